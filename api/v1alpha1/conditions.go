@@ -1,0 +1,73 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Condition types of a Cooperative. Each area has one; Ready summarises them. Reconciling
+// and Stalled follow the kstatus conventions: Reconciling is True while the operator works
+// towards the spec, Stalled is True when only a change of the spec (or of an object it names)
+// can help.
+const (
+	ConditionReady         = "Ready"
+	ConditionTenancyReady  = "TenancyReady"
+	ConditionDatabaseReady = "DatabaseReady"
+	ConditionBackupReady   = "BackupReady"
+	ConditionPlatformReady = "PlatformReady"
+	ConditionReconciling   = "Reconciling"
+	ConditionStalled       = "Stalled"
+)
+
+// Reasons of the conditions. Every reason the operator writes is listed here.
+const (
+	// ReasonReady: the area is as the spec asks.
+	ReasonReady = "Ready"
+	// ReasonProgressing: the operator applied the desired objects and waits for them.
+	ReasonProgressing = "Progressing"
+	// ReasonPlanNotFound: spec.plan names no HostingPlan.
+	ReasonPlanNotFound = "PlanNotFound"
+	// ReasonPlanViolation: the spec asks for more than the plan allows.
+	ReasonPlanViolation = "PlanViolation"
+	// ReasonTemplateNotFound: the PlatformTemplate or its version does not exist.
+	ReasonTemplateNotFound = "TemplateNotFound"
+	// ReasonTemplateMismatch: the PlatformTemplate serves another vertical.
+	ReasonTemplateMismatch = "TemplateMismatch"
+	// ReasonApplyFailed: the API server refused an object; the message says which.
+	ReasonApplyFailed = "ApplyFailed"
+	// ReasonClusterNotReady: the CloudNativePG Cluster is not ready yet.
+	ReasonClusterNotReady = "ClusterNotReady"
+	// ReasonRecovering: the Cluster is being restored from the co-op's object store.
+	ReasonRecovering = "Recovering"
+	// ReasonDatabaseNotReady: the shared tier's Database or role is not applied yet.
+	ReasonDatabaseNotReady = "DatabaseNotReady"
+	// ReasonSharedClusterMissing: the hub's shared Cluster does not exist.
+	ReasonSharedClusterMissing = "SharedClusterMissing"
+	// ReasonNoBackupYet: backups are scheduled but none has completed yet.
+	ReasonNoBackupYet = "NoBackupYet"
+	// ReasonBackupFailed: the most recent backup failed.
+	ReasonBackupFailed = "BackupFailed"
+	// ReasonNotApplicable: the area does not apply (backups on the shared tier are the hub's).
+	ReasonNotApplicable = "NotApplicable"
+	// ReasonDeploymentsNotAvailable: some platform Deployments are not available yet.
+	ReasonDeploymentsNotAvailable = "DeploymentsNotAvailable"
+	// ReasonWaitingForDatabase: the platform waits for the database.
+	ReasonWaitingForDatabase = "WaitingForDatabase"
+	// ReasonDeleting: the Cooperative is being deleted.
+	ReasonDeleting = "Deleting"
+	// ReasonFinalBackup: deletion waits for the final backup to complete.
+	ReasonFinalBackup = "FinalBackup"
+	// ReasonNotReady: Ready is False because an area is not ready; the message names it.
+	ReasonNotReady = "NotReady"
+)

@@ -1,0 +1,528 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Vertical is the kind of platform a co-op runs.
+// +kubebuilder:validation:Enum=delivery;ride-sharing;home-services;care;freelance;marketplace;housing
+type Vertical string
+
+// The verticals a Cooperative can declare.
+const (
+	VerticalDelivery     Vertical = "delivery"
+	VerticalRideSharing  Vertical = "ride-sharing"
+	VerticalHomeServices Vertical = "home-services"
+	VerticalCare         Vertical = "care"
+	VerticalFreelance    Vertical = "freelance"
+	VerticalMarketplace  Vertical = "marketplace"
+	VerticalHousing      Vertical = "housing"
+)
+
+// Verticals lists every vertical, in the order the documentation gives them.
+var Verticals = []Vertical{
+	VerticalDelivery, VerticalRideSharing, VerticalHomeServices, VerticalCare,
+	VerticalFreelance, VerticalMarketplace, VerticalHousing,
+}
+
+// GovernanceModel is how a co-op decides.
+// +kubebuilder:validation:Enum=one-member-one-vote;multi-stakeholder;consent;delegate
+type GovernanceModel string
+
+// The governance models.
+const (
+	// GovernanceOneMemberOneVote gives every member one equal vote.
+	GovernanceOneMemberOneVote GovernanceModel = "one-member-one-vote"
+	// GovernanceMultiStakeholder weighs each stakeholder class's votes by its weight.
+	GovernanceMultiStakeholder GovernanceModel = "multi-stakeholder"
+	// GovernanceConsent passes a proposal unless a member stands by an objection.
+	GovernanceConsent GovernanceModel = "consent"
+	// GovernanceDelegate lets members delegate their vote to another member.
+	GovernanceDelegate GovernanceModel = "delegate"
+)
+
+// GovernedField names a part of the Cooperative spec that only a passed Proposal may change.
+// +kubebuilder:validation:Enum=feeSplit;plan;federation;governance;database;backup;platform;deletionPolicy
+type GovernedField string
+
+// DatabaseTier says where a co-op's PostgreSQL database lives.
+// +kubebuilder:validation:Enum=dedicated;shared
+type DatabaseTier string
+
+// The database tiers.
+const (
+	// DatabaseTierDedicated gives the co-op its own CloudNativePG Cluster in its namespace.
+	DatabaseTierDedicated DatabaseTier = "dedicated"
+	// DatabaseTierShared gives the co-op a database and a role in the hub's shared Cluster.
+	DatabaseTierShared DatabaseTier = "shared"
+)
+
+// DeletionPolicy says what happens to a co-op's data when its Cooperative is deleted.
+// +kubebuilder:validation:Enum=Retain;Delete
+type DeletionPolicy string
+
+// The deletion policies.
+const (
+	// DeletionPolicyRetain takes a final backup before the namespace goes; the object
+	// store keeps the data.
+	DeletionPolicyRetain DeletionPolicy = "Retain"
+	// DeletionPolicyDelete removes everything without a final backup.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+)
+
+// FederationMode says what a peer hub keeps for a co-op.
+// +kubebuilder:validation:Enum=standby
+type FederationMode string
+
+// FederationModeStandby keeps a standby of the co-op, fed from its object store.
+const FederationModeStandby FederationMode = "standby"
+
+// Subject is a user, group or service account that administers a co-op.
+// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? has(self.__namespace__) : !has(self.__namespace__)",message="namespace is required for a ServiceAccount and not allowed for a User or Group"
+type Subject struct {
+	// kind of the subject.
+	// +required
+	// +kubebuilder:validation:Enum=User;Group;ServiceAccount
+	Kind string `json:"kind"`
+
+	// name of the user, group or service account.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// namespace of a ServiceAccount.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// PlatformSpec selects the workloads the co-op runs.
+type PlatformSpec struct {
+	// template is the name of the PlatformTemplate. Defaults to the hub's template for the
+	// co-op's vertical, which has the vertical's name.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Template string `json:"template,omitempty"`
+
+	// version pins the template version. When empty, the template's default version at the
+	// time the co-op is created is recorded in status.platform.version and kept: upgrades
+	// are explicit, by setting this field.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9]+\.[0-9]+(\.[0-9]+)?$`
+	// +kubebuilder:validation:MaxLength=32
+	Version string `json:"version,omitempty"`
+
+	// host is the public host name of the platform. When set, an Ingress routes it to the
+	// template's exposed components.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$`
+	Host string `json:"host,omitempty"`
+}
+
+// Fund is a named fund that receives a share of every payment.
+type Fund struct {
+	// name of the fund, such as hardship or reserve.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z][a-z0-9-]*$`
+	Name string `json:"name"`
+
+	// basisPoints of each payment's gross amount that go to the fund (100 = 1 %). They are
+	// taken out of the platform fee.
+	// +required
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	BasisPoints int32 `json:"basisPoints"`
+}
+
+// FeeSplit is what happens to each payment on the platform.
+// +kubebuilder:validation:XValidation:rule="!has(self.funds) || self.funds.map(f, f.basisPoints).sum() <= self.platformFeeBasisPoints",message="the funds' basis points must add up to at most platformFeeBasisPoints: funds are paid out of the platform fee",fieldPath=".funds"
+type FeeSplit struct {
+	// platformFeeBasisPoints is the co-op's fee on each payment, in basis points of the
+	// gross amount (300 = 3 %).
+	// +required
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	PlatformFeeBasisPoints int32 `json:"platformFeeBasisPoints"`
+
+	// funds receive named shares of the platform fee.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Funds []Fund `json:"funds,omitempty"`
+
+	// surgeToWorkersPercent is the share of surge pricing that goes to the worker.
+	// +optional
+	// +kubebuilder:default=100
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	SurgeToWorkersPercent int32 `json:"surgeToWorkersPercent"`
+}
+
+// StakeholderClass is a class of members with a voting weight.
+type StakeholderClass struct {
+	// name of the class, such as drivers, riders or staff.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z][a-z0-9-]*$`
+	Name string `json:"name"`
+
+	// weight of the class's votes, in percent of the whole.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	Weight int32 `json:"weight"`
+}
+
+// Governance holds the co-op's voting rules.
+// +kubebuilder:validation:XValidation:rule="self.model != 'multi-stakeholder' || (has(self.stakeholderClasses) && size(self.stakeholderClasses) > 0)",message="stakeholderClasses is required when model is multi-stakeholder",fieldPath=".stakeholderClasses"
+// +kubebuilder:validation:XValidation:rule="self.model == 'multi-stakeholder' || !has(self.stakeholderClasses) || size(self.stakeholderClasses) == 0",message="stakeholderClasses is only allowed when model is multi-stakeholder",fieldPath=".stakeholderClasses"
+// +kubebuilder:validation:XValidation:rule="!has(self.stakeholderClasses) || size(self.stakeholderClasses) == 0 || self.stakeholderClasses.map(c, c.weight).sum() == 100",message="the weights of the stakeholder classes must add up to 100",fieldPath=".stakeholderClasses"
+type Governance struct {
+	// model is how the co-op decides.
+	// +required
+	Model GovernanceModel `json:"model"`
+
+	// quorumPercent of the members (or of the weight) that must vote for a decision to count.
+	// +optional
+	// +kubebuilder:default=50
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	QuorumPercent int32 `json:"quorumPercent"`
+
+	// approvalPercent of the votes cast (or of their weight) that a proposal needs to pass.
+	// Not used by the consent model.
+	// +optional
+	// +kubebuilder:default=50
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	ApprovalPercent int32 `json:"approvalPercent"`
+
+	// stakeholderClasses and their weights; required for multi-stakeholder, not allowed
+	// otherwise. Names are unique and weights add up to 100.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=10
+	StakeholderClasses []StakeholderClass `json:"stakeholderClasses,omitempty"`
+
+	// governedFields change only through a passed Proposal.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=8
+	GovernedFields []GovernedField `json:"governedFields,omitempty"`
+}
+
+// DatabaseSpec is the co-op's PostgreSQL database.
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.storage) || !has(self.storage) || quantity(string(self.storage)).compareTo(quantity(string(oldSelf.storage))) >= 0",message="storage cannot shrink: a smaller volume would lose data",fieldPath=".storage"
+// +kubebuilder:validation:XValidation:rule="self.tier == 'dedicated' || self.instances == 1",message="instances must be 1 on the shared tier: the hub's shared cluster has its own replicas",fieldPath=".instances"
+type DatabaseSpec struct {
+	// tier says where the database lives: dedicated (its own CloudNativePG Cluster) or
+	// shared (a database and a role in the hub's shared Cluster). Immutable.
+	// +optional
+	// +kubebuilder:default=dedicated
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="tier is immutable: moving between dedicated and shared would lose data"
+	Tier DatabaseTier `json:"tier"`
+
+	// instances of PostgreSQL (dedicated tier): 1 is a single primary, more add replicas.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=5
+	Instances int32 `json:"instances"`
+
+	// storage size of each instance's volume (dedicated tier). It can grow, never shrink.
+	// +optional
+	// +kubebuilder:default="10Gi"
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="storage must be a positive size such as 10Gi"
+	Storage resource.Quantity `json:"storage"`
+
+	// postgresVersion is the PostgreSQL major version. It can go up (CloudNativePG upgrades
+	// in place), never down.
+	// +optional
+	// +kubebuilder:default=17
+	// +kubebuilder:validation:Enum=15;16;17;18
+	// +kubebuilder:validation:XValidation:rule="self >= oldSelf",message="postgresVersion cannot go down"
+	PostgresVersion int32 `json:"postgresVersion"`
+}
+
+// BackupSpec says when the co-op's database is backed up and for how long backups are kept.
+type BackupSpec struct {
+	// schedule of base backups, as a six-field cron expression with seconds first, as
+	// CloudNativePG expects ("0 0 3 * * *" is every day at 03:00).
+	// +optional
+	// +kubebuilder:default="0 0 3 * * *"
+	// +kubebuilder:validation:MaxLength=100
+	// +kubebuilder:validation:XValidation:rule="self.split(' ').filter(f, f != '').size() == 6",message="schedule must be a six-field cron expression with seconds first, such as '0 0 3 * * *'"
+	Schedule string `json:"schedule"`
+
+	// retention of backups and WAL in the object store: a number and d (days), w (weeks)
+	// or m (months).
+	// +optional
+	// +kubebuilder:default="30d"
+	// +kubebuilder:validation:Pattern=`^[1-9][0-9]*[dwm]$`
+	Retention string `json:"retention"`
+}
+
+// FederationPeerRef is a peer hub that the co-op consents to.
+type FederationPeerRef struct {
+	// name of the FederationPeer, as the hub declared it.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+
+	// mode is what the peer keeps: standby, a replica of the co-op fed from its backups.
+	// +optional
+	// +kubebuilder:default=standby
+	Mode FederationMode `json:"mode"`
+}
+
+// FederationSpec lists the peer hubs the co-op consents to. Its data goes to no other.
+type FederationSpec struct {
+	// peers this co-op consents to. Names are unique.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=8
+	Peers []FederationPeerRef `json:"peers,omitempty"`
+}
+
+// CooperativeSpec is what a member co-op declares.
+// +kubebuilder:validation:XValidation:rule="!has(self.federation) || !has(self.federation.peers) || size(self.federation.peers) == 0 || self.database.tier == 'dedicated'",message="federation.peers need database.tier dedicated: a standby replays the co-op's own backups",fieldPath=".federation.peers"
+type CooperativeSpec struct {
+	// displayName is the co-op's name as people write it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=100
+	DisplayName string `json:"displayName,omitempty"`
+
+	// vertical is the kind of platform the co-op runs.
+	// +required
+	Vertical Vertical `json:"vertical"`
+
+	// plan is the name of the HostingPlan that sets the co-op's quota.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Plan string `json:"plan"`
+
+	// admins are bound to the co-op's admin role in its namespace, and may read and update
+	// this Cooperative.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	Admins []Subject `json:"admins,omitempty"`
+
+	// platform selects the co-op's workloads.
+	// +optional
+	Platform PlatformSpec `json:"platform,omitempty,omitzero"`
+
+	// feeSplit is what happens to each payment on the platform.
+	// +required
+	FeeSplit FeeSplit `json:"feeSplit"`
+
+	// governance holds the co-op's voting rules.
+	// +required
+	Governance Governance `json:"governance"`
+
+	// database is the co-op's PostgreSQL database.
+	// +optional
+	// +kubebuilder:default={}
+	Database DatabaseSpec `json:"database"`
+
+	// backup says when the database is backed up and how long backups are kept.
+	// +optional
+	// +kubebuilder:default={}
+	Backup BackupSpec `json:"backup"`
+
+	// federation lists the peer hubs this co-op consents to.
+	// +optional
+	Federation FederationSpec `json:"federation,omitempty,omitzero"`
+
+	// deletionPolicy says what happens to the data when this Cooperative is deleted:
+	// Retain (a final backup completes first and the object store keeps the data) or
+	// Delete (everything goes).
+	// +optional
+	// +kubebuilder:default=Retain
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy"`
+}
+
+// Endpoints are where the co-op's services answer.
+type Endpoints struct {
+	// url of the platform, when spec.platform.host is set.
+	// +optional
+	URL string `json:"url,omitempty"`
+
+	// database is the host name of the read-write service of the co-op's database.
+	// +optional
+	Database string `json:"database,omitempty"`
+}
+
+// BackupRecord is a backup of the co-op's database.
+type BackupRecord struct {
+	// name of the Backup object.
+	// +required
+	Name string `json:"name"`
+
+	// time the backup completed.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
+}
+
+// DatabaseBootstrap says how a dedicated Cluster was initialised.
+// +kubebuilder:validation:Enum=initdb;recovery
+type DatabaseBootstrap string
+
+// The ways a Cluster is bootstrapped.
+const (
+	// BootstrapInitDB creates an empty database.
+	BootstrapInitDB DatabaseBootstrap = "initdb"
+	// BootstrapRecovery restores the database from the co-op's object store.
+	BootstrapRecovery DatabaseBootstrap = "recovery"
+)
+
+// DatabaseStatus records what the operator knows of the co-op's database.
+type DatabaseStatus struct {
+	// clusterName is the CloudNativePG Cluster that holds the database: the co-op's own on
+	// the dedicated tier, the hub's shared one otherwise.
+	// +optional
+	ClusterName string `json:"clusterName,omitempty"`
+
+	// serverName is the folder in the object store where the Cluster archives its WAL and
+	// base backups. A Cluster recovered from backups archives under a new server name.
+	// +optional
+	ServerName string `json:"serverName,omitempty"`
+
+	// bootstrap says how the current Cluster was initialised.
+	// +optional
+	Bootstrap DatabaseBootstrap `json:"bootstrap,omitempty"`
+
+	// recoveredFrom is the server name whose backups the current Cluster was restored from.
+	// +optional
+	RecoveredFrom string `json:"recoveredFrom,omitempty"`
+}
+
+// PlatformStatus records the template in use.
+type PlatformStatus struct {
+	// template is the PlatformTemplate in use.
+	// +optional
+	Template string `json:"template,omitempty"`
+
+	// version of the template in use.
+	// +optional
+	Version string `json:"version,omitempty"`
+}
+
+// CooperativeStatus is what the operator observed of a Cooperative.
+type CooperativeStatus struct {
+	// namespace that holds the co-op's workloads: coop-<name>.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// observedGeneration is the generation of the spec this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: TenancyReady, DatabaseReady, BackupReady, PlatformReady, and Ready that
+	// summarises them; Reconciling and Stalled as kstatus reads them.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// endpoints of the co-op's services.
+	// +optional
+	Endpoints Endpoints `json:"endpoints,omitempty,omitzero"`
+
+	// lastBackup is the most recent completed backup of the database.
+	// +optional
+	LastBackup *BackupRecord `json:"lastBackup,omitempty"`
+
+	// database records what the operator knows of the database.
+	// +optional
+	Database DatabaseStatus `json:"database,omitempty,omitzero"`
+
+	// platform records the template in use.
+	// +optional
+	Platform PlatformStatus `json:"platform,omitempty,omitzero"`
+}
+
+// Cooperative is one member co-op: a tenant of the hub with its namespace, database,
+// backups and platform workloads.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=coop;coops,categories=cooperator
+// +kubebuilder:printcolumn:name="Vertical",type=string,JSONPath=`.spec.vertical`
+// +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.spec.plan`
+// +kubebuilder:printcolumn:name="Tier",type=string,JSONPath=`.spec.database.tier`,priority=1
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 50",message="metadata.name must be at most 50 characters: the namespace is coop-<name> and the database cluster takes the name too"
+type Cooperative struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata of the object. The name is a DNS label of at most 50 characters.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is what the co-op declares.
+	// +required
+	Spec CooperativeSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status CooperativeStatus `json:"status,omitempty,omitzero"`
+}
+
+// +kubebuilder:object:root=true
+
+// CooperativeList is a list of Cooperatives.
+type CooperativeList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Cooperative `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Cooperative{}, &CooperativeList{})
+}
+
+// NamespacePrefix starts the name of every co-op namespace.
+const NamespacePrefix = "coop-"
+
+// NamespaceName is the namespace that holds a co-op's workloads.
+func (c *Cooperative) NamespaceName() string { return NamespacePrefix + c.Name }
+
+// GetConditions returns the conditions, for helpers that work on any object with them.
+func (c *Cooperative) GetConditions() []metav1.Condition { return c.Status.Conditions }
+
+// SetConditions replaces the conditions.
+func (c *Cooperative) SetConditions(conditions []metav1.Condition) { c.Status.Conditions = conditions }
+

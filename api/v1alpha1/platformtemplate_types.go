@@ -1,0 +1,198 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// EnvVar is an environment variable with a literal value.
+type EnvVar struct {
+	// name of the variable.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[A-Za-z_][A-Za-z0-9_]*$`
+	Name string `json:"name"`
+
+	// value of the variable.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	Value string `json:"value,omitempty"`
+}
+
+// Component is one workload of a platform: a Deployment and its Service.
+type Component struct {
+	// name of the component; the Deployment and Service are named after it.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// image of the component. Defaults to the operator's own image, whose platform
+	// subcommand serves every vertical.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Image string `json:"image,omitempty"`
+
+	// args of the container.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=1024
+	Args []string `json:"args,omitempty"`
+
+	// env of the container, besides what the operator injects (DATABASE_URL, ADMIN_TOKEN,
+	// COOP_POLICY_FILE, COOP_NAME, LISTEN_ADDRESS).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	Env []EnvVar `json:"env,omitempty"`
+
+	// port the component listens on for HTTP.
+	// +optional
+	// +kubebuilder:default=8080
+	// +kubebuilder:validation:Minimum=1024
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port"`
+
+	// replicas of the component. A PodDisruptionBudget keeps one available when there are
+	// two or more.
+	// +optional
+	// +kubebuilder:default=2
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=20
+	Replicas int32 `json:"replicas"`
+
+	// path the Ingress routes to this component; the component is not exposed when empty.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:Pattern=`^/.*$`
+	IngressPath string `json:"ingressPath,omitempty"`
+
+	// database makes the component receive the co-op's database credentials.
+	// +optional
+	Database bool `json:"database,omitempty"`
+
+	// cpu request of the container.
+	// +optional
+	// +kubebuilder:default="100m"
+	CPU resource.Quantity `json:"cpu"`
+
+	// memory request (and limit) of the container.
+	// +optional
+	// +kubebuilder:default="128Mi"
+	Memory resource.Quantity `json:"memory"`
+
+	// healthPath answers the liveness probe; readyPath the readiness probe.
+	// +optional
+	// +kubebuilder:default="/healthz"
+	HealthPath string `json:"healthPath"`
+
+	// readyPath answers the readiness probe.
+	// +optional
+	// +kubebuilder:default="/readyz"
+	ReadyPath string `json:"readyPath"`
+}
+
+// TemplateVersion is one version of a platform's workloads.
+type TemplateVersion struct {
+	// version, such as 1.0.
+	// +required
+	// +kubebuilder:validation:Pattern=`^[0-9]+\.[0-9]+(\.[0-9]+)?$`
+	// +kubebuilder:validation:MaxLength=32
+	Version string `json:"version"`
+
+	// components of the platform at this version.
+	// +required
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=10
+	Components []Component `json:"components"`
+}
+
+// PlatformTemplateSpec is a recipe for the workloads of one vertical, versioned.
+// +kubebuilder:validation:XValidation:rule="self.versions.exists(v, v.version == self.defaultVersion)",message="defaultVersion must be one of versions",fieldPath=".defaultVersion"
+type PlatformTemplateSpec struct {
+	// vertical this template serves.
+	// +required
+	Vertical Vertical `json:"vertical"`
+
+	// description of the platform.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1000
+	Description string `json:"description,omitempty"`
+
+	// defaultVersion is the version a new co-op gets when it pins none.
+	// +required
+	// +kubebuilder:validation:MaxLength=32
+	DefaultVersion string `json:"defaultVersion"`
+
+	// versions of the template. A co-op keeps its version until it asks for another.
+	// +required
+	// +listType=map
+	// +listMapKey=version
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=20
+	Versions []TemplateVersion `json:"versions"`
+}
+
+// PlatformTemplate is the set of workloads of one vertical, versioned like a recipe.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Cluster,categories=cooperator
+// +kubebuilder:printcolumn:name="Vertical",type=string,JSONPath=`.spec.vertical`
+// +kubebuilder:printcolumn:name="Default",type=string,JSONPath=`.spec.defaultVersion`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type PlatformTemplate struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata of the object.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the recipe.
+	// +required
+	Spec PlatformTemplateSpec `json:"spec"`
+}
+
+// +kubebuilder:object:root=true
+
+// PlatformTemplateList is a list of PlatformTemplates.
+type PlatformTemplateList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []PlatformTemplate `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&PlatformTemplate{}, &PlatformTemplateList{})
+}
+
+// Version returns the template version with the given name, or nil.
+func (t *PlatformTemplate) Version(version string) *TemplateVersion {
+	for i := range t.Spec.Versions {
+		if t.Spec.Versions[i].Version == version {
+			return &t.Spec.Versions[i]
+		}
+	}
+	return nil
+}
