@@ -525,4 +525,3 @@ func (c *Cooperative) GetConditions() []metav1.Condition { return c.Status.Condi
 
 // SetConditions replaces the conditions.
 func (c *Cooperative) SetConditions(conditions []metav1.Condition) { c.Status.Conditions = conditions }
-
