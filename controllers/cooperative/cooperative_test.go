@@ -39,9 +39,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
@@ -142,7 +142,9 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		expectOwnedAndLabelled(ns, coop)
 
 		quota := &corev1.ResourceQuota{}
-		Eventually(func() error { return k8s.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: cooperative.QuotaName}, quota) }, timeout).Should(Succeed())
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: cooperative.QuotaName}, quota)
+		}, timeout).Should(Succeed())
 		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceRequestsCPU, resource.MustParse("4")))
 		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceRequestsMemory, resource.MustParse("8Gi")))
 		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceRequestsStorage, resource.MustParse("50Gi")))
@@ -361,7 +363,9 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		c = getCoop("fairride-lyon")
 		final := cooperative.FinalBackupName(c)
 		backup := &cnpgv1.Backup{}
-		Eventually(func() error { return k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: final}, backup) }, timeout).Should(Succeed())
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: final}, backup)
+		}, timeout).Should(Succeed())
 		Expect(backup.Spec.Method).To(Equal(cnpgv1.BackupMethodPlugin))
 		Eventually(condition("fairride-lyon", coopv1.ConditionReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonFinalBackup))
 		Expect(condition("fairride-lyon", coopv1.ConditionReady)().Message).To(ContainSubstring(final))
