@@ -27,6 +27,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/cooperator-dev/cooperator/platform/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -40,6 +42,7 @@ type command struct {
 
 // commands lists the subcommands. Each package that provides one adds its line here.
 var commands = map[string]command{
+	"platform": {summary: "run the co-op platform service", run: server.Main},
 	"version": {summary: "print the version", run: func(context.Context, []string) error {
 		fmt.Println(version)
 		return nil
