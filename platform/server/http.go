@@ -177,9 +177,10 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 		d := time.Since(start)
 		s.metrics.requests.WithLabelValues(pattern, r.Method, strconv.Itoa(sw.status)).Inc()
 		s.metrics.duration.WithLabelValues(pattern).Observe(d.Seconds())
-		if sw.status >= 500 {
+		probe := pattern == "/healthz" || pattern == "/readyz" || pattern == "/metrics"
+		if sw.status >= 500 && !probe {
 			s.log.Error("request", "method", r.Method, "route", pattern, "status", sw.status, "durationMs", d.Milliseconds())
-		} else if pattern != "/healthz" && pattern != "/readyz" && pattern != "/metrics" {
+		} else if !probe {
 			s.log.Debug("request", "method", r.Method, "route", pattern, "status", sw.status, "durationMs", d.Milliseconds())
 		}
 	})

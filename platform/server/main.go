@@ -19,7 +19,8 @@ func Main(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("platform", flag.ContinueOnError)
 	vertical := fs.String("vertical", os.Getenv("COOP_VERTICAL"), "the co-op's vertical (default: the policy's)")
 	listen := fs.String("listen", envOr("LISTEN_ADDRESS", ":8080"), "address to serve HTTP on (env LISTEN_ADDRESS)")
-	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "postgresql:// URL of the co-op database (env DATABASE_URL)")
+	// No default shown for the URL: it holds the password.
+	dbURL := fs.String("database-url", "", "postgresql:// URL of the co-op database (default: env DATABASE_URL)")
 	policyFile := fs.String("policy-file", os.Getenv("COOP_POLICY_FILE"), "path of policy.json (env COOP_POLICY_FILE)")
 	poll := fs.Duration("policy-poll", 2*time.Second, "how often to re-read the policy file")
 	if err := fs.Parse(args); err != nil {
@@ -28,10 +29,13 @@ func Main(ctx context.Context, args []string) error {
 		}
 		return err
 	}
+	if *dbURL == "" {
+		*dbURL = os.Getenv("DATABASE_URL")
+	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("service", "platform", "cooperative", os.Getenv("COOP_NAME"))
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("service", "platform", "coop", os.Getenv("COOP_NAME"))
 	if *policyFile == "" {
 		return errors.New("no policy file: set COOP_POLICY_FILE or --policy-file")
 	}
