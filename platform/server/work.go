@@ -325,9 +325,10 @@ func offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, declined bo
 		FROM members m
 		WHERE m.active AND m.available AND m.erased_at IS NULL AND 'worker' = ANY (m.roles)
 		  AND $1 = ANY (m.qualifications) AND m.id <> $2
-		  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.customer_id = $2 AND b.worker_id = m.id)
-		  AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.work_id = $3 AND o.worker_id = m.id AND o.status = 'declined')
-		  AND NOT EXISTS (SELECT 1 FROM work_items x WHERE x.worker_id = m.id AND x.state IN ('offered', 'accepted', 'in_progress'))
+		  AND m.id NOT IN (SELECT b.worker_id FROM blocks b WHERE b.customer_id = $2)
+		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status = 'declined')
+		  AND m.id NOT IN (SELECT x.worker_id FROM work_items x
+			WHERE x.state IN ('offered', 'accepted', 'in_progress') AND x.worker_id IS NOT NULL)
 		ORDER BY m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
 		LIMIT 1 FOR UPDATE OF m SKIP LOCKED`, w.Kind, w.CustomerID, w.ID).Scan(&wid, &last, &ratingCount, &ratingCenti)
 	if errors.Is(err, pgx.ErrNoRows) {
