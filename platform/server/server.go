@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -69,8 +70,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, errors.New("the database URL does not parse") // the error would echo the password
 	}
-	if pcfg.MaxConns < 20 {
-		pcfg.MaxConns = 20
+	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
+		pcfg.MaxConns = 10
 	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
 	if err != nil {
@@ -94,6 +95,9 @@ func New(cfg Config) (*Server, error) {
 		s.hasAdmin = true
 	} else {
 		s.log.Warn("no ADMIN_TOKEN: staff endpoints are disabled")
+	}
+	if p := s.policy.Current(); p != nil && cfg.Vertical != "" && p.Vertical != cfg.Vertical {
+		s.log.Warn("the --vertical flag differs from the policy's vertical; the flag wins", "flag", cfg.Vertical, "policy", p.Vertical)
 	}
 	s.handler = s.buildHandler()
 	return s, nil
