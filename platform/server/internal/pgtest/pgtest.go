@@ -104,7 +104,11 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "pgtest-")
+	parent := ""
+	if os.Geteuid() == 0 {
+		parent = "/tmp" // TMPDIR may be under /root, which the server's user cannot reach
+	}
+	dir, err := os.MkdirTemp(parent, "pgtest-")
 	if err != nil {
 		return nil, err
 	}
