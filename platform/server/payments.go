@@ -94,6 +94,21 @@ func entriesFor(req paymentRequest, s ledger.Split) []entry {
 // postTransaction writes one balanced ledger transaction. The balance is checked here
 // and again by the database at commit (a deferred constraint trigger).
 func postTransaction(ctx context.Context, tx pgx.Tx, kind string, es []entry) (int64, error) {
+	accounts, members, amounts, err := entryArrays(es)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO ledger_transactions (kind) VALUES ($1) RETURNING id`, kind).Scan(&id); err != nil {
+		return 0, err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO ledger_entries (tx_id, account, member_id, amount_cents)
+		SELECT $1, a, m, c FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(a, m, c)`, id, accounts, members, amounts)
+	return id, err
+}
+
+// entryArrays checks the entries balance and turns them into column arrays.
+func entryArrays(es []entry) ([]string, []*int64, []int64, error) {
 	var sum int64
 	accounts := make([]string, len(es))
 	members := make([]*int64, len(es))
@@ -103,15 +118,9 @@ func postTransaction(ctx context.Context, tx pgx.Tx, kind string, es []entry) (i
 		accounts[i], members[i], amounts[i] = e.account, e.member, e.amount
 	}
 	if sum != 0 {
-		return 0, fmt.Errorf("ledger: %s transaction does not balance (%d)", kind, sum)
+		return nil, nil, nil, fmt.Errorf("ledger: transaction does not balance (%d)", sum)
 	}
-	var id int64
-	if err := tx.QueryRow(ctx, `INSERT INTO ledger_transactions (kind) VALUES ($1) RETURNING id`, kind).Scan(&id); err != nil {
-		return 0, err
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO ledger_entries (tx_id, account, member_id, amount_cents)
-		SELECT $1, a, m, c FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(a, m, c)`, id, accounts, members, amounts)
-	return id, err
+	return accounts, members, amounts, nil
 }
 
 // insertPayment records a payment under an idempotency key inside tx. If the key is
@@ -132,15 +141,20 @@ func (s *Server) insertPayment(ctx context.Context, tx pgx.Tx, pol *policy.Polic
 	if err != nil {
 		return nil, false, err
 	}
-	txID, err := postTransaction(ctx, sp, "payment", entriesFor(req, split))
+	// The ledger transaction, its entries and the payment in one statement.
+	accounts, members, amounts, err := entryArrays(entriesFor(req, split))
 	if err != nil {
 		_ = sp.Rollback(ctx)
 		return nil, false, err
 	}
 	splitJSON, _ := json.Marshal(split)
-	p, _, err := scanPayment(sp.QueryRow(ctx, `INSERT INTO payments (idempotency_key, request_hash, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING
-		RETURNING `+paymentCols+`, request_hash`, key, hash, req.WorkID, req.PayerID, req.WorkerID, req.AmountCents, req.SurgeCents, splitJSON, txID))
+	p, _, err := scanPayment(sp.QueryRow(ctx, `WITH t AS (INSERT INTO ledger_transactions (kind) VALUES ('payment') RETURNING id),
+		e AS (INSERT INTO ledger_entries (tx_id, account, member_id, amount_cents)
+			SELECT t.id, u.a, u.m, u.c FROM t, unnest($9::text[], $10::bigint[], $11::bigint[]) AS u(a, m, c))
+		INSERT INTO payments (idempotency_key, request_hash, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, t.id FROM t ON CONFLICT (idempotency_key) DO NOTHING
+		RETURNING `+paymentCols+`, request_hash`, key, hash, req.WorkID, req.PayerID, req.WorkerID, req.AmountCents, req.SurgeCents, splitJSON,
+		accounts, members, amounts))
 	if err == nil {
 		return &p, true, sp.Commit(ctx)
 	}
