@@ -29,6 +29,7 @@ import (
 	"syscall"
 
 	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/platform/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -43,6 +44,7 @@ type command struct {
 // commands lists the subcommands. Each package that provides one adds its line here.
 var commands = map[string]command{
 	"manager": {summary: "run the operator", run: manager.Main},
+	"platform": {summary: "run the co-op platform service", run: server.Main},
 	"version": {summary: "print the version", run: func(context.Context, []string) error {
 		fmt.Println(version)
 		return nil
