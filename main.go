@@ -43,7 +43,7 @@ type command struct {
 
 // commands lists the subcommands. Each package that provides one adds its line here.
 var commands = map[string]command{
-	"manager": {summary: "run the operator", run: manager.Main},
+	"manager":  {summary: "run the operator", run: manager.Main},
 	"platform": {summary: "run the co-op platform service", run: server.Main},
 	"version": {summary: "print the version", run: func(context.Context, []string) error {
 		fmt.Println(version)
