@@ -25,7 +25,7 @@ import (
 )
 
 const (
-	coreHour = 1000 * 3600          // millicore-seconds in a core-hour
+	coreHour = 1000 * 3600         // millicore-seconds in a core-hour
 	gibHour  = int64(1<<30) * 3600 // byte-seconds in a GiB-hour
 )
 
