@@ -41,10 +41,21 @@ import (
 )
 
 // Costs prints one period's split: cooperator costs [PERIOD] [-o table|csv|json].
-func Costs(ctx context.Context, args []string) error { return costs(ctx, args, os.Stdout) }
+func Costs(ctx context.Context, args []string) error {
+	return helpIsNoError(costs(ctx, args, os.Stdout))
+}
 
 // Usage prints metered usage: cooperator usage [COOP] [-o table|csv|json].
-func Usage(ctx context.Context, args []string) error { return usage(ctx, args, os.Stdout) }
+func Usage(ctx context.Context, args []string) error {
+	return helpIsNoError(usage(ctx, args, os.Stdout))
+}
+
+func helpIsNoError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
 
 type common struct {
 	output     string

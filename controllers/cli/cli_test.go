@@ -158,8 +158,12 @@ func run(t *testing.T, f func(context.Context, []string, *bytes.Buffer) error, a
 	return out.String()
 }
 
-func costsCmd(ctx context.Context, args []string, out *bytes.Buffer) error { return costs(ctx, args, out) }
-func usageCmd(ctx context.Context, args []string, out *bytes.Buffer) error { return usage(ctx, args, out) }
+func costsCmd(ctx context.Context, args []string, out *bytes.Buffer) error {
+	return costs(ctx, args, out)
+}
+func usageCmd(ctx context.Context, args []string, out *bytes.Buffer) error {
+	return usage(ctx, args, out)
+}
 
 // TestCostsFormatsAgree runs the costs command against the API server in its three
 // formats and checks each against the report's status.

@@ -119,7 +119,9 @@ func TestMeteringOverAMonth(t *testing.T) {
 	}
 	report.Spec.Policy.MinimumAmount = "5.00"
 	g.Expect(k8sClient.Patch(ctx, report, client.MergeFrom(orig))).To(Succeed())
-	env.waitCached(t, report, func() bool { return len(report.Status.Lines) == 3 && report.Status.ObservedGeneration == report.Generation })
+	env.waitCached(t, report, func() bool {
+		return len(report.Status.Lines) == 3 && report.Status.ObservedGeneration == report.Generation
+	})
 
 	alpha, beta, gamma := newExpected(), newExpected(), newExpected()
 	var b2 *corev1.Pod

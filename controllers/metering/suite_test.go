@@ -191,9 +191,9 @@ func newCooperative(name string) *coopv1alpha1.Cooperative {
 	return &coopv1alpha1.Cooperative{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: coopv1alpha1.CooperativeSpec{
-			Vertical:   coopv1alpha1.VerticalDelivery,
-			Plan:       "small",
-			FeeSplit:   coopv1alpha1.FeeSplit{PlatformFeeBasisPoints: 300, SurgeToWorkersPercent: 100},
+			Vertical: coopv1alpha1.VerticalDelivery,
+			Plan:     "small",
+			FeeSplit: coopv1alpha1.FeeSplit{PlatformFeeBasisPoints: 300, SurgeToWorkersPercent: 100},
 			// Every defaulted field is set: the Go types lack omitempty on them, so a typed
 			// client would send zero values that the schema refuses.
 			Governance:     coopv1alpha1.Governance{Model: coopv1alpha1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50},
