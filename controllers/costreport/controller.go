@@ -66,12 +66,8 @@ type Reconciler struct {
 	FinalizeDelay time.Duration
 }
 
-// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports,verbs=get;list;watch;create;update;patch
-// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch
-// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=pods;persistentvolumeclaims,verbs=get;list;watch
-// +kubebuilder:rbac:groups=metrics.k8s.io,resources=pods,verbs=get;list
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports/status,verbs=get;patch
 
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {

@@ -107,6 +107,13 @@ type coopState struct {
 	dbBytes         int64
 }
 
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/status,verbs=get;patch
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports/status,verbs=get;patch
+// +kubebuilder:rbac:groups="",resources=pods;persistentvolumeclaims,verbs=get;list;watch
+// +kubebuilder:rbac:groups=metrics.k8s.io,resources=pods,verbs=get;list
+
 // Setup adds a meter to the manager and returns it.
 func Setup(mgr ctrl.Manager, opts Options) (*Meter, error) {
 	opts.defaults()
