@@ -23,6 +23,8 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -132,4 +134,51 @@ func TestMetricsAPINotServed(t *testing.T) {
 	if m.Available(context.Background()) {
 		t.Error("metrics.k8s.io reported as served by envtest")
 	}
+}
+
+// TestFinalReportRefusesEdits: the API server itself refuses, with a clear message, any
+// change to a final report's bill or policy, and unsetting final; an open report is editable.
+func TestFinalReportRefusesEdits(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	start, end, _ := ParsePeriod("2026-09")
+	r := &coopv1alpha1.CostReport{
+		ObjectMeta: metav1.ObjectMeta{Name: "2026-09"},
+		Spec: coopv1alpha1.CostReportSpec{
+			Period:   coopv1alpha1.Period{Start: metav1.NewTime(start), End: metav1.NewTime(end)},
+			Currency: "EUR",
+			Lines:    []coopv1alpha1.BillLine{{Description: "servers", Amount: "412.50", Pool: coopv1alpha1.PoolCompute}},
+		},
+	}
+	g.Expect(k8sClient.Create(ctx, r)).To(Succeed())
+
+	patch := func(mutate func(r *coopv1alpha1.CostReport)) error {
+		cur := &coopv1alpha1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2026-09"}, cur)).To(Succeed())
+		orig := cur.DeepCopy()
+		mutate(cur)
+		return k8sClient.Patch(ctx, cur, client.MergeFrom(orig))
+	}
+	g.Expect(patch(func(r *coopv1alpha1.CostReport) { r.Spec.Lines[0].Amount = "400.00" })).To(Succeed(), "an open report is editable")
+	g.Expect(patch(func(r *coopv1alpha1.CostReport) { r.Spec.Final = true })).To(Succeed())
+
+	for name, mutate := range map[string]func(r *coopv1alpha1.CostReport){
+		"amount":   func(r *coopv1alpha1.CostReport) { r.Spec.Lines[0].Amount = "1.00" },
+		"line":     func(r *coopv1alpha1.CostReport) { r.Spec.Lines = append(r.Spec.Lines, r.Spec.Lines[0]) },
+		"policy":   func(r *coopv1alpha1.CostReport) { r.Spec.Policy.MinimumAmount = "5.00" },
+		"currency": func(r *coopv1alpha1.CostReport) { r.Spec.Currency = "USD" },
+		"unfinal":  func(r *coopv1alpha1.CostReport) { r.Spec.Final = false },
+	} {
+		err := patch(mutate)
+		g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%s: %v", name, err)
+		g.Expect(err.Error()).To(ContainSubstring("the CostReport is final: its period, currency, bill lines and policy can no longer change"), name)
+	}
+
+	bad := &coopv1alpha1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: "november"}, Spec: r.Spec}
+	err := k8sClient.Create(ctx, bad)
+	g.Expect(err).To(MatchError(ContainSubstring("metadata.name must be the period as YYYY-MM")))
+	bad = &coopv1alpha1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: "2026-08"}, Spec: r.Spec}
+	bad.Spec.Lines = []coopv1alpha1.BillLine{{Description: "x", Amount: "12,50", Pool: coopv1alpha1.PoolCompute}}
+	g.Expect(k8sClient.Create(ctx, bad)).To(MatchError(ContainSubstring("spec.lines[0].amount")))
 }
