@@ -52,6 +52,8 @@ const (
 	ReasonRecovering = "Recovering"
 	// ReasonDatabaseNotReady: the shared tier's Database or role is not applied yet.
 	ReasonDatabaseNotReady = "DatabaseNotReady"
+	// ReasonObjectStoreCredentialsMissing: the hub has not created the object store Secret.
+	ReasonObjectStoreCredentialsMissing = "ObjectStoreCredentialsMissing"
 	// ReasonSharedClusterMissing: the hub's shared Cluster does not exist.
 	ReasonSharedClusterMissing = "SharedClusterMissing"
 	// ReasonNoBackupYet: backups are scheduled but none has completed yet.

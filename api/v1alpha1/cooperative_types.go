@@ -179,7 +179,7 @@ type FeeSplit struct {
 	// +kubebuilder:default=100
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
-	SurgeToWorkersPercent int32 `json:"surgeToWorkersPercent"`
+	SurgeToWorkersPercent *int32 `json:"surgeToWorkersPercent,omitempty"`
 }
 
 // StakeholderClass is a class of members with a voting weight.
@@ -212,7 +212,7 @@ type Governance struct {
 	// +kubebuilder:default=50
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
-	QuorumPercent int32 `json:"quorumPercent"`
+	QuorumPercent int32 `json:"quorumPercent,omitempty"`
 
 	// approvalPercent of the votes cast (or of their weight) that a proposal needs to pass.
 	// Not used by the consent model.
@@ -220,7 +220,7 @@ type Governance struct {
 	// +kubebuilder:default=50
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
-	ApprovalPercent int32 `json:"approvalPercent"`
+	ApprovalPercent int32 `json:"approvalPercent,omitempty"`
 
 	// stakeholderClasses and their weights; required for multi-stakeholder, not allowed
 	// otherwise. Names are unique and weights add up to 100.
@@ -239,27 +239,27 @@ type Governance struct {
 
 // DatabaseSpec is the co-op's PostgreSQL database.
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.storage) || !has(self.storage) || quantity(string(self.storage)).compareTo(quantity(string(oldSelf.storage))) >= 0",message="storage cannot shrink: a smaller volume would lose data",fieldPath=".storage"
-// +kubebuilder:validation:XValidation:rule="self.tier == 'dedicated' || self.instances == 1",message="instances must be 1 on the shared tier: the hub's shared cluster has its own replicas",fieldPath=".instances"
+// +kubebuilder:validation:XValidation:rule="!has(self.tier) || self.tier == 'dedicated' || !has(self.instances) || self.instances == 1",message="instances must be 1 on the shared tier: the hub's shared cluster has its own replicas",fieldPath=".instances"
 type DatabaseSpec struct {
 	// tier says where the database lives: dedicated (its own CloudNativePG Cluster) or
 	// shared (a database and a role in the hub's shared Cluster). Immutable.
 	// +optional
 	// +kubebuilder:default=dedicated
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="tier is immutable: moving between dedicated and shared would lose data"
-	Tier DatabaseTier `json:"tier"`
+	Tier DatabaseTier `json:"tier,omitempty"`
 
 	// instances of PostgreSQL (dedicated tier): 1 is a single primary, more add replicas.
 	// +optional
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=5
-	Instances int32 `json:"instances"`
+	Instances int32 `json:"instances,omitempty"`
 
 	// storage size of each instance's volume (dedicated tier). It can grow, never shrink.
 	// +optional
 	// +kubebuilder:default="10Gi"
 	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="storage must be a positive size such as 10Gi"
-	Storage resource.Quantity `json:"storage"`
+	Storage resource.Quantity `json:"storage,omitzero"`
 
 	// postgresVersion is the PostgreSQL major version. It can go up (CloudNativePG upgrades
 	// in place), never down.
@@ -267,7 +267,7 @@ type DatabaseSpec struct {
 	// +kubebuilder:default=17
 	// +kubebuilder:validation:Enum=15;16;17;18
 	// +kubebuilder:validation:XValidation:rule="self >= oldSelf",message="postgresVersion cannot go down"
-	PostgresVersion int32 `json:"postgresVersion"`
+	PostgresVersion int32 `json:"postgresVersion,omitempty"`
 }
 
 // BackupSpec says when the co-op's database is backed up and for how long backups are kept.
@@ -278,14 +278,14 @@ type BackupSpec struct {
 	// +kubebuilder:default="0 0 3 * * *"
 	// +kubebuilder:validation:MaxLength=100
 	// +kubebuilder:validation:XValidation:rule="self.split(' ').filter(f, f != '').size() == 6",message="schedule must be a six-field cron expression with seconds first, such as '0 0 3 * * *'"
-	Schedule string `json:"schedule"`
+	Schedule string `json:"schedule,omitempty"`
 
 	// retention of backups and WAL in the object store: a number and d (days), w (weeks)
 	// or m (months).
 	// +optional
 	// +kubebuilder:default="30d"
 	// +kubebuilder:validation:Pattern=`^[1-9][0-9]*[dwm]$`
-	Retention string `json:"retention"`
+	Retention string `json:"retention,omitempty"`
 }
 
 // FederationPeerRef is a peer hub that the co-op consents to.
@@ -299,7 +299,7 @@ type FederationPeerRef struct {
 	// mode is what the peer keeps: standby, a replica of the co-op fed from its backups.
 	// +optional
 	// +kubebuilder:default=standby
-	Mode FederationMode `json:"mode"`
+	Mode FederationMode `json:"mode,omitempty"`
 }
 
 // FederationSpec lists the peer hubs the co-op consents to. Its data goes to no other.
@@ -313,7 +313,7 @@ type FederationSpec struct {
 }
 
 // CooperativeSpec is what a member co-op declares.
-// +kubebuilder:validation:XValidation:rule="!has(self.federation) || !has(self.federation.peers) || size(self.federation.peers) == 0 || self.database.tier == 'dedicated'",message="federation.peers need database.tier dedicated: a standby replays the co-op's own backups",fieldPath=".federation.peers"
+// +kubebuilder:validation:XValidation:rule="!has(self.federation) || !has(self.federation.peers) || size(self.federation.peers) == 0 || !has(self.database.tier) || self.database.tier == 'dedicated'",message="federation.peers need database.tier dedicated: a standby replays the co-op's own backups",fieldPath=".federation.peers"
 type CooperativeSpec struct {
 	// displayName is the co-op's name as people write it.
 	// +optional
@@ -352,12 +352,12 @@ type CooperativeSpec struct {
 	// database is the co-op's PostgreSQL database.
 	// +optional
 	// +kubebuilder:default={}
-	Database DatabaseSpec `json:"database"`
+	Database DatabaseSpec `json:"database,omitzero"`
 
 	// backup says when the database is backed up and how long backups are kept.
 	// +optional
 	// +kubebuilder:default={}
-	Backup BackupSpec `json:"backup"`
+	Backup BackupSpec `json:"backup,omitzero"`
 
 	// federation lists the peer hubs this co-op consents to.
 	// +optional
@@ -368,7 +368,7 @@ type CooperativeSpec struct {
 	// Delete (everything goes).
 	// +optional
 	// +kubebuilder:default=Retain
-	DeletionPolicy DeletionPolicy `json:"deletionPolicy"`
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 }
 
 // Endpoints are where the co-op's services answer.

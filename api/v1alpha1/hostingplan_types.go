@@ -49,12 +49,12 @@ type ContainerDefaults struct {
 	// cpu request of a container that declares none.
 	// +optional
 	// +kubebuilder:default="100m"
-	CPU resource.Quantity `json:"cpu"`
+	CPU resource.Quantity `json:"cpu,omitzero"`
 
 	// memory request of a container that declares none.
 	// +optional
 	// +kubebuilder:default="128Mi"
-	Memory resource.Quantity `json:"memory"`
+	Memory resource.Quantity `json:"memory,omitzero"`
 }
 
 // HostingPlanSpec is a quota tier and what it allows.
@@ -71,14 +71,14 @@ type HostingPlanSpec struct {
 	// defaultRequests of containers that declare none.
 	// +optional
 	// +kubebuilder:default={}
-	DefaultRequests ContainerDefaults `json:"defaultRequests"`
+	DefaultRequests ContainerDefaults `json:"defaultRequests,omitzero"`
 
 	// maxDatabaseInstances a co-op on this plan may run on the dedicated tier.
 	// +optional
 	// +kubebuilder:default=3
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=5
-	MaxDatabaseInstances int32 `json:"maxDatabaseInstances"`
+	MaxDatabaseInstances int32 `json:"maxDatabaseInstances,omitempty"`
 
 	// databaseTiers a co-op on this plan may use.
 	// +optional

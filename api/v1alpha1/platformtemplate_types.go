@@ -71,7 +71,7 @@ type Component struct {
 	// +kubebuilder:default=8080
 	// +kubebuilder:validation:Minimum=1024
 	// +kubebuilder:validation:Maximum=65535
-	Port int32 `json:"port"`
+	Port int32 `json:"port,omitempty"`
 
 	// replicas of the component. A PodDisruptionBudget keeps one available when there are
 	// two or more.
@@ -79,7 +79,7 @@ type Component struct {
 	// +kubebuilder:default=2
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=20
-	Replicas int32 `json:"replicas"`
+	Replicas *int32 `json:"replicas,omitempty"`
 
 	// path the Ingress routes to this component; the component is not exposed when empty.
 	// +optional
@@ -94,22 +94,22 @@ type Component struct {
 	// cpu request of the container.
 	// +optional
 	// +kubebuilder:default="100m"
-	CPU resource.Quantity `json:"cpu"`
+	CPU resource.Quantity `json:"cpu,omitzero"`
 
 	// memory request (and limit) of the container.
 	// +optional
 	// +kubebuilder:default="128Mi"
-	Memory resource.Quantity `json:"memory"`
+	Memory resource.Quantity `json:"memory,omitzero"`
 
 	// healthPath answers the liveness probe; readyPath the readiness probe.
 	// +optional
 	// +kubebuilder:default="/healthz"
-	HealthPath string `json:"healthPath"`
+	HealthPath string `json:"healthPath,omitempty"`
 
 	// readyPath answers the readiness probe.
 	// +optional
 	// +kubebuilder:default="/readyz"
-	ReadyPath string `json:"readyPath"`
+	ReadyPath string `json:"readyPath,omitempty"`
 }
 
 // TemplateVersion is one version of a platform's workloads.

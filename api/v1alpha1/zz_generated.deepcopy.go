@@ -120,6 +120,11 @@ func (in *Component) DeepCopyInto(out *Component) {
 		*out = make([]EnvVar, len(*in))
 		copy(*out, *in)
 	}
+	if in.Replicas != nil {
+		in, out := &in.Replicas, &out.Replicas
+		*out = new(int32)
+		**out = **in
+	}
 	out.CPU = in.CPU.DeepCopy()
 	out.Memory = in.Memory.DeepCopy()
 }
@@ -559,6 +564,11 @@ func (in *FeeSplit) DeepCopyInto(out *FeeSplit) {
 		in, out := &in.Funds, &out.Funds
 		*out = make([]Fund, len(*in))
 		copy(*out, *in)
+	}
+	if in.SurgeToWorkersPercent != nil {
+		in, out := &in.SurgeToWorkersPercent, &out.SurgeToWorkersPercent
+		*out = new(int32)
+		**out = **in
 	}
 }
 

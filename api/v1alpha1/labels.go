@@ -1,0 +1,36 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Labels and annotations the operator puts on what it creates.
+const (
+	// LabelCooperative names the co-op an object belongs to. Every co-op namespace carries it.
+	LabelCooperative = "coop.cooperator.dev/cooperative"
+	// LabelManagedBy marks the objects the operator manages; its informers watch only those.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of LabelManagedBy.
+	ManagedByValue = "cooperator"
+	// LabelComponent names the platform component of a workload.
+	LabelComponent = "app.kubernetes.io/name"
+	// LabelInstance names the co-op of a platform workload, as app.kubernetes.io expects.
+	LabelInstance = "app.kubernetes.io/instance"
+	// LabelPartOf groups the objects of a co-op's platform.
+	LabelPartOf = "app.kubernetes.io/part-of"
+
+	// Finalizer holds a Cooperative until its deletion policy is carried out.
+	Finalizer = "coop.cooperator.dev/finalizer"
+)

@@ -1,0 +1,268 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/test/harness"
+)
+
+// validCooperative is a manifest the API server accepts; each case breaks one rule of it.
+func validCooperative(name string) *coopv1.Cooperative {
+	return &coopv1.Cooperative{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: coopv1.CooperativeSpec{
+			Vertical: coopv1.VerticalRideSharing,
+			Plan:     "small",
+			FeeSplit: coopv1.FeeSplit{
+				PlatformFeeBasisPoints: 300,
+				Funds:                  []coopv1.Fund{{Name: "hardship", BasisPoints: 100}, {Name: "reserve", BasisPoints: 50}},
+				SurgeToWorkersPercent:  ptr.To[int32](100),
+			},
+			Governance: coopv1.Governance{
+				Model: coopv1.GovernanceMultiStakeholder, QuorumPercent: 50, ApprovalPercent: 66,
+				StakeholderClasses: []coopv1.StakeholderClass{{Name: "drivers", Weight: 60}, {Name: "riders", Weight: 20}, {Name: "staff", Weight: 20}},
+			},
+			Database: coopv1.DatabaseSpec{Tier: coopv1.DatabaseTierDedicated, Instances: 1, Storage: resource.MustParse("10Gi"), PostgresVersion: 17},
+			Backup:   coopv1.BackupSpec{Schedule: "0 0 3 * * *", Retention: "30d"},
+		},
+	}
+}
+
+func TestCooperativeValidation(t *testing.T) {
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := harness.StartT(t, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	c := env.Client
+	ctx := context.Background()
+
+	if err := c.Create(ctx, validCooperative("valid")); err != nil {
+		t.Fatalf("the valid manifest was refused: %v", err)
+	}
+
+	createCases := []struct {
+		name   string
+		mutate func(*coopv1.Cooperative)
+		want   []string // substrings of the API server's message: the field and the rule
+	}{
+		{"unknown vertical", func(c *coopv1.Cooperative) { c.Spec.Vertical = "taxi" },
+			[]string{"spec.vertical", "Unsupported value", "ride-sharing"}},
+		{"funds over the platform fee", func(c *coopv1.Cooperative) { c.Spec.FeeSplit.Funds[0].BasisPoints = 280 },
+			[]string{"spec.feeSplit.funds", "must add up to at most platformFeeBasisPoints"}},
+		{"platform fee over 100 %", func(c *coopv1.Cooperative) { c.Spec.FeeSplit.PlatformFeeBasisPoints = 10001 },
+			[]string{"spec.feeSplit.platformFeeBasisPoints", "less than or equal to 10000"}},
+		{"surge share over 100 %", func(c *coopv1.Cooperative) { c.Spec.FeeSplit.SurgeToWorkersPercent = ptr.To[int32](150) },
+			[]string{"spec.feeSplit.surgeToWorkersPercent", "less than or equal to 100"}},
+		{"duplicate fund", func(c *coopv1.Cooperative) { c.Spec.FeeSplit.Funds[1].Name = "hardship" },
+			[]string{"spec.feeSplit.funds[1]", "Duplicate value"}},
+		{"quorum of zero", raw(func(u map[string]any) { setField(u, int64(0), "spec", "governance", "quorumPercent") }),
+			[]string{"spec.governance.quorumPercent", "greater than or equal to 1"}},
+		{"approval over 100", func(c *coopv1.Cooperative) { c.Spec.Governance.ApprovalPercent = 101 },
+			[]string{"spec.governance.approvalPercent", "less than or equal to 100"}},
+		{"multi-stakeholder without classes", func(c *coopv1.Cooperative) { c.Spec.Governance.StakeholderClasses = nil },
+			[]string{"spec.governance.stakeholderClasses", "required when model is multi-stakeholder"}},
+		{"classes without multi-stakeholder", func(c *coopv1.Cooperative) { c.Spec.Governance.Model = coopv1.GovernanceOneMemberOneVote },
+			[]string{"spec.governance.stakeholderClasses", "only allowed when model is multi-stakeholder"}},
+		{"weights not summing to 100", func(c *coopv1.Cooperative) { c.Spec.Governance.StakeholderClasses[0].Weight = 50 },
+			[]string{"spec.governance.stakeholderClasses", "must add up to 100"}},
+		{"duplicate stakeholder class", func(c *coopv1.Cooperative) { c.Spec.Governance.StakeholderClasses[2].Name = "riders" },
+			[]string{"spec.governance.stakeholderClasses[2]", "Duplicate value"}},
+		{"unknown governance model", func(c *coopv1.Cooperative) { c.Spec.Governance.Model = "dictatorship" },
+			[]string{"spec.governance.model", "Unsupported value"}},
+		{"unknown governed field", func(c *coopv1.Cooperative) { c.Spec.Governance.GovernedFields = []coopv1.GovernedField{"admins"} },
+			[]string{"spec.governance.governedFields[0]", "Unsupported value"}},
+		{"duplicate peers", func(c *coopv1.Cooperative) {
+			c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "eu-south", Mode: "standby"}, {Name: "eu-south", Mode: "standby"}}
+		}, []string{"spec.federation.peers[1]", "Duplicate value"}},
+		{"peers on the shared tier", func(c *coopv1.Cooperative) {
+			c.Spec.Database.Tier = coopv1.DatabaseTierShared
+			c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "eu-south", Mode: "standby"}}
+		}, []string{"spec.federation.peers", "need database.tier dedicated"}},
+		{"several instances on the shared tier", func(c *coopv1.Cooperative) {
+			c.Spec.Database.Tier = coopv1.DatabaseTierShared
+			c.Spec.Database.Instances = 2
+		}, []string{"spec.database.instances", "must be 1 on the shared tier"}},
+		{"unknown database tier", func(c *coopv1.Cooperative) { c.Spec.Database.Tier = "premium" },
+			[]string{"spec.database.tier", "Unsupported value"}},
+		{"too many instances", func(c *coopv1.Cooperative) { c.Spec.Database.Instances = 9 },
+			[]string{"spec.database.instances", "less than or equal to 5"}},
+		{"unknown PostgreSQL version", func(c *coopv1.Cooperative) { c.Spec.Database.PostgresVersion = 12 },
+			[]string{"spec.database.postgresVersion", "Unsupported value"}},
+		{"zero storage", raw(func(u map[string]any) { setField(u, "0", "spec", "database", "storage") }),
+			[]string{"spec.database.storage", "must be a positive size"}},
+		{"five-field cron schedule", func(c *coopv1.Cooperative) { c.Spec.Backup.Schedule = "0 3 * * *" },
+			[]string{"spec.backup.schedule", "six-field cron expression"}},
+		{"retention in words", func(c *coopv1.Cooperative) { c.Spec.Backup.Retention = "30 days" },
+			[]string{"spec.backup.retention", "should match"}},
+		{"service account admin without namespace", func(c *coopv1.Cooperative) {
+			c.Spec.Admins = []coopv1.Subject{{Kind: "ServiceAccount", Name: "ci"}}
+		}, []string{"spec.admins[0]", "namespace is required for a ServiceAccount"}},
+		{"invalid host", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "Not A Host" },
+			[]string{"spec.platform.host", "should match"}},
+		{"missing plan", func(c *coopv1.Cooperative) { c.Spec.Plan = "" },
+			[]string{"spec.plan"}},
+		{"unknown deletion policy", func(c *coopv1.Cooperative) { c.Spec.DeletionPolicy = "Forget" },
+			[]string{"spec.deletionPolicy", "Unsupported value"}},
+		{"name longer than 50 characters", func(c *coopv1.Cooperative) { c.Name = strings.Repeat("a", 51) },
+			[]string{"metadata.name must be at most 50 characters"}},
+	}
+	for i, tc := range createCases {
+		t.Run("create/"+tc.name, func(t *testing.T) {
+			obj := validCooperative(fmt.Sprintf("case-%d", i))
+			tc.mutate(obj)
+			var err error
+			if u, ok := rawObjects[obj]; ok {
+				err = c.Create(ctx, u)
+			} else {
+				err = c.Create(ctx, obj)
+			}
+			assertRefused(t, err, tc.want)
+		})
+	}
+
+	updateCases := []struct {
+		name   string
+		mutate func(*coopv1.Cooperative)
+		want   []string
+	}{
+		{"tier change", func(c *coopv1.Cooperative) { c.Spec.Database.Tier = coopv1.DatabaseTierShared },
+			[]string{"spec.database.tier", "tier is immutable"}},
+		{"storage shrink", func(c *coopv1.Cooperative) { c.Spec.Database.Storage = resource.MustParse("5Gi") },
+			[]string{"spec.database.storage", "storage cannot shrink"}},
+		{"PostgreSQL downgrade", func(c *coopv1.Cooperative) { c.Spec.Database.PostgresVersion = 16 },
+			[]string{"spec.database.postgresVersion", "cannot go down"}},
+	}
+	for _, tc := range updateCases {
+		t.Run("update/"+tc.name, func(t *testing.T) {
+			obj := &coopv1.Cooperative{}
+			if err := c.Get(ctx, clientKey("valid"), obj); err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(obj)
+			assertRefused(t, c.Update(ctx, obj), tc.want)
+		})
+	}
+
+	t.Run("update/storage growth is accepted", func(t *testing.T) {
+		obj := &coopv1.Cooperative{}
+		if err := c.Get(ctx, clientKey("valid"), obj); err != nil {
+			t.Fatal(err)
+		}
+		obj.Spec.Database.Storage = resource.MustParse("20Gi")
+		obj.Spec.Database.PostgresVersion = 18
+		if err := c.Update(ctx, obj); err != nil {
+			t.Fatalf("growing storage and upgrading PostgreSQL were refused: %v", err)
+		}
+	})
+
+	t.Run("defaults", func(t *testing.T) {
+		obj := &coopv1.Cooperative{
+			ObjectMeta: metav1.ObjectMeta{Name: "defaults"},
+			Spec: coopv1.CooperativeSpec{
+				Vertical:   coopv1.VerticalCare,
+				Plan:       "small",
+				FeeSplit:   coopv1.FeeSplit{PlatformFeeBasisPoints: 200},
+				Governance: coopv1.Governance{Model: coopv1.GovernanceConsent},
+			},
+		}
+		if err := c.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+		d := obj.Spec
+		if d.Database.Tier != coopv1.DatabaseTierDedicated || d.Database.Instances != 1 || d.Database.Storage.String() != "10Gi" || d.Database.PostgresVersion != 17 {
+			t.Errorf("database defaults: %+v", d.Database)
+		}
+		if d.Backup.Schedule != "0 0 3 * * *" || d.Backup.Retention != "30d" || d.DeletionPolicy != coopv1.DeletionPolicyRetain {
+			t.Errorf("backup and deletion defaults: %+v %s", d.Backup, d.DeletionPolicy)
+		}
+		if ptr.Deref(d.FeeSplit.SurgeToWorkersPercent, 0) != 100 || d.Governance.QuorumPercent != 50 || d.Governance.ApprovalPercent != 50 {
+			t.Errorf("policy defaults: %+v %+v", d.FeeSplit, d.Governance)
+		}
+	})
+}
+
+func TestPlatformTemplateValidation(t *testing.T) {
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := harness.StartT(t, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	tmpl := &coopv1.PlatformTemplate{
+		ObjectMeta: metav1.ObjectMeta{Name: "delivery"},
+		Spec: coopv1.PlatformTemplateSpec{
+			Vertical: coopv1.VerticalDelivery, DefaultVersion: "2.0",
+			Versions: []coopv1.TemplateVersion{{Version: "1.0", Components: []coopv1.Component{{Name: "api"}}}},
+		},
+	}
+	assertRefused(t, env.Client.Create(context.Background(), tmpl), []string{"spec.defaultVersion", "defaultVersion must be one of versions"})
+}
+
+// rawObjects holds, for a case that needs it, the manifest as a kubectl user would write it:
+// a typed Go client omits zero values, so "quorumPercent: 0" can only be sent raw.
+var rawObjects = map[*coopv1.Cooperative]*unstructured.Unstructured{}
+
+func raw(mutate func(map[string]any)) func(*coopv1.Cooperative) {
+	return func(c *coopv1.Cooperative) {
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(c)
+		if err != nil {
+			panic(err)
+		}
+		mutate(m)
+		u := &unstructured.Unstructured{Object: m}
+		u.SetGroupVersionKind(coopv1.GroupVersion.WithKind("Cooperative"))
+		rawObjects[c] = u
+	}
+}
+
+func setField(m map[string]any, value any, path ...string) {
+	if err := unstructured.SetNestedField(m, value, path...); err != nil {
+		panic(err)
+	}
+}
+
+func clientKey(name string) client.ObjectKey { return client.ObjectKey{Name: name} }
+
+func assertRefused(t *testing.T, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("the API server accepted a manifest it must refuse (want %q)", want)
+	}
+	if !apierrors.IsInvalid(err) {
+		t.Fatalf("want an Invalid error, got %v", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("the refusal does not say %q:\n%v", w, err)
+		}
+	}
+}

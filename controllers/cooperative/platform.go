@@ -1,0 +1,429 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cooperative
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+)
+
+// Names and paths of the platform's configuration.
+const (
+	// PolicyConfigMapName carries the co-op's fee split and governance rules.
+	PolicyConfigMapName = "coop-policy"
+	// PolicyKey is the key of the policy in the ConfigMap.
+	PolicyKey = "policy.json"
+	// PolicyMountPath is where the platform containers find the policy.
+	PolicyMountPath = "/etc/cooperator/policy"
+	// PlatformPartOf is the part-of label value of the platform's workloads.
+	PlatformPartOf = "cooperator-platform"
+	// AdminTokenKey is the key of the platform admin token.
+	AdminTokenKey = "token"
+)
+
+// Policy is what the platform service reads from the coop-policy ConfigMap.
+type Policy struct {
+	Cooperative string            `json:"cooperative"`
+	Vertical    coopv1.Vertical   `json:"vertical"`
+	FeeSplit    coopv1.FeeSplit   `json:"feeSplit"`
+	Governance  coopv1.Governance `json:"governance"`
+}
+
+// BuildPolicyConfigMap carries the fee split and the governance rules to the platform.
+func BuildPolicyConfigMap(coop *coopv1.Cooperative) (*corev1.ConfigMap, error) {
+	b, err := json.MarshalIndent(Policy{
+		Cooperative: coop.Name, Vertical: coop.Spec.Vertical, FeeSplit: coop.Spec.FeeSplit, Governance: coop.Spec.Governance,
+	}, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding the policy: %w", err)
+	}
+	return &corev1.ConfigMap{
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), PolicyConfigMapName),
+		Data:       map[string]string{PolicyKey: string(b)},
+	}, nil
+}
+
+// BuildPlatformAdminSecret holds the platform's admin token for the co-op's staff.
+func BuildPlatformAdminSecret(coop *coopv1.Cooperative, token string) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), PlatformAdminSecretName(coop)),
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{AdminTokenKey: []byte(token)},
+	}
+}
+
+// componentLabels select a component's pods.
+func componentLabels(coop *coopv1.Cooperative, component string) map[string]string {
+	return map[string]string{coopv1.LabelComponent: component, coopv1.LabelInstance: coop.Name}
+}
+
+func platformMeta(coop *coopv1.Cooperative, name string) metav1.ObjectMeta {
+	m := objectMeta(coop, coop.NamespaceName(), name)
+	for k, v := range componentLabels(coop, name) {
+		m.Labels[k] = v
+	}
+	m.Labels[coopv1.LabelPartOf] = PlatformPartOf
+	return m
+}
+
+// restricted is the security context that Pod Security "restricted" requires.
+func restrictedContainer() *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		ReadOnlyRootFilesystem:   ptr.To(true),
+		RunAsNonRoot:             ptr.To(true),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// BuildDeployment runs one component of the co-op's platform.
+func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv1.Component, replicas int32) *appsv1.Deployment {
+	image := comp.Image
+	if image == "" {
+		image = cfg.PlatformImage
+	}
+	env := []corev1.EnvVar{
+		{Name: "COOP_NAME", Value: coop.Name},
+		{Name: "LISTEN_ADDRESS", Value: fmt.Sprintf(":%d", comp.Port)},
+		{Name: "COOP_POLICY_FILE", Value: PolicyMountPath + "/" + PolicyKey},
+		{Name: "ADMIN_TOKEN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: PlatformAdminSecretName(coop)}, Key: AdminTokenKey}}},
+	}
+	if comp.Database {
+		env = append(env, corev1.EnvVar{Name: "DATABASE_URL", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: AppSecretName(coop)}, Key: "uri"}}})
+	}
+	for _, e := range comp.Env {
+		env = append(env, corev1.EnvVar{Name: e.Name, Value: e.Value})
+	}
+	probe := func(path string) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("http")}}}
+	}
+	memory := comp.Memory
+	selector := componentLabels(coop, comp.Name)
+	return &appsv1.Deployment{
+		ObjectMeta: platformMeta(coop, comp.Name),
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: selector},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: platformMeta(coop, comp.Name).Labels},
+				Spec: corev1.PodSpec{
+					AutomountServiceAccountToken: ptr.To(false),
+					SecurityContext: &corev1.PodSecurityContext{
+						RunAsNonRoot:   ptr.To(true),
+						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+					},
+					Containers: []corev1.Container{{
+						Name:  comp.Name,
+						Image: image,
+						Args:  comp.Args,
+						Env:   env,
+						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: comp.Port, Protocol: corev1.ProtocolTCP}},
+						Resources: corev1.ResourceRequirements{
+							Requests: corev1.ResourceList{corev1.ResourceCPU: comp.CPU, corev1.ResourceMemory: comp.Memory},
+							Limits:   corev1.ResourceList{corev1.ResourceMemory: memory},
+						},
+						LivenessProbe:   probe(comp.HealthPath),
+						ReadinessProbe:  probe(comp.ReadyPath),
+						SecurityContext: restrictedContainer(),
+						VolumeMounts:    []corev1.VolumeMount{{Name: "policy", MountPath: PolicyMountPath, ReadOnly: true}},
+					}},
+					Volumes: []corev1.Volume{{Name: "policy", VolumeSource: corev1.VolumeSource{
+						ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: PolicyConfigMapName}},
+					}}},
+				},
+			},
+		},
+	}
+}
+
+// BuildService exposes a component inside the cluster on port 80.
+func BuildService(coop *coopv1.Cooperative, comp coopv1.Component) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: platformMeta(coop, comp.Name),
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeClusterIP,
+			Selector: componentLabels(coop, comp.Name),
+			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
+		},
+	}
+}
+
+// BuildPodDisruptionBudget keeps a component available during node drains; nil when it runs
+// fewer than two replicas, where a budget would block every drain.
+func BuildPodDisruptionBudget(coop *coopv1.Cooperative, comp coopv1.Component, replicas int32) *policyv1.PodDisruptionBudget {
+	if replicas < 2 {
+		return nil
+	}
+	one := intstr.FromInt32(1)
+	return &policyv1.PodDisruptionBudget{
+		ObjectMeta: platformMeta(coop, comp.Name),
+		Spec: policyv1.PodDisruptionBudgetSpec{
+			MaxUnavailable: &one,
+			Selector:       &metav1.LabelSelector{MatchLabels: componentLabels(coop, comp.Name)},
+		},
+	}
+}
+
+// IngressName is the co-op's Ingress.
+func IngressName(coop *coopv1.Cooperative) string { return coop.Name }
+
+// BuildIngress routes spec.platform.host to the exposed components; nil without a host or
+// an exposed component.
+func BuildIngress(coop *coopv1.Cooperative, cfg *hubconfig.Config, components []coopv1.Component) *networkingv1.Ingress {
+	host := coop.Spec.Platform.Host
+	if host == "" {
+		return nil
+	}
+	var paths []networkingv1.HTTPIngressPath
+	for _, c := range components {
+		if c.IngressPath == "" {
+			continue
+		}
+		paths = append(paths, networkingv1.HTTPIngressPath{
+			Path:     c.IngressPath,
+			PathType: ptr.To(networkingv1.PathTypePrefix),
+			Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+				Name: c.Name, Port: networkingv1.ServiceBackendPort{Name: "http"},
+			}},
+		})
+	}
+	if len(paths) == 0 {
+		return nil
+	}
+	// Longest path first, so that /api wins over /.
+	sort.SliceStable(paths, func(i, j int) bool { return len(paths[i].Path) > len(paths[j].Path) })
+	ing := &networkingv1.Ingress{
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), IngressName(coop)),
+		Spec: networkingv1.IngressSpec{
+			TLS:   []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: coop.Name + "-tls"}},
+			Rules: []networkingv1.IngressRule{{Host: host, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: paths}}}},
+		},
+	}
+	ing.Labels[coopv1.LabelPartOf] = PlatformPartOf
+	if cfg.IngressClassName != "" {
+		ing.Spec.IngressClassName = ptr.To(cfg.IngressClassName)
+	}
+	return ing
+}
+
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generating a secret: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// adminToken returns the platform admin token already stored, or a new random one.
+func (r *Reconciler) adminToken(ctx context.Context, coop *coopv1.Cooperative) (string, error) {
+	var secret corev1.Secret
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: PlatformAdminSecretName(coop)}, &secret)
+	switch {
+	case err == nil && len(secret.Data[AdminTokenKey]) > 0:
+		return string(secret.Data[AdminTokenKey]), nil
+	case err != nil && !apierrors.IsNotFound(err):
+		return "", fmt.Errorf("reading the platform admin token: %w", err)
+	}
+	return randomToken()
+}
+
+// resolveTemplate finds the co-op's PlatformTemplate and version, and says why not.
+func resolveTemplate(coop *coopv1.Cooperative, tmpl *coopv1.PlatformTemplate) (*coopv1.TemplateVersion, string, string) {
+	name := templateName(coop)
+	if tmpl == nil {
+		return nil, coopv1.ReasonTemplateNotFound, fmt.Sprintf("PlatformTemplate %q does not exist", name)
+	}
+	if tmpl.Spec.Vertical != coop.Spec.Vertical {
+		return nil, coopv1.ReasonTemplateMismatch, fmt.Sprintf("PlatformTemplate %q serves vertical %s, the co-op is %s", name, tmpl.Spec.Vertical, coop.Spec.Vertical)
+	}
+	version := coop.Spec.Platform.Version
+	if version == "" {
+		version = coop.Status.Platform.Version
+	}
+	if version == "" || coop.Status.Platform.Template != name && coop.Spec.Platform.Version == "" {
+		version = tmpl.Spec.DefaultVersion
+	}
+	v := tmpl.Version(version)
+	if v == nil {
+		known := make([]string, 0, len(tmpl.Spec.Versions))
+		for _, tv := range tmpl.Spec.Versions {
+			known = append(known, tv.Version)
+		}
+		return nil, coopv1.ReasonTemplateNotFound, fmt.Sprintf("PlatformTemplate %q has no version %q (it has %s)", name, version, strings.Join(known, ", "))
+	}
+	return v, "", ""
+}
+
+// templateName is the co-op's PlatformTemplate: the one it names, or its vertical's.
+func templateName(coop *coopv1.Cooperative) string {
+	if coop.Spec.Platform.Template != "" {
+		return coop.Spec.Platform.Template
+	}
+	return string(coop.Spec.Vertical)
+}
+
+// platformReplicas is how many replicas a component runs.
+func platformReplicas(_ *coopv1.Cooperative, comp coopv1.Component) int32 { return ptr.Deref(comp.Replicas, 2) }
+
+// reconcilePlatform applies the template's workloads, the policy and the Ingress.
+func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Result, error) {
+	coop := s.coop
+	if !s.tenancyReady() {
+		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonProgressing, "waiting for the tenancy")
+		return ctrl.Result{}, nil
+	}
+	version, reason, msg := resolveTemplate(coop, s.template)
+	if version == nil {
+		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, reason, msg)
+		return ctrl.Result{}, nil
+	}
+	policy, err := BuildPolicyConfigMap(coop)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	token, err := r.adminToken(ctx, coop)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	objs := []client.Object{policy, BuildPlatformAdminSecret(coop, token)}
+	keep := map[string]bool{}
+	for _, comp := range version.Components {
+		replicas := platformReplicas(coop, comp)
+		objs = append(objs, BuildDeployment(coop, &r.Config, comp, replicas), BuildService(coop, comp))
+		if pdb := BuildPodDisruptionBudget(coop, comp, replicas); pdb != nil {
+			objs = append(objs, pdb)
+			keep["PodDisruptionBudget/"+comp.Name] = true
+		}
+		keep["Deployment/"+comp.Name], keep["Service/"+comp.Name] = true, true
+	}
+	if ing := BuildIngress(coop, &r.Config, version.Components); ing != nil {
+		objs = append(objs, ing)
+		keep["Ingress/"+ing.Name] = true
+		coop.Status.Endpoints.URL = "https://" + coop.Spec.Platform.Host
+	} else {
+		coop.Status.Endpoints.URL = ""
+	}
+	if err := r.applyAll(ctx, s, objs...); err != nil {
+		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
+		return ctrl.Result{}, err
+	}
+	if err := r.pruneStalePlatform(ctx, coop, keep); err != nil {
+		return ctrl.Result{}, err
+	}
+	coop.Status.Platform = coopv1.PlatformStatus{Template: templateName(coop), Version: version.Version}
+
+	var notAvailable []string
+	for _, comp := range version.Components {
+		var d appsv1.Deployment
+		if err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: comp.Name}, &d); err != nil {
+			if apierrors.IsNotFound(err) {
+				notAvailable = append(notAvailable, comp.Name)
+				continue
+			}
+			return ctrl.Result{}, fmt.Errorf("reading Deployment %s: %w", comp.Name, err)
+		}
+		if !deploymentAvailable(&d) {
+			notAvailable = append(notAvailable, comp.Name)
+		}
+	}
+	switch {
+	case len(notAvailable) == 0:
+		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionTrue, coopv1.ReasonReady,
+			fmt.Sprintf("%s %s: %d components available", templateName(coop), version.Version, len(version.Components)))
+	case !s.conditionTrue(coopv1.ConditionDatabaseReady):
+		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonWaitingForDatabase,
+			fmt.Sprintf("waiting for the database; not available: %s", strings.Join(notAvailable, ", ")))
+	default:
+		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonDeploymentsNotAvailable,
+			fmt.Sprintf("not available: %s", strings.Join(notAvailable, ", ")))
+	}
+	return ctrl.Result{}, nil
+}
+
+// deploymentAvailable says whether the Deployment controller has rolled out the current
+// spec and all its replicas are available.
+func deploymentAvailable(d *appsv1.Deployment) bool {
+	want := ptr.Deref(d.Spec.Replicas, 1)
+	return d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas >= want && d.Status.AvailableReplicas >= want
+}
+
+// pruneStalePlatform deletes platform objects of components the template no longer has.
+func (r *Reconciler) pruneStalePlatform(ctx context.Context, coop *coopv1.Cooperative, keep map[string]bool) error {
+	sel := client.MatchingLabels{coopv1.LabelCooperative: coop.Name, coopv1.LabelPartOf: PlatformPartOf}
+	in := client.InNamespace(coop.NamespaceName())
+	lists := map[string]client.ObjectList{
+		"Deployment": &appsv1.DeploymentList{}, "Service": &corev1.ServiceList{},
+		"PodDisruptionBudget": &policyv1.PodDisruptionBudgetList{}, "Ingress": &networkingv1.IngressList{},
+	}
+	for kind, list := range lists {
+		if err := r.Client.List(ctx, list, in, sel); err != nil {
+			return fmt.Errorf("listing %ss: %w", kind, err)
+		}
+		var items []client.Object
+		switch l := list.(type) {
+		case *appsv1.DeploymentList:
+			for i := range l.Items {
+				items = append(items, &l.Items[i])
+			}
+		case *corev1.ServiceList:
+			for i := range l.Items {
+				items = append(items, &l.Items[i])
+			}
+		case *policyv1.PodDisruptionBudgetList:
+			for i := range l.Items {
+				items = append(items, &l.Items[i])
+			}
+		case *networkingv1.IngressList:
+			for i := range l.Items {
+				items = append(items, &l.Items[i])
+			}
+		}
+		for _, obj := range items {
+			if keep[kind+"/"+obj.GetName()] || !metav1.IsControlledBy(obj, coop) {
+				continue
+			}
+			if err := r.Client.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("deleting stale %s %s: %w", kind, obj.GetName(), err)
+			}
+			r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, "Pruned", "Prune", "Deleted %s %s/%s, no longer in the template", kind, obj.GetNamespace(), obj.GetName())
+		}
+	}
+	return nil
+}
+

@@ -1,0 +1,283 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package cooperative reconciles a Cooperative into an isolated tenant: its namespace and
+// tenancy objects, its database and backups, and its platform workloads. Reconcile reads
+// like a table of contents; each phase lives in its own file and desired objects come from
+// pure Build functions, applied with server-side apply under one field owner.
+package cooperative
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/ssa"
+)
+
+// Reconciler turns a Cooperative into its tenant.
+type Reconciler struct {
+	Client   client.Client
+	Config   hubconfig.Config
+	Recorder recorder.EventRecorder
+}
+
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/finalizers,verbs=update
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=hostingplans;platformtemplates;costreports,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=resourcequotas;limitranges;configmaps;services;secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies;ingresses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings;clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=cooperator-coop-admin
+// +kubebuilder:rbac:groups=postgresql.cnpg.io,resources=clusters;scheduledbackups;databases;databaseroles,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=postgresql.cnpg.io,resources=backups,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=barmancloud.cnpg.io,resources=objectstores,verbs=get;list;watch;create;update;patch;delete
+
+// scope is what one reconcile knows of a Cooperative.
+type scope struct {
+	coop     *coopv1.Cooperative
+	original *coopv1.Cooperative
+	plan     *coopv1.HostingPlan
+	template *coopv1.PlatformTemplate
+	// stalled is set when an apply was refused for a reason only a spec change can fix.
+	stalled bool
+	// gone is set once the finalizer is removed: there is no status left to write.
+	gone bool
+}
+
+// phase is one step of a reconcile.
+type phase func(ctx context.Context, s *scope) (ctrl.Result, error)
+
+// Reconcile brings one Cooperative's tenant to its spec.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	coop := &coopv1.Cooperative{}
+	if err := r.Client.Get(ctx, req.NamespacedName, coop); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	s := &scope{coop: coop, original: coop.DeepCopy()}
+	defer func() {
+		if err := r.patchStatus(ctx, s); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+
+	if !coop.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, s)
+	}
+	if !controllerutil.ContainsFinalizer(coop, coopv1.Finalizer) {
+		patch := client.MergeFrom(coop.DeepCopy())
+		controllerutil.AddFinalizer(coop, coopv1.Finalizer)
+		if err := r.Client.Patch(ctx, coop, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding the finalizer: %w", err)
+		}
+	}
+	if err := r.loadReferences(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	var errs []error
+	for _, p := range []phase{r.reconcileTenancy, r.reconcileDatabase, r.reconcilePlatform} {
+		res, err := p(ctx, s)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		result = lowestRequeue(result, res)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return ctrl.Result{}, err
+	}
+	summarize(s)
+	if !s.conditionTrue(coopv1.ConditionReady) && !s.stalledNow() {
+		// Events from the objects we watch wake us; this is the safety net for what we wait
+		// on without a watch.
+		result = lowestRequeue(result, ctrl.Result{RequeueAfter: jitter(r.Config.RecheckInterval.Duration)})
+	}
+	return result, nil
+}
+
+// loadReferences reads the plan and the template the Cooperative names; missing ones are
+// left nil for the phases to report.
+func (r *Reconciler) loadReferences(ctx context.Context, s *scope) error {
+	plan := &coopv1.HostingPlan{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: s.coop.Spec.Plan}, plan); err == nil {
+		s.plan = plan
+	} else if !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reading HostingPlan %s: %w", s.coop.Spec.Plan, err)
+	}
+	tmpl := &coopv1.PlatformTemplate{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: templateName(s.coop)}, tmpl); err == nil {
+		s.template = tmpl
+	} else if !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reading PlatformTemplate %s: %w", templateName(s.coop), err)
+	}
+	return nil
+}
+
+// applyAll applies each desired object; it writes only what differs from the live object.
+func (r *Reconciler) applyAll(ctx context.Context, s *scope, objs ...client.Object) error {
+	logger := log.FromContext(ctx)
+	for _, obj := range objs {
+		live := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
+		res, err := ssa.ApplyFetch(ctx, r.Client, obj, live)
+		if err != nil {
+			if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
+				s.stalled = true
+			}
+			return err
+		}
+		if res != ssa.Unchanged {
+			logger.V(1).Info("Applied object", "kind", reflect.TypeOf(obj).Elem().Name(), "namespace", obj.GetNamespace(), "name", obj.GetName(), "created", res == ssa.Created)
+		}
+	}
+	return nil
+}
+
+// lowestRequeue merges two results, keeping the soonest non-zero requeue.
+func lowestRequeue(a, b ctrl.Result) ctrl.Result {
+	switch {
+	case a.RequeueAfter == 0:
+		return b
+	case b.RequeueAfter == 0 || a.RequeueAfter < b.RequeueAfter:
+		return a
+	}
+	return b
+}
+
+// jitter spreads requeues over ten percent of d, so co-ops do not wake together.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration(rand.Int64N(int64(d)/10+1))
+}
+
+func resourceInt(v int64) *resource.Quantity { return resource.NewQuantity(v, resource.DecimalSI) }
+
+// SetupWithManager registers the reconciler: it owns what it creates, and watches the plans,
+// templates and backups that change what it must do.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	byPlan := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Plan == obj.GetName() })
+	})
+	byTemplate := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return templateName(c) == obj.GetName() })
+	})
+	byLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		if name := obj.GetLabels()[coopv1.LabelCooperative]; name != "" {
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+		}
+		return nil
+	})
+	// A Backup carries the labels of its Cluster; a Cluster of ours carries the co-op label
+	// in its inherited metadata, which CloudNativePG copies to the Backups it makes.
+	byNamespace := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		if name, ok := cutNamespacePrefix(obj.GetNamespace()); ok {
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+		}
+		return nil
+	})
+	// The shared Cluster changes every shared-tier co-op's readiness.
+	sharedTier := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		if obj.GetNamespace() != r.Config.OperatorNamespace {
+			return nil
+		}
+		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Database.Tier == coopv1.DatabaseTierShared })
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate()))).
+		Named("cooperative").
+		Owns(&corev1.Namespace{}).
+		Owns(&corev1.ResourceQuota{}).
+		Owns(&corev1.LimitRange{}).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&corev1.Service{}).
+		Owns(&networkingv1.NetworkPolicy{}).
+		Owns(&networkingv1.Ingress{}).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
+		Owns(&rbacv1.ClusterRole{}).
+		Owns(&rbacv1.ClusterRoleBinding{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&cnpgv1.Cluster{}).
+		Owns(&cnpgv1.ScheduledBackup{}).
+		Owns(&barmanv1.ObjectStore{}).
+		Owns(&cnpgv1.Database{}).
+		Owns(&cnpgv1.DatabaseRole{}).
+		Watches(&corev1.Secret{}, byLabel).
+		Watches(&cnpgv1.Backup{}, byNamespace).
+		Watches(&coopv1.HostingPlan{}, byPlan).
+		Watches(&coopv1.PlatformTemplate{}, byTemplate).
+		Watches(&cnpgv1.Cluster{}, sharedTier, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return o.GetName() == r.Config.SharedCluster.Name
+		}))).
+		Complete(r)
+}
+
+// deletionPredicate lets deletions through, which change no generation.
+func deletionPredicate() predicate.Funcs {
+	return predicate.NewPredicateFuncs(func(o client.Object) bool { return !o.GetDeletionTimestamp().IsZero() })
+}
+
+func cutNamespacePrefix(ns string) (string, bool) {
+	if len(ns) > len(coopv1.NamespacePrefix) && ns[:len(coopv1.NamespacePrefix)] == coopv1.NamespacePrefix {
+		return ns[len(coopv1.NamespacePrefix):], true
+	}
+	return "", false
+}
+
+func (r *Reconciler) cooperativesWhere(ctx context.Context, match func(*coopv1.Cooperative) bool) []reconcile.Request {
+	var coops coopv1.CooperativeList
+	if err := r.Client.List(ctx, &coops); err != nil {
+		log.FromContext(ctx).Error(err, "Failed to list co-ops")
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range coops.Items {
+		if match(&coops.Items[i]) {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: coops.Items[i].Name}})
+		}
+	}
+	return out
+}

@@ -1,0 +1,284 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cooperative
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+)
+
+// Names of the tenancy objects in a co-op namespace.
+const (
+	QuotaName             = "coop-quota"
+	LimitRangeName        = "coop-defaults"
+	AdminRoleName         = "coop-admin"
+	NetworkPolicyDeny     = "deny-by-default"
+	NetworkPolicySameNS   = "allow-same-namespace"
+	NetworkPolicyIngress  = "allow-ingress-controller"
+	NetworkPolicyMonitor  = "allow-monitoring"
+	NetworkPolicyDatabase = "allow-cnpg-operator"
+	// CNPGNamespace is where the CloudNativePG operator runs; it reaches the instances.
+	CNPGNamespace = "cnpg-system"
+)
+
+// ClusterRoleName is the cluster-scoped role that lets a co-op's admins read and update
+// their own Cooperative.
+func ClusterRoleName(coop *coopv1.Cooperative) string { return "cooperator:coop:" + coop.Name }
+
+// commonLabels are on every object made for a co-op.
+func commonLabels(coop *coopv1.Cooperative) map[string]string {
+	return map[string]string{
+		coopv1.LabelManagedBy:   coopv1.ManagedByValue,
+		coopv1.LabelCooperative: coop.Name,
+	}
+}
+
+func ownerRef(coop *coopv1.Cooperative) []metav1.OwnerReference {
+	return []metav1.OwnerReference{*metav1.NewControllerRef(coop, coopv1.GroupVersion.WithKind("Cooperative"))}
+}
+
+// objectMeta is the metadata of a child object of coop.
+func objectMeta(coop *coopv1.Cooperative, namespace, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name:            name,
+		Namespace:       namespace,
+		Labels:          commonLabels(coop),
+		OwnerReferences: ownerRef(coop),
+	}
+}
+
+// BuildNamespace returns the co-op's namespace, with Pod Security "restricted" enforced.
+func BuildNamespace(coop *coopv1.Cooperative) *corev1.Namespace {
+	ns := &corev1.Namespace{ObjectMeta: objectMeta(coop, "", coop.NamespaceName())}
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		ns.Labels["pod-security.kubernetes.io/"+mode] = "restricted"
+		ns.Labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
+	}
+	return ns
+}
+
+// BuildResourceQuota returns the quota of the co-op's plan.
+func BuildResourceQuota(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) *corev1.ResourceQuota {
+	q := plan.Spec.Quota
+	return &corev1.ResourceQuota{
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), QuotaName),
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
+			corev1.ResourceRequestsCPU:     q.CPU,
+			corev1.ResourceRequestsMemory:  q.Memory,
+			corev1.ResourceRequestsStorage: q.Storage,
+			corev1.ResourcePods:            *resourceInt(int64(q.Pods)),
+		}},
+	}
+}
+
+// BuildLimitRange gives containers that declare no requests the plan's defaults, so every
+// container counts against the quota and is metered.
+func BuildLimitRange(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) *corev1.LimitRange {
+	d := plan.Spec.DefaultRequests
+	return &corev1.LimitRange{
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), LimitRangeName),
+		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
+			Type: corev1.LimitTypeContainer,
+			DefaultRequest: corev1.ResourceList{
+				corev1.ResourceCPU:    d.CPU,
+				corev1.ResourceMemory: d.Memory,
+			},
+		}}},
+	}
+}
+
+func namespaceSelector(name string) *metav1.LabelSelector {
+	return &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: name}}
+}
+
+// BuildNetworkPolicies isolates the co-op: nothing reaches its pods but its own pods, the
+// ingress controller, the hub's monitoring, and the CloudNativePG operator (which must
+// reach the database instances).
+func BuildNetworkPolicies(coop *coopv1.Cooperative, cfg *hubconfig.Config) []*networkingv1.NetworkPolicy {
+	ns := coop.NamespaceName()
+	ingress := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
+	from := func(peer networkingv1.NetworkPolicyPeer) []networkingv1.NetworkPolicyIngressRule {
+		return []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{peer}}}
+	}
+	policy := func(name string, pods metav1.LabelSelector, rules []networkingv1.NetworkPolicyIngressRule) *networkingv1.NetworkPolicy {
+		return &networkingv1.NetworkPolicy{
+			ObjectMeta: objectMeta(coop, ns, name),
+			Spec:       networkingv1.NetworkPolicySpec{PodSelector: pods, PolicyTypes: ingress, Ingress: rules},
+		}
+	}
+	all := metav1.LabelSelector{}
+	return []*networkingv1.NetworkPolicy{
+		policy(NetworkPolicyDeny, all, nil),
+		policy(NetworkPolicySameNS, all, from(networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{}})),
+		policy(NetworkPolicyIngress, all, from(networkingv1.NetworkPolicyPeer{NamespaceSelector: namespaceSelector(cfg.IngressNamespace)})),
+		policy(NetworkPolicyMonitor, all, from(networkingv1.NetworkPolicyPeer{NamespaceSelector: namespaceSelector(cfg.MonitoringNamespace)})),
+		policy(NetworkPolicyDatabase,
+			metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "cnpg.io/cluster", Operator: metav1.LabelSelectorOpExists}}},
+			from(networkingv1.NetworkPolicyPeer{NamespaceSelector: namespaceSelector(CNPGNamespace)})),
+	}
+}
+
+// subjects turns the co-op's admins into RBAC subjects.
+func subjects(coop *coopv1.Cooperative) []rbacv1.Subject {
+	out := make([]rbacv1.Subject, 0, len(coop.Spec.Admins))
+	for _, a := range coop.Spec.Admins {
+		s := rbacv1.Subject{Kind: a.Kind, Name: a.Name, Namespace: a.Namespace}
+		if a.Kind != rbacv1.ServiceAccountKind {
+			s.APIGroup = rbacv1.GroupName
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// AppSecretName is the Secret with the co-op's database credentials in its namespace: the
+// CloudNativePG app Secret on the dedicated tier, the operator's copy on the shared tier.
+func AppSecretName(coop *coopv1.Cooperative) string { return coop.Name + "-app" }
+
+// PlatformAdminSecretName holds the platform service's admin token.
+func PlatformAdminSecretName(coop *coopv1.Cooperative) string { return coop.Name + "-platform-admin" }
+
+// AdminClusterRole is the hub-wide ClusterRole (shipped in config/rbac and the chart) with
+// what every co-op admin may read in its own namespace. Each co-op namespace binds it to the
+// co-op's admins; the operator may bind that one role and no other.
+const AdminClusterRole = "cooperator-coop-admin"
+
+// AdminViewBindingName binds AdminClusterRole in a co-op namespace.
+const AdminViewBindingName = "coop-admin-view"
+
+var readVerbs = []string{"get", "list", "watch"}
+
+// BuildAdminRole is what a co-op's admins may do in its namespace beyond AdminClusterRole:
+// read the two Secrets meant for them (the database credentials and the platform admin
+// token) and ask for an on-demand backup. They cannot list Secrets, so they never see the
+// object store credentials, and they cannot exec into pods.
+func BuildAdminRole(coop *coopv1.Cooperative) *rbacv1.Role {
+	return &rbacv1.Role{
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), AdminRoleName),
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{AppSecretName(coop), PlatformAdminSecretName(coop)}},
+			{APIGroups: []string{"postgresql.cnpg.io"}, Resources: []string{"backups"}, Verbs: []string{"create"}},
+		},
+	}
+}
+
+// BuildAdminRoleBindings bind the co-op's admins to its admin Role and to AdminClusterRole
+// in its namespace.
+func BuildAdminRoleBindings(coop *coopv1.Cooperative) []*rbacv1.RoleBinding {
+	return []*rbacv1.RoleBinding{
+		{
+			ObjectMeta: objectMeta(coop, coop.NamespaceName(), AdminRoleName),
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: AdminRoleName},
+			Subjects:   subjects(coop),
+		},
+		{
+			ObjectMeta: objectMeta(coop, coop.NamespaceName(), AdminViewBindingName),
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: AdminClusterRole},
+			Subjects:   subjects(coop),
+		},
+	}
+}
+
+// BuildClusterRole lets the co-op's admins read and update their own Cooperative and no
+// other, and read the hub's plans, templates and cost reports.
+func BuildClusterRole(coop *coopv1.Cooperative) *rbacv1.ClusterRole {
+	return &rbacv1.ClusterRole{
+		ObjectMeta: objectMeta(coop, "", ClusterRoleName(coop)),
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"cooperatives"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{coop.Name}},
+			{APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"cooperatives/status"}, Verbs: []string{"get"}, ResourceNames: []string{coop.Name}},
+			{APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"hostingplans", "platformtemplates", "costreports"}, Verbs: readVerbs},
+		},
+	}
+}
+
+// BuildClusterRoleBinding binds the co-op's admins to its ClusterRole.
+func BuildClusterRoleBinding(coop *coopv1.Cooperative) *rbacv1.ClusterRoleBinding {
+	return &rbacv1.ClusterRoleBinding{
+		ObjectMeta: objectMeta(coop, "", ClusterRoleName(coop)),
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ClusterRoleName(coop)},
+		Subjects:   subjects(coop),
+	}
+}
+
+// reconcileTenancy applies the namespace and everything that isolates and bounds it.
+func (r *Reconciler) reconcileTenancy(ctx context.Context, s *scope) (ctrl.Result, error) {
+	coop := s.coop
+	if s.plan == nil {
+		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonPlanNotFound,
+			fmt.Sprintf("HostingPlan %q does not exist", coop.Spec.Plan))
+		return ctrl.Result{}, nil
+	}
+	if msg := planViolation(coop, s.plan); msg != "" {
+		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonPlanViolation, msg)
+		return ctrl.Result{}, nil
+	}
+	objs := []client.Object{BuildNamespace(coop)}
+	objs = append(objs, BuildResourceQuota(coop, s.plan), BuildLimitRange(coop, s.plan))
+	for _, np := range BuildNetworkPolicies(coop, &r.Config) {
+		objs = append(objs, np)
+	}
+	objs = append(objs, BuildAdminRole(coop))
+	for _, rb := range BuildAdminRoleBindings(coop) {
+		objs = append(objs, rb)
+	}
+	objs = append(objs, BuildClusterRole(coop), BuildClusterRoleBinding(coop))
+	if err := r.applyAll(ctx, s, objs...); err != nil {
+		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
+		return ctrl.Result{}, err
+	}
+	s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionTrue, coopv1.ReasonReady,
+		fmt.Sprintf("namespace %s isolated, quota of plan %s", coop.NamespaceName(), s.plan.Name))
+	coop.Status.Namespace = coop.NamespaceName()
+	return ctrl.Result{}, nil
+}
+
+// planViolation says what the spec asks for beyond the plan, or "".
+func planViolation(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) string {
+	db := coop.Spec.Database
+	if len(plan.Spec.DatabaseTiers) > 0 {
+		allowed := false
+		for _, t := range plan.Spec.DatabaseTiers {
+			allowed = allowed || t == db.Tier
+		}
+		if !allowed {
+			return fmt.Sprintf("plan %s does not allow database tier %s", plan.Name, db.Tier)
+		}
+	}
+	if db.Tier == coopv1.DatabaseTierDedicated && plan.Spec.MaxDatabaseInstances > 0 && db.Instances > plan.Spec.MaxDatabaseInstances {
+		return fmt.Sprintf("plan %s allows at most %d database instances, spec.database.instances is %d", plan.Name, plan.Spec.MaxDatabaseInstances, db.Instances)
+	}
+	if db.Tier == coopv1.DatabaseTierDedicated {
+		need := db.Storage.DeepCopy()
+		need.Mul(int64(db.Instances))
+		if need.Cmp(plan.Spec.Quota.Storage) > 0 {
+			return fmt.Sprintf("plan %s allows %s of storage, the database needs %s (%d instances of %s)",
+				plan.Name, plan.Spec.Quota.Storage.String(), need.String(), db.Instances, db.Storage.String())
+		}
+	}
+	return ""
+}

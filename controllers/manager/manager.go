@@ -1,0 +1,219 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package manager builds the operator's controller manager: its scheme, a cache that holds
+// only what the operator manages, and its reconcilers. The manager subcommand, the demo and
+// the test suites all build it here, so they run the same operator.
+package manager
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+)
+
+// Scheme holds every kind the operator reads or writes.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(coopv1.AddToScheme(s))
+	utilruntime.Must(cnpgv1.AddToScheme(s))
+	barmanv1.AddKnownTypes(s)
+	return s
+}
+
+// Options configure the manager.
+type Options struct {
+	// Hub is the hub's settings.
+	Hub hubconfig.Config
+	// MetricsBindAddress serves Prometheus metrics; "0" turns them off.
+	MetricsBindAddress string
+	// HealthProbeBindAddress serves /healthz and /readyz; "0" turns them off.
+	HealthProbeBindAddress string
+	// LeaderElection makes one replica of several active.
+	LeaderElection bool
+	// LeaderElectionNamespace holds the lease; the operator namespace when empty.
+	LeaderElectionNamespace string
+	// NewClient, when set, builds the manager's client (tests wrap it to count writes).
+	NewClient client.NewClientFunc
+}
+
+// DefaultOptions are the options of a manager with no flags set.
+func DefaultOptions() Options {
+	return Options{Hub: hubconfig.Default(), MetricsBindAddress: ":8080", HealthProbeBindAddress: ":8081"}
+}
+
+// CacheOptions scope the informers to what the operator manages: objects it labelled,
+// Secrets of the operator namespace (the hub's credentials) and, elsewhere, only the
+// Secrets it labelled; CloudNativePG Backups of Clusters only. managedFields are stripped
+// from everything cached. A hub is a large cluster: an operator that caches every Pod and
+// Secret there is OOM-killed.
+func CacheOptions(hub hubconfig.Config) cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{coopv1.LabelManagedBy: coopv1.ManagedByValue})
+	hasCluster, _ := labels.NewRequirement(cooperative.ClusterLabel, selection.Exists, nil)
+	byManaged := cache.ByObject{Label: managed}
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Namespaces: map[string]cache.Config{
+				hub.OperatorNamespace: {},
+				cache.AllNamespaces:   {LabelSelector: managed},
+			}},
+			&corev1.Namespace{}:                 byManaged,
+			&corev1.ResourceQuota{}:             byManaged,
+			&corev1.LimitRange{}:                byManaged,
+			&corev1.ConfigMap{}:                 byManaged,
+			&corev1.Service{}:                   byManaged,
+			&appsv1.Deployment{}:                byManaged,
+			&networkingv1.NetworkPolicy{}:       byManaged,
+			&networkingv1.Ingress{}:             byManaged,
+			&policyv1.PodDisruptionBudget{}:     byManaged,
+			&rbacv1.Role{}:                      byManaged,
+			&rbacv1.RoleBinding{}:               byManaged,
+			&rbacv1.ClusterRole{}:               byManaged,
+			&rbacv1.ClusterRoleBinding{}:        byManaged,
+			&cnpgv1.Cluster{}:                   byManaged,
+			&cnpgv1.ScheduledBackup{}:           byManaged,
+			&cnpgv1.Database{}:                  byManaged,
+			&cnpgv1.DatabaseRole{}:              byManaged,
+			&barmanv1.ObjectStore{}:             byManaged,
+			&cnpgv1.Backup{}:                    {Label: labels.NewSelector().Add(*hasCluster)},
+		},
+	}
+}
+
+// New builds the manager with every reconciler registered.
+func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
+	if err := opts.Hub.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid hub settings: %w", err)
+	}
+	leaderNS := opts.LeaderElectionNamespace
+	if leaderNS == "" {
+		leaderNS = opts.Hub.OperatorNamespace
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  Scheme(),
+		Cache:                   CacheOptions(opts.Hub),
+		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
+		LeaderElection:          opts.LeaderElection,
+		LeaderElectionID:        "cooperator.coop.cooperator.dev",
+		LeaderElectionNamespace: leaderNS,
+		NewClient:               opts.NewClient,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := (&cooperative.Reconciler{
+		Client:   mgr.GetClient(),
+		Config:   opts.Hub,
+		Recorder: mgr.GetEventRecorder("cooperator"),
+	}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the Cooperative controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+// Main runs the manager subcommand: it reads flags (and an optional --config file, over
+// which flags set on the command line win) and runs the operator until ctx is done.
+func Main(ctx context.Context, args []string) error {
+	opts := DefaultOptions()
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	configFile := fs.String("config", "", "YAML file with the hub's settings (see config/manager/hub.yaml); flags set on the command line win")
+	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", opts.MetricsBindAddress, "address of the Prometheus metrics endpoint; 0 turns it off")
+	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", opts.HealthProbeBindAddress, "address of /healthz and /readyz")
+	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "elect one active replica among several")
+	opts.Hub.BindFlags(fs)
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" && !flagSet(fs, "operator-namespace") {
+		opts.Hub.OperatorNamespace = ns
+	}
+	if *configFile != "" {
+		hub := hubconfig.Default()
+		if err := hub.Load(*configFile); err != nil {
+			return err
+		}
+		// Flags given on the command line win over the file.
+		over := flag.NewFlagSet("manager", flag.ContinueOnError)
+		hub.BindFlags(over)
+		var errs []error
+		fs.Visit(func(f *flag.Flag) {
+			if over.Lookup(f.Name) != nil {
+				errs = append(errs, over.Set(f.Name, f.Value.String()))
+			}
+		})
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		opts.Hub = hub
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("finding the cluster: %w", err)
+	}
+	mgr, err := New(cfg, opts)
+	if err != nil {
+		return err
+	}
+	ctrl.Log.WithName("setup").Info("Starting the operator", "region", opts.Hub.Region, "operatorNamespace", opts.Hub.OperatorNamespace)
+	if err := mgr.Start(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("running the manager: %w", err)
+	}
+	return nil
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}

@@ -1,0 +1,223 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package ssa applies desired objects with server-side apply under one field owner, and
+// skips the write when the live object already is as desired, so that a reconcile of a
+// converged object writes nothing to the API server.
+package ssa
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+)
+
+// FieldOwner is the field manager of everything the operator applies.
+const FieldOwner = "cooperator"
+
+// HashAnnotation records a hash of the desired object last applied. A change of the desired
+// object (a field removed, say) changes the hash, so the next reconcile applies it even when
+// the live object still holds every desired field.
+const HashAnnotation = "coop.cooperator.dev/applied-hash"
+
+// Result says what Apply did.
+type Result int
+
+// What Apply did.
+const (
+	// Unchanged: the live object was already as desired; nothing was written.
+	Unchanged Result = iota
+	// Created: the object did not exist and was created.
+	Created
+	// Updated: the object existed and was changed.
+	Updated
+)
+
+// ToUnstructured turns a typed object into the map that server-side apply sends: apiVersion
+// and kind set from the scheme, empty and null fields pruned, status and the server-set
+// metadata removed.
+func ToUnstructured(scheme *runtime.Scheme, obj client.Object) (*unstructured.Unstructured, error) {
+	gvk, err := apiutil.GVKForObject(obj, scheme)
+	if err != nil {
+		return nil, fmt.Errorf("finding the kind of %T: %w", obj, err)
+	}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("converting %s %s: %w", gvk.Kind, obj.GetName(), err)
+	}
+	delete(m, "status")
+	if md, ok := m["metadata"].(map[string]any); ok {
+		for _, k := range []string{"creationTimestamp", "resourceVersion", "uid", "generation", "managedFields", "selfLink"} {
+			delete(md, k)
+		}
+	}
+	pruned, _ := prune(m).(map[string]any)
+	u := &unstructured.Unstructured{Object: pruned}
+	u.SetGroupVersionKind(gvk)
+	return u, nil
+}
+
+// prune drops nil values and empty maps, recursively. Lists keep their length: their
+// elements are pruned in place.
+func prune(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			p := prune(e)
+			if p == nil {
+				continue
+			}
+			if pm, ok := p.(map[string]any); ok && len(pm) == 0 {
+				continue
+			}
+			out[k] = p
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			p := prune(e)
+			if p == nil {
+				p = map[string]any{}
+			}
+			out[i] = p
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+// Contains reports whether every field of desired has the same value in live. Maps may hold
+// more keys in live (defaults, fields of other owners); lists must have the same length and
+// each element must contain the desired one.
+func Contains(live, desired any) bool {
+	switch d := desired.(type) {
+	case map[string]any:
+		l, ok := live.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, dv := range d {
+			lv, found := l[k]
+			if !found {
+				return false
+			}
+			if !Contains(lv, dv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		l, ok := live.([]any)
+		if !ok || len(l) != len(d) {
+			return false
+		}
+		for i := range d {
+			if !Contains(l[i], d[i]) {
+				return false
+			}
+		}
+		return true
+	default:
+		return reflect.DeepEqual(normalizeNumber(live), normalizeNumber(desired))
+	}
+}
+
+func normalizeNumber(v any) any {
+	switch n := v.(type) {
+	case int:
+		return int64(n)
+	case int32:
+		return int64(n)
+	case float64:
+		if n == float64(int64(n)) {
+			return int64(n)
+		}
+	}
+	return v
+}
+
+// hash is a stable digest of the desired object.
+func hash(u *unstructured.Unstructured) (string, error) {
+	b, err := json.Marshal(u.Object) // encoding/json sorts map keys
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12]), nil
+}
+
+// Apply makes the object in the API server hold desired, with server-side apply under
+// FieldOwner, forcing ownership of conflicting fields. It writes nothing when live (the
+// object as read, typically from the informer cache; nil when it does not exist) already
+// holds every desired field and was applied from the same desired object.
+func Apply(ctx context.Context, c client.Client, desired client.Object, live client.Object) (Result, error) {
+	u, err := ToUnstructured(c.Scheme(), desired)
+	if err != nil {
+		return Unchanged, err
+	}
+	h, err := hash(u)
+	if err != nil {
+		return Unchanged, fmt.Errorf("hashing %s %s: %w", u.GetKind(), u.GetName(), err)
+	}
+	annotations := u.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[HashAnnotation] = h
+	u.SetAnnotations(annotations)
+
+	result := Created
+	if live != nil && live.GetUID() != "" {
+		result = Updated
+		if live.GetAnnotations()[HashAnnotation] == h {
+			lu, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
+			if err != nil {
+				return Unchanged, fmt.Errorf("converting live %s %s: %w", u.GetKind(), u.GetName(), err)
+			}
+			if Contains(lu, u.Object) {
+				return Unchanged, nil
+			}
+		}
+	}
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return Unchanged, fmt.Errorf("applying %s %s: %w", u.GetKind(), client.ObjectKeyFromObject(desired), err)
+	}
+	return result, nil
+}
+
+// ApplyFetch reads the live object of desired's kind and key with c (from the cache for
+// cached kinds) and then applies desired. live must be an empty object of desired's type.
+func ApplyFetch(ctx context.Context, c client.Client, desired client.Object, live client.Object) (Result, error) {
+	if err := c.Get(ctx, client.ObjectKeyFromObject(desired), live); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return Unchanged, fmt.Errorf("reading %T %s: %w", desired, client.ObjectKeyFromObject(desired), err)
+		}
+		live = nil
+	}
+	return Apply(ctx, c, desired, live)
+}

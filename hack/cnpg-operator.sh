@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the CloudNativePG operator (cmd/manager) from source through the Go module
+# proxy, into a cache outside the clone, and prints the binary's path. Does nothing but
+# print the path when the binary is there.
+#
+#   CNPG_OPERATOR=$(hack/cnpg-operator.sh)
+#
+# The test harness (test/harness) runs this binary against an envtest API server so that
+# suites check our CNPG objects against CNPG's own webhooks and controllers.
+# v1.29.1 is the newest release that builds through the proxy; the CRDs installed next to
+# it come from v1.30.1 (see test/harness/modules.go).
+set -euo pipefail
+
+CNPG_VERSION="${CNPG_VERSION:-1.29.1}"
+CACHE_ROOT="${COOPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cooperator}"
+DEST="${CACHE_ROOT}/cnpg/${CNPG_VERSION}"
+
+log() { printf 'cnpg-operator: %s\n' "$*" >&2; }
+
+build_manager() {
+  local work
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  log "building the CloudNativePG operator v${CNPG_VERSION} from source (about 90 seconds, once)"
+  (
+    cd "$work"
+    go mod init cnpg.local/operator >/dev/null 2>&1
+    go mod edit -require "github.com/cloudnative-pg/cloudnative-pg@v${CNPG_VERSION}"
+    cat > tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import _ "github.com/cloudnative-pg/cloudnative-pg/cmd/manager"
+GO
+    GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || true
+    GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' \
+      -o "$DEST/manager.tmp" github.com/cloudnative-pg/cloudnative-pg/cmd/manager
+    mv "$DEST/manager.tmp" "$DEST/manager"
+  ) >&2
+}
+
+mkdir -p "$DEST"
+[ -x "$DEST/manager" ] || build_manager
+echo "$DEST/manager"
