@@ -137,7 +137,8 @@ type PostgresSizer struct {
 	// ConnString is a libpq connection string or URL of a role allowed to call
 	// pg_database_size on every co-op database (a member of pg_read_all_stats, or the owner).
 	ConnString string
-	// DatabaseName names the co-op's database; the co-op's name when nil.
+	// DatabaseName names the co-op's database; when nil, coop_<name> with dashes as
+	// underscores, as the Cooperative reconciler names it (cooperative.SharedRoleName).
 	DatabaseName func(coop *coopv1alpha1.Cooperative) string
 
 	mu   sync.Mutex
@@ -146,7 +147,7 @@ type PostgresSizer struct {
 
 // DatabaseSize implements DatabaseSizer.
 func (p *PostgresSizer) DatabaseSize(ctx context.Context, coop *coopv1alpha1.Cooperative) (int64, error) {
-	name := coop.Name
+	name := "coop_" + strings.ReplaceAll(coop.Name, "-", "_")
 	if p.DatabaseName != nil {
 		name = p.DatabaseName(coop)
 	}

@@ -94,10 +94,7 @@ func startManager(t *testing.T, clk *clocktesting.FakeClock, opts Options) *test
 		Scheme:     scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: ptr(true)},
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}:                   {Transform: TransformPod},
-			&corev1.PersistentVolumeClaim{}: {Transform: TransformPVC},
-		}},
+		Cache:      cache.Options{ByObject: CacheByObject()},
 	})
 	if err != nil {
 		t.Fatal(err)
