@@ -18,7 +18,11 @@ package metering
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"math/big"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,8 +32,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
@@ -148,6 +154,11 @@ func TestMeteringOverAMonth(t *testing.T) {
 			g.Expect(a.Status.Usage.Currency).To(Equal("EUR"))
 			g.Expect(a.Status.Usage.EstimatedAmount).To(MatchRegexp(`^[0-9]+\.[0-9]{2}$`))
 			g.Expect(a.Status.Usage.EstimatedAmount).NotTo(Equal("0.00"))
+			// kubectl get coop shows it: the API server's table has the Amount column.
+			g.Expect(printedColumns(t, "alpha")).To(And(
+				HaveKeyWithValue("Amount", a.Status.Usage.EstimatedAmount),
+				HaveKeyWithValue("Period", "2026-11"),
+				HaveKeyWithValue("CPU-h", a.Status.Usage.Periods[0].CPUCoreHours)))
 		case 20:
 			b2 = createRunningPod(t, "coop-beta", "b2", "250m", "512Mi")
 			env.waitCached(t, b2, func() bool { return b2.Status.Phase == corev1.PodRunning })
@@ -209,6 +220,31 @@ func TestMeteringOverAMonth(t *testing.T) {
 	}
 	g.Expect(sum).To(Equal(int64(60050)))
 
+	// The last computed amount of each co-op is on the metrics endpoint.
+	g.Eventually(func(g Gomega) {
+		families, err := metrics.Registry.Gather()
+		g.Expect(err).NotTo(HaveOccurred())
+		amounts := map[string]float64{}
+		for _, f := range families {
+			if f.GetName() != "cooperator_cost_amount" {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				labels := map[string]string{}
+				for _, l := range m.GetLabel() {
+					labels[l.GetName()] = l.GetValue()
+				}
+				if labels["period"] == "2026-11" && labels["currency"] == "EUR" {
+					amounts[labels["cooperative"]] = m.GetGauge().GetValue()
+				}
+			}
+		}
+		for _, l := range report.Status.Lines {
+			want, _ := strconv.ParseFloat(l.Amount, 64)
+			g.Expect(amounts).To(HaveKeyWithValue(l.Cooperative, want))
+		}
+	}, 30*time.Second, 10*time.Millisecond).Should(Succeed())
+
 	// After the finalize delay the report is Final; the controller requeues for that time
 	// in real life, here a touch brings the report back since the fake clock drives no queue.
 	clk.Step(costreport.DefaultFinalizeDelay)
@@ -236,4 +272,45 @@ func costreportCents(s string) (int64, error) {
 		return 0, apierrors.NewBadRequest("bad amount " + s)
 	}
 	return w.Int64(), nil
+}
+
+// printedColumns asks the API server for the Cooperative as kubectl get does (a Table) and
+// returns its columns by name.
+func printedColumns(t *testing.T, name string) map[string]any {
+	t.Helper()
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(cfg.Host, "/")+"/apis/coop.cooperator.dev/v1alpha1/cooperatives/"+name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var table struct {
+		Kind              string `json:"kind"`
+		ColumnDefinitions []struct {
+			Name string `json:"name"`
+		} `json:"columnDefinitions"`
+		Rows []struct {
+			Cells []any `json:"cells"`
+		} `json:"rows"`
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(body, &table); err != nil {
+		t.Fatalf("%s %s: %v: %.300q", req.URL, resp.Status, err, body)
+	}
+	if table.Kind != "Table" || len(table.Rows) != 1 {
+		t.Fatalf("got %s with %d rows", table.Kind, len(table.Rows))
+	}
+	out := map[string]any{}
+	for i, c := range table.ColumnDefinitions {
+		out[c.Name] = table.Rows[0].Cells[i]
+	}
+	return out
 }
