@@ -372,6 +372,17 @@ func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1
 			errs = append(errs, fmt.Errorf("recording usage in CostReport %s: %w", p, err))
 		}
 	}
+	// Only the current and the previous period are still written to.
+	if len(m.reports) > 2 {
+		known := make([]string, 0, len(m.reports))
+		for p := range m.reports {
+			known = append(known, p)
+		}
+		sort.Strings(known)
+		for _, p := range known[:len(known)-2] {
+			delete(m.reports, p)
+		}
+	}
 	return errors.Join(errs...)
 }
 
