@@ -299,7 +299,9 @@ func templateName(coop *coopv1.Cooperative) string {
 }
 
 // platformReplicas is how many replicas a component runs.
-func platformReplicas(_ *coopv1.Cooperative, comp coopv1.Component) int32 { return ptr.Deref(comp.Replicas, 2) }
+func platformReplicas(_ *coopv1.Cooperative, comp coopv1.Component) int32 {
+	return ptr.Deref(comp.Replicas, 2)
+}
 
 // reconcilePlatform applies the template's workloads, the policy and the Ingress.
 func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Result, error) {
@@ -426,4 +428,3 @@ func (r *Reconciler) pruneStalePlatform(ctx context.Context, coop *coopv1.Cooper
 	}
 	return nil
 }
-

@@ -52,7 +52,9 @@ func (s *scope) setCondition(t string, status metav1.ConditionStatus, reason, me
 	})
 }
 
-func (s *scope) conditionTrue(t string) bool { return meta.IsStatusConditionTrue(s.coop.Status.Conditions, t) }
+func (s *scope) conditionTrue(t string) bool {
+	return meta.IsStatusConditionTrue(s.coop.Status.Conditions, t)
+}
 
 func (s *scope) tenancyReady() bool { return s.conditionTrue(coopv1.ConditionTenancyReady) }
 

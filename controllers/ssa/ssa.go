@@ -79,8 +79,8 @@ func ToUnstructured(scheme *runtime.Scheme, obj client.Object) (*unstructured.Un
 	return u, nil
 }
 
-// prune drops nil values and empty maps, recursively. Lists keep their length: their
-// elements are pruned in place.
+// prune drops nil values, recursively. Empty maps stay: an empty selector means "all".
+// Lists keep their length: their elements are pruned in place.
 func prune(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
@@ -88,9 +88,6 @@ func prune(v any) any {
 		for k, e := range t {
 			p := prune(e)
 			if p == nil {
-				continue
-			}
-			if pm, ok := p.(map[string]any); ok && len(pm) == 0 {
 				continue
 			}
 			out[k] = p
@@ -112,11 +109,14 @@ func prune(v any) any {
 }
 
 // Contains reports whether every field of desired has the same value in live. Maps may hold
-// more keys in live (defaults, fields of other owners); lists must have the same length and
-// each element must contain the desired one.
+// more keys in live (defaults, fields of other owners); an empty desired map asks for
+// nothing; lists must have the same length and each element must contain the desired one.
 func Contains(live, desired any) bool {
 	switch d := desired.(type) {
 	case map[string]any:
+		if len(d) == 0 {
+			return true
+		}
 		l, ok := live.(map[string]any)
 		if !ok {
 			return false

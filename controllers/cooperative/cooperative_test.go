@@ -1,0 +1,494 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cooperative_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/test/harness"
+)
+
+const timeout = 20 * time.Second
+
+// eventuallyGet reads an object the operator creates, waiting for it to appear.
+func eventuallyGet(key client.ObjectKey, obj client.Object) {
+	GinkgoHelper()
+	Eventually(func() error { return k8s.Get(ctx, key, obj) }, timeout).Should(Succeed())
+}
+
+func getCoop(name string) *coopv1.Cooperative {
+	GinkgoHelper()
+	c := &coopv1.Cooperative{}
+	eventuallyGet(client.ObjectKey{Name: name}, c)
+	return c
+}
+
+func condition(name, t string) func() *metav1.Condition {
+	return func() *metav1.Condition {
+		c := &coopv1.Cooperative{}
+		if err := k8s.Get(ctx, client.ObjectKey{Name: name}, c); err != nil {
+			return nil
+		}
+		return meta.FindStatusCondition(c.Status.Conditions, t)
+	}
+}
+
+func haveStatus(s metav1.ConditionStatus, reason string) OmegaMatcher {
+	return And(Not(BeNil()), WithTransform(func(c *metav1.Condition) string { return string(c.Status) + "/" + c.Reason }, Equal(string(s)+"/"+reason)))
+}
+
+func kstatusOf(name string) status.Status {
+	GinkgoHelper()
+	c := getCoop(name)
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(c)
+	Expect(err).NotTo(HaveOccurred())
+	res, err := status.Compute(&unstructured.Unstructured{Object: m})
+	Expect(err).NotTo(HaveOccurred())
+	return res.Status
+}
+
+func expectOwnedAndLabelled(obj client.Object, coop *coopv1.Cooperative) {
+	GinkgoHelper()
+	Expect(metav1.IsControlledBy(obj, coop)).To(BeTrue(), "%T %s is not controlled by the Cooperative", obj, obj.GetName())
+	Expect(obj.GetLabels()).To(HaveKeyWithValue(coopv1.LabelManagedBy, coopv1.ManagedByValue))
+	Expect(obj.GetLabels()).To(HaveKeyWithValue(coopv1.LabelCooperative, coop.Name))
+}
+
+// makeReady plays the parts that cannot run here (see harness.Simulate*): the Cluster
+// becomes ready, a scheduled backup completes and every Deployment becomes available.
+func makeReady(coop *coopv1.Cooperative, backupName string) {
+	GinkgoHelper()
+	ns := coop.NamespaceName()
+	Eventually(func() error { return harness.SimulateClusterReady(ctx, k8s, ns, coop.Name) }, timeout).Should(Succeed())
+	Expect(harness.SimulateBackup(ctx, k8s, ns, coop.Name, backupName, true)).To(Succeed())
+	Eventually(func(g Gomega) {
+		g.Expect(harness.SimulateDeploymentsAvailable(ctx, k8s, ns)).To(Succeed())
+		g.Expect(condition(coop.Name, coopv1.ConditionReady)()).To(haveStatus(metav1.ConditionTrue, coopv1.ReasonReady))
+	}, timeout).Should(Succeed())
+}
+
+// dumpOnFailure prints the co-op and what the operator made of it when a spec fails.
+func dumpOnFailure(name string) {
+	DeferCleanup(func() {
+		if !CurrentSpecReport().Failed() {
+			return
+		}
+		c := &coopv1.Cooperative{}
+		if err := k8s.Get(ctx, client.ObjectKey{Name: name}, c); err == nil {
+			b, _ := json.MarshalIndent(c, "", "  ")
+			AddReportEntry("cooperative "+name, string(b))
+		}
+		var clusters cnpgv1.ClusterList
+		if err := k8s.List(ctx, &clusters, client.InNamespace(coopv1.NamespacePrefix+name)); err == nil {
+			b, _ := json.MarshalIndent(clusters.Items, "", "  ")
+			AddReportEntry("clusters of "+name, string(b))
+		}
+	})
+}
+
+var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
+	var coop *coopv1.Cooperative
+
+	BeforeAll(func() {
+		dumpOnFailure("fairride-lyon")
+		Expect(k8s.Create(ctx, sample("coop_v1alpha1_cooperative_fairride.yaml"))).To(Succeed())
+		coop = getCoop("fairride-lyon")
+	})
+
+	It("gets an isolated namespace with the quota of its plan", func() {
+		ns := &corev1.Namespace{}
+		Eventually(func() error { return k8s.Get(ctx, client.ObjectKey{Name: "coop-fairride-lyon"}, ns) }, timeout).Should(Succeed())
+		Expect(ns.Labels).To(HaveKeyWithValue("pod-security.kubernetes.io/enforce", "restricted"))
+		expectOwnedAndLabelled(ns, coop)
+
+		quota := &corev1.ResourceQuota{}
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: cooperative.QuotaName}, quota)
+		}, timeout).Should(Succeed())
+		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceRequestsCPU, resource.MustParse("4")))
+		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceRequestsMemory, resource.MustParse("8Gi")))
+		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceRequestsStorage, resource.MustParse("50Gi")))
+		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourcePods, resource.MustParse("40")))
+		expectOwnedAndLabelled(quota, coop)
+
+		lr := &corev1.LimitRange{}
+		eventuallyGet(client.ObjectKey{Namespace: ns.Name, Name: cooperative.LimitRangeName}, lr)
+		Expect(lr.Spec.Limits[0].DefaultRequest).To(HaveKeyWithValue(corev1.ResourceCPU, resource.MustParse("100m")))
+
+		var nps networkingv1.NetworkPolicyList
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.List(ctx, &nps, client.InNamespace(ns.Name))).To(Succeed())
+			g.Expect(nps.Items).To(HaveLen(5))
+		}, timeout).Should(Succeed())
+		names := map[string]networkingv1.NetworkPolicy{}
+		for _, np := range nps.Items {
+			names[np.Name] = np
+			expectOwnedAndLabelled(&np, coop)
+		}
+		Expect(names).To(HaveKey(cooperative.NetworkPolicyDeny))
+		Expect(names[cooperative.NetworkPolicyDeny].Spec.Ingress).To(BeEmpty())
+		Expect(names[cooperative.NetworkPolicyIngress].Spec.Ingress[0].From[0].NamespaceSelector.MatchLabels).
+			To(HaveKeyWithValue("kubernetes.io/metadata.name", hub.IngressNamespace))
+		Expect(names[cooperative.NetworkPolicyMonitor].Spec.Ingress[0].From[0].NamespaceSelector.MatchLabels).
+			To(HaveKeyWithValue("kubernetes.io/metadata.name", hub.MonitoringNamespace))
+		Expect(names).To(HaveKey(cooperative.NetworkPolicySameNS))
+
+		rb := &rbacv1.RoleBinding{}
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: cooperative.AdminViewBindingName}, rb)
+		}, timeout).Should(Succeed())
+		Expect(rb.Subjects).To(ConsistOf(rbacv1.Subject{Kind: "Group", APIGroup: rbacv1.GroupName, Name: "fairride-admins"}))
+		Expect(rb.RoleRef.Name).To(Equal(cooperative.AdminClusterRole))
+		cr := &rbacv1.ClusterRole{}
+		Eventually(func() error { return k8s.Get(ctx, client.ObjectKey{Name: "cooperator:coop:fairride-lyon"}, cr) }, timeout).Should(Succeed())
+		Expect(cr.Rules[0].ResourceNames).To(Equal([]string{"fairride-lyon"}))
+	})
+
+	It("gets a CloudNativePG Cluster that archives to its own folder of the hub's bucket", func() {
+		ns := coop.NamespaceName()
+		cluster := &cnpgv1.Cluster{}
+		Eventually(func() error { return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "fairride-lyon"}, cluster) }, timeout).Should(Succeed())
+		expectOwnedAndLabelled(cluster, coop)
+		Expect(cluster.Spec.Instances).To(Equal(1))
+		Expect(cluster.Spec.StorageConfiguration.Size).To(Equal("10Gi"))
+		Expect(cluster.Spec.ImageName).To(HaveSuffix(":17"))
+		Expect(cluster.Spec.Bootstrap.InitDB).NotTo(BeNil())
+		Expect(cluster.Spec.Plugins).To(HaveLen(1))
+		Expect(cluster.Spec.Plugins[0].Name).To(Equal(cooperative.BarmanPluginName))
+		Expect(*cluster.Spec.Plugins[0].IsWALArchiver).To(BeTrue())
+		Expect(cluster.Spec.Plugins[0].Parameters).To(Equal(map[string]string{"barmanObjectName": "fairride-lyon-backups", "serverName": "fairride-lyon"}))
+
+		store := &barmanv1.ObjectStore{}
+		eventuallyGet(client.ObjectKey{Namespace: ns, Name: "fairride-lyon-backups"}, store)
+		Expect(store.Spec.Configuration.DestinationPath).To(Equal("s3://cooperator-backups/local/fairride-lyon/"))
+		Expect(store.Spec.RetentionPolicy).To(Equal("30d"))
+		Expect(store.Spec.Configuration.AWS.AccessKeyIDReference.Name).To(Equal(cooperative.ObjectStoreSecretName))
+		secret := &corev1.Secret{}
+		eventuallyGet(client.ObjectKey{Namespace: ns, Name: cooperative.ObjectStoreSecretName}, secret)
+		Expect(secret.Data).To(HaveKeyWithValue("ACCESS_KEY_ID", []byte("hub-key")))
+
+		sb := &cnpgv1.ScheduledBackup{}
+		eventuallyGet(client.ObjectKey{Namespace: ns, Name: "fairride-lyon-scheduled"}, sb)
+		Expect(sb.Spec.Method).To(Equal(cnpgv1.BackupMethodPlugin))
+		Expect(sb.Spec.PluginConfiguration.Name).To(Equal(cooperative.BarmanPluginName))
+		Expect(sb.Spec.Schedule).To(Equal("0 0 3 * * *"))
+		Expect(sb.Spec.Cluster.Name).To(Equal("fairride-lyon"))
+	})
+
+	It("gets its platform wired to the database and its policy", func() {
+		ns := coop.NamespaceName()
+		d := &appsv1.Deployment{}
+		Eventually(func() error { return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "api"}, d) }, timeout).Should(Succeed())
+		expectOwnedAndLabelled(d, coop)
+		Expect(*d.Spec.Replicas).To(Equal(int32(2)))
+		pod := d.Spec.Template.Spec
+		Expect(*pod.SecurityContext.RunAsNonRoot).To(BeTrue())
+		ctr := pod.Containers[0]
+		Expect(ctr.Args).To(Equal([]string{"platform", "--vertical=ride-sharing"}))
+		Expect(*ctr.SecurityContext.AllowPrivilegeEscalation).To(BeFalse())
+		Expect(ctr.SecurityContext.Capabilities.Drop).To(ConsistOf(corev1.Capability("ALL")))
+		var dbURL *corev1.EnvVar
+		for i := range ctr.Env {
+			if ctr.Env[i].Name == "DATABASE_URL" {
+				dbURL = &ctr.Env[i]
+			}
+		}
+		Expect(dbURL).NotTo(BeNil())
+		Expect(dbURL.ValueFrom.SecretKeyRef.Name).To(Equal("fairride-lyon-app"))
+		Expect(dbURL.ValueFrom.SecretKeyRef.Key).To(Equal("uri"))
+
+		cm := &corev1.ConfigMap{}
+		eventuallyGet(client.ObjectKey{Namespace: ns, Name: cooperative.PolicyConfigMapName}, cm)
+		var policy cooperative.Policy
+		Expect(json.Unmarshal([]byte(cm.Data[cooperative.PolicyKey]), &policy)).To(Succeed())
+		Expect(policy.FeeSplit.PlatformFeeBasisPoints).To(Equal(int32(300)))
+		Expect(policy.Governance.StakeholderClasses).To(HaveLen(3))
+
+		svc := &corev1.Service{}
+		eventuallyGet(client.ObjectKey{Namespace: ns, Name: "api"}, svc)
+		pdb := &policyv1.PodDisruptionBudget{}
+		eventuallyGet(client.ObjectKey{Namespace: ns, Name: "api"}, pdb)
+		Expect(pdb.Spec.MaxUnavailable.IntValue()).To(Equal(1))
+		ing := &networkingv1.Ingress{}
+		eventuallyGet(client.ObjectKey{Namespace: ns, Name: "fairride-lyon"}, ing)
+		Expect(ing.Spec.Rules[0].Host).To(Equal("fairride.lyon.example.coop"))
+		Expect(ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name).To(Equal("api"))
+	})
+
+	It("is InProgress for kstatus while it waits for its database", func() {
+		Eventually(condition("fairride-lyon", coopv1.ConditionDatabaseReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonClusterNotReady))
+		Expect(condition("fairride-lyon", coopv1.ConditionReconciling)()).To(haveStatus(metav1.ConditionTrue, coopv1.ReasonClusterNotReady))
+		Expect(kstatusOf("fairride-lyon")).To(Equal(status.InProgressStatus))
+	})
+
+	It("becomes Ready, and Current for kstatus, once CloudNativePG and the Deployments are", func() {
+		makeReady(coop, "fairride-lyon-20261120030000")
+		c := getCoop("fairride-lyon")
+		Expect(c.Status.LastBackup).NotTo(BeNil())
+		Expect(c.Status.LastBackup.Name).To(Equal("fairride-lyon-20261120030000"))
+		Expect(c.Status.Endpoints.URL).To(Equal("https://fairride.lyon.example.coop"))
+		Expect(c.Status.Endpoints.Database).To(Equal("fairride-lyon-rw.coop-fairride-lyon"))
+		Expect(c.Status.ObservedGeneration).To(Equal(c.Generation))
+		for _, t := range []string{coopv1.ConditionTenancyReady, coopv1.ConditionDatabaseReady, coopv1.ConditionBackupReady, coopv1.ConditionPlatformReady, coopv1.ConditionReady} {
+			cond := meta.FindStatusCondition(c.Status.Conditions, t)
+			Expect(cond).NotTo(BeNil(), t)
+			Expect(cond.ObservedGeneration).To(Equal(c.Generation), t)
+		}
+		Expect(meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionReconciling)).To(BeNil())
+		Expect(kstatusOf("fairride-lyon")).To(Equal(status.CurrentStatus))
+	})
+
+	It("writes nothing to the API server when it is converged", func() {
+		counting := harness.NewCountingClient(mgr.GetClient())
+		r := &cooperative.Reconciler{Client: counting, Config: hub, Recorder: mgr.GetEventRecorder("test")}
+		for range 3 {
+			_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "fairride-lyon"}})
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Expect(counting.Writes()).To(BeEmpty())
+	})
+
+	DescribeTable("brings back a child that was deleted",
+		func(obj client.Object) {
+			key := client.ObjectKeyFromObject(obj)
+			eventuallyGet(key, obj)
+			uid := obj.GetUID()
+			Expect(k8s.Delete(ctx, obj)).To(Succeed())
+			Eventually(func(g Gomega) {
+				g.Expect(k8s.Get(ctx, key, obj)).To(Succeed())
+				g.Expect(obj.GetUID()).NotTo(Equal(uid))
+			}, timeout).Should(Succeed())
+		},
+		Entry("NetworkPolicy", &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-fairride-lyon", Name: cooperative.NetworkPolicyDeny}}),
+		Entry("ScheduledBackup", &cnpgv1.ScheduledBackup{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-fairride-lyon", Name: "fairride-lyon-scheduled"}}),
+		Entry("Deployment", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-fairride-lyon", Name: "api"}}),
+	)
+
+	It("puts back a field someone changed by hand", func() {
+		d := &appsv1.Deployment{}
+		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "api"}, d)
+		d.Spec.Replicas = ptr.To[int32](7)
+		Expect(k8s.Update(ctx, d)).To(Succeed())
+		Eventually(func() int32 {
+			_ = k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "api"}, d)
+			return *d.Spec.Replicas
+		}, timeout).Should(Equal(int32(2)))
+	})
+
+	It("follows a change of plan with the quota", func() {
+		c := getCoop("fairride-lyon")
+		c.Spec.Plan = "medium"
+		Expect(k8s.Update(ctx, c)).To(Succeed())
+		Eventually(func() resource.Quantity {
+			q := &corev1.ResourceQuota{}
+			_ = k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: cooperative.QuotaName}, q)
+			return q.Spec.Hard[corev1.ResourceRequestsCPU]
+		}, timeout).Should(Equal(resource.MustParse("12")))
+	})
+
+	It("restores a lost Cluster from its backups instead of starting empty", func() {
+		old := &cnpgv1.Cluster{}
+		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "fairride-lyon"}, old)
+		Expect(k8s.Delete(ctx, old)).To(Succeed())
+		cluster := &cnpgv1.Cluster{}
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "fairride-lyon"}, cluster)).To(Succeed())
+			g.Expect(cluster.UID).NotTo(Equal(old.UID))
+		}, timeout).Should(Succeed())
+		Expect(cluster.Spec.Bootstrap.InitDB).To(BeNil())
+		Expect(cluster.Spec.Bootstrap.Recovery).NotTo(BeNil())
+		Expect(cluster.Spec.Bootstrap.Recovery.Source).To(Equal("origin"))
+		Expect(cluster.Spec.ExternalClusters).To(HaveLen(1))
+		Expect(cluster.Spec.ExternalClusters[0].PluginConfiguration.Parameters).To(Equal(map[string]string{"barmanObjectName": "fairride-lyon-backups", "serverName": "fairride-lyon"}))
+		// The restored Cluster archives under a new server name, never over its source.
+		Expect(cluster.Spec.Plugins[0].Parameters["serverName"]).To(Equal("fairride-lyon-2"))
+		Eventually(condition("fairride-lyon", coopv1.ConditionDatabaseReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonRecovering))
+		Expect(getCoop("fairride-lyon").Status.Database.RecoveredFrom).To(Equal("fairride-lyon"))
+
+		// Once it is up, later reconciles keep the recovery bootstrap they started with.
+		Expect(harness.SimulateClusterReady(ctx, k8s, "coop-fairride-lyon", "fairride-lyon")).To(Succeed())
+		Eventually(func(g Gomega) {
+			// Earlier specs changed the Deployment; play its controller again.
+			g.Expect(harness.SimulateDeploymentsAvailable(ctx, k8s, "coop-fairride-lyon")).To(Succeed())
+			g.Expect(condition("fairride-lyon", coopv1.ConditionReady)()).To(haveStatus(metav1.ConditionTrue, coopv1.ReasonReady))
+		}, timeout).Should(Succeed())
+		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "fairride-lyon"}, cluster)
+		Expect(cluster.Spec.Bootstrap.Recovery).NotTo(BeNil())
+	})
+
+	It("with Retain, deletes only after a final backup completed", func() {
+		c := getCoop("fairride-lyon")
+		Expect(c.Spec.DeletionPolicy).To(Equal(coopv1.DeletionPolicyRetain))
+		Expect(k8s.Delete(ctx, c)).To(Succeed())
+		c = getCoop("fairride-lyon")
+		final := cooperative.FinalBackupName(c)
+		backup := &cnpgv1.Backup{}
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: final}, backup)
+		}, timeout).Should(Succeed())
+		Expect(backup.Spec.Method).To(Equal(cnpgv1.BackupMethodPlugin))
+		Eventually(condition("fairride-lyon", coopv1.ConditionReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonFinalBackup))
+		Expect(condition("fairride-lyon", coopv1.ConditionReady)().Message).To(ContainSubstring(final))
+
+		// A failed final backup keeps the data: the co-op stays, and says why.
+		Expect(harness.SimulateBackupDone(ctx, k8s, "coop-fairride-lyon", final, false)).To(Succeed())
+		Eventually(func() string { return condition("fairride-lyon", coopv1.ConditionReady)().Message }, timeout).Should(ContainSubstring("failed"))
+		ns := &corev1.Namespace{}
+		eventuallyGet(client.ObjectKey{Name: "coop-fairride-lyon"}, ns)
+		Expect(ns.DeletionTimestamp).To(BeNil())
+
+		Expect(harness.SimulateBackupDone(ctx, k8s, "coop-fairride-lyon", final, true)).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: "fairride-lyon"}, &coopv1.Cooperative{}))
+		}, timeout).Should(BeTrue())
+		eventuallyGet(client.ObjectKey{Name: "coop-fairride-lyon"}, ns)
+		Expect(ns.DeletionTimestamp).NotTo(BeNil(), "the namespace is being deleted")
+		Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: "cooperator:coop:fairride-lyon"}, &rbacv1.ClusterRole{}))).To(BeTrue())
+	})
+})
+
+var _ = Describe("A co-op with two database instances on the medium plan", Ordered, func() {
+	It("converges to Ready", func() {
+		dumpOnFailure("coursiers-nantes")
+		coop := sample("coop_v1alpha1_cooperative_coursiers.yaml")
+		Expect(k8s.Create(ctx, coop)).To(Succeed())
+		cluster := &cnpgv1.Cluster{}
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: "coop-coursiers-nantes", Name: "coursiers-nantes"}, cluster)
+		}, timeout).Should(Succeed())
+		Expect(cluster.Spec.Instances).To(Equal(2))
+		makeReady(coop, "coursiers-nantes-first")
+		Expect(kstatusOf("coursiers-nantes")).To(Equal(status.CurrentStatus))
+	})
+})
+
+var _ = Describe("A co-op on the shared tier", Ordered, func() {
+	var coop *coopv1.Cooperative
+	BeforeAll(func() {
+		dumpOnFailure("care-collective")
+		Expect(k8s.Create(ctx, sample("coop_v1alpha1_cooperative_carecollective.yaml"))).To(Succeed())
+		coop = getCoop("care-collective")
+	})
+
+	It("gets a database and a role in the hub's shared Cluster, reachable only by it", func() {
+		db := &cnpgv1.Database{}
+		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-care-collective"}
+		Eventually(func() error { return k8s.Get(ctx, key, db) }, timeout).Should(Succeed())
+		Expect(db.Spec.Name).To(Equal("coop_care_collective"))
+		Expect(db.Spec.Owner).To(Equal("coop_care_collective"))
+		Expect(db.Spec.ClusterRef.Name).To(Equal(hub.SharedCluster.Name))
+		Expect(db.Spec.ReclaimPolicy).To(Equal(cnpgv1.DatabaseReclaimRetain))
+		expectOwnedAndLabelled(db, coop)
+		role := &cnpgv1.DatabaseRole{}
+		eventuallyGet(key, role)
+		Expect(role.Spec.Login).To(BeTrue())
+		Expect(role.Spec.PasswordSecret.Name).To(Equal("coop-care-collective"))
+
+		auth := &corev1.Secret{}
+		eventuallyGet(key, auth)
+		Expect(auth.Type).To(Equal(corev1.SecretTypeBasicAuth))
+		password := auth.Data["password"]
+		Expect(password).To(HaveLen(43))
+		app := &corev1.Secret{}
+		eventuallyGet(client.ObjectKey{Namespace: "coop-care-collective", Name: "care-collective-app"}, app)
+		Expect(app.Data["password"]).To(Equal(password))
+		Expect(string(app.Data["uri"])).To(Equal(fmt.Sprintf("postgresql://coop_care_collective:%s@cooperator-shared-rw.cooperator-system.svc:5432/coop_care_collective", password)))
+
+		shared := &cnpgv1.Cluster{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)
+		// Its own database first, then a refusal of every other one (first match wins).
+		Expect(strings.Join(shared.Spec.PostgresConfiguration.PgHBA, "\n")).To(ContainSubstring(
+			"host coop_care_collective coop_care_collective all scram-sha-256\nhost all coop_care_collective all reject"))
+	})
+
+	It("keeps its password across reconciles", func() {
+		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-care-collective"}
+		before := &corev1.Secret{}
+		eventuallyGet(key, before)
+		c := getCoop("care-collective")
+		c.Spec.DisplayName = "Care Collective (renamed)"
+		Expect(k8s.Update(ctx, c)).To(Succeed())
+		Eventually(func() int64 { return getCoop("care-collective").Status.ObservedGeneration }, timeout).Should(Equal(c.Generation))
+		after := &corev1.Secret{}
+		eventuallyGet(key, after)
+		Expect(after.Data["password"]).To(Equal(before.Data["password"]))
+	})
+
+	It("becomes Ready once CloudNativePG applied its database and role", func() {
+		Expect(harness.SimulateSharedDatabaseApplied(ctx, k8s, hub.OperatorNamespace, "coop-care-collective")).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(harness.SimulateDeploymentsAvailable(ctx, k8s, "coop-care-collective")).To(Succeed())
+			g.Expect(condition("care-collective", coopv1.ConditionReady)()).To(haveStatus(metav1.ConditionTrue, coopv1.ReasonReady))
+		}, timeout).Should(Succeed())
+		Expect(condition("care-collective", coopv1.ConditionBackupReady)()).To(haveStatus(metav1.ConditionTrue, coopv1.ReasonNotApplicable))
+	})
+
+	It("takes its pg_hba rules out of the shared Cluster when it goes", func() {
+		Expect(k8s.Delete(ctx, getCoop("care-collective"))).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: "care-collective"}, &coopv1.Cooperative{}))
+		}, timeout).Should(BeTrue())
+		shared := &cnpgv1.Cluster{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)
+		Expect(strings.Join(shared.Spec.PostgresConfiguration.PgHBA, "\n")).NotTo(ContainSubstring("coop_care_collective"))
+	})
+})
+
+var _ = Describe("A co-op whose plan does not exist", func() {
+	It("is Stalled, and Failed for kstatus, until the plan appears", func() {
+		dumpOnFailure("no-plan")
+		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c.Name = "no-plan"
+		c.Spec.Plan = "platinum"
+		Expect(k8s.Create(ctx, c)).To(Succeed())
+		Eventually(condition("no-plan", coopv1.ConditionStalled), timeout).Should(haveStatus(metav1.ConditionTrue, coopv1.ReasonPlanNotFound))
+		Expect(kstatusOf("no-plan")).To(Equal(status.FailedStatus))
+
+		plan := &coopv1.HostingPlan{ObjectMeta: metav1.ObjectMeta{Name: "platinum"}, Spec: coopv1.HostingPlanSpec{Quota: coopv1.PlanQuota{
+			CPU: resource.MustParse("2"), Memory: resource.MustParse("4Gi"), Storage: resource.MustParse("20Gi"), Pods: 20,
+		}}}
+		Expect(k8s.Create(ctx, plan)).To(Succeed())
+		Eventually(condition("no-plan", coopv1.ConditionTenancyReady), timeout).Should(haveStatus(metav1.ConditionTrue, coopv1.ReasonReady))
+		Expect(condition("no-plan", coopv1.ConditionStalled)()).To(BeNil())
+	})
+})

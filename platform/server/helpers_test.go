@@ -1,0 +1,192 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/cooperator-dev/cooperator/platform/server/internal/pgtest"
+	"github.com/cooperator-dev/cooperator/platform/server/policy"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+
+const adminToken = "test-admin-token"
+
+const ridePolicy = `{"cooperative":"fairride-lyon","vertical":"ride-sharing",
+ "feeSplit":{"platformFeeBasisPoints":300,"funds":[{"name":"hardship","basisPoints":100},{"name":"reserve","basisPoints":50}],"surgeToWorkersPercent":100},
+ "governance":{"model":"multi-stakeholder","quorumPercent":50,"approvalPercent":66,
+   "stakeholderClasses":[{"name":"drivers","weight":60},{"name":"riders","weight":20},{"name":"staff","weight":20}],
+   "governedFields":["feeSplit","plan","federation"]}}`
+
+func mustPolicy(t testing.TB, doc string) *policy.Policy {
+	t.Helper()
+	p, err := policy.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// withModel returns ridePolicy under another governance model.
+func withModel(t testing.TB, model string, quorum, approval int) *policy.Policy {
+	p := mustPolicy(t, ridePolicy)
+	p.Governance.Model = model
+	p.Governance.QuorumPercent = int64(quorum)
+	p.Governance.ApprovalPercent = int64(approval)
+	if model != policy.MultiStakeholder {
+		p.Governance.StakeholderClasses = nil
+	}
+	return p
+}
+
+type env struct {
+	t testing.TB
+	s *Server
+	h http.Handler
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newEnv(t testing.TB, pol *policy.Policy) *env {
+	t.Helper()
+	s, err := New(Config{DatabaseURL: pgtest.NewDB(t), AdminToken: adminToken, Policy: pol, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, s: s, h: s.Handler()}
+}
+
+type resp struct {
+	status int
+	body   []byte
+	header http.Header
+}
+
+func (r resp) json() map[string]any {
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		panic(fmt.Sprintf("not a JSON object: %s", r.body))
+	}
+	return m
+}
+
+// call sends a request through the real handler. body may be a string (sent as is) or
+// a value (JSON-encoded); headers are name, value pairs.
+func (e *env) call(method, path, token string, body any, headers ...string) resp {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			panic(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	return resp{rec.Code, rec.Body.Bytes(), rec.Header()}
+}
+
+// must calls and fails the test unless the status is want.
+func (e *env) must(want int, method, path, token string, body any, headers ...string) map[string]any {
+	e.t.Helper()
+	r := e.call(method, path, token, body, headers...)
+	if r.status != want {
+		e.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.status, want, r.body)
+	}
+	return r.json()
+}
+
+type who struct {
+	id    int64
+	token string
+}
+
+func (e *env) member(name string, roles []string, class string, quals ...string) who {
+	e.t.Helper()
+	body := map[string]any{"name": name, "email": strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.org", "roles": roles, "qualifications": quals}
+	if class != "" {
+		body["stakeholderClass"] = class
+	}
+	out := e.must(201, "POST", "/v1/members", adminToken, body)
+	return who{id: int64(out["member"].(map[string]any)["id"].(float64)), token: out["token"].(string)}
+}
+
+// worker registers an available driver qualified for rides.
+func (e *env) worker(name string) who {
+	e.t.Helper()
+	w := e.member(name, []string{"worker"}, "drivers", "ride")
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+	return w
+}
+
+func (e *env) customer(name string) who {
+	return e.member(name, []string{"customer"}, "riders")
+}
+
+func num(v any) int64 {
+	f, ok := v.(float64)
+	if !ok {
+		panic(fmt.Sprintf("not a number: %v", v))
+	}
+	return int64(f)
+}
+
+func (e *env) count(table string) int64 {
+	e.t.Helper()
+	var n int64
+	if err := e.s.Pool().QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// assertBalanced checks every ledger transaction and the whole ledger sum to zero.
+func (e *env) assertBalanced() {
+	e.t.Helper()
+	var bad, total int64
+	err := e.s.Pool().QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM (SELECT tx_id FROM ledger_entries GROUP BY tx_id HAVING sum(amount_cents) <> 0) x),
+		(SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries)`).Scan(&bad, &total)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if bad != 0 || total != 0 {
+		e.t.Fatalf("ledger unbalanced: %d bad transactions, total %d", bad, total)
+	}
+}
+
+func (e *env) balance(account string) int64 {
+	e.t.Helper()
+	var n int64
+	if err := e.s.Pool().QueryRow(context.Background(), `SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries WHERE account = $1`, account).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestPaymentsInParallel(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	const n, workers = 200, 16
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for g := 0; g < workers; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := g; i < n; i += workers {
+				r := e.call("POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 1999},
+					"Idempotency-Key", fmt.Sprintf("p-%d", i))
+				if r.status != 201 {
+					errs <- fmt.Sprintf("payment %d: %d %s", i, r.status, r.body)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	e.assertBalanced()
+	if got := e.count("payments"); got != n {
+		t.Fatalf("%d payments, want %d", got, n)
+	}
+	// Each payment of 1999: payer, worker, hardship, reserve, operating = 5 entries.
+	if got := e.count("ledger_entries"); got != 5*n {
+		t.Fatalf("%d entries, want %d", got, 5*n)
+	}
+	if got := e.balance("fund:hardship"); got != 19*n {
+		t.Fatalf("hardship %d, want %d", got, 19*n)
+	}
+	if got := e.balance(fmt.Sprintf("member:%d", w.id)); got != 1940*n {
+		t.Fatalf("worker %d, want %d", got, 1940*n)
+	}
+}
+
+func TestIdempotency(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	body := map[string]any{"workerId": w.id, "amountCents": 1500, "surgeCents": 100}
+	first := e.call("POST", "/v1/payments", c.token, body, "Idempotency-Key", "k1")
+	second := e.call("POST", "/v1/payments", c.token, body, "Idempotency-Key", "k1")
+	if first.status != 201 || second.status != 201 || string(first.body) != string(second.body) {
+		t.Fatalf("replay differs:\n%d %s\n%d %s", first.status, first.body, second.status, second.body)
+	}
+	before := e.count("ledger_entries")
+	body["amountCents"] = 1501
+	e.must(409, "POST", "/v1/payments", c.token, body, "Idempotency-Key", "k1")
+	if e.count("payments") != 1 || e.count("ledger_entries") != before {
+		t.Fatal("a conflicting replay wrote something")
+	}
+
+	// The same key from 16 goroutines at once: one payment, the same answer to all.
+	var wg sync.WaitGroup
+	bodies := make([]string, 16)
+	for i := range bodies {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := e.call("POST", "/v1/payments", c.token, map[string]any{"workerId": w.id, "amountCents": 777}, "Idempotency-Key", "k2")
+			bodies[i] = fmt.Sprint(r.status, string(r.body))
+		}(i)
+	}
+	wg.Wait()
+	for _, b := range bodies[1:] {
+		if b != bodies[0] {
+			t.Fatalf("answers differ:\n%s\n%s", bodies[0], b)
+		}
+	}
+	if got := e.count("payments"); got != 2 {
+		t.Fatalf("%d payments, want 2", got)
+	}
+	e.assertBalanced()
+}
+
+func TestRefund(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	p := e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 10000, "surgeCents": 1000}, "Idempotency-Key", "r1")
+	id := num(p["id"])
+	e.must(403, "POST", fmt.Sprintf("/v1/payments/%d/refund", id), w.token, nil)
+	r := e.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", id), adminToken, nil)
+	if r["refunded"] != true {
+		t.Fatalf("refund %v", r)
+	}
+	e.must(409, "POST", fmt.Sprintf("/v1/payments/%d/refund", id), adminToken, nil)
+	e.assertBalanced()
+	for _, a := range []string{"fund:hardship", "fund:reserve", "coop:operating", fmt.Sprintf("member:%d", w.id)} {
+		if b := e.balance(a); b != 0 {
+			t.Errorf("%s balance %d after refund", a, b)
+		}
+	}
+	if e.count("ledger_transactions") != 2 {
+		t.Fatal("the refund is not its own transaction")
+	}
+}
+
+// TestLedgerDatabaseGuards checks the database itself refuses an unbalanced
+// transaction and any change to a posted entry.
+func TestLedgerDatabaseGuards(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	ctx := context.Background()
+	err := pgx.BeginFunc(ctx, e.s.Pool(), func(tx pgx.Tx) error {
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO ledger_transactions (kind) VALUES ('payment') RETURNING id`).Scan(&id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO ledger_entries (tx_id, account, amount_cents) VALUES ($1, 'payer', -100), ($1, 'coop:operating', 99)`, id)
+		return err
+	})
+	if err == nil {
+		t.Fatal("unbalanced transaction committed")
+	}
+	if e.count("ledger_entries") != 0 {
+		t.Fatal("entries left behind")
+	}
+	w := e.worker("Dan Driver")
+	e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 100}, "Idempotency-Key", "g1")
+	if _, err := e.s.Pool().Exec(ctx, `UPDATE ledger_entries SET amount_cents = amount_cents + 1`); err == nil {
+		t.Fatal("ledger entry updated")
+	}
+	if _, err := e.s.Pool().Exec(ctx, `DELETE FROM ledger_entries`); err == nil {
+		t.Fatal("ledger entry deleted")
+	}
+	// A balanced multi-statement transaction is fine: the check runs at commit.
+	if _, err := postTransactionCommit(ctx, e, []entry{{acctPayer, nil, -5}, {acctOperating, nil, 5}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := postTransactionCommit(ctx, e, []entry{{acctPayer, nil, -5}, {acctOperating, nil, 4}}); err == nil {
+		t.Fatal("postTransaction accepted an unbalanced transaction")
+	}
+	e.assertBalanced()
+}
+
+func postTransactionCommit(ctx context.Context, e *env, es []entry) (int64, error) {
+	var id int64
+	err := pgx.BeginFunc(ctx, e.s.Pool(), func(tx pgx.Tx) error {
+		var err error
+		id, err = postTransaction(ctx, tx, "payment", es)
+		return err
+	})
+	return id, err
+}

@@ -1,0 +1,102 @@
+package policy
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const valid = `{"cooperative":"fairride-lyon","vertical":"ride-sharing",
+ "feeSplit":{"platformFeeBasisPoints":300,"funds":[{"name":"hardship","basisPoints":100},{"name":"reserve","basisPoints":50}],"surgeToWorkersPercent":100},
+ "governance":{"model":"multi-stakeholder","quorumPercent":50,"approvalPercent":66,
+   "stakeholderClasses":[{"name":"drivers","weight":60},{"name":"riders","weight":20},{"name":"staff","weight":20}],
+   "governedFields":["feeSplit","plan","federation"]}}`
+
+func TestParse(t *testing.T) {
+	p, err := Parse([]byte(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.FeeSplit.PlatformFeeBasisPoints != 300 || len(p.Governance.StakeholderClasses) != 3 || !p.HasClass("riders") {
+		t.Fatalf("parsed %+v", p)
+	}
+	bad := map[string]string{
+		"vertical":        `"vertical":"ride-sharing"|"vertical":"taxis"`,
+		"fee over 10000":  `"platformFeeBasisPoints":300|"platformFeeBasisPoints":10001`,
+		"funds over fee":  `"basisPoints":100|"basisPoints":290`,
+		"surge over 100":  `"surgeToWorkersPercent":100|"surgeToWorkersPercent":101`,
+		"model":           `"multi-stakeholder"|"oligarchy"`,
+		"quorum 0":        `"quorumPercent":50|"quorumPercent":0`,
+		"approval 101":    `"approvalPercent":66|"approvalPercent":101`,
+		"weights not 100": `"weight":60|"weight":61`,
+		"unknown field":   `"vertical"|"verticals":"x","vertical"`,
+		"not json":        `{"cooperative"|{cooperative`,
+		"repeated fund":   `"reserve"|"hardship"`,
+		"negative fund":   `"basisPoints":50|"basisPoints":-50`,
+		"classes on 1m1v": `"model":"multi-stakeholder"|"model":"one-member-one-vote"`,
+		"float fee":       `"platformFeeBasisPoints":300|"platformFeeBasisPoints":300.5`,
+		"repeated class":  `"riders"|"drivers"`,
+	}
+	for name, edit := range bad {
+		from, to, _ := strings.Cut(edit, "|")
+		doc := strings.Replace(valid, from, to, 1)
+		if doc == valid {
+			t.Fatalf("%s: edit did not apply", name)
+		}
+		if _, err := Parse([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	noClasses := `{"cooperative":"c","vertical":"care","feeSplit":{"platformFeeBasisPoints":0,"surgeToWorkersPercent":0},
+		"governance":{"model":"multi-stakeholder","quorumPercent":1,"approvalPercent":1}}`
+	if _, err := Parse([]byte(noClasses)); err == nil {
+		t.Error("multi-stakeholder without classes accepted")
+	}
+}
+
+// TestReloadKeepsPrevious swaps the file like Kubernetes does (a symlink to a new
+// directory) and checks a valid change applies and an invalid one is refused.
+func TestReloadKeepsPrevious(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		d := filepath.Join(dir, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "policy.json"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tmp := filepath.Join(dir, "..data_tmp")
+		if err := os.Symlink(name, tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("v1", valid)
+	if err := os.Symlink("..data/policy.json", filepath.Join(dir, "policy.json")); err != nil {
+		t.Fatal(err)
+	}
+	s := NewSource(filepath.Join(dir, "policy.json"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if s.Current() != nil {
+		t.Fatal("policy before load")
+	}
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	write("v2", strings.Replace(valid, `"platformFeeBasisPoints":300`, `"platformFeeBasisPoints":500`, 1))
+	if err := s.Reload(); err != nil || s.Current().FeeSplit.PlatformFeeBasisPoints != 500 {
+		t.Fatalf("reload: %v, fee %d", err, s.Current().FeeSplit.PlatformFeeBasisPoints)
+	}
+	write("v3", `{"broken":`)
+	if err := s.Reload(); err == nil {
+		t.Fatal("invalid policy applied")
+	}
+	if s.Current().FeeSplit.PlatformFeeBasisPoints != 500 {
+		t.Fatal("previous policy lost")
+	}
+}

@@ -1,0 +1,588 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// kindSpec describes one kind of work: its required and optional detail fields, and
+// which of them are dates (YYYY-MM-DD) or times (RFC 3339).
+type kindSpec struct {
+	required, optional []string
+	dates, times       []string
+}
+
+// workKinds maps each vertical to its kinds of work.
+var workKinds = map[string]map[string]kindSpec{
+	"delivery":      {"delivery": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "parcelSize"}}},
+	"ride-sharing":  {"ride": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "seats"}}},
+	"home-services": {"booking": {required: []string{"address", "service", "scheduledAt"}, optional: []string{"notes"}, times: []string{"scheduledAt"}}},
+	"care":          {"booking": {required: []string{"address", "careType", "scheduledAt"}, optional: []string{"notes", "durationMinutes"}, times: []string{"scheduledAt"}}},
+	"freelance":     {"gig": {required: []string{"title", "description"}, optional: []string{"deadline", "notes"}, dates: []string{"deadline"}}},
+	"marketplace": {
+		"listing": {required: []string{"title", "description"}, optional: []string{"notes"}},
+		"order":   {required: []string{"listingId", "shippingAddress"}, optional: []string{"notes", "quantity"}},
+	},
+	"housing": {"stay": {required: []string{"unit", "checkIn", "checkOut"}, optional: []string{"notes", "guests"}, dates: []string{"checkIn", "checkOut"}}},
+}
+
+func kindsFor(vertical string) map[string]kindSpec { return workKinds[vertical] }
+
+func kindList(vertical string) string {
+	var ks []string
+	for k := range workKinds[vertical] {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, ", ")
+}
+
+// Work states and the legal transitions between them.
+const (
+	stRequested  = "requested"
+	stOffered    = "offered"
+	stAccepted   = "accepted"
+	stInProgress = "in_progress"
+	stCompleted  = "completed"
+	stCancelled  = "cancelled"
+)
+
+var transitions = map[string][]string{
+	stRequested:  {stOffered, stCancelled},
+	stOffered:    {stOffered, stAccepted, stRequested, stCancelled},
+	stAccepted:   {stInProgress, stCancelled},
+	stInProgress: {stCompleted, stCancelled},
+}
+
+func legal(from, to string) bool { return slices.Contains(transitions[from], to) }
+
+// Work is a unit of work as the API shows it.
+type Work struct {
+	ID          int64             `json:"id"`
+	Vertical    string            `json:"vertical"`
+	Kind        string            `json:"kind"`
+	CustomerID  int64             `json:"customerId"`
+	WorkerID    *int64            `json:"workerId"`
+	State       string            `json:"state"`
+	Details     map[string]string `json:"details"`
+	PriceCents  int64             `json:"priceCents"`
+	SurgeCents  int64             `json:"surgeCents"`
+	Rating      *int              `json:"rating,omitempty"`
+	CreatedAt   time.Time         `json:"createdAt"`
+	UpdatedAt   time.Time         `json:"updatedAt"`
+	History     []HistoryEntry    `json:"history,omitempty"`
+	PaymentID   *int64            `json:"paymentId,omitempty"`
+	OfferReason string            `json:"offerReason,omitempty"`
+}
+
+// HistoryEntry is one recorded transition.
+type HistoryEntry struct {
+	From     *string   `json:"from"`
+	To       string    `json:"to"`
+	ActorID  *int64    `json:"actorId"`
+	WorkerID *int64    `json:"workerId,omitempty"`
+	Note     string    `json:"note,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+const workCols = `id, vertical, kind, customer_id, worker_id, state, details, price_cents, surge_cents, rating, created_at, updated_at`
+
+func scanWork(row pgx.Row) (Work, error) {
+	var w Work
+	err := row.Scan(&w.ID, &w.Vertical, &w.Kind, &w.CustomerID, &w.WorkerID, &w.State, &w.Details, &w.PriceCents,
+		&w.SurgeCents, &w.Rating, &w.CreatedAt, &w.UpdatedAt)
+	return w, err
+}
+
+type workInput struct {
+	Kind       string            `json:"kind"`
+	Details    map[string]string `json:"details"`
+	PriceCents *int64            `json:"priceCents"`
+	SurgeCents *int64            `json:"surgeCents"`
+	CustomerID *int64            `json:"customerId"`
+}
+
+func validateWork(vertical string, in *workInput) error {
+	kinds := kindsFor(vertical)
+	if kinds == nil {
+		return &apiError{http.StatusServiceUnavailable, "", "the service has no vertical configured"}
+	}
+	spec, ok := kinds[in.Kind]
+	if !ok {
+		return badField("kind", fmt.Sprintf("must be one of: %s", kindList(vertical)))
+	}
+	if in.PriceCents == nil || *in.PriceCents <= 0 || *in.PriceCents > 1_000_000_000_000 {
+		return badField("priceCents", "must be a positive integer")
+	}
+	if in.SurgeCents != nil && (*in.SurgeCents < 0 || *in.SurgeCents > *in.PriceCents) {
+		return badField("surgeCents", "must be an integer between 0 and priceCents")
+	}
+	if in.Details == nil {
+		return badField("details", "is required")
+	}
+	keys := make([]string, 0, len(in.Details))
+	for k := range in.Details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !slices.Contains(spec.required, k) && !slices.Contains(spec.optional, k) {
+			return badField("details."+k, "unknown field for "+in.Kind)
+		}
+		if len(in.Details[k]) > 1000 {
+			return badField("details."+k, "must be at most 1000 characters")
+		}
+	}
+	for _, k := range spec.required {
+		if strings.TrimSpace(in.Details[k]) == "" {
+			return badField("details."+k, "is required")
+		}
+	}
+	for _, k := range spec.dates {
+		if v, ok := in.Details[k]; ok {
+			if _, err := time.Parse(time.DateOnly, v); err != nil {
+				return badField("details."+k, "must be a date like 2026-07-14")
+			}
+		}
+	}
+	for _, k := range spec.times {
+		if v, ok := in.Details[k]; ok {
+			if _, err := time.Parse(time.RFC3339, v); err != nil {
+				return badField("details."+k, "must be a time like 2026-07-14T09:30:00Z")
+			}
+		}
+	}
+	if in.Kind == "stay" && in.Details["checkOut"] <= in.Details["checkIn"] {
+		return badField("details.checkOut", "must be after checkIn")
+	}
+	return nil
+}
+
+func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
+	if err := requireActiveMember(p); err != nil {
+		return 0, nil, err
+	}
+	var in workInput
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	customer := p.memberID
+	if p.admin {
+		if in.CustomerID == nil || *in.CustomerID <= 0 {
+			return 0, nil, badField("customerId", "is required when staff request work on a customer's behalf")
+		}
+		customer = *in.CustomerID
+	} else {
+		if in.CustomerID != nil && *in.CustomerID != p.memberID {
+			return 0, nil, forbidden("members request work for themselves")
+		}
+		if !p.hasRole("customer") {
+			return 0, nil, forbidden("only customers request work")
+		}
+	}
+	if err := validateWork(s.vertical(), &in); err != nil {
+		return 0, nil, err
+	}
+	surge := int64(0)
+	if in.SurgeCents != nil {
+		surge = *in.SurgeCents
+	}
+	var w Work
+	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		var ok bool
+		if err := tx.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1 AND active AND erased_at IS NULL)`, customer).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return badField("customerId", "no active member with this id")
+		}
+		var err error
+		w, err = scanWork(tx.QueryRow(r.Context(), `INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, surge_cents)
+			VALUES ($1, $2, $3, 'requested', $4, $5, $6) RETURNING `+workCols, s.vertical(), in.Kind, customer, in.Details, *in.PriceCents, surge))
+		if err != nil {
+			return err
+		}
+		return recordHistory(r.Context(), tx, w.ID, "", stRequested, actor(p), nil, "")
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, w, nil
+}
+
+func actor(p principal) *int64 {
+	if p.admin {
+		return nil
+	}
+	id := p.memberID
+	return &id
+}
+
+func recordHistory(ctx context.Context, tx pgx.Tx, workID int64, from, to string, actorID, workerID *int64, note string) error {
+	var f *string
+	if from != "" {
+		f = &from
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO work_history (work_id, from_state, to_state, actor_id, worker_id, note) VALUES ($1, $2, $3, $4, $5, $6)`,
+		workID, f, to, actorID, workerID, note)
+	return err
+}
+
+// canSee: the customer, the worker, anyone offered it, and staff.
+func (s *Server) canSee(ctx context.Context, p principal, w Work) bool {
+	if p.admin || w.CustomerID == p.memberID || (w.WorkerID != nil && *w.WorkerID == p.memberID) {
+		return true
+	}
+	var offered bool
+	_ = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers WHERE work_id = $1 AND worker_id = $2)`, w.ID, p.memberID).Scan(&offered)
+	return offered
+}
+
+func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	w, err := scanWork(s.pool.QueryRow(r.Context(), `SELECT `+workCols+` FROM work_items WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !s.canSee(r.Context(), p, w)) {
+		return 0, nil, notFound("work")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	rows, err := s.pool.Query(r.Context(), `SELECT from_state, to_state, actor_id, worker_id, note, at FROM work_history WHERE work_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	w.History, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (HistoryEntry, error) {
+		var h HistoryEntry
+		err := row.Scan(&h.From, &h.To, &h.ActorID, &h.WorkerID, &h.Note, &h.At)
+		return h, err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	_ = s.pool.QueryRow(r.Context(), `SELECT id FROM payments WHERE work_id = $1`, id).Scan(&w.PaymentID)
+	return http.StatusOK, w, nil
+}
+
+// lockWork loads a work item for update inside tx.
+func lockWork(ctx context.Context, tx pgx.Tx, id int64) (Work, error) {
+	w, err := scanWork(tx.QueryRow(ctx, `SELECT `+workCols+` FROM work_items WHERE id = $1 FOR UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return w, notFound("work")
+	}
+	return w, err
+}
+
+func illegal(from, to string) error {
+	return conflict("state", fmt.Sprintf("work in state %s cannot go to %s", from, to))
+}
+
+// setState moves w to state to (checking legality) and records the transition.
+func setState(ctx context.Context, tx pgx.Tx, w *Work, to string, worker *int64, p principal, note string) error {
+	if !legal(w.State, to) {
+		return illegal(w.State, to)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE work_items SET state = $2, worker_id = $3, updated_at = now() WHERE id = $1`, w.ID, to, worker); err != nil {
+		return err
+	}
+	if err := recordHistory(ctx, tx, w.ID, w.State, to, actor(p), worker, note); err != nil {
+		return err
+	}
+	w.State, w.WorkerID = to, worker
+	return nil
+}
+
+// Offer is the answer to a match: who was offered the work, and why.
+type Offer struct {
+	WorkID   int64   `json:"workId"`
+	State    string  `json:"state"`
+	WorkerID *int64  `json:"workerId"`
+	Reason   string  `json:"reason"`
+	Rating   *string `json:"rating,omitempty"`
+}
+
+// offerNext picks the next worker for w by the fair-matching rule and offers the work.
+// The rule, in order: the least recently assigned worker first (never-assigned workers
+// before all others), then the higher average rating (unrated counts as 0), then the
+// lower member id. Candidates are active, available members with the worker role,
+// qualified for the kind of work, not the customer, not blocked by the customer, not
+// already declining this work and not busy with another offer or job.
+func offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, declined bool) (Offer, error) {
+	var wid, ratingCount, ratingCenti int64
+	var last *time.Time
+	err := tx.QueryRow(ctx, `SELECT m.id, m.last_assigned_at, m.rating_count,
+			CASE WHEN m.rating_count = 0 THEN 0 ELSE m.rating_sum * 100 / m.rating_count END AS rating_centi
+		FROM members m
+		WHERE m.active AND m.available AND m.erased_at IS NULL AND 'worker' = ANY (m.roles)
+		  AND $1 = ANY (m.qualifications) AND m.id <> $2
+		  AND m.id NOT IN (SELECT b.worker_id FROM blocks b WHERE b.customer_id = $2)
+		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status = 'declined')
+		  AND m.id NOT IN (SELECT x.worker_id FROM work_items x
+			WHERE x.state IN ('offered', 'accepted', 'in_progress') AND x.worker_id IS NOT NULL)
+		ORDER BY m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
+		LIMIT 1 FOR UPDATE OF m SKIP LOCKED`, w.Kind, w.CustomerID, w.ID).Scan(&wid, &last, &ratingCount, &ratingCenti)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if declined {
+			if err := setState(ctx, tx, w, stRequested, nil, p, "declined; no other worker available"); err != nil {
+				return Offer{}, err
+			}
+			return Offer{WorkID: w.ID, State: w.State, Reason: "declined; no other available, qualified worker: the work is back to requested"}, nil
+		}
+		return Offer{}, conflict("", "no available, qualified worker right now; try again later")
+	}
+	if err != nil {
+		return Offer{}, err
+	}
+	when := "never assigned before"
+	if last != nil {
+		when = "last assigned " + last.UTC().Format(time.RFC3339)
+	}
+	rating := "unrated"
+	if ratingCount > 0 {
+		rating = fmt.Sprintf("%d.%02d of 5 from %d ratings", ratingCenti/100, ratingCenti%100, ratingCount)
+	}
+	reason := fmt.Sprintf("fair matching: least recently assigned available qualified worker first (%s), then highest rating (%s), then lowest member id (%d)", when, rating, wid)
+	if _, err := tx.Exec(ctx, `UPDATE members SET last_assigned_at = now() WHERE id = $1`, wid); err != nil {
+		return Offer{}, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO offers (work_id, worker_id, reason) VALUES ($1, $2, $3)`, w.ID, wid, reason); err != nil {
+		return Offer{}, err
+	}
+	if err := setState(ctx, tx, w, stOffered, &wid, p, reason); err != nil {
+		return Offer{}, err
+	}
+	return Offer{WorkID: w.ID, State: w.State, WorkerID: &wid, Reason: reason, Rating: &rating}, nil
+}
+
+func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	var o Offer
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		w, err := lockWork(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		if !p.admin && w.CustomerID != p.memberID {
+			return notFound("work")
+		}
+		if w.State != stRequested {
+			return illegal(w.State, stOffered)
+		}
+		o, err = offerNext(r.Context(), tx, &w, p, false)
+		return err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, o, nil
+}
+
+// workerAction runs a transition that only the worker on the work (or staff) may make.
+func (s *Server) workerAction(r *http.Request, p principal, from, to string, extra func(ctx context.Context, tx pgx.Tx, w *Work) error) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	var out Work
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		w, err := lockWork(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		if !p.admin && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
+			if w.CustomerID == p.memberID {
+				return forbidden("only the worker on this work may do this")
+			}
+			return notFound("work")
+		}
+		if w.State != from || !legal(w.State, to) {
+			return illegal(w.State, to)
+		}
+		if to == stAccepted {
+			if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'accepted' WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`, w.ID, *w.WorkerID); err != nil {
+				return err
+			}
+		}
+		if err := setState(r.Context(), tx, &w, to, w.WorkerID, p, ""); err != nil {
+			return err
+		}
+		if extra != nil {
+			if err := extra(r.Context(), tx, &w); err != nil {
+				return err
+			}
+		}
+		out = w
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
+	return s.workerAction(r, p, stOffered, stAccepted, nil)
+}
+
+func (s *Server) startWork(r *http.Request, p principal) (int, any, error) {
+	return s.workerAction(r, p, stAccepted, stInProgress, nil)
+}
+
+// completeWork finishes the work and records its payment (price and surge agreed at
+// request time) under the idempotency key "work-<id>".
+func (s *Server) completeWork(r *http.Request, p principal) (int, any, error) {
+	pol := s.policy.Current()
+	if pol == nil {
+		return 0, nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	}
+	var pay *Payment
+	status, body, err := s.workerAction(r, p, stInProgress, stCompleted, func(ctx context.Context, tx pgx.Tx, w *Work) error {
+		req := paymentRequest{WorkerID: *w.WorkerID, AmountCents: w.PriceCents, SurgeCents: w.SurgeCents, WorkID: &w.ID, PayerID: &w.CustomerID}
+		var err error
+		pay, _, err = s.insertPayment(ctx, tx, pol, fmt.Sprintf("work-%d", w.ID), req)
+		if err == nil {
+			w.PaymentID = &pay.ID
+		}
+		return err
+	})
+	if err == nil && pay != nil {
+		s.countPayment(pay.Split, "payment")
+	}
+	return status, body, err
+}
+
+func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	var o Offer
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		w, err := lockWork(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		if !p.admin && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
+			return notFound("work")
+		}
+		if w.State != stOffered {
+			return conflict("state", fmt.Sprintf("work in state %s has no open offer to decline", w.State))
+		}
+		if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'declined' WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`, w.ID, *w.WorkerID); err != nil {
+			return err
+		}
+		// The decliner stays "assigned" until commit; clear so they are not busy.
+		if _, err := tx.Exec(r.Context(), `UPDATE work_items SET worker_id = NULL WHERE id = $1`, w.ID); err != nil {
+			return err
+		}
+		o, err = offerNext(r.Context(), tx, &w, p, true)
+		return err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, o, nil
+}
+
+func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+	}
+	if len(in.Reason) > 500 {
+		return 0, nil, badField("reason", "must be at most 500 characters")
+	}
+	var out Work
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		w, err := lockWork(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		if !p.admin && w.CustomerID != p.memberID && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
+			return notFound("work")
+		}
+		if w.State == stOffered {
+			if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'withdrawn' WHERE work_id = $1 AND status = 'offered'`, w.ID); err != nil {
+				return err
+			}
+		}
+		if err := setState(r.Context(), tx, &w, stCancelled, w.WorkerID, p, in.Reason); err != nil {
+			return err
+		}
+		out = w
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) rateWork(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		Stars *int `json:"stars"`
+	}
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if in.Stars == nil || *in.Stars < 1 || *in.Stars > 5 {
+		return 0, nil, badField("stars", "must be an integer from 1 to 5")
+	}
+	var out Work
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		w, err := lockWork(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		if w.CustomerID != p.memberID {
+			if p.admin {
+				return forbidden("only the customer rates the work")
+			}
+			return notFound("work")
+		}
+		if w.State != stCompleted {
+			return conflict("state", "only completed work can be rated")
+		}
+		if w.Rating != nil {
+			return conflict("stars", "this work has already been rated")
+		}
+		if _, err := tx.Exec(r.Context(), `UPDATE work_items SET rating = $2 WHERE id = $1`, id, *in.Stars); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(r.Context(), `UPDATE members SET rating_sum = rating_sum + $2, rating_count = rating_count + 1 WHERE id = $1`, *w.WorkerID, *in.Stars); err != nil {
+			return err
+		}
+		w.Rating = in.Stars
+		out = w
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}

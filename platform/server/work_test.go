@@ -1,0 +1,122 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func ride(price, surge int64) map[string]any {
+	return map[string]any{"kind": "ride", "details": map[string]string{"pickup": "Place Bellecour", "dropoff": "Part-Dieu"}, "priceCents": price, "surgeCents": surge}
+}
+
+func TestWorkLifecycleAndPayment(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	w1, w2, w3 := e.worker("Dan Driver"), e.worker("Eve Driver"), e.worker("Fay Driver")
+
+	work := e.must(201, "POST", "/v1/work", c.token, ride(1999, 500))
+	id := num(work["id"])
+	if work["state"] != "requested" {
+		t.Fatalf("state %v", work["state"])
+	}
+	// Everyone is unassigned and unrated: the lowest id wins, and the answer says why.
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	if num(o["workerId"]) != w1.id || !strings.Contains(o["reason"].(string), "never assigned before") {
+		t.Fatalf("offer %v", o)
+	}
+	// Matching twice is an illegal transition.
+	e.must(409, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	// Only the offered worker may accept.
+	e.must(404, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w2.token, nil)
+	// w1 declines: the next worker (w2) is offered.
+	o = e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), w1.token, nil)
+	if num(o["workerId"]) != w2.id || o["state"] != "offered" {
+		t.Fatalf("after decline %v", o)
+	}
+	e.must(409, "POST", fmt.Sprintf("/v1/work/%d/start", id), w2.token, nil) // not accepted yet
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w2.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), w2.token, nil)
+	e.must(403, "POST", fmt.Sprintf("/v1/work/%d/complete", id), c.token, nil)
+	done := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w2.token, nil)
+	if done["state"] != "completed" || done["paymentId"] == nil {
+		t.Fatalf("completed %v", done)
+	}
+	e.must(409, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w2.token, nil)
+	e.must(409, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+
+	// The payment: gross 1999 of which 500 surge; fee on 1499 at 3% = 44 (44.97 down),
+	// hardship 14, reserve 7, operating 23; worker 1499-44+500 = 1955.
+	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), w3.token, nil)
+	split := pay["split"].(map[string]any)
+	if num(split["platformFeeCents"]) != 44 || num(split["operatingCents"]) != 23 || num(split["workerCents"]) != 1955 {
+		t.Fatalf("split %v", split)
+	}
+	if e.balance("member:"+fmt.Sprint(w2.id)) != 1955 || e.balance("fund:hardship") != 14 || e.balance("fund:reserve") != 7 {
+		t.Fatal("ledger balances")
+	}
+	e.assertBalanced()
+	earn := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/earnings", w2.id), c.token, nil)
+	if num(earn["earnedCents"]) != 1955 {
+		t.Fatalf("earnings %v", earn)
+	}
+	funds := e.must(200, "GET", "/v1/reports/funds", w1.token, nil)
+	if num(funds["ledgerTotalCents"]) != 0 || num(funds["receivedCents"]) != 1999 {
+		t.Fatalf("funds %v", funds)
+	}
+
+	// History records every transition in order.
+	got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil)
+	var states []string
+	for _, h := range got["history"].([]any) {
+		states = append(states, h.(map[string]any)["to"].(string))
+	}
+	if strings.Join(states, ",") != "requested,offered,offered,accepted,in_progress,completed" {
+		t.Fatalf("history %v", states)
+	}
+
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/rating", id), c.token, map[string]any{"stars": 5})
+	e.must(409, "POST", fmt.Sprintf("/v1/work/%d/rating", id), c.token, map[string]any{"stars": 4})
+
+	// Fairness: w2 and w1 have been assigned, w3 never: w3 comes first. Then the
+	// customer blocks w1, so after w3 the next is w2 (w1 was assigned before w2).
+	e.must(201, "POST", "/v1/blocks", c.token, map[string]any{"workerId": w1.id})
+	next := func() int64 {
+		t.Helper()
+		n := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+		return num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", n), c.token, nil)["workerId"])
+	}
+	if got := next(); got != w3.id {
+		t.Fatalf("offered %d, want never-assigned %d", got, w3.id)
+	}
+	if got := next(); got != w2.id {
+		t.Fatalf("offered %d, want %d (w1 is blocked)", got, w2.id)
+	}
+	// Everyone unblocked is busy now.
+	n := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	e.must(409, "POST", fmt.Sprintf("/v1/work/%d/match", n), c.token, nil)
+	e.must(200, "DELETE", fmt.Sprintf("/v1/blocks/%d", w1.id), c.token, nil)
+	if got := num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", n), c.token, nil)["workerId"]); got != w1.id {
+		t.Fatalf("offered %d after unblocking, want %d", got, w1.id)
+	}
+	// A decline with nobody left sends the work back to requested.
+	o = e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", n), w1.token, nil)
+	if o["state"] != "requested" || o["workerId"] != nil {
+		t.Fatalf("decline with nobody left: %v", o)
+	}
+}
+
+func TestRatingBreaksTies(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	w1, w2 := e.worker("Dan Driver"), e.worker("Eve Driver")
+	// Same last-assigned time for both, w2 rated higher: w2 first despite the higher id.
+	if _, err := e.s.Pool().Exec(t.Context(), `UPDATE members SET last_assigned_at = '2026-01-01', rating_sum = CASE WHEN id = $1 THEN 9 ELSE 5 END, rating_count = 2`, w2.id); err != nil {
+		t.Fatal(err)
+	}
+	n := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", n), c.token, nil)
+	if num(o["workerId"]) != w2.id || !strings.Contains(o["reason"].(string), "4.50 of 5") {
+		t.Fatalf("offer %v (w1 %d)", o, w1.id)
+	}
+}

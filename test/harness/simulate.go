@@ -1,0 +1,132 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package harness
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// The functions below write the status that components which cannot run here would write:
+// no pods run on an envtest control plane, so no PostgreSQL instance, no Deployment
+// controller and no backup ever runs. Tests and the demo call them, and say so.
+
+// SimulateClusterReady writes the status CloudNativePG writes once every instance of a
+// Cluster is up.
+func SimulateClusterReady(ctx context.Context, c client.Client, namespace, name string) error {
+	var cluster cnpgv1.Cluster
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &cluster); err != nil {
+		return err
+	}
+	cluster.Status.Instances = cluster.Spec.Instances
+	cluster.Status.ReadyInstances = cluster.Spec.Instances
+	cluster.Status.Phase = "Cluster in healthy state"
+	cluster.Status.CurrentPrimary = name + "-1"
+	meta.SetStatusCondition(&cluster.Status.Conditions, metav1.Condition{
+		Type: string(cnpgv1.ConditionClusterReady), Status: metav1.ConditionTrue, Reason: "ClusterIsReady", Message: "Cluster is Ready",
+	})
+	return c.Status().Update(ctx, &cluster)
+}
+
+// SimulateBackup creates a Backup of a Cluster, as CloudNativePG's ScheduledBackup
+// controller does, and writes the status of its outcome: completed, or failed.
+func SimulateBackup(ctx context.Context, c client.Client, namespace, cluster, name string, completed bool) error {
+	b := &cnpgv1.Backup{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{"cnpg.io/cluster": cluster}},
+		Spec: cnpgv1.BackupSpec{
+			Cluster:             cnpgv1.LocalObjectReference{Name: cluster},
+			Method:              cnpgv1.BackupMethodPlugin,
+			PluginConfiguration: &cnpgv1.BackupPluginConfiguration{Name: "barman-cloud.cloudnative-pg.io"},
+		},
+	}
+	if err := c.Create(ctx, b); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	return SimulateBackupDone(ctx, c, namespace, name, completed)
+}
+
+// SimulateBackupDone writes the status of an existing Backup's outcome.
+func SimulateBackupDone(ctx context.Context, c client.Client, namespace, name string, completed bool) error {
+	var b cnpgv1.Backup
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &b); err != nil {
+		return err
+	}
+	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	b.Status.StartedAt = &now
+	b.Status.StoppedAt = &now
+	b.Status.Method = cnpgv1.BackupMethodPlugin
+	b.Status.Phase = cnpgv1.BackupPhaseCompleted
+	if !completed {
+		b.Status.Phase = cnpgv1.BackupPhaseFailed
+		b.Status.Error = "simulated failure: object store unreachable"
+	}
+	return c.Status().Update(ctx, &b)
+}
+
+// SimulateDeploymentsAvailable writes the status the Deployment controller writes once every
+// replica of every Deployment in the namespace is available.
+func SimulateDeploymentsAvailable(ctx context.Context, c client.Client, namespace string) error {
+	var list appsv1.DeploymentList
+	if err := c.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return err
+	}
+	for i := range list.Items {
+		d := &list.Items[i]
+		want := ptr.Deref(d.Spec.Replicas, 1)
+		if d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == want && d.Status.UpdatedReplicas == want {
+			continue
+		}
+		d.Status = appsv1.DeploymentStatus{
+			ObservedGeneration: d.Generation, Replicas: want, UpdatedReplicas: want, ReadyReplicas: want, AvailableReplicas: want,
+			Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: "True", Reason: "MinimumReplicasAvailable"}},
+		}
+		if err := c.Status().Update(ctx, d); err != nil {
+			return fmt.Errorf("deployment %s: %w", d.Name, err)
+		}
+	}
+	return nil
+}
+
+// SimulateSharedDatabaseApplied writes the status CloudNativePG writes once a Database and
+// a DatabaseRole exist in PostgreSQL.
+func SimulateSharedDatabaseApplied(ctx context.Context, c client.Client, namespace, name string) error {
+	var db cnpgv1.Database
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &db); err != nil {
+		return err
+	}
+	db.Status.Applied = ptr.To(true)
+	db.Status.ObservedGeneration = db.Generation
+	if err := c.Status().Update(ctx, &db); err != nil {
+		return err
+	}
+	var role cnpgv1.DatabaseRole
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &role); err != nil {
+		return err
+	}
+	role.Status.Applied = ptr.To(true)
+	role.Status.ObservedGeneration = role.Generation
+	return c.Status().Update(ctx, &role)
+}
