@@ -19,6 +19,8 @@ package metering
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // ContainerUsage is what one container used at the last metrics scrape.
@@ -130,7 +132,13 @@ func TransformPVC(obj any) (any, error) {
 }
 
 func metaForCache(m metav1.ObjectMeta) metav1.ObjectMeta {
+	var keep map[string]string
+	if coop, ok := m.Labels[coopv1alpha1.LabelCooperative]; ok {
+		// The informer selects on this label: a copy written back must still carry it.
+		keep = map[string]string{coopv1alpha1.LabelCooperative: coop}
+	}
 	return metav1.ObjectMeta{
+		Labels:            keep,
 		Name:              m.Name,
 		Namespace:         m.Namespace,
 		UID:               m.UID,

@@ -137,6 +137,9 @@ type PostgresSizer struct {
 	// ConnString is a libpq connection string or URL of a role allowed to call
 	// pg_database_size on every co-op database (a member of pg_read_all_stats, or the owner).
 	ConnString string
+	// ConnStringFunc, when ConnString is empty, returns it at each (re)connection: the
+	// operator reads it from the shared Cluster's app Secret, which may appear after start.
+	ConnStringFunc func(ctx context.Context) (string, error)
 	// DatabaseName names the co-op's database; when nil, coop_<name> with dashes as
 	// underscores, as the Cooperative reconciler names it (cooperative.SharedRoleName).
 	DatabaseName func(coop *coopv1alpha1.Cooperative) string
@@ -154,7 +157,14 @@ func (p *PostgresSizer) DatabaseSize(ctx context.Context, coop *coopv1alpha1.Coo
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.conn == nil {
-		conn, err := pgx.Connect(ctx, p.ConnString)
+		dsn := p.ConnString
+		if dsn == "" && p.ConnStringFunc != nil {
+			var err error
+			if dsn, err = p.ConnStringFunc(ctx); err != nil {
+				return 0, fmt.Errorf("finding the shared database cluster: %w", err)
+			}
+		}
+		conn, err := pgx.Connect(ctx, dsn)
 		if err != nil {
 			return 0, fmt.Errorf("connecting to the shared database cluster: %w", err)
 		}

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,7 +189,9 @@ func createRunningPod(t *testing.T, namespace, name, cpu, memory string) *corev1
 	t.Helper()
 	ctx := context.Background()
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		// Every pod in a co-op namespace carries the co-op label: the operator's Deployments
+		// set it, and CloudNativePG copies the Cluster's inherited metadata onto its pods.
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: coopLabel(namespace)},
 		Spec: corev1.PodSpec{
 			NodeName: "node-1",
 			Containers: []corev1.Container{{
@@ -221,7 +224,7 @@ func setPodPhase(t *testing.T, pod *corev1.Pod, phase corev1.PodPhase) {
 func createBoundPVC(t *testing.T, namespace, name, size string) *corev1.PersistentVolumeClaim {
 	t.Helper()
 	pvc := &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: coopLabel(namespace)},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(size)}},
@@ -259,4 +262,9 @@ func testLogger() logr.Logger {
 		return logr.Discard()
 	}
 	return funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) }, funcr.Options{Verbosity: 2})
+}
+
+// coopLabel is the label of a co-op's pods and volumes, from its namespace coop-<name>.
+func coopLabel(namespace string) map[string]string {
+	return map[string]string{coopv1alpha1.LabelCooperative: strings.TrimPrefix(namespace, coopv1alpha1.NamespacePrefix)}
 }

@@ -20,8 +20,12 @@ import (
 	"flag"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // BindFlags adds the metering's flags to the manager's: --metering-interval and
@@ -38,12 +42,19 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 }
 
 // CacheByObject are the cache settings the metering needs, to merge into the manager's
-// cache.Options.ByObject: Pods and PersistentVolumeClaims of every namespace (co-op pods
-// carry no label the cache could select on), stripped by TransformPod and TransformPVC to
-// the few fields the metering reads, a few hundred bytes per object.
+// cache.Options.ByObject: the Pods and PersistentVolumeClaims that carry the co-op label
+// (the operator's Deployments put it on their pods, and CloudNativePG copies a Cluster's
+// inherited metadata onto its pods and volumes; co-op admins cannot create pods), stripped
+// by TransformPod and TransformPVC to the few fields the metering reads, a few hundred
+// bytes per object. Nothing outside the co-ops is cached.
 func CacheByObject() map[client.Object]cache.ByObject {
+	hasCoop, err := labels.NewRequirement(coopv1.LabelCooperative, selection.Exists, nil)
+	if err != nil {
+		panic(err)
+	}
+	sel := labels.NewSelector().Add(*hasCoop)
 	return map[client.Object]cache.ByObject{
-		&corev1.Pod{}:                   {Transform: TransformPod},
-		&corev1.PersistentVolumeClaim{}: {Transform: TransformPVC},
+		&corev1.Pod{}:                   {Label: sel, Transform: TransformPod},
+		&corev1.PersistentVolumeClaim{}: {Label: sel, Transform: TransformPVC},
 	}
 }
