@@ -38,7 +38,7 @@ help: ## Show this help.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRDs, the RBAC ClusterRole and the chart's copies of them.
-	$(CONTROLLER_GEN) rbac:roleName=cooperator-manager crd paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=cooperator-manager crd webhook paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
 	hack/sync-chart.sh
 
 .PHONY: generate
@@ -67,7 +67,7 @@ bench: ## Run the benchmarks and print their figures.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -run '^$$' -bench . -benchmem
 
 .PHONY: verify
-verify: manifests generate ## Fail when generated files differ from what is committed.
+verify: manifests generate ## Fail when generated files differ from what is committed (and gofmt is clean).
 	@if [ -n "$$(git status --porcelain -- api config charts)" ]; then \
 		echo "Generated files are out of date; run 'make manifests generate' and commit:"; \
 		git status --porcelain -- api config charts; git --no-pager diff -- api config charts | head -50; exit 1; fi
@@ -80,8 +80,8 @@ build: manifests generate fmt vet ## Build the cooperator binary into bin/.
 	go build -ldflags "-X main.version=$(VERSION)" -o $(LOCALBIN)/cooperator .
 
 .PHONY: run
-run: manifests generate ## Run the manager against the cluster of the current kubeconfig.
-	go run . manager
+run: manifests generate ## Run the manager against the cluster of the current kubeconfig (without its webhook).
+	go run . manager --webhooks=false
 
 .PHONY: demo
 demo: ## Run the demo: an embedded control plane, the operator and three co-ops (DEMO_FLAGS=--once to exit when Ready).

@@ -132,12 +132,12 @@ func TestPlanViolation(t *testing.T) {
 		want   string
 	}{
 		{"within the plan", func(*coopv1.Cooperative) {}, ""},
-		{"a tier the plan does not offer", func(c *coopv1.Cooperative) { c.Spec.Database.Tier = coopv1.DatabaseTierShared }, "does not allow database tier shared"},
-		{"too many instances", func(c *coopv1.Cooperative) { c.Spec.Database.Instances = 3 }, "at most 2 database instances"},
+		{"a tier the plan does not offer", func(c *coopv1.Cooperative) { c.Spec.Database.Tier = coopv1.DatabaseTierShared }, "spec.database.tier: Invalid value: \"shared\": plan small allows only [dedicated]"},
+		{"too many instances", func(c *coopv1.Cooperative) { c.Spec.Database.Instances = 3 }, "spec.database.instances: Invalid value: 3: plan small allows at most 2 database instances"},
 		{"more storage than the quota", func(c *coopv1.Cooperative) {
 			c.Spec.Database.Instances = 2
 			c.Spec.Database.Storage = resource.MustParse("30Gi")
-		}, "allows 50Gi of storage, the database needs 60Gi"},
+		}, "plan small allows 50Gi of storage in all, 2 instances of 30Gi need 60Gi"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := testCoop()

@@ -45,6 +45,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
@@ -79,6 +80,13 @@ type Options struct {
 	NewClient client.NewClientFunc
 	// Metering configures the metering loop.
 	Metering metering.Options
+	// Webhooks serves the validating webhook of Cooperatives when true.
+	Webhooks bool
+	// WebhookHost, WebhookPort and WebhookCertDir configure the webhook server; its
+	// certificate is tls.crt and tls.key in WebhookCertDir.
+	WebhookHost    string
+	WebhookPort    int
+	WebhookCertDir string
 }
 
 // DefaultOptions are the options of a manager with no flags set.
@@ -86,6 +94,7 @@ func DefaultOptions() Options {
 	return Options{
 		Hub: hubconfig.Default(), MetricsBindAddress: ":8080", HealthProbeBindAddress: ":8081",
 		Metering: metering.Options{Interval: metering.DefaultInterval, PersistInterval: metering.DefaultPersistInterval},
+		Webhooks: true, WebhookPort: 9443, WebhookCertDir: "/tmp/k8s-webhook-server/serving-certs",
 	}
 }
 
@@ -141,7 +150,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if leaderNS == "" {
 		leaderNS = opts.Hub.OperatorNamespace
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgrOpts := ctrl.Options{
 		Scheme:                  Scheme(),
 		Cache:                   CacheOptions(opts.Hub),
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsBindAddress},
@@ -150,7 +159,11 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		LeaderElectionID:        "cooperator.coop.cooperator.dev",
 		LeaderElectionNamespace: leaderNS,
 		NewClient:               opts.NewClient,
-	})
+	}
+	if opts.Webhooks {
+		mgrOpts.WebhookServer = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir})
+	}
+	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
@@ -160,6 +173,11 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Recorder: mgr.GetEventRecorder("cooperator"),
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Cooperative controller: %w", err)
+	}
+	if opts.Webhooks {
+		if err := (&cooperative.Validator{Client: mgr.GetClient()}).SetupWebhookWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("setting up the Cooperative webhook: %w", err)
+		}
 	}
 	meteringOpts := opts.Metering
 	if meteringOpts.Database == nil {
@@ -192,6 +210,9 @@ func Main(ctx context.Context, args []string) error {
 	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", opts.MetricsBindAddress, "address of the Prometheus metrics endpoint; 0 turns it off")
 	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", opts.HealthProbeBindAddress, "address of /healthz and /readyz")
 	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "elect one active replica among several")
+	fs.BoolVar(&opts.Webhooks, "webhooks", opts.Webhooks, "serve the validating webhook of Cooperatives (needs a certificate in --webhook-cert-dir)")
+	fs.IntVar(&opts.WebhookPort, "webhook-port", opts.WebhookPort, "port of the webhook server")
+	fs.StringVar(&opts.WebhookCertDir, "webhook-cert-dir", opts.WebhookCertDir, "folder with the webhook server's tls.crt and tls.key")
 	opts.Hub.BindFlags(fs)
 	opts.Metering.BindFlags(fs)
 	zapOpts := zap.Options{}
