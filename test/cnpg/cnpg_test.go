@@ -19,8 +19,8 @@ package cnpg_test
 import (
 	"time"
 
-	barmanapi "github.com/cloudnative-pg/barman-cloud/pkg/api"
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanapi "github.com/cloudnative-pg/barman-cloud/pkg/api"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"

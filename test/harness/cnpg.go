@@ -22,9 +22,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -157,11 +157,11 @@ func (e *Env) startCNPG(ctx context.Context, bin string) error {
 		return err
 	}
 	for from, to := range map[string]string{"tls.crt": "apiserver.crt", "tls.key": "apiserver.key"} {
-		data, err := os.ReadFile(hooks.LocalServingCertDir + "/" + from)
+		data, err := os.ReadFile(filepath.Join(hooks.LocalServingCertDir, from))
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(certDir+"/"+to, data, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(certDir, to), data, 0o600); err != nil {
 			return err
 		}
 	}
@@ -217,7 +217,7 @@ func (e *Env) startCNPG(ctx context.Context, bin string) error {
 	if err := op.start(); err != nil {
 		return err
 	}
-	return e.waitCNPGReady(ctx, net.JoinHostPort(hooks.LocalServingHost, port))
+	return e.waitCNPGReady(ctx)
 }
 
 // start starts the process from a goroutine locked to its OS thread, which then waits
@@ -271,7 +271,7 @@ func (op *cnpgOperator) stop() error {
 
 // waitCNPGReady waits until the operator serves its webhooks: a server-side dry run of
 // a minimal Cluster goes through both the mutating and the validating webhook.
-func (e *Env) waitCNPGReady(ctx context.Context, addr string) error {
+func (e *Env) waitCNPGReady(ctx context.Context) error {
 	op := e.cnpg
 	probe := &cnpgv1.Cluster{
 		ObjectMeta: metav1.ObjectMeta{Name: "harness-probe", Namespace: CNPGNamespace},
@@ -286,12 +286,6 @@ func (e *Env) waitCNPGReady(ctx context.Context, addr string) error {
 			if op.exited() {
 				return false, fmt.Errorf("exited: %v", op.waitErr)
 			}
-			conn, err := net.DialTimeout("tcp", addr, time.Second)
-			if err != nil {
-				lastErr = err
-				return false, nil
-			}
-			_ = conn.Close()
 			lastErr = e.Client.Create(ctx, probe.DeepCopy(), client.DryRunAll)
 			return lastErr == nil, nil
 		})

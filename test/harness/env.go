@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -59,8 +60,9 @@ type Env struct {
 	// Environment is the underlying envtest environment.
 	Environment *envtest.Environment
 
-	workDir string
-	cnpg    *cnpgOperator
+	workDir  string
+	cnpg     *cnpgOperator
+	watchdog *exec.Cmd
 
 	stopOnce sync.Once
 	stopErr  error
@@ -134,6 +136,9 @@ func (e *Env) start(ctx context.Context, opts Options) error {
 	}
 	if e.Cfg, err = e.Environment.Start(); err != nil {
 		return fmt.Errorf("harness: start envtest: %w", err)
+	}
+	if e.watchdog, err = startWatchdog(childPIDs(assets)); err != nil {
+		return fmt.Errorf("harness: start the watchdog: %w", err)
 	}
 	if e.Client, err = client.New(e.Cfg, client.Options{Scheme: e.Scheme}); err != nil {
 		return err
@@ -214,6 +219,9 @@ func (e *Env) Stop() error {
 			e.finalLog = e.CNPGLog()
 			errs = append(errs, e.cnpg.stop())
 			e.cnpg = nil
+		}
+		if e.watchdog != nil {
+			killProcessGroup(e.watchdog)
 		}
 		if e.Environment != nil {
 			errs = append(errs, e.Environment.Stop())

@@ -1,3 +1,5 @@
+//go:build !unix
+
 /*
 Copyright 2026 The cooperator Authors.
 
@@ -14,8 +16,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-//go:build !unix
-
 package harness
 
 import "os/exec"
@@ -25,3 +25,7 @@ func setProcAttr(*exec.Cmd) {}
 func killProcessGroup(cmd *exec.Cmd) {
 	_ = cmd.Process.Kill()
 }
+
+func childPIDs(string) []int { return nil }
+
+func startWatchdog([]int) (*exec.Cmd, error) { return nil, nil }

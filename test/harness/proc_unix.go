@@ -1,3 +1,5 @@
+//go:build unix && !linux
+
 /*
 Copyright 2026 The cooperator Authors.
 
@@ -14,8 +16,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-//go:build unix && !linux
-
 package harness
 
 import (
@@ -31,3 +31,7 @@ func setProcAttr(cmd *exec.Cmd) {
 func killProcessGroup(cmd *exec.Cmd) {
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 }
+
+func childPIDs(string) []int { return nil }
+
+func startWatchdog([]int) (*exec.Cmd, error) { return nil, nil }

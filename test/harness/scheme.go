@@ -17,8 +17,8 @@ limitations under the License.
 package harness
 
 import (
-	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
