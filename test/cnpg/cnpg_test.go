@@ -28,6 +28,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -87,6 +88,26 @@ var _ = Describe("The CloudNativePG operator", func() {
 		}).WithContext(ctx).WithTimeout(30 * time.Second).Should(Succeed())
 		Expect(service.Spec.Ports).NotTo(BeEmpty())
 		Expect(service.Spec.Ports[0].Port).To(BeEquivalentTo(5432))
+	})
+
+	It("keeps a field of the v1.30 API that the v1.29 operator does not know", func(ctx SpecContext) {
+		// The project writes Clusters with the v1.30 API types, while the operator here
+		// is v1.29: its defaulting webhook must not strip spec.primaryLease, nor its
+		// controller's writes.
+		cluster := minimalCluster(ns, "lease")
+		cluster.Spec.PrimaryLease = &cnpgv1.PrimaryLeaseConfiguration{LeaseDurationSeconds: ptr.To[int32](30)}
+		Expect(env.Client.Create(ctx, cluster)).To(Succeed())
+		Expect(cluster.Spec.ImageName).NotTo(BeEmpty(), "defaulted by the webhook")
+
+		Eventually(func() error {
+			return env.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: "lease-app"}, &corev1.Secret{})
+		}).WithContext(ctx).WithTimeout(30 * time.Second).Should(Succeed())
+		Consistently(func(g Gomega) {
+			stored := &cnpgv1.Cluster{}
+			g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(cluster), stored)).To(Succeed())
+			g.Expect(stored.Spec.PrimaryLease).NotTo(BeNil())
+			g.Expect(stored.Spec.PrimaryLease.LeaseDurationSeconds).To(HaveValue(BeEquivalentTo(30)))
+		}).WithContext(ctx).WithTimeout(3 * time.Second).Should(Succeed())
 	})
 
 	It("refuses, with its own validating webhook, a Cluster the CRD schema allows", func(ctx SpecContext) {
