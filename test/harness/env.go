@@ -98,7 +98,7 @@ func StartT(t testing.TB, opts Options) *Env {
 		t.Fatalf("harness: %v", err)
 	}
 	t.Cleanup(func() {
-		if t.Failed() && e.cnpg != nil {
+		if t.Failed() && e.CNPGLog() != "" {
 			t.Logf("CloudNativePG operator log:\n%s", e.CNPGLog())
 		}
 		if err := e.Stop(); err != nil {

@@ -169,7 +169,8 @@ func envtestAssets() (string, error) {
 // hack/cnpg-operator.sh prints (building it once).
 func cnpgOperatorBinary() (string, error) {
 	if bin := os.Getenv("CNPG_OPERATOR"); bin != "" {
-		return bin, nil
+		// Absolute: the operator runs in another folder and is linked to from there.
+		return filepath.Abs(bin)
 	}
 	return runHackScript("cnpg-operator.sh")
 }
