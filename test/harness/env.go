@@ -137,7 +137,12 @@ func (e *Env) start(ctx context.Context, opts Options) error {
 	if e.Cfg, err = e.Environment.Start(); err != nil {
 		return fmt.Errorf("harness: start envtest: %w", err)
 	}
-	if e.watchdog, err = startWatchdog(childPIDs(assets)); err != nil {
+	if e.watchdog, err = startWatchdog(childPIDs(assets), []string{
+		e.workDir,
+		e.Environment.ControlPlane.Etcd.DataDir,
+		e.Environment.ControlPlane.APIServer.CertDir,
+		e.Environment.WebhookInstallOptions.LocalServingCertDir,
+	}); err != nil {
 		return fmt.Errorf("harness: start the watchdog: %w", err)
 	}
 	if e.Client, err = client.New(e.Cfg, client.Options{Scheme: e.Scheme}); err != nil {
