@@ -1,0 +1,255 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cnpgoperator_test
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/test/harness"
+)
+
+const timeout = 30 * time.Second
+
+func getCoop(ctx SpecContext, name string) *coopv1.Cooperative {
+	GinkgoHelper()
+	c := &coopv1.Cooperative{}
+	Expect(k8s.Get(ctx, client.ObjectKey{Name: name}, c)).To(Succeed())
+	return c
+}
+
+// databaseCondition is the co-op's DatabaseReady condition, or nil.
+func databaseCondition(ctx SpecContext, name string) *metav1.Condition {
+	c := &coopv1.Cooperative{}
+	if err := k8s.Get(ctx, client.ObjectKey{Name: name}, c); err != nil {
+		return nil
+	}
+	return meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionDatabaseReady)
+}
+
+// getCluster reads the co-op's Cluster as the API server holds it.
+func getCluster(ctx SpecContext, coop *coopv1.Cooperative) *cnpgv1.Cluster {
+	GinkgoHelper()
+	cluster := &cnpgv1.Cluster{}
+	Eventually(func() error {
+		return k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ClusterName(coop)}, cluster)
+	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+	return cluster
+}
+
+// reconcileCounting reconciles the co-op by hand n times through a client that counts
+// writes, and returns the writes.
+func reconcileCounting(ctx SpecContext, name string, n int) []string {
+	GinkgoHelper()
+	counting := harness.NewCountingClient(mgr.GetClient())
+	r := &cooperative.Reconciler{Client: counting, Config: hub, Recorder: mgr.GetEventRecorder("cnpg-suite")}
+	for range n {
+		_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: name}})
+		Expect(err).NotTo(HaveOccurred())
+	}
+	return counting.Writes()
+}
+
+// waitQuiet waits until nobody writes the co-op's Cluster for two seconds, neither the
+// operator nor CloudNativePG, and returns it.
+func waitQuiet(ctx SpecContext, coop *coopv1.Cooperative) *cnpgv1.Cluster {
+	GinkgoHelper()
+	var last *cnpgv1.Cluster
+	Eventually(func(g Gomega) {
+		before := &cnpgv1.Cluster{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ClusterName(coop)}, before)).To(Succeed())
+		g.Consistently(func(g Gomega) {
+			now := &cnpgv1.Cluster{}
+			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(before), now)).To(Succeed())
+			g.Expect(now.ResourceVersion).To(Equal(before.ResourceVersion))
+		}).WithContext(ctx).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+		last = before
+	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+	return last
+}
+
+// expectWiredToCNPG checks that CloudNativePG took the co-op's database objects and made
+// what the platform is wired to.
+func expectWiredToCNPG(ctx SpecContext, coop *coopv1.Cooperative) {
+	GinkgoHelper()
+	ns := coop.NamespaceName()
+
+	By("CloudNativePG's webhooks accepting and defaulting our Cluster")
+	cluster := getCluster(ctx, coop)
+	Expect(cluster.Spec.ImageName).To(Equal(fmt.Sprintf("%s:%d", hub.PostgresImageRepository, coop.Spec.Database.PostgresVersion)))
+	Expect(cluster.Spec.PostgresConfiguration.Parameters).NotTo(BeEmpty(), "defaults of CloudNativePG's mutating webhook")
+	Expect(cluster.Spec.Instances).To(BeEquivalentTo(coop.Spec.Database.Instances))
+	Expect(cluster.Spec.StorageConfiguration.Size).To(Equal(coop.Spec.Database.Storage.String()))
+	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: cooperative.ObjectStoreName(coop)}, &barmanv1.ObjectStore{})).To(Succeed())
+	Eventually(func() error {
+		return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: cooperative.ScheduledBackupName(coop)}, &cnpgv1.ScheduledBackup{})
+	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+
+	By("CloudNativePG's controller creating the app Secret and the Services")
+	appSecret := &corev1.Secret{}
+	Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: cluster.Name + cnpgv1.ApplicationUserSecretSuffix}, appSecret)).To(Succeed())
+		g.Expect(appSecret.Data).To(HaveKey("uri"))
+	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+	Expect(metav1.GetControllerOf(appSecret)).NotTo(BeNil())
+	Expect(metav1.GetControllerOf(appSecret).Kind).To(Equal("Cluster"), "the Secret is CloudNativePG's, not ours")
+	rw := &corev1.Service{}
+	Eventually(func() error {
+		return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: cluster.Name + cnpgv1.ServiceReadWriteSuffix}, rw)
+	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+	Expect(string(appSecret.Data["uri"])).To(ContainSubstring("@" + rw.Name + "." + ns))
+
+	By("our platform Deployment reading exactly what CloudNativePG created")
+	var wired int
+	Eventually(func(g Gomega) {
+		var deployments appsv1.DeploymentList
+		g.Expect(k8s.List(ctx, &deployments, client.InNamespace(ns))).To(Succeed())
+		wired = 0
+		for _, d := range deployments.Items {
+			for _, c := range d.Spec.Template.Spec.Containers {
+				for _, e := range c.Env {
+					if e.Name != "DATABASE_URL" {
+						continue
+					}
+					g.Expect(e.ValueFrom).NotTo(BeNil())
+					g.Expect(e.ValueFrom.SecretKeyRef).NotTo(BeNil())
+					g.Expect(e.ValueFrom.SecretKeyRef.Name).To(Equal(appSecret.Name), "Deployment %s", d.Name)
+					g.Expect(appSecret.Data).To(HaveKey(e.ValueFrom.SecretKeyRef.Key), "Deployment %s", d.Name)
+					wired++
+				}
+			}
+		}
+		g.Expect(wired).To(BeNumerically(">", 0), "no Deployment reads the database")
+	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+	Eventually(func() string {
+		return getCoop(ctx, coop.Name).Status.Endpoints.Database
+	}).WithContext(ctx).WithTimeout(timeout).Should(Equal(rw.Name + "." + rw.Namespace))
+}
+
+var _ = Describe("Dedicated co-ops, with CloudNativePG judging their database", func() {
+	for _, file := range []string{"coop_v1alpha1_cooperative_fairride.yaml", "coop_v1alpha1_cooperative_coursiers.yaml"} {
+		It("wires the platform of "+file+" to what CloudNativePG created", func(ctx SpecContext) {
+			coop := sample(file)
+			dumpOnFailure(coop.Name)
+			Expect(k8s.Create(ctx, coop)).To(Succeed())
+			expectWiredToCNPG(ctx, getCoop(ctx, coop.Name))
+		})
+	}
+})
+
+var _ = Describe("A dedicated co-op at steady state with CloudNativePG's defaults", Ordered, func() {
+	const name = "steady-state"
+	var coop *coopv1.Cooperative
+
+	BeforeAll(func(ctx SpecContext) {
+		coop = sample("coop_v1alpha1_cooperative_fairride.yaml")
+		coop.Name = name
+		Expect(k8s.Create(ctx, coop)).To(Succeed())
+		coop = getCoop(ctx, name)
+	})
+	BeforeEach(func() { dumpOnFailure(name) })
+
+	It("writes nothing once CloudNativePG has defaulted the Cluster and written its status", func(ctx SpecContext) {
+		expectWiredToCNPG(ctx, coop)
+		Eventually(func() string { return getCluster(ctx, coop).Status.Phase }).WithContext(ctx).WithTimeout(timeout).ShouldNot(BeEmpty())
+		before := waitQuiet(ctx, coop)
+		GinkgoWriter.Printf("managed fields of the Cluster: %s\n", managedFieldsSummary(before))
+
+		Expect(reconcileCounting(ctx, name, 3)).To(BeEmpty())
+		after := getCluster(ctx, coop)
+		Expect(after.ResourceVersion).To(Equal(before.ResourceVersion))
+		Expect(after.Spec).To(Equal(before.Spec))
+	})
+
+	It("keeps CloudNativePG's defaults through a change of ours (instances up)", func(ctx SpecContext) {
+		before := waitQuiet(ctx, coop)
+		Expect(before.Spec.PostgresConfiguration.Parameters).NotTo(BeEmpty())
+
+		c := getCoop(ctx, name)
+		c.Spec.Database.Instances = 2
+		Expect(k8s.Update(ctx, c)).To(Succeed())
+		Eventually(func() int { return getCluster(ctx, coop).Spec.Instances }).WithContext(ctx).WithTimeout(timeout).Should(Equal(2))
+
+		after := waitQuiet(ctx, coop)
+		Expect(after.Spec.ImageName).To(Equal(before.Spec.ImageName), "imageName stays ours")
+		Expect(after.Spec.PostgresConfiguration.Parameters).To(Equal(before.Spec.PostgresConfiguration.Parameters), "CloudNativePG's parameter defaults")
+		Expect(after.Spec.Bootstrap).NotTo(BeNil())
+		Expect(after.Spec.Bootstrap.InitDB).NotTo(BeNil())
+		Expect(after.Spec.Bootstrap.InitDB.Database).To(Equal("app"))
+		Expect(after.Spec.Bootstrap.InitDB.Owner).To(Equal("app"))
+		// Everything but what we changed is as CloudNativePG left it.
+		want := before.Spec.DeepCopy()
+		want.Instances = 2
+		Expect(after.Spec).To(Equal(*want))
+		GinkgoWriter.Printf("managed fields of the Cluster: %s\n", managedFieldsSummary(after))
+
+		Expect(reconcileCounting(ctx, name, 3)).To(BeEmpty())
+		Expect(getCluster(ctx, coop).ResourceVersion).To(Equal(after.ResourceVersion))
+	})
+
+	It("takes a larger volume through to the Cluster", func(ctx SpecContext) {
+		c := getCoop(ctx, name)
+		c.Spec.Database.Storage = resource.MustParse("15Gi")
+		Expect(k8s.Update(ctx, c)).To(Succeed())
+		Eventually(func() string { return getCluster(ctx, coop).Spec.StorageConfiguration.Size }).
+			WithContext(ctx).WithTimeout(timeout).Should(Equal("15Gi"))
+		Expect(databaseCondition(ctx, name)).NotTo(HaveField("Reason", coopv1.ReasonApplyFailed))
+		waitQuiet(ctx, coop)
+		Expect(reconcileCounting(ctx, name, 2)).To(BeEmpty())
+	})
+
+	It("refuses a smaller volume in our CRD, before CloudNativePG sees it", func(ctx SpecContext) {
+		c := getCoop(ctx, name)
+		c.Spec.Database.Storage = resource.MustParse("5Gi")
+		err := k8s.Update(ctx, c)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("spec.database.storage"))
+		Expect(err.Error()).To(ContainSubstring("storage cannot shrink"))
+		Expect(err.Error()).NotTo(ContainSubstring("cnpg.io"))
+		Expect(getCluster(ctx, coop).Spec.StorageConfiguration.Size).To(Equal("15Gi"))
+	})
+})
+
+// managedFieldsSummary lists each field manager of obj and its operation.
+func managedFieldsSummary(obj metav1.Object) string {
+	var parts []string
+	for _, mf := range obj.GetManagedFields() {
+		fields := ""
+		if mf.FieldsV1 != nil {
+			fields = string(mf.FieldsV1.Raw)
+		}
+		parts = append(parts, fmt.Sprintf("%s/%s %s %s", mf.Manager, mf.Operation, mf.Subresource, fields))
+	}
+	return strings.Join(parts, "\n")
+}

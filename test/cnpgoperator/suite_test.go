@@ -1,0 +1,180 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package cnpgoperator_test runs the operator's manager against the real CloudNativePG
+// operator (v1.29.1, a subprocess of the harness): CloudNativePG's webhooks judge every
+// Cluster, ObjectStore, ScheduledBackup and Database the operator applies, and its
+// controller creates the Secrets, Services and Jobs it derives from them. No pod runs here:
+// what only a running PostgreSQL could report (a ready Cluster, a completed Backup) is
+// written by the specs with harness.Simulate*, and each spec says where it does.
+//
+// The CRDs installed are those of CloudNativePG v1.30 (the API module the operator is
+// built with); the operator running is v1.29, which knows no DatabaseRole: the API server
+// accepts the operator's DatabaseRoles and nothing acts on them.
+package cnpgoperator_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/yaml"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/platform"
+	"github.com/cooperator-dev/cooperator/test/harness"
+)
+
+var (
+	env  *harness.Env
+	k8s  client.Client
+	hub  hubconfig.Config
+	mgr  ctrl.Manager
+	root string
+)
+
+func TestCNPGOperator(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Cooperator against the CloudNativePG operator")
+}
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	var err error
+	root, err = harness.RepoRoot()
+	Expect(err).NotTo(HaveOccurred())
+	// The first run builds kube-apiserver, etcd and the CloudNativePG operator.
+	env, err = harness.Start(ctx, harness.Options{
+		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
+		WithCNPGOperator:  true,
+		Scheme:            manager.Scheme(),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() error { return env.Stop() })
+	k8s = env.Client
+
+	hub = hubconfig.Default()
+	// Long: the specs wait on events, not on the safety-net requeue, so that a quiet
+	// manager stays quiet while a spec reconciles by hand.
+	hub.RecheckInterval = hubconfig.Duration{Duration: 10 * time.Minute}
+	Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}})).To(Succeed())
+	Expect(k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
+		Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("hub-key"), "ACCESS_SECRET_KEY": []byte("hub-secret-value")},
+	})).To(Succeed())
+	createYAML(ctx, filepath.Join(root, "config", "rbac", "coop_admin_role.yaml"), &rbacv1.ClusterRole{})
+	templates, err := platform.DefaultTemplates()
+	Expect(err).NotTo(HaveOccurred())
+	for _, t := range templates {
+		Expect(k8s.Create(ctx, t)).To(Succeed())
+	}
+	for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
+		createYAML(ctx, filepath.Join(root, "config", "samples", f), &coopv1.HostingPlan{})
+	}
+
+	stopPlugin, err := startStandInPlugin(ctx, k8s)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(stopPlugin)
+
+	// Our validating webhook is not installed here: CloudNativePG's are the subject.
+	mgr, err = manager.New(env.Cfg, manager.Options{Hub: hub, MetricsBindAddress: "0", HealthProbeBindAddress: "0"})
+	Expect(err).NotTo(HaveOccurred())
+	mgrCtx, stopManager := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer GinkgoRecover()
+		defer close(done)
+		Expect(mgr.Start(mgrCtx)).To(Succeed())
+	}()
+	// Registered after env.Stop, so it runs first: the manager stops before the API server.
+	DeferCleanup(func(ctx SpecContext) {
+		stopManager()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	}, NodeTimeout(time.Minute))
+}, NodeTimeout(15*time.Minute))
+
+// logOffset is how much of CloudNativePG's log was there when the current spec began.
+var logOffset int
+
+var _ = BeforeEach(func() {
+	logOffset = len(env.CNPGLog())
+})
+
+var _ = AfterEach(func() {
+	if !CurrentSpecReport().Failed() {
+		return
+	}
+	log := env.CNPGLog()
+	if logOffset <= len(log) {
+		log = log[logOffset:]
+	}
+	AddReportEntry("CloudNativePG operator log during the spec", log)
+})
+
+// createYAML creates the object in a YAML file.
+func createYAML(ctx context.Context, path string, obj client.Object) {
+	GinkgoHelper()
+	b, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(yaml.UnmarshalStrict(b, obj)).To(Succeed())
+	Expect(k8s.Create(ctx, obj)).To(Succeed())
+}
+
+// sample reads a sample Cooperative.
+func sample(file string) *coopv1.Cooperative {
+	GinkgoHelper()
+	b, err := os.ReadFile(filepath.Join(root, "config", "samples", file))
+	Expect(err).NotTo(HaveOccurred())
+	c := &coopv1.Cooperative{}
+	Expect(yaml.UnmarshalStrict(b, c)).To(Succeed())
+	return c
+}
+
+// dumpOnFailure records the co-op and its Clusters in the report when the spec fails.
+func dumpOnFailure(name string) {
+	DeferCleanup(func(ctx SpecContext) {
+		if !CurrentSpecReport().Failed() {
+			return
+		}
+		c := &coopv1.Cooperative{}
+		if err := k8s.Get(ctx, client.ObjectKey{Name: name}, c); err == nil {
+			b, _ := json.MarshalIndent(c, "", "  ")
+			AddReportEntry("cooperative "+name, string(b))
+		}
+		var clusters cnpgv1.ClusterList
+		if err := k8s.List(ctx, &clusters, client.InNamespace(coopv1.NamespacePrefix+name)); err == nil {
+			b, _ := json.MarshalIndent(clusters.Items, "", "  ")
+			AddReportEntry("clusters of "+name, string(b))
+		}
+	})
+}
