@@ -176,5 +176,10 @@ func dumpOnFailure(name string) {
 			b, _ := json.MarshalIndent(clusters.Items, "", "  ")
 			AddReportEntry("clusters of "+name, string(b))
 		}
+		var backups cnpgv1.BackupList
+		if err := k8s.List(ctx, &backups, client.InNamespace(coopv1.NamespacePrefix+name)); err == nil {
+			b, _ := json.MarshalIndent(backups.Items, "", "  ")
+			AddReportEntry("backups of "+name, string(b))
+		}
 	})
 }
