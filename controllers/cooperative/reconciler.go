@@ -128,7 +128,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		result = lowestRequeue(result, res)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return ctrl.Result{}, err
+		if !s.stalled {
+			return ctrl.Result{}, err
+		}
+		// The API server or an admission webhook (CloudNativePG's, say) refused an object:
+		// applying it again cannot succeed. The co-op says so, Stalled, until a change of
+		// its spec or of the hub's settings.
+		summarize(s)
+		return ctrl.Result{}, reconcile.TerminalError(err)
 	}
 	summarize(s)
 	if !s.conditionTrue(coopv1.ConditionReady) && !s.stalledNow() {
