@@ -1,0 +1,86 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cnpgoperator_test
+
+import (
+	"errors"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+)
+
+// CloudNativePG's validating webhook judges what our builders make: a Cluster it refuses
+// never exists, and the co-op's admins read CloudNativePG's reason on the co-op.
+var _ = Describe("A Cluster CloudNativePG refuses", Ordered, func() {
+	const name = "refused-image"
+	var coop *coopv1.Cooperative
+
+	BeforeAll(func(ctx SpecContext) {
+		coop = sample("coop_v1alpha1_cooperative_fairride.yaml")
+		coop.Name = name
+		Expect(k8s.Create(ctx, coop)).To(Succeed())
+		coop = getCoop(ctx, name)
+	})
+	BeforeEach(func() { dumpOnFailure(name) })
+
+	It("surfaces CloudNativePG's refusal on the co-op as ApplyFailed, and stalls", func(ctx SpecContext) {
+		good := waitQuiet(ctx, coop)
+
+		// A hub whose image repository already carries a tag: our builder appends the
+		// major version, and CloudNativePG cannot read a version from the tag it gets.
+		// Neither our CRD nor the hub settings' validation sees this image name.
+		broken := hub
+		broken.PostgresImageRepository = "ghcr.io/cloudnative-pg/postgresql:latest"
+		r := &cooperative.Reconciler{Client: mgr.GetClient(), Config: broken, Recorder: mgr.GetEventRecorder("cnpg-suite")}
+		_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: name}})
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring(`admission webhook "vcluster.cnpg.io" denied the request`))
+		GinkgoWriter.Printf("CloudNativePG refused: %v\n", err)
+
+		c := getCoop(ctx, name)
+		db := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionDatabaseReady)
+		Expect(db).NotTo(BeNil())
+		Expect(db.Status).To(Equal(metav1.ConditionFalse))
+		Expect(db.Reason).To(Equal(coopv1.ReasonApplyFailed))
+		Expect(db.Message).To(ContainSubstring(`admission webhook "vcluster.cnpg.io" denied the request`))
+		Expect(db.Message).To(ContainSubstring("spec.imageName"))
+
+		By("only a change of the settings can fix it: the co-op is Stalled, and the error terminal")
+		Expect(errors.Is(err, reconcile.TerminalError(nil))).To(BeTrue(), "%v", err)
+		Expect(meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionReady)).To(And(
+			HaveField("Status", metav1.ConditionFalse), HaveField("Reason", coopv1.ReasonApplyFailed)))
+		Expect(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionStalled)).To(BeTrue())
+
+		By("the Cluster staying as it was")
+		Consistently(func() string { return getCluster(ctx, coop).Spec.ImageName }).WithContext(ctx).
+			WithTimeout(time.Second).Should(Equal(good.Spec.ImageName))
+
+		By("the next reconcile with the hub's settings putting it right")
+		Expect(reconcileCounting(ctx, name, 1)).To(ConsistOf(HavePrefix("status apply")))
+		Expect(databaseCondition(ctx, name)).NotTo(HaveField("Reason", coopv1.ReasonApplyFailed))
+		Expect(meta.IsStatusConditionTrue(getCoop(ctx, name).Status.Conditions, coopv1.ConditionStalled)).To(BeFalse())
+	})
+})

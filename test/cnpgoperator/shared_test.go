@@ -1,0 +1,112 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cnpgoperator_test
+
+import (
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+)
+
+var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shared Cluster", Ordered, func() {
+	var coop *coopv1.Cooperative
+
+	BeforeAll(func(ctx SpecContext) {
+		coop = sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		Expect(coop.Spec.Database.Tier).To(Equal(coopv1.DatabaseTierShared))
+		Expect(k8s.Create(ctx, coop)).To(Succeed())
+		coop = getCoop(ctx, coop.Name)
+	})
+	BeforeEach(func() { dumpOnFailure(coop.Name) })
+
+	It("gets a shared Cluster that keeps our pg_hba rules through CloudNativePG's defaulting", func(ctx SpecContext) {
+		shared := &cnpgv1.Cluster{}
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+		Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop)})))
+		Expect(shared.Spec.PostgresConfiguration.Parameters).NotTo(BeEmpty(), "defaults of CloudNativePG's mutating webhook")
+		Expect(shared.Spec.ImageName).To(Equal(hub.PostgresImageRepository + ":17"))
+
+		By("CloudNativePG's controller creating the shared Cluster's Service the co-op's Secret names")
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: shared.Name + cnpgv1.ServiceReadWriteSuffix}, &corev1.Service{})
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+		Eventually(func() string { return getCoop(ctx, coop.Name).Status.Endpoints.Database }).WithContext(ctx).WithTimeout(timeout).
+			Should(Equal(shared.Name + cnpgv1.ServiceReadWriteSuffix + "." + hub.OperatorNamespace))
+	})
+
+	It("gets a Database that CloudNativePG's webhooks accept", func(ctx SpecContext) {
+		db := &cnpgv1.Database{}
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedResourceName(coop)}, db)
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+		Expect(db.Spec.Name).To(Equal(cooperative.SharedRoleName(coop)))
+		Expect(db.Spec.Owner).To(Equal(cooperative.SharedRoleName(coop)))
+		Expect(db.Spec.ClusterRef.Name).To(Equal(hub.SharedCluster.Name))
+	})
+
+	It("gets a DatabaseRole that the API server takes and CloudNativePG v1.29 does not act on", func(ctx SpecContext) {
+		// The CRDs here are v1.30's, which define DatabaseRole; the operator is v1.29,
+		// which has no DatabaseRole controller and no webhook for it.
+		role := &cnpgv1.DatabaseRole{}
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedResourceName(coop)}, role)
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+		Expect(role.Spec.Name).To(Equal(cooperative.SharedRoleName(coop)))
+		Consistently(func() *bool {
+			r := &cnpgv1.DatabaseRole{}
+			Expect(k8s.Get(ctx, client.ObjectKeyFromObject(role), r)).To(Succeed())
+			return r.Status.Applied
+		}).WithContext(ctx).WithTimeout(2 * time.Second).Should(BeNil())
+		// So the co-op waits on its role, and says so.
+		Eventually(func() *metav1.Condition { return databaseCondition(ctx, coop.Name) }).WithContext(ctx).WithTimeout(timeout).
+			Should(And(Not(BeNil()), HaveField("Reason", coopv1.ReasonDatabaseNotReady), HaveField("Message", ContainSubstring("role"))))
+	})
+
+	It("writes nothing once CloudNativePG has defaulted the shared Cluster", func(ctx SpecContext) {
+		shared := &cnpgv1.Cluster{}
+		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, key, shared)).To(Succeed())
+			g.Expect(shared.Status.Phase).NotTo(BeEmpty())
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+		Eventually(func(g Gomega) {
+			before := &cnpgv1.Cluster{}
+			g.Expect(k8s.Get(ctx, key, before)).To(Succeed())
+			g.Consistently(func(g Gomega) {
+				now := &cnpgv1.Cluster{}
+				g.Expect(k8s.Get(ctx, key, now)).To(Succeed())
+				g.Expect(now.ResourceVersion).To(Equal(before.ResourceVersion))
+			}).WithContext(ctx).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+			shared = before
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+
+		Expect(reconcileCounting(ctx, coop.Name, 3)).To(BeEmpty())
+		after := &cnpgv1.Cluster{}
+		Expect(k8s.Get(ctx, key, after)).To(Succeed())
+		Expect(after.ResourceVersion).To(Equal(shared.ResourceVersion))
+	})
+})
