@@ -163,7 +163,13 @@ var _ = Describe("Dedicated co-ops, with CloudNativePG judging their database", 
 			coop := sample(file)
 			dumpOnFailure(coop.Name)
 			Expect(k8s.Create(ctx, coop)).To(Succeed())
-			expectWiredToCNPG(ctx, getCoop(ctx, coop.Name))
+			coop = getCoop(ctx, coop.Name)
+			expectWiredToCNPG(ctx, coop)
+
+			By("our reconciles writing nothing once CloudNativePG has defaulted the Cluster")
+			before := waitQuiet(ctx, coop)
+			Expect(reconcileCounting(ctx, coop.Name, 2)).To(BeEmpty())
+			Expect(getCluster(ctx, coop).ResourceVersion).To(Equal(before.ResourceVersion))
 		})
 	}
 })
@@ -224,6 +230,17 @@ var _ = Describe("A dedicated co-op at steady state with CloudNativePG's default
 		Expect(k8s.Update(ctx, c)).To(Succeed())
 		Eventually(func() string { return getCluster(ctx, coop).Spec.StorageConfiguration.Size }).
 			WithContext(ctx).WithTimeout(timeout).Should(Equal("15Gi"))
+		Expect(databaseCondition(ctx, name)).NotTo(HaveField("Reason", coopv1.ReasonApplyFailed))
+		waitQuiet(ctx, coop)
+		Expect(reconcileCounting(ctx, name, 2)).To(BeEmpty())
+	})
+
+	It("takes a major version upgrade through to the Cluster, which CloudNativePG accepts", func(ctx SpecContext) {
+		c := getCoop(ctx, name)
+		c.Spec.Database.PostgresVersion = 18
+		Expect(k8s.Update(ctx, c)).To(Succeed())
+		Eventually(func() string { return getCluster(ctx, coop).Spec.ImageName }).
+			WithContext(ctx).WithTimeout(timeout).Should(Equal(hub.PostgresImageRepository + ":18"))
 		Expect(databaseCondition(ctx, name)).NotTo(HaveField("Reason", coopv1.ReasonApplyFailed))
 		waitQuiet(ctx, coop)
 		Expect(reconcileCounting(ctx, name, 2)).To(BeEmpty())

@@ -182,5 +182,10 @@ var _ = Describe("A dedicated co-op that loses its Cluster after a backup", Orde
 		Expect(c.Status.Database.Bootstrap).To(Equal(coopv1.BootstrapRecovery))
 		Expect(c.Status.Database.RecoveredFrom).To(Equal(name))
 		Expect(c.Status.Database.ServerName).To(Equal(name + "-2"))
+
+		By("our reconciles writing nothing to the recovering Cluster")
+		quiet := waitQuiet(ctx, coop)
+		Expect(reconcileCounting(ctx, name, 2)).To(BeEmpty())
+		Expect(getCluster(ctx, coop).ResourceVersion).To(Equal(quiet.ResourceVersion))
 	})
 })
