@@ -444,11 +444,12 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	}
 	dbPlan := PlanDatabase(coop, livePtr, backups.Items, storePtr)
 
+	// The schedule is applied after the database, on its own: a schedule CloudNativePG
+	// refuses stops the backups, not the database.
 	objs := []client.Object{
 		BuildObjectStoreSecret(coop, creds),
 		BuildObjectStore(coop, &r.Config),
 		BuildCluster(coop, s.plan, &r.Config, dbPlan),
-		BuildScheduledBackup(coop),
 	}
 	if err := r.applyAll(ctx, s, objs...); err != nil {
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
@@ -477,6 +478,10 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 		}
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonClusterNotReady,
 			fmt.Sprintf("Cluster %s: %s", ClusterName(coop), phase))
+	}
+	if err := r.applyAll(ctx, s, BuildScheduledBackup(coop)); err != nil {
+		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
+		return ctrl.Result{}, err
 	}
 	setBackupCondition(s, backups.Items)
 	return ctrl.Result{}, nil
