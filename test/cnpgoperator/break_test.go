@@ -20,16 +20,20 @@ import (
 	"errors"
 	"time"
 
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
 // CloudNativePG's validating webhook judges what our builders make: a Cluster it refuses
@@ -82,5 +86,58 @@ var _ = Describe("A Cluster CloudNativePG refuses", Ordered, func() {
 		Expect(reconcileCounting(ctx, name, 1)).To(ConsistOf(HavePrefix("status apply")))
 		Expect(databaseCondition(ctx, name)).NotTo(HaveField("Reason", coopv1.ReasonApplyFailed))
 		Expect(meta.IsStatusConditionTrue(getCoop(ctx, name).Status.Conditions, coopv1.ConditionStalled)).To(BeFalse())
+	})
+})
+
+// Our CRD checks that a schedule has six fields; CloudNativePG's webhook parses it.
+var _ = Describe("A backup schedule CloudNativePG refuses", Ordered, func() {
+	const name = "refused-schedule"
+	var coop *coopv1.Cooperative
+
+	BeforeAll(func(ctx SpecContext) {
+		coop = sample("coop_v1alpha1_cooperative_fairride.yaml")
+		coop.Name = name
+		coop.Spec.Backup.Schedule = "0 0 25 * * *" // six fields; there is no hour 25
+		Expect(k8s.Create(ctx, coop)).To(Succeed(), "our CRD takes it")
+		coop = getCoop(ctx, name)
+	})
+	BeforeEach(func() { dumpOnFailure(name) })
+
+	It("reports CloudNativePG's refusal on BackupReady only, and stalls once the database is up", func(ctx SpecContext) {
+		expectWiredToCNPG(ctx, coop)
+		// No pod runs here: the Cluster's readiness is written by hand.
+		Eventually(func() error {
+			return harness.SimulateClusterReady(ctx, k8s, coop.NamespaceName(), cooperative.ClusterName(coop))
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+
+		Eventually(func(g Gomega) {
+			c := getCoop(ctx, name)
+			backup := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionBackupReady)
+			g.Expect(backup).NotTo(BeNil())
+			g.Expect(backup.Reason).To(Equal(coopv1.ReasonApplyFailed))
+			g.Expect(backup.Message).To(ContainSubstring(`admission webhook "vscheduledbackup.cnpg.io" denied the request`))
+			g.Expect(backup.Message).To(ContainSubstring("spec.schedule"))
+			db := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionDatabaseReady)
+			g.Expect(db).NotTo(BeNil())
+			g.Expect(db.Status).To(Equal(metav1.ConditionTrue), "the Cluster was applied and is ready: %s", db.Message)
+			g.Expect(meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionStalled)).To(And(
+				Not(BeNil()), HaveField("Status", metav1.ConditionTrue), HaveField("Reason", coopv1.ReasonApplyFailed)))
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ScheduledBackupName(coop)}, &cnpgv1.ScheduledBackup{})).
+			To(Satisfy(apierrors.IsNotFound))
+	})
+
+	It("takes the corrected schedule", func(ctx SpecContext) {
+		c := getCoop(ctx, name)
+		c.Spec.Backup.Schedule = "0 0 23 * * *"
+		Expect(k8s.Update(ctx, c)).To(Succeed())
+		Eventually(func() error {
+			return k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ScheduledBackupName(coop)}, &cnpgv1.ScheduledBackup{})
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+		Eventually(func(g Gomega) {
+			c := getCoop(ctx, name)
+			g.Expect(meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionBackupReady)).NotTo(HaveField("Reason", coopv1.ReasonApplyFailed))
+			g.Expect(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionStalled)).To(BeFalse())
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 	})
 })

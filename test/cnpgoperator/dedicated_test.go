@@ -99,22 +99,31 @@ func waitQuiet(ctx SpecContext, coop *coopv1.Cooperative) *cnpgv1.Cluster {
 	return last
 }
 
+// expectScheduledBackup checks that CloudNativePG's webhooks accepted the co-op's backup
+// schedule.
+func expectScheduledBackup(ctx SpecContext, coop *coopv1.Cooperative) {
+	GinkgoHelper()
+	sb := &cnpgv1.ScheduledBackup{}
+	Eventually(func() error {
+		return k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ScheduledBackupName(coop)}, sb)
+	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+	Expect(sb.Spec.Schedule).To(Equal(coop.Spec.Backup.Schedule))
+	Expect(sb.Spec.Cluster.Name).To(Equal(cooperative.ClusterName(coop)))
+}
+
 // expectWiredToCNPG checks that CloudNativePG took the co-op's database objects and made
 // what the platform is wired to.
 func expectWiredToCNPG(ctx SpecContext, coop *coopv1.Cooperative) {
 	GinkgoHelper()
 	ns := coop.NamespaceName()
 
-	By("CloudNativePG's webhooks accepting and defaulting our Cluster")
+	By("CloudNativePG's webhooks accepting and defaulting our Cluster and ObjectStore")
 	cluster := getCluster(ctx, coop)
 	Expect(cluster.Spec.ImageName).To(Equal(fmt.Sprintf("%s:%d", hub.PostgresImageRepository, coop.Spec.Database.PostgresVersion)))
 	Expect(cluster.Spec.PostgresConfiguration.Parameters).NotTo(BeEmpty(), "defaults of CloudNativePG's mutating webhook")
 	Expect(cluster.Spec.Instances).To(BeEquivalentTo(coop.Spec.Database.Instances))
 	Expect(cluster.Spec.StorageConfiguration.Size).To(Equal(coop.Spec.Database.Storage.String()))
 	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: cooperative.ObjectStoreName(coop)}, &barmanv1.ObjectStore{})).To(Succeed())
-	Eventually(func() error {
-		return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: cooperative.ScheduledBackupName(coop)}, &cnpgv1.ScheduledBackup{})
-	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 
 	By("CloudNativePG's controller creating the app Secret and the Services")
 	appSecret := &corev1.Secret{}
@@ -165,6 +174,7 @@ var _ = Describe("Dedicated co-ops, with CloudNativePG judging their database", 
 			Expect(k8s.Create(ctx, coop)).To(Succeed())
 			coop = getCoop(ctx, coop.Name)
 			expectWiredToCNPG(ctx, coop)
+			expectScheduledBackup(ctx, coop)
 
 			By("our reconciles writing nothing once CloudNativePG has defaulted the Cluster")
 			before := waitQuiet(ctx, coop)
@@ -188,6 +198,7 @@ var _ = Describe("A dedicated co-op at steady state with CloudNativePG's default
 
 	It("writes nothing once CloudNativePG has defaulted the Cluster and written its status", func(ctx SpecContext) {
 		expectWiredToCNPG(ctx, coop)
+		expectScheduledBackup(ctx, coop)
 		Eventually(func() string { return getCluster(ctx, coop).Status.Phase }).WithContext(ctx).WithTimeout(timeout).ShouldNot(BeEmpty())
 		before := waitQuiet(ctx, coop)
 		GinkgoWriter.Printf("managed fields of the Cluster: %s\n", managedFieldsSummary(before))
