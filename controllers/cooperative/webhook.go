@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/robfig/cron"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -95,10 +96,26 @@ func (v *Validator) validate(ctx context.Context, coop *coopv1.Cooperative) (adm
 			errs = append(errs, field.NotSupported(spec.Child("platform", "version"), version, templateVersions(tmpl)))
 		}
 	}
+	errs = append(errs, scheduleErrors(coop, spec)...)
 	if len(errs) > 0 {
 		return warnings, apierrors.NewInvalid(coopv1.GroupVersion.WithKind("Cooperative").GroupKind(), coop.Name, errs)
 	}
 	return warnings, nil
+}
+
+// scheduleErrors parses the backup schedule as CloudNativePG's ScheduledBackup webhook does
+// (with the cron parser and version of CloudNativePG 1.29), so that a schedule it would
+// refuse is refused here, where the co-op's admins see it, and not later on BackupReady.
+// The CRD only counts the schedule's fields.
+func scheduleErrors(coop *coopv1.Cooperative, spec *field.Path) field.ErrorList {
+	schedule := coop.Spec.Backup.Schedule
+	if schedule == "" || coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
+		return nil
+	}
+	if _, err := cron.Parse(schedule); err != nil {
+		return field.ErrorList{field.Invalid(spec.Child("backup", "schedule"), schedule, err.Error())}
+	}
+	return nil
 }
 
 // planErrors are the ways the spec asks for more than its plan allows, each on its field.
