@@ -37,6 +37,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/ssa"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
@@ -202,6 +203,13 @@ var _ = Describe("A dedicated co-op at steady state with CloudNativePG's default
 		Eventually(func() string { return getCluster(ctx, coop).Status.Phase }).WithContext(ctx).WithTimeout(timeout).ShouldNot(BeEmpty())
 		before := waitQuiet(ctx, coop)
 		GinkgoWriter.Printf("managed fields of the Cluster: %s\n", managedFieldsSummary(before))
+		// The defaults CloudNativePG's mutating webhook added during our apply request are
+		// not ours: were they, an apply that leaves them out would remove them.
+		ours := ownedFields(before, ssa.FieldOwner)
+		Expect(ours).To(ContainSubstring(`"f:imageName"`))
+		Expect(ours).NotTo(ContainSubstring(`"f:parameters"`))
+		Expect(ours).NotTo(ContainSubstring(`"f:postgresUID"`))
+		Expect(ours).NotTo(ContainSubstring(`"f:probes"`))
 
 		Expect(reconcileCounting(ctx, name, 3)).To(BeEmpty())
 		after := getCluster(ctx, coop)
@@ -268,6 +276,16 @@ var _ = Describe("A dedicated co-op at steady state with CloudNativePG's default
 		Expect(getCluster(ctx, coop).Spec.StorageConfiguration.Size).To(Equal("15Gi"))
 	})
 })
+
+// ownedFields is the fieldsV1 of what manager applied to obj.
+func ownedFields(obj metav1.Object, manager string) string {
+	for _, mf := range obj.GetManagedFields() {
+		if mf.Manager == manager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.Subresource == "" && mf.FieldsV1 != nil {
+			return string(mf.FieldsV1.Raw)
+		}
+	}
+	return ""
+}
 
 // managedFieldsSummary lists each field manager of obj and its operation.
 func managedFieldsSummary(obj metav1.Object) string {

@@ -56,6 +56,10 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 		Eventually(func() string { return getCoop(ctx, coop.Name).Status.Endpoints.Database }).WithContext(ctx).WithTimeout(timeout).
 			Should(Equal(shared.Name + cnpgv1.ServiceReadWriteSuffix + "." + hub.OperatorNamespace))
+		app := &corev1.Secret{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.AppSecretName(coop)}, app)).To(Succeed())
+		Expect(string(app.Data["host"])).To(Equal(shared.Name + cnpgv1.ServiceReadWriteSuffix + "." + hub.OperatorNamespace + ".svc"))
+		Expect(string(app.Data["uri"])).To(ContainSubstring("@" + string(app.Data["host"]) + ":5432/"))
 	})
 
 	It("gets a Database that CloudNativePG's webhooks accept", func(ctx SpecContext) {
