@@ -61,8 +61,8 @@ lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run
 
 .PHONY: test
-test: manifests generate vet ## Generate, then run every test suite against the envtest control plane.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... $(GO_TEST_FLAGS) -coverprofile cover.out
+test: manifests generate vet helm ## Generate, then run every test suite against the envtest control plane.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" HELM="$(HELM)" go test ./... $(GO_TEST_FLAGS) -coverprofile cover.out
 
 .PHONY: bench
 bench: ## Run the benchmarks and print their figures.
