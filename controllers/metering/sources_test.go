@@ -33,7 +33,7 @@ import (
 )
 
 // sizes is an in-test DatabaseSizer. It stands in for PostgreSQL only because the real
-// reader (PostgresSizer) is tested against a real PostgreSQL in the harness suite; here it
+// reader (PostgresSizer) is tested against a real PostgreSQL in postgres_test.go; here it
 // lets the test decide what the database weighs at each sample.
 type sizes struct {
 	next  []int64 // a negative size fails the read

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cooperator-dev/cooperator/platform/server/internal/pgtest"
+	"github.com/cooperator-dev/cooperator/test/pgtest"
 	"github.com/cooperator-dev/cooperator/platform/server/policy"
 )
 
