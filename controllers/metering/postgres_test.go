@@ -24,7 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
 
@@ -44,11 +44,11 @@ func TestPostgresSizer(t *testing.T) {
 		t.Fatal(err)
 	}
 	dbName, _, _ := strings.Cut(url[strings.LastIndex(url, "/")+1:], "?")
-	coop := &coopv1alpha1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "care-collective"}}
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "care-collective"}}
 	lookups := 0
 	sizer := &PostgresSizer{
 		ConnStringFunc: func(context.Context) (string, error) { lookups++; return url, nil },
-		DatabaseName:   func(c *coopv1alpha1.Cooperative) string { return dbName },
+		DatabaseName:   func(c *coopv1.Cooperative) string { return dbName },
 	}
 
 	empty, err := sizer.DatabaseSize(ctx, coop)
@@ -79,7 +79,7 @@ func TestPostgresSizer(t *testing.T) {
 	}
 
 	// A co-op whose database does not exist yet is an error, not a zero.
-	gone := &PostgresSizer{ConnString: url, DatabaseName: func(*coopv1alpha1.Cooperative) string { return "coop_not_there" }}
+	gone := &PostgresSizer{ConnString: url, DatabaseName: func(*coopv1.Cooperative) string { return "coop_not_there" }}
 	if _, err := gone.DatabaseSize(ctx, coop); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("want a 'does not exist' error, got %v", err)
 	}
