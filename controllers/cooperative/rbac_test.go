@@ -74,6 +74,8 @@ var _ = Describe("The admins of a co-op", Ordered, func() {
 		Expect(alice.List(ctx, &own, client.InNamespace("coop-rbac-a"))).To(Succeed())
 		Expect(alice.List(ctx, &other, client.InNamespace("coop-rbac-b"))).To(beForbidden())
 		Expect(alice.List(ctx, &coopv1.HostingPlanList{})).To(Succeed())
+		// Members see the whole split: every co-op's admins read every CostReport.
+		Expect(alice.List(ctx, &coopv1.CostReportList{})).To(Succeed())
 	})
 
 	It("reads the Secrets meant for it, never the object store credentials or another co-op's", func() {
