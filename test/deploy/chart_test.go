@@ -22,6 +22,7 @@ import (
 	"reflect"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
@@ -39,7 +40,7 @@ func TestChart(t *testing.T) {
 	root := repoRoot(t)
 
 	t.Run("its ClusterRoles have the rules of config/rbac", func(t *testing.T) {
-		for file, name := range map[string]string{"role.yaml": managerRole, "coop_admin_role.yaml": coopAdminRole} {
+		for file, name := range map[string]string{"role.yaml": managerRole, "coop_admin_role.yaml": coopAdminRole, "costreport_reader_role.yaml": "cooperator-costreport-reader"} {
 			want := &rbacv1.ClusterRole{}
 			data, err := os.ReadFile(filepath.Join(root, "config", "rbac", file))
 			if err != nil {
@@ -124,6 +125,32 @@ func TestChart(t *testing.T) {
 		for _, o := range helmTemplate(t, "--set", "platformTemplates.install=false") {
 			if o.GetKind() == "PlatformTemplate" {
 				t.Errorf("platformTemplates.install=false still installs PlatformTemplate %s", o.GetName())
+			}
+		}
+	})
+
+	t.Run("its webhooks are those of config/webhook", func(t *testing.T) {
+		want := convert[admissionregistrationv1.ValidatingWebhookConfiguration](t, find(t, config, "ValidatingWebhookConfiguration", "cooperator-validating-webhook"))
+		for _, args := range [][]string{nil, {"--set", "webhook.certManager.enabled=true"}} {
+			objs := helmTemplate(t, args...)
+			got := convert[admissionregistrationv1.ValidatingWebhookConfiguration](t, find(t, objs, "ValidatingWebhookConfiguration", "cooperator-validating-webhook"))
+			certManager := len(args) > 0
+			for i := range got.Webhooks {
+				if ca := got.Webhooks[i].ClientConfig.CABundle; certManager != (len(ca) == 0) {
+					t.Errorf("%v: webhook %s has a CA bundle of %d bytes", args, got.Webhooks[i].Name, len(ca))
+				}
+				got.Webhooks[i].ClientConfig.CABundle = nil
+			}
+			if !reflect.DeepEqual(got.Webhooks, want.Webhooks) {
+				t.Errorf("%v: the chart's webhooks differ from config/webhook:\n got %+v\nwant %+v", args, got.Webhooks, want.Webhooks)
+			}
+			if certManager {
+				find(t, objs, "Certificate", "cooperator-serving-cert")
+				if got.Annotations["cert-manager.io/inject-ca-from"] != operatorNamespace+"/cooperator-serving-cert" {
+					t.Errorf("with cert-manager, the CA is not injected: %v", got.Annotations)
+				}
+			} else {
+				find(t, objs, "Secret", "cooperator-webhook-server-cert")
 			}
 		}
 	})

@@ -19,12 +19,15 @@ package deploy_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,6 +36,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -72,6 +76,13 @@ func TestDeploy(t *testing.T) {
 	root := repoRoot(t)
 
 	t.Run("config/default applies to a real API server", func(t *testing.T) {
+		applyAll(t, ctx, admin, certManagerStandIns(), false)
+		waitFor(t, "cert-manager's kinds to be served", nil, func() (bool, error) {
+			l := &unstructured.UnstructuredList{}
+			l.SetAPIVersion("cert-manager.io/v1")
+			l.SetKind("CertificateList")
+			return admin.List(ctx, l, client.Limit(1)) == nil, nil
+		})
 		applyAll(t, ctx, admin, objs, false)
 		waitFor(t, "the CRDs to be served", nil, func() (bool, error) {
 			for _, l := range []client.ObjectList{&coopv1.CooperativeList{}, &coopv1.HostingPlanList{}, &coopv1.PlatformTemplateList{}} {
@@ -130,8 +141,8 @@ func TestDeploy(t *testing.T) {
 
 	// Without these two refusals the rest of the test would prove nothing.
 	enforced := t.Run("the API server enforces the shipped RBAC on the operator", func(t *testing.T) {
-		if err := operatorClient.List(ctx, &corev1.PodList{}, client.InNamespace("default")); !apierrors.IsForbidden(err) {
-			t.Errorf("the operator listing Pods, which it is not granted: got %v, want Forbidden", err)
+		if err := operatorClient.List(ctx, &corev1.NodeList{}); !apierrors.IsForbidden(err) {
+			t.Errorf("the operator listing Nodes, which it is not granted: got %v, want Forbidden", err)
 		}
 		// Escalation: it may not bind a role it does not hold.
 		rb := &rbacv1.RoleBinding{
@@ -167,7 +178,11 @@ func TestDeploy(t *testing.T) {
 	used := newRequestLog()
 	mgrCfg := rest.CopyConfig(operatorCfg)
 	mgrCfg.Wrap(used.wrap)
-	mgr, err := manager.New(mgrCfg, manager.Options{Hub: hub, LeaderElection: true, MetricsBindAddress: "0", HealthProbeBindAddress: "0"})
+	host, port, certDir := env.WebhookServing()
+	mgr, err := manager.New(mgrCfg, manager.Options{
+		Hub: hub, LeaderElection: true, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
+		Webhooks: true, WebhookHost: host, WebhookPort: port, WebhookCertDir: certDir,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +209,36 @@ func TestDeploy(t *testing.T) {
 			t.Fatalf("the manager stopped: %v\n%s", err, diagnose())
 		case <-time.After(timeout):
 			t.Fatalf("not elected within %s\n%s", timeout, diagnose())
+		}
+	})
+
+	// No pod runs here, so neither cert-manager nor the webhook Service: the shipped
+	// ValidatingWebhookConfiguration is pointed at the operator's webhook server in this
+	// process, with envtest's CA in place of the one cert-manager injects.
+	t.Run("the shipped webhook configuration reaches the operator's webhook", func(t *testing.T) {
+		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+		if err := admin.Get(ctx, client.ObjectKey{Name: "cooperator-validating-webhook"}, vwc); err != nil {
+			t.Fatal(err)
+		}
+		for i := range vwc.Webhooks {
+			cc := &vwc.Webhooks[i].ClientConfig
+			cc.URL = ptr.To(fmt.Sprintf("https://%s/%s", net.JoinHostPort(host, strconv.Itoa(port)), strings.TrimPrefix(ptr.Deref(cc.Service.Path, ""), "/")))
+			cc.Service = nil
+			cc.CABundle = env.Environment.WebhookInstallOptions.LocalServingCAData
+		}
+		if err := admin.Update(ctx, vwc); err != nil {
+			t.Fatal(err)
+		}
+		probe := &coopv1.Cooperative{}
+		readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_carecollective.yaml"), probe)
+		probe.Name = "webhook-probe"
+		waitFor(t, "the webhook to answer", diagnose, func() (bool, error) {
+			return admin.Create(ctx, probe.DeepCopy(), client.DryRunAll) == nil, nil
+		})
+		// It refuses what only it can see: a template of another vertical.
+		probe.Spec.Platform.Template = "delivery"
+		if err := admin.Create(ctx, probe, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "denied the request") {
+			t.Errorf("a care co-op on the delivery template: got %v, want a refusal by the webhook", err)
 		}
 	})
 
@@ -288,7 +333,14 @@ func TestDeploy(t *testing.T) {
 	})
 
 	t.Run("the Helm chart applies to a real API server", func(t *testing.T) {
-		applyAll(t, ctx, admin, helmTemplate(t), true)
+		objs := helmTemplate(t)
+		for _, o := range objs {
+			if o.GetKind() == "ValidatingWebhookConfiguration" {
+				// Not merged into the one rewired above, whose clientConfig is a URL.
+				o.SetName(o.GetName() + "-chart")
+			}
+		}
+		applyAll(t, ctx, admin, objs, true)
 	})
 }
 
@@ -408,4 +460,31 @@ func captureLogs(t *testing.T) *logBuffer {
 		}
 	})
 	return logs
+}
+
+// certManagerStandIns are CRDs of cert-manager's Issuer and Certificate that accept any
+// spec: cert-manager cannot run here, and these let config/default apply whole. They check
+// that its objects are well-formed and namespaced, not cert-manager's schema.
+func certManagerStandIns() []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, kind := range []string{"Issuer", "Certificate"} {
+		plural := strings.ToLower(kind) + "s"
+		out = append(out, &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "apiextensions.k8s.io/v1",
+			"kind":       "CustomResourceDefinition",
+			"metadata":   map[string]any{"name": plural + ".cert-manager.io"},
+			"spec": map[string]any{
+				"group": "cert-manager.io",
+				"scope": "Namespaced",
+				"names": map[string]any{"kind": kind, "listKind": kind + "List", "plural": plural, "singular": strings.ToLower(kind)},
+				"versions": []any{map[string]any{
+					"name": "v1", "served": true, "storage": true,
+					"schema": map[string]any{"openAPIV3Schema": map[string]any{
+						"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+					}},
+				}},
+			},
+		}})
+	}
+	return out
 }

@@ -25,8 +25,11 @@ import (
 	"strings"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 )
@@ -109,8 +112,8 @@ func TestOperatorRole(t *testing.T) {
 func TestManifests(t *testing.T) {
 	objs := kustomizeBuild(t, "config/default")
 	for _, o := range objs {
-		if o.GetKind() != "CustomResourceDefinition" && o.GetKind() != "Namespace" && o.GetKind() != "ClusterRole" &&
-			o.GetKind() != "ClusterRoleBinding" && o.GetNamespace() != operatorNamespace {
+		clusterScoped := []string{"CustomResourceDefinition", "Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"}
+		if !slices.Contains(clusterScoped, o.GetKind()) && o.GetNamespace() != operatorNamespace {
 			t.Errorf("%s %s is in namespace %q, not %s", o.GetKind(), o.GetName(), o.GetNamespace(), operatorNamespace)
 		}
 	}
@@ -167,6 +170,8 @@ func TestManifests(t *testing.T) {
 		t.Errorf("config/manager/hub.yaml sets %v, the settings are %v", got, want)
 	}
 
+	checkWebhookWiring(t, objs, d)
+
 	// The CRD kustomization installs every generated CRD.
 	bases, err := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "*.yaml"))
 	if err != nil {
@@ -196,4 +201,52 @@ func settingKeys(typ reflect.Type, prefix string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkWebhookWiring follows the webhook from the ValidatingWebhookConfiguration to the
+// Service, the container port, the certificate and its mounted Secret.
+func checkWebhookWiring(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment) {
+	t.Helper()
+	vwc := convert[admissionregistrationv1.ValidatingWebhookConfiguration](t, find(t, objs, "ValidatingWebhookConfiguration", "cooperator-validating-webhook"))
+	if len(vwc.Webhooks) == 0 {
+		t.Fatal("the ValidatingWebhookConfiguration has no webhooks")
+	}
+	for _, w := range vwc.Webhooks {
+		s := w.ClientConfig.Service
+		if s == nil || s.Namespace != operatorNamespace || s.Name != "cooperator-webhook-service" {
+			t.Errorf("webhook %s calls %+v, not the operator's webhook Service", w.Name, s)
+		}
+	}
+	svc := convert[corev1.Service](t, find(t, objs, "Service", "cooperator-webhook-service"))
+	c := d.Spec.Template.Spec.Containers[0]
+	for _, p := range svc.Spec.Ports {
+		if !slices.ContainsFunc(c.Ports, func(cp corev1.ContainerPort) bool { return cp.Name == p.TargetPort.String() }) {
+			t.Errorf("the webhook Service targets port %s, which the container does not have", p.TargetPort.String())
+		}
+	}
+	for k, v := range svc.Spec.Selector {
+		if d.Spec.Template.Labels[k] != v {
+			t.Errorf("the webhook Service selects %s=%s, which the operator's pods do not have", k, v)
+		}
+	}
+	cert := find(t, objs, "Certificate", "cooperator-serving-cert")
+	if got, want := vwc.Annotations["cert-manager.io/inject-ca-from"], cert.GetNamespace()+"/"+cert.GetName(); got != want {
+		t.Errorf("the CA is injected from %q, the Certificate is %q", got, want)
+	}
+	dnsNames, _, _ := unstructured.NestedStringSlice(cert.Object, "spec", "dnsNames")
+	if want := svc.Name + "." + svc.Namespace + ".svc"; !slices.Contains(dnsNames, want) {
+		t.Errorf("the Certificate is for %v, not %s", dnsNames, want)
+	}
+	secretName, _, _ := unstructured.NestedString(cert.Object, "spec", "secretName")
+	mounted := ""
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Secret != nil && v.Secret.SecretName == secretName {
+			mounted = v.Name
+		}
+	}
+	if !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool {
+		return m.Name == mounted && m.MountPath == "/tmp/k8s-webhook-server/serving-certs"
+	}) {
+		t.Errorf("the certificate's Secret %s is not mounted where the webhook server reads it", secretName)
+	}
 }
