@@ -106,7 +106,7 @@ uninstall: manifests kustomize ## Remove the CRDs from the current cluster.
 	$(KUSTOMIZE) build config/crd | kubectl delete --ignore-not-found -f -
 
 .PHONY: deploy
-deploy: manifests kustomize ## Deploy the operator to the current cluster.
+deploy: manifests kustomize ## Deploy the operator to the current cluster (cert-manager must run there first).
 	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
 	$(KUSTOMIZE) build config/default | kubectl apply --server-side -f -
 	kubectl apply --server-side -f platform/templates/
