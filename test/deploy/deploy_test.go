@@ -448,15 +448,15 @@ func diagnosis(ctx context.Context, c client.Client, logs *logBuffer) string {
 }
 
 // captureLogs sends the operator's logs (controller-runtime's and client-go's) to a buffer
-// that the test searches, and to the test log when it fails.
+// that the test searches, and to the test log when it fails or DEPLOY_TEST_LOG is set.
 func captureLogs(t *testing.T) *logBuffer {
 	logs := &logBuffer{}
 	logger := zap.New(zap.WriteTo(logs), zap.UseDevMode(true))
 	ctrl.SetLogger(logger)
 	klog.SetLogger(logger)
 	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("operator log (last 200 lines):\n%s", logs.tail(200))
+		if t.Failed() || os.Getenv("DEPLOY_TEST_LOG") != "" {
+			t.Logf("operator log (last 5000 lines):\n%s", logs.tail(5000))
 		}
 	})
 	return logs
