@@ -19,7 +19,6 @@ package deploy_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -227,12 +226,4 @@ func helmTemplate(t testing.TB, args ...string) []*unstructured.Unstructured {
 		t.Fatalf("helm template: %v\n%s", err, stderr.String())
 	}
 	return decodeYAMLStream(t, out)
-}
-
-func kindsAndNames(objs []*unstructured.Unstructured) string {
-	var s []string
-	for _, o := range objs {
-		s = append(s, fmt.Sprintf("%s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName()))
-	}
-	return strings.Join(s, "\n")
 }
