@@ -39,7 +39,7 @@ func (c *CountingClient) record(verb string, obj any) {
 	kind := "?"
 	switch o := obj.(type) {
 	case client.Object:
-		if gvk, err := c.Client.GroupVersionKindFor(o); err == nil {
+		if gvk, err := c.GroupVersionKindFor(o); err == nil {
 			kind = gvk.Kind + " " + client.ObjectKeyFromObject(o).String()
 		}
 	case runtime.ApplyConfiguration:
