@@ -28,6 +28,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -68,6 +69,23 @@ func updateCoop(name string, mutate func(*coopv1.Cooperative)) error {
 		mutate(c)
 		return k8s.Update(ctx, c)
 	})
+}
+
+// eventsOf lists "type/reason" of the events about a co-op.
+func eventsOf(name string) func() []string {
+	return func() []string {
+		var list eventsv1.EventList
+		if err := k8s.List(ctx, &list); err != nil {
+			return nil
+		}
+		var out []string
+		for _, e := range list.Items {
+			if e.Regarding.Kind == "Cooperative" && e.Regarding.Name == name {
+				out = append(out, e.Type+"/"+e.Reason)
+			}
+		}
+		return out
+	}
 }
 
 func getCoop(name string) *coopv1.Cooperative {
@@ -290,6 +308,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		}
 		Expect(meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionReconciling)).To(BeNil())
 		Expect(kstatusOf("fairride-lyon")).To(Equal(status.CurrentStatus))
+		Eventually(eventsOf("fairride-lyon"), timeout).Should(ContainElement("Normal/Ready"))
 	})
 
 	It("writes nothing to the API server when it is converged", func() {
@@ -499,6 +518,7 @@ var _ = Describe("A co-op whose plan does not exist", func() {
 		Expect(k8s.Create(ctx, c)).To(Succeed())
 		Eventually(condition("no-plan", coopv1.ConditionStalled), timeout).Should(haveStatus(metav1.ConditionTrue, coopv1.ReasonPlanNotFound))
 		Expect(kstatusOf("no-plan")).To(Equal(status.FailedStatus))
+		Eventually(eventsOf("no-plan"), timeout).Should(ContainElement("Warning/PlanNotFound"))
 
 		plan := &coopv1.HostingPlan{ObjectMeta: metav1.ObjectMeta{Name: "platinum"}, Spec: coopv1.HostingPlanSpec{Quota: coopv1.PlanQuota{
 			CPU: resource.MustParse("2"), Memory: resource.MustParse("4Gi"), Storage: resource.MustParse("20Gi"), Pods: 20,
