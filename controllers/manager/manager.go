@@ -224,20 +224,8 @@ func Main(ctx context.Context, args []string) error {
 		opts.Hub.OperatorNamespace = ns
 	}
 	if *configFile != "" {
-		hub := hubconfig.Default()
-		if err := hub.Load(*configFile); err != nil {
-			return err
-		}
-		// Flags given on the command line win over the file.
-		over := flag.NewFlagSet("manager", flag.ContinueOnError)
-		hub.BindFlags(over)
-		var errs []error
-		fs.Visit(func(f *flag.Flag) {
-			if over.Lookup(f.Name) != nil {
-				errs = append(errs, over.Set(f.Name, f.Value.String()))
-			}
-		})
-		if err := errors.Join(errs...); err != nil {
+		hub, err := hubconfig.WithFile(fs, *configFile)
+		if err != nil {
 			return err
 		}
 		opts.Hub = hub
