@@ -171,4 +171,17 @@ func TestChart(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("with another operator namespace, its Lease may be taken there", func(t *testing.T) {
+		objs := helmTemplate(t, "--set", "hub.operatorNamespace=hub-data")
+		for _, kind := range []string{"Role", "RoleBinding"} {
+			if ns := find(t, objs, kind, leaderElection).GetNamespace(); ns != "hub-data" {
+				t.Errorf("the leader election %s is in namespace %s, the operator takes its Lease in hub-data", kind, ns)
+			}
+		}
+		rb := convert[rbacv1.RoleBinding](t, find(t, objs, "RoleBinding", leaderElection))
+		if rb.Subjects[0].Namespace != operatorNamespace {
+			t.Errorf("the leader election RoleBinding binds a ServiceAccount of namespace %s, not the release's", rb.Subjects[0].Namespace)
+		}
+	})
 }
