@@ -148,8 +148,9 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 	if err := unstructured.SetNestedField(u.Object, st, "status"); err != nil {
 		return fmt.Errorf("building the status: %w", err)
 	}
-	if err := r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(ssa.FieldOwner), client.ForceOwnership); err != nil {
-		return fmt.Errorf("writing the status of %s: %w", s.coop.Name, client.IgnoreNotFound(err))
+	err = r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(ssa.FieldOwner), client.ForceOwnership)
+	if client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("writing the status of %s: %w", s.coop.Name, err)
 	}
 	return nil
 }

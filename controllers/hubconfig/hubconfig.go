@@ -152,11 +152,12 @@ func (c *Config) Load(path string) error {
 	return nil
 }
 
-// WithFile returns the settings of a YAML file over the defaults, with the flags that were
-// set on fs's command line applied on top: a flag given explicitly wins over the file. fs
-// must have been parsed, with its settings bound by BindFlags.
-func WithFile(fs *flag.FlagSet, path string) (Config, error) {
-	c := Default()
+// WithFile returns the settings of a YAML file over base (the defaults, adjusted by the
+// environment), with the flags that were set on fs's command line applied on top: a flag
+// given explicitly wins over the file, the file over base. fs must have been parsed, with
+// its settings bound by BindFlags.
+func WithFile(fs *flag.FlagSet, path string, base Config) (Config, error) {
+	c := base
 	if err := c.Load(path); err != nil {
 		return Config{}, err
 	}

@@ -55,7 +55,9 @@ recheckInterval: 45s
 		if err := fs.Parse(args); err != nil {
 			t.Fatal(err)
 		}
-		return WithFile(fs, file)
+		base := Default()
+		base.OperatorNamespace = "from-env"
+		return WithFile(fs, file, base)
 	}
 
 	c, err := parse()
@@ -65,8 +67,8 @@ recheckInterval: 45s
 	if c.Region != "eu-west" || c.IngressNamespace != "traefik" || c.ObjectStore.CredentialsSecret != "hub-s3" || c.RecheckInterval.Duration != 45*time.Second {
 		t.Errorf("the file's settings were not read: %+v", c)
 	}
-	if c.MonitoringNamespace != "monitoring" {
-		t.Errorf("a setting the file leaves out keeps its default, got %q", c.MonitoringNamespace)
+	if c.MonitoringNamespace != "monitoring" || c.OperatorNamespace != "from-env" {
+		t.Errorf("a setting the file leaves out keeps its base value, got %q %q", c.MonitoringNamespace, c.OperatorNamespace)
 	}
 	if got := c.BackupDestination("a"); got != "s3://hub-backups/eu-west/a/" {
 		t.Errorf("BackupDestination = %q", got)
