@@ -37,7 +37,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // Costs prints one period's split: cooperator costs [PERIOD] [-o table|csv|json].
@@ -109,7 +109,7 @@ func (c *common) client() (client.Client, error) {
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
-	if err := coopv1alpha1.AddToScheme(scheme); err != nil {
+	if err := coopv1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
 	cl, err := client.New(cfg, client.Options{Scheme: scheme})
@@ -121,11 +121,11 @@ func (c *common) client() (client.Client, error) {
 
 // CostsJSON is the JSON form of a period's split. Amounts stay decimal strings: exact.
 type CostsJSON struct {
-	Period   string                  `json:"period"`
-	Currency string                  `json:"currency"`
-	Phase    string                  `json:"phase"`
-	Total    string                  `json:"total"`
-	Lines    []coopv1alpha1.CostLine `json:"lines"`
+	Period   string            `json:"period"`
+	Currency string            `json:"currency"`
+	Phase    string            `json:"phase"`
+	Total    string            `json:"total"`
+	Lines    []coopv1.CostLine `json:"lines"`
 }
 
 func costs(ctx context.Context, args []string, out io.Writer) error {
@@ -144,20 +144,20 @@ func costs(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	report := &coopv1alpha1.CostReport{}
+	report := &coopv1.CostReport{}
 	if err := cl.Get(ctx, client.ObjectKey{Name: period}, report); err != nil {
 		return fmt.Errorf("reading CostReport %s: %w", period, err)
 	}
 	return writeCosts(out, c.output, report)
 }
 
-func writeCosts(out io.Writer, format string, r *coopv1alpha1.CostReport) error {
+func writeCosts(out io.Writer, format string, r *coopv1.CostReport) error {
 	phase := string(r.Status.Phase)
 	switch format {
 	case "json":
 		lines := r.Status.Lines
 		if lines == nil {
-			lines = []coopv1alpha1.CostLine{}
+			lines = []coopv1.CostLine{}
 		}
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -214,7 +214,7 @@ func usage(ctx context.Context, args []string, out io.Writer) error {
 	var rows []UsageRow
 	if len(pos) == 1 {
 		// One co-op: every period it keeps, newest first.
-		coop := &coopv1alpha1.Cooperative{}
+		coop := &coopv1.Cooperative{}
 		if err := cl.Get(ctx, client.ObjectKey{Name: pos[0]}, coop); err != nil {
 			return fmt.Errorf("reading Cooperative %s: %w", pos[0], err)
 		}
@@ -224,7 +224,7 @@ func usage(ctx context.Context, args []string, out io.Writer) error {
 		}
 	} else {
 		// Every co-op: its current period.
-		var list coopv1alpha1.CooperativeList
+		var list coopv1.CooperativeList
 		if err := cl.List(ctx, &list); err != nil {
 			return fmt.Errorf("listing Cooperatives: %w", err)
 		}
@@ -235,7 +235,7 @@ func usage(ctx context.Context, args []string, out io.Writer) error {
 	return writeUsage(out, c.output, rows)
 }
 
-func usageRows(coop *coopv1alpha1.Cooperative, currentOnly bool) []UsageRow {
+func usageRows(coop *coopv1.Cooperative, currentOnly bool) []UsageRow {
 	u := coop.Status.Usage
 	if u == nil {
 		return nil

@@ -36,7 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
 )
 
@@ -62,7 +62,7 @@ func TestMain(m *testing.M) {
 	}
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
-	_ = coopv1alpha1.AddToScheme(scheme)
+	_ = coopv1.AddToScheme(scheme)
 	if k8sClient, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		panic(err)
 	}
@@ -84,31 +84,31 @@ func TestMain(m *testing.M) {
 
 // createReport creates a report whose status is what the controller computes from its
 // spec and recorded usage.
-func createReport(t *testing.T) *coopv1alpha1.CostReport {
+func createReport(t *testing.T) *coopv1.CostReport {
 	t.Helper()
 	ctx := context.Background()
-	r := &coopv1alpha1.CostReport{
+	r := &coopv1.CostReport{
 		ObjectMeta: metav1.ObjectMeta{Name: "2026-11"},
-		Spec: coopv1alpha1.CostReportSpec{
-			Period:   coopv1alpha1.Period{Start: metav1.NewTime(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)), End: metav1.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))},
+		Spec: coopv1.CostReportSpec{
+			Period:   coopv1.Period{Start: metav1.NewTime(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)), End: metav1.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))},
 			Currency: "EUR",
-			Lines: []coopv1alpha1.BillLine{
-				{Description: "3 servers, \"dedicated\"", Amount: "412.50", Pool: coopv1alpha1.PoolCompute},
-				{Description: "block storage", Amount: "38.00", Pool: coopv1alpha1.PoolStorage},
-				{Description: "admin time", Amount: "150.00", Pool: coopv1alpha1.PoolShared},
+			Lines: []coopv1.BillLine{
+				{Description: "3 servers, \"dedicated\"", Amount: "412.50", Pool: coopv1.PoolCompute},
+				{Description: "block storage", Amount: "38.00", Pool: coopv1.PoolStorage},
+				{Description: "admin time", Amount: "150.00", Pool: coopv1.PoolShared},
 			},
-			Policy: coopv1alpha1.CostPolicy{Shared: coopv1alpha1.SharedProportional, ComputeWeights: coopv1alpha1.ComputeWeights{CPUCore: "1", MemoryGiB: "0.125"}},
+			Policy: coopv1.CostPolicy{Shared: coopv1.SharedProportional, ComputeWeights: coopv1.ComputeWeights{CPUCore: "1", MemoryGiB: "0.125"}},
 		},
 	}
 	if err := k8sClient.Create(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	r.Status.Usage = []coopv1alpha1.CooperativeUsage{
+	r.Status.Usage = []coopv1.CooperativeUsage{
 		{Cooperative: "care-collective", CPUMillicoreSeconds: "648000000", MemoryByteSeconds: "1391569403904000", StorageByteSeconds: "2783138807808000"},
 		{Cooperative: "fairride-lyon", CPUMillicoreSeconds: "2592000000", MemoryByteSeconds: "5566277615616000", StorageByteSeconds: "27831388078080000"},
 	}
 	r.Status = costreport.ComputeStatus(r)
-	r.Status.Usage = []coopv1alpha1.CooperativeUsage{
+	r.Status.Usage = []coopv1.CooperativeUsage{
 		{Cooperative: "care-collective", CPUMillicoreSeconds: "648000000", MemoryByteSeconds: "1391569403904000", StorageByteSeconds: "2783138807808000"},
 		{Cooperative: "fairride-lyon", CPUMillicoreSeconds: "2592000000", MemoryByteSeconds: "5566277615616000", StorageByteSeconds: "27831388078080000"},
 	}
@@ -214,22 +214,22 @@ func TestCostsRefusesBadArguments(t *testing.T) {
 // usage command.
 func TestUsageFormatsAgree(t *testing.T) {
 	ctx := context.Background()
-	coop := &coopv1alpha1.Cooperative{
+	coop := &coopv1.Cooperative{
 		ObjectMeta: metav1.ObjectMeta{Name: "fairride-lyon"},
-		Spec: coopv1alpha1.CooperativeSpec{
-			Vertical: coopv1alpha1.VerticalRideSharing, Plan: "small",
-			FeeSplit:   coopv1alpha1.FeeSplit{PlatformFeeBasisPoints: 300},
-			Governance: coopv1alpha1.Governance{Model: coopv1alpha1.GovernanceOneMemberOneVote},
+		Spec: coopv1.CooperativeSpec{
+			Vertical: coopv1.VerticalRideSharing, Plan: "small",
+			FeeSplit:   coopv1.FeeSplit{PlatformFeeBasisPoints: 300},
+			Governance: coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote},
 		},
 	}
 	if err := k8sClient.Create(ctx, coop); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = k8sClient.Delete(ctx, coop) })
-	coop.Status.Usage = &coopv1alpha1.UsageStatus{
+	coop.Status.Usage = &coopv1.UsageStatus{
 		LastSampleTime: metav1.NewTime(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)),
 		CurrentPeriod:  "2026-11", EstimatedAmount: "112.22", Currency: "EUR",
-		Periods: []coopv1alpha1.PeriodUsage{
+		Periods: []coopv1.PeriodUsage{
 			{Period: "2026-11", CPUMillicoreSeconds: "1728000000", MemoryByteSeconds: "0", StorageByteSeconds: "0", CPUCoreHours: "480.00", MemoryGiBHours: "0.00", StorageGiBHours: "0.00", MeteredSeconds: 1728000, EstimatedSeconds: 600},
 			{Period: "2026-10", CPUMillicoreSeconds: "2678400000", MemoryByteSeconds: "0", StorageByteSeconds: "0", CPUCoreHours: "744.00", MemoryGiBHours: "0.00", StorageGiBHours: "0.00", MeteredSeconds: 2678400},
 		},

@@ -352,3 +352,15 @@ func TestScheduleErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestOwnedStatusLeavesOthersConditions(t *testing.T) {
+	st := coopv1.CooperativeStatus{Conditions: []metav1.Condition{
+		{Type: coopv1.ConditionReady, Status: metav1.ConditionTrue},
+		{Type: "Metered", Status: metav1.ConditionTrue},
+		{Type: coopv1.ConditionStalled, Status: metav1.ConditionFalse},
+	}}
+	got := ownedStatus(st).Conditions
+	if len(got) != 2 || got[0].Type != coopv1.ConditionReady || got[1].Type != coopv1.ConditionStalled {
+		t.Errorf("the status apply must carry only this reconciler's conditions, got %+v", got)
+	}
+}

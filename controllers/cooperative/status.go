@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -94,12 +95,27 @@ func summarize(s *scope) {
 	s.setCondition(coopv1.ConditionReconciling, metav1.ConditionTrue, first.Reason, msg)
 }
 
+// ownedConditions are the condition types this reconciler writes. Others (written by other
+// controllers under their own field owner) are left out of its status apply, so it never
+// takes them over.
+var ownedConditions = map[string]bool{
+	coopv1.ConditionReady: true, coopv1.ConditionTenancyReady: true, coopv1.ConditionDatabaseReady: true,
+	coopv1.ConditionBackupReady: true, coopv1.ConditionPlatformReady: true,
+	coopv1.ConditionReconciling: true, coopv1.ConditionStalled: true,
+}
+
 // ownedStatus is the part of the status this reconciler writes; metering writes usage.
 func ownedStatus(st coopv1.CooperativeStatus) coopv1.CooperativeStatus {
+	var conditions []metav1.Condition
+	for _, c := range st.Conditions {
+		if ownedConditions[c.Type] {
+			conditions = append(conditions, c)
+		}
+	}
 	return coopv1.CooperativeStatus{
 		Namespace:          st.Namespace,
 		ObservedGeneration: st.ObservedGeneration,
-		Conditions:         st.Conditions,
+		Conditions:         conditions,
 		Endpoints:          st.Endpoints,
 		LastBackup:         st.LastBackup,
 		Database:           st.Database,
@@ -117,6 +133,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 	if equality.Semantic.DeepEqual(desired, ownedStatus(s.original.Status)) {
 		return nil
 	}
+	r.recordTransitions(s)
 	obj := &coopv1.Cooperative{Status: desired}
 	obj.SetName(s.coop.Name)
 	u, err := ssa.ToUnstructured(r.Client.Scheme(), obj)
@@ -131,8 +148,27 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 	if err := unstructured.SetNestedField(u.Object, st, "status"); err != nil {
 		return fmt.Errorf("building the status: %w", err)
 	}
-	if err := r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(ssa.FieldOwner), client.ForceOwnership); err != nil {
-		return fmt.Errorf("writing the status of %s: %w", s.coop.Name, client.IgnoreNotFound(err))
+	err = r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(ssa.FieldOwner), client.ForceOwnership)
+	if client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("writing the status of %s: %w", s.coop.Name, err)
 	}
 	return nil
+}
+
+// recordTransitions emits an event when the co-op becomes Ready or Stalled, the two
+// transitions its admins act on. Condition messages carry no secret.
+func (r *Reconciler) recordTransitions(s *scope) {
+	became := func(t string) *metav1.Condition {
+		now := meta.FindStatusCondition(s.coop.Status.Conditions, t)
+		if now == nil || now.Status != metav1.ConditionTrue || meta.IsStatusConditionTrue(s.original.Status.Conditions, t) {
+			return nil
+		}
+		return now
+	}
+	if c := became(coopv1.ConditionReady); c != nil {
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeNormal, coopv1.ReasonReady, "Reconcile", "Co-op is ready: %s", c.Message)
+	}
+	if c := became(coopv1.ConditionStalled); c != nil {
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "Co-op is stalled: %s", c.Message)
+	}
 }

@@ -37,7 +37,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // FieldOwner of what the controller writes: status (but status.usage) and spec.final.
@@ -81,14 +81,14 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.FinalizeDelay = DefaultFinalizeDelay
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&coopv1alpha1.CostReport{}).
+		For(&coopv1.CostReport{}).
 		Named("costreport").
 		Complete(r)
 }
 
 // Reconcile splits one report's bill and finalizes it after its period.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	report := &coopv1alpha1.CostReport{}
+	report := &coopv1.CostReport{}
 	if err := r.Client.Get(ctx, req.NamespacedName, report); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -117,29 +117,29 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 // ComputeStatus is the status a report should have: phase, total, lines and conditions.
-func ComputeStatus(report *coopv1alpha1.CostReport) coopv1alpha1.CostReportStatus {
-	s := coopv1alpha1.CostReportStatus{
-		Phase:              coopv1alpha1.CostReportOpen,
+func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
+	s := coopv1.CostReportStatus{
+		Phase:              coopv1.CostReportOpen,
 		ObservedGeneration: report.Generation,
 		Conditions:         append([]metav1.Condition(nil), report.Status.Conditions...),
 	}
 	if report.Spec.Final {
-		s.Phase = coopv1alpha1.CostReportFinal
+		s.Phase = coopv1.CostReportFinal
 	}
-	ready := metav1.Condition{Type: coopv1alpha1.ConditionReady, Status: metav1.ConditionTrue, ObservedGeneration: report.Generation}
-	stalled := metav1.Condition{Type: coopv1alpha1.ConditionStalled, Status: metav1.ConditionFalse, Reason: coopv1alpha1.ReasonAllocated, ObservedGeneration: report.Generation}
+	ready := metav1.Condition{Type: coopv1.ConditionReady, Status: metav1.ConditionTrue, ObservedGeneration: report.Generation}
+	stalled := metav1.Condition{Type: coopv1.ConditionStalled, Status: metav1.ConditionFalse, Reason: coopv1.ReasonAllocated, ObservedGeneration: report.Generation}
 	total, lines, err := Lines(&report.Spec, report.Status.Usage)
 	switch {
 	case err != nil:
-		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, coopv1alpha1.ReasonInvalidPolicy, err.Error()
-		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, coopv1alpha1.ReasonInvalidPolicy, err.Error()
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, coopv1.ReasonInvalidPolicy, err.Error()
+		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, coopv1.ReasonInvalidPolicy, err.Error()
 		s.Lines, s.Total = report.Status.Lines, report.Status.Total
 	case len(report.Spec.Lines) == 0:
-		ready.Reason, ready.Message = coopv1alpha1.ReasonNoBill, "the bill has no lines yet: every amount is zero"
+		ready.Reason, ready.Message = coopv1.ReasonNoBill, "the bill has no lines yet: every amount is zero"
 	case len(lines) == 0:
-		ready.Reason, ready.Message = coopv1alpha1.ReasonNoUsage, "no co-op was metered in the period"
+		ready.Reason, ready.Message = coopv1.ReasonNoUsage, "no co-op was metered in the period"
 	default:
-		ready.Reason, ready.Message = coopv1alpha1.ReasonAllocated, fmt.Sprintf("%d co-ops share the bill", len(lines))
+		ready.Reason, ready.Message = coopv1.ReasonAllocated, fmt.Sprintf("%d co-ops share the bill", len(lines))
 	}
 	if err == nil {
 		s.Lines, s.Total = lines, formatTotal(total)
@@ -154,7 +154,7 @@ func formatTotal(cents int64) string {
 }
 
 // writeStatus applies the controller's part of the status, unless nothing changed.
-func (r *Reconciler) writeStatus(ctx context.Context, report *coopv1alpha1.CostReport, s coopv1alpha1.CostReportStatus) error {
+func (r *Reconciler) writeStatus(ctx context.Context, report *coopv1.CostReport, s coopv1.CostReportStatus) error {
 	old := report.Status
 	old.Usage = nil
 	if equality.Semantic.DeepEqual(old, s) {
@@ -166,7 +166,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, report *coopv1alpha1.CostR
 	}
 	delete(obj, "usage")
 	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": coopv1alpha1.GroupVersion.String(),
+		"apiVersion": coopv1.GroupVersion.String(),
 		"kind":       "CostReport",
 		"metadata":   map[string]any{"name": report.Name},
 		"status":     obj,
@@ -180,7 +180,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, report *coopv1alpha1.CostR
 // finalize sets spec.final, after which the API server refuses any change to the spec.
 func (r *Reconciler) finalize(ctx context.Context, name string) error {
 	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": coopv1alpha1.GroupVersion.String(),
+		"apiVersion": coopv1.GroupVersion.String(),
 		"kind":       "CostReport",
 		"metadata":   map[string]any{"name": name},
 		"spec":       map[string]any{"final": true},

@@ -25,18 +25,18 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
-func report(mutate func(r *coopv1alpha1.CostReport)) *coopv1alpha1.CostReport {
-	r := &coopv1alpha1.CostReport{
-		TypeMeta:   metav1.TypeMeta{APIVersion: coopv1alpha1.GroupVersion.String(), Kind: "CostReport"},
+func report(mutate func(r *coopv1.CostReport)) *coopv1.CostReport {
+	r := &coopv1.CostReport{
+		TypeMeta:   metav1.TypeMeta{APIVersion: coopv1.GroupVersion.String(), Kind: "CostReport"},
 		ObjectMeta: metav1.ObjectMeta{Name: "2026-11", Generation: 3},
-		Spec: coopv1alpha1.CostReportSpec{
+		Spec: coopv1.CostReportSpec{
 			Currency: "EUR",
-			Lines:    []coopv1alpha1.BillLine{{Description: "servers", Amount: "100.00", Pool: coopv1alpha1.PoolCompute}},
+			Lines:    []coopv1.BillLine{{Description: "servers", Amount: "100.00", Pool: coopv1.PoolCompute}},
 		},
-		Status: coopv1alpha1.CostReportStatus{Usage: []coopv1alpha1.CooperativeUsage{
+		Status: coopv1.CostReportStatus{Usage: []coopv1.CooperativeUsage{
 			{Cooperative: "b", CPUMillicoreSeconds: "1000", MemoryByteSeconds: "0", StorageByteSeconds: "0"},
 			{Cooperative: "a", CPUMillicoreSeconds: "3000", MemoryByteSeconds: "0", StorageByteSeconds: "0"},
 		}},
@@ -50,8 +50,8 @@ func report(mutate func(r *coopv1alpha1.CostReport)) *coopv1alpha1.CostReport {
 func TestComputeStatus(t *testing.T) {
 	tests := []struct {
 		name        string
-		report      *coopv1alpha1.CostReport
-		phase       coopv1alpha1.CostReportPhase
+		report      *coopv1.CostReport
+		phase       coopv1.CostReportPhase
 		reason      string
 		ready       metav1.ConditionStatus
 		amounts     []string
@@ -59,11 +59,11 @@ func TestComputeStatus(t *testing.T) {
 		total       string
 		sharesFirst string
 	}{
-		{"open, allocated", report(nil), coopv1alpha1.CostReportOpen, coopv1alpha1.ReasonAllocated, metav1.ConditionTrue, []string{"75.00", "25.00"}, status.CurrentStatus, "100.00", "75.00"},
-		{"final", report(func(r *coopv1alpha1.CostReport) { r.Spec.Final = true }), coopv1alpha1.CostReportFinal, coopv1alpha1.ReasonAllocated, metav1.ConditionTrue, []string{"75.00", "25.00"}, status.CurrentStatus, "100.00", "75.00"},
-		{"no bill yet", report(func(r *coopv1alpha1.CostReport) { r.Spec.Lines = nil }), coopv1alpha1.CostReportOpen, coopv1alpha1.ReasonNoBill, metav1.ConditionTrue, []string{"0.00", "0.00"}, status.CurrentStatus, "0.00", "0.00"},
-		{"no usage", report(func(r *coopv1alpha1.CostReport) { r.Status.Usage = nil }), coopv1alpha1.CostReportOpen, coopv1alpha1.ReasonNoUsage, metav1.ConditionTrue, nil, status.CurrentStatus, "100.00", ""},
-		{"unreadable amount", report(func(r *coopv1alpha1.CostReport) { r.Spec.Lines[0].Amount = "1,00" }), coopv1alpha1.CostReportOpen, coopv1alpha1.ReasonInvalidPolicy, metav1.ConditionFalse, nil, status.FailedStatus, "", ""},
+		{"open, allocated", report(nil), coopv1.CostReportOpen, coopv1.ReasonAllocated, metav1.ConditionTrue, []string{"75.00", "25.00"}, status.CurrentStatus, "100.00", "75.00"},
+		{"final", report(func(r *coopv1.CostReport) { r.Spec.Final = true }), coopv1.CostReportFinal, coopv1.ReasonAllocated, metav1.ConditionTrue, []string{"75.00", "25.00"}, status.CurrentStatus, "100.00", "75.00"},
+		{"no bill yet", report(func(r *coopv1.CostReport) { r.Spec.Lines = nil }), coopv1.CostReportOpen, coopv1.ReasonNoBill, metav1.ConditionTrue, []string{"0.00", "0.00"}, status.CurrentStatus, "0.00", "0.00"},
+		{"no usage", report(func(r *coopv1.CostReport) { r.Status.Usage = nil }), coopv1.CostReportOpen, coopv1.ReasonNoUsage, metav1.ConditionTrue, nil, status.CurrentStatus, "100.00", ""},
+		{"unreadable amount", report(func(r *coopv1.CostReport) { r.Spec.Lines[0].Amount = "1,00" }), coopv1.CostReportOpen, coopv1.ReasonInvalidPolicy, metav1.ConditionFalse, nil, status.FailedStatus, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,7 +71,7 @@ func TestComputeStatus(t *testing.T) {
 			if s.Phase != tt.phase || s.ObservedGeneration != 3 || s.Total != tt.total {
 				t.Errorf("phase %s, observedGeneration %d, total %q", s.Phase, s.ObservedGeneration, s.Total)
 			}
-			ready := meta.FindStatusCondition(s.Conditions, coopv1alpha1.ConditionReady)
+			ready := meta.FindStatusCondition(s.Conditions, coopv1.ConditionReady)
 			if ready == nil || ready.Status != tt.ready || ready.Reason != tt.reason || ready.ObservedGeneration != 3 {
 				t.Errorf("Ready = %+v", ready)
 			}

@@ -25,19 +25,19 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // exampleUsage is the worked example's usage over November 2026 (720 hours): the
 // average each co-op held times the month.
-func exampleUsage() []coopv1alpha1.CooperativeUsage {
+func exampleUsage() []coopv1.CooperativeUsage {
 	const hours = 720
-	u := func(name string, milliCPU, memBytes, storageBytes int64) coopv1alpha1.CooperativeUsage {
+	u := func(name string, milliCPU, memBytes, storageBytes int64) coopv1.CooperativeUsage {
 		s := big.NewInt(hours * 3600)
 		mul := func(v int64) string { return new(big.Int).Mul(big.NewInt(v), s).String() }
-		return coopv1alpha1.CooperativeUsage{Cooperative: name, CPUMillicoreSeconds: mul(milliCPU), MemoryByteSeconds: mul(memBytes), StorageByteSeconds: mul(storageBytes)}
+		return coopv1.CooperativeUsage{Cooperative: name, CPUMillicoreSeconds: mul(milliCPU), MemoryByteSeconds: mul(memBytes), StorageByteSeconds: mul(storageBytes)}
 	}
-	return []coopv1alpha1.CooperativeUsage{
+	return []coopv1.CooperativeUsage{
 		u("fairride-lyon", 4000, 8<<30, 50<<30),
 		u("care-collective", 1000, 2<<30, 10<<30),
 		u("freshbasket-nantes", 250, 512<<20, 1<<30),
@@ -46,7 +46,7 @@ func exampleUsage() []coopv1alpha1.CooperativeUsage {
 }
 
 // exampleTable renders the worked example as the README shows it.
-func exampleTable(report *coopv1alpha1.CostReport) (string, error) {
+func exampleTable(report *coopv1.CostReport) (string, error) {
 	total, lines, err := Lines(&report.Spec, exampleUsage())
 	if err != nil {
 		return "", err
@@ -68,7 +68,7 @@ func TestWorkedExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := &coopv1alpha1.CostReport{}
+	report := &coopv1.CostReport{}
 	if err := yaml.UnmarshalStrict(raw, report); err != nil {
 		t.Fatalf("the sample does not decode: %v", err)
 	}

@@ -20,12 +20,12 @@ import (
 	"fmt"
 	"math/big"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/costreport/allocation"
 )
 
 // InputFromSpec reads a report's bill, policy and recorded usage into the allocator's input.
-func InputFromSpec(spec *coopv1alpha1.CostReportSpec, usage []coopv1alpha1.CooperativeUsage) (allocation.Input, error) {
+func InputFromSpec(spec *coopv1.CostReportSpec, usage []coopv1.CooperativeUsage) (allocation.Input, error) {
 	var in allocation.Input
 	for i, l := range spec.Lines {
 		c, err := allocation.ParseCents(l.Amount)
@@ -79,7 +79,7 @@ func InputFromSpec(spec *coopv1alpha1.CostReportSpec, usage []coopv1alpha1.Coope
 }
 
 // Lines computes the report's lines: one per co-op, sorted by name, adding up to total.
-func Lines(spec *coopv1alpha1.CostReportSpec, usage []coopv1alpha1.CooperativeUsage) (total int64, lines []coopv1alpha1.CostLine, err error) {
+func Lines(spec *coopv1.CostReportSpec, usage []coopv1.CooperativeUsage) (total int64, lines []coopv1.CostLine, err error) {
 	in, err := InputFromSpec(spec, usage)
 	if err != nil {
 		return 0, nil, err
@@ -95,7 +95,7 @@ func Lines(spec *coopv1alpha1.CostReportSpec, usage []coopv1alpha1.CooperativeUs
 	}
 	for _, s := range shares {
 		u := byName[s.Cooperative]
-		lines = append(lines, coopv1alpha1.CostLine{
+		lines = append(lines, coopv1.CostLine{
 			Cooperative:     s.Cooperative,
 			CPUCoreHours:    allocation.CoreHours(u.CPUMillicoreSeconds),
 			MemoryGiBHours:  allocation.GiBHours(u.MemoryByteSeconds),

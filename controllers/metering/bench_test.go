@@ -35,7 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // memoryCluster serves reads from client-go indexers with the namespace index, as the
@@ -91,11 +91,11 @@ func (m *memoryCluster) client() client.Client {
 			for i, o := range objs {
 				l.Items[i] = *o.(*corev1.PersistentVolumeClaim)
 			}
-		case *coopv1alpha1.CooperativeList:
+		case *coopv1.CooperativeList:
 			objs := m.coops.List()
-			l.Items = make([]coopv1alpha1.Cooperative, len(objs))
+			l.Items = make([]coopv1.Cooperative, len(objs))
 			for i, o := range objs {
-				l.Items[i] = *o.(*coopv1alpha1.Cooperative)
+				l.Items[i] = *o.(*coopv1.Cooperative)
 			}
 		default:
 			return fmt.Errorf("unexpected list %T", list)

@@ -25,7 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/costreport/allocation"
 )
 
@@ -57,8 +57,8 @@ type Rates struct {
 }
 
 // Allocation writes the rates for the API.
-func (r Rates) Allocation() coopv1alpha1.Allocation {
-	return coopv1alpha1.Allocation{
+func (r Rates) Allocation() coopv1.Allocation {
+	return coopv1.Allocation{
 		CPU:     *resource.NewMilliQuantity(r.MilliCPU, resource.DecimalSI),
 		Memory:  *resource.NewQuantity(r.MemoryBytes, resource.BinarySI),
 		Storage: *resource.NewQuantity(r.StorageBytes, resource.BinarySI),
@@ -72,7 +72,7 @@ type Totals struct {
 	StorageByteSeconds  big.Int
 	MeteredSeconds      int64
 	EstimatedSeconds    int64
-	Estimated           []coopv1alpha1.TimeInterval
+	Estimated           []coopv1.TimeInterval
 }
 
 func addProduct(total *big.Int, rate, seconds int64) {
@@ -118,10 +118,10 @@ func (l *Ledger) Advance(to time.Time, rates Rates, estimated bool) int64 {
 		t.MeteredSeconds += seconds
 		if estimated {
 			t.EstimatedSeconds += seconds
-			t.Estimated = append(t.Estimated, coopv1alpha1.TimeInterval{
+			t.Estimated = append(t.Estimated, coopv1.TimeInterval{
 				Start: metav1.NewTime(from), End: metav1.NewTime(until),
 			})
-			if over := len(t.Estimated) - coopv1alpha1.MaxEstimatedIntervals; over > 0 {
+			if over := len(t.Estimated) - coopv1.MaxEstimatedIntervals; over > 0 {
 				t.Estimated = t.Estimated[over:]
 			}
 		}
@@ -164,14 +164,14 @@ func (l *Ledger) periodNames() []string {
 // trim keeps the newest MaxUsagePeriods periods.
 func (l *Ledger) trim() {
 	names := l.periodNames()
-	for _, p := range names[min(len(names), coopv1alpha1.MaxUsagePeriods):] {
+	for _, p := range names[min(len(names), coopv1.MaxUsagePeriods):] {
 		delete(l.Periods, p)
 	}
 }
 
 // UsageStatus writes the ledger for Cooperative.status.usage, newest period first.
-func (l *Ledger) UsageStatus(rates Rates) *coopv1alpha1.UsageStatus {
-	s := &coopv1alpha1.UsageStatus{
+func (l *Ledger) UsageStatus(rates Rates) *coopv1.UsageStatus {
+	s := &coopv1.UsageStatus{
 		LastSampleTime: metav1.NewTime(l.LastSample),
 		Allocation:     rates.Allocation(),
 		CurrentPeriod:  PeriodOf(l.LastSample),
@@ -183,8 +183,8 @@ func (l *Ledger) UsageStatus(rates Rates) *coopv1alpha1.UsageStatus {
 }
 
 // PeriodUsage writes the totals for the API.
-func (t *Totals) PeriodUsage(period string) coopv1alpha1.PeriodUsage {
-	return coopv1alpha1.PeriodUsage{
+func (t *Totals) PeriodUsage(period string) coopv1.PeriodUsage {
+	return coopv1.PeriodUsage{
 		Period:              period,
 		CPUMillicoreSeconds: t.CPUMillicoreSeconds.String(),
 		MemoryByteSeconds:   t.MemoryByteSeconds.String(),
@@ -194,14 +194,14 @@ func (t *Totals) PeriodUsage(period string) coopv1alpha1.PeriodUsage {
 		StorageGiBHours:     allocation.GiBHours(&t.StorageByteSeconds),
 		MeteredSeconds:      t.MeteredSeconds,
 		EstimatedSeconds:    t.EstimatedSeconds,
-		EstimatedIntervals:  append([]coopv1alpha1.TimeInterval(nil), t.Estimated...),
+		EstimatedIntervals:  append([]coopv1.TimeInterval(nil), t.Estimated...),
 	}
 }
 
 // CooperativeUsage writes the totals for a CostReport's status.usage.
-func (t *Totals) CooperativeUsage(coop string, lastSample time.Time) coopv1alpha1.CooperativeUsage {
+func (t *Totals) CooperativeUsage(coop string, lastSample time.Time) coopv1.CooperativeUsage {
 	last := metav1.NewTime(lastSample)
-	return coopv1alpha1.CooperativeUsage{
+	return coopv1.CooperativeUsage{
 		Cooperative:         coop,
 		CPUMillicoreSeconds: t.CPUMillicoreSeconds.String(),
 		MemoryByteSeconds:   t.MemoryByteSeconds.String(),
@@ -212,7 +212,7 @@ func (t *Totals) CooperativeUsage(coop string, lastSample time.Time) coopv1alpha
 }
 
 // LedgerFromStatus reads a ledger back from Cooperative.status.usage.
-func LedgerFromStatus(s *coopv1alpha1.UsageStatus) (*Ledger, error) {
+func LedgerFromStatus(s *coopv1.UsageStatus) (*Ledger, error) {
 	l := NewLedger()
 	if s == nil {
 		return l, nil
@@ -222,7 +222,7 @@ func LedgerFromStatus(s *coopv1alpha1.UsageStatus) (*Ledger, error) {
 		t := &Totals{
 			MeteredSeconds:   p.MeteredSeconds,
 			EstimatedSeconds: p.EstimatedSeconds,
-			Estimated:        append([]coopv1alpha1.TimeInterval(nil), p.EstimatedIntervals...),
+			Estimated:        append([]coopv1.TimeInterval(nil), p.EstimatedIntervals...),
 		}
 		for _, f := range []struct {
 			dst *big.Int

@@ -43,7 +43,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // FieldOwner is the field manager of everything the metering writes: status.usage of
@@ -95,7 +95,7 @@ type Meter struct {
 	coops map[string]*coopState
 	// reports holds the usage entries this meter last wrote per period, so that a stale
 	// cache never drops an entry.
-	reports map[string]map[string]coopv1alpha1.CooperativeUsage
+	reports map[string]map[string]coopv1.CooperativeUsage
 }
 
 type coopState struct {
@@ -134,7 +134,7 @@ func Setup(mgr ctrl.Manager, opts Options) (*Meter, error) {
 // New returns a meter that is not started.
 func New(c client.Client, opts Options) *Meter {
 	opts.defaults()
-	return &Meter{Client: c, Options: opts, coops: map[string]*coopState{}, reports: map[string]map[string]coopv1alpha1.CooperativeUsage{}}
+	return &Meter{Client: c, Options: opts, coops: map[string]*coopState{}, reports: map[string]map[string]coopv1.CooperativeUsage{}}
 }
 
 // NeedLeaderElection implements manager.LeaderElectionRunnable: only the leader meters.
@@ -168,13 +168,13 @@ func (m *Meter) Pass(ctx context.Context) error {
 	defer m.mu.Unlock()
 	now := m.Clock.Now().UTC().Truncate(time.Second)
 
-	var coops coopv1alpha1.CooperativeList
+	var coops coopv1.CooperativeList
 	if err := m.Client.List(ctx, &coops, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing cooperatives: %w", err)
 	}
 	useMetrics := m.Usage != nil && m.Usage.Available(ctx)
 	seen := make(map[string]bool, len(coops.Items))
-	updates := map[string][]coopv1alpha1.CooperativeUsage{}
+	updates := map[string][]coopv1.CooperativeUsage{}
 	amounts := &amountLookup{c: m.Client}
 	var errs []error
 	for i := range coops.Items {
@@ -241,7 +241,7 @@ func (m *Meter) Pass(ctx context.Context) error {
 func (m *Meter) Flush(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	updates := map[string][]coopv1alpha1.CooperativeUsage{}
+	updates := map[string][]coopv1.CooperativeUsage{}
 	amounts := &amountLookup{c: m.Client}
 	var errs []error
 	names := make([]string, 0, len(m.coops))
@@ -282,7 +282,7 @@ func periodsToRecord(st *coopState, at time.Time) []string {
 }
 
 // due says whether a co-op's totals should be written now.
-func (m *Meter) due(st *coopState, now time.Time, coop *coopv1alpha1.Cooperative) bool {
+func (m *Meter) due(st *coopState, now time.Time, coop *coopv1.Cooperative) bool {
 	return st.lastPersist.IsZero() ||
 		now.Sub(st.lastPersist) >= m.PersistInterval ||
 		PeriodOf(now) != st.persistedPeriod ||
@@ -290,7 +290,7 @@ func (m *Meter) due(st *coopState, now time.Time, coop *coopv1alpha1.Cooperative
 }
 
 // state returns the in-memory state of a co-op, loading it from its status the first time.
-func (m *Meter) state(coop *coopv1alpha1.Cooperative) (*coopState, error) {
+func (m *Meter) state(coop *coopv1.Cooperative) (*coopState, error) {
 	if st, ok := m.coops[coop.Name]; ok {
 		return st, nil
 	}
@@ -304,7 +304,7 @@ func (m *Meter) state(coop *coopv1alpha1.Cooperative) (*coopState, error) {
 }
 
 // measure samples what a co-op holds now.
-func (m *Meter) measure(ctx context.Context, coop *coopv1alpha1.Cooperative, st *coopState, useMetrics bool) (Rates, error) {
+func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopState, useMetrics bool) (Rates, error) {
 	ns := coop.NamespaceName()
 	var pods corev1.PodList
 	if err := m.Client.List(ctx, &pods, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
@@ -324,7 +324,7 @@ func (m *Meter) measure(ctx context.Context, coop *coopv1alpha1.Cooperative, st 
 		}
 	}
 	rates := NamespaceRates(pods.Items, pvcs.Items, usage)
-	if m.Database != nil && coop.Spec.Database.Tier == coopv1alpha1.DatabaseTierShared {
+	if m.Database != nil && coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
 		size, err := m.Database.DatabaseSize(ctx, coop)
 		if err != nil {
 			// Keep the last size read: a database does not vanish between two samples.
@@ -347,7 +347,7 @@ func (m *Meter) writeCooperative(ctx context.Context, name string, st *coopState
 		return fmt.Errorf("converting the usage of co-op %s: %w", name, err)
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": coopv1alpha1.GroupVersion.String(),
+		"apiVersion": coopv1.GroupVersion.String(),
 		"kind":       "Cooperative",
 		"metadata":   map[string]any{"name": name},
 		"status":     map[string]any{"usage": obj},
@@ -360,7 +360,7 @@ func (m *Meter) writeCooperative(ctx context.Context, name string, st *coopState
 
 // recordInReports writes the co-ops' totals into status.usage of each period's
 // CostReport, creating the report (empty bill) when the hub has not entered it yet.
-func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1alpha1.CooperativeUsage) error {
+func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1.CooperativeUsage) error {
 	periods := make([]string, 0, len(updates))
 	for p := range updates {
 		periods = append(periods, p)
@@ -386,18 +386,18 @@ func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1
 	return errors.Join(errs...)
 }
 
-func (m *Meter) recordInReport(ctx context.Context, period string, updates []coopv1alpha1.CooperativeUsage) error {
-	report := &coopv1alpha1.CostReport{}
+func (m *Meter) recordInReport(ctx context.Context, period string, updates []coopv1.CooperativeUsage) error {
+	report := &coopv1.CostReport{}
 	err := m.Client.Get(ctx, client.ObjectKey{Name: period}, report)
 	if apierrors.IsNotFound(err) {
 		start, end, perr := ParsePeriod(period)
 		if perr != nil {
 			return perr
 		}
-		report = &coopv1alpha1.CostReport{
+		report = &coopv1.CostReport{
 			ObjectMeta: metav1.ObjectMeta{Name: period},
-			Spec: coopv1alpha1.CostReportSpec{
-				Period: coopv1alpha1.Period{Start: metav1.NewTime(start), End: metav1.NewTime(end)},
+			Spec: coopv1.CostReportSpec{
+				Period: coopv1.Period{Start: metav1.NewTime(start), End: metav1.NewTime(end)},
 			},
 		}
 		err = m.Client.Create(ctx, report, client.FieldOwner(FieldOwner))
@@ -413,7 +413,7 @@ func (m *Meter) recordInReport(ctx context.Context, period string, updates []coo
 	}
 	entries, ok := m.reports[period]
 	if !ok {
-		entries = map[string]coopv1alpha1.CooperativeUsage{}
+		entries = map[string]coopv1.CooperativeUsage{}
 		m.reports[period] = entries
 	}
 	for _, e := range report.Status.Usage {
@@ -438,7 +438,7 @@ func (m *Meter) recordInReport(ctx context.Context, period string, updates []coo
 		list = append(list, obj)
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": coopv1alpha1.GroupVersion.String(),
+		"apiVersion": coopv1.GroupVersion.String(),
 		"kind":       "CostReport",
 		"metadata":   map[string]any{"name": period},
 		"status":     map[string]any{"usage": list},
@@ -452,16 +452,16 @@ func ptr[T any](v T) *T { return &v }
 // amounts.
 type amountLookup struct {
 	c       client.Reader
-	reports map[string]*coopv1alpha1.CostReport
+	reports map[string]*coopv1.CostReport
 }
 
 func (a *amountLookup) get(ctx context.Context, period, coop string) (amount, currency string) {
 	if a.reports == nil {
-		a.reports = map[string]*coopv1alpha1.CostReport{}
+		a.reports = map[string]*coopv1.CostReport{}
 	}
 	r, ok := a.reports[period]
 	if !ok {
-		r = &coopv1alpha1.CostReport{}
+		r = &coopv1.CostReport{}
 		if err := a.c.Get(ctx, client.ObjectKey{Name: period}, r); err != nil {
 			r = nil
 		}

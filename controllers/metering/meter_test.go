@@ -37,7 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
 )
 
@@ -57,11 +57,11 @@ func (e *expected) add(milliCPU, memBytes, storageBytes, seconds int64) {
 	e.storage.Add(e.storage, new(big.Int).Mul(big.NewInt(storageBytes), big.NewInt(seconds)))
 }
 
-func (e *expected) usage(name string) coopv1alpha1.CooperativeUsage {
-	return coopv1alpha1.CooperativeUsage{Cooperative: name, CPUMillicoreSeconds: e.cpu.String(), MemoryByteSeconds: e.mem.String(), StorageByteSeconds: e.storage.String()}
+func (e *expected) usage(name string) coopv1.CooperativeUsage {
+	return coopv1.CooperativeUsage{Cooperative: name, CPUMillicoreSeconds: e.cpu.String(), MemoryByteSeconds: e.mem.String(), StorageByteSeconds: e.storage.String()}
 }
 
-func usageOf(report *coopv1alpha1.CostReport, coop string) *coopv1alpha1.CooperativeUsage {
+func usageOf(report *coopv1.CostReport, coop string) *coopv1.CooperativeUsage {
 	for i := range report.Status.Usage {
 		if report.Status.Usage[i].Cooperative == coop {
 			return &report.Status.Usage[i]
@@ -70,7 +70,7 @@ func usageOf(report *coopv1alpha1.CostReport, coop string) *coopv1alpha1.Coopera
 	return nil
 }
 
-func periodOf(coop *coopv1alpha1.Cooperative, period string) *coopv1alpha1.PeriodUsage {
+func periodOf(coop *coopv1.Cooperative, period string) *coopv1.PeriodUsage {
 	if coop.Status.Usage == nil {
 		return nil
 	}
@@ -114,14 +114,14 @@ func TestMeteringOverAMonth(t *testing.T) {
 	defer env.stop(t)
 
 	// The meter created the period's report; the hub enters its bill into it.
-	report := &coopv1alpha1.CostReport{}
+	report := &coopv1.CostReport{}
 	g.Eventually(func() error { return k8sClient.Get(ctx, client.ObjectKey{Name: "2026-11"}, report) }, 30*time.Second, 10*time.Millisecond).Should(Succeed())
 	orig := report.DeepCopy()
 	report.Spec.Currency = "EUR"
-	report.Spec.Lines = []coopv1alpha1.BillLine{
-		{Description: "3 servers", Amount: "412.50", Pool: coopv1alpha1.PoolCompute},
-		{Description: "block storage", Amount: "38.00", Pool: coopv1alpha1.PoolStorage},
-		{Description: "admin time", Amount: "150.00", Pool: coopv1alpha1.PoolShared},
+	report.Spec.Lines = []coopv1.BillLine{
+		{Description: "3 servers", Amount: "412.50", Pool: coopv1.PoolCompute},
+		{Description: "block storage", Amount: "38.00", Pool: coopv1.PoolStorage},
+		{Description: "admin time", Amount: "150.00", Pool: coopv1.PoolShared},
 	}
 	report.Spec.Policy.MinimumAmount = "5.00"
 	g.Expect(k8sClient.Patch(ctx, report, client.MergeFrom(orig))).To(Succeed())
@@ -148,7 +148,7 @@ func TestMeteringOverAMonth(t *testing.T) {
 		}
 		switch i {
 		case 4: // The first daily write carries the running estimate of the report.
-			a := &coopv1alpha1.Cooperative{}
+			a := &coopv1.Cooperative{}
 			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "alpha"}, a)).To(Succeed())
 			g.Expect(a.Status.Usage).NotTo(BeNil())
 			g.Expect(a.Status.Usage.Currency).To(Equal("EUR"))
@@ -166,8 +166,8 @@ func TestMeteringOverAMonth(t *testing.T) {
 			setPVCCapacity(t, pvc, "20Gi")
 			env.waitCached(t, pvc, func() bool { return pvc.Status.Capacity.Storage().Value() == 20*gi })
 		case 62:
-			g.Expect(k8sClient.Delete(ctx, &coopv1alpha1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "gamma"}})).To(Succeed())
-			gone := &coopv1alpha1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "gamma"}}
+			g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "gamma"}})).To(Succeed())
+			gone := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "gamma"}}
 			g.Eventually(func() bool {
 				return apierrors.IsNotFound(env.mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(gone), gone))
 			}, 30*time.Second, 5*time.Millisecond).Should(BeTrue())
@@ -180,7 +180,7 @@ func TestMeteringOverAMonth(t *testing.T) {
 
 	// The Cooperatives hold November's totals, written at the boundary.
 	for name, want := range map[string]*expected{"alpha": alpha, "beta": beta} {
-		coop := &coopv1alpha1.Cooperative{}
+		coop := &coopv1.Cooperative{}
 		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: name}, coop)).To(Succeed())
 		nov := periodOf(coop, "2026-11")
 		g.Expect(nov).NotTo(BeNil(), name)
@@ -196,7 +196,7 @@ func TestMeteringOverAMonth(t *testing.T) {
 
 	// The report holds all three, gamma's up to its last sample before its deletion, and
 	// its lines are the allocator's split of exactly those totals.
-	wantUsage := []coopv1alpha1.CooperativeUsage{alpha.usage("alpha"), beta.usage("beta"), gamma.usage("gamma")}
+	wantUsage := []coopv1.CooperativeUsage{alpha.usage("alpha"), beta.usage("beta"), gamma.usage("gamma")}
 	g.Eventually(func(g Gomega) {
 		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2026-11"}, report)).To(Succeed())
 		g.Expect(report.Status.Usage).To(HaveLen(3))
@@ -210,7 +210,7 @@ func TestMeteringOverAMonth(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(report.Status.Lines).To(Equal(wantLines))
 		g.Expect(report.Status.Total).To(Equal("600.50"))
-		g.Expect(report.Status.Phase).To(Equal(coopv1alpha1.CostReportOpen))
+		g.Expect(report.Status.Phase).To(Equal(coopv1.CostReportOpen))
 	}, 30*time.Second, 10*time.Millisecond).Should(Succeed())
 	var sum int64
 	for _, l := range report.Status.Lines {
@@ -254,8 +254,8 @@ func TestMeteringOverAMonth(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2026-11"}, report)).To(Succeed())
 		g.Expect(report.Spec.Final).To(BeTrue())
-		g.Expect(report.Status.Phase).To(Equal(coopv1alpha1.CostReportFinal))
-		g.Expect(meta.IsStatusConditionTrue(report.Status.Conditions, coopv1alpha1.ConditionReady)).To(BeTrue())
+		g.Expect(report.Status.Phase).To(Equal(coopv1.CostReportFinal))
+		g.Expect(meta.IsStatusConditionTrue(report.Status.Conditions, coopv1.ConditionReady)).To(BeTrue())
 	}, 30*time.Second, 10*time.Millisecond).Should(Succeed())
 
 	orig = report.DeepCopy()

@@ -29,11 +29,11 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
-func getPeriod(g Gomega, name, period string) (*coopv1alpha1.Cooperative, *coopv1alpha1.PeriodUsage) {
-	coop := &coopv1alpha1.Cooperative{}
+func getPeriod(g Gomega, name, period string) (*coopv1.Cooperative, *coopv1.PeriodUsage) {
+	coop := &coopv1.Cooperative{}
 	g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Name: name}, coop)).To(Succeed())
 	p := periodOf(coop, period)
 	g.Expect(p).NotTo(BeNil())
@@ -82,7 +82,7 @@ func TestMeteringAcrossARestart(t *testing.T) {
 		_, p := getPeriod(g, "delta", "2027-03")
 		g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * (12*60 + 3*3600))))
 		g.Expect(p.EstimatedSeconds).To(Equal(int64(3 * 3600)))
-		report := &coopv1alpha1.CostReport{}
+		report := &coopv1.CostReport{}
 		g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Name: "2027-03"}, report)).To(Succeed())
 		u := usageOf(report, "delta")
 		g.Expect(u).NotTo(BeNil())
@@ -143,42 +143,42 @@ func TestFinalReportRefusesEdits(t *testing.T) {
 	cleanup(t)
 	ctx := context.Background()
 	start, end, _ := ParsePeriod("2026-09")
-	r := &coopv1alpha1.CostReport{
+	r := &coopv1.CostReport{
 		ObjectMeta: metav1.ObjectMeta{Name: "2026-09"},
-		Spec: coopv1alpha1.CostReportSpec{
-			Period:   coopv1alpha1.Period{Start: metav1.NewTime(start), End: metav1.NewTime(end)},
+		Spec: coopv1.CostReportSpec{
+			Period:   coopv1.Period{Start: metav1.NewTime(start), End: metav1.NewTime(end)},
 			Currency: "EUR",
-			Lines:    []coopv1alpha1.BillLine{{Description: "servers", Amount: "412.50", Pool: coopv1alpha1.PoolCompute}},
+			Lines:    []coopv1.BillLine{{Description: "servers", Amount: "412.50", Pool: coopv1.PoolCompute}},
 		},
 	}
 	g.Expect(k8sClient.Create(ctx, r)).To(Succeed())
 
-	patch := func(mutate func(r *coopv1alpha1.CostReport)) error {
-		cur := &coopv1alpha1.CostReport{}
+	patch := func(mutate func(r *coopv1.CostReport)) error {
+		cur := &coopv1.CostReport{}
 		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2026-09"}, cur)).To(Succeed())
 		orig := cur.DeepCopy()
 		mutate(cur)
 		return k8sClient.Patch(ctx, cur, client.MergeFrom(orig))
 	}
-	g.Expect(patch(func(r *coopv1alpha1.CostReport) { r.Spec.Lines[0].Amount = "400.00" })).To(Succeed(), "an open report is editable")
-	g.Expect(patch(func(r *coopv1alpha1.CostReport) { r.Spec.Final = true })).To(Succeed())
+	g.Expect(patch(func(r *coopv1.CostReport) { r.Spec.Lines[0].Amount = "400.00" })).To(Succeed(), "an open report is editable")
+	g.Expect(patch(func(r *coopv1.CostReport) { r.Spec.Final = true })).To(Succeed())
 
-	for name, mutate := range map[string]func(r *coopv1alpha1.CostReport){
-		"amount":   func(r *coopv1alpha1.CostReport) { r.Spec.Lines[0].Amount = "1.00" },
-		"line":     func(r *coopv1alpha1.CostReport) { r.Spec.Lines = append(r.Spec.Lines, r.Spec.Lines[0]) },
-		"policy":   func(r *coopv1alpha1.CostReport) { r.Spec.Policy.MinimumAmount = "5.00" },
-		"currency": func(r *coopv1alpha1.CostReport) { r.Spec.Currency = "USD" },
-		"unfinal":  func(r *coopv1alpha1.CostReport) { r.Spec.Final = false },
+	for name, mutate := range map[string]func(r *coopv1.CostReport){
+		"amount":   func(r *coopv1.CostReport) { r.Spec.Lines[0].Amount = "1.00" },
+		"line":     func(r *coopv1.CostReport) { r.Spec.Lines = append(r.Spec.Lines, r.Spec.Lines[0]) },
+		"policy":   func(r *coopv1.CostReport) { r.Spec.Policy.MinimumAmount = "5.00" },
+		"currency": func(r *coopv1.CostReport) { r.Spec.Currency = "USD" },
+		"unfinal":  func(r *coopv1.CostReport) { r.Spec.Final = false },
 	} {
 		err := patch(mutate)
 		g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%s: %v", name, err)
 		g.Expect(err.Error()).To(ContainSubstring("the CostReport is final: its period, currency, bill lines and policy can no longer change"), name)
 	}
 
-	bad := &coopv1alpha1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: "november"}, Spec: r.Spec}
+	bad := &coopv1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: "november"}, Spec: r.Spec}
 	err := k8sClient.Create(ctx, bad)
 	g.Expect(err).To(MatchError(ContainSubstring("metadata.name must be the period as YYYY-MM")))
-	bad = &coopv1alpha1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: "2026-08"}, Spec: r.Spec}
-	bad.Spec.Lines = []coopv1alpha1.BillLine{{Description: "x", Amount: "12,50", Pool: coopv1alpha1.PoolCompute}}
+	bad = &coopv1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: "2026-08"}, Spec: r.Spec}
+	bad.Spec.Lines = []coopv1.BillLine{{Description: "x", Amount: "12,50", Pool: coopv1.PoolCompute}}
 	g.Expect(k8sClient.Create(ctx, bad)).To(MatchError(ContainSubstring("spec.lines[0].amount")))
 }

@@ -20,7 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // ContainerUsage is what one container used at the last metrics scrape.
@@ -133,9 +133,9 @@ func TransformPVC(obj any) (any, error) {
 
 func metaForCache(m metav1.ObjectMeta) metav1.ObjectMeta {
 	var keep map[string]string
-	if coop, ok := m.Labels[coopv1alpha1.LabelCooperative]; ok {
+	if coop, ok := m.Labels[coopv1.LabelCooperative]; ok {
 		// The informer selects on this label: a copy written back must still carry it.
-		keep = map[string]string{coopv1alpha1.LabelCooperative: coop}
+		keep = map[string]string{coopv1.LabelCooperative: coop}
 	}
 	return metav1.ObjectMeta{
 		Labels:            keep,

@@ -30,7 +30,7 @@ import (
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // UsageSource reads what pods use now.
@@ -128,7 +128,7 @@ func podUsageFromMetrics(items []unstructured.Unstructured) (PodUsage, error) {
 
 // DatabaseSizer reads the size of a shared-tier co-op's database.
 type DatabaseSizer interface {
-	DatabaseSize(ctx context.Context, coop *coopv1alpha1.Cooperative) (int64, error)
+	DatabaseSize(ctx context.Context, coop *coopv1.Cooperative) (int64, error)
 }
 
 // PostgresSizer reads pg_database_size from the hub's shared PostgreSQL cluster over one
@@ -142,14 +142,14 @@ type PostgresSizer struct {
 	ConnStringFunc func(ctx context.Context) (string, error)
 	// DatabaseName names the co-op's database; when nil, coop_<name> with dashes as
 	// underscores, as the Cooperative reconciler names it (cooperative.SharedRoleName).
-	DatabaseName func(coop *coopv1alpha1.Cooperative) string
+	DatabaseName func(coop *coopv1.Cooperative) string
 
 	mu   sync.Mutex
 	conn *pgx.Conn
 }
 
 // DatabaseSize implements DatabaseSizer.
-func (p *PostgresSizer) DatabaseSize(ctx context.Context, coop *coopv1alpha1.Cooperative) (int64, error) {
+func (p *PostgresSizer) DatabaseSize(ctx context.Context, coop *coopv1.Cooperative) (int64, error) {
 	name := "coop_" + strings.ReplaceAll(coop.Name, "-", "_")
 	if p.DatabaseName != nil {
 		name = p.DatabaseName(coop)

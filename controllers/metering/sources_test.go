@@ -29,18 +29,18 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // sizes is an in-test DatabaseSizer. It stands in for PostgreSQL only because the real
-// reader (PostgresSizer) is tested against a real PostgreSQL in the harness suite; here it
+// reader (PostgresSizer) is tested against a real PostgreSQL in postgres_test.go; here it
 // lets the test decide what the database weighs at each sample.
 type sizes struct {
 	next  []int64 // a negative size fails the read
 	asked []string
 }
 
-func (s *sizes) DatabaseSize(_ context.Context, coop *coopv1alpha1.Cooperative) (int64, error) {
+func (s *sizes) DatabaseSize(_ context.Context, coop *coopv1.Cooperative) (int64, error) {
 	s.asked = append(s.asked, coop.Name)
 	n := s.next[0]
 	s.next = s.next[1:]
@@ -67,7 +67,7 @@ func TestMeteringSharedDatabaseAndUsage(t *testing.T) {
 	cleanup(t)
 	ctx := context.Background()
 	coop := newCooperative("zeta")
-	coop.Spec.Database.Tier = coopv1alpha1.DatabaseTierShared
+	coop.Spec.Database.Tier = coopv1.DatabaseTierShared
 	g.Expect(k8sClient.Create(ctx, coop)).To(Succeed())
 	g.Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "coop-zeta"}})).To(Succeed())
 	createRunningPod(t, "coop-zeta", "z1", "100m", "128Mi")

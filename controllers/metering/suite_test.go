@@ -43,7 +43,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	coopv1alpha1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
 )
 
@@ -60,7 +60,7 @@ func TestMain(m *testing.M) {
 	}
 	ctrl.SetLogger(testLogger())
 	_ = clientgoscheme.AddToScheme(scheme)
-	_ = coopv1alpha1.AddToScheme(scheme)
+	_ = coopv1.AddToScheme(scheme)
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
@@ -155,20 +155,20 @@ func (e *testEnv) waitCached(t *testing.T, obj client.Object, ok func() bool) {
 	}, 30*time.Second, 5*time.Millisecond).Should(BeTrue(), "the cache never showed %s", obj.GetName())
 }
 
-func newCooperative(name string) *coopv1alpha1.Cooperative {
-	return &coopv1alpha1.Cooperative{
+func newCooperative(name string) *coopv1.Cooperative {
+	return &coopv1.Cooperative{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: coopv1alpha1.CooperativeSpec{
-			Vertical:   coopv1alpha1.VerticalDelivery,
+		Spec: coopv1.CooperativeSpec{
+			Vertical:   coopv1.VerticalDelivery,
 			Plan:       "small",
-			FeeSplit:   coopv1alpha1.FeeSplit{PlatformFeeBasisPoints: 300},
-			Governance: coopv1alpha1.Governance{Model: coopv1alpha1.GovernanceOneMemberOneVote},
+			FeeSplit:   coopv1.FeeSplit{PlatformFeeBasisPoints: 300},
+			Governance: coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote},
 		},
 	}
 }
 
 // createCooperative creates a Cooperative and its namespace, as the lead's reconciler would.
-func createCooperative(t *testing.T, name string) *coopv1alpha1.Cooperative {
+func createCooperative(t *testing.T, name string) *coopv1.Cooperative {
 	t.Helper()
 	ctx := context.Background()
 	coop := newCooperative(name)
@@ -251,8 +251,8 @@ func setPVCCapacity(t *testing.T, pvc *corev1.PersistentVolumeClaim, size string
 func cleanup(t *testing.T) {
 	t.Cleanup(func() {
 		ctx := context.Background()
-		_ = k8sClient.DeleteAllOf(ctx, &coopv1alpha1.Cooperative{})
-		_ = k8sClient.DeleteAllOf(ctx, &coopv1alpha1.CostReport{})
+		_ = k8sClient.DeleteAllOf(ctx, &coopv1.Cooperative{})
+		_ = k8sClient.DeleteAllOf(ctx, &coopv1.CostReport{})
 	})
 }
 
@@ -266,5 +266,5 @@ func testLogger() logr.Logger {
 
 // coopLabel is the label of a co-op's pods and volumes, from its namespace coop-<name>.
 func coopLabel(namespace string) map[string]string {
-	return map[string]string{coopv1alpha1.LabelCooperative: strings.TrimPrefix(namespace, coopv1alpha1.NamespacePrefix)}
+	return map[string]string{coopv1.LabelCooperative: strings.TrimPrefix(namespace, coopv1.NamespacePrefix)}
 }
