@@ -281,7 +281,7 @@ var _ = Describe("A dedicated co-op at steady state with CloudNativePG's default
 func ownedFields(obj metav1.Object, manager string) string {
 	for _, mf := range obj.GetManagedFields() {
 		if mf.Manager == manager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.Subresource == "" && mf.FieldsV1 != nil {
-			return string(mf.FieldsV1.Raw)
+			return mf.FieldsV1.GetRawString()
 		}
 	}
 	return ""
@@ -293,7 +293,7 @@ func managedFieldsSummary(obj metav1.Object) string {
 	for _, mf := range obj.GetManagedFields() {
 		fields := ""
 		if mf.FieldsV1 != nil {
-			fields = string(mf.FieldsV1.Raw)
+			fields = mf.FieldsV1.GetRawString()
 		}
 		parts = append(parts, fmt.Sprintf("%s/%s %s %s", mf.Manager, mf.Operation, mf.Subresource, fields))
 	}
