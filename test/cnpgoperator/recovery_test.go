@@ -189,3 +189,37 @@ var _ = Describe("A dedicated co-op that loses its Cluster after a backup", Orde
 		Expect(getCluster(ctx, coop).ResourceVersion).To(Equal(quiet.ResourceVersion))
 	})
 })
+
+var _ = Describe("The backups CloudNativePG's scheduler makes", func() {
+	It("are the co-op's: their completion is recorded on it", func(ctx SpecContext) {
+		const name = "scheduled"
+		coop := sample("coop_v1alpha1_cooperative_coursiers.yaml")
+		coop.Name = name
+		dumpOnFailure(name)
+		Expect(k8s.Create(ctx, coop)).To(Succeed())
+		coop = getCoop(ctx, name)
+		expectWiredToCNPG(ctx, coop)
+		expectScheduledBackup(ctx, coop)
+
+		By("CloudNativePG's scheduler creating the immediate Backup, with the labels our cache and watch select on")
+		var made cnpgv1.Backup
+		Eventually(func(g Gomega) {
+			var list cnpgv1.BackupList
+			g.Expect(k8s.List(ctx, &list, client.InNamespace(coop.NamespaceName()))).To(Succeed())
+			g.Expect(list.Items).To(HaveLen(1))
+			made = list.Items[0]
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+		Expect(made.Labels).To(HaveKeyWithValue(cooperative.ClusterLabel, cooperative.ClusterName(coop)))
+		Expect(metav1.GetControllerOf(&made)).NotTo(BeNil())
+		Expect(metav1.GetControllerOf(&made).Name).To(Equal(cooperative.ScheduledBackupName(coop)))
+
+		// No PostgreSQL runs here: the completion is written by hand, as CloudNativePG would.
+		simulateCompletedBackup(ctx, coop, made.Name)
+		Eventually(func(g Gomega) {
+			c := getCoop(ctx, name)
+			g.Expect(c.Status.LastBackup).NotTo(BeNil())
+			g.Expect(c.Status.LastBackup.Name).To(Equal(made.Name))
+			g.Expect(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionBackupReady)).To(BeTrue())
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+	})
+})

@@ -113,4 +113,28 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		Expect(k8s.Get(ctx, key, after)).To(Succeed())
 		Expect(after.ResourceVersion).To(Equal(shared.ResourceVersion))
 	})
+
+	It("adds a second co-op's rules to the shared Cluster through CloudNativePG's webhook, and removes them when it goes", func(ctx SpecContext) {
+		second := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		second.Name = "care-collective-east"
+		dumpOnFailure(second.Name)
+		Expect(k8s.Create(ctx, second)).To(Succeed())
+		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}
+		both := cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop), cooperative.SharedRoleName(second)})
+		var before cnpgv1.Cluster
+		Expect(k8s.Get(ctx, key, &before)).To(Succeed())
+		Eventually(func(g Gomega) {
+			shared := &cnpgv1.Cluster{}
+			g.Expect(k8s.Get(ctx, key, shared)).To(Succeed())
+			g.Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(both))
+			g.Expect(shared.Spec.PostgresConfiguration.Parameters).To(Equal(before.Spec.PostgresConfiguration.Parameters), "CloudNativePG's defaults")
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+
+		Expect(k8s.Delete(ctx, second)).To(Succeed())
+		Eventually(func(g Gomega) {
+			shared := &cnpgv1.Cluster{}
+			g.Expect(k8s.Get(ctx, key, shared)).To(Succeed())
+			g.Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop)})))
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+	})
 })
