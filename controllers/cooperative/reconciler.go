@@ -171,7 +171,10 @@ func (r *Reconciler) applyAll(ctx context.Context, s *scope, objs ...client.Obje
 		live := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
 		res, err := ssa.ApplyFetch(ctx, r.Client, obj, live)
 		if err != nil {
-			if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
+			// Invalid: the API server or an admission webhook (CloudNativePG's) judged the
+			// object itself. Forbidden is not final: a namespace being terminated refuses
+			// new objects until it is gone, and then the same apply succeeds.
+			if apierrors.IsInvalid(err) {
 				s.stalled = true
 			}
 			return err
