@@ -128,9 +128,7 @@ var _ = Describe("A backup schedule CloudNativePG refuses", Ordered, func() {
 	})
 
 	It("takes the corrected schedule", func(ctx SpecContext) {
-		c := getCoop(ctx, name)
-		c.Spec.Backup.Schedule = "0 0 23 * * *"
-		Expect(k8s.Update(ctx, c)).To(Succeed())
+		Expect(updateCoop(ctx, name, func(c *coopv1.Cooperative) { c.Spec.Backup.Schedule = "0 0 23 * * *" })).To(Succeed())
 		Eventually(func() error {
 			return k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ScheduledBackupName(coop)}, &cnpgv1.ScheduledBackup{})
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())

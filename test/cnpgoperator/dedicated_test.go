@@ -50,6 +50,20 @@ func getCoop(ctx SpecContext, name string) *coopv1.Cooperative {
 	return c
 }
 
+// updateCoop changes the co-op's spec, reading it again when the operator wrote its status
+// in between; it returns the first error that is not such a conflict.
+func updateCoop(ctx SpecContext, name string, change func(*coopv1.Cooperative)) error {
+	GinkgoHelper()
+	var err error
+	Eventually(func() bool {
+		c := getCoop(ctx, name)
+		change(c)
+		err = k8s.Update(ctx, c)
+		return !apierrors.IsConflict(err)
+	}).WithContext(ctx).WithTimeout(timeout).Should(BeTrue())
+	return err
+}
+
 // databaseCondition is the co-op's DatabaseReady condition, or nil.
 func databaseCondition(ctx SpecContext, name string) *metav1.Condition {
 	c := &coopv1.Cooperative{}
@@ -221,9 +235,7 @@ var _ = Describe("A dedicated co-op at steady state with CloudNativePG's default
 		before := waitQuiet(ctx, coop)
 		Expect(before.Spec.PostgresConfiguration.Parameters).NotTo(BeEmpty())
 
-		c := getCoop(ctx, name)
-		c.Spec.Database.Instances = 2
-		Expect(k8s.Update(ctx, c)).To(Succeed())
+		Expect(updateCoop(ctx, name, func(c *coopv1.Cooperative) { c.Spec.Database.Instances = 2 })).To(Succeed())
 		Eventually(func() int { return getCluster(ctx, coop).Spec.Instances }).WithContext(ctx).WithTimeout(timeout).Should(Equal(2))
 
 		after := waitQuiet(ctx, coop)
@@ -244,9 +256,7 @@ var _ = Describe("A dedicated co-op at steady state with CloudNativePG's default
 	})
 
 	It("takes a larger volume through to the Cluster", func(ctx SpecContext) {
-		c := getCoop(ctx, name)
-		c.Spec.Database.Storage = resource.MustParse("15Gi")
-		Expect(k8s.Update(ctx, c)).To(Succeed())
+		Expect(updateCoop(ctx, name, func(c *coopv1.Cooperative) { c.Spec.Database.Storage = resource.MustParse("15Gi") })).To(Succeed())
 		Eventually(func() string { return getCluster(ctx, coop).Spec.StorageConfiguration.Size }).
 			WithContext(ctx).WithTimeout(timeout).Should(Equal("15Gi"))
 		Expect(databaseCondition(ctx, name)).NotTo(HaveField("Reason", coopv1.ReasonApplyFailed))
@@ -255,9 +265,7 @@ var _ = Describe("A dedicated co-op at steady state with CloudNativePG's default
 	})
 
 	It("takes a major version upgrade through to the Cluster, which CloudNativePG accepts", func(ctx SpecContext) {
-		c := getCoop(ctx, name)
-		c.Spec.Database.PostgresVersion = 18
-		Expect(k8s.Update(ctx, c)).To(Succeed())
+		Expect(updateCoop(ctx, name, func(c *coopv1.Cooperative) { c.Spec.Database.PostgresVersion = 18 })).To(Succeed())
 		Eventually(func() string { return getCluster(ctx, coop).Spec.ImageName }).
 			WithContext(ctx).WithTimeout(timeout).Should(Equal(hub.PostgresImageRepository + ":18"))
 		Expect(databaseCondition(ctx, name)).NotTo(HaveField("Reason", coopv1.ReasonApplyFailed))
@@ -266,9 +274,7 @@ var _ = Describe("A dedicated co-op at steady state with CloudNativePG's default
 	})
 
 	It("refuses a smaller volume in our CRD, before CloudNativePG sees it", func(ctx SpecContext) {
-		c := getCoop(ctx, name)
-		c.Spec.Database.Storage = resource.MustParse("5Gi")
-		err := k8s.Update(ctx, c)
+		err := updateCoop(ctx, name, func(c *coopv1.Cooperative) { c.Spec.Database.Storage = resource.MustParse("5Gi") })
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
 		Expect(err.Error()).To(ContainSubstring("spec.database.storage"))
 		Expect(err.Error()).To(ContainSubstring("storage cannot shrink"))
