@@ -41,5 +41,12 @@ GO
 }
 
 mkdir -p "$DEST"
-[ -x "$DEST/manager" ] || build_manager
+if [ ! -x "$DEST/manager" ]; then
+  # Test packages run in parallel and each may call this script: build once.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$DEST/.lock"
+    flock 9
+  fi
+  [ -x "$DEST/manager" ] || build_manager
+fi
 echo "$DEST/manager"

@@ -1,0 +1,92 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package harness
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+)
+
+// setProcAttr puts the child in its own process group and has the kernel kill it when
+// the thread that started it ends.
+func setProcAttr(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+func killProcessGroup(cmd *exec.Cmd) {
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// childPIDs returns the processes whose parent is this process and whose executable
+// is in dir: the etcd and kube-apiserver that envtest started.
+func childPIDs(dir string) []int {
+	self := os.Getpid()
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	dir = filepath.Clean(dir)
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	var pids []int
+	for _, p := range procs {
+		stat, err := os.ReadFile(filepath.Join(p, "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		fields := bytes.Fields(stat[i+1:])
+		if len(fields) < 2 || string(fields[1]) != strconv.Itoa(self) {
+			continue
+		}
+		exe, err := os.Readlink(filepath.Join(p, "exe"))
+		if err != nil || filepath.Dir(exe) != dir {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(p)); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// startWatchdog starts a shell that kills pids once this process is gone, however it
+// ended (a test binary killed by go test's -timeout runs no cleanup, and envtest's
+// processes would live on). Stop kills the watchdog before stopping them itself.
+func startWatchdog(pids []int) (*exec.Cmd, error) {
+	if len(pids) == 0 {
+		return nil, nil
+	}
+	args := []string{"-c", `p=$1; shift; while kill -0 "$p" 2>/dev/null; do sleep 1; done; kill -9 "$@" 2>/dev/null`,
+		"harness-watchdog", strconv.Itoa(os.Getpid())}
+	for _, pid := range pids {
+		args = append(args, strconv.Itoa(pid))
+	}
+	cmd := exec.Command("/bin/sh", args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = cmd.Wait() }()
+	return cmd, nil
+}
