@@ -78,6 +78,7 @@ func main() {
 		usage(os.Stderr)
 		os.Exit(2)
 	}
+	manager.Version = version
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cmd.run(ctx, os.Args[2:]); err != nil {

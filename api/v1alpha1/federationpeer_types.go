@@ -123,6 +123,17 @@ type FederationPeerStatus struct {
 	// mirroredFrom is how many standbys of the peer's co-ops this hub keeps.
 	// +optional
 	MirroredFrom int32 `json:"mirroredFrom,omitempty"`
+
+	// region the peer's operator says it runs in; it must equal spec.region.
+	// +optional
+	// +kubebuilder:validation:MaxLength=40
+	Region string `json:"region,omitempty"`
+
+	// backupDestination is the peer hub's bucket, from its cooperator-info: a co-op's standby
+	// there archives under <backupDestination>/<region>/<co-op>/ once it is promoted.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	BackupDestination string `json:"backupDestination,omitempty"`
 }
 
 // FederationPeer is another region's hub cluster and the consent given to it. A co-op of
@@ -192,6 +203,12 @@ const (
 	// ReasonScoped: the peer credentials can do nothing beyond what federation needs, of
 	// what was checked.
 	ReasonScoped = "Scoped"
+	// ReasonRegionMismatch: the peer's operator says it runs in another region than
+	// spec.region.
+	ReasonRegionMismatch = "RegionMismatch"
+	// ReasonMissingPermissions: the peer credentials cannot do what federation needs; the
+	// message names what.
+	ReasonMissingPermissions = "MissingPermissions"
 	// ReasonStandbyRefused: this hub refused a standby Cooperative; the message says why.
 	ReasonStandbyRefused = "StandbyRefused"
 )
@@ -347,6 +364,12 @@ type PeerStandbyStatus struct {
 	// +kubebuilder:validation:MaxLength=1024
 	Message string `json:"message,omitempty"`
 
+	// demotionToken is CloudNativePG's demotion token of the peer's Cluster, once it has
+	// been demoted after holding the primary: this hub promotes with it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	DemotionToken string `json:"demotionToken,omitempty"`
+
 	// lastSync is when the standby was last written or confirmed at the peer.
 	// +optional
 	LastSync *metav1.Time `json:"lastSync,omitempty"`
@@ -419,6 +442,12 @@ type FederationStatus struct {
 	// replica is what CloudNativePG reports of the replica Cluster (on a standby).
 	// +optional
 	Replica *ReplicaStatus `json:"replica,omitempty"`
+
+	// demotionToken is CloudNativePG's demotion token of this hub's Cluster after it was
+	// demoted; the home hub passes it to the copy it promotes.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	DemotionToken string `json:"demotionToken,omitempty"`
 
 	// lastSwitchover is the most recent move of the primary.
 	// +optional

@@ -110,6 +110,11 @@ type DatabasePlan struct {
 	Bootstrap coopv1.DatabaseBootstrap
 	// RecoverFrom is the server name to restore from, with recovery.
 	RecoverFrom string
+	// BootstrapSource, for a standby, is the external cluster of the topology to restore
+	// from; Replica and ExternalClusters place the Cluster in its topology (see Topology).
+	BootstrapSource  string
+	Replica          *cnpgv1.ReplicaClusterConfiguration
+	ExternalClusters []cnpgv1.ExternalCluster
 }
 
 // BuildCluster returns the co-op's dedicated CloudNativePG Cluster. It archives WAL through
@@ -148,6 +153,7 @@ func BuildCluster(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cfg *hubco
 	default:
 		c.Spec.Bootstrap = &cnpgv1.BootstrapConfiguration{InitDB: &cnpgv1.BootstrapInitDB{Database: "app", Owner: "app"}}
 	}
+	applyTopology(c, db)
 	return c
 }
 
@@ -442,7 +448,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	if storeExists {
 		storePtr = &store
 	}
-	dbPlan := PlanDatabase(coop, livePtr, backups.Items, storePtr)
+	dbPlan := withTopology(PlanDatabase(coop, livePtr, backups.Items, storePtr), s.topology)
 
 	objs := []client.Object{
 		BuildObjectStoreSecret(coop, creds),
@@ -450,6 +456,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 		BuildCluster(coop, s.plan, &r.Config, dbPlan),
 		BuildScheduledBackup(coop),
 	}
+	objs = append(objs, s.topology.Objects...)
 	if err := r.applyAll(ctx, s, objs...); err != nil {
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())

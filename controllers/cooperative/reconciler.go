@@ -58,6 +58,8 @@ type Reconciler struct {
 	Client   client.Client
 	Config   hubconfig.Config
 	Recorder recorder.EventRecorder
+	// Federation places co-ops in their cross-region topology; nil without federation.
+	Federation Federation
 }
 
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch;update;patch
@@ -83,6 +85,7 @@ type scope struct {
 	original *coopv1.Cooperative
 	plan     *coopv1.HostingPlan
 	template *coopv1.PlatformTemplate
+	topology Topology
 	// stalled is set when an apply was refused for a reason only a spec change can fix.
 	stalled bool
 	// gone is set once the finalizer is removed: there is no status left to write.
@@ -108,6 +111,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if !coop.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
+	topology, err := r.topology(ctx, coop)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if topology.Refused {
+		refuse(s, topology.Message)
+		return ctrl.Result{}, nil
+	}
+	s.topology = topology
 	if !controllerutil.ContainsFinalizer(coop, coopv1.Finalizer) {
 		patch := client.MergeFrom(coop.DeepCopy())
 		controllerutil.AddFinalizer(coop, coopv1.Finalizer)
@@ -142,11 +154,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 // loadReferences reads the plan and the template the Cooperative names; missing ones are
 // left nil for the phases to report.
 func (r *Reconciler) loadReferences(ctx context.Context, s *scope) error {
+	planName := s.coop.Spec.Plan
+	if s.topology.Plan != "" {
+		planName = s.topology.Plan
+	}
 	plan := &coopv1.HostingPlan{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Name: s.coop.Spec.Plan}, plan); err == nil {
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: planName}, plan); err == nil {
 		s.plan = plan
 	} else if !apierrors.IsNotFound(err) {
-		return fmt.Errorf("reading HostingPlan %s: %w", s.coop.Spec.Plan, err)
+		return fmt.Errorf("reading HostingPlan %s: %w", planName, err)
 	}
 	tmpl := &coopv1.PlatformTemplate{}
 	if err := r.Client.Get(ctx, client.ObjectKey{Name: templateName(s.coop)}, tmpl); err == nil {
@@ -249,6 +265,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&cnpgv1.Backup{}, byNamespace).
 		Watches(&coopv1.HostingPlan{}, byPlan).
 		Watches(&coopv1.PlatformTemplate{}, byTemplate).
+		Watches(&coopv1.FederationPeer{}, r.byFederationPeer()).
 		Watches(&cnpgv1.Cluster{}, sharedTier, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return o.GetName() == r.Config.SharedCluster.Name
 		}))).

@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
@@ -48,6 +49,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 )
 
@@ -75,11 +77,19 @@ type Options struct {
 	LeaderElectionNamespace string
 	// NewClient, when set, builds the manager's client (tests wrap it to count writes).
 	NewClient client.NewClientFunc
+	// PeerContactInterval is how often each FederationPeer's API is contacted while it
+	// answers; failed contacts back off on their own schedule.
+	PeerContactInterval time.Duration
+	// Version is the operator's version, published for peers in ConfigMap cooperator-info.
+	Version string
 }
+
+// Version is the operator's version, set by main at start.
+var Version = "dev"
 
 // DefaultOptions are the options of a manager with no flags set.
 func DefaultOptions() Options {
-	return Options{Hub: hubconfig.Default(), MetricsBindAddress: ":8080", HealthProbeBindAddress: ":8081"}
+	return Options{Hub: hubconfig.Default(), MetricsBindAddress: ":8080", HealthProbeBindAddress: ":8081", PeerContactInterval: time.Minute}
 }
 
 // CacheOptions scope the informers to what the operator manages: objects it labelled,
@@ -143,12 +153,34 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
+	peers := &federation.PeerClients{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), OperatorNamespace: opts.Hub.OperatorNamespace}
+	fed := &federation.Reconciler{Client: mgr.GetClient(), Hub: opts.Hub, Peers: peers, Recorder: mgr.GetEventRecorder("cooperator-federation")}
 	if err := (&cooperative.Reconciler{
-		Client:   mgr.GetClient(),
-		Config:   opts.Hub,
-		Recorder: mgr.GetEventRecorder("cooperator"),
+		Client:     mgr.GetClient(),
+		Config:     opts.Hub,
+		Recorder:   mgr.GetEventRecorder("cooperator"),
+		Federation: fed,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Cooperative controller: %w", err)
+	}
+	if err := fed.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the federation controller: %w", err)
+	}
+	interval := opts.PeerContactInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	if err := (&federation.PeerReconciler{
+		Client: mgr.GetClient(), Hub: opts.Hub, Peers: peers, Recorder: mgr.GetEventRecorder("cooperator-federation"), ContactInterval: interval,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the FederationPeer controller: %w", err)
+	}
+	version := opts.Version
+	if version == "" {
+		version = Version
+	}
+	if err := mgr.Add(&federation.InfoPublisher{Client: mgr.GetClient(), Hub: opts.Hub, Version: version}); err != nil {
+		return nil, fmt.Errorf("adding the info publisher: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err
@@ -168,6 +200,7 @@ func Main(ctx context.Context, args []string) error {
 	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", opts.MetricsBindAddress, "address of the Prometheus metrics endpoint; 0 turns it off")
 	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", opts.HealthProbeBindAddress, "address of /healthz and /readyz")
 	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "elect one active replica among several")
+	fs.DurationVar(&opts.PeerContactInterval, "peer-contact-interval", opts.PeerContactInterval, "how often to contact each FederationPeer that answers")
 	opts.Hub.BindFlags(fs)
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
