@@ -40,9 +40,11 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -82,6 +84,9 @@ type Options struct {
 	PeerContactInterval time.Duration
 	// Version is the operator's version, published for peers in ConfigMap cooperator-info.
 	Version string
+	// SkipControllerNameValidation lets several managers run in one process, as the
+	// federation tests run one operator per region.
+	SkipControllerNameValidation bool
 }
 
 // Version is the operator's version, set by main at start.
@@ -149,6 +154,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		LeaderElectionID:        "cooperator.coop.cooperator.dev",
 		LeaderElectionNamespace: leaderNS,
 		NewClient:               opts.NewClient,
+		Controller:              config.Controller{SkipNameValidation: ptr.To(opts.SkipControllerNameValidation)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
