@@ -443,7 +443,9 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(simulateDemoted(west, "coop-fairride-lyon", "fairride-lyon", token)).To(Succeed())
 
 		Eventually(func() string { return coopOn(south, "fairride-lyon")().Spec.Standby.PromotionToken }, timeout).Should(Equal(token))
-		Eventually(func() *cnpgv1.ReplicaClusterConfiguration { return cluster(south, "fairride-lyon")().Spec.ReplicaCluster }, timeout).
+		Eventually(func() *cnpgv1.ReplicaClusterConfiguration {
+			return cluster(south, "fairride-lyon")().Spec.ReplicaCluster
+		}, timeout).
 			Should(Equal(&cnpgv1.ReplicaClusterConfiguration{
 				Self: "fairride-lyon-eu-south", Primary: "fairride-lyon-eu-south", Source: "fairride-lyon-eu-west", PromotionToken: token,
 			}))

@@ -261,9 +261,9 @@ func barmanExternalCluster(name, store, serverName string) cnpgv1.ExternalCluste
 
 func childMeta(coop *coopv1.Cooperative, name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
-		Name:      name,
-		Namespace: coop.NamespaceName(),
-		Labels:    map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelCooperative: coop.Name},
+		Name:            name,
+		Namespace:       coop.NamespaceName(),
+		Labels:          map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelCooperative: coop.Name},
 		OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(coop, coopv1.GroupVersion.WithKind("Cooperative"))},
 	}
 }
