@@ -28,6 +28,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/cooperator-dev/cooperator/controllers/cli"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/platform/server"
 )
@@ -43,8 +44,9 @@ type command struct {
 
 // commands lists the subcommands. Each package that provides one adds its line here.
 var commands = map[string]command{
-	"manager":  {summary: "run the operator", run: manager.Main},
-	"platform": {summary: "run the co-op platform service", run: server.Main},
+	"federation": {summary: "switch a co-op's primary between regions, fail over, show standbys", run: cli.Federation},
+	"manager":    {summary: "run the operator", run: manager.Main},
+	"platform":   {summary: "run the co-op platform service", run: server.Main},
 	"version": {summary: "print the version", run: func(context.Context, []string) error {
 		fmt.Println(version)
 		return nil

@@ -50,6 +50,8 @@ func TestAdmit(t *testing.T) {
 	accepting := peer("west", "eu-west", coopv1.FederationAccept{Standbys: true, MaxCooperatives: 1, Plan: "small"})
 	older := standbyCoop("older", "eu-west", "eu-south")
 	older.CreationTimestamp = metav1.Unix(50, 0)
+	olderUnlisted := standbyCoop("older", "eu-west", "eu-north")
+	olderUnlisted.CreationTimestamp = metav1.Unix(50, 0)
 	relabel := standbyCoop("a", "eu-west", "eu-south")
 	relabel.Labels[coopv1.LabelMirroredFrom] = "us-east"
 	renamed := standbyCoop("a", "eu-west", "eu-south")
@@ -69,6 +71,7 @@ func TestAdmit(t *testing.T) {
 		{"with a label naming another region", relabel, []coopv1.FederationPeer{accepting}, nil, "label coop.cooperator.dev/mirrored-from must be eu-west"},
 		{"under another name than the home co-op's", renamed, []coopv1.FederationPeer{accepting}, nil, "home co-op's name b"},
 		{"beyond maxCooperatives, the older standby first", standbyCoop("a", "eu-west", "eu-south"), []coopv1.FederationPeer{accepting}, []coopv1.Cooperative{*older, *standbyCoop("a", "eu-west", "eu-south")}, "at most 1 standbys"},
+		{"a refused standby takes no room", standbyCoop("a", "eu-west", "eu-south"), []coopv1.FederationPeer{accepting}, []coopv1.Cooperative{*olderUnlisted, *standbyCoop("a", "eu-west", "eu-south")}, ""},
 		{"the older standby within maxCooperatives", older, []coopv1.FederationPeer{accepting}, []coopv1.Cooperative{*older, *standbyCoop("a", "eu-west", "eu-south")}, ""},
 		{"a home co-op is not a standby", &coopv1.Cooperative{}, []coopv1.FederationPeer{accepting}, nil, "not a standby"},
 	} {

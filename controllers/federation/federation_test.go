@@ -17,9 +17,11 @@ limitations under the License.
 package federation_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
+	"path/filepath"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -37,6 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cli"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
@@ -125,6 +128,14 @@ func replicas(h *hub, coop string) func() int32 {
 		}
 		return n
 	}
+}
+
+// adminKubeconfig writes a kubeconfig of the hub's admin, for the command line.
+func adminKubeconfig(h *hub) string {
+	GinkgoHelper()
+	path := filepath.Join(GinkgoT().TempDir(), h.region+".kubeconfig")
+	Expect(h.env.WriteKubeconfig(path)).To(Succeed())
+	return path
 }
 
 // newCoop is the fairride sample under another name, listing the given peers.
@@ -419,10 +430,14 @@ var _ = Describe("Peered hubs", Ordered, func() {
 	})
 
 	It("switches the primary over to the peer with CloudNativePG's demotion token, and moves the platform", func() {
-		c := coopOn(west, "fairride-lyon")()
-		patch := client.MergeFrom(c.DeepCopy())
-		c.Spec.Federation.Primary = "eu-south"
-		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		// An admin of the home hub runs the command; it waits and prints the progress.
+		var out bytes.Buffer
+		done := make(chan error, 1)
+		go func() {
+			done <- cli.FederationTo(ctx, []string{"switchover", "fairride-lyon", "--to", "eu-south",
+				"--kubeconfig", adminKubeconfig(west), "--interval", "300ms", "--timeout", "90s"}, &out)
+		}()
+		Eventually(func() string { return coopOn(west, "fairride-lyon")().Spec.Federation.Primary }, timeout).Should(Equal("eu-south"))
 
 		// Home: the Cluster is told the primary is now the peer's, the platform stops.
 		Eventually(func() string {
@@ -468,5 +483,47 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		}
 		Expect(replicas(west, "fairride-lyon")()).To(BeZero())
 		Expect(coopOn(south, "fairride-lyon")().Spec.DeletionPolicy).To(Equal(coopv1.DeletionPolicyRetain), "the primary keeps its data")
+		Eventually(done, timeout).Should(Receive(BeNil()))
+		Expect(out.String()).To(ContainSubstring("fairride-lyon: switchover to peer eu-south requested"))
+		Expect(out.String()).To(ContainSubstring("here Demoting"))
+		Expect(out.String()).To(ContainSubstring("fairride-lyon: done"))
+
+		// A peer that holds the primary cannot be dropped from the list.
+		c := coopOn(west, "fairride-lyon")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Federation.Peers = nil
+		err := west.k8s.Patch(ctx, c, patch)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring("a peer that holds the primary cannot be removed"))
+	})
+
+	It("fails over to the standby without the home, only when the data loss is accepted", func() {
+		Expect(west.k8s.Create(ctx, newCoop("solidaire-napoli", "eu-south"))).To(Succeed())
+		Eventually(standbyState(west, "solidaire-napoli", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		Eventually(role(south, "solidaire-napoli"), timeout).Should(Equal(coopv1.RoleStandby))
+		Eventually(replicas(south, "solidaire-napoli"), timeout).Should(BeZero())
+
+		var out bytes.Buffer
+		err := cli.FederationTo(ctx, []string{"failover", "solidaire-napoli", "--kubeconfig", adminKubeconfig(south)}, &out)
+		Expect(err).To(MatchError(ContainSubstring("--accept-data-loss")))
+		Expect(coopOn(south, "solidaire-napoli")().Annotations).NotTo(HaveKey(coopv1.AnnotationFailover))
+		Consistently(replicas(south, "solidaire-napoli"), 2*time.Second).Should(BeZero())
+
+		Expect(cli.FederationTo(ctx, []string{"failover", "solidaire-napoli", "--accept-data-loss",
+			"--kubeconfig", adminKubeconfig(south), "--interval", "300ms", "--timeout", "60s"}, &out)).To(Succeed())
+		Expect(out.String()).To(ContainSubstring("WAL that region eu-west had not archived yet is LOST"))
+		Expect(cluster(south, "solidaire-napoli")().Spec.ReplicaCluster).To(Equal(&cnpgv1.ReplicaClusterConfiguration{
+			Self: "solidaire-napoli-eu-south", Primary: "solidaire-napoli-eu-south", Source: "solidaire-napoli-eu-west",
+		}), "promoted without a token")
+		Eventually(replicas(south, "solidaire-napoli"), timeout).Should(BeNumerically(">", 0))
+		fed := coopOn(south, "solidaire-napoli")().Status.Federation
+		Expect(fed.LastSwitchover).NotTo(BeNil())
+		Expect(fed.LastSwitchover.WithoutToken).To(BeTrue())
+		Expect(fed.Message).To(ContainSubstring("WAL the home had not archived is lost"))
+
+		// The home, still reachable here, is told; it does not act on its own.
+		Eventually(func() string { return coopOn(west, "solidaire-napoli")().Status.Federation.Message }, timeout).
+			Should(ContainSubstring("the copy in eu-south reports that it is the primary"))
+		Expect(replicas(west, "solidaire-napoli")()).To(BeNumerically(">", 0))
 	})
 })

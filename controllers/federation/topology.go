@@ -81,24 +81,14 @@ func Admit(standby *coopv1.Cooperative, region string, peers []coopv1.Federation
 			break
 		}
 	}
-	switch {
-	case sb.HomeRegion == region:
-		return Admission{Refusal: fmt.Sprintf("the standby's home region %s is this hub's own region", region)}
-	case peer == nil:
-		return Admission{Refusal: fmt.Sprintf("no FederationPeer of this hub declares region %s: standbys are accepted only from declared peers", sb.HomeRegion)}
-	case !peer.Spec.Accept.Standbys:
-		return Admission{Peer: peer, Refusal: fmt.Sprintf("FederationPeer %s does not accept standbys (spec.accept.standbys)", peer.Name)}
-	case !slices.Contains(sb.ConsentedRegions, region):
-		return Admission{Peer: peer, Refusal: fmt.Sprintf("co-op %s of region %s did not list this hub (region %s) among its peers", sb.HomeCooperative, sb.HomeRegion, region)}
-	case standby.Labels[coopv1.LabelMirroredFrom] != sb.HomeRegion:
-		return Admission{Peer: peer, Refusal: fmt.Sprintf("label %s must be %s", coopv1.LabelMirroredFrom, sb.HomeRegion)}
-	case sb.HomeCooperative != standby.Name:
-		return Admission{Peer: peer, Refusal: fmt.Sprintf("a standby has its home co-op's name %s", sb.HomeCooperative)}
+	if refusal := basicRefusal(standby, region, peer); refusal != "" {
+		return Admission{Peer: peer, Refusal: refusal}
 	}
-	// The oldest standbys of the peer fill its allowance first.
+	// The oldest standbys of the peer fill its allowance first; those refused for another
+	// reason take no room.
 	var from []coopv1.Cooperative
 	for _, c := range others {
-		if c.Spec.Standby != nil && c.Spec.Standby.HomeRegion == sb.HomeRegion && c.DeletionTimestamp.IsZero() {
+		if c.Spec.Standby != nil && c.Spec.Standby.HomeRegion == sb.HomeRegion && c.DeletionTimestamp.IsZero() && basicRefusal(&c, region, peer) == "" {
 			from = append(from, c)
 		}
 	}
@@ -119,6 +109,26 @@ func Admit(standby *coopv1.Cooperative, region string, peers []coopv1.Federation
 		return Admission{Peer: peer, Refusal: fmt.Sprintf("FederationPeer %s accepts at most %d standbys (spec.accept.maxCooperatives)", peer.Name, peer.Spec.Accept.MaxCooperatives)}
 	}
 	return Admission{Peer: peer}
+}
+
+// basicRefusal checks a standby against everything but the peer's allowance.
+func basicRefusal(standby *coopv1.Cooperative, region string, peer *coopv1.FederationPeer) string {
+	sb := standby.Spec.Standby
+	switch {
+	case sb.HomeRegion == region:
+		return fmt.Sprintf("the standby's home region %s is this hub's own region", region)
+	case peer == nil:
+		return fmt.Sprintf("no FederationPeer of this hub declares region %s: standbys are accepted only from declared peers", sb.HomeRegion)
+	case !peer.Spec.Accept.Standbys:
+		return fmt.Sprintf("FederationPeer %s does not accept standbys (spec.accept.standbys)", peer.Name)
+	case !slices.Contains(sb.ConsentedRegions, region):
+		return fmt.Sprintf("co-op %s of region %s did not list this hub (region %s) among its peers", sb.HomeCooperative, sb.HomeRegion, region)
+	case standby.Labels[coopv1.LabelMirroredFrom] != sb.HomeRegion:
+		return fmt.Sprintf("label %s must be %s", coopv1.LabelMirroredFrom, sb.HomeRegion)
+	case sb.HomeCooperative != standby.Name:
+		return fmt.Sprintf("a standby has its home co-op's name %s", sb.HomeCooperative)
+	}
+	return ""
 }
 
 // promoted reports whether a Cluster asked to be the primary has promoted: with a token,
