@@ -38,7 +38,7 @@ help: ## Show this help.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRDs, the RBAC ClusterRole and the chart's copies of them.
-	$(CONTROLLER_GEN) rbac:roleName=cooperator-manager crd paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=cooperator-manager crd webhook paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
 	hack/sync-chart.sh
 
 .PHONY: generate
@@ -58,15 +58,16 @@ lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run
 
 .PHONY: test
-test: manifests generate vet ## Generate, then run every test suite against the envtest control plane.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... $(GO_TEST_FLAGS) -coverprofile cover.out
+test: manifests generate vet ## Generate, then run every test suite (envtest control plane, real PostgreSQL, real CloudNativePG operator).
+	hack/postgres.sh
+	CNPG_OPERATOR="$$(hack/cnpg-operator.sh)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... $(GO_TEST_FLAGS) -coverprofile cover.out
 
 .PHONY: bench
 bench: ## Run the benchmarks and print their figures.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -run '^$$' -bench . -benchmem
 
 .PHONY: verify
-verify: manifests generate ## Fail when generated files differ from what is committed.
+verify: manifests generate ## Fail when generated files differ from what is committed (and gofmt is clean).
 	@if [ -n "$$(git status --porcelain -- api config charts)" ]; then \
 		echo "Generated files are out of date; run 'make manifests generate' and commit:"; \
 		git status --porcelain -- api config charts; git --no-pager diff -- api config charts | head -50; exit 1; fi
@@ -79,8 +80,8 @@ build: manifests generate fmt vet ## Build the cooperator binary into bin/.
 	go build -ldflags "-X main.version=$(VERSION)" -o $(LOCALBIN)/cooperator .
 
 .PHONY: run
-run: manifests generate ## Run the manager against the cluster of the current kubeconfig.
-	go run . manager
+run: manifests generate ## Run the manager against the cluster of the current kubeconfig (without its webhook).
+	go run . manager --webhooks=false
 
 .PHONY: demo
 demo: ## Run the demo: an embedded control plane, the operator and three co-ops (DEMO_FLAGS=--once to exit when Ready).

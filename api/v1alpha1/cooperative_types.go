@@ -493,6 +493,11 @@ type CooperativeStatus struct {
 	// federation records the co-op's standbys, its role and its switchovers.
 	// +optional
 	Federation *FederationStatus `json:"federation,omitempty"`
+
+	// usage is the co-op's metered usage of the last 13 billing periods, written by the
+	// metering under its own field owner.
+	// +optional
+	Usage *UsageStatus `json:"usage,omitempty"`
 }
 
 // Cooperative is one member co-op: a tenant of the hub with its namespace, database,
@@ -507,6 +512,10 @@ type CooperativeStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Period",type=string,JSONPath=`.status.usage.currentPeriod`,priority=1
+// +kubebuilder:printcolumn:name="CPU-h",type=string,JSONPath=`.status.usage.periods[0].cpuCoreHours`,priority=1
+// +kubebuilder:printcolumn:name="Amount",type=string,JSONPath=`.status.usage.estimatedAmount`
+// +kubebuilder:printcolumn:name="Currency",type=string,JSONPath=`.status.usage.currency`,priority=1
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 50",message="metadata.name must be at most 50 characters: the namespace is coop-<name> and the database cluster takes the name too"
 type Cooperative struct {
 	metav1.TypeMeta `json:",inline"`

@@ -110,11 +110,8 @@ type DatabasePlan struct {
 	Bootstrap coopv1.DatabaseBootstrap
 	// RecoverFrom is the server name to restore from, with recovery.
 	RecoverFrom string
-	// BootstrapSource, for a standby, is the external cluster of the topology to restore
-	// from; Replica and ExternalClusters place the Cluster in its topology (see Topology).
-	BootstrapSource  string
-	Replica          *cnpgv1.ReplicaClusterConfiguration
-	ExternalClusters []cnpgv1.ExternalCluster
+	// Topology places the Cluster in its cross-region topology; nil outside one.
+	Topology *Topology
 }
 
 // BuildCluster returns the co-op's dedicated CloudNativePG Cluster. It archives WAL through

@@ -96,11 +96,12 @@ func refuse(s *scope, msg string) {
 
 // withTopology puts the topology into the database plan.
 func withTopology(p DatabasePlan, t Topology) DatabasePlan {
-	p.Replica = t.Replica
-	p.ExternalClusters = t.ExternalClusters
+	if t.Replica == nil && len(t.ExternalClusters) == 0 && t.BootstrapSource == "" {
+		return p
+	}
+	p.Topology = &t
 	if t.BootstrapSource != "" {
 		p.Bootstrap = coopv1.BootstrapRecovery
-		p.BootstrapSource = t.BootstrapSource
 		p.RecoverFrom = t.RecoverFrom
 	}
 	return p
@@ -108,14 +109,20 @@ func withTopology(p DatabasePlan, t Topology) DatabasePlan {
 
 // applyTopology sets the Cluster's replica configuration and external clusters.
 func applyTopology(c *cnpgv1.Cluster, db DatabasePlan) {
-	if db.BootstrapSource != "" {
-		c.Spec.Bootstrap = &cnpgv1.BootstrapConfiguration{Recovery: &cnpgv1.BootstrapRecovery{Source: db.BootstrapSource}}
+	t := db.Topology
+	if t == nil {
+		return
+	}
+	if t.BootstrapSource != "" {
+		c.Spec.Bootstrap = &cnpgv1.BootstrapConfiguration{Recovery: &cnpgv1.BootstrapRecovery{Source: t.BootstrapSource}}
 		c.Spec.ExternalClusters = nil
 	}
-	if db.Replica != nil {
-		c.Spec.ReplicaCluster = db.Replica.DeepCopy()
+	if t.Replica != nil {
+		c.Spec.ReplicaCluster = t.Replica.DeepCopy()
 	}
-	c.Spec.ExternalClusters = append(c.Spec.ExternalClusters, db.ExternalClusters...)
+	for _, ec := range t.ExternalClusters {
+		c.Spec.ExternalClusters = append(c.Spec.ExternalClusters, *ec.DeepCopy())
+	}
 }
 
 // byFederationPeer wakes the co-ops whose topology a FederationPeer changes: those that list

@@ -94,12 +94,27 @@ func summarize(s *scope) {
 	s.setCondition(coopv1.ConditionReconciling, metav1.ConditionTrue, first.Reason, msg)
 }
 
+// ownedConditions are the condition types this reconciler writes. Others (written by other
+// controllers under their own field owner) are left out of its status apply, so it never
+// takes them over.
+var ownedConditions = map[string]bool{
+	coopv1.ConditionReady: true, coopv1.ConditionTenancyReady: true, coopv1.ConditionDatabaseReady: true,
+	coopv1.ConditionBackupReady: true, coopv1.ConditionPlatformReady: true,
+	coopv1.ConditionReconciling: true, coopv1.ConditionStalled: true,
+}
+
 // ownedStatus is the part of the status this reconciler writes; metering writes usage.
 func ownedStatus(st coopv1.CooperativeStatus) coopv1.CooperativeStatus {
+	var conditions []metav1.Condition
+	for _, c := range st.Conditions {
+		if ownedConditions[c.Type] {
+			conditions = append(conditions, c)
+		}
+	}
 	return coopv1.CooperativeStatus{
 		Namespace:          st.Namespace,
 		ObservedGeneration: st.ObservedGeneration,
-		Conditions:         st.Conditions,
+		Conditions:         conditions,
 		Endpoints:          st.Endpoints,
 		LastBackup:         st.LastBackup,
 		Database:           st.Database,

@@ -64,6 +64,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	env, err = harness.Start(ctx, harness.Options{
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
+		WebhookPaths:      []string{filepath.Join(root, "config", "webhook")},
 		Scheme:            manager.Scheme(),
 	})
 	Expect(err).NotTo(HaveOccurred())
@@ -86,12 +87,22 @@ var _ = BeforeSuite(func() {
 		applyYAML(filepath.Join(root, "config", "samples", f), &coopv1.HostingPlan{})
 	}
 
-	mgr, err = manager.New(env.Cfg, manager.Options{Hub: hub, MetricsBindAddress: "0", HealthProbeBindAddress: "0"})
+	host, port, certDir := env.WebhookServing()
+	mgr, err = manager.New(env.Cfg, manager.Options{
+		Hub: hub, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
+		Webhooks: true, WebhookHost: host, WebhookPort: port, WebhookCertDir: certDir,
+	})
 	Expect(err).NotTo(HaveOccurred())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
+	// The webhook answers once the manager serves it: a dry-run create goes through it.
+	Eventually(func() error {
+		probe := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		probe.Name = "webhook-probe"
+		return k8s.Create(ctx, probe, client.DryRunAll)
+	}, 30*time.Second).Should(Succeed())
 })
 
 var _ = AfterSuite(func() {

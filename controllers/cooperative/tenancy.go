@@ -24,6 +24,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -257,28 +258,11 @@ func (r *Reconciler) reconcileTenancy(ctx context.Context, s *scope) (ctrl.Resul
 	return ctrl.Result{}, nil
 }
 
-// planViolation says what the spec asks for beyond the plan, or "".
+// planViolation says what the spec asks for beyond the plan, or "". The webhook refuses such
+// a spec at apply time; this catches a plan that changed after the co-op was admitted.
 func planViolation(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) string {
-	db := coop.Spec.Database
-	if len(plan.Spec.DatabaseTiers) > 0 {
-		allowed := false
-		for _, t := range plan.Spec.DatabaseTiers {
-			allowed = allowed || t == db.Tier
-		}
-		if !allowed {
-			return fmt.Sprintf("plan %s does not allow database tier %s", plan.Name, db.Tier)
-		}
-	}
-	if db.Tier == coopv1.DatabaseTierDedicated && plan.Spec.MaxDatabaseInstances > 0 && db.Instances > plan.Spec.MaxDatabaseInstances {
-		return fmt.Sprintf("plan %s allows at most %d database instances, spec.database.instances is %d", plan.Name, plan.Spec.MaxDatabaseInstances, db.Instances)
-	}
-	if db.Tier == coopv1.DatabaseTierDedicated {
-		need := db.Storage.DeepCopy()
-		need.Mul(int64(db.Instances))
-		if need.Cmp(plan.Spec.Quota.Storage) > 0 {
-			return fmt.Sprintf("plan %s allows %s of storage, the database needs %s (%d instances of %s)",
-				plan.Name, plan.Spec.Quota.Storage.String(), need.String(), db.Instances, db.Storage.String())
-		}
+	if errs := planErrors(coop, plan, field.NewPath("spec")); len(errs) > 0 {
+		return errs.ToAggregate().Error()
 	}
 	return ""
 }

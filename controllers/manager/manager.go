@@ -48,11 +48,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/costreport"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/metering"
 )
 
 // Scheme holds every kind the operator reads or writes.
@@ -87,6 +90,15 @@ type Options struct {
 	// SkipControllerNameValidation lets several managers run in one process, as the
 	// federation tests run one operator per region.
 	SkipControllerNameValidation bool
+	// Metering configures the metering loop.
+	Metering metering.Options
+	// Webhooks serves the validating webhook of Cooperatives when true.
+	Webhooks bool
+	// WebhookHost, WebhookPort and WebhookCertDir configure the webhook server; its
+	// certificate is tls.crt and tls.key in WebhookCertDir.
+	WebhookHost    string
+	WebhookPort    int
+	WebhookCertDir string
 }
 
 // Version is the operator's version, set by main at start.
@@ -94,7 +106,12 @@ var Version = "dev"
 
 // DefaultOptions are the options of a manager with no flags set.
 func DefaultOptions() Options {
-	return Options{Hub: hubconfig.Default(), MetricsBindAddress: ":8080", HealthProbeBindAddress: ":8081", PeerContactInterval: time.Minute}
+	return Options{
+		Hub: hubconfig.Default(), MetricsBindAddress: ":8080", HealthProbeBindAddress: ":8081",
+		Metering: metering.Options{Interval: metering.DefaultInterval, PersistInterval: metering.DefaultPersistInterval},
+		Webhooks: true, WebhookPort: 9443, WebhookCertDir: "/tmp/k8s-webhook-server/serving-certs",
+		PeerContactInterval: time.Minute,
+	}
 }
 
 // CacheOptions scope the informers to what the operator manages: objects it labelled,
@@ -106,7 +123,7 @@ func CacheOptions(hub hubconfig.Config) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{coopv1.LabelManagedBy: coopv1.ManagedByValue})
 	hasCluster, _ := labels.NewRequirement(cooperative.ClusterLabel, selection.Exists, nil)
 	byManaged := cache.ByObject{Label: managed}
-	return cache.Options{
+	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Namespaces: map[string]cache.Config{
@@ -134,6 +151,10 @@ func CacheOptions(hub hubconfig.Config) cache.Options {
 			&cnpgv1.Backup{}:                {Label: labels.NewSelector().Add(*hasCluster)},
 		},
 	}
+	for obj, by := range metering.CacheByObject() {
+		opts.ByObject[obj] = by
+	}
+	return opts
 }
 
 // New builds the manager with every reconciler registered.
@@ -145,7 +166,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if leaderNS == "" {
 		leaderNS = opts.Hub.OperatorNamespace
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgrOpts := ctrl.Options{
 		Scheme:                  Scheme(),
 		Cache:                   CacheOptions(opts.Hub),
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsBindAddress},
@@ -155,7 +176,11 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		LeaderElectionNamespace: leaderNS,
 		NewClient:               opts.NewClient,
 		Controller:              config.Controller{SkipNameValidation: ptr.To(opts.SkipControllerNameValidation)},
-	})
+	}
+	if opts.Webhooks {
+		mgrOpts.WebhookServer = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir})
+	}
+	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
@@ -188,6 +213,24 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := mgr.Add(&federation.InfoPublisher{Client: mgr.GetClient(), Hub: opts.Hub, Version: version}); err != nil {
 		return nil, fmt.Errorf("adding the info publisher: %w", err)
 	}
+	if opts.Webhooks {
+		if err := (&cooperative.Validator{Client: mgr.GetClient()}).SetupWebhookWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("setting up the Cooperative webhook: %w", err)
+		}
+	}
+	meteringOpts := opts.Metering
+	if meteringOpts.Database == nil {
+		meteringOpts.Database = &metering.PostgresSizer{
+			ConnStringFunc: sharedClusterURI(mgr.GetClient(), opts.Hub),
+			DatabaseName:   cooperative.SharedRoleName,
+		}
+	}
+	if _, err := metering.Setup(mgr, meteringOpts); err != nil {
+		return nil, fmt.Errorf("setting up the metering: %w", err)
+	}
+	if err := (&costreport.Reconciler{}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the CostReport controller: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err
 	}
@@ -207,7 +250,11 @@ func Main(ctx context.Context, args []string) error {
 	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", opts.HealthProbeBindAddress, "address of /healthz and /readyz")
 	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "elect one active replica among several")
 	fs.DurationVar(&opts.PeerContactInterval, "peer-contact-interval", opts.PeerContactInterval, "how often to contact each FederationPeer that answers")
+	fs.BoolVar(&opts.Webhooks, "webhooks", opts.Webhooks, "serve the validating webhook of Cooperatives (needs a certificate in --webhook-cert-dir)")
+	fs.IntVar(&opts.WebhookPort, "webhook-port", opts.WebhookPort, "port of the webhook server")
+	fs.StringVar(&opts.WebhookCertDir, "webhook-cert-dir", opts.WebhookCertDir, "folder with the webhook server's tls.crt and tls.key")
 	opts.Hub.BindFlags(fs)
+	opts.Metering.BindFlags(fs)
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -249,6 +296,23 @@ func Main(ctx context.Context, args []string) error {
 		return fmt.Errorf("running the manager: %w", err)
 	}
 	return nil
+}
+
+// sharedClusterURI reads the connection URI of the shared Cluster's app user from the
+// Secret CloudNativePG makes for it, in the operator namespace. That user may call
+// pg_database_size on every database of the cluster.
+func sharedClusterURI(c client.Client, hub hubconfig.Config) func(ctx context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		var secret corev1.Secret
+		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name + "-app"}
+		if err := c.Get(ctx, key, &secret); err != nil {
+			return "", fmt.Errorf("reading Secret %s: %w", key, err)
+		}
+		if len(secret.Data["uri"]) == 0 {
+			return "", fmt.Errorf("secret %s has no uri", key)
+		}
+		return string(secret.Data["uri"]), nil
+	}
 }
 
 func flagSet(fs *flag.FlagSet, name string) bool {

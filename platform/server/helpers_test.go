@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cooperator-dev/cooperator/platform/server/internal/pgtest"
 	"github.com/cooperator-dev/cooperator/platform/server/policy"
+	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }

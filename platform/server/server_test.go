@@ -16,7 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/cooperator-dev/cooperator/platform/server/internal/pgtest"
+	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
 
 // TestRoutesDocumented fails when a route the router serves is missing from the

@@ -165,6 +165,9 @@ func (e *Env) startCNPG(ctx context.Context, bin string) error {
 			return err
 		}
 	}
+	if err := hooks.Cleanup(); err != nil { // all the harness's files are in workDir
+		return err
+	}
 
 	user, err := e.Environment.AddUser(envtest.User{Name: "cnpg-operator", Groups: []string{"system:masters"}}, nil)
 	if err != nil {

@@ -47,6 +47,10 @@ type Options struct {
 
 	// Scheme is the scheme of Env.Client; Scheme() when nil.
 	Scheme *runtime.Scheme
+
+	// WebhookPaths are folders or files of this project's webhook configurations; envtest
+	// points them at a local server whose address and certificate WebhookServing gives.
+	WebhookPaths []string
 }
 
 // Env is a running test environment.
@@ -133,11 +137,17 @@ func (e *Env) start(ctx context.Context, opts Options) error {
 		CRDDirectoryPaths:     append(append([]string{}, opts.CRDDirectoryPaths...), crdPaths...),
 		ErrorIfCRDPathMissing: true,
 		Scheme:                e.Scheme,
+		WebhookInstallOptions: envtest.WebhookInstallOptions{Paths: opts.WebhookPaths, LocalServingHost: "127.0.0.1"},
 	}
 	if e.Cfg, err = e.Environment.Start(); err != nil {
 		return fmt.Errorf("harness: start envtest: %w", err)
 	}
-	if e.watchdog, err = startWatchdog(childPIDs(assets)); err != nil {
+	if e.watchdog, err = startWatchdog(childPIDs(assets), []string{
+		e.workDir,
+		e.Environment.ControlPlane.Etcd.DataDir,
+		e.Environment.ControlPlane.APIServer.CertDir,
+		e.Environment.WebhookInstallOptions.LocalServingCertDir,
+	}); err != nil {
 		return fmt.Errorf("harness: start the watchdog: %w", err)
 	}
 	if e.Client, err = client.New(e.Cfg, client.Options{Scheme: e.Scheme}); err != nil {
@@ -237,4 +247,11 @@ func (e *Env) Stop() error {
 // workPath returns a path in the environment's temporary folder.
 func (e *Env) workPath(elem ...string) string {
 	return filepath.Join(append([]string{e.workDir}, elem...)...)
+}
+
+// WebhookServing is where a webhook server must listen for the configurations installed
+// from Options.WebhookPaths, and the folder with its tls.crt and tls.key.
+func (e *Env) WebhookServing() (host string, port int, certDir string) {
+	o := e.Environment.WebhookInstallOptions
+	return o.LocalServingHost, o.LocalServingPort, o.LocalServingCertDir
 }

@@ -70,17 +70,30 @@ func childPIDs(dir string) []int {
 	return pids
 }
 
-// startWatchdog starts a shell that kills pids once this process is gone, however it
-// ended (a test binary killed by go test's -timeout runs no cleanup, and envtest's
-// processes would live on). Stop kills the watchdog before stopping them itself.
-func startWatchdog(pids []int) (*exec.Cmd, error) {
-	if len(pids) == 0 {
+// startWatchdog starts a shell that kills pids and removes dirs once this process is
+// gone, however it ended (a test binary killed by go test's -timeout runs no cleanup,
+// and envtest's processes and folders would stay). Stop kills the watchdog before
+// stopping the processes itself.
+func startWatchdog(pids []int, dirs []string) (*exec.Cmd, error) {
+	if len(pids) == 0 && len(dirs) == 0 {
 		return nil, nil
 	}
-	args := []string{"-c", `p=$1; shift; while kill -0 "$p" 2>/dev/null; do sleep 1; done; kill -9 "$@" 2>/dev/null`,
-		"harness-watchdog", strconv.Itoa(os.Getpid())}
+	const script = `p=$1; shift
+pids=""
+while [ "$1" != "--" ]; do pids="$pids $1"; shift; done
+shift
+while kill -0 "$p" 2>/dev/null; do sleep 1; done
+[ -z "$pids" ] || kill -9 $pids 2>/dev/null
+rm -rf "$@"`
+	args := []string{"-c", script, "harness-watchdog", strconv.Itoa(os.Getpid())}
 	for _, pid := range pids {
 		args = append(args, strconv.Itoa(pid))
+	}
+	args = append(args, "--")
+	for _, d := range dirs {
+		if d != "" {
+			args = append(args, d)
+		}
 	}
 	cmd := exec.Command("/bin/sh", args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -28,4 +28,4 @@ func killProcessGroup(cmd *exec.Cmd) {
 
 func childPIDs(string) []int { return nil }
 
-func startWatchdog([]int) (*exec.Cmd, error) { return nil, nil }
+func startWatchdog([]int, []string) (*exec.Cmd, error) { return nil, nil }

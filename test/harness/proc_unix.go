@@ -34,4 +34,4 @@ func killProcessGroup(cmd *exec.Cmd) {
 
 func childPIDs(string) []int { return nil }
 
-func startWatchdog([]int) (*exec.Cmd, error) { return nil, nil }
+func startWatchdog([]int, []string) (*exec.Cmd, error) { return nil, nil }

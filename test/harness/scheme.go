@@ -25,7 +25,7 @@ import (
 )
 
 // schemeBuilders are the API groups every harness scheme knows. The project's own API
-// group belongs here once it exists (for example coopv1alpha1.AddToScheme).
+// group belongs here once it exists (for example coopv1.AddToScheme).
 var schemeBuilders = []func(*runtime.Scheme) error{
 	clientgoscheme.AddToScheme,
 	apiextensionsv1.AddToScheme,

@@ -1,0 +1,259 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/costreport"
+)
+
+var (
+	k8sClient  client.Client
+	kubeconfig string
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		println("KUBEBUILDER_ASSETS is not set: run with KUBEBUILDER_ASSETS=$(hack/envtest.sh)")
+		os.Exit(1)
+	}
+	dir, err := os.MkdirTemp("", "cooperator-cli-")
+	if err != nil {
+		panic(err)
+	}
+	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
+	cfg, err := env.Start()
+	if err != nil {
+		println("starting envtest:", err.Error())
+		os.Exit(1)
+	}
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = coopv1.AddToScheme(scheme)
+	if k8sClient, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		panic(err)
+	}
+	// A kubeconfig for the envtest API server, as a user would have one.
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
+	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin"}
+	kc.CurrentContext = "envtest"
+	kubeconfig = filepath.Join(dir, "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, kubeconfig); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	_ = env.Stop()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// createReport creates a report whose status is what the controller computes from its
+// spec and recorded usage.
+func createReport(t *testing.T) *coopv1.CostReport {
+	t.Helper()
+	ctx := context.Background()
+	r := &coopv1.CostReport{
+		ObjectMeta: metav1.ObjectMeta{Name: "2026-11"},
+		Spec: coopv1.CostReportSpec{
+			Period:   coopv1.Period{Start: metav1.NewTime(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)), End: metav1.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))},
+			Currency: "EUR",
+			Lines: []coopv1.BillLine{
+				{Description: "3 servers, \"dedicated\"", Amount: "412.50", Pool: coopv1.PoolCompute},
+				{Description: "block storage", Amount: "38.00", Pool: coopv1.PoolStorage},
+				{Description: "admin time", Amount: "150.00", Pool: coopv1.PoolShared},
+			},
+			Policy: coopv1.CostPolicy{Shared: coopv1.SharedProportional, ComputeWeights: coopv1.ComputeWeights{CPUCore: "1", MemoryGiB: "0.125"}},
+		},
+	}
+	if err := k8sClient.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	r.Status.Usage = []coopv1.CooperativeUsage{
+		{Cooperative: "care-collective", CPUMillicoreSeconds: "648000000", MemoryByteSeconds: "1391569403904000", StorageByteSeconds: "2783138807808000"},
+		{Cooperative: "fairride-lyon", CPUMillicoreSeconds: "2592000000", MemoryByteSeconds: "5566277615616000", StorageByteSeconds: "27831388078080000"},
+	}
+	r.Status = costreport.ComputeStatus(r)
+	r.Status.Usage = []coopv1.CooperativeUsage{
+		{Cooperative: "care-collective", CPUMillicoreSeconds: "648000000", MemoryByteSeconds: "1391569403904000", StorageByteSeconds: "2783138807808000"},
+		{Cooperative: "fairride-lyon", CPUMillicoreSeconds: "2592000000", MemoryByteSeconds: "5566277615616000", StorageByteSeconds: "27831388078080000"},
+	}
+	if err := k8sClient.Status().Update(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Status.Lines) != 2 {
+		t.Fatalf("lines: %+v", r.Status.Lines)
+	}
+	t.Cleanup(func() { _ = k8sClient.Delete(ctx, r) })
+	return r
+}
+
+func run(t *testing.T, f func(context.Context, []string, *bytes.Buffer) error, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := f(context.Background(), append(args, "--kubeconfig", kubeconfig), &out); err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	return out.String()
+}
+
+func costsCmd(ctx context.Context, args []string, out *bytes.Buffer) error {
+	return costs(ctx, args, out)
+}
+func usageCmd(ctx context.Context, args []string, out *bytes.Buffer) error {
+	return usage(ctx, args, out)
+}
+
+// TestCostsFormatsAgree runs the costs command against the API server in its three
+// formats and checks each against the report's status.
+func TestCostsFormatsAgree(t *testing.T) {
+	r := createReport(t)
+
+	var js CostsJSON
+	if err := json.Unmarshal([]byte(run(t, costsCmd, "2026-11", "-o", "json")), &js); err != nil {
+		t.Fatal(err)
+	}
+	if js.Period != "2026-11" || js.Currency != "EUR" || js.Total != r.Status.Total || js.Phase != "Open" {
+		t.Errorf("json header: %+v", js)
+	}
+	if len(js.Lines) != len(r.Status.Lines) {
+		t.Fatalf("json has %d lines, status %d", len(js.Lines), len(r.Status.Lines))
+	}
+	for i, l := range r.Status.Lines {
+		if js.Lines[i] != l {
+			t.Errorf("json line %d = %+v, status %+v", i, js.Lines[i], l)
+		}
+	}
+
+	rows, err := csv.NewReader(strings.NewReader(run(t, costsCmd, "-o", "csv", "2026-11"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rows[0], ",") != "period,currency,cooperative,cpu_core_hours,memory_gib_hours,storage_gib_hours,share_percent,amount" {
+		t.Errorf("csv header: %v", rows[0])
+	}
+	if len(rows) != 1+len(r.Status.Lines) {
+		t.Fatalf("csv has %d rows", len(rows))
+	}
+	for i, l := range r.Status.Lines {
+		want := []string{"2026-11", "EUR", l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount}
+		if strings.Join(rows[i+1], "|") != strings.Join(want, "|") {
+			t.Errorf("csv row %d = %v, want %v", i, rows[i+1], want)
+		}
+		for _, n := range rows[i+1][3:] {
+			if _, err := resource.ParseQuantity(n); err != nil || strings.ContainsAny(n, ",€$ ") {
+				t.Errorf("csv number %q is not a plain dot-decimal", n)
+			}
+		}
+	}
+
+	table := run(t, costsCmd, "2026-11")
+	for _, l := range r.Status.Lines {
+		found := false
+		for _, line := range strings.Split(table, "\n") {
+			f := strings.Fields(line)
+			if len(f) == 6 && f[0] == l.Cooperative {
+				found = true
+				if strings.Join(f[1:], " ") != strings.Join([]string{l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount}, " ") {
+					t.Errorf("table row %q, status %+v", line, l)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("table has no row for %s:\n%s", l.Cooperative, table)
+		}
+	}
+	if !strings.Contains(table, "TOTAL") || !strings.Contains(table, r.Status.Total) {
+		t.Errorf("table has no total:\n%s", table)
+	}
+}
+
+func TestCostsRefusesBadArguments(t *testing.T) {
+	for _, args := range [][]string{{"-o", "xml"}, {"november"}, {"2026-11", "2026-12"}} {
+		if err := costs(context.Background(), append(args, "--kubeconfig", kubeconfig), &bytes.Buffer{}); err == nil {
+			t.Errorf("costs %v succeeded", args)
+		}
+	}
+}
+
+// TestUsageFormatsAgree writes a Cooperative's usage status and reads it back through the
+// usage command.
+func TestUsageFormatsAgree(t *testing.T) {
+	ctx := context.Background()
+	coop := &coopv1.Cooperative{
+		ObjectMeta: metav1.ObjectMeta{Name: "fairride-lyon"},
+		Spec: coopv1.CooperativeSpec{
+			Vertical: coopv1.VerticalRideSharing, Plan: "small",
+			FeeSplit:   coopv1.FeeSplit{PlatformFeeBasisPoints: 300},
+			Governance: coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote},
+		},
+	}
+	if err := k8sClient.Create(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8sClient.Delete(ctx, coop) })
+	coop.Status.Usage = &coopv1.UsageStatus{
+		LastSampleTime: metav1.NewTime(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)),
+		CurrentPeriod:  "2026-11", EstimatedAmount: "112.22", Currency: "EUR",
+		Periods: []coopv1.PeriodUsage{
+			{Period: "2026-11", CPUMillicoreSeconds: "1728000000", MemoryByteSeconds: "0", StorageByteSeconds: "0", CPUCoreHours: "480.00", MemoryGiBHours: "0.00", StorageGiBHours: "0.00", MeteredSeconds: 1728000, EstimatedSeconds: 600},
+			{Period: "2026-10", CPUMillicoreSeconds: "2678400000", MemoryByteSeconds: "0", StorageByteSeconds: "0", CPUCoreHours: "744.00", MemoryGiBHours: "0.00", StorageGiBHours: "0.00", MeteredSeconds: 2678400},
+		},
+	}
+	if err := k8sClient.Status().Update(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+
+	var rows []UsageRow
+	if err := json.Unmarshal([]byte(run(t, usageCmd, "fairride-lyon", "-o", "json")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Period != "2026-11" || rows[0].CPUCoreHours != "480.00" || rows[0].EstimatedAmount != "112.22" || rows[0].EstimatedSeconds != 600 || rows[1].CPUCoreHours != "744.00" || rows[1].EstimatedAmount != "" {
+		t.Errorf("json rows: %+v", rows)
+	}
+	records, err := csv.NewReader(strings.NewReader(run(t, usageCmd, "-o", "csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 2 || strings.Join(records[1], ",") != "fairride-lyon,2026-11,480.00,0.00,0.00,1728000,600,112.22,EUR" {
+		t.Errorf("csv: %v", records)
+	}
+	table := run(t, usageCmd, "fairride-lyon")
+	if !strings.Contains(table, "480.00") || !strings.Contains(table, "744.00") || !strings.Contains(table, "112.22 EUR") || !strings.Contains(table, "10m0s") {
+		t.Errorf("table:\n%s", table)
+	}
+}

@@ -1,0 +1,334 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cooperative
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+)
+
+func testCoop() *coopv1.Cooperative {
+	return &coopv1.Cooperative{
+		ObjectMeta: metav1.ObjectMeta{Name: "fairride-lyon", UID: "uid-1"},
+		Spec: coopv1.CooperativeSpec{
+			Vertical: coopv1.VerticalRideSharing,
+			Plan:     "small",
+			Platform: coopv1.PlatformSpec{Host: "fairride.example.coop"},
+			Database: coopv1.DatabaseSpec{Tier: coopv1.DatabaseTierDedicated, Instances: 1, Storage: resource.MustParse("10Gi"), PostgresVersion: 17},
+			Backup:   coopv1.BackupSpec{Schedule: "0 0 3 * * *", Retention: "30d"},
+		},
+	}
+}
+
+func testPlan() *coopv1.HostingPlan {
+	return &coopv1.HostingPlan{
+		ObjectMeta: metav1.ObjectMeta{Name: "small"},
+		Spec: coopv1.HostingPlanSpec{
+			Quota:                coopv1.PlanQuota{CPU: resource.MustParse("4"), Memory: resource.MustParse("8Gi"), Storage: resource.MustParse("50Gi"), Pods: 40},
+			MaxDatabaseInstances: 2,
+			DatabaseTiers:        []coopv1.DatabaseTier{coopv1.DatabaseTierDedicated},
+		},
+	}
+}
+
+func TestNextServerName(t *testing.T) {
+	for _, tc := range []struct{ source, want string }{
+		{"", "fairride-lyon"},
+		{"fairride-lyon", "fairride-lyon-2"},
+		{"fairride-lyon-2", "fairride-lyon-3"},
+		{"fairride-lyon-19", "fairride-lyon-20"},
+		{"fairride-lyon-x", "fairride-lyon-2"},
+		{"something-else", "fairride-lyon-2"},
+	} {
+		if got := NextServerName("fairride-lyon", tc.source); got != tc.want {
+			t.Errorf("NextServerName(%q) = %q, want %q", tc.source, got, tc.want)
+		}
+	}
+}
+
+func TestPlanDatabase(t *testing.T) {
+	completed := cnpgv1.Backup{Status: cnpgv1.BackupStatus{Phase: cnpgv1.BackupPhaseCompleted}}
+	failed := cnpgv1.Backup{Status: cnpgv1.BackupStatus{Phase: cnpgv1.BackupPhaseFailed}}
+	t1, t2 := metav1.NewTime(time.Unix(100, 0)), metav1.NewTime(time.Unix(200, 0))
+	storeWith := func(windows map[string]barmanv1.RecoveryWindow) *barmanv1.ObjectStore {
+		return &barmanv1.ObjectStore{Status: barmanv1.ObjectStoreStatus{ServerRecoveryWindow: windows}}
+	}
+	recovered := testCoop()
+	recovered.Status.LastBackup = &coopv1.BackupRecord{Name: "b"}
+	recovered.Status.Database = coopv1.DatabaseStatus{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery}
+	statusWithoutBackup := testCoop()
+	statusWithoutBackup.Status.Database = coopv1.DatabaseStatus{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}
+
+	existingRecovery := BuildCluster(testCoop(), testPlan(), ptr.To(hubconfig.Default()), DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"})
+
+	for _, tc := range []struct {
+		name     string
+		coop     *coopv1.Cooperative
+		existing *cnpgv1.Cluster
+		backups  []cnpgv1.Backup
+		store    *barmanv1.ObjectStore
+		want     DatabasePlan
+	}{
+		{"a new co-op starts empty", testCoop(), nil, nil, nil,
+			DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
+		{"a failed backup is no backup", testCoop(), nil, []cnpgv1.Backup{failed}, nil,
+			DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
+		{"a completed Backup means recovery", testCoop(), nil, []cnpgv1.Backup{failed, completed}, nil,
+			DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon"}},
+		{"a recovery window on the ObjectStore means recovery", testCoop(), nil, nil,
+			storeWith(map[string]barmanv1.RecoveryWindow{"fairride-lyon": {LastSuccessfulBackupTime: &t1}}),
+			DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon"}},
+		{"the most recent server of the ObjectStore wins", testCoop(), nil, nil,
+			storeWith(map[string]barmanv1.RecoveryWindow{"fairride-lyon": {LastSuccessfulBackupTime: &t1}, "fairride-lyon-2": {LastSuccessfulBackupTime: &t2}}),
+			DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
+		{"a backup recorded in status means recovery from its server", recovered, nil, nil, nil,
+			DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
+		{"a server in status without a completed backup is not enough", statusWithoutBackup, nil, nil, nil,
+			DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
+		{"an existing Cluster keeps how it was made", testCoop(), existingRecovery, []cnpgv1.Backup{completed}, nil,
+			DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
+		{"an existing empty Cluster is not recovered over", testCoop(),
+			BuildCluster(testCoop(), nil, ptr.To(hubconfig.Default()), DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}),
+			[]cnpgv1.Backup{completed}, nil,
+			DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := PlanDatabase(tc.coop, tc.existing, tc.backups, tc.store); got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPlanViolation(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*coopv1.Cooperative)
+		want   string
+	}{
+		{"within the plan", func(*coopv1.Cooperative) {}, ""},
+		{"a tier the plan does not offer", func(c *coopv1.Cooperative) { c.Spec.Database.Tier = coopv1.DatabaseTierShared }, "spec.database.tier: Invalid value: \"shared\": plan small allows only [dedicated]"},
+		{"too many instances", func(c *coopv1.Cooperative) { c.Spec.Database.Instances = 3 }, "spec.database.instances: Invalid value: 3: plan small allows at most 2 database instances"},
+		{"more storage than the quota", func(c *coopv1.Cooperative) {
+			c.Spec.Database.Instances = 2
+			c.Spec.Database.Storage = resource.MustParse("30Gi")
+		}, "plan small allows 50Gi of storage in all, 2 instances of 30Gi need 60Gi"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testCoop()
+			tc.mutate(c)
+			got := planViolation(c, testPlan())
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("planViolation = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSharedPgHBA(t *testing.T) {
+	got := SharedPgHBA([]string{"coop_b", "coop_a"})
+	want := []string{
+		"host coop_a coop_a all scram-sha-256", "host all coop_a all reject",
+		"host coop_b coop_b all scram-sha-256", "host all coop_b all reject",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if len(SharedPgHBA(nil)) != 0 {
+		t.Error("no co-ops, no rules")
+	}
+}
+
+func TestBuildPlatformObjects(t *testing.T) {
+	cfg := hubconfig.Default()
+	comp := coopv1.Component{Name: "api", Port: 8080, IngressPath: "/", Database: true, HealthPath: "/healthz", ReadyPath: "/readyz",
+		CPU: resource.MustParse("100m"), Memory: resource.MustParse("128Mi")}
+
+	if BuildPodDisruptionBudget(testCoop(), comp, 1) != nil {
+		t.Error("a budget for one replica would block every drain")
+	}
+	if pdb := BuildPodDisruptionBudget(testCoop(), comp, 2); pdb == nil || pdb.Spec.MaxUnavailable.IntValue() != 1 {
+		t.Errorf("two replicas need a budget of one unavailable, got %+v", pdb)
+	}
+
+	noHost := testCoop()
+	noHost.Spec.Platform.Host = ""
+	if BuildIngress(noHost, &cfg, []coopv1.Component{comp}) != nil {
+		t.Error("no host, no Ingress")
+	}
+	hidden := comp
+	hidden.IngressPath = ""
+	if BuildIngress(testCoop(), &cfg, []coopv1.Component{hidden}) != nil {
+		t.Error("no exposed component, no Ingress")
+	}
+	admin := comp
+	admin.Name, admin.IngressPath = "admin", "/admin"
+	ing := BuildIngress(testCoop(), &cfg, []coopv1.Component{comp, admin})
+	if paths := ing.Spec.Rules[0].HTTP.Paths; paths[0].Path != "/admin" || paths[1].Path != "/" {
+		t.Errorf("the longest path must come first: %+v", paths)
+	}
+	if ing.Spec.IngressClassName != nil {
+		t.Error("no class configured, the cluster's default applies")
+	}
+
+	d := BuildDeployment(testCoop(), &cfg, comp, 2)
+	c := d.Spec.Template.Spec.Containers[0]
+	if c.Image != cfg.PlatformImage {
+		t.Errorf("a component without an image runs the platform image, got %q", c.Image)
+	}
+	env := map[string]bool{}
+	for _, e := range c.Env {
+		env[e.Name] = true
+		if e.Value != "" && strings.Contains(strings.ToLower(e.Name), "password") {
+			t.Errorf("a secret in a literal env var: %s", e.Name)
+		}
+	}
+	for _, name := range []string{"DATABASE_URL", "ADMIN_TOKEN", "COOP_POLICY_FILE", "COOP_NAME", "LISTEN_ADDRESS"} {
+		if !env[name] {
+			t.Errorf("missing env %s", name)
+		}
+	}
+	noDB := comp
+	noDB.Database = false
+	for _, e := range BuildDeployment(testCoop(), &cfg, noDB, 2).Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "DATABASE_URL" {
+			t.Error("a component without database access got the credentials")
+		}
+	}
+	if !*c.SecurityContext.ReadOnlyRootFilesystem || *c.SecurityContext.AllowPrivilegeEscalation || c.SecurityContext.Capabilities.Drop[0] != "ALL" {
+		t.Errorf("the container is not restricted: %+v", c.SecurityContext)
+	}
+}
+
+func TestResolveTemplate(t *testing.T) {
+	tmpl := &coopv1.PlatformTemplate{
+		ObjectMeta: metav1.ObjectMeta{Name: "ride-sharing"},
+		Spec: coopv1.PlatformTemplateSpec{Vertical: coopv1.VerticalRideSharing, DefaultVersion: "2.0", Versions: []coopv1.TemplateVersion{
+			{Version: "1.0", Components: []coopv1.Component{{Name: "api"}}},
+			{Version: "2.0", Components: []coopv1.Component{{Name: "api"}, {Name: "dispatch"}}},
+		}},
+	}
+	pinned := testCoop()
+	pinned.Spec.Platform.Version = "1.0"
+	kept := testCoop()
+	kept.Status.Platform = coopv1.PlatformStatus{Template: "ride-sharing", Version: "1.0"}
+	missing := testCoop()
+	missing.Spec.Platform.Version = "9.9"
+	wrongVertical := testCoop()
+	wrongVertical.Spec.Vertical = coopv1.VerticalCare
+	wrongVertical.Spec.Platform.Template = "ride-sharing"
+
+	for _, tc := range []struct {
+		name        string
+		coop        *coopv1.Cooperative
+		tmpl        *coopv1.PlatformTemplate
+		wantVersion string
+		wantReason  string
+	}{
+		{"a new co-op gets the default version", testCoop(), tmpl, "2.0", ""},
+		{"a pinned version is used", pinned, tmpl, "1.0", ""},
+		{"a recorded version is kept: upgrades are explicit", kept, tmpl, "1.0", ""},
+		{"an unknown version is reported", missing, tmpl, "", coopv1.ReasonTemplateNotFound},
+		{"a missing template is reported", testCoop(), nil, "", coopv1.ReasonTemplateNotFound},
+		{"another vertical's template is refused", wrongVertical, tmpl, "", coopv1.ReasonTemplateMismatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, reason, _ := resolveTemplate(tc.coop, tc.tmpl)
+			got := ""
+			if v != nil {
+				got = v.Version
+			}
+			if got != tc.wantVersion || reason != tc.wantReason {
+				t.Errorf("got version %q reason %q, want %q %q", got, reason, tc.wantVersion, tc.wantReason)
+			}
+		})
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	type area struct {
+		t      string
+		status metav1.ConditionStatus
+		reason string
+	}
+	all := func(status metav1.ConditionStatus, reason string) []area {
+		return []area{
+			{coopv1.ConditionTenancyReady, metav1.ConditionTrue, coopv1.ReasonReady},
+			{coopv1.ConditionDatabaseReady, status, reason},
+			{coopv1.ConditionBackupReady, metav1.ConditionTrue, coopv1.ReasonReady},
+			{coopv1.ConditionPlatformReady, metav1.ConditionTrue, coopv1.ReasonReady},
+		}
+	}
+	for _, tc := range []struct {
+		name                         string
+		areas                        []area
+		wantReady                    metav1.ConditionStatus
+		wantReason                   string
+		wantReconciling, wantStalled bool
+	}{
+		{"all ready", all(metav1.ConditionTrue, coopv1.ReasonReady), metav1.ConditionTrue, coopv1.ReasonReady, false, false},
+		{"waiting for the database", all(metav1.ConditionFalse, coopv1.ReasonClusterNotReady), metav1.ConditionFalse, coopv1.ReasonClusterNotReady, true, false},
+		{"a missing plan stalls", []area{{coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonPlanNotFound}}, metav1.ConditionFalse, coopv1.ReasonPlanNotFound, false, true},
+		{"missing credentials stall", all(metav1.ConditionFalse, coopv1.ReasonObjectStoreCredentialsMissing), metav1.ConditionFalse, coopv1.ReasonObjectStoreCredentialsMissing, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testCoop()
+			c.Generation = 4
+			s := &scope{coop: c}
+			for _, a := range tc.areas {
+				s.setCondition(a.t, a.status, a.reason, "msg")
+			}
+			summarize(s)
+			ready := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionReady)
+			if ready.Status != tc.wantReady || ready.Reason != tc.wantReason || ready.ObservedGeneration != 4 {
+				t.Errorf("Ready = %+v", ready)
+			}
+			if got := meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionReconciling); got != tc.wantReconciling {
+				t.Errorf("Reconciling = %v", got)
+			}
+			if got := meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionStalled); got != tc.wantStalled {
+				t.Errorf("Stalled = %v", got)
+			}
+			if c.Status.ObservedGeneration != 4 {
+				t.Errorf("observedGeneration = %d", c.Status.ObservedGeneration)
+			}
+		})
+	}
+}
+
+func TestOwnedStatusLeavesOthersConditions(t *testing.T) {
+	st := coopv1.CooperativeStatus{Conditions: []metav1.Condition{
+		{Type: coopv1.ConditionReady, Status: metav1.ConditionTrue},
+		{Type: "Metered", Status: metav1.ConditionTrue},
+		{Type: coopv1.ConditionStalled, Status: metav1.ConditionFalse},
+	}}
+	got := ownedStatus(st).Conditions
+	if len(got) != 2 || got[0].Type != coopv1.ConditionReady || got[1].Type != coopv1.ConditionStalled {
+		t.Errorf("the status apply must carry only this reconciler's conditions, got %+v", got)
+	}
+}

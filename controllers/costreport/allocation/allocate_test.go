@@ -1,0 +1,354 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package allocation
+
+import (
+	"fmt"
+	"math/big"
+	"reflect"
+	"slices"
+	"testing"
+)
+
+const (
+	coreHour = 1000 * 3600         // millicore-seconds in a core-hour
+	gibHour  = int64(1<<30) * 3600 // byte-seconds in a GiB-hour
+)
+
+func use(name string, coreHours, memGiBHours, storageGiBHours int64) Usage {
+	return Usage{
+		Cooperative:         name,
+		CPUMillicoreSeconds: big.NewInt(coreHours * coreHour),
+		MemoryByteSeconds:   new(big.Int).Mul(big.NewInt(memGiBHours), big.NewInt(gibHour)),
+		StorageByteSeconds:  new(big.Int).Mul(big.NewInt(storageGiBHours), big.NewInt(gibHour)),
+	}
+}
+
+func TestAllocate(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Input
+		want map[string]int64
+	}{
+		{
+			name: "compute pool by CPU with the default weights",
+			in: Input{
+				Bill:  []BillLine{{PoolCompute, 10000}},
+				Usage: []Usage{use("a", 3, 0, 0), use("b", 1, 0, 0)},
+			},
+			want: map[string]int64{"a": 7500, "b": 2500},
+		},
+		{
+			name: "memory weighs one eighth of a core by default",
+			in: Input{
+				Bill:  []BillLine{{PoolCompute, 900}},
+				Usage: []Usage{use("a", 1, 0, 0), use("b", 0, 16, 0)},
+			},
+			want: map[string]int64{"a": 300, "b": 600},
+		},
+		{
+			name: "custom compute weights",
+			in: Input{
+				Bill:   []BillLine{{PoolCompute, 1000}},
+				Policy: Policy{CPUCoreWeight: big.NewRat(0, 1), MemoryGiBWeight: big.NewRat(1, 1)},
+				Usage:  []Usage{use("a", 100, 1, 0), use("b", 0, 4, 0)},
+			},
+			want: map[string]int64{"a": 200, "b": 800},
+		},
+		{
+			name: "storage pool by storage only",
+			in: Input{
+				Bill:  []BillLine{{PoolStorage, 5000}},
+				Usage: []Usage{use("a", 100, 0, 1), use("b", 0, 0, 4)},
+			},
+			want: map[string]int64{"a": 1000, "b": 4000},
+		},
+		{
+			name: "shared proportional to compute and storage amounts",
+			in: Input{
+				Bill:  []BillLine{{PoolCompute, 3000}, {PoolShared, 300}},
+				Usage: []Usage{use("a", 2, 0, 0), use("b", 1, 0, 0)},
+			},
+			want: map[string]int64{"a": 2200, "b": 1100},
+		},
+		{
+			name: "shared even",
+			in: Input{
+				Bill:   []BillLine{{PoolCompute, 3000}, {PoolShared, 300}},
+				Policy: Policy{Shared: SharedEven},
+				Usage:  []Usage{use("a", 2, 0, 0), use("b", 1, 0, 0)},
+			},
+			want: map[string]int64{"a": 2150, "b": 1150},
+		},
+		{
+			name: "zero usage splits evenly, leftover cents to the first names",
+			in: Input{
+				Bill:  []BillLine{{PoolCompute, 100}, {PoolStorage, 1}, {PoolShared, 1}},
+				Usage: []Usage{use("c", 0, 0, 0), use("a", 0, 0, 0), use("b", 0, 0, 0)},
+			},
+			want: map[string]int64{"a": 34, "b": 34, "c": 34},
+		},
+		{
+			name: "largest remainder breaks ties by name",
+			in: Input{
+				Bill:  []BillLine{{PoolCompute, 100}},
+				Usage: []Usage{use("z", 1, 0, 0), use("y", 1, 0, 0), use("x", 1, 0, 0)},
+			},
+			want: map[string]int64{"x": 34, "y": 33, "z": 33},
+		},
+		{
+			name: "a discount the others carry in proportion",
+			in: Input{
+				Bill:   []BillLine{{PoolCompute, 4000}},
+				Policy: Policy{DiscountPercent: map[string]int64{"care": 50}},
+				Usage:  []Usage{use("care", 2, 0, 0), use("b", 1, 0, 0), use("c", 1, 0, 0)},
+			},
+			// ideal 2000/1000/1000; care pays 1000, b and c carry 500 each.
+			want: map[string]int64{"care": 1000, "b": 1500, "c": 1500},
+		},
+		{
+			name: "discounts do not apply when every co-op has one",
+			in: Input{
+				Bill:   []BillLine{{PoolCompute, 4000}},
+				Policy: Policy{DiscountPercent: map[string]int64{"a": 50, "b": 10}},
+				Usage:  []Usage{use("a", 1, 0, 0), use("b", 1, 0, 0)},
+			},
+			want: map[string]int64{"a": 2000, "b": 2000},
+		},
+		{
+			name: "a floor raises the small co-op, the others pay for it in proportion",
+			in: Input{
+				Bill:   []BillLine{{PoolCompute, 10000}},
+				Policy: Policy{MinimumCents: 1000},
+				Usage:  []Usage{use("small", 0, 0, 0), use("b", 1, 0, 0), use("c", 3, 0, 0)},
+			},
+			want: map[string]int64{"small": 1000, "b": 2250, "c": 6750},
+		},
+		{
+			name: "a floor the bill cannot cover splits it evenly",
+			in: Input{
+				Bill:   []BillLine{{PoolCompute, 1000}},
+				Policy: Policy{MinimumCents: 500},
+				Usage:  []Usage{use("a", 9, 0, 0), use("b", 1, 0, 0), use("c", 0, 0, 0)},
+			},
+			want: map[string]int64{"a": 334, "b": 333, "c": 333},
+		},
+		{
+			name: "a floor applies after the discount",
+			in: Input{
+				Bill: []BillLine{{PoolCompute, 10000}},
+				Policy: Policy{
+					MinimumCents:    2000,
+					DiscountPercent: map[string]int64{"care": 100},
+				},
+				Usage: []Usage{use("care", 1, 0, 0), use("b", 1, 0, 0)},
+			},
+			want: map[string]int64{"care": 2000, "b": 8000},
+		},
+		{
+			name: "an empty bill is zero for everyone",
+			in:   Input{Usage: []Usage{use("a", 1, 0, 0)}},
+			want: map[string]int64{"a": 0},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			shares, err := Allocate(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int64{}
+			for _, s := range shares {
+				got[s.Cooperative] = s.Cents
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Allocate() = %v, want %v", got, tt.want)
+			}
+			if !slices.IsSortedFunc(shares, func(a, b Share) int {
+				if a.Cooperative < b.Cooperative {
+					return -1
+				}
+				return 1
+			}) {
+				t.Errorf("shares are not sorted by name: %v", shares)
+			}
+		})
+	}
+}
+
+func TestAllocateRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Input
+	}{
+		{"unknown pool", Input{Bill: []BillLine{{"network", 1}}, Usage: []Usage{use("a", 1, 0, 0)}}},
+		{"negative line", Input{Bill: []BillLine{{PoolCompute, -1}}, Usage: []Usage{use("a", 1, 0, 0)}}},
+		{"duplicate co-op", Input{Usage: []Usage{use("a", 1, 0, 0), use("a", 1, 0, 0)}}},
+		{"discount over 100", Input{Policy: Policy{DiscountPercent: map[string]int64{"a": 101}}, Usage: []Usage{use("a", 1, 0, 0), use("b", 1, 0, 0)}}},
+		{"unknown shared rule", Input{Policy: Policy{Shared: "random"}, Usage: []Usage{use("a", 1, 0, 0)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Allocate(tt.in); err == nil {
+				t.Error("Allocate() succeeded, want an error")
+			}
+		})
+	}
+}
+
+func TestMoney(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		cents int64
+		out   string
+	}{{"0", 0, "0.00"}, {"412.5", 41250, "412.50"}, {"412.50", 41250, "412.50"}, {"0.07", 7, "0.07"}, {"12", 1200, "12.00"}} {
+		c, err := ParseCents(tt.in)
+		if err != nil || c != tt.cents {
+			t.Errorf("ParseCents(%q) = %d, %v; want %d", tt.in, c, err, tt.cents)
+		}
+		if got := FormatCents(c); got != tt.out {
+			t.Errorf("FormatCents(%d) = %q, want %q", c, got, tt.out)
+		}
+	}
+	for _, bad := range []string{"", "-1", "1.234", "1,50", "€5", "1e3", "99999999999999999999"} {
+		if _, err := ParseCents(bad); err == nil {
+			t.Errorf("ParseCents(%q) succeeded, want an error", bad)
+		}
+	}
+	if got := Percent(1, 3); got != "33.33" {
+		t.Errorf("Percent(1, 3) = %s", got)
+	}
+	if got := Percent(2, 3); got != "66.67" {
+		t.Errorf("Percent(2, 3) = %s", got)
+	}
+	if got := CoreHours(big.NewInt(coreHour*3/2 + 18000)); got != "1.51" { // 1.505 rounds up
+		t.Errorf("CoreHours = %s", got)
+	}
+}
+
+// FuzzAllocate checks the invariants of Allocate on any input: no negative amount, the
+// amounts add up to the bill, floors hold where the bill allows them, the order of the
+// co-ops changes nothing, and zero usage everywhere still splits the bill evenly.
+func FuzzAllocate(f *testing.F) {
+	f.Add([]byte{3, 10, 0, 0, 5, 0, 1, 2, 3}, int64(41250), int64(5000), int64(1240), int64(500), uint8(50), false, uint16(125))
+	f.Add([]byte{1}, int64(1), int64(0), int64(0), int64(0), uint8(0), true, uint16(0))
+	f.Add([]byte{7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, int64(100), int64(3), int64(7), int64(20), uint8(100), false, uint16(1000))
+	f.Add([]byte{20, 255, 1, 254, 2, 253, 3}, int64(99999999), int64(1), int64(1), int64(1000000), uint8(33), true, uint16(7))
+	f.Fuzz(func(t *testing.T, data []byte, compute, storage, shared, minimum int64, discount uint8, even bool, memWeight uint16) {
+		if len(data) == 0 {
+			return
+		}
+		clamp := func(v int64) int64 {
+			if v < 0 {
+				v = -v
+			}
+			if v < 0 {
+				v = 0
+			}
+			return v % (1 << 40)
+		}
+		n := int(data[0])%25 + 1
+		in := Input{
+			Bill: []BillLine{{PoolCompute, clamp(compute)}, {PoolStorage, clamp(storage)}, {PoolShared, clamp(shared)}},
+			Policy: Policy{
+				MinimumCents:    clamp(minimum) % 100000,
+				MemoryGiBWeight: big.NewRat(int64(memWeight), 1000),
+				DiscountPercent: map[string]int64{},
+			},
+		}
+		if even {
+			in.Policy.Shared = SharedEven
+		}
+		byte := func(i int) int64 {
+			if i < len(data) {
+				return int64(data[i])
+			}
+			return 0
+		}
+		allZero := true
+		for i := range n {
+			u := Usage{
+				Cooperative:         fmt.Sprintf("coop-%02d", (n-1-i+int(data[0]))%n),
+				CPUMillicoreSeconds: big.NewInt(byte(1+3*i) * 1_000_003),
+				MemoryByteSeconds:   big.NewInt(byte(2+3*i) << 33),
+				StorageByteSeconds:  big.NewInt(byte(3+3*i) << 35),
+			}
+			if u.CPUMillicoreSeconds.Sign()+u.MemoryByteSeconds.Sign()+u.StorageByteSeconds.Sign() != 0 {
+				allZero = false
+			}
+			in.Usage = append(in.Usage, u)
+			if discount > 0 && i%3 == 1 {
+				in.Policy.DiscountPercent[u.Cooperative] = int64(discount % 101)
+			}
+		}
+		shares, err := Allocate(in)
+		if err != nil {
+			t.Fatalf("Allocate: %v", err)
+		}
+		total := Total(in.Bill)
+		var sum int64
+		for _, s := range shares {
+			if s.Cents < 0 {
+				t.Fatalf("%s pays %d cents", s.Cooperative, s.Cents)
+			}
+			if m := in.Policy.MinimumCents; m > 0 && total >= m*int64(n) && s.Cents < m {
+				t.Fatalf("%s pays %d cents, below the floor of %d", s.Cooperative, s.Cents, m)
+			}
+			sum += s.Cents
+		}
+		if sum != total {
+			t.Fatalf("the amounts add up to %d, the bill to %d", sum, total)
+		}
+		reversed := Input{Bill: in.Bill, Policy: in.Policy, Usage: slices.Clone(in.Usage)}
+		slices.Reverse(reversed.Usage)
+		again, err := Allocate(reversed)
+		if err != nil || !reflect.DeepEqual(again, shares) {
+			t.Fatalf("permuting the co-ops changed the amounts: %v then %v (%v)", shares, again, err)
+		}
+		if allZero && len(in.Policy.DiscountPercent) == 0 {
+			lo, hi := shares[0].Cents, shares[0].Cents
+			for _, s := range shares {
+				lo, hi = min(lo, s.Cents), max(hi, s.Cents)
+			}
+			if hi-lo > 1 {
+				t.Fatalf("zero usage split unevenly: %v", shares)
+			}
+		}
+	})
+}
+
+func BenchmarkAllocate10000(b *testing.B) {
+	in := Input{
+		Bill: []BillLine{{PoolCompute, 41250_00}, {PoolStorage, 5040_00}, {PoolShared, 15000_00}},
+		Policy: Policy{
+			MemoryGiBWeight: big.NewRat(1, 8),
+			MinimumCents:    500,
+			DiscountPercent: map[string]int64{"coop-00042": 50, "coop-01234": 25},
+		},
+	}
+	for i := range 10000 {
+		in.Usage = append(in.Usage, use(fmt.Sprintf("coop-%05d", i), int64(i%97+1), int64(i%13), int64(i%29)))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Allocate(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(10000, "coops/op")
+}

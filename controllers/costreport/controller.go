@@ -1,0 +1,192 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package costreport reconciles CostReports: it splits each period's bill among the co-ops
+// by the usage the metering recorded in the report, and freezes the report once the
+// period has ended.
+package costreport
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+// FieldOwner of what the controller writes: status (but status.usage) and spec.final.
+const FieldOwner = "cooperator"
+
+// DefaultFinalizeDelay is how long after the end of a period a report becomes Final: long
+// enough for the metering to write the period's last samples (it writes at the first
+// sample after the boundary, within one metering interval).
+const DefaultFinalizeDelay = 15 * time.Minute
+
+var costAmount = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "cooperator_cost_amount",
+	Help: "The amount of a co-op's share of a period's bill, as the CostReport last computed it.",
+}, []string{"cooperative", "period", "currency"})
+
+func init() {
+	metrics.Registry.MustRegister(costAmount)
+}
+
+// Reconciler reconciles CostReports.
+type Reconciler struct {
+	Client client.Client
+	// Clock tells the time; the real clock when nil.
+	Clock clock.PassiveClock
+	// FinalizeDelay after the period's end, the report becomes Final.
+	FinalizeDelay time.Duration
+}
+
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports/status,verbs=get;patch
+
+// SetupWithManager registers the controller.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Client == nil {
+		r.Client = mgr.GetClient()
+	}
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	if r.FinalizeDelay <= 0 {
+		r.FinalizeDelay = DefaultFinalizeDelay
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&coopv1.CostReport{}).
+		Named("costreport").
+		Complete(r)
+}
+
+// Reconcile splits one report's bill and finalizes it after its period.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	report := &coopv1.CostReport{}
+	if err := r.Client.Get(ctx, req.NamespacedName, report); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	now := r.Clock.Now()
+	finalizeAt := report.Spec.Period.End.Add(r.FinalizeDelay)
+	if !report.Spec.Final && !now.Before(finalizeAt) {
+		if err := r.finalize(ctx, report.Name); err != nil {
+			return ctrl.Result{}, err
+		}
+		logf.FromContext(ctx).Info("Finalized the cost report", "costreport", report.Name)
+		return ctrl.Result{}, nil // the update brings the report back
+	}
+	status := ComputeStatus(report)
+	if err := r.writeStatus(ctx, report, status); err != nil {
+		return ctrl.Result{}, err
+	}
+	for _, l := range status.Lines {
+		if c, err := strconv.ParseFloat(l.Amount, 64); err == nil {
+			costAmount.WithLabelValues(l.Cooperative, report.Name, report.Spec.Currency).Set(c)
+		}
+	}
+	if report.Spec.Final {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{RequeueAfter: min(finalizeAt.Sub(now), time.Hour)}, nil
+}
+
+// ComputeStatus is the status a report should have: phase, total, lines and conditions.
+func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
+	s := coopv1.CostReportStatus{
+		Phase:              coopv1.CostReportOpen,
+		ObservedGeneration: report.Generation,
+		Conditions:         append([]metav1.Condition(nil), report.Status.Conditions...),
+	}
+	if report.Spec.Final {
+		s.Phase = coopv1.CostReportFinal
+	}
+	ready := metav1.Condition{Type: coopv1.ConditionReady, Status: metav1.ConditionTrue, ObservedGeneration: report.Generation}
+	stalled := metav1.Condition{Type: coopv1.ConditionStalled, Status: metav1.ConditionFalse, Reason: coopv1.ReasonAllocated, ObservedGeneration: report.Generation}
+	total, lines, err := Lines(&report.Spec, report.Status.Usage)
+	switch {
+	case err != nil:
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, coopv1.ReasonInvalidPolicy, err.Error()
+		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, coopv1.ReasonInvalidPolicy, err.Error()
+		s.Lines, s.Total = report.Status.Lines, report.Status.Total
+	case len(report.Spec.Lines) == 0:
+		ready.Reason, ready.Message = coopv1.ReasonNoBill, "the bill has no lines yet: every amount is zero"
+	case len(lines) == 0:
+		ready.Reason, ready.Message = coopv1.ReasonNoUsage, "no co-op was metered in the period"
+	default:
+		ready.Reason, ready.Message = coopv1.ReasonAllocated, fmt.Sprintf("%d co-ops share the bill", len(lines))
+	}
+	if err == nil {
+		s.Lines, s.Total = lines, formatTotal(total)
+	}
+	meta.SetStatusCondition(&s.Conditions, ready)
+	meta.SetStatusCondition(&s.Conditions, stalled)
+	return s
+}
+
+func formatTotal(cents int64) string {
+	return fmt.Sprintf("%d.%02d", cents/100, cents%100)
+}
+
+// writeStatus applies the controller's part of the status, unless nothing changed.
+func (r *Reconciler) writeStatus(ctx context.Context, report *coopv1.CostReport, s coopv1.CostReportStatus) error {
+	old := report.Status
+	old.Usage = nil
+	if equality.Semantic.DeepEqual(old, s) {
+		return nil
+	}
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&s)
+	if err != nil {
+		return fmt.Errorf("converting the status: %w", err)
+	}
+	delete(obj, "usage")
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": coopv1.GroupVersion.String(),
+		"kind":       "CostReport",
+		"metadata":   map[string]any{"name": report.Name},
+		"status":     obj,
+	}}
+	if err := r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return fmt.Errorf("writing the status of CostReport %s: %w", report.Name, err)
+	}
+	return nil
+}
+
+// finalize sets spec.final, after which the API server refuses any change to the spec.
+func (r *Reconciler) finalize(ctx context.Context, name string) error {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": coopv1.GroupVersion.String(),
+		"kind":       "CostReport",
+		"metadata":   map[string]any{"name": name},
+		"spec":       map[string]any{"final": true},
+	}}
+	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return fmt.Errorf("finalizing CostReport %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package costreport
+
+import (
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+func report(mutate func(r *coopv1.CostReport)) *coopv1.CostReport {
+	r := &coopv1.CostReport{
+		TypeMeta:   metav1.TypeMeta{APIVersion: coopv1.GroupVersion.String(), Kind: "CostReport"},
+		ObjectMeta: metav1.ObjectMeta{Name: "2026-11", Generation: 3},
+		Spec: coopv1.CostReportSpec{
+			Currency: "EUR",
+			Lines:    []coopv1.BillLine{{Description: "servers", Amount: "100.00", Pool: coopv1.PoolCompute}},
+		},
+		Status: coopv1.CostReportStatus{Usage: []coopv1.CooperativeUsage{
+			{Cooperative: "b", CPUMillicoreSeconds: "1000", MemoryByteSeconds: "0", StorageByteSeconds: "0"},
+			{Cooperative: "a", CPUMillicoreSeconds: "3000", MemoryByteSeconds: "0", StorageByteSeconds: "0"},
+		}},
+	}
+	if mutate != nil {
+		mutate(r)
+	}
+	return r
+}
+
+func TestComputeStatus(t *testing.T) {
+	tests := []struct {
+		name        string
+		report      *coopv1.CostReport
+		phase       coopv1.CostReportPhase
+		reason      string
+		ready       metav1.ConditionStatus
+		amounts     []string
+		kstatus     status.Status
+		total       string
+		sharesFirst string
+	}{
+		{"open, allocated", report(nil), coopv1.CostReportOpen, coopv1.ReasonAllocated, metav1.ConditionTrue, []string{"75.00", "25.00"}, status.CurrentStatus, "100.00", "75.00"},
+		{"final", report(func(r *coopv1.CostReport) { r.Spec.Final = true }), coopv1.CostReportFinal, coopv1.ReasonAllocated, metav1.ConditionTrue, []string{"75.00", "25.00"}, status.CurrentStatus, "100.00", "75.00"},
+		{"no bill yet", report(func(r *coopv1.CostReport) { r.Spec.Lines = nil }), coopv1.CostReportOpen, coopv1.ReasonNoBill, metav1.ConditionTrue, []string{"0.00", "0.00"}, status.CurrentStatus, "0.00", "0.00"},
+		{"no usage", report(func(r *coopv1.CostReport) { r.Status.Usage = nil }), coopv1.CostReportOpen, coopv1.ReasonNoUsage, metav1.ConditionTrue, nil, status.CurrentStatus, "100.00", ""},
+		{"unreadable amount", report(func(r *coopv1.CostReport) { r.Spec.Lines[0].Amount = "1,00" }), coopv1.CostReportOpen, coopv1.ReasonInvalidPolicy, metav1.ConditionFalse, nil, status.FailedStatus, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := ComputeStatus(tt.report)
+			if s.Phase != tt.phase || s.ObservedGeneration != 3 || s.Total != tt.total {
+				t.Errorf("phase %s, observedGeneration %d, total %q", s.Phase, s.ObservedGeneration, s.Total)
+			}
+			ready := meta.FindStatusCondition(s.Conditions, coopv1.ConditionReady)
+			if ready == nil || ready.Status != tt.ready || ready.Reason != tt.reason || ready.ObservedGeneration != 3 {
+				t.Errorf("Ready = %+v", ready)
+			}
+			var amounts []string
+			for _, l := range s.Lines {
+				amounts = append(amounts, l.Amount)
+			}
+			if len(amounts) != len(tt.amounts) {
+				t.Fatalf("amounts %v, want %v", amounts, tt.amounts)
+			}
+			for i := range amounts {
+				if amounts[i] != tt.amounts[i] {
+					t.Errorf("amounts %v, want %v", amounts, tt.amounts)
+				}
+			}
+			if len(s.Lines) > 0 && (s.Lines[0].Cooperative != "a" || s.Lines[0].SharePercent != map[string]string{"75.00": "75.00", "0.00": "0.00"}[tt.amounts[0]]) {
+				t.Errorf("first line %+v", s.Lines[0])
+			}
+			// kstatus reads the result as Current, or Failed when only a spec change helps.
+			r := tt.report.DeepCopy()
+			r.Status = s
+			obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := status.Compute(&unstructured.Unstructured{Object: obj})
+			if err != nil || res.Status != tt.kstatus {
+				t.Errorf("kstatus = %v (%v), want %s", res, err, tt.kstatus)
+			}
+			// Computing again from the result changes nothing: a steady state writes nothing.
+			if again := ComputeStatus(r); len(again.Conditions) != len(s.Conditions) || again.Conditions[0].LastTransitionTime != s.Conditions[0].LastTransitionTime {
+				t.Errorf("a second computation changed the conditions")
+			}
+		})
+	}
+}

@@ -1,0 +1,479 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package metering samples what every co-op holds (pods' CPU and memory, bound volumes,
+// the shared-tier database) at a fixed interval, integrates it exactly over time per
+// billing period, and persists the totals in Cooperative.status.usage and in the period's
+// CostReport at a bounded write rate.
+//
+// The meter is a manager.Runnable rather than a reconciler: sampling is driven by time,
+// not by object events, and it must take one consistent sample of every co-op at the same
+// instant. It runs only on the leader, so two replicas never count the same interval.
+package metering
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/discovery"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+// FieldOwner is the field manager of everything the metering writes: status.usage of
+// Cooperatives and status.usage of CostReports.
+const FieldOwner = "cooperator-metering"
+
+// Defaults of the options.
+const (
+	DefaultInterval        = 60 * time.Second
+	DefaultPersistInterval = 5 * time.Minute
+)
+
+// Options configure the meter.
+type Options struct {
+	// Interval between two samples. Default 60s.
+	Interval time.Duration
+	// PersistInterval is the longest time a co-op's totals stay unwritten. They are also
+	// written at period boundaries. Default 5m.
+	PersistInterval time.Duration
+	// Clock tells the time; the real clock when nil.
+	Clock clock.Clock
+	// Usage reads pod usage; when nil, Setup uses metrics.k8s.io when the API server
+	// serves it and requests alone otherwise.
+	Usage UsageSource
+	// Database reads shared-tier database sizes; when nil, they are not counted.
+	Database DatabaseSizer
+}
+
+func (o *Options) defaults() {
+	if o.Interval <= 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.PersistInterval <= 0 {
+		o.PersistInterval = DefaultPersistInterval
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+}
+
+// Meter is the metering loop.
+type Meter struct {
+	// Client reads Cooperatives, Pods, PVCs and CostReports (from the cache) and writes
+	// status.
+	Client client.Client
+	Options
+
+	mu    sync.Mutex
+	coops map[string]*coopState
+	// reports holds the usage entries this meter last wrote per period, so that a stale
+	// cache never drops an entry.
+	reports map[string]map[string]coopv1.CooperativeUsage
+}
+
+type coopState struct {
+	ledger          *Ledger
+	rates           Rates
+	resumed         bool // loaded from status: the next interval was not observed
+	lastPersist     time.Time
+	persistedPeriod string
+	dbBytes         int64
+}
+
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/status,verbs=get;patch
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports/status,verbs=get;patch
+// +kubebuilder:rbac:groups="",resources=pods;persistentvolumeclaims,verbs=get;list;watch
+// +kubebuilder:rbac:groups=metrics.k8s.io,resources=pods,verbs=get;list
+
+// Setup adds a meter to the manager and returns it.
+func Setup(mgr ctrl.Manager, opts Options) (*Meter, error) {
+	opts.defaults()
+	if opts.Usage == nil {
+		dc, err := discovery.NewDiscoveryClientForConfig(mgr.GetConfig())
+		if err != nil {
+			return nil, fmt.Errorf("creating the discovery client: %w", err)
+		}
+		opts.Usage = &MetricsAPI{Discovery: dc, Reader: mgr.GetAPIReader(), Clock: opts.Clock, RecheckInterval: 5 * time.Minute}
+	}
+	m := New(mgr.GetClient(), opts)
+	if err := mgr.Add(m); err != nil {
+		return nil, fmt.Errorf("adding the meter to the manager: %w", err)
+	}
+	return m, nil
+}
+
+// New returns a meter that is not started.
+func New(c client.Client, opts Options) *Meter {
+	opts.defaults()
+	return &Meter{Client: c, Options: opts, coops: map[string]*coopState{}, reports: map[string]map[string]coopv1.CooperativeUsage{}}
+}
+
+// NeedLeaderElection implements manager.LeaderElectionRunnable: only the leader meters.
+func (m *Meter) NeedLeaderElection() bool { return true }
+
+// Start implements manager.Runnable: a pass now, then one every Interval until ctx ends,
+// then a last write of every co-op's totals.
+func (m *Meter) Start(ctx context.Context) error {
+	log := logf.FromContext(ctx).WithName("metering")
+	for {
+		if err := m.Pass(ctx); err != nil {
+			log.Error(err, "Metering pass failed")
+		}
+		select {
+		case <-ctx.Done():
+			flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := m.Flush(flushCtx); err != nil {
+				log.Error(err, "Writing the totals on shutdown failed")
+			}
+			return nil
+		case <-m.Clock.After(m.Interval):
+		}
+	}
+}
+
+// Pass samples every co-op once, adds the interval since its last sample to its totals,
+// and writes the totals that are due.
+func (m *Meter) Pass(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.Clock.Now().UTC().Truncate(time.Second)
+
+	var coops coopv1.CooperativeList
+	if err := m.Client.List(ctx, &coops, client.UnsafeDisableDeepCopy); err != nil {
+		return fmt.Errorf("listing cooperatives: %w", err)
+	}
+	useMetrics := m.Usage != nil && m.Usage.Available(ctx)
+	seen := make(map[string]bool, len(coops.Items))
+	updates := map[string][]coopv1.CooperativeUsage{}
+	amounts := &amountLookup{c: m.Client}
+	var errs []error
+	for i := range coops.Items {
+		coop := &coops.Items[i]
+		seen[coop.Name] = true
+		st, err := m.state(coop)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rates, err := m.measure(ctx, coop, st, useMetrics)
+		if err != nil {
+			// The interval stays uncounted; the next pass covers it, as estimated if late.
+			errs = append(errs, fmt.Errorf("sampling co-op %s: %w", coop.Name, err))
+			continue
+		}
+		prev := st.ledger.LastSample
+		estimated := st.resumed || (!prev.IsZero() && now.Sub(prev) > 2*m.Interval)
+		seconds := st.ledger.Advance(now, rates, estimated)
+		if seconds > 0 || prev.IsZero() {
+			st.resumed = false
+		}
+		st.rates = rates
+		observe(coop.Name, rates, seconds)
+
+		if !m.due(st, now, coop) {
+			continue
+		}
+		if err := m.writeCooperative(ctx, coop.Name, st, amounts); err != nil {
+			errs = append(errs, err)
+			if !apierrors.IsNotFound(err) {
+				continue
+			}
+		}
+		for _, p := range periodsToRecord(st, now) {
+			if t := st.ledger.Periods[p]; t != nil {
+				updates[p] = append(updates[p], t.CooperativeUsage(coop.Name, st.ledger.LastSample))
+			}
+		}
+		st.lastPersist, st.persistedPeriod = now, PeriodOf(now)
+	}
+	// A co-op that is gone keeps, in the CostReports, the totals of its last sample.
+	for name, st := range m.coops {
+		if seen[name] {
+			continue
+		}
+		if !st.lastPersist.Equal(st.ledger.LastSample) {
+			for _, p := range periodsToRecord(st, st.ledger.LastSample) {
+				if t := st.ledger.Periods[p]; t != nil {
+					updates[p] = append(updates[p], t.CooperativeUsage(name, st.ledger.LastSample))
+				}
+			}
+		}
+		delete(m.coops, name)
+		forget(name)
+	}
+	if err := m.recordInReports(ctx, updates); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Flush writes the totals of every co-op whose last sample is not written yet.
+func (m *Meter) Flush(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	updates := map[string][]coopv1.CooperativeUsage{}
+	amounts := &amountLookup{c: m.Client}
+	var errs []error
+	names := make([]string, 0, len(m.coops))
+	for name := range m.coops {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		st := m.coops[name]
+		if st.lastPersist.Equal(st.ledger.LastSample) || st.ledger.LastSample.IsZero() {
+			continue
+		}
+		if err := m.writeCooperative(ctx, name, st, amounts); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, p := range periodsToRecord(st, st.ledger.LastSample) {
+			if t := st.ledger.Periods[p]; t != nil {
+				updates[p] = append(updates[p], t.CooperativeUsage(name, st.ledger.LastSample))
+			}
+		}
+		st.lastPersist, st.persistedPeriod = st.ledger.LastSample, PeriodOf(st.ledger.LastSample)
+	}
+	if err := m.recordInReports(ctx, updates); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// periodsToRecord: the period of at, and the period last written when it differs (its
+// final totals go out at the boundary).
+func periodsToRecord(st *coopState, at time.Time) []string {
+	p := PeriodOf(at)
+	if st.persistedPeriod != "" && st.persistedPeriod != p {
+		return []string{st.persistedPeriod, p}
+	}
+	return []string{p}
+}
+
+// due says whether a co-op's totals should be written now.
+func (m *Meter) due(st *coopState, now time.Time, coop *coopv1.Cooperative) bool {
+	return st.lastPersist.IsZero() ||
+		now.Sub(st.lastPersist) >= m.PersistInterval ||
+		PeriodOf(now) != st.persistedPeriod ||
+		coop.DeletionTimestamp != nil
+}
+
+// state returns the in-memory state of a co-op, loading it from its status the first time.
+func (m *Meter) state(coop *coopv1.Cooperative) (*coopState, error) {
+	if st, ok := m.coops[coop.Name]; ok {
+		return st, nil
+	}
+	ledger, err := LedgerFromStatus(coop.Status.Usage)
+	if err != nil {
+		return nil, fmt.Errorf("reading status.usage of co-op %s: %w", coop.Name, err)
+	}
+	st := &coopState{ledger: ledger, resumed: coop.Status.Usage != nil}
+	m.coops[coop.Name] = st
+	return st, nil
+}
+
+// measure samples what a co-op holds now.
+func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopState, useMetrics bool) (Rates, error) {
+	ns := coop.NamespaceName()
+	var pods corev1.PodList
+	if err := m.Client.List(ctx, &pods, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+		return Rates{}, fmt.Errorf("listing pods: %w", err)
+	}
+	var pvcs corev1.PersistentVolumeClaimList
+	if err := m.Client.List(ctx, &pvcs, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+		return Rates{}, fmt.Errorf("listing persistent volume claims: %w", err)
+	}
+	var usage PodUsage
+	if useMetrics {
+		u, err := m.Usage.PodUsage(ctx, ns)
+		if err != nil {
+			logf.FromContext(ctx).Info("Pod usage unavailable, counted requests alone", "cooperative", coop.Name, "error", err.Error())
+		} else {
+			usage = u
+		}
+	}
+	rates := NamespaceRates(pods.Items, pvcs.Items, usage)
+	if m.Database != nil && coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
+		size, err := m.Database.DatabaseSize(ctx, coop)
+		if err != nil {
+			// Keep the last size read: a database does not vanish between two samples.
+			logf.FromContext(ctx).Info("Database size unavailable, kept the last one", "cooperative", coop.Name, "error", err.Error())
+		} else {
+			st.dbBytes = size
+		}
+		rates.StorageBytes += st.dbBytes
+	}
+	return rates, nil
+}
+
+// writeCooperative applies status.usage of one co-op: the totals and the time of the last
+// sample in one patch.
+func (m *Meter) writeCooperative(ctx context.Context, name string, st *coopState, amounts *amountLookup) error {
+	usage := st.ledger.UsageStatus(st.rates)
+	usage.EstimatedAmount, usage.Currency = amounts.get(ctx, usage.CurrentPeriod, name)
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(usage)
+	if err != nil {
+		return fmt.Errorf("converting the usage of co-op %s: %w", name, err)
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": coopv1.GroupVersion.String(),
+		"kind":       "Cooperative",
+		"metadata":   map[string]any{"name": name},
+		"status":     map[string]any{"usage": obj},
+	}}
+	if err := m.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return fmt.Errorf("writing status.usage of co-op %s: %w", name, err)
+	}
+	return nil
+}
+
+// recordInReports writes the co-ops' totals into status.usage of each period's
+// CostReport, creating the report (empty bill) when the hub has not entered it yet.
+func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1.CooperativeUsage) error {
+	periods := make([]string, 0, len(updates))
+	for p := range updates {
+		periods = append(periods, p)
+	}
+	sort.Strings(periods)
+	var errs []error
+	for _, p := range periods {
+		if err := m.recordInReport(ctx, p, updates[p]); err != nil {
+			errs = append(errs, fmt.Errorf("recording usage in CostReport %s: %w", p, err))
+		}
+	}
+	// Only the current and the previous period are still written to.
+	if len(m.reports) > 2 {
+		known := make([]string, 0, len(m.reports))
+		for p := range m.reports {
+			known = append(known, p)
+		}
+		sort.Strings(known)
+		for _, p := range known[:len(known)-2] {
+			delete(m.reports, p)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Meter) recordInReport(ctx context.Context, period string, updates []coopv1.CooperativeUsage) error {
+	report := &coopv1.CostReport{}
+	err := m.Client.Get(ctx, client.ObjectKey{Name: period}, report)
+	if apierrors.IsNotFound(err) {
+		start, end, perr := ParsePeriod(period)
+		if perr != nil {
+			return perr
+		}
+		report = &coopv1.CostReport{
+			ObjectMeta: metav1.ObjectMeta{Name: period},
+			Spec: coopv1.CostReportSpec{
+				Period: coopv1.Period{Start: metav1.NewTime(start), End: metav1.NewTime(end)},
+			},
+		}
+		err = m.Client.Create(ctx, report, client.FieldOwner(FieldOwner))
+		if apierrors.IsAlreadyExists(err) {
+			err = nil // the cache had not seen it yet; the entries below are all this meter's
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if report.Spec.Final {
+		return nil // frozen: late samples no longer change a final report
+	}
+	entries, ok := m.reports[period]
+	if !ok {
+		entries = map[string]coopv1.CooperativeUsage{}
+		m.reports[period] = entries
+	}
+	for _, e := range report.Status.Usage {
+		if _, mine := entries[e.Cooperative]; !mine {
+			entries[e.Cooperative] = e
+		}
+	}
+	for _, e := range updates {
+		entries[e.Cooperative] = e
+	}
+	names := make([]string, 0, len(entries))
+	for n := range entries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	list := make([]any, 0, len(names))
+	for _, n := range names {
+		obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ptr(entries[n]))
+		if err != nil {
+			return err
+		}
+		list = append(list, obj)
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": coopv1.GroupVersion.String(),
+		"kind":       "CostReport",
+		"metadata":   map[string]any{"name": period},
+		"status":     map[string]any{"usage": list},
+	}}
+	return m.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// amountLookup reads each period's CostReport once per pass for the co-ops' estimated
+// amounts.
+type amountLookup struct {
+	c       client.Reader
+	reports map[string]*coopv1.CostReport
+}
+
+func (a *amountLookup) get(ctx context.Context, period, coop string) (amount, currency string) {
+	if a.reports == nil {
+		a.reports = map[string]*coopv1.CostReport{}
+	}
+	r, ok := a.reports[period]
+	if !ok {
+		r = &coopv1.CostReport{}
+		if err := a.c.Get(ctx, client.ObjectKey{Name: period}, r); err != nil {
+			r = nil
+		}
+		a.reports[period] = r
+	}
+	if r == nil {
+		return "", ""
+	}
+	for _, l := range r.Status.Lines {
+		if l.Cooperative == coop {
+			return l.Amount, r.Spec.Currency
+		}
+	}
+	return "", ""
+}

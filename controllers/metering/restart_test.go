@@ -1,0 +1,184 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package metering
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
+	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+func getPeriod(g Gomega, name, period string) (*coopv1.Cooperative, *coopv1.PeriodUsage) {
+	coop := &coopv1.Cooperative{}
+	g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Name: name}, coop)).To(Succeed())
+	p := periodOf(coop, period)
+	g.Expect(p).NotTo(BeNil())
+	return coop, p
+}
+
+// TestMeteringAcrossARestart stops the manager mid-period, lets 3 hours pass, and starts
+// a new one: the totals cover the outage once, at the allocation seen on restart, and the
+// outage is marked as estimated.
+func TestMeteringAcrossARestart(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	start := at("2027-03-10T00:00:00Z")
+	createCooperative(t, "delta")
+	createRunningPod(t, "coop-delta", "d1", "1", "1Gi")
+
+	env1 := startManager(t, clocktesting.NewFakeClock(start), Options{}) // 60s and 5m
+	for range 7 {
+		env1.tick(t, time.Minute)
+	}
+	env1.stop(t) // writes the totals of the last sample on its way out
+	_, p := getPeriod(g, "delta", "2027-03")
+	g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * 7 * 60)))
+	g.Expect(p.EstimatedSeconds).To(BeZero())
+
+	restart := start.Add(7*time.Minute + 3*time.Hour)
+	env2 := startManager(t, clocktesting.NewFakeClock(restart), Options{})
+	defer env2.stop(t)
+	g.Eventually(func(g Gomega) {
+		coop, p := getPeriod(g, "delta", "2027-03")
+		g.Expect(coop.Status.Usage.LastSampleTime.Time).To(BeTemporally("==", restart))
+		g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * (7*60 + 3*3600))))
+		g.Expect(p.MemoryByteSeconds).To(Equal(strconv.FormatInt(gi*(7*60+3*3600), 10)))
+		g.Expect(p.MeteredSeconds).To(Equal(int64(7*60 + 3*3600)))
+		g.Expect(p.EstimatedSeconds).To(Equal(int64(3 * 3600)))
+		g.Expect(p.EstimatedIntervals).To(HaveLen(1))
+		g.Expect(p.EstimatedIntervals[0].Start.Time).To(BeTemporally("==", start.Add(7*time.Minute)))
+		g.Expect(p.EstimatedIntervals[0].End.Time).To(BeTemporally("==", restart))
+	}, 30*time.Second, 10*time.Millisecond).Should(Succeed())
+
+	// Sampling goes on, measured again; the next write is 5 minutes later.
+	for range 5 {
+		env2.tick(t, time.Minute)
+	}
+	g.Eventually(func(g Gomega) {
+		_, p := getPeriod(g, "delta", "2027-03")
+		g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * (12*60 + 3*3600))))
+		g.Expect(p.EstimatedSeconds).To(Equal(int64(3 * 3600)))
+		report := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Name: "2027-03"}, report)).To(Succeed())
+		u := usageOf(report, "delta")
+		g.Expect(u).NotTo(BeNil())
+		g.Expect(u.CPUMillicoreSeconds).To(Equal(p.CPUMillicoreSeconds))
+		g.Expect(u.EstimatedSeconds).To(Equal(int64(3 * 3600)))
+	}, 30*time.Second, 10*time.Millisecond).Should(Succeed())
+}
+
+// TestMeteringAfterACrash: a meter that dies without writing its last samples loses
+// nothing and counts nothing twice: the next one resumes from the last written sample and
+// estimates from there.
+func TestMeteringAfterACrash(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	start := at("2027-05-10T00:00:00Z")
+	createCooperative(t, "epsilon")
+	createRunningPod(t, "coop-epsilon", "e1", "2", "1Gi")
+
+	clk := clocktesting.NewFakeClock(start)
+	first := New(k8sClient, Options{Clock: clk})
+	g.Expect(first.Pass(ctx)).To(Succeed()) // baseline, written
+	for range 7 {
+		clk.Step(time.Minute)
+		g.Expect(first.Pass(ctx)).To(Succeed()) // written at 5 minutes only
+	}
+	_, p := getPeriod(g, "epsilon", "2027-05")
+	g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(2000 * 5 * 60)))
+
+	// The first meter dies here with 2 minutes counted in memory only.
+	clk.Step(3 * time.Minute)
+	second := New(k8sClient, Options{Clock: clk})
+	g.Expect(second.Pass(ctx)).To(Succeed())
+	_, p = getPeriod(g, "epsilon", "2027-05")
+	g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(2000 * 10 * 60)))
+	g.Expect(p.MeteredSeconds).To(Equal(int64(600)))
+	g.Expect(p.EstimatedSeconds).To(Equal(int64(300)))
+	g.Expect(p.EstimatedIntervals[0].Start.Time).To(BeTemporally("==", start.Add(5*time.Minute)))
+}
+
+// TestMetricsAPINotServed: envtest serves no metrics.k8s.io, so the meter counts requests
+// alone (the month test runs that path end to end).
+func TestMetricsAPINotServed(t *testing.T) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &MetricsAPI{Discovery: dc, Reader: k8sClient, Clock: clocktesting.NewFakeClock(time.Now()), RecheckInterval: time.Minute}
+	if m.Available(context.Background()) {
+		t.Error("metrics.k8s.io reported as served by envtest")
+	}
+}
+
+// TestFinalReportRefusesEdits: the API server itself refuses, with a clear message, any
+// change to a final report's bill or policy, and unsetting final; an open report is editable.
+func TestFinalReportRefusesEdits(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	start, end, _ := ParsePeriod("2026-09")
+	r := &coopv1.CostReport{
+		ObjectMeta: metav1.ObjectMeta{Name: "2026-09"},
+		Spec: coopv1.CostReportSpec{
+			Period:   coopv1.Period{Start: metav1.NewTime(start), End: metav1.NewTime(end)},
+			Currency: "EUR",
+			Lines:    []coopv1.BillLine{{Description: "servers", Amount: "412.50", Pool: coopv1.PoolCompute}},
+		},
+	}
+	g.Expect(k8sClient.Create(ctx, r)).To(Succeed())
+
+	patch := func(mutate func(r *coopv1.CostReport)) error {
+		cur := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2026-09"}, cur)).To(Succeed())
+		orig := cur.DeepCopy()
+		mutate(cur)
+		return k8sClient.Patch(ctx, cur, client.MergeFrom(orig))
+	}
+	g.Expect(patch(func(r *coopv1.CostReport) { r.Spec.Lines[0].Amount = "400.00" })).To(Succeed(), "an open report is editable")
+	g.Expect(patch(func(r *coopv1.CostReport) { r.Spec.Final = true })).To(Succeed())
+
+	for name, mutate := range map[string]func(r *coopv1.CostReport){
+		"amount":   func(r *coopv1.CostReport) { r.Spec.Lines[0].Amount = "1.00" },
+		"line":     func(r *coopv1.CostReport) { r.Spec.Lines = append(r.Spec.Lines, r.Spec.Lines[0]) },
+		"policy":   func(r *coopv1.CostReport) { r.Spec.Policy.MinimumAmount = "5.00" },
+		"currency": func(r *coopv1.CostReport) { r.Spec.Currency = "USD" },
+		"unfinal":  func(r *coopv1.CostReport) { r.Spec.Final = false },
+	} {
+		err := patch(mutate)
+		g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%s: %v", name, err)
+		g.Expect(err.Error()).To(ContainSubstring("the CostReport is final: its period, currency, bill lines and policy can no longer change"), name)
+	}
+
+	bad := &coopv1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: "november"}, Spec: r.Spec}
+	err := k8sClient.Create(ctx, bad)
+	g.Expect(err).To(MatchError(ContainSubstring("metadata.name must be the period as YYYY-MM")))
+	bad = &coopv1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: "2026-08"}, Spec: r.Spec}
+	bad.Spec.Lines = []coopv1.BillLine{{Description: "x", Amount: "12,50", Pool: coopv1.PoolCompute}}
+	g.Expect(k8sClient.Create(ctx, bad)).To(MatchError(ContainSubstring("spec.lines[0].amount")))
+}

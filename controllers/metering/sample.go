@@ -1,0 +1,150 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package metering
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+// ContainerUsage is what one container used at the last metrics scrape.
+type ContainerUsage struct {
+	MilliCPU    int64
+	MemoryBytes int64
+}
+
+// PodUsage maps a pod's name to its containers' usage by container name.
+type PodUsage map[string]map[string]ContainerUsage
+
+// PodCounts says whether a pod holds resources: bound to a node and not finished.
+func PodCounts(pod *corev1.Pod) bool {
+	return pod.Spec.NodeName != "" &&
+		pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed
+}
+
+// PodRates is max(request, usage) of CPU and memory summed over the pod's containers,
+// plus the pod overhead. usage is nil when the cluster serves no metrics: requests alone.
+// Init containers are not counted: they have finished by the time the pod runs.
+func PodRates(pod *corev1.Pod, usage map[string]ContainerUsage) Rates {
+	var r Rates
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		cpu := c.Resources.Requests.Cpu().MilliValue()
+		mem := c.Resources.Requests.Memory().Value()
+		if u, ok := usage[c.Name]; ok {
+			cpu = max(cpu, u.MilliCPU)
+			mem = max(mem, u.MemoryBytes)
+		}
+		r.MilliCPU += cpu
+		r.MemoryBytes += mem
+	}
+	if pod.Spec.Overhead != nil {
+		r.MilliCPU += pod.Spec.Overhead.Cpu().MilliValue()
+		r.MemoryBytes += pod.Spec.Overhead.Memory().Value()
+	}
+	return r
+}
+
+// PVCBytes is the capacity a claim holds: its status capacity once bound (the resized
+// size after an expansion), zero when it is not bound.
+func PVCBytes(pvc *corev1.PersistentVolumeClaim) int64 {
+	if pvc.Status.Phase != corev1.ClaimBound {
+		return 0
+	}
+	if q, ok := pvc.Status.Capacity[corev1.ResourceStorage]; ok {
+		return q.Value()
+	}
+	return pvc.Spec.Resources.Requests.Storage().Value()
+}
+
+// NamespaceRates adds up what the pods and claims of one namespace hold.
+func NamespaceRates(pods []corev1.Pod, pvcs []corev1.PersistentVolumeClaim, usage PodUsage) Rates {
+	var r Rates
+	for i := range pods {
+		if !PodCounts(&pods[i]) {
+			continue
+		}
+		p := PodRates(&pods[i], usage[pods[i].Name])
+		r.MilliCPU += p.MilliCPU
+		r.MemoryBytes += p.MemoryBytes
+	}
+	for i := range pvcs {
+		r.StorageBytes += PVCBytes(&pvcs[i])
+	}
+	return r
+}
+
+// TransformPod strips a Pod down to what the metering reads (name, namespace, node,
+// phase, containers' names and resources, overhead), to keep the informer cache small.
+// Register it as the cache's transform for Pods.
+func TransformPod(obj any) (any, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	containers := make([]corev1.Container, len(pod.Spec.Containers))
+	for i, c := range pod.Spec.Containers {
+		containers[i] = corev1.Container{Name: c.Name, Resources: corev1.ResourceRequirements{Requests: c.Resources.Requests}}
+	}
+	return &corev1.Pod{
+		TypeMeta:   pod.TypeMeta,
+		ObjectMeta: metaForCache(pod.ObjectMeta),
+		Spec: corev1.PodSpec{
+			NodeName:   pod.Spec.NodeName,
+			Containers: containers,
+			Overhead:   pod.Spec.Overhead,
+		},
+		Status: corev1.PodStatus{Phase: pod.Status.Phase},
+	}, nil
+}
+
+// TransformPVC strips a PersistentVolumeClaim down to what the metering reads. Register it
+// as the cache's transform for PersistentVolumeClaims.
+func TransformPVC(obj any) (any, error) {
+	pvc, ok := obj.(*corev1.PersistentVolumeClaim)
+	if !ok {
+		return obj, nil
+	}
+	return &corev1.PersistentVolumeClaim{
+		TypeMeta:   pvc.TypeMeta,
+		ObjectMeta: metaForCache(pvc.ObjectMeta),
+		Spec: corev1.PersistentVolumeClaimSpec{
+			Resources: corev1.VolumeResourceRequirements{Requests: pvc.Spec.Resources.Requests},
+		},
+		Status: corev1.PersistentVolumeClaimStatus{Phase: pvc.Status.Phase, Capacity: pvc.Status.Capacity},
+	}, nil
+}
+
+func metaForCache(m metav1.ObjectMeta) metav1.ObjectMeta {
+	var keep map[string]string
+	if coop, ok := m.Labels[coopv1.LabelCooperative]; ok {
+		// The informer selects on this label: a copy written back must still carry it.
+		keep = map[string]string{coopv1.LabelCooperative: coop}
+	}
+	return metav1.ObjectMeta{
+		Labels:            keep,
+		Name:              m.Name,
+		Namespace:         m.Namespace,
+		UID:               m.UID,
+		ResourceVersion:   m.ResourceVersion,
+		Generation:        m.Generation,
+		CreationTimestamp: m.CreationTimestamp,
+		DeletionTimestamp: m.DeletionTimestamp,
+	}
+}

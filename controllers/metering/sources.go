@@ -1,0 +1,194 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package metering
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+// UsageSource reads what pods use now.
+type UsageSource interface {
+	// Available says whether the cluster serves pod usage now.
+	Available(ctx context.Context) bool
+	// PodUsage returns the usage of the pods of one namespace.
+	PodUsage(ctx context.Context, namespace string) (PodUsage, error)
+}
+
+// MetricsGroupVersion is the API that serves pod usage (metrics-server and others).
+const MetricsGroupVersion = "metrics.k8s.io/v1beta1"
+
+// MetricsAPI reads pod usage from metrics.k8s.io when the API server serves it, which it
+// checks through discovery at most once per RecheckInterval.
+type MetricsAPI struct {
+	Discovery       discovery.DiscoveryInterface
+	Reader          client.Reader // uncached: manager.GetAPIReader()
+	Clock           clock.PassiveClock
+	RecheckInterval time.Duration
+
+	mu        sync.Mutex
+	checkedAt time.Time
+	available bool
+}
+
+// Available implements UsageSource.
+func (m *MetricsAPI) Available(context.Context) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.Clock.Now()
+	if !m.checkedAt.IsZero() && now.Sub(m.checkedAt) < m.RecheckInterval {
+		return m.available
+	}
+	m.checkedAt = now
+	m.available = false
+	list, err := m.Discovery.ServerResourcesForGroupVersion(MetricsGroupVersion)
+	if err != nil {
+		return false
+	}
+	for _, r := range list.APIResources {
+		if r.Name == "pods" {
+			m.available = true
+		}
+	}
+	return m.available
+}
+
+// PodUsage implements UsageSource.
+func (m *MetricsAPI) PodUsage(ctx context.Context, namespace string) (PodUsage, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetAPIVersion(MetricsGroupVersion)
+	list.SetKind("PodMetricsList")
+	if err := m.Reader.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("listing pod metrics in %s: %w", namespace, err)
+	}
+	return podUsageFromMetrics(list.Items)
+}
+
+// podUsageFromMetrics reads PodMetrics objects: containers[].usage.{cpu,memory}.
+func podUsageFromMetrics(items []unstructured.Unstructured) (PodUsage, error) {
+	out := PodUsage{}
+	for _, item := range items {
+		containers, _, _ := unstructured.NestedSlice(item.Object, "containers")
+		byName := map[string]ContainerUsage{}
+		for _, c := range containers {
+			cm, ok := c.(map[string]any)
+			if !ok {
+				continue
+			}
+			name, _, _ := unstructured.NestedString(cm, "name")
+			cpu, _, _ := unstructured.NestedString(cm, "usage", "cpu")
+			mem, _, _ := unstructured.NestedString(cm, "usage", "memory")
+			var u ContainerUsage
+			if cpu != "" {
+				q, err := resource.ParseQuantity(cpu)
+				if err != nil {
+					return nil, fmt.Errorf("pod %s container %s: cpu: %w", item.GetName(), name, err)
+				}
+				u.MilliCPU = q.MilliValue()
+			}
+			if mem != "" {
+				q, err := resource.ParseQuantity(mem)
+				if err != nil {
+					return nil, fmt.Errorf("pod %s container %s: memory: %w", item.GetName(), name, err)
+				}
+				u.MemoryBytes = q.Value()
+			}
+			byName[name] = u
+		}
+		out[item.GetName()] = byName
+	}
+	return out, nil
+}
+
+// DatabaseSizer reads the size of a shared-tier co-op's database.
+type DatabaseSizer interface {
+	DatabaseSize(ctx context.Context, coop *coopv1.Cooperative) (int64, error)
+}
+
+// PostgresSizer reads pg_database_size from the hub's shared PostgreSQL cluster over one
+// connection, opened on first use and again after an error.
+type PostgresSizer struct {
+	// ConnString is a libpq connection string or URL of a role allowed to call
+	// pg_database_size on every co-op database (a member of pg_read_all_stats, or the owner).
+	ConnString string
+	// ConnStringFunc, when ConnString is empty, returns it at each (re)connection: the
+	// operator reads it from the shared Cluster's app Secret, which may appear after start.
+	ConnStringFunc func(ctx context.Context) (string, error)
+	// DatabaseName names the co-op's database; when nil, coop_<name> with dashes as
+	// underscores, as the Cooperative reconciler names it (cooperative.SharedRoleName).
+	DatabaseName func(coop *coopv1.Cooperative) string
+
+	mu   sync.Mutex
+	conn *pgx.Conn
+}
+
+// DatabaseSize implements DatabaseSizer.
+func (p *PostgresSizer) DatabaseSize(ctx context.Context, coop *coopv1.Cooperative) (int64, error) {
+	name := "coop_" + strings.ReplaceAll(coop.Name, "-", "_")
+	if p.DatabaseName != nil {
+		name = p.DatabaseName(coop)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn == nil {
+		dsn := p.ConnString
+		if dsn == "" && p.ConnStringFunc != nil {
+			var err error
+			if dsn, err = p.ConnStringFunc(ctx); err != nil {
+				return 0, fmt.Errorf("finding the shared database cluster: %w", err)
+			}
+		}
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return 0, fmt.Errorf("connecting to the shared database cluster: %w", err)
+		}
+		p.conn = conn
+	}
+	var size int64
+	if err := p.conn.QueryRow(ctx, "SELECT pg_database_size($1)", name).Scan(&size); err != nil {
+		if !strings.Contains(err.Error(), "does not exist") {
+			_ = p.conn.Close(ctx)
+			p.conn = nil
+		}
+		return 0, fmt.Errorf("reading the size of database %s: %w", name, err)
+	}
+	return size, nil
+}
+
+// Close closes the connection.
+func (p *PostgresSizer) Close(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn == nil {
+		return nil
+	}
+	err := p.conn.Close(ctx)
+	p.conn = nil
+	return err
+}
