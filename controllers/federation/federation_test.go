@@ -331,9 +331,26 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://west-backups/eu-west/ghost-west/", SecretName: "x"},
 			ConsentedRegions: []string{"eu-north"},
 		}
-		for _, c := range []*coopv1.Cooperative{undeclared, unlisted} {
-			Expect(asPeer.Create(ctx, c)).To(Succeed())
+		// The shipped admission policy stops the eu-west identity from writing what is not
+		// a standby of its own region, at the API.
+		for name, c := range map[string]*coopv1.Cooperative{
+			"a standby claiming another region": undeclared.DeepCopy(),
+			"a co-op that is no standby":         newCoop("not-a-standby"),
+		} {
+			err := asPeer.Create(ctx, c)
+			Expect(err).To(HaveOccurred(), name)
+			Expect(err.Error()).To(ContainSubstring("may write only standby Cooperatives mirrored from its region"), name)
 		}
+		own := newCoop("bottega-bari")
+		Expect(south.k8s.Create(ctx, own)).To(Succeed())
+		err = asPeer.Delete(ctx, own)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("may write only standby Cooperatives"), "a peer cannot delete a co-op of this hub")
+		// An admin of this hub (or a peer not held by the policy) can still write one; the
+		// operator refuses it, as it refuses a standby its own peer sends for a co-op that did
+		// not list this hub.
+		Expect(south.k8s.Create(ctx, undeclared)).To(Succeed())
+		Expect(asPeer.Create(ctx, unlisted)).To(Succeed())
 		for name, why := range map[string]string{
 			"ghost-east": "no FederationPeer of this hub declares region us-east",
 			"ghost-west": "did not list this hub (region eu-south)",
