@@ -189,8 +189,22 @@ const (
 	ConditionCredentialsScoped = "CredentialsScoped"
 )
 
+// ConditionFederationReady on a Cooperative: its standbys are mirrored at every listed peer
+// (on the home hub), or the standby follows its home (on a peer), and no switchover is under
+// way. The federation controller writes it under its own field owner; Ready does not
+// summarise it, so an unreachable peer never makes a co-op unready at home.
+const ConditionFederationReady = "FederationReady"
+
 // Reasons of the federation conditions, on FederationPeers and Cooperatives.
 const (
+	// ReasonPeerNotReady: a listed peer is unreachable, not declared or not ready, so its
+	// standby is not up to date.
+	ReasonPeerNotReady = "PeerNotReady"
+	// ReasonSwitchingOver: the primary is moving between regions.
+	ReasonSwitchingOver = "SwitchingOver"
+	// ReasonSplitPrimary: another region reports that it holds the primary too (after a
+	// failover); an admin must resolve it.
+	ReasonSplitPrimary = "SplitPrimary"
 	// ReasonContacted: the peer's API answered.
 	ReasonContacted = "Contacted"
 	// ReasonUnreachable: the peer's API did not answer; the message says why.

@@ -366,3 +366,43 @@ func TestBuildStandby(t *testing.T) {
 }
 
 func equalStandby(a, b coopv1.StandbySpec) bool { return equality.Semantic.DeepEqual(a, b) }
+
+func TestFederationCondition(t *testing.T) {
+	home := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a", Generation: 4}}
+	sb := standbyCoop("a", "eu-west", "eu-south")
+	for _, tc := range []struct {
+		name string
+		coop *coopv1.Cooperative
+		fed  *coopv1.FederationStatus
+		want string
+	}{
+		{"no federation", home, nil, ""},
+		{"mirrored", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", State: coopv1.StandbyMirrored}}},
+			"True/Ready: standbys mirrored at south; the primary is in eu-west"},
+		{"refused wins over waiting", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "north", State: coopv1.StandbyUnreachable, Message: "timeout"}, {Peer: "south", State: coopv1.StandbyRefused, Message: "full"}}},
+			"False/StandbyRefused: south: full"},
+		{"unreachable", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, Standbys: []coopv1.PeerStandbyStatus{{Peer: "north", State: coopv1.StandbyUnreachable, Message: "timeout"}}},
+			"False/PeerNotReady: north Unreachable: timeout"},
+		{"switching over", home, &coopv1.FederationStatus{Role: coopv1.RoleDemoting, Message: "waiting for the token"},
+			"False/SwitchingOver: Demoting: waiting for the token"},
+		{"split", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, Message: "the copy in eu-south reports that it is the primary (a failover?)"},
+			"False/SplitPrimary: the copy in eu-south reports that it is the primary (a failover?)"},
+		{"a standby that follows", sb, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-west"},
+			"True/Ready: Standby copy of co-op a of region eu-west; the primary is in eu-west"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := FederationCondition(tc.coop, tc.fed)
+			got := ""
+			if c != nil {
+				got = string(c.Status) + "/" + c.Reason + ": " + c.Message
+				if c.ObservedGeneration != tc.coop.Generation {
+					t.Errorf("observedGeneration %d", c.ObservedGeneration)
+				}
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

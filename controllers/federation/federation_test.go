@@ -278,6 +278,13 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleStandby))
 		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePrimary))
 
+		Eventually(func() string {
+			c := meta.FindStatusCondition(coopOn(west, "fairride-lyon")().Status.Conditions, coopv1.ConditionFederationReady)
+			if c == nil {
+				return ""
+			}
+			return string(c.Status) + "/" + c.Reason + ": " + c.Message
+		}, timeout).Should(Equal("True/Ready: standbys mirrored at eu-south; the primary is in eu-west"))
 		Eventually(func() int32 { return peerOn(south, "eu-west")().Status.MirroredFrom }, timeout).Should(Equal(int32(1)))
 		Eventually(func() int32 { return peerOn(west, "eu-south")().Status.MirroredTo }, timeout).Should(Equal(int32(1)))
 	})
@@ -335,7 +342,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		// a standby of its own region, at the API.
 		for name, c := range map[string]*coopv1.Cooperative{
 			"a standby claiming another region": undeclared.DeepCopy(),
-			"a co-op that is no standby":         newCoop("not-a-standby"),
+			"a co-op that is no standby":        newCoop("not-a-standby"),
 		} {
 			err := asPeer.Create(ctx, c)
 			Expect(err).To(HaveOccurred(), name)
@@ -512,6 +519,31 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		err := west.k8s.Patch(ctx, c, patch)
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
 		Expect(err.Error()).To(ContainSubstring("a peer that holds the primary cannot be removed"))
+	})
+
+	It("reports at home a standby the peer refuses, and sends it once the peer has room", func() {
+		p := peerOn(south, "eu-west")()
+		patch := client.MergeFrom(p.DeepCopy())
+		p.Spec.Accept.MaxCooperatives = 1
+		Expect(south.k8s.Patch(ctx, p, patch)).To(Succeed())
+
+		Expect(west.k8s.Create(ctx, newCoop("ultimo-trieste", "eu-south"))).To(Succeed())
+		Eventually(standbyState(west, "ultimo-trieste", "eu-south"), timeout).Should(Equal(coopv1.StandbyRefused))
+		c := meta.FindStatusCondition(coopOn(west, "ultimo-trieste")().Status.Conditions, coopv1.ConditionFederationReady)
+		Expect(c).NotTo(BeNil())
+		Expect(c.Reason).To(Equal(coopv1.ReasonStandbyRefused))
+		Expect(c.Message).To(ContainSubstring("accepts at most 1 standbys"))
+		Expect(south.k8s.Get(ctx, client.ObjectKey{Name: "coop-ultimo-trieste"}, &corev1.Namespace{})).To(Satisfy(apierrors.IsNotFound))
+		Expect(meta.IsStatusConditionTrue(coopOn(west, "ultimo-trieste")().Status.Conditions, coopv1.ConditionReady) ||
+			meta.FindStatusCondition(coopOn(west, "ultimo-trieste")().Status.Conditions, coopv1.ConditionReady).Reason != coopv1.ReasonStandbyRefused).
+			To(BeTrue(), "a refusal at the peer does not make the co-op unready at home")
+
+		p = peerOn(south, "eu-west")()
+		patch = client.MergeFrom(p.DeepCopy())
+		p.Spec.Accept.MaxCooperatives = 3
+		Expect(south.k8s.Patch(ctx, p, patch)).To(Succeed())
+		Eventually(standbyState(west, "ultimo-trieste", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		Eventually(cluster(south, "ultimo-trieste"), timeout).ShouldNot(BeNil())
 	})
 
 	It("fails over to the standby without the home, only when the data loss is accepted", func() {

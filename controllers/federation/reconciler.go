@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -528,10 +529,61 @@ func StandbyStatus(coop *coopv1.Cooperative, region string, cluster *cnpgv1.Clus
 	return fed
 }
 
-// writeStatus applies status.federation under this reconciler's field owner; nothing when it
-// did not change.
+// FederationCondition is the FederationReady condition of a co-op with the given federation
+// status; nil when the co-op takes no part in federation.
+func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus) *metav1.Condition {
+	if fed == nil {
+		return nil
+	}
+	c := &metav1.Condition{Type: coopv1.ConditionFederationReady, Status: metav1.ConditionFalse, ObservedGeneration: coop.Generation}
+	var refused, waiting, mirrored []string
+	for _, st := range fed.Standbys {
+		switch st.State {
+		case coopv1.StandbyMirrored:
+			mirrored = append(mirrored, st.Peer)
+		case coopv1.StandbyRefused:
+			refused = append(refused, st.Peer+": "+st.Message)
+		default:
+			waiting = append(waiting, st.Peer+" "+string(st.State)+": "+st.Message)
+		}
+	}
+	switch {
+	case strings.Contains(fed.Message, "reports that it is the primary"):
+		c.Reason, c.Message = coopv1.ReasonSplitPrimary, fed.Message
+	case len(refused) > 0:
+		c.Reason, c.Message = coopv1.ReasonStandbyRefused, strings.Join(refused, "; ")
+	case fed.Role == coopv1.RoleDemoting || fed.Role == coopv1.RolePromoting:
+		c.Reason, c.Message = coopv1.ReasonSwitchingOver, fmt.Sprintf("%s: %s", fed.Role, fed.Message)
+	case len(waiting) > 0:
+		c.Reason, c.Message = coopv1.ReasonPeerNotReady, strings.Join(waiting, "; ")
+	case coop.Spec.Standby != nil:
+		c.Status, c.Reason = metav1.ConditionTrue, coopv1.ReasonReady
+		c.Message = fmt.Sprintf("%s copy of co-op %s of region %s; the primary is in %s", fed.Role, coop.Spec.Standby.HomeCooperative, coop.Spec.Standby.HomeRegion, fed.PrimaryRegion)
+	default:
+		c.Status, c.Reason = metav1.ConditionTrue, coopv1.ReasonReady
+		c.Message = fmt.Sprintf("standbys mirrored at %s; the primary is in %s", strings.Join(mirrored, ", "), fed.PrimaryRegion)
+		if len(mirrored) == 0 {
+			c.Message = "no standbys; the primary is in " + fed.PrimaryRegion
+		}
+	}
+	if len(c.Message) > 32768 {
+		c.Message = c.Message[:32768]
+	}
+	return c
+}
+
+// writeStatus applies status.federation and the FederationReady condition under this
+// reconciler's field owner; nothing when they did not change.
 func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, fed *coopv1.FederationStatus) error {
-	if equality.Semantic.DeepEqual(fed, coop.Status.Federation) {
+	conditions := []metav1.Condition{}
+	if cond := FederationCondition(coop, fed); cond != nil {
+		existing := append([]metav1.Condition(nil), coop.Status.Conditions...)
+		meta.SetStatusCondition(&existing, *cond)
+		conditions = append(conditions, *meta.FindStatusCondition(existing, coopv1.ConditionFederationReady))
+	}
+	old := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionFederationReady)
+	sameCondition := (old == nil && len(conditions) == 0) || (old != nil && len(conditions) == 1 && equality.Semantic.DeepEqual(*old, conditions[0]))
+	if sameCondition && equality.Semantic.DeepEqual(fed, coop.Status.Federation) {
 		return nil
 	}
 	u := &unstructured.Unstructured{}
@@ -544,6 +596,17 @@ func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, 
 			return fmt.Errorf("converting the federation status: %w", err)
 		}
 		status["federation"] = m
+	}
+	if len(conditions) > 0 {
+		list := make([]any, 0, 1)
+		for i := range conditions {
+			m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&conditions[i])
+			if err != nil {
+				return fmt.Errorf("converting the FederationReady condition: %w", err)
+			}
+			list = append(list, m)
+		}
+		status["conditions"] = list
 	}
 	u.Object["status"] = status
 	if err := r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
