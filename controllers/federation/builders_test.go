@@ -406,3 +406,41 @@ func TestFederationCondition(t *testing.T) {
 		})
 	}
 }
+
+func TestPeerRESTConfig(t *testing.T) {
+	base := func(user string) []byte {
+		return []byte(`apiVersion: v1
+kind: Config
+clusters:
+- name: peer
+  cluster: {server: "https://peer.example:6443", certificate-authority-data: "Y2E="}
+contexts:
+- name: peer
+  context: {cluster: peer, user: peer}
+current-context: peer
+users:
+- name: peer
+  user: ` + user + "\n")
+	}
+	for _, tc := range []struct {
+		name, user, refusal string
+	}{
+		{"inline token", `{token: abc}`, ""},
+		{"inline client certificate", `{client-certificate-data: "Y2VydA==", client-key-data: "a2V5"}`, ""},
+		{"token file", `{tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token}`, "a token file"},
+		{"certificate files", `{client-certificate: /etc/cert, client-key: /etc/key}`, "certificate files"},
+		{"exec plugin", `{exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, interactiveMode: Never}}`, "an exec credential plugin"},
+		{"basic auth", `{username: a, password: b}`, "basic authentication"},
+		{"impersonation", `{token: abc, as: system:admin}`, "impersonation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := PeerRESTConfig(base(tc.user))
+			switch {
+			case tc.refusal == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.refusal != "" && (err == nil || !strings.Contains(err.Error(), tc.refusal)):
+				t.Fatalf("error %v, want one naming %q", err, tc.refusal)
+			}
+		})
+	}
+}

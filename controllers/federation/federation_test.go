@@ -220,6 +220,40 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		}
 	})
 
+	It("refuses federation fields that break the rules, at the API", func() {
+		invalid := func(err error, msg string) {
+			GinkgoHelper()
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+			Expect(err.Error()).To(ContainSubstring(msg))
+		}
+		c := newCoop("rules-check", "eu-south")
+		c.Spec.Federation.Primary = "eu-north"
+		invalid(west.k8s.Create(ctx, c, client.DryRunAll), "primary must name a listed peer")
+
+		c = newCoop("rules-check", "eu-south")
+		c.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-south", HomeCooperative: "rules-check", PrimaryServerName: "x", PrimaryRegion: "eu-south",
+			ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://x", SecretName: "x"}, ConsentedRegions: []string{"eu-west"}}
+		invalid(west.k8s.Create(ctx, c, client.DryRunAll), "a standby lists no peers of its own")
+
+		c = newCoop("rules-check")
+		Expect(west.k8s.Create(ctx, c)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(west.k8s.Delete(ctx, c))).To(Succeed()) })
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-south", HomeCooperative: "rules-check", PrimaryServerName: "x", PrimaryRegion: "eu-south",
+			ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://x", SecretName: "x"}, ConsentedRegions: []string{"eu-west"}}
+		invalid(west.k8s.Patch(ctx, c, patch, client.DryRunAll), "standby cannot be added or removed")
+
+		p := &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "no-plan"}, Spec: coopv1.FederationPeerSpec{
+			Region: "eu-north", KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "x"}, Accept: coopv1.FederationAccept{Standbys: true, MaxCooperatives: 1},
+		}}
+		invalid(west.k8s.Create(ctx, p, client.DryRunAll), "plan is required when standbys are accepted")
+
+		p = peerOn(west, "eu-south")()
+		patch = client.MergeFrom(p.DeepCopy())
+		p.Spec.Region = "eu-north"
+		invalid(west.k8s.Patch(ctx, p, patch, client.DryRunAll), "region is immutable")
+	})
+
 	It("mirrors a co-op that lists a peer as a standby there, with a replica Cluster that follows the home archive", func() {
 		Expect(west.k8s.Create(ctx, newCoop("fairride-lyon", "eu-south"))).To(Succeed())
 		Eventually(standbyState(west, "fairride-lyon", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))

@@ -19,12 +19,14 @@ package federation
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -76,7 +78,7 @@ func (p *PeerClients) For(ctx context.Context, peer *coopv1.FederationPeer) (cli
 	if !ok {
 		return nil, errKubeconfig{fmt.Errorf("kubeconfig Secret %s/%s has no key %q", p.OperatorNamespace, ref.Name, key)}
 	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(data)
+	cfg, err := PeerRESTConfig(data)
 	if err != nil {
 		return nil, errKubeconfig{fmt.Errorf("kubeconfig Secret %s/%s: %w", p.OperatorNamespace, ref.Name, err)}
 	}
@@ -91,6 +93,54 @@ func (p *PeerClients) For(ctx context.Context, peer *coopv1.FederationPeer) (cli
 	}
 	p.clients[peer.Name] = cachedClient{version: version, client: c}
 	return c, nil
+}
+
+// PeerRESTConfig reads a peer kubeconfig. Everything must be inline: a kubeconfig that
+// names files (a token file, certificate files) or runs programs (exec, auth providers) is
+// refused, since whoever writes the Secret would otherwise make the operator read its own
+// files, such as its service account token, and send them to any server, or run a command.
+func PeerRESTConfig(data []byte) (*rest.Config, error) {
+	raw, err := clientcmd.Load(data)
+	if err != nil {
+		return nil, err
+	}
+	current, ok := raw.Contexts[raw.CurrentContext]
+	if !ok {
+		return nil, fmt.Errorf("the kubeconfig has no current context %q", raw.CurrentContext)
+	}
+	var refused []string
+	if cluster := raw.Clusters[current.Cluster]; cluster != nil {
+		if cluster.CertificateAuthority != "" {
+			refused = append(refused, "a certificate authority file")
+		}
+		if cluster.InsecureSkipTLSVerify {
+			refused = append(refused, "insecure-skip-tls-verify")
+		}
+	}
+	if user := raw.AuthInfos[current.AuthInfo]; user != nil {
+		if user.Exec != nil {
+			refused = append(refused, "an exec credential plugin")
+		}
+		if user.AuthProvider != nil {
+			refused = append(refused, "an auth provider")
+		}
+		if user.TokenFile != "" {
+			refused = append(refused, "a token file")
+		}
+		if user.ClientCertificate != "" || user.ClientKey != "" {
+			refused = append(refused, "certificate files")
+		}
+		if user.Username != "" || user.Password != "" {
+			refused = append(refused, "basic authentication")
+		}
+		if user.Impersonate != "" || len(user.ImpersonateGroups) > 0 || user.ImpersonateUID != "" {
+			refused = append(refused, "impersonation")
+		}
+	}
+	if len(refused) > 0 {
+		return nil, fmt.Errorf("the kubeconfig uses %s: a peer kubeconfig carries its server's CA and its credentials inline (certificate-authority-data, token or client-certificate-data and client-key-data)", strings.Join(refused, ", "))
+	}
+	return clientcmd.NewNonInteractiveClientConfig(*raw, raw.CurrentContext, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
 }
 
 // Forget drops the client of a deleted peer.
