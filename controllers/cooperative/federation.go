@@ -21,11 +21,14 @@ import (
 	"fmt"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -145,6 +148,21 @@ func (r *Reconciler) byFederationPeer() handler.EventHandler {
 			return false
 		})
 	})
+}
+
+// federationStatusChanged lets through a change of status.federation: the federation
+// controller records there the demotion token a peer published, which changes the topology.
+func federationStatusChanged() predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*coopv1.Cooperative)
+			n, ok2 := e.ObjectNew.(*coopv1.Cooperative)
+			return ok1 && ok2 && !equality.Semantic.DeepEqual(o.Status.Federation, n.Status.Federation)
+		},
+	}
 }
 
 // platformReplicas is how many replicas a component runs: none where the co-op's primary

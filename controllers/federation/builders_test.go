@@ -271,9 +271,14 @@ func TestHomeTopology(t *testing.T) {
 	t.Run("back home: promotes with the peer's demotion token", func(t *testing.T) {
 		c := home("")
 		c.Status.Federation = &coopv1.FederationStatus{LastSwitchover: &coopv1.SwitchoverRecord{From: "eu-west", To: "eu-south"}}
+		topo := HomeTopology(c, &hub, []HomePeer{south}, &cnpgv1.Cluster{})
+		want := cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-south", Source: "a-eu-south"}
+		if topo.Replica == nil || *topo.Replica != want || topo.Primary {
+			t.Fatalf("replica %+v primary %v: without the peer's token, keep following it", topo.Replica, topo.Primary)
+		}
 		p := south
 		p.DemotionToken = "back"
-		topo := HomeTopology(c, &hub, []HomePeer{p}, &cnpgv1.Cluster{})
+		topo = HomeTopology(c, &hub, []HomePeer{p}, &cnpgv1.Cluster{})
 		if topo.Replica == nil || topo.Replica.PromotionToken != "back" || topo.Primary {
 			t.Fatalf("replica %+v primary %v: want the token and the platform waiting", topo.Replica, topo.Primary)
 		}

@@ -185,6 +185,9 @@ func simulateDemoted(h *hub, namespace, name, token string) error {
 		return err
 	}
 	c.Status.DemotionToken = token
+	if c.Spec.ReplicaCluster == nil || c.Spec.ReplicaCluster.PromotionToken == "" {
+		c.Status.LastPromotionToken = ""
+	}
 	c.Status.Phase = "Cluster in healthy state"
 	return h.k8s.Status().Update(ctx, &c)
 }
@@ -197,7 +200,8 @@ func simulatePromoted(h *hub, namespace, name, token string) error {
 		return err
 	}
 	c.Status.LastPromotionToken = token
-	c.Status.TimelineID = 2
+	c.Status.DemotionToken = "" // CloudNativePG clears it on a Cluster that is no replica
+	c.Status.TimelineID++
 	c.Status.Phase = "Cluster in healthy state"
 	return h.k8s.Status().Update(ctx, &c)
 }
@@ -553,6 +557,51 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		err := west.k8s.Patch(ctx, c, patch)
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
 		Expect(err.Error()).To(ContainSubstring("a peer that holds the primary cannot be removed"))
+	})
+
+	It("switches the primary back home the same way, with the peer's demotion token", func() {
+		var out bytes.Buffer
+		done := make(chan error, 1)
+		go func() {
+			done <- cli.FederationTo(ctx, []string{"switchover", "fairride-lyon", "--to", "home",
+				"--kubeconfig", adminKubeconfig(west), "--interval", "300ms", "--timeout", "90s"}, &out)
+		}()
+		// The peer is told to follow the home again and stops its platform.
+		Eventually(func() string { return coopOn(south, "fairride-lyon")().Spec.Standby.PrimaryRegion }, timeout).Should(Equal("eu-west"))
+		Eventually(func() string { return cluster(south, "fairride-lyon")().Spec.ReplicaCluster.Primary }, timeout).Should(Equal("fairride-lyon-eu-west"))
+		Eventually(replicas(south, "fairride-lyon"), timeout).Should(BeZero())
+		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleDemoting))
+		// The home waits for the peer's token before it promotes.
+		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePromoting))
+		Consistently(func() string { return cluster(west, "fairride-lyon")().Spec.ReplicaCluster.Primary }, 3*time.Second).
+			Should(Equal("fairride-lyon-eu-south"))
+		Expect(replicas(west, "fairride-lyon")()).To(BeZero())
+
+		// What CloudNativePG does once the peer's Cluster is demoted.
+		back := `{"latestCheckpointTimelineID":"2","latestCheckpointREDOLocation":"0/9000060"}`
+		Expect(simulateDemoted(south, "coop-fairride-lyon", "fairride-lyon", back)).To(Succeed())
+		Eventually(func() *cnpgv1.ReplicaClusterConfiguration { return cluster(west, "fairride-lyon")().Spec.ReplicaCluster }, timeout).
+			Should(Equal(&cnpgv1.ReplicaClusterConfiguration{
+				Self: "fairride-lyon-eu-west", Primary: "fairride-lyon-eu-west", Source: "fairride-lyon-eu-south", PromotionToken: back,
+			}))
+		Consistently(replicas(west, "fairride-lyon"), 2*time.Second).Should(BeZero(), "the platform waits for the promotion")
+
+		Expect(simulatePromoted(west, "coop-fairride-lyon", "fairride-lyon", back)).To(Succeed())
+		Eventually(replicas(west, "fairride-lyon"), timeout).Should(BeNumerically(">", 0))
+		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePrimary))
+		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleStandby))
+		for _, h := range []*hub{west, south} {
+			Eventually(func() string {
+				f := coopOn(h, "fairride-lyon")().Status.Federation
+				if f == nil || f.LastSwitchover == nil {
+					return ""
+				}
+				return f.LastSwitchover.From + ">" + f.LastSwitchover.To
+			}, timeout).Should(Equal("eu-south>eu-west"), "the switchback is recorded in %s", h.region)
+		}
+		Expect(replicas(south, "fairride-lyon")()).To(BeZero())
+		Eventually(done, timeout).Should(Receive(BeNil()))
+		Expect(out.String()).To(ContainSubstring("switchover to home requested"))
 	})
 
 	It("reports at home a standby the peer refuses, and sends it once the peer has room", func() {

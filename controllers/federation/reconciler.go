@@ -129,11 +129,16 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 		return ctrl.Result{}, err
 	}
 	topo := HomeTopology(coop, &r.Hub, homePeers, cluster)
+	// The region asked to hold the primary: this one unless spec.federation.primary names a
+	// peer; "" for a peer this hub does not know.
 	primaryRegion := r.Hub.Region
-	if topo.Replica != nil {
-		primaryRegion = regionOf(coop.Name, topo.Replica.Primary)
-	} else if !topo.Primary {
+	if coop.Spec.Federation.Primary != "" {
 		primaryRegion = ""
+		for _, p := range homePeers {
+			if p.Name == coop.Spec.Federation.Primary {
+				primaryRegion = p.Region
+			}
+		}
 	}
 	token := ""
 	if cluster != nil && primaryRegion != r.Hub.Region {
@@ -169,6 +174,7 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 		}
 	case primaryRegion == r.Hub.Region:
 		fed.Role = coopv1.RolePromoting
+		fed.Message = "waiting for the peer that held the primary to demote and publish its demotion token, then for CloudNativePG to promote"
 	case token == "":
 		fed.Role = coopv1.RoleDemoting
 		fed.Message = "waiting for CloudNativePG to demote the Cluster and publish its demotion token"
@@ -209,13 +215,6 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 		}
 	}
 	return r.recheck(), nil
-}
-
-func regionOf(coop, topologyName string) string {
-	if len(topologyName) > len(coop)+1 && topologyName[:len(coop)+1] == coop+"-" {
-		return topologyName[len(coop)+1:]
-	}
-	return topologyName
 }
 
 func previous(old *coopv1.FederationStatus, peer string) coopv1.PeerStandbyStatus {

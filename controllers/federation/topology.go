@@ -237,14 +237,20 @@ func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 		return t
 	}
 	t.Replica = &cnpgv1.ReplicaClusterConfiguration{Self: self, Primary: TopologyName(coop.Name, primaryRegion), Source: source}
-	if t.Primary {
-		// Back home after a switchover: promote with the token of the peer that held it.
+	if t.Primary && coop.Status.Federation != nil && coop.Status.Federation.LastSwitchover != nil {
+		// Back home after a switchover: promote with the demotion token of the peer that
+		// held the primary; until it has published one, keep following it.
 		for _, p := range peers {
-			if p.DemotionToken != "" && coop.Status.Federation != nil && coop.Status.Federation.LastSwitchover != nil &&
-				coop.Status.Federation.LastSwitchover.To == p.Region {
-				t.Replica.PromotionToken = p.DemotionToken
-				t.Primary = promoted(cluster, p.DemotionToken)
+			if coop.Status.Federation.LastSwitchover.To != p.Region || !hasExternal(t.ExternalClusters, TopologyName(coop.Name, p.Region)) {
+				continue
 			}
+			if p.DemotionToken == "" {
+				t.Replica.Primary, t.Replica.Source = TopologyName(coop.Name, p.Region), TopologyName(coop.Name, p.Region)
+				t.Primary = false
+				break
+			}
+			t.Replica.PromotionToken = p.DemotionToken
+			t.Primary = promoted(cluster, p.DemotionToken)
 		}
 	}
 	return t
