@@ -580,7 +580,9 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		// What CloudNativePG does once the peer's Cluster is demoted.
 		back := `{"latestCheckpointTimelineID":"2","latestCheckpointREDOLocation":"0/9000060"}`
 		Expect(simulateDemoted(south, "coop-fairride-lyon", "fairride-lyon", back)).To(Succeed())
-		Eventually(func() *cnpgv1.ReplicaClusterConfiguration { return cluster(west, "fairride-lyon")().Spec.ReplicaCluster }, timeout).
+		Eventually(func() *cnpgv1.ReplicaClusterConfiguration {
+			return cluster(west, "fairride-lyon")().Spec.ReplicaCluster
+		}, timeout).
 			Should(Equal(&cnpgv1.ReplicaClusterConfiguration{
 				Self: "fairride-lyon-eu-west", Primary: "fairride-lyon-eu-west", Source: "fairride-lyon-eu-south", PromotionToken: back,
 			}))
