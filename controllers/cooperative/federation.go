@@ -150,6 +150,22 @@ func (r *Reconciler) byFederationPeer() handler.EventHandler {
 	})
 }
 
+// peerTopologyChanged lets through the FederationPeer changes that change a co-op's
+// topology: its spec, its readiness and the bucket it published; not each contact.
+func peerTopologyChanged() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*coopv1.FederationPeer)
+			n, ok2 := e.ObjectNew.(*coopv1.FederationPeer)
+			if !ok1 || !ok2 {
+				return false
+			}
+			return o.Generation != n.Generation || o.Status.BackupDestination != n.Status.BackupDestination ||
+				meta.IsStatusConditionTrue(o.Status.Conditions, coopv1.ConditionReady) != meta.IsStatusConditionTrue(n.Status.Conditions, coopv1.ConditionReady)
+		},
+	}
+}
+
 // federationStatusChanged lets through a change of status.federation: the federation
 // controller records there the demotion token a peer published, which changes the topology.
 func federationStatusChanged() predicate.Funcs {

@@ -631,6 +631,23 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(cluster(south, "ultimo-trieste"), timeout).ShouldNot(BeNil())
 	})
 
+	It("removes the standbys of a deleted co-op from its peers", func() {
+		c := coopOn(west, "ultimo-trieste")()
+		Expect(west.k8s.Delete(ctx, c)).To(Succeed())
+		Eventually(coopOn(south, "ultimo-trieste"), timeout).Should(BeNil())
+		Eventually(func() error {
+			return south.k8s.Get(ctx, client.ObjectKey{Namespace: "cooperator-from-eu-west", Name: "ultimo-trieste-objectstore"}, &corev1.Secret{})
+		}, timeout).Should(Satisfy(apierrors.IsNotFound))
+		// The home's own deletion policy goes on as without federation (here: a final backup
+		// first, which nothing completes in this test).
+		Eventually(func() []string {
+			if c := coopOn(west, "ultimo-trieste")(); c != nil {
+				return c.Finalizers
+			}
+			return nil
+		}, timeout).ShouldNot(ContainElement(federation.Finalizer))
+	})
+
 	It("fails over to the standby without the home, only when the data loss is accepted", func() {
 		Expect(west.k8s.Create(ctx, newCoop("solidaire-napoli", "eu-south"))).To(Succeed())
 		Eventually(standbyState(west, "solidaire-napoli", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
