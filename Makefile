@@ -14,11 +14,14 @@ $(LOCALBIN):
 ## Tool versions
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
-KUSTOMIZE_VERSION ?= v5.8.3
+# v5.8.3 needs Go 1.27; v5.8.2 is the newest that builds with the project's Go 1.26.
+KUSTOMIZE_VERSION ?= v5.8.2
+HELM_VERSION ?= v3.22.0
 
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 
 # The envtest control plane, built from source once and cached outside the clone.
 ENVTEST_ASSETS = $(shell hack/envtest.sh)
@@ -58,9 +61,9 @@ lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run
 
 .PHONY: test
-test: manifests generate vet ## Generate, then run every test suite (envtest control plane, real PostgreSQL, real CloudNativePG operator).
+test: manifests generate vet helm ## Generate, then run every test suite (envtest control plane, real PostgreSQL, real CloudNativePG operator, helm).
 	hack/postgres.sh
-	CNPG_OPERATOR="$$(hack/cnpg-operator.sh)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... $(GO_TEST_FLAGS) -coverprofile cover.out
+	CNPG_OPERATOR="$$(hack/cnpg-operator.sh)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" HELM="$(HELM)" go test ./... $(GO_TEST_FLAGS) -coverprofile cover.out
 
 .PHONY: bench
 bench: ## Run the benchmarks and print their figures.
@@ -103,7 +106,7 @@ uninstall: manifests kustomize ## Remove the CRDs from the current cluster.
 	$(KUSTOMIZE) build config/crd | kubectl delete --ignore-not-found -f -
 
 .PHONY: deploy
-deploy: manifests kustomize ## Deploy the operator to the current cluster.
+deploy: manifests kustomize ## Deploy the operator to the current cluster (cert-manager must run there first).
 	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
 	$(KUSTOMIZE) build config/default | kubectl apply --server-side -f -
 	kubectl apply --server-side -f platform/templates/
@@ -128,6 +131,11 @@ $(GOLANGCI_LINT): | $(LOCALBIN)
 kustomize: $(KUSTOMIZE)
 $(KUSTOMIZE): | $(LOCALBIN)
 	$(call go-install-tool,$(KUSTOMIZE),sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+
+.PHONY: helm
+helm: $(HELM)
+$(HELM): | $(LOCALBIN)
+	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
 
 # go-install-tool installs a Go tool at a pinned version as bin/<name>-<version>.
 define go-install-tool

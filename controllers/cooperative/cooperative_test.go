@@ -28,6 +28,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -38,6 +39,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -54,6 +56,36 @@ const timeout = 20 * time.Second
 func eventuallyGet(key client.ObjectKey, obj client.Object) {
 	GinkgoHelper()
 	Eventually(func() error { return k8s.Get(ctx, key, obj) }, timeout).Should(Succeed())
+}
+
+// updateCoop changes a Cooperative as its admin would, reading it again when the operator
+// changed it in between (it adds its finalizer, for one).
+func updateCoop(name string, mutate func(*coopv1.Cooperative)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		c := &coopv1.Cooperative{}
+		if err := k8s.Get(ctx, client.ObjectKey{Name: name}, c); err != nil {
+			return err
+		}
+		mutate(c)
+		return k8s.Update(ctx, c)
+	})
+}
+
+// eventsOf lists "type/reason" of the events about a co-op.
+func eventsOf(name string) func() []string {
+	return func() []string {
+		var list eventsv1.EventList
+		if err := k8s.List(ctx, &list); err != nil {
+			return nil
+		}
+		var out []string
+		for _, e := range list.Items {
+			if e.Regarding.Kind == "Cooperative" && e.Regarding.Name == name {
+				out = append(out, e.Type+"/"+e.Reason)
+			}
+		}
+		return out
+	}
 }
 
 func getCoop(name string) *coopv1.Cooperative {
@@ -276,6 +308,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		}
 		Expect(meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionReconciling)).To(BeNil())
 		Expect(kstatusOf("fairride-lyon")).To(Equal(status.CurrentStatus))
+		Eventually(eventsOf("fairride-lyon"), timeout).Should(ContainElement("Normal/Ready"))
 	})
 
 	It("writes nothing to the API server when it is converged", func() {
@@ -307,8 +340,13 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 	It("puts back a field someone changed by hand", func() {
 		d := &appsv1.Deployment{}
 		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "api"}, d)
-		d.Spec.Replicas = ptr.To[int32](7)
-		Expect(k8s.Update(ctx, d)).To(Succeed())
+		Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
+				return err
+			}
+			d.Spec.Replicas = ptr.To[int32](7)
+			return k8s.Update(ctx, d)
+		})).To(Succeed())
 		Eventually(func() int32 {
 			_ = k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "api"}, d)
 			return *d.Spec.Replicas
@@ -316,9 +354,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 	})
 
 	It("follows a change of plan with the quota", func() {
-		c := getCoop("fairride-lyon")
-		c.Spec.Plan = "medium"
-		Expect(k8s.Update(ctx, c)).To(Succeed())
+		Expect(updateCoop("fairride-lyon", func(c *coopv1.Cooperative) { c.Spec.Plan = "medium" })).To(Succeed())
 		Eventually(func() resource.Quantity {
 			q := &corev1.ResourceQuota{}
 			_ = k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: cooperative.QuotaName}, q)
@@ -445,10 +481,9 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-care-collective"}
 		before := &corev1.Secret{}
 		eventuallyGet(key, before)
-		c := getCoop("care-collective")
-		c.Spec.DisplayName = "Care Collective (renamed)"
-		Expect(k8s.Update(ctx, c)).To(Succeed())
-		Eventually(func() int64 { return getCoop("care-collective").Status.ObservedGeneration }, timeout).Should(Equal(c.Generation))
+		Expect(updateCoop("care-collective", func(c *coopv1.Cooperative) { c.Spec.DisplayName = "Care Collective (renamed)" })).To(Succeed())
+		generation := getCoop("care-collective").Generation
+		Eventually(func() int64 { return getCoop("care-collective").Status.ObservedGeneration }, timeout).Should(Equal(generation))
 		after := &corev1.Secret{}
 		eventuallyGet(key, after)
 		Expect(after.Data["password"]).To(Equal(before.Data["password"]))
@@ -483,6 +518,7 @@ var _ = Describe("A co-op whose plan does not exist", func() {
 		Expect(k8s.Create(ctx, c)).To(Succeed())
 		Eventually(condition("no-plan", coopv1.ConditionStalled), timeout).Should(haveStatus(metav1.ConditionTrue, coopv1.ReasonPlanNotFound))
 		Expect(kstatusOf("no-plan")).To(Equal(status.FailedStatus))
+		Eventually(eventsOf("no-plan"), timeout).Should(ContainElement("Warning/PlanNotFound"))
 
 		plan := &coopv1.HostingPlan{ObjectMeta: metav1.ObjectMeta{Name: "platinum"}, Spec: coopv1.HostingPlanSpec{Quota: coopv1.PlanQuota{
 			CPU: resource.MustParse("2"), Memory: resource.MustParse("4Gi"), Storage: resource.MustParse("20Gi"), Pods: 20,
@@ -490,5 +526,29 @@ var _ = Describe("A co-op whose plan does not exist", func() {
 		Expect(k8s.Create(ctx, plan)).To(Succeed())
 		Eventually(condition("no-plan", coopv1.ConditionTenancyReady), timeout).Should(haveStatus(metav1.ConditionTrue, coopv1.ReasonReady))
 		Expect(condition("no-plan", coopv1.ConditionStalled)()).To(BeNil())
+	})
+})
+
+var _ = Describe("A co-op with deletionPolicy Delete", func() {
+	It("goes at once, with no final backup", func() {
+		dumpOnFailure("goes-at-once")
+		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c.Name = "goes-at-once"
+		c.Spec.Platform.Host = ""
+		c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+		Expect(k8s.Create(ctx, c)).To(Succeed())
+		eventuallyGet(client.ObjectKey{Namespace: "coop-goes-at-once", Name: "goes-at-once"}, &cnpgv1.Cluster{})
+		makeReady(getCoop("goes-at-once"), "goes-at-once-first")
+
+		Expect(k8s.Delete(ctx, getCoop("goes-at-once"))).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: "goes-at-once"}, &coopv1.Cooperative{}))
+		}, timeout).Should(BeTrue())
+		var backups cnpgv1.BackupList
+		Expect(k8s.List(ctx, &backups, client.InNamespace("coop-goes-at-once"))).To(Succeed())
+		Expect(backups.Items).To(HaveLen(1), "only the backup taken while it lived, no final one")
+		ns := &corev1.Namespace{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Name: "coop-goes-at-once"}, ns)).To(Succeed())
+		Expect(ns.DeletionTimestamp).NotTo(BeNil(), "the namespace is being deleted")
 	})
 })

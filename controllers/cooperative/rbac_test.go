@@ -23,6 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -54,10 +55,15 @@ var _ = Describe("The admins of a co-op", Ordered, func() {
 	})
 
 	It("can read and edit its own Cooperative", func() {
-		own := &coopv1.Cooperative{}
-		Expect(alice.Get(ctx, client.ObjectKey{Name: "rbac-a"}, own)).To(Succeed())
-		own.Spec.DisplayName = "Renamed by its admin"
-		Expect(alice.Update(ctx, own)).To(Succeed())
+		Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			own := &coopv1.Cooperative{}
+			if err := alice.Get(ctx, client.ObjectKey{Name: "rbac-a"}, own); err != nil {
+				return err
+			}
+			own.Spec.DisplayName = "Renamed by its admin"
+			return alice.Update(ctx, own)
+		})).To(Succeed())
+		Expect(getCoop("rbac-a").Spec.DisplayName).To(Equal("Renamed by its admin"))
 	})
 
 	It("cannot read or edit another co-op's Cooperative", func() {

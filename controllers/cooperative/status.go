@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -132,6 +133,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 	if equality.Semantic.DeepEqual(desired, ownedStatus(s.original.Status)) {
 		return nil
 	}
+	r.recordTransitions(s)
 	obj := &coopv1.Cooperative{Status: desired}
 	obj.SetName(s.coop.Name)
 	u, err := ssa.ToUnstructured(r.Client.Scheme(), obj)
@@ -146,8 +148,27 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 	if err := unstructured.SetNestedField(u.Object, st, "status"); err != nil {
 		return fmt.Errorf("building the status: %w", err)
 	}
-	if err := r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(ssa.FieldOwner), client.ForceOwnership); err != nil {
-		return fmt.Errorf("writing the status of %s: %w", s.coop.Name, client.IgnoreNotFound(err))
+	err = r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(ssa.FieldOwner), client.ForceOwnership)
+	if client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("writing the status of %s: %w", s.coop.Name, err)
 	}
 	return nil
+}
+
+// recordTransitions emits an event when the co-op becomes Ready or Stalled, the two
+// transitions its admins act on. Condition messages carry no secret.
+func (r *Reconciler) recordTransitions(s *scope) {
+	became := func(t string) *metav1.Condition {
+		now := meta.FindStatusCondition(s.coop.Status.Conditions, t)
+		if now == nil || now.Status != metav1.ConditionTrue || meta.IsStatusConditionTrue(s.original.Status.Conditions, t) {
+			return nil
+		}
+		return now
+	}
+	if c := became(coopv1.ConditionReady); c != nil {
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeNormal, coopv1.ReasonReady, "Reconcile", "Co-op is ready: %s", c.Message)
+	}
+	if c := became(coopv1.ConditionStalled); c != nil {
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "Co-op is stalled: %s", c.Message)
+	}
 }

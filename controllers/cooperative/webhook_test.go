@@ -88,8 +88,7 @@ var _ = Describe("The Cooperative webhook", func() {
 		c.Name = "moves-plan"
 		Expect(k8s.Create(ctx, c)).To(Succeed())
 		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, c))).To(Succeed()) })
-		c.Spec.Plan = "medium"
-		refused(k8s.Update(ctx, c), "spec.database.tier")
+		refused(updateCoop("moves-plan", func(c *coopv1.Cooperative) { c.Spec.Plan = "medium" }), "spec.database.tier")
 		Expect(getCoop("moves-plan").Spec.Plan).To(Equal("small"))
 	})
 

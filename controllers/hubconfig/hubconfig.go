@@ -139,8 +139,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RecheckInterval.Duration, "recheck-interval", c.RecheckInterval.Duration, "how often to look again at something the operator waits for")
 }
 
-// Load reads a YAML config file over c. Call it before flags are parsed a second time, so
-// that flags set on the command line win (see LoadWithFlags).
+// Load reads a YAML config file over c. Unknown keys are an error, so a typo is not
+// silently ignored.
 func (c *Config) Load(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -150,6 +150,26 @@ func (c *Config) Load(path string) error {
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
 	return nil
+}
+
+// WithFile returns the settings of a YAML file over base (the defaults, adjusted by the
+// environment), with the flags that were set on fs's command line applied on top: a flag
+// given explicitly wins over the file, the file over base. fs must have been parsed, with
+// its settings bound by BindFlags.
+func WithFile(fs *flag.FlagSet, path string, base Config) (Config, error) {
+	c := base
+	if err := c.Load(path); err != nil {
+		return Config{}, err
+	}
+	over := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	c.BindFlags(over)
+	var errs []error
+	fs.Visit(func(f *flag.Flag) {
+		if over.Lookup(f.Name) != nil {
+			errs = append(errs, over.Set(f.Name, f.Value.String()))
+		}
+	})
+	return c, errors.Join(errs...)
 }
 
 // Validate returns every problem with the settings, each naming the setting.

@@ -174,8 +174,10 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        "cooperator.coop.cooperator.dev",
 		LeaderElectionNamespace: leaderNS,
-		NewClient:               opts.NewClient,
-		Controller:              config.Controller{SkipNameValidation: ptr.To(opts.SkipControllerNameValidation)},
+		// A rolling update hands over at once instead of waiting out the lease.
+		LeaderElectionReleaseOnCancel: true,
+		NewClient:                     opts.NewClient,
+		Controller:                    config.Controller{SkipNameValidation: ptr.To(opts.SkipControllerNameValidation)},
 	}
 	if opts.Webhooks {
 		mgrOpts.WebhookServer = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir})
@@ -260,27 +262,20 @@ func Main(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if ns := os.Getenv("POD_NAMESPACE"); ns != "" && !flagSet(fs, "operator-namespace") {
-		opts.Hub.OperatorNamespace = ns
+	// Precedence: a flag on the command line, then the file, then POD_NAMESPACE, then the
+	// default.
+	base := hubconfig.Default()
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		base.OperatorNamespace = ns
 	}
 	if *configFile != "" {
-		hub := hubconfig.Default()
-		if err := hub.Load(*configFile); err != nil {
-			return err
-		}
-		// Flags given on the command line win over the file.
-		over := flag.NewFlagSet("manager", flag.ContinueOnError)
-		hub.BindFlags(over)
-		var errs []error
-		fs.Visit(func(f *flag.Flag) {
-			if over.Lookup(f.Name) != nil {
-				errs = append(errs, over.Set(f.Name, f.Value.String()))
-			}
-		})
-		if err := errors.Join(errs...); err != nil {
+		hub, err := hubconfig.WithFile(fs, *configFile, base)
+		if err != nil {
 			return err
 		}
 		opts.Hub = hub
+	} else if !flagSet(fs, "operator-namespace") {
+		opts.Hub.OperatorNamespace = base.OperatorNamespace
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	cfg, err := ctrl.GetConfig()

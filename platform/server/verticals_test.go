@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 )
@@ -37,8 +38,8 @@ func TestValidateWorkPerVertical(t *testing.T) {
 				}
 				return
 			}
-			ae, ok := err.(*apiError)
-			if !ok || ae.field != c.field || ae.status != 400 {
+			var ae *apiError
+			if !errors.As(err, &ae) || ae.field != c.field || ae.status != 400 {
 				t.Fatalf("got %v, want a 400 on %s", err, c.field)
 			}
 		})

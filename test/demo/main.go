@@ -127,7 +127,9 @@ func run(ctx context.Context, out io.Writer, once bool, timeout time.Duration, k
 	go func() { mgrDone <- mgr.Start(mgrCtx) }()
 	defer func() {
 		stopMgr()
-		<-mgrDone
+		if err := <-mgrDone; err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintf(os.Stderr, "demo: the operator stopped: %v\n", err)
+		}
 	}()
 	fmt.Fprintf(out, "The operator runs in this process (region %s). Applying the samples:\n", hub.Region)
 

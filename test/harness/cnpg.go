@@ -287,13 +287,13 @@ func (e *Env) waitCNPGReady(ctx context.Context) error {
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true,
 		func(ctx context.Context) (bool, error) {
 			if op.exited() {
-				return false, fmt.Errorf("exited: %v", op.waitErr)
+				return false, fmt.Errorf("exited: %w", op.waitErr)
 			}
 			lastErr = e.Client.Create(ctx, probe.DeepCopy(), client.DryRunAll)
 			return lastErr == nil, nil
 		})
 	if err != nil {
-		return fmt.Errorf("%w (last error: %v); log:\n%s", err, lastErr, tail(e.CNPGLog(), 40))
+		return fmt.Errorf("%w (last error: %w); log:\n%s", err, lastErr, tail(e.CNPGLog(), 40))
 	}
 	return nil
 }

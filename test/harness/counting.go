@@ -39,7 +39,7 @@ func (c *CountingClient) record(verb string, obj any) {
 	kind := "?"
 	switch o := obj.(type) {
 	case client.Object:
-		if gvk, err := c.Client.GroupVersionKindFor(o); err == nil {
+		if gvk, err := c.GroupVersionKindFor(o); err == nil {
 			kind = gvk.Kind + " " + client.ObjectKeyFromObject(o).String()
 		}
 	case runtime.ApplyConfiguration:
@@ -109,7 +109,8 @@ func (c *CountingClient) Status() client.SubResourceWriter {
 
 // SubResource counts the writes to a subresource.
 func (c *CountingClient) SubResource(name string) client.SubResourceClient {
-	return &countingSubResourceClient{SubResourceClient: c.Client.SubResource(name), c: c, name: name}
+	sub := c.Client.SubResource(name)
+	return &countingSubResourceClient{SubResourceReader: sub, countingSubResource: &countingSubResource{SubResourceWriter: sub, c: c, name: name}}
 }
 
 type countingSubResource struct {
@@ -138,28 +139,8 @@ func (s *countingSubResource) Apply(ctx context.Context, obj runtime.ApplyConfig
 	return s.SubResourceWriter.Apply(ctx, obj, opts...)
 }
 
+// countingSubResourceClient reads through the wrapped client and counts the writes.
 type countingSubResourceClient struct {
-	client.SubResourceClient
-	c    *CountingClient
-	name string
-}
-
-func (s *countingSubResourceClient) Create(ctx context.Context, obj client.Object, sub client.Object, opts ...client.SubResourceCreateOption) error {
-	s.c.record(s.name+" create", obj)
-	return s.SubResourceClient.Create(ctx, obj, sub, opts...)
-}
-
-func (s *countingSubResourceClient) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-	s.c.record(s.name+" update", obj)
-	return s.SubResourceClient.Update(ctx, obj, opts...)
-}
-
-func (s *countingSubResourceClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
-	s.c.record(s.name+" patch", obj)
-	return s.SubResourceClient.Patch(ctx, obj, patch, opts...)
-}
-
-func (s *countingSubResourceClient) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
-	s.c.record(s.name+" apply", obj)
-	return s.SubResourceClient.Apply(ctx, obj, opts...)
+	client.SubResourceReader
+	*countingSubResource
 }

@@ -62,13 +62,13 @@ func ModuleDir(module, version string) (string, error) {
 		Error string
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		return "", fmt.Errorf("go mod download %s: %v: %v %s", key, runErr, err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("go mod download %s: %w: %w %s", key, runErr, err, strings.TrimSpace(stderr.String()))
 	}
 	if out.Error != "" {
 		return "", fmt.Errorf("go mod download %s: %s", key, out.Error)
 	}
 	if runErr != nil || out.Dir == "" {
-		return "", fmt.Errorf("go mod download %s: %v %s", key, runErr, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("go mod download %s: %w %s", key, runErr, strings.TrimSpace(stderr.String()))
 	}
 	moduleDirs.Store(key, out.Dir)
 	return out.Dir, nil

@@ -138,7 +138,7 @@ func Start() (*Server, error) {
 	initdb.Dir = dir
 	if out, err := initdb.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
 	port, err := freePort()
 	if err != nil {
@@ -177,13 +177,13 @@ func Start() (*Server, error) {
 		case werr := <-exited:
 			log, _ := os.ReadFile(logf)
 			os.RemoveAll(dir)
-			return nil, fmt.Errorf("postgres exited: %v\n%s", werr, log)
+			return nil, fmt.Errorf("postgres exited: %w\n%s", werr, log)
 		default:
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(logf)
 			s.Stop()
-			return nil, fmt.Errorf("postgres not ready after 60s: %v\n%s", err, log)
+			return nil, fmt.Errorf("postgres not ready after 60s: %w\n%s", err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

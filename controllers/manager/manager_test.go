@@ -1,0 +1,126 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package manager_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/test/harness"
+)
+
+// TestCacheHoldsOnlyWhatTheOperatorManages starts the real manager and checks, through its
+// cache, that it sees the objects it manages and nothing else of a large cluster.
+func TestCacheHoldsOnlyWhatTheOperatorManages(t *testing.T) {
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := harness.StartT(t, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: manager.Scheme()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := env.Client
+
+	opts := manager.DefaultOptions()
+	opts.MetricsBindAddress, opts.HealthProbeBindAddress, opts.Webhooks = "0", "0", false
+	for _, ns := range []string{opts.Hub.OperatorNamespace, "coop-a", "someone-else"} {
+		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	managed := map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue}
+	objects := []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: opts.Hub.OperatorNamespace, Name: "hub-credentials"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "ours", Labels: managed}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "cnpg-made"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "platform", Labels: map[string]string{coopv1.LabelCooperative: "a"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}}}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}}}},
+	}
+	for _, o := range objects {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	mgr, err := manager.New(env.Cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = mgr.Start(ctx) }()
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		t.Fatal("the cache did not sync")
+	}
+	cached := mgr.GetClient()
+
+	seen := func(obj client.Object) bool {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			err := cached.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+			if err == nil {
+				return true
+			}
+			if !apierrors.IsNotFound(err) {
+				t.Fatalf("reading %s from the cache: %v", obj.GetName(), err)
+			}
+			if time.Now().After(deadline) {
+				return false
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	for _, tc := range []struct {
+		obj  client.Object
+		want bool
+	}{
+		{&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: opts.Hub.OperatorNamespace, Name: "hub-credentials"}}, true},
+		{&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "ours"}}, true},
+		{&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "platform"}}, true},
+	} {
+		if !seen(tc.obj) {
+			t.Errorf("the cache must hold %T %s/%s", tc.obj, tc.obj.GetNamespace(), tc.obj.GetName())
+		}
+		if len(tc.obj.GetManagedFields()) != 0 {
+			t.Errorf("managedFields must be stripped from %s", tc.obj.GetName())
+		}
+	}
+	// What the operator does not manage: once the cache has synced, it is simply not there.
+	for _, obj := range []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "cnpg-made"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"}},
+	} {
+		err := cached.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+		if !apierrors.IsNotFound(err) {
+			t.Errorf("the cache must not hold %T %s/%s (got err=%v)", obj, obj.GetNamespace(), obj.GetName(), err)
+		}
+	}
+}

@@ -1,0 +1,187 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package deploy_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/platform"
+)
+
+// TestChart renders the Helm chart and checks it against config/: the same RBAC rules, the
+// same hub settings, the same way of running the operator. The chart's applying to an API
+// server is checked in TestDeploy.
+func TestChart(t *testing.T) {
+	chart := helmTemplate(t)
+	config := kustomizeBuild(t, "config/default")
+	root := repoRoot(t)
+
+	t.Run("its ClusterRoles have the rules of config/rbac", func(t *testing.T) {
+		for file, name := range map[string]string{"role.yaml": managerRole, "coop_admin_role.yaml": coopAdminRole, "costreport_reader_role.yaml": "cooperator-costreport-reader"} {
+			want := &rbacv1.ClusterRole{}
+			data, err := os.ReadFile(filepath.Join(root, "config", "rbac", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := yaml.UnmarshalStrict(data, want); err != nil {
+				t.Fatalf("config/rbac/%s: %v", file, err)
+			}
+			if got := clusterRole(t, chart, name); !reflect.DeepEqual(got.Rules, want.Rules) {
+				t.Errorf("the chart's ClusterRole %s differs from config/rbac/%s: run `make manifests`\n got %+v\nwant %+v", name, file, got.Rules, want.Rules)
+			}
+		}
+		got := convert[rbacv1.Role](t, find(t, chart, "Role", leaderElection))
+		want := convert[rbacv1.Role](t, find(t, config, "Role", leaderElection))
+		if !reflect.DeepEqual(got.Rules, want.Rules) {
+			t.Errorf("the chart's leader election Role differs from config/rbac:\n got %+v\nwant %+v", got.Rules, want.Rules)
+		}
+		crb := convert[rbacv1.ClusterRoleBinding](t, find(t, chart, "ClusterRoleBinding", managerRole))
+		if want := []rbacv1.Subject{{Kind: "ServiceAccount", Name: serviceAccount, Namespace: operatorNamespace}}; crb.RoleRef.Name != managerRole || !reflect.DeepEqual(crb.Subjects, want) {
+			t.Errorf("ClusterRoleBinding %s binds %s to %+v", crb.Name, crb.RoleRef.Name, crb.Subjects)
+		}
+	})
+
+	t.Run("its hub settings are those of config/manager/hub.yaml", func(t *testing.T) {
+		got := hubSettings(t, convert[corev1.ConfigMap](t, find(t, chart, "ConfigMap", "cooperator-hub-config")))
+		want := hubSettings(t, convert[corev1.ConfigMap](t, findPrefix(t, config, "ConfigMap", "cooperator-hub-config")))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("the chart's hub settings differ from config/manager/hub.yaml:\n got %+v\nwant %+v", got, want)
+		}
+		values, err := os.ReadFile(filepath.Join(root, "charts", "cooperator", "values.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct {
+			Hub any `json:"hub"`
+		}
+		if err := yaml.Unmarshal(values, &v); err != nil {
+			t.Fatal(err)
+		}
+		hubValues, err := yaml.Marshal(v.Hub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := yamlKeys(t, hubValues), settingKeys(reflect.TypeFor[hubconfig.Config](), ""); !reflect.DeepEqual(got, want) {
+			t.Errorf("values.yaml sets hub.%v, the settings are %v", got, want)
+		}
+	})
+
+	t.Run("it runs the operator as config/manager does", func(t *testing.T) {
+		got, want := deployment(t, chart).Spec.Template.Spec, deployment(t, config).Spec.Template.Spec
+		gc, wc := got.Containers[0], want.Containers[0]
+		for _, f := range []struct {
+			name      string
+			got, want any
+		}{
+			{"serviceAccountName", got.ServiceAccountName, want.ServiceAccountName},
+			{"pod securityContext", got.SecurityContext, want.SecurityContext},
+			{"container securityContext", gc.SecurityContext, wc.SecurityContext},
+			{"command", gc.Command, wc.Command},
+			{"args", gc.Args[:3], wc.Args[:3]},
+			{"env", gc.Env, wc.Env},
+			{"ports", gc.Ports, wc.Ports},
+			{"livenessProbe", gc.LivenessProbe, wc.LivenessProbe},
+			{"readinessProbe", gc.ReadinessProbe, wc.ReadinessProbe},
+			{"resources", gc.Resources, wc.Resources},
+			{"volumeMounts", gc.VolumeMounts, wc.VolumeMounts},
+		} {
+			if !reflect.DeepEqual(f.got, f.want) {
+				t.Errorf("the chart's Deployment differs from config/manager in %s:\n got %+v\nwant %+v", f.name, f.got, f.want)
+			}
+		}
+	})
+
+	t.Run("it installs the default PlatformTemplates", func(t *testing.T) {
+		templates, err := platform.DefaultTemplates()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tpl := range templates {
+			find(t, chart, "PlatformTemplate", tpl.Name)
+		}
+		for _, o := range helmTemplate(t, "--set", "platformTemplates.install=false") {
+			if o.GetKind() == "PlatformTemplate" {
+				t.Errorf("platformTemplates.install=false still installs PlatformTemplate %s", o.GetName())
+			}
+		}
+	})
+
+	t.Run("its webhooks are those of config/webhook", func(t *testing.T) {
+		want := convert[admissionregistrationv1.ValidatingWebhookConfiguration](t, find(t, config, "ValidatingWebhookConfiguration", "cooperator-validating-webhook"))
+		for _, args := range [][]string{nil, {"--set", "webhook.certManager.enabled=true"}} {
+			objs := helmTemplate(t, args...)
+			got := convert[admissionregistrationv1.ValidatingWebhookConfiguration](t, find(t, objs, "ValidatingWebhookConfiguration", "cooperator-validating-webhook"))
+			certManager := len(args) > 0
+			for i := range got.Webhooks {
+				if ca := got.Webhooks[i].ClientConfig.CABundle; certManager != (len(ca) == 0) {
+					t.Errorf("%v: webhook %s has a CA bundle of %d bytes", args, got.Webhooks[i].Name, len(ca))
+				}
+				got.Webhooks[i].ClientConfig.CABundle = nil
+			}
+			if !reflect.DeepEqual(got.Webhooks, want.Webhooks) {
+				t.Errorf("%v: the chart's webhooks differ from config/webhook:\n got %+v\nwant %+v", args, got.Webhooks, want.Webhooks)
+			}
+			if certManager {
+				find(t, objs, "Certificate", "cooperator-serving-cert")
+				if got.Annotations["cert-manager.io/inject-ca-from"] != operatorNamespace+"/cooperator-serving-cert" {
+					t.Errorf("with cert-manager, the CA is not injected: %v", got.Annotations)
+				}
+			} else {
+				find(t, objs, "Secret", "cooperator-webhook-server-cert")
+			}
+		}
+	})
+
+	t.Run("in another namespace, it runs and binds there", func(t *testing.T) {
+		objs := helmTemplate(t, "--namespace", "hub-ops")
+		hub := hubSettings(t, convert[corev1.ConfigMap](t, find(t, objs, "ConfigMap", "cooperator-hub-config")))
+		if hub.OperatorNamespace != "hub-ops" {
+			t.Errorf("operatorNamespace is %q, want the release namespace hub-ops", hub.OperatorNamespace)
+		}
+		crb := convert[rbacv1.ClusterRoleBinding](t, find(t, objs, "ClusterRoleBinding", managerRole))
+		if crb.Subjects[0].Namespace != "hub-ops" {
+			t.Errorf("the ClusterRoleBinding binds a ServiceAccount of namespace %q", crb.Subjects[0].Namespace)
+		}
+		for _, o := range objs {
+			if o.GetNamespace() != "" && o.GetNamespace() != "hub-ops" {
+				t.Errorf("%s %s is in namespace %s", o.GetKind(), o.GetName(), o.GetNamespace())
+			}
+		}
+	})
+
+	t.Run("with another operator namespace, its Lease may be taken there", func(t *testing.T) {
+		objs := helmTemplate(t, "--set", "hub.operatorNamespace=hub-data")
+		for _, kind := range []string{"Role", "RoleBinding"} {
+			if ns := find(t, objs, kind, leaderElection).GetNamespace(); ns != "hub-data" {
+				t.Errorf("the leader election %s is in namespace %s, the operator takes its Lease in hub-data", kind, ns)
+			}
+		}
+		rb := convert[rbacv1.RoleBinding](t, find(t, objs, "RoleBinding", leaderElection))
+		if rb.Subjects[0].Namespace != operatorNamespace {
+			t.Errorf("the leader election RoleBinding binds a ServiceAccount of namespace %s, not the release's", rb.Subjects[0].Namespace)
+		}
+	})
+}

@@ -1,0 +1,490 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package deploy_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/yaml"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/platform"
+	"github.com/cooperator-dev/cooperator/test/harness"
+)
+
+const (
+	timeout    = 90 * time.Second
+	fieldOwner = "kubectl"
+)
+
+// The operator's ServiceAccount as the API server sees a token of it.
+var operatorUser = rest.ImpersonationConfig{
+	UserName: "system:serviceaccount:" + operatorNamespace + ":" + serviceAccount,
+	Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + operatorNamespace, "system:authenticated"},
+}
+
+// TestDeploy installs config/default on an envtest API server as `make deploy` does, then
+// runs the operator with exactly the RBAC installed there: its requests impersonate its
+// ServiceAccount, so every one of them is authorized by the shipped roles (and the escalation
+// checks of RBAC apply to the roles and bindings it creates). A dedicated-tier and a
+// shared-tier co-op must become Ready and be deleted cleanly without one refusal.
+func TestDeploy(t *testing.T) {
+	logs := captureLogs(t)
+	objs := kustomizeBuild(t, "config/default")
+	env := harness.StartT(t, harness.Options{Scheme: manager.Scheme()})
+	ctx := t.Context()
+	admin := env.Client
+	root := repoRoot(t)
+
+	t.Run("config/default applies to a real API server", func(t *testing.T) {
+		applyAll(t, ctx, admin, certManagerStandIns(), false)
+		waitFor(t, "cert-manager's kinds to be served", nil, func() (bool, error) {
+			l := &unstructured.UnstructuredList{}
+			l.SetAPIVersion("cert-manager.io/v1")
+			l.SetKind("CertificateList")
+			return admin.List(ctx, l, client.Limit(1)) == nil, nil
+		})
+		applyAll(t, ctx, admin, objs, false)
+		waitFor(t, "the CRDs to be served", nil, func() (bool, error) {
+			for _, l := range []client.ObjectList{&coopv1.CooperativeList{}, &coopv1.HostingPlanList{}, &coopv1.PlatformTemplateList{}} {
+				if err := admin.List(ctx, l, client.Limit(1)); err != nil {
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+		// What `make deploy` applies next, and what the hub creates before its first co-op.
+		templates, err := platform.DefaultTemplates()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tpl := range templates {
+			if err := admin.Create(ctx, tpl); err != nil {
+				t.Fatalf("PlatformTemplate %s: %v", tpl.Name, err)
+			}
+		}
+		for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
+			plan := &coopv1.HostingPlan{}
+			readYAML(t, filepath.Join(root, "config", "samples", f), plan)
+			if err := admin.Create(ctx, plan); err != nil {
+				t.Fatalf("HostingPlan %s: %v", plan.Name, err)
+			}
+		}
+		hub := hubconfig.Default()
+		if err := admin.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
+			Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("hub-key"), "ACCESS_SECRET_KEY": []byte("hub-secret")},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("the operator's pods pass the restricted Pod Security profile of its namespace", func(t *testing.T) {
+		d := deployment(t, objs)
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, GenerateName: "manager-"}, Spec: d.Spec.Template.Spec}
+		if err := admin.Create(ctx, pod.DeepCopy(), client.DryRunAll); err != nil {
+			t.Errorf("a pod of the Deployment is refused: %v", err)
+		}
+		// The control: the namespace does enforce the profile.
+		pod.Spec.HostNetwork = true
+		if err := admin.Create(ctx, pod, client.DryRunAll); !apierrors.IsForbidden(err) {
+			t.Errorf("a pod on the host network in %s: got %v, want Forbidden", operatorNamespace, err)
+		}
+	})
+
+	operatorCfg := rest.CopyConfig(env.Cfg)
+	operatorCfg.Impersonate = operatorUser
+	operatorCfg.QPS, operatorCfg.Burst = 200, 400
+	operatorClient, err := client.New(operatorCfg, client.Options{Scheme: manager.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Without these two refusals the rest of the test would prove nothing.
+	enforced := t.Run("the API server enforces the shipped RBAC on the operator", func(t *testing.T) {
+		if err := operatorClient.List(ctx, &corev1.NodeList{}); !apierrors.IsForbidden(err) {
+			t.Errorf("the operator listing Nodes, which it is not granted: got %v, want Forbidden", err)
+		}
+		// Escalation: it may not bind a role it does not hold.
+		rb := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "escalate"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "mallory"}},
+		}
+		if err := operatorClient.Create(ctx, rb, client.DryRunAll); !apierrors.IsForbidden(err) {
+			t.Errorf("the operator binding cluster-admin: got %v, want Forbidden", err)
+		}
+	})
+	if !enforced {
+		t.FailNow()
+	}
+	t.Run("the operator may bind the co-op admins' ClusterRole and nothing it does not hold", func(t *testing.T) {
+		if err := operatorClient.List(ctx, &coopv1.CooperativeList{}); err != nil {
+			t.Errorf("the operator cannot list Cooperatives: %v", err)
+		}
+		rb := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "coop-admin-view"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: coopAdminRole},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "Group", Name: "admins"}},
+		}
+		if err := operatorClient.Create(ctx, rb, client.DryRunAll); err != nil {
+			t.Errorf("the operator binding %s: %v", coopAdminRole, err)
+		}
+	})
+
+	// The operator, as the Deployment runs it: the hub settings of its ConfigMap, leader
+	// election in its namespace, and nothing but its ServiceAccount's rights.
+	hub := hubSettings(t, convert[corev1.ConfigMap](t, findPrefix(t, objs, "ConfigMap", "cooperator-hub-config")))
+	hub.RecheckInterval = hubconfig.Duration{Duration: 2 * time.Second}
+	used := newRequestLog()
+	mgrCfg := rest.CopyConfig(operatorCfg)
+	mgrCfg.Wrap(used.wrap)
+	host, port, certDir := env.WebhookServing()
+	mgr, err := manager.New(mgrCfg, manager.Options{
+		Hub: hub, LeaderElection: true, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
+		Webhooks: true, WebhookHost: host, WebhookPort: port, WebhookCertDir: certDir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgrCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mgrCtx) }()
+	t.Cleanup(func() {
+		stop()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("the manager stopped with: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("the manager did not stop within 30s")
+		}
+	})
+	diagnose := func() string { return diagnosis(ctx, admin, logs) }
+
+	t.Run("the operator is elected leader through its Lease", func(t *testing.T) {
+		select {
+		case <-mgr.Elected():
+		case err := <-done:
+			t.Fatalf("the manager stopped: %v\n%s", err, diagnose())
+		case <-time.After(timeout):
+			t.Fatalf("not elected within %s\n%s", timeout, diagnose())
+		}
+	})
+
+	// No pod runs here, so neither cert-manager nor the webhook Service: the shipped
+	// ValidatingWebhookConfiguration is pointed at the operator's webhook server in this
+	// process, with envtest's CA in place of the one cert-manager injects.
+	t.Run("the shipped webhook configuration reaches the operator's webhook", func(t *testing.T) {
+		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+		if err := admin.Get(ctx, client.ObjectKey{Name: "cooperator-validating-webhook"}, vwc); err != nil {
+			t.Fatal(err)
+		}
+		for i := range vwc.Webhooks {
+			cc := &vwc.Webhooks[i].ClientConfig
+			cc.URL = ptr.To(fmt.Sprintf("https://%s/%s", net.JoinHostPort(host, strconv.Itoa(port)), strings.TrimPrefix(ptr.Deref(cc.Service.Path, ""), "/")))
+			cc.Service = nil
+			cc.CABundle = env.Environment.WebhookInstallOptions.LocalServingCAData
+		}
+		if err := admin.Update(ctx, vwc); err != nil {
+			t.Fatal(err)
+		}
+		probe := &coopv1.Cooperative{}
+		readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_carecollective.yaml"), probe)
+		probe.Name = "webhook-probe"
+		waitFor(t, "the webhook to answer", diagnose, func() (bool, error) {
+			return admin.Create(ctx, probe.DeepCopy(), client.DryRunAll) == nil, nil
+		})
+		// It refuses what only it can see: a template of another vertical.
+		probe.Spec.Platform.Template = "delivery"
+		if err := admin.Create(ctx, probe, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "denied the request") {
+			t.Errorf("a care co-op on the delivery template: got %v, want a refusal by the webhook", err)
+		}
+	})
+
+	dedicated := t.Run("a dedicated-tier co-op becomes Ready", func(t *testing.T) {
+		coop := &coopv1.Cooperative{}
+		readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_fairride.yaml"), coop)
+		if err := admin.Create(ctx, coop); err != nil {
+			t.Fatal(err)
+		}
+		ns := coop.NamespaceName()
+		waitFor(t, "its CloudNativePG Cluster", diagnose, func() (bool, error) {
+			return harness.SimulateClusterReady(ctx, admin, ns, cooperative.ClusterName(coop)) == nil, nil
+		})
+		if err := harness.SimulateBackup(ctx, admin, ns, cooperative.ClusterName(coop), coop.Name+"-first", true); err != nil {
+			t.Fatal(err)
+		}
+		waitReady(t, ctx, admin, coop.Name, diagnose)
+	})
+
+	shared := t.Run("a shared-tier co-op becomes Ready", func(t *testing.T) {
+		coop := &coopv1.Cooperative{}
+		readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_carecollective.yaml"), coop)
+		if err := admin.Create(ctx, coop); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "its Database and DatabaseRole in the shared Cluster", diagnose, func() (bool, error) {
+			return harness.SimulateSharedDatabaseApplied(ctx, admin, hub.OperatorNamespace, cooperative.SharedResourceName(coop)) == nil, nil
+		})
+		waitReady(t, ctx, admin, coop.Name, diagnose)
+	})
+
+	t.Run("the dedicated-tier co-op is deleted after its final backup", func(t *testing.T) {
+		if !dedicated {
+			t.Skip("it never became Ready")
+		}
+		coop := &coopv1.Cooperative{}
+		if err := admin.Get(ctx, client.ObjectKey{Name: "fairride-lyon"}, coop); err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.Delete(ctx, coop); err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.Get(ctx, client.ObjectKey{Name: coop.Name}, coop); err != nil {
+			t.Fatal(err)
+		}
+		final := cooperative.FinalBackupName(coop)
+		waitFor(t, "the final backup "+final, diagnose, func() (bool, error) {
+			return harness.SimulateBackupDone(ctx, admin, coop.NamespaceName(), final, true) == nil, nil
+		})
+		waitGone(t, ctx, admin, coop, diagnose)
+		ns := &corev1.Namespace{}
+		if err := admin.Get(ctx, client.ObjectKey{Name: coop.NamespaceName()}, ns); err != nil && !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		} else if err == nil && ns.DeletionTimestamp == nil {
+			t.Errorf("namespace %s is not being deleted", ns.Name)
+		}
+		if err := admin.Get(ctx, client.ObjectKey{Name: cooperative.ClusterRoleName(coop)}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
+			t.Errorf("ClusterRole %s: got %v, want NotFound", cooperative.ClusterRoleName(coop), err)
+		}
+	})
+
+	t.Run("the shared-tier co-op is deleted with its database objects", func(t *testing.T) {
+		if !shared {
+			t.Skip("it never became Ready")
+		}
+		coop := &coopv1.Cooperative{}
+		if err := admin.Get(ctx, client.ObjectKey{Name: "care-collective"}, coop); err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.Delete(ctx, coop); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, ctx, admin, coop, diagnose)
+		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedResourceName(coop)}
+		for _, obj := range []client.Object{&cnpgv1.Database{}, &cnpgv1.DatabaseRole{}, &corev1.Secret{}} {
+			if err := admin.Get(ctx, key, obj); !apierrors.IsNotFound(err) {
+				t.Errorf("%T %s: got %v, want NotFound", obj, key, err)
+			}
+		}
+	})
+
+	t.Run("the operator was never refused", func(t *testing.T) {
+		if refused := logs.matching("forbidden"); len(refused) > 0 {
+			t.Errorf("the API server refused the operator %d times; the first:\n%s", len(refused), strings.Join(refused[:min(5, len(refused))], "\n"))
+		}
+		// Not a failure: the scenario does not walk every path (recovery, removed components),
+		// reads come from the cache, server-side apply creates with patch, and bind is checked
+		// by authorization, not sent.
+		if unused := used.unusedGrants(clusterRole(t, objs, managerRole)); len(unused) > 0 {
+			t.Logf("granted, and never sent by the operator's client in this scenario: %s", strings.Join(unused, ", "))
+		}
+	})
+
+	t.Run("the Helm chart applies to a real API server", func(t *testing.T) {
+		objs := helmTemplate(t)
+		for _, o := range objs {
+			if o.GetKind() == "ValidatingWebhookConfiguration" {
+				// Not merged into the one rewired above, whose clientConfig is a URL.
+				o.SetName(o.GetName() + "-chart")
+			}
+		}
+		applyAll(t, ctx, admin, objs, true)
+	})
+}
+
+// applyAll applies objects with server-side apply, as `kubectl apply --server-side` does:
+// the namespace and CRDs first. With dryRun nothing is stored.
+func applyAll(t *testing.T, ctx context.Context, c client.Client, objs []*unstructured.Unstructured, dryRun bool) {
+	t.Helper()
+	first := func(o *unstructured.Unstructured) bool {
+		return o.GetKind() == "Namespace" || o.GetKind() == "CustomResourceDefinition"
+	}
+	opts := []client.ApplyOption{client.FieldOwner(fieldOwner), client.ForceOwnership}
+	if dryRun {
+		opts = append(opts, client.DryRunAll)
+	}
+	for _, pass := range []bool{true, false} {
+		for _, o := range objs {
+			if first(o) != pass {
+				continue
+			}
+			if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), opts...); err != nil {
+				t.Errorf("applying %s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+			}
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+func readYAML(t testing.TB, path string, obj client.Object) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(b, obj); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// waitFor polls cond every 250ms until it holds, failing the test with what it waited for
+// and a diagnosis after the timeout.
+func waitFor(t *testing.T, what string, diagnose func() string, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			msg := ""
+			if diagnose != nil {
+				msg = diagnose()
+			}
+			t.Fatalf("timed out after %s waiting for %s\n%s", timeout, what, msg)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// waitReady plays the Deployment controller (see harness.SimulateDeploymentsAvailable)
+// until the co-op is Ready.
+func waitReady(t *testing.T, ctx context.Context, c client.Client, name string, diagnose func() string) {
+	t.Helper()
+	waitFor(t, "co-op "+name+" to be Ready", diagnose, func() (bool, error) {
+		if err := harness.SimulateDeploymentsAvailable(ctx, c, coopv1.NamespacePrefix+name); err != nil && !apierrors.IsConflict(err) {
+			return false, err
+		}
+		coop := &coopv1.Cooperative{}
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
+			return false, err
+		}
+		return meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionReady), nil
+	})
+}
+
+func waitGone(t *testing.T, ctx context.Context, c client.Client, coop *coopv1.Cooperative, diagnose func() string) {
+	t.Helper()
+	waitFor(t, "co-op "+coop.Name+" to be gone", diagnose, func() (bool, error) {
+		err := c.Get(ctx, client.ObjectKey{Name: coop.Name}, &coopv1.Cooperative{})
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	})
+}
+
+// diagnosis says where each co-op stands and what the API server refused the operator.
+func diagnosis(ctx context.Context, c client.Client, logs *logBuffer) string {
+	var b strings.Builder
+	var coops coopv1.CooperativeList
+	if err := c.List(ctx, &coops); err == nil {
+		for _, coop := range coops.Items {
+			fmt.Fprintf(&b, "Cooperative %s (deleting: %t):\n", coop.Name, coop.DeletionTimestamp != nil)
+			for _, cond := range coop.Status.Conditions {
+				fmt.Fprintf(&b, "  %s=%s %s: %s\n", cond.Type, cond.Status, cond.Reason, cond.Message)
+			}
+		}
+	}
+	if refused := logs.matching("forbidden"); len(refused) > 0 {
+		fmt.Fprintf(&b, "refused requests of the operator (%d), the first:\n%s\n", len(refused), strings.Join(refused[:min(10, len(refused))], "\n"))
+	}
+	return b.String()
+}
+
+// captureLogs sends the operator's logs (controller-runtime's and client-go's) to a buffer
+// that the test searches, and to the test log when it fails or DEPLOY_TEST_LOG is set.
+func captureLogs(t *testing.T) *logBuffer {
+	logs := &logBuffer{}
+	logger := zap.New(zap.WriteTo(logs), zap.UseDevMode(true))
+	ctrl.SetLogger(logger)
+	klog.SetLogger(logger)
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("DEPLOY_TEST_LOG") != "" {
+			t.Logf("operator log (last 5000 lines):\n%s", logs.tail(5000))
+		}
+	})
+	return logs
+}
+
+// certManagerStandIns are CRDs of cert-manager's Issuer and Certificate that accept any
+// spec: cert-manager cannot run here, and these let config/default apply whole. They check
+// that its objects are well-formed and namespaced, not cert-manager's schema.
+func certManagerStandIns() []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, kind := range []string{"Issuer", "Certificate"} {
+		plural := strings.ToLower(kind) + "s"
+		out = append(out, &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "apiextensions.k8s.io/v1",
+			"kind":       "CustomResourceDefinition",
+			"metadata":   map[string]any{"name": plural + ".cert-manager.io"},
+			"spec": map[string]any{
+				"group": "cert-manager.io",
+				"scope": "Namespaced",
+				"names": map[string]any{"kind": kind, "listKind": kind + "List", "plural": plural, "singular": strings.ToLower(kind)},
+				"versions": []any{map[string]any{
+					"name": "v1", "served": true, "storage": true,
+					"schema": map[string]any{"openAPIV3Schema": map[string]any{
+						"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+					}},
+				}},
+			},
+		}})
+	}
+	return out
+}
