@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -37,6 +38,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cli"
@@ -230,6 +232,13 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
 			Expect(err.Error()).To(ContainSubstring(msg))
 		}
+		sampleBytes, err := os.ReadFile(filepath.Join(root, "config", "samples", "coop_v1alpha1_federationpeer.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		samplePeer := &coopv1.FederationPeer{}
+		Expect(yaml.UnmarshalStrict(sampleBytes, samplePeer)).To(Succeed())
+		samplePeer.Name = "sample-check"
+		Expect(west.k8s.Create(ctx, samplePeer, client.DryRunAll)).To(Succeed(), "the sample is valid")
+
 		c := newCoop("rules-check", "eu-south")
 		c.Spec.Federation.Primary = "eu-north"
 		invalid(west.k8s.Create(ctx, c, client.DryRunAll), "primary must name a listed peer")
