@@ -175,6 +175,15 @@ func switchover(ctx context.Context, c client.Client, out io.Writer, name string
 			return fmt.Errorf("peer %s is not ready (see kubectl get federationpeer %s): a switchover needs both hubs", target, target)
 		}
 		targetRegion = peer.Spec.Region
+		mirrored := false
+		if fed := coop.Status.Federation; fed != nil {
+			for _, st := range fed.Standbys {
+				mirrored = mirrored || (st.Peer == target && st.State == coopv1.StandbyMirrored)
+			}
+		}
+		if !mirrored && coop.Spec.Federation.Primary != target {
+			return fmt.Errorf("%s has no up-to-date standby at peer %s yet (see cooperator federation status %s)", name, target, name)
+		}
 	}
 	if coop.Spec.Federation.Primary == target {
 		fmt.Fprintf(out, "%s: the primary is already asked to be at %s\n", name, describePrimary(target))

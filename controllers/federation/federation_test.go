@@ -613,6 +613,15 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(replicas(south, "fairride-lyon")()).To(BeZero())
 		Eventually(done, timeout).Should(Receive(BeNil()))
 		Expect(out.String()).To(ContainSubstring("switchover to home requested"))
+
+		out.Reset()
+		Expect(cli.FederationTo(ctx, []string{"status", "--kubeconfig", adminKubeconfig(west)}, &out)).To(Succeed())
+		Expect(out.String()).To(MatchRegexp(`(?m)^fairride-lyon\s+Primary\s+eu-west\s+here\s+eu-south=Mirrored\s+eu-south->eu-west$`))
+		out.Reset()
+		Expect(cli.FederationTo(ctx, []string{"status", "fairride-lyon", "--kubeconfig", adminKubeconfig(south)}, &out)).To(Succeed())
+		Expect(out.String()).To(MatchRegexp(`(?m)^fairride-lyon\s+Standby\s+eu-west\s+eu-west\s+-\s+eu-south->eu-west$`))
+		err := cli.FederationTo(ctx, []string{"switchover", "coursiers-velo", "--to", "eu-south", "--kubeconfig", adminKubeconfig(west)}, &out)
+		Expect(err).To(MatchError(ContainSubstring("does not list peer eu-south")))
 	})
 
 	It("reports at home a standby the peer refuses, and sends it once the peer has room", func() {
