@@ -150,6 +150,26 @@ func (r *Reconciler) byFederationPeer() handler.EventHandler {
 	})
 }
 
+// effectivePlan is the HostingPlan a co-op is held to: its spec.plan, but for a standby the
+// plan this hub accepts standbys of its home region with (spec.plan names a plan of the
+// home hub). A standby from an undeclared region is checked against nothing here: the
+// reconciler refuses it.
+func effectivePlan(ctx context.Context, c client.Reader, coop *coopv1.Cooperative) (string, error) {
+	if coop.Spec.Standby == nil {
+		return coop.Spec.Plan, nil
+	}
+	var peers coopv1.FederationPeerList
+	if err := c.List(ctx, &peers); err != nil {
+		return "", fmt.Errorf("listing FederationPeers: %w", err)
+	}
+	for _, p := range peers.Items {
+		if p.Spec.Region == coop.Spec.Standby.HomeRegion && p.Spec.Accept.Plan != "" {
+			return p.Spec.Accept.Plan, nil
+		}
+	}
+	return coop.Spec.Plan, nil
+}
+
 // peerTopologyChanged lets through the FederationPeer changes that change a co-op's
 // topology: its spec, its readiness and the bucket it published; not each contact.
 func peerTopologyChanged() predicate.Funcs {

@@ -22,8 +22,10 @@ import (
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/runtime"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
@@ -109,5 +111,30 @@ func TestTopologyWithoutFederation(t *testing.T) {
 	got, err = r.topology(context.Background(), &coopv1.Cooperative{})
 	if err != nil || got.Refused || !got.Primary {
 		t.Errorf("a co-op of a hub without federation is its own primary, got %+v, %v", got, err)
+	}
+}
+
+func TestEffectivePlan(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := coopv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	peer := &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "west"}, Spec: coopv1.FederationPeerSpec{Region: "eu-west", Accept: coopv1.FederationAccept{Standbys: true, MaxCooperatives: 1, Plan: "small"}}}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(peer).Build()
+	for _, tc := range []struct {
+		name string
+		coop *coopv1.Cooperative
+		want string
+	}{
+		{"a home co-op: its own plan", &coopv1.Cooperative{Spec: coopv1.CooperativeSpec{Plan: "medium"}}, "medium"},
+		{"a standby: the plan its peer is accepted with", &coopv1.Cooperative{Spec: coopv1.CooperativeSpec{Plan: "medium", Standby: &coopv1.StandbySpec{HomeRegion: "eu-west"}}}, "small"},
+		{"a standby of an undeclared region: its spec", &coopv1.Cooperative{Spec: coopv1.CooperativeSpec{Plan: "medium", Standby: &coopv1.StandbySpec{HomeRegion: "us-east"}}}, "medium"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := effectivePlan(context.Background(), c, tc.coop)
+			if err != nil || got != tc.want {
+				t.Errorf("effectivePlan = %q, %v; want %q", got, err, tc.want)
+			}
+		})
 	}
 }

@@ -239,7 +239,17 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		samplePeer.Name = "sample-check"
 		Expect(west.k8s.Create(ctx, samplePeer, client.DryRunAll)).To(Succeed(), "the sample is valid")
 
-		c := newCoop("rules-check", "eu-south")
+		// The hub's webhook holds a standby to the plan its peer is accepted with (small
+		// allows 2 database instances), whatever plan it has at home.
+		c := newCoop("rules-check")
+		c.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-west"}
+		c.Spec.Plan = "a-plan-of-the-home-hub"
+		c.Spec.Database.Instances = 3
+		c.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-west", HomeCooperative: "rules-check", PrimaryServerName: "x", PrimaryRegion: "eu-west",
+			ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://x", SecretName: "x"}, ConsentedRegions: []string{"eu-south"}}
+		invalid(south.k8s.Create(ctx, c, client.DryRunAll), "plan small allows at most 2 database instances")
+
+		c = newCoop("rules-check", "eu-south")
 		c.Spec.Federation.Primary = "eu-north"
 		invalid(west.k8s.Create(ctx, c, client.DryRunAll), "primary must name a listed peer")
 

@@ -105,6 +105,7 @@ func startHub(region, bucket string) *hub {
 	GinkgoHelper()
 	env, err := harness.Start(ctx, harness.Options{
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
+		WebhookPaths:      []string{filepath.Join(root, "config", "webhook")},
 		Scheme:            manager.Scheme(),
 	})
 	Expect(err).NotTo(HaveOccurred())
@@ -216,11 +217,13 @@ func peerWith(home, peer *hub) {
 	})).To(Succeed())
 }
 
-// runOperator starts the region's operator in this process.
+// runOperator starts the region's operator in this process, with its webhook.
 func runOperator(h *hub) {
 	GinkgoHelper()
+	host, port, certDir := h.env.WebhookServing()
 	mgr, err := manager.New(h.env.Cfg, manager.Options{
 		Hub: h.cfg, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
+		Webhooks: true, WebhookHost: host, WebhookPort: port, WebhookCertDir: certDir,
 		PeerContactInterval: 2 * time.Second, Version: "test-" + h.region, SkipControllerNameValidation: true,
 	})
 	Expect(err).NotTo(HaveOccurred())
@@ -230,6 +233,12 @@ func runOperator(h *hub) {
 		defer GinkgoRecover()
 		Expect(mgr.Start(mctx)).To(Succeed())
 	}()
+	// The webhook answers once the manager serves it: a dry-run create goes through it.
+	Eventually(func() error {
+		probe := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		probe.Name = "webhook-probe"
+		return h.k8s.Create(ctx, probe, client.DryRunAll)
+	}, 30*time.Second).Should(Succeed())
 }
 
 // sample reads a sample Cooperative.
