@@ -462,6 +462,24 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Consistently(coopOn(south, "lavoro-torino"), 3*time.Second).Should(BeNil())
 	})
 
+	It("keeps a standby when a second FederationPeer reaches the same hub", func() {
+		Expect(west.k8s.Create(ctx, &coopv1.FederationPeer{
+			ObjectMeta: metav1.ObjectMeta{Name: "eu-south-bis"},
+			Spec:       coopv1.FederationPeerSpec{Region: "eu-south", KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-eu-south", Key: "kubeconfig"}},
+		})).To(Succeed())
+		DeferCleanup(func() {
+			Expect(west.k8s.Delete(ctx, &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "eu-south-bis"}})).To(Succeed())
+		})
+		Eventually(peerCondition(west, "eu-south-bis", coopv1.ConditionReady), timeout).Should(Equal("True/Ready"))
+		// Wake the co-op, so that it looks at every peer.
+		c := coopOn(west, "fairride-lyon")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.DisplayName = "FairRide Lyon (two peers to one hub)"
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		Eventually(func() string { return coopOn(south, "fairride-lyon")().Spec.DisplayName }, timeout).Should(Equal("FairRide Lyon (two peers to one hub)"))
+		Consistently(coopOn(south, "fairride-lyon"), 4*time.Second).ShouldNot(BeNil(), "the standby the listed peer holds stays")
+	})
+
 	It("shows a peer that stops answering as unreachable, loses nothing meanwhile, and recovers", func() {
 		var secret corev1.Secret
 		key := client.ObjectKey{Namespace: west.cfg.OperatorNamespace, Name: "peer-eu-south"}

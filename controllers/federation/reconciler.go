@@ -158,8 +158,13 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 		errs = append(errs, err)
 		fed.Standbys = append(fed.Standbys, st)
 	}
+	listedRegions := map[string]bool{}
+	for _, p := range homePeers {
+		listedRegions[p.Region] = true
+	}
 	for i := range peers.Items {
-		if p := &peers.Items[i]; !listed[p.Name] {
+		// Two FederationPeers may reach the same hub: the standby one of them holds is kept.
+		if p := &peers.Items[i]; !listed[p.Name] && !listedRegions[p.Spec.Region] {
 			errs = append(errs, r.removeFrom(ctx, coop, p))
 		}
 	}
