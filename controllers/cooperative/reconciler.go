@@ -84,6 +84,9 @@ type scope struct {
 	coop     *coopv1.Cooperative
 	original *coopv1.Cooperative
 	plan     *coopv1.HostingPlan
+	// planName is the plan the co-op is held to: spec.plan, or for a standby the plan its
+	// peer is accepted with.
+	planName string
 	template *coopv1.PlatformTemplate
 	topology Topology
 	// stalled is set when an apply was refused for a reason only a spec change can fix.
@@ -158,6 +161,7 @@ func (r *Reconciler) loadReferences(ctx context.Context, s *scope) error {
 	if s.topology.Plan != "" {
 		planName = s.topology.Plan
 	}
+	s.planName = planName
 	plan := &coopv1.HostingPlan{}
 	if err := r.Client.Get(ctx, client.ObjectKey{Name: planName}, plan); err == nil {
 		s.plan = plan
