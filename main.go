@@ -44,10 +44,11 @@ type command struct {
 
 // commands lists the subcommands. Each package that provides one adds its line here.
 var commands = map[string]command{
-	"costs":    {summary: "print a billing period's cost split: costs [PERIOD] -o table|csv|json", run: cli.Costs},
-	"manager":  {summary: "run the operator", run: manager.Main},
-	"platform": {summary: "run the co-op platform service", run: server.Main},
-	"usage":    {summary: "print the metered usage of the co-ops: usage [COOP] -o table|csv|json", run: cli.Usage},
+	"federation": {summary: "switch a co-op's primary between regions, fail over, show standbys", run: cli.Federation},
+	"costs":      {summary: "print a billing period's cost split: costs [PERIOD] -o table|csv|json", run: cli.Costs},
+	"manager":    {summary: "run the operator", run: manager.Main},
+	"platform":   {summary: "run the co-op platform service", run: server.Main},
+	"usage":      {summary: "print the metered usage of the co-ops: usage [COOP] -o table|csv|json", run: cli.Usage},
 	"version": {summary: "print the version", run: func(context.Context, []string) error {
 		fmt.Println(version)
 		return nil
@@ -81,6 +82,7 @@ func main() {
 		usage(os.Stderr)
 		os.Exit(2)
 	}
+	manager.Version = version
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cmd.run(ctx, os.Args[2:]); err != nil {

@@ -303,6 +303,7 @@ type FederationPeerRef struct {
 }
 
 // FederationSpec lists the peer hubs the co-op consents to. Its data goes to no other.
+// +kubebuilder:validation:XValidation:rule="!has(self.primary) || (has(self.peers) && self.peers.exists(p, p.name == self.primary))",message="primary must name a listed peer: a peer that holds the primary cannot be removed",fieldPath=".primary"
 type FederationSpec struct {
 	// peers this co-op consents to. Names are unique.
 	// +optional
@@ -310,10 +311,21 @@ type FederationSpec struct {
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=8
 	Peers []FederationPeerRef `json:"peers,omitempty"`
+
+	// primary is the peer whose standby holds the primary database after a switchover;
+	// empty, the primary is here. Setting it starts a switchover: this hub demotes its
+	// Cluster, passes CloudNativePG's demotion token to the peer, and the peer promotes its
+	// standby and scales its platform up while this hub scales down. Clearing it moves the
+	// primary back the same way.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Primary string `json:"primary,omitempty"`
 }
 
 // CooperativeSpec is what a member co-op declares.
 // +kubebuilder:validation:XValidation:rule="!has(self.federation) || !has(self.federation.peers) || size(self.federation.peers) == 0 || !has(self.database.tier) || self.database.tier == 'dedicated'",message="federation.peers need database.tier dedicated: a standby replays the co-op's own backups",fieldPath=".federation.peers"
+// +kubebuilder:validation:XValidation:rule="has(self.standby) == has(oldSelf.standby)",message="standby cannot be added or removed: a Cooperative is a standby from its creation to its deletion",fieldPath=".standby"
+// +kubebuilder:validation:XValidation:rule="!has(self.standby) || !has(self.federation) || !has(self.federation.peers) || size(self.federation.peers) == 0",message="a standby lists no peers of its own",fieldPath=".federation.peers"
 type CooperativeSpec struct {
 	// displayName is the co-op's name as people write it.
 	// +optional
@@ -369,6 +381,13 @@ type CooperativeSpec struct {
 	// +optional
 	// +kubebuilder:default=Retain
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// standby marks this Cooperative as the standby of a co-op of another region's hub,
+	// written by that hub. Its database is a CloudNativePG replica Cluster that follows the
+	// home co-op's object store and its platform runs no replicas until a switchover makes
+	// it the primary.
+	// +optional
+	Standby *StandbySpec `json:"standby,omitempty"`
 }
 
 // Endpoints are where the co-op's services answer.
@@ -470,6 +489,10 @@ type CooperativeStatus struct {
 	// platform records the template in use.
 	// +optional
 	Platform PlatformStatus `json:"platform,omitempty,omitzero"`
+
+	// federation records the co-op's standbys, its role and its switchovers.
+	// +optional
+	Federation *FederationStatus `json:"federation,omitempty"`
 
 	// usage is the co-op's metered usage of the last 13 billing periods, written by the
 	// metering under its own field owner.

@@ -110,6 +110,8 @@ type DatabasePlan struct {
 	Bootstrap coopv1.DatabaseBootstrap
 	// RecoverFrom is the server name to restore from, with recovery.
 	RecoverFrom string
+	// Topology places the Cluster in its cross-region topology; nil outside one.
+	Topology *Topology
 }
 
 // BuildCluster returns the co-op's dedicated CloudNativePG Cluster. It archives WAL through
@@ -148,6 +150,7 @@ func BuildCluster(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cfg *hubco
 	default:
 		c.Spec.Bootstrap = &cnpgv1.BootstrapConfiguration{InitDB: &cnpgv1.BootstrapInitDB{Database: "app", Owner: "app"}}
 	}
+	applyTopology(c, db)
 	return c
 }
 
@@ -442,7 +445,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	if storeExists {
 		storePtr = &store
 	}
-	dbPlan := PlanDatabase(coop, livePtr, backups.Items, storePtr)
+	dbPlan := withTopology(PlanDatabase(coop, livePtr, backups.Items, storePtr), s.topology)
 
 	// The schedule is applied after the database, on its own: a schedule CloudNativePG
 	// refuses stops the backups, not the database.
@@ -451,6 +454,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 		BuildObjectStore(coop, &r.Config),
 		BuildCluster(coop, s.plan, &r.Config, dbPlan),
 	}
+	objs = append(objs, s.topology.Objects...)
 	if err := r.applyAll(ctx, s, objs...); err != nil {
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())

@@ -298,11 +298,6 @@ func templateName(coop *coopv1.Cooperative) string {
 	return string(coop.Spec.Vertical)
 }
 
-// platformReplicas is how many replicas a component runs.
-func platformReplicas(_ *coopv1.Cooperative, comp coopv1.Component) int32 {
-	return ptr.Deref(comp.Replicas, 2)
-}
-
 // reconcilePlatform applies the template's workloads, the policy and the Ingress.
 func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Result, error) {
 	coop := s.coop
@@ -326,7 +321,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	objs := []client.Object{policy, BuildPlatformAdminSecret(coop, token)}
 	keep := map[string]bool{}
 	for _, comp := range version.Components {
-		replicas := platformReplicas(coop, comp)
+		replicas := platformReplicas(comp, s.topology.Primary)
 		objs = append(objs, BuildDeployment(coop, &r.Config, comp, replicas), BuildService(coop, comp))
 		if pdb := BuildPodDisruptionBudget(coop, comp, replicas); pdb != nil {
 			objs = append(objs, pdb)

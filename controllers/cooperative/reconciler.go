@@ -58,6 +58,8 @@ type Reconciler struct {
 	Client   client.Client
 	Config   hubconfig.Config
 	Recorder recorder.EventRecorder
+	// Federation places co-ops in their cross-region topology; nil without federation.
+	Federation Federation
 }
 
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch;update;patch
@@ -82,7 +84,11 @@ type scope struct {
 	coop     *coopv1.Cooperative
 	original *coopv1.Cooperative
 	plan     *coopv1.HostingPlan
+	// planName is the plan the co-op is held to: spec.plan, or for a standby the plan its
+	// peer is accepted with.
+	planName string
 	template *coopv1.PlatformTemplate
+	topology Topology
 	// stalled is set when an apply was refused for a reason only a spec change can fix.
 	stalled bool
 	// gone is set once the finalizer is removed: there is no status left to write.
@@ -108,6 +114,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if !coop.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
+	topology, err := r.topology(ctx, coop)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if topology.Refused {
+		refuse(s, topology.Message)
+		return ctrl.Result{}, nil
+	}
+	s.topology = topology
 	if !controllerutil.ContainsFinalizer(coop, coopv1.Finalizer) {
 		patch := client.MergeFrom(coop.DeepCopy())
 		controllerutil.AddFinalizer(coop, coopv1.Finalizer)
@@ -149,11 +164,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 // loadReferences reads the plan and the template the Cooperative names; missing ones are
 // left nil for the phases to report.
 func (r *Reconciler) loadReferences(ctx context.Context, s *scope) error {
+	planName := s.coop.Spec.Plan
+	if s.topology.Plan != "" {
+		planName = s.topology.Plan
+	}
+	s.planName = planName
 	plan := &coopv1.HostingPlan{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Name: s.coop.Spec.Plan}, plan); err == nil {
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: planName}, plan); err == nil {
 		s.plan = plan
 	} else if !apierrors.IsNotFound(err) {
-		return fmt.Errorf("reading HostingPlan %s: %w", s.coop.Spec.Plan, err)
+		return fmt.Errorf("reading HostingPlan %s: %w", planName, err)
 	}
 	tmpl := &coopv1.PlatformTemplate{}
 	if err := r.Client.Get(ctx, client.ObjectKey{Name: templateName(s.coop)}, tmpl); err == nil {
@@ -235,7 +255,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Database.Tier == coopv1.DatabaseTierShared })
 	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate()))).
+		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate(), federationStatusChanged()))).
 		Named("cooperative").
 		Owns(&corev1.Namespace{}).
 		Owns(&corev1.ResourceQuota{}).
@@ -259,6 +279,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&cnpgv1.Backup{}, byNamespace).
 		Watches(&coopv1.HostingPlan{}, byPlan).
 		Watches(&coopv1.PlatformTemplate{}, byTemplate).
+		Watches(&coopv1.FederationPeer{}, r.byFederationPeer(), builder.WithPredicates(peerTopologyChanged())).
 		Watches(&cnpgv1.Cluster{}, sharedTier, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return o.GetName() == r.Config.SharedCluster.Name
 		}))).

@@ -231,7 +231,7 @@ func (r *Reconciler) reconcileTenancy(ctx context.Context, s *scope) (ctrl.Resul
 	coop := s.coop
 	if s.plan == nil {
 		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonPlanNotFound,
-			fmt.Sprintf("HostingPlan %q does not exist", coop.Spec.Plan))
+			fmt.Sprintf("HostingPlan %q does not exist", s.planName))
 		return ctrl.Result{}, nil
 	}
 	if msg := planViolation(coop, s.plan); msg != "" {

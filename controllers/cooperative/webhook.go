@@ -72,12 +72,16 @@ func (v *Validator) validate(ctx context.Context, coop *coopv1.Cooperative) (adm
 	var errs field.ErrorList
 	spec := field.NewPath("spec")
 
+	planName, err := effectivePlan(ctx, v.Client, coop)
+	if err != nil {
+		return nil, err
+	}
 	plan := &coopv1.HostingPlan{}
-	switch err := v.Client.Get(ctx, client.ObjectKey{Name: coop.Spec.Plan}, plan); {
+	switch err := v.Client.Get(ctx, client.ObjectKey{Name: planName}, plan); {
 	case apierrors.IsNotFound(err):
-		warnings = append(warnings, fmt.Sprintf("spec.plan: HostingPlan %q does not exist yet; the co-op stays Stalled until it does", coop.Spec.Plan))
+		warnings = append(warnings, fmt.Sprintf("spec.plan: HostingPlan %q does not exist yet; the co-op stays Stalled until it does", planName))
 	case err != nil:
-		return nil, fmt.Errorf("reading HostingPlan %s: %w", coop.Spec.Plan, err)
+		return nil, fmt.Errorf("reading HostingPlan %s: %w", planName, err)
 	default:
 		errs = append(errs, planErrors(coop, plan, spec)...)
 	}

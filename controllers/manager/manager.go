@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
@@ -39,9 +40,11 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -50,6 +53,7 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
+	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/metering"
 )
@@ -78,6 +82,14 @@ type Options struct {
 	LeaderElectionNamespace string
 	// NewClient, when set, builds the manager's client (tests wrap it to count writes).
 	NewClient client.NewClientFunc
+	// PeerContactInterval is how often each FederationPeer's API is contacted while it
+	// answers; failed contacts back off on their own schedule.
+	PeerContactInterval time.Duration
+	// Version is the operator's version, published for peers in ConfigMap cooperator-info.
+	Version string
+	// SkipControllerNameValidation lets several managers run in one process, as the
+	// federation tests run one operator per region.
+	SkipControllerNameValidation bool
 	// Metering configures the metering loop.
 	Metering metering.Options
 	// Webhooks serves the validating webhook of Cooperatives when true.
@@ -89,12 +101,16 @@ type Options struct {
 	WebhookCertDir string
 }
 
+// Version is the operator's version, set by main at start.
+var Version = "dev"
+
 // DefaultOptions are the options of a manager with no flags set.
 func DefaultOptions() Options {
 	return Options{
 		Hub: hubconfig.Default(), MetricsBindAddress: ":8080", HealthProbeBindAddress: ":8081",
 		Metering: metering.Options{Interval: metering.DefaultInterval, PersistInterval: metering.DefaultPersistInterval},
 		Webhooks: true, WebhookPort: 9443, WebhookCertDir: "/tmp/k8s-webhook-server/serving-certs",
+		PeerContactInterval: time.Minute,
 	}
 }
 
@@ -161,6 +177,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		// A rolling update hands over at once instead of waiting out the lease.
 		LeaderElectionReleaseOnCancel: true,
 		NewClient:                     opts.NewClient,
+		Controller:                    config.Controller{SkipNameValidation: ptr.To(opts.SkipControllerNameValidation)},
 	}
 	if opts.Webhooks {
 		mgrOpts.WebhookServer = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir})
@@ -169,12 +186,34 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
+	peers := &federation.PeerClients{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), OperatorNamespace: opts.Hub.OperatorNamespace}
+	fed := &federation.Reconciler{Client: mgr.GetClient(), Hub: opts.Hub, Peers: peers, Recorder: mgr.GetEventRecorder("cooperator-federation")}
 	if err := (&cooperative.Reconciler{
-		Client:   mgr.GetClient(),
-		Config:   opts.Hub,
-		Recorder: mgr.GetEventRecorder("cooperator"),
+		Client:     mgr.GetClient(),
+		Config:     opts.Hub,
+		Recorder:   mgr.GetEventRecorder("cooperator"),
+		Federation: fed,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Cooperative controller: %w", err)
+	}
+	if err := fed.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the federation controller: %w", err)
+	}
+	interval := opts.PeerContactInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	if err := (&federation.PeerReconciler{
+		Client: mgr.GetClient(), Hub: opts.Hub, Peers: peers, Recorder: mgr.GetEventRecorder("cooperator-federation"), ContactInterval: interval,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the FederationPeer controller: %w", err)
+	}
+	version := opts.Version
+	if version == "" {
+		version = Version
+	}
+	if err := mgr.Add(&federation.InfoPublisher{Client: mgr.GetClient(), Hub: opts.Hub, Version: version}); err != nil {
+		return nil, fmt.Errorf("adding the info publisher: %w", err)
 	}
 	if opts.Webhooks {
 		if err := (&cooperative.Validator{Client: mgr.GetClient()}).SetupWebhookWithManager(mgr); err != nil {
@@ -212,6 +251,7 @@ func Main(ctx context.Context, args []string) error {
 	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", opts.MetricsBindAddress, "address of the Prometheus metrics endpoint; 0 turns it off")
 	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", opts.HealthProbeBindAddress, "address of /healthz and /readyz")
 	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "elect one active replica among several")
+	fs.DurationVar(&opts.PeerContactInterval, "peer-contact-interval", opts.PeerContactInterval, "how often to contact each FederationPeer that answers")
 	fs.BoolVar(&opts.Webhooks, "webhooks", opts.Webhooks, "serve the validating webhook of Cooperatives (needs a certificate in --webhook-cert-dir)")
 	fs.IntVar(&opts.WebhookPort, "webhook-port", opts.WebhookPort, "port of the webhook server")
 	fs.StringVar(&opts.WebhookCertDir, "webhook-cert-dir", opts.WebhookCertDir, "folder with the webhook server's tls.crt and tls.key")

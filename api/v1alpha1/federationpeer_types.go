@@ -1,0 +1,474 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SecretKeyRef names one key of a Secret in the operator's namespace.
+type SecretKeyRef struct {
+	// name of the Secret, in the operator's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// key in the Secret's data.
+	// +optional
+	// +kubebuilder:default=kubeconfig
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key,omitempty"`
+}
+
+// FederationAccept is what this hub accepts from a peer hub.
+// +kubebuilder:validation:XValidation:rule="!self.standbys || (has(self.plan) && size(self.plan) > 0)",message="plan is required when standbys are accepted: it sets the quota of every standby from this peer",fieldPath=".plan"
+type FederationAccept struct {
+	// standbys: whether this hub keeps standbys of the peer's co-ops. A standby from a peer
+	// that this hub does not accept standbys from is refused and nothing is created for it.
+	// +optional
+	Standbys bool `json:"standbys,omitempty"`
+
+	// maxCooperatives is how many standbys of the peer's co-ops this hub keeps at most; the
+	// ones beyond are refused. 0 means none.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	MaxCooperatives int32 `json:"maxCooperatives,omitempty"`
+
+	// plan is the HostingPlan of this hub that sets the quota of every standby from the peer,
+	// whatever plan the co-op has at home.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Plan string `json:"plan,omitempty"`
+}
+
+// FederationPeerSpec is another region's hub and the consent given to it.
+type FederationPeerSpec struct {
+	// region of the peer hub, such as eu-south. It names the peer in every standby it sends
+	// here and in the topology of the co-ops' databases. Immutable.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="region is immutable: standbys and database topologies are named after it"
+	Region string `json:"region"`
+
+	// kubeconfigSecretRef is the Secret, in the operator's namespace, holding a kubeconfig for
+	// the peer hub's API. The peer grants it the ClusterRole cooperator-federation-peer
+	// (config/rbac/federation_peer_role.yaml) and nothing more: the operator refuses
+	// credentials that can do more.
+	// +required
+	KubeconfigSecretRef SecretKeyRef `json:"kubeconfigSecretRef"`
+
+	// operatorNamespace is the namespace of the peer's operator, where it publishes the
+	// ConfigMap cooperator-info.
+	// +optional
+	// +kubebuilder:default=cooperator-system
+	// +kubebuilder:validation:MaxLength=63
+	OperatorNamespace string `json:"operatorNamespace,omitempty"`
+
+	// accept is what this hub accepts from the peer.
+	// +optional
+	Accept FederationAccept `json:"accept,omitempty,omitzero"`
+}
+
+// FederationPeerStatus is what the operator observed of the peer.
+type FederationPeerStatus struct {
+	// observedGeneration is the generation of the spec this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Reachable, CredentialsScoped, and Ready that summarises them.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// operatorVersion is the version of the peer's operator, from its ConfigMap
+	// cooperator-info.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	OperatorVersion string `json:"operatorVersion,omitempty"`
+
+	// lastContact is when the peer's API last answered.
+	// +optional
+	LastContact *metav1.Time `json:"lastContact,omitempty"`
+
+	// consecutiveFailures counts the failed contacts since the last one that worked; the wait
+	// before the next attempt grows with it.
+	// +optional
+	ConsecutiveFailures int32 `json:"consecutiveFailures,omitempty"`
+
+	// mirroredTo is how many co-ops of this hub keep a standby at the peer.
+	// +optional
+	MirroredTo int32 `json:"mirroredTo,omitempty"`
+
+	// mirroredFrom is how many standbys of the peer's co-ops this hub keeps.
+	// +optional
+	MirroredFrom int32 `json:"mirroredFrom,omitempty"`
+
+	// region the peer's operator says it runs in; it must equal spec.region.
+	// +optional
+	// +kubebuilder:validation:MaxLength=40
+	Region string `json:"region,omitempty"`
+
+	// backupDestination is the peer hub's bucket, from its cooperator-info: a co-op's standby
+	// there archives under <backupDestination>/<region>/<co-op>/ once it is promoted.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	BackupDestination string `json:"backupDestination,omitempty"`
+}
+
+// FederationPeer is another region's hub cluster and the consent given to it. A co-op of
+// this hub that lists the peer gets a standby there; this hub keeps standbys of the peer's
+// co-ops only as far as spec.accept allows.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=fedpeer,categories=cooperator
+// +kubebuilder:printcolumn:name="Region",type=string,JSONPath=`.spec.region`
+// +kubebuilder:printcolumn:name="Reachable",type=string,JSONPath=`.status.conditions[?(@.type=="Reachable")].status`
+// +kubebuilder:printcolumn:name="Scoped",type=string,JSONPath=`.status.conditions[?(@.type=="CredentialsScoped")].status`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.operatorVersion`,priority=1
+// +kubebuilder:printcolumn:name="To",type=integer,JSONPath=`.status.mirroredTo`
+// +kubebuilder:printcolumn:name="From",type=integer,JSONPath=`.status.mirroredFrom`
+// +kubebuilder:printcolumn:name="Last Contact",type=date,JSONPath=`.status.lastContact`
+type FederationPeer struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata of the object.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the peer and the consent given to it.
+	// +required
+	Spec FederationPeerSpec `json:"spec"`
+
+	// status is what the operator observed of the peer.
+	// +optional
+	Status FederationPeerStatus `json:"status,omitempty,omitzero"`
+}
+
+// +kubebuilder:object:root=true
+
+// FederationPeerList is a list of FederationPeers.
+type FederationPeerList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []FederationPeer `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&FederationPeer{}, &FederationPeerList{})
+}
+
+// Condition types of a FederationPeer.
+const (
+	// ConditionReachable: the peer's API answered the last contact.
+	ConditionReachable = "Reachable"
+	// ConditionCredentialsScoped: the peer credentials can do what federation needs and no
+	// more of what was checked.
+	ConditionCredentialsScoped = "CredentialsScoped"
+)
+
+// ConditionFederationReady on a Cooperative: its standbys are mirrored at every listed peer
+// (on the home hub), or the standby follows its home (on a peer), and no switchover is under
+// way. The federation controller writes it under its own field owner; Ready does not
+// summarise it, so an unreachable peer never makes a co-op unready at home.
+const ConditionFederationReady = "FederationReady"
+
+// Reasons of the federation conditions, on FederationPeers and Cooperatives.
+const (
+	// ReasonPeerNotReady: a listed peer is unreachable, not declared or not ready, so its
+	// standby is not up to date.
+	ReasonPeerNotReady = "PeerNotReady"
+	// ReasonSwitchingOver: the primary is moving between regions.
+	ReasonSwitchingOver = "SwitchingOver"
+	// ReasonSplitPrimary: another region reports that it holds the primary too (after a
+	// failover); an admin must resolve it.
+	ReasonSplitPrimary = "SplitPrimary"
+	// ReasonContacted: the peer's API answered.
+	ReasonContacted = "Contacted"
+	// ReasonUnreachable: the peer's API did not answer; the message says why.
+	ReasonUnreachable = "Unreachable"
+	// ReasonKubeconfigInvalid: the kubeconfig Secret is missing or cannot be used.
+	ReasonKubeconfigInvalid = "KubeconfigInvalid"
+	// ReasonOverPrivileged: the peer credentials can do more than federation needs; the
+	// message names what. The operator sends nothing through them.
+	ReasonOverPrivileged = "OverPrivileged"
+	// ReasonScoped: the peer credentials can do nothing beyond what federation needs, of
+	// what was checked.
+	ReasonScoped = "Scoped"
+	// ReasonRegionMismatch: the peer's operator says it runs in another region than
+	// spec.region.
+	ReasonRegionMismatch = "RegionMismatch"
+	// ReasonMissingPermissions: the peer credentials cannot do what federation needs; the
+	// message names what.
+	ReasonMissingPermissions = "MissingPermissions"
+	// ReasonStandbyRefused: this hub refused a standby Cooperative; the message says why.
+	ReasonStandbyRefused = "StandbyRefused"
+)
+
+// Labels and annotations of federation.
+const (
+	// LabelMirroredFrom is on every standby Cooperative and peer Secret a hub writes at a
+	// peer: the region of the home hub.
+	LabelMirroredFrom = "coop.cooperator.dev/mirrored-from"
+	// AnnotationFailover on a standby Cooperative, set by `cooperator federation failover`,
+	// promotes it without waiting for the home hub. Its value must be AcceptDataLoss.
+	AnnotationFailover = "coop.cooperator.dev/failover"
+	// AcceptDataLoss is the value of AnnotationFailover.
+	AcceptDataLoss = "accept-data-loss"
+	// InfoConfigMapName is the ConfigMap, in the operator's namespace, where the operator
+	// publishes its version and region for its peers.
+	InfoConfigMapName = "cooperator-info"
+	// MirrorNamespacePrefix starts the namespace, on a hub, where a peer from region R
+	// writes the object store credentials of its standbys: cooperator-from-R.
+	MirrorNamespacePrefix = "cooperator-from-"
+)
+
+// MirrorNamespace is the namespace where a peer of the given region writes Secrets.
+func MirrorNamespace(region string) string { return MirrorNamespacePrefix + region }
+
+// StandbyObjectStore is where a standby reads the home co-op's WAL and base backups.
+type StandbyObjectStore struct {
+	// destinationPath of the home co-op's backups, such as s3://bucket/eu-west/fairride/.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	DestinationPath string `json:"destinationPath"`
+
+	// endpointURL of an S3-compatible service; empty for AWS S3.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	EndpointURL string `json:"endpointURL,omitempty"`
+
+	// secretName is the Secret, in this hub's namespace cooperator-from-<homeRegion>, with
+	// the keys ACCESS_KEY_ID and ACCESS_SECRET_KEY that read the home co-op's backups.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	SecretName string `json:"secretName"`
+}
+
+// StandbySpec marks a Cooperative as the standby of a co-op of another region's hub. The
+// home hub writes it; this hub keeps it only if it declared the home hub as a FederationPeer
+// that accepts standbys.
+// +kubebuilder:validation:XValidation:rule="self.homeRegion == oldSelf.homeRegion && self.homeCooperative == oldSelf.homeCooperative",message="homeRegion and homeCooperative are immutable"
+type StandbySpec struct {
+	// homeRegion is the region of the home hub.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	HomeRegion string `json:"homeRegion"`
+
+	// homeCooperative is the name of the co-op at home.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=50
+	HomeCooperative string `json:"homeCooperative"`
+
+	// primaryServerName is the folder of the home archive that the standby follows.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	PrimaryServerName string `json:"primaryServerName"`
+
+	// objectStore is where the standby reads the home co-op's backups.
+	// +required
+	ObjectStore StandbyObjectStore `json:"objectStore"`
+
+	// consentedRegions are the regions of the peers the home co-op lists: a hub keeps a
+	// standby only when its own region is among them.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MaxLength=40
+	ConsentedRegions []string `json:"consentedRegions"`
+
+	// primaryRegion is the region that holds the co-op's primary database: the home region,
+	// or this hub's region after a switchover.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	PrimaryRegion string `json:"primaryRegion"`
+
+	// promotionToken is CloudNativePG's demotion token of the home Cluster, passed on a
+	// switchover: the standby promotes once it has replayed up to it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	PromotionToken string `json:"promotionToken,omitempty"`
+}
+
+// FederationRole is what a hub's copy of a co-op is.
+// +kubebuilder:validation:Enum=Primary;Standby;Demoting;Promoting
+type FederationRole string
+
+// The roles.
+const (
+	// RolePrimary: this copy holds the primary database and runs the platform.
+	RolePrimary FederationRole = "Primary"
+	// RoleStandby: this copy follows the primary and runs no platform.
+	RoleStandby FederationRole = "Standby"
+	// RoleDemoting: a switchover away from this copy is under way.
+	RoleDemoting FederationRole = "Demoting"
+	// RolePromoting: a switchover to this copy is under way.
+	RolePromoting FederationRole = "Promoting"
+)
+
+// StandbyState is how a co-op's standby at one peer stands.
+// +kubebuilder:validation:Enum=Mirrored;Waiting;Refused;Unreachable
+type StandbyState string
+
+// The standby states.
+const (
+	// StandbyMirrored: the standby is written at the peer and up to date with the spec.
+	StandbyMirrored StandbyState = "Mirrored"
+	// StandbyWaiting: the peer is not ready (credentials, first contact) or the co-op has no
+	// backup location yet.
+	StandbyWaiting StandbyState = "Waiting"
+	// StandbyRefused: the peer refused the standby; the message says why.
+	StandbyRefused StandbyState = "Refused"
+	// StandbyUnreachable: the peer's API did not answer; nothing is removed meanwhile.
+	StandbyUnreachable StandbyState = "Unreachable"
+)
+
+// PeerStandbyStatus is a co-op's standby at one peer, as its home hub sees it.
+type PeerStandbyStatus struct {
+	// peer is the FederationPeer.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Peer string `json:"peer"`
+
+	// region of the peer.
+	// +optional
+	// +kubebuilder:validation:MaxLength=40
+	Region string `json:"region,omitempty"`
+
+	// state of the standby.
+	// +required
+	State StandbyState `json:"state"`
+
+	// role of the copy at the peer, as the peer reports it.
+	// +optional
+	Role FederationRole `json:"role,omitempty"`
+
+	// message says more, such as why the peer refused the standby.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+
+	// demotionToken is CloudNativePG's demotion token of the peer's Cluster, once it has
+	// been demoted after holding the primary: this hub promotes with it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	DemotionToken string `json:"demotionToken,omitempty"`
+
+	// lastSync is when the standby was last written or confirmed at the peer.
+	// +optional
+	LastSync *metav1.Time `json:"lastSync,omitempty"`
+}
+
+// ReplicaStatus is what CloudNativePG reports of a standby's replica Cluster.
+type ReplicaStatus struct {
+	// clusterPhase is the phase CloudNativePG reports.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	ClusterPhase string `json:"clusterPhase,omitempty"`
+
+	// timelineID of the replica Cluster.
+	// +optional
+	TimelineID int32 `json:"timelineID,omitempty"`
+
+	// lastPromotionToken is the promotion token CloudNativePG last verified.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	LastPromotionToken string `json:"lastPromotionToken,omitempty"`
+
+	// homeArchiveLastBackup is the time of the newest base backup in the home archive, as
+	// the Barman Cloud plugin reports it: the standby can be restored at least that far.
+	// CloudNativePG reports the replay lag only as a metric
+	// (cnpg_pg_replication_lag), not in the Cluster's status.
+	// +optional
+	HomeArchiveLastBackup *metav1.Time `json:"homeArchiveLastBackup,omitempty"`
+}
+
+// SwitchoverRecord is a move of the primary between regions.
+type SwitchoverRecord struct {
+	// from is the region that held the primary.
+	// +optional
+	// +kubebuilder:validation:MaxLength=40
+	From string `json:"from,omitempty"`
+
+	// to is the region that holds it now.
+	// +required
+	// +kubebuilder:validation:MaxLength=40
+	To string `json:"to"`
+
+	// time the move was recorded.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
+
+	// withoutToken is true for a failover: the standby promoted without the demotion token,
+	// and WAL the home had not archived is lost.
+	// +optional
+	WithoutToken bool `json:"withoutToken,omitempty"`
+}
+
+// FederationStatus is what the operator knows of the co-op's federation.
+type FederationStatus struct {
+	// role of this hub's copy of the co-op.
+	// +optional
+	Role FederationRole `json:"role,omitempty"`
+
+	// primaryRegion holds the primary database.
+	// +optional
+	// +kubebuilder:validation:MaxLength=40
+	PrimaryRegion string `json:"primaryRegion,omitempty"`
+
+	// standbys of the co-op at its peers (on the home hub).
+	// +optional
+	// +listType=map
+	// +listMapKey=peer
+	// +kubebuilder:validation:MaxItems=8
+	Standbys []PeerStandbyStatus `json:"standbys,omitempty"`
+
+	// replica is what CloudNativePG reports of the replica Cluster (on a standby).
+	// +optional
+	Replica *ReplicaStatus `json:"replica,omitempty"`
+
+	// demotionToken is CloudNativePG's demotion token of this hub's Cluster after it was
+	// demoted; the home hub passes it to the copy it promotes.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	DemotionToken string `json:"demotionToken,omitempty"`
+
+	// lastSwitchover is the most recent move of the primary.
+	// +optional
+	LastSwitchover *SwitchoverRecord `json:"lastSwitchover,omitempty"`
+
+	// message says what the federation waits for, or "".
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+}

@@ -1,0 +1,451 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package federation
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+)
+
+func standbyCoop(name, home string, consented ...string) *coopv1.Cooperative {
+	return &coopv1.Cooperative{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{coopv1.LabelMirroredFrom: home}, CreationTimestamp: metav1.Unix(100, 0)},
+		Spec: coopv1.CooperativeSpec{Standby: &coopv1.StandbySpec{
+			HomeRegion: home, HomeCooperative: name, PrimaryServerName: name, PrimaryRegion: home,
+			ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://b/" + home + "/" + name + "/", SecretName: name + "-objectstore"},
+			ConsentedRegions: consented,
+		}},
+	}
+}
+
+func peer(name, region string, accept coopv1.FederationAccept) coopv1.FederationPeer {
+	return coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: coopv1.FederationPeerSpec{Region: region, Accept: accept}}
+}
+
+func TestAdmit(t *testing.T) {
+	accepting := peer("west", "eu-west", coopv1.FederationAccept{Standbys: true, MaxCooperatives: 1, Plan: "small"})
+	older := standbyCoop("older", "eu-west", "eu-south")
+	older.CreationTimestamp = metav1.Unix(50, 0)
+	olderUnlisted := standbyCoop("older", "eu-west", "eu-north")
+	olderUnlisted.CreationTimestamp = metav1.Unix(50, 0)
+	relabel := standbyCoop("a", "eu-west", "eu-south")
+	relabel.Labels[coopv1.LabelMirroredFrom] = "us-east"
+	renamed := standbyCoop("a", "eu-west", "eu-south")
+	renamed.Spec.Standby.HomeCooperative = "b"
+	for _, tc := range []struct {
+		name    string
+		standby *coopv1.Cooperative
+		peers   []coopv1.FederationPeer
+		others  []coopv1.Cooperative
+		refusal string
+	}{
+		{"accepted from a declared peer that accepts standbys", standbyCoop("a", "eu-west", "eu-south"), []coopv1.FederationPeer{accepting}, nil, ""},
+		{"from this hub's own region", standbyCoop("a", "eu-south", "eu-south"), []coopv1.FederationPeer{accepting}, nil, "this hub's own region"},
+		{"from an undeclared region", standbyCoop("a", "us-east", "eu-south"), []coopv1.FederationPeer{accepting}, nil, "no FederationPeer of this hub declares region us-east"},
+		{"from a peer that accepts no standbys", standbyCoop("a", "eu-west", "eu-south"), []coopv1.FederationPeer{peer("west", "eu-west", coopv1.FederationAccept{})}, nil, "does not accept standbys"},
+		{"for a co-op that did not list this hub", standbyCoop("a", "eu-west", "eu-north"), []coopv1.FederationPeer{accepting}, nil, "did not list this hub (region eu-south)"},
+		{"with a label naming another region", relabel, []coopv1.FederationPeer{accepting}, nil, "label coop.cooperator.dev/mirrored-from must be eu-west"},
+		{"under another name than the home co-op's", renamed, []coopv1.FederationPeer{accepting}, nil, "home co-op's name b"},
+		{"beyond maxCooperatives, the older standby first", standbyCoop("a", "eu-west", "eu-south"), []coopv1.FederationPeer{accepting}, []coopv1.Cooperative{*older, *standbyCoop("a", "eu-west", "eu-south")}, "at most 1 standbys"},
+		{"a refused standby takes no room", standbyCoop("a", "eu-west", "eu-south"), []coopv1.FederationPeer{accepting}, []coopv1.Cooperative{*olderUnlisted, *standbyCoop("a", "eu-west", "eu-south")}, ""},
+		{"the older standby within maxCooperatives", older, []coopv1.FederationPeer{accepting}, []coopv1.Cooperative{*older, *standbyCoop("a", "eu-west", "eu-south")}, ""},
+		{"a home co-op is not a standby", &coopv1.Cooperative{}, []coopv1.FederationPeer{accepting}, nil, "not a standby"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Admit(tc.standby, "eu-south", tc.peers, tc.others)
+			if tc.refusal == "" && got.Refusal != "" {
+				t.Fatalf("refused: %s", got.Refusal)
+			}
+			if !strings.Contains(got.Refusal, tc.refusal) || (tc.refusal != "" && got.Refusal == "") {
+				t.Fatalf("refusal %q, want it to contain %q", got.Refusal, tc.refusal)
+			}
+			if tc.refusal == "" && got.Peer == nil {
+				t.Fatal("accepted without a peer")
+			}
+		})
+	}
+}
+
+func TestSetPeerStatus(t *testing.T) {
+	now := metav1.Unix(1000, 0)
+	info := &Info{Version: "v1.2.3", Region: "eu-south", BackupDestination: "s3://south"}
+	for _, tc := range []struct {
+		name                     string
+		failuresBefore           int32
+		contact                  Contact
+		reachable, scoped, ready string
+		failures                 int32
+		message                  string
+	}{
+		{"scoped and reachable", 3, Contact{Info: info, Time: now}, "True/Contacted", "True/Scoped", "True/Ready", 0, "v1.2.3"},
+		{"kubeconfig missing", 0, Contact{KubeconfigErr: errors.New("no Secret"), Time: now}, "False/KubeconfigInvalid", "", "False/KubeconfigInvalid", 1, "no Secret"},
+		{"unreachable", 2, Contact{Err: errors.New("connection refused"), Time: now}, "False/Unreachable", "", "False/Unreachable", 3, "(3 attempts in a row): connection refused"},
+		{"over-privileged", 0, Contact{Info: info, Excess: []string{"* on *", "create ClusterRoleBindings"}, Time: now}, "True/Contacted", "False/OverPrivileged", "False/OverPrivileged", 0, "they can * on *, create ClusterRoleBindings"},
+		{"missing permissions", 0, Contact{Info: info, Missing: []string{"create Cooperatives"}, Time: now}, "True/Contacted", "False/MissingPermissions", "False/MissingPermissions", 0, "cannot create Cooperatives"},
+		{"another region", 0, Contact{Info: &Info{Region: "us-east"}, Time: now}, "True/Contacted", "True/Scoped", "False/RegionMismatch", 0, "runs in region us-east"},
+		{"no info published", 0, Contact{Time: now}, "True/Contacted", "True/Scoped", "True/Ready", 0, "publishes no cooperator-info"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Generation: 2}, Spec: coopv1.FederationPeerSpec{Region: "eu-south"}}
+			p.Status.ConsecutiveFailures = tc.failuresBefore
+			SetPeerStatus(p, tc.contact)
+			cond := func(ct string) string {
+				c := meta.FindStatusCondition(p.Status.Conditions, ct)
+				if c == nil {
+					return ""
+				}
+				if c.ObservedGeneration != 2 {
+					t.Errorf("%s observedGeneration %d", ct, c.ObservedGeneration)
+				}
+				return string(c.Status) + "/" + c.Reason
+			}
+			if got := cond(coopv1.ConditionReachable); got != tc.reachable {
+				t.Errorf("Reachable %s, want %s", got, tc.reachable)
+			}
+			if got := cond(coopv1.ConditionCredentialsScoped); got != tc.scoped {
+				t.Errorf("CredentialsScoped %s, want %s", got, tc.scoped)
+			}
+			if got := cond(coopv1.ConditionReady); got != tc.ready {
+				t.Errorf("Ready %s, want %s", got, tc.ready)
+			}
+			if p.Status.ConsecutiveFailures != tc.failures {
+				t.Errorf("consecutiveFailures %d, want %d", p.Status.ConsecutiveFailures, tc.failures)
+			}
+			all := ""
+			for _, c := range p.Status.Conditions {
+				all += c.Message + "\n"
+			}
+			if !strings.Contains(all, tc.message) {
+				t.Errorf("messages %q lack %q", all, tc.message)
+			}
+			if tc.failures == 0 && (p.Status.LastContact == nil || !p.Status.LastContact.Equal(&now)) {
+				t.Errorf("lastContact %v, want %v", p.Status.LastContact, now)
+			}
+			if PeerReady(p) != (tc.ready == "True/Ready") {
+				t.Errorf("PeerReady %v", PeerReady(p))
+			}
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		failures int32
+		min, max time.Duration
+	}{
+		{0, 2 * time.Second, 2400 * time.Millisecond},
+		{1, 2 * time.Second, 2400 * time.Millisecond},
+		{2, 4 * time.Second, 4800 * time.Millisecond},
+		{4, 16 * time.Second, 19200 * time.Millisecond},
+		{9, 5 * time.Minute, 6 * time.Minute},
+		{1000, 5 * time.Minute, 6 * time.Minute},
+	} {
+		seen := map[time.Duration]bool{}
+		for range 50 {
+			d := Backoff(tc.failures)
+			if d < tc.min || d > tc.max {
+				t.Fatalf("Backoff(%d) = %s, want within [%s, %s]", tc.failures, d, tc.min, tc.max)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 2 {
+			t.Errorf("Backoff(%d) has no jitter", tc.failures)
+		}
+	}
+}
+
+func TestStandbyTopology(t *testing.T) {
+	accepting := peer("west", "eu-west", coopv1.FederationAccept{Standbys: true, MaxCooperatives: 1, Plan: "small"})
+	promotedCluster := &cnpgv1.Cluster{Status: cnpgv1.ClusterStatus{LastPromotionToken: "tok"}}
+	for _, tc := range []struct {
+		name     string
+		mutate   func(*coopv1.Cooperative)
+		cluster  *cnpgv1.Cluster
+		replica  cnpgv1.ReplicaClusterConfiguration
+		primary  bool
+		failover bool
+	}{
+		{"follows the home", func(*coopv1.Cooperative) {}, nil,
+			cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-west", Source: "a-eu-west"}, false, false},
+		{"asked to take over without a token: keeps following", func(c *coopv1.Cooperative) { c.Spec.Standby.PrimaryRegion = "eu-south" }, nil,
+			cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-west", Source: "a-eu-west"}, false, false},
+		{"with the token: promotes, platform waits", func(c *coopv1.Cooperative) {
+			c.Spec.Standby.PrimaryRegion, c.Spec.Standby.PromotionToken = "eu-south", "tok"
+		}, &cnpgv1.Cluster{},
+			cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-south", Source: "a-eu-west", PromotionToken: "tok"}, false, false},
+		{"promoted: platform runs", func(c *coopv1.Cooperative) {
+			c.Spec.Standby.PrimaryRegion, c.Spec.Standby.PromotionToken = "eu-south", "tok"
+		}, promotedCluster,
+			cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-south", Source: "a-eu-west", PromotionToken: "tok"}, true, false},
+		{"failover: promotes without a token", func(c *coopv1.Cooperative) {
+			c.Annotations = map[string]string{coopv1.AnnotationFailover: coopv1.AcceptDataLoss}
+		}, nil,
+			cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-south", Source: "a-eu-west"}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := standbyCoop("a", "eu-west", "eu-south")
+			tc.mutate(c)
+			topo := StandbyTopology(c, "eu-south", &accepting, nil, tc.cluster)
+			if *topo.Replica != tc.replica {
+				t.Errorf("replica %+v, want %+v", *topo.Replica, tc.replica)
+			}
+			if topo.Primary != tc.primary {
+				t.Errorf("primary %v, want %v", topo.Primary, tc.primary)
+			}
+			if topo.Plan != "small" || topo.BootstrapSource != "a-eu-west" || topo.RecoverFrom != "a" {
+				t.Errorf("plan %q, bootstrap source %q from %q", topo.Plan, topo.BootstrapSource, topo.RecoverFrom)
+			}
+			if len(topo.ExternalClusters) != 2 || topo.ExternalClusters[0].PluginConfiguration.Parameters["barmanObjectName"] != "a-eu-west" {
+				t.Errorf("external clusters %+v", topo.ExternalClusters)
+			}
+			if len(topo.Objects) != 2 {
+				t.Errorf("objects %d, want the home archive's Secret and ObjectStore", len(topo.Objects))
+			}
+		})
+	}
+}
+
+func TestHomeTopology(t *testing.T) {
+	hub := hubconfig.Default()
+	hub.Region = "eu-west"
+	south := HomePeer{Name: "south", Region: "eu-south", Archive: "s3://south/eu-south/a/"}
+	home := func(primary string) *coopv1.Cooperative {
+		c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+		c.Spec.Federation = coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "south"}}, Primary: primary}
+		c.Status.Database.ServerName = "a"
+		return c
+	}
+	for _, tc := range []struct {
+		name    string
+		coop    *coopv1.Cooperative
+		peers   []HomePeer
+		cluster *cnpgv1.Cluster
+		replica *cnpgv1.ReplicaClusterConfiguration
+		primary bool
+	}{
+		{"no peers: standalone", &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}, nil, nil, nil, true},
+		{"peer archive unknown: standalone", home(""), []HomePeer{{Name: "south", Region: "eu-south"}}, nil, nil, true},
+		{"primary here, in a topology", home(""), []HomePeer{south}, nil,
+			&cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-west", Source: "a-eu-south"}, true},
+		{"switched over: demoted, following the peer", home("south"), []HomePeer{south}, nil,
+			&cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-south", Source: "a-eu-south"}, false},
+		{"primary at a peer this hub does not know: runs nothing", home("north"), []HomePeer{south}, nil, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			topo := HomeTopology(tc.coop, &hub, tc.peers, tc.cluster)
+			if topo.Primary != tc.primary {
+				t.Errorf("primary %v, want %v", topo.Primary, tc.primary)
+			}
+			switch {
+			case tc.replica == nil && topo.Replica != nil:
+				t.Errorf("replica %+v, want none", *topo.Replica)
+			case tc.replica != nil && (topo.Replica == nil || *topo.Replica != *tc.replica):
+				t.Errorf("replica %+v, want %+v", topo.Replica, *tc.replica)
+			}
+		})
+	}
+	t.Run("back home: promotes with the peer's demotion token", func(t *testing.T) {
+		c := home("")
+		c.Status.Federation = &coopv1.FederationStatus{LastSwitchover: &coopv1.SwitchoverRecord{From: "eu-west", To: "eu-south"}}
+		topo := HomeTopology(c, &hub, []HomePeer{south}, &cnpgv1.Cluster{})
+		want := cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-south", Source: "a-eu-south"}
+		if topo.Replica == nil || *topo.Replica != want || topo.Primary {
+			t.Fatalf("replica %+v primary %v: without the peer's token, keep following it", topo.Replica, topo.Primary)
+		}
+		p := south
+		p.DemotionToken = "back"
+		topo = HomeTopology(c, &hub, []HomePeer{p}, &cnpgv1.Cluster{})
+		if topo.Replica == nil || topo.Replica.PromotionToken != "back" || topo.Primary {
+			t.Fatalf("replica %+v primary %v: want the token and the platform waiting", topo.Replica, topo.Primary)
+		}
+		topo = HomeTopology(c, &hub, []HomePeer{p}, &cnpgv1.Cluster{Status: cnpgv1.ClusterStatus{LastPromotionToken: "back"}})
+		if !topo.Primary {
+			t.Fatal("promoted with the token, the platform should run")
+		}
+	})
+}
+
+func TestStandbyStatus(t *testing.T) {
+	now := metav1.Unix(2000, 0)
+	for _, tc := range []struct {
+		name       string
+		mutate     func(*coopv1.Cooperative)
+		cluster    *cnpgv1.Cluster
+		old        coopv1.FederationStatus
+		failover   bool
+		role       coopv1.FederationRole
+		switchover string
+	}{
+		{"following", func(*coopv1.Cooperative) {}, &cnpgv1.Cluster{}, coopv1.FederationStatus{}, false, coopv1.RoleStandby, ""},
+		{"asked to promote", func(c *coopv1.Cooperative) { c.Spec.Standby.PrimaryRegion = "eu-south" }, &cnpgv1.Cluster{}, coopv1.FederationStatus{Role: coopv1.RoleStandby}, false, coopv1.RolePromoting, ""},
+		{"promoted with the token", func(c *coopv1.Cooperative) {
+			c.Spec.Standby.PrimaryRegion, c.Spec.Standby.PromotionToken = "eu-south", "tok"
+		}, &cnpgv1.Cluster{Status: cnpgv1.ClusterStatus{LastPromotionToken: "tok"}}, coopv1.FederationStatus{Role: coopv1.RolePromoting}, false, coopv1.RolePrimary, "eu-west>eu-south"},
+		{"failover", func(*coopv1.Cooperative) {}, nil, coopv1.FederationStatus{Role: coopv1.RoleStandby}, true, coopv1.RolePrimary, "eu-west>eu-south!"},
+		{"asked back, not demoted yet", func(*coopv1.Cooperative) {}, &cnpgv1.Cluster{}, coopv1.FederationStatus{Role: coopv1.RolePrimary}, false, coopv1.RoleDemoting, ""},
+		{"demoted", func(*coopv1.Cooperative) {}, &cnpgv1.Cluster{Status: cnpgv1.ClusterStatus{DemotionToken: "d"}}, coopv1.FederationStatus{Role: coopv1.RoleDemoting}, false, coopv1.RoleStandby, "eu-south>eu-west"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := standbyCoop("a", "eu-west", "eu-south")
+			tc.mutate(c)
+			fed := StandbyStatus(c, "eu-south", tc.cluster, &tc.old, tc.failover, now)
+			if fed.Role != tc.role {
+				t.Errorf("role %s, want %s", fed.Role, tc.role)
+			}
+			got := ""
+			if s := fed.LastSwitchover; s != nil {
+				got = s.From + ">" + s.To
+				if s.WithoutToken {
+					got += "!"
+				}
+			}
+			if got != tc.switchover {
+				t.Errorf("switchover %q, want %q", got, tc.switchover)
+			}
+			if tc.failover && !strings.Contains(fed.Message, "WAL the home had not archived is lost") {
+				t.Errorf("failover message %q", fed.Message)
+			}
+		})
+	}
+}
+
+func TestBuildStandby(t *testing.T) {
+	hub := hubconfig.Default()
+	hub.Region, hub.ObjectStore.DestinationPath = "eu-west", "s3://west"
+	c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+	c.Spec.Plan = "medium"
+	c.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: "a-admins"}}
+	c.Spec.Federation = coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "south"}, {Name: "north"}}, Primary: "south"}
+	c.Spec.DeletionPolicy = coopv1.DeletionPolicyRetain
+	c.Status.Database.ServerName = "a-2"
+
+	sb := BuildStandby(c, &hub, "eu-south", []string{"eu-south", "eu-north"}, "eu-south", "tok")
+	if sb.Name != "a" || sb.Labels[coopv1.LabelMirroredFrom] != "eu-west" {
+		t.Errorf("metadata %+v", sb.ObjectMeta)
+	}
+	if len(sb.Spec.Admins) != 0 || len(sb.Spec.Federation.Peers) != 0 || sb.Spec.Federation.Primary != "" {
+		t.Errorf("admins %v and federation %v must not travel", sb.Spec.Admins, sb.Spec.Federation)
+	}
+	want := coopv1.StandbySpec{
+		HomeRegion: "eu-west", HomeCooperative: "a", PrimaryServerName: "a-2", PrimaryRegion: "eu-south", PromotionToken: "tok",
+		ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://west/eu-west/a/", SecretName: "a-objectstore"},
+		ConsentedRegions: []string{"eu-south", "eu-north"},
+	}
+	if !equalStandby(*sb.Spec.Standby, want) {
+		t.Errorf("standby %+v, want %+v", *sb.Spec.Standby, want)
+	}
+	if sb.Spec.DeletionPolicy != coopv1.DeletionPolicyRetain {
+		t.Error("the copy that holds the primary keeps its data")
+	}
+	other := BuildStandby(c, &hub, "eu-north", []string{"eu-south", "eu-north"}, "eu-south", "tok")
+	if other.Spec.Standby.PromotionToken != "" || other.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete {
+		t.Errorf("a peer that does not take over gets no token (%q) and no data to keep (%s)", other.Spec.Standby.PromotionToken, other.Spec.DeletionPolicy)
+	}
+	if c.Spec.Admins == nil || len(c.Spec.Federation.Peers) != 2 {
+		t.Error("BuildStandby changed the home co-op")
+	}
+}
+
+func equalStandby(a, b coopv1.StandbySpec) bool { return equality.Semantic.DeepEqual(a, b) }
+
+func TestFederationCondition(t *testing.T) {
+	home := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a", Generation: 4}}
+	sb := standbyCoop("a", "eu-west", "eu-south")
+	for _, tc := range []struct {
+		name string
+		coop *coopv1.Cooperative
+		fed  *coopv1.FederationStatus
+		want string
+	}{
+		{"no federation", home, nil, ""},
+		{"mirrored", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", State: coopv1.StandbyMirrored}}},
+			"True/Ready: standbys mirrored at south; the primary is in eu-west"},
+		{"refused wins over waiting", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "north", State: coopv1.StandbyUnreachable, Message: "timeout"}, {Peer: "south", State: coopv1.StandbyRefused, Message: "full"}}},
+			"False/StandbyRefused: south: full"},
+		{"unreachable", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, Standbys: []coopv1.PeerStandbyStatus{{Peer: "north", State: coopv1.StandbyUnreachable, Message: "timeout"}}},
+			"False/PeerNotReady: north Unreachable: timeout"},
+		{"switching over", home, &coopv1.FederationStatus{Role: coopv1.RoleDemoting, Message: "waiting for the token"},
+			"False/SwitchingOver: Demoting: waiting for the token"},
+		{"split", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, Message: "the copy in eu-south reports that it is the primary (a failover?)"},
+			"False/SplitPrimary: the copy in eu-south reports that it is the primary (a failover?)"},
+		{"a standby that follows", sb, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-west"},
+			"True/Ready: Standby copy of co-op a of region eu-west; the primary is in eu-west"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := FederationCondition(tc.coop, tc.fed)
+			got := ""
+			if c != nil {
+				got = string(c.Status) + "/" + c.Reason + ": " + c.Message
+				if c.ObservedGeneration != tc.coop.Generation {
+					t.Errorf("observedGeneration %d", c.ObservedGeneration)
+				}
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPeerRESTConfig(t *testing.T) {
+	base := func(user string) []byte {
+		return []byte(`apiVersion: v1
+kind: Config
+clusters:
+- name: peer
+  cluster: {server: "https://peer.example:6443", certificate-authority-data: "Y2E="}
+contexts:
+- name: peer
+  context: {cluster: peer, user: peer}
+current-context: peer
+users:
+- name: peer
+  user: ` + user + "\n")
+	}
+	for _, tc := range []struct {
+		name, user, refusal string
+	}{
+		{"inline token", `{token: abc}`, ""},
+		{"inline client certificate", `{client-certificate-data: "Y2VydA==", client-key-data: "a2V5"}`, ""},
+		{"token file", `{tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token}`, "a token file"},
+		{"certificate files", `{client-certificate: /etc/cert, client-key: /etc/key}`, "certificate files"},
+		{"exec plugin", `{exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, interactiveMode: Never}}`, "an exec credential plugin"},
+		{"basic auth", `{username: a, password: b}`, "basic authentication"},
+		{"impersonation", `{token: abc, as: system:admin}`, "impersonation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := PeerRESTConfig(base(tc.user))
+			switch {
+			case tc.refusal == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.refusal != "" && (err == nil || !strings.Contains(err.Error(), tc.refusal)):
+				t.Fatalf("error %v, want one naming %q", err, tc.refusal)
+			}
+		})
+	}
+}

@@ -1,0 +1,726 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package federation_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cli"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/federation"
+	"github.com/cooperator-dev/cooperator/controllers/manager"
+)
+
+func coopOn(h *hub, name string) func() *coopv1.Cooperative {
+	return func() *coopv1.Cooperative {
+		c := &coopv1.Cooperative{}
+		if err := h.k8s.Get(ctx, client.ObjectKey{Name: name}, c); err != nil {
+			return nil
+		}
+		return c
+	}
+}
+
+func peerOn(h *hub, name string) func() *coopv1.FederationPeer {
+	return func() *coopv1.FederationPeer {
+		p := &coopv1.FederationPeer{}
+		if err := h.k8s.Get(ctx, client.ObjectKey{Name: name}, p); err != nil {
+			return nil
+		}
+		return p
+	}
+}
+
+func peerCondition(h *hub, name, t string) func() string {
+	return func() string {
+		p := peerOn(h, name)()
+		if p == nil {
+			return ""
+		}
+		c := meta.FindStatusCondition(p.Status.Conditions, t)
+		if c == nil {
+			return ""
+		}
+		return string(c.Status) + "/" + c.Reason
+	}
+}
+
+func standbyState(h *hub, coop, peer string) func() coopv1.StandbyState {
+	return func() coopv1.StandbyState {
+		c := coopOn(h, coop)()
+		if c == nil || c.Status.Federation == nil {
+			return ""
+		}
+		for _, st := range c.Status.Federation.Standbys {
+			if st.Peer == peer {
+				return st.State
+			}
+		}
+		return ""
+	}
+}
+
+func role(h *hub, coop string) func() coopv1.FederationRole {
+	return func() coopv1.FederationRole {
+		c := coopOn(h, coop)()
+		if c == nil || c.Status.Federation == nil {
+			return ""
+		}
+		return c.Status.Federation.Role
+	}
+}
+
+func cluster(h *hub, coop string) func() *cnpgv1.Cluster {
+	return func() *cnpgv1.Cluster {
+		c := &cnpgv1.Cluster{}
+		if err := h.k8s.Get(ctx, client.ObjectKey{Namespace: coopv1.NamespacePrefix + coop, Name: coop}, c); err != nil {
+			return nil
+		}
+		return c
+	}
+}
+
+// replicas sums the replicas the platform Deployments of a co-op ask for; -1 when there are
+// none yet.
+func replicas(h *hub, coop string) func() int32 {
+	return func() int32 {
+		var list appsv1.DeploymentList
+		if err := h.k8s.List(ctx, &list, client.InNamespace(coopv1.NamespacePrefix+coop)); err != nil || len(list.Items) == 0 {
+			return -1
+		}
+		var n int32
+		for _, d := range list.Items {
+			n += ptr.Deref(d.Spec.Replicas, 1)
+		}
+		return n
+	}
+}
+
+// adminKubeconfig writes a kubeconfig of the hub's admin, for the command line.
+func adminKubeconfig(h *hub) string {
+	GinkgoHelper()
+	path := filepath.Join(GinkgoT().TempDir(), h.region+".kubeconfig")
+	Expect(h.env.WriteKubeconfig(path)).To(Succeed())
+	return path
+}
+
+// newCoop is the fairride sample under another name, listing the given peers.
+func newCoop(name string, peers ...string) *coopv1.Cooperative {
+	c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+	c.Name = name
+	c.Spec.Platform.Host = name + ".example.coop"
+	c.Spec.Plan = "medium"
+	for _, p := range peers {
+		c.Spec.Federation.Peers = append(c.Spec.Federation.Peers, coopv1.FederationPeerRef{Name: p, Mode: coopv1.FederationModeStandby})
+	}
+	return c
+}
+
+// dumpOnFailure adds the co-op, as both hubs see it, and the peers to a failed spec's report.
+func dumpOnFailure(names ...string) {
+	DeferCleanup(func() {
+		if !CurrentSpecReport().Failed() {
+			return
+		}
+		for _, h := range []*hub{west, south} {
+			for _, n := range names {
+				if c := coopOn(h, n)(); c != nil {
+					b, _ := json.MarshalIndent(c, "", "  ")
+					AddReportEntry(h.region+" cooperative "+n, string(b))
+				}
+				if c := cluster(h, n)(); c != nil {
+					b, _ := json.MarshalIndent(c.Spec.ReplicaCluster, "", "  ")
+					AddReportEntry(h.region+" cluster replica of "+n, string(b))
+				}
+			}
+			var peers coopv1.FederationPeerList
+			if err := h.k8s.List(ctx, &peers); err == nil {
+				b, _ := json.MarshalIndent(peers.Items, "", "  ")
+				AddReportEntry(h.region+" peers", string(b))
+			}
+		}
+	})
+}
+
+// simulateDemoted writes the status CloudNativePG writes once a Cluster whose
+// spec.replica.primary names another cluster has demoted itself: the demotion token (its
+// pg_controldata as JSON). No PostgreSQL runs on an envtest control plane.
+func simulateDemoted(h *hub, namespace, name, token string) error {
+	var c cnpgv1.Cluster
+	if err := h.k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &c); err != nil {
+		return err
+	}
+	c.Status.DemotionToken = token
+	if c.Spec.ReplicaCluster == nil || c.Spec.ReplicaCluster.PromotionToken == "" {
+		c.Status.LastPromotionToken = ""
+	}
+	c.Status.Phase = "Cluster in healthy state"
+	return h.k8s.Status().Update(ctx, &c)
+}
+
+// simulatePromoted writes the status CloudNativePG writes once a replica Cluster has replayed
+// up to its promotion token and promoted: the token it verified, and a new timeline.
+func simulatePromoted(h *hub, namespace, name, token string) error {
+	var c cnpgv1.Cluster
+	if err := h.k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &c); err != nil {
+		return err
+	}
+	c.Status.LastPromotionToken = token
+	c.Status.DemotionToken = "" // CloudNativePG clears it on a Cluster that is no replica
+	c.Status.TimelineID++
+	c.Status.Phase = "Cluster in healthy state"
+	return h.k8s.Status().Update(ctx, &c)
+}
+
+var _ = Describe("Peered hubs", Ordered, func() {
+	BeforeAll(func() { dumpOnFailure("fairride-lyon", "coursiers-velo") })
+
+	It("see each other as reachable, with scoped credentials and the other's version", func() {
+		for _, pair := range [][2]*hub{{west, south}, {south, west}} {
+			home, peer := pair[0], pair[1]
+			Eventually(peerCondition(home, peer.region, coopv1.ConditionReady), timeout).Should(Equal("True/Ready"))
+			p := peerOn(home, peer.region)()
+			Expect(peerCondition(home, peer.region, coopv1.ConditionReachable)()).To(Equal("True/Contacted"))
+			Expect(peerCondition(home, peer.region, coopv1.ConditionCredentialsScoped)()).To(Equal("True/Scoped"))
+			Expect(p.Status.OperatorVersion).To(Equal("test-" + peer.region))
+			Expect(p.Status.Region).To(Equal(peer.region))
+			Expect(p.Status.BackupDestination).To(Equal(peer.cfg.ObjectStore.DestinationPath))
+			Expect(p.Status.LastContact).NotTo(BeNil())
+			Expect(p.Status.ConsecutiveFailures).To(BeZero())
+		}
+	})
+
+	It("refuses federation fields that break the rules, at the API", func() {
+		invalid := func(err error, msg string) {
+			GinkgoHelper()
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+			Expect(err.Error()).To(ContainSubstring(msg))
+		}
+		sampleBytes, err := os.ReadFile(filepath.Join(root, "config", "samples", "coop_v1alpha1_federationpeer.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		samplePeer := &coopv1.FederationPeer{}
+		Expect(yaml.UnmarshalStrict(sampleBytes, samplePeer)).To(Succeed())
+		samplePeer.Name = "sample-check"
+		Expect(west.k8s.Create(ctx, samplePeer, client.DryRunAll)).To(Succeed(), "the sample is valid")
+
+		// The hub's webhook holds a standby to the plan its peer is accepted with (small
+		// allows 2 database instances), whatever plan it has at home.
+		c := newCoop("rules-check")
+		c.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-west"}
+		c.Spec.Plan = "a-plan-of-the-home-hub"
+		c.Spec.Database.Instances = 3
+		c.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-west", HomeCooperative: "rules-check", PrimaryServerName: "x", PrimaryRegion: "eu-west",
+			ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://x", SecretName: "x"}, ConsentedRegions: []string{"eu-south"}}
+		invalid(south.k8s.Create(ctx, c, client.DryRunAll), "plan small allows at most 2 database instances")
+
+		c = newCoop("rules-check", "eu-south")
+		c.Spec.Federation.Primary = "eu-north"
+		invalid(west.k8s.Create(ctx, c, client.DryRunAll), "primary must name a listed peer")
+
+		c = newCoop("rules-check", "eu-south")
+		c.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-south", HomeCooperative: "rules-check", PrimaryServerName: "x", PrimaryRegion: "eu-south",
+			ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://x", SecretName: "x"}, ConsentedRegions: []string{"eu-west"}}
+		invalid(west.k8s.Create(ctx, c, client.DryRunAll), "a standby lists no peers of its own")
+
+		c = newCoop("rules-check")
+		Expect(west.k8s.Create(ctx, c)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(west.k8s.Delete(ctx, c))).To(Succeed()) })
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-south", HomeCooperative: "rules-check", PrimaryServerName: "x", PrimaryRegion: "eu-south",
+			ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://x", SecretName: "x"}, ConsentedRegions: []string{"eu-west"}}
+		invalid(west.k8s.Patch(ctx, c, patch, client.DryRunAll), "standby cannot be added or removed")
+
+		p := &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "no-plan"}, Spec: coopv1.FederationPeerSpec{
+			Region: "eu-north", KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "x"}, Accept: coopv1.FederationAccept{Standbys: true, MaxCooperatives: 1},
+		}}
+		invalid(west.k8s.Create(ctx, p, client.DryRunAll), "plan is required when standbys are accepted")
+
+		p = peerOn(west, "eu-south")()
+		patch = client.MergeFrom(p.DeepCopy())
+		p.Spec.Region = "eu-north"
+		invalid(west.k8s.Patch(ctx, p, patch, client.DryRunAll), "region is immutable")
+	})
+
+	It("mirrors a co-op that lists a peer as a standby there, with a replica Cluster that follows the home archive", func() {
+		Expect(west.k8s.Create(ctx, newCoop("fairride-lyon", "eu-south"))).To(Succeed())
+		Eventually(standbyState(west, "fairride-lyon", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+
+		standby := coopOn(south, "fairride-lyon")()
+		Expect(standby).NotTo(BeNil())
+		Expect(standby.Labels).To(HaveKeyWithValue(coopv1.LabelMirroredFrom, "eu-west"))
+		Expect(standby.Spec.Admins).To(BeEmpty(), "the home's admins are identities of the home hub")
+		Expect(standby.Spec.Standby).NotTo(BeNil())
+		Expect(*standby.Spec.Standby).To(Equal(coopv1.StandbySpec{
+			HomeRegion: "eu-west", HomeCooperative: "fairride-lyon", PrimaryServerName: "fairride-lyon",
+			ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://west-backups/eu-west/fairride-lyon/", SecretName: "fairride-lyon-objectstore"},
+			ConsentedRegions: []string{"eu-south"}, PrimaryRegion: "eu-west",
+		}))
+
+		// The read credentials, in the mirror namespace and then in the standby's namespace.
+		var creds corev1.Secret
+		Expect(south.k8s.Get(ctx, client.ObjectKey{Namespace: "cooperator-from-eu-west", Name: "fairride-lyon-objectstore"}, &creds)).To(Succeed())
+		Expect(string(creds.Data["ACCESS_KEY_ID"])).To(Equal("eu-west-read-key"))
+		Eventually(func() error {
+			return south.k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "fairride-lyon-eu-west-objectstore"}, &creds)
+		}, timeout).Should(Succeed())
+		Expect(string(creds.Data["ACCESS_SECRET_KEY"])).To(Equal("eu-west-read-secret"))
+
+		Eventually(cluster(south, "fairride-lyon"), timeout).ShouldNot(BeNil())
+		c := cluster(south, "fairride-lyon")()
+		Expect(c.Spec.ReplicaCluster).To(Equal(&cnpgv1.ReplicaClusterConfiguration{
+			Self: "fairride-lyon-eu-south", Primary: "fairride-lyon-eu-west", Source: "fairride-lyon-eu-west",
+		}))
+		Expect(c.Spec.Bootstrap.Recovery).NotTo(BeNil())
+		Expect(c.Spec.Bootstrap.Recovery.Source).To(Equal("fairride-lyon-eu-west"))
+		Expect(c.Spec.Bootstrap.InitDB).To(BeNil())
+		ec := map[string]map[string]string{}
+		for _, e := range c.Spec.ExternalClusters {
+			ec[e.Name] = e.PluginConfiguration.Parameters
+		}
+		Expect(ec).To(HaveKeyWithValue("fairride-lyon-eu-west", map[string]string{"barmanObjectName": "fairride-lyon-eu-west", "serverName": "fairride-lyon"}))
+		Expect(c.Spec.Plugins[0].Parameters).To(HaveKeyWithValue("barmanObjectName", "fairride-lyon-backups"),
+			"the standby archives, once promoted, into its own hub's bucket, never into the home's")
+
+		var home barmanv1.ObjectStore
+		Expect(south.k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "fairride-lyon-eu-west"}, &home)).To(Succeed())
+		Expect(home.Spec.Configuration.DestinationPath).To(Equal("s3://west-backups/eu-west/fairride-lyon/"))
+		var own barmanv1.ObjectStore
+		Expect(south.k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "fairride-lyon-backups"}, &own)).To(Succeed())
+		Expect(own.Spec.Configuration.DestinationPath).To(Equal("s3://south-backups/eu-south/fairride-lyon/"))
+
+		// Tenancy from the plan the peer is accepted with; the platform at zero.
+		var quota corev1.ResourceQuota
+		Eventually(func() error {
+			return south.k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: cooperative.QuotaName}, &quota)
+		}, timeout).Should(Succeed())
+		Expect(ptr.To(quota.Spec.Hard[corev1.ResourceRequestsCPU]).String()).To(Equal("4"), "the quota of plan small, which eu-south accepts eu-west's standbys with, not medium")
+		Eventually(replicas(south, "fairride-lyon"), timeout).Should(BeZero())
+		Eventually(replicas(west, "fairride-lyon"), timeout).Should(BeNumerically(">", 0))
+		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleStandby))
+		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePrimary))
+
+		Eventually(func() string {
+			c := meta.FindStatusCondition(coopOn(west, "fairride-lyon")().Status.Conditions, coopv1.ConditionFederationReady)
+			if c == nil {
+				return ""
+			}
+			return string(c.Status) + "/" + c.Reason + ": " + c.Message
+		}, timeout).Should(Equal("True/Ready: standbys mirrored at eu-south; the primary is in eu-west"))
+		Eventually(func() int32 { return peerOn(south, "eu-west")().Status.MirroredFrom }, timeout).Should(Equal(int32(1)))
+		Eventually(func() int32 { return peerOn(west, "eu-south")().Status.MirroredTo }, timeout).Should(Equal(int32(1)))
+	})
+
+	It("updates the standby when the home co-op is edited", func() {
+		c := coopOn(west, "fairride-lyon")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.FeeSplit.PlatformFeeBasisPoints = 400
+		c.Spec.Database.Storage.Set(20 << 30)
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		Eventually(func() int32 { return coopOn(south, "fairride-lyon")().Spec.FeeSplit.PlatformFeeBasisPoints }, timeout).Should(Equal(int32(400)))
+		Eventually(func() string { return cluster(south, "fairride-lyon")().Spec.StorageConfiguration.Size }, timeout).Should(Equal("20Gi"))
+	})
+
+	It("removes the standby from a peer the co-op no longer lists, and keeps the home", func() {
+		Expect(west.k8s.Create(ctx, newCoop("coursiers-velo", "eu-south"))).To(Succeed())
+		Eventually(coopOn(south, "coursiers-velo"), timeout).ShouldNot(BeNil())
+		Eventually(standbyState(west, "coursiers-velo", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+
+		c := coopOn(west, "coursiers-velo")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Federation.Peers = nil
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		Eventually(coopOn(south, "coursiers-velo"), timeout).Should(BeNil())
+		Eventually(func() error {
+			return south.k8s.Get(ctx, client.ObjectKey{Namespace: "cooperator-from-eu-west", Name: "coursiers-velo-objectstore"}, &corev1.Secret{})
+		}, timeout).Should(Satisfy(apierrors.IsNotFound))
+		Expect(coopOn(west, "coursiers-velo")()).NotTo(BeNil())
+		Expect(cluster(west, "coursiers-velo")()).NotTo(BeNil())
+		Eventually(func() []string { return coopOn(west, "coursiers-velo")().Finalizers }, timeout).ShouldNot(ContainElement(federation.Finalizer))
+	})
+
+	It("refuses a standby from a region it has not declared, and one for a co-op that did not list it", func() {
+		// The eu-west identity writes as a faulty or hostile home hub would.
+		peerCfg, err := south.env.AddUser("cooperator-peer-eu-west", nil)
+		Expect(err).NotTo(HaveOccurred())
+		asPeer, err := client.New(rest.CopyConfig(peerCfg), client.Options{Scheme: manager.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+
+		undeclared := newCoop("ghost-east")
+		undeclared.Labels = map[string]string{coopv1.LabelMirroredFrom: "us-east"}
+		undeclared.Spec.Standby = &coopv1.StandbySpec{
+			HomeRegion: "us-east", HomeCooperative: "ghost-east", PrimaryServerName: "ghost-east", PrimaryRegion: "us-east",
+			ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://elsewhere/us-east/ghost-east/", SecretName: "x"},
+			ConsentedRegions: []string{"eu-south"},
+		}
+		unlisted := newCoop("ghost-west")
+		unlisted.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-west"}
+		unlisted.Spec.Standby = &coopv1.StandbySpec{
+			HomeRegion: "eu-west", HomeCooperative: "ghost-west", PrimaryServerName: "ghost-west", PrimaryRegion: "eu-west",
+			ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://west-backups/eu-west/ghost-west/", SecretName: "x"},
+			ConsentedRegions: []string{"eu-north"},
+		}
+		// The shipped admission policy stops the eu-west identity from writing what is not
+		// a standby of its own region, at the API.
+		for name, c := range map[string]*coopv1.Cooperative{
+			"a standby claiming another region": undeclared.DeepCopy(),
+			"a co-op that is no standby":        newCoop("not-a-standby"),
+		} {
+			err := asPeer.Create(ctx, c)
+			Expect(err).To(HaveOccurred(), name)
+			Expect(err.Error()).To(ContainSubstring("may write only standby Cooperatives mirrored from its region"), name)
+		}
+		own := newCoop("bottega-bari")
+		Expect(south.k8s.Create(ctx, own)).To(Succeed())
+		err = asPeer.Delete(ctx, own)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("may write only standby Cooperatives"), "a peer cannot delete a co-op of this hub")
+		// An admin of this hub (or a peer not held by the policy) can still write one; the
+		// operator refuses it, as it refuses a standby its own peer sends for a co-op that did
+		// not list this hub.
+		Expect(south.k8s.Create(ctx, undeclared)).To(Succeed())
+		Expect(asPeer.Create(ctx, unlisted)).To(Succeed())
+		for name, why := range map[string]string{
+			"ghost-east": "no FederationPeer of this hub declares region us-east",
+			"ghost-west": "did not list this hub (region eu-south)",
+		} {
+			Eventually(func(g Gomega) {
+				c := coopOn(south, name)()
+				g.Expect(c).NotTo(BeNil())
+				ready := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionReady)
+				g.Expect(ready).NotTo(BeNil())
+				g.Expect(ready.Reason).To(Equal(coopv1.ReasonStandbyRefused))
+				g.Expect(ready.Message).To(ContainSubstring(why))
+				g.Expect(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionStalled)).To(BeTrue())
+			}, timeout).Should(Succeed())
+			Consistently(func() error {
+				return south.k8s.Get(ctx, client.ObjectKey{Name: coopv1.NamespacePrefix + name}, &corev1.Namespace{})
+			}, 3*time.Second).Should(Satisfy(apierrors.IsNotFound), "nothing is created for a refused standby")
+			Expect(coopOn(south, name)().Finalizers).To(BeEmpty())
+		}
+		Expect(peerOn(south, "eu-west")().Status.MirroredFrom).To(Equal(int32(1)), "refused standbys do not count")
+	})
+
+	It("refuses to work with over-privileged peer credentials", func() {
+		admin, err := south.env.AddUser("too-powerful", []string{"system:masters"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(west.k8s.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: west.cfg.OperatorNamespace, Name: "peer-south-admin"},
+			Data:       map[string][]byte{"kubeconfig": kubeconfig(admin)},
+		})).To(Succeed())
+		Expect(west.k8s.Create(ctx, &coopv1.FederationPeer{
+			ObjectMeta: metav1.ObjectMeta{Name: "eu-south-admin"},
+			Spec: coopv1.FederationPeerSpec{
+				Region: "eu-south", KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-south-admin", Key: "kubeconfig"},
+			},
+		})).To(Succeed())
+		Eventually(peerCondition(west, "eu-south-admin", coopv1.ConditionCredentialsScoped), timeout).Should(Equal("False/OverPrivileged"))
+		Expect(peerCondition(west, "eu-south-admin", coopv1.ConditionReady)()).To(Equal("False/OverPrivileged"))
+		c := meta.FindStatusCondition(peerOn(west, "eu-south-admin")().Status.Conditions, coopv1.ConditionCredentialsScoped)
+		Expect(c.Message).To(ContainSubstring("* on *"))
+		Expect(c.Message).To(ContainSubstring("list Secrets in all namespaces"))
+		Expect(c.Message).To(ContainSubstring("create ClusterRoleBindings"))
+
+		// A co-op that lists it gets nothing sent.
+		Expect(west.k8s.Create(ctx, newCoop("lavoro-torino", "eu-south-admin"))).To(Succeed())
+		Eventually(standbyState(west, "lavoro-torino", "eu-south-admin"), timeout).Should(Equal(coopv1.StandbyWaiting))
+		Consistently(coopOn(south, "lavoro-torino"), 3*time.Second).Should(BeNil())
+	})
+
+	It("keeps a standby when a second FederationPeer reaches the same hub", func() {
+		Expect(west.k8s.Create(ctx, &coopv1.FederationPeer{
+			ObjectMeta: metav1.ObjectMeta{Name: "eu-south-bis"},
+			Spec:       coopv1.FederationPeerSpec{Region: "eu-south", KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-eu-south", Key: "kubeconfig"}},
+		})).To(Succeed())
+		DeferCleanup(func() {
+			Expect(west.k8s.Delete(ctx, &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "eu-south-bis"}})).To(Succeed())
+		})
+		Eventually(peerCondition(west, "eu-south-bis", coopv1.ConditionReady), timeout).Should(Equal("True/Ready"))
+		// Wake the co-op, so that it looks at every peer.
+		c := coopOn(west, "fairride-lyon")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.DisplayName = "FairRide Lyon (two peers to one hub)"
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		Eventually(func() string { return coopOn(south, "fairride-lyon")().Spec.DisplayName }, timeout).Should(Equal("FairRide Lyon (two peers to one hub)"))
+		Consistently(coopOn(south, "fairride-lyon"), 4*time.Second).ShouldNot(BeNil(), "the standby the listed peer holds stays")
+	})
+
+	It("shows a peer that stops answering as unreachable, loses nothing meanwhile, and recovers", func() {
+		var secret corev1.Secret
+		key := client.ObjectKey{Namespace: west.cfg.OperatorNamespace, Name: "peer-eu-south"}
+		Expect(west.k8s.Get(ctx, key, &secret)).To(Succeed())
+		good := secret.Data["kubeconfig"]
+
+		// A port nobody listens on.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		closed := fmt.Sprintf("https://%s", l.Addr().String())
+		Expect(l.Close()).To(Succeed())
+		kc, err := clientcmd.Load(good)
+		Expect(err).NotTo(HaveOccurred())
+		kc.Clusters["peer"].Server = closed
+		secret.Data["kubeconfig"], err = clientcmd.Write(*kc)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(west.k8s.Update(ctx, &secret)).To(Succeed())
+
+		Eventually(peerCondition(west, "eu-south", coopv1.ConditionReachable), timeout).Should(Equal("False/Unreachable"))
+		Eventually(func() int32 { return peerOn(west, "eu-south")().Status.ConsecutiveFailures }, timeout).Should(BeNumerically(">=", 2))
+		Eventually(standbyState(west, "fairride-lyon", "eu-south"), timeout).Should(Equal(coopv1.StandbyUnreachable))
+		var events corev1.EventList
+		Eventually(func() bool {
+			Expect(west.k8s.List(ctx, &events)).To(Succeed())
+			for _, e := range events.Items {
+				if e.Reason == coopv1.ReasonUnreachable && e.InvolvedObject.Name == "eu-south" {
+					return true
+				}
+			}
+			return false
+		}, timeout).Should(BeTrue(), "an event says the peer did not answer")
+
+		// Nothing is removed on either side meanwhile.
+		Consistently(func(g Gomega) {
+			g.Expect(coopOn(west, "fairride-lyon")()).NotTo(BeNil())
+			g.Expect(cluster(west, "fairride-lyon")()).NotTo(BeNil())
+			g.Expect(replicas(west, "fairride-lyon")()).To(BeNumerically(">", 0))
+			g.Expect(coopOn(south, "fairride-lyon")()).NotTo(BeNil())
+		}, 4*time.Second).Should(Succeed())
+
+		Expect(west.k8s.Get(ctx, key, &secret)).To(Succeed())
+		secret.Data["kubeconfig"] = good
+		Expect(west.k8s.Update(ctx, &secret)).To(Succeed())
+		Eventually(peerCondition(west, "eu-south", coopv1.ConditionReady), timeout).Should(Equal("True/Ready"))
+		Expect(peerOn(west, "eu-south")().Status.ConsecutiveFailures).To(BeZero())
+		Eventually(standbyState(west, "fairride-lyon", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+	})
+
+	It("switches the primary over to the peer with CloudNativePG's demotion token, and moves the platform", func() {
+		// An admin of the home hub runs the command; it waits and prints the progress.
+		var out bytes.Buffer
+		done := make(chan error, 1)
+		go func() {
+			done <- cli.FederationTo(ctx, []string{"switchover", "fairride-lyon", "--to", "eu-south",
+				"--kubeconfig", adminKubeconfig(west), "--interval", "300ms", "--timeout", "90s"}, &out)
+		}()
+		Eventually(func() string { return coopOn(west, "fairride-lyon")().Spec.Federation.Primary }, timeout).Should(Equal("eu-south"))
+
+		// Home: the Cluster is told the primary is now the peer's, the platform stops.
+		Eventually(func() string {
+			if r := cluster(west, "fairride-lyon")().Spec.ReplicaCluster; r != nil {
+				return r.Self + ">" + r.Primary + "<" + r.Source
+			}
+			return ""
+		}, timeout).Should(Equal("fairride-lyon-eu-west>fairride-lyon-eu-south<fairride-lyon-eu-south"))
+		Eventually(replicas(west, "fairride-lyon"), timeout).Should(BeZero())
+		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleDemoting))
+		// Without a token the standby must not promote: it waits.
+		Consistently(func() string { return cluster(south, "fairride-lyon")().Spec.ReplicaCluster.Primary }, 3*time.Second).
+			Should(Equal("fairride-lyon-eu-west"))
+		Expect(replicas(south, "fairride-lyon")()).To(BeZero())
+
+		// What CloudNativePG does once the home Cluster is demoted: it publishes a token.
+		token := `{"latestCheckpointTimelineID":"1","latestCheckpointREDOLocation":"0/6000028"}`
+		Expect(simulateDemoted(west, "coop-fairride-lyon", "fairride-lyon", token)).To(Succeed())
+
+		Eventually(func() string { return coopOn(south, "fairride-lyon")().Spec.Standby.PromotionToken }, timeout).Should(Equal(token))
+		Eventually(func() *cnpgv1.ReplicaClusterConfiguration {
+			return cluster(south, "fairride-lyon")().Spec.ReplicaCluster
+		}, timeout).
+			Should(Equal(&cnpgv1.ReplicaClusterConfiguration{
+				Self: "fairride-lyon-eu-south", Primary: "fairride-lyon-eu-south", Source: "fairride-lyon-eu-west", PromotionToken: token,
+			}))
+		Expect(role(south, "fairride-lyon")()).To(Equal(coopv1.RolePromoting))
+		Consistently(replicas(south, "fairride-lyon"), 2*time.Second).Should(BeZero(), "the platform waits for the promotion")
+
+		// What CloudNativePG does once the replica has replayed up to the token and promoted.
+		Expect(simulatePromoted(south, "coop-fairride-lyon", "fairride-lyon", token)).To(Succeed())
+		Eventually(replicas(south, "fairride-lyon"), timeout).Should(BeNumerically(">", 0))
+		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePrimary))
+		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleStandby))
+		for _, h := range []*hub{west, south} {
+			Eventually(func() string {
+				f := coopOn(h, "fairride-lyon")().Status.Federation
+				if f == nil || f.LastSwitchover == nil {
+					return ""
+				}
+				return f.LastSwitchover.From + ">" + f.LastSwitchover.To
+			}, timeout).Should(Equal("eu-west>eu-south"), "the switchover is recorded in %s", h.region)
+		}
+		Expect(replicas(west, "fairride-lyon")()).To(BeZero())
+		Expect(coopOn(south, "fairride-lyon")().Spec.DeletionPolicy).To(Equal(coopv1.DeletionPolicyRetain), "the primary keeps its data")
+		Eventually(done, timeout).Should(Receive(BeNil()))
+		Expect(out.String()).To(ContainSubstring("fairride-lyon: switchover to peer eu-south requested"))
+		Expect(out.String()).To(ContainSubstring("here Demoting"))
+		Expect(out.String()).To(ContainSubstring("fairride-lyon: done"))
+
+		// A peer that holds the primary cannot be dropped from the list.
+		c := coopOn(west, "fairride-lyon")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Federation.Peers = nil
+		err := west.k8s.Patch(ctx, c, patch)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring("a peer that holds the primary cannot be removed"))
+	})
+
+	It("switches the primary back home the same way, with the peer's demotion token", func() {
+		var out bytes.Buffer
+		done := make(chan error, 1)
+		go func() {
+			done <- cli.FederationTo(ctx, []string{"switchover", "fairride-lyon", "--to", "home",
+				"--kubeconfig", adminKubeconfig(west), "--interval", "300ms", "--timeout", "90s"}, &out)
+		}()
+		// The peer is told to follow the home again and stops its platform.
+		Eventually(func() string { return coopOn(south, "fairride-lyon")().Spec.Standby.PrimaryRegion }, timeout).Should(Equal("eu-west"))
+		Eventually(func() string { return cluster(south, "fairride-lyon")().Spec.ReplicaCluster.Primary }, timeout).Should(Equal("fairride-lyon-eu-west"))
+		Eventually(replicas(south, "fairride-lyon"), timeout).Should(BeZero())
+		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleDemoting))
+		// The home waits for the peer's token before it promotes.
+		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePromoting))
+		Consistently(func() string { return cluster(west, "fairride-lyon")().Spec.ReplicaCluster.Primary }, 3*time.Second).
+			Should(Equal("fairride-lyon-eu-south"))
+		Expect(replicas(west, "fairride-lyon")()).To(BeZero())
+
+		// What CloudNativePG does once the peer's Cluster is demoted.
+		back := `{"latestCheckpointTimelineID":"2","latestCheckpointREDOLocation":"0/9000060"}`
+		Expect(simulateDemoted(south, "coop-fairride-lyon", "fairride-lyon", back)).To(Succeed())
+		Eventually(func() *cnpgv1.ReplicaClusterConfiguration {
+			return cluster(west, "fairride-lyon")().Spec.ReplicaCluster
+		}, timeout).
+			Should(Equal(&cnpgv1.ReplicaClusterConfiguration{
+				Self: "fairride-lyon-eu-west", Primary: "fairride-lyon-eu-west", Source: "fairride-lyon-eu-south", PromotionToken: back,
+			}))
+		Consistently(replicas(west, "fairride-lyon"), 2*time.Second).Should(BeZero(), "the platform waits for the promotion")
+
+		Expect(simulatePromoted(west, "coop-fairride-lyon", "fairride-lyon", back)).To(Succeed())
+		Eventually(replicas(west, "fairride-lyon"), timeout).Should(BeNumerically(">", 0))
+		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePrimary))
+		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleStandby))
+		for _, h := range []*hub{west, south} {
+			Eventually(func() string {
+				f := coopOn(h, "fairride-lyon")().Status.Federation
+				if f == nil || f.LastSwitchover == nil {
+					return ""
+				}
+				return f.LastSwitchover.From + ">" + f.LastSwitchover.To
+			}, timeout).Should(Equal("eu-south>eu-west"), "the switchback is recorded in %s", h.region)
+		}
+		Expect(replicas(south, "fairride-lyon")()).To(BeZero())
+		Eventually(done, timeout).Should(Receive(BeNil()))
+		Expect(out.String()).To(ContainSubstring("switchover to home requested"))
+
+		out.Reset()
+		Expect(cli.FederationTo(ctx, []string{"status", "--kubeconfig", adminKubeconfig(west)}, &out)).To(Succeed())
+		Expect(out.String()).To(MatchRegexp(`(?m)^fairride-lyon\s+Primary\s+eu-west\s+here\s+eu-south=Mirrored\s+eu-south->eu-west$`))
+		out.Reset()
+		Expect(cli.FederationTo(ctx, []string{"status", "fairride-lyon", "--kubeconfig", adminKubeconfig(south)}, &out)).To(Succeed())
+		Expect(out.String()).To(MatchRegexp(`(?m)^fairride-lyon\s+Standby\s+eu-west\s+eu-west\s+-\s+eu-south->eu-west$`))
+		err := cli.FederationTo(ctx, []string{"switchover", "coursiers-velo", "--to", "eu-south", "--kubeconfig", adminKubeconfig(west)}, &out)
+		Expect(err).To(MatchError(ContainSubstring("does not list peer eu-south")))
+	})
+
+	It("reports at home a standby the peer refuses, and sends it once the peer has room", func() {
+		p := peerOn(south, "eu-west")()
+		patch := client.MergeFrom(p.DeepCopy())
+		p.Spec.Accept.MaxCooperatives = 1
+		Expect(south.k8s.Patch(ctx, p, patch)).To(Succeed())
+
+		Expect(west.k8s.Create(ctx, newCoop("ultimo-trieste", "eu-south"))).To(Succeed())
+		Eventually(standbyState(west, "ultimo-trieste", "eu-south"), timeout).Should(Equal(coopv1.StandbyRefused))
+		c := meta.FindStatusCondition(coopOn(west, "ultimo-trieste")().Status.Conditions, coopv1.ConditionFederationReady)
+		Expect(c).NotTo(BeNil())
+		Expect(c.Reason).To(Equal(coopv1.ReasonStandbyRefused))
+		Expect(c.Message).To(ContainSubstring("accepts at most 1 standbys"))
+		Expect(south.k8s.Get(ctx, client.ObjectKey{Name: "coop-ultimo-trieste"}, &corev1.Namespace{})).To(Satisfy(apierrors.IsNotFound))
+		Expect(meta.IsStatusConditionTrue(coopOn(west, "ultimo-trieste")().Status.Conditions, coopv1.ConditionReady) ||
+			meta.FindStatusCondition(coopOn(west, "ultimo-trieste")().Status.Conditions, coopv1.ConditionReady).Reason != coopv1.ReasonStandbyRefused).
+			To(BeTrue(), "a refusal at the peer does not make the co-op unready at home")
+
+		p = peerOn(south, "eu-west")()
+		patch = client.MergeFrom(p.DeepCopy())
+		p.Spec.Accept.MaxCooperatives = 3
+		Expect(south.k8s.Patch(ctx, p, patch)).To(Succeed())
+		Eventually(standbyState(west, "ultimo-trieste", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		Eventually(cluster(south, "ultimo-trieste"), timeout).ShouldNot(BeNil())
+	})
+
+	It("removes the standbys of a deleted co-op from its peers", func() {
+		c := coopOn(west, "ultimo-trieste")()
+		Expect(west.k8s.Delete(ctx, c)).To(Succeed())
+		Eventually(coopOn(south, "ultimo-trieste"), timeout).Should(BeNil())
+		Eventually(func() error {
+			return south.k8s.Get(ctx, client.ObjectKey{Namespace: "cooperator-from-eu-west", Name: "ultimo-trieste-objectstore"}, &corev1.Secret{})
+		}, timeout).Should(Satisfy(apierrors.IsNotFound))
+		// The home's own deletion policy goes on as without federation (here: a final backup
+		// first, which nothing completes in this test).
+		Eventually(func() []string {
+			if c := coopOn(west, "ultimo-trieste")(); c != nil {
+				return c.Finalizers
+			}
+			return nil
+		}, timeout).ShouldNot(ContainElement(federation.Finalizer))
+	})
+
+	It("fails over to the standby without the home, only when the data loss is accepted", func() {
+		Expect(west.k8s.Create(ctx, newCoop("solidaire-napoli", "eu-south"))).To(Succeed())
+		Eventually(standbyState(west, "solidaire-napoli", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		Eventually(role(south, "solidaire-napoli"), timeout).Should(Equal(coopv1.RoleStandby))
+		Eventually(replicas(south, "solidaire-napoli"), timeout).Should(BeZero())
+
+		var out bytes.Buffer
+		err := cli.FederationTo(ctx, []string{"failover", "solidaire-napoli", "--kubeconfig", adminKubeconfig(south)}, &out)
+		Expect(err).To(MatchError(ContainSubstring("--accept-data-loss")))
+		Expect(coopOn(south, "solidaire-napoli")().Annotations).NotTo(HaveKey(coopv1.AnnotationFailover))
+		Consistently(replicas(south, "solidaire-napoli"), 2*time.Second).Should(BeZero())
+
+		Expect(cli.FederationTo(ctx, []string{"failover", "solidaire-napoli", "--accept-data-loss",
+			"--kubeconfig", adminKubeconfig(south), "--interval", "300ms", "--timeout", "60s"}, &out)).To(Succeed())
+		Expect(out.String()).To(ContainSubstring("WAL that region eu-west had not archived yet is LOST"))
+		Expect(cluster(south, "solidaire-napoli")().Spec.ReplicaCluster).To(Equal(&cnpgv1.ReplicaClusterConfiguration{
+			Self: "solidaire-napoli-eu-south", Primary: "solidaire-napoli-eu-south", Source: "solidaire-napoli-eu-west",
+		}), "promoted without a token")
+		Eventually(replicas(south, "solidaire-napoli"), timeout).Should(BeNumerically(">", 0))
+		fed := coopOn(south, "solidaire-napoli")().Status.Federation
+		Expect(fed.LastSwitchover).NotTo(BeNil())
+		Expect(fed.LastSwitchover.WithoutToken).To(BeTrue())
+		Expect(fed.Message).To(ContainSubstring("WAL the home had not archived is lost"))
+
+		// The home, still reachable here, is told; it does not act on its own.
+		Eventually(func() string { return coopOn(west, "solidaire-napoli")().Status.Federation.Message }, timeout).
+			Should(ContainSubstring("the copy in eu-south reports that it is the primary"))
+		Expect(replicas(west, "solidaire-napoli")()).To(BeNumerically(">", 0))
+	})
+})

@@ -1,0 +1,672 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package federation peers hubs of several regions. A FederationPeer is another region's
+// hub; PeerReconciler keeps its status (reachable, credentials scoped, versions, counts).
+// Reconciler mirrors each co-op that lists a peer as a standby Cooperative there, and
+// reports the standbys this hub keeps for its peers; Topology tells the Cooperative
+// reconciler where a co-op's database stands in its CloudNativePG distributed topology:
+// primary, replica following another region's archive, or switching between them.
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/ssa"
+)
+
+// FieldOwner is the field manager of status.federation and of what this hub writes at its
+// peers.
+const FieldOwner = "cooperator-federation"
+
+// Finalizer holds a home co-op with peers until its standbys are removed from them.
+const Finalizer = "coop.cooperator.dev/federation"
+
+// Reconciler mirrors home co-ops to their peers and reports on the standbys kept here.
+type Reconciler struct {
+	Client   client.Client
+	Hub      hubconfig.Config
+	Peers    *PeerClients
+	Recorder recorder.EventRecorder
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/status,verbs=get;update;patch
+
+func (r *Reconciler) now() metav1.Time {
+	if r.Now != nil {
+		return metav1.NewTime(r.Now().Truncate(time.Second))
+	}
+	return metav1.NewTime(time.Now().Truncate(time.Second))
+}
+
+// Reconcile mirrors a home co-op to the peers it lists and removes it from the others, or
+// reports what a standby kept here has become.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	coop := &coopv1.Cooperative{}
+	if err := r.Client.Get(ctx, req.NamespacedName, coop); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if coop.Spec.Standby != nil {
+		return r.reconcileStandby(ctx, coop)
+	}
+	return r.reconcileHome(ctx, coop)
+}
+
+// recheck is the wait before looking at the peers again.
+func (r *Reconciler) recheck() ctrl.Result {
+	d := r.Hub.RecheckInterval.Duration
+	return ctrl.Result{RequeueAfter: d + time.Duration(rand.Int64N(int64(d)/10+1))}
+}
+
+// reconcileHome writes the co-op's standbys at the peers it lists, removes them from the
+// others, and records how each stands.
+func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative) (ctrl.Result, error) {
+	var peers coopv1.FederationPeerList
+	if err := r.Client.List(ctx, &peers); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing FederationPeers: %w", err)
+	}
+	if !coop.DeletionTimestamp.IsZero() {
+		return r.removeEverywhere(ctx, coop, peers.Items)
+	}
+	if len(coop.Spec.Federation.Peers) > 0 && !controllerutil.ContainsFinalizer(coop, Finalizer) {
+		patch := client.MergeFrom(coop.DeepCopy())
+		controllerutil.AddFinalizer(coop, Finalizer)
+		if err := r.Client.Patch(ctx, coop, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding the federation finalizer: %w", err)
+		}
+	}
+	old := coop.Status.Federation
+	if old == nil {
+		old = &coopv1.FederationStatus{}
+	}
+	homePeers := r.homePeers(ctx, coop, peers.Items)
+	cluster, err := r.localCluster(ctx, coop)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	topo := HomeTopology(coop, &r.Hub, homePeers, cluster)
+	// The region asked to hold the primary: this one unless spec.federation.primary names a
+	// peer; "" for a peer this hub does not know.
+	primaryRegion := r.Hub.Region
+	if coop.Spec.Federation.Primary != "" {
+		primaryRegion = ""
+		for _, p := range homePeers {
+			if p.Name == coop.Spec.Federation.Primary {
+				primaryRegion = p.Region
+			}
+		}
+	}
+	token := ""
+	if cluster != nil && primaryRegion != r.Hub.Region {
+		token = cluster.Status.DemotionToken
+	}
+	consented := make([]string, 0, len(homePeers))
+	for _, p := range homePeers {
+		consented = append(consented, p.Region)
+	}
+
+	fed := &coopv1.FederationStatus{PrimaryRegion: primaryRegion, LastSwitchover: old.LastSwitchover, DemotionToken: token}
+	listed := map[string]bool{}
+	var errs []error
+	for _, ref := range coop.Spec.Federation.Peers {
+		listed[ref.Name] = true
+		st, err := r.mirrorTo(ctx, coop, ref.Name, peers.Items, consented, primaryRegion, token, previous(old, ref.Name))
+		errs = append(errs, err)
+		fed.Standbys = append(fed.Standbys, st)
+	}
+	listedRegions := map[string]bool{}
+	for _, p := range homePeers {
+		listedRegions[p.Region] = true
+	}
+	for i := range peers.Items {
+		// Two FederationPeers may reach the same hub: the standby one of them holds is kept.
+		if p := &peers.Items[i]; !listed[p.Name] && !listedRegions[p.Spec.Region] {
+			errs = append(errs, r.removeFrom(ctx, coop, p))
+		}
+	}
+
+	// Role of the copy here, and the switchover record once the other side confirms.
+	now := r.now()
+	switch {
+	case primaryRegion == r.Hub.Region && topo.Primary:
+		fed.Role = coopv1.RolePrimary
+		if old.LastSwitchover != nil && old.LastSwitchover.To != r.Hub.Region {
+			fed.LastSwitchover = &coopv1.SwitchoverRecord{From: old.LastSwitchover.To, To: r.Hub.Region, Time: &now}
+		}
+	case primaryRegion == r.Hub.Region:
+		fed.Role = coopv1.RolePromoting
+		fed.Message = "waiting for the peer that held the primary to demote and publish its demotion token, then for CloudNativePG to promote"
+	case token == "":
+		fed.Role = coopv1.RoleDemoting
+		fed.Message = "waiting for CloudNativePG to demote the Cluster and publish its demotion token"
+	default:
+		fed.Role = coopv1.RoleStandby
+		for _, st := range fed.Standbys {
+			if st.Region == primaryRegion && st.Role == coopv1.RolePrimary && (old.LastSwitchover == nil || old.LastSwitchover.To != primaryRegion) {
+				fed.LastSwitchover = &coopv1.SwitchoverRecord{From: r.Hub.Region, To: primaryRegion, Time: &now}
+			}
+		}
+		if fed.LastSwitchover == nil || fed.LastSwitchover.To != primaryRegion {
+			fed.Message = "demoted; waiting for the copy in " + primaryRegion + " to promote"
+		}
+	}
+	for _, st := range fed.Standbys {
+		if st.Role == coopv1.RolePrimary && st.Region != primaryRegion {
+			fed.Message = fmt.Sprintf("the copy in %s reports that it is the primary (a failover?) while this hub expects %s: writes may have diverged; resolve by hand before any switchover", st.Region, primaryRegion)
+			r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "SplitPrimary", "Federation", "%s", fed.Message)
+		}
+	}
+	if len(coop.Spec.Federation.Peers) == 0 && (old.Role == "" || old.Role == coopv1.RolePrimary) && len(old.Standbys) == 0 {
+		fed = nil
+		if coop.Status.Federation == nil {
+			return ctrl.Result{}, errors.Join(errs...)
+		}
+	}
+	if err := r.writeStatus(ctx, coop, fed); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return ctrl.Result{}, err
+	}
+	if len(coop.Spec.Federation.Peers) == 0 && controllerutil.ContainsFinalizer(coop, Finalizer) {
+		patch := client.MergeFrom(coop.DeepCopy())
+		controllerutil.RemoveFinalizer(coop, Finalizer)
+		if err := r.Client.Patch(ctx, coop, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("removing the federation finalizer: %w", err)
+		}
+	}
+	return r.recheck(), nil
+}
+
+func previous(old *coopv1.FederationStatus, peer string) coopv1.PeerStandbyStatus {
+	for _, st := range old.Standbys {
+		if st.Peer == peer {
+			return st
+		}
+	}
+	return coopv1.PeerStandbyStatus{Peer: peer}
+}
+
+// objectStoreReadCredentials are the credentials a peer gets to read the co-op's backups:
+// read-only ones when the hub made them (<prefix><co-op>-read, then <hub secret>-read), the
+// co-op's or the hub's otherwise.
+func (r *Reconciler) objectStoreReadCredentials(ctx context.Context, coop *coopv1.Cooperative) (*corev1.Secret, error) {
+	os := r.Hub.ObjectStore
+	for _, name := range []string{os.PerCooperativeSecretPrefix + coop.Name + "-read", os.CredentialsSecret + "-read", os.PerCooperativeSecretPrefix + coop.Name, os.CredentialsSecret} {
+		var s corev1.Secret
+		err := r.Client.Get(ctx, client.ObjectKey{Namespace: r.Hub.OperatorNamespace, Name: name}, &s)
+		if err == nil {
+			return &s, nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("reading object store credentials %s: %w", name, err)
+		}
+	}
+	return nil, nil
+}
+
+// BuildPeerSecret is the Secret, in the peer's mirror namespace for this hub, with the
+// credentials that read the co-op's backups.
+func BuildPeerSecret(coop *coopv1.Cooperative, region string, creds *corev1.Secret) *corev1.Secret {
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: PeerSecretName(coop.Name), Namespace: coopv1.MirrorNamespace(region),
+			Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelMirroredFrom: region, coopv1.LabelCooperative: coop.Name},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{},
+	}
+	for _, k := range []string{cooperative.AccessKeyIDKey, cooperative.AccessSecretKeyKey} {
+		s.Data[k] = creds.Data[k]
+	}
+	return s
+}
+
+// BuildStandby is the standby Cooperative of a home co-op at a peer: the co-op's spec
+// without its admins (identities of this hub) and peers, marked as a standby of this region's
+// co-op. It keeps its data on deletion only while it holds the primary.
+func BuildStandby(coop *coopv1.Cooperative, hub *hubconfig.Config, peerRegion string, consented []string, primaryRegion, token string) *coopv1.Cooperative {
+	spec := *coop.Spec.DeepCopy()
+	spec.Admins = nil
+	spec.Federation = coopv1.FederationSpec{}
+	spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+	if primaryRegion == peerRegion {
+		spec.DeletionPolicy = coopv1.DeletionPolicyRetain
+	}
+	serverName := coop.Status.Database.ServerName
+	if serverName == "" {
+		serverName = coop.Name
+	}
+	spec.Standby = &coopv1.StandbySpec{
+		HomeRegion:        hub.Region,
+		HomeCooperative:   coop.Name,
+		PrimaryServerName: serverName,
+		ObjectStore: coopv1.StandbyObjectStore{
+			DestinationPath: hub.BackupDestination(coop.Name),
+			EndpointURL:     hub.ObjectStore.EndpointURL,
+			SecretName:      PeerSecretName(coop.Name),
+		},
+		ConsentedRegions: consented,
+		PrimaryRegion:    primaryRegion,
+	}
+	if primaryRegion == peerRegion {
+		spec.Standby.PromotionToken = token
+	}
+	return &coopv1.Cooperative{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   coop.Name,
+			Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelMirroredFrom: hub.Region},
+		},
+		Spec: spec,
+	}
+}
+
+// mirrorTo writes the co-op's standby at one peer and reads back how it stands there.
+func (r *Reconciler) mirrorTo(ctx context.Context, coop *coopv1.Cooperative, name string, peers []coopv1.FederationPeer, consented []string, primaryRegion, token string, prev coopv1.PeerStandbyStatus) (coopv1.PeerStandbyStatus, error) {
+	st := coopv1.PeerStandbyStatus{Peer: name, LastSync: prev.LastSync, Role: prev.Role, DemotionToken: prev.DemotionToken}
+	var peer *coopv1.FederationPeer
+	for i := range peers {
+		if peers[i].Name == name {
+			peer = &peers[i]
+		}
+	}
+	if peer == nil {
+		st.State, st.Message = coopv1.StandbyWaiting, fmt.Sprintf("this hub has no FederationPeer %s", name)
+		return st, nil
+	}
+	st.Region = peer.Spec.Region
+	if !PeerReady(peer) {
+		st.State, st.Message = coopv1.StandbyWaiting, "the peer is not ready, nothing is sent"
+		if c := meta.FindStatusCondition(peer.Status.Conditions, coopv1.ConditionReady); c != nil {
+			st.Message += ": " + c.Message
+		}
+		if !meta.IsStatusConditionTrue(peer.Status.Conditions, coopv1.ConditionReachable) {
+			st.State = coopv1.StandbyUnreachable
+		}
+		return st, nil
+	}
+	creds, err := r.objectStoreReadCredentials(ctx, coop)
+	if err != nil {
+		return st, err
+	}
+	if creds == nil || coop.Status.Database.ClusterName == "" {
+		st.State, st.Message = coopv1.StandbyWaiting, "the co-op's database and backups are not set up yet"
+		return st, nil
+	}
+	pc, err := r.Peers.For(ctx, peer)
+	if err != nil {
+		st.State, st.Message = coopv1.StandbyWaiting, err.Error()
+		return st, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*peerTimeout)
+	defer cancel()
+	standby := BuildStandby(coop, &r.Hub, peer.Spec.Region, consented, primaryRegion, token)
+	changed := false
+	for _, obj := range []client.Object{BuildPeerSecret(coop, r.Hub.Region, creds), standby} {
+		live := obj.DeepCopyObject().(client.Object)
+		res, err := ssa.ApplyFetch(ctx, pc, obj, live)
+		if err != nil {
+			return r.peerError(st, peer, err), nil
+		}
+		changed = changed || res != ssa.Unchanged
+	}
+	var there coopv1.Cooperative
+	if err := pc.Get(ctx, client.ObjectKey{Name: coop.Name}, &there); err != nil {
+		return r.peerError(st, peer, err), nil
+	}
+	st.State, st.Message = coopv1.StandbyMirrored, ""
+	if c := meta.FindStatusCondition(there.Status.Conditions, coopv1.ConditionReady); c != nil && c.Reason == coopv1.ReasonStandbyRefused {
+		st.State, st.Message = coopv1.StandbyRefused, c.Message
+	}
+	if f := there.Status.Federation; f != nil {
+		st.Role, st.DemotionToken = f.Role, f.DemotionToken
+	}
+	if changed || prev.State != st.State || st.LastSync == nil {
+		now := r.now()
+		st.LastSync = &now
+	}
+	if changed {
+		log.FromContext(ctx).Info("Mirrored co-op to peer", "cooperative", coop.Name, "peer", peer.Name)
+	}
+	return st, nil
+}
+
+// peerError turns an error of the peer's API into the standby's state: refused when the peer
+// refuses the request, unreachable otherwise. Nothing here is removed either way.
+func (r *Reconciler) peerError(st coopv1.PeerStandbyStatus, peer *coopv1.FederationPeer, err error) coopv1.PeerStandbyStatus {
+	switch {
+	case apierrors.IsForbidden(err) || apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
+		st.State = coopv1.StandbyRefused
+	default:
+		st.State = coopv1.StandbyUnreachable
+	}
+	st.Message = fmt.Sprintf("peer %s: %v", peer.Name, err)
+	return st
+}
+
+// removeFrom removes the co-op's standby from a peer it does not list, if this hub put one
+// there. An unreachable peer is left for the next attempt.
+func (r *Reconciler) removeFrom(ctx context.Context, coop *coopv1.Cooperative, peer *coopv1.FederationPeer) error {
+	if !PeerReady(peer) {
+		return nil
+	}
+	pc, err := r.Peers.For(ctx, peer)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*peerTimeout)
+	defer cancel()
+	var there coopv1.Cooperative
+	if err := pc.Get(ctx, client.ObjectKey{Name: coop.Name}, &there); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		log.FromContext(ctx).Info("Failed to look for a standby at the peer", "cooperative", coop.Name, "peer", peer.Name, "error", err.Error())
+		return nil
+	}
+	if there.Spec.Standby == nil || there.Spec.Standby.HomeRegion != r.Hub.Region || there.Spec.Standby.HomeCooperative != coop.Name {
+		return nil // Not ours: a co-op of the peer that has the same name.
+	}
+	if there.Status.Federation != nil && there.Status.Federation.Role == coopv1.RolePrimary {
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "StandbyIsPrimary", "RemoveStandby", "The copy at peer %s holds the primary; it is not removed", peer.Name)
+		return nil
+	}
+	if err := pc.Delete(ctx, &there, client.Preconditions{UID: &there.UID}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("removing the standby of %s from peer %s: %w", coop.Name, peer.Name, err)
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.MirrorNamespace(r.Hub.Region), Name: PeerSecretName(coop.Name)}}
+	if err := pc.Delete(ctx, secret); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("removing the object store credentials of %s from peer %s: %w", coop.Name, peer.Name, err)
+	}
+	r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, "StandbyRemoved", "RemoveStandby", "Removed the standby at peer %s, which the co-op no longer lists", peer.Name)
+	log.FromContext(ctx).Info("Removed standby from peer", "cooperative", coop.Name, "peer", peer.Name)
+	return nil
+}
+
+// removeEverywhere removes a deleted co-op's standbys from every peer, then lets it go.
+func (r *Reconciler) removeEverywhere(ctx context.Context, coop *coopv1.Cooperative, peers []coopv1.FederationPeer) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(coop, Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	pending := false
+	for i := range peers {
+		p := &peers[i]
+		listed := false
+		for _, ref := range coop.Spec.Federation.Peers {
+			listed = listed || ref.Name == p.Name
+		}
+		if !listed {
+			continue
+		}
+		if !PeerReady(p) {
+			pending = true
+			continue
+		}
+		if err := r.removeFrom(ctx, coop, p); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if pending {
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "PeerNotReady", "RemoveStandby", "Waiting for unreachable peers to remove the co-op's standbys there")
+		return ctrl.Result{RequeueAfter: Backoff(3)}, nil
+	}
+	patch := client.MergeFrom(coop.DeepCopy())
+	controllerutil.RemoveFinalizer(coop, Finalizer)
+	if err := r.Client.Patch(ctx, coop, patch); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return ctrl.Result{}, nil
+}
+
+// reconcileStandby reports what a standby kept here has become: its role, what CloudNativePG
+// says of its replica Cluster, and its switchovers.
+func (r *Reconciler) reconcileStandby(ctx context.Context, coop *coopv1.Cooperative) (ctrl.Result, error) {
+	if refused(coop) || !coop.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	sb := coop.Spec.Standby
+	old := coop.Status.Federation
+	if old == nil {
+		old = &coopv1.FederationStatus{}
+	}
+	cluster, err := r.localCluster(ctx, coop)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	failover := coop.Annotations[coopv1.AnnotationFailover] == coopv1.AcceptDataLoss
+	fed := StandbyStatus(coop, r.Hub.Region, cluster, old, failover, r.now())
+	var store barmanv1.ObjectStore
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: SourceObjectStoreName(coop.Name, sb.HomeRegion)}, &store); err == nil {
+		if w, ok := store.Status.ServerRecoveryWindow[sb.PrimaryServerName]; ok && fed.Replica != nil {
+			fed.Replica.HomeArchiveLastBackup = w.LastSuccessfulBackupTime
+		}
+	}
+	if err := r.writeStatus(ctx, coop, fed); err != nil {
+		return ctrl.Result{}, err
+	}
+	return r.recheck(), nil
+}
+
+// StandbyStatus is the federation status of a standby: Standby while it follows; Promoting
+// once asked to be the primary until CloudNativePG verified the promotion token (at once on
+// a failover); Primary after; Demoting when asked to follow again until its Cluster
+// publishes a demotion token.
+func StandbyStatus(coop *coopv1.Cooperative, region string, cluster *cnpgv1.Cluster, old *coopv1.FederationStatus, failover bool, now metav1.Time) *coopv1.FederationStatus {
+	sb := coop.Spec.Standby
+	fed := &coopv1.FederationStatus{PrimaryRegion: sb.PrimaryRegion, LastSwitchover: old.LastSwitchover}
+	if cluster != nil {
+		fed.Replica = &coopv1.ReplicaStatus{ClusterPhase: cluster.Status.Phase, TimelineID: int32(cluster.Status.TimelineID), LastPromotionToken: cluster.Status.LastPromotionToken}
+	}
+	switch {
+	case failover:
+		fed.Role, fed.PrimaryRegion = coopv1.RolePrimary, region
+		fed.Message = "promoted by a failover without the home's demotion token: WAL the home had not archived is lost"
+	case sb.PrimaryRegion == region && promoted(cluster, sb.PromotionToken) && sb.PromotionToken != "":
+		fed.Role = coopv1.RolePrimary
+	case sb.PrimaryRegion == region:
+		fed.Role = coopv1.RolePromoting
+		fed.Message = "waiting for the demotion token of the home Cluster and for CloudNativePG to promote"
+		if sb.PromotionToken != "" {
+			fed.Message = "waiting for CloudNativePG to replay up to the promotion token and promote"
+		}
+	case old.Role == coopv1.RolePrimary || old.Role == coopv1.RoleDemoting:
+		fed.Role = coopv1.RoleDemoting
+		if cluster != nil && cluster.Status.DemotionToken != "" {
+			fed.Role, fed.DemotionToken = coopv1.RoleStandby, cluster.Status.DemotionToken
+		}
+	default:
+		fed.Role = coopv1.RoleStandby
+		if old.DemotionToken != "" && cluster != nil {
+			fed.DemotionToken = cluster.Status.DemotionToken
+		}
+	}
+	if fed.Role == coopv1.RolePrimary && old.Role != coopv1.RolePrimary {
+		fed.LastSwitchover = &coopv1.SwitchoverRecord{From: sb.HomeRegion, To: region, Time: &now, WithoutToken: failover}
+	}
+	if fed.Role == coopv1.RoleStandby && old.Role == coopv1.RoleDemoting {
+		fed.LastSwitchover = &coopv1.SwitchoverRecord{From: region, To: sb.PrimaryRegion, Time: &now}
+	}
+	return fed
+}
+
+// FederationCondition is the FederationReady condition of a co-op with the given federation
+// status; nil when the co-op takes no part in federation.
+func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus) *metav1.Condition {
+	if fed == nil {
+		return nil
+	}
+	c := &metav1.Condition{Type: coopv1.ConditionFederationReady, Status: metav1.ConditionFalse, ObservedGeneration: coop.Generation}
+	var refused, waiting, mirrored []string
+	for _, st := range fed.Standbys {
+		switch st.State {
+		case coopv1.StandbyMirrored:
+			mirrored = append(mirrored, st.Peer)
+		case coopv1.StandbyRefused:
+			refused = append(refused, st.Peer+": "+st.Message)
+		default:
+			waiting = append(waiting, st.Peer+" "+string(st.State)+": "+st.Message)
+		}
+	}
+	switch {
+	case strings.Contains(fed.Message, "reports that it is the primary"):
+		c.Reason, c.Message = coopv1.ReasonSplitPrimary, fed.Message
+	case len(refused) > 0:
+		c.Reason, c.Message = coopv1.ReasonStandbyRefused, strings.Join(refused, "; ")
+	case fed.Role == coopv1.RoleDemoting || fed.Role == coopv1.RolePromoting:
+		c.Reason, c.Message = coopv1.ReasonSwitchingOver, fmt.Sprintf("%s: %s", fed.Role, fed.Message)
+	case len(waiting) > 0:
+		c.Reason, c.Message = coopv1.ReasonPeerNotReady, strings.Join(waiting, "; ")
+	case coop.Spec.Standby != nil:
+		c.Status, c.Reason = metav1.ConditionTrue, coopv1.ReasonReady
+		c.Message = fmt.Sprintf("%s copy of co-op %s of region %s; the primary is in %s", fed.Role, coop.Spec.Standby.HomeCooperative, coop.Spec.Standby.HomeRegion, fed.PrimaryRegion)
+	default:
+		c.Status, c.Reason = metav1.ConditionTrue, coopv1.ReasonReady
+		c.Message = fmt.Sprintf("standbys mirrored at %s; the primary is in %s", strings.Join(mirrored, ", "), fed.PrimaryRegion)
+		if len(mirrored) == 0 {
+			c.Message = "no standbys; the primary is in " + fed.PrimaryRegion
+		}
+	}
+	if len(c.Message) > 32768 {
+		c.Message = c.Message[:32768]
+	}
+	return c
+}
+
+// writeStatus applies status.federation and the FederationReady condition under this
+// reconciler's field owner; nothing when they did not change.
+func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, fed *coopv1.FederationStatus) error {
+	conditions := []metav1.Condition{}
+	if cond := FederationCondition(coop, fed); cond != nil {
+		existing := append([]metav1.Condition(nil), coop.Status.Conditions...)
+		meta.SetStatusCondition(&existing, *cond)
+		conditions = append(conditions, *meta.FindStatusCondition(existing, coopv1.ConditionFederationReady))
+	}
+	old := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionFederationReady)
+	sameCondition := (old == nil && len(conditions) == 0) || (old != nil && len(conditions) == 1 && equality.Semantic.DeepEqual(*old, conditions[0]))
+	if sameCondition && equality.Semantic.DeepEqual(fed, coop.Status.Federation) {
+		return nil
+	}
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(coopv1.GroupVersion.WithKind("Cooperative"))
+	u.SetName(coop.Name)
+	status := map[string]any{}
+	if fed != nil {
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(fed)
+		if err != nil {
+			return fmt.Errorf("converting the federation status: %w", err)
+		}
+		status["federation"] = m
+	}
+	if len(conditions) > 0 {
+		list := make([]any, 0, 1)
+		for i := range conditions {
+			m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&conditions[i])
+			if err != nil {
+				return fmt.Errorf("converting the FederationReady condition: %w", err)
+			}
+			list = append(list, m)
+		}
+		status["conditions"] = list
+	}
+	u.Object["status"] = status
+	if err := r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return fmt.Errorf("writing the federation status of %s: %w", coop.Name, client.IgnoreNotFound(err))
+	}
+	coop.Status.Federation = fed
+	return nil
+}
+
+// SetupWithManager registers the reconciler. It wakes on a co-op's spec and annotations, on
+// its Cluster (CloudNativePG's demotion and promotion) and on the FederationPeers.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	byLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		if name := obj.GetLabels()[coopv1.LabelCooperative]; name != "" {
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+		}
+		return nil
+	})
+	byPeer := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		peer, ok := obj.(*coopv1.FederationPeer)
+		if !ok {
+			return nil
+		}
+		return CooperativesOfPeer(ctx, r.Client, peer)
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.NewPredicateFuncs(func(o client.Object) bool { return !o.GetDeletionTimestamp().IsZero() })))).
+		Named("federation").
+		Watches(&cnpgv1.Cluster{}, byLabel).
+		Watches(&coopv1.FederationPeer{}, byPeer).
+		Complete(r)
+}
+
+// CooperativesOfPeer are the co-ops a FederationPeer concerns: those that list it, and the
+// standbys from its region.
+func CooperativesOfPeer(ctx context.Context, c client.Client, peer *coopv1.FederationPeer) []reconcile.Request {
+	var coops coopv1.CooperativeList
+	if err := c.List(ctx, &coops); err != nil {
+		log.FromContext(ctx).Error(err, "Failed to list co-ops")
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range coops.Items {
+		co := &coops.Items[i]
+		match := co.Spec.Standby != nil && co.Spec.Standby.HomeRegion == peer.Spec.Region
+		for _, ref := range co.Spec.Federation.Peers {
+			match = match || ref.Name == peer.Name
+		}
+		if co.Status.Federation != nil {
+			for _, st := range co.Status.Federation.Standbys {
+				match = match || st.Peer == peer.Name
+			}
+		}
+		if match {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: co.Name}})
+		}
+	}
+	return out
+}

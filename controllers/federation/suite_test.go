@@ -1,0 +1,252 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package federation_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/yaml"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/platform"
+	"github.com/cooperator-dev/cooperator/test/harness"
+)
+
+// hub is one region: its own API server and its own operator.
+type hub struct {
+	region string
+	env    *harness.Env
+	k8s    client.Client
+	cfg    hubconfig.Config
+	cancel context.CancelFunc
+}
+
+var (
+	ctx   context.Context
+	root  string
+	west  *hub
+	south *hub
+)
+
+const timeout = 30 * time.Second
+
+func TestFederation(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Federation")
+}
+
+var _ = BeforeSuite(func() {
+	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	ctx = context.Background()
+	var err error
+	root, err = harness.RepoRoot()
+	Expect(err).NotTo(HaveOccurred())
+	west = startHub("eu-west", "s3://west-backups")
+	south = startHub("eu-south", "s3://south-backups")
+	// Each hub gives the other an identity bound to the shipped peer roles, and declares it.
+	peerWith(west, south)
+	peerWith(south, west)
+	runOperator(west)
+	runOperator(south)
+})
+
+var _ = AfterSuite(func() {
+	for _, h := range []*hub{west, south} {
+		if h == nil {
+			continue
+		}
+		if h.cancel != nil {
+			h.cancel()
+		}
+		if h.env != nil {
+			Expect(h.env.Stop()).To(Succeed())
+		}
+	}
+})
+
+// startHub starts a region's API server with the project's CRDs, the hub's object store
+// credentials, the default templates, the sample plans and the shipped roles.
+func startHub(region, bucket string) *hub {
+	GinkgoHelper()
+	env, err := harness.Start(ctx, harness.Options{
+		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
+		WebhookPaths:      []string{filepath.Join(root, "config", "webhook")},
+		Scheme:            manager.Scheme(),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	h := &hub{region: region, env: env, k8s: env.Client}
+	h.cfg = hubconfig.Default()
+	h.cfg.Region = region
+	h.cfg.ObjectStore.DestinationPath = bucket
+	h.cfg.RecheckInterval = hubconfig.Duration{Duration: 2 * time.Second}
+	Expect(h.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.cfg.OperatorNamespace}})).To(Succeed())
+	Expect(h.k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.cfg.OperatorNamespace, Name: h.cfg.ObjectStore.CredentialsSecret},
+		Data:       map[string][]byte{"ACCESS_KEY_ID": []byte(region + "-key"), "ACCESS_SECRET_KEY": []byte(region + "-secret")},
+	})).To(Succeed())
+	Expect(h.k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.cfg.OperatorNamespace, Name: h.cfg.ObjectStore.CredentialsSecret + "-read"},
+		Data:       map[string][]byte{"ACCESS_KEY_ID": []byte(region + "-read-key"), "ACCESS_SECRET_KEY": []byte(region + "-read-secret")},
+	})).To(Succeed())
+	templates, err := platform.DefaultTemplates()
+	Expect(err).NotTo(HaveOccurred())
+	for _, t := range templates {
+		Expect(h.k8s.Create(ctx, t)).To(Succeed())
+	}
+	for _, f := range []string{"config/samples/coop_v1alpha1_hostingplan_small.yaml", "config/samples/coop_v1alpha1_hostingplan_medium.yaml", "config/rbac/coop_admin_role.yaml", "config/rbac/federation_peer_role.yaml"} {
+		applyFile(h, filepath.Join(root, f))
+	}
+	return h
+}
+
+// applyFile creates every object of a YAML file.
+func applyFile(h *hub, path string) {
+	GinkgoHelper()
+	b, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred())
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			break
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		Expect(h.k8s.Create(ctx, u)).To(Succeed(), "creating %s %s from %s", u.GetKind(), u.GetName(), path)
+	}
+}
+
+// peerIdentity is the user the host hub gives the peer of the given region, bound as the
+// shipped roles say.
+func peerIdentity(host *hub, peerRegion string) *rest.Config {
+	GinkgoHelper()
+	user := "cooperator-peer-" + peerRegion
+	cfg, err := host.env.AddUser(user, nil)
+	Expect(err).NotTo(HaveOccurred())
+	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
+	mirror := coopv1.MirrorNamespace(peerRegion)
+	Expect(host.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: mirror}})).To(Succeed())
+	Expect(host.k8s.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "cooperator-federation-peer-" + peerRegion},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer"},
+		Subjects:   subject,
+	})).To(Succeed())
+	Expect(host.k8s.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: mirror, Name: "cooperator-federation-peer"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer-secrets"},
+		Subjects:   subject,
+	})).To(Succeed())
+	Expect(host.k8s.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: host.cfg.OperatorNamespace, Name: "cooperator-federation-peer-" + peerRegion},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer-info"},
+		Subjects:   subject,
+	})).To(Succeed())
+	return cfg
+}
+
+// kubeconfig writes a REST config as the kubeconfig a hub keeps in a Secret.
+func kubeconfig(cfg *rest.Config) []byte {
+	GinkgoHelper()
+	host := cfg.Host
+	if !strings.Contains(host, "://") {
+		host = "https://" + host
+	}
+	c := clientcmdapi.NewConfig()
+	c.Clusters["peer"] = &clientcmdapi.Cluster{Server: host, CertificateAuthorityData: cfg.CAData}
+	c.AuthInfos["peer"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
+	c.Contexts["peer"] = &clientcmdapi.Context{Cluster: "peer", AuthInfo: "peer"}
+	c.CurrentContext = "peer"
+	b, err := clientcmd.Write(*c)
+	Expect(err).NotTo(HaveOccurred())
+	return b
+}
+
+// peerWith makes home declare peer: a kubeconfig Secret for the identity peer gives home,
+// and a FederationPeer named after the peer's region that accepts its standbys.
+func peerWith(home, peer *hub) {
+	GinkgoHelper()
+	cfg := peerIdentity(peer, home.region)
+	secretName := "peer-" + peer.region
+	Expect(home.k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: home.cfg.OperatorNamespace, Name: secretName},
+		Data:       map[string][]byte{"kubeconfig": kubeconfig(cfg)},
+	})).To(Succeed())
+	Expect(home.k8s.Create(ctx, &coopv1.FederationPeer{
+		ObjectMeta: metav1.ObjectMeta{Name: peer.region},
+		Spec: coopv1.FederationPeerSpec{
+			Region:              peer.region,
+			KubeconfigSecretRef: coopv1.SecretKeyRef{Name: secretName, Key: "kubeconfig"},
+			Accept:              coopv1.FederationAccept{Standbys: true, MaxCooperatives: 3, Plan: "small"},
+		},
+	})).To(Succeed())
+}
+
+// runOperator starts the region's operator in this process, with its webhook.
+func runOperator(h *hub) {
+	GinkgoHelper()
+	host, port, certDir := h.env.WebhookServing()
+	mgr, err := manager.New(h.env.Cfg, manager.Options{
+		Hub: h.cfg, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
+		Webhooks: true, WebhookHost: host, WebhookPort: port, WebhookCertDir: certDir,
+		PeerContactInterval: 2 * time.Second, Version: "test-" + h.region, SkipControllerNameValidation: true,
+	})
+	Expect(err).NotTo(HaveOccurred())
+	var mctx context.Context
+	mctx, h.cancel = context.WithCancel(ctx)
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(mctx)).To(Succeed())
+	}()
+	// The webhook answers once the manager serves it: a dry-run create goes through it.
+	Eventually(func() error {
+		probe := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		probe.Name = "webhook-probe"
+		return h.k8s.Create(ctx, probe, client.DryRunAll)
+	}, 30*time.Second).Should(Succeed())
+}
+
+// sample reads a sample Cooperative.
+func sample(file string) *coopv1.Cooperative {
+	GinkgoHelper()
+	b, err := os.ReadFile(filepath.Join(root, "config", "samples", file))
+	Expect(err).NotTo(HaveOccurred())
+	c := &coopv1.Cooperative{}
+	Expect(yaml.UnmarshalStrict(b, c)).To(Succeed())
+	return c
+}

@@ -1,0 +1,398 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package federation
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanapi "github.com/cloudnative-pg/barman-cloud/pkg/api"
+	machineryapi "github.com/cloudnative-pg/machinery/pkg/api"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+)
+
+// TopologyName is the name of a co-op's Cluster in its distributed topology: CloudNativePG
+// tells the members apart by these names, one per region.
+func TopologyName(coop, region string) string { return coop + "-" + region }
+
+// SourceObjectStoreName is the ObjectStore, in a co-op namespace, that reads the archive of
+// the co-op's copy in another region.
+func SourceObjectStoreName(coop, region string) string { return coop + "-" + region }
+
+// SourceSecretName holds the credentials of SourceObjectStoreName.
+func SourceSecretName(coop, region string) string { return coop + "-" + region + "-objectstore" }
+
+// PeerSecretName is the Secret, in the peer's mirror namespace, with the credentials that
+// read a co-op's backups.
+func PeerSecretName(coop string) string { return coop + "-objectstore" }
+
+// PeerArchiveSecretName is the Secret, in this hub's operator namespace, with credentials
+// that read a peer's archives (used by the home Cluster after a switchover).
+func PeerArchiveSecretName(peer string) string { return "cooperator-peer-" + peer + "-objectstore" }
+
+// Admission is a hub's answer to a standby Cooperative from a peer.
+type Admission struct {
+	// Peer is the FederationPeer that declares the standby's home region; nil if none.
+	Peer *coopv1.FederationPeer
+	// Refusal says why the standby is refused; "" when it is accepted.
+	Refusal string
+}
+
+// Admit decides whether this hub keeps a standby: the home region must be declared by one
+// of its FederationPeers, which accepts standbys and has room for this one, the home co-op
+// must have listed this hub's region, and the standby must carry the home's name and
+// label. others are every standby Cooperative of this hub.
+func Admit(standby *coopv1.Cooperative, region string, peers []coopv1.FederationPeer, others []coopv1.Cooperative) Admission {
+	sb := standby.Spec.Standby
+	if sb == nil {
+		return Admission{Refusal: "not a standby"}
+	}
+	var peer *coopv1.FederationPeer
+	for i := range peers {
+		if peers[i].Spec.Region == sb.HomeRegion && peers[i].DeletionTimestamp.IsZero() {
+			peer = &peers[i]
+			break
+		}
+	}
+	if refusal := basicRefusal(standby, region, peer); refusal != "" {
+		return Admission{Peer: peer, Refusal: refusal}
+	}
+	// The oldest standbys of the peer fill its allowance first; those refused for another
+	// reason take no room.
+	var from []coopv1.Cooperative
+	for _, c := range others {
+		if c.Spec.Standby != nil && c.Spec.Standby.HomeRegion == sb.HomeRegion && c.DeletionTimestamp.IsZero() && basicRefusal(&c, region, peer) == "" {
+			from = append(from, c)
+		}
+	}
+	sort.Slice(from, func(i, j int) bool {
+		if !from[i].CreationTimestamp.Equal(&from[j].CreationTimestamp) {
+			return from[i].CreationTimestamp.Before(&from[j].CreationTimestamp)
+		}
+		return from[i].Name < from[j].Name
+	})
+	rank := 0
+	for _, c := range from {
+		if c.Name == standby.Name {
+			break
+		}
+		rank++
+	}
+	if rank >= int(peer.Spec.Accept.MaxCooperatives) {
+		return Admission{Peer: peer, Refusal: fmt.Sprintf("FederationPeer %s accepts at most %d standbys (spec.accept.maxCooperatives)", peer.Name, peer.Spec.Accept.MaxCooperatives)}
+	}
+	return Admission{Peer: peer}
+}
+
+// basicRefusal checks a standby against everything but the peer's allowance.
+func basicRefusal(standby *coopv1.Cooperative, region string, peer *coopv1.FederationPeer) string {
+	sb := standby.Spec.Standby
+	switch {
+	case sb.HomeRegion == region:
+		return fmt.Sprintf("the standby's home region %s is this hub's own region", region)
+	case peer == nil:
+		return fmt.Sprintf("no FederationPeer of this hub declares region %s: standbys are accepted only from declared peers", sb.HomeRegion)
+	case !peer.Spec.Accept.Standbys:
+		return fmt.Sprintf("FederationPeer %s does not accept standbys (spec.accept.standbys)", peer.Name)
+	case !slices.Contains(sb.ConsentedRegions, region):
+		return fmt.Sprintf("co-op %s of region %s did not list this hub (region %s) among its peers", sb.HomeCooperative, sb.HomeRegion, region)
+	case standby.Labels[coopv1.LabelMirroredFrom] != sb.HomeRegion:
+		return fmt.Sprintf("label %s must be %s", coopv1.LabelMirroredFrom, sb.HomeRegion)
+	case sb.HomeCooperative != standby.Name:
+		return fmt.Sprintf("a standby has its home co-op's name %s", sb.HomeCooperative)
+	}
+	return ""
+}
+
+// promoted reports whether a Cluster asked to be the primary has promoted: with a token,
+// once CloudNativePG verified it; without one, at once.
+func promoted(cluster *cnpgv1.Cluster, token string) bool {
+	return token == "" || (cluster != nil && cluster.Status.LastPromotionToken == token)
+}
+
+// StandbyTopology is the place of a standby in its co-op's topology: a replica Cluster
+// restored from the home archive and following it, with the home archive's ObjectStore and
+// credentials; the primary after a switchover (once promoted) or a failover.
+func StandbyTopology(coop *coopv1.Cooperative, region string, peer *coopv1.FederationPeer, homeCreds *corev1.Secret, cluster *cnpgv1.Cluster) cooperative.Topology {
+	sb := coop.Spec.Standby
+	self, home := TopologyName(coop.Name, region), TopologyName(coop.Name, sb.HomeRegion)
+	failover := coop.Annotations[coopv1.AnnotationFailover] == coopv1.AcceptDataLoss
+	replica := &cnpgv1.ReplicaClusterConfiguration{Self: self, Primary: TopologyName(coop.Name, sb.PrimaryRegion), Source: home}
+	primaryHere := sb.PrimaryRegion == region
+	switch {
+	case failover:
+		replica.Primary = self
+		primaryHere = true
+	case primaryHere && sb.PromotionToken == "":
+		// Asked to take over, but the home has not published its demotion token yet:
+		// promoting now could lose what the home still writes. Keep following.
+		replica.Primary = home
+		primaryHere = false
+	case primaryHere:
+		replica.PromotionToken = sb.PromotionToken
+		primaryHere = promoted(cluster, sb.PromotionToken)
+	}
+	t := cooperative.Topology{
+		Plan:    peer.Spec.Accept.Plan,
+		Primary: primaryHere,
+		Replica: replica,
+		ExternalClusters: []cnpgv1.ExternalCluster{
+			barmanExternalCluster(home, SourceObjectStoreName(coop.Name, sb.HomeRegion), sb.PrimaryServerName),
+			barmanExternalCluster(self, cooperative.ObjectStoreName(coop), coop.Name),
+		},
+		BootstrapSource: home,
+		RecoverFrom:     sb.PrimaryServerName,
+	}
+	secret := BuildSourceSecret(coop, sb.HomeRegion, homeCreds)
+	t.Objects = append(t.Objects, secret, BuildSourceObjectStore(coop, sb.HomeRegion, sb.ObjectStore.DestinationPath, sb.ObjectStore.EndpointURL))
+	return t
+}
+
+// HomePeer is a listed peer as the home topology needs it.
+type HomePeer struct {
+	Name   string
+	Region string
+	// Archive is where the co-op's copy at the peer archives ("" when the peer has not
+	// said where its bucket is).
+	Archive string
+	// DemotionToken of the peer's Cluster, when it was demoted after holding the primary.
+	DemotionToken string
+	// ArchiveCredentials read the peer's archive; nil when the hub has not provided them
+	// (Secret PeerArchiveSecretName in the operator namespace).
+	ArchiveCredentials *corev1.Secret
+}
+
+// HomeTopology is the place of a co-op at its home hub. Without standby peers it is
+// standalone. With them, its Cluster names itself and the primary in the topology: the
+// primary is here unless spec.federation.primary names a peer, and the Cluster follows that
+// peer's archive once demoted.
+func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomePeer, cluster *cnpgv1.Cluster) cooperative.Topology {
+	if len(peers) == 0 {
+		return cooperative.Standalone
+	}
+	self := TopologyName(coop.Name, hub.Region)
+	primaryRegion := hub.Region
+	source := ""
+	for _, p := range peers {
+		if coop.Spec.Federation.Primary != "" && p.Name == coop.Spec.Federation.Primary {
+			primaryRegion = p.Region
+			source = TopologyName(coop.Name, p.Region)
+		}
+	}
+	if coop.Spec.Federation.Primary != "" && primaryRegion == hub.Region {
+		// The primary is at a peer this hub does not know (yet): run nothing here.
+		return cooperative.Topology{Primary: false}
+	}
+	serverName := coop.Status.Database.ServerName
+	if serverName == "" {
+		serverName = coop.Name
+	}
+	t := cooperative.Topology{Primary: primaryRegion == hub.Region}
+	t.ExternalClusters = append(t.ExternalClusters, barmanExternalCluster(self, cooperative.ObjectStoreName(coop), serverName))
+	for _, p := range peers {
+		if p.Archive == "" {
+			continue
+		}
+		name := TopologyName(coop.Name, p.Region)
+		if source == "" {
+			source = name
+		}
+		t.ExternalClusters = append(t.ExternalClusters, barmanExternalCluster(name, SourceObjectStoreName(coop.Name, p.Region), coop.Name))
+		t.Objects = append(t.Objects, BuildSourceSecret(coop, p.Region, p.ArchiveCredentials),
+			BuildSourceObjectStore(coop, p.Region, p.Archive, hub.ObjectStore.EndpointURL))
+	}
+	if source == "" || !hasExternal(t.ExternalClusters, source) {
+		// No peer archive known yet: the topology cannot name a source; stay standalone
+		// until a switchover needs it.
+		if t.Primary {
+			return cooperative.Standalone
+		}
+		return t
+	}
+	t.Replica = &cnpgv1.ReplicaClusterConfiguration{Self: self, Primary: TopologyName(coop.Name, primaryRegion), Source: source}
+	if t.Primary && coop.Status.Federation != nil && coop.Status.Federation.LastSwitchover != nil {
+		// Back home after a switchover: promote with the demotion token of the peer that
+		// held the primary; until it has published one, keep following it.
+		for _, p := range peers {
+			if coop.Status.Federation.LastSwitchover.To != p.Region || !hasExternal(t.ExternalClusters, TopologyName(coop.Name, p.Region)) {
+				continue
+			}
+			if p.DemotionToken == "" {
+				t.Replica.Primary, t.Replica.Source = TopologyName(coop.Name, p.Region), TopologyName(coop.Name, p.Region)
+				t.Primary = false
+				break
+			}
+			t.Replica.PromotionToken = p.DemotionToken
+			t.Primary = promoted(cluster, p.DemotionToken)
+		}
+	}
+	return t
+}
+
+func hasExternal(ecs []cnpgv1.ExternalCluster, name string) bool {
+	for _, ec := range ecs {
+		if ec.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func barmanExternalCluster(name, store, serverName string) cnpgv1.ExternalCluster {
+	return cnpgv1.ExternalCluster{
+		Name: name,
+		PluginConfiguration: &cnpgv1.PluginConfiguration{
+			Name:       cooperative.BarmanPluginName,
+			Parameters: map[string]string{"barmanObjectName": store, "serverName": serverName},
+		},
+	}
+}
+
+func childMeta(coop *coopv1.Cooperative, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name:            name,
+		Namespace:       coop.NamespaceName(),
+		Labels:          map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelCooperative: coop.Name},
+		OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(coop, coopv1.GroupVersion.WithKind("Cooperative"))},
+	}
+}
+
+// BuildSourceSecret copies the credentials that read another region's archive of the co-op
+// into its namespace; nil when there are none yet.
+func BuildSourceSecret(coop *coopv1.Cooperative, region string, source *corev1.Secret) *corev1.Secret {
+	s := &corev1.Secret{ObjectMeta: childMeta(coop, SourceSecretName(coop.Name, region)), Type: corev1.SecretTypeOpaque, Data: map[string][]byte{}}
+	if source != nil {
+		for _, k := range []string{cooperative.AccessKeyIDKey, cooperative.AccessSecretKeyKey} {
+			s.Data[k] = source.Data[k]
+		}
+	}
+	return s
+}
+
+// BuildSourceObjectStore reads another region's archive of the co-op. It never writes
+// there: it is named only by external clusters, never as the WAL archiver.
+func BuildSourceObjectStore(coop *coopv1.Cooperative, region, destination, endpoint string) *barmanv1.ObjectStore {
+	secret := SourceSecretName(coop.Name, region)
+	return &barmanv1.ObjectStore{
+		ObjectMeta: childMeta(coop, SourceObjectStoreName(coop.Name, region)),
+		Spec: barmanv1.ObjectStoreSpec{
+			Configuration: barmanapi.BarmanObjectStoreConfiguration{
+				DestinationPath: destination,
+				EndpointURL:     endpoint,
+				BarmanCredentials: barmanapi.BarmanCredentials{AWS: &barmanapi.S3Credentials{
+					AccessKeyIDReference:     &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: cooperative.AccessKeyIDKey},
+					SecretAccessKeyReference: &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: cooperative.AccessSecretKeyKey},
+				}},
+			},
+		},
+	}
+}
+
+// PeerArchive is where a co-op's copy at a peer archives: <bucket>/<region>/<co-op>/.
+func PeerArchive(bucket, region, coop string) string {
+	if bucket == "" {
+		return ""
+	}
+	return strings.TrimRight(bucket, "/") + "/" + region + "/" + coop + "/"
+}
+
+// Topology implements cooperative.Federation for the Cooperative reconciler.
+func (r *Reconciler) Topology(ctx context.Context, coop *coopv1.Cooperative) (cooperative.Topology, error) {
+	var peers coopv1.FederationPeerList
+	if err := r.Client.List(ctx, &peers); err != nil {
+		return cooperative.Topology{}, fmt.Errorf("listing FederationPeers: %w", err)
+	}
+	cluster, err := r.localCluster(ctx, coop)
+	if err != nil {
+		return cooperative.Topology{}, err
+	}
+	if coop.Spec.Standby == nil {
+		return HomeTopology(coop, &r.Hub, r.homePeers(ctx, coop, peers.Items), cluster), nil
+	}
+	var coops coopv1.CooperativeList
+	if err := r.Client.List(ctx, &coops); err != nil {
+		return cooperative.Topology{}, fmt.Errorf("listing co-ops: %w", err)
+	}
+	adm := Admit(coop, r.Hub.Region, peers.Items, coops.Items)
+	if adm.Refusal != "" {
+		return cooperative.Topology{Refused: true, Message: adm.Refusal}, nil
+	}
+	var creds corev1.Secret
+	key := client.ObjectKey{Namespace: coopv1.MirrorNamespace(coop.Spec.Standby.HomeRegion), Name: coop.Spec.Standby.ObjectStore.SecretName}
+	credsPtr := &creds
+	if err := r.Client.Get(ctx, key, &creds); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return cooperative.Topology{}, fmt.Errorf("reading the home archive's credentials %s: %w", key, err)
+		}
+		credsPtr = nil
+	}
+	return StandbyTopology(coop, r.Hub.Region, adm.Peer, credsPtr, cluster), nil
+}
+
+// homePeers resolves the co-op's listed standby peers.
+func (r *Reconciler) homePeers(ctx context.Context, coop *coopv1.Cooperative, peers []coopv1.FederationPeer) []HomePeer {
+	var out []HomePeer
+	for _, ref := range coop.Spec.Federation.Peers {
+		if ref.Mode != "" && ref.Mode != coopv1.FederationModeStandby {
+			continue
+		}
+		for i := range peers {
+			p := &peers[i]
+			if p.Name != ref.Name {
+				continue
+			}
+			hp := HomePeer{Name: p.Name, Region: p.Spec.Region, Archive: PeerArchive(p.Status.BackupDestination, p.Spec.Region, coop.Name)}
+			var creds corev1.Secret
+			if err := r.Client.Get(ctx, client.ObjectKey{Namespace: r.Hub.OperatorNamespace, Name: PeerArchiveSecretName(p.Name)}, &creds); err == nil {
+				hp.ArchiveCredentials = &creds
+			}
+			if coop.Status.Federation != nil {
+				for _, st := range coop.Status.Federation.Standbys {
+					if st.Peer == p.Name {
+						hp.DemotionToken = st.DemotionToken
+					}
+				}
+			}
+			out = append(out, hp)
+		}
+	}
+	return out
+}
+
+func (r *Reconciler) localCluster(ctx context.Context, coop *coopv1.Cooperative) (*cnpgv1.Cluster, error) {
+	var cluster cnpgv1.Cluster
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ClusterName(coop)}, &cluster); err != nil {
+		if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading the Cluster: %w", err)
+	}
+	return &cluster, nil
+}
