@@ -197,6 +197,9 @@ func (c *Config) Validate() error {
 	if c.SharedCluster.Instances < 1 {
 		errs = append(errs, fmt.Errorf("sharedCluster.instances %d: must be at least 1", c.SharedCluster.Instances))
 	}
+	if repo := c.PostgresImageRepository; repo == "" || strings.Contains(repo, "@") || strings.Contains(repo[strings.LastIndex(repo, "/")+1:], ":") {
+		errs = append(errs, fmt.Errorf("postgresImageRepository %q: must be a repository without tag or digest; the tag is each co-op's PostgreSQL major version", repo))
+	}
 	if c.PlatformImage == "" {
 		errs = append(errs, errors.New("platformImage: must name an image"))
 	}

@@ -101,13 +101,30 @@ func TestValidateNamesEverySetting(t *testing.T) {
 	c.SharedCluster.Storage = "lots"
 	c.SharedCluster.Instances = 0
 	c.RecheckInterval.Duration = 0
+	c.PostgresImageRepository = "ghcr.io/cloudnative-pg/postgresql:latest"
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("invalid settings were accepted")
 	}
-	for _, want := range []string{"region", "objectStore.destinationPath", "sharedCluster.storage", "sharedCluster.instances", "recheckInterval"} {
+	for _, want := range []string{"region", "objectStore.destinationPath", "sharedCluster.storage", "sharedCluster.instances", "recheckInterval", "postgresImageRepository"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not name %s: %v", want, err)
+		}
+	}
+}
+
+func TestPostgresImageRepository(t *testing.T) {
+	for repo, ok := range map[string]bool{
+		"ghcr.io/cloudnative-pg/postgresql":          true,
+		"registry.local:5000/cnpg/postgresql":        true,
+		"ghcr.io/cloudnative-pg/postgresql:17":       false,
+		"ghcr.io/cloudnative-pg/postgresql@sha256:0": false,
+		"": false,
+	} {
+		c := Default()
+		c.PostgresImageRepository = repo
+		if err := c.Validate(); (err == nil) != ok {
+			t.Errorf("%q: valid=%v, want %v (%v)", repo, err == nil, ok, err)
 		}
 	}
 }

@@ -55,7 +55,8 @@ var _ = Describe("A Cluster CloudNativePG refuses", Ordered, func() {
 
 		// A hub whose image repository already carries a tag: our builder appends the
 		// major version, and CloudNativePG cannot read a version from the tag it gets.
-		// Neither our CRD nor the hub settings' validation sees this image name.
+		// The manager refuses such settings at start (hubconfig.Validate); this reconciler
+		// is built past that check, to see CloudNativePG judge what we send.
 		broken := hub
 		broken.PostgresImageRepository = "ghcr.io/cloudnative-pg/postgresql:latest"
 		r := &cooperative.Reconciler{Client: mgr.GetClient(), Config: broken, Recorder: mgr.GetEventRecorder("cnpg-suite")}
