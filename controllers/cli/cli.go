@@ -96,12 +96,16 @@ func parse(name, usageLine string, args []string, maxPositional int) (*common, [
 	return c, positional, nil
 }
 
-func (c *common) client() (client.Client, error) {
+func (c *common) client() (client.Client, error) { return newClient(c.kubeconfig, "") }
+
+// newClient connects to the cluster of a kubeconfig found as kubectl finds it (or at
+// kubeconfig), in its current context or the one named.
+func newClient(kubeconfig, kubeContext string) (client.Client, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if c.kubeconfig != "" {
-		rules.ExplicitPath = c.kubeconfig
+	if kubeconfig != "" {
+		rules.ExplicitPath = kubeconfig
 	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
 	}
