@@ -552,3 +552,34 @@ var _ = Describe("A co-op with deletionPolicy Delete", func() {
 		Expect(ns.DeletionTimestamp).NotTo(BeNil(), "the namespace is being deleted")
 	})
 })
+
+var _ = Describe("A co-op whose template version drops a component", func() {
+	It("loses that component's Deployment, Service and PodDisruptionBudget, and keeps the others", func() {
+		dumpOnFailure("prunes")
+		tmpl := &coopv1.PlatformTemplate{
+			ObjectMeta: metav1.ObjectMeta{Name: "care-two-parts"},
+			Spec: coopv1.PlatformTemplateSpec{Vertical: coopv1.VerticalCare, DefaultVersion: "1.0", Versions: []coopv1.TemplateVersion{
+				{Version: "1.0", Components: []coopv1.Component{{Name: "api"}, {Name: "rota"}}},
+				{Version: "2.0", Components: []coopv1.Component{{Name: "api"}}},
+			}},
+		}
+		Expect(k8s.Create(ctx, tmpl)).To(Succeed())
+		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c.Name = "prunes"
+		c.Spec.Platform.Template = "care-two-parts"
+		Expect(k8s.Create(ctx, c)).To(Succeed())
+		for _, obj := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}, &policyv1.PodDisruptionBudget{}} {
+			eventuallyGet(client.ObjectKey{Namespace: "coop-prunes", Name: "rota"}, obj)
+		}
+
+		Expect(updateCoop("prunes", func(c *coopv1.Cooperative) { c.Spec.Platform.Version = "2.0" })).To(Succeed())
+		for _, obj := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}, &policyv1.PodDisruptionBudget{}} {
+			Eventually(func() bool {
+				return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-prunes", Name: "rota"}, obj))
+			}, timeout).Should(BeTrue(), "%T rota must go", obj)
+		}
+		eventuallyGet(client.ObjectKey{Namespace: "coop-prunes", Name: "api"}, &appsv1.Deployment{})
+		Eventually(eventsOf("prunes"), timeout).Should(ContainElement("Normal/Pruned"))
+		Expect(getCoop("prunes").Status.Platform.Version).To(Equal("2.0"))
+	})
+})

@@ -134,10 +134,4 @@ func (r *Reconciler) finalBackup(ctx context.Context, s *scope) (bool, error) {
 }
 
 // isNoKind is true when the API server does not serve a kind (CloudNativePG not installed).
-func isNoKind(err error) bool {
-	return err != nil && (apierrors.IsNotFound(err) || isNoMatch(err))
-}
-
-func isNoMatch(err error) bool {
-	return meta.IsNoMatchError(err)
-}
+func isNoKind(err error) bool { return meta.IsNoMatchError(err) }

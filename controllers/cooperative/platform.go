@@ -30,6 +30,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -392,27 +393,13 @@ func (r *Reconciler) pruneStalePlatform(ctx context.Context, coop *coopv1.Cooper
 		if err := r.Client.List(ctx, list, in, sel); err != nil {
 			return fmt.Errorf("listing %ss: %w", kind, err)
 		}
-		var items []client.Object
-		switch l := list.(type) {
-		case *appsv1.DeploymentList:
-			for i := range l.Items {
-				items = append(items, &l.Items[i])
-			}
-		case *corev1.ServiceList:
-			for i := range l.Items {
-				items = append(items, &l.Items[i])
-			}
-		case *policyv1.PodDisruptionBudgetList:
-			for i := range l.Items {
-				items = append(items, &l.Items[i])
-			}
-		case *networkingv1.IngressList:
-			for i := range l.Items {
-				items = append(items, &l.Items[i])
-			}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return fmt.Errorf("reading %ss: %w", kind, err)
 		}
-		for _, obj := range items {
-			if keep[kind+"/"+obj.GetName()] || !metav1.IsControlledBy(obj, coop) {
+		for _, item := range items {
+			obj, ok := item.(client.Object)
+			if !ok || keep[kind+"/"+obj.GetName()] || !metav1.IsControlledBy(obj, coop) {
 				continue
 			}
 			if err := r.Client.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
