@@ -142,18 +142,10 @@ func makeReady(coop *coopv1.Cooperative, backupName string) {
 // dumpOnFailure prints the co-op and what the operator made of it when a spec fails.
 func dumpOnFailure(name string) {
 	DeferCleanup(func() {
-		if !CurrentSpecReport().Failed() {
-			return
-		}
-		c := &coopv1.Cooperative{}
-		if err := k8s.Get(ctx, client.ObjectKey{Name: name}, c); err == nil {
-			b, _ := json.MarshalIndent(c, "", "  ")
-			AddReportEntry("cooperative "+name, string(b))
-		}
-		var clusters cnpgv1.ClusterList
-		if err := k8s.List(ctx, &clusters, client.InNamespace(coopv1.NamespacePrefix+name)); err == nil {
-			b, _ := json.MarshalIndent(clusters.Items, "", "  ")
-			AddReportEntry("clusters of "+name, string(b))
+		if CurrentSpecReport().Failed() {
+			for _, e := range harness.CooperativeReport(ctx, k8s, name) {
+				AddReportEntry(e.Title, e.Body)
+			}
 		}
 	})
 }

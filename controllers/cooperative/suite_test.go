@@ -18,7 +18,6 @@ package cooperative_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -32,7 +31,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
@@ -117,19 +115,15 @@ var _ = AfterSuite(func() {
 // applyYAML creates the object in a YAML file.
 func applyYAML(path string, obj client.Object) {
 	GinkgoHelper()
-	b, err := os.ReadFile(path)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(yaml.UnmarshalStrict(b, obj)).To(Succeed())
+	Expect(harness.ReadYAML(path, obj)).To(Succeed())
 	Expect(k8s.Create(ctx, obj)).To(Succeed())
 }
 
 // sample reads a sample Cooperative.
 func sample(file string) *coopv1.Cooperative {
 	GinkgoHelper()
-	b, err := os.ReadFile(filepath.Join(root, "config", "samples", file))
+	c, err := harness.Sample(file)
 	Expect(err).NotTo(HaveOccurred())
-	c := &coopv1.Cooperative{}
-	Expect(yaml.UnmarshalStrict(b, c)).To(Succeed())
 	return c
 }
 

@@ -38,7 +38,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
@@ -244,9 +243,7 @@ func runOperator(h *hub) {
 // sample reads a sample Cooperative.
 func sample(file string) *coopv1.Cooperative {
 	GinkgoHelper()
-	b, err := os.ReadFile(filepath.Join(root, "config", "samples", file))
+	c, err := harness.Sample(file)
 	Expect(err).NotTo(HaveOccurred())
-	c := &coopv1.Cooperative{}
-	Expect(yaml.UnmarshalStrict(b, c)).To(Succeed())
 	return c
 }

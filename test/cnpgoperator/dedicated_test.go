@@ -41,7 +41,11 @@ import (
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
-const timeout = 30 * time.Second
+// timeout bounds every wait on CloudNativePG. Its controllers retry with exponential
+// backoff (a Backup waits for the Cluster's CA Secret, for one), which on a loaded 2-core
+// machine running other suites in parallel can take well over 30 s; waits end as soon as
+// the condition holds.
+const timeout = 2 * time.Minute
 
 func getCoop(ctx SpecContext, name string) *coopv1.Cooperative {
 	GinkgoHelper()

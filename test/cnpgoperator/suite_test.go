@@ -28,13 +28,10 @@ package cnpgoperator_test
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -43,7 +40,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
@@ -144,42 +140,25 @@ var _ = AfterEach(func() {
 // createYAML creates the object in a YAML file.
 func createYAML(ctx context.Context, path string, obj client.Object) {
 	GinkgoHelper()
-	b, err := os.ReadFile(path)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(yaml.UnmarshalStrict(b, obj)).To(Succeed())
+	Expect(harness.ReadYAML(path, obj)).To(Succeed())
 	Expect(k8s.Create(ctx, obj)).To(Succeed())
 }
 
 // sample reads a sample Cooperative.
 func sample(file string) *coopv1.Cooperative {
 	GinkgoHelper()
-	b, err := os.ReadFile(filepath.Join(root, "config", "samples", file))
+	c, err := harness.Sample(file)
 	Expect(err).NotTo(HaveOccurred())
-	c := &coopv1.Cooperative{}
-	Expect(yaml.UnmarshalStrict(b, c)).To(Succeed())
 	return c
 }
 
-// dumpOnFailure records the co-op and its Clusters in the report when the spec fails.
+// dumpOnFailure records the co-op, its Clusters and its Backups when the spec fails.
 func dumpOnFailure(name string) {
 	DeferCleanup(func(ctx SpecContext) {
-		if !CurrentSpecReport().Failed() {
-			return
-		}
-		c := &coopv1.Cooperative{}
-		if err := k8s.Get(ctx, client.ObjectKey{Name: name}, c); err == nil {
-			b, _ := json.MarshalIndent(c, "", "  ")
-			AddReportEntry("cooperative "+name, string(b))
-		}
-		var clusters cnpgv1.ClusterList
-		if err := k8s.List(ctx, &clusters, client.InNamespace(coopv1.NamespacePrefix+name)); err == nil {
-			b, _ := json.MarshalIndent(clusters.Items, "", "  ")
-			AddReportEntry("clusters of "+name, string(b))
-		}
-		var backups cnpgv1.BackupList
-		if err := k8s.List(ctx, &backups, client.InNamespace(coopv1.NamespacePrefix+name)); err == nil {
-			b, _ := json.MarshalIndent(backups.Items, "", "  ")
-			AddReportEntry("backups of "+name, string(b))
+		if CurrentSpecReport().Failed() {
+			for _, e := range harness.CooperativeReport(ctx, k8s, name) {
+				AddReportEntry(e.Title, e.Body)
+			}
 		}
 	})
 }

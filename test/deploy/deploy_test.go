@@ -41,7 +41,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
@@ -372,12 +371,8 @@ func applyAll(t *testing.T, ctx context.Context, c client.Client, objs []*unstru
 
 func readYAML(t testing.TB, path string, obj client.Object) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
+	if err := harness.ReadYAML(path, obj); err != nil {
 		t.Fatal(err)
-	}
-	if err := yaml.UnmarshalStrict(b, obj); err != nil {
-		t.Fatalf("%s: %v", path, err)
 	}
 }
 
