@@ -127,7 +127,9 @@ func entryArrays(es []entry) ([]string, []*int64, []int64, error) {
 // already used, it returns the stored payment (created=false) when the request is the
 // same and a 409 when it differs. A concurrent duplicate waits on the unique index and
 // then sees the first payment.
-func (s *Server) insertPayment(ctx context.Context, tx pgx.Tx, pol *policy.Policy, key string, req paymentRequest) (*Payment, bool, error) {
+// insertPayment records a payment once per idempotency key within its scope (the paying
+// member, staff, or a work item), so one client's keys never collide with another's.
+func (s *Server) insertPayment(ctx context.Context, tx pgx.Tx, pol *policy.Policy, scope, key string, req paymentRequest) (*Payment, bool, error) {
 	split, err := ledger.Compute(pol.Rule(), req.AmountCents, req.SurgeCents)
 	if err != nil {
 		return nil, false, badField("amountCents", err.Error())
@@ -151,10 +153,10 @@ func (s *Server) insertPayment(ctx context.Context, tx pgx.Tx, pol *policy.Polic
 	p, _, err := scanPayment(sp.QueryRow(ctx, `WITH t AS (INSERT INTO ledger_transactions (kind) VALUES ('payment') RETURNING id),
 		e AS (INSERT INTO ledger_entries (tx_id, account, member_id, amount_cents)
 			SELECT t.id, u.a, u.m, u.c FROM t, unnest($9::text[], $10::bigint[], $11::bigint[]) AS u(a, m, c))
-		INSERT INTO payments (idempotency_key, request_hash, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, t.id FROM t ON CONFLICT (idempotency_key) DO NOTHING
+		INSERT INTO payments (idempotency_key, request_hash, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id, idempotency_scope)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, t.id, $12 FROM t ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
 		RETURNING `+paymentCols+`, request_hash`, key, hash, req.WorkID, req.PayerID, req.WorkerID, req.AmountCents, req.SurgeCents, splitJSON,
-		accounts, members, amounts))
+		accounts, members, amounts, scope))
 	if err == nil {
 		return &p, true, sp.Commit(ctx)
 	}
@@ -162,7 +164,7 @@ func (s *Server) insertPayment(ctx context.Context, tx pgx.Tx, pol *policy.Polic
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, err
 	}
-	p, stored, err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+`, request_hash FROM payments WHERE idempotency_key = $1`, key))
+	p, stored, err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+`, request_hash FROM payments WHERE idempotency_scope = $1 AND idempotency_key = $2`, scope, key))
 	if err != nil {
 		return nil, false, err
 	}
@@ -245,7 +247,11 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 			return badField("workerId", "no worker with this id")
 		}
 		var err error
-		pay, created, err = s.insertPayment(r.Context(), tx, pol, key, req)
+		scope := "staff"
+		if !p.admin {
+			scope = fmt.Sprintf("member:%d", p.memberID)
+		}
+		pay, created, err = s.insertPayment(r.Context(), tx, pol, scope, key, req)
 		return err
 	})
 	if err != nil {

@@ -66,6 +66,14 @@ func TestIdempotency(t *testing.T) {
 		t.Fatal("a conflicting replay wrote something")
 	}
 
+	// A key belongs to its client: another member's "k1" is another payment.
+	other := e.customer("Omar Other")
+	third := e.call("POST", "/v1/payments", other.token, body, "Idempotency-Key", "k1")
+	if third.status != 201 || e.count("payments") != 2 {
+		t.Fatalf("another member's k1 must be its own payment: %d %s", third.status, third.body)
+	}
+	body["amountCents"] = 1500
+
 	// The same key from 16 goroutines at once: one payment, the same answer to all.
 	var wg sync.WaitGroup
 	bodies := make([]string, 16)
@@ -83,8 +91,9 @@ func TestIdempotency(t *testing.T) {
 			t.Fatalf("answers differ:\n%s\n%s", bodies[0], b)
 		}
 	}
-	if got := e.count("payments"); got != 2 {
-		t.Fatalf("%d payments, want 2", got)
+	// k1 of each of the two members, and one k2.
+	if got := e.count("payments"); got != 3 {
+		t.Fatalf("%d payments, want 3", got)
 	}
 	e.assertBalanced()
 }
