@@ -203,9 +203,17 @@ func TestCostsFormatsAgree(t *testing.T) {
 }
 
 func TestCostsRefusesBadArguments(t *testing.T) {
-	for _, args := range [][]string{{"-o", "xml"}, {"november"}, {"2026-11", "2026-12"}} {
-		if err := costs(context.Background(), append(args, "--kubeconfig", kubeconfig), &bytes.Buffer{}); err == nil {
-			t.Errorf("costs %v succeeded", args)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-o", "xml"}, `unknown output format "xml": use table, csv or json`},
+		{[]string{"november"}, `period "november" is not YYYY-MM`},
+		{[]string{"2026-11", "2026-12"}, "too many arguments: 2026-11 2026-12"},
+	} {
+		err := costs(context.Background(), append(tc.args, "--kubeconfig", kubeconfig), &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("costs %v: got %v, want an error saying %q", tc.args, err, tc.want)
 		}
 	}
 }
