@@ -38,10 +38,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/costreport/allocation"
+	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
 
 // FieldOwner of what the controller writes: status (but status.usage) and spec.final.
-const FieldOwner = "cooperator"
+const FieldOwner = ssa.FieldOwner
 
 // DefaultFinalizeDelay is how long after the end of a period a report becomes Final: long
 // enough for the metering to write the period's last samples (it writes at the first
@@ -105,11 +107,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.writeStatus(ctx, report, status); err != nil {
 		return ctrl.Result{}, err
 	}
-	for _, l := range status.Lines {
-		if c, err := strconv.ParseFloat(l.Amount, 64); err == nil {
-			costAmount.WithLabelValues(l.Cooperative, report.Name, report.Spec.Currency).Set(c)
-		}
-	}
+	recordAmounts(report.Name, report.Spec.Currency, status.Lines)
 	if report.Spec.Final {
 		return ctrl.Result{}, nil
 	}
@@ -142,15 +140,11 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 		ready.Reason, ready.Message = coopv1.ReasonAllocated, fmt.Sprintf("%d co-ops share the bill", len(lines))
 	}
 	if err == nil {
-		s.Lines, s.Total = lines, formatTotal(total)
+		s.Lines, s.Total = lines, allocation.FormatCents(total)
 	}
 	meta.SetStatusCondition(&s.Conditions, ready)
 	meta.SetStatusCondition(&s.Conditions, stalled)
 	return s
-}
-
-func formatTotal(cents int64) string {
-	return fmt.Sprintf("%d.%02d", cents/100, cents%100)
 }
 
 // writeStatus applies the controller's part of the status, unless nothing changed.
@@ -189,4 +183,16 @@ func (r *Reconciler) finalize(ctx context.Context, name string) error {
 		return fmt.Errorf("finalizing CostReport %s: %w", name, err)
 	}
 	return nil
+}
+
+// recordAmounts sets the period's amount gauges from its lines. The lines replace the
+// period's series, so a co-op that left drops out. The gauge is for display; amounts stay
+// exact decimal strings in the report.
+func recordAmounts(period, currency string, lines []coopv1.CostLine) {
+	costAmount.DeletePartialMatch(prometheus.Labels{"period": period})
+	for _, l := range lines {
+		if c, err := strconv.ParseFloat(l.Amount, 64); err == nil {
+			costAmount.WithLabelValues(l.Cooperative, period, currency).Set(c)
+		}
+	}
 }

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/costreport/allocation"
 )
 
 // exampleUsage is the worked example's usage over November 2026 (720 hours): the
@@ -57,7 +58,7 @@ func exampleTable(report *coopv1.CostReport) (string, error) {
 	for _, l := range lines {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount)
 	}
-	fmt.Fprintf(&b, "| **total** | | | | | **%s** |\n", formatTotal(total))
+	fmt.Fprintf(&b, "| **total** | | | | | **%s** |\n", allocation.FormatCents(total))
 	return b.String(), nil
 }
 
