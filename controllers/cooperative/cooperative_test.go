@@ -50,7 +50,9 @@ import (
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
-const timeout = 20 * time.Second
+// timeout bounds every wait on the operator; on a loaded 2-core machine running other
+// suites in parallel, a reconcile can take seconds. Waits end as soon as they hold.
+const timeout = 60 * time.Second
 
 // eventuallyGet reads an object the operator creates, waiting for it to appear.
 func eventuallyGet(key client.ObjectKey, obj client.Object) {

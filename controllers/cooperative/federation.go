@@ -170,9 +170,9 @@ func effectivePlan(ctx context.Context, c client.Reader, coop *coopv1.Cooperativ
 	return coop.Spec.Plan, nil
 }
 
-// peerTopologyChanged lets through the FederationPeer changes that change a co-op's
+// PeerTopologyChanged lets through the FederationPeer changes that change a co-op's
 // topology: its spec, its readiness and the bucket it published; not each contact.
-func peerTopologyChanged() predicate.Funcs {
+func PeerTopologyChanged() predicate.Funcs {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			o, ok1 := e.ObjectOld.(*coopv1.FederationPeer)
@@ -180,7 +180,8 @@ func peerTopologyChanged() predicate.Funcs {
 			if !ok1 || !ok2 {
 				return false
 			}
-			return o.Generation != n.Generation || o.Status.BackupDestination != n.Status.BackupDestination ||
+			return o.Generation != n.Generation || o.Status.ObservedGeneration != n.Status.ObservedGeneration ||
+				o.Status.BackupDestination != n.Status.BackupDestination ||
 				meta.IsStatusConditionTrue(o.Status.Conditions, coopv1.ConditionReady) != meta.IsStatusConditionTrue(n.Status.Conditions, coopv1.ConditionReady)
 		},
 	}

@@ -279,7 +279,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&cnpgv1.Backup{}, byNamespace).
 		Watches(&coopv1.HostingPlan{}, byPlan).
 		Watches(&coopv1.PlatformTemplate{}, byTemplate).
-		Watches(&coopv1.FederationPeer{}, r.byFederationPeer(), builder.WithPredicates(peerTopologyChanged())).
+		Watches(&coopv1.FederationPeer{}, r.byFederationPeer(), builder.WithPredicates(PeerTopologyChanged())).
 		Watches(&cnpgv1.Cluster{}, sharedTier, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return o.GetName() == r.Config.SharedCluster.Name
 		}))).

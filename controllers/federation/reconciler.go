@@ -346,17 +346,15 @@ func (r *Reconciler) mirrorTo(ctx context.Context, coop *coopv1.Cooperative, nam
 	defer cancel()
 	standby := BuildStandby(coop, &r.Hub, peer.Spec.Region, consented, primaryRegion, token)
 	changed := false
-	for _, obj := range []client.Object{BuildPeerSecret(coop, r.Hub.Region, creds), standby} {
-		live := obj.DeepCopyObject().(client.Object)
-		res, err := ssa.ApplyFetch(ctx, pc, obj, live)
+	// The standby as the peer has it, read once by ApplyFetch: applying the spec leaves its
+	// status as it was, and a standby just created has none yet.
+	var there coopv1.Cooperative
+	for _, pair := range [][2]client.Object{{BuildPeerSecret(coop, r.Hub.Region, creds), &corev1.Secret{}}, {standby, &there}} {
+		res, err := ssa.ApplyFetch(ctx, pc, pair[0], pair[1])
 		if err != nil {
 			return r.peerError(st, peer, err), nil
 		}
 		changed = changed || res != ssa.Unchanged
-	}
-	var there coopv1.Cooperative
-	if err := pc.Get(ctx, client.ObjectKey{Name: coop.Name}, &there); err != nil {
-		return r.peerError(st, peer, err), nil
 	}
 	st.State, st.Message = coopv1.StandbyMirrored, ""
 	if c := meta.FindStatusCondition(there.Status.Conditions, coopv1.ConditionReady); c != nil && c.Reason == coopv1.ReasonStandbyRefused {
@@ -640,7 +638,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.NewPredicateFuncs(func(o client.Object) bool { return !o.GetDeletionTimestamp().IsZero() })))).
 		Named("federation").
 		Watches(&cnpgv1.Cluster{}, byLabel).
-		Watches(&coopv1.FederationPeer{}, byPeer).
+		// A contact rewrites the peer's status every interval; only a change of what the
+		// co-ops depend on wakes them (each wake calls the peer).
+		Watches(&coopv1.FederationPeer{}, byPeer, builder.WithPredicates(cooperative.PeerTopologyChanged())).
 		Complete(r)
 }
 

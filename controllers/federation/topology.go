@@ -336,8 +336,9 @@ func (r *Reconciler) Topology(ctx context.Context, coop *coopv1.Cooperative) (co
 	if coop.Spec.Standby == nil {
 		return HomeTopology(coop, &r.Hub, r.homePeers(ctx, coop, peers.Items), cluster), nil
 	}
+	// Admit counts only the standbys of the same home region, which carry its label.
 	var coops coopv1.CooperativeList
-	if err := r.Client.List(ctx, &coops); err != nil {
+	if err := r.Client.List(ctx, &coops, client.MatchingLabels{coopv1.LabelMirroredFrom: coop.Spec.Standby.HomeRegion}); err != nil {
 		return cooperative.Topology{}, fmt.Errorf("listing co-ops: %w", err)
 	}
 	adm := Admit(coop, r.Hub.Region, peers.Items, coops.Items)
