@@ -143,7 +143,9 @@ func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 	}
 	if !p.admin {
 		var mine *string
-		_ = s.pool.QueryRow(r.Context(), `SELECT choice FROM ballots WHERE proposal_id = $1 AND member_id = $2`, id, p.memberID).Scan(&mine)
+		if err := s.pool.QueryRow(r.Context(), `SELECT choice FROM ballots WHERE proposal_id = $1 AND member_id = $2`, id, p.memberID).Scan(&mine); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return 0, nil, err
+		}
 		out["myBallot"] = mine
 	}
 	return http.StatusOK, out, nil

@@ -342,7 +342,9 @@ func (s *Server) createBlock(r *http.Request, p principal) (int, any, error) {
 	}
 	if tag.RowsAffected() == 0 {
 		var exists bool
-		_ = s.pool.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1)`, in.WorkerID).Scan(&exists)
+		if err := s.pool.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1)`, in.WorkerID).Scan(&exists); err != nil {
+			return 0, nil, err
+		}
 		if !exists {
 			return 0, nil, notFound("worker")
 		}

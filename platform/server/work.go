@@ -237,13 +237,13 @@ func recordHistory(ctx context.Context, tx pgx.Tx, workID int64, from, to string
 }
 
 // canSee: the customer, the worker, anyone offered it, and staff.
-func (s *Server) canSee(ctx context.Context, p principal, w Work) bool {
+func (s *Server) canSee(ctx context.Context, p principal, w Work) (bool, error) {
 	if p.admin || w.CustomerID == p.memberID || (w.WorkerID != nil && *w.WorkerID == p.memberID) {
-		return true
+		return true, nil
 	}
 	var offered bool
-	_ = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers WHERE work_id = $1 AND worker_id = $2)`, w.ID, p.memberID).Scan(&offered)
-	return offered
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers WHERE work_id = $1 AND worker_id = $2)`, w.ID, p.memberID).Scan(&offered)
+	return offered, err
 }
 
 func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
@@ -252,11 +252,16 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	w, err := scanWork(s.pool.QueryRow(r.Context(), `SELECT `+workCols+` FROM work_items WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !s.canSee(r.Context(), p, w)) {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, notFound("work")
 	}
 	if err != nil {
 		return 0, nil, err
+	}
+	if visible, err := s.canSee(r.Context(), p, w); err != nil {
+		return 0, nil, err
+	} else if !visible {
+		return 0, nil, notFound("work")
 	}
 	rows, err := s.pool.Query(r.Context(), `SELECT from_state, to_state, actor_id, worker_id, note, at FROM work_history WHERE work_id = $1 ORDER BY id`, id)
 	if err != nil {
@@ -270,7 +275,9 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	_ = s.pool.QueryRow(r.Context(), `SELECT id FROM payments WHERE work_id = $1`, id).Scan(&w.PaymentID)
+	if err := s.pool.QueryRow(r.Context(), `SELECT id FROM payments WHERE work_id = $1`, id).Scan(&w.PaymentID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, err
+	}
 	return http.StatusOK, w, nil
 }
 
