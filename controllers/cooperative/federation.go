@@ -162,12 +162,24 @@ func effectivePlan(ctx context.Context, c client.Reader, coop *coopv1.Cooperativ
 	if err := c.List(ctx, &peers); err != nil {
 		return "", fmt.Errorf("listing FederationPeers: %w", err)
 	}
-	for _, p := range peers.Items {
-		if p.Spec.Region == coop.Spec.Standby.HomeRegion && p.Spec.Accept.Plan != "" {
-			return p.Spec.Accept.Plan, nil
-		}
+	if peer := PeerOfRegion(peers.Items, coop.Spec.Standby.HomeRegion); peer != nil && peer.Spec.Accept.Plan != "" {
+		return peer.Spec.Accept.Plan, nil
 	}
 	return coop.Spec.Plan, nil
+}
+
+// PeerOfRegion is the FederationPeer this hub takes a region's standbys under: of those
+// that declare the region and are not being deleted, the first by name, so that the
+// webhook and the reconciler always hold a standby to the same peer's terms.
+func PeerOfRegion(peers []coopv1.FederationPeer, region string) *coopv1.FederationPeer {
+	var found *coopv1.FederationPeer
+	for i := range peers {
+		p := &peers[i]
+		if p.Spec.Region == region && p.DeletionTimestamp.IsZero() && (found == nil || p.Name < found.Name) {
+			found = p
+		}
+	}
+	return found
 }
 
 // PeerTopologyChanged lets through the FederationPeer changes that change a co-op's

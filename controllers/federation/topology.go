@@ -74,13 +74,7 @@ func Admit(standby *coopv1.Cooperative, region string, peers []coopv1.Federation
 	if sb == nil {
 		return Admission{Refusal: "not a standby"}
 	}
-	var peer *coopv1.FederationPeer
-	for i := range peers {
-		if peers[i].Spec.Region == sb.HomeRegion && peers[i].DeletionTimestamp.IsZero() {
-			peer = &peers[i]
-			break
-		}
-	}
+	peer := cooperative.PeerOfRegion(peers, sb.HomeRegion)
 	if refusal := basicRefusal(standby, region, peer); refusal != "" {
 		return Admission{Peer: peer, Refusal: refusal}
 	}
