@@ -55,7 +55,7 @@ type InfoPublisher struct {
 
 // Start publishes the ConfigMap; it runs once, when the manager starts (on the leader).
 func (p *InfoPublisher) Start(ctx context.Context) error {
-	if _, err := ssa.Apply(ctx, p.Client, BuildInfoConfigMap(&p.Hub, p.Version), nil); err != nil {
+	if _, err := ssa.ApplyFetch(ctx, p.Client, BuildInfoConfigMap(&p.Hub, p.Version), &corev1.ConfigMap{}); err != nil {
 		return fmt.Errorf("publishing %s: %w", coopv1.InfoConfigMapName, err)
 	}
 	log.FromContext(ctx).Info("Published operator info for peers", "configmap", coopv1.InfoConfigMapName, "version", p.Version, "region", p.Hub.Region)

@@ -224,7 +224,6 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if meteringOpts.Database == nil {
 		meteringOpts.Database = &metering.PostgresSizer{
 			ConnStringFunc: sharedClusterURI(mgr.GetClient(), opts.Hub),
-			DatabaseName:   cooperative.SharedRoleName,
 		}
 	}
 	if _, err := metering.Setup(mgr, meteringOpts); err != nil {

@@ -18,12 +18,13 @@ package metering
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/discovery"
@@ -31,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 )
 
 // UsageSource reads what pods use now.
@@ -150,7 +152,7 @@ type PostgresSizer struct {
 
 // DatabaseSize implements DatabaseSizer.
 func (p *PostgresSizer) DatabaseSize(ctx context.Context, coop *coopv1.Cooperative) (int64, error) {
-	name := "coop_" + strings.ReplaceAll(coop.Name, "-", "_")
+	name := cooperative.SharedRoleName(coop)
 	if p.DatabaseName != nil {
 		name = p.DatabaseName(coop)
 	}
@@ -172,7 +174,10 @@ func (p *PostgresSizer) DatabaseSize(ctx context.Context, coop *coopv1.Cooperati
 	}
 	var size int64
 	if err := p.conn.QueryRow(ctx, "SELECT pg_database_size($1)", name).Scan(&size); err != nil {
-		if !strings.Contains(err.Error(), "does not exist") {
+		// A database that does not exist (yet) leaves the connection good; any other error
+		// opens a new one next time.
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "3D000" /* invalid_catalog_name */ {
 			_ = p.conn.Close(ctx)
 			p.conn = nil
 		}
