@@ -223,6 +223,10 @@ const (
 	// ReasonMissingPermissions: the peer credentials cannot do what federation needs; the
 	// message names what.
 	ReasonMissingPermissions = "MissingPermissions"
+	// ReasonOperatorInfoMissing: the peer answers but its operator publishes no
+	// cooperator-info (not running yet, not installed, or an older version), so its region
+	// and backup bucket are unknown and no standby is sent to it.
+	ReasonOperatorInfoMissing = "OperatorInfoMissing"
 	// ReasonStandbyRefused: this hub refused a standby Cooperative; the message says why.
 	ReasonStandbyRefused = "StandbyRefused"
 )

@@ -107,7 +107,7 @@ func TestSetPeerStatus(t *testing.T) {
 		{"over-privileged", 0, Contact{Info: info, Excess: []string{"* on *", "create ClusterRoleBindings"}, Time: now}, "True/Contacted", "False/OverPrivileged", "False/OverPrivileged", 0, "they can * on *, create ClusterRoleBindings"},
 		{"missing permissions", 0, Contact{Info: info, Missing: []string{"create Cooperatives"}, Time: now}, "True/Contacted", "False/MissingPermissions", "False/MissingPermissions", 0, "cannot create Cooperatives"},
 		{"another region", 0, Contact{Info: &Info{Region: "us-east"}, Time: now}, "True/Contacted", "True/Scoped", "False/RegionMismatch", 0, "runs in region us-east"},
-		{"no info published", 0, Contact{Time: now}, "True/Contacted", "True/Scoped", "True/Ready", 0, "publishes no cooperator-info"},
+		{"no info published", 0, Contact{Time: now}, "True/Contacted", "True/Scoped", "False/OperatorInfoMissing", 0, "publishes no cooperator-info"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Generation: 2}, Spec: coopv1.FederationPeerSpec{Region: "eu-south"}}

@@ -31,6 +31,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -460,6 +461,45 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(west.k8s.Create(ctx, newCoop("lavoro-torino", "eu-south-admin"))).To(Succeed())
 		Eventually(standbyState(west, "lavoro-torino", "eu-south-admin"), timeout).Should(Equal(coopv1.StandbyWaiting))
 		Consistently(coopOn(south, "lavoro-torino"), 3*time.Second).Should(BeNil())
+	})
+
+	It("is not ready while the peer's operator info cannot be read", func() {
+		// An identity with the federation roles but not the one that reads cooperator-info.
+		cfg, err := south.env.AddUser("no-info", nil)
+		Expect(err).NotTo(HaveOccurred())
+		subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "no-info"}}
+		Expect(south.k8s.Create(ctx, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "cooperator-federation-peer-no-info"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer"},
+			Subjects:   subject,
+		})).To(Succeed())
+		Expect(south.k8s.Create(ctx, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.MirrorNamespace(west.region), Name: "cooperator-federation-peer-no-info"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer-secrets"},
+			Subjects:   subject,
+		})).To(Succeed())
+		Expect(west.k8s.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: west.cfg.OperatorNamespace, Name: "peer-south-no-info"},
+			Data:       map[string][]byte{"kubeconfig": kubeconfig(cfg)},
+		})).To(Succeed())
+		Expect(west.k8s.Create(ctx, &coopv1.FederationPeer{
+			ObjectMeta: metav1.ObjectMeta{Name: "eu-south-no-info"},
+			Spec:       coopv1.FederationPeerSpec{Region: "eu-south", KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-south-no-info", Key: "kubeconfig"}},
+		})).To(Succeed())
+		DeferCleanup(func() {
+			Expect(client.IgnoreNotFound(west.k8s.Delete(ctx, &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "eu-south-no-info"}}))).To(Succeed())
+		})
+		Eventually(func(g Gomega) {
+			p := peerOn(west, "eu-south-no-info")()
+			g.Expect(p).NotTo(BeNil())
+			c := meta.FindStatusCondition(p.Status.Conditions, coopv1.ConditionReady)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(c.Reason).To(Equal(coopv1.ReasonMissingPermissions))
+			g.Expect(c.Message).To(Equal("the peer credentials cannot get ConfigMap " + south.cfg.OperatorNamespace + "/" + coopv1.InfoConfigMapName +
+				"; bind the peer roles as config/rbac/federation_peer_role.yaml says"))
+			g.Expect(p.Status.OperatorVersion).To(BeEmpty())
+		}, timeout).Should(Succeed())
 	})
 
 	It("keeps a standby when a second FederationPeer reaches the same hub", func() {

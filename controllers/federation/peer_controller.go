@@ -123,14 +123,18 @@ func SetPeerStatus(peer *coopv1.FederationPeer, c Contact) {
 	switch {
 	case len(c.Excess) > 0:
 		msg := "the peer credentials can do more than federation needs, so nothing is sent through them: they can " +
-			strings.Join(c.Excess, ", ") + "; bind only the ClusterRole cooperator-federation-peer (config/rbac/federation_peer_role.yaml)"
+			strings.Join(c.Excess, ", ") + "; bind only the peer roles, as config/rbac/federation_peer_role.yaml says"
 		set(coopv1.ConditionCredentialsScoped, false, coopv1.ReasonOverPrivileged, msg)
 		set(coopv1.ConditionReady, false, coopv1.ReasonOverPrivileged, msg)
 	case len(c.Missing) > 0:
-		msg := "the peer credentials cannot " + strings.Join(c.Missing, ", ") + "; bind the ClusterRole cooperator-federation-peer (config/rbac/federation_peer_role.yaml)"
+		msg := "the peer credentials cannot " + strings.Join(c.Missing, ", ") + "; bind the peer roles as config/rbac/federation_peer_role.yaml says"
 		set(coopv1.ConditionCredentialsScoped, false, coopv1.ReasonMissingPermissions, msg)
 		set(coopv1.ConditionReady, false, coopv1.ReasonMissingPermissions, msg)
-	case c.Info != nil && c.Info.Region != "" && c.Info.Region != peer.Spec.Region:
+	case c.Info == nil:
+		set(coopv1.ConditionCredentialsScoped, true, coopv1.ReasonScoped, "the peer credentials can do nothing beyond federation, of what was checked")
+		set(coopv1.ConditionReady, false, coopv1.ReasonOperatorInfoMissing, "the peer's operator publishes no "+coopv1.InfoConfigMapName+
+			" (not running yet, not installed, or an older version), so its region and backup bucket are unknown; standbys wait until it does")
+	case c.Info.Region != "" && c.Info.Region != peer.Spec.Region:
 		set(coopv1.ConditionCredentialsScoped, true, coopv1.ReasonScoped, "the peer credentials can do nothing beyond federation, of what was checked")
 		msg := fmt.Sprintf("the peer's operator runs in region %s, spec.region is %s", c.Info.Region, peer.Spec.Region)
 		set(coopv1.ConditionReady, false, coopv1.ReasonRegionMismatch, msg)
@@ -224,9 +228,12 @@ func (r *PeerReconciler) contact(ctx context.Context, peer *coopv1.FederationPee
 		return c
 	}
 	var cm corev1.ConfigMap
-	if err := pc.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.InfoConfigMapName}, &cm); err == nil {
+	switch err := pc.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.InfoConfigMapName}, &cm); {
+	case err == nil:
 		c.Info = &Info{Version: cm.Data["version"], Region: cm.Data["region"], BackupDestination: cm.Data["backupDestination"]}
-	} else if !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
+	case apierrors.IsForbidden(err):
+		c.Missing = append(c.Missing, "get ConfigMap "+ns+"/"+coopv1.InfoConfigMapName)
+	case !apierrors.IsNotFound(err):
 		c.Err = fmt.Errorf("reading %s/%s: %w", ns, coopv1.InfoConfigMapName, err)
 	}
 	return c
