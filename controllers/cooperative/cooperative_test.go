@@ -574,6 +574,7 @@ var _ = Describe("A co-op whose template version drops a component", func() {
 		}
 		eventuallyGet(client.ObjectKey{Namespace: "coop-prunes", Name: "api"}, &appsv1.Deployment{})
 		Eventually(eventsOf("prunes"), timeout).Should(ContainElement("Normal/Pruned"))
-		Expect(getCoop("prunes").Status.Platform.Version).To(Equal("2.0"))
+		// The event is recorded while the platform phase runs; the status is written after it.
+		Eventually(func() string { return getCoop("prunes").Status.Platform.Version }, timeout).Should(Equal("2.0"))
 	})
 })
