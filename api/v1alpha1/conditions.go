@@ -52,6 +52,10 @@ const (
 	ReasonRecovering = "Recovering"
 	// ReasonDatabaseNotReady: the shared tier's Database or role is not applied yet.
 	ReasonDatabaseNotReady = "DatabaseNotReady"
+	// ReasonRetainedBackupsElsewhere: an earlier co-op of this name was deleted with
+	// deletionPolicy Retain and its backups are in another bucket than the hub's current one;
+	// no empty database is started in their place.
+	ReasonRetainedBackupsElsewhere = "RetainedBackupsElsewhere"
 	// ReasonObjectStoreCredentialsMissing: the hub has not created the object store Secret.
 	ReasonObjectStoreCredentialsMissing = "ObjectStoreCredentialsMissing"
 	// ReasonSharedClusterMissing: the hub's shared Cluster does not exist.

@@ -31,6 +31,11 @@ const (
 	// LabelPartOf groups the objects of a co-op's platform.
 	LabelPartOf = "app.kubernetes.io/part-of"
 
+	// LabelRetainedFrom marks the ConfigMap that records, in the operator namespace, the
+	// backups a co-op deleted with deletionPolicy Retain left in the object store; its value
+	// is the co-op's name.
+	LabelRetainedFrom = "coop.cooperator.dev/retained-from"
+
 	// Finalizer holds a Cooperative until its deletion policy is carried out.
 	Finalizer = "coop.cooperator.dev/finalizer"
 )

@@ -93,33 +93,40 @@ func TestPlanDatabase(t *testing.T) {
 		existing *cnpgv1.Cluster
 		backups  []cnpgv1.Backup
 		store    *barmanv1.ObjectStore
+		retained string
 		want     DatabasePlan
 	}{
 		{"a new co-op starts empty", testCoop(), nil, nil, nil,
-			DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
+			"", DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
 		{"a failed backup is no backup", testCoop(), nil, []cnpgv1.Backup{failed}, nil,
-			DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
+			"", DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
 		{"a completed Backup means recovery", testCoop(), nil, []cnpgv1.Backup{failed, completed}, nil,
-			DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon"}},
+			"", DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon"}},
 		{"a recovery window on the ObjectStore means recovery", testCoop(), nil, nil,
 			storeWith(map[string]barmanv1.RecoveryWindow{"fairride-lyon": {LastSuccessfulBackupTime: &t1}}),
-			DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon"}},
+			"", DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon"}},
 		{"the most recent server of the ObjectStore wins", testCoop(), nil, nil,
 			storeWith(map[string]barmanv1.RecoveryWindow{"fairride-lyon": {LastSuccessfulBackupTime: &t1}, "fairride-lyon-2": {LastSuccessfulBackupTime: &t2}}),
-			DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
+			"", DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
 		{"a backup recorded in status means recovery from its server", recovered, nil, nil, nil,
-			DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
+			"", DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
 		{"a server in status without a completed backup is not enough", statusWithoutBackup, nil, nil, nil,
-			DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
+			"", DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
 		{"an existing Cluster keeps how it was made", testCoop(), existingRecovery, []cnpgv1.Backup{completed}, nil,
+			"", DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
+		{"the backups of an earlier co-op of this name mean recovery", testCoop(), nil, nil, nil, "fairride-lyon-2",
+			DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
+		{"its own backups come before an earlier co-op's", testCoop(), nil, []cnpgv1.Backup{completed}, nil, "fairride-lyon-7",
+			DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon"}},
+		{"an existing Cluster ignores an earlier co-op's backups", testCoop(), existingRecovery, nil, nil, "fairride-lyon-7",
 			DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
 		{"an existing empty Cluster is not recovered over", testCoop(),
 			BuildCluster(testCoop(), nil, ptr.To(hubconfig.Default()), DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}),
 			[]cnpgv1.Backup{completed}, nil,
-			DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
+			"", DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := PlanDatabase(tc.coop, tc.existing, tc.backups, tc.store); got != tc.want {
+			if got := PlanDatabase(tc.coop, tc.existing, tc.backups, tc.store, tc.retained); got != tc.want {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})

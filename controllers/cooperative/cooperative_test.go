@@ -414,6 +414,72 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		eventuallyGet(client.ObjectKey{Name: "coop-fairride-lyon"}, ns)
 		Expect(ns.DeletionTimestamp).NotTo(BeNil(), "the namespace is being deleted")
 		Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: "cooperator:coop:fairride-lyon"}, &rbacv1.ClusterRole{}))).To(BeTrue())
+
+		// The hub remembers where the backups are, outside the namespace that goes.
+		marker := &corev1.ConfigMap{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.RetainedMarkerName("fairride-lyon")}, marker)).To(Succeed())
+		Expect(marker.OwnerReferences).To(BeEmpty(), "nothing that goes with the co-op may take the marker with it")
+		Expect(marker.Labels).To(HaveKeyWithValue(coopv1.LabelRetainedFrom, "fairride-lyon"))
+		Expect(marker.Data).To(HaveKeyWithValue(cooperative.RetainedServerNameKey, "fairride-lyon-2"), "the server the recovered Cluster archived under")
+		Expect(marker.Data).To(HaveKeyWithValue(cooperative.RetainedDestinationKey, hub.BackupDestination("fairride-lyon")))
+		Expect(marker.Data).To(HaveKeyWithValue(cooperative.RetainedLastBackupKey, final))
+	})
+
+	It("restores its retained backups when created again under the same name", func() {
+		Expect(harness.SimulateNamespaceDeleted(ctx, env.Cfg, k8s, "coop-fairride-lyon",
+			&cnpgv1.Cluster{}, &cnpgv1.Backup{}, &cnpgv1.ScheduledBackup{}, &barmanv1.ObjectStore{})).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: "coop-fairride-lyon"}, &corev1.Namespace{}))
+		}, timeout).Should(BeTrue())
+
+		Expect(k8s.Create(ctx, sample("coop_v1alpha1_cooperative_fairride.yaml"))).To(Succeed())
+		cluster := &cnpgv1.Cluster{}
+		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "fairride-lyon"}, cluster)
+		Expect(cluster.Spec.Bootstrap.InitDB).To(BeNil(), "an empty database never replaces retained backups")
+		Expect(cluster.Spec.Bootstrap.Recovery).NotTo(BeNil())
+		Expect(cluster.Spec.ExternalClusters[0].PluginConfiguration.Parameters).To(HaveKeyWithValue("serverName", "fairride-lyon-2"))
+		Expect(cluster.Spec.Plugins[0].Parameters).To(HaveKeyWithValue("serverName", "fairride-lyon-3"), "it archives beside, never over, what it restores")
+		Eventually(condition("fairride-lyon", coopv1.ConditionDatabaseReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonRecovering))
+		Expect(getCoop("fairride-lyon").Status.Database.RecoveredFrom).To(Equal("fairride-lyon-2"))
+
+		// Once the restored Cluster has a backup of its own, the marker has done its work.
+		markerKey := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.RetainedMarkerName("fairride-lyon")}
+		Expect(k8s.Get(ctx, markerKey, &corev1.ConfigMap{})).To(Succeed())
+		makeReady(getCoop("fairride-lyon"), "fairride-lyon-after-return")
+		Eventually(func() bool { return apierrors.IsNotFound(k8s.Get(ctx, markerKey, &corev1.ConfigMap{})) }, timeout).Should(BeTrue())
+		Expect(getCoop("fairride-lyon").Status.Database.ServerName).To(Equal("fairride-lyon-3"))
+	})
+})
+
+var _ = Describe("A co-op whose retained backups are in another bucket", func() {
+	It("starts no database until the hub admin decides, and removes the marker when deleted with Delete", func() {
+		dumpOnFailure("moved-away")
+		markerKey := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.RetainedMarkerName("moved-away")}
+		old := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "moved-away"}}
+		marker := cooperative.BuildRetainedMarker(old, &hub, "moved-away", time.Now())
+		marker.Data[cooperative.RetainedDestinationKey] = "s3://old-bucket/eu-west/moved-away/"
+		Expect(k8s.Create(ctx, marker)).To(Succeed())
+
+		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c.Name = "moved-away"
+		c.Spec.Platform.Host = ""
+		Expect(k8s.Create(ctx, c)).To(Succeed())
+		Eventually(condition("moved-away", coopv1.ConditionStalled), timeout).Should(haveStatus(metav1.ConditionTrue, coopv1.ReasonRetainedBackupsElsewhere))
+		Expect(condition("moved-away", coopv1.ConditionDatabaseReady)().Message).To(ContainSubstring("s3://old-bucket/eu-west/moved-away/"))
+		Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-moved-away", Name: "moved-away"}, &cnpgv1.Cluster{}))).To(BeTrue())
+
+		// The hub admin chooses an empty start by deleting the marker; the co-op follows.
+		Expect(k8s.Delete(ctx, marker)).To(Succeed())
+		cluster := &cnpgv1.Cluster{}
+		eventuallyGet(client.ObjectKey{Namespace: "coop-moved-away", Name: "moved-away"}, cluster)
+		Expect(cluster.Spec.Bootstrap.InitDB).NotTo(BeNil())
+
+		// A marker left for this name goes with a co-op deleted with Delete.
+		marker = cooperative.BuildRetainedMarker(old, &hub, "moved-away", time.Now())
+		Expect(k8s.Create(ctx, marker)).To(Succeed())
+		Expect(updateCoop("moved-away", func(c *coopv1.Cooperative) { c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete })).To(Succeed())
+		Expect(k8s.Delete(ctx, getCoop("moved-away"))).To(Succeed())
+		Eventually(func() bool { return apierrors.IsNotFound(k8s.Get(ctx, markerKey, &corev1.ConfigMap{})) }, timeout).Should(BeTrue())
 	})
 })
 

@@ -200,8 +200,10 @@ func NextServerName(coopName, source string) string {
 // PlanDatabase decides how the dedicated Cluster is bootstrapped. An existing Cluster keeps
 // what it has. A missing one is recovered whenever the co-op has backups: a completed Backup,
 // a recovery window on its ObjectStore, or a completed backup recorded in status (with the
-// server name the Cluster archived under). An empty database never silently replaces one that had data.
-func PlanDatabase(coop *coopv1.Cooperative, existing *cnpgv1.Cluster, backups []cnpgv1.Backup, store *barmanv1.ObjectStore) DatabasePlan {
+// server name the Cluster archived under), or the backups an earlier co-op of the same name
+// left when it was deleted with Retain (retained, a server name). An empty database never
+// silently replaces one that had data.
+func PlanDatabase(coop *coopv1.Cooperative, existing *cnpgv1.Cluster, backups []cnpgv1.Backup, store *barmanv1.ObjectStore, retained string) DatabasePlan {
 	if existing != nil {
 		p := DatabasePlan{ServerName: coop.Name, Bootstrap: coopv1.BootstrapInitDB}
 		for _, pl := range existing.Spec.Plugins {
@@ -220,6 +222,9 @@ func PlanDatabase(coop *coopv1.Cooperative, existing *cnpgv1.Cluster, backups []
 		return p
 	}
 	source := recoverySource(coop, backups, store)
+	if source == "" {
+		source = retained
+	}
 	if source == "" {
 		return DatabasePlan{ServerName: coop.Name, Bootstrap: coopv1.BootstrapInitDB}
 	}
@@ -445,7 +450,20 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	if storeExists {
 		storePtr = &store
 	}
-	dbPlan := withTopology(PlanDatabase(coop, livePtr, backups.Items, storePtr), s.topology)
+	var retained string
+	if !clusterExists {
+		server, conflict, err := r.retainedServer(ctx, coop)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if conflict != "" {
+			s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonRetainedBackupsElsewhere, conflict)
+			s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonRetainedBackupsElsewhere, conflict)
+			return ctrl.Result{}, nil
+		}
+		retained = server
+	}
+	dbPlan := withTopology(PlanDatabase(coop, livePtr, backups.Items, storePtr, retained), s.topology)
 
 	// The schedule is applied after the database, on its own: a schedule CloudNativePG
 	// refuses stops the backups, not the database.
@@ -488,7 +506,23 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 		return ctrl.Result{}, err
 	}
 	setBackupCondition(s, backups.Items)
+	if clusterExists && hasCompleted(backups.Items) {
+		// The Cluster has backups of its own now, recorded in status: the backups of an
+		// earlier co-op of this name are no longer the way back.
+		if err := r.forgetRetained(ctx, coop); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	return ctrl.Result{}, nil
+}
+
+func hasCompleted(backups []cnpgv1.Backup) bool {
+	for i := range backups {
+		if backups[i].Status.Phase == cnpgv1.BackupPhaseCompleted {
+			return true
+		}
+	}
+	return false
 }
 
 // setBackupCondition reports the most recent backup and records the last completed one.

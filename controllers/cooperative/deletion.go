@@ -32,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
 
 // FinalBackupName is the on-demand backup taken before a Retain deletion.
@@ -54,6 +55,18 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		if err != nil || !done {
 			return ctrl.Result{RequeueAfter: jitter(r.Config.RecheckInterval.Duration)}, err
 		}
+		if coop.Status.LastBackup != nil {
+			// The namespace, the ObjectStore and this status go; the marker stays, so a co-op
+			// created again under this name restores these backups instead of archiving an
+			// empty database over them.
+			server := coop.Status.Database.ServerName
+			if server == "" {
+				server = coop.Name
+			}
+			if _, err := ssa.ApplyFetch(ctx, r.Client, BuildRetainedMarker(coop, &r.Config, server, coop.DeletionTimestamp.Time), &corev1.ConfigMap{}); err != nil {
+				return ctrl.Result{}, fmt.Errorf("recording the retained backups: %w", err)
+			}
+		}
 	}
 	s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonDeleting, "removing the tenant")
 
@@ -73,6 +86,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		&cnpgv1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
 		&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
+	}
+	if coop.Spec.DeletionPolicy == coopv1.DeletionPolicyDelete {
+		toDelete = append(toDelete, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: RetainedMarkerName(coop.Name)}})
 	}
 	for _, obj := range toDelete {
 		if err := r.Client.Delete(ctx, obj, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) && !isNoKind(err) {

@@ -254,6 +254,14 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Database.Tier == coopv1.DatabaseTierShared })
 	})
+	// A retained-backups marker decides how a co-op of that name starts its database.
+	byRetained := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		name := obj.GetLabels()[coopv1.LabelRetainedFrom]
+		if name == "" || obj.GetNamespace() != r.Config.OperatorNamespace {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate(), federationStatusChanged()))).
 		Named("cooperative").
@@ -276,6 +284,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&cnpgv1.Database{}).
 		Owns(&cnpgv1.DatabaseRole{}).
 		Watches(&corev1.Secret{}, byLabel).
+		Watches(&corev1.ConfigMap{}, byRetained).
 		Watches(&cnpgv1.Backup{}, byNamespace).
 		Watches(&coopv1.HostingPlan{}, byPlan).
 		Watches(&coopv1.PlatformTemplate{}, byTemplate).

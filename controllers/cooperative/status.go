@@ -44,6 +44,7 @@ var stalledReasons = map[string]bool{
 	coopv1.ReasonTemplateNotFound:              true,
 	coopv1.ReasonTemplateMismatch:              true,
 	coopv1.ReasonObjectStoreCredentialsMissing: true,
+	coopv1.ReasonRetainedBackupsElsewhere:      true,
 }
 
 // setCondition sets one condition of the co-op at the current generation.

@@ -26,6 +26,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -129,4 +131,33 @@ func SimulateSharedDatabaseApplied(ctx context.Context, c client.Client, namespa
 	role.Status.Applied = ptr.To(true)
 	role.Status.ObservedGeneration = role.Generation
 	return c.Status().Update(ctx, &role)
+}
+
+// SimulateNamespaceDeleted does what the namespace controller, which does not run on an
+// envtest control plane, does for a namespace being deleted: it deletes every object of the
+// given kinds in it, then finalizes the namespace so that it goes.
+func SimulateNamespaceDeleted(ctx context.Context, cfg *rest.Config, c client.Client, namespace string, kinds ...client.Object) error {
+	for _, obj := range kinds {
+		if err := c.DeleteAllOf(ctx, obj, client.InNamespace(namespace)); err != nil && !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err) {
+			return fmt.Errorf("deleting the %T objects of namespace %s: %w", obj, namespace, err)
+		}
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ns, err := cs.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if ns.DeletionTimestamp.IsZero() {
+		return fmt.Errorf("namespace %s is not being deleted", namespace)
+	}
+	ns.Spec.Finalizers = nil
+	if _, err := cs.CoreV1().Namespaces().Finalize(ctx, ns, metav1.UpdateOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("finalizing namespace %s: %w", namespace, err)
+	}
+	return nil
 }
