@@ -24,8 +24,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -135,21 +133,11 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 		return nil
 	}
 	r.recordTransitions(s)
-	obj := &coopv1.Cooperative{Status: desired}
-	obj.SetName(s.coop.Name)
-	u, err := ssa.ToUnstructured(r.Client.Scheme(), obj)
+	fields, err := ssa.StatusFields(&desired)
 	if err != nil {
 		return err
 	}
-	st, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&desired)
-	if err != nil {
-		return fmt.Errorf("converting the status: %w", err)
-	}
-	delete(u.Object, "spec")
-	if err := unstructured.SetNestedField(u.Object, st, "status"); err != nil {
-		return fmt.Errorf("building the status: %w", err)
-	}
-	err = r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(ssa.FieldOwner), client.ForceOwnership)
+	err = ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("Cooperative"), client.ObjectKey{Name: s.coop.Name}, fields, ssa.FieldOwner)
 	if client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("writing the status of %s: %w", s.coop.Name, err)
 	}

@@ -30,7 +30,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -154,18 +153,12 @@ func (r *Reconciler) writeStatus(ctx context.Context, report *coopv1.CostReport,
 	if equality.Semantic.DeepEqual(old, s) {
 		return nil
 	}
-	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&s)
+	// status.usage is the metering's.
+	fields, err := ssa.StatusFields(&s, "usage")
 	if err != nil {
-		return fmt.Errorf("converting the status: %w", err)
+		return err
 	}
-	delete(obj, "usage")
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": coopv1.GroupVersion.String(),
-		"kind":       "CostReport",
-		"metadata":   map[string]any{"name": report.Name},
-		"status":     obj,
-	}}
-	if err := r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: report.Name}, fields, FieldOwner); err != nil {
 		return fmt.Errorf("writing the status of CostReport %s: %w", report.Name, err)
 	}
 	return nil

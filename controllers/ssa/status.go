@@ -1,0 +1,58 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package ssa
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Several writers share the status of one object (the Cooperative reconciler, the metering,
+// the federation; the CostReport controller and the metering). Each applies only the status
+// fields it owns, under its own field owner, so none overwrites another's.
+
+// StatusFields converts a typed status, or a part of one, into the fields ApplyStatus
+// takes, leaving out the named top-level fields (those another writer owns).
+func StatusFields(status any, without ...string) (map[string]any, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(status)
+	if err != nil {
+		return nil, fmt.Errorf("converting the status: %w", err)
+	}
+	for _, f := range without {
+		delete(m, f)
+	}
+	return m, nil
+}
+
+// ApplyStatus applies fields as the status of the object of kind gvk and key, with
+// server-side apply as owner: the fields become owner's, and fields owner held before and
+// left out now are removed. Fields other owners hold are left as they are.
+func ApplyStatus(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, key client.ObjectKey, fields map[string]any, owner string) error {
+	u := &unstructured.Unstructured{Object: map[string]any{"status": fields}}
+	u.SetGroupVersionKind(gvk)
+	u.SetName(key.Name)
+	u.SetNamespace(key.Namespace)
+	if err := c.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(owner), client.ForceOwnership); err != nil {
+		return fmt.Errorf("applying the status of %s %s: %w", gvk.Kind, key, err)
+	}
+	return nil
+}
