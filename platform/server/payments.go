@@ -27,6 +27,12 @@ const (
 func acctMember(id int64) string  { return fmt.Sprintf("member:%d", id) }
 func acctFund(name string) string { return "fund:" + name }
 
+// memberScope is the idempotency scope of the payments a member requests;
+// memberScopeSQL is the same for the member id $1 in SQL.
+func memberScope(id int64) string { return fmt.Sprintf("member:%d", id) }
+
+const memberScopeSQL = `'member:' || $1::bigint`
+
 type paymentRequest struct {
 	WorkerID    int64  `json:"workerId"`
 	AmountCents int64  `json:"amountCents"`
@@ -249,7 +255,7 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 		var err error
 		scope := "staff"
 		if !p.admin {
-			scope = fmt.Sprintf("member:%d", p.memberID)
+			scope = memberScope(p.memberID)
 		}
 		pay, created, err = s.insertPayment(r.Context(), tx, pol, scope, key, req)
 		return err

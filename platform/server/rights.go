@@ -47,8 +47,10 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 }
 
 // eraseMember removes a member's personal data. The member row stays, anonymised, so
-// the ledger (which is append-only and keeps balancing) and the ballots still refer to
-// it; addresses and notes in their work are wiped; tokens, blocks and delegations go.
+// the ledger (which is append-only and keeps balancing), the ballots and the proposals
+// still refer to it. Addresses and notes in their work and the words they wrote (the
+// reasons they gave, their payments' idempotency keys, the title and body of their
+// proposals) are wiped; tokens, blocks and delegations go.
 func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -80,6 +82,12 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 		for _, q := range []string{
 			`UPDATE members SET name = NULL, email = NULL, phone = NULL, qualifications = '{}', active = false,
 				available = false, erased_at = now() WHERE id = $1`,
+			// A proposal is the co-op's record and stays, but its words are the author's and
+			// may name them.
+			`UPDATE proposals SET title = 'Proposal ' || id || ' (text erased with its author''s data)', body = ''
+				WHERE created_by = $1`,
+			// Idempotency keys are the client's own text; the member makes no more requests.
+			`UPDATE payments SET idempotency_key = 'erased-' || id WHERE idempotency_scope = ` + memberScopeSQL,
 			`DELETE FROM member_tokens WHERE member_id = $1`,
 			`DELETE FROM blocks WHERE customer_id = $1 OR worker_id = $1`,
 			`DELETE FROM delegations WHERE member_id = $1 OR delegate_id = $1`,
