@@ -33,7 +33,8 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 		'ledgerEntries', (SELECT coalesce(json_agg(json_build_object('transactionId', e.tx_id, 'account', e.account, 'amountCents', e.amount_cents) ORDER BY e.id), '[]')
 			FROM ledger_entries e WHERE e.member_id = $1),
 		'ballots', (SELECT coalesce(json_agg(b ORDER BY b.proposal_id), '[]') FROM ballots b WHERE b.member_id = $1),
-		'proposals', (SELECT coalesce(json_agg(json_build_object('id', pr.id, 'title', pr.title) ORDER BY pr.id), '[]') FROM proposals pr WHERE pr.created_by = $1),
+		'proposals', (SELECT coalesce(json_agg(json_build_object('id', pr.id, 'title', pr.title, 'body', pr.body,
+			'field', pr.field, 'status', pr.status, 'createdAt', pr.created_at) ORDER BY pr.id), '[]') FROM proposals pr WHERE pr.created_by = $1),
 		'delegation', (SELECT row_to_json(d) FROM delegations d WHERE d.member_id = $1),
 		'delegatedToMe', (SELECT coalesce(json_agg(d.member_id), '[]') FROM delegations d WHERE d.delegate_id = $1)
 	) WHERE EXISTS (SELECT 1 FROM members WHERE id = $1)`, id).Scan(&doc)

@@ -164,13 +164,14 @@ func TestExportAndErasure(t *testing.T) {
 		t.Fatalf("export %d %s", r.status, r.body)
 	}
 	var exp struct {
-		Member   map[string]any   `json:"member"`
-		Work     []map[string]any `json:"work"`
-		Payments []any            `json:"payments"`
-		Ledger   []any            `json:"ledgerEntries"`
-		Ballots  []any            `json:"ballots"`
-		Blocks   []any            `json:"blocks"`
-		Tokens   []any            `json:"tokens"`
+		Member    map[string]any   `json:"member"`
+		Work      []map[string]any `json:"work"`
+		Payments  []any            `json:"payments"`
+		Ledger    []any            `json:"ledgerEntries"`
+		Ballots   []any            `json:"ballots"`
+		Blocks    []any            `json:"blocks"`
+		Tokens    []any            `json:"tokens"`
+		Proposals []map[string]any `json:"proposals"`
 	}
 	if err := json.Unmarshal(r.body, &exp); err != nil {
 		t.Fatal(err)
@@ -178,6 +179,9 @@ func TestExportAndErasure(t *testing.T) {
 	if exp.Member["name"] != "Zoé Secret" || len(exp.Work) != 2 || len(exp.Payments) != 2 || len(exp.Ledger) != 2 ||
 		len(exp.Ballots) != 1 || len(exp.Blocks) != 1 || len(exp.Tokens) != 2 || !strings.Contains(string(r.body), "12 Rue Secrète") {
 		t.Fatalf("export incomplete: %s", r.body)
+	}
+	if len(exp.Proposals) != 1 || exp.Proposals[0]["body"] != "I was stranded at 3 Quai Privé at 2am. Signed, Zoé Secret" {
+		t.Fatalf("export lacks the proposal's text: %v", exp.Proposals)
 	}
 	if strings.Contains(string(r.body), "token_hash") {
 		t.Fatal("export leaks token hashes")
