@@ -33,7 +33,6 @@ type Config struct {
 	PolicyFile string
 	PolicyPoll time.Duration
 	Policy     *policy.Policy
-	CoopName   string
 	Logger     *slog.Logger
 }
 

@@ -66,21 +66,20 @@ func legal(from, to string) bool { return slices.Contains(transitions[from], to)
 
 // Work is a unit of work as the API shows it.
 type Work struct {
-	ID          int64             `json:"id"`
-	Vertical    string            `json:"vertical"`
-	Kind        string            `json:"kind"`
-	CustomerID  int64             `json:"customerId"`
-	WorkerID    *int64            `json:"workerId"`
-	State       string            `json:"state"`
-	Details     map[string]string `json:"details"`
-	PriceCents  int64             `json:"priceCents"`
-	SurgeCents  int64             `json:"surgeCents"`
-	Rating      *int              `json:"rating,omitempty"`
-	CreatedAt   time.Time         `json:"createdAt"`
-	UpdatedAt   time.Time         `json:"updatedAt"`
-	History     []HistoryEntry    `json:"history,omitempty"`
-	PaymentID   *int64            `json:"paymentId,omitempty"`
-	OfferReason string            `json:"offerReason,omitempty"`
+	ID         int64             `json:"id"`
+	Vertical   string            `json:"vertical"`
+	Kind       string            `json:"kind"`
+	CustomerID int64             `json:"customerId"`
+	WorkerID   *int64            `json:"workerId"`
+	State      string            `json:"state"`
+	Details    map[string]string `json:"details"`
+	PriceCents int64             `json:"priceCents"`
+	SurgeCents int64             `json:"surgeCents"`
+	Rating     *int              `json:"rating,omitempty"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	UpdatedAt  time.Time         `json:"updatedAt"`
+	History    []HistoryEntry    `json:"history,omitempty"`
+	PaymentID  *int64            `json:"paymentId,omitempty"`
 }
 
 // HistoryEntry is one recorded transition.
