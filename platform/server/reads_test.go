@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/cooperator-dev/cooperator/platform/server/policy"
@@ -128,4 +129,25 @@ func TestProposalReads(t *testing.T) {
 		t.Fatalf("closed %v", closed)
 	}
 	e.must(404, "GET", "/v1/proposals/999999", m[0].token, nil)
+}
+
+// TestNoPolicy: while no valid policy is loaded, what needs it answers 503.
+func TestNoPolicy(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/v1/policy", nil},
+		{"POST", "/v1/members", map[string]any{"name": "Ada", "email": "ada@example.org", "roles": []string{"worker"}}},
+		{"POST", "/v1/proposals", map[string]any{"title": "t"}},
+		{"POST", "/v1/proposals/1/close", nil},
+		{"POST", "/v1/payments", map[string]any{"workerId": 1, "amountCents": 100}},
+		{"POST", "/v1/work/1/complete", nil},
+	} {
+		r := e.call(c.method, c.path, adminToken, c.body, "Idempotency-Key", "k")
+		if r.status != 503 || !strings.Contains(string(r.body), "no valid policy loaded") {
+			t.Errorf("%s %s: %d %s", c.method, c.path, r.status, r.body)
+		}
+	}
 }
