@@ -199,9 +199,9 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
 	}
-	pol := s.policy.Current()
-	if pol == nil {
-		return 0, nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
 	}
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" || len(key) > 200 || strings.HasPrefix(key, "work-") {
@@ -244,7 +244,7 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 	}
 	var pay *Payment
 	var created bool
-	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		var ok bool
 		if err := tx.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1 AND 'worker' = ANY (roles) AND erased_at IS NULL)`, req.WorkerID).Scan(&ok); err != nil {
 			return err

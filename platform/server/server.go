@@ -155,6 +155,14 @@ func (s *Server) vertical() string {
 	return ""
 }
 
+// currentPolicy is the policy in force, or a 503 error while no valid policy is loaded.
+func (s *Server) currentPolicy() (*policy.Policy, error) {
+	if pol := s.policy.Current(); pol != nil {
+		return pol, nil
+	}
+	return nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+}
+
 func (s *Server) isAdminToken(tok string) bool {
 	if !s.hasAdmin {
 		return false

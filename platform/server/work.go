@@ -450,9 +450,9 @@ func (s *Server) startWork(r *http.Request, p principal) (int, any, error) {
 // completeWork finishes the work and records its payment (price and surge agreed at
 // request time) under the idempotency key "work-<id>".
 func (s *Server) completeWork(r *http.Request, p principal) (int, any, error) {
-	pol := s.policy.Current()
-	if pol == nil {
-		return 0, nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
 	}
 	var pay *Payment
 	status, body, err := s.workerAction(r, p, stInProgress, stCompleted, func(ctx context.Context, tx pgx.Tx, w *Work) error {
