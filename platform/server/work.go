@@ -370,30 +370,38 @@ func offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, declined bo
 	return Offer{WorkID: w.ID, State: w.State, WorkerID: &wid, Reason: reason, Rating: &rating}, nil
 }
 
-func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return 0, nil, err
-	}
-	var o Offer
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		w, err := lockWork(r.Context(), tx, id)
+// changeWork locks the work item id in a transaction, lets change check and update it,
+// and answers 200 with what change returns once the transaction has committed.
+func (s *Server) changeWork(ctx context.Context, id int64, change func(tx pgx.Tx, w *Work) (any, error)) (int, any, error) {
+	var out any
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		w, err := lockWork(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if !p.admin && w.CustomerID != p.memberID {
-			return notFound("work")
-		}
-		if w.State != stRequested {
-			return illegal(w.State, stOffered)
-		}
-		o, err = offerNext(r.Context(), tx, &w, p, false)
+		out, err = change(tx, &w)
 		return err
 	})
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, o, nil
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+		if !p.admin && w.CustomerID != p.memberID {
+			return nil, notFound("work")
+		}
+		if w.State != stRequested {
+			return nil, illegal(w.State, stOffered)
+		}
+		return offerNext(r.Context(), tx, w, p, false)
+	})
 }
 
 // workerAction runs a transition that only the worker on the work (or staff) may make.
@@ -402,41 +410,31 @@ func (s *Server) workerAction(r *http.Request, p principal, from, to string, ext
 	if err != nil {
 		return 0, nil, err
 	}
-	var out Work
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		w, err := lockWork(r.Context(), tx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
 		if !p.admin && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
 			if w.CustomerID == p.memberID {
-				return forbidden("only the worker on this work may do this")
+				return nil, forbidden("only the worker on this work may do this")
 			}
-			return notFound("work")
+			return nil, notFound("work")
 		}
 		if w.State != from || !legal(w.State, to) {
-			return illegal(w.State, to)
+			return nil, illegal(w.State, to)
 		}
 		if to == stAccepted {
 			if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'accepted' WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`, w.ID, *w.WorkerID); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		if err := setState(r.Context(), tx, &w, to, w.WorkerID, p, ""); err != nil {
-			return err
+		if err := setState(r.Context(), tx, w, to, w.WorkerID, p, ""); err != nil {
+			return nil, err
 		}
 		if extra != nil {
-			if err := extra(r.Context(), tx, &w); err != nil {
-				return err
+			if err := extra(r.Context(), tx, w); err != nil {
+				return nil, err
 			}
 		}
-		out = w
-		return nil
+		return *w, nil
 	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, out, nil
 }
 
 func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
@@ -475,32 +473,22 @@ func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var o Offer
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		w, err := lockWork(r.Context(), tx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
 		if !p.admin && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
-			return notFound("work")
+			return nil, notFound("work")
 		}
 		if w.State != stOffered {
-			return conflict("state", fmt.Sprintf("work in state %s has no open offer to decline", w.State))
+			return nil, conflict("state", fmt.Sprintf("work in state %s has no open offer to decline", w.State))
 		}
 		if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'declined' WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`, w.ID, *w.WorkerID); err != nil {
-			return err
+			return nil, err
 		}
 		// The decliner stays "assigned" until commit; clear so they are not busy.
 		if _, err := tx.Exec(r.Context(), `UPDATE work_items SET worker_id = NULL WHERE id = $1`, w.ID); err != nil {
-			return err
+			return nil, err
 		}
-		o, err = offerNext(r.Context(), tx, &w, p, true)
-		return err
+		return offerNext(r.Context(), tx, w, p, true)
 	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, o, nil
 }
 
 func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
@@ -519,30 +507,20 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 	if len(in.Reason) > 500 {
 		return 0, nil, badField("reason", "must be at most 500 characters")
 	}
-	var out Work
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		w, err := lockWork(r.Context(), tx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
 		if !p.admin && w.CustomerID != p.memberID && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
-			return notFound("work")
+			return nil, notFound("work")
 		}
 		if w.State == stOffered {
 			if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'withdrawn' WHERE work_id = $1 AND status = 'offered'`, w.ID); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		if err := setState(r.Context(), tx, &w, stCancelled, w.WorkerID, p, in.Reason); err != nil {
-			return err
+		if err := setState(r.Context(), tx, w, stCancelled, w.WorkerID, p, in.Reason); err != nil {
+			return nil, err
 		}
-		out = w
-		return nil
+		return *w, nil
 	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, out, nil
 }
 
 func (s *Server) rateWork(r *http.Request, p principal) (int, any, error) {
@@ -559,36 +537,26 @@ func (s *Server) rateWork(r *http.Request, p principal) (int, any, error) {
 	if in.Stars == nil || *in.Stars < 1 || *in.Stars > 5 {
 		return 0, nil, badField("stars", "must be an integer from 1 to 5")
 	}
-	var out Work
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		w, err := lockWork(r.Context(), tx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
 		if w.CustomerID != p.memberID {
 			if p.admin {
-				return forbidden("only the customer rates the work")
+				return nil, forbidden("only the customer rates the work")
 			}
-			return notFound("work")
+			return nil, notFound("work")
 		}
 		if w.State != stCompleted {
-			return conflict("state", "only completed work can be rated")
+			return nil, conflict("state", "only completed work can be rated")
 		}
 		if w.Rating != nil {
-			return conflict("stars", "this work has already been rated")
+			return nil, conflict("stars", "this work has already been rated")
 		}
 		if _, err := tx.Exec(r.Context(), `UPDATE work_items SET rating = $2 WHERE id = $1`, id, *in.Stars); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.Exec(r.Context(), `UPDATE members SET rating_sum = rating_sum + $2, rating_count = rating_count + 1 WHERE id = $1`, *w.WorkerID, *in.Stars); err != nil {
-			return err
+			return nil, err
 		}
 		w.Rating = in.Stars
-		out = w
-		return nil
+		return *w, nil
 	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, out, nil
 }
