@@ -236,12 +236,21 @@ func TestExportAndErasure(t *testing.T) {
 		t.Fatalf("member after erasure %v", m)
 	}
 	// The proposal stays as the co-op's record: its author (anonymised), field, ballots.
-	pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", pid), w.token, nil)["proposal"].(map[string]any)
+	view := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", pid), w.token, nil)
+	pr := view["proposal"].(map[string]any)
 	if num(pr["createdBy"]) != c.id || pr["field"] != "feeSplit" || pr["status"] != "open" || pr["title"] == "" {
 		t.Fatalf("proposal after erasure %v", pr)
 	}
 	if n := e.references(pid, "ballots", "proposal_id"); n != 2 {
 		t.Fatalf("%d ballots after erasure, want 2", n)
+	}
+	// The erased member's ballot stays but no longer counts in the open vote.
+	var yes int64
+	for _, c := range view["currentTally"].(map[string]any)["classes"].([]any) {
+		yes += num(c.(map[string]any)["yes"])
+	}
+	if yes != 1 {
+		t.Fatalf("%d yes ballots count after erasure, want 1: %v", yes, view["currentTally"])
 	}
 	// Only the member's own idempotency keys are replaced.
 	if k := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", workPayment), w.token, nil)["idempotencyKey"]; k != fmt.Sprintf("work-%d", id) {
