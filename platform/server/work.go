@@ -94,10 +94,11 @@ type HistoryEntry struct {
 
 const workCols = `id, vertical, kind, customer_id, worker_id, state, details, price_cents, surge_cents, rating, created_at, updated_at`
 
-func scanWork(row pgx.Row) (Work, error) {
+// scanWork scans the workCols of a row, then any further columns into extra.
+func scanWork(row pgx.Row, extra ...any) (Work, error) {
 	var w Work
-	err := row.Scan(&w.ID, &w.Vertical, &w.Kind, &w.CustomerID, &w.WorkerID, &w.State, &w.Details, &w.PriceCents,
-		&w.SurgeCents, &w.Rating, &w.CreatedAt, &w.UpdatedAt)
+	err := row.Scan(append([]any{&w.ID, &w.Vertical, &w.Kind, &w.CustomerID, &w.WorkerID, &w.State, &w.Details, &w.PriceCents,
+		&w.SurgeCents, &w.Rating, &w.CreatedAt, &w.UpdatedAt}, extra...)...)
 	return w, err
 }
 
@@ -235,33 +236,29 @@ func recordHistory(ctx context.Context, tx pgx.Tx, workID int64, from, to string
 	return err
 }
 
-// canSee: the customer, the worker, anyone offered it, and staff.
-func (s *Server) canSee(ctx context.Context, p principal, w Work) (bool, error) {
-	if p.admin || w.CustomerID == p.memberID || (w.WorkerID != nil && *w.WorkerID == p.memberID) {
-		return true, nil
-	}
-	var offered bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers WHERE work_id = $1 AND worker_id = $2)`, w.ID, p.memberID).Scan(&offered)
-	return offered, err
-}
-
+// getWork shows a work item, its history and its payment to the customer, the worker,
+// anyone offered it, and staff; to anyone else it does not exist.
 func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return 0, nil, err
 	}
-	w, err := scanWork(s.pool.QueryRow(r.Context(), `SELECT `+workCols+` FROM work_items WHERE id = $1`, id))
+	var payment *int64
+	var offered bool
+	w, err := scanWork(s.pool.QueryRow(r.Context(), `SELECT `+workCols+`,
+			(SELECT py.id FROM payments py WHERE py.work_id = work_items.id ORDER BY py.id LIMIT 1),
+			EXISTS (SELECT 1 FROM offers o WHERE o.work_id = work_items.id AND o.worker_id = $2)
+		FROM work_items WHERE id = $1`, id, p.memberID), &payment, &offered)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, notFound("work")
 	}
 	if err != nil {
 		return 0, nil, err
 	}
-	if visible, err := s.canSee(r.Context(), p, w); err != nil {
-		return 0, nil, err
-	} else if !visible {
+	if !p.admin && !offered && w.CustomerID != p.memberID && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
 		return 0, nil, notFound("work")
 	}
+	w.PaymentID = payment
 	rows, err := s.pool.Query(r.Context(), `SELECT from_state, to_state, actor_id, worker_id, note, at FROM work_history WHERE work_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return 0, nil, err
@@ -272,9 +269,6 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 		return h, err
 	})
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := s.pool.QueryRow(r.Context(), `SELECT id FROM payments WHERE work_id = $1`, id).Scan(&w.PaymentID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, err
 	}
 	return http.StatusOK, w, nil
