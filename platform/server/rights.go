@@ -49,7 +49,8 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 
 // eraseMember removes a member's personal data. The member row stays, anonymised, so
 // the ledger (which is append-only and keeps balancing), the ballots and the proposals
-// still refer to it. Addresses and notes in their work and the words they wrote (the
+// still refer to it; its class goes with the rest (outside multi-stakeholder governance
+// it is free text). Addresses and notes in their work and the words they wrote (the
 // reasons they gave, their payments' idempotency keys, the title and body of their
 // proposals) are wiped; tokens, blocks and delegations go.
 func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
@@ -81,7 +82,7 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 			return conflict("", "the member has work under way; finish or cancel it first")
 		}
 		for _, q := range []string{
-			`UPDATE members SET name = NULL, email = NULL, phone = NULL, qualifications = '{}', active = false,
+			`UPDATE members SET name = NULL, email = NULL, phone = NULL, stakeholder_class = '', qualifications = '{}', active = false,
 				available = false, erased_at = now() WHERE id = $1`,
 			// A proposal is the co-op's record and stays, but its words are the author's and
 			// may name them.

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/platform/server/policy"
 )
 
 // personal is one personal value of a member that erasure must remove from the database.
@@ -258,12 +260,13 @@ func TestExportAndErasure(t *testing.T) {
 	}
 }
 
-// An erased worker's own words go too; the work they did and their earnings stay.
+// An erased worker's own words go too, and the free-text class staff gave them outside
+// multi-stakeholder governance; the work they did and their earnings stay.
 func TestErasureOfAWorker(t *testing.T) {
-	e := newEnv(t, mustPolicy(t, ridePolicy))
+	e := newEnv(t, withModel(t, policy.OneMemberOneVote, 50, 50))
 	c := e.customer("Rita Rider")
 	w := e.worker("Wanda Wheel")
-	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", w.id), adminToken, map[string]any{"phone": "+33 7 98 76 54 32"})
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", w.id), adminToken, map[string]any{"phone": "+33 7 98 76 54 32", "stakeholderClass": "Wanda's family garage"})
 	done := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
 	for _, step := range []string{"match", "accept", "start", "complete"} {
 		tok := w.token
@@ -283,6 +286,7 @@ func TestErasureOfAWorker(t *testing.T) {
 		{what: "email", text: "wanda.wheel@example.org"},
 		{what: "phone", text: "+33 7 98 76 54 32"},
 		{what: "cancellation reason", text: "Wanda's car broke down"},
+		{what: "stakeholder class", text: "Wanda's family garage"},
 		tokenHash(w.token),
 	}
 	e.assertStored(secrets)
