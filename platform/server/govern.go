@@ -30,9 +30,10 @@ type Proposal struct {
 
 const proposalCols = `id, title, body, field, created_by, status, result, created_at, closed_at`
 
-func scanProposal(row pgx.Row) (Proposal, error) {
+// scanProposal scans the proposalCols of a row, then any further columns into extra.
+func scanProposal(row pgx.Row, extra ...any) (Proposal, error) {
 	var p Proposal
-	err := row.Scan(&p.ID, &p.Title, &p.Body, &p.Field, &p.CreatedBy, &p.Status, &p.Result, &p.CreatedAt, &p.ClosedAt)
+	err := row.Scan(append([]any{&p.ID, &p.Title, &p.Body, &p.Field, &p.CreatedBy, &p.Status, &p.Result, &p.CreatedAt, &p.ClosedAt}, extra...)...)
 	return p, err
 }
 
@@ -40,9 +41,9 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
 	}
-	pol := s.policy.Current()
-	if pol == nil {
-		return 0, nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
 	}
 	var in struct {
 		Title string `json:"title"`
@@ -85,30 +86,29 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// tallyInput gathers the electorate, ballots and delegations of a proposal.
+// tallyInput gathers the electorate (the active members) with their ballots on a
+// proposal, and the delegations when the model uses them.
 func tallyInput(ctx context.Context, q querier, g policy.Governance, proposalID int64) (governance.Input, error) {
 	in := governance.Input{Governance: g, Ballots: map[int64]string{}, Delegations: map[int64]int64{}}
-	rows, err := q.Query(ctx, `SELECT id, stakeholder_class FROM members WHERE active AND erased_at IS NULL ORDER BY id`)
+	rows, err := q.Query(ctx, `SELECT m.id, m.stakeholder_class, b.choice FROM members m
+		LEFT JOIN ballots b ON b.member_id = m.id AND b.proposal_id = $1
+		WHERE m.active AND m.erased_at IS NULL ORDER BY m.id`, proposalID)
 	if err != nil {
 		return in, err
 	}
-	in.Voters, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (governance.Voter, error) {
-		var v governance.Voter
-		err := row.Scan(&v.ID, &v.Class)
-		return v, err
-	})
-	if err != nil {
+	var v governance.Voter
+	var choice *string
+	if _, err := pgx.ForEachRow(rows, []any{&v.ID, &v.Class, &choice}, func() error {
+		in.Voters = append(in.Voters, v)
+		if choice != nil {
+			in.Ballots[v.ID] = *choice
+		}
+		return nil
+	}); err != nil {
 		return in, err
 	}
-	rows, err = q.Query(ctx, `SELECT b.member_id, b.choice FROM ballots b JOIN members m ON m.id = b.member_id
-		WHERE b.proposal_id = $1 AND m.active AND m.erased_at IS NULL`, proposalID)
-	if err != nil {
-		return in, err
-	}
-	var id int64
-	var choice string
-	if _, err := pgx.ForEachRow(rows, []any{&id, &choice}, func() error { in.Ballots[id] = choice; return nil }); err != nil {
-		return in, err
+	if g.Model != policy.Delegate {
+		return in, nil
 	}
 	rows, err = q.Query(ctx, `SELECT member_id, delegate_id FROM delegations`)
 	if err != nil {
@@ -119,12 +119,17 @@ func tallyInput(ctx context.Context, q querier, g policy.Governance, proposalID 
 	return in, err
 }
 
+// getProposal shows a proposal, its live tally while open, and to a member their own
+// ballot.
 func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return 0, nil, err
 	}
-	pr, err := scanProposal(s.pool.QueryRow(r.Context(), `SELECT `+proposalCols+` FROM proposals WHERE id = $1`, id))
+	var mine *string
+	pr, err := scanProposal(s.pool.QueryRow(r.Context(), `SELECT `+proposalCols+`,
+			(SELECT b.choice FROM ballots b WHERE b.proposal_id = proposals.id AND b.member_id = $2)
+		FROM proposals WHERE id = $1`, id, p.memberID), &mine)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, notFound("proposal")
 	}
@@ -142,10 +147,6 @@ func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 		}
 	}
 	if !p.admin {
-		var mine *string
-		if err := s.pool.QueryRow(r.Context(), `SELECT choice FROM ballots WHERE proposal_id = $1 AND member_id = $2`, id, p.memberID).Scan(&mine); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return 0, nil, err
-		}
 		out["myBallot"] = mine
 	}
 	return http.StatusOK, out, nil
@@ -162,9 +163,9 @@ func (s *Server) castBallot(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
 	}
-	pol := s.policy.Current()
-	if pol == nil {
-		return 0, nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
 	}
 	var in struct {
 		Choice string `json:"choice"`
@@ -209,9 +210,9 @@ func (s *Server) closeProposal(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	pol := s.policy.Current()
-	if pol == nil {
-		return 0, nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
 	}
 	var pr Proposal
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {

@@ -40,7 +40,7 @@ func Main(ctx context.Context, args []string) error {
 		return errors.New("no policy file: set COOP_POLICY_FILE or --policy-file")
 	}
 	s, err := New(Config{DatabaseURL: *dbURL, AdminToken: os.Getenv("ADMIN_TOKEN"), Vertical: *vertical,
-		PolicyFile: *policyFile, PolicyPoll: *poll, CoopName: os.Getenv("COOP_NAME"), Logger: log})
+		PolicyFile: *policyFile, PolicyPoll: *poll, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -71,9 +71,9 @@ type memberInput struct {
 }
 
 func (s *Server) validateMemberInput(in *memberInput, create bool) error {
-	pol := s.policy.Current()
-	if pol == nil {
-		return &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return err
 	}
 	if create || in.Name != nil {
 		if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
@@ -305,9 +305,9 @@ func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 }
 
 func (s *Server) getPolicy(r *http.Request, p principal) (int, any, error) {
-	pol := s.policy.Current()
-	if pol == nil {
-		return 0, nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, pol, nil
 }

@@ -27,6 +27,12 @@ const (
 func acctMember(id int64) string  { return fmt.Sprintf("member:%d", id) }
 func acctFund(name string) string { return "fund:" + name }
 
+// memberScope is the idempotency scope of the payments a member requests;
+// memberScopeSQL is the same for the member id $1 in SQL.
+func memberScope(id int64) string { return fmt.Sprintf("member:%d", id) }
+
+const memberScopeSQL = `'member:' || $1::bigint`
+
 type paymentRequest struct {
 	WorkerID    int64  `json:"workerId"`
 	AmountCents int64  `json:"amountCents"`
@@ -193,9 +199,9 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
 	}
-	pol := s.policy.Current()
-	if pol == nil {
-		return 0, nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
 	}
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" || len(key) > 200 || strings.HasPrefix(key, "work-") {
@@ -238,7 +244,7 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 	}
 	var pay *Payment
 	var created bool
-	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		var ok bool
 		if err := tx.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1 AND 'worker' = ANY (roles) AND erased_at IS NULL)`, req.WorkerID).Scan(&ok); err != nil {
 			return err
@@ -249,7 +255,7 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 		var err error
 		scope := "staff"
 		if !p.admin {
-			scope = fmt.Sprintf("member:%d", p.memberID)
+			scope = memberScope(p.memberID)
 		}
 		pay, created, err = s.insertPayment(r.Context(), tx, pol, scope, key, req)
 		return err
@@ -331,10 +337,13 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 	return http.StatusOK, pay, nil
 }
 
-// fundReport shows every co-op account's balance and the ledger's total (always 0).
+// fundReport shows every co-op account's balance, what the workers were paid, what the
+// co-op received, and the ledger's total (always 0), from one pass over the ledger.
 func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
-	rows, err := s.pool.Query(r.Context(), `SELECT account, sum(amount_cents)::bigint FROM ledger_entries
-		WHERE account LIKE 'fund:%' OR account LIKE 'coop:%' GROUP BY account ORDER BY account`)
+	// The members' accounts are summed together; every other account on its own.
+	rows, err := s.pool.Query(r.Context(), `SELECT CASE WHEN account LIKE 'member:%' THEN 'member:' ELSE account END AS a,
+			sum(amount_cents)::bigint
+		FROM ledger_entries GROUP BY a ORDER BY a`)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -342,10 +351,20 @@ func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
 		Account      string `json:"account"`
 		BalanceCents int64  `json:"balanceCents"`
 	}
-	bals, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (bal, error) {
-		var b bal
-		err := row.Scan(&b.Account, &b.BalanceCents)
-		return b, err
+	bals := []bal{}
+	var total, workers, received int64
+	var b bal
+	_, err = pgx.ForEachRow(rows, []any{&b.Account, &b.BalanceCents}, func() error {
+		total += b.BalanceCents
+		switch {
+		case b.Account == "member:":
+			workers = b.BalanceCents
+		case b.Account == acctPayer:
+			received = -b.BalanceCents
+		case strings.HasPrefix(b.Account, "fund:") || strings.HasPrefix(b.Account, "coop:"):
+			bals = append(bals, b)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, nil, err
@@ -361,13 +380,6 @@ func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
 				bals = append(bals, bal{Account: acctFund(f.Name)})
 			}
 		}
-	}
-	var total, workers, received int64
-	err = s.pool.QueryRow(r.Context(), `SELECT coalesce(sum(amount_cents), 0)::bigint,
-		coalesce(sum(amount_cents) FILTER (WHERE account LIKE 'member:%'), 0)::bigint,
-		coalesce(-sum(amount_cents) FILTER (WHERE account = 'payer'), 0)::bigint FROM ledger_entries`).Scan(&total, &workers, &received)
-	if err != nil {
-		return 0, nil, err
 	}
 	return http.StatusOK, map[string]any{"accounts": bals, "paidToWorkersCents": workers, "receivedCents": received, "ledgerTotalCents": total}, nil
 }

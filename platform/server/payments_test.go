@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 func TestPaymentsInParallel(t *testing.T) {
@@ -147,7 +150,7 @@ func TestLedgerDatabaseGuards(t *testing.T) {
 	if _, err := e.s.Pool().Exec(ctx, `DELETE FROM ledger_entries`); err == nil {
 		t.Fatal("ledger entry deleted")
 	}
-	// A balanced multi-statement transaction is fine: the check runs at commit.
+	// postTransaction checks the balance itself before the database does.
 	if _, err := postTransactionCommit(ctx, e, []entry{{acctPayer, nil, -5}, {acctOperating, nil, 5}}); err != nil {
 		t.Fatal(err)
 	}
@@ -165,4 +168,104 @@ func postTransactionCommit(ctx context.Context, e *env, es []entry) (int64, erro
 		return err
 	})
 	return id, err
+}
+
+// TestLedgerBalanceCheckedAtCommit writes ledger entries over several statements of one
+// database transaction: the balance of each ledger transaction is checked at commit, not
+// per statement, and not as the sum of all of them.
+func TestLedgerBalanceCheckedAtCommit(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	ctx := context.Background()
+	// run executes each step as its own statement in one database transaction; every
+	// statement must succeed (the check is deferred), and the commit's error is returned.
+	run := func(steps func(newLedgerTx func() int64, add func(ledgerTx, cents int64))) error {
+		t.Helper()
+		tx, err := e.s.Pool().Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback(ctx) }()
+		newLedgerTx := func() int64 {
+			t.Helper()
+			var id int64
+			if err := tx.QueryRow(ctx, `INSERT INTO ledger_transactions (kind) VALUES ('payment') RETURNING id`).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		add := func(ledgerTx, cents int64) {
+			t.Helper()
+			if _, err := tx.Exec(ctx, `INSERT INTO ledger_entries (tx_id, account, amount_cents) VALUES ($1, $2, $3)`,
+				ledgerTx, fmt.Sprintf("test:%d", cents), cents); err != nil {
+				t.Fatalf("statement refused before commit: %v", err)
+			}
+		}
+		steps(newLedgerTx, add)
+		return tx.Commit(ctx)
+	}
+	refused := func(err error, ledgerTx int64) {
+		t.Helper()
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23514" || !strings.Contains(pe.Message, fmt.Sprintf("ledger transaction %d does not balance", ledgerTx)) {
+			t.Fatalf("commit: %v, want the balance check to refuse ledger transaction %d", err, ledgerTx)
+		}
+	}
+
+	// Unbalanced over three statements: refused at commit, nothing kept.
+	var unbalanced int64
+	err := run(func(newLedgerTx func() int64, add func(int64, int64)) {
+		unbalanced = newLedgerTx()
+		add(unbalanced, -100)
+		add(unbalanced, 60)
+		add(unbalanced, 30)
+	})
+	refused(err, unbalanced)
+	if e.count("ledger_transactions") != 0 || e.count("ledger_entries") != 0 {
+		t.Fatal("a refused commit left rows behind")
+	}
+
+	// Balanced over three statements, unbalanced in between: committed.
+	var balanced int64
+	if err := run(func(newLedgerTx func() int64, add func(int64, int64)) {
+		balanced = newLedgerTx()
+		add(balanced, -100)
+		add(balanced, 60)
+		add(balanced, 40)
+	}); err != nil {
+		t.Fatalf("balanced multi-statement transaction refused: %v", err)
+	}
+	if e.count("ledger_entries") != 3 {
+		t.Fatalf("%d entries committed, want 3", e.count("ledger_entries"))
+	}
+	e.assertBalanced()
+
+	// Two ledger transactions, interleaved, each unbalanced though together they sum to
+	// zero: refused.
+	err = run(func(newLedgerTx func() int64, add func(int64, int64)) {
+		first, second := newLedgerTx(), newLedgerTx()
+		add(first, -50)
+		add(second, -20)
+		add(first, 51)
+		add(second, 19)
+	})
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23514" {
+		t.Fatalf("commit: %v, want the balance check to refuse", err)
+	}
+
+	// Adding to a committed ledger transaction in a later database transaction: only a
+	// balanced addition commits.
+	refused(run(func(_ func() int64, add func(int64, int64)) {
+		add(balanced, 7)
+	}), balanced)
+	if err := run(func(_ func() int64, add func(int64, int64)) {
+		add(balanced, 7)
+		add(balanced, -7)
+	}); err != nil {
+		t.Fatalf("balanced addition refused: %v", err)
+	}
+	if e.count("ledger_transactions") != 1 || e.count("ledger_entries") != 5 {
+		t.Fatalf("%d transactions and %d entries, want 1 and 5", e.count("ledger_transactions"), e.count("ledger_entries"))
+	}
+	e.assertBalanced()
 }

@@ -33,7 +33,8 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 		'ledgerEntries', (SELECT coalesce(json_agg(json_build_object('transactionId', e.tx_id, 'account', e.account, 'amountCents', e.amount_cents) ORDER BY e.id), '[]')
 			FROM ledger_entries e WHERE e.member_id = $1),
 		'ballots', (SELECT coalesce(json_agg(b ORDER BY b.proposal_id), '[]') FROM ballots b WHERE b.member_id = $1),
-		'proposals', (SELECT coalesce(json_agg(json_build_object('id', pr.id, 'title', pr.title) ORDER BY pr.id), '[]') FROM proposals pr WHERE pr.created_by = $1),
+		'proposals', (SELECT coalesce(json_agg(json_build_object('id', pr.id, 'title', pr.title, 'body', pr.body,
+			'field', pr.field, 'status', pr.status, 'createdAt', pr.created_at) ORDER BY pr.id), '[]') FROM proposals pr WHERE pr.created_by = $1),
 		'delegation', (SELECT row_to_json(d) FROM delegations d WHERE d.member_id = $1),
 		'delegatedToMe', (SELECT coalesce(json_agg(d.member_id), '[]') FROM delegations d WHERE d.delegate_id = $1)
 	) WHERE EXISTS (SELECT 1 FROM members WHERE id = $1)`, id).Scan(&doc)
@@ -47,8 +48,11 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 }
 
 // eraseMember removes a member's personal data. The member row stays, anonymised, so
-// the ledger (which is append-only and keeps balancing) and the ballots still refer to
-// it; addresses and notes in their work are wiped; tokens, blocks and delegations go.
+// the ledger (which is append-only and keeps balancing), the ballots and the proposals
+// still refer to it; its class goes with the rest (outside multi-stakeholder governance
+// it is free text). Addresses and notes in their work and the words they wrote (the
+// reasons they gave, their payments' idempotency keys, the title and body of their
+// proposals) are wiped; tokens, blocks and delegations go.
 func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -78,8 +82,14 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 			return conflict("", "the member has work under way; finish or cancel it first")
 		}
 		for _, q := range []string{
-			`UPDATE members SET name = NULL, email = NULL, phone = NULL, qualifications = '{}', active = false,
+			`UPDATE members SET name = NULL, email = NULL, phone = NULL, stakeholder_class = '', qualifications = '{}', active = false,
 				available = false, erased_at = now() WHERE id = $1`,
+			// A proposal is the co-op's record and stays, but its words are the author's and
+			// may name them.
+			`UPDATE proposals SET title = 'Proposal ' || id || ' (text erased with its author''s data)', body = ''
+				WHERE created_by = $1`,
+			// Idempotency keys are the client's own text; the member makes no more requests.
+			`UPDATE payments SET idempotency_key = 'erased-' || id WHERE idempotency_scope = ` + memberScopeSQL,
 			`DELETE FROM member_tokens WHERE member_id = $1`,
 			`DELETE FROM blocks WHERE customer_id = $1 OR worker_id = $1`,
 			`DELETE FROM delegations WHERE member_id = $1 OR delegate_id = $1`,

@@ -2,28 +2,163 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/platform/server/policy"
 )
+
+// personal is one personal value of a member that erasure must remove from the database.
+// A text is looked for case-insensitively in every text-like column (text, json, arrays)
+// and as its UTF-8 bytes in every bytea column; raw bytes (a token hash) are looked for
+// as bytes in bytea columns and as lower-case hex in the others.
+type personal struct {
+	what string
+	text string
+	raw  []byte
+}
+
+func tokenHash(token string) personal {
+	h := sha256.Sum256([]byte(token))
+	return personal{what: "token hash", raw: h[:]}
+}
+
+// dbColumn is a column of the schema that can hold a personal value.
+type dbColumn struct{ table, column, dataType string }
+
+// personalColumns lists every text, json, array and bytea column of every table of the
+// schema, from information_schema, so that a table added later is scanned too.
+func (e *env) personalColumns() []dbColumn {
+	e.t.Helper()
+	rows, err := e.s.Pool().Query(context.Background(), `SELECT c.table_name, c.column_name, c.data_type
+		FROM information_schema.columns c JOIN information_schema.tables t
+			ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+			AND c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb', 'bytea', 'ARRAY', 'USER-DEFINED')
+		ORDER BY c.table_name, c.ordinal_position`)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cols, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (dbColumn, error) {
+		var c dbColumn
+		err := row.Scan(&c.table, &c.column, &c.dataType)
+		return c, err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cols
+}
+
+// traces returns, for each value found, the table.column names holding it.
+func (e *env) traces(values []personal) map[int][]string {
+	e.t.Helper()
+	found := map[int][]string{}
+	tables := map[string]bool{}
+	for _, c := range e.personalColumns() {
+		tables[c.table] = true
+		col := pgx.Identifier{c.column}.Sanitize()
+		from := pgx.Identifier{c.table}.Sanitize()
+		for i, v := range values {
+			var q string
+			var arg any
+			switch {
+			case c.dataType == "bytea" && v.raw != nil:
+				q, arg = `position($1::bytea IN `+col+`) > 0`, v.raw
+			case c.dataType == "bytea":
+				q, arg = `position($1::bytea IN `+col+`) > 0`, []byte(v.text)
+			case v.raw != nil:
+				q, arg = `strpos(lower(`+col+`::text), $1) > 0`, hex.EncodeToString(v.raw)
+			default:
+				q, arg = `strpos(lower(`+col+`::text), lower($1)) > 0`, v.text
+			}
+			var hit bool
+			if err := e.s.Pool().QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM `+from+` WHERE `+q+`)`, arg).Scan(&hit); err != nil {
+				e.t.Fatalf("scanning %s.%s: %v", c.table, c.column, err)
+			}
+			if hit {
+				found[i] = append(found[i], c.table+"."+c.column)
+			}
+		}
+	}
+	// The scan must cover the schema, not a fixed list.
+	for _, tb := range []string{"members", "member_tokens", "work_items", "work_history", "offers", "payments", "proposals", "ballots"} {
+		if !tables[tb] {
+			e.t.Fatalf("the column scan missed table %s", tb)
+		}
+	}
+	return found
+}
+
+// assertErased fails naming the table and column of every personal value still stored.
+func (e *env) assertErased(values []personal) {
+	e.t.Helper()
+	for i, cols := range e.traces(values) {
+		v := values[i]
+		shown := v.text
+		if v.raw != nil {
+			shown = hex.EncodeToString(v.raw)
+		}
+		for _, c := range cols {
+			e.t.Errorf("%s %q survives erasure in %s", v.what, shown, c)
+		}
+	}
+}
+
+// assertStored checks the scan sees every value before erasure, so that a clean scan
+// afterwards means erasure removed them.
+func (e *env) assertStored(values []personal) {
+	e.t.Helper()
+	found := e.traces(values)
+	for i, v := range values {
+		if len(found[i]) == 0 {
+			e.t.Fatalf("the scan does not see %s %q before erasure", v.what, v.text)
+		}
+	}
+}
+
+func (e *env) references(memberID int64, table string, columns ...string) int64 {
+	e.t.Helper()
+	var where []string
+	for _, c := range columns {
+		where = append(where, c+" = $1")
+	}
+	var n int64
+	if err := e.s.Pool().QueryRow(context.Background(), "SELECT count(*) FROM "+table+" WHERE "+strings.Join(where, " OR "), memberID).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
 
 func TestExportAndErasure(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	c := e.member("Zoé Secret", []string{"customer"}, "riders")
 	w := e.worker("Dan Driver")
 	other := e.customer("Olga Other")
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", c.id), adminToken, map[string]any{"phone": "+33 6 12 34 56 78"})
+	second := e.must(201, "POST", fmt.Sprintf("/v1/members/%d/tokens", c.id), c.token, nil)["token"].(string)
 	id := num(e.must(201, "POST", "/v1/work", c.token, map[string]any{"kind": "ride",
-		"details": map[string]string{"pickup": "12 Rue Secrète", "dropoff": "Gare"}, "priceCents": 2500})["id"])
+		"details": map[string]string{"pickup": "12 Rue Secrète", "dropoff": "3 Quai Privé", "notes": "door code 4821, ask for Zoé"}, "priceCents": 2500})["id"])
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
 	e.must(409, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil) // work under way
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), w.token, nil)
-	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w.token, nil)
-	e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workerId": w.id, "amountCents": 300}, "Idempotency-Key", "tip-1")
+	workPayment := num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w.token, nil)["paymentId"])
+	cancelled := num(e.must(201, "POST", "/v1/work", c.token, ride(900, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", cancelled), c.token, map[string]any{"reason": "Zoé is at the hospital"})
+	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workerId": w.id, "amountCents": 300}, "Idempotency-Key", "tip-from-zoe-secret")["id"])
 	e.must(201, "POST", "/v1/blocks", c.token, map[string]any{"workerId": w.id})
-	pid := num(e.must(201, "POST", "/v1/proposals", c.token, map[string]any{"title": "More night drivers"})["id"])
+	e.must(200, "PUT", "/v1/delegation", c.token, map[string]any{"delegateId": other.id})
+	pid := num(e.must(201, "POST", "/v1/proposals", c.token, map[string]any{"title": "Zoé's plan for night drivers",
+		"body": "I was stranded at 3 Quai Privé at 2am. Signed, Zoé Secret", "field": "feeSplit"})["id"])
 	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", pid), c.token, map[string]any{"choice": "yes"})
+	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", pid), w.token, map[string]any{"choice": "yes"})
 
 	e.must(403, "GET", fmt.Sprintf("/v1/members/%d/export", c.id), other.token, nil)
 	r := e.call("GET", fmt.Sprintf("/v1/members/%d/export", c.id), c.token, nil)
@@ -31,57 +166,141 @@ func TestExportAndErasure(t *testing.T) {
 		t.Fatalf("export %d %s", r.status, r.body)
 	}
 	var exp struct {
-		Member   map[string]any   `json:"member"`
-		Work     []map[string]any `json:"work"`
-		Payments []any            `json:"payments"`
-		Ledger   []any            `json:"ledgerEntries"`
-		Ballots  []any            `json:"ballots"`
-		Blocks   []any            `json:"blocks"`
-		Tokens   []any            `json:"tokens"`
+		Member    map[string]any   `json:"member"`
+		Work      []map[string]any `json:"work"`
+		Payments  []any            `json:"payments"`
+		Ledger    []any            `json:"ledgerEntries"`
+		Ballots   []any            `json:"ballots"`
+		Blocks    []any            `json:"blocks"`
+		Tokens    []any            `json:"tokens"`
+		Proposals []map[string]any `json:"proposals"`
 	}
 	if err := json.Unmarshal(r.body, &exp); err != nil {
 		t.Fatal(err)
 	}
-	if exp.Member["name"] != "Zoé Secret" || len(exp.Work) != 1 || len(exp.Payments) != 2 || len(exp.Ledger) != 2 ||
-		len(exp.Ballots) != 1 || len(exp.Blocks) != 1 || len(exp.Tokens) != 1 || !strings.Contains(string(r.body), "12 Rue Secrète") {
+	if exp.Member["name"] != "Zoé Secret" || len(exp.Work) != 2 || len(exp.Payments) != 2 || len(exp.Ledger) != 2 ||
+		len(exp.Ballots) != 1 || len(exp.Blocks) != 1 || len(exp.Tokens) != 2 || !strings.Contains(string(r.body), "12 Rue Secrète") {
 		t.Fatalf("export incomplete: %s", r.body)
+	}
+	if len(exp.Proposals) != 1 || exp.Proposals[0]["body"] != "I was stranded at 3 Quai Privé at 2am. Signed, Zoé Secret" {
+		t.Fatalf("export lacks the proposal's text: %v", exp.Proposals)
 	}
 	if strings.Contains(string(r.body), "token_hash") {
 		t.Fatal("export leaks token hashes")
 	}
 
+	secrets := []personal{
+		{what: "name", text: "Zoé Secret"},
+		{what: "email", text: "zoé.secret@example.org"},
+		{what: "phone", text: "+33 6 12 34 56 78"},
+		{what: "pickup address", text: "12 Rue Secrète"},
+		{what: "drop-off address", text: "3 Quai Privé"},
+		{what: "work notes", text: "door code 4821"},
+		{what: "cancellation reason", text: "Zoé is at the hospital"},
+		{what: "idempotency key", text: "tip-from-zoe-secret"},
+		{what: "proposal title", text: "Zoé's plan for night drivers"},
+		{what: "proposal body", text: "Signed, Zoé Secret"},
+		tokenHash(c.token),
+		tokenHash(second),
+	}
+	e.assertStored(secrets)
+
 	entriesBefore := e.count("ledger_entries")
 	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
-	// The token is gone with the person.
+	// The tokens are gone with the person.
 	e.must(401, "GET", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
+	e.must(401, "GET", fmt.Sprintf("/v1/members/%d", c.id), second, nil)
 	e.must(409, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), adminToken, nil)
 
+	// Nothing personal survives in any column of any table.
+	e.assertErased(append(secrets, personal{what: "token", text: c.token}, personal{what: "token", text: second}))
+	if n := e.references(c.id, "blocks", "customer_id", "worker_id"); n != 0 {
+		t.Errorf("%d blocks survive erasure", n)
+	}
+	if n := e.references(c.id, "delegations", "member_id", "delegate_id"); n != 0 {
+		t.Errorf("%d delegations survive erasure", n)
+	}
+
+	// The ledger keeps every entry and still balances, also after a later refund of the
+	// erased member's payment.
 	if e.count("ledger_entries") != entriesBefore {
 		t.Fatal("erasure removed ledger entries")
 	}
 	e.assertBalanced()
-	// No personal field survives anywhere in the database.
-	for _, secret := range []string{"Zoé Secret", "zoé.secret@example.org", "12 Rue Secrète"} {
-		var n int
-		err := e.s.Pool().QueryRow(context.Background(), `SELECT
-			(SELECT count(*) FROM members m WHERE m::text ILIKE '%' || $1 || '%') +
-			(SELECT count(*) FROM work_items w WHERE w::text ILIKE '%' || $1 || '%') +
-			(SELECT count(*) FROM work_history h WHERE h::text ILIKE '%' || $1 || '%') +
-			(SELECT count(*) FROM payments p WHERE p::text ILIKE '%' || $1 || '%')`, secret).Scan(&n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n != 0 {
-			t.Errorf("%q survives erasure in %d rows", secret, n)
-		}
-	}
-	// Earnings and the payment breakdown still add up.
+	e.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", tip), adminToken, nil)
+	e.assertBalanced()
 	earn := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/earnings", w.id), w.token, nil)
-	if num(earn["earnedCents"]) != 2425+291 {
+	if num(earn["earnedCents"]) != 2425 {
 		t.Fatalf("earnings %v", earn)
 	}
 	m := e.must(200, "GET", fmt.Sprintf("/v1/members/%d", c.id), adminToken, nil)
 	if m["name"] != nil || m["email"] != nil || m["erasedAt"] == nil {
 		t.Fatalf("member after erasure %v", m)
+	}
+	// The proposal stays as the co-op's record: its author (anonymised), field, ballots.
+	view := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", pid), w.token, nil)
+	pr := view["proposal"].(map[string]any)
+	if num(pr["createdBy"]) != c.id || pr["field"] != "feeSplit" || pr["status"] != "open" || pr["title"] == "" {
+		t.Fatalf("proposal after erasure %v", pr)
+	}
+	if n := e.references(pid, "ballots", "proposal_id"); n != 2 {
+		t.Fatalf("%d ballots after erasure, want 2", n)
+	}
+	// The erased member's ballot stays but no longer counts in the open vote.
+	var yes int64
+	for _, c := range view["currentTally"].(map[string]any)["classes"].([]any) {
+		yes += num(c.(map[string]any)["yes"])
+	}
+	if yes != 1 {
+		t.Fatalf("%d yes ballots count after erasure, want 1: %v", yes, view["currentTally"])
+	}
+	// Only the member's own idempotency keys are replaced.
+	if k := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", workPayment), w.token, nil)["idempotencyKey"]; k != fmt.Sprintf("work-%d", id) {
+		t.Fatalf("the work payment's key became %v", k)
+	}
+}
+
+// An erased worker's own words go too, and the free-text class staff gave them outside
+// multi-stakeholder governance; the work they did and their earnings stay.
+func TestErasureOfAWorker(t *testing.T) {
+	e := newEnv(t, withModel(t, policy.OneMemberOneVote, 50, 50))
+	c := e.customer("Rita Rider")
+	w := e.worker("Wanda Wheel")
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", w.id), adminToken, map[string]any{"phone": "+33 7 98 76 54 32", "stakeholderClass": "Wanda's family garage"})
+	done := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	for _, step := range []string{"match", "accept", "start", "complete"} {
+		tok := w.token
+		if step == "match" {
+			tok = c.token
+		}
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", done, step), tok, nil)
+	}
+	dropped := num(e.must(201, "POST", "/v1/work", c.token, ride(800, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", dropped), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", dropped), w.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", dropped), w.token, map[string]any{"reason": "Wanda's car broke down"})
+	e.must(201, "POST", "/v1/blocks", c.token, map[string]any{"workerId": w.id})
+
+	secrets := []personal{
+		{what: "name", text: "Wanda Wheel"},
+		{what: "email", text: "wanda.wheel@example.org"},
+		{what: "phone", text: "+33 7 98 76 54 32"},
+		{what: "cancellation reason", text: "Wanda's car broke down"},
+		{what: "stakeholder class", text: "Wanda's family garage"},
+		tokenHash(w.token),
+	}
+	e.assertStored(secrets)
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", w.id), adminToken, nil)
+	e.assertErased(secrets)
+	if n := e.references(w.id, "blocks", "customer_id", "worker_id"); n != 0 {
+		t.Errorf("%d blocks survive erasure", n)
+	}
+	e.assertBalanced()
+	if e.balance(acctMember(w.id)) != 970 {
+		t.Fatalf("the erased worker's account holds %d", e.balance(acctMember(w.id)))
+	}
+	got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", done), c.token, nil)
+	if got["state"] != "completed" || got["paymentId"] == nil {
+		t.Fatalf("work after erasure %v", got)
 	}
 }

@@ -33,7 +33,6 @@ type Config struct {
 	PolicyFile string
 	PolicyPoll time.Duration
 	Policy     *policy.Policy
-	CoopName   string
 	Logger     *slog.Logger
 }
 
@@ -154,6 +153,14 @@ func (s *Server) vertical() string {
 		return p.Vertical
 	}
 	return ""
+}
+
+// currentPolicy is the policy in force, or a 503 error while no valid policy is loaded.
+func (s *Server) currentPolicy() (*policy.Policy, error) {
+	if pol := s.policy.Current(); pol != nil {
+		return pol, nil
+	}
+	return nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
 }
 
 func (s *Server) isAdminToken(tok string) bool {

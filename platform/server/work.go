@@ -66,21 +66,20 @@ func legal(from, to string) bool { return slices.Contains(transitions[from], to)
 
 // Work is a unit of work as the API shows it.
 type Work struct {
-	ID          int64             `json:"id"`
-	Vertical    string            `json:"vertical"`
-	Kind        string            `json:"kind"`
-	CustomerID  int64             `json:"customerId"`
-	WorkerID    *int64            `json:"workerId"`
-	State       string            `json:"state"`
-	Details     map[string]string `json:"details"`
-	PriceCents  int64             `json:"priceCents"`
-	SurgeCents  int64             `json:"surgeCents"`
-	Rating      *int              `json:"rating,omitempty"`
-	CreatedAt   time.Time         `json:"createdAt"`
-	UpdatedAt   time.Time         `json:"updatedAt"`
-	History     []HistoryEntry    `json:"history,omitempty"`
-	PaymentID   *int64            `json:"paymentId,omitempty"`
-	OfferReason string            `json:"offerReason,omitempty"`
+	ID         int64             `json:"id"`
+	Vertical   string            `json:"vertical"`
+	Kind       string            `json:"kind"`
+	CustomerID int64             `json:"customerId"`
+	WorkerID   *int64            `json:"workerId"`
+	State      string            `json:"state"`
+	Details    map[string]string `json:"details"`
+	PriceCents int64             `json:"priceCents"`
+	SurgeCents int64             `json:"surgeCents"`
+	Rating     *int              `json:"rating,omitempty"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	UpdatedAt  time.Time         `json:"updatedAt"`
+	History    []HistoryEntry    `json:"history,omitempty"`
+	PaymentID  *int64            `json:"paymentId,omitempty"`
 }
 
 // HistoryEntry is one recorded transition.
@@ -95,10 +94,11 @@ type HistoryEntry struct {
 
 const workCols = `id, vertical, kind, customer_id, worker_id, state, details, price_cents, surge_cents, rating, created_at, updated_at`
 
-func scanWork(row pgx.Row) (Work, error) {
+// scanWork scans the workCols of a row, then any further columns into extra.
+func scanWork(row pgx.Row, extra ...any) (Work, error) {
 	var w Work
-	err := row.Scan(&w.ID, &w.Vertical, &w.Kind, &w.CustomerID, &w.WorkerID, &w.State, &w.Details, &w.PriceCents,
-		&w.SurgeCents, &w.Rating, &w.CreatedAt, &w.UpdatedAt)
+	err := row.Scan(append([]any{&w.ID, &w.Vertical, &w.Kind, &w.CustomerID, &w.WorkerID, &w.State, &w.Details, &w.PriceCents,
+		&w.SurgeCents, &w.Rating, &w.CreatedAt, &w.UpdatedAt}, extra...)...)
 	return w, err
 }
 
@@ -236,33 +236,29 @@ func recordHistory(ctx context.Context, tx pgx.Tx, workID int64, from, to string
 	return err
 }
 
-// canSee: the customer, the worker, anyone offered it, and staff.
-func (s *Server) canSee(ctx context.Context, p principal, w Work) (bool, error) {
-	if p.admin || w.CustomerID == p.memberID || (w.WorkerID != nil && *w.WorkerID == p.memberID) {
-		return true, nil
-	}
-	var offered bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM offers WHERE work_id = $1 AND worker_id = $2)`, w.ID, p.memberID).Scan(&offered)
-	return offered, err
-}
-
+// getWork shows a work item, its history and its payment to the customer, the worker,
+// anyone offered it, and staff; to anyone else it does not exist.
 func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return 0, nil, err
 	}
-	w, err := scanWork(s.pool.QueryRow(r.Context(), `SELECT `+workCols+` FROM work_items WHERE id = $1`, id))
+	var payment *int64
+	var offered bool
+	w, err := scanWork(s.pool.QueryRow(r.Context(), `SELECT `+workCols+`,
+			(SELECT py.id FROM payments py WHERE py.work_id = work_items.id ORDER BY py.id LIMIT 1),
+			EXISTS (SELECT 1 FROM offers o WHERE o.work_id = work_items.id AND o.worker_id = $2)
+		FROM work_items WHERE id = $1`, id, p.memberID), &payment, &offered)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, notFound("work")
 	}
 	if err != nil {
 		return 0, nil, err
 	}
-	if visible, err := s.canSee(r.Context(), p, w); err != nil {
-		return 0, nil, err
-	} else if !visible {
+	if !p.admin && !offered && w.CustomerID != p.memberID && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
 		return 0, nil, notFound("work")
 	}
+	w.PaymentID = payment
 	rows, err := s.pool.Query(r.Context(), `SELECT from_state, to_state, actor_id, worker_id, note, at FROM work_history WHERE work_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return 0, nil, err
@@ -273,9 +269,6 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 		return h, err
 	})
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := s.pool.QueryRow(r.Context(), `SELECT id FROM payments WHERE work_id = $1`, id).Scan(&w.PaymentID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, err
 	}
 	return http.StatusOK, w, nil
@@ -371,30 +364,38 @@ func offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, declined bo
 	return Offer{WorkID: w.ID, State: w.State, WorkerID: &wid, Reason: reason, Rating: &rating}, nil
 }
 
-func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return 0, nil, err
-	}
-	var o Offer
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		w, err := lockWork(r.Context(), tx, id)
+// changeWork locks the work item id in a transaction, lets change check and update it,
+// and answers 200 with what change returns once the transaction has committed.
+func (s *Server) changeWork(ctx context.Context, id int64, change func(tx pgx.Tx, w *Work) (any, error)) (int, any, error) {
+	var out any
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		w, err := lockWork(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if !p.admin && w.CustomerID != p.memberID {
-			return notFound("work")
-		}
-		if w.State != stRequested {
-			return illegal(w.State, stOffered)
-		}
-		o, err = offerNext(r.Context(), tx, &w, p, false)
+		out, err = change(tx, &w)
 		return err
 	})
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, o, nil
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+		if !p.admin && w.CustomerID != p.memberID {
+			return nil, notFound("work")
+		}
+		if w.State != stRequested {
+			return nil, illegal(w.State, stOffered)
+		}
+		return offerNext(r.Context(), tx, w, p, false)
+	})
 }
 
 // workerAction runs a transition that only the worker on the work (or staff) may make.
@@ -403,41 +404,31 @@ func (s *Server) workerAction(r *http.Request, p principal, from, to string, ext
 	if err != nil {
 		return 0, nil, err
 	}
-	var out Work
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		w, err := lockWork(r.Context(), tx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
 		if !p.admin && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
 			if w.CustomerID == p.memberID {
-				return forbidden("only the worker on this work may do this")
+				return nil, forbidden("only the worker on this work may do this")
 			}
-			return notFound("work")
+			return nil, notFound("work")
 		}
 		if w.State != from || !legal(w.State, to) {
-			return illegal(w.State, to)
+			return nil, illegal(w.State, to)
 		}
 		if to == stAccepted {
 			if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'accepted' WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`, w.ID, *w.WorkerID); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		if err := setState(r.Context(), tx, &w, to, w.WorkerID, p, ""); err != nil {
-			return err
+		if err := setState(r.Context(), tx, w, to, w.WorkerID, p, ""); err != nil {
+			return nil, err
 		}
 		if extra != nil {
-			if err := extra(r.Context(), tx, &w); err != nil {
-				return err
+			if err := extra(r.Context(), tx, w); err != nil {
+				return nil, err
 			}
 		}
-		out = w
-		return nil
+		return *w, nil
 	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, out, nil
 }
 
 func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
@@ -451,9 +442,9 @@ func (s *Server) startWork(r *http.Request, p principal) (int, any, error) {
 // completeWork finishes the work and records its payment (price and surge agreed at
 // request time) under the idempotency key "work-<id>".
 func (s *Server) completeWork(r *http.Request, p principal) (int, any, error) {
-	pol := s.policy.Current()
-	if pol == nil {
-		return 0, nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
 	}
 	var pay *Payment
 	status, body, err := s.workerAction(r, p, stInProgress, stCompleted, func(ctx context.Context, tx pgx.Tx, w *Work) error {
@@ -476,32 +467,22 @@ func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var o Offer
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		w, err := lockWork(r.Context(), tx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
 		if !p.admin && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
-			return notFound("work")
+			return nil, notFound("work")
 		}
 		if w.State != stOffered {
-			return conflict("state", fmt.Sprintf("work in state %s has no open offer to decline", w.State))
+			return nil, conflict("state", fmt.Sprintf("work in state %s has no open offer to decline", w.State))
 		}
 		if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'declined' WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`, w.ID, *w.WorkerID); err != nil {
-			return err
+			return nil, err
 		}
 		// The decliner stays "assigned" until commit; clear so they are not busy.
 		if _, err := tx.Exec(r.Context(), `UPDATE work_items SET worker_id = NULL WHERE id = $1`, w.ID); err != nil {
-			return err
+			return nil, err
 		}
-		o, err = offerNext(r.Context(), tx, &w, p, true)
-		return err
+		return offerNext(r.Context(), tx, w, p, true)
 	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, o, nil
 }
 
 func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
@@ -520,30 +501,20 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 	if len(in.Reason) > 500 {
 		return 0, nil, badField("reason", "must be at most 500 characters")
 	}
-	var out Work
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		w, err := lockWork(r.Context(), tx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
 		if !p.admin && w.CustomerID != p.memberID && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
-			return notFound("work")
+			return nil, notFound("work")
 		}
 		if w.State == stOffered {
 			if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'withdrawn' WHERE work_id = $1 AND status = 'offered'`, w.ID); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		if err := setState(r.Context(), tx, &w, stCancelled, w.WorkerID, p, in.Reason); err != nil {
-			return err
+		if err := setState(r.Context(), tx, w, stCancelled, w.WorkerID, p, in.Reason); err != nil {
+			return nil, err
 		}
-		out = w
-		return nil
+		return *w, nil
 	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, out, nil
 }
 
 func (s *Server) rateWork(r *http.Request, p principal) (int, any, error) {
@@ -560,36 +531,26 @@ func (s *Server) rateWork(r *http.Request, p principal) (int, any, error) {
 	if in.Stars == nil || *in.Stars < 1 || *in.Stars > 5 {
 		return 0, nil, badField("stars", "must be an integer from 1 to 5")
 	}
-	var out Work
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		w, err := lockWork(r.Context(), tx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
 		if w.CustomerID != p.memberID {
 			if p.admin {
-				return forbidden("only the customer rates the work")
+				return nil, forbidden("only the customer rates the work")
 			}
-			return notFound("work")
+			return nil, notFound("work")
 		}
 		if w.State != stCompleted {
-			return conflict("state", "only completed work can be rated")
+			return nil, conflict("state", "only completed work can be rated")
 		}
 		if w.Rating != nil {
-			return conflict("stars", "this work has already been rated")
+			return nil, conflict("stars", "this work has already been rated")
 		}
 		if _, err := tx.Exec(r.Context(), `UPDATE work_items SET rating = $2 WHERE id = $1`, id, *in.Stars); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.Exec(r.Context(), `UPDATE members SET rating_sum = rating_sum + $2, rating_count = rating_count + 1 WHERE id = $1`, *w.WorkerID, *in.Stars); err != nil {
-			return err
+			return nil, err
 		}
 		w.Rating = in.Stars
-		out = w
-		return nil
+		return *w, nil
 	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, out, nil
 }

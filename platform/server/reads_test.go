@@ -1,0 +1,153 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cooperator-dev/cooperator/platform/server/policy"
+)
+
+// TestWorkVisibility: the customer, the worker on the work, anyone offered it (even if
+// they declined) and staff see a work item with its history and payment; others get 404.
+func TestWorkVisibility(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	w1, w2, w3 := e.worker("Dan Driver"), e.worker("Eve Driver"), e.worker("Fay Driver")
+	o := e.customer("Omar Other")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	path := fmt.Sprintf("/v1/work/%d", id)
+	e.must(200, "POST", path+"/match", c.token, nil)
+	e.must(200, "POST", path+"/decline", w1.token, nil) // w2 is offered
+	e.must(200, "POST", path+"/accept", w2.token, nil)
+
+	for _, tok := range []string{c.token, w1.token, w2.token, adminToken} {
+		got := e.must(200, "GET", path, tok, nil)
+		if got["state"] != "accepted" || num(got["workerId"]) != w2.id || len(got["history"].([]any)) != 4 {
+			t.Fatalf("work %v", got)
+		}
+		if _, ok := got["paymentId"]; ok {
+			t.Fatalf("a paymentId before completion: %v", got)
+		}
+	}
+	for _, tok := range []string{w3.token, o.token} {
+		e.must(404, "GET", path, tok, nil)
+	}
+	e.must(404, "GET", "/v1/work/999999", adminToken, nil)
+
+	e.must(200, "POST", path+"/start", w2.token, nil)
+	pay := num(e.must(200, "POST", path+"/complete", w2.token, nil)["paymentId"])
+	got := e.must(200, "GET", path, w1.token, nil)
+	if num(got["paymentId"]) != pay || len(got["history"].([]any)) != 6 {
+		t.Fatalf("completed work %v", got)
+	}
+	if h := got["history"].([]any)[5].(map[string]any); h["from"] != "in_progress" || h["to"] != "completed" || num(h["actorId"]) != w2.id {
+		t.Fatalf("last history entry %v", h)
+	}
+}
+
+// TestFundReport: the co-op's accounts in order with their balances (the policy's funds
+// at 0 before any payment), what workers were paid and what the co-op received.
+func TestFundReport(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.FeeSplit.SurgeToWorkersPercent = 50
+	e := newEnv(t, pol)
+	w1, w2 := e.worker("Dan Driver"), e.worker("Eve Driver")
+	c := e.customer("Rita Rider")
+
+	report := func() (accounts []string, balances map[string]int64, paid, received, total int64) {
+		t.Helper()
+		r := e.must(200, "GET", "/v1/reports/funds", c.token, nil)
+		balances = map[string]int64{}
+		for _, a := range r["accounts"].([]any) {
+			a := a.(map[string]any)
+			accounts = append(accounts, a["account"].(string))
+			balances[a["account"].(string)] = num(a["balanceCents"])
+		}
+		return accounts, balances, num(r["paidToWorkersCents"]), num(r["receivedCents"]), num(r["ledgerTotalCents"])
+	}
+	accounts, balances, paid, received, total := report()
+	if fmt.Sprint(accounts) != "[fund:hardship fund:reserve]" || balances["fund:hardship"] != 0 || paid != 0 || received != 0 || total != 0 {
+		t.Fatalf("empty report: %v %v %d %d %d", accounts, balances, paid, received, total)
+	}
+
+	refunded := num(e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w1.id, "amountCents": 10000, "surgeCents": 1000}, "Idempotency-Key", "a")["id"])
+	e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workerId": w2.id, "amountCents": 1999, "surgeCents": 301}, "Idempotency-Key", "b")
+	e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workerId": w1.id, "amountCents": 555}, "Idempotency-Key", "c")
+	e.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", refunded), adminToken, nil)
+
+	accounts, balances, paid, received, total = report()
+	if fmt.Sprint(accounts) != "[coop:operating coop:surge fund:hardship fund:reserve]" {
+		t.Fatalf("accounts %v", accounts)
+	}
+	for _, a := range accounts {
+		if balances[a] != e.balance(a) {
+			t.Errorf("%s: %d, ledger %d", a, balances[a], e.balance(a))
+		}
+	}
+	if balances["coop:surge"] != 150 {
+		t.Errorf("coop:surge %d, want 150", balances["coop:surge"])
+	}
+	if want := e.balance(acctMember(w1.id)) + e.balance(acctMember(w2.id)); paid != want || paid == 0 {
+		t.Errorf("paid to workers %d, want %d", paid, want)
+	}
+	if received != 1999+555 || total != 0 {
+		t.Errorf("received %d, total %d", received, total)
+	}
+}
+
+// TestProposalReads: a proposal with the live tally while open and the reader's own
+// ballot (members only).
+func TestProposalReads(t *testing.T) {
+	e := newEnv(t, withModel(t, policy.Delegate, 50, 50))
+	var m []who
+	for i := 0; i < 3; i++ {
+		m = append(m, e.member(fmt.Sprintf("Member %d", i), []string{"worker"}, ""))
+	}
+	id := num(e.must(201, "POST", "/v1/proposals", m[0].token, map[string]any{"title": "Open on Sundays"})["id"])
+	path := fmt.Sprintf("/v1/proposals/%d", id)
+	e.must(200, "PUT", "/v1/delegation", m[1].token, map[string]any{"delegateId": m[0].id})
+	e.must(200, "PUT", path+"/ballot", m[0].token, map[string]any{"choice": "yes"})
+
+	staff := e.must(200, "GET", path, adminToken, nil)
+	if _, ok := staff["myBallot"]; ok {
+		t.Fatalf("staff have no ballot: %v", staff)
+	}
+	cls := staff["currentTally"].(map[string]any)["classes"].([]any)[0].(map[string]any)
+	if num(cls["yes"]) != 2 || num(cls["delegated"]) != 1 || num(cls["eligible"]) != 3 {
+		t.Fatalf("live tally %v", cls)
+	}
+	if got := e.must(200, "GET", path, m[0].token, nil); got["myBallot"] != "yes" || got["proposal"].(map[string]any)["title"] != "Open on Sundays" {
+		t.Fatalf("author's view %v", got)
+	}
+	if got, ok := e.must(200, "GET", path, m[2].token, nil)["myBallot"]; !ok || got != nil {
+		t.Fatalf("myBallot of a member who has not voted: %v (present %v)", got, ok)
+	}
+	e.must(200, "POST", path+"/close", adminToken, nil)
+	closed := e.must(200, "GET", path, m[0].token, nil)
+	if _, ok := closed["currentTally"]; ok || closed["myBallot"] != "yes" || closed["proposal"].(map[string]any)["status"] != "closed" {
+		t.Fatalf("closed %v", closed)
+	}
+	e.must(404, "GET", "/v1/proposals/999999", m[0].token, nil)
+}
+
+// TestNoPolicy: while no valid policy is loaded, what needs it answers 503.
+func TestNoPolicy(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/v1/policy", nil},
+		{"POST", "/v1/members", map[string]any{"name": "Ada", "email": "ada@example.org", "roles": []string{"worker"}}},
+		{"POST", "/v1/proposals", map[string]any{"title": "t"}},
+		{"POST", "/v1/proposals/1/close", nil},
+		{"POST", "/v1/payments", map[string]any{"workerId": 1, "amountCents": 100}},
+		{"POST", "/v1/work/1/complete", nil},
+	} {
+		r := e.call(c.method, c.path, adminToken, c.body, "Idempotency-Key", "k")
+		if r.status != 503 || !strings.Contains(string(r.body), "no valid policy loaded") {
+			t.Errorf("%s %s: %d %s", c.method, c.path, r.status, r.body)
+		}
+	}
+}
