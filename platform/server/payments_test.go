@@ -160,6 +160,36 @@ func TestLedgerDatabaseGuards(t *testing.T) {
 	e.assertBalanced()
 }
 
+// TestLedgerTruncateRefused: TRUNCATE fires no row trigger, so the ledger refuses it
+// with a statement trigger, also when it cascades from the ledger's transactions; the
+// entries stay.
+func TestLedgerTruncateRefused(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	ctx := context.Background()
+	w := e.worker("Dan Driver")
+	e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 1999}, "Idempotency-Key", "t1")
+	entries, txs := e.count("ledger_entries"), e.count("ledger_transactions")
+	if entries == 0 {
+		t.Fatal("no entries to keep")
+	}
+	for _, stmt := range []string{
+		`TRUNCATE ledger_entries`,
+		`TRUNCATE ledger_entries RESTART IDENTITY`,
+		`TRUNCATE ledger_transactions, ledger_entries, payments`,
+		`TRUNCATE ledger_transactions CASCADE`,
+	} {
+		_, err := e.s.Pool().Exec(ctx, stmt)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23001" || pe.Message != "the ledger is append-only: TRUNCATE ledger_entries is refused" {
+			t.Errorf("%s: %v, want the append-only refusal", stmt, err)
+		}
+		if e.count("ledger_entries") != entries || e.count("ledger_transactions") != txs || e.count("payments") != 1 {
+			t.Fatalf("%s removed rows", stmt)
+		}
+	}
+	e.assertBalanced()
+}
+
 func postTransactionCommit(ctx context.Context, e *env, es []entry) (int64, error) {
 	var id int64
 	err := pgx.BeginFunc(ctx, e.s.Pool(), func(tx pgx.Tx) error {
