@@ -129,12 +129,12 @@ func entryArrays(es []entry) ([]string, []*int64, []int64, error) {
 	return accounts, members, amounts, nil
 }
 
-// insertPayment records a payment under an idempotency key inside tx. If the key is
-// already used, it returns the stored payment (created=false) when the request is the
-// same and a 409 when it differs. A concurrent duplicate waits on the unique index and
-// then sees the first payment.
-// insertPayment records a payment once per idempotency key within its scope (the paying
-// member, staff, or a work item), so one client's keys never collide with another's.
+// insertPayment records a payment inside tx once per idempotency key within its scope
+// (the paying member, staff, or "work" for work items), so one client's keys never
+// collide with another's. If the key is already used in the scope, it returns the
+// stored payment (created=false) when the request is the same and a 409 when it
+// differs. A concurrent duplicate waits on the unique index and then sees the first
+// payment.
 func (s *Server) insertPayment(ctx context.Context, tx pgx.Tx, pol *policy.Policy, scope, key string, req paymentRequest) (*Payment, bool, error) {
 	split, err := ledger.Compute(pol.Rule(), req.AmountCents, req.SurgeCents)
 	if err != nil {
