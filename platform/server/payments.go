@@ -27,8 +27,15 @@ const (
 func acctMember(id int64) string  { return fmt.Sprintf("member:%d", id) }
 func acctFund(name string) string { return "fund:" + name }
 
-// memberScope is the idempotency scope of the payments a member requests;
-// memberScopeSQL is the same for the member id $1 in SQL.
+// Idempotency scopes: a key is unique within the scope of the client that chose it.
+// memberScope is the scope of the payments a member requests; memberScopeSQL is the
+// same for the member id $1 in SQL. Staff share one scope; the payment that completes
+// a work item is in the work scope under the key "work-<id>", chosen by the service.
+const (
+	staffScope = "staff"
+	workScope  = "work"
+)
+
 func memberScope(id int64) string { return fmt.Sprintf("member:%d", id) }
 
 const memberScopeSQL = `'member:' || $1::bigint`
@@ -50,7 +57,7 @@ func (p paymentRequest) hash() []byte {
 // Payment is a recorded payment with its fee breakdown.
 type Payment struct {
 	ID             int64        `json:"id"`
-	IdempotencyKey string       `json:"idempotencyKey"`
+	IdempotencyKey string       `json:"idempotencyKey,omitempty"`
 	WorkID         *int64       `json:"workId"`
 	PayerID        *int64       `json:"payerId"`
 	WorkerID       int64        `json:"workerId"`
@@ -61,15 +68,23 @@ type Payment struct {
 	Refunded       bool         `json:"refunded"`
 	RefundTxID     *int64       `json:"refundTransactionId,omitempty"`
 	CreatedAt      time.Time    `json:"createdAt"`
+	scope          string       // the idempotency scope
 }
 
-const paymentCols = `id, idempotency_key, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id, refund_tx_id, created_at`
+// keyShownTo says whether the reader may see the payment's idempotency key: a key is
+// the client's own text, shown to that client and staff. A work item's key is the
+// service's ("work-<id>", no more than its workId) and shown to everyone.
+func (p *Payment) keyShownTo(reader principal) bool {
+	return reader.admin || p.scope == workScope || p.scope == memberScope(reader.memberID)
+}
+
+const paymentCols = `id, idempotency_key, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id, refund_tx_id, created_at, idempotency_scope`
 
 func scanPayment(row pgx.Row) (Payment, []byte, error) {
 	var p Payment
 	var hash []byte
 	err := row.Scan(&p.ID, &p.IdempotencyKey, &p.WorkID, &p.PayerID, &p.WorkerID, &p.GrossCents, &p.SurgeCents,
-		&p.Split, &p.TransactionID, &p.RefundTxID, &p.CreatedAt, &hash)
+		&p.Split, &p.TransactionID, &p.RefundTxID, &p.CreatedAt, &p.scope, &hash)
 	p.Refunded = p.RefundTxID != nil
 	return p, hash, err
 }
@@ -253,7 +268,7 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 			return badField("workerId", "no worker with this id")
 		}
 		var err error
-		scope := "staff"
+		scope := staffScope
 		if !p.admin {
 			scope = memberScope(p.memberID)
 		}
@@ -277,7 +292,8 @@ func (s *Server) loadPayment(ctx context.Context, id int64) (Payment, error) {
 	return p, err
 }
 
-// getPayment shows any payment's fee breakdown to any member (transparency).
+// getPayment shows any payment's fee breakdown to any member (transparency); its
+// idempotency key only to the client who chose it and staff.
 func (s *Server) getPayment(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -286,6 +302,9 @@ func (s *Server) getPayment(r *http.Request, p principal) (int, any, error) {
 	pay, err := s.loadPayment(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
+	}
+	if !pay.keyShownTo(p) {
+		pay.IdempotencyKey = ""
 	}
 	return http.StatusOK, pay, nil
 }

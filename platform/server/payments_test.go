@@ -299,3 +299,53 @@ func TestLedgerBalanceCheckedAtCommit(t *testing.T) {
 	}
 	e.assertBalanced()
 }
+
+// TestPaymentKeyShownToItsClient: every member reads any payment's breakdown, but an
+// idempotency key only the client who chose it and staff; a work item's key (the
+// service's own) everyone.
+func TestPaymentKeyShownToItsClient(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	o := e.customer("Omar Other")
+	staffMember := e.member("Sam Staff", []string{"staff"}, "staff")
+	own := e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workerId": w.id, "amountCents": 500}, "Idempotency-Key", "rita-tip-1")
+	if own["idempotencyKey"] != "rita-tip-1" {
+		t.Fatalf("the client's own answer lacks its key: %v", own)
+	}
+	onBehalf := e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 700, "payerId": c.id},
+		"Idempotency-Key", "staff-for-rita")
+	work := num(e.must(201, "POST", "/v1/work", c.token, ride(900, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", work), c.token, nil)
+	for _, step := range []string{"accept", "start"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), w.token, nil)
+	}
+	workPay := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", work), w.token, nil)["paymentId"]
+
+	check := func(reader string, token string, payment any, want string) {
+		t.Helper()
+		got := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(payment)), token, nil)
+		if got["split"] == nil || num(got["grossCents"]) == 0 {
+			t.Errorf("%s: no breakdown: %v", reader, got)
+		}
+		key, shown := got["idempotencyKey"]
+		switch {
+		case want == "" && shown:
+			t.Errorf("%s sees payment %v's key %v", reader, payment, key)
+		case want != "" && key != want:
+			t.Errorf("%s sees payment %v's key as %v, want %q", reader, payment, key, want)
+		}
+	}
+	workKey := fmt.Sprintf("work-%d", work)
+	check("the client", c.token, own["id"], "rita-tip-1")
+	check("the payer, of staff's key", c.token, onBehalf["id"], "")
+	check("staff", adminToken, own["id"], "rita-tip-1")
+	check("staff", adminToken, onBehalf["id"], "staff-for-rita")
+	for _, r := range []struct{ reader, token string }{{"the worker", w.token}, {"another customer", o.token}, {"a member with the staff role", staffMember.token}} {
+		check(r.reader, r.token, own["id"], "")
+		check(r.reader, r.token, onBehalf["id"], "")
+		check(r.reader, r.token, workPay, workKey)
+	}
+	check("the customer", c.token, workPay, workKey)
+	check("staff", adminToken, workPay, workKey)
+}
