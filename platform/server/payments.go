@@ -28,9 +28,9 @@ func acctMember(id int64) string  { return fmt.Sprintf("member:%d", id) }
 func acctFund(name string) string { return "fund:" + name }
 
 // Idempotency scopes: a key is unique within the scope of the client that chose it.
-// memberScope is the scope of the payments a member requests; memberScopeSQL is the
-// same for the member id $1 in SQL. Staff share one scope; the payment that completes
-// a work item is in the work scope under the key "work-<id>", chosen by the service.
+// memberScope is the scope of the payments a member requests. Staff share one scope;
+// the payment that completes a work item is in the work scope under the key
+// "work-<id>", chosen by the service.
 const (
 	staffScope = "staff"
 	workScope  = "work"
@@ -38,7 +38,10 @@ const (
 
 func memberScope(id int64) string { return fmt.Sprintf("member:%d", id) }
 
-const memberScopeSQL = `'member:' || $1::bigint`
+// memberKeysSQL selects the payments whose idempotency key is the member $1's: the keys
+// they chose, and the keys staff chose for payments on their behalf (free text that may
+// name them).
+const memberKeysSQL = `(idempotency_scope = 'member:' || $1::bigint OR (idempotency_scope = 'staff' AND payer_id = $1))`
 
 type paymentRequest struct {
 	WorkerID    int64  `json:"workerId"`

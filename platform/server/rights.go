@@ -51,8 +51,9 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 // the ledger (which is append-only and keeps balancing), the ballots and the proposals
 // still refer to it; its class goes with the rest (outside multi-stakeholder governance
 // it is free text). Addresses and notes in their work and the words they wrote (the
-// reasons they gave, their payments' idempotency keys, the title and body of their
-// proposals) are wiped; tokens, blocks and delegations go.
+// reasons they gave, the idempotency keys of their payments, also staff's for payments
+// on their behalf, the title and body of their proposals) are wiped; tokens, blocks and
+// delegations go.
 func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -88,8 +89,9 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 			// may name them.
 			`UPDATE proposals SET title = 'Proposal ' || id || ' (text erased with its author''s data)', body = ''
 				WHERE created_by = $1`,
-			// Idempotency keys are the client's own text; the member makes no more requests.
-			`UPDATE payments SET idempotency_key = 'erased-' || id WHERE idempotency_scope = ` + memberScopeSQL,
+			// Idempotency keys are free text: the member's own, and staff's for payments on
+			// the member's behalf, which may name them. The member makes no more requests.
+			`UPDATE payments SET idempotency_key = 'erased-' || id WHERE ` + memberKeysSQL,
 			`DELETE FROM member_tokens WHERE member_id = $1`,
 			`DELETE FROM blocks WHERE customer_id = $1 OR worker_id = $1`,
 			`DELETE FROM delegations WHERE member_id = $1 OR delegate_id = $1`,

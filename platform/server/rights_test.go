@@ -304,3 +304,57 @@ func TestErasureOfAWorker(t *testing.T) {
 		t.Fatalf("work after erasure %v", got)
 	}
 }
+
+// TestErasureOfPaymentKeys: the idempotency keys of a member's payments go with their
+// data: the keys they chose and the keys staff chose for payments on their behalf (free
+// text that may name them). Other clients' keys and a work item's key stay.
+func TestErasureOfPaymentKeys(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	z := e.customer("Zoé Secret")
+	o := e.customer("Olga Other")
+	w := e.worker("Dan Driver")
+	pay := func(token, key string, body map[string]any) int64 {
+		t.Helper()
+		body["workerId"] = w.id
+		return num(e.must(201, "POST", "/v1/payments", token, body, "Idempotency-Key", key)["id"])
+	}
+	own := pay(z.token, "tip-from-zoe", map[string]any{"amountCents": 300})
+	onBehalf := pay(adminToken, "staff-refund-for-zoe-secret", map[string]any{"amountCents": 400, "payerId": z.id})
+	othersOnBehalf := pay(adminToken, "staff-for-olga", map[string]any{"amountCents": 500, "payerId": o.id})
+	staffOwn := pay(adminToken, "staff-bonus", map[string]any{"amountCents": 600})
+	others := pay(o.token, "olga-tip", map[string]any{"amountCents": 700})
+	work := num(e.must(201, "POST", "/v1/work", z.token, ride(900, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", work), z.token, nil)
+	for _, step := range []string{"accept", "start"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), w.token, nil)
+	}
+	workPay := num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", work), w.token, nil)["paymentId"])
+
+	secrets := []personal{
+		{what: "idempotency key", text: "tip-from-zoe"},
+		{what: "staff's idempotency key on the member's behalf", text: "staff-refund-for-zoe-secret"},
+	}
+	e.assertStored(secrets)
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", z.id), adminToken, nil)
+	e.assertErased(secrets)
+	for id, want := range map[int64]string{
+		own:            fmt.Sprintf("erased-%d", own),
+		onBehalf:       fmt.Sprintf("erased-%d", onBehalf),
+		othersOnBehalf: "staff-for-olga",
+		staffOwn:       "staff-bonus",
+		others:         "olga-tip",
+		workPay:        fmt.Sprintf("work-%d", work),
+	} {
+		if got := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", id), adminToken, nil)["idempotencyKey"]; got != want {
+			t.Errorf("payment %d's key is %v after erasure, want %s", id, got, want)
+		}
+	}
+	// The other clients' keys still replay their payments.
+	if got := pay(o.token, "olga-tip", map[string]any{"amountCents": 700}); got != others {
+		t.Errorf("olga-tip replayed as payment %d, want %d", got, others)
+	}
+	if got := pay(adminToken, "staff-for-olga", map[string]any{"amountCents": 500, "payerId": o.id}); got != othersOnBehalf {
+		t.Errorf("staff-for-olga replayed as payment %d, want %d", got, othersOnBehalf)
+	}
+	e.assertBalanced()
+}
