@@ -30,7 +30,8 @@ func acctFund(name string) string { return "fund:" + name }
 // Idempotency scopes: a key is unique within the scope of the client that chose it.
 // memberScope is the scope of the payments a member requests. Staff share one scope;
 // the payment that completes a work item is in the work scope under the key
-// "work-<id>", chosen by the service.
+// "work-<id>", chosen by the service. Erasure moves the keys it replaces to the scope
+// "erased:" + the old scope.
 const (
 	staffScope = "staff"
 	workScope  = "work"

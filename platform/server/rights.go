@@ -91,7 +91,11 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 				WHERE created_by = $1`,
 			// Idempotency keys are free text: the member's own, and staff's for payments on
 			// the member's behalf, which may name them. The member makes no more requests.
-			`UPDATE payments SET idempotency_key = 'erased-' || id WHERE ` + memberKeysSQL,
+			// The replaced keys move to a scope of their own ("erased:" and the old scope),
+			// where the payment id keeps them unique: a client may have chosen a key that
+			// looks like one, and staff's keys must keep replaying.
+			`UPDATE payments SET idempotency_scope = 'erased:' || idempotency_scope, idempotency_key = 'erased-' || id
+				WHERE ` + memberKeysSQL,
 			`DELETE FROM member_tokens WHERE member_id = $1`,
 			`DELETE FROM blocks WHERE customer_id = $1 OR worker_id = $1`,
 			`DELETE FROM delegations WHERE member_id = $1 OR delegate_id = $1`,

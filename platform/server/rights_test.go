@@ -358,3 +358,37 @@ func TestErasureOfPaymentKeys(t *testing.T) {
 	}
 	e.assertBalanced()
 }
+
+// TestErasureWithKeysLikeErasedOnes: a client may have chosen a key that looks like an
+// erased one ("erased-<id>"); erasure still succeeds, and staff's key still replays.
+func TestErasureWithKeysLikeErasedOnes(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	z := e.customer("Zoé Secret")
+	w := e.worker("Dan Driver")
+	pay := func(token, key string, body map[string]any) int64 {
+		t.Helper()
+		body["workerId"] = w.id
+		return num(e.must(201, "POST", "/v1/payments", token, body, "Idempotency-Key", key)["id"])
+	}
+	first := pay(z.token, "a-tip", map[string]any{"amountCents": 300})
+	second := pay(z.token, fmt.Sprintf("erased-%d", first), map[string]any{"amountCents": 400})
+	onBehalf := pay(adminToken, "b-for-zoe", map[string]any{"amountCents": 500, "payerId": z.id})
+	staffKey := fmt.Sprintf("erased-%d", onBehalf)
+	staffOwn := pay(adminToken, staffKey, map[string]any{"amountCents": 600})
+
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", z.id), adminToken, nil)
+	for id, want := range map[int64]string{
+		first:    fmt.Sprintf("erased-%d", first),
+		second:   fmt.Sprintf("erased-%d", second),
+		onBehalf: fmt.Sprintf("erased-%d", onBehalf),
+		staffOwn: staffKey,
+	} {
+		if got := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", id), adminToken, nil)["idempotencyKey"]; got != want {
+			t.Errorf("payment %d's key is %v after erasure, want %s", id, got, want)
+		}
+	}
+	if got := pay(adminToken, staffKey, map[string]any{"amountCents": 600}); got != staffOwn {
+		t.Errorf("staff's %s replayed as payment %d, want %d", staffKey, got, staffOwn)
+	}
+	e.assertBalanced()
+}
