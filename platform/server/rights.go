@@ -8,7 +8,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// exportMember returns everything the service holds about a member, as JSON.
+// exportMember returns everything the service holds about a member, as JSON. Their
+// payments carry the idempotency keys that are theirs (see memberKeysSQL) and work items'
+// keys; another client's key on a payment to them is that client's and left out.
 func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -26,9 +28,11 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 			WHERE h.actor_id = $1 OR h.worker_id = $1 OR h.work_id IN (SELECT id FROM work_items WHERE customer_id = $1)),
 		'offers', (SELECT coalesce(json_agg(o ORDER BY o.id), '[]') FROM offers o WHERE o.worker_id = $1),
 		'blocks', (SELECT coalesce(json_agg(b), '[]') FROM blocks b WHERE b.customer_id = $1),
-		'payments', (SELECT coalesce(json_agg(json_build_object('id', py.id, 'workId', py.work_id, 'payerId', py.payer_id,
+		'payments', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', py.id, 'workId', py.work_id, 'payerId', py.payer_id,
 			'workerId', py.worker_id, 'grossCents', py.gross_cents, 'surgeCents', py.surge_cents, 'split', py.split,
-			'refunded', py.refund_tx_id IS NOT NULL, 'createdAt', py.created_at) ORDER BY py.id), '[]')
+			'refunded', py.refund_tx_id IS NOT NULL, 'createdAt', py.created_at)
+			|| CASE WHEN `+memberKeysSQL+` OR py.idempotency_scope = '`+workScope+`'
+				THEN jsonb_build_object('idempotencyKey', py.idempotency_key) ELSE '{}' END ORDER BY py.id), '[]')
 			FROM payments py WHERE py.payer_id = $1 OR py.worker_id = $1),
 		'ledgerEntries', (SELECT coalesce(json_agg(json_build_object('transactionId', e.tx_id, 'account', e.account, 'amountCents', e.amount_cents) ORDER BY e.id), '[]')
 			FROM ledger_entries e WHERE e.member_id = $1),

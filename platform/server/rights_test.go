@@ -392,3 +392,57 @@ func TestErasureWithKeysLikeErasedOnes(t *testing.T) {
 	}
 	e.assertBalanced()
 }
+
+// TestExportOfPaymentKeys: a member's export carries the idempotency keys that are
+// theirs (the keys they chose, staff's for payments on their behalf) and work items'
+// keys, but not another client's key on a payment to them.
+func TestExportOfPaymentKeys(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	z := e.member("Zoé Secret", []string{"customer", "worker"}, "riders", "ride")
+	o := e.customer("Olga Other")
+	w := e.worker("Dan Driver")
+	pay := func(token, key string, body map[string]any) int64 {
+		t.Helper()
+		return num(e.must(201, "POST", "/v1/payments", token, body, "Idempotency-Key", key)["id"])
+	}
+	want := map[int64]string{
+		pay(z.token, "tip-from-zoe", map[string]any{"workerId": w.id, "amountCents": 300}):                      "tip-from-zoe",
+		pay(adminToken, "staff-for-zoe", map[string]any{"workerId": w.id, "amountCents": 400, "payerId": z.id}): "staff-for-zoe",
+		pay(o.token, "olga-pays-zoe", map[string]any{"workerId": z.id, "amountCents": 500}):                     "",
+		pay(adminToken, "staff-bonus-for-zoe", map[string]any{"workerId": z.id, "amountCents": 600}):            "",
+	}
+	pay(adminToken, "staff-for-olga", map[string]any{"workerId": w.id, "amountCents": 700, "payerId": o.id})
+	work := num(e.must(201, "POST", "/v1/work", z.token, ride(900, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", work), z.token, nil)
+	for _, step := range []string{"accept", "start"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), w.token, nil)
+	}
+	want[num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", work), w.token, nil)["paymentId"])] = fmt.Sprintf("work-%d", work)
+
+	r := e.call("GET", fmt.Sprintf("/v1/members/%d/export", z.id), z.token, nil)
+	if r.status != 200 {
+		t.Fatalf("export %d %s", r.status, r.body)
+	}
+	var exp struct {
+		Payments []map[string]any `json:"payments"`
+	}
+	if err := json.Unmarshal(r.body, &exp); err != nil {
+		t.Fatal(err)
+	}
+	if len(exp.Payments) != len(want) {
+		t.Fatalf("%d payments exported, want %d: %s", len(exp.Payments), len(want), r.body)
+	}
+	for _, p := range exp.Payments {
+		id := num(p["id"])
+		key, shown := p["idempotencyKey"]
+		if w, ok := want[id]; !ok || (w == "" && shown) || (w != "" && key != w) {
+			t.Errorf("payment %d exported with key %v (shown %v), want %q", id, key, shown, w)
+		}
+		if p["split"] == nil || num(p["grossCents"]) == 0 {
+			t.Errorf("payment %d exported without its amounts: %v", id, p)
+		}
+	}
+	if strings.Contains(string(r.body), "olga-pays-zoe") || strings.Contains(string(r.body), "staff-for-olga") || strings.Contains(string(r.body), "staff-bonus") {
+		t.Fatalf("the export shows another client's key: %s", r.body)
+	}
+}
