@@ -151,3 +151,91 @@ func TestNoPolicy(t *testing.T) {
 		}
 	}
 }
+
+// transparency sets up a completed ride and a tip, and the readers every report must
+// answer alike: workers and customers not involved, a member with the staff role, a
+// member staff made inactive, the payer, the worker, and staff.
+type transparency struct {
+	e       *env
+	worker  who
+	ride    int64 // the ride's payment
+	tip     int64 // the tip's payment
+	readers []struct{ name, token string }
+}
+
+func newTransparency(t *testing.T) transparency {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1999, 500))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	for _, step := range []string{"accept", "start"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), w.token, nil)
+	}
+	tr := transparency{e: e, worker: w}
+	tr.ride = num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w.token, nil)["paymentId"])
+	tr.tip = num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workerId": w.id, "amountCents": 300}, "Idempotency-Key", "tip")["id"])
+	inactive := e.member("Ina Inactive", []string{"worker", "customer"}, "drivers")
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", inactive.id), adminToken, map[string]any{"active": false})
+	tr.readers = []struct{ name, token string }{
+		{"another worker", e.worker("Eve Driver").token},
+		{"another customer", e.customer("Omar Other").token},
+		{"a member with the staff role", e.member("Sam Staff", []string{"staff"}, "staff").token},
+		{"an inactive member", inactive.token},
+		{"the payer", c.token},
+		{"the worker", w.token},
+		{"staff", adminToken},
+	}
+	return tr
+}
+
+// TestFundReportReadableByEveryMember: every member reads the same fund balances.
+func TestFundReportReadableByEveryMember(t *testing.T) {
+	tr := newTransparency(t)
+	want := tr.e.must(200, "GET", "/v1/reports/funds", adminToken, nil)
+	if num(want["receivedCents"]) != 1999+300 || len(want["accounts"].([]any)) == 0 {
+		t.Fatalf("fund report %v", want)
+	}
+	for _, r := range tr.readers {
+		if got := tr.e.must(200, "GET", "/v1/reports/funds", r.token, nil); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s reads %v, want %v", r.name, got, want)
+		}
+	}
+}
+
+// TestEarningsReadableByEveryMember: every member reads a worker's earnings alike.
+func TestEarningsReadableByEveryMember(t *testing.T) {
+	tr := newTransparency(t)
+	path := fmt.Sprintf("/v1/members/%d/earnings", tr.worker.id)
+	want := tr.e.must(200, "GET", path, adminToken, nil)
+	// 1999 of which 500 surge: the worker gets 1955; of the 300 tip, 291.
+	if num(want["earnedCents"]) != 1955+291 || len(want["entries"].([]any)) != 2 {
+		t.Fatalf("earnings %v", want)
+	}
+	for _, r := range tr.readers {
+		if got := tr.e.must(200, "GET", path, r.token, nil); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s reads %v, want %v", r.name, got, want)
+		}
+	}
+}
+
+// TestPaymentBreakdownReadableByEveryMember: every member reads any payment's fee
+// breakdown alike (the idempotency key aside: TestPaymentKeyShownToItsClient).
+func TestPaymentBreakdownReadableByEveryMember(t *testing.T) {
+	tr := newTransparency(t)
+	for _, id := range []int64{tr.ride, tr.tip} {
+		path := fmt.Sprintf("/v1/payments/%d", id)
+		want := tr.e.must(200, "GET", path, adminToken, nil)
+		delete(want, "idempotencyKey")
+		if want["split"] == nil || num(want["grossCents"]) == 0 || num(want["workerId"]) != tr.worker.id {
+			t.Fatalf("payment %v", want)
+		}
+		for _, r := range tr.readers {
+			got := tr.e.must(200, "GET", path, r.token, nil)
+			delete(got, "idempotencyKey")
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s reads payment %d as %v, want %v", r.name, id, got, want)
+			}
+		}
+	}
+}
