@@ -261,3 +261,24 @@ func TestPodUsageFromMetrics(t *testing.T) {
 type unstructuredItem = unstructured.Unstructured
 
 func toUnstructured(items []unstructuredItem) []unstructured.Unstructured { return items }
+
+func TestPeriodsToRecord(t *testing.T) {
+	l := NewLedger()
+	l.Advance(at("2026-09-15T00:00:00Z"), Rates{MilliCPU: 1}, false)
+	l.Advance(at("2026-10-15T00:00:00Z"), Rates{MilliCPU: 1}, false)
+	l.Advance(at("2026-12-02T00:00:00Z"), Rates{MilliCPU: 1}, true) // a gap over two boundaries
+	tests := []struct {
+		persisted string
+		want      []string
+	}{
+		{"", []string{"2026-12"}},
+		{"2026-12", []string{"2026-12"}},
+		{"2026-10", []string{"2026-10", "2026-11", "2026-12"}},
+	}
+	for _, tt := range tests {
+		st := &coopState{ledger: l, persistedPeriod: tt.persisted}
+		if got := periodsToRecord(st, l.LastSample); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("persisted %q: periodsToRecord = %v, want %v", tt.persisted, got, tt.want)
+		}
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -99,10 +100,12 @@ type Meter struct {
 }
 
 type coopState struct {
-	ledger          *Ledger
-	rates           Rates
-	resumed         bool // loaded from status: the next interval was not observed
-	lastPersist     time.Time
+	ledger      *Ledger
+	rates       Rates
+	resumed     bool // loaded from status: the next interval was not observed
+	lastPersist time.Time
+	// persistedPeriod is the period of the last write (of the ledger's last sample before
+	// the first one); the next write records every period from it on.
 	persistedPeriod string
 	dbBytes         int64
 }
@@ -271,14 +274,25 @@ func (m *Meter) Flush(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// periodsToRecord: the period of at, and the period last written when it differs (its
-// final totals go out at the boundary).
+// periodsToRecord lists, oldest first, the periods whose totals a write at at carries:
+// the period of at and every period of the ledger since persistedPeriod. The final totals
+// of a period go out at its end, and an interval across boundaries (a restart's gap)
+// changes every period it spans.
 func periodsToRecord(st *coopState, at time.Time) []string {
-	p := PeriodOf(at)
-	if st.persistedPeriod != "" && st.persistedPeriod != p {
-		return []string{st.persistedPeriod, p}
+	last := PeriodOf(at)
+	first := st.persistedPeriod
+	if first == "" || first > last {
+		first = last
 	}
-	return []string{p}
+	names := st.ledger.periodNames()
+	slices.Reverse(names)
+	out := []string{}
+	for _, p := range names {
+		if p >= first && p <= last {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // due says whether a co-op's totals should be written now.
@@ -299,6 +313,11 @@ func (m *Meter) state(coop *coopv1.Cooperative) (*coopState, error) {
 		return nil, fmt.Errorf("reading status.usage of co-op %s: %w", coop.Name, err)
 	}
 	st := &coopState{ledger: ledger, resumed: coop.Status.Usage != nil}
+	if !ledger.LastSample.IsZero() {
+		// The totals of the last sample's period were written with it; the first write
+		// records that period again, with whatever the interval since then added to it.
+		st.persistedPeriod = PeriodOf(ledger.LastSample)
+	}
 	m.coops[coop.Name] = st
 	return st, nil
 }

@@ -123,6 +123,42 @@ func TestMeteringAfterACrash(t *testing.T) {
 	g.Expect(p.EstimatedIntervals[0].Start.Time).To(BeTemporally("==", start.Add(5*time.Minute)))
 }
 
+// TestMeteringRestartAcrossAPeriodEnd: a gap that spans the end of a period is charged to
+// both periods, and the CostReport of the period that ended gets its share of the gap, not
+// only the Cooperative's status.
+func TestMeteringRestartAcrossAPeriodEnd(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "eta")
+	createRunningPod(t, "coop-eta", "h1", "1", "1Gi")
+
+	clk := clocktesting.NewFakeClock(at("2027-06-30T23:50:00Z"))
+	first := New(k8sClient, Options{Clock: clk})
+	g.Expect(first.Pass(ctx)).To(Succeed()) // baseline, written
+	for range 5 {
+		clk.Step(time.Minute)
+		g.Expect(first.Pass(ctx)).To(Succeed()) // written at 5 minutes only
+	}
+
+	// The first meter dies at 23:55; the next one starts at 00:10 in July.
+	clk.Step(15 * time.Minute)
+	second := New(k8sClient, Options{Clock: clk})
+	g.Expect(second.Pass(ctx)).To(Succeed())
+
+	for period, want := range map[string][2]int64{
+		"2027-06": {1000 * 10 * 60, 5 * 60}, // 23:50 to midnight, the last 5 minutes estimated
+		"2027-07": {1000 * 10 * 60, 10 * 60},
+	} {
+		report := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: period}, report)).To(Succeed())
+		u := usageOf(report, "eta")
+		g.Expect(u).NotTo(BeNil(), period)
+		g.Expect(u.CPUMillicoreSeconds).To(Equal(strconv.FormatInt(want[0], 10)), period)
+		g.Expect(u.EstimatedSeconds).To(Equal(want[1]), period)
+	}
+}
+
 // TestMetricsAPINotServed: envtest serves no metrics.k8s.io, so the meter counts requests
 // alone (the month test runs that path end to end).
 func TestMetricsAPINotServed(t *testing.T) {
