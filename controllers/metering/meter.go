@@ -92,8 +92,10 @@ type Meter struct {
 	Client client.Client
 	Options
 
-	mu    sync.Mutex
-	coops map[string]*coopState
+	mu sync.Mutex
+	// started is the time of the first pass: the meter has watched every co-op since.
+	started time.Time
+	coops   map[string]*coopState
 	// reports holds the usage entries this meter last wrote per period, so that a stale
 	// cache never drops an entry.
 	reports map[string]map[string]coopv1.CooperativeUsage
@@ -170,6 +172,9 @@ func (m *Meter) Pass(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.Clock.Now().UTC().Truncate(time.Second)
+	if m.started.IsZero() {
+		m.started = now
+	}
 
 	var coops coopv1.CooperativeList
 	if err := m.Client.List(ctx, &coops, client.UnsafeDisableDeepCopy); err != nil {
@@ -183,7 +188,7 @@ func (m *Meter) Pass(ctx context.Context) error {
 	for i := range coops.Items {
 		coop := &coops.Items[i]
 		seen[coop.Name] = true
-		st, err := m.state(coop)
+		st, err := m.state(coop, now)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -254,7 +259,7 @@ func (m *Meter) Flush(ctx context.Context) error {
 	sort.Strings(names)
 	for _, name := range names {
 		st := m.coops[name]
-		if st.lastPersist.Equal(st.ledger.LastSample) || st.ledger.LastSample.IsZero() {
+		if st.lastPersist.Equal(st.ledger.LastSample) || len(st.ledger.Periods) == 0 { // written, or not sampled yet
 			continue
 		}
 		if err := m.writeCooperative(ctx, name, st, amounts); err != nil {
@@ -304,7 +309,12 @@ func (m *Meter) due(st *coopState, now time.Time, coop *coopv1.Cooperative) bool
 }
 
 // state returns the in-memory state of a co-op, loading it from its status the first time.
-func (m *Meter) state(coop *coopv1.Cooperative) (*coopState, error) {
+// A co-op never metered before starts at its creation when the meter was running then, so
+// that its first sample charges the time since (at that sample's rates, as every interval
+// is); otherwise it starts at now. A co-op created while no meter ran held nothing before
+// the operator came up, since the operator creates its namespace. A creation time ahead of
+// now (a clock behind the API server's) starts at now too.
+func (m *Meter) state(coop *coopv1.Cooperative, now time.Time) (*coopState, error) {
 	if st, ok := m.coops[coop.Name]; ok {
 		return st, nil
 	}
@@ -312,10 +322,16 @@ func (m *Meter) state(coop *coopv1.Cooperative) (*coopState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading status.usage of co-op %s: %w", coop.Name, err)
 	}
+	if coop.Status.Usage == nil {
+		if created := coop.CreationTimestamp.UTC().Truncate(time.Second); created.After(m.started) && created.Before(now) {
+			ledger.LastSample = created
+		}
+	}
 	st := &coopState{ledger: ledger, resumed: coop.Status.Usage != nil}
 	if !ledger.LastSample.IsZero() {
-		// The totals of the last sample's period were written with it; the first write
-		// records that period again, with whatever the interval since then added to it.
+		// The first write records the period of the ledger's start too: the interval from
+		// there may cross the end of that period (a restart's gap, a co-op created just
+		// before the end).
 		st.persistedPeriod = PeriodOf(ledger.LastSample)
 	}
 	m.coops[coop.Name] = st

@@ -314,3 +314,50 @@ func printedColumns(t *testing.T, name string) map[string]any {
 	}
 	return out
 }
+
+// TestMeteringChargesANewCooperativeFromItsCreation: a co-op created while the meter runs
+// pays from its creationTimestamp, which the API server sets in real time; the fake clock
+// starts a minute before now so that the creation lies between the meter's start and its
+// next sample.
+func TestMeteringChargesANewCooperativeFromItsCreation(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second).Add(-time.Minute))
+	env := startManager(t, clk, Options{}) // 60s and 5m
+	defer env.stop(t)
+
+	coop := createCooperative(t, "iota")
+	pod := createRunningPod(t, "coop-iota", "i1", "1", "1Gi")
+	env.waitCached(t, pod, func() bool { return pod.Status.Phase == corev1.PodRunning })
+	env.waitCached(t, coop, func() bool { return coop.UID != "" })
+	created := coop.CreationTimestamp.UTC()
+	g.Expect(created).To(BeTemporally(">", clk.Now()), "the co-op is created after the meter's first pass")
+
+	// The next sample, 30 seconds after the creation, charges those 30 seconds.
+	clk.SetTime(created.Add(30 * time.Second))
+	env.waitIdle(t)
+	got := &coopv1.Cooperative{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(coop), got)).To(Succeed())
+	g.Expect(got.Status.Usage).NotTo(BeNil())
+	// Added up over the periods, should the test run across the end of a month.
+	want := newExpected()
+	want.add(1000, gi, 0, 30)
+	sum, metered := newExpected(), int64(0)
+	for _, p := range got.Status.Usage.Periods {
+		cpu, _ := new(big.Int).SetString(p.CPUMillicoreSeconds, 10)
+		mem, _ := new(big.Int).SetString(p.MemoryByteSeconds, 10)
+		sum.cpu.Add(sum.cpu, cpu)
+		sum.mem.Add(sum.mem, mem)
+		metered += p.MeteredSeconds
+		g.Expect(p.EstimatedSeconds).To(BeZero())
+		report := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: p.Period}, report)).To(Succeed())
+		u := usageOf(report, "iota")
+		g.Expect(u).NotTo(BeNil(), p.Period)
+		g.Expect(u.CPUMillicoreSeconds).To(Equal(p.CPUMillicoreSeconds), p.Period)
+	}
+	g.Expect(sum.cpu.String()).To(Equal(want.cpu.String()))
+	g.Expect(sum.mem.String()).To(Equal(want.mem.String()))
+	g.Expect(metered).To(Equal(int64(30)))
+}

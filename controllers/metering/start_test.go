@@ -1,0 +1,157 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package metering
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+// fakeCluster is an in-memory API (controller-runtime's fake client, which keeps the
+// creationTimestamp a test gives, unlike a real API server).
+func fakeCluster() client.Client {
+	return fake.NewClientBuilder().WithScheme(scheme).
+		WithStatusSubresource(&coopv1.Cooperative{}, &coopv1.CostReport{}).Build()
+}
+
+// addCooperative creates a co-op created at created, with one running pod of one core.
+func addCooperative(t *testing.T, c client.Client, name string, created time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	coop := newCooperative(name)
+	coop.CreationTimestamp = metav1.NewTime(created)
+	if err := c.Create(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "web", Labels: coopLabel(coop.NamespaceName())},
+		Spec: corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{
+			Name:      "app",
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}},
+		}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning},
+	}
+	if err := c.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMeteringStartsAtCreation: a co-op created while the meter runs pays from its
+// creation, at the rates of its first sample; one older than the meter, or whose creation
+// the meter's clock has not reached, starts at its first sample.
+func TestMeteringStartsAtCreation(t *testing.T) {
+	tests := []struct {
+		name    string
+		started string // the meter's first pass
+		created string
+		sampled string // the pass that first sees the co-op
+		want    map[string]int64
+	}{{
+		name:    "created while the meter runs",
+		started: "2026-11-10T00:00:00Z", created: "2026-11-10T00:00:20Z", sampled: "2026-11-10T00:01:00Z",
+		want: map[string]int64{"2026-11": 40},
+	}, {
+		name:    "created just before a period ends",
+		started: "2026-10-31T23:58:30Z", created: "2026-10-31T23:59:30Z", sampled: "2026-11-01T00:00:30Z",
+		want: map[string]int64{"2026-10": 30, "2026-11": 30},
+	}, {
+		name:    "created before the meter started",
+		started: "2026-11-10T00:00:00Z", created: "2026-11-09T23:00:00Z", sampled: "2026-11-10T00:01:00Z",
+		want: map[string]int64{"2026-11": 0},
+	}, {
+		name:    "created ahead of the meter's clock",
+		started: "2026-11-10T00:00:00Z", created: "2026-11-10T00:05:00Z", sampled: "2026-11-10T00:01:00Z",
+		want: map[string]int64{"2026-11": 0},
+	}, {
+		name:    "created at the sample",
+		started: "2026-11-10T00:00:00Z", created: "2026-11-10T00:01:00Z", sampled: "2026-11-10T00:01:00Z",
+		want: map[string]int64{"2026-11": 0},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ctx := context.Background()
+			c := fakeCluster()
+			clk := clocktesting.NewFakeClock(at(tt.started))
+			m := New(c, Options{Clock: clk})
+			g.Expect(m.Pass(ctx)).To(Succeed())
+			addCooperative(t, c, "theta", at(tt.created))
+			clk.SetTime(at(tt.sampled))
+			g.Expect(m.Pass(ctx)).To(Succeed())
+
+			coop := &coopv1.Cooperative{}
+			g.Expect(c.Get(ctx, client.ObjectKey{Name: "theta"}, coop)).To(Succeed())
+			g.Expect(coop.Status.Usage).NotTo(BeNil())
+			g.Expect(coop.Status.Usage.Periods).To(HaveLen(len(tt.want)))
+			for period, seconds := range tt.want {
+				p := periodOf(coop, period)
+				g.Expect(p).NotTo(BeNil(), period)
+				g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.FormatInt(1000*seconds, 10)), period)
+				g.Expect(p.MeteredSeconds).To(Equal(seconds), period)
+				g.Expect(p.EstimatedSeconds).To(BeZero(), period)
+
+				// Each period's CostReport holds its part.
+				report := &coopv1.CostReport{}
+				g.Expect(c.Get(ctx, client.ObjectKey{Name: period}, report)).To(Succeed())
+				u := usageOf(report, "theta")
+				g.Expect(u).NotTo(BeNil(), period)
+				g.Expect(u.CPUMillicoreSeconds).To(Equal(p.CPUMillicoreSeconds), period)
+			}
+		})
+	}
+}
+
+// TestMeteringWritesNothingBeforeTheFirstSample: a co-op started at its creation whose
+// first sample failed has nothing to write yet, not even on shutdown.
+func TestMeteringWritesNothingBeforeTheFirstSample(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	c := fakeCluster()
+	failing := interceptor.NewClient(c.(client.WithWatch), interceptor.Funcs{
+		List: func(ctx context.Context, cl client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if _, ok := list.(*corev1.PodList); ok {
+				return errors.New("the cache is not synced")
+			}
+			return cl.List(ctx, list, opts...)
+		},
+	})
+	clk := clocktesting.NewFakeClock(at("2026-11-10T00:00:00Z"))
+	m := New(failing, Options{Clock: clk})
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	addCooperative(t, c, "kappa", at("2026-11-10T00:00:20Z"))
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(MatchError(ContainSubstring("the cache is not synced")))
+	g.Expect(m.Flush(ctx)).To(Succeed())
+
+	coop := &coopv1.Cooperative{}
+	g.Expect(c.Get(ctx, client.ObjectKey{Name: "kappa"}, coop)).To(Succeed())
+	g.Expect(coop.Status.Usage).To(BeNil())
+}
