@@ -106,6 +106,10 @@ type coopState struct {
 	rates       Rates
 	resumed     bool // loaded from status: the next interval was not observed
 	lastPersist time.Time
+	// namespace holds the co-op's pods and volumes; gone says the Cooperative is deleted
+	// and only its namespace is still metered.
+	namespace string
+	gone      bool
 	// persistedPeriod is the period of the last write (of the ledger's last sample before
 	// the first one); the next write records every period from it on.
 	persistedPeriod string
@@ -193,20 +197,14 @@ func (m *Meter) Pass(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
+		st.namespace, st.gone = coop.NamespaceName(), false
 		rates, err := m.measure(ctx, coop, st, useMetrics)
 		if err != nil {
 			// The interval stays uncounted; the next pass covers it, as estimated if late.
 			errs = append(errs, fmt.Errorf("sampling co-op %s: %w", coop.Name, err))
 			continue
 		}
-		prev := st.ledger.LastSample
-		estimated := st.resumed || (!prev.IsZero() && now.Sub(prev) > 2*m.Interval)
-		seconds := st.ledger.Advance(now, rates, estimated)
-		if seconds > 0 || prev.IsZero() {
-			st.resumed = false
-		}
-		st.rates = rates
-		observe(coop.Name, rates, seconds)
+		m.advance(coop.Name, st, now, rates)
 
 		if !m.due(st, now, coop) {
 			continue
@@ -217,32 +215,64 @@ func (m *Meter) Pass(ctx context.Context) error {
 				continue
 			}
 		}
-		for _, p := range periodsToRecord(st, now) {
-			if t := st.ledger.Periods[p]; t != nil {
-				updates[p] = append(updates[p], t.CooperativeUsage(coop.Name, st.ledger.LastSample))
-			}
-		}
-		st.lastPersist, st.persistedPeriod = now, PeriodOf(now)
+		record(updates, coop.Name, st, now)
 	}
-	// A co-op that is gone keeps, in the CostReports, the totals of its last sample.
-	for name, st := range m.coops {
-		if seen[name] {
+	// A co-op that is gone still pays for what its namespace holds while it terminates:
+	// the Cooperative goes as soon as the namespace's deletion is issued, and its pods and
+	// volumes only go after. Each pass samples the namespace and records the totals in the
+	// CostReports (with the other co-ops' totals: one write per period and pass at most)
+	// until the namespace holds no pod and no claim; then the co-op is dropped. Its status
+	// went with it: nothing writes there.
+	var gone []string
+	for name := range m.coops {
+		if !seen[name] {
+			gone = append(gone, name)
+		}
+	}
+	sort.Strings(gone)
+	for _, name := range gone {
+		st := m.coops[name]
+		st.gone = true
+		rates, held, err := m.measureNamespace(ctx, name, st.namespace, useMetrics)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sampling the namespace of deleted co-op %s: %w", name, err))
 			continue
 		}
-		if !st.lastPersist.Equal(st.ledger.LastSample) {
-			for _, p := range periodsToRecord(st, st.ledger.LastSample) {
-				if t := st.ledger.Periods[p]; t != nil {
-					updates[p] = append(updates[p], t.CooperativeUsage(name, st.ledger.LastSample))
-				}
-			}
+		m.advance(name, st, now, rates)
+		record(updates, name, st, now)
+		if !held {
+			delete(m.coops, name)
+			forget(name)
 		}
-		delete(m.coops, name)
-		forget(name)
 	}
 	if err := m.recordInReports(ctx, updates); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// advance charges the interval since a co-op's last sample at the rates measured now:
+// estimated after a restart or when the samples came late.
+func (m *Meter) advance(name string, st *coopState, now time.Time, rates Rates) {
+	prev := st.ledger.LastSample
+	estimated := st.resumed || (!prev.IsZero() && now.Sub(prev) > 2*m.Interval)
+	seconds := st.ledger.Advance(now, rates, estimated)
+	if seconds > 0 || prev.IsZero() {
+		st.resumed = false
+	}
+	st.rates = rates
+	observe(name, rates, seconds)
+}
+
+// record adds a co-op's totals as of its last sample to the CostReport updates, and notes
+// them as written at that sample.
+func record(updates map[string][]coopv1.CooperativeUsage, name string, st *coopState, at time.Time) {
+	for _, p := range periodsToRecord(st, at) {
+		if t := st.ledger.Periods[p]; t != nil {
+			updates[p] = append(updates[p], t.CooperativeUsage(name, st.ledger.LastSample))
+		}
+	}
+	st.lastPersist, st.persistedPeriod = at, PeriodOf(at)
 }
 
 // Flush writes the totals of every co-op whose last sample is not written yet.
@@ -262,16 +292,13 @@ func (m *Meter) Flush(ctx context.Context) error {
 		if st.lastPersist.Equal(st.ledger.LastSample) || len(st.ledger.Periods) == 0 { // written, or not sampled yet
 			continue
 		}
-		if err := m.writeCooperative(ctx, name, st, amounts); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, p := range periodsToRecord(st, st.ledger.LastSample) {
-			if t := st.ledger.Periods[p]; t != nil {
-				updates[p] = append(updates[p], t.CooperativeUsage(name, st.ledger.LastSample))
+		if !st.gone {
+			if err := m.writeCooperative(ctx, name, st, amounts); err != nil {
+				errs = append(errs, err)
+				continue
 			}
 		}
-		st.lastPersist, st.persistedPeriod = st.ledger.LastSample, PeriodOf(st.ledger.LastSample)
+		record(updates, name, st, st.ledger.LastSample)
 	}
 	if err := m.recordInReports(ctx, updates); err != nil {
 		errs = append(errs, err)
@@ -338,27 +365,12 @@ func (m *Meter) state(coop *coopv1.Cooperative, now time.Time) (*coopState, erro
 	return st, nil
 }
 
-// measure samples what a co-op holds now.
+// measure samples what a co-op holds now: its namespace and its shared-tier database.
 func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopState, useMetrics bool) (Rates, error) {
-	ns := coop.NamespaceName()
-	var pods corev1.PodList
-	if err := m.Client.List(ctx, &pods, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-		return Rates{}, fmt.Errorf("listing pods: %w", err)
+	rates, _, err := m.measureNamespace(ctx, coop.Name, coop.NamespaceName(), useMetrics)
+	if err != nil {
+		return Rates{}, err
 	}
-	var pvcs corev1.PersistentVolumeClaimList
-	if err := m.Client.List(ctx, &pvcs, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-		return Rates{}, fmt.Errorf("listing persistent volume claims: %w", err)
-	}
-	var usage PodUsage
-	if useMetrics {
-		u, err := m.Usage.PodUsage(ctx, ns)
-		if err != nil {
-			logf.FromContext(ctx).Info("Pod usage unavailable, counted requests alone", "cooperative", coop.Name, "error", err.Error())
-		} else {
-			usage = u
-		}
-	}
-	rates := NamespaceRates(pods.Items, pvcs.Items, usage)
 	if m.Database != nil && coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
 		size, err := m.Database.DatabaseSize(ctx, coop)
 		if err != nil {
@@ -370,6 +382,30 @@ func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopS
 		rates.StorageBytes += st.dbBytes
 	}
 	return rates, nil
+}
+
+// measureNamespace samples what the pods and claims of a co-op's namespace hold now, and
+// says whether the namespace holds any pod or claim at all.
+func (m *Meter) measureNamespace(ctx context.Context, coop, ns string, useMetrics bool) (Rates, bool, error) {
+	var pods corev1.PodList
+	if err := m.Client.List(ctx, &pods, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+		return Rates{}, false, fmt.Errorf("listing pods: %w", err)
+	}
+	var pvcs corev1.PersistentVolumeClaimList
+	if err := m.Client.List(ctx, &pvcs, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+		return Rates{}, false, fmt.Errorf("listing persistent volume claims: %w", err)
+	}
+	var usage PodUsage
+	if useMetrics {
+		u, err := m.Usage.PodUsage(ctx, ns)
+		if err != nil {
+			logf.FromContext(ctx).Info("Pod usage unavailable, counted requests alone", "cooperative", coop, "error", err.Error())
+		} else {
+			usage = u
+		}
+	}
+	held := len(pods.Items) > 0 || len(pvcs.Items) > 0
+	return NamespaceRates(pods.Items, pvcs.Items, usage), held, nil
 }
 
 // writeCooperative applies status.usage of one co-op: the totals and the time of the last

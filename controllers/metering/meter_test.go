@@ -84,9 +84,9 @@ func periodOf(coop *coopv1.Cooperative, period string) *coopv1.PeriodUsage {
 
 // TestMeteringOverAMonth meters three co-ops through November 2026 on a fake clock, one
 // sample every 6 hours (120 samples): pods come and go, a volume is resized, a co-op is
-// deleted mid-month. The totals in the Cooperatives and in the CostReport match the hand
-// computation, the CostReport's lines match the allocator on those totals, and the report
-// becomes Final after the month and refuses an edit.
+// deleted mid-month and pays until its pod is gone. The totals in the Cooperatives and in
+// the CostReport match the hand computation, the CostReport's lines match the allocator
+// on those totals, and the report becomes Final after the month and refuses an edit.
 func TestMeteringOverAMonth(t *testing.T) {
 	g := NewWithT(t)
 	cleanup(t)
@@ -143,7 +143,7 @@ func TestMeteringOverAMonth(t *testing.T) {
 		if i > 20 && i <= 80 {
 			beta.add(250, 512*mi, 0, stepSeconds)
 		}
-		if i <= 62 {
+		if i <= 63 { // gamma's pod outlives the Cooperative by one tick
 			gamma.add(2000, 4*gi, 0, stepSeconds)
 		}
 		switch i {
@@ -171,6 +171,16 @@ func TestMeteringOverAMonth(t *testing.T) {
 			g.Eventually(func() bool {
 				return apierrors.IsNotFound(env.mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(gone), gone))
 			}, 30*time.Second, 5*time.Millisecond).Should(BeTrue())
+		case 63:
+			// The namespace's pods go after the Cooperative: the namespace controller deletes
+			// them once the reconciler has deleted the namespace. envtest runs no namespace
+			// controller, so the test deletes gamma's pod itself, one tick after the
+			// Cooperative; gamma pays for that tick.
+			g1 := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-gamma", Name: "g1"}}
+			g.Expect(k8sClient.Delete(ctx, g1, client.GracePeriodSeconds(0))).To(Succeed())
+			g.Eventually(func() bool {
+				return apierrors.IsNotFound(env.mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(g1), &corev1.Pod{}))
+			}, 30*time.Second, 5*time.Millisecond).Should(BeTrue())
 		case 80: // b2 finished.
 			setPodPhase(t, b2, corev1.PodSucceeded)
 			env.waitCached(t, b2, func() bool { return b2.Status.Phase == corev1.PodSucceeded })
@@ -194,8 +204,8 @@ func TestMeteringOverAMonth(t *testing.T) {
 	}
 	g.Expect(alpha.cpu.String()).To(Equal("1296000000")) // 0.5 cores for 720 hours = 360 core-hours
 
-	// The report holds all three, gamma's up to its last sample before its deletion, and
-	// its lines are the allocator's split of exactly those totals.
+	// The report holds all three, gamma's up to the sample that found its namespace empty,
+	// and its lines are the allocator's split of exactly those totals.
 	wantUsage := []coopv1.CooperativeUsage{alpha.usage("alpha"), beta.usage("beta"), gamma.usage("gamma")}
 	g.Eventually(func(g Gomega) {
 		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2026-11"}, report)).To(Succeed())

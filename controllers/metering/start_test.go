@@ -27,6 +27,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -154,4 +155,51 @@ func TestMeteringWritesNothingBeforeTheFirstSample(t *testing.T) {
 	coop := &coopv1.Cooperative{}
 	g.Expect(c.Get(ctx, client.ObjectKey{Name: "kappa"}, coop)).To(Succeed())
 	g.Expect(coop.Status.Usage).To(BeNil())
+}
+
+// TestFlushRecordsADeletedCooperativeInTheReportOnly: the totals of a deleted co-op not
+// written yet go to the CostReport on shutdown, and nothing tries its gone status.
+func TestFlushRecordsADeletedCooperativeInTheReportOnly(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	c := fakeCluster()
+	var failPods bool
+	var coopWrites int
+	cl := interceptor.NewClient(c.(client.WithWatch), interceptor.Funcs{
+		List: func(ctx context.Context, cl client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if _, ok := list.(*corev1.PodList); ok && failPods {
+				return errors.New("the cache is not synced")
+			}
+			return cl.List(ctx, list, opts...)
+		},
+		// The fake client would create a missing object on apply, where the API server
+		// answers NotFound: count the writes to the Cooperative instead.
+		SubResourceApply: func(ctx context.Context, cl client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+			if u, ok := obj.(interface{ GetKind() string }); ok && u.GetKind() == "Cooperative" {
+				coopWrites++
+			}
+			return cl.SubResource(sub).Apply(ctx, obj, opts...)
+		},
+	})
+	addCooperative(t, c, "mu", at("2026-11-01T00:00:00Z"))
+	clk := clocktesting.NewFakeClock(at("2026-11-10T00:00:00Z"))
+	m := New(cl, Options{Clock: clk})
+	g.Expect(m.Pass(ctx)).To(Succeed()) // baseline, written
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed()) // a minute charged, not written yet
+
+	g.Expect(coopWrites).To(Equal(1))
+
+	g.Expect(c.Delete(ctx, newCooperative("mu"))).To(Succeed())
+	failPods = true
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(MatchError(ContainSubstring("sampling the namespace of deleted co-op mu")))
+	g.Expect(m.Flush(ctx)).To(Succeed())
+	g.Expect(coopWrites).To(Equal(1), "nothing writes to a deleted co-op's status")
+
+	report := &coopv1.CostReport{}
+	g.Expect(c.Get(ctx, client.ObjectKey{Name: "2026-11"}, report)).To(Succeed())
+	u := usageOf(report, "mu")
+	g.Expect(u).NotTo(BeNil())
+	g.Expect(u.CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * 60)))
 }
