@@ -184,7 +184,7 @@ func (m *Meter) Pass(ctx context.Context) error {
 	if err := m.Client.List(ctx, &coops, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing cooperatives: %w", err)
 	}
-	useMetrics := m.Usage != nil && m.Usage.Available(ctx)
+	usage := m.podUsage(ctx)
 	seen := make(map[string]bool, len(coops.Items))
 	updates := map[string][]coopv1.CooperativeUsage{}
 	amounts := &amountLookup{c: m.Client}
@@ -198,7 +198,7 @@ func (m *Meter) Pass(ctx context.Context) error {
 			continue
 		}
 		st.namespace, st.gone = coop.NamespaceName(), false
-		rates, err := m.measure(ctx, coop, st, useMetrics)
+		rates, err := m.measure(ctx, coop, st, usage[coop.NamespaceName()])
 		if err != nil {
 			// The interval stays uncounted; the next pass covers it, as estimated if late.
 			errs = append(errs, fmt.Errorf("sampling co-op %s: %w", coop.Name, err))
@@ -233,7 +233,7 @@ func (m *Meter) Pass(ctx context.Context) error {
 	for _, name := range gone {
 		st := m.coops[name]
 		st.gone = true
-		rates, held, err := m.measureNamespace(ctx, name, st.namespace, useMetrics)
+		rates, held, err := m.measureNamespace(ctx, st.namespace, usage[st.namespace])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("sampling the namespace of deleted co-op %s: %w", name, err))
 			continue
@@ -366,8 +366,8 @@ func (m *Meter) state(coop *coopv1.Cooperative, now time.Time) (*coopState, erro
 }
 
 // measure samples what a co-op holds now: its namespace and its shared-tier database.
-func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopState, useMetrics bool) (Rates, error) {
-	rates, _, err := m.measureNamespace(ctx, coop.Name, coop.NamespaceName(), useMetrics)
+func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopState, usage PodUsage) (Rates, error) {
+	rates, _, err := m.measureNamespace(ctx, coop.NamespaceName(), usage)
 	if err != nil {
 		return Rates{}, err
 	}
@@ -384,9 +384,10 @@ func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopS
 	return rates, nil
 }
 
-// measureNamespace samples what the pods and claims of a co-op's namespace hold now, and
-// says whether the namespace holds any pod or claim at all.
-func (m *Meter) measureNamespace(ctx context.Context, coop, ns string, useMetrics bool) (Rates, bool, error) {
+// measureNamespace samples what the pods and claims of a co-op's namespace hold now, with
+// the pods' usage when known (nil: requests alone), and says whether the namespace holds
+// any pod or claim at all.
+func (m *Meter) measureNamespace(ctx context.Context, ns string, usage PodUsage) (Rates, bool, error) {
 	var pods corev1.PodList
 	if err := m.Client.List(ctx, &pods, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return Rates{}, false, fmt.Errorf("listing pods: %w", err)
@@ -395,17 +396,21 @@ func (m *Meter) measureNamespace(ctx context.Context, coop, ns string, useMetric
 	if err := m.Client.List(ctx, &pvcs, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return Rates{}, false, fmt.Errorf("listing persistent volume claims: %w", err)
 	}
-	var usage PodUsage
-	if useMetrics {
-		u, err := m.Usage.PodUsage(ctx, ns)
-		if err != nil {
-			logf.FromContext(ctx).Info("Pod usage unavailable, counted requests alone", "cooperative", coop, "error", err.Error())
-		} else {
-			usage = u
-		}
-	}
 	held := len(pods.Items) > 0 || len(pvcs.Items) > 0
 	return NamespaceRates(pods.Items, pvcs.Items, usage), held, nil
+}
+
+// podUsage reads the usage of every co-op's pods, by namespace, in one request per pass;
+// nil when the cluster serves none. A namespace it misses counts requests alone.
+func (m *Meter) podUsage(ctx context.Context) map[string]PodUsage {
+	if m.Usage == nil || !m.Usage.Available(ctx) {
+		return nil
+	}
+	usage, err := m.Usage.PodUsage(ctx)
+	if err != nil {
+		logf.FromContext(ctx).Info("Pod usage unavailable, counted requests alone", "error", err.Error())
+	}
+	return usage
 }
 
 // writeCooperative applies status.usage of one co-op: the totals and the time of the last

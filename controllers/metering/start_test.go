@@ -27,6 +27,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -202,4 +203,69 @@ func TestFlushRecordsADeletedCooperativeInTheReportOnly(t *testing.T) {
 	u := usageOf(report, "mu")
 	g.Expect(u).NotTo(BeNil())
 	g.Expect(u.CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * 60)))
+}
+
+// TestMeteringReadsPodUsageOncePerPass: one read of the pods' usage per pass serves every
+// co-op, a deleted one's namespace included, each by its own namespace.
+func TestMeteringReadsPodUsageOncePerPass(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	c := fakeCluster()
+	for _, name := range []string{"nu", "xi", "omicron"} {
+		addCooperative(t, c, name, at("2026-11-01T00:00:00Z")) // one pod "web" requesting 1 core
+	}
+	usage := &usageAbove{pods: map[string]PodUsage{
+		"coop-nu":      {"web": {"app": {MilliCPU: 1500}}},
+		"coop-omicron": {"web": {"app": {MilliCPU: 2500}}},
+	}}
+	clk := clocktesting.NewFakeClock(at("2026-11-10T00:00:00Z"))
+	m := New(c, Options{Clock: clk, Usage: usage})
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	g.Expect(c.Delete(ctx, newCooperative("omicron"))).To(Succeed()) // its pod stays
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+
+	g.Expect(usage.reads).To(Equal(2))
+	rates := map[string]int64{}
+	for name, st := range m.coops {
+		rates[name] = st.rates.MilliCPU
+	}
+	g.Expect(rates).To(Equal(map[string]int64{"nu": 1500, "xi": 1000, "omicron": 2500}))
+}
+
+// listRecorder is a client.Reader that serves a fixed PodMetricsList and records the
+// options of each List.
+type listRecorder struct {
+	client.Reader
+	items []unstructured.Unstructured
+	opts  []*client.ListOptions
+}
+
+func (r *listRecorder) List(_ context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	r.opts = append(r.opts, (&client.ListOptions{}).ApplyOptions(opts))
+	list.(*unstructured.UnstructuredList).Items = r.items
+	return nil
+}
+
+// TestMetricsAPIPodUsage: the metrics of every co-op's pods come in one List across
+// namespaces, selected by the co-op label, and are read by namespace.
+func TestMetricsAPIPodUsage(t *testing.T) {
+	g := NewWithT(t)
+	pm := func(ns, name, cpu string) unstructured.Unstructured {
+		return unstructured.Unstructured{Object: map[string]any{
+			"metadata":   map[string]any{"namespace": ns, "name": name},
+			"containers": []any{map[string]any{"name": "app", "usage": map[string]any{"cpu": cpu, "memory": "1Mi"}}},
+		}}
+	}
+	r := &listRecorder{items: []unstructured.Unstructured{pm("coop-a", "web", "300m"), pm("coop-b", "web", "2")}}
+	m := &MetricsAPI{Reader: r}
+	got, err := m.PodUsage(context.Background())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got).To(Equal(map[string]PodUsage{
+		"coop-a": {"web": {"app": {MilliCPU: 300, MemoryBytes: mi}}},
+		"coop-b": {"web": {"app": {MilliCPU: 2000, MemoryBytes: mi}}},
+	}))
+	g.Expect(r.opts).To(HaveLen(1))
+	g.Expect(r.opts[0].Namespace).To(BeEmpty())
+	g.Expect(r.opts[0].LabelSelector.String()).To(Equal(coopv1.LabelCooperative))
 }
