@@ -166,11 +166,9 @@ func TestMeteringOverAMonth(t *testing.T) {
 			setPVCCapacity(t, pvc, "20Gi")
 			env.waitCached(t, pvc, func() bool { return pvc.Status.Capacity.Storage().Value() == 20*gi })
 		case 62:
-			g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "gamma"}})).To(Succeed())
 			gone := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "gamma"}}
-			g.Eventually(func() bool {
-				return apierrors.IsNotFound(env.mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(gone), gone))
-			}, 30*time.Second, 5*time.Millisecond).Should(BeTrue())
+			g.Expect(k8sClient.Delete(ctx, gone)).To(Succeed())
+			env.waitGone(t, gone)
 		case 63:
 			// The namespace's pods go after the Cooperative: the namespace controller deletes
 			// them once the reconciler has deleted the namespace. envtest runs no namespace
@@ -178,9 +176,7 @@ func TestMeteringOverAMonth(t *testing.T) {
 			// Cooperative; gamma pays for that tick.
 			g1 := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-gamma", Name: "g1"}}
 			g.Expect(k8sClient.Delete(ctx, g1, client.GracePeriodSeconds(0))).To(Succeed())
-			g.Eventually(func() bool {
-				return apierrors.IsNotFound(env.mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(g1), &corev1.Pod{}))
-			}, 30*time.Second, 5*time.Millisecond).Should(BeTrue())
+			env.waitGone(t, g1)
 		case 80: // b2 finished.
 			setPodPhase(t, b2, corev1.PodSucceeded)
 			env.waitCached(t, b2, func() bool { return b2.Status.Phase == corev1.PodSucceeded })
@@ -340,7 +336,7 @@ func TestMeteringChargesANewCooperativeFromItsCreation(t *testing.T) {
 	coop := createCooperative(t, "iota")
 	pod := createRunningPod(t, "coop-iota", "i1", "1", "1Gi")
 	env.waitCached(t, pod, func() bool { return pod.Status.Phase == corev1.PodRunning })
-	env.waitCached(t, coop, func() bool { return coop.UID != "" })
+	env.waitCached(t, coop, func() bool { return true })
 	created := coop.CreationTimestamp.UTC()
 	g.Expect(created).To(BeTemporally(">", clk.Now()), "the co-op is created after the meter's first pass")
 
