@@ -241,7 +241,9 @@ type CostLine struct {
 	// +optional
 	StorageGiBHours string `json:"storageGiBHours,omitempty"`
 
-	// sharePercent of the total, two decimals.
+	// sharePercent of the total, two decimals: the lines' percentages add up to exactly
+	// 100.00 (rounded by the largest remainder, as the amounts), or are all 0.00 when the
+	// total is zero.
 	// +optional
 	SharePercent string `json:"sharePercent,omitempty"`
 

@@ -91,3 +91,25 @@ func TestWorkedExample(t *testing.T) {
 		t.Errorf("README.md's worked example is out of date; it should read:\n%s", want)
 	}
 }
+
+// TestLinesSharesAddUpTo100: three co-ops that used the same pay a third each; their
+// percentages, each 33.33 when rounded alone, add up to 100.00.
+func TestLinesSharesAddUpTo100(t *testing.T) {
+	spec := &coopv1.CostReportSpec{Lines: []coopv1.BillLine{{Description: "servers", Amount: "3.00", Pool: coopv1.PoolCompute}}}
+	var usage []coopv1.CooperativeUsage
+	for _, name := range []string{"c", "a", "b"} {
+		usage = append(usage, coopv1.CooperativeUsage{Cooperative: name, CPUMillicoreSeconds: "1000", MemoryByteSeconds: "0", StorageByteSeconds: "0"})
+	}
+	_, lines, err := Lines(spec, usage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range lines {
+		got = append(got, l.Cooperative+" "+l.Amount+" "+l.SharePercent)
+	}
+	want := []string{"a 1.00 33.34", "b 1.00 33.33", "c 1.00 33.33"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("lines %v, want %v", got, want)
+	}
+}

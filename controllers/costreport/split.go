@@ -93,14 +93,15 @@ func Lines(spec *coopv1.CostReportSpec, usage []coopv1.CooperativeUsage) (total 
 	for _, u := range in.Usage {
 		byName[u.Cooperative] = u
 	}
-	for _, s := range shares {
+	percents := allocation.Percents(shares, total)
+	for i, s := range shares {
 		u := byName[s.Cooperative]
 		lines = append(lines, coopv1.CostLine{
 			Cooperative:     s.Cooperative,
 			CPUCoreHours:    allocation.CoreHours(u.CPUMillicoreSeconds),
 			MemoryGiBHours:  allocation.GiBHours(u.MemoryByteSeconds),
 			StorageGiBHours: allocation.GiBHours(u.StorageByteSeconds),
-			SharePercent:    allocation.Percent(s.Cents, total),
+			SharePercent:    percents[i],
 			Amount:          allocation.FormatCents(s.Cents),
 		})
 	}

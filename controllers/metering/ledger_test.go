@@ -18,6 +18,8 @@ package metering
 
 import (
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -240,24 +242,29 @@ func TestTransformPodKeepsWhatMeteringReads(t *testing.T) {
 	}
 }
 
-func TestPodUsageFromMetrics(t *testing.T) {
-	items := []map[string]any{{
-		"metadata":   map[string]any{"name": "web"},
-		"containers": []any{map[string]any{"name": "app", "usage": map[string]any{"cpu": "1250000n", "memory": "300Mi"}}},
-	}}
-	var us []unstructuredItem
-	for _, i := range items {
-		us = append(us, unstructuredItem{Object: i})
+func TestPodUsageByNamespace(t *testing.T) {
+	item := func(ns, name, cpu, memory string) unstructured.Unstructured {
+		return unstructured.Unstructured{Object: map[string]any{
+			"metadata":   map[string]any{"namespace": ns, "name": name},
+			"containers": []any{map[string]any{"name": "app", "usage": map[string]any{"cpu": cpu, "memory": memory}}},
+		}}
 	}
-	got, err := podUsageFromMetrics(toUnstructured(us))
-	if err != nil {
-		t.Fatal(err)
+	got, err := podUsageByNamespace([]unstructured.Unstructured{
+		item("coop-a", "web", "1250000n", "300Mi"),
+		item("coop-a", "worker", "2", "1Gi"),
+		item("coop-b", "web", "100m", "64Mi"),
+		item("coop-c", "web", "100m", "64Mi"),
+		item("coop-c", "broken", "lots", "64Mi"),
+	})
+	if err == nil || !strings.Contains(err.Error(), "namespace coop-c: pod broken container app: cpu") {
+		t.Errorf("want the error of coop-c's broken pod, got %v", err)
 	}
-	if u := got["web"]["app"]; u.MilliCPU != 2 || u.MemoryBytes != 300<<20 {
-		t.Errorf("usage = %+v", u) // 1.25m rounds up to 2m
+	want := map[string]PodUsage{
+		"coop-a": {"web": {"app": {MilliCPU: 2, MemoryBytes: 300 << 20}}, "worker": {"app": {MilliCPU: 2000, MemoryBytes: 1 << 30}}}, // 1.25m rounds up to 2m
+		"coop-b": {"web": {"app": {MilliCPU: 100, MemoryBytes: 64 << 20}}},
+		// coop-c is left out: its pods count their requests alone.
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("usage = %v, want %v", got, want)
 	}
 }
-
-type unstructuredItem = unstructured.Unstructured
-
-func toUnstructured(items []unstructuredItem) []unstructured.Unstructured { return items }

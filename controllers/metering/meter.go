@@ -28,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -91,18 +92,26 @@ type Meter struct {
 	Client client.Client
 	Options
 
-	mu    sync.Mutex
-	coops map[string]*coopState
+	mu sync.Mutex
+	// started is the time of the first pass: the meter has watched every co-op since.
+	started time.Time
+	coops   map[string]*coopState
 	// reports holds the usage entries this meter last wrote per period, so that a stale
 	// cache never drops an entry.
 	reports map[string]map[string]coopv1.CooperativeUsage
 }
 
 type coopState struct {
-	ledger          *Ledger
-	rates           Rates
-	resumed         bool // loaded from status: the next interval was not observed
-	lastPersist     time.Time
+	ledger      *Ledger
+	rates       Rates
+	resumed     bool // loaded from status: the next interval was not observed
+	lastPersist time.Time
+	// namespace holds the co-op's pods and volumes; gone says the Cooperative is deleted
+	// and only its namespace is still metered.
+	namespace string
+	gone      bool
+	// persistedPeriod is the period of the last write (of the ledger's last sample before
+	// the first one); the next write records every period from it on.
 	persistedPeriod string
 	dbBytes         int64
 }
@@ -167,12 +176,15 @@ func (m *Meter) Pass(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.Clock.Now().UTC().Truncate(time.Second)
+	if m.started.IsZero() {
+		m.started = now
+	}
 
 	var coops coopv1.CooperativeList
 	if err := m.Client.List(ctx, &coops, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing cooperatives: %w", err)
 	}
-	useMetrics := m.Usage != nil && m.Usage.Available(ctx)
+	usage := m.podUsage(ctx)
 	seen := make(map[string]bool, len(coops.Items))
 	updates := map[string][]coopv1.CooperativeUsage{}
 	amounts := &amountLookup{c: m.Client}
@@ -180,25 +192,19 @@ func (m *Meter) Pass(ctx context.Context) error {
 	for i := range coops.Items {
 		coop := &coops.Items[i]
 		seen[coop.Name] = true
-		st, err := m.state(coop)
+		st, err := m.state(coop, now)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		rates, err := m.measure(ctx, coop, st, useMetrics)
+		st.namespace, st.gone = coop.NamespaceName(), false
+		rates, err := m.measure(ctx, coop, st, usage[coop.NamespaceName()])
 		if err != nil {
 			// The interval stays uncounted; the next pass covers it, as estimated if late.
 			errs = append(errs, fmt.Errorf("sampling co-op %s: %w", coop.Name, err))
 			continue
 		}
-		prev := st.ledger.LastSample
-		estimated := st.resumed || (!prev.IsZero() && now.Sub(prev) > 2*m.Interval)
-		seconds := st.ledger.Advance(now, rates, estimated)
-		if seconds > 0 || prev.IsZero() {
-			st.resumed = false
-		}
-		st.rates = rates
-		observe(coop.Name, rates, seconds)
+		m.advance(coop.Name, st, now, rates)
 
 		if !m.due(st, now, coop) {
 			continue
@@ -209,32 +215,64 @@ func (m *Meter) Pass(ctx context.Context) error {
 				continue
 			}
 		}
-		for _, p := range periodsToRecord(st, now) {
-			if t := st.ledger.Periods[p]; t != nil {
-				updates[p] = append(updates[p], t.CooperativeUsage(coop.Name, st.ledger.LastSample))
-			}
-		}
-		st.lastPersist, st.persistedPeriod = now, PeriodOf(now)
+		record(updates, coop.Name, st, now)
 	}
-	// A co-op that is gone keeps, in the CostReports, the totals of its last sample.
-	for name, st := range m.coops {
-		if seen[name] {
+	// A co-op that is gone still pays for what its namespace holds while it terminates:
+	// the Cooperative goes as soon as the namespace's deletion is issued, and its pods and
+	// volumes only go after. Each pass samples the namespace and records the totals in the
+	// CostReports (with the other co-ops' totals: one write per period and pass at most)
+	// until the namespace holds no pod and no claim; then the co-op is dropped. Its status
+	// went with it: nothing writes there.
+	var gone []string
+	for name := range m.coops {
+		if !seen[name] {
+			gone = append(gone, name)
+		}
+	}
+	sort.Strings(gone)
+	for _, name := range gone {
+		st := m.coops[name]
+		st.gone = true
+		rates, held, err := m.measureNamespace(ctx, st.namespace, usage[st.namespace])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sampling the namespace of deleted co-op %s: %w", name, err))
 			continue
 		}
-		if !st.lastPersist.Equal(st.ledger.LastSample) {
-			for _, p := range periodsToRecord(st, st.ledger.LastSample) {
-				if t := st.ledger.Periods[p]; t != nil {
-					updates[p] = append(updates[p], t.CooperativeUsage(name, st.ledger.LastSample))
-				}
-			}
+		m.advance(name, st, now, rates)
+		record(updates, name, st, now)
+		if !held {
+			delete(m.coops, name)
+			forget(name)
 		}
-		delete(m.coops, name)
-		forget(name)
 	}
 	if err := m.recordInReports(ctx, updates); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// advance charges the interval since a co-op's last sample at the rates measured now:
+// estimated after a restart or when the samples came late.
+func (m *Meter) advance(name string, st *coopState, now time.Time, rates Rates) {
+	prev := st.ledger.LastSample
+	estimated := st.resumed || (!prev.IsZero() && now.Sub(prev) > 2*m.Interval)
+	seconds := st.ledger.Advance(now, rates, estimated)
+	if seconds > 0 || prev.IsZero() {
+		st.resumed = false
+	}
+	st.rates = rates
+	observe(name, rates, seconds)
+}
+
+// record adds a co-op's totals as of its last sample to the CostReport updates, and notes
+// them as written at that sample.
+func record(updates map[string][]coopv1.CooperativeUsage, name string, st *coopState, at time.Time) {
+	for _, p := range periodsToRecord(st, at) {
+		if t := st.ledger.Periods[p]; t != nil {
+			updates[p] = append(updates[p], t.CooperativeUsage(name, st.ledger.LastSample))
+		}
+	}
+	st.lastPersist, st.persistedPeriod = at, PeriodOf(at)
 }
 
 // Flush writes the totals of every co-op whose last sample is not written yet.
@@ -251,19 +289,16 @@ func (m *Meter) Flush(ctx context.Context) error {
 	sort.Strings(names)
 	for _, name := range names {
 		st := m.coops[name]
-		if st.lastPersist.Equal(st.ledger.LastSample) || st.ledger.LastSample.IsZero() {
+		if st.lastPersist.Equal(st.ledger.LastSample) || len(st.ledger.Periods) == 0 { // written, or not sampled yet
 			continue
 		}
-		if err := m.writeCooperative(ctx, name, st, amounts); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, p := range periodsToRecord(st, st.ledger.LastSample) {
-			if t := st.ledger.Periods[p]; t != nil {
-				updates[p] = append(updates[p], t.CooperativeUsage(name, st.ledger.LastSample))
+		if !st.gone {
+			if err := m.writeCooperative(ctx, name, st, amounts); err != nil {
+				errs = append(errs, err)
+				continue
 			}
 		}
-		st.lastPersist, st.persistedPeriod = st.ledger.LastSample, PeriodOf(st.ledger.LastSample)
+		record(updates, name, st, st.ledger.LastSample)
 	}
 	if err := m.recordInReports(ctx, updates); err != nil {
 		errs = append(errs, err)
@@ -271,14 +306,25 @@ func (m *Meter) Flush(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// periodsToRecord: the period of at, and the period last written when it differs (its
-// final totals go out at the boundary).
+// periodsToRecord lists, oldest first, the periods whose totals a write at at carries:
+// the period of at and every period of the ledger since persistedPeriod. The final totals
+// of a period go out at its end, and an interval across boundaries (a restart's gap)
+// changes every period it spans.
 func periodsToRecord(st *coopState, at time.Time) []string {
-	p := PeriodOf(at)
-	if st.persistedPeriod != "" && st.persistedPeriod != p {
-		return []string{st.persistedPeriod, p}
+	last := PeriodOf(at)
+	first := st.persistedPeriod
+	if first == "" || first > last {
+		first = last
 	}
-	return []string{p}
+	names := st.ledger.periodNames()
+	slices.Reverse(names)
+	out := []string{}
+	for _, p := range names {
+		if p >= first && p <= last {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // due says whether a co-op's totals should be written now.
@@ -290,7 +336,12 @@ func (m *Meter) due(st *coopState, now time.Time, coop *coopv1.Cooperative) bool
 }
 
 // state returns the in-memory state of a co-op, loading it from its status the first time.
-func (m *Meter) state(coop *coopv1.Cooperative) (*coopState, error) {
+// A co-op never metered before starts at its creation when the meter was running then, so
+// that its first sample charges the time since (at that sample's rates, as every interval
+// is); otherwise it starts at now. A co-op created while no meter ran held nothing before
+// the operator came up, since the operator creates its namespace. A creation time ahead of
+// now (a clock behind the API server's) starts at now too.
+func (m *Meter) state(coop *coopv1.Cooperative, now time.Time) (*coopState, error) {
 	if st, ok := m.coops[coop.Name]; ok {
 		return st, nil
 	}
@@ -298,32 +349,28 @@ func (m *Meter) state(coop *coopv1.Cooperative) (*coopState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading status.usage of co-op %s: %w", coop.Name, err)
 	}
+	if coop.Status.Usage == nil {
+		if created := coop.CreationTimestamp.UTC().Truncate(time.Second); created.After(m.started) && created.Before(now) {
+			ledger.LastSample = created
+		}
+	}
 	st := &coopState{ledger: ledger, resumed: coop.Status.Usage != nil}
+	if !ledger.LastSample.IsZero() {
+		// The first write records the period of the ledger's start too: the interval from
+		// there may cross the end of that period (a restart's gap, a co-op created just
+		// before the end).
+		st.persistedPeriod = PeriodOf(ledger.LastSample)
+	}
 	m.coops[coop.Name] = st
 	return st, nil
 }
 
-// measure samples what a co-op holds now.
-func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopState, useMetrics bool) (Rates, error) {
-	ns := coop.NamespaceName()
-	var pods corev1.PodList
-	if err := m.Client.List(ctx, &pods, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-		return Rates{}, fmt.Errorf("listing pods: %w", err)
+// measure samples what a co-op holds now: its namespace and its shared-tier database.
+func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopState, usage PodUsage) (Rates, error) {
+	rates, _, err := m.measureNamespace(ctx, coop.NamespaceName(), usage)
+	if err != nil {
+		return Rates{}, err
 	}
-	var pvcs corev1.PersistentVolumeClaimList
-	if err := m.Client.List(ctx, &pvcs, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-		return Rates{}, fmt.Errorf("listing persistent volume claims: %w", err)
-	}
-	var usage PodUsage
-	if useMetrics {
-		u, err := m.Usage.PodUsage(ctx, ns)
-		if err != nil {
-			logf.FromContext(ctx).Info("Pod usage unavailable, counted requests alone", "cooperative", coop.Name, "error", err.Error())
-		} else {
-			usage = u
-		}
-	}
-	rates := NamespaceRates(pods.Items, pvcs.Items, usage)
 	if m.Database != nil && coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
 		size, err := m.Database.DatabaseSize(ctx, coop)
 		if err != nil {
@@ -335,6 +382,35 @@ func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopS
 		rates.StorageBytes += st.dbBytes
 	}
 	return rates, nil
+}
+
+// measureNamespace samples what the pods and claims of a co-op's namespace hold now, with
+// the pods' usage when known (nil: requests alone), and says whether the namespace holds
+// any pod or claim at all.
+func (m *Meter) measureNamespace(ctx context.Context, ns string, usage PodUsage) (Rates, bool, error) {
+	var pods corev1.PodList
+	if err := m.Client.List(ctx, &pods, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+		return Rates{}, false, fmt.Errorf("listing pods: %w", err)
+	}
+	var pvcs corev1.PersistentVolumeClaimList
+	if err := m.Client.List(ctx, &pvcs, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+		return Rates{}, false, fmt.Errorf("listing persistent volume claims: %w", err)
+	}
+	held := len(pods.Items) > 0 || len(pvcs.Items) > 0
+	return NamespaceRates(pods.Items, pvcs.Items, usage), held, nil
+}
+
+// podUsage reads the usage of every co-op's pods, by namespace, in one request per pass;
+// nil when the cluster serves none. A namespace it misses counts requests alone.
+func (m *Meter) podUsage(ctx context.Context) map[string]PodUsage {
+	if m.Usage == nil || !m.Usage.Available(ctx) {
+		return nil
+	}
+	usage, err := m.Usage.PodUsage(ctx)
+	if err != nil {
+		logf.FromContext(ctx).Info("Pod usage unavailable, counted requests alone", "error", err.Error())
+	}
+	return usage
 }
 
 // writeCooperative applies status.usage of one co-op: the totals and the time of the last

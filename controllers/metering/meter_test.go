@@ -84,9 +84,9 @@ func periodOf(coop *coopv1.Cooperative, period string) *coopv1.PeriodUsage {
 
 // TestMeteringOverAMonth meters three co-ops through November 2026 on a fake clock, one
 // sample every 6 hours (120 samples): pods come and go, a volume is resized, a co-op is
-// deleted mid-month. The totals in the Cooperatives and in the CostReport match the hand
-// computation, the CostReport's lines match the allocator on those totals, and the report
-// becomes Final after the month and refuses an edit.
+// deleted mid-month and pays until its pod is gone. The totals in the Cooperatives and in
+// the CostReport match the hand computation, the CostReport's lines match the allocator
+// on those totals, and the report becomes Final after the month and refuses an edit.
 func TestMeteringOverAMonth(t *testing.T) {
 	g := NewWithT(t)
 	cleanup(t)
@@ -143,7 +143,7 @@ func TestMeteringOverAMonth(t *testing.T) {
 		if i > 20 && i <= 80 {
 			beta.add(250, 512*mi, 0, stepSeconds)
 		}
-		if i <= 62 {
+		if i <= 63 { // gamma's pod outlives the Cooperative by one tick
 			gamma.add(2000, 4*gi, 0, stepSeconds)
 		}
 		switch i {
@@ -166,11 +166,17 @@ func TestMeteringOverAMonth(t *testing.T) {
 			setPVCCapacity(t, pvc, "20Gi")
 			env.waitCached(t, pvc, func() bool { return pvc.Status.Capacity.Storage().Value() == 20*gi })
 		case 62:
-			g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "gamma"}})).To(Succeed())
 			gone := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "gamma"}}
-			g.Eventually(func() bool {
-				return apierrors.IsNotFound(env.mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(gone), gone))
-			}, 30*time.Second, 5*time.Millisecond).Should(BeTrue())
+			g.Expect(k8sClient.Delete(ctx, gone)).To(Succeed())
+			env.waitGone(t, gone)
+		case 63:
+			// The namespace's pods go after the Cooperative: the namespace controller deletes
+			// them once the reconciler has deleted the namespace. envtest runs no namespace
+			// controller, so the test deletes gamma's pod itself, one tick after the
+			// Cooperative; gamma pays for that tick.
+			g1 := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-gamma", Name: "g1"}}
+			g.Expect(k8sClient.Delete(ctx, g1, client.GracePeriodSeconds(0))).To(Succeed())
+			env.waitGone(t, g1)
 		case 80: // b2 finished.
 			setPodPhase(t, b2, corev1.PodSucceeded)
 			env.waitCached(t, b2, func() bool { return b2.Status.Phase == corev1.PodSucceeded })
@@ -194,8 +200,8 @@ func TestMeteringOverAMonth(t *testing.T) {
 	}
 	g.Expect(alpha.cpu.String()).To(Equal("1296000000")) // 0.5 cores for 720 hours = 360 core-hours
 
-	// The report holds all three, gamma's up to its last sample before its deletion, and
-	// its lines are the allocator's split of exactly those totals.
+	// The report holds all three, gamma's up to the sample that found its namespace empty,
+	// and its lines are the allocator's split of exactly those totals.
 	wantUsage := []coopv1.CooperativeUsage{alpha.usage("alpha"), beta.usage("beta"), gamma.usage("gamma")}
 	g.Eventually(func(g Gomega) {
 		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2026-11"}, report)).To(Succeed())
@@ -313,4 +319,51 @@ func printedColumns(t *testing.T, name string) map[string]any {
 		out[c.Name] = table.Rows[0].Cells[i]
 	}
 	return out
+}
+
+// TestMeteringChargesANewCooperativeFromItsCreation: a co-op created while the meter runs
+// pays from its creationTimestamp, which the API server sets in real time; the fake clock
+// starts a minute before now so that the creation lies between the meter's start and its
+// next sample.
+func TestMeteringChargesANewCooperativeFromItsCreation(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second).Add(-time.Minute))
+	env := startManager(t, clk, Options{}) // 60s and 5m
+	defer env.stop(t)
+
+	coop := createCooperative(t, "iota")
+	pod := createRunningPod(t, "coop-iota", "i1", "1", "1Gi")
+	env.waitCached(t, pod, func() bool { return pod.Status.Phase == corev1.PodRunning })
+	env.waitCached(t, coop, func() bool { return true })
+	created := coop.CreationTimestamp.UTC()
+	g.Expect(created).To(BeTemporally(">", clk.Now()), "the co-op is created after the meter's first pass")
+
+	// The next sample, 30 seconds after the creation, charges those 30 seconds.
+	clk.SetTime(created.Add(30 * time.Second))
+	env.waitIdle(t)
+	got := &coopv1.Cooperative{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(coop), got)).To(Succeed())
+	g.Expect(got.Status.Usage).NotTo(BeNil())
+	// Added up over the periods, should the test run across the end of a month.
+	want := newExpected()
+	want.add(1000, gi, 0, 30)
+	sum, metered := newExpected(), int64(0)
+	for _, p := range got.Status.Usage.Periods {
+		cpu, _ := new(big.Int).SetString(p.CPUMillicoreSeconds, 10)
+		mem, _ := new(big.Int).SetString(p.MemoryByteSeconds, 10)
+		sum.cpu.Add(sum.cpu, cpu)
+		sum.mem.Add(sum.mem, mem)
+		metered += p.MeteredSeconds
+		g.Expect(p.EstimatedSeconds).To(BeZero())
+		report := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: p.Period}, report)).To(Succeed())
+		u := usageOf(report, "iota")
+		g.Expect(u).NotTo(BeNil(), p.Period)
+		g.Expect(u.CPUMillicoreSeconds).To(Equal(p.CPUMillicoreSeconds), p.Period)
+	}
+	g.Expect(sum.cpu.String()).To(Equal(want.cpu.String()))
+	g.Expect(sum.mem.String()).To(Equal(want.mem.String()))
+	g.Expect(metered).To(Equal(int64(30)))
 }

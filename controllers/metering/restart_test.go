@@ -123,6 +123,42 @@ func TestMeteringAfterACrash(t *testing.T) {
 	g.Expect(p.EstimatedIntervals[0].Start.Time).To(BeTemporally("==", start.Add(5*time.Minute)))
 }
 
+// TestMeteringRestartAcrossAPeriodEnd: a gap that spans the end of a period is charged to
+// both periods, and the CostReport of the period that ended gets its share of the gap, not
+// only the Cooperative's status.
+func TestMeteringRestartAcrossAPeriodEnd(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "eta")
+	createRunningPod(t, "coop-eta", "h1", "1", "1Gi")
+
+	clk := clocktesting.NewFakeClock(at("2027-06-30T23:50:00Z"))
+	first := New(k8sClient, Options{Clock: clk})
+	g.Expect(first.Pass(ctx)).To(Succeed()) // baseline, written
+	for range 5 {
+		clk.Step(time.Minute)
+		g.Expect(first.Pass(ctx)).To(Succeed()) // written at 5 minutes only
+	}
+
+	// The first meter dies at 23:55; the next one starts at 00:10 in July.
+	clk.Step(15 * time.Minute)
+	second := New(k8sClient, Options{Clock: clk})
+	g.Expect(second.Pass(ctx)).To(Succeed())
+
+	for period, want := range map[string][2]int64{
+		"2027-06": {1000 * 10 * 60, 5 * 60}, // 23:50 to midnight, the last 5 minutes estimated
+		"2027-07": {1000 * 10 * 60, 10 * 60},
+	} {
+		report := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: period}, report)).To(Succeed())
+		u := usageOf(report, "eta")
+		g.Expect(u).NotTo(BeNil(), period)
+		g.Expect(u.CPUMillicoreSeconds).To(Equal(strconv.FormatInt(want[0], 10)), period)
+		g.Expect(u.EstimatedSeconds).To(Equal(want[1]), period)
+	}
+}
+
 // TestMetricsAPINotServed: envtest serves no metrics.k8s.io, so the meter counts requests
 // alone (the month test runs that path end to end).
 func TestMetricsAPINotServed(t *testing.T) {
@@ -181,4 +217,93 @@ func TestFinalReportRefusesEdits(t *testing.T) {
 	bad = &coopv1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: "2026-08"}, Spec: r.Spec}
 	bad.Spec.Lines = []coopv1.BillLine{{Description: "x", Amount: "12,50", Pool: coopv1.PoolCompute}}
 	g.Expect(k8sClient.Create(ctx, bad)).To(MatchError(ContainSubstring("spec.lines[0].amount")))
+}
+
+// TestMeteringADeletedCooperativeUntilItsNamespaceIsEmpty: the Cooperative goes as soon as
+// the reconciler has issued the deletion of its namespace, whose pods and volumes go after.
+// The meter keeps sampling the namespace, charges what it still holds and records it in the
+// CostReport at each pass, writes nothing to the gone Cooperative, and drops the co-op once
+// the namespace holds nothing.
+func TestMeteringADeletedCooperativeUntilItsNamespaceIsEmpty(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "lambda")
+	pod := createRunningPod(t, "coop-lambda", "l1", "1", "1Gi")
+	pvc := createBoundPVC(t, "coop-lambda", "data", "10Gi")
+
+	clk := clocktesting.NewFakeClock(at("2027-08-10T00:00:00Z"))
+	m := New(k8sClient, Options{Clock: clk}) // reads the API server directly: no cache lag
+	g.Expect(m.Pass(ctx)).To(Succeed())      // baseline
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	want := newExpected()
+	want.add(1000, gi, 10*gi, 60)
+
+	reported := func() *coopv1.CooperativeUsage {
+		report := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2027-08"}, report)).To(Succeed())
+		u := usageOf(report, "lambda")
+		g.Expect(u).NotTo(BeNil())
+		return u
+	}
+	expectReported := func(w *expected, lastSample time.Time) {
+		t.Helper()
+		u := reported()
+		g.Expect([]string{u.CPUMillicoreSeconds, u.MemoryByteSeconds, u.StorageByteSeconds}).To(Equal(
+			[]string{w.cpu.String(), w.mem.String(), w.storage.String()}))
+		g.Expect(u.LastSampleTime.Time).To(BeTemporally("==", lastSample))
+		g.Expect(u.EstimatedSeconds).To(BeZero())
+	}
+
+	// The Cooperative is deleted; the namespace's deletion was issued, its contents remain.
+	// envtest runs no namespace controller, so the test deletes them itself further down,
+	// as that controller would.
+	g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "lambda"}})).To(Succeed())
+
+	// Each pass charges what the namespace holds and records it, without writing to the
+	// gone Cooperative (a write would fail and fail the pass).
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	want.add(1000, gi, 10*gi, 60)
+	expectReported(want, clk.Now())
+
+	g.Expect(k8sClient.Delete(ctx, pod, client.GracePeriodSeconds(0))).To(Succeed())
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	want.add(0, 0, 10*gi, 60) // the volume alone
+	expectReported(want, clk.Now())
+
+	g.Expect(k8sClient.Delete(ctx, pvc)).To(Succeed())
+	removeFinalizers(t, pvc) // the protection controller would, once no pod uses the claim
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	empty := clk.Now() // the sample that found the namespace empty: nothing more to charge
+	expectReported(want, empty)
+
+	// The co-op is dropped: later passes neither charge nor record it.
+	m.mu.Lock()
+	g.Expect(m.coops).NotTo(HaveKey("lambda"))
+	m.mu.Unlock()
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	g.Expect(m.Flush(ctx)).To(Succeed())
+	expectReported(want, empty)
+}
+
+// removeFinalizers clears an object's finalizers, as their controllers would (envtest runs
+// none), so that its deletion completes.
+func removeFinalizers(t *testing.T, obj client.Object) {
+	t.Helper()
+	ctx := context.Background()
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj); apierrors.IsNotFound(err) {
+		return
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	obj.SetFinalizers(nil)
+	if err := k8sClient.Patch(ctx, obj, patch); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
 }

@@ -39,8 +39,9 @@ import (
 type UsageSource interface {
 	// Available says whether the cluster serves pod usage now.
 	Available(ctx context.Context) bool
-	// PodUsage returns the usage of the pods of one namespace.
-	PodUsage(ctx context.Context, namespace string) (PodUsage, error)
+	// PodUsage returns the usage of the co-ops' pods by namespace. With an error it may
+	// still return the namespaces it could read.
+	PodUsage(ctx context.Context) (map[string]PodUsage, error)
 }
 
 // MetricsGroupVersion is the API that serves pod usage (metrics-server and others).
@@ -81,51 +82,75 @@ func (m *MetricsAPI) Available(context.Context) bool {
 	return m.available
 }
 
-// PodUsage implements UsageSource.
-func (m *MetricsAPI) PodUsage(ctx context.Context, namespace string) (PodUsage, error) {
+// PodUsage implements UsageSource: one List, across namespaces, of the metrics of the
+// pods that carry the co-op label (metrics-server applies the selector to the pods), read
+// by namespace.
+func (m *MetricsAPI) PodUsage(ctx context.Context) (map[string]PodUsage, error) {
 	list := &unstructured.UnstructuredList{}
 	list.SetAPIVersion(MetricsGroupVersion)
 	list.SetKind("PodMetricsList")
-	if err := m.Reader.List(ctx, list, client.InNamespace(namespace)); err != nil {
-		return nil, fmt.Errorf("listing pod metrics in %s: %w", namespace, err)
+	if err := m.Reader.List(ctx, list, client.HasLabels{coopv1.LabelCooperative}); err != nil {
+		return nil, fmt.Errorf("listing pod metrics: %w", err)
 	}
-	return podUsageFromMetrics(list.Items)
+	return podUsageByNamespace(list.Items)
 }
 
-// podUsageFromMetrics reads PodMetrics objects: containers[].usage.{cpu,memory}.
-func podUsageFromMetrics(items []unstructured.Unstructured) (PodUsage, error) {
-	out := PodUsage{}
+// podUsageByNamespace reads PodMetrics objects (containers[].usage.{cpu,memory}) by
+// namespace. A namespace with an unreadable one is left out, and the error says why.
+func podUsageByNamespace(items []unstructured.Unstructured) (map[string]PodUsage, error) {
+	out := map[string]PodUsage{}
+	bad := map[string]bool{}
+	var errs []error
 	for _, item := range items {
-		containers, _, _ := unstructured.NestedSlice(item.Object, "containers")
-		byName := map[string]ContainerUsage{}
-		for _, c := range containers {
-			cm, ok := c.(map[string]any)
-			if !ok {
-				continue
-			}
-			name, _, _ := unstructured.NestedString(cm, "name")
-			cpu, _, _ := unstructured.NestedString(cm, "usage", "cpu")
-			mem, _, _ := unstructured.NestedString(cm, "usage", "memory")
-			var u ContainerUsage
-			if cpu != "" {
-				q, err := resource.ParseQuantity(cpu)
-				if err != nil {
-					return nil, fmt.Errorf("pod %s container %s: cpu: %w", item.GetName(), name, err)
-				}
-				u.MilliCPU = q.MilliValue()
-			}
-			if mem != "" {
-				q, err := resource.ParseQuantity(mem)
-				if err != nil {
-					return nil, fmt.Errorf("pod %s container %s: memory: %w", item.GetName(), name, err)
-				}
-				u.MemoryBytes = q.Value()
-			}
-			byName[name] = u
+		ns := item.GetNamespace()
+		if bad[ns] {
+			continue
 		}
-		out[item.GetName()] = byName
+		u, err := containerUsage(&item)
+		if err != nil {
+			bad[ns] = true
+			delete(out, ns)
+			errs = append(errs, fmt.Errorf("namespace %s: %w", ns, err))
+			continue
+		}
+		if out[ns] == nil {
+			out[ns] = PodUsage{}
+		}
+		out[ns][item.GetName()] = u
 	}
-	return out, nil
+	return out, errors.Join(errs...)
+}
+
+// containerUsage reads the usage of one PodMetrics' containers by name.
+func containerUsage(item *unstructured.Unstructured) (map[string]ContainerUsage, error) {
+	containers, _, _ := unstructured.NestedSlice(item.Object, "containers")
+	byName := map[string]ContainerUsage{}
+	for _, c := range containers {
+		cm, ok := c.(map[string]any)
+		if !ok {
+			continue
+		}
+		name, _, _ := unstructured.NestedString(cm, "name")
+		cpu, _, _ := unstructured.NestedString(cm, "usage", "cpu")
+		mem, _, _ := unstructured.NestedString(cm, "usage", "memory")
+		var u ContainerUsage
+		if cpu != "" {
+			q, err := resource.ParseQuantity(cpu)
+			if err != nil {
+				return nil, fmt.Errorf("pod %s container %s: cpu: %w", item.GetName(), name, err)
+			}
+			u.MilliCPU = q.MilliValue()
+		}
+		if mem != "" {
+			q, err := resource.ParseQuantity(mem)
+			if err != nil {
+				return nil, fmt.Errorf("pod %s container %s: memory: %w", item.GetName(), name, err)
+			}
+			u.MemoryBytes = q.Value()
+		}
+		byName[name] = u
+	}
+	return byName, nil
 }
 
 // DatabaseSizer reads the size of a shared-tier co-op's database.

@@ -51,11 +51,16 @@ func (s *sizes) DatabaseSize(_ context.Context, coop *coopv1.Cooperative) (int64
 }
 
 // usageAbove is an in-test UsageSource standing in for metrics.k8s.io, which envtest does
-// not serve (the real reader's parsing is tested in TestPodUsageFromMetrics).
-type usageAbove struct{ pods PodUsage }
+// not serve (the real reader is tested in TestPodUsageByNamespace and TestMetricsAPIPodUsage).
+// It counts the reads.
+type usageAbove struct {
+	pods  map[string]PodUsage
+	reads int
+}
 
-func (u usageAbove) Available(context.Context) bool { return true }
-func (u usageAbove) PodUsage(context.Context, string) (PodUsage, error) {
+func (u *usageAbove) Available(context.Context) bool { return true }
+func (u *usageAbove) PodUsage(context.Context) (map[string]PodUsage, error) {
+	u.reads++
 	return u.pods, nil
 }
 
@@ -74,7 +79,7 @@ func TestMeteringSharedDatabaseAndUsage(t *testing.T) {
 
 	clk := clocktesting.NewFakeClock(at("2027-02-01T00:00:00Z"))
 	db := &sizes{next: []int64{1 * gi, 3 * gi, -1, 5 * gi}}
-	m := New(k8sClient, Options{Clock: clk, Database: db, Usage: usageAbove{PodUsage{"z1": {"app": {MilliCPU: 700, MemoryBytes: 64 * mi}}}}})
+	m := New(k8sClient, Options{Clock: clk, Database: db, Usage: &usageAbove{pods: map[string]PodUsage{"coop-zeta": {"z1": {"app": {MilliCPU: 700, MemoryBytes: 64 * mi}}}}}})
 	g.Expect(m.Pass(ctx)).To(Succeed())
 	for range 3 {
 		clk.Step(time.Minute)

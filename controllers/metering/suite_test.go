@@ -142,17 +142,24 @@ func (e *testEnv) stop(t *testing.T) {
 	}
 }
 
-// waitCached waits until the manager's cache shows obj in the state ok wants, so that the
-// next pass sees it.
+// waitCached waits until the manager's cache holds obj in the state ok wants, so that the
+// next pass sees it. obj is read from the cache into itself before each call of ok: an
+// object the cache does not hold yet never passes, whatever the test set on it.
 func (e *testEnv) waitCached(t *testing.T, obj client.Object, ok func() bool) {
 	t.Helper()
 	NewWithT(t).Eventually(func() bool {
-		err := e.mgr.GetCache().Get(context.Background(), client.ObjectKeyFromObject(obj), obj)
-		if apierrors.IsNotFound(err) {
-			return ok()
-		}
-		return err == nil && ok()
+		return e.mgr.GetCache().Get(context.Background(), client.ObjectKeyFromObject(obj), obj) == nil && ok()
 	}, 30*time.Second, 5*time.Millisecond).Should(BeTrue(), "the cache never showed %s", obj.GetName())
+}
+
+// waitGone waits until the manager's cache no longer holds obj, so that the next pass
+// does not see it.
+func (e *testEnv) waitGone(t *testing.T, obj client.Object) {
+	t.Helper()
+	NewWithT(t).Eventually(func() bool {
+		probe := obj.DeepCopyObject().(client.Object)
+		return apierrors.IsNotFound(e.mgr.GetCache().Get(context.Background(), client.ObjectKeyFromObject(obj), probe))
+	}, 30*time.Second, 5*time.Millisecond).Should(BeTrue(), "the cache still shows %s", obj.GetName())
 }
 
 func newCooperative(name string) *coopv1.Cooperative {

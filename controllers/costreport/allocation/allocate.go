@@ -339,3 +339,40 @@ func largestRemainder(usage []Usage, amount []*big.Rat, total int64) ([]Share, e
 	}
 	return shares, nil
 }
+
+// Percents writes each share's part of total as a percentage with two decimals. When the
+// shares add up to a non-zero total, as Allocate's do, the percentages add up to exactly
+// 100.00: each is rounded down to a hundredth of a percent, and the hundredths left over
+// go one each to the largest remainders, ties to the co-op whose name sorts first, as
+// the cents do. With a zero total they are all 0.00.
+func Percents(shares []Share, total int64) []string {
+	out := make([]string, len(shares))
+	hundredths := make([]int64, len(shares))
+	if total > 0 {
+		const whole = 100 * 100 // 100.00 %, in hundredths of a percent
+		rem := make([]*big.Int, len(shares))
+		var sum int64
+		for i, s := range shares {
+			q, r := new(big.Int).QuoRem(new(big.Int).Mul(big.NewInt(s.Cents), big.NewInt(whole)), big.NewInt(total), new(big.Int))
+			hundredths[i], rem[i] = q.Int64(), r
+			sum += hundredths[i]
+		}
+		order := make([]int, len(shares))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(a, b int) bool {
+			if c := rem[order[a]].Cmp(rem[order[b]]); c != 0 {
+				return c > 0
+			}
+			return shares[order[a]].Cooperative < shares[order[b]].Cooperative
+		})
+		for _, i := range order[:min(max(whole-sum, 0), int64(len(order)))] {
+			hundredths[i]++
+		}
+	}
+	for i, h := range hundredths {
+		out[i] = fmt.Sprintf("%d.%02d", h/100, h%100)
+	}
+	return out
+}

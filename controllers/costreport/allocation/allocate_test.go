@@ -229,20 +229,85 @@ func TestMoney(t *testing.T) {
 			t.Errorf("ParseCents(%q) succeeded, want an error", bad)
 		}
 	}
-	if got := Percent(1, 3); got != "33.33" {
-		t.Errorf("Percent(1, 3) = %s", got)
-	}
-	if got := Percent(2, 3); got != "66.67" {
-		t.Errorf("Percent(2, 3) = %s", got)
-	}
 	if got := CoreHours(big.NewInt(coreHour*3/2 + 18000)); got != "1.51" { // 1.505 rounds up
 		t.Errorf("CoreHours = %s", got)
 	}
 }
 
+func TestPercents(t *testing.T) {
+	tests := []struct {
+		name   string
+		shares []Share
+		want   []string
+	}{
+		{
+			name:   "thirds: rounded alone they add up to 99.99",
+			shares: []Share{{"a", 100}, {"b", 100}, {"c", 100}},
+			want:   []string{"33.34", "33.33", "33.33"},
+		},
+		{
+			name:   "rounded alone they add up to 100.01 (16.67, 16.67, 66.67)",
+			shares: []Share{{"a", 100}, {"b", 100}, {"c", 400}},
+			want:   []string{"16.67", "16.67", "66.66"},
+		},
+		{
+			name:   "the largest remainder gets the hundredth",
+			shares: []Share{{"a", 1}, {"b", 2}}, // 33.333 and 66.667
+			want:   []string{"33.33", "66.67"},
+		},
+		{
+			name:   "ties go by name, not by position",
+			shares: []Share{{"c", 100}, {"b", 100}, {"a", 100}},
+			want:   []string{"33.33", "33.33", "33.34"},
+		},
+		{
+			name:   "exact",
+			shares: []Share{{"a", 7500}, {"b", 2500}, {"c", 0}},
+			want:   []string{"75.00", "25.00", "0.00"},
+		},
+		{
+			name:   "one co-op",
+			shares: []Share{{"a", 61290}},
+			want:   []string{"100.00"},
+		},
+		{
+			name:   "a zero total",
+			shares: []Share{{"a", 0}, {"b", 0}},
+			want:   []string{"0.00", "0.00"},
+		},
+		{
+			name:   "amounts beyond int64 once multiplied by 10000",
+			shares: []Share{{"a", maxCents}, {"b", maxCents}, {"c", maxCents}},
+			want:   []string{"33.34", "33.33", "33.33"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var total int64
+			for _, s := range tt.shares {
+				total += s.Cents
+			}
+			if got := Percents(tt.shares, total); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Percents() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// hundredths reads a percentage written by Percents.
+func hundredths(t *testing.T, p string) int64 {
+	t.Helper()
+	c, err := ParseCents(p)
+	if err != nil {
+		t.Fatalf("percentage %q: %v", p, err)
+	}
+	return c
+}
+
 // FuzzAllocate checks the invariants of Allocate on any input: no negative amount, the
-// amounts add up to the bill, floors hold where the bill allows them, the order of the
-// co-ops changes nothing, and zero usage everywhere still splits the bill evenly.
+// amounts add up to the bill and their percentages to 100.00, floors hold where the bill
+// allows them, the order of the co-ops changes nothing, and zero usage everywhere still
+// splits the bill evenly.
 func FuzzAllocate(f *testing.F) {
 	f.Add([]byte{3, 10, 0, 0, 5, 0, 1, 2, 3}, int64(41250), int64(5000), int64(1240), int64(500), uint8(50), false, uint16(125))
 	f.Add([]byte{1}, int64(1), int64(0), int64(0), int64(0), uint8(0), true, uint16(0))
@@ -312,6 +377,21 @@ func FuzzAllocate(f *testing.F) {
 		}
 		if sum != total {
 			t.Fatalf("the amounts add up to %d, the bill to %d", sum, total)
+		}
+		// The percentages add up to 100.00 and each is its exact value rounded down or up.
+		percents := Percents(shares, total)
+		var hsum int64
+		for i, p := range percents {
+			h := hundredths(t, p)
+			hsum += h
+			exact := new(big.Rat).SetFrac(big.NewInt(shares[i].Cents*100), big.NewInt(max(total, 1)))
+			exact.Mul(exact, big.NewRat(100, 1))
+			if diff := new(big.Rat).Sub(big.NewRat(h, 1), exact); diff.Cmp(big.NewRat(-1, 1)) <= 0 || diff.Cmp(big.NewRat(1, 1)) >= 0 {
+				t.Fatalf("%s: %s %% for %d of %d cents", shares[i].Cooperative, p, shares[i].Cents, total)
+			}
+		}
+		if want := map[bool]int64{true: 10000, false: 0}[total > 0]; hsum != want {
+			t.Fatalf("the percentages %v add up to %d hundredths", percents, hsum)
 		}
 		reversed := Input{Bill: in.Bill, Policy: in.Policy, Usage: slices.Clone(in.Usage)}
 		slices.Reverse(reversed.Usage)

@@ -95,14 +95,6 @@ func GiBHours(byteSeconds *big.Int) string {
 	return FormatRat2(new(big.Rat).SetFrac(byteSeconds, byteSecondsPerGiBHour))
 }
 
-// Percent writes part/total as a percentage with two decimals; 0.00 when total is zero.
-func Percent(part, total int64) string {
-	if total == 0 {
-		return "0.00"
-	}
-	return FormatRat2(new(big.Rat).SetFrac(big.NewInt(part*100), big.NewInt(total)))
-}
-
 // ParseInteger reads a non-negative decimal integer such as a metered total.
 func ParseInteger(s string) (*big.Int, error) {
 	if s == "" {
