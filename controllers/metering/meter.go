@@ -36,7 +36,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
 	"k8s.io/utils/clock"
@@ -45,6 +44,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
 
 // FieldOwner is the field manager of everything the metering writes: status.usage of
@@ -418,17 +418,12 @@ func (m *Meter) podUsage(ctx context.Context) map[string]PodUsage {
 func (m *Meter) writeCooperative(ctx context.Context, name string, st *coopState, amounts *amountLookup) error {
 	usage := st.ledger.UsageStatus(st.rates)
 	usage.EstimatedAmount, usage.Currency = amounts.get(ctx, usage.CurrentPeriod, name)
-	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(usage)
+	obj, err := ssa.StatusFields(usage)
 	if err != nil {
 		return fmt.Errorf("converting the usage of co-op %s: %w", name, err)
 	}
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": coopv1.GroupVersion.String(),
-		"kind":       "Cooperative",
-		"metadata":   map[string]any{"name": name},
-		"status":     map[string]any{"usage": obj},
-	}}
-	if err := m.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	key := client.ObjectKey{Name: name}
+	if err := ssa.ApplyStatus(ctx, m.Client, coopv1.GroupVersion.WithKind("Cooperative"), key, map[string]any{"usage": obj}, FieldOwner); err != nil {
 		return fmt.Errorf("writing status.usage of co-op %s: %w", name, err)
 	}
 	return nil
@@ -513,13 +508,7 @@ func (m *Meter) recordInReport(ctx context.Context, period string, updates []coo
 		}
 		list = append(list, obj)
 	}
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": coopv1.GroupVersion.String(),
-		"kind":       "CostReport",
-		"metadata":   map[string]any{"name": period},
-		"status":     map[string]any{"usage": list},
-	}}
-	return m.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+	return ssa.ApplyStatus(ctx, m.Client, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: period}, map[string]any{"usage": list}, FieldOwner)
 }
 
 func ptr[T any](v T) *T { return &v }
