@@ -44,6 +44,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -618,6 +619,29 @@ func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, 
 	return nil
 }
 
+// ClusterChanged lets through the changes of a CloudNativePG Cluster that the reconciler
+// reads: its creation and deletion, its co-op label, and the status fields CloudNativePG
+// writes on a demotion, a promotion or a change of phase (demotion token, last promotion
+// token, timeline, phase). Not its other status writes, which are frequent (instances,
+// WAL archiving times, certificates, ...): each wake of a home co-op calls its peers' APIs.
+func ClusterChanged() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*cnpgv1.Cluster)
+			n, ok2 := e.ObjectNew.(*cnpgv1.Cluster)
+			if !ok1 || !ok2 {
+				return false
+			}
+			return o.Labels[coopv1.LabelCooperative] != n.Labels[coopv1.LabelCooperative] ||
+				o.DeletionTimestamp.IsZero() != n.DeletionTimestamp.IsZero() ||
+				o.Status.DemotionToken != n.Status.DemotionToken ||
+				o.Status.LastPromotionToken != n.Status.LastPromotionToken ||
+				o.Status.TimelineID != n.Status.TimelineID ||
+				o.Status.Phase != n.Status.Phase
+		},
+	}
+}
+
 // SetupWithManager registers the reconciler. It wakes on a co-op's spec and annotations, on
 // its Cluster (CloudNativePG's demotion and promotion) and on the FederationPeers.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -637,7 +661,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.NewPredicateFuncs(func(o client.Object) bool { return !o.GetDeletionTimestamp().IsZero() })))).
 		Named("federation").
-		Watches(&cnpgv1.Cluster{}, byLabel).
+		Watches(&cnpgv1.Cluster{}, byLabel, builder.WithPredicates(ClusterChanged())).
 		// A contact rewrites the peer's status every interval; only a change of what the
 		// co-ops depend on wakes them (each wake calls the peer).
 		Watches(&coopv1.FederationPeer{}, byPeer, builder.WithPredicates(cooperative.PeerTopologyChanged())).
