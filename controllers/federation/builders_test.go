@@ -391,8 +391,19 @@ func TestFederationCondition(t *testing.T) {
 			"False/PeerNotReady: north Unreachable: timeout"},
 		{"switching over", home, &coopv1.FederationStatus{Role: coopv1.RoleDemoting, Message: "waiting for the token"},
 			"False/SwitchingOver: Demoting: waiting for the token"},
-		{"split", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, Message: "the copy in eu-south reports that it is the primary (a failover?)"},
-			"False/SplitPrimary: the copy in eu-south reports that it is the primary (a failover?)"},
+		{"split", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RolePrimary}}},
+			"False/SplitPrimary: the copy in eu-south reports that it is the primary (a failover?) while this hub expects eu-west: writes may have diverged; resolve by hand before any switchover"},
+		{"split with two copies, the peers unreachable", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "south", Region: "eu-south", State: coopv1.StandbyUnreachable, Role: coopv1.RolePrimary},
+			{Peer: "north", Region: "eu-north", State: coopv1.StandbyUnreachable, Role: coopv1.RolePrimary}}},
+			"False/SplitPrimary: the copies in eu-south and eu-north report that they are the primary (a failover?) while this hub expects eu-west: writes may have diverged; resolve by hand before any switchover"},
+		{"the copy holds the primary it was asked to", home, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-south", Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RolePrimary}}},
+			"True/Ready: standbys mirrored at south; the primary is in eu-south"},
+		{"a message that reads like a split is no split", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west",
+			Message: "the copy in eu-south reports that it is the primary (a failover?)", Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RoleStandby}}},
+			"True/Ready: standbys mirrored at south; the primary is in eu-west"},
 		{"a standby that follows", sb, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-west"},
 			"True/Ready: Standby copy of co-op a of region eu-west; the primary is in eu-west"},
 	} {

@@ -761,6 +761,10 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		// The home, still reachable here, is told; it does not act on its own.
 		Eventually(func() string { return coopOn(west, "solidaire-napoli")().Status.Federation.Message }, timeout).
 			Should(ContainSubstring("the copy in eu-south reports that it is the primary"))
+		split := meta.FindStatusCondition(coopOn(west, "solidaire-napoli")().Status.Conditions, coopv1.ConditionFederationReady)
+		Expect(split).NotTo(BeNil())
+		Expect(split.Status).To(Equal(metav1.ConditionFalse))
+		Expect(split.Reason).To(Equal(coopv1.ReasonSplitPrimary), "written with the message, from the copy's role at the peer")
 		Expect(replicas(west, "solidaire-napoli")()).To(BeNumerically(">", 0))
 	})
 })

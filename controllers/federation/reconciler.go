@@ -195,11 +195,9 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 			fed.Message = "demoted; waiting for the copy in " + primaryRegion + " to promote"
 		}
 	}
-	for _, st := range fed.Standbys {
-		if st.Role == coopv1.RolePrimary && st.Region != primaryRegion {
-			fed.Message = fmt.Sprintf("the copy in %s reports that it is the primary (a failover?) while this hub expects %s: writes may have diverged; resolve by hand before any switchover", st.Region, primaryRegion)
-			r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "SplitPrimary", "Federation", "%s", fed.Message)
-		}
+	if split := splitPrimaries(fed); len(split) > 0 {
+		fed.Message = splitPrimaryMessage(split, primaryRegion)
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonSplitPrimary, "Federation", "%s", fed.Message)
 	}
 	if len(coop.Spec.Federation.Peers) == 0 && (old.Role == "" || old.Role == coopv1.RolePrimary) && len(old.Standbys) == 0 {
 		fed = nil
@@ -221,6 +219,27 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 		}
 	}
 	return r.recheck(), nil
+}
+
+// splitPrimaries are the regions whose copy of a home co-op reports, in its status at the
+// peer, that it holds the primary while the home expects the primary elsewhere (after a
+// failover the home did not ask for).
+func splitPrimaries(fed *coopv1.FederationStatus) []string {
+	var regions []string
+	for _, st := range fed.Standbys {
+		if st.Role == coopv1.RolePrimary && st.Region != fed.PrimaryRegion {
+			regions = append(regions, st.Region)
+		}
+	}
+	return regions
+}
+
+func splitPrimaryMessage(regions []string, primaryRegion string) string {
+	copies := "the copy in " + regions[0] + " reports that it is"
+	if len(regions) > 1 {
+		copies = "the copies in " + strings.Join(regions, " and ") + " report that they are"
+	}
+	return fmt.Sprintf("%s the primary (a failover?) while this hub expects %s: writes may have diverged; resolve by hand before any switchover", copies, primaryRegion)
 }
 
 func previous(old *coopv1.FederationStatus, peer string) coopv1.PeerStandbyStatus {
@@ -551,8 +570,8 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		}
 	}
 	switch {
-	case strings.Contains(fed.Message, "reports that it is the primary"):
-		c.Reason, c.Message = coopv1.ReasonSplitPrimary, fed.Message
+	case len(splitPrimaries(fed)) > 0:
+		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(splitPrimaries(fed), fed.PrimaryRegion)
 	case len(refused) > 0:
 		c.Reason, c.Message = coopv1.ReasonStandbyRefused, strings.Join(refused, "; ")
 	case fed.Role == coopv1.RoleDemoting || fed.Role == coopv1.RolePromoting:
