@@ -343,6 +343,8 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			}
 			return string(c.Status) + "/" + c.Reason + ": " + c.Message
 		}, timeout).Should(Equal("True/Ready: standbys mirrored at eu-south; the primary is in eu-west"))
+		// Counted as the co-ops change, not at the peers' next contact: nothing else wakes the
+		// count of a peer declared before the co-op.
 		Eventually(func() int32 { return peerOn(south, "eu-west")().Status.MirroredFrom }, timeout).Should(Equal(int32(1)))
 		Eventually(func() int32 { return peerOn(west, "eu-south")().Status.MirroredTo }, timeout).Should(Equal(int32(1)))
 	})
@@ -361,6 +363,8 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(west.k8s.Create(ctx, newCoop("coursiers-velo", "eu-south"))).To(Succeed())
 		Eventually(coopOn(south, "coursiers-velo"), timeout).ShouldNot(BeNil())
 		Eventually(standbyState(west, "coursiers-velo", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		mirroredTo := func() int32 { return peerOn(west, "eu-south")().Status.MirroredTo }
+		Eventually(mirroredTo, timeout).Should(Equal(int32(2)))
 
 		c := coopOn(west, "coursiers-velo")()
 		patch := client.MergeFrom(c.DeepCopy())
@@ -373,6 +377,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(coopOn(west, "coursiers-velo")()).NotTo(BeNil())
 		Expect(cluster(west, "coursiers-velo")()).NotTo(BeNil())
 		Eventually(func() []string { return coopOn(west, "coursiers-velo")().Finalizers }, timeout).ShouldNot(ContainElement(federation.Finalizer))
+		Eventually(mirroredTo, timeout).Should(Equal(int32(1)))
 	})
 
 	It("refuses a standby from a region it has not declared, and one for a co-op that did not list it", func() {
