@@ -29,6 +29,7 @@ import (
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -131,6 +132,23 @@ func replicas(h *hub, coop string) func() int32 {
 		}
 		return n
 	}
+}
+
+// settled waits until the co-op on h has a spec that satisfies spec and both of its
+// controllers have reconciled that generation: the Cooperative reconciler, which writes
+// status.observedGeneration once it applied the Cluster and the platform, and the federation
+// reconciler, which writes FederationReady with the generation it saw.
+func settled(h *hub, name string, spec func(*coopv1.Cooperative) bool) {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
+		c := coopOn(h, name)()
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(spec(c)).To(BeTrue(), "the spec is not there yet")
+		g.Expect(c.Status.ObservedGeneration).To(Equal(c.Generation), "the Cooperative reconciler has not seen generation %d", c.Generation)
+		fr := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionFederationReady)
+		g.Expect(fr).NotTo(BeNil())
+		g.Expect(fr.ObservedGeneration).To(Equal(c.Generation), "the federation reconciler has not seen generation %d", c.Generation)
+	}, timeout).Should(Succeed())
 }
 
 // adminKubeconfig writes a kubeconfig of the hub's admin, for the command line.
@@ -433,13 +451,15 @@ var _ = Describe("Peered hubs", Ordered, func() {
 				g.Expect(ready.Reason).To(Equal(coopv1.ReasonStandbyRefused))
 				g.Expect(ready.Message).To(ContainSubstring(why))
 				g.Expect(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionStalled)).To(BeTrue())
+				g.Expect(c.Status.ObservedGeneration).To(Equal(c.Generation))
 			}, timeout).Should(Succeed())
-			Consistently(func() error {
-				return south.k8s.Get(ctx, client.ObjectKey{Name: coopv1.NamespacePrefix + name}, &corev1.Namespace{})
-			}, 3*time.Second).Should(Satisfy(apierrors.IsNotFound), "nothing is created for a refused standby")
+			// The reconcile that refuses it returns before it creates anything.
+			Expect(south.k8s.Get(ctx, client.ObjectKey{Name: coopv1.NamespacePrefix + name}, &corev1.Namespace{})).
+				To(Satisfy(apierrors.IsNotFound), "nothing is created for a refused standby")
 			Expect(coopOn(south, name)().Finalizers).To(BeEmpty())
 		}
-		Expect(peerOn(south, "eu-west")().Status.MirroredFrom).To(Equal(int32(1)), "refused standbys do not count")
+		// Counted apart from the refusal, when the co-op's refusal is written.
+		Eventually(func() int32 { return peerOn(south, "eu-west")().Status.MirroredFrom }, timeout).Should(Equal(int32(1)), "refused standbys do not count")
 	})
 
 	It("refuses to work with over-privileged peer credentials", func() {
@@ -464,8 +484,16 @@ var _ = Describe("Peered hubs", Ordered, func() {
 
 		// A co-op that lists it gets nothing sent.
 		Expect(west.k8s.Create(ctx, newCoop("lavoro-torino", "eu-south-admin"))).To(Succeed())
-		Eventually(standbyState(west, "lavoro-torino", "eu-south-admin"), timeout).Should(Equal(coopv1.StandbyWaiting))
-		Consistently(coopOn(south, "lavoro-torino"), 3*time.Second).Should(BeNil())
+		Eventually(func(g Gomega) {
+			c := coopOn(west, "lavoro-torino")()
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status.Federation).NotTo(BeNil())
+			g.Expect(c.Status.Federation.Standbys).To(ContainElement(And(
+				HaveField("Peer", "eu-south-admin"), HaveField("State", coopv1.StandbyWaiting),
+				HaveField("Message", ContainSubstring("the peer is not ready, nothing is sent")))))
+		}, timeout).Should(Succeed())
+		// The peer never becomes Ready, and a reconcile that finds it not ready sends nothing.
+		Expect(coopOn(south, "lavoro-torino")()).To(BeNil())
 	})
 
 	It("is not ready while the peer's operator info cannot be read", func() {
@@ -515,14 +543,30 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		DeferCleanup(func() {
 			Expect(west.k8s.Delete(ctx, &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "eu-south-bis"}})).To(Succeed())
 		})
-		Eventually(peerCondition(west, "eu-south-bis", coopv1.ConditionReady), timeout).Should(Equal("True/Ready"))
+		// Ready as the operator reads it, so the reconcile below would remove the standby
+		// through it if it removed standbys at unlisted peers of a listed region.
+		Eventually(func() bool {
+			p := &coopv1.FederationPeer{}
+			return west.cached.Get(ctx, client.ObjectKey{Name: "eu-south-bis"}, p) == nil && federation.PeerReady(p)
+		}, timeout).Should(BeTrue())
 		// Wake the co-op, so that it looks at every peer.
 		c := coopOn(west, "fairride-lyon")()
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Spec.DisplayName = "FairRide Lyon (two peers to one hub)"
 		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
 		Eventually(func() string { return coopOn(south, "fairride-lyon")().Spec.DisplayName }, timeout).Should(Equal("FairRide Lyon (two peers to one hub)"))
-		Consistently(coopOn(south, "fairride-lyon"), 4*time.Second).ShouldNot(BeNil(), "the standby the listed peer holds stays")
+		// The federation reconcile of this generation has gone through every peer, removals
+		// included, before it wrote FederationReady.
+		Eventually(func() int64 {
+			c := coopOn(west, "fairride-lyon")()
+			if fr := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionFederationReady); fr != nil && fr.ObservedGeneration == c.Generation {
+				return c.Generation
+			}
+			return 0
+		}, timeout).Should(Equal(c.Generation))
+		standby := coopOn(south, "fairride-lyon")()
+		Expect(standby).NotTo(BeNil(), "the standby the listed peer holds stays")
+		Expect(standby.DeletionTimestamp).To(BeNil(), "the standby the listed peer holds stays")
 	})
 
 	It("shows a peer that stops answering as unreachable, loses nothing meanwhile, and recovers", func() {
@@ -575,11 +619,11 @@ var _ = Describe("Peered hubs", Ordered, func() {
 
 	It("switches the primary over to the peer with CloudNativePG's demotion token, and moves the platform", func() {
 		// An admin of the home hub runs the command; it waits and prints the progress.
-		var out bytes.Buffer
+		out := gbytes.NewBuffer()
 		done := make(chan error, 1)
 		go func() {
 			done <- cli.FederationTo(ctx, []string{"switchover", "fairride-lyon", "--to", "eu-south",
-				"--kubeconfig", adminKubeconfig(west), "--interval", "300ms", "--timeout", "90s"}, &out)
+				"--kubeconfig", adminKubeconfig(west), "--interval", "300ms", "--timeout", "90s"}, out)
 		}()
 		Eventually(func() string { return coopOn(west, "fairride-lyon")().Spec.Federation.Primary }, timeout).Should(Equal("eu-south"))
 
@@ -592,10 +636,16 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		}, timeout).Should(Equal("fairride-lyon-eu-west>fairride-lyon-eu-south<fairride-lyon-eu-south"))
 		Eventually(replicas(west, "fairride-lyon"), timeout).Should(BeZero())
 		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleDemoting))
-		// Without a token the standby must not promote: it waits.
-		Consistently(func() string { return cluster(south, "fairride-lyon")().Spec.ReplicaCluster.Primary }, 3*time.Second).
-			Should(Equal("fairride-lyon-eu-west"))
+		// Without a token the standby must not promote: once both of its controllers have
+		// seen the spec that asks it to be the primary without a token, it still follows.
+		settled(south, "fairride-lyon", func(c *coopv1.Cooperative) bool {
+			return c.Spec.Standby.PrimaryRegion == "eu-south" && c.Spec.Standby.PromotionToken == ""
+		})
+		Expect(role(south, "fairride-lyon")()).To(Equal(coopv1.RolePromoting))
+		Expect(cluster(south, "fairride-lyon")().Spec.ReplicaCluster.Primary).To(Equal("fairride-lyon-eu-west"))
 		Expect(replicas(south, "fairride-lyon")()).To(BeZero())
+		// The command shows the demotion under way, before CloudNativePG ends it below.
+		Eventually(out, timeout).Should(gbytes.Say("here Demoting"))
 
 		// What CloudNativePG does once the home Cluster is demoted: it publishes a token.
 		token := `{"latestCheckpointTimelineID":"1","latestCheckpointREDOLocation":"0/6000028"}`
@@ -608,8 +658,9 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			Should(Equal(&cnpgv1.ReplicaClusterConfiguration{
 				Self: "fairride-lyon-eu-south", Primary: "fairride-lyon-eu-south", Source: "fairride-lyon-eu-west", PromotionToken: token,
 			}))
+		settled(south, "fairride-lyon", func(c *coopv1.Cooperative) bool { return c.Spec.Standby.PromotionToken == token })
 		Expect(role(south, "fairride-lyon")()).To(Equal(coopv1.RolePromoting))
-		Consistently(replicas(south, "fairride-lyon"), 2*time.Second).Should(BeZero(), "the platform waits for the promotion")
+		Expect(replicas(south, "fairride-lyon")()).To(BeZero(), "the platform waits for the promotion")
 
 		// What CloudNativePG does once the replica has replayed up to the token and promoted.
 		Expect(simulatePromoted(south, "coop-fairride-lyon", "fairride-lyon", token)).To(Succeed())
@@ -628,9 +679,8 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(replicas(west, "fairride-lyon")()).To(BeZero())
 		Expect(coopOn(south, "fairride-lyon")().Spec.DeletionPolicy).To(Equal(coopv1.DeletionPolicyRetain), "the primary keeps its data")
 		Eventually(done, timeout).Should(Receive(BeNil()))
-		Expect(out.String()).To(ContainSubstring("fairride-lyon: switchover to peer eu-south requested"))
-		Expect(out.String()).To(ContainSubstring("here Demoting"))
-		Expect(out.String()).To(ContainSubstring("fairride-lyon: done"))
+		Expect(string(out.Contents())).To(ContainSubstring("fairride-lyon: switchover to peer eu-south requested"))
+		Expect(string(out.Contents())).To(ContainSubstring("fairride-lyon: done"))
 
 		// A peer that holds the primary cannot be dropped from the list.
 		c := coopOn(west, "fairride-lyon")()
@@ -653,10 +703,11 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(func() string { return cluster(south, "fairride-lyon")().Spec.ReplicaCluster.Primary }, timeout).Should(Equal("fairride-lyon-eu-west"))
 		Eventually(replicas(south, "fairride-lyon"), timeout).Should(BeZero())
 		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleDemoting))
-		// The home waits for the peer's token before it promotes.
-		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePromoting))
-		Consistently(func() string { return cluster(west, "fairride-lyon")().Spec.ReplicaCluster.Primary }, 3*time.Second).
-			Should(Equal("fairride-lyon-eu-south"))
+		// The home waits for the peer's token before it promotes: once both of its controllers
+		// have seen the spec that asks for the primary back, it still follows the peer.
+		settled(west, "fairride-lyon", func(c *coopv1.Cooperative) bool { return c.Spec.Federation.Primary == "" })
+		Expect(role(west, "fairride-lyon")()).To(Equal(coopv1.RolePromoting))
+		Expect(cluster(west, "fairride-lyon")().Spec.ReplicaCluster.Primary).To(Equal("fairride-lyon-eu-south"))
 		Expect(replicas(west, "fairride-lyon")()).To(BeZero())
 
 		// What CloudNativePG does once the peer's Cluster is demoted.
@@ -754,9 +805,14 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(cli.FederationTo(ctx, []string{"failover", "solidaire-napoli", "--accept-data-loss",
 			"--kubeconfig", adminKubeconfig(south), "--interval", "300ms", "--timeout", "60s"}, &out)).To(Succeed())
 		Expect(out.String()).To(ContainSubstring("WAL that region eu-west had not archived yet is LOST"))
-		Expect(cluster(south, "solidaire-napoli")().Spec.ReplicaCluster).To(Equal(&cnpgv1.ReplicaClusterConfiguration{
-			Self: "solidaire-napoli-eu-south", Primary: "solidaire-napoli-eu-south", Source: "solidaire-napoli-eu-west",
-		}), "promoted without a token")
+		// The command waits for the federation's role; the Cluster is written apart, by the
+		// Cooperative reconciler.
+		Eventually(func() *cnpgv1.ReplicaClusterConfiguration {
+			return cluster(south, "solidaire-napoli")().Spec.ReplicaCluster
+		}, timeout).
+			Should(Equal(&cnpgv1.ReplicaClusterConfiguration{
+				Self: "solidaire-napoli-eu-south", Primary: "solidaire-napoli-eu-south", Source: "solidaire-napoli-eu-west",
+			}), "promoted without a token")
 		Eventually(replicas(south, "solidaire-napoli"), timeout).Should(BeNumerically(">", 0))
 		fed := coopOn(south, "solidaire-napoli")().Status.Federation
 		Expect(fed.LastSwitchover).NotTo(BeNil())
