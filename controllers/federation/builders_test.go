@@ -404,6 +404,10 @@ func TestFederationCondition(t *testing.T) {
 		{"a message that reads like a split is no split", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west",
 			Message: "the copy in eu-south reports that it is the primary (a failover?)", Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RoleStandby}}},
 			"True/Ready: standbys mirrored at south; the primary is in eu-west"},
+		{"a peer no longer declared, before one refused and one waiting", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "north", State: coopv1.StandbyUnreachable, Message: "timeout"}, {Peer: "east", State: coopv1.StandbyRefused, Message: "full"},
+			{Peer: "south", Region: "eu-south", State: coopv1.StandbyUndeclared, Message: "this hub no longer declares FederationPeer south"}}},
+			"False/PeerNotDeclared: south: this hub no longer declares FederationPeer south"},
 		{"a standby that follows", sb, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-west"},
 			"True/Ready: Standby copy of co-op a of region eu-west; the primary is in eu-west"},
 	} {
@@ -420,6 +424,27 @@ func TestFederationCondition(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestLeftAtUndeclaredPeers(t *testing.T) {
+	synced := metav1.Unix(1000, 0)
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+	coop.Status.Federation = &coopv1.FederationStatus{Standbys: []coopv1.PeerStandbyStatus{
+		{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, LastSync: &synced},
+		{Peer: "gone", Region: "eu-north", State: coopv1.StandbyUndeclared, LastSync: &synced},
+		{Peer: "never", State: coopv1.StandbyUndeclared},
+	}}
+	peers := []coopv1.FederationPeer{peer("south", "eu-south", coopv1.FederationAccept{})}
+	var got []string
+	for _, st := range leftAtUndeclaredPeers(coop, peers) {
+		got = append(got, st.Peer)
+	}
+	if want := []string{"gone"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("got %v, want %v: a standby was written at gone, never at never, and south is declared", got, want)
+	}
+	if got := leftAtUndeclaredPeers(&coopv1.Cooperative{}, peers); got != nil {
+		t.Errorf("a co-op without federation: got %v", got)
 	}
 }
 

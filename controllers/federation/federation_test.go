@@ -23,6 +23,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -228,7 +229,7 @@ func simulatePromoted(h *hub, namespace, name, token string) error {
 }
 
 var _ = Describe("Peered hubs", Ordered, func() {
-	BeforeAll(func() { dumpOnFailure("fairride-lyon", "coursiers-velo") })
+	BeforeAll(func() { dumpOnFailure("fairride-lyon", "coursiers-velo", "velo-nantes") })
 
 	It("see each other as reachable, with scoped credentials and the other's version", func() {
 		for _, pair := range [][2]*hub{{west, south}, {south, west}} {
@@ -827,5 +828,81 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(split.Status).To(Equal(metav1.ConditionFalse))
 		Expect(split.Reason).To(Equal(coopv1.ReasonSplitPrimary), "written with the message, from the copy's role at the peer")
 		Expect(replicas(west, "solidaire-napoli")()).To(BeNumerically(">", 0))
+	})
+
+	It("keeps a standby whose FederationPeer is deleted, and says so until it is declared again or removed by hand", func() {
+		// The FederationPeer a co-op's standby went through, to the same hub as eu-south.
+		declare := func() {
+			GinkgoHelper()
+			Expect(west.k8s.Create(ctx, &coopv1.FederationPeer{
+				ObjectMeta: metav1.ObjectMeta{Name: "eu-south-old"},
+				Spec:       coopv1.FederationPeerSpec{Region: "eu-south", KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-eu-south", Key: "kubeconfig"}},
+			})).To(Succeed())
+		}
+		undeclare := func() {
+			GinkgoHelper()
+			Expect(west.k8s.Delete(ctx, &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "eu-south-old"}})).To(Succeed())
+			Eventually(peerOn(west, "eu-south-old"), timeout).Should(BeNil())
+		}
+		event := func(substr string) func() bool {
+			return func() bool {
+				var events corev1.EventList
+				Expect(west.k8s.List(ctx, &events)).To(Succeed())
+				for _, e := range events.Items {
+					if e.Reason == coopv1.ReasonPeerNotDeclared && e.InvolvedObject.Name == "velo-nantes" && strings.Contains(e.Message, substr) {
+						return true
+					}
+				}
+				return false
+			}
+		}
+		declare()
+		Expect(west.k8s.Create(ctx, newCoop("velo-nantes", "eu-south-old"))).To(Succeed())
+		Eventually(standbyState(west, "velo-nantes", "eu-south-old"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		Expect(coopOn(south, "velo-nantes")()).NotTo(BeNil())
+
+		undeclare()
+		Eventually(func(g Gomega) {
+			c := coopOn(west, "velo-nantes")()
+			g.Expect(c.Status.Federation).NotTo(BeNil())
+			g.Expect(c.Status.Federation.Standbys).To(ConsistOf(And(
+				HaveField("Peer", "eu-south-old"), HaveField("State", coopv1.StandbyUndeclared), HaveField("Region", "eu-south"),
+				HaveField("LastSync", Not(BeNil())),
+				HaveField("Message", And(ContainSubstring("no longer declares FederationPeer eu-south-old"), ContainSubstring("left there"))))))
+			fr := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionFederationReady)
+			g.Expect(fr).NotTo(BeNil())
+			g.Expect(fr.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(fr.Reason).To(Equal(coopv1.ReasonPeerNotDeclared))
+		}, timeout).Should(Succeed())
+		// The reconcile that wrote this went through every peer: eu-south reaches the same hub
+		// and is not listed by the co-op, and it removed nothing through it.
+		standby := coopOn(south, "velo-nantes")()
+		Expect(standby).NotTo(BeNil())
+		Expect(standby.DeletionTimestamp).To(BeNil())
+		Eventually(event("no longer declares FederationPeer eu-south-old"), timeout).Should(BeTrue(), "an event says the peer is gone")
+
+		// Declared again (new credentials, say), the standby is followed again.
+		declare()
+		Eventually(standbyState(west, "velo-nantes", "eu-south-old"), timeout).Should(Equal(coopv1.StandbyMirrored))
+
+		// Gone again, the co-op is deleted: the standby stays at the peer, and an event says so.
+		undeclare()
+		Eventually(standbyState(west, "velo-nantes", "eu-south-old"), timeout).Should(Equal(coopv1.StandbyUndeclared))
+		Expect(west.k8s.Delete(ctx, coopOn(west, "velo-nantes")())).To(Succeed())
+		Eventually(func() []string {
+			if c := coopOn(west, "velo-nantes")(); c != nil {
+				return c.Finalizers
+			}
+			return nil
+		}, timeout).ShouldNot(ContainElement(federation.Finalizer))
+		Eventually(event("remove it at that hub by hand"), timeout).Should(BeTrue())
+		standby = coopOn(south, "velo-nantes")()
+		Expect(standby).NotTo(BeNil())
+		Expect(standby.DeletionTimestamp).To(BeNil())
+
+		// Removed by hand at the peer, as README.md says.
+		Expect(south.k8s.Delete(ctx, standby)).To(Succeed())
+		Expect(south.k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.MirrorNamespace("eu-west"), Name: "velo-nantes-objectstore"}})).To(Succeed())
+		Eventually(coopOn(south, "velo-nantes"), timeout).Should(BeNil())
 	})
 })

@@ -159,9 +159,22 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 		errs = append(errs, err)
 		fed.Standbys = append(fed.Standbys, st)
 	}
+	for _, st := range leftAtUndeclaredPeers(coop, peers.Items) {
+		if !listed[st.Peer] {
+			r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonPeerNotDeclared, "RemoveStandby",
+				"The standby in region %s is left there: the co-op no longer lists peer %s, which this hub no longer declares, so it cannot remove it; remove it at that hub by hand", st.Region, st.Peer)
+		}
+	}
 	listedRegions := map[string]bool{}
 	for _, p := range homePeers {
 		listedRegions[p.Region] = true
+	}
+	for _, st := range fed.Standbys {
+		// A standby left at a listed peer no longer declared is not removed through another
+		// FederationPeer of its region (the same hub under a new name, say).
+		if st.State == coopv1.StandbyUndeclared && st.Region != "" {
+			listedRegions[st.Region] = true
+		}
 	}
 	for i := range peers.Items {
 		// Two FederationPeers may reach the same hub: the standby one of them holds is kept.
@@ -335,7 +348,17 @@ func (r *Reconciler) mirrorTo(ctx context.Context, coop *coopv1.Cooperative, nam
 		}
 	}
 	if peer == nil {
-		st.State, st.Message = coopv1.StandbyWaiting, fmt.Sprintf("this hub has no FederationPeer %s", name)
+		// Deleting a FederationPeer may be a step of rotating its credentials: what this hub
+		// wrote there is neither updated nor removed, and the status keeps where it is.
+		st.Region, st.State = prev.Region, coopv1.StandbyUndeclared
+		st.Message = fmt.Sprintf("this hub declares no FederationPeer %s: nothing is sent", name)
+		if prev.LastSync != nil {
+			st.Message = fmt.Sprintf("this hub no longer declares FederationPeer %s: the standby it wrote in region %s (last synced %s) is left there, neither updated nor removed; declare the peer again to resume, or remove the standby there by hand",
+				name, prev.Region, prev.LastSync.UTC().Format(time.RFC3339))
+			if prev.State != coopv1.StandbyUndeclared {
+				r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonPeerNotDeclared, "Mirror", "%s", st.Message)
+			}
+		}
 		return st, nil
 	}
 	st.Region = peer.Spec.Region
@@ -472,12 +495,36 @@ func (r *Reconciler) removeEverywhere(ctx context.Context, coop *coopv1.Cooperat
 		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "PeerNotReady", "RemoveStandby", "Waiting for unreachable peers to remove the co-op's standbys there")
 		return ctrl.Result{RequeueAfter: Backoff(3)}, nil
 	}
+	for _, st := range leftAtUndeclaredPeers(coop, peers) {
+		msg := fmt.Sprintf("The standby in region %s is left there: this hub no longer declares FederationPeer %s, so it cannot remove it; remove it at that hub by hand", st.Region, st.Peer)
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonPeerNotDeclared, "RemoveStandby", "%s", msg)
+		log.FromContext(ctx).Info("Left a standby at a peer no longer declared", "cooperative", coop.Name, "peer", st.Peer, "region", st.Region)
+	}
 	patch := client.MergeFrom(coop.DeepCopy())
 	controllerutil.RemoveFinalizer(coop, Finalizer)
 	if err := r.Client.Patch(ctx, coop, patch); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	return ctrl.Result{}, nil
+}
+
+// leftAtUndeclaredPeers are the standbys this hub wrote at peers it no longer declares: the
+// co-op's status says it synced them once, and no FederationPeer has their name.
+func leftAtUndeclaredPeers(coop *coopv1.Cooperative, peers []coopv1.FederationPeer) []coopv1.PeerStandbyStatus {
+	if coop.Status.Federation == nil {
+		return nil
+	}
+	declared := map[string]bool{}
+	for _, p := range peers {
+		declared[p.Name] = true
+	}
+	var out []coopv1.PeerStandbyStatus
+	for _, st := range coop.Status.Federation.Standbys {
+		if !declared[st.Peer] && st.LastSync != nil {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // reconcileStandby reports what a standby kept here has become: its role, what CloudNativePG
@@ -558,11 +605,13 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		return nil
 	}
 	c := &metav1.Condition{Type: coopv1.ConditionFederationReady, Status: metav1.ConditionFalse, ObservedGeneration: coop.Generation}
-	var refused, waiting, mirrored []string
+	var undeclared, refused, waiting, mirrored []string
 	for _, st := range fed.Standbys {
 		switch st.State {
 		case coopv1.StandbyMirrored:
 			mirrored = append(mirrored, st.Peer)
+		case coopv1.StandbyUndeclared:
+			undeclared = append(undeclared, st.Peer+": "+st.Message)
 		case coopv1.StandbyRefused:
 			refused = append(refused, st.Peer+": "+st.Message)
 		default:
@@ -572,6 +621,8 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 	switch {
 	case len(splitPrimaries(fed)) > 0:
 		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(splitPrimaries(fed), fed.PrimaryRegion)
+	case len(undeclared) > 0:
+		c.Reason, c.Message = coopv1.ReasonPeerNotDeclared, strings.Join(undeclared, "; ")
 	case len(refused) > 0:
 		c.Reason, c.Message = coopv1.ReasonStandbyRefused, strings.Join(refused, "; ")
 	case fed.Role == coopv1.RoleDemoting || fed.Role == coopv1.RolePromoting:
