@@ -17,6 +17,7 @@ limitations under the License.
 package federation
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -24,8 +25,13 @@ import (
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
@@ -445,6 +451,35 @@ func TestLeftAtUndeclaredPeers(t *testing.T) {
 	}
 	if got := leftAtUndeclaredPeers(&coopv1.Cooperative{}, peers); got != nil {
 		t.Errorf("a co-op without federation: got %v", got)
+	}
+}
+
+func TestWriteStatusOfADeletedCooperative(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := coopv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		err   error
+		fails bool
+	}{
+		{"deleted meanwhile", apierrors.NewNotFound(coopv1.GroupVersion.WithResource("cooperatives").GroupResource(), "a"), false},
+		{"refused", apierrors.NewForbidden(coopv1.GroupVersion.WithResource("cooperatives").GroupResource(), "a", errors.New("no")), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{
+				SubResourceApply: func(context.Context, client.Client, string, runtime.ApplyConfiguration, ...client.SubResourceApplyOption) error {
+					return tc.err
+				},
+			}).Build()
+			r := &Reconciler{Client: c}
+			coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+			err := r.writeStatus(t.Context(), coop, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west"})
+			if (err != nil) != tc.fails {
+				t.Errorf("got %v, want an error: %t", err, tc.fails)
+			}
+		})
 	}
 }
 

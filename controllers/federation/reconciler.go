@@ -683,7 +683,10 @@ func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, 
 	}
 	u.Object["status"] = status
 	if err := r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-		return fmt.Errorf("writing the federation status of %s: %w", coop.Name, client.IgnoreNotFound(err))
+		if apierrors.IsNotFound(err) {
+			return nil // Deleted meanwhile: nothing to report on.
+		}
+		return fmt.Errorf("writing the federation status of %s: %w", coop.Name, err)
 	}
 	coop.Status.Federation = fed
 	return nil
