@@ -197,14 +197,17 @@ const ConditionFederationReady = "FederationReady"
 
 // Reasons of the federation conditions, on FederationPeers and Cooperatives.
 const (
-	// ReasonPeerNotReady: a listed peer is unreachable, not declared or not ready, so its
-	// standby is not up to date.
+	// ReasonPeerNotReady: a listed peer is unreachable or not ready, so its standby is not
+	// up to date.
 	ReasonPeerNotReady = "PeerNotReady"
 	// ReasonSwitchingOver: the primary is moving between regions.
 	ReasonSwitchingOver = "SwitchingOver"
 	// ReasonSplitPrimary: another region reports that it holds the primary too (after a
 	// failover); an admin must resolve it.
 	ReasonSplitPrimary = "SplitPrimary"
+	// ReasonPeerNotDeclared: the co-op lists a peer this hub declares no FederationPeer of
+	// (never, or no longer); a standby written there before is left as it was.
+	ReasonPeerNotDeclared = "PeerNotDeclared"
 	// ReasonContacted: the peer's API answered.
 	ReasonContacted = "Contacted"
 	// ReasonUnreachable: the peer's API did not answer; the message says why.
@@ -341,7 +344,7 @@ const (
 )
 
 // StandbyState is how a co-op's standby at one peer stands.
-// +kubebuilder:validation:Enum=Mirrored;Waiting;Refused;Unreachable
+// +kubebuilder:validation:Enum=Mirrored;Waiting;Refused;Unreachable;Undeclared
 type StandbyState string
 
 // The standby states.
@@ -355,6 +358,10 @@ const (
 	StandbyRefused StandbyState = "Refused"
 	// StandbyUnreachable: the peer's API did not answer; nothing is removed meanwhile.
 	StandbyUnreachable StandbyState = "Unreachable"
+	// StandbyUndeclared: this hub declares no FederationPeer of that name (never, or no
+	// longer: deleted). Nothing is sent; a standby this hub wrote there before is left in
+	// place, neither updated nor removed, and region and lastSync still say where and when.
+	StandbyUndeclared StandbyState = "Undeclared"
 )
 
 // PeerStandbyStatus is a co-op's standby at one peer, as its home hub sees it.
@@ -364,7 +371,7 @@ type PeerStandbyStatus struct {
 	// +kubebuilder:validation:MaxLength=63
 	Peer string `json:"peer"`
 
-	// region of the peer.
+	// region of the peer; for a peer no longer declared, the region it had.
 	// +optional
 	// +kubebuilder:validation:MaxLength=40
 	Region string `json:"region,omitempty"`

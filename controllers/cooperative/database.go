@@ -406,6 +406,18 @@ func (r *Reconciler) objectStoreCredentials(ctx context.Context, coop *coopv1.Co
 	return nil, nil
 }
 
+// DedicatedDatabaseObjects are the objects of a dedicated-tier database, in the order they
+// are applied: the credentials and ObjectStores the Cluster names (its own archive, and those
+// of the other regions in its topology) before the Cluster, so that CloudNativePG never starts
+// a Cluster, or its recovery, whose archives are not there yet.
+func DedicatedDatabaseObjects(coop *coopv1.Cooperative, creds *corev1.Secret, plan *coopv1.HostingPlan, cfg *hubconfig.Config, db DatabasePlan) []client.Object {
+	objs := []client.Object{BuildObjectStoreSecret(coop, creds), BuildObjectStore(coop, cfg)}
+	if db.Topology != nil {
+		objs = append(objs, db.Topology.Objects...)
+	}
+	return append(objs, BuildCluster(coop, plan, cfg, db))
+}
+
 func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (ctrl.Result, error) {
 	coop := s.coop
 	ns := coop.NamespaceName()
@@ -467,13 +479,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 
 	// The schedule is applied after the database, on its own: a schedule CloudNativePG
 	// refuses stops the backups, not the database.
-	objs := []client.Object{
-		BuildObjectStoreSecret(coop, creds),
-		BuildObjectStore(coop, &r.Config),
-		BuildCluster(coop, s.plan, &r.Config, dbPlan),
-	}
-	objs = append(objs, s.topology.Objects...)
-	if err := r.applyAll(ctx, s, objs...); err != nil {
+	if err := r.applyAll(ctx, s, DedicatedDatabaseObjects(coop, creds, s.plan, &r.Config, dbPlan)...); err != nil {
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err

@@ -18,13 +18,17 @@ package cooperative
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -96,6 +100,59 @@ func TestBuildClusterInTopology(t *testing.T) {
 			}
 			if c.Spec.Plugins[0].Parameters["serverName"] != tc.plan.ServerName {
 				t.Errorf("archives under %s, want %s", c.Spec.Plugins[0].Parameters["serverName"], tc.plan.ServerName)
+			}
+		})
+	}
+}
+
+func TestDedicatedDatabaseObjects(t *testing.T) {
+	cfg := hubconfig.Default()
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+	coop.Spec.Database = coopv1.DatabaseSpec{Tier: coopv1.DatabaseTierDedicated, Instances: 1, Storage: resource.MustParse("10Gi"), PostgresVersion: 17}
+	creds := &corev1.Secret{Data: map[string][]byte{AccessKeyIDKey: []byte("k"), AccessSecretKeyKey: []byte("s")}}
+	homeArchive := &barmanv1.ObjectStore{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "a-eu-west"}}
+	homeCreds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "a-eu-west-objectstore"}}
+	standby := Topology{
+		Replica:          &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-west", Source: "a-eu-west"},
+		ExternalClusters: []cnpgv1.ExternalCluster{{Name: "a-eu-west", PluginConfiguration: &cnpgv1.PluginConfiguration{Name: BarmanPluginName, Parameters: map[string]string{"barmanObjectName": "a-eu-west", "serverName": "a"}}}},
+		BootstrapSource:  "a-eu-west", RecoverFrom: "a",
+		Objects: []client.Object{homeCreds, homeArchive},
+	}
+	for _, tc := range []struct {
+		name     string
+		topology Topology
+		want     []string
+	}{
+		{"standalone", Standalone, []string{"Secret/cooperator-objectstore", "ObjectStore/a-backups", "Cluster/a"}},
+		{"a standby: the home archive before the Cluster that restores from it", standby,
+			[]string{"Secret/cooperator-objectstore", "ObjectStore/a-backups", "Secret/a-eu-west-objectstore", "ObjectStore/a-eu-west", "Cluster/a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := withTopology(DatabasePlan{ServerName: "a", Bootstrap: coopv1.BootstrapInitDB}, tc.topology)
+			var got []string
+			stores := map[string]bool{}
+			for _, o := range DedicatedDatabaseObjects(coop, creds, nil, &cfg, db) {
+				switch o := o.(type) {
+				case *corev1.Secret:
+					got = append(got, "Secret/"+o.Name)
+				case *barmanv1.ObjectStore:
+					got = append(got, "ObjectStore/"+o.Name)
+					stores[o.Name] = true
+				case *cnpgv1.Cluster:
+					got = append(got, "Cluster/"+o.Name)
+					named := []string{o.Spec.Plugins[0].Parameters["barmanObjectName"]}
+					for _, ec := range o.Spec.ExternalClusters {
+						named = append(named, ec.PluginConfiguration.Parameters["barmanObjectName"])
+					}
+					for _, n := range named {
+						if !stores[n] {
+							t.Errorf("the Cluster names ObjectStore %s, which is not applied before it", n)
+						}
+					}
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("applied in the order %v, want %v", got, tc.want)
 			}
 		})
 	}

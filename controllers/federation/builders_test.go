@@ -17,6 +17,7 @@ limitations under the License.
 package federation
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -24,8 +25,13 @@ import (
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
@@ -391,8 +397,23 @@ func TestFederationCondition(t *testing.T) {
 			"False/PeerNotReady: north Unreachable: timeout"},
 		{"switching over", home, &coopv1.FederationStatus{Role: coopv1.RoleDemoting, Message: "waiting for the token"},
 			"False/SwitchingOver: Demoting: waiting for the token"},
-		{"split", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, Message: "the copy in eu-south reports that it is the primary (a failover?)"},
-			"False/SplitPrimary: the copy in eu-south reports that it is the primary (a failover?)"},
+		{"split", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RolePrimary}}},
+			"False/SplitPrimary: the copy in eu-south reports that it is the primary (a failover?) while this hub expects eu-west: writes may have diverged; resolve by hand before any switchover"},
+		{"split with two copies, the peers unreachable", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "south", Region: "eu-south", State: coopv1.StandbyUnreachable, Role: coopv1.RolePrimary},
+			{Peer: "north", Region: "eu-north", State: coopv1.StandbyUnreachable, Role: coopv1.RolePrimary}}},
+			"False/SplitPrimary: the copies in eu-south and eu-north report that they are the primary (a failover?) while this hub expects eu-west: writes may have diverged; resolve by hand before any switchover"},
+		{"the copy holds the primary it was asked to", home, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-south", Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RolePrimary}}},
+			"True/Ready: standbys mirrored at south; the primary is in eu-south"},
+		{"a message that reads like a split is no split", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west",
+			Message: "the copy in eu-south reports that it is the primary (a failover?)", Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RoleStandby}}},
+			"True/Ready: standbys mirrored at south; the primary is in eu-west"},
+		{"a peer no longer declared, before one refused and one waiting", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "north", State: coopv1.StandbyUnreachable, Message: "timeout"}, {Peer: "east", State: coopv1.StandbyRefused, Message: "full"},
+			{Peer: "south", Region: "eu-south", State: coopv1.StandbyUndeclared, Message: "this hub no longer declares FederationPeer south"}}},
+			"False/PeerNotDeclared: south: this hub no longer declares FederationPeer south"},
 		{"a standby that follows", sb, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-west"},
 			"True/Ready: Standby copy of co-op a of region eu-west; the primary is in eu-west"},
 	} {
@@ -407,6 +428,56 @@ func TestFederationCondition(t *testing.T) {
 			}
 			if got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLeftAtUndeclaredPeers(t *testing.T) {
+	synced := metav1.Unix(1000, 0)
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+	coop.Status.Federation = &coopv1.FederationStatus{Standbys: []coopv1.PeerStandbyStatus{
+		{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, LastSync: &synced},
+		{Peer: "gone", Region: "eu-north", State: coopv1.StandbyUndeclared, LastSync: &synced},
+		{Peer: "never", State: coopv1.StandbyUndeclared},
+	}}
+	peers := []coopv1.FederationPeer{peer("south", "eu-south", coopv1.FederationAccept{})}
+	var got []string
+	for _, st := range leftAtUndeclaredPeers(coop, peers) {
+		got = append(got, st.Peer)
+	}
+	if want := []string{"gone"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("got %v, want %v: a standby was written at gone, never at never, and south is declared", got, want)
+	}
+	if got := leftAtUndeclaredPeers(&coopv1.Cooperative{}, peers); got != nil {
+		t.Errorf("a co-op without federation: got %v", got)
+	}
+}
+
+func TestWriteStatusOfADeletedCooperative(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := coopv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		err   error
+		fails bool
+	}{
+		{"deleted meanwhile", apierrors.NewNotFound(coopv1.GroupVersion.WithResource("cooperatives").GroupResource(), "a"), false},
+		{"refused", apierrors.NewForbidden(coopv1.GroupVersion.WithResource("cooperatives").GroupResource(), "a", errors.New("no")), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{
+				SubResourceApply: func(context.Context, client.Client, string, runtime.ApplyConfiguration, ...client.SubResourceApplyOption) error {
+					return tc.err
+				},
+			}).Build()
+			r := &Reconciler{Client: c}
+			coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+			err := r.writeStatus(t.Context(), coop, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west"})
+			if (err != nil) != tc.fails {
+				t.Errorf("got %v, want an error: %t", err, tc.fails)
 			}
 		})
 	}

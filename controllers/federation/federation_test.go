@@ -23,12 +23,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -133,6 +135,23 @@ func replicas(h *hub, coop string) func() int32 {
 	}
 }
 
+// settled waits until the co-op on h has a spec that satisfies spec and both of its
+// controllers have reconciled that generation: the Cooperative reconciler, which writes
+// status.observedGeneration once it applied the Cluster and the platform, and the federation
+// reconciler, which writes FederationReady with the generation it saw.
+func settled(h *hub, name string, spec func(*coopv1.Cooperative) bool) {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
+		c := coopOn(h, name)()
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(spec(c)).To(BeTrue(), "the spec is not there yet")
+		g.Expect(c.Status.ObservedGeneration).To(Equal(c.Generation), "the Cooperative reconciler has not seen generation %d", c.Generation)
+		fr := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionFederationReady)
+		g.Expect(fr).NotTo(BeNil())
+		g.Expect(fr.ObservedGeneration).To(Equal(c.Generation), "the federation reconciler has not seen generation %d", c.Generation)
+	}, timeout).Should(Succeed())
+}
+
 // adminKubeconfig writes a kubeconfig of the hub's admin, for the command line.
 func adminKubeconfig(h *hub) string {
 	GinkgoHelper()
@@ -210,7 +229,7 @@ func simulatePromoted(h *hub, namespace, name, token string) error {
 }
 
 var _ = Describe("Peered hubs", Ordered, func() {
-	BeforeAll(func() { dumpOnFailure("fairride-lyon", "coursiers-velo") })
+	BeforeAll(func() { dumpOnFailure("fairride-lyon", "coursiers-velo", "velo-nantes") })
 
 	It("see each other as reachable, with scoped credentials and the other's version", func() {
 		for _, pair := range [][2]*hub{{west, south}, {south, west}} {
@@ -343,6 +362,8 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			}
 			return string(c.Status) + "/" + c.Reason + ": " + c.Message
 		}, timeout).Should(Equal("True/Ready: standbys mirrored at eu-south; the primary is in eu-west"))
+		// Counted as the co-ops change, not at the peers' next contact: nothing else wakes the
+		// count of a peer declared before the co-op.
 		Eventually(func() int32 { return peerOn(south, "eu-west")().Status.MirroredFrom }, timeout).Should(Equal(int32(1)))
 		Eventually(func() int32 { return peerOn(west, "eu-south")().Status.MirroredTo }, timeout).Should(Equal(int32(1)))
 	})
@@ -361,6 +382,8 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(west.k8s.Create(ctx, newCoop("coursiers-velo", "eu-south"))).To(Succeed())
 		Eventually(coopOn(south, "coursiers-velo"), timeout).ShouldNot(BeNil())
 		Eventually(standbyState(west, "coursiers-velo", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		mirroredTo := func() int32 { return peerOn(west, "eu-south")().Status.MirroredTo }
+		Eventually(mirroredTo, timeout).Should(Equal(int32(2)))
 
 		c := coopOn(west, "coursiers-velo")()
 		patch := client.MergeFrom(c.DeepCopy())
@@ -373,6 +396,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(coopOn(west, "coursiers-velo")()).NotTo(BeNil())
 		Expect(cluster(west, "coursiers-velo")()).NotTo(BeNil())
 		Eventually(func() []string { return coopOn(west, "coursiers-velo")().Finalizers }, timeout).ShouldNot(ContainElement(federation.Finalizer))
+		Eventually(mirroredTo, timeout).Should(Equal(int32(1)))
 	})
 
 	It("refuses a standby from a region it has not declared, and one for a co-op that did not list it", func() {
@@ -428,13 +452,15 @@ var _ = Describe("Peered hubs", Ordered, func() {
 				g.Expect(ready.Reason).To(Equal(coopv1.ReasonStandbyRefused))
 				g.Expect(ready.Message).To(ContainSubstring(why))
 				g.Expect(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionStalled)).To(BeTrue())
+				g.Expect(c.Status.ObservedGeneration).To(Equal(c.Generation))
 			}, timeout).Should(Succeed())
-			Consistently(func() error {
-				return south.k8s.Get(ctx, client.ObjectKey{Name: coopv1.NamespacePrefix + name}, &corev1.Namespace{})
-			}, 3*time.Second).Should(Satisfy(apierrors.IsNotFound), "nothing is created for a refused standby")
+			// The reconcile that refuses it returns before it creates anything.
+			Expect(south.k8s.Get(ctx, client.ObjectKey{Name: coopv1.NamespacePrefix + name}, &corev1.Namespace{})).
+				To(Satisfy(apierrors.IsNotFound), "nothing is created for a refused standby")
 			Expect(coopOn(south, name)().Finalizers).To(BeEmpty())
 		}
-		Expect(peerOn(south, "eu-west")().Status.MirroredFrom).To(Equal(int32(1)), "refused standbys do not count")
+		// Counted apart from the refusal, when the co-op's refusal is written.
+		Eventually(func() int32 { return peerOn(south, "eu-west")().Status.MirroredFrom }, timeout).Should(Equal(int32(1)), "refused standbys do not count")
 	})
 
 	It("refuses to work with over-privileged peer credentials", func() {
@@ -459,8 +485,16 @@ var _ = Describe("Peered hubs", Ordered, func() {
 
 		// A co-op that lists it gets nothing sent.
 		Expect(west.k8s.Create(ctx, newCoop("lavoro-torino", "eu-south-admin"))).To(Succeed())
-		Eventually(standbyState(west, "lavoro-torino", "eu-south-admin"), timeout).Should(Equal(coopv1.StandbyWaiting))
-		Consistently(coopOn(south, "lavoro-torino"), 3*time.Second).Should(BeNil())
+		Eventually(func(g Gomega) {
+			c := coopOn(west, "lavoro-torino")()
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status.Federation).NotTo(BeNil())
+			g.Expect(c.Status.Federation.Standbys).To(ContainElement(And(
+				HaveField("Peer", "eu-south-admin"), HaveField("State", coopv1.StandbyWaiting),
+				HaveField("Message", ContainSubstring("the peer is not ready, nothing is sent")))))
+		}, timeout).Should(Succeed())
+		// The peer never becomes Ready, and a reconcile that finds it not ready sends nothing.
+		Expect(coopOn(south, "lavoro-torino")()).To(BeNil())
 	})
 
 	It("is not ready while the peer's operator info cannot be read", func() {
@@ -510,14 +544,30 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		DeferCleanup(func() {
 			Expect(west.k8s.Delete(ctx, &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "eu-south-bis"}})).To(Succeed())
 		})
-		Eventually(peerCondition(west, "eu-south-bis", coopv1.ConditionReady), timeout).Should(Equal("True/Ready"))
+		// Ready as the operator reads it, so the reconcile below would remove the standby
+		// through it if it removed standbys at unlisted peers of a listed region.
+		Eventually(func() bool {
+			p := &coopv1.FederationPeer{}
+			return west.cached.Get(ctx, client.ObjectKey{Name: "eu-south-bis"}, p) == nil && federation.PeerReady(p)
+		}, timeout).Should(BeTrue())
 		// Wake the co-op, so that it looks at every peer.
 		c := coopOn(west, "fairride-lyon")()
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Spec.DisplayName = "FairRide Lyon (two peers to one hub)"
 		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
 		Eventually(func() string { return coopOn(south, "fairride-lyon")().Spec.DisplayName }, timeout).Should(Equal("FairRide Lyon (two peers to one hub)"))
-		Consistently(coopOn(south, "fairride-lyon"), 4*time.Second).ShouldNot(BeNil(), "the standby the listed peer holds stays")
+		// The federation reconcile of this generation has gone through every peer, removals
+		// included, before it wrote FederationReady.
+		Eventually(func() int64 {
+			c := coopOn(west, "fairride-lyon")()
+			if fr := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionFederationReady); fr != nil && fr.ObservedGeneration == c.Generation {
+				return c.Generation
+			}
+			return 0
+		}, timeout).Should(Equal(c.Generation))
+		standby := coopOn(south, "fairride-lyon")()
+		Expect(standby).NotTo(BeNil(), "the standby the listed peer holds stays")
+		Expect(standby.DeletionTimestamp).To(BeNil(), "the standby the listed peer holds stays")
 	})
 
 	It("shows a peer that stops answering as unreachable, loses nothing meanwhile, and recovers", func() {
@@ -570,11 +620,11 @@ var _ = Describe("Peered hubs", Ordered, func() {
 
 	It("switches the primary over to the peer with CloudNativePG's demotion token, and moves the platform", func() {
 		// An admin of the home hub runs the command; it waits and prints the progress.
-		var out bytes.Buffer
+		out := gbytes.NewBuffer()
 		done := make(chan error, 1)
 		go func() {
 			done <- cli.FederationTo(ctx, []string{"switchover", "fairride-lyon", "--to", "eu-south",
-				"--kubeconfig", adminKubeconfig(west), "--interval", "300ms", "--timeout", "90s"}, &out)
+				"--kubeconfig", adminKubeconfig(west), "--interval", "300ms", "--timeout", "90s"}, out)
 		}()
 		Eventually(func() string { return coopOn(west, "fairride-lyon")().Spec.Federation.Primary }, timeout).Should(Equal("eu-south"))
 
@@ -587,10 +637,16 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		}, timeout).Should(Equal("fairride-lyon-eu-west>fairride-lyon-eu-south<fairride-lyon-eu-south"))
 		Eventually(replicas(west, "fairride-lyon"), timeout).Should(BeZero())
 		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleDemoting))
-		// Without a token the standby must not promote: it waits.
-		Consistently(func() string { return cluster(south, "fairride-lyon")().Spec.ReplicaCluster.Primary }, 3*time.Second).
-			Should(Equal("fairride-lyon-eu-west"))
+		// Without a token the standby must not promote: once both of its controllers have
+		// seen the spec that asks it to be the primary without a token, it still follows.
+		settled(south, "fairride-lyon", func(c *coopv1.Cooperative) bool {
+			return c.Spec.Standby.PrimaryRegion == "eu-south" && c.Spec.Standby.PromotionToken == ""
+		})
+		Expect(role(south, "fairride-lyon")()).To(Equal(coopv1.RolePromoting))
+		Expect(cluster(south, "fairride-lyon")().Spec.ReplicaCluster.Primary).To(Equal("fairride-lyon-eu-west"))
 		Expect(replicas(south, "fairride-lyon")()).To(BeZero())
+		// The command shows the demotion under way, before CloudNativePG ends it below.
+		Eventually(out, timeout).Should(gbytes.Say("here Demoting"))
 
 		// What CloudNativePG does once the home Cluster is demoted: it publishes a token.
 		token := `{"latestCheckpointTimelineID":"1","latestCheckpointREDOLocation":"0/6000028"}`
@@ -603,8 +659,9 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			Should(Equal(&cnpgv1.ReplicaClusterConfiguration{
 				Self: "fairride-lyon-eu-south", Primary: "fairride-lyon-eu-south", Source: "fairride-lyon-eu-west", PromotionToken: token,
 			}))
+		settled(south, "fairride-lyon", func(c *coopv1.Cooperative) bool { return c.Spec.Standby.PromotionToken == token })
 		Expect(role(south, "fairride-lyon")()).To(Equal(coopv1.RolePromoting))
-		Consistently(replicas(south, "fairride-lyon"), 2*time.Second).Should(BeZero(), "the platform waits for the promotion")
+		Expect(replicas(south, "fairride-lyon")()).To(BeZero(), "the platform waits for the promotion")
 
 		// What CloudNativePG does once the replica has replayed up to the token and promoted.
 		Expect(simulatePromoted(south, "coop-fairride-lyon", "fairride-lyon", token)).To(Succeed())
@@ -623,9 +680,8 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(replicas(west, "fairride-lyon")()).To(BeZero())
 		Expect(coopOn(south, "fairride-lyon")().Spec.DeletionPolicy).To(Equal(coopv1.DeletionPolicyRetain), "the primary keeps its data")
 		Eventually(done, timeout).Should(Receive(BeNil()))
-		Expect(out.String()).To(ContainSubstring("fairride-lyon: switchover to peer eu-south requested"))
-		Expect(out.String()).To(ContainSubstring("here Demoting"))
-		Expect(out.String()).To(ContainSubstring("fairride-lyon: done"))
+		Expect(string(out.Contents())).To(ContainSubstring("fairride-lyon: switchover to peer eu-south requested"))
+		Expect(string(out.Contents())).To(ContainSubstring("fairride-lyon: done"))
 
 		// A peer that holds the primary cannot be dropped from the list.
 		c := coopOn(west, "fairride-lyon")()
@@ -648,10 +704,11 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(func() string { return cluster(south, "fairride-lyon")().Spec.ReplicaCluster.Primary }, timeout).Should(Equal("fairride-lyon-eu-west"))
 		Eventually(replicas(south, "fairride-lyon"), timeout).Should(BeZero())
 		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleDemoting))
-		// The home waits for the peer's token before it promotes.
-		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePromoting))
-		Consistently(func() string { return cluster(west, "fairride-lyon")().Spec.ReplicaCluster.Primary }, 3*time.Second).
-			Should(Equal("fairride-lyon-eu-south"))
+		// The home waits for the peer's token before it promotes: once both of its controllers
+		// have seen the spec that asks for the primary back, it still follows the peer.
+		settled(west, "fairride-lyon", func(c *coopv1.Cooperative) bool { return c.Spec.Federation.Primary == "" })
+		Expect(role(west, "fairride-lyon")()).To(Equal(coopv1.RolePromoting))
+		Expect(cluster(west, "fairride-lyon")().Spec.ReplicaCluster.Primary).To(Equal("fairride-lyon-eu-south"))
 		Expect(replicas(west, "fairride-lyon")()).To(BeZero())
 
 		// What CloudNativePG does once the peer's Cluster is demoted.
@@ -749,9 +806,14 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(cli.FederationTo(ctx, []string{"failover", "solidaire-napoli", "--accept-data-loss",
 			"--kubeconfig", adminKubeconfig(south), "--interval", "300ms", "--timeout", "60s"}, &out)).To(Succeed())
 		Expect(out.String()).To(ContainSubstring("WAL that region eu-west had not archived yet is LOST"))
-		Expect(cluster(south, "solidaire-napoli")().Spec.ReplicaCluster).To(Equal(&cnpgv1.ReplicaClusterConfiguration{
-			Self: "solidaire-napoli-eu-south", Primary: "solidaire-napoli-eu-south", Source: "solidaire-napoli-eu-west",
-		}), "promoted without a token")
+		// The command waits for the federation's role; the Cluster is written apart, by the
+		// Cooperative reconciler.
+		Eventually(func() *cnpgv1.ReplicaClusterConfiguration {
+			return cluster(south, "solidaire-napoli")().Spec.ReplicaCluster
+		}, timeout).
+			Should(Equal(&cnpgv1.ReplicaClusterConfiguration{
+				Self: "solidaire-napoli-eu-south", Primary: "solidaire-napoli-eu-south", Source: "solidaire-napoli-eu-west",
+			}), "promoted without a token")
 		Eventually(replicas(south, "solidaire-napoli"), timeout).Should(BeNumerically(">", 0))
 		fed := coopOn(south, "solidaire-napoli")().Status.Federation
 		Expect(fed.LastSwitchover).NotTo(BeNil())
@@ -761,6 +823,86 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		// The home, still reachable here, is told; it does not act on its own.
 		Eventually(func() string { return coopOn(west, "solidaire-napoli")().Status.Federation.Message }, timeout).
 			Should(ContainSubstring("the copy in eu-south reports that it is the primary"))
+		split := meta.FindStatusCondition(coopOn(west, "solidaire-napoli")().Status.Conditions, coopv1.ConditionFederationReady)
+		Expect(split).NotTo(BeNil())
+		Expect(split.Status).To(Equal(metav1.ConditionFalse))
+		Expect(split.Reason).To(Equal(coopv1.ReasonSplitPrimary), "written with the message, from the copy's role at the peer")
 		Expect(replicas(west, "solidaire-napoli")()).To(BeNumerically(">", 0))
+	})
+
+	It("keeps a standby whose FederationPeer is deleted, and says so until it is declared again or removed by hand", func() {
+		// The FederationPeer a co-op's standby went through, to the same hub as eu-south.
+		declare := func() {
+			GinkgoHelper()
+			Expect(west.k8s.Create(ctx, &coopv1.FederationPeer{
+				ObjectMeta: metav1.ObjectMeta{Name: "eu-south-old"},
+				Spec:       coopv1.FederationPeerSpec{Region: "eu-south", KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-eu-south", Key: "kubeconfig"}},
+			})).To(Succeed())
+		}
+		undeclare := func() {
+			GinkgoHelper()
+			Expect(west.k8s.Delete(ctx, &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "eu-south-old"}})).To(Succeed())
+			Eventually(peerOn(west, "eu-south-old"), timeout).Should(BeNil())
+		}
+		event := func(substr string) func() bool {
+			return func() bool {
+				var events corev1.EventList
+				Expect(west.k8s.List(ctx, &events)).To(Succeed())
+				for _, e := range events.Items {
+					if e.Reason == coopv1.ReasonPeerNotDeclared && e.InvolvedObject.Name == "velo-nantes" && strings.Contains(e.Message, substr) {
+						return true
+					}
+				}
+				return false
+			}
+		}
+		declare()
+		Expect(west.k8s.Create(ctx, newCoop("velo-nantes", "eu-south-old"))).To(Succeed())
+		Eventually(standbyState(west, "velo-nantes", "eu-south-old"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		Expect(coopOn(south, "velo-nantes")()).NotTo(BeNil())
+
+		undeclare()
+		Eventually(func(g Gomega) {
+			c := coopOn(west, "velo-nantes")()
+			g.Expect(c.Status.Federation).NotTo(BeNil())
+			g.Expect(c.Status.Federation.Standbys).To(ConsistOf(And(
+				HaveField("Peer", "eu-south-old"), HaveField("State", coopv1.StandbyUndeclared), HaveField("Region", "eu-south"),
+				HaveField("LastSync", Not(BeNil())),
+				HaveField("Message", And(ContainSubstring("no longer declares FederationPeer eu-south-old"), ContainSubstring("left there"))))))
+			fr := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionFederationReady)
+			g.Expect(fr).NotTo(BeNil())
+			g.Expect(fr.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(fr.Reason).To(Equal(coopv1.ReasonPeerNotDeclared))
+		}, timeout).Should(Succeed())
+		// The reconcile that wrote this went through every peer: eu-south reaches the same hub
+		// and is not listed by the co-op, and it removed nothing through it.
+		standby := coopOn(south, "velo-nantes")()
+		Expect(standby).NotTo(BeNil())
+		Expect(standby.DeletionTimestamp).To(BeNil())
+		Eventually(event("no longer declares FederationPeer eu-south-old"), timeout).Should(BeTrue(), "an event says the peer is gone")
+
+		// Declared again (new credentials, say), the standby is followed again.
+		declare()
+		Eventually(standbyState(west, "velo-nantes", "eu-south-old"), timeout).Should(Equal(coopv1.StandbyMirrored))
+
+		// Gone again, the co-op is deleted: the standby stays at the peer, and an event says so.
+		undeclare()
+		Eventually(standbyState(west, "velo-nantes", "eu-south-old"), timeout).Should(Equal(coopv1.StandbyUndeclared))
+		Expect(west.k8s.Delete(ctx, coopOn(west, "velo-nantes")())).To(Succeed())
+		Eventually(func() []string {
+			if c := coopOn(west, "velo-nantes")(); c != nil {
+				return c.Finalizers
+			}
+			return nil
+		}, timeout).ShouldNot(ContainElement(federation.Finalizer))
+		Eventually(event("remove it at that hub by hand"), timeout).Should(BeTrue())
+		standby = coopOn(south, "velo-nantes")()
+		Expect(standby).NotTo(BeNil())
+		Expect(standby.DeletionTimestamp).To(BeNil())
+
+		// Removed by hand at the peer, as README.md says.
+		Expect(south.k8s.Delete(ctx, standby)).To(Succeed())
+		Expect(south.k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.MirrorNamespace("eu-west"), Name: "velo-nantes-objectstore"}})).To(Succeed())
+		Eventually(coopOn(south, "velo-nantes"), timeout).Should(BeNil())
 	})
 })

@@ -33,6 +33,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -51,8 +52,8 @@ const (
 )
 
 // PeerReconciler keeps a FederationPeer's status: whether the peer answers, whether its
-// credentials are scoped as they must be, its operator's version, and the co-ops mirrored
-// each way.
+// credentials are scoped as they must be and its operator's version, from contacts every
+// ContactInterval; and, apart from the contacts, the co-ops mirrored each way.
 type PeerReconciler struct {
 	Client   client.Client
 	Hub      hubconfig.Config
@@ -181,9 +182,6 @@ func (r *PeerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	}
 	contact := r.contact(ctx, peer)
 	SetPeerStatus(peer, contact)
-	if err := r.countMirrored(ctx, peer); err != nil {
-		return ctrl.Result{}, err
-	}
 	logger := log.FromContext(ctx)
 	var result ctrl.Result
 	if contact.Err != nil || contact.KubeconfigErr != nil {
@@ -252,15 +250,34 @@ func (r *PeerReconciler) ensureMirrorNamespace(ctx context.Context, peer *coopv1
 	return nil
 }
 
-// countMirrored counts the co-ops mirrored to and from the peer.
-func (r *PeerReconciler) countMirrored(ctx context.Context, peer *coopv1.FederationPeer) error {
+// reconcileMirrors counts the co-ops mirrored to and from the peer. It runs apart from the
+// contacts, when a co-op that enters the counts changes, and calls no peer.
+func (r *PeerReconciler) reconcileMirrors(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	peer := &coopv1.FederationPeer{}
+	if err := r.Client.Get(ctx, req.NamespacedName, peer); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
 	var coops coopv1.CooperativeList
 	if err := r.Client.List(ctx, &coops); err != nil {
-		return fmt.Errorf("listing co-ops: %w", err)
+		return ctrl.Result{}, fmt.Errorf("listing co-ops: %w", err)
 	}
-	var to, from int32
-	for i := range coops.Items {
-		c := &coops.Items[i]
+	to, from := CountMirrored(peer, coops.Items)
+	if to == peer.Status.MirroredTo && from == peer.Status.MirroredFrom {
+		return ctrl.Result{}, nil
+	}
+	original := peer.DeepCopy()
+	peer.Status.MirroredTo, peer.Status.MirroredFrom = to, from
+	if err := r.Client.Status().Patch(ctx, peer, client.MergeFrom(original)); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, fmt.Errorf("writing the mirror counts of FederationPeer %s: %w", peer.Name, err)
+	}
+	return ctrl.Result{}, nil
+}
+
+// CountMirrored counts the co-ops mirrored to the peer (whose standby there is Mirrored) and
+// from it (standbys of its region this hub has not refused).
+func CountMirrored(peer *coopv1.FederationPeer, coops []coopv1.Cooperative) (to, from int32) {
+	for i := range coops {
+		c := &coops[i]
 		if sb := c.Spec.Standby; sb != nil {
 			if sb.HomeRegion == peer.Spec.Region && !refused(c) {
 				from++
@@ -276,8 +293,69 @@ func (r *PeerReconciler) countMirrored(ctx context.Context, peer *coopv1.Federat
 			}
 		}
 	}
-	peer.Status.MirroredTo, peer.Status.MirroredFrom = to, from
-	return nil
+	return to, from
+}
+
+// mirrorsKey is what a co-op contributes to the counts of mirrored co-ops: the home region
+// of a standby and whether it is refused, or the peers a home co-op's standby is mirrored at.
+func mirrorsKey(c *coopv1.Cooperative) string {
+	if sb := c.Spec.Standby; sb != nil {
+		return fmt.Sprintf("from %s, refused %t", sb.HomeRegion, refused(c))
+	}
+	var to []string
+	if c.Status.Federation != nil {
+		for _, st := range c.Status.Federation.Standbys {
+			if st.State == coopv1.StandbyMirrored {
+				to = append(to, st.Peer)
+			}
+		}
+	}
+	if len(to) == 0 {
+		return ""
+	}
+	return "to " + strings.Join(to, ",")
+}
+
+// MirrorsChanged lets through the co-op changes that change a peer's counts of mirrored
+// co-ops: a standby created or deleted or refused, a standby at a peer mirrored or no longer.
+// Not the co-ops' other writes.
+func MirrorsChanged() predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool {
+			c, ok := e.Object.(*coopv1.Cooperative)
+			return ok && mirrorsKey(c) != ""
+		},
+		DeleteFunc: func(e event.DeleteEvent) bool {
+			c, ok := e.Object.(*coopv1.Cooperative)
+			return ok && mirrorsKey(c) != ""
+		},
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*coopv1.Cooperative)
+			n, ok2 := e.ObjectNew.(*coopv1.Cooperative)
+			return ok1 && ok2 && mirrorsKey(o) != mirrorsKey(n)
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+// PeersCounting are the FederationPeers whose counts a co-op enters: for a standby, those
+// that declare its home region; for a home co-op, those its status lists a standby at.
+func PeersCounting(c *coopv1.Cooperative, peers []coopv1.FederationPeer) []reconcile.Request {
+	var out []reconcile.Request
+	if sb := c.Spec.Standby; sb != nil {
+		for _, p := range peers {
+			if p.Spec.Region == sb.HomeRegion {
+				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: p.Name}})
+			}
+		}
+		return out
+	}
+	if c.Status.Federation != nil {
+		for _, st := range c.Status.Federation.Standbys {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: st.Peer}})
+		}
+	}
+	return out
 }
 
 func refused(c *coopv1.Cooperative) bool {
@@ -285,8 +363,10 @@ func refused(c *coopv1.Cooperative) bool {
 	return cond != nil && cond.Reason == coopv1.ReasonStandbyRefused
 }
 
-// SetupWithManager registers the reconciler; a change of a kubeconfig Secret or of a co-op's
-// federation wakes the peers concerned.
+// SetupWithManager registers two controllers: federationpeer contacts the peer when it is
+// declared or changed, when its kubeconfig Secret changes, and every ContactInterval;
+// federationpeer-mirrors counts the co-ops mirrored each way when one of them changes, without
+// contacting the peer.
 func (r *PeerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	bySecret := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		if obj.GetNamespace() != r.Hub.OperatorNamespace {
@@ -304,9 +384,30 @@ func (r *PeerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		return out
 	})
-	return ctrl.NewControllerManagedBy(mgr).
+	if err := ctrl.NewControllerManagedBy(mgr).
 		For(&coopv1.FederationPeer{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("federationpeer").
 		Watches(&corev1.Secret{}, bySecret).
-		Complete(r)
+		Complete(r); err != nil {
+		return err
+	}
+	byCooperative := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		c, ok := obj.(*coopv1.Cooperative)
+		if !ok {
+			return nil
+		}
+		var peers coopv1.FederationPeerList
+		if c.Spec.Standby != nil {
+			if err := r.Client.List(ctx, &peers); err != nil {
+				log.FromContext(ctx).Error(err, "Failed to list FederationPeers")
+				return nil
+			}
+		}
+		return PeersCounting(c, peers.Items)
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&coopv1.FederationPeer{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Named("federationpeer-mirrors").
+		Watches(&coopv1.Cooperative{}, byCooperative, builder.WithPredicates(MirrorsChanged())).
+		Complete(reconcile.Func(r.reconcileMirrors))
 }

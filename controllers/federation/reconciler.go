@@ -44,6 +44,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -158,9 +159,22 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 		errs = append(errs, err)
 		fed.Standbys = append(fed.Standbys, st)
 	}
+	for _, st := range leftAtUndeclaredPeers(coop, peers.Items) {
+		if !listed[st.Peer] {
+			r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonPeerNotDeclared, "RemoveStandby",
+				"The standby in region %s is left there: the co-op no longer lists peer %s, which this hub no longer declares, so it cannot remove it; remove it at that hub by hand", st.Region, st.Peer)
+		}
+	}
 	listedRegions := map[string]bool{}
 	for _, p := range homePeers {
 		listedRegions[p.Region] = true
+	}
+	for _, st := range fed.Standbys {
+		// A standby left at a listed peer no longer declared is not removed through another
+		// FederationPeer of its region (the same hub under a new name, say).
+		if st.State == coopv1.StandbyUndeclared && st.Region != "" {
+			listedRegions[st.Region] = true
+		}
 	}
 	for i := range peers.Items {
 		// Two FederationPeers may reach the same hub: the standby one of them holds is kept.
@@ -194,11 +208,9 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 			fed.Message = "demoted; waiting for the copy in " + primaryRegion + " to promote"
 		}
 	}
-	for _, st := range fed.Standbys {
-		if st.Role == coopv1.RolePrimary && st.Region != primaryRegion {
-			fed.Message = fmt.Sprintf("the copy in %s reports that it is the primary (a failover?) while this hub expects %s: writes may have diverged; resolve by hand before any switchover", st.Region, primaryRegion)
-			r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "SplitPrimary", "Federation", "%s", fed.Message)
-		}
+	if split := splitPrimaries(fed); len(split) > 0 {
+		fed.Message = splitPrimaryMessage(split, primaryRegion)
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonSplitPrimary, "Federation", "%s", fed.Message)
 	}
 	if len(coop.Spec.Federation.Peers) == 0 && (old.Role == "" || old.Role == coopv1.RolePrimary) && len(old.Standbys) == 0 {
 		fed = nil
@@ -220,6 +232,27 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 		}
 	}
 	return r.recheck(), nil
+}
+
+// splitPrimaries are the regions whose copy of a home co-op reports, in its status at the
+// peer, that it holds the primary while the home expects the primary elsewhere (after a
+// failover the home did not ask for).
+func splitPrimaries(fed *coopv1.FederationStatus) []string {
+	var regions []string
+	for _, st := range fed.Standbys {
+		if st.Role == coopv1.RolePrimary && st.Region != fed.PrimaryRegion {
+			regions = append(regions, st.Region)
+		}
+	}
+	return regions
+}
+
+func splitPrimaryMessage(regions []string, primaryRegion string) string {
+	copies := "the copy in " + regions[0] + " reports that it is"
+	if len(regions) > 1 {
+		copies = "the copies in " + strings.Join(regions, " and ") + " report that they are"
+	}
+	return fmt.Sprintf("%s the primary (a failover?) while this hub expects %s: writes may have diverged; resolve by hand before any switchover", copies, primaryRegion)
 }
 
 func previous(old *coopv1.FederationStatus, peer string) coopv1.PeerStandbyStatus {
@@ -315,7 +348,17 @@ func (r *Reconciler) mirrorTo(ctx context.Context, coop *coopv1.Cooperative, nam
 		}
 	}
 	if peer == nil {
-		st.State, st.Message = coopv1.StandbyWaiting, fmt.Sprintf("this hub has no FederationPeer %s", name)
+		// Deleting a FederationPeer may be a step of rotating its credentials: what this hub
+		// wrote there is neither updated nor removed, and the status keeps where it is.
+		st.Region, st.State = prev.Region, coopv1.StandbyUndeclared
+		st.Message = fmt.Sprintf("this hub declares no FederationPeer %s: nothing is sent", name)
+		if prev.LastSync != nil {
+			st.Message = fmt.Sprintf("this hub no longer declares FederationPeer %s: the standby it wrote in region %s (last synced %s) is left there, neither updated nor removed; declare the peer again to resume, or remove the standby there by hand",
+				name, prev.Region, prev.LastSync.UTC().Format(time.RFC3339))
+			if prev.State != coopv1.StandbyUndeclared {
+				r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonPeerNotDeclared, "Mirror", "%s", st.Message)
+			}
+		}
 		return st, nil
 	}
 	st.Region = peer.Spec.Region
@@ -452,12 +495,36 @@ func (r *Reconciler) removeEverywhere(ctx context.Context, coop *coopv1.Cooperat
 		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "PeerNotReady", "RemoveStandby", "Waiting for unreachable peers to remove the co-op's standbys there")
 		return ctrl.Result{RequeueAfter: Backoff(3)}, nil
 	}
+	for _, st := range leftAtUndeclaredPeers(coop, peers) {
+		msg := fmt.Sprintf("The standby in region %s is left there: this hub no longer declares FederationPeer %s, so it cannot remove it; remove it at that hub by hand", st.Region, st.Peer)
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonPeerNotDeclared, "RemoveStandby", "%s", msg)
+		log.FromContext(ctx).Info("Left a standby at a peer no longer declared", "cooperative", coop.Name, "peer", st.Peer, "region", st.Region)
+	}
 	patch := client.MergeFrom(coop.DeepCopy())
 	controllerutil.RemoveFinalizer(coop, Finalizer)
 	if err := r.Client.Patch(ctx, coop, patch); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	return ctrl.Result{}, nil
+}
+
+// leftAtUndeclaredPeers are the standbys this hub wrote at peers it no longer declares: the
+// co-op's status says it synced them once, and no FederationPeer has their name.
+func leftAtUndeclaredPeers(coop *coopv1.Cooperative, peers []coopv1.FederationPeer) []coopv1.PeerStandbyStatus {
+	if coop.Status.Federation == nil {
+		return nil
+	}
+	declared := map[string]bool{}
+	for _, p := range peers {
+		declared[p.Name] = true
+	}
+	var out []coopv1.PeerStandbyStatus
+	for _, st := range coop.Status.Federation.Standbys {
+		if !declared[st.Peer] && st.LastSync != nil {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // reconcileStandby reports what a standby kept here has become: its role, what CloudNativePG
@@ -538,11 +605,13 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		return nil
 	}
 	c := &metav1.Condition{Type: coopv1.ConditionFederationReady, Status: metav1.ConditionFalse, ObservedGeneration: coop.Generation}
-	var refused, waiting, mirrored []string
+	var undeclared, refused, waiting, mirrored []string
 	for _, st := range fed.Standbys {
 		switch st.State {
 		case coopv1.StandbyMirrored:
 			mirrored = append(mirrored, st.Peer)
+		case coopv1.StandbyUndeclared:
+			undeclared = append(undeclared, st.Peer+": "+st.Message)
 		case coopv1.StandbyRefused:
 			refused = append(refused, st.Peer+": "+st.Message)
 		default:
@@ -550,8 +619,10 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		}
 	}
 	switch {
-	case strings.Contains(fed.Message, "reports that it is the primary"):
-		c.Reason, c.Message = coopv1.ReasonSplitPrimary, fed.Message
+	case len(splitPrimaries(fed)) > 0:
+		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(splitPrimaries(fed), fed.PrimaryRegion)
+	case len(undeclared) > 0:
+		c.Reason, c.Message = coopv1.ReasonPeerNotDeclared, strings.Join(undeclared, "; ")
 	case len(refused) > 0:
 		c.Reason, c.Message = coopv1.ReasonStandbyRefused, strings.Join(refused, "; ")
 	case fed.Role == coopv1.RoleDemoting || fed.Role == coopv1.RolePromoting:
@@ -612,10 +683,36 @@ func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, 
 	}
 	u.Object["status"] = status
 	if err := r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-		return fmt.Errorf("writing the federation status of %s: %w", coop.Name, client.IgnoreNotFound(err))
+		if apierrors.IsNotFound(err) {
+			return nil // Deleted meanwhile: nothing to report on.
+		}
+		return fmt.Errorf("writing the federation status of %s: %w", coop.Name, err)
 	}
 	coop.Status.Federation = fed
 	return nil
+}
+
+// ClusterChanged lets through the changes of a CloudNativePG Cluster that the reconciler
+// reads: its creation and deletion, its co-op label, and the status fields CloudNativePG
+// writes on a demotion, a promotion or a change of phase (demotion token, last promotion
+// token, timeline, phase). Not its other status writes, which are frequent (instances,
+// WAL archiving times, certificates, ...): each wake of a home co-op calls its peers' APIs.
+func ClusterChanged() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*cnpgv1.Cluster)
+			n, ok2 := e.ObjectNew.(*cnpgv1.Cluster)
+			if !ok1 || !ok2 {
+				return false
+			}
+			return o.Labels[coopv1.LabelCooperative] != n.Labels[coopv1.LabelCooperative] ||
+				o.DeletionTimestamp.IsZero() != n.DeletionTimestamp.IsZero() ||
+				o.Status.DemotionToken != n.Status.DemotionToken ||
+				o.Status.LastPromotionToken != n.Status.LastPromotionToken ||
+				o.Status.TimelineID != n.Status.TimelineID ||
+				o.Status.Phase != n.Status.Phase
+		},
+	}
 }
 
 // SetupWithManager registers the reconciler. It wakes on a co-op's spec and annotations, on
@@ -637,7 +734,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.NewPredicateFuncs(func(o client.Object) bool { return !o.GetDeletionTimestamp().IsZero() })))).
 		Named("federation").
-		Watches(&cnpgv1.Cluster{}, byLabel).
+		Watches(&cnpgv1.Cluster{}, byLabel, builder.WithPredicates(ClusterChanged())).
 		// A contact rewrites the peer's status every interval; only a change of what the
 		// co-ops depend on wakes them (each wake calls the peer).
 		Watches(&coopv1.FederationPeer{}, byPeer, builder.WithPredicates(cooperative.PeerTopologyChanged())).

@@ -51,6 +51,8 @@ type hub struct {
 	region string
 	env    *harness.Env
 	k8s    client.Client
+	// cached reads what the region's operator reads: its manager's cache.
+	cached client.Reader
 	cfg    hubconfig.Config
 	cancel context.CancelFunc
 }
@@ -226,6 +228,7 @@ func runOperator(h *hub) {
 		PeerContactInterval: 2 * time.Second, Version: "test-" + h.region, SkipControllerNameValidation: true,
 	})
 	Expect(err).NotTo(HaveOccurred())
+	h.cached = mgr.GetClient()
 	var mctx context.Context
 	mctx, h.cancel = context.WithCancel(ctx)
 	go func() {

@@ -64,6 +64,41 @@ func TestChart(t *testing.T) {
 		}
 	})
 
+	t.Run("its federation peer roles are those of config/rbac, behind federation.peerRoles.enabled", func(t *testing.T) {
+		data, err := os.ReadFile(filepath.Join(root, "config", "rbac", "federation_peer_role.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := decodeYAMLStream(t, data)
+		if len(want) != 5 {
+			t.Fatalf("config/rbac/federation_peer_role.yaml holds %d objects, this test knows 5", len(want))
+		}
+		for _, w := range want {
+			got := find(t, chart, w.GetKind(), w.GetName())
+			for _, field := range []string{"rules", "spec"} {
+				if !reflect.DeepEqual(got.Object[field], w.Object[field]) {
+					t.Errorf("the chart's %s %s differs in %s from config/rbac/federation_peer_role.yaml: run `make manifests`\n got %v\nwant %v",
+						w.GetKind(), w.GetName(), field, got.Object[field], w.Object[field])
+				}
+			}
+			if got.GetLabels()["app.kubernetes.io/managed-by"] != "Helm" {
+				t.Errorf("the chart's %s %s has not the chart's labels: %v", w.GetKind(), w.GetName(), got.GetLabels())
+			}
+		}
+		// The binding applies the policy to every request the policy matches.
+		vapb := convert[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, find(t, chart, "ValidatingAdmissionPolicyBinding", "cooperator-federation-peer"))
+		if vapb.Spec.PolicyName != "cooperator-federation-peer" || vapb.Spec.ParamRef != nil || vapb.Spec.MatchResources != nil {
+			t.Errorf("the policy binding narrows or renames the policy: %+v", vapb.Spec)
+		}
+		for _, o := range helmTemplate(t, "--set", "federation.peerRoles.enabled=false") {
+			for _, w := range want {
+				if o.GetKind() == w.GetKind() && o.GetName() == w.GetName() {
+					t.Errorf("federation.peerRoles.enabled=false still installs %s %s", o.GetKind(), o.GetName())
+				}
+			}
+		}
+	})
+
 	t.Run("its hub settings are those of config/manager/hub.yaml", func(t *testing.T) {
 		got := hubSettings(t, convert[corev1.ConfigMap](t, find(t, chart, "ConfigMap", "cooperator-hub-config")))
 		want := hubSettings(t, convert[corev1.ConfigMap](t, findPrefix(t, config, "ConfigMap", "cooperator-hub-config")))

@@ -341,6 +341,52 @@ func TestDeploy(t *testing.T) {
 		}
 		applyAll(t, ctx, admin, objs, true)
 	})
+
+	t.Run("the chart's federation peer policy holds a peer's identity to standbys of its region", func(t *testing.T) {
+		var peerObjs []*unstructured.Unstructured
+		for _, o := range helmTemplate(t) {
+			if strings.HasPrefix(o.GetName(), "cooperator-federation-peer") {
+				peerObjs = append(peerObjs, o)
+			}
+		}
+		if len(peerObjs) != 5 {
+			t.Fatalf("the chart installs %d federation peer objects, want the 5 of config/rbac/federation_peer_role.yaml", len(peerObjs))
+		}
+		applyAll(t, ctx, admin, peerObjs, false)
+		// The identity a hub gives its peer of region eu-north, bound as README.md says.
+		cfg, err := env.AddUser("cooperator-peer-eu-north", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.Create(ctx, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "cooperator-federation-peer-eu-north"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer"},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "cooperator-peer-eu-north"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		asPeer, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const refusal = "may write only standby Cooperatives mirrored from its region"
+		notStandby := &coopv1.Cooperative{}
+		readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_fairride.yaml"), notStandby)
+		notStandby.Name = "peer-probe"
+		// RBAC and the policy take effect a moment after they are stored.
+		waitFor(t, "the policy to refuse a Cooperative of the peer that is no standby", diagnose, func() (bool, error) {
+			err := asPeer.Create(ctx, notStandby.DeepCopy(), client.DryRunAll)
+			return err != nil && strings.Contains(err.Error(), refusal), nil
+		})
+		standby := notStandby.DeepCopy()
+		standby.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-north"}
+		standby.Spec.Admins = nil
+		standby.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-north", HomeCooperative: standby.Name, PrimaryServerName: standby.Name, PrimaryRegion: "eu-north",
+			ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://north/eu-north/peer-probe/", SecretName: "peer-probe-objectstore"}, ConsentedRegions: []string{"local"}}
+		if err := asPeer.Create(ctx, standby, client.DryRunAll); err != nil {
+			t.Errorf("a standby of the peer's own region is refused: %v", err)
+		}
+	})
 }
 
 // applyAll applies objects with server-side apply, as `kubectl apply --server-side` does:
