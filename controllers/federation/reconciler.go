@@ -37,7 +37,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -659,9 +658,6 @@ func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, 
 	if sameCondition && equality.Semantic.DeepEqual(fed, coop.Status.Federation) {
 		return nil
 	}
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(coopv1.GroupVersion.WithKind("Cooperative"))
-	u.SetName(coop.Name)
 	status := map[string]any{}
 	if fed != nil {
 		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(fed)
@@ -681,8 +677,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, 
 		}
 		status["conditions"] = list
 	}
-	u.Object["status"] = status
-	if err := r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("Cooperative"), client.ObjectKey{Name: coop.Name}, status, FieldOwner); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil // Deleted meanwhile: nothing to report on.
 		}
