@@ -180,12 +180,45 @@ func TestLedgerTruncateRefused(t *testing.T) {
 	} {
 		_, err := e.s.Pool().Exec(ctx, stmt)
 		var pe *pgconn.PgError
-		if !errors.As(err, &pe) || pe.Code != "23001" || pe.Message != "the ledger is append-only: TRUNCATE ledger_entries is refused" {
+		if !errors.As(err, &pe) || pe.Code != "23001" || !strings.HasPrefix(pe.Message, "the ledger is append-only: TRUNCATE ledger_") {
 			t.Errorf("%s: %v, want the append-only refusal", stmt, err)
 		}
 		if e.count("ledger_entries") != entries || e.count("ledger_transactions") != txs || e.count("payments") != 1 {
 			t.Fatalf("%s removed rows", stmt)
 		}
+	}
+	e.assertBalanced()
+}
+
+// TestLedgerTransactionsAppendOnly: a ledger transaction cannot be changed or removed
+// either; its kind decides which report a payment counts in.
+func TestLedgerTransactionsAppendOnly(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	ctx := context.Background()
+	w := e.worker("Dan Driver")
+	e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 1999}, "Idempotency-Key", "t1")
+	var kinds string
+	if err := e.s.Pool().QueryRow(ctx, `SELECT string_agg(kind, ',' ORDER BY id) FROM ledger_transactions`).Scan(&kinds); err != nil {
+		t.Fatal(err)
+	}
+	txs := e.count("ledger_transactions")
+	for _, stmt := range []string{
+		`UPDATE ledger_transactions SET kind = 'refund'`,
+		`DELETE FROM ledger_transactions WHERE id = (SELECT max(id) FROM ledger_transactions)`,
+		`TRUNCATE ledger_transactions CASCADE`, // alone, its foreign keys refuse it already
+	} {
+		_, err := e.s.Pool().Exec(ctx, stmt)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23001" || !strings.HasPrefix(pe.Message, "the ledger is append-only") {
+			t.Errorf("%s: %v, want the append-only refusal", stmt, err)
+		}
+	}
+	var after string
+	if err := e.s.Pool().QueryRow(ctx, `SELECT string_agg(kind, ',' ORDER BY id) FROM ledger_transactions`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != kinds || e.count("ledger_transactions") != txs {
+		t.Errorf("ledger transactions changed: kinds %q, want %q", after, kinds)
 	}
 	e.assertBalanced()
 }
