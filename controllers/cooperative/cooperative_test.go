@@ -306,6 +306,11 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 	})
 
 	It("writes nothing to the API server when it is converged", func() {
+		// The reconciles below read the manager's cache: it must hold the status the operator
+		// wrote last and the Deployments' status written above, or they would write again.
+		Eventually(func() error {
+			return harness.CooperativeCached(ctx, mgr.GetClient(), k8s, "fairride-lyon", hub.OperatorNamespace)
+		}, timeout).Should(Succeed())
 		counting := harness.NewCountingClient(mgr.GetClient())
 		r := &cooperative.Reconciler{Client: counting, Config: hub, Recorder: mgr.GetEventRecorder("test")}
 		for range 3 {
