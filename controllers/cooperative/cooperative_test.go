@@ -459,14 +459,17 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 		Expect(role.Spec.Login).To(BeTrue())
 		Expect(role.Spec.PasswordSecret.Name).To(Equal("coop-care-collective"))
 
-		auth := &corev1.Secret{}
-		eventuallyGet(key, auth)
+		// The role's Secret and the co-op's copy of it are two writes: read both until they
+		// agree, not the first one alone.
+		auth, app := &corev1.Secret{}, &corev1.Secret{}
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, key, auth)).To(Succeed())
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-care-collective", Name: "care-collective-app"}, app)).To(Succeed())
+			g.Expect(app.Data["password"]).To(Equal(auth.Data["password"]))
+		}, timeout).Should(Succeed())
 		Expect(auth.Type).To(Equal(corev1.SecretTypeBasicAuth))
 		password := auth.Data["password"]
 		Expect(password).To(HaveLen(43))
-		app := &corev1.Secret{}
-		eventuallyGet(client.ObjectKey{Namespace: "coop-care-collective", Name: "care-collective-app"}, app)
-		Expect(app.Data["password"]).To(Equal(password))
 		Expect(string(app.Data["uri"])).To(Equal(fmt.Sprintf("postgresql://coop_care_collective:%s@cooperator-shared-rw.cooperator-system.svc:5432/coop_care_collective", password)))
 
 		shared := &cnpgv1.Cluster{}
