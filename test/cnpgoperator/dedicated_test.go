@@ -17,6 +17,7 @@ limitations under the License.
 package cnpgoperator_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -87,10 +88,26 @@ func getCluster(ctx SpecContext, coop *coopv1.Cooperative) *cnpgv1.Cluster {
 	return cluster
 }
 
+// waitCaughtUp waits until the operator has caught up with the co-op: its manager's cache
+// holds what the API server holds of it, and its Cooperative controller has nothing queued
+// or running. A reconcile by hand through the manager's client then starts from what the
+// operator wrote last, and no reconcile of the operator's runs alongside it unless a new
+// event wakes one.
+func waitCaughtUp(ctx SpecContext, name string) {
+	GinkgoHelper()
+	Eventually(func() error {
+		return errors.Join(
+			harness.CooperativeCached(ctx, mgr.GetClient(), k8s, name, hub.OperatorNamespace),
+			harness.ControllerIdle("cooperative"),
+		)
+	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+}
+
 // reconcileCounting reconciles the co-op by hand n times through a client that counts
-// writes, and returns the writes.
+// writes, once the operator has caught up with it, and returns the writes.
 func reconcileCounting(ctx SpecContext, name string, n int) []string {
 	GinkgoHelper()
+	waitCaughtUp(ctx, name)
 	counting := harness.NewCountingClient(mgr.GetClient())
 	r := &cooperative.Reconciler{Client: counting, Config: hub, Recorder: mgr.GetEventRecorder("cnpg-suite")}
 	for range n {
