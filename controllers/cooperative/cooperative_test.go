@@ -17,6 +17,7 @@ limitations under the License.
 package cooperative_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -38,6 +39,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
@@ -590,5 +592,46 @@ var _ = Describe("A co-op whose template version drops a component", func() {
 		Eventually(eventsOf("prunes"), timeout).Should(ContainElement("Normal/Pruned"))
 		// The event is recorded while the platform phase runs; the status is written after it.
 		Eventually(func() string { return getCoop("prunes").Status.Platform.Version }, timeout).Should(Equal("2.0"))
+	})
+})
+
+// lateCache is a manager's client whose cache has not seen some objects yet.
+type lateCache struct {
+	client.Client
+	unseen func(client.Object) bool
+}
+
+func (c lateCache) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if c.unseen(obj) {
+		gvk, err := c.GroupVersionKindFor(obj)
+		if err != nil {
+			return err
+		}
+		return apierrors.NewNotFound(schema.GroupResource{Group: gvk.Group, Resource: strings.ToLower(gvk.Kind) + "s"}, key.Name)
+	}
+	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+var _ = Describe("A shared-tier co-op whose Database and DatabaseRole the cache has not seen yet", func() {
+	It("says they are not applied yet, and its reconcile does not fail", func() {
+		dumpOnFailure("cache-lag")
+		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c.Name = "cache-lag"
+		Expect(k8s.Create(ctx, c)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, c))).To(Succeed()) })
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-cache-lag"}, &cnpgv1.DatabaseRole{})
+
+		// As in the reconcile that creates them: it reads them back before its cache has them.
+		late := lateCache{Client: mgr.GetClient(), unseen: func(obj client.Object) bool {
+			switch obj.(type) {
+			case *cnpgv1.Database, *cnpgv1.DatabaseRole:
+				return true
+			}
+			return false
+		}}
+		r := &cooperative.Reconciler{Client: late, Config: hub, Recorder: mgr.GetEventRecorder("test")}
+		_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "cache-lag"}})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(condition("cache-lag", coopv1.ConditionDatabaseReady)()).To(haveStatus(metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady))
 	})
 })

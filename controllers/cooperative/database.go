@@ -553,13 +553,16 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 	s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionTrue, coopv1.ReasonNotApplicable,
 		fmt.Sprintf("the database is backed up with the hub's shared Cluster %s", cfg.SharedCluster.Name))
 
+	// Read from the cache, which may not have seen yet the Database and the DatabaseRole
+	// just created: they are then not applied yet, and their creation wakes the next
+	// reconcile.
 	key := client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedResourceName(coop)}
 	var database cnpgv1.Database
-	if err := r.Client.Get(ctx, key, &database); err != nil {
+	if err := r.Client.Get(ctx, key, &database); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the Database: %w", err)
 	}
 	var role cnpgv1.DatabaseRole
-	if err := r.Client.Get(ctx, key, &role); err != nil {
+	if err := r.Client.Get(ctx, key, &role); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the DatabaseRole: %w", err)
 	}
 	switch {
