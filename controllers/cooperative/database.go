@@ -447,15 +447,23 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	}
 	dbPlan := withTopology(PlanDatabase(coop, livePtr, backups.Items, storePtr), s.topology)
 
+	// The Cluster is applied over the read its plan was made from. Read again, the cache
+	// may have lost in between a Cluster just deleted: the apply would then create it anew
+	// from the plan of the one that was (initdb, say) instead of recovering it.
+	var liveCluster client.Object
+	if clusterExists {
+		liveCluster = &existing
+	}
 	// The schedule is applied after the database, on its own: a schedule CloudNativePG
 	// refuses stops the backups, not the database.
-	objs := []client.Object{
-		BuildObjectStoreSecret(coop, creds),
-		BuildObjectStore(coop, &r.Config),
-		BuildCluster(coop, s.plan, &r.Config, dbPlan),
+	err = r.applyAll(ctx, s, BuildObjectStoreSecret(coop, creds), BuildObjectStore(coop, &r.Config))
+	if err == nil {
+		err = r.applyOver(ctx, s, BuildCluster(coop, s.plan, &r.Config, dbPlan), liveCluster)
 	}
-	objs = append(objs, s.topology.Objects...)
-	if err := r.applyAll(ctx, s, objs...); err != nil {
+	if err == nil {
+		err = r.applyAll(ctx, s, s.topology.Objects...)
+	}
+	if err != nil {
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
