@@ -154,7 +154,19 @@ func setUpBenchHub(b *testing.B) (*benchSetup, error) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	// Let the last status writes reach the cache.
-	time.Sleep(time.Second)
+	// The benchmark's reconciles read the manager's cache: wait until it holds what the API
+	// server holds of every co-op, the last status writes included.
+	for _, name := range names {
+		for {
+			err := harness.CooperativeCached(bctx, mgr.GetClient(), c, name, h.OperatorNamespace)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("the manager's cache did not catch up with co-op %s: %v", name, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	return &benchSetup{ctx: bctx, cfg: h, mgr: mgr, names: names}, nil
 }

@@ -406,7 +406,7 @@ func (r *Reconciler) objectStoreCredentials(ctx context.Context, coop *coopv1.Co
 	return nil, nil
 }
 
-// DedicatedDatabaseObjects are the objects of a dedicated-tier database, in the order they
+// DedicatedDatabaseObjects are the objects of a dedicated-tier database, the Cluster last, in the order they
 // are applied: the credentials and ObjectStores the Cluster names (its own archive, and those
 // of the other regions in its topology) before the Cluster, so that CloudNativePG never starts
 // a Cluster, or its recovery, whose archives are not there yet.
@@ -477,9 +477,21 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	}
 	dbPlan := withTopology(PlanDatabase(coop, livePtr, backups.Items, storePtr, retained), s.topology)
 
+	// The Cluster is applied over the read its plan was made from. Read again, the cache
+	// may have lost in between a Cluster just deleted: the apply would then create it anew
+	// from the plan of the one that was (initdb, say) instead of recovering it.
+	var liveCluster client.Object
+	if clusterExists {
+		liveCluster = &existing
+	}
 	// The schedule is applied after the database, on its own: a schedule CloudNativePG
 	// refuses stops the backups, not the database.
-	if err := r.applyAll(ctx, s, DedicatedDatabaseObjects(coop, creds, s.plan, &r.Config, dbPlan)...); err != nil {
+	objs := DedicatedDatabaseObjects(coop, creds, s.plan, &r.Config, dbPlan)
+	err = r.applyAll(ctx, s, objs[:len(objs)-1]...)
+	if err == nil {
+		err = r.applyOver(ctx, s, objs[len(objs)-1], liveCluster)
+	}
+	if err != nil {
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
@@ -593,13 +605,16 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 	s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionTrue, coopv1.ReasonNotApplicable,
 		fmt.Sprintf("the database is backed up with the hub's shared Cluster %s", cfg.SharedCluster.Name))
 
+	// Read from the cache, which may not have seen yet the Database and the DatabaseRole
+	// just created: they are then not applied yet, and their creation wakes the next
+	// reconcile.
 	key := client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedResourceName(coop)}
 	var database cnpgv1.Database
-	if err := r.Client.Get(ctx, key, &database); err != nil {
+	if err := r.Client.Get(ctx, key, &database); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the Database: %w", err)
 	}
 	var role cnpgv1.DatabaseRole
-	if err := r.Client.Get(ctx, key, &role); err != nil {
+	if err := r.Client.Get(ctx, key, &role); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the DatabaseRole: %w", err)
 	}
 	switch {

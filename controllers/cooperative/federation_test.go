@@ -198,11 +198,12 @@ func TestEffectivePlan(t *testing.T) {
 
 func TestPeerOfRegion(t *testing.T) {
 	deleting := metav1.Now()
+	// Not in order of name: a List from the cache comes in no particular order.
 	peers := []coopv1.FederationPeer{
-		{ObjectMeta: metav1.ObjectMeta{Name: "south-b"}, Spec: coopv1.FederationPeerSpec{Region: "eu-south"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "south-c"}, Spec: coopv1.FederationPeerSpec{Region: "eu-south"}},
 		{ObjectMeta: metav1.ObjectMeta{Name: "north"}, Spec: coopv1.FederationPeerSpec{Region: "eu-north"}},
 		{ObjectMeta: metav1.ObjectMeta{Name: "south-a", DeletionTimestamp: &deleting}, Spec: coopv1.FederationPeerSpec{Region: "eu-south"}},
-		{ObjectMeta: metav1.ObjectMeta{Name: "south-c"}, Spec: coopv1.FederationPeerSpec{Region: "eu-south"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "south-b"}, Spec: coopv1.FederationPeerSpec{Region: "eu-south"}},
 	}
 	if p := PeerOfRegion(peers, "eu-south"); p == nil || p.Name != "south-b" {
 		t.Errorf("want south-b (first by name, not being deleted), got %v", p)

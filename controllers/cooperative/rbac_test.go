@@ -52,6 +52,13 @@ var _ = Describe("The admins of a co-op", Ordered, func() {
 			eventuallyGet(client.ObjectKey{Namespace: c.NamespaceName(), Name: cooperative.PlatformAdminSecretName(c)}, &corev1.Secret{})
 		}
 		alice = userClient("alice", "rbac-a-admins")
+		// The API server authorizes from informers of its own, which see a role or a binding
+		// a moment after it is stored: wait until each grant to rbac-a's admins is in force.
+		Eventually(func(g Gomega) {
+			g.Expect(alice.Get(ctx, client.ObjectKey{Name: "rbac-a"}, &coopv1.Cooperative{})).To(Succeed(), "its ClusterRole")
+			g.Expect(alice.List(ctx, &appsv1.DeploymentList{}, client.InNamespace("coop-rbac-a"))).To(Succeed(), "the binding of %s", cooperative.AdminClusterRole)
+			g.Expect(alice.Get(ctx, client.ObjectKey{Namespace: "coop-rbac-a", Name: "rbac-a-platform-admin"}, &corev1.Secret{})).To(Succeed(), "its Role")
+		}, timeout).Should(Succeed())
 	})
 
 	It("can read and edit its own Cooperative", func() {

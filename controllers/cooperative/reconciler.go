@@ -186,22 +186,38 @@ func (r *Reconciler) loadReferences(ctx context.Context, s *scope) error {
 
 // applyAll applies each desired object; it writes only what differs from the live object.
 func (r *Reconciler) applyAll(ctx context.Context, s *scope, objs ...client.Object) error {
-	logger := log.FromContext(ctx)
 	for _, obj := range objs {
 		live := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
 		res, err := ssa.ApplyFetch(ctx, r.Client, obj, live)
-		if err != nil {
-			// Invalid: the API server or an admission webhook (CloudNativePG's) judged the
-			// object itself. Forbidden is not final: a namespace being terminated refuses
-			// new objects until it is gone, and then the same apply succeeds.
-			if apierrors.IsInvalid(err) {
-				s.stalled = true
-			}
+		if err := r.applied(ctx, s, obj, res, err); err != nil {
 			return err
 		}
-		if res != ssa.Unchanged {
-			logger.V(1).Info("Applied object", "kind", reflect.TypeOf(obj).Elem().Name(), "namespace", obj.GetNamespace(), "name", obj.GetName(), "created", res == ssa.Created)
+	}
+	return nil
+}
+
+// applyOver applies desired over live, the object as the caller read it (nil when it did
+// not exist), for a desired object made from that read: the apply is judged on the same
+// read, not on a later one the cache may answer differently.
+func (r *Reconciler) applyOver(ctx context.Context, s *scope, desired, live client.Object) error {
+	res, err := ssa.Apply(ctx, r.Client, desired, live)
+	return r.applied(ctx, s, desired, res, err)
+}
+
+// applied takes the outcome of an apply: an error it returns, and marks final; a write it
+// logs.
+func (r *Reconciler) applied(ctx context.Context, s *scope, obj client.Object, res ssa.Result, err error) error {
+	if err != nil {
+		// Invalid: the API server or an admission webhook (CloudNativePG's) judged the
+		// object itself. Forbidden is not final: a namespace being terminated refuses
+		// new objects until it is gone, and then the same apply succeeds.
+		if apierrors.IsInvalid(err) {
+			s.stalled = true
 		}
+		return err
+	}
+	if res != ssa.Unchanged {
+		log.FromContext(ctx).V(1).Info("Applied object", "kind", reflect.TypeOf(obj).Elem().Name(), "namespace", obj.GetNamespace(), "name", obj.GetName(), "created", res == ssa.Created)
 	}
 	return nil
 }

@@ -17,12 +17,11 @@ limitations under the License.
 package cnpgoperator_test
 
 import (
-	"time"
-
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -50,8 +49,13 @@ var _ = Describe("Deleting a dedicated co-op that retains its data", func() {
 		Expect(final.Spec.PluginConfiguration).NotTo(BeNil())
 		Expect(final.Spec.PluginConfiguration.Name).To(Equal(cooperative.BarmanPluginName))
 		Expect(final.Spec.Cluster.Name).To(Equal(cooperative.ClusterName(coop)))
-		Consistently(func() error { return k8s.Get(ctx, client.ObjectKey{Name: name}, &coopv1.Cooperative{}) }).
-			WithContext(ctx).WithTimeout(2*time.Second).Should(Succeed(), "the co-op waits for its final backup")
+		// The reconcile that asked for the backup says so on the co-op, which stays.
+		Eventually(func(g Gomega) {
+			c := &coopv1.Cooperative{}
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Name: name}, c)).To(Succeed())
+			g.Expect(meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionReady)).To(And(
+				Not(BeNil()), HaveField("Reason", coopv1.ReasonFinalBackup), HaveField("Message", ContainSubstring(final.Name))))
+		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed(), "the co-op waits for its final backup")
 
 		// No PostgreSQL runs here: the completion is written by hand, as CloudNativePG would.
 		simulateCompletedBackup(ctx, coop, final.Name)

@@ -68,6 +68,10 @@ func collectGarbage(ctx SpecContext, namespace string, uid types.UID) {
 	}
 }
 
+// immediateBackupLabel is the label CloudNativePG's scheduler puts on the Backup it makes at
+// once for a ScheduledBackup with immediate: true ("true"; "false" on the scheduled ones).
+const immediateBackupLabel = "cnpg.io/immediateBackup"
+
 // simulateCompletedBackup creates a Backup of the co-op's Cluster and writes the status
 // CloudNativePG would write once it completed. CloudNativePG's backup controller first
 // records the PostgreSQL major version in the status with a merge patch of the status it
@@ -204,8 +208,10 @@ var _ = Describe("The backups CloudNativePG's scheduler makes", func() {
 		By("CloudNativePG's scheduler creating the immediate Backup, with the labels our cache and watch select on")
 		var made cnpgv1.Backup
 		Eventually(func(g Gomega) {
+			// The immediate one only: should the test run at the schedule's time, CloudNativePG
+			// makes a scheduled Backup too.
 			var list cnpgv1.BackupList
-			g.Expect(k8s.List(ctx, &list, client.InNamespace(coop.NamespaceName()))).To(Succeed())
+			g.Expect(k8s.List(ctx, &list, client.InNamespace(coop.NamespaceName()), client.MatchingLabels{immediateBackupLabel: "true"})).To(Succeed())
 			g.Expect(list.Items).To(HaveLen(1))
 			made = list.Items[0]
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())

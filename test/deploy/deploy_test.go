@@ -22,6 +22,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,12 +30,14 @@ import (
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
@@ -137,6 +140,13 @@ func TestDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// The API server authorizes from informers of its own, which see the roles and bindings
+	// applied above a moment after they are stored. Until they do, the operator's requests
+	// are refused (and the refusals below prove nothing).
+	waitFor(t, "the shipped roles of the operator to be in force", nil, func() (bool, error) {
+		return operatorGrantsInForce(ctx, admin, objs)
+	})
 
 	// Without these two refusals the rest of the test would prove nothing.
 	enforced := t.Run("the API server enforces the shipped RBAC on the operator", func(t *testing.T) {
@@ -387,6 +397,83 @@ func TestDeploy(t *testing.T) {
 			t.Errorf("a standby of the peer's own region is refused: %v", err)
 		}
 	})
+}
+
+// operatorGrantsInForce says whether the API server's authorizer grants the operator's
+// ServiceAccount every rule of every role bound to it among objs.
+func operatorGrantsInForce(ctx context.Context, admin client.Client, objs []*unstructured.Unstructured) (bool, error) {
+	bound := 0
+	for _, o := range objs {
+		var roleRef rbacv1.RoleRef
+		var subjects []rbacv1.Subject
+		switch o.GetKind() {
+		case "ClusterRoleBinding":
+			b := &rbacv1.ClusterRoleBinding{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, b); err != nil {
+				return false, err
+			}
+			roleRef, subjects = b.RoleRef, b.Subjects
+		case "RoleBinding":
+			b := &rbacv1.RoleBinding{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, b); err != nil {
+				return false, err
+			}
+			roleRef, subjects = b.RoleRef, b.Subjects
+		default:
+			continue
+		}
+		if !slices.ContainsFunc(subjects, func(s rbacv1.Subject) bool {
+			return s.Kind == rbacv1.ServiceAccountKind && s.Name == serviceAccount && s.Namespace == operatorNamespace
+		}) {
+			continue
+		}
+		bound++
+		var rules []rbacv1.PolicyRule
+		for _, r := range objs {
+			if r.GetKind() == roleRef.Kind && r.GetName() == roleRef.Name && (roleRef.Kind == "ClusterRole" || r.GetNamespace() == o.GetNamespace()) {
+				role := &rbacv1.ClusterRole{} // a Role's rules read the same
+				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(r.Object, role); err != nil {
+					return false, err
+				}
+				rules = role.Rules
+			}
+		}
+		if rules == nil {
+			return false, fmt.Errorf("%s %s binds %s %s, which is not shipped", o.GetKind(), o.GetName(), roleRef.Kind, roleRef.Name)
+		}
+		for _, rule := range rules {
+			names := rule.ResourceNames
+			if len(names) == 0 {
+				names = []string{""}
+			}
+			for _, group := range rule.APIGroups {
+				for _, res := range rule.Resources {
+					resource, subresource, _ := strings.Cut(res, "/")
+					for _, verb := range rule.Verbs {
+						for _, name := range names {
+							review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+								User: operatorUser.UserName, Groups: operatorUser.Groups,
+								ResourceAttributes: &authorizationv1.ResourceAttributes{
+									Namespace: o.GetNamespace(), Verb: verb, Group: group,
+									Resource: resource, Subresource: subresource, Name: name,
+								},
+							}}
+							if err := admin.Create(ctx, review); err != nil {
+								return false, err
+							}
+							if !review.Status.Allowed {
+								return false, nil
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if bound == 0 {
+		return false, fmt.Errorf("no role is bound to ServiceAccount %s/%s", operatorNamespace, serviceAccount)
+	}
+	return true, nil
 }
 
 // applyAll applies objects with server-side apply, as `kubectl apply --server-side` does:

@@ -135,12 +135,27 @@ func RepoRoot() (string, error) {
 }
 
 // runHackScript runs hack/<name> from the repository root and returns the last line
-// of its standard output (the scripts print a path). Progress goes to stderr.
+// of its standard output (the scripts print a path). Progress goes to stderr. Test
+// packages run in parallel, and the scripts build into fixed paths of a cache outside the
+// clone: one process at a time runs a script, the others then find what it built.
 func runHackScript(name string) (string, error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return "", err
 	}
+	lockDir, err := os.UserCacheDir()
+	if err != nil {
+		lockDir = os.TempDir()
+	}
+	lockDir = filepath.Join(lockDir, "cooperator")
+	if err := os.MkdirAll(lockDir, 0o755); err != nil {
+		return "", err
+	}
+	unlock, err := lockFile(filepath.Join(lockDir, "hack-"+name+".lock"))
+	if err != nil {
+		return "", fmt.Errorf("hack/%s: %w", name, err)
+	}
+	defer unlock()
 	cmd := exec.Command(filepath.Join(root, "hack", name))
 	cmd.Dir = root
 	cmd.Stderr = os.Stderr

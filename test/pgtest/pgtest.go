@@ -100,6 +100,42 @@ func isExec(p string) bool {
 // loopback port. When running as root the server runs as the postgres user (or nobody),
 // since initdb refuses root.
 func Start() (*Server, error) {
+	d, err := initDataDir()
+	if err != nil {
+		return nil, err
+	}
+	// The port is free when freePort returns, but another process (the server or the
+	// control plane of a test package running in parallel) may take it before the server
+	// binds it: then the server exits, or a client reaches the other server. Either way a
+	// new port is tried.
+	var lastErr error
+	for range 5 {
+		port, err := freePort()
+		if err != nil {
+			lastErr = err
+			break
+		}
+		s, err := d.launch(port)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+		if !errors.Is(err, errPortTaken) {
+			break
+		}
+	}
+	os.RemoveAll(d.dir)
+	return nil, lastErr
+}
+
+// dataDir is an initialised data directory, in dir, and how to run its server.
+type dataDir struct {
+	bin, dir, data, logf string
+	// cred is the user the server runs as, when this process runs as root.
+	cred *syscall.Credential
+}
+
+func initDataDir() (*dataDir, error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -112,77 +148,90 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cred *syscall.Credential
+	d := &dataDir{bin: bin, dir: dir, data: filepath.Join(dir, "data"), logf: filepath.Join(dir, "server.log")}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
 			u, err = user.Lookup("nobody")
 		}
 		if err != nil {
+			os.RemoveAll(dir)
 			return nil, fmt.Errorf("running as root and found neither a postgres nor a nobody user: %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		d.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 		if err := os.Chmod(dir, 0o700); err != nil {
+			os.RemoveAll(dir)
 			return nil, err
 		}
 		if err := os.Chown(dir, uid, gid); err != nil {
+			os.RemoveAll(dir)
 			return nil, err
 		}
 	}
-	data := filepath.Join(dir, "data")
-	logf := filepath.Join(dir, "server.log")
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-locale")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", d.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-locale")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: d.cred}
 	initdb.Dir = dir
 	if out, err := initdb.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	port, err := freePort()
+	return d, nil
+}
+
+// errPortTaken says that another process had the port the server was to listen on.
+var errPortTaken = errors.New("the port was taken by another process")
+
+// launch starts the server of the data directory on a loopback port and waits until it
+// answers, and answers for this data directory.
+func (d *dataDir) launch(port int) (*Server, error) {
+	lf, err := os.Create(d.logf)
 	if err != nil {
 		return nil, err
 	}
-	lf, err := os.Create(logf)
-	if err != nil {
-		return nil, err
+	if d.cred != nil {
+		_ = lf.Chown(int(d.cred.Uid), int(d.cred.Gid))
 	}
-	if cred != nil {
-		_ = lf.Chown(int(cred.Uid), int(cred.Gid))
-	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port), "-k", dir,
+	cmd := exec.Command(filepath.Join(d.bin, "postgres"), "-D", d.data, "-p", strconv.Itoa(port), "-k", d.dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=64MB")
 	cmd.Stdout, cmd.Stderr = lf, lf
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGTERM, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
+	cmd.Dir = d.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: d.cred, Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	err = cmd.Start()
+	lf.Close()
+	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	lf.Close()
-	s := &Server{dir: dir, port: port, cmd: cmd, logf: logf, done: make(chan struct{})}
+	s := &Server{dir: d.dir, port: port, cmd: cmd, logf: d.logf, done: make(chan struct{})}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); close(s.done) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err := s.exec(ctx, "SELECT 1")
+		answered, err := s.queryString(ctx, "SELECT current_setting('data_directory')")
 		cancel()
-		if err == nil {
+		switch {
+		case err == nil && filepath.Clean(answered) == filepath.Clean(d.data):
 			return s, nil
+		case err == nil:
+			// Another server listens on the port; this one cannot have bound it.
+			s.stopProcess()
+			return nil, fmt.Errorf("%w: port %d answers for %s", errPortTaken, port, answered)
 		}
 		select {
 		case werr := <-exited:
-			log, _ := os.ReadFile(logf)
-			os.RemoveAll(dir)
+			log, _ := os.ReadFile(d.logf)
+			if strings.Contains(string(log), "could not bind") {
+				return nil, fmt.Errorf("%w: postgres exited: %w\n%s", errPortTaken, werr, log)
+			}
 			return nil, fmt.Errorf("postgres exited: %w\n%s", werr, log)
 		default:
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logf)
-			s.Stop()
+			log, _ := os.ReadFile(d.logf)
+			s.stopProcess()
 			return nil, fmt.Errorf("postgres not ready after 60s: %w\n%s", err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -201,6 +250,18 @@ func freePort() (int, error) {
 // URL returns the URL of database db on the server.
 func (s *Server) URL(db string) string {
 	return fmt.Sprintf("postgresql://postgres@127.0.0.1:%d/%s?sslmode=disable", s.port, db)
+}
+
+// queryString runs a query of one text value in the postgres database.
+func (s *Server) queryString(ctx context.Context, sql string) (string, error) {
+	conn, err := pgx.Connect(ctx, s.URL("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.Background())
+	var v string
+	err = conn.QueryRow(ctx, sql).Scan(&v)
+	return v, err
 }
 
 func (s *Server) exec(ctx context.Context, sql string) error {
@@ -225,6 +286,12 @@ func (s *Server) CreateDB() (string, error) {
 
 // Stop shuts the server down (fast shutdown) and removes its directory.
 func (s *Server) Stop() {
+	s.stopProcess()
+	os.RemoveAll(s.dir)
+}
+
+// stopProcess shuts the server down (fast shutdown) and waits for it to exit.
+func (s *Server) stopProcess() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = s.cmd.Process.Signal(syscall.SIGINT)
 		select {
@@ -234,5 +301,4 @@ func (s *Server) Stop() {
 			<-s.done
 		}
 	}
-	os.RemoveAll(s.dir)
 }

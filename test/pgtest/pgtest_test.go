@@ -2,6 +2,7 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 
@@ -27,5 +28,25 @@ func TestFreshDatabases(t *testing.T) {
 	var n int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("tables %d, %v", n, err)
+	}
+}
+
+// TestLaunchOnATakenPort starts a second server on the port of the package's server, as
+// happens when another test package's server takes the port freePort returned: the
+// launch must say so (and Start then tries another port), not hand out the other server.
+func TestLaunchOnATakenPort(t *testing.T) {
+	d, err := initDataDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(d.dir)
+	s, err := d.launch(current.port)
+	if err == nil {
+		s.Stop()
+		t.Fatal("a second server on a taken port was handed out")
+	}
+	t.Log(err)
+	if !errors.Is(err, errPortTaken) {
+		t.Fatalf("got %v, want errPortTaken", err)
 	}
 }

@@ -1,0 +1,105 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cooperative
+
+import (
+	"context"
+	"testing"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+)
+
+// losingCache answers the first read of a Cluster with one the API server no longer has,
+// as a cache does that sees the deletion in the middle of a reconcile. Like a cache, it
+// gives the object its kind and the UID the API server gave it (the fake client sets none).
+type losingCache struct {
+	client.Client
+	lost *cnpgv1.Cluster
+}
+
+func (c *losingCache) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if cluster, ok := obj.(*cnpgv1.Cluster); ok && c.lost != nil && key == client.ObjectKeyFromObject(c.lost) {
+		c.lost.DeepCopyInto(cluster)
+		cluster.SetGroupVersionKind(cnpgv1.SchemeGroupVersion.WithKind("Cluster"))
+		cluster.UID = "uid-of-the-lost-cluster"
+		c.lost = nil
+		return nil
+	}
+	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+func TestLostClusterIsRecoveredEvenWhenTheCacheLosesItMidReconcile(t *testing.T) {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, coopv1.AddToScheme, cnpgv1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	barmanv1.AddKnownTypes(scheme)
+	cfg := hubconfig.Default()
+	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: cfg.OperatorNamespace, Name: cfg.ObjectStore.CredentialsSecret}}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(creds).Build()
+	coop := testCoop()
+	r := &Reconciler{Client: c, Config: cfg}
+	reconcile := func(cl client.Client) {
+		t.Helper()
+		r.Client = cl
+		if _, err := r.reconcileDedicatedDatabase(ctx, &scope{coop: coop, plan: testPlan(), topology: Standalone}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := client.ObjectKey{Namespace: coop.NamespaceName(), Name: ClusterName(coop)}
+
+	// The co-op's first Cluster, and a backup of it.
+	reconcile(c)
+	first := &cnpgv1.Cluster{}
+	if err := c.Get(ctx, key, first); err != nil {
+		t.Fatal(err)
+	}
+	coop.Status.LastBackup = &coopv1.BackupRecord{Name: "first"}
+
+	// It is lost; the reconcile that follows reads it once more from its cache.
+	if err := c.Delete(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	reconcile(&losingCache{Client: c, lost: first})
+	if err := c.Get(ctx, key, &cnpgv1.Cluster{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("a reconcile that planned from the lost Cluster created one: err = %v", err)
+	}
+
+	// The next reconcile, whose cache saw the deletion, restores it.
+	reconcile(c)
+	restored := &cnpgv1.Cluster{}
+	if err := c.Get(ctx, key, restored); err != nil {
+		t.Fatal(err)
+	}
+	if restored.Spec.Bootstrap == nil || restored.Spec.Bootstrap.Recovery == nil {
+		t.Fatalf("the lost Cluster came back with bootstrap %+v, want a recovery", restored.Spec.Bootstrap)
+	}
+}
