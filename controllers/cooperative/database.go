@@ -634,13 +634,28 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 // sharedPassword returns the shared-tier role's password: the one already in its Secret, or
 // a new random one.
 func (r *Reconciler) sharedPassword(ctx context.Context, coop *coopv1.Cooperative) (string, error) {
-	var secret corev1.Secret
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}, &secret)
-	switch {
-	case err == nil && len(secret.Data[corev1.BasicAuthPasswordKey]) > 0:
-		return string(secret.Data[corev1.BasicAuthPasswordKey]), nil
-	case err != nil && !apierrors.IsNotFound(err):
+	key := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}
+	v, err := r.generatedSecret(ctx, key, corev1.BasicAuthPasswordKey)
+	if err != nil {
 		return "", fmt.Errorf("reading the shared database credentials: %w", err)
+	}
+	return v, nil
+}
+
+// generatedSecret returns the value under dataKey of a Secret the operator generated once,
+// or a new random value when there is none. A Secret the cache has not seen yet is read
+// from the API server: a second value would replace the one pods already use.
+func (r *Reconciler) generatedSecret(ctx context.Context, key client.ObjectKey, dataKey string) (string, error) {
+	var secret corev1.Secret
+	err := r.Client.Get(ctx, key, &secret)
+	if apierrors.IsNotFound(err) && r.APIReader != nil {
+		err = r.APIReader.Get(ctx, key, &secret)
+	}
+	switch {
+	case err == nil && len(secret.Data[dataKey]) > 0:
+		return string(secret.Data[dataKey]), nil
+	case err != nil && !apierrors.IsNotFound(err):
+		return "", err
 	}
 	return randomToken()
 }

@@ -253,15 +253,11 @@ func randomToken() (string, error) {
 
 // adminToken returns the platform admin token already stored, or a new random one.
 func (r *Reconciler) adminToken(ctx context.Context, coop *coopv1.Cooperative) (string, error) {
-	var secret corev1.Secret
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: PlatformAdminSecretName(coop)}, &secret)
-	switch {
-	case err == nil && len(secret.Data[AdminTokenKey]) > 0:
-		return string(secret.Data[AdminTokenKey]), nil
-	case err != nil && !apierrors.IsNotFound(err):
+	v, err := r.generatedSecret(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: PlatformAdminSecretName(coop)}, AdminTokenKey)
+	if err != nil {
 		return "", fmt.Errorf("reading the platform admin token: %w", err)
 	}
-	return randomToken()
+	return v, nil
 }
 
 // resolveTemplate finds the co-op's PlatformTemplate and version, and says why not.

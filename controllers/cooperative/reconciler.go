@@ -55,9 +55,12 @@ import (
 
 // Reconciler turns a Cooperative into its tenant.
 type Reconciler struct {
-	Client   client.Client
-	Config   hubconfig.Config
-	Recorder recorder.EventRecorder
+	Client client.Client
+	// APIReader reads past the cache where a stale cache would lose data: a credential the
+	// operator generated once. Nil reads through Client.
+	APIReader client.Reader
+	Config    hubconfig.Config
+	Recorder  recorder.EventRecorder
 	// Federation places co-ops in their cross-region topology; nil without federation.
 	Federation Federation
 }

@@ -190,6 +190,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	fed := &federation.Reconciler{Client: mgr.GetClient(), Hub: opts.Hub, Peers: peers, Recorder: mgr.GetEventRecorder("cooperator-federation")}
 	if err := (&cooperative.Reconciler{
 		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
 		Config:     opts.Hub,
 		Recorder:   mgr.GetEventRecorder("cooperator"),
 		Federation: fed,
