@@ -523,8 +523,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
 	}
-	setBackupCondition(s, backups.Items)
-	if clusterExists && hasCompleted(backups.Items) {
+	if completed := setBackupCondition(s, backups.Items); clusterExists && completed {
 		// The Cluster has backups of its own now, recorded in status: the backups of an
 		// earlier co-op of this name are no longer the way back.
 		if err := r.forgetRetained(ctx, coop); err != nil {
@@ -534,17 +533,9 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	return ctrl.Result{}, nil
 }
 
-func hasCompleted(backups []cnpgv1.Backup) bool {
-	for i := range backups {
-		if backups[i].Status.Phase == cnpgv1.BackupPhaseCompleted {
-			return true
-		}
-	}
-	return false
-}
-
-// setBackupCondition reports the most recent backup and records the last completed one.
-func setBackupCondition(s *scope, backups []cnpgv1.Backup) {
+// setBackupCondition reports the most recent backup and records the last completed one; it
+// says whether one of the backups completed.
+func setBackupCondition(s *scope, backups []cnpgv1.Backup) bool {
 	var last, lastCompleted *cnpgv1.Backup
 	for i := range backups {
 		b := &backups[i]
@@ -569,6 +560,7 @@ func setBackupCondition(s *scope, backups []cnpgv1.Backup) {
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonNoBackupYet,
 			"backups are scheduled; none has completed yet")
 	}
+	return lastCompleted != nil
 }
 
 func backupTime(b *cnpgv1.Backup) metav1.Time {

@@ -33,7 +33,6 @@ import (
 	"github.com/onsi/gomega/gbytes"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -466,16 +465,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 	It("refuses to work with over-privileged peer credentials", func() {
 		admin, err := south.env.AddUser("too-powerful", []string{"system:masters"})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(west.k8s.Create(ctx, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: west.cfg.OperatorNamespace, Name: "peer-south-admin"},
-			Data:       map[string][]byte{"kubeconfig": kubeconfig(admin)},
-		})).To(Succeed())
-		Expect(west.k8s.Create(ctx, &coopv1.FederationPeer{
-			ObjectMeta: metav1.ObjectMeta{Name: "eu-south-admin"},
-			Spec: coopv1.FederationPeerSpec{
-				Region: "eu-south", KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-south-admin", Key: "kubeconfig"},
-			},
-		})).To(Succeed())
+		declarePeer(west, "eu-south-admin", "eu-south", admin)
 		Eventually(peerCondition(west, "eu-south-admin", coopv1.ConditionCredentialsScoped), timeout).Should(Equal("False/OverPrivileged"))
 		Expect(peerCondition(west, "eu-south-admin", coopv1.ConditionReady)()).To(Equal("False/OverPrivileged"))
 		c := meta.FindStatusCondition(peerOn(west, "eu-south-admin")().Status.Conditions, coopv1.ConditionCredentialsScoped)
@@ -501,25 +491,8 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		// An identity with the federation roles but not the one that reads cooperator-info.
 		cfg, err := south.env.AddUser("no-info", nil)
 		Expect(err).NotTo(HaveOccurred())
-		subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "no-info"}}
-		Expect(south.k8s.Create(ctx, &rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: "cooperator-federation-peer-no-info"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer"},
-			Subjects:   subject,
-		})).To(Succeed())
-		Expect(south.k8s.Create(ctx, &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.MirrorNamespace(west.region), Name: "cooperator-federation-peer-no-info"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer-secrets"},
-			Subjects:   subject,
-		})).To(Succeed())
-		Expect(west.k8s.Create(ctx, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: west.cfg.OperatorNamespace, Name: "peer-south-no-info"},
-			Data:       map[string][]byte{"kubeconfig": kubeconfig(cfg)},
-		})).To(Succeed())
-		Expect(west.k8s.Create(ctx, &coopv1.FederationPeer{
-			ObjectMeta: metav1.ObjectMeta{Name: "eu-south-no-info"},
-			Spec:       coopv1.FederationPeerSpec{Region: "eu-south", KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-south-no-info", Key: "kubeconfig"}},
-		})).To(Succeed())
+		bindPeerRoles(south, "no-info", west.region, "no-info", false)
+		declarePeer(west, "eu-south-no-info", "eu-south", cfg)
 		DeferCleanup(func() {
 			Expect(client.IgnoreNotFound(west.k8s.Delete(ctx, &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "eu-south-no-info"}}))).To(Succeed())
 		})

@@ -617,9 +617,10 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 			waiting = append(waiting, st.Peer+" "+string(st.State)+": "+st.Message)
 		}
 	}
+	split := splitPrimaries(fed)
 	switch {
-	case len(splitPrimaries(fed)) > 0:
-		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(splitPrimaries(fed), fed.PrimaryRegion)
+	case len(split) > 0:
+		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(split, fed.PrimaryRegion)
 	case len(undeclared) > 0:
 		c.Reason, c.Message = coopv1.ReasonPeerNotDeclared, strings.Join(undeclared, "; ")
 	case len(refused) > 0:

@@ -160,25 +160,54 @@ func peerIdentity(host *hub, peerRegion string) *rest.Config {
 	user := "cooperator-peer-" + peerRegion
 	cfg, err := host.env.AddUser(user, nil)
 	Expect(err).NotTo(HaveOccurred())
-	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
-	mirror := coopv1.MirrorNamespace(peerRegion)
-	Expect(host.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: mirror}})).To(Succeed())
-	Expect(host.k8s.Create(ctx, &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "cooperator-federation-peer-" + peerRegion},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer"},
-		Subjects:   subject,
-	})).To(Succeed())
-	Expect(host.k8s.Create(ctx, &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Namespace: mirror, Name: "cooperator-federation-peer"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer-secrets"},
-		Subjects:   subject,
-	})).To(Succeed())
-	Expect(host.k8s.Create(ctx, &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Namespace: host.cfg.OperatorNamespace, Name: "cooperator-federation-peer-" + peerRegion},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer-info"},
-		Subjects:   subject,
-	})).To(Succeed())
+	Expect(host.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: coopv1.MirrorNamespace(peerRegion)}})).To(Succeed())
+	bindPeerRoles(host, user, peerRegion, peerRegion, true)
 	return cfg
+}
+
+// bindPeerRoles binds user, on host, to the shipped roles of the peer of peerRegion: the
+// federation role, the Secrets of its mirror namespace and, with info, cooperator-info.
+// suffix keeps the bindings of several identities apart.
+func bindPeerRoles(host *hub, user, peerRegion, suffix string, info bool) {
+	GinkgoHelper()
+	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
+	name := "cooperator-federation-peer-" + suffix
+	bindings := []client.Object{
+		&rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer"},
+			Subjects:   subject,
+		},
+		&rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.MirrorNamespace(peerRegion), Name: name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer-secrets"},
+			Subjects:   subject,
+		},
+	}
+	if info {
+		bindings = append(bindings, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: host.cfg.OperatorNamespace, Name: name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer-info"},
+			Subjects:   subject,
+		})
+	}
+	for _, b := range bindings {
+		Expect(host.k8s.Create(ctx, b)).To(Succeed())
+	}
+}
+
+// declarePeer makes home declare a FederationPeer name of region, reached with cfg, that
+// accepts nothing.
+func declarePeer(home *hub, name, region string, cfg *rest.Config) {
+	GinkgoHelper()
+	Expect(home.k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: home.cfg.OperatorNamespace, Name: "peer-" + name},
+		Data:       map[string][]byte{"kubeconfig": kubeconfig(cfg)},
+	})).To(Succeed())
+	Expect(home.k8s.Create(ctx, &coopv1.FederationPeer{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       coopv1.FederationPeerSpec{Region: region, KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-" + name, Key: "kubeconfig"}},
+	})).To(Succeed())
 }
 
 // kubeconfig writes a REST config as the kubeconfig a hub keeps in a Secret.
