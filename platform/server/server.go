@@ -160,7 +160,7 @@ func (s *Server) currentPolicy() (*policy.Policy, error) {
 	if pol := s.policy.Current(); pol != nil {
 		return pol, nil
 	}
-	return nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	return nil, &apiError{status: http.StatusServiceUnavailable, message: "no valid policy loaded"}
 }
 
 func (s *Server) isAdminToken(tok string) bool {

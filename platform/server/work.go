@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -113,7 +114,7 @@ type workInput struct {
 func validateWork(vertical string, in *workInput) error {
 	kinds := kindsFor(vertical)
 	if kinds == nil {
-		return &apiError{http.StatusServiceUnavailable, "", "the service has no vertical configured"}
+		return &apiError{status: http.StatusServiceUnavailable, message: "the service has no vertical configured"}
 	}
 	spec, ok := kinds[in.Kind]
 	if !ok {
@@ -137,7 +138,7 @@ func validateWork(vertical string, in *workInput) error {
 		if !slices.Contains(spec.required, k) && !slices.Contains(spec.optional, k) {
 			return badField("details."+k, "unknown field for "+in.Kind)
 		}
-		if len(in.Details[k]) > 1000 {
+		if utf8.RuneCountInString(in.Details[k]) > 1000 {
 			return badField("details."+k, "must be at most 1000 characters")
 		}
 	}
@@ -498,7 +499,7 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 			return 0, nil, err
 		}
 	}
-	if len(in.Reason) > 500 {
+	if utf8.RuneCountInString(in.Reason) > 500 {
 		return 0, nil, badField("reason", "must be at most 500 characters")
 	}
 	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
