@@ -20,7 +20,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 //go:embed openapi.yaml
@@ -75,8 +74,12 @@ type apiError struct {
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.field, e.message) }
 
-func badField(field, msg string) error { return &apiError{status: http.StatusBadRequest, field: field, message: msg} }
-func conflict(field, msg string) error { return &apiError{status: http.StatusConflict, field: field, message: msg} }
+func badField(field, msg string) error {
+	return &apiError{status: http.StatusBadRequest, field: field, message: msg}
+}
+func conflict(field, msg string) error {
+	return &apiError{status: http.StatusConflict, field: field, message: msg}
+}
 func notFound(what string) error {
 	return &apiError{status: http.StatusNotFound, message: what + " not found"}
 }
@@ -111,9 +114,12 @@ func (s *Server) buildHandler() http.Handler {
 	for _, rt := range s.routes {
 		rt := rt
 		var h http.Handler
-		if rt.raw != nil {
+		switch {
+		case rt.pattern == "/healthz" || rt.pattern == "/readyz":
 			h = rt.raw
-		} else {
+		case rt.raw != nil:
+			h = s.limitByIP(rt.raw)
+		default:
 			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveJSON(w, r, rt) })
 		}
 		mux.Handle(rt.method+" "+rt.pattern, s.instrument(rt.pattern, h))
@@ -125,7 +131,6 @@ func (s *Server) apiRoutes() []route {
 	return []route{
 		{method: "GET", pattern: "/healthz", raw: http.HandlerFunc(s.healthz)},
 		{method: "GET", pattern: "/readyz", raw: http.HandlerFunc(s.readyz)},
-		{method: "GET", pattern: "/metrics", raw: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})},
 		{method: "GET", pattern: "/openapi.yaml", raw: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/yaml")
 			_, _ = w.Write(openapiYAML)
@@ -203,7 +208,7 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 		d := time.Since(start)
 		s.metrics.requests.WithLabelValues(pattern, r.Method, strconv.Itoa(sw.status)).Inc()
 		s.metrics.duration.WithLabelValues(pattern).Observe(d.Seconds())
-		probe := pattern == "/healthz" || pattern == "/readyz" || pattern == "/metrics"
+		probe := pattern == "/healthz" || pattern == "/readyz"
 		if sw.status >= 500 && !probe {
 			s.log.Error("request", "method", r.Method, "route", pattern, "status", sw.status, "durationMs", d.Milliseconds())
 		} else if !probe {
@@ -250,6 +255,17 @@ func (w *muxErrorWriter) Write(b []byte) (int, error) {
 
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, rt route) {
 	p, err := s.authenticate(r, rt.access)
+	client := "ip:" + clientIP(r)
+	switch {
+	case err == nil && p.admin:
+		client = "admin"
+	case err == nil && p.memberID != 0:
+		client = "member:" + strconv.FormatInt(p.memberID, 10)
+	}
+	if ok, retry := s.limits.allow(client); !ok {
+		writeError(w, tooMany(retry))
+		return
+	}
 	if err == nil {
 		var status int
 		var body any
