@@ -188,6 +188,18 @@ func (e *env) member(name string, roles []string, class string, quals ...string)
 	return who{id: int64(out["member"].(map[string]any)["id"].(float64)), token: out["token"].(string)}
 }
 
+// completedRide has customer c request a ride at price cents, matched by the fair rule and
+// taken through to completion by staff; it returns the work id and its worker.
+func (e *env) completedRide(c who, price int64) (work, worker int64) {
+	e.t.Helper()
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(price, 0))["id"])
+	offer := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	for _, step := range []string{"accept", "start", "complete"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), adminToken, nil)
+	}
+	return id, num(offer["workerId"])
+}
+
 // worker registers an available driver qualified for rides.
 func (e *env) worker(name string) who {
 	e.t.Helper()

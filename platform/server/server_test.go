@@ -63,7 +63,7 @@ func TestOperationsEndpoints(t *testing.T) {
 	e.must(200, "GET", "/readyz", "", nil)
 	w := e.worker("Dan Driver")
 	e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 10000}, "Idempotency-Key", "m1")
-	r := e.call("GET", "/metrics", "", nil)
+	r := (&env{t: t, s: e.s, h: e.s.MetricsHandler()}).call("GET", "/metrics", "", nil)
 	for _, want := range []string{
 		`cooperator_platform_payments_total{kind="payment"} 1`,
 		`cooperator_platform_amount_cents_total{fund="hardship",kind="payment"} 100`,
