@@ -523,6 +523,23 @@ func selfOrAdmin(p principal, id int64) error {
 	return forbidden("members may only act on their own data")
 }
 
+// activeMemberRef checks a request's reference (field) to a member who must be active:
+// 404 when no member has the id, 400 when the member is inactive or erased.
+func activeMemberRef(ctx context.Context, tx pgx.Tx, field string, id int64) error {
+	var exists, active bool
+	err := tx.QueryRow(ctx, `SELECT true, active AND erased_at IS NULL FROM members WHERE id = $1`, id).Scan(&exists, &active)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return refNotFound(field, "member")
+	}
+	if err != nil {
+		return err
+	}
+	if !active {
+		return badField(field, "no active member with this id")
+	}
+	return nil
+}
+
 func requireActiveMember(p principal) error {
 	if p.admin {
 		return nil
@@ -551,6 +568,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		problems = append(problems, "no valid policy")
 	}
 	if len(problems) > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "problems": problems})
 		return
 	}

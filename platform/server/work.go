@@ -198,12 +198,8 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	}
 	var w Work
 	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		var ok bool
-		if err := tx.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1 AND active AND erased_at IS NULL)`, customer).Scan(&ok); err != nil {
+		if err := activeMemberRef(r.Context(), tx, "customerId", customer); err != nil {
 			return err
-		}
-		if !ok {
-			return badField("customerId", "no active member with this id")
 		}
 		var err error
 		w, err = scanWork(tx.QueryRow(r.Context(), `INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, surge_cents)
