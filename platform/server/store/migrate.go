@@ -73,6 +73,11 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 	r := pgx.Identifier{role}.Sanitize()
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// Replicas starting together take turns, as with the migrations: two concurrent
+		// GRANTs on one table fail with "tuple concurrently updated".
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, LockID); err != nil {
+			return err
+		}
 		var db string
 		if err := tx.QueryRow(ctx, `SELECT current_database()`).Scan(&db); err != nil {
 			return err
