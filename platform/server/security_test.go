@@ -524,3 +524,33 @@ func TestSecurity_MetricsOnlyOnMetricsPort(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurity_DatabaseRefusalsClassified: what PostgreSQL refuses because of a request
+// answers 4xx, a database out of reach 503 with Retry-After; the rest stays a 500.
+func TestSecurity_DatabaseRefusalsClassified(t *testing.T) {
+	s := &Server{log: quietLogger()}
+	for _, c := range []struct {
+		err    error
+		status int
+		field  string
+		retry  int
+	}{
+		{&pgconn.PgError{Code: "23503", Message: `insert or update on table "payments" violates foreign key constraint "payments_payer_id_fkey"`,
+			TableName: "payments", ConstraintName: "payments_payer_id_fkey"}, 404, "payerId", 0},
+		{&pgconn.PgError{Code: "23503", Message: `insert or update on table "work_items" violates foreign key constraint "work_items_customer_id_fkey"`,
+			TableName: "work_items", ConstraintName: "work_items_customer_id_fkey"}, 404, "customerId", 0},
+		{&pgconn.PgError{Code: "22P05", Message: `unsupported Unicode escape sequence`}, 400, "", 0},
+		{&pgconn.PgError{Code: "22021", Message: `invalid byte sequence for encoding "UTF8": 0x00`}, 400, "", 0},
+		{&pgconn.PgError{Code: "40001"}, 409, "", 0},
+		{&pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}, 503, "", unavailableRetry},
+		{&pgconn.PgError{Code: "08006"}, 503, "", unavailableRetry},
+		{fmt.Errorf("querying: %w", &net.OpError{Op: "dial", Err: errors.New("connection refused")}), 503, "", unavailableRetry},
+		{&pgconn.PgError{Code: "23503", Message: `update or delete on table "members" violates foreign key constraint`}, 500, "", 0},
+		{errors.New("something else"), 500, "", 0},
+	} {
+		ae := s.classify(c.err)
+		if ae.status != c.status || ae.field != c.field || ae.retryAfter != c.retry {
+			t.Errorf("%v: %+v, want %d %q retry %d", c.err, ae, c.status, c.field, c.retry)
+		}
+	}
+}
