@@ -235,6 +235,15 @@ type Governance struct {
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=8
 	GovernedFields []GovernedField `json:"governedFields,omitempty"`
+
+	// minimumVotingPeriodHours is the shortest time a proposal stays open in the platform
+	// service before it closes and is tallied: 168 (7 days) unless the co-op's rules say
+	// otherwise. A proposer may ask for a longer period, never a shorter one.
+	// +optional
+	// +kubebuilder:default=168
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=8760
+	MinimumVotingPeriodHours int32 `json:"minimumVotingPeriodHours,omitempty"`
 }
 
 // DatabaseSpec is the co-op's PostgreSQL database.

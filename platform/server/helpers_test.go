@@ -11,9 +11,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
-	"github.com/cooperator-dev/cooperator/platform/server/policy"
+	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
 
@@ -49,16 +51,36 @@ func withModel(t testing.TB, model string, quorum, approval int) *policy.Policy 
 }
 
 type env struct {
-	t testing.TB
-	s *Server
-	h http.Handler
+	t     testing.TB
+	s     *Server
+	h     http.Handler
+	clock *testClock
+}
+
+// testClock is the service's injected clock: tests move it forward.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newEnv(t testing.TB, pol *policy.Policy) *env {
 	t.Helper()
-	s, err := New(Config{DatabaseURL: pgtest.NewDB(t), AdminToken: adminToken, Policy: pol, Logger: quietLogger()})
+	clock := &testClock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	s, err := New(Config{DatabaseURL: pgtest.NewDB(t), AdminToken: adminToken, Policy: pol, Logger: quietLogger(), Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +88,7 @@ func newEnv(t testing.TB, pol *policy.Policy) *env {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, s: s, h: s.Handler()}
+	return &env{t: t, s: s, h: s.Handler(), clock: clock}
 }
 
 type resp struct {

@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/cooperator-dev/cooperator/platform/server/policy"
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 var allRoles = []string{"worker", "customer", "staff"}
@@ -164,6 +164,9 @@ func (s *Server) createMember(r *http.Request, p principal) (int, any, error) {
 	plain, hash := newToken()
 	var m Member
 	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		if err := setAuditActor(r.Context(), tx, p); err != nil {
+			return err
+		}
 		var err error
 		m, err = scanMember(tx.QueryRow(r.Context(), `INSERT INTO members (name, email, phone, stakeholder_class, roles, qualifications, active)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+memberCols, in.Name, in.Email, in.Phone, class, *in.Roles, quals, active))
@@ -235,12 +238,19 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 	if err := s.validateMemberInput(&in, false); err != nil {
 		return 0, nil, err
 	}
-	m, err := scanMember(s.pool.QueryRow(r.Context(), `UPDATE members SET
+	var m Member
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		if err := setAuditActor(r.Context(), tx, p); err != nil {
+			return err
+		}
+		m, err = scanMember(tx.QueryRow(r.Context(), `UPDATE members SET
 		name = coalesce($2, name), email = coalesce($3, email), phone = coalesce($4, phone),
 		stakeholder_class = coalesce($5, stakeholder_class), roles = coalesce($6, roles),
 		qualifications = coalesce($7, qualifications), active = coalesce($8, active),
 		available = available AND coalesce($8, active)
 		WHERE id = $1 AND erased_at IS NULL RETURNING `+memberCols, id, in.Name, in.Email, in.Phone, in.StakeholderClass, in.Roles, in.Qualifications, in.Active))
+		return err
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, notFound("member")
 	}
