@@ -507,6 +507,11 @@ type CooperativeStatus struct {
 	// metering under its own field owner.
 	// +optional
 	Usage *UsageStatus `json:"usage,omitempty"`
+
+	// governance records the changes the members passed and the operator applied, written
+	// by the governance controller under its own field owner.
+	// +optional
+	Governance *GovernanceStatus `json:"governance,omitempty"`
 }
 
 // Cooperative is one member co-op: a tenant of the hub with its namespace, database,
@@ -525,6 +530,8 @@ type CooperativeStatus struct {
 // +kubebuilder:printcolumn:name="CPU-h",type=string,JSONPath=`.status.usage.periods[0].cpuCoreHours`,priority=1
 // +kubebuilder:printcolumn:name="Amount",type=string,JSONPath=`.status.usage.estimatedAmount`
 // +kubebuilder:printcolumn:name="Currency",type=string,JSONPath=`.status.usage.currency`,priority=1
+// +kubebuilder:printcolumn:name="Proposal",type=integer,JSONPath=`.status.governance.history[0].id`,priority=1
+// +kubebuilder:printcolumn:name="Changed",type=string,JSONPath=`.status.governance.history[0].field`,priority=1
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 50",message="metadata.name must be at most 50 characters: the namespace is coop-<name> and the database cluster takes the name too"
 type Cooperative struct {
 	metav1.TypeMeta `json:",inline"`
