@@ -124,7 +124,9 @@ func (p *Policy) HasClass(name string) bool {
 }
 
 // Governs reports whether field is one of the policy's governed fields.
-func (p *Policy) Governs(field string) bool { return slices.Contains(p.Governance.GovernedFields, field) }
+func (p *Policy) Governs(field string) bool {
+	return slices.Contains(p.Governance.GovernedFields, field)
+}
 
 // FromCooperative builds the document of a Cooperative, resolving the defaults the API
 // server would have applied (a nil surgeToWorkersPercent is 100, not 0).

@@ -20,7 +20,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-		"fmt"
+	"fmt"
 	"sort"
 	"strings"
 

@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 // Package governance is the operator's half of governed changes: for each co-op whose
 // spec has governed fields, it reads the passed proposals its members closed in the
 // platform service (in the co-op's own database, with the credentials the operator

@@ -12,8 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cooperator-dev/cooperator/platform/server/ledger"
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/ledger"
 )
 
 // Ledger accounts. Every payment moves money from the payer account (money received from

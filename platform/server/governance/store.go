@@ -22,7 +22,6 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-
 // Application states of a closed proposal that carries a change.
 const (
 	// ApplicationPending: the proposal passed; the operator has not applied it yet.
