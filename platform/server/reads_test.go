@@ -142,7 +142,6 @@ func TestNoPolicy(t *testing.T) {
 		{"GET", "/v1/policy", nil},
 		{"POST", "/v1/members", map[string]any{"name": "Ada", "email": "ada@example.org", "roles": []string{"worker"}}},
 		{"POST", "/v1/proposals", map[string]any{"title": "t"}},
-		{"POST", "/v1/proposals/1/close", nil},
 		{"POST", "/v1/payments", map[string]any{"workerId": 1, "amountCents": 100}},
 		{"POST", "/v1/work/1/complete", nil},
 	} {

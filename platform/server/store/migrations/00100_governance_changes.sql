@@ -33,7 +33,7 @@ CREATE TABLE proposal_delegations (
 );
 
 -- Every admission and change of role, stakeholder class or activity of a member, with who
--- made it and when. The platform names the actor per transaction in the setting
+-- made it and when (the roles before and after; not the class, which may be personal). The platform names the actor per transaction in the setting
 -- cooperator.actor ('staff' or 'member:<id>'); a change made outside the platform is
 -- recorded with the database role that made it.
 CREATE TABLE member_audit (
@@ -53,20 +53,26 @@ DECLARE who text := coalesce(nullif(current_setting('cooperator.actor', true), '
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO member_audit (member_id, event, new_value, actor) VALUES (NEW.id, 'admitted',
-            jsonb_build_object('roles', NEW.roles, 'stakeholderClass', NEW.stakeholder_class, 'active', NEW.active), who);
+            jsonb_build_object('roles', NEW.roles, 'active', NEW.active), who);
         RETURN NULL;
     END IF;
     IF NEW.erased_at IS NOT NULL AND OLD.erased_at IS NULL THEN
         INSERT INTO member_audit (member_id, event, actor) VALUES (NEW.id, 'erased', who);
+        -- An erased member leaves the roll of the votes still open (their ballot stays, as
+        -- the co-op's record, but no longer counts); closed votes keep their roll.
+        DELETE FROM proposal_electorate e USING proposals p
+            WHERE e.member_id = NEW.id AND p.id = e.proposal_id AND p.status = 'open';
         RETURN NULL;
     END IF;
     IF NEW.roles IS DISTINCT FROM OLD.roles THEN
         INSERT INTO member_audit (member_id, event, old_value, new_value, actor)
             VALUES (NEW.id, 'roles', to_jsonb(OLD.roles), to_jsonb(NEW.roles), who);
     END IF;
+    -- The class itself is not recorded: outside multi-stakeholder governance it is free
+    -- text staff wrote about the member, which erasure must remove (the audit is
+    -- append-only).
     IF NEW.stakeholder_class IS DISTINCT FROM OLD.stakeholder_class THEN
-        INSERT INTO member_audit (member_id, event, old_value, new_value, actor)
-            VALUES (NEW.id, 'stakeholderClass', to_jsonb(OLD.stakeholder_class), to_jsonb(NEW.stakeholder_class), who);
+        INSERT INTO member_audit (member_id, event, actor) VALUES (NEW.id, 'stakeholderClass', who);
     END IF;
     IF NEW.active AND NOT OLD.active THEN
         INSERT INTO member_audit (member_id, event, actor) VALUES (NEW.id, 'activated', who);
