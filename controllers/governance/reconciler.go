@@ -132,8 +132,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !governed(&coop) {
 		return ctrl.Result{}, nil
 	}
-	conn, err := r.connect(ctx, &coop)
-	if err != nil {
+	unreadable := func(err error) (ctrl.Result, error) {
 		log.FromContext(ctx).Info("Co-op database not readable; retrying", "cooperative", coop.Name, "error", err.Error())
 		cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionUnknown, Reason: coopv1.ReasonDatabaseUnreachable,
 			Message: "cannot read the co-op's database for passed proposals; retrying"}
@@ -142,10 +141,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return r.requeue(), nil
 	}
+	conn, err := r.connect(ctx, &coop)
+	if err != nil {
+		return unreadable(err)
+	}
 	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
+	// A database the platform has not migrated yet, or that went away, is waited for.
 	pending, err := tally.PendingChanges(ctx, conn, 20)
 	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("co-op %s: %w", coop.Name, err)
+		return unreadable(err)
 	}
 	for _, p := range pending {
 		if err := r.applyOne(ctx, &coop, conn, p); err != nil {
