@@ -405,12 +405,15 @@ func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, 
 		return nil
 	}
 	mine := *meta.FindStatusCondition(conditions, coopv1.ConditionGoverned)
-	fields, err := ssa.StatusFields(&coopv1.CooperativeStatus{Governance: &gov, Conditions: []metav1.Condition{mine}})
+	condition, err := ssa.StatusFields(&mine)
 	if err != nil {
 		return err
 	}
-	if len(gov.History) == 0 {
-		delete(fields, "governance")
+	fields := map[string]any{"conditions": []any{condition}}
+	if len(gov.History) > 0 {
+		if fields["governance"], err = ssa.StatusFields(&gov); err != nil {
+			return err
+		}
 	}
 	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("Cooperative"), client.ObjectKey{Name: coop.Name}, fields, FieldOwner); err != nil {
 		return err
