@@ -354,36 +354,48 @@ var newFee = map[string]any{"platformFeeBasisPoints": 200, "funds": []any{map[st
 func TestGovernedChangeLoop(t *testing.T) {
 	cases := []struct {
 		model coopv1.GovernanceModel
-		vote  func(c *coop, id int64) (late member)
+		// setup admits the electorate before the proposal opens and returns how they vote
+		// and who is admitted after it opened.
+		setup func(c *coop) (vote func(id int64) (late member))
 	}{
-		{coopv1.GovernanceMultiStakeholder, func(c *coop, id int64) member {
+		{coopv1.GovernanceMultiStakeholder, func(c *coop) func(int64) member {
 			d1, d2 := c.member("Dan Courier", []string{"worker"}, "couriers"), c.member("Eve Courier", []string{"worker"}, "couriers")
 			r := c.member("Rita Client", []string{"customer"}, "clients")
-			c.ballot(id, d1, "yes")
-			c.ballot(id, d2, "yes")
-			c.ballot(id, r, "no")
-			return c.member("Late Courier", []string{"worker"}, "couriers")
+			c.member("Cleo Client", []string{"customer"}, "clients") // does not vote
+			return func(id int64) member {
+				c.ballot(id, d1, "yes")
+				c.ballot(id, d2, "yes")
+				c.ballot(id, r, "no")
+				return c.member("Late Courier", []string{"worker"}, "couriers")
+			}
 		}},
-		{coopv1.GovernanceOneMemberOneVote, func(c *coop, id int64) member {
+		{coopv1.GovernanceOneMemberOneVote, func(c *coop) func(int64) member {
 			a, b, x := c.member("Ana Worker", []string{"worker"}, ""), c.member("Bea Worker", []string{"worker"}, ""), c.member("Cy Worker", []string{"worker"}, "")
-			c.ballot(id, a, "yes")
-			c.ballot(id, b, "yes")
-			c.ballot(id, x, "no")
-			return c.member("Late Worker", []string{"worker"}, "")
+			c.member("Dee Worker", []string{"worker"}, "") // does not vote
+			return func(id int64) member {
+				c.ballot(id, a, "yes")
+				c.ballot(id, b, "yes")
+				c.ballot(id, x, "no")
+				return c.member("Late Worker", []string{"worker"}, "")
+			}
 		}},
-		{coopv1.GovernanceConsent, func(c *coop, id int64) member {
+		{coopv1.GovernanceConsent, func(c *coop) func(int64) member {
 			a, b := c.member("Ana Worker", []string{"worker"}, ""), c.member("Bea Worker", []string{"worker"}, "")
 			c.member("Cy Worker", []string{"worker"}, "")
-			c.ballot(id, a, "yes")
-			c.ballot(id, b, "abstain")
-			return c.member("Late Worker", []string{"worker"}, "")
+			return func(id int64) member {
+				c.ballot(id, a, "yes")
+				c.ballot(id, b, "abstain")
+				return c.member("Late Worker", []string{"worker"}, "")
+			}
 		}},
-		{coopv1.GovernanceDelegate, func(c *coop, id int64) member {
+		{coopv1.GovernanceDelegate, func(c *coop) func(int64) member {
 			a, b, x := c.member("Ana Worker", []string{"worker"}, ""), c.member("Bea Worker", []string{"worker"}, ""), c.member("Cy Worker", []string{"worker"}, "")
 			c.must(200, "PUT", "/v1/delegation", b.token, map[string]any{"delegateId": a.id})
 			c.must(200, "PUT", "/v1/delegation", x.token, map[string]any{"delegateId": a.id})
-			c.ballot(id, a, "yes")
-			return c.member("Late Worker", []string{"worker"}, "")
+			return func(id int64) member {
+				c.ballot(id, a, "yes")
+				return c.member("Late Worker", []string{"worker"}, "")
+			}
 		}},
 	}
 	for i, tc := range cases {
@@ -395,10 +407,11 @@ func TestGovernedChangeLoop(t *testing.T) {
 			c := newCoop(t, fmt.Sprintf("loop-%d", i), g)
 			// The proposer is on the roll (a worker, or a courier under multi-stakeholder).
 			proposer := c.member("Pat Proposer", []string{"worker"}, map[bool]string{true: "couriers"}[tc.model == coopv1.GovernanceMultiStakeholder])
+			vote := tc.setup(c)
 			p := c.must(201, "POST", "/v1/proposals", proposer.token, map[string]any{"title": "Lower the fee to 2 %", "field": "feeSplit", "value": newFee})
 			id := int64(p["id"].(float64))
 			c.ballot(id, proposer, "yes")
-			late := tc.vote(c, id)
+			late := vote(id)
 			// Admitted after the proposal opened: not on its roll.
 			if code, out := c.call("PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), late.token, map[string]any{"choice": "yes"}); code != 403 {
 				t.Fatalf("a member admitted after opening voted: %d %v", code, out)

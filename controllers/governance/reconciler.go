@@ -304,8 +304,13 @@ func (r *Reconciler) applyChange(ctx context.Context, coop *coopv1.Cooperative, 
 		return o, fmt.Errorf("applying the change to the Cooperative: %w", err)
 	}
 	*coop = *changed
+	applied, err := SpecPart(coop, p.Field) // as the API server stored it, defaults included
+	if err != nil {
+		return o, err
+	}
 	o.message = fmt.Sprintf("applied to Cooperative %s", coop.Name)
 	o.record.OldValue = string(old)
+	o.record.NewValue = string(applied)
 	o.record.AppliedAt = metav1.Time{Time: r.now().UTC().Truncate(time.Second)}
 	return o, nil
 }
