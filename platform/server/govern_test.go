@@ -204,6 +204,8 @@ func TestElectorateFixedAtOpen(t *testing.T) {
 	id := num(e.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Raise the hardship fund", "field": "feeSplit", "value": lowerFee})["id"])
 	late := e.member("Eli Worker", []string{"worker"}, "")
 	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", gone.id), adminToken, map[string]any{"active": true})
+	// Deactivation revoked Dora's tokens: staff mint her a new one on her return.
+	gone.token = e.must(201, "POST", fmt.Sprintf("/v1/members/%d/tokens", gone.id), adminToken, nil)["token"].(string)
 	path := fmt.Sprintf("/v1/proposals/%d/ballot", id)
 	for _, w := range []who{late, gone, cust} {
 		r := e.call("PUT", path, w.token, map[string]any{"choice": "yes"})
