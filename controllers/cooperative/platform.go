@@ -61,12 +61,16 @@ type Policy struct {
 	Vertical    coopv1.Vertical   `json:"vertical"`
 	FeeSplit    coopv1.FeeSplit   `json:"feeSplit"`
 	Governance  coopv1.Governance `json:"governance"`
+	// BreakGlass are the hub's break-glass changes of governed fields (status.breakGlass),
+	// so that the members see them.
+	BreakGlass []coopv1.BreakGlassUse `json:"breakGlass,omitempty"`
 }
 
 // BuildPolicyConfigMap carries the fee split and the governance rules to the platform.
 func BuildPolicyConfigMap(coop *coopv1.Cooperative) (*corev1.ConfigMap, error) {
 	b, err := json.MarshalIndent(Policy{
 		Cooperative: coop.Name, Vertical: coop.Spec.Vertical, FeeSplit: coop.Spec.FeeSplit, Governance: coop.Spec.Governance,
+		BreakGlass: coop.Status.BreakGlass,
 	}, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encoding the policy: %w", err)

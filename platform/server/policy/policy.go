@@ -38,6 +38,19 @@ type Policy struct {
 	Vertical    string     `json:"vertical"`
 	FeeSplit    FeeSplit   `json:"feeSplit"`
 	Governance  Governance `json:"governance"`
+	// BreakGlass lists the changes of governed fields the hub made through its break-glass
+	// path instead of a passed proposal, as the operator recorded them; members read them
+	// with the rest of the policy.
+	BreakGlass []BreakGlassUse `json:"breakGlass,omitempty"`
+}
+
+// BreakGlassUse is one change of governed fields the hub made without a vote.
+type BreakGlassUse struct {
+	User       string    `json:"user"`
+	Time       time.Time `json:"time"`
+	Fields     []string  `json:"fields"`
+	Reason     string    `json:"reason"`
+	Generation int64     `json:"generation,omitempty"`
 }
 
 // FeeSplit is how payments are split.
