@@ -24,9 +24,11 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/platform/server/policy"
 )
 
 func TestGovernedChanges(t *testing.T) {
@@ -164,5 +166,26 @@ func TestBreakGlassRecords(t *testing.T) {
 	}
 	if len(records) != coopv1.MaxBreakGlassRecords || records[len(records)-1].Generation != int64(100+coopv1.MaxBreakGlassRecords+4) {
 		t.Errorf("the records keep the %d most recent, latest last: %d, last %+v", coopv1.MaxBreakGlassRecords, len(records), records[len(records)-1])
+	}
+}
+
+// TestBreakGlassReachesThePlatform: the records the operator hands the platform in
+// coop-policy are read by the platform's own parser, which refuses unknown fields.
+func TestBreakGlassReachesThePlatform(t *testing.T) {
+	c := testCoop()
+	c.Spec.FeeSplit = coopv1.FeeSplit{PlatformFeeBasisPoints: 0}
+	c.Spec.Governance = coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{coopv1.GovernedFeeSplit}}
+	c.Status.BreakGlass = []coopv1.BreakGlassUse{{User: "bob", Time: metav1.Now(), Fields: []coopv1.GovernedField{coopv1.GovernedFeeSplit}, Reason: "outage", Generation: 4}}
+	cm, err := BuildPolicyConfigMap(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Parse([]byte(cm.Data[PolicyKey]))
+	if err != nil {
+		t.Fatalf("the platform refuses the policy: %v", err)
+	}
+	if len(p.BreakGlass) != 1 || p.BreakGlass[0].User != "bob" || p.BreakGlass[0].Reason != "outage" || p.BreakGlass[0].Fields[0] != "feeSplit" || p.BreakGlass[0].Time.IsZero() {
+		t.Errorf("the platform reads %+v", p.BreakGlass)
 	}
 }
