@@ -201,13 +201,13 @@ var _ = Describe("Governed fields", Ordered, func() {
 		})
 
 		It("needs the annotations, stating a reason, the user's own name and the changed fields", func() {
-			refusedWith(updateAs(bob, name, fee(0)),
+			refusedWith(updateAs(bob, name, fee(200)),
 				"metadata.annotations[coop.cooperator.dev/break-glass-reason]: Required value: feeSplit governed by the co-op's members")
-			refusedWith(updateAs(bob, name, breakGlass("hub-bob", "feeSplit", " ", fee(0))),
+			refusedWith(updateAs(bob, name, breakGlass("hub-bob", "feeSplit", " ", fee(200))),
 				"break-glass-reason]: Required value")
-			refusedWith(updateAs(bob, name, breakGlass("hub-alice", "feeSplit", "payment provider outage", fee(0))),
+			refusedWith(updateAs(bob, name, breakGlass("hub-alice", "feeSplit", "payment provider outage", fee(200))),
 				`metadata.annotations[coop.cooperator.dev/break-glass-by]: Invalid value: "hub-alice": must be your own user name, "hub-bob"`)
-			refusedWith(updateAs(bob, name, breakGlass("hub-bob", "plan", "payment provider outage", fee(0))),
+			refusedWith(updateAs(bob, name, breakGlass("hub-bob", "plan", "payment provider outage", fee(200))),
 				`metadata.annotations[coop.cooperator.dev/break-glass-fields]: Invalid value: "plan": must list exactly the governed fields this update changes: "feeSplit"`)
 			refusedWith(updateAs(bob, name, breakGlass("hub-bob", "", "nothing governed changes", func(c *coopv1.Cooperative) {})),
 				"the break-glass annotations come only with the change of governed fields they record")
