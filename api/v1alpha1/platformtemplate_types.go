@@ -37,6 +37,7 @@ type EnvVar struct {
 }
 
 // Component is one workload of a platform: a Deployment and its Service.
+// +kubebuilder:validation:XValidation:rule="!has(self.metricsPort) || !has(self.port) || self.metricsPort != self.port",message="metricsPort must differ from port",fieldPath=".metricsPort"
 type Component struct {
 	// name of the component; the Deployment and Service are named after it.
 	// +required
@@ -59,7 +60,7 @@ type Component struct {
 	Args []string `json:"args,omitempty"`
 
 	// env of the container, besides what the operator injects (DATABASE_URL, ADMIN_TOKEN,
-	// COOP_POLICY_FILE, COOP_NAME, LISTEN_ADDRESS).
+	// COOP_POLICY_FILE, COOP_NAME, LISTEN_ADDRESS, METRICS_LISTEN).
 	// +optional
 	// +listType=map
 	// +listMapKey=name
@@ -72,6 +73,15 @@ type Component struct {
 	// +kubebuilder:validation:Minimum=1024
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port,omitempty"`
+
+	// metricsPort the component serves Prometheus metrics on, apart from port: the
+	// container port named metrics, which no Service or Ingress exposes and the hub's
+	// monitoring reaches directly. The operator passes it as METRICS_LISTEN. Unset: the
+	// component declares no metrics port.
+	// +optional
+	// +kubebuilder:validation:Minimum=1024
+	// +kubebuilder:validation:Maximum=65535
+	MetricsPort int32 `json:"metricsPort,omitempty"`
 
 	// replicas of the component. A PodDisruptionBudget keeps one available when there are
 	// two or more.

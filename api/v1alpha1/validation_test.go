@@ -245,6 +245,15 @@ func TestPlatformTemplateValidation(t *testing.T) {
 		},
 	}
 	assertRefused(t, env.Client.Create(context.Background(), tmpl), []string{"spec.defaultVersion", "defaultVersion must be one of versions"})
+
+	// The metrics port is a port of its own: not the API's, which the Ingress exposes.
+	tmpl.Spec.DefaultVersion = "1.0"
+	tmpl.Spec.Versions[0].Components[0].MetricsPort = 8080
+	assertRefused(t, env.Client.Create(context.Background(), tmpl), []string{"spec.versions[0].components[0].metricsPort", "metricsPort must differ from port"})
+	tmpl.Spec.Versions[0].Components[0].MetricsPort = 9090
+	if err := env.Client.Create(context.Background(), tmpl); err != nil {
+		t.Fatalf("a template with a metrics port of its own: %v", err)
+	}
 }
 
 // rawObjects holds, for a case that needs it, the manifest as a kubectl user would write it:

@@ -228,6 +228,27 @@ func TestBuildPlatformObjects(t *testing.T) {
 			t.Error("a component without database access got the credentials")
 		}
 	}
+	if len(c.Ports) != 1 || c.Ports[0].Name != "http" {
+		t.Errorf("a component without metricsPort declares ports %+v", c.Ports)
+	}
+	withMetrics := comp
+	withMetrics.MetricsPort = 9090
+	mc := BuildDeployment(testCoop(), &cfg, withMetrics, 2).Spec.Template.Spec.Containers[0]
+	if len(mc.Ports) != 2 || mc.Ports[1].Name != MetricsPortName || mc.Ports[1].ContainerPort != 9090 {
+		t.Errorf("metrics port %+v", mc.Ports)
+	}
+	metricsEnv := ""
+	for _, e := range mc.Env {
+		if e.Name == "METRICS_LISTEN" {
+			metricsEnv = e.Value
+		}
+	}
+	if metricsEnv != ":9090" {
+		t.Errorf("METRICS_LISTEN %q, want :9090", metricsEnv)
+	}
+	if svc := BuildService(testCoop(), withMetrics); len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Name != "http" {
+		t.Errorf("the Service exposes %+v; the metrics port is for monitoring only", svc.Spec.Ports)
+	}
 	if !*c.SecurityContext.ReadOnlyRootFilesystem || *c.SecurityContext.AllowPrivilegeEscalation || c.SecurityContext.Capabilities.Drop[0] != "ALL" {
 		t.Errorf("the container is not restricted: %+v", c.SecurityContext)
 	}

@@ -115,6 +115,10 @@ func restrictedContainer() *corev1.SecurityContext {
 	}
 }
 
+// MetricsPortName names a platform container's metrics port (a component's metricsPort),
+// which the hub's monitoring may reach and no Service or Ingress exposes.
+const MetricsPortName = "metrics"
+
 // BuildDeployment runs one component of the co-op's platform.
 func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv1.Component, replicas int32) *appsv1.Deployment {
 	image := comp.Image
@@ -131,6 +135,11 @@ func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv
 	if comp.Database {
 		env = append(env, corev1.EnvVar{Name: "DATABASE_URL", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: AppSecretName(coop)}, Key: "uri"}}})
+	}
+	ports := []corev1.ContainerPort{{Name: "http", ContainerPort: comp.Port, Protocol: corev1.ProtocolTCP}}
+	if comp.MetricsPort != 0 {
+		env = append(env, corev1.EnvVar{Name: "METRICS_LISTEN", Value: fmt.Sprintf(":%d", comp.MetricsPort)})
+		ports = append(ports, corev1.ContainerPort{Name: MetricsPortName, ContainerPort: comp.MetricsPort, Protocol: corev1.ProtocolTCP})
 	}
 	for _, e := range comp.Env {
 		env = append(env, corev1.EnvVar{Name: e.Name, Value: e.Value})
@@ -158,7 +167,7 @@ func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv
 						Image: image,
 						Args:  comp.Args,
 						Env:   env,
-						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: comp.Port, Protocol: corev1.ProtocolTCP}},
+						Ports: ports,
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{corev1.ResourceCPU: comp.CPU, corev1.ResourceMemory: comp.Memory},
 							Limits:   corev1.ResourceList{corev1.ResourceMemory: memory},

@@ -265,12 +265,8 @@ func (s *Server) setDelegation(r *http.Request, p principal) (int, any, error) {
 		if _, err := tx.Exec(r.Context(), `LOCK TABLE delegations IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return err
 		}
-		var ok bool
-		if err := tx.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1 AND active AND erased_at IS NULL)`, in.DelegateID).Scan(&ok); err != nil {
+		if err := activeMemberRef(r.Context(), tx, "delegateId", in.DelegateID); err != nil {
 			return err
-		}
-		if !ok {
-			return badField("delegateId", "no active member with this id")
 		}
 		d := map[int64]int64{}
 		rows, err := tx.Query(r.Context(), `SELECT member_id, delegate_id FROM delegations`)

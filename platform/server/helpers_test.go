@@ -9,9 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cooperator-dev/cooperator/platform/server/policy"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
@@ -25,7 +29,8 @@ const ridePolicy = `{"cooperative":"fairride-lyon","vertical":"ride-sharing",
  "feeSplit":{"platformFeeBasisPoints":300,"funds":[{"name":"hardship","basisPoints":100},{"name":"reserve","basisPoints":50}],"surgeToWorkersPercent":100},
  "governance":{"model":"multi-stakeholder","quorumPercent":50,"approvalPercent":66,
    "stakeholderClasses":[{"name":"drivers","weight":60},{"name":"riders","weight":20},{"name":"staff","weight":20}],
-   "governedFields":["feeSplit","plan","federation"]}}`
+   "governedFields":["feeSplit","plan","federation"]},
+ "payments":{"staffLimitCents":1000000}}`
 
 func mustPolicy(t testing.TB, doc string) *policy.Policy {
 	t.Helper()
@@ -52,13 +57,31 @@ type env struct {
 	t testing.TB
 	s *Server
 	h http.Handler
+	// owner is a pool of the database's owner, which migrated it; the server serves as a
+	// role of its own (servingRoleURL).
+	owner *pgxpool.Pool
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// newEnv serves a fresh database as in production: migrated by its owner, served by a
+// role with only the grants of store.GrantServing.
 func newEnv(t testing.TB, pol *policy.Policy) *env {
 	t.Helper()
-	s, err := New(Config{DatabaseURL: pgtest.NewDB(t), AdminToken: adminToken, Policy: pol, Logger: quietLogger()})
+	return newEnvWith(t, Config{Policy: pol})
+}
+
+// newEnvWith is newEnv with more of the configuration (the URLs, the admin token and the
+// logger are set here).
+func newEnvWith(t testing.TB, cfg Config) *env {
+	t.Helper()
+	owner := pgtest.NewDB(t)
+	cfg.MigrateDatabaseURL, cfg.DatabaseURL = owner, servingRoleURL(t, owner)
+	cfg.AdminToken = adminToken
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger()
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +89,34 @@ func newEnv(t testing.TB, pol *policy.Policy) *env {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, s: s, h: s.Handler()}
+	op, err := pgxpool.New(context.Background(), owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(op.Close)
+	return &env{t: t, s: s, h: s.Handler(), owner: op}
+}
+
+// servingRoleURL creates a login role of its own for the database at ownerURL (roles are
+// the server's, so it is named after the database) and returns the URL that connects as
+// it. The role owns nothing and has no privileges until the migration grants them.
+func servingRoleURL(t testing.TB, ownerURL string) string {
+	t.Helper()
+	u, err := url.Parse(ownerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := strings.TrimPrefix(u.Path, "/") + "_serving"
+	conn, err := pgx.Connect(context.Background(), ownerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `CREATE ROLE `+pgx.Identifier{role}.Sanitize()+` LOGIN`); err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	return u.String()
 }
 
 type resp struct {
@@ -136,6 +186,18 @@ func (e *env) member(name string, roles []string, class string, quals ...string)
 	}
 	out := e.must(201, "POST", "/v1/members", adminToken, body)
 	return who{id: int64(out["member"].(map[string]any)["id"].(float64)), token: out["token"].(string)}
+}
+
+// completedRide has customer c request a ride at price cents, matched by the fair rule and
+// taken through to completion by staff; it returns the work id and its worker.
+func (e *env) completedRide(c who, price int64) (work, worker int64) {
+	e.t.Helper()
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(price, 0))["id"])
+	offer := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	for _, step := range []string{"accept", "start", "complete"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), adminToken, nil)
+	}
+	return id, num(offer["workerId"])
 }
 
 // worker registers an available driver qualified for rides.

@@ -9,14 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 //go:embed openapi.yaml
@@ -35,6 +38,7 @@ const (
 type principal struct {
 	admin    bool
 	memberID int64
+	tokenID  int64 // the member's token the request came with
 	roles    []string
 	class    string
 	active   bool
@@ -64,14 +68,37 @@ type apiError struct {
 	status  int
 	field   string
 	message string
+	// retryAfter, in seconds, is sent as the Retry-After header when positive.
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.field, e.message) }
 
-func badField(field, msg string) error { return &apiError{http.StatusBadRequest, field, msg} }
-func conflict(field, msg string) error { return &apiError{http.StatusConflict, field, msg} }
-func notFound(what string) error       { return &apiError{http.StatusNotFound, "", what + " not found"} }
-func forbidden(msg string) error       { return &apiError{http.StatusForbidden, "", msg} }
+func badField(field, msg string) error {
+	return &apiError{status: http.StatusBadRequest, field: field, message: msg}
+}
+func conflict(field, msg string) error {
+	return &apiError{status: http.StatusConflict, field: field, message: msg}
+}
+func notFound(what string) error {
+	return &apiError{status: http.StatusNotFound, message: what + " not found"}
+}
+func forbidden(msg string) error { return &apiError{status: http.StatusForbidden, message: msg} }
+
+// refNotFound answers 404 for a reference in the request (field) to a record that does
+// not exist, such as an unknown member id.
+func refNotFound(field, what string) error {
+	return &apiError{status: http.StatusNotFound, field: field, message: "no " + what + " with this id"}
+}
+
+// unavailableRetry is the Retry-After, in seconds, of a 503 while the database is down.
+const unavailableRetry = 5
+
+// errNUL is the answer to a string holding the NUL character, which PostgreSQL cannot
+// store in text.
+func errNUL(field string) error {
+	return badField(field, "must not contain the NUL character (\\u0000)")
+}
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -87,9 +114,12 @@ func (s *Server) buildHandler() http.Handler {
 	for _, rt := range s.routes {
 		rt := rt
 		var h http.Handler
-		if rt.raw != nil {
+		switch {
+		case rt.pattern == "/healthz" || rt.pattern == "/readyz":
 			h = rt.raw
-		} else {
+		case rt.raw != nil:
+			h = s.limitByIP(rt.raw)
+		default:
 			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveJSON(w, r, rt) })
 		}
 		mux.Handle(rt.method+" "+rt.pattern, s.instrument(rt.pattern, h))
@@ -101,7 +131,6 @@ func (s *Server) apiRoutes() []route {
 	return []route{
 		{method: "GET", pattern: "/healthz", raw: http.HandlerFunc(s.healthz)},
 		{method: "GET", pattern: "/readyz", raw: http.HandlerFunc(s.readyz)},
-		{method: "GET", pattern: "/metrics", raw: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})},
 		{method: "GET", pattern: "/openapi.yaml", raw: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/yaml")
 			_, _ = w.Write(openapiYAML)
@@ -115,6 +144,8 @@ func (s *Server) apiRoutes() []route {
 		{"DELETE", "/v1/members/{id}", member, s.eraseMember, nil},
 		{"PUT", "/v1/members/{id}/availability", member, s.setAvailability, nil},
 		{"POST", "/v1/members/{id}/tokens", member, s.createToken, nil},
+		{"GET", "/v1/members/{id}/tokens", member, s.listTokens, nil},
+		{"DELETE", "/v1/members/{id}/tokens/{tokenId}", member, s.revokeToken, nil},
 		{"GET", "/v1/members/{id}/export", member, s.exportMember, nil},
 		{"GET", "/v1/members/{id}/earnings", member, s.memberEarnings, nil},
 
@@ -177,7 +208,7 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 		d := time.Since(start)
 		s.metrics.requests.WithLabelValues(pattern, r.Method, strconv.Itoa(sw.status)).Inc()
 		s.metrics.duration.WithLabelValues(pattern).Observe(d.Seconds())
-		probe := pattern == "/healthz" || pattern == "/readyz" || pattern == "/metrics"
+		probe := pattern == "/healthz" || pattern == "/readyz"
 		if sw.status >= 500 && !probe {
 			s.log.Error("request", "method", r.Method, "route", pattern, "status", sw.status, "durationMs", d.Milliseconds())
 		} else if !probe {
@@ -224,6 +255,17 @@ func (w *muxErrorWriter) Write(b []byte) (int, error) {
 
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, rt route) {
 	p, err := s.authenticate(r, rt.access)
+	client := "ip:" + clientIP(r)
+	switch {
+	case err == nil && p.admin:
+		client = "admin"
+	case err == nil && p.memberID != 0:
+		client = "member:" + strconv.FormatInt(p.memberID, 10)
+	}
+	if ok, retry := s.limits.allow(client); !ok {
+		writeError(w, tooMany(retry))
+		return
+	}
 	if err == nil {
 		var status int
 		var body any
@@ -237,23 +279,74 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, rt route) {
 	if !errors.As(err, &ae) {
 		ae = s.classify(err)
 	}
+	writeError(w, ae)
+}
+
+func writeError(w http.ResponseWriter, ae *apiError) {
 	if ae.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cooperator"`)
+	}
+	if ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
 	writeJSON(w, ae.status, errorBody{Error: errorDetail{Field: ae.field, Message: ae.message}})
 }
 
-// classify maps an unexpected error to a response, logging server-side failures.
+// classify maps an unexpected error to a response, logging server-side failures. The
+// database's own refusals that a request can cause answer 4xx; a database that cannot be
+// reached answers 503 with Retry-After.
 func (s *Server) classify(err error) *apiError {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "40001" {
-		return &apiError{http.StatusConflict, "", "concurrent update; retry"}
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "40001" || pe.Code == "40P01":
+			return &apiError{status: http.StatusConflict, message: "concurrent update; retry"}
+		case pe.Code == "22P05" || pe.Code == "22021":
+			// untranslatable_character (\u0000 in jsonb), character_not_in_repertoire (NUL in text)
+			return errNUL("").(*apiError)
+		case pe.Code == "23503" && strings.HasPrefix(pe.Message, "insert or update"):
+			return &apiError{status: http.StatusNotFound, field: fkField(pe), message: "refers to a record that does not exist"}
+		case strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "53300":
+			return s.unavailable(err)
+		}
 	}
 	if errors.Is(err, context.Canceled) {
-		return &apiError{499, "", "request cancelled"}
+		return &apiError{status: 499, message: "request cancelled"}
+	}
+	if dbUnreachable(err) {
+		return s.unavailable(err)
 	}
 	s.log.Error("internal error", "error", err)
-	return &apiError{http.StatusInternalServerError, "", "internal error"}
+	return &apiError{status: http.StatusInternalServerError, message: "internal error"}
+}
+
+func (s *Server) unavailable(err error) *apiError {
+	s.log.Warn("database unavailable", "error", err)
+	return &apiError{status: http.StatusServiceUnavailable, message: "the database is unavailable; retry later", retryAfter: unavailableRetry}
+}
+
+// dbUnreachable reports whether err says the database could not be reached (refused or
+// timed-out connection, a connection lost mid-request).
+func dbUnreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ce) || errors.As(err, &oe) || errors.As(err, &ne) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+// fkField names the request field of a foreign key constraint (<table>_<column>_fkey,
+// PostgreSQL's default name) in the API's camelCase: payments_payer_id_fkey is payerId.
+func fkField(pe *pgconn.PgError) string {
+	col := strings.TrimSuffix(strings.TrimPrefix(pe.ConstraintName, pe.TableName+"_"), "_fkey")
+	parts := strings.Split(col, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {
@@ -271,7 +364,7 @@ func (s *Server) authenticate(r *http.Request, a access) (principal, error) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
-		return principal{}, &apiError{http.StatusUnauthorized, "Authorization", "a bearer token is required"}
+		return principal{}, &apiError{status: http.StatusUnauthorized, field: "Authorization", message: "a bearer token is required"}
 	}
 	if s.isAdminToken(tok) {
 		return principal{admin: true, active: true}, nil
@@ -281,11 +374,11 @@ func (s *Server) authenticate(r *http.Request, a access) (principal, error) {
 	}
 	sum := sha256.Sum256([]byte(tok))
 	p := principal{}
-	err := s.pool.QueryRow(r.Context(), `SELECT m.id, m.roles, m.stakeholder_class, m.active FROM member_tokens t
+	err := s.pool.QueryRow(r.Context(), `SELECT m.id, t.id, m.roles, m.stakeholder_class, m.active FROM member_tokens t
 		JOIN members m ON m.id = t.member_id WHERE t.token_hash = $1 AND m.erased_at IS NULL`, sum[:]).
-		Scan(&p.memberID, &p.roles, &p.class, &p.active)
+		Scan(&p.memberID, &p.tokenID, &p.roles, &p.class, &p.active)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return principal{}, &apiError{http.StatusUnauthorized, "Authorization", "unknown token"}
+		return principal{}, &apiError{status: http.StatusUnauthorized, field: "Authorization", message: "unknown token"}
 	}
 	return p, err
 }
@@ -301,10 +394,10 @@ func decode(r *http.Request, v any) error {
 		return badField("", "could not read the body")
 	}
 	if len(data) > maxBody {
-		return &apiError{http.StatusRequestEntityTooLarge, "", "body larger than 1 MiB"}
+		return &apiError{status: http.StatusRequestEntityTooLarge, message: "body larger than 1 MiB"}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return &apiError{http.StatusUnsupportedMediaType, "Content-Type", "must be application/json"}
+		return &apiError{status: http.StatusUnsupportedMediaType, field: "Content-Type", message: "must be application/json"}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return badField("", "a JSON object body is required")
@@ -334,7 +427,67 @@ func decode(r *http.Request, v any) error {
 	if dec.More() {
 		return badField("", "trailing data after the JSON object")
 	}
+	if f, ok := nulField(reflect.ValueOf(v), ""); ok {
+		return errNUL(f)
+	}
 	return nil
+}
+
+// nulField finds the first string in v holding a NUL character and names it by its JSON
+// path (details.notes, roles[1]); PostgreSQL refuses NUL in text and jsonb.
+func nulField(v reflect.Value, path string) (string, bool) {
+	join := func(name string) string {
+		if path == "" {
+			return name
+		}
+		return path + "." + name
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return "", false
+		}
+		return nulField(v.Elem(), path)
+	case reflect.String:
+		return path, strings.ContainsRune(v.String(), 0)
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if p, ok := nulField(v.Field(i), join(name)); ok {
+				return p, true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 { // json.RawMessage: PostgreSQL's error answers
+			return "", false
+		}
+		for i := range v.Len() {
+			if p, ok := nulField(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, true
+			}
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+		for _, k := range keys {
+			name := join(fmt.Sprint(k))
+			if k.Kind() == reflect.String && strings.ContainsRune(k.String(), 0) {
+				return path, true
+			}
+			if p, ok := nulField(v.MapIndex(k), name); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 func typeName(kind string) string {
@@ -370,6 +523,23 @@ func selfOrAdmin(p principal, id int64) error {
 	return forbidden("members may only act on their own data")
 }
 
+// activeMemberRef checks a request's reference (field) to a member who must be active:
+// 404 when no member has the id, 400 when the member is inactive or erased.
+func activeMemberRef(ctx context.Context, tx pgx.Tx, field string, id int64) error {
+	var exists, active bool
+	err := tx.QueryRow(ctx, `SELECT true, active AND erased_at IS NULL FROM members WHERE id = $1`, id).Scan(&exists, &active)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return refNotFound(field, "member")
+	}
+	if err != nil {
+		return err
+	}
+	if !active {
+		return badField(field, "no active member with this id")
+	}
+	return nil
+}
+
 func requireActiveMember(p principal) error {
 	if p.admin {
 		return nil
@@ -398,6 +568,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		problems = append(problems, "no valid policy")
 	}
 	if len(problems) > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "problems": problems})
 		return
 	}

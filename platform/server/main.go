@@ -13,16 +13,22 @@ import (
 )
 
 // Main runs the platform service until ctx is done. Flags override the environment:
-// --vertical, --listen (LISTEN_ADDRESS, default :8080), --database-url (DATABASE_URL),
-// --policy-file (COOP_POLICY_FILE). ADMIN_TOKEN and COOP_NAME come from the environment.
+// --vertical, --listen (LISTEN_ADDRESS, default :8080), --metrics-listen (METRICS_LISTEN,
+// default :9090), --database-url (DATABASE_URL, the serving role), --migrate-database-url
+// (MIGRATE_DATABASE_URL, the owner), --policy-file (COOP_POLICY_FILE), --rate-limit and
+// --rate-burst. ADMIN_TOKEN and COOP_NAME come from the environment.
 func Main(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("platform", flag.ContinueOnError)
 	vertical := fs.String("vertical", os.Getenv("COOP_VERTICAL"), "the co-op's vertical (default: the policy's)")
-	listen := fs.String("listen", envOr("LISTEN_ADDRESS", ":8080"), "address to serve HTTP on (env LISTEN_ADDRESS)")
-	// No default shown for the URL: it holds the password.
-	dbURL := fs.String("database-url", "", "postgresql:// URL of the co-op database (default: env DATABASE_URL)")
+	listen := fs.String("listen", envOr("LISTEN_ADDRESS", ":8080"), "address to serve the API on (env LISTEN_ADDRESS)")
+	metricsListen := fs.String("metrics-listen", envOr("METRICS_LISTEN", ":9090"), "address to serve /metrics on, apart from the API (env METRICS_LISTEN; empty: no metrics)")
+	// No default shown for the URLs: they hold passwords.
+	dbURL := fs.String("database-url", "", "postgresql:// URL of the co-op database as the serving role (default: env DATABASE_URL)")
+	migrateURL := fs.String("migrate-database-url", "", "postgresql:// URL of the co-op database as its owner, to migrate and grant the serving role (default: env MIGRATE_DATABASE_URL; empty: the serving URL migrates)")
 	policyFile := fs.String("policy-file", os.Getenv("COOP_POLICY_FILE"), "path of policy.json (env COOP_POLICY_FILE)")
 	poll := fs.Duration("policy-poll", 2*time.Second, "how often to re-read the policy file")
+	rateLimit := fs.Float64("rate-limit", 20, "requests per second per client (member, or remote IP before authentication); 0: no limit")
+	rateBurst := fs.Int("rate-burst", 40, "requests a client may make at once above --rate-limit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -32,6 +38,9 @@ func Main(ctx context.Context, args []string) error {
 	if *dbURL == "" {
 		*dbURL = os.Getenv("DATABASE_URL")
 	}
+	if *migrateURL == "" {
+		*migrateURL = os.Getenv("MIGRATE_DATABASE_URL")
+	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
@@ -39,8 +48,8 @@ func Main(ctx context.Context, args []string) error {
 	if *policyFile == "" {
 		return errors.New("no policy file: set COOP_POLICY_FILE or --policy-file")
 	}
-	s, err := New(Config{DatabaseURL: *dbURL, AdminToken: os.Getenv("ADMIN_TOKEN"), Vertical: *vertical,
-		PolicyFile: *policyFile, PolicyPoll: *poll, Logger: log})
+	s, err := New(Config{DatabaseURL: *dbURL, MigrateDatabaseURL: *migrateURL, AdminToken: os.Getenv("ADMIN_TOKEN"), Vertical: *vertical,
+		PolicyFile: *policyFile, PolicyPoll: *poll, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst})
 	if err != nil {
 		return err
 	}
@@ -49,32 +58,70 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return s.Serve(ctx, ln)
+	var mln net.Listener
+	if *metricsListen != "" {
+		if mln, err = net.Listen("tcp", *metricsListen); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	return s.Serve(ctx, ln, mln)
 }
 
-// Serve serves the API on ln until ctx is done, then shuts down gracefully.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+// Timeouts and limits of the HTTP servers: a client that sends its headers or body
+// slowly, or never reads the answer, holds a connection no longer than these.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 32 << 10
+)
+
+// httpServer is an HTTP server of h with the service's timeouts and header limit.
+func httpServer(ctx context.Context, h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
+}
+
+// Serve serves the API on ln, and /metrics on metrics when it is not nil (a port of its
+// own, which the Ingress does not route to), until ctx is done, then shuts down
+// gracefully.
+func (s *Server) Serve(ctx context.Context, ln, metrics net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.Start(ctx)
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("serving", "address", ln.Addr().String(), "vertical", s.vertical())
+	srvs := []*http.Server{httpServer(ctx, s.Handler())}
+	lns := []net.Listener{ln}
+	if metrics != nil {
+		srvs = append(srvs, httpServer(ctx, s.MetricsHandler()))
+		lns = append(lns, metrics)
+	}
+	errc := make(chan error, len(srvs))
+	for i, srv := range srvs {
+		go func() { errc <- srv.Serve(lns[i]) }()
+	}
+	attrs := []any{"address", ln.Addr().String(), "vertical", s.vertical()}
+	if metrics != nil {
+		attrs = append(attrs, "metricsAddress", metrics.Addr().String())
+	}
+	s.log.Info("serving", attrs...)
+	var first error
 	select {
-	case err := <-errc:
-		return err
+	case first = <-errc:
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
 	sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer scancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
+	for _, srv := range srvs {
+		if err := srv.Shutdown(sctx); err != nil && first == nil {
+			first = err
+		}
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if first != nil && !errors.Is(first, http.ErrServerClosed) {
+		return first
 	}
 	return nil
 }

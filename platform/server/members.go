@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -79,7 +80,7 @@ func (s *Server) validateMemberInput(in *memberInput, create bool) error {
 		if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
 			return badField("name", "is required")
 		}
-		if len(*in.Name) > 200 {
+		if utf8.RuneCountInString(*in.Name) > 200 {
 			return badField("name", "must be at most 200 characters")
 		}
 	}
@@ -91,7 +92,7 @@ func (s *Server) validateMemberInput(in *memberInput, create bool) error {
 			return badField("email", "must be a plain email address like ada@example.org")
 		}
 	}
-	if in.Phone != nil && len(*in.Phone) > 40 {
+	if in.Phone != nil && utf8.RuneCountInString(*in.Phone) > 40 {
 		return badField("phone", "must be at most 40 characters")
 	}
 	if create || in.Roles != nil {
@@ -122,7 +123,7 @@ func (s *Server) validateMemberInput(in *memberInput, create bool) error {
 		if in.StakeholderClass != nil && !pol.HasClass(*in.StakeholderClass) {
 			return badField("stakeholderClass", "must be one of the policy's stakeholder classes")
 		}
-	} else if in.StakeholderClass != nil && len(*in.StakeholderClass) > 100 {
+	} else if in.StakeholderClass != nil && utf8.RuneCountInString(*in.StakeholderClass) > 100 {
 		return badField("stakeholderClass", "must be at most 100 characters")
 	}
 	return nil
@@ -140,6 +141,22 @@ func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
+
+// emailTaken reports whether another member (not except) has the email, holding a
+// transaction lock on the address until tx ends, so that a concurrent request for the
+// same address waits and then sees this one's row. Checking first keeps the unique index
+// from ever refusing an insert: PostgreSQL would log the refusal with the address in its
+// DETAIL line, and the server log is no place for personal data.
+func emailTaken(ctx context.Context, tx pgx.Tx, email string, except int64) (bool, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('member-email:' || lower($1), 0))`, email); err != nil {
+		return false, err
+	}
+	var taken bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members WHERE lower(email) = lower($1) AND id <> $2)`, email, except).Scan(&taken)
+	return taken, err
+}
+
+var errEmailTaken = conflict("email", "a member with this email already exists")
 
 func (s *Server) createMember(r *http.Request, p principal) (int, any, error) {
 	var in memberInput
@@ -164,7 +181,13 @@ func (s *Server) createMember(r *http.Request, p principal) (int, any, error) {
 	plain, hash := newToken()
 	var m Member
 	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		var err error
+		taken, err := emailTaken(r.Context(), tx, *in.Email, 0)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return errEmailTaken
+		}
 		m, err = scanMember(tx.QueryRow(r.Context(), `INSERT INTO members (name, email, phone, stakeholder_class, roles, qualifications, active)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+memberCols, in.Name, in.Email, in.Phone, class, *in.Roles, quals, active))
 		if err != nil {
@@ -174,7 +197,7 @@ func (s *Server) createMember(r *http.Request, p principal) (int, any, error) {
 		return err
 	})
 	if isUniqueViolation(err) {
-		return 0, nil, conflict("email", "a member with this email already exists")
+		return 0, nil, errEmailTaken
 	}
 	if err != nil {
 		return 0, nil, err
@@ -235,17 +258,39 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 	if err := s.validateMemberInput(&in, false); err != nil {
 		return 0, nil, err
 	}
-	m, err := scanMember(s.pool.QueryRow(r.Context(), `UPDATE members SET
-		name = coalesce($2, name), email = coalesce($3, email), phone = coalesce($4, phone),
-		stakeholder_class = coalesce($5, stakeholder_class), roles = coalesce($6, roles),
-		qualifications = coalesce($7, qualifications), active = coalesce($8, active),
-		available = available AND coalesce($8, active)
-		WHERE id = $1 AND erased_at IS NULL RETURNING `+memberCols, id, in.Name, in.Email, in.Phone, in.StakeholderClass, in.Roles, in.Qualifications, in.Active))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil, notFound("member")
-	}
+	var m Member
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		if in.Email != nil {
+			taken, err := emailTaken(r.Context(), tx, *in.Email, id)
+			if err != nil {
+				return err
+			}
+			if taken {
+				return errEmailTaken
+			}
+		}
+		var err error
+		m, err = scanMember(tx.QueryRow(r.Context(), `UPDATE members SET
+			name = coalesce($2, name), email = coalesce($3, email), phone = coalesce($4, phone),
+			stakeholder_class = coalesce($5, stakeholder_class), roles = coalesce($6, roles),
+			qualifications = coalesce($7, qualifications), active = coalesce($8, active),
+			available = available AND coalesce($8, active)
+			WHERE id = $1 AND erased_at IS NULL RETURNING `+memberCols, id, in.Name, in.Email, in.Phone, in.StakeholderClass, in.Roles, in.Qualifications, in.Active))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("member")
+		}
+		if err != nil {
+			return err
+		}
+		// Deactivation revokes every token: an inactive member signs in no more until staff
+		// reactivate them and mint a new one.
+		if !m.Active {
+			_, err = tx.Exec(r.Context(), `DELETE FROM member_tokens WHERE member_id = $1`, id)
+		}
+		return err
+	})
 	if isUniqueViolation(err) {
-		return 0, nil, conflict("email", "a member with this email already exists")
+		return 0, nil, errEmailTaken
 	}
 	if err != nil {
 		return 0, nil, err
@@ -284,6 +329,7 @@ func (s *Server) setAvailability(r *http.Request, p principal) (int, any, error)
 	return http.StatusOK, m, nil
 }
 
+// createToken mints a new token for an active member, by the member or staff.
 func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -292,16 +338,84 @@ func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
+	if err := requireActiveMember(p); err != nil {
+		return 0, nil, err
+	}
 	plain, hash := newToken()
-	tag, err := s.pool.Exec(r.Context(), `INSERT INTO member_tokens (token_hash, member_id)
-		SELECT $1, id FROM members WHERE id = $2 AND erased_at IS NULL`, hash, id)
+	var tok Token
+	err = s.pool.QueryRow(r.Context(), `INSERT INTO member_tokens (token_hash, member_id)
+		SELECT $1, id FROM members WHERE id = $2 AND active AND erased_at IS NULL RETURNING id, created_at`, hash, id).Scan(&tok.ID, &tok.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if _, err := s.loadMember(r.Context(), nil, id); err != nil {
+			return 0, nil, err
+		}
+		return 0, nil, conflict("", "the member is not active (or erased): no new tokens")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, map[string]any{"memberId": id, "id": tok.ID, "createdAt": tok.CreatedAt, "token": plain}, nil
+}
+
+// Token is a member's token as the API lists it: never the token itself, which only
+// its creator saw once, nor its hash.
+type Token struct {
+	ID        int64     `json:"id"`
+	CreatedAt time.Time `json:"createdAt"`
+	// Current says the token is the one the request was made with.
+	Current bool `json:"current"`
+}
+
+// listTokens lists a member's tokens, to the member and staff.
+func (s *Server) listTokens(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := selfOrAdmin(p, id); err != nil {
+		return 0, nil, err
+	}
+	if _, err := s.loadMember(r.Context(), nil, id); err != nil {
+		return 0, nil, err
+	}
+	rows, err := s.pool.Query(r.Context(), `SELECT id, created_at FROM member_tokens WHERE member_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	toks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Token, error) {
+		var t Token
+		err := row.Scan(&t.ID, &t.CreatedAt)
+		t.Current = !p.admin && t.ID == p.tokenID
+		return t, err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"memberId": id, "tokens": toks}, nil
+}
+
+// revokeToken deletes one of a member's tokens, by the member (also the token in use)
+// or staff.
+func (s *Server) revokeToken(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	tid, err := pathID(r, "tokenId")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := selfOrAdmin(p, id); err != nil {
+		return 0, nil, err
+	}
+	tag, err := s.pool.Exec(r.Context(), `DELETE FROM member_tokens WHERE member_id = $1 AND id = $2`, id, tid)
 	if err != nil {
 		return 0, nil, err
 	}
 	if tag.RowsAffected() == 0 {
-		return 0, nil, notFound("member")
+		return 0, nil, notFound("token")
 	}
-	return http.StatusCreated, map[string]any{"memberId": id, "token": plain}, nil
+	return http.StatusOK, map[string]any{"memberId": id, "id": tid, "revoked": true}, nil
 }
 
 func (s *Server) getPolicy(r *http.Request, p principal) (int, any, error) {

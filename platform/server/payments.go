@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -214,6 +215,14 @@ func (s *Server) countPayment(sp ledger.Split, kind string) {
 	add("workers", sp.WorkerCents)
 }
 
+// createPayment records a payment besides the one a work item's completion records (its
+// agreed price, paid by its customer under the key "work-<id>"). The rule:
+//   - a member pays only for a completed work item they requested (workId), to its worker,
+//     without surge (surge is part of the agreed price); the member's payments for one
+//     work item add up to at most its agreed price (priceCents);
+//   - staff (the admin token) pay at most the policy's payments.staffLimitCents per
+//     payment (none when it is not set), for a completed work item under the same rule
+//     (on behalf of its customer) or, without workId, to a worker directly.
 func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
@@ -223,10 +232,11 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	key := r.Header.Get("Idempotency-Key")
-	if key == "" || len(key) > 200 || strings.HasPrefix(key, "work-") {
+	if key == "" || utf8.RuneCountInString(key) > 200 || strings.HasPrefix(key, "work-") {
 		return 0, nil, badField("Idempotency-Key", "header is required (1 to 200 characters, not starting with work-)")
 	}
 	var in struct {
+		WorkID      *int64 `json:"workId"`
 		WorkerID    *int64 `json:"workerId"`
 		AmountCents *int64 `json:"amountCents"`
 		SurgeCents  *int64 `json:"surgeCents"`
@@ -245,37 +255,69 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 		}
 		req.SurgeCents = *in.SurgeCents
 	}
-	if in.WorkerID == nil || *in.WorkerID <= 0 {
+	if in.WorkID != nil && *in.WorkID <= 0 {
+		return 0, nil, badField("workId", "must be a positive integer id")
+	}
+	if in.WorkerID != nil && *in.WorkerID <= 0 {
 		return 0, nil, badField("workerId", "must be a positive integer id")
 	}
-	req.WorkerID = *in.WorkerID
 	if p.admin {
+		limit := pol.Payments.StaffLimitCents
+		if limit == 0 {
+			return 0, nil, &apiError{status: http.StatusForbidden, field: "amountCents",
+				message: "staff record no payments: the policy sets no payments.staffLimitCents"}
+		}
+		if req.AmountCents > limit {
+			return 0, nil, &apiError{status: http.StatusForbidden, field: "amountCents",
+				message: fmt.Sprintf("staff record payments of at most %d cents (the policy's payments.staffLimitCents)", limit)}
+		}
+		if in.WorkID == nil && in.WorkerID == nil {
+			return 0, nil, badField("workerId", "must be a positive integer id")
+		}
 		req.PayerID = in.PayerID
 	} else {
+		if in.WorkID == nil {
+			return 0, nil, badField("workId", "is required: members pay for a completed piece of work they requested")
+		}
+		if req.SurgeCents != 0 {
+			return 0, nil, badField("surgeCents", "must be 0: surge is part of the work's agreed price")
+		}
 		if in.PayerID != nil && *in.PayerID != p.memberID {
 			return 0, nil, forbidden("members pay for themselves")
 		}
 		id := p.memberID
 		req.PayerID = &id
 	}
-	if req.PayerID != nil && *req.PayerID == req.WorkerID {
-		return 0, nil, badField("workerId", "cannot pay yourself")
+	scope := staffScope
+	if !p.admin {
+		scope = memberScope(p.memberID)
 	}
 	var pay *Payment
 	var created bool
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		var ok bool
-		if err := tx.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1 AND 'worker' = ANY (roles) AND erased_at IS NULL)`, req.WorkerID).Scan(&ok); err != nil {
+		if in.WorkID != nil {
+			if err := s.paymentForWork(r.Context(), tx, p, scope, key, *in.WorkID, in.WorkerID, &req); err != nil {
+				return err
+			}
+		} else {
+			req.WorkerID = *in.WorkerID
+		}
+		if req.PayerID != nil && *req.PayerID == req.WorkerID {
+			return badField("workerId", "cannot pay yourself")
+		}
+		var worker, payer bool
+		if err := tx.QueryRow(r.Context(), `SELECT
+				EXISTS (SELECT 1 FROM members WHERE id = $1 AND 'worker' = ANY (roles) AND erased_at IS NULL),
+				$2::bigint IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = $2)`, req.WorkerID, req.PayerID).Scan(&worker, &payer); err != nil {
 			return err
 		}
-		if !ok {
-			return badField("workerId", "no worker with this id")
+		if !worker {
+			return refNotFound("workerId", "worker")
+		}
+		if !payer {
+			return refNotFound("payerId", "member")
 		}
 		var err error
-		scope := staffScope
-		if !p.admin {
-			scope = memberScope(p.memberID)
-		}
 		pay, created, err = s.insertPayment(r.Context(), tx, pol, scope, key, req)
 		return err
 	})
@@ -288,6 +330,42 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 	return http.StatusCreated, pay, nil
 }
 
+// paymentForWork checks a payment for the work item id against the rule (see
+// createPayment) inside tx and fills in req's work, worker and payer. The work item stays
+// locked until tx ends, so that two payments cannot both fit the same remaining amount. A
+// replay of a recorded key skips the amount check: insertPayment answers it.
+func (s *Server) paymentForWork(ctx context.Context, tx pgx.Tx, p principal, scope, key string, id int64, workerID *int64, req *paymentRequest) error {
+	w, err := lockWork(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if !p.admin && w.CustomerID != p.memberID {
+		return notFound("work") // as getWork: another member's work does not exist for them
+	}
+	if w.State != stCompleted || w.WorkerID == nil {
+		return conflict("workId", fmt.Sprintf("work in state %s cannot be paid for; only completed work can", w.State))
+	}
+	if workerID != nil && *workerID != *w.WorkerID {
+		return badField("workerId", "must be the worker of the work (or left out)")
+	}
+	if p.admin && req.PayerID != nil && *req.PayerID != w.CustomerID {
+		return badField("payerId", "must be the customer of the work (or left out)")
+	}
+	req.WorkID, req.WorkerID, req.PayerID = &w.ID, *w.WorkerID, &w.CustomerID
+	var replay bool
+	var paid int64
+	if err := tx.QueryRow(ctx, `SELECT
+			EXISTS (SELECT 1 FROM payments WHERE idempotency_scope = $2 AND idempotency_key = $3),
+			coalesce((SELECT sum(gross_cents) FROM payments WHERE work_id = $1 AND idempotency_scope <> '`+workScope+`'
+				AND refund_tx_id IS NULL), 0)::bigint`, w.ID, scope, key).Scan(&replay, &paid); err != nil {
+		return err
+	}
+	if !replay && paid+req.AmountCents > w.PriceCents {
+		return badField("amountCents", fmt.Sprintf("payments for this work add up to at most its agreed price, %d cents; %d cents are left", w.PriceCents, w.PriceCents-paid))
+	}
+	return nil
+}
+
 func (s *Server) loadPayment(ctx context.Context, id int64) (Payment, error) {
 	p, _, err := scanPayment(s.pool.QueryRow(ctx, `SELECT `+paymentCols+`, request_hash FROM payments WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -296,7 +374,8 @@ func (s *Server) loadPayment(ctx context.Context, id int64) (Payment, error) {
 	return p, err
 }
 
-// getPayment shows any payment's fee breakdown to any member (transparency); its
+// getPayment shows a payment with its fee breakdown to its payer, its worker and staff;
+// to anyone else it does not exist (everyone reads the totals in /v1/reports/funds). Its
 // idempotency key only to the client who chose it and staff.
 func (s *Server) getPayment(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
@@ -306,6 +385,9 @@ func (s *Server) getPayment(r *http.Request, p principal) (int, any, error) {
 	pay, err := s.loadPayment(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
+	}
+	if !p.admin && pay.WorkerID != p.memberID && (pay.PayerID == nil || *pay.PayerID != p.memberID) {
+		return 0, nil, notFound("payment")
 	}
 	if !pay.keyShownTo(p) {
 		pay.IdempotencyKey = ""
@@ -407,10 +489,14 @@ func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
 	return http.StatusOK, map[string]any{"accounts": bals, "paidToWorkersCents": workers, "receivedCents": received, "ledgerTotalCents": total}, nil
 }
 
-// memberEarnings shows what a member earned, entry by entry (readable by every member).
+// memberEarnings shows what a member earned, entry by entry, to the member and staff.
+// Every member reads the totals of all workers in /v1/reports/funds.
 func (s *Server) memberEarnings(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	if _, err := s.loadMember(r.Context(), nil, id); err != nil {

@@ -56,7 +56,11 @@ func TestIdempotency(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	w := e.worker("Dan Driver")
 	c := e.customer("Rita Rider")
-	body := map[string]any{"workerId": w.id, "amountCents": 1500, "surgeCents": 100}
+	other := e.customer("Omar Other")
+	work, _ := e.completedRide(c, 5000)
+	otherWork, _ := e.completedRide(other, 5000)
+	completions := e.count("payments")
+	body := map[string]any{"workId": work, "workerId": w.id, "amountCents": 1500}
 	first := e.call("POST", "/v1/payments", c.token, body, "Idempotency-Key", "k1")
 	second := e.call("POST", "/v1/payments", c.token, body, "Idempotency-Key", "k1")
 	if first.status != 201 || second.status != 201 || string(first.body) != string(second.body) {
@@ -65,17 +69,15 @@ func TestIdempotency(t *testing.T) {
 	before := e.count("ledger_entries")
 	body["amountCents"] = 1501
 	e.must(409, "POST", "/v1/payments", c.token, body, "Idempotency-Key", "k1")
-	if e.count("payments") != 1 || e.count("ledger_entries") != before {
+	if e.count("payments") != completions+1 || e.count("ledger_entries") != before {
 		t.Fatal("a conflicting replay wrote something")
 	}
 
 	// A key belongs to its client: another member's "k1" is another payment.
-	other := e.customer("Omar Other")
-	third := e.call("POST", "/v1/payments", other.token, body, "Idempotency-Key", "k1")
-	if third.status != 201 || e.count("payments") != 2 {
+	third := e.call("POST", "/v1/payments", other.token, map[string]any{"workId": otherWork, "amountCents": 1501}, "Idempotency-Key", "k1")
+	if third.status != 201 || e.count("payments") != completions+2 {
 		t.Fatalf("another member's k1 must be its own payment: %d %s", third.status, third.body)
 	}
-	body["amountCents"] = 1500
 
 	// The same key from 16 goroutines at once: one payment, the same answer to all.
 	var wg sync.WaitGroup
@@ -84,7 +86,7 @@ func TestIdempotency(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			r := e.call("POST", "/v1/payments", c.token, map[string]any{"workerId": w.id, "amountCents": 777}, "Idempotency-Key", "k2")
+			r := e.call("POST", "/v1/payments", c.token, map[string]any{"workId": work, "amountCents": 777}, "Idempotency-Key", "k2")
 			bodies[i] = fmt.Sprint(r.status, string(r.body))
 		}(i)
 	}
@@ -95,8 +97,8 @@ func TestIdempotency(t *testing.T) {
 		}
 	}
 	// k1 of each of the two members, and one k2.
-	if got := e.count("payments"); got != 3 {
-		t.Fatalf("%d payments, want 3", got)
+	if got := e.count("payments"); got != completions+3 {
+		t.Fatalf("%d payments, want %d", got, completions+3)
 	}
 	e.assertBalanced()
 }
@@ -124,7 +126,8 @@ func TestRefund(t *testing.T) {
 }
 
 // TestLedgerDatabaseGuards checks the database itself refuses an unbalanced
-// transaction and any change to a posted entry.
+// transaction and any change to a posted entry, even by the tables' owner (the serving
+// role may not try: TestSecurity_ServingRoleCannotRewriteLedger).
 func TestLedgerDatabaseGuards(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	ctx := context.Background()
@@ -144,10 +147,10 @@ func TestLedgerDatabaseGuards(t *testing.T) {
 	}
 	w := e.worker("Dan Driver")
 	e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 100}, "Idempotency-Key", "g1")
-	if _, err := e.s.Pool().Exec(ctx, `UPDATE ledger_entries SET amount_cents = amount_cents + 1`); err == nil {
+	if _, err := e.owner.Exec(ctx, `UPDATE ledger_entries SET amount_cents = amount_cents + 1`); err == nil {
 		t.Fatal("ledger entry updated")
 	}
-	if _, err := e.s.Pool().Exec(ctx, `DELETE FROM ledger_entries`); err == nil {
+	if _, err := e.owner.Exec(ctx, `DELETE FROM ledger_entries`); err == nil {
 		t.Fatal("ledger entry deleted")
 	}
 	// postTransaction checks the balance itself before the database does.
@@ -162,7 +165,7 @@ func TestLedgerDatabaseGuards(t *testing.T) {
 
 // TestLedgerTruncateRefused: TRUNCATE fires no row trigger, so the ledger refuses it
 // with a statement trigger, also when it cascades from the ledger's transactions; the
-// entries stay.
+// entries stay. Tried as the owner: the serving role has no TRUNCATE at all.
 func TestLedgerTruncateRefused(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	ctx := context.Background()
@@ -178,7 +181,7 @@ func TestLedgerTruncateRefused(t *testing.T) {
 		`TRUNCATE ledger_transactions, ledger_entries, payments`,
 		`TRUNCATE ledger_transactions CASCADE`,
 	} {
-		_, err := e.s.Pool().Exec(ctx, stmt)
+		_, err := e.owner.Exec(ctx, stmt)
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) || pe.Code != "23001" || !strings.HasPrefix(pe.Message, "the ledger is append-only: TRUNCATE ledger_") {
 			t.Errorf("%s: %v, want the append-only refusal", stmt, err)
@@ -198,7 +201,7 @@ func TestLedgerTransactionsAppendOnly(t *testing.T) {
 	w := e.worker("Dan Driver")
 	e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 1999}, "Idempotency-Key", "t1")
 	var kinds string
-	if err := e.s.Pool().QueryRow(ctx, `SELECT string_agg(kind, ',' ORDER BY id) FROM ledger_transactions`).Scan(&kinds); err != nil {
+	if err := e.owner.QueryRow(ctx, `SELECT string_agg(kind, ',' ORDER BY id) FROM ledger_transactions`).Scan(&kinds); err != nil {
 		t.Fatal(err)
 	}
 	txs := e.count("ledger_transactions")
@@ -207,14 +210,14 @@ func TestLedgerTransactionsAppendOnly(t *testing.T) {
 		`DELETE FROM ledger_transactions WHERE id = (SELECT max(id) FROM ledger_transactions)`,
 		`TRUNCATE ledger_transactions CASCADE`, // alone, its foreign keys refuse it already
 	} {
-		_, err := e.s.Pool().Exec(ctx, stmt)
+		_, err := e.owner.Exec(ctx, stmt)
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) || pe.Code != "23001" || !strings.HasPrefix(pe.Message, "the ledger is append-only") {
 			t.Errorf("%s: %v, want the append-only refusal", stmt, err)
 		}
 	}
 	var after string
-	if err := e.s.Pool().QueryRow(ctx, `SELECT string_agg(kind, ',' ORDER BY id) FROM ledger_transactions`).Scan(&after); err != nil {
+	if err := e.owner.QueryRow(ctx, `SELECT string_agg(kind, ',' ORDER BY id) FROM ledger_transactions`).Scan(&after); err != nil {
 		t.Fatal(err)
 	}
 	if after != kinds || e.count("ledger_transactions") != txs {
@@ -333,27 +336,23 @@ func TestLedgerBalanceCheckedAtCommit(t *testing.T) {
 	e.assertBalanced()
 }
 
-// TestPaymentKeyShownToItsClient: every member reads any payment's breakdown, but an
-// idempotency key only the client who chose it and staff; a work item's key (the
-// service's own) everyone.
+// TestPaymentKeyShownToItsClient: those who read a payment (its payer, its worker, staff)
+// read its breakdown, but an idempotency key only the client who chose it and staff; a
+// work item's key (the service's own) all of them. Others read no payment at all.
 func TestPaymentKeyShownToItsClient(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	w := e.worker("Dan Driver")
 	c := e.customer("Rita Rider")
 	o := e.customer("Omar Other")
 	staffMember := e.member("Sam Staff", []string{"staff"}, "staff")
-	own := e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workerId": w.id, "amountCents": 500}, "Idempotency-Key", "rita-tip-1")
+	work, _ := e.completedRide(c, 900)
+	workPay := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", work), c.token, nil)["paymentId"]
+	own := e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": work, "amountCents": 500}, "Idempotency-Key", "rita-tip-1")
 	if own["idempotencyKey"] != "rita-tip-1" {
 		t.Fatalf("the client's own answer lacks its key: %v", own)
 	}
 	onBehalf := e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 700, "payerId": c.id},
 		"Idempotency-Key", "staff-for-rita")
-	work := num(e.must(201, "POST", "/v1/work", c.token, ride(900, 0))["id"])
-	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", work), c.token, nil)
-	for _, step := range []string{"accept", "start"} {
-		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), w.token, nil)
-	}
-	workPay := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", work), w.token, nil)["paymentId"]
 
 	check := func(reader string, token string, payment any, want string) {
 		t.Helper()
@@ -374,11 +373,14 @@ func TestPaymentKeyShownToItsClient(t *testing.T) {
 	check("the payer, of staff's key", c.token, onBehalf["id"], "")
 	check("staff", adminToken, own["id"], "rita-tip-1")
 	check("staff", adminToken, onBehalf["id"], "staff-for-rita")
-	for _, r := range []struct{ reader, token string }{{"the worker", w.token}, {"another customer", o.token}, {"a member with the staff role", staffMember.token}} {
-		check(r.reader, r.token, own["id"], "")
-		check(r.reader, r.token, onBehalf["id"], "")
-		check(r.reader, r.token, workPay, workKey)
-	}
+	check("the worker", w.token, own["id"], "")
+	check("the worker", w.token, onBehalf["id"], "")
+	check("the worker", w.token, workPay, workKey)
 	check("the customer", c.token, workPay, workKey)
 	check("staff", adminToken, workPay, workKey)
+	for _, r := range []struct{ reader, token string }{{"another customer", o.token}, {"a member with the staff role", staffMember.token}} {
+		for _, id := range []any{own["id"], onBehalf["id"], workPay} {
+			e.must(404, "GET", fmt.Sprintf("/v1/payments/%d", num(id)), r.token, nil)
+		}
+	}
 }

@@ -152,7 +152,7 @@ func TestExportAndErasure(t *testing.T) {
 	workPayment := num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w.token, nil)["paymentId"])
 	cancelled := num(e.must(201, "POST", "/v1/work", c.token, ride(900, 0))["id"])
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", cancelled), c.token, map[string]any{"reason": "Zoé is at the hospital"})
-	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workerId": w.id, "amountCents": 300}, "Idempotency-Key", "tip-from-zoe-secret")["id"])
+	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": id, "amountCents": 300}, "Idempotency-Key", "tip-from-zoe-secret")["id"])
 	e.must(201, "POST", "/v1/blocks", c.token, map[string]any{"workerId": w.id})
 	e.must(200, "PUT", "/v1/delegation", c.token, map[string]any{"delegateId": other.id})
 	pid := num(e.must(201, "POST", "/v1/proposals", c.token, map[string]any{"title": "Zoé's plan for night drivers",
@@ -318,17 +318,14 @@ func TestErasureOfPaymentKeys(t *testing.T) {
 		body["workerId"] = w.id
 		return num(e.must(201, "POST", "/v1/payments", token, body, "Idempotency-Key", key)["id"])
 	}
-	own := pay(z.token, "tip-from-zoe", map[string]any{"amountCents": 300})
+	work, _ := e.completedRide(z, 900)
+	workPay := num(e.must(200, "GET", fmt.Sprintf("/v1/work/%d", work), z.token, nil)["paymentId"])
+	olgasWork, _ := e.completedRide(o, 900)
+	own := pay(z.token, "tip-from-zoe", map[string]any{"workId": work, "amountCents": 300})
 	onBehalf := pay(adminToken, "staff-refund-for-zoe-secret", map[string]any{"amountCents": 400, "payerId": z.id})
 	othersOnBehalf := pay(adminToken, "staff-for-olga", map[string]any{"amountCents": 500, "payerId": o.id})
 	staffOwn := pay(adminToken, "staff-bonus", map[string]any{"amountCents": 600})
-	others := pay(o.token, "olga-tip", map[string]any{"amountCents": 700})
-	work := num(e.must(201, "POST", "/v1/work", z.token, ride(900, 0))["id"])
-	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", work), z.token, nil)
-	for _, step := range []string{"accept", "start"} {
-		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), w.token, nil)
-	}
-	workPay := num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", work), w.token, nil)["paymentId"])
+	others := pay(o.token, "olga-tip", map[string]any{"workId": olgasWork, "amountCents": 700})
 
 	secrets := []personal{
 		{what: "idempotency key", text: "tip-from-zoe"},
@@ -350,7 +347,7 @@ func TestErasureOfPaymentKeys(t *testing.T) {
 		}
 	}
 	// The other clients' keys still replay their payments.
-	if got := pay(o.token, "olga-tip", map[string]any{"amountCents": 700}); got != others {
+	if got := pay(o.token, "olga-tip", map[string]any{"workId": olgasWork, "amountCents": 700}); got != others {
 		t.Errorf("olga-tip replayed as payment %d, want %d", got, others)
 	}
 	if got := pay(adminToken, "staff-for-olga", map[string]any{"amountCents": 500, "payerId": o.id}); got != othersOnBehalf {
@@ -370,8 +367,9 @@ func TestErasureWithKeysLikeErasedOnes(t *testing.T) {
 		body["workerId"] = w.id
 		return num(e.must(201, "POST", "/v1/payments", token, body, "Idempotency-Key", key)["id"])
 	}
-	first := pay(z.token, "a-tip", map[string]any{"amountCents": 300})
-	second := pay(z.token, fmt.Sprintf("erased-%d", first), map[string]any{"amountCents": 400})
+	work, _ := e.completedRide(z, 900)
+	first := pay(z.token, "a-tip", map[string]any{"workId": work, "amountCents": 300})
+	second := pay(z.token, fmt.Sprintf("erased-%d", first), map[string]any{"workId": work, "amountCents": 400})
 	onBehalf := pay(adminToken, "b-for-zoe", map[string]any{"amountCents": 500, "payerId": z.id})
 	staffKey := fmt.Sprintf("erased-%d", onBehalf)
 	staffOwn := pay(adminToken, staffKey, map[string]any{"amountCents": 600})
@@ -405,19 +403,26 @@ func TestExportOfPaymentKeys(t *testing.T) {
 		t.Helper()
 		return num(e.must(201, "POST", "/v1/payments", token, body, "Idempotency-Key", key)["id"])
 	}
+	// Zoé's ride goes to Dan, the only available driver; then Zoé drives Olga.
+	work, _ := e.completedRide(z, 900)
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": false})
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", z.id), z.token, map[string]any{"available": true})
+	olgasWork, driver := e.completedRide(o, 900)
+	if driver != z.id {
+		t.Fatalf("Olga's ride went to %d, not Zoé", driver)
+	}
+	paymentOf := func(work int64) int64 {
+		return num(e.must(200, "GET", fmt.Sprintf("/v1/work/%d", work), adminToken, nil)["paymentId"])
+	}
 	want := map[int64]string{
-		pay(z.token, "tip-from-zoe", map[string]any{"workerId": w.id, "amountCents": 300}):                      "tip-from-zoe",
+		pay(z.token, "tip-from-zoe", map[string]any{"workId": work, "amountCents": 300}):                        "tip-from-zoe",
 		pay(adminToken, "staff-for-zoe", map[string]any{"workerId": w.id, "amountCents": 400, "payerId": z.id}): "staff-for-zoe",
-		pay(o.token, "olga-pays-zoe", map[string]any{"workerId": z.id, "amountCents": 500}):                     "",
+		pay(o.token, "olga-pays-zoe", map[string]any{"workId": olgasWork, "amountCents": 500}):                  "",
 		pay(adminToken, "staff-bonus-for-zoe", map[string]any{"workerId": z.id, "amountCents": 600}):            "",
+		paymentOf(work):      fmt.Sprintf("work-%d", work),
+		paymentOf(olgasWork): fmt.Sprintf("work-%d", olgasWork),
 	}
 	pay(adminToken, "staff-for-olga", map[string]any{"workerId": w.id, "amountCents": 700, "payerId": o.id})
-	work := num(e.must(201, "POST", "/v1/work", z.token, ride(900, 0))["id"])
-	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", work), z.token, nil)
-	for _, step := range []string{"accept", "start"} {
-		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), w.token, nil)
-	}
-	want[num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", work), w.token, nil)["paymentId"])] = fmt.Sprintf("work-%d", work)
 
 	r := e.call("GET", fmt.Sprintf("/v1/members/%d/export", z.id), z.token, nil)
 	if r.status != 200 {

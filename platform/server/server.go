@@ -24,8 +24,14 @@ import (
 
 // Config configures a Server.
 type Config struct {
+	// DatabaseURL is the serving role's: the role every request runs as.
 	DatabaseURL string
-	AdminToken  string
+	// MigrateDatabaseURL is the database owner's, used only to migrate the schema and
+	// grant the serving role what it needs (store.GrantServing). Empty: the serving URL
+	// migrates too, and the role owns the tables (then only the ledger's triggers keep it
+	// append-only, and its owner can drop them).
+	MigrateDatabaseURL string
+	AdminToken         string
 	// Vertical is the kind of co-op; if empty, the policy's vertical is used.
 	Vertical string
 	// PolicyFile is watched for changes every PolicyPoll (default 2s). Tests may
@@ -34,6 +40,10 @@ type Config struct {
 	PolicyPoll time.Duration
 	Policy     *policy.Policy
 	Logger     *slog.Logger
+	// RateLimit is the requests per second each client may make (per member once
+	// authenticated, per remote IP before), with bursts of RateBurst; 0 sets no limit.
+	RateLimit float64
+	RateBurst int
 }
 
 // Server is one instance of the platform service.
@@ -48,6 +58,9 @@ type Server struct {
 	metrics   *metrics
 	handler   http.Handler
 	routes    []route
+	// servingRole is the user of DatabaseURL.
+	servingRole string
+	limits      *limiter
 }
 
 // New connects to the database lazily and builds the HTTP handler. It does not migrate;
@@ -76,7 +89,16 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database pool: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, pool: pool, metrics: newMetrics()}
+	s := &Server{cfg: cfg, log: cfg.Logger, pool: pool, metrics: newMetrics(), servingRole: pcfg.ConnConfig.User,
+		limits: newLimiter(cfg.RateLimit, cfg.RateBurst)}
+	if cfg.MigrateDatabaseURL != "" {
+		if _, err := pgxpool.ParseConfig(cfg.MigrateDatabaseURL); err != nil {
+			pool.Close()
+			return nil, errors.New("the migration database URL does not parse")
+		}
+	} else {
+		s.log.Warn("no separate migration URL: the serving role owns the tables; set --migrate-database-url")
+	}
 	s.policy = policy.NewSource(cfg.PolicyFile, cfg.Logger)
 	if cfg.Policy != nil {
 		if err := cfg.Policy.Validate(); err != nil {
@@ -114,10 +136,33 @@ func (s *Server) Policy() *policy.Source { return s.policy }
 // Close releases the database pool.
 func (s *Server) Close() { s.pool.Close() }
 
-// Migrate applies the schema migrations under an advisory lock.
+// Migrate applies the schema migrations under an advisory lock; with a migration URL, as
+// the owner, who then grants the serving role what it needs.
 func (s *Server) Migrate(ctx context.Context) error {
-	if err := store.Migrate(ctx, s.pool, s.log); err != nil {
+	if s.cfg.MigrateDatabaseURL == "" {
+		if err := store.Migrate(ctx, s.pool, s.log); err != nil {
+			return err
+		}
+		s.migrated.Store(true)
+		return nil
+	}
+	pcfg, err := pgxpool.ParseConfig(s.cfg.MigrateDatabaseURL)
+	if err != nil {
+		return errors.New("the migration database URL does not parse")
+	}
+	pcfg.MaxConns = 2
+	owner, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("migration database pool: %w", err)
+	}
+	defer owner.Close()
+	if err := store.Migrate(ctx, owner, s.log); err != nil {
 		return err
+	}
+	if pcfg.ConnConfig.User != s.servingRole {
+		if err := store.GrantServing(ctx, owner, s.servingRole); err != nil {
+			return err
+		}
 	}
 	s.migrated.Store(true)
 	return nil
@@ -160,7 +205,7 @@ func (s *Server) currentPolicy() (*policy.Policy, error) {
 	if pol := s.policy.Current(); pol != nil {
 		return pol, nil
 	}
-	return nil, &apiError{http.StatusServiceUnavailable, "", "no valid policy loaded"}
+	return nil, &apiError{status: http.StatusServiceUnavailable, message: "no valid policy loaded"}
 }
 
 func (s *Server) isAdminToken(tok string) bool {

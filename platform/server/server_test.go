@@ -63,7 +63,7 @@ func TestOperationsEndpoints(t *testing.T) {
 	e.must(200, "GET", "/readyz", "", nil)
 	w := e.worker("Dan Driver")
 	e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 10000}, "Idempotency-Key", "m1")
-	r := e.call("GET", "/metrics", "", nil)
+	r := (&env{t: t, s: e.s, h: e.s.MetricsHandler()}).call("GET", "/metrics", "", nil)
 	for _, want := range []string{
 		`cooperator_platform_payments_total{kind="payment"} 1`,
 		`cooperator_platform_amount_cents_total{fund="hardship",kind="payment"} 100`,
@@ -86,16 +86,23 @@ func TestOperationsEndpoints(t *testing.T) {
 }
 
 // TestConcurrentMigrations starts several servers on one empty database at once: the
-// advisory lock makes them take turns and all succeed.
+// advisory lock makes them take turns and all succeed, also when each migrates as the
+// owner and grants the serving role.
 func TestConcurrentMigrations(t *testing.T) {
 	url := pgtest.NewDB(t)
+	owner := pgtest.NewDB(t)
+	serving := servingRoleURL(t, owner)
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for i := 0; i < 4; i++ {
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := New(Config{DatabaseURL: url, Policy: mustPolicy(t, ridePolicy), Logger: quietLogger()})
+			cfg := Config{DatabaseURL: url, Policy: mustPolicy(t, ridePolicy), Logger: quietLogger()}
+			if i%2 == 1 {
+				cfg.DatabaseURL, cfg.MigrateDatabaseURL = serving, owner
+			}
+			s, err := New(cfg)
 			if err != nil {
 				errs <- err
 				return

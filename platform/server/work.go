@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -113,7 +114,7 @@ type workInput struct {
 func validateWork(vertical string, in *workInput) error {
 	kinds := kindsFor(vertical)
 	if kinds == nil {
-		return &apiError{http.StatusServiceUnavailable, "", "the service has no vertical configured"}
+		return &apiError{status: http.StatusServiceUnavailable, message: "the service has no vertical configured"}
 	}
 	spec, ok := kinds[in.Kind]
 	if !ok {
@@ -137,7 +138,7 @@ func validateWork(vertical string, in *workInput) error {
 		if !slices.Contains(spec.required, k) && !slices.Contains(spec.optional, k) {
 			return badField("details."+k, "unknown field for "+in.Kind)
 		}
-		if len(in.Details[k]) > 1000 {
+		if utf8.RuneCountInString(in.Details[k]) > 1000 {
 			return badField("details."+k, "must be at most 1000 characters")
 		}
 	}
@@ -197,12 +198,8 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	}
 	var w Work
 	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		var ok bool
-		if err := tx.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1 AND active AND erased_at IS NULL)`, customer).Scan(&ok); err != nil {
+		if err := activeMemberRef(r.Context(), tx, "customerId", customer); err != nil {
 			return err
-		}
-		if !ok {
-			return badField("customerId", "no active member with this id")
 		}
 		var err error
 		w, err = scanWork(tx.QueryRow(r.Context(), `INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, surge_cents)
@@ -498,7 +495,7 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 			return 0, nil, err
 		}
 	}
-	if len(in.Reason) > 500 {
+	if utf8.RuneCountInString(in.Reason) > 500 {
 		return 0, nil, badField("reason", "must be at most 500 characters")
 	}
 	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {

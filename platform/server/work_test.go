@@ -47,7 +47,8 @@ func TestWorkLifecycleAndPayment(t *testing.T) {
 
 	// The payment: gross 1999 of which 500 surge; fee on 1499 at 3% = 44 (44.97 down),
 	// hardship 14, reserve 7, operating 23; worker 1499-44+500 = 1955.
-	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), w3.token, nil)
+	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), w2.token, nil)
+	e.must(404, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), w3.token, nil)
 	split := pay["split"].(map[string]any)
 	if num(split["platformFeeCents"]) != 44 || num(split["operatingCents"]) != 23 || num(split["workerCents"]) != 1955 {
 		t.Fatalf("split %v", split)
@@ -56,7 +57,7 @@ func TestWorkLifecycleAndPayment(t *testing.T) {
 		t.Fatal("ledger balances")
 	}
 	e.assertBalanced()
-	earn := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/earnings", w2.id), c.token, nil)
+	earn := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/earnings", w2.id), w2.token, nil)
 	if num(earn["earnedCents"]) != 1955 {
 		t.Fatalf("earnings %v", earn)
 	}

@@ -38,10 +38,21 @@ type Policy struct {
 	Vertical    string     `json:"vertical"`
 	FeeSplit    FeeSplit   `json:"feeSplit"`
 	Governance  Governance `json:"governance"`
+	// Payments bounds the payments recorded through POST /v1/payments. Optional: without
+	// it staff record no payments of their own.
+	Payments Payments `json:"payments,omitzero"`
 	// BreakGlass lists the changes of governed fields the hub made through its break-glass
 	// path instead of a passed proposal, as the operator recorded them; members read them
 	// with the rest of the policy.
 	BreakGlass []BreakGlassUse `json:"breakGlass,omitempty"`
+}
+
+// Payments bounds the payments staff record (see the platform README, "Payments").
+type Payments struct {
+	// StaffLimitCents is the largest payment, in cents, that staff (the admin token) may
+	// record; 0, the default, means staff record none. Members pay only for completed
+	// work they requested, whatever this says.
+	StaffLimitCents int64 `json:"staffLimitCents,omitempty"`
 }
 
 // BreakGlassUse is one change of governed fields the hub made without a vote.
@@ -141,6 +152,9 @@ func (p *Policy) Validate() error {
 	}
 	if fs.SurgeToWorkersPercent < 0 || fs.SurgeToWorkersPercent > 100 {
 		return fmt.Errorf("policy: feeSplit.surgeToWorkersPercent %d is not in 0..100", fs.SurgeToWorkersPercent)
+	}
+	if l := p.Payments.StaffLimitCents; l < 0 || l > ledger.MaxAmountCents {
+		return fmt.Errorf("policy: payments.staffLimitCents %d is not in 0..%d", l, ledger.MaxAmountCents)
 	}
 	g := p.Governance
 	if !slices.Contains(Models, g.Model) {

@@ -100,3 +100,22 @@ func TestReloadKeepsPrevious(t *testing.T) {
 		t.Fatal("previous policy lost")
 	}
 }
+
+// TestPaymentsStaffLimit: payments.staffLimitCents is optional (0: staff record no
+// payments) and bounded like a payment's amount.
+func TestPaymentsStaffLimit(t *testing.T) {
+	with := func(limit string) string {
+		return strings.TrimSuffix(strings.TrimSpace(valid), "}") + `,"payments":{"staffLimitCents":` + limit + `}}`
+	}
+	if p, err := Parse([]byte(valid)); err != nil || p.Payments.StaffLimitCents != 0 {
+		t.Fatalf("without payments: %+v %v", p, err)
+	}
+	if p, err := Parse([]byte(with("50000"))); err != nil || p.Payments.StaffLimitCents != 50000 {
+		t.Fatalf("with a limit: %+v %v", p, err)
+	}
+	for _, bad := range []string{"-1", "1000000000001", "12.5", `"100"`} {
+		if _, err := Parse([]byte(with(bad))); err == nil {
+			t.Errorf("staffLimitCents %s accepted", bad)
+		}
+	}
+}

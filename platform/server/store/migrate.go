@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -53,3 +54,52 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 	}
 	return nil
 }
+
+// GrantServing gives the serving role (the role the service answers requests with, not the
+// owner that migrates) exactly what the service needs, after every migration run:
+//   - CONNECT on the database, USAGE on the schema and its sequences;
+//   - SELECT, INSERT, UPDATE and DELETE on every table, but not TRUNCATE, REFERENCES or
+//     TRIGGER, and nothing on the migrations' own table;
+//   - on the ledger (ledger_transactions, ledger_entries) only SELECT and INSERT, so the
+//     append-only rule holds for the role itself, not only through the triggers that its
+//     owner could drop;
+//   - on payments SELECT and INSERT, and UPDATE of the three columns that are not money:
+//     refund_tx_id (a refund links its reversing transaction) and idempotency_scope,
+//     idempotency_key (erasure replaces the member's key text).
+//
+// It starts from no privileges each time, in one transaction, so that a narrower grant of
+// a later version takes effect and the role never sees a gap. Tables a later migration
+// adds are covered by the next run.
+func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
+	r := pgx.Identifier{role}.Sanitize()
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// Replicas starting together take turns, as with the migrations: two concurrent
+		// GRANTs on one table fail with "tuple concurrently updated".
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, LockID); err != nil {
+			return err
+		}
+		var db string
+		if err := tx.QueryRow(ctx, `SELECT current_database()`).Scan(&db); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`GRANT CONNECT ON DATABASE ` + pgx.Identifier{db}.Sanitize() + ` TO ` + r,
+			`GRANT USAGE ON SCHEMA public TO ` + r,
+			`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ` + r,
+			`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ` + r,
+			`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ` + r,
+			`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ` + r,
+			`REVOKE ALL ON ` + gooseTable + ` FROM ` + r,
+			`REVOKE UPDATE, DELETE ON ledger_transactions, ledger_entries, payments FROM ` + r,
+			`GRANT UPDATE (refund_tx_id, idempotency_scope, idempotency_key) ON payments TO ` + r,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("granting the serving role %s: %w", role, err)
+			}
+		}
+		return nil
+	})
+}
+
+// gooseTable is goose's table of applied versions (its default name).
+const gooseTable = "goose_db_version"

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"math"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// limiter keeps one token bucket per client: per member (all of a member's tokens share
+// it) and for staff's admin token, once the request has authenticated; per remote IP
+// address before that (public routes, missing or unknown tokens). Buckets idle for
+// limiterIdle are forgotten.
+type limiter struct {
+	rate  rate.Limit
+	burst int
+	now   func() time.Time
+
+	mu      sync.Mutex
+	clients map[string]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+const limiterIdle = 10 * time.Minute
+
+// newLimiter returns nil (no limit) when perSecond is not positive.
+func newLimiter(perSecond float64, burst int) *limiter {
+	if perSecond <= 0 {
+		return nil
+	}
+	if burst < 1 {
+		burst = max(1, int(math.Ceil(perSecond)))
+	}
+	return &limiter{rate: rate.Limit(perSecond), burst: burst, now: time.Now, clients: map[string]*bucket{}}
+}
+
+// allow takes one request from the client's bucket, or says in how many whole seconds
+// the client may try again.
+func (l *limiter) allow(client string) (ok bool, retryAfter int) {
+	if l == nil {
+		return true, 0
+	}
+	now := l.now()
+	l.mu.Lock()
+	if now.Sub(l.swept) > time.Minute {
+		for k, b := range l.clients {
+			if now.Sub(b.seen) > limiterIdle {
+				delete(l.clients, k)
+			}
+		}
+		l.swept = now
+	}
+	b := l.clients[client]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(l.rate, l.burst)}
+		l.clients[client] = b
+	}
+	b.seen = now
+	l.mu.Unlock()
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, max(1, int(math.Ceil(d.Seconds())))
+	}
+	return true, 0
+}
+
+// tooMany is the answer to a client over its rate.
+func tooMany(retryAfter int) *apiError {
+	return &apiError{status: http.StatusTooManyRequests, message: "too many requests; slow down", retryAfter: retryAfter}
+}
+
+// clientIP is the remote address's host: behind the Ingress, the ingress controller's.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limitByIP limits the public routes by remote address (the probes are not limited).
+func (s *Server) limitByIP(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ok, retry := s.limits.allow("ip:" + clientIP(r)); !ok {
+			writeError(w, tooMany(retry))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

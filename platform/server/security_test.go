@@ -1,0 +1,556 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// The tests of the platform service as a tenant-facing server (issue 10, item 7). Each is
+// named after the rule it proves.
+
+// refused calls and checks the status and the error's field, and that nothing was written.
+func (e *env) refused(status int, field, msg, method, path, token string, body any, headers ...string) {
+	e.t.Helper()
+	before := e.rowCounts()
+	r := e.call(method, path, token, body, headers...)
+	if r.status != status {
+		e.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.status, status, r.body)
+	}
+	errObj, _ := r.json()["error"].(map[string]any)
+	if got, _ := errObj["field"].(string); got != field || !strings.Contains(fmt.Sprint(errObj["message"]), msg) {
+		e.t.Fatalf("%s %s: error %v, want field %q and a message with %q", method, path, errObj, field, msg)
+	}
+	if after := e.rowCounts(); fmt.Sprint(after) != fmt.Sprint(before) {
+		e.t.Fatalf("%s %s wrote rows: %v -> %v", method, path, before, after)
+	}
+}
+
+// TestSecurity_PaymentMustMatchCompletedWork: a member pays only for completed work they
+// requested, to its worker, without surge, up to its agreed price in all; staff pay within
+// the policy's limit, and not at all without one.
+func TestSecurity_PaymentMustMatchCompletedWork(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	o := e.customer("Omar Other")
+	open := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	// Dan is busy with the open ride's offer until it is cancelled.
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", open), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", open), c.token, nil)
+	done, worker := e.completedRide(c, 1000)
+	if worker != w.id {
+		t.Fatalf("the ride went to %d", worker)
+	}
+	other := e.worker("Eve Driver")
+	pay := func(token string, body map[string]any) []any {
+		return []any{"POST", "/v1/payments", token, body, "Idempotency-Key", fmt.Sprint("k-", body)}
+	}
+	refuse := func(status int, field, msg string, req []any) {
+		t.Helper()
+		e.refused(status, field, msg, req[0].(string), req[1].(string), req[2].(string), req[3], req[4].(string), req[5].(string))
+	}
+	// Any amount to any worker, as before: refused.
+	refuse(400, "workId", "is required", pay(c.token, map[string]any{"workerId": w.id, "amountCents": 100000}))
+	refuse(400, "workId", "is required", pay(o.token, map[string]any{"workerId": other.id, "amountCents": 5}))
+	// Work not completed, someone else's work, another worker, surge.
+	refuse(409, "workId", "only completed work", pay(c.token, map[string]any{"workId": open, "amountCents": 100}))
+	refuse(404, "", "work not found", pay(o.token, map[string]any{"workId": done, "amountCents": 100}))
+	refuse(404, "", "work not found", pay(w.token, map[string]any{"workId": done, "amountCents": 100}))
+	refuse(404, "", "work not found", pay(c.token, map[string]any{"workId": 987654, "amountCents": 100}))
+	refuse(400, "workerId", "must be the worker of the work", pay(c.token, map[string]any{"workId": done, "workerId": other.id, "amountCents": 100}))
+	refuse(400, "surgeCents", "must be 0", pay(c.token, map[string]any{"workId": done, "amountCents": 100, "surgeCents": 10}))
+	refuse(403, "", "pay for themselves", pay(c.token, map[string]any{"workId": done, "payerId": o.id, "amountCents": 100}))
+	// Up to the agreed price in all (the completion's own payment aside).
+	refuse(400, "amountCents", "1000 cents are left", pay(c.token, map[string]any{"workId": done, "amountCents": 1001}))
+	tip := e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": done, "amountCents": 600}, "Idempotency-Key", "tip-1")
+	if num(tip["workerId"]) != w.id || num(tip["payerId"]) != c.id || num(tip["workId"]) != done {
+		t.Fatalf("tip %v", tip)
+	}
+	refuse(400, "amountCents", "400 cents are left", pay(c.token, map[string]any{"workId": done, "amountCents": 401}))
+	// Two payments at once that each fit, but not together: one is recorded.
+	var wg sync.WaitGroup
+	statuses := make([]int, 2)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = e.call("POST", "/v1/payments", c.token, map[string]any{"workId": done, "amountCents": 300}, "Idempotency-Key", fmt.Sprint("race-", i)).status
+		}()
+	}
+	wg.Wait()
+	if fmt.Sprint(statuses) != "[201 400]" && fmt.Sprint(statuses) != "[400 201]" {
+		t.Fatalf("concurrent payments answered %v, want one 201 and one 400", statuses)
+	}
+	// The replay of a recorded key is answered, though nothing is left to pay.
+	if again := e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": done, "amountCents": 600}, "Idempotency-Key", "tip-1"); num(again["id"]) != num(tip["id"]) {
+		t.Fatalf("replay %v", again)
+	}
+
+	// Staff: within the policy's limit (1,000,000 cents here), for work under the same rule.
+	refuse(403, "amountCents", "at most 1000000 cents", pay(adminToken, map[string]any{"workerId": w.id, "amountCents": 1000001}))
+	refuse(400, "payerId", "must be the customer of the work", pay(adminToken, map[string]any{"workId": done, "payerId": o.id, "amountCents": 1}))
+	refuse(400, "amountCents", "100 cents are left", pay(adminToken, map[string]any{"workId": done, "amountCents": 101}))
+	e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 1000000}, "Idempotency-Key", "staff-max")
+	e.assertBalanced()
+
+	// Without a limit in the policy, staff record no payments.
+	pol := mustPolicy(t, ridePolicy)
+	pol.Payments.StaffLimitCents = 0
+	e2 := newEnv(t, pol)
+	w2 := e2.worker("Dan Driver")
+	e2.refused(403, "amountCents", "sets no payments.staffLimitCents", "POST", "/v1/payments", adminToken, map[string]any{"workerId": w2.id, "amountCents": 1}, "Idempotency-Key", "k")
+}
+
+// TestSecurity_ServingRoleCannotRewriteLedger: the service serves as a role that may only
+// read and add to the ledger and the payments (and set the non-money columns a refund and
+// an erasure change); the owner migrated. The serving role cannot update, delete or
+// truncate ledger rows, change an amount, nor touch the triggers or the migrations.
+func TestSecurity_ServingRoleCannotRewriteLedger(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	ctx := context.Background()
+	var user string
+	if err := e.s.Pool().QueryRow(ctx, `SELECT current_user`).Scan(&user); err != nil || !strings.HasSuffix(user, "_serving") {
+		t.Fatalf("the server serves as %q (%v), want its serving role", user, err)
+	}
+	// What the service does works with the grants: payments, a refund, an erasure.
+	e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	work, _ := e.completedRide(c, 1000)
+	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": work, "amountCents": 100}, "Idempotency-Key", "tip")["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", tip), adminToken, nil)
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), adminToken, nil)
+	// A restart migrates and grants again.
+	if err := e.s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	entries, txs, payments := e.count("ledger_entries"), e.count("ledger_transactions"), e.count("payments")
+	for _, stmt := range []string{
+		`UPDATE ledger_entries SET amount_cents = amount_cents + 1`,
+		`DELETE FROM ledger_entries`,
+		`TRUNCATE ledger_entries`,
+		`UPDATE ledger_transactions SET kind = 'refund'`,
+		`DELETE FROM ledger_transactions`,
+		`TRUNCATE ledger_transactions CASCADE`,
+		`UPDATE payments SET gross_cents = 1`,
+		`UPDATE payments SET worker_id = payer_id`,
+		`DELETE FROM payments`,
+		`TRUNCATE payments`,
+		`ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_append_only`,
+		`DROP TRIGGER ledger_entries_append_only ON ledger_entries`,
+		`DELETE FROM goose_db_version`,
+		`CREATE TABLE ledger_copy (id int)`,
+	} {
+		_, err := e.s.Pool().Exec(ctx, stmt)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42501" {
+			t.Errorf("%s as the serving role: %v, want permission denied (42501)", stmt, err)
+		}
+	}
+	if e.count("ledger_entries") != entries || e.count("ledger_transactions") != txs || e.count("payments") != payments {
+		t.Fatal("the serving role changed the ledger")
+	}
+	e.assertBalanced()
+}
+
+// TestSecurity_NULCharacterIs400: a NUL character in any string of a body answers 400
+// naming the field, and nothing is written (PostgreSQL cannot store it: it was a 500).
+func TestSecurity_NULCharacterIs400(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	const nul = "\u0000"
+	e.refused(400, "name", "NUL", "POST", "/v1/members", adminToken, map[string]any{"name": "Ada" + nul, "email": "ada@example.org", "roles": []string{"worker"}, "stakeholderClass": "drivers"})
+	e.refused(400, "roles[1]", "NUL", "POST", "/v1/members", adminToken, map[string]any{"name": "Ada", "email": "ada@example.org", "roles": []string{"worker", "x" + nul}, "stakeholderClass": "drivers"})
+	e.refused(400, "phone", "NUL", "PATCH", fmt.Sprintf("/v1/members/%d", c.id), adminToken, map[string]any{"phone": nul})
+	e.refused(400, "details.notes", "NUL", "POST", "/v1/work", c.token, map[string]any{"kind": "ride", "priceCents": 100,
+		"details": map[string]string{"pickup": "a", "dropoff": "b", "notes": "gate" + nul}})
+	e.refused(400, "title", "NUL", "POST", "/v1/proposals", c.token, map[string]any{"title": "t" + nul})
+	// Escaped in the JSON text as clients send it.
+	e.refused(400, "reason", "NUL", "POST", fmt.Sprintf("/v1/work/%d/cancel", num(e.must(201, "POST", "/v1/work", c.token, ride(100, 0))["id"])), c.token, `{"reason":"a\u0000b"}`)
+}
+
+// TestSecurity_UnknownMemberReferenceIs404: a reference to a member id that does not
+// exist answers 404 naming the field (it was a 500 for payerId), and writes nothing.
+func TestSecurity_UnknownMemberReferenceIs404(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	w := e.worker("Dan Driver")
+	e.refused(404, "payerId", "no member with this id", "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "payerId": 987654, "amountCents": 10}, "Idempotency-Key", "k")
+	e.refused(404, "workerId", "no worker with this id", "POST", "/v1/payments", adminToken, map[string]any{"workerId": 987654, "amountCents": 10}, "Idempotency-Key", "k")
+	e.refused(404, "customerId", "no member with this id", "POST", "/v1/work", adminToken, map[string]any{"kind": "ride", "priceCents": 100, "customerId": 987654,
+		"details": map[string]string{"pickup": "a", "dropoff": "b"}})
+	e.refused(404, "delegateId", "no member with this id", "PUT", "/v1/delegation", c.token, map[string]any{"delegateId": 987654})
+	e.refused(404, "", "worker not found", "POST", "/v1/blocks", c.token, map[string]any{"workerId": 987654})
+	e.refused(404, "", "member not found", "POST", "/v1/members/987654/tokens", adminToken, nil)
+}
+
+// closedPortURL is a database URL on a loopback port nothing listens on.
+func closedPortURL(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return fmt.Sprintf("postgresql://serving@127.0.0.1:%d/coop?sslmode=disable&connect_timeout=5", port)
+}
+
+// TestSecurity_DatabaseDownIs503: while the database cannot be reached, requests answer
+// 503 with Retry-After (they answered 500), whether the token lookup or the handler
+// meets the outage.
+func TestSecurity_DatabaseDownIs503(t *testing.T) {
+	s, err := New(Config{DatabaseURL: closedPortURL(t), AdminToken: adminToken, Policy: mustPolicy(t, ridePolicy), Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	e := &env{t: t, s: s, h: s.Handler()}
+	for _, c := range []struct {
+		method, path, token string
+		body                any
+	}{
+		{"GET", "/v1/policy", "cpt_a-member-token", nil}, // the token lookup
+		{"POST", "/v1/members", adminToken, map[string]any{"name": "Ada", "email": "ada@example.org", "roles": []string{"worker"}, "stakeholderClass": "drivers"}}, // the handler
+		{"GET", "/v1/reports/funds", adminToken, nil},
+		{"GET", "/readyz", "", nil},
+	} {
+		r := e.call(c.method, c.path, c.token, c.body)
+		if r.status != 503 || r.header.Get("Retry-After") == "" {
+			t.Errorf("%s %s with the database down: %d (Retry-After %q) %s", c.method, c.path, r.status, r.header.Get("Retry-After"), r.body)
+		}
+	}
+}
+
+// TestSecurity_DeactivationRevokesTokens: deactivating a member revokes all their tokens,
+// and no new one is minted while they are inactive; reactivated, staff mint them one.
+func TestSecurity_DeactivationRevokesTokens(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	m := e.customer("Rita Rider")
+	second := e.must(201, "POST", fmt.Sprintf("/v1/members/%d/tokens", m.id), m.token, nil)["token"].(string)
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", m.id), adminToken, map[string]any{"active": false})
+	for _, tok := range []string{m.token, second} {
+		e.must(401, "GET", "/v1/policy", tok, nil)
+		e.must(401, "POST", fmt.Sprintf("/v1/members/%d/tokens", m.id), tok, nil)
+	}
+	e.refused(409, "", "not active", "POST", fmt.Sprintf("/v1/members/%d/tokens", m.id), adminToken, nil)
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/tokens", m.id), adminToken, nil)["tokens"].([]any); len(got) != 0 {
+		t.Fatalf("an inactive member holds tokens %v", got)
+	}
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", m.id), adminToken, map[string]any{"active": true})
+	e.must(401, "GET", "/v1/policy", m.token, nil) // reactivation does not bring tokens back
+	fresh := e.must(201, "POST", fmt.Sprintf("/v1/members/%d/tokens", m.id), adminToken, nil)["token"].(string)
+	e.must(200, "GET", "/v1/policy", fresh, nil)
+}
+
+// TestSecurity_MembersListAndRevokeOwnTokens: a member lists their tokens (ids and dates,
+// never a token or its hash) and revokes any of them; another member can do neither;
+// staff can do both.
+func TestSecurity_MembersListAndRevokeOwnTokens(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	m := e.customer("Rita Rider")
+	o := e.customer("Omar Other")
+	lost := e.must(201, "POST", fmt.Sprintf("/v1/members/%d/tokens", m.id), m.token, nil)
+	lostID := num(lost["id"])
+	path := fmt.Sprintf("/v1/members/%d/tokens", m.id)
+	r := e.call("GET", path, m.token, nil)
+	if r.status != 200 || strings.Contains(string(r.body), "cpt_") || strings.Contains(strings.ToLower(string(r.body)), "hash") {
+		t.Fatalf("list %d %s", r.status, r.body)
+	}
+	toks := r.json()["tokens"].([]any)
+	if len(toks) != 2 || toks[0].(map[string]any)["current"] != true || toks[1].(map[string]any)["current"] != false || num(toks[1].(map[string]any)["id"]) != lostID {
+		t.Fatalf("tokens %v", toks)
+	}
+	e.refused(403, "", "their own data", "GET", path, o.token, nil)
+	e.refused(403, "", "their own data", "DELETE", fmt.Sprintf("%s/%d", path, lostID), o.token, nil)
+	e.refused(404, "", "token not found", "DELETE", fmt.Sprintf("/v1/members/%d/tokens/%d", o.id, lostID), o.token, nil) // not o's token
+	e.must(200, "DELETE", fmt.Sprintf("%s/%d", path, lostID), m.token, nil)
+	e.must(401, "GET", "/v1/policy", lost["token"].(string), nil)
+	e.must(200, "GET", "/v1/policy", m.token, nil)
+	e.refused(404, "", "token not found", "DELETE", fmt.Sprintf("%s/%d", path, lostID), m.token, nil)
+	// Staff list and revoke for a member; a member may revoke the token in use.
+	toks = e.must(200, "GET", path, adminToken, nil)["tokens"].([]any)
+	if len(toks) != 1 || toks[0].(map[string]any)["current"] != false {
+		t.Fatalf("staff's list %v", toks)
+	}
+	e.must(200, "DELETE", fmt.Sprintf("%s/%d", path, num(toks[0].(map[string]any)["id"])), m.token, nil)
+	e.must(401, "GET", "/v1/policy", m.token, nil)
+}
+
+// TestSecurity_ServerTimeoutsAndHeaderLimit: the HTTP servers bound how long a client may
+// take to send its request and read the answer, and the size of its headers.
+func TestSecurity_ServerTimeoutsAndHeaderLimit(t *testing.T) {
+	srv := httpServer(context.Background(), http.NotFoundHandler())
+	if srv.ReadHeaderTimeout != readHeaderTimeout || srv.ReadTimeout != readTimeout || srv.WriteTimeout != writeTimeout ||
+		srv.IdleTimeout != idleTimeout || srv.MaxHeaderBytes != maxHeaderBytes {
+		t.Fatalf("server %+v", srv)
+	}
+	for name, d := range map[string]time.Duration{"ReadHeaderTimeout": readHeaderTimeout, "ReadTimeout": readTimeout, "WriteTimeout": writeTimeout, "IdleTimeout": idleTimeout} {
+		if d <= 0 {
+			t.Errorf("%s is not set", name)
+		}
+	}
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	api, _ := serve(t, e.s)
+	req, _ := http.NewRequest("GET", api+"/healthz", nil)
+	req.Header.Set("X-Padding", strings.Repeat("a", 2*maxHeaderBytes))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("headers of %d bytes: %d", 2*maxHeaderBytes, resp.StatusCode)
+	}
+}
+
+// serve runs s on two loopback listeners (the API and the metrics) until the test ends
+// and returns their base URLs.
+func serve(t *testing.T, s *Server) (api, metrics string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, mln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return "http://" + ln.Addr().String(), "http://" + mln.Addr().String()
+}
+
+// TestSecurity_RateLimitPerClient: each member, and each remote address before
+// authentication, has a request budget; over it the answer is 429 with Retry-After, and
+// other clients are not affected.
+func TestSecurity_RateLimitPerClient(t *testing.T) {
+	e := newEnvWith(t, Config{Policy: mustPolicy(t, ridePolicy), RateLimit: 1, RateBurst: 3})
+	a, b := e.customer("Ann"), e.customer("Bob") // staff's budget: 2 of 3 used
+	now := time.Now()
+	e.s.limits.now = func() time.Time { return now } // no refill while the test runs
+	from := func(ip, token, path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		req.RemoteAddr = ip + ":40000"
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		return rec
+	}
+	for i := range 3 {
+		if r := from("192.0.2.1", a.token, "/v1/policy"); r.Code != 200 {
+			t.Fatalf("Ann's request %d: %d", i, r.Code)
+		}
+	}
+	r := from("192.0.2.1", a.token, "/v1/policy")
+	if r.Code != 429 || r.Header().Get("Retry-After") != "1" || !strings.Contains(r.Body.String(), "too many requests") {
+		t.Fatalf("Ann over her budget: %d %q %s", r.Code, r.Header().Get("Retry-After"), r.Body)
+	}
+	// Another member from the same address, and Ann from another, are their own clients.
+	if r := from("192.0.2.1", b.token, "/v1/policy"); r.Code != 200 {
+		t.Fatalf("Bob: %d", r.Code)
+	}
+	if r := from("192.0.2.9", a.token, "/v1/policy"); r.Code != 429 {
+		t.Fatalf("Ann from another address: %d, want her own budget spent", r.Code)
+	}
+	// Unauthenticated: per address, public routes and unknown tokens alike.
+	for i := range 3 {
+		if r := from("198.51.100.7", "", "/openapi.yaml"); r.Code != 200 {
+			t.Fatalf("anonymous request %d: %d", i, r.Code)
+		}
+	}
+	if r := from("198.51.100.7", "cpt_guess", "/v1/policy"); r.Code != 429 {
+		t.Fatalf("a guessed token over the address's budget: %d", r.Code)
+	}
+	if r := from("198.51.100.8", "cpt_guess", "/v1/policy"); r.Code != 401 {
+		t.Fatalf("a guessed token from a fresh address: %d", r.Code)
+	}
+	// The probes are never limited.
+	for range 5 {
+		if r := from("198.51.100.7", "", "/healthz"); r.Code != 200 {
+			t.Fatalf("healthz limited: %d", r.Code)
+		}
+	}
+	// A second later, one more request.
+	now = now.Add(time.Second)
+	if r := from("192.0.2.1", a.token, "/v1/policy"); r.Code != 200 {
+		t.Fatalf("Ann a second later: %d", r.Code)
+	}
+}
+
+// TestSecurity_NamesLimitedInCharacters: length limits count characters, not bytes: a
+// name of 200 accented letters (400 bytes) is accepted, 201 are not.
+func TestSecurity_NamesLimitedInCharacters(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	member := func(name, email string) map[string]any {
+		return map[string]any{"name": name, "email": email, "roles": []string{"customer"}, "stakeholderClass": "riders"}
+	}
+	e.must(201, "POST", "/v1/members", adminToken, member(strings.Repeat("é", 200), "e200@example.org"))
+	e.refused(400, "name", "at most 200 characters", "POST", "/v1/members", adminToken, member(strings.Repeat("é", 201), "e201@example.org"))
+	c := e.customer("Rita Rider")
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", c.id), adminToken, map[string]any{"phone": strings.Repeat("٣", 40)})
+	id := num(e.must(201, "POST", "/v1/work", c.token, map[string]any{"kind": "ride", "priceCents": 100,
+		"details": map[string]string{"pickup": "a", "dropoff": "b", "notes": strings.Repeat("ü", 1000)}})["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, map[string]any{"reason": strings.Repeat("ß", 500)})
+}
+
+// TestSecurity_DuplicateEmailNotInDatabaseLog: a duplicate email answers 409 without
+// PostgreSQL ever refusing it, so the address is not written to the server's log (a
+// unique violation logs the key in its DETAIL line, as the control shows).
+func TestSecurity_DuplicateEmailNotInDatabaseLog(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	ctx := context.Background()
+	var dataDir string
+	if err := e.owner.QueryRow(ctx, `SELECT current_setting('data_directory')`).Scan(&dataDir); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(filepath.Dir(dataDir), "server.log") // test/pgtest's server log
+	member := func(email string) map[string]any {
+		return map[string]any{"name": "Dee Dupe", "email": email, "roles": []string{"customer"}, "stakeholderClass": "riders"}
+	}
+	secret := fmt.Sprintf("dee.secret.%d@example.org", time.Now().UnixNano())
+	first := e.must(201, "POST", "/v1/members", adminToken, member(secret))
+	e.refused(409, "email", "already exists", "POST", "/v1/members", adminToken, member(strings.ToUpper(secret)))
+	other := e.customer("Omar Other")
+	e.refused(409, "email", "already exists", "PATCH", fmt.Sprintf("/v1/members/%d", other.id), adminToken, map[string]any{"email": secret})
+	// Concurrent duplicates: one is created, the others answer 409.
+	race := fmt.Sprintf("race.secret.%d@example.org", time.Now().UnixNano())
+	var wg sync.WaitGroup
+	statuses := make(chan int, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- e.call("POST", "/v1/members", adminToken, member(race)).status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	created := 0
+	for s := range statuses {
+		switch s {
+		case 201:
+			created++
+		case 409:
+		default:
+			t.Errorf("concurrent duplicate answered %d", s)
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d members created with one address", created)
+	}
+	// The member may keep their own address.
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", num(first["member"].(map[string]any)["id"])), adminToken, map[string]any{"email": secret})
+
+	// Control: the log does record a unique violation's key.
+	control := fmt.Sprintf("control.%d@example.org", time.Now().UnixNano())
+	for range 2 {
+		_, _ = e.owner.Exec(ctx, `INSERT INTO members (name, email, roles) VALUES ('c', $1, '{customer}')`, control)
+	}
+	log := readFile(t, logFile)
+	if !strings.Contains(log, control) {
+		t.Fatalf("the control's address is not in %s: the test cannot see what the log records", logFile)
+	}
+	for _, addr := range []string{secret, strings.ToUpper(secret), race} {
+		if strings.Contains(log, addr) {
+			t.Errorf("the database log holds %s", addr)
+		}
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestSecurity_MetricsOnlyOnMetricsPort: /metrics is served on the metrics listener (the
+// port named metrics, which the Ingress does not route to) and not on the API's; the
+// metrics port serves nothing else.
+func TestSecurity_MetricsOnlyOnMetricsPort(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	api, metrics := serve(t, e.s)
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get(api + "/healthz"); code != 200 {
+		t.Fatalf("api healthz %d", code)
+	}
+	if code, body := get(api + "/metrics"); code != 404 || strings.Contains(body, "cooperator_platform") {
+		t.Fatalf("the API port serves metrics: %d %s", code, body)
+	}
+	code, body := get(metrics + "/metrics")
+	if code != 200 || !strings.Contains(body, `cooperator_platform_http_requests_total{code="200",method="GET",route="/healthz"} 1`) {
+		t.Fatalf("metrics port: %d %s", code, body)
+	}
+	for _, path := range []string{"/healthz", "/v1/policy", "/openapi.yaml"} {
+		if code, _ := get(metrics + path); code != 404 {
+			t.Errorf("the metrics port serves %s: %d", path, code)
+		}
+	}
+}
+
+// TestSecurity_DatabaseRefusalsClassified: what PostgreSQL refuses because of a request
+// answers 4xx, a database out of reach 503 with Retry-After; the rest stays a 500.
+func TestSecurity_DatabaseRefusalsClassified(t *testing.T) {
+	s := &Server{log: quietLogger()}
+	for _, c := range []struct {
+		err    error
+		status int
+		field  string
+		retry  int
+	}{
+		{&pgconn.PgError{Code: "23503", Message: `insert or update on table "payments" violates foreign key constraint "payments_payer_id_fkey"`,
+			TableName: "payments", ConstraintName: "payments_payer_id_fkey"}, 404, "payerId", 0},
+		{&pgconn.PgError{Code: "23503", Message: `insert or update on table "work_items" violates foreign key constraint "work_items_customer_id_fkey"`,
+			TableName: "work_items", ConstraintName: "work_items_customer_id_fkey"}, 404, "customerId", 0},
+		{&pgconn.PgError{Code: "22P05", Message: `unsupported Unicode escape sequence`}, 400, "", 0},
+		{&pgconn.PgError{Code: "22021", Message: `invalid byte sequence for encoding "UTF8": 0x00`}, 400, "", 0},
+		{&pgconn.PgError{Code: "40001"}, 409, "", 0},
+		{&pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}, 503, "", unavailableRetry},
+		{&pgconn.PgError{Code: "08006"}, 503, "", unavailableRetry},
+		{fmt.Errorf("querying: %w", &net.OpError{Op: "dial", Err: errors.New("connection refused")}), 503, "", unavailableRetry},
+		{&pgconn.PgError{Code: "23503", Message: `update or delete on table "members" violates foreign key constraint`}, 500, "", 0},
+		{errors.New("something else"), 500, "", 0},
+	} {
+		ae := s.classify(c.err)
+		if ae.status != c.status || ae.field != c.field || ae.retryAfter != c.retry {
+			t.Errorf("%v: %+v, want %d %q retry %d", c.err, ae, c.status, c.field, c.retry)
+		}
+	}
+}
