@@ -32,6 +32,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
@@ -89,6 +90,32 @@ type Policy struct {
 	// Payments bounds the payments recorded through the platform's POST /v1/payments.
 	// Optional: without it staff record no payments of their own.
 	Payments Payments `json:"payments,omitzero"`
+	// BreakGlass lists the changes of governed fields the hub made through its break-glass
+	// path instead of a passed proposal, as the operator recorded them (status.breakGlass);
+	// members read them with the rest of the policy.
+	BreakGlass []BreakGlassUse `json:"breakGlass,omitempty"`
+}
+
+// BreakGlassUse is one change of governed fields the hub made without a vote.
+type BreakGlassUse struct {
+	User       string    `json:"user"`
+	Time       time.Time `json:"time"`
+	Fields     []string  `json:"fields"`
+	Reason     string    `json:"reason"`
+	Generation int64     `json:"generation,omitempty"`
+}
+
+// breakGlassFromStatus copies the operator's records of break-glass uses.
+func breakGlassFromStatus(uses []coopv1.BreakGlassUse) []BreakGlassUse {
+	var out []BreakGlassUse
+	for _, u := range uses {
+		fields := make([]string, 0, len(u.Fields))
+		for _, f := range u.Fields {
+			fields = append(fields, string(f))
+		}
+		out = append(out, BreakGlassUse{User: u.User, Time: u.Time.UTC(), Fields: fields, Reason: u.Reason, Generation: u.Generation})
+	}
+	return out
 }
 
 // MaxAmountCents bounds a payment's gross so that gross*10000 never overflows int64.
@@ -150,6 +177,7 @@ func FromCooperative(coop *coopv1.Cooperative) *Policy {
 		Vertical:    string(coop.Spec.Vertical),
 		FeeSplit:    FeeSplitFromSpec(coop.Spec.FeeSplit),
 		Governance:  GovernanceFromSpec(coop.Spec.Governance),
+		BreakGlass:  breakGlassFromStatus(coop.Status.BreakGlass),
 	}
 }
 

@@ -59,8 +59,29 @@ const (
 )
 
 // GovernedField names a part of the Cooperative spec that only a passed Proposal may change.
+// Each names the spec field of the same name, except federation, which is
+// spec.federation.peers: the co-op's consent to send its data to a peer hub. A switchover
+// (spec.federation.primary) stays an operational decision of the co-op's admins.
 // +kubebuilder:validation:Enum=feeSplit;plan;federation;governance;database;backup;platform;deletionPolicy
 type GovernedField string
+
+// The governed fields.
+const (
+	GovernedFeeSplit       GovernedField = "feeSplit"
+	GovernedPlan           GovernedField = "plan"
+	GovernedFederation     GovernedField = "federation"
+	GovernedGovernance     GovernedField = "governance"
+	GovernedDatabase       GovernedField = "database"
+	GovernedBackup         GovernedField = "backup"
+	GovernedPlatform       GovernedField = "platform"
+	GovernedDeletionPolicy GovernedField = "deletionPolicy"
+)
+
+// GovernedFields lists every governed field, in the order of the enum.
+var GovernedFields = []GovernedField{
+	GovernedFeeSplit, GovernedPlan, GovernedFederation, GovernedGovernance,
+	GovernedDatabase, GovernedBackup, GovernedPlatform, GovernedDeletionPolicy,
+}
 
 // DatabaseTier says where a co-op's PostgreSQL database lives.
 // +kubebuilder:validation:Enum=dedicated;shared
@@ -94,8 +115,15 @@ type FederationMode string
 // FederationModeStandby keeps a standby of the co-op, fed from its object store.
 const FederationModeStandby FederationMode = "standby"
 
-// Subject is a user, group or service account that administers a co-op.
+// Subject is a user, group or service account that administers a co-op. Names starting
+// with system: are Kubernetes' own (system:authenticated, system:serviceaccounts,
+// system:masters, system:nodes, a ServiceAccount's user name system:serviceaccount:...) and
+// are refused: naming one would hand the co-op to every user of the cluster, or to
+// identities of other namespaces. A ServiceAccount must be of the co-op's own namespace.
+// The hub reserves further users and groups (hub settings reservedUsers and
+// reservedGroups), which the validating webhook refuses.
 // +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? has(self.__namespace__) : !has(self.__namespace__)",message="namespace is required for a ServiceAccount and not allowed for a User or Group"
+// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' || !self.name.startsWith('system:')",message="names starting with system: are Kubernetes' own users and groups (such as system:authenticated or system:masters); name the co-op's own admins",fieldPath=".name"
 type Subject struct {
 	// kind of the subject.
 	// +required
@@ -352,7 +380,9 @@ type CooperativeSpec struct {
 	Plan string `json:"plan"`
 
 	// admins are bound to the co-op's admin role in its namespace, and may read and update
-	// this Cooperative.
+	// this Cooperative. No name may start with system: (Kubernetes' own users and groups),
+	// a ServiceAccount must be of the co-op's namespace coop-<name>, and the users and
+	// groups the hub reserves are refused.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=16
@@ -512,6 +542,13 @@ type CooperativeStatus struct {
 	// by the governance controller under its own field owner.
 	// +optional
 	Governance *GovernanceStatus `json:"governance,omitempty"`
+	// breakGlass records the changes of governed fields the hub made through its
+	// break-glass path rather than by a passed proposal: the most recent
+	// MaxBreakGlassRecords, the latest last. The platform shows them to the members.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	BreakGlass []BreakGlassUse `json:"breakGlass,omitempty"`
 }
 
 // Cooperative is one member co-op: a tenant of the hub with its namespace, database,
@@ -532,6 +569,7 @@ type CooperativeStatus struct {
 // +kubebuilder:printcolumn:name="Currency",type=string,JSONPath=`.status.usage.currency`,priority=1
 // +kubebuilder:printcolumn:name="Proposal",type=integer,JSONPath=`.status.governance.history[0].id`,priority=1
 // +kubebuilder:printcolumn:name="Changed",type=string,JSONPath=`.status.governance.history[0].field`,priority=1
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.admins) || self.spec.admins.all(a, a.kind != 'ServiceAccount' || !has(a.__namespace__) || a.__namespace__ == 'coop-' + self.metadata.name)",message="a ServiceAccount admin must be of the co-op's own namespace coop-<name>",fieldPath=".spec.admins"
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 50",message="metadata.name must be at most 50 characters: the namespace is coop-<name> and the database cluster takes the name too"
 type Cooperative struct {
 	metav1.TypeMeta `json:",inline"`

@@ -91,6 +91,17 @@ type HostingPlanSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	StorageClassName string `json:"storageClassName,omitempty"`
+
+	// selfService: whether co-ops may choose this plan themselves. When false (the
+	// default), only the hub may create a Cooperative on this plan or move one to it: the
+	// validating webhook asks the API server (a SubjectAccessReview) whether the requester
+	// may update this HostingPlan, which hub admins may and co-op admins and the operator
+	// applying a passed proposal may not. False by default because a plan
+	// is a share of the hub's capacity that the hub hands out: a plan it adds is not open
+	// to every co-op until it says so. A co-op already on a plan keeps it whatever this
+	// says; only choosing it is checked.
+	// +optional
+	SelfService bool `json:"selfService,omitempty"`
 }
 
 // HostingPlan is a quota tier that the hub offers its member co-ops.
@@ -101,6 +112,7 @@ type HostingPlanSpec struct {
 // +kubebuilder:printcolumn:name="Memory",type=string,JSONPath=`.spec.quota.memory`
 // +kubebuilder:printcolumn:name="Storage",type=string,JSONPath=`.spec.quota.storage`
 // +kubebuilder:printcolumn:name="Pods",type=integer,JSONPath=`.spec.quota.pods`
+// +kubebuilder:printcolumn:name="Self-Service",type=boolean,JSONPath=`.spec.selfService`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type HostingPlan struct {
 	metav1.TypeMeta `json:",inline"`

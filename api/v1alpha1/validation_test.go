@@ -127,6 +127,15 @@ func TestCooperativeValidation(t *testing.T) {
 		{"service account admin without namespace", func(c *coopv1.Cooperative) {
 			c.Spec.Admins = []coopv1.Subject{{Kind: "ServiceAccount", Name: "ci"}}
 		}, []string{"spec.admins[0]", "namespace is required for a ServiceAccount"}},
+		{"a cluster-wide group as admin", func(c *coopv1.Cooperative) {
+			c.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: "coop-admins"}, {Kind: "Group", Name: "system:authenticated"}}
+		}, []string{"spec.admins[1].name", "names starting with system: are Kubernetes' own users and groups"}},
+		{"another namespace's service account, as a user", func(c *coopv1.Cooperative) {
+			c.Spec.Admins = []coopv1.Subject{{Kind: "User", Name: "system:serviceaccount:kube-system:default"}}
+		}, []string{"spec.admins[0].name", "names starting with system:"}},
+		{"a service account of another namespace", func(c *coopv1.Cooperative) {
+			c.Spec.Admins = []coopv1.Subject{{Kind: "ServiceAccount", Name: "default", Namespace: "kube-system"}}
+		}, []string{"spec.admins", "a ServiceAccount admin must be of the co-op's own namespace coop-<name>"}},
 		{"invalid host", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "Not A Host" },
 			[]string{"spec.platform.host", "should match"}},
 		{"missing plan", func(c *coopv1.Cooperative) { c.Spec.Plan = "" },
@@ -172,6 +181,17 @@ func TestCooperativeValidation(t *testing.T) {
 			assertRefused(t, c.Update(ctx, obj), tc.want)
 		})
 	}
+
+	t.Run("update/a service account of the co-op's namespace is accepted as admin", func(t *testing.T) {
+		obj := &coopv1.Cooperative{}
+		if err := c.Get(ctx, clientKey("valid"), obj); err != nil {
+			t.Fatal(err)
+		}
+		obj.Spec.Admins = []coopv1.Subject{{Kind: "ServiceAccount", Name: "ci", Namespace: "coop-valid"}, {Kind: "Group", Name: "valid-admins"}}
+		if err := c.Update(ctx, obj); err != nil {
+			t.Fatalf("the co-op's own ServiceAccount was refused: %v", err)
+		}
+	})
 
 	t.Run("update/storage growth is accepted", func(t *testing.T) {
 		obj := &coopv1.Cooperative{}

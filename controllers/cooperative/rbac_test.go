@@ -44,6 +44,7 @@ var _ = Describe("The admins of a co-op", Ordered, func() {
 			c.Spec.Plan = "small"
 			c.Spec.Database.Instances = 1
 			c.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: name + "-admins"}}
+			c.Spec.Platform.Host = name + ".example.coop" // hosts are unique across the hub
 			Expect(k8s.Create(ctx, c)).To(Succeed())
 			eventuallyGet(client.ObjectKey{Name: cooperative.ClusterRoleName(c)}, &rbacv1.ClusterRoleBinding{})
 			eventuallyGet(client.ObjectKey{Namespace: c.NamespaceName(), Name: cooperative.AdminViewBindingName}, &rbacv1.RoleBinding{})

@@ -114,6 +114,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		}
 	}()
 
+	if err := r.recordBreakGlass(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
 	if !coop.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}

@@ -119,6 +119,7 @@ func ownedStatus(st coopv1.CooperativeStatus) coopv1.CooperativeStatus {
 		LastBackup:         st.LastBackup,
 		Database:           st.Database,
 		Platform:           st.Platform,
+		BreakGlass:         st.BreakGlass,
 	}
 }
 

@@ -70,6 +70,10 @@ var _ = BeforeSuite(func() {
 
 	hub = hubconfig.Default()
 	hub.RecheckInterval = hubconfig.Duration{Duration: 2 * time.Second}
+	// The bounds of admission_test.go; every sample's host is under example.coop.
+	hub.ReservedUsers = []string{"hub-admin", "oidc:hub-*"}
+	hub.ReservedGroups = []string{"hub-admins"}
+	hub.AllowedHostDomains = []string{"example.coop"}
 	Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}})).To(Succeed())
 	Expect(k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},

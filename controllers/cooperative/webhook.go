@@ -18,9 +18,15 @@ package cooperative
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/robfig/cron"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -28,38 +34,109 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 )
 
 // +kubebuilder:webhook:path=/validate-coop-cooperator-dev-v1alpha1-cooperative,mutating=false,failurePolicy=fail,sideEffects=None,groups=coop.cooperator.dev,resources=cooperatives,verbs=create;update,versions=v1alpha1,name=vcooperative.coop.cooperator.dev,admissionReviewVersions=v1,timeoutSeconds=5
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 
-// Validator checks what CEL cannot see, because it lies in another object: that the
-// co-op's HostingPlan allows its database, and that its PlatformTemplate serves its vertical
-// and has the pinned version. A plan or template that does not exist yet is only a warning,
-// so that manifests applied together (GitOps) are not refused for their order; the co-op is
-// then Stalled until the object appears.
+// Validator checks what CEL cannot see, because it lies in another object or in who asks.
+//
+// Against other objects: that the co-op's HostingPlan allows its database, and that its
+// PlatformTemplate serves its vertical and has the pinned version. A plan or template that
+// does not exist yet is only a warning, so that manifests applied together (GitOps) are not
+// refused for their order; the co-op is then Stalled until the object appears.
+//
+// Governed fields (spec.governance.governedFields of the stored object, plus governance
+// itself once that list is not empty): an update that changes one is refused unless it
+// comes from the operator (hub setting operatorUsername), which applies passed proposals,
+// or is a break-glass use of the hub (see the annotations in api/v1alpha1). A create is not
+// checked: there is nothing to compare with, and only the hub may create a Cooperative (a
+// co-op's admins may get and update theirs, not create one).
+//
+// The bounds on what anyone may choose directly, checked when the field changes (and on
+// create) so that an unrelated update of an older object is never refused: spec.admins
+// names no user or group the hub reserves; spec.platform.host falls under the hub's
+// allowed domains and is no other Cooperative's (standbys included: a failover brings them
+// here); a plan that is not selfService is chosen only by someone who may update it (the
+// hub), asked of the API server with a SubjectAccessReview; each peer added to
+// spec.federation.peers is a FederationPeer this hub declares. A peer that does not exist
+// yet only warns on create, as plans do (GitOps); adding one to an existing co-op is
+// refused, since the consent would send the co-op's data nowhere the hub agreed to.
+//
+// A standby (spec.standby) is written by the operator of its home hub under the federation
+// peer role: its governed fields follow its home co-op, where they are governed, and the
+// bounds are the home hub's; neither is checked here.
 type Validator struct {
+	// Client reads plans, templates, peers and co-ops: the manager's cache, with the host
+	// index that SetupWebhookWithManager registers.
 	Client client.Reader
+	// Reviews creates the SubjectAccessReviews that ask whether a requester is the hub.
+	Reviews client.Writer
+	// Hub is the hub's settings, with OperatorUsername resolved.
+	Hub hubconfig.Config
 }
 
 var _ admission.Validator[*coopv1.Cooperative] = &Validator{}
 
-// SetupWebhookWithManager registers the validating webhook.
+// HostIndex indexes Cooperatives by spec.platform.host.
+const HostIndex = "spec.platform.host"
+
+// SetupWebhookWithManager registers the validating webhook and the host index it reads.
 func (v *Validator) SetupWebhookWithManager(mgr ctrl.Manager) error {
+	if v.Hub.OperatorUsername == "" {
+		return errors.New("the webhook needs the operator's user name: hub setting operatorUsername")
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &coopv1.Cooperative{}, HostIndex, func(o client.Object) []string {
+		if host := o.(*coopv1.Cooperative).Spec.Platform.Host; host != "" {
+			return []string{host}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("indexing Cooperatives by host: %w", err)
+	}
 	return ctrl.NewWebhookManagedBy(mgr, &coopv1.Cooperative{}).WithValidator(v).Complete()
 }
 
-// ValidateCreate checks a new co-op against its plan and template.
+// ValidateCreate checks a new co-op against its plan and template, and the bounds.
 func (v *Validator) ValidateCreate(ctx context.Context, coop *coopv1.Cooperative) (admission.Warnings, error) {
-	return v.validate(ctx, coop)
+	user, err := requester(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var errs field.ErrorList
+	if user.Username != v.Hub.OperatorUsername {
+		for _, key := range coopv1.BreakGlassAnnotations {
+			if _, ok := coop.Annotations[key]; ok {
+				errs = append(errs, field.Forbidden(field.NewPath("metadata", "annotations").Key(key),
+					"the break-glass annotations come only with an update that changes governed fields; a new Cooperative has none to override"))
+			}
+		}
+	}
+	warnings, more, err := v.validate(ctx, nil, coop, user)
+	if err != nil {
+		return nil, err
+	}
+	return warnings, invalid(coop, append(errs, more...))
 }
 
-// ValidateUpdate checks a changed co-op against its plan and template. A co-op being
-// deleted is not checked: its finalizer must be able to finish.
-func (v *Validator) ValidateUpdate(ctx context.Context, _, coop *coopv1.Cooperative) (admission.Warnings, error) {
-	if !coop.DeletionTimestamp.IsZero() {
-		return nil, nil
+// ValidateUpdate checks a changed co-op: who may change its governed fields, then its plan,
+// template and bounds. A co-op being deleted is checked for its governed fields only (its
+// deletion policy among them): its finalizer must be able to finish.
+func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooperative) (admission.Warnings, error) {
+	user, err := requester(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return v.validate(ctx, coop)
+	errs, warnings := v.governedErrors(old, coop, user)
+	if !coop.DeletionTimestamp.IsZero() {
+		return warnings, invalid(coop, errs)
+	}
+	more, moreErrs, err := v.validate(ctx, old, coop, user)
+	if err != nil {
+		return nil, err
+	}
+	return append(warnings, more...), invalid(coop, append(errs, moreErrs...))
 }
 
 // ValidateDelete allows every deletion; the deletion policy is carried out by the finalizer.
@@ -67,21 +144,164 @@ func (v *Validator) ValidateDelete(context.Context, *coopv1.Cooperative) (admiss
 	return nil, nil
 }
 
-func (v *Validator) validate(ctx context.Context, coop *coopv1.Cooperative) (admission.Warnings, error) {
+// requester is the user who sent the request being judged.
+func requester(ctx context.Context) (authenticationv1.UserInfo, error) {
+	req, err := admission.RequestFromContext(ctx)
+	if err != nil {
+		return authenticationv1.UserInfo{}, fmt.Errorf("reading the admission request: %w", err)
+	}
+	return req.UserInfo, nil
+}
+
+func invalid(coop *coopv1.Cooperative, errs field.ErrorList) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return apierrors.NewInvalid(coopv1.GroupVersion.WithKind("Cooperative").GroupKind(), coop.Name, errs)
+}
+
+// governedErrors judges an update's changes of governed fields and of the break-glass
+// annotations by who sends it.
+func (v *Validator) governedErrors(old, coop *coopv1.Cooperative, user authenticationv1.UserInfo) (field.ErrorList, admission.Warnings) {
+	if old.Spec.Standby != nil || user.Username == v.Hub.OperatorUsername {
+		return nil, nil
+	}
+	changed := GovernedChanges(old, coop)
+	annotationsChanged := false
+	for _, key := range coopv1.BreakGlassAnnotations {
+		annotationsChanged = annotationsChanged || old.Annotations[key] != coop.Annotations[key] || hasKey(old.Annotations, key) != hasKey(coop.Annotations, key)
+	}
+	if len(changed) == 0 && !annotationsChanged {
+		return nil, nil
+	}
+	annotations := field.NewPath("metadata", "annotations")
+	if v.Hub.BreakGlassGroup == "" || !slices.Contains(user.Groups, v.Hub.BreakGlassGroup) {
+		var errs field.ErrorList
+		for _, f := range changed {
+			errs = append(errs, field.Forbidden(GovernedPath(f),
+				"governed by the co-op's members (spec.governance.governedFields): it changes only through a passed proposal, which the operator applies"))
+		}
+		if annotationsChanged {
+			errs = append(errs, field.Forbidden(annotations.Key(coopv1.AnnotationBreakGlassReason),
+				"the break-glass annotations are set only by the hub's break-glass group, with the change they record, and removed only by the operator once recorded"))
+		}
+		return errs, nil
+	}
+	// A member of the break-glass group.
+	if len(changed) == 0 {
+		return field.ErrorList{field.Forbidden(annotations.Key(coopv1.AnnotationBreakGlassReason),
+			"the break-glass annotations come only with the change of governed fields they record, in the same update; the operator removes them once recorded")}, nil
+	}
+	for _, key := range coopv1.BreakGlassAnnotations {
+		if hasKey(old.Annotations, key) {
+			return field.ErrorList{field.Forbidden(annotations.Key(key),
+				fmt.Sprintf("the previous break-glass use (by %s) is not recorded yet: retry once the operator has recorded it in status.breakGlass and removed its annotations", old.Annotations[coopv1.AnnotationBreakGlassBy]))}, nil
+		}
+	}
+	var errs field.ErrorList
+	reason := strings.TrimSpace(coop.Annotations[coopv1.AnnotationBreakGlassReason])
+	switch {
+	case reason == "":
+		errs = append(errs, field.Required(annotations.Key(coopv1.AnnotationBreakGlassReason),
+			fmt.Sprintf("%s governed by the co-op's members: a break-glass change states why in this annotation", joinFields(changed))))
+	case len(reason) > coopv1.MaxBreakGlassReasonLength:
+		errs = append(errs, field.TooLong(annotations.Key(coopv1.AnnotationBreakGlassReason), "", coopv1.MaxBreakGlassReasonLength))
+	}
+	if by := coop.Annotations[coopv1.AnnotationBreakGlassBy]; by != user.Username {
+		errs = append(errs, field.Invalid(annotations.Key(coopv1.AnnotationBreakGlassBy), by,
+			fmt.Sprintf("must be your own user name, %q: a break-glass use is recorded under who made it", user.Username)))
+	}
+	if got, want := coop.Annotations[coopv1.AnnotationBreakGlassFields], joinFields(changed); got != want {
+		errs = append(errs, field.Invalid(annotations.Key(coopv1.AnnotationBreakGlassFields), got,
+			fmt.Sprintf("must list exactly the governed fields this update changes: %q", want)))
+	}
+	if len(errs) > 0 {
+		return errs, nil
+	}
+	return nil, admission.Warnings{fmt.Sprintf("break-glass: the change of %s is recorded in status.breakGlass, as an event, and shown to the co-op's members", joinFields(changed))}
+}
+
+func hasKey(m map[string]string, key string) bool {
+	_, ok := m[key]
+	return ok
+}
+
+func joinFields(fields []coopv1.GovernedField) string {
+	s := make([]string, len(fields))
+	for i, f := range fields {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ",")
+}
+
+// GovernedChanges lists the governed parts of the spec that differ between old and coop, in
+// the order of coopv1.GovernedFields. What is governed is read from old: a change that
+// removes a field from governedFields is itself a change of governance, governed as soon as
+// the list is not empty.
+func GovernedChanges(old, coop *coopv1.Cooperative) []coopv1.GovernedField {
+	governed := old.Spec.Governance.GovernedFields
+	if len(governed) == 0 {
+		return nil
+	}
+	var out []coopv1.GovernedField
+	for _, f := range coopv1.GovernedFields {
+		if (f == coopv1.GovernedGovernance || slices.Contains(governed, f)) && !equality.Semantic.DeepEqual(governedPart(old, f), governedPart(coop, f)) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// governedPart is the part of the spec a governed field names.
+func governedPart(coop *coopv1.Cooperative, f coopv1.GovernedField) any {
+	spec := &coop.Spec
+	switch f {
+	case coopv1.GovernedFeeSplit:
+		return spec.FeeSplit
+	case coopv1.GovernedPlan:
+		return spec.Plan
+	case coopv1.GovernedFederation:
+		return spec.Federation.Peers
+	case coopv1.GovernedGovernance:
+		return spec.Governance
+	case coopv1.GovernedDatabase:
+		return spec.Database
+	case coopv1.GovernedBackup:
+		return spec.Backup
+	case coopv1.GovernedPlatform:
+		return spec.Platform
+	case coopv1.GovernedDeletionPolicy:
+		return spec.DeletionPolicy
+	}
+	return nil
+}
+
+// GovernedPath is the spec path a governed field names.
+func GovernedPath(f coopv1.GovernedField) *field.Path {
+	if f == coopv1.GovernedFederation {
+		return field.NewPath("spec", "federation", "peers")
+	}
+	return field.NewPath("spec", string(f))
+}
+
+// validate checks a co-op against the objects it names and the hub's bounds; old is nil on
+// create.
+func (v *Validator) validate(ctx context.Context, old, coop *coopv1.Cooperative, user authenticationv1.UserInfo) (admission.Warnings, field.ErrorList, error) {
 	var warnings admission.Warnings
 	var errs field.ErrorList
 	spec := field.NewPath("spec")
 
 	planName, err := effectivePlan(ctx, v.Client, coop)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	plan := &coopv1.HostingPlan{}
 	switch err := v.Client.Get(ctx, client.ObjectKey{Name: planName}, plan); {
 	case apierrors.IsNotFound(err):
 		warnings = append(warnings, fmt.Sprintf("spec.plan: HostingPlan %q does not exist yet; the co-op stays Stalled until it does", planName))
+		plan = nil
 	case err != nil:
-		return nil, fmt.Errorf("reading HostingPlan %s: %w", planName, err)
+		return nil, nil, fmt.Errorf("reading HostingPlan %s: %w", planName, err)
 	default:
 		errs = append(errs, planErrors(coop, plan, spec)...)
 	}
@@ -91,7 +311,7 @@ func (v *Validator) validate(ctx context.Context, coop *coopv1.Cooperative) (adm
 	case apierrors.IsNotFound(err):
 		warnings = append(warnings, fmt.Sprintf("spec.platform.template: PlatformTemplate %q does not exist yet; the platform waits for it", templateName(coop)))
 	case err != nil:
-		return nil, fmt.Errorf("reading PlatformTemplate %s: %w", templateName(coop), err)
+		return nil, nil, fmt.Errorf("reading PlatformTemplate %s: %w", templateName(coop), err)
 	default:
 		if tmpl.Spec.Vertical != coop.Spec.Vertical {
 			errs = append(errs, field.Invalid(spec.Child("platform", "template"), templateName(coop),
@@ -101,10 +321,113 @@ func (v *Validator) validate(ctx context.Context, coop *coopv1.Cooperative) (adm
 		}
 	}
 	errs = append(errs, scheduleErrors(coop, spec)...)
-	if len(errs) > 0 {
-		return warnings, apierrors.NewInvalid(coopv1.GroupVersion.WithKind("Cooperative").GroupKind(), coop.Name, errs)
+
+	if coop.Spec.Standby == nil {
+		boundWarnings, boundErrs, err := v.boundErrors(ctx, old, coop, plan, user)
+		if err != nil {
+			return nil, nil, err
+		}
+		warnings = append(warnings, boundWarnings...)
+		errs = append(errs, boundErrs...)
 	}
-	return warnings, nil
+	return warnings, errs, nil
+}
+
+// boundErrors checks what anyone may choose directly, each rule when its field is new or
+// changes; plan is nil when it does not exist.
+func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperative, plan *coopv1.HostingPlan, user authenticationv1.UserInfo) (admission.Warnings, field.ErrorList, error) {
+	var warnings admission.Warnings
+	var errs field.ErrorList
+	spec := field.NewPath("spec")
+
+	if old == nil || !equality.Semantic.DeepEqual(old.Spec.Admins, coop.Spec.Admins) {
+		errs = append(errs, ReservedAdminErrors(&v.Hub, coop.Spec.Admins, spec.Child("admins"))...)
+	}
+
+	if host := coop.Spec.Platform.Host; host != "" && (old == nil || old.Spec.Platform.Host != host) {
+		path := spec.Child("platform", "host")
+		if !v.Hub.HostAllowed(host) {
+			errs = append(errs, field.Invalid(path, host, fmt.Sprintf("must be one of the domains this hub allows, or a name below one: %s", strings.Join(v.Hub.AllowedHostDomains, ", "))))
+		} else {
+			var same coopv1.CooperativeList
+			if err := v.Client.List(ctx, &same, client.MatchingFields{HostIndex: host}); err != nil {
+				return nil, nil, fmt.Errorf("listing the co-ops of host %s: %w", host, err)
+			}
+			for _, other := range same.Items {
+				if other.Name != coop.Name {
+					errs = append(errs, field.Invalid(path, host, "is already the host of another co-op of this hub: each co-op has its own"))
+					break
+				}
+			}
+		}
+	}
+
+	if plan != nil && !plan.Spec.SelfService && (old == nil || old.Spec.Plan != coop.Spec.Plan) {
+		hub, err := v.mayUpdate(ctx, user, plan.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !hub {
+			errs = append(errs, field.Forbidden(spec.Child("plan"),
+				fmt.Sprintf("HostingPlan %s is not self-service: only the hub puts a co-op on it; ask the hub's admins", plan.Name)))
+		}
+	}
+
+	var oldPeers []coopv1.FederationPeerRef
+	if old != nil {
+		oldPeers = old.Spec.Federation.Peers
+	}
+	for i, p := range coop.Spec.Federation.Peers {
+		if slices.ContainsFunc(oldPeers, func(o coopv1.FederationPeerRef) bool { return o.Name == p.Name }) {
+			continue
+		}
+		peer := &coopv1.FederationPeer{}
+		err := v.Client.Get(ctx, client.ObjectKey{Name: p.Name}, peer)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, nil, fmt.Errorf("reading FederationPeer %s: %w", p.Name, err)
+		}
+		if err == nil && peer.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if old == nil {
+			warnings = append(warnings, fmt.Sprintf("spec.federation.peers[%d].name: this hub declares no FederationPeer %q (yet); nothing is sent to it until it does", i, p.Name))
+			continue
+		}
+		errs = append(errs, field.Invalid(spec.Child("federation", "peers").Index(i).Child("name"), p.Name,
+			"this hub declares no such FederationPeer: a co-op consents only to peers the hub has declared; ask the hub's admins"))
+	}
+	return warnings, errs, nil
+}
+
+// ReservedAdminErrors refuses admins that are users or groups the hub reserves.
+func ReservedAdminErrors(hub *hubconfig.Config, admins []coopv1.Subject, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i, a := range admins {
+		if a.Kind != "ServiceAccount" && hub.Reserved(a.Kind, a.Name) {
+			errs = append(errs, field.Forbidden(path.Index(i).Child("name"),
+				fmt.Sprintf("%s %s is reserved by the hub (hub setting reserved%ss): name the co-op's own admins", strings.ToLower(a.Kind), a.Name, a.Kind)))
+		}
+	}
+	return errs
+}
+
+// mayUpdate asks the API server whether the requester may update a HostingPlan: the mark
+// of the hub.
+func (v *Validator) mayUpdate(ctx context.Context, user authenticationv1.UserInfo, plan string) (bool, error) {
+	extra := make(map[string]authorizationv1.ExtraValue, len(user.Extra))
+	for k, val := range user.Extra {
+		extra[k] = authorizationv1.ExtraValue(val)
+	}
+	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User: user.Username, UID: user.UID, Groups: user.Groups, Extra: extra,
+		ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Group: coopv1.GroupVersion.Group, Resource: "hostingplans", Verb: "update", Name: plan,
+		},
+	}}
+	if err := v.Reviews.Create(ctx, review); err != nil {
+		return false, fmt.Errorf("asking whether %s may update HostingPlan %s: %w", user.Username, plan, err)
+	}
+	return review.Status.Allowed, nil
 }
 
 // scheduleErrors parses the backup schedule as CloudNativePG's ScheduledBackup webhook does

@@ -100,6 +100,7 @@ var _ = Describe("The Cooperative webhook", func() {
 		Expect(err).NotTo(HaveOccurred())
 		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = "plan-later"
+		c.Spec.Platform.Host = "plan-later.example.coop" // fairride-lyon's may be taken
 		c.Spec.Plan = "gold"
 		c.Spec.Platform.Template = "ride-sharing-v2"
 		Expect(wc.Create(ctx, c, client.DryRunAll)).To(Succeed())

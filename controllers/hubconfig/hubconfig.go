@@ -84,6 +84,26 @@ type Config struct {
 	// RecheckInterval is how often the operator looks again at something it waits for (a
 	// Cluster becoming ready, a backup completing) when no event arrives.
 	RecheckInterval Duration `json:"recheckInterval"`
+
+	// OperatorUsername is the only identity whose direct updates of a co-op's governed
+	// fields the validating webhook admits: the operator's own, which applies passed
+	// proposals. Empty (the default), it is the identity the manager runs as, which the
+	// manager asks the API server at start (a SelfSubjectReview): in a cluster,
+	// system:serviceaccount:<operatorNamespace>:cooperator-controller-manager. Set it only
+	// when the webhook is served under another identity than the controllers.
+	OperatorUsername string `json:"operatorUsername,omitempty"`
+	// BreakGlassGroup is the group whose members may change governed fields directly in an
+	// emergency, stating a reason in annotations; each use is recorded in the co-op's status,
+	// as an event, and shown to its members. Empty: the hub has no break-glass path.
+	BreakGlassGroup string `json:"breakGlassGroup"`
+	// ReservedUsers and ReservedGroups are users and groups of the hub (its admins, its
+	// automation) that no co-op may name in spec.admins. An entry ending in * reserves
+	// every name it starts. Names starting with system: are refused by the CRD already.
+	ReservedUsers  []string `json:"reservedUsers,omitempty"`
+	ReservedGroups []string `json:"reservedGroups,omitempty"`
+	// AllowedHostDomains are the domains a co-op's spec.platform.host must fall under (the
+	// domain itself or a name below it). Empty: any host.
+	AllowedHostDomains []string `json:"allowedHostDomains,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s" in YAML.
@@ -119,7 +139,35 @@ func Default() Config {
 		},
 		SharedCluster:   SharedCluster{Name: "cooperator-shared", Instances: 1, Storage: "20Gi"},
 		RecheckInterval: Duration{30 * time.Second},
+		BreakGlassGroup: DefaultBreakGlassGroup,
+		// Empty, not nil: as a settings file writes them ([]).
+		ReservedUsers:      []string{},
+		ReservedGroups:     []string{},
+		AllowedHostDomains: []string{},
 	}
+}
+
+// DefaultBreakGlassGroup is the hub's break-glass group when it names none.
+const DefaultBreakGlassGroup = "cooperator:break-glass"
+
+// stringList is a flag of comma-separated values that replaces the list it is bound to.
+type stringList struct{ list *[]string }
+
+func (l stringList) String() string {
+	if l.list == nil {
+		return ""
+	}
+	return strings.Join(*l.list, ",")
+}
+
+func (l stringList) Set(v string) error {
+	*l.list = nil
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*l.list = append(*l.list, item)
+		}
+	}
+	return nil
 }
 
 // BindFlags registers the settings as flags on fs, with c's values as defaults.
@@ -137,6 +185,11 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ObjectStore.PerCooperativeSecretPrefix, "backup-credentials-prefix", c.ObjectStore.PerCooperativeSecretPrefix, "prefix of per-co-op object store Secrets in the operator namespace (<prefix><co-op>)")
 	fs.StringVar(&c.SharedCluster.Name, "shared-cluster", c.SharedCluster.Name, "name of the shared CloudNativePG Cluster in the operator namespace")
 	fs.DurationVar(&c.RecheckInterval.Duration, "recheck-interval", c.RecheckInterval.Duration, "how often to look again at something the operator waits for")
+	fs.StringVar(&c.OperatorUsername, "operator-username", c.OperatorUsername, "the only identity allowed to update governed fields directly (the operator's); empty: the identity the manager runs as")
+	fs.StringVar(&c.BreakGlassGroup, "break-glass-group", c.BreakGlassGroup, "group whose members may change governed fields in an emergency, recorded; empty: no break-glass path")
+	fs.Var(stringList{&c.ReservedUsers}, "reserved-users", "comma-separated users no co-op may name as admin (a trailing * reserves a prefix)")
+	fs.Var(stringList{&c.ReservedGroups}, "reserved-groups", "comma-separated groups no co-op may name as admin (a trailing * reserves a prefix)")
+	fs.Var(stringList{&c.AllowedHostDomains}, "allowed-host-domains", "comma-separated domains co-op hosts must fall under; empty: any")
 }
 
 // Load reads a YAML config file over c. Unknown keys are an error, so a typo is not
@@ -206,7 +259,48 @@ func (c *Config) Validate() error {
 	if c.RecheckInterval.Duration <= 0 {
 		errs = append(errs, errors.New("recheckInterval: must be positive"))
 	}
+	for i, d := range c.AllowedHostDomains {
+		if msgs := validation.IsDNS1123Subdomain(d); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("allowedHostDomains[%d] %q: %s", i, d, strings.Join(msgs, "; ")))
+		}
+	}
+	for name, list := range map[string][]string{"reservedUsers": c.ReservedUsers, "reservedGroups": c.ReservedGroups} {
+		for i, r := range list {
+			if strings.TrimSuffix(r, "*") == "" {
+				errs = append(errs, fmt.Errorf("%s[%d] %q: must name a user or group, or a prefix followed by *", name, i, r))
+			}
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// HostAllowed says whether a co-op's platform host falls under the domains the hub allows:
+// it is one of them or a name below one. Every host is allowed when the hub names none.
+func (c *Config) HostAllowed(host string) bool {
+	if len(c.AllowedHostDomains) == 0 {
+		return true
+	}
+	for _, d := range c.AllowedHostDomains {
+		d = strings.ToLower(strings.TrimSuffix(d, "."))
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// Reserved says whether the hub reserves a user (kind User) or group (kind Group) name.
+func (c *Config) Reserved(kind, name string) bool {
+	list := c.ReservedUsers
+	if kind == "Group" {
+		list = c.ReservedGroups
+	}
+	for _, r := range list {
+		if prefix, ok := strings.CutSuffix(r, "*"); ok && strings.HasPrefix(name, prefix) || r == name {
+			return true
+		}
+	}
+	return false
 }
 
 // BackupDestination is where a co-op's backups go: <destinationPath>/<region>/<co-op>/.

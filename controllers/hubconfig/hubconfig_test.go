@@ -128,3 +128,66 @@ func TestPostgresImageRepository(t *testing.T) {
 		}
 	}
 }
+
+func TestAdmissionSettings(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "hub.yaml")
+	if err := os.WriteFile(file, []byte(`
+breakGlassGroup: hub-oncall
+reservedUsers: [hub-admin, "oidc:hub-*"]
+reservedGroups: [hub-admins]
+allowedHostDomains: [coops.example.org]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Default()
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	c.BindFlags(fs)
+	if err := fs.Parse([]string{"--allowed-host-domains=example.coop, other.example"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := WithFile(fs, file, Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.BreakGlassGroup != "hub-oncall" || len(c.ReservedUsers) != 2 || c.ReservedGroups[0] != "hub-admins" {
+		t.Errorf("the file's settings were not read: %+v", c)
+	}
+	if strings.Join(c.AllowedHostDomains, ",") != "example.coop,other.example" {
+		t.Errorf("the flag wins over the file: %v", c.AllowedHostDomains)
+	}
+	for host, ok := range map[string]bool{
+		"example.coop": true, "fairride.lyon.example.coop": true, "a.other.example": true,
+		"notexample.coop": false, "example.coop.evil.net": false, "other.examples": false,
+	} {
+		if c.HostAllowed(host) != ok {
+			t.Errorf("HostAllowed(%q) = %v, want %v", host, !ok, ok)
+		}
+	}
+	if d := Default(); !d.HostAllowed("anything.example") {
+		t.Error("no allowed domains means any host")
+	}
+	for _, tc := range []struct {
+		kind, name string
+		want       bool
+	}{
+		{"User", "hub-admin", true}, {"User", "hub-admin2", false}, {"User", "oidc:hub-bob", true},
+		{"User", "oidc:coop-bob", false}, {"Group", "hub-admins", true}, {"Group", "hub-admin", false},
+		{"User", "hub-admins", false},
+	} {
+		if got := c.Reserved(tc.kind, tc.name); got != tc.want {
+			t.Errorf("Reserved(%s %s) = %v, want %v", tc.kind, tc.name, got, tc.want)
+		}
+	}
+
+	c.AllowedHostDomains = []string{"Example.COOP"}
+	c.ReservedGroups = []string{"*"}
+	err = c.Validate()
+	for _, want := range []string{"allowedHostDomains[0]", "reservedGroups[0]"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not name %s: %v", want, err)
+		}
+	}
+}

@@ -30,6 +30,7 @@ import (
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -223,7 +224,13 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("adding the info publisher: %w", err)
 	}
 	if opts.Webhooks {
-		if err := (&cooperative.Validator{Client: mgr.GetClient()}).SetupWebhookWithManager(mgr); err != nil {
+		hub := opts.Hub
+		if hub.OperatorUsername == "" {
+			if hub.OperatorUsername, err = whoAmI(mgr.GetClient()); err != nil {
+				return nil, err
+			}
+		}
+		if err := (&cooperative.Validator{Client: mgr.GetClient(), Reviews: mgr.GetClient(), Hub: hub}).SetupWebhookWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the Cooperative webhook: %w", err)
 		}
 	}
@@ -326,4 +333,19 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	found := false
 	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
 	return found
+}
+
+// whoAmI asks the API server the user name the manager runs as: the identity the webhook
+// lets change governed fields, when the hub names none.
+func whoAmI(c client.Writer) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	review := &authenticationv1.SelfSubjectReview{}
+	if err := c.Create(ctx, review); err != nil {
+		return "", fmt.Errorf("asking the API server who the operator is (SelfSubjectReview; or set the hub setting operatorUsername): %w", err)
+	}
+	if review.Status.UserInfo.Username == "" {
+		return "", errors.New("the API server did not say who the operator is: set the hub setting operatorUsername")
+	}
+	return review.Status.UserInfo.Username, nil
 }

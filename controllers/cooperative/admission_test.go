@@ -1,0 +1,447 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cooperative_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/manager"
+)
+
+// governedMessage is what the webhook says of a governed field changed directly.
+const governedMessage = "governed by the co-op's members (spec.governance.governedFields): it changes only through a passed proposal"
+
+// updateAs changes a Cooperative as the given client's user, reading it again on conflict.
+func updateAs(c client.Client, name string, mutate func(*coopv1.Cooperative)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		coop := &coopv1.Cooperative{}
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
+			return err
+		}
+		mutate(coop)
+		return c.Update(ctx, coop)
+	})
+}
+
+// warningClient is a client acting as an envtest user, collecting the warnings it gets.
+func warningClient(name string, w *warnings, groups ...string) client.Client {
+	GinkgoHelper()
+	cfg, err := env.AddUser(name, groups)
+	Expect(err).NotTo(HaveOccurred())
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = w
+	c, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
+	Expect(err).NotTo(HaveOccurred())
+	return c
+}
+
+// dryUpdateAs is updateAs as a server-side dry run: admission judges it, nothing is stored.
+func dryUpdateAs(c client.Client, name string, mutate func(*coopv1.Cooperative)) error {
+	coop := &coopv1.Cooperative{}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
+		return err
+	}
+	mutate(coop)
+	return c.Update(ctx, coop, client.DryRunAll)
+}
+
+// refusedWith expects an Invalid answer whose message holds every want.
+func refusedWith(err error, want ...string) {
+	GinkgoHelper()
+	Expect(err).To(HaveOccurred())
+	Expect(apierrors.IsInvalid(err)).To(BeTrue(), "want Invalid, got %v", err)
+	for _, w := range want {
+		Expect(err.Error()).To(ContainSubstring(w))
+	}
+}
+
+// adminOf creates a co-op for the test, administered by group <name>-admins, and returns a
+// client of one of those admins once the API server lets it read the co-op.
+func adminOf(c *coopv1.Cooperative) client.Client {
+	GinkgoHelper()
+	c.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: c.Name + "-admins"}}
+	c.Spec.Platform.Host = c.Name + ".example.coop"
+	Expect(k8s.Create(ctx, c)).To(Succeed())
+	DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, c))).To(Succeed()) })
+	eventuallyGet(client.ObjectKey{Name: cooperative.ClusterRoleName(c)}, &rbacv1.ClusterRoleBinding{})
+	admin := userClient(c.Name+"-alice", c.Name+"-admins")
+	// The API server authorizes from informers of its own, which see the binding a moment
+	// after it is stored.
+	Eventually(func() error { return admin.Get(ctx, client.ObjectKey{Name: c.Name}, &coopv1.Cooperative{}) }, timeout).Should(Succeed())
+	return admin
+}
+
+var _ = Describe("Governed fields", Ordered, func() {
+	const name = "gov-a"
+	var alice client.Client
+
+	BeforeAll(func() {
+		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c.Name = name
+		c.Spec.Governance.GovernedFields = coopv1.GovernedFields
+		alice = adminOf(c)
+	})
+
+	It("refuses a co-op admin's direct edit of each governed field, naming it", func() {
+		for _, tc := range []struct {
+			path   string
+			mutate func(*coopv1.Cooperative)
+		}{
+			{"spec.feeSplit", func(c *coopv1.Cooperative) { c.Spec.FeeSplit.PlatformFeeBasisPoints = 900 }},
+			{"spec.plan", func(c *coopv1.Cooperative) { c.Spec.Plan = "medium" }},
+			{"spec.federation.peers", func(c *coopv1.Cooperative) {
+				c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "elsewhere", Mode: coopv1.FederationModeStandby}}
+			}},
+			{"spec.governance", func(c *coopv1.Cooperative) { c.Spec.Governance.QuorumPercent = 10 }},
+			{"spec.database", func(c *coopv1.Cooperative) { c.Spec.Database.Instances = 2 }},
+			{"spec.backup", func(c *coopv1.Cooperative) { c.Spec.Backup.Retention = "2d" }},
+			{"spec.platform", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "gov-a-moved.example.coop" }},
+			{"spec.deletionPolicy", func(c *coopv1.Cooperative) { c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete }},
+		} {
+			before := getCoop(name)
+			refusedWith(updateAs(alice, name, tc.mutate), tc.path+": Forbidden: "+governedMessage)
+			Expect(getCoop(name).Spec).To(Equal(before.Spec), "nothing of %s was written", tc.path)
+		}
+	})
+
+	It("accepts a co-op admin's edit of what is not governed", func() {
+		Expect(updateAs(alice, name, func(c *coopv1.Cooperative) {
+			c.Spec.DisplayName = "Governed, renamed"
+			c.Spec.Admins = append(c.Spec.Admins, coopv1.Subject{Kind: "User", Name: "gov-a-treasurer"})
+		})).To(Succeed())
+		Expect(getCoop(name).Spec.DisplayName).To(Equal("Governed, renamed"))
+	})
+
+	It("refuses un-governing a field, so that it cannot be edited next", func() {
+		refusedWith(updateAs(alice, name, func(c *coopv1.Cooperative) {
+			c.Spec.Governance.GovernedFields = []coopv1.GovernedField{coopv1.GovernedPlan}
+		}), "spec.governance: Forbidden: "+governedMessage)
+		refusedWith(updateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Governance.GovernedFields = nil }),
+			"spec.governance: Forbidden: "+governedMessage)
+		Expect(getCoop(name).Spec.Governance.GovernedFields).To(Equal(coopv1.GovernedFields))
+	})
+
+	It("keeps the deletion policy governed while the co-op is deleted", func() {
+		// The finalizer's final backup follows the deletion policy: switching to Delete
+		// while it waits would skip it. A finalizer of the test holds the co-op.
+		const hold = "test.cooperator.dev/hold"
+		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c.Name = "gov-leaving"
+		c.Finalizers = []string{hold}
+		c.Spec.Governance.GovernedFields = []coopv1.GovernedField{coopv1.GovernedDeletionPolicy}
+		Expect(k8s.Create(ctx, c)).To(Succeed())
+		Expect(k8s.Delete(ctx, c)).To(Succeed())
+		Expect(getCoop(c.Name).DeletionTimestamp).NotTo(BeNil())
+		root := userClient("gov-root-3", "system:masters")
+		refusedWith(updateAs(root, c.Name, func(c *coopv1.Cooperative) { c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete }),
+			"spec.deletionPolicy: Forbidden: "+governedMessage)
+		Expect(getCoop(c.Name).Spec.DeletionPolicy).To(Equal(coopv1.DeletionPolicyRetain))
+		Expect(updateCoop(c.Name, func(c *coopv1.Cooperative) { controllerutil.RemoveFinalizer(c, hold) })).To(Succeed())
+	})
+
+	It("lets the operator's identity change governed fields, and no other cluster admin", func() {
+		// k8s is the identity the operator runs as in this suite (envtest's admin): the one
+		// that applies passed proposals.
+		Expect(updateCoop(name, func(c *coopv1.Cooperative) { c.Spec.FeeSplit.PlatformFeeBasisPoints = 350 })).To(Succeed())
+		Expect(getCoop(name).Spec.FeeSplit.PlatformFeeBasisPoints).To(Equal(int32(350)))
+		root := userClient("gov-root", "system:masters")
+		refusedWith(updateAs(root, name, func(c *coopv1.Cooperative) { c.Spec.FeeSplit.PlatformFeeBasisPoints = 400 }),
+			"spec.feeSplit: Forbidden: "+governedMessage)
+	})
+
+	Describe("the break-glass path", Ordered, func() {
+		var bob client.Client
+		seen := &warnings{}
+		breakGlass := func(by, fields, reason string, mutate func(*coopv1.Cooperative)) func(*coopv1.Cooperative) {
+			return func(c *coopv1.Cooperative) {
+				if c.Annotations == nil {
+					c.Annotations = map[string]string{}
+				}
+				c.Annotations[coopv1.AnnotationBreakGlassBy] = by
+				c.Annotations[coopv1.AnnotationBreakGlassFields] = fields
+				c.Annotations[coopv1.AnnotationBreakGlassReason] = reason
+				mutate(c)
+			}
+		}
+		fee := func(bp int32) func(*coopv1.Cooperative) {
+			return func(c *coopv1.Cooperative) { c.Spec.FeeSplit.PlatformFeeBasisPoints = bp }
+		}
+
+		BeforeAll(func() {
+			// A hub admin on call: in the cluster's admins and in the break-glass group.
+			bob = warningClient("hub-bob", seen, "system:masters", hub.BreakGlassGroup)
+		})
+
+		It("needs the annotations, stating a reason, the user's own name and the changed fields", func() {
+			refusedWith(updateAs(bob, name, fee(200)),
+				"metadata.annotations[coop.cooperator.dev/break-glass-reason]: Required value: feeSplit governed by the co-op's members")
+			refusedWith(updateAs(bob, name, breakGlass("hub-bob", "feeSplit", " ", fee(200))),
+				"break-glass-reason]: Required value")
+			refusedWith(updateAs(bob, name, breakGlass("hub-alice", "feeSplit", "payment provider outage", fee(200))),
+				`metadata.annotations[coop.cooperator.dev/break-glass-by]: Invalid value: "hub-alice": must be your own user name, "hub-bob"`)
+			refusedWith(updateAs(bob, name, breakGlass("hub-bob", "plan", "payment provider outage", fee(200))),
+				`metadata.annotations[coop.cooperator.dev/break-glass-fields]: Invalid value: "plan": must list exactly the governed fields this update changes: "feeSplit"`)
+			refusedWith(updateAs(bob, name, breakGlass("hub-bob", "", "nothing governed changes", func(c *coopv1.Cooperative) {})),
+				"the break-glass annotations come only with the change of governed fields they record")
+			Expect(getCoop(name).Spec.FeeSplit.PlatformFeeBasisPoints).To(Equal(int32(350)))
+			Expect(getCoop(name).Status.BreakGlass).To(BeEmpty())
+		})
+
+		It("lets a member of the group change governed fields, and records it in status, as an event and for the members", func() {
+			const reason = "payment provider outage: fees suspended until the members vote"
+			Expect(updateAs(bob, name, breakGlass("hub-bob", "feeSplit,governance", reason, func(c *coopv1.Cooperative) {
+				c.Spec.FeeSplit.PlatformFeeBasisPoints = 0
+				c.Spec.FeeSplit.Funds = nil
+				c.Spec.Governance.QuorumPercent = 40
+			}))).To(Succeed())
+			Expect(seen.seen).To(ContainElement(ContainSubstring("break-glass: the change of feeSplit,governance is recorded in status.breakGlass")))
+
+			Eventually(func(g Gomega) {
+				c := getCoop(name)
+				g.Expect(c.Status.BreakGlass).To(HaveLen(1))
+				use := c.Status.BreakGlass[0]
+				g.Expect(use.User).To(Equal("hub-bob"))
+				g.Expect(use.Fields).To(Equal([]coopv1.GovernedField{coopv1.GovernedFeeSplit, coopv1.GovernedGovernance}))
+				g.Expect(use.Reason).To(Equal(reason))
+				g.Expect(use.Time.IsZero()).To(BeFalse())
+				g.Expect(use.Generation).To(Equal(c.Generation))
+				for _, key := range coopv1.BreakGlassAnnotations {
+					g.Expect(c.Annotations).NotTo(HaveKey(key), "removed once recorded")
+				}
+			}, timeout).Should(Succeed())
+			Eventually(eventsOf(name), timeout).Should(ContainElement("Warning/" + coopv1.ReasonBreakGlass))
+
+			Eventually(func(g Gomega) {
+				cm := &corev1.ConfigMap{}
+				g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-" + name, Name: cooperative.PolicyConfigMapName}, cm)).To(Succeed())
+				doc, err := policy.Parse([]byte(cm.Data[cooperative.PolicyKey]))
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(doc.FeeSplit.PlatformFeeBasisPoints).To(Equal(int64(0)))
+				g.Expect(doc.BreakGlass).To(HaveLen(1))
+				g.Expect(doc.BreakGlass[0].User).To(Equal("hub-bob"))
+				g.Expect(doc.BreakGlass[0].Reason).To(Equal(reason))
+			}, timeout).Should(Succeed())
+		})
+
+		It("cannot be forged by a co-op admin, nor hidden", func() {
+			// Claiming a break-glass use in the hub's name, with the change or without.
+			refusedWith(updateAs(alice, name, breakGlass("hub-bob", "feeSplit", "we need the money", fee(1000))),
+				"spec.feeSplit: Forbidden: "+governedMessage,
+				"metadata.annotations[coop.cooperator.dev/break-glass-reason]: Forbidden: the break-glass annotations are set only by the hub's break-glass group")
+			refusedWith(updateAs(alice, name, breakGlass("hub-bob", "feeSplit", "a record to blame the hub", func(*coopv1.Cooperative) {})),
+				"break-glass-reason]: Forbidden: the break-glass annotations are set only by the hub's break-glass group")
+			// A cluster admin outside the group cannot either.
+			root := userClient("gov-root-2", "system:masters")
+			refusedWith(updateAs(root, name, breakGlass("gov-root-2", "feeSplit", "I am root", fee(1000))),
+				"spec.feeSplit: Forbidden: "+governedMessage)
+			// Nor can anyone create a co-op carrying a record.
+			c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+			c.Name = "gov-forged"
+			c.Annotations = map[string]string{coopv1.AnnotationBreakGlassBy: "hub-bob", coopv1.AnnotationBreakGlassReason: "x", coopv1.AnnotationBreakGlassFields: "feeSplit"}
+			refusedWith(bob.Create(ctx, c, client.DryRunAll), "a new Cooperative has none to override")
+
+			// Every attempt was refused before anything was stored: no annotation, no record.
+			after := getCoop(name)
+			Expect(after.Status.BreakGlass).To(HaveLen(1))
+			Expect(after.Annotations).NotTo(HaveKey(coopv1.AnnotationBreakGlassBy))
+			Expect(after.Spec.FeeSplit.PlatformFeeBasisPoints).To(Equal(int32(0)))
+		})
+	})
+})
+
+var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
+	const name = "bounds-a"
+	var alice client.Client
+
+	BeforeAll(func() {
+		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c.Name = name
+		c.Spec.Governance.GovernedFields = nil
+		alice = adminOf(c)
+	})
+
+	own := coopv1.Subject{Kind: "Group", Name: name + "-admins"}
+	setAdmins := func(extra coopv1.Subject) func(*coopv1.Cooperative) {
+		return func(c *coopv1.Cooperative) { c.Spec.Admins = []coopv1.Subject{own, extra} }
+	}
+
+	It("names no cluster-wide group or user, no ServiceAccount of another namespace, nothing the hub reserves", func() {
+		const system = "names starting with system: are Kubernetes' own users and groups"
+		for _, tc := range []struct {
+			admin coopv1.Subject
+			want  []string
+		}{
+			{coopv1.Subject{Kind: "Group", Name: "system:authenticated"}, []string{"spec.admins[1].name", system}},
+			{coopv1.Subject{Kind: "Group", Name: "system:unauthenticated"}, []string{"spec.admins[1].name", system}},
+			{coopv1.Subject{Kind: "Group", Name: "system:serviceaccounts"}, []string{"spec.admins[1].name", system}},
+			{coopv1.Subject{Kind: "Group", Name: "system:serviceaccounts:kube-system"}, []string{"spec.admins[1].name", system}},
+			{coopv1.Subject{Kind: "Group", Name: "system:masters"}, []string{"spec.admins[1].name", system}},
+			{coopv1.Subject{Kind: "Group", Name: "system:nodes"}, []string{"spec.admins[1].name", system}},
+			{coopv1.Subject{Kind: "User", Name: "system:serviceaccount:kube-system:default"}, []string{"spec.admins[1].name", system}},
+			{coopv1.Subject{Kind: "User", Name: "system:anonymous"}, []string{"spec.admins[1].name", system}},
+			{coopv1.Subject{Kind: "ServiceAccount", Name: "default", Namespace: "kube-system"}, []string{"spec.admins", "a ServiceAccount admin must be of the co-op's own namespace coop-<name>"}},
+			{coopv1.Subject{Kind: "ServiceAccount", Name: "ci", Namespace: "coop-rbac-b"}, []string{"spec.admins", "must be of the co-op's own namespace"}},
+			{coopv1.Subject{Kind: "Group", Name: "hub-admins"}, []string{"spec.admins[1].name: Forbidden: group hub-admins is reserved by the hub (hub setting reservedGroups)"}},
+			{coopv1.Subject{Kind: "User", Name: "hub-admin"}, []string{"spec.admins[1].name: Forbidden: user hub-admin is reserved by the hub (hub setting reservedUsers)"}},
+			{coopv1.Subject{Kind: "User", Name: "oidc:hub-carol"}, []string{"spec.admins[1].name: Forbidden: user oidc:hub-carol is reserved by the hub"}},
+		} {
+			refusedWith(updateAs(alice, name, setAdmins(tc.admin)), tc.want...)
+		}
+		Expect(getCoop(name).Spec.Admins).To(Equal([]coopv1.Subject{own}))
+
+		for _, ok := range []coopv1.Subject{
+			{Kind: "ServiceAccount", Name: "ci", Namespace: "coop-" + name},
+			{Kind: "Group", Name: name + "-treasurers"},
+			{Kind: "User", Name: "oidc:coop-dana"},
+		} {
+			Expect(updateAs(alice, name, setAdmins(ok))).To(Succeed(), "%+v", ok)
+			Expect(getCoop(name).Spec.Admins).To(Equal([]coopv1.Subject{own, ok}))
+		}
+	})
+
+	It("takes a host only under the hub's domains and held by no other co-op", func() {
+		other := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		other.Name = "bounds-other"
+		other.Spec.Platform.Host = "taken.example.coop"
+		Expect(k8s.Create(ctx, other)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, other))).To(Succeed()) })
+
+		// The webhook reads the co-ops from the operator's cache, which sees the new one a
+		// moment after it is stored: dry runs until it does, then the real update.
+		takeHost := func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "taken.example.coop" }
+		const taken = `spec.platform.host: Invalid value: "taken.example.coop": is already the host of another co-op of this hub`
+		Eventually(func() error { return dryUpdateAs(alice, name, takeHost) }, timeout).Should(MatchError(ContainSubstring(taken)))
+		refusedWith(updateAs(alice, name, takeHost), taken)
+		refusedWith(updateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "bounds-a.example.org" }),
+			`spec.platform.host: Invalid value: "bounds-a.example.org": must be one of the domains this hub allows, or a name below one: example.coop`)
+		refusedWith(updateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "example.coop.evil.net" }), "domains this hub allows")
+		// The hub is held to the same bounds.
+		dup := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		dup.Name = "bounds-dup"
+		dup.Spec.Platform.Host = "taken.example.coop"
+		refusedWith(k8s.Create(ctx, dup, client.DryRunAll), "is already the host of another co-op")
+		Expect(getCoop(name).Spec.Platform.Host).To(Equal(name + ".example.coop"))
+
+		Expect(updateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "rides.bounds-a.example.coop" })).To(Succeed())
+		// A host given up is free again.
+		Eventually(func() error {
+			return updateAs(k8s, "bounds-other", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = name + ".example.coop" })
+		}, timeout).Should(Succeed())
+	})
+
+	It("picks a self-service plan, and a plan only the hub hands out through the hub", func() {
+		hubOnly := &coopv1.HostingPlan{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Name: "medium"}, hubOnly)).To(Succeed())
+		Expect(hubOnly.Spec.SelfService).To(BeFalse(), "the medium sample is the hub's to hand out")
+		refusedWith(updateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Plan = "medium" }),
+			"spec.plan: Forbidden: HostingPlan medium is not self-service: only the hub puts a co-op on it")
+
+		self := &coopv1.HostingPlan{
+			ObjectMeta: metav1.ObjectMeta{Name: "bounds-self"},
+			Spec: coopv1.HostingPlanSpec{SelfService: true, Quota: coopv1.PlanQuota{
+				CPU: resource.MustParse("2"), Memory: resource.MustParse("4Gi"), Storage: resource.MustParse("20Gi"), Pods: 20,
+			}},
+		}
+		Expect(k8s.Create(ctx, self)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, self))).To(Succeed()) })
+		Eventually(func() error {
+			return updateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Plan = "bounds-self" })
+		}, timeout).Should(Succeed())
+
+		// The hub (who may update HostingPlans) moves it to medium.
+		hubAdmin := userClient("bounds-hub-admin", "system:masters")
+		Expect(updateAs(hubAdmin, name, func(c *coopv1.Cooperative) { c.Spec.Plan = "medium" })).To(Succeed())
+		Expect(getCoop(name).Spec.Plan).To(Equal("medium"))
+
+		// Someone allowed to create Cooperatives, but not to update plans, cannot create one
+		// on medium.
+		signup := &rbacv1.ClusterRole{
+			ObjectMeta: metav1.ObjectMeta{Name: "bounds-signup"},
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"cooperatives"}, Verbs: []string{"create"}}},
+		}
+		Expect(k8s.Create(ctx, signup)).To(Succeed())
+		binding := &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "bounds-signup"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "bounds-signup"},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "bounds-signup-bot"}},
+		}
+		Expect(k8s.Create(ctx, binding)).To(Succeed())
+		DeferCleanup(func() {
+			Expect(k8s.Delete(ctx, binding)).To(Succeed())
+			Expect(k8s.Delete(ctx, signup)).To(Succeed())
+		})
+		bot := userClient("bounds-signup-bot")
+		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c.Name = "bounds-signup"
+		c.Spec.Plan = "medium"
+		c.Spec.Database.Tier = coopv1.DatabaseTierDedicated
+		Eventually(func() error { return bot.Create(ctx, c, client.DryRunAll) }, timeout).
+			Should(MatchError(ContainSubstring("spec.plan: Forbidden: HostingPlan medium is not self-service")))
+		c.Spec.Plan = "small"
+		Expect(bot.Create(ctx, c, client.DryRunAll)).To(Succeed())
+	})
+
+	It("consents only to peers this hub declares", func() {
+		peer := &coopv1.FederationPeer{
+			ObjectMeta: metav1.ObjectMeta{Name: "bounds-south"},
+			Spec: coopv1.FederationPeerSpec{
+				Region:              "bounds-south",
+				KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-bounds-south", Key: "kubeconfig"},
+			},
+		}
+		Expect(k8s.Create(ctx, peer)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, peer))).To(Succeed()) })
+
+		refusedWith(updateAs(alice, name, func(c *coopv1.Cooperative) {
+			c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "nowhere", Mode: coopv1.FederationModeStandby}}
+		}), `spec.federation.peers[0].name: Invalid value: "nowhere": this hub declares no such FederationPeer`)
+		Eventually(func() error {
+			return updateAs(alice, name, func(c *coopv1.Cooperative) {
+				c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "bounds-south", Mode: coopv1.FederationModeStandby}}
+			})
+		}, timeout).Should(Succeed())
+		// Taking it off again is always allowed.
+		Expect(updateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Federation.Peers = nil })).To(Succeed())
+
+		// On create, a peer not declared yet only warns, as a plan does: the manifests of a
+		// hub may be applied together.
+		w := &warnings{}
+		cfg := rest.CopyConfig(env.Cfg)
+		cfg.WarningHandler = w
+		wc, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c.Name = "bounds-peer-later"
+		c.Spec.Platform.Host = ""
+		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "declared-later", Mode: coopv1.FederationModeStandby}}
+		Expect(wc.Create(ctx, c, client.DryRunAll)).To(Succeed())
+		Expect(w.seen).To(ContainElement(ContainSubstring(`spec.federation.peers[0].name: this hub declares no FederationPeer "declared-later" (yet)`)))
+	})
+})
