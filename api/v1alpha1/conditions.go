@@ -74,6 +74,10 @@ const (
 	ReasonDeleting = "Deleting"
 	// ReasonFinalBackup: deletion waits for the final backup to complete.
 	ReasonFinalBackup = "FinalBackup"
+	// ReasonSuspended: spec.suspend is true; the operator leaves the co-op's objects as they
+	// are until it is false again. Ready is False with this reason, and neither Reconciling
+	// nor Stalled is set: kstatus reads a suspended co-op as Current, a steady state.
+	ReasonSuspended = "Suspended"
 	// ReasonNotReady: Ready is False because an area is not ready; the message names it.
 	ReasonNotReady = "NotReady"
 )

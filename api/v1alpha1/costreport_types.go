@@ -294,7 +294,7 @@ type CostReportStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Cluster,shortName=cr;costs,categories=cooperator
+// +kubebuilder:resource:scope=Cluster,shortName=coopcost;costs,categories=cooperator
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Currency",type=string,JSONPath=`.spec.currency`
 // +kubebuilder:printcolumn:name="Total",type=string,JSONPath=`.status.total`

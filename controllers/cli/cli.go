@@ -14,114 +14,19 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package cli holds the cooperator subcommands for hub and co-op admins that read the
-// cost split and the metered usage: costs and usage.
 package cli
 
 import (
-	"context"
-	"encoding/csv"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"strings"
-	"text/tabwriter"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/clientcmd"
+	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
-
-// Costs prints one period's split: cooperator costs [PERIOD] [-o table|csv|json].
-func Costs(ctx context.Context, args []string) error {
-	return helpIsNoError(costs(ctx, args, os.Stdout))
-}
-
-// Usage prints metered usage: cooperator usage [COOP] [-o table|csv|json].
-func Usage(ctx context.Context, args []string) error {
-	return helpIsNoError(usage(ctx, args, os.Stdout))
-}
-
-func helpIsNoError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
-}
-
-type common struct {
-	output     string
-	kubeconfig string
-	now        func() time.Time
-}
-
-func parse(name, usageLine string, args []string, maxPositional int) (*common, []string, error) {
-	c := &common{now: time.Now}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: cooperator %s\n\nFlags:\n", usageLine)
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&c.output, "o", "table", "output format: table, csv or json")
-	fs.StringVar(&c.output, "output", "table", "output format: table, csv or json")
-	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "path to the kubeconfig file; as kubectl finds it when empty (KUBECONFIG, ~/.kube/config, in-cluster)")
-	// Flags may come before or after the positional arguments.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(positional) > maxPositional {
-		return nil, nil, fmt.Errorf("too many arguments: %s", strings.Join(positional, " "))
-	}
-	switch c.output {
-	case "table", "csv", "json":
-	default:
-		return nil, nil, fmt.Errorf("unknown output format %q: use table, csv or json", c.output)
-	}
-	return c, positional, nil
-}
-
-func (c *common) client() (client.Client, error) { return newClient(c.kubeconfig, "") }
-
-// newClient connects to the cluster of a kubeconfig found as kubectl finds it (or at
-// kubeconfig), in its current context or the one named.
-func newClient(kubeconfig, kubeContext string) (client.Client, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if kubeconfig != "" {
-		rules.ExplicitPath = kubeconfig
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
-	}
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	if err := coopv1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	cl, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	return cl, nil
-}
 
 // CostsJSON is the JSON form of a period's split. Amounts stay decimal strings: exact.
 type CostsJSON struct {
@@ -132,58 +37,69 @@ type CostsJSON struct {
 	Lines    []coopv1.CostLine `json:"lines"`
 }
 
-func costs(ctx context.Context, args []string, out io.Writer) error {
-	c, pos, err := parse("costs", "costs [PERIOD] [-o table|csv|json] [--kubeconfig FILE]", args, 1)
-	if err != nil {
-		return err
+func (r *root) costsCommand() *cobra.Command {
+	var output string
+	c := &cobra.Command{
+		Use:   "costs [PERIOD]",
+		Short: "Print a billing period's cost split (PERIOD is YYYY-MM; the current month by default)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			period := r.now().UTC().Format("2006-01")
+			if len(args) == 1 {
+				period = args[0]
+			}
+			if _, err := time.Parse("2006-01", period); err != nil {
+				return usageErrorf("period %q is not YYYY-MM, such as 2026-11", period)
+			}
+			cl, err := r.client()
+			if err != nil {
+				return err
+			}
+			report := &coopv1.CostReport{}
+			if err := cl.Get(c.Context(), client.ObjectKey{Name: period}, report); err != nil {
+				return explain(err, "reading CostReport "+period)
+			}
+			return writeCosts(c.OutOrStdout(), output, report)
+		},
 	}
-	period := c.now().UTC().Format("2006-01")
-	if len(pos) == 1 {
-		period = pos[0]
-	}
-	if _, err := time.Parse("2006-01", period); err != nil {
-		return fmt.Errorf("period %q is not YYYY-MM, such as 2026-11", period)
-	}
-	cl, err := c.client()
-	if err != nil {
-		return err
-	}
-	report := &coopv1.CostReport{}
-	if err := cl.Get(ctx, client.ObjectKey{Name: period}, report); err != nil {
-		return fmt.Errorf("reading CostReport %s: %w", period, err)
-	}
-	return writeCosts(out, c.output, report)
+	outputFlag(c, &output)
+	return c
+}
+
+var costColumns = []column{
+	{header: "PERIOD", field: "period", wide: true},
+	{header: "CURRENCY", field: "currency", wide: true},
+	{header: "COOPERATIVE", field: "cooperative"},
+	{header: "CPU CORE-H", field: "cpu_core_hours"},
+	{header: "MEMORY GIB-H", field: "memory_gib_hours"},
+	{header: "STORAGE GIB-H", field: "storage_gib_hours"},
+	{header: "SHARE %", field: "share_percent"},
+	{header: "AMOUNT", field: "amount"},
 }
 
 func writeCosts(out io.Writer, format string, r *coopv1.CostReport) error {
 	phase := string(r.Status.Phase)
-	switch format {
-	case "json":
-		lines := r.Status.Lines
-		if lines == nil {
-			lines = []coopv1.CostLine{}
-		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(CostsJSON{Period: r.Name, Currency: r.Spec.Currency, Phase: phase, Total: r.Status.Total, Lines: lines})
-	case "csv":
-		w := csv.NewWriter(out)
-		_ = w.Write([]string{"period", "currency", "cooperative", "cpu_core_hours", "memory_gib_hours", "storage_gib_hours", "share_percent", "amount"})
-		for _, l := range r.Status.Lines {
-			_ = w.Write([]string{r.Name, r.Spec.Currency, l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount})
-		}
-		w.Flush()
-		return w.Error()
-	default:
-		fmt.Fprintf(out, "Period %s (%s), amounts in %s\n\n", r.Name, phaseOrUnknown(phase), r.Spec.Currency)
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "COOPERATIVE\tCPU CORE-H\tMEMORY GIB-H\tSTORAGE GIB-H\tSHARE %\tAMOUNT\t")
-		for _, l := range r.Status.Lines {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount)
-		}
-		fmt.Fprintf(tw, "TOTAL\t\t\t\t\t%s\t\n", r.Status.Total)
-		return tw.Flush()
+	lines := r.Status.Lines
+	if lines == nil {
+		lines = []coopv1.CostLine{}
 	}
+	t := table{columns: costColumns}
+	for _, l := range lines {
+		t.rows = append(t.rows, []string{r.Name, r.Spec.Currency, l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount})
+	}
+	if format == "table" || format == "wide" {
+		fmt.Fprintf(out, "Period %s (%s), amounts in %s\n\n", r.Name, phaseOrUnknown(phase), r.Spec.Currency)
+		total := make([]string, len(costColumns))
+		total[2], total[7] = "TOTAL", r.Status.Total
+		if format == "table" {
+			total[0], total[1] = "-", "-"
+		}
+		t.rows = append(t.rows, total)
+	}
+	return printResult(out, format, t, CostsJSON{Period: r.Name, Currency: r.Spec.Currency, Phase: phase, Total: r.Status.Total, Lines: lines})
 }
 
 func phaseOrUnknown(p string) string {
@@ -206,37 +122,47 @@ type UsageRow struct {
 	Currency         string `json:"currency,omitempty"`
 }
 
-func usage(ctx context.Context, args []string, out io.Writer) error {
-	c, pos, err := parse("usage", "usage [COOP] [-o table|csv|json] [--kubeconfig FILE]", args, 1)
-	if err != nil {
-		return err
+func (r *root) usageCommand() *cobra.Command {
+	var output string
+	c := &cobra.Command{
+		Use:               "usage [COOP]",
+		Short:             "Print the metered usage of the co-ops (current period), or of one co-op (every period kept)",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: r.completeCooperatives,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			cl, err := r.client()
+			if err != nil {
+				return err
+			}
+			var rows []UsageRow
+			if len(args) == 1 {
+				// One co-op: every period it keeps, newest first.
+				coop, err := r.getCooperative(c.Context(), cl, args[0])
+				if err != nil {
+					return err
+				}
+				rows = usageRows(coop, false)
+				if len(rows) == 0 {
+					return fmt.Errorf("co-op %s has no metered usage yet", args[0])
+				}
+			} else {
+				// Every co-op: its current period.
+				coops, _, err := r.listCooperatives(c.Context(), cl)
+				if err != nil {
+					return err
+				}
+				for i := range coops {
+					rows = append(rows, usageRows(&coops[i], true)...)
+				}
+			}
+			return writeUsage(c.OutOrStdout(), output, rows)
+		},
 	}
-	cl, err := c.client()
-	if err != nil {
-		return err
-	}
-	var rows []UsageRow
-	if len(pos) == 1 {
-		// One co-op: every period it keeps, newest first.
-		coop := &coopv1.Cooperative{}
-		if err := cl.Get(ctx, client.ObjectKey{Name: pos[0]}, coop); err != nil {
-			return fmt.Errorf("reading Cooperative %s: %w", pos[0], err)
-		}
-		rows = usageRows(coop, false)
-		if len(rows) == 0 {
-			return fmt.Errorf("co-op %s has no metered usage yet", pos[0])
-		}
-	} else {
-		// Every co-op: its current period.
-		var list coopv1.CooperativeList
-		if err := cl.List(ctx, &list); err != nil {
-			return fmt.Errorf("listing Cooperatives: %w", err)
-		}
-		for i := range list.Items {
-			rows = append(rows, usageRows(&list.Items[i], true)...)
-		}
-	}
-	return writeUsage(out, c.output, rows)
+	outputFlag(c, &output)
+	return c
 }
 
 func usageRows(coop *coopv1.Cooperative, currentOnly bool) []UsageRow {
@@ -262,39 +188,26 @@ func usageRows(coop *coopv1.Cooperative, currentOnly bool) []UsageRow {
 	return rows
 }
 
+var usageColumns = []column{
+	{header: "COOPERATIVE", field: "cooperative"},
+	{header: "PERIOD", field: "period"},
+	{header: "CPU CORE-H", field: "cpu_core_hours"},
+	{header: "MEMORY GIB-H", field: "memory_gib_hours"},
+	{header: "STORAGE GIB-H", field: "storage_gib_hours"},
+	{header: "METERED S", field: "metered_seconds", wide: true},
+	{header: "ESTIMATED S", field: "estimated_seconds", wide: true},
+	{header: "AMOUNT", field: "estimated_amount"},
+	{header: "CURRENCY", field: "currency"},
+}
+
 func writeUsage(out io.Writer, format string, rows []UsageRow) error {
-	switch format {
-	case "json":
-		if rows == nil {
-			rows = []UsageRow{}
-		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
-	case "csv":
-		w := csv.NewWriter(out)
-		_ = w.Write([]string{"cooperative", "period", "cpu_core_hours", "memory_gib_hours", "storage_gib_hours", "metered_seconds", "estimated_seconds", "estimated_amount", "currency"})
-		for _, r := range rows {
-			_ = w.Write([]string{r.Cooperative, r.Period, r.CPUCoreHours, r.MemoryGiBHours, r.StorageGiBHours,
-				strconv.FormatInt(r.MeteredSeconds, 10), strconv.FormatInt(r.EstimatedSeconds, 10), r.EstimatedAmount, r.Currency})
-		}
-		w.Flush()
-		return w.Error()
-	case "table":
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "COOPERATIVE\tPERIOD\tCPU CORE-H\tMEMORY GIB-H\tSTORAGE GIB-H\tESTIMATED\tAMOUNT")
-		for _, r := range rows {
-			est := "-"
-			if r.EstimatedSeconds > 0 {
-				est = (time.Duration(r.EstimatedSeconds) * time.Second).String()
-			}
-			amount := "-"
-			if r.EstimatedAmount != "" {
-				amount = r.EstimatedAmount + " " + r.Currency
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Cooperative, r.Period, r.CPUCoreHours, r.MemoryGiBHours, r.StorageGiBHours, est, amount)
-		}
-		return tw.Flush()
+	if rows == nil {
+		rows = []UsageRow{}
 	}
-	return errors.New("unreachable: format checked at parse")
+	t := table{columns: usageColumns}
+	for _, r := range rows {
+		t.rows = append(t.rows, []string{r.Cooperative, r.Period, r.CPUCoreHours, r.MemoryGiBHours, r.StorageGiBHours,
+			strconv.FormatInt(r.MeteredSeconds, 10), strconv.FormatInt(r.EstimatedSeconds, 10), r.EstimatedAmount, r.Currency})
+	}
+	return printResult(out, format, t, rows)
 }

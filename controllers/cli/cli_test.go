@@ -23,26 +23,28 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
+	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
 var (
 	k8sClient  client.Client
+	env        *harness.Env
 	kubeconfig string
+	tmpDir     string
 )
 
 func TestMain(m *testing.M) {
@@ -50,36 +52,76 @@ func TestMain(m *testing.M) {
 		println("KUBEBUILDER_ASSETS is not set: run with KUBEBUILDER_ASSETS=$(hack/envtest.sh)")
 		os.Exit(1)
 	}
-	dir, err := os.MkdirTemp("", "cooperator-cli-")
-	if err != nil {
+	var err error
+	if tmpDir, err = os.MkdirTemp("", "cooperator-cli-"); err != nil {
 		panic(err)
 	}
-	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
-	cfg, err := env.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	env, err = harness.Start(ctx, harness.Options{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}})
+	cancel()
 	if err != nil {
 		println("starting envtest:", err.Error())
 		os.Exit(1)
 	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = coopv1.AddToScheme(scheme)
-	if k8sClient, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
-		panic(err)
-	}
+	k8sClient = env.Client
 	// A kubeconfig for the envtest API server, as a user would have one.
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
-	kc.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
-	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin"}
-	kc.CurrentContext = "envtest"
-	kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := clientcmd.WriteToFile(*kc, kubeconfig); err != nil {
+	kubeconfig = filepath.Join(tmpDir, "kubeconfig")
+	if err := writeKubeconfig(kubeconfig, env.Cfg); err != nil {
 		panic(err)
 	}
 	code := m.Run()
 	_ = env.Stop()
-	_ = os.RemoveAll(dir)
+	_ = os.RemoveAll(tmpDir)
 	os.Exit(code)
+}
+
+// writeKubeconfig writes a kubeconfig for a REST config, as a user would have one.
+func writeKubeconfig(path string, cfg *rest.Config) error {
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
+	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "user"}
+	kc.CurrentContext = "envtest"
+	return clientcmd.WriteToFile(*kc, path)
+}
+
+// result is what one run of the command line gave.
+type result struct {
+	out, errs string
+	code      int
+}
+
+// fixedNow is the clock of the command line in tests.
+var fixedNow = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+// cli runs the command line as a user would, with a kubeconfig unless the arguments
+// name one.
+func cli(t *testing.T, args ...string) result {
+	t.Helper()
+	return cliAs(t, "cooperator", args...)
+}
+
+func cliAs(t *testing.T, invoked string, args ...string) result {
+	t.Helper()
+	var out, errs bytes.Buffer
+	root := NewRootCommand(Options{Version: "v1.2.3", Out: &out, ErrOut: &errs, Invoked: invoked, Now: func() time.Time { return fixedNow }, PollInterval: 50 * time.Millisecond})
+	if !slices.Contains(args, "--kubeconfig") {
+		args = append(args, "--kubeconfig", kubeconfig)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := Execute(ctx, root, args)
+	return result{out: out.String(), errs: errs.String(), code: code}
+}
+
+// ok runs the command line and fails the test unless it exits 0.
+func ok(t *testing.T, args ...string) string {
+	t.Helper()
+	r := cli(t, args...)
+	if r.code != 0 {
+		t.Fatalf("cooperator %v: exit %d\n%s%s", args, r.code, r.out, r.errs)
+	}
+	return r.out
 }
 
 // createReport creates a report whose status is what the controller computes from its
@@ -122,29 +164,13 @@ func createReport(t *testing.T) *coopv1.CostReport {
 	return r
 }
 
-func run(t *testing.T, f func(context.Context, []string, *bytes.Buffer) error, args ...string) string {
-	t.Helper()
-	var out bytes.Buffer
-	if err := f(context.Background(), append(args, "--kubeconfig", kubeconfig), &out); err != nil {
-		t.Fatalf("%v: %v", args, err)
-	}
-	return out.String()
-}
-
-func costsCmd(ctx context.Context, args []string, out *bytes.Buffer) error {
-	return costs(ctx, args, out)
-}
-func usageCmd(ctx context.Context, args []string, out *bytes.Buffer) error {
-	return usage(ctx, args, out)
-}
-
 // TestCostsFormatsAgree runs the costs command against the API server in its three
 // formats and checks each against the report's status.
 func TestCostsFormatsAgree(t *testing.T) {
 	r := createReport(t)
 
 	var js CostsJSON
-	if err := json.Unmarshal([]byte(run(t, costsCmd, "2026-11", "-o", "json")), &js); err != nil {
+	if err := json.Unmarshal([]byte(ok(t, "costs", "2026-11", "-o", "json")), &js); err != nil {
 		t.Fatal(err)
 	}
 	if js.Period != "2026-11" || js.Currency != "EUR" || js.Total != r.Status.Total || js.Phase != "Open" {
@@ -159,7 +185,7 @@ func TestCostsFormatsAgree(t *testing.T) {
 		}
 	}
 
-	rows, err := csv.NewReader(strings.NewReader(run(t, costsCmd, "-o", "csv", "2026-11"))).ReadAll()
+	rows, err := csv.NewReader(strings.NewReader(ok(t, "costs", "-o", "csv", "2026-11"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +207,7 @@ func TestCostsFormatsAgree(t *testing.T) {
 		}
 	}
 
-	table := run(t, costsCmd, "2026-11")
+	table := ok(t, "costs", "2026-11")
 	for _, l := range r.Status.Lines {
 		found := false
 		for _, line := range strings.Split(table, "\n") {
@@ -207,13 +233,13 @@ func TestCostsRefusesBadArguments(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-o", "xml"}, `unknown output format "xml": use table, csv or json`},
+		{[]string{"-o", "xml"}, `unknown output format "xml": use table, wide, csv, json, yaml`},
 		{[]string{"november"}, `period "november" is not YYYY-MM`},
-		{[]string{"2026-11", "2026-12"}, "too many arguments: 2026-11 2026-12"},
+		{[]string{"2026-11", "2026-12"}, "accepts at most 1 arg(s), received 2"},
 	} {
-		err := costs(context.Background(), append(tc.args, "--kubeconfig", kubeconfig), &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("costs %v: got %v, want an error saying %q", tc.args, err, tc.want)
+		r := cli(t, append([]string{"costs"}, tc.args...)...)
+		if r.code != ExitUsage || !strings.Contains(r.errs, tc.want) {
+			t.Errorf("costs %v: exit %d, %q; want exit %d and an error saying %q", tc.args, r.code, r.errs, ExitUsage, tc.want)
 		}
 	}
 }
@@ -247,21 +273,21 @@ func TestUsageFormatsAgree(t *testing.T) {
 	}
 
 	var rows []UsageRow
-	if err := json.Unmarshal([]byte(run(t, usageCmd, "fairride-lyon", "-o", "json")), &rows); err != nil {
+	if err := json.Unmarshal([]byte(ok(t, "usage", "fairride-lyon", "-o", "json")), &rows); err != nil {
 		t.Fatal(err)
 	}
 	if len(rows) != 2 || rows[0].Period != "2026-11" || rows[0].CPUCoreHours != "480.00" || rows[0].EstimatedAmount != "112.22" || rows[0].EstimatedSeconds != 600 || rows[1].CPUCoreHours != "744.00" || rows[1].EstimatedAmount != "" {
 		t.Errorf("json rows: %+v", rows)
 	}
-	records, err := csv.NewReader(strings.NewReader(run(t, usageCmd, "-o", "csv"))).ReadAll()
+	records, err := csv.NewReader(strings.NewReader(ok(t, "usage", "-o", "csv"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(records) != 2 || strings.Join(records[1], ",") != "fairride-lyon,2026-11,480.00,0.00,0.00,1728000,600,112.22,EUR" {
 		t.Errorf("csv: %v", records)
 	}
-	table := run(t, usageCmd, "fairride-lyon")
-	if !strings.Contains(table, "480.00") || !strings.Contains(table, "744.00") || !strings.Contains(table, "112.22 EUR") || !strings.Contains(table, "10m0s") {
+	table := ok(t, "usage", "fairride-lyon")
+	if !strings.Contains(table, "480.00") || !strings.Contains(table, "744.00") || !strings.Contains(table, "112.22  EUR") {
 		t.Errorf("table:\n%s", table)
 	}
 }

@@ -117,6 +117,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if !coop.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
+	if coop.Spec.Suspend {
+		r.suspend(s)
+		return ctrl.Result{}, nil
+	}
 	topology, err := r.topology(ctx, coop)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -137,6 +141,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return ctrl.Result{}, err
 	}
 
+	handleReconcileRequest(s)
 	var errs []error
 	for _, p := range []phase{r.reconcileTenancy, r.reconcileDatabase, r.reconcilePlatform} {
 		res, err := p(ctx, s)

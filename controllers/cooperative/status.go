@@ -119,6 +119,8 @@ func ownedStatus(st coopv1.CooperativeStatus) coopv1.CooperativeStatus {
 		LastBackup:         st.LastBackup,
 		Database:           st.Database,
 		Platform:           st.Platform,
+		// The reconcile request handled; see handleReconcileRequest.
+		LastHandledReconcileAt: st.LastHandledReconcileAt,
 	}
 }
 
