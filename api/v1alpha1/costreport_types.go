@@ -255,6 +255,23 @@ type CostLine struct {
 	// amount the co-op pays, in the report's currency.
 	// +required
 	Amount string `json:"amount"`
+
+	// computeAmount, storageAmount and sharedAmount are the co-op's parts of the three
+	// pools; discountAdjustment and floorAdjustment what the solidarity discounts and the
+	// floor changed (negative for the co-op that pays less, positive for those that carry
+	// it); roundingAdjustment the rounding to whole cents. They add up to amount exactly.
+	// +optional
+	ComputeAmount string `json:"computeAmount,omitempty"`
+	// +optional
+	StorageAmount string `json:"storageAmount,omitempty"`
+	// +optional
+	SharedAmount string `json:"sharedAmount,omitempty"`
+	// +optional
+	DiscountAdjustment string `json:"discountAdjustment,omitempty"`
+	// +optional
+	FloorAdjustment string `json:"floorAdjustment,omitempty"`
+	// +optional
+	RoundingAdjustment string `json:"roundingAdjustment,omitempty"`
 }
 
 // CostReportStatus is the split of the bill.

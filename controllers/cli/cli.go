@@ -23,9 +23,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/costreport/allocation"
 )
 
 // CostsJSON is the JSON form of a period's split. Amounts stay decimal strings: exact.
@@ -38,68 +40,165 @@ type CostsJSON struct {
 }
 
 func (r *root) costsCommand() *cobra.Command {
-	var output string
+	var output, from, to, coop string
 	c := &cobra.Command{
 		Use:   "costs [PERIOD]",
-		Short: "Print a billing period's cost split (PERIOD is YYYY-MM; the current month by default)",
-		Args:  cobra.MaximumNArgs(1),
+		Short: "Print the cost split of a billing period, or of several (PERIOD is YYYY-MM; the current month by default)",
+		Long: `Print the cost split of a billing period, or of several with --from and --to, for every
+co-op or for one (--cooperative): the treasurer's statement.
+
+Each line gives a co-op's usage, its share, and its amount broken down the way the operator
+computed it: its parts of the compute, storage and shared pools, what the solidarity
+discounts and the floor changed, and the rounding to whole cents. The parts add up to the
+amount exactly, and the amounts of a period to its bill. -o wide and -o csv show the parts.`,
+		Example: `  cooperator costs 2026-11
+  cooperator costs --from 2026-01 --to 2026-12 -o csv > 2026.csv
+  cooperator costs --from 2026-01 --to 2026-12 --cooperative fairride-lyon -o csv`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			period := r.now().UTC().Format("2006-01")
-			if len(args) == 1 {
-				period = args[0]
-			}
-			if _, err := time.Parse("2006-01", period); err != nil {
-				return usageErrorf("period %q is not YYYY-MM, such as 2026-11", period)
+			periods, err := periodRange(r.now(), args, from, to)
+			if err != nil {
+				return err
 			}
 			cl, err := r.client()
 			if err != nil {
 				return err
 			}
-			report := &coopv1.CostReport{}
-			if err := cl.Get(c.Context(), client.ObjectKey{Name: period}, report); err != nil {
-				return explain(err, "reading CostReport "+period)
+			var reports []*coopv1.CostReport
+			for _, period := range periods {
+				report := &coopv1.CostReport{}
+				if err := cl.Get(c.Context(), client.ObjectKey{Name: period}, report); err != nil {
+					if apierrors.IsNotFound(err) && len(periods) > 1 {
+						fmt.Fprintf(r.errs, "No CostReport for %s: skipped\n", period)
+						continue
+					}
+					return explain(err, "reading CostReport "+period)
+				}
+				reports = append(reports, report)
 			}
-			return writeCosts(c.OutOrStdout(), output, report)
+			if len(reports) == 0 {
+				return &exitError{code: ExitNotFound, err: fmt.Errorf("no CostReport from %s to %s", periods[0], periods[len(periods)-1])}
+			}
+			return writeCosts(c.OutOrStdout(), output, reports, coop)
 		},
 	}
 	outputFlag(c, &output)
+	c.Flags().StringVar(&from, "from", "", "first period, YYYY-MM (with --to: every period in between)")
+	c.Flags().StringVar(&to, "to", "", "last period, YYYY-MM (the current month when --from is given alone)")
+	c.Flags().StringVar(&coop, "cooperative", "", "only this co-op's lines: its statement")
+	_ = c.RegisterFlagCompletionFunc("cooperative", r.completeCooperatives)
 	return c
 }
 
+// periodRange is the periods a costs command covers: PERIOD, or --from to --to (at most
+// ten years), or the current month.
+func periodRange(now time.Time, args []string, from, to string) ([]string, error) {
+	parse := func(flag, v string) (time.Time, error) {
+		t, err := time.Parse("2006-01", v)
+		if err != nil {
+			return t, usageErrorf("%s %q is not YYYY-MM, such as 2026-11", flag, v)
+		}
+		return t, nil
+	}
+	current := now.UTC().Format("2006-01")
+	if len(args) == 1 {
+		if from != "" || to != "" {
+			return nil, usageErrorf("give a PERIOD or --from/--to, not both")
+		}
+		if _, err := parse("period", args[0]); err != nil {
+			return nil, err
+		}
+		return []string{args[0]}, nil
+	}
+	if from == "" && to == "" {
+		return []string{current}, nil
+	}
+	if from == "" {
+		return nil, usageErrorf("--to needs --from")
+	}
+	if to == "" {
+		to = current
+	}
+	start, err := parse("--from", from)
+	if err != nil {
+		return nil, err
+	}
+	end, err := parse("--to", to)
+	if err != nil {
+		return nil, err
+	}
+	if end.Before(start) {
+		return nil, usageErrorf("--to %s is before --from %s", to, from)
+	}
+	var periods []string
+	for t := start; !t.After(end); t = t.AddDate(0, 1, 0) {
+		periods = append(periods, t.Format("2006-01"))
+		if len(periods) > 120 {
+			return nil, usageErrorf("--from %s --to %s covers more than ten years", from, to)
+		}
+	}
+	return periods, nil
+}
+
 var costColumns = []column{
-	{header: "PERIOD", field: "period", wide: true},
+	{header: "PERIOD", field: "period"},
 	{header: "CURRENCY", field: "currency", wide: true},
+	{header: "PHASE", field: "phase", wide: true},
 	{header: "COOPERATIVE", field: "cooperative"},
 	{header: "CPU CORE-H", field: "cpu_core_hours"},
 	{header: "MEMORY GIB-H", field: "memory_gib_hours"},
 	{header: "STORAGE GIB-H", field: "storage_gib_hours"},
 	{header: "SHARE %", field: "share_percent"},
+	{header: "COMPUTE", field: "compute_amount", wide: true},
+	{header: "STORAGE", field: "storage_amount", wide: true},
+	{header: "SHARED", field: "shared_amount", wide: true},
+	{header: "DISCOUNT", field: "discount_adjustment", wide: true},
+	{header: "FLOOR", field: "floor_adjustment", wide: true},
+	{header: "ROUNDING", field: "rounding_adjustment", wide: true},
 	{header: "AMOUNT", field: "amount"},
 }
 
-func writeCosts(out io.Writer, format string, r *coopv1.CostReport) error {
-	phase := string(r.Status.Phase)
-	lines := r.Status.Lines
-	if lines == nil {
-		lines = []coopv1.CostLine{}
-	}
+func costCells(r *coopv1.CostReport, l coopv1.CostLine) []string {
+	return []string{r.Name, r.Spec.Currency, phaseOrUnknown(string(r.Status.Phase)), l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent,
+		l.ComputeAmount, l.StorageAmount, l.SharedAmount, l.DiscountAdjustment, l.FloorAdjustment, l.RoundingAdjustment, l.Amount}
+}
+
+// writeCosts prints the reports' lines, only coop's when it is set. The table adds a total
+// per period, or, for one co-op, its total over the periods (when they share a currency).
+func writeCosts(out io.Writer, format string, reports []*coopv1.CostReport, coop string) error {
 	t := table{columns: costColumns}
-	for _, l := range lines {
-		t.rows = append(t.rows, []string{r.Name, r.Spec.Currency, l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount})
-	}
-	if format == "table" || format == "wide" {
-		fmt.Fprintf(out, "Period %s (%s), amounts in %s\n\n", r.Name, phaseOrUnknown(phase), r.Spec.Currency)
-		total := make([]string, len(costColumns))
-		total[2], total[7] = "TOTAL", r.Status.Total
-		if format == "table" {
-			total[0], total[1] = "-", "-"
+	statements := []CostsJSON{}
+	var coopCents int64
+	currencies := map[string]bool{}
+	for _, r := range reports {
+		st := CostsJSON{Period: r.Name, Currency: r.Spec.Currency, Phase: string(r.Status.Phase), Total: r.Status.Total, Lines: []coopv1.CostLine{}}
+		for _, l := range r.Status.Lines {
+			if coop != "" && l.Cooperative != coop {
+				continue
+			}
+			st.Lines = append(st.Lines, l)
+			t.rows = append(t.rows, costCells(r, l))
+			if c, err := allocation.ParseCents(l.Amount); err == nil {
+				coopCents += c
+			}
+			currencies[r.Spec.Currency] = true
 		}
+		statements = append(statements, st)
+		if (format == "table" || format == "wide") && coop == "" {
+			total := make([]string, len(costColumns))
+			total[0], total[1], total[3], total[len(total)-1] = r.Name, r.Spec.Currency, "TOTAL", r.Status.Total
+			t.rows = append(t.rows, total)
+		}
+	}
+	if (format == "table" || format == "wide") && coop != "" && len(currencies) == 1 {
+		total := make([]string, len(costColumns))
+		total[0], total[3], total[len(total)-1] = "ALL", "TOTAL "+coop, allocation.FormatCents(coopCents)
 		t.rows = append(t.rows, total)
 	}
-	return printResult(out, format, t, CostsJSON{Period: r.Name, Currency: r.Spec.Currency, Phase: phase, Total: r.Status.Total, Lines: lines})
+	return printResult(out, format, t, statements)
 }
 
 func phaseOrUnknown(p string) string {

@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -37,6 +38,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
+	"github.com/cooperator-dev/cooperator/controllers/costreport/allocation"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
@@ -128,11 +130,18 @@ func ok(t *testing.T, args ...string) string {
 // spec and recorded usage.
 func createReport(t *testing.T) *coopv1.CostReport {
 	t.Helper()
+	return createReportFor(t, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), func(*coopv1.CostPolicy) {})
+}
+
+// createReportFor creates the report of the month that starts at start, with a policy
+// changed by policy.
+func createReportFor(t *testing.T, start time.Time, policy func(*coopv1.CostPolicy)) *coopv1.CostReport {
+	t.Helper()
 	ctx := context.Background()
 	r := &coopv1.CostReport{
-		ObjectMeta: metav1.ObjectMeta{Name: "2026-11"},
+		ObjectMeta: metav1.ObjectMeta{Name: start.Format("2006-01")},
 		Spec: coopv1.CostReportSpec{
-			Period:   coopv1.Period{Start: metav1.NewTime(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)), End: metav1.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))},
+			Period:   coopv1.Period{Start: metav1.NewTime(start), End: metav1.NewTime(start.AddDate(0, 1, 0))},
 			Currency: "EUR",
 			Lines: []coopv1.BillLine{
 				{Description: "3 servers, \"dedicated\"", Amount: "412.50", Pool: coopv1.PoolCompute},
@@ -142,6 +151,7 @@ func createReport(t *testing.T) *coopv1.CostReport {
 			Policy: coopv1.CostPolicy{Shared: coopv1.SharedProportional, ComputeWeights: coopv1.ComputeWeights{CPUCore: "1", MemoryGiB: "0.125"}},
 		},
 	}
+	policy(&r.Spec.Policy)
 	if err := k8sClient.Create(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -164,43 +174,39 @@ func createReport(t *testing.T) *coopv1.CostReport {
 	return r
 }
 
-// TestCostsFormatsAgree runs the costs command against the API server in its three
-// formats and checks each against the report's status.
+// TestCostsFormatsAgree runs the costs command against the API server in its formats
+// and checks each against the report's status.
 func TestCostsFormatsAgree(t *testing.T) {
 	r := createReport(t)
 
-	var js CostsJSON
+	var js []CostsJSON
 	if err := json.Unmarshal([]byte(ok(t, "costs", "2026-11", "-o", "json")), &js); err != nil {
 		t.Fatal(err)
 	}
-	if js.Period != "2026-11" || js.Currency != "EUR" || js.Total != r.Status.Total || js.Phase != "Open" {
-		t.Errorf("json header: %+v", js)
+	if len(js) != 1 || js[0].Period != "2026-11" || js[0].Currency != "EUR" || js[0].Total != r.Status.Total || js[0].Phase != "Open" {
+		t.Fatalf("json: %+v", js)
 	}
-	if len(js.Lines) != len(r.Status.Lines) {
-		t.Fatalf("json has %d lines, status %d", len(js.Lines), len(r.Status.Lines))
-	}
-	for i, l := range r.Status.Lines {
-		if js.Lines[i] != l {
-			t.Errorf("json line %d = %+v, status %+v", i, js.Lines[i], l)
-		}
+	if !reflect.DeepEqual(js[0].Lines, r.Status.Lines) {
+		t.Errorf("json lines = %+v, status %+v", js[0].Lines, r.Status.Lines)
 	}
 
 	rows, err := csv.NewReader(strings.NewReader(ok(t, "costs", "-o", "csv", "2026-11"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != "period,currency,cooperative,cpu_core_hours,memory_gib_hours,storage_gib_hours,share_percent,amount" {
+	if strings.Join(rows[0], ",") != "period,currency,phase,cooperative,cpu_core_hours,memory_gib_hours,storage_gib_hours,share_percent,compute_amount,storage_amount,shared_amount,discount_adjustment,floor_adjustment,rounding_adjustment,amount" {
 		t.Errorf("csv header: %v", rows[0])
 	}
 	if len(rows) != 1+len(r.Status.Lines) {
 		t.Fatalf("csv has %d rows", len(rows))
 	}
 	for i, l := range r.Status.Lines {
-		want := []string{"2026-11", "EUR", l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount}
+		want := []string{"2026-11", "EUR", "Open", l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent,
+			l.ComputeAmount, l.StorageAmount, l.SharedAmount, l.DiscountAdjustment, l.FloorAdjustment, l.RoundingAdjustment, l.Amount}
 		if strings.Join(rows[i+1], "|") != strings.Join(want, "|") {
 			t.Errorf("csv row %d = %v, want %v", i, rows[i+1], want)
 		}
-		for _, n := range rows[i+1][3:] {
+		for _, n := range rows[i+1][4:] {
 			if _, err := resource.ParseQuantity(n); err != nil || strings.ContainsAny(n, ",€$ ") {
 				t.Errorf("csv number %q is not a plain dot-decimal", n)
 			}
@@ -212,9 +218,9 @@ func TestCostsFormatsAgree(t *testing.T) {
 		found := false
 		for _, line := range strings.Split(table, "\n") {
 			f := strings.Fields(line)
-			if len(f) == 6 && f[0] == l.Cooperative {
+			if len(f) == 7 && f[1] == l.Cooperative {
 				found = true
-				if strings.Join(f[1:], " ") != strings.Join([]string{l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount}, " ") {
+				if strings.Join(f[2:], " ") != strings.Join([]string{l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount}, " ") {
 					t.Errorf("table row %q, status %+v", line, l)
 				}
 			}
@@ -228,6 +234,77 @@ func TestCostsFormatsAgree(t *testing.T) {
 	}
 }
 
+// cents reads a CSV amount.
+func cents(t *testing.T, s string) int64 {
+	t.Helper()
+	neg := strings.HasPrefix(s, "-")
+	c, err := allocation.ParseCents(strings.TrimPrefix(s, "-"))
+	if err != nil {
+		t.Fatalf("amount %q: %v", s, err)
+	}
+	if neg {
+		return -c
+	}
+	return c
+}
+
+// TestTreasurerCSV: several periods, with discounts and a floor; the parts of each line
+// add up to its amount and the amounts of a period to its bill; one co-op's statement.
+func TestTreasurerCSV(t *testing.T) {
+	sep := createReportFor(t, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), func(p *coopv1.CostPolicy) {
+		p.Adjustments = []coopv1.Adjustment{{Cooperative: "care-collective", DiscountPercent: 50}}
+	})
+	oct := createReportFor(t, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), func(p *coopv1.CostPolicy) { p.MinimumAmount = "250.00" })
+	if sep.Status.Lines[0].DiscountAdjustment == "0.00" || oct.Status.Lines[0].FloorAdjustment == "0.00" {
+		t.Fatalf("the reports do not exercise discounts and floors: %+v %+v", sep.Status.Lines, oct.Status.Lines)
+	}
+	r := cli(t, "costs", "--from", "2026-08", "--to", "2026-10", "-o", "csv")
+	if r.code != 0 || !strings.Contains(r.errs, "No CostReport for 2026-08: skipped") {
+		t.Fatalf("exit %d %s", r.code, r.errs)
+	}
+	records, err := csv.NewReader(strings.NewReader(r.out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range records[0] {
+		col[h] = i
+	}
+	byPeriod := map[string]int64{}
+	for _, rec := range records[1:] {
+		var parts int64
+		for _, c := range []string{"compute_amount", "storage_amount", "shared_amount", "discount_adjustment", "floor_adjustment", "rounding_adjustment"} {
+			parts += cents(t, rec[col[c]])
+		}
+		if amount := cents(t, rec[col["amount"]]); parts != amount {
+			t.Errorf("%s %s: parts add up to %d cents, amount %d", rec[col["period"]], rec[col["cooperative"]], parts, amount)
+		}
+		byPeriod[rec[col["period"]]] += cents(t, rec[col["amount"]])
+	}
+	for _, rep := range []*coopv1.CostReport{sep, oct} {
+		if got, want := byPeriod[rep.Name], cents(t, rep.Status.Total); got != want {
+			t.Errorf("%s: amounts add up to %d cents, the bill to %d", rep.Name, got, want)
+		}
+	}
+	if len(byPeriod) != 2 {
+		t.Errorf("periods: %v", byPeriod)
+	}
+
+	statement, err := csv.NewReader(strings.NewReader(ok(t, "costs", "--from", "2026-09", "--to", "2026-10", "--cooperative", "care-collective", "-o", "csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(statement) != 3 || statement[1][col["cooperative"]] != "care-collective" || statement[2][col["cooperative"]] != "care-collective" ||
+		statement[1][col["discount_adjustment"]] != sep.Status.Lines[0].DiscountAdjustment {
+		t.Errorf("statement: %v", statement)
+	}
+	table := ok(t, "costs", "--from", "2026-09", "--to", "2026-10", "--cooperative", "care-collective")
+	want := cents(t, sep.Status.Lines[0].Amount) + cents(t, oct.Status.Lines[0].Amount)
+	if !strings.Contains(table, "TOTAL care-collective") || !strings.Contains(table, allocation.FormatCents(want)) {
+		t.Errorf("statement table:\n%s", table)
+	}
+}
+
 func TestCostsRefusesBadArguments(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -236,6 +313,9 @@ func TestCostsRefusesBadArguments(t *testing.T) {
 		{[]string{"-o", "xml"}, `unknown output format "xml": use table, wide, csv, json, yaml`},
 		{[]string{"november"}, `period "november" is not YYYY-MM`},
 		{[]string{"2026-11", "2026-12"}, "accepts at most 1 arg(s), received 2"},
+		{[]string{"--from", "2026-11", "--to", "2026-01"}, "--to 2026-01 is before --from 2026-11"},
+		{[]string{"--to", "2026-11"}, "--to needs --from"},
+		{[]string{"2026-11", "--from", "2026-01"}, "give a PERIOD or --from/--to, not both"},
 	} {
 		r := cli(t, append([]string{"costs"}, tc.args...)...)
 		if r.code != ExitUsage || !strings.Contains(r.errs, tc.want) {

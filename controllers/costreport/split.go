@@ -103,6 +103,13 @@ func Lines(spec *coopv1.CostReportSpec, usage []coopv1.CooperativeUsage) (total 
 			StorageGiBHours: allocation.GiBHours(u.StorageByteSeconds),
 			SharePercent:    percents[i],
 			Amount:          allocation.FormatCents(s.Cents),
+
+			ComputeAmount:      allocation.FormatCents(s.Parts.ComputeCents),
+			StorageAmount:      allocation.FormatCents(s.Parts.StorageCents),
+			SharedAmount:       allocation.FormatCents(s.Parts.SharedCents),
+			DiscountAdjustment: allocation.FormatCents(s.Parts.DiscountCents),
+			FloorAdjustment:    allocation.FormatCents(s.Parts.FloorCents),
+			RoundingAdjustment: allocation.FormatCents(s.Parts.RoundingCents),
 		})
 	}
 	return total, lines, nil
