@@ -28,6 +28,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"github.com/cooperator-dev/cooperator/controllers/cli"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/platform/server"
@@ -47,15 +49,20 @@ func helpIsNoError(run func(context.Context, []string) error) func(context.Conte
 	}
 }
 
-func main() {
-	manager.Version = version
-	root := cli.NewRootCommand(cli.Options{Version: version, Invoked: os.Args[0]})
+// newRoot is the whole command line: the CLI, the manager and the platform service.
+func newRoot(opts cli.Options) *cobra.Command {
+	root := cli.NewRootCommand(opts)
 	root.AddCommand(
 		cli.RunCommand("manager", "Run the operator (cooperator manager -h for its flags)", helpIsNoError(manager.Main)),
 		cli.RunCommand("platform", "Run the co-op platform service (cooperator platform -h for its flags)", helpIsNoError(server.Main)),
 	)
+	return root
+}
+
+func main() {
+	manager.Version = version
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Execute(ctx, root, os.Args[1:])
+	code := cli.Execute(ctx, newRoot(cli.Options{Version: version, Invoked: os.Args[0]}), os.Args[1:])
 	stop()
 	os.Exit(code)
 }

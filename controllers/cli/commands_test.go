@@ -315,7 +315,7 @@ func TestCompletionScripts(t *testing.T) {
 	}
 	// Dynamic completion of co-op names goes through the hidden __complete command.
 	newCoop(t, "complete-me", coopv1.DatabaseTierDedicated, true)
-	out := ok(t, "__complete", "get", "complete-")
+	out := ok(t, "__complete", "get", "--kubeconfig", kubeconfig, "complete-")
 	if !strings.Contains(out, "complete-me") {
 		t.Errorf("completion of co-op names:\n%s", out)
 	}
