@@ -155,10 +155,10 @@ func explain(err error, what string) error {
 		return &exitError{code: ExitForbidden, err: fmt.Errorf("%s: forbidden: %s. Co-op admins may read and change only their own co-op; ask a hub admin for more", what, apiMessage(err))}
 	case apierrors.IsUnauthorized(err):
 		return &exitError{code: ExitForbidden, err: fmt.Errorf("%s: the cluster did not accept your credentials (Unauthorized); log in again or check --context", what)}
-	case meta.IsNoMatchError(err) || isNoKind(err):
-		return &exitError{code: ExitError, err: fmt.Errorf("%s: the cluster does not know this kind: is the cooperator operator (or CloudNativePG) installed? (%v)", what, err)}
 	case isUnreachable(err):
 		return &exitError{code: ExitUnreachable, err: fmt.Errorf("%s: cannot reach the cluster: %v. Check --context, --kubeconfig and your network", what, rootCause(err))}
+	case meta.IsNoMatchError(err) || isNoKind(err):
+		return &exitError{code: ExitError, err: fmt.Errorf("%s: the cluster does not know this kind: is the cooperator operator (or CloudNativePG) installed? (%v)", what, err)}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &exitError{code: ExitTimeout, err: fmt.Errorf("%s: timed out", what)}
 	}
