@@ -17,6 +17,7 @@ limitations under the License.
 package deploy_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -392,7 +393,7 @@ func TestChartPackaging(t *testing.T) {
 		}
 	}
 	pdb := find(t, chart, "PodDisruptionBudget", "cooperator-controller-manager")
-	if got, _, _ := unstructured.NestedInt64(pdb.Object, "spec", "maxUnavailable"); got != 1 {
+	if got, _, _ := unstructured.NestedFieldNoCopy(pdb.Object, "spec", "maxUnavailable"); fmt.Sprint(got) != "1" {
 		t.Errorf("PodDisruptionBudget: %v", pdb.Object["spec"])
 	}
 	d := deployment(t, chart)
