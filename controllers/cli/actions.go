@@ -25,6 +25,7 @@ import (
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -110,10 +111,20 @@ Co-op admins may back up their own co-op. The shared tier is backed up by the hu
 			if coop.Spec.Standby != nil {
 				return fmt.Errorf("%s is a standby of region %s: back it up on its home hub", coop.Name, coop.Spec.Standby.HomeRegion)
 			}
-			name := fmt.Sprintf("%s-ondemand-%s", coop.Name, r.now().UTC().Format("20060102150405"))
-			backup := cooperative.BuildOnDemandBackup(coop, name)
-			if err := cl.Create(ctx, backup); err != nil {
-				return explain(err, "creating Backup "+name+" in "+coop.NamespaceName())
+			// Named after the time; a second backup within the same second gets a suffix.
+			base := fmt.Sprintf("%s-ondemand-%s", coop.Name, r.now().UTC().Format("20060102150405"))
+			name := base
+			var backup *cnpgv1.Backup
+			for n := 2; ; n++ {
+				backup = cooperative.BuildOnDemandBackup(coop, name)
+				err := cl.Create(ctx, backup)
+				if err == nil {
+					break
+				}
+				if !apierrors.IsAlreadyExists(err) || n > 9 {
+					return explain(err, "creating Backup "+name+" in "+coop.NamespaceName())
+				}
+				name = fmt.Sprintf("%s-%d", base, n)
 			}
 			fmt.Fprintf(out, "Backup %s/%s requested\n", backup.Namespace, name)
 			if w.noWait {

@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	env, err = harness.Start(ctx, harness.Options{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}})
+	env, err = harness.Start(ctx, harness.Options{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, Scheme: scheme()})
 	cancel()
 	if err != nil {
 		println("starting envtest:", err.Error())
@@ -107,7 +107,8 @@ func cliAs(t *testing.T, invoked string, args ...string) result {
 	t.Helper()
 	var out, errs bytes.Buffer
 	root := NewRootCommand(Options{Version: "v1.2.3", Out: &out, ErrOut: &errs, Invoked: invoked, Now: func() time.Time { return fixedNow }, PollInterval: 50 * time.Millisecond})
-	if !slices.Contains(args, "--kubeconfig") {
+	// The root's own flags (--help, --version) take no subcommand's flags after them.
+	if !slices.Contains(args, "--kubeconfig") && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		args = append(args, "--kubeconfig", kubeconfig)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

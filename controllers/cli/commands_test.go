@@ -348,6 +348,7 @@ func TestVersion(t *testing.T) {
 	if v.Client != "v1.2.3" || v.Operator != "v9.8.7" || v.Region != "eu-west" || v.OperatorError != "" {
 		t.Errorf("version: %+v", v)
 	}
+	v = VersionInfo{}
 	if err := json.Unmarshal([]byte(ok(t, "version", "-n", "elsewhere", "-o", "json")), &v); err != nil {
 		t.Fatal(err)
 	}
@@ -436,9 +437,9 @@ func TestBackupFailure(t *testing.T) {
 	if r.code != ExitError || !strings.Contains(r.errs, "object store unreachable") {
 		t.Errorf("failed backup: exit %d\n%s%s", r.code, r.out, r.errs)
 	}
-	// --no-wait returns at once.
-	if r := cli(t, "backup", "backfail", "--no-wait"); r.code != 0 {
-		t.Errorf("--no-wait: exit %d %s", r.code, r.errs)
+	// --no-wait returns at once; a second backup in the same second gets its own name.
+	if r := cli(t, "backup", "backfail", "--no-wait"); r.code != 0 || !strings.Contains(r.out, "backfail-ondemand-20261120100000-2 requested") {
+		t.Errorf("--no-wait: exit %d %s%s", r.code, r.out, r.errs)
 	}
 }
 
