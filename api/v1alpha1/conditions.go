@@ -75,8 +75,9 @@ const (
 	// ReasonFinalBackup: deletion waits for the final backup to complete.
 	ReasonFinalBackup = "FinalBackup"
 	// ReasonSuspended: spec.suspend is true; the operator leaves the co-op's objects as they
-	// are until it is false again. Ready is False with this reason, and neither Reconciling
-	// nor Stalled is set: kstatus reads a suspended co-op as Current, a steady state.
+	// are until it is false again. Ready is False and Stalled True with this reason, and
+	// Reconciling is not set: kstatus reads a suspended co-op as Failed with the message
+	// that it is suspended, since only a person (resume) makes it progress again.
 	ReasonSuspended = "Suspended"
 	// ReasonNotReady: Ready is False because an area is not ready; the message names it.
 	ReasonNotReady = "NotReady"

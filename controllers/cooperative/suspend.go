@@ -27,15 +27,16 @@ import (
 // SuspendedMessage is the message of Ready while spec.suspend is true.
 const SuspendedMessage = "reconciliation is suspended (spec.suspend is true): the operator changes nothing until it is resumed"
 
-// setSuspended is the status of a suspended co-op: Ready False with reason Suspended, no
-// Reconciling and no Stalled, the current generation observed. kstatus reads it as
-// Current: a steady state a person chose, not progress and not a failure. The area
-// conditions keep what they last said.
+// setSuspended is the status of a suspended co-op: Ready False and Stalled True with
+// reason Suspended, no Reconciling, the current generation observed. kstatus reads it as
+// Failed with that message: nothing progresses until a person resumes it, so a tool that
+// waits for the co-op (kubectl wait, a Flux health check) stops waiting and says why,
+// rather than waiting for ever. The area conditions keep what they last said.
 func setSuspended(s *scope) {
 	s.coop.Status.ObservedGeneration = s.coop.Generation
 	s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonSuspended, SuspendedMessage)
+	s.setCondition(coopv1.ConditionStalled, metav1.ConditionTrue, coopv1.ReasonSuspended, SuspendedMessage)
 	meta.RemoveStatusCondition(&s.coop.Status.Conditions, coopv1.ConditionReconciling)
-	meta.RemoveStatusCondition(&s.coop.Status.Conditions, coopv1.ConditionStalled)
 }
 
 // suspend stops a reconcile of a suspended co-op, says so in its status, and records an

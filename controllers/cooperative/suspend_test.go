@@ -62,7 +62,7 @@ var _ = Describe("Suspending, resuming and asking for a reconcile", Ordered, fun
 		Eventually(func() string { return getCoop(name).Status.LastHandledReconcileAt }, timeout).Should(Equal("2026-12-05T12:00:00Z"))
 	})
 
-	It("stops reconciling while suspended, and says so in a way kstatus reads as Current", func() {
+	It("stops reconciling while suspended, and says so in a way kstatus reads as stalled", func() {
 		Expect(updateCoop(name, func(c *coopv1.Cooperative) { c.Spec.Suspend = true })).To(Succeed())
 		Eventually(condition(name, coopv1.ConditionReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonSuspended))
 		// A change of plan while suspended: the reconciler observes the new generation (it
@@ -73,9 +73,9 @@ var _ = Describe("Suspending, resuming and asking for a reconcile", Ordered, fun
 		coop = getCoop(name)
 		Expect(meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionReady)).To(haveStatus(metav1.ConditionFalse, coopv1.ReasonSuspended))
 		Expect(meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionReconciling)).To(BeNil())
-		Expect(meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionStalled)).To(BeNil())
+		Expect(meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionStalled)).To(haveStatus(metav1.ConditionTrue, coopv1.ReasonSuspended))
 		Expect(quotaCPU()).To(Equal(resource.MustParse("4")), "the quota followed the plan while suspended")
-		Expect(kstatus(coop)).To(Equal(status.CurrentStatus))
+		Expect(kstatus(coop)).To(Equal(status.FailedStatus), "generation %d, status %+v", coop.Generation, coop.Status)
 		Eventually(eventsOf(name), timeout).Should(ContainElement("Normal/" + coopv1.ReasonSuspended))
 	})
 
@@ -83,6 +83,8 @@ var _ = Describe("Suspending, resuming and asking for a reconcile", Ordered, fun
 		Expect(updateCoop(name, func(c *coopv1.Cooperative) { c.Spec.Suspend = false })).To(Succeed())
 		Eventually(quotaCPU, timeout).Should(Equal(resource.MustParse("12")))
 		Eventually(func() string { return condition(name, coopv1.ConditionReady)().Reason }, timeout).ShouldNot(Equal(coopv1.ReasonSuspended))
+		Expect(condition(name, coopv1.ConditionStalled)()).To(BeNil(), "still stalled after resume")
+		Expect(kstatusOf(name)).To(Equal(status.InProgressStatus))
 	})
 
 	It("records the co-op's events in its namespace, where its admins read them", func() {
