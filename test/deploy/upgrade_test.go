@@ -18,6 +18,7 @@ package deploy_test
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -75,7 +76,12 @@ func TestChartUpgrade(t *testing.T) {
 		return out.String()
 	}
 
-	run("install", "cooperator", previousChart, "--create-namespace")
+	// The API server built from source reports version v0.0.0-master, which no kubeVersion
+	// constraint admits: both charts are installed from copies without it.
+	previous := chartWithoutKubeVersion(t, dir, "previous", previousChart)
+	current := chartWithoutKubeVersion(t, dir, "current", filepath.Join(repoRoot(t), "charts", "cooperator"))
+
+	run("install", "cooperator", previous, "--create-namespace")
 	secretKey := client.ObjectKey{Namespace: operatorNamespace, Name: "cooperator-webhook-server-cert"}
 	before := &corev1.Secret{}
 	if err := c.Get(ctx, secretKey, before); err != nil {
@@ -84,7 +90,7 @@ func TestChartUpgrade(t *testing.T) {
 
 	// The CRDs of the previous chart were installed from crds/, which Helm does not own:
 	// --take-ownership lets this chart adopt them.
-	run("upgrade", "cooperator", filepath.Join(repoRoot(t), "charts", "cooperator"), "--take-ownership")
+	run("upgrade", "cooperator", current, "--take-ownership")
 
 	after := &corev1.Secret{}
 	if err := c.Get(ctx, secretKey, after); err != nil {
@@ -116,7 +122,7 @@ func TestChartUpgrade(t *testing.T) {
 	}
 
 	// An upgrade to the same chart changes nothing of the certificate either.
-	run("upgrade", "cooperator", filepath.Join(repoRoot(t), "charts", "cooperator"))
+	run("upgrade", "cooperator", current)
 	again := &corev1.Secret{}
 	if err := c.Get(ctx, secretKey, again); err != nil || !reflect.DeepEqual(again.Data, before.Data) {
 		t.Errorf("a second upgrade changed the webhook's certificate (%v)", err)
@@ -129,4 +135,38 @@ func TestChartUpgrade(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: "cooperator-controller-manager"}, &appsv1.Deployment{}); !apierrors.IsNotFound(err) {
 		t.Errorf("uninstall left the Deployment: %v", err)
 	}
+}
+
+// chartWithoutKubeVersion copies a chart (a folder, or a .tgz archive holding one folder)
+// into dir/name and removes the kubeVersion of its Chart.yaml; it returns the copy's folder.
+func chartWithoutKubeVersion(t *testing.T, dir, name, src string) string {
+	t.Helper()
+	dst := filepath.Join(dir, name)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var cmd *exec.Cmd
+	if strings.HasSuffix(src, ".tgz") {
+		cmd = exec.Command("tar", "-xzf", src, "-C", dst, "--strip-components=1")
+	} else {
+		cmd = exec.Command("cp", "-r", src+"/.", dst)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("copying %s: %v\n%s", src, err, out)
+	}
+	chartFile := filepath.Join(dst, "Chart.yaml")
+	data, err := os.ReadFile(chartFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "kubeVersion:") {
+			kept = append(kept, line)
+		}
+	}
+	if err := os.WriteFile(chartFile, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
