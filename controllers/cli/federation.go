@@ -330,3 +330,11 @@ func (r *root) federationStatus(ctx context.Context, c client.Client, out io.Wri
 	}
 	return printResult(out, format, t, rows)
 }
+
+// FederationTo runs `cooperator federation ARGS` in-process, writing its output and help
+// to out: the federation suite drives switchovers with it.
+func FederationTo(ctx context.Context, args []string, out io.Writer) error {
+	root := NewRootCommand(Options{Out: out, ErrOut: out})
+	root.SetArgs(append([]string{"federation"}, args...))
+	return root.ExecuteContext(ctx)
+}
