@@ -94,6 +94,36 @@ demo: ## Run the demo: an embedded control plane, the operator and three co-ops 
 docker-build: ## Build the container image.
 	docker build -t $(IMG) --build-arg VERSION=$(VERSION) .
 
+##@ Release
+
+# The release's version is the chart's appVersion: the image tag, the binaries' version and
+# the install manifest's image all follow it.
+RELEASE_VERSION ?= $(shell awk -F'"' '/^appVersion:/{print $$2}' charts/cooperator/Chart.yaml)
+RELEASE_IMAGE ?= ghcr.io/cooperator-dev/cooperator
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+DIST ?= dist
+
+.PHONY: release
+release: manifests generate kustomize helm ## Build a release into dist/: binaries for linux and darwin on amd64 and arm64, the chart package, one install manifest, and their SHA-256 checksums.
+	rm -rf $(DIST) && mkdir -p $(DIST)/overlay
+	for p in $(RELEASE_PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; \
+	  echo "release: cooperator $(RELEASE_VERSION) for $$os/$$arch"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "-s -w -X main.version=$(RELEASE_VERSION)" \
+	    -o $(DIST)/cooperator-$(RELEASE_VERSION)-$$os-$$arch . ; \
+	done
+	$(HELM) package charts/cooperator --destination $(DIST)
+	# config/default with the release's image, for the operator and the platform alike,
+	# and the default PlatformTemplates: what `make deploy` applies, in one file.
+	sed 's#^platformImage: .*#platformImage: $(RELEASE_IMAGE):$(RELEASE_VERSION)#' config/manager/hub.yaml > $(DIST)/overlay/hub.yaml
+	printf '%s\n' 'resources:' '- ../../config/default' 'images:' '- name: $(RELEASE_IMAGE)' '  newTag: "$(RELEASE_VERSION)"' \
+	  'configMapGenerator:' '- name: cooperator-hub-config' '  namespace: cooperator-system' '  behavior: replace' '  files:' '  - hub.yaml' \
+	  > $(DIST)/overlay/kustomization.yaml
+	{ $(KUSTOMIZE) build $(DIST)/overlay; for f in platform/templates/*.yaml; do echo '---'; cat "$$f"; done; } > $(DIST)/cooperator-$(RELEASE_VERSION)-install.yaml
+	rm -rf $(DIST)/overlay
+	cd $(DIST) && sha256sum cooperator-* > SHA256SUMS
+	@echo "release: $(DIST)/"; ls -l $(DIST)
+
 ##@ Deployment
 
 .PHONY: install

@@ -16,17 +16,19 @@ limitations under the License.
 
 // Command cooperator is the single binary of the project. Its subcommands run the
 // operator (manager), the platform service that co-ops' members use (platform), and the
-// command-line tools for hub and co-op admins.
+// command-line tools for hub and co-op admins (controllers/cli). Installed as kubectl-coop
+// it is also a kubectl plugin: `kubectl coop get`.
 package main
 
 import (
 	"context"
-	"fmt"
-	"io"
+	"errors"
+	"flag"
 	"os"
 	"os/signal"
-	"sort"
 	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cooperator-dev/cooperator/controllers/cli"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
@@ -36,58 +38,31 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// command is one subcommand of the binary.
-type command struct {
-	summary string
-	run     func(ctx context.Context, args []string) error
-}
-
-// commands lists the subcommands. Each package that provides one adds its line here.
-var commands = map[string]command{
-	"federation": {summary: "switch a co-op's primary between regions, fail over, show standbys", run: cli.Federation},
-	"costs":      {summary: "print a billing period's cost split: costs [PERIOD] -o table|csv|json", run: cli.Costs},
-	"governance": {summary: "print the governed changes applied to the co-ops: governance [COOP] -o table|csv|json", run: cli.Governance},
-	"manager":    {summary: "run the operator", run: manager.Main},
-	"platform":   {summary: "run the co-op platform service", run: server.Main},
-	"usage":      {summary: "print the metered usage of the co-ops: usage [COOP] -o table|csv|json", run: cli.Usage},
-	"version": {summary: "print the version", run: func(context.Context, []string) error {
-		fmt.Println(version)
+// helpIsNoError: the manager and the platform parse their own flags; -h prints their help
+// and is not a failure.
+func helpIsNoError(run func(context.Context, []string) error) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		if err := run(ctx, args); !errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return nil
-	}},
+	}
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: cooperator <command> [flags]")
-	fmt.Fprintln(w, "")
-	fmt.Fprintln(w, "Commands:")
-	names := make([]string, 0, len(commands))
-	for name := range commands {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		fmt.Fprintf(w, "  %-12s %s\n", name, commands[name].summary)
-	}
-	fmt.Fprintln(w, "")
-	fmt.Fprintln(w, "Run 'cooperator <command> -h' for the flags of a command.")
+// newRoot is the whole command line: the CLI, the manager and the platform service.
+func newRoot(opts cli.Options) *cobra.Command {
+	root := cli.NewRootCommand(opts)
+	root.AddCommand(
+		cli.RunCommand("manager", "Run the operator (cooperator manager -h for its flags)", helpIsNoError(manager.Main)),
+		cli.RunCommand("platform", "Run the co-op platform service (cooperator platform -h for its flags)", helpIsNoError(server.Main)),
+	)
+	return root
 }
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		usage(os.Stdout)
-		return
-	}
-	cmd, ok := commands[os.Args[1]]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "cooperator: unknown command %q\n\n", os.Args[1])
-		usage(os.Stderr)
-		os.Exit(2)
-	}
 	manager.Version = version
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := cmd.run(ctx, os.Args[2:]); err != nil {
-		fmt.Fprintf(os.Stderr, "cooperator %s: %v\n", os.Args[1], err)
-		os.Exit(1)
-	}
+	code := cli.Execute(ctx, newRoot(cli.Options{Version: version, Invoked: os.Args[0]}), os.Args[1:])
+	stop()
+	os.Exit(code)
 }

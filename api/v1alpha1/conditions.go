@@ -74,6 +74,11 @@ const (
 	ReasonDeleting = "Deleting"
 	// ReasonFinalBackup: deletion waits for the final backup to complete.
 	ReasonFinalBackup = "FinalBackup"
+	// ReasonSuspended: spec.suspend is true; the operator leaves the co-op's objects as they
+	// are until it is false again. Ready is False and Stalled True with this reason, and
+	// Reconciling is not set: kstatus reads a suspended co-op as Failed with the message
+	// that it is suspended, since only a person (resume) makes it progress again.
+	ReasonSuspended = "Suspended"
 	// ReasonNotReady: Ready is False because an area is not ready; the message names it.
 	ReasonNotReady = "NotReady"
 )

@@ -427,6 +427,12 @@ type CooperativeSpec struct {
 	// it the primary.
 	// +optional
 	Standby *StandbySpec `json:"standby,omitempty"`
+
+	// suspend stops the reconciliation of this Cooperative while true: the operator changes
+	// none of its objects and sets Ready to False with reason Suspended, until it is false
+	// again (`cooperator suspend` and `cooperator resume` set it). Deletion still proceeds.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
 }
 
 // Endpoints are where the co-op's services answer.
@@ -549,6 +555,12 @@ type CooperativeStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=20
 	BreakGlass []BreakGlassUse `json:"breakGlass,omitempty"`
+	// lastHandledReconcileAt is the value of the annotation
+	// coop.cooperator.dev/reconcile-requested-at that the last reconcile handled, so that
+	// whoever asked for it (`cooperator reconcile`) sees when it was done.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
 }
 
 // Cooperative is one member co-op: a tenant of the hub with its namespace, database,
@@ -562,7 +574,10 @@ type CooperativeStatus struct {
 // +kubebuilder:printcolumn:name="Tier",type=string,JSONPath=`.spec.database.tier`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Last Backup",type=date,JSONPath=`.status.lastBackup.time`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.endpoints.url`,priority=1
+// +kubebuilder:printcolumn:name="Suspended",type=boolean,JSONPath=`.spec.suspend`,priority=1
 // +kubebuilder:printcolumn:name="Period",type=string,JSONPath=`.status.usage.currentPeriod`,priority=1
 // +kubebuilder:printcolumn:name="CPU-h",type=string,JSONPath=`.status.usage.periods[0].cpuCoreHours`,priority=1
 // +kubebuilder:printcolumn:name="Amount",type=string,JSONPath=`.status.usage.estimatedAmount`

@@ -68,11 +68,12 @@ type BillLine struct {
 	Description string `json:"description"`
 
 	// amount of the line in the report's currency, a decimal with at most two decimals
-	// and a dot, such as 412.50.
+	// and a dot, such as "412.50" (quoted), or a whole number (412).
 	// +required
+	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=15
 	// +kubebuilder:validation:Pattern=`^[0-9]+(\.[0-9]{1,2})?$`
-	Amount string `json:"amount"`
+	Amount Decimal `json:"amount"`
 
 	// pool the line belongs to: compute, storage or shared.
 	// +required
@@ -81,19 +82,22 @@ type BillLine struct {
 
 // ComputeWeights say how a core-second compares with a GiB-second of memory.
 type ComputeWeights struct {
-	// cpuCore is the weight of one core-second, a decimal such as 1.
+	// cpuCore is the weight of one core-second, a decimal such as 1 or "1.5" (quoted).
 	// +optional
 	// +kubebuilder:default="1"
+	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=20
 	// +kubebuilder:validation:Pattern=`^[0-9]+(\.[0-9]{1,6})?$`
-	CPUCore string `json:"cpuCore,omitempty"`
+	CPUCore Decimal `json:"cpuCore,omitempty"`
 
-	// memoryGiB is the weight of one GiB-second of memory, a decimal such as 0.125.
+	// memoryGiB is the weight of one GiB-second of memory, a decimal such as "0.125"
+	// (quoted) or a whole number.
 	// +optional
 	// +kubebuilder:default="0.125"
+	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=20
 	// +kubebuilder:validation:Pattern=`^[0-9]+(\.[0-9]{1,6})?$`
-	MemoryGiB string `json:"memoryGiB,omitempty"`
+	MemoryGiB Decimal `json:"memoryGiB,omitempty"`
 }
 
 // Adjustment is a solidarity discount on one co-op's amount that the others carry.
@@ -128,9 +132,10 @@ type CostPolicy struct {
 	// paying less in proportion. When the bill is smaller than the floors together, it is
 	// split evenly.
 	// +optional
+	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=15
 	// +kubebuilder:validation:Pattern=`^[0-9]+(\.[0-9]{1,2})?$`
-	MinimumAmount string `json:"minimumAmount,omitempty"`
+	MinimumAmount Decimal `json:"minimumAmount,omitempty"`
 
 	// adjustments are discounts that the co-ops without one carry, in proportion to their
 	// amounts. Applied before the floor.
@@ -250,6 +255,23 @@ type CostLine struct {
 	// amount the co-op pays, in the report's currency.
 	// +required
 	Amount string `json:"amount"`
+
+	// computeAmount, storageAmount and sharedAmount are the co-op's parts of the three
+	// pools; discountAdjustment and floorAdjustment what the solidarity discounts and the
+	// floor changed (negative for the co-op that pays less, positive for those that carry
+	// it); roundingAdjustment the rounding to whole cents. They add up to amount exactly.
+	// +optional
+	ComputeAmount string `json:"computeAmount,omitempty"`
+	// +optional
+	StorageAmount string `json:"storageAmount,omitempty"`
+	// +optional
+	SharedAmount string `json:"sharedAmount,omitempty"`
+	// +optional
+	DiscountAdjustment string `json:"discountAdjustment,omitempty"`
+	// +optional
+	FloorAdjustment string `json:"floorAdjustment,omitempty"`
+	// +optional
+	RoundingAdjustment string `json:"roundingAdjustment,omitempty"`
 }
 
 // CostReportStatus is the split of the bill.
@@ -294,7 +316,7 @@ type CostReportStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Cluster,shortName=cr;costs,categories=cooperator
+// +kubebuilder:resource:scope=Cluster,shortName=coopcost;costs,categories=cooperator
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Currency",type=string,JSONPath=`.spec.currency`
 // +kubebuilder:printcolumn:name="Total",type=string,JSONPath=`.status.total`

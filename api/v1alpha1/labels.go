@@ -36,6 +36,12 @@ const (
 	// is the co-op's name.
 	LabelRetainedFrom = "coop.cooperator.dev/retained-from"
 
+	// AnnotationReconcileRequestedAt on a Cooperative asks for a reconcile now, as Flux's
+	// reconcile.fluxcd.io/requestedAt does: any new value (`cooperator reconcile` writes the
+	// time) wakes the reconciler, which records the value it handled in
+	// status.lastHandledReconcileAt.
+	AnnotationReconcileRequestedAt = "coop.cooperator.dev/reconcile-requested-at"
+
 	// Finalizer holds a Cooperative until its deletion policy is carried out.
 	Finalizer = "coop.cooperator.dev/finalizer"
 )

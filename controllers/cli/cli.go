@@ -14,114 +14,21 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package cli holds the cooperator subcommands for hub and co-op admins that read the
-// cost split and the metered usage: costs and usage.
 package cli
 
 import (
-	"context"
-	"encoding/csv"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"strings"
-	"text/tabwriter"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/clientcmd"
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/costreport/allocation"
 )
-
-// Costs prints one period's split: cooperator costs [PERIOD] [-o table|csv|json].
-func Costs(ctx context.Context, args []string) error {
-	return helpIsNoError(costs(ctx, args, os.Stdout))
-}
-
-// Usage prints metered usage: cooperator usage [COOP] [-o table|csv|json].
-func Usage(ctx context.Context, args []string) error {
-	return helpIsNoError(usage(ctx, args, os.Stdout))
-}
-
-func helpIsNoError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
-}
-
-type common struct {
-	output     string
-	kubeconfig string
-	now        func() time.Time
-}
-
-func parse(name, usageLine string, args []string, maxPositional int) (*common, []string, error) {
-	c := &common{now: time.Now}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: cooperator %s\n\nFlags:\n", usageLine)
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&c.output, "o", "table", "output format: table, csv or json")
-	fs.StringVar(&c.output, "output", "table", "output format: table, csv or json")
-	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "path to the kubeconfig file; as kubectl finds it when empty (KUBECONFIG, ~/.kube/config, in-cluster)")
-	// Flags may come before or after the positional arguments.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(positional) > maxPositional {
-		return nil, nil, fmt.Errorf("too many arguments: %s", strings.Join(positional, " "))
-	}
-	switch c.output {
-	case "table", "csv", "json":
-	default:
-		return nil, nil, fmt.Errorf("unknown output format %q: use table, csv or json", c.output)
-	}
-	return c, positional, nil
-}
-
-func (c *common) client() (client.Client, error) { return newClient(c.kubeconfig, "") }
-
-// newClient connects to the cluster of a kubeconfig found as kubectl finds it (or at
-// kubeconfig), in its current context or the one named.
-func newClient(kubeconfig, kubeContext string) (client.Client, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if kubeconfig != "" {
-		rules.ExplicitPath = kubeconfig
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
-	}
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	if err := coopv1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	cl, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	return cl, nil
-}
 
 // CostsJSON is the JSON form of a period's split. Amounts stay decimal strings: exact.
 type CostsJSON struct {
@@ -132,58 +39,166 @@ type CostsJSON struct {
 	Lines    []coopv1.CostLine `json:"lines"`
 }
 
-func costs(ctx context.Context, args []string, out io.Writer) error {
-	c, pos, err := parse("costs", "costs [PERIOD] [-o table|csv|json] [--kubeconfig FILE]", args, 1)
-	if err != nil {
-		return err
+func (r *root) costsCommand() *cobra.Command {
+	var output, from, to, coop string
+	c := &cobra.Command{
+		Use:   "costs [PERIOD]",
+		Short: "Print the cost split of a billing period, or of several (PERIOD is YYYY-MM; the current month by default)",
+		Long: `Print the cost split of a billing period, or of several with --from and --to, for every
+co-op or for one (--cooperative): the treasurer's statement.
+
+Each line gives a co-op's usage, its share, and its amount broken down the way the operator
+computed it: its parts of the compute, storage and shared pools, what the solidarity
+discounts and the floor changed, and the rounding to whole cents. The parts add up to the
+amount exactly, and the amounts of a period to its bill. -o wide and -o csv show the parts.`,
+		Example: `  cooperator costs 2026-11
+  cooperator costs --from 2026-01 --to 2026-12 -o csv > 2026.csv
+  cooperator costs --from 2026-01 --to 2026-12 --cooperative fairride-lyon -o csv`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			periods, err := periodRange(r.now(), args, from, to)
+			if err != nil {
+				return err
+			}
+			cl, err := r.client()
+			if err != nil {
+				return err
+			}
+			var reports []*coopv1.CostReport
+			for _, period := range periods {
+				report := &coopv1.CostReport{}
+				if err := cl.Get(c.Context(), client.ObjectKey{Name: period}, report); err != nil {
+					if apierrors.IsNotFound(err) && len(periods) > 1 {
+						fmt.Fprintf(r.errs, "No CostReport for %s: skipped\n", period)
+						continue
+					}
+					return explain(err, "reading CostReport "+period)
+				}
+				reports = append(reports, report)
+			}
+			if len(reports) == 0 {
+				return &exitError{code: ExitNotFound, err: fmt.Errorf("no CostReport from %s to %s", periods[0], periods[len(periods)-1])}
+			}
+			return writeCosts(c.OutOrStdout(), output, reports, coop)
+		},
 	}
-	period := c.now().UTC().Format("2006-01")
-	if len(pos) == 1 {
-		period = pos[0]
-	}
-	if _, err := time.Parse("2006-01", period); err != nil {
-		return fmt.Errorf("period %q is not YYYY-MM, such as 2026-11", period)
-	}
-	cl, err := c.client()
-	if err != nil {
-		return err
-	}
-	report := &coopv1.CostReport{}
-	if err := cl.Get(ctx, client.ObjectKey{Name: period}, report); err != nil {
-		return fmt.Errorf("reading CostReport %s: %w", period, err)
-	}
-	return writeCosts(out, c.output, report)
+	outputFlag(c, &output)
+	c.Flags().StringVar(&from, "from", "", "first period, YYYY-MM (with --to: every period in between)")
+	c.Flags().StringVar(&to, "to", "", "last period, YYYY-MM (the current month when --from is given alone)")
+	c.Flags().StringVar(&coop, "cooperative", "", "only this co-op's lines: its statement")
+	_ = c.RegisterFlagCompletionFunc("cooperative", r.completeCooperatives)
+	return c
 }
 
-func writeCosts(out io.Writer, format string, r *coopv1.CostReport) error {
-	phase := string(r.Status.Phase)
-	switch format {
-	case "json":
-		lines := r.Status.Lines
-		if lines == nil {
-			lines = []coopv1.CostLine{}
+// periodRange is the periods a costs command covers: PERIOD, or --from to --to (at most
+// ten years), or the current month.
+func periodRange(now time.Time, args []string, from, to string) ([]string, error) {
+	parse := func(flag, v string) (time.Time, error) {
+		t, err := time.Parse("2006-01", v)
+		if err != nil {
+			return t, usageErrorf("%s %q is not YYYY-MM, such as 2026-11", flag, v)
 		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(CostsJSON{Period: r.Name, Currency: r.Spec.Currency, Phase: phase, Total: r.Status.Total, Lines: lines})
-	case "csv":
-		w := csv.NewWriter(out)
-		_ = w.Write([]string{"period", "currency", "cooperative", "cpu_core_hours", "memory_gib_hours", "storage_gib_hours", "share_percent", "amount"})
-		for _, l := range r.Status.Lines {
-			_ = w.Write([]string{r.Name, r.Spec.Currency, l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount})
-		}
-		w.Flush()
-		return w.Error()
-	default:
-		fmt.Fprintf(out, "Period %s (%s), amounts in %s\n\n", r.Name, phaseOrUnknown(phase), r.Spec.Currency)
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "COOPERATIVE\tCPU CORE-H\tMEMORY GIB-H\tSTORAGE GIB-H\tSHARE %\tAMOUNT\t")
-		for _, l := range r.Status.Lines {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent, l.Amount)
-		}
-		fmt.Fprintf(tw, "TOTAL\t\t\t\t\t%s\t\n", r.Status.Total)
-		return tw.Flush()
+		return t, nil
 	}
+	current := now.UTC().Format("2006-01")
+	if len(args) == 1 {
+		if from != "" || to != "" {
+			return nil, usageErrorf("give a PERIOD or --from/--to, not both")
+		}
+		if _, err := parse("period", args[0]); err != nil {
+			return nil, err
+		}
+		return []string{args[0]}, nil
+	}
+	if from == "" && to == "" {
+		return []string{current}, nil
+	}
+	if from == "" {
+		return nil, usageErrorf("--to needs --from")
+	}
+	if to == "" {
+		to = current
+	}
+	start, err := parse("--from", from)
+	if err != nil {
+		return nil, err
+	}
+	end, err := parse("--to", to)
+	if err != nil {
+		return nil, err
+	}
+	if end.Before(start) {
+		return nil, usageErrorf("--to %s is before --from %s", to, from)
+	}
+	var periods []string
+	for t := start; !t.After(end); t = t.AddDate(0, 1, 0) {
+		periods = append(periods, t.Format("2006-01"))
+		if len(periods) > 120 {
+			return nil, usageErrorf("--from %s --to %s covers more than ten years", from, to)
+		}
+	}
+	return periods, nil
+}
+
+var costColumns = []column{
+	{header: "PERIOD", field: "period"},
+	{header: "CURRENCY", field: "currency", wide: true},
+	{header: "PHASE", field: "phase", wide: true},
+	{header: "COOPERATIVE", field: "cooperative"},
+	{header: "CPU CORE-H", field: "cpu_core_hours"},
+	{header: "MEMORY GIB-H", field: "memory_gib_hours"},
+	{header: "STORAGE GIB-H", field: "storage_gib_hours"},
+	{header: "SHARE %", field: "share_percent"},
+	{header: "COMPUTE", field: "compute_amount", wide: true},
+	{header: "STORAGE", field: "storage_amount", wide: true},
+	{header: "SHARED", field: "shared_amount", wide: true},
+	{header: "DISCOUNT", field: "discount_adjustment", wide: true},
+	{header: "FLOOR", field: "floor_adjustment", wide: true},
+	{header: "ROUNDING", field: "rounding_adjustment", wide: true},
+	{header: "AMOUNT", field: "amount"},
+}
+
+func costCells(r *coopv1.CostReport, l coopv1.CostLine) []string {
+	return []string{r.Name, r.Spec.Currency, phaseOrUnknown(string(r.Status.Phase)), l.Cooperative, l.CPUCoreHours, l.MemoryGiBHours, l.StorageGiBHours, l.SharePercent,
+		l.ComputeAmount, l.StorageAmount, l.SharedAmount, l.DiscountAdjustment, l.FloorAdjustment, l.RoundingAdjustment, l.Amount}
+}
+
+// writeCosts prints the reports' lines, only coop's when it is set. The table adds a total
+// per period, or, for one co-op, its total over the periods (when they share a currency).
+func writeCosts(out io.Writer, format string, reports []*coopv1.CostReport, coop string) error {
+	t := table{columns: costColumns}
+	statements := []CostsJSON{}
+	var coopCents int64
+	currencies := map[string]bool{}
+	for _, r := range reports {
+		st := CostsJSON{Period: r.Name, Currency: r.Spec.Currency, Phase: string(r.Status.Phase), Total: r.Status.Total, Lines: []coopv1.CostLine{}}
+		for _, l := range r.Status.Lines {
+			if coop != "" && l.Cooperative != coop {
+				continue
+			}
+			st.Lines = append(st.Lines, l)
+			t.rows = append(t.rows, costCells(r, l))
+			if c, err := allocation.ParseCents(l.Amount); err == nil {
+				coopCents += c
+			}
+			currencies[r.Spec.Currency] = true
+		}
+		statements = append(statements, st)
+		if (format == "table" || format == "wide") && coop == "" {
+			total := make([]string, len(costColumns))
+			total[0], total[1], total[3], total[len(total)-1] = r.Name, r.Spec.Currency, "TOTAL", r.Status.Total
+			t.rows = append(t.rows, total)
+		}
+	}
+	if (format == "table" || format == "wide") && coop != "" && len(currencies) == 1 {
+		total := make([]string, len(costColumns))
+		total[0], total[3], total[len(total)-1] = "ALL", "TOTAL "+coop, allocation.FormatCents(coopCents)
+		t.rows = append(t.rows, total)
+	}
+	return printResult(out, format, t, statements)
 }
 
 func phaseOrUnknown(p string) string {
@@ -206,37 +221,47 @@ type UsageRow struct {
 	Currency         string `json:"currency,omitempty"`
 }
 
-func usage(ctx context.Context, args []string, out io.Writer) error {
-	c, pos, err := parse("usage", "usage [COOP] [-o table|csv|json] [--kubeconfig FILE]", args, 1)
-	if err != nil {
-		return err
+func (r *root) usageCommand() *cobra.Command {
+	var output string
+	c := &cobra.Command{
+		Use:               "usage [COOP]",
+		Short:             "Print the metered usage of the co-ops (current period), or of one co-op (every period kept)",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: r.completeCooperatives,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			cl, err := r.client()
+			if err != nil {
+				return err
+			}
+			var rows []UsageRow
+			if len(args) == 1 {
+				// One co-op: every period it keeps, newest first.
+				coop, err := r.getCooperative(c.Context(), cl, args[0])
+				if err != nil {
+					return err
+				}
+				rows = usageRows(coop, false)
+				if len(rows) == 0 {
+					return fmt.Errorf("co-op %s has no metered usage yet", args[0])
+				}
+			} else {
+				// Every co-op: its current period.
+				coops, _, err := r.listCooperatives(c.Context(), cl)
+				if err != nil {
+					return err
+				}
+				for i := range coops {
+					rows = append(rows, usageRows(&coops[i], true)...)
+				}
+			}
+			return writeUsage(c.OutOrStdout(), output, rows)
+		},
 	}
-	cl, err := c.client()
-	if err != nil {
-		return err
-	}
-	var rows []UsageRow
-	if len(pos) == 1 {
-		// One co-op: every period it keeps, newest first.
-		coop := &coopv1.Cooperative{}
-		if err := cl.Get(ctx, client.ObjectKey{Name: pos[0]}, coop); err != nil {
-			return fmt.Errorf("reading Cooperative %s: %w", pos[0], err)
-		}
-		rows = usageRows(coop, false)
-		if len(rows) == 0 {
-			return fmt.Errorf("co-op %s has no metered usage yet", pos[0])
-		}
-	} else {
-		// Every co-op: its current period.
-		var list coopv1.CooperativeList
-		if err := cl.List(ctx, &list); err != nil {
-			return fmt.Errorf("listing Cooperatives: %w", err)
-		}
-		for i := range list.Items {
-			rows = append(rows, usageRows(&list.Items[i], true)...)
-		}
-	}
-	return writeUsage(out, c.output, rows)
+	outputFlag(c, &output)
+	return c
 }
 
 func usageRows(coop *coopv1.Cooperative, currentOnly bool) []UsageRow {
@@ -262,39 +287,26 @@ func usageRows(coop *coopv1.Cooperative, currentOnly bool) []UsageRow {
 	return rows
 }
 
+var usageColumns = []column{
+	{header: "COOPERATIVE", field: "cooperative"},
+	{header: "PERIOD", field: "period"},
+	{header: "CPU CORE-H", field: "cpu_core_hours"},
+	{header: "MEMORY GIB-H", field: "memory_gib_hours"},
+	{header: "STORAGE GIB-H", field: "storage_gib_hours"},
+	{header: "METERED S", field: "metered_seconds", wide: true},
+	{header: "ESTIMATED S", field: "estimated_seconds", wide: true},
+	{header: "AMOUNT", field: "estimated_amount"},
+	{header: "CURRENCY", field: "currency"},
+}
+
 func writeUsage(out io.Writer, format string, rows []UsageRow) error {
-	switch format {
-	case "json":
-		if rows == nil {
-			rows = []UsageRow{}
-		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
-	case "csv":
-		w := csv.NewWriter(out)
-		_ = w.Write([]string{"cooperative", "period", "cpu_core_hours", "memory_gib_hours", "storage_gib_hours", "metered_seconds", "estimated_seconds", "estimated_amount", "currency"})
-		for _, r := range rows {
-			_ = w.Write([]string{r.Cooperative, r.Period, r.CPUCoreHours, r.MemoryGiBHours, r.StorageGiBHours,
-				strconv.FormatInt(r.MeteredSeconds, 10), strconv.FormatInt(r.EstimatedSeconds, 10), r.EstimatedAmount, r.Currency})
-		}
-		w.Flush()
-		return w.Error()
-	case "table":
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "COOPERATIVE\tPERIOD\tCPU CORE-H\tMEMORY GIB-H\tSTORAGE GIB-H\tESTIMATED\tAMOUNT")
-		for _, r := range rows {
-			est := "-"
-			if r.EstimatedSeconds > 0 {
-				est = (time.Duration(r.EstimatedSeconds) * time.Second).String()
-			}
-			amount := "-"
-			if r.EstimatedAmount != "" {
-				amount = r.EstimatedAmount + " " + r.Currency
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Cooperative, r.Period, r.CPUCoreHours, r.MemoryGiBHours, r.StorageGiBHours, est, amount)
-		}
-		return tw.Flush()
+	if rows == nil {
+		rows = []UsageRow{}
 	}
-	return errors.New("unreachable: format checked at parse")
+	t := table{columns: usageColumns}
+	for _, r := range rows {
+		t.rows = append(t.rows, []string{r.Cooperative, r.Period, r.CPUCoreHours, r.MemoryGiBHours, r.StorageGiBHours,
+			strconv.FormatInt(r.MeteredSeconds, 10), strconv.FormatInt(r.EstimatedSeconds, 10), r.EstimatedAmount, r.Currency})
+	}
+	return printResult(out, format, t, rows)
 }

@@ -18,27 +18,19 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
-const federationUsage = `Usage:
-  cooperator federation switchover COOP --to PEER   move the primary to the co-op's standby at PEER
-  cooperator federation switchover COOP --to home   move it back to this hub
-  cooperator federation failover COOP --accept-data-loss
-                                                    promote the standby on this hub without the home
-  cooperator federation status [COOP]               the co-ops' roles and standbys
+const federationLong = `Move a co-op's primary between regions, fail over, or show the standbys.
 
 switchover runs against the co-op's home hub, and both hubs carry it out: the home demotes
 its database, passes CloudNativePG's demotion token to the peer, and the peer promotes once it
@@ -46,88 +38,91 @@ has replayed up to it, then runs the platform while the home scales down. No wri
 
 failover runs against the hub that keeps the standby, when the home hub is unreachable. It
 promotes at once, without the token: WAL the home had not archived yet is lost, and the home,
-if it comes back, still thinks it is the primary until an admin resolves it.
-
-Flags:
-`
-
-// Federation runs `cooperator federation`: switchover, failover and status.
-func Federation(ctx context.Context, args []string) error {
-	err := FederationTo(ctx, args, os.Stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
-}
+if it comes back, still thinks it is the primary until an admin resolves it.`
 
 type federationFlags struct {
-	kubeconfig, kubeContext, to string
-	acceptDataLoss, noWait      bool
-	timeout, interval           time.Duration
+	to                string
+	acceptDataLoss    bool
+	noWait            bool
+	timeout, interval time.Duration
 }
 
-// FederationTo is Federation writing to out.
-func FederationTo(ctx context.Context, args []string, out io.Writer) error {
+func (r *root) federationCommand() *cobra.Command {
 	f := &federationFlags{}
-	fs := flag.NewFlagSet("federation", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() { fmt.Fprint(out, federationUsage); fs.PrintDefaults() }
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig file; as kubectl finds it when empty")
-	fs.StringVar(&f.kubeContext, "context", "", "kubeconfig context to use")
-	fs.StringVar(&f.to, "to", "", "switchover: the FederationPeer to move the primary to, or home")
-	fs.BoolVar(&f.acceptDataLoss, "accept-data-loss", false, "failover: confirm that WAL not yet archived at home is lost")
-	fs.BoolVar(&f.noWait, "no-wait", false, "return once the change is written, without following it")
-	fs.DurationVar(&f.timeout, "timeout", 15*time.Minute, "how long to wait for the move to complete")
-	fs.DurationVar(&f.interval, "interval", 2*time.Second, "how often to look at the progress")
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	cmd := &cobra.Command{
+		Use:   "federation",
+		Short: "Switch a co-op's primary between regions, fail over, show standbys",
+		Long:  federationLong,
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return usageErrorf("missing subcommand: switchover, failover or status")
+		},
 	}
-	if len(positional) == 0 {
-		fs.Usage()
-		return errors.New("missing subcommand: switchover, failover or status")
+	wait := func(c *cobra.Command) {
+		c.Flags().BoolVar(&f.noWait, "no-wait", false, "return once the change is written, without following it")
+		c.Flags().DurationVar(&f.timeout, "timeout", 15*time.Minute, "how long to wait for the move to complete")
+		c.Flags().DurationVar(&f.interval, "interval", 2*time.Second, "how often to look at the progress")
 	}
-	c, err := f.client()
-	if err != nil {
-		return err
+	sw := &cobra.Command{
+		Use:               "switchover COOP --to PEER|home",
+		Short:             "Move the primary to the co-op's standby at PEER, or back home",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: r.completeCooperatives,
+		RunE: func(c *cobra.Command, args []string) error {
+			if f.to == "" {
+				return usageErrorf("--to PEER or --to home is required")
+			}
+			cl, err := r.client()
+			if err != nil {
+				return err
+			}
+			return switchover(c.Context(), cl, c.OutOrStdout(), args[0], f)
+		},
 	}
-	switch sub, rest := positional[0], positional[1:]; sub {
-	case "switchover":
-		if len(rest) != 1 || f.to == "" {
-			return errors.New("usage: cooperator federation switchover COOP --to PEER|home")
-		}
-		return switchover(ctx, c, out, rest[0], f)
-	case "failover":
-		if len(rest) != 1 {
-			return errors.New("usage: cooperator federation failover COOP --accept-data-loss")
-		}
-		return failover(ctx, c, out, rest[0], f)
-	case "status":
-		if len(rest) > 1 {
-			return errors.New("usage: cooperator federation status [COOP]")
-		}
-		return federationStatus(ctx, c, out, rest)
-	default:
-		return fmt.Errorf("unknown subcommand %q: switchover, failover or status", sub)
+	sw.Flags().StringVar(&f.to, "to", "", "the FederationPeer to move the primary to, or home")
+	wait(sw)
+	fo := &cobra.Command{
+		Use:               "failover COOP --accept-data-loss",
+		Short:             "Promote the standby on this hub without its home (loses unarchived WAL)",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: r.completeCooperatives,
+		RunE: func(c *cobra.Command, args []string) error {
+			cl, err := r.client()
+			if err != nil {
+				return err
+			}
+			return failover(c.Context(), cl, c.OutOrStdout(), args[0], f)
+		},
 	}
-}
-
-func (f *federationFlags) client() (client.Client, error) {
-	return newClient(f.kubeconfig, f.kubeContext)
+	fo.Flags().BoolVar(&f.acceptDataLoss, "accept-data-loss", false, "confirm that WAL not yet archived at home is lost")
+	wait(fo)
+	var output string
+	st := &cobra.Command{
+		Use:               "status [COOP]",
+		Short:             "The co-ops' roles and standbys",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: r.completeCooperatives,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			cl, err := r.client()
+			if err != nil {
+				return err
+			}
+			return r.federationStatus(c.Context(), cl, c.OutOrStdout(), output, args)
+		},
+	}
+	outputFlag(st, &output)
+	cmd.AddCommand(sw, fo, st)
+	return cmd
 }
 
 // switchover sets spec.federation.primary on the home co-op and follows both sides.
 func switchover(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags) error {
 	coop := &coopv1.Cooperative{}
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
-		return fmt.Errorf("reading Cooperative %s: %w", name, err)
+		return explain(err, "reading Cooperative "+name)
 	}
 	if coop.Spec.Standby != nil {
 		return fmt.Errorf("%s is a standby of region %s: run switchover against its home hub", name, coop.Spec.Standby.HomeRegion)
@@ -147,7 +142,7 @@ func switchover(ctx context.Context, c client.Client, out io.Writer, name string
 		}
 		peer := &coopv1.FederationPeer{}
 		if err := c.Get(ctx, client.ObjectKey{Name: target}, peer); err != nil {
-			return fmt.Errorf("reading FederationPeer %s: %w", target, err)
+			return explain(err, "reading FederationPeer "+target)
 		}
 		if !meta.IsStatusConditionTrue(peer.Status.Conditions, coopv1.ConditionReady) {
 			return fmt.Errorf("peer %s is not ready (see kubectl get federationpeer %s): a switchover needs both hubs", target, target)
@@ -169,7 +164,7 @@ func switchover(ctx context.Context, c client.Client, out io.Writer, name string
 		patch := client.MergeFrom(coop.DeepCopy())
 		coop.Spec.Federation.Primary = target
 		if err := c.Patch(ctx, coop, patch); err != nil {
-			return fmt.Errorf("setting spec.federation.primary of %s: %w", name, err)
+			return explain(err, "setting spec.federation.primary of "+name)
 		}
 		fmt.Fprintf(out, "%s: switchover to %s requested\n", name, describePrimary(target))
 	}
@@ -199,7 +194,7 @@ func describePrimary(target string) string {
 func failover(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags) error {
 	coop := &coopv1.Cooperative{}
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
-		return fmt.Errorf("reading Cooperative %s: %w", name, err)
+		return explain(err, "reading Cooperative "+name)
 	}
 	if coop.Spec.Standby == nil {
 		return fmt.Errorf("%s is not a standby on this hub: failover runs against the hub that keeps the standby", name)
@@ -216,7 +211,7 @@ func failover(ctx context.Context, c client.Client, out io.Writer, name string, 
 		}
 		coop.Annotations[coopv1.AnnotationFailover] = coopv1.AcceptDataLoss
 		if err := c.Patch(ctx, coop, patch); err != nil {
-			return fmt.Errorf("marking %s for failover: %w", name, err)
+			return explain(err, "marking "+name+" for failover")
 		}
 	}
 	if f.noWait {
@@ -237,7 +232,7 @@ func follow(ctx context.Context, c client.Client, out io.Writer, name string, f 
 	for {
 		coop := &coopv1.Cooperative{}
 		if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
-			return fmt.Errorf("reading Cooperative %s: %w", name, err)
+			return explain(err, "reading Cooperative "+name)
 		}
 		if line := progressLine(coop); line != last {
 			fmt.Fprintf(out, "%s %s\n", time.Now().UTC().Format("15:04:05"), line)
@@ -249,7 +244,7 @@ func follow(ctx context.Context, c client.Client, out io.Writer, name string, f 
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: not done after %s (still %s); the operators keep working on it", name, f.timeout, last)
+			return &exitError{code: ExitTimeout, err: fmt.Errorf("%s: not done after %s (still %s); the operators keep working on it", name, f.timeout, last)}
 		case <-tick.C:
 		}
 	}
@@ -271,58 +266,75 @@ func progressLine(coop *coopv1.Cooperative) string {
 	return strings.Join(parts, "; ")
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+// FederationRow is one co-op's federation, as `cooperator federation status` prints it.
+type FederationRow struct {
+	Cooperative    string `json:"cooperative"`
+	Role           string `json:"role"`
+	Primary        string `json:"primary"`
+	Home           string `json:"home"`
+	Standbys       string `json:"standbys"`
+	LastSwitchover string `json:"lastSwitchover"`
 }
 
-// federationStatus prints a table of the co-ops' federation.
-func federationStatus(ctx context.Context, c client.Client, out io.Writer, names []string) error {
+var federationColumns = []column{
+	{header: "COOPERATIVE", field: "cooperative"},
+	{header: "ROLE", field: "role"},
+	{header: "PRIMARY", field: "primary"},
+	{header: "HOME", field: "home"},
+	{header: "STANDBYS", field: "standbys"},
+	{header: "LAST SWITCHOVER", field: "last_switchover"},
+}
+
+// federationStatus prints the co-ops' federation.
+func (r *root) federationStatus(ctx context.Context, c client.Client, out io.Writer, format string, names []string) error {
 	var coops []coopv1.Cooperative
 	if len(names) == 1 {
 		coop := &coopv1.Cooperative{}
 		if err := c.Get(ctx, client.ObjectKey{Name: names[0]}, coop); err != nil {
-			return fmt.Errorf("reading Cooperative %s: %w", names[0], err)
+			return explain(err, "reading Cooperative "+names[0])
 		}
 		coops = append(coops, *coop)
 	} else {
-		var list coopv1.CooperativeList
-		if err := c.List(ctx, &list); err != nil {
-			return fmt.Errorf("listing co-ops: %w", err)
+		var err error
+		if coops, _, err = r.listCooperatives(ctx, c); err != nil {
+			return err
 		}
-		coops = list.Items
 	}
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "COOPERATIVE\tROLE\tPRIMARY\tHOME\tSTANDBYS\tLAST SWITCHOVER")
+	rows := []FederationRow{}
+	t := table{columns: federationColumns}
 	for _, co := range coops {
 		fed := co.Status.Federation
 		if fed == nil && co.Spec.Standby == nil && len(co.Spec.Federation.Peers) == 0 {
 			continue
 		}
-		role, primary, standbys, last := "-", "-", "-", "-"
+		row := FederationRow{Cooperative: co.Name, Home: "here"}
 		if fed != nil {
-			role, primary = orDash(string(fed.Role)), orDash(fed.PrimaryRegion)
+			row.Role, row.Primary = string(fed.Role), fed.PrimaryRegion
 			var s []string
 			for _, st := range fed.Standbys {
 				s = append(s, st.Peer+"="+string(st.State))
 			}
-			if len(s) > 0 {
-				standbys = strings.Join(s, ",")
-			}
+			row.Standbys = strings.Join(s, ",")
 			if sw := fed.LastSwitchover; sw != nil {
-				last = sw.From + "->" + sw.To
+				row.LastSwitchover = sw.From + "->" + sw.To
 				if sw.WithoutToken {
-					last += " (failover)"
+					row.LastSwitchover += " (failover)"
 				}
 			}
 		}
-		home := "here"
 		if co.Spec.Standby != nil {
-			home = co.Spec.Standby.HomeRegion
+			row.Home = co.Spec.Standby.HomeRegion
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", co.Name, role, primary, home, standbys, last)
+		rows = append(rows, row)
+		t.rows = append(t.rows, []string{row.Cooperative, row.Role, row.Primary, row.Home, row.Standbys, row.LastSwitchover})
 	}
-	return w.Flush()
+	return printResult(out, format, t, rows)
+}
+
+// FederationTo runs `cooperator federation ARGS` in-process, writing its output and help
+// to out: the federation suite drives switchovers with it.
+func FederationTo(ctx context.Context, args []string, out io.Writer) error {
+	root := NewRootCommand(Options{Out: out, ErrOut: out})
+	root.SetArgs(append([]string{"federation"}, args...))
+	return root.ExecuteContext(ctx)
 }

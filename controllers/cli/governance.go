@@ -17,27 +17,54 @@ limitations under the License.
 package cli
 
 import (
-	"context"
-	"encoding/csv"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
-// Governance prints the governed changes applied to co-ops: cooperator governance [COOP]
-// [-o table|csv|json]. Without a co-op, the last one of each; with one, its history.
-func Governance(ctx context.Context, args []string) error {
-	return helpIsNoError(governance(ctx, args, os.Stdout))
+// governanceCommand prints the governed changes applied to co-ops: without a co-op, the
+// last one of each; with one, its history.
+func (r *root) governanceCommand() *cobra.Command {
+	var output string
+	c := &cobra.Command{
+		Use:               "governance [COOP]",
+		Short:             "Print the governed changes the operator applied: the last of each co-op, or one co-op's history",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: r.completeCooperatives,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			cl, err := r.client()
+			if err != nil {
+				return err
+			}
+			var rows []GovernanceRow
+			if len(args) == 1 {
+				coop, err := r.getCooperative(c.Context(), cl, args[0])
+				if err != nil {
+					return err
+				}
+				rows = governanceRows(coop, false)
+			} else {
+				coops, _, err := r.listCooperatives(c.Context(), cl)
+				if err != nil {
+					return err
+				}
+				for i := range coops {
+					rows = append(rows, governanceRows(&coops[i], true)...)
+				}
+			}
+			return writeGovernance(c.OutOrStdout(), output, rows)
+		},
+	}
+	outputFlag(c, &output)
+	return c
 }
 
 // GovernanceRow is one applied proposal as the governance command prints it.
@@ -51,34 +78,6 @@ type GovernanceRow struct {
 	NewValue  string `json:"newValue,omitempty"`
 	Tally     string `json:"tally,omitempty"`
 	AppliedAt string `json:"appliedAt,omitempty"`
-}
-
-func governance(ctx context.Context, args []string, out io.Writer) error {
-	c, pos, err := parse("governance", "governance [COOP] [-o table|csv|json] [--kubeconfig FILE]", args, 1)
-	if err != nil {
-		return err
-	}
-	cl, err := c.client()
-	if err != nil {
-		return err
-	}
-	var rows []GovernanceRow
-	if len(pos) == 1 {
-		coop := &coopv1.Cooperative{}
-		if err := cl.Get(ctx, client.ObjectKey{Name: pos[0]}, coop); err != nil {
-			return fmt.Errorf("reading Cooperative %s: %w", pos[0], err)
-		}
-		rows = governanceRows(coop, false)
-	} else {
-		var list coopv1.CooperativeList
-		if err := cl.List(ctx, &list); err != nil {
-			return fmt.Errorf("listing Cooperatives: %w", err)
-		}
-		for i := range list.Items {
-			rows = append(rows, governanceRows(&list.Items[i], true)...)
-		}
-	}
-	return writeGovernance(out, c.output, rows)
 }
 
 // governanceRows are a co-op's applied proposals, newest first (only the last with
@@ -106,41 +105,24 @@ func governanceRows(coop *coopv1.Cooperative, lastOnly bool) []GovernanceRow {
 	return rows
 }
 
-func writeGovernance(out io.Writer, format string, rows []GovernanceRow) error {
-	switch format {
-	case "json":
-		if rows == nil {
-			rows = []GovernanceRow{}
-		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
-	case "csv":
-		w := csv.NewWriter(out)
-		_ = w.Write([]string{"cooperative", "governed", "proposal", "field", "old_value", "new_value", "tally", "applied_at"})
-		for _, r := range rows {
-			_ = w.Write([]string{r.Cooperative, r.Governed, strconv.FormatInt(r.Proposal, 10), r.Field, r.OldValue, r.NewValue, r.Tally, r.AppliedAt})
-		}
-		w.Flush()
-		return w.Error()
-	case "table":
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "COOPERATIVE\tGOVERNED\tPROPOSAL\tFIELD\tNEW VALUE\tTALLY\tAPPLIED")
-		for _, r := range rows {
-			id := "-"
-			if r.Proposal > 0 {
-				id = strconv.FormatInt(r.Proposal, 10)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Cooperative, r.Governed, id, dash(r.Field), dash(r.NewValue), dash(r.Tally), dash(r.AppliedAt))
-		}
-		return tw.Flush()
-	}
-	return errors.New("unreachable: format checked at parse")
+var governanceColumns = []column{
+	{header: "COOPERATIVE", field: "cooperative"}, {header: "GOVERNED", field: "governed"},
+	{header: "PROPOSAL", field: "proposal"}, {header: "FIELD", field: "field"},
+	{header: "OLD VALUE", field: "old_value", wide: true}, {header: "NEW VALUE", field: "new_value"},
+	{header: "TALLY", field: "tally"}, {header: "APPLIED", field: "applied_at"},
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
+func writeGovernance(out io.Writer, format string, rows []GovernanceRow) error {
+	if rows == nil {
+		rows = []GovernanceRow{}
 	}
-	return s
+	t := table{columns: governanceColumns}
+	for _, r := range rows {
+		id := ""
+		if r.Proposal > 0 {
+			id = strconv.FormatInt(r.Proposal, 10)
+		}
+		t.rows = append(t.rows, []string{r.Cooperative, r.Governed, id, r.Field, r.OldValue, r.NewValue, r.Tally, r.AppliedAt})
+	}
+	return printResult(out, format, t, rows)
 }

@@ -120,6 +120,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if !coop.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
+	if coop.Spec.Suspend {
+		r.suspend(s)
+		return ctrl.Result{}, nil
+	}
 	topology, err := r.topology(ctx, coop)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -140,6 +144,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return ctrl.Result{}, err
 	}
 
+	handleReconcileRequest(s)
 	var errs []error
 	for _, p := range []phase{r.reconcileTenancy, r.reconcileDatabase, r.reconcilePlatform} {
 		res, err := p(ctx, s)
@@ -249,6 +254,7 @@ func resourceInt(v int64) *resource.Quantity { return resource.NewQuantity(v, re
 // SetupWithManager registers the reconciler: it owns what it creates, and watches the plans,
 // templates and backups that change what it must do.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.Recorder = InCooperativeNamespace(r.Recorder)
 	byPlan := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Plan == obj.GetName() })
 	})

@@ -120,6 +120,8 @@ func ownedStatus(st coopv1.CooperativeStatus) coopv1.CooperativeStatus {
 		Database:           st.Database,
 		Platform:           st.Platform,
 		BreakGlass:         st.BreakGlass,
+		// The reconcile request handled; see handleReconcileRequest.
+		LastHandledReconcileAt: st.LastHandledReconcileAt,
 	}
 }
 

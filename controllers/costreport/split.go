@@ -28,14 +28,14 @@ import (
 func InputFromSpec(spec *coopv1.CostReportSpec, usage []coopv1.CooperativeUsage) (allocation.Input, error) {
 	var in allocation.Input
 	for i, l := range spec.Lines {
-		c, err := allocation.ParseCents(l.Amount)
+		c, err := allocation.ParseCents(l.Amount.String())
 		if err != nil {
 			return in, fmt.Errorf("spec.lines[%d].amount: %w", i, err)
 		}
 		in.Bill = append(in.Bill, allocation.BillLine{Pool: string(l.Pool), Cents: c})
 	}
 	p := spec.Policy
-	cpu, mem := p.ComputeWeights.CPUCore, p.ComputeWeights.MemoryGiB
+	cpu, mem := p.ComputeWeights.CPUCore.String(), p.ComputeWeights.MemoryGiB.String()
 	if cpu == "" {
 		cpu = "1"
 	}
@@ -51,7 +51,7 @@ func InputFromSpec(spec *coopv1.CostReportSpec, usage []coopv1.CooperativeUsage)
 	}
 	in.Policy.Shared = string(p.Shared)
 	if p.MinimumAmount != "" {
-		if in.Policy.MinimumCents, err = allocation.ParseCents(p.MinimumAmount); err != nil {
+		if in.Policy.MinimumCents, err = allocation.ParseCents(p.MinimumAmount.String()); err != nil {
 			return in, fmt.Errorf("spec.policy.minimumAmount: %w", err)
 		}
 	}
@@ -103,6 +103,13 @@ func Lines(spec *coopv1.CostReportSpec, usage []coopv1.CooperativeUsage) (total 
 			StorageGiBHours: allocation.GiBHours(u.StorageByteSeconds),
 			SharePercent:    percents[i],
 			Amount:          allocation.FormatCents(s.Cents),
+
+			ComputeAmount:      allocation.FormatCents(s.Parts.ComputeCents),
+			StorageAmount:      allocation.FormatCents(s.Parts.StorageCents),
+			SharedAmount:       allocation.FormatCents(s.Parts.SharedCents),
+			DiscountAdjustment: allocation.FormatCents(s.Parts.DiscountCents),
+			FloorAdjustment:    allocation.FormatCents(s.Parts.FloorCents),
+			RoundingAdjustment: allocation.FormatCents(s.Parts.RoundingCents),
 		})
 	}
 	return total, lines, nil

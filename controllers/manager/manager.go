@@ -194,7 +194,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
 	peers := &federation.PeerClients{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), OperatorNamespace: opts.Hub.OperatorNamespace}
-	fed := &federation.Reconciler{Client: mgr.GetClient(), Hub: opts.Hub, Peers: peers, Recorder: mgr.GetEventRecorder("cooperator-federation")}
+	fed := &federation.Reconciler{Client: mgr.GetClient(), Hub: opts.Hub, Peers: peers, Recorder: cooperative.InCooperativeNamespace(mgr.GetEventRecorder("cooperator-federation"))}
 	if err := (&cooperative.Reconciler{
 		Client:     mgr.GetClient(),
 		APIReader:  mgr.GetAPIReader(),

@@ -17,14 +17,17 @@ limitations under the License.
 package deploy_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
@@ -102,6 +105,12 @@ func TestChart(t *testing.T) {
 	t.Run("its hub settings are those of config/manager/hub.yaml", func(t *testing.T) {
 		got := hubSettings(t, convert[corev1.ConfigMap](t, find(t, chart, "ConfigMap", "cooperator-hub-config")))
 		want := hubSettings(t, convert[corev1.ConfigMap](t, findPrefix(t, config, "ConfigMap", "cooperator-hub-config")))
+		// The platform runs the operator's own image, pinned by the chart's appVersion,
+		// where config/ (built with make deploy IMG=...) names one.
+		if image := deployment(t, chart).Spec.Template.Spec.Containers[0].Image; got.PlatformImage != image || !strings.HasSuffix(image, ":"+chartAppVersion(t)) {
+			t.Errorf("the chart's platformImage is %q, the operator's image %q, the appVersion %s", got.PlatformImage, image, chartAppVersion(t))
+		}
+		got.PlatformImage = want.PlatformImage
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("the chart's hub settings differ from config/manager/hub.yaml:\n got %+v\nwant %+v", got, want)
 		}
@@ -219,4 +228,179 @@ func TestChart(t *testing.T) {
 			t.Errorf("the leader election RoleBinding binds a ServiceAccount of namespace %s, not the release's", rb.Subjects[0].Namespace)
 		}
 	})
+}
+
+// chartAppVersion is the appVersion of charts/cooperator.
+func chartAppVersion(t testing.TB) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "charts", "cooperator", "Chart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chart struct {
+		AppVersion string `json:"appVersion"`
+	}
+	if err := yaml.Unmarshal(data, &chart); err != nil {
+		t.Fatal(err)
+	}
+	return chart.AppVersion
+}
+
+// TestChartRefusesBadValues: values.schema.json refuses typos and wrong types, and the
+// chart refuses several operators without leader election, each with a message that
+// names the value.
+func TestChartRefusesBadValues(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  []string
+		want string
+	}{
+		{"replicas not a number", []string{"--set-string", "replicas=two"}, "replicas"},
+		{"no replica", []string{"--set", "replicas=0"}, "replicas"},
+		{"a typo in a hub setting", []string{"--set", "hub.regoin=eu-west"}, "regoin"},
+		{"a typo at the top", []string{"--set", "replica=2"}, "replica"},
+		{"an unknown section", []string{"--set", "nonsense.enabled=true"}, "nonsense"},
+		{"several operators without leader election", []string{"--set", "replicas=2", "--set", "leaderElection=false"}, "replicas is 2 but leaderElection is false"},
+		{"a boolean as a string", []string{"--set-string", "leaderElection=yes"}, "leaderElection"},
+		{"an unknown log level", []string{"--set", "logLevel=verbose"}, "logLevel"},
+		{"an unknown pull policy", []string{"--set", "image.pullPolicy=Sometimes"}, "pullPolicy"},
+		{"a region that is no DNS label", []string{"--set", "hub.region=EU_West"}, "region"},
+		{"a bucket without a scheme", []string{"--set", "hub.objectStore.destinationPath=my-bucket"}, "destinationPath"},
+		{"a duration without a unit", []string{"--set", "hub.recheckInterval=30"}, "recheckInterval"},
+		{"a port out of range", []string{"--set", "metrics.port=70000"}, "port"},
+		{"no shared instance", []string{"--set", "hub.sharedCluster.instances=0"}, "instances"},
+		{"a negative disruption budget", []string{"--set", "podDisruptionBudget.maxUnavailable=-1"}, "maxUnavailable"},
+		{"an unknown spread rule", []string{"--set", "topologySpread.whenUnsatisfiable=Maybe"}, "whenUnsatisfiable"},
+		{"crds.keep not a boolean", []string{"--set-string", "crds.keep=always"}, "keep"},
+		{"a pull secret without a name", []string{"--set", "imagePullSecrets[0].nme=regcred"}, "nme"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg, err := helmTemplateError(t, tc.set...)
+			if err == nil {
+				t.Fatalf("helm template %v rendered", tc.set)
+			}
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("helm template %v: %s\ndoes not name %q", tc.set, msg, tc.want)
+			}
+		})
+	}
+	// The limit case renders: several replicas with leader election.
+	if msg, err := helmTemplateError(t, "--set", "replicas=3"); err != nil {
+		t.Errorf("replicas=3 with leader election: %v %s", err, msg)
+	}
+}
+
+// TestChartSchemaCoversEveryValue: values.yaml and values.schema.json name the same keys,
+// so a value added to one and not the other fails here, with its name.
+func TestChartSchemaCoversEveryValue(t *testing.T) {
+	root := repoRoot(t)
+	values, err := os.ReadFile(filepath.Join(root, "charts", "cooperator", "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "charts", "cooperator", "values.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema map[string]any
+	if err := yaml.Unmarshal(data, &schema); err != nil {
+		t.Fatal(err)
+	}
+	// Leaves of the schema: a property without properties of its own (maps and lists of
+	// free form, such as podLabels, are leaves in both files).
+	var leaves []string
+	var walk func(prefix string, s map[string]any)
+	walk = func(prefix string, s map[string]any) {
+		props, ok := s["properties"].(map[string]any)
+		if !ok {
+			leaves = append(leaves, prefix)
+			return
+		}
+		if s["additionalProperties"] != false {
+			t.Errorf("schema of %q allows unknown keys: set additionalProperties false", prefix)
+		}
+		for k, v := range props {
+			walk(strings.TrimPrefix(prefix+"."+k, "."), v.(map[string]any))
+		}
+	}
+	walk("", schema)
+	var v map[string]any
+	if err := yaml.Unmarshal(values, &v); err != nil {
+		t.Fatal(err)
+	}
+	// Keys of values.yaml, down to where the schema stops (an empty map or list is a leaf).
+	var keys []string
+	var walkValues func(prefix string, v any)
+	walkValues = func(prefix string, v any) {
+		if m, ok := v.(map[string]any); ok && len(m) > 0 && !slicesContains(leaves, prefix) {
+			for k, vv := range m {
+				walkValues(strings.TrimPrefix(prefix+"."+k, "."), vv)
+			}
+			return
+		}
+		keys = append(keys, prefix)
+	}
+	walkValues("", v)
+	for _, k := range keys {
+		if !slicesContains(leaves, k) {
+			t.Errorf("values.yaml sets %s, which values.schema.json does not describe", k)
+		}
+	}
+	for _, l := range leaves {
+		if !slicesContains(keys, l) {
+			t.Errorf("values.schema.json describes %s, which values.yaml does not set", l)
+		}
+	}
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestChartPackaging: the CRDs are templates, kept on uninstall unless crds.keep is false;
+// the operator has a PodDisruptionBudget and spreads its replicas.
+func TestChartPackaging(t *testing.T) {
+	chart := helmTemplate(t)
+	bases, err := filepath.Glob(filepath.Join(repoRoot(t), "config", "crd", "bases", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crds int
+	for _, o := range chart {
+		if o.GetKind() == "CustomResourceDefinition" {
+			crds++
+			if o.GetAnnotations()["helm.sh/resource-policy"] != "keep" {
+				t.Errorf("CRD %s is not kept on uninstall: %v", o.GetName(), o.GetAnnotations())
+			}
+		}
+	}
+	if crds != len(bases) {
+		t.Errorf("the chart templates %d CRDs, config/crd/bases holds %d", crds, len(bases))
+	}
+	for _, o := range helmTemplate(t, "--set", "crds.keep=false") {
+		if _, kept := o.GetAnnotations()["helm.sh/resource-policy"]; o.GetKind() == "CustomResourceDefinition" && kept {
+			t.Errorf("crds.keep=false still keeps CRD %s", o.GetName())
+		}
+	}
+	for _, o := range helmTemplate(t, "--set", "crds.install=false") {
+		if o.GetKind() == "CustomResourceDefinition" {
+			t.Errorf("crds.install=false still installs CRD %s", o.GetName())
+		}
+	}
+	pdb := find(t, chart, "PodDisruptionBudget", "cooperator-controller-manager")
+	if got, _, _ := unstructured.NestedFieldNoCopy(pdb.Object, "spec", "maxUnavailable"); fmt.Sprint(got) != "1" {
+		t.Errorf("PodDisruptionBudget: %v", pdb.Object["spec"])
+	}
+	d := deployment(t, chart)
+	if spread := d.Spec.Template.Spec.TopologySpreadConstraints; len(spread) != 2 || spread[0].LabelSelector.MatchLabels["app.kubernetes.io/component"] != "controller-manager" {
+		t.Errorf("topology spread: %+v", spread)
+	}
+	if !strings.HasSuffix(d.Spec.Template.Spec.Containers[0].Image, ":"+chartAppVersion(t)) {
+		t.Errorf("the operator's image %s is not the appVersion", d.Spec.Template.Spec.Containers[0].Image)
+	}
 }

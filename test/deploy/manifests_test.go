@@ -207,6 +207,21 @@ func helmBinary(t testing.TB) string {
 	return matches[len(matches)-1]
 }
 
+// helmTemplateError renders the chart and returns helm's error output and error.
+func helmTemplateError(t testing.TB, args ...string) (string, error) {
+	t.Helper()
+	helm := helmBinary(t)
+	if helm == "" {
+		t.Skip("no helm binary: run `make helm` (or set HELM) to render the chart")
+	}
+	cmd := exec.Command(helm, append([]string{"template", "cooperator", filepath.Join(repoRoot(t), "charts", "cooperator"),
+		"--namespace", operatorNamespace, "--kube-version", "1.37.0"}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	_, err := cmd.Output()
+	return stderr.String(), err
+}
+
 // helmTemplate renders the chart with `helm template` and extra arguments, or skips the test
 // when no helm binary is installed.
 func helmTemplate(t testing.TB, args ...string) []*unstructured.Unstructured {

@@ -31,5 +31,15 @@ The hub's settings as the operator reads them (--config).
 {{- define "cooperator.hubConfig" -}}
 {{- $hub := deepCopy .Values.hub }}
 {{- $_ := set $hub "operatorNamespace" (include "cooperator.operatorNamespace" .) }}
+{{- if not $hub.platformImage }}
+{{- $_ := set $hub "platformImage" (include "cooperator.image" .) }}
+{{- end }}
 {{- toYaml $hub }}
+{{- end }}
+
+{{/*
+The operator's image; the platform service runs the same one by default.
+*/}}
+{{- define "cooperator.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
 {{- end }}

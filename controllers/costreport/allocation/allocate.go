@@ -86,10 +86,28 @@ type Input struct {
 	Usage  []Usage
 }
 
-// Share is one co-op's amount.
+// Share is one co-op's amount, and how it came about.
 type Share struct {
 	Cooperative string
 	Cents       int64
+	// Parts break Cents down by the steps above; they add up to Cents.
+	Parts Parts
+}
+
+// Parts is how a co-op's amount came about, in cents that add up to it exactly: its part
+// of the compute pool, of the storage pool and of the shared pool (steps 1 and 2), what
+// the discounts changed (step 3: negative for a co-op with a discount, positive for those
+// that carry it), what the floor changed (step 4), and the rounding to whole cents (step
+// 5). Each is the difference of the running amount, rounded half up to the cent, before
+// and after its step, so the parts are what the allocation computed, not a second
+// computation.
+type Parts struct {
+	ComputeCents  int64
+	StorageCents  int64
+	SharedCents   int64
+	DiscountCents int64
+	FloorCents    int64
+	RoundingCents int64
 }
 
 // Total adds up the bill.
@@ -165,10 +183,19 @@ func Allocate(in Input) ([]Share, error) {
 		}
 	}
 	amount := split(big.NewRat(pools[PoolCompute], 1), computeW)
+	// running[i] are co-op i's amounts rounded to the cent after each step.
+	running := make([][]int64, n)
+	snapshot := func() {
+		for i := range amount {
+			running[i] = append(running[i], roundCents(amount[i]))
+		}
+	}
+	snapshot()
 	storage := split(big.NewRat(pools[PoolStorage], 1), storageW)
 	for i := range amount {
 		amount[i].Add(amount[i], storage[i])
 	}
+	snapshot()
 	var shared []*big.Rat
 	if in.Policy.Shared == SharedEven {
 		shared = split(big.NewRat(pools[PoolShared], 1), make([]*big.Rat, n))
@@ -178,12 +205,37 @@ func Allocate(in Input) ([]Share, error) {
 	for i := range amount {
 		amount[i].Add(amount[i], shared[i])
 	}
+	snapshot()
 
 	if err := applyDiscounts(usage, amount, in.Policy.DiscountPercent); err != nil {
 		return nil, err
 	}
+	snapshot()
 	applyFloor(usage, amount, total, in.Policy.MinimumCents)
-	return largestRemainder(usage, amount, total)
+	snapshot()
+	shares, err := largestRemainder(usage, amount, total)
+	if err != nil {
+		return nil, err
+	}
+	for i := range shares {
+		r := running[i]
+		shares[i].Parts = Parts{
+			ComputeCents:  r[0],
+			StorageCents:  r[1] - r[0],
+			SharedCents:   r[2] - r[1],
+			DiscountCents: r[3] - r[2],
+			FloorCents:    r[4] - r[3],
+			RoundingCents: shares[i].Cents - r[4],
+		}
+	}
+	return shares, nil
+}
+
+// roundCents rounds a non-negative amount of cents half up to a whole cent.
+func roundCents(r *big.Rat) int64 {
+	twice := new(big.Int).Mul(r.Num(), big.NewInt(2))
+	twice.Add(twice, r.Denom())
+	return twice.Quo(twice, new(big.Int).Mul(r.Denom(), big.NewInt(2))).Int64()
 }
 
 func ratOf(v *big.Int) *big.Rat {

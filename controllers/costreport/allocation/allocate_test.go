@@ -242,42 +242,42 @@ func TestPercents(t *testing.T) {
 	}{
 		{
 			name:   "thirds: rounded alone they add up to 99.99",
-			shares: []Share{{"a", 100}, {"b", 100}, {"c", 100}},
+			shares: []Share{{Cooperative: "a", Cents: 100}, {Cooperative: "b", Cents: 100}, {Cooperative: "c", Cents: 100}},
 			want:   []string{"33.34", "33.33", "33.33"},
 		},
 		{
 			name:   "rounded alone they add up to 100.01 (16.67, 16.67, 66.67)",
-			shares: []Share{{"a", 100}, {"b", 100}, {"c", 400}},
+			shares: []Share{{Cooperative: "a", Cents: 100}, {Cooperative: "b", Cents: 100}, {Cooperative: "c", Cents: 400}},
 			want:   []string{"16.67", "16.67", "66.66"},
 		},
 		{
 			name:   "the largest remainder gets the hundredth",
-			shares: []Share{{"a", 1}, {"b", 2}}, // 33.333 and 66.667
+			shares: []Share{{Cooperative: "a", Cents: 1}, {Cooperative: "b", Cents: 2}}, // 33.333 and 66.667
 			want:   []string{"33.33", "66.67"},
 		},
 		{
 			name:   "ties go by name, not by position",
-			shares: []Share{{"c", 100}, {"b", 100}, {"a", 100}},
+			shares: []Share{{Cooperative: "c", Cents: 100}, {Cooperative: "b", Cents: 100}, {Cooperative: "a", Cents: 100}},
 			want:   []string{"33.33", "33.33", "33.34"},
 		},
 		{
 			name:   "exact",
-			shares: []Share{{"a", 7500}, {"b", 2500}, {"c", 0}},
+			shares: []Share{{Cooperative: "a", Cents: 7500}, {Cooperative: "b", Cents: 2500}, {Cooperative: "c", Cents: 0}},
 			want:   []string{"75.00", "25.00", "0.00"},
 		},
 		{
 			name:   "one co-op",
-			shares: []Share{{"a", 61290}},
+			shares: []Share{{Cooperative: "a", Cents: 61290}},
 			want:   []string{"100.00"},
 		},
 		{
 			name:   "a zero total",
-			shares: []Share{{"a", 0}, {"b", 0}},
+			shares: []Share{{Cooperative: "a", Cents: 0}, {Cooperative: "b", Cents: 0}},
 			want:   []string{"0.00", "0.00"},
 		},
 		{
 			name:   "amounts beyond int64 once multiplied by 10000",
-			shares: []Share{{"a", maxCents}, {"b", maxCents}, {"c", maxCents}},
+			shares: []Share{{Cooperative: "a", Cents: maxCents}, {Cooperative: "b", Cents: maxCents}, {Cooperative: "c", Cents: maxCents}},
 			want:   []string{"33.34", "33.33", "33.33"},
 		},
 	}
@@ -378,6 +378,23 @@ func FuzzAllocate(f *testing.F) {
 		if sum != total {
 			t.Fatalf("the amounts add up to %d, the bill to %d", sum, total)
 		}
+		// Each amount's parts add up to it, and the adjustments move money between co-ops
+		// without creating any: they add up to zero, give or take a rounded cent each.
+		var discounts, floors int64
+		for _, s := range shares {
+			p := s.Parts
+			if p.ComputeCents+p.StorageCents+p.SharedCents+p.DiscountCents+p.FloorCents+p.RoundingCents != s.Cents {
+				t.Fatalf("%s: parts %+v do not add up to %d", s.Cooperative, p, s.Cents)
+			}
+			if p.RoundingCents < -1 || p.RoundingCents > 1 {
+				t.Fatalf("%s: rounding of %d cents", s.Cooperative, p.RoundingCents)
+			}
+			discounts += p.DiscountCents
+			floors += p.FloorCents
+		}
+		if discounts < -int64(n) || discounts > int64(n) || floors < -int64(n) || floors > int64(n) {
+			t.Fatalf("discounts add up to %d cents, floors to %d, for %d co-ops", discounts, floors, n)
+		}
 		// The percentages add up to 100.00 and each is its exact value rounded down or up.
 		percents := Percents(shares, total)
 		var hsum int64
@@ -409,6 +426,39 @@ func FuzzAllocate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParts follows one amount through the steps: pools, shared, discount, floor.
+func TestParts(t *testing.T) {
+	in := Input{
+		Bill:   []BillLine{{PoolCompute, 100_00}, {PoolStorage, 40_00}, {PoolShared, 20_00}},
+		Policy: Policy{Shared: SharedEven, MinimumCents: 30_00, DiscountPercent: map[string]int64{"a": 50}},
+		Usage: []Usage{
+			{Cooperative: "a", CPUMillicoreSeconds: big.NewInt(3000), MemoryByteSeconds: big.NewInt(0), StorageByteSeconds: big.NewInt(1)},
+			{Cooperative: "b", CPUMillicoreSeconds: big.NewInt(1000), MemoryByteSeconds: big.NewInt(0), StorageByteSeconds: big.NewInt(3)},
+		},
+	}
+	shares, err := Allocate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a: compute 75.00, storage 10.00, shared 10.00 = 95.00, half off: 47.50 (b carries
+	// it: 65.00 + 47.50 = 112.50); both above the floor of 30.00.
+	want := []Share{
+		{Cooperative: "a", Cents: 47_50, Parts: Parts{ComputeCents: 75_00, StorageCents: 10_00, SharedCents: 10_00, DiscountCents: -47_50}},
+		{Cooperative: "b", Cents: 112_50, Parts: Parts{ComputeCents: 25_00, StorageCents: 30_00, SharedCents: 10_00, DiscountCents: 47_50}},
+	}
+	if !reflect.DeepEqual(shares, want) {
+		t.Errorf("Allocate() = %+v, want %+v", shares, want)
+	}
+	in.Policy.MinimumCents = 60_00
+	shares, err = Allocate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shares[0].Cents != 60_00 || shares[0].Parts.FloorCents != 12_50 || shares[1].Parts.FloorCents != -12_50 {
+		t.Errorf("with a floor of 60.00: %+v", shares)
+	}
 }
 
 func BenchmarkAllocate10000(b *testing.B) {
