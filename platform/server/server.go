@@ -77,6 +77,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("database pool: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pool: pool, metrics: newMetrics()}
+	s.metrics.reg.MustRegister(poolCollector{pool})
 	s.policy = policy.NewSource(cfg.PolicyFile, cfg.Logger)
 	if cfg.Policy != nil {
 		if err := cfg.Policy.Validate(); err != nil {
