@@ -17,6 +17,7 @@ limitations under the License.
 package deploy_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -25,19 +26,28 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/monitoring"
+)
+
+// The Prometheus Operator whose CRDs (read from the Go module cache) check the objects.
+const (
+	prometheusOperatorModule  = "github.com/prometheus-operator/prometheus-operator"
+	prometheusOperatorVersion = "v0.85.0"
 )
 
 var monitoringKinds = map[string]bool{"ServiceMonitor": true, "PodMonitor": true, "PrometheusRule": true}
 
 // TestMonitoring renders the chart's monitoring, off by default and on value by value, and
-// builds config/prometheus; the Prometheus Operator's CRDs are not in the test API server,
-// so both are checked structurally: what each object scrapes and how, the dashboards and
-// rules they carry (the files of the chart, verbatim), and that the chart and kustomize
-// ship the same.
+// builds config/prometheus. The API server checks the objects against the Prometheus
+// Operator's CRDs (from its Go module, as CloudNativePG's), and the test checks what
+// each object scrapes and how, the dashboards and rules they carry (the files of the
+// chart, verbatim), and that the chart and kustomize ship the same.
 func TestMonitoring(t *testing.T) {
 	root := repoRoot(t)
 	for _, o := range helmTemplate(t) {
@@ -151,6 +161,39 @@ func TestMonitoring(t *testing.T) {
 					t.Errorf("ConfigMap %s does not hold dashboards/%s", name, file)
 				}
 			}
+		}
+	})
+
+	t.Run("the API server accepts them under the Prometheus Operator's CRDs", func(t *testing.T) {
+		dir, err := harness.ModuleDir(prometheusOperatorModule, prometheusOperatorVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var crds []string
+		for _, kind := range []string{"servicemonitors", "podmonitors", "prometheusrules"} {
+			crds = append(crds, filepath.Join(dir, "example", "prometheus-operator-crd", "monitoring.coreos.com_"+kind+".yaml"))
+		}
+		env := harness.StartT(t, harness.Options{CRDDirectoryPaths: crds})
+		ctx := context.Background()
+		if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, objs := range [][]*unstructured.Unstructured{on, kust} {
+			for _, o := range objs {
+				if !monitoringKinds[o.GetKind()] {
+					continue
+				}
+				n++
+				// A strict dry run: the API server validates against the CRDs' schemas and
+				// rules, refuses unknown fields, and stores nothing.
+				if err := env.Client.Create(ctx, o.DeepCopy(), client.DryRunAll, client.FieldValidation("Strict")); err != nil {
+					t.Errorf("%s %s: %v", o.GetKind(), o.GetName(), err)
+				}
+			}
+		}
+		if n != 8 {
+			t.Errorf("%d monitoring objects checked, want 8 (4 of the chart, 4 of config/prometheus)", n)
 		}
 	})
 
