@@ -63,7 +63,7 @@ lint: golangci-lint ## Run golangci-lint.
 .PHONY: test
 test: manifests generate vet helm ## Generate, then run every test suite (envtest control plane, real PostgreSQL, real CloudNativePG operator, helm).
 	hack/postgres.sh
-	CNPG_OPERATOR="$$(hack/cnpg-operator.sh)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" HELM="$(HELM)" go test ./... $(GO_TEST_FLAGS) -coverprofile cover.out
+	CNPG_OPERATOR="$$(hack/cnpg-operator.sh)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" HELM="$(HELM)" PROMTOOL="$$(hack/promtool.sh)" go test ./... $(GO_TEST_FLAGS) -coverprofile cover.out
 
 .PHONY: bench
 bench: ## Run the benchmarks and print their figures.

@@ -141,3 +141,4 @@ fi
 mkdir -p "$chart"/files/platformtemplates
 rm -f "$chart"/files/platformtemplates/*.yaml
 cp platform/templates/*.yaml "$chart"/files/platformtemplates/
+hack/sync-monitoring.sh

@@ -72,6 +72,7 @@ type Reconciler struct {
 
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	registerStateMetrics(mgr.GetCache())
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
 	}

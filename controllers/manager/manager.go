@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -106,6 +107,68 @@ type Options struct {
 	// rewrites the connection URI of a co-op's database (tests).
 	GovernanceInterval time.Duration
 	GovernanceDSN      func(coop *coopv1.Cooperative, uri string) string
+	// Throughput: reconciles in parallel, the client's rate; the defaults when zero.
+	Throughput Throughput
+}
+
+// Defaults of the throughput settings, sized for a hub of a thousand co-ops: at start the
+// operator reconciles every co-op once (about 23 objects each), and the client's default
+// of 20 requests per second would take that many minutes; the API server's default
+// priority and fairness gives one controller's ServiceAccount far more than 50.
+const (
+	DefaultMaxConcurrentReconciles = 4
+	DefaultClientQPS               = 50
+	DefaultClientBurst             = 100
+)
+
+// Throughput sets how hard the operator works the API server: reconciles in parallel per
+// controller, and the client's requests per second and burst.
+type Throughput struct {
+	MaxConcurrentReconciles int
+	ClientQPS               float32
+	ClientBurst             int
+}
+
+// BindFlags adds --max-concurrent-reconciles, --kube-api-qps and --kube-api-burst.
+func (t *Throughput) BindFlags(fs *flag.FlagSet) {
+	*t = t.withDefaults()
+	fs.IntVar(&t.MaxConcurrentReconciles, "max-concurrent-reconciles", t.MaxConcurrentReconciles, "reconciles each controller runs in parallel")
+	fs.Var((*float32Value)(&t.ClientQPS), "kube-api-qps", "requests per second the operator's client sends the API server, on average")
+	fs.IntVar(&t.ClientBurst, "kube-api-burst", t.ClientBurst, "requests the operator's client may send at once above --kube-api-qps")
+}
+
+type float32Value float32
+
+func (v *float32Value) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 32) }
+func (v *float32Value) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 32)
+	if err != nil {
+		return err
+	}
+	*v = float32Value(f)
+	return nil
+}
+
+// withDefaults fills the settings left zero.
+func (t Throughput) withDefaults() Throughput {
+	if t.MaxConcurrentReconciles <= 0 {
+		t.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
+	}
+	if t.ClientQPS <= 0 {
+		t.ClientQPS = DefaultClientQPS
+	}
+	if t.ClientBurst <= 0 {
+		t.ClientBurst = DefaultClientBurst
+	}
+	return t
+}
+
+// RESTConfig returns a copy of cfg with the client's rate of t.
+func (t Throughput) RESTConfig(cfg *rest.Config) *rest.Config {
+	t = t.withDefaults()
+	out := rest.CopyConfig(cfg)
+	out.QPS, out.Burst = t.ClientQPS, t.ClientBurst
+	return out
 }
 
 // Version is the operator's version, set by main at start.
@@ -189,7 +252,9 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if opts.Webhooks {
 		mgrOpts.WebhookServer = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir})
 	}
-	mgr, err := ctrl.NewManager(cfg, mgrOpts)
+	throughput := opts.Throughput.withDefaults()
+	mgrOpts.Controller.MaxConcurrentReconciles = throughput.MaxConcurrentReconciles
+	mgr, err := ctrl.NewManager(throughput.RESTConfig(cfg), mgrOpts)
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
@@ -276,6 +341,7 @@ func Main(ctx context.Context, args []string) error {
 	fs.StringVar(&opts.WebhookCertDir, "webhook-cert-dir", opts.WebhookCertDir, "folder with the webhook server's tls.crt and tls.key")
 	opts.Hub.BindFlags(fs)
 	opts.Metering.BindFlags(fs)
+	opts.Throughput.BindFlags(fs)
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {

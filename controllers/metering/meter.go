@@ -38,8 +38,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	ctrlcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -71,6 +73,43 @@ type Options struct {
 	Usage UsageSource
 	// Database reads shared-tier database sizes; when nil, they are not counted.
 	Database DatabaseSizer
+	// Objects serves the cached Pods and PersistentVolumeClaims of a namespace in place;
+	// when nil, the meter lists them through Client, which copies every object. Setup
+	// sets it to the indexers of the manager's cache.
+	Objects *CachedObjects
+}
+
+// Store lists cached objects as client-go's stores do: the cached objects themselves,
+// shared, to be read and never modified.
+type Store interface {
+	List() []any
+}
+
+// CachedObjects are the stores of the cached Pods and PersistentVolumeClaims.
+type CachedObjects struct {
+	Pods, PVCs Store
+}
+
+// cachedObjects returns the indexers of the manager cache's informers for Pods and
+// PersistentVolumeClaims, or nil when the cache does not expose them.
+func cachedObjects(ctx context.Context, c ctrlcache.Cache) (*CachedObjects, error) {
+	type indexed interface{ GetIndexer() toolscache.Indexer }
+	var out CachedObjects
+	for _, x := range []struct {
+		obj client.Object
+		dst *Store
+	}{{&corev1.Pod{}, &out.Pods}, {&corev1.PersistentVolumeClaim{}, &out.PVCs}} {
+		inf, err := c.GetInformer(ctx, x.obj)
+		if err != nil {
+			return nil, fmt.Errorf("getting the informer for %T: %w", x.obj, err)
+		}
+		i, ok := inf.(indexed)
+		if !ok {
+			return nil, nil
+		}
+		*x.dst = i.GetIndexer()
+	}
+	return &out, nil
 }
 
 func (o *Options) defaults() {
@@ -99,6 +138,18 @@ type Meter struct {
 	// reports holds the usage entries this meter last wrote per period, so that a stale
 	// cache never drops an entry.
 	reports map[string]map[string]coopv1.CooperativeUsage
+	// podRates holds the requests of the cached pods read from Objects, by object: the
+	// cache replaces an object when it changes, so an entry is valid as long as its key
+	// is cached. Entries not read in a pass are dropped after it.
+	podRates map[*corev1.Pod]*cachedRates
+	pass     uint64
+	// swept holds what each namespace held at this pass's sweep of Objects.
+	swept map[string]*sweptNamespace
+}
+
+type cachedRates struct {
+	rates Rates
+	pass  uint64
 }
 
 type coopState struct {
@@ -133,6 +184,13 @@ func Setup(mgr ctrl.Manager, opts Options) (*Meter, error) {
 		}
 		opts.Usage = &MetricsAPI{Discovery: dc, Reader: mgr.GetAPIReader(), Clock: opts.Clock, RecheckInterval: 5 * time.Minute}
 	}
+	if opts.Objects == nil {
+		objects, err := cachedObjects(context.Background(), mgr.GetCache())
+		if err != nil {
+			return nil, err
+		}
+		opts.Objects = objects
+	}
 	m := New(mgr.GetClient(), opts)
 	if err := mgr.Add(m); err != nil {
 		return nil, fmt.Errorf("adding the meter to the manager: %w", err)
@@ -143,7 +201,7 @@ func Setup(mgr ctrl.Manager, opts Options) (*Meter, error) {
 // New returns a meter that is not started.
 func New(c client.Client, opts Options) *Meter {
 	opts.defaults()
-	return &Meter{Client: c, Options: opts, coops: map[string]*coopState{}, reports: map[string]map[string]coopv1.CooperativeUsage{}}
+	return &Meter{Client: c, Options: opts, coops: map[string]*coopState{}, reports: map[string]map[string]coopv1.CooperativeUsage{}, podRates: map[*corev1.Pod]*cachedRates{}}
 }
 
 // NeedLeaderElection implements manager.LeaderElectionRunnable: only the leader meters.
@@ -179,12 +237,24 @@ func (m *Meter) Pass(ctx context.Context) error {
 	if m.started.IsZero() {
 		m.started = now
 	}
+	m.pass++
+	defer func() {
+		for pod, c := range m.podRates {
+			if c.pass != m.pass {
+				delete(m.podRates, pod)
+			}
+		}
+	}()
 
 	var coops coopv1.CooperativeList
 	if err := m.Client.List(ctx, &coops, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing cooperatives: %w", err)
 	}
 	usage := m.podUsage(ctx)
+	if m.Objects != nil {
+		m.swept = m.sweep(usage)
+		defer func() { m.swept = nil }()
+	}
 	seen := make(map[string]bool, len(coops.Items))
 	updates := map[string][]coopv1.CooperativeUsage{}
 	amounts := &amountLookup{c: m.Client}
@@ -388,6 +458,12 @@ func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopS
 // the pods' usage when known (nil: requests alone), and says whether the namespace holds
 // any pod or claim at all.
 func (m *Meter) measureNamespace(ctx context.Context, ns string, usage PodUsage) (Rates, bool, error) {
+	if m.swept != nil {
+		if r := m.swept[ns]; r != nil {
+			return r.rates, r.held, nil
+		}
+		return Rates{}, false, nil
+	}
 	var pods corev1.PodList
 	if err := m.Client.List(ctx, &pods, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return Rates{}, false, fmt.Errorf("listing pods: %w", err)
@@ -398,6 +474,49 @@ func (m *Meter) measureNamespace(ctx context.Context, ns string, usage PodUsage)
 	}
 	held := len(pods.Items) > 0 || len(pvcs.Items) > 0
 	return NamespaceRates(pods.Items, pvcs.Items, usage), held, nil
+}
+
+// sweep samples every namespace of Objects in one read of each store: what the pods
+// and claims of each namespace hold now, with the pods' usage when known.
+func (m *Meter) sweep(usage map[string]PodUsage) map[string]*sweptNamespace {
+	out := map[string]*sweptNamespace{}
+	namespace := func(ns string) *sweptNamespace {
+		n, ok := out[ns]
+		if !ok {
+			n = &sweptNamespace{held: true}
+			out[ns] = n
+		}
+		return n
+	}
+	for _, o := range m.Objects.Pods.List() {
+		pod, ok := o.(*corev1.Pod)
+		if !ok {
+			continue
+		}
+		n := namespace(pod.Namespace)
+		if u, measured := usage[pod.Namespace][pod.Name]; measured {
+			n.rates.add(countedPodRates(pod, PodUsage{pod.Name: u}))
+			continue
+		}
+		c := m.podRates[pod]
+		if c == nil {
+			c = &cachedRates{rates: countedPodRates(pod, nil)}
+			m.podRates[pod] = c
+		}
+		c.pass = m.pass
+		n.rates.add(c.rates)
+	}
+	for _, o := range m.Objects.PVCs.List() {
+		if pvc, ok := o.(*corev1.PersistentVolumeClaim); ok {
+			namespace(pvc.Namespace).rates.StorageBytes += PVCBytes(pvc)
+		}
+	}
+	return out
+}
+
+type sweptNamespace struct {
+	rates Rates
+	held  bool
 }
 
 // podUsage reads the usage of every co-op's pods, by namespace, in one request per pass;

@@ -61,6 +61,20 @@ func PodRates(pod *corev1.Pod, usage map[string]ContainerUsage) Rates {
 	return r
 }
 
+// countedPodRates is what a pod holds when it counts, nothing otherwise.
+func countedPodRates(pod *corev1.Pod, usage PodUsage) Rates {
+	if !PodCounts(pod) {
+		return Rates{}
+	}
+	return PodRates(pod, usage[pod.Name])
+}
+
+func (r *Rates) add(o Rates) {
+	r.MilliCPU += o.MilliCPU
+	r.MemoryBytes += o.MemoryBytes
+	r.StorageBytes += o.StorageBytes
+}
+
 // PVCBytes is the capacity a claim holds: its status capacity once bound (the resized
 // size after an expansion), zero when it is not bound.
 func PVCBytes(pvc *corev1.PersistentVolumeClaim) int64 {
@@ -77,12 +91,7 @@ func PVCBytes(pvc *corev1.PersistentVolumeClaim) int64 {
 func NamespaceRates(pods []corev1.Pod, pvcs []corev1.PersistentVolumeClaim, usage PodUsage) Rates {
 	var r Rates
 	for i := range pods {
-		if !PodCounts(&pods[i]) {
-			continue
-		}
-		p := PodRates(&pods[i], usage[pods[i].Name])
-		r.MilliCPU += p.MilliCPU
-		r.MemoryBytes += p.MemoryBytes
+		r.add(countedPodRates(&pods[i], usage))
 	}
 	for i := range pvcs {
 		r.StorageBytes += PVCBytes(&pvcs[i])

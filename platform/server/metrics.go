@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -45,4 +46,36 @@ func newMetrics() *metrics {
 	m.reg.MustRegister(m.requests, m.duration, m.payments, m.amounts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+var (
+	dbConnsDesc = prometheus.NewDesc("cooperator_platform_database_connections",
+		"Connections of the service's pool to the co-op's database, by state: acquired (in use) or idle.", []string{"state"}, nil)
+	dbMaxConnsDesc = prometheus.NewDesc("cooperator_platform_database_max_connections",
+		"The most connections the pool opens to the co-op's database.", nil, nil)
+	dbAcquiresDesc = prometheus.NewDesc("cooperator_platform_database_acquires_total",
+		"Connections taken from the pool, one per query or transaction.", nil, nil)
+	dbWaitDesc = prometheus.NewDesc("cooperator_platform_database_acquire_wait_seconds_total",
+		"Time spent waiting for a connection while the pool had none free, in seconds: a pool too small or a database too slow.", nil, nil)
+	dbCanceledDesc = prometheus.NewDesc("cooperator_platform_database_canceled_acquires_total",
+		"Requests for a connection that gave up before getting one (their request ended or timed out).", nil, nil)
+)
+
+// poolCollector reads the pool's statistics at each scrape.
+type poolCollector struct{ pool *pgxpool.Pool }
+
+func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{dbConnsDesc, dbMaxConnsDesc, dbAcquiresDesc, dbWaitDesc, dbCanceledDesc} {
+		ch <- d
+	}
+}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.pool.Stat()
+	ch <- prometheus.MustNewConstMetric(dbConnsDesc, prometheus.GaugeValue, float64(st.AcquiredConns()), "acquired")
+	ch <- prometheus.MustNewConstMetric(dbConnsDesc, prometheus.GaugeValue, float64(st.IdleConns()), "idle")
+	ch <- prometheus.MustNewConstMetric(dbMaxConnsDesc, prometheus.GaugeValue, float64(st.MaxConns()))
+	ch <- prometheus.MustNewConstMetric(dbAcquiresDesc, prometheus.CounterValue, float64(st.AcquireCount()))
+	ch <- prometheus.MustNewConstMetric(dbWaitDesc, prometheus.CounterValue, st.EmptyAcquireWaitTime().Seconds())
+	ch <- prometheus.MustNewConstMetric(dbCanceledDesc, prometheus.CounterValue, float64(st.CanceledAcquireCount()))
 }

@@ -97,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pool: pool, metrics: newMetrics(), servingRole: pcfg.ConnConfig.User,
 		limits: newLimiter(cfg.RateLimit, cfg.RateBurst)}
+	s.metrics.reg.MustRegister(poolCollector{pool})
 	if cfg.MigrateDatabaseURL != "" {
 		if _, err := pgxpool.ParseConfig(cfg.MigrateDatabaseURL); err != nil {
 			pool.Close()

@@ -1,0 +1,110 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cooperative
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+// The co-ops' state as metrics, computed at each scrape from the manager's cache, as
+// kube-state-metrics does: there is nothing to keep in step with the objects, and a co-op
+// that is deleted is gone from the next scrape. The alerts and dashboards of
+// charts/cooperator read them.
+var (
+	readyDesc = prometheus.NewDesc("cooperator_cooperative_ready",
+		"1 when the co-op's Ready condition is True, 0 otherwise.", []string{"cooperative"}, nil)
+	conditionDesc = prometheus.NewDesc("cooperator_cooperative_condition",
+		"1 when the co-op's condition of this type is True, 0 when it is False or Unknown; one series per condition in its status.",
+		[]string{"cooperative", "condition"}, nil)
+	archivingDesc = prometheus.NewDesc("cooperator_database_continuous_archiving",
+		"1 when the co-op's CloudNativePG Cluster reports WAL archiving working (its ContinuousArchiving condition True), 0 when it reports it failing; absent before the Cluster reports either.",
+		[]string{"cooperative", "cluster"}, nil)
+)
+
+// stateMetrics reads the Cooperatives and the co-ops' Clusters from reader at each scrape.
+type stateMetrics struct {
+	reader atomic.Pointer[client.Reader]
+}
+
+var coopState = &stateMetrics{}
+
+func init() {
+	metrics.Registry.MustRegister(coopState)
+}
+
+// registerStateMetrics makes the metrics read from r, the manager's cache.
+func registerStateMetrics(r client.Reader) { coopState.reader.Store(&r) }
+
+// Describe implements prometheus.Collector.
+func (m *stateMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- readyDesc
+	ch <- conditionDesc
+	ch <- archivingDesc
+}
+
+// Collect implements prometheus.Collector. A read that fails (a cache not started yet)
+// leaves the series out rather than reporting a state nobody observed.
+func (m *stateMetrics) Collect(ch chan<- prometheus.Metric) {
+	r := m.reader.Load()
+	if r == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var coops coopv1.CooperativeList
+	if err := (*r).List(ctx, &coops, client.UnsafeDisableDeepCopy); err == nil {
+		for i := range coops.Items {
+			c := &coops.Items[i]
+			ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue,
+				boolValue(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionReady)), c.Name)
+			for _, cond := range c.Status.Conditions {
+				ch <- prometheus.MustNewConstMetric(conditionDesc, prometheus.GaugeValue,
+					boolValue(cond.Status == metav1.ConditionTrue), c.Name, cond.Type)
+			}
+		}
+	}
+	var clusters cnpgv1.ClusterList
+	if err := (*r).List(ctx, &clusters, client.HasLabels{coopv1.LabelCooperative}, client.UnsafeDisableDeepCopy); err == nil {
+		for i := range clusters.Items {
+			cl := &clusters.Items[i]
+			cond := meta.FindStatusCondition(cl.Status.Conditions, string(cnpgv1.ConditionContinuousArchiving))
+			if cond == nil || cond.Status == metav1.ConditionUnknown {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(archivingDesc, prometheus.GaugeValue,
+				boolValue(cond.Status == metav1.ConditionTrue), cl.Labels[coopv1.LabelCooperative], cl.Name)
+		}
+	}
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

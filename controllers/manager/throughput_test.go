@@ -1,0 +1,60 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package manager_test
+
+import (
+	"flag"
+	"testing"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/cooperator-dev/cooperator/controllers/manager"
+)
+
+// TestThroughputFlags: the flags set the reconciles in parallel and the client's rate,
+// and the defaults sized for a thousand co-ops apply to what is not set.
+func TestThroughputFlags(t *testing.T) {
+	tests := []struct {
+		args        []string
+		concurrency int
+		qps         float32
+		burst       int
+	}{
+		{nil, manager.DefaultMaxConcurrentReconciles, manager.DefaultClientQPS, manager.DefaultClientBurst},
+		{[]string{"--max-concurrent-reconciles=16", "--kube-api-qps=200.5", "--kube-api-burst=400"}, 16, 200.5, 400},
+		{[]string{"--kube-api-qps=0"}, manager.DefaultMaxConcurrentReconciles, manager.DefaultClientQPS, manager.DefaultClientBurst},
+	}
+	for _, tt := range tests {
+		var th manager.Throughput
+		fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+		th.BindFlags(fs)
+		if err := fs.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		in := &rest.Config{Host: "https://hub.example", QPS: 5, Burst: 10}
+		cfg := th.RESTConfig(in)
+		if cfg.QPS != tt.qps || cfg.Burst != tt.burst || cfg.Host != in.Host {
+			t.Errorf("%v: the client sends %v per second, %d at once, to %s", tt.args, cfg.QPS, cfg.Burst, cfg.Host)
+		}
+		if in.QPS != 5 {
+			t.Errorf("%v: the caller's config changed", tt.args)
+		}
+		if th.MaxConcurrentReconciles != tt.concurrency {
+			t.Errorf("%v: %d reconciles in parallel, want %d", tt.args, th.MaxConcurrentReconciles, tt.concurrency)
+		}
+	}
+}
