@@ -1,0 +1,159 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// apiDocument is openapi.yaml, loaded and validated as OpenAPI 3, and its router.
+var apiDocument = sync.OnceValues(func() (*apiSpec, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(openapiYAML)
+	if err != nil {
+		return nil, fmt.Errorf("loading openapi.yaml: %w", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, fmt.Errorf("openapi.yaml is not valid OpenAPI 3: %w", err)
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("routing openapi.yaml: %w", err)
+	}
+	return &apiSpec{doc: doc, router: router}, nil
+})
+
+type apiSpec struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+// TestOpenAPIDocumentValid: openapi.yaml loads and validates as OpenAPI 3, and it is typed
+// throughout: every operation has an operationId (unique), every response a JSON (or the
+// document's own YAML) schema, and every success status is documented explicitly.
+func TestOpenAPIDocumentValid(t *testing.T) {
+	spec, err := apiDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for path, item := range spec.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			where := method + " " + path
+			if op.OperationID == "" {
+				t.Errorf("%s has no operationId", where)
+			} else if other, ok := ids[op.OperationID]; ok {
+				t.Errorf("%s and %s share operationId %q", where, other, op.OperationID)
+			}
+			ids[op.OperationID] = where
+			if op.Responses.Default() == nil {
+				t.Errorf("%s has no default (error) response", where)
+			}
+			for status, ref := range op.Responses.Map() {
+				r := ref.Value
+				if r == nil || len(r.Content) == 0 {
+					t.Errorf("%s response %s has no content", where, status)
+					continue
+				}
+				for ct, mt := range r.Content {
+					if mt.Schema == nil || mt.Schema.Value == nil {
+						t.Errorf("%s response %s (%s) has no schema", where, status, ct)
+					} else if s := mt.Schema.Value; s.Type.Is("object") && len(s.Properties) == 0 && s.AdditionalProperties.Schema == nil {
+						t.Errorf("%s response %s (%s) is an untyped object", where, status, ct)
+					}
+				}
+			}
+		}
+	}
+}
+
+// apiValidated serves h and checks each request and its response against openapi.yaml,
+// failing t with the route, the status and the validation error when they do not match:
+//   - a request to a path and method the document does not list must be answered 404/405;
+//   - a request the document refuses must be answered 4xx;
+//   - every response must be documented: a success status explicitly, with its
+//     Content-Type and a body valid against its schema.
+func apiValidated(t testing.TB, h http.Handler) http.Handler {
+	spec, err := apiDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body []byte
+		if r.Body != nil {
+			body, _ = io.ReadAll(r.Body)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		check := r.Clone(context.Background())
+		check.Body = io.NopCloser(bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if err := spec.check(check, rec); err != nil {
+			t.Errorf("openapi.yaml: %s %s answered %d: %v\nresponse: %.500s", r.Method, r.URL.Path, rec.Code, err, rec.Body.Bytes())
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
+}
+
+func (s *apiSpec) check(req *http.Request, rec *httptest.ResponseRecorder) error {
+	ctx := context.Background()
+	route, params, err := s.router.FindRoute(req)
+	if err != nil {
+		if rec.Code == http.StatusNotFound || rec.Code == http.StatusMethodNotAllowed {
+			return nil
+		}
+		return fmt.Errorf("no operation in the document: %w", err)
+	}
+	in := &openapi3filter.RequestValidationInput{
+		Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{
+			MultiError:                        true,
+			RejectWhenRequestBodyNotSpecified: true,
+			AuthenticationFunc:                bearerPresent,
+		},
+	}
+	reqErr := openapi3filter.ValidateRequest(ctx, in)
+	if reqErr != nil && (rec.Code < 400 || rec.Code >= 500) && rec.Code != http.StatusServiceUnavailable {
+		return fmt.Errorf("operation %s: the request is not valid, yet it was answered %d: %w", route.Operation.OperationID, rec.Code, reqErr)
+	}
+	if rec.Code < 400 && route.Operation.Responses.Status(rec.Code) == nil {
+		return fmt.Errorf("operation %s: status %d is not documented", route.Operation.OperationID, rec.Code)
+	}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 rec.Code,
+		Header:                 rec.Header(),
+		Body:                   io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+		return fmt.Errorf("operation %s: the response is not valid: %w", route.Operation.OperationID, err)
+	}
+	return nil
+}
+
+// bearerPresent accepts a request that carries a bearer token; whether the token is good is
+// the server's to judge (and then a 401 is a documented answer).
+func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	if in.SecurityScheme.Type == "http" && in.SecurityScheme.Scheme == "bearer" &&
+		strings.HasPrefix(in.RequestValidationInput.Request.Header.Get("Authorization"), "Bearer ") {
+		return nil
+	}
+	return errors.New("no bearer token")
+}
