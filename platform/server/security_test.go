@@ -216,7 +216,7 @@ func TestSecurity_DatabaseDownIs503(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	e := &env{t: t, s: s, h: s.Handler()}
+	e := &env{t: t, s: s, h: apiValidated(t, s.Handler())}
 	for _, c := range []struct {
 		method, path, token string
 		body                any

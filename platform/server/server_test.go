@@ -79,7 +79,7 @@ func TestOperationsEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	e2 := &env{t: t, s: s, h: s.Handler()}
+	e2 := &env{t: t, s: s, h: apiValidated(t, s.Handler())}
 	if r := e2.call("GET", "/readyz", "", nil); r.status != 503 || !strings.Contains(string(r.body), "migrations") {
 		t.Fatalf("readyz before migrations: %d %s", r.status, r.body)
 	}
@@ -167,7 +167,7 @@ func TestPolicyReload(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s.Start(ctx)
-	e := &env{t: t, s: s, h: s.Handler()}
+	e := &env{t: t, s: s, h: apiValidated(t, s.Handler())}
 	eventually(t, "readiness", func() bool { return e.call("GET", "/readyz", "", nil).status == 200 })
 	w := e.worker("Dan Driver")
 	fee := func(key string) int64 {
