@@ -120,14 +120,13 @@ func (s *apiSpec) check(req *http.Request, rec *httptest.ResponseRecorder) error
 		}
 		return fmt.Errorf("no operation in the document: %w", err)
 	}
-	in := &openapi3filter.RequestValidationInput{
-		Request: req, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{
-			MultiError:                        true,
-			RejectWhenRequestBodyNotSpecified: true,
-			AuthenticationFunc:                bearerPresent,
-		},
+	reqOpts := &openapi3filter.Options{
+		MultiError:                        true,
+		RejectWhenRequestBodyNotSpecified: true,
+		AuthenticationFunc:                bearerPresent,
 	}
+	reqOpts.WithCustomSchemaErrorFunc(shortSchemaError)
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: reqOpts}
 	reqErr := openapi3filter.ValidateRequest(ctx, in)
 	if reqErr != nil && (rec.Code < 400 || rec.Code >= 500) && rec.Code != http.StatusServiceUnavailable {
 		return fmt.Errorf("operation %s: the request is not valid, yet it was answered %d: %w", route.Operation.OperationID, rec.Code, reqErr)
@@ -135,12 +134,14 @@ func (s *apiSpec) check(req *http.Request, rec *httptest.ResponseRecorder) error
 	if rec.Code < 400 && route.Operation.Responses.Status(rec.Code) == nil {
 		return fmt.Errorf("operation %s: status %d is not documented", route.Operation.OperationID, rec.Code)
 	}
+	respOpts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}
+	respOpts.WithCustomSchemaErrorFunc(shortSchemaError)
 	out := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in,
 		Status:                 rec.Code,
 		Header:                 rec.Header(),
 		Body:                   io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		Options:                respOpts,
 	}
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
 		return fmt.Errorf("operation %s: the response is not valid: %w", route.Operation.OperationID, err)
@@ -156,4 +157,9 @@ func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) er
 		return nil
 	}
 	return errors.New("no bearer token")
+}
+
+// shortSchemaError names the place in the body and the rule, not the whole schema and value.
+func shortSchemaError(err *openapi3.SchemaError) string {
+	return "at /" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
 }
