@@ -120,6 +120,7 @@ func (s *apiSpec) check(req *http.Request, rec *httptest.ResponseRecorder) error
 		}
 		return fmt.Errorf("no operation in the document: %w", err)
 	}
+	op := fmt.Sprintf("%s (%s %s)", route.Operation.OperationID, route.Method, route.Path)
 	reqOpts := &openapi3filter.Options{
 		MultiError:                        true,
 		RejectWhenRequestBodyNotSpecified: true,
@@ -129,10 +130,10 @@ func (s *apiSpec) check(req *http.Request, rec *httptest.ResponseRecorder) error
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: reqOpts}
 	reqErr := openapi3filter.ValidateRequest(ctx, in)
 	if reqErr != nil && (rec.Code < 400 || rec.Code >= 500) && rec.Code != http.StatusServiceUnavailable {
-		return fmt.Errorf("operation %s: the request is not valid, yet it was answered %d: %w", route.Operation.OperationID, rec.Code, reqErr)
+		return fmt.Errorf("operation %s: the request is not valid, yet it was answered %d: %w", op, rec.Code, reqErr)
 	}
 	if rec.Code < 400 && route.Operation.Responses.Status(rec.Code) == nil {
-		return fmt.Errorf("operation %s: status %d is not documented", route.Operation.OperationID, rec.Code)
+		return fmt.Errorf("operation %s: status %d is not documented", op, rec.Code)
 	}
 	respOpts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}
 	respOpts.WithCustomSchemaErrorFunc(shortSchemaError)
@@ -144,7 +145,7 @@ func (s *apiSpec) check(req *http.Request, rec *httptest.ResponseRecorder) error
 		Options:                respOpts,
 	}
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
-		return fmt.Errorf("operation %s: the response is not valid: %w", route.Operation.OperationID, err)
+		return fmt.Errorf("operation %s: the response is not valid: %w", op, err)
 	}
 	return nil
 }
@@ -162,4 +163,63 @@ func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) er
 // shortSchemaError names the place in the body and the rule, not the whole schema and value.
 func shortSchemaError(err *openapi3.SchemaError) string {
 	return "at /" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
+}
+
+// TestAPIValidationRefuses: the check apiValidated makes fails, naming the operation and the
+// rule, on a response or a request that does not match openapi.yaml.
+func TestAPIValidationRefuses(t *testing.T) {
+	spec, err := apiDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const member = `{"id":1,"name":"Ann","email":"ann@example.org","roles":["worker"],"qualifications":[],"active":true,"available":false,"rating":"","ratingCount":0,"createdAt":"2026-01-01T00:00:00Z"}`
+	for _, c := range []struct {
+		name, method, path, token, reqBody string
+		status                             int
+		contentType, respBody              string
+		want                               string // "" when the exchange is valid
+	}{
+		{"valid", "GET", "/v1/members/1", "t", "", 200, "application/json", member, ""},
+		{"valid error", "GET", "/v1/members/1", "t", "", 404, "application/json", `{"error":{"field":"id","message":"no such member"}}`, ""},
+		{"undocumented field", "GET", "/v1/members/1", "t", "", 200, "application/json", strings.Replace(member, `"id":1`, `"id":1,"secret":"x"`, 1), `operation getMember (GET /v1/members/{id}): the response is not valid: response body doesn't match schema #/components/schemas/Member: at /: property "secret" is unsupported`},
+		{"wrong type", "GET", "/v1/members/1", "t", "", 200, "application/json", strings.Replace(member, `"id":1`, `"id":"1"`, 1), `at /id`},
+		{"missing required field", "GET", "/v1/members/1", "t", "", 200, "application/json", strings.Replace(member, `"active":true,`, ``, 1), `"active"`},
+		{"no content type", "GET", "/v1/members/1", "t", "", 200, "", member, `Content-Type`},
+		{"undocumented success status", "GET", "/v1/members/1", "t", "", 202, "application/json", member, `status 202 is not documented`},
+		{"error not in the error shape", "GET", "/v1/members/1", "t", "", 400, "application/json", `{"message":"bad"}`, `the response is not valid`},
+		{"route not in the document", "GET", "/v1/nowhere", "t", "", 200, "application/json", `{}`, `no operation in the document`},
+		{"unknown route answered 404", "GET", "/v1/nowhere", "t", "", 404, "application/json", `{"error":{"message":"not found"}}`, ""},
+		{"invalid request accepted", "POST", "/v1/work/1/rating", "t", `{"stars":9}`, 200, "application/json", `{}`, `the request is not valid, yet it was answered 200`},
+		{"invalid request refused", "POST", "/v1/work/1/rating", "t", `{"stars":9}`, 400, "application/json", `{"error":{"field":"stars","message":"must be 1 to 5"}}`, ""},
+		{"no token yet served", "GET", "/v1/members/1", "", "", 200, "application/json", member, `the request is not valid`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var body io.Reader
+			if c.reqBody != "" {
+				body = strings.NewReader(c.reqBody)
+			}
+			req := httptest.NewRequest(c.method, c.path, body)
+			if c.reqBody != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			if c.token != "" {
+				req.Header.Set("Authorization", "Bearer "+c.token)
+			}
+			rec := httptest.NewRecorder()
+			if c.contentType != "" {
+				rec.Header().Set("Content-Type", c.contentType)
+			}
+			rec.WriteHeader(c.status)
+			rec.WriteString(c.respBody)
+			err := spec.check(req, rec)
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("valid exchange refused: %v", err)
+			case c.want != "" && err == nil:
+				t.Fatalf("accepted, want an error with %q", c.want)
+			case c.want != "" && !strings.Contains(err.Error(), c.want):
+				t.Fatalf("error %q lacks %q", err, c.want)
+			}
+		})
+	}
 }
