@@ -223,3 +223,50 @@ func TestAPIValidationRefuses(t *testing.T) {
 		})
 	}
 }
+
+// apiClient is an HTTP client for tests that reach the API over a real listener: like
+// apiValidated, it checks every request and response against openapi.yaml.
+func apiClient(t testing.TB) *http.Client {
+	spec, err := apiDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Transport: apiTransport{t: t, spec: spec, base: http.DefaultTransport}}
+}
+
+type apiTransport struct {
+	t    testing.TB
+	spec *apiSpec
+	base http.RoundTripper
+}
+
+func (a apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	check := req.Clone(context.Background())
+	check.Body = io.NopCloser(bytes.NewReader(body))
+	resp, err := a.base.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	respBody, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(respBody))
+	rec := httptest.NewRecorder()
+	for k, v := range resp.Header {
+		rec.Header()[k] = v
+	}
+	rec.WriteHeader(resp.StatusCode)
+	_, _ = rec.Write(respBody)
+	if err := a.spec.check(check, rec); err != nil {
+		a.t.Errorf("openapi.yaml: %s %s answered %d: %v\nresponse: %.500s", req.Method, req.URL.Path, resp.StatusCode, err, respBody)
+	}
+	return resp, nil
+}

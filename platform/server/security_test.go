@@ -500,7 +500,11 @@ func TestSecurity_MetricsOnlyOnMetricsPort(t *testing.T) {
 	api, metrics := serve(t, e.s)
 	get := func(url string) (int, string) {
 		t.Helper()
-		resp, err := http.Get(url)
+		client := http.DefaultClient // the metrics port is not the API's
+		if strings.HasPrefix(url, api) {
+			client = apiClient(t)
+		}
+		resp, err := client.Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -226,7 +226,7 @@ func TestMainServes(t *testing.T) {
 		done <- Main(ctx, []string{"--vertical=ride-sharing", "--listen=" + addr, "--policy-file=" + file})
 	}()
 	eventually(t, "the service to be ready", func() bool {
-		r, err := http.Get("http://" + addr + "/readyz")
+		r, err := apiClient(t).Get("http://" + addr + "/readyz")
 		if err != nil {
 			return false
 		}
@@ -235,7 +235,7 @@ func TestMainServes(t *testing.T) {
 	})
 	req, _ := http.NewRequest("GET", "http://"+addr+"/v1/policy", nil)
 	req.Header.Set("Authorization", "Bearer "+adminToken)
-	r, err := http.DefaultClient.Do(req)
+	r, err := apiClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
