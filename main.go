@@ -46,6 +46,7 @@ type command struct {
 var commands = map[string]command{
 	"federation": {summary: "switch a co-op's primary between regions, fail over, show standbys", run: cli.Federation},
 	"costs":      {summary: "print a billing period's cost split: costs [PERIOD] -o table|csv|json", run: cli.Costs},
+	"governance": {summary: "print the governed changes applied to the co-ops: governance [COOP] -o table|csv|json", run: cli.Governance},
 	"manager":    {summary: "run the operator", run: manager.Main},
 	"platform":   {summary: "run the co-op platform service", run: server.Main},
 	"usage":      {summary: "print the metered usage of the co-ops: usage [COOP] -o table|csv|json", run: cli.Usage},

@@ -235,6 +235,15 @@ type Governance struct {
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=8
 	GovernedFields []GovernedField `json:"governedFields,omitempty"`
+
+	// minimumVotingPeriodHours is the shortest time a proposal stays open in the platform
+	// service before it closes and is tallied: 168 (7 days) unless the co-op's rules say
+	// otherwise. A proposer may ask for a longer period, never a shorter one.
+	// +optional
+	// +kubebuilder:default=168
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=8760
+	MinimumVotingPeriodHours int32 `json:"minimumVotingPeriodHours,omitempty"`
 }
 
 // DatabaseSpec is the co-op's PostgreSQL database.
@@ -498,6 +507,11 @@ type CooperativeStatus struct {
 	// metering under its own field owner.
 	// +optional
 	Usage *UsageStatus `json:"usage,omitempty"`
+
+	// governance records the changes the members passed and the operator applied, written
+	// by the governance controller under its own field owner.
+	// +optional
+	Governance *GovernanceStatus `json:"governance,omitempty"`
 }
 
 // Cooperative is one member co-op: a tenant of the hub with its namespace, database,
@@ -516,6 +530,8 @@ type CooperativeStatus struct {
 // +kubebuilder:printcolumn:name="CPU-h",type=string,JSONPath=`.status.usage.periods[0].cpuCoreHours`,priority=1
 // +kubebuilder:printcolumn:name="Amount",type=string,JSONPath=`.status.usage.estimatedAmount`
 // +kubebuilder:printcolumn:name="Currency",type=string,JSONPath=`.status.usage.currency`,priority=1
+// +kubebuilder:printcolumn:name="Proposal",type=integer,JSONPath=`.status.governance.history[0].id`,priority=1
+// +kubebuilder:printcolumn:name="Changed",type=string,JSONPath=`.status.governance.history[0].field`,priority=1
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 50",message="metadata.name must be at most 50 characters: the namespace is coop-<name> and the database cluster takes the name too"
 type Cooperative struct {
 	metav1.TypeMeta `json:",inline"`

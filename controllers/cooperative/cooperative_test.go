@@ -18,7 +18,6 @@ package cooperative_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -47,6 +46,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/test/harness"
@@ -277,10 +277,10 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 
 		cm := &corev1.ConfigMap{}
 		eventuallyGet(client.ObjectKey{Namespace: ns, Name: cooperative.PolicyConfigMapName}, cm)
-		var policy cooperative.Policy
-		Expect(json.Unmarshal([]byte(cm.Data[cooperative.PolicyKey]), &policy)).To(Succeed())
-		Expect(policy.FeeSplit.PlatformFeeBasisPoints).To(Equal(int32(300)))
-		Expect(policy.Governance.StakeholderClasses).To(HaveLen(3))
+		doc, err := policy.Parse([]byte(cm.Data[cooperative.PolicyKey]))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(doc.FeeSplit.PlatformFeeBasisPoints).To(Equal(int64(300)))
+		Expect(doc.Governance.StakeholderClasses).To(HaveLen(3))
 
 		svc := &corev1.Service{}
 		eventuallyGet(client.ObjectKey{Namespace: ns, Name: "api"}, svc)

@@ -20,7 +20,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -37,39 +36,33 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 )
 
-// Names and paths of the platform's configuration.
+// Names and paths of the platform's configuration. The policy's names are defined once,
+// in api/policy, with the document itself.
 const (
 	// PolicyConfigMapName carries the co-op's fee split and governance rules.
-	PolicyConfigMapName = "coop-policy"
+	PolicyConfigMapName = policy.ConfigMapName
 	// PolicyKey is the key of the policy in the ConfigMap.
-	PolicyKey = "policy.json"
+	PolicyKey = policy.Key
 	// PolicyMountPath is where the platform containers find the policy.
-	PolicyMountPath = "/etc/cooperator/policy"
+	PolicyMountPath = policy.MountPath
 	// PlatformPartOf is the part-of label value of the platform's workloads.
 	PlatformPartOf = "cooperator-platform"
 	// AdminTokenKey is the key of the platform admin token.
 	AdminTokenKey = "token"
 )
 
-// Policy is what the platform service reads from the coop-policy ConfigMap.
-type Policy struct {
-	Cooperative string            `json:"cooperative"`
-	Vertical    coopv1.Vertical   `json:"vertical"`
-	FeeSplit    coopv1.FeeSplit   `json:"feeSplit"`
-	Governance  coopv1.Governance `json:"governance"`
-}
-
-// BuildPolicyConfigMap carries the fee split and the governance rules to the platform.
+// BuildPolicyConfigMap carries the fee split and the governance rules to the platform, as
+// the policy document of api/policy (defaults resolved, so the platform reads what the API
+// server stored).
 func BuildPolicyConfigMap(coop *coopv1.Cooperative) (*corev1.ConfigMap, error) {
-	b, err := json.MarshalIndent(Policy{
-		Cooperative: coop.Name, Vertical: coop.Spec.Vertical, FeeSplit: coop.Spec.FeeSplit, Governance: coop.Spec.Governance,
-	}, "", "  ")
+	b, err := policy.FromCooperative(coop).Marshal()
 	if err != nil {
-		return nil, fmt.Errorf("encoding the policy: %w", err)
+		return nil, err
 	}
 	return &corev1.ConfigMap{
 		ObjectMeta: objectMeta(coop, coop.NamespaceName(), PolicyConfigMapName),
@@ -124,7 +117,7 @@ func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv
 	env := []corev1.EnvVar{
 		{Name: "COOP_NAME", Value: coop.Name},
 		{Name: "LISTEN_ADDRESS", Value: fmt.Sprintf(":%d", comp.Port)},
-		{Name: "COOP_POLICY_FILE", Value: PolicyMountPath + "/" + PolicyKey},
+		{Name: policy.FileEnv, Value: policy.FilePath},
 		{Name: "ADMIN_TOKEN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: PlatformAdminSecretName(coop)}, Key: AdminTokenKey}}},
 	}
@@ -316,7 +309,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, reason, msg)
 		return ctrl.Result{}, nil
 	}
-	policy, err := BuildPolicyConfigMap(coop)
+	policyMap, err := BuildPolicyConfigMap(coop)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -324,7 +317,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	objs := []client.Object{policy, BuildPlatformAdminSecret(coop, token)}
+	objs := []client.Object{policyMap, BuildPlatformAdminSecret(coop, token)}
 	keep := map[string]bool{}
 	for _, comp := range version.Components {
 		replicas := platformReplicas(comp, s.topology.Primary)

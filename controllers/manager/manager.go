@@ -54,6 +54,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
+	"github.com/cooperator-dev/cooperator/controllers/governance"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/metering"
 )
@@ -99,6 +100,11 @@ type Options struct {
 	WebhookHost    string
 	WebhookPort    int
 	WebhookCertDir string
+	// GovernanceInterval is how often each governed co-op's database is read for passed
+	// proposals (governance.DefaultInterval when zero), and GovernanceDSN, when set,
+	// rewrites the connection URI of a co-op's database (tests).
+	GovernanceInterval time.Duration
+	GovernanceDSN      func(coop *coopv1.Cooperative, uri string) string
 }
 
 // Version is the operator's version, set by main at start.
@@ -229,6 +235,12 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 	if _, err := metering.Setup(mgr, meteringOpts); err != nil {
 		return nil, fmt.Errorf("setting up the metering: %w", err)
+	}
+	if err := (&governance.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("cooperator-governance"),
+		Interval: opts.GovernanceInterval, DSN: opts.GovernanceDSN,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the governance controller: %w", err)
 	}
 	if err := (&costreport.Reconciler{}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the CostReport controller: %w", err)

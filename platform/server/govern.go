@@ -4,37 +4,74 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/governance"
-	"github.com/cooperator-dev/cooperator/platform/server/policy"
 )
+
+// Governance in the platform service: members propose a change to one governed part of
+// their Cooperative with its exact new value, validated by api/policy before anyone votes;
+// the electorate and the rules are fixed when the proposal opens; the proposal closes by
+// itself at its deadline (a background closer, and every read of proposals closes what is
+// due first); the operator then re-tallies a passed proposal from this database, applies
+// the change and writes back what became of it (proposals.application).
 
 // Proposal is a governance proposal.
 type Proposal struct {
-	ID        int64              `json:"id"`
-	Title     string             `json:"title"`
-	Body      string             `json:"body"`
-	Field     string             `json:"field,omitempty"`
-	CreatedBy *int64             `json:"createdBy"`
-	Status    string             `json:"status"`
-	Result    *governance.Result `json:"result,omitempty"`
-	CreatedAt time.Time          `json:"createdAt"`
-	ClosedAt  *time.Time         `json:"closedAt,omitempty"`
+	ID          int64              `json:"id"`
+	Title       string             `json:"title"`
+	Body        string             `json:"body"`
+	Field       string             `json:"field,omitempty"`
+	Value       json.RawMessage    `json:"value,omitempty"`
+	CreatedBy   *int64             `json:"createdBy"`
+	Status      string             `json:"status"`
+	Result      *governance.Result `json:"result,omitempty"`
+	CreatedAt   time.Time          `json:"createdAt"`
+	Deadline    *time.Time         `json:"deadline,omitempty"`
+	ClosedAt    *time.Time         `json:"closedAt,omitempty"`
+	Electorate  int64              `json:"electorate"`
+	Application *Application       `json:"application,omitempty"`
 }
 
-const proposalCols = `id, title, body, field, created_by, status, result, created_at, closed_at`
+// Application is what became of a passed proposal's change, as the operator wrote back.
+type Application struct {
+	State   string     `json:"state"`
+	Message string     `json:"message,omitempty"`
+	At      *time.Time `json:"at,omitempty"`
+}
+
+const proposalCols = `id, title, body, field, change_value, created_by, status, result, created_at, deadline, closed_at,
+	(SELECT count(*) FROM proposal_electorate e WHERE e.proposal_id = proposals.id),
+	application, application_message, application_at`
 
 // scanProposal scans the proposalCols of a row, then any further columns into extra.
 func scanProposal(row pgx.Row, extra ...any) (Proposal, error) {
 	var p Proposal
-	err := row.Scan(append([]any{&p.ID, &p.Title, &p.Body, &p.Field, &p.CreatedBy, &p.Status, &p.Result, &p.CreatedAt, &p.ClosedAt}, extra...)...)
+	var value []byte
+	var app Application
+	err := row.Scan(append([]any{&p.ID, &p.Title, &p.Body, &p.Field, &value, &p.CreatedBy, &p.Status, &p.Result,
+		&p.CreatedAt, &p.Deadline, &p.ClosedAt, &p.Electorate, &app.State, &app.Message, &app.At}, extra...)...)
+	if len(value) > 0 {
+		p.Value = value
+	}
+	if app.State != "" {
+		p.Application = &app
+	}
 	return p, err
+}
+
+// now is the service's clock (injected in tests).
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }
 
 func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) {
@@ -46,9 +83,11 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 		return 0, nil, err
 	}
 	var in struct {
-		Title string `json:"title"`
-		Body  string `json:"body"`
-		Field string `json:"field"`
+		Title             string          `json:"title"`
+		Body              string          `json:"body"`
+		Field             string          `json:"field"`
+		Value             json.RawMessage `json:"value"`
+		VotingPeriodHours *int64          `json:"votingPeriodHours"`
 	}
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
@@ -59,11 +98,54 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 	if len(in.Body) > 20000 {
 		return 0, nil, badField("body", "must be at most 20000 characters")
 	}
-	if in.Field != "" && !slices.Contains(pol.Governance.GovernedFields, in.Field) {
+	var value []byte
+	switch {
+	case in.Field == "" && len(in.Value) > 0 && string(in.Value) != "null":
+		return 0, nil, badField("field", "is required with a value: name the governed part the value is for")
+	case in.Field != "" && !pol.Governs(in.Field):
 		return 0, nil, badField("field", "must be one of the policy's governed fields: "+strings.Join(pol.Governance.GovernedFields, ", "))
+	case in.Field != "":
+		v, err := policy.ParseChange(in.Field, in.Value)
+		var fe *policy.FieldError
+		if errors.As(err, &fe) {
+			return 0, nil, badField("value"+strings.TrimPrefix(fe.Field, in.Field), fe.Message)
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		value = v
 	}
-	pr, err := scanProposal(s.pool.QueryRow(r.Context(), `INSERT INTO proposals (title, body, field, created_by) VALUES ($1, $2, $3, $4) RETURNING `+proposalCols,
-		in.Title, in.Body, in.Field, actor(p)))
+	minimum := pol.Governance.MinimumVotingPeriodHours
+	hours := minimum
+	if in.VotingPeriodHours != nil {
+		hours = *in.VotingPeriodHours
+	}
+	if hours < minimum || hours > policy.MaxVotingPeriodHours {
+		return 0, nil, badField("votingPeriodHours", fmt.Sprintf("must be between the co-op's minimum of %d hours and %d hours", minimum, policy.MaxVotingPeriodHours))
+	}
+	rules, err := json.Marshal(pol.Governance)
+	if err != nil {
+		return 0, nil, err
+	}
+	now := s.now()
+	where, args := governance.Eligible(pol.Governance)
+	var pr Proposal
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		var id int64
+		if err := tx.QueryRow(r.Context(), `INSERT INTO proposals (title, body, field, change_value, created_by, rules, created_at, deadline)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			in.Title, in.Body, in.Field, value, actor(p), rules, now, now.Add(time.Duration(hours)*time.Hour)).Scan(&id); err != nil {
+			return err
+		}
+		// The electorate is fixed now: members admitted or reactivated later do not vote.
+		if _, err := tx.Exec(r.Context(), `INSERT INTO proposal_electorate (proposal_id, member_id, stakeholder_class)
+			SELECT $1, m.id, m.stakeholder_class FROM members m WHERE `+where, append([]any{id}, args...)...); err != nil {
+			return err
+		}
+		var err error
+		pr, err = scanProposal(tx.QueryRow(r.Context(), `SELECT `+proposalCols+` FROM proposals WHERE id = $1`, id))
+		return err
+	})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -71,6 +153,9 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 }
 
 func (s *Server) listProposals(r *http.Request, p principal) (int, any, error) {
+	if err := s.closeDue(r.Context()); err != nil {
+		return 0, nil, err
+	}
 	rows, err := s.pool.Query(r.Context(), `SELECT `+proposalCols+` FROM proposals ORDER BY id DESC LIMIT 500`)
 	if err != nil {
 		return 0, nil, err
@@ -82,41 +167,29 @@ func (s *Server) listProposals(r *http.Request, p principal) (int, any, error) {
 	return http.StatusOK, map[string]any{"proposals": ps}, nil
 }
 
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
-// tallyInput gathers the electorate (the active members) with their ballots on a
-// proposal, and the delegations when the model uses them.
-func tallyInput(ctx context.Context, q querier, g policy.Governance, proposalID int64) (governance.Input, error) {
-	in := governance.Input{Governance: g, Ballots: map[int64]string{}, Delegations: map[int64]int64{}}
-	rows, err := q.Query(ctx, `SELECT m.id, m.stakeholder_class, b.choice FROM members m
-		LEFT JOIN ballots b ON b.member_id = m.id AND b.proposal_id = $1
-		WHERE m.active AND m.erased_at IS NULL ORDER BY m.id`, proposalID)
-	if err != nil {
-		return in, err
+// proposalRules are the governance rules a proposal was opened under; proposals from
+// before rules were recorded follow the policy in force.
+func (s *Server) proposalRules(ctx context.Context, q governance.Querier, id int64) (policy.Governance, error) {
+	var raw []byte
+	err := q.QueryRow(ctx, `SELECT rules FROM proposals WHERE id = $1`, id).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return policy.Governance{}, notFound("proposal")
 	}
-	var v governance.Voter
-	var choice *string
-	if _, err := pgx.ForEachRow(rows, []any{&v.ID, &v.Class, &choice}, func() error {
-		in.Voters = append(in.Voters, v)
-		if choice != nil {
-			in.Ballots[v.ID] = *choice
+	if err != nil {
+		return policy.Governance{}, err
+	}
+	if len(raw) == 0 {
+		pol, err := s.currentPolicy()
+		if err != nil {
+			return policy.Governance{}, err
 		}
-		return nil
-	}); err != nil {
-		return in, err
+		return pol.Governance, nil
 	}
-	if g.Model != policy.Delegate {
-		return in, nil
+	var g policy.Governance
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return g, fmt.Errorf("proposal %d: rules: %w", id, err)
 	}
-	rows, err = q.Query(ctx, `SELECT member_id, delegate_id FROM delegations`)
-	if err != nil {
-		return in, err
-	}
-	var from, to int64
-	_, err = pgx.ForEachRow(rows, []any{&from, &to}, func() error { in.Delegations[from] = to; return nil })
-	return in, err
+	return g, nil
 }
 
 // getProposal shows a proposal, its live tally while open, and to a member their own
@@ -124,6 +197,9 @@ func tallyInput(ctx context.Context, q querier, g policy.Governance, proposalID 
 func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.closeDue(r.Context()); err != nil {
 		return 0, nil, err
 	}
 	var mine *string
@@ -138,13 +214,15 @@ func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 	}
 	out := map[string]any{"proposal": pr}
 	if pr.Status == "open" {
-		if pol := s.policy.Current(); pol != nil {
-			in, err := tallyInput(r.Context(), s.pool, pol.Governance, id)
-			if err != nil {
-				return 0, nil, err
-			}
-			out["currentTally"] = governance.Tally(in)
+		g, err := s.proposalRules(r.Context(), s.pool, id)
+		if err != nil {
+			return 0, nil, err
 		}
+		in, err := governance.LoadInput(r.Context(), s.pool, g, id, false)
+		if err != nil {
+			return 0, nil, err
+		}
+		out["currentTally"] = governance.Tally(in)
 	}
 	if !p.admin {
 		out["myBallot"] = mine
@@ -163,29 +241,31 @@ func (s *Server) castBallot(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
 	}
-	pol, err := s.currentPolicy()
-	if err != nil {
-		return 0, nil, err
-	}
 	var in struct {
 		Choice string `json:"choice"`
 	}
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	if !governance.ValidChoice(pol.Governance.Model, in.Choice) {
+	if err := s.closeDue(r.Context()); err != nil {
+		return 0, nil, err
+	}
+	g, err := s.proposalRules(r.Context(), s.pool, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !governance.ValidChoice(g.Model, in.Choice) {
 		allowed := "yes, no or abstain"
-		if pol.Governance.Model == policy.Consent {
+		if g.Model == policy.Consent {
 			allowed = "yes, abstain or object"
 		}
-		return 0, nil, badField("choice", "must be "+allowed+" under "+pol.Governance.Model)
-	}
-	if pol.Governance.Model == policy.MultiStakeholder && !pol.HasClass(p.class) {
-		return 0, nil, forbidden("the member has no stakeholder class of the policy, so no vote")
+		return 0, nil, badField("choice", "must be "+allowed+" under "+g.Model)
 	}
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		var status string
-		err := tx.QueryRow(r.Context(), `SELECT status FROM proposals WHERE id = $1 FOR SHARE`, id).Scan(&status)
+		var onRoll bool
+		err := tx.QueryRow(r.Context(), `SELECT status, EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = $1 AND e.member_id = $2)
+			FROM proposals WHERE id = $1 FOR SHARE`, id, p.memberID).Scan(&status, &onRoll)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("proposal")
 		}
@@ -195,8 +275,11 @@ func (s *Server) castBallot(r *http.Request, p principal) (int, any, error) {
 		if status != "open" {
 			return conflict("choice", "the proposal is closed")
 		}
-		_, err = tx.Exec(r.Context(), `INSERT INTO ballots (proposal_id, member_id, choice) VALUES ($1, $2, $3)
-			ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, cast_at = now()`, id, p.memberID, in.Choice)
+		if !onRoll {
+			return forbidden("the member is not on this proposal's roll: the electorate was fixed when it opened (" + g.Model + " rules)")
+		}
+		_, err = tx.Exec(r.Context(), `INSERT INTO ballots (proposal_id, member_id, choice, cast_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, cast_at = EXCLUDED.cast_at`, id, p.memberID, in.Choice, s.now())
 		return err
 	})
 	if err != nil {
@@ -205,19 +288,25 @@ func (s *Server) castBallot(r *http.Request, p principal) (int, any, error) {
 	return http.StatusOK, map[string]any{"proposalId": id, "memberId": p.memberID, "choice": in.Choice}, nil
 }
 
+// closeProposal lets staff close a proposal before its deadline, only when every member
+// of its electorate has cast a ballot; after the deadline the service has closed it.
 func (s *Server) closeProposal(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return 0, nil, err
 	}
-	pol, err := s.currentPolicy()
-	if err != nil {
+	if err := s.closeDue(r.Context()); err != nil {
 		return 0, nil, err
 	}
 	var pr Proposal
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		var status string
-		err := tx.QueryRow(r.Context(), `SELECT status FROM proposals WHERE id = $1 FOR UPDATE`, id).Scan(&status)
+		var deadline *time.Time
+		var missing int64
+		err := tx.QueryRow(r.Context(), `SELECT status, deadline,
+				(SELECT count(*) FROM proposal_electorate e WHERE e.proposal_id = proposals.id
+					AND NOT EXISTS (SELECT 1 FROM ballots b WHERE b.proposal_id = e.proposal_id AND b.member_id = e.member_id))
+			FROM proposals WHERE id = $1 FOR UPDATE`, id).Scan(&status, &deadline, &missing)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("proposal")
 		}
@@ -227,18 +316,100 @@ func (s *Server) closeProposal(r *http.Request, p principal) (int, any, error) {
 		if status != "open" {
 			return conflict("status", "the proposal is already closed")
 		}
-		in, err := tallyInput(r.Context(), tx, pol.Governance, id)
-		if err != nil {
+		if deadline != nil && missing > 0 {
+			return conflict("deadline", fmt.Sprintf("the proposal closes by itself at its deadline %s; staff may close it earlier only when every eligible member has voted (%d have not)",
+				deadline.UTC().Format(time.RFC3339), missing))
+		}
+		if err := s.closeInTx(r.Context(), tx, id, s.now()); err != nil {
 			return err
 		}
-		res, _ := json.Marshal(governance.Tally(in))
-		pr, err = scanProposal(tx.QueryRow(r.Context(), `UPDATE proposals SET status = 'closed', result = $2, closed_at = now() WHERE id = $1 RETURNING `+proposalCols, id, res))
+		pr, err = scanProposal(tx.QueryRow(r.Context(), `SELECT `+proposalCols+` FROM proposals WHERE id = $1`, id))
 		return err
 	})
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, pr, nil
+}
+
+// closeInTx tallies an open proposal (locked by the caller) under the rules it opened
+// with, freezes the delegations the tally read, and closes it at the given time. A passed
+// proposal that carries a change waits for the operator (application pending).
+func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64, at time.Time) error {
+	g, err := s.proposalRules(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if g.Model == policy.Delegate {
+		if _, err := tx.Exec(ctx, `INSERT INTO proposal_delegations (proposal_id, member_id, delegate_id)
+			SELECT $1, member_id, delegate_id FROM delegations`, id); err != nil {
+			return fmt.Errorf("freezing the delegations of proposal %d: %w", id, err)
+		}
+	}
+	in, err := governance.LoadInput(ctx, tx, g, id, true)
+	if err != nil {
+		return err
+	}
+	res := governance.Tally(in)
+	body, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE proposals SET status = 'closed', result = $2, closed_at = $3,
+		application = CASE WHEN $4 AND change_value IS NOT NULL THEN 'pending' ELSE '' END WHERE id = $1`, id, body, at, res.Passed)
+	if err != nil {
+		return fmt.Errorf("closing proposal %d: %w", id, err)
+	}
+	return nil
+}
+
+// closeDue closes every open proposal whose deadline has passed, each at its deadline.
+// The background closer calls it on a timer; every read of proposals calls it first, so
+// results are right between ticks too.
+func (s *Server) closeDue(ctx context.Context) error {
+	now := s.now()
+	for {
+		closed := false
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var id int64
+			var deadline time.Time
+			err := tx.QueryRow(ctx, `SELECT id, deadline FROM proposals WHERE status = 'open' AND deadline <= $1
+				ORDER BY deadline, id LIMIT 1 FOR UPDATE SKIP LOCKED`, now).Scan(&id, &deadline)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			closed = true
+			return s.closeInTx(ctx, tx, id, deadline)
+		})
+		if err != nil {
+			return fmt.Errorf("closing proposals past their deadline: %w", err)
+		}
+		if !closed {
+			return nil
+		}
+	}
+}
+
+// runCloser closes proposals at their deadline every interval until ctx ends.
+func (s *Server) runCloser(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if !s.migrated.Load() {
+				continue
+			}
+			if err := s.closeDue(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("proposals past their deadline not closed; retrying", "error", err)
+			}
+		}
+	}
 }
 
 func (s *Server) setDelegation(r *http.Request, p principal) (int, any, error) {
@@ -302,4 +473,64 @@ func (s *Server) deleteDelegation(r *http.Request, p principal) (int, any, error
 		return 0, nil, notFound("delegation")
 	}
 	return http.StatusOK, map[string]any{"memberId": p.memberID, "delegateId": nil}, nil
+}
+
+// AuditEntry is one admission or change of a member's roles, class or activity.
+type AuditEntry struct {
+	ID       int64           `json:"id"`
+	MemberID int64           `json:"memberId"`
+	Event    string          `json:"event"`
+	OldValue json.RawMessage `json:"oldValue,omitempty"`
+	NewValue json.RawMessage `json:"newValue,omitempty"`
+	Actor    string          `json:"actor"`
+	At       time.Time       `json:"at"`
+}
+
+// memberAudit lists the roll's history for staff: every admission and change of roles,
+// stakeholder class or activity, with who made it and when (the members_audit trigger
+// records it, whatever path changed the row).
+func (s *Server) memberAudit(r *http.Request, p principal) (int, any, error) {
+	var memberID *int64
+	if v := r.URL.Query().Get("memberId"); v != "" {
+		var id int64
+		if _, err := fmt.Sscan(v, &id); err != nil || id <= 0 {
+			return 0, nil, badField("memberId", "must be a positive integer id")
+		}
+		memberID = &id
+	}
+	rows, err := s.pool.Query(r.Context(), `SELECT id, member_id, event, old_value, new_value, actor, at FROM member_audit
+		WHERE $1::bigint IS NULL OR member_id = $1 ORDER BY id DESC LIMIT 1000`, memberID)
+	if err != nil {
+		return 0, nil, err
+	}
+	es, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
+		var e AuditEntry
+		var oldV, newV []byte
+		err := row.Scan(&e.ID, &e.MemberID, &e.Event, &oldV, &newV, &e.Actor, &e.At)
+		if len(oldV) > 0 {
+			e.OldValue = oldV
+		}
+		if len(newV) > 0 {
+			e.NewValue = newV
+		}
+		return e, err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"entries": es}, nil
+}
+
+// auditActor names the caller in the member audit.
+func auditActor(p principal) string {
+	if p.admin {
+		return "staff"
+	}
+	return fmt.Sprintf("member:%d", p.memberID)
+}
+
+// setAuditActor names the caller for the member audit trigger, for the rest of tx.
+func setAuditActor(ctx context.Context, tx pgx.Tx, p principal) error {
+	_, err := tx.Exec(ctx, `SELECT set_config('cooperator.actor', $1, true)`, auditActor(p))
+	return err
 }

@@ -1,19 +1,31 @@
 package server
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
-	"github.com/cooperator-dev/cooperator/platform/server/policy"
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
+
+var lowerFee = map[string]any{"platformFeeBasisPoints": 200, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 100}}}
 
 func TestGovernanceMultiStakeholder(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	d1, d2 := e.worker("Dan Driver"), e.worker("Eve Driver")
 	r1 := e.customer("Rita Rider")
 	s1 := e.member("Sam Staff", []string{"staff"}, "staff")
-	p := e.must(201, "POST", "/v1/proposals", d1.token, map[string]any{"title": "Lower the fee to 2%", "field": "feeSplit"})
+	p := e.must(201, "POST", "/v1/proposals", d1.token, map[string]any{"title": "Lower the fee to 2%", "field": "feeSplit", "value": lowerFee})
 	id := num(p["id"])
+	if num(p["electorate"]) != 4 || p["deadline"] == nil {
+		t.Fatalf("proposal %v", p)
+	}
+	// The stored value is the spec's form, with the default surge share resolved.
+	if v := p["value"].(map[string]any); num(v["surgeToWorkersPercent"]) != 100 || num(v["platformFeeBasisPoints"]) != 200 {
+		t.Fatalf("value %v", v)
+	}
 	ballot := func(w who, choice string) {
 		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), w.token, map[string]any{"choice": choice})
 	}
@@ -21,18 +33,22 @@ func TestGovernanceMultiStakeholder(t *testing.T) {
 	ballot(d2, "no")
 	ballot(d2, "yes") // ballots can change until close
 	ballot(r1, "no")
-	ballot(s1, "yes")
 	e.must(400, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), d1.token, map[string]any{"choice": "object"})
 	live := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", id), r1.token, nil)
 	if live["myBallot"] != "no" || live["currentTally"] == nil {
 		t.Fatalf("live %v", live)
 	}
 	e.must(403, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), d1.token, nil)
-	closed := e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil)
+	e.must(409, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil) // Sam has not voted
+	ballot(s1, "yes")
+	closed := e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil) // everyone voted
 	res := closed["result"].(map[string]any)
 	// drivers 60% all yes, riders 20% all no, staff 20% yes: approval 80% >= 66%.
 	if res["passed"] != true || res["approvalPercent"] != "80.00" || len(res["classes"].([]any)) != 3 {
 		t.Fatalf("result %v", res)
+	}
+	if app := closed["application"].(map[string]any); app["state"] != "pending" {
+		t.Fatalf("a passed change waits for the operator: %v", closed)
 	}
 	drivers := res["classes"].([]any)[0].(map[string]any)
 	if drivers["class"] != "drivers" || num(drivers["yes"]) != 2 {
@@ -62,18 +78,27 @@ func TestGovernanceDelegation(t *testing.T) {
 	e.must(200, "DELETE", "/v1/delegation", m[5].token, nil) // taken back
 	e.must(404, "DELETE", "/v1/delegation", m[5].token, nil)
 
-	id := num(e.must(201, "POST", "/v1/proposals", m[0].token, map[string]any{"title": "Join the federation", "field": "federation"})["id"])
+	id := num(e.must(201, "POST", "/v1/proposals", m[0].token, map[string]any{"title": "Join the federation", "field": "federation",
+		"value": map[string]any{"peers": []any{map[string]any{"name": "eu-south"}}}})["id"])
 	vote := func(w who, c string) {
 		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), w.token, map[string]any{"choice": c})
 	}
 	vote(m[0], "yes")
 	vote(m[4], "no")
 	vote(m[2], "yes") // delegated to 3, but votes directly: overrides; 1 follows 2
-	res := e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil)["result"].(map[string]any)
+	e.clock.Advance(7 * 24 * time.Hour)
+	pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", id), m[5].token, nil)["proposal"].(map[string]any)
+	res := pr["result"].(map[string]any)
 	cls := res["classes"].([]any)[0].(map[string]any)
 	// yes: 0, 2, 1 (via 2); no: 4, 3 (via 4); 5 took their delegation back and did not vote.
 	if num(cls["yes"]) != 3 || num(cls["no"]) != 2 || num(cls["delegated"]) != 2 || res["passed"] != true || res["approvalPercent"] != "60.00" {
 		t.Fatalf("result %v", res)
+	}
+	// A delegation changed after the close does not change the closed tally.
+	deleg(m[5], m[4], 200)
+	var frozen int64
+	if err := e.s.Pool().QueryRow(context.Background(), `SELECT count(*) FROM proposal_delegations WHERE proposal_id = $1`, id).Scan(&frozen); err != nil || frozen != 3 {
+		t.Fatalf("frozen delegations %d, %v", frozen, err)
 	}
 }
 
@@ -89,25 +114,193 @@ func TestGovernanceConsentAndQuorum(t *testing.T) {
 	vote := func(id int64, w who, c string) {
 		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), w.token, map[string]any{"choice": c})
 	}
-	a := newProp()
+	result := func(id int64) map[string]any {
+		return e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", id), m[3].token, nil)["proposal"].(map[string]any)["result"].(map[string]any)
+	}
+	a, b, c := newProp(), newProp(), newProp()
 	vote(a, m[0], "yes")
 	vote(a, m[1], "abstain")
 	vote(a, m[2], "object")
-	res := e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", a), adminToken, nil)["result"].(map[string]any)
-	if res["passed"] != false || res["quorumReached"] != true {
-		t.Fatalf("objection: %v", res)
-	}
-	b := newProp()
 	vote(b, m[0], "yes")
-	res = e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", b), adminToken, nil)["result"].(map[string]any)
-	if res["passed"] != false || res["quorumReached"] != false {
-		t.Fatalf("quorum: %v", res)
-	}
-	c := newProp()
 	vote(c, m[0], "yes")
 	vote(c, m[1], "yes")
-	res = e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", c), adminToken, nil)["result"].(map[string]any)
-	if res["passed"] != true {
+	e.clock.Advance(7 * 24 * time.Hour)
+	if res := result(a); res["passed"] != false || res["quorumReached"] != true {
+		t.Fatalf("objection: %v", res)
+	}
+	if res := result(b); res["passed"] != false || res["quorumReached"] != false {
+		t.Fatalf("quorum: %v", res)
+	}
+	if res := result(c); res["passed"] != true {
 		t.Fatalf("consent: %v", res)
 	}
+}
+
+// TestProposalValueValidated: the new value is checked against the CRD's rules before
+// anyone votes; a bad one is refused with the field named and nothing is written.
+func TestProposalValueValidated(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.Governance.GovernedFields = policy.GovernedParts
+	e := newEnv(t, pol)
+	d := e.worker("Dan Driver")
+	cases := []struct {
+		name, field string
+		value       any
+		hours       any
+		wantField   string
+		wantMsg     string
+	}{
+		{"funds over the fee", "feeSplit", map[string]any{"platformFeeBasisPoints": 100, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 150}}}, nil, "value.funds", "more than platformFeeBasisPoints"},
+		{"fee over 10000", "feeSplit", map[string]any{"platformFeeBasisPoints": 10001}, nil, "value.platformFeeBasisPoints", "0..10000"},
+		{"surge over 100", "feeSplit", map[string]any{"platformFeeBasisPoints": 100, "surgeToWorkersPercent": 101}, nil, "value.surgeToWorkersPercent", "0..100"},
+		{"unknown key", "feeSplit", map[string]any{"platformFee": 100}, nil, "value", "unknown field"},
+		{"no value", "feeSplit", nil, nil, "value", "new value is required"},
+		{"weights not 100", "governance", map[string]any{"model": "multi-stakeholder", "stakeholderClasses": []any{map[string]any{"name": "drivers", "weight": 90}}}, nil, "value.stakeholderClasses", "add up to 100"},
+		{"classes on consent", "governance", map[string]any{"model": "consent", "stakeholderClasses": []any{map[string]any{"name": "drivers", "weight": 100}}}, nil, "value.stakeholderClasses", "only allowed"},
+		{"plan not a name", "plan", "Big Plan", nil, "value", "HostingPlan"},
+		{"peers repeated", "federation", map[string]any{"peers": []any{map[string]any{"name": "a"}, map[string]any{"name": "a"}}}, nil, "value.peers[1].name", "repeated"},
+		{"primary not a peer", "federation", map[string]any{"primary": "b"}, nil, "value.primary", "listed peer"},
+		{"postgres 14", "database", map[string]any{"postgresVersion": 14}, nil, "value.postgresVersion", "15, 16, 17, 18"},
+		{"five-field cron", "backup", map[string]any{"schedule": "0 3 * * *"}, nil, "value.schedule", "six-field"},
+		{"host upper case", "platform", map[string]any{"host": "Fair.Example"}, nil, "value.host", "DNS name"},
+		{"deletion policy", "deletionPolicy", "Keep", nil, "value", "Retain or Delete"},
+		{"value without field", "", 100, nil, "field", "required with a value"},
+		{"period shorter than the minimum", "plan", "medium", 24, "votingPeriodHours", "minimum of 168"},
+	}
+	for _, c := range cases {
+		body := map[string]any{"title": c.name, "field": c.field}
+		if c.value != nil {
+			body["value"] = c.value
+		}
+		if c.hours != nil {
+			body["votingPeriodHours"] = c.hours
+		}
+		r := e.call("POST", "/v1/proposals", d.token, body)
+		errObj, _ := r.json()["error"].(map[string]any)
+		if r.status != 400 || errObj["field"] != c.wantField || !strings.Contains(fmt.Sprint(errObj["message"]), c.wantMsg) {
+			t.Errorf("%s: %d %s, want 400 %s %q", c.name, r.status, r.body, c.wantField, c.wantMsg)
+		}
+	}
+	if n := e.count("proposals"); n != 0 {
+		t.Fatalf("%d proposals written from bad input", n)
+	}
+	// The same parts with good values open, and a longer period than the minimum is allowed.
+	for field, value := range map[string]any{"plan": "medium", "deletionPolicy": "Delete", "backup": map[string]any{"schedule": "0 0 4 * * *", "retention": "8w"},
+		"database": map[string]any{"instances": 2, "storage": "20Gi"}, "platform": map[string]any{"version": "1.1"},
+		"governance": map[string]any{"model": "consent", "quorumPercent": 60, "minimumVotingPeriodHours": 48}} {
+		e.must(201, "POST", "/v1/proposals", d.token, map[string]any{"title": field, "field": field, "value": value, "votingPeriodHours": 200})
+	}
+}
+
+// TestElectorateFixedAtOpen: who may vote is decided when the proposal opens, by the
+// model; members admitted or reactivated later cannot vote on it.
+func TestElectorateFixedAtOpen(t *testing.T) {
+	e := newEnv(t, withModel(t, policy.OneMemberOneVote, 50, 50))
+	a := e.member("Ana Worker", []string{"worker"}, "")
+	b := e.member("Bea Worker", []string{"worker"}, "")
+	cust := e.member("Carl Customer", []string{"customer"}, "")
+	gone := e.member("Dora Worker", []string{"worker"}, "")
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", gone.id), adminToken, map[string]any{"active": false})
+	id := num(e.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Raise the hardship fund", "field": "feeSplit", "value": lowerFee})["id"])
+	late := e.member("Eli Worker", []string{"worker"}, "")
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", gone.id), adminToken, map[string]any{"active": true})
+	// Deactivation revoked Dora's tokens: staff mint her a new one on her return.
+	gone.token = e.must(201, "POST", fmt.Sprintf("/v1/members/%d/tokens", gone.id), adminToken, nil)["token"].(string)
+	path := fmt.Sprintf("/v1/proposals/%d/ballot", id)
+	for _, w := range []who{late, gone, cust} {
+		r := e.call("PUT", path, w.token, map[string]any{"choice": "yes"})
+		if r.status != 403 || !strings.Contains(string(r.body), "roll") {
+			t.Fatalf("member %d voted: %d %s", w.id, r.status, r.body)
+		}
+	}
+	e.must(200, "PUT", path, a.token, map[string]any{"choice": "yes"})
+	e.must(200, "PUT", path, b.token, map[string]any{"choice": "yes"})
+	// Both members of the roll voted: staff may close now, and the tally counts two.
+	closed := e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil)
+	cls := closed["result"].(map[string]any)["classes"].([]any)[0].(map[string]any)
+	if num(cls["eligible"]) != 2 || num(cls["yes"]) != 2 || num(closed["electorate"]) != 2 {
+		t.Fatalf("tally %v", closed)
+	}
+}
+
+// TestProposalClosesAtDeadline: staff cannot close early; the service closes the proposal
+// at its deadline by itself (the background closer, without any request), at the
+// deadline's time.
+func TestProposalClosesAtDeadline(t *testing.T) {
+	pol := withModel(t, policy.OneMemberOneVote, 50, 50)
+	pol.Governance.MinimumVotingPeriodHours = 48
+	e := newEnv(t, pol)
+	a := e.member("Ana Worker", []string{"worker"}, "")
+	e.member("Bea Worker", []string{"worker"}, "")
+	p := e.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Move to the medium plan", "field": "plan", "value": "medium"})
+	id := num(p["id"])
+	deadline, err := time.Parse(time.RFC3339, p["deadline"].(string))
+	if err != nil || !deadline.Equal(e.clock.Now().Add(48*time.Hour)) {
+		t.Fatalf("deadline %v, %v", p["deadline"], err)
+	}
+	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), a.token, map[string]any{"choice": "yes"})
+	r := e.call("POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil)
+	if r.status != 409 || !strings.Contains(string(r.body), "every eligible member") {
+		t.Fatalf("early close: %d %s", r.status, r.body)
+	}
+	e.clock.Advance(47 * time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go e.s.runCloser(ctx, 10*time.Millisecond)
+	e.s.migrated.Store(true)
+	status := func() (string, *time.Time) {
+		var st string
+		var closedAt *time.Time
+		if err := e.s.Pool().QueryRow(ctx, `SELECT status, closed_at FROM proposals WHERE id = $1`, id).Scan(&st, &closedAt); err != nil {
+			t.Fatal(err)
+		}
+		return st, closedAt
+	}
+	e.clock.Advance(2 * time.Hour)
+	for end := time.Now().Add(10 * time.Second); ; {
+		st, closedAt := status()
+		if st == "closed" {
+			if !closedAt.Equal(deadline) {
+				t.Fatalf("closed at %v, want the deadline %v", closedAt, deadline)
+			}
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("the closer did not close the proposal past its deadline")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.must(409, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil)
+	e.must(409, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), a.token, map[string]any{"choice": "no"})
+}
+
+// TestMemberAudit: admissions and changes of roles, class and activity are recorded with
+// who made them; only staff read the audit.
+func TestMemberAudit(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	d := e.worker("Dan Driver")
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", d.id), adminToken, map[string]any{"roles": []string{"worker", "staff"}, "stakeholderClass": "staff"})
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", d.id), adminToken, map[string]any{"active": false})
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", d.id), adminToken, map[string]any{"name": "Daniel Driver"}) // not a roll change
+	e.must(403, "GET", "/v1/audit/members", d.token, nil)
+	got := e.must(200, "GET", fmt.Sprintf("/v1/audit/members?memberId=%d", d.id), adminToken, nil)["entries"].([]any)
+	var events []string
+	for i := len(got) - 1; i >= 0; i-- {
+		en := got[i].(map[string]any)
+		if en["actor"] != "staff" || en["at"] == nil {
+			t.Fatalf("entry %v", en)
+		}
+		events = append(events, en["event"].(string))
+	}
+	if strings.Join(events, ",") != "admitted,roles,stakeholderClass,deactivated" {
+		t.Fatalf("events %v", events)
+	}
+	// A member erasing their own data is recorded as that member.
+	c := e.customer("Rita Rider")
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
+	got = e.must(200, "GET", fmt.Sprintf("/v1/audit/members?memberId=%d", c.id), adminToken, nil)["entries"].([]any)
+	if last := got[0].(map[string]any); last["event"] != "erased" || last["actor"] != fmt.Sprintf("member:%d", c.id) {
+		t.Fatalf("erasure %v", got)
+	}
+	e.must(400, "GET", "/v1/audit/members?memberId=x", adminToken, nil)
 }

@@ -139,6 +139,7 @@ func (s *Server) apiRoutes() []route {
 
 		{"POST", "/v1/members", admin, s.createMember, nil},
 		{"GET", "/v1/members", admin, s.listMembers, nil},
+		{"GET", "/v1/audit/members", admin, s.memberAudit, nil},
 		{"GET", "/v1/members/{id}", member, s.getMember, nil},
 		{"PATCH", "/v1/members/{id}", admin, s.updateMember, nil},
 		{"DELETE", "/v1/members/{id}", member, s.eraseMember, nil},

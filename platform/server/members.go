@@ -17,7 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/cooperator-dev/cooperator/platform/server/policy"
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 var allRoles = []string{"worker", "customer", "staff"}
@@ -181,6 +181,9 @@ func (s *Server) createMember(r *http.Request, p principal) (int, any, error) {
 	plain, hash := newToken()
 	var m Member
 	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		if err := setAuditActor(r.Context(), tx, p); err != nil {
+			return err
+		}
 		taken, err := emailTaken(r.Context(), tx, *in.Email, 0)
 		if err != nil {
 			return err
@@ -260,6 +263,9 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 	}
 	var m Member
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		if err := setAuditActor(r.Context(), tx, p); err != nil {
+			return err
+		}
 		if in.Email != nil {
 			taken, err := emailTaken(r.Context(), tx, *in.Email, id)
 			if err != nil {

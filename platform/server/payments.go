@@ -13,8 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
-	"github.com/cooperator-dev/cooperator/platform/server/policy"
 )
 
 // Ledger accounts. Every payment moves money from the payer account (money received from
@@ -156,7 +156,7 @@ func entryArrays(es []entry) ([]string, []*int64, []int64, error) {
 // differs. A concurrent duplicate waits on the unique index and then sees the first
 // payment.
 func (s *Server) insertPayment(ctx context.Context, tx pgx.Tx, pol *policy.Policy, scope, key string, req paymentRequest) (*Payment, bool, error) {
-	split, err := ledger.Compute(pol.Rule(), req.AmountCents, req.SurgeCents)
+	split, err := ledger.Compute(pol.FeeSplit, req.AmountCents, req.SurgeCents)
 	if err != nil {
 		return nil, false, badField("amountCents", err.Error())
 	}

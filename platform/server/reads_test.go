@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/cooperator-dev/cooperator/platform/server/policy"
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 // TestWorkVisibility: the customer, the worker on the work, anyone offered it (even if
@@ -123,7 +124,7 @@ func TestProposalReads(t *testing.T) {
 	if got, ok := e.must(200, "GET", path, m[2].token, nil)["myBallot"]; !ok || got != nil {
 		t.Fatalf("myBallot of a member who has not voted: %v (present %v)", got, ok)
 	}
-	e.must(200, "POST", path+"/close", adminToken, nil)
+	e.clock.Advance(7 * 24 * time.Hour) // the deadline passes: the next read closes it
 	closed := e.must(200, "GET", path, m[0].token, nil)
 	if _, ok := closed["currentTally"]; ok || closed["myBallot"] != "yes" || closed["proposal"].(map[string]any)["status"] != "closed" {
 		t.Fatalf("closed %v", closed)
@@ -141,7 +142,6 @@ func TestNoPolicy(t *testing.T) {
 		{"GET", "/v1/policy", nil},
 		{"POST", "/v1/members", map[string]any{"name": "Ada", "email": "ada@example.org", "roles": []string{"worker"}}},
 		{"POST", "/v1/proposals", map[string]any{"title": "t"}},
-		{"POST", "/v1/proposals/1/close", nil},
 		{"POST", "/v1/payments", map[string]any{"workerId": 1, "amountCents": 100}},
 		{"POST", "/v1/work/1/complete", nil},
 	} {

@@ -67,6 +67,9 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		if err := setAuditActor(r.Context(), tx, p); err != nil {
+			return err
+		}
 		var erased bool
 		err := tx.QueryRow(r.Context(), `SELECT erased_at IS NOT NULL FROM members WHERE id = $1 FOR UPDATE`, id).Scan(&erased)
 		if errors.Is(err, pgx.ErrNoRows) {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cooperator-dev/cooperator/platform/server/policy"
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 // personal is one personal value of a member that erasure must remove from the database.
@@ -156,7 +156,7 @@ func TestExportAndErasure(t *testing.T) {
 	e.must(201, "POST", "/v1/blocks", c.token, map[string]any{"workerId": w.id})
 	e.must(200, "PUT", "/v1/delegation", c.token, map[string]any{"delegateId": other.id})
 	pid := num(e.must(201, "POST", "/v1/proposals", c.token, map[string]any{"title": "Zoé's plan for night drivers",
-		"body": "I was stranded at 3 Quai Privé at 2am. Signed, Zoé Secret", "field": "feeSplit"})["id"])
+		"body": "I was stranded at 3 Quai Privé at 2am. Signed, Zoé Secret", "field": "feeSplit", "value": map[string]any{"platformFeeBasisPoints": 250}})["id"])
 	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", pid), c.token, map[string]any{"choice": "yes"})
 	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", pid), w.token, map[string]any{"choice": "yes"})
 

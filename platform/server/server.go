@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -18,7 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cooperator-dev/cooperator/platform/server/policy"
+	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 )
 
@@ -44,6 +45,11 @@ type Config struct {
 	// authenticated, per remote IP before), with bursts of RateBurst; 0 sets no limit.
 	RateLimit float64
 	RateBurst int
+	// Now is the clock of proposal deadlines (time.Now when nil; tests inject one), and
+	// CloseInterval how often the service closes proposals past their deadline (default
+	// 30s; reads close what is due as well).
+	Now           func() time.Time
+	CloseInterval time.Duration
 }
 
 // Server is one instance of the platform service.
@@ -188,6 +194,7 @@ func (s *Server) Start(ctx context.Context) {
 	if s.cfg.PolicyFile != "" && s.cfg.Policy == nil {
 		go s.policy.Watch(ctx, s.cfg.PolicyPoll)
 	}
+	go s.runCloser(ctx, cmp.Or(s.cfg.CloseInterval, 30*time.Second))
 }
 
 func (s *Server) vertical() string {

@@ -18,8 +18,10 @@ limitations under the License.
 // built from source by hack/envtest.sh): it installs the project's CRDs and CloudNativePG's,
 // runs the operator in-process, applies the sample co-ops and plays the part of what cannot
 // run without nodes (CloudNativePG's instances and backups, the Deployment controller),
-// saying so in its output. It prints each co-op's state until all are Ready, writes a
-// kubeconfig for kubectl, and stays up until Ctrl-C (or exits with --once).
+// saying so in its output. It prints each co-op's state until all are Ready, shows one
+// governed change voted by fairride-lyon's members and applied by the operator (see
+// demoGovernance for what it simulates), writes a kubeconfig for kubectl, and stays up
+// until Ctrl-C (or exits with --once).
 //
 //	make demo                      # or: go run ./test/demo
 //	make demo DEMO_FLAGS=--once    # exit 0 once every co-op is Ready, 1 on timeout
@@ -117,7 +119,7 @@ func run(ctx context.Context, out io.Writer, once bool, timeout time.Duration, k
 		return fmt.Errorf("writing the kubeconfig: %w", err)
 	}
 
-	mgr, err := manager.New(env.Cfg, manager.Options{Hub: hub, MetricsBindAddress: "0", HealthProbeBindAddress: "0"})
+	mgr, err := manager.New(env.Cfg, manager.Options{Hub: hub, MetricsBindAddress: "0", HealthProbeBindAddress: "0", GovernanceInterval: time.Second})
 	if err != nil {
 		return err
 	}
@@ -163,6 +165,9 @@ func run(ctx context.Context, out io.Writer, once bool, timeout time.Duration, k
 			fmt.Fprintf(out, "All %d co-ops are Ready.\n\n", len(names))
 			if err := printObjects(ctx, c, names, out); err != nil {
 				return err
+			}
+			if err := demoGovernance(ctx, c, out); err != nil {
+				return fmt.Errorf("the governance demo: %w", err)
 			}
 			abs, _ := filepath.Abs(kubeconfig)
 			fmt.Fprintf(out, "\nkubectl can look around:\n  export KUBECONFIG=%s\n  kubectl get cooperatives\n  kubectl get all,networkpolicies,clusters.postgresql.cnpg.io -n coop-fairride-lyon\n", abs)

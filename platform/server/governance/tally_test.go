@@ -3,7 +3,7 @@ package governance
 import (
 	"testing"
 
-	"github.com/cooperator-dev/cooperator/platform/server/policy"
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 func voters(n int, class string, first int64) []Voter {

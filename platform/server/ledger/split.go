@@ -6,23 +6,12 @@ package ledger
 import (
 	"errors"
 	"fmt"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 // MaxAmountCents bounds a payment's gross so that gross*10000 never overflows int64.
-const MaxAmountCents int64 = 1_000_000_000_000 // ten billion in currency units
-
-// Fund is a named fund and its share of the gross in basis points, taken out of the fee.
-type Fund struct {
-	Name        string
-	BasisPoints int64
-}
-
-// Rule is the part of the co-op policy that drives a split.
-type Rule struct {
-	PlatformFeeBasisPoints int64
-	Funds                  []Fund
-	SurgeToWorkersPercent  int64
-}
+const MaxAmountCents = policy.MaxAmountCents
 
 // FundShare is the amount one fund receives from a payment.
 type FundShare struct {
@@ -60,14 +49,15 @@ var ErrAmount = errors.New("amount out of range")
 //   - from the co-op's surge share to the worker (the co-op's share is rounded down).
 //
 // So the split always adds up to the gross exactly and never has a negative part.
-func Compute(rule Rule, grossCents, surgeCents int64) (Split, error) {
+// rule is the co-op policy's fee split (api/policy), validated by its own Validate.
+func Compute(rule policy.FeeSplit, grossCents, surgeCents int64) (Split, error) {
 	if grossCents <= 0 || grossCents > MaxAmountCents {
 		return Split{}, fmt.Errorf("gross %d: %w", grossCents, ErrAmount)
 	}
 	if surgeCents < 0 || surgeCents > grossCents {
 		return Split{}, fmt.Errorf("surge %d: %w", surgeCents, ErrAmount)
 	}
-	if err := rule.Validate(); err != nil {
+	if err := rule.Validate("feeSplit"); err != nil {
 		return Split{}, err
 	}
 	base := grossCents - surgeCents
@@ -84,27 +74,6 @@ func Compute(rule Rule, grossCents, surgeCents int64) (Split, error) {
 	s.WorkerSurgeCents = surgeCents - s.CoopSurgeCents
 	s.WorkerCents = base - fee + s.WorkerSurgeCents
 	return s, nil
-}
-
-// Validate checks the rule's bounds: fund basis points sum ≤ fee ≤ 10000, surge 0..100.
-func (r Rule) Validate() error {
-	if r.PlatformFeeBasisPoints < 0 || r.PlatformFeeBasisPoints > 10000 {
-		return fmt.Errorf("platform fee %d basis points out of 0..10000", r.PlatformFeeBasisPoints)
-	}
-	var sum int64
-	for _, f := range r.Funds {
-		if f.BasisPoints < 0 {
-			return fmt.Errorf("fund %q: negative basis points", f.Name)
-		}
-		sum += f.BasisPoints
-	}
-	if sum > r.PlatformFeeBasisPoints {
-		return fmt.Errorf("funds take %d basis points, more than the platform fee %d", sum, r.PlatformFeeBasisPoints)
-	}
-	if r.SurgeToWorkersPercent < 0 || r.SurgeToWorkersPercent > 100 {
-		return fmt.Errorf("surge to workers %d%% out of 0..100", r.SurgeToWorkersPercent)
-	}
-	return nil
 }
 
 // Sum returns the total of the parts the gross is split into (worker, funds, operating,

@@ -1,16 +1,18 @@
 package ledger
 
 import (
+	"github.com/cooperator-dev/cooperator/api/policy"
+
 	"reflect"
 	"testing"
 )
 
-var fairride = Rule{PlatformFeeBasisPoints: 300, Funds: []Fund{{"hardship", 100}, {"reserve", 50}}, SurgeToWorkersPercent: 100}
+var fairride = policy.FeeSplit{PlatformFeeBasisPoints: 300, Funds: []policy.Fund{{Name: "hardship", BasisPoints: 100}, {Name: "reserve", BasisPoints: 50}}, SurgeToWorkersPercent: 100}
 
 func TestCompute(t *testing.T) {
 	tests := []struct {
 		name         string
-		rule         Rule
+		rule         policy.FeeSplit
 		gross, surge int64
 		want         Split
 	}{
@@ -24,11 +26,11 @@ func TestCompute(t *testing.T) {
 		{"surge all to worker", fairride, 1500, 500, Split{GrossCents: 1500, SurgeCents: 500, PlatformFeeCents: 30,
 			Funds: []FundShare{{"hardship", 10}, {"reserve", 5}}, OperatingCents: 15, WorkerSurgeCents: 500, WorkerCents: 1470}},
 		// 33% of 101 to workers: co-op gets floor(101*67/100)=67, worker 34 (odd cent to worker).
-		{"surge split odd", Rule{PlatformFeeBasisPoints: 0, SurgeToWorkersPercent: 33}, 101, 101, Split{GrossCents: 101, SurgeCents: 101,
+		{"surge split odd", policy.FeeSplit{PlatformFeeBasisPoints: 0, SurgeToWorkersPercent: 33}, 101, 101, Split{GrossCents: 101, SurgeCents: 101,
 			Funds: []FundShare{}, WorkerSurgeCents: 34, CoopSurgeCents: 67, WorkerCents: 34}},
-		{"fee 100%", Rule{PlatformFeeBasisPoints: 10000, Funds: []Fund{{"all", 10000}}}, 777, 0, Split{GrossCents: 777, PlatformFeeCents: 777,
+		{"fee 100%", policy.FeeSplit{PlatformFeeBasisPoints: 10000, Funds: []policy.Fund{{Name: "all", BasisPoints: 10000}}}, 777, 0, Split{GrossCents: 777, PlatformFeeCents: 777,
 			Funds: []FundShare{{"all", 777}}}},
-		{"no fee", Rule{SurgeToWorkersPercent: 50}, 999, 0, Split{GrossCents: 999, Funds: []FundShare{}, WorkerCents: 999}},
+		{"no fee", policy.FeeSplit{SurgeToWorkersPercent: 50}, 999, 0, Split{GrossCents: 999, Funds: []FundShare{}, WorkerCents: 999}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,13 +50,13 @@ func TestCompute(t *testing.T) {
 
 func TestComputeRejects(t *testing.T) {
 	for _, c := range []struct {
-		rule         Rule
+		rule         policy.FeeSplit
 		gross, surge int64
 	}{
 		{fairride, 0, 0}, {fairride, -5, 0}, {fairride, 100, 101}, {fairride, 100, -1}, {fairride, MaxAmountCents + 1, 0},
-		{Rule{PlatformFeeBasisPoints: 100, Funds: []Fund{{"x", 101}}}, 100, 0},
-		{Rule{PlatformFeeBasisPoints: 10001}, 100, 0},
-		{Rule{SurgeToWorkersPercent: 101}, 100, 0},
+		{policy.FeeSplit{PlatformFeeBasisPoints: 100, Funds: []policy.Fund{{Name: "x", BasisPoints: 101}}}, 100, 0},
+		{policy.FeeSplit{PlatformFeeBasisPoints: 10001}, 100, 0},
+		{policy.FeeSplit{SurgeToWorkersPercent: 101}, 100, 0},
 	} {
 		if _, err := Compute(c.rule, c.gross, c.surge); err == nil {
 			t.Errorf("Compute(%+v, %d, %d) accepted", c.rule, c.gross, c.surge)
@@ -69,7 +71,7 @@ func FuzzSplit(f *testing.F) {
 	f.Add(MaxAmountCents, MaxAmountCents/3, int64(9999), int64(3333), int64(3333), int64(99))
 	f.Add(int64(101), int64(100), int64(1), int64(0), int64(1), int64(1))
 	f.Fuzz(func(t *testing.T, gross, surge, fee, fund1, fund2, pct int64) {
-		rule := Rule{PlatformFeeBasisPoints: fee, Funds: []Fund{{"a", fund1}, {"b", fund2}}, SurgeToWorkersPercent: pct}
+		rule := policy.FeeSplit{PlatformFeeBasisPoints: fee, Funds: []policy.Fund{{Name: "a", BasisPoints: fund1}, {Name: "b", BasisPoints: fund2}}, SurgeToWorkersPercent: pct}
 		s, err := Compute(rule, gross, surge)
 		if err != nil {
 			return // out-of-range input is refused, which is fine

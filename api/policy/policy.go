@@ -1,0 +1,367 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package policy is the one definition of the co-op policy document: the copy of a
+// Cooperative's fee split and governance rules that the operator writes into the
+// coop-policy ConfigMap and the platform service reads from its mounted file. It holds the
+// document's types, how it is built from a Cooperative, how it is parsed and validated,
+// the names of the ConfigMap, its key and its mount path, and the validation of a proposed
+// change to a governed part of the spec.
+//
+// The Go validation here mirrors the CRD's OpenAPI and CEL rules of the same fields
+// (api/v1alpha1): the API server enforces those on the Cooperative, this package enforces
+// them on what the platform reads and on what members propose. TestRulesMatchCRD keeps
+// the two in step.
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+// Names and paths of the policy document.
+const (
+	// ConfigMapName is the ConfigMap in the co-op namespace that carries the document.
+	ConfigMapName = "coop-policy"
+	// Key is the document's key in the ConfigMap, and its file name once mounted.
+	Key = "policy.json"
+	// MountPath is the folder where the platform containers find the document.
+	MountPath = "/etc/cooperator/policy"
+	// FilePath is the full path of the mounted document.
+	FilePath = MountPath + "/" + Key
+	// FileEnv is the environment variable that tells the platform service where the
+	// document is.
+	FileEnv = "COOP_POLICY_FILE"
+)
+
+// Defaults the CRD applies, applied here too when the document leaves a field out.
+const (
+	DefaultSurgeToWorkersPercent    = 100
+	DefaultQuorumPercent            = 50
+	DefaultApprovalPercent          = 50
+	DefaultMinimumVotingPeriodHours = 168 // 7 days
+	MaxVotingPeriodHours            = 8760
+)
+
+// Verticals are the kinds of co-op the platform service runs.
+var Verticals = func() []string {
+	out := make([]string, 0, len(coopv1.Verticals))
+	for _, v := range coopv1.Verticals {
+		out = append(out, string(v))
+	}
+	return out
+}()
+
+// Governance models.
+const (
+	OneMemberOneVote = string(coopv1.GovernanceOneMemberOneVote)
+	MultiStakeholder = string(coopv1.GovernanceMultiStakeholder)
+	Consent          = string(coopv1.GovernanceConsent)
+	Delegate         = string(coopv1.GovernanceDelegate)
+)
+
+// Models lists the governance models.
+var Models = []string{OneMemberOneVote, MultiStakeholder, Consent, Delegate}
+
+// Policy is the document.
+type Policy struct {
+	Cooperative string     `json:"cooperative"`
+	Vertical    string     `json:"vertical"`
+	FeeSplit    FeeSplit   `json:"feeSplit"`
+	Governance  Governance `json:"governance"`
+	// Payments bounds the payments recorded through the platform's POST /v1/payments.
+	// Optional: without it staff record no payments of their own.
+	Payments Payments `json:"payments,omitzero"`
+}
+
+// MaxAmountCents bounds a payment's gross so that gross*10000 never overflows int64.
+const MaxAmountCents int64 = 1_000_000_000_000 // ten billion in currency units
+
+// Payments bounds the payments staff record (see the platform README, "Payments").
+type Payments struct {
+	// StaffLimitCents is the largest payment, in cents, that staff (the admin token) may
+	// record; 0, the default, means staff record none. Members pay only for completed
+	// work they requested, whatever this says.
+	StaffLimitCents int64 `json:"staffLimitCents,omitempty"`
+}
+
+// FeeSplit is how payments are split: the document's copy of spec.feeSplit, with the
+// defaults resolved (surgeToWorkersPercent is always present).
+type FeeSplit struct {
+	PlatformFeeBasisPoints int64  `json:"platformFeeBasisPoints"`
+	Funds                  []Fund `json:"funds,omitempty"`
+	SurgeToWorkersPercent  int64  `json:"surgeToWorkersPercent"`
+}
+
+// Fund is a named fund fed from the platform fee.
+type Fund struct {
+	Name        string `json:"name"`
+	BasisPoints int64  `json:"basisPoints"`
+}
+
+// Governance is how the co-op decides: the document's copy of spec.governance.
+type Governance struct {
+	Model                    string             `json:"model"`
+	QuorumPercent            int64              `json:"quorumPercent"`
+	ApprovalPercent          int64              `json:"approvalPercent"`
+	StakeholderClasses       []StakeholderClass `json:"stakeholderClasses,omitempty"`
+	GovernedFields           []string           `json:"governedFields,omitempty"`
+	MinimumVotingPeriodHours int64              `json:"minimumVotingPeriodHours"`
+}
+
+// StakeholderClass is a class of members with a voting weight (multi-stakeholder).
+type StakeholderClass struct {
+	Name   string `json:"name"`
+	Weight int64  `json:"weight"`
+}
+
+// HasClass reports whether name is one of the policy's stakeholder classes.
+func (p *Policy) HasClass(name string) bool {
+	return slices.ContainsFunc(p.Governance.StakeholderClasses, func(c StakeholderClass) bool { return c.Name == name })
+}
+
+// Governs reports whether field is one of the policy's governed fields.
+func (p *Policy) Governs(field string) bool {
+	return slices.Contains(p.Governance.GovernedFields, field)
+}
+
+// FromCooperative builds the document of a Cooperative, resolving the defaults the API
+// server would have applied (a nil surgeToWorkersPercent is 100, not 0).
+func FromCooperative(coop *coopv1.Cooperative) *Policy {
+	return &Policy{
+		Cooperative: coop.Name,
+		Vertical:    string(coop.Spec.Vertical),
+		FeeSplit:    FeeSplitFromSpec(coop.Spec.FeeSplit),
+		Governance:  GovernanceFromSpec(coop.Spec.Governance),
+	}
+}
+
+// FeeSplitFromSpec is the document's copy of a spec.feeSplit.
+func FeeSplitFromSpec(fs coopv1.FeeSplit) FeeSplit {
+	out := FeeSplit{PlatformFeeBasisPoints: int64(fs.PlatformFeeBasisPoints), SurgeToWorkersPercent: DefaultSurgeToWorkersPercent}
+	if fs.SurgeToWorkersPercent != nil {
+		out.SurgeToWorkersPercent = int64(*fs.SurgeToWorkersPercent)
+	}
+	for _, f := range fs.Funds {
+		out.Funds = append(out.Funds, Fund{Name: f.Name, BasisPoints: int64(f.BasisPoints)})
+	}
+	return out
+}
+
+// GovernanceFromSpec is the document's copy of a spec.governance.
+func GovernanceFromSpec(g coopv1.Governance) Governance {
+	out := Governance{
+		Model: string(g.Model), QuorumPercent: int64(g.QuorumPercent), ApprovalPercent: int64(g.ApprovalPercent),
+		MinimumVotingPeriodHours: int64(g.MinimumVotingPeriodHours),
+	}
+	if out.QuorumPercent == 0 {
+		out.QuorumPercent = DefaultQuorumPercent
+	}
+	if out.ApprovalPercent == 0 {
+		out.ApprovalPercent = DefaultApprovalPercent
+	}
+	if out.MinimumVotingPeriodHours == 0 {
+		out.MinimumVotingPeriodHours = DefaultMinimumVotingPeriodHours
+	}
+	for _, c := range g.StakeholderClasses {
+		out.StakeholderClasses = append(out.StakeholderClasses, StakeholderClass{Name: c.Name, Weight: int64(c.Weight)})
+	}
+	for _, f := range g.GovernedFields {
+		out.GovernedFields = append(out.GovernedFields, string(f))
+	}
+	return out
+}
+
+// Marshal encodes the document as the ConfigMap carries it.
+func (p *Policy) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding the policy: %w", err)
+	}
+	return b, nil
+}
+
+// Parse decodes and validates a document; unknown fields are refused and fields left out
+// take the CRD's defaults.
+func Parse(data []byte) (*Policy, error) {
+	p := Policy{
+		FeeSplit:   FeeSplit{SurgeToWorkersPercent: DefaultSurgeToWorkersPercent},
+		Governance: defaultGovernance(),
+	}
+	if err := decodeStrict(data, &p); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return &p, nil
+}
+
+func defaultGovernance() Governance {
+	return Governance{QuorumPercent: DefaultQuorumPercent, ApprovalPercent: DefaultApprovalPercent, MinimumVotingPeriodHours: DefaultMinimumVotingPeriodHours}
+}
+
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// FieldError is a rule a field breaks. Field is the path below the document (or below
+// the Cooperative's spec, for a proposed change), such as feeSplit.funds[1].basisPoints.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Validate applies the rules of the Cooperative resource's validation to the document.
+func (p *Policy) Validate() error {
+	if !slices.Contains(Verticals, p.Vertical) {
+		return fieldErr("vertical", "%q is not one of %v", p.Vertical, Verticals)
+	}
+	if err := p.FeeSplit.Validate("feeSplit"); err != nil {
+		return err
+	}
+	if l := p.Payments.StaffLimitCents; l < 0 || l > MaxAmountCents {
+		return fieldErr("payments.staffLimitCents", "%d is not in 0..%d", l, MaxAmountCents)
+	}
+	return p.Governance.Validate("governance")
+}
+
+// Validate checks a fee split: platform fee 0..10000 basis points, fund names unique and
+// in the CRD's pattern, fund basis points 0..10000 adding up to at most the platform fee,
+// surge to workers 0..100 %. at is the field path of the fee split in error messages.
+func (fs FeeSplit) Validate(at string) error {
+	if fs.PlatformFeeBasisPoints < 0 || fs.PlatformFeeBasisPoints > 10000 {
+		return fieldErr(at+".platformFeeBasisPoints", "%d is not in 0..10000", fs.PlatformFeeBasisPoints)
+	}
+	if len(fs.Funds) > 16 {
+		return fieldErr(at+".funds", "at most 16 funds, not %d", len(fs.Funds))
+	}
+	var sum int64
+	seen := map[string]bool{}
+	for i, f := range fs.Funds {
+		if !validName(f.Name) {
+			return fieldErr(fmt.Sprintf("%s.funds[%d].name", at, i), "%q must be 1..40 lower-case letters, digits and dashes, starting with a letter", f.Name)
+		}
+		if seen[f.Name] {
+			return fieldErr(fmt.Sprintf("%s.funds[%d].name", at, i), "%q is repeated", f.Name)
+		}
+		seen[f.Name] = true
+		if f.BasisPoints < 0 || f.BasisPoints > 10000 {
+			return fieldErr(fmt.Sprintf("%s.funds[%d].basisPoints", at, i), "%d is not in 0..10000", f.BasisPoints)
+		}
+		sum += f.BasisPoints
+	}
+	if sum > fs.PlatformFeeBasisPoints {
+		return fieldErr(at+".funds", "the funds' basis points add up to %d, more than platformFeeBasisPoints %d: funds are paid out of the platform fee", sum, fs.PlatformFeeBasisPoints)
+	}
+	if fs.SurgeToWorkersPercent < 0 || fs.SurgeToWorkersPercent > 100 {
+		return fieldErr(at+".surgeToWorkersPercent", "%d is not in 0..100", fs.SurgeToWorkersPercent)
+	}
+	return nil
+}
+
+// Validate checks governance rules: a known model, quorum and approval 1..100, stakeholder
+// classes exactly for multi-stakeholder with unique names and weights adding up to 100,
+// governed fields from the list, a minimum voting period of 1..8760 hours.
+func (g Governance) Validate(at string) error {
+	if !slices.Contains(Models, g.Model) {
+		return fieldErr(at+".model", "%q is not one of %v", g.Model, Models)
+	}
+	if g.QuorumPercent < 1 || g.QuorumPercent > 100 {
+		return fieldErr(at+".quorumPercent", "%d is not in 1..100", g.QuorumPercent)
+	}
+	if g.ApprovalPercent < 1 || g.ApprovalPercent > 100 {
+		return fieldErr(at+".approvalPercent", "%d is not in 1..100", g.ApprovalPercent)
+	}
+	if g.MinimumVotingPeriodHours < 1 || g.MinimumVotingPeriodHours > MaxVotingPeriodHours {
+		return fieldErr(at+".minimumVotingPeriodHours", "%d is not in 1..%d", g.MinimumVotingPeriodHours, MaxVotingPeriodHours)
+	}
+	if len(g.GovernedFields) > len(GovernedParts) {
+		return fieldErr(at+".governedFields", "at most %d fields", len(GovernedParts))
+	}
+	seenField := map[string]bool{}
+	for i, f := range g.GovernedFields {
+		if !slices.Contains(GovernedParts, f) {
+			return fieldErr(fmt.Sprintf("%s.governedFields[%d]", at, i), "%q is not one of %v", f, GovernedParts)
+		}
+		if seenField[f] {
+			return fieldErr(fmt.Sprintf("%s.governedFields[%d]", at, i), "%q is repeated", f)
+		}
+		seenField[f] = true
+	}
+	if g.Model != MultiStakeholder {
+		if len(g.StakeholderClasses) > 0 {
+			return fieldErr(at+".stakeholderClasses", "stakeholderClasses is only allowed when model is multi-stakeholder")
+		}
+		return nil
+	}
+	if len(g.StakeholderClasses) == 0 {
+		return fieldErr(at+".stakeholderClasses", "stakeholderClasses is required when model is multi-stakeholder")
+	}
+	if len(g.StakeholderClasses) > 10 {
+		return fieldErr(at+".stakeholderClasses", "at most 10 classes, not %d", len(g.StakeholderClasses))
+	}
+	var w int64
+	names := map[string]bool{}
+	for i, c := range g.StakeholderClasses {
+		if !validName(c.Name) {
+			return fieldErr(fmt.Sprintf("%s.stakeholderClasses[%d].name", at, i), "%q must be 1..40 lower-case letters, digits and dashes, starting with a letter", c.Name)
+		}
+		if names[c.Name] {
+			return fieldErr(fmt.Sprintf("%s.stakeholderClasses[%d].name", at, i), "%q is repeated", c.Name)
+		}
+		names[c.Name] = true
+		if c.Weight < 1 || c.Weight > 100 {
+			return fieldErr(fmt.Sprintf("%s.stakeholderClasses[%d].weight", at, i), "%d is not in 1..100", c.Weight)
+		}
+		w += c.Weight
+	}
+	if w != 100 {
+		return fieldErr(at+".stakeholderClasses", "the weights of the stakeholder classes must add up to 100, not %d", w)
+	}
+	return nil
+}
+
+// validName is the CRD's pattern for fund and class names: ^[a-z][a-z0-9-]*$, 1..40.
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 40 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return false
+		}
+	}
+	return true
+}

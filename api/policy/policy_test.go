@@ -1,0 +1,120 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package policy
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"slices"
+	"testing"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+// TestNilSurgeIsAHundred: a Cooperative without surgeToWorkersPercent gives the whole
+// surge to the worker (the CRD's default), in the document the operator writes and in a
+// document that leaves the field out.
+func TestNilSurgeIsAHundred(t *testing.T) {
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: coopv1.CooperativeSpec{
+		Vertical: coopv1.VerticalCare, FeeSplit: coopv1.FeeSplit{PlatformFeeBasisPoints: 100},
+		Governance: coopv1.Governance{Model: coopv1.GovernanceConsent},
+	}}
+	doc := FromCooperative(coop)
+	if doc.FeeSplit.SurgeToWorkersPercent != 100 || doc.Governance.QuorumPercent != 50 || doc.Governance.MinimumVotingPeriodHours != 168 {
+		t.Fatalf("document %+v", doc)
+	}
+	b, err := doc.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := Parse(b)
+	if err != nil || !reflect.DeepEqual(parsed, doc) {
+		t.Fatalf("round trip %+v, %v", parsed, err)
+	}
+	left, err := Parse([]byte(`{"cooperative":"c","vertical":"care","feeSplit":{"platformFeeBasisPoints":100},"governance":{"model":"consent"}}`))
+	if err != nil || left.FeeSplit.SurgeToWorkersPercent != 100 {
+		t.Fatalf("left out: %+v, %v", left, err)
+	}
+	coop.Spec.FeeSplit.SurgeToWorkersPercent = ptr.To[int32](0)
+	if FromCooperative(coop).FeeSplit.SurgeToWorkersPercent != 0 {
+		t.Fatal("an explicit 0 must stay 0")
+	}
+}
+
+// TestChangeIsSpecForm: a valid change comes back as the JSON of the part's API type, so
+// the operator decodes it into the Cooperative's spec as is.
+func TestChangeIsSpecForm(t *testing.T) {
+	cases := []struct {
+		part, value string
+		into        any
+		want        any
+	}{
+		{PartFeeSplit, `{"platformFeeBasisPoints":200,"funds":[{"name":"hardship","basisPoints":150}]}`, &coopv1.FeeSplit{},
+			&coopv1.FeeSplit{PlatformFeeBasisPoints: 200, Funds: []coopv1.Fund{{Name: "hardship", BasisPoints: 150}}, SurgeToWorkersPercent: ptr.To[int32](100)}},
+		{PartGovernance, `{"model":"consent","governedFields":["feeSplit","governance"]}`, &coopv1.Governance{},
+			&coopv1.Governance{Model: coopv1.GovernanceConsent, QuorumPercent: 50, ApprovalPercent: 50, MinimumVotingPeriodHours: 168,
+				GovernedFields: []coopv1.GovernedField{"feeSplit", "governance"}}},
+		{PartFederation, `{"peers":[{"name":"eu-south"}]}`, &coopv1.FederationSpec{},
+			&coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "eu-south", Mode: coopv1.FederationModeStandby}}}},
+		{PartPlan, `"medium"`, ptr.To(""), ptr.To("medium")},
+		{PartDeletionPolicy, `"Delete"`, ptr.To(coopv1.DeletionPolicy("")), ptr.To(coopv1.DeletionPolicyDelete)},
+	}
+	for _, c := range cases {
+		out, err := ParseChange(c.part, json.RawMessage(c.value))
+		if err != nil {
+			t.Fatalf("%s: %v", c.part, err)
+		}
+		if err := json.Unmarshal(out, c.into); err != nil || !reflect.DeepEqual(c.into, c.want) {
+			t.Errorf("%s: %s decodes to %+v (%v), want %+v", c.part, out, c.into, err, c.want)
+		}
+	}
+	if _, err := ParseChange("vertical", json.RawMessage(`"care"`)); err == nil {
+		t.Error("a part that is not governed was accepted")
+	}
+}
+
+// TestGovernedPartsMatchCRD: the parts a proposal can change are the CRD's GovernedField
+// enum, in order, as controller-gen wrote it.
+func TestGovernedPartsMatchCRD(t *testing.T) {
+	data, err := os.ReadFile("../../config/crd/bases/coop.cooperator.dev_cooperatives.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crd apiextensionsv1.CustomResourceDefinition
+	if err := yaml.Unmarshal(data, &crd); err != nil {
+		t.Fatal(err)
+	}
+	spec := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"]
+	items := spec.Properties["governance"].Properties["governedFields"].Items.Schema
+	var enum []string
+	for _, v := range items.Enum {
+		var s string
+		if err := json.Unmarshal(v.Raw, &s); err != nil {
+			t.Fatal(err)
+		}
+		enum = append(enum, s)
+	}
+	if !slices.Equal(enum, GovernedParts) {
+		t.Fatalf("parts %v, CRD enum %v", GovernedParts, enum)
+	}
+}

@@ -1,0 +1,89 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// ConditionGoverned says whether the governed changes the members passed in the platform
+// service are applied: True when every passed proposal the operator found is applied (or
+// reported back as impossible), False when it refused one.
+const ConditionGoverned = "Governed"
+
+// Reasons of the Governed condition.
+const (
+	// ReasonChangesApplied: every passed proposal found in the co-op's database is applied
+	// or was reported back to the members as impossible; none waits.
+	ReasonChangesApplied = "ChangesApplied"
+	// ReasonTallyMismatch: a proposal is marked passed in the co-op's database but the
+	// operator's re-tally of its ballots does not give that result; nothing was applied.
+	ReasonTallyMismatch = "TallyMismatch"
+	// ReasonChangeNotApplicable: a passed proposal could not be applied (the plan no longer
+	// exists, the API server refused the value, the rules changed while it was open); it
+	// was reported back to the members.
+	ReasonChangeNotApplicable = "ChangeNotApplicable"
+	// ReasonDatabaseUnreachable: the operator could not read the co-op's database (no
+	// credentials yet, or no connection); it retries.
+	ReasonDatabaseUnreachable = "DatabaseUnreachable"
+)
+
+// MaxGovernanceHistory bounds status.governance.history.
+const MaxGovernanceHistory = 10
+
+// GovernanceStatus records the governed changes applied to the Cooperative.
+type GovernanceStatus struct {
+	// history of the proposals applied, newest first, at most 10.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	History []AppliedProposal `json:"history,omitempty"`
+}
+
+// AppliedProposal is a passed proposal the operator applied to the spec.
+type AppliedProposal struct {
+	// id of the proposal in the co-op's platform service.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	ID int64 `json:"id"`
+
+	// field is the governed part of the spec the proposal changed.
+	// +required
+	Field GovernedField `json:"field"`
+
+	// oldValue is the part's value before the change, as JSON.
+	// +optional
+	// +kubebuilder:validation:MaxLength=8192
+	OldValue string `json:"oldValue,omitempty"`
+
+	// newValue is the part's value the members passed, as JSON.
+	// +required
+	// +kubebuilder:validation:MaxLength=8192
+	NewValue string `json:"newValue"`
+
+	// tally is the operator's own re-tally of the ballots, such as "multi-stakeholder:
+	// turnout 100.00%, approval 80.00%".
+	// +required
+	// +kubebuilder:validation:MaxLength=1024
+	Tally string `json:"tally"`
+
+	// closedAt is when the vote closed in the platform service.
+	// +optional
+	ClosedAt *metav1.Time `json:"closedAt,omitempty"`
+
+	// appliedAt is when the operator applied the change.
+	// +required
+	AppliedAt metav1.Time `json:"appliedAt"`
+}

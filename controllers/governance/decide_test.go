@@ -1,0 +1,85 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package governance
+
+import (
+	"encoding/json"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	tally "github.com/cooperator-dev/cooperator/platform/server/governance"
+)
+
+func TestDecide(t *testing.T) {
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: coopv1.CooperativeSpec{
+		Governance: coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50},
+	}}
+	rules := policy.GovernanceFromSpec(coop.Spec.Governance)
+	in := tally.Input{Governance: rules, Voters: []tally.Voter{{ID: 1}, {ID: 2}}, Ballots: map[int64]string{1: "yes", 2: "yes"}}
+	passed := tally.Tally(in)
+	in.Ballots = map[int64]string{1: "yes"}
+	other := tally.Tally(in) // passes too, with other counts
+	failedTally := tally.Tally(tally.Input{Governance: rules, Voters: in.Voters, Ballots: map[int64]string{1: "no"}})
+	value := json.RawMessage(`{"platformFeeBasisPoints":200,"surgeToWorkersPercent":100}`)
+	changedRules := rules
+	changedRules.QuorumPercent = 10
+	cases := []struct {
+		name     string
+		p        tally.Closed
+		retally  tally.Result
+		state    string
+		reason   string
+		hasEntry bool
+	}{
+		{"agrees", tally.Closed{ID: 1, Field: "feeSplit", Value: value, Rules: rules, Result: passed}, passed, tally.ApplicationApplied, coopv1.ReasonChangesApplied, true},
+		{"stored counts differ", tally.Closed{ID: 2, Field: "feeSplit", Value: value, Rules: rules, Result: passed}, other, tally.ApplicationRefused, coopv1.ReasonTallyMismatch, false},
+		{"re-tally fails", tally.Closed{ID: 3, Field: "feeSplit", Value: value, Rules: rules, Result: failedTally}, failedTally, tally.ApplicationRefused, coopv1.ReasonTallyMismatch, false},
+		{"rules changed", tally.Closed{ID: 4, Field: "feeSplit", Value: value, Rules: changedRules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
+		{"value breaks a rule", tally.Closed{ID: 5, Field: "feeSplit", Value: json.RawMessage(`{"platformFeeBasisPoints":20000}`), Rules: rules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
+	}
+	for _, c := range cases {
+		o := decide(coop, c.p, c.retally)
+		if o.state != c.state || o.cond.Reason != c.reason || (o.record != nil) != c.hasEntry {
+			t.Errorf("%s: %s %s (record %v), want %s %s", c.name, o.state, o.cond.Reason, o.record, c.state, c.reason)
+		}
+	}
+}
+
+func TestSpecPartRoundTrip(t *testing.T) {
+	coop := &coopv1.Cooperative{Spec: coopv1.CooperativeSpec{Plan: "small", FeeSplit: coopv1.FeeSplit{PlatformFeeBasisPoints: 300, Funds: []coopv1.Fund{{Name: "a", BasisPoints: 100}}}}}
+	for _, part := range policy.GovernedParts {
+		v, err := SpecPart(coop, part)
+		if err != nil {
+			t.Fatalf("%s: %v", part, err)
+		}
+		c2 := coop.DeepCopy()
+		if err := SetSpecPart(c2, part, v); err != nil {
+			t.Fatalf("%s: %v", part, err)
+		}
+		v2, _ := SpecPart(c2, part)
+		if string(v) != string(v2) {
+			t.Errorf("%s: %s then %s", part, v, v2)
+		}
+	}
+	// A new fee split replaces the whole part: funds left out are gone.
+	if err := SetSpecPart(coop, "feeSplit", json.RawMessage(`{"platformFeeBasisPoints":100}`)); err != nil || len(coop.Spec.FeeSplit.Funds) != 0 {
+		t.Fatalf("funds %v, %v", coop.Spec.FeeSplit.Funds, err)
+	}
+}

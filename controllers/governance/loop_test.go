@@ -1,0 +1,541 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package governance_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/platform"
+	"github.com/cooperator-dev/cooperator/platform/server"
+	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/pgtest"
+)
+
+// The loop of governed changes with the real parts: an envtest API server with the whole
+// operator (the Cooperative controller writes coop-policy, the governance controller
+// applies passed proposals), a real PostgreSQL per co-op, and the platform service in this
+// process, called over HTTP. What cannot run here is played by the test and said so:
+// CloudNativePG's app Secret of each co-op (its uri points at the co-op's Cluster, which
+// the operator's DSN hook maps to the co-op's test database) and the kubelet's copy of
+// the coop-policy ConfigMap into the platform's mounted file.
+
+func TestMain(m *testing.M) {
+	code := pgtest.Run(m)
+	stopOperator()
+	os.Exit(code)
+}
+
+const adminToken = "staff-token"
+
+var (
+	opOnce  sync.Once
+	opErr   error
+	opEnv   *harness.Env
+	opStop  context.CancelFunc
+	opDone  chan error
+	dsnMu   sync.Mutex
+	dsnByCo = map[string]string{}
+)
+
+// operator starts, once for the package, the API server and the operator with every
+// controller, reading co-op databases every 200ms.
+func operator(t *testing.T) client.Client {
+	t.Helper()
+	opOnce.Do(func() {
+		ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+		root, err := harness.RepoRoot()
+		if err != nil {
+			opErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		opEnv, opErr = harness.Start(ctx, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: manager.Scheme()})
+		if opErr != nil {
+			return
+		}
+		c := opEnv.Client
+		hub := hubconfig.Default()
+		hub.RecheckInterval = hubconfig.Duration{Duration: time.Second}
+		if opErr = setUpHub(ctx, c, root, hub); opErr != nil {
+			return
+		}
+		opts := manager.DefaultOptions()
+		opts.Hub = hub
+		opts.MetricsBindAddress, opts.HealthProbeBindAddress, opts.Webhooks = "0", "0", false
+		opts.GovernanceInterval = 200 * time.Millisecond
+		opts.GovernanceDSN = func(coop *coopv1.Cooperative, uri string) string {
+			dsnMu.Lock()
+			defer dsnMu.Unlock()
+			if dsn, ok := dsnByCo[coop.Name]; ok && strings.Contains(uri, coop.Name+"-rw."+coop.NamespaceName()) {
+				return dsn
+			}
+			return uri
+		}
+		mgr, err := manager.New(opEnv.Cfg, opts)
+		if err != nil {
+			opErr = err
+			return
+		}
+		var mctx context.Context
+		mctx, opStop = context.WithCancel(context.Background())
+		opDone = make(chan error, 1)
+		go func() { opDone <- mgr.Start(mctx) }()
+	})
+	if opErr != nil {
+		t.Fatalf("starting the operator: %v", opErr)
+	}
+	return opEnv.Client
+}
+
+func stopOperator() {
+	if opStop != nil {
+		opStop()
+		<-opDone
+	}
+	if opEnv != nil {
+		_ = opEnv.Stop()
+	}
+}
+
+func setUpHub(ctx context.Context, c client.Client, root string, hub hubconfig.Config) error {
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}}); err != nil {
+		return err
+	}
+	if err := c.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
+		StringData: map[string]string{cooperative.AccessKeyIDKey: "key", cooperative.AccessSecretKeyKey: "secret"},
+	}); err != nil {
+		return err
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := harness.ReadYAML(filepath.Join(root, "config", "rbac", "coop_admin_role.yaml"), role); err != nil {
+		return err
+	}
+	if err := c.Create(ctx, role); err != nil {
+		return err
+	}
+	templates, err := platform.DefaultTemplates()
+	if err != nil {
+		return err
+	}
+	for _, t := range templates {
+		if err := c.Create(ctx, t); err != nil {
+			return err
+		}
+	}
+	for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
+		plan := &coopv1.HostingPlan{}
+		if err := harness.ReadYAML(filepath.Join(root, "config", "samples", f), plan); err != nil {
+			return err
+		}
+		if err := c.Create(ctx, plan); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eventually polls check every 50ms until it returns nil or 60s pass.
+func eventually(t *testing.T, what string, check func() error) {
+	t.Helper()
+	var err error
+	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if err = check(); err == nil {
+			return
+		}
+	}
+	t.Fatalf("%s: %v", what, err)
+}
+
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// coop is one co-op of a test: its Cooperative, database and platform service.
+type coop struct {
+	t          *testing.T
+	k8s        client.Client
+	name       string
+	dsn        string
+	srv        *server.Server
+	http       *httptest.Server
+	clock      *testClock
+	policyFile string
+}
+
+// newCoop creates the Cooperative, plays CloudNativePG's app Secret, and starts the
+// platform service on the co-op's database with the policy the operator wrote.
+func newCoop(t *testing.T, name string, g coopv1.Governance) *coop {
+	t.Helper()
+	k8s := operator(t)
+	ctx := context.Background()
+	c := &coop{t: t, k8s: k8s, name: name, dsn: pgtest.NewDB(t), clock: &testClock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}}
+	dsnMu.Lock()
+	dsnByCo[name] = c.dsn
+	dsnMu.Unlock()
+	obj := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: coopv1.CooperativeSpec{
+		Vertical: coopv1.VerticalDelivery, Plan: "small",
+		FeeSplit:   coopv1.FeeSplit{PlatformFeeBasisPoints: 300, Funds: []coopv1.Fund{{Name: "hardship", BasisPoints: 100}}},
+		Governance: g,
+	}}
+	if err := k8s.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), obj) })
+	ns := obj.NamespaceName()
+	eventually(t, "the co-op namespace", func() error { return k8s.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{}) })
+	// [simulated] CloudNativePG's app Secret, with the uri of the co-op's Cluster.
+	if err := k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-app"}, StringData: map[string]string{
+		"uri": fmt.Sprintf("postgresql://app:app-password@%s-rw.%s:5432/app", name, ns),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	c.policyFile = filepath.Join(t.TempDir(), policy.Key)
+	c.syncPolicy(300)
+	s, err := server.New(server.Config{DatabaseURL: c.dsn, AdminToken: adminToken, PolicyFile: c.policyFile,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.srv = s
+	c.http = httptest.NewServer(s.Handler())
+	t.Cleanup(c.http.Close)
+	return c
+}
+
+// syncPolicy waits until the coop-policy ConfigMap carries the platform fee want, then
+// plays the kubelet: it copies the ConfigMap into the platform's mounted file.
+func (c *coop) syncPolicy(want int64) {
+	c.t.Helper()
+	var data string
+	eventually(c.t, fmt.Sprintf("coop-policy with a platform fee of %d", want), func() error {
+		var cm corev1.ConfigMap
+		if err := c.k8s.Get(context.Background(), client.ObjectKey{Namespace: coopv1.NamespacePrefix + c.name, Name: policy.ConfigMapName}, &cm); err != nil {
+			return err
+		}
+		doc, err := policy.Parse([]byte(cm.Data[policy.Key]))
+		if err != nil {
+			return err
+		}
+		if doc.FeeSplit.PlatformFeeBasisPoints != want {
+			return fmt.Errorf("fee %d", doc.FeeSplit.PlatformFeeBasisPoints)
+		}
+		data = cm.Data[policy.Key]
+		return nil
+	})
+	if err := os.WriteFile(c.policyFile, []byte(data), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	if c.srv != nil {
+		if err := c.srv.Policy().Reload(); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
+func (c *coop) call(method, path, token string, body any, headers ...string) (int, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.http.URL+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func (c *coop) must(want int, method, path, token string, body any, headers ...string) map[string]any {
+	c.t.Helper()
+	got, out := c.call(method, path, token, body, headers...)
+	if got != want {
+		c.t.Fatalf("%s %s: %d, want %d: %v", method, path, got, want, out)
+	}
+	return out
+}
+
+type member struct {
+	id    int64
+	token string
+}
+
+func (c *coop) member(name string, roles []string, class string) member {
+	c.t.Helper()
+	body := map[string]any{"name": name, "email": strings.ReplaceAll(strings.ToLower(name), " ", ".") + "@example.org", "roles": roles}
+	if class != "" {
+		body["stakeholderClass"] = class
+	}
+	out := c.must(201, "POST", "/v1/members", adminToken, body)
+	return member{id: int64(out["member"].(map[string]any)["id"].(float64)), token: out["token"].(string)}
+}
+
+func (c *coop) get() *coopv1.Cooperative {
+	c.t.Helper()
+	var obj coopv1.Cooperative
+	if err := c.k8s.Get(context.Background(), client.ObjectKey{Name: c.name}, &obj); err != nil {
+		c.t.Fatal(err)
+	}
+	return &obj
+}
+
+func (c *coop) proposal(id int64, token string) map[string]any {
+	return c.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", id), token, nil)["proposal"].(map[string]any)
+}
+
+var newFee = map[string]any{"platformFeeBasisPoints": 200, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 150}}}
+
+// TestGovernedChangeLoop: under each model, members vote a lower fee in the platform
+// service; it closes at its deadline; the operator re-tallies and applies it; coop-policy
+// and then the platform's fee split follow; a payment after that uses the new fee.
+func TestGovernedChangeLoop(t *testing.T) {
+	cases := []struct {
+		model coopv1.GovernanceModel
+		// setup admits the electorate before the proposal opens and returns how they vote
+		// and who is admitted after it opened.
+		setup func(c *coop) (vote func(id int64) (late member))
+	}{
+		{coopv1.GovernanceMultiStakeholder, func(c *coop) func(int64) member {
+			d1, d2 := c.member("Dan Courier", []string{"worker"}, "couriers"), c.member("Eve Courier", []string{"worker"}, "couriers")
+			r := c.member("Rita Client", []string{"customer"}, "clients")
+			c.member("Cleo Client", []string{"customer"}, "clients") // does not vote
+			return func(id int64) member {
+				c.ballot(id, d1, "yes")
+				c.ballot(id, d2, "yes")
+				c.ballot(id, r, "no")
+				return c.member("Late Courier", []string{"worker"}, "couriers")
+			}
+		}},
+		{coopv1.GovernanceOneMemberOneVote, func(c *coop) func(int64) member {
+			a, b, x := c.member("Ana Worker", []string{"worker"}, ""), c.member("Bea Worker", []string{"worker"}, ""), c.member("Cy Worker", []string{"worker"}, "")
+			c.member("Dee Worker", []string{"worker"}, "") // does not vote
+			return func(id int64) member {
+				c.ballot(id, a, "yes")
+				c.ballot(id, b, "yes")
+				c.ballot(id, x, "no")
+				return c.member("Late Worker", []string{"worker"}, "")
+			}
+		}},
+		{coopv1.GovernanceConsent, func(c *coop) func(int64) member {
+			a, b := c.member("Ana Worker", []string{"worker"}, ""), c.member("Bea Worker", []string{"worker"}, "")
+			c.member("Cy Worker", []string{"worker"}, "")
+			return func(id int64) member {
+				c.ballot(id, a, "yes")
+				c.ballot(id, b, "abstain")
+				return c.member("Late Worker", []string{"worker"}, "")
+			}
+		}},
+		{coopv1.GovernanceDelegate, func(c *coop) func(int64) member {
+			a, b, x := c.member("Ana Worker", []string{"worker"}, ""), c.member("Bea Worker", []string{"worker"}, ""), c.member("Cy Worker", []string{"worker"}, "")
+			c.must(200, "PUT", "/v1/delegation", b.token, map[string]any{"delegateId": a.id})
+			c.must(200, "PUT", "/v1/delegation", x.token, map[string]any{"delegateId": a.id})
+			return func(id int64) member {
+				c.ballot(id, a, "yes")
+				return c.member("Late Worker", []string{"worker"}, "")
+			}
+		}},
+	}
+	for i, tc := range cases {
+		t.Run(string(tc.model), func(t *testing.T) {
+			g := coopv1.Governance{Model: tc.model, QuorumPercent: 50, ApprovalPercent: 60, GovernedFields: []coopv1.GovernedField{"feeSplit", "plan"}}
+			if tc.model == coopv1.GovernanceMultiStakeholder {
+				g.StakeholderClasses = []coopv1.StakeholderClass{{Name: "couriers", Weight: 70}, {Name: "clients", Weight: 30}}
+			}
+			c := newCoop(t, fmt.Sprintf("loop-%d", i), g)
+			// The proposer is on the roll (a worker, or a courier under multi-stakeholder).
+			proposer := c.member("Pat Proposer", []string{"worker"}, map[bool]string{true: "couriers"}[tc.model == coopv1.GovernanceMultiStakeholder])
+			vote := tc.setup(c)
+			p := c.must(201, "POST", "/v1/proposals", proposer.token, map[string]any{"title": "Lower the fee to 2 %", "field": "feeSplit", "value": newFee})
+			id := int64(p["id"].(float64))
+			c.ballot(id, proposer, "yes")
+			late := vote(id)
+			// Admitted after the proposal opened: not on its roll.
+			if code, out := c.call("PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), late.token, map[string]any{"choice": "yes"}); code != 403 {
+				t.Fatalf("a member admitted after opening voted: %d %v", code, out)
+			}
+			// Staff cannot close early: not every member of the roll voted.
+			if code, out := c.call("POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil); code != 409 {
+				t.Fatalf("staff closed early: %d %v", code, out)
+			}
+			c.clock.Advance(7*24*time.Hour + time.Minute)
+			closed := c.proposal(id, proposer.token)
+			if closed["status"] != "closed" || closed["result"].(map[string]any)["passed"] != true {
+				t.Fatalf("at the deadline: %v", closed)
+			}
+			// The operator applies it.
+			eventually(t, "the new fee in the spec", func() error {
+				obj := c.get()
+				if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 200 || obj.Status.Governance == nil || len(obj.Status.Governance.History) == 0 {
+					return fmt.Errorf("spec %+v status %+v", obj.Spec.FeeSplit, obj.Status.Governance)
+				}
+				return nil
+			})
+			obj := c.get()
+			rec := obj.Status.Governance.History[0]
+			if rec.ID != id || rec.Field != "feeSplit" || !strings.Contains(rec.OldValue, `"platformFeeBasisPoints":300`) ||
+				!strings.Contains(rec.NewValue, `"platformFeeBasisPoints":200`) || !strings.Contains(rec.Tally, string(tc.model)) {
+				t.Fatalf("record %+v", rec)
+			}
+			if cond := meta.FindStatusCondition(obj.Status.Conditions, coopv1.ConditionGoverned); cond == nil || cond.Status != metav1.ConditionTrue || cond.Reason != coopv1.ReasonChangesApplied {
+				t.Fatalf("Governed %+v", cond)
+			}
+			if *obj.Spec.FeeSplit.SurgeToWorkersPercent != 100 || len(obj.Spec.FeeSplit.Funds) != 1 || obj.Spec.FeeSplit.Funds[0].BasisPoints != 150 {
+				t.Fatalf("fee split %+v", obj.Spec.FeeSplit)
+			}
+			// The members see it applied.
+			eventually(t, "the application written back", func() error {
+				if app, _ := c.proposal(id, proposer.token)["application"].(map[string]any); app == nil || app["state"] != "applied" {
+					return fmt.Errorf("application %v", app)
+				}
+				return nil
+			})
+			// coop-policy follows, then the platform; a payment uses the new fee.
+			c.syncPolicy(200)
+			if fee := c.must(200, "GET", "/v1/policy", proposer.token, nil)["feeSplit"].(map[string]any)["platformFeeBasisPoints"]; fee != float64(200) {
+				t.Fatalf("platform fee %v", fee)
+			}
+			payer := c.member("Paula Payer", []string{"customer"}, map[bool]string{true: "clients"}[tc.model == coopv1.GovernanceMultiStakeholder])
+			pay := c.must(201, "POST", "/v1/payments", payer.token, map[string]any{"workerId": proposer.id, "amountCents": 10000}, "Idempotency-Key", "after-the-vote")
+			if fee := pay["split"].(map[string]any)["platformFeeCents"]; fee != float64(200) {
+				t.Fatalf("payment after the vote: %v", pay)
+			}
+		})
+	}
+}
+
+func (c *coop) ballot(id int64, m member, choice string) {
+	c.t.Helper()
+	c.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), m.token, map[string]any{"choice": choice})
+}
+
+// TestForgedResultRefused: a proposal marked passed in the database without the ballots
+// to back it is refused by the operator's re-tally: nothing applied, a condition and an
+// event say so, and the members see it refused.
+func TestForgedResultRefused(t *testing.T) {
+	c := newCoop(t, "forged", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	c.member("Bea Worker", []string{"worker"}, "")
+	id := int64(c.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Fee to 0", "field": "feeSplit",
+		"value": map[string]any{"platformFeeBasisPoints": 0}})["id"].(float64))
+	// Whoever holds the database writes a passed result nobody voted for.
+	forged := `{"model":"one-member-one-vote","passed":true,"quorumReached":true,"turnoutPercent":"100.00","approvalPercent":"100.00",
+		"reason":"quorum reached and approval 100.00% ≥ 50%","classes":[{"class":"members","eligible":2,"yes":2,"no":0,"abstain":0}]}`
+	if _, err := c.srv.Pool().Exec(context.Background(), `UPDATE proposals SET status = 'closed', result = $2, closed_at = now(), application = 'pending' WHERE id = $1`, id, forged); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the refusal", func() error {
+		obj := c.get()
+		cond := meta.FindStatusCondition(obj.Status.Conditions, coopv1.ConditionGoverned)
+		if cond == nil || cond.Status != metav1.ConditionFalse || cond.Reason != coopv1.ReasonTallyMismatch {
+			return fmt.Errorf("Governed %+v", cond)
+		}
+		return nil
+	})
+	obj := c.get()
+	if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && len(obj.Status.Governance.History) > 0) {
+		t.Fatalf("a forged result was applied: %+v %+v", obj.Spec.FeeSplit, obj.Status.Governance)
+	}
+	app := c.proposal(id, a.token)["application"].(map[string]any)
+	if app["state"] != "refused" || !strings.Contains(app["message"].(string), "re-tally") {
+		t.Fatalf("application %v", app)
+	}
+	var events corev1.EventList
+	eventually(t, "a warning event", func() error {
+		if err := c.k8s.List(context.Background(), &events, client.InNamespace("default")); err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.InvolvedObject.Name == c.name && e.Reason == coopv1.ReasonTallyMismatch && e.Type == corev1.EventTypeWarning {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d events, none TallyMismatch", len(events.Items))
+	})
+}
+
+// TestImpossibleChangeReportedBack: a passed change to a plan that does not exist is not
+// applied and the members see why.
+func TestImpossibleChangeReportedBack(t *testing.T) {
+	c := newCoop(t, "noplan", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"plan"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	id := int64(c.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Go gold", "field": "plan", "value": "gold"})["id"].(float64))
+	c.ballot(id, a, "yes")
+	c.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil) // everyone on the roll voted
+	eventually(t, "the failure written back", func() error {
+		app, _ := c.proposal(id, a.token)["application"].(map[string]any)
+		if app == nil || app["state"] != "failed" || !strings.Contains(fmt.Sprint(app["message"]), `HostingPlan "gold" does not exist`) {
+			return fmt.Errorf("application %v", app)
+		}
+		return nil
+	})
+	obj := c.get()
+	cond := meta.FindStatusCondition(obj.Status.Conditions, coopv1.ConditionGoverned)
+	if obj.Spec.Plan != "small" || cond == nil || cond.Reason != coopv1.ReasonChangeNotApplicable {
+		t.Fatalf("plan %s, Governed %+v", obj.Spec.Plan, cond)
+	}
+}

@@ -1,0 +1,438 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package governance is the operator's half of governed changes: for each co-op whose
+// spec has governed fields, it reads the passed proposals its members closed in the
+// platform service (in the co-op's own database, with the credentials the operator
+// holds), re-tallies each from the ballots with the platform's own pure tally function,
+// applies the change to the Cooperative when the tally agrees, records it in
+// status.governance and writes back to the database what became of it, so that members
+// see it in the platform.
+//
+// Timing: each governed co-op's database is read every Interval (10 s by default) with up
+// to 20 % jitter, so that co-ops do not all connect at once; a passed proposal is applied
+// within about Interval of its close (the platform closes proposals at their deadline by
+// itself). A spec change of the Cooperative also triggers a read.
+//
+// Network: the operator's pods connect to each co-op's database service (<cluster>-rw on
+// port 5432 in coop-<name>, or the hub's shared cluster for the shared tier): the co-op
+// namespace's NetworkPolicies must admit ingress on 5432 from the operator's namespace,
+// and the operator's egress (if restricted) must allow it.
+package governance
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/ssa"
+	tally "github.com/cooperator-dev/cooperator/platform/server/governance"
+)
+
+// FieldOwner is the field manager of the spec changes and the status this controller writes.
+const FieldOwner = "cooperator-governance"
+
+// DefaultInterval is how often a governed co-op's database is read.
+const DefaultInterval = 10 * time.Second
+
+// AppSecretSuffix names the Secret of a co-op's database credentials: <co-op>-app, with
+// the connection URI under the key uri (CloudNativePG's app Secret, or its copy for the
+// shared tier).
+const AppSecretSuffix = "-app"
+
+// Reconciler applies passed proposals to Cooperatives.
+type Reconciler struct {
+	Client client.Client
+	// APIReader reads the co-op's app Secret, which the cache does not hold.
+	APIReader client.Reader
+	Recorder  recorder.EventRecorder
+	// Interval between two reads of a co-op's database; DefaultInterval when zero.
+	Interval time.Duration
+	// DSN, when set, rewrites the connection URI of a co-op's database before the operator
+	// connects (tests point it at their own PostgreSQL, as no database pod runs there).
+	DSN func(coop *coopv1.Cooperative, uri string) string
+	// Now is the clock of the status records; time.Now when nil.
+	Now func() time.Time
+}
+
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch;patch;update
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=hostingplans,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// SetupWithManager registers the controller.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Named("governance").
+		Complete(r)
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Reconciler) requeue() ctrl.Result {
+	interval := r.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	return ctrl.Result{RequeueAfter: wait.Jitter(interval, 0.2)}
+}
+
+// governed says whether the operator reads the co-op's proposals: it has governed fields,
+// is not being deleted, and is not a standby (its database is a replica; the members vote
+// at the primary).
+func governed(coop *coopv1.Cooperative) bool {
+	return len(coop.Spec.Governance.GovernedFields) > 0 && coop.DeletionTimestamp.IsZero() && coop.Spec.Standby == nil
+}
+
+// Reconcile reads the co-op's passed proposals and applies them, oldest close first.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var coop coopv1.Cooperative
+	if err := r.Client.Get(ctx, req.NamespacedName, &coop); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !governed(&coop) {
+		return ctrl.Result{}, nil
+	}
+	unreadable := func(err error) (ctrl.Result, error) {
+		log.FromContext(ctx).Info("Co-op database not readable; retrying", "cooperative", coop.Name, "error", err.Error())
+		cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionUnknown, Reason: coopv1.ReasonDatabaseUnreachable,
+			Message: "cannot read the co-op's database for passed proposals; retrying"}
+		if err := r.writeStatus(ctx, &coop, nil, cond); err != nil {
+			return ctrl.Result{}, err
+		}
+		return r.requeue(), nil
+	}
+	conn, err := r.connect(ctx, &coop)
+	if err != nil {
+		return unreadable(err)
+	}
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
+	// A database the platform has not migrated yet, or that went away, is waited for.
+	pending, err := tally.PendingChanges(ctx, conn, 20)
+	if err != nil {
+		return unreadable(err)
+	}
+	for _, p := range pending {
+		if err := r.applyOne(ctx, &coop, conn, p); err != nil {
+			return ctrl.Result{}, fmt.Errorf("co-op %s, proposal %d: %w", coop.Name, p.ID, err)
+		}
+	}
+	if c := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionGoverned); c == nil || c.Reason == coopv1.ReasonDatabaseUnreachable {
+		cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied,
+			Message: "no passed proposal waits to be applied"}
+		if err := r.writeStatus(ctx, &coop, nil, cond); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	return r.requeue(), nil
+}
+
+// connect opens a connection to the co-op's database with the operator's copy of its
+// credentials.
+func (r *Reconciler) connect(ctx context.Context, coop *coopv1.Cooperative) (*pgx.Conn, error) {
+	var secret corev1.Secret
+	key := client.ObjectKey{Namespace: coop.NamespaceName(), Name: coop.Name + AppSecretSuffix}
+	if err := r.APIReader.Get(ctx, key, &secret); err != nil {
+		return nil, fmt.Errorf("reading Secret %s: %w", key, err)
+	}
+	uri := string(secret.Data["uri"])
+	if uri == "" {
+		return nil, fmt.Errorf("secret %s has no uri", key)
+	}
+	if r.DSN != nil {
+		uri = r.DSN(coop, uri)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cfg, err := pgx.ParseConfig(uri)
+	if err != nil {
+		return nil, errors.New("the uri of the app Secret does not parse") // the error would echo the password
+	}
+	conn, err := pgx.ConnectConfig(cctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s:%d: %w", cfg.Host, cfg.Port, errors.Unwrap(err))
+	}
+	return conn, nil
+}
+
+// outcome is what became of one passed proposal.
+type outcome struct {
+	state, message string
+	cond           metav1.Condition
+	event          string
+	warning        bool
+	record         *coopv1.AppliedProposal
+}
+
+// applyOne decides one passed proposal and carries the decision out: the spec change and
+// the status record, then the write-back to the co-op's database.
+func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, conn *pgx.Conn, p tally.Closed) error {
+	if coop.Status.Governance != nil && slices.ContainsFunc(coop.Status.Governance.History, func(a coopv1.AppliedProposal) bool { return a.ID == p.ID }) {
+		// Applied before the write-back was recorded.
+		return r.recordBack(ctx, conn, p.ID, tally.ApplicationApplied, fmt.Sprintf("applied to Cooperative %s", coop.Name))
+	}
+	in, err := tally.LoadInput(ctx, conn, p.Rules, p.ID, true)
+	if err != nil {
+		return err
+	}
+	o := decide(coop, p, tally.Tally(in))
+	if o.state == tally.ApplicationApplied {
+		o, err = r.applyChange(ctx, coop, p, o)
+		if err != nil {
+			return err
+		}
+	}
+	if err := r.writeStatus(ctx, coop, o.record, o.cond); err != nil {
+		return err
+	}
+	kind := corev1.EventTypeNormal
+	if o.warning {
+		kind = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(coop, nil, kind, o.cond.Reason, "Govern", "Proposal %d (%s): %s", p.ID, p.Field, o.event)
+	log.FromContext(ctx).Info("Passed proposal handled", "cooperative", coop.Name, "proposal", p.ID, "field", p.Field, "state", o.state)
+	return r.recordBack(ctx, conn, p.ID, o.state, o.message)
+}
+
+// decide checks a passed proposal without the cluster: the re-tally must give the stored
+// result, the rules it was voted under must be the co-op's, and the value must pass the
+// policy's rules. It returns an applied outcome (to be carried out) or why not.
+func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result) outcome {
+	if !retally.Passed || !reflect.DeepEqual(retally, p.Result) {
+		msg := fmt.Sprintf("the operator's re-tally of the ballots does not give the recorded result (it gives: %s); nothing was applied", retally.Reason)
+		return outcome{state: tally.ApplicationRefused, message: msg, warning: true, event: msg,
+			cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonTallyMismatch,
+				Message: fmt.Sprintf("proposal %d refused: %s", p.ID, msg)}}
+	}
+	notApplicable := func(msg string) outcome {
+		return outcome{state: tally.ApplicationFailed, message: msg, warning: true, event: "passed but not applied: " + msg,
+			cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonChangeNotApplicable,
+				Message: fmt.Sprintf("proposal %d passed but was not applied: %s", p.ID, msg)}}
+	}
+	if !sameRules(p.Rules, policy.GovernanceFromSpec(coop.Spec.Governance)) {
+		return notApplicable("the co-op's governance rules changed while the proposal was open; propose it again")
+	}
+	if _, err := policy.ParseChange(p.Field, p.Value); err != nil {
+		return notApplicable(err.Error())
+	}
+	summary := fmt.Sprintf("%s: turnout %s%%, approval %s%%", retally.Model, retally.TurnoutPercent, retally.ApprovalPercent)
+	return outcome{state: tally.ApplicationApplied, event: "applied (" + summary + ")",
+		record: &coopv1.AppliedProposal{ID: p.ID, Field: coopv1.GovernedField(p.Field), NewValue: string(p.Value), Tally: summary,
+			ClosedAt: &metav1.Time{Time: p.ClosedAt}},
+		cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied,
+			Message: fmt.Sprintf("proposal %d applied: %s changed by a vote of the members", p.ID, p.Field)}}
+}
+
+// sameRules compares the rules that decide a tally.
+func sameRules(a, b policy.Governance) bool {
+	return a.Model == b.Model && a.QuorumPercent == b.QuorumPercent && a.ApprovalPercent == b.ApprovalPercent &&
+		slices.Equal(a.StakeholderClasses, b.StakeholderClasses)
+}
+
+// applyChange writes the new value into the Cooperative's spec. What only the cluster can
+// check (the plan exists, the API server's and the webhook's rules) turns the outcome
+// into a failed one, reported back to the members.
+func (r *Reconciler) applyChange(ctx context.Context, coop *coopv1.Cooperative, p tally.Closed, o outcome) (outcome, error) {
+	fail := func(msg string) outcome {
+		return outcome{state: tally.ApplicationFailed, message: msg, warning: true, event: "passed but not applied: " + msg,
+			cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonChangeNotApplicable,
+				Message: fmt.Sprintf("proposal %d passed but was not applied: %s", p.ID, msg)}}
+	}
+	if p.Field == policy.PartPlan {
+		var plan string
+		if err := json.Unmarshal(p.Value, &plan); err != nil {
+			return fail(err.Error()), nil
+		}
+		if err := r.Client.Get(ctx, client.ObjectKey{Name: plan}, &coopv1.HostingPlan{}); apierrors.IsNotFound(err) {
+			return fail(fmt.Sprintf("HostingPlan %q does not exist", plan)), nil
+		} else if err != nil {
+			return o, fmt.Errorf("reading HostingPlan %s: %w", plan, err)
+		}
+	}
+	old, err := SpecPart(coop, p.Field)
+	if err != nil {
+		return o, err
+	}
+	changed := coop.DeepCopy()
+	if err := SetSpecPart(changed, p.Field, p.Value); err != nil {
+		return fail(err.Error()), nil
+	}
+	err = r.Client.Patch(ctx, changed, client.MergeFromWithOptions(coop, client.MergeFromWithOptimisticLock{}), client.FieldOwner(FieldOwner))
+	switch {
+	case apierrors.IsInvalid(err), apierrors.IsForbidden(err), apierrors.IsBadRequest(err):
+		return fail("the API server refused the new value: " + apiMessage(err)), nil
+	case err != nil:
+		return o, fmt.Errorf("applying the change to the Cooperative: %w", err)
+	}
+	*coop = *changed
+	applied, err := SpecPart(coop, p.Field) // as the API server stored it, defaults included
+	if err != nil {
+		return o, err
+	}
+	o.message = fmt.Sprintf("applied to Cooperative %s", coop.Name)
+	o.record.OldValue = string(old)
+	o.record.NewValue = string(applied)
+	o.record.AppliedAt = metav1.Time{Time: r.now().UTC().Truncate(time.Second)}
+	return o, nil
+}
+
+func apiMessage(err error) string {
+	var se apierrors.APIStatus
+	if errors.As(err, &se) {
+		return se.Status().Message
+	}
+	return err.Error()
+}
+
+// SpecPart is the JSON of one governed part of the Cooperative's spec.
+func SpecPart(coop *coopv1.Cooperative, part string) (json.RawMessage, error) {
+	var v any
+	switch part {
+	case policy.PartFeeSplit:
+		v = coop.Spec.FeeSplit
+	case policy.PartPlan:
+		v = coop.Spec.Plan
+	case policy.PartFederation:
+		v = coop.Spec.Federation
+	case policy.PartGovernance:
+		v = coop.Spec.Governance
+	case policy.PartDatabase:
+		v = coop.Spec.Database
+	case policy.PartBackup:
+		v = coop.Spec.Backup
+	case policy.PartPlatform:
+		v = coop.Spec.Platform
+	case policy.PartDeletionPolicy:
+		v = coop.Spec.DeletionPolicy
+	default:
+		return nil, fmt.Errorf("%q is not a governed part", part)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding spec.%s: %w", part, err)
+	}
+	return b, nil
+}
+
+// SetSpecPart replaces one governed part of the spec with value (the JSON that
+// policy.ParseChange returns).
+func SetSpecPart(coop *coopv1.Cooperative, part string, value json.RawMessage) error {
+	s := &coop.Spec
+	var target any
+	switch part {
+	case policy.PartFeeSplit:
+		s.FeeSplit = coopv1.FeeSplit{}
+		target = &s.FeeSplit
+	case policy.PartPlan:
+		target = &s.Plan
+	case policy.PartFederation:
+		s.Federation = coopv1.FederationSpec{}
+		target = &s.Federation
+	case policy.PartGovernance:
+		s.Governance = coopv1.Governance{}
+		target = &s.Governance
+	case policy.PartDatabase:
+		s.Database = coopv1.DatabaseSpec{}
+		target = &s.Database
+	case policy.PartBackup:
+		s.Backup = coopv1.BackupSpec{}
+		target = &s.Backup
+	case policy.PartPlatform:
+		s.Platform = coopv1.PlatformSpec{}
+		target = &s.Platform
+	case policy.PartDeletionPolicy:
+		target = &s.DeletionPolicy
+	default:
+		return fmt.Errorf("%q is not a governed part", part)
+	}
+	if err := json.Unmarshal(value, target); err != nil {
+		return fmt.Errorf("decoding the new value of %s: %w", part, err)
+	}
+	return nil
+}
+
+// writeStatus applies status.governance (with rec prepended to the history when set) and
+// the Governed condition, under this controller's field owner, when they changed.
+func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, rec *coopv1.AppliedProposal, cond metav1.Condition) error {
+	gov := coopv1.GovernanceStatus{}
+	if coop.Status.Governance != nil {
+		gov = *coop.Status.Governance.DeepCopy()
+	}
+	if rec != nil {
+		gov.History = append([]coopv1.AppliedProposal{*rec}, gov.History...)
+		if len(gov.History) > coopv1.MaxGovernanceHistory {
+			gov.History = gov.History[:coopv1.MaxGovernanceHistory]
+		}
+	}
+	conditions := slices.Clone(coop.Status.Conditions)
+	cond.ObservedGeneration = coop.Generation
+	changed := meta.SetStatusCondition(&conditions, cond)
+	if !changed && rec == nil {
+		return nil
+	}
+	mine := *meta.FindStatusCondition(conditions, coopv1.ConditionGoverned)
+	condition, err := ssa.StatusFields(&mine)
+	if err != nil {
+		return err
+	}
+	fields := map[string]any{"conditions": []any{condition}}
+	if len(gov.History) > 0 {
+		if fields["governance"], err = ssa.StatusFields(&gov); err != nil {
+			return err
+		}
+	}
+	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("Cooperative"), client.ObjectKey{Name: coop.Name}, fields, FieldOwner); err != nil {
+		return err
+	}
+	coop.Status.Conditions = conditions
+	coop.Status.Governance = &gov
+	return nil
+}
+
+// recordBack writes what became of a proposal into the co-op's database.
+func (r *Reconciler) recordBack(ctx context.Context, conn *pgx.Conn, id int64, state, message string) error {
+	err := tally.RecordApplication(ctx, conn, id, state, message, r.now())
+	if errors.Is(err, tally.ErrNotPending) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,158 @@
+package governance
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+)
+
+// The storage of proposals is read here once, for the platform service (which tallies
+// while a proposal is open and when it closes) and for the operator (which re-tallies a
+// passed proposal before it applies the change): both read the same rows the same way.
+
+// Querier reads: a pool, a connection or a transaction.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Application states of a closed proposal that carries a change.
+const (
+	// ApplicationPending: the proposal passed; the operator has not applied it yet.
+	ApplicationPending = "pending"
+	// ApplicationApplied: the operator applied the change to the Cooperative.
+	ApplicationApplied = "applied"
+	// ApplicationRefused: the operator's re-tally disagrees with the stored result, so it
+	// applied nothing.
+	ApplicationRefused = "refused"
+	// ApplicationFailed: the change passed but cannot be applied (the message says why).
+	ApplicationFailed = "failed"
+)
+
+// Eligible says who may vote under model, as the electorate of a new proposal is drawn:
+//   - multi-stakeholder: every active member whose stakeholder class is one of the
+//     policy's classes, whatever their roles;
+//   - one-member-one-vote, consent, delegate: every active member who is a worker or
+//     staff (the member-owners of a worker co-op); customers use the platform but are not
+//     members who vote.
+//
+// Erased members never vote. The SQL condition is on the members table as m.
+func Eligible(g policy.Governance) (where string, args []any) {
+	if g.Model == policy.MultiStakeholder {
+		classes := make([]string, 0, len(g.StakeholderClasses))
+		for _, c := range g.StakeholderClasses {
+			classes = append(classes, c.Name)
+		}
+		return `m.active AND m.erased_at IS NULL AND m.stakeholder_class = ANY($2::text[])`, []any{classes}
+	}
+	return `m.active AND m.erased_at IS NULL AND m.roles && ARRAY['worker','staff']::text[]`, nil
+}
+
+// LoadInput reads what the tally of a proposal depends on: its electorate (fixed when it
+// opened), their ballots, and under the delegate model the delegations (those frozen when
+// the proposal closed, or the live ones while it is open).
+func LoadInput(ctx context.Context, q Querier, g policy.Governance, proposalID int64, closed bool) (Input, error) {
+	in := Input{Governance: g, Ballots: map[int64]string{}, Delegations: map[int64]int64{}}
+	rows, err := q.Query(ctx, `SELECT e.member_id, e.stakeholder_class, b.choice FROM proposal_electorate e
+		LEFT JOIN ballots b ON b.member_id = e.member_id AND b.proposal_id = e.proposal_id
+		WHERE e.proposal_id = $1 ORDER BY e.member_id`, proposalID)
+	if err != nil {
+		return in, fmt.Errorf("reading the electorate of proposal %d: %w", proposalID, err)
+	}
+	var v Voter
+	var choice *string
+	if _, err := pgx.ForEachRow(rows, []any{&v.ID, &v.Class, &choice}, func() error {
+		in.Voters = append(in.Voters, v)
+		if choice != nil {
+			in.Ballots[v.ID] = *choice
+		}
+		return nil
+	}); err != nil {
+		return in, fmt.Errorf("reading the electorate of proposal %d: %w", proposalID, err)
+	}
+	if g.Model != policy.Delegate {
+		return in, nil
+	}
+	sql := `SELECT member_id, delegate_id FROM delegations`
+	var args []any
+	if closed {
+		sql, args = `SELECT member_id, delegate_id FROM proposal_delegations WHERE proposal_id = $1`, []any{proposalID}
+	}
+	rows, err = q.Query(ctx, sql, args...)
+	if err != nil {
+		return in, fmt.Errorf("reading the delegations of proposal %d: %w", proposalID, err)
+	}
+	var from, to int64
+	if _, err := pgx.ForEachRow(rows, []any{&from, &to}, func() error { in.Delegations[from] = to; return nil }); err != nil {
+		return in, fmt.Errorf("reading the delegations of proposal %d: %w", proposalID, err)
+	}
+	return in, nil
+}
+
+// Closed is a closed proposal that carries a change, as the operator reads it.
+type Closed struct {
+	ID          int64
+	Title       string
+	Field       string
+	Value       json.RawMessage
+	Rules       policy.Governance
+	Result      Result
+	ClosedAt    time.Time
+	Application string
+}
+
+// PendingChanges lists the closed proposals whose change waits for the operator, oldest
+// closing first.
+func PendingChanges(ctx context.Context, q Querier, limit int) ([]Closed, error) {
+	rows, err := q.Query(ctx, `SELECT id, title, field, change_value, rules, result, closed_at, application FROM proposals
+		WHERE application = 'pending' AND status = 'closed' ORDER BY closed_at, id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing passed proposals: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Closed, error) {
+		var c Closed
+		var rules, result []byte
+		if err := row.Scan(&c.ID, &c.Title, &c.Field, &c.Value, &rules, &result, &c.ClosedAt, &c.Application); err != nil {
+			return c, err
+		}
+		if len(rules) > 0 {
+			if err := json.Unmarshal(rules, &c.Rules); err != nil {
+				return c, fmt.Errorf("proposal %d: rules: %w", c.ID, err)
+			}
+		}
+		if len(result) > 0 {
+			if err := json.Unmarshal(result, &c.Result); err != nil {
+				return c, fmt.Errorf("proposal %d: result: %w", c.ID, err)
+			}
+		}
+		return c, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing passed proposals: %w", err)
+	}
+	return out, nil
+}
+
+// ErrNotPending is returned when a proposal's application is no longer pending.
+var ErrNotPending = errors.New("the proposal's change is not pending")
+
+// RecordApplication writes back what became of a passed proposal's change, so the
+// platform shows it to the members. It only moves a pending application.
+func RecordApplication(ctx context.Context, q Querier, id int64, state, message string, at time.Time) error {
+	var got int64
+	err := q.QueryRow(ctx, `UPDATE proposals SET application = $2, application_message = $3, application_at = $4
+		WHERE id = $1 AND application = 'pending' RETURNING id`, id, state, message, at).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotPending
+	}
+	if err != nil {
+		return fmt.Errorf("recording the application of proposal %d: %w", id, err)
+	}
+	return nil
+}

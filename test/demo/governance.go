@@ -1,0 +1,243 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/platform/server"
+	"github.com/cooperator-dev/cooperator/test/pgtest"
+)
+
+// governedCoop is the sample co-op whose members vote in the demo.
+const governedCoop = "fairride-lyon"
+
+// demoClock is the platform service's clock, moved forward by the demo instead of
+// waiting out a seven-day vote.
+type demoClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *demoClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *demoClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// demoGovernance shows one governed change of fairride-lyon from proposal to applied: its
+// members vote a lower platform fee in the platform service (running in this process on a
+// real PostgreSQL), the vote closes at its deadline, the operator re-tallies and applies
+// it, coop-policy follows and the next payment uses the new fee.
+//
+// Simulated: the co-op's database is a local PostgreSQL (no CloudNativePG instance runs
+// here), so the demo writes the app Secret CloudNativePG would write, pointing at it; the
+// seven days of the vote pass on the platform's clock; the kubelet's refresh of the
+// mounted coop-policy file is a copy of the ConfigMap.
+func demoGovernance(ctx context.Context, c client.Client, out io.Writer) error {
+	fmt.Fprintln(out, "\nGovernance: the members of fairride-lyon vote a lower platform fee; the operator applies it.")
+	pg, err := pgtest.Start()
+	if err != nil {
+		fmt.Fprintf(out, "  skipped: no PostgreSQL to play the co-op's database here (%v)\n", err)
+		return nil
+	}
+	defer pg.Stop()
+	dsn, err := pg.CreateDB()
+	if err != nil {
+		return err
+	}
+	coop := &coopv1.Cooperative{}
+	if err := c.Get(ctx, client.ObjectKey{Name: governedCoop}, coop); err != nil {
+		return err
+	}
+	ns := coop.NamespaceName()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: coop.Name + "-app"}, StringData: map[string]string{"uri": dsn}}
+	if err := c.Create(ctx, secret); err != nil {
+		return fmt.Errorf("writing the app Secret: %w", err)
+	}
+	fmt.Fprintf(out, "[simulated] CloudNativePG wrote Secret %s/%s-app; its database is a local PostgreSQL\n", ns, coop.Name)
+
+	dir, err := os.MkdirTemp("", "coop-policy-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	policyFile := filepath.Join(dir, policy.Key)
+	syncPolicy := func(want int64) error {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			var cm corev1.ConfigMap
+			err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: policy.ConfigMapName}, &cm)
+			if err == nil {
+				if doc, perr := policy.Parse([]byte(cm.Data[policy.Key])); perr == nil && doc.FeeSplit.PlatformFeeBasisPoints == want {
+					return os.WriteFile(policyFile, []byte(cm.Data[policy.Key]), 0o600)
+				}
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("coop-policy does not carry a fee of %d basis points", want)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if err := syncPolicy(int64(coop.Spec.FeeSplit.PlatformFeeBasisPoints)); err != nil {
+		return err
+	}
+	clock := &demoClock{now: time.Now().UTC()}
+	const staff = "demo-staff-token"
+	srv, err := server.New(server.Config{DatabaseURL: dsn, AdminToken: staff, PolicyFile: policyFile, Now: clock.Now,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if err := srv.Migrate(ctx); err != nil {
+		return err
+	}
+	api := httptest.NewServer(srv.Handler())
+	defer api.Close()
+	fmt.Fprintf(out, "The platform service of %s runs at %s (the members' API).\n", coop.Name, api.URL)
+
+	call := func(method, path, token string, body any, want int, headers ...string) (map[string]any, error) {
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequestWithContext(ctx, method, api.URL+path, rd)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		if resp.StatusCode != want {
+			return m, fmt.Errorf("%s %s: %d, want %d: %v", method, path, resp.StatusCode, want, m)
+		}
+		return m, nil
+	}
+	type member struct {
+		id    int64
+		token string
+	}
+	admit := func(name, role, class string) (member, error) {
+		m, err := call("POST", "/v1/members", staff, map[string]any{"name": name, "email": strings.ToLower(strings.Fields(name)[0]) + "@fairride.example",
+			"roles": []string{role}, "stakeholderClass": class}, 201)
+		if err != nil {
+			return member{}, err
+		}
+		return member{id: int64(m["member"].(map[string]any)["id"].(float64)), token: m["token"].(string)}, nil
+	}
+	var ms []member
+	for _, p := range [][3]string{{"Dan Driver", "worker", "drivers"}, {"Eve Driver", "worker", "drivers"}, {"Rita Rider", "customer", "riders"}, {"Sam Staff", "staff", "staff"}} {
+		m, err := admit(p[0], p[1], p[2])
+		if err != nil {
+			return err
+		}
+		ms = append(ms, m)
+	}
+	fmt.Fprintln(out, "  staff admitted 2 drivers, 1 rider and 1 staff member (POST /v1/members)")
+	value := map[string]any{"platformFeeBasisPoints": 250, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 100}, map[string]any{"name": "reserve", "basisPoints": 50}}}
+	if _, err := call("POST", "/v1/proposals", ms[0].token, map[string]any{"title": "Bad", "field": "feeSplit",
+		"value": map[string]any{"platformFeeBasisPoints": 100, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 150}}}}, 400); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "  a proposal whose funds exceed the fee is refused before anyone votes (400, field value.funds)")
+	p, err := call("POST", "/v1/proposals", ms[0].token, map[string]any{"title": "Lower the platform fee to 2.5 %", "field": "feeSplit", "value": value}, 201)
+	if err != nil {
+		return err
+	}
+	id := int64(p["id"].(float64))
+	fmt.Fprintf(out, "  Dan proposed feeSplit.platformFeeBasisPoints 300 -> 250: proposal %d, %v eligible voters, closes %v\n", id, p["electorate"], p["deadline"])
+	for i, choice := range []string{"yes", "yes", "no", "yes"} {
+		if _, err := call("PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), ms[i].token, map[string]any{"choice": choice}, 200); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(out, "  ballots: drivers yes, yes; rider no; staff yes")
+	clock.advance(7*24*time.Hour + time.Minute)
+	fmt.Fprintln(out, "[simulated] seven days pass on the platform's clock")
+	closed, err := call("GET", fmt.Sprintf("/v1/proposals/%d", id), ms[2].token, nil, 200)
+	if err != nil {
+		return err
+	}
+	res := closed["proposal"].(map[string]any)["result"].(map[string]any)
+	fmt.Fprintf(out, "  the proposal closed at its deadline: passed=%v, turnout %v%%, approval %v%%\n", res["passed"], res["turnoutPercent"], res["approvalPercent"])
+
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if err := c.Get(ctx, client.ObjectKey{Name: governedCoop}, coop); err != nil {
+			return err
+		}
+		if coop.Status.Governance != nil && len(coop.Status.Governance.History) > 0 && coop.Status.Governance.History[0].ID == id {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the operator did not apply proposal %d", id)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	a := coop.Status.Governance.History[0]
+	cond := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionGoverned)
+	fmt.Fprintf(out, "  the operator re-tallied the ballots (%s) and applied it: spec.feeSplit.platformFeeBasisPoints is now %d\n", a.Tally, coop.Spec.FeeSplit.PlatformFeeBasisPoints)
+	fmt.Fprintf(out, "  status.governance.history[0]: proposal %d, %s %s -> %s; condition Governed=%s (%s)\n", a.ID, a.Field, a.OldValue, a.NewValue, cond.Status, cond.Reason)
+	if err := syncPolicy(250); err != nil {
+		return err
+	}
+	if err := srv.Policy().Reload(); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "[simulated] the kubelet refreshed the mounted coop-policy; the platform reloaded it")
+	pay, err := call("POST", "/v1/payments", ms[2].token, map[string]any{"workerId": ms[0].id, "amountCents": 2000}, 201, "Idempotency-Key", "demo-ride-1")
+	if err != nil {
+		return err
+	}
+	split := pay["split"].(map[string]any)
+	fmt.Fprintf(out, "  Rita paid Dan 20.00: platform fee %.0f cents (2.5 %%), Dan receives %.0f cents\n", split["platformFeeCents"], split["workerCents"])
+	got, err := call("GET", fmt.Sprintf("/v1/proposals/%d", id), ms[0].token, nil, 200)
+	if err != nil {
+		return err
+	}
+	app, _ := got["proposal"].(map[string]any)["application"].(map[string]any)
+	fmt.Fprintf(out, "  the members see the proposal as %v: %v\n", app["state"], app["message"])
+	return nil
+}
