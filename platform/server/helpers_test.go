@@ -58,6 +58,8 @@ func withModel(t testing.TB, model string, quorum, approval int) *policy.Policy 
 type env struct {
 	t testing.TB
 	s *Server
+	// h is the server's API handler behind apiValidated: every request and response of a
+	// test is checked against openapi.yaml.
 	h http.Handler
 	// owner is a pool of the database's owner, which migrated it; the server serves as a
 	// role of its own (servingRoleURL).
@@ -119,7 +121,7 @@ func newEnvWith(t testing.TB, cfg Config) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(op.Close)
-	return &env{t: t, s: s, h: s.Handler(), owner: op, clock: clock}
+	return &env{t: t, s: s, h: apiValidated(t, s.Handler()), owner: op, clock: clock}
 }
 
 // servingRoleURL creates a login role of its own for the database at ownerURL (roles are

@@ -216,7 +216,7 @@ func TestSecurity_DatabaseDownIs503(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	e := &env{t: t, s: s, h: s.Handler()}
+	e := &env{t: t, s: s, h: apiValidated(t, s.Handler())}
 	for _, c := range []struct {
 		method, path, token string
 		body                any
@@ -500,7 +500,11 @@ func TestSecurity_MetricsOnlyOnMetricsPort(t *testing.T) {
 	api, metrics := serve(t, e.s)
 	get := func(url string) (int, string) {
 		t.Helper()
-		resp, err := http.Get(url)
+		client := http.DefaultClient // the metrics port is not the API's
+		if strings.HasPrefix(url, api) {
+			client = apiClient(t)
+		}
+		resp, err := client.Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -79,7 +79,7 @@ func TestOperationsEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	e2 := &env{t: t, s: s, h: s.Handler()}
+	e2 := &env{t: t, s: s, h: apiValidated(t, s.Handler())}
 	if r := e2.call("GET", "/readyz", "", nil); r.status != 503 || !strings.Contains(string(r.body), "migrations") {
 		t.Fatalf("readyz before migrations: %d %s", r.status, r.body)
 	}
@@ -167,7 +167,7 @@ func TestPolicyReload(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s.Start(ctx)
-	e := &env{t: t, s: s, h: s.Handler()}
+	e := &env{t: t, s: s, h: apiValidated(t, s.Handler())}
 	eventually(t, "readiness", func() bool { return e.call("GET", "/readyz", "", nil).status == 200 })
 	w := e.worker("Dan Driver")
 	fee := func(key string) int64 {
@@ -226,7 +226,7 @@ func TestMainServes(t *testing.T) {
 		done <- Main(ctx, []string{"--vertical=ride-sharing", "--listen=" + addr, "--policy-file=" + file})
 	}()
 	eventually(t, "the service to be ready", func() bool {
-		r, err := http.Get("http://" + addr + "/readyz")
+		r, err := apiClient(t).Get("http://" + addr + "/readyz")
 		if err != nil {
 			return false
 		}
@@ -235,7 +235,7 @@ func TestMainServes(t *testing.T) {
 	})
 	req, _ := http.NewRequest("GET", "http://"+addr+"/v1/policy", nil)
 	req.Header.Set("Authorization", "Bearer "+adminToken)
-	r, err := http.DefaultClient.Do(req)
+	r, err := apiClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
