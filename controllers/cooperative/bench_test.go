@@ -97,6 +97,7 @@ func setUpBenchHub(b *testing.B) (*benchSetup, error) {
 	c := benv.Client
 
 	h := hubconfig.Default()
+	h.ObjectStore.SingleTenant = true // the co-ops share the hub-wide credentials
 	must := func(err error) {
 		if err != nil {
 			b.Fatal(err)

@@ -40,14 +40,43 @@ type ObjectStore struct {
 	// EndpointURL of an S3-compatible service; empty for AWS S3.
 	EndpointURL string `json:"endpointURL,omitempty"`
 	// CredentialsSecret is the Secret, in the operator's namespace, with the keys
-	// ACCESS_KEY_ID and ACCESS_SECRET_KEY used for every co-op that has no credentials of its
-	// own.
+	// ACCESS_KEY_ID and ACCESS_SECRET_KEY that reach the whole bucket. It is used for a co-op
+	// only when SingleTenant is true; it is never sent to a peer.
 	CredentialsSecret string `json:"credentialsSecret"`
-	// PerCooperativeSecretPrefix names per-co-op credentials: a Secret
-	// <prefix><co-op name> in the operator's namespace, when it exists, is used for that
-	// co-op instead of CredentialsSecret. Hubs should give each co-op credentials limited to
-	// its own prefix of the bucket.
+	// PerCooperativeSecretPrefix names per-co-op credentials in the operator's namespace:
+	// <prefix><co-op name> (read-write, limited to <bucket>/<region>/<co-op>/) is copied into
+	// the co-op's namespace for its Cluster, and <prefix><co-op name>-read (read-only, same
+	// prefix) is the only Secret ever sent to a peer hub for that co-op.
 	PerCooperativeSecretPrefix string `json:"perCooperativeSecretPrefix"`
+	// SingleTenant lets a co-op without credentials of its own use CredentialsSecret, which
+	// is then copied into its namespace. Off by default: on a hub with more than one co-op,
+	// a copy of the hub-wide keys in one co-op's namespace reaches every co-op's backups.
+	// Turn it on only for a hub that hosts a single co-op (or trusts all of them with each
+	// other's backups). Peers still get only per-co-op read-only credentials.
+	SingleTenant bool `json:"singleTenant,omitempty"`
+}
+
+// CooperativeCredentialsSecret is the Secret, in the operator's namespace, with the co-op's
+// own read-write object store credentials.
+func (o *ObjectStore) CooperativeCredentialsSecret(cooperative string) string {
+	return o.PerCooperativeSecretPrefix + cooperative
+}
+
+// ReadCredentialsSecret is the Secret, in the operator's namespace, with the co-op's own
+// read-only object store credentials: the only credentials a peer hub gets for it.
+func (o *ObjectStore) ReadCredentialsSecret(cooperative string) string {
+	return o.PerCooperativeSecretPrefix + cooperative + "-read"
+}
+
+// CredentialsSecretsFor are the Secrets, in order of preference, whose credentials a co-op's
+// Cluster may use: its own, then the hub-wide ones only when the hub opted in to
+// SingleTenant.
+func (o *ObjectStore) CredentialsSecretsFor(cooperative string) []string {
+	names := []string{o.CooperativeCredentialsSecret(cooperative)}
+	if o.SingleTenant {
+		names = append(names, o.CredentialsSecret)
+	}
+	return names
 }
 
 // SharedCluster is the hub's CloudNativePG Cluster that holds the shared-tier databases.
@@ -135,6 +164,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ObjectStore.EndpointURL, "backup-endpoint", c.ObjectStore.EndpointURL, "endpoint URL of an S3-compatible object store")
 	fs.StringVar(&c.ObjectStore.CredentialsSecret, "backup-credentials-secret", c.ObjectStore.CredentialsSecret, "Secret in the operator namespace with ACCESS_KEY_ID and ACCESS_SECRET_KEY for the object store")
 	fs.StringVar(&c.ObjectStore.PerCooperativeSecretPrefix, "backup-credentials-prefix", c.ObjectStore.PerCooperativeSecretPrefix, "prefix of per-co-op object store Secrets in the operator namespace (<prefix><co-op>)")
+	fs.BoolVar(&c.ObjectStore.SingleTenant, "backup-single-tenant", c.ObjectStore.SingleTenant, "let co-ops without their own object store Secret use the hub-wide one (copied into their namespace); for a hub with a single co-op only")
 	fs.StringVar(&c.SharedCluster.Name, "shared-cluster", c.SharedCluster.Name, "name of the shared CloudNativePG Cluster in the operator namespace")
 	fs.DurationVar(&c.RecheckInterval.Duration, "recheck-interval", c.RecheckInterval.Duration, "how often to look again at something the operator waits for")
 }

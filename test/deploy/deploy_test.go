@@ -111,6 +111,8 @@ func TestDeploy(t *testing.T) {
 				t.Fatalf("HostingPlan %s: %v", plan.Name, err)
 			}
 		}
+		// Hub-wide credentials, which no co-op gets unless the hub opts in to a single
+		// tenant (it does not here): the dedicated co-op below waits for its own.
 		hub := hubconfig.Default()
 		if err := admin.Create(ctx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
@@ -258,6 +260,27 @@ func TestDeploy(t *testing.T) {
 			t.Fatal(err)
 		}
 		ns := coop.NamespaceName()
+		// isolation 1: without its own credentials the database waits, naming the Secret
+		// the hub must create, and the hub-wide keys are not copied into its namespace.
+		perCoop := hub.ObjectStore.CooperativeCredentialsSecret(coop.Name)
+		waitFor(t, "DatabaseReady to name the missing Secret", diagnose, func() (bool, error) {
+			got := &coopv1.Cooperative{}
+			if err := admin.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
+				return false, err
+			}
+			c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionDatabaseReady)
+			return c != nil && c.Reason == coopv1.ReasonObjectStoreCredentialsMissing &&
+				strings.Contains(c.Message, "Secret "+hub.OperatorNamespace+"/"+perCoop), nil
+		})
+		if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: cooperative.ObjectStoreSecretName}, &corev1.Secret{}); !apierrors.IsNotFound(err) {
+			t.Errorf("object store Secret in %s without per-co-op credentials: got %v, want NotFound", ns, err)
+		}
+		if err := admin.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: perCoop},
+			Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("fairride-key"), "ACCESS_SECRET_KEY": []byte("fairride-secret")},
+		}); err != nil {
+			t.Fatal(err)
+		}
 		waitFor(t, "its CloudNativePG Cluster", diagnose, func() (bool, error) {
 			return harness.SimulateClusterReady(ctx, admin, ns, cooperative.ClusterName(coop)) == nil, nil
 		})
