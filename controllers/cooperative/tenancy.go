@@ -21,7 +21,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -29,19 +28,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 )
 
 // Names of the tenancy objects in a co-op namespace.
 const (
-	QuotaName             = "coop-quota"
-	LimitRangeName        = "coop-defaults"
-	AdminRoleName         = "coop-admin"
-	NetworkPolicyDeny     = "deny-by-default"
-	NetworkPolicySameNS   = "allow-same-namespace"
-	NetworkPolicyIngress  = "allow-ingress-controller"
-	NetworkPolicyMonitor  = "allow-monitoring"
-	NetworkPolicyDatabase = "allow-cnpg-operator"
+	QuotaName      = "coop-quota"
+	LimitRangeName = "coop-defaults"
+	AdminRoleName  = "coop-admin"
 	// CNPGNamespace is where the CloudNativePG operator runs; it reaches the instances.
 	CNPGNamespace = "cnpg-system"
 )
@@ -75,6 +68,7 @@ func objectMeta(coop *coopv1.Cooperative, namespace, name string) metav1.ObjectM
 // BuildNamespace returns the co-op's namespace, with Pod Security "restricted" enforced.
 func BuildNamespace(coop *coopv1.Cooperative) *corev1.Namespace {
 	ns := &corev1.Namespace{ObjectMeta: objectMeta(coop, "", coop.NamespaceName())}
+	ns.Labels[LabelDatabaseTier] = tierLabel(coop)
 	for _, mode := range []string{"enforce", "audit", "warn"} {
 		ns.Labels["pod-security.kubernetes.io/"+mode] = "restricted"
 		ns.Labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
@@ -109,37 +103,6 @@ func BuildLimitRange(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) *corev1
 				corev1.ResourceMemory: d.Memory,
 			},
 		}}},
-	}
-}
-
-func namespaceSelector(name string) *metav1.LabelSelector {
-	return &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: name}}
-}
-
-// BuildNetworkPolicies isolates the co-op: nothing reaches its pods but its own pods, the
-// ingress controller, the hub's monitoring, and the CloudNativePG operator (which must
-// reach the database instances).
-func BuildNetworkPolicies(coop *coopv1.Cooperative, cfg *hubconfig.Config) []*networkingv1.NetworkPolicy {
-	ns := coop.NamespaceName()
-	ingress := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
-	from := func(peer networkingv1.NetworkPolicyPeer) []networkingv1.NetworkPolicyIngressRule {
-		return []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{peer}}}
-	}
-	policy := func(name string, pods metav1.LabelSelector, rules []networkingv1.NetworkPolicyIngressRule) *networkingv1.NetworkPolicy {
-		return &networkingv1.NetworkPolicy{
-			ObjectMeta: objectMeta(coop, ns, name),
-			Spec:       networkingv1.NetworkPolicySpec{PodSelector: pods, PolicyTypes: ingress, Ingress: rules},
-		}
-	}
-	all := metav1.LabelSelector{}
-	return []*networkingv1.NetworkPolicy{
-		policy(NetworkPolicyDeny, all, nil),
-		policy(NetworkPolicySameNS, all, from(networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{}})),
-		policy(NetworkPolicyIngress, all, from(networkingv1.NetworkPolicyPeer{NamespaceSelector: namespaceSelector(cfg.IngressNamespace)})),
-		policy(NetworkPolicyMonitor, all, from(networkingv1.NetworkPolicyPeer{NamespaceSelector: namespaceSelector(cfg.MonitoringNamespace)})),
-		policy(NetworkPolicyDatabase,
-			metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "cnpg.io/cluster", Operator: metav1.LabelSelectorOpExists}}},
-			from(networkingv1.NetworkPolicyPeer{NamespaceSelector: namespaceSelector(CNPGNamespace)})),
 	}
 }
 
@@ -240,7 +203,7 @@ func (r *Reconciler) reconcileTenancy(ctx context.Context, s *scope) (ctrl.Resul
 	}
 	objs := []client.Object{BuildNamespace(coop)}
 	objs = append(objs, BuildResourceQuota(coop, s.plan), BuildLimitRange(coop, s.plan))
-	for _, np := range BuildNetworkPolicies(coop, &r.Config) {
+	for _, np := range BuildNetworkPolicies(coop, s.plan, &r.Config) {
 		objs = append(objs, np)
 	}
 	objs = append(objs, BuildAdminRole(coop))

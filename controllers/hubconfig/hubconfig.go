@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -79,6 +80,31 @@ func (o *ObjectStore) CredentialsSecretsFor(cooperative string) []string {
 	return names
 }
 
+// EgressPeer is a destination outside the co-op namespaces that some co-op pods must reach:
+// addresses (CIDRs), or the pods of a namespace, on the given TCP ports.
+type EgressPeer struct {
+	// CIDRs of the destination, such as 10.0.0.10/32.
+	CIDRs []string `json:"cidrs,omitempty"`
+	// Namespace whose pods are the destination (an in-cluster MinIO, say).
+	Namespace string `json:"namespace,omitempty"`
+	// Ports, TCP.
+	Ports []int32 `json:"ports,omitempty"`
+}
+
+// Network is what co-op namespaces may reach besides DNS, themselves and their database;
+// everything else is denied (README, "Security model").
+type Network struct {
+	// APIServer is where the Kubernetes API server's endpoints are (the addresses behind the
+	// kubernetes Service, usually the control plane's, port 6443 or 443). CloudNativePG's
+	// instance pods talk to it; nothing else in a co-op namespace may. Empty CIDRs: no rule,
+	// and a dedicated co-op's instances cannot start on a cluster that enforces egress.
+	APIServer EgressPeer `json:"apiServer"`
+	// ObjectStore is where the database pods send WAL and base backups: the addresses or
+	// the namespace of the object store's endpoint. Empty: no rule, and backups fail on a
+	// cluster that enforces egress.
+	ObjectStore EgressPeer `json:"objectStore"`
+}
+
 // SharedCluster is the hub's CloudNativePG Cluster that holds the shared-tier databases.
 type SharedCluster struct {
 	// Name of the Cluster, in the operator's namespace.
@@ -113,6 +139,11 @@ type Config struct {
 	// RecheckInterval is how often the operator looks again at something it waits for (a
 	// Cluster becoming ready, a backup completing) when no event arrives.
 	RecheckInterval Duration `json:"recheckInterval"`
+	// Network is what co-op pods may reach outside their namespace.
+	Network Network `json:"network"`
+	// OperatorServiceAccount is the operator's ServiceAccount, in OperatorNamespace; each
+	// co-op namespace binds the ClusterRole cooperator-tenant to it.
+	OperatorServiceAccount string `json:"operatorServiceAccount"`
 }
 
 // Duration is a time.Duration written as "30s" in YAML.
@@ -148,6 +179,11 @@ func Default() Config {
 		},
 		SharedCluster:   SharedCluster{Name: "cooperator-shared", Instances: 1, Storage: "20Gi"},
 		RecheckInterval: Duration{30 * time.Second},
+		Network: Network{
+			APIServer:   EgressPeer{Ports: []int32{443, 6443}},
+			ObjectStore: EgressPeer{Ports: []int32{443}},
+		},
+		OperatorServiceAccount: "cooperator-controller-manager",
 	}
 }
 
@@ -233,6 +269,26 @@ func (c *Config) Validate() error {
 	if c.PlatformImage == "" {
 		errs = append(errs, errors.New("platformImage: must name an image"))
 	}
+	for _, np := range []struct {
+		name string
+		peer EgressPeer
+	}{{"network.apiServer", c.Network.APIServer}, {"network.objectStore", c.Network.ObjectStore}} {
+		name, peer := np.name, np.peer
+		for _, cidr := range peer.CIDRs {
+			if _, _, err := net.ParseCIDR(cidr); err != nil {
+				errs = append(errs, fmt.Errorf("%s.cidrs %q: must be a CIDR such as 10.0.0.1/32", name, cidr))
+			}
+		}
+		if peer.Namespace != "" {
+			check(name+".namespace", peer.Namespace)
+		}
+		for _, p := range peer.Ports {
+			if p < 1 || p > 65535 {
+				errs = append(errs, fmt.Errorf("%s.ports %d: must be 1..65535", name, p))
+			}
+		}
+	}
+	check("operatorServiceAccount", c.OperatorServiceAccount)
 	if c.RecheckInterval.Duration <= 0 {
 		errs = append(errs, errors.New("recheckInterval: must be positive"))
 	}

@@ -213,6 +213,9 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if version == "" {
 		version = Version
 	}
+	if err := mgr.Add(&cooperative.OperatorNetworkPolicies{Client: mgr.GetClient(), Hub: opts.Hub}); err != nil {
+		return nil, fmt.Errorf("adding the operator namespace's NetworkPolicies: %w", err)
+	}
 	if err := mgr.Add(&federation.InfoPublisher{Client: mgr.GetClient(), Hub: opts.Hub, Version: version}); err != nil {
 		return nil, fmt.Errorf("adding the info publisher: %w", err)
 	}
