@@ -19,6 +19,10 @@ package cooperative
 import (
 	"context"
 	"fmt"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -28,6 +32,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
 
 // Names of the tenancy objects in a co-op namespace.
@@ -104,6 +110,47 @@ func BuildLimitRange(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) *corev1
 			},
 		}}},
 	}
+}
+
+// TenantClusterRole is the ClusterRole (config/rbac/tenant_role.yaml) with what the operator
+// may do in a namespace it created. It holds it nowhere else: it binds it in each such
+// namespace to its own ServiceAccount (OperatorBindingName).
+const TenantClusterRole = "cooperator-tenant"
+
+// OperatorBindingName binds TenantClusterRole to the operator in a namespace it created.
+const OperatorBindingName = "cooperator-operator"
+
+// BuildOperatorRoleBinding gives the operator's ServiceAccount the ClusterRole
+// TenantClusterRole in the namespace of meta, and nowhere else.
+func BuildOperatorRoleBinding(meta metav1.ObjectMeta, cfg *hubconfig.Config) *rbacv1.RoleBinding {
+	meta.Name = OperatorBindingName
+	return &rbacv1.RoleBinding{
+		ObjectMeta: meta,
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: TenantClusterRole},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: cfg.OperatorServiceAccount, Namespace: cfg.OperatorNamespace}},
+	}
+}
+
+// WaitForTenantAccess waits, briefly, until the API server authorizes the operator in
+// namespace by the RoleBinding it has just created: the API server authorizes from its
+// informers, which see a new binding a moment after it is stored. It reports whether the
+// access is in force.
+func WaitForTenantAccess(ctx context.Context, c client.Client, namespace string) (bool, error) {
+	allowed := false
+	err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: "create", Resource: "secrets"},
+		}}
+		if err := c.Create(ctx, review); err != nil {
+			return false, fmt.Errorf("reviewing the operator's access to namespace %s: %w", namespace, err)
+		}
+		allowed = review.Status.Allowed
+		return allowed, nil
+	})
+	if err != nil && !wait.Interrupted(err) {
+		return false, err
+	}
+	return allowed, nil
 }
 
 // subjects turns the co-op's admins into RBAC subjects.
@@ -201,8 +248,30 @@ func (r *Reconciler) reconcileTenancy(ctx context.Context, s *scope) (ctrl.Resul
 		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonPlanViolation, msg)
 		return ctrl.Result{}, nil
 	}
-	objs := []client.Object{BuildNamespace(coop)}
-	objs = append(objs, BuildResourceQuota(coop, s.plan), BuildLimitRange(coop, s.plan))
+	// The namespace, then the operator's own rights in it, in force before anything else is
+	// written there.
+	if err := r.applyAll(ctx, s, BuildNamespace(coop)); err != nil {
+		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
+		return ctrl.Result{}, err
+	}
+	binding := BuildOperatorRoleBinding(objectMeta(coop, coop.NamespaceName(), ""), &r.Config)
+	res, err := ssa.ApplyFetch(ctx, r.Client, binding, &rbacv1.RoleBinding{})
+	if err := r.applied(ctx, s, binding, res, err); err != nil {
+		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
+		return ctrl.Result{}, err
+	}
+	if res != ssa.Unchanged {
+		inForce, err := WaitForTenantAccess(ctx, r.Client, coop.NamespaceName())
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if !inForce {
+			msg := fmt.Sprintf("waiting for the operator's RoleBinding %s/%s to take effect", coop.NamespaceName(), OperatorBindingName)
+			s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonProgressing, msg)
+			return ctrl.Result{RequeueAfter: r.Config.RecheckInterval.Duration}, nil
+		}
+	}
+	objs := []client.Object{BuildResourceQuota(coop, s.plan), BuildLimitRange(coop, s.plan)}
 	for _, np := range BuildNetworkPolicies(coop, s.plan, &r.Config) {
 		objs = append(objs, np)
 	}
