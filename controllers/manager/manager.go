@@ -130,7 +130,7 @@ func CacheOptions(hub hubconfig.Config) cache.Options {
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Namespaces: map[string]cache.Config{hub.OperatorNamespace: {}}},
+			&corev1.Secret{}:                {Namespaces: map[string]cache.Config{hub.OperatorNamespace: {}}},
 			&corev1.Namespace{}:             byManaged,
 			&corev1.ResourceQuota{}:         byManaged,
 			&corev1.LimitRange{}:            byManaged,
