@@ -84,11 +84,11 @@ func (o *ObjectStore) CredentialsSecretsFor(cooperative string) []string {
 // addresses (CIDRs), or the pods of a namespace, on the given TCP ports.
 type EgressPeer struct {
 	// CIDRs of the destination, such as 10.0.0.10/32.
-	CIDRs []string `json:"cidrs,omitempty"`
+	CIDRs []string `json:"cidrs"`
 	// Namespace whose pods are the destination (an in-cluster MinIO, say).
-	Namespace string `json:"namespace,omitempty"`
+	Namespace string `json:"namespace"`
 	// Ports, TCP.
-	Ports []int32 `json:"ports,omitempty"`
+	Ports []int32 `json:"ports"`
 }
 
 // Network is what co-op namespaces may reach besides DNS, themselves and their database;
@@ -180,8 +180,8 @@ func Default() Config {
 		SharedCluster:   SharedCluster{Name: "cooperator-shared", Instances: 1, Storage: "20Gi"},
 		RecheckInterval: Duration{30 * time.Second},
 		Network: Network{
-			APIServer:   EgressPeer{Ports: []int32{443, 6443}},
-			ObjectStore: EgressPeer{Ports: []int32{443}},
+			APIServer:   EgressPeer{CIDRs: []string{}, Ports: []int32{443, 6443}},
+			ObjectStore: EgressPeer{CIDRs: []string{}, Ports: []int32{443}},
 		},
 		OperatorServiceAccount: "cooperator-controller-manager",
 	}
