@@ -17,7 +17,15 @@ limitations under the License.
 package cooperative
 
 import (
+	"context"
 	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 )
@@ -33,4 +41,19 @@ func ObjectStoreCredentialsMissingMessage(cfg *hubconfig.Config, cooperative str
 		msg += fmt.Sprintf(" (or the hub-wide %s/%s, as the hub runs a single tenant)", cfg.OperatorNamespace, cfg.ObjectStore.CredentialsSecret)
 	}
 	return msg
+}
+
+// bySecret wakes the co-op a Secret concerns: one the operator made for it (its label), or
+// the co-op's own object store credentials that the hub creates in the operator namespace
+// (<prefix><co-op> and <prefix><co-op>-read), which a co-op waiting for them needs.
+func (r *Reconciler) bySecret(_ context.Context, obj client.Object) []reconcile.Request {
+	if name := obj.GetLabels()[coopv1.LabelCooperative]; name != "" {
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+	}
+	prefix := r.Config.ObjectStore.PerCooperativeSecretPrefix
+	if obj.GetNamespace() != r.Config.OperatorNamespace || prefix == "" || !strings.HasPrefix(obj.GetName(), prefix) {
+		return nil
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(obj.GetName(), prefix), "-read")
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
 }

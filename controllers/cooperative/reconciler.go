@@ -260,12 +260,6 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	byTemplate := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return templateName(c) == obj.GetName() })
 	})
-	byLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
-		if name := obj.GetLabels()[coopv1.LabelCooperative]; name != "" {
-			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
-		}
-		return nil
-	})
 	// A Backup carries the labels of its Cluster; a Cluster of ours carries the co-op label
 	// in its inherited metadata, which CloudNativePG copies to the Backups it makes.
 	byNamespace := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
@@ -310,7 +304,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&barmanv1.ObjectStore{}).
 		Owns(&cnpgv1.Database{}).
 		Owns(&cnpgv1.DatabaseRole{}).
-		Watches(&corev1.Secret{}, byLabel).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.bySecret)).
 		Watches(&corev1.ConfigMap{}, byRetained).
 		Watches(&cnpgv1.Backup{}, byNamespace).
 		Watches(&coopv1.HostingPlan{}, byPlan).

@@ -86,7 +86,7 @@ func TestChart(t *testing.T) {
 			}
 		}
 		policy := find(t, helmTemplate(t, "--namespace", "hub-ops"), "ValidatingAdmissionPolicy", "cooperator-operator-scope")
-		if s := fmt.Sprint(policy.Object["spec"]); !strings.Contains(s, "system:serviceaccount:hub-ops:cooperator-controller-manager") || !strings.Contains(s, "request.namespace == 'hub-ops'") {
+		if s := fmt.Sprint(policy.Object["spec"]); !strings.Contains(s, "system:serviceaccount:hub-ops:cooperator-controller-manager") || !strings.Contains(s, "variables.ns == 'hub-ops'") {
 			t.Errorf("in release namespace hub-ops, the policy does not hold the release's ServiceAccount to it: %s", s)
 		}
 	})
