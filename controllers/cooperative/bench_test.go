@@ -53,7 +53,7 @@ func BenchmarkReconcileConverged(b *testing.B) {
 		b.Fatal(benchErr)
 	}
 	h := benchHub
-	counting := harness.NewCountingClient(h.mgr.GetClient())
+	counting := harness.NewCountingClient(manager.SecretsOutside(h.mgr.GetClient(), h.mgr.GetAPIReader(), h.cfg.OperatorNamespace))
 	r := &cooperative.Reconciler{Client: counting, Config: h.cfg, Recorder: h.mgr.GetEventRecorder("bench")}
 	b.ReportAllocs()
 	b.ResetTimer()
