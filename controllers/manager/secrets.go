@@ -41,7 +41,12 @@ type secretsOutside struct {
 
 func (s *secretsOutside) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 	if _, ok := obj.(*corev1.Secret); ok && key.Namespace != s.namespace {
-		return s.reader.Get(ctx, key, obj, opts...)
+		if err := s.reader.Get(ctx, key, obj, opts...); err != nil {
+			return err
+		}
+		// As the cache does: the server-side apply helper compares the whole object.
+		obj.GetObjectKind().SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		return nil
 	}
 	return s.Client.Get(ctx, key, obj, opts...)
 }
@@ -50,7 +55,13 @@ func (s *secretsOutside) List(ctx context.Context, list client.ObjectList, opts 
 	if _, ok := list.(*corev1.SecretList); ok {
 		o := (&client.ListOptions{}).ApplyOptions(opts)
 		if o.Namespace != s.namespace {
-			return s.reader.List(ctx, list, opts...)
+			if err := s.reader.List(ctx, list, opts...); err != nil {
+				return err
+			}
+			for i := range list.(*corev1.SecretList).Items {
+				list.(*corev1.SecretList).Items[i].SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+			}
+			return nil
 		}
 	}
 	return s.Client.List(ctx, list, opts...)
