@@ -344,7 +344,7 @@ const (
 )
 
 // StandbyState is how a co-op's standby at one peer stands.
-// +kubebuilder:validation:Enum=Mirrored;Waiting;Refused;Unreachable;Undeclared
+// +kubebuilder:validation:Enum=Mirrored;Waiting;Refused;Unreachable;Undeclared;CredentialsMissing
 type StandbyState string
 
 // The standby states.
@@ -362,6 +362,10 @@ const (
 	// longer: deleted). Nothing is sent; a standby this hub wrote there before is left in
 	// place, neither updated nor removed, and region and lastSync still say where and when.
 	StandbyUndeclared StandbyState = "Undeclared"
+	// StandbyCredentialsMissing: the hub has not created the co-op's read-only object store
+	// Secret (<prefix><co-op>-read in the operator namespace; the message names it). Nothing
+	// is sent to the peer: peers get only read-only credentials of the co-op itself.
+	StandbyCredentialsMissing StandbyState = "CredentialsMissing"
 )
 
 // PeerStandbyStatus is a co-op's standby at one peer, as its home hub sees it.

@@ -17,6 +17,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -102,6 +103,14 @@ type HostingPlanSpec struct {
 	// says; only choosing it is checked.
 	// +optional
 	SelfService bool `json:"selfService,omitempty"`
+	// extraEgress are destinations, beyond what every co-op may reach (DNS, its own
+	// namespace, its database, the object store), that pods of a co-op on this plan may
+	// reach: NetworkPolicy egress rules, applied as the NetworkPolicy allow-plan-egress in
+	// each such co-op's namespace. Empty: nothing more.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	ExtraEgress []networkingv1.NetworkPolicyEgressRule `json:"extraEgress,omitempty"`
 }
 
 // HostingPlan is a quota tier that the hub offers its member co-ops.

@@ -21,6 +21,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -923,6 +924,13 @@ func (in *HostingPlanSpec) DeepCopyInto(out *HostingPlanSpec) {
 		in, out := &in.DatabaseTiers, &out.DatabaseTiers
 		*out = make([]DatabaseTier, len(*in))
 		copy(*out, *in)
+	}
+	if in.ExtraEgress != nil {
+		in, out := &in.ExtraEgress, &out.ExtraEgress
+		*out = make([]networkingv1.NetworkPolicyEgressRule, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
 	}
 }
 

@@ -53,7 +53,7 @@ func BenchmarkReconcileConverged(b *testing.B) {
 		b.Fatal(benchErr)
 	}
 	h := benchHub
-	counting := harness.NewCountingClient(h.mgr.GetClient())
+	counting := harness.NewCountingClient(manager.SecretsOutside(h.mgr.GetClient(), h.mgr.GetAPIReader(), h.cfg.OperatorNamespace))
 	r := &cooperative.Reconciler{Client: counting, Config: h.cfg, Recorder: h.mgr.GetEventRecorder("bench")}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -97,6 +97,7 @@ func setUpBenchHub(b *testing.B) (*benchSetup, error) {
 	c := benv.Client
 
 	h := hubconfig.Default()
+	h.ObjectStore.SingleTenant = true // the co-ops share the hub-wide credentials
 	must := func(err error) {
 		if err != nil {
 			b.Fatal(err)

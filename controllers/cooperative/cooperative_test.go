@@ -49,6 +49,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
@@ -196,7 +197,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		var nps networkingv1.NetworkPolicyList
 		Eventually(func(g Gomega) {
 			g.Expect(k8s.List(ctx, &nps, client.InNamespace(ns.Name))).To(Succeed())
-			g.Expect(nps.Items).To(HaveLen(5))
+			g.Expect(nps.Items).To(HaveLen(7)) // the hub sets no API server or object store endpoints here
 		}, timeout).Should(Succeed())
 		names := map[string]networkingv1.NetworkPolicy{}
 		for _, np := range nps.Items {
@@ -329,7 +330,8 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		Eventually(func() error {
 			return harness.CooperativeCached(ctx, mgr.GetClient(), k8s, "fairride-lyon", hub.OperatorNamespace)
 		}, timeout).Should(Succeed())
-		counting := harness.NewCountingClient(mgr.GetClient())
+		// The reconciler's client, as the manager builds it: a co-op's Secrets come from the API server.
+		counting := harness.NewCountingClient(manager.SecretsOutside(mgr.GetClient(), mgr.GetAPIReader(), hub.OperatorNamespace))
 		r := &cooperative.Reconciler{Client: counting, Config: hub, Recorder: mgr.GetEventRecorder("test")}
 		for range 3 {
 			_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "fairride-lyon"}})
@@ -704,7 +706,7 @@ var _ = Describe("A shared-tier co-op whose Database and DatabaseRole the cache 
 		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-cache-lag"}, &cnpgv1.DatabaseRole{})
 
 		// As in the reconcile that creates them: it reads them back before its cache has them.
-		late := lateCache{Client: mgr.GetClient(), unseen: func(obj client.Object) bool {
+		late := lateCache{Client: manager.SecretsOutside(mgr.GetClient(), mgr.GetAPIReader(), hub.OperatorNamespace), unseen: func(obj client.Object) bool {
 			switch obj.(type) {
 			case *cnpgv1.Database, *cnpgv1.DatabaseRole:
 				return true

@@ -390,10 +390,10 @@ func (r *Reconciler) reconcileDatabase(ctx context.Context, s *scope) (ctrl.Resu
 }
 
 // objectStoreCredentials returns the Secret of the co-op's object store credentials in the
-// operator namespace: its own when the hub made one, the hub's otherwise.
+// operator namespace: its own, or the hub's only when the hub opted in to a single tenant
+// (hubconfig.ObjectStore.CredentialsSecretsFor is the one rule).
 func (r *Reconciler) objectStoreCredentials(ctx context.Context, coop *coopv1.Cooperative) (*corev1.Secret, error) {
-	names := []string{r.Config.ObjectStore.PerCooperativeSecretPrefix + coop.Name, r.Config.ObjectStore.CredentialsSecret}
-	for _, name := range names {
+	for _, name := range r.Config.ObjectStore.CredentialsSecretsFor(coop.Name) {
 		var secret corev1.Secret
 		err := r.Client.Get(ctx, client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: name}, &secret)
 		if err == nil {
@@ -426,8 +426,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 		return ctrl.Result{}, err
 	}
 	if creds == nil {
-		msg := fmt.Sprintf("no object store credentials: the hub must create Secret %s/%s (or %s%s for this co-op)",
-			r.Config.OperatorNamespace, r.Config.ObjectStore.CredentialsSecret, r.Config.ObjectStore.PerCooperativeSecretPrefix, coop.Name)
+		msg := ObjectStoreCredentialsMissingMessage(&r.Config, coop.Name)
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonObjectStoreCredentialsMissing, msg)
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonObjectStoreCredentialsMissing, msg)
 		return ctrl.Result{}, nil

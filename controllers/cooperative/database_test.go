@@ -63,7 +63,7 @@ func TestLostClusterIsRecoveredEvenWhenTheCacheLosesItMidReconcile(t *testing.T)
 	}
 	barmanv1.AddKnownTypes(scheme)
 	cfg := hubconfig.Default()
-	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: cfg.OperatorNamespace, Name: cfg.ObjectStore.CredentialsSecret}}
+	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: cfg.OperatorNamespace, Name: cfg.ObjectStore.CooperativeCredentialsSecret(testCoop().Name)}}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(creds).Build()
 	coop := testCoop()
 	r := &Reconciler{Client: c, Config: cfg}

@@ -104,10 +104,6 @@ func restrictedContainer() *corev1.SecurityContext {
 	}
 }
 
-// MetricsPortName names a platform container's metrics port (a component's metricsPort),
-// which the hub's monitoring may reach and no Service or Ingress exposes.
-const MetricsPortName = "metrics"
-
 // BuildDeployment runs one component of the co-op's platform.
 func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv1.Component, replicas int32) *appsv1.Deployment {
 	image := comp.Image

@@ -65,22 +65,30 @@ type Reconciler struct {
 	Federation Federation
 }
 
+// The operator's ClusterRole holds cluster-scoped rights and cluster-wide reads for its
+// cache, and no Secret and no namespaced write but RoleBindings: it writes in a namespace
+// only through the ClusterRole cooperator-tenant, which it binds there itself
+// (config/rbac/tenant_role.yaml), or through its Role in its own namespace
+// (config/rbac/operator_namespace_role.yaml); the admission policy cooperator-operator-scope
+// holds those writes to namespaces it owns.
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/finalizers,verbs=update
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=hostingplans;platformtemplates;costreports,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=resourcequotas;limitranges;configmaps;services;secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=resourcequotas;limitranges;configmaps;services,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies;ingresses,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings;clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=cooperator-coop-admin
-// +kubebuilder:rbac:groups=postgresql.cnpg.io,resources=clusters;scheduledbackups;databases;databaseroles,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=postgresql.cnpg.io,resources=backups,verbs=get;list;watch;create
-// +kubebuilder:rbac:groups=barmancloud.cnpg.io,resources=objectstores,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies;ingresses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings;clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=cooperator-coop-admin;cooperator-tenant
+// +kubebuilder:rbac:groups=postgresql.cnpg.io,resources=clusters;scheduledbackups;databases;databaseroles;backups,verbs=get;list;watch
+// +kubebuilder:rbac:groups=barmancloud.cnpg.io,resources=objectstores,verbs=get;list;watch
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 
 // scope is what one reconcile knows of a Cooperative.
 type scope struct {
@@ -262,12 +270,6 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	byTemplate := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return templateName(c) == obj.GetName() })
 	})
-	byLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
-		if name := obj.GetLabels()[coopv1.LabelCooperative]; name != "" {
-			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
-		}
-		return nil
-	})
 	// A Backup carries the labels of its Cluster; a Cluster of ours carries the co-op label
 	// in its inherited metadata, which CloudNativePG copies to the Backups it makes.
 	byNamespace := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
@@ -312,7 +314,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&barmanv1.ObjectStore{}).
 		Owns(&cnpgv1.Database{}).
 		Owns(&cnpgv1.DatabaseRole{}).
-		Watches(&corev1.Secret{}, byLabel).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.bySecret)).
 		Watches(&corev1.ConfigMap{}, byRetained).
 		Watches(&cnpgv1.Backup{}, byNamespace).
 		Watches(&coopv1.HostingPlan{}, byPlan).

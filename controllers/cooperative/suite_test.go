@@ -74,6 +74,10 @@ var _ = BeforeSuite(func() {
 	hub.ReservedUsers = []string{"hub-admin", "oidc:hub-*"}
 	hub.ReservedGroups = []string{"hub-admins"}
 	hub.AllowedHostDomains = []string{"example.coop"}
+	// The specs create many co-ops: their Clusters share the hub-wide credentials through the
+	// single-tenant opt-in. Without it (the default), test/deploy shows a co-op waiting for
+	// its own Secret.
+	hub.ObjectStore.SingleTenant = true
 	Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}})).To(Succeed())
 	Expect(k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},

@@ -19,9 +19,12 @@ package cooperative
 import (
 	"context"
 	"fmt"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -30,18 +33,14 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
 
 // Names of the tenancy objects in a co-op namespace.
 const (
-	QuotaName             = "coop-quota"
-	LimitRangeName        = "coop-defaults"
-	AdminRoleName         = "coop-admin"
-	NetworkPolicyDeny     = "deny-by-default"
-	NetworkPolicySameNS   = "allow-same-namespace"
-	NetworkPolicyIngress  = "allow-ingress-controller"
-	NetworkPolicyMonitor  = "allow-monitoring"
-	NetworkPolicyDatabase = "allow-cnpg-operator"
+	QuotaName      = "coop-quota"
+	LimitRangeName = "coop-defaults"
+	AdminRoleName  = "coop-admin"
 	// CNPGNamespace is where the CloudNativePG operator runs; it reaches the instances.
 	CNPGNamespace = "cnpg-system"
 )
@@ -75,6 +74,7 @@ func objectMeta(coop *coopv1.Cooperative, namespace, name string) metav1.ObjectM
 // BuildNamespace returns the co-op's namespace, with Pod Security "restricted" enforced.
 func BuildNamespace(coop *coopv1.Cooperative) *corev1.Namespace {
 	ns := &corev1.Namespace{ObjectMeta: objectMeta(coop, "", coop.NamespaceName())}
+	ns.Labels[LabelDatabaseTier] = tierLabel(coop)
 	for _, mode := range []string{"enforce", "audit", "warn"} {
 		ns.Labels["pod-security.kubernetes.io/"+mode] = "restricted"
 		ns.Labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
@@ -112,35 +112,45 @@ func BuildLimitRange(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) *corev1
 	}
 }
 
-func namespaceSelector(name string) *metav1.LabelSelector {
-	return &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: name}}
+// TenantClusterRole is the ClusterRole (config/rbac/tenant_role.yaml) with what the operator
+// may do in a namespace it created. It holds it nowhere else: it binds it in each such
+// namespace to its own ServiceAccount (OperatorBindingName).
+const TenantClusterRole = "cooperator-tenant"
+
+// OperatorBindingName binds TenantClusterRole to the operator in a namespace it created.
+const OperatorBindingName = "cooperator-operator"
+
+// BuildOperatorRoleBinding gives the operator's ServiceAccount the ClusterRole
+// TenantClusterRole in the namespace of meta, and nowhere else.
+func BuildOperatorRoleBinding(meta metav1.ObjectMeta, cfg *hubconfig.Config) *rbacv1.RoleBinding {
+	meta.Name = OperatorBindingName
+	return &rbacv1.RoleBinding{
+		ObjectMeta: meta,
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: TenantClusterRole},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: cfg.OperatorServiceAccount, Namespace: cfg.OperatorNamespace}},
+	}
 }
 
-// BuildNetworkPolicies isolates the co-op: nothing reaches its pods but its own pods, the
-// ingress controller, the hub's monitoring, and the CloudNativePG operator (which must
-// reach the database instances).
-func BuildNetworkPolicies(coop *coopv1.Cooperative, cfg *hubconfig.Config) []*networkingv1.NetworkPolicy {
-	ns := coop.NamespaceName()
-	ingress := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
-	from := func(peer networkingv1.NetworkPolicyPeer) []networkingv1.NetworkPolicyIngressRule {
-		return []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{peer}}}
-	}
-	policy := func(name string, pods metav1.LabelSelector, rules []networkingv1.NetworkPolicyIngressRule) *networkingv1.NetworkPolicy {
-		return &networkingv1.NetworkPolicy{
-			ObjectMeta: objectMeta(coop, ns, name),
-			Spec:       networkingv1.NetworkPolicySpec{PodSelector: pods, PolicyTypes: ingress, Ingress: rules},
+// WaitForTenantAccess waits, briefly, until the API server authorizes the operator in
+// namespace by the RoleBinding it has just created: the API server authorizes from its
+// informers, which see a new binding a moment after it is stored. It reports whether the
+// access is in force.
+func WaitForTenantAccess(ctx context.Context, c client.Client, namespace string) (bool, error) {
+	allowed := false
+	err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: "create", Resource: "secrets"},
+		}}
+		if err := c.Create(ctx, review); err != nil {
+			return false, fmt.Errorf("reviewing the operator's access to namespace %s: %w", namespace, err)
 		}
+		allowed = review.Status.Allowed
+		return allowed, nil
+	})
+	if err != nil && !wait.Interrupted(err) {
+		return false, err
 	}
-	all := metav1.LabelSelector{}
-	return []*networkingv1.NetworkPolicy{
-		policy(NetworkPolicyDeny, all, nil),
-		policy(NetworkPolicySameNS, all, from(networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{}})),
-		policy(NetworkPolicyIngress, all, from(networkingv1.NetworkPolicyPeer{NamespaceSelector: namespaceSelector(cfg.IngressNamespace)})),
-		policy(NetworkPolicyMonitor, all, from(networkingv1.NetworkPolicyPeer{NamespaceSelector: namespaceSelector(cfg.MonitoringNamespace)})),
-		policy(NetworkPolicyDatabase,
-			metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "cnpg.io/cluster", Operator: metav1.LabelSelectorOpExists}}},
-			from(networkingv1.NetworkPolicyPeer{NamespaceSelector: namespaceSelector(CNPGNamespace)})),
-	}
+	return allowed, nil
 }
 
 // subjects turns the co-op's admins into RBAC subjects.
@@ -238,9 +248,31 @@ func (r *Reconciler) reconcileTenancy(ctx context.Context, s *scope) (ctrl.Resul
 		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonPlanViolation, msg)
 		return ctrl.Result{}, nil
 	}
-	objs := []client.Object{BuildNamespace(coop)}
-	objs = append(objs, BuildResourceQuota(coop, s.plan), BuildLimitRange(coop, s.plan))
-	for _, np := range BuildNetworkPolicies(coop, &r.Config) {
+	// The namespace, then the operator's own rights in it, in force before anything else is
+	// written there.
+	if err := r.applyAll(ctx, s, BuildNamespace(coop)); err != nil {
+		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
+		return ctrl.Result{}, err
+	}
+	binding := BuildOperatorRoleBinding(objectMeta(coop, coop.NamespaceName(), ""), &r.Config)
+	res, err := ssa.ApplyFetch(ctx, r.Client, binding, &rbacv1.RoleBinding{})
+	if err := r.applied(ctx, s, binding, res, err); err != nil {
+		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
+		return ctrl.Result{}, err
+	}
+	if res != ssa.Unchanged {
+		inForce, err := WaitForTenantAccess(ctx, r.Client, coop.NamespaceName())
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if !inForce {
+			msg := fmt.Sprintf("waiting for the operator's RoleBinding %s/%s to take effect", coop.NamespaceName(), OperatorBindingName)
+			s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonProgressing, msg)
+			return ctrl.Result{RequeueAfter: r.Config.RecheckInterval.Duration}, nil
+		}
+	}
+	objs := []client.Object{BuildResourceQuota(coop, s.plan), BuildLimitRange(coop, s.plan)}
+	for _, np := range BuildNetworkPolicies(coop, s.plan, &r.Config) {
 		objs = append(objs, np)
 	}
 	objs = append(objs, BuildAdminRole(coop))

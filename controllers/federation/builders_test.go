@@ -381,6 +381,7 @@ func equalStandby(a, b coopv1.StandbySpec) bool { return equality.Semantic.DeepE
 func TestFederationCondition(t *testing.T) {
 	home := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a", Generation: 4}}
 	sb := standbyCoop("a", "eu-west", "eu-south")
+	hub := hubconfig.Default()
 	for _, tc := range []struct {
 		name string
 		coop *coopv1.Cooperative
@@ -414,6 +415,10 @@ func TestFederationCondition(t *testing.T) {
 			{Peer: "north", State: coopv1.StandbyUnreachable, Message: "timeout"}, {Peer: "east", State: coopv1.StandbyRefused, Message: "full"},
 			{Peer: "south", Region: "eu-south", State: coopv1.StandbyUndeclared, Message: "this hub no longer declares FederationPeer south"}}},
 			"False/PeerNotDeclared: south: this hub no longer declares FederationPeer south"},
+		{"isolation 1: a peer without the co-op's read-only credentials names the Secret, before refused and waiting", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "north", State: coopv1.StandbyUnreachable, Message: "timeout"}, {Peer: "east", State: coopv1.StandbyRefused, Message: "full"},
+			{Peer: "south", State: coopv1.StandbyCredentialsMissing, Message: ReadCredentialsMissingMessage(&hub, "a")}}},
+			"False/ObjectStoreCredentialsMissing: south: nothing is sent: the hub must create Secret cooperator-system/cooperator-objectstore-a-read with read-only ACCESS_KEY_ID and ACCESS_SECRET_KEY limited to s3://cooperator-backups/local/a/ (peers never get read-write or hub-wide credentials)"},
 		{"a standby that follows", sb, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-west"},
 			"True/Ready: Standby copy of co-op a of region eu-west; the primary is in eu-west"},
 	} {

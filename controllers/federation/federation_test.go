@@ -159,6 +159,27 @@ func adminKubeconfig(h *hub) string {
 	return path
 }
 
+// createWithReadCredentials creates the co-op on h after the Secret a peer may get for it:
+// its own read-only object store credentials (<prefix><co-op>-read), as the hub must.
+func createWithReadCredentials(h *hub, c *coopv1.Cooperative) {
+	GinkgoHelper()
+	createReadCredentials(h, c.Name)
+	Expect(h.k8s.Create(ctx, c)).To(Succeed())
+}
+
+// createReadCredentials creates the co-op's read-only object store Secret on h.
+func createReadCredentials(h *hub, name string) {
+	GinkgoHelper()
+	c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	Expect(h.k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.cfg.OperatorNamespace, Name: h.cfg.ObjectStore.ReadCredentialsSecret(c.Name)},
+		Data: map[string][]byte{
+			"ACCESS_KEY_ID":     []byte(h.region + "-" + c.Name + "-read-key"),
+			"ACCESS_SECRET_KEY": []byte(h.region + "-" + c.Name + "-read-secret"),
+		},
+	})).To(Succeed())
+}
+
 // newCoop is the fairride sample under another name, listing the given peers.
 func newCoop(name string, peers ...string) *coopv1.Cooperative {
 	c := sample("coop_v1alpha1_cooperative_fairride.yaml")
@@ -297,7 +318,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 	})
 
 	It("mirrors a co-op that lists a peer as a standby there, with a replica Cluster that follows the home archive", func() {
-		Expect(west.k8s.Create(ctx, newCoop("fairride-lyon", "eu-south"))).To(Succeed())
+		createWithReadCredentials(west, newCoop("fairride-lyon", "eu-south"))
 		Eventually(standbyState(west, "fairride-lyon", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
 
 		standby := coopOn(south, "fairride-lyon")()
@@ -314,11 +335,11 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		// The read credentials, in the mirror namespace and then in the standby's namespace.
 		var creds corev1.Secret
 		Expect(south.k8s.Get(ctx, client.ObjectKey{Namespace: "cooperator-from-eu-west", Name: "fairride-lyon-objectstore"}, &creds)).To(Succeed())
-		Expect(string(creds.Data["ACCESS_KEY_ID"])).To(Equal("eu-west-read-key"))
+		Expect(string(creds.Data["ACCESS_KEY_ID"])).To(Equal("eu-west-fairride-lyon-read-key"), "the co-op's own read-only credentials")
 		Eventually(func() error {
 			return south.k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "fairride-lyon-eu-west-objectstore"}, &creds)
 		}, timeout).Should(Succeed())
-		Expect(string(creds.Data["ACCESS_SECRET_KEY"])).To(Equal("eu-west-read-secret"))
+		Expect(string(creds.Data["ACCESS_SECRET_KEY"])).To(Equal("eu-west-fairride-lyon-read-secret"))
 
 		Eventually(cluster(south, "fairride-lyon"), timeout).ShouldNot(BeNil())
 		c := cluster(south, "fairride-lyon")()
@@ -367,6 +388,39 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(func() int32 { return peerOn(west, "eu-south")().Status.MirroredTo }, timeout).Should(Equal(int32(1)))
 	})
 
+	It("isolation 1: sends a peer nothing for a co-op without its own read-only credentials, and names the Secret the hub must create", func() {
+		// The hub has its hub-wide Secrets, read-write and read-only, and opted in to a single
+		// tenant for its Clusters: none of that reaches a peer.
+		c := newCoop("sans-cles", "eu-south")
+		c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+		Expect(west.k8s.Create(ctx, c)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(west.k8s.Delete(ctx, c))).To(Succeed()) })
+		Eventually(standbyState(west, "sans-cles", "eu-south"), timeout).Should(Equal(coopv1.StandbyCredentialsMissing))
+		Eventually(func(g Gomega) {
+			ready := meta.FindStatusCondition(coopOn(west, "sans-cles")().Status.Conditions, coopv1.ConditionFederationReady)
+			g.Expect(ready).NotTo(BeNil())
+			g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(ready.Reason).To(Equal(coopv1.ReasonObjectStoreCredentialsMissing))
+			g.Expect(ready.Message).To(ContainSubstring("Secret cooperator-system/cooperator-objectstore-sans-cles-read"))
+		}, timeout).Should(Succeed())
+		Consistently(func() error {
+			return south.k8s.Get(ctx, client.ObjectKey{Namespace: "cooperator-from-eu-west", Name: "sans-cles-objectstore"}, &corev1.Secret{})
+		}, 2*time.Second).Should(Satisfy(apierrors.IsNotFound), "no credentials are sent")
+		Expect(coopOn(south, "sans-cles")()).To(BeNil(), "no standby is sent")
+
+		// Once the hub creates the co-op's read-only Secret, exactly those keys are sent.
+		createReadCredentials(west, "sans-cles")
+		Eventually(standbyState(west, "sans-cles", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		var sent corev1.Secret
+		Expect(south.k8s.Get(ctx, client.ObjectKey{Namespace: "cooperator-from-eu-west", Name: "sans-cles-objectstore"}, &sent)).To(Succeed())
+		Expect(sent.Data).To(Equal(map[string][]byte{
+			"ACCESS_KEY_ID": []byte("eu-west-sans-cles-read-key"), "ACCESS_SECRET_KEY": []byte("eu-west-sans-cles-read-secret"),
+		}))
+		Expect(client.IgnoreNotFound(west.k8s.Delete(ctx, c))).To(Succeed())
+		Eventually(coopOn(south, "sans-cles"), timeout).Should(BeNil())
+		Eventually(coopOn(west, "sans-cles"), timeout).Should(BeNil())
+	})
+
 	It("updates the standby when the home co-op is edited", func() {
 		c := coopOn(west, "fairride-lyon")()
 		patch := client.MergeFrom(c.DeepCopy())
@@ -378,7 +432,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 	})
 
 	It("removes the standby from a peer the co-op no longer lists, and keeps the home", func() {
-		Expect(west.k8s.Create(ctx, newCoop("coursiers-velo", "eu-south"))).To(Succeed())
+		createWithReadCredentials(west, newCoop("coursiers-velo", "eu-south"))
 		Eventually(coopOn(south, "coursiers-velo"), timeout).ShouldNot(BeNil())
 		Eventually(standbyState(west, "coursiers-velo", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
 		mirroredTo := func() int32 { return peerOn(west, "eu-south")().Status.MirroredTo }
@@ -474,7 +528,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(c.Message).To(ContainSubstring("create ClusterRoleBindings"))
 
 		// A co-op that lists it gets nothing sent.
-		Expect(west.k8s.Create(ctx, newCoop("lavoro-torino", "eu-south-admin"))).To(Succeed())
+		createWithReadCredentials(west, newCoop("lavoro-torino", "eu-south-admin"))
 		Eventually(func(g Gomega) {
 			c := coopOn(west, "lavoro-torino")()
 			g.Expect(c).NotTo(BeNil())
@@ -728,7 +782,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		p.Spec.Accept.MaxCooperatives = 1
 		Expect(south.k8s.Patch(ctx, p, patch)).To(Succeed())
 
-		Expect(west.k8s.Create(ctx, newCoop("ultimo-trieste", "eu-south"))).To(Succeed())
+		createWithReadCredentials(west, newCoop("ultimo-trieste", "eu-south"))
 		Eventually(standbyState(west, "ultimo-trieste", "eu-south"), timeout).Should(Equal(coopv1.StandbyRefused))
 		c := meta.FindStatusCondition(coopOn(west, "ultimo-trieste")().Status.Conditions, coopv1.ConditionFederationReady)
 		Expect(c).NotTo(BeNil())
@@ -765,7 +819,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 	})
 
 	It("fails over to the standby without the home, only when the data loss is accepted", func() {
-		Expect(west.k8s.Create(ctx, newCoop("solidaire-napoli", "eu-south"))).To(Succeed())
+		createWithReadCredentials(west, newCoop("solidaire-napoli", "eu-south"))
 		Eventually(standbyState(west, "solidaire-napoli", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
 		Eventually(role(south, "solidaire-napoli"), timeout).Should(Equal(coopv1.RoleStandby))
 		Eventually(replicas(south, "solidaire-napoli"), timeout).Should(BeZero())
@@ -830,7 +884,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			}
 		}
 		declare()
-		Expect(west.k8s.Create(ctx, newCoop("velo-nantes", "eu-south-old"))).To(Succeed())
+		createWithReadCredentials(west, newCoop("velo-nantes", "eu-south-old"))
 		Eventually(standbyState(west, "velo-nantes", "eu-south-old"), timeout).Should(Equal(coopv1.StandbyMirrored))
 		Expect(coopOn(south, "velo-nantes")()).NotTo(BeNil())
 

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -41,6 +42,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
@@ -246,6 +248,17 @@ func (r *PeerReconciler) ensureMirrorNamespace(ctx context.Context, peer *coopv1
 	}}
 	if _, err := ssa.ApplyFetch(ctx, r.Client, ns, &corev1.Namespace{}); err != nil {
 		return fmt.Errorf("creating the mirror namespace of peer %s: %w", peer.Name, err)
+	}
+	// The operator reads the standbys' credentials there: its own rights in the namespace.
+	binding := cooperative.BuildOperatorRoleBinding(metav1.ObjectMeta{Namespace: ns.Name, Labels: ns.Labels}, &r.Hub)
+	res, err := ssa.ApplyFetch(ctx, r.Client, binding, &rbacv1.RoleBinding{})
+	if err != nil {
+		return fmt.Errorf("binding the operator in the mirror namespace of peer %s: %w", peer.Name, err)
+	}
+	if res != ssa.Unchanged {
+		if _, err := cooperative.WaitForTenantAccess(ctx, r.Client, ns.Name); err != nil {
+			return err
+		}
 	}
 	return nil
 }

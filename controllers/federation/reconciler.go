@@ -263,22 +263,28 @@ func previous(old *coopv1.FederationStatus, peer string) coopv1.PeerStandbyStatu
 	return coopv1.PeerStandbyStatus{Peer: peer}
 }
 
-// objectStoreReadCredentials are the credentials a peer gets to read the co-op's backups:
-// read-only ones when the hub made them (<prefix><co-op>-read, then <hub secret>-read), the
-// co-op's or the hub's otherwise.
+// objectStoreReadCredentials are the credentials a peer gets to read the co-op's backups: the
+// co-op's own read-only ones (<prefix><co-op>-read), and nothing else. Neither the hub-wide
+// credentials nor the co-op's read-write ones ever leave this hub; nil when the hub has not
+// made them yet.
 func (r *Reconciler) objectStoreReadCredentials(ctx context.Context, coop *coopv1.Cooperative) (*corev1.Secret, error) {
-	os := r.Hub.ObjectStore
-	for _, name := range []string{os.PerCooperativeSecretPrefix + coop.Name + "-read", os.CredentialsSecret + "-read", os.PerCooperativeSecretPrefix + coop.Name, os.CredentialsSecret} {
-		var s corev1.Secret
-		err := r.Client.Get(ctx, client.ObjectKey{Namespace: r.Hub.OperatorNamespace, Name: name}, &s)
-		if err == nil {
-			return &s, nil
-		}
-		if !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("reading object store credentials %s: %w", name, err)
-		}
+	name := r.Hub.ObjectStore.ReadCredentialsSecret(coop.Name)
+	var s corev1.Secret
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: r.Hub.OperatorNamespace, Name: name}, &s)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
 	}
-	return nil, nil
+	if err != nil {
+		return nil, fmt.Errorf("reading object store credentials %s: %w", name, err)
+	}
+	return &s, nil
+}
+
+// ReadCredentialsMissingMessage names the Secret the hub must create before a co-op's
+// standbys are sent anywhere.
+func ReadCredentialsMissingMessage(hub *hubconfig.Config, coop string) string {
+	return fmt.Sprintf("nothing is sent: the hub must create Secret %s/%s with read-only %s and %s limited to %s (peers never get read-write or hub-wide credentials)",
+		hub.OperatorNamespace, hub.ObjectStore.ReadCredentialsSecret(coop), cooperative.AccessKeyIDKey, cooperative.AccessSecretKeyKey, hub.BackupDestination(coop))
 }
 
 // BuildPeerSecret is the Secret, in the peer's mirror namespace for this hub, with the
@@ -375,7 +381,11 @@ func (r *Reconciler) mirrorTo(ctx context.Context, coop *coopv1.Cooperative, nam
 	if err != nil {
 		return st, err
 	}
-	if creds == nil || coop.Status.Database.ClusterName == "" {
+	if creds == nil {
+		st.State, st.Message = coopv1.StandbyCredentialsMissing, ReadCredentialsMissingMessage(&r.Hub, coop.Name)
+		return st, nil
+	}
+	if coop.Status.Database.ClusterName == "" {
 		st.State, st.Message = coopv1.StandbyWaiting, "the co-op's database and backups are not set up yet"
 		return st, nil
 	}
@@ -604,11 +614,13 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		return nil
 	}
 	c := &metav1.Condition{Type: coopv1.ConditionFederationReady, Status: metav1.ConditionFalse, ObservedGeneration: coop.Generation}
-	var undeclared, refused, waiting, mirrored []string
+	var undeclared, refused, waiting, mirrored, noCredentials []string
 	for _, st := range fed.Standbys {
 		switch st.State {
 		case coopv1.StandbyMirrored:
 			mirrored = append(mirrored, st.Peer)
+		case coopv1.StandbyCredentialsMissing:
+			noCredentials = append(noCredentials, st.Peer+": "+st.Message)
 		case coopv1.StandbyUndeclared:
 			undeclared = append(undeclared, st.Peer+": "+st.Message)
 		case coopv1.StandbyRefused:
@@ -623,6 +635,8 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(split, fed.PrimaryRegion)
 	case len(undeclared) > 0:
 		c.Reason, c.Message = coopv1.ReasonPeerNotDeclared, strings.Join(undeclared, "; ")
+	case len(noCredentials) > 0:
+		c.Reason, c.Message = coopv1.ReasonObjectStoreCredentialsMissing, strings.Join(noCredentials, "; ")
 	case len(refused) > 0:
 		c.Reason, c.Message = coopv1.ReasonStandbyRefused, strings.Join(refused, "; ")
 	case fed.Role == coopv1.RoleDemoting || fed.Role == coopv1.RolePromoting:

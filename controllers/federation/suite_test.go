@@ -115,6 +115,11 @@ func startHub(region, bucket string) *hub {
 	h.cfg.Region = region
 	h.cfg.ObjectStore.DestinationPath = bucket
 	h.cfg.RecheckInterval = hubconfig.Duration{Duration: 2 * time.Second}
+	// The suite is about federation: each hub's Clusters use its hub-wide credentials (the
+	// single-tenant opt-in), while peers still get only each co-op's own read-only ones,
+	// which the specs create with the co-op (createWithReadCredentials). The hub-wide
+	// Secrets below, read-write and read-only, are there to show they are never sent.
+	h.cfg.ObjectStore.SingleTenant = true
 	Expect(h.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.cfg.OperatorNamespace}})).To(Succeed())
 	Expect(h.k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: h.cfg.OperatorNamespace, Name: h.cfg.ObjectStore.CredentialsSecret},

@@ -75,7 +75,8 @@ const AppSecretSuffix = "-app"
 // Reconciler applies passed proposals to Cooperatives.
 type Reconciler struct {
 	Client client.Client
-	// APIReader reads the co-op's app Secret, which the cache does not hold.
+	// APIReader reads the co-op's app Secret, which the cache does not hold; the operator
+	// may read it through the role it binds in each co-op namespace (cooperator-tenant).
 	APIReader client.Reader
 	Recorder  recorder.EventRecorder
 	// Interval between two reads of a co-op's database; DefaultInterval when zero.
@@ -90,7 +91,6 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=hostingplans,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupWithManager registers the controller.

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -40,14 +41,68 @@ type ObjectStore struct {
 	// EndpointURL of an S3-compatible service; empty for AWS S3.
 	EndpointURL string `json:"endpointURL,omitempty"`
 	// CredentialsSecret is the Secret, in the operator's namespace, with the keys
-	// ACCESS_KEY_ID and ACCESS_SECRET_KEY used for every co-op that has no credentials of its
-	// own.
+	// ACCESS_KEY_ID and ACCESS_SECRET_KEY that reach the whole bucket. It is used for a co-op
+	// only when SingleTenant is true; it is never sent to a peer.
 	CredentialsSecret string `json:"credentialsSecret"`
-	// PerCooperativeSecretPrefix names per-co-op credentials: a Secret
-	// <prefix><co-op name> in the operator's namespace, when it exists, is used for that
-	// co-op instead of CredentialsSecret. Hubs should give each co-op credentials limited to
-	// its own prefix of the bucket.
+	// PerCooperativeSecretPrefix names per-co-op credentials in the operator's namespace:
+	// <prefix><co-op name> (read-write, limited to <bucket>/<region>/<co-op>/) is copied into
+	// the co-op's namespace for its Cluster, and <prefix><co-op name>-read (read-only, same
+	// prefix) is the only Secret ever sent to a peer hub for that co-op.
 	PerCooperativeSecretPrefix string `json:"perCooperativeSecretPrefix"`
+	// SingleTenant lets a co-op without credentials of its own use CredentialsSecret, which
+	// is then copied into its namespace. Off by default: on a hub with more than one co-op,
+	// a copy of the hub-wide keys in one co-op's namespace reaches every co-op's backups.
+	// Turn it on only for a hub that hosts a single co-op (or trusts all of them with each
+	// other's backups). Peers still get only per-co-op read-only credentials.
+	SingleTenant bool `json:"singleTenant,omitempty"`
+}
+
+// CooperativeCredentialsSecret is the Secret, in the operator's namespace, with the co-op's
+// own read-write object store credentials.
+func (o *ObjectStore) CooperativeCredentialsSecret(cooperative string) string {
+	return o.PerCooperativeSecretPrefix + cooperative
+}
+
+// ReadCredentialsSecret is the Secret, in the operator's namespace, with the co-op's own
+// read-only object store credentials: the only credentials a peer hub gets for it.
+func (o *ObjectStore) ReadCredentialsSecret(cooperative string) string {
+	return o.PerCooperativeSecretPrefix + cooperative + "-read"
+}
+
+// CredentialsSecretsFor are the Secrets, in order of preference, whose credentials a co-op's
+// Cluster may use: its own, then the hub-wide ones only when the hub opted in to
+// SingleTenant.
+func (o *ObjectStore) CredentialsSecretsFor(cooperative string) []string {
+	names := []string{o.CooperativeCredentialsSecret(cooperative)}
+	if o.SingleTenant {
+		names = append(names, o.CredentialsSecret)
+	}
+	return names
+}
+
+// EgressPeer is a destination outside the co-op namespaces that some co-op pods must reach:
+// addresses (CIDRs), or the pods of a namespace, on the given TCP ports.
+type EgressPeer struct {
+	// CIDRs of the destination, such as 10.0.0.10/32.
+	CIDRs []string `json:"cidrs"`
+	// Namespace whose pods are the destination (an in-cluster MinIO, say).
+	Namespace string `json:"namespace"`
+	// Ports, TCP.
+	Ports []int32 `json:"ports"`
+}
+
+// Network is what co-op namespaces may reach besides DNS, themselves and their database;
+// everything else is denied (README, "Security model").
+type Network struct {
+	// APIServer is where the Kubernetes API server's endpoints are (the addresses behind the
+	// kubernetes Service, usually the control plane's, port 6443 or 443). CloudNativePG's
+	// instance pods talk to it; nothing else in a co-op namespace may. Empty CIDRs: no rule,
+	// and a dedicated co-op's instances cannot start on a cluster that enforces egress.
+	APIServer EgressPeer `json:"apiServer"`
+	// ObjectStore is where the database pods send WAL and base backups: the addresses or
+	// the namespace of the object store's endpoint. Empty: no rule, and backups fail on a
+	// cluster that enforces egress.
+	ObjectStore EgressPeer `json:"objectStore"`
 }
 
 // SharedCluster is the hub's CloudNativePG Cluster that holds the shared-tier databases.
@@ -104,6 +159,11 @@ type Config struct {
 	// AllowedHostDomains are the domains a co-op's spec.platform.host must fall under (the
 	// domain itself or a name below it). Empty: any host.
 	AllowedHostDomains []string `json:"allowedHostDomains,omitempty"`
+	// Network is what co-op pods may reach outside their namespace.
+	Network Network `json:"network"`
+	// OperatorServiceAccount is the operator's ServiceAccount, in OperatorNamespace; each
+	// co-op namespace binds the ClusterRole cooperator-tenant to it.
+	OperatorServiceAccount string `json:"operatorServiceAccount"`
 }
 
 // Duration is a time.Duration written as "30s" in YAML.
@@ -144,6 +204,11 @@ func Default() Config {
 		ReservedUsers:      []string{},
 		ReservedGroups:     []string{},
 		AllowedHostDomains: []string{},
+		Network: Network{
+			APIServer:   EgressPeer{CIDRs: []string{}, Ports: []int32{443, 6443}},
+			ObjectStore: EgressPeer{CIDRs: []string{}, Ports: []int32{443}},
+		},
+		OperatorServiceAccount: "cooperator-controller-manager",
 	}
 }
 
@@ -183,6 +248,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ObjectStore.EndpointURL, "backup-endpoint", c.ObjectStore.EndpointURL, "endpoint URL of an S3-compatible object store")
 	fs.StringVar(&c.ObjectStore.CredentialsSecret, "backup-credentials-secret", c.ObjectStore.CredentialsSecret, "Secret in the operator namespace with ACCESS_KEY_ID and ACCESS_SECRET_KEY for the object store")
 	fs.StringVar(&c.ObjectStore.PerCooperativeSecretPrefix, "backup-credentials-prefix", c.ObjectStore.PerCooperativeSecretPrefix, "prefix of per-co-op object store Secrets in the operator namespace (<prefix><co-op>)")
+	fs.BoolVar(&c.ObjectStore.SingleTenant, "backup-single-tenant", c.ObjectStore.SingleTenant, "let co-ops without their own object store Secret use the hub-wide one (copied into their namespace); for a hub with a single co-op only")
 	fs.StringVar(&c.SharedCluster.Name, "shared-cluster", c.SharedCluster.Name, "name of the shared CloudNativePG Cluster in the operator namespace")
 	fs.DurationVar(&c.RecheckInterval.Duration, "recheck-interval", c.RecheckInterval.Duration, "how often to look again at something the operator waits for")
 	fs.StringVar(&c.OperatorUsername, "operator-username", c.OperatorUsername, "the only identity allowed to update governed fields directly (the operator's); empty: the identity the manager runs as")
@@ -256,6 +322,26 @@ func (c *Config) Validate() error {
 	if c.PlatformImage == "" {
 		errs = append(errs, errors.New("platformImage: must name an image"))
 	}
+	for _, np := range []struct {
+		name string
+		peer EgressPeer
+	}{{"network.apiServer", c.Network.APIServer}, {"network.objectStore", c.Network.ObjectStore}} {
+		name, peer := np.name, np.peer
+		for _, cidr := range peer.CIDRs {
+			if _, _, err := net.ParseCIDR(cidr); err != nil {
+				errs = append(errs, fmt.Errorf("%s.cidrs %q: must be a CIDR such as 10.0.0.1/32", name, cidr))
+			}
+		}
+		if peer.Namespace != "" {
+			check(name+".namespace", peer.Namespace)
+		}
+		for _, p := range peer.Ports {
+			if p < 1 || p > 65535 {
+				errs = append(errs, fmt.Errorf("%s.ports %d: must be 1..65535", name, p))
+			}
+		}
+	}
+	check("operatorServiceAccount", c.OperatorServiceAccount)
 	if c.RecheckInterval.Duration <= 0 {
 		errs = append(errs, errors.New("recheckInterval: must be positive"))
 	}

@@ -35,6 +35,32 @@ func TestDefaultsAreValid(t *testing.T) {
 	}
 }
 
+func TestIsolation_1_HubWideCredentialsOnlyForASingleTenant(t *testing.T) {
+	c := Default()
+	if c.ObjectStore.SingleTenant {
+		t.Fatal("singleTenant must be off by default")
+	}
+	if got := c.ObjectStore.CredentialsSecretsFor("a"); strings.Join(got, ",") != "cooperator-objectstore-a" {
+		t.Errorf("without the opt-in, a co-op may use only its own Secret, got %v", got)
+	}
+	if got := c.ObjectStore.ReadCredentialsSecret("a"); got != "cooperator-objectstore-a-read" {
+		t.Errorf("ReadCredentialsSecret = %q", got)
+	}
+	c.ObjectStore.SingleTenant = true
+	if got := c.ObjectStore.CredentialsSecretsFor("a"); strings.Join(got, ",") != "cooperator-objectstore-a,cooperator-objectstore" {
+		t.Errorf("with the opt-in, its own first, then the hub's: got %v", got)
+	}
+	if got := c.ObjectStore.ReadCredentialsSecret("a"); got != "cooperator-objectstore-a-read" {
+		t.Errorf("peers get only the co-op's own read-only Secret, even for a single tenant: %q", got)
+	}
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	d := Default()
+	d.BindFlags(fs)
+	if err := fs.Parse([]string{"--backup-single-tenant"}); err != nil || !d.ObjectStore.SingleTenant {
+		t.Errorf("--backup-single-tenant: %v, %v", err, d.ObjectStore.SingleTenant)
+	}
+}
+
 func TestWithFile(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "hub.yaml")

@@ -49,6 +49,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -95,6 +96,9 @@ type Options struct {
 	SkipControllerNameValidation bool
 	// Metering configures the metering loop.
 	Metering metering.Options
+	// MetricsCertDir holds tls.crt and tls.key of the metrics server; empty: a self-signed
+	// certificate generated at start.
+	MetricsCertDir string
 	// Webhooks serves the validating webhook of Cooperatives when true.
 	Webhooks bool
 	// WebhookHost, WebhookPort and WebhookCertDir configure the webhook server; its
@@ -177,7 +181,7 @@ var Version = "dev"
 // DefaultOptions are the options of a manager with no flags set.
 func DefaultOptions() Options {
 	return Options{
-		Hub: hubconfig.Default(), MetricsBindAddress: ":8080", HealthProbeBindAddress: ":8081",
+		Hub: hubconfig.Default(), MetricsBindAddress: ":8443", HealthProbeBindAddress: ":8081",
 		Metering: metering.Options{Interval: metering.DefaultInterval, PersistInterval: metering.DefaultPersistInterval},
 		Webhooks: true, WebhookPort: 9443, WebhookCertDir: "/tmp/k8s-webhook-server/serving-certs",
 		PeerContactInterval: time.Minute,
@@ -185,10 +189,10 @@ func DefaultOptions() Options {
 }
 
 // CacheOptions scope the informers to what the operator manages: objects it labelled,
-// Secrets of the operator namespace (the hub's credentials) and, elsewhere, only the
-// Secrets it labelled; CloudNativePG Backups of Clusters only. managedFields are stripped
-// from everything cached. A hub is a large cluster: an operator that caches every Pod and
-// Secret there is OOM-killed.
+// Secrets of the operator namespace only (the hub's credentials; the operator may not list
+// Secrets anywhere else, see SecretsOutside), CloudNativePG Backups of Clusters only.
+// managedFields are stripped from everything cached. A hub is a large cluster: an operator
+// that caches every Pod and Secret there is OOM-killed.
 func CacheOptions(hub hubconfig.Config) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{coopv1.LabelManagedBy: coopv1.ManagedByValue})
 	hasCluster, _ := labels.NewRequirement(cooperative.ClusterLabel, selection.Exists, nil)
@@ -196,10 +200,7 @@ func CacheOptions(hub hubconfig.Config) cache.Options {
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Namespaces: map[string]cache.Config{
-				hub.OperatorNamespace: {},
-				cache.AllNamespaces:   {LabelSelector: managed},
-			}},
+			&corev1.Secret{}:                {Namespaces: map[string]cache.Config{hub.OperatorNamespace: {}}},
 			&corev1.Namespace{}:             byManaged,
 			&corev1.ResourceQuota{}:         byManaged,
 			&corev1.LimitRange{}:            byManaged,
@@ -227,6 +228,18 @@ func CacheOptions(hub hubconfig.Config) cache.Options {
 	return opts
 }
 
+// MetricsOptions serve the metrics over HTTPS to authenticated clients that RBAC allows to
+// get /metrics (the ClusterRole cooperator-metrics-reader), through TokenReviews and
+// SubjectAccessReviews; anyone else is refused.
+func MetricsOptions(opts Options) metricsserver.Options {
+	return metricsserver.Options{
+		BindAddress:    opts.MetricsBindAddress,
+		SecureServing:  true,
+		FilterProvider: filters.WithAuthenticationAndAuthorization,
+		CertDir:        opts.MetricsCertDir,
+	}
+}
+
 // New builds the manager with every reconciler registered.
 func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := opts.Hub.Validate(); err != nil {
@@ -239,7 +252,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	mgrOpts := ctrl.Options{
 		Scheme:                  Scheme(),
 		Cache:                   CacheOptions(opts.Hub),
-		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		Metrics:                 MetricsOptions(opts),
 		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        "cooperator.coop.cooperator.dev",
@@ -258,10 +271,12 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
-	peers := &federation.PeerClients{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), OperatorNamespace: opts.Hub.OperatorNamespace}
-	fed := &federation.Reconciler{Client: mgr.GetClient(), Hub: opts.Hub, Peers: peers, Recorder: cooperative.InCooperativeNamespace(mgr.GetEventRecorder("cooperator-federation"))}
+	// Secrets outside the operator namespace are read from the API server, not the cache.
+	cl := SecretsOutside(mgr.GetClient(), mgr.GetAPIReader(), opts.Hub.OperatorNamespace)
+	peers := &federation.PeerClients{Client: cl, Scheme: mgr.GetScheme(), OperatorNamespace: opts.Hub.OperatorNamespace}
+	fed := &federation.Reconciler{Client: cl, Hub: opts.Hub, Peers: peers, Recorder: cooperative.InCooperativeNamespace(mgr.GetEventRecorder("cooperator-federation"))}
 	if err := (&cooperative.Reconciler{
-		Client:     mgr.GetClient(),
+		Client:     cl,
 		APIReader:  mgr.GetAPIReader(),
 		Config:     opts.Hub,
 		Recorder:   mgr.GetEventRecorder("cooperator"),
@@ -277,7 +292,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		interval = time.Minute
 	}
 	if err := (&federation.PeerReconciler{
-		Client: mgr.GetClient(), Hub: opts.Hub, Peers: peers, Recorder: mgr.GetEventRecorder("cooperator-federation"), ContactInterval: interval,
+		Client: cl, Hub: opts.Hub, Peers: peers, Recorder: mgr.GetEventRecorder("cooperator-federation"), ContactInterval: interval,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the FederationPeer controller: %w", err)
 	}
@@ -285,7 +300,10 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if version == "" {
 		version = Version
 	}
-	if err := mgr.Add(&federation.InfoPublisher{Client: mgr.GetClient(), Hub: opts.Hub, Version: version}); err != nil {
+	if err := mgr.Add(&cooperative.OperatorNetworkPolicies{Client: cl, Hub: opts.Hub}); err != nil {
+		return nil, fmt.Errorf("adding the operator namespace's NetworkPolicies: %w", err)
+	}
+	if err := mgr.Add(&federation.InfoPublisher{Client: cl, Hub: opts.Hub, Version: version}); err != nil {
 		return nil, fmt.Errorf("adding the info publisher: %w", err)
 	}
 	if opts.Webhooks {
@@ -332,7 +350,8 @@ func Main(ctx context.Context, args []string) error {
 	opts := DefaultOptions()
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	configFile := fs.String("config", "", "YAML file with the hub's settings (see config/manager/hub.yaml); flags set on the command line win")
-	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", opts.MetricsBindAddress, "address of the Prometheus metrics endpoint; 0 turns it off")
+	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", opts.MetricsBindAddress, "address of the Prometheus metrics endpoint (HTTPS, for clients allowed to get /metrics); 0 turns it off")
+	fs.StringVar(&opts.MetricsCertDir, "metrics-cert-dir", opts.MetricsCertDir, "folder with the metrics server's tls.crt and tls.key; a self-signed certificate when empty")
 	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", opts.HealthProbeBindAddress, "address of /healthz and /readyz")
 	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "elect one active replica among several")
 	fs.DurationVar(&opts.PeerContactInterval, "peer-contact-interval", opts.PeerContactInterval, "how often to contact each FederationPeer that answers")

@@ -18,11 +18,18 @@ package manager_test
 
 import (
 	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -101,7 +108,6 @@ func TestCacheHoldsOnlyWhatTheOperatorManages(t *testing.T) {
 		want bool
 	}{
 		{&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: opts.Hub.OperatorNamespace, Name: "hub-credentials"}}, true},
-		{&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "ours"}}, true},
 		{&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "platform"}}, true},
 	} {
 		if !seen(tc.obj) {
@@ -111,16 +117,150 @@ func TestCacheHoldsOnlyWhatTheOperatorManages(t *testing.T) {
 			t.Errorf("managedFields must be stripped from %s", tc.obj.GetName())
 		}
 	}
-	// What the operator does not manage: once the cache has synced, it is simply not there.
+	// isolation 2: the operator may not list Secrets across the cluster, so no Secret outside
+	// its namespace is cached, not even its own; its reconcilers read those by name from the
+	// API server (SecretsOutside), where the RoleBinding it made in the co-op's namespace
+	// allows it.
 	for _, obj := range []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "ours"}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "cnpg-made"}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"}},
+	} {
+		if err := cached.Get(ctx, client.ObjectKeyFromObject(obj), obj); err == nil {
+			t.Errorf("the cache must not hold Secret %s/%s", obj.GetNamespace(), obj.GetName())
+		}
+	}
+	reads := manager.SecretsOutside(cached, mgr.GetAPIReader(), opts.Hub.OperatorNamespace)
+	if err := reads.Get(ctx, client.ObjectKey{Namespace: "coop-a", Name: "ours"}, &corev1.Secret{}); err != nil {
+		t.Errorf("the reconcilers' client reads a co-op's Secret from the API server: %v", err)
+	}
+	if err := reads.Get(ctx, client.ObjectKey{Namespace: opts.Hub.OperatorNamespace, Name: "hub-credentials"}, &corev1.Secret{}); err != nil {
+		t.Errorf("the reconcilers' client reads the operator namespace's Secrets from the cache: %v", err)
+	}
+	// What the operator does not manage: once the cache has synced, it is simply not there.
+	for _, obj := range []client.Object{
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"}},
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"}},
 	} {
 		err := cached.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 		if !apierrors.IsNotFound(err) {
 			t.Errorf("the cache must not hold %T %s/%s (got err=%v)", obj, obj.GetNamespace(), obj.GetName(), err)
+		}
+	}
+}
+
+// TestIsolation_2_MetricsNeedAuthenticationAndAuthorization scrapes the real manager's
+// metrics endpoint: without a token it is refused, with the token of an identity that is not
+// bound to cooperator-metrics-reader it is forbidden, and with one that is it gets the
+// metrics.
+func TestIsolation_2_MetricsNeedAuthenticationAndAuthorization(t *testing.T) {
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := harness.StartT(t, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: manager.Scheme()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := env.Client
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	opts := manager.DefaultOptions()
+	opts.MetricsBindAddress, opts.HealthProbeBindAddress, opts.Webhooks = addr, "0", false
+	opts.SkipControllerNameValidation = true // another test of this package built a manager
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opts.Hub.OperatorNamespace}}); err != nil {
+		t.Fatal(err)
+	}
+	reader := &rbacv1.ClusterRole{}
+	if err := harness.ReadYAML(filepath.Join(root, "config", "rbac", "metrics_reader_role.yaml"), reader); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, reader); err != nil {
+		t.Fatal(err)
+	}
+	token := func(name string, bound bool) string {
+		t.Helper()
+		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}}
+		if err := c.Create(ctx, sa); err != nil {
+			t.Fatal(err)
+		}
+		if bound {
+			if err := c.Create(ctx, &rbacv1.ClusterRoleBinding{
+				ObjectMeta: metav1.ObjectMeta{Name: name},
+				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: reader.Name},
+				Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: "default"}},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tr := &authenticationv1.TokenRequest{}
+		if err := c.SubResource("token").Create(ctx, sa, tr); err != nil {
+			t.Fatal(err)
+		}
+		return tr.Status.Token
+	}
+	prometheus, stranger := token("prometheus", true), token("stranger", false)
+
+	mgr, err := manager.New(env.Cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = mgr.Start(ctx) }()
+
+	// The server's certificate is self-signed: what is checked here is who may read.
+	httpClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed test server
+	scrape := func(token string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+addr+"/metrics", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer func() { _ = resp.Body.Close() }()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	// The authorized scrape, until the server is up and the binding in force.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body := scrape(prometheus)
+		if code == http.StatusOK {
+			if !strings.Contains(body, "controller_runtime_reconcile_total") {
+				t.Errorf("an authorized scrape got no controller metrics:\n%.500s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("an authorized scrape: %d %s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, body := scrape(""); code != http.StatusUnauthorized {
+		t.Errorf("a scrape without a token: got %d %s, want 401", code, body)
+	}
+	// controller-runtime's filter answers a token the API server cannot review with 500.
+	if code, body := scrape("not-a-token"); code < 400 || strings.Contains(body, "controller_runtime") {
+		t.Errorf("a scrape with a forged token: got %d %s, want a refusal", code, body)
+	}
+	if code, body := scrape(stranger); code != http.StatusForbidden {
+		t.Errorf("a scrape by an identity not bound to %s: got %d %s, want 403", reader.Name, code, body)
+	}
+	// Plain HTTP gets no metrics either.
+	if resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + addr + "/metrics"); err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if strings.Contains(string(body), "controller_runtime") {
+			t.Errorf("plain HTTP served the metrics")
 		}
 	}
 }

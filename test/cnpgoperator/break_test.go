@@ -32,6 +32,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
@@ -61,7 +62,7 @@ var _ = Describe("A Cluster CloudNativePG refuses", Ordered, func() {
 		// is built past that check, to see CloudNativePG judge what we send.
 		broken := hub
 		broken.PostgresImageRepository = "ghcr.io/cloudnative-pg/postgresql:latest"
-		r := &cooperative.Reconciler{Client: mgr.GetClient(), Config: broken, Recorder: mgr.GetEventRecorder("cnpg-suite")}
+		r := &cooperative.Reconciler{Client: manager.SecretsOutside(mgr.GetClient(), mgr.GetAPIReader(), broken.OperatorNamespace), Config: broken, Recorder: mgr.GetEventRecorder("cnpg-suite")}
 		_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: name}})
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(ContainSubstring(`admission webhook "vcluster.cnpg.io" denied the request`))

@@ -38,6 +38,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/controllers/ssa"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
@@ -108,7 +109,8 @@ func waitCaughtUp(ctx SpecContext, name string) {
 func reconcileCounting(ctx SpecContext, name string, n int) []string {
 	GinkgoHelper()
 	waitCaughtUp(ctx, name)
-	counting := harness.NewCountingClient(mgr.GetClient())
+	// The reconciler's client, as the manager builds it: a co-op's Secrets come from the API server.
+	counting := harness.NewCountingClient(manager.SecretsOutside(mgr.GetClient(), mgr.GetAPIReader(), hub.OperatorNamespace))
 	r := &cooperative.Reconciler{Client: counting, Config: hub, Recorder: mgr.GetEventRecorder("cnpg-suite")}
 	for range n {
 		_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: name}})

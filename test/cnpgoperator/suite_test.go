@@ -80,6 +80,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	// Long: the specs wait on events, not on the safety-net requeue, so that a quiet
 	// manager stays quiet while a spec reconciles by hand.
 	hub.RecheckInterval = hubconfig.Duration{Duration: 10 * time.Minute}
+	// The co-ops' Clusters use the hub-wide credentials through the single-tenant opt-in.
+	hub.ObjectStore.SingleTenant = true
 	Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}})).To(Succeed())
 	Expect(k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},

@@ -197,12 +197,25 @@ func setUpHub(ctx context.Context, c client.Client, root string, hub hubconfig.C
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}}); err != nil {
 		return err
 	}
-	creds := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
-		StringData: map[string]string{cooperative.AccessKeyIDKey: "demo-access-key", cooperative.AccessSecretKeyKey: "demo-secret-key"},
-	}
-	if err := c.Create(ctx, creds); err != nil {
+	// Each sample co-op gets credentials of its own (on a real hub: limited to its prefix of
+	// the bucket, see hack/objectstore-keys.sh); the hub-wide ones are never copied into a
+	// co-op's namespace.
+	files, err := filepath.Glob(filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_*.yaml"))
+	if err != nil {
 		return err
+	}
+	for _, f := range files {
+		coop := &coopv1.Cooperative{}
+		if err := readYAML(f, coop); err != nil {
+			return err
+		}
+		creds := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CooperativeCredentialsSecret(coop.Name)},
+			StringData: map[string]string{cooperative.AccessKeyIDKey: "demo-" + coop.Name + "-key", cooperative.AccessSecretKeyKey: "demo-" + coop.Name + "-secret"},
+		}
+		if err := c.Create(ctx, creds); err != nil {
+			return err
+		}
 	}
 	role := &rbacv1.ClusterRole{}
 	if err := readYAML(filepath.Join(root, "config", "rbac", "coop_admin_role.yaml"), role); err != nil {

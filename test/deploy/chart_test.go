@@ -43,7 +43,10 @@ func TestChart(t *testing.T) {
 	root := repoRoot(t)
 
 	t.Run("its ClusterRoles have the rules of config/rbac", func(t *testing.T) {
-		for file, name := range map[string]string{"role.yaml": managerRole, "coop_admin_role.yaml": coopAdminRole, "costreport_reader_role.yaml": "cooperator-costreport-reader"} {
+		for file, name := range map[string]string{
+			"role.yaml": managerRole, "coop_admin_role.yaml": coopAdminRole, "costreport_reader_role.yaml": "cooperator-costreport-reader",
+			"tenant_role.yaml": "cooperator-tenant", "metrics_reader_role.yaml": "cooperator-metrics-reader",
+		} {
 			want := &rbacv1.ClusterRole{}
 			data, err := os.ReadFile(filepath.Join(root, "config", "rbac", file))
 			if err != nil {
@@ -64,6 +67,28 @@ func TestChart(t *testing.T) {
 		crb := convert[rbacv1.ClusterRoleBinding](t, find(t, chart, "ClusterRoleBinding", managerRole))
 		if want := []rbacv1.Subject{{Kind: "ServiceAccount", Name: serviceAccount, Namespace: operatorNamespace}}; crb.RoleRef.Name != managerRole || !reflect.DeepEqual(crb.Subjects, want) {
 			t.Errorf("ClusterRoleBinding %s binds %s to %+v", crb.Name, crb.RoleRef.Name, crb.Subjects)
+		}
+	})
+
+	t.Run("isolation 2: its operator Role and admission policy are those of config/rbac", func(t *testing.T) {
+		for _, file := range []string{"operator_namespace_role.yaml", "operator_policy.yaml"} {
+			data, err := os.ReadFile(filepath.Join(root, "config", "rbac", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range decodeYAMLStream(t, data) {
+				got := find(t, chart, w.GetKind(), w.GetName())
+				for _, field := range []string{"rules", "spec", "roleRef", "subjects"} {
+					if !reflect.DeepEqual(got.Object[field], w.Object[field]) {
+						t.Errorf("the chart's %s %s differs in %s from config/rbac/%s: run `make manifests`\n got %v\nwant %v",
+							w.GetKind(), w.GetName(), field, file, got.Object[field], w.Object[field])
+					}
+				}
+			}
+		}
+		policy := find(t, helmTemplate(t, "--namespace", "hub-ops"), "ValidatingAdmissionPolicy", "cooperator-operator-scope")
+		if s := fmt.Sprint(policy.Object["spec"]); !strings.Contains(s, "system:serviceaccount:hub-ops:cooperator-controller-manager") || !strings.Contains(s, "variables.ns == 'hub-ops'") {
+			t.Errorf("in release namespace hub-ops, the policy does not hold the release's ServiceAccount to it: %s", s)
 		}
 	})
 

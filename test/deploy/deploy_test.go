@@ -30,6 +30,7 @@ import (
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -38,6 +39,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
@@ -111,6 +113,8 @@ func TestDeploy(t *testing.T) {
 				t.Fatalf("HostingPlan %s: %v", plan.Name, err)
 			}
 		}
+		// Hub-wide credentials, which no co-op gets unless the hub opts in to a single
+		// tenant (it does not here): the dedicated co-op below waits for its own.
 		hub := hubconfig.Default()
 		if err := admin.Create(ctx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
@@ -166,12 +170,71 @@ func TestDeploy(t *testing.T) {
 	if !enforced {
 		t.FailNow()
 	}
+	// A namespace as the operator makes one for a co-op (made here by the admin).
+	owned := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "coop-probe", Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue}}}
+	if err := admin.Create(ctx, owned); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("isolation 2: the operator's identity is held to its own namespace and those it created", func(t *testing.T) {
+		// The admission policy is in force once the API server has loaded it.
+		label := func(ns string) error {
+			patch := []byte(`{"metadata":{"labels":{"` + coopv1.LabelManagedBy + `":"` + coopv1.ManagedByValue + `"}}}`)
+			return operatorClient.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, client.RawPatch(types.MergePatchType, patch), client.DryRunAll)
+		}
+		waitFor(t, "the admission policy cooperator-operator-scope to refuse labelling kube-system", nil, func() (bool, error) {
+			err := label(metav1.NamespaceSystem)
+			return err != nil && strings.Contains(err.Error(), "may create only namespaces named coop-*"), nil
+		})
+		foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "coop-not-ours"}}
+		if err := admin.Create(ctx, foreign); err != nil {
+			t.Fatal(err)
+		}
+		if err := label(foreign.Name); err == nil || !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) {
+			t.Errorf("the operator labelling a coop-* namespace it did not create as its own: got %v, want a refusal", err)
+		}
+		for name, err := range map[string]error{
+			"reading a Secret in kube-system":        operatorClient.Get(ctx, client.ObjectKey{Namespace: metav1.NamespaceSystem, Name: "any"}, &corev1.Secret{}),
+			"listing Secrets across the cluster":     operatorClient.List(ctx, &corev1.SecretList{}),
+			"listing Secrets in a foreign namespace": operatorClient.List(ctx, &corev1.SecretList{}, client.InNamespace(foreign.Name)),
+			"creating a Deployment in default": operatorClient.Create(ctx, &appsv1.Deployment{
+				ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: "miner"},
+				Spec: appsv1.DeploymentSpec{
+					Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "miner"}},
+					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "miner"}},
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "m", Image: "miner"}}}},
+				},
+			}, client.DryRunAll),
+			"creating a Secret in kube-system": operatorClient.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: "x"}}, client.DryRunAll),
+			// RBAC lets it create RoleBindings anywhere, to bind its tenant role in a new
+			// namespace; the admission policy keeps that to namespaces it owns.
+			"binding its tenant role to itself in kube-system": operatorClient.Create(ctx, &rbacv1.RoleBinding{
+				ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: "cooperator-operator"},
+				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-tenant"},
+				Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: serviceAccount, Namespace: operatorNamespace}},
+			}, client.DryRunAll),
+			"creating a namespace not named coop-*": operatorClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "miner"}}, client.DryRunAll),
+			"deleting a foreign namespace":          operatorClient.Delete(ctx, foreign.DeepCopy(), client.DryRunAll),
+			"binding a ClusterRole cluster-wide": operatorClient.Create(ctx, &rbacv1.ClusterRoleBinding{
+				ObjectMeta: metav1.ObjectMeta{Name: "mallory"},
+				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: coopAdminRole},
+				Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "mallory"}},
+			}, client.DryRunAll),
+		} {
+			if !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) {
+				t.Errorf("the operator %s: got %v, want a refusal", name, err)
+			}
+		}
+		// What it owns, it may do.
+		if err := label(owned.Name); err != nil {
+			t.Errorf("the operator updating a namespace of its own: %v", err)
+		}
+	})
 	t.Run("the operator may bind the co-op admins' ClusterRole and nothing it does not hold", func(t *testing.T) {
 		if err := operatorClient.List(ctx, &coopv1.CooperativeList{}); err != nil {
 			t.Errorf("the operator cannot list Cooperatives: %v", err)
 		}
 		rb := &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "coop-admin-view"},
+			ObjectMeta: metav1.ObjectMeta{Namespace: owned.Name, Name: "coop-admin-view"},
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: coopAdminRole},
 			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "Group", Name: "admins"}},
 		}
@@ -258,6 +321,27 @@ func TestDeploy(t *testing.T) {
 			t.Fatal(err)
 		}
 		ns := coop.NamespaceName()
+		// isolation 1: without its own credentials the database waits, naming the Secret
+		// the hub must create, and the hub-wide keys are not copied into its namespace.
+		perCoop := hub.ObjectStore.CooperativeCredentialsSecret(coop.Name)
+		waitFor(t, "DatabaseReady to name the missing Secret", diagnose, func() (bool, error) {
+			got := &coopv1.Cooperative{}
+			if err := admin.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
+				return false, err
+			}
+			c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionDatabaseReady)
+			return c != nil && c.Reason == coopv1.ReasonObjectStoreCredentialsMissing &&
+				strings.Contains(c.Message, "Secret "+hub.OperatorNamespace+"/"+perCoop), nil
+		})
+		if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: cooperative.ObjectStoreSecretName}, &corev1.Secret{}); !apierrors.IsNotFound(err) {
+			t.Errorf("object store Secret in %s without per-co-op credentials: got %v, want NotFound", ns, err)
+		}
+		if err := admin.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: perCoop},
+			Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("fairride-key"), "ACCESS_SECRET_KEY": []byte("fairride-secret")},
+		}); err != nil {
+			t.Fatal(err)
+		}
 		waitFor(t, "its CloudNativePG Cluster", diagnose, func() (bool, error) {
 			return harness.SimulateClusterReady(ctx, admin, ns, cooperative.ClusterName(coop)) == nil, nil
 		})

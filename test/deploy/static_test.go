@@ -67,29 +67,32 @@ func TestOperatorRole(t *testing.T) {
 		}
 		if slices.Contains(r.Verbs, "bind") {
 			// bind lets the operator hand out a role it does not hold itself: only the co-op
-			// admins' read-only ClusterRole, by name.
+			// admins' read-only ClusterRole, and its own tenant role, by name.
 			if !reflect.DeepEqual(r.APIGroups, []string{rbacv1.GroupName}) || !reflect.DeepEqual(r.Resources, []string{"clusterroles"}) ||
-				!reflect.DeepEqual(r.ResourceNames, []string{coopAdminRole}) || !reflect.DeepEqual(r.Verbs, []string{"bind"}) {
-				t.Errorf("rule %d %v: bind must be granted alone, on clusterroles/%s only", i, r, coopAdminRole)
+				!reflect.DeepEqual(r.ResourceNames, []string{coopAdminRole, "cooperator-tenant"}) || !reflect.DeepEqual(r.Verbs, []string{"bind"}) {
+				t.Errorf("rule %d %v: bind must be granted alone, on clusterroles/%s and cooperator-tenant only", i, r, coopAdminRole)
 			}
 		}
 		if slices.Contains(r.APIGroups, "") && slices.Contains(r.Resources, "secrets") {
-			if len(r.ResourceNames) == 0 {
-				secretVerbs = append(secretVerbs, r.Verbs...)
+			secretVerbs = append(secretVerbs, r.Verbs...)
+		}
+		// isolation 2: no namespaced write anywhere in the cluster but RoleBindings (it binds
+		// its tenant role in the namespaces it creates; the admission policy holds it there).
+		writes := slices.ContainsFunc(r.Verbs, func(v string) bool { return v != "get" && v != "list" && v != "watch" })
+		for _, res := range r.Resources {
+			namespaced := !slices.Contains([]string{"namespaces", "clusterroles", "clusterrolebindings", "cooperatives", "cooperatives/status",
+				"cooperatives/finalizers", "costreports", "costreports/status", "federationpeers/status", "tokenreviews", "subjectaccessreviews", "events"}, res)
+			if writes && namespaced && res != "rolebindings" {
+				t.Errorf("rule %d %v: the operator writes %s in every namespace", i, r, res)
 			}
 		}
 	}
-	// Secrets cluster-wide: the cache lists and watches the Secrets labelled by the operator
-	// in every namespace (RBAC cannot scope by label), and the operator applies the co-ops'
-	// credential copies and deletes the shared-tier role's Secret. Nothing more.
+	// isolation 2: no Secret of the cluster in the ClusterRole; the operator's Secret rights
+	// are in its own namespace's Role and in the tenant role it binds in co-op namespaces.
 	sort.Strings(secretVerbs)
-	allowed := []string{"create", "delete", "get", "list", "patch", "update", "watch"}
-	for _, v := range secretVerbs {
-		if !slices.Contains(allowed, v) {
-			t.Errorf("the operator holds verb %q on every Secret of the cluster", v)
-		}
+	if len(secretVerbs) > 0 {
+		t.Errorf("the operator holds %v on every Secret of the cluster", secretVerbs)
 	}
-	t.Logf("verbs on Secrets in every namespace: %v", secretVerbs)
 
 	// The role it binds in every co-op namespace must not hand out Secrets or exec.
 	admin := clusterRole(t, objs, coopAdminRole)
@@ -112,7 +115,8 @@ func TestOperatorRole(t *testing.T) {
 func TestManifests(t *testing.T) {
 	objs := kustomizeBuild(t, "config/default")
 	for _, o := range objs {
-		clusterScoped := []string{"CustomResourceDefinition", "Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"}
+		clusterScoped := []string{"CustomResourceDefinition", "Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
+			"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
 		if !slices.Contains(clusterScoped, o.GetKind()) && o.GetNamespace() != operatorNamespace {
 			t.Errorf("%s %s is in namespace %q, not %s", o.GetKind(), o.GetName(), o.GetNamespace(), operatorNamespace)
 		}

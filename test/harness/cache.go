@@ -113,11 +113,13 @@ func listVersions(ctx context.Context, r client.Reader, list client.ObjectList, 
 func CooperativeCached(ctx context.Context, cached, live client.Reader, name, operatorNamespace string) error {
 	errs := []error{ObjectCached(ctx, cached, live, withName(&coopv1.Cooperative{}, name))}
 	// The objects the operator made for the co-op; CloudNativePG's carry the co-op label
-	// too (the Cluster's inherited metadata), and the manager does not cache them.
+	// too (the Cluster's inherited metadata), and the manager does not cache them. Secrets
+	// are cached in the operator namespace only (below): the operator reads a co-op's from
+	// the API server.
 	owned := client.MatchingLabels{coopv1.LabelCooperative: name, coopv1.LabelManagedBy: coopv1.ManagedByValue}
 	for _, list := range []client.ObjectList{
 		&corev1.NamespaceList{}, &corev1.ResourceQuotaList{}, &corev1.LimitRangeList{}, &corev1.ConfigMapList{},
-		&corev1.ServiceList{}, &corev1.SecretList{}, &appsv1.DeploymentList{}, &networkingv1.NetworkPolicyList{},
+		&corev1.ServiceList{}, &appsv1.DeploymentList{}, &networkingv1.NetworkPolicyList{},
 		&networkingv1.IngressList{}, &policyv1.PodDisruptionBudgetList{}, &rbacv1.RoleList{}, &rbacv1.RoleBindingList{},
 		&rbacv1.ClusterRoleList{}, &rbacv1.ClusterRoleBindingList{}, &cnpgv1.ClusterList{}, &cnpgv1.ScheduledBackupList{},
 		&cnpgv1.DatabaseList{}, &cnpgv1.DatabaseRoleList{}, &barmanv1.ObjectStoreList{},

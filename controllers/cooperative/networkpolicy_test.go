@@ -1,0 +1,336 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cooperative
+
+import (
+	"net"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+)
+
+// endpoint is one side of a connection, as NetworkPolicy sees it: a pod (namespace, its
+// labels, its labels, named ports) or an address outside the cluster.
+type endpoint struct {
+	ns       string
+	nsLabels map[string]string
+	pod      map[string]string
+	ip       string
+	ports    map[string]int32 // named container ports of the pod
+}
+
+func (e endpoint) isPod() bool { return e.ip == "" }
+
+func selects(sel *metav1.LabelSelector, set map[string]string) bool {
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		panic(err)
+	}
+	return s.Matches(labels.Set(set))
+}
+
+// peerMatches says whether a policy peer (in the policy's namespace ns) is e.
+func peerMatches(p networkingv1.NetworkPolicyPeer, ns string, e endpoint) bool {
+	if p.IPBlock != nil {
+		_, block, err := net.ParseCIDR(p.IPBlock.CIDR)
+		return err == nil && !e.isPod() && block.Contains(net.ParseIP(e.ip))
+	}
+	if !e.isPod() {
+		return false
+	}
+	if p.NamespaceSelector == nil && e.ns != ns {
+		return false
+	}
+	if p.NamespaceSelector != nil && !selects(p.NamespaceSelector, e.nsLabels) {
+		return false
+	}
+	return p.PodSelector == nil || selects(p.PodSelector, e.pod)
+}
+
+func portMatches(ports []networkingv1.NetworkPolicyPort, target endpoint, proto corev1.Protocol, port int32) bool {
+	if len(ports) == 0 {
+		return true
+	}
+	for _, p := range ports {
+		pp := corev1.ProtocolTCP
+		if p.Protocol != nil {
+			pp = *p.Protocol
+		}
+		if pp != proto {
+			continue
+		}
+		switch {
+		case p.Port == nil:
+			return true
+		case p.Port.Type == intstr.Int && p.Port.IntVal == port:
+			return true
+		case p.Port.Type == intstr.String && target.ports[p.Port.StrVal] == port:
+			return true
+		}
+	}
+	return false
+}
+
+// allowed evaluates the policies of one namespace as a NetworkPolicy implementation does:
+// a connection from src to dst:port is allowed when, on each side that lies in the
+// policies' namespace, either no policy selects the pod for that direction or one of those
+// that do allows it.
+func allowed(policies []*networkingv1.NetworkPolicy, src, dst endpoint, proto corev1.Protocol, port int32) bool {
+	side := func(pod endpoint, typ networkingv1.PolicyType, ok func(*networkingv1.NetworkPolicy) bool) bool {
+		selected := false
+		for _, np := range policies {
+			if !pod.isPod() || pod.ns != np.Namespace || !selects(&np.Spec.PodSelector, pod.pod) {
+				continue
+			}
+			has := false
+			for _, t := range np.Spec.PolicyTypes {
+				has = has || t == typ
+			}
+			if !has {
+				continue
+			}
+			selected = true
+			if ok(np) {
+				return true
+			}
+		}
+		return !selected
+	}
+	egress := side(src, networkingv1.PolicyTypeEgress, func(np *networkingv1.NetworkPolicy) bool {
+		for _, r := range np.Spec.Egress {
+			if !portMatches(r.Ports, dst, proto, port) {
+				continue
+			}
+			if len(r.To) == 0 {
+				return true
+			}
+			for _, p := range r.To {
+				if peerMatches(p, np.Namespace, dst) {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	ingress := side(dst, networkingv1.PolicyTypeIngress, func(np *networkingv1.NetworkPolicy) bool {
+		for _, r := range np.Spec.Ingress {
+			if !portMatches(r.Ports, dst, proto, port) {
+				continue
+			}
+			if len(r.From) == 0 {
+				return true
+			}
+			for _, p := range r.From {
+				if peerMatches(p, np.Namespace, src) {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return egress && ingress
+}
+
+func nsEndpoint(name string, extra map[string]string, pod map[string]string, ports map[string]int32) endpoint {
+	l := map[string]string{corev1.LabelMetadataName: name}
+	for k, v := range extra {
+		l[k] = v
+	}
+	return endpoint{ns: name, nsLabels: l, pod: pod, ports: ports}
+}
+
+func TestIsolation_3_CoopNetworkPolicies(t *testing.T) {
+	cfg := hubconfig.Default()
+	cfg.Network.APIServer.CIDRs = []string{"10.0.0.1/32"}
+	cfg.Network.ObjectStore.CIDRs = []string{"192.0.2.0/24"}
+	dedicated := testCoop()
+	shared := testCoop()
+	shared.Name = "shared-one"
+	shared.Spec.Database.Tier = coopv1.DatabaseTierShared
+	plan := testPlan()
+	planWithEgress := testPlan()
+	port := intstr.FromInt32(25)
+	planWithEgress.Spec.ExtraEgress = []networkingv1.NetworkPolicyEgressRule{{
+		To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "198.51.100.7/32"}}}, Ports: []networkingv1.NetworkPolicyPort{{Port: &port}},
+	}}
+
+	pods := func(c *coopv1.Cooperative) (platform, db, other endpoint) {
+		ns := c.NamespaceName()
+		extra := map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, LabelDatabaseTier: tierLabel(c)}
+		platform = nsEndpoint(ns, extra, map[string]string{coopv1.LabelPartOf: PlatformPartOf}, map[string]int32{"http": 8080, "metrics": 9090})
+		db = nsEndpoint(ns, extra, map[string]string{ClusterLabel: c.Name}, nil)
+		other = nsEndpoint(ns, extra, map[string]string{"app": "sidecar"}, map[string]int32{"http": 8080})
+		return
+	}
+	ingress := nsEndpoint(cfg.IngressNamespace, nil, map[string]string{"app": "ingress"}, nil)
+	monitoring := nsEndpoint(cfg.MonitoringNamespace, nil, map[string]string{"app": "prometheus"}, nil)
+	cnpg := nsEndpoint(CNPGNamespace, nil, map[string]string{"app": "cnpg"}, nil)
+	manager := nsEndpoint(cfg.OperatorNamespace, nil, ManagerPodLabels, map[string]int32{"metrics": 8443, "webhook-server": 9443})
+	sharedPrimary := nsEndpoint(cfg.OperatorNamespace, nil, map[string]string{ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
+	sharedReplica := nsEndpoint(cfg.OperatorNamespace, nil, map[string]string{ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
+	dns := nsEndpoint(metav1.NamespaceSystem, nil, DNSPodLabels, nil)
+	otherKubeSystem := nsEndpoint(metav1.NamespaceSystem, nil, map[string]string{"component": "etcd"}, nil)
+	apiServer := endpoint{ip: "10.0.0.1"}
+	objectStore := endpoint{ip: "192.0.2.10"}
+	metadata := endpoint{ip: "169.254.169.254"}
+	internet := endpoint{ip: "198.51.100.7"}
+	dPlatform, dDB, dOther := pods(dedicated)
+	sPlatform, _, _ := pods(shared)
+
+	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
+	for _, tc := range []struct {
+		name     string
+		coop     *coopv1.Cooperative
+		plan     *coopv1.HostingPlan
+		src, dst endpoint
+		proto    corev1.Protocol
+		port     int32
+		want     bool
+	}{
+		{"a pod reaches its own namespace", dedicated, plan, dPlatform, dDB, tcp, 5432, true},
+		{"a pod resolves names with the cluster DNS over UDP", dedicated, plan, dPlatform, dns, udp, 53, true},
+		{"a pod resolves names with the cluster DNS over TCP", dedicated, plan, dPlatform, dns, tcp, 53, true},
+		{"no other port of the DNS pods", dedicated, plan, dPlatform, dns, tcp, 8080, false},
+		{"no other pod of kube-system", dedicated, plan, dPlatform, otherKubeSystem, tcp, 2379, false},
+		{"no other co-op", dedicated, plan, dPlatform, sPlatform, tcp, 8080, false},
+		{"no other co-op, inbound", dedicated, plan, sPlatform, dDB, tcp, 5432, false},
+		{"no cloud metadata", dedicated, plan, dPlatform, metadata, tcp, 80, false},
+		{"no internet by default", dedicated, plan, dPlatform, internet, tcp, 25, false},
+		{"the plan's extra egress", dedicated, planWithEgress, dPlatform, internet, tcp, 25, true},
+		{"the plan's extra egress, its port only", dedicated, planWithEgress, dPlatform, internet, tcp, 443, false},
+		{"the database instances reach the API server", dedicated, plan, dDB, apiServer, tcp, 6443, true},
+		{"the platform does not reach the API server", dedicated, plan, dPlatform, apiServer, tcp, 6443, false},
+		{"the database instances reach the object store", dedicated, plan, dDB, objectStore, tcp, 443, true},
+		{"the platform does not reach the object store", dedicated, plan, dPlatform, objectStore, tcp, 443, false},
+		{"no co-op pod reaches the operator's metrics", dedicated, plan, dPlatform, manager, tcp, 8443, false},
+		{"no co-op pod reaches the webhook", dedicated, plan, dPlatform, manager, tcp, 9443, false},
+		{"a dedicated co-op does not reach the shared Cluster", dedicated, plan, dPlatform, sharedPrimary, tcp, 5432, false},
+		{"a shared-tier co-op reaches the shared primary on 5432", shared, plan, sPlatform, sharedPrimary, tcp, 5432, true},
+		{"only on 5432", shared, plan, sPlatform, sharedPrimary, tcp, 8000, false},
+		{"not the replicas", shared, plan, sPlatform, sharedReplica, tcp, 5432, false},
+		{"the ingress controller reaches the platform's HTTP port", dedicated, plan, ingress, dPlatform, tcp, 8080, true},
+		{"the ingress controller does not reach the platform's metrics", dedicated, plan, ingress, dPlatform, tcp, 9090, false},
+		{"the ingress controller does not reach PostgreSQL", dedicated, plan, ingress, dDB, tcp, 5432, false},
+		{"the ingress controller reaches no other pod", dedicated, plan, ingress, dOther, tcp, 8080, false},
+		{"monitoring scrapes the platform's metrics port", dedicated, plan, monitoring, dPlatform, tcp, 9090, true},
+		{"monitoring scrapes CloudNativePG's metrics", dedicated, plan, monitoring, dDB, tcp, 9187, true},
+		{"monitoring does not reach PostgreSQL", dedicated, plan, monitoring, dDB, tcp, 5432, false},
+		{"monitoring does not reach the platform's API", dedicated, plan, monitoring, dPlatform, tcp, 8080, false},
+		{"the CloudNativePG operator reaches the instances", dedicated, plan, cnpg, dDB, tcp, 8000, true},
+		{"the CloudNativePG operator reaches nothing else", dedicated, plan, cnpg, dPlatform, tcp, 8080, false},
+		{"the operator's manager reaches the database on 5432", dedicated, plan, manager, dDB, tcp, 5432, true},
+		{"the operator's manager reaches nothing else", dedicated, plan, manager, dPlatform, tcp, 8080, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			policies := BuildNetworkPolicies(tc.coop, tc.plan, &cfg)
+			if got := allowed(policies, tc.src, tc.dst, tc.proto, tc.port); got != tc.want {
+				t.Errorf("allowed = %t, want %t", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestIsolation_3_CoopNetworkPolicyNames(t *testing.T) {
+	cfg := hubconfig.Default()
+	withStore := hubconfig.Default()
+	withStore.Network.APIServer.Namespace = "kube-apiserver"
+	withStore.Network.ObjectStore.Namespace = "minio"
+	shared := testCoop()
+	shared.Spec.Database.Tier = coopv1.DatabaseTierShared
+	base := []string{NetworkPolicyDeny, NetworkPolicySameNS, NetworkPolicyDNS, NetworkPolicyIngress, NetworkPolicyMonitor, NetworkPolicyDatabase, NetworkPolicyOperator}
+	for _, tc := range []struct {
+		name string
+		coop *coopv1.Cooperative
+		cfg  *hubconfig.Config
+		want []string
+	}{
+		{"dedicated, no endpoints set: no rule for them", testCoop(), &cfg, base},
+		{"dedicated with the API server and the object store", testCoop(), &withStore, append(append([]string{}, base...), NetworkPolicyAPIServer, NetworkPolicyObjectStore)},
+		{"shared: the shared Cluster, no object store", shared, &withStore, append(append([]string{}, base...), NetworkPolicyAPIServer, NetworkPolicySharedDatabase)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, np := range BuildNetworkPolicies(tc.coop, testPlan(), tc.cfg) {
+				got = append(got, np.Name)
+				if np.Namespace != tc.coop.NamespaceName() || np.Labels[coopv1.LabelManagedBy] != coopv1.ManagedByValue {
+					t.Errorf("%s: namespace %q, labels %v", np.Name, np.Namespace, np.Labels)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("got %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestIsolation_3_OperatorNamespaceNetworkPolicies(t *testing.T) {
+	cfg := hubconfig.Default()
+	cfg.Network.APIServer.CIDRs = []string{"10.0.0.1/32"}
+	policies := BuildOperatorNetworkPolicies(&cfg)
+	op := cfg.OperatorNamespace
+	primary := nsEndpoint(op, nil, map[string]string{ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
+	replica := nsEndpoint(op, nil, map[string]string{ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
+	manager := nsEndpoint(op, nil, ManagerPodLabels, map[string]int32{"metrics": 8443, "webhook-server": 9443})
+	sharedCoop := nsEndpoint("coop-a", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
+	dedicatedCoop := nsEndpoint("coop-b", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, LabelDatabaseTier: "dedicated"}, map[string]string{"app": "x"}, nil)
+	foreign := nsEndpoint("team-x", nil, map[string]string{"app": "x"}, nil)
+	forged := nsEndpoint("team-y", map[string]string{LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
+	cnpg := nsEndpoint(CNPGNamespace, nil, map[string]string{"app": "cnpg"}, nil)
+	monitoring := nsEndpoint(cfg.MonitoringNamespace, nil, map[string]string{"app": "prometheus"}, nil)
+	apiServer := endpoint{ip: "10.0.0.1"}
+	tcp := corev1.ProtocolTCP
+	for _, tc := range []struct {
+		name     string
+		src, dst endpoint
+		port     int32
+		want     bool
+	}{
+		{"a shared-tier co-op reaches the shared Cluster on 5432", sharedCoop, primary, 5432, true},
+		{"not on another port", sharedCoop, primary, 8000, false},
+		{"a dedicated co-op does not reach the shared Cluster", dedicatedCoop, primary, 5432, false},
+		{"a foreign namespace does not", foreign, primary, 5432, false},
+		{"a namespace with the tier label but not the operator's mark does not", forged, primary, 5432, false},
+		{"the instances replicate among themselves", replica, primary, 5432, true},
+		{"the manager reads database sizes", manager, primary, 5432, true},
+		{"the CloudNativePG operator reaches the instances", cnpg, primary, 8000, true},
+		{"monitoring scrapes the instances' metrics", monitoring, primary, 9187, true},
+		{"monitoring does not reach PostgreSQL", monitoring, primary, 5432, false},
+		{"the API server reaches the webhook", apiServer, manager, 9443, true},
+		{"a co-op does not reach the webhook", sharedCoop, manager, 9443, false},
+		{"monitoring scrapes the operator's metrics", monitoring, manager, 8443, true},
+		{"a co-op does not reach the operator's metrics", sharedCoop, manager, 8443, false},
+		{"monitoring does not reach the webhook", monitoring, manager, 9443, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := allowed(policies, tc.src, tc.dst, tcp, tc.port); got != tc.want {
+				t.Errorf("allowed = %t, want %t", got, tc.want)
+			}
+		})
+	}
+}
