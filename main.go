@@ -29,6 +29,7 @@ import (
 	"syscall"
 
 	"github.com/cooperator-dev/cooperator/controllers/cli"
+	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/platform/server"
 )
@@ -44,11 +45,12 @@ type command struct {
 
 // commands lists the subcommands. Each package that provides one adds its line here.
 var commands = map[string]command{
-	"federation": {summary: "switch a co-op's primary between regions, fail over, show standbys", run: cli.Federation},
-	"costs":      {summary: "print a billing period's cost split: costs [PERIOD] -o table|csv|json", run: cli.Costs},
-	"manager":    {summary: "run the operator", run: manager.Main},
-	"platform":   {summary: "run the co-op platform service", run: server.Main},
-	"usage":      {summary: "print the metered usage of the co-ops: usage [COOP] -o table|csv|json", run: cli.Usage},
+	"federation":     {summary: "switch a co-op's primary between regions, fail over, show standbys", run: cli.Federation},
+	"backup-logical": {summary: "upload a shared-tier co-op's logical backup (run by its CronJob)", run: logicalbackup.Main},
+	"costs":          {summary: "print a billing period's cost split: costs [PERIOD] -o table|csv|json", run: cli.Costs},
+	"manager":        {summary: "run the operator", run: manager.Main},
+	"platform":       {summary: "run the co-op platform service", run: server.Main},
+	"usage":          {summary: "print the metered usage of the co-ops: usage [COOP] -o table|csv|json", run: cli.Usage},
 	"version": {summary: "print the version", run: func(context.Context, []string) error {
 		fmt.Println(version)
 		return nil

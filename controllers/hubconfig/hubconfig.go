@@ -58,6 +58,16 @@ type SharedCluster struct {
 	Instances int32 `json:"instances"`
 	// Storage of each instance of the shared Cluster, when the operator creates it.
 	Storage string `json:"storage"`
+	// BackupSchedule of the shared Cluster's base backups (six-field cron, seconds first).
+	BackupSchedule string `json:"backupSchedule"`
+	// BackupRetention of the shared Cluster's base backups and WAL, such as 30d.
+	BackupRetention string `json:"backupRetention"`
+	// LogicalBackupSchedule of each shared-tier co-op's own logical backup (pg_dump), a
+	// five-field cron as Kubernetes CronJobs read it.
+	LogicalBackupSchedule string `json:"logicalBackupSchedule"`
+	// MaxConnections is the shared Cluster's max_connections, which the shared-tier roles'
+	// connection limits are carved from.
+	MaxConnections int32 `json:"maxConnections"`
 }
 
 // Config is the hub's settings.
@@ -117,7 +127,10 @@ func Default() Config {
 			CredentialsSecret:          "cooperator-objectstore",
 			PerCooperativeSecretPrefix: "cooperator-objectstore-",
 		},
-		SharedCluster:   SharedCluster{Name: "cooperator-shared", Instances: 1, Storage: "20Gi"},
+		SharedCluster: SharedCluster{
+			Name: "cooperator-shared", Instances: 2, Storage: "20Gi",
+			BackupSchedule: "0 0 2 * * *", BackupRetention: "30d", LogicalBackupSchedule: "30 2 * * *", MaxConnections: 200,
+		},
 		RecheckInterval: Duration{30 * time.Second},
 	}
 }
@@ -193,6 +206,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := resource.ParseQuantity(c.SharedCluster.Storage); err != nil {
 		errs = append(errs, fmt.Errorf("sharedCluster.storage %q: %w", c.SharedCluster.Storage, err))
+	}
+	if c.SharedCluster.MaxConnections < 50 {
+		errs = append(errs, fmt.Errorf("sharedCluster.maxConnections %d: must be at least 50", c.SharedCluster.MaxConnections))
+	}
+	if c.SharedCluster.BackupSchedule == "" || c.SharedCluster.LogicalBackupSchedule == "" || c.SharedCluster.BackupRetention == "" {
+		errs = append(errs, errors.New("sharedCluster.backupSchedule, logicalBackupSchedule and backupRetention: must be set"))
 	}
 	if c.SharedCluster.Instances < 1 {
 		errs = append(errs, fmt.Errorf("sharedCluster.instances %d: must be at least 1", c.SharedCluster.Instances))
