@@ -75,7 +75,7 @@ func TestJudgeBackupsHonestBackupStatus(t *testing.T) {
 			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5))}, archiving: failing,
 			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonArchivingFailing, wantInMsg: "403 from the bucket"},
 		{name: "archiving not reported by CloudNativePG", now: day(5, 4, 0), schedule: daily,
-			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5))},
+			backups:    []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5))},
 			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonArchivingFailing},
 		{name: "the latest backup failed", now: day(6, 3, 30), schedule: daily,
 			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5)), backupAt("b2", cnpgv1.BackupPhaseFailed, day(6, 3, 1))}, archiving: archiving,
