@@ -67,12 +67,8 @@ pg_dump --format=custom --file="$DUMP_FILE.partial"
 mv "$DUMP_FILE.partial" "$DUMP_FILE"
 `
 
-// RestoreArgs restores a dump made by DumpScript into an empty database, run with the
-// libpq environment of that database's owner: no object keeps the dumped owner or
-// privileges, so the dump restores under another role name too, and an error stops it.
-func RestoreArgs(dumpFile, database string) []string {
-	return []string{"pg_restore", "--exit-on-error", "--no-owner", "--no-privileges", "--dbname=" + database, dumpFile}
-}
+// The restore of a dump made by DumpScript is hack/restore-shared-coop.sh, which the
+// README's procedure runs and the tests run against a real PostgreSQL server.
 
 // Prefix is where a co-op's logical backups go: <bucket>/<region>/<co-op>/logical/.
 func Prefix(cfg *hubconfig.Config, coop string) string {

@@ -99,51 +99,113 @@ func fill(t *testing.T, dbURL, who string) {
 		`INSERT INTO payments (member_id) SELECT g FROM generate_series(1, 50, 3) g`)
 }
 
-// Issue 10, point 4: the dump and restore commands of a shared-tier co-op's logical backup,
-// against a real PostgreSQL server with two co-ops' databases: the dump of one restores into
-// a fresh database with equal data, and the other database is untouched. The dump also
-// revokes CONNECT on the dumped database from PUBLIC (issue 10, point 6).
+// coopDB creates a co-op's role and its database, owned by it, as CloudNativePG does for a
+// shared-tier co-op, and returns the database's URL.
+func coopDB(t *testing.T, server, coop string) string {
+	t.Helper()
+	db := "coop_" + strings.ReplaceAll(coop, "-", "_")
+	exec1(t, server, "CREATE ROLE "+db+" LOGIN", "CREATE DATABASE "+db+" OWNER "+db)
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), server)
+		if err != nil {
+			return
+		}
+		defer conn.Close(context.Background())
+		for _, sql := range []string{"DROP DATABASE IF EXISTS " + db + " WITH (FORCE)", "DROP DATABASE IF EXISTS " + db + "_old WITH (FORCE)", "DROP ROLE IF EXISTS " + db} {
+			_, _ = conn.Exec(context.Background(), sql)
+		}
+	})
+	u := mustURL(t, server)
+	u.Path = "/" + db
+	u.User = url.User(db)
+	return u.String()
+}
+
+// Issue 10, point 4: the dump of the CronJob and the README's restore procedure
+// (hack/restore-shared-coop.sh), run against a real PostgreSQL server holding two co-ops'
+// databases, each owned by its role as in the shared Cluster. The dump, taken as the co-op's
+// own role, restores in place of its database with equal data, still owned by its role; the
+// other co-op's database is untouched. The dump also revokes CONNECT on the database from
+// PUBLIC (issue 10, point 6), and so does the restore.
 func TestLogicalDumpAndRestoreOneCoopLeavesTheOtherUntouched(t *testing.T) {
-	coopA, coopB := pgtest.NewDB(t), pgtest.NewDB(t)
-	fill(t, coopA, "a")
-	fill(t, coopB, "b")
-	beforeB := contents(t, coopB)
-	wantA := contents(t, coopA)
+	server := mustURL(t, pgtest.NewDB(t))
+	server.Path = "/postgres"
+	suffix := strings.TrimPrefix(mustURL(t, pgtest.NewDB(t)).Path, "/t_")
+	coopA, coopB := "care-"+strings.ReplaceAll(suffix, "_", "-"), "home-"+strings.ReplaceAll(suffix, "_", "-")
+	urlA, urlB := coopDB(t, server.String(), coopA), coopDB(t, server.String(), coopB)
+	fill(t, urlA, "a")
+	fill(t, urlB, "b")
+	beforeB := contents(t, urlB)
+	wantA := contents(t, urlA)
 
 	dump := filepath.Join(t.TempDir(), "coop_a.dump")
-	envA := append(libpqEnv(t, coopA), "DUMP_FILE="+dump)
-	run(t, envA, "sh", "-c", DumpScript)
+	run(t, append(libpqEnv(t, urlA), "DUMP_FILE="+dump), "sh", "-c", DumpScript)
 	if _, err := os.Stat(dump + ".partial"); !os.IsNotExist(err) {
 		t.Errorf("the partial dump is left behind: %v", err)
 	}
+	if publicMayConnect(t, urlA) {
+		t.Error("after the dump, PUBLIC may still CONNECT to the co-op's database")
+	}
 
-	// The co-op loses data after the dump ...
-	exec1(t, coopA, `DELETE FROM payments`, `DELETE FROM members WHERE id > 10`)
-	// ... and restores its dump into a fresh database (the README's procedure).
-	fresh := pgtest.NewDB(t)
-	run(t, libpqEnv(t, fresh), RestoreArgs(dump, strings.TrimPrefix(mustURL(t, fresh).Path, "/"))...)
+	// The co-op loses data after the dump, and restores it with the README's procedure,
+	// while a session of its platform is still connected.
+	exec1(t, urlA, `DELETE FROM payments`, `DELETE FROM members WHERE id > 10`)
+	damaged := contents(t, urlA)
+	open, err := pgx.Connect(context.Background(), urlA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close(context.Background())
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, append(libpqEnv(t, server.String()), "RUN="), filepath.Join(root, "hack", "restore-shared-coop.sh"), coopA, dump)
 
-	if got := contents(t, fresh); got != wantA {
+	if got := contents(t, urlA); got != wantA {
 		t.Errorf("restored data differs:\n got %s\nwant %s", got, wantA)
 	}
-	if got := contents(t, coopB); got != beforeB {
+	old := mustURL(t, urlA)
+	old.Path += "_old"
+	exec1(t, server.String(), "ALTER DATABASE "+strings.TrimPrefix(old.Path, "/")+" ALLOW_CONNECTIONS true")
+	if got := contents(t, old.String()); got != damaged {
+		t.Errorf("the previous database is not kept as %s", old.Path)
+	}
+	if got := contents(t, urlB); got != beforeB {
 		t.Errorf("the other co-op's database changed:\n got %s\nwant %s", got, beforeB)
 	}
-
-	var publicConnect bool
-	conn, err := pgx.Connect(context.Background(), coopA)
+	var owner string
+	conn, err := pgx.Connect(context.Background(), urlA)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	if err := conn.QueryRow(context.Background(),
-		`SELECT coalesce(bool_or(a.grantee = 0 AND a.privilege_type = 'CONNECT'), false)
-		   FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a WHERE d.datname = current_database()`).Scan(&publicConnect); err != nil {
+	if err := conn.QueryRow(context.Background(), `SELECT tableowner FROM pg_tables WHERE tablename = 'members'`).Scan(&owner); err != nil {
 		t.Fatal(err)
 	}
-	if publicConnect {
-		t.Error("PUBLIC may still CONNECT to the dumped database")
+	if want := mustURL(t, urlA).User.Username(); owner != want {
+		t.Errorf("restored tables are owned by %s, want the co-op's role %s", owner, want)
 	}
+	if publicMayConnect(t, urlA) {
+		t.Error("after the restore, PUBLIC may CONNECT to the co-op's database")
+	}
+}
+
+// publicMayConnect says whether PUBLIC holds CONNECT on the database of dbURL.
+func publicMayConnect(t *testing.T, dbURL string) bool {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var may bool
+	if err := conn.QueryRow(context.Background(),
+		`SELECT coalesce(bool_or(a.grantee = 0 AND a.privilege_type = 'CONNECT'), false)
+		   FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a WHERE d.datname = current_database()`).Scan(&may); err != nil {
+		t.Fatal(err)
+	}
+	return may
 }
 
 // A dump that fails leaves no file to upload.
