@@ -615,7 +615,6 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 		Expect(pod.Containers[0].Env).To(ContainElement(HaveField("ValueFrom.SecretKeyRef.Name", hub.ObjectStore.PerCooperativeSecretPrefix+"care-collective")))
 	})
 
-
 	It("keeps its password across reconciles", func() {
 		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-care-collective"}
 		before := &corev1.Secret{}
