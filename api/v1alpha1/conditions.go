@@ -74,7 +74,7 @@ const (
 	// ReasonSharedClusterNotBackedUp: the hub's shared Cluster, which holds a shared-tier
 	// co-op's database, cannot archive or back up (its object store credentials are missing).
 	ReasonSharedClusterNotBackedUp = "SharedClusterNotBackedUp"
-	// ReasonNotApplicable: the area does not apply (backups on the shared tier are the hub's).
+	// ReasonNotApplicable: the area does not apply.
 	ReasonNotApplicable = "NotApplicable"
 	// ReasonDeploymentsNotAvailable: some platform Deployments are not available yet.
 	ReasonDeploymentsNotAvailable = "DeploymentsNotAvailable"

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -298,6 +299,20 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Database.Tier == coopv1.DatabaseTierShared })
 	})
+	// Object store credentials the hub creates in the operator namespace carry no label of
+	// ours: a co-op's own (<prefix><co-op>) wakes that co-op, the hub's every co-op.
+	byCredentials := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		if obj.GetNamespace() != r.Config.OperatorNamespace {
+			return nil
+		}
+		if obj.GetName() == r.Config.ObjectStore.CredentialsSecret {
+			return r.cooperativesWhere(ctx, func(*coopv1.Cooperative) bool { return true })
+		}
+		if name, ok := strings.CutPrefix(obj.GetName(), r.Config.ObjectStore.PerCooperativeSecretPrefix); ok && name != "" {
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+		}
+		return nil
+	})
 	// A retained-backups marker decides how a co-op of that name starts its database.
 	byRetained := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
 		name := obj.GetLabels()[coopv1.LabelRetainedFrom]
@@ -330,6 +345,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&batchv1.CronJob{}).
 		Watches(&batchv1.Job{}, byLabel).
 		Watches(&corev1.Secret{}, byLabel).
+		Watches(&corev1.Secret{}, byCredentials).
 		Watches(&corev1.ConfigMap{}, byRetained).
 		Watches(&cnpgv1.Backup{}, byNamespace).
 		Watches(&coopv1.HostingPlan{}, byPlan).
