@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
@@ -210,8 +211,14 @@ func (c *Config) Validate() error {
 	if c.SharedCluster.MaxConnections < 50 {
 		errs = append(errs, fmt.Errorf("sharedCluster.maxConnections %d: must be at least 50", c.SharedCluster.MaxConnections))
 	}
-	if c.SharedCluster.BackupSchedule == "" || c.SharedCluster.LogicalBackupSchedule == "" || c.SharedCluster.BackupRetention == "" {
-		errs = append(errs, errors.New("sharedCluster.backupSchedule, logicalBackupSchedule and backupRetention: must be set"))
+	if _, err := cron.Parse(c.SharedCluster.BackupSchedule); err != nil {
+		errs = append(errs, fmt.Errorf("sharedCluster.backupSchedule %q: must be a six-field cron, seconds first: %w", c.SharedCluster.BackupSchedule, err))
+	}
+	if _, err := cron.ParseStandard(c.SharedCluster.LogicalBackupSchedule); err != nil {
+		errs = append(errs, fmt.Errorf("sharedCluster.logicalBackupSchedule %q: must be a five-field cron: %w", c.SharedCluster.LogicalBackupSchedule, err))
+	}
+	if c.SharedCluster.BackupRetention == "" {
+		errs = append(errs, errors.New("sharedCluster.backupRetention: must be set, such as 30d"))
 	}
 	if c.SharedCluster.Instances < 1 {
 		errs = append(errs, fmt.Errorf("sharedCluster.instances %d: must be at least 1", c.SharedCluster.Instances))
