@@ -61,6 +61,20 @@ func SimulateClusterReady(ctx context.Context, c client.Client, namespace, name 
 	return c.Status().Update(ctx, &cluster)
 }
 
+// SimulateArchivingWorking writes the ContinuousArchiving condition CloudNativePG writes
+// once an instance archived its first WAL file, and leaves the rest of the status alone.
+func SimulateArchivingWorking(ctx context.Context, c client.Client, namespace, name string) error {
+	var cluster cnpgv1.Cluster
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &cluster); err != nil {
+		return err
+	}
+	meta.SetStatusCondition(&cluster.Status.Conditions, metav1.Condition{
+		Type: string(cnpgv1.ConditionContinuousArchiving), Status: metav1.ConditionTrue,
+		Reason: string(cnpgv1.ConditionReasonContinuousArchivingSuccess), Message: "Continuous archiving is working",
+	})
+	return c.Status().Update(ctx, &cluster)
+}
+
 // SimulateArchivingFailing writes the condition CloudNativePG writes when archiving a WAL
 // file to the object store fails.
 func SimulateArchivingFailing(ctx context.Context, c client.Client, namespace, name, message string) error {
