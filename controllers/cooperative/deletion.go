@@ -85,14 +85,19 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		if retain {
+		roleKey := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}
+		err = r.Client.Get(ctx, roleKey, &cnpgv1.DatabaseRole{})
+		if err != nil && !apierrors.IsNotFound(err) && !isNoKind(err) {
+			return ctrl.Result{}, fmt.Errorf("reading the DatabaseRole: %w", err)
+		}
+		if retain && err == nil {
 			// The role stays, with its database, but can no longer log in, and an explicit
 			// reject rule keeps it out of CloudNativePG's catch-all pg_hba rule.
 			if err := r.applyAll(ctx, s, BuildRetainedSharedRole(coop, &r.Config)); err != nil {
 				return ctrl.Result{}, err
 			}
 			retained = append(retained, SharedRoleName(coop))
-		} else {
+		} else if !retain {
 			retained = without(retained, SharedRoleName(coop))
 		}
 		if err := r.applyAll(ctx, s, BuildSharedCluster(&r.Config, tenantRoles(tenants), retained)); err != nil {
