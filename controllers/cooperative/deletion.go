@@ -86,7 +86,13 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 			return ctrl.Result{}, err
 		}
 		roleKey := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}
-		err = r.Client.Get(ctx, roleKey, &cnpgv1.DatabaseRole{})
+		// Read past the cache: a role it has not seen yet would keep its owner and LOGIN, and
+		// go with the co-op.
+		var reader client.Reader = r.Client
+		if r.APIReader != nil {
+			reader = r.APIReader
+		}
+		err = reader.Get(ctx, roleKey, &cnpgv1.DatabaseRole{})
 		if err != nil && !apierrors.IsNotFound(err) && !isNoKind(err) {
 			return ctrl.Result{}, fmt.Errorf("reading the DatabaseRole: %w", err)
 		}
