@@ -84,6 +84,12 @@ var _ = Describe("Honest BackupReady on the dedicated tier", Ordered, func() {
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name + "-fresh"}, fresh)).To(Succeed())
 		Eventually(func() float64 { return lastBackupMetric(name) }, timeout).Should(Equal(float64(fresh.Status.StoppedAt.Unix())))
 
+		// The co-op is Ready, so the operator's periodic recheck of what it waits for does
+		// not run for it.
+		Eventually(func(g Gomega) {
+			g.Expect(harness.SimulateDeploymentsAvailable(ctx, k8s, ns)).To(Succeed())
+			g.Expect(condition(name, coopv1.ConditionReady)()).To(haveStatus(metav1.ConditionTrue, coopv1.ReasonReady))
+		}, timeout).Should(Succeed())
 		// Nothing changes any more: only the requeue at the deadline (the next 30-second
 		// mark plus 30 seconds of tolerance, at most a minute away) can flip the condition.
 		Eventually(condition(name, coopv1.ConditionBackupReady), 2*time.Minute).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonBackupOverdue))
