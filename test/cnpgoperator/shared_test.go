@@ -134,7 +134,9 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		Eventually(func(g Gomega) {
 			shared := &cnpgv1.Cluster{}
 			g.Expect(k8s.Get(ctx, key, shared)).To(Succeed())
-			g.Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop)}, nil)))
+			// Deleted with deletionPolicy Retain (the sample's): its role stays, NOLOGIN, and
+			// keeps a reject rule (issue 10, point 6).
+			g.Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop)}, []string{cooperative.SharedRoleName(second)})))
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 	})
 })
