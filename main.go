@@ -31,6 +31,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cooperator-dev/cooperator/controllers/cli"
+	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/platform/server"
 )
@@ -55,6 +56,7 @@ func newRoot(opts cli.Options) *cobra.Command {
 	root.AddCommand(
 		cli.RunCommand("manager", "Run the operator (cooperator manager -h for its flags)", helpIsNoError(manager.Main)),
 		cli.RunCommand("platform", "Run the co-op platform service (cooperator platform -h for its flags)", helpIsNoError(server.Main)),
+		cli.RunCommand("backup-logical", "Upload a shared-tier co-op's logical backup, as its CronJob does (cooperator backup-logical -h)", helpIsNoError(logicalbackup.Main)),
 	)
 	return root
 }

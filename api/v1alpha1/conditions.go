@@ -64,7 +64,17 @@ const (
 	ReasonNoBackupYet = "NoBackupYet"
 	// ReasonBackupFailed: the most recent backup failed.
 	ReasonBackupFailed = "BackupFailed"
-	// ReasonNotApplicable: the area does not apply (backups on the shared tier are the hub's).
+	// ReasonBackupOverdue: the last completed backup is older than the schedule allows: the
+	// next scheduled backup after it should have completed (plus a tolerance) and has not.
+	ReasonBackupOverdue = "BackupOverdue"
+	// ReasonArchivingFailing: CloudNativePG does not report WAL archiving working (its
+	// Cluster's ContinuousArchiving condition is False or absent), so changes since the last
+	// base backup are not in the object store.
+	ReasonArchivingFailing = "ArchivingFailing"
+	// ReasonSharedClusterNotBackedUp: the hub's shared Cluster, which holds a shared-tier
+	// co-op's database, cannot archive or back up (its object store credentials are missing).
+	ReasonSharedClusterNotBackedUp = "SharedClusterNotBackedUp"
+	// ReasonNotApplicable: the area does not apply.
 	ReasonNotApplicable = "NotApplicable"
 	// ReasonDeploymentsNotAvailable: some platform Deployments are not available yet.
 	ReasonDeploymentsNotAvailable = "DeploymentsNotAvailable"

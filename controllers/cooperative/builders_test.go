@@ -17,6 +17,7 @@ limitations under the License.
 package cooperative
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -159,16 +160,119 @@ func TestPlanViolation(t *testing.T) {
 }
 
 func TestSharedPgHBA(t *testing.T) {
-	got := SharedPgHBA([]string{"coop_b", "coop_a"})
+	got := SharedPgHBA([]string{"coop_b", "coop_a"}, nil)
 	want := []string{
-		"host coop_a coop_a all scram-sha-256", "host all coop_a all reject",
-		"host coop_b coop_b all scram-sha-256", "host all coop_b all reject",
+		"hostssl coop_a coop_a all scram-sha-256", "host all coop_a all reject",
+		"hostssl coop_b coop_b all scram-sha-256", "host all coop_b all reject",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if len(SharedPgHBA(nil)) != 0 {
+	if len(SharedPgHBA(nil, nil)) != 0 {
 		t.Error("no co-ops, no rules")
+	}
+}
+
+// Issue 10, point 6: a retained role keeps an explicit reject rule, and no allow rule.
+func TestSharedPgHBARetainedRoleIsRejected(t *testing.T) {
+	got := SharedPgHBA([]string{"coop_a"}, []string{"coop_old", "coop_a"})
+	want := []string{
+		"hostssl coop_a coop_a all scram-sha-256", "host all coop_a all reject",
+		"host all coop_old all reject",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q (a retained role taken over by a new co-op gets its allow rule back)", got, want)
+	}
+}
+
+// Issue 10, point 6: the sum of the roles' limits never exceeds what the Cluster can give.
+func TestSharedConnectionLimitsCannotStarveTheCluster(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		max     int64
+		tenants []SharedTenant
+		want    map[string]int64
+	}{
+		{"one co-op gets everything but the reserve", 200, []SharedTenant{{"a", 1000}}, map[string]int64{"a": 187}},
+		{"shares follow the plans' CPU", 200, []SharedTenant{{"a", 1000}, {"b", 3000}}, map[string]int64{"a": 46, "b": 140}},
+		{"a plan without CPU counts as one core", 113, []SharedTenant{{"a", 0}, {"b", 1000}}, map[string]int64{"a": 50, "b": 50}},
+		{"floors round down", 100, []SharedTenant{{"a", 1}, {"b", 1}, {"c", 1}}, map[string]int64{"a": 29, "b": 29, "c": 29}},
+		{"never zero, which CloudNativePG would read as unlimited", 50, []SharedTenant{{"a", 1}, {"b", 1000}}, map[string]int64{"a": 1, "b": 36}},
+		{"no co-ops", 200, nil, map[string]int64{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := SharedConnectionLimits(tc.max, tc.tenants)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			var sum int64
+			for _, l := range got {
+				sum += l
+			}
+			if len(tc.tenants) <= int(tc.max-SuperuserReservedConnections-SharedReservedConnections) && sum > tc.max-SuperuserReservedConnections-SharedReservedConnections {
+				t.Errorf("limits add up to %d, more than the %d connections the roles may share", sum, tc.max-SuperuserReservedConnections-SharedReservedConnections)
+			}
+		})
+	}
+}
+
+// Issue 10, point 6: every connection URI the operator writes requires TLS.
+func TestSharedAppSecretRequiresTLS(t *testing.T) {
+	cfg := hubconfig.Default()
+	s := BuildSharedAppSecret(testCoop(), &cfg, "pw")
+	for _, k := range []string{"uri", "jdbc-uri"} {
+		if !strings.Contains(string(s.Data[k]), "sslmode=require") {
+			t.Errorf("%s = %q: no sslmode=require", k, s.Data[k])
+		}
+	}
+	if string(s.Data["sslmode"]) != "require" {
+		t.Errorf("sslmode = %q", s.Data["sslmode"])
+	}
+}
+
+// Issue 10, point 6: the role of a co-op deleted with Retain cannot log in, has no
+// password, and no co-op owns it (so it is not garbage collected with the co-op).
+func TestBuildRetainedSharedRoleIsNologin(t *testing.T) {
+	cfg := hubconfig.Default()
+	c := testCoop()
+	r := BuildRetainedSharedRole(c, &cfg)
+	if r.Spec.Login || !r.Spec.DisablePassword || r.Spec.PasswordSecret != nil || len(r.OwnerReferences) != 0 {
+		t.Errorf("retained role: login %v, disablePassword %v, passwordSecret %v, owners %v", r.Spec.Login, r.Spec.DisablePassword, r.Spec.PasswordSecret, r.OwnerReferences)
+	}
+	if r.Labels[coopv1.LabelRetainedFrom] != c.Name || r.Spec.ReclaimPolicy != cnpgv1.DatabaseRoleReclaimRetain || r.Name != SharedResourceName(c) {
+		t.Errorf("retained role: labels %v, reclaim %q, name %q", r.Labels, r.Spec.ReclaimPolicy, r.Name)
+	}
+	if live := BuildSharedRole(c, &cfg, 7); !live.Spec.Login || live.Spec.ConnectionLimit != 7 || live.Labels[coopv1.LabelRetainedFrom] != "" {
+		t.Errorf("live role: login %v, limit %d, labels %v", live.Spec.Login, live.Spec.ConnectionLimit, live.Labels)
+	}
+}
+
+// Issue 10, point 4: the shared Cluster archives WAL and takes scheduled base backups
+// through the plugin, into a prefix no co-op's can overlap, with more than one instance by
+// default.
+func TestBuildSharedClusterIsBackedUp(t *testing.T) {
+	cfg := hubconfig.Default()
+	if cfg.SharedCluster.Instances < 2 {
+		t.Errorf("the shared Cluster defaults to %d instance(s)", cfg.SharedCluster.Instances)
+	}
+	c := BuildSharedCluster(&cfg, []string{"coop_a"}, nil)
+	if len(c.Spec.Plugins) != 1 || c.Spec.Plugins[0].Name != BarmanPluginName || !*c.Spec.Plugins[0].IsWALArchiver ||
+		c.Spec.Plugins[0].Parameters["barmanObjectName"] != SharedObjectStoreName(&cfg) {
+		t.Errorf("plugins = %+v", c.Spec.Plugins)
+	}
+	if c.Spec.Instances != 2 || c.Spec.PostgresConfiguration.Parameters["max_connections"] != "200" {
+		t.Errorf("instances %d, parameters %v", c.Spec.Instances, c.Spec.PostgresConfiguration.Parameters)
+	}
+	store := BuildSharedObjectStore(&cfg)
+	if got := store.Spec.Configuration.DestinationPath; got != "s3://cooperator-backups/local/_shared/cooperator-shared/" {
+		t.Errorf("destination = %q", got)
+	}
+	if ref := store.Spec.Configuration.AWS.AccessKeyIDReference; ref.Name != cfg.ObjectStore.CredentialsSecret || store.Namespace != cfg.OperatorNamespace {
+		t.Errorf("credentials %s in %s", ref.Name, store.Namespace)
+	}
+	sb := BuildSharedScheduledBackup(&cfg)
+	if sb.Spec.Cluster.Name != cfg.SharedCluster.Name || sb.Spec.Method != cnpgv1.BackupMethodPlugin || sb.Spec.Schedule != cfg.SharedCluster.BackupSchedule {
+		t.Errorf("scheduled backup = %+v", sb.Spec)
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -49,6 +50,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
@@ -556,13 +558,63 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 		Expect(auth.Type).To(Equal(corev1.SecretTypeBasicAuth))
 		password := auth.Data["password"]
 		Expect(password).To(HaveLen(43))
-		Expect(string(app.Data["uri"])).To(Equal(fmt.Sprintf("postgresql://coop_care_collective:%s@cooperator-shared-rw.cooperator-system.svc:5432/coop_care_collective", password)))
+		// Issue 10, point 6: the URI requires TLS, and so does the pg_hba rule.
+		Expect(string(app.Data["uri"])).To(Equal(fmt.Sprintf("postgresql://coop_care_collective:%s@cooperator-shared-rw.cooperator-system.svc:5432/coop_care_collective?sslmode=require", password)))
 
 		shared := &cnpgv1.Cluster{}
 		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)
 		// Its own database first, then a refusal of every other one (first match wins).
 		Expect(strings.Join(shared.Spec.PostgresConfiguration.PgHBA, "\n")).To(ContainSubstring(
-			"host coop_care_collective coop_care_collective all scram-sha-256\nhost all coop_care_collective all reject"))
+			"hostssl coop_care_collective coop_care_collective all scram-sha-256\nhost all coop_care_collective all reject"))
+		// Issue 10, point 6: its connection limit is its share of max_connections, never
+		// unlimited.
+		Expect(role.Spec.ConnectionLimit).To(And(BeNumerically(">=", 1), BeNumerically("<=",
+			int64(hub.SharedCluster.MaxConnections)-cooperative.SuperuserReservedConnections-cooperative.SharedReservedConnections)))
+	})
+
+	// Issue 10, point 4.
+	It("gets a shared Cluster that archives WAL and takes scheduled base backups", func() {
+		shared := &cnpgv1.Cluster{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)
+		Expect(shared.Spec.Instances).To(Equal(2))
+		Expect(shared.Spec.Plugins).To(ContainElement(And(HaveField("Name", cooperative.BarmanPluginName), HaveField("IsWALArchiver", Equal(ptr.To(true))),
+			HaveField("Parameters", HaveKeyWithValue("barmanObjectName", cooperative.SharedObjectStoreName(&hub))))))
+		store := &barmanv1.ObjectStore{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedObjectStoreName(&hub)}, store)
+		Expect(store.Spec.Configuration.DestinationPath).To(Equal(cooperative.SharedBackupDestination(&hub)))
+		sb := &cnpgv1.ScheduledBackup{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedScheduledBackupName(&hub)}, sb)
+		Expect(sb.Spec.Cluster.Name).To(Equal(hub.SharedCluster.Name))
+		Expect(sb.Spec.Method).To(Equal(cnpgv1.BackupMethodPlugin))
+	})
+
+	// Issue 10, point 4: no more "backed up with the hub's shared Cluster" on faith.
+	It("reports BackupReady False until the shared Cluster has a completed backup, and until it has its own logical backup credentials", func() {
+		Eventually(condition("care-collective", coopv1.ConditionBackupReady), timeout).Should(And(
+			haveStatus(metav1.ConditionFalse, coopv1.ReasonNoBackupYet), HaveField("Message", ContainSubstring(hub.SharedCluster.Name))))
+		// CloudNativePG would run the shared Cluster, archive its WAL and take the
+		// ScheduledBackup's first backup; pods do not run here, so the test writes that.
+		Eventually(func() error {
+			return harness.SimulateSharedClusterBackedUp(ctx, k8s, hub.OperatorNamespace, hub.SharedCluster.Name)
+		}, timeout).Should(Succeed())
+		Eventually(condition("care-collective", coopv1.ConditionBackupReady), timeout).Should(And(
+			haveStatus(metav1.ConditionFalse, coopv1.ReasonObjectStoreCredentialsMissing),
+			HaveField("Message", ContainSubstring(hub.ObjectStore.PerCooperativeSecretPrefix+"care-collective"))))
+		Expect(k8s.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.PerCooperativeSecretPrefix + "care-collective"},
+			Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("care-key"), "ACCESS_SECRET_KEY": []byte("care-secret-value")},
+		})).To(Succeed())
+	})
+
+	// Issue 10, point 4: a scheduled logical backup of its own database, to its own prefix.
+	It("gets a CronJob in the operator namespace that dumps its database to its own prefix with its own credentials", func() {
+		cj := &batchv1.CronJob{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: logicalbackup.Name("care-collective")}, cj)
+		expectOwnedAndLabelled(cj, coop)
+		pod := cj.Spec.JobTemplate.Spec.Template.Spec
+		Expect(pod.InitContainers[0].Command).To(Equal([]string{"sh", "-c", logicalbackup.DumpScript}))
+		Expect(pod.Containers[0].Args).To(ContainElement("--destination=" + hub.BackupDestination("care-collective") + "logical/"))
+		Expect(pod.Containers[0].Env).To(ContainElement(HaveField("ValueFrom.SecretKeyRef.Name", hub.ObjectStore.PerCooperativeSecretPrefix+"care-collective")))
 	})
 
 	It("keeps its password across reconciles", func() {
@@ -583,17 +635,66 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 			g.Expect(harness.SimulateDeploymentsAvailable(ctx, k8s, "coop-care-collective")).To(Succeed())
 			g.Expect(condition("care-collective", coopv1.ConditionReady)()).To(haveStatus(metav1.ConditionTrue, coopv1.ReasonReady))
 		}, timeout).Should(Succeed())
-		Expect(condition("care-collective", coopv1.ConditionBackupReady)()).To(haveStatus(metav1.ConditionTrue, coopv1.ReasonNotApplicable))
+		Expect(condition("care-collective", coopv1.ConditionBackupReady)()).To(And(
+			haveStatus(metav1.ConditionTrue, coopv1.ReasonReady), HaveField("Message", ContainSubstring(hub.SharedCluster.Name))))
+		Expect(getCoop("care-collective").Status.LastBackup).NotTo(BeNil())
 	})
 
-	It("takes its pg_hba rules out of the shared Cluster when it goes", func() {
+	// Issue 10, point 5, on the shared tier.
+	It("reports ArchivingFailing while the shared Cluster cannot archive WAL", func() {
+		Expect(harness.SimulateArchivingFailing(ctx, k8s, hub.OperatorNamespace, hub.SharedCluster.Name, "WAL archive: 403 Forbidden")).To(Succeed())
+		Eventually(condition("care-collective", coopv1.ConditionBackupReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonArchivingFailing))
+		Expect(harness.SimulateClusterReady(ctx, k8s, hub.OperatorNamespace, hub.SharedCluster.Name)).To(Succeed())
+		Eventually(condition("care-collective", coopv1.ConditionBackupReady), timeout).Should(haveStatus(metav1.ConditionTrue, coopv1.ReasonReady))
+	})
+
+	// Issue 10, points 4 and 6: deletionPolicy Retain (the sample's default).
+	It("waits for a final logical backup Job when it goes with Retain, then leaves its role NOLOGIN with only a reject rule", func() {
 		Expect(k8s.Delete(ctx, getCoop("care-collective"))).To(Succeed())
+		var jobs batchv1.JobList
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.List(ctx, &jobs, client.InNamespace(hub.OperatorNamespace), client.MatchingLabels{coopv1.LabelCooperative: "care-collective"})).To(Succeed())
+			g.Expect(jobs.Items).To(HaveLen(1))
+		}, timeout).Should(Succeed())
+		job := jobs.Items[0]
+		Expect(job.OwnerReferences).To(BeEmpty(), "the final backup outlives the co-op")
+		Expect(job.Spec.Template.Spec.InitContainers[0].Command).To(Equal([]string{"sh", "-c", logicalbackup.DumpScript}))
+		Eventually(condition("care-collective", coopv1.ConditionReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonFinalBackup))
+		Consistently(func() error { return k8s.Get(ctx, client.ObjectKey{Name: "care-collective"}, &coopv1.Cooperative{}) }, 2*time.Second).Should(Succeed())
+
+		// The Job controller does not run here: the test writes the status it writes once
+		// the pod succeeded.
+		Expect(harness.SimulateJobDone(ctx, k8s, hub.OperatorNamespace, job.Name, true)).To(Succeed())
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: "care-collective"}, &coopv1.Cooperative{}))
 		}, timeout).Should(BeTrue())
+
+		role := &cnpgv1.DatabaseRole{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-care-collective"}, role)).To(Succeed())
+		Expect(role.Spec.Login).To(BeFalse())
+		Expect(role.Spec.DisablePassword).To(BeTrue())
+		Expect(role.Spec.ReclaimPolicy).To(Equal(cnpgv1.DatabaseRoleReclaimRetain))
+		Expect(role.OwnerReferences).To(BeEmpty())
+		Expect(role.Labels).To(HaveKeyWithValue(coopv1.LabelRetainedFrom, "care-collective"))
 		shared := &cnpgv1.Cluster{}
-		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)
-		Expect(strings.Join(shared.Spec.PostgresConfiguration.PgHBA, "\n")).NotTo(ContainSubstring("coop_care_collective"))
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)).To(Succeed())
+			hba := strings.Join(shared.Spec.PostgresConfiguration.PgHBA, "\n")
+			g.Expect(hba).NotTo(ContainSubstring("hostssl coop_care_collective"))
+			g.Expect(hba).To(ContainSubstring("host all coop_care_collective all reject"))
+		}, timeout).Should(Succeed())
+		// The role stays retained for good: the shared Cluster another shared-tier co-op
+		// applies keeps its reject rule.
+		next := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		next.Name = "after-retain"
+		Expect(k8s.Create(ctx, next)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, next))).To(Succeed()) })
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)).To(Succeed())
+			hba := strings.Join(shared.Spec.PostgresConfiguration.PgHBA, "\n")
+			g.Expect(hba).To(ContainSubstring("hostssl coop_after_retain coop_after_retain all scram-sha-256"))
+			g.Expect(hba).To(ContainSubstring("host all coop_care_collective all reject"))
+		}, timeout).Should(Succeed())
 	})
 })
 

@@ -27,6 +27,7 @@ import (
 	barmanapi "github.com/cloudnative-pg/barman-cloud/pkg/api"
 	machineryapi "github.com/cloudnative-pg/machinery/pkg/api"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -37,6 +38,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 )
 
 // BarmanPluginName is the CloudNativePG plugin that archives to object stores.
@@ -279,6 +281,13 @@ func BuildSharedSecret(coop *coopv1.Cooperative, cfg *hubconfig.Config, password
 	}
 }
 
+// SharedSSLMode is the sslmode of every connection URI the operator writes: the connection
+// is encrypted or refused. CloudNativePG serves TLS with a certificate of the Cluster's own
+// CA; verify-full would also need that CA mounted in every platform pod, which the templates
+// do not do yet, so the server is not authenticated (the NetworkPolicies keep other pods off
+// the path).
+const SharedSSLMode = "require"
+
 // BuildSharedAppSecret is the copy of the shared-tier credentials in the co-op namespace,
 // with the keys of a CloudNativePG app Secret, so the platform reads both tiers alike.
 func BuildSharedAppSecret(coop *coopv1.Cooperative, cfg *hubconfig.Config, password string) *corev1.Secret {
@@ -293,8 +302,9 @@ func BuildSharedAppSecret(coop *coopv1.Cooperative, cfg *hubconfig.Config, passw
 			"host":                      []byte(host),
 			"port":                      []byte("5432"),
 			"dbname":                    []byte(user),
-			"uri":                       []byte(fmt.Sprintf("postgresql://%s:%s@%s:5432/%s", user, password, host, user)),
-			"jdbc-uri":                  []byte(fmt.Sprintf("jdbc:postgresql://%s:5432/%s?password=%s&user=%s", host, user, password, user)),
+			"sslmode":                   []byte(SharedSSLMode),
+			"uri":                       []byte(fmt.Sprintf("postgresql://%s:%s@%s:5432/%s?sslmode=%s", user, password, host, user, SharedSSLMode)),
+			"jdbc-uri":                  []byte(fmt.Sprintf("jdbc:postgresql://%s:5432/%s?password=%s&user=%s&sslmode=%s", host, user, password, user, SharedSSLMode)),
 			"pgpass":                    []byte(fmt.Sprintf("%s:5432:%s:%s:%s\n", host, user, user, password)),
 		},
 	}
@@ -308,7 +318,7 @@ func reclaim(coop *coopv1.Cooperative) (cnpgv1.DatabaseReclaimPolicy, cnpgv1.Dat
 }
 
 // BuildSharedRole is the co-op's login role in the hub's shared Cluster.
-func BuildSharedRole(coop *coopv1.Cooperative, cfg *hubconfig.Config) *cnpgv1.DatabaseRole {
+func BuildSharedRole(coop *coopv1.Cooperative, cfg *hubconfig.Config, connectionLimit int64) *cnpgv1.DatabaseRole {
 	_, roleReclaim := reclaim(coop)
 	return &cnpgv1.DatabaseRole{
 		ObjectMeta: objectMeta(coop, cfg.OperatorNamespace, SharedResourceName(coop)),
@@ -318,7 +328,7 @@ func BuildSharedRole(coop *coopv1.Cooperative, cfg *hubconfig.Config) *cnpgv1.Da
 				Comment:         "role of co-op " + coop.Name,
 				Ensure:          cnpgv1.EnsurePresent,
 				Login:           true,
-				ConnectionLimit: 50,
+				ConnectionLimit: connectionLimit,
 				PasswordSecret:  &cnpgv1.LocalObjectReference{Name: SharedResourceName(coop)},
 			},
 			ClusterRef:    corev1.LocalObjectReference{Name: cfg.SharedCluster.Name},
@@ -343,20 +353,132 @@ func BuildSharedDatabase(coop *coopv1.Cooperative, cfg *hubconfig.Config) *cnpgv
 }
 
 // SharedPgHBA are the pg_hba rules of the shared Cluster: each co-op's role reaches its own
-// database and is refused everywhere else. Sorted, so the rules are stable.
-func SharedPgHBA(roles []string) []string {
+// database, over TLS only, and is refused everywhere else; a retained role (of a co-op
+// deleted with Retain, NOLOGIN) is refused everywhere, so that it never falls under
+// CloudNativePG's catch-all rule. Sorted, so the rules are stable.
+func SharedPgHBA(roles, retained []string) []string {
 	sorted := append([]string(nil), roles...)
 	sort.Strings(sorted)
-	rules := make([]string, 0, 2*len(sorted))
+	active := map[string]bool{}
+	rules := make([]string, 0, 2*len(sorted)+len(retained))
 	for _, r := range sorted {
-		rules = append(rules, fmt.Sprintf("host %s %s all scram-sha-256", r, r), fmt.Sprintf("host all %s all reject", r))
+		active[r] = true
+		rules = append(rules, fmt.Sprintf("hostssl %s %s all scram-sha-256", r, r), fmt.Sprintf("host all %s all reject", r))
+	}
+	gone := append([]string(nil), retained...)
+	sort.Strings(gone)
+	for _, r := range gone {
+		if !active[r] {
+			rules = append(rules, fmt.Sprintf("host all %s all reject", r))
+		}
 	}
 	return rules
 }
 
+// SharedObjectStoreName is the Barman Cloud ObjectStore of the hub's shared Cluster.
+func SharedObjectStoreName(cfg *hubconfig.Config) string { return cfg.SharedCluster.Name + "-backups" }
+
+// SharedScheduledBackupName is the shared Cluster's backup schedule.
+func SharedScheduledBackupName(cfg *hubconfig.Config) string {
+	return cfg.SharedCluster.Name + "-scheduled"
+}
+
+// SharedBackupDestination is where the shared Cluster archives: <bucket>/<region>/_shared/<name>/.
+// No co-op can be named _shared (a DNS label), so no co-op's prefix overlaps it.
+func SharedBackupDestination(cfg *hubconfig.Config) string {
+	return strings.TrimSuffix(cfg.BackupDestination("_shared"), "/") + "/" + cfg.SharedCluster.Name + "/"
+}
+
+func sharedMeta(cfg *hubconfig.Config, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Namespace: cfg.OperatorNamespace, Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue}}
+}
+
+// BuildSharedObjectStore is where the shared Cluster archives WAL and base backups, with the
+// hub's own credentials, which stay in the operator namespace.
+func BuildSharedObjectStore(cfg *hubconfig.Config) *barmanv1.ObjectStore {
+	secret := cfg.ObjectStore.CredentialsSecret
+	return &barmanv1.ObjectStore{
+		ObjectMeta: sharedMeta(cfg, SharedObjectStoreName(cfg)),
+		Spec: barmanv1.ObjectStoreSpec{
+			RetentionPolicy: cfg.SharedCluster.BackupRetention,
+			Configuration: barmanapi.BarmanObjectStoreConfiguration{
+				DestinationPath: SharedBackupDestination(cfg),
+				EndpointURL:     cfg.ObjectStore.EndpointURL,
+				BarmanCredentials: barmanapi.BarmanCredentials{AWS: &barmanapi.S3Credentials{
+					AccessKeyIDReference:     &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: AccessKeyIDKey},
+					SecretAccessKeyReference: &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: AccessSecretKeyKey},
+				}},
+				Wal:  &barmanapi.WalBackupConfiguration{Compression: barmanapi.CompressionTypeGzip},
+				Data: &barmanapi.DataBackupConfiguration{Compression: barmanapi.CompressionTypeGzip},
+			},
+		},
+	}
+}
+
+// BuildSharedScheduledBackup takes the shared Cluster's base backups through the plugin.
+func BuildSharedScheduledBackup(cfg *hubconfig.Config) *cnpgv1.ScheduledBackup {
+	return &cnpgv1.ScheduledBackup{
+		ObjectMeta: sharedMeta(cfg, SharedScheduledBackupName(cfg)),
+		Spec: cnpgv1.ScheduledBackupSpec{
+			Schedule:             cfg.SharedCluster.BackupSchedule,
+			Immediate:            ptr.To(true),
+			Cluster:              cnpgv1.LocalObjectReference{Name: cfg.SharedCluster.Name},
+			BackupOwnerReference: "self",
+			Method:               cnpgv1.BackupMethodPlugin,
+			PluginConfiguration:  &cnpgv1.BackupPluginConfiguration{Name: BarmanPluginName},
+		},
+	}
+}
+
+// Connections of the shared Cluster that no co-op role may take: PostgreSQL's
+// superuser_reserved_connections (3, CloudNativePG's default, for the instance manager), and
+// a margin for the app owner the metering reads database sizes with, the logical backups
+// and a hub admin.
+const (
+	SuperuserReservedConnections = 3
+	SharedReservedConnections    = 10
+)
+
+// SharedTenant is a shared-tier co-op's role and its weight in the shared Cluster's
+// connections: its plan's CPU quota in millicores (0 counts as one core).
+type SharedTenant struct {
+	Role   string
+	Weight int64
+}
+
+// SharedConnectionLimits carves each role's connection limit from the shared Cluster's
+// max_connections: with A = maxConnections - SuperuserReservedConnections -
+// SharedReservedConnections, role i gets floor(A * w_i / sum(w)), at least 1. The floors
+// add up to at most A, so the roles together cannot starve the Cluster's own and reserved
+// connections, as long as there are no more roles than A (then each still gets 1).
+func SharedConnectionLimits(maxConnections int64, tenants []SharedTenant) map[string]int64 {
+	available := maxConnections - SuperuserReservedConnections - SharedReservedConnections
+	var total int64
+	for _, t := range tenants {
+		total += weight(t)
+	}
+	limits := make(map[string]int64, len(tenants))
+	for _, t := range tenants {
+		l := int64(1)
+		if total > 0 && available > 0 {
+			l = max(1, available*weight(t)/total)
+		}
+		limits[t.Role] = l
+	}
+	return limits
+}
+
+func weight(t SharedTenant) int64 {
+	if t.Weight <= 0 {
+		return 1000
+	}
+	return t.Weight
+}
+
 // BuildSharedCluster is the hub's shared Cluster that holds the shared-tier databases, with
-// the pg_hba rules that keep each co-op's role in its own database.
-func BuildSharedCluster(cfg *hubconfig.Config, roles []string) *cnpgv1.Cluster {
+// the pg_hba rules that keep each co-op's role in its own database, archiving WAL through
+// the Barman Cloud plugin like a dedicated co-op's Cluster.
+func BuildSharedCluster(cfg *hubconfig.Config, roles, retained []string) *cnpgv1.Cluster {
 	return &cnpgv1.Cluster{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      cfg.SharedCluster.Name,
@@ -369,8 +491,14 @@ func BuildSharedCluster(cfg *hubconfig.Config, roles []string) *cnpgv1.Cluster {
 			StorageConfiguration: cnpgv1.StorageConfiguration{Size: cfg.SharedCluster.Storage},
 			Bootstrap:            &cnpgv1.BootstrapConfiguration{InitDB: &cnpgv1.BootstrapInitDB{Database: "app", Owner: "app"}},
 			PostgresConfiguration: cnpgv1.PostgresConfiguration{
-				PgHBA: SharedPgHBA(roles),
+				PgHBA:      SharedPgHBA(roles, retained),
+				Parameters: map[string]string{"max_connections": strconv.Itoa(int(cfg.SharedCluster.MaxConnections))},
 			},
+			Plugins: []cnpgv1.PluginConfiguration{{
+				Name:          BarmanPluginName,
+				IsWALArchiver: ptr.To(true),
+				Parameters:    map[string]string{"barmanObjectName": SharedObjectStoreName(cfg), "serverName": cfg.SharedCluster.Name},
+			}},
 		},
 	}
 }
@@ -522,51 +650,16 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
 	}
-	if completed := setBackupCondition(s, backups.Items); clusterExists && completed {
+	verdict := JudgeBackups(r.now(), coop.Spec.Backup.Schedule, backups.Items, archivingCondition(livePtr), "Cluster "+ClusterName(coop))
+	recheck := setBackupCondition(s, verdict)
+	if clusterExists && verdict.LastCompleted != nil {
 		// The Cluster has backups of its own now, recorded in status: the backups of an
 		// earlier co-op of this name are no longer the way back.
 		if err := r.forgetRetained(ctx, coop); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
-	return ctrl.Result{}, nil
-}
-
-// setBackupCondition reports the most recent backup and records the last completed one; it
-// says whether one of the backups completed.
-func setBackupCondition(s *scope, backups []cnpgv1.Backup) bool {
-	var last, lastCompleted *cnpgv1.Backup
-	for i := range backups {
-		b := &backups[i]
-		if last == nil || backupTime(b).After(backupTime(last).Time) {
-			last = b
-		}
-		if b.Status.Phase == cnpgv1.BackupPhaseCompleted && (lastCompleted == nil || backupTime(b).After(backupTime(lastCompleted).Time)) {
-			lastCompleted = b
-		}
-	}
-	if lastCompleted != nil {
-		s.coop.Status.LastBackup = &coopv1.BackupRecord{Name: lastCompleted.Name, Time: lastCompleted.Status.StoppedAt}
-	}
-	switch {
-	case last != nil && last.Status.Phase == cnpgv1.BackupPhaseFailed:
-		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonBackupFailed,
-			fmt.Sprintf("backup %s failed: %s", last.Name, last.Status.Error))
-	case lastCompleted != nil:
-		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionTrue, coopv1.ReasonReady,
-			fmt.Sprintf("last backup %s completed", lastCompleted.Name))
-	default:
-		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonNoBackupYet,
-			"backups are scheduled; none has completed yet")
-	}
-	return lastCompleted != nil
-}
-
-func backupTime(b *cnpgv1.Backup) metav1.Time {
-	if b.Status.StoppedAt != nil {
-		return *b.Status.StoppedAt
-	}
-	return b.CreationTimestamp
+	return requeueAt(recheck), nil
 }
 
 func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctrl.Result, error) {
@@ -576,25 +669,28 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	roles, err := r.sharedRoles(ctx, coop.Name, true)
+	tenants, retained, err := r.sharedTenants(ctx, coop.Name, true)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	limits := SharedConnectionLimits(int64(cfg.SharedCluster.MaxConnections), tenants)
+	// The shared Cluster's object store and schedule come before the Cluster that names
+	// them, as for a dedicated Cluster.
 	objs := []client.Object{
-		BuildSharedCluster(cfg, roles),
+		BuildSharedObjectStore(cfg),
+		BuildSharedCluster(cfg, tenantRoles(tenants), retained),
 		BuildSharedSecret(coop, cfg, password),
-		BuildSharedRole(coop, cfg),
+		BuildSharedRole(coop, cfg, limits[SharedRoleName(coop)]),
 		BuildSharedDatabase(coop, cfg),
 		BuildSharedAppSecret(coop, cfg, password),
 	}
 	if err := r.applyAll(ctx, s, objs...); err != nil {
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
+		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
 	}
 	coop.Status.Database = coopv1.DatabaseStatus{ClusterName: cfg.SharedCluster.Name}
 	coop.Status.Endpoints.Database = fmt.Sprintf("%s-rw.%s", cfg.SharedCluster.Name, cfg.OperatorNamespace)
-	s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionTrue, coopv1.ReasonNotApplicable,
-		fmt.Sprintf("the database is backed up with the hub's shared Cluster %s", cfg.SharedCluster.Name))
 
 	// Read from the cache, which may not have seen yet the Database and the DatabaseRole
 	// just created: they are then not applied yet, and their creation wakes the next
@@ -619,7 +715,61 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionTrue, coopv1.ReasonReady,
 			fmt.Sprintf("database %s in the shared Cluster %s", SharedRoleName(coop), cfg.SharedCluster.Name))
 	}
-	return ctrl.Result{}, nil
+	return r.reconcileSharedBackups(ctx, s)
+}
+
+// reconcileSharedBackups applies the shared Cluster's backup schedule and the co-op's own
+// logical backup, and judges both: a shared-tier co-op's data is protected only when the
+// shared Cluster's is.
+func (r *Reconciler) reconcileSharedBackups(ctx context.Context, s *scope) (ctrl.Result, error) {
+	coop := s.coop
+	cfg := &r.Config
+	var hubCreds corev1.Secret
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: cfg.ObjectStore.CredentialsSecret}, &hubCreds); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, fmt.Errorf("reading the shared Cluster's object store credentials: %w", err)
+		}
+		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonSharedClusterNotBackedUp,
+			fmt.Sprintf("the shared Cluster %s cannot archive: the hub must create Secret %s/%s with its object store credentials",
+				cfg.SharedCluster.Name, cfg.OperatorNamespace, cfg.ObjectStore.CredentialsSecret))
+		return ctrl.Result{}, nil
+	}
+	// A schedule CloudNativePG refuses stops the backups, not the database.
+	if err := r.applyAll(ctx, s, BuildSharedScheduledBackup(cfg)); err != nil {
+		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
+		return ctrl.Result{}, err
+	}
+	credsName := cfg.ObjectStore.PerCooperativeSecretPrefix + coop.Name
+	var creds corev1.Secret
+	credsFound := true
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: credsName}, &creds); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, fmt.Errorf("reading the co-op's object store credentials: %w", err)
+		}
+		credsFound = false
+	}
+	if credsFound {
+		if err := r.applyAll(ctx, s, BuildLogicalBackupCronJob(coop, cfg, credsName)); err != nil {
+			s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
+			return ctrl.Result{}, err
+		}
+	}
+
+	var shared cnpgv1.Cluster
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: cfg.SharedCluster.Name}, &shared); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, fmt.Errorf("reading the shared Cluster: %w", err)
+	}
+	var backups cnpgv1.BackupList
+	if err := r.Client.List(ctx, &backups, client.InNamespace(cfg.OperatorNamespace), client.MatchingLabels{ClusterLabel: cfg.SharedCluster.Name}); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing the shared Cluster's backups: %w", err)
+	}
+	verdict := JudgeBackups(r.now(), cfg.SharedCluster.BackupSchedule, backups.Items, archivingCondition(&shared), "the shared Cluster "+cfg.SharedCluster.Name)
+	if verdict.Status == metav1.ConditionTrue && !credsFound {
+		verdict.Status, verdict.Reason, verdict.RecheckAfter = metav1.ConditionFalse, coopv1.ReasonObjectStoreCredentialsMissing, 0
+		verdict.Message = fmt.Sprintf("no logical backup of database %s: the hub must create Secret %s/%s with credentials for %s",
+			SharedRoleName(coop), cfg.OperatorNamespace, credsName, logicalbackup.Prefix(cfg, coop.Name))
+	}
+	return requeueAt(setBackupCondition(s, verdict)), nil
 }
 
 // sharedPassword returns the shared-tier role's password: the one already in its Secret, or
@@ -651,27 +801,99 @@ func (r *Reconciler) generatedSecret(ctx context.Context, key client.ObjectKey, 
 	return randomToken()
 }
 
-// sharedRoles lists the roles of every shared-tier co-op that is not being deleted; with
-// include, the named co-op is counted even if the cache has not seen it yet.
-func (r *Reconciler) sharedRoles(ctx context.Context, name string, include bool) ([]string, error) {
+// logicalBackupParams are those of the co-op's logical backups, with its labels; owned by
+// the co-op when owned is set (the CronJob), unowned otherwise (the final Job outlives it).
+func logicalBackupParams(coop *coopv1.Cooperative, cfg *hubconfig.Config, creds string, owned bool) logicalbackup.Params {
+	p := logicalbackup.ParamsFor(coop.Name, SharedResourceName(coop), SharedRoleName(coop), creds, cfg)
+	p.Labels = commonLabels(coop)
+	if owned {
+		p.OwnerReferences = ownerRef(coop)
+	}
+	return p
+}
+
+// BuildLogicalBackupCronJob is the co-op's scheduled logical backup, in the operator
+// namespace, with its own object store credentials creds.
+func BuildLogicalBackupCronJob(coop *coopv1.Cooperative, cfg *hubconfig.Config, creds string) *batchv1.CronJob {
+	return logicalbackup.BuildCronJob(logicalBackupParams(coop, cfg, creds, true))
+}
+
+// BuildFinalLogicalBackupJob is the final logical backup before a Retain deletion; it has no
+// owner, so it outlives the co-op.
+func BuildFinalLogicalBackupJob(coop *coopv1.Cooperative, cfg *hubconfig.Config, creds, name string) *batchv1.Job {
+	return logicalbackup.BuildFinalJob(logicalBackupParams(coop, cfg, creds, false), name)
+}
+
+// BuildRetainedSharedRole is the role of a shared-tier co-op deleted with Retain: it stays
+// in the shared Cluster with its database, NOLOGIN and without a password, owned by no
+// co-op, and labelled so that the shared Cluster keeps a reject rule for it. A co-op created
+// again under the same name takes it over.
+func BuildRetainedSharedRole(coop *coopv1.Cooperative, cfg *hubconfig.Config) *cnpgv1.DatabaseRole {
+	return &cnpgv1.DatabaseRole{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: SharedResourceName(coop), Namespace: cfg.OperatorNamespace,
+			Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelRetainedFrom: coop.Name},
+		},
+		Spec: cnpgv1.DatabaseRoleSpec{
+			RoleConfiguration: cnpgv1.RoleConfiguration{
+				Name:            SharedRoleName(coop),
+				Comment:         "retained role of deleted co-op " + coop.Name,
+				Ensure:          cnpgv1.EnsurePresent,
+				Login:           false,
+				DisablePassword: true,
+			},
+			ClusterRef:    corev1.LocalObjectReference{Name: cfg.SharedCluster.Name},
+			ReclaimPolicy: cnpgv1.DatabaseRoleReclaimRetain,
+		},
+	}
+}
+
+// sharedTenants lists the roles of every shared-tier co-op that is not being deleted, with
+// their plans' weights, and the retained roles of co-ops deleted with Retain; with include,
+// the named co-op is counted even if the cache has not seen it yet.
+func (r *Reconciler) sharedTenants(ctx context.Context, name string, include bool) ([]SharedTenant, []string, error) {
 	var coops coopv1.CooperativeList
 	if err := r.Client.List(ctx, &coops); err != nil {
-		return nil, fmt.Errorf("listing co-ops: %w", err)
+		return nil, nil, fmt.Errorf("listing co-ops: %w", err)
+	}
+	var plans coopv1.HostingPlanList
+	if err := r.Client.List(ctx, &plans); err != nil {
+		return nil, nil, fmt.Errorf("listing plans: %w", err)
+	}
+	weights := map[string]int64{}
+	for _, p := range plans.Items {
+		weights[p.Name] = p.Spec.Quota.CPU.MilliValue()
 	}
 	seen := map[string]bool{}
-	var roles []string
+	var tenants []SharedTenant
 	for i := range coops.Items {
 		c := &coops.Items[i]
 		if c.Spec.Database.Tier != coopv1.DatabaseTierShared || !c.DeletionTimestamp.IsZero() || (c.Name == name && !include) {
 			continue
 		}
 		seen[c.Name] = true
-		roles = append(roles, SharedRoleName(c))
+		tenants = append(tenants, SharedTenant{Role: SharedRoleName(c), Weight: weights[c.Spec.Plan]})
 	}
 	if include && !seen[name] {
-		roles = append(roles, SharedRoleName(&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}}))
+		tenants = append(tenants, SharedTenant{Role: SharedRoleName(&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}})})
 	}
-	return roles, nil
+	var roles cnpgv1.DatabaseRoleList
+	if err := r.Client.List(ctx, &roles, client.InNamespace(r.Config.OperatorNamespace), client.HasLabels{coopv1.LabelRetainedFrom}); err != nil && !isNoKind(err) {
+		return nil, nil, fmt.Errorf("listing retained roles: %w", err)
+	}
+	var retained []string
+	for _, role := range roles.Items {
+		retained = append(retained, role.Spec.Name)
+	}
+	return tenants, retained, nil
+}
+
+func tenantRoles(tenants []SharedTenant) []string {
+	roles := make([]string, 0, len(tenants))
+	for _, t := range tenants {
+		roles = append(roles, t.Role)
+	}
+	return roles
 }
 
 // ClusterLabel is the label CloudNativePG puts on the Backups of a Cluster.

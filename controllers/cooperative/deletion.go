@@ -21,6 +21,7 @@ import (
 	"fmt"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -32,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
 
@@ -70,12 +72,41 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	}
 	s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonDeleting, "removing the tenant")
 
+	retain := coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete
 	if coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
-		roles, err := r.sharedRoles(ctx, coop.Name, false)
+		if retain {
+			done, err := r.finalLogicalBackup(ctx, s)
+			if err != nil || !done {
+				return ctrl.Result{RequeueAfter: jitter(r.Config.RecheckInterval.Duration)}, err
+			}
+		}
+		s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonDeleting, "removing the tenant")
+		tenants, retained, err := r.sharedTenants(ctx, coop.Name, false)
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		if err := r.applyAll(ctx, s, BuildSharedCluster(&r.Config, roles)); err != nil {
+		roleKey := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}
+		// Read past the cache: a role it has not seen yet would keep its owner and LOGIN, and
+		// go with the co-op.
+		var reader client.Reader = r.Client
+		if r.APIReader != nil {
+			reader = r.APIReader
+		}
+		err = reader.Get(ctx, roleKey, &cnpgv1.DatabaseRole{})
+		if err != nil && !apierrors.IsNotFound(err) && !isNoKind(err) {
+			return ctrl.Result{}, fmt.Errorf("reading the DatabaseRole: %w", err)
+		}
+		if retain && err == nil {
+			// The role stays, with its database, but can no longer log in, and an explicit
+			// reject rule keeps it out of CloudNativePG's catch-all pg_hba rule.
+			if err := r.applyAll(ctx, s, BuildRetainedSharedRole(coop, &r.Config)); err != nil {
+				return ctrl.Result{}, err
+			}
+			retained = append(retained, SharedRoleName(coop))
+		} else if !retain {
+			retained = without(retained, SharedRoleName(coop))
+		}
+		if err := r.applyAll(ctx, s, BuildSharedCluster(&r.Config, tenantRoles(tenants), retained)); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -84,11 +115,12 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ClusterRoleName(coop)}},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ClusterRoleName(coop)}},
 		&cnpgv1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
-		&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
 	}
-	if coop.Spec.DeletionPolicy == coopv1.DeletionPolicyDelete {
-		toDelete = append(toDelete, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: RetainedMarkerName(coop.Name)}})
+	if !retain {
+		toDelete = append(toDelete,
+			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
+			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: RetainedMarkerName(coop.Name)}})
 	}
 	for _, obj := range toDelete {
 		if err := r.Client.Delete(ctx, obj, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) && !isNoKind(err) {
@@ -101,6 +133,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	s.gone = true
+	forgetBackupMetric(coop.Name)
 	log.FromContext(ctx).Info("Removed co-op tenant", "cooperative", coop.Name, "deletionPolicy", coop.Spec.DeletionPolicy)
 	return ctrl.Result{}, nil
 }
@@ -151,3 +184,73 @@ func (r *Reconciler) finalBackup(ctx context.Context, s *scope) (bool, error) {
 
 // isNoKind is true when the API server does not serve a kind (CloudNativePG not installed).
 func isNoKind(err error) bool { return meta.IsNoMatchError(err) }
+
+// finalLogicalBackup runs the final logical backup of a shared-tier co-op's database, as a
+// Job in the operator namespace, and reports whether it completed. A database that was
+// never created, or a co-op without object store credentials of its own (it never had
+// logical backups; the shared Cluster's base backups and the retained database keep its
+// data), has nothing to wait for.
+func (r *Reconciler) finalLogicalBackup(ctx context.Context, s *scope) (bool, error) {
+	coop := s.coop
+	cfg := &r.Config
+	var database cnpgv1.Database
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedResourceName(coop)}, &database); err != nil {
+		if apierrors.IsNotFound(err) || isNoKind(err) {
+			return true, nil
+		}
+		return false, fmt.Errorf("reading the Database: %w", err)
+	}
+	if database.Status.Applied == nil || !*database.Status.Applied {
+		return true, nil
+	}
+	creds := cfg.ObjectStore.PerCooperativeSecretPrefix + coop.Name
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: creds}, &corev1.Secret{}); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return false, fmt.Errorf("reading the co-op's object store credentials: %w", err)
+		}
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonObjectStoreCredentialsMissing, "Delete",
+			"No final logical backup: Secret %s/%s does not exist; database %s stays in the shared Cluster", cfg.OperatorNamespace, creds, SharedRoleName(coop))
+		return true, nil
+	}
+	name := logicalbackup.FinalJobName(coop.Name, coop.DeletionTimestamp.UTC().Format("20060102t150405"))
+	var job batchv1.Job
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: name}, &job)
+	switch {
+	case apierrors.IsNotFound(err):
+		if err := r.Client.Create(ctx, BuildFinalLogicalBackupJob(coop, cfg, creds, name)); err != nil && !apierrors.IsAlreadyExists(err) {
+			return false, fmt.Errorf("starting the final logical backup: %w", err)
+		}
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonFinalBackup, "Delete", "Started final logical backup %s before removing the tenant", name)
+		s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonFinalBackup,
+			fmt.Sprintf("deletionPolicy Retain: waiting for the final logical backup Job %s/%s to complete", cfg.OperatorNamespace, name))
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading the final logical backup: %w", err)
+	}
+	for _, c := range job.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case batchv1.JobComplete:
+			return true, nil
+		case batchv1.JobFailed:
+			s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonFinalBackup,
+				fmt.Sprintf("deletionPolicy Retain: the final logical backup Job %s/%s failed (%s); fix it and delete the Job to retry, or set deletionPolicy: Delete to give up the data", cfg.OperatorNamespace, name, c.Reason))
+			return false, nil
+		}
+	}
+	s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonFinalBackup,
+		fmt.Sprintf("deletionPolicy Retain: waiting for the final logical backup Job %s/%s to complete", cfg.OperatorNamespace, name))
+	return false, nil
+}
+
+func without(list []string, v string) []string {
+	var out []string
+	for _, x := range list {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
+}

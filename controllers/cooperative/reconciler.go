@@ -31,6 +31,7 @@ import (
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -38,6 +39,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,6 +65,24 @@ type Reconciler struct {
 	Recorder  recorder.EventRecorder
 	// Federation places co-ops in their cross-region topology; nil without federation.
 	Federation Federation
+	// Clock tells the time backups are judged by; nil is the real clock.
+	Clock clock.PassiveClock
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Clock == nil {
+		return time.Now()
+	}
+	return r.Clock.Now()
+}
+
+// requeueAt asks to be woken after d, jittered, so that a status that changes with time
+// alone (backups becoming overdue) flips when it does; zero asks nothing.
+func requeueAt(d time.Duration) ctrl.Result {
+	if d <= 0 {
+		return ctrl.Result{}
+	}
+	return ctrl.Result{RequeueAfter: jitter(d)}
 }
 
 // The operator's ClusterRole holds cluster-scoped rights and cluster-wide reads for its
@@ -89,6 +109,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=barmancloud.cnpg.io,resources=objectstores,verbs=get;list;watch
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+// +kubebuilder:rbac:groups=batch,resources=cronjobs;jobs,verbs=get;list;watch
 
 // scope is what one reconcile knows of a Cooperative.
 type scope struct {
@@ -272,9 +293,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	// A Backup carries the labels of its Cluster; a Cluster of ours carries the co-op label
 	// in its inherited metadata, which CloudNativePG copies to the Backups it makes.
-	byNamespace := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+	// A Backup of the hub's shared Cluster changes every shared-tier co-op's BackupReady.
+	byNamespace := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		if name, ok := cutNamespacePrefix(obj.GetNamespace()); ok {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+		}
+		if obj.GetNamespace() == r.Config.OperatorNamespace && obj.GetLabels()[ClusterLabel] == r.Config.SharedCluster.Name {
+			return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Database.Tier == coopv1.DatabaseTierShared })
 		}
 		return nil
 	})
@@ -284,6 +309,23 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return nil
 		}
 		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Database.Tier == coopv1.DatabaseTierShared })
+	})
+	// Object store credentials the hub creates in the operator namespace carry no label of
+	// ours: a co-op's own (<prefix><co-op>) wakes that co-op, the hub's every co-op.
+	// The hub-wide credentials back the shared Cluster: every co-op may depend on them. A
+	// co-op's own credentials, or a Secret it owns, wake that co-op (bySecret).
+	byCredentials := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		if obj.GetNamespace() == r.Config.OperatorNamespace && obj.GetName() == r.Config.ObjectStore.CredentialsSecret {
+			return r.cooperativesWhere(ctx, func(*coopv1.Cooperative) bool { return true })
+		}
+		return r.bySecret(ctx, obj)
+	})
+	// A logical backup Job carries its co-op's label.
+	byLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		if name := obj.GetLabels()[coopv1.LabelCooperative]; name != "" {
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+		}
+		return nil
 	})
 	// A retained-backups marker decides how a co-op of that name starts its database.
 	byRetained := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
@@ -314,7 +356,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&barmanv1.ObjectStore{}).
 		Owns(&cnpgv1.Database{}).
 		Owns(&cnpgv1.DatabaseRole{}).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.bySecret)).
+		Owns(&batchv1.CronJob{}).
+		Watches(&batchv1.Job{}, byLabel).
+		Watches(&corev1.Secret{}, byCredentials).
 		Watches(&corev1.ConfigMap{}, byRetained).
 		Watches(&cnpgv1.Backup{}, byNamespace).
 		Watches(&coopv1.HostingPlan{}, byPlan).

@@ -42,6 +42,7 @@ var stalledReasons = map[string]bool{
 	coopv1.ReasonTemplateNotFound:              true,
 	coopv1.ReasonTemplateMismatch:              true,
 	coopv1.ReasonObjectStoreCredentialsMissing: true,
+	coopv1.ReasonSharedClusterNotBackedUp:      true,
 	coopv1.ReasonRetainedBackupsElsewhere:      true,
 }
 

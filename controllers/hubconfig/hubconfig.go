@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
@@ -113,6 +114,16 @@ type SharedCluster struct {
 	Instances int32 `json:"instances"`
 	// Storage of each instance of the shared Cluster, when the operator creates it.
 	Storage string `json:"storage"`
+	// BackupSchedule of the shared Cluster's base backups (six-field cron, seconds first).
+	BackupSchedule string `json:"backupSchedule"`
+	// BackupRetention of the shared Cluster's base backups and WAL, such as 30d.
+	BackupRetention string `json:"backupRetention"`
+	// LogicalBackupSchedule of each shared-tier co-op's own logical backup (pg_dump), a
+	// five-field cron as Kubernetes CronJobs read it.
+	LogicalBackupSchedule string `json:"logicalBackupSchedule"`
+	// MaxConnections is the shared Cluster's max_connections, which the shared-tier roles'
+	// connection limits are carved from.
+	MaxConnections int32 `json:"maxConnections"`
 }
 
 // Config is the hub's settings.
@@ -197,7 +208,10 @@ func Default() Config {
 			CredentialsSecret:          "cooperator-objectstore",
 			PerCooperativeSecretPrefix: "cooperator-objectstore-",
 		},
-		SharedCluster:   SharedCluster{Name: "cooperator-shared", Instances: 1, Storage: "20Gi"},
+		SharedCluster: SharedCluster{
+			Name: "cooperator-shared", Instances: 2, Storage: "20Gi",
+			BackupSchedule: "0 0 2 * * *", BackupRetention: "30d", LogicalBackupSchedule: "30 2 * * *", MaxConnections: 200,
+		},
 		RecheckInterval: Duration{30 * time.Second},
 		BreakGlassGroup: DefaultBreakGlassGroup,
 		// Empty, not nil: as a settings file writes them ([]).
@@ -312,6 +326,18 @@ func (c *Config) Validate() error {
 	}
 	if _, err := resource.ParseQuantity(c.SharedCluster.Storage); err != nil {
 		errs = append(errs, fmt.Errorf("sharedCluster.storage %q: %w", c.SharedCluster.Storage, err))
+	}
+	if c.SharedCluster.MaxConnections < 50 {
+		errs = append(errs, fmt.Errorf("sharedCluster.maxConnections %d: must be at least 50", c.SharedCluster.MaxConnections))
+	}
+	if _, err := cron.Parse(c.SharedCluster.BackupSchedule); err != nil {
+		errs = append(errs, fmt.Errorf("sharedCluster.backupSchedule %q: must be a six-field cron, seconds first: %w", c.SharedCluster.BackupSchedule, err))
+	}
+	if _, err := cron.ParseStandard(c.SharedCluster.LogicalBackupSchedule); err != nil {
+		errs = append(errs, fmt.Errorf("sharedCluster.logicalBackupSchedule %q: must be a five-field cron: %w", c.SharedCluster.LogicalBackupSchedule, err))
+	}
+	if c.SharedCluster.BackupRetention == "" {
+		errs = append(errs, errors.New("sharedCluster.backupRetention: must be set, such as 30d"))
 	}
 	if c.SharedCluster.Instances < 1 {
 		errs = append(errs, fmt.Errorf("sharedCluster.instances %d: must be at least 1", c.SharedCluster.Instances))

@@ -126,13 +126,17 @@ func TestValidateNamesEverySetting(t *testing.T) {
 	c.ObjectStore.DestinationPath = "bucket"
 	c.SharedCluster.Storage = "lots"
 	c.SharedCluster.Instances = 0
+	c.SharedCluster.MaxConnections = 10
+	c.SharedCluster.BackupSchedule = "daily"
+	c.SharedCluster.LogicalBackupSchedule = "every day"
+	c.SharedCluster.BackupRetention = ""
 	c.RecheckInterval.Duration = 0
 	c.PostgresImageRepository = "ghcr.io/cloudnative-pg/postgresql:latest"
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("invalid settings were accepted")
 	}
-	for _, want := range []string{"region", "objectStore.destinationPath", "sharedCluster.storage", "sharedCluster.instances", "recheckInterval", "postgresImageRepository"} {
+	for _, want := range []string{"region", "objectStore.destinationPath", "sharedCluster.storage", "sharedCluster.instances", "sharedCluster.maxConnections", "sharedCluster.backupSchedule", "sharedCluster.logicalBackupSchedule", "sharedCluster.backupRetention", "recheckInterval", "postgresImageRepository"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not name %s: %v", want, err)
 		}

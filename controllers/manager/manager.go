@@ -32,6 +32,7 @@ import (
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -220,6 +221,8 @@ func CacheOptions(hub hubconfig.Config) cache.Options {
 			&cnpgv1.DatabaseRole{}:          byManaged,
 			&barmanv1.ObjectStore{}:         byManaged,
 			&cnpgv1.Backup{}:                {Label: labels.NewSelector().Add(*hasCluster)},
+			&batchv1.CronJob{}:              byManaged,
+			&batchv1.Job{}:                  byManaged,
 		},
 	}
 	for obj, by := range metering.CacheByObject() {

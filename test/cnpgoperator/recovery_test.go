@@ -222,6 +222,12 @@ var _ = Describe("The backups CloudNativePG's scheduler makes", func() {
 		// No PostgreSQL runs here: the completion is written by hand, as CloudNativePG would.
 		simulateCompletedBackup(ctx, coop, made.Name)
 		Eventually(func(g Gomega) {
+			// BackupReady also needs CloudNativePG to report WAL archiving working, which
+			// an instance reports once it archived a WAL file: written here too.
+			cluster := getCluster(ctx, coop)
+			if !meta.IsStatusConditionTrue(cluster.Status.Conditions, string(cnpgv1.ConditionContinuousArchiving)) {
+				g.Expect(harness.SimulateArchivingWorking(ctx, k8s, coop.NamespaceName(), cooperative.ClusterName(coop))).To(Succeed())
+			}
 			c := getCoop(ctx, name)
 			g.Expect(c.Status.LastBackup).NotTo(BeNil())
 			g.Expect(c.Status.LastBackup.Name).To(Equal(made.Name))

@@ -46,7 +46,7 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		Eventually(func() error {
 			return k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
-		Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop)})))
+		Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop)}, nil)))
 		Expect(shared.Spec.PostgresConfiguration.Parameters).NotTo(BeEmpty(), "defaults of CloudNativePG's mutating webhook")
 		Expect(shared.Spec.ImageName).To(Equal(hub.PostgresImageRepository + ":17"))
 
@@ -120,7 +120,7 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		dumpOnFailure(second.Name)
 		Expect(k8s.Create(ctx, second)).To(Succeed())
 		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}
-		both := cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop), cooperative.SharedRoleName(second)})
+		both := cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop), cooperative.SharedRoleName(second)}, nil)
 		var before cnpgv1.Cluster
 		Expect(k8s.Get(ctx, key, &before)).To(Succeed())
 		Eventually(func(g Gomega) {
@@ -134,7 +134,9 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		Eventually(func(g Gomega) {
 			shared := &cnpgv1.Cluster{}
 			g.Expect(k8s.Get(ctx, key, shared)).To(Succeed())
-			g.Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop)})))
+			// Deleted with deletionPolicy Retain (the sample's): its role stays, NOLOGIN, and
+			// keeps a reject rule (issue 10, point 6).
+			g.Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop)}, []string{cooperative.SharedRoleName(second)})))
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 	})
 })

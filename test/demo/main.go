@@ -134,7 +134,7 @@ func run(ctx context.Context, out io.Writer, once bool, timeout time.Duration, k
 	}()
 	fmt.Fprintf(out, "The operator runs in this process (region %s). Applying the samples:\n", hub.Region)
 
-	names, err := applySamples(ctx, c, root, out)
+	names, err := applySamples(ctx, c, root, hub, out)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func setUpHub(ctx context.Context, c client.Client, root string, hub hubconfig.C
 	return nil
 }
 
-func applySamples(ctx context.Context, c client.Client, root string, out io.Writer) ([]string, error) {
+func applySamples(ctx context.Context, c client.Client, root string, hub hubconfig.Config, out io.Writer) ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_*.yaml"))
 	if err != nil {
 		return nil, err
@@ -255,6 +255,17 @@ func applySamples(ctx context.Context, c client.Client, root string, out io.Writ
 		coop := &coopv1.Cooperative{}
 		if err := readYAML(f, coop); err != nil {
 			return nil, err
+		}
+		if coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
+			// A shared-tier co-op's logical backups go to its own prefix with credentials
+			// limited to it, which the hub creates.
+			creds := &corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.PerCooperativeSecretPrefix + coop.Name},
+				StringData: map[string]string{cooperative.AccessKeyIDKey: "demo-" + coop.Name + "-key", cooperative.AccessSecretKeyKey: "demo-" + coop.Name + "-secret"},
+			}
+			if err := c.Create(ctx, creds); err != nil && !apierrors.IsAlreadyExists(err) {
+				return nil, fmt.Errorf("creating the object store credentials of %s: %w", coop.Name, err)
+			}
 		}
 		if err := c.Create(ctx, coop); err != nil {
 			return nil, fmt.Errorf("applying %s: %w", filepath.Base(f), err)
@@ -279,6 +290,15 @@ func simulate(ctx context.Context, c client.Client, hub hubconfig.Config, names 
 		ns := coop.NamespaceName()
 		if coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
 			key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedResourceName(coop)}
+			var shared cnpgv1.Cluster
+			if err := c.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, &shared); err == nil &&
+				!meta.IsStatusConditionTrue(shared.Status.Conditions, string(cnpgv1.ConditionContinuousArchiving)) {
+				if err := harness.SimulateSharedClusterBackedUp(ctx, c, hub.OperatorNamespace, hub.SharedCluster.Name); err != nil {
+					errs = append(errs, err)
+				} else {
+					fmt.Fprintf(out, "[simulated] CloudNativePG started the shared cluster %s, archived its WAL and took its first base backup to %s\n", hub.SharedCluster.Name, cooperative.SharedBackupDestination(&hub))
+				}
+			}
 			var db cnpgv1.Database
 			if err := c.Get(ctx, key, &db); err == nil && (db.Status.Applied == nil || !*db.Status.Applied) {
 				if err := harness.SimulateSharedDatabaseApplied(ctx, c, key.Namespace, key.Name); err != nil {

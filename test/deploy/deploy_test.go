@@ -32,6 +32,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -50,6 +51,7 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/test/harness"
@@ -354,12 +356,25 @@ func TestDeploy(t *testing.T) {
 	shared := t.Run("a shared-tier co-op becomes Ready", func(t *testing.T) {
 		coop := &coopv1.Cooperative{}
 		readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_carecollective.yaml"), coop)
+		// Its logical backups go to its own prefix, with credentials the hub gives it.
+		if err := admin.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: hub.ObjectStore.PerCooperativeSecretPrefix + coop.Name},
+			Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("care-key"), "ACCESS_SECRET_KEY": []byte("care-secret")},
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if err := admin.Create(ctx, coop); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, "its Database and DatabaseRole in the shared Cluster", diagnose, func() (bool, error) {
 			return harness.SimulateSharedDatabaseApplied(ctx, admin, hub.OperatorNamespace, cooperative.SharedResourceName(coop)) == nil, nil
 		})
+		waitFor(t, "the shared Cluster's WAL archiving and first base backup", diagnose, func() (bool, error) {
+			return harness.SimulateSharedClusterBackedUp(ctx, admin, hub.OperatorNamespace, hub.SharedCluster.Name) == nil, nil
+		})
+		if err := admin.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: logicalbackup.Name(coop.Name)}, &batchv1.CronJob{}); err != nil {
+			t.Errorf("its logical backup CronJob: %v", err)
+		}
 		waitReady(t, ctx, admin, coop.Name, diagnose)
 	})
 
@@ -393,7 +408,7 @@ func TestDeploy(t *testing.T) {
 		}
 	})
 
-	t.Run("the shared-tier co-op is deleted with its database objects", func(t *testing.T) {
+	t.Run("the shared-tier co-op is deleted after its final logical backup, its role kept NOLOGIN", func(t *testing.T) {
 		if !shared {
 			t.Skip("it never became Ready")
 		}
@@ -404,12 +419,28 @@ func TestDeploy(t *testing.T) {
 		if err := admin.Delete(ctx, coop); err != nil {
 			t.Fatal(err)
 		}
+		// Pods do not run here: the test writes the status the Job controller writes once
+		// the final logical backup's pod succeeded.
+		waitFor(t, "the final logical backup Job", diagnose, func() (bool, error) {
+			var jobs batchv1.JobList
+			if err := admin.List(ctx, &jobs, client.InNamespace(hub.OperatorNamespace), client.MatchingLabels{coopv1.LabelCooperative: coop.Name}); err != nil || len(jobs.Items) == 0 {
+				return false, err
+			}
+			return harness.SimulateJobDone(ctx, admin, hub.OperatorNamespace, jobs.Items[0].Name, true) == nil, nil
+		})
 		waitGone(t, ctx, admin, coop, diagnose)
 		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedResourceName(coop)}
-		for _, obj := range []client.Object{&cnpgv1.Database{}, &cnpgv1.DatabaseRole{}, &corev1.Secret{}} {
+		for _, obj := range []client.Object{&cnpgv1.Database{}, &corev1.Secret{}} {
 			if err := admin.Get(ctx, key, obj); !apierrors.IsNotFound(err) {
 				t.Errorf("%T %s: got %v, want NotFound", obj, key, err)
 			}
+		}
+		// deletionPolicy Retain: the role stays with its database, unable to log in.
+		role := &cnpgv1.DatabaseRole{}
+		if err := admin.Get(ctx, key, role); err != nil {
+			t.Errorf("the retained DatabaseRole: %v", err)
+		} else if role.Spec.Login {
+			t.Errorf("the retained role %s can still log in", role.Spec.Name)
 		}
 	})
 

@@ -23,6 +23,8 @@ import (
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,7 +52,101 @@ func SimulateClusterReady(ctx context.Context, c client.Client, namespace, name 
 	meta.SetStatusCondition(&cluster.Status.Conditions, metav1.Condition{
 		Type: string(cnpgv1.ConditionClusterReady), Status: metav1.ConditionTrue, Reason: "ClusterIsReady", Message: "Cluster is Ready",
 	})
+	// CloudNativePG sets ContinuousArchiving once the instance archived its first WAL file
+	// through the plugin.
+	meta.SetStatusCondition(&cluster.Status.Conditions, metav1.Condition{
+		Type: string(cnpgv1.ConditionContinuousArchiving), Status: metav1.ConditionTrue,
+		Reason: string(cnpgv1.ConditionReasonContinuousArchivingSuccess), Message: "Continuous archiving is working",
+	})
 	return c.Status().Update(ctx, &cluster)
+}
+
+// SimulateArchivingWorking writes the ContinuousArchiving condition CloudNativePG writes
+// once an instance archived its first WAL file, and leaves the rest of the status alone.
+func SimulateArchivingWorking(ctx context.Context, c client.Client, namespace, name string) error {
+	var cluster cnpgv1.Cluster
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &cluster); err != nil {
+		return err
+	}
+	meta.SetStatusCondition(&cluster.Status.Conditions, metav1.Condition{
+		Type: string(cnpgv1.ConditionContinuousArchiving), Status: metav1.ConditionTrue,
+		Reason: string(cnpgv1.ConditionReasonContinuousArchivingSuccess), Message: "Continuous archiving is working",
+	})
+	return c.Status().Update(ctx, &cluster)
+}
+
+// SimulateArchivingFailing writes the condition CloudNativePG writes when archiving a WAL
+// file to the object store fails.
+func SimulateArchivingFailing(ctx context.Context, c client.Client, namespace, name, message string) error {
+	var cluster cnpgv1.Cluster
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &cluster); err != nil {
+		return err
+	}
+	meta.SetStatusCondition(&cluster.Status.Conditions, metav1.Condition{
+		Type: string(cnpgv1.ConditionContinuousArchiving), Status: metav1.ConditionFalse,
+		Reason: string(cnpgv1.ConditionReasonContinuousArchivingFailing), Message: message,
+	})
+	return c.Status().Update(ctx, &cluster)
+}
+
+// SimulateSharedClusterBackedUp plays CloudNativePG for the hub's shared Cluster: its
+// instances are up, WAL archiving works, and a base backup has completed (one is taken
+// when none has yet).
+func SimulateSharedClusterBackedUp(ctx context.Context, c client.Client, namespace, name string) error {
+	if err := SimulateClusterReady(ctx, c, namespace, name); err != nil {
+		return err
+	}
+	var backups cnpgv1.BackupList
+	if err := c.List(ctx, &backups, client.InNamespace(namespace), client.MatchingLabels{"cnpg.io/cluster": name}); err != nil {
+		return err
+	}
+	for _, b := range backups.Items {
+		if b.Status.Phase == cnpgv1.BackupPhaseCompleted {
+			return nil
+		}
+	}
+	return SimulateBackup(ctx, c, namespace, name, name+"-"+time.Now().UTC().Format("20060102150405"), true)
+}
+
+// SimulateBackupCompletedAt creates a Backup of a Cluster that completed at stopped, as the
+// record of a backup taken earlier.
+func SimulateBackupCompletedAt(ctx context.Context, c client.Client, namespace, cluster, name string, stopped time.Time) error {
+	if err := SimulateBackup(ctx, c, namespace, cluster, name, true); err != nil {
+		return err
+	}
+	var b cnpgv1.Backup
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &b); err != nil {
+		return err
+	}
+	at := metav1.NewTime(stopped.Truncate(time.Second))
+	b.Status.StartedAt, b.Status.StoppedAt = &at, &at
+	return c.Status().Update(ctx, &b)
+}
+
+// SimulateJobDone writes the status the Job controller writes once the Job's pod
+// succeeded (or, with succeeded false, failed for good).
+func SimulateJobDone(ctx context.Context, c client.Client, namespace, name string, succeeded bool) error {
+	var job batchv1.Job
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &job); err != nil {
+		return err
+	}
+	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	job.Status.StartTime = &now
+	if succeeded {
+		job.Status.Succeeded = 1
+		job.Status.CompletionTime = &now
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastProbeTime: now, LastTransitionTime: now},
+			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastProbeTime: now, LastTransitionTime: now},
+		}
+	} else {
+		job.Status.Failed = 1
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", LastProbeTime: now, LastTransitionTime: now},
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", LastProbeTime: now, LastTransitionTime: now},
+		}
+	}
+	return c.Status().Update(ctx, &job)
 }
 
 // SimulateBackup creates a Backup of a Cluster, as CloudNativePG's ScheduledBackup

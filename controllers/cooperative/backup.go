@@ -1,0 +1,154 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cooperative
+
+import (
+	"fmt"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+// MaxBackupTolerance bounds the time a scheduled backup has to complete after the moment
+// it is due before the co-op's backups count as overdue. The tolerance is the schedule's
+// own interval when that is shorter: a backup every five minutes is overdue after ten.
+const MaxBackupTolerance = time.Hour
+
+// backupLastCompleted is the time of each co-op's last completed backup. A timestamp, not
+// an age: Prometheus computes the age (time() - metric) and alerts on it without the
+// operator having to update the gauge every second.
+var backupLastCompleted = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "cooperator_backup_last_completed_timestamp_seconds",
+	Help: "Unix time of the last completed base backup holding each co-op's database (its own Cluster's, or the hub's shared Cluster's for the shared tier).",
+}, []string{"cooperative"})
+
+func init() { metrics.Registry.MustRegister(backupLastCompleted) }
+
+// BackupVerdict is what the backups of a Cluster say about a co-op's data.
+type BackupVerdict struct {
+	Status  metav1.ConditionStatus
+	Reason  string
+	Message string
+	// LastCompleted is the most recent completed backup; nil when none completed.
+	LastCompleted *cnpgv1.Backup
+	// RecheckAfter is when the verdict changes by the passing of time alone (a fresh backup
+	// becoming overdue); zero when only an event can change it.
+	RecheckAfter time.Duration
+}
+
+// JudgeBackups says whether the data of a Cluster is protected now: True only while the
+// last completed backup is younger than the schedule allows (the next scheduled time after
+// it, plus a tolerance) and CloudNativePG reports WAL archiving working (archiving, the
+// Cluster's ContinuousArchiving condition). subject names the Cluster in messages.
+func JudgeBackups(now time.Time, schedule string, backups []cnpgv1.Backup, archiving *metav1.Condition, subject string) BackupVerdict {
+	var last, lastCompleted *cnpgv1.Backup
+	for i := range backups {
+		b := &backups[i]
+		if last == nil || backupTime(b).After(backupTime(last).Time) {
+			last = b
+		}
+		if b.Status.Phase == cnpgv1.BackupPhaseCompleted && (lastCompleted == nil || backupTime(b).After(backupTime(lastCompleted).Time)) {
+			lastCompleted = b
+		}
+	}
+	v := BackupVerdict{Status: metav1.ConditionFalse, LastCompleted: lastCompleted}
+	switch {
+	case last != nil && last.Status.Phase == cnpgv1.BackupPhaseFailed:
+		v.Reason, v.Message = coopv1.ReasonBackupFailed, fmt.Sprintf("backup %s of %s failed: %s", last.Name, subject, last.Status.Error)
+		return v
+	case lastCompleted == nil:
+		v.Reason, v.Message = coopv1.ReasonNoBackupYet, fmt.Sprintf("backups of %s are scheduled; none has completed yet", subject)
+		return v
+	case archiving == nil:
+		v.Reason, v.Message = coopv1.ReasonArchivingFailing, fmt.Sprintf("CloudNativePG has not reported WAL archiving of %s working yet", subject)
+		return v
+	case archiving.Status != metav1.ConditionTrue:
+		v.Reason, v.Message = coopv1.ReasonArchivingFailing, fmt.Sprintf("WAL archiving of %s is failing: %s", subject, archiving.Message)
+		return v
+	}
+	completedAt := backupTime(lastCompleted).Time
+	deadline, err := BackupDeadline(schedule, completedAt)
+	if err != nil {
+		// The webhook refuses such a schedule; a hub setting may still carry one.
+		v.Reason, v.Message = coopv1.ReasonBackupOverdue, fmt.Sprintf("backup schedule %q of %s cannot be read: %v", schedule, subject, err)
+		return v
+	}
+	if !now.Before(deadline) {
+		v.Reason, v.Message = coopv1.ReasonBackupOverdue, fmt.Sprintf("the last completed backup %s of %s is from %s; the next one was due to complete by %s",
+			lastCompleted.Name, subject, completedAt.UTC().Format(time.RFC3339), deadline.UTC().Format(time.RFC3339))
+		return v
+	}
+	v.Status, v.Reason = metav1.ConditionTrue, coopv1.ReasonReady
+	v.Message = fmt.Sprintf("last backup %s of %s completed at %s; WAL archiving works", lastCompleted.Name, subject, completedAt.UTC().Format(time.RFC3339))
+	v.RecheckAfter = deadline.Sub(now)
+	return v
+}
+
+// BackupDeadline is the moment backups that last completed at completedAt become overdue:
+// the next scheduled time after it (six-field cron, seconds first, as CloudNativePG reads
+// it), plus a tolerance of the schedule's interval at most MaxBackupTolerance.
+func BackupDeadline(schedule string, completedAt time.Time) (time.Time, error) {
+	sched, err := cron.Parse(schedule)
+	if err != nil {
+		return time.Time{}, err
+	}
+	next := sched.Next(completedAt)
+	if next.IsZero() {
+		return time.Time{}, fmt.Errorf("the schedule has no time after %s", completedAt.UTC().Format(time.RFC3339))
+	}
+	tolerance := min(sched.Next(next).Sub(next), MaxBackupTolerance)
+	return next.Add(tolerance), nil
+}
+
+// setBackupCondition writes the verdict on BackupReady, records the last completed backup
+// in status and the metric, and returns when to look again.
+func setBackupCondition(s *scope, v BackupVerdict) time.Duration {
+	if v.LastCompleted != nil {
+		s.coop.Status.LastBackup = &coopv1.BackupRecord{Name: v.LastCompleted.Name, Time: v.LastCompleted.Status.StoppedAt}
+	}
+	if lb := s.coop.Status.LastBackup; lb != nil && lb.Time != nil {
+		backupLastCompleted.WithLabelValues(s.coop.Name).Set(float64(lb.Time.Unix()))
+	}
+	s.setCondition(coopv1.ConditionBackupReady, v.Status, v.Reason, v.Message)
+	return v.RecheckAfter
+}
+
+// forgetBackupMetric removes a deleted co-op's series.
+func forgetBackupMetric(name string) { backupLastCompleted.DeleteLabelValues(name) }
+
+// archivingCondition is CloudNativePG's ContinuousArchiving condition of a Cluster, nil
+// when it has not reported one.
+func archivingCondition(c *cnpgv1.Cluster) *metav1.Condition {
+	if c == nil {
+		return nil
+	}
+	return meta.FindStatusCondition(c.Status.Conditions, string(cnpgv1.ConditionContinuousArchiving))
+}
+
+func backupTime(b *cnpgv1.Backup) metav1.Time {
+	if b.Status.StoppedAt != nil {
+		return *b.Status.StoppedAt
+	}
+	return b.CreationTimestamp
+}

@@ -1,0 +1,118 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cooperative
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+func backupAt(name string, phase cnpgv1.BackupPhase, stopped time.Time) cnpgv1.Backup {
+	t := metav1.NewTime(stopped)
+	return cnpgv1.Backup{
+		ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: t},
+		Status:     cnpgv1.BackupStatus{Phase: phase, StoppedAt: &t, Error: "bucket unreachable"},
+	}
+}
+
+// Issue 10, point 5: BackupReady is True only while the last completed backup is younger
+// than the schedule allows and WAL archiving works.
+func TestJudgeBackupsHonestBackupStatus(t *testing.T) {
+	const daily = "0 0 3 * * *" // 03:00:00 every day
+	day := func(d, h, m int) time.Time { return time.Date(2026, 12, d, h, m, 0, 0, time.UTC) }
+	archiving := &metav1.Condition{Type: string(cnpgv1.ConditionContinuousArchiving), Status: metav1.ConditionTrue, Reason: "ContinuousArchivingSuccess"}
+	failing := &metav1.Condition{Type: string(cnpgv1.ConditionContinuousArchiving), Status: metav1.ConditionFalse, Reason: "ContinuousArchivingFailing", Message: "403 from the bucket"}
+	for _, tc := range []struct {
+		name        string
+		now         time.Time
+		schedule    string
+		backups     []cnpgv1.Backup
+		archiving   *metav1.Condition
+		wantStatus  metav1.ConditionStatus
+		wantReason  string
+		wantRecheck time.Duration
+		wantInMsg   string
+	}{
+		{name: "no backup yet", now: day(5, 4, 0), schedule: daily, archiving: archiving,
+			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonNoBackupYet},
+		{name: "fresh backup, archiving works: True until the next one is due plus the tolerance", now: day(5, 4, 0), schedule: daily,
+			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5))}, archiving: archiving,
+			wantStatus: metav1.ConditionTrue, wantReason: coopv1.ReasonReady, wantRecheck: day(6, 4, 0).Sub(day(5, 4, 0))},
+		{name: "within the tolerance after the next scheduled time", now: day(6, 3, 59), schedule: daily,
+			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5))}, archiving: archiving,
+			wantStatus: metav1.ConditionTrue, wantReason: coopv1.ReasonReady, wantRecheck: time.Minute},
+		{name: "overdue once the next scheduled backup plus the tolerance passed", now: day(6, 4, 0), schedule: daily,
+			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5))}, archiving: archiving,
+			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonBackupOverdue, wantInMsg: "2026-12-06T04:00:00Z"},
+		{name: "a newer completed backup makes it fresh again", now: day(6, 4, 0), schedule: daily,
+			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5)), backupAt("b2", cnpgv1.BackupPhaseCompleted, day(6, 3, 2))}, archiving: archiving,
+			wantStatus: metav1.ConditionTrue, wantReason: coopv1.ReasonReady, wantInMsg: "b2", wantRecheck: 24 * time.Hour},
+		{name: "the tolerance is the schedule's interval when shorter than an hour", now: day(5, 3, 21), schedule: "0 */10 * * * *",
+			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 0))}, archiving: archiving,
+			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonBackupOverdue},
+		{name: "archiving failing, however fresh the backup", now: day(5, 4, 0), schedule: daily,
+			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5))}, archiving: failing,
+			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonArchivingFailing, wantInMsg: "403 from the bucket"},
+		{name: "archiving not reported by CloudNativePG", now: day(5, 4, 0), schedule: daily,
+			backups:    []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5))},
+			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonArchivingFailing},
+		{name: "the latest backup failed", now: day(6, 3, 30), schedule: daily,
+			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5)), backupAt("b2", cnpgv1.BackupPhaseFailed, day(6, 3, 1))}, archiving: archiving,
+			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonBackupFailed, wantInMsg: "bucket unreachable"},
+		{name: "a backup still running is not completed", now: day(5, 4, 0), schedule: daily,
+			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseRunning, day(5, 3, 5))}, archiving: archiving,
+			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonNoBackupYet},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := JudgeBackups(tc.now, tc.schedule, tc.backups, tc.archiving, "Cluster x")
+			if v.Status != tc.wantStatus || v.Reason != tc.wantReason {
+				t.Fatalf("got %s %s (%s), want %s %s", v.Status, v.Reason, v.Message, tc.wantStatus, tc.wantReason)
+			}
+			if v.RecheckAfter != tc.wantRecheck {
+				t.Errorf("recheck after %s, want %s", v.RecheckAfter, tc.wantRecheck)
+			}
+			if !strings.Contains(v.Message, tc.wantInMsg) {
+				t.Errorf("message %q does not say %q", v.Message, tc.wantInMsg)
+			}
+		})
+	}
+}
+
+// Issue 10, point 5: Prometheus sees the time of each co-op's last completed backup.
+func TestSetBackupConditionExportsLastBackupTimestamp(t *testing.T) {
+	stopped := time.Date(2026, 12, 5, 3, 5, 0, 0, time.UTC)
+	b := backupAt("b1", cnpgv1.BackupPhaseCompleted, stopped)
+	s := &scope{coop: &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "metric-coop"}}}
+	setBackupCondition(s, BackupVerdict{Status: metav1.ConditionTrue, Reason: coopv1.ReasonReady, LastCompleted: &b})
+	if got := testutil.ToFloat64(backupLastCompleted.WithLabelValues("metric-coop")); got != float64(stopped.Unix()) {
+		t.Errorf("cooperator_backup_last_completed_timestamp_seconds = %v, want %v", got, stopped.Unix())
+	}
+	if s.coop.Status.LastBackup == nil || s.coop.Status.LastBackup.Name != "b1" {
+		t.Errorf("lastBackup = %+v", s.coop.Status.LastBackup)
+	}
+	forgetBackupMetric("metric-coop")
+	if n := testutil.CollectAndCount(backupLastCompleted, "cooperator_backup_last_completed_timestamp_seconds"); n != 0 {
+		t.Errorf("%d series left after the co-op went", n)
+	}
+}
