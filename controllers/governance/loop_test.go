@@ -457,8 +457,22 @@ func TestGovernedChangeLoop(t *testing.T) {
 			if fee := c.must(200, "GET", "/v1/policy", proposer.token, nil)["feeSplit"].(map[string]any)["platformFeeBasisPoints"]; fee != float64(200) {
 				t.Fatalf("platform fee %v", fee)
 			}
-			payer := c.member("Paula Payer", []string{"customer"}, map[bool]string{true: "clients"}[tc.model == coopv1.GovernanceMultiStakeholder])
-			pay := c.must(201, "POST", "/v1/payments", payer.token, map[string]any{"workerId": proposer.id, "amountCents": 10000}, "Idempotency-Key", "after-the-vote")
+			// Members pay for completed work they requested: a delivery by a courier, paid after
+			// the vote.
+			class := map[bool]string{true: "clients"}[tc.model == coopv1.GovernanceMultiStakeholder]
+			payer := c.member("Paula Payer", []string{"customer"}, class)
+			courier := c.member("Cora Courier", []string{"worker"}, map[bool]string{true: "couriers"}[tc.model == coopv1.GovernanceMultiStakeholder])
+			c.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", courier.id), adminToken, map[string]any{"qualifications": []string{"delivery"}})
+			c.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", courier.id), courier.token, map[string]any{"available": true})
+			work := int64(c.must(201, "POST", "/v1/work", payer.token, map[string]any{"kind": "delivery",
+				"details": map[string]string{"pickup": "Halles Paul Bocuse", "dropoff": "Croix-Rousse"}, "priceCents": 10000})["id"].(float64))
+			if offer := c.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", work), payer.token, nil); int64(offer["workerId"].(float64)) != courier.id {
+				t.Fatalf("offered to %v, want the courier %d", offer["workerId"], courier.id)
+			}
+			for _, step := range []string{"accept", "start", "complete"} {
+				c.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), adminToken, nil)
+			}
+			pay := c.must(201, "POST", "/v1/payments", payer.token, map[string]any{"workId": work, "workerId": courier.id, "amountCents": 10000}, "Idempotency-Key", "after-the-vote")
 			if fee := pay["split"].(map[string]any)["platformFeeCents"]; fee != float64(200) {
 				t.Fatalf("payment after the vote: %v", pay)
 			}
