@@ -15,8 +15,8 @@ limitations under the License.
 */
 
 // Package allocation splits a hub's bill among co-ops. Allocate is a pure function of its
-// input: exact rational arithmetic, then the largest-remainder method to whole cents, so the
-// amounts add up to the bill exactly and do not depend on the order of the co-ops.
+// input: exact arithmetic on fractions, then the largest-remainder method to whole cents,
+// so the amounts add up to the bill exactly and do not depend on the order of the co-ops.
 //
 // The steps, in order:
 //  1. The compute pool is split in proportion to cpuCore*coreSeconds + memoryGiB*GiBSeconds,
@@ -36,9 +36,12 @@ limitations under the License.
 package allocation
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // Pool names, as the API has them.
@@ -119,13 +122,20 @@ func Total(bill []BillLine) int64 {
 	return t
 }
 
-var (
-	thousand = big.NewRat(1000, 1)
-	gib      = big.NewRat(1<<30, 1)
-)
-
 // Allocate splits the bill among the co-ops of in.Usage. The shares come back sorted by
 // co-op name and add up to Total(in.Bill) exactly. With no co-ops it returns no shares.
+//
+// Every amount is an exact fraction over one denominator that all co-ops share, times a
+// factor that all co-ops of a class share (see amounts). Each step of the package comment
+// is a linear map of the amounts, so it changes the shared denominator and the few class
+// factors, and touches a co-op's own numerator only where it must: no per-co-op
+// rational, no GCD, no normalisation. The integers are math/big's because their size has
+// no useful bound: usage in byte-seconds times a weight with six decimals times a bill in
+// cents already exceeds 128 bits, and the discounts multiply the sizes again.
+//
+// The Parts come from the same fractions: after each step, each co-op's amount is its
+// numerator times its class factor over the denominator of that step, rounded half up to
+// the cent (see amounts.round), and each part is the difference of two such amounts.
 func Allocate(in Input) ([]Share, error) {
 	var pools = map[string]int64{}
 	for i, l := range in.Bill {
@@ -151,7 +161,7 @@ func Allocate(in Input) ([]Share, error) {
 
 	usage := make([]Usage, len(in.Usage))
 	copy(usage, in.Usage)
-	sort.Slice(usage, func(i, j int) bool { return usage[i].Cooperative < usage[j].Cooperative })
+	slices.SortFunc(usage, func(a, b Usage) int { return strings.Compare(a.Cooperative, b.Cooperative) })
 	n := len(usage)
 	if n == 0 {
 		return nil, nil
@@ -162,230 +172,478 @@ func Allocate(in Input) ([]Share, error) {
 		}
 	}
 
-	cpuW, memW := in.Policy.CPUCoreWeight, in.Policy.MemoryGiBWeight
+	a := newAmounts(n)
+	if err := a.splitPools(usage, in.Policy, pools); err != nil {
+		return nil, err
+	}
+	changed, err := a.applyDiscounts(usage, in.Policy.DiscountPercent)
+	if err != nil {
+		return nil, err
+	}
+	a.snapshot(stepDiscounts, changed)
+	a.applyFloor(total, in.Policy.MinimumCents)
+	shares, err := a.largestRemainder(usage, total)
+	if err != nil {
+		return nil, err
+	}
+	for i := range shares {
+		r := &a.running[i]
+		shares[i].Parts = Parts{
+			ComputeCents:  r[stepCompute],
+			StorageCents:  r[stepStorage] - r[stepCompute],
+			SharedCents:   r[stepShared] - r[stepStorage],
+			DiscountCents: r[stepDiscounts] - r[stepShared],
+			FloorCents:    r[stepFloor] - r[stepDiscounts],
+			RoundingCents: shares[i].Cents - r[stepFloor],
+		}
+	}
+	return shares, nil
+}
+
+// The steps after which the running amounts are kept, as indices of amounts.running.
+const (
+	stepCompute = iota
+	stepStorage
+	stepShared
+	stepDiscounts
+	stepFloor
+	steps
+)
+
+// amounts are the co-ops' amounts in cents, in the order of the sorted usage: co-op i
+// pays num[i]*factor[class[i]]/den. A nil class puts every co-op in class 0. The
+// denominator and the factors are positive.
+type amounts struct {
+	num    []big.Int
+	class  []uint8
+	factor []*big.Int
+	den    big.Int
+	// running[i][s] is co-op i's amount after step s, rounded half up to the cent.
+	running [][steps]int64
+	// t, u and v are scratch values: math/big allocates when a result aliases an operand.
+	t, u, v big.Int
+}
+
+// slabWords is the room reserved for each numerator: enough for the sizes of common
+// bills, so that no step allocates per co-op; a larger numerator allocates its own.
+const slabWords = 8
+
+func newAmounts(n int) *amounts {
+	a := &amounts{num: make([]big.Int, n), factor: []*big.Int{big.NewInt(1)}, running: make([][steps]int64, n)}
+	slab := make([]big.Word, n*slabWords)
+	for i := range a.num {
+		a.num[i].SetBits(slab[i*slabWords : i*slabWords : (i+1)*slabWords])
+	}
+	return a
+}
+
+// materialize multiplies each numerator by its class factor and leaves one class of
+// factor 1.
+func (a *amounts) materialize() {
+	if a.class == nil && a.factor[0].Cmp(one) == 0 {
+		return
+	}
+	for i := range a.num {
+		f := a.factor[0]
+		if a.class != nil {
+			f = a.factor[a.class[i]]
+		}
+		a.t.Mul(&a.num[i], f)
+		a.num[i].Set(&a.t)
+	}
+	a.class, a.factor = nil, []*big.Int{big.NewInt(1)}
+}
+
+// round is co-op i's amount num[i]*factor[class[i]]/den rounded half up to the cent, as
+// the rational allocator rounded it: the quotient, plus one when twice the remainder
+// reaches the denominator. The amounts are never negative. It uses the scratch values.
+func (a *amounts) round(i int) int64 {
+	f := a.factor[0]
+	if a.class != nil {
+		f = a.factor[a.class[i]]
+	}
+	x := &a.num[i]
+	if f.Cmp(one) != 0 {
+		a.v.Mul(x, f)
+		x = &a.v
+	}
+	return a.roundQuo(x)
+}
+
+// roundQuo is x/den rounded half up to an integer, for x >= 0. It uses t and u, so x may
+// be v or a numerator.
+func (a *amounts) roundQuo(x *big.Int) int64 {
+	a.t.QuoRem(x, &a.den, &a.u)
+	q := a.t.Int64()
+	if a.u.Lsh(&a.u, 1).Cmp(&a.den) >= 0 {
+		q++
+	}
+	return q
+}
+
+// snapshot keeps the running amounts after step s: rounded from the fractions when the
+// step changed them, the previous step's otherwise.
+func (a *amounts) snapshot(s int, changed bool) {
+	for i := range a.running {
+		r := &a.running[i]
+		if changed {
+			r[s] = a.round(i)
+		} else {
+			r[s] = r[s-1]
+		}
+	}
+}
+
+var (
+	zero = new(big.Int)
+	one  = big.NewInt(1)
+)
+
+func orZero(v *big.Int) *big.Int {
+	if v == nil {
+		return zero
+	}
+	return v
+}
+
+// splitPools is steps 1 and 2. The compute weight of co-op i,
+// cpu/1000*(cn/cd) + mem/2^30*(mn/md), is w[i]/(1000*2^30*cd*md) with the integer
+// w[i] = cpu*cpuF + mem*memF, cpuF = cn*md*2^30 and memF = mn*cd*1000. The denominator
+// is the same for every co-op and positive, so w[i] alone decides the proportions, and
+// the sum of the w[i] is sum(cpu)*cpuF + sum(mem)*memF.
+func (a *amounts) splitPools(usage []Usage, p Policy, pools map[string]int64) error {
+	n := len(usage)
+	cpuW, memW := p.CPUCoreWeight, p.MemoryGiBWeight
 	if cpuW == nil {
 		cpuW = big.NewRat(1, 1)
 	}
 	if memW == nil {
 		memW = big.NewRat(1, 8)
 	}
-	computeW := make([]*big.Rat, n)
-	storageW := make([]*big.Rat, n)
+	cpuF := new(big.Int).Mul(cpuW.Num(), memW.Denom())
+	cpuF.Lsh(cpuF, 30)
+	memF := new(big.Int).Mul(memW.Num(), cpuW.Denom())
+	memF.Mul(memF, big.NewInt(1000))
+	negativeWeight := cpuF.Sign() < 0 || memF.Sign() < 0
+
+	var cpuSum, memSum, storageSum big.Int
+	for _, u := range usage {
+		c, m, s := orZero(u.CPUMillicoreSeconds), orZero(u.MemoryByteSeconds), orZero(u.StorageByteSeconds)
+		if negativeWeight || c.Sign() < 0 || m.Sign() < 0 || s.Sign() < 0 {
+			a.t.Mul(c, cpuF)
+			a.u.Mul(m, memF)
+			if a.t.Add(&a.t, &a.u).Sign() < 0 || s.Sign() < 0 {
+				return fmt.Errorf("co-op %q: negative usage", u.Cooperative)
+			}
+		}
+		cpuSum.Add(&cpuSum, c)
+		memSum.Add(&memSum, m)
+		storageSum.Add(&storageSum, s)
+	}
+	var computeSum big.Int
+	computeSum.Mul(&cpuSum, cpuF)
+	computeSum.Add(&computeSum, a.t.Mul(&memSum, memF))
+
+	// A pool that nobody used is split evenly: weight 1 each, n in all.
+	count := big.NewInt(int64(n))
+	computeEven, storageEven := computeSum.Sign() == 0, storageSum.Sign() == 0
+	if computeEven {
+		computeSum.Set(count)
+	}
+	if storageEven {
+		storageSum.Set(count)
+	}
+	// Pc*w[i]/computeSum + Ps*s[i]/storageSum, over den = computeSum*storageSum. The
+	// running amount after step 1's compute pool is the first term alone.
+	a.den.Mul(&computeSum, &storageSum)
+	pc := new(big.Int).Mul(big.NewInt(pools[PoolCompute]), &storageSum)
+	ps := new(big.Int).Mul(big.NewInt(pools[PoolStorage]), &computeSum)
+	pcCPU := new(big.Int).Mul(pc, cpuF)
+	pcMem := new(big.Int).Mul(pc, memF)
 	for i, u := range usage {
-		c := ratOf(u.CPUMillicoreSeconds)
-		c.Quo(c, thousand).Mul(c, cpuW)
-		m := ratOf(u.MemoryByteSeconds)
-		m.Quo(m, gib).Mul(m, memW)
-		computeW[i] = c.Add(c, m)
-		storageW[i] = ratOf(u.StorageByteSeconds)
-		if computeW[i].Sign() < 0 || storageW[i].Sign() < 0 {
-			return nil, fmt.Errorf("co-op %q: negative usage", u.Cooperative)
+		x := &a.num[i]
+		if computeEven {
+			x.Set(pc)
+		} else {
+			x.Mul(orZero(u.CPUMillicoreSeconds), pcCPU)
+			x.Add(x, a.t.Mul(orZero(u.MemoryByteSeconds), pcMem))
 		}
-	}
-	amount := split(big.NewRat(pools[PoolCompute], 1), computeW)
-	// running[i] are co-op i's amounts rounded to the cent after each step.
-	running := make([][]int64, n)
-	snapshot := func() {
-		for i := range amount {
-			running[i] = append(running[i], roundCents(amount[i]))
+		a.running[i][stepCompute] = a.roundQuo(x)
+		if storageEven {
+			x.Add(x, ps)
+		} else {
+			x.Add(x, a.t.Mul(orZero(u.StorageByteSeconds), ps))
 		}
+		a.running[i][stepStorage] = a.roundQuo(x)
 	}
-	snapshot()
-	storage := split(big.NewRat(pools[PoolStorage], 1), storageW)
-	for i := range amount {
-		amount[i].Add(amount[i], storage[i])
-	}
-	snapshot()
-	var shared []*big.Rat
-	if in.Policy.Shared == SharedEven {
-		shared = split(big.NewRat(pools[PoolShared], 1), make([]*big.Rat, n))
-	} else {
-		shared = split(big.NewRat(pools[PoolShared], 1), amount)
-	}
-	for i := range amount {
-		amount[i].Add(amount[i], shared[i])
-	}
-	snapshot()
 
-	if err := applyDiscounts(usage, amount, in.Policy.DiscountPercent); err != nil {
-		return nil, err
-	}
-	snapshot()
-	applyFloor(usage, amount, total, in.Policy.MinimumCents)
-	snapshot()
-	shares, err := largestRemainder(usage, amount, total)
-	if err != nil {
-		return nil, err
-	}
-	for i := range shares {
-		r := running[i]
-		shares[i].Parts = Parts{
-			ComputeCents:  r[0],
-			StorageCents:  r[1] - r[0],
-			SharedCents:   r[2] - r[1],
-			DiscountCents: r[3] - r[2],
-			FloorCents:    r[4] - r[3],
-			RoundingCents: shares[i].Cents - r[4],
-		}
-	}
-	return shares, nil
-}
-
-// roundCents rounds a non-negative amount of cents half up to a whole cent.
-func roundCents(r *big.Rat) int64 {
-	twice := new(big.Int).Mul(r.Num(), big.NewInt(2))
-	twice.Add(twice, r.Denom())
-	return twice.Quo(twice, new(big.Int).Mul(r.Denom(), big.NewInt(2))).Int64()
-}
-
-func ratOf(v *big.Int) *big.Rat {
-	if v == nil {
-		return new(big.Rat)
-	}
-	return new(big.Rat).SetInt(v)
-}
-
-// split divides pool in proportion to weights (nil weights count as zero), evenly when
-// they are all zero. The parts add up to pool exactly.
-func split(pool *big.Rat, weights []*big.Rat) []*big.Rat {
-	sum := new(big.Rat)
-	for _, w := range weights {
-		if w != nil {
-			sum.Add(sum, w)
-		}
-	}
-	out := make([]*big.Rat, len(weights))
-	if sum.Sign() == 0 {
-		even := new(big.Rat).Quo(pool, big.NewRat(int64(len(weights)), 1))
-		for i := range out {
-			out[i] = new(big.Rat).Set(even)
-		}
-		return out
-	}
-	factor := new(big.Rat).Quo(pool, sum)
-	for i, w := range weights {
-		if w == nil {
-			out[i] = new(big.Rat)
-			continue
-		}
-		out[i] = new(big.Rat).Mul(w, factor)
-	}
-	return out
-}
-
-func applyDiscounts(usage []Usage, amount []*big.Rat, percent map[string]int64) error {
-	if len(percent) == 0 {
+	// Step 2. The amounts so far add up to Pc+Ps exactly, so the proportional split of
+	// the shared pool multiplies each by (Pc+Ps+Psh)/(Pc+Ps).
+	shared := pools[PoolShared]
+	if shared == 0 {
+		a.snapshot(stepShared, false)
 		return nil
 	}
-	discount := new(big.Rat)
-	var carriers []int
-	var carried []*big.Rat
-	for i, u := range usage {
-		p := percent[u.Cooperative]
-		if p < 0 || p > 100 {
-			return fmt.Errorf("co-op %q: discount %d%% is not between 0 and 100", u.Cooperative, p)
+	base := pools[PoolCompute] + pools[PoolStorage]
+	if p.Shared == SharedEven || base == 0 {
+		// num[i]/den + shared/n = (num[i]*n + shared*den) / (den*n)
+		add := new(big.Int).Mul(big.NewInt(shared), &a.den)
+		for i := range a.num {
+			a.t.Mul(&a.num[i], count)
+			a.num[i].Add(&a.t, add)
 		}
-		if p == 0 {
-			carriers = append(carriers, i)
-			carried = append(carried, amount[i])
-			continue
-		}
-		discount.Add(discount, new(big.Rat).Mul(amount[i], big.NewRat(p, 100)))
-	}
-	if len(carriers) == 0 || discount.Sign() == 0 {
+		a.den.Mul(&a.den, count)
+		a.snapshot(stepShared, true)
 		return nil
 	}
-	for i, u := range usage {
-		if p := percent[u.Cooperative]; p != 0 {
-			amount[i].Mul(amount[i], big.NewRat(100-p, 100))
-		}
-	}
-	extra := split(discount, carried)
-	for k, i := range carriers {
-		amount[i].Add(amount[i], extra[k])
-	}
+	a.factor[0].SetInt64(base + shared)
+	a.den.Mul(&a.den, big.NewInt(base))
+	a.snapshot(stepShared, true)
 	return nil
 }
 
-// applyFloor raises every amount below minimum to it, the others paying in proportion to
-// their amounts, or splits total evenly when it does not cover every floor. amounts add up
-// to total before and after.
-func applyFloor(usage []Usage, amount []*big.Rat, total, minimum int64) {
-	n := len(amount)
+// applyDiscounts is step 3. Over the co-ops' numerators, let d = sum(num[i]*p[i]) over
+// the discounted co-ops and c = sum(num[i]) over the carriers, f the common factor so far:
+// the discount is f*d/(100*den). A discounted co-op's amount becomes
+// num[i]*f*(100-p)/(100*den) and a carrier's num[i]*f/den*(1 + d/(100*c)); over the
+// denominator 100*den*c these are num[i] times the class factors f*(100-p)*c and
+// f*(100*c+d). When the carriers' amounts are all zero, each of the k carriers gets
+// f*d/(100*den*k). It reports whether it changed the amounts.
+func (a *amounts) applyDiscounts(usage []Usage, percent map[string]int64) (bool, error) {
+	if len(percent) == 0 {
+		return false, nil
+	}
+	// Class 0 for the carriers, one class per discount percentage.
+	class := make([]uint8, len(usage))
+	classOf := map[int64]uint8{}
+	pcts := []int64{0}
+	sums := []big.Int{{}}
+	carriers := 0
+	for i, u := range usage {
+		p := percent[u.Cooperative]
+		if p < 0 || p > 100 {
+			return false, fmt.Errorf("co-op %q: discount %d%% is not between 0 and 100", u.Cooperative, p)
+		}
+		if p == 0 {
+			carriers++
+			sums[0].Add(&sums[0], &a.num[i])
+			continue
+		}
+		k, ok := classOf[p]
+		if !ok {
+			k = uint8(len(pcts))
+			classOf[p] = k
+			pcts = append(pcts, p)
+			sums = append(sums, big.Int{})
+		}
+		class[i] = k
+		sums[k].Add(&sums[k], &a.num[i])
+	}
+	var d big.Int
+	for k := 1; k < len(pcts); k++ {
+		d.Add(&d, a.t.Mul(&sums[k], big.NewInt(pcts[k])))
+	}
+	if carriers == 0 || d.Sign() == 0 {
+		return false, nil
+	}
+	f := a.factor[0]
+	c := &sums[0]
+	factor := make([]*big.Int, len(pcts))
+	hundred := big.NewInt(100)
+	if c.Sign() == 0 {
+		k := big.NewInt(int64(carriers))
+		for i := range a.num {
+			if class[i] == 0 {
+				a.num[i].SetInt64(1)
+			}
+		}
+		factor[0] = new(big.Int).Mul(f, &d)
+		for j := 1; j < len(pcts); j++ {
+			factor[j] = new(big.Int).Mul(f, big.NewInt(100-pcts[j]))
+			factor[j].Mul(factor[j], k)
+		}
+		a.den.Mul(&a.den, hundred)
+		a.den.Mul(&a.den, k)
+	} else {
+		factor[0] = new(big.Int).Mul(c, hundred)
+		factor[0].Add(factor[0], &d)
+		factor[0].Mul(factor[0], f)
+		for j := 1; j < len(pcts); j++ {
+			factor[j] = new(big.Int).Mul(f, big.NewInt(100-pcts[j]))
+			factor[j].Mul(factor[j], c)
+		}
+		a.den.Mul(&a.den, hundred)
+		a.den.Mul(&a.den, c)
+	}
+	a.class, a.factor = class, factor
+	return true, nil
+}
+
+// applyFloor is step 4: it raises every amount below minimum to it, the others paying in
+// proportion to their amounts, or splits total evenly when it does not cover every
+// floor. The amounts add up to total before and after.
+//
+// In increasing order of amount (ties by name), the first k co-ops get the floor once
+// the k-th, scaled with the rest to the remaining total-k*minimum, reaches the floor.
+// With P[i] = num[i]*factor[class[i]] and rest the sum of P from the k-th on, that is
+// P*remaining >= minimum*rest, and the others then pay P*remaining/rest: the
+// denominator and any factor common to all co-ops cancel out.
+func (a *amounts) applyFloor(total, minimum int64) {
+	n := len(a.num)
 	if minimum == 0 {
 		return
 	}
 	if total < minimum*int64(n) {
-		even := big.NewRat(total, int64(n))
-		for i := range amount {
-			amount[i].Set(even)
+		for i := range a.num {
+			a.num[i].SetInt64(total)
 		}
+		a.class, a.factor = nil, []*big.Int{big.NewInt(1)}
+		a.den.SetInt64(int64(n))
 		return
 	}
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+	if a.class != nil {
+		a.materialize()
 	}
-	sort.Slice(order, func(a, b int) bool {
-		if c := amount[order[a]].Cmp(amount[order[b]]); c != 0 {
-			return c < 0
-		}
-		return usage[order[a]].Cooperative < usage[order[b]].Cooperative
-	})
-	suffix := make([]*big.Rat, n+1)
-	suffix[n] = new(big.Rat)
-	for k := n - 1; k >= 0; k-- {
-		suffix[k] = new(big.Rat).Add(suffix[k+1], amount[order[k]])
+	a.class, a.factor = nil, []*big.Int{big.NewInt(1)} // a common factor cancels out
+	order := a.sorted(false)
+	var rest big.Int
+	for i := range a.num {
+		rest.Add(&rest, &a.num[i])
 	}
-	m := big.NewRat(minimum, 1)
-	for k := 0; k < n; k++ {
-		remaining := big.NewRat(total-int64(k)*minimum, 1)
-		rest := suffix[k]
-		var factor *big.Rat
-		if rest.Sign() != 0 {
-			factor = new(big.Rat).Quo(remaining, rest)
-			if new(big.Rat).Mul(amount[order[k]], factor).Cmp(m) < 0 {
-				continue
+	m := big.NewInt(minimum)
+	remaining := new(big.Int)
+	for k := range n {
+		remaining.SetInt64(total - int64(k)*minimum)
+		if rest.Sign() == 0 {
+			// The rest have nothing: they split the remaining evenly, over n-k.
+			left := big.NewInt(int64(n - k))
+			floor := new(big.Int).Mul(m, left)
+			for j, i := range order {
+				if j < k {
+					a.num[i].Set(floor)
+				} else {
+					a.num[i].Set(remaining)
+				}
 			}
+			a.den.Set(left)
+			return
 		}
+		a.t.Mul(&a.num[order[k]], remaining)
+		a.u.Mul(m, &rest)
+		if a.t.Cmp(&a.u) < 0 {
+			rest.Sub(&rest, &a.num[order[k]])
+			continue
+		}
+		// Over den = rest: the floor is minimum*rest; the others num*remaining, which
+		// class 1 leaves to the last step.
+		a.class = make([]uint8, n)
+		a.factor = []*big.Int{big.NewInt(1), remaining}
 		for j, i := range order {
-			switch {
-			case j < k:
-				amount[i].Set(m)
-			case factor == nil:
-				amount[i].Quo(remaining, big.NewRat(int64(n-k), 1))
-			default:
-				amount[i].Mul(amount[i], factor)
+			if j < k {
+				a.num[i].Set(&a.u)
+			} else {
+				a.class[i] = 1
 			}
 		}
+		a.den.Set(&rest)
 		return
 	}
 }
 
-func largestRemainder(usage []Usage, amount []*big.Rat, total int64) ([]Share, error) {
-	n := len(amount)
+// sorted returns the co-ops' indices in increasing order of their non-negative
+// numerators (decreasing when descending), ties in increasing order of index, which is the
+// order of the names. It sorts on each numerator's bit length and leading 64 bits and
+// compares whole numerators only where those are equal.
+func (a *amounts) sorted(descending bool) []int {
+	type key struct {
+		bits int
+		lead uint64
+		i    int
+	}
+	keys := make([]key, len(a.num))
+	for i := range a.num {
+		x := &a.num[i]
+		b := x.BitLen()
+		k := key{bits: b, i: i}
+		if b <= 64 {
+			k.lead = x.Uint64()
+		} else {
+			// The 64 bits below the leading one: the two top words, shifted.
+			w := x.Bits()
+			top := len(w) - 1
+			shift := uint(b-1) % wordBits // bits of w[top] below its leading one
+			hi := uint64(w[top])
+			if shift < 63 {
+				lo := uint64(w[top-1])
+				hi = hi<<(63-shift) | lo>>(shift+1)
+			}
+			k.lead = hi
+		}
+		keys[i] = k
+	}
+	slices.SortFunc(keys, func(x, y key) int {
+		c := cmp.Compare(x.bits, y.bits)
+		if c == 0 {
+			c = cmp.Compare(x.lead, y.lead)
+		}
+		if c == 0 {
+			c = a.num[x.i].Cmp(&a.num[y.i])
+		}
+		if descending {
+			c = -c
+		}
+		if c == 0 {
+			c = x.i - y.i
+		}
+		return c
+	})
+	order := make([]int, len(keys))
+	for j, k := range keys {
+		order[j] = k.i
+	}
+	return order
+}
+
+// wordBits is the size of a big.Word.
+const wordBits = 32 << (^uint(0) >> 63)
+
+// largestRemainder is step 5. It also keeps the running amounts after step 4, which it
+// divides anyway.
+func (a *amounts) largestRemainder(usage []Usage, total int64) ([]Share, error) {
+	n := len(a.num)
 	shares := make([]Share, n)
-	frac := make([]*big.Rat, n)
 	var sum int64
-	for i, a := range amount {
-		if a.Sign() < 0 {
+	for i := range a.num {
+		f := a.factor[0]
+		if a.class != nil {
+			f = a.factor[a.class[i]]
+		}
+		x := &a.num[i]
+		if f.Cmp(one) != 0 {
+			a.v.Mul(x, f)
+			x = &a.v
+		}
+		if x.Sign() < 0 {
 			return nil, fmt.Errorf("co-op %q: amount went negative", usage[i].Cooperative)
 		}
-		q := new(big.Int).Quo(a.Num(), a.Denom())
-		shares[i] = Share{Cooperative: usage[i].Cooperative, Cents: q.Int64()}
-		frac[i] = new(big.Rat).Sub(a, new(big.Rat).SetInt(q))
+		a.t.QuoRem(x, &a.den, &a.u)
+		shares[i] = Share{Cooperative: usage[i].Cooperative, Cents: a.t.Int64()}
+		a.num[i].Set(&a.u) // the remainder, over den
 		sum += shares[i].Cents
+		// The running amount after the floor, rounded half up as round does.
+		a.running[i][stepFloor] = shares[i].Cents
+		if a.u.Lsh(&a.u, 1).Cmp(&a.den) >= 0 {
+			a.running[i][stepFloor]++
+		}
 	}
 	left := total - sum
 	if left < 0 || left > int64(n) {
 		return nil, fmt.Errorf("rounding left %d cents for %d co-ops", left, n)
 	}
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+	if left == 0 {
+		return shares, nil
 	}
-	// usage is sorted by name, so a stable sort breaks ties by name.
-	sort.SliceStable(order, func(a, b int) bool { return frac[order[a]].Cmp(frac[order[b]]) > 0 })
+	order := a.sorted(true)
 	for _, i := range order[:left] {
 		shares[i].Cents++
 	}
