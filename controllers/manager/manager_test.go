@@ -18,7 +18,6 @@ package manager_test
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -27,9 +26,7 @@ import (
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -175,33 +172,13 @@ func TestIsolation_2_MetricsNeedAuthenticationAndAuthorization(t *testing.T) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opts.Hub.OperatorNamespace}}); err != nil {
 		t.Fatal(err)
 	}
-	reader := &rbacv1.ClusterRole{}
-	if err := harness.ReadYAML(filepath.Join(root, "config", "rbac", "metrics_reader_role.yaml"), reader); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Create(ctx, reader); err != nil {
-		t.Fatal(err)
-	}
 	token := func(name string, bound bool) string {
 		t.Helper()
-		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}}
-		if err := c.Create(ctx, sa); err != nil {
+		tok, err := harness.MetricsToken(ctx, c, name, bound)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if bound {
-			if err := c.Create(ctx, &rbacv1.ClusterRoleBinding{
-				ObjectMeta: metav1.ObjectMeta{Name: name},
-				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: reader.Name},
-				Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: "default"}},
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		tr := &authenticationv1.TokenRequest{}
-		if err := c.SubResource("token").Create(ctx, sa, tr); err != nil {
-			t.Fatal(err)
-		}
-		return tr.Status.Token
+		return tok
 	}
 	prometheus, stranger := token("prometheus", true), token("stranger", false)
 
@@ -211,25 +188,7 @@ func TestIsolation_2_MetricsNeedAuthenticationAndAuthorization(t *testing.T) {
 	}
 	go func() { _ = mgr.Start(ctx) }()
 
-	// The server's certificate is self-signed: what is checked here is who may read.
-	httpClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed test server
-	scrape := func(token string) (int, string) {
-		t.Helper()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+addr+"/metrics", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := httpClient.Do(req)
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer func() { _ = resp.Body.Close() }()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
-	}
+	scrape := func(token string) (int, string) { return harness.ScrapeMetrics(ctx, addr, token) }
 	// The authorized scrape, until the server is up and the binding in force.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -253,7 +212,7 @@ func TestIsolation_2_MetricsNeedAuthenticationAndAuthorization(t *testing.T) {
 		t.Errorf("a scrape with a forged token: got %d %s, want a refusal", code, body)
 	}
 	if code, body := scrape(stranger); code != http.StatusForbidden {
-		t.Errorf("a scrape by an identity not bound to %s: got %d %s, want 403", reader.Name, code, body)
+		t.Errorf("a scrape by an identity not bound to %s: got %d %s, want 403", "cooperator-metrics-reader", code, body)
 	}
 	// Plain HTTP gets no metrics either.
 	if resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + addr + "/metrics"); err == nil {

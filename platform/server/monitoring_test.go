@@ -26,11 +26,13 @@ func TestExportsWhatTheMonitoringReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, mustPolicy(t, ridePolicy))
-	w := e.worker("Dan Driver")
-	p := e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 10000, "surgeCents": 1000}, "Idempotency-Key", "m1")
+	w, c := e.worker("Dan Driver"), e.customer("Rita Rider")
+	work, _ := e.completedRide(c, 10000)
+	p := e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": work, "workerId": w.id, "amountCents": 10000}, "Idempotency-Key", "m1")
 	e.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", num(p["id"])), adminToken, nil)
 
-	srv := httptest.NewServer(e.h)
+	// /metrics is served on the metrics port, apart from the API.
+	srv := httptest.NewServer(e.s.MetricsHandler())
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/metrics") //nolint:noctx // a test's local server
 	if err != nil {
@@ -55,9 +57,10 @@ func TestExportsWhatTheMonitoringReads(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no dashboard or alert reads a metric of the platform: the test checked nothing")
 	}
-	for _, line := range []string{`cooperator_platform_payments_total{kind="payment"} 1`, `cooperator_platform_payments_total{kind="refund"} 1`} {
+	// Two payments: the one recorded when the ride completed, and the customer's own.
+	for _, line := range []string{`cooperator_platform_payments_total{kind="payment"} 2`, `cooperator_platform_payments_total{kind="refund"} 1`} {
 		if !strings.Contains(string(body), line+"\n") {
-			t.Errorf("the platform's /metrics lacks the line %s", line)
+			t.Errorf("the platform's /metrics lacks the line %s:\n%s", line, body)
 		}
 	}
 }
