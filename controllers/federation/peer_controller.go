@@ -18,6 +18,7 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -275,12 +276,15 @@ func (r *PeerReconciler) reconcileMirrors(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, fmt.Errorf("listing co-ops: %w", err)
 	}
 	to, from := CountMirrored(peer, coops.Items)
-	if to == peer.Status.MirroredTo && from == peer.Status.MirroredFrom {
-		return ctrl.Result{}, nil
+	// The counts are written whatever the cached peer says: a count written a moment ago
+	// may not be in the cache yet, and a peer's status changes wake no recount. The API
+	// server stores nothing when the counts are already there, so a recount that changes
+	// nothing writes nothing.
+	patch, err := json.Marshal(map[string]any{"status": map[string]any{"mirroredTo": to, "mirroredFrom": from}})
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	original := peer.DeepCopy()
-	peer.Status.MirroredTo, peer.Status.MirroredFrom = to, from
-	if err := r.Client.Status().Patch(ctx, peer, client.MergeFrom(original)); client.IgnoreNotFound(err) != nil {
+	if err := r.Client.Status().Patch(ctx, peer, client.RawPatch(types.MergePatchType, patch)); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, fmt.Errorf("writing the mirror counts of FederationPeer %s: %w", peer.Name, err)
 	}
 	return ctrl.Result{}, nil
