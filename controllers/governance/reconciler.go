@@ -141,6 +141,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return r.requeue(), nil
 	}
+	// The co-op's credentials are readable once its tenancy is in place: the operator reads
+	// them through the role it binds in the co-op namespace, and asks nothing before.
+	if !meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionTenancyReady) {
+		return unreadable(errors.New("the co-op's namespace is not set up yet"))
+	}
 	conn, err := r.connect(ctx, &coop)
 	if err != nil {
 		return unreadable(err)
