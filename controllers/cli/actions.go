@@ -55,7 +55,7 @@ func (r *root) wait(ctx context.Context, out io.Writer, timeout time.Duration, l
 	for {
 		done, line, err := look(ctx)
 		if err != nil {
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) || deadlineExceeded(err) {
 				return &exitError{code: ExitTimeout, err: fmt.Errorf("not done after %s (last: %s)", timeout, orDash(last))}
 			}
 			return err

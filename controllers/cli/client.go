@@ -159,10 +159,17 @@ func explain(err error, what string) error {
 		return &exitError{code: ExitUnreachable, err: fmt.Errorf("%s: cannot reach the cluster: %v. Check --context, --kubeconfig and your network", what, rootCause(err))}
 	case meta.IsNoMatchError(err) || isNoKind(err):
 		return &exitError{code: ExitError, err: fmt.Errorf("%s: the cluster does not know this kind: is the cooperator operator (or CloudNativePG) installed? (%v)", what, err)}
-	case errors.Is(err, context.DeadlineExceeded):
+	case deadlineExceeded(err):
 		return &exitError{code: ExitTimeout, err: fmt.Errorf("%s: timed out", what)}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// deadlineExceeded tells an error of a request cut by the command's deadline: the
+// context's own, or client-go's rate limiter refusing to wait past the deadline (its error,
+// from golang.org/x/time/rate, wraps no sentinel: it is known by its text).
+func deadlineExceeded(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "would exceed context deadline")
 }
 
 func apiMessage(err error) string {

@@ -47,6 +47,7 @@ var _ = Describe("Suspending, resuming and asking for a reconcile", Ordered, fun
 		c.Spec.Plan = "small"
 		c.Spec.Database.Instances = 1
 		c.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: name + "-admins"}}
+		c.Spec.Platform.Host = name + ".example.coop" // hosts are unique across the hub
 		c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
 		Expect(k8s.Create(ctx, c)).To(Succeed())
 		Eventually(quotaCPU, timeout).Should(Equal(resource.MustParse("4")))
