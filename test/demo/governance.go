@@ -227,7 +227,33 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(out, "[simulated] the kubelet refreshed the mounted coop-policy; the platform reloaded it")
-	pay, err := call("POST", "/v1/payments", ms[2].token, map[string]any{"workerId": ms[0].id, "amountCents": 2000}, 201, "Idempotency-Key", "demo-ride-1")
+	// Rita rides with Dan; completing the ride records its payment under the new fee.
+	if _, err := call("PATCH", fmt.Sprintf("/v1/members/%d", ms[0].id), staff, map[string]any{"qualifications": []string{"ride"}}, 200); err != nil {
+		return err
+	}
+	if _, err := call("PUT", fmt.Sprintf("/v1/members/%d/availability", ms[0].id), ms[0].token, map[string]any{"available": true}, 200); err != nil {
+		return err
+	}
+	ride, err := call("POST", "/v1/work", ms[2].token, map[string]any{"kind": "ride",
+		"details": map[string]string{"pickup": "Place Bellecour", "dropoff": "Part-Dieu"}, "priceCents": 2000}, 201)
+	if err != nil {
+		return err
+	}
+	rideID := int64(ride["id"].(float64))
+	if _, err := call("POST", fmt.Sprintf("/v1/work/%d/match", rideID), ms[2].token, nil, 200); err != nil {
+		return err
+	}
+	var done map[string]any
+	for _, step := range []string{"accept", "start", "complete"} {
+		if done, err = call("POST", fmt.Sprintf("/v1/work/%d/%s", rideID, step), ms[0].token, nil, 200); err != nil {
+			return err
+		}
+	}
+	paymentID, ok := done["paymentId"].(float64)
+	if !ok {
+		return fmt.Errorf("the completed ride has no payment: %v", done)
+	}
+	pay, err := call("GET", fmt.Sprintf("/v1/payments/%d", int64(paymentID)), ms[2].token, nil, 200)
 	if err != nil {
 		return err
 	}

@@ -197,6 +197,14 @@ func setUpHub(ctx context.Context, c client.Client, root string, hub hubconfig.C
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}}); err != nil {
 		return err
 	}
+	// The hub's own object store credentials back the shared Cluster's backups; they stay
+	// in the operator namespace.
+	if err := c.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
+		StringData: map[string]string{cooperative.AccessKeyIDKey: "demo-hub-key", cooperative.AccessSecretKeyKey: "demo-hub-secret"},
+	}); err != nil {
+		return err
+	}
 	// Each sample co-op gets credentials of its own (on a real hub: limited to its prefix of
 	// the bucket, see hack/objectstore-keys.sh); the hub-wide ones are never copied into a
 	// co-op's namespace.
