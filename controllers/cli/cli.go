@@ -221,11 +221,13 @@ type UsageRow struct {
 	Currency         string `json:"currency,omitempty"`
 }
 
-func (r *root) usageCommand() *cobra.Command {
+// perCoopCommand is a read command over the co-ops: with a co-op, all of its rows; without,
+// the latest rows of each. rows gives a co-op's rows (only the latest with latest).
+func perCoopCommand[T any](r *root, use, short string, rows func(coop *coopv1.Cooperative, latest bool) ([]T, error), write func(io.Writer, string, []T) error) *cobra.Command {
 	var output string
 	c := &cobra.Command{
-		Use:               "usage [COOP]",
-		Short:             "Print the metered usage of the co-ops (current period), or of one co-op (every period kept)",
+		Use:               use,
+		Short:             short,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: r.completeCooperatives,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -236,32 +238,40 @@ func (r *root) usageCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var rows []UsageRow
+			var coops []coopv1.Cooperative
 			if len(args) == 1 {
-				// One co-op: every period it keeps, newest first.
 				coop, err := r.getCooperative(c.Context(), cl, args[0])
 				if err != nil {
 					return err
 				}
-				rows = usageRows(coop, false)
-				if len(rows) == 0 {
-					return fmt.Errorf("co-op %s has no metered usage yet", args[0])
-				}
-			} else {
-				// Every co-op: its current period.
-				coops, _, err := r.listCooperatives(c.Context(), cl)
+				coops = []coopv1.Cooperative{*coop}
+			} else if coops, _, err = r.listCooperatives(c.Context(), cl); err != nil {
+				return err
+			}
+			var out []T
+			for i := range coops {
+				more, err := rows(&coops[i], len(args) == 0)
 				if err != nil {
 					return err
 				}
-				for i := range coops {
-					rows = append(rows, usageRows(&coops[i], true)...)
-				}
+				out = append(out, more...)
 			}
-			return writeUsage(c.OutOrStdout(), output, rows)
+			return write(c.OutOrStdout(), output, out)
 		},
 	}
 	outputFlag(c, &output)
 	return c
+}
+
+func (r *root) usageCommand() *cobra.Command {
+	return perCoopCommand(r, "usage [COOP]", "Print the metered usage of the co-ops (current period), or of one co-op (every period kept)",
+		func(coop *coopv1.Cooperative, current bool) ([]UsageRow, error) {
+			rows := usageRows(coop, current)
+			if !current && len(rows) == 0 {
+				return nil, fmt.Errorf("co-op %s has no metered usage yet", coop.Name)
+			}
+			return rows, nil
+		}, writeUsage)
 }
 
 func usageRows(coop *coopv1.Cooperative, currentOnly bool) []UsageRow {

@@ -30,41 +30,10 @@ import (
 // governanceCommand prints the governed changes applied to co-ops: without a co-op, the
 // last one of each; with one, its history.
 func (r *root) governanceCommand() *cobra.Command {
-	var output string
-	c := &cobra.Command{
-		Use:               "governance [COOP]",
-		Short:             "Print the governed changes the operator applied: the last of each co-op, or one co-op's history",
-		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: r.completeCooperatives,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			cl, err := r.client()
-			if err != nil {
-				return err
-			}
-			var rows []GovernanceRow
-			if len(args) == 1 {
-				coop, err := r.getCooperative(c.Context(), cl, args[0])
-				if err != nil {
-					return err
-				}
-				rows = governanceRows(coop, false)
-			} else {
-				coops, _, err := r.listCooperatives(c.Context(), cl)
-				if err != nil {
-					return err
-				}
-				for i := range coops {
-					rows = append(rows, governanceRows(&coops[i], true)...)
-				}
-			}
-			return writeGovernance(c.OutOrStdout(), output, rows)
-		},
-	}
-	outputFlag(c, &output)
-	return c
+	return perCoopCommand(r, "governance [COOP]", "Print the governed changes the operator applied: the last of each co-op, or one co-op's history",
+		func(coop *coopv1.Cooperative, last bool) ([]GovernanceRow, error) {
+			return governanceRows(coop, last), nil
+		}, writeGovernance)
 }
 
 // GovernanceRow is one applied proposal as the governance command prints it.
