@@ -203,7 +203,9 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) error {
 	res := closed["proposal"].(map[string]any)["result"].(map[string]any)
 	fmt.Fprintf(out, "  the proposal closed at its deadline: passed=%v, turnout %v%%, approval %v%%\n", res["passed"], res["turnoutPercent"], res["approvalPercent"])
 
-	deadline := time.Now().Add(time.Minute)
+	// The operator reads the co-op's database every second here; three minutes leave room for
+	// a slow machine and the controller's back-off after errors.
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		if err := c.Get(ctx, client.ObjectKey{Name: governedCoop}, coop); err != nil {
 			return err
@@ -212,7 +214,7 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) error {
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the operator did not apply proposal %d", id)
+			return fmt.Errorf("the operator did not apply proposal %d (Governed: %+v)", id, meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionGoverned))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
