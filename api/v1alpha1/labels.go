@@ -31,6 +31,10 @@ const (
 	// LabelPartOf groups the objects of a co-op's platform.
 	LabelPartOf = "app.kubernetes.io/part-of"
 
+	// LabelDatabaseTier on a co-op namespace says its database tier; the shared Cluster lets
+	// in only namespaces with the shared tier.
+	LabelDatabaseTier = "coop.cooperator.dev/database-tier"
+
 	// LabelRetainedFrom marks the ConfigMap that records, in the operator namespace, the
 	// backups a co-op deleted with deletionPolicy Retain left in the object store; its value
 	// is the co-op's name.

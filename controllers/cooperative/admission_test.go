@@ -90,7 +90,7 @@ func adminOf(c *coopv1.Cooperative) client.Client {
 	c.Spec.Platform.Host = c.Name + ".example.coop"
 	Expect(k8s.Create(ctx, c)).To(Succeed())
 	DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, c))).To(Succeed()) })
-	eventuallyGet(client.ObjectKey{Name: cooperative.ClusterRoleName(c)}, &rbacv1.ClusterRoleBinding{})
+	eventuallyGet(client.ObjectKey{Name: coopv1.ClusterRoleName(c)}, &rbacv1.ClusterRoleBinding{})
 	admin := userClient(c.Name+"-alice", c.Name+"-admins")
 	// The API server authorizes from informers of its own, which see the binding a moment
 	// after it is stored.

@@ -239,7 +239,7 @@ func TestBuildRetainedSharedRoleIsNologin(t *testing.T) {
 	if r.Spec.Login || !r.Spec.DisablePassword || r.Spec.PasswordSecret != nil || len(r.OwnerReferences) != 0 {
 		t.Errorf("retained role: login %v, disablePassword %v, passwordSecret %v, owners %v", r.Spec.Login, r.Spec.DisablePassword, r.Spec.PasswordSecret, r.OwnerReferences)
 	}
-	if r.Labels[coopv1.LabelRetainedFrom] != c.Name || r.Spec.ReclaimPolicy != cnpgv1.DatabaseRoleReclaimRetain || r.Name != SharedResourceName(c) {
+	if r.Labels[coopv1.LabelRetainedFrom] != c.Name || r.Spec.ReclaimPolicy != cnpgv1.DatabaseRoleReclaimRetain || r.Name != coopv1.SharedResourceName(c) {
 		t.Errorf("retained role: labels %v, reclaim %q, name %q", r.Labels, r.Spec.ReclaimPolicy, r.Name)
 	}
 	if live := BuildSharedRole(c, &cfg, 7); !live.Spec.Login || live.Spec.ConnectionLimit != 7 || live.Labels[coopv1.LabelRetainedFrom] != "" {
@@ -256,7 +256,7 @@ func TestBuildSharedClusterIsBackedUp(t *testing.T) {
 		t.Errorf("the shared Cluster defaults to %d instance(s)", cfg.SharedCluster.Instances)
 	}
 	c := BuildSharedCluster(&cfg, []string{"coop_a"}, nil)
-	if len(c.Spec.Plugins) != 1 || c.Spec.Plugins[0].Name != BarmanPluginName || !*c.Spec.Plugins[0].IsWALArchiver ||
+	if len(c.Spec.Plugins) != 1 || c.Spec.Plugins[0].Name != coopv1.BarmanPluginName || !*c.Spec.Plugins[0].IsWALArchiver ||
 		c.Spec.Plugins[0].Parameters["barmanObjectName"] != SharedObjectStoreName(&cfg) {
 		t.Errorf("plugins = %+v", c.Spec.Plugins)
 	}

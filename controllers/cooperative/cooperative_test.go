@@ -50,6 +50,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/test/harness"
@@ -184,7 +185,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 
 		quota := &corev1.ResourceQuota{}
 		Eventually(func() error {
-			return k8s.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: cooperative.QuotaName}, quota)
+			return k8s.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: coopv1.QuotaName}, quota)
 		}, timeout).Should(Succeed())
 		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceRequestsCPU, resource.MustParse("4")))
 		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceRequestsMemory, resource.MustParse("8Gi")))
@@ -193,7 +194,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		expectOwnedAndLabelled(quota, coop)
 
 		lr := &corev1.LimitRange{}
-		eventuallyGet(client.ObjectKey{Namespace: ns.Name, Name: cooperative.LimitRangeName}, lr)
+		eventuallyGet(client.ObjectKey{Namespace: ns.Name, Name: coopv1.LimitRangeName}, lr)
 		Expect(lr.Spec.Limits[0].DefaultRequest).To(HaveKeyWithValue(corev1.ResourceCPU, resource.MustParse("100m")))
 
 		var nps networkingv1.NetworkPolicyList
@@ -235,7 +236,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		Expect(cluster.Spec.ImageName).To(HaveSuffix(":17"))
 		Expect(cluster.Spec.Bootstrap.InitDB).NotTo(BeNil())
 		Expect(cluster.Spec.Plugins).To(HaveLen(1))
-		Expect(cluster.Spec.Plugins[0].Name).To(Equal(cooperative.BarmanPluginName))
+		Expect(cluster.Spec.Plugins[0].Name).To(Equal(coopv1.BarmanPluginName))
 		Expect(*cluster.Spec.Plugins[0].IsWALArchiver).To(BeTrue())
 		Expect(cluster.Spec.Plugins[0].Parameters).To(Equal(map[string]string{"barmanObjectName": "fairride-lyon-backups", "serverName": "fairride-lyon"}))
 
@@ -243,15 +244,15 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		eventuallyGet(client.ObjectKey{Namespace: ns, Name: "fairride-lyon-backups"}, store)
 		Expect(store.Spec.Configuration.DestinationPath).To(Equal("s3://cooperator-backups/local/fairride-lyon/"))
 		Expect(store.Spec.RetentionPolicy).To(Equal("30d"))
-		Expect(store.Spec.Configuration.AWS.AccessKeyIDReference.Name).To(Equal(cooperative.ObjectStoreSecretName))
+		Expect(store.Spec.Configuration.AWS.AccessKeyIDReference.Name).To(Equal(coopv1.ObjectStoreSecretName))
 		secret := &corev1.Secret{}
-		eventuallyGet(client.ObjectKey{Namespace: ns, Name: cooperative.ObjectStoreSecretName}, secret)
+		eventuallyGet(client.ObjectKey{Namespace: ns, Name: coopv1.ObjectStoreSecretName}, secret)
 		Expect(secret.Data).To(HaveKeyWithValue("ACCESS_KEY_ID", []byte("hub-key")))
 
 		sb := &cnpgv1.ScheduledBackup{}
 		eventuallyGet(client.ObjectKey{Namespace: ns, Name: "fairride-lyon-scheduled"}, sb)
 		Expect(sb.Spec.Method).To(Equal(cnpgv1.BackupMethodPlugin))
-		Expect(sb.Spec.PluginConfiguration.Name).To(Equal(cooperative.BarmanPluginName))
+		Expect(sb.Spec.PluginConfiguration.Name).To(Equal(coopv1.BarmanPluginName))
 		Expect(sb.Spec.Schedule).To(Equal("0 0 3 * * *"))
 		Expect(sb.Spec.Cluster.Name).To(Equal("fairride-lyon"))
 	})
@@ -378,7 +379,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		Expect(updateCoop("fairride-lyon", func(c *coopv1.Cooperative) { c.Spec.Plan = "medium" })).To(Succeed())
 		Eventually(func() resource.Quantity {
 			q := &corev1.ResourceQuota{}
-			_ = k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: cooperative.QuotaName}, q)
+			_ = k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: coopv1.QuotaName}, q)
 			return q.Spec.Hard[corev1.ResourceRequestsCPU]
 		}, timeout).Should(Equal(resource.MustParse("12")))
 	})
@@ -418,7 +419,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		Expect(c.Spec.DeletionPolicy).To(Equal(coopv1.DeletionPolicyRetain))
 		Expect(k8s.Delete(ctx, c)).To(Succeed())
 		c = getCoop("fairride-lyon")
-		final := cooperative.FinalBackupName(c)
+		final := coopv1.FinalBackupName(c)
 		backup := &cnpgv1.Backup{}
 		Eventually(func() error {
 			return k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: final}, backup)
@@ -577,11 +578,11 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 		shared := &cnpgv1.Cluster{}
 		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)
 		Expect(shared.Spec.Instances).To(Equal(2))
-		Expect(shared.Spec.Plugins).To(ContainElement(And(HaveField("Name", cooperative.BarmanPluginName), HaveField("IsWALArchiver", Equal(ptr.To(true))),
+		Expect(shared.Spec.Plugins).To(ContainElement(And(HaveField("Name", coopv1.BarmanPluginName), HaveField("IsWALArchiver", Equal(ptr.To(true))),
 			HaveField("Parameters", HaveKeyWithValue("barmanObjectName", cooperative.SharedObjectStoreName(&hub))))))
 		store := &barmanv1.ObjectStore{}
 		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedObjectStoreName(&hub)}, store)
-		Expect(store.Spec.Configuration.DestinationPath).To(Equal(cooperative.SharedBackupDestination(&hub)))
+		Expect(store.Spec.Configuration.DestinationPath).To(Equal(hubconfig.SharedBackupDestination(&hub)))
 		sb := &cnpgv1.ScheduledBackup{}
 		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedScheduledBackupName(&hub)}, sb)
 		Expect(sb.Spec.Cluster.Name).To(Equal(hub.SharedCluster.Name))

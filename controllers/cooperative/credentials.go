@@ -36,7 +36,7 @@ import (
 // hubconfig.ObjectStore.SingleTenant).
 func ObjectStoreCredentialsMissingMessage(cfg *hubconfig.Config, cooperative string) string {
 	msg := fmt.Sprintf("no object store credentials for this co-op: the hub must create Secret %s/%s with %s and %s limited to %s",
-		cfg.OperatorNamespace, cfg.ObjectStore.CooperativeCredentialsSecret(cooperative), AccessKeyIDKey, AccessSecretKeyKey, cfg.BackupDestination(cooperative))
+		cfg.OperatorNamespace, cfg.ObjectStore.CooperativeCredentialsSecret(cooperative), coopv1.AccessKeyIDKey, coopv1.AccessSecretKeyKey, cfg.BackupDestination(cooperative))
 	if cfg.ObjectStore.SingleTenant {
 		msg += fmt.Sprintf(" (or the hub-wide %s/%s, as the hub runs a single tenant)", cfg.OperatorNamespace, cfg.ObjectStore.CredentialsSecret)
 	}

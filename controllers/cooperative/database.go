@@ -36,48 +36,18 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 )
 
-// BarmanPluginName is the CloudNativePG plugin that archives to object stores.
-const BarmanPluginName = "barman-cloud.cloudnative-pg.io"
-
-// ObjectStoreSecretName is the copy, in a co-op namespace, of the object store credentials
-// the hub gives that co-op. Co-op admins cannot read it.
-const ObjectStoreSecretName = "cooperator-objectstore"
-
-// Keys of an object store credentials Secret.
-const (
-	AccessKeyIDKey     = "ACCESS_KEY_ID"
-	AccessSecretKeyKey = "ACCESS_SECRET_KEY"
-)
-
 // recoverySourceName names the external cluster a recovering Cluster restores from.
 const recoverySourceName = "origin"
 
-// ClusterName is the co-op's dedicated CloudNativePG Cluster.
-func ClusterName(coop *coopv1.Cooperative) string { return coop.Name }
-
-// ObjectStoreName is the co-op's Barman Cloud ObjectStore.
-func ObjectStoreName(coop *coopv1.Cooperative) string { return coop.Name + "-backups" }
-
-// ScheduledBackupName is the co-op's backup schedule.
-func ScheduledBackupName(coop *coopv1.Cooperative) string { return coop.Name + "-scheduled" }
-
-// SharedResourceName names the co-op's Database, DatabaseRole and credentials Secret in the
-// operator namespace.
-func SharedResourceName(coop *coopv1.Cooperative) string { return coopv1.NamespacePrefix + coop.Name }
-
-// SharedRoleName is the PostgreSQL role and database name of a shared-tier co-op.
-func SharedRoleName(coop *coopv1.Cooperative) string {
-	return "coop_" + strings.ReplaceAll(coop.Name, "-", "_")
-}
-
 // BuildObjectStoreSecret copies the object store credentials into the co-op namespace.
 func BuildObjectStoreSecret(coop *coopv1.Cooperative, source *corev1.Secret) *corev1.Secret {
-	s := &corev1.Secret{ObjectMeta: objectMeta(coop, coop.NamespaceName(), ObjectStoreSecretName), Type: corev1.SecretTypeOpaque, Data: map[string][]byte{}}
+	s := &corev1.Secret{ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.ObjectStoreSecretName), Type: corev1.SecretTypeOpaque, Data: map[string][]byte{}}
 	for k, v := range source.Data {
 		s.Data[k] = v
 	}
@@ -87,15 +57,15 @@ func BuildObjectStoreSecret(coop *coopv1.Cooperative, source *corev1.Secret) *co
 // BuildObjectStore is where the co-op's WAL and base backups go: <bucket>/<region>/<co-op>/.
 func BuildObjectStore(coop *coopv1.Cooperative, cfg *hubconfig.Config) *barmanv1.ObjectStore {
 	return &barmanv1.ObjectStore{
-		ObjectMeta: objectMeta(coop, coop.NamespaceName(), ObjectStoreName(coop)),
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.ObjectStoreName(coop)),
 		Spec: barmanv1.ObjectStoreSpec{
 			RetentionPolicy: coop.Spec.Backup.Retention,
 			Configuration: barmanapi.BarmanObjectStoreConfiguration{
 				DestinationPath: cfg.BackupDestination(coop.Name),
 				EndpointURL:     cfg.ObjectStore.EndpointURL,
 				BarmanCredentials: barmanapi.BarmanCredentials{AWS: &barmanapi.S3Credentials{
-					AccessKeyIDReference:     &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: ObjectStoreSecretName}, Key: AccessKeyIDKey},
-					SecretAccessKeyReference: &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: ObjectStoreSecretName}, Key: AccessSecretKeyKey},
+					AccessKeyIDReference:     &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: coopv1.ObjectStoreSecretName}, Key: coopv1.AccessKeyIDKey},
+					SecretAccessKeyReference: &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: coopv1.ObjectStoreSecretName}, Key: coopv1.AccessSecretKeyKey},
 				}},
 				Wal:  &barmanapi.WalBackupConfiguration{Compression: barmanapi.CompressionTypeGzip},
 				Data: &barmanapi.DataBackupConfiguration{Compression: barmanapi.CompressionTypeGzip},
@@ -113,7 +83,7 @@ type DatabasePlan struct {
 	// RecoverFrom is the server name to restore from, with recovery.
 	RecoverFrom string
 	// Topology places the Cluster in its cross-region topology; nil outside one.
-	Topology *Topology
+	Topology *topology.Topology
 }
 
 // BuildCluster returns the co-op's dedicated CloudNativePG Cluster. It archives WAL through
@@ -121,7 +91,7 @@ type DatabasePlan struct {
 func BuildCluster(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cfg *hubconfig.Config, db DatabasePlan) *cnpgv1.Cluster {
 	spec := coop.Spec.Database
 	c := &cnpgv1.Cluster{
-		ObjectMeta: objectMeta(coop, coop.NamespaceName(), ClusterName(coop)),
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.ClusterName(coop)),
 		Spec: cnpgv1.ClusterSpec{
 			Instances:         int(spec.Instances),
 			ImageName:         fmt.Sprintf("%s:%d", cfg.PostgresImageRepository, spec.PostgresVersion),
@@ -130,9 +100,9 @@ func BuildCluster(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cfg *hubco
 				Size: spec.Storage.String(),
 			},
 			Plugins: []cnpgv1.PluginConfiguration{{
-				Name:          BarmanPluginName,
+				Name:          coopv1.BarmanPluginName,
 				IsWALArchiver: ptr.To(true),
-				Parameters:    map[string]string{"barmanObjectName": ObjectStoreName(coop), "serverName": db.ServerName},
+				Parameters:    map[string]string{"barmanObjectName": coopv1.ObjectStoreName(coop), "serverName": db.ServerName},
 			}},
 		},
 	}
@@ -145,8 +115,8 @@ func BuildCluster(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cfg *hubco
 		c.Spec.ExternalClusters = []cnpgv1.ExternalCluster{{
 			Name: recoverySourceName,
 			PluginConfiguration: &cnpgv1.PluginConfiguration{
-				Name:       BarmanPluginName,
-				Parameters: map[string]string{"barmanObjectName": ObjectStoreName(coop), "serverName": db.RecoverFrom},
+				Name:       coopv1.BarmanPluginName,
+				Parameters: map[string]string{"barmanObjectName": coopv1.ObjectStoreName(coop), "serverName": db.RecoverFrom},
 			},
 		}}
 	default:
@@ -160,14 +130,14 @@ func BuildCluster(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cfg *hubco
 // first one as soon as the Cluster is ready.
 func BuildScheduledBackup(coop *coopv1.Cooperative) *cnpgv1.ScheduledBackup {
 	return &cnpgv1.ScheduledBackup{
-		ObjectMeta: objectMeta(coop, coop.NamespaceName(), ScheduledBackupName(coop)),
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.ScheduledBackupName(coop)),
 		Spec: cnpgv1.ScheduledBackupSpec{
 			Schedule:             coop.Spec.Backup.Schedule,
 			Immediate:            ptr.To(true),
-			Cluster:              cnpgv1.LocalObjectReference{Name: ClusterName(coop)},
+			Cluster:              cnpgv1.LocalObjectReference{Name: coopv1.ClusterName(coop)},
 			BackupOwnerReference: "self",
 			Method:               cnpgv1.BackupMethodPlugin,
-			PluginConfiguration:  &cnpgv1.BackupPluginConfiguration{Name: BarmanPluginName},
+			PluginConfiguration:  &cnpgv1.BackupPluginConfiguration{Name: coopv1.BarmanPluginName},
 		},
 	}
 }
@@ -178,9 +148,9 @@ func BuildOnDemandBackup(coop *coopv1.Cooperative, name string) *cnpgv1.Backup {
 	return &cnpgv1.Backup{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: coop.NamespaceName(), Labels: backupLabels(coop)},
 		Spec: cnpgv1.BackupSpec{
-			Cluster:             cnpgv1.LocalObjectReference{Name: ClusterName(coop)},
+			Cluster:             cnpgv1.LocalObjectReference{Name: coopv1.ClusterName(coop)},
 			Method:              cnpgv1.BackupMethodPlugin,
-			PluginConfiguration: &cnpgv1.BackupPluginConfiguration{Name: BarmanPluginName},
+			PluginConfiguration: &cnpgv1.BackupPluginConfiguration{Name: coopv1.BarmanPluginName},
 		},
 	}
 }
@@ -209,7 +179,7 @@ func PlanDatabase(coop *coopv1.Cooperative, existing *cnpgv1.Cluster, backups []
 	if existing != nil {
 		p := DatabasePlan{ServerName: coop.Name, Bootstrap: coopv1.BootstrapInitDB}
 		for _, pl := range existing.Spec.Plugins {
-			if pl.Name == BarmanPluginName && pl.Parameters["serverName"] != "" {
+			if pl.Name == coopv1.BarmanPluginName && pl.Parameters["serverName"] != "" {
 				p.ServerName = pl.Parameters["serverName"]
 			}
 		}
@@ -272,10 +242,10 @@ func recoverySource(coop *coopv1.Cooperative, backups []cnpgv1.Backup, store *ba
 // BuildSharedSecret is the shared-tier role's basic-auth Secret in the operator namespace.
 func BuildSharedSecret(coop *coopv1.Cooperative, cfg *hubconfig.Config, password string) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: objectMeta(coop, cfg.OperatorNamespace, SharedResourceName(coop)),
+		ObjectMeta: objectMeta(coop, cfg.OperatorNamespace, coopv1.SharedResourceName(coop)),
 		Type:       corev1.SecretTypeBasicAuth,
 		Data: map[string][]byte{
-			corev1.BasicAuthUsernameKey: []byte(SharedRoleName(coop)),
+			corev1.BasicAuthUsernameKey: []byte(coopv1.SharedRoleName(coop)),
 			corev1.BasicAuthPasswordKey: []byte(password),
 		},
 	}
@@ -291,10 +261,10 @@ const SharedSSLMode = "require"
 // BuildSharedAppSecret is the copy of the shared-tier credentials in the co-op namespace,
 // with the keys of a CloudNativePG app Secret, so the platform reads both tiers alike.
 func BuildSharedAppSecret(coop *coopv1.Cooperative, cfg *hubconfig.Config, password string) *corev1.Secret {
-	user := SharedRoleName(coop)
+	user := coopv1.SharedRoleName(coop)
 	host := fmt.Sprintf("%s-rw.%s.svc", cfg.SharedCluster.Name, cfg.OperatorNamespace)
 	return &corev1.Secret{
-		ObjectMeta: objectMeta(coop, coop.NamespaceName(), AppSecretName(coop)),
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.AppSecretName(coop)),
 		Type:       corev1.SecretTypeBasicAuth,
 		Data: map[string][]byte{
 			corev1.BasicAuthUsernameKey: []byte(user),
@@ -321,15 +291,15 @@ func reclaim(coop *coopv1.Cooperative) (cnpgv1.DatabaseReclaimPolicy, cnpgv1.Dat
 func BuildSharedRole(coop *coopv1.Cooperative, cfg *hubconfig.Config, connectionLimit int64) *cnpgv1.DatabaseRole {
 	_, roleReclaim := reclaim(coop)
 	return &cnpgv1.DatabaseRole{
-		ObjectMeta: objectMeta(coop, cfg.OperatorNamespace, SharedResourceName(coop)),
+		ObjectMeta: objectMeta(coop, cfg.OperatorNamespace, coopv1.SharedResourceName(coop)),
 		Spec: cnpgv1.DatabaseRoleSpec{
 			RoleConfiguration: cnpgv1.RoleConfiguration{
-				Name:            SharedRoleName(coop),
+				Name:            coopv1.SharedRoleName(coop),
 				Comment:         "role of co-op " + coop.Name,
 				Ensure:          cnpgv1.EnsurePresent,
 				Login:           true,
 				ConnectionLimit: connectionLimit,
-				PasswordSecret:  &cnpgv1.LocalObjectReference{Name: SharedResourceName(coop)},
+				PasswordSecret:  &cnpgv1.LocalObjectReference{Name: coopv1.SharedResourceName(coop)},
 			},
 			ClusterRef:    corev1.LocalObjectReference{Name: cfg.SharedCluster.Name},
 			ReclaimPolicy: roleReclaim,
@@ -341,11 +311,11 @@ func BuildSharedRole(coop *coopv1.Cooperative, cfg *hubconfig.Config, connection
 func BuildSharedDatabase(coop *coopv1.Cooperative, cfg *hubconfig.Config) *cnpgv1.Database {
 	dbReclaim, _ := reclaim(coop)
 	return &cnpgv1.Database{
-		ObjectMeta: objectMeta(coop, cfg.OperatorNamespace, SharedResourceName(coop)),
+		ObjectMeta: objectMeta(coop, cfg.OperatorNamespace, coopv1.SharedResourceName(coop)),
 		Spec: cnpgv1.DatabaseSpec{
 			ClusterRef:    corev1.LocalObjectReference{Name: cfg.SharedCluster.Name},
-			Name:          SharedRoleName(coop),
-			Owner:         SharedRoleName(coop),
+			Name:          coopv1.SharedRoleName(coop),
+			Owner:         coopv1.SharedRoleName(coop),
 			Ensure:        cnpgv1.EnsurePresent,
 			ReclaimPolicy: dbReclaim,
 		},
@@ -383,12 +353,6 @@ func SharedScheduledBackupName(cfg *hubconfig.Config) string {
 	return cfg.SharedCluster.Name + "-scheduled"
 }
 
-// SharedBackupDestination is where the shared Cluster archives: <bucket>/<region>/_shared/<name>/.
-// No co-op can be named _shared (a DNS label), so no co-op's prefix overlaps it.
-func SharedBackupDestination(cfg *hubconfig.Config) string {
-	return strings.TrimSuffix(cfg.BackupDestination("_shared"), "/") + "/" + cfg.SharedCluster.Name + "/"
-}
-
 func sharedMeta(cfg *hubconfig.Config, name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: cfg.OperatorNamespace, Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue}}
 }
@@ -402,11 +366,11 @@ func BuildSharedObjectStore(cfg *hubconfig.Config) *barmanv1.ObjectStore {
 		Spec: barmanv1.ObjectStoreSpec{
 			RetentionPolicy: cfg.SharedCluster.BackupRetention,
 			Configuration: barmanapi.BarmanObjectStoreConfiguration{
-				DestinationPath: SharedBackupDestination(cfg),
+				DestinationPath: hubconfig.SharedBackupDestination(cfg),
 				EndpointURL:     cfg.ObjectStore.EndpointURL,
 				BarmanCredentials: barmanapi.BarmanCredentials{AWS: &barmanapi.S3Credentials{
-					AccessKeyIDReference:     &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: AccessKeyIDKey},
-					SecretAccessKeyReference: &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: AccessSecretKeyKey},
+					AccessKeyIDReference:     &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: coopv1.AccessKeyIDKey},
+					SecretAccessKeyReference: &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: coopv1.AccessSecretKeyKey},
 				}},
 				Wal:  &barmanapi.WalBackupConfiguration{Compression: barmanapi.CompressionTypeGzip},
 				Data: &barmanapi.DataBackupConfiguration{Compression: barmanapi.CompressionTypeGzip},
@@ -425,7 +389,7 @@ func BuildSharedScheduledBackup(cfg *hubconfig.Config) *cnpgv1.ScheduledBackup {
 			Cluster:              cnpgv1.LocalObjectReference{Name: cfg.SharedCluster.Name},
 			BackupOwnerReference: "self",
 			Method:               cnpgv1.BackupMethodPlugin,
-			PluginConfiguration:  &cnpgv1.BackupPluginConfiguration{Name: BarmanPluginName},
+			PluginConfiguration:  &cnpgv1.BackupPluginConfiguration{Name: coopv1.BarmanPluginName},
 		},
 	}
 }
@@ -495,7 +459,7 @@ func BuildSharedCluster(cfg *hubconfig.Config, roles, retained []string) *cnpgv1
 				Parameters: map[string]string{"max_connections": strconv.Itoa(int(cfg.SharedCluster.MaxConnections))},
 			},
 			Plugins: []cnpgv1.PluginConfiguration{{
-				Name:          BarmanPluginName,
+				Name:          coopv1.BarmanPluginName,
 				IsWALArchiver: ptr.To(true),
 				Parameters:    map[string]string{"barmanObjectName": SharedObjectStoreName(cfg), "serverName": cfg.SharedCluster.Name},
 			}},
@@ -562,7 +526,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 
 	var existing cnpgv1.Cluster
 	clusterExists := true
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: ClusterName(coop)}, &existing); err != nil {
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.ClusterName(coop)}, &existing); err != nil {
 		if !apierrors.IsNotFound(err) {
 			return ctrl.Result{}, fmt.Errorf("reading the Cluster: %w", err)
 		}
@@ -570,14 +534,14 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	}
 	var store barmanv1.ObjectStore
 	storeExists := true
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: ObjectStoreName(coop)}, &store); err != nil {
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.ObjectStoreName(coop)}, &store); err != nil {
 		if !apierrors.IsNotFound(err) {
 			return ctrl.Result{}, fmt.Errorf("reading the ObjectStore: %w", err)
 		}
 		storeExists = false
 	}
 	var backups cnpgv1.BackupList
-	if err := r.Client.List(ctx, &backups, client.InNamespace(ns), client.MatchingLabels{ClusterLabel: ClusterName(coop)}); err != nil {
+	if err := r.Client.List(ctx, &backups, client.InNamespace(ns), client.MatchingLabels{coopv1.ClusterLabel: coopv1.ClusterName(coop)}); err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing backups: %w", err)
 	}
 
@@ -624,12 +588,12 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 		return ctrl.Result{}, err
 	}
 	coop.Status.Database = coopv1.DatabaseStatus{
-		ClusterName:   ClusterName(coop),
+		ClusterName:   coopv1.ClusterName(coop),
 		ServerName:    dbPlan.ServerName,
 		Bootstrap:     dbPlan.Bootstrap,
 		RecoveredFrom: dbPlan.RecoverFrom,
 	}
-	coop.Status.Endpoints.Database = fmt.Sprintf("%s-rw.%s", ClusterName(coop), ns)
+	coop.Status.Endpoints.Database = fmt.Sprintf("%s-rw.%s", coopv1.ClusterName(coop), ns)
 
 	switch {
 	case clusterExists && meta.IsStatusConditionTrue(existing.Status.Conditions, string(cnpgv1.ConditionClusterReady)):
@@ -637,20 +601,20 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 			fmt.Sprintf("Cluster %s ready with %d instances", existing.Name, existing.Status.ReadyInstances))
 	case dbPlan.Bootstrap == coopv1.BootstrapRecovery:
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonRecovering,
-			fmt.Sprintf("Cluster %s is restoring from the backups of server %s", ClusterName(coop), dbPlan.RecoverFrom))
+			fmt.Sprintf("Cluster %s is restoring from the backups of server %s", coopv1.ClusterName(coop), dbPlan.RecoverFrom))
 	default:
 		phase := "being created"
 		if clusterExists && existing.Status.Phase != "" {
 			phase = existing.Status.Phase
 		}
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonClusterNotReady,
-			fmt.Sprintf("Cluster %s: %s", ClusterName(coop), phase))
+			fmt.Sprintf("Cluster %s: %s", coopv1.ClusterName(coop), phase))
 	}
 	if err := r.applyAll(ctx, s, BuildScheduledBackup(coop)); err != nil {
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
 	}
-	verdict := JudgeBackups(r.now(), coop.Spec.Backup.Schedule, backups.Items, archivingCondition(livePtr), "Cluster "+ClusterName(coop))
+	verdict := JudgeBackups(r.now(), coop.Spec.Backup.Schedule, backups.Items, archivingCondition(livePtr), "Cluster "+coopv1.ClusterName(coop))
 	recheck := setBackupCondition(s, verdict)
 	if clusterExists && verdict.LastCompleted != nil {
 		// The Cluster has backups of its own now, recorded in status: the backups of an
@@ -680,7 +644,7 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 		BuildSharedObjectStore(cfg),
 		BuildSharedCluster(cfg, tenantRoles(tenants), retained),
 		BuildSharedSecret(coop, cfg, password),
-		BuildSharedRole(coop, cfg, limits[SharedRoleName(coop)]),
+		BuildSharedRole(coop, cfg, limits[coopv1.SharedRoleName(coop)]),
 		BuildSharedDatabase(coop, cfg),
 		BuildSharedAppSecret(coop, cfg, password),
 	}
@@ -695,7 +659,7 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 	// Read from the cache, which may not have seen yet the Database and the DatabaseRole
 	// just created: they are then not applied yet, and their creation wakes the next
 	// reconcile.
-	key := client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedResourceName(coop)}
+	key := client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}
 	var database cnpgv1.Database
 	if err := r.Client.Get(ctx, key, &database); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the Database: %w", err)
@@ -707,13 +671,13 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 	switch {
 	case !ptr.Deref(role.Status.Applied, false):
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
-			fmt.Sprintf("role %s not applied yet in Cluster %s %s", SharedRoleName(coop), cfg.SharedCluster.Name, role.Status.Message))
+			fmt.Sprintf("role %s not applied yet in Cluster %s %s", coopv1.SharedRoleName(coop), cfg.SharedCluster.Name, role.Status.Message))
 	case !ptr.Deref(database.Status.Applied, false):
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
-			fmt.Sprintf("database %s not applied yet in Cluster %s %s", SharedRoleName(coop), cfg.SharedCluster.Name, database.Status.Message))
+			fmt.Sprintf("database %s not applied yet in Cluster %s %s", coopv1.SharedRoleName(coop), cfg.SharedCluster.Name, database.Status.Message))
 	default:
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionTrue, coopv1.ReasonReady,
-			fmt.Sprintf("database %s in the shared Cluster %s", SharedRoleName(coop), cfg.SharedCluster.Name))
+			fmt.Sprintf("database %s in the shared Cluster %s", coopv1.SharedRoleName(coop), cfg.SharedCluster.Name))
 	}
 	return r.reconcileSharedBackups(ctx, s)
 }
@@ -760,14 +724,14 @@ func (r *Reconciler) reconcileSharedBackups(ctx context.Context, s *scope) (ctrl
 		return ctrl.Result{}, fmt.Errorf("reading the shared Cluster: %w", err)
 	}
 	var backups cnpgv1.BackupList
-	if err := r.Client.List(ctx, &backups, client.InNamespace(cfg.OperatorNamespace), client.MatchingLabels{ClusterLabel: cfg.SharedCluster.Name}); err != nil {
+	if err := r.Client.List(ctx, &backups, client.InNamespace(cfg.OperatorNamespace), client.MatchingLabels{coopv1.ClusterLabel: cfg.SharedCluster.Name}); err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing the shared Cluster's backups: %w", err)
 	}
 	verdict := JudgeBackups(r.now(), cfg.SharedCluster.BackupSchedule, backups.Items, archivingCondition(&shared), "the shared Cluster "+cfg.SharedCluster.Name)
 	if verdict.Status == metav1.ConditionTrue && !credsFound {
 		verdict.Status, verdict.Reason, verdict.RecheckAfter = metav1.ConditionFalse, coopv1.ReasonObjectStoreCredentialsMissing, 0
 		verdict.Message = fmt.Sprintf("no logical backup of database %s: the hub must create Secret %s/%s with credentials for %s",
-			SharedRoleName(coop), cfg.OperatorNamespace, credsName, logicalbackup.Prefix(cfg, coop.Name))
+			coopv1.SharedRoleName(coop), cfg.OperatorNamespace, credsName, logicalbackup.Prefix(cfg, coop.Name))
 	}
 	return requeueAt(setBackupCondition(s, verdict)), nil
 }
@@ -775,7 +739,7 @@ func (r *Reconciler) reconcileSharedBackups(ctx context.Context, s *scope) (ctrl
 // sharedPassword returns the shared-tier role's password: the one already in its Secret, or
 // a new random one.
 func (r *Reconciler) sharedPassword(ctx context.Context, coop *coopv1.Cooperative) (string, error) {
-	key := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}
+	key := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}
 	v, err := r.generatedSecret(ctx, key, corev1.BasicAuthPasswordKey)
 	if err != nil {
 		return "", fmt.Errorf("reading the shared database credentials: %w", err)
@@ -804,7 +768,7 @@ func (r *Reconciler) generatedSecret(ctx context.Context, key client.ObjectKey, 
 // logicalBackupParams are those of the co-op's logical backups, with its labels; owned by
 // the co-op when owned is set (the CronJob), unowned otherwise (the final Job outlives it).
 func logicalBackupParams(coop *coopv1.Cooperative, cfg *hubconfig.Config, creds string, owned bool) logicalbackup.Params {
-	p := logicalbackup.ParamsFor(coop.Name, SharedResourceName(coop), SharedRoleName(coop), creds, cfg)
+	p := logicalbackup.ParamsFor(coop.Name, coopv1.SharedResourceName(coop), coopv1.SharedRoleName(coop), creds, cfg)
 	p.Labels = commonLabels(coop)
 	if owned {
 		p.OwnerReferences = ownerRef(coop)
@@ -831,12 +795,12 @@ func BuildFinalLogicalBackupJob(coop *coopv1.Cooperative, cfg *hubconfig.Config,
 func BuildRetainedSharedRole(coop *coopv1.Cooperative, cfg *hubconfig.Config) *cnpgv1.DatabaseRole {
 	return &cnpgv1.DatabaseRole{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: SharedResourceName(coop), Namespace: cfg.OperatorNamespace,
+			Name: coopv1.SharedResourceName(coop), Namespace: cfg.OperatorNamespace,
 			Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelRetainedFrom: coop.Name},
 		},
 		Spec: cnpgv1.DatabaseRoleSpec{
 			RoleConfiguration: cnpgv1.RoleConfiguration{
-				Name:            SharedRoleName(coop),
+				Name:            coopv1.SharedRoleName(coop),
 				Comment:         "retained role of deleted co-op " + coop.Name,
 				Ensure:          cnpgv1.EnsurePresent,
 				Login:           false,
@@ -872,10 +836,10 @@ func (r *Reconciler) sharedTenants(ctx context.Context, name string, include boo
 			continue
 		}
 		seen[c.Name] = true
-		tenants = append(tenants, SharedTenant{Role: SharedRoleName(c), Weight: weights[c.Spec.Plan]})
+		tenants = append(tenants, SharedTenant{Role: coopv1.SharedRoleName(c), Weight: weights[c.Spec.Plan]})
 	}
 	if include && !seen[name] {
-		tenants = append(tenants, SharedTenant{Role: SharedRoleName(&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}})})
+		tenants = append(tenants, SharedTenant{Role: coopv1.SharedRoleName(&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}})})
 	}
 	var roles cnpgv1.DatabaseRoleList
 	if err := r.Client.List(ctx, &roles, client.InNamespace(r.Config.OperatorNamespace), client.HasLabels{coopv1.LabelRetainedFrom}); err != nil && !isNoKind(err) {
@@ -896,13 +860,10 @@ func tenantRoles(tenants []SharedTenant) []string {
 	return roles
 }
 
-// ClusterLabel is the label CloudNativePG puts on the Backups of a Cluster.
-const ClusterLabel = "cnpg.io/cluster"
-
 // backupLabels are those of an on-demand backup: ours and the one CloudNativePG puts on the
 // backups of the Cluster, so that all the Cluster's backups are found alike.
 func backupLabels(coop *coopv1.Cooperative) map[string]string {
 	l := commonLabels(coop)
-	l[ClusterLabel] = ClusterName(coop)
+	l[coopv1.ClusterLabel] = coopv1.ClusterName(coop)
 	return l
 }

@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 )
@@ -70,11 +71,11 @@ func TestLostClusterIsRecoveredEvenWhenTheCacheLosesItMidReconcile(t *testing.T)
 	reconcile := func(cl client.Client) {
 		t.Helper()
 		r.Client = cl
-		if _, err := r.reconcileDedicatedDatabase(ctx, &scope{coop: coop, plan: testPlan(), topology: Standalone}); err != nil {
+		if _, err := r.reconcileDedicatedDatabase(ctx, &scope{coop: coop, plan: testPlan(), topology: topology.Standalone}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	key := client.ObjectKey{Namespace: coop.NamespaceName(), Name: ClusterName(coop)}
+	key := client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ClusterName(coop)}
 
 	// The co-op's first Cluster, and a backup of it.
 	reconcile(c)

@@ -37,11 +37,6 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
 
-// FinalBackupName is the on-demand backup taken before a Retain deletion.
-func FinalBackupName(coop *coopv1.Cooperative) string {
-	return fmt.Sprintf("%s-final-%s", coop.Name, coop.DeletionTimestamp.UTC().Format("20060102t150405"))
-}
-
 // reconcileDelete carries out the deletion policy. With Retain (on the dedicated tier) a
 // final backup must complete before anything is removed; the object store keeps the data.
 // Then the namespace, the co-op's cluster-scoped roles and its shared-tier objects go, and
@@ -85,7 +80,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		roleKey := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}
+		roleKey := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}
 		// Read past the cache: a role it has not seen yet would keep its owner and LOGIN, and
 		// go with the co-op.
 		var reader client.Reader = r.Client
@@ -102,9 +97,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 			if err := r.applyAll(ctx, s, BuildRetainedSharedRole(coop, &r.Config)); err != nil {
 				return ctrl.Result{}, err
 			}
-			retained = append(retained, SharedRoleName(coop))
+			retained = append(retained, coopv1.SharedRoleName(coop))
 		} else if !retain {
-			retained = without(retained, SharedRoleName(coop))
+			retained = without(retained, coopv1.SharedRoleName(coop))
 		}
 		if err := r.applyAll(ctx, s, BuildSharedCluster(&r.Config, tenantRoles(tenants), retained)); err != nil {
 			return ctrl.Result{}, err
@@ -112,14 +107,14 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	}
 	toDelete := []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: coop.NamespaceName()}},
-		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ClusterRoleName(coop)}},
-		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ClusterRoleName(coop)}},
-		&cnpgv1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: coopv1.ClusterRoleName(coop)}},
+		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: coopv1.ClusterRoleName(coop)}},
+		&cnpgv1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}},
 	}
 	if !retain {
 		toDelete = append(toDelete,
-			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
+			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}},
 			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: RetainedMarkerName(coop.Name)}})
 	}
 	for _, obj := range toDelete {
@@ -143,13 +138,13 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 func (r *Reconciler) finalBackup(ctx context.Context, s *scope) (bool, error) {
 	coop := s.coop
 	var cluster cnpgv1.Cluster
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: ClusterName(coop)}, &cluster); err != nil {
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ClusterName(coop)}, &cluster); err != nil {
 		if apierrors.IsNotFound(err) || isNoKind(err) {
 			return true, nil
 		}
 		return false, fmt.Errorf("reading the Cluster: %w", err)
 	}
-	name := FinalBackupName(coop)
+	name := coopv1.FinalBackupName(coop)
 	var backup cnpgv1.Backup
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: name}, &backup)
 	switch {
@@ -194,7 +189,7 @@ func (r *Reconciler) finalLogicalBackup(ctx context.Context, s *scope) (bool, er
 	coop := s.coop
 	cfg := &r.Config
 	var database cnpgv1.Database
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedResourceName(coop)}, &database); err != nil {
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}, &database); err != nil {
 		if apierrors.IsNotFound(err) || isNoKind(err) {
 			return true, nil
 		}
@@ -209,7 +204,7 @@ func (r *Reconciler) finalLogicalBackup(ctx context.Context, s *scope) (bool, er
 			return false, fmt.Errorf("reading the co-op's object store credentials: %w", err)
 		}
 		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonObjectStoreCredentialsMissing, "Delete",
-			"No final logical backup: Secret %s/%s does not exist; database %s stays in the shared Cluster", cfg.OperatorNamespace, creds, SharedRoleName(coop))
+			"No final logical backup: Secret %s/%s does not exist; database %s stays in the shared Cluster", cfg.OperatorNamespace, creds, coopv1.SharedRoleName(coop))
 		return true, nil
 	}
 	name := logicalbackup.FinalJobName(coop.Name, coop.DeletionTimestamp.UTC().Format("20060102t150405"))

@@ -31,56 +31,23 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
-// Federation is what the Cooperative reconciler asks of the federation package: where a
-// co-op stands in its cross-region database topology. A hub without federation leaves it
-// nil; it then refuses standbys and runs every co-op as a primary.
-type Federation interface {
-	Topology(ctx context.Context, coop *coopv1.Cooperative) (Topology, error)
-}
-
-// Topology is a co-op's place in a CloudNativePG distributed topology.
-type Topology struct {
-	// Refused is set for a standby this hub does not accept; Message says why. Nothing is
-	// created for it.
-	Refused bool
-	// Message explains a refusal.
-	Message string
-	// Plan, when set, replaces spec.plan: a standby gets the plan its peer is accepted with.
-	Plan string
-	// Primary is true when this hub holds the co-op's primary database: its platform runs.
-	Primary bool
-	// Replica is the Cluster's spec.replica; nil outside a topology.
-	Replica *cnpgv1.ReplicaClusterConfiguration
-	// ExternalClusters are the archives of the other members of the topology.
-	ExternalClusters []cnpgv1.ExternalCluster
-	// BootstrapSource, for a standby, is the external cluster a new Cluster restores from,
-	// and RecoverFrom the server name it holds.
-	BootstrapSource string
-	RecoverFrom     string
-	// Objects are applied with the database: the ObjectStores of the other archives and
-	// the credentials that read them.
-	Objects []client.Object
-}
-
-// Standalone is the topology of a co-op on a hub without federation.
-var Standalone = Topology{Primary: true}
-
 // topology asks the federation for the co-op's topology; without one, a standby is refused.
-func (r *Reconciler) topology(ctx context.Context, coop *coopv1.Cooperative) (Topology, error) {
+func (r *Reconciler) topology(ctx context.Context, coop *coopv1.Cooperative) (topology.Topology, error) {
 	if r.Federation != nil {
 		t, err := r.Federation.Topology(ctx, coop)
 		if err != nil {
-			return Topology{}, fmt.Errorf("reading the co-op's federation topology: %w", err)
+			return topology.Topology{}, fmt.Errorf("reading the co-op's federation topology: %w", err)
 		}
 		return t, nil
 	}
 	if coop.Spec.Standby != nil {
-		return Topology{Refused: true, Message: "federation is not enabled on this hub"}, nil
+		return topology.Topology{Refused: true, Message: "federation is not enabled on this hub"}, nil
 	}
-	return Standalone, nil
+	return topology.Standalone, nil
 }
 
 // refuse reports a standby this hub does not accept; only a change of the hub's
@@ -98,7 +65,7 @@ func refuse(s *scope, msg string) {
 }
 
 // withTopology puts the topology into the database plan.
-func withTopology(p DatabasePlan, t Topology) DatabasePlan {
+func withTopology(p DatabasePlan, t topology.Topology) DatabasePlan {
 	if t.Replica == nil && len(t.ExternalClusters) == 0 && t.BootstrapSource == "" {
 		return p
 	}
@@ -162,41 +129,10 @@ func effectivePlan(ctx context.Context, c client.Reader, coop *coopv1.Cooperativ
 	if err := c.List(ctx, &peers); err != nil {
 		return "", fmt.Errorf("listing FederationPeers: %w", err)
 	}
-	if peer := PeerOfRegion(peers.Items, coop.Spec.Standby.HomeRegion); peer != nil && peer.Spec.Accept.Plan != "" {
+	if peer := topology.PeerOfRegion(peers.Items, coop.Spec.Standby.HomeRegion); peer != nil && peer.Spec.Accept.Plan != "" {
 		return peer.Spec.Accept.Plan, nil
 	}
 	return coop.Spec.Plan, nil
-}
-
-// PeerOfRegion is the FederationPeer this hub takes a region's standbys under: of those
-// that declare the region and are not being deleted, the first by name, so that the
-// webhook and the reconciler always hold a standby to the same peer's terms.
-func PeerOfRegion(peers []coopv1.FederationPeer, region string) *coopv1.FederationPeer {
-	var found *coopv1.FederationPeer
-	for i := range peers {
-		p := &peers[i]
-		if p.Spec.Region == region && p.DeletionTimestamp.IsZero() && (found == nil || p.Name < found.Name) {
-			found = p
-		}
-	}
-	return found
-}
-
-// PeerTopologyChanged lets through the FederationPeer changes that change a co-op's
-// topology: its spec, its readiness and the bucket it published; not each contact.
-func PeerTopologyChanged() predicate.Funcs {
-	return predicate.Funcs{
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, ok1 := e.ObjectOld.(*coopv1.FederationPeer)
-			n, ok2 := e.ObjectNew.(*coopv1.FederationPeer)
-			if !ok1 || !ok2 {
-				return false
-			}
-			return o.Generation != n.Generation || o.Status.ObservedGeneration != n.Status.ObservedGeneration ||
-				o.Status.BackupDestination != n.Status.BackupDestination ||
-				meta.IsStatusConditionTrue(o.Status.Conditions, coopv1.ConditionReady) != meta.IsStatusConditionTrue(n.Status.Conditions, coopv1.ConditionReady)
-		},
-	}
 }
 
 // federationStatusChanged lets through a change of status.federation: the federation

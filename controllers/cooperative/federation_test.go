@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 )
@@ -58,20 +59,20 @@ func TestBuildClusterInTopology(t *testing.T) {
 	cfg := hubconfig.Default()
 	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
 	coop.Spec.Database = coopv1.DatabaseSpec{Tier: coopv1.DatabaseTierDedicated, Instances: 1, Storage: resource.MustParse("10Gi"), PostgresVersion: 17}
-	home := cnpgv1.ExternalCluster{Name: "a-eu-west", PluginConfiguration: &cnpgv1.PluginConfiguration{Name: BarmanPluginName, Parameters: map[string]string{"barmanObjectName": "a-eu-west", "serverName": "a"}}}
+	home := cnpgv1.ExternalCluster{Name: "a-eu-west", PluginConfiguration: &cnpgv1.PluginConfiguration{Name: coopv1.BarmanPluginName, Parameters: map[string]string{"barmanObjectName": "a-eu-west", "serverName": "a"}}}
 	replica := &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-west", Source: "a-eu-west"}
-	standby := Topology{Replica: replica, ExternalClusters: []cnpgv1.ExternalCluster{home}, BootstrapSource: "a-eu-west", RecoverFrom: "a"}
+	standby := topology.Topology{Replica: replica, ExternalClusters: []cnpgv1.ExternalCluster{home}, BootstrapSource: "a-eu-west", RecoverFrom: "a"}
 
 	for _, tc := range []struct {
 		name      string
 		plan      DatabasePlan
-		topology  Topology
+		topology  topology.Topology
 		bootstrap string
 		externals []string
 		replica   bool
 	}{
-		{"standalone initdb", DatabasePlan{ServerName: "a", Bootstrap: coopv1.BootstrapInitDB}, Standalone, "initdb", nil, false},
-		{"standalone recovery", DatabasePlan{ServerName: "a-2", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "a"}, Standalone, "recovery:origin", []string{"origin"}, false},
+		{"standalone initdb", DatabasePlan{ServerName: "a", Bootstrap: coopv1.BootstrapInitDB}, topology.Standalone, "initdb", nil, false},
+		{"standalone recovery", DatabasePlan{ServerName: "a-2", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "a"}, topology.Standalone, "recovery:origin", []string{"origin"}, false},
 		{"new standby restores from the home archive", DatabasePlan{ServerName: "a", Bootstrap: coopv1.BootstrapInitDB}, standby, "recovery:a-eu-west", []string{"a-eu-west"}, true},
 		{"existing standby keeps its bootstrap", DatabasePlan{ServerName: "a", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "a"}, standby, "recovery:a-eu-west", []string{"a-eu-west"}, true},
 	} {
@@ -109,21 +110,21 @@ func TestDedicatedDatabaseObjects(t *testing.T) {
 	cfg := hubconfig.Default()
 	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
 	coop.Spec.Database = coopv1.DatabaseSpec{Tier: coopv1.DatabaseTierDedicated, Instances: 1, Storage: resource.MustParse("10Gi"), PostgresVersion: 17}
-	creds := &corev1.Secret{Data: map[string][]byte{AccessKeyIDKey: []byte("k"), AccessSecretKeyKey: []byte("s")}}
+	creds := &corev1.Secret{Data: map[string][]byte{coopv1.AccessKeyIDKey: []byte("k"), coopv1.AccessSecretKeyKey: []byte("s")}}
 	homeArchive := &barmanv1.ObjectStore{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "a-eu-west"}}
 	homeCreds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "a-eu-west-objectstore"}}
-	standby := Topology{
+	standby := topology.Topology{
 		Replica:          &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-west", Source: "a-eu-west"},
-		ExternalClusters: []cnpgv1.ExternalCluster{{Name: "a-eu-west", PluginConfiguration: &cnpgv1.PluginConfiguration{Name: BarmanPluginName, Parameters: map[string]string{"barmanObjectName": "a-eu-west", "serverName": "a"}}}},
+		ExternalClusters: []cnpgv1.ExternalCluster{{Name: "a-eu-west", PluginConfiguration: &cnpgv1.PluginConfiguration{Name: coopv1.BarmanPluginName, Parameters: map[string]string{"barmanObjectName": "a-eu-west", "serverName": "a"}}}},
 		BootstrapSource:  "a-eu-west", RecoverFrom: "a",
 		Objects: []client.Object{homeCreds, homeArchive},
 	}
 	for _, tc := range []struct {
 		name     string
-		topology Topology
+		topology topology.Topology
 		want     []string
 	}{
-		{"standalone", Standalone, []string{"Secret/cooperator-objectstore", "ObjectStore/a-backups", "Cluster/a"}},
+		{"standalone", topology.Standalone, []string{"Secret/cooperator-objectstore", "ObjectStore/a-backups", "Cluster/a"}},
 		{"a standby: the home archive before the Cluster that restores from it", standby,
 			[]string{"Secret/cooperator-objectstore", "ObjectStore/a-backups", "Secret/a-eu-west-objectstore", "ObjectStore/a-eu-west", "Cluster/a"}},
 	} {
@@ -205,10 +206,10 @@ func TestPeerOfRegion(t *testing.T) {
 		{ObjectMeta: metav1.ObjectMeta{Name: "south-a", DeletionTimestamp: &deleting}, Spec: coopv1.FederationPeerSpec{Region: "eu-south"}},
 		{ObjectMeta: metav1.ObjectMeta{Name: "south-b"}, Spec: coopv1.FederationPeerSpec{Region: "eu-south"}},
 	}
-	if p := PeerOfRegion(peers, "eu-south"); p == nil || p.Name != "south-b" {
+	if p := topology.PeerOfRegion(peers, "eu-south"); p == nil || p.Name != "south-b" {
 		t.Errorf("want south-b (first by name, not being deleted), got %v", p)
 	}
-	if p := PeerOfRegion(peers, "us-east"); p != nil {
+	if p := topology.PeerOfRegion(peers, "us-east"); p != nil {
 		t.Errorf("no peer of the region, got %s", p.Name)
 	}
 }

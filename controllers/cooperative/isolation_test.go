@@ -64,7 +64,7 @@ var _ = Describe("isolation 3: network policies of each tier", func() {
 		Expect(deny.Egress).To(BeEmpty())
 		var ns corev1.Namespace
 		Expect(k8s.Get(ctx, client.ObjectKey{Name: coop.NamespaceName()}, &ns)).To(Succeed())
-		Expect(ns.Labels).To(HaveKeyWithValue(cooperative.LabelDatabaseTier, string(coop.Spec.Database.Tier)))
+		Expect(ns.Labels).To(HaveKeyWithValue(coopv1.LabelDatabaseTier, string(coop.Spec.Database.Tier)))
 	}
 
 	It("gives a dedicated co-op egress to DNS and its namespace, and no shared Cluster", func() {

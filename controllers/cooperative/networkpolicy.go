@@ -79,9 +79,6 @@ const (
 	MetricsPortName = "metrics"
 	// WebhookPortName is the named container port of the operator's webhook server.
 	WebhookPortName = "webhook-server"
-	// LabelDatabaseTier on a co-op namespace says its database tier; the shared Cluster lets
-	// in only namespaces with the shared tier.
-	LabelDatabaseTier = "coop.cooperator.dev/database-tier"
 	// cnpgInstanceRoleLabel marks the primary instance, the pods behind the -rw Service.
 	cnpgInstanceRoleLabel = "cnpg.io/instanceRole"
 )
@@ -121,7 +118,7 @@ func egressPeers(p hubconfig.EgressPeer) []networkingv1.NetworkPolicyPeer {
 	return out
 }
 
-var databasePods = metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: ClusterLabel, Operator: metav1.LabelSelectorOpExists}}}
+var databasePods = metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: coopv1.ClusterLabel, Operator: metav1.LabelSelectorOpExists}}}
 
 var platformPods = metav1.LabelSelector{MatchLabels: map[string]string{coopv1.LabelPartOf: PlatformPartOf}}
 
@@ -181,7 +178,7 @@ func BuildNetworkPolicies(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cf
 	if coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
 		out = append(out, policy(NetworkPolicySharedDatabase, all, nil, to([]networkingv1.NetworkPolicyPeer{{
 			NamespaceSelector: namespaceSelector(cfg.OperatorNamespace),
-			PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{ClusterLabel: cfg.SharedCluster.Name, cnpgInstanceRoleLabel: "primary"}},
+			PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, cnpgInstanceRoleLabel: "primary"}},
 		}}, tcp(intstr.FromInt32(PostgresPort)))))
 	}
 	if plan != nil && len(plan.Spec.ExtraEgress) > 0 {
@@ -194,7 +191,7 @@ func BuildNetworkPolicies(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cf
 	return out
 }
 
-// tierLabel is the value of LabelDatabaseTier on the co-op's namespace.
+// tierLabel is the value of coopv1.LabelDatabaseTier on the co-op's namespace.
 func tierLabel(coop *coopv1.Cooperative) string {
 	if coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
 		return string(coopv1.DatabaseTierShared)
@@ -217,14 +214,14 @@ func BuildOperatorNetworkPolicies(cfg *hubconfig.Config) []*networkingv1.Network
 	postgres := tcp(intstr.FromInt32(PostgresPort))
 	monitoring := networkingv1.NetworkPolicyPeer{NamespaceSelector: namespaceSelector(cfg.MonitoringNamespace)}
 	shared := &networkingv1.NetworkPolicy{ObjectMeta: meta(NetworkPolicySharedCluster), Spec: networkingv1.NetworkPolicySpec{
-		PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{ClusterLabel: cfg.SharedCluster.Name}},
+		PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name}},
 		PolicyTypes: ingress,
 		Ingress: []networkingv1.NetworkPolicyIngressRule{
 			{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
-				coopv1.LabelManagedBy: coopv1.ManagedByValue, LabelDatabaseTier: string(coopv1.DatabaseTierShared),
+				coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: string(coopv1.DatabaseTierShared),
 			}}}}, Ports: []networkingv1.NetworkPolicyPort{postgres}},
 			{From: []networkingv1.NetworkPolicyPeer{
-				{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{ClusterLabel: cfg.SharedCluster.Name}}},
+				{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name}}},
 				{PodSelector: &metav1.LabelSelector{MatchLabels: ManagerPodLabels}},
 			}, Ports: []networkingv1.NetworkPolicyPort{postgres}},
 			{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: namespaceSelector(CNPGNamespace)}}},

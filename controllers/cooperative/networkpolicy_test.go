@@ -177,9 +177,9 @@ func TestIsolation_3_CoopNetworkPolicies(t *testing.T) {
 
 	pods := func(c *coopv1.Cooperative) (platform, db, other endpoint) {
 		ns := c.NamespaceName()
-		extra := map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, LabelDatabaseTier: tierLabel(c)}
+		extra := map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: tierLabel(c)}
 		platform = nsEndpoint(ns, extra, map[string]string{coopv1.LabelPartOf: PlatformPartOf}, map[string]int32{"http": 8080, "metrics": 9090})
-		db = nsEndpoint(ns, extra, map[string]string{ClusterLabel: c.Name}, nil)
+		db = nsEndpoint(ns, extra, map[string]string{coopv1.ClusterLabel: c.Name}, nil)
 		other = nsEndpoint(ns, extra, map[string]string{"app": "sidecar"}, map[string]int32{"http": 8080})
 		return
 	}
@@ -187,8 +187,8 @@ func TestIsolation_3_CoopNetworkPolicies(t *testing.T) {
 	monitoring := nsEndpoint(cfg.MonitoringNamespace, nil, map[string]string{"app": "prometheus"}, nil)
 	cnpg := nsEndpoint(CNPGNamespace, nil, map[string]string{"app": "cnpg"}, nil)
 	manager := nsEndpoint(cfg.OperatorNamespace, nil, ManagerPodLabels, map[string]int32{"metrics": 8443, "webhook-server": 9443})
-	sharedPrimary := nsEndpoint(cfg.OperatorNamespace, nil, map[string]string{ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
-	sharedReplica := nsEndpoint(cfg.OperatorNamespace, nil, map[string]string{ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
+	sharedPrimary := nsEndpoint(cfg.OperatorNamespace, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
+	sharedReplica := nsEndpoint(cfg.OperatorNamespace, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
 	dns := nsEndpoint(metav1.NamespaceSystem, nil, DNSPodLabels, nil)
 	otherKubeSystem := nsEndpoint(metav1.NamespaceSystem, nil, map[string]string{"component": "etcd"}, nil)
 	apiServer := endpoint{ip: "10.0.0.1"}
@@ -294,13 +294,13 @@ func TestIsolation_3_OperatorNamespaceNetworkPolicies(t *testing.T) {
 	cfg.Network.APIServer.CIDRs = []string{"10.0.0.1/32"}
 	policies := BuildOperatorNetworkPolicies(&cfg)
 	op := cfg.OperatorNamespace
-	primary := nsEndpoint(op, nil, map[string]string{ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
-	replica := nsEndpoint(op, nil, map[string]string{ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
+	primary := nsEndpoint(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
+	replica := nsEndpoint(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
 	manager := nsEndpoint(op, nil, ManagerPodLabels, map[string]int32{"metrics": 8443, "webhook-server": 9443})
-	sharedCoop := nsEndpoint("coop-a", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
-	dedicatedCoop := nsEndpoint("coop-b", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, LabelDatabaseTier: "dedicated"}, map[string]string{"app": "x"}, nil)
+	sharedCoop := nsEndpoint("coop-a", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
+	dedicatedCoop := nsEndpoint("coop-b", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: "dedicated"}, map[string]string{"app": "x"}, nil)
 	foreign := nsEndpoint("team-x", nil, map[string]string{"app": "x"}, nil)
-	forged := nsEndpoint("team-y", map[string]string{LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
+	forged := nsEndpoint("team-y", map[string]string{coopv1.LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
 	cnpg := nsEndpoint(CNPGNamespace, nil, map[string]string{"app": "cnpg"}, nil)
 	monitoring := nsEndpoint(cfg.MonitoringNamespace, nil, map[string]string{"app": "prometheus"}, nil)
 	apiServer := endpoint{ip: "10.0.0.1"}

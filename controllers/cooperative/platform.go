@@ -73,7 +73,7 @@ func BuildPolicyConfigMap(coop *coopv1.Cooperative) (*corev1.ConfigMap, error) {
 // BuildPlatformAdminSecret holds the platform's admin token for the co-op's staff.
 func BuildPlatformAdminSecret(coop *coopv1.Cooperative, token string) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: objectMeta(coop, coop.NamespaceName(), PlatformAdminSecretName(coop)),
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.PlatformAdminSecretName(coop)),
 		Type:       corev1.SecretTypeOpaque,
 		Data:       map[string][]byte{AdminTokenKey: []byte(token)},
 	}
@@ -115,11 +115,11 @@ func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv
 		{Name: "LISTEN_ADDRESS", Value: fmt.Sprintf(":%d", comp.Port)},
 		{Name: policy.FileEnv, Value: policy.FilePath},
 		{Name: "ADMIN_TOKEN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: PlatformAdminSecretName(coop)}, Key: AdminTokenKey}}},
+			LocalObjectReference: corev1.LocalObjectReference{Name: coopv1.PlatformAdminSecretName(coop)}, Key: AdminTokenKey}}},
 	}
 	if comp.Database {
 		env = append(env, corev1.EnvVar{Name: "DATABASE_URL", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: AppSecretName(coop)}, Key: "uri"}}})
+			LocalObjectReference: corev1.LocalObjectReference{Name: coopv1.AppSecretName(coop)}, Key: "uri"}}})
 	}
 	ports := []corev1.ContainerPort{{Name: "http", ContainerPort: comp.Port, Protocol: corev1.ProtocolTCP}}
 	if comp.MetricsPort != 0 {
@@ -251,7 +251,7 @@ func randomToken() (string, error) {
 
 // adminToken returns the platform admin token already stored, or a new random one.
 func (r *Reconciler) adminToken(ctx context.Context, coop *coopv1.Cooperative) (string, error) {
-	v, err := r.generatedSecret(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: PlatformAdminSecretName(coop)}, AdminTokenKey)
+	v, err := r.generatedSecret(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.PlatformAdminSecretName(coop)}, AdminTokenKey)
 	if err != nil {
 		return "", fmt.Errorf("reading the platform admin token: %w", err)
 	}

@@ -46,11 +46,11 @@ var _ = Describe("The admins of a co-op", Ordered, func() {
 			c.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: name + "-admins"}}
 			c.Spec.Platform.Host = name + ".example.coop" // hosts are unique across the hub
 			Expect(k8s.Create(ctx, c)).To(Succeed())
-			eventuallyGet(client.ObjectKey{Name: cooperative.ClusterRoleName(c)}, &rbacv1.ClusterRoleBinding{})
+			eventuallyGet(client.ObjectKey{Name: coopv1.ClusterRoleName(c)}, &rbacv1.ClusterRoleBinding{})
 			eventuallyGet(client.ObjectKey{Namespace: c.NamespaceName(), Name: cooperative.AdminViewBindingName}, &rbacv1.RoleBinding{})
-			eventuallyGet(client.ObjectKey{Namespace: c.NamespaceName(), Name: cooperative.AdminRoleName}, &rbacv1.RoleBinding{})
-			eventuallyGet(client.ObjectKey{Namespace: c.NamespaceName(), Name: cooperative.ObjectStoreSecretName}, &corev1.Secret{})
-			eventuallyGet(client.ObjectKey{Namespace: c.NamespaceName(), Name: cooperative.PlatformAdminSecretName(c)}, &corev1.Secret{})
+			eventuallyGet(client.ObjectKey{Namespace: c.NamespaceName(), Name: coopv1.AdminRoleName}, &rbacv1.RoleBinding{})
+			eventuallyGet(client.ObjectKey{Namespace: c.NamespaceName(), Name: coopv1.ObjectStoreSecretName}, &corev1.Secret{})
+			eventuallyGet(client.ObjectKey{Namespace: c.NamespaceName(), Name: coopv1.PlatformAdminSecretName(c)}, &corev1.Secret{})
 		}
 		alice = userClient("alice", "rbac-a-admins")
 		// The API server authorizes from informers of its own, which see a role or a binding
@@ -97,7 +97,7 @@ var _ = Describe("The admins of a co-op", Ordered, func() {
 		Expect(alice.Get(ctx, client.ObjectKey{Namespace: "coop-rbac-a", Name: "rbac-a-platform-admin"}, token)).To(Succeed())
 		Expect(token.Data).To(HaveKey("token"))
 
-		Expect(alice.Get(ctx, client.ObjectKey{Namespace: "coop-rbac-a", Name: cooperative.ObjectStoreSecretName}, &corev1.Secret{})).To(beForbidden())
+		Expect(alice.Get(ctx, client.ObjectKey{Namespace: "coop-rbac-a", Name: coopv1.ObjectStoreSecretName}, &corev1.Secret{})).To(beForbidden())
 		Expect(alice.List(ctx, &corev1.SecretList{}, client.InNamespace("coop-rbac-a"))).To(beForbidden())
 		Expect(alice.Get(ctx, client.ObjectKey{Namespace: "coop-rbac-b", Name: "rbac-b-platform-admin"}, &corev1.Secret{})).To(beForbidden())
 		Expect(alice.Get(ctx, client.ObjectKey{Namespace: "coop-rbac-b", Name: "rbac-b-app"}, &corev1.Secret{})).To(beForbidden())
@@ -106,10 +106,10 @@ var _ = Describe("The admins of a co-op", Ordered, func() {
 
 	It("cannot change what the operator set up for it", func() {
 		quota := &corev1.ResourceQuota{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-rbac-a", Name: cooperative.QuotaName}, quota)).To(Succeed())
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-rbac-a", Name: coopv1.QuotaName}, quota)).To(Succeed())
 		Expect(alice.Delete(ctx, quota)).To(beForbidden())
 		rb := &rbacv1.RoleBinding{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-rbac-a", Name: cooperative.AdminRoleName}, rb)).To(Succeed())
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-rbac-a", Name: coopv1.AdminRoleName}, rb)).To(Succeed())
 		rb.Subjects = append(rb.Subjects, rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: "mallory"})
 		Expect(alice.Update(ctx, rb)).To(beForbidden())
 	})

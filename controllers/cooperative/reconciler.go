@@ -50,6 +50,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
+	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/ssa"
@@ -64,7 +65,7 @@ type Reconciler struct {
 	Config    hubconfig.Config
 	Recorder  recorder.EventRecorder
 	// Federation places co-ops in their cross-region topology; nil without federation.
-	Federation Federation
+	Federation topology.Federation
 	// Clock tells the time backups are judged by; nil is the real clock.
 	Clock clock.PassiveClock
 }
@@ -120,7 +121,7 @@ type scope struct {
 	// peer is accepted with.
 	planName string
 	template *coopv1.PlatformTemplate
-	topology Topology
+	topology topology.Topology
 	// stalled is set when an apply was refused for a reason only a spec change can fix.
 	stalled bool
 	// gone is set once the finalizer is removed: there is no status left to write.
@@ -153,15 +154,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		r.suspend(s)
 		return ctrl.Result{}, nil
 	}
-	topology, err := r.topology(ctx, coop)
+	topo, err := r.topology(ctx, coop)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if topology.Refused {
-		refuse(s, topology.Message)
+	if topo.Refused {
+		refuse(s, topo.Message)
 		return ctrl.Result{}, nil
 	}
-	s.topology = topology
+	s.topology = topo
 	if !controllerutil.ContainsFinalizer(coop, coopv1.Finalizer) {
 		patch := client.MergeFrom(coop.DeepCopy())
 		controllerutil.AddFinalizer(coop, coopv1.Finalizer)
@@ -298,7 +299,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		if name, ok := cutNamespacePrefix(obj.GetNamespace()); ok {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
 		}
-		if obj.GetNamespace() == r.Config.OperatorNamespace && obj.GetLabels()[ClusterLabel] == r.Config.SharedCluster.Name {
+		if obj.GetNamespace() == r.Config.OperatorNamespace && obj.GetLabels()[coopv1.ClusterLabel] == r.Config.SharedCluster.Name {
 			return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Database.Tier == coopv1.DatabaseTierShared })
 		}
 		return nil
@@ -363,7 +364,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&cnpgv1.Backup{}, byNamespace).
 		Watches(&coopv1.HostingPlan{}, byPlan).
 		Watches(&coopv1.PlatformTemplate{}, byTemplate).
-		Watches(&coopv1.FederationPeer{}, r.byFederationPeer(), builder.WithPredicates(PeerTopologyChanged())).
+		Watches(&coopv1.FederationPeer{}, r.byFederationPeer(), builder.WithPredicates(topology.PeerTopologyChanged())).
 		Watches(&cnpgv1.Cluster{}, sharedTier, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return o.GetName() == r.Config.SharedCluster.Name
 		}))).

@@ -28,7 +28,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 )
 
 var _ = Describe("Suspending, resuming and asking for a reconcile", Ordered, func() {
@@ -36,7 +35,7 @@ var _ = Describe("Suspending, resuming and asking for a reconcile", Ordered, fun
 	ns := coopv1.NamespacePrefix + name
 	quotaCPU := func() resource.Quantity {
 		q := &corev1.ResourceQuota{}
-		_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: cooperative.QuotaName}, q)
+		_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.QuotaName}, q)
 		return q.Spec.Hard[corev1.ResourceRequestsCPU]
 	}
 

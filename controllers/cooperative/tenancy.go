@@ -19,10 +19,6 @@ package cooperative
 import (
 	"context"
 	"fmt"
-	"time"
-
-	authorizationv1 "k8s.io/api/authorization/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -36,18 +32,8 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
 
-// Names of the tenancy objects in a co-op namespace.
-const (
-	QuotaName      = "coop-quota"
-	LimitRangeName = "coop-defaults"
-	AdminRoleName  = "coop-admin"
-	// CNPGNamespace is where the CloudNativePG operator runs; it reaches the instances.
-	CNPGNamespace = "cnpg-system"
-)
-
-// ClusterRoleName is the cluster-scoped role that lets a co-op's admins read and update
-// their own Cooperative.
-func ClusterRoleName(coop *coopv1.Cooperative) string { return "cooperator:coop:" + coop.Name }
+// CNPGNamespace is where the CloudNativePG operator runs; it reaches the instances.
+const CNPGNamespace = "cnpg-system"
 
 // commonLabels are on every object made for a co-op.
 func commonLabels(coop *coopv1.Cooperative) map[string]string {
@@ -74,7 +60,7 @@ func objectMeta(coop *coopv1.Cooperative, namespace, name string) metav1.ObjectM
 // BuildNamespace returns the co-op's namespace, with Pod Security "restricted" enforced.
 func BuildNamespace(coop *coopv1.Cooperative) *corev1.Namespace {
 	ns := &corev1.Namespace{ObjectMeta: objectMeta(coop, "", coop.NamespaceName())}
-	ns.Labels[LabelDatabaseTier] = tierLabel(coop)
+	ns.Labels[coopv1.LabelDatabaseTier] = tierLabel(coop)
 	for _, mode := range []string{"enforce", "audit", "warn"} {
 		ns.Labels["pod-security.kubernetes.io/"+mode] = "restricted"
 		ns.Labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
@@ -86,7 +72,7 @@ func BuildNamespace(coop *coopv1.Cooperative) *corev1.Namespace {
 func BuildResourceQuota(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) *corev1.ResourceQuota {
 	q := plan.Spec.Quota
 	return &corev1.ResourceQuota{
-		ObjectMeta: objectMeta(coop, coop.NamespaceName(), QuotaName),
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.QuotaName),
 		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
 			corev1.ResourceRequestsCPU:     q.CPU,
 			corev1.ResourceRequestsMemory:  q.Memory,
@@ -101,7 +87,7 @@ func BuildResourceQuota(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) *cor
 func BuildLimitRange(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) *corev1.LimitRange {
 	d := plan.Spec.DefaultRequests
 	return &corev1.LimitRange{
-		ObjectMeta: objectMeta(coop, coop.NamespaceName(), LimitRangeName),
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.LimitRangeName),
 		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
 			Type: corev1.LimitTypeContainer,
 			DefaultRequest: corev1.ResourceList{
@@ -110,47 +96,6 @@ func BuildLimitRange(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) *corev1
 			},
 		}}},
 	}
-}
-
-// TenantClusterRole is the ClusterRole (config/rbac/tenant_role.yaml) with what the operator
-// may do in a namespace it created. It holds it nowhere else: it binds it in each such
-// namespace to its own ServiceAccount (OperatorBindingName).
-const TenantClusterRole = "cooperator-tenant"
-
-// OperatorBindingName binds TenantClusterRole to the operator in a namespace it created.
-const OperatorBindingName = "cooperator-operator"
-
-// BuildOperatorRoleBinding gives the operator's ServiceAccount the ClusterRole
-// TenantClusterRole in the namespace of meta, and nowhere else.
-func BuildOperatorRoleBinding(meta metav1.ObjectMeta, cfg *hubconfig.Config) *rbacv1.RoleBinding {
-	meta.Name = OperatorBindingName
-	return &rbacv1.RoleBinding{
-		ObjectMeta: meta,
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: TenantClusterRole},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: cfg.OperatorServiceAccount, Namespace: cfg.OperatorNamespace}},
-	}
-}
-
-// WaitForTenantAccess waits, briefly, until the API server authorizes the operator in
-// namespace by the RoleBinding it has just created: the API server authorizes from its
-// informers, which see a new binding a moment after it is stored. It reports whether the
-// access is in force.
-func WaitForTenantAccess(ctx context.Context, c client.Client, namespace string) (bool, error) {
-	allowed := false
-	err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
-		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: "create", Resource: "secrets"},
-		}}
-		if err := c.Create(ctx, review); err != nil {
-			return false, fmt.Errorf("reviewing the operator's access to namespace %s: %w", namespace, err)
-		}
-		allowed = review.Status.Allowed
-		return allowed, nil
-	})
-	if err != nil && !wait.Interrupted(err) {
-		return false, err
-	}
-	return allowed, nil
 }
 
 // subjects turns the co-op's admins into RBAC subjects.
@@ -165,13 +110,6 @@ func subjects(coop *coopv1.Cooperative) []rbacv1.Subject {
 	}
 	return out
 }
-
-// AppSecretName is the Secret with the co-op's database credentials in its namespace: the
-// CloudNativePG app Secret on the dedicated tier, the operator's copy on the shared tier.
-func AppSecretName(coop *coopv1.Cooperative) string { return coop.Name + "-app" }
-
-// PlatformAdminSecretName holds the platform service's admin token.
-func PlatformAdminSecretName(coop *coopv1.Cooperative) string { return coop.Name + "-platform-admin" }
 
 // AdminClusterRole is the hub-wide ClusterRole (shipped in config/rbac and the chart) with
 // what every co-op admin may read in its own namespace. Each co-op namespace binds it to the
@@ -189,9 +127,9 @@ var readVerbs = []string{"get", "list", "watch"}
 // object store credentials, and they cannot exec into pods.
 func BuildAdminRole(coop *coopv1.Cooperative) *rbacv1.Role {
 	return &rbacv1.Role{
-		ObjectMeta: objectMeta(coop, coop.NamespaceName(), AdminRoleName),
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.AdminRoleName),
 		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{AppSecretName(coop), PlatformAdminSecretName(coop)}},
+			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{coopv1.AppSecretName(coop), coopv1.PlatformAdminSecretName(coop)}},
 			{APIGroups: []string{"postgresql.cnpg.io"}, Resources: []string{"backups"}, Verbs: []string{"create"}},
 		},
 	}
@@ -202,8 +140,8 @@ func BuildAdminRole(coop *coopv1.Cooperative) *rbacv1.Role {
 func BuildAdminRoleBindings(coop *coopv1.Cooperative) []*rbacv1.RoleBinding {
 	return []*rbacv1.RoleBinding{
 		{
-			ObjectMeta: objectMeta(coop, coop.NamespaceName(), AdminRoleName),
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: AdminRoleName},
+			ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.AdminRoleName),
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: coopv1.AdminRoleName},
 			Subjects:   subjects(coop),
 		},
 		{
@@ -218,7 +156,7 @@ func BuildAdminRoleBindings(coop *coopv1.Cooperative) []*rbacv1.RoleBinding {
 // other, and read the hub's plans, templates and cost reports.
 func BuildClusterRole(coop *coopv1.Cooperative) *rbacv1.ClusterRole {
 	return &rbacv1.ClusterRole{
-		ObjectMeta: objectMeta(coop, "", ClusterRoleName(coop)),
+		ObjectMeta: objectMeta(coop, "", coopv1.ClusterRoleName(coop)),
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"cooperatives"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{coop.Name}},
 			{APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"cooperatives/status"}, Verbs: []string{"get"}, ResourceNames: []string{coop.Name}},
@@ -230,8 +168,8 @@ func BuildClusterRole(coop *coopv1.Cooperative) *rbacv1.ClusterRole {
 // BuildClusterRoleBinding binds the co-op's admins to its ClusterRole.
 func BuildClusterRoleBinding(coop *coopv1.Cooperative) *rbacv1.ClusterRoleBinding {
 	return &rbacv1.ClusterRoleBinding{
-		ObjectMeta: objectMeta(coop, "", ClusterRoleName(coop)),
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ClusterRoleName(coop)},
+		ObjectMeta: objectMeta(coop, "", coopv1.ClusterRoleName(coop)),
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: coopv1.ClusterRoleName(coop)},
 		Subjects:   subjects(coop),
 	}
 }
@@ -254,19 +192,19 @@ func (r *Reconciler) reconcileTenancy(ctx context.Context, s *scope) (ctrl.Resul
 		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
 	}
-	binding := BuildOperatorRoleBinding(objectMeta(coop, coop.NamespaceName(), ""), &r.Config)
+	binding := hubconfig.BuildOperatorRoleBinding(objectMeta(coop, coop.NamespaceName(), ""), &r.Config)
 	res, err := ssa.ApplyFetch(ctx, r.Client, binding, &rbacv1.RoleBinding{})
 	if err := r.applied(ctx, s, binding, res, err); err != nil {
 		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
 	}
 	if res != ssa.Unchanged {
-		inForce, err := WaitForTenantAccess(ctx, r.Client, coop.NamespaceName())
+		inForce, err := hubconfig.WaitForTenantAccess(ctx, r.Client, coop.NamespaceName())
 		if err != nil {
 			return ctrl.Result{}, err
 		}
 		if !inForce {
-			msg := fmt.Sprintf("waiting for the operator's RoleBinding %s/%s to take effect", coop.NamespaceName(), OperatorBindingName)
+			msg := fmt.Sprintf("waiting for the operator's RoleBinding %s/%s to take effect", coop.NamespaceName(), hubconfig.OperatorBindingName)
 			s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonProgressing, msg)
 			return ctrl.Result{RequeueAfter: r.Config.RecheckInterval.Duration}, nil
 		}

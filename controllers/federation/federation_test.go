@@ -44,7 +44,6 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cli"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 )
@@ -367,7 +366,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		// Tenancy from the plan the peer is accepted with; the platform at zero.
 		var quota corev1.ResourceQuota
 		Eventually(func() error {
-			return south.k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: cooperative.QuotaName}, &quota)
+			return south.k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: coopv1.QuotaName}, &quota)
 		}, timeout).Should(Succeed())
 		Expect(ptr.To(quota.Spec.Hard[corev1.ResourceRequestsCPU]).String()).To(Equal("4"), "the quota of plan small, which eu-south accepts eu-west's standbys with, not medium")
 		Eventually(replicas(south, "fairride-lyon"), timeout).Should(BeZero())

@@ -43,7 +43,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
@@ -251,13 +250,13 @@ func (r *PeerReconciler) ensureMirrorNamespace(ctx context.Context, peer *coopv1
 		return fmt.Errorf("creating the mirror namespace of peer %s: %w", peer.Name, err)
 	}
 	// The operator reads the standbys' credentials there: its own rights in the namespace.
-	binding := cooperative.BuildOperatorRoleBinding(metav1.ObjectMeta{Namespace: ns.Name, Labels: ns.Labels}, &r.Hub)
+	binding := hubconfig.BuildOperatorRoleBinding(metav1.ObjectMeta{Namespace: ns.Name, Labels: ns.Labels}, &r.Hub)
 	res, err := ssa.ApplyFetch(ctx, r.Client, binding, &rbacv1.RoleBinding{})
 	if err != nil {
 		return fmt.Errorf("binding the operator in the mirror namespace of peer %s: %w", peer.Name, err)
 	}
 	if res != ssa.Unchanged {
-		if _, err := cooperative.WaitForTenantAccess(ctx, r.Client, ns.Name); err != nil {
+		if _, err := hubconfig.WaitForTenantAccess(ctx, r.Client, ns.Name); err != nil {
 			return err
 		}
 	}

@@ -50,8 +50,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
+	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
@@ -284,7 +284,7 @@ func (r *Reconciler) objectStoreReadCredentials(ctx context.Context, coop *coopv
 // standbys are sent anywhere.
 func ReadCredentialsMissingMessage(hub *hubconfig.Config, coop string) string {
 	return fmt.Sprintf("nothing is sent: the hub must create Secret %s/%s with read-only %s and %s limited to %s (peers never get read-write or hub-wide credentials)",
-		hub.OperatorNamespace, hub.ObjectStore.ReadCredentialsSecret(coop), cooperative.AccessKeyIDKey, cooperative.AccessSecretKeyKey, hub.BackupDestination(coop))
+		hub.OperatorNamespace, hub.ObjectStore.ReadCredentialsSecret(coop), coopv1.AccessKeyIDKey, coopv1.AccessSecretKeyKey, hub.BackupDestination(coop))
 }
 
 // BuildPeerSecret is the Secret, in the peer's mirror namespace for this hub, with the
@@ -298,7 +298,7 @@ func BuildPeerSecret(coop *coopv1.Cooperative, region string, creds *corev1.Secr
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{},
 	}
-	for _, k := range []string{cooperative.AccessKeyIDKey, cooperative.AccessSecretKeyKey} {
+	for _, k := range []string{coopv1.AccessKeyIDKey, coopv1.AccessSecretKeyKey} {
 		s.Data[k] = creds.Data[k]
 	}
 	return s
@@ -747,7 +747,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&cnpgv1.Cluster{}, byLabel, builder.WithPredicates(ClusterChanged())).
 		// A contact rewrites the peer's status every interval; only a change of what the
 		// co-ops depend on wakes them (each wake calls the peer).
-		Watches(&coopv1.FederationPeer{}, byPeer, builder.WithPredicates(cooperative.PeerTopologyChanged())).
+		Watches(&coopv1.FederationPeer{}, byPeer, builder.WithPredicates(topology.PeerTopologyChanged())).
 		Complete(r)
 }
 

@@ -33,8 +33,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 )
 
@@ -74,7 +74,7 @@ func Admit(standby *coopv1.Cooperative, region string, peers []coopv1.Federation
 	if sb == nil {
 		return Admission{Refusal: "not a standby"}
 	}
-	peer := cooperative.PeerOfRegion(peers, sb.HomeRegion)
+	peer := topology.PeerOfRegion(peers, sb.HomeRegion)
 	if refusal := basicRefusal(standby, region, peer); refusal != "" {
 		return Admission{Peer: peer, Refusal: refusal}
 	}
@@ -134,7 +134,7 @@ func promoted(cluster *cnpgv1.Cluster, token string) bool {
 // StandbyTopology is the place of a standby in its co-op's topology: a replica Cluster
 // restored from the home archive and following it, with the home archive's ObjectStore and
 // credentials; the primary after a switchover (once promoted) or a failover.
-func StandbyTopology(coop *coopv1.Cooperative, region string, peer *coopv1.FederationPeer, homeCreds *corev1.Secret, cluster *cnpgv1.Cluster) cooperative.Topology {
+func StandbyTopology(coop *coopv1.Cooperative, region string, peer *coopv1.FederationPeer, homeCreds *corev1.Secret, cluster *cnpgv1.Cluster) topology.Topology {
 	sb := coop.Spec.Standby
 	self, home := TopologyName(coop.Name, region), TopologyName(coop.Name, sb.HomeRegion)
 	failover := coop.Annotations[coopv1.AnnotationFailover] == coopv1.AcceptDataLoss
@@ -153,13 +153,13 @@ func StandbyTopology(coop *coopv1.Cooperative, region string, peer *coopv1.Feder
 		replica.PromotionToken = sb.PromotionToken
 		primaryHere = promoted(cluster, sb.PromotionToken)
 	}
-	t := cooperative.Topology{
+	t := topology.Topology{
 		Plan:    peer.Spec.Accept.Plan,
 		Primary: primaryHere,
 		Replica: replica,
 		ExternalClusters: []cnpgv1.ExternalCluster{
 			barmanExternalCluster(home, SourceObjectStoreName(coop.Name, sb.HomeRegion), sb.PrimaryServerName),
-			barmanExternalCluster(self, cooperative.ObjectStoreName(coop), coop.Name),
+			barmanExternalCluster(self, coopv1.ObjectStoreName(coop), coop.Name),
 		},
 		BootstrapSource: home,
 		RecoverFrom:     sb.PrimaryServerName,
@@ -187,9 +187,9 @@ type HomePeer struct {
 // standalone. With them, its Cluster names itself and the primary in the topology: the
 // primary is here unless spec.federation.primary names a peer, and the Cluster follows that
 // peer's archive once demoted.
-func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomePeer, cluster *cnpgv1.Cluster) cooperative.Topology {
+func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomePeer, cluster *cnpgv1.Cluster) topology.Topology {
 	if len(peers) == 0 {
-		return cooperative.Standalone
+		return topology.Standalone
 	}
 	self := TopologyName(coop.Name, hub.Region)
 	primaryRegion := hub.Region
@@ -202,14 +202,14 @@ func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 	}
 	if coop.Spec.Federation.Primary != "" && primaryRegion == hub.Region {
 		// The primary is at a peer this hub does not know (yet): run nothing here.
-		return cooperative.Topology{Primary: false}
+		return topology.Topology{Primary: false}
 	}
 	serverName := coop.Status.Database.ServerName
 	if serverName == "" {
 		serverName = coop.Name
 	}
-	t := cooperative.Topology{Primary: primaryRegion == hub.Region}
-	t.ExternalClusters = append(t.ExternalClusters, barmanExternalCluster(self, cooperative.ObjectStoreName(coop), serverName))
+	t := topology.Topology{Primary: primaryRegion == hub.Region}
+	t.ExternalClusters = append(t.ExternalClusters, barmanExternalCluster(self, coopv1.ObjectStoreName(coop), serverName))
 	for _, p := range peers {
 		if p.Archive == "" {
 			continue
@@ -226,7 +226,7 @@ func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 		// No peer archive known yet: the topology cannot name a source; stay standalone
 		// until a switchover needs it.
 		if t.Primary {
-			return cooperative.Standalone
+			return topology.Standalone
 		}
 		return t
 	}
@@ -263,7 +263,7 @@ func barmanExternalCluster(name, store, serverName string) cnpgv1.ExternalCluste
 	return cnpgv1.ExternalCluster{
 		Name: name,
 		PluginConfiguration: &cnpgv1.PluginConfiguration{
-			Name:       cooperative.BarmanPluginName,
+			Name:       coopv1.BarmanPluginName,
 			Parameters: map[string]string{"barmanObjectName": store, "serverName": serverName},
 		},
 	}
@@ -283,7 +283,7 @@ func childMeta(coop *coopv1.Cooperative, name string) metav1.ObjectMeta {
 func BuildSourceSecret(coop *coopv1.Cooperative, region string, source *corev1.Secret) *corev1.Secret {
 	s := &corev1.Secret{ObjectMeta: childMeta(coop, SourceSecretName(coop.Name, region)), Type: corev1.SecretTypeOpaque, Data: map[string][]byte{}}
 	if source != nil {
-		for _, k := range []string{cooperative.AccessKeyIDKey, cooperative.AccessSecretKeyKey} {
+		for _, k := range []string{coopv1.AccessKeyIDKey, coopv1.AccessSecretKeyKey} {
 			s.Data[k] = source.Data[k]
 		}
 	}
@@ -301,8 +301,8 @@ func BuildSourceObjectStore(coop *coopv1.Cooperative, region, destination, endpo
 				DestinationPath: destination,
 				EndpointURL:     endpoint,
 				BarmanCredentials: barmanapi.BarmanCredentials{AWS: &barmanapi.S3Credentials{
-					AccessKeyIDReference:     &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: cooperative.AccessKeyIDKey},
-					SecretAccessKeyReference: &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: cooperative.AccessSecretKeyKey},
+					AccessKeyIDReference:     &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: coopv1.AccessKeyIDKey},
+					SecretAccessKeyReference: &machineryapi.SecretKeySelector{LocalObjectReference: machineryapi.LocalObjectReference{Name: secret}, Key: coopv1.AccessSecretKeyKey},
 				}},
 			},
 		},
@@ -317,15 +317,15 @@ func PeerArchive(bucket, region, coop string) string {
 	return strings.TrimRight(bucket, "/") + "/" + region + "/" + coop + "/"
 }
 
-// Topology implements cooperative.Federation for the Cooperative reconciler.
-func (r *Reconciler) Topology(ctx context.Context, coop *coopv1.Cooperative) (cooperative.Topology, error) {
+// Topology implements topology.Federation for the Cooperative reconciler.
+func (r *Reconciler) Topology(ctx context.Context, coop *coopv1.Cooperative) (topology.Topology, error) {
 	var peers coopv1.FederationPeerList
 	if err := r.Client.List(ctx, &peers); err != nil {
-		return cooperative.Topology{}, fmt.Errorf("listing FederationPeers: %w", err)
+		return topology.Topology{}, fmt.Errorf("listing FederationPeers: %w", err)
 	}
 	cluster, err := r.localCluster(ctx, coop)
 	if err != nil {
-		return cooperative.Topology{}, err
+		return topology.Topology{}, err
 	}
 	if coop.Spec.Standby == nil {
 		return HomeTopology(coop, &r.Hub, r.homePeers(ctx, coop, peers.Items), cluster), nil
@@ -333,18 +333,18 @@ func (r *Reconciler) Topology(ctx context.Context, coop *coopv1.Cooperative) (co
 	// Admit counts only the standbys of the same home region, which carry its label.
 	var coops coopv1.CooperativeList
 	if err := r.Client.List(ctx, &coops, client.MatchingLabels{coopv1.LabelMirroredFrom: coop.Spec.Standby.HomeRegion}); err != nil {
-		return cooperative.Topology{}, fmt.Errorf("listing co-ops: %w", err)
+		return topology.Topology{}, fmt.Errorf("listing co-ops: %w", err)
 	}
 	adm := Admit(coop, r.Hub.Region, peers.Items, coops.Items)
 	if adm.Refusal != "" {
-		return cooperative.Topology{Refused: true, Message: adm.Refusal}, nil
+		return topology.Topology{Refused: true, Message: adm.Refusal}, nil
 	}
 	var creds corev1.Secret
 	key := client.ObjectKey{Namespace: coopv1.MirrorNamespace(coop.Spec.Standby.HomeRegion), Name: coop.Spec.Standby.ObjectStore.SecretName}
 	credsPtr := &creds
 	if err := r.Client.Get(ctx, key, &creds); err != nil {
 		if !apierrors.IsNotFound(err) {
-			return cooperative.Topology{}, fmt.Errorf("reading the home archive's credentials %s: %w", key, err)
+			return topology.Topology{}, fmt.Errorf("reading the home archive's credentials %s: %w", key, err)
 		}
 		credsPtr = nil
 	}
@@ -383,7 +383,7 @@ func (r *Reconciler) homePeers(ctx context.Context, coop *coopv1.Cooperative, pe
 
 func (r *Reconciler) localCluster(ctx context.Context, coop *coopv1.Cooperative) (*cnpgv1.Cluster, error) {
 	var cluster cnpgv1.Cluster
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ClusterName(coop)}, &cluster); err != nil {
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ClusterName(coop)}, &cluster); err != nil {
 		if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
 			return nil, nil
 		}

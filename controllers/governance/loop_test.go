@@ -42,7 +42,6 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/platform"
@@ -144,7 +143,7 @@ func setUpHub(ctx context.Context, c client.Client, root string, hub hubconfig.C
 	}
 	if err := c.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
-		StringData: map[string]string{cooperative.AccessKeyIDKey: "key", cooperative.AccessSecretKeyKey: "secret"},
+		StringData: map[string]string{coopv1.AccessKeyIDKey: "key", coopv1.AccessSecretKeyKey: "secret"},
 	}); err != nil {
 		return err
 	}

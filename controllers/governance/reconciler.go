@@ -67,11 +67,6 @@ const FieldOwner = "cooperator-governance"
 // DefaultInterval is how often a governed co-op's database is read.
 const DefaultInterval = 10 * time.Second
 
-// AppSecretSuffix names the Secret of a co-op's database credentials: <co-op>-app, with
-// the connection URI under the key uri (CloudNativePG's app Secret, or its copy for the
-// shared tier).
-const AppSecretSuffix = "-app"
-
 // Reconciler applies passed proposals to Cooperatives.
 type Reconciler struct {
 	Client client.Client
@@ -175,7 +170,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // credentials.
 func (r *Reconciler) connect(ctx context.Context, coop *coopv1.Cooperative) (*pgx.Conn, error) {
 	var secret corev1.Secret
-	key := client.ObjectKey{Namespace: coop.NamespaceName(), Name: coop.Name + AppSecretSuffix}
+	key := client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.AppSecretName(coop)}
 	if err := r.APIReader.Get(ctx, key, &secret); err != nil {
 		return nil, fmt.Errorf("reading Secret %s: %w", key, err)
 	}

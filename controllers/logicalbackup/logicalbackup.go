@@ -35,15 +35,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 )
 
-// Keys of a basic-auth Secret and of an object store credentials Secret.
+// Keys of a basic-auth Secret.
 const (
-	usernameKey        = corev1.BasicAuthUsernameKey
-	passwordKey        = corev1.BasicAuthPasswordKey
-	accessKeyIDKey     = "ACCESS_KEY_ID"
-	accessSecretKeyKey = "ACCESS_SECRET_KEY"
+	usernameKey = corev1.BasicAuthUsernameKey
+	passwordKey = corev1.BasicAuthPasswordKey
 )
 
 // dumpDir is the emptyDir the dump is written to and uploaded from.
@@ -217,8 +216,8 @@ func jobSpec(p Params) batchv1.JobSpec {
 					Image: p.ToolImage,
 					Args:  upload,
 					Env: []corev1.EnvVar{
-						secretEnv("AWS_ACCESS_KEY_ID", p.CredentialsSecret, accessKeyIDKey),
-						secretEnv("AWS_SECRET_ACCESS_KEY", p.CredentialsSecret, accessSecretKeyKey),
+						secretEnv("AWS_ACCESS_KEY_ID", p.CredentialsSecret, coopv1.AccessKeyIDKey),
+						secretEnv("AWS_SECRET_ACCESS_KEY", p.CredentialsSecret, coopv1.AccessSecretKeyKey),
 					},
 					VolumeMounts:    mounts,
 					SecurityContext: restricted,

@@ -196,7 +196,7 @@ func DefaultOptions() Options {
 // that caches every Pod and Secret there is OOM-killed.
 func CacheOptions(hub hubconfig.Config) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{coopv1.LabelManagedBy: coopv1.ManagedByValue})
-	hasCluster, _ := labels.NewRequirement(cooperative.ClusterLabel, selection.Exists, nil)
+	hasCluster, _ := labels.NewRequirement(coopv1.ClusterLabel, selection.Exists, nil)
 	byManaged := cache.ByObject{Label: managed}
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),

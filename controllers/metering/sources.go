@@ -32,7 +32,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 )
 
 // UsageSource reads what pods use now.
@@ -168,7 +167,7 @@ type PostgresSizer struct {
 	// operator reads it from the shared Cluster's app Secret, which may appear after start.
 	ConnStringFunc func(ctx context.Context) (string, error)
 	// DatabaseName names the co-op's database; when nil, coop_<name> with dashes as
-	// underscores, as the Cooperative reconciler names it (cooperative.SharedRoleName).
+	// underscores, as the Cooperative reconciler names it (coopv1.SharedRoleName).
 	DatabaseName func(coop *coopv1.Cooperative) string
 
 	mu   sync.Mutex
@@ -177,7 +176,7 @@ type PostgresSizer struct {
 
 // DatabaseSize implements DatabaseSizer.
 func (p *PostgresSizer) DatabaseSize(ctx context.Context, coop *coopv1.Cooperative) (int64, error) {
-	name := cooperative.SharedRoleName(coop)
+	name := coopv1.SharedRoleName(coop)
 	if p.DatabaseName != nil {
 		name = p.DatabaseName(coop)
 	}

@@ -110,7 +110,7 @@ var _ = Describe("A backup schedule CloudNativePG refuses", Ordered, func() {
 		expectWiredToCNPG(ctx, coop)
 		// No pod runs here: the Cluster's readiness is written by hand.
 		Eventually(func() error {
-			return harness.SimulateClusterReady(ctx, k8s, coop.NamespaceName(), cooperative.ClusterName(coop))
+			return harness.SimulateClusterReady(ctx, k8s, coop.NamespaceName(), coopv1.ClusterName(coop))
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 
 		Eventually(func(g Gomega) {
@@ -126,14 +126,14 @@ var _ = Describe("A backup schedule CloudNativePG refuses", Ordered, func() {
 			g.Expect(meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionStalled)).To(And(
 				Not(BeNil()), HaveField("Status", metav1.ConditionTrue), HaveField("Reason", coopv1.ReasonApplyFailed)))
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ScheduledBackupName(coop)}, &cnpgv1.ScheduledBackup{})).
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ScheduledBackupName(coop)}, &cnpgv1.ScheduledBackup{})).
 			To(Satisfy(apierrors.IsNotFound))
 	})
 
 	It("takes the corrected schedule", func(ctx SpecContext) {
 		Expect(updateCoop(ctx, name, func(c *coopv1.Cooperative) { c.Spec.Backup.Schedule = "0 0 23 * * *" })).To(Succeed())
 		Eventually(func() error {
-			return k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ScheduledBackupName(coop)}, &cnpgv1.ScheduledBackup{})
+			return k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ScheduledBackupName(coop)}, &cnpgv1.ScheduledBackup{})
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 		Eventually(func(g Gomega) {
 			c := getCoop(ctx, name)

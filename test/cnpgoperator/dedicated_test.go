@@ -84,7 +84,7 @@ func getCluster(ctx SpecContext, coop *coopv1.Cooperative) *cnpgv1.Cluster {
 	GinkgoHelper()
 	cluster := &cnpgv1.Cluster{}
 	Eventually(func() error {
-		return k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ClusterName(coop)}, cluster)
+		return k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ClusterName(coop)}, cluster)
 	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 	return cluster
 }
@@ -126,7 +126,7 @@ func waitQuiet(ctx SpecContext, coop *coopv1.Cooperative) *cnpgv1.Cluster {
 	var last *cnpgv1.Cluster
 	Eventually(func(g Gomega) {
 		before := &cnpgv1.Cluster{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ClusterName(coop)}, before)).To(Succeed())
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ClusterName(coop)}, before)).To(Succeed())
 		g.Consistently(func(g Gomega) {
 			now := &cnpgv1.Cluster{}
 			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(before), now)).To(Succeed())
@@ -158,10 +158,10 @@ func expectScheduledBackup(ctx SpecContext, coop *coopv1.Cooperative) {
 	GinkgoHelper()
 	sb := &cnpgv1.ScheduledBackup{}
 	Eventually(func() error {
-		return k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.ScheduledBackupName(coop)}, sb)
+		return k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ScheduledBackupName(coop)}, sb)
 	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 	Expect(sb.Spec.Schedule).To(Equal(coop.Spec.Backup.Schedule))
-	Expect(sb.Spec.Cluster.Name).To(Equal(cooperative.ClusterName(coop)))
+	Expect(sb.Spec.Cluster.Name).To(Equal(coopv1.ClusterName(coop)))
 }
 
 // expectWiredToCNPG checks that CloudNativePG took the co-op's database objects and made
@@ -176,7 +176,7 @@ func expectWiredToCNPG(ctx SpecContext, coop *coopv1.Cooperative) {
 	Expect(cluster.Spec.PostgresConfiguration.Parameters).NotTo(BeEmpty(), "defaults of CloudNativePG's mutating webhook")
 	Expect(cluster.Spec.Instances).To(BeEquivalentTo(coop.Spec.Database.Instances))
 	Expect(cluster.Spec.StorageConfiguration.Size).To(Equal(coop.Spec.Database.Storage.String()))
-	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: cooperative.ObjectStoreName(coop)}, &barmanv1.ObjectStore{})).To(Succeed())
+	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.ObjectStoreName(coop)}, &barmanv1.ObjectStore{})).To(Succeed())
 
 	By("CloudNativePG's controller creating the app Secret and the Services")
 	appSecret := &corev1.Secret{}

@@ -25,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 )
 
 var _ = Describe("Deleting a dedicated co-op that retains its data", func() {
@@ -43,12 +42,12 @@ var _ = Describe("Deleting a dedicated co-op that retains its data", func() {
 		coop = getCoop(ctx, name)
 		Expect(coop.DeletionTimestamp).NotTo(BeNil())
 		final := &cnpgv1.Backup{}
-		key := client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.FinalBackupName(coop)}
+		key := client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.FinalBackupName(coop)}
 		Eventually(func() error { return k8s.Get(ctx, key, final) }).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 		Expect(final.Spec.Method).To(Equal(cnpgv1.BackupMethodPlugin))
 		Expect(final.Spec.PluginConfiguration).NotTo(BeNil())
-		Expect(final.Spec.PluginConfiguration.Name).To(Equal(cooperative.BarmanPluginName))
-		Expect(final.Spec.Cluster.Name).To(Equal(cooperative.ClusterName(coop)))
+		Expect(final.Spec.PluginConfiguration.Name).To(Equal(coopv1.BarmanPluginName))
+		Expect(final.Spec.Cluster.Name).To(Equal(coopv1.ClusterName(coop)))
 		// The reconcile that asked for the backup says so on the co-op, which stays.
 		Eventually(func(g Gomega) {
 			c := &coopv1.Cooperative{}

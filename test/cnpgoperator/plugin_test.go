@@ -38,7 +38,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
@@ -60,7 +60,7 @@ type standInPlugin struct {
 
 func (standInPlugin) GetPluginMetadata(context.Context, *identity.GetPluginMetadataRequest) (*identity.GetPluginMetadataResponse, error) {
 	return &identity.GetPluginMetadataResponse{
-		Name:          cooperative.BarmanPluginName,
+		Name:          coopv1.BarmanPluginName,
 		Version:       "0.0.0-stand-in",
 		DisplayName:   "Barman Cloud stand-in of the cooperator tests",
 		ProjectUrl:    "https://github.com/cooperator-dev/cooperator",
@@ -118,7 +118,7 @@ func startStandInPlugin(ctx context.Context, c client.Client) (func(), error) {
 		&corev1.Service{
 			ObjectMeta: metav1.ObjectMeta{
 				Namespace: ns, Name: pluginServiceName,
-				Labels: map[string]string{"cnpg.io/pluginName": cooperative.BarmanPluginName},
+				Labels: map[string]string{"cnpg.io/pluginName": coopv1.BarmanPluginName},
 				Annotations: map[string]string{
 					"cnpg.io/pluginPort":         strconv.Itoa(port),
 					"cnpg.io/pluginServerSecret": "barman-cloud-server-tls",

@@ -35,7 +35,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
@@ -81,7 +80,7 @@ func simulateCompletedBackup(ctx SpecContext, coop *coopv1.Cooperative, backupNa
 	GinkgoHelper()
 	ns := coop.NamespaceName()
 	Eventually(func() error {
-		return harness.SimulateBackup(ctx, k8s, ns, cooperative.ClusterName(coop), backupName, true)
+		return harness.SimulateBackup(ctx, k8s, ns, coopv1.ClusterName(coop), backupName, true)
 	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 	key := client.ObjectKey{Namespace: ns, Name: backupName}
 	Eventually(func(g Gomega) {
@@ -160,9 +159,9 @@ var _ = Describe("A dedicated co-op that loses its Cluster after a backup", Orde
 		origin := restored.Spec.ExternalClusters[0]
 		Expect(origin.Name).To(Equal(restored.Spec.Bootstrap.Recovery.Source))
 		Expect(origin.PluginConfiguration).NotTo(BeNil())
-		Expect(origin.PluginConfiguration.Name).To(Equal(cooperative.BarmanPluginName))
+		Expect(origin.PluginConfiguration.Name).To(Equal(coopv1.BarmanPluginName))
 		Expect(origin.PluginConfiguration.Parameters).To(Equal(map[string]string{
-			"barmanObjectName": cooperative.ObjectStoreName(coop), "serverName": name,
+			"barmanObjectName": coopv1.ObjectStoreName(coop), "serverName": name,
 		}))
 		Expect(restored.Spec.Plugins).To(HaveLen(1))
 		Expect(restored.Spec.Plugins[0].Parameters).To(HaveKeyWithValue("serverName", name+"-2"), "a new archive, not the one it restores from")
@@ -215,9 +214,9 @@ var _ = Describe("The backups CloudNativePG's scheduler makes", func() {
 			g.Expect(list.Items).To(HaveLen(1))
 			made = list.Items[0]
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
-		Expect(made.Labels).To(HaveKeyWithValue(cooperative.ClusterLabel, cooperative.ClusterName(coop)))
+		Expect(made.Labels).To(HaveKeyWithValue(coopv1.ClusterLabel, coopv1.ClusterName(coop)))
 		Expect(metav1.GetControllerOf(&made)).NotTo(BeNil())
-		Expect(metav1.GetControllerOf(&made).Name).To(Equal(cooperative.ScheduledBackupName(coop)))
+		Expect(metav1.GetControllerOf(&made).Name).To(Equal(coopv1.ScheduledBackupName(coop)))
 
 		// No PostgreSQL runs here: the completion is written by hand, as CloudNativePG would.
 		simulateCompletedBackup(ctx, coop, made.Name)
@@ -226,7 +225,7 @@ var _ = Describe("The backups CloudNativePG's scheduler makes", func() {
 			// an instance reports once it archived a WAL file: written here too.
 			cluster := getCluster(ctx, coop)
 			if !meta.IsStatusConditionTrue(cluster.Status.Conditions, string(cnpgv1.ConditionContinuousArchiving)) {
-				g.Expect(harness.SimulateArchivingWorking(ctx, k8s, coop.NamespaceName(), cooperative.ClusterName(coop))).To(Succeed())
+				g.Expect(harness.SimulateArchivingWorking(ctx, k8s, coop.NamespaceName(), coopv1.ClusterName(coop))).To(Succeed())
 			}
 			c := getCoop(ctx, name)
 			g.Expect(c.Status.LastBackup).NotTo(BeNil())

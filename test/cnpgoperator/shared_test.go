@@ -46,7 +46,7 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		Eventually(func() error {
 			return k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
-		Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop)}, nil)))
+		Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{coopv1.SharedRoleName(coop)}, nil)))
 		Expect(shared.Spec.PostgresConfiguration.Parameters).NotTo(BeEmpty(), "defaults of CloudNativePG's mutating webhook")
 		Expect(shared.Spec.ImageName).To(Equal(hub.PostgresImageRepository + ":17"))
 
@@ -57,7 +57,7 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		Eventually(func() string { return getCoop(ctx, coop.Name).Status.Endpoints.Database }).WithContext(ctx).WithTimeout(timeout).
 			Should(Equal(shared.Name + cnpgv1.ServiceReadWriteSuffix + "." + hub.OperatorNamespace))
 		app := &corev1.Secret{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: cooperative.AppSecretName(coop)}, app)).To(Succeed())
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.AppSecretName(coop)}, app)).To(Succeed())
 		Expect(string(app.Data["host"])).To(Equal(shared.Name + cnpgv1.ServiceReadWriteSuffix + "." + hub.OperatorNamespace + ".svc"))
 		Expect(string(app.Data["uri"])).To(ContainSubstring("@" + string(app.Data["host"]) + ":5432/"))
 	})
@@ -65,10 +65,10 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 	It("gets a Database that CloudNativePG's webhooks accept", func(ctx SpecContext) {
 		db := &cnpgv1.Database{}
 		Eventually(func() error {
-			return k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedResourceName(coop)}, db)
+			return k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}, db)
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
-		Expect(db.Spec.Name).To(Equal(cooperative.SharedRoleName(coop)))
-		Expect(db.Spec.Owner).To(Equal(cooperative.SharedRoleName(coop)))
+		Expect(db.Spec.Name).To(Equal(coopv1.SharedRoleName(coop)))
+		Expect(db.Spec.Owner).To(Equal(coopv1.SharedRoleName(coop)))
 		Expect(db.Spec.ClusterRef.Name).To(Equal(hub.SharedCluster.Name))
 	})
 
@@ -77,9 +77,9 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		// which has no DatabaseRole controller and no webhook for it.
 		role := &cnpgv1.DatabaseRole{}
 		Eventually(func() error {
-			return k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedResourceName(coop)}, role)
+			return k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}, role)
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
-		Expect(role.Spec.Name).To(Equal(cooperative.SharedRoleName(coop)))
+		Expect(role.Spec.Name).To(Equal(coopv1.SharedRoleName(coop)))
 		Consistently(func() *bool {
 			r := &cnpgv1.DatabaseRole{}
 			Expect(k8s.Get(ctx, client.ObjectKeyFromObject(role), r)).To(Succeed())
@@ -120,7 +120,7 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		dumpOnFailure(second.Name)
 		Expect(k8s.Create(ctx, second)).To(Succeed())
 		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}
-		both := cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop), cooperative.SharedRoleName(second)}, nil)
+		both := cooperative.SharedPgHBA([]string{coopv1.SharedRoleName(coop), coopv1.SharedRoleName(second)}, nil)
 		var before cnpgv1.Cluster
 		Expect(k8s.Get(ctx, key, &before)).To(Succeed())
 		Eventually(func(g Gomega) {
@@ -136,7 +136,7 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 			g.Expect(k8s.Get(ctx, key, shared)).To(Succeed())
 			// Deleted with deletionPolicy Retain (the sample's): its role stays, NOLOGIN, and
 			// keeps a reject rule (issue 10, point 6).
-			g.Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{cooperative.SharedRoleName(coop)}, []string{cooperative.SharedRoleName(second)})))
+			g.Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{coopv1.SharedRoleName(coop)}, []string{coopv1.SharedRoleName(second)})))
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 	})
 })

@@ -56,7 +56,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/platform"
@@ -201,7 +200,7 @@ func setUpHub(ctx context.Context, c client.Client, root string, hub hubconfig.C
 	// in the operator namespace.
 	if err := c.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
-		StringData: map[string]string{cooperative.AccessKeyIDKey: "demo-hub-key", cooperative.AccessSecretKeyKey: "demo-hub-secret"},
+		StringData: map[string]string{coopv1.AccessKeyIDKey: "demo-hub-key", coopv1.AccessSecretKeyKey: "demo-hub-secret"},
 	}); err != nil {
 		return err
 	}
@@ -219,7 +218,7 @@ func setUpHub(ctx context.Context, c client.Client, root string, hub hubconfig.C
 		}
 		creds := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CooperativeCredentialsSecret(coop.Name)},
-			StringData: map[string]string{cooperative.AccessKeyIDKey: "demo-" + coop.Name + "-key", cooperative.AccessSecretKeyKey: "demo-" + coop.Name + "-secret"},
+			StringData: map[string]string{coopv1.AccessKeyIDKey: "demo-" + coop.Name + "-key", coopv1.AccessSecretKeyKey: "demo-" + coop.Name + "-secret"},
 		}
 		if err := c.Create(ctx, creds); err != nil {
 			return err
@@ -269,7 +268,7 @@ func applySamples(ctx context.Context, c client.Client, root string, hub hubconf
 			// limited to it, which the hub creates.
 			creds := &corev1.Secret{
 				ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.PerCooperativeSecretPrefix + coop.Name},
-				StringData: map[string]string{cooperative.AccessKeyIDKey: "demo-" + coop.Name + "-key", cooperative.AccessSecretKeyKey: "demo-" + coop.Name + "-secret"},
+				StringData: map[string]string{coopv1.AccessKeyIDKey: "demo-" + coop.Name + "-key", coopv1.AccessSecretKeyKey: "demo-" + coop.Name + "-secret"},
 			}
 			if err := c.Create(ctx, creds); err != nil && !apierrors.IsAlreadyExists(err) {
 				return nil, fmt.Errorf("creating the object store credentials of %s: %w", coop.Name, err)
@@ -297,14 +296,14 @@ func simulate(ctx context.Context, c client.Client, hub hubconfig.Config, names 
 		}
 		ns := coop.NamespaceName()
 		if coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
-			key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedResourceName(coop)}
+			key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}
 			var shared cnpgv1.Cluster
 			if err := c.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, &shared); err == nil &&
 				!meta.IsStatusConditionTrue(shared.Status.Conditions, string(cnpgv1.ConditionContinuousArchiving)) {
 				if err := harness.SimulateSharedClusterBackedUp(ctx, c, hub.OperatorNamespace, hub.SharedCluster.Name); err != nil {
 					errs = append(errs, err)
 				} else {
-					fmt.Fprintf(out, "[simulated] CloudNativePG started the shared cluster %s, archived its WAL and took its first base backup to %s\n", hub.SharedCluster.Name, cooperative.SharedBackupDestination(&hub))
+					fmt.Fprintf(out, "[simulated] CloudNativePG started the shared cluster %s, archived its WAL and took its first base backup to %s\n", hub.SharedCluster.Name, hubconfig.SharedBackupDestination(&hub))
 				}
 			}
 			var db cnpgv1.Database
@@ -312,12 +311,12 @@ func simulate(ctx context.Context, c client.Client, hub hubconfig.Config, names 
 				if err := harness.SimulateSharedDatabaseApplied(ctx, c, key.Namespace, key.Name); err != nil {
 					errs = append(errs, err)
 				} else {
-					fmt.Fprintf(out, "[simulated] CloudNativePG created database and role %s in the shared cluster %s\n", cooperative.SharedRoleName(coop), hub.SharedCluster.Name)
+					fmt.Fprintf(out, "[simulated] CloudNativePG created database and role %s in the shared cluster %s\n", coopv1.SharedRoleName(coop), hub.SharedCluster.Name)
 				}
 			}
 		} else {
 			var cluster cnpgv1.Cluster
-			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: cooperative.ClusterName(coop)}, &cluster); err == nil {
+			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.ClusterName(coop)}, &cluster); err == nil {
 				if !meta.IsStatusConditionTrue(cluster.Status.Conditions, string(cnpgv1.ConditionClusterReady)) {
 					if err := harness.SimulateClusterReady(ctx, c, ns, cluster.Name); err != nil {
 						errs = append(errs, err)

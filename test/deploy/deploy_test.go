@@ -49,7 +49,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
@@ -335,7 +334,7 @@ func TestDeploy(t *testing.T) {
 			return c != nil && c.Reason == coopv1.ReasonObjectStoreCredentialsMissing &&
 				strings.Contains(c.Message, "Secret "+hub.OperatorNamespace+"/"+perCoop), nil
 		})
-		if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: cooperative.ObjectStoreSecretName}, &corev1.Secret{}); !apierrors.IsNotFound(err) {
+		if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.ObjectStoreSecretName}, &corev1.Secret{}); !apierrors.IsNotFound(err) {
 			t.Errorf("object store Secret in %s without per-co-op credentials: got %v, want NotFound", ns, err)
 		}
 		if err := admin.Create(ctx, &corev1.Secret{
@@ -345,9 +344,9 @@ func TestDeploy(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, "its CloudNativePG Cluster", diagnose, func() (bool, error) {
-			return harness.SimulateClusterReady(ctx, admin, ns, cooperative.ClusterName(coop)) == nil, nil
+			return harness.SimulateClusterReady(ctx, admin, ns, coopv1.ClusterName(coop)) == nil, nil
 		})
-		if err := harness.SimulateBackup(ctx, admin, ns, cooperative.ClusterName(coop), coop.Name+"-first", true); err != nil {
+		if err := harness.SimulateBackup(ctx, admin, ns, coopv1.ClusterName(coop), coop.Name+"-first", true); err != nil {
 			t.Fatal(err)
 		}
 		waitReady(t, ctx, admin, coop.Name, diagnose)
@@ -367,7 +366,7 @@ func TestDeploy(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, "its Database and DatabaseRole in the shared Cluster", diagnose, func() (bool, error) {
-			return harness.SimulateSharedDatabaseApplied(ctx, admin, hub.OperatorNamespace, cooperative.SharedResourceName(coop)) == nil, nil
+			return harness.SimulateSharedDatabaseApplied(ctx, admin, hub.OperatorNamespace, coopv1.SharedResourceName(coop)) == nil, nil
 		})
 		waitFor(t, "the shared Cluster's WAL archiving and first base backup", diagnose, func() (bool, error) {
 			return harness.SimulateSharedClusterBackedUp(ctx, admin, hub.OperatorNamespace, hub.SharedCluster.Name) == nil, nil
@@ -392,7 +391,7 @@ func TestDeploy(t *testing.T) {
 		if err := admin.Get(ctx, client.ObjectKey{Name: coop.Name}, coop); err != nil {
 			t.Fatal(err)
 		}
-		final := cooperative.FinalBackupName(coop)
+		final := coopv1.FinalBackupName(coop)
 		waitFor(t, "the final backup "+final, diagnose, func() (bool, error) {
 			return harness.SimulateBackupDone(ctx, admin, coop.NamespaceName(), final, true) == nil, nil
 		})
@@ -403,8 +402,8 @@ func TestDeploy(t *testing.T) {
 		} else if err == nil && ns.DeletionTimestamp == nil {
 			t.Errorf("namespace %s is not being deleted", ns.Name)
 		}
-		if err := admin.Get(ctx, client.ObjectKey{Name: cooperative.ClusterRoleName(coop)}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
-			t.Errorf("ClusterRole %s: got %v, want NotFound", cooperative.ClusterRoleName(coop), err)
+		if err := admin.Get(ctx, client.ObjectKey{Name: coopv1.ClusterRoleName(coop)}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
+			t.Errorf("ClusterRole %s: got %v, want NotFound", coopv1.ClusterRoleName(coop), err)
 		}
 	})
 
@@ -429,7 +428,7 @@ func TestDeploy(t *testing.T) {
 			return harness.SimulateJobDone(ctx, admin, hub.OperatorNamespace, jobs.Items[0].Name, true) == nil, nil
 		})
 		waitGone(t, ctx, admin, coop, diagnose)
-		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: cooperative.SharedResourceName(coop)}
+		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}
 		for _, obj := range []client.Object{&cnpgv1.Database{}, &corev1.Secret{}} {
 			if err := admin.Get(ctx, key, obj); !apierrors.IsNotFound(err) {
 				t.Errorf("%T %s: got %v, want NotFound", obj, key, err)

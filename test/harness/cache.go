@@ -128,7 +128,7 @@ func CooperativeCached(ctx context.Context, cached, live client.Reader, name, op
 	}
 	errs = append(errs,
 		// The manager caches only the Backups of a Cluster (those CloudNativePG labels).
-		ListCached(ctx, cached, live, &cnpgv1.BackupList{}, client.InNamespace(coopv1.NamespacePrefix+name), client.HasLabels{"cnpg.io/cluster"}),
+		ListCached(ctx, cached, live, &cnpgv1.BackupList{}, client.InNamespace(coopv1.NamespacePrefix+name), client.HasLabels{coopv1.ClusterLabel}),
 		ListCached(ctx, cached, live, &corev1.SecretList{}, client.InNamespace(operatorNamespace)),
 		ListCached(ctx, cached, live, &cnpgv1.ClusterList{}, client.InNamespace(operatorNamespace), client.MatchingLabels{coopv1.LabelManagedBy: coopv1.ManagedByValue}),
 		ListCached(ctx, cached, live, &coopv1.HostingPlanList{}),

@@ -32,6 +32,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // The functions below write the status that components which cannot run here would write:
@@ -97,7 +99,7 @@ func SimulateSharedClusterBackedUp(ctx context.Context, c client.Client, namespa
 		return err
 	}
 	var backups cnpgv1.BackupList
-	if err := c.List(ctx, &backups, client.InNamespace(namespace), client.MatchingLabels{"cnpg.io/cluster": name}); err != nil {
+	if err := c.List(ctx, &backups, client.InNamespace(namespace), client.MatchingLabels{coopv1.ClusterLabel: name}); err != nil {
 		return err
 	}
 	for _, b := range backups.Items {
@@ -153,11 +155,11 @@ func SimulateJobDone(ctx context.Context, c client.Client, namespace, name strin
 // controller does, and writes the status of its outcome: completed, or failed.
 func SimulateBackup(ctx context.Context, c client.Client, namespace, cluster, name string, completed bool) error {
 	b := &cnpgv1.Backup{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{"cnpg.io/cluster": cluster}},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{coopv1.ClusterLabel: cluster}},
 		Spec: cnpgv1.BackupSpec{
 			Cluster:             cnpgv1.LocalObjectReference{Name: cluster},
 			Method:              cnpgv1.BackupMethodPlugin,
-			PluginConfiguration: &cnpgv1.BackupPluginConfiguration{Name: "barman-cloud.cloudnative-pg.io"},
+			PluginConfiguration: &cnpgv1.BackupPluginConfiguration{Name: coopv1.BarmanPluginName},
 		},
 	}
 	if err := c.Create(ctx, b); err != nil && !apierrors.IsAlreadyExists(err) {
