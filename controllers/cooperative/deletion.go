@@ -27,6 +27,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -50,7 +51,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	if coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete && coop.Spec.Database.Tier == coopv1.DatabaseTierDedicated {
 		done, err := r.finalBackup(ctx, s)
 		if err != nil || !done {
-			return ctrl.Result{RequeueAfter: jitter(r.Config.RecheckInterval.Duration)}, err
+			return ctrl.Result{RequeueAfter: wait.Jitter(r.Config.RecheckInterval.Duration, 0.1)}, err
 		}
 		if coop.Status.LastBackup != nil {
 			// The namespace, the ObjectStore and this status go; the marker stays, so a co-op
@@ -72,7 +73,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		if retain {
 			done, err := r.finalLogicalBackup(ctx, s)
 			if err != nil || !done {
-				return ctrl.Result{RequeueAfter: jitter(r.Config.RecheckInterval.Duration)}, err
+				return ctrl.Result{RequeueAfter: wait.Jitter(r.Config.RecheckInterval.Duration, 0.1)}, err
 			}
 		}
 		s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonDeleting, "removing the tenant")

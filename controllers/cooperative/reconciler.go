@@ -24,7 +24,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"time"
 
@@ -39,6 +38,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -77,13 +77,14 @@ func (r *Reconciler) now() time.Time {
 	return r.Clock.Now()
 }
 
-// requeueAt asks to be woken after d, jittered, so that a status that changes with time
-// alone (backups becoming overdue) flips when it does; zero asks nothing.
+// requeueAt asks to be woken after d, jittered by up to ten percent so that co-ops do not
+// wake together, so that a status that changes with time alone (backups becoming overdue)
+// flips when it does; zero asks nothing.
 func requeueAt(d time.Duration) ctrl.Result {
 	if d <= 0 {
 		return ctrl.Result{}
 	}
-	return ctrl.Result{RequeueAfter: jitter(d)}
+	return ctrl.Result{RequeueAfter: wait.Jitter(d, 0.1)}
 }
 
 // The operator's ClusterRole holds cluster-scoped rights and cluster-wide reads for its
@@ -197,7 +198,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if !s.conditionTrue(coopv1.ConditionReady) && !s.stalledNow() {
 		// Events from the objects we watch wake us; this is the safety net for what we wait
 		// on without a watch.
-		result = lowestRequeue(result, ctrl.Result{RequeueAfter: jitter(r.Config.RecheckInterval.Duration)})
+		result = lowestRequeue(result, ctrl.Result{RequeueAfter: wait.Jitter(r.Config.RecheckInterval.Duration, 0.1)})
 	}
 	return result, nil
 }
@@ -272,11 +273,6 @@ func lowestRequeue(a, b ctrl.Result) ctrl.Result {
 		return a
 	}
 	return b
-}
-
-// jitter spreads requeues over ten percent of d, so co-ops do not wake together.
-func jitter(d time.Duration) time.Duration {
-	return d + time.Duration(rand.Int64N(int64(d)/10+1))
 }
 
 func resourceInt(v int64) *resource.Quantity { return resource.NewQuantity(v, resource.DecimalSI) }

@@ -478,7 +478,7 @@ func TestWriteStatusOfADeletedCooperative(t *testing.T) {
 					return tc.err
 				},
 			}).Build()
-			r := &Reconciler{Client: c}
+			r := &CooperativeReconciler{Client: c}
 			coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
 			err := r.writeStatus(t.Context(), coop, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west"})
 			if (err != nil) != tc.fails {

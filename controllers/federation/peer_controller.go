@@ -18,10 +18,8 @@ package federation
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -32,6 +30,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -53,16 +53,29 @@ const (
 	backoffMax  = 5 * time.Minute
 )
 
-// PeerReconciler keeps a FederationPeer's status: whether the peer answers, whether its
+// FederationPeerReconciler keeps a FederationPeer's status: whether the peer answers, whether its
 // credentials are scoped as they must be and its operator's version, from contacts every
 // ContactInterval; and, apart from the contacts, the co-ops mirrored each way.
-type PeerReconciler struct {
+type FederationPeerReconciler struct {
 	Client   client.Client
 	Hub      hubconfig.Config
 	Peers    *PeerClients
 	Recorder recorder.EventRecorder
 	// ContactInterval is how often a reachable peer is contacted again.
 	ContactInterval time.Duration
+	// Clock tells the time of contacts; nil is the real clock.
+	Clock clock.PassiveClock
+}
+
+// MirrorsFieldOwner is the field manager of a FederationPeer's mirror counts, which the
+// counting controller writes apart from the contacts.
+const MirrorsFieldOwner = "cooperator-federation-mirrors"
+
+func (r *FederationPeerReconciler) now() metav1.Time {
+	if r.Clock == nil {
+		return metav1.NewTime(time.Now().Truncate(time.Second))
+	}
+	return metav1.NewTime(r.Clock.Now().Truncate(time.Second))
 }
 
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=federationpeers,verbs=get;list;watch
@@ -161,11 +174,11 @@ func Backoff(n int32) time.Duration {
 		d *= 2
 	}
 	d = min(d, backoffMax)
-	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+	return wait.Jitter(d, 0.2)
 }
 
 // Reconcile contacts the peer and records what it found.
-func (r *PeerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *FederationPeerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	peer := &coopv1.FederationPeer{}
 	if err := r.Client.Get(ctx, req.NamespacedName, peer); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -199,19 +212,33 @@ func (r *PeerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 			!meta.IsStatusConditionFalse(original.Status.Conditions, coopv1.ConditionCredentialsScoped) {
 			r.Recorder.Eventf(peer, nil, corev1.EventTypeWarning, c.Reason, "CheckCredentials", "%s", c.Message)
 		}
-		result.RequeueAfter = r.ContactInterval + time.Duration(rand.Int64N(int64(r.ContactInterval)/10+1))
+		result.RequeueAfter = wait.Jitter(r.ContactInterval, 0.1)
 	}
-	if !equality.Semantic.DeepEqual(original.Status, peer.Status) {
-		if err := r.Client.Status().Patch(ctx, peer, client.MergeFrom(original)); err != nil {
-			return ctrl.Result{}, fmt.Errorf("writing the status of FederationPeer %s: %w", peer.Name, err)
-		}
+	if err := r.applyStatus(ctx, original, peer); err != nil {
+		return ctrl.Result{}, err
 	}
 	return result, nil
 }
 
+// applyStatus applies what the contact found, under FieldOwner; nothing when it changed
+// nothing. The mirror counts are left to the counting controller (MirrorsFieldOwner).
+func (r *FederationPeerReconciler) applyStatus(ctx context.Context, original, peer *coopv1.FederationPeer) error {
+	if equality.Semantic.DeepEqual(original.Status, peer.Status) {
+		return nil
+	}
+	fields, err := ssa.StatusFields(&peer.Status, "mirroredTo", "mirroredFrom")
+	if err != nil {
+		return err
+	}
+	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("FederationPeer"), client.ObjectKeyFromObject(peer), fields, FieldOwner); err != nil {
+		return fmt.Errorf("writing the status of FederationPeer %s: %w", peer.Name, err)
+	}
+	return nil
+}
+
 // contact asks the peer's API about its credentials and reads its cooperator-info.
-func (r *PeerReconciler) contact(ctx context.Context, peer *coopv1.FederationPeer) Contact {
-	c := Contact{Time: metav1.NewTime(time.Now().Truncate(time.Second))}
+func (r *FederationPeerReconciler) contact(ctx context.Context, peer *coopv1.FederationPeer) Contact {
+	c := Contact{Time: r.now()}
 	pc, err := r.Peers.For(ctx, peer)
 	if err != nil {
 		c.KubeconfigErr = err
@@ -241,7 +268,7 @@ func (r *PeerReconciler) contact(ctx context.Context, peer *coopv1.FederationPee
 
 // ensureMirrorNamespace creates the namespace where the peer writes the credentials of its
 // standbys' backups. The peer cannot create namespaces itself.
-func (r *PeerReconciler) ensureMirrorNamespace(ctx context.Context, peer *coopv1.FederationPeer) error {
+func (r *FederationPeerReconciler) ensureMirrorNamespace(ctx context.Context, peer *coopv1.FederationPeer) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name:   coopv1.MirrorNamespace(peer.Spec.Region),
 		Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelMirroredFrom: peer.Spec.Region},
@@ -263,9 +290,9 @@ func (r *PeerReconciler) ensureMirrorNamespace(ctx context.Context, peer *coopv1
 	return nil
 }
 
-// reconcileMirrors counts the co-ops mirrored to and from the peer. It runs apart from the
+// ReconcileMirrors counts the co-ops mirrored to and from the peer. It runs apart from the
 // contacts, when a co-op that enters the counts changes, and calls no peer.
-func (r *PeerReconciler) reconcileMirrors(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *FederationPeerReconciler) ReconcileMirrors(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	peer := &coopv1.FederationPeer{}
 	if err := r.Client.Get(ctx, req.NamespacedName, peer); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -276,14 +303,12 @@ func (r *PeerReconciler) reconcileMirrors(ctx context.Context, req ctrl.Request)
 	}
 	to, from := CountMirrored(peer, coops.Items)
 	// The counts are written whatever the cached peer says: a count written a moment ago
-	// may not be in the cache yet, and a peer's status changes wake no recount. The API
-	// server stores nothing when the counts are already there, so a recount that changes
-	// nothing writes nothing.
-	patch, err := json.Marshal(map[string]any{"status": map[string]any{"mirroredTo": to, "mirroredFrom": from}})
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.Client.Status().Patch(ctx, peer, client.RawPatch(types.MergePatchType, patch)); client.IgnoreNotFound(err) != nil {
+	// may not be in the cache yet, and a peer's status changes wake no recount. Both counts
+	// are sent, zero included, so that a count that drops to zero is stored as such. The
+	// API server stores nothing when the counts are already there, so a recount that
+	// changes nothing writes nothing.
+	fields := map[string]any{"mirroredTo": int64(to), "mirroredFrom": int64(from)}
+	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("FederationPeer"), client.ObjectKeyFromObject(peer), fields, MirrorsFieldOwner); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, fmt.Errorf("writing the mirror counts of FederationPeer %s: %w", peer.Name, err)
 	}
 	return ctrl.Result{}, nil
@@ -383,7 +408,7 @@ func refused(c *coopv1.Cooperative) bool {
 // declared or changed, when its kubeconfig Secret changes, and every ContactInterval;
 // federationpeer-mirrors counts the co-ops mirrored each way when one of them changes, without
 // contacting the peer.
-func (r *PeerReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *FederationPeerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	registerStateMetrics(mgr.GetCache())
 	bySecret := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		if obj.GetNamespace() != r.Hub.OperatorNamespace {
@@ -426,5 +451,5 @@ func (r *PeerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&coopv1.FederationPeer{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("federationpeer-mirrors").
 		Watches(&coopv1.Cooperative{}, byCooperative, builder.WithPredicates(MirrorsChanged())).
-		Complete(reconcile.Func(r.reconcileMirrors))
+		Complete(reconcile.Func(r.ReconcileMirrors))
 }

@@ -15,8 +15,8 @@ limitations under the License.
 */
 
 // Package federation peers hubs of several regions. A FederationPeer is another region's
-// hub; PeerReconciler keeps its status (reachable, credentials scoped, versions, counts).
-// Reconciler mirrors each co-op that lists a peer as a standby Cooperative there, and
+// hub; FederationPeerReconciler keeps its status (reachable, credentials scoped, versions, counts).
+// CooperativeReconciler mirrors each co-op that lists a peer as a standby Cooperative there, and
 // reports the standbys this hub keeps for its peers; Topology tells the Cooperative
 // reconciler where a co-op's database stands in its CloudNativePG distributed topology:
 // primary, replica following another region's archive, or switching between them.
@@ -26,7 +26,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -39,6 +38,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,29 +64,53 @@ const FieldOwner = "cooperator-federation"
 // Finalizer holds a home co-op with peers until its standbys are removed from them.
 const Finalizer = "coop.cooperator.dev/federation"
 
-// Reconciler mirrors home co-ops to their peers and reports on the standbys kept here.
-type Reconciler struct {
+// CooperativeReconciler reconciles Cooperatives across hubs: it mirrors each home co-op to
+// the peers it lists and reports on the standbys this hub keeps for its peers.
+type CooperativeReconciler struct {
 	Client   client.Client
 	Hub      hubconfig.Config
 	Peers    *PeerClients
 	Recorder recorder.EventRecorder
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock tells the time of syncs and switchovers; nil is the real clock.
+	Clock clock.PassiveClock
 }
 
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/status,verbs=get;update;patch
 
-func (r *Reconciler) now() metav1.Time {
-	if r.Now != nil {
-		return metav1.NewTime(r.Now().Truncate(time.Second))
+func (r *CooperativeReconciler) now() metav1.Time {
+	if r.Clock == nil {
+		return metav1.NewTime(time.Now().Truncate(time.Second))
 	}
-	return metav1.NewTime(time.Now().Truncate(time.Second))
+	return metav1.NewTime(r.Clock.Now().Truncate(time.Second))
 }
+
+// homeScope is what one reconcile knows of a home co-op and its peers.
+type homeScope struct {
+	coop *coopv1.Cooperative
+	// old is the federation status as read; never nil.
+	old *coopv1.FederationStatus
+	// peers are every FederationPeer this hub declares; homePeers those the co-op lists.
+	peers     []coopv1.FederationPeer
+	homePeers []HomePeer
+	// holdsPrimary: the local Cluster holds the primary (its topology says so).
+	holdsPrimary bool
+	// fed is the federation status the phases build; nil when the co-op takes no part in
+	// federation.
+	fed *coopv1.FederationStatus
+	// consented are the regions of the listed peers; listed their names.
+	consented []string
+	listed    map[string]bool
+	// untouched: the co-op never took part in federation, and has no status to write.
+	untouched bool
+}
+
+// homePhase is one step of the reconcile of a home co-op.
+type homePhase func(ctx context.Context, s *homeScope) error
 
 // Reconcile mirrors a home co-op to the peers it lists and removes it from the others, or
 // reports what a standby kept here has become.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	coop := &coopv1.Cooperative{}
 	if err := r.Client.Get(ctx, req.NamespacedName, coop); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -93,18 +118,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if coop.Spec.Standby != nil {
 		return r.reconcileStandby(ctx, coop)
 	}
-	return r.reconcileHome(ctx, coop)
-}
-
-// recheck is the wait before looking at the peers again.
-func (r *Reconciler) recheck() ctrl.Result {
-	d := r.Hub.RecheckInterval.Duration
-	return ctrl.Result{RequeueAfter: d + time.Duration(rand.Int64N(int64(d)/10+1))}
-}
-
-// reconcileHome writes the co-op's standbys at the peers it lists, removes them from the
-// others, and records how each stands.
-func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative) (ctrl.Result, error) {
 	var peers coopv1.FederationPeerList
 	if err := r.Client.List(ctx, &peers); err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing FederationPeers: %w", err)
@@ -112,29 +125,61 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 	if !coop.DeletionTimestamp.IsZero() {
 		return r.removeEverywhere(ctx, coop, peers.Items)
 	}
-	if len(coop.Spec.Federation.Peers) > 0 && !controllerutil.ContainsFinalizer(coop, Finalizer) {
-		patch := client.MergeFrom(coop.DeepCopy())
-		controllerutil.AddFinalizer(coop, Finalizer)
-		if err := r.Client.Patch(ctx, coop, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding the federation finalizer: %w", err)
-		}
+	if err := r.ensureFinalizer(ctx, coop); err != nil {
+		return ctrl.Result{}, err
 	}
-	old := coop.Status.Federation
-	if old == nil {
-		old = &coopv1.FederationStatus{}
-	}
-	homePeers := r.homePeers(ctx, coop, peers.Items)
-	cluster, err := r.localCluster(ctx, coop)
+	s, err := r.newHomeScope(ctx, coop, peers.Items)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	topo := HomeTopology(coop, &r.Hub, homePeers, cluster)
-	// The region asked to hold the primary: this one unless spec.federation.primary names a
-	// peer; "" for a peer this hub does not know.
+	defer func() { retErr = r.finish(ctx, s, retErr) }()
+
+	var errs []error
+	for _, p := range []homePhase{r.mirror, r.prune, r.role} {
+		errs = append(errs, p(ctx, s))
+	}
+	if err := errors.Join(errs...); err != nil || s.untouched {
+		return ctrl.Result{}, err
+	}
+	return r.recheck(), nil
+}
+
+// recheck is the wait before looking at the peers again.
+func (r *CooperativeReconciler) recheck() ctrl.Result {
+	return ctrl.Result{RequeueAfter: wait.Jitter(r.Hub.RecheckInterval.Duration, 0.1)}
+}
+
+// ensureFinalizer holds a co-op that lists peers until its standbys there are removed.
+func (r *CooperativeReconciler) ensureFinalizer(ctx context.Context, coop *coopv1.Cooperative) error {
+	if len(coop.Spec.Federation.Peers) == 0 || controllerutil.ContainsFinalizer(coop, Finalizer) {
+		return nil
+	}
+	patch := client.MergeFrom(coop.DeepCopy())
+	controllerutil.AddFinalizer(coop, Finalizer)
+	if err := r.Client.Patch(ctx, coop, patch); err != nil {
+		return fmt.Errorf("adding the federation finalizer: %w", err)
+	}
+	return nil
+}
+
+// newHomeScope reads where the co-op's primary is asked to be and where it is: the region
+// spec.federation.primary names ("" for a peer this hub does not know), the local Cluster's
+// place in the topology and, when the primary is asked elsewhere, its demotion token.
+func (r *CooperativeReconciler) newHomeScope(ctx context.Context, coop *coopv1.Cooperative, peers []coopv1.FederationPeer) (*homeScope, error) {
+	s := &homeScope{coop: coop, old: coop.Status.Federation, peers: peers, listed: map[string]bool{}}
+	if s.old == nil {
+		s.old = &coopv1.FederationStatus{}
+	}
+	s.homePeers = r.homePeers(ctx, coop, peers)
+	cluster, err := r.localCluster(ctx, coop)
+	if err != nil {
+		return nil, err
+	}
+	s.holdsPrimary = HomeTopology(coop, &r.Hub, s.homePeers, cluster).Primary
 	primaryRegion := r.Hub.Region
 	if coop.Spec.Federation.Primary != "" {
 		primaryRegion = ""
-		for _, p := range homePeers {
+		for _, p := range s.homePeers {
 			if p.Name == coop.Spec.Federation.Primary {
 				primaryRegion = p.Region
 			}
@@ -144,93 +189,88 @@ func (r *Reconciler) reconcileHome(ctx context.Context, coop *coopv1.Cooperative
 	if cluster != nil && primaryRegion != r.Hub.Region {
 		token = cluster.Status.DemotionToken
 	}
-	consented := make([]string, 0, len(homePeers))
-	for _, p := range homePeers {
-		consented = append(consented, p.Region)
+	s.consented = make([]string, 0, len(s.homePeers))
+	for _, p := range s.homePeers {
+		s.consented = append(s.consented, p.Region)
 	}
+	s.fed = &coopv1.FederationStatus{PrimaryRegion: primaryRegion, LastSwitchover: s.old.LastSwitchover, DemotionToken: token}
+	return s, nil
+}
 
-	fed := &coopv1.FederationStatus{PrimaryRegion: primaryRegion, LastSwitchover: old.LastSwitchover, DemotionToken: token}
-	listed := map[string]bool{}
+// mirror writes the co-op's standby at each peer it lists and records how each stands; it
+// warns of the standbys left at peers the co-op no longer lists and this hub no longer
+// declares.
+func (r *CooperativeReconciler) mirror(ctx context.Context, s *homeScope) error {
 	var errs []error
-	for _, ref := range coop.Spec.Federation.Peers {
-		listed[ref.Name] = true
-		st, err := r.mirrorTo(ctx, coop, ref.Name, peers.Items, consented, primaryRegion, token, previous(old, ref.Name))
+	for _, ref := range s.coop.Spec.Federation.Peers {
+		s.listed[ref.Name] = true
+		st, err := r.mirrorTo(ctx, s.coop, ref.Name, s.peers, s.consented, s.fed.PrimaryRegion, s.fed.DemotionToken, previous(s.old, ref.Name))
 		errs = append(errs, err)
-		fed.Standbys = append(fed.Standbys, st)
+		s.fed.Standbys = append(s.fed.Standbys, st)
 	}
-	for _, st := range leftAtUndeclaredPeers(coop, peers.Items) {
-		if !listed[st.Peer] {
-			r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonPeerNotDeclared, "RemoveStandby",
+	for _, st := range leftAtUndeclaredPeers(s.coop, s.peers) {
+		if !s.listed[st.Peer] {
+			r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, coopv1.ReasonPeerNotDeclared, "RemoveStandby",
 				"The standby in region %s is left there: the co-op no longer lists peer %s, which this hub no longer declares, so it cannot remove it; remove it at that hub by hand", st.Region, st.Peer)
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// prune removes the co-op's standby from the peers it does not list. Two FederationPeers may
+// reach the same hub: the standby one of them holds is kept, and a standby left at a listed
+// peer no longer declared is not removed through another FederationPeer of its region (the
+// same hub under a new name, say).
+func (r *CooperativeReconciler) prune(ctx context.Context, s *homeScope) error {
 	listedRegions := map[string]bool{}
-	for _, p := range homePeers {
+	for _, p := range s.homePeers {
 		listedRegions[p.Region] = true
 	}
-	for _, st := range fed.Standbys {
-		// A standby left at a listed peer no longer declared is not removed through another
-		// FederationPeer of its region (the same hub under a new name, say).
+	for _, st := range s.fed.Standbys {
 		if st.State == coopv1.StandbyUndeclared && st.Region != "" {
 			listedRegions[st.Region] = true
 		}
 	}
-	for i := range peers.Items {
-		// Two FederationPeers may reach the same hub: the standby one of them holds is kept.
-		if p := &peers.Items[i]; !listed[p.Name] && !listedRegions[p.Spec.Region] {
-			errs = append(errs, r.removeFrom(ctx, coop, p))
+	var errs []error
+	for i := range s.peers {
+		if p := &s.peers[i]; !s.listed[p.Name] && !listedRegions[p.Spec.Region] {
+			errs = append(errs, r.removeFrom(ctx, s.coop, p))
 		}
 	}
+	return errors.Join(errs...)
+}
 
-	// Role of the copy here, and the switchover record once the other side confirms.
-	now := r.now()
-	switch {
-	case primaryRegion == r.Hub.Region && topo.Primary:
-		fed.Role = coopv1.RolePrimary
-		if old.LastSwitchover != nil && old.LastSwitchover.To != r.Hub.Region {
-			fed.LastSwitchover = &coopv1.SwitchoverRecord{From: old.LastSwitchover.To, To: r.Hub.Region, Time: &now}
-		}
-	case primaryRegion == r.Hub.Region:
-		fed.Role = coopv1.RolePromoting
-		fed.Message = "waiting for the peer that held the primary to demote and publish its demotion token, then for CloudNativePG to promote"
-	case token == "":
-		fed.Role = coopv1.RoleDemoting
-		fed.Message = "waiting for CloudNativePG to demote the Cluster and publish its demotion token"
-	default:
-		fed.Role = coopv1.RoleStandby
-		for _, st := range fed.Standbys {
-			if st.Region == primaryRegion && st.Role == coopv1.RolePrimary && (old.LastSwitchover == nil || old.LastSwitchover.To != primaryRegion) {
-				fed.LastSwitchover = &coopv1.SwitchoverRecord{From: r.Hub.Region, To: primaryRegion, Time: &now}
-			}
-		}
-		if fed.LastSwitchover == nil || fed.LastSwitchover.To != primaryRegion {
-			fed.Message = "demoted; waiting for the copy in " + primaryRegion + " to promote"
-		}
+// role sets the role of the copy here and the switchover record (SetHomeRole), and warns of
+// a split primary. A co-op that lists no peers and never switched over takes no part in
+// federation: its status says nothing of it.
+func (r *CooperativeReconciler) role(_ context.Context, s *homeScope) error {
+	SetHomeRole(s.fed, s.old, r.Hub.Region, s.holdsPrimary, r.now())
+	if len(splitPrimaries(s.fed)) > 0 {
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, coopv1.ReasonSplitPrimary, "Federation", "%s", s.fed.Message)
 	}
-	if split := splitPrimaries(fed); len(split) > 0 {
-		fed.Message = splitPrimaryMessage(split, primaryRegion)
-		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonSplitPrimary, "Federation", "%s", fed.Message)
+	if len(s.coop.Spec.Federation.Peers) == 0 && (s.old.Role == "" || s.old.Role == coopv1.RolePrimary) && len(s.old.Standbys) == 0 {
+		s.fed = nil
+		s.untouched = s.coop.Status.Federation == nil
 	}
-	if len(coop.Spec.Federation.Peers) == 0 && (old.Role == "" || old.Role == coopv1.RolePrimary) && len(old.Standbys) == 0 {
-		fed = nil
-		if coop.Status.Federation == nil {
-			return ctrl.Result{}, errors.Join(errs...)
-		}
+	return nil
+}
+
+// finish applies the status the phases built, once; then, when all went well and the co-op
+// lists no peers, lets go of it.
+func (r *CooperativeReconciler) finish(ctx context.Context, s *homeScope, err error) error {
+	if s.untouched {
+		return err
 	}
-	if err := r.writeStatus(ctx, coop, fed); err != nil {
-		errs = append(errs, err)
+	err = errors.Join(err, r.writeStatus(ctx, s.coop, s.fed))
+	if err != nil || len(s.coop.Spec.Federation.Peers) > 0 || !controllerutil.ContainsFinalizer(s.coop, Finalizer) {
+		return err
 	}
-	if err := errors.Join(errs...); err != nil {
-		return ctrl.Result{}, err
+	patch := client.MergeFrom(s.coop.DeepCopy())
+	controllerutil.RemoveFinalizer(s.coop, Finalizer)
+	if err := r.Client.Patch(ctx, s.coop, patch); err != nil {
+		return fmt.Errorf("removing the federation finalizer: %w", err)
 	}
-	if len(coop.Spec.Federation.Peers) == 0 && controllerutil.ContainsFinalizer(coop, Finalizer) {
-		patch := client.MergeFrom(coop.DeepCopy())
-		controllerutil.RemoveFinalizer(coop, Finalizer)
-		if err := r.Client.Patch(ctx, coop, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("removing the federation finalizer: %w", err)
-		}
-	}
-	return r.recheck(), nil
+	return nil
 }
 
 // splitPrimaries are the regions whose copy of a home co-op reports, in its status at the
@@ -267,7 +307,7 @@ func previous(old *coopv1.FederationStatus, peer string) coopv1.PeerStandbyStatu
 // co-op's own read-only ones (<prefix><co-op>-read), and nothing else. Neither the hub-wide
 // credentials nor the co-op's read-write ones ever leave this hub; nil when the hub has not
 // made them yet.
-func (r *Reconciler) objectStoreReadCredentials(ctx context.Context, coop *coopv1.Cooperative) (*corev1.Secret, error) {
+func (r *CooperativeReconciler) objectStoreReadCredentials(ctx context.Context, coop *coopv1.Cooperative) (*corev1.Secret, error) {
 	name := r.Hub.ObjectStore.ReadCredentialsSecret(coop.Name)
 	var s corev1.Secret
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: r.Hub.OperatorNamespace, Name: name}, &s)
@@ -344,7 +384,7 @@ func BuildStandby(coop *coopv1.Cooperative, hub *hubconfig.Config, peerRegion st
 }
 
 // mirrorTo writes the co-op's standby at one peer and reads back how it stands there.
-func (r *Reconciler) mirrorTo(ctx context.Context, coop *coopv1.Cooperative, name string, peers []coopv1.FederationPeer, consented []string, primaryRegion, token string, prev coopv1.PeerStandbyStatus) (coopv1.PeerStandbyStatus, error) {
+func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Cooperative, name string, peers []coopv1.FederationPeer, consented []string, primaryRegion, token string, prev coopv1.PeerStandbyStatus) (coopv1.PeerStandbyStatus, error) {
 	st := coopv1.PeerStandbyStatus{Peer: name, LastSync: prev.LastSync, Role: prev.Role, DemotionToken: prev.DemotionToken}
 	var peer *coopv1.FederationPeer
 	for i := range peers {
@@ -427,7 +467,7 @@ func (r *Reconciler) mirrorTo(ctx context.Context, coop *coopv1.Cooperative, nam
 
 // peerError turns an error of the peer's API into the standby's state: refused when the peer
 // refuses the request, unreachable otherwise. Nothing here is removed either way.
-func (r *Reconciler) peerError(st coopv1.PeerStandbyStatus, peer *coopv1.FederationPeer, err error) coopv1.PeerStandbyStatus {
+func (r *CooperativeReconciler) peerError(st coopv1.PeerStandbyStatus, peer *coopv1.FederationPeer, err error) coopv1.PeerStandbyStatus {
 	switch {
 	case apierrors.IsForbidden(err) || apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
 		st.State = coopv1.StandbyRefused
@@ -440,7 +480,7 @@ func (r *Reconciler) peerError(st coopv1.PeerStandbyStatus, peer *coopv1.Federat
 
 // removeFrom removes the co-op's standby from a peer it does not list, if this hub put one
 // there. An unreachable peer is left for the next attempt.
-func (r *Reconciler) removeFrom(ctx context.Context, coop *coopv1.Cooperative, peer *coopv1.FederationPeer) error {
+func (r *CooperativeReconciler) removeFrom(ctx context.Context, coop *coopv1.Cooperative, peer *coopv1.FederationPeer) error {
 	if !PeerReady(peer) {
 		return nil
 	}
@@ -478,7 +518,7 @@ func (r *Reconciler) removeFrom(ctx context.Context, coop *coopv1.Cooperative, p
 }
 
 // removeEverywhere removes a deleted co-op's standbys from every peer, then lets it go.
-func (r *Reconciler) removeEverywhere(ctx context.Context, coop *coopv1.Cooperative, peers []coopv1.FederationPeer) (ctrl.Result, error) {
+func (r *CooperativeReconciler) removeEverywhere(ctx context.Context, coop *coopv1.Cooperative, peers []coopv1.FederationPeer) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(coop, Finalizer) {
 		return ctrl.Result{}, nil
 	}
@@ -538,7 +578,7 @@ func leftAtUndeclaredPeers(coop *coopv1.Cooperative, peers []coopv1.FederationPe
 
 // reconcileStandby reports what a standby kept here has become: its role, what CloudNativePG
 // says of its replica Cluster, and its switchovers.
-func (r *Reconciler) reconcileStandby(ctx context.Context, coop *coopv1.Cooperative) (ctrl.Result, error) {
+func (r *CooperativeReconciler) reconcileStandby(ctx context.Context, coop *coopv1.Cooperative) (ctrl.Result, error) {
 	if refused(coop) || !coop.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
@@ -661,7 +701,7 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 
 // writeStatus applies status.federation and the FederationReady condition under this
 // reconciler's field owner; nothing when they did not change.
-func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, fed *coopv1.FederationStatus) error {
+func (r *CooperativeReconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, fed *coopv1.FederationStatus) error {
 	conditions := []metav1.Condition{}
 	if cond := FederationCondition(coop, fed); cond != nil {
 		existing := append([]metav1.Condition(nil), coop.Status.Conditions...)
@@ -727,7 +767,7 @@ func ClusterChanged() predicate.Funcs {
 
 // SetupWithManager registers the reconciler. It wakes on a co-op's spec and annotations, on
 // its Cluster (CloudNativePG's demotion and promotion) and on the FederationPeers.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *CooperativeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	byLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
 		if name := obj.GetLabels()[coopv1.LabelCooperative]; name != "" {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}

@@ -318,7 +318,7 @@ func PeerArchive(bucket, region, coop string) string {
 }
 
 // Topology implements topology.Federation for the Cooperative reconciler.
-func (r *Reconciler) Topology(ctx context.Context, coop *coopv1.Cooperative) (topology.Topology, error) {
+func (r *CooperativeReconciler) Topology(ctx context.Context, coop *coopv1.Cooperative) (topology.Topology, error) {
 	var peers coopv1.FederationPeerList
 	if err := r.Client.List(ctx, &peers); err != nil {
 		return topology.Topology{}, fmt.Errorf("listing FederationPeers: %w", err)
@@ -352,7 +352,7 @@ func (r *Reconciler) Topology(ctx context.Context, coop *coopv1.Cooperative) (to
 }
 
 // homePeers resolves the co-op's listed standby peers.
-func (r *Reconciler) homePeers(ctx context.Context, coop *coopv1.Cooperative, peers []coopv1.FederationPeer) []HomePeer {
+func (r *CooperativeReconciler) homePeers(ctx context.Context, coop *coopv1.Cooperative, peers []coopv1.FederationPeer) []HomePeer {
 	var out []HomePeer
 	for _, ref := range coop.Spec.Federation.Peers {
 		if ref.Mode != "" && ref.Mode != coopv1.FederationModeStandby {
@@ -381,7 +381,7 @@ func (r *Reconciler) homePeers(ctx context.Context, coop *coopv1.Cooperative, pe
 	return out
 }
 
-func (r *Reconciler) localCluster(ctx context.Context, coop *coopv1.Cooperative) (*cnpgv1.Cluster, error) {
+func (r *CooperativeReconciler) localCluster(ctx context.Context, coop *coopv1.Cooperative) (*cnpgv1.Cluster, error) {
 	var cluster cnpgv1.Cluster
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ClusterName(coop)}, &cluster); err != nil {
 		if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {

@@ -48,6 +48,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -79,8 +80,8 @@ type Reconciler struct {
 	// DSN, when set, rewrites the connection URI of a co-op's database before the operator
 	// connects (tests point it at their own PostgreSQL, as no database pod runs there).
 	DSN func(coop *coopv1.Cooperative, uri string) string
-	// Now is the clock of the status records; time.Now when nil.
-	Now func() time.Time
+	// Clock tells the time of the status records; nil is the real clock.
+	Clock clock.PassiveClock
 }
 
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch;patch;update
@@ -97,10 +98,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 func (r *Reconciler) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
+	if r.Clock == nil {
+		return time.Now()
 	}
-	return time.Now()
+	return r.Clock.Now()
 }
 
 func (r *Reconciler) requeue() ctrl.Result {

@@ -277,7 +277,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	// Secrets outside the operator namespace are read from the API server, not the cache.
 	cl := SecretsOutside(mgr.GetClient(), mgr.GetAPIReader(), opts.Hub.OperatorNamespace)
 	peers := &federation.PeerClients{Client: cl, Scheme: mgr.GetScheme(), OperatorNamespace: opts.Hub.OperatorNamespace}
-	fed := &federation.Reconciler{Client: cl, Hub: opts.Hub, Peers: peers, Recorder: cooperative.InCooperativeNamespace(mgr.GetEventRecorder("cooperator-federation"))}
+	fed := &federation.CooperativeReconciler{Client: cl, Hub: opts.Hub, Peers: peers, Recorder: cooperative.InCooperativeNamespace(mgr.GetEventRecorder("cooperator-federation"))}
 	if err := (&cooperative.Reconciler{
 		Client:     cl,
 		APIReader:  mgr.GetAPIReader(),
@@ -294,7 +294,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if interval <= 0 {
 		interval = time.Minute
 	}
-	if err := (&federation.PeerReconciler{
+	if err := (&federation.FederationPeerReconciler{
 		Client: cl, Hub: opts.Hub, Peers: peers, Recorder: mgr.GetEventRecorder("cooperator-federation"), ContactInterval: interval,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the FederationPeer controller: %w", err)
