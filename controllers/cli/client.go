@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -260,10 +261,5 @@ func cooperativesInRules(rules []authorizationv1.ResourceRule) []string {
 }
 
 func has(list []string, want string) bool {
-	for _, v := range list {
-		if v == want || v == "*" {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(list, want) || slices.Contains(list, "*")
 }

@@ -33,6 +33,7 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 // governedMessage is what the webhook says of a governed field changed directly.
@@ -103,7 +104,7 @@ var _ = Describe("Governed fields", Ordered, func() {
 	var alice client.Client
 
 	BeforeAll(func() {
-		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = name
 		c.Spec.Governance.GovernedFields = coopv1.GovernedFields
 		alice = adminOf(c)
@@ -152,7 +153,7 @@ var _ = Describe("Governed fields", Ordered, func() {
 		// The finalizer's final backup follows the deletion policy: switching to Delete
 		// while it waits would skip it. A finalizer of the test holds the co-op.
 		const hold = "test.cooperator.dev/hold"
-		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		c.Name = "gov-leaving"
 		c.Finalizers = []string{hold}
 		c.Spec.Governance.GovernedFields = []coopv1.GovernedField{coopv1.GovernedDeletionPolicy}
@@ -262,7 +263,7 @@ var _ = Describe("Governed fields", Ordered, func() {
 			refusedWith(updateAs(root, name, breakGlass("gov-root-2", "feeSplit", "I am root", fee(1000))),
 				"spec.feeSplit: Forbidden: "+governedMessage)
 			// Nor can anyone create a co-op carrying a record.
-			c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+			c := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 			c.Name = "gov-forged"
 			c.Annotations = map[string]string{coopv1.AnnotationBreakGlassBy: "hub-bob", coopv1.AnnotationBreakGlassReason: "x", coopv1.AnnotationBreakGlassFields: "feeSplit"}
 			refusedWith(bob.Create(ctx, c, client.DryRunAll), "a new Cooperative has none to override")
@@ -281,7 +282,7 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 	var alice client.Client
 
 	BeforeAll(func() {
-		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = name
 		c.Spec.Governance.GovernedFields = nil
 		alice = adminOf(c)
@@ -327,7 +328,7 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 	})
 
 	It("takes a host only under the hub's domains and held by no other co-op", func() {
-		other := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		other := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		other.Name = "bounds-other"
 		other.Spec.Platform.Host = "taken.example.coop"
 		Expect(k8s.Create(ctx, other)).To(Succeed())
@@ -343,7 +344,7 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 			`spec.platform.host: Invalid value: "bounds-a.example.org": must be one of the domains this hub allows, or a name below one: example.coop`)
 		refusedWith(updateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "example.coop.evil.net" }), "domains this hub allows")
 		// The hub is held to the same bounds.
-		dup := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		dup := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		dup.Name = "bounds-dup"
 		dup.Spec.Platform.Host = "taken.example.coop"
 		refusedWith(k8s.Create(ctx, dup, client.DryRunAll), "is already the host of another co-op")
@@ -398,7 +399,7 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 			Expect(k8s.Delete(ctx, signup)).To(Succeed())
 		})
 		bot := userClient("bounds-signup-bot")
-		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		c.Name = "bounds-signup"
 		c.Spec.Plan = "medium"
 		c.Spec.Database.Tier = coopv1.DatabaseTierDedicated
@@ -437,7 +438,7 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		cfg.WarningHandler = w
 		wc, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
 		Expect(err).NotTo(HaveOccurred())
-		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = "bounds-peer-later"
 		c.Spec.Platform.Host = ""
 		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "declared-later", Mode: coopv1.FederationModeStandby}}

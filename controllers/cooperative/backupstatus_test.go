@@ -28,6 +28,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 // lastBackupMetric reads cooperator_backup_last_completed_timestamp_seconds of a co-op from
@@ -57,7 +58,7 @@ var _ = Describe("Honest BackupReady on the dedicated tier", Ordered, func() {
 	ns := coopv1.NamespacePrefix + name
 	BeforeAll(func() {
 		dumpOnFailure(name)
-		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = name
 		c.Spec.Platform.Host = ""
 		c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete

@@ -54,6 +54,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 // timeout bounds every wait on the operator; on a loaded 2-core machine running other
@@ -158,22 +159,14 @@ func makeReady(coop *coopv1.Cooperative, backupName string) {
 }
 
 // dumpOnFailure prints the co-op and what the operator made of it when a spec fails.
-func dumpOnFailure(name string) {
-	DeferCleanup(func() {
-		if CurrentSpecReport().Failed() {
-			for _, e := range harness.CooperativeReport(ctx, k8s, name) {
-				AddReportEntry(e.Title, e.Body)
-			}
-		}
-	})
-}
+func dumpOnFailure(name string) { specs.DumpOnFailure(k8s, "", name) }
 
 var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 	var coop *coopv1.Cooperative
 
 	BeforeAll(func() {
 		dumpOnFailure("fairride-lyon")
-		Expect(k8s.Create(ctx, sample("coop_v1alpha1_cooperative_fairride.yaml"))).To(Succeed())
+		Expect(k8s.Create(ctx, specs.Sample("coop_v1alpha1_cooperative_fairride.yaml"))).To(Succeed())
 		coop = getCoop("fairride-lyon")
 	})
 
@@ -460,7 +453,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: "coop-fairride-lyon"}, &corev1.Namespace{}))
 		}, timeout).Should(BeTrue())
 
-		Expect(k8s.Create(ctx, sample("coop_v1alpha1_cooperative_fairride.yaml"))).To(Succeed())
+		Expect(k8s.Create(ctx, specs.Sample("coop_v1alpha1_cooperative_fairride.yaml"))).To(Succeed())
 		cluster := &cnpgv1.Cluster{}
 		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "fairride-lyon"}, cluster)
 		Expect(cluster.Spec.Bootstrap.InitDB).To(BeNil(), "an empty database never replaces retained backups")
@@ -488,7 +481,7 @@ var _ = Describe("A co-op whose retained backups are in another bucket", func() 
 		marker.Data[cooperative.RetainedDestinationKey] = "s3://old-bucket/eu-west/moved-away/"
 		Expect(k8s.Create(ctx, marker)).To(Succeed())
 
-		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = "moved-away"
 		c.Spec.Platform.Host = ""
 		Expect(k8s.Create(ctx, c)).To(Succeed())
@@ -514,7 +507,7 @@ var _ = Describe("A co-op whose retained backups are in another bucket", func() 
 var _ = Describe("A co-op with two database instances on the medium plan", Ordered, func() {
 	It("converges to Ready", func() {
 		dumpOnFailure("coursiers-nantes")
-		coop := sample("coop_v1alpha1_cooperative_coursiers.yaml")
+		coop := specs.Sample("coop_v1alpha1_cooperative_coursiers.yaml")
 		Expect(k8s.Create(ctx, coop)).To(Succeed())
 		cluster := &cnpgv1.Cluster{}
 		Eventually(func() error {
@@ -530,7 +523,7 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 	var coop *coopv1.Cooperative
 	BeforeAll(func() {
 		dumpOnFailure("care-collective")
-		Expect(k8s.Create(ctx, sample("coop_v1alpha1_cooperative_carecollective.yaml"))).To(Succeed())
+		Expect(k8s.Create(ctx, specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml"))).To(Succeed())
 		coop = getCoop("care-collective")
 	})
 
@@ -686,7 +679,7 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 		}, timeout).Should(Succeed())
 		// The role stays retained for good: the shared Cluster another shared-tier co-op
 		// applies keeps its reject rule.
-		next := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		next := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		next.Name = "after-retain"
 		Expect(k8s.Create(ctx, next)).To(Succeed())
 		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, next))).To(Succeed()) })
@@ -702,7 +695,7 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 var _ = Describe("A co-op whose plan does not exist", func() {
 	It("is Stalled, and Failed for kstatus, until the plan appears", func() {
 		dumpOnFailure("no-plan")
-		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		c.Name = "no-plan"
 		c.Spec.Plan = "platinum"
 		Expect(k8s.Create(ctx, c)).To(Succeed())
@@ -728,7 +721,7 @@ var _ = Describe("A co-op whose plan does not exist", func() {
 var _ = Describe("A co-op with deletionPolicy Delete", func() {
 	It("goes at once, with no final backup", func() {
 		dumpOnFailure("goes-at-once")
-		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = "goes-at-once"
 		c.Spec.Platform.Host = ""
 		c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
@@ -760,7 +753,7 @@ var _ = Describe("A co-op whose template version drops a component", func() {
 			}},
 		}
 		Expect(k8s.Create(ctx, tmpl)).To(Succeed())
-		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		c.Name = "prunes"
 		c.Spec.Platform.Template = "care-two-parts"
 		Expect(k8s.Create(ctx, c)).To(Succeed())
@@ -801,7 +794,7 @@ func (c lateCache) Get(ctx context.Context, key client.ObjectKey, obj client.Obj
 var _ = Describe("A shared-tier co-op whose Database and DatabaseRole the cache has not seen yet", func() {
 	It("says they are not applied yet, and its reconcile does not fail", func() {
 		dumpOnFailure("cache-lag")
-		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		c.Name = "cache-lag"
 		Expect(k8s.Create(ctx, c)).To(Succeed())
 		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, c))).To(Succeed()) })

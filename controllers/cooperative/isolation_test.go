@@ -26,6 +26,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 var _ = Describe("isolation 3: network policies of each tier", func() {
@@ -68,7 +69,7 @@ var _ = Describe("isolation 3: network policies of each tier", func() {
 	}
 
 	It("gives a dedicated co-op egress to DNS and its namespace, and no shared Cluster", func() {
-		coop := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		coop := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		coop.Name, coop.Spec.Platform.Host = "iso-dedicated", "iso-dedicated.example.coop"
 		Expect(k8s.Create(ctx, coop)).To(Succeed())
 		dumpOnFailure(coop.Name)
@@ -77,7 +78,7 @@ var _ = Describe("isolation 3: network policies of each tier", func() {
 	})
 
 	It("gives a shared-tier co-op egress to the shared Cluster's primary on 5432", func() {
-		coop := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		coop := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		coop.Name = "iso-shared"
 		if coop.Spec.Platform.Host != "" {
 			coop.Spec.Platform.Host = "iso-shared.example.coop"

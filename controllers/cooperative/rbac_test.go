@@ -28,6 +28,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 func beForbidden() OmegaMatcher {
@@ -39,7 +40,7 @@ var _ = Describe("The admins of a co-op", Ordered, func() {
 
 	BeforeAll(func() {
 		for _, name := range []string{"rbac-a", "rbac-b"} {
-			c := sample("coop_v1alpha1_cooperative_coursiers.yaml")
+			c := specs.Sample("coop_v1alpha1_cooperative_coursiers.yaml")
 			c.Name = name
 			c.Spec.Plan = "small"
 			c.Spec.Database.Instances = 1

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -372,11 +373,10 @@ func deletionPredicate() predicate.Funcs {
 	return predicate.NewPredicateFuncs(func(o client.Object) bool { return !o.GetDeletionTimestamp().IsZero() })
 }
 
+// cutNamespacePrefix is the co-op of a co-op namespace.
 func cutNamespacePrefix(ns string) (string, bool) {
-	if len(ns) > len(coopv1.NamespacePrefix) && ns[:len(coopv1.NamespacePrefix)] == coopv1.NamespacePrefix {
-		return ns[len(coopv1.NamespacePrefix):], true
-	}
-	return "", false
+	name, ok := strings.CutPrefix(ns, coopv1.NamespacePrefix)
+	return name, ok && name != ""
 }
 
 func (r *Reconciler) cooperativesWhere(ctx context.Context, match func(*coopv1.Cooperative) bool) []reconcile.Request {

@@ -24,19 +24,15 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
-	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 var (
@@ -78,20 +74,7 @@ var _ = BeforeSuite(func() {
 	// single-tenant opt-in. Without it (the default), test/deploy shows a co-op waiting for
 	// its own Secret.
 	hub.ObjectStore.SingleTenant = true
-	Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}})).To(Succeed())
-	Expect(k8s.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
-		Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("hub-key"), "ACCESS_SECRET_KEY": []byte("hub-secret-value")},
-	})).To(Succeed())
-	applyYAML(filepath.Join(root, "config", "rbac", "coop_admin_role.yaml"), &rbacv1.ClusterRole{})
-	templates, err := platform.DefaultTemplates()
-	Expect(err).NotTo(HaveOccurred())
-	for _, t := range templates {
-		Expect(k8s.Create(ctx, t)).To(Succeed())
-	}
-	for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
-		applyYAML(filepath.Join(root, "config", "samples", f), &coopv1.HostingPlan{})
-	}
+	specs.SeedHub(ctx, k8s, &hub, "hub-key", "hub-secret-value", "config/rbac/coop_admin_role.yaml")
 
 	host, port, certDir := env.WebhookServing()
 	mgr, err = manager.New(env.Cfg, manager.Options{
@@ -105,7 +88,7 @@ var _ = BeforeSuite(func() {
 	}()
 	// The webhook answers once the manager serves it: a dry-run create goes through it.
 	Eventually(func() error {
-		probe := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		probe := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		probe.Name = "webhook-probe"
 		return k8s.Create(ctx, probe, client.DryRunAll)
 	}, 30*time.Second).Should(Succeed())
@@ -119,21 +102,6 @@ var _ = AfterSuite(func() {
 		Expect(env.Stop()).To(Succeed())
 	}
 })
-
-// applyYAML creates the object in a YAML file.
-func applyYAML(path string, obj client.Object) {
-	GinkgoHelper()
-	Expect(harness.ReadYAML(path, obj)).To(Succeed())
-	Expect(k8s.Create(ctx, obj)).To(Succeed())
-}
-
-// sample reads a sample Cooperative.
-func sample(file string) *coopv1.Cooperative {
-	GinkgoHelper()
-	c, err := harness.Sample(file)
-	Expect(err).NotTo(HaveOccurred())
-	return c
-}
 
 // userClient is a client acting as an envtest user in the given groups.
 func userClient(name string, groups ...string) client.Client {

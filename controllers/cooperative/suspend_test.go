@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 var _ = Describe("Suspending, resuming and asking for a reconcile", Ordered, func() {
@@ -41,7 +42,7 @@ var _ = Describe("Suspending, resuming and asking for a reconcile", Ordered, fun
 
 	BeforeAll(func() {
 		dumpOnFailure(name)
-		c := sample("coop_v1alpha1_cooperative_coursiers.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_coursiers.yaml")
 		c.Name = name
 		c.Spec.Plan = "small"
 		c.Spec.Database.Instances = 1

@@ -27,6 +27,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 // warnings collects the warnings the API server sends back.
@@ -52,21 +53,21 @@ var _ = Describe("The Cooperative webhook", func() {
 	}
 
 	It("refuses more database instances than the plan allows", func() {
-		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = "too-many-instances"
 		c.Spec.Database.Instances = 3
 		refused(k8s.Create(ctx, c, client.DryRunAll), "spec.database.instances", "plan small allows at most 2 database instances")
 	})
 
 	It("refuses a tier the plan does not offer", func() {
-		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		c.Name = "shared-on-medium"
 		c.Spec.Plan = "medium"
 		refused(k8s.Create(ctx, c, client.DryRunAll), "spec.database.tier", "plan medium allows only [dedicated]")
 	})
 
 	It("refuses more storage than the plan's quota", func() {
-		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = "too-much-storage"
 		c.Spec.Database.Instances = 2
 		c.Spec.Database.Storage.Set(40 << 30)
@@ -74,7 +75,7 @@ var _ = Describe("The Cooperative webhook", func() {
 	})
 
 	It("refuses another vertical's template and a version the template does not have", func() {
-		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = "wrong-template"
 		c.Spec.Platform.Template = "delivery"
 		refused(k8s.Create(ctx, c, client.DryRunAll), "spec.platform.template", "serves vertical delivery, the co-op is ride-sharing")
@@ -84,7 +85,7 @@ var _ = Describe("The Cooperative webhook", func() {
 	})
 
 	It("refuses a change of plan that the co-op does not fit", func() {
-		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		c.Name = "moves-plan"
 		Expect(k8s.Create(ctx, c)).To(Succeed())
 		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, c))).To(Succeed()) })
@@ -98,7 +99,7 @@ var _ = Describe("The Cooperative webhook", func() {
 		cfg.WarningHandler = w
 		wc, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
 		Expect(err).NotTo(HaveOccurred())
-		c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = "plan-later"
 		c.Spec.Platform.Host = "plan-later.example.coop" // fairride-lyon's may be taken
 		c.Spec.Plan = "gold"
@@ -111,7 +112,7 @@ var _ = Describe("The Cooperative webhook", func() {
 	})
 
 	It("lets a co-op being deleted finish", func() {
-		c := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		c := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		c.Name = "leaves"
 		Expect(k8s.Create(ctx, c)).To(Succeed())
 		Eventually(func() []string { return getCoop("leaves").Finalizers }, timeout).Should(ContainElement(coopv1.Finalizer))

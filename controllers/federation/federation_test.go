@@ -46,6 +46,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/cli"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 func coopOn(h *hub, name string) func() *coopv1.Cooperative {
@@ -181,7 +182,7 @@ func createReadCredentials(h *hub, name string) {
 
 // newCoop is the fairride sample under another name, listing the given peers.
 func newCoop(name string, peers ...string) *coopv1.Cooperative {
-	c := sample("coop_v1alpha1_cooperative_fairride.yaml")
+	c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 	c.Name = name
 	c.Spec.Platform.Host = name + ".example.coop"
 	c.Spec.Plan = "medium"
@@ -193,21 +194,14 @@ func newCoop(name string, peers ...string) *coopv1.Cooperative {
 
 // dumpOnFailure adds the co-op, as both hubs see it, and the peers to a failed spec's report.
 func dumpOnFailure(names ...string) {
+	for _, h := range []*hub{west, south} {
+		specs.DumpOnFailure(h.k8s, h.region+" ", names...)
+	}
 	DeferCleanup(func() {
 		if !CurrentSpecReport().Failed() {
 			return
 		}
 		for _, h := range []*hub{west, south} {
-			for _, n := range names {
-				if c := coopOn(h, n)(); c != nil {
-					b, _ := json.MarshalIndent(c, "", "  ")
-					AddReportEntry(h.region+" cooperative "+n, string(b))
-				}
-				if c := cluster(h, n)(); c != nil {
-					b, _ := json.MarshalIndent(c.Spec.ReplicaCluster, "", "  ")
-					AddReportEntry(h.region+" cluster replica of "+n, string(b))
-				}
-			}
 			var peers coopv1.FederationPeerList
 			if err := h.k8s.List(ctx, &peers); err == nil {
 				b, _ := json.MarshalIndent(peers.Items, "", "  ")

@@ -17,9 +17,7 @@ limitations under the License.
 package federation_test
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,8 +28,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -42,8 +38,8 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
-	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 // hub is one region: its own API server and its own operator.
@@ -120,42 +116,12 @@ func startHub(region, bucket string) *hub {
 	// which the specs create with the co-op (createWithReadCredentials). The hub-wide
 	// Secrets below, read-write and read-only, are there to show they are never sent.
 	h.cfg.ObjectStore.SingleTenant = true
-	Expect(h.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.cfg.OperatorNamespace}})).To(Succeed())
-	Expect(h.k8s.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: h.cfg.OperatorNamespace, Name: h.cfg.ObjectStore.CredentialsSecret},
-		Data:       map[string][]byte{"ACCESS_KEY_ID": []byte(region + "-key"), "ACCESS_SECRET_KEY": []byte(region + "-secret")},
-	})).To(Succeed())
+	specs.SeedHub(ctx, h.k8s, &h.cfg, region+"-key", region+"-secret", "config/rbac/coop_admin_role.yaml", "config/rbac/federation_peer_role.yaml")
 	Expect(h.k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: h.cfg.OperatorNamespace, Name: h.cfg.ObjectStore.CredentialsSecret + "-read"},
 		Data:       map[string][]byte{"ACCESS_KEY_ID": []byte(region + "-read-key"), "ACCESS_SECRET_KEY": []byte(region + "-read-secret")},
 	})).To(Succeed())
-	templates, err := platform.DefaultTemplates()
-	Expect(err).NotTo(HaveOccurred())
-	for _, t := range templates {
-		Expect(h.k8s.Create(ctx, t)).To(Succeed())
-	}
-	for _, f := range []string{"config/samples/coop_v1alpha1_hostingplan_small.yaml", "config/samples/coop_v1alpha1_hostingplan_medium.yaml", "config/rbac/coop_admin_role.yaml", "config/rbac/federation_peer_role.yaml"} {
-		applyFile(h, filepath.Join(root, f))
-	}
 	return h
-}
-
-// applyFile creates every object of a YAML file.
-func applyFile(h *hub, path string) {
-	GinkgoHelper()
-	b, err := os.ReadFile(path)
-	Expect(err).NotTo(HaveOccurred())
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			break
-		}
-		if len(u.Object) == 0 {
-			continue
-		}
-		Expect(h.k8s.Create(ctx, u)).To(Succeed(), "creating %s %s from %s", u.GetKind(), u.GetName(), path)
-	}
 }
 
 // peerIdentity is the user the host hub gives the peer of the given region, bound as the
@@ -271,16 +237,8 @@ func runOperator(h *hub) {
 	}()
 	// The webhook answers once the manager serves it: a dry-run create goes through it.
 	Eventually(func() error {
-		probe := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		probe := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		probe.Name = "webhook-probe"
 		return h.k8s.Create(ctx, probe, client.DryRunAll)
 	}, 30*time.Second).Should(Succeed())
-}
-
-// sample reads a sample Cooperative.
-func sample(file string) *coopv1.Cooperative {
-	GinkgoHelper()
-	c, err := harness.Sample(file)
-	Expect(err).NotTo(HaveOccurred())
-	return c
 }

@@ -251,12 +251,7 @@ func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 }
 
 func hasExternal(ecs []cnpgv1.ExternalCluster, name string) bool {
-	for _, ec := range ecs {
-		if ec.Name == name {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(ecs, func(ec cnpgv1.ExternalCluster) bool { return ec.Name == name })
 }
 
 func barmanExternalCluster(name, store, serverName string) cnpgv1.ExternalCluster {

@@ -40,6 +40,7 @@ import (
 	"k8s.io/client-go/discovery"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	ctrlcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -621,7 +622,7 @@ func (m *Meter) recordInReport(ctx context.Context, period string, updates []coo
 	sort.Strings(names)
 	list := make([]any, 0, len(names))
 	for _, n := range names {
-		obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ptr(entries[n]))
+		obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ptr.To(entries[n]))
 		if err != nil {
 			return err
 		}
@@ -629,8 +630,6 @@ func (m *Meter) recordInReport(ctx context.Context, period string, updates []coo
 	}
 	return ssa.ApplyStatus(ctx, m.Client, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: period}, map[string]any{"usage": list}, FieldOwner)
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // amountLookup reads each period's CostReport once per pass for the co-ops' estimated
 // amounts.

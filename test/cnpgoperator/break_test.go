@@ -34,6 +34,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 // CloudNativePG's validating webhook judges what our builders make: a Cluster it refuses
@@ -43,7 +44,7 @@ var _ = Describe("A Cluster CloudNativePG refuses", Ordered, func() {
 	var coop *coopv1.Cooperative
 
 	BeforeAll(func(ctx SpecContext) {
-		coop = sample("coop_v1alpha1_cooperative_fairride.yaml")
+		coop = specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		coop.Name = name
 		Expect(k8s.Create(ctx, coop)).To(Succeed())
 		coop = getCoop(ctx, name)
@@ -98,7 +99,7 @@ var _ = Describe("A backup schedule CloudNativePG refuses", Ordered, func() {
 	var coop *coopv1.Cooperative
 
 	BeforeAll(func(ctx SpecContext) {
-		coop = sample("coop_v1alpha1_cooperative_fairride.yaml")
+		coop = specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		coop.Name = name
 		coop.Spec.Backup.Schedule = "0 0 25 * * *" // six fields; there is no hour 25
 		Expect(k8s.Create(ctx, coop)).To(Succeed(), "our CRD takes it")

@@ -41,6 +41,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/controllers/ssa"
 	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 // timeout bounds every wait on CloudNativePG. Its controllers retry with exponential
@@ -222,7 +223,7 @@ func expectWiredToCNPG(ctx SpecContext, coop *coopv1.Cooperative) {
 var _ = Describe("Dedicated co-ops, with CloudNativePG judging their database", func() {
 	for _, file := range []string{"coop_v1alpha1_cooperative_fairride.yaml", "coop_v1alpha1_cooperative_coursiers.yaml"} {
 		It("wires the platform of "+file+" to what CloudNativePG created", func(ctx SpecContext) {
-			coop := sample(file)
+			coop := specs.Sample(file)
 			dumpOnFailure(coop.Name)
 			Expect(k8s.Create(ctx, coop)).To(Succeed())
 			coop = getCoop(ctx, coop.Name)
@@ -242,7 +243,7 @@ var _ = Describe("A dedicated co-op at steady state with CloudNativePG's default
 	var coop *coopv1.Cooperative
 
 	BeforeAll(func(ctx SpecContext) {
-		coop = sample("coop_v1alpha1_cooperative_fairride.yaml")
+		coop = specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		coop.Name = name
 		Expect(k8s.Create(ctx, coop)).To(Succeed())
 		coop = getCoop(ctx, name)

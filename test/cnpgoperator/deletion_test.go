@@ -25,12 +25,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 var _ = Describe("Deleting a dedicated co-op that retains its data", func() {
 	It("asks CloudNativePG for a final backup, which its webhooks accept, and goes once it completed", func(ctx SpecContext) {
 		const name = "retains"
-		coop := sample("coop_v1alpha1_cooperative_fairride.yaml")
+		coop := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		coop.Name = name
 		Expect(coop.Spec.DeletionPolicy).To(Equal(coopv1.DeletionPolicyRetain))
 		dumpOnFailure(name)

@@ -36,6 +36,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 // collectGarbage deletes what the owner with uid controlled in namespace, as the garbage
@@ -102,7 +103,7 @@ var _ = Describe("A dedicated co-op that loses its Cluster after a backup", Orde
 	var coop *coopv1.Cooperative
 
 	BeforeAll(func(ctx SpecContext) {
-		coop = sample("coop_v1alpha1_cooperative_coursiers.yaml")
+		coop = specs.Sample("coop_v1alpha1_cooperative_coursiers.yaml")
 		coop.Name = name
 		Expect(k8s.Create(ctx, coop)).To(Succeed())
 		coop = getCoop(ctx, name)
@@ -196,7 +197,7 @@ var _ = Describe("A dedicated co-op that loses its Cluster after a backup", Orde
 var _ = Describe("The backups CloudNativePG's scheduler makes", func() {
 	It("are the co-op's: their completion is recorded on it", func(ctx SpecContext) {
 		const name = "scheduled"
-		coop := sample("coop_v1alpha1_cooperative_coursiers.yaml")
+		coop := specs.Sample("coop_v1alpha1_cooperative_coursiers.yaml")
 		coop.Name = name
 		dumpOnFailure(name)
 		Expect(k8s.Create(ctx, coop)).To(Succeed())

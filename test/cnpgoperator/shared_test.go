@@ -28,13 +28,14 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shared Cluster", Ordered, func() {
 	var coop *coopv1.Cooperative
 
 	BeforeAll(func(ctx SpecContext) {
-		coop = sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		coop = specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		Expect(coop.Spec.Database.Tier).To(Equal(coopv1.DatabaseTierShared))
 		Expect(k8s.Create(ctx, coop)).To(Succeed())
 		coop = getCoop(ctx, coop.Name)
@@ -115,7 +116,7 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 	})
 
 	It("adds a second co-op's rules to the shared Cluster through CloudNativePG's webhook, and removes them when it goes", func(ctx SpecContext) {
-		second := sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		second := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		second.Name = "care-collective-east"
 		dumpOnFailure(second.Name)
 		Expect(k8s.Create(ctx, second)).To(Succeed())

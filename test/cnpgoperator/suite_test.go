@@ -34,18 +34,14 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
-	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 var (
@@ -82,20 +78,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	hub.RecheckInterval = hubconfig.Duration{Duration: 10 * time.Minute}
 	// The co-ops' Clusters use the hub-wide credentials through the single-tenant opt-in.
 	hub.ObjectStore.SingleTenant = true
-	Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}})).To(Succeed())
-	Expect(k8s.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
-		Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("hub-key"), "ACCESS_SECRET_KEY": []byte("hub-secret-value")},
-	})).To(Succeed())
-	createYAML(ctx, filepath.Join(root, "config", "rbac", "coop_admin_role.yaml"), &rbacv1.ClusterRole{})
-	templates, err := platform.DefaultTemplates()
-	Expect(err).NotTo(HaveOccurred())
-	for _, t := range templates {
-		Expect(k8s.Create(ctx, t)).To(Succeed())
-	}
-	for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
-		createYAML(ctx, filepath.Join(root, "config", "samples", f), &coopv1.HostingPlan{})
-	}
+	specs.SeedHub(ctx, k8s, &hub, "hub-key", "hub-secret-value", "config/rbac/coop_admin_role.yaml")
 
 	stopPlugin, err := startStandInPlugin(ctx, k8s)
 	Expect(err).NotTo(HaveOccurred())
@@ -139,28 +122,5 @@ var _ = AfterEach(func() {
 	AddReportEntry("CloudNativePG operator log during the spec", log)
 })
 
-// createYAML creates the object in a YAML file.
-func createYAML(ctx context.Context, path string, obj client.Object) {
-	GinkgoHelper()
-	Expect(harness.ReadYAML(path, obj)).To(Succeed())
-	Expect(k8s.Create(ctx, obj)).To(Succeed())
-}
-
-// sample reads a sample Cooperative.
-func sample(file string) *coopv1.Cooperative {
-	GinkgoHelper()
-	c, err := harness.Sample(file)
-	Expect(err).NotTo(HaveOccurred())
-	return c
-}
-
 // dumpOnFailure records the co-op, its Clusters and its Backups when the spec fails.
-func dumpOnFailure(name string) {
-	DeferCleanup(func(ctx SpecContext) {
-		if CurrentSpecReport().Failed() {
-			for _, e := range harness.CooperativeReport(ctx, k8s, name) {
-				AddReportEntry(e.Title, e.Body)
-			}
-		}
-	})
-}
+func dumpOnFailure(name string) { specs.DumpOnFailure(k8s, "", name) }

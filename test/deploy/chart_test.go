@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -357,7 +358,7 @@ func TestChartSchemaCoversEveryValue(t *testing.T) {
 	var keys []string
 	var walkValues func(prefix string, v any)
 	walkValues = func(prefix string, v any) {
-		if m, ok := v.(map[string]any); ok && len(m) > 0 && !slicesContains(leaves, prefix) {
+		if m, ok := v.(map[string]any); ok && len(m) > 0 && !slices.Contains(leaves, prefix) {
 			for k, vv := range m {
 				walkValues(strings.TrimPrefix(prefix+"."+k, "."), vv)
 			}
@@ -367,24 +368,15 @@ func TestChartSchemaCoversEveryValue(t *testing.T) {
 	}
 	walkValues("", v)
 	for _, k := range keys {
-		if !slicesContains(leaves, k) {
+		if !slices.Contains(leaves, k) {
 			t.Errorf("values.yaml sets %s, which values.schema.json does not describe", k)
 		}
 	}
 	for _, l := range leaves {
-		if !slicesContains(keys, l) {
+		if !slices.Contains(keys, l) {
 			t.Errorf("values.schema.json describes %s, which values.yaml does not set", l)
 		}
 	}
-}
-
-func slicesContains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestChartPackaging: the CRDs are templates, kept on uninstall unless crds.keep is false;
