@@ -87,6 +87,9 @@ func periodOf(coop *coopv1.Cooperative, period string) *coopv1.PeriodUsage {
 // deleted mid-month and pays until its pod is gone. The totals in the Cooperatives and in
 // the CostReport match the hand computation, the CostReport's lines match the allocator
 // on those totals, and the report becomes Final after the month and refuses an edit.
+// TestMeteringOverAMonth meters three co-ops over November, tick by tick, and follows the
+// month's usage into the Cooperatives, the CostReport, its split and the metrics, until the
+// report is final. The steps share the cluster and the clock; each needs the one before.
 func TestMeteringOverAMonth(t *testing.T) {
 	g := NewWithT(t)
 	cleanup(t)
@@ -113,162 +116,183 @@ func TestMeteringOverAMonth(t *testing.T) {
 	env := startManager(t, clk, Options{Interval: step, PersistInterval: 24 * time.Hour})
 	defer env.stop(t)
 
-	// The meter created the period's report; the hub enters its bill into it.
 	report := &coopv1.CostReport{}
-	g.Eventually(func() error { return k8sClient.Get(ctx, client.ObjectKey{Name: "2026-11"}, report) }, 30*time.Second, 10*time.Millisecond).Should(Succeed())
-	orig := report.DeepCopy()
-	report.Spec.Currency = "EUR"
-	report.Spec.Lines = []coopv1.BillLine{
-		{Description: "3 servers", Amount: "412.50", Pool: coopv1.PoolCompute},
-		{Description: "block storage", Amount: "38.00", Pool: coopv1.PoolStorage},
-		{Description: "admin time", Amount: "150.00", Pool: coopv1.PoolShared},
-	}
-	report.Spec.Policy.MinimumAmount = "5.00"
-	g.Expect(k8sClient.Patch(ctx, report, client.MergeFrom(orig))).To(Succeed())
-	env.waitCached(t, report, func() bool {
-		return len(report.Status.Lines) == 3 && report.Status.ObservedGeneration == report.Generation
-	})
-
 	alpha, beta, gamma := newExpected(), newExpected(), newExpected()
-	var b2 *corev1.Pod
-	for i := 1; i <= 120; i++ {
-		env.tick(t, step)
-		// What each tick charged, as seen at the tick (the interval ending there).
-		storage := 10 * gi
-		if i > 40 {
-			storage = 20 * gi
+	// The meter created the period's report; the hub enters its bill into it.
+	if !t.Run("the hub enters its bill into the report the meter created", func(t *testing.T) {
+		g := NewWithT(t)
+		g.Eventually(func() error { return k8sClient.Get(ctx, client.ObjectKey{Name: "2026-11"}, report) }, 30*time.Second, 10*time.Millisecond).Should(Succeed())
+		orig := report.DeepCopy()
+		report.Spec.Currency = "EUR"
+		report.Spec.Lines = []coopv1.BillLine{
+			{Description: "3 servers", Amount: "412.50", Pool: coopv1.PoolCompute},
+			{Description: "block storage", Amount: "38.00", Pool: coopv1.PoolStorage},
+			{Description: "admin time", Amount: "150.00", Pool: coopv1.PoolShared},
 		}
-		alpha.add(500, gi, storage, stepSeconds)
-		beta.add(1000, 2*gi, 0, stepSeconds)
-		if i > 20 && i <= 80 {
-			beta.add(250, 512*mi, 0, stepSeconds)
-		}
-		if i <= 63 { // gamma's pod outlives the Cooperative by one tick
-			gamma.add(2000, 4*gi, 0, stepSeconds)
-		}
-		switch i {
-		case 4: // The first daily write carries the running estimate of the report.
-			a := &coopv1.Cooperative{}
-			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "alpha"}, a)).To(Succeed())
-			g.Expect(a.Status.Usage).NotTo(BeNil())
-			g.Expect(a.Status.Usage.Currency).To(Equal("EUR"))
-			g.Expect(a.Status.Usage.EstimatedAmount).To(MatchRegexp(`^[0-9]+\.[0-9]{2}$`))
-			g.Expect(a.Status.Usage.EstimatedAmount).NotTo(Equal("0.00"))
-			// kubectl get coop shows it: the API server's table has the Amount column.
-			g.Expect(printedColumns(t, "alpha")).To(And(
-				HaveKeyWithValue("Amount", a.Status.Usage.EstimatedAmount),
-				HaveKeyWithValue("Period", "2026-11"),
-				HaveKeyWithValue("CPU-h", a.Status.Usage.Periods[0].CPUCoreHours)))
-		case 20:
-			b2 = createRunningPod(t, "coop-beta", "b2", "250m", "512Mi")
-			env.waitCached(t, b2, func() bool { return b2.Status.Phase == corev1.PodRunning })
-		case 40: // The volume was expanded to 20Gi.
-			setPVCCapacity(t, pvc, "20Gi")
-			env.waitCached(t, pvc, func() bool { return pvc.Status.Capacity.Storage().Value() == 20*gi })
-		case 62:
-			gone := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "gamma"}}
-			g.Expect(k8sClient.Delete(ctx, gone)).To(Succeed())
-			env.waitGone(t, gone)
-		case 63:
-			// The namespace's pods go after the Cooperative: the namespace controller deletes
-			// them once the reconciler has deleted the namespace. envtest runs no namespace
-			// controller, so the test deletes gamma's pod itself, one tick after the
-			// Cooperative; gamma pays for that tick.
-			g1 := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-gamma", Name: "g1"}}
-			g.Expect(k8sClient.Delete(ctx, g1, client.GracePeriodSeconds(0))).To(Succeed())
-			env.waitGone(t, g1)
-		case 80: // b2 finished.
-			setPodPhase(t, b2, corev1.PodSucceeded)
-			env.waitCached(t, b2, func() bool { return b2.Status.Phase == corev1.PodSucceeded })
-		}
+		report.Spec.Policy.MinimumAmount = "5.00"
+		g.Expect(k8sClient.Patch(ctx, report, client.MergeFrom(orig))).To(Succeed())
+		env.waitCached(t, report, func() bool {
+			return len(report.Status.Lines) == 3 && report.Status.ObservedGeneration == report.Generation
+		})
+	}) {
+		return
 	}
-	g.Expect(clk.Now()).To(BeTemporally("==", at("2026-12-01T00:00:00Z")))
-
-	// The Cooperatives hold November's totals, written at the boundary.
-	for name, want := range map[string]*expected{"alpha": alpha, "beta": beta} {
-		coop := &coopv1.Cooperative{}
-		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: name}, coop)).To(Succeed())
-		nov := periodOf(coop, "2026-11")
-		g.Expect(nov).NotTo(BeNil(), name)
-		g.Expect(nov.CPUMillicoreSeconds).To(Equal(want.cpu.String()), name)
-		g.Expect(nov.MemoryByteSeconds).To(Equal(want.mem.String()), name)
-		g.Expect(nov.StorageByteSeconds).To(Equal(want.storage.String()), name)
-		g.Expect(nov.MeteredSeconds).To(Equal(120 * stepSeconds))
-		g.Expect(nov.EstimatedSeconds).To(BeZero())
-		g.Expect(coop.Status.Usage.CurrentPeriod).To(Equal("2026-12"))
-		g.Expect(coop.Status.Usage.LastSampleTime.Time).To(BeTemporally("==", at("2026-12-01T00:00:00Z")))
-	}
-	g.Expect(alpha.cpu.String()).To(Equal("1296000000")) // 0.5 cores for 720 hours = 360 core-hours
-
-	// The report holds all three, gamma's up to the sample that found its namespace empty,
-	// and its lines are the allocator's split of exactly those totals.
-	wantUsage := []coopv1.CooperativeUsage{alpha.usage("alpha"), beta.usage("beta"), gamma.usage("gamma")}
-	g.Eventually(func(g Gomega) {
-		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2026-11"}, report)).To(Succeed())
-		g.Expect(report.Status.Usage).To(HaveLen(3))
-		for _, w := range wantUsage {
-			got := usageOf(report, w.Cooperative)
-			g.Expect(got).NotTo(BeNil())
-			g.Expect([]string{got.CPUMillicoreSeconds, got.MemoryByteSeconds, got.StorageByteSeconds}).To(Equal(
-				[]string{w.CPUMillicoreSeconds, w.MemoryByteSeconds, w.StorageByteSeconds}), w.Cooperative)
-		}
-		_, wantLines, err := costreport.Lines(&report.Spec, wantUsage)
-		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(report.Status.Lines).To(Equal(wantLines))
-		g.Expect(report.Status.Total).To(Equal("600.50"))
-		g.Expect(report.Status.Phase).To(Equal(coopv1.CostReportOpen))
-	}, 30*time.Second, 10*time.Millisecond).Should(Succeed())
-	var sum int64
-	for _, l := range report.Status.Lines {
-		c, err := costreportCents(l.Amount)
-		g.Expect(err).NotTo(HaveOccurred())
-		sum += c
-	}
-	g.Expect(sum).To(Equal(int64(60050)))
-
-	// The last computed amount of each co-op is on the metrics endpoint.
-	g.Eventually(func(g Gomega) {
-		families, err := metrics.Registry.Gather()
-		g.Expect(err).NotTo(HaveOccurred())
-		amounts := map[string]float64{}
-		for _, f := range families {
-			if f.GetName() != "cooperator_cost_amount" {
-				continue
+	if !t.Run("a month of samples, pods and volumes coming and going", func(t *testing.T) {
+		g := NewWithT(t)
+		var b2 *corev1.Pod
+		for i := 1; i <= 120; i++ {
+			env.tick(t, step)
+			// What each tick charged, as seen at the tick (the interval ending there).
+			storage := 10 * gi
+			if i > 40 {
+				storage = 20 * gi
 			}
-			for _, m := range f.GetMetric() {
-				labels := map[string]string{}
-				for _, l := range m.GetLabel() {
-					labels[l.GetName()] = l.GetValue()
-				}
-				if labels["period"] == "2026-11" && labels["currency"] == "EUR" {
-					amounts[labels["cooperative"]] = m.GetGauge().GetValue()
-				}
+			alpha.add(500, gi, storage, stepSeconds)
+			beta.add(1000, 2*gi, 0, stepSeconds)
+			if i > 20 && i <= 80 {
+				beta.add(250, 512*mi, 0, stepSeconds)
+			}
+			if i <= 63 { // gamma's pod outlives the Cooperative by one tick
+				gamma.add(2000, 4*gi, 0, stepSeconds)
+			}
+			switch i {
+			case 4: // The first daily write carries the running estimate of the report.
+				a := &coopv1.Cooperative{}
+				g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "alpha"}, a)).To(Succeed())
+				g.Expect(a.Status.Usage).NotTo(BeNil())
+				g.Expect(a.Status.Usage.Currency).To(Equal("EUR"))
+				g.Expect(a.Status.Usage.EstimatedAmount).To(MatchRegexp(`^[0-9]+\.[0-9]{2}$`))
+				g.Expect(a.Status.Usage.EstimatedAmount).NotTo(Equal("0.00"))
+				// kubectl get coop shows it: the API server's table has the Amount column.
+				g.Expect(printedColumns(t, "alpha")).To(And(
+					HaveKeyWithValue("Amount", a.Status.Usage.EstimatedAmount),
+					HaveKeyWithValue("Period", "2026-11"),
+					HaveKeyWithValue("CPU-h", a.Status.Usage.Periods[0].CPUCoreHours)))
+			case 20:
+				b2 = createRunningPod(t, "coop-beta", "b2", "250m", "512Mi")
+				env.waitCached(t, b2, func() bool { return b2.Status.Phase == corev1.PodRunning })
+			case 40: // The volume was expanded to 20Gi.
+				setPVCCapacity(t, pvc, "20Gi")
+				env.waitCached(t, pvc, func() bool { return pvc.Status.Capacity.Storage().Value() == 20*gi })
+			case 62:
+				gone := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "gamma"}}
+				g.Expect(k8sClient.Delete(ctx, gone)).To(Succeed())
+				env.waitGone(t, gone)
+			case 63:
+				// The namespace's pods go after the Cooperative: the namespace controller deletes
+				// them once the reconciler has deleted the namespace. envtest runs no namespace
+				// controller, so the test deletes gamma's pod itself, one tick after the
+				// Cooperative; gamma pays for that tick.
+				g1 := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-gamma", Name: "g1"}}
+				g.Expect(k8sClient.Delete(ctx, g1, client.GracePeriodSeconds(0))).To(Succeed())
+				env.waitGone(t, g1)
+			case 80: // b2 finished.
+				setPodPhase(t, b2, corev1.PodSucceeded)
+				env.waitCached(t, b2, func() bool { return b2.Status.Phase == corev1.PodSucceeded })
 			}
 		}
+		g.Expect(clk.Now()).To(BeTemporally("==", at("2026-12-01T00:00:00Z")))
+	}) {
+		return
+	}
+	if !t.Run("the co-ops hold November's totals, written at the boundary", func(t *testing.T) {
+		g := NewWithT(t)
+		for name, want := range map[string]*expected{"alpha": alpha, "beta": beta} {
+			coop := &coopv1.Cooperative{}
+			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: name}, coop)).To(Succeed())
+			nov := periodOf(coop, "2026-11")
+			g.Expect(nov).NotTo(BeNil(), name)
+			g.Expect(nov.CPUMillicoreSeconds).To(Equal(want.cpu.String()), name)
+			g.Expect(nov.MemoryByteSeconds).To(Equal(want.mem.String()), name)
+			g.Expect(nov.StorageByteSeconds).To(Equal(want.storage.String()), name)
+			g.Expect(nov.MeteredSeconds).To(Equal(120 * stepSeconds))
+			g.Expect(nov.EstimatedSeconds).To(BeZero())
+			g.Expect(coop.Status.Usage.CurrentPeriod).To(Equal("2026-12"))
+			g.Expect(coop.Status.Usage.LastSampleTime.Time).To(BeTemporally("==", at("2026-12-01T00:00:00Z")))
+		}
+		g.Expect(alpha.cpu.String()).To(Equal("1296000000")) // 0.5 cores for 720 hours = 360 core-hours
+	}) {
+		return
+	}
+	if !t.Run("the report holds the three and splits the bill by them", func(t *testing.T) {
+		g := NewWithT(t)
+		// The report holds all three, gamma's up to the sample that found its namespace empty,
+		// and its lines are the allocator's split of exactly those totals.
+		wantUsage := []coopv1.CooperativeUsage{alpha.usage("alpha"), beta.usage("beta"), gamma.usage("gamma")}
+		g.Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2026-11"}, report)).To(Succeed())
+			g.Expect(report.Status.Usage).To(HaveLen(3))
+			for _, w := range wantUsage {
+				got := usageOf(report, w.Cooperative)
+				g.Expect(got).NotTo(BeNil())
+				g.Expect([]string{got.CPUMillicoreSeconds, got.MemoryByteSeconds, got.StorageByteSeconds}).To(Equal(
+					[]string{w.CPUMillicoreSeconds, w.MemoryByteSeconds, w.StorageByteSeconds}), w.Cooperative)
+			}
+			_, wantLines, err := costreport.Lines(&report.Spec, wantUsage)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(report.Status.Lines).To(Equal(wantLines))
+			g.Expect(report.Status.Total).To(Equal("600.50"))
+			g.Expect(report.Status.Phase).To(Equal(coopv1.CostReportOpen))
+		}, 30*time.Second, 10*time.Millisecond).Should(Succeed())
+		var sum int64
 		for _, l := range report.Status.Lines {
-			want, _ := strconv.ParseFloat(l.Amount, 64)
-			g.Expect(amounts).To(HaveKeyWithValue(l.Cooperative, want))
+			c, err := costreportCents(l.Amount)
+			g.Expect(err).NotTo(HaveOccurred())
+			sum += c
 		}
-	}, 30*time.Second, 10*time.Millisecond).Should(Succeed())
+		g.Expect(sum).To(Equal(int64(60050)))
+	}) {
+		return
+	}
+	if !t.Run("each co-op's amount is on the metrics endpoint", func(t *testing.T) {
+		g := NewWithT(t)
+		g.Eventually(func(g Gomega) {
+			families, err := metrics.Registry.Gather()
+			g.Expect(err).NotTo(HaveOccurred())
+			amounts := map[string]float64{}
+			for _, f := range families {
+				if f.GetName() != "cooperator_cost_amount" {
+					continue
+				}
+				for _, m := range f.GetMetric() {
+					labels := map[string]string{}
+					for _, l := range m.GetLabel() {
+						labels[l.GetName()] = l.GetValue()
+					}
+					if labels["period"] == "2026-11" && labels["currency"] == "EUR" {
+						amounts[labels["cooperative"]] = m.GetGauge().GetValue()
+					}
+				}
+			}
+			for _, l := range report.Status.Lines {
+				want, _ := strconv.ParseFloat(l.Amount, 64)
+				g.Expect(amounts).To(HaveKeyWithValue(l.Cooperative, want))
+			}
+		}, 30*time.Second, 10*time.Millisecond).Should(Succeed())
+	}) {
+		return
+	}
+	t.Run("the report is final after the delay, and refuses changes", func(t *testing.T) {
+		g := NewWithT(t)
+		// After the finalize delay the report is Final; the controller requeues for that time
+		// in real life, here a touch brings the report back since the fake clock drives no queue.
+		clk.Step(costreport.DefaultFinalizeDelay)
+		orig := report.DeepCopy()
+		report.Annotations = map[string]string{"test/touch": "1"}
+		g.Expect(k8sClient.Patch(ctx, report, client.MergeFrom(orig))).To(Succeed())
+		g.Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2026-11"}, report)).To(Succeed())
+			g.Expect(report.Spec.Final).To(BeTrue())
+			g.Expect(report.Status.Phase).To(Equal(coopv1.CostReportFinal))
+			g.Expect(meta.IsStatusConditionTrue(report.Status.Conditions, coopv1.ConditionReady)).To(BeTrue())
+		}, 30*time.Second, 10*time.Millisecond).Should(Succeed())
 
-	// After the finalize delay the report is Final; the controller requeues for that time
-	// in real life, here a touch brings the report back since the fake clock drives no queue.
-	clk.Step(costreport.DefaultFinalizeDelay)
-	orig = report.DeepCopy()
-	report.Annotations = map[string]string{"test/touch": "1"}
-	g.Expect(k8sClient.Patch(ctx, report, client.MergeFrom(orig))).To(Succeed())
-	g.Eventually(func(g Gomega) {
-		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2026-11"}, report)).To(Succeed())
-		g.Expect(report.Spec.Final).To(BeTrue())
-		g.Expect(report.Status.Phase).To(Equal(coopv1.CostReportFinal))
-		g.Expect(meta.IsStatusConditionTrue(report.Status.Conditions, coopv1.ConditionReady)).To(BeTrue())
-	}, 30*time.Second, 10*time.Millisecond).Should(Succeed())
-
-	orig = report.DeepCopy()
-	report.Spec.Lines[0].Amount = "1.00"
-	err := k8sClient.Patch(ctx, report, client.MergeFrom(orig))
-	g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
-	g.Expect(err.Error()).To(ContainSubstring("the CostReport is final: its period, currency, bill lines and policy can no longer change"))
+		orig = report.DeepCopy()
+		report.Spec.Lines[0].Amount = "1.00"
+		err := k8sClient.Patch(ctx, report, client.MergeFrom(orig))
+		g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+		g.Expect(err.Error()).To(ContainSubstring("the CostReport is final: its period, currency, bill lines and policy can no longer change"))
+	})
 }
 
 func costreportCents(s string) (int64, error) {
