@@ -72,76 +72,89 @@ var operatorUser = rest.ImpersonationConfig{
 // ServiceAccount, so every one of them is authorized by the shipped roles (and the escalation
 // checks of RBAC apply to the roles and bindings it creates). A dedicated-tier and a
 // shared-tier co-op must become Ready and be deleted cleanly without one refusal.
+// deployScenario is what the steps of TestDeploy share: the API server config/default is
+// applied to, the operator's identity there, and the operator running as the Deployment
+// runs it. Each step needs the ones before it.
+type deployScenario struct {
+	logs           *logBuffer
+	objs           []*unstructured.Unstructured
+	env            *harness.Env
+	ctx            context.Context
+	admin          client.Client
+	root           string
+	operatorClient client.Client
+	owned          *corev1.Namespace
+	hub            hubconfig.Config
+	used           *requestLog
+	host           string
+	port           int
+	mgr            ctrl.Manager
+	done           chan error
+	diagnose       func() string
+	// dedicated and shared: the co-op of each tier became Ready.
+	dedicated, shared bool
+}
+
 func TestDeploy(t *testing.T) {
-	logs := captureLogs(t)
-	objs := kustomizeBuild(t, "config/default")
-	env := harness.StartT(t, harness.Options{Scheme: manager.Scheme()})
-	ctx := t.Context()
-	admin := env.Client
-	root := repoRoot(t)
+	s := &deployScenario{}
+	s.logs = captureLogs(t)
+	s.objs = kustomizeBuild(t, "config/default")
+	s.env = harness.StartT(t, harness.Options{Scheme: manager.Scheme()})
+	s.ctx = t.Context()
+	s.admin = s.env.Client
+	s.root = repoRoot(t)
 
-	t.Run("config/default applies to a real API server", func(t *testing.T) {
-		applyAll(t, ctx, admin, certManagerStandIns(), false)
-		waitFor(t, "cert-manager's kinds to be served", nil, func() (bool, error) {
-			l := &unstructured.UnstructuredList{}
-			l.SetAPIVersion("cert-manager.io/v1")
-			l.SetKind("CertificateList")
-			return admin.List(ctx, l, client.Limit(1)) == nil, nil
-		})
-		applyAll(t, ctx, admin, objs, false)
-		waitFor(t, "the CRDs to be served", nil, func() (bool, error) {
-			for _, l := range []client.ObjectList{&coopv1.CooperativeList{}, &coopv1.HostingPlanList{}, &coopv1.PlatformTemplateList{}} {
-				if err := admin.List(ctx, l, client.Limit(1)); err != nil {
-					return false, nil
-				}
-			}
-			return true, nil
-		})
-		// What `make deploy` applies next, and what the hub creates before its first co-op.
-		templates, err := platform.DefaultTemplates()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tpl := range templates {
-			if err := admin.Create(ctx, tpl); err != nil {
-				t.Fatalf("PlatformTemplate %s: %v", tpl.Name, err)
-			}
-		}
-		for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
-			plan := &coopv1.HostingPlan{}
-			readYAML(t, filepath.Join(root, "config", "samples", f), plan)
-			if err := admin.Create(ctx, plan); err != nil {
-				t.Fatalf("HostingPlan %s: %v", plan.Name, err)
-			}
-		}
-		// Hub-wide credentials, which no co-op gets unless the hub opts in to a single
-		// tenant (it does not here): the dedicated co-op below waits for its own.
-		hub := hubconfig.Default()
-		if err := admin.Create(ctx, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
-			Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("hub-key"), "ACCESS_SECRET_KEY": []byte("hub-secret")},
-		}); err != nil {
-			t.Fatal(err)
-		}
-	})
+	t.Run("config/default applies to a real API server", s.applyConfigDefault)
 
-	t.Run("the operator's pods pass the restricted Pod Security profile of its namespace", func(t *testing.T) {
-		d := deployment(t, objs)
-		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, GenerateName: "manager-"}, Spec: d.Spec.Template.Spec}
-		if err := admin.Create(ctx, pod.DeepCopy(), client.DryRunAll); err != nil {
-			t.Errorf("a pod of the Deployment is refused: %v", err)
-		}
-		// The control: the namespace does enforce the profile.
-		pod.Spec.HostNetwork = true
-		if err := admin.Create(ctx, pod, client.DryRunAll); !apierrors.IsForbidden(err) {
-			t.Errorf("a pod on the host network in %s: got %v, want Forbidden", operatorNamespace, err)
-		}
-	})
+	t.Run("the operator's pods pass the restricted Pod Security profile of its namespace", s.podsRestricted)
 
-	operatorCfg := rest.CopyConfig(env.Cfg)
+	operatorCfg := s.impersonateOperator(t)
+
+	// Without these two refusals the rest of the test would prove nothing.
+	enforced := t.Run("the API server enforces the shipped RBAC on the operator", s.rbacEnforced)
+	if !enforced {
+		t.FailNow()
+	}
+	// A namespace as the operator makes one for a co-op (made here by the admin).
+	s.owned = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "coop-probe", Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue}}}
+	if err := s.admin.Create(s.ctx, s.owned); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("isolation 2: the operator's identity is held to its own namespace and those it created", s.operatorScoped)
+	t.Run("the operator may bind the co-op admins' ClusterRole and nothing it does not hold", s.bindsAdminRole)
+
+	s.startOperator(t, operatorCfg)
+
+	t.Run("the operator is elected leader through its Lease", s.leaderElected)
+
+	// No pod runs here, so neither cert-manager nor the webhook Service: the shipped
+	// ValidatingWebhookConfiguration is pointed at the operator's webhook server in this
+	// process, with envtest's CA in place of the one cert-manager injects.
+	t.Run("the shipped webhook configuration reaches the operator's webhook", s.webhookReached)
+
+	s.dedicated = t.Run("a dedicated-tier co-op becomes Ready", s.dedicatedCoopReady)
+
+	s.shared = t.Run("a shared-tier co-op becomes Ready", s.sharedCoopReady)
+
+	t.Run("the dedicated-tier co-op is deleted after its final backup", s.dedicatedCoopDeleted)
+
+	t.Run("the shared-tier co-op is deleted after its final logical backup, its role kept NOLOGIN", s.sharedCoopDeleted)
+
+	t.Run("the operator was never refused", s.neverRefused)
+
+	t.Run("the Helm chart applies to a real API server", s.applyChart)
+
+	t.Run("the chart's federation peer policy holds a peer's identity to standbys of its region", s.chartPeerPolicy)
+}
+
+// impersonateOperator is a client as the operator's ServiceAccount, once the API server
+// holds it to the shipped roles; it returns the config of that identity.
+func (s *deployScenario) impersonateOperator(t *testing.T) *rest.Config {
+	operatorCfg := rest.CopyConfig(s.env.Cfg)
 	operatorCfg.Impersonate = operatorUser
 	operatorCfg.QPS, operatorCfg.Burst = 200, 400
-	operatorClient, err := client.New(operatorCfg, client.Options{Scheme: manager.Scheme()})
+	var err error
+	s.operatorClient, err = client.New(operatorCfg, client.Options{Scheme: manager.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,122 +163,39 @@ func TestDeploy(t *testing.T) {
 	// applied above a moment after they are stored. Until they do, the operator's requests
 	// are refused (and the refusals below prove nothing).
 	waitFor(t, "the shipped roles of the operator to be in force", nil, func() (bool, error) {
-		return operatorGrantsInForce(ctx, admin, objs)
+		return operatorGrantsInForce(s.ctx, s.admin, s.objs)
 	})
+	return operatorCfg
+}
 
-	// Without these two refusals the rest of the test would prove nothing.
-	enforced := t.Run("the API server enforces the shipped RBAC on the operator", func(t *testing.T) {
-		if err := operatorClient.List(ctx, &corev1.NodeList{}); !apierrors.IsForbidden(err) {
-			t.Errorf("the operator listing Nodes, which it is not granted: got %v, want Forbidden", err)
-		}
-		// Escalation: it may not bind a role it does not hold.
-		rb := &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "escalate"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
-			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "mallory"}},
-		}
-		if err := operatorClient.Create(ctx, rb, client.DryRunAll); !apierrors.IsForbidden(err) {
-			t.Errorf("the operator binding cluster-admin: got %v, want Forbidden", err)
-		}
-	})
-	if !enforced {
-		t.FailNow()
-	}
-	// A namespace as the operator makes one for a co-op (made here by the admin).
-	owned := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "coop-probe", Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue}}}
-	if err := admin.Create(ctx, owned); err != nil {
-		t.Fatal(err)
-	}
-	t.Run("isolation 2: the operator's identity is held to its own namespace and those it created", func(t *testing.T) {
-		// The admission policy is in force once the API server has loaded it.
-		label := func(ns string) error {
-			patch := []byte(`{"metadata":{"labels":{"` + coopv1.LabelManagedBy + `":"` + coopv1.ManagedByValue + `"}}}`)
-			return operatorClient.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, client.RawPatch(types.MergePatchType, patch), client.DryRunAll)
-		}
-		waitFor(t, "the admission policy cooperator-operator-scope to refuse labelling kube-system", nil, func() (bool, error) {
-			err := label(metav1.NamespaceSystem)
-			return err != nil && strings.Contains(err.Error(), "may create only namespaces named coop-*"), nil
-		})
-		foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "coop-not-ours"}}
-		if err := admin.Create(ctx, foreign); err != nil {
-			t.Fatal(err)
-		}
-		if err := label(foreign.Name); err == nil || !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) {
-			t.Errorf("the operator labelling a coop-* namespace it did not create as its own: got %v, want a refusal", err)
-		}
-		for name, err := range map[string]error{
-			"reading a Secret in kube-system":        operatorClient.Get(ctx, client.ObjectKey{Namespace: metav1.NamespaceSystem, Name: "any"}, &corev1.Secret{}),
-			"listing Secrets across the cluster":     operatorClient.List(ctx, &corev1.SecretList{}),
-			"listing Secrets in a foreign namespace": operatorClient.List(ctx, &corev1.SecretList{}, client.InNamespace(foreign.Name)),
-			"creating a Deployment in default": operatorClient.Create(ctx, &appsv1.Deployment{
-				ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: "miner"},
-				Spec: appsv1.DeploymentSpec{
-					Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "miner"}},
-					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "miner"}},
-						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "m", Image: "miner"}}}},
-				},
-			}, client.DryRunAll),
-			"creating a Secret in kube-system": operatorClient.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: "x"}}, client.DryRunAll),
-			// RBAC lets it create RoleBindings anywhere, to bind its tenant role in a new
-			// namespace; the admission policy keeps that to namespaces it owns.
-			"binding its tenant role to itself in kube-system": operatorClient.Create(ctx, &rbacv1.RoleBinding{
-				ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: "cooperator-operator"},
-				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-tenant"},
-				Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: serviceAccount, Namespace: operatorNamespace}},
-			}, client.DryRunAll),
-			"creating a namespace not named coop-*": operatorClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "miner"}}, client.DryRunAll),
-			"deleting a foreign namespace":          operatorClient.Delete(ctx, foreign.DeepCopy(), client.DryRunAll),
-			"binding a ClusterRole cluster-wide": operatorClient.Create(ctx, &rbacv1.ClusterRoleBinding{
-				ObjectMeta: metav1.ObjectMeta{Name: "mallory"},
-				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: coopAdminRole},
-				Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "mallory"}},
-			}, client.DryRunAll),
-		} {
-			if !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) {
-				t.Errorf("the operator %s: got %v, want a refusal", name, err)
-			}
-		}
-		// What it owns, it may do.
-		if err := label(owned.Name); err != nil {
-			t.Errorf("the operator updating a namespace of its own: %v", err)
-		}
-	})
-	t.Run("the operator may bind the co-op admins' ClusterRole and nothing it does not hold", func(t *testing.T) {
-		if err := operatorClient.List(ctx, &coopv1.CooperativeList{}); err != nil {
-			t.Errorf("the operator cannot list Cooperatives: %v", err)
-		}
-		rb := &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Namespace: owned.Name, Name: "coop-admin-view"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: coopAdminRole},
-			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "Group", Name: "admins"}},
-		}
-		if err := operatorClient.Create(ctx, rb, client.DryRunAll); err != nil {
-			t.Errorf("the operator binding %s: %v", coopAdminRole, err)
-		}
-	})
-
+// startOperator runs the operator as the Deployment runs it, as the identity of cfg: the
+// hub settings of its ConfigMap, leader election in its namespace, and nothing but its
+// ServiceAccount's rights; every request it sends is recorded.
+func (s *deployScenario) startOperator(t *testing.T, cfg *rest.Config) {
 	// The operator, as the Deployment runs it: the hub settings of its ConfigMap, leader
 	// election in its namespace, and nothing but its ServiceAccount's rights.
-	hub := hubSettings(t, convert[corev1.ConfigMap](t, findPrefix(t, objs, "ConfigMap", "cooperator-hub-config")))
-	hub.RecheckInterval = hubconfig.Duration{Duration: 2 * time.Second}
-	used := newRequestLog()
-	mgrCfg := rest.CopyConfig(operatorCfg)
-	mgrCfg.Wrap(used.wrap)
-	host, port, certDir := env.WebhookServing()
-	mgr, err := manager.New(mgrCfg, manager.Options{
-		Hub: hub, LeaderElection: true, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
-		Webhooks: true, WebhookHost: host, WebhookPort: port, WebhookCertDir: certDir,
+	s.hub = hubSettings(t, convert[corev1.ConfigMap](t, findPrefix(t, s.objs, "ConfigMap", "cooperator-hub-config")))
+	s.hub.RecheckInterval = hubconfig.Duration{Duration: 2 * time.Second}
+	s.used = newRequestLog()
+	mgrCfg := rest.CopyConfig(cfg)
+	mgrCfg.Wrap(s.used.wrap)
+	var certDir string
+	s.host, s.port, certDir = s.env.WebhookServing()
+	var err error
+	s.mgr, err = manager.New(mgrCfg, manager.Options{
+		Hub: s.hub, LeaderElection: true, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
+		Webhooks: true, WebhookHost: s.host, WebhookPort: s.port, WebhookCertDir: certDir,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mgrCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(mgrCtx) }()
+	s.done = make(chan error, 1)
+	go func() { s.done <- s.mgr.Start(mgrCtx) }()
 	t.Cleanup(func() {
 		stop()
 		select {
-		case err := <-done:
+		case err := <-s.done:
 			if err != nil {
 				t.Errorf("the manager stopped with: %v", err)
 			}
@@ -273,244 +203,411 @@ func TestDeploy(t *testing.T) {
 			t.Error("the manager did not stop within 30s")
 		}
 	})
-	diagnose := func() string { return diagnosis(ctx, admin, logs) }
+	s.diagnose = func() string { return diagnosis(s.ctx, s.admin, s.logs) }
+}
 
-	t.Run("the operator is elected leader through its Lease", func(t *testing.T) {
-		select {
-		case <-mgr.Elected():
-		case err := <-done:
-			t.Fatalf("the manager stopped: %v\n%s", err, diagnose())
-		case <-time.After(timeout):
-			t.Fatalf("not elected within %s\n%s", timeout, diagnose())
-		}
+// applyConfigDefault: config/default applies to a real API server.
+func (s *deployScenario) applyConfigDefault(t *testing.T) {
+	objs, ctx, admin, root := s.objs, s.ctx, s.admin, s.root
+	applyAll(t, ctx, admin, certManagerStandIns(), false)
+	waitFor(t, "cert-manager's kinds to be served", nil, func() (bool, error) {
+		l := &unstructured.UnstructuredList{}
+		l.SetAPIVersion("cert-manager.io/v1")
+		l.SetKind("CertificateList")
+		return admin.List(ctx, l, client.Limit(1)) == nil, nil
 	})
-
-	// No pod runs here, so neither cert-manager nor the webhook Service: the shipped
-	// ValidatingWebhookConfiguration is pointed at the operator's webhook server in this
-	// process, with envtest's CA in place of the one cert-manager injects.
-	t.Run("the shipped webhook configuration reaches the operator's webhook", func(t *testing.T) {
-		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
-		if err := admin.Get(ctx, client.ObjectKey{Name: "cooperator-validating-webhook"}, vwc); err != nil {
-			t.Fatal(err)
-		}
-		for i := range vwc.Webhooks {
-			cc := &vwc.Webhooks[i].ClientConfig
-			cc.URL = ptr.To(fmt.Sprintf("https://%s/%s", net.JoinHostPort(host, strconv.Itoa(port)), strings.TrimPrefix(ptr.Deref(cc.Service.Path, ""), "/")))
-			cc.Service = nil
-			cc.CABundle = env.Environment.WebhookInstallOptions.LocalServingCAData
-		}
-		if err := admin.Update(ctx, vwc); err != nil {
-			t.Fatal(err)
-		}
-		probe := &coopv1.Cooperative{}
-		readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_carecollective.yaml"), probe)
-		probe.Name = "webhook-probe"
-		waitFor(t, "the webhook to answer", diagnose, func() (bool, error) {
-			return admin.Create(ctx, probe.DeepCopy(), client.DryRunAll) == nil, nil
-		})
-		// It refuses what only it can see: a template of another vertical.
-		probe.Spec.Platform.Template = "delivery"
-		if err := admin.Create(ctx, probe, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "denied the request") {
-			t.Errorf("a care co-op on the delivery template: got %v, want a refusal by the webhook", err)
-		}
-	})
-
-	dedicated := t.Run("a dedicated-tier co-op becomes Ready", func(t *testing.T) {
-		coop := &coopv1.Cooperative{}
-		readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_fairride.yaml"), coop)
-		if err := admin.Create(ctx, coop); err != nil {
-			t.Fatal(err)
-		}
-		ns := coop.NamespaceName()
-		// isolation 1: without its own credentials the database waits, naming the Secret
-		// the hub must create, and the hub-wide keys are not copied into its namespace.
-		perCoop := hub.ObjectStore.CooperativeCredentialsSecret(coop.Name)
-		waitFor(t, "DatabaseReady to name the missing Secret", diagnose, func() (bool, error) {
-			got := &coopv1.Cooperative{}
-			if err := admin.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
-				return false, err
-			}
-			c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionDatabaseReady)
-			return c != nil && c.Reason == coopv1.ReasonObjectStoreCredentialsMissing &&
-				strings.Contains(c.Message, "Secret "+hub.OperatorNamespace+"/"+perCoop), nil
-		})
-		if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.ObjectStoreSecretName}, &corev1.Secret{}); !apierrors.IsNotFound(err) {
-			t.Errorf("object store Secret in %s without per-co-op credentials: got %v, want NotFound", ns, err)
-		}
-		if err := admin.Create(ctx, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: perCoop},
-			Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("fairride-key"), "ACCESS_SECRET_KEY": []byte("fairride-secret")},
-		}); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, "its CloudNativePG Cluster", diagnose, func() (bool, error) {
-			return harness.SimulateClusterReady(ctx, admin, ns, coopv1.ClusterName(coop)) == nil, nil
-		})
-		if err := harness.SimulateBackup(ctx, admin, ns, coopv1.ClusterName(coop), coop.Name+"-first", true); err != nil {
-			t.Fatal(err)
-		}
-		waitReady(t, ctx, admin, coop.Name, diagnose)
-	})
-
-	shared := t.Run("a shared-tier co-op becomes Ready", func(t *testing.T) {
-		coop := &coopv1.Cooperative{}
-		readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_carecollective.yaml"), coop)
-		// Its logical backups go to its own prefix, with credentials the hub gives it.
-		if err := admin.Create(ctx, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: hub.ObjectStore.PerCooperativeSecretPrefix + coop.Name},
-			Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("care-key"), "ACCESS_SECRET_KEY": []byte("care-secret")},
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if err := admin.Create(ctx, coop); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, "its Database and DatabaseRole in the shared Cluster", diagnose, func() (bool, error) {
-			return harness.SimulateSharedDatabaseApplied(ctx, admin, hub.OperatorNamespace, coopv1.SharedResourceName(coop)) == nil, nil
-		})
-		waitFor(t, "the shared Cluster's WAL archiving and first base backup", diagnose, func() (bool, error) {
-			return harness.SimulateSharedClusterBackedUp(ctx, admin, hub.OperatorNamespace, hub.SharedCluster.Name) == nil, nil
-		})
-		if err := admin.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: logicalbackup.Name(coop.Name)}, &batchv1.CronJob{}); err != nil {
-			t.Errorf("its logical backup CronJob: %v", err)
-		}
-		waitReady(t, ctx, admin, coop.Name, diagnose)
-	})
-
-	t.Run("the dedicated-tier co-op is deleted after its final backup", func(t *testing.T) {
-		if !dedicated {
-			t.Skip("it never became Ready")
-		}
-		coop := &coopv1.Cooperative{}
-		if err := admin.Get(ctx, client.ObjectKey{Name: "fairride-lyon"}, coop); err != nil {
-			t.Fatal(err)
-		}
-		if err := admin.Delete(ctx, coop); err != nil {
-			t.Fatal(err)
-		}
-		if err := admin.Get(ctx, client.ObjectKey{Name: coop.Name}, coop); err != nil {
-			t.Fatal(err)
-		}
-		final := coopv1.FinalBackupName(coop)
-		waitFor(t, "the final backup "+final, diagnose, func() (bool, error) {
-			return harness.SimulateBackupDone(ctx, admin, coop.NamespaceName(), final, true) == nil, nil
-		})
-		waitGone(t, ctx, admin, coop, diagnose)
-		ns := &corev1.Namespace{}
-		if err := admin.Get(ctx, client.ObjectKey{Name: coop.NamespaceName()}, ns); err != nil && !apierrors.IsNotFound(err) {
-			t.Fatal(err)
-		} else if err == nil && ns.DeletionTimestamp == nil {
-			t.Errorf("namespace %s is not being deleted", ns.Name)
-		}
-		if err := admin.Get(ctx, client.ObjectKey{Name: coopv1.ClusterRoleName(coop)}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
-			t.Errorf("ClusterRole %s: got %v, want NotFound", coopv1.ClusterRoleName(coop), err)
-		}
-	})
-
-	t.Run("the shared-tier co-op is deleted after its final logical backup, its role kept NOLOGIN", func(t *testing.T) {
-		if !shared {
-			t.Skip("it never became Ready")
-		}
-		coop := &coopv1.Cooperative{}
-		if err := admin.Get(ctx, client.ObjectKey{Name: "care-collective"}, coop); err != nil {
-			t.Fatal(err)
-		}
-		if err := admin.Delete(ctx, coop); err != nil {
-			t.Fatal(err)
-		}
-		// Pods do not run here: the test writes the status the Job controller writes once
-		// the final logical backup's pod succeeded.
-		waitFor(t, "the final logical backup Job", diagnose, func() (bool, error) {
-			var jobs batchv1.JobList
-			if err := admin.List(ctx, &jobs, client.InNamespace(hub.OperatorNamespace), client.MatchingLabels{coopv1.LabelCooperative: coop.Name}); err != nil || len(jobs.Items) == 0 {
-				return false, err
-			}
-			return harness.SimulateJobDone(ctx, admin, hub.OperatorNamespace, jobs.Items[0].Name, true) == nil, nil
-		})
-		waitGone(t, ctx, admin, coop, diagnose)
-		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}
-		for _, obj := range []client.Object{&cnpgv1.Database{}, &corev1.Secret{}} {
-			if err := admin.Get(ctx, key, obj); !apierrors.IsNotFound(err) {
-				t.Errorf("%T %s: got %v, want NotFound", obj, key, err)
+	applyAll(t, ctx, admin, objs, false)
+	waitFor(t, "the CRDs to be served", nil, func() (bool, error) {
+		for _, l := range []client.ObjectList{&coopv1.CooperativeList{}, &coopv1.HostingPlanList{}, &coopv1.PlatformTemplateList{}} {
+			if err := admin.List(ctx, l, client.Limit(1)); err != nil {
+				return false, nil
 			}
 		}
-		// deletionPolicy Retain: the role stays with its database, unable to log in.
-		role := &cnpgv1.DatabaseRole{}
-		if err := admin.Get(ctx, key, role); err != nil {
-			t.Errorf("the retained DatabaseRole: %v", err)
-		} else if role.Spec.Login {
-			t.Errorf("the retained role %s can still log in", role.Spec.Name)
-		}
+		return true, nil
 	})
+	// What `make deploy` applies next, and what the hub creates before its first co-op.
+	templates, err := platform.DefaultTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tpl := range templates {
+		if err := admin.Create(ctx, tpl); err != nil {
+			t.Fatalf("PlatformTemplate %s: %v", tpl.Name, err)
+		}
+	}
+	for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
+		plan := &coopv1.HostingPlan{}
+		readYAML(t, filepath.Join(root, "config", "samples", f), plan)
+		if err := admin.Create(ctx, plan); err != nil {
+			t.Fatalf("HostingPlan %s: %v", plan.Name, err)
+		}
+	}
+	// Hub-wide credentials, which no co-op gets unless the hub opts in to a single
+	// tenant (it does not here): the dedicated co-op below waits for its own.
+	hub := hubconfig.Default()
+	if err := admin.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
+		Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("hub-key"), "ACCESS_SECRET_KEY": []byte("hub-secret")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
 
-	t.Run("the operator was never refused", func(t *testing.T) {
-		if refused := logs.matching("forbidden"); len(refused) > 0 {
-			t.Errorf("the API server refused the operator %d times; the first:\n%s", len(refused), strings.Join(refused[:min(5, len(refused))], "\n"))
-		}
-		// Not a failure: the scenario does not walk every path (recovery, removed components),
-		// reads come from the cache, server-side apply creates with patch, and bind is checked
-		// by authorization, not sent.
-		if unused := used.unusedGrants(clusterRole(t, objs, managerRole)); len(unused) > 0 {
-			t.Logf("granted, and never sent by the operator's client in this scenario: %s", strings.Join(unused, ", "))
-		}
-	})
+// podsRestricted: the operator's pods pass the restricted Pod Security profile of its namespace.
+func (s *deployScenario) podsRestricted(t *testing.T) {
+	objs, ctx, admin := s.objs, s.ctx, s.admin
+	d := deployment(t, objs)
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, GenerateName: "manager-"}, Spec: d.Spec.Template.Spec}
+	if err := admin.Create(ctx, pod.DeepCopy(), client.DryRunAll); err != nil {
+		t.Errorf("a pod of the Deployment is refused: %v", err)
+	}
+	// The control: the namespace does enforce the profile.
+	pod.Spec.HostNetwork = true
+	if err := admin.Create(ctx, pod, client.DryRunAll); !apierrors.IsForbidden(err) {
+		t.Errorf("a pod on the host network in %s: got %v, want Forbidden", operatorNamespace, err)
+	}
+}
 
-	t.Run("the Helm chart applies to a real API server", func(t *testing.T) {
-		objs := helmTemplate(t)
-		for _, o := range objs {
-			if o.GetKind() == "ValidatingWebhookConfiguration" {
-				// Not merged into the one rewired above, whose clientConfig is a URL.
-				o.SetName(o.GetName() + "-chart")
-			}
-		}
-		applyAll(t, ctx, admin, objs, true)
-	})
+// rbacEnforced: the API server enforces the shipped RBAC on the operator.
+func (s *deployScenario) rbacEnforced(t *testing.T) {
+	ctx, operatorClient := s.ctx, s.operatorClient
+	if err := operatorClient.List(ctx, &corev1.NodeList{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the operator listing Nodes, which it is not granted: got %v, want Forbidden", err)
+	}
+	// Escalation: it may not bind a role it does not hold.
+	rb := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "escalate"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "mallory"}},
+	}
+	if err := operatorClient.Create(ctx, rb, client.DryRunAll); !apierrors.IsForbidden(err) {
+		t.Errorf("the operator binding cluster-admin: got %v, want Forbidden", err)
+	}
+}
 
-	t.Run("the chart's federation peer policy holds a peer's identity to standbys of its region", func(t *testing.T) {
-		var peerObjs []*unstructured.Unstructured
-		for _, o := range helmTemplate(t) {
-			if strings.HasPrefix(o.GetName(), "cooperator-federation-peer") {
-				peerObjs = append(peerObjs, o)
-			}
-		}
-		if len(peerObjs) != 5 {
-			t.Fatalf("the chart installs %d federation peer objects, want the 5 of config/rbac/federation_peer_role.yaml", len(peerObjs))
-		}
-		applyAll(t, ctx, admin, peerObjs, false)
-		// The identity a hub gives its peer of region eu-north, bound as README.md says.
-		cfg, err := env.AddUser("cooperator-peer-eu-north", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := admin.Create(ctx, &rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: "cooperator-federation-peer-eu-north"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer"},
-			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "cooperator-peer-eu-north"}},
-		}); err != nil {
-			t.Fatal(err)
-		}
-		asPeer, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		const refusal = "may write only standby Cooperatives mirrored from its region"
-		notStandby := &coopv1.Cooperative{}
-		readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_fairride.yaml"), notStandby)
-		notStandby.Name = "peer-probe"
-		// RBAC and the policy take effect a moment after they are stored.
-		waitFor(t, "the policy to refuse a Cooperative of the peer that is no standby", diagnose, func() (bool, error) {
-			err := asPeer.Create(ctx, notStandby.DeepCopy(), client.DryRunAll)
-			return err != nil && strings.Contains(err.Error(), refusal), nil
-		})
-		standby := notStandby.DeepCopy()
-		standby.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-north"}
-		standby.Spec.Admins = nil
-		standby.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-north", HomeCooperative: standby.Name, PrimaryServerName: standby.Name, PrimaryRegion: "eu-north",
-			ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://north/eu-north/peer-probe/", SecretName: "peer-probe-objectstore"}, ConsentedRegions: []string{"local"}}
-		if err := asPeer.Create(ctx, standby, client.DryRunAll); err != nil {
-			t.Errorf("a standby of the peer's own region is refused: %v", err)
-		}
+// operatorScoped: isolation 2: the operator's identity is held to its own namespace and those it created.
+func (s *deployScenario) operatorScoped(t *testing.T) {
+	ctx, admin, operatorClient, owned := s.ctx, s.admin, s.operatorClient, s.owned
+	// The admission policy is in force once the API server has loaded it.
+	label := func(ns string) error {
+		patch := []byte(`{"metadata":{"labels":{"` + coopv1.LabelManagedBy + `":"` + coopv1.ManagedByValue + `"}}}`)
+		return operatorClient.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, client.RawPatch(types.MergePatchType, patch), client.DryRunAll)
+	}
+	waitFor(t, "the admission policy cooperator-operator-scope to refuse labelling kube-system", nil, func() (bool, error) {
+		err := label(metav1.NamespaceSystem)
+		return err != nil && strings.Contains(err.Error(), "may create only namespaces named coop-*"), nil
 	})
+	foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "coop-not-ours"}}
+	if err := admin.Create(ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
+	if err := label(foreign.Name); err == nil || !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) {
+		t.Errorf("the operator labelling a coop-* namespace it did not create as its own: got %v, want a refusal", err)
+	}
+	for name, err := range map[string]error{
+		"reading a Secret in kube-system":        operatorClient.Get(ctx, client.ObjectKey{Namespace: metav1.NamespaceSystem, Name: "any"}, &corev1.Secret{}),
+		"listing Secrets across the cluster":     operatorClient.List(ctx, &corev1.SecretList{}),
+		"listing Secrets in a foreign namespace": operatorClient.List(ctx, &corev1.SecretList{}, client.InNamespace(foreign.Name)),
+		"creating a Deployment in default": operatorClient.Create(ctx, &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: "miner"},
+			Spec: appsv1.DeploymentSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "miner"}},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "miner"}},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "m", Image: "miner"}}}},
+			},
+		}, client.DryRunAll),
+		"creating a Secret in kube-system": operatorClient.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: "x"}}, client.DryRunAll),
+		// RBAC lets it create RoleBindings anywhere, to bind its tenant role in a new
+		// namespace; the admission policy keeps that to namespaces it owns.
+		"binding its tenant role to itself in kube-system": operatorClient.Create(ctx, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: "cooperator-operator"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-tenant"},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: serviceAccount, Namespace: operatorNamespace}},
+		}, client.DryRunAll),
+		"creating a namespace not named coop-*": operatorClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "miner"}}, client.DryRunAll),
+		"deleting a foreign namespace":          operatorClient.Delete(ctx, foreign.DeepCopy(), client.DryRunAll),
+		"binding a ClusterRole cluster-wide": operatorClient.Create(ctx, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "mallory"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: coopAdminRole},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "mallory"}},
+		}, client.DryRunAll),
+	} {
+		if !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) {
+			t.Errorf("the operator %s: got %v, want a refusal", name, err)
+		}
+	}
+	// What it owns, it may do.
+	if err := label(owned.Name); err != nil {
+		t.Errorf("the operator updating a namespace of its own: %v", err)
+	}
+}
+
+// bindsAdminRole: the operator may bind the co-op admins' ClusterRole and nothing it does not hold.
+func (s *deployScenario) bindsAdminRole(t *testing.T) {
+	ctx, operatorClient, owned := s.ctx, s.operatorClient, s.owned
+	if err := operatorClient.List(ctx, &coopv1.CooperativeList{}); err != nil {
+		t.Errorf("the operator cannot list Cooperatives: %v", err)
+	}
+	rb := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: owned.Name, Name: "coop-admin-view"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: coopAdminRole},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "Group", Name: "admins"}},
+	}
+	if err := operatorClient.Create(ctx, rb, client.DryRunAll); err != nil {
+		t.Errorf("the operator binding %s: %v", coopAdminRole, err)
+	}
+}
+
+// leaderElected: the operator is elected leader through its Lease.
+func (s *deployScenario) leaderElected(t *testing.T) {
+	mgr, done, diagnose := s.mgr, s.done, s.diagnose
+	select {
+	case <-mgr.Elected():
+	case err := <-done:
+		t.Fatalf("the manager stopped: %v\n%s", err, diagnose())
+	case <-time.After(timeout):
+		t.Fatalf("not elected within %s\n%s", timeout, diagnose())
+	}
+}
+
+// webhookReached: the shipped webhook configuration reaches the operator's webhook.
+func (s *deployScenario) webhookReached(t *testing.T) {
+	env, ctx, admin, root, host, port, diagnose := s.env, s.ctx, s.admin, s.root, s.host, s.port, s.diagnose
+	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+	if err := admin.Get(ctx, client.ObjectKey{Name: "cooperator-validating-webhook"}, vwc); err != nil {
+		t.Fatal(err)
+	}
+	for i := range vwc.Webhooks {
+		cc := &vwc.Webhooks[i].ClientConfig
+		cc.URL = ptr.To(fmt.Sprintf("https://%s/%s", net.JoinHostPort(host, strconv.Itoa(port)), strings.TrimPrefix(ptr.Deref(cc.Service.Path, ""), "/")))
+		cc.Service = nil
+		cc.CABundle = env.Environment.WebhookInstallOptions.LocalServingCAData
+	}
+	if err := admin.Update(ctx, vwc); err != nil {
+		t.Fatal(err)
+	}
+	probe := &coopv1.Cooperative{}
+	readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_carecollective.yaml"), probe)
+	probe.Name = "webhook-probe"
+	waitFor(t, "the webhook to answer", diagnose, func() (bool, error) {
+		return admin.Create(ctx, probe.DeepCopy(), client.DryRunAll) == nil, nil
+	})
+	// It refuses what only it can see: a template of another vertical.
+	probe.Spec.Platform.Template = "delivery"
+	if err := admin.Create(ctx, probe, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "denied the request") {
+		t.Errorf("a care co-op on the delivery template: got %v, want a refusal by the webhook", err)
+	}
+}
+
+// dedicatedCoopReady: a dedicated-tier co-op becomes Ready.
+func (s *deployScenario) dedicatedCoopReady(t *testing.T) {
+	ctx, admin, root, hub, diagnose := s.ctx, s.admin, s.root, s.hub, s.diagnose
+	coop := &coopv1.Cooperative{}
+	readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_fairride.yaml"), coop)
+	if err := admin.Create(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	ns := coop.NamespaceName()
+	// isolation 1: without its own credentials the database waits, naming the Secret
+	// the hub must create, and the hub-wide keys are not copied into its namespace.
+	perCoop := hub.ObjectStore.CooperativeCredentialsSecret(coop.Name)
+	waitFor(t, "DatabaseReady to name the missing Secret", diagnose, func() (bool, error) {
+		got := &coopv1.Cooperative{}
+		if err := admin.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
+			return false, err
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionDatabaseReady)
+		return c != nil && c.Reason == coopv1.ReasonObjectStoreCredentialsMissing &&
+			strings.Contains(c.Message, "Secret "+hub.OperatorNamespace+"/"+perCoop), nil
+	})
+	if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.ObjectStoreSecretName}, &corev1.Secret{}); !apierrors.IsNotFound(err) {
+		t.Errorf("object store Secret in %s without per-co-op credentials: got %v, want NotFound", ns, err)
+	}
+	if err := admin.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: perCoop},
+		Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("fairride-key"), "ACCESS_SECRET_KEY": []byte("fairride-secret")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "its CloudNativePG Cluster", diagnose, func() (bool, error) {
+		return harness.SimulateClusterReady(ctx, admin, ns, coopv1.ClusterName(coop)) == nil, nil
+	})
+	if err := harness.SimulateBackup(ctx, admin, ns, coopv1.ClusterName(coop), coop.Name+"-first", true); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, ctx, admin, coop.Name, diagnose)
+}
+
+// sharedCoopReady: a shared-tier co-op becomes Ready.
+func (s *deployScenario) sharedCoopReady(t *testing.T) {
+	ctx, admin, root, hub, diagnose := s.ctx, s.admin, s.root, s.hub, s.diagnose
+	coop := &coopv1.Cooperative{}
+	readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_carecollective.yaml"), coop)
+	// Its logical backups go to its own prefix, with credentials the hub gives it.
+	if err := admin.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: hub.ObjectStore.PerCooperativeSecretPrefix + coop.Name},
+		Data:       map[string][]byte{"ACCESS_KEY_ID": []byte("care-key"), "ACCESS_SECRET_KEY": []byte("care-secret")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Create(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "its Database and DatabaseRole in the shared Cluster", diagnose, func() (bool, error) {
+		return harness.SimulateSharedDatabaseApplied(ctx, admin, hub.OperatorNamespace, coopv1.SharedResourceName(coop)) == nil, nil
+	})
+	waitFor(t, "the shared Cluster's WAL archiving and first base backup", diagnose, func() (bool, error) {
+		return harness.SimulateSharedClusterBackedUp(ctx, admin, hub.OperatorNamespace, hub.SharedCluster.Name) == nil, nil
+	})
+	if err := admin.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: logicalbackup.Name(coop.Name)}, &batchv1.CronJob{}); err != nil {
+		t.Errorf("its logical backup CronJob: %v", err)
+	}
+	waitReady(t, ctx, admin, coop.Name, diagnose)
+}
+
+// dedicatedCoopDeleted: the dedicated-tier co-op is deleted after its final backup.
+func (s *deployScenario) dedicatedCoopDeleted(t *testing.T) {
+	ctx, admin, diagnose, dedicated := s.ctx, s.admin, s.diagnose, s.dedicated
+	if !dedicated {
+		t.Skip("it never became Ready")
+	}
+	coop := &coopv1.Cooperative{}
+	if err := admin.Get(ctx, client.ObjectKey{Name: "fairride-lyon"}, coop); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Delete(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Get(ctx, client.ObjectKey{Name: coop.Name}, coop); err != nil {
+		t.Fatal(err)
+	}
+	final := coopv1.FinalBackupName(coop)
+	waitFor(t, "the final backup "+final, diagnose, func() (bool, error) {
+		return harness.SimulateBackupDone(ctx, admin, coop.NamespaceName(), final, true) == nil, nil
+	})
+	waitGone(t, ctx, admin, coop, diagnose)
+	ns := &corev1.Namespace{}
+	if err := admin.Get(ctx, client.ObjectKey{Name: coop.NamespaceName()}, ns); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	} else if err == nil && ns.DeletionTimestamp == nil {
+		t.Errorf("namespace %s is not being deleted", ns.Name)
+	}
+	if err := admin.Get(ctx, client.ObjectKey{Name: coopv1.ClusterRoleName(coop)}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
+		t.Errorf("ClusterRole %s: got %v, want NotFound", coopv1.ClusterRoleName(coop), err)
+	}
+}
+
+// sharedCoopDeleted: the shared-tier co-op is deleted after its final logical backup, its role kept NOLOGIN.
+func (s *deployScenario) sharedCoopDeleted(t *testing.T) {
+	ctx, admin, hub, diagnose, shared := s.ctx, s.admin, s.hub, s.diagnose, s.shared
+	if !shared {
+		t.Skip("it never became Ready")
+	}
+	coop := &coopv1.Cooperative{}
+	if err := admin.Get(ctx, client.ObjectKey{Name: "care-collective"}, coop); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Delete(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	// Pods do not run here: the test writes the status the Job controller writes once
+	// the final logical backup's pod succeeded.
+	waitFor(t, "the final logical backup Job", diagnose, func() (bool, error) {
+		var jobs batchv1.JobList
+		if err := admin.List(ctx, &jobs, client.InNamespace(hub.OperatorNamespace), client.MatchingLabels{coopv1.LabelCooperative: coop.Name}); err != nil || len(jobs.Items) == 0 {
+			return false, err
+		}
+		return harness.SimulateJobDone(ctx, admin, hub.OperatorNamespace, jobs.Items[0].Name, true) == nil, nil
+	})
+	waitGone(t, ctx, admin, coop, diagnose)
+	key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}
+	for _, obj := range []client.Object{&cnpgv1.Database{}, &corev1.Secret{}} {
+		if err := admin.Get(ctx, key, obj); !apierrors.IsNotFound(err) {
+			t.Errorf("%T %s: got %v, want NotFound", obj, key, err)
+		}
+	}
+	// deletionPolicy Retain: the role stays with its database, unable to log in.
+	role := &cnpgv1.DatabaseRole{}
+	if err := admin.Get(ctx, key, role); err != nil {
+		t.Errorf("the retained DatabaseRole: %v", err)
+	} else if role.Spec.Login {
+		t.Errorf("the retained role %s can still log in", role.Spec.Name)
+	}
+}
+
+// neverRefused: the operator was never refused.
+func (s *deployScenario) neverRefused(t *testing.T) {
+	logs, objs, used := s.logs, s.objs, s.used
+	if refused := logs.matching("forbidden"); len(refused) > 0 {
+		t.Errorf("the API server refused the operator %d times; the first:\n%s", len(refused), strings.Join(refused[:min(5, len(refused))], "\n"))
+	}
+	// Not a failure: the scenario does not walk every path (recovery, removed components),
+	// reads come from the cache, server-side apply creates with patch, and bind is checked
+	// by authorization, not sent.
+	if unused := used.unusedGrants(clusterRole(t, objs, managerRole)); len(unused) > 0 {
+		t.Logf("granted, and never sent by the operator's client in this scenario: %s", strings.Join(unused, ", "))
+	}
+}
+
+// applyChart: the Helm chart applies to a real API server.
+func (s *deployScenario) applyChart(t *testing.T) {
+	ctx, admin := s.ctx, s.admin
+	objs := helmTemplate(t)
+	for _, o := range objs {
+		if o.GetKind() == "ValidatingWebhookConfiguration" {
+			// Not merged into the one rewired above, whose clientConfig is a URL.
+			o.SetName(o.GetName() + "-chart")
+		}
+	}
+	applyAll(t, ctx, admin, objs, true)
+}
+
+// chartPeerPolicy: the chart's federation peer policy holds a peer's identity to standbys of its region.
+func (s *deployScenario) chartPeerPolicy(t *testing.T) {
+	env, ctx, admin, root, diagnose := s.env, s.ctx, s.admin, s.root, s.diagnose
+	var peerObjs []*unstructured.Unstructured
+	for _, o := range helmTemplate(t) {
+		if strings.HasPrefix(o.GetName(), "cooperator-federation-peer") {
+			peerObjs = append(peerObjs, o)
+		}
+	}
+	if len(peerObjs) != 5 {
+		t.Fatalf("the chart installs %d federation peer objects, want the 5 of config/rbac/federation_peer_role.yaml", len(peerObjs))
+	}
+	applyAll(t, ctx, admin, peerObjs, false)
+	// The identity a hub gives its peer of region eu-north, bound as README.md says.
+	cfg, err := env.AddUser("cooperator-peer-eu-north", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "cooperator-federation-peer-eu-north"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "cooperator-peer-eu-north"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	asPeer, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const refusal = "may write only standby Cooperatives mirrored from its region"
+	notStandby := &coopv1.Cooperative{}
+	readYAML(t, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_fairride.yaml"), notStandby)
+	notStandby.Name = "peer-probe"
+	// RBAC and the policy take effect a moment after they are stored.
+	waitFor(t, "the policy to refuse a Cooperative of the peer that is no standby", diagnose, func() (bool, error) {
+		err := asPeer.Create(ctx, notStandby.DeepCopy(), client.DryRunAll)
+		return err != nil && strings.Contains(err.Error(), refusal), nil
+	})
+	standby := notStandby.DeepCopy()
+	standby.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-north"}
+	standby.Spec.Admins = nil
+	standby.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-north", HomeCooperative: standby.Name, PrimaryServerName: standby.Name, PrimaryRegion: "eu-north",
+		ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://north/eu-north/peer-probe/", SecretName: "peer-probe-objectstore"}, ConsentedRegions: []string{"local"}}
+	if err := asPeer.Create(ctx, standby, client.DryRunAll); err != nil {
+		t.Errorf("a standby of the peer's own region is refused: %v", err)
+	}
 }
 
 // operatorGrantsInForce says whether the API server's authorizer grants the operator's
