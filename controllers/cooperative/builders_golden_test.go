@@ -36,15 +36,6 @@ import (
 	"github.com/cooperator-dev/cooperator/test/harness/golden"
 )
 
-// goldenHub is the hub the golden files are built for: the default settings in a fixed region.
-func goldenHub() hubconfig.Config {
-	hub := hubconfig.Default()
-	hub.Region = "eu-west"
-	hub.ObjectStore.DestinationPath = "s3://hub-backups"
-	hub.ObjectStore.EndpointURL = "https://s3.eu-west.example.coop"
-	return hub
-}
-
 // builtFor is every child object the Build functions make for one co-op, in the order the
 // reconciler applies them, with fixed inputs where the reconciler would read or generate
 // them (credentials, tokens, times).
@@ -125,7 +116,7 @@ func platformVersion(t *testing.T, coop *coopv1.Cooperative) *coopv1.TemplateVer
 // Cooperative of config/samples, and for the hub, into testdata/golden; a change of any of
 // them shows there. Rewrite the files with `go test ./controllers/cooperative -run Golden -update`.
 func TestBuildersGolden(t *testing.T) {
-	hub := goldenHub()
+	hub := golden.Hub()
 	scheme := manager.Scheme()
 	plans := map[string]*coopv1.HostingPlan{}
 	for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
@@ -140,7 +131,7 @@ func TestBuildersGolden(t *testing.T) {
 		plans[plan.Name] = plan
 	}
 	var roles []string
-	for _, file := range []string{"coop_v1alpha1_cooperative_carecollective.yaml", "coop_v1alpha1_cooperative_coursiers.yaml", "coop_v1alpha1_cooperative_fairride.yaml"} {
+	for _, file := range golden.SampleCooperatives {
 		coop, err := harness.Sample(file)
 		if err != nil {
 			t.Fatal(err)

@@ -26,7 +26,6 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/manager"
 	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/harness/golden"
@@ -38,14 +37,11 @@ import (
 // for its peers, into testdata/golden. Rewrite the files with
 // `go test ./controllers/federation -run Golden -update`.
 func TestBuildersGolden(t *testing.T) {
-	hub := hubconfig.Default()
-	hub.Region = "eu-west"
-	hub.ObjectStore.DestinationPath = "s3://hub-backups"
-	hub.ObjectStore.EndpointURL = "https://s3.eu-west.example.coop"
+	hub := golden.Hub()
 	scheme := manager.Scheme()
 	creds := &corev1.Secret{Data: map[string][]byte{coopv1.AccessKeyIDKey: []byte("read-key-id"), coopv1.AccessSecretKeyKey: []byte("read-key-secret"), "extra": []byte("not sent")}}
 	consented := []string{"eu-south", "eu-north"}
-	for _, file := range []string{"coop_v1alpha1_cooperative_carecollective.yaml", "coop_v1alpha1_cooperative_coursiers.yaml", "coop_v1alpha1_cooperative_fairride.yaml"} {
+	for _, file := range golden.SampleCooperatives {
 		coop, err := harness.Sample(file)
 		if err != nil {
 			t.Fatal(err)

@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
 
@@ -90,4 +91,22 @@ func firstDifference(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// Hub is the hub the golden files are built for: the default settings in a fixed region,
+// with a fixed bucket and endpoint.
+func Hub() hubconfig.Config {
+	hub := hubconfig.Default()
+	hub.Region = "eu-west"
+	hub.ObjectStore.DestinationPath = "s3://hub-backups"
+	hub.ObjectStore.EndpointURL = "https://s3.eu-west.example.coop"
+	return hub
+}
+
+// SampleCooperatives are the sample Cooperatives of config/samples the golden files are
+// made for, by file name.
+var SampleCooperatives = []string{
+	"coop_v1alpha1_cooperative_carecollective.yaml",
+	"coop_v1alpha1_cooperative_coursiers.yaml",
+	"coop_v1alpha1_cooperative_fairride.yaml",
 }
