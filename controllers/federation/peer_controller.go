@@ -197,6 +197,17 @@ func (r *FederationPeerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	contact := r.contact(ctx, peer)
 	SetPeerStatus(peer, contact)
+	result := r.recordContact(ctx, original, peer, contact)
+	if err := r.applyStatus(ctx, original, peer); err != nil {
+		return ctrl.Result{}, err
+	}
+	return result, nil
+}
+
+// recordContact tells of a contact in events and the log (a failure each time; an answer or
+// over-scoped credentials when they are new) and says when to contact the peer next: after
+// a backoff on failure, after ContactInterval otherwise.
+func (r *FederationPeerReconciler) recordContact(ctx context.Context, original, peer *coopv1.FederationPeer, contact Contact) ctrl.Result {
 	logger := log.FromContext(ctx)
 	var result ctrl.Result
 	if contact.Err != nil || contact.KubeconfigErr != nil {
@@ -214,10 +225,7 @@ func (r *FederationPeerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 		result.RequeueAfter = wait.Jitter(r.ContactInterval, 0.1)
 	}
-	if err := r.applyStatus(ctx, original, peer); err != nil {
-		return ctrl.Result{}, err
-	}
-	return result, nil
+	return result
 }
 
 // applyStatus applies what the contact found, under FieldOwner; nothing when it changed
