@@ -47,6 +47,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
@@ -290,17 +291,29 @@ func TestDeploy(t *testing.T) {
 	// ValidatingWebhookConfiguration is pointed at the operator's webhook server in this
 	// process, with envtest's CA in place of the one cert-manager injects.
 	t.Run("the shipped webhook configuration reaches the operator's webhook", func(t *testing.T) {
+		local := func(cc *admissionregistrationv1.WebhookClientConfig) {
+			cc.URL = ptr.To(fmt.Sprintf("https://%s/%s", net.JoinHostPort(host, strconv.Itoa(port)), strings.TrimPrefix(ptr.Deref(cc.Service.Path, ""), "/")))
+			cc.Service = nil
+			cc.CABundle = env.Environment.WebhookInstallOptions.LocalServingCAData
+		}
 		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 		if err := admin.Get(ctx, client.ObjectKey{Name: "cooperator-validating-webhook"}, vwc); err != nil {
 			t.Fatal(err)
 		}
 		for i := range vwc.Webhooks {
-			cc := &vwc.Webhooks[i].ClientConfig
-			cc.URL = ptr.To(fmt.Sprintf("https://%s/%s", net.JoinHostPort(host, strconv.Itoa(port)), strings.TrimPrefix(ptr.Deref(cc.Service.Path, ""), "/")))
-			cc.Service = nil
-			cc.CABundle = env.Environment.WebhookInstallOptions.LocalServingCAData
+			local(&vwc.Webhooks[i].ClientConfig)
 		}
 		if err := admin.Update(ctx, vwc); err != nil {
+			t.Fatal(err)
+		}
+		mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
+		if err := admin.Get(ctx, client.ObjectKey{Name: "cooperator-mutating-webhook"}, mwc); err != nil {
+			t.Fatal(err)
+		}
+		for i := range mwc.Webhooks {
+			local(&mwc.Webhooks[i].ClientConfig)
+		}
+		if err := admin.Update(ctx, mwc); err != nil {
 			t.Fatal(err)
 		}
 		probe := &coopv1.Cooperative{}
@@ -313,6 +326,16 @@ func TestDeploy(t *testing.T) {
 		probe.Spec.Platform.Template = "delivery"
 		if err := admin.Create(ctx, probe, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "denied the request") {
 			t.Errorf("a care co-op on the delivery template: got %v, want a refusal by the webhook", err)
+		}
+		// And the CostReports' decimals webhook says to quote an unquoted decimal.
+		report := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(`{apiVersion: coop.cooperator.dev/v1alpha1, kind: CostReport, metadata: {name: webhook-probe},
+  spec: {period: {start: "2026-11-01T00:00:00Z", end: "2026-12-01T00:00:00Z"}, currency: EUR,
+    lines: [{description: servers, amount: 412.5, pool: compute}]}}`), &report.Object); err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.Create(ctx, report, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "spec.lines[0].amount") || !strings.Contains(err.Error(), "quoted string") {
+			t.Errorf("an unquoted decimal amount: got %v, want the decimals webhook's refusal", err)
 		}
 	})
 
@@ -459,8 +482,8 @@ func TestDeploy(t *testing.T) {
 	t.Run("the Helm chart applies to a real API server", func(t *testing.T) {
 		objs := helmTemplate(t)
 		for _, o := range objs {
-			if o.GetKind() == "ValidatingWebhookConfiguration" {
-				// Not merged into the one rewired above, whose clientConfig is a URL.
+			if o.GetKind() == "ValidatingWebhookConfiguration" || o.GetKind() == "MutatingWebhookConfiguration" {
+				// Not merged into the ones rewired above, whose clientConfig is a URL.
 				o.SetName(o.GetName() + "-chart")
 			}
 		}
