@@ -1,5 +1,8 @@
 // Package store holds the platform service's database schema (embedded goose
-// migrations) and runs it at start-up.
+// migrations), runs it at start-up, and defines what its sub-packages share: one per
+// aggregate (members, work, payments and the ledger, proposals, funds), each the only
+// place that aggregate's SQL is written. Handlers decode, validate, call a store and
+// encode; they open the transaction (pgx.BeginFunc) and pass it to the stores.
 package store
 
 import (
