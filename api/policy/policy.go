@@ -127,6 +127,10 @@ type Payments struct {
 	// record; 0, the default, means staff record none. Members pay only for completed
 	// work they requested, whatever this says.
 	StaffLimitCents int64 `json:"staffLimitCents,omitempty"`
+	// StaffDisbursementLimitCents is the largest disbursement from a fund, in cents, that
+	// staff may make without a vote; 0, the default, means every disbursement needs a
+	// passed proposal. A disbursement above it opens a proposal that approves it.
+	StaffDisbursementLimitCents int64 `json:"staffDisbursementLimitCents,omitempty"`
 }
 
 // FeeSplit is how payments are split: the document's copy of spec.feeSplit, with the
@@ -281,6 +285,9 @@ func (p *Policy) Validate() error {
 	}
 	if l := p.Payments.StaffLimitCents; l < 0 || l > MaxAmountCents {
 		return fieldErr("payments.staffLimitCents", "%d is not in 0..%d", l, MaxAmountCents)
+	}
+	if l := p.Payments.StaffDisbursementLimitCents; l < 0 || l > MaxAmountCents {
+		return fieldErr("payments.staffDisbursementLimitCents", "%d is not in 0..%d", l, MaxAmountCents)
 	}
 	return p.Governance.Validate("governance")
 }

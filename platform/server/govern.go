@@ -296,6 +296,9 @@ func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64, at time.Tim
 	if err := proposals.On(tx).Close(ctx, id, body, at, res.Passed); err != nil {
 		return fmt.Errorf("closing proposal %d: %w", id, err)
 	}
+	if err := s.settleDisbursement(ctx, tx, id, res.Passed, at); err != nil {
+		return fmt.Errorf("settling the disbursement of proposal %d: %w", id, err)
+	}
 	return nil
 }
 

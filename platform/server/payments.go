@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
 	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
 )
 
@@ -298,6 +301,9 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 		for i := range es {
 			es[i].AmountCents = -es[i].AmountCents
 		}
+		if err := refundFromFunds(r.Context(), tx, es); err != nil {
+			return err
+		}
 		rid, err := q.PostTransaction(r.Context(), "refund", es)
 		if err != nil {
 			return err
@@ -310,6 +316,32 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 	}
 	s.countPayment(pay.Split, "refund")
 	return http.StatusOK, pay, nil
+}
+
+// refundFromFunds locks the funds a refund takes money back from (in name order, so two
+// refunds never wait on each other crosswise) and refuses one a fund no longer holds,
+// having disbursed it: a fund never goes below zero.
+func refundFromFunds(ctx context.Context, tx pgx.Tx, es []ledger.Entry) error {
+	take := map[string]int64{}
+	for _, e := range es {
+		if name, ok := strings.CutPrefix(e.Account, "fund:"); ok && e.AmountCents < 0 {
+			take[name] -= e.AmountCents
+		}
+	}
+	q := funds.On(tx)
+	for _, name := range slices.Sorted(maps.Keys(take)) {
+		if err := q.Lock(ctx, name); err != nil {
+			return err
+		}
+		balance, err := q.Balance(ctx, name)
+		if err != nil {
+			return err
+		}
+		if take[name] > balance {
+			return conflict("id", fmt.Sprintf("the refund takes %d cents back from the %s fund, which holds %d cents after its disbursements: a fund cannot go below zero", take[name], name, balance))
+		}
+	}
+	return nil
 }
 
 // fundReport shows every co-op account's balance, what the workers were paid, what the
@@ -346,7 +378,13 @@ func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
 			}
 		}
 	}
-	return http.StatusOK, map[string]any{"accounts": bals, "paidToWorkersCents": workers, "receivedCents": received, "ledgerTotalCents": total}, nil
+	// Disbursements to members are in their accounts, but they are not pay for work.
+	disbursed, toMembers, err := funds.On(s.pool).Totals(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"accounts": bals, "paidToWorkersCents": workers - toMembers, "receivedCents": received,
+		"disbursedCents": disbursed, "ledgerTotalCents": total}, nil
 }
 
 // memberEarnings shows what a member earned, entry by entry, to the member and staff.

@@ -180,7 +180,7 @@ func TestLedgerTruncateRefused(t *testing.T) {
 	for _, stmt := range []string{
 		`TRUNCATE ledger_entries`,
 		`TRUNCATE ledger_entries RESTART IDENTITY`,
-		`TRUNCATE ledger_transactions, ledger_entries, payments`,
+		`TRUNCATE ledger_transactions, ledger_entries, payments, disbursements`, // every table that refers to ledger_transactions
 		`TRUNCATE ledger_transactions CASCADE`,
 	} {
 		_, err := e.owner.Exec(ctx, stmt)

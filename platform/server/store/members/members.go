@@ -313,7 +313,10 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 		'proposals', (SELECT coalesce(json_agg(json_build_object('id', pr.id, 'title', pr.title, 'body', pr.body,
 			'field', pr.field, 'status', pr.status, 'createdAt', pr.created_at) ORDER BY pr.id), '[]') FROM proposals pr WHERE pr.created_by = $1),
 		'delegation', (SELECT row_to_json(d) FROM delegations d WHERE d.member_id = $1),
-		'delegatedToMe', (SELECT coalesce(json_agg(d.member_id), '[]') FROM delegations d WHERE d.delegate_id = $1)
+		'delegatedToMe', (SELECT coalesce(json_agg(d.member_id), '[]') FROM delegations d WHERE d.delegate_id = $1),
+		'disbursements', (SELECT coalesce(json_agg(json_build_object('id', d.id, 'fund', d.fund, 'amountCents', d.amount_cents,
+			'memberId', d.member_id, 'reason', d.reason, 'requestedBy', d.requested_by, 'status', d.status, 'createdAt', d.created_at) ORDER BY d.id), '[]')
+			FROM disbursements d WHERE d.member_id = $1 OR d.requested_by = $1)
 	) WHERE EXISTS (SELECT 1 FROM members WHERE id = $1)`, id).Scan(&doc)
 	return doc, store.NotFound(err)
 }
@@ -336,7 +339,7 @@ func (s Store) LockForErasure(ctx context.Context, id int64) (erased, busy bool,
 // free text). Addresses and notes in their work and the words they wrote (the reasons
 // they gave, the idempotency keys of their payments, also staff's for payments on their
 // behalf, the title and body of their proposals) are wiped; tokens, blocks and
-// delegations go; their work still waiting for a worker is cancelled.
+// delegations go; the reasons of disbursements they asked for or received are wiped; their work still waiting for a worker is cancelled.
 func (s Store) Erase(ctx context.Context, id int64) error {
 	for _, q := range []string{
 		`UPDATE members SET name = NULL, email = NULL, phone = NULL, stakeholder_class = '', qualifications = '{}', active = false,
@@ -353,6 +356,10 @@ func (s Store) Erase(ctx context.Context, id int64) error {
 		`UPDATE payments SET idempotency_scope = 'erased:' || idempotency_scope, idempotency_key = 'erased-' || id
 			WHERE ` + payments.MemberKeysSQL,
 		`DELETE FROM member_tokens WHERE member_id = $1`,
+		// The reason of a disbursement is its requester's words, and may name whom it pays;
+		// the proposal that approves one paying the member repeats it.
+		`UPDATE proposals SET body = '' WHERE id IN (SELECT proposal_id FROM disbursements WHERE member_id = $1)`,
+		`UPDATE disbursements SET reason = '' WHERE requested_by = $1 OR member_id = $1`,
 		`DELETE FROM blocks WHERE customer_id = $1 OR worker_id = $1`,
 		`DELETE FROM delegations WHERE member_id = $1 OR delegate_id = $1`,
 		`UPDATE work_history SET note = '' WHERE work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)`,
