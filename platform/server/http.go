@@ -172,6 +172,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/v1/funds/{name}", member, s.fundHistory, nil},
 		{"POST", "/v1/disbursements", member, s.createDisbursement, nil},
 		{"GET", "/v1/disbursements/{id}", member, s.getDisbursement, nil},
+		{"GET", "/v1/exports/{report}", member, s.exportReport, nil},
 
 		{"POST", "/v1/proposals", member, s.createProposal, nil},
 		{"GET", "/v1/proposals", member, s.listProposals, nil},
@@ -276,6 +277,10 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, rt route) {
 		var status int
 		var body any
 		status, body, err = rt.h(r, p)
+		if f, ok := body.(*csvFile); ok && err == nil {
+			f.write(w)
+			return
+		}
 		if err == nil {
 			writeJSON(w, status, body)
 			return

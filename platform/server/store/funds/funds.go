@@ -4,6 +4,7 @@ package funds
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -178,4 +179,34 @@ func (s Store) Exists(ctx context.Context, fund string) (bool, error) {
 	var ok bool
 	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account = $1)`, ledger.AcctFund(fund)).Scan(&ok)
 	return ok, err
+}
+
+// Paid lists the disbursements whose ledger transaction was made in [from, to), with
+// its time, in transaction order.
+func (s Store) Paid(ctx context.Context, from, to time.Time) ([]Disbursement, []time.Time, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+prefixed("d.", cols)+`, t.created_at FROM disbursements d
+		JOIN ledger_transactions t ON t.id = d.tx_id
+		WHERE t.created_at >= $1 AND t.created_at < $2 ORDER BY t.id`, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ds []Disbursement
+	var ats []time.Time
+	var d Disbursement
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&d.ID, &d.Fund, &d.AmountCents, &d.MemberID, &d.Payee, &d.Reason, &d.RequestedBy, &d.Approval,
+		&d.ProposalID, &d.Status, &d.Message, &d.TransactionID, &d.CreatedAt, &d.DecidedAt, &at}, func() error {
+		ds, ats = append(ds, d), append(ats, at)
+		d = Disbursement{} // the next row's pointers are its own
+		return nil
+	})
+	return ds, ats, err
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
 }
