@@ -90,6 +90,10 @@ type Policy struct {
 	// Payments bounds the payments recorded through the platform's POST /v1/payments.
 	// Optional: without it staff record no payments of their own.
 	Payments Payments `json:"payments,omitzero"`
+	// Fares is the co-op's fare rule as the policy file sets it at first; a passed
+	// proposal (field "fares") replaces it in the platform. Optional: without one the
+	// requester's price stands.
+	Fares *Fares `json:"fares,omitempty"`
 	// BreakGlass lists the changes of governed fields the hub made through its break-glass
 	// path instead of a passed proposal, as the operator recorded them (status.breakGlass);
 	// members read them with the rest of the policy.
@@ -288,6 +292,11 @@ func (p *Policy) Validate() error {
 	}
 	if l := p.Payments.StaffDisbursementLimitCents; l < 0 || l > MaxAmountCents {
 		return fieldErr("payments.staffDisbursementLimitCents", "%d is not in 0..%d", l, MaxAmountCents)
+	}
+	if p.Fares != nil {
+		if err := p.Fares.Validate(PartFares); err != nil {
+			return err
+		}
 	}
 	return p.Governance.Validate("governance")
 }
