@@ -67,8 +67,8 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 	switch {
 	case in.Field == "" && len(in.Value) > 0 && string(in.Value) != "null":
 		return 0, nil, badField("field", "is required with a value: name the governed part the value is for")
-	case in.Field != "" && !pol.Governs(in.Field):
-		return 0, nil, badField("field", "must be one of the policy's governed fields: "+strings.Join(pol.Governance.GovernedFields, ", "))
+	case in.Field != "" && in.Field != policy.PartFares && !pol.Governs(in.Field):
+		return 0, nil, badField("field", "must be fares or one of the policy's governed fields: "+strings.Join(pol.Governance.GovernedFields, ", "))
 	case in.Field != "":
 		v, err := policy.ParseChange(in.Field, in.Value)
 		var fe *policy.FieldError
@@ -295,6 +295,9 @@ func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64, at time.Tim
 	}
 	if err := proposals.On(tx).Close(ctx, id, body, at, res.Passed); err != nil {
 		return fmt.Errorf("closing proposal %d: %w", id, err)
+	}
+	if err := s.applyPlatformChange(ctx, tx, id, res.Passed, at); err != nil {
+		return fmt.Errorf("applying the change of proposal %d: %w", id, err)
 	}
 	if err := s.settleDisbursement(ctx, tx, id, res.Passed, at); err != nil {
 		return fmt.Errorf("settling the disbursement of proposal %d: %w", id, err)

@@ -155,6 +155,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/v1/blocks", member, s.createBlock, nil},
 		{"DELETE", "/v1/blocks/{workerId}", member, s.deleteBlock, nil},
 
+		{"POST", "/v1/quotes", member, s.createQuote, nil},
 		{"POST", "/v1/work", member, s.createWork, nil},
 		{"GET", "/v1/work/{id}", member, s.getWork, nil},
 		{"POST", "/v1/work/{id}/match", member, s.matchWork, nil},

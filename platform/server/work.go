@@ -74,6 +74,7 @@ type Work = work.Work
 type HistoryEntry = work.HistoryEntry
 
 type workInput struct {
+	measures
 	Kind       string            `json:"kind"`
 	Details    map[string]string `json:"details"`
 	PriceCents *int64            `json:"priceCents"`
@@ -159,6 +160,10 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 			return 0, nil, forbidden("only customers request work")
 		}
 	}
+	fare, err := s.priceWork(r.Context(), &in)
+	if err != nil {
+		return 0, nil, err
+	}
 	if err := validateWork(s.vertical(), &in); err != nil {
 		return 0, nil, err
 	}
@@ -167,7 +172,7 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		surge = *in.SurgeCents
 	}
 	var w Work
-	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		if err := activeMemberRef(r.Context(), tx, "customerId", customer); err != nil {
 			return err
 		}
@@ -183,6 +188,7 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	w.Fare = fare
 	return http.StatusCreated, w, nil
 }
 

@@ -207,3 +207,19 @@ func (s Store) Undelegate(ctx context.Context, member int64) error {
 	}
 	return err
 }
+
+// Change reads the governed part a proposal changes and its new value (empty for a
+// motion).
+func (s Store) Change(ctx context.Context, id int64) (field string, value []byte, err error) {
+	err = s.db.QueryRow(ctx, `SELECT field, change_value FROM proposals WHERE id = $1`, id).Scan(&field, &value)
+	return field, value, store.NotFound(err)
+}
+
+// MarkApplied records that the platform applied a passed proposal's change itself (a
+// part of the policy that is not in the Cooperative's spec), so that the operator never
+// takes it for one of its own.
+func (s Store) MarkApplied(ctx context.Context, id int64, message string, at time.Time) error {
+	_, err := s.db.Exec(ctx, `UPDATE proposals SET application = 'applied', application_message = $2, application_at = $3
+		WHERE id = $1 AND application = 'pending'`, id, message, at)
+	return err
+}

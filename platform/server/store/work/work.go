@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cooperator-dev/cooperator/platform/server/pricing"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 )
 
@@ -27,6 +28,8 @@ type Work struct {
 	UpdatedAt  time.Time         `json:"updatedAt"`
 	History    []HistoryEntry    `json:"history,omitempty"`
 	PaymentID  *int64            `json:"paymentId,omitempty"`
+	// Fare is how the fare rule priced the work, in the answer to its request.
+	Fare *pricing.Breakdown `json:"fare,omitempty"`
 }
 
 // HistoryEntry is one recorded transition.
