@@ -90,8 +90,9 @@ func TestDisbursementByStaffWithinLimit(t *testing.T) {
 // waits for the proposal it opens; passed, it is paid at the close; not passed, rejected;
 // passed when the fund no longer holds the amount, failed, and the fund stays at zero.
 func TestDisbursementByProposal(t *testing.T) {
-	e := newEnv(t, withModel(t, "one-member-one-vote", 50, 50))
-	e.s.policy.Current().Payments.StaffDisbursementLimitCents = 5000
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Payments.StaffDisbursementLimitCents = 5000
+	e := newEnv(t, pol)
 	w := e.worker("Dan Driver")
 	w2 := e.worker("Eve Driver")
 	e.feedHardship(w, "feed")
