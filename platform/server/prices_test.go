@@ -67,6 +67,7 @@ func TestPriceFromFareRule(t *testing.T) {
 	e.refused(400, "priceCents", "computed from the co-op's fare rule", "POST", "/v1/work", c.token, priced("priceCents", 1))
 	e.refused(400, "surgeCents", "set by the co-op's fare rule", "POST", "/v1/work", c.token, priced("surgeCents", 0))
 	e.refused(400, "distanceMeters", "from 0 to 10000000", "POST", "/v1/quotes", c.token, map[string]any{"distanceMeters": 10000001})
+	e.refused(400, "packages", "from 0 to 1000", "POST", "/v1/work", c.token, priced("packages", -1))
 	e.refused(401, "Authorization", "bearer token", "POST", "/v1/quotes", "", trip)
 }
 
