@@ -583,15 +583,15 @@ type SharedTenant struct {
 }
 
 // SharedConnectionLimits carves each role's connection limit from the shared Cluster's
-// max_connections: with A = maxConnections - SuperuserReservedConnections -
-// SharedReservedConnections, co-op i gets L_i = floor(A * w_i / sum(w)), split between its
-// two roles: its owner role (migrations, logical backups) max(1, floor(L_i/4)), its serving
-// role (the platform) max(1, L_i - owner). Every limit is at least 1 (0 is unlimited to
-// PostgreSQL). The shares add up to at most A, so the roles together cannot starve the
-// Cluster's own and reserved connections, as long as every co-op's share is at least 2 (no
-// more co-ops than A/2; beyond, each role still gets 1).
+// max_connections. With A = maxConnections - SuperuserReservedConnections -
+// SharedReservedConnections and n co-ops, co-op i gets L_i = 2 + floor((A - 2n) * w_i /
+// sum(w)) (just 2 when A < 2n), split between its two roles: its owner role (migrations,
+// logical backups) max(1, floor(L_i/4)), its serving role (the platform) the rest. Every
+// limit is at least 1 (0 is unlimited to PostgreSQL). The shares add up to at most A, so
+// the roles together cannot starve the Cluster's own and reserved connections, as long as
+// there are no more roles than A (2n <= A; beyond, each role still gets 1).
 func SharedConnectionLimits(maxConnections int64, tenants []SharedTenant) map[string]int64 {
-	available := maxConnections - SuperuserReservedConnections - SharedReservedConnections
+	spare := maxConnections - SuperuserReservedConnections - SharedReservedConnections - 2*int64(len(tenants))
 	var total int64
 	for _, t := range tenants {
 		total += weight(t)
@@ -599,12 +599,12 @@ func SharedConnectionLimits(maxConnections int64, tenants []SharedTenant) map[st
 	limits := make(map[string]int64, 2*len(tenants))
 	for _, t := range tenants {
 		share := int64(2)
-		if total > 0 && available > 0 {
-			share = available * weight(t) / total
+		if total > 0 && spare > 0 {
+			share += spare * weight(t) / total
 		}
 		owner := max(1, share/4)
 		limits[t.Role] = owner
-		limits[servingRoleOf(t.Role)] = max(1, share-owner)
+		limits[servingRoleOf(t.Role)] = share - owner
 	}
 	return limits
 }
