@@ -372,7 +372,7 @@ func BuildSharedSecret(coop *coopv1.Cooperative, cfg *hubconfig.Config, password
 // CA; verify-full would also need that CA mounted in every platform pod, which the templates
 // do not do yet, so the server is not authenticated (the NetworkPolicies keep other pods off
 // the path).
-const SharedSSLMode = "require"
+const SharedSSLMode = logicalbackup.SSLMode
 
 // BuildSharedAppSecret is the copy of the shared-tier credentials in the co-op namespace,
 // with the keys of a CloudNativePG app Secret, so the platform reads both tiers alike.

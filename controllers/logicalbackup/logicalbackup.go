@@ -69,7 +69,8 @@ func podLabels(p Params) map[string]string {
 // dumpDir is the emptyDir the dump is written to and uploaded from.
 const dumpDir = "/dump"
 
-// SSLMode is the sslmode of the dump's connection: encrypted or refused.
+// SSLMode is the sslmode of the dump's connection, and of every connection URI the
+// operator writes (cooperative.SharedSSLMode is this one): encrypted or refused.
 const SSLMode = "require"
 
 // postgresUID is the user the CloudNativePG PostgreSQL images run as.
