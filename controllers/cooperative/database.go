@@ -212,6 +212,15 @@ func ServingRoleConfiguration(coop *coopv1.Cooperative, passwordSecret string, c
 	}
 }
 
+// ServingRoleRefusal is what CloudNativePG reports when it cannot reconcile the serving
+// role of a dedicated Cluster (its managed roles' cannotReconcile), or "".
+func ServingRoleRefusal(cluster *cnpgv1.Cluster) string {
+	if cluster == nil {
+		return ""
+	}
+	return strings.Join(cluster.Status.ManagedRolesStatus.CannotReconcile[DedicatedServingRole], "; ")
+}
+
 // DatabaseURI is the postgresql:// URI the operator writes for user, with sslmode
 // SharedSSLMode: the connection is encrypted or refused.
 func DatabaseURI(user, password, host, dbname string) string {
@@ -778,6 +787,10 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	coop.Status.Endpoints.Database = fmt.Sprintf("%s-rw.%s", ClusterName(coop), ns)
 
 	switch {
+	case clusterExists && ServingRoleRefusal(&existing) != "":
+		// The platform cannot log in without its serving role.
+		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
+			fmt.Sprintf("Cluster %s cannot reconcile the serving role %s: %s", ClusterName(coop), DedicatedServingRole, ServingRoleRefusal(&existing)))
 	case clusterExists && meta.IsStatusConditionTrue(existing.Status.Conditions, string(cnpgv1.ConditionClusterReady)):
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionTrue, coopv1.ReasonReady,
 			fmt.Sprintf("Cluster %s ready with %d instances", existing.Name, existing.Status.ReadyInstances))

@@ -205,3 +205,27 @@ func TestServingRole_7_DeploymentServesAsTheServingRoleAndMigratesAsTheOwner(t *
 		})
 	}
 }
+
+func TestServingRole_7_RefusalIsWhatCloudNativePGReports(t *testing.T) {
+	refused := &cnpgv1.Cluster{}
+	refused.Status.ManagedRolesStatus.CannotReconcile = map[string][]string{
+		DedicatedServingRole: {"cannot get password secret", "retrying"}, "other": {"not ours"}}
+	other := &cnpgv1.Cluster{}
+	other.Status.ManagedRolesStatus.CannotReconcile = map[string][]string{"other": {"not ours"}}
+	for _, tc := range []struct {
+		name    string
+		cluster *cnpgv1.Cluster
+		want    string
+	}{
+		{"no Cluster", nil, ""},
+		{"a Cluster without managed role status", &cnpgv1.Cluster{}, ""},
+		{"another role refused", other, ""},
+		{"the serving role refused", refused, "cannot get password secret; retrying"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ServingRoleRefusal(tc.cluster); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
