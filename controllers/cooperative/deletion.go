@@ -99,12 +99,13 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		if retain && err == nil {
 			// The role stays, with its database, but can no longer log in, and an explicit
 			// reject rule keeps it out of CloudNativePG's catch-all pg_hba rule.
-			if err := r.applyAll(ctx, s, BuildRetainedSharedRole(coop, &r.Config)); err != nil {
+			// So does its serving role.
+			if err := r.applyAll(ctx, s, BuildRetainedSharedRole(coop, &r.Config), BuildRetainedSharedServingRole(coop, &r.Config)); err != nil {
 				return ctrl.Result{}, err
 			}
-			retained = append(retained, SharedRoleName(coop))
+			retained = append(retained, SharedRoleName(coop), ServingRoleName(coop))
 		} else if !retain {
-			retained = without(retained, SharedRoleName(coop))
+			retained = without(without(retained, SharedRoleName(coop)), ServingRoleName(coop))
 		}
 		if err := r.applyAll(ctx, s, BuildSharedCluster(&r.Config, tenantRoles(tenants), retained)); err != nil {
 			return ctrl.Result{}, err
@@ -116,10 +117,12 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ClusterRoleName(coop)}},
 		&cnpgv1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedServingResourceName(coop)}},
 	}
 	if !retain {
 		toDelete = append(toDelete,
 			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedResourceName(coop)}},
+			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedServingResourceName(coop)}},
 			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: RetainedMarkerName(coop.Name)}})
 	}
 	for _, obj := range toDelete {

@@ -170,6 +170,16 @@ func subjects(coop *coopv1.Cooperative) []rbacv1.Subject {
 // CloudNativePG app Secret on the dedicated tier, the operator's copy on the shared tier.
 func AppSecretName(coop *coopv1.Cooperative) string { return coop.Name + "-app" }
 
+// ServingSecretName is the Secret, in the co-op namespace, of the platform's serving role
+// (ServingRoleName): of type basic-auth (its username and password; on the dedicated tier
+// the passwordSecret of the Cluster's managed role), with the role's connection URI under
+// DatabaseURIKey. The platform serves with it; it migrates with the app Secret's.
+func ServingSecretName(coop *coopv1.Cooperative) string { return coop.Name + "-serving" }
+
+// DatabaseURIKey is the key of the postgresql:// connection URI in the app Secret and in
+// the serving Secret.
+const DatabaseURIKey = "uri"
+
 // PlatformAdminSecretName holds the platform service's admin token.
 func PlatformAdminSecretName(coop *coopv1.Cooperative) string { return coop.Name + "-platform-admin" }
 
