@@ -90,6 +90,12 @@ func ParseChange(part string, value json.RawMessage) (json.RawMessage, error) {
 				out = g.Spec()
 			}
 		}
+	case PartFares:
+		var f Fares
+		if err = decodeStrict(value, &f); err == nil {
+			err = f.Validate(part)
+			out = f
+		}
 	case PartPlan:
 		var plan string
 		if err = decodeStrict(value, &plan); err == nil {
@@ -131,7 +137,7 @@ func ParseChange(part string, value json.RawMessage) (json.RawMessage, error) {
 			out = d
 		}
 	default:
-		return nil, fieldErr("field", "%q is not one of %v", part, GovernedParts)
+		return nil, fieldErr("field", "%q is not one of %v or %s", part, GovernedParts, PartFares)
 	}
 	if err != nil {
 		var fe *FieldError

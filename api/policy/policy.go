@@ -90,6 +90,10 @@ type Policy struct {
 	// Payments bounds the payments recorded through the platform's POST /v1/payments.
 	// Optional: without it staff record no payments of their own.
 	Payments Payments `json:"payments,omitzero"`
+	// Fares is the co-op's fare rule as the policy file sets it at first; a passed
+	// proposal (field "fares") replaces it in the platform. Optional: without one the
+	// requester's price stands.
+	Fares *Fares `json:"fares,omitempty"`
 	// BreakGlass lists the changes of governed fields the hub made through its break-glass
 	// path instead of a passed proposal, as the operator recorded them (status.breakGlass);
 	// members read them with the rest of the policy.
@@ -127,6 +131,10 @@ type Payments struct {
 	// record; 0, the default, means staff record none. Members pay only for completed
 	// work they requested, whatever this says.
 	StaffLimitCents int64 `json:"staffLimitCents,omitempty"`
+	// StaffDisbursementLimitCents is the largest disbursement from a fund, in cents, that
+	// staff may make without a vote; 0, the default, means every disbursement needs a
+	// passed proposal. A disbursement above it opens a proposal that approves it.
+	StaffDisbursementLimitCents int64 `json:"staffDisbursementLimitCents,omitempty"`
 }
 
 // FeeSplit is how payments are split: the document's copy of spec.feeSplit, with the
@@ -281,6 +289,14 @@ func (p *Policy) Validate() error {
 	}
 	if l := p.Payments.StaffLimitCents; l < 0 || l > MaxAmountCents {
 		return fieldErr("payments.staffLimitCents", "%d is not in 0..%d", l, MaxAmountCents)
+	}
+	if l := p.Payments.StaffDisbursementLimitCents; l < 0 || l > MaxAmountCents {
+		return fieldErr("payments.staffDisbursementLimitCents", "%d is not in 0..%d", l, MaxAmountCents)
+	}
+	if p.Fares != nil {
+		if err := p.Fares.Validate(PartFares); err != nil {
+			return err
+		}
 	}
 	return p.Governance.Validate("governance")
 }

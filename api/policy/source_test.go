@@ -119,3 +119,25 @@ func TestPaymentsStaffLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestPaymentsStaffDisbursementLimit: payments.staffDisbursementLimitCents is optional
+// (0: every disbursement needs a vote), bounded like an amount, and named when wrong.
+func TestPaymentsStaffDisbursementLimit(t *testing.T) {
+	with := func(limit string) string {
+		return strings.TrimSuffix(strings.TrimSpace(valid), "}") + `,"payments":{"staffDisbursementLimitCents":` + limit + `}}`
+	}
+	if p, err := Parse([]byte(valid)); err != nil || p.Payments.StaffDisbursementLimitCents != 0 {
+		t.Fatalf("without payments: %+v %v", p, err)
+	}
+	if p, err := Parse([]byte(with("20000"))); err != nil || p.Payments.StaffDisbursementLimitCents != 20000 || p.Payments.StaffLimitCents != 0 {
+		t.Fatalf("with a limit: %+v %v", p, err)
+	}
+	for _, bad := range []string{"-1", "1000000000001", "12.5", `"100"`} {
+		if _, err := Parse([]byte(with(bad))); err == nil {
+			t.Errorf("staffDisbursementLimitCents %s accepted", bad)
+		}
+	}
+	if _, err := Parse([]byte(with("-1"))); err == nil || !strings.Contains(err.Error(), "payments.staffDisbursementLimitCents") {
+		t.Errorf("the error does not name the field: %v", err)
+	}
+}

@@ -50,7 +50,8 @@ const (
 	ReasonClusterNotReady = "ClusterNotReady"
 	// ReasonRecovering: the Cluster is being restored from the co-op's object store.
 	ReasonRecovering = "Recovering"
-	// ReasonDatabaseNotReady: the shared tier's Database or role is not applied yet.
+	// ReasonDatabaseNotReady: the shared tier's Database or roles are not applied yet, or
+	// CloudNativePG cannot reconcile a dedicated Cluster's serving role.
 	ReasonDatabaseNotReady = "DatabaseNotReady"
 	// ReasonRetainedBackupsElsewhere: an earlier co-op of this name was deleted with
 	// deletionPolicy Retain and its backups are in another bucket than the hub's current one;

@@ -17,9 +17,14 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // Decimal is an exact decimal number of the API, such as an amount of money or a weight.
@@ -63,3 +68,82 @@ func (d Decimal) MarshalJSON() ([]byte, error) { return json.Marshal(string(d)) 
 
 // String is the decimal as written.
 func (d Decimal) String() string { return string(d) }
+
+// UnquotedDecimals finds, in the JSON of an object of the kind of obj (a pointer to one of
+// this API's types), every Decimal field written as a number with decimals or an exponent,
+// which the schema refuses with only "must be of type integer,string". The mutating webhook
+// of each kind with Decimal fields answers with these errors before the schema is checked,
+// so that whoever wrote 0.125 reads that a decimal is quoted. Fields are found from the Go
+// types, so a Decimal field added to any kind is covered without a list to keep.
+func UnquotedDecimals(obj any, raw []byte) (field.ErrorList, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("reading the object: %w", err)
+	}
+	var errs field.ErrorList
+	walkDecimals(reflect.TypeOf(obj), doc, nil, &errs)
+	return errs, nil
+}
+
+var decimalType = reflect.TypeFor[Decimal]()
+
+// walkDecimals follows the value v of JSON along the Go type t and records each Decimal
+// written as a non-integer number.
+func walkDecimals(t reflect.Type, v any, path *field.Path, errs *field.ErrorList) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == decimalType {
+		if n, ok := v.(json.Number); ok && strings.ContainsAny(n.String(), ".eE") {
+			*errs = append(*errs, field.Invalid(path, n.String(),
+				`write a number with decimals as a quoted string, such as "0.125": an unquoted one is floating point, not exact`))
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Anonymous && name == "" {
+				walkDecimals(f.Type, v, path, errs)
+				continue
+			}
+			if name == "" || name == "-" || !f.IsExported() {
+				continue
+			}
+			if child, ok := m[name]; ok {
+				walkDecimals(f.Type, child, childPath(path, name), errs)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		items, ok := v.([]any)
+		if !ok {
+			return
+		}
+		for i, item := range items {
+			walkDecimals(t.Elem(), item, path.Index(i), errs)
+		}
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		for k, item := range m {
+			walkDecimals(t.Elem(), item, path.Key(k), errs)
+		}
+	}
+}
+
+func childPath(p *field.Path, name string) *field.Path {
+	if p == nil {
+		return field.NewPath(name)
+	}
+	return p.Child(name)
+}

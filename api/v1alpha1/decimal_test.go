@@ -59,7 +59,9 @@ func TestDecimalJSON(t *testing.T) {
 }
 
 // TestDecimalFieldsAsPeopleWriteThem applies CostReports written in YAML: whole numbers
-// may be plain, decimals are quoted; the API server refuses the rest naming the field.
+// may be plain, decimals are quoted; the API server refuses the rest naming the field. No
+// webhook runs here: these are the schema's own refusals, which the operator's decimals
+// webhook (controllers/costreport, TestDecimalsWebhook) words better for unquoted decimals.
 func TestDecimalFieldsAsPeopleWriteThem(t *testing.T) {
 	root, err := harness.RepoRoot()
 	if err != nil {
@@ -135,5 +137,43 @@ spec:
 				}
 			}
 		})
+	}
+}
+
+// TestUnquotedDecimals finds every Decimal field of a kind written as a number with
+// decimals, by its path, from the Go types alone.
+func TestUnquotedDecimals(t *testing.T) {
+	for _, tc := range []struct {
+		name, json string
+		want       []string
+	}{
+		{"all quoted or whole", `{"spec":{"lines":[{"amount":"412.50"},{"amount":38}],"policy":{"computeWeights":{"cpuCore":1,"memoryGiB":"0.125"},"minimumAmount":"5"}}}`, nil},
+		{"every decimal field", `{"spec":{"lines":[{"amount":"1"},{"amount":412.5}],"policy":{"computeWeights":{"cpuCore":1.5,"memoryGiB":0.125},"minimumAmount":5.0}}}`,
+			[]string{"spec.lines[1].amount", "spec.policy.computeWeights.cpuCore", "spec.policy.computeWeights.memoryGiB", "spec.policy.minimumAmount"}},
+		{"an exponent", `{"spec":{"lines":[{"amount":1e3}]}}`, []string{"spec.lines[0].amount"}},
+		{"a negative whole number is the schema's to refuse", `{"spec":{"lines":[{"amount":-3}]}}`, nil},
+		{"numbers in other fields", `{"spec":{"policy":{"adjustments":[{"cooperative":"a","discountPercent":12.5}]}}}`, nil},
+		{"wrong shapes are the schema's", `{"spec":{"lines":{"amount":1.5},"policy":[]}}`, nil},
+		{"status is not checked", `{"status":{"total":"1.5"}}`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs, err := coopv1.UnquotedDecimals(&coopv1.CostReport{}, []byte(tc.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Field)
+				if !strings.Contains(e.Detail, "quoted string") {
+					t.Errorf("%s: %q does not say to quote", e.Field, e.Detail)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if _, err := coopv1.UnquotedDecimals(&coopv1.CostReport{}, []byte(`{`)); err == nil {
+		t.Error("broken JSON was read")
 	}
 }

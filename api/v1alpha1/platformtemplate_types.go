@@ -59,8 +59,9 @@ type Component struct {
 	// +kubebuilder:validation:items:MaxLength=1024
 	Args []string `json:"args,omitempty"`
 
-	// env of the container, besides what the operator injects (DATABASE_URL, ADMIN_TOKEN,
-	// COOP_POLICY_FILE, COOP_NAME, LISTEN_ADDRESS, METRICS_LISTEN).
+	// env of the container, besides what the operator injects (DATABASE_URL,
+	// MIGRATE_DATABASE_URL, ADMIN_TOKEN, COOP_POLICY_FILE, COOP_NAME, LISTEN_ADDRESS,
+	// METRICS_LISTEN).
 	// +optional
 	// +listType=map
 	// +listMapKey=name
@@ -97,7 +98,9 @@ type Component struct {
 	// +kubebuilder:validation:Pattern=`^/.*$`
 	IngressPath string `json:"ingressPath,omitempty"`
 
-	// database makes the component receive the co-op's database credentials.
+	// database makes the component receive the co-op's database credentials: the URI of
+	// the platform's serving role as DATABASE_URL, and the database owner's, to migrate
+	// with, as MIGRATE_DATABASE_URL.
 	// +optional
 	Database bool `json:"database,omitempty"`
 

@@ -61,12 +61,15 @@ func builtFor(t *testing.T, coop *coopv1.Cooperative, plan *coopv1.HostingPlan, 
 			cooperative.BuildSharedRole(coop, hub, 10), cooperative.BuildSharedDatabase(coop, hub),
 			cooperative.BuildLogicalBackupCronJob(coop, hub, "logical-backup-credentials"),
 			cooperative.BuildFinalLogicalBackupJob(coop, hub, "logical-backup-credentials", coop.Name+"-final"),
-			cooperative.BuildRetainedSharedRole(coop, hub))
+			cooperative.BuildRetainedSharedRole(coop, hub),
+			cooperative.BuildSharedServingSecret(coop, hub, "serving-password"), cooperative.BuildSharedServingAppSecret(coop, hub, "serving-password"),
+			cooperative.BuildSharedServingRole(coop, hub, 10), cooperative.BuildRetainedSharedServingRole(coop, hub))
 	default:
 		objs = append(objs,
 			cooperative.BuildObjectStoreSecret(coop, creds), cooperative.BuildObjectStore(coop, hub),
 			cooperative.BuildCluster(coop, plan, hub, cooperative.PlanDatabase(coop, nil, nil, nil, "")),
-			cooperative.BuildScheduledBackup(coop), cooperative.BuildOnDemandBackup(coop, coop.Name+"-final"))
+			cooperative.BuildScheduledBackup(coop), cooperative.BuildOnDemandBackup(coop, coop.Name+"-final"),
+			cooperative.BuildDedicatedServingSecret(coop, "serving-password"))
 	}
 	objs = append(objs, cooperative.BuildRetainedMarker(coop, hub, coop.Name, deletedAt))
 

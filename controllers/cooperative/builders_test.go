@@ -161,9 +161,12 @@ func TestPlanViolation(t *testing.T) {
 
 func TestSharedPgHBA(t *testing.T) {
 	got := SharedPgHBA([]string{"coop_b", "coop_a"}, nil)
+	// Each co-op's owner and serving roles reach its own database only, over TLS.
 	want := []string{
-		"hostssl coop_a coop_a all scram-sha-256", "host all coop_a all reject",
-		"hostssl coop_b coop_b all scram-sha-256", "host all coop_b all reject",
+		"hostssl coop_a coop_a all scram-sha-256", "hostssl coop_a coop_a_serving all scram-sha-256",
+		"host all coop_a all reject", "host all coop_a_serving all reject",
+		"hostssl coop_b coop_b all scram-sha-256", "hostssl coop_b coop_b_serving all scram-sha-256",
+		"host all coop_b all reject", "host all coop_b_serving all reject",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q, want %q", got, want)
@@ -175,10 +178,11 @@ func TestSharedPgHBA(t *testing.T) {
 
 // Issue 10, point 6: a retained role keeps an explicit reject rule, and no allow rule.
 func TestSharedPgHBARetainedRoleIsRejected(t *testing.T) {
-	got := SharedPgHBA([]string{"coop_a"}, []string{"coop_old", "coop_a"})
+	got := SharedPgHBA([]string{"coop_a"}, []string{"coop_old", "coop_a", "coop_old_serving", "coop_a_serving"})
 	want := []string{
-		"hostssl coop_a coop_a all scram-sha-256", "host all coop_a all reject",
-		"host all coop_old all reject",
+		"hostssl coop_a coop_a all scram-sha-256", "hostssl coop_a coop_a_serving all scram-sha-256",
+		"host all coop_a all reject", "host all coop_a_serving all reject",
+		"host all coop_old all reject", "host all coop_old_serving all reject",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q, want %q (a retained role taken over by a new co-op gets its allow rule back)", got, want)
@@ -193,11 +197,18 @@ func TestSharedConnectionLimitsCannotStarveTheCluster(t *testing.T) {
 		tenants []SharedTenant
 		want    map[string]int64
 	}{
-		{"one co-op gets everything but the reserve", 200, []SharedTenant{{"a", 1000}}, map[string]int64{"a": 187}},
-		{"shares follow the plans' CPU", 200, []SharedTenant{{"a", 1000}, {"b", 3000}}, map[string]int64{"a": 46, "b": 140}},
-		{"a plan without CPU counts as one core", 113, []SharedTenant{{"a", 0}, {"b", 1000}}, map[string]int64{"a": 50, "b": 50}},
-		{"floors round down", 100, []SharedTenant{{"a", 1}, {"b", 1}, {"c", 1}}, map[string]int64{"a": 29, "b": 29, "c": 29}},
-		{"never zero, which CloudNativePG would read as unlimited", 50, []SharedTenant{{"a", 1}, {"b", 1000}}, map[string]int64{"a": 1, "b": 36}},
+		// Each co-op's share is split: a quarter to its owner role, the rest to its serving role.
+		{"one co-op gets everything but the reserve", 200, []SharedTenant{{"a", 1000}}, map[string]int64{"a": 46, "a_serving": 141}},
+		{"shares follow the plans' CPU", 200, []SharedTenant{{"a", 1000}, {"b", 3000}},
+			map[string]int64{"a": 11, "a_serving": 36, "b": 34, "b_serving": 105}},
+		{"a plan without CPU counts as one core", 113, []SharedTenant{{"a", 0}, {"b", 1000}},
+			map[string]int64{"a": 12, "a_serving": 38, "b": 12, "b_serving": 38}},
+		{"floors round down", 100, []SharedTenant{{"a", 1}, {"b", 1}, {"c", 1}},
+			map[string]int64{"a": 7, "a_serving": 22, "b": 7, "b_serving": 22, "c": 7, "c_serving": 22}},
+		{"never zero, which CloudNativePG would read as unlimited", 50, []SharedTenant{{"a", 1}, {"b", 1000}},
+			map[string]int64{"a": 1, "a_serving": 1, "b": 8, "b_serving": 26}},
+		{"more roles than connections: one each", 20, []SharedTenant{{"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}},
+			map[string]int64{"a": 1, "a_serving": 1, "b": 1, "b_serving": 1, "c": 1, "c_serving": 1, "d": 1, "d_serving": 1}},
 		{"no co-ops", 200, nil, map[string]int64{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,7 +220,7 @@ func TestSharedConnectionLimitsCannotStarveTheCluster(t *testing.T) {
 			for _, l := range got {
 				sum += l
 			}
-			if len(tc.tenants) <= int(tc.max-SuperuserReservedConnections-SharedReservedConnections) && sum > tc.max-SuperuserReservedConnections-SharedReservedConnections {
+			if 2*len(tc.tenants) <= int(tc.max-SuperuserReservedConnections-SharedReservedConnections) && sum > tc.max-SuperuserReservedConnections-SharedReservedConnections {
 				t.Errorf("limits add up to %d, more than the %d connections the roles may share", sum, tc.max-SuperuserReservedConnections-SharedReservedConnections)
 			}
 		})

@@ -232,6 +232,21 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		Expect(cluster.Spec.Plugins[0].Name).To(Equal(coopv1.BarmanPluginName))
 		Expect(*cluster.Spec.Plugins[0].IsWALArchiver).To(BeTrue())
 		Expect(cluster.Spec.Plugins[0].Parameters).To(Equal(map[string]string{"barmanObjectName": "fairride-lyon-backups", "serverName": "fairride-lyon"}))
+		// Issue 10, point 7: CloudNativePG manages the platform's serving role, whose
+		// password the operator generated once, with a URI that requires TLS.
+		Expect(cluster.Spec.Managed).NotTo(BeNil())
+		Expect(cluster.Spec.Managed.Roles).To(ConsistOf(And(
+			HaveField("Name", cooperative.DedicatedServingRole), HaveField("Login", true), HaveField("Superuser", false),
+			HaveField("CreateDB", false), HaveField("CreateRole", false), HaveField("Replication", false), HaveField("BypassRLS", false),
+			HaveField("InRoles", BeEmpty()), HaveField("ConnectionLimit", int64(cooperative.DedicatedServingConnectionLimit)),
+			HaveField("PasswordSecret.Name", "fairride-lyon-serving"))))
+		serving := &corev1.Secret{}
+		eventuallyGet(client.ObjectKey{Namespace: ns, Name: "fairride-lyon-serving"}, serving)
+		expectOwnedAndLabelled(serving, coop)
+		Expect(serving.Type).To(Equal(corev1.SecretTypeBasicAuth))
+		Expect(string(serving.Data["username"])).To(Equal(cooperative.DedicatedServingRole))
+		Expect(serving.Data["password"]).To(HaveLen(43))
+		Expect(string(serving.Data["uri"])).To(Equal(fmt.Sprintf("postgresql://platform_serving:%s@fairride-lyon-rw.coop-fairride-lyon.svc:5432/app?sslmode=require", serving.Data["password"])))
 
 		store := &barmanv1.ObjectStore{}
 		eventuallyGet(client.ObjectKey{Namespace: ns, Name: "fairride-lyon-backups"}, store)
@@ -268,9 +283,13 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 				dbURL = &ctr.Env[i]
 			}
 		}
+		// Issue 10, point 7: the platform serves as its serving role and migrates as the
+		// owner (CloudNativePG's app Secret).
 		Expect(dbURL).NotTo(BeNil())
-		Expect(dbURL.ValueFrom.SecretKeyRef.Name).To(Equal("fairride-lyon-app"))
+		Expect(dbURL.ValueFrom.SecretKeyRef.Name).To(Equal("fairride-lyon-serving"))
 		Expect(dbURL.ValueFrom.SecretKeyRef.Key).To(Equal("uri"))
+		Expect(ctr.Env).To(ContainElement(And(HaveField("Name", "MIGRATE_DATABASE_URL"),
+			HaveField("ValueFrom.SecretKeyRef.Name", "fairride-lyon-app"), HaveField("ValueFrom.SecretKeyRef.Key", "uri"))))
 
 		cm := &corev1.ConfigMap{}
 		eventuallyGet(client.ObjectKey{Namespace: ns, Name: cooperative.PolicyConfigMapName}, cm)
@@ -558,12 +577,59 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 		shared := &cnpgv1.Cluster{}
 		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)
 		// Its own database first, then a refusal of every other one (first match wins).
+		// Issue 10, point 7: its serving role too reaches its database only.
 		Expect(strings.Join(shared.Spec.PostgresConfiguration.PgHBA, "\n")).To(ContainSubstring(
-			"hostssl coop_care_collective coop_care_collective all scram-sha-256\nhost all coop_care_collective all reject"))
+			"hostssl coop_care_collective coop_care_collective all scram-sha-256\n" +
+				"hostssl coop_care_collective coop_care_collective_serving all scram-sha-256\n" +
+				"host all coop_care_collective all reject\nhost all coop_care_collective_serving all reject"))
 		// Issue 10, point 6: its connection limit is its share of max_connections, never
 		// unlimited.
 		Expect(role.Spec.ConnectionLimit).To(And(BeNumerically(">=", 1), BeNumerically("<=",
 			int64(hub.SharedCluster.MaxConnections)-cooperative.SuperuserReservedConnections-cooperative.SharedReservedConnections)))
+	})
+
+	// Issue 10, point 7: a second role, which the platform serves with.
+	It("gets a serving role in the shared Cluster, and its platform serves with it", func() {
+		servingRole := &cnpgv1.DatabaseRole{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-care-collective-serving"}, servingRole)
+		expectOwnedAndLabelled(servingRole, coop)
+		Expect(servingRole.Spec.Name).To(Equal("coop_care_collective_serving"))
+		Expect(servingRole.Spec.Login).To(BeTrue())
+		Expect(servingRole.Spec.Superuser || servingRole.Spec.CreateDB || servingRole.Spec.CreateRole || servingRole.Spec.Replication || servingRole.Spec.BypassRLS).To(BeFalse())
+		Expect(servingRole.Spec.InRoles).To(BeEmpty())
+		Expect(servingRole.Spec.PasswordSecret.Name).To(Equal("coop-care-collective-serving"))
+		Expect(servingRole.Spec.ClusterRef.Name).To(Equal(hub.SharedCluster.Name))
+		Expect(servingRole.Spec.ReclaimPolicy).To(Equal(cnpgv1.DatabaseRoleReclaimRetain))
+		owner := &cnpgv1.DatabaseRole{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-care-collective"}, owner)
+		limit := int64(hub.SharedCluster.MaxConnections) - cooperative.SuperuserReservedConnections - cooperative.SharedReservedConnections
+		Expect(servingRole.Spec.ConnectionLimit).To(BeNumerically(">=", 1))
+		Expect(servingRole.Spec.ConnectionLimit + owner.Spec.ConnectionLimit).To(BeNumerically("<=", limit))
+
+		auth, copied := &corev1.Secret{}, &corev1.Secret{}
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-care-collective-serving"}, auth)).To(Succeed())
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-care-collective", Name: "care-collective-serving"}, copied)).To(Succeed())
+			g.Expect(copied.Data["password"]).To(Equal(auth.Data["password"]))
+		}, timeout).Should(Succeed())
+		Expect(auth.Type).To(Equal(corev1.SecretTypeBasicAuth))
+		Expect(string(auth.Data["username"])).To(Equal("coop_care_collective_serving"))
+		owned := &corev1.Secret{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-care-collective"}, owned)
+		Expect(auth.Data["password"]).NotTo(Equal(owned.Data["password"]))
+		Expect(string(copied.Data["uri"])).To(Equal(fmt.Sprintf(
+			"postgresql://coop_care_collective_serving:%s@cooperator-shared-rw.cooperator-system.svc:5432/coop_care_collective?sslmode=require", auth.Data["password"])))
+
+		var deployments appsv1.DeploymentList
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.List(ctx, &deployments, client.InNamespace("coop-care-collective"))).To(Succeed())
+			g.Expect(deployments.Items).NotTo(BeEmpty())
+		}, timeout).Should(Succeed())
+		for _, d := range deployments.Items {
+			env := d.Spec.Template.Spec.Containers[0].Env
+			Expect(env).To(ContainElement(And(HaveField("Name", "DATABASE_URL"), HaveField("ValueFrom.SecretKeyRef.Name", "care-collective-serving"))))
+			Expect(env).To(ContainElement(And(HaveField("Name", "MIGRATE_DATABASE_URL"), HaveField("ValueFrom.SecretKeyRef.Name", "care-collective-app"))))
+		}
 	})
 
 	// Issue 10, point 4.
@@ -670,12 +736,24 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 		Expect(role.Spec.ReclaimPolicy).To(Equal(cnpgv1.DatabaseRoleReclaimRetain))
 		Expect(role.OwnerReferences).To(BeEmpty())
 		Expect(role.Labels).To(HaveKeyWithValue(coopv1.LabelRetainedFrom, "care-collective"))
+		// Issue 10, point 7: so is its serving role, and both Secrets are gone.
+		servingRole := &cnpgv1.DatabaseRole{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-care-collective-serving"}, servingRole)).To(Succeed())
+		Expect(servingRole.Spec.Name).To(Equal("coop_care_collective_serving"))
+		Expect(servingRole.Spec.Login).To(BeFalse())
+		Expect(servingRole.Spec.DisablePassword).To(BeTrue())
+		Expect(servingRole.OwnerReferences).To(BeEmpty())
+		Expect(servingRole.Labels).To(HaveKeyWithValue(coopv1.LabelRetainedFrom, "care-collective"))
+		for _, name := range []string{"coop-care-collective", "coop-care-collective-serving"} {
+			Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: name}, &corev1.Secret{}))).To(BeTrue(), name)
+		}
 		shared := &cnpgv1.Cluster{}
 		Eventually(func(g Gomega) {
 			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)).To(Succeed())
 			hba := strings.Join(shared.Spec.PostgresConfiguration.PgHBA, "\n")
 			g.Expect(hba).NotTo(ContainSubstring("hostssl coop_care_collective"))
 			g.Expect(hba).To(ContainSubstring("host all coop_care_collective all reject"))
+			g.Expect(hba).To(ContainSubstring("host all coop_care_collective_serving all reject"))
 		}, timeout).Should(Succeed())
 		// The role stays retained for good: the shared Cluster another shared-tier co-op
 		// applies keeps its reject rule.

@@ -19,6 +19,7 @@ package cooperative
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,10 +121,104 @@ func BuildCluster(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cfg *hubco
 			},
 		}}
 	default:
-		c.Spec.Bootstrap = &cnpgv1.BootstrapConfiguration{InitDB: &cnpgv1.BootstrapInitDB{Database: "app", Owner: "app"}}
+		c.Spec.Bootstrap = &cnpgv1.BootstrapConfiguration{InitDB: &cnpgv1.BootstrapInitDB{Database: DedicatedDatabaseName, Owner: DedicatedOwnerRole}}
 	}
+	c.Spec.Managed = &cnpgv1.ManagedConfiguration{Roles: []cnpgv1.RoleConfiguration{
+		ServingRoleConfiguration(coop, ServingSecretName(coop), DedicatedServingConnectionLimit),
+	}}
 	applyTopology(c, db)
 	return c
+}
+
+// The database of a dedicated Cluster and its owner, as its initdb creates them; the
+// CloudNativePG app Secret connects as the owner.
+const (
+	DedicatedDatabaseName = "app"
+	DedicatedOwnerRole    = "app"
+)
+
+// DedicatedServingRole is the platform's serving role in a dedicated Cluster.
+const DedicatedServingRole = "platform_serving"
+
+// DedicatedServingConnectionLimit is the serving role's connection limit in a dedicated
+// Cluster: half of CloudNativePG's default max_connections (100), so that the platform's
+// replicas cannot take the connections the owner (migrations, the operator's governance
+// reads) and the instance manager need.
+const DedicatedServingConnectionLimit = 50
+
+// servingRoleOf is the serving role that goes with a shared-tier co-op's owner role.
+func servingRoleOf(owner string) string { return owner + "_serving" }
+
+// ServingRoleName is the PostgreSQL role the co-op's platform serves with: it owns nothing,
+// and the platform, migrating as the owner, grants it only what serving needs (store.GrantServing
+// of the platform service: the ledger only SELECT and INSERT). On the shared tier it is
+// coop_<name>_serving (63 bytes at most, PostgreSQL's limit, for a name of 50 characters);
+// on the dedicated tier DedicatedServingRole.
+func ServingRoleName(coop *coopv1.Cooperative) string {
+	if coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
+		return servingRoleOf(coopv1.SharedRoleName(coop))
+	}
+	return DedicatedServingRole
+}
+
+// ServingRoleConfiguration is the serving role as CloudNativePG manages it (a managed role
+// of a dedicated Cluster, or a DatabaseRole in the shared Cluster): it may log in, with the
+// password of the basic-auth Secret passwordSecret, at most connectionLimit times; it is no
+// superuser, cannot create databases or roles, replicate or bypass row security, and is a
+// member of no role.
+func ServingRoleConfiguration(coop *coopv1.Cooperative, passwordSecret string, connectionLimit int64) cnpgv1.RoleConfiguration {
+	return cnpgv1.RoleConfiguration{
+		Name:            ServingRoleName(coop),
+		Comment:         "platform serving role of co-op " + coop.Name,
+		Ensure:          cnpgv1.EnsurePresent,
+		Login:           true,
+		Superuser:       false,
+		CreateDB:        false,
+		CreateRole:      false,
+		Replication:     false,
+		BypassRLS:       false,
+		ConnectionLimit: connectionLimit,
+		PasswordSecret:  &cnpgv1.LocalObjectReference{Name: passwordSecret},
+	}
+}
+
+// ServingRoleRefusal is what CloudNativePG reports when it cannot reconcile the serving
+// role of a dedicated Cluster (its managed roles' cannotReconcile), or "".
+func ServingRoleRefusal(cluster *cnpgv1.Cluster) string {
+	if cluster == nil {
+		return ""
+	}
+	return strings.Join(cluster.Status.ManagedRolesStatus.CannotReconcile[DedicatedServingRole], "; ")
+}
+
+// DatabaseURI is the postgresql:// URI the operator writes for user, with sslmode
+// SharedSSLMode: the connection is encrypted or refused.
+func DatabaseURI(user, password, host, dbname string) string {
+	u := url.URL{Scheme: "postgresql", User: url.UserPassword(user, password), Host: fmt.Sprintf("%s:%d", host, PostgresPort),
+		Path: "/" + dbname, RawQuery: url.Values{"sslmode": []string{SharedSSLMode}}.Encode()}
+	return u.String()
+}
+
+// BuildServingSecret is the serving role's Secret in the co-op namespace (ServingSecretName):
+// basic-auth, with the role's URI to database dbname on host.
+func BuildServingSecret(coop *coopv1.Cooperative, host, dbname, password string) *corev1.Secret {
+	user := ServingRoleName(coop)
+	return &corev1.Secret{
+		ObjectMeta: objectMeta(coop, coop.NamespaceName(), ServingSecretName(coop)),
+		Type:       corev1.SecretTypeBasicAuth,
+		Data: map[string][]byte{
+			corev1.BasicAuthUsernameKey: []byte(user),
+			corev1.BasicAuthPasswordKey: []byte(password),
+			DatabaseURIKey:              []byte(DatabaseURI(user, password, host, dbname)),
+		},
+	}
+}
+
+// BuildDedicatedServingSecret is the serving role's Secret of a dedicated-tier co-op: the
+// passwordSecret of the Cluster's managed role, and the platform's URI to the Cluster's
+// primary.
+func BuildDedicatedServingSecret(coop *coopv1.Cooperative, password string) *corev1.Secret {
+	return BuildServingSecret(coop, fmt.Sprintf("%s-rw.%s.svc", coopv1.ClusterName(coop), coop.NamespaceName()), DedicatedDatabaseName, password)
 }
 
 // BuildScheduledBackup takes base backups through the plugin on the co-op's schedule, the
@@ -256,13 +351,13 @@ func BuildSharedSecret(coop *coopv1.Cooperative, cfg *hubconfig.Config, password
 // CA; verify-full would also need that CA mounted in every platform pod, which the templates
 // do not do yet, so the server is not authenticated (the NetworkPolicies keep other pods off
 // the path).
-const SharedSSLMode = "require"
+const SharedSSLMode = logicalbackup.SSLMode
 
 // BuildSharedAppSecret is the copy of the shared-tier credentials in the co-op namespace,
 // with the keys of a CloudNativePG app Secret, so the platform reads both tiers alike.
 func BuildSharedAppSecret(coop *coopv1.Cooperative, cfg *hubconfig.Config, password string) *corev1.Secret {
 	user := coopv1.SharedRoleName(coop)
-	host := fmt.Sprintf("%s-rw.%s.svc", cfg.SharedCluster.Name, cfg.OperatorNamespace)
+	host := sharedHost(cfg)
 	return &corev1.Secret{
 		ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.AppSecretName(coop)),
 		Type:       corev1.SecretTypeBasicAuth,
@@ -276,6 +371,50 @@ func BuildSharedAppSecret(coop *coopv1.Cooperative, cfg *hubconfig.Config, passw
 			"uri":                       []byte(fmt.Sprintf("postgresql://%s:%s@%s:5432/%s?sslmode=%s", user, password, host, user, SharedSSLMode)),
 			"jdbc-uri":                  []byte(fmt.Sprintf("jdbc:postgresql://%s:5432/%s?password=%s&user=%s&sslmode=%s", host, user, password, user, SharedSSLMode)),
 			"pgpass":                    []byte(fmt.Sprintf("%s:5432:%s:%s:%s\n", host, user, user, password)),
+		},
+	}
+}
+
+// sharedHost is the shared Cluster's read-write Service.
+func sharedHost(cfg *hubconfig.Config) string {
+	return fmt.Sprintf("%s-rw.%s.svc", cfg.SharedCluster.Name, cfg.OperatorNamespace)
+}
+
+// SharedServingResourceName names the DatabaseRole of a shared-tier co-op's serving role
+// and its basic-auth Secret in the operator namespace.
+func SharedServingResourceName(coop *coopv1.Cooperative) string {
+	return coopv1.SharedResourceName(coop) + "-serving"
+}
+
+// BuildSharedServingSecret is the serving role's basic-auth Secret in the operator
+// namespace, the passwordSecret of its DatabaseRole.
+func BuildSharedServingSecret(coop *coopv1.Cooperative, cfg *hubconfig.Config, password string) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: objectMeta(coop, cfg.OperatorNamespace, SharedServingResourceName(coop)),
+		Type:       corev1.SecretTypeBasicAuth,
+		Data: map[string][]byte{
+			corev1.BasicAuthUsernameKey: []byte(ServingRoleName(coop)),
+			corev1.BasicAuthPasswordKey: []byte(password),
+		},
+	}
+}
+
+// BuildSharedServingAppSecret is the serving role's Secret in the co-op namespace, with its
+// URI to the co-op's database in the shared Cluster.
+func BuildSharedServingAppSecret(coop *coopv1.Cooperative, cfg *hubconfig.Config, password string) *corev1.Secret {
+	return BuildServingSecret(coop, sharedHost(cfg), coopv1.SharedRoleName(coop), password)
+}
+
+// BuildSharedServingRole is the co-op's serving role in the hub's shared Cluster, reclaimed
+// like its owner role.
+func BuildSharedServingRole(coop *coopv1.Cooperative, cfg *hubconfig.Config, connectionLimit int64) *cnpgv1.DatabaseRole {
+	_, roleReclaim := reclaim(coop)
+	return &cnpgv1.DatabaseRole{
+		ObjectMeta: objectMeta(coop, cfg.OperatorNamespace, SharedServingResourceName(coop)),
+		Spec: cnpgv1.DatabaseRoleSpec{
+			RoleConfiguration: ServingRoleConfiguration(coop, SharedServingResourceName(coop), connectionLimit),
+			ClusterRef:        corev1.LocalObjectReference{Name: cfg.SharedCluster.Name},
+			ReclaimPolicy:     roleReclaim,
 		},
 	}
 }
@@ -322,18 +461,24 @@ func BuildSharedDatabase(coop *coopv1.Cooperative, cfg *hubconfig.Config) *cnpgv
 	}
 }
 
-// SharedPgHBA are the pg_hba rules of the shared Cluster: each co-op's role reaches its own
-// database, over TLS only, and is refused everywhere else; a retained role (of a co-op
-// deleted with Retain, NOLOGIN) is refused everywhere, so that it never falls under
+// SharedPgHBA are the pg_hba rules of the shared Cluster: each co-op's roles, given by its
+// owner role (which names its database too) and the serving role that goes with it, reach
+// their own database, over TLS only, and are refused everywhere else; a retained role (of a
+// co-op deleted with Retain, NOLOGIN) is refused everywhere, so that it never falls under
 // CloudNativePG's catch-all rule. Sorted, so the rules are stable.
 func SharedPgHBA(roles, retained []string) []string {
 	sorted := append([]string(nil), roles...)
 	sort.Strings(sorted)
 	active := map[string]bool{}
-	rules := make([]string, 0, 2*len(sorted)+len(retained))
+	rules := make([]string, 0, 4*len(sorted)+len(retained))
 	for _, r := range sorted {
-		active[r] = true
-		rules = append(rules, fmt.Sprintf("hostssl %s %s all scram-sha-256", r, r), fmt.Sprintf("host all %s all reject", r))
+		serving := servingRoleOf(r)
+		active[r], active[serving] = true, true
+		rules = append(rules,
+			fmt.Sprintf("hostssl %s %s all scram-sha-256", r, r),
+			fmt.Sprintf("hostssl %s %s all scram-sha-256", r, serving),
+			fmt.Sprintf("host all %s all reject", r),
+			fmt.Sprintf("host all %s all reject", serving))
 	}
 	gone := append([]string(nil), retained...)
 	sort.Strings(gone)
@@ -403,7 +548,7 @@ const (
 	SharedReservedConnections    = 10
 )
 
-// SharedTenant is a shared-tier co-op's role and its weight in the shared Cluster's
+// SharedTenant is a shared-tier co-op's owner role and its weight in the shared Cluster's
 // connections: its plan's CPU quota in millicores (0 counts as one core).
 type SharedTenant struct {
 	Role   string
@@ -411,23 +556,28 @@ type SharedTenant struct {
 }
 
 // SharedConnectionLimits carves each role's connection limit from the shared Cluster's
-// max_connections: with A = maxConnections - SuperuserReservedConnections -
-// SharedReservedConnections, role i gets floor(A * w_i / sum(w)), at least 1. The floors
-// add up to at most A, so the roles together cannot starve the Cluster's own and reserved
-// connections, as long as there are no more roles than A (then each still gets 1).
+// max_connections. With A = maxConnections - SuperuserReservedConnections -
+// SharedReservedConnections and n co-ops, co-op i gets L_i = 2 + floor((A - 2n) * w_i /
+// sum(w)) (just 2 when A < 2n), split between its two roles: its owner role (migrations,
+// logical backups) max(1, floor(L_i/4)), its serving role (the platform) the rest. Every
+// limit is at least 1 (0 is unlimited to PostgreSQL). The shares add up to at most A, so
+// the roles together cannot starve the Cluster's own and reserved connections, as long as
+// there are no more roles than A (2n <= A; beyond, each role still gets 1).
 func SharedConnectionLimits(maxConnections int64, tenants []SharedTenant) map[string]int64 {
-	available := maxConnections - SuperuserReservedConnections - SharedReservedConnections
+	spare := maxConnections - SuperuserReservedConnections - SharedReservedConnections - 2*int64(len(tenants))
 	var total int64
 	for _, t := range tenants {
 		total += weight(t)
 	}
-	limits := make(map[string]int64, len(tenants))
+	limits := make(map[string]int64, 2*len(tenants))
 	for _, t := range tenants {
-		l := int64(1)
-		if total > 0 && available > 0 {
-			l = max(1, available*weight(t)/total)
+		share := int64(2)
+		if total > 0 && spare > 0 {
+			share += spare * weight(t) / total
 		}
-		limits[t.Role] = l
+		owner := max(1, share/4)
+		limits[t.Role] = owner
+		limits[servingRoleOf(t.Role)] = share - owner
 	}
 	return limits
 }
@@ -577,7 +727,12 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	}
 	// The schedule is applied after the database, on its own: a schedule CloudNativePG
 	// refuses stops the backups, not the database.
-	objs := DedicatedDatabaseObjects(coop, creds, s.plan, &r.Config, dbPlan)
+	// The serving role's Secret comes before the Cluster whose managed role names it.
+	servingPassword, err := r.generatedSecret(ctx, client.ObjectKey{Namespace: ns, Name: ServingSecretName(coop)}, corev1.BasicAuthPasswordKey)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("reading the serving role's credentials: %w", err)
+	}
+	objs := append([]client.Object{BuildDedicatedServingSecret(coop, servingPassword)}, DedicatedDatabaseObjects(coop, creds, s.plan, &r.Config, dbPlan)...)
 	err = r.applyAll(ctx, s, objs[:len(objs)-1]...)
 	if err == nil {
 		err = r.applyOver(ctx, s, objs[len(objs)-1], liveCluster)
@@ -596,6 +751,10 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	coop.Status.Endpoints.Database = fmt.Sprintf("%s-rw.%s", coopv1.ClusterName(coop), ns)
 
 	switch {
+	case clusterExists && ServingRoleRefusal(&existing) != "":
+		// The platform cannot log in without its serving role.
+		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
+			fmt.Sprintf("Cluster %s cannot reconcile the serving role %s: %s", coopv1.ClusterName(coop), DedicatedServingRole, ServingRoleRefusal(&existing)))
 	case clusterExists && meta.IsStatusConditionTrue(existing.Status.Conditions, string(cnpgv1.ConditionClusterReady)):
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionTrue, coopv1.ReasonReady,
 			fmt.Sprintf("Cluster %s ready with %d instances", existing.Name, existing.Status.ReadyInstances))
@@ -633,6 +792,10 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	servingPassword, err := r.generatedSecret(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedServingResourceName(coop)}, corev1.BasicAuthPasswordKey)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("reading the serving role's credentials: %w", err)
+	}
 	tenants, retained, err := r.sharedTenants(ctx, coop.Name, true)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -647,6 +810,9 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 		BuildSharedRole(coop, cfg, limits[coopv1.SharedRoleName(coop)]),
 		BuildSharedDatabase(coop, cfg),
 		BuildSharedAppSecret(coop, cfg, password),
+		BuildSharedServingSecret(coop, cfg, servingPassword),
+		BuildSharedServingRole(coop, cfg, limits[ServingRoleName(coop)]),
+		BuildSharedServingAppSecret(coop, cfg, servingPassword),
 	}
 	if err := r.applyAll(ctx, s, objs...); err != nil {
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
@@ -664,14 +830,21 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 	if err := r.Client.Get(ctx, key, &database); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the Database: %w", err)
 	}
-	var role cnpgv1.DatabaseRole
+	var role, serving cnpgv1.DatabaseRole
 	if err := r.Client.Get(ctx, key, &role); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the DatabaseRole: %w", err)
+	}
+	servingKey := client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedServingResourceName(coop)}
+	if err := r.Client.Get(ctx, servingKey, &serving); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, fmt.Errorf("reading the serving DatabaseRole: %w", err)
 	}
 	switch {
 	case !ptr.Deref(role.Status.Applied, false):
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
 			fmt.Sprintf("role %s not applied yet in Cluster %s %s", coopv1.SharedRoleName(coop), cfg.SharedCluster.Name, role.Status.Message))
+	case !ptr.Deref(serving.Status.Applied, false):
+		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
+			fmt.Sprintf("role %s not applied yet in Cluster %s %s", ServingRoleName(coop), cfg.SharedCluster.Name, serving.Status.Message))
 	case !ptr.Deref(database.Status.Applied, false):
 		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
 			fmt.Sprintf("database %s not applied yet in Cluster %s %s", coopv1.SharedRoleName(coop), cfg.SharedCluster.Name, database.Status.Message))
@@ -810,6 +983,17 @@ func BuildRetainedSharedRole(coop *coopv1.Cooperative, cfg *hubconfig.Config) *c
 			ReclaimPolicy: cnpgv1.DatabaseRoleReclaimRetain,
 		},
 	}
+}
+
+// BuildRetainedSharedServingRole is the serving role of a shared-tier co-op deleted with
+// Retain: NOLOGIN and without a password like its owner role (BuildRetainedSharedRole), with
+// the same label, so the shared Cluster keeps a reject rule for it too.
+func BuildRetainedSharedServingRole(coop *coopv1.Cooperative, cfg *hubconfig.Config) *cnpgv1.DatabaseRole {
+	role := BuildRetainedSharedRole(coop, cfg)
+	role.Name = SharedServingResourceName(coop)
+	role.Spec.Name = servingRoleOf(coopv1.SharedRoleName(coop))
+	role.Spec.Comment = "retained serving role of deleted co-op " + coop.Name
+	return role
 }
 
 // sharedTenants lists the roles of every shared-tier co-op that is not being deleted, with

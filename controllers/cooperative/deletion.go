@@ -95,12 +95,13 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		if retain && err == nil {
 			// The role stays, with its database, but can no longer log in, and an explicit
 			// reject rule keeps it out of CloudNativePG's catch-all pg_hba rule.
-			if err := r.applyAll(ctx, s, BuildRetainedSharedRole(coop, &r.Config)); err != nil {
+			// So does its serving role.
+			if err := r.applyAll(ctx, s, BuildRetainedSharedRole(coop, &r.Config), BuildRetainedSharedServingRole(coop, &r.Config)); err != nil {
 				return ctrl.Result{}, err
 			}
-			retained = append(retained, coopv1.SharedRoleName(coop))
+			retained = append(retained, coopv1.SharedRoleName(coop), ServingRoleName(coop))
 		} else if !retain {
-			retained = without(retained, coopv1.SharedRoleName(coop))
+			retained = without(without(retained, coopv1.SharedRoleName(coop)), ServingRoleName(coop))
 		}
 		if err := r.applyAll(ctx, s, BuildSharedCluster(&r.Config, tenantRoles(tenants), retained)); err != nil {
 			return ctrl.Result{}, err
@@ -112,10 +113,12 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: coopv1.ClusterRoleName(coop)}},
 		&cnpgv1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedServingResourceName(coop)}},
 	}
 	if !retain {
 		toDelete = append(toDelete,
 			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}},
+			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedServingResourceName(coop)}},
 			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: RetainedMarkerName(coop.Name)}})
 	}
 	for _, obj := range toDelete {

@@ -97,6 +97,8 @@ var _ = Describe("isolation 3: network policies of each tier", func() {
 		for _, np := range cooperative.BuildOperatorNetworkPolicies(&hub) {
 			want[np.Name] = np.Spec
 		}
+		// Issue 10, point 3: the logical backup pods of the shared tier are held too.
+		Expect(want).To(HaveKey(cooperative.NetworkPolicyLogicalBackup))
 		Eventually(func(g Gomega) {
 			got := policiesOf(hub.OperatorNamespace)(g)
 			for name, spec := range want {

@@ -30,6 +30,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/ssa"
 )
 
@@ -62,6 +63,9 @@ const (
 	NetworkPolicySharedCluster = "cooperator-shared-cluster"
 	// NetworkPolicyManager protects the operator's pods (webhook and metrics).
 	NetworkPolicyManager = "cooperator-manager"
+	// NetworkPolicyLogicalBackup holds the shared-tier co-ops' logical backup pods to the
+	// shared Cluster's primary, DNS and the object store.
+	NetworkPolicyLogicalBackup = "cooperator-logical-backup"
 )
 
 // Ports and labels the policies name.
@@ -201,10 +205,13 @@ func tierLabel(coop *coopv1.Cooperative) string {
 
 // BuildOperatorNetworkPolicies protect what runs in the operator namespace. The shared
 // Cluster's pods: PostgreSQL only from shared-tier co-op namespaces, the shared Cluster's own
-// instances (replication) and the manager pods (metering reads database sizes); everything
-// from the CloudNativePG operator; metrics from monitoring. The manager pods: the webhook
-// only from the API server (network.apiServer; from anywhere when that is unset, as the API
-// server's address is then unknown), metrics only from monitoring. Other pods of the
+// instances (replication), the manager pods (metering reads database sizes) and the logical
+// backup pods; everything from the CloudNativePG operator; metrics from monitoring. The
+// manager pods: the webhook only from the API server (network.apiServer; from anywhere when
+// that is unset, as the API server's address is then unknown), metrics only from monitoring.
+// The logical backup pods (logicalbackup.PodLabels): nothing in; out only to the shared
+// Cluster's primary on the PostgreSQL port, DNS and the object store (network.objectStore;
+// the upload fails on a cluster that enforces egress when that is unset). Other pods of the
 // namespace are not selected.
 func BuildOperatorNetworkPolicies(cfg *hubconfig.Config) []*networkingv1.NetworkPolicy {
 	meta := func(name string) metav1.ObjectMeta {
@@ -223,6 +230,7 @@ func BuildOperatorNetworkPolicies(cfg *hubconfig.Config) []*networkingv1.Network
 			{From: []networkingv1.NetworkPolicyPeer{
 				{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name}}},
 				{PodSelector: &metav1.LabelSelector{MatchLabels: ManagerPodLabels}},
+				{PodSelector: &metav1.LabelSelector{MatchLabels: logicalbackup.PodLabels}},
 			}, Ports: []networkingv1.NetworkPolicyPort{postgres}},
 			{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: namespaceSelector(CNPGNamespace)}}},
 			{From: []networkingv1.NetworkPolicyPeer{monitoring}, Ports: []networkingv1.NetworkPolicyPort{tcp(intstr.FromInt32(CNPGMetricsPort))}},
@@ -238,7 +246,25 @@ func BuildOperatorNetworkPolicies(cfg *hubconfig.Config) []*networkingv1.Network
 			{From: []networkingv1.NetworkPolicyPeer{monitoring}, Ports: []networkingv1.NetworkPolicyPort{tcp(intstr.FromString(MetricsPortName))}},
 		},
 	}}
-	return []*networkingv1.NetworkPolicy{shared, manager}
+	udp := corev1.ProtocolUDP
+	dnsPort := intstr.FromInt32(DNSPort)
+	dumpEgress := []networkingv1.NetworkPolicyEgressRule{
+		{To: []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
+			coopv1.ClusterLabel: cfg.SharedCluster.Name, cnpgInstanceRoleLabel: "primary",
+		}}}}, Ports: []networkingv1.NetworkPolicyPort{postgres}},
+		{To: []networkingv1.NetworkPolicyPeer{{
+			NamespaceSelector: namespaceSelector(metav1.NamespaceSystem), PodSelector: &metav1.LabelSelector{MatchLabels: DNSPodLabels},
+		}}, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dnsPort}, tcp(dnsPort)}},
+	}
+	if peers := egressPeers(cfg.Network.ObjectStore); peers != nil {
+		dumpEgress = append(dumpEgress, networkingv1.NetworkPolicyEgressRule{To: peers, Ports: tcpPorts(cfg.Network.ObjectStore.Ports)})
+	}
+	dump := &networkingv1.NetworkPolicy{ObjectMeta: meta(NetworkPolicyLogicalBackup), Spec: networkingv1.NetworkPolicySpec{
+		PodSelector: metav1.LabelSelector{MatchLabels: logicalbackup.PodLabels},
+		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+		Egress:      dumpEgress,
+	}}
+	return []*networkingv1.NetworkPolicy{shared, manager, dump}
 }
 
 // OperatorNetworkPolicies applies BuildOperatorNetworkPolicies once the manager starts (and

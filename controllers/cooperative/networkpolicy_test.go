@@ -28,6 +28,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 )
 
 // endpoint is one side of a connection, as NetworkPolicy sees it: a pod (namespace, its
@@ -332,5 +333,78 @@ func TestIsolation_3_OperatorNamespaceNetworkPolicies(t *testing.T) {
 				t.Errorf("allowed = %t, want %t", got, tc.want)
 			}
 		})
+	}
+}
+
+// Issue 10, point 3 (and 4): the shared tier's logical backup pods run in the operator
+// namespace; they reach the shared Cluster's primary on 5432, DNS and the object store, and
+// nothing else, and nothing reaches them.
+func TestIsolation_3_LogicalBackupPodsNetworkPolicy(t *testing.T) {
+	cfg := hubconfig.Default()
+	cfg.Network.APIServer.CIDRs = []string{"10.0.0.1/32"}
+	cfg.Network.ObjectStore = hubconfig.EgressPeer{CIDRs: []string{"192.0.2.10/32"}, Ports: []int32{443}}
+	policies := BuildOperatorNetworkPolicies(&cfg)
+	op := cfg.OperatorNamespace
+	dumpLabels := map[string]string{coopv1.LabelCooperative: "a", coopv1.LabelManagedBy: coopv1.ManagedByValue}
+	for k, v := range logicalbackup.PodLabels {
+		dumpLabels[k] = v
+	}
+	dump := nsEndpoint(op, nil, dumpLabels, nil)
+	other := nsEndpoint(op, nil, map[string]string{"app": "something-else"}, nil)
+	primary := nsEndpoint(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
+	replica := nsEndpoint(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
+	manager := nsEndpoint(op, nil, ManagerPodLabels, map[string]int32{"metrics": 8443, "webhook-server": 9443})
+	dns := nsEndpoint(metav1.NamespaceSystem, nil, DNSPodLabels, nil)
+	otherKubeSystem := nsEndpoint(metav1.NamespaceSystem, nil, map[string]string{"component": "etcd"}, nil)
+	coopPod := nsEndpoint("coop-a", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
+	objectStore, elsewhere, metadata, apiServer := endpoint{ip: "192.0.2.10"}, endpoint{ip: "198.51.100.7"}, endpoint{ip: "169.254.169.254"}, endpoint{ip: "10.0.0.1"}
+	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
+	for _, tc := range []struct {
+		name     string
+		src, dst endpoint
+		proto    corev1.Protocol
+		port     int32
+		want     bool
+	}{
+		{"a dump pod reaches the shared Cluster's primary on 5432", dump, primary, tcp, 5432, true},
+		{"not on another port", dump, primary, tcp, 8000, false},
+		{"not a replica (the read-write service only)", dump, replica, tcp, 5432, false},
+		{"it resolves names over UDP", dump, dns, udp, 53, true},
+		{"and TCP", dump, dns, tcp, 53, true},
+		{"not other kube-system pods", dump, otherKubeSystem, tcp, 53, false},
+		{"it reaches the object store endpoint", dump, objectStore, tcp, 443, true},
+		{"not on another port", dump, objectStore, tcp, 80, false},
+		{"not another address", dump, elsewhere, tcp, 443, false},
+		{"not the cloud metadata endpoint", dump, metadata, tcp, 80, false},
+		{"not the API server", dump, apiServer, tcp, 443, false},
+		{"not the webhook", dump, manager, tcp, 9443, false},
+		{"not the operator's metrics", dump, manager, tcp, 8443, false},
+		{"not a co-op's pods", dump, coopPod, tcp, 8080, false},
+		{"nothing reaches a dump pod", coopPod, dump, tcp, 8080, false},
+		{"not even from its own namespace", other, dump, tcp, 8080, false},
+		{"another pod of the operator namespace still does not reach the shared Cluster", other, primary, tcp, 5432, false},
+		{"a shared-tier co-op still does", coopPod, primary, tcp, 5432, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := allowed(policies, tc.src, tc.dst, tc.proto, tc.port); got != tc.want {
+				t.Errorf("allowed = %t, want %t", got, tc.want)
+			}
+		})
+	}
+	// Without an object store setting, no address is allowed for it.
+	cfg.Network.ObjectStore = hubconfig.EgressPeer{Ports: []int32{443}}
+	if allowed(BuildOperatorNetworkPolicies(&cfg), dump, objectStore, tcp, 443) {
+		t.Error("the object store is reached without network.objectStore")
+	}
+	// The policy selects the pods the logical backup builders make.
+	pod := logicalbackup.BuildCronJob(logicalbackup.Params{Labels: map[string]string{coopv1.LabelCooperative: "a"}}).Spec.JobTemplate.Spec.Template
+	var np *networkingv1.NetworkPolicy
+	for _, p := range policies {
+		if p.Name == NetworkPolicyLogicalBackup {
+			np = p
+		}
+	}
+	if np == nil || !selects(&np.Spec.PodSelector, pod.Labels) {
+		t.Errorf("the NetworkPolicy %s does not select the logical backup pods (labels %v)", NetworkPolicyLogicalBackup, pod.Labels)
 	}
 }

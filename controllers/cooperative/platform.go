@@ -54,6 +54,10 @@ const (
 	PlatformPartOf = "cooperator-platform"
 	// AdminTokenKey is the key of the platform admin token.
 	AdminTokenKey = "token"
+	// DatabaseURLEnv is the platform's URI of its serving role, MigrateDatabaseURLEnv the
+	// database owner's (the platform service's --database-url and --migrate-database-url).
+	DatabaseURLEnv        = "DATABASE_URL"
+	MigrateDatabaseURLEnv = "MIGRATE_DATABASE_URL"
 )
 
 // BuildPolicyConfigMap carries the fee split and the governance rules to the platform, as
@@ -118,8 +122,13 @@ func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv
 			LocalObjectReference: corev1.LocalObjectReference{Name: coopv1.PlatformAdminSecretName(coop)}, Key: AdminTokenKey}}},
 	}
 	if comp.Database {
-		env = append(env, corev1.EnvVar{Name: "DATABASE_URL", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: coopv1.AppSecretName(coop)}, Key: "uri"}}})
+		// The platform serves as its serving role and migrates as the database's owner, who
+		// grants the serving role only what serving needs.
+		env = append(env,
+			corev1.EnvVar{Name: DatabaseURLEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: ServingSecretName(coop)}, Key: DatabaseURIKey}}},
+			corev1.EnvVar{Name: MigrateDatabaseURLEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: coopv1.AppSecretName(coop)}, Key: DatabaseURIKey}}})
 	}
 	ports := []corev1.ContainerPort{{Name: "http", ContainerPort: comp.Port, Protocol: corev1.ProtocolTCP}}
 	if comp.MetricsPort != 0 {

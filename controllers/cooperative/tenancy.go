@@ -111,6 +111,16 @@ func subjects(coop *coopv1.Cooperative) []rbacv1.Subject {
 	return out
 }
 
+// ServingSecretName is the Secret, in the co-op namespace, of the platform's serving role
+// (ServingRoleName): of type basic-auth (its username and password; on the dedicated tier
+// the passwordSecret of the Cluster's managed role), with the role's connection URI under
+// DatabaseURIKey. The platform serves with it; it migrates with the app Secret's.
+func ServingSecretName(coop *coopv1.Cooperative) string { return coop.Name + "-serving" }
+
+// DatabaseURIKey is the key of the postgresql:// connection URI in the app Secret and in
+// the serving Secret.
+const DatabaseURIKey = "uri"
+
 // AdminClusterRole is the hub-wide ClusterRole (shipped in config/rbac and the chart) with
 // what every co-op admin may read in its own namespace. Each co-op namespace binds it to the
 // co-op's admins; the operator may bind that one role and no other.

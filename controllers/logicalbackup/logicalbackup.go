@@ -45,10 +45,31 @@ const (
 	passwordKey = corev1.BasicAuthPasswordKey
 )
 
+// PodLabels are on the pods of every co-op's logical backups (of the CronJob and of the
+// final Job), on top of the co-op's labels: the operator namespace's NetworkPolicies select
+// them to let them reach the shared Cluster, DNS and the object store, and nothing else.
+var PodLabels = map[string]string{
+	"app.kubernetes.io/component":  "logical-backup",
+	"app.kubernetes.io/managed-by": "cooperator",
+}
+
+// podLabels are the labels of a logical backup pod of p.
+func podLabels(p Params) map[string]string {
+	l := make(map[string]string, len(p.Labels)+len(PodLabels))
+	for k, v := range p.Labels {
+		l[k] = v
+	}
+	for k, v := range PodLabels {
+		l[k] = v
+	}
+	return l
+}
+
 // dumpDir is the emptyDir the dump is written to and uploaded from.
 const dumpDir = "/dump"
 
-// SSLMode is the sslmode of the dump's connection: encrypted or refused.
+// SSLMode is the sslmode of the dump's connection, and of every connection URI the
+// operator writes (cooperative.SharedSSLMode is this one): encrypted or refused.
 const SSLMode = "require"
 
 // postgresUID is the user the CloudNativePG PostgreSQL images run as.
@@ -186,7 +207,7 @@ func jobSpec(p Params) batchv1.JobSpec {
 	return batchv1.JobSpec{
 		BackoffLimit: ptr.To[int32](2),
 		Template: corev1.PodTemplateSpec{
-			ObjectMeta: metav1.ObjectMeta{Labels: p.Labels},
+			ObjectMeta: metav1.ObjectMeta{Labels: podLabels(p)},
 			Spec: corev1.PodSpec{
 				RestartPolicy:                corev1.RestartPolicyNever,
 				AutomountServiceAccountToken: ptr.To(false),

@@ -74,6 +74,24 @@ func TestBuildCronJob(t *testing.T) {
 			}
 			return ""
 		}},
+		// Issue 10, point 3: the operator namespace's NetworkPolicy selects these pods.
+		{"its pods carry the co-op's labels and the logical backup pod labels", func(c *batchv1.CronJob) string {
+			l := c.Spec.JobTemplate.Spec.Template.Labels
+			for k, v := range PodLabels {
+				if l[k] != v {
+					return k
+				}
+			}
+			for k, v := range params().Labels {
+				if l[k] != v {
+					return k
+				}
+			}
+			if len(PodLabels) == 0 {
+				return "no pod labels"
+			}
+			return ""
+		}},
 		{"runs restricted", func(c *batchv1.CronJob) string {
 			pod := c.Spec.JobTemplate.Spec.Template.Spec
 			if !*pod.SecurityContext.RunAsNonRoot || *pod.AutomountServiceAccountToken || pod.RestartPolicy != corev1.RestartPolicyNever {
@@ -103,6 +121,11 @@ func TestBuildFinalJobOutlivesTheCoop(t *testing.T) {
 	}
 	if j.Spec.Template.Spec.InitContainers[0].Command[2] != DumpScript {
 		t.Error("the final job does not dump like the scheduled one")
+	}
+	for k, v := range PodLabels {
+		if j.Spec.Template.Labels[k] != v {
+			t.Errorf("the final job's pod lacks label %s, so no NetworkPolicy lets it reach the shared Cluster", k)
+		}
 	}
 }
 

@@ -319,6 +319,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		if err := (&cooperative.Validator{Client: mgr.GetClient(), Reviews: mgr.GetClient(), Hub: hub}).SetupWebhookWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the Cooperative webhook: %w", err)
 		}
+		mgr.GetWebhookServer().Register(costreport.DecimalsWebhookPath, costreport.DecimalsWebhook())
 	}
 	meteringOpts := opts.Metering
 	if meteringOpts.Database == nil {

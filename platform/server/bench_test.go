@@ -10,12 +10,13 @@ import (
 
 // BenchmarkPayments compares payments per second through the HTTP API (auth, JSON,
 // split, idempotency, balanced ledger transaction) with the raw rate of single-row
-// inserts into the same server. Both run one at a time.
+// inserts into the same server (as the database owner: the serving role creates no
+// tables). Both run one at a time.
 func BenchmarkPayments(b *testing.B) {
 	e := newEnv(b, mustPolicy(b, ridePolicy))
 	w := e.worker("Dan Driver")
 	ctx := context.Background()
-	if _, err := e.s.Pool().Exec(ctx, `CREATE TABLE bench_raw (id bigserial PRIMARY KEY, amount_cents bigint NOT NULL)`); err != nil {
+	if _, err := e.owner.Exec(ctx, `CREATE TABLE bench_raw (id bigserial PRIMARY KEY, amount_cents bigint NOT NULL)`); err != nil {
 		b.Fatal(err)
 	}
 	body := map[string]any{"workerId": w.id, "amountCents": 1999, "surgeCents": 100}
@@ -30,7 +31,7 @@ func BenchmarkPayments(b *testing.B) {
 	api := time.Since(start)
 	start = time.Now()
 	for i := 0; i < b.N; i++ {
-		if _, err := e.s.Pool().Exec(ctx, `INSERT INTO bench_raw (amount_cents) VALUES ($1)`, int64(i)); err != nil {
+		if _, err := e.owner.Exec(ctx, `INSERT INTO bench_raw (amount_cents) VALUES ($1)`, int64(i)); err != nil {
 			b.Fatal(err)
 		}
 	}

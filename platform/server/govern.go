@@ -13,6 +13,9 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/governance"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
+	"github.com/cooperator-dev/cooperator/platform/server/store/proposals"
 )
 
 // Governance in the platform service: members propose a change to one governed part of
@@ -23,48 +26,10 @@ import (
 // the change and writes back what became of it (proposals.application).
 
 // Proposal is a governance proposal.
-type Proposal struct {
-	ID          int64              `json:"id"`
-	Title       string             `json:"title"`
-	Body        string             `json:"body"`
-	Field       string             `json:"field,omitempty"`
-	Value       json.RawMessage    `json:"value,omitempty"`
-	CreatedBy   *int64             `json:"createdBy"`
-	Status      string             `json:"status"`
-	Result      *governance.Result `json:"result,omitempty"`
-	CreatedAt   time.Time          `json:"createdAt"`
-	Deadline    *time.Time         `json:"deadline,omitempty"`
-	ClosedAt    *time.Time         `json:"closedAt,omitempty"`
-	Electorate  int64              `json:"electorate"`
-	Application *Application       `json:"application,omitempty"`
-}
+type Proposal = proposals.Proposal
 
 // Application is what became of a passed proposal's change, as the operator wrote back.
-type Application struct {
-	State   string     `json:"state"`
-	Message string     `json:"message,omitempty"`
-	At      *time.Time `json:"at,omitempty"`
-}
-
-const proposalCols = `id, title, body, field, change_value, created_by, status, result, created_at, deadline, closed_at,
-	(SELECT count(*) FROM proposal_electorate e WHERE e.proposal_id = proposals.id),
-	application, application_message, application_at`
-
-// scanProposal scans the proposalCols of a row, then any further columns into extra.
-func scanProposal(row pgx.Row, extra ...any) (Proposal, error) {
-	var p Proposal
-	var value []byte
-	var app Application
-	err := row.Scan(append([]any{&p.ID, &p.Title, &p.Body, &p.Field, &value, &p.CreatedBy, &p.Status, &p.Result,
-		&p.CreatedAt, &p.Deadline, &p.ClosedAt, &p.Electorate, &app.State, &app.Message, &app.At}, extra...)...)
-	if len(value) > 0 {
-		p.Value = value
-	}
-	if app.State != "" {
-		p.Application = &app
-	}
-	return p, err
-}
+type Application = proposals.Application
 
 // now is the service's clock (injected in tests).
 func (s *Server) now() time.Time {
@@ -102,8 +67,8 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 	switch {
 	case in.Field == "" && len(in.Value) > 0 && string(in.Value) != "null":
 		return 0, nil, badField("field", "is required with a value: name the governed part the value is for")
-	case in.Field != "" && !pol.Governs(in.Field):
-		return 0, nil, badField("field", "must be one of the policy's governed fields: "+strings.Join(pol.Governance.GovernedFields, ", "))
+	case in.Field != "" && in.Field != policy.PartFares && !pol.Governs(in.Field):
+		return 0, nil, badField("field", "must be fares or one of the policy's governed fields: "+strings.Join(pol.Governance.GovernedFields, ", "))
 	case in.Field != "":
 		v, err := policy.ParseChange(in.Field, in.Value)
 		var fe *policy.FieldError
@@ -131,19 +96,10 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 	where, args := governance.Eligible(pol.Governance)
 	var pr Proposal
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		var id int64
-		if err := tx.QueryRow(r.Context(), `INSERT INTO proposals (title, body, field, change_value, created_by, rules, created_at, deadline)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			in.Title, in.Body, in.Field, value, actor(p), rules, now, now.Add(time.Duration(hours)*time.Hour)).Scan(&id); err != nil {
-			return err
-		}
 		// The electorate is fixed now: members admitted or reactivated later do not vote.
-		if _, err := tx.Exec(r.Context(), `INSERT INTO proposal_electorate (proposal_id, member_id, stakeholder_class)
-			SELECT $1, m.id, m.stakeholder_class FROM members m WHERE `+where, append([]any{id}, args...)...); err != nil {
-			return err
-		}
 		var err error
-		pr, err = scanProposal(tx.QueryRow(r.Context(), `SELECT `+proposalCols+` FROM proposals WHERE id = $1`, id))
+		pr, err = proposals.On(tx).Open(r.Context(), proposals.New{Title: in.Title, Body: in.Body, Field: in.Field, Value: value,
+			CreatedBy: actor(p), Rules: rules, Created: now, Deadline: now.Add(time.Duration(hours) * time.Hour)}, where, args)
 		return err
 	})
 	if err != nil {
@@ -156,11 +112,7 @@ func (s *Server) listProposals(r *http.Request, p principal) (int, any, error) {
 	if err := s.closeDue(r.Context()); err != nil {
 		return 0, nil, err
 	}
-	rows, err := s.pool.Query(r.Context(), `SELECT `+proposalCols+` FROM proposals ORDER BY id DESC LIMIT 500`)
-	if err != nil {
-		return 0, nil, err
-	}
-	ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Proposal, error) { return scanProposal(row) })
+	ps, err := proposals.On(s.pool).List(r.Context())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -169,10 +121,9 @@ func (s *Server) listProposals(r *http.Request, p principal) (int, any, error) {
 
 // proposalRules are the governance rules a proposal was opened under; proposals from
 // before rules were recorded follow the policy in force.
-func (s *Server) proposalRules(ctx context.Context, q governance.Querier, id int64) (policy.Governance, error) {
-	var raw []byte
-	err := q.QueryRow(ctx, `SELECT rules FROM proposals WHERE id = $1`, id).Scan(&raw)
-	if errors.Is(err, pgx.ErrNoRows) {
+func (s *Server) proposalRules(ctx context.Context, db store.DBTX, id int64) (policy.Governance, error) {
+	raw, err := proposals.On(db).Rules(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return policy.Governance{}, notFound("proposal")
 	}
 	if err != nil {
@@ -202,11 +153,8 @@ func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 	if err := s.closeDue(r.Context()); err != nil {
 		return 0, nil, err
 	}
-	var mine *string
-	pr, err := scanProposal(s.pool.QueryRow(r.Context(), `SELECT `+proposalCols+`,
-			(SELECT b.choice FROM ballots b WHERE b.proposal_id = proposals.id AND b.member_id = $2)
-		FROM proposals WHERE id = $1`, id, p.memberID), &mine)
-	if errors.Is(err, pgx.ErrNoRows) {
+	pr, mine, err := proposals.On(s.pool).GetWithBallot(r.Context(), id, p.memberID)
+	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil, notFound("proposal")
 	}
 	if err != nil {
@@ -262,11 +210,9 @@ func (s *Server) castBallot(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, badField("choice", "must be "+allowed+" under "+g.Model)
 	}
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		var status string
-		var onRoll bool
-		err := tx.QueryRow(r.Context(), `SELECT status, EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = $1 AND e.member_id = $2)
-			FROM proposals WHERE id = $1 FOR SHARE`, id, p.memberID).Scan(&status, &onRoll)
-		if errors.Is(err, pgx.ErrNoRows) {
+		q := proposals.On(tx)
+		status, onRoll, err := q.LockForBallot(r.Context(), id, p.memberID)
+		if errors.Is(err, store.ErrNotFound) {
 			return notFound("proposal")
 		}
 		if err != nil {
@@ -278,9 +224,7 @@ func (s *Server) castBallot(r *http.Request, p principal) (int, any, error) {
 		if !onRoll {
 			return forbidden("the member is not on this proposal's roll: the electorate was fixed when it opened (" + g.Model + " rules)")
 		}
-		_, err = tx.Exec(r.Context(), `INSERT INTO ballots (proposal_id, member_id, choice, cast_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, cast_at = EXCLUDED.cast_at`, id, p.memberID, in.Choice, s.now())
-		return err
+		return q.CastBallot(r.Context(), id, p.memberID, in.Choice, s.now())
 	})
 	if err != nil {
 		return 0, nil, err
@@ -300,14 +244,9 @@ func (s *Server) closeProposal(r *http.Request, p principal) (int, any, error) {
 	}
 	var pr Proposal
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		var status string
-		var deadline *time.Time
-		var missing int64
-		err := tx.QueryRow(r.Context(), `SELECT status, deadline,
-				(SELECT count(*) FROM proposal_electorate e WHERE e.proposal_id = proposals.id
-					AND NOT EXISTS (SELECT 1 FROM ballots b WHERE b.proposal_id = e.proposal_id AND b.member_id = e.member_id))
-			FROM proposals WHERE id = $1 FOR UPDATE`, id).Scan(&status, &deadline, &missing)
-		if errors.Is(err, pgx.ErrNoRows) {
+		q := proposals.On(tx)
+		status, deadline, missing, err := q.LockForClose(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
 			return notFound("proposal")
 		}
 		if err != nil {
@@ -323,7 +262,7 @@ func (s *Server) closeProposal(r *http.Request, p principal) (int, any, error) {
 		if err := s.closeInTx(r.Context(), tx, id, s.now()); err != nil {
 			return err
 		}
-		pr, err = scanProposal(tx.QueryRow(r.Context(), `SELECT `+proposalCols+` FROM proposals WHERE id = $1`, id))
+		pr, err = q.Get(r.Context(), id)
 		return err
 	})
 	if err != nil {
@@ -341,8 +280,7 @@ func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64, at time.Tim
 		return err
 	}
 	if g.Model == policy.Delegate {
-		if _, err := tx.Exec(ctx, `INSERT INTO proposal_delegations (proposal_id, member_id, delegate_id)
-			SELECT $1, member_id, delegate_id FROM delegations`, id); err != nil {
+		if err := proposals.On(tx).FreezeDelegations(ctx, id); err != nil {
 			return fmt.Errorf("freezing the delegations of proposal %d: %w", id, err)
 		}
 	}
@@ -355,10 +293,14 @@ func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64, at time.Tim
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE proposals SET status = 'closed', result = $2, closed_at = $3,
-		application = CASE WHEN $4 AND change_value IS NOT NULL THEN 'pending' ELSE '' END WHERE id = $1`, id, body, at, res.Passed)
-	if err != nil {
+	if err := proposals.On(tx).Close(ctx, id, body, at, res.Passed); err != nil {
 		return fmt.Errorf("closing proposal %d: %w", id, err)
+	}
+	if err := s.applyPlatformChange(ctx, tx, id, res.Passed, at); err != nil {
+		return fmt.Errorf("applying the change of proposal %d: %w", id, err)
+	}
+	if err := s.settleDisbursement(ctx, tx, id, res.Passed, at); err != nil {
+		return fmt.Errorf("settling the disbursement of proposal %d: %w", id, err)
 	}
 	return nil
 }
@@ -371,11 +313,8 @@ func (s *Server) closeDue(ctx context.Context) error {
 	for {
 		closed := false
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			var id int64
-			var deadline time.Time
-			err := tx.QueryRow(ctx, `SELECT id, deadline FROM proposals WHERE status = 'open' AND deadline <= $1
-				ORDER BY deadline, id LIMIT 1 FOR UPDATE SKIP LOCKED`, now).Scan(&id, &deadline)
-			if errors.Is(err, pgx.ErrNoRows) {
+			id, deadline, err := proposals.On(tx).NextDue(ctx, now)
+			if errors.Is(err, store.ErrNotFound) {
 				return nil
 			}
 			if err != nil {
@@ -433,27 +372,18 @@ func (s *Server) setDelegation(r *http.Request, p principal) (int, any, error) {
 	}
 	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		// One writer at a time, so two delegations cannot close a cycle together.
-		if _, err := tx.Exec(r.Context(), `LOCK TABLE delegations IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		q := proposals.On(tx)
+		d, err := q.LockDelegations(r.Context())
+		if err != nil {
 			return err
 		}
 		if err := activeMemberRef(r.Context(), tx, "delegateId", in.DelegateID); err != nil {
 			return err
 		}
-		d := map[int64]int64{}
-		rows, err := tx.Query(r.Context(), `SELECT member_id, delegate_id FROM delegations`)
-		if err != nil {
-			return err
-		}
-		var from, to int64
-		if _, err := pgx.ForEachRow(rows, []any{&from, &to}, func() error { d[from] = to; return nil }); err != nil {
-			return err
-		}
 		if governance.CreatesCycle(p.memberID, in.DelegateID, d) {
 			return conflict("delegateId", "this delegation would create a cycle")
 		}
-		_, err = tx.Exec(r.Context(), `INSERT INTO delegations (member_id, delegate_id) VALUES ($1, $2)
-			ON CONFLICT (member_id) DO UPDATE SET delegate_id = EXCLUDED.delegate_id, created_at = now()`, p.memberID, in.DelegateID)
-		return err
+		return q.Delegate(r.Context(), p.memberID, in.DelegateID)
 	})
 	if err != nil {
 		return 0, nil, err
@@ -465,26 +395,18 @@ func (s *Server) deleteDelegation(r *http.Request, p principal) (int, any, error
 	if p.admin {
 		return 0, nil, forbidden("delegations are taken back by members with their own token")
 	}
-	tag, err := s.pool.Exec(r.Context(), `DELETE FROM delegations WHERE member_id = $1`, p.memberID)
+	err := proposals.On(s.pool).Undelegate(r.Context(), p.memberID)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("delegation")
+	}
 	if err != nil {
 		return 0, nil, err
-	}
-	if tag.RowsAffected() == 0 {
-		return 0, nil, notFound("delegation")
 	}
 	return http.StatusOK, map[string]any{"memberId": p.memberID, "delegateId": nil}, nil
 }
 
 // AuditEntry is one admission or change of a member's roles, class or activity.
-type AuditEntry struct {
-	ID       int64           `json:"id"`
-	MemberID int64           `json:"memberId"`
-	Event    string          `json:"event"`
-	OldValue json.RawMessage `json:"oldValue,omitempty"`
-	NewValue json.RawMessage `json:"newValue,omitempty"`
-	Actor    string          `json:"actor"`
-	At       time.Time       `json:"at"`
-}
+type AuditEntry = members.AuditEntry
 
 // memberAudit lists the roll's history for staff: every admission and change of roles,
 // stakeholder class or activity, with who made it and when (the members_audit trigger
@@ -498,23 +420,7 @@ func (s *Server) memberAudit(r *http.Request, p principal) (int, any, error) {
 		}
 		memberID = &id
 	}
-	rows, err := s.pool.Query(r.Context(), `SELECT id, member_id, event, old_value, new_value, actor, at FROM member_audit
-		WHERE $1::bigint IS NULL OR member_id = $1 ORDER BY id DESC LIMIT 1000`, memberID)
-	if err != nil {
-		return 0, nil, err
-	}
-	es, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
-		var e AuditEntry
-		var oldV, newV []byte
-		err := row.Scan(&e.ID, &e.MemberID, &e.Event, &oldV, &newV, &e.Actor, &e.At)
-		if len(oldV) > 0 {
-			e.OldValue = oldV
-		}
-		if len(newV) > 0 {
-			e.NewValue = newV
-		}
-		return e, err
-	})
+	es, err := members.On(s.pool).Audit(r.Context(), memberID)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -527,10 +433,4 @@ func auditActor(p principal) string {
 		return "staff"
 	}
 	return fmt.Sprintf("member:%d", p.memberID)
-}
-
-// setAuditActor names the caller for the member audit trigger, for the rest of tx.
-func setAuditActor(ctx context.Context, tx pgx.Tx, p principal) error {
-	_, err := tx.Exec(ctx, `SELECT set_config('cooperator.actor', $1, true)`, auditActor(p))
-	return err
 }

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -153,6 +155,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/v1/blocks", member, s.createBlock, nil},
 		{"DELETE", "/v1/blocks/{workerId}", member, s.deleteBlock, nil},
 
+		{"POST", "/v1/quotes", member, s.createQuote, nil},
 		{"POST", "/v1/work", member, s.createWork, nil},
 		{"GET", "/v1/work/{id}", member, s.getWork, nil},
 		{"POST", "/v1/work/{id}/match", member, s.matchWork, nil},
@@ -167,6 +170,10 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/v1/payments/{id}", member, s.getPayment, nil},
 		{"POST", "/v1/payments/{id}/refund", admin, s.refundPayment, nil},
 		{"GET", "/v1/reports/funds", member, s.fundReport, nil},
+		{"GET", "/v1/funds/{name}", member, s.fundHistory, nil},
+		{"POST", "/v1/disbursements", member, s.createDisbursement, nil},
+		{"GET", "/v1/disbursements/{id}", member, s.getDisbursement, nil},
+		{"GET", "/v1/exports/{report}", member, s.exportReport, nil},
 
 		{"POST", "/v1/proposals", member, s.createProposal, nil},
 		{"GET", "/v1/proposals", member, s.listProposals, nil},
@@ -271,6 +278,10 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, rt route) {
 		var status int
 		var body any
 		status, body, err = rt.h(r, p)
+		if f, ok := body.(*csvFile); ok && err == nil {
+			f.write(w)
+			return
+		}
 		if err == nil {
 			writeJSON(w, status, body)
 			return
@@ -374,14 +385,11 @@ func (s *Server) authenticate(r *http.Request, a access) (principal, error) {
 		return principal{}, forbidden("this endpoint needs the co-op staff's admin token")
 	}
 	sum := sha256.Sum256([]byte(tok))
-	p := principal{}
-	err := s.pool.QueryRow(r.Context(), `SELECT m.id, t.id, m.roles, m.stakeholder_class, m.active FROM member_tokens t
-		JOIN members m ON m.id = t.member_id WHERE t.token_hash = $1 AND m.erased_at IS NULL`, sum[:]).
-		Scan(&p.memberID, &p.tokenID, &p.roles, &p.class, &p.active)
-	if errors.Is(err, pgx.ErrNoRows) {
+	c, err := members.On(s.pool).Authenticate(r.Context(), sum[:])
+	if errors.Is(err, store.ErrNotFound) {
 		return principal{}, &apiError{status: http.StatusUnauthorized, field: "Authorization", message: "unknown token"}
 	}
-	return p, err
+	return principal{memberID: c.MemberID, tokenID: c.TokenID, roles: c.Roles, class: c.Class, active: c.Active}, err
 }
 
 // maxBody bounds request bodies.
@@ -527,9 +535,8 @@ func selfOrAdmin(p principal, id int64) error {
 // activeMemberRef checks a request's reference (field) to a member who must be active:
 // 404 when no member has the id, 400 when the member is inactive or erased.
 func activeMemberRef(ctx context.Context, tx pgx.Tx, field string, id int64) error {
-	var exists, active bool
-	err := tx.QueryRow(ctx, `SELECT true, active AND erased_at IS NULL FROM members WHERE id = $1`, id).Scan(&exists, &active)
-	if errors.Is(err, pgx.ErrNoRows) {
+	active, err := members.On(tx).Activity(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return refNotFound(field, "member")
 	}
 	if err != nil {

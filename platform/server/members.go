@@ -11,55 +11,19 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 )
 
 var allRoles = []string{"worker", "customer", "staff"}
 
 // Member is a member as the API shows it.
-type Member struct {
-	ID               int64      `json:"id"`
-	Name             *string    `json:"name"`
-	Email            *string    `json:"email"`
-	Phone            *string    `json:"phone,omitempty"`
-	StakeholderClass string     `json:"stakeholderClass,omitempty"`
-	Roles            []string   `json:"roles"`
-	Qualifications   []string   `json:"qualifications"`
-	Active           bool       `json:"active"`
-	Available        bool       `json:"available"`
-	Rating           string     `json:"rating"`
-	RatingCount      int64      `json:"ratingCount"`
-	LastAssignedAt   *time.Time `json:"lastAssignedAt,omitempty"`
-	ErasedAt         *time.Time `json:"erasedAt,omitempty"`
-	CreatedAt        time.Time  `json:"createdAt"`
-}
-
-const memberCols = `id, name, email, phone, stakeholder_class, roles, qualifications, active, available,
-	rating_sum, rating_count, last_assigned_at, erased_at, created_at`
-
-func scanMember(row pgx.Row) (Member, error) {
-	var m Member
-	var sum int64
-	err := row.Scan(&m.ID, &m.Name, &m.Email, &m.Phone, &m.StakeholderClass, &m.Roles, &m.Qualifications,
-		&m.Active, &m.Available, &sum, &m.RatingCount, &m.LastAssignedAt, &m.ErasedAt, &m.CreatedAt)
-	m.Rating = ratingString(sum, m.RatingCount)
-	return m, err
-}
-
-// ratingString renders the average rating with two decimals, in integer arithmetic.
-func ratingString(sum, count int64) string {
-	if count == 0 {
-		return "unrated"
-	}
-	centi := sum * 100 / count
-	return fmt.Sprintf("%d.%02d", centi/100, centi%100)
-}
+type Member = members.Member
 
 type memberInput struct {
 	Name             *string   `json:"name"`
@@ -69,6 +33,12 @@ type memberInput struct {
 	Roles            *[]string `json:"roles"`
 	Qualifications   *[]string `json:"qualifications"`
 	Active           *bool     `json:"active"`
+}
+
+// fields are the member's fields to write.
+func (in *memberInput) fields() members.Fields {
+	return members.Fields{Name: in.Name, Email: in.Email, Phone: in.Phone, StakeholderClass: in.StakeholderClass,
+		Roles: in.Roles, Qualifications: in.Qualifications, Active: in.Active}
 }
 
 func (s *Server) validateMemberInput(in *memberInput, create bool) error {
@@ -137,26 +107,15 @@ func newToken() (plain string, hash []byte) {
 	return plain, h[:]
 }
 
-func isUniqueViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
-}
-
-// emailTaken reports whether another member (not except) has the email, holding a
-// transaction lock on the address until tx ends, so that a concurrent request for the
-// same address waits and then sees this one's row. Checking first keeps the unique index
-// from ever refusing an insert: PostgreSQL would log the refusal with the address in its
-// DETAIL line, and the server log is no place for personal data.
-func emailTaken(ctx context.Context, tx pgx.Tx, email string, except int64) (bool, error) {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('member-email:' || lower($1), 0))`, email); err != nil {
-		return false, err
-	}
-	var taken bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members WHERE lower(email) = lower($1) AND id <> $2)`, email, except).Scan(&taken)
-	return taken, err
-}
-
 var errEmailTaken = conflict("email", "a member with this email already exists")
+
+// emailErr answers members.ErrEmailTaken as 409 naming the field.
+func emailErr(err error) error {
+	if errors.Is(err, members.ErrEmailTaken) {
+		return errEmailTaken
+	}
+	return err
+}
 
 func (s *Server) createMember(r *http.Request, p principal) (int, any, error) {
 	var in memberInput
@@ -166,69 +125,41 @@ func (s *Server) createMember(r *http.Request, p principal) (int, any, error) {
 	if err := s.validateMemberInput(&in, true); err != nil {
 		return 0, nil, err
 	}
-	class := ""
-	if in.StakeholderClass != nil {
-		class = *in.StakeholderClass
-	}
-	quals := []string{}
-	if in.Qualifications != nil {
-		quals = *in.Qualifications
-	}
-	active := true
-	if in.Active != nil {
-		active = *in.Active
-	}
 	plain, hash := newToken()
 	var m Member
 	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		if err := setAuditActor(r.Context(), tx, p); err != nil {
+		q := members.On(tx)
+		if err := q.SetAuditActor(r.Context(), auditActor(p)); err != nil {
 			return err
 		}
-		taken, err := emailTaken(r.Context(), tx, *in.Email, 0)
+		taken, err := q.EmailTaken(r.Context(), *in.Email, 0)
 		if err != nil {
 			return err
 		}
 		if taken {
 			return errEmailTaken
 		}
-		m, err = scanMember(tx.QueryRow(r.Context(), `INSERT INTO members (name, email, phone, stakeholder_class, roles, qualifications, active)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+memberCols, in.Name, in.Email, in.Phone, class, *in.Roles, quals, active))
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(r.Context(), `INSERT INTO member_tokens (token_hash, member_id) VALUES ($1, $2)`, hash, m.ID)
+		m, err = q.Create(r.Context(), in.fields(), hash)
 		return err
 	})
-	if isUniqueViolation(err) {
-		return 0, nil, errEmailTaken
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, emailErr(err)
 	}
 	return http.StatusCreated, map[string]any{"member": m, "token": plain}, nil
 }
 
 func (s *Server) listMembers(r *http.Request, p principal) (int, any, error) {
-	rows, err := s.pool.Query(r.Context(), `SELECT `+memberCols+` FROM members ORDER BY id`)
-	if err != nil {
-		return 0, nil, err
-	}
-	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Member, error) { return scanMember(row) })
+	ms, err := members.On(s.pool).List(r.Context())
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, map[string]any{"members": ms}, nil
 }
 
-func (s *Server) loadMember(ctx context.Context, q pgx.Tx, id int64) (Member, error) {
-	var row pgx.Row
-	if q != nil {
-		row = q.QueryRow(ctx, `SELECT `+memberCols+` FROM members WHERE id = $1`, id)
-	} else {
-		row = s.pool.QueryRow(ctx, `SELECT `+memberCols+` FROM members WHERE id = $1`, id)
-	}
-	m, err := scanMember(row)
-	if errors.Is(err, pgx.ErrNoRows) {
+// loadMember reads a member, 404 when there is none.
+func (s *Server) loadMember(ctx context.Context, id int64) (Member, error) {
+	m, err := members.On(s.pool).Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return m, notFound("member")
 	}
 	return m, err
@@ -242,7 +173,7 @@ func (s *Server) getMember(r *http.Request, p principal) (int, any, error) {
 	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
-	m, err := s.loadMember(r.Context(), nil, id)
+	m, err := s.loadMember(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -263,11 +194,12 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 	}
 	var m Member
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		if err := setAuditActor(r.Context(), tx, p); err != nil {
+		q := members.On(tx)
+		if err := q.SetAuditActor(r.Context(), auditActor(p)); err != nil {
 			return err
 		}
 		if in.Email != nil {
-			taken, err := emailTaken(r.Context(), tx, *in.Email, id)
+			taken, err := q.EmailTaken(r.Context(), *in.Email, id)
 			if err != nil {
 				return err
 			}
@@ -276,30 +208,14 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 			}
 		}
 		var err error
-		m, err = scanMember(tx.QueryRow(r.Context(), `UPDATE members SET
-			name = coalesce($2, name), email = coalesce($3, email), phone = coalesce($4, phone),
-			stakeholder_class = coalesce($5, stakeholder_class), roles = coalesce($6, roles),
-			qualifications = coalesce($7, qualifications), active = coalesce($8, active),
-			available = available AND coalesce($8, active)
-			WHERE id = $1 AND erased_at IS NULL RETURNING `+memberCols, id, in.Name, in.Email, in.Phone, in.StakeholderClass, in.Roles, in.Qualifications, in.Active))
-		if errors.Is(err, pgx.ErrNoRows) {
+		m, err = q.Update(r.Context(), id, in.fields())
+		if errors.Is(err, store.ErrNotFound) {
 			return notFound("member")
-		}
-		if err != nil {
-			return err
-		}
-		// Deactivation revokes every token: an inactive member signs in no more until staff
-		// reactivate them and mint a new one.
-		if !m.Active {
-			_, err = tx.Exec(r.Context(), `DELETE FROM member_tokens WHERE member_id = $1`, id)
 		}
 		return err
 	})
-	if isUniqueViolation(err) {
-		return 0, nil, errEmailTaken
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, emailErr(err)
 	}
 	return http.StatusOK, m, nil
 }
@@ -321,14 +237,14 @@ func (s *Server) setAvailability(r *http.Request, p principal) (int, any, error)
 	if in.Available == nil {
 		return 0, nil, badField("available", "is required (true or false)")
 	}
-	m, err := s.loadMember(r.Context(), nil, id)
+	m, err := s.loadMember(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
 	}
 	if *in.Available && (!m.Active || !slices.Contains(m.Roles, "worker")) {
 		return 0, nil, conflict("available", "only active workers can be available")
 	}
-	m, err = scanMember(s.pool.QueryRow(r.Context(), `UPDATE members SET available = $2 WHERE id = $1 RETURNING `+memberCols, id, *in.Available))
+	m, err = members.On(s.pool).SetAvailable(r.Context(), id, *in.Available)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -348,11 +264,9 @@ func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	plain, hash := newToken()
-	var tok Token
-	err = s.pool.QueryRow(r.Context(), `INSERT INTO member_tokens (token_hash, member_id)
-		SELECT $1, id FROM members WHERE id = $2 AND active AND erased_at IS NULL RETURNING id, created_at`, hash, id).Scan(&tok.ID, &tok.CreatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		if _, err := s.loadMember(r.Context(), nil, id); err != nil {
+	tok, err := members.On(s.pool).CreateToken(r.Context(), id, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		if _, err := s.loadMember(r.Context(), id); err != nil {
 			return 0, nil, err
 		}
 		return 0, nil, conflict("", "the member is not active (or erased): no new tokens")
@@ -363,14 +277,8 @@ func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 	return http.StatusCreated, map[string]any{"memberId": id, "id": tok.ID, "createdAt": tok.CreatedAt, "token": plain}, nil
 }
 
-// Token is a member's token as the API lists it: never the token itself, which only
-// its creator saw once, nor its hash.
-type Token struct {
-	ID        int64     `json:"id"`
-	CreatedAt time.Time `json:"createdAt"`
-	// Current says the token is the one the request was made with.
-	Current bool `json:"current"`
-}
+// Token is a member's token as the API lists it.
+type Token = members.Token
 
 // listTokens lists a member's tokens, to the member and staff.
 func (s *Server) listTokens(r *http.Request, p principal) (int, any, error) {
@@ -381,21 +289,15 @@ func (s *Server) listTokens(r *http.Request, p principal) (int, any, error) {
 	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
-	if _, err := s.loadMember(r.Context(), nil, id); err != nil {
+	if _, err := s.loadMember(r.Context(), id); err != nil {
 		return 0, nil, err
 	}
-	rows, err := s.pool.Query(r.Context(), `SELECT id, created_at FROM member_tokens WHERE member_id = $1 ORDER BY id`, id)
+	toks, err := members.On(s.pool).Tokens(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
 	}
-	toks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Token, error) {
-		var t Token
-		err := row.Scan(&t.ID, &t.CreatedAt)
-		t.Current = !p.admin && t.ID == p.tokenID
-		return t, err
-	})
-	if err != nil {
-		return 0, nil, err
+	for i := range toks {
+		toks[i].Current = !p.admin && toks[i].ID == p.tokenID
 	}
 	return http.StatusOK, map[string]any{"memberId": id, "tokens": toks}, nil
 }
@@ -414,12 +316,12 @@ func (s *Server) revokeToken(r *http.Request, p principal) (int, any, error) {
 	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
-	tag, err := s.pool.Exec(r.Context(), `DELETE FROM member_tokens WHERE member_id = $1 AND id = $2`, id, tid)
+	err = members.On(s.pool).RevokeToken(r.Context(), id, tid)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("token")
+	}
 	if err != nil {
 		return 0, nil, err
-	}
-	if tag.RowsAffected() == 0 {
-		return 0, nil, notFound("token")
 	}
 	return http.StatusOK, map[string]any{"memberId": id, "id": tid, "revoked": true}, nil
 }
@@ -455,19 +357,12 @@ func (s *Server) createBlock(r *http.Request, p principal) (int, any, error) {
 	if in.WorkerID == customer {
 		return 0, nil, badField("workerId", "cannot block yourself")
 	}
-	tag, err := s.pool.Exec(r.Context(), `INSERT INTO blocks (customer_id, worker_id)
-		SELECT $1, id FROM members WHERE id = $2 ON CONFLICT DO NOTHING`, customer, in.WorkerID)
+	err := members.On(s.pool).Block(r.Context(), customer, in.WorkerID)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("worker")
+	}
 	if err != nil {
 		return 0, nil, err
-	}
-	if tag.RowsAffected() == 0 {
-		var exists bool
-		if err := s.pool.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1)`, in.WorkerID).Scan(&exists); err != nil {
-			return 0, nil, err
-		}
-		if !exists {
-			return 0, nil, notFound("worker")
-		}
 	}
 	return http.StatusCreated, map[string]any{"customerId": customer, "workerId": in.WorkerID}, nil
 }
@@ -481,12 +376,12 @@ func (s *Server) deleteBlock(r *http.Request, p principal) (int, any, error) {
 	if p.admin {
 		return 0, nil, forbidden("a block is lifted by the customer who set it")
 	}
-	tag, err := s.pool.Exec(r.Context(), `DELETE FROM blocks WHERE customer_id = $1 AND worker_id = $2`, customer, wid)
+	err = members.On(s.pool).Unblock(r.Context(), customer, wid)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("block")
+	}
 	if err != nil {
 		return 0, nil, err
-	}
-	if tag.RowsAffected() == 0 {
-		return 0, nil, notFound("block")
 	}
 	return http.StatusOK, map[string]any{"customerId": customer, "workerId": wid, "blocked": false}, nil
 }

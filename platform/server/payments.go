@@ -6,44 +6,38 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
+	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
 )
 
-// Ledger accounts. Every payment moves money from the payer account (money received from
-// outside) to the worker's account, the funds and the co-op's accounts.
+// Ledger accounts (platform/server/ledger).
 const (
-	acctPayer     = "payer"
-	acctOperating = "coop:operating"
-	acctCoopSurge = "coop:surge"
+	acctPayer     = ledger.AcctPayer
+	acctOperating = ledger.AcctOperating
+	acctCoopSurge = ledger.AcctCoopSurge
 )
 
-func acctMember(id int64) string  { return fmt.Sprintf("member:%d", id) }
-func acctFund(name string) string { return "fund:" + name }
+func acctMember(id int64) string  { return ledger.AcctMember(id) }
+func acctFund(name string) string { return ledger.AcctFund(name) }
 
-// Idempotency scopes: a key is unique within the scope of the client that chose it.
-// memberScope is the scope of the payments a member requests. Staff share one scope;
-// the payment that completes a work item is in the work scope under the key
-// "work-<id>", chosen by the service. Erasure moves the keys it replaces to the scope
-// "erased:" + the old scope.
+// Idempotency scopes (see store/payments).
 const (
-	staffScope = "staff"
-	workScope  = "work"
+	staffScope = payments.StaffScope
+	workScope  = payments.WorkScope
 )
 
-func memberScope(id int64) string { return fmt.Sprintf("member:%d", id) }
-
-// memberKeysSQL selects the payments whose idempotency key is the member $1's: the keys
-// they chose, and the keys staff chose for payments on their behalf (free text that may
-// name them).
-const memberKeysSQL = `(idempotency_scope = 'member:' || $1::bigint OR (idempotency_scope = 'staff' AND payer_id = $1))`
+func memberScope(id int64) string { return payments.MemberScope(id) }
 
 type paymentRequest struct {
 	WorkerID    int64  `json:"workerId"`
@@ -60,101 +54,20 @@ func (p paymentRequest) hash() []byte {
 }
 
 // Payment is a recorded payment with its fee breakdown.
-type Payment struct {
-	ID             int64        `json:"id"`
-	IdempotencyKey string       `json:"idempotencyKey,omitempty"`
-	WorkID         *int64       `json:"workId"`
-	PayerID        *int64       `json:"payerId"`
-	WorkerID       int64        `json:"workerId"`
-	GrossCents     int64        `json:"grossCents"`
-	SurgeCents     int64        `json:"surgeCents"`
-	Split          ledger.Split `json:"split"`
-	TransactionID  int64        `json:"transactionId"`
-	Refunded       bool         `json:"refunded"`
-	RefundTxID     *int64       `json:"refundTransactionId,omitempty"`
-	CreatedAt      time.Time    `json:"createdAt"`
-	scope          string       // the idempotency scope
-}
+type Payment = payments.Payment
 
 // keyShownTo says whether the reader may see the payment's idempotency key: a key is
 // the client's own text, shown to that client and staff. A work item's key is the
 // service's ("work-<id>", no more than its workId) and shown to everyone.
-func (p *Payment) keyShownTo(reader principal) bool {
-	return reader.admin || p.scope == workScope || p.scope == memberScope(reader.memberID)
-}
-
-const paymentCols = `id, idempotency_key, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id, refund_tx_id, created_at, idempotency_scope`
-
-func scanPayment(row pgx.Row) (Payment, []byte, error) {
-	var p Payment
-	var hash []byte
-	err := row.Scan(&p.ID, &p.IdempotencyKey, &p.WorkID, &p.PayerID, &p.WorkerID, &p.GrossCents, &p.SurgeCents,
-		&p.Split, &p.TransactionID, &p.RefundTxID, &p.CreatedAt, &p.scope, &hash)
-	p.Refunded = p.RefundTxID != nil
-	return p, hash, err
-}
-
-type entry struct {
-	account string
-	member  *int64
-	amount  int64
-}
-
-// entriesFor turns a split into balanced ledger entries (zero amounts are left out).
-func entriesFor(req paymentRequest, s ledger.Split) []entry {
-	worker := req.WorkerID
-	es := []entry{{acctPayer, req.PayerID, -s.GrossCents}, {acctMember(worker), &worker, s.WorkerCents}}
-	for _, f := range s.Funds {
-		es = append(es, entry{acctFund(f.Name), nil, f.AmountCents})
-	}
-	es = append(es, entry{acctOperating, nil, s.OperatingCents}, entry{acctCoopSurge, nil, s.CoopSurgeCents})
-	out := es[:0]
-	for _, e := range es {
-		if e.amount != 0 {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// postTransaction writes one balanced ledger transaction. The balance is checked here
-// and again by the database at commit (a deferred constraint trigger).
-func postTransaction(ctx context.Context, tx pgx.Tx, kind string, es []entry) (int64, error) {
-	accounts, members, amounts, err := entryArrays(es)
-	if err != nil {
-		return 0, err
-	}
-	var id int64
-	if err := tx.QueryRow(ctx, `INSERT INTO ledger_transactions (kind) VALUES ($1) RETURNING id`, kind).Scan(&id); err != nil {
-		return 0, err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO ledger_entries (tx_id, account, member_id, amount_cents)
-		SELECT $1, a, m, c FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(a, m, c)`, id, accounts, members, amounts)
-	return id, err
-}
-
-// entryArrays checks the entries balance and turns them into column arrays.
-func entryArrays(es []entry) ([]string, []*int64, []int64, error) {
-	var sum int64
-	accounts := make([]string, len(es))
-	members := make([]*int64, len(es))
-	amounts := make([]int64, len(es))
-	for i, e := range es {
-		sum += e.amount
-		accounts[i], members[i], amounts[i] = e.account, e.member, e.amount
-	}
-	if sum != 0 {
-		return nil, nil, nil, fmt.Errorf("ledger: transaction does not balance (%d)", sum)
-	}
-	return accounts, members, amounts, nil
+func keyShownTo(p *Payment, reader principal) bool {
+	return reader.admin || p.Scope == workScope || p.Scope == memberScope(reader.memberID)
 }
 
 // insertPayment records a payment inside tx once per idempotency key within its scope
 // (the paying member, staff, or "work" for work items), so one client's keys never
 // collide with another's. If the key is already used in the scope, it returns the
 // stored payment (created=false) when the request is the same and a 409 when it
-// differs. A concurrent duplicate waits on the unique index and then sees the first
-// payment.
+// differs.
 func (s *Server) insertPayment(ctx context.Context, tx pgx.Tx, pol *policy.Policy, scope, key string, req paymentRequest) (*Payment, bool, error) {
 	split, err := ledger.Compute(pol.FeeSplit, req.AmountCents, req.SurgeCents)
 	if err != nil {
@@ -163,41 +76,15 @@ func (s *Server) insertPayment(ctx context.Context, tx pgx.Tx, pol *policy.Polic
 	if split.Sum() != req.AmountCents {
 		return nil, false, fmt.Errorf("split does not add up: %+v", split)
 	}
-	hash := req.hash()
-	// Savepoint so a duplicate key does not abort the caller's transaction.
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	// The ledger transaction, its entries and the payment in one statement.
-	accounts, members, amounts, err := entryArrays(entriesFor(req, split))
-	if err != nil {
-		_ = sp.Rollback(ctx)
-		return nil, false, err
-	}
-	splitJSON, _ := json.Marshal(split)
-	p, _, err := scanPayment(sp.QueryRow(ctx, `WITH t AS (INSERT INTO ledger_transactions (kind) VALUES ('payment') RETURNING id),
-		e AS (INSERT INTO ledger_entries (tx_id, account, member_id, amount_cents)
-			SELECT t.id, u.a, u.m, u.c FROM t, unnest($9::text[], $10::bigint[], $11::bigint[]) AS u(a, m, c))
-		INSERT INTO payments (idempotency_key, request_hash, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id, idempotency_scope)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, t.id, $12 FROM t ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
-		RETURNING `+paymentCols+`, request_hash`, key, hash, req.WorkID, req.PayerID, req.WorkerID, req.AmountCents, req.SurgeCents, splitJSON,
-		accounts, members, amounts, scope))
-	if err == nil {
-		return &p, true, sp.Commit(ctx)
-	}
-	_ = sp.Rollback(ctx)
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, err
-	}
-	p, stored, err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+`, request_hash FROM payments WHERE idempotency_scope = $1 AND idempotency_key = $2`, scope, key))
-	if err != nil {
-		return nil, false, err
-	}
-	if string(stored) != string(hash) {
+	p, created, err := payments.On(tx).Insert(ctx, scope, key, req.hash(), payments.New{WorkID: req.WorkID, PayerID: req.PayerID,
+		WorkerID: req.WorkerID, AmountCents: req.AmountCents, SurgeCents: req.SurgeCents}, split)
+	if errors.Is(err, payments.ErrKeyReused) {
 		return nil, false, conflict("Idempotency-Key", "this key was used for a different payment")
 	}
-	return &p, false, nil
+	if err != nil {
+		return nil, false, err
+	}
+	return &p, created, nil
 }
 
 func (s *Server) countPayment(sp ledger.Split, kind string) {
@@ -305,10 +192,8 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 		if req.PayerID != nil && *req.PayerID == req.WorkerID {
 			return badField("workerId", "cannot pay yourself")
 		}
-		var worker, payer bool
-		if err := tx.QueryRow(r.Context(), `SELECT
-				EXISTS (SELECT 1 FROM members WHERE id = $1 AND 'worker' = ANY (roles) AND erased_at IS NULL),
-				$2::bigint IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = $2)`, req.WorkerID, req.PayerID).Scan(&worker, &payer); err != nil {
+		worker, payer, err := payments.On(tx).Parties(r.Context(), req.WorkerID, req.PayerID)
+		if err != nil {
 			return err
 		}
 		if !worker {
@@ -317,7 +202,6 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 		if !payer {
 			return refNotFound("payerId", "member")
 		}
-		var err error
 		pay, created, err = s.insertPayment(r.Context(), tx, pol, scope, key, req)
 		return err
 	})
@@ -352,12 +236,8 @@ func (s *Server) paymentForWork(ctx context.Context, tx pgx.Tx, p principal, sco
 		return badField("payerId", "must be the customer of the work (or left out)")
 	}
 	req.WorkID, req.WorkerID, req.PayerID = &w.ID, *w.WorkerID, &w.CustomerID
-	var replay bool
-	var paid int64
-	if err := tx.QueryRow(ctx, `SELECT
-			EXISTS (SELECT 1 FROM payments WHERE idempotency_scope = $2 AND idempotency_key = $3),
-			coalesce((SELECT sum(gross_cents) FROM payments WHERE work_id = $1 AND idempotency_scope <> '`+workScope+`'
-				AND refund_tx_id IS NULL), 0)::bigint`, w.ID, scope, key).Scan(&replay, &paid); err != nil {
+	replay, paid, err := payments.On(tx).PaidForWork(ctx, w.ID, scope, key)
+	if err != nil {
 		return err
 	}
 	if !replay && paid+req.AmountCents > w.PriceCents {
@@ -367,8 +247,8 @@ func (s *Server) paymentForWork(ctx context.Context, tx pgx.Tx, p principal, sco
 }
 
 func (s *Server) loadPayment(ctx context.Context, id int64) (Payment, error) {
-	p, _, err := scanPayment(s.pool.QueryRow(ctx, `SELECT `+paymentCols+`, request_hash FROM payments WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
+	p, err := payments.On(s.pool).Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return p, notFound("payment")
 	}
 	return p, err
@@ -389,7 +269,7 @@ func (s *Server) getPayment(r *http.Request, p principal) (int, any, error) {
 	if !p.admin && pay.WorkerID != p.memberID && (pay.PayerID == nil || *pay.PayerID != p.memberID) {
 		return 0, nil, notFound("payment")
 	}
-	if !pay.keyShownTo(p) {
+	if !keyShownTo(&pay, p) {
 		pay.IdempotencyKey = ""
 	}
 	return http.StatusOK, pay, nil
@@ -403,10 +283,9 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 	}
 	var pay Payment
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		var txID int64
-		var refunded *int64
-		err := tx.QueryRow(r.Context(), `SELECT tx_id, refund_tx_id FROM payments WHERE id = $1 FOR UPDATE`, id).Scan(&txID, &refunded)
-		if errors.Is(err, pgx.ErrNoRows) {
+		q := payments.On(tx)
+		txID, refunded, err := q.LockForRefund(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
 			return notFound("payment")
 		}
 		if err != nil {
@@ -415,24 +294,21 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 		if refunded != nil {
 			return conflict("", "this payment has already been refunded")
 		}
-		rows, err := tx.Query(r.Context(), `SELECT account, member_id, amount_cents FROM ledger_entries WHERE tx_id = $1 ORDER BY id`, txID)
+		es, err := q.Entries(r.Context(), txID)
 		if err != nil {
 			return err
 		}
-		es, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (entry, error) {
-			var e entry
-			err := row.Scan(&e.account, &e.member, &e.amount)
-			e.amount = -e.amount
-			return e, err
-		})
+		for i := range es {
+			es[i].AmountCents = -es[i].AmountCents
+		}
+		if err := refundFromFunds(r.Context(), tx, es); err != nil {
+			return err
+		}
+		rid, err := q.PostTransaction(r.Context(), "refund", es)
 		if err != nil {
 			return err
 		}
-		rid, err := postTransaction(r.Context(), tx, "refund", es)
-		if err != nil {
-			return err
-		}
-		pay, _, err = scanPayment(tx.QueryRow(r.Context(), `UPDATE payments SET refund_tx_id = $2 WHERE id = $1 RETURNING `+paymentCols+`, request_hash`, id, rid))
+		pay, err = q.MarkRefunded(r.Context(), id, rid)
 		return err
 	})
 	if err != nil {
@@ -442,24 +318,44 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 	return http.StatusOK, pay, nil
 }
 
+// refundFromFunds locks the funds a refund takes money back from (in name order, so two
+// refunds never wait on each other crosswise) and refuses one a fund no longer holds,
+// having disbursed it: a fund never goes below zero.
+func refundFromFunds(ctx context.Context, tx pgx.Tx, es []ledger.Entry) error {
+	take := map[string]int64{}
+	for _, e := range es {
+		if name, ok := strings.CutPrefix(e.Account, "fund:"); ok && e.AmountCents < 0 {
+			take[name] -= e.AmountCents
+		}
+	}
+	q := funds.On(tx)
+	for _, name := range slices.Sorted(maps.Keys(take)) {
+		if err := q.Lock(ctx, name); err != nil {
+			return err
+		}
+		balance, err := q.Balance(ctx, name)
+		if err != nil {
+			return err
+		}
+		if take[name] > balance {
+			return conflict("id", fmt.Sprintf("the refund takes %d cents back from the %s fund, which holds %d cents after its disbursements: a fund cannot go below zero", take[name], name, balance))
+		}
+	}
+	return nil
+}
+
 // fundReport shows every co-op account's balance, what the workers were paid, what the
 // co-op received, and the ledger's total (always 0), from one pass over the ledger.
 func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
 	// The members' accounts are summed together; every other account on its own.
-	rows, err := s.pool.Query(r.Context(), `SELECT CASE WHEN account LIKE 'member:%' THEN 'member:' ELSE account END AS a,
-			sum(amount_cents)::bigint
-		FROM ledger_entries GROUP BY a ORDER BY a`)
+	all, err := payments.On(s.pool).Balances(r.Context())
 	if err != nil {
 		return 0, nil, err
 	}
-	type bal struct {
-		Account      string `json:"account"`
-		BalanceCents int64  `json:"balanceCents"`
-	}
+	type bal = payments.Balance
 	bals := []bal{}
 	var total, workers, received int64
-	var b bal
-	_, err = pgx.ForEachRow(rows, []any{&b.Account, &b.BalanceCents}, func() error {
+	for _, b := range all {
 		total += b.BalanceCents
 		switch {
 		case b.Account == "member:":
@@ -469,10 +365,6 @@ func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
 		case strings.HasPrefix(b.Account, "fund:") || strings.HasPrefix(b.Account, "coop:"):
 			bals = append(bals, b)
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, nil, err
 	}
 	// Policy funds with nothing yet show as 0.
 	if pol := s.policy.Current(); pol != nil {
@@ -486,7 +378,13 @@ func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
 			}
 		}
 	}
-	return http.StatusOK, map[string]any{"accounts": bals, "paidToWorkersCents": workers, "receivedCents": received, "ledgerTotalCents": total}, nil
+	// Disbursements to members are in their accounts, but they are not pay for work.
+	disbursed, toMembers, err := funds.On(s.pool).Totals(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"accounts": bals, "paidToWorkersCents": workers - toMembers, "receivedCents": received,
+		"disbursedCents": disbursed, "ledgerTotalCents": total}, nil
 }
 
 // memberEarnings shows what a member earned, entry by entry, to the member and staff.
@@ -499,28 +397,10 @@ func (s *Server) memberEarnings(r *http.Request, p principal) (int, any, error) 
 	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
-	if _, err := s.loadMember(r.Context(), nil, id); err != nil {
+	if _, err := s.loadMember(r.Context(), id); err != nil {
 		return 0, nil, err
 	}
-	rows, err := s.pool.Query(r.Context(), `SELECT e.tx_id, t.kind, e.amount_cents, t.created_at,
-			(SELECT py.id FROM payments py WHERE py.tx_id = e.tx_id OR py.refund_tx_id = e.tx_id)
-		FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
-		WHERE e.account = $1 ORDER BY e.id`, acctMember(id))
-	if err != nil {
-		return 0, nil, err
-	}
-	type earning struct {
-		TransactionID int64     `json:"transactionId"`
-		Kind          string    `json:"kind"`
-		AmountCents   int64     `json:"amountCents"`
-		At            time.Time `json:"at"`
-		PaymentID     *int64    `json:"paymentId"`
-	}
-	es, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (earning, error) {
-		var e earning
-		err := row.Scan(&e.TransactionID, &e.Kind, &e.AmountCents, &e.At, &e.PaymentID)
-		return e, err
-	})
+	es, err := payments.On(s.pool).Earnings(r.Context(), acctMember(id))
 	if err != nil {
 		return 0, nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cooperator-dev/cooperator/platform/server/ledger"
+	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -153,12 +155,12 @@ func TestLedgerDatabaseGuards(t *testing.T) {
 	if _, err := e.owner.Exec(ctx, `DELETE FROM ledger_entries`); err == nil {
 		t.Fatal("ledger entry deleted")
 	}
-	// postTransaction checks the balance itself before the database does.
-	if _, err := postTransactionCommit(ctx, e, []entry{{acctPayer, nil, -5}, {acctOperating, nil, 5}}); err != nil {
+	// PostTransaction checks the balance itself before the database does.
+	if _, err := postTransactionCommit(ctx, e, []ledger.Entry{{Account: acctPayer, AmountCents: -5}, {Account: acctOperating, AmountCents: 5}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := postTransactionCommit(ctx, e, []entry{{acctPayer, nil, -5}, {acctOperating, nil, 4}}); err == nil {
-		t.Fatal("postTransaction accepted an unbalanced transaction")
+	if _, err := postTransactionCommit(ctx, e, []ledger.Entry{{Account: acctPayer, AmountCents: -5}, {Account: acctOperating, AmountCents: 4}}); err == nil {
+		t.Fatal("PostTransaction accepted an unbalanced transaction")
 	}
 	e.assertBalanced()
 }
@@ -178,7 +180,7 @@ func TestLedgerTruncateRefused(t *testing.T) {
 	for _, stmt := range []string{
 		`TRUNCATE ledger_entries`,
 		`TRUNCATE ledger_entries RESTART IDENTITY`,
-		`TRUNCATE ledger_transactions, ledger_entries, payments`,
+		`TRUNCATE ledger_transactions, ledger_entries, payments, disbursements`, // every table that refers to ledger_transactions
 		`TRUNCATE ledger_transactions CASCADE`,
 	} {
 		_, err := e.owner.Exec(ctx, stmt)
@@ -226,11 +228,11 @@ func TestLedgerTransactionsAppendOnly(t *testing.T) {
 	e.assertBalanced()
 }
 
-func postTransactionCommit(ctx context.Context, e *env, es []entry) (int64, error) {
+func postTransactionCommit(ctx context.Context, e *env, es []ledger.Entry) (int64, error) {
 	var id int64
 	err := pgx.BeginFunc(ctx, e.s.Pool(), func(tx pgx.Tx) error {
 		var err error
-		id, err = postTransaction(ctx, tx, "payment", es)
+		id, err = payments.On(tx).PostTransaction(ctx, "payment", es)
 		return err
 	})
 	return id, err

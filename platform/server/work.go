@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -66,44 +68,13 @@ var transitions = map[string][]string{
 func legal(from, to string) bool { return slices.Contains(transitions[from], to) }
 
 // Work is a unit of work as the API shows it.
-type Work struct {
-	ID         int64             `json:"id"`
-	Vertical   string            `json:"vertical"`
-	Kind       string            `json:"kind"`
-	CustomerID int64             `json:"customerId"`
-	WorkerID   *int64            `json:"workerId"`
-	State      string            `json:"state"`
-	Details    map[string]string `json:"details"`
-	PriceCents int64             `json:"priceCents"`
-	SurgeCents int64             `json:"surgeCents"`
-	Rating     *int              `json:"rating,omitempty"`
-	CreatedAt  time.Time         `json:"createdAt"`
-	UpdatedAt  time.Time         `json:"updatedAt"`
-	History    []HistoryEntry    `json:"history,omitempty"`
-	PaymentID  *int64            `json:"paymentId,omitempty"`
-}
+type Work = work.Work
 
 // HistoryEntry is one recorded transition.
-type HistoryEntry struct {
-	From     *string   `json:"from"`
-	To       string    `json:"to"`
-	ActorID  *int64    `json:"actorId"`
-	WorkerID *int64    `json:"workerId,omitempty"`
-	Note     string    `json:"note,omitempty"`
-	At       time.Time `json:"at"`
-}
-
-const workCols = `id, vertical, kind, customer_id, worker_id, state, details, price_cents, surge_cents, rating, created_at, updated_at`
-
-// scanWork scans the workCols of a row, then any further columns into extra.
-func scanWork(row pgx.Row, extra ...any) (Work, error) {
-	var w Work
-	err := row.Scan(append([]any{&w.ID, &w.Vertical, &w.Kind, &w.CustomerID, &w.WorkerID, &w.State, &w.Details, &w.PriceCents,
-		&w.SurgeCents, &w.Rating, &w.CreatedAt, &w.UpdatedAt}, extra...)...)
-	return w, err
-}
+type HistoryEntry = work.HistoryEntry
 
 type workInput struct {
+	measures
 	Kind       string            `json:"kind"`
 	Details    map[string]string `json:"details"`
 	PriceCents *int64            `json:"priceCents"`
@@ -189,6 +160,10 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 			return 0, nil, forbidden("only customers request work")
 		}
 	}
+	fare, err := s.priceWork(r.Context(), &in)
+	if err != nil {
+		return 0, nil, err
+	}
 	if err := validateWork(s.vertical(), &in); err != nil {
 		return 0, nil, err
 	}
@@ -197,21 +172,23 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		surge = *in.SurgeCents
 	}
 	var w Work
-	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		if err := activeMemberRef(r.Context(), tx, "customerId", customer); err != nil {
 			return err
 		}
+		q := work.On(tx)
 		var err error
-		w, err = scanWork(tx.QueryRow(r.Context(), `INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, surge_cents)
-			VALUES ($1, $2, $3, 'requested', $4, $5, $6) RETURNING `+workCols, s.vertical(), in.Kind, customer, in.Details, *in.PriceCents, surge))
+		w, err = q.Create(r.Context(), work.New{Vertical: s.vertical(), Kind: in.Kind, CustomerID: customer, Details: in.Details,
+			PriceCents: *in.PriceCents, SurgeCents: surge})
 		if err != nil {
 			return err
 		}
-		return recordHistory(r.Context(), tx, w.ID, "", stRequested, actor(p), nil, "")
+		return q.RecordHistory(r.Context(), w.ID, "", stRequested, actor(p), nil, "")
 	})
 	if err != nil {
 		return 0, nil, err
 	}
+	w.Fare = fare
 	return http.StatusCreated, w, nil
 }
 
@@ -223,16 +200,6 @@ func actor(p principal) *int64 {
 	return &id
 }
 
-func recordHistory(ctx context.Context, tx pgx.Tx, workID int64, from, to string, actorID, workerID *int64, note string) error {
-	var f *string
-	if from != "" {
-		f = &from
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO work_history (work_id, from_state, to_state, actor_id, worker_id, note) VALUES ($1, $2, $3, $4, $5, $6)`,
-		workID, f, to, actorID, workerID, note)
-	return err
-}
-
 // getWork shows a work item, its history and its payment to the customer, the worker,
 // anyone offered it, and staff; to anyone else it does not exist.
 func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
@@ -240,13 +207,9 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var payment *int64
-	var offered bool
-	w, err := scanWork(s.pool.QueryRow(r.Context(), `SELECT `+workCols+`,
-			(SELECT py.id FROM payments py WHERE py.work_id = work_items.id ORDER BY py.id LIMIT 1),
-			EXISTS (SELECT 1 FROM offers o WHERE o.work_id = work_items.id AND o.worker_id = $2)
-		FROM work_items WHERE id = $1`, id, p.memberID), &payment, &offered)
-	if errors.Is(err, pgx.ErrNoRows) {
+	q := work.On(s.pool)
+	w, offered, err := q.GetFor(r.Context(), id, p.memberID)
+	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil, notFound("work")
 	}
 	if err != nil {
@@ -255,16 +218,7 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	if !p.admin && !offered && w.CustomerID != p.memberID && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
 		return 0, nil, notFound("work")
 	}
-	w.PaymentID = payment
-	rows, err := s.pool.Query(r.Context(), `SELECT from_state, to_state, actor_id, worker_id, note, at FROM work_history WHERE work_id = $1 ORDER BY id`, id)
-	if err != nil {
-		return 0, nil, err
-	}
-	w.History, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (HistoryEntry, error) {
-		var h HistoryEntry
-		err := row.Scan(&h.From, &h.To, &h.ActorID, &h.WorkerID, &h.Note, &h.At)
-		return h, err
-	})
+	w.History, err = q.History(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -273,8 +227,8 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 
 // lockWork loads a work item for update inside tx.
 func lockWork(ctx context.Context, tx pgx.Tx, id int64) (Work, error) {
-	w, err := scanWork(tx.QueryRow(ctx, `SELECT `+workCols+` FROM work_items WHERE id = $1 FOR UPDATE`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
+	w, err := work.On(tx).Lock(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return w, notFound("work")
 	}
 	return w, err
@@ -289,10 +243,11 @@ func setState(ctx context.Context, tx pgx.Tx, w *Work, to string, worker *int64,
 	if !legal(w.State, to) {
 		return illegal(w.State, to)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE work_items SET state = $2, worker_id = $3, updated_at = now() WHERE id = $1`, w.ID, to, worker); err != nil {
+	q := work.On(tx)
+	if err := q.SetState(ctx, w.ID, to, worker); err != nil {
 		return err
 	}
-	if err := recordHistory(ctx, tx, w.ID, w.State, to, actor(p), worker, note); err != nil {
+	if err := q.RecordHistory(ctx, w.ID, w.State, to, actor(p), worker, note); err != nil {
 		return err
 	}
 	w.State, w.WorkerID = to, worker
@@ -315,20 +270,9 @@ type Offer struct {
 // qualified for the kind of work, not the customer, not blocked by the customer, not
 // already declining this work and not busy with another offer or job.
 func offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, declined bool) (Offer, error) {
-	var wid, ratingCount, ratingCenti int64
-	var last *time.Time
-	err := tx.QueryRow(ctx, `SELECT m.id, m.last_assigned_at, m.rating_count,
-			CASE WHEN m.rating_count = 0 THEN 0 ELSE m.rating_sum * 100 / m.rating_count END AS rating_centi
-		FROM members m
-		WHERE m.active AND m.available AND m.erased_at IS NULL AND 'worker' = ANY (m.roles)
-		  AND $1 = ANY (m.qualifications) AND m.id <> $2
-		  AND m.id NOT IN (SELECT b.worker_id FROM blocks b WHERE b.customer_id = $2)
-		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status = 'declined')
-		  AND m.id NOT IN (SELECT x.worker_id FROM work_items x
-			WHERE x.state IN ('offered', 'accepted', 'in_progress') AND x.worker_id IS NOT NULL)
-		ORDER BY m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
-		LIMIT 1 FOR UPDATE OF m SKIP LOCKED`, w.Kind, w.CustomerID, w.ID).Scan(&wid, &last, &ratingCount, &ratingCenti)
-	if errors.Is(err, pgx.ErrNoRows) {
+	q := work.On(tx)
+	c, err := q.NextWorker(ctx, w.Kind, w.CustomerID, w.ID)
+	if errors.Is(err, store.ErrNotFound) {
 		if declined {
 			if err := setState(ctx, tx, w, stRequested, nil, p, "declined; no other worker available"); err != nil {
 				return Offer{}, err
@@ -340,6 +284,7 @@ func offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, declined bo
 	if err != nil {
 		return Offer{}, err
 	}
+	wid, last, ratingCount, ratingCenti := c.ID, c.LastAssignedAt, c.RatingCount, c.RatingCenti
 	when := "never assigned before"
 	if last != nil {
 		when = "last assigned " + last.UTC().Format(time.RFC3339)
@@ -349,10 +294,7 @@ func offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, declined bo
 		rating = fmt.Sprintf("%d.%02d of 5 from %d ratings", ratingCenti/100, ratingCenti%100, ratingCount)
 	}
 	reason := fmt.Sprintf("fair matching: least recently assigned available qualified worker first (%s), then highest rating (%s), then lowest member id (%d)", when, rating, wid)
-	if _, err := tx.Exec(ctx, `UPDATE members SET last_assigned_at = now() WHERE id = $1`, wid); err != nil {
-		return Offer{}, err
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO offers (work_id, worker_id, reason) VALUES ($1, $2, $3)`, w.ID, wid, reason); err != nil {
+	if err := q.Offer(ctx, w.ID, wid, reason); err != nil {
 		return Offer{}, err
 	}
 	if err := setState(ctx, tx, w, stOffered, &wid, p, reason); err != nil {
@@ -412,7 +354,7 @@ func (s *Server) workerAction(r *http.Request, p principal, from, to string, ext
 			return nil, illegal(w.State, to)
 		}
 		if to == stAccepted {
-			if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'accepted' WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`, w.ID, *w.WorkerID); err != nil {
+			if err := work.On(tx).ResolveOffer(r.Context(), w.ID, *w.WorkerID, "accepted"); err != nil {
 				return nil, err
 			}
 		}
@@ -471,11 +413,12 @@ func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
 		if w.State != stOffered {
 			return nil, conflict("state", fmt.Sprintf("work in state %s has no open offer to decline", w.State))
 		}
-		if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'declined' WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`, w.ID, *w.WorkerID); err != nil {
+		q := work.On(tx)
+		if err := q.ResolveOffer(r.Context(), w.ID, *w.WorkerID, "declined"); err != nil {
 			return nil, err
 		}
 		// The decliner stays "assigned" until commit; clear so they are not busy.
-		if _, err := tx.Exec(r.Context(), `UPDATE work_items SET worker_id = NULL WHERE id = $1`, w.ID); err != nil {
+		if err := q.ClearWorker(r.Context(), w.ID); err != nil {
 			return nil, err
 		}
 		return offerNext(r.Context(), tx, w, p, true)
@@ -503,7 +446,7 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 			return nil, notFound("work")
 		}
 		if w.State == stOffered {
-			if _, err := tx.Exec(r.Context(), `UPDATE offers SET status = 'withdrawn' WHERE work_id = $1 AND status = 'offered'`, w.ID); err != nil {
+			if err := work.On(tx).WithdrawOffers(r.Context(), w.ID); err != nil {
 				return nil, err
 			}
 		}
@@ -541,10 +484,7 @@ func (s *Server) rateWork(r *http.Request, p principal) (int, any, error) {
 		if w.Rating != nil {
 			return nil, conflict("stars", "this work has already been rated")
 		}
-		if _, err := tx.Exec(r.Context(), `UPDATE work_items SET rating = $2 WHERE id = $1`, id, *in.Stars); err != nil {
-			return nil, err
-		}
-		if _, err := tx.Exec(r.Context(), `UPDATE members SET rating_sum = rating_sum + $2, rating_count = rating_count + 1 WHERE id = $1`, *w.WorkerID, *in.Stars); err != nil {
+		if err := work.On(tx).Rate(r.Context(), id, *w.WorkerID, *in.Stars); err != nil {
 			return nil, err
 		}
 		w.Rating = in.Stars

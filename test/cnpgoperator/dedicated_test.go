@@ -193,28 +193,53 @@ func expectWiredToCNPG(ctx SpecContext, coop *coopv1.Cooperative) {
 	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 	Expect(string(appSecret.Data["uri"])).To(ContainSubstring("@" + rw.Name + "." + ns))
 
-	By("our platform Deployment reading exactly what CloudNativePG created")
-	var wired int
+	// Issue 10, point 7: CloudNativePG's webhooks accept the Cluster with the platform's
+	// serving role among its managed roles, as the operator wrote it, and the role's
+	// password Secret is of the type CloudNativePG reads.
+	By("CloudNativePG's webhooks accepting the serving role as a managed role")
+	Expect(cluster.Spec.Managed).NotTo(BeNil())
+	Expect(cluster.Spec.Managed.Roles).To(ConsistOf(And(
+		HaveField("Name", cooperative.ServingRoleName(coop)), HaveField("Login", true), HaveField("Superuser", false),
+		HaveField("CreateDB", false), HaveField("CreateRole", false), HaveField("Replication", false), HaveField("BypassRLS", false),
+		HaveField("InRoles", BeEmpty()), HaveField("ConnectionLimit", int64(cooperative.DedicatedServingConnectionLimit)),
+		HaveField("PasswordSecret.Name", cooperative.ServingSecretName(coop)))))
+	servingSecret := &corev1.Secret{}
+	Eventually(func() error {
+		return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: cooperative.ServingSecretName(coop)}, servingSecret)
+	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+	Expect(servingSecret.Type).To(Equal(corev1.SecretTypeBasicAuth))
+	Expect(string(servingSecret.Data[corev1.BasicAuthUsernameKey])).To(Equal(cooperative.ServingRoleName(coop)))
+
+	By("our platform Deployment serving as the serving role, migrating with what CloudNativePG created")
 	Eventually(func(g Gomega) {
 		var deployments appsv1.DeploymentList
 		g.Expect(k8s.List(ctx, &deployments, client.InNamespace(ns))).To(Succeed())
-		wired = 0
+		wired := map[string]int{}
 		for _, d := range deployments.Items {
 			for _, c := range d.Spec.Template.Spec.Containers {
 				for _, e := range c.Env {
-					if e.Name != "DATABASE_URL" {
+					var from *corev1.Secret
+					switch e.Name {
+					case "DATABASE_URL":
+						from = servingSecret
+					case "MIGRATE_DATABASE_URL":
+						from = appSecret
+					default:
 						continue
 					}
 					g.Expect(e.ValueFrom).NotTo(BeNil())
 					g.Expect(e.ValueFrom.SecretKeyRef).NotTo(BeNil())
-					g.Expect(e.ValueFrom.SecretKeyRef.Name).To(Equal(appSecret.Name), "Deployment %s", d.Name)
-					g.Expect(appSecret.Data).To(HaveKey(e.ValueFrom.SecretKeyRef.Key), "Deployment %s", d.Name)
-					wired++
+					g.Expect(e.ValueFrom.SecretKeyRef.Name).To(Equal(from.Name), "Deployment %s, %s", d.Name, e.Name)
+					g.Expect(from.Data).To(HaveKey(e.ValueFrom.SecretKeyRef.Key), "Deployment %s, %s", d.Name, e.Name)
+					wired[e.Name]++
 				}
 			}
 		}
-		g.Expect(wired).To(BeNumerically(">", 0), "no Deployment reads the database")
+		g.Expect(wired["DATABASE_URL"]).To(BeNumerically(">", 0), "no Deployment reads the database")
+		g.Expect(wired["MIGRATE_DATABASE_URL"]).To(Equal(wired["DATABASE_URL"]), "a Deployment serves without the owner's URL to migrate with")
 	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+	Expect(string(servingSecret.Data["uri"])).To(ContainSubstring("@" + rw.Name + "." + ns))
+	Expect(string(servingSecret.Data["uri"])).To(HaveSuffix("/" + cooperative.DedicatedDatabaseName + "?sslmode=require"))
 	Eventually(func() string {
 		return getCoop(ctx, coop.Name).Status.Endpoints.Database
 	}).WithContext(ctx).WithTimeout(timeout).Should(Equal(rw.Name + "." + rw.Namespace))

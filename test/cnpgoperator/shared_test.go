@@ -135,9 +135,10 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		Eventually(func(g Gomega) {
 			shared := &cnpgv1.Cluster{}
 			g.Expect(k8s.Get(ctx, key, shared)).To(Succeed())
-			// Deleted with deletionPolicy Retain (the sample's): its role stays, NOLOGIN, and
-			// keeps a reject rule (issue 10, point 6).
-			g.Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{coopv1.SharedRoleName(coop)}, []string{coopv1.SharedRoleName(second)})))
+			// Deleted with deletionPolicy Retain (the sample's): its roles stay, NOLOGIN, and
+			// keep a reject rule (issue 10, points 6 and 7: the owner and the serving role).
+			g.Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{coopv1.SharedRoleName(coop)},
+				[]string{coopv1.SharedRoleName(second), cooperative.ServingRoleName(second)})))
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 	})
 })

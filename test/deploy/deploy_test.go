@@ -47,6 +47,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
@@ -373,17 +374,29 @@ func (s *deployScenario) leaderElected(t *testing.T) {
 // webhookReached: the shipped webhook configuration reaches the operator's webhook.
 func (s *deployScenario) webhookReached(t *testing.T) {
 	env, ctx, admin, root, host, port, diagnose := s.env, s.ctx, s.admin, s.root, s.host, s.port, s.diagnose
+	local := func(cc *admissionregistrationv1.WebhookClientConfig) {
+		cc.URL = ptr.To(fmt.Sprintf("https://%s/%s", net.JoinHostPort(host, strconv.Itoa(port)), strings.TrimPrefix(ptr.Deref(cc.Service.Path, ""), "/")))
+		cc.Service = nil
+		cc.CABundle = env.Environment.WebhookInstallOptions.LocalServingCAData
+	}
 	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 	if err := admin.Get(ctx, client.ObjectKey{Name: "cooperator-validating-webhook"}, vwc); err != nil {
 		t.Fatal(err)
 	}
 	for i := range vwc.Webhooks {
-		cc := &vwc.Webhooks[i].ClientConfig
-		cc.URL = ptr.To(fmt.Sprintf("https://%s/%s", net.JoinHostPort(host, strconv.Itoa(port)), strings.TrimPrefix(ptr.Deref(cc.Service.Path, ""), "/")))
-		cc.Service = nil
-		cc.CABundle = env.Environment.WebhookInstallOptions.LocalServingCAData
+		local(&vwc.Webhooks[i].ClientConfig)
 	}
 	if err := admin.Update(ctx, vwc); err != nil {
+		t.Fatal(err)
+	}
+	mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
+	if err := admin.Get(ctx, client.ObjectKey{Name: "cooperator-mutating-webhook"}, mwc); err != nil {
+		t.Fatal(err)
+	}
+	for i := range mwc.Webhooks {
+		local(&mwc.Webhooks[i].ClientConfig)
+	}
+	if err := admin.Update(ctx, mwc); err != nil {
 		t.Fatal(err)
 	}
 	probe := &coopv1.Cooperative{}
@@ -396,6 +409,16 @@ func (s *deployScenario) webhookReached(t *testing.T) {
 	probe.Spec.Platform.Template = "delivery"
 	if err := admin.Create(ctx, probe, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "denied the request") {
 		t.Errorf("a care co-op on the delivery template: got %v, want a refusal by the webhook", err)
+	}
+	// And the CostReports' decimals webhook says to quote an unquoted decimal.
+	report := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(`{apiVersion: coop.cooperator.dev/v1alpha1, kind: CostReport, metadata: {name: webhook-probe},
+  spec: {period: {start: "2026-11-01T00:00:00Z", end: "2026-12-01T00:00:00Z"}, currency: EUR,
+    lines: [{description: servers, amount: 412.5, pool: compute}]}}`), &report.Object); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Create(ctx, report, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "spec.lines[0].amount") || !strings.Contains(err.Error(), "quoted string") {
+		t.Errorf("an unquoted decimal amount: got %v, want the decimals webhook's refusal", err)
 	}
 }
 
@@ -554,8 +577,8 @@ func (s *deployScenario) applyChart(t *testing.T) {
 	ctx, admin := s.ctx, s.admin
 	objs := helmTemplate(t)
 	for _, o := range objs {
-		if o.GetKind() == "ValidatingWebhookConfiguration" {
-			// Not merged into the one rewired above, whose clientConfig is a URL.
+		if o.GetKind() == "ValidatingWebhookConfiguration" || o.GetKind() == "MutatingWebhookConfiguration" {
+			// Not merged into the ones rewired above, whose clientConfig is a URL.
 			o.SetName(o.GetName() + "-chart")
 		}
 	}

@@ -25,7 +25,6 @@ import (
 	"strings"
 	"testing"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -115,7 +114,7 @@ func TestOperatorRole(t *testing.T) {
 func TestManifests(t *testing.T) {
 	objs := kustomizeBuild(t, "config/default")
 	for _, o := range objs {
-		clusterScoped := []string{"CustomResourceDefinition", "Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
+		clusterScoped := []string{"CustomResourceDefinition", "Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
 			"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
 		if !slices.Contains(clusterScoped, o.GetKind()) && o.GetNamespace() != operatorNamespace {
 			t.Errorf("%s %s is in namespace %q, not %s", o.GetKind(), o.GetName(), o.GetNamespace(), operatorNamespace)
@@ -211,14 +210,19 @@ func settingKeys(typ reflect.Type, prefix string) []string {
 // Service, the container port, the certificate and its mounted Secret.
 func checkWebhookWiring(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment) {
 	t.Helper()
-	vwc := convert[admissionregistrationv1.ValidatingWebhookConfiguration](t, find(t, objs, "ValidatingWebhookConfiguration", "cooperator-validating-webhook"))
-	if len(vwc.Webhooks) == 0 {
-		t.Fatal("the ValidatingWebhookConfiguration has no webhooks")
-	}
-	for _, w := range vwc.Webhooks {
-		s := w.ClientConfig.Service
-		if s == nil || s.Namespace != operatorNamespace || s.Name != "cooperator-webhook-service" {
-			t.Errorf("webhook %s calls %+v, not the operator's webhook Service", w.Name, s)
+	var configs []*unstructured.Unstructured
+	for _, wc := range webhookConfigurations {
+		config := find(t, objs, wc.kind, wc.name)
+		configs = append(configs, config)
+		hooks := webhooksOf(t, config)
+		if len(hooks) == 0 {
+			t.Fatalf("the %s has no webhooks", wc.kind)
+		}
+		for _, h := range hooks {
+			service, _, _ := unstructured.NestedStringMap(h, "clientConfig", "service")
+			if service["namespace"] != operatorNamespace || service["name"] != "cooperator-webhook-service" {
+				t.Errorf("%s webhook %v calls %v, not the operator's webhook Service", wc.kind, h["name"], service)
+			}
 		}
 	}
 	svc := convert[corev1.Service](t, find(t, objs, "Service", "cooperator-webhook-service"))
@@ -234,8 +238,10 @@ func checkWebhookWiring(t *testing.T, objs []*unstructured.Unstructured, d *apps
 		}
 	}
 	cert := find(t, objs, "Certificate", "cooperator-serving-cert")
-	if got, want := vwc.Annotations["cert-manager.io/inject-ca-from"], cert.GetNamespace()+"/"+cert.GetName(); got != want {
-		t.Errorf("the CA is injected from %q, the Certificate is %q", got, want)
+	for _, config := range configs {
+		if got, want := config.GetAnnotations()["cert-manager.io/inject-ca-from"], cert.GetNamespace()+"/"+cert.GetName(); got != want {
+			t.Errorf("the CA of %s is injected from %q, the Certificate is %q", config.GetName(), got, want)
+		}
 	}
 	dnsNames, _, _ := unstructured.NestedStringSlice(cert.Object, "spec", "dnsNames")
 	if want := svc.Name + "." + svc.Namespace + ".svc"; !slices.Contains(dnsNames, want) {

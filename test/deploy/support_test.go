@@ -17,14 +17,17 @@ limitations under the License.
 package deploy_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // logBuffer holds log lines, safe for concurrent writers.
@@ -157,4 +160,38 @@ func requestAttributes(req *http.Request) (verb, groupResource string, ok bool) 
 		return "", "", false
 	}
 	return verb, group + "/" + resource, true
+}
+
+// webhookConfigurations are the webhook configurations the project ships, by kind and name.
+var webhookConfigurations = []struct{ kind, name string }{
+	{"ValidatingWebhookConfiguration", "cooperator-validating-webhook"},
+	{"MutatingWebhookConfiguration", "cooperator-mutating-webhook"},
+}
+
+// webhooksOf is the webhooks list of a webhook configuration of either kind.
+func webhooksOf(t *testing.T, config *unstructured.Unstructured) []map[string]any {
+	t.Helper()
+	list, _, err := unstructured.NestedSlice(config.Object, "webhooks")
+	if err != nil {
+		t.Fatalf("%s %s: %v", config.GetKind(), config.GetName(), err)
+	}
+	hooks := make([]map[string]any, 0, len(list))
+	for _, h := range list {
+		m, ok := h.(map[string]any)
+		if !ok {
+			t.Fatalf("%s %s: a webhook is %T", config.GetKind(), config.GetName(), h)
+		}
+		hooks = append(hooks, m)
+	}
+	return hooks
+}
+
+// mustJSON is v as JSON.
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -211,7 +211,8 @@ func SimulateDeploymentsAvailable(ctx context.Context, c client.Client, namespac
 }
 
 // SimulateSharedDatabaseApplied writes the status CloudNativePG writes once a Database and
-// a DatabaseRole exist in PostgreSQL.
+// its co-op's DatabaseRoles (the owner role of the same name, and every other role labelled
+// with the co-op of the Database, such as its serving role) exist in PostgreSQL.
 func SimulateSharedDatabaseApplied(ctx context.Context, c client.Client, namespace, name string) error {
 	var db cnpgv1.Database
 	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &db); err != nil {
@@ -226,9 +227,26 @@ func SimulateSharedDatabaseApplied(ctx context.Context, c client.Client, namespa
 	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &role); err != nil {
 		return err
 	}
-	role.Status.Applied = ptr.To(true)
-	role.Status.ObservedGeneration = role.Generation
-	return c.Status().Update(ctx, &role)
+	roles := []cnpgv1.DatabaseRole{role}
+	if coop := db.Labels[coopv1.LabelCooperative]; coop != "" {
+		var list cnpgv1.DatabaseRoleList
+		if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{coopv1.LabelCooperative: coop}); err != nil {
+			return err
+		}
+		for _, r := range list.Items {
+			if r.Name != name {
+				roles = append(roles, r)
+			}
+		}
+	}
+	for i := range roles {
+		roles[i].Status.Applied = ptr.To(true)
+		roles[i].Status.ObservedGeneration = roles[i].Generation
+		if err := c.Status().Update(ctx, &roles[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SimulateNamespaceDeleted does what the namespace controller, which does not run on an

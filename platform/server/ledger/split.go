@@ -85,3 +85,14 @@ func (s Split) Sum() int64 {
 	}
 	return t
 }
+
+// Negated is the split of the refund of a payment: every part with the opposite sign.
+func (s Split) Negated() Split {
+	out := Split{GrossCents: -s.GrossCents, SurgeCents: -s.SurgeCents, PlatformFeeCents: -s.PlatformFeeCents,
+		OperatingCents: -s.OperatingCents, WorkerSurgeCents: -s.WorkerSurgeCents, CoopSurgeCents: -s.CoopSurgeCents,
+		WorkerCents: -s.WorkerCents}
+	for _, f := range s.Funds {
+		out.Funds = append(out.Funds, FundShare{Name: f.Name, AmountCents: -f.AmountCents})
+	}
+	return out
+}

@@ -1,5 +1,8 @@
 // Package store holds the platform service's database schema (embedded goose
-// migrations) and runs it at start-up.
+// migrations), runs it at start-up, and defines what its sub-packages share: one per
+// aggregate (members, work, payments and the ledger, proposals, funds), each the only
+// place that aggregate's SQL is written. Handlers decode, validate, call a store and
+// encode; they open the transaction (pgx.BeginFunc) and pass it to the stores.
 package store
 
 import (
@@ -65,7 +68,9 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 //     owner could drop;
 //   - on payments SELECT and INSERT, and UPDATE of the three columns that are not money:
 //     refund_tx_id (a refund links its reversing transaction) and idempotency_scope,
-//     idempotency_key (erasure replaces the member's key text).
+//     idempotency_key (erasure replaces the member's key text);
+//   - on disbursements SELECT and INSERT, and UPDATE of what a decision and an erasure
+//     write (status, message, tx_id, decided_at; reason), never the amount, fund or payee.
 //
 // It starts from no privileges each time, in one transaction, so that a narrower grant of
 // a later version takes effect and the role never sees a gap. Tables a later migration
@@ -92,6 +97,8 @@ func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 			`REVOKE ALL ON ` + gooseTable + ` FROM ` + r,
 			`REVOKE UPDATE, DELETE ON ledger_transactions, ledger_entries, payments FROM ` + r,
 			`GRANT UPDATE (refund_tx_id, idempotency_scope, idempotency_key) ON payments TO ` + r,
+			`REVOKE UPDATE, DELETE ON disbursements FROM ` + r,
+			`GRANT UPDATE (status, message, tx_id, decided_at, reason) ON disbursements TO ` + r,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("granting the serving role %s: %w", role, err)

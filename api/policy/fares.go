@@ -1,0 +1,129 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// PartFares is the fare rule's part of the policy. Unlike the GovernedParts it is not a
+// field of the Cooperative's spec: the co-op's platform service applies a passed change
+// of it itself (the operator never sees it), and it is always governed.
+const PartFares = "fares"
+
+// MaxFareCents bounds every amount of a fare rule, so that a price computed from it
+// (amount × quantity) stays far within MaxAmountCents.
+const MaxFareCents int64 = 100_000_00 // 100,000.00
+
+// MaxSurgePercent bounds a surge window's increase.
+const MaxSurgePercent = 300
+
+// Weekdays are the days a surge window names.
+var Weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+// Fares is the co-op's fare rule: how the platform prices a request, voted by the
+// members (collective bargaining), not typed by whoever asks. All amounts are integer
+// cents.
+type Fares struct {
+	// BaseCents is charged once per request.
+	BaseCents int64 `json:"baseCents"`
+	// PerKmCents is charged per kilometre (pro rata per metre, rounded down).
+	PerKmCents int64 `json:"perKmCents,omitempty"`
+	// PerMinuteCents is charged per minute of the work.
+	PerMinuteCents int64 `json:"perMinuteCents,omitempty"`
+	// PerPackageCents is charged per package beyond the first.
+	PerPackageCents int64 `json:"perPackageCents,omitempty"`
+	// PerHourCents is charged per hour (pro rata per minute, rounded down), for work
+	// priced by the hour (care, home services).
+	PerHourCents int64 `json:"perHourCents,omitempty"`
+	// MinimumCents is the least a request costs before surge.
+	MinimumCents int64 `json:"minimumCents,omitempty"`
+	// FloorCents is the least a worker may ask where workers set their own price (home
+	// services, freelance, marketplace): the co-op's minimum rate card.
+	FloorCents int64 `json:"floorCents,omitempty"`
+	// Surge lists the governed surge windows: during one (UTC), the price rises by its
+	// percent; where windows overlap, the highest applies.
+	Surge []SurgeWindow `json:"surge,omitempty"`
+}
+
+// SurgeWindow is a weekly time window with a surge.
+type SurgeWindow struct {
+	// Days the window is open; empty: every day.
+	Days []string `json:"days,omitempty"`
+	// From and To are times of day, HH:MM in UTC, From before To.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Percent is the increase, 1..MaxSurgePercent.
+	Percent int64 `json:"percent"`
+}
+
+// Validate checks the fare rule; errors name the field under at.
+func (f *Fares) Validate(at string) error {
+	for _, a := range []struct {
+		name string
+		v    int64
+	}{{"baseCents", f.BaseCents}, {"perKmCents", f.PerKmCents}, {"perMinuteCents", f.PerMinuteCents},
+		{"perPackageCents", f.PerPackageCents}, {"perHourCents", f.PerHourCents}, {"minimumCents", f.MinimumCents}, {"floorCents", f.FloorCents}} {
+		if a.v < 0 || a.v > MaxFareCents {
+			return fieldErr(at+"."+a.name, "%d is not in 0..%d", a.v, MaxFareCents)
+		}
+	}
+	if len(f.Surge) > 16 {
+		return fieldErr(at+".surge", "at most 16 windows, not %d", len(f.Surge))
+	}
+	for i, w := range f.Surge {
+		p := fmt.Sprintf("%s.surge[%d]", at, i)
+		for j, d := range w.Days {
+			if !slices.Contains(Weekdays, d) {
+				return fieldErr(fmt.Sprintf("%s.days[%d]", p, j), "%q is not one of %v", d, Weekdays)
+			}
+		}
+		from, err1 := time.Parse("15:04", w.From)
+		to, err2 := time.Parse("15:04", w.To)
+		// Zero-padded exactly, as the windows compare times of day as text.
+		if err1 != nil || from.Format("15:04") != w.From {
+			return fieldErr(p+".from", "%q must be a time of day like 07:30", w.From)
+		}
+		if err2 != nil || to.Format("15:04") != w.To {
+			return fieldErr(p+".to", "%q must be a time of day like 09:00", w.To)
+		}
+		if !from.Before(to) {
+			return fieldErr(p+".to", "must be after from")
+		}
+		if w.Percent < 1 || w.Percent > MaxSurgePercent {
+			return fieldErr(p+".percent", "%d is not in 1..%d", w.Percent, MaxSurgePercent)
+		}
+	}
+	return nil
+}
+
+// SurgePercent is the surge in force at t (the highest of the windows open then, 0 when
+// none is).
+func (f *Fares) SurgePercent(t time.Time) int64 {
+	t = t.UTC()
+	day := Weekdays[(int(t.Weekday())+6)%7]
+	clock := t.Format("15:04")
+	var best int64
+	for _, w := range f.Surge {
+		if (len(w.Days) == 0 || slices.Contains(w.Days, day)) && clock >= w.From && clock < w.To {
+			best = max(best, w.Percent)
+		}
+	}
+	return best
+}

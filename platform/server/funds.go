@@ -1,0 +1,259 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/governance"
+	"github.com/cooperator-dev/cooperator/platform/server/ledger"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
+	"github.com/cooperator-dev/cooperator/platform/server/store/proposals"
+)
+
+// Disbursement is money a fund pays out.
+type Disbursement = funds.Disbursement
+
+// createDisbursement spends money from a fund, to a member or to an outside payee. Staff
+// pay at once up to the policy's payments.staffDisbursementLimitCents; above it, or when
+// a member asks, the request opens a proposal (a motion) that approves it, and it is paid
+// when that proposal closes passed. Either way the fund cannot go below zero: the fund is
+// locked while its balance is read and the disbursement written (see funds.Store.Lock).
+func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, error) {
+	if err := requireActiveMember(p); err != nil {
+		return 0, nil, err
+	}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		Fund              string  `json:"fund"`
+		AmountCents       *int64  `json:"amountCents"`
+		MemberID          *int64  `json:"memberId"`
+		Payee             *string `json:"payee"`
+		Reason            string  `json:"reason"`
+		VotingPeriodHours *int64  `json:"votingPeriodHours"`
+	}
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	names := make([]string, 0, len(pol.FeeSplit.Funds))
+	for _, f := range pol.FeeSplit.Funds {
+		names = append(names, f.Name)
+	}
+	if !slices.Contains(names, in.Fund) {
+		return 0, nil, badField("fund", "must be one of the policy's funds: "+strings.Join(names, ", "))
+	}
+	if in.AmountCents == nil || *in.AmountCents <= 0 || *in.AmountCents > ledger.MaxAmountCents {
+		return 0, nil, badField("amountCents", "must be a positive integer")
+	}
+	if (in.MemberID == nil) == (in.Payee == nil) {
+		return 0, nil, badField("memberId", "give either memberId (a member) or payee (an outside payee's name), not both")
+	}
+	if in.MemberID != nil && *in.MemberID <= 0 {
+		return 0, nil, badField("memberId", "must be a positive integer id")
+	}
+	if in.Payee != nil && (strings.TrimSpace(*in.Payee) == "" || utf8.RuneCountInString(*in.Payee) > 200) {
+		return 0, nil, badField("payee", "must be 1 to 200 characters")
+	}
+	if strings.TrimSpace(in.Reason) == "" || utf8.RuneCountInString(in.Reason) > 1000 {
+		return 0, nil, badField("reason", "is required (at most 1000 characters)")
+	}
+	amount := *in.AmountCents
+	byStaff := p.admin && amount <= pol.Payments.StaffDisbursementLimitCents
+	if byStaff && in.VotingPeriodHours != nil {
+		return 0, nil, badField("votingPeriodHours", "a disbursement staff make within their limit is not voted on")
+	}
+	hours := pol.Governance.MinimumVotingPeriodHours
+	if in.VotingPeriodHours != nil {
+		hours = *in.VotingPeriodHours
+	}
+	if hours < pol.Governance.MinimumVotingPeriodHours || hours > policy.MaxVotingPeriodHours {
+		return 0, nil, badField("votingPeriodHours", fmt.Sprintf("must be between the co-op's minimum of %d hours and %d hours",
+			pol.Governance.MinimumVotingPeriodHours, policy.MaxVotingPeriodHours))
+	}
+	d := Disbursement{Fund: in.Fund, AmountCents: amount, MemberID: in.MemberID, Payee: in.Payee, Reason: in.Reason, RequestedBy: actor(p)}
+	now := s.now()
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		q := funds.On(tx)
+		if err := q.Lock(r.Context(), d.Fund); err != nil {
+			return err
+		}
+		if d.MemberID != nil {
+			if err := activeMemberRef(r.Context(), tx, "memberId", *d.MemberID); err != nil {
+				return err
+			}
+		}
+		if err := fundCovers(r.Context(), q, d.Fund, amount); err != nil {
+			return err
+		}
+		if byStaff {
+			d.Approval, d.Status = funds.ByStaff, funds.Paid
+		} else {
+			pr, err := s.openDisbursementProposal(r.Context(), tx, pol, p, d, now, hours)
+			if err != nil {
+				return err
+			}
+			d.Approval, d.Status, d.ProposalID = funds.ByProposal, funds.Pending, &pr.ID
+		}
+		var err error
+		d, err = q.Create(r.Context(), d, now)
+		return err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	if d.Status == funds.Paid {
+		s.metrics.amounts.WithLabelValues(d.Fund, "disbursement").Add(float64(d.AmountCents))
+	}
+	return http.StatusCreated, d, nil
+}
+
+// fundCovers refuses (409 naming amountCents) an amount the fund does not hold. The
+// caller holds the fund's lock.
+func fundCovers(ctx context.Context, q funds.Store, fund string, amount int64) error {
+	balance, err := q.Balance(ctx, fund)
+	if err != nil {
+		return err
+	}
+	if amount > balance {
+		return conflict("amountCents", fmt.Sprintf("the fund %s holds %d cents: a disbursement cannot take it below zero", fund, balance))
+	}
+	return nil
+}
+
+// openDisbursementProposal opens the motion whose vote approves d, under the rules and
+// with the electorate of any proposal (see createProposal).
+func (s *Server) openDisbursementProposal(ctx context.Context, tx pgx.Tx, pol *policy.Policy, p principal, d Disbursement, now time.Time, hours int64) (Proposal, error) {
+	rules, err := json.Marshal(pol.Governance)
+	if err != nil {
+		return Proposal{}, err
+	}
+	var to string
+	if d.MemberID != nil {
+		to = fmt.Sprintf("member %d", *d.MemberID)
+	} else {
+		to = "an outside payee, " + *d.Payee
+	}
+	where, args := governance.Eligible(pol.Governance)
+	return proposals.On(tx).Open(ctx, proposals.New{
+		Title:     fmt.Sprintf("Disbursement of %d cents from the %s fund", d.AmountCents, d.Fund),
+		Body:      fmt.Sprintf("Pay %d cents from the %s fund to %s. Reason: %s", d.AmountCents, d.Fund, to, d.Reason),
+		CreatedBy: actor(p), Rules: rules, Created: now, Deadline: now.Add(time.Duration(hours) * time.Hour),
+	}, where, args)
+}
+
+// settleDisbursement decides the disbursement the proposal id approves, if any, when the
+// proposal closes (inside its transaction): paid if it passed and the fund still holds
+// the amount, failed if it does not, rejected if the proposal did not pass.
+func (s *Server) settleDisbursement(ctx context.Context, tx pgx.Tx, id int64, passed bool, at time.Time) error {
+	q := funds.On(tx)
+	d, err := q.ForProposal(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil || d.Status != funds.Pending {
+		return err
+	}
+	status, message := funds.Rejected, "the proposal did not pass"
+	if passed {
+		if err := q.Lock(ctx, d.Fund); err != nil {
+			return err
+		}
+		status, message = funds.Paid, ""
+		var ae *apiError
+		if err := fundCovers(ctx, q, d.Fund, d.AmountCents); errors.As(err, &ae) {
+			status, message = funds.Failed, "the proposal passed, but "+ae.message
+		} else if err != nil {
+			return err
+		}
+	}
+	d, err = q.Decide(ctx, d, status, message, at)
+	if err == nil && d.Status == funds.Paid {
+		s.metrics.amounts.WithLabelValues(d.Fund, "disbursement").Add(float64(d.AmountCents))
+	}
+	return err
+}
+
+// getDisbursement shows a disbursement to staff, to whoever asked for it and to the
+// member it pays; to anyone else it does not exist (the fund's history shows every
+// member the amounts).
+func (s *Server) getDisbursement(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	d, err := funds.On(s.pool).Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("disbursement")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	mine := func(id *int64) bool { return id != nil && *id == p.memberID }
+	if !p.admin && !mine(d.RequestedBy) && !mine(d.MemberID) {
+		return 0, nil, notFound("disbursement")
+	}
+	return http.StatusOK, d, nil
+}
+
+// fundHistory shows every member a fund's balance and its movements, newest first:
+// payments in, refunds and disbursements out (ids, kinds, amounts, times; who received a
+// disbursement only its parties and staff read, in the disbursement).
+func (s *Server) fundHistory(r *http.Request, p principal) (int, any, error) {
+	name := r.PathValue("name")
+	limit, before := 50, int64(0)
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return 0, nil, badField("limit", "must be an integer from 1 to 500")
+		}
+		limit = n
+	}
+	if v := r.URL.Query().Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return 0, nil, badField("before", "must be a positive transaction id")
+		}
+		before = n
+	}
+	q := funds.On(s.pool)
+	known := false
+	if pol := s.policy.Current(); pol != nil {
+		known = slices.ContainsFunc(pol.FeeSplit.Funds, func(f policy.Fund) bool { return f.Name == name })
+	}
+	if !known {
+		ok, err := q.Exists(r.Context(), name)
+		if err != nil {
+			return 0, nil, err
+		}
+		if !ok {
+			return 0, nil, notFound("fund")
+		}
+	}
+	balance, err := q.Balance(r.Context(), name)
+	if err != nil {
+		return 0, nil, err
+	}
+	es, err := q.History(r.Context(), name, before, limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := map[string]any{"fund": name, "balanceCents": balance, "entries": es}
+	if len(es) == limit {
+		out["nextBefore"] = es[len(es)-1].TransactionID
+	}
+	return http.StatusOK, out, nil
+}

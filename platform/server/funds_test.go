@@ -1,0 +1,252 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fundPolicy is ridePolicy with a staff disbursement limit of 50.00.
+func fundPolicy(t testing.TB) string {
+	return strings.Replace(ridePolicy, `"payments":{"staffLimitCents":1000000}`,
+		`"payments":{"staffLimitCents":1000000,"staffDisbursementLimitCents":5000}`, 1)
+}
+
+// feedHardship has staff pay a worker 1,000,000 cents, which puts 1% (10,000 cents) in
+// the hardship fund and 0.5% in the reserve.
+func (e *env) feedHardship(w who, key string) int64 {
+	e.t.Helper()
+	return num(e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 1000000}, "Idempotency-Key", key)["id"])
+}
+
+func (e *env) fund(name, token string) map[string]any {
+	e.t.Helper()
+	return e.must(200, "GET", "/v1/funds/"+name, token, nil)
+}
+
+// TestDisbursementByStaffWithinLimit: staff pay from a fund at once up to the policy's
+// limit, to a member or an outside payee; the ledger records it (fund down, payee up), the
+// fund's history shows it, the report counts it apart from pay for work; an amount the
+// fund does not hold is refused naming amountCents, and nothing is written.
+func TestDisbursementByStaffWithinLimit(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, fundPolicy(t)))
+	w := e.worker("Dan Driver")
+	e.feedHardship(w, "feed")
+	if got := num(e.fund("hardship", w.token)["balanceCents"]); got != 10000 {
+		t.Fatalf("hardship holds %d", got)
+	}
+	before := e.balance(acctMember(w.id))
+	d := e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 3000, "memberId": w.id, "reason": "car repair"})
+	if d["status"] != "paid" || d["approval"] != "staff" || d["transactionId"] == nil || d["requestedBy"] != nil {
+		t.Fatalf("disbursement %v", d)
+	}
+	if got := e.balance(acctMember(w.id)) - before; got != 3000 {
+		t.Fatalf("the member received %d", got)
+	}
+	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 4000, "payee": "Lyon food bank", "reason": "solidarity"})
+	if got := e.balance(acctFund("hardship")); got != 3000 {
+		t.Fatalf("hardship holds %d after paying 7000", got)
+	}
+	if got := e.balance("payee"); got != 4000 {
+		t.Fatalf("outside payees received %d", got)
+	}
+	e.assertBalanced()
+	// 3001 is within the staff limit but more than the fund holds.
+	e.refused(409, "amountCents", "holds 3000 cents", "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 3001, "payee": "x", "reason": "too much"})
+	h := e.fund("hardship", w.token)
+	es := h["entries"].([]any)
+	if num(h["balanceCents"]) != 3000 || len(es) != 3 {
+		t.Fatalf("history %v", h)
+	}
+	last := es[0].(map[string]any)
+	if last["kind"] != "disbursement" || num(last["amountCents"]) != -4000 || last["disbursementId"] == nil || last["paymentId"] != nil {
+		t.Fatalf("newest movement %v", last)
+	}
+	if first := es[2].(map[string]any); first["kind"] != "payment" || num(first["amountCents"]) != 10000 || first["paymentId"] == nil {
+		t.Fatalf("oldest movement %v", first)
+	}
+	page := e.must(200, "GET", "/v1/funds/hardship?limit=2", w.token, nil)
+	next := e.must(200, "GET", fmt.Sprintf("/v1/funds/hardship?limit=2&before=%d", num(page["nextBefore"])), w.token, nil)
+	if len(page["entries"].([]any)) != 2 || len(next["entries"].([]any)) != 1 || next["nextBefore"] != nil {
+		t.Fatalf("pages %v / %v", page, next)
+	}
+	rep := e.must(200, "GET", "/v1/reports/funds", w.token, nil)
+	if num(rep["disbursedCents"]) != 7000 || num(rep["paidToWorkersCents"]) != e.balance(acctMember(w.id))-3000 {
+		t.Fatalf("report %v", rep)
+	}
+	// The member's earnings show the disbursement as what it is.
+	earn := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/earnings", w.id), w.token, nil)["entries"].([]any)
+	if k := earn[len(earn)-1].(map[string]any)["kind"]; k != "disbursement" {
+		t.Fatalf("earnings end with %v", k)
+	}
+}
+
+// TestDisbursementByProposal: above the staff limit, or asked by a member, a disbursement
+// waits for the proposal it opens; passed, it is paid at the close; not passed, rejected;
+// passed when the fund no longer holds the amount, failed, and the fund stays at zero.
+func TestDisbursementByProposal(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Payments.StaffDisbursementLimitCents = 5000
+	e := newEnv(t, pol)
+	w := e.worker("Dan Driver")
+	w2 := e.worker("Eve Driver")
+	e.feedHardship(w, "feed")
+	ask := func(token string, amount int64) map[string]any {
+		t.Helper()
+		d := e.must(201, "POST", "/v1/disbursements", token, map[string]any{"fund": "hardship", "amountCents": amount, "payee": "Garage Central", "reason": "the co-op's bike"})
+		if d["status"] != "pending" || d["approval"] != "proposal" || d["proposalId"] == nil || d["transactionId"] != nil {
+			t.Fatalf("disbursement %v", d)
+		}
+		return d
+	}
+	vote := func(d map[string]any, choice string) {
+		for _, m := range []who{w, w2} {
+			e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", num(d["proposalId"])), m.token, map[string]any{"choice": choice})
+		}
+	}
+	get := func(d map[string]any) map[string]any {
+		return e.must(200, "GET", fmt.Sprintf("/v1/disbursements/%d", num(d["id"])), adminToken, nil)
+	}
+	byMember := ask(w.token, 1000)    // a member asks: always a vote
+	byStaff := ask(adminToken, 6000)  // above the staff limit
+	turnedDown := ask(w2.token, 2000) // voted down
+	tooLate := ask(w2.token, 4000)    // fits now, not once the others are paid
+	if num(byMember["requestedBy"]) != w.id {
+		t.Fatalf("requestedBy %v", byMember["requestedBy"])
+	}
+	pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", num(byStaff["proposalId"])), w.token, nil)["proposal"].(map[string]any)
+	if !strings.Contains(pr["title"].(string), "6000 cents from the hardship fund") || pr["field"] != nil && pr["field"] != "" {
+		t.Fatalf("proposal %v", pr)
+	}
+	if e.balance(acctFund("hardship")) != 10000 {
+		t.Fatal("a pending disbursement took money")
+	}
+	vote(byMember, "yes")
+	vote(byStaff, "yes")
+	vote(turnedDown, "no")
+	vote(tooLate, "yes")
+	e.clock.Advance(8 * 24 * time.Hour)
+	e.must(200, "GET", "/v1/proposals", w.token, nil) // closes what is due, in id order
+	for _, c := range []struct {
+		d      map[string]any
+		status string
+	}{{byMember, "paid"}, {byStaff, "paid"}, {turnedDown, "rejected"}, {tooLate, "failed"}} {
+		got := get(c.d)
+		if got["status"] != c.status || got["decidedAt"] == nil {
+			t.Errorf("disbursement %v: %v, want %s", c.d["id"], got, c.status)
+		}
+		if (c.status == "paid") != (got["transactionId"] != nil) {
+			t.Errorf("disbursement %v: transaction %v", c.d["id"], got["transactionId"])
+		}
+	}
+	if msg := get(tooLate)["message"].(string); !strings.Contains(msg, "holds 3000 cents") {
+		t.Errorf("failed message %q", msg)
+	}
+	if got := e.balance(acctFund("hardship")); got != 3000 {
+		t.Fatalf("hardship holds %d", got)
+	}
+	e.assertBalanced()
+}
+
+// TestSecurity_DisbursementRights: a disbursement is read by staff, whoever asked and the
+// member it pays, 404 to anyone else; members never pay at once; an inactive member asks
+// nothing; without a token nothing; bad input names its field and writes nothing; a
+// refund that would take a fund below zero (its money disbursed) is refused.
+func TestSecurity_DisbursementRights(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, fundPolicy(t)))
+	w := e.worker("Dan Driver")
+	other := e.worker("Eve Driver")
+	c := e.customer("Rita Rider")
+	pay := e.feedHardship(w, "feed")
+	d := e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 5000, "memberId": w.id, "reason": "hardship"})
+	mine := e.must(201, "POST", "/v1/disbursements", c.token, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": c.id, "reason": "please"})
+	if mine["status"] != "pending" {
+		t.Fatalf("a member's own request was %v", mine["status"])
+	}
+	path := fmt.Sprintf("/v1/disbursements/%d", num(d["id"]))
+	e.must(200, "GET", path, w.token, nil)
+	e.must(200, "GET", fmt.Sprintf("/v1/disbursements/%d", num(mine["id"])), c.token, nil)
+	e.refused(404, "", "disbursement not found", "GET", path, other.token, nil)
+	e.refused(404, "", "disbursement not found", "GET", path, c.token, nil)
+	e.refused(401, "Authorization", "bearer token", "GET", path, "", nil)
+	e.refused(401, "Authorization", "bearer token", "POST", "/v1/disbursements", "", map[string]any{"fund": "hardship", "amountCents": 1, "payee": "x", "reason": "x"})
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", other.id), adminToken, map[string]any{"active": false})
+	e.refused(401, "Authorization", "unknown token", "POST", "/v1/disbursements", other.token, map[string]any{"fund": "hardship", "amountCents": 1, "payee": "x", "reason": "x"})
+
+	for _, bad := range []struct {
+		status     int
+		field, msg string
+		body       map[string]any
+	}{
+		{400, "fund", "one of the policy's funds: hardship, reserve", map[string]any{"fund": "holiday", "amountCents": 1, "payee": "x", "reason": "x"}},
+		{400, "amountCents", "positive integer", map[string]any{"fund": "hardship", "amountCents": 0, "payee": "x", "reason": "x"}},
+		{400, "memberId", "not both", map[string]any{"fund": "hardship", "amountCents": 1, "payee": "x", "memberId": w.id, "reason": "x"}},
+		{400, "memberId", "not both", map[string]any{"fund": "hardship", "amountCents": 1, "reason": "x"}},
+		{400, "reason", "is required", map[string]any{"fund": "hardship", "amountCents": 1, "payee": "x", "reason": " "}},
+		{400, "payee", "1 to 200", map[string]any{"fund": "hardship", "amountCents": 1, "payee": "", "reason": "x"}},
+		{404, "memberId", "no member with this id", map[string]any{"fund": "hardship", "amountCents": 1, "memberId": 987654, "reason": "x"}},
+		{400, "memberId", "no active member", map[string]any{"fund": "hardship", "amountCents": 1, "memberId": other.id, "reason": "x"}},
+		{400, "votingPeriodHours", "not voted on", map[string]any{"fund": "hardship", "amountCents": 1, "payee": "x", "reason": "x", "votingPeriodHours": 200}},
+		{400, "votingPeriodHours", "minimum of 168", map[string]any{"fund": "hardship", "amountCents": 6000, "payee": "x", "reason": "x", "votingPeriodHours": 1}},
+	} {
+		e.refused(bad.status, bad.field, bad.msg, "POST", "/v1/disbursements", adminToken, bad.body)
+	}
+	// The payment that fed the fund cannot be refunded once its share was disbursed.
+	e.refused(409, "id", "cannot go below zero", "POST", fmt.Sprintf("/v1/payments/%d/refund", pay), adminToken, nil)
+	if got := e.balance(acctFund("hardship")); got != 5000 {
+		t.Fatalf("hardship holds %d", got)
+	}
+}
+
+// TestDisbursementsInParallel: staff send many disbursements at once over real HTTP; the
+// fund pays exactly as many as it holds and never goes below zero.
+func TestDisbursementsInParallel(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, fundPolicy(t)))
+	w := e.worker("Dan Driver")
+	e.feedHardship(w, "feed") // 10,000 cents: 7 of 1,300 fit, with 900 left
+	api, _ := serve(t, e.s)
+	client := apiClient(t)
+	const n = 20
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(context.Background(), "POST", api+"/v1/disbursements",
+				strings.NewReader(fmt.Sprintf(`{"fund":"hardship","amountCents":1300,"payee":"payee %d","reason":"parallel"}`, i)))
+			req.Header.Set("Authorization", "Bearer "+adminToken)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	paid, refused := 0, 0
+	for _, s := range statuses {
+		switch s {
+		case 201:
+			paid++
+		case 409:
+			refused++
+		}
+	}
+	if paid != 7 || refused != n-7 {
+		t.Fatalf("statuses %v: %d paid, %d refused", statuses, paid, refused)
+	}
+	if got := e.balance(acctFund("hardship")); got != 900 {
+		t.Fatalf("hardship holds %d", got)
+	}
+	e.assertBalanced()
+}

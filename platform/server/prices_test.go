@@ -1,0 +1,136 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/governance"
+)
+
+const rideFares = `"fares":{"baseCents":250,"perKmCents":120,"perMinuteCents":30,"minimumCents":700,
+   "surge":[{"days":["tue"],"from":"08:00","to":"10:00","percent":25}]}`
+
+// withFares adds a fares member to a policy document.
+func withFares(doc, fares string) string {
+	return strings.TrimSuffix(strings.TrimSpace(doc), "}") + "," + fares + "}"
+}
+
+// TestPriceFromFareRule: with a fare rule in the policy, the platform prices a ride
+// from its measures (shown before the ride, with the breakdown; the governed surge window
+// at the service's clock), records that price, and is paid it; a typed price or surge is
+// refused naming the field.
+func TestPriceFromFareRule(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, withFares(ridePolicy, rideFares)))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	trip := map[string]any{"distanceMeters": 5250, "durationMinutes": 14}
+	// Tuesday 09:00 UTC, in the 25% window: (250 + 630 + 420) × 1.25.
+	q := e.must(200, "POST", "/v1/quotes", c.token, trip)
+	b := q["breakdown"].(map[string]any)
+	if num(q["priceCents"]) != 1625 || num(q["surgeCents"]) != 325 || q["rule"] != "policy" || num(b["distanceCents"]) != 630 || num(b["surgePercent"]) != 25 {
+		t.Fatalf("quote %v", q)
+	}
+	req := map[string]any{"kind": "ride", "details": map[string]string{"pickup": "Place Bellecour", "dropoff": "Part-Dieu"}, "distanceMeters": 5250, "durationMinutes": 14}
+	work := e.must(201, "POST", "/v1/work", c.token, req)
+	if num(work["priceCents"]) != 1625 || num(work["surgeCents"]) != 325 || num(work["fare"].(map[string]any)["priceCents"]) != 1625 {
+		t.Fatalf("work %v", work)
+	}
+	id := num(work["id"])
+	if num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)["workerId"]) != w.id {
+		t.Fatal("not offered to the only driver")
+	}
+	var done map[string]any
+	for _, step := range []string{"accept", "start", "complete"} {
+		done = e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), w.token, nil)
+	}
+	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), c.token, nil)
+	if num(pay["grossCents"]) != 1625 || num(pay["surgeCents"]) != 325 {
+		t.Fatalf("payment %v", pay)
+	}
+	// Two hours later, outside the window.
+	e.clock.Advance(2 * time.Hour)
+	if q := e.must(200, "POST", "/v1/quotes", c.token, trip); num(q["priceCents"]) != 1300 || num(q["surgeCents"]) != 0 {
+		t.Fatalf("quote outside the window %v", q)
+	}
+	priced := func(k string, v any) map[string]any {
+		m := map[string]any{}
+		for k, v := range req {
+			m[k] = v
+		}
+		m[k] = v
+		return m
+	}
+	e.refused(400, "priceCents", "computed from the co-op's fare rule", "POST", "/v1/work", c.token, priced("priceCents", 1))
+	e.refused(400, "surgeCents", "set by the co-op's fare rule", "POST", "/v1/work", c.token, priced("surgeCents", 0))
+	e.refused(400, "distanceMeters", "from 0 to 10000000", "POST", "/v1/quotes", c.token, map[string]any{"distanceMeters": 10000001})
+	e.refused(400, "packages", "from 0 to 1000", "POST", "/v1/work", c.token, priced("packages", -1))
+	e.refused(401, "Authorization", "bearer token", "POST", "/v1/quotes", "", trip)
+}
+
+// TestFareRuleChangedByProposal: a proposal on "fares" carries the exact new rule,
+// validated before the vote; passed, the platform applies it at the close (the operator
+// never sees it pending) and the next request is priced by it; a proposal voted down
+// changes nothing.
+func TestFareRuleChangedByProposal(t *testing.T) {
+	pol := withModel(t, policy.OneMemberOneVote, 50, 50)
+	pol.Fares = &policy.Fares{BaseCents: 250, PerKmCents: 120, PerMinuteCents: 30, MinimumCents: 700}
+	e := newEnv(t, pol)
+	w := e.member("Dan Driver", []string{"worker"}, "", "ride")
+	c := e.member("Rita Rider", []string{"customer"}, "")
+	trip := map[string]any{"distanceMeters": 5250, "durationMinutes": 14}
+	if q := e.must(200, "POST", "/v1/quotes", c.token, trip); num(q["priceCents"]) != 1300 {
+		t.Fatalf("quote %v", q)
+	}
+	e.refused(400, "value.surge[0].percent", "not in 1..300", "POST", "/v1/proposals", w.token,
+		map[string]any{"title": "Night surge", "field": "fares", "value": map[string]any{"baseCents": 1, "surge": []any{map[string]any{"from": "22:00", "to": "23:00", "percent": 400}}}})
+	propose := func(value map[string]any) int64 {
+		return num(e.must(201, "POST", "/v1/proposals", w.token, map[string]any{"title": "Fares", "field": "fares", "value": value})["id"])
+	}
+	up := propose(map[string]any{"baseCents": 500, "perKmCents": 200})
+	down := propose(map[string]any{"baseCents": 1})
+	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", up), w.token, map[string]any{"choice": "yes"})
+	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", down), w.token, map[string]any{"choice": "no"})
+	e.clock.Advance(8 * 24 * time.Hour)
+	pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", up), c.token, nil)["proposal"].(map[string]any)
+	if app, _ := pr["application"].(map[string]any); pr["status"] != "closed" || app["state"] != "applied" {
+		t.Fatalf("proposal %v", pr)
+	}
+	pending, err := governance.PendingChanges(context.Background(), e.s.Pool(), 10)
+	if err != nil || len(pending) != 0 {
+		t.Fatalf("the operator would see %v (%v)", pending, err)
+	}
+	// 500 + 200 × 5.25 km: the voted rule, not the policy's, and not the voted-down one.
+	q := e.must(200, "POST", "/v1/quotes", c.token, trip)
+	if num(q["priceCents"]) != 1550 || q["rule"] != fmt.Sprintf("proposal %d", up) {
+		t.Fatalf("quote after the vote %v", q)
+	}
+	work := e.must(201, "POST", "/v1/work", c.token, map[string]any{"kind": "ride", "details": map[string]string{"pickup": "a", "dropoff": "b"}, "distanceMeters": 5250, "durationMinutes": 14})
+	if num(work["priceCents"]) != 1550 {
+		t.Fatalf("the next request was priced %v", work["priceCents"])
+	}
+}
+
+// TestPriceUnderFloorRefused: where workers set their own price (home services), a
+// price under the co-op's voted floor is refused naming priceCents; at the floor it is
+// taken; surge is not the requester's to type; there is no fare to quote.
+func TestPriceUnderFloorRefused(t *testing.T) {
+	doc := strings.Replace(withFares(ridePolicy, `"fares":{"baseCents":0,"floorCents":3000}`), `"vertical":"ride-sharing"`, `"vertical":"home-services"`, 1)
+	e := newEnv(t, mustPolicy(t, doc))
+	c := e.customer("Rita Rider")
+	booking := func(price int64) map[string]any {
+		return map[string]any{"kind": "booking", "priceCents": price,
+			"details": map[string]string{"address": "1 rue de la Paix", "service": "plumbing", "scheduledAt": "2026-12-10T09:00:00Z"}}
+	}
+	e.refused(400, "priceCents", "voted floor of 3000 cents", "POST", "/v1/work", c.token, booking(2999))
+	if w := e.must(201, "POST", "/v1/work", c.token, booking(3000)); num(w["priceCents"]) != 3000 {
+		t.Fatalf("work %v", w)
+	}
+	withSurge := booking(5000)
+	withSurge["surgeCents"] = 100
+	e.refused(400, "surgeCents", "set by the co-op's fare rule", "POST", "/v1/work", c.token, withSurge)
+	e.refused(409, "", "workers set their own price", "POST", "/v1/quotes", c.token, map[string]any{"durationMinutes": 60})
+}

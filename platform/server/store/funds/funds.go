@@ -1,0 +1,212 @@
+// Package funds is the store of the co-op's funds: their balances and history in the
+// ledger, and disbursements, the money a fund pays out.
+package funds
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/platform/server/ledger"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
+)
+
+// Disbursement statuses.
+const (
+	Pending  = "pending"  // waits for its proposal to close
+	Paid     = "paid"     // its ledger transaction took the amount from the fund
+	Rejected = "rejected" // its proposal did not pass
+	Failed   = "failed"   // its proposal passed, but the fund could not pay it then
+)
+
+// Approvals: who approved a disbursement.
+const (
+	ByStaff    = "staff"
+	ByProposal = "proposal"
+)
+
+// AcctPayee is the account of outside payees: money that leaves the co-op.
+const AcctPayee = "payee"
+
+// Disbursement is money a fund pays to a member or to an outside payee.
+type Disbursement struct {
+	ID            int64      `json:"id"`
+	Fund          string     `json:"fund"`
+	AmountCents   int64      `json:"amountCents"`
+	MemberID      *int64     `json:"memberId,omitempty"`
+	Payee         *string    `json:"payee,omitempty"`
+	Reason        string     `json:"reason"`
+	RequestedBy   *int64     `json:"requestedBy"`
+	Approval      string     `json:"approval"`
+	ProposalID    *int64     `json:"proposalId,omitempty"`
+	Status        string     `json:"status"`
+	Message       string     `json:"message,omitempty"`
+	TransactionID *int64     `json:"transactionId,omitempty"`
+	CreatedAt     time.Time  `json:"createdAt"`
+	DecidedAt     *time.Time `json:"decidedAt,omitempty"`
+}
+
+// Entries are the ledger entries that pay d: the fund gives, the member or the outside
+// payee receives.
+func (d Disbursement) Entries() []ledger.Entry {
+	to := ledger.Entry{Account: AcctPayee, AmountCents: d.AmountCents}
+	if d.MemberID != nil {
+		to = ledger.Entry{Account: ledger.AcctMember(*d.MemberID), Member: d.MemberID, AmountCents: d.AmountCents}
+	}
+	return []ledger.Entry{{Account: ledger.AcctFund(d.Fund), AmountCents: -d.AmountCents}, to}
+}
+
+// Store runs the fund queries on db.
+type Store struct{ db store.DBTX }
+
+// On returns the store over db (a transaction for Lock to mean anything).
+func On(db store.DBTX) Store { return Store{db} }
+
+const cols = `id, fund, amount_cents, member_id, payee, reason, requested_by, approval, proposal_id, status, message, tx_id, created_at, decided_at`
+
+func scan(row pgx.Row) (Disbursement, error) {
+	var d Disbursement
+	err := row.Scan(&d.ID, &d.Fund, &d.AmountCents, &d.MemberID, &d.Payee, &d.Reason, &d.RequestedBy, &d.Approval, &d.ProposalID,
+		&d.Status, &d.Message, &d.TransactionID, &d.CreatedAt, &d.DecidedAt)
+	return d, err
+}
+
+// Lock takes the fund's lock until the transaction ends. Every transaction that takes
+// money out of a fund (a disbursement, a refund of a payment that fed it) holds it while
+// it reads the balance and writes, so two of them never both spend the same money.
+func (s Store) Lock(ctx context.Context, fund string) error {
+	_, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, ledger.AcctFund(fund))
+	return err
+}
+
+// Balance is what the fund's account holds.
+func (s Store) Balance(ctx context.Context, fund string) (int64, error) {
+	var b int64
+	err := s.db.QueryRow(ctx, `SELECT coalesce(sum(amount_cents), 0)::bigint FROM ledger_entries WHERE account = $1`, ledger.AcctFund(fund)).Scan(&b)
+	return b, err
+}
+
+// Create records a disbursement as d says (ID, CreatedAt and TransactionID are set
+// here); a paid one gets its ledger transaction in the same call.
+func (s Store) Create(ctx context.Context, d Disbursement, at time.Time) (Disbursement, error) {
+	var tx *int64
+	if d.Status == Paid {
+		id, err := payments.On(s.db).PostTransaction(ctx, "disbursement", d.Entries())
+		if err != nil {
+			return d, err
+		}
+		tx = &id
+	}
+	var decided *time.Time
+	if d.Status != Pending {
+		decided = &at
+	}
+	return scan(s.db.QueryRow(ctx, `INSERT INTO disbursements (fund, amount_cents, member_id, payee, reason, requested_by, approval,
+			proposal_id, status, message, tx_id, created_at, decided_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING `+cols,
+		d.Fund, d.AmountCents, d.MemberID, d.Payee, d.Reason, d.RequestedBy, d.Approval, d.ProposalID, d.Status, d.Message, tx, at, decided))
+}
+
+// Get reads a disbursement (store.ErrNotFound when there is none).
+func (s Store) Get(ctx context.Context, id int64) (Disbursement, error) {
+	d, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+` FROM disbursements WHERE id = $1`, id))
+	return d, store.NotFound(err)
+}
+
+// ForProposal locks the disbursement a proposal approves (store.ErrNotFound when the
+// proposal approves none).
+func (s Store) ForProposal(ctx context.Context, proposal int64) (Disbursement, error) {
+	d, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+` FROM disbursements WHERE proposal_id = $1 FOR UPDATE`, proposal))
+	return d, store.NotFound(err)
+}
+
+// Decide closes a pending disbursement: paid (with its ledger transaction, written here),
+// rejected or failed, with a message.
+func (s Store) Decide(ctx context.Context, d Disbursement, status, message string, at time.Time) (Disbursement, error) {
+	var tx *int64
+	if status == Paid {
+		id, err := payments.On(s.db).PostTransaction(ctx, "disbursement", d.Entries())
+		if err != nil {
+			return d, err
+		}
+		tx = &id
+	}
+	return scan(s.db.QueryRow(ctx, `UPDATE disbursements SET status = $2, message = $3, tx_id = $4, decided_at = $5
+		WHERE id = $1 AND status = 'pending' RETURNING `+cols, d.ID, status, message, tx, at))
+}
+
+// Totals are what the funds paid out in all, and to members.
+func (s Store) Totals(ctx context.Context) (all, toMembers int64, err error) {
+	err = s.db.QueryRow(ctx, `SELECT coalesce(sum(amount_cents), 0)::bigint,
+			coalesce(sum(amount_cents) FILTER (WHERE member_id IS NOT NULL), 0)::bigint
+		FROM disbursements WHERE status = 'paid'`).Scan(&all, &toMembers)
+	return all, toMembers, err
+}
+
+// HistoryEntry is one movement of a fund's account.
+type HistoryEntry struct {
+	TransactionID  int64     `json:"transactionId"`
+	Kind           string    `json:"kind"`
+	AmountCents    int64     `json:"amountCents"`
+	At             time.Time `json:"at"`
+	PaymentID      *int64    `json:"paymentId"`
+	DisbursementID *int64    `json:"disbursementId"`
+}
+
+// History lists a fund's movements, newest first, at most limit of them, those of
+// ledger transactions before the id before (0: from the newest).
+func (s Store) History(ctx context.Context, fund string, before int64, limit int) ([]HistoryEntry, error) {
+	rows, err := s.db.Query(ctx, `SELECT e.tx_id, t.kind, e.amount_cents, t.created_at,
+			(SELECT py.id FROM payments py WHERE py.tx_id = e.tx_id OR py.refund_tx_id = e.tx_id),
+			(SELECT d.id FROM disbursements d WHERE d.tx_id = e.tx_id)
+		FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
+		WHERE e.account = $1 AND ($2 = 0 OR e.tx_id < $2) ORDER BY e.tx_id DESC, e.id DESC LIMIT $3`, ledger.AcctFund(fund), before, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (HistoryEntry, error) {
+		var h HistoryEntry
+		err := row.Scan(&h.TransactionID, &h.Kind, &h.AmountCents, &h.At, &h.PaymentID, &h.DisbursementID)
+		return h, err
+	})
+}
+
+// Exists reports whether the fund's account has any entry.
+func (s Store) Exists(ctx context.Context, fund string) (bool, error) {
+	var ok bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account = $1)`, ledger.AcctFund(fund)).Scan(&ok)
+	return ok, err
+}
+
+// Paid lists the disbursements whose ledger transaction was made in [from, to), with
+// its time, in transaction order.
+func (s Store) Paid(ctx context.Context, from, to time.Time) ([]Disbursement, []time.Time, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+prefixed("d.", cols)+`, t.created_at FROM disbursements d
+		JOIN ledger_transactions t ON t.id = d.tx_id
+		WHERE t.created_at >= $1 AND t.created_at < $2 ORDER BY t.id`, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ds []Disbursement
+	var ats []time.Time
+	var d Disbursement
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&d.ID, &d.Fund, &d.AmountCents, &d.MemberID, &d.Payee, &d.Reason, &d.RequestedBy, &d.Approval,
+		&d.ProposalID, &d.Status, &d.Message, &d.TransactionID, &d.CreatedAt, &d.DecidedAt, &at}, func() error {
+		ds, ats = append(ds, d), append(ats, at)
+		d = Disbursement{} // the next row's pointers are its own
+		return nil
+	})
+	return ds, ats, err
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,376 @@
+// Package members is the store of members: the roll, their tokens, blocks, the member
+// audit, and what data rights read and erase.
+package members
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
+)
+
+// ErrEmailTaken is returned when another member has the email.
+var ErrEmailTaken = errors.New("a member with this email already exists")
+
+// Member is a member as the API shows it.
+type Member struct {
+	ID               int64      `json:"id"`
+	Name             *string    `json:"name"`
+	Email            *string    `json:"email"`
+	Phone            *string    `json:"phone,omitempty"`
+	StakeholderClass string     `json:"stakeholderClass,omitempty"`
+	Roles            []string   `json:"roles"`
+	Qualifications   []string   `json:"qualifications"`
+	Active           bool       `json:"active"`
+	Available        bool       `json:"available"`
+	Rating           string     `json:"rating"`
+	RatingCount      int64      `json:"ratingCount"`
+	LastAssignedAt   *time.Time `json:"lastAssignedAt,omitempty"`
+	ErasedAt         *time.Time `json:"erasedAt,omitempty"`
+	CreatedAt        time.Time  `json:"createdAt"`
+}
+
+// Token is a member's token as the API lists it: never the token itself, which only
+// its creator saw once, nor its hash.
+type Token struct {
+	ID        int64     `json:"id"`
+	CreatedAt time.Time `json:"createdAt"`
+	// Current says the token is the one the request was made with.
+	Current bool `json:"current"`
+}
+
+// AuditEntry is one admission or change of a member's roles, class or activity.
+type AuditEntry struct {
+	ID       int64           `json:"id"`
+	MemberID int64           `json:"memberId"`
+	Event    string          `json:"event"`
+	OldValue json.RawMessage `json:"oldValue,omitempty"`
+	NewValue json.RawMessage `json:"newValue,omitempty"`
+	Actor    string          `json:"actor"`
+	At       time.Time       `json:"at"`
+}
+
+// Fields are a member's fields to write; nil leaves a field as it is (on update).
+type Fields struct {
+	Name             *string
+	Email            *string
+	Phone            *string
+	StakeholderClass *string
+	Roles            *[]string
+	Qualifications   *[]string
+	Active           *bool
+}
+
+// Caller is the authenticated member a token belongs to.
+type Caller struct {
+	MemberID int64
+	TokenID  int64
+	Roles    []string
+	Class    string
+	Active   bool
+}
+
+// Store runs the member queries on db.
+type Store struct{ db store.DBTX }
+
+// On returns the store over db (the pool or a transaction).
+func On(db store.DBTX) Store { return Store{db} }
+
+const cols = `id, name, email, phone, stakeholder_class, roles, qualifications, active, available,
+	rating_sum, rating_count, last_assigned_at, erased_at, created_at`
+
+func scan(row pgx.Row) (Member, error) {
+	var m Member
+	var sum int64
+	err := row.Scan(&m.ID, &m.Name, &m.Email, &m.Phone, &m.StakeholderClass, &m.Roles, &m.Qualifications,
+		&m.Active, &m.Available, &sum, &m.RatingCount, &m.LastAssignedAt, &m.ErasedAt, &m.CreatedAt)
+	m.Rating = RatingString(sum, m.RatingCount)
+	return m, err
+}
+
+// RatingString renders the average rating with two decimals, in integer arithmetic.
+func RatingString(sum, count int64) string {
+	if count == 0 {
+		return "unrated"
+	}
+	centi := sum * 100 / count
+	return fmt.Sprintf("%d.%02d", centi/100, centi%100)
+}
+
+// SetAuditActor names the caller for the member audit trigger, for the rest of the
+// transaction.
+func (s Store) SetAuditActor(ctx context.Context, actor string) error {
+	_, err := s.db.Exec(ctx, `SELECT set_config('cooperator.actor', $1, true)`, actor)
+	return err
+}
+
+// EmailTaken reports whether another member (not except) has the email, holding a
+// transaction lock on the address until the transaction ends, so that a concurrent
+// request for the same address waits and then sees this one's row. Checking first keeps
+// the unique index from ever refusing an insert: PostgreSQL would log the refusal with
+// the address in its DETAIL line, and the server log is no place for personal data.
+func (s Store) EmailTaken(ctx context.Context, email string, except int64) (bool, error) {
+	if _, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('member-email:' || lower($1), 0))`, email); err != nil {
+		return false, err
+	}
+	var taken bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members WHERE lower(email) = lower($1) AND id <> $2)`, email, except).Scan(&taken)
+	return taken, err
+}
+
+// Create inserts a member (the fields the handler validated; class "", no
+// qualifications and active when left out) with its first token's hash.
+func (s Store) Create(ctx context.Context, f Fields, tokenHash []byte) (Member, error) {
+	m, err := scan(s.db.QueryRow(ctx, `INSERT INTO members (name, email, phone, stakeholder_class, roles, qualifications, active)
+		VALUES ($1, $2, $3, coalesce($4, ''), $5, coalesce($6, '{}'::text[]), coalesce($7, true)) RETURNING `+cols,
+		f.Name, f.Email, f.Phone, f.StakeholderClass, f.Roles, f.Qualifications, f.Active))
+	if err != nil {
+		return m, emailErr(err)
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO member_tokens (token_hash, member_id) VALUES ($1, $2)`, tokenHash, m.ID)
+	return m, err
+}
+
+func emailErr(err error) error {
+	if store.IsUniqueViolation(err) {
+		return ErrEmailTaken
+	}
+	return err
+}
+
+// List reads every member.
+func (s Store) List(ctx context.Context) ([]Member, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM members ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Member, error) { return scan(row) })
+}
+
+// Get reads a member (store.ErrNotFound when there is none).
+func (s Store) Get(ctx context.Context, id int64) (Member, error) {
+	m, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+` FROM members WHERE id = $1`, id))
+	return m, store.NotFound(err)
+}
+
+// Update changes the fields that are set of a member who is not erased; a deactivated
+// member is no longer available, and loses every token (store.ErrNotFound when there is
+// no such member).
+func (s Store) Update(ctx context.Context, id int64, f Fields) (Member, error) {
+	m, err := scan(s.db.QueryRow(ctx, `UPDATE members SET
+		name = coalesce($2, name), email = coalesce($3, email), phone = coalesce($4, phone),
+		stakeholder_class = coalesce($5, stakeholder_class), roles = coalesce($6, roles),
+		qualifications = coalesce($7, qualifications), active = coalesce($8, active),
+		available = available AND coalesce($8, active)
+		WHERE id = $1 AND erased_at IS NULL RETURNING `+cols, id, f.Name, f.Email, f.Phone, f.StakeholderClass, f.Roles, f.Qualifications, f.Active))
+	if err != nil {
+		return m, emailErr(store.NotFound(err))
+	}
+	// Deactivation revokes every token: an inactive member signs in no more until staff
+	// reactivate them and mint a new one.
+	if !m.Active {
+		_, err = s.db.Exec(ctx, `DELETE FROM member_tokens WHERE member_id = $1`, id)
+	}
+	return m, err
+}
+
+// SetAvailable sets whether a member is available for offers.
+func (s Store) SetAvailable(ctx context.Context, id int64, available bool) (Member, error) {
+	m, err := scan(s.db.QueryRow(ctx, `UPDATE members SET available = $2 WHERE id = $1 RETURNING `+cols, id, available))
+	return m, store.NotFound(err)
+}
+
+// Authenticate finds the member a token's hash belongs to, unless erased
+// (store.ErrNotFound otherwise).
+func (s Store) Authenticate(ctx context.Context, tokenHash []byte) (Caller, error) {
+	var c Caller
+	err := s.db.QueryRow(ctx, `SELECT m.id, t.id, m.roles, m.stakeholder_class, m.active FROM member_tokens t
+		JOIN members m ON m.id = t.member_id WHERE t.token_hash = $1 AND m.erased_at IS NULL`, tokenHash).
+		Scan(&c.MemberID, &c.TokenID, &c.Roles, &c.Class, &c.Active)
+	return c, store.NotFound(err)
+}
+
+// Activity reports whether member id is active and not erased (store.ErrNotFound when
+// there is no such member).
+func (s Store) Activity(ctx context.Context, id int64) (active bool, err error) {
+	err = s.db.QueryRow(ctx, `SELECT active AND erased_at IS NULL FROM members WHERE id = $1`, id).Scan(&active)
+	return active, store.NotFound(err)
+}
+
+// Exists reports whether a member has the id.
+func (s Store) Exists(ctx context.Context, id int64) (bool, error) {
+	var ok bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1)`, id).Scan(&ok)
+	return ok, err
+}
+
+// CreateToken adds a token's hash for an active member who is not erased
+// (store.ErrNotFound when there is no such member).
+func (s Store) CreateToken(ctx context.Context, id int64, hash []byte) (Token, error) {
+	var t Token
+	err := s.db.QueryRow(ctx, `INSERT INTO member_tokens (token_hash, member_id)
+		SELECT $1, id FROM members WHERE id = $2 AND active AND erased_at IS NULL RETURNING id, created_at`, hash, id).Scan(&t.ID, &t.CreatedAt)
+	return t, store.NotFound(err)
+}
+
+// Tokens lists a member's tokens.
+func (s Store) Tokens(ctx context.Context, id int64) ([]Token, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, created_at FROM member_tokens WHERE member_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Token, error) {
+		var t Token
+		err := row.Scan(&t.ID, &t.CreatedAt)
+		return t, err
+	})
+}
+
+// RevokeToken deletes one of a member's tokens (store.ErrNotFound when it has none by
+// that id).
+func (s Store) RevokeToken(ctx context.Context, id, tokenID int64) error {
+	tag, err := s.db.Exec(ctx, `DELETE FROM member_tokens WHERE member_id = $1 AND id = $2`, id, tokenID)
+	if err == nil && tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// Block records that customer does not want worker's offers (store.ErrNotFound when no
+// member is worker).
+func (s Store) Block(ctx context.Context, customer, worker int64) error {
+	tag, err := s.db.Exec(ctx, `INSERT INTO blocks (customer_id, worker_id)
+		SELECT $1, id FROM members WHERE id = $2 ON CONFLICT DO NOTHING`, customer, worker)
+	if err != nil || tag.RowsAffected() > 0 {
+		return err
+	}
+	ok, err := s.Exists(ctx, worker)
+	if err == nil && !ok {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// Unblock lifts customer's block of worker (store.ErrNotFound when there is none).
+func (s Store) Unblock(ctx context.Context, customer, worker int64) error {
+	tag, err := s.db.Exec(ctx, `DELETE FROM blocks WHERE customer_id = $1 AND worker_id = $2`, customer, worker)
+	if err == nil && tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// Audit lists the member audit, newest first, of one member or (memberID nil) all.
+func (s Store) Audit(ctx context.Context, memberID *int64) ([]AuditEntry, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, member_id, event, old_value, new_value, actor, at FROM member_audit
+		WHERE $1::bigint IS NULL OR member_id = $1 ORDER BY id DESC LIMIT 1000`, memberID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
+		var e AuditEntry
+		var oldV, newV []byte
+		err := row.Scan(&e.ID, &e.MemberID, &e.Event, &oldV, &newV, &e.Actor, &e.At)
+		if len(oldV) > 0 {
+			e.OldValue = oldV
+		}
+		if len(newV) > 0 {
+			e.NewValue = newV
+		}
+		return e, err
+	})
+}
+
+// Export returns everything the service holds about a member, as one JSON document
+// (store.ErrNotFound when there is no such member). Their payments carry the
+// idempotency keys that are theirs (payments.MemberKeysSQL) and work items' keys;
+// another client's key on a payment to them is that client's and left out.
+func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
+	var doc json.RawMessage
+	err := s.db.QueryRow(ctx, `SELECT json_build_object(
+		'member', (SELECT row_to_json(m) FROM members m WHERE m.id = $1),
+		'tokens', (SELECT coalesce(json_agg(json_build_object('createdAt', t.created_at) ORDER BY t.created_at), '[]') FROM member_tokens t WHERE t.member_id = $1),
+		'work', (SELECT coalesce(json_agg(w ORDER BY w.id), '[]') FROM work_items w WHERE w.customer_id = $1 OR w.worker_id = $1),
+		'workHistory', (SELECT coalesce(json_agg(h ORDER BY h.id), '[]') FROM work_history h
+			WHERE h.actor_id = $1 OR h.worker_id = $1 OR h.work_id IN (SELECT id FROM work_items WHERE customer_id = $1)),
+		'offers', (SELECT coalesce(json_agg(o ORDER BY o.id), '[]') FROM offers o WHERE o.worker_id = $1),
+		'blocks', (SELECT coalesce(json_agg(b), '[]') FROM blocks b WHERE b.customer_id = $1),
+		'payments', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', py.id, 'workId', py.work_id, 'payerId', py.payer_id,
+			'workerId', py.worker_id, 'grossCents', py.gross_cents, 'surgeCents', py.surge_cents, 'split', py.split,
+			'refunded', py.refund_tx_id IS NOT NULL, 'createdAt', py.created_at)
+			|| CASE WHEN `+payments.MemberKeysSQL+` OR py.idempotency_scope = '`+payments.WorkScope+`'
+				THEN jsonb_build_object('idempotencyKey', py.idempotency_key) ELSE '{}' END ORDER BY py.id), '[]')
+			FROM payments py WHERE py.payer_id = $1 OR py.worker_id = $1),
+		'ledgerEntries', (SELECT coalesce(json_agg(json_build_object('transactionId', e.tx_id, 'account', e.account, 'amountCents', e.amount_cents) ORDER BY e.id), '[]')
+			FROM ledger_entries e WHERE e.member_id = $1),
+		'ballots', (SELECT coalesce(json_agg(b ORDER BY b.proposal_id), '[]') FROM ballots b WHERE b.member_id = $1),
+		'proposals', (SELECT coalesce(json_agg(json_build_object('id', pr.id, 'title', pr.title, 'body', pr.body,
+			'field', pr.field, 'status', pr.status, 'createdAt', pr.created_at) ORDER BY pr.id), '[]') FROM proposals pr WHERE pr.created_by = $1),
+		'delegation', (SELECT row_to_json(d) FROM delegations d WHERE d.member_id = $1),
+		'delegatedToMe', (SELECT coalesce(json_agg(d.member_id), '[]') FROM delegations d WHERE d.delegate_id = $1),
+		'disbursements', (SELECT coalesce(json_agg(json_build_object('id', d.id, 'fund', d.fund, 'amountCents', d.amount_cents,
+			'memberId', d.member_id, 'reason', d.reason, 'requestedBy', d.requested_by, 'status', d.status, 'createdAt', d.created_at) ORDER BY d.id), '[]')
+			FROM disbursements d WHERE d.member_id = $1 OR d.requested_by = $1)
+	) WHERE EXISTS (SELECT 1 FROM members WHERE id = $1)`, id).Scan(&doc)
+	return doc, store.NotFound(err)
+}
+
+// LockForErasure locks a member's row and reports whether their data is already erased
+// and whether they have work under way (store.ErrNotFound when there is no such member).
+func (s Store) LockForErasure(ctx context.Context, id int64) (erased, busy bool, err error) {
+	err = s.db.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM members WHERE id = $1 FOR UPDATE`, id).Scan(&erased)
+	if err != nil {
+		return false, false, store.NotFound(err)
+	}
+	err = s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM work_items WHERE (customer_id = $1 OR worker_id = $1)
+		AND state IN ('offered', 'accepted', 'in_progress'))`, id).Scan(&busy)
+	return erased, busy, err
+}
+
+// Erase removes a member's personal data. The member row stays, anonymised, so the
+// ledger (which is append-only and keeps balancing), the ballots and the proposals still
+// refer to it; its class goes with the rest (outside multi-stakeholder governance it is
+// free text). Addresses and notes in their work and the words they wrote (the reasons
+// they gave, the idempotency keys of their payments, also staff's for payments on their
+// behalf, the title and body of their proposals) are wiped; tokens, blocks and
+// delegations go; the reasons of disbursements they asked for or received are wiped; their work still waiting for a worker is cancelled.
+func (s Store) Erase(ctx context.Context, id int64) error {
+	for _, q := range []string{
+		`UPDATE members SET name = NULL, email = NULL, phone = NULL, stakeholder_class = '', qualifications = '{}', active = false,
+			available = false, erased_at = now() WHERE id = $1`,
+		// A proposal is the co-op's record and stays, but its words are the author's and
+		// may name them.
+		`UPDATE proposals SET title = 'Proposal ' || id || ' (text erased with its author''s data)', body = ''
+			WHERE created_by = $1`,
+		// Idempotency keys are free text: the member's own, and staff's for payments on
+		// the member's behalf, which may name them. The member makes no more requests.
+		// The replaced keys move to a scope of their own ("erased:" and the old scope),
+		// where the payment id keeps them unique: a client may have chosen a key that
+		// looks like one, and staff's keys must keep replaying.
+		`UPDATE payments SET idempotency_scope = 'erased:' || idempotency_scope, idempotency_key = 'erased-' || id
+			WHERE ` + payments.MemberKeysSQL,
+		`DELETE FROM member_tokens WHERE member_id = $1`,
+		// The reason of a disbursement is its requester's words, and may name whom it pays;
+		// the proposal that approves one paying the member repeats it.
+		`UPDATE proposals SET body = '' WHERE id IN (SELECT proposal_id FROM disbursements WHERE member_id = $1)`,
+		`UPDATE disbursements SET reason = '' WHERE requested_by = $1 OR member_id = $1`,
+		`DELETE FROM blocks WHERE customer_id = $1 OR worker_id = $1`,
+		`DELETE FROM delegations WHERE member_id = $1 OR delegate_id = $1`,
+		`UPDATE work_history SET note = '' WHERE work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)`,
+		`UPDATE work_items SET details = '{}' WHERE customer_id = $1 OR worker_id = $1`,
+		`INSERT INTO work_history (work_id, from_state, to_state, note)
+			SELECT id, state, 'cancelled', 'customer data erased' FROM work_items WHERE customer_id = $1 AND state = 'requested'`,
+		`UPDATE work_items SET state = 'cancelled', updated_at = now() WHERE customer_id = $1 AND state = 'requested'`,
+	} {
+		if _, err := s.db.Exec(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+// Package payments is the store of payments and the double-entry ledger: every query
+// the service makes on payments, ledger_transactions and ledger_entries.
+package payments
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/platform/server/ledger"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+)
+
+// Idempotency scopes: a key is unique within the scope of the client that chose it.
+// MemberScope is the scope of the payments a member requests. Staff share one scope;
+// the payment that completes a work item is in the work scope under the key
+// "work-<id>", chosen by the service. Erasure moves the keys it replaces to the scope
+// "erased:" + the old scope.
+const (
+	StaffScope = "staff"
+	WorkScope  = "work"
+)
+
+// MemberScope is the idempotency scope of the payments member id requests.
+func MemberScope(id int64) string { return fmt.Sprintf("member:%d", id) }
+
+// MemberKeysSQL selects the payments whose idempotency key is the member $1's: the keys
+// they chose, and the keys staff chose for payments on their behalf (free text that may
+// name them).
+const MemberKeysSQL = `(idempotency_scope = 'member:' || $1::bigint OR (idempotency_scope = 'staff' AND payer_id = $1))`
+
+// ErrKeyReused is returned when an idempotency key of the scope was used for a different
+// payment.
+var ErrKeyReused = errors.New("idempotency key used for a different payment")
+
+// Payment is a recorded payment with its fee breakdown.
+type Payment struct {
+	ID             int64        `json:"id"`
+	IdempotencyKey string       `json:"idempotencyKey,omitempty"`
+	WorkID         *int64       `json:"workId"`
+	PayerID        *int64       `json:"payerId"`
+	WorkerID       int64        `json:"workerId"`
+	GrossCents     int64        `json:"grossCents"`
+	SurgeCents     int64        `json:"surgeCents"`
+	Split          ledger.Split `json:"split"`
+	TransactionID  int64        `json:"transactionId"`
+	Refunded       bool         `json:"refunded"`
+	RefundTxID     *int64       `json:"refundTransactionId,omitempty"`
+	CreatedAt      time.Time    `json:"createdAt"`
+	// Scope is the idempotency scope of the key (never shown).
+	Scope string `json:"-"`
+}
+
+// New records a payment: who pays whom how much, for which work.
+type New struct {
+	WorkID      *int64
+	PayerID     *int64
+	WorkerID    int64
+	AmountCents int64
+	SurgeCents  int64
+}
+
+// Store runs the payment and ledger queries on db.
+type Store struct{ db store.DBTX }
+
+// On returns the store over db (the pool or a transaction).
+func On(db store.DBTX) Store { return Store{db} }
+
+const cols = `id, idempotency_key, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id, refund_tx_id, created_at, idempotency_scope`
+
+func scan(row pgx.Row) (Payment, []byte, error) {
+	var p Payment
+	var hash []byte
+	err := row.Scan(&p.ID, &p.IdempotencyKey, &p.WorkID, &p.PayerID, &p.WorkerID, &p.GrossCents, &p.SurgeCents,
+		&p.Split, &p.TransactionID, &p.RefundTxID, &p.CreatedAt, &p.Scope, &hash)
+	p.Refunded = p.RefundTxID != nil
+	return p, hash, err
+}
+
+// Insert records a payment once per idempotency key within its scope, its ledger
+// transaction and entries in the same statement. If the key is already used in the
+// scope, it returns the stored payment (created=false) when hash is the same and
+// ErrKeyReused when it differs. A concurrent duplicate waits on the unique index and then
+// sees the first payment. On a transaction it runs in a savepoint, so a duplicate key
+// does not abort the caller's transaction.
+func (s Store) Insert(ctx context.Context, scope, key string, hash []byte, req New, split ledger.Split) (Payment, bool, error) {
+	accounts, members, amounts, err := ledger.Columns(ledger.EntriesFor(req.PayerID, req.WorkerID, split))
+	if err != nil {
+		return Payment{}, false, err
+	}
+	sp, err := s.db.Begin(ctx)
+	if err != nil {
+		return Payment{}, false, err
+	}
+	splitJSON, _ := json.Marshal(split)
+	p, _, err := scan(sp.QueryRow(ctx, `WITH t AS (INSERT INTO ledger_transactions (kind) VALUES ('payment') RETURNING id),
+		e AS (INSERT INTO ledger_entries (tx_id, account, member_id, amount_cents)
+			SELECT t.id, u.a, u.m, u.c FROM t, unnest($9::text[], $10::bigint[], $11::bigint[]) AS u(a, m, c))
+		INSERT INTO payments (idempotency_key, request_hash, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id, idempotency_scope)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, t.id, $12 FROM t ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
+		RETURNING `+cols+`, request_hash`, key, hash, req.WorkID, req.PayerID, req.WorkerID, req.AmountCents, req.SurgeCents, splitJSON,
+		accounts, members, amounts, scope))
+	if err == nil {
+		return p, true, sp.Commit(ctx)
+	}
+	_ = sp.Rollback(ctx)
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Payment{}, false, err
+	}
+	p, stored, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+`, request_hash FROM payments WHERE idempotency_scope = $1 AND idempotency_key = $2`, scope, key))
+	if err != nil {
+		return Payment{}, false, err
+	}
+	if string(stored) != string(hash) {
+		return Payment{}, false, ErrKeyReused
+	}
+	return p, false, nil
+}
+
+// PostTransaction writes one balanced ledger transaction of the kind. The balance is
+// checked here and again by the database at commit (a deferred constraint trigger).
+func (s Store) PostTransaction(ctx context.Context, kind string, es []ledger.Entry) (int64, error) {
+	accounts, members, amounts, err := ledger.Columns(es)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = s.db.QueryRow(ctx, `WITH t AS (INSERT INTO ledger_transactions (kind) VALUES ($1) RETURNING id),
+		e AS (INSERT INTO ledger_entries (tx_id, account, member_id, amount_cents)
+			SELECT t.id, u.a, u.m, u.c FROM t, unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(a, m, c))
+		SELECT id FROM t`, kind, accounts, members, amounts).Scan(&id)
+	return id, err
+}
+
+// Parties reports whether worker is a member with the worker role who is not erased, and
+// whether payer (when not nil) is a member.
+func (s Store) Parties(ctx context.Context, worker int64, payer *int64) (workerOK, payerOK bool, err error) {
+	err = s.db.QueryRow(ctx, `SELECT
+			EXISTS (SELECT 1 FROM members WHERE id = $1 AND 'worker' = ANY (roles) AND erased_at IS NULL),
+			$2::bigint IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = $2)`, worker, payer).Scan(&workerOK, &payerOK)
+	return workerOK, payerOK, err
+}
+
+// PaidForWork reports whether the key is already recorded in the scope (a replay) and
+// the sum of the payments for work besides the one its completion recorded, refunded
+// ones left out.
+func (s Store) PaidForWork(ctx context.Context, work int64, scope, key string) (replay bool, paid int64, err error) {
+	err = s.db.QueryRow(ctx, `SELECT
+			EXISTS (SELECT 1 FROM payments WHERE idempotency_scope = $2 AND idempotency_key = $3),
+			coalesce((SELECT sum(gross_cents) FROM payments WHERE work_id = $1 AND idempotency_scope <> '`+WorkScope+`'
+				AND refund_tx_id IS NULL), 0)::bigint`, work, scope, key).Scan(&replay, &paid)
+	return replay, paid, err
+}
+
+// Get reads a payment (store.ErrNotFound when there is none).
+func (s Store) Get(ctx context.Context, id int64) (Payment, error) {
+	p, _, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+`, request_hash FROM payments WHERE id = $1`, id))
+	return p, store.NotFound(err)
+}
+
+// LockForRefund locks a payment and returns its ledger transaction and its refund's
+// (nil when not refunded).
+func (s Store) LockForRefund(ctx context.Context, id int64) (txID int64, refundTx *int64, err error) {
+	err = s.db.QueryRow(ctx, `SELECT tx_id, refund_tx_id FROM payments WHERE id = $1 FOR UPDATE`, id).Scan(&txID, &refundTx)
+	return txID, refundTx, store.NotFound(err)
+}
+
+// Entries reads the entries of a ledger transaction.
+func (s Store) Entries(ctx context.Context, txID int64) ([]ledger.Entry, error) {
+	rows, err := s.db.Query(ctx, `SELECT account, member_id, amount_cents FROM ledger_entries WHERE tx_id = $1 ORDER BY id`, txID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (ledger.Entry, error) {
+		var e ledger.Entry
+		err := row.Scan(&e.Account, &e.Member, &e.AmountCents)
+		return e, err
+	})
+}
+
+// MarkRefunded records the refund's ledger transaction on the payment.
+func (s Store) MarkRefunded(ctx context.Context, id, refundTx int64) (Payment, error) {
+	p, _, err := scan(s.db.QueryRow(ctx, `UPDATE payments SET refund_tx_id = $2 WHERE id = $1 RETURNING `+cols+`, request_hash`, id, refundTx))
+	return p, store.NotFound(err)
+}
+
+// Balance is one account's (or, for "member:", all members' accounts') balance.
+type Balance struct {
+	Account      string `json:"account"`
+	BalanceCents int64  `json:"balanceCents"`
+}
+
+// Balances sums the ledger per account in one pass; the members' accounts are summed
+// together under "member:".
+func (s Store) Balances(ctx context.Context) ([]Balance, error) {
+	rows, err := s.db.Query(ctx, `SELECT CASE WHEN account LIKE 'member:%' THEN 'member:' ELSE account END AS a,
+			sum(amount_cents)::bigint
+		FROM ledger_entries GROUP BY a ORDER BY a`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Balance, error) {
+		var b Balance
+		err := row.Scan(&b.Account, &b.BalanceCents)
+		return b, err
+	})
+}
+
+// Earning is one entry of a member's account.
+type Earning struct {
+	TransactionID int64     `json:"transactionId"`
+	Kind          string    `json:"kind"`
+	AmountCents   int64     `json:"amountCents"`
+	At            time.Time `json:"at"`
+	PaymentID     *int64    `json:"paymentId"`
+}
+
+// Earnings lists the entries of an account with their transaction's kind and time and
+// the payment they belong to.
+func (s Store) Earnings(ctx context.Context, account string) ([]Earning, error) {
+	rows, err := s.db.Query(ctx, `SELECT e.tx_id, t.kind, e.amount_cents, t.created_at,
+			(SELECT py.id FROM payments py WHERE py.tx_id = e.tx_id OR py.refund_tx_id = e.tx_id)
+		FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
+		WHERE e.account = $1 ORDER BY e.id`, account)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Earning, error) {
+		var e Earning
+		err := row.Scan(&e.TransactionID, &e.Kind, &e.AmountCents, &e.At, &e.PaymentID)
+		return e, err
+	})
+}

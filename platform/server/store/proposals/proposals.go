@@ -1,0 +1,225 @@
+// Package proposals is the store of governance: proposals, their electorate, ballots
+// and delegations. The tally's reads are in platform/server/governance, which the
+// operator shares.
+package proposals
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/platform/server/governance"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+)
+
+// Proposal is a governance proposal.
+type Proposal struct {
+	ID          int64              `json:"id"`
+	Title       string             `json:"title"`
+	Body        string             `json:"body"`
+	Field       string             `json:"field,omitempty"`
+	Value       json.RawMessage    `json:"value,omitempty"`
+	CreatedBy   *int64             `json:"createdBy"`
+	Status      string             `json:"status"`
+	Result      *governance.Result `json:"result,omitempty"`
+	CreatedAt   time.Time          `json:"createdAt"`
+	Deadline    *time.Time         `json:"deadline,omitempty"`
+	ClosedAt    *time.Time         `json:"closedAt,omitempty"`
+	Electorate  int64              `json:"electorate"`
+	Application *Application       `json:"application,omitempty"`
+}
+
+// Application is what became of a passed proposal's change, as the operator wrote back.
+type Application struct {
+	State   string     `json:"state"`
+	Message string     `json:"message,omitempty"`
+	At      *time.Time `json:"at,omitempty"`
+}
+
+// New is a proposal to open.
+type New struct {
+	Title, Body, Field string
+	// Value is the change's exact new value (nil for a motion).
+	Value     []byte
+	CreatedBy *int64
+	// Rules are the governance rules in force, as JSON.
+	Rules    []byte
+	Created  time.Time
+	Deadline time.Time
+}
+
+// Store runs the governance queries on db.
+type Store struct{ db store.DBTX }
+
+// On returns the store over db (the pool or a transaction).
+func On(db store.DBTX) Store { return Store{db} }
+
+const cols = `id, title, body, field, change_value, created_by, status, result, created_at, deadline, closed_at,
+	(SELECT count(*) FROM proposal_electorate e WHERE e.proposal_id = proposals.id),
+	application, application_message, application_at`
+
+// scan scans the cols of a row, then any further columns into extra.
+func scan(row pgx.Row, extra ...any) (Proposal, error) {
+	var p Proposal
+	var value []byte
+	var app Application
+	err := row.Scan(append([]any{&p.ID, &p.Title, &p.Body, &p.Field, &value, &p.CreatedBy, &p.Status, &p.Result,
+		&p.CreatedAt, &p.Deadline, &p.ClosedAt, &p.Electorate, &app.State, &app.Message, &app.At}, extra...)...)
+	if len(value) > 0 {
+		p.Value = value
+	}
+	if app.State != "" {
+		p.Application = &app
+	}
+	return p, err
+}
+
+// Open inserts a proposal and fixes its electorate: the members that where (with args
+// from $2 on, governance.Eligible) selects.
+func (s Store) Open(ctx context.Context, n New, where string, args []any) (Proposal, error) {
+	var id int64
+	if err := s.db.QueryRow(ctx, `INSERT INTO proposals (title, body, field, change_value, created_by, rules, created_at, deadline)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		n.Title, n.Body, n.Field, n.Value, n.CreatedBy, n.Rules, n.Created, n.Deadline).Scan(&id); err != nil {
+		return Proposal{}, err
+	}
+	if _, err := s.db.Exec(ctx, `INSERT INTO proposal_electorate (proposal_id, member_id, stakeholder_class)
+		SELECT $1, m.id, m.stakeholder_class FROM members m WHERE `+where, append([]any{id}, args...)...); err != nil {
+		return Proposal{}, err
+	}
+	return s.Get(ctx, id)
+}
+
+// Get reads a proposal (store.ErrNotFound when there is none).
+func (s Store) Get(ctx context.Context, id int64) (Proposal, error) {
+	p, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+` FROM proposals WHERE id = $1`, id))
+	return p, store.NotFound(err)
+}
+
+// GetWithBallot reads a proposal and member's ballot on it (nil when none).
+func (s Store) GetWithBallot(ctx context.Context, id, member int64) (Proposal, *string, error) {
+	var mine *string
+	p, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+`,
+			(SELECT b.choice FROM ballots b WHERE b.proposal_id = proposals.id AND b.member_id = $2)
+		FROM proposals WHERE id = $1`, id, member), &mine)
+	return p, mine, store.NotFound(err)
+}
+
+// List reads the latest 500 proposals, newest first.
+func (s Store) List(ctx context.Context) ([]Proposal, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM proposals ORDER BY id DESC LIMIT 500`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Proposal, error) { return scan(row) })
+}
+
+// Rules reads the governance rules a proposal was opened under, as JSON (empty for
+// proposals from before rules were recorded; store.ErrNotFound when there is none).
+func (s Store) Rules(ctx context.Context, id int64) ([]byte, error) {
+	var raw []byte
+	err := s.db.QueryRow(ctx, `SELECT rules FROM proposals WHERE id = $1`, id).Scan(&raw)
+	return raw, store.NotFound(err)
+}
+
+// LockForBallot locks a proposal against closing and reports its status and whether
+// member is in its electorate.
+func (s Store) LockForBallot(ctx context.Context, id, member int64) (status string, onRoll bool, err error) {
+	err = s.db.QueryRow(ctx, `SELECT status, EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = $1 AND e.member_id = $2)
+		FROM proposals WHERE id = $1 FOR SHARE`, id, member).Scan(&status, &onRoll)
+	return status, onRoll, store.NotFound(err)
+}
+
+// CastBallot records or changes member's ballot.
+func (s Store) CastBallot(ctx context.Context, id, member int64, choice string, at time.Time) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO ballots (proposal_id, member_id, choice, cast_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, cast_at = EXCLUDED.cast_at`, id, member, choice, at)
+	return err
+}
+
+// LockForClose locks a proposal and reports its status, deadline and how many of its
+// electorate have not voted.
+func (s Store) LockForClose(ctx context.Context, id int64) (status string, deadline *time.Time, missing int64, err error) {
+	err = s.db.QueryRow(ctx, `SELECT status, deadline,
+			(SELECT count(*) FROM proposal_electorate e WHERE e.proposal_id = proposals.id
+				AND NOT EXISTS (SELECT 1 FROM ballots b WHERE b.proposal_id = e.proposal_id AND b.member_id = e.member_id))
+		FROM proposals WHERE id = $1 FOR UPDATE`, id).Scan(&status, &deadline, &missing)
+	return status, deadline, missing, store.NotFound(err)
+}
+
+// NextDue locks the open proposal whose deadline passed first, skipping those another
+// transaction holds (store.ErrNotFound when none is due).
+func (s Store) NextDue(ctx context.Context, now time.Time) (id int64, deadline time.Time, err error) {
+	err = s.db.QueryRow(ctx, `SELECT id, deadline FROM proposals WHERE status = 'open' AND deadline <= $1
+		ORDER BY deadline, id LIMIT 1 FOR UPDATE SKIP LOCKED`, now).Scan(&id, &deadline)
+	return id, deadline, store.NotFound(err)
+}
+
+// FreezeDelegations copies the delegations in force to the proposal's, which its tally
+// reads.
+func (s Store) FreezeDelegations(ctx context.Context, id int64) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO proposal_delegations (proposal_id, member_id, delegate_id)
+		SELECT $1, member_id, delegate_id FROM delegations`, id)
+	return err
+}
+
+// Close records a proposal's result and close time; a passed change waits for the
+// operator (application pending).
+func (s Store) Close(ctx context.Context, id int64, result []byte, at time.Time, passed bool) error {
+	_, err := s.db.Exec(ctx, `UPDATE proposals SET status = 'closed', result = $2, closed_at = $3,
+		application = CASE WHEN $4 AND change_value IS NOT NULL THEN 'pending' ELSE '' END WHERE id = $1`, id, result, at, passed)
+	return err
+}
+
+// LockDelegations takes the delegations' write lock for the rest of the transaction (one
+// writer at a time, so two delegations cannot close a cycle together) and reads them,
+// member to delegate.
+func (s Store) LockDelegations(ctx context.Context) (map[int64]int64, error) {
+	if _, err := s.db.Exec(ctx, `LOCK TABLE delegations IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return nil, err
+	}
+	d := map[int64]int64{}
+	rows, err := s.db.Query(ctx, `SELECT member_id, delegate_id FROM delegations`)
+	if err != nil {
+		return nil, err
+	}
+	var from, to int64
+	if _, err := pgx.ForEachRow(rows, []any{&from, &to}, func() error { d[from] = to; return nil }); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Delegate sets member's delegate.
+func (s Store) Delegate(ctx context.Context, member, delegate int64) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO delegations (member_id, delegate_id) VALUES ($1, $2)
+		ON CONFLICT (member_id) DO UPDATE SET delegate_id = EXCLUDED.delegate_id, created_at = now()`, member, delegate)
+	return err
+}
+
+// Undelegate takes back member's delegation (store.ErrNotFound when there is none).
+func (s Store) Undelegate(ctx context.Context, member int64) error {
+	tag, err := s.db.Exec(ctx, `DELETE FROM delegations WHERE member_id = $1`, member)
+	if err == nil && tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// Change reads the governed part a proposal changes and its new value (empty for a
+// motion).
+func (s Store) Change(ctx context.Context, id int64) (field string, value []byte, err error) {
+	err = s.db.QueryRow(ctx, `SELECT field, change_value FROM proposals WHERE id = $1`, id).Scan(&field, &value)
+	return field, value, store.NotFound(err)
+}
+
+// MarkApplied records that the platform applied a passed proposal's change itself (a
+// part of the policy that is not in the Cooperative's spec), so that the operator never
+// takes it for one of its own.
+func (s Store) MarkApplied(ctx context.Context, id int64, message string, at time.Time) error {
+	_, err := s.db.Exec(ctx, `UPDATE proposals SET application = 'applied', application_message = $2, application_at = $3
+		WHERE id = $1 AND application = 'pending'`, id, message, at)
+	return err
+}

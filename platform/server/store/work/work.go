@@ -1,0 +1,192 @@
+// Package work is the store of work items: requests, their history of transitions,
+// offers and the fair-matching query, and ratings.
+package work
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/platform/server/pricing"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+)
+
+// Work is a unit of work as the API shows it.
+type Work struct {
+	ID         int64             `json:"id"`
+	Vertical   string            `json:"vertical"`
+	Kind       string            `json:"kind"`
+	CustomerID int64             `json:"customerId"`
+	WorkerID   *int64            `json:"workerId"`
+	State      string            `json:"state"`
+	Details    map[string]string `json:"details"`
+	PriceCents int64             `json:"priceCents"`
+	SurgeCents int64             `json:"surgeCents"`
+	Rating     *int              `json:"rating,omitempty"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	UpdatedAt  time.Time         `json:"updatedAt"`
+	History    []HistoryEntry    `json:"history,omitempty"`
+	PaymentID  *int64            `json:"paymentId,omitempty"`
+	// Fare is how the fare rule priced the work, in the answer to its request.
+	Fare *pricing.Breakdown `json:"fare,omitempty"`
+}
+
+// HistoryEntry is one recorded transition.
+type HistoryEntry struct {
+	From     *string   `json:"from"`
+	To       string    `json:"to"`
+	ActorID  *int64    `json:"actorId"`
+	WorkerID *int64    `json:"workerId,omitempty"`
+	Note     string    `json:"note,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// New is a request for work, as the handler validated it.
+type New struct {
+	Vertical, Kind string
+	CustomerID     int64
+	Details        map[string]string
+	PriceCents     int64
+	SurgeCents     int64
+}
+
+// Candidate is the worker the fair-matching rule chose, with the values that decided.
+type Candidate struct {
+	ID             int64
+	LastAssignedAt *time.Time
+	RatingCount    int64
+	// RatingCenti is the average rating times 100, rounded down (0 when unrated).
+	RatingCenti int64
+}
+
+// Store runs the work queries on db.
+type Store struct{ db store.DBTX }
+
+// On returns the store over db (the pool or a transaction).
+func On(db store.DBTX) Store { return Store{db} }
+
+const cols = `id, vertical, kind, customer_id, worker_id, state, details, price_cents, surge_cents, rating, created_at, updated_at`
+
+// scan scans the cols of a row, then any further columns into extra.
+func scan(row pgx.Row, extra ...any) (Work, error) {
+	var w Work
+	err := row.Scan(append([]any{&w.ID, &w.Vertical, &w.Kind, &w.CustomerID, &w.WorkerID, &w.State, &w.Details, &w.PriceCents,
+		&w.SurgeCents, &w.Rating, &w.CreatedAt, &w.UpdatedAt}, extra...)...)
+	return w, err
+}
+
+// Create inserts a requested work item.
+func (s Store) Create(ctx context.Context, n New) (Work, error) {
+	return scan(s.db.QueryRow(ctx, `INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, surge_cents)
+		VALUES ($1, $2, $3, 'requested', $4, $5, $6) RETURNING `+cols, n.Vertical, n.Kind, n.CustomerID, n.Details, n.PriceCents, n.SurgeCents))
+}
+
+// RecordHistory records one transition of a work item (from "" for its creation).
+func (s Store) RecordHistory(ctx context.Context, workID int64, from, to string, actorID, workerID *int64, note string) error {
+	var f *string
+	if from != "" {
+		f = &from
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO work_history (work_id, from_state, to_state, actor_id, worker_id, note) VALUES ($1, $2, $3, $4, $5, $6)`,
+		workID, f, to, actorID, workerID, note)
+	return err
+}
+
+// GetFor reads a work item with its first payment's id, and whether member was ever
+// offered it (store.ErrNotFound when there is no such item).
+func (s Store) GetFor(ctx context.Context, id, member int64) (w Work, offered bool, err error) {
+	var payment *int64
+	w, err = scan(s.db.QueryRow(ctx, `SELECT `+cols+`,
+			(SELECT py.id FROM payments py WHERE py.work_id = work_items.id ORDER BY py.id LIMIT 1),
+			EXISTS (SELECT 1 FROM offers o WHERE o.work_id = work_items.id AND o.worker_id = $2)
+		FROM work_items WHERE id = $1`, id, member), &payment, &offered)
+	w.PaymentID = payment
+	return w, offered, store.NotFound(err)
+}
+
+// History reads a work item's transitions in order.
+func (s Store) History(ctx context.Context, id int64) ([]HistoryEntry, error) {
+	rows, err := s.db.Query(ctx, `SELECT from_state, to_state, actor_id, worker_id, note, at FROM work_history WHERE work_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (HistoryEntry, error) {
+		var h HistoryEntry
+		err := row.Scan(&h.From, &h.To, &h.ActorID, &h.WorkerID, &h.Note, &h.At)
+		return h, err
+	})
+}
+
+// Lock reads a work item for update (store.ErrNotFound when there is none).
+func (s Store) Lock(ctx context.Context, id int64) (Work, error) {
+	w, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+` FROM work_items WHERE id = $1 FOR UPDATE`, id))
+	return w, store.NotFound(err)
+}
+
+// SetState writes a work item's state and worker.
+func (s Store) SetState(ctx context.Context, id int64, state string, worker *int64) error {
+	_, err := s.db.Exec(ctx, `UPDATE work_items SET state = $2, worker_id = $3, updated_at = now() WHERE id = $1`, id, state, worker)
+	return err
+}
+
+// ClearWorker takes the worker off a work item (a declined offer), so that they are not
+// busy with it.
+func (s Store) ClearWorker(ctx context.Context, id int64) error {
+	_, err := s.db.Exec(ctx, `UPDATE work_items SET worker_id = NULL WHERE id = $1`, id)
+	return err
+}
+
+// NextWorker picks the next worker for a work item by the fair-matching rule and locks
+// them (store.ErrNotFound when nobody fits). The rule, in order: the least recently
+// assigned worker first (never-assigned workers before all others), then the higher
+// average rating (unrated counts as 0), then the lower member id. Candidates are active,
+// available members with the worker role, qualified for the kind of work, not the
+// customer, not blocked by the customer, not already declining this work and not busy
+// with another offer or job.
+func (s Store) NextWorker(ctx context.Context, kind string, customer, workID int64) (Candidate, error) {
+	var c Candidate
+	err := s.db.QueryRow(ctx, `SELECT m.id, m.last_assigned_at, m.rating_count,
+			CASE WHEN m.rating_count = 0 THEN 0 ELSE m.rating_sum * 100 / m.rating_count END AS rating_centi
+		FROM members m
+		WHERE m.active AND m.available AND m.erased_at IS NULL AND 'worker' = ANY (m.roles)
+		  AND $1 = ANY (m.qualifications) AND m.id <> $2
+		  AND m.id NOT IN (SELECT b.worker_id FROM blocks b WHERE b.customer_id = $2)
+		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status = 'declined')
+		  AND m.id NOT IN (SELECT x.worker_id FROM work_items x
+			WHERE x.state IN ('offered', 'accepted', 'in_progress') AND x.worker_id IS NOT NULL)
+		ORDER BY m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
+		LIMIT 1 FOR UPDATE OF m SKIP LOCKED`, kind, customer, workID).Scan(&c.ID, &c.LastAssignedAt, &c.RatingCount, &c.RatingCenti)
+	return c, store.NotFound(err)
+}
+
+// Offer records an offer of the work to worker, with the reason, and marks the worker
+// as assigned now.
+func (s Store) Offer(ctx context.Context, workID, worker int64, reason string) error {
+	if _, err := s.db.Exec(ctx, `UPDATE members SET last_assigned_at = now() WHERE id = $1`, worker); err != nil {
+		return err
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO offers (work_id, worker_id, reason) VALUES ($1, $2, $3)`, workID, worker, reason)
+	return err
+}
+
+// ResolveOffer sets the status (accepted, declined) of worker's open offer of the work.
+func (s Store) ResolveOffer(ctx context.Context, workID, worker int64, status string) error {
+	_, err := s.db.Exec(ctx, `UPDATE offers SET status = $3 WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`, workID, worker, status)
+	return err
+}
+
+// WithdrawOffers withdraws every open offer of the work.
+func (s Store) WithdrawOffers(ctx context.Context, workID int64) error {
+	_, err := s.db.Exec(ctx, `UPDATE offers SET status = 'withdrawn' WHERE work_id = $1 AND status = 'offered'`, workID)
+	return err
+}
+
+// Rate records the customer's rating of the work and adds it to its worker's.
+func (s Store) Rate(ctx context.Context, workID, worker int64, stars int) error {
+	if _, err := s.db.Exec(ctx, `UPDATE work_items SET rating = $2 WHERE id = $1`, workID, stars); err != nil {
+		return err
+	}
+	_, err := s.db.Exec(ctx, `UPDATE members SET rating_sum = rating_sum + $2, rating_count = rating_count + 1 WHERE id = $1`, worker, stars)
+	return err
+}
