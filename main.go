@@ -30,9 +30,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cooperator-dev/cooperator/controllers/cli"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/cli"
 	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
-	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/platform/server"
 )
 

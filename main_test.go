@@ -22,7 +22,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cooperator-dev/cooperator/controllers/cli"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/cli"
 )
 
 // TestSubcommandHelp: the help of every subcommand, those that parse their own flags

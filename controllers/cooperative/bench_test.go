@@ -36,8 +36,8 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
-	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )

@@ -27,7 +27,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
 // ObjectStoreCredentialsMissingMessage says which Secret the hub must create before a

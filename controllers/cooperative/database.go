@@ -39,7 +39,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 )
 

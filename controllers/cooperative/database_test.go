@@ -32,7 +32,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
 // losingCache answers the first read of a Cluster with one the API server no longer has,

@@ -35,7 +35,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
-	"github.com/cooperator-dev/cooperator/controllers/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
 // reconcileDelete carries out the deletion policy. With Retain (on the dedicated tier) a

@@ -33,7 +33,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
 func TestPlatformReplicas(t *testing.T) {

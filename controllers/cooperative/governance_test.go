@@ -28,7 +28,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
 func TestGovernedChanges(t *testing.T) {

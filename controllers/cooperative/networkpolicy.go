@@ -29,9 +29,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
-	"github.com/cooperator-dev/cooperator/controllers/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
 // Names of the NetworkPolicies of a co-op namespace. Everything is denied, in and out, but

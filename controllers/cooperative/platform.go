@@ -38,7 +38,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
 // Names and paths of the platform's configuration. The policy's names are defined once,

@@ -53,8 +53,8 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
-	"github.com/cooperator-dev/cooperator/controllers/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
 // Reconciler turns a Cooperative into its tenant.

@@ -28,8 +28,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
-	"github.com/cooperator-dev/cooperator/controllers/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
 // CNPGNamespace is where the CloudNativePG operator runs; it reaches the instances.

@@ -34,7 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
 // +kubebuilder:webhook:path=/validate-coop-cooperator-dev-v1alpha1-cooperative,mutating=false,failurePolicy=fail,sideEffects=None,groups=coop.cooperator.dev,resources=cooperatives,verbs=create;update,versions=v1alpha1,name=vcooperative.coop.cooperator.dev,admissionReviewVersions=v1,timeoutSeconds=5

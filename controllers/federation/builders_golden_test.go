@@ -26,7 +26,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
-	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/harness/golden"
 )

@@ -43,9 +43,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cli"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/cli"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
-	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 

@@ -26,8 +26,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
-	"github.com/cooperator-dev/cooperator/controllers/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
 // BuildInfoConfigMap is what the operator publishes for its peers: its version, its region

@@ -28,7 +28,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
-	"github.com/cooperator-dev/cooperator/controllers/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
 var _ = Describe("A peer's mirror counts", func() {

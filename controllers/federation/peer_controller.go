@@ -43,8 +43,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
-	"github.com/cooperator-dev/cooperator/controllers/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
 // Backoff of contacts with a peer that does not answer.

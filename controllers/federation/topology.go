@@ -35,7 +35,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
 // TopologyName is the name of a co-op's Cluster in its distributed topology: CloudNativePG

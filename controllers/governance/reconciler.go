@@ -58,7 +58,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 	tally "github.com/cooperator-dev/cooperator/platform/server/governance"
 )
 

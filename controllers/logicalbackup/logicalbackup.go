@@ -36,7 +36,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
 // Keys of a basic-auth Secret.

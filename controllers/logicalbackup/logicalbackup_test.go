@@ -30,7 +30,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
 func params() Params {

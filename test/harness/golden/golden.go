@@ -30,8 +30,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
-	"github.com/cooperator-dev/cooperator/controllers/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
 // update rewrites the golden files instead of comparing with them:

@@ -34,7 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )

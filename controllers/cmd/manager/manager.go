@@ -59,7 +59,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/governance"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/metering"
 )
 

@@ -22,7 +22,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
-	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 )
 
 // TestThroughputFlags: the flags set the reconciles in parallel and the client's rate,
