@@ -38,6 +38,7 @@ import (
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
@@ -81,6 +83,7 @@ func TestScale(t *testing.T) {
 		}
 		ns = append(ns, n)
 	}
+	ctrllog.SetLogger(logr.Discard()) // envtest logs through controller-runtime
 	ctx := t.Context()
 	bin, err := harness.BuildOperator(ctx, t.TempDir())
 	if err != nil {
@@ -165,7 +168,7 @@ func measure(t *testing.T, bin string, n int) {
 	stopPlay = play(t, c)
 	defer stopPlay()
 	op = startOperator(t, env, bin)
-	must(t, op.WaitForLog(ctx, "Starting workers", `"controller": "cooperative"`))
+	must(t, op.WaitForLog(ctx, "Starting workers", `"controller":"cooperative"`))
 	start = time.Now()
 	extra := fmt.Sprintf("scale-%04d", n)
 	must(t, createCooperative(ctx, c, hub, extra))
@@ -241,7 +244,7 @@ func setUpHub(t *testing.T, c client.Client, root string, hub hubconfig.Config) 
 }
 
 // createCooperative applies a co-op like the FairRide sample, on its own dedicated
-// Cluster, with the object store credentials the hub makes for it.
+// Cluster, with the object store credentials the hub makes for it, without governed fields.
 func createCooperative(ctx context.Context, c client.Client, hub hubconfig.Config, name string) error {
 	coop, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 	if err != nil {
@@ -251,6 +254,9 @@ func createCooperative(ctx context.Context, c client.Client, hub hubconfig.Confi
 	coop.Spec.DisplayName = name
 	coop.Spec.Platform.Host = name + ".scale.example.coop"
 	coop.Spec.Admins = []coopv1.Subject{{Kind: rbacv1.GroupKind, Name: name + "-admins"}}
+	// No governed field: the governance controller would poll each co-op's database every
+	// ten seconds, and none runs here.
+	coop.Spec.Governance.GovernedFields = nil
 	creds := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CooperativeCredentialsSecret(name)},
 		StringData: map[string]string{cooperative.AccessKeyIDKey: name + "-key", cooperative.AccessSecretKeyKey: name + "-secret"},
