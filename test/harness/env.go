@@ -53,6 +53,10 @@ type Options struct {
 	// "10.0.0.0/16".
 	ServiceClusterIPRange string
 
+	// AuditLog makes the API server write an audit log of every write request, which
+	// Env.AuditedWrites reads.
+	AuditLog bool
+
 	// WebhookPaths are folders or files of this project's webhook configurations; envtest
 	// points them at a local server whose address and certificate WebhookServing gives.
 	WebhookPaths []string
@@ -146,6 +150,18 @@ func (e *Env) start(ctx context.Context, opts Options) error {
 		ErrorIfCRDPathMissing: true,
 		Scheme:                e.Scheme,
 		WebhookInstallOptions: envtest.WebhookInstallOptions{Paths: opts.WebhookPaths, LocalServingHost: "127.0.0.1"},
+	}
+	if opts.AuditLog {
+		policy := e.workPath("audit-policy.yaml")
+		if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+			return err
+		}
+		args := e.Environment.ControlPlane.GetAPIServer().Configure()
+		args.Set("audit-policy-file", policy)
+		args.Set("audit-log-path", e.workPath("audit.log"))
+		args.Set("audit-log-format", "json")
+		args.Set("audit-log-mode", "batch")
+		args.Set("audit-log-batch-max-wait", "1s")
 	}
 	if opts.ServiceClusterIPRange != "" {
 		e.Environment.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", opts.ServiceClusterIPRange)
