@@ -105,6 +105,7 @@ type figures struct {
 	converged, direct   time.Duration
 	newReady            time.Duration
 	writes              map[string]int
+	convergeWrites      int
 	rss, rssUnrelated   int64
 	idleWindow          time.Duration
 	unrelatedNamespaces int
@@ -139,6 +140,11 @@ func measure(t *testing.T, bin string, n int) {
 	must(t, harness.InParallel(workers, n, func(i int) error { return createCooperative(ctx, c, hub, names[i]) }))
 	waitConverged(t, c, names, op)
 	f.converged = time.Since(start)
+	convergeWrites, err := env.AuditedWrites(operatorUser, start, time.Now())
+	must(t, err)
+	for _, v := range convergeWrites {
+		f.convergeWrites += v
+	}
 	t.Logf("N=%d: every co-op converged after %s", n, f.converged.Round(time.Millisecond))
 
 	// A converged hub: what it writes, and its memory.
@@ -442,6 +448,7 @@ func report(t *testing.T, f figures) {
 	fmt.Fprintf(&b, "\n=== scale: %d co-ops, %d child objects ===\n", f.n, f.children)
 	ratio := f.converged.Seconds() / f.direct.Seconds()
 	fmt.Fprintf(&b, "converged (every co-op Ready for its generation): %8.1f s\n", f.converged.Seconds())
+	fmt.Fprintf(&b, "  the operator's writes until then (audit log):   %8d  (%.1f per co-op)\n", f.convergeWrites, float64(f.convergeWrites)/float64(f.n))
 	fmt.Fprintf(&b, "same objects created directly (%d workers):        %8.1f s  (%.0f objects/s)\n", workers, f.direct.Seconds(), float64(f.children)/f.direct.Seconds())
 	fmt.Fprintf(&b, "ratio:                                             %8.2f\n", ratio)
 	fmt.Fprintf(&b, "one more co-op Ready after a restart, hub busy:   %8.1f s\n", f.newReady.Seconds())
