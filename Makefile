@@ -3,6 +3,10 @@
 
 IMG ?= ghcr.io/cooperator-dev/cooperator:dev
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Co-ops the scale suite of make bench measures (comma-separated), and its extra flags
+# (-idle, -unrelated, -operator-args).
+SCALE_N ?= 100,500,1000
+SCALE_FLAGS ?=
 
 SHELL = /usr/bin/env bash -o pipefail
 .SHELLFLAGS = -ec
@@ -66,8 +70,9 @@ test: manifests generate vet helm ## Generate, then run every test suite (envtes
 	CNPG_OPERATOR="$$(hack/cnpg-operator.sh)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" HELM="$(HELM)" PROMTOOL="$$(hack/promtool.sh)" go test ./... $(GO_TEST_FLAGS) -coverprofile cover.out
 
 .PHONY: bench
-bench: ## Run the benchmarks and print their figures.
+bench: ## Run the benchmarks and the scale suite (SCALE_N co-ops, comma-separated) and print their figures.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -run '^$$' -bench . -benchmem
+	KUBEBUILDER_CONTROLPLANE_START_TIMEOUT=2m KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/scale -run '^TestScale$$' -v -count=1 -timeout 3h -args -n=$(SCALE_N) $(SCALE_FLAGS)
 
 .PHONY: verify
 verify: manifests generate ## Fail when generated files differ from what is committed (and gofmt is clean).

@@ -54,11 +54,8 @@ const (
 
 // cnpgOperator is a running CloudNativePG operator process.
 type cnpgOperator struct {
-	cmd     *exec.Cmd
-	done    chan struct{} // closed when the process has exited
-	waitErr error         // set before done is closed
-	logPath string
-	hooks   *envtest.WebhookInstallOptions
+	*Process
+	hooks *envtest.WebhookInstallOptions
 }
 
 // cnpgManifest is what the harness takes from CNPG's release manifest.
@@ -145,7 +142,7 @@ func (e *Env) startCNPG(ctx context.Context, bin string) error {
 		MutatingWebhooks:   manifest.mutating,
 		ValidatingWebhooks: manifest.validating,
 	}
-	op := &cnpgOperator{done: make(chan struct{}), hooks: hooks, logPath: e.workPath("cnpg-operator.log")}
+	op := &cnpgOperator{Process: newProcess(e.workPath("cnpg-operator.log")), hooks: hooks}
 	e.cnpg = op
 	if err := hooks.Install(e.Cfg); err != nil {
 		return fmt.Errorf("install webhooks: %w", err)
@@ -169,16 +166,8 @@ func (e *Env) startCNPG(ctx context.Context, bin string) error {
 		return err
 	}
 
-	user, err := e.Environment.AddUser(envtest.User{Name: "cnpg-operator", Groups: []string{"system:masters"}}, nil)
+	kubeconfigPath, err := e.userKubeconfig("cnpg-operator", "system:masters")
 	if err != nil {
-		return err
-	}
-	kubeconfig, err := user.KubeConfig()
-	if err != nil {
-		return err
-	}
-	kubeconfigPath := e.workPath("cnpg-operator.kubeconfig")
-	if err := os.WriteFile(kubeconfigPath, kubeconfig, 0o600); err != nil {
 		return err
 	}
 
@@ -191,81 +180,31 @@ func (e *Env) startCNPG(ctx context.Context, bin string) error {
 		return err
 	}
 
-	logFile, err := os.Create(op.logPath)
-	if err != nil {
-		return err
-	}
-	defer logFile.Close() // the child has its own descriptor
-
 	port := strconv.Itoa(hooks.LocalServingPort)
-	op.cmd = exec.Command(bin, "controller",
+	cmd := exec.Command(bin, "controller",
 		"--leader-elect=false",
 		"--webhook-port="+port,
 		"--metrics-bind-address=0",
 	)
-	op.cmd.Dir = e.workDir
-	op.cmd.Stdout, op.cmd.Stderr = logFile, logFile
+	cmd.Dir = e.workDir
 	// A clean environment: nothing of the developer's KUBECONFIG or CNPG settings.
-	op.cmd.Env = []string{
-		"HOME=" + e.workDir,
-		"PATH=" + os.Getenv("PATH"),
-		"TMPDIR=" + os.TempDir(),
-		"KUBECONFIG=" + kubeconfigPath,
-		"WEBHOOK_CERT_DIR=" + certDir,
-		"OPERATOR_NAMESPACE=" + CNPGNamespace,
-		"OPERATOR_IMAGE_NAME=" + cnpgOperatorImage,
-		"MONITORING_QUERIES_CONFIGMAP=" + cnpgMonitoringConfigMap,
-	}
-	setProcAttr(op.cmd)
-	if err := op.start(); err != nil {
+	cmd.Env = append(e.processEnv(kubeconfigPath),
+		"WEBHOOK_CERT_DIR="+certDir,
+		"OPERATOR_NAMESPACE="+CNPGNamespace,
+		"OPERATOR_IMAGE_NAME="+cnpgOperatorImage,
+		"MONITORING_QUERIES_CONFIGMAP="+cnpgMonitoringConfigMap,
+	)
+	if err := op.start(cmd); err != nil {
 		return err
 	}
 	return e.waitCNPGReady(ctx)
-}
-
-// start starts the process from a goroutine locked to its OS thread, which then waits
-// for the process: on Linux the child gets SIGKILL when that thread ends (Pdeathsig),
-// so it cannot outlive the test process, and the thread lives as long as the child.
-func (op *cnpgOperator) start() error {
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := op.cmd.Start(); err != nil {
-			started <- err
-			op.waitErr = err
-			close(op.done)
-			return
-		}
-		started <- nil
-		op.waitErr = op.cmd.Wait()
-		close(op.done)
-	}()
-	return <-started
-}
-
-// exited reports whether the process has ended.
-func (op *cnpgOperator) exited() bool {
-	select {
-	case <-op.done:
-		return true
-	default:
-		return false
-	}
 }
 
 // stop kills the operator's process group, waits for it and removes the webhook
 // certificates. It may be called on a partly started operator.
 func (op *cnpgOperator) stop() error {
 	var errs []error
-	if op.cmd != nil && op.cmd.Process != nil && !op.exited() {
-		killProcessGroup(op.cmd)
-		select {
-		case <-op.done:
-		case <-time.After(30 * time.Second):
-			errs = append(errs, fmt.Errorf("CloudNativePG operator (pid %d) did not exit", op.cmd.Process.Pid))
-		}
-	}
+	errs = append(errs, op.Stop())
 	if op.hooks != nil {
 		errs = append(errs, op.hooks.Cleanup())
 	}
@@ -286,7 +225,7 @@ func (e *Env) waitCNPGReady(ctx context.Context) error {
 	var lastErr error
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true,
 		func(ctx context.Context) (bool, error) {
-			if op.exited() {
+			if op.Exited() {
 				return false, fmt.Errorf("exited: %w", op.waitErr)
 			}
 			lastErr = e.Client.Create(ctx, probe.DeepCopy(), client.DryRunAll)

@@ -48,6 +48,15 @@ type Options struct {
 	// Scheme is the scheme of Env.Client; Scheme() when nil.
 	Scheme *runtime.Scheme
 
+	// ServiceClusterIPRange is the API server's range of Service IPs (envtest's default,
+	// a /24, holds 254 Services); a hub of many co-ops needs a larger one, such as
+	// "10.0.0.0/16".
+	ServiceClusterIPRange string
+
+	// AuditLog makes the API server write an audit log of every write request, which
+	// Env.AuditedWrites reads.
+	AuditLog bool
+
 	// WebhookPaths are folders or files of this project's webhook configurations; envtest
 	// points them at a local server whose address and certificate WebhookServing gives.
 	WebhookPaths []string
@@ -67,6 +76,9 @@ type Env struct {
 	workDir  string
 	cnpg     *cnpgOperator
 	watchdog *exec.Cmd
+	// processes are the operators StartOperator started, stopped by Stop.
+	processes      []*Process
+	operatorStarts int
 
 	stopOnce sync.Once
 	stopErr  error
@@ -138,6 +150,21 @@ func (e *Env) start(ctx context.Context, opts Options) error {
 		ErrorIfCRDPathMissing: true,
 		Scheme:                e.Scheme,
 		WebhookInstallOptions: envtest.WebhookInstallOptions{Paths: opts.WebhookPaths, LocalServingHost: "127.0.0.1"},
+	}
+	if opts.AuditLog {
+		policy := e.workPath("audit-policy.yaml")
+		if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+			return err
+		}
+		args := e.Environment.ControlPlane.GetAPIServer().Configure()
+		args.Set("audit-policy-file", policy)
+		args.Set("audit-log-path", e.workPath("audit.log"))
+		args.Set("audit-log-format", "json")
+		args.Set("audit-log-mode", "batch")
+		args.Set("audit-log-batch-max-wait", "1s")
+	}
+	if opts.ServiceClusterIPRange != "" {
+		e.Environment.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", opts.ServiceClusterIPRange)
 	}
 	if e.Cfg, err = e.Environment.Start(); err != nil {
 		return fmt.Errorf("harness: start envtest: %w", err)
@@ -224,7 +251,7 @@ func (e *Env) CNPGLog() string {
 // etcd, and removes the temporary files. It is safe to call more than once.
 func (e *Env) Stop() error {
 	e.stopOnce.Do(func() {
-		var errs []error
+		errs := []error{e.stopProcesses()}
 		if e.cnpg != nil {
 			e.finalLog = e.CNPGLog()
 			errs = append(errs, e.cnpg.stop())

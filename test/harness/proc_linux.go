@@ -18,6 +18,7 @@ package harness
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,4 +103,23 @@ rm -rf "$@"`
 	}
 	go func() { _ = cmd.Wait() }()
 	return cmd, nil
+}
+
+// residentBytes reads the resident set size of a process from /proc/<pid>/status.
+func residentBytes(pid int) (int64, error) {
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0, err
+	}
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("VmRSS:")); ok {
+			fields := bytes.Fields(v) // "<n> kB"
+			if len(fields) == 0 {
+				break
+			}
+			kb, err := strconv.ParseInt(string(fields[0]), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }

@@ -18,7 +18,10 @@ limitations under the License.
 
 package harness
 
-import "os/exec"
+import (
+	"errors"
+	"os/exec"
+)
 
 func setProcAttr(*exec.Cmd) {}
 
@@ -29,3 +32,7 @@ func killProcessGroup(cmd *exec.Cmd) {
 func childPIDs(string) []int { return nil }
 
 func startWatchdog([]int, []string) (*exec.Cmd, error) { return nil, nil }
+
+func residentBytes(int) (int64, error) {
+	return 0, errors.New("harness: RSS is read from /proc, on Linux only")
+}

@@ -19,6 +19,7 @@ limitations under the License.
 package harness
 
 import (
+	"errors"
 	"os/exec"
 	"syscall"
 )
@@ -35,3 +36,7 @@ func killProcessGroup(cmd *exec.Cmd) {
 func childPIDs(string) []int { return nil }
 
 func startWatchdog([]int, []string) (*exec.Cmd, error) { return nil, nil }
+
+func residentBytes(int) (int64, error) {
+	return 0, errors.New("harness: RSS is read from /proc, on Linux only")
+}

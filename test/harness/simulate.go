@@ -18,7 +18,10 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -276,4 +279,87 @@ func SimulateNamespaceDeleted(ctx context.Context, cfg *rest.Config, c client.Cl
 		return fmt.Errorf("finalizing namespace %s: %w", namespace, err)
 	}
 	return nil
+}
+
+// PlayDedicatedHub plays, once, for every co-op of a hub on the dedicated tier, the next
+// step of what cannot run here: CloudNativePG starts a Cluster's instances (and archives
+// its WAL), then takes its first base backup; the Deployment controller makes every
+// Deployment of a co-op namespace available. It reads with one list per kind, so that a
+// hub of a thousand co-ops is played without a request per co-op, and writes with up to
+// workers requests at once. It returns how many steps it played.
+func PlayDedicatedHub(ctx context.Context, c client.Client, workers int) (int, error) {
+	managed := client.MatchingLabels{coopv1.LabelManagedBy: coopv1.ManagedByValue}
+	var clusters cnpgv1.ClusterList
+	if err := c.List(ctx, &clusters, managed); err != nil {
+		return 0, err
+	}
+	var backups cnpgv1.BackupList
+	if err := c.List(ctx, &backups, client.HasLabels{"cnpg.io/cluster"}); err != nil {
+		return 0, err
+	}
+	var deployments appsv1.DeploymentList
+	if err := c.List(ctx, &deployments, managed); err != nil {
+		return 0, err
+	}
+	backedUp := map[string]bool{}
+	for _, b := range backups.Items {
+		backedUp[b.Namespace+"/"+b.Labels["cnpg.io/cluster"]] = true
+	}
+	var steps []func() error
+	for i := range clusters.Items {
+		cl := &clusters.Items[i]
+		if !strings.HasPrefix(cl.Namespace, coopv1.NamespacePrefix) {
+			continue
+		}
+		switch {
+		case !meta.IsStatusConditionTrue(cl.Status.Conditions, string(cnpgv1.ConditionClusterReady)):
+			steps = append(steps, func() error { return SimulateClusterReady(ctx, c, cl.Namespace, cl.Name) })
+		case !backedUp[cl.Namespace+"/"+cl.Name]:
+			steps = append(steps, func() error {
+				return SimulateBackup(ctx, c, cl.Namespace, cl.Name, cl.Name+"-"+time.Now().UTC().Format("20060102150405"), true)
+			})
+		}
+	}
+	played := map[string]bool{}
+	for _, d := range deployments.Items {
+		want := ptr.Deref(d.Spec.Replicas, 1)
+		if played[d.Namespace] || d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == want && d.Status.UpdatedReplicas == want {
+			continue
+		}
+		played[d.Namespace] = true
+		steps = append(steps, func() error { return SimulateDeploymentsAvailable(ctx, c, d.Namespace) })
+	}
+	return len(steps), InParallel(workers, len(steps), func(i int) error {
+		if err := steps[i](); err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+			return err
+		}
+		return nil
+	})
+}
+
+// InParallel calls do(0) ... do(n-1) from up to workers goroutines and joins their errors.
+func InParallel(workers, n int, do func(i int) error) error {
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	next := make(chan int)
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := range next {
+				if err := do(i); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -1,0 +1,84 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package harness
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/url"
+	"os"
+	"time"
+)
+
+// auditPolicy records every write request's metadata (who, what, when, the request URI
+// with its field manager), and nothing else.
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived, ResponseStarted]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+`
+
+// auditEvent is the part of an audit.k8s.io/v1 Event the harness reads.
+type auditEvent struct {
+	Verb       string `json:"verb"`
+	RequestURI string `json:"requestURI"`
+	User       struct {
+		Username string `json:"username"`
+	} `json:"user"`
+	ObjectRef *struct {
+		Resource    string `json:"resource"`
+		Subresource string `json:"subresource"`
+	} `json:"objectRef"`
+	RequestReceivedTimestamp time.Time `json:"requestReceivedTimestamp"`
+}
+
+// AuditedWrites counts, from the API server's audit log (Options.AuditLog), the write
+// requests user made that the API server received in [from, to), keyed
+// "<resource>[/<subresource>] <verb> <field manager>" (the field manager is empty for
+// writes that name none).
+func (e *Env) AuditedWrites(user string, from, to time.Time) (map[string]int, error) {
+	f, err := os.Open(e.workPath("audit.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var ev auditEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil || ev.ObjectRef == nil || ev.User.Username != user {
+			continue
+		}
+		if ev.RequestReceivedTimestamp.Before(from) || !ev.RequestReceivedTimestamp.Before(to) {
+			continue
+		}
+		key := ev.ObjectRef.Resource
+		if ev.ObjectRef.Subresource != "" {
+			key += "/" + ev.ObjectRef.Subresource
+		}
+		manager := ""
+		if u, err := url.Parse(ev.RequestURI); err == nil {
+			manager = u.Query().Get("fieldManager")
+		}
+		out[key+" "+ev.Verb+" "+manager]++
+	}
+	return out, sc.Err()
+}
