@@ -16,7 +16,7 @@ limitations under the License.
 
 // Command cooperator is the single binary of the project. Its subcommands run the
 // operator (manager), the platform service that co-ops' members use (platform), and the
-// command-line tools for hub and co-op admins (controllers/cli). Installed as kubectl-coop
+// command-line tools for hub and co-op admins (controllers/cmd/cli). Installed as kubectl-coop
 // it is also a kubectl plugin: `kubectl coop get`.
 package main
 
@@ -31,8 +31,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cooperator-dev/cooperator/controllers/cmd/cli"
-	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
+	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 	"github.com/cooperator-dev/cooperator/platform/server"
 )
 

@@ -49,10 +49,10 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
-	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
-	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
+	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )

@@ -40,7 +40,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
-	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
+	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 )
 
 // recoverySourceName names the external cluster a recovering Cluster restores from.

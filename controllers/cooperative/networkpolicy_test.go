@@ -28,7 +28,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
-	"github.com/cooperator-dev/cooperator/controllers/logicalbackup"
+	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 )
 
 // endpoint is one side of a connection, as NetworkPolicy sees it: a pod (namespace, its

@@ -54,10 +54,9 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cooperative"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
-	"github.com/cooperator-dev/cooperator/controllers/manager"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/metering"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
@@ -229,7 +228,7 @@ func setUpHub(t *testing.T, c client.Client, root string, hub hubconfig.Config) 
 	must(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}}))
 	must(t, c.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
-		StringData: map[string]string{cooperative.AccessKeyIDKey: "scale-hub-key", cooperative.AccessSecretKeyKey: "scale-hub-secret"},
+		StringData: map[string]string{coopv1.AccessKeyIDKey: "scale-hub-key", coopv1.AccessSecretKeyKey: "scale-hub-secret"},
 	}))
 	for _, f := range []string{"coop_admin_role.yaml", "tenant_role.yaml"} {
 		role := &rbacv1.ClusterRole{}
@@ -264,7 +263,7 @@ func createCooperative(ctx context.Context, c client.Client, hub hubconfig.Confi
 	coop.Spec.Governance.GovernedFields = nil
 	creds := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CooperativeCredentialsSecret(name)},
-		StringData: map[string]string{cooperative.AccessKeyIDKey: name + "-key", cooperative.AccessSecretKeyKey: name + "-secret"},
+		StringData: map[string]string{coopv1.AccessKeyIDKey: name + "-key", coopv1.AccessSecretKeyKey: name + "-secret"},
 	}
 	if err := c.Create(ctx, creds); err != nil {
 		return fmt.Errorf("creating the object store credentials of %s: %w", name, err)

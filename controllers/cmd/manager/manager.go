@@ -59,8 +59,8 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/governance"
-	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/metering"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
 // Scheme holds every kind the operator reads or writes.
