@@ -27,6 +27,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
 
@@ -156,7 +157,7 @@ func TestLogicalDumpAndRestoreOneCoopLeavesTheOtherUntouched(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer open.Close(context.Background())
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
