@@ -161,8 +161,10 @@ func TestPlanViolation(t *testing.T) {
 
 func TestSharedPgHBA(t *testing.T) {
 	got := SharedPgHBA([]string{"coop_b", "coop_a"}, nil)
-	// Each co-op's owner and serving roles reach its own database only, over TLS.
+	// The metering role reaches the postgres database only, each co-op's owner and serving
+	// roles their own database only, over TLS.
 	want := []string{
+		"hostssl postgres cooperator_metering all scram-sha-256", "host all cooperator_metering all reject",
 		"hostssl coop_a coop_a all scram-sha-256", "hostssl coop_a coop_a_serving all scram-sha-256",
 		"host all coop_a all reject", "host all coop_a_serving all reject",
 		"hostssl coop_b coop_b all scram-sha-256", "hostssl coop_b coop_b_serving all scram-sha-256",
@@ -171,8 +173,8 @@ func TestSharedPgHBA(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if len(SharedPgHBA(nil, nil)) != 0 {
-		t.Error("no co-ops, no rules")
+	if got := SharedPgHBA(nil, nil); len(got) != 2 {
+		t.Errorf("no co-ops, only the metering role's rules: %q", got)
 	}
 }
 
@@ -180,12 +182,60 @@ func TestSharedPgHBA(t *testing.T) {
 func TestSharedPgHBARetainedRoleIsRejected(t *testing.T) {
 	got := SharedPgHBA([]string{"coop_a"}, []string{"coop_old", "coop_a", "coop_old_serving", "coop_a_serving"})
 	want := []string{
+		"hostssl postgres cooperator_metering all scram-sha-256", "host all cooperator_metering all reject",
 		"hostssl coop_a coop_a all scram-sha-256", "hostssl coop_a coop_a_serving all scram-sha-256",
 		"host all coop_a all reject", "host all coop_a_serving all reject",
 		"host all coop_old all reject", "host all coop_old_serving all reject",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q, want %q (a retained role taken over by a new co-op gets its allow rule back)", got, want)
+	}
+}
+
+// Issue 10, point 6: CONNECT on each co-op's database is revoked from PUBLIC, so the
+// metering reads database sizes as a role of its own: a managed role of the shared Cluster
+// that may log in, a little, over TLS, to the postgres database only, and is a member of
+// pg_read_all_stats and of nothing else; its password is in a basic-auth Secret of the
+// operator namespace with its URI, which requires TLS.
+func TestSharedMeteringRole_6_LeastPrivilege(t *testing.T) {
+	cfg := hubconfig.Default()
+	c := BuildSharedCluster(&cfg, []string{"coop_a"}, []string{"coop_old"})
+	if c.Spec.Managed == nil || len(c.Spec.Managed.Roles) != 1 {
+		t.Fatalf("managed = %+v, want the metering role only", c.Spec.Managed)
+	}
+	want := cnpgv1.RoleConfiguration{
+		Name:            "cooperator_metering",
+		Comment:         "the operator's metering: reads database sizes",
+		Ensure:          cnpgv1.EnsurePresent,
+		Login:           true,
+		InRoles:         []string{"pg_read_all_stats"},
+		ConnectionLimit: 2,
+		PasswordSecret:  &cnpgv1.LocalObjectReference{Name: "cooperator-shared-metering"},
+	}
+	if got := c.Spec.Managed.Roles[0]; !reflect.DeepEqual(got, want) {
+		t.Errorf("metering role = %+v, want %+v", got, want)
+	}
+	if got := c.Spec.PostgresConfiguration.PgHBA; !reflect.DeepEqual(got[:2], []string{
+		"hostssl postgres cooperator_metering all scram-sha-256", "host all cooperator_metering all reject"}) {
+		t.Errorf("pg_hba = %q, want the metering role's rules first", got)
+	}
+	if SharedMeteringConnectionLimit >= SharedReservedConnections {
+		t.Errorf("the metering role's %d connections must fit in the %d reserved ones", SharedMeteringConnectionLimit, SharedReservedConnections)
+	}
+
+	secret := BuildSharedMeteringSecret(&cfg, "p@ss/word")
+	if secret.Name != "cooperator-shared-metering" || secret.Namespace != cfg.OperatorNamespace || secret.Type != "kubernetes.io/basic-auth" ||
+		len(secret.OwnerReferences) != 0 || secret.Labels[coopv1.LabelManagedBy] != coopv1.ManagedByValue {
+		t.Errorf("secret %s/%s type %s owners %v labels %v", secret.Namespace, secret.Name, secret.Type, secret.OwnerReferences, secret.Labels)
+	}
+	for key, want := range map[string]string{
+		"username": "cooperator_metering",
+		"password": "p@ss/word",
+		"uri":      "postgresql://cooperator_metering:p%40ss%2Fword@cooperator-shared-rw.cooperator-system.svc:5432/postgres?sslmode=require",
+	} {
+		if got := string(secret.Data[key]); got != want {
+			t.Errorf("secret[%s] = %q, want %q", key, got, want)
+		}
 	}
 }
 

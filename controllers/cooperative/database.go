@@ -461,16 +461,20 @@ func BuildSharedDatabase(coop *coopv1.Cooperative, cfg *hubconfig.Config) *cnpgv
 	}
 }
 
-// SharedPgHBA are the pg_hba rules of the shared Cluster: each co-op's roles, given by its
-// owner role (which names its database too) and the serving role that goes with it, reach
-// their own database, over TLS only, and are refused everywhere else; a retained role (of a
-// co-op deleted with Retain, NOLOGIN) is refused everywhere, so that it never falls under
-// CloudNativePG's catch-all rule. Sorted, so the rules are stable.
+// SharedPgHBA are the pg_hba rules of the shared Cluster: the metering role
+// (SharedMeteringRole) reaches SharedMeteringDatabase only, over TLS only; each co-op's
+// roles, given by its owner role (which names its database too) and the serving role that
+// goes with it, reach their own database, over TLS only, and are refused everywhere else; a
+// retained role (of a co-op deleted with Retain, NOLOGIN) is refused everywhere, so that it
+// never falls under CloudNativePG's catch-all rule. Sorted, so the rules are stable.
 func SharedPgHBA(roles, retained []string) []string {
 	sorted := append([]string(nil), roles...)
 	sort.Strings(sorted)
 	active := map[string]bool{}
-	rules := make([]string, 0, 4*len(sorted)+len(retained))
+	rules := make([]string, 0, 2+4*len(sorted)+len(retained))
+	rules = append(rules,
+		fmt.Sprintf("hostssl %s %s all scram-sha-256", SharedMeteringDatabase, SharedMeteringRole),
+		fmt.Sprintf("host all %s all reject", SharedMeteringRole))
 	for _, r := range sorted {
 		serving := servingRoleOf(r)
 		active[r], active[serving] = true, true
@@ -541,8 +545,8 @@ func BuildSharedScheduledBackup(cfg *hubconfig.Config) *cnpgv1.ScheduledBackup {
 
 // Connections of the shared Cluster that no co-op role may take: PostgreSQL's
 // superuser_reserved_connections (3, CloudNativePG's default, for the instance manager), and
-// a margin for the app owner the metering reads database sizes with, the logical backups
-// and a hub admin.
+// a margin for the metering role (SharedMeteringConnectionLimit of them), the logical
+// backups and a hub admin.
 const (
 	SuperuserReservedConnections = 3
 	SharedReservedConnections    = 10
@@ -589,9 +593,90 @@ func weight(t SharedTenant) int64 {
 	return t.Weight
 }
 
+// SharedMeteringRole is the role the operator's metering reads the size of every co-op's
+// database in the shared Cluster with (pg_database_size). PostgreSQL lets a role read the
+// size of a database it has CONNECT on, or any database if it has the privileges of
+// pg_read_all_stats; CONNECT on a co-op's database is revoked from PUBLIC (by the platform's
+// migration, store.GrantServing, and again by each logical backup), so the role is a member
+// of pg_read_all_stats and of nothing else, owns nothing, and may connect only to
+// SharedMeteringDatabase (SharedPgHBA), never to a co-op's database. No co-op role can take
+// its name: theirs start with coop_.
+const SharedMeteringRole = "cooperator_metering"
+
+// SharedMeteringDatabase is the one database of the shared Cluster the metering role may
+// connect to: PostgreSQL's maintenance database, which holds no co-op's data.
+const SharedMeteringDatabase = "postgres"
+
+// SharedMeteringConnectionLimit is the metering role's connection limit: the metering keeps
+// one connection and opens a new one after an error. It is taken from
+// SharedReservedConnections, not from any co-op's share.
+const SharedMeteringConnectionLimit = 2
+
+// readAllStatsRole is PostgreSQL's predefined role whose members may read the size of every
+// database (and the statistics views).
+const readAllStatsRole = "pg_read_all_stats"
+
+// SharedMeteringSecretName is the metering role's basic-auth Secret in the operator
+// namespace: its managed role's passwordSecret, and the metering's URI.
+func SharedMeteringSecretName(cfg *hubconfig.Config) string {
+	return cfg.SharedCluster.Name + "-metering"
+}
+
+// SharedMeteringRoleConfiguration is the metering role as a managed role of the shared
+// Cluster: it may log in, at most SharedMeteringConnectionLimit times, with the password of
+// SharedMeteringSecretName; it is a member of pg_read_all_stats only, and no superuser,
+// cannot create databases or roles, replicate or bypass row security.
+func SharedMeteringRoleConfiguration(cfg *hubconfig.Config) cnpgv1.RoleConfiguration {
+	return cnpgv1.RoleConfiguration{
+		Name:            SharedMeteringRole,
+		Comment:         "the operator's metering: reads database sizes",
+		Ensure:          cnpgv1.EnsurePresent,
+		Login:           true,
+		Superuser:       false,
+		CreateDB:        false,
+		CreateRole:      false,
+		Replication:     false,
+		BypassRLS:       false,
+		InRoles:         []string{readAllStatsRole},
+		ConnectionLimit: SharedMeteringConnectionLimit,
+		PasswordSecret:  &cnpgv1.LocalObjectReference{Name: SharedMeteringSecretName(cfg)},
+	}
+}
+
+// BuildSharedMeteringSecret is the metering role's Secret (SharedMeteringSecretName):
+// basic-auth, with its URI to SharedMeteringDatabase on the shared Cluster's primary, over
+// TLS (DatabaseURI). The operator generates the password once and keeps it; it stays in the
+// operator namespace.
+func BuildSharedMeteringSecret(cfg *hubconfig.Config, password string) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: sharedMeta(cfg, SharedMeteringSecretName(cfg)),
+		Type:       corev1.SecretTypeBasicAuth,
+		Data: map[string][]byte{
+			corev1.BasicAuthUsernameKey: []byte(SharedMeteringRole),
+			corev1.BasicAuthPasswordKey: []byte(password),
+			DatabaseURIKey:              []byte(DatabaseURI(SharedMeteringRole, password, sharedHost(cfg), SharedMeteringDatabase)),
+		},
+	}
+}
+
+// SharedMeteringURI reads the metering role's URI from its Secret (SharedMeteringSecretName)
+// in the operator namespace.
+func SharedMeteringURI(ctx context.Context, c client.Reader, cfg *hubconfig.Config) (string, error) {
+	var secret corev1.Secret
+	key := client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedMeteringSecretName(cfg)}
+	if err := c.Get(ctx, key, &secret); err != nil {
+		return "", fmt.Errorf("reading Secret %s: %w", key, err)
+	}
+	if len(secret.Data[DatabaseURIKey]) == 0 {
+		return "", fmt.Errorf("secret %s has no %s", key, DatabaseURIKey)
+	}
+	return string(secret.Data[DatabaseURIKey]), nil
+}
+
 // BuildSharedCluster is the hub's shared Cluster that holds the shared-tier databases, with
 // the pg_hba rules that keep each co-op's role in its own database, archiving WAL through
-// the Barman Cloud plugin like a dedicated co-op's Cluster.
+// the Barman Cloud plugin like a dedicated co-op's Cluster, and the metering role as its one
+// managed role (SharedMeteringRoleConfiguration).
 func BuildSharedCluster(cfg *hubconfig.Config, roles, retained []string) *cnpgv1.Cluster {
 	return &cnpgv1.Cluster{
 		ObjectMeta: metav1.ObjectMeta{
@@ -608,6 +693,7 @@ func BuildSharedCluster(cfg *hubconfig.Config, roles, retained []string) *cnpgv1
 				PgHBA:      SharedPgHBA(roles, retained),
 				Parameters: map[string]string{"max_connections": strconv.Itoa(int(cfg.SharedCluster.MaxConnections))},
 			},
+			Managed: &cnpgv1.ManagedConfiguration{Roles: []cnpgv1.RoleConfiguration{SharedMeteringRoleConfiguration(cfg)}},
 			Plugins: []cnpgv1.PluginConfiguration{{
 				Name:          coopv1.BarmanPluginName,
 				IsWALArchiver: ptr.To(true),
@@ -803,8 +889,14 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 	limits := SharedConnectionLimits(int64(cfg.SharedCluster.MaxConnections), tenants)
 	// The shared Cluster's object store and schedule come before the Cluster that names
 	// them, as for a dedicated Cluster.
+	// The metering role's Secret comes before the Cluster whose managed role names it.
+	meteringPassword, err := r.generatedSecret(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedMeteringSecretName(cfg)}, corev1.BasicAuthPasswordKey)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("reading the metering role's credentials: %w", err)
+	}
 	objs := []client.Object{
 		BuildSharedObjectStore(cfg),
+		BuildSharedMeteringSecret(cfg, meteringPassword),
 		BuildSharedCluster(cfg, tenantRoles(tenants), retained),
 		BuildSharedSecret(coop, cfg, password),
 		BuildSharedRole(coop, cfg, limits[coopv1.SharedRoleName(coop)]),

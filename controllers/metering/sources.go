@@ -161,10 +161,13 @@ type DatabaseSizer interface {
 // connection, opened on first use and again after an error.
 type PostgresSizer struct {
 	// ConnString is a libpq connection string or URL of a role allowed to call
-	// pg_database_size on every co-op database (a member of pg_read_all_stats, or the owner).
+	// pg_database_size on every co-op database: CONNECT on a co-op's database is revoked
+	// from PUBLIC, so a member of pg_read_all_stats (the operator's metering role,
+	// cooperative.SharedMeteringRole), which need not connect to those databases.
 	ConnString string
 	// ConnStringFunc, when ConnString is empty, returns it at each (re)connection: the
-	// operator reads it from the shared Cluster's app Secret, which may appear after start.
+	// operator reads it from the metering role's Secret (cooperative.SharedMeteringURI),
+	// which may appear after start.
 	ConnStringFunc func(ctx context.Context) (string, error)
 	// DatabaseName names the co-op's database; when nil, coop_<name> with dashes as
 	// underscores, as the Cooperative reconciler names it (coopv1.SharedRoleName).

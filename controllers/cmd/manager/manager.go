@@ -405,20 +405,13 @@ func Main(ctx context.Context, args []string) error {
 	return nil
 }
 
-// sharedClusterURI reads the connection URI of the shared Cluster's app user from the
-// Secret CloudNativePG makes for it, in the operator namespace. That user may call
-// pg_database_size on every database of the cluster.
+// sharedClusterURI returns the metering's connection URI to the shared Cluster: the
+// metering role's (cooperative.SharedMeteringRole, a member of pg_read_all_stats only), over
+// TLS, from the Secret the Cooperative reconciler generates in the operator namespace, which
+// appears with the first shared-tier co-op.
 func sharedClusterURI(c client.Client, hub hubconfig.Config) func(ctx context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		var secret corev1.Secret
-		key := client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name + "-app"}
-		if err := c.Get(ctx, key, &secret); err != nil {
-			return "", fmt.Errorf("reading Secret %s: %w", key, err)
-		}
-		if len(secret.Data["uri"]) == 0 {
-			return "", fmt.Errorf("secret %s has no uri", key)
-		}
-		return string(secret.Data["uri"]), nil
+		return cooperative.SharedMeteringURI(ctx, c, &hub)
 	}
 }
 

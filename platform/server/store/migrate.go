@@ -60,7 +60,10 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 
 // GrantServing gives the serving role (the role the service answers requests with, not the
 // owner that migrates) exactly what the service needs, after every migration run:
-//   - CONNECT on the database, USAGE on the schema and its sequences;
+//   - CONNECT on the database, which it first revokes from PUBLIC, so that no other role
+//     of the server (in the hub's shared cluster: the other co-ops', the metering's) may
+//     connect to it, whatever pg_hba says; the owner connects as the owner;
+//   - USAGE on the schema and its sequences;
 //   - SELECT, INSERT, UPDATE and DELETE on every table, but not TRUNCATE, REFERENCES or
 //     TRIGGER, and nothing on the migrations' own table;
 //   - on the ledger (ledger_transactions, ledger_entries) only SELECT and INSERT, so the
@@ -88,6 +91,7 @@ func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 			return err
 		}
 		for _, q := range []string{
+			`REVOKE CONNECT ON DATABASE ` + pgx.Identifier{db}.Sanitize() + ` FROM PUBLIC`,
 			`GRANT CONNECT ON DATABASE ` + pgx.Identifier{db}.Sanitize() + ` TO ` + r,
 			`GRANT USAGE ON SCHEMA public TO ` + r,
 			`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ` + r,
