@@ -632,6 +632,29 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 		}
 	})
 
+	// Issue 10, point 6: CONNECT on the co-op's database is revoked from PUBLIC, so the
+	// metering reads database sizes as a role of its own, not as the shared Cluster's app
+	// owner.
+	It("gets a shared Cluster with the metering's own role, whose Secret the metering reads", func() {
+		shared := &cnpgv1.Cluster{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)
+		Expect(shared.Spec.Managed).NotTo(BeNil())
+		Expect(shared.Spec.Managed.Roles).To(Equal([]cnpgv1.RoleConfiguration{cooperative.SharedMeteringRoleConfiguration(&hub)}))
+		Expect(shared.Spec.Managed.Roles[0].InRoles).To(Equal([]string{"pg_read_all_stats"}))
+		Expect(shared.Spec.PostgresConfiguration.PgHBA).To(ContainElements(
+			"hostssl postgres cooperator_metering all scram-sha-256", "host all cooperator_metering all reject"))
+
+		secret := &corev1.Secret{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: shared.Spec.Managed.Roles[0].PasswordSecret.Name}, secret)
+		Expect(secret.Type).To(Equal(corev1.SecretTypeBasicAuth))
+		Expect(secret.OwnerReferences).To(BeEmpty())
+		Expect(string(secret.Data["username"])).To(Equal("cooperator_metering"))
+		Expect(secret.Data["password"]).To(HaveLen(43))
+		uri, err := cooperative.SharedMeteringURI(ctx, k8s, &hub)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(uri).To(Equal(fmt.Sprintf("postgresql://cooperator_metering:%s@cooperator-shared-rw.cooperator-system.svc:5432/postgres?sslmode=require", secret.Data["password"])))
+	})
+
 	// Issue 10, point 4.
 	It("gets a shared Cluster that archives WAL and takes scheduled base backups", func() {
 		shared := &cnpgv1.Cluster{}

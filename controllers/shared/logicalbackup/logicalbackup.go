@@ -78,8 +78,11 @@ const postgresUID = 26
 // DumpScript runs in the PostgreSQL image with the libpq environment (PGHOST, PGPORT,
 // PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE) of the co-op's own role, which owns its
 // database. It first revokes CONNECT on the database from PUBLIC (the owner may, and on
-// every run again, so no other role of the shared Cluster can connect to it by default),
-// then dumps the database in pg_dump's custom format to $DUMP_FILE, written under another
+// every run again, so no other role of the shared Cluster can connect to it by default).
+// That revoke is a second line of defence, kept on purpose: the platform's migration
+// (store.GrantServing, as the owner, at every start) is what closes the database when it is
+// set up; the dump closes it again for a database whose platform has not started, or was
+// started without a serving role. It then dumps the database in pg_dump's custom format to $DUMP_FILE, written under another
 // name first so that a failed dump is never uploaded.
 const DumpScript = `set -eu
 psql -X -q -v ON_ERROR_STOP=1 -c "REVOKE CONNECT ON DATABASE \"$PGDATABASE\" FROM PUBLIC"
