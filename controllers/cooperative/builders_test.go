@@ -209,6 +209,7 @@ func TestSharedMeteringRole_6_LeastPrivilege(t *testing.T) {
 		Ensure:          cnpgv1.EnsurePresent,
 		Login:           true,
 		InRoles:         []string{"pg_read_all_stats"},
+		Inherit:         ptr.To(true),
 		ConnectionLimit: 2,
 		PasswordSecret:  &cnpgv1.LocalObjectReference{Name: "cooperator-shared-metering"},
 	}

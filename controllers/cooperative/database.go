@@ -624,8 +624,10 @@ func SharedMeteringSecretName(cfg *hubconfig.Config) string {
 
 // SharedMeteringRoleConfiguration is the metering role as a managed role of the shared
 // Cluster: it may log in, at most SharedMeteringConnectionLimit times, with the password of
-// SharedMeteringSecretName; it is a member of pg_read_all_stats only, and no superuser,
-// cannot create databases or roles, replicate or bypass row security.
+// SharedMeteringSecretName; it is a member of pg_read_all_stats only, and INHERITs its
+// privileges (without, it would have them only after SET ROLE, and pg_database_size would
+// refuse it); it is no superuser, cannot create databases or roles, replicate or bypass row
+// security.
 func SharedMeteringRoleConfiguration(cfg *hubconfig.Config) cnpgv1.RoleConfiguration {
 	return cnpgv1.RoleConfiguration{
 		Name:            SharedMeteringRole,
@@ -638,6 +640,7 @@ func SharedMeteringRoleConfiguration(cfg *hubconfig.Config) cnpgv1.RoleConfigura
 		Replication:     false,
 		BypassRLS:       false,
 		InRoles:         []string{readAllStatsRole},
+		Inherit:         ptr.To(true),
 		ConnectionLimit: SharedMeteringConnectionLimit,
 		PasswordSecret:  &cnpgv1.LocalObjectReference{Name: SharedMeteringSecretName(cfg)},
 	}
