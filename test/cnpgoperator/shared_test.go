@@ -49,6 +49,9 @@ var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shar
 		}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 		Expect(shared.Spec.PostgresConfiguration.PgHBA).To(Equal(cooperative.SharedPgHBA([]string{coopv1.SharedRoleName(coop)}, nil)))
 		Expect(shared.Spec.PostgresConfiguration.Parameters).NotTo(BeEmpty(), "defaults of CloudNativePG's mutating webhook")
+		// Issue 10, point 6: CloudNativePG's webhook accepts the metering's managed role.
+		Expect(shared.Spec.Managed).NotTo(BeNil())
+		Expect(shared.Spec.Managed.Roles).To(ConsistOf(HaveField("Name", cooperative.SharedMeteringRole)))
 		Expect(shared.Spec.ImageName).To(Equal(hub.PostgresImageRepository + ":17"))
 
 		By("CloudNativePG's controller creating the shared Cluster's Service the co-op's Secret names")
