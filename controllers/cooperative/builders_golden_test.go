@@ -155,6 +155,7 @@ func TestBuildersGolden(t *testing.T) {
 	t.Run("hub", func(t *testing.T) {
 		objs := []client.Object{
 			cooperative.BuildSharedObjectStore(&hub), cooperative.BuildSharedScheduledBackup(&hub),
+			cooperative.BuildSharedMeteringSecret(&hub, "metering-password"),
 			cooperative.BuildSharedCluster(&hub, roles, []string{"coop_retained"}),
 			hubconfig.BuildOperatorRoleBinding(metav1.ObjectMeta{Namespace: "coop-example"}, &hub),
 		}

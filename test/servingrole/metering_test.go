@@ -32,7 +32,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
-	"github.com/cooperator-dev/cooperator/controllers/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/metering"
 	"github.com/cooperator-dev/cooperator/platform/server"
 	"github.com/cooperator-dev/cooperator/test/harness"
