@@ -364,25 +364,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	}
 	coop.Status.Endpoints.Database = fmt.Sprintf("%s-rw.%s", coopv1.ClusterName(coop), ns)
 
-	switch {
-	case clusterExists && ServingRoleRefusal(&existing) != "":
-		// The platform cannot log in without its serving role.
-		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
-			fmt.Sprintf("Cluster %s cannot reconcile the serving role %s: %s", coopv1.ClusterName(coop), DedicatedServingRole, ServingRoleRefusal(&existing)))
-	case clusterExists && meta.IsStatusConditionTrue(existing.Status.Conditions, string(cnpgv1.ConditionClusterReady)):
-		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionTrue, coopv1.ReasonReady,
-			fmt.Sprintf("Cluster %s ready with %d instances", existing.Name, existing.Status.ReadyInstances))
-	case dbPlan.Bootstrap == coopv1.BootstrapRecovery:
-		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonRecovering,
-			fmt.Sprintf("Cluster %s is restoring from the backups of server %s", coopv1.ClusterName(coop), dbPlan.RecoverFrom))
-	default:
-		phase := "being created"
-		if clusterExists && existing.Status.Phase != "" {
-			phase = existing.Status.Phase
-		}
-		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonClusterNotReady,
-			fmt.Sprintf("Cluster %s: %s", coopv1.ClusterName(coop), phase))
-	}
+	setDedicatedDatabaseCondition(coop, livePtr, dbPlan)
 	if err := r.applyAll(ctx, s, BuildScheduledBackup(coop)); err != nil {
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
@@ -405,4 +387,32 @@ func backupLabels(coop *coopv1.Cooperative) map[string]string {
 	l := commonLabels(coop)
 	l[coopv1.ClusterLabel] = coopv1.ClusterName(coop)
 	return l
+}
+
+// setDedicatedDatabaseCondition sets DatabaseReady from what the co-op's own Cluster
+// reports (nil while it does not exist) and the plan it was applied with: True only when
+// CloudNativePG says the Cluster is Ready and has reconciled the serving role the platform
+// logs in with.
+func setDedicatedDatabaseCondition(coop *coopv1.Cooperative, cluster *cnpgv1.Cluster, plan DatabasePlan) {
+	set := func(status metav1.ConditionStatus, reason, message string) {
+		setCondition(coop, coopv1.ConditionDatabaseReady, status, reason, message)
+	}
+	switch {
+	case cluster != nil && ServingRoleRefusal(cluster) != "":
+		// The platform cannot log in without its serving role.
+		set(metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
+			fmt.Sprintf("Cluster %s cannot reconcile the serving role %s: %s", coopv1.ClusterName(coop), DedicatedServingRole, ServingRoleRefusal(cluster)))
+	case cluster != nil && meta.IsStatusConditionTrue(cluster.Status.Conditions, string(cnpgv1.ConditionClusterReady)):
+		set(metav1.ConditionTrue, coopv1.ReasonReady,
+			fmt.Sprintf("Cluster %s ready with %d instances", cluster.Name, cluster.Status.ReadyInstances))
+	case plan.Bootstrap == coopv1.BootstrapRecovery:
+		set(metav1.ConditionFalse, coopv1.ReasonRecovering,
+			fmt.Sprintf("Cluster %s is restoring from the backups of server %s", coopv1.ClusterName(coop), plan.RecoverFrom))
+	default:
+		phase := "being created"
+		if cluster != nil && cluster.Status.Phase != "" {
+			phase = cluster.Status.Phase
+		}
+		set(metav1.ConditionFalse, coopv1.ReasonClusterNotReady, fmt.Sprintf("Cluster %s: %s", coopv1.ClusterName(coop), phase))
+	}
 }

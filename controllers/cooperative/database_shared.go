@@ -424,20 +424,7 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 	if err := r.Client.Get(ctx, servingKey, &serving); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the serving DatabaseRole: %w", err)
 	}
-	switch {
-	case !ptr.Deref(role.Status.Applied, false):
-		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
-			fmt.Sprintf("role %s not applied yet in Cluster %s %s", coopv1.SharedRoleName(coop), cfg.SharedCluster.Name, role.Status.Message))
-	case !ptr.Deref(serving.Status.Applied, false):
-		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
-			fmt.Sprintf("role %s not applied yet in Cluster %s %s", ServingRoleName(coop), cfg.SharedCluster.Name, serving.Status.Message))
-	case !ptr.Deref(database.Status.Applied, false):
-		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
-			fmt.Sprintf("database %s not applied yet in Cluster %s %s", coopv1.SharedRoleName(coop), cfg.SharedCluster.Name, database.Status.Message))
-	default:
-		s.setCondition(coopv1.ConditionDatabaseReady, metav1.ConditionTrue, coopv1.ReasonReady,
-			fmt.Sprintf("database %s in the shared Cluster %s", coopv1.SharedRoleName(coop), cfg.SharedCluster.Name))
-	}
+	setSharedDatabaseCondition(coop, cfg.SharedCluster.Name, &role, &serving, &database)
 	return r.reconcileSharedBackups(ctx, s)
 }
 
@@ -610,4 +597,26 @@ func tenantRoles(tenants []SharedTenant) []string {
 		roles = append(roles, t.Role)
 	}
 	return roles
+}
+
+// setSharedDatabaseCondition sets DatabaseReady from what CloudNativePG reports of the
+// co-op's objects in the shared Cluster: True only once its owner role, its serving role
+// and its database are all applied there (an object not created yet reads as not applied).
+func setSharedDatabaseCondition(coop *coopv1.Cooperative, clusterName string, owner, serving *cnpgv1.DatabaseRole, database *cnpgv1.Database) {
+	set := func(status metav1.ConditionStatus, reason, message string) {
+		setCondition(coop, coopv1.ConditionDatabaseReady, status, reason, message)
+	}
+	switch {
+	case !ptr.Deref(owner.Status.Applied, false):
+		set(metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
+			fmt.Sprintf("role %s not applied yet in Cluster %s %s", coopv1.SharedRoleName(coop), clusterName, owner.Status.Message))
+	case !ptr.Deref(serving.Status.Applied, false):
+		set(metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
+			fmt.Sprintf("role %s not applied yet in Cluster %s %s", ServingRoleName(coop), clusterName, serving.Status.Message))
+	case !ptr.Deref(database.Status.Applied, false):
+		set(metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady,
+			fmt.Sprintf("database %s not applied yet in Cluster %s %s", coopv1.SharedRoleName(coop), clusterName, database.Status.Message))
+	default:
+		set(metav1.ConditionTrue, coopv1.ReasonReady, fmt.Sprintf("database %s in the shared Cluster %s", coopv1.SharedRoleName(coop), clusterName))
+	}
 }

@@ -363,18 +363,28 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 			notAvailable = append(notAvailable, comp.Name)
 		}
 	}
+	setPlatformCondition(coop, version, notAvailable)
+	return ctrl.Result{}, nil
+}
+
+// setPlatformCondition sets PlatformReady from the template version applied and the
+// components whose Deployment is not available: True only when none is; while some are
+// not, the reason says whether they wait for the database (DatabaseReady of coop, set by
+// the phase before) or not.
+func setPlatformCondition(coop *coopv1.Cooperative, version *coopv1.TemplateVersion, notAvailable []string) {
+	set := func(status metav1.ConditionStatus, reason, message string) {
+		setCondition(coop, coopv1.ConditionPlatformReady, status, reason, message)
+	}
 	switch {
 	case len(notAvailable) == 0:
-		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionTrue, coopv1.ReasonReady,
+		set(metav1.ConditionTrue, coopv1.ReasonReady,
 			fmt.Sprintf("%s %s: %d components available", templateName(coop), version.Version, len(version.Components)))
-	case !s.conditionTrue(coopv1.ConditionDatabaseReady):
-		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonWaitingForDatabase,
+	case !meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionDatabaseReady):
+		set(metav1.ConditionFalse, coopv1.ReasonWaitingForDatabase,
 			fmt.Sprintf("waiting for the database; not available: %s", strings.Join(notAvailable, ", ")))
 	default:
-		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonDeploymentsNotAvailable,
-			fmt.Sprintf("not available: %s", strings.Join(notAvailable, ", ")))
+		set(metav1.ConditionFalse, coopv1.ReasonDeploymentsNotAvailable, fmt.Sprintf("not available: %s", strings.Join(notAvailable, ", ")))
 	}
-	return ctrl.Result{}, nil
 }
 
 // deploymentAvailable says whether the Deployment controller has rolled out the current

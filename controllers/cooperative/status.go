@@ -48,8 +48,14 @@ var stalledReasons = map[string]bool{
 
 // setCondition sets one condition of the co-op at the current generation.
 func (s *scope) setCondition(t string, status metav1.ConditionStatus, reason, message string) {
-	meta.SetStatusCondition(&s.coop.Status.Conditions, metav1.Condition{
-		Type: t, Status: status, Reason: reason, Message: message, ObservedGeneration: s.coop.Generation,
+	setCondition(s.coop, t, status, reason, message)
+}
+
+// setCondition sets one condition of coop at its current generation: what the pure
+// set...Condition functions of the phases write with.
+func setCondition(coop *coopv1.Cooperative, t string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(&coop.Status.Conditions, metav1.Condition{
+		Type: t, Status: status, Reason: reason, Message: message, ObservedGeneration: coop.Generation,
 	})
 }
 
