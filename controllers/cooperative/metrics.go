@@ -18,17 +18,15 @@ package cooperative
 
 import (
 	"context"
-	"sync/atomic"
-	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/statemetrics"
 )
 
 // The co-ops' state as metrics, computed at each scrape from the manager's cache, as
@@ -46,50 +44,27 @@ var (
 		[]string{"cooperative", "cluster"}, nil)
 )
 
-// stateMetrics reads the Cooperatives and the co-ops' Clusters from reader at each scrape.
-type stateMetrics struct {
-	reader atomic.Pointer[client.Reader]
-}
-
-var coopState = &stateMetrics{}
-
-func init() {
-	metrics.Registry.MustRegister(coopState)
-}
+var coopState = statemetrics.MustRegister(collectCooperatives, readyDesc, conditionDesc, archivingDesc)
 
 // registerStateMetrics makes the metrics read from r, the manager's cache.
-func registerStateMetrics(r client.Reader) { coopState.reader.Store(&r) }
+func registerStateMetrics(r client.Reader) { coopState.SetReader(r) }
 
-// Describe implements prometheus.Collector.
-func (m *stateMetrics) Describe(ch chan<- *prometheus.Desc) {
-	ch <- readyDesc
-	ch <- conditionDesc
-	ch <- archivingDesc
-}
-
-// Collect implements prometheus.Collector. A read that fails (a cache not started yet)
-// leaves the series out rather than reporting a state nobody observed.
-func (m *stateMetrics) Collect(ch chan<- prometheus.Metric) {
-	r := m.reader.Load()
-	if r == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+// collectCooperatives reads the Cooperatives and the co-ops' Clusters.
+func collectCooperatives(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric) {
 	var coops coopv1.CooperativeList
-	if err := (*r).List(ctx, &coops, client.UnsafeDisableDeepCopy); err == nil {
+	if err := r.List(ctx, &coops, client.UnsafeDisableDeepCopy); err == nil {
 		for i := range coops.Items {
 			c := &coops.Items[i]
 			ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue,
-				boolValue(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionReady)), c.Name)
+				statemetrics.Bool(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionReady)), c.Name)
 			for _, cond := range c.Status.Conditions {
 				ch <- prometheus.MustNewConstMetric(conditionDesc, prometheus.GaugeValue,
-					boolValue(cond.Status == metav1.ConditionTrue), c.Name, cond.Type)
+					statemetrics.Bool(cond.Status == metav1.ConditionTrue), c.Name, cond.Type)
 			}
 		}
 	}
 	var clusters cnpgv1.ClusterList
-	if err := (*r).List(ctx, &clusters, client.HasLabels{coopv1.LabelCooperative}, client.UnsafeDisableDeepCopy); err == nil {
+	if err := r.List(ctx, &clusters, client.HasLabels{coopv1.LabelCooperative}, client.UnsafeDisableDeepCopy); err == nil {
 		for i := range clusters.Items {
 			cl := &clusters.Items[i]
 			cond := meta.FindStatusCondition(cl.Status.Conditions, string(cnpgv1.ConditionContinuousArchiving))
@@ -97,14 +72,7 @@ func (m *stateMetrics) Collect(ch chan<- prometheus.Metric) {
 				continue
 			}
 			ch <- prometheus.MustNewConstMetric(archivingDesc, prometheus.GaugeValue,
-				boolValue(cond.Status == metav1.ConditionTrue), cl.Labels[coopv1.LabelCooperative], cl.Name)
+				statemetrics.Bool(cond.Status == metav1.ConditionTrue), cl.Labels[coopv1.LabelCooperative], cl.Name)
 		}
 	}
-}
-
-func boolValue(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -18,14 +18,12 @@ package costreport
 
 import (
 	"context"
-	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/statemetrics"
 )
 
 // The reports' state as metrics, computed at each scrape from the manager's cache: the
@@ -37,44 +35,19 @@ var (
 		"The end of the CostReport's period, in seconds since the Unix epoch.", []string{"costreport"}, nil)
 )
 
-type reportMetrics struct {
-	reader atomic.Pointer[client.Reader]
-}
-
-var reportState = &reportMetrics{}
-
-func init() {
-	metrics.Registry.MustRegister(reportState)
-}
+var reportState = statemetrics.MustRegister(collectReports, openDesc, periodEndDesc)
 
 // registerStateMetrics makes the metrics read from r, the manager's cache.
-func registerStateMetrics(r client.Reader) { reportState.reader.Store(&r) }
+func registerStateMetrics(r client.Reader) { reportState.SetReader(r) }
 
-// Describe implements prometheus.Collector.
-func (m *reportMetrics) Describe(ch chan<- *prometheus.Desc) {
-	ch <- openDesc
-	ch <- periodEndDesc
-}
-
-// Collect implements prometheus.Collector; a failed read leaves the series out.
-func (m *reportMetrics) Collect(ch chan<- prometheus.Metric) {
-	r := m.reader.Load()
-	if r == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+func collectReports(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric) {
 	var reports coopv1.CostReportList
-	if err := (*r).List(ctx, &reports, client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.List(ctx, &reports, client.UnsafeDisableDeepCopy); err != nil {
 		return
 	}
 	for i := range reports.Items {
 		rep := &reports.Items[i]
-		open := 1.0
-		if rep.Status.Phase == coopv1.CostReportFinal {
-			open = 0
-		}
-		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, open, rep.Name)
+		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, statemetrics.Bool(rep.Status.Phase != coopv1.CostReportFinal), rep.Name)
 		ch <- prometheus.MustNewConstMetric(periodEndDesc, prometheus.GaugeValue, float64(rep.Spec.Period.End.Unix()), rep.Name)
 	}
 }

@@ -18,16 +18,14 @@ package federation
 
 import (
 	"context"
-	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/statemetrics"
 )
 
 // The peers' state as metrics, computed at each scrape from the manager's cache.
@@ -35,32 +33,14 @@ var peerReachableDesc = prometheus.NewDesc("cooperator_federation_peer_reachable
 	"1 when the peer hub's API answered at the last contact (the FederationPeer's Reachable condition True), 0 when it did not; absent before the first contact.",
 	[]string{"peer"}, nil)
 
-type peerMetrics struct {
-	reader atomic.Pointer[client.Reader]
-}
-
-var peerState = &peerMetrics{}
-
-func init() {
-	metrics.Registry.MustRegister(peerState)
-}
+var peerState = statemetrics.MustRegister(collectPeers, peerReachableDesc)
 
 // registerStateMetrics makes the metrics read from r, the manager's cache.
-func registerStateMetrics(r client.Reader) { peerState.reader.Store(&r) }
+func registerStateMetrics(r client.Reader) { peerState.SetReader(r) }
 
-// Describe implements prometheus.Collector.
-func (m *peerMetrics) Describe(ch chan<- *prometheus.Desc) { ch <- peerReachableDesc }
-
-// Collect implements prometheus.Collector; a failed read leaves the series out.
-func (m *peerMetrics) Collect(ch chan<- prometheus.Metric) {
-	r := m.reader.Load()
-	if r == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+func collectPeers(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric) {
 	var peers coopv1.FederationPeerList
-	if err := (*r).List(ctx, &peers, client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.List(ctx, &peers, client.UnsafeDisableDeepCopy); err != nil {
 		return
 	}
 	for i := range peers.Items {
@@ -69,10 +49,6 @@ func (m *peerMetrics) Collect(ch chan<- prometheus.Metric) {
 		if c == nil || c.Status == metav1.ConditionUnknown {
 			continue
 		}
-		v := 0.0
-		if c.Status == metav1.ConditionTrue {
-			v = 1
-		}
-		ch <- prometheus.MustNewConstMetric(peerReachableDesc, prometheus.GaugeValue, v, p.Name)
+		ch <- prometheus.MustNewConstMetric(peerReachableDesc, prometheus.GaugeValue, statemetrics.Bool(c.Status == metav1.ConditionTrue), p.Name)
 	}
 }

@@ -33,7 +33,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -44,7 +43,6 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
-	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/platform/server"
 	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
@@ -96,7 +94,7 @@ func operator(t *testing.T) client.Client {
 		c := opEnv.Client
 		hub := hubconfig.Default()
 		hub.RecheckInterval = hubconfig.Duration{Duration: time.Second}
-		if opErr = setUpHub(ctx, c, root, hub); opErr != nil {
+		if opErr = setUpHub(ctx, c, hub); opErr != nil {
 			return
 		}
 		opts := manager.DefaultOptions()
@@ -137,42 +135,8 @@ func stopOperator() {
 	}
 }
 
-func setUpHub(ctx context.Context, c client.Client, root string, hub hubconfig.Config) error {
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}}); err != nil {
-		return err
-	}
-	if err := c.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
-		StringData: map[string]string{coopv1.AccessKeyIDKey: "key", coopv1.AccessSecretKeyKey: "secret"},
-	}); err != nil {
-		return err
-	}
-	role := &rbacv1.ClusterRole{}
-	if err := harness.ReadYAML(filepath.Join(root, "config", "rbac", "coop_admin_role.yaml"), role); err != nil {
-		return err
-	}
-	if err := c.Create(ctx, role); err != nil {
-		return err
-	}
-	templates, err := platform.DefaultTemplates()
-	if err != nil {
-		return err
-	}
-	for _, t := range templates {
-		if err := c.Create(ctx, t); err != nil {
-			return err
-		}
-	}
-	for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
-		plan := &coopv1.HostingPlan{}
-		if err := harness.ReadYAML(filepath.Join(root, "config", "samples", f), plan); err != nil {
-			return err
-		}
-		if err := c.Create(ctx, plan); err != nil {
-			return err
-		}
-	}
-	return nil
+func setUpHub(ctx context.Context, c client.Client, hub hubconfig.Config) error {
+	return harness.SeedHub(ctx, c, &hub, "key", "secret", "config/rbac/coop_admin_role.yaml")
 }
 
 // eventually polls check every 50ms until it returns nil or 60s pass.

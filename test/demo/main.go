@@ -58,7 +58,6 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
-	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
@@ -190,18 +189,13 @@ func run(ctx context.Context, out io.Writer, once bool, timeout time.Duration, k
 	}
 }
 
-// setUpHub does what a hub admin does once: the operator namespace, the object store
-// credentials, the co-op admin role, the platform templates and the hosting plans.
+// setUpHub does what a hub admin does once (harness.SeedHub: the operator namespace, the
+// object store credentials, the platform templates and the hosting plans; here with the
+// co-op admin role), and gives each sample co-op object store credentials of its own.
 func setUpHub(ctx context.Context, c client.Client, root string, hub hubconfig.Config) error {
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}}); err != nil {
-		return err
-	}
 	// The hub's own object store credentials back the shared Cluster's backups; they stay
 	// in the operator namespace.
-	if err := c.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
-		StringData: map[string]string{coopv1.AccessKeyIDKey: "demo-hub-key", coopv1.AccessSecretKeyKey: "demo-hub-secret"},
-	}); err != nil {
+	if err := harness.SeedHub(ctx, c, &hub, "demo-hub-key", "demo-hub-secret", "config/rbac/coop_admin_role.yaml"); err != nil {
 		return err
 	}
 	// Each sample co-op gets credentials of its own (on a real hub: limited to its prefix of
@@ -221,31 +215,6 @@ func setUpHub(ctx context.Context, c client.Client, root string, hub hubconfig.C
 			StringData: map[string]string{coopv1.AccessKeyIDKey: "demo-" + coop.Name + "-key", coopv1.AccessSecretKeyKey: "demo-" + coop.Name + "-secret"},
 		}
 		if err := c.Create(ctx, creds); err != nil {
-			return err
-		}
-	}
-	role := &rbacv1.ClusterRole{}
-	if err := readYAML(filepath.Join(root, "config", "rbac", "coop_admin_role.yaml"), role); err != nil {
-		return err
-	}
-	if err := c.Create(ctx, role); err != nil {
-		return err
-	}
-	templates, err := platform.DefaultTemplates()
-	if err != nil {
-		return err
-	}
-	for _, t := range templates {
-		if err := c.Create(ctx, t); err != nil {
-			return err
-		}
-	}
-	for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
-		plan := &coopv1.HostingPlan{}
-		if err := readYAML(filepath.Join(root, "config", "samples", f), plan); err != nil {
-			return err
-		}
-		if err := c.Create(ctx, plan); err != nil {
 			return err
 		}
 	}

@@ -57,7 +57,6 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/metering"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
-	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
@@ -125,7 +124,7 @@ func measure(t *testing.T, bin string, n int) {
 	c := unthrottled(t, env)
 	hub := hubconfig.Default()
 	hub.Region = "eu-west"
-	setUpHub(t, c, root, hub)
+	setUpHub(t, c, hub)
 	f := figures{n: n}
 
 	// The operator, and the co-ops applied at once.
@@ -221,30 +220,11 @@ func startOperator(t *testing.T, env *harness.Env, bin string) *harness.Process 
 	return op
 }
 
-// setUpHub does what a hub admin does once: the operator namespace and the hub's object
-// store credentials, the co-op admin role, the platform templates and the hosting plans.
-func setUpHub(t *testing.T, c client.Client, root string, hub hubconfig.Config) {
-	ctx := t.Context()
-	must(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}}))
-	must(t, c.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
-		StringData: map[string]string{coopv1.AccessKeyIDKey: "scale-hub-key", coopv1.AccessSecretKeyKey: "scale-hub-secret"},
-	}))
-	for _, f := range []string{"coop_admin_role.yaml", "tenant_role.yaml"} {
-		role := &rbacv1.ClusterRole{}
-		must(t, harness.ReadYAML(filepath.Join(root, "config", "rbac", f), role))
-		must(t, c.Create(ctx, role))
-	}
-	templates, err := platform.DefaultTemplates()
-	must(t, err)
-	for _, tmpl := range templates {
-		must(t, c.Create(ctx, tmpl))
-	}
-	for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
-		plan := &coopv1.HostingPlan{}
-		must(t, harness.ReadYAML(filepath.Join(root, "config", "samples", f), plan))
-		must(t, c.Create(ctx, plan))
-	}
+// setUpHub does what a hub admin does once (harness.SeedHub), with the co-op admin role
+// and the tenant role.
+func setUpHub(t *testing.T, c client.Client, hub hubconfig.Config) {
+	must(t, harness.SeedHub(t.Context(), c, &hub, "scale-hub-key", "scale-hub-secret",
+		"config/rbac/coop_admin_role.yaml", "config/rbac/tenant_role.yaml"))
 }
 
 // createCooperative applies a co-op like the FairRide sample, on its own dedicated

@@ -95,16 +95,8 @@ Co-op admins may back up their own co-op. The shared tier is backed up by the hu
 		Example:           "  cooperator backup fairride-lyon\n  cooperator backup fairride-lyon --no-wait",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: r.completeCooperatives,
-		RunE: func(c *cobra.Command, args []string) error {
+		RunE: r.onCooperative(func(c *cobra.Command, cl client.Client, coop *coopv1.Cooperative) error {
 			ctx, out := c.Context(), c.OutOrStdout()
-			cl, err := r.client()
-			if err != nil {
-				return err
-			}
-			coop, err := r.getCooperative(ctx, cl, args[0])
-			if err != nil {
-				return err
-			}
 			if coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
 				return fmt.Errorf("%s is on the shared database tier: its database is backed up with the hub's shared Cluster, not on its own", coop.Name)
 			}
@@ -131,7 +123,7 @@ Co-op admins may back up their own co-op. The shared tier is backed up by the hu
 				return nil
 			}
 			var failed *cnpgv1.Backup
-			err = r.wait(ctx, out, w.timeout, func(ctx context.Context) (bool, string, error) {
+			err := r.wait(ctx, out, w.timeout, func(ctx context.Context) (bool, string, error) {
 				b := &cnpgv1.Backup{}
 				if err := cl.Get(ctx, client.ObjectKeyFromObject(backup), b); err != nil {
 					return false, "", explain(err, "reading Backup "+name)
@@ -156,7 +148,7 @@ Co-op admins may back up their own co-op. The shared tier is backed up by the hu
 				return fmt.Errorf("backup %s failed: %s", name, failed.Status.Error)
 			}
 			return nil
-		},
+		}),
 	}
 	w.add(c, 30*time.Minute)
 	return c
@@ -178,16 +170,8 @@ manual repair, say), and its status says Ready=False, reason Suspended. resume c
 the operator brings the co-op back to its spec. Deletion proceeds even while suspended.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: r.completeCooperatives,
-		RunE: func(c *cobra.Command, args []string) error {
+		RunE: r.onCooperative(func(c *cobra.Command, cl client.Client, coop *coopv1.Cooperative) error {
 			ctx, out := c.Context(), c.OutOrStdout()
-			cl, err := r.client()
-			if err != nil {
-				return err
-			}
-			coop, err := r.getCooperative(ctx, cl, args[0])
-			if err != nil {
-				return err
-			}
 			if coop.Spec.Suspend == suspend {
 				fmt.Fprintf(out, "%s: already %sed\n", coop.Name, verb)
 			} else {
@@ -219,7 +203,7 @@ the operator brings the co-op back to its spec. Deletion proceeds even while sus
 				isSuspended := ready.Reason == coopv1.ReasonSuspended
 				return isSuspended == suspend, line, nil
 			})
-		},
+		}),
 	}
 	w.add(c, 2*time.Minute)
 	return c
@@ -237,16 +221,8 @@ reconcile.fluxcd.io/requestedAt), and waits until the operator records that valu
 status.lastHandledReconcileAt. A suspended co-op is not reconciled: resume it first.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: r.completeCooperatives,
-		RunE: func(c *cobra.Command, args []string) error {
+		RunE: r.onCooperative(func(c *cobra.Command, cl client.Client, coop *coopv1.Cooperative) error {
 			ctx, out := c.Context(), c.OutOrStdout()
-			cl, err := r.client()
-			if err != nil {
-				return err
-			}
-			coop, err := r.getCooperative(ctx, cl, args[0])
-			if err != nil {
-				return err
-			}
 			if coop.Spec.Suspend {
 				return fmt.Errorf("%s is suspended: run cooperator resume %s first", coop.Name, coop.Name)
 			}
@@ -277,7 +253,7 @@ status.lastHandledReconcileAt. A suspended co-op is not reconciled: resume it fi
 				}
 				return true, line, nil
 			})
-		},
+		}),
 	}
 	w.add(c, 2*time.Minute)
 	return c

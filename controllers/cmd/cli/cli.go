@@ -230,14 +230,7 @@ func perCoopCommand[T any](r *root, use, short string, rows func(coop *coopv1.Co
 		Short:             short,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: r.completeCooperatives,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			cl, err := r.client()
-			if err != nil {
-				return err
-			}
+		RunE: r.reads(&output, func(c *cobra.Command, cl client.Client, args []string) error {
 			var coops []coopv1.Cooperative
 			if len(args) == 1 {
 				coop, err := r.getCooperative(c.Context(), cl, args[0])
@@ -245,8 +238,12 @@ func perCoopCommand[T any](r *root, use, short string, rows func(coop *coopv1.Co
 					return err
 				}
 				coops = []coopv1.Cooperative{*coop}
-			} else if coops, _, err = r.listCooperatives(c.Context(), cl); err != nil {
-				return err
+			} else {
+				all, _, err := r.listCooperatives(c.Context(), cl)
+				if err != nil {
+					return err
+				}
+				coops = all
 			}
 			var out []T
 			for i := range coops {
@@ -257,7 +254,7 @@ func perCoopCommand[T any](r *root, use, short string, rows func(coop *coopv1.Co
 				out = append(out, more...)
 			}
 			return write(c.OutOrStdout(), output, out)
-		},
+		}),
 	}
 	outputFlag(c, &output)
 	return c

@@ -27,6 +27,7 @@ import (
 	"syscall"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	"github.com/spf13/cobra"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -262,4 +263,35 @@ func cooperativesInRules(rules []authorizationv1.ResourceRule) []string {
 
 func has(list []string, want string) bool {
 	return slices.Contains(list, want) || slices.Contains(list, "*")
+}
+
+// reads is the RunE of a read command: its -o format (output, read when the command runs)
+// checked first, then the client run needs.
+func (r *root) reads(output *string, run func(c *cobra.Command, cl client.Client, args []string) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		if err := checkOutput(*output); err != nil {
+			return err
+		}
+		cl, err := r.client()
+		if err != nil {
+			return err
+		}
+		return run(c, cl, args)
+	}
+}
+
+// onCooperative is the RunE of a command on the one co-op its argument names: the client,
+// then the co-op, read before run acts on it.
+func (r *root) onCooperative(run func(c *cobra.Command, cl client.Client, coop *coopv1.Cooperative) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		cl, err := r.client()
+		if err != nil {
+			return err
+		}
+		coop, err := r.getCooperative(c.Context(), cl, args[0])
+		if err != nil {
+			return err
+		}
+		return run(c, cl, coop)
+	}
 }

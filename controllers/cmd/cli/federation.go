@@ -102,16 +102,9 @@ func (r *root) federationCommand() *cobra.Command {
 		Short:             "The co-ops' roles and standbys",
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: r.completeCooperatives,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			cl, err := r.client()
-			if err != nil {
-				return err
-			}
+		RunE: r.reads(&output, func(c *cobra.Command, cl client.Client, args []string) error {
 			return r.federationStatus(c.Context(), cl, c.OutOrStdout(), output, args)
-		},
+		}),
 	}
 	outputFlag(st, &output)
 	cmd.AddCommand(sw, fo, st)

@@ -102,14 +102,7 @@ then reads, one by one, the co-ops their RBAC lets them get, which is their own.
   kubectl coop get fairride-lyon -o yaml`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: r.completeCooperatives,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			cl, err := r.client()
-			if err != nil {
-				return err
-			}
+		RunE: r.reads(&output, func(c *cobra.Command, cl client.Client, args []string) error {
 			if len(args) == 1 {
 				d, err := r.describe(c.Context(), cl, args[0], events)
 				if err != nil {
@@ -132,7 +125,7 @@ then reads, one by one, the co-ops their RBAC lets them get, which is their own.
 				t.rows = append(t.rows, row.cells())
 			}
 			return printResult(c.OutOrStdout(), output, t, rows)
-		},
+		}),
 	}
 	outputFlag(c, &output)
 	c.Flags().IntVar(&events, "events", 10, "how many recent events to show with one co-op")

@@ -102,14 +102,7 @@ func (r *root) statusCommand() *cobra.Command {
 		Use:   "status",
 		Short: "Show the hub: co-ops by state, federation peers, and the current CostReport",
 		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			cl, err := r.client()
-			if err != nil {
-				return err
-			}
+		RunE: r.reads(&output, func(c *cobra.Command, cl client.Client, _ []string) error {
 			hs, err := r.hubStatus(c.Context(), cl)
 			if err != nil {
 				return err
@@ -123,7 +116,7 @@ func (r *root) statusCommand() *cobra.Command {
 				fmt.Fprintln(c.OutOrStdout())
 			}
 			return printResult(c.OutOrStdout(), output, t, hs)
-		},
+		}),
 	}
 	outputFlag(c, &output)
 	return c

@@ -20,67 +20,28 @@ limitations under the License.
 package specs
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2" //nolint:staticcheck // Ginkgo's DSL reads best dot-imported
 	. "github.com/onsi/gomega"    //nolint:staticcheck // as above
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
-	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
-// SampleHostingPlans are the sample plans every seeded hub has.
-var SampleHostingPlans = []string{"config/samples/coop_v1alpha1_hostingplan_small.yaml", "config/samples/coop_v1alpha1_hostingplan_medium.yaml"}
-
-// SeedHub makes the API server c talks to a hub as hub says: its operator namespace, its
-// object store credentials (keyID and secret), the shipped PlatformTemplates, the sample
-// HostingPlans and every object of files (paths in the repository, such as the shipped
-// roles).
+// SeedHub is harness.SeedHub in a spec: a hub as hub says, with the sample plans and
+// every object of files.
 func SeedHub(ctx context.Context, c client.Client, hub *hubconfig.Config, keyID, secret string, files ...string) {
 	GinkgoHelper()
-	Expect(c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hub.OperatorNamespace}})).To(Succeed())
-	Expect(c.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.CredentialsSecret},
-		Data:       map[string][]byte{coopv1.AccessKeyIDKey: []byte(keyID), coopv1.AccessSecretKeyKey: []byte(secret)},
-	})).To(Succeed())
-	templates, err := platform.DefaultTemplates()
-	Expect(err).NotTo(HaveOccurred())
-	for _, t := range templates {
-		Expect(c.Create(ctx, t)).To(Succeed())
-	}
-	root, err := harness.RepoRoot()
-	Expect(err).NotTo(HaveOccurred())
-	for _, f := range append(append([]string{}, SampleHostingPlans...), files...) {
-		CreateFile(ctx, c, filepath.Join(root, f))
-	}
+	Expect(harness.SeedHub(ctx, c, hub, keyID, secret, files...)).To(Succeed())
 }
 
 // CreateFile creates every object of a YAML file.
 func CreateFile(ctx context.Context, c client.Client, path string) {
 	GinkgoHelper()
-	b, err := os.ReadFile(path)
-	Expect(err).NotTo(HaveOccurred())
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			break
-		}
-		if len(u.Object) == 0 {
-			continue
-		}
-		Expect(c.Create(ctx, u)).To(Succeed(), "creating %s %s from %s", u.GetKind(), u.GetName(), path)
-	}
+	Expect(harness.CreateFile(ctx, c, path)).To(Succeed())
 }
 
 // Sample reads a sample Cooperative of config/samples.

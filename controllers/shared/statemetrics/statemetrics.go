@@ -1,0 +1,83 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package statemetrics computes metrics of objects from the manager's cache at each scrape,
+// as kube-state-metrics does: there is nothing to keep in step with the objects, and an
+// object that is deleted is gone from the next scrape. Each reconciler package that exposes
+// its objects' state declares one Collector with the function that reads them.
+package statemetrics
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// readTimeout bounds the reads of one scrape.
+const readTimeout = 5 * time.Second
+
+// CollectFunc sends the metrics it reads from r to ch. A read that fails (a cache not
+// started yet) leaves its series out rather than reporting a state nobody observed.
+type CollectFunc func(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric)
+
+// Collector is a prometheus.Collector over the manager's cache. Until SetReader is called
+// it collects nothing.
+type Collector struct {
+	descs   []*prometheus.Desc
+	collect CollectFunc
+	reader  atomic.Pointer[client.Reader]
+}
+
+// MustRegister registers, in controller-runtime's metrics registry (the one the manager
+// serves), a Collector of the metrics descs that collect sends.
+func MustRegister(collect CollectFunc, descs ...*prometheus.Desc) *Collector {
+	c := &Collector{descs: descs, collect: collect}
+	metrics.Registry.MustRegister(c)
+	return c
+}
+
+// SetReader makes the metrics read from r, the manager's cache.
+func (c *Collector) SetReader(r client.Reader) { c.reader.Store(&r) }
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	r := c.reader.Load()
+	if r == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	c.collect(ctx, *r, ch)
+}
+
+// Bool is a condition or a flag as a gauge's value: 1 or 0.
+func Bool(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
