@@ -131,8 +131,11 @@ func TestMeteringOverAMonth(t *testing.T) {
 		}
 		report.Spec.Policy.MinimumAmount = "5.00"
 		g.Expect(k8sClient.Patch(ctx, report, client.MergeFrom(orig))).To(Succeed())
+		// The generation of the bill: a cache that has not seen the patch yet holds the
+		// empty bill's generation, fully observed, with every amount zero.
+		billed := report.Generation
 		env.waitCached(t, report, func() bool {
-			return len(report.Status.Lines) == 3 && report.Status.ObservedGeneration == report.Generation
+			return len(report.Status.Lines) == 3 && report.Generation == billed && report.Status.ObservedGeneration == billed
 		})
 	}) {
 		return
