@@ -713,8 +713,8 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 	})
 
 	It("becomes Ready once CloudNativePG applied its database and role", func() {
-		Expect(harness.SimulateSharedDatabaseApplied(ctx, k8s, hub.OperatorNamespace, "coop-care-collective")).To(Succeed())
 		Eventually(func(g Gomega) {
+			g.Expect(harness.SimulateSharedDatabaseApplied(ctx, k8s, hub.OperatorNamespace, "coop-care-collective")).To(Succeed())
 			g.Expect(harness.SimulateDeploymentsAvailable(ctx, k8s, "coop-care-collective")).To(Succeed())
 			g.Expect(condition("care-collective", coopv1.ConditionReady)()).To(haveStatus(metav1.ConditionTrue, coopv1.ReasonReady))
 		}, timeout).Should(Succeed())

@@ -476,16 +476,26 @@ func (s *deployScenario) sharedCoopReady(t *testing.T) {
 	if err := admin.Create(ctx, coop); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "its Database and DatabaseRole in the shared Cluster", diagnose, func() (bool, error) {
-		return harness.SimulateSharedDatabaseApplied(ctx, admin, hub.OperatorNamespace, coopv1.SharedResourceName(coop)) == nil, nil
+	// CloudNativePG marks each of the co-op's objects applied as it sees them: the
+	// simulation runs until the operator has created them all (its database, owner and
+	// serving roles) and reports the database ready, not once on the first it finds.
+	waitFor(t, "its Database and DatabaseRoles in the shared Cluster", diagnose, func() (bool, error) {
+		if harness.SimulateSharedDatabaseApplied(ctx, admin, hub.OperatorNamespace, coopv1.SharedResourceName(coop)) != nil {
+			return false, nil
+		}
+		got := &coopv1.Cooperative{}
+		if err := admin.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
+			return false, err
+		}
+		return meta.IsStatusConditionTrue(got.Status.Conditions, coopv1.ConditionDatabaseReady), nil
 	})
 	waitFor(t, "the shared Cluster's WAL archiving and first base backup", diagnose, func() (bool, error) {
 		return harness.SimulateSharedClusterBackedUp(ctx, admin, hub.OperatorNamespace, hub.SharedCluster.Name) == nil, nil
 	})
+	waitReady(t, ctx, admin, coop.Name, diagnose)
 	if err := admin.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: logicalbackup.Name(coop.Name)}, &batchv1.CronJob{}); err != nil {
 		t.Errorf("its logical backup CronJob: %v", err)
 	}
-	waitReady(t, ctx, admin, coop.Name, diagnose)
 }
 
 // dedicatedCoopDeleted: the dedicated-tier co-op is deleted after its final backup.
