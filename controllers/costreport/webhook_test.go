@@ -116,9 +116,11 @@ spec:
 	}
 
 	good := report("2026-11", `{cpuCore: 1, memoryGiB: "0.125"}`)
-	unstructured.SetNestedSlice(good.Object, []any{
+	if err := unstructured.SetNestedSlice(good.Object, []any{
 		map[string]any{"description": "servers", "amount": int64(412), "pool": "compute"},
-	}, "spec", "lines")
+	}, "spec", "lines"); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Create(ctx, good); err != nil {
 		t.Fatalf("a whole number and a quoted decimal were refused: %v", err)
 	}

@@ -18,10 +18,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cooperator-dev/cooperator/platform/server/store"
-	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 )
 
 //go:embed openapi.yaml

@@ -8,10 +8,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cooperator-dev/cooperator/platform/server/ledger"
-	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cooperator-dev/cooperator/platform/server/ledger"
+	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
 )
 
 func TestPaymentsInParallel(t *testing.T) {

@@ -11,9 +11,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
-	"github.com/jackc/pgx/v5"
 )
 
 // kindSpec describes one kind of work: its required and optional detail fields, and
