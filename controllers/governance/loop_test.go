@@ -128,7 +128,9 @@ func operator(t *testing.T) client.Client {
 func stopOperator() {
 	if opStop != nil {
 		opStop()
-		<-opDone
+		if err := <-opDone; err != nil {
+			fmt.Fprintf(os.Stderr, "operator stopped with: %v\n", err)
+		}
 	}
 	if opEnv != nil {
 		_ = opEnv.Stop()
