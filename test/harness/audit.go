@@ -24,16 +24,19 @@ import (
 	"time"
 )
 
-// auditPolicy records every write request's metadata (who, what, when, the request URI
-// with its field manager), and nothing else.
+// auditPolicy records every request's metadata (who, what, when, the request URI with its
+// field manager), watches excepted.
 const auditPolicy = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived, ResponseStarted]
 rules:
-- level: Metadata
-  verbs: [create, update, patch, delete, deletecollection]
 - level: None
+  verbs: [watch]
+- level: Metadata
 `
+
+// writeVerbs are the verbs AuditedWrites counts.
+var writeVerbs = map[string]bool{"create": true, "update": true, "patch": true, "delete": true, "deletecollection": true}
 
 // auditEvent is the part of an audit.k8s.io/v1 Event the harness reads.
 type auditEvent struct {
@@ -54,6 +57,15 @@ type auditEvent struct {
 // "<resource>[/<subresource>] <verb> <field manager>" (the field manager is empty for
 // writes that name none).
 func (e *Env) AuditedWrites(user string, from, to time.Time) (map[string]int, error) {
+	return e.audited(user, from, to, func(verb string) bool { return writeVerbs[verb] })
+}
+
+// AuditedRequests counts as AuditedWrites does every request but watches: reads too.
+func (e *Env) AuditedRequests(user string, from, to time.Time) (map[string]int, error) {
+	return e.audited(user, from, to, func(string) bool { return true })
+}
+
+func (e *Env) audited(user string, from, to time.Time, verb func(string) bool) (map[string]int, error) {
 	f, err := os.Open(e.workPath("audit.log"))
 	if err != nil {
 		return nil, err
@@ -64,7 +76,7 @@ func (e *Env) AuditedWrites(user string, from, to time.Time) (map[string]int, er
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
 		var ev auditEvent
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil || ev.ObjectRef == nil || ev.User.Username != user {
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil || ev.ObjectRef == nil || ev.User.Username != user || !verb(ev.Verb) {
 			continue
 		}
 		if ev.RequestReceivedTimestamp.Before(from) || !ev.RequestReceivedTimestamp.Before(to) {
