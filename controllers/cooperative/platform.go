@@ -259,8 +259,8 @@ func randomToken() (string, error) {
 }
 
 // adminToken returns the platform admin token already stored, or a new random one.
-func (r *Reconciler) adminToken(ctx context.Context, coop *coopv1.Cooperative) (string, error) {
-	v, err := r.generatedSecret(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.PlatformAdminSecretName(coop)}, AdminTokenKey)
+func (r *Reconciler) adminToken(ctx context.Context, s *scope) (string, error) {
+	v, err := r.generatedSecret(ctx, s, client.ObjectKey{Namespace: s.coop.NamespaceName(), Name: coopv1.PlatformAdminSecretName(s.coop)}, AdminTokenKey)
 	if err != nil {
 		return "", fmt.Errorf("reading the platform admin token: %w", err)
 	}
@@ -318,7 +318,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	token, err := r.adminToken(ctx, coop)
+	token, err := r.adminToken(ctx, s)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

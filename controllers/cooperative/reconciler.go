@@ -128,6 +128,37 @@ type scope struct {
 	stalled bool
 	// gone is set once the finalizer is removed: there is no status left to write.
 	gone bool
+	// secrets are the Secrets this reconcile read from the API server (generatedSecret),
+	// nil for one that did not exist: the apply of the same Secret is judged on that read
+	// rather than on a second request. The cache holds no Secret of a co-op namespace.
+	secrets map[client.ObjectKey]*corev1.Secret
+}
+
+// keepSecret records the Secret of key read from the API server, or that there was none.
+func (s *scope) keepSecret(key client.ObjectKey, secret *corev1.Secret, found bool) {
+	if s.secrets == nil {
+		s.secrets = map[client.ObjectKey]*corev1.Secret{}
+	}
+	if !found {
+		s.secrets[key] = nil
+		return
+	}
+	// As the cache gives it: the server-side apply helper compares the whole object.
+	secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	s.secrets[key] = secret
+}
+
+// secretRead returns the Secret of obj's key this reconcile read (nil when there was none),
+// and whether obj is a Secret it read.
+func (s *scope) secretRead(obj client.Object) (client.Object, bool) {
+	if _, ok := obj.(*corev1.Secret); !ok {
+		return nil, false
+	}
+	live, ok := s.secrets[client.ObjectKeyFromObject(obj)]
+	if !ok || live == nil {
+		return nil, ok
+	}
+	return live, true
 }
 
 // phase is one step of a reconcile.
@@ -227,11 +258,19 @@ func (r *Reconciler) loadReferences(ctx context.Context, s *scope) error {
 	return nil
 }
 
-// applyAll applies each desired object; it writes only what differs from the live object.
+// applyAll applies each desired object; it writes only what differs from the live object,
+// read from the cache, or for a Secret the reconcile read already, that read.
 func (r *Reconciler) applyAll(ctx context.Context, s *scope, objs ...client.Object) error {
 	for _, obj := range objs {
-		live := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
-		res, err := ssa.ApplyFetch(ctx, r.Client, obj, live)
+		var (
+			res ssa.Result
+			err error
+		)
+		if live, read := s.secretRead(obj); read {
+			res, err = ssa.Apply(ctx, r.Client, obj, live)
+		} else {
+			res, err = ssa.ApplyFetch(ctx, r.Client, obj, reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object))
+		}
 		if err := r.applied(ctx, s, obj, res, err); err != nil {
 			return err
 		}
