@@ -340,7 +340,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	} else {
 		coop.Status.Endpoints.URL = ""
 	}
-	if err := r.applyAll(ctx, s, objs...); err != nil {
+	if err := r.applyIndependent(ctx, s, objs...); err != nil {
 		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
 	}
