@@ -65,13 +65,38 @@ func (e *Env) AuditedRequests(user string, from, to time.Time) (map[string]int, 
 	return e.audited(user, from, to, func(string) bool { return true })
 }
 
+// AuditedSpan is the time of the first and of the last request user made in [from, to)
+// whose key (as AuditedRequests gives it) is key, and how many there were.
+func (e *Env) AuditedSpan(user, key string, from, to time.Time) (first, last time.Time, n int, err error) {
+	err = e.scanAudit(user, from, to, func(string) bool { return true }, func(k string, at time.Time) {
+		if k != key {
+			return
+		}
+		if n == 0 || at.Before(first) {
+			first = at
+		}
+		if at.After(last) {
+			last = at
+		}
+		n++
+	})
+	return first, last, n, err
+}
+
 func (e *Env) audited(user string, from, to time.Time, verb func(string) bool) (map[string]int, error) {
+	out := map[string]int{}
+	err := e.scanAudit(user, from, to, verb, func(key string, _ time.Time) { out[key]++ })
+	return out, err
+}
+
+// scanAudit calls found with the key and the time of each request in the audit log of user
+// in [from, to) whose verb passes verb.
+func (e *Env) scanAudit(user string, from, to time.Time, verb func(string) bool, found func(key string, at time.Time)) error {
 	f, err := os.Open(e.workPath("audit.log"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
-	out := map[string]int{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
@@ -90,7 +115,7 @@ func (e *Env) audited(user string, from, to time.Time, verb func(string) bool) (
 		if u, err := url.Parse(ev.RequestURI); err == nil {
 			manager = u.Query().Get("fieldManager")
 		}
-		out[key+" "+ev.Verb+" "+manager]++
+		found(key+" "+ev.Verb+" "+manager, ev.RequestReceivedTimestamp)
 	}
-	return out, sc.Err()
+	return sc.Err()
 }

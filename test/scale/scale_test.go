@@ -111,9 +111,16 @@ type figures struct {
 	children          int
 	converged, direct time.Duration
 	newReady          time.Duration
+	// restartPass is the span of the operator's Secret reads after the restart, which each
+	// co-op's reconcile makes: about the time its pass over every co-op took.
+	restartPass       time.Duration
+	restartPassReads  int
 	writes            map[string]int
 	convergeWrites    int
 	rss, rssUnrelated int64
+	// rssAnon and rssFile split rss: anonymous memory (the heap, stacks, the runtime) and
+	// file-backed pages (the binary's code and data that the process touched).
+	rssAnon, rssFile int64
 	// liveHeap is the heap the operator's last collection left, in MB, when it runs with
 	// GODEBUG=gctrace=1 (-operator-env); "" otherwise.
 	liveHeap            string
@@ -181,6 +188,7 @@ func measure(t *testing.T, bin string, n int) {
 	sleep(ctx, *idle)
 	f.idleWindow = time.Since(idleStart)
 	f.rss = rss(t, op)
+	f.rssAnon, f.rssFile = rssParts(op.PID())
 	f.liveHeap = lastLiveHeap(op.Log())
 	sleep(ctx, 3*time.Second) // the API server writes its audit log in batches
 	f.writes, err = env.AuditedWrites(operatorUser, idleStart, idleStart.Add(f.idleWindow))
@@ -215,6 +223,17 @@ func measure(t *testing.T, bin string, n int) {
 	must(t, createCooperative(ctx, c, hub, extra))
 	waitConverged(t, playReader, []string{extra}, op)
 	f.newReady = time.Since(start)
+	// The restart's pass over the N co-ops reads three Secrets of each: its span says
+	// whether the new co-op waited behind that pass.
+	for deadline := time.Now().Add(10 * time.Minute); ; {
+		sleep(ctx, 5*time.Second)
+		passFirst, passLast, passReads, err := env.AuditedSpan(operatorUser, "secrets get ", start.Add(-time.Minute), time.Now())
+		must(t, err)
+		f.restartPass, f.restartPassReads = passLast.Sub(passFirst), passReads
+		if time.Since(passLast) > 10*time.Second || time.Now().After(deadline) {
+			break
+		}
+	}
 	report(t, f)
 }
 
@@ -504,6 +523,29 @@ func lastLiveHeap(log string) string {
 	return m[len(m)-1][3]
 }
 
+// rssParts reads RssAnon and RssFile of a process from /proc (Linux; zeros elsewhere).
+func rssParts(pid int) (anon, file int64) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.Lines(string(data)) {
+		name, value, _ := strings.Cut(line, ":")
+		fields := strings.Fields(value)
+		if len(fields) == 0 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(fields[0], 10, 64)
+		switch name {
+		case "RssAnon":
+			anon = kb << 10
+		case "RssFile":
+			file = kb << 10
+		}
+	}
+	return anon, file
+}
+
 func rss(t *testing.T, op *harness.Process) int64 {
 	b, err := op.RSS()
 	must(t, err)
@@ -649,7 +691,12 @@ func report(t *testing.T, f figures) {
 	fmt.Fprintf(&b, "same objects created directly (%d workers):        %8.1f s  (%.0f objects/s)\n", workers, f.direct.Seconds(), float64(f.children)/f.direct.Seconds())
 	fmt.Fprintf(&b, "  CPU: API server %.0f s, etcd %.0f s\n", f.directCPU.apiServer, f.directCPU.etcd)
 	fmt.Fprintf(&b, "ratio:                                             %8.2f\n", ratio)
+	// CPU seconds depend less than wall-clock time on what else the machine runs.
+	if direct := f.directCPU.apiServer + f.directCPU.etcd; direct > 0 {
+		fmt.Fprintf(&b, "  ratio of API server and etcd CPU seconds:        %8.2f\n", (f.convergeCPU.apiServer+f.convergeCPU.etcd)/direct)
+	}
 	fmt.Fprintf(&b, "one more co-op Ready after a restart, hub busy:   %8.1f s\n", f.newReady.Seconds())
+	fmt.Fprintf(&b, "  the restart's pass over the co-ops:              %8.1f s  (%d Secret reads)\n", f.restartPass.Seconds(), f.restartPassReads)
 	perMinute := 60 / f.idleWindow.Seconds()
 	var operator, byMetering float64
 	keys := slices.Sorted(maps.Keys(f.writes))
@@ -666,6 +713,8 @@ func report(t *testing.T, f figures) {
 	}
 	fmt.Fprintf(&b, "  total: operator %.1f/min, metering %.1f/min\n", operator, byMetering)
 	fmt.Fprintf(&b, "manager RSS at %d co-ops:                          %8.1f MiB\n", f.n, mib(f.rss))
+	fmt.Fprintf(&b, "  anonymous (heap, stacks, runtime):               %8.1f MiB\n", mib(f.rssAnon))
+	fmt.Fprintf(&b, "  file-backed (the binary's pages):                %8.1f MiB\n", mib(f.rssFile))
 	if f.liveHeap != "" {
 		fmt.Fprintf(&b, "  live heap after the last collection:            %8s MB\n", f.liveHeap)
 	}
