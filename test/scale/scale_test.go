@@ -59,6 +59,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
@@ -72,7 +73,7 @@ var (
 	unrelated    = flag.Int("unrelated", 10000, "unrelated ConfigMaps and Secrets (half each) created in other namespaces before the second RSS reading")
 	idle         = flag.Duration("idle", time.Minute, "how long a converged hub is watched for API writes")
 	operatorArgs = flag.String("operator-args", "", "extra flags of `cooperator manager`, space-separated")
-	operatorEnv  = flag.String("operator-env", "", "environment variables (NAME=value, space-separated) of the operator, such as MEMORY_LIMIT=<bytes> as the chart passes its memory limit")
+	operatorEnv  = flag.String("operator-env", "", "more environment variables of the operator (NAME=value, space-separated), such as GODEBUG=gctrace=1, or MEMORY_LIMIT=<bytes> instead of the chart's default memory limit (MEMORY_LIMIT= for none)")
 	profileDir   = flag.String("profile-dir", "", "folder to write a CPU profile of the API server during the convergence to (apiserver-<N>.pprof); none when empty")
 )
 
@@ -118,6 +119,7 @@ type figures struct {
 	writes            map[string]int
 	convergeWrites    int
 	rss, rssUnrelated int64
+	operatorEnv       []string
 	// rssAnon and rssFile split rss: anonymous memory (the heap, stacks, the runtime) and
 	// file-backed pages (the binary's code and data that the process touched).
 	rssAnon, rssFile int64
@@ -148,12 +150,15 @@ func measure(t *testing.T, bin string, n int) {
 		ServiceClusterIPRange: "10.0.0.0/16",
 		AuditLog:              true,
 	})
-	env.OperatorEnv = strings.Fields(*operatorEnv)
+	// The operator runs with the memory limit of the chart's default values in MEMORY_LIMIT,
+	// as the chart's Deployment passes it; -operator-env may say otherwise (the last value
+	// of a variable wins).
+	env.OperatorEnv = append([]string{fmt.Sprintf("%s=%d", manager.MemoryLimitEnv, chartMemoryLimit(t))}, strings.Fields(*operatorEnv)...)
 	c := unthrottled(t, env)
 	hub := hubconfig.Default()
 	hub.Region = "eu-west"
 	setUpHub(t, c, hub)
-	f := figures{n: n}
+	f := figures{n: n, operatorEnv: env.OperatorEnv}
 
 	// The operator, and the co-ops applied at once.
 	op := startOperator(t, env, bin)
@@ -275,6 +280,23 @@ func startOperator(t *testing.T, env *harness.Env, bin string) *harness.Process 
 		}
 	})
 	return op
+}
+
+// chartMemoryLimit is the operator's memory limit in the chart's default values, in bytes.
+func chartMemoryLimit(t *testing.T) int64 {
+	root, err := harness.RepoRoot()
+	must(t, err)
+	data, err := os.ReadFile(filepath.Join(root, "charts", "cooperator", "values.yaml"))
+	must(t, err)
+	var values struct {
+		Resources corev1.ResourceRequirements `json:"resources"`
+	}
+	must(t, yaml.Unmarshal(data, &values))
+	limit := values.Resources.Limits.Memory().Value()
+	if limit <= 0 {
+		t.Fatal("charts/cooperator/values.yaml sets no memory limit")
+	}
+	return limit
 }
 
 // setUpHub does what a hub admin does once (harness.SeedHub), with the co-op admin role
@@ -712,7 +734,7 @@ func report(t *testing.T, f figures) {
 		fmt.Fprintf(&b, "  %-40s %6.1f  %s\n", k, v, what)
 	}
 	fmt.Fprintf(&b, "  total: operator %.1f/min, metering %.1f/min\n", operator, byMetering)
-	fmt.Fprintf(&b, "manager RSS at %d co-ops:                          %8.1f MiB\n", f.n, mib(f.rss))
+	fmt.Fprintf(&b, "manager RSS at %d co-ops:                          %8.1f MiB  (operator environment: %s)\n", f.n, mib(f.rss), strings.Join(f.operatorEnv, " "))
 	fmt.Fprintf(&b, "  anonymous (heap, stacks, runtime):               %8.1f MiB\n", mib(f.rssAnon))
 	fmt.Fprintf(&b, "  file-backed (the binary's pages):                %8.1f MiB\n", mib(f.rssFile))
 	if f.liveHeap != "" {
