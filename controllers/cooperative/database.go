@@ -121,12 +121,16 @@ func (r *Reconciler) objectStoreCredentials(ctx context.Context, coop *coopv1.Co
 
 // generatedSecret returns the value under dataKey of a Secret the operator generated once,
 // or a new random value when there is none. A Secret the cache has not seen yet is read
-// from the API server: a second value would replace the one pods already use.
-func (r *Reconciler) generatedSecret(ctx context.Context, key client.ObjectKey, dataKey string) (string, error) {
+// from the API server: a second value would replace the one pods already use. The Secret
+// read is kept in s, for the apply of the same Secret later in the reconcile.
+func (r *Reconciler) generatedSecret(ctx context.Context, s *scope, key client.ObjectKey, dataKey string) (string, error) {
 	var secret corev1.Secret
 	err := r.Client.Get(ctx, key, &secret)
 	if apierrors.IsNotFound(err) && r.APIReader != nil {
 		err = r.APIReader.Get(ctx, key, &secret)
+	}
+	if err == nil || apierrors.IsNotFound(err) {
+		s.keepSecret(key, &secret, err == nil)
 	}
 	switch {
 	case err == nil && len(secret.Data[dataKey]) > 0:

@@ -342,7 +342,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	// The schedule is applied after the database, on its own: a schedule CloudNativePG
 	// refuses stops the backups, not the database.
 	// The serving role's Secret comes before the Cluster whose managed role names it.
-	servingPassword, err := r.generatedSecret(ctx, client.ObjectKey{Namespace: ns, Name: ServingSecretName(coop)}, corev1.BasicAuthPasswordKey)
+	servingPassword, err := r.generatedSecret(ctx, s, client.ObjectKey{Namespace: ns, Name: ServingSecretName(coop)}, corev1.BasicAuthPasswordKey)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the serving role's credentials: %w", err)
 	}

@@ -357,11 +357,11 @@ func BuildSharedCluster(cfg *hubconfig.Config, roles, retained []string) *cnpgv1
 func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctrl.Result, error) {
 	coop := s.coop
 	cfg := &r.Config
-	password, err := r.sharedPassword(ctx, coop)
+	password, err := r.sharedPassword(ctx, s)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	servingPassword, err := r.generatedSecret(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedServingResourceName(coop)}, corev1.BasicAuthPasswordKey)
+	servingPassword, err := r.generatedSecret(ctx, s, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedServingResourceName(coop)}, corev1.BasicAuthPasswordKey)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the serving role's credentials: %w", err)
 	}
@@ -373,7 +373,7 @@ func (r *Reconciler) reconcileSharedDatabase(ctx context.Context, s *scope) (ctr
 	// The shared Cluster's object store and schedule come before the Cluster that names
 	// them, as for a dedicated Cluster.
 	// The metering role's Secret comes before the Cluster whose managed role names it.
-	meteringPassword, err := r.generatedSecret(ctx, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedMeteringSecretName(cfg)}, corev1.BasicAuthPasswordKey)
+	meteringPassword, err := r.generatedSecret(ctx, s, client.ObjectKey{Namespace: cfg.OperatorNamespace, Name: SharedMeteringSecretName(cfg)}, corev1.BasicAuthPasswordKey)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the metering role's credentials: %w", err)
 	}
@@ -473,9 +473,9 @@ func (r *Reconciler) reconcileSharedBackups(ctx context.Context, s *scope) (ctrl
 
 // sharedPassword returns the shared-tier role's password: the one already in its Secret, or
 // a new random one.
-func (r *Reconciler) sharedPassword(ctx context.Context, coop *coopv1.Cooperative) (string, error) {
-	key := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}
-	v, err := r.generatedSecret(ctx, key, corev1.BasicAuthPasswordKey)
+func (r *Reconciler) sharedPassword(ctx context.Context, s *scope) (string, error) {
+	key := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(s.coop)}
+	v, err := r.generatedSecret(ctx, s, key, corev1.BasicAuthPasswordKey)
 	if err != nil {
 		return "", fmt.Errorf("reading the shared database credentials: %w", err)
 	}

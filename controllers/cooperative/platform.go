@@ -268,8 +268,8 @@ func randomToken() (string, error) {
 }
 
 // adminToken returns the platform admin token already stored, or a new random one.
-func (r *Reconciler) adminToken(ctx context.Context, coop *coopv1.Cooperative) (string, error) {
-	v, err := r.generatedSecret(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.PlatformAdminSecretName(coop)}, AdminTokenKey)
+func (r *Reconciler) adminToken(ctx context.Context, s *scope) (string, error) {
+	v, err := r.generatedSecret(ctx, s, client.ObjectKey{Namespace: s.coop.NamespaceName(), Name: coopv1.PlatformAdminSecretName(s.coop)}, AdminTokenKey)
 	if err != nil {
 		return "", fmt.Errorf("reading the platform admin token: %w", err)
 	}
@@ -327,7 +327,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	token, err := r.adminToken(ctx, coop)
+	token, err := r.adminToken(ctx, s)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -349,7 +349,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	} else {
 		coop.Status.Endpoints.URL = ""
 	}
-	if err := r.applyAll(ctx, s, objs...); err != nil {
+	if err := r.applyIndependent(ctx, s, objs...); err != nil {
 		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
 	}

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -128,6 +129,37 @@ type scope struct {
 	stalled bool
 	// gone is set once the finalizer is removed: there is no status left to write.
 	gone bool
+	// secrets are the Secrets this reconcile read from the API server (generatedSecret),
+	// nil for one that did not exist: the apply of the same Secret is judged on that read
+	// rather than on a second request. The cache holds no Secret of a co-op namespace.
+	secrets map[client.ObjectKey]*corev1.Secret
+}
+
+// keepSecret records the Secret of key read from the API server, or that there was none.
+func (s *scope) keepSecret(key client.ObjectKey, secret *corev1.Secret, found bool) {
+	if s.secrets == nil {
+		s.secrets = map[client.ObjectKey]*corev1.Secret{}
+	}
+	if !found {
+		s.secrets[key] = nil
+		return
+	}
+	// As the cache gives it: the server-side apply helper compares the whole object.
+	secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	s.secrets[key] = secret
+}
+
+// secretRead returns the Secret of obj's key this reconcile read (nil when there was none),
+// and whether obj is a Secret it read.
+func (s *scope) secretRead(obj client.Object) (client.Object, bool) {
+	if _, ok := obj.(*corev1.Secret); !ok {
+		return nil, false
+	}
+	live, ok := s.secrets[client.ObjectKeyFromObject(obj)]
+	if !ok || live == nil {
+		return nil, ok
+	}
+	return live, true
 }
 
 // phase is one step of a reconcile.
@@ -227,16 +259,54 @@ func (r *Reconciler) loadReferences(ctx context.Context, s *scope) error {
 	return nil
 }
 
-// applyAll applies each desired object; it writes only what differs from the live object.
+// applyAll applies each desired object in turn; it writes only what differs from the live
+// object, read from the cache, or for a Secret the reconcile read already, that read.
 func (r *Reconciler) applyAll(ctx context.Context, s *scope, objs ...client.Object) error {
 	for _, obj := range objs {
-		live := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
-		res, err := ssa.ApplyFetch(ctx, r.Client, obj, live)
+		res, err := r.applyOne(ctx, s, obj)
 		if err := r.applied(ctx, s, obj, res, err); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// applyParallelism is how many objects applyIndependent applies at once.
+const applyParallelism = 8
+
+// applyIndependent applies objects that do not depend on one another, up to
+// applyParallelism at once: a new co-op's first reconcile writes some thirty objects, and
+// one after the other they took most of its time to Ready on a busy hub. Every object is
+// tried; the error returned is that of the first object in order that failed.
+func (r *Reconciler) applyIndependent(ctx context.Context, s *scope, objs ...client.Object) error {
+	results := make([]ssa.Result, len(objs))
+	errs := make([]error, len(objs))
+	sem := make(chan struct{}, applyParallelism)
+	var wg sync.WaitGroup
+	for i, obj := range objs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i], errs[i] = r.applyOne(ctx, s, obj)
+		})
+	}
+	wg.Wait()
+	var first error
+	for i, obj := range objs {
+		if err := r.applied(ctx, s, obj, results[i], errs[i]); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// applyOne applies one object. It only reads s, so that applyIndependent may call it from
+// several goroutines.
+func (r *Reconciler) applyOne(ctx context.Context, s *scope, obj client.Object) (ssa.Result, error) {
+	if live, read := s.secretRead(obj); read {
+		return ssa.Apply(ctx, r.Client, obj, live)
+	}
+	return ssa.ApplyFetch(ctx, r.Client, obj, reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object))
 }
 
 // applyOver applies desired over live, the object as the caller read it (nil when it did

@@ -37,22 +37,71 @@ func TestGeneratedSecretReadsPastAStaleCache(t *testing.T) {
 	api := fake.NewClientBuilder().WithObjects(stored.DeepCopy()).Build() // the API server has it
 
 	r := &Reconciler{Client: cache, APIReader: api}
-	got, err := r.generatedSecret(ctx, key, corev1.BasicAuthPasswordKey)
+	got, err := r.generatedSecret(ctx, &scope{}, key, corev1.BasicAuthPasswordKey)
 	if err != nil || got != "in-use" {
 		t.Fatalf("got %q, %v; want the stored value", got, err)
 	}
 
 	// Nothing anywhere: a new value, different each time.
 	r = &Reconciler{Client: cache, APIReader: fake.NewClientBuilder().Build()}
-	a, errA := r.generatedSecret(ctx, key, corev1.BasicAuthPasswordKey)
-	b, errB := r.generatedSecret(ctx, key, corev1.BasicAuthPasswordKey)
+	a, errA := r.generatedSecret(ctx, &scope{}, key, corev1.BasicAuthPasswordKey)
+	b, errB := r.generatedSecret(ctx, &scope{}, key, corev1.BasicAuthPasswordKey)
 	if errA != nil || errB != nil || a == "" || a == b {
 		t.Fatalf("got %q (%v) and %q (%v); want two new random values", a, errA, b, errB)
 	}
 
 	// Without an API reader, the cache alone decides (as in unit tests of the builders).
 	r = &Reconciler{Client: fake.NewClientBuilder().WithObjects(stored.DeepCopy()).Build()}
-	if got, err := r.generatedSecret(ctx, key, corev1.BasicAuthPasswordKey); err != nil || got != "in-use" {
+	if got, err := r.generatedSecret(ctx, &scope{}, key, corev1.BasicAuthPasswordKey); err != nil || got != "in-use" {
 		t.Fatalf("got %q, %v; want the cached value", got, err)
+	}
+}
+
+// secretGets counts the Gets of Secrets through it.
+type secretGets struct {
+	client.Client
+	gets int
+}
+
+func (c *secretGets) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if _, ok := obj.(*corev1.Secret); ok {
+		c.gets++
+	}
+	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+// A Secret the reconcile read for its generated value is applied on that read: the API
+// server, where the Secrets of co-op namespaces are read (the cache holds none), is asked
+// once per reconcile, whether the Secret exists or not.
+func TestGeneratedSecretIsReadOncePerReconcile(t *testing.T) {
+	ctx := context.Background()
+	coop := testCoop()
+	for _, tc := range []struct {
+		name   string
+		stored []client.Object
+	}{
+		{name: "a new Secret"},
+		{name: "an existing Secret", stored: []client.Object{BuildPlatformAdminSecret(coop, "in-use")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &secretGets{Client: fake.NewClientBuilder().WithObjects(tc.stored...).Build()}
+			r := &Reconciler{Client: api, APIReader: api}
+			s := &scope{coop: coop}
+			token, err := r.adminToken(ctx, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reads := api.gets
+			if err := r.applyAll(ctx, s, BuildPlatformAdminSecret(coop, token)); err != nil {
+				t.Fatal(err)
+			}
+			if api.gets != reads {
+				t.Errorf("the apply read the Secret again (%d reads, then %d)", reads, api.gets)
+			}
+			var stored corev1.Secret
+			if err := api.Client.Get(ctx, client.ObjectKeyFromObject(BuildPlatformAdminSecret(coop, token)), &stored); err != nil || string(stored.Data[AdminTokenKey]) != token {
+				t.Errorf("the Secret holds %q (%v), want the token %q", stored.Data[AdminTokenKey], err, token)
+			}
+		})
 	}
 }

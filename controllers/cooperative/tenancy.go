@@ -228,7 +228,7 @@ func (r *Reconciler) reconcileTenancy(ctx context.Context, s *scope) (ctrl.Resul
 		objs = append(objs, rb)
 	}
 	objs = append(objs, BuildClusterRole(coop), BuildClusterRoleBinding(coop))
-	if err := r.applyAll(ctx, s, objs...); err != nil {
+	if err := r.applyIndependent(ctx, s, objs...); err != nil {
 		s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
 	}

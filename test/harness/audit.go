@@ -24,16 +24,19 @@ import (
 	"time"
 )
 
-// auditPolicy records every write request's metadata (who, what, when, the request URI
-// with its field manager), and nothing else.
+// auditPolicy records every request's metadata (who, what, when, the request URI with its
+// field manager), watches excepted.
 const auditPolicy = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived, ResponseStarted]
 rules:
-- level: Metadata
-  verbs: [create, update, patch, delete, deletecollection]
 - level: None
+  verbs: [watch]
+- level: Metadata
 `
+
+// writeVerbs are the verbs AuditedWrites counts.
+var writeVerbs = map[string]bool{"create": true, "update": true, "patch": true, "delete": true, "deletecollection": true}
 
 // auditEvent is the part of an audit.k8s.io/v1 Event the harness reads.
 type auditEvent struct {
@@ -54,17 +57,51 @@ type auditEvent struct {
 // "<resource>[/<subresource>] <verb> <field manager>" (the field manager is empty for
 // writes that name none).
 func (e *Env) AuditedWrites(user string, from, to time.Time) (map[string]int, error) {
+	return e.audited(user, from, to, func(verb string) bool { return writeVerbs[verb] })
+}
+
+// AuditedRequests counts as AuditedWrites does every request but watches: reads too.
+func (e *Env) AuditedRequests(user string, from, to time.Time) (map[string]int, error) {
+	return e.audited(user, from, to, func(string) bool { return true })
+}
+
+// AuditedSpan is the time of the first and of the last request user made in [from, to)
+// whose key (as AuditedRequests gives it) is key, and how many there were.
+func (e *Env) AuditedSpan(user, key string, from, to time.Time) (first, last time.Time, n int, err error) {
+	err = e.scanAudit(user, from, to, func(string) bool { return true }, func(k string, at time.Time) {
+		if k != key {
+			return
+		}
+		if n == 0 || at.Before(first) {
+			first = at
+		}
+		if at.After(last) {
+			last = at
+		}
+		n++
+	})
+	return first, last, n, err
+}
+
+func (e *Env) audited(user string, from, to time.Time, verb func(string) bool) (map[string]int, error) {
+	out := map[string]int{}
+	err := e.scanAudit(user, from, to, verb, func(key string, _ time.Time) { out[key]++ })
+	return out, err
+}
+
+// scanAudit calls found with the key and the time of each request in the audit log of user
+// in [from, to) whose verb passes verb.
+func (e *Env) scanAudit(user string, from, to time.Time, verb func(string) bool, found func(key string, at time.Time)) error {
 	f, err := os.Open(e.workPath("audit.log"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
-	out := map[string]int{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
 		var ev auditEvent
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil || ev.ObjectRef == nil || ev.User.Username != user {
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil || ev.ObjectRef == nil || ev.User.Username != user || !verb(ev.Verb) {
 			continue
 		}
 		if ev.RequestReceivedTimestamp.Before(from) || !ev.RequestReceivedTimestamp.Before(to) {
@@ -78,7 +115,7 @@ func (e *Env) AuditedWrites(user string, from, to time.Time) (map[string]int, er
 		if u, err := url.Parse(ev.RequestURI); err == nil {
 			manager = u.Query().Get("fieldManager")
 		}
-		out[key+" "+ev.Verb+" "+manager]++
+		found(key+" "+ev.Verb+" "+manager, ev.RequestReceivedTimestamp)
 	}
-	return out, sc.Err()
+	return sc.Err()
 }

@@ -56,8 +56,8 @@ type Options struct {
 	// "10.0.0.0/16".
 	ServiceClusterIPRange string
 
-	// AuditLog makes the API server write an audit log of every write request, which
-	// Env.AuditedWrites reads.
+	// AuditLog makes the API server write an audit log of every request but watches,
+	// which Env.AuditedWrites and Env.AuditedRequests read.
 	AuditLog bool
 
 	// WebhookPaths are folders or files of this project's webhook configurations; envtest
@@ -79,6 +79,10 @@ type Env struct {
 	workDir  string
 	cnpg     *cnpgOperator
 	watchdog *exec.Cmd
+	// OperatorEnv are more environment variables (NAME=value) of the processes that
+	// StartOperator starts, such as the MEMORY_LIMIT the chart passes.
+	OperatorEnv []string
+
 	// processes are the operators StartOperator started, stopped by Stop.
 	processes      []*Process
 	operatorStarts int

@@ -189,7 +189,7 @@ func (e *Env) StartOperator(bin, user string, args ...string) (*Process, error) 
 	p := newProcess(e.workPath(fmt.Sprintf("%s-%d.log", user, e.operatorStarts)))
 	cmd := exec.Command(bin, append([]string{"manager"}, args...)...)
 	cmd.Dir = e.workDir
-	cmd.Env = e.processEnv(kubeconfigPath)
+	cmd.Env = append(e.processEnv(kubeconfigPath), e.OperatorEnv...)
 	if err := p.start(cmd); err != nil {
 		return nil, fmt.Errorf("harness: starting the operator: %w", err)
 	}

@@ -284,21 +284,22 @@ func SimulateNamespaceDeleted(ctx context.Context, cfg *rest.Config, c client.Cl
 // PlayDedicatedHub plays, once, for every co-op of a hub on the dedicated tier, the next
 // step of what cannot run here: CloudNativePG starts a Cluster's instances (and archives
 // its WAL), then takes its first base backup; the Deployment controller makes every
-// Deployment of a co-op namespace available. It reads with one list per kind, so that a
-// hub of a thousand co-ops is played without a request per co-op, and writes with up to
-// workers requests at once. It returns how many steps it played.
-func PlayDedicatedHub(ctx context.Context, c client.Client, workers int) (int, error) {
+// Deployment of a co-op namespace available. It lists each kind once with reader (an
+// informer cache, as the components it stands for read, or c), so that a hub of a
+// thousand co-ops is played without a request per co-op, and writes through c with up to
+// workers requests at once. It returns how many steps it played. opts narrow the lists.
+func PlayDedicatedHub(ctx context.Context, reader client.Reader, c client.Client, workers int, opts ...client.ListOption) (int, error) {
 	managed := client.MatchingLabels{coopv1.LabelManagedBy: coopv1.ManagedByValue}
 	var clusters cnpgv1.ClusterList
-	if err := c.List(ctx, &clusters, managed); err != nil {
+	if err := reader.List(ctx, &clusters, append([]client.ListOption{managed}, opts...)...); err != nil {
 		return 0, err
 	}
 	var backups cnpgv1.BackupList
-	if err := c.List(ctx, &backups, client.HasLabels{"cnpg.io/cluster"}); err != nil {
+	if err := reader.List(ctx, &backups, append([]client.ListOption{client.HasLabels{"cnpg.io/cluster"}}, opts...)...); err != nil {
 		return 0, err
 	}
 	var deployments appsv1.DeploymentList
-	if err := c.List(ctx, &deployments, managed); err != nil {
+	if err := reader.List(ctx, &deployments, append([]client.ListOption{managed}, opts...)...); err != nil {
 		return 0, err
 	}
 	backedUp := map[string]bool{}

@@ -24,10 +24,16 @@ limitations under the License.
 package scale_test
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,10 +53,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
@@ -64,6 +73,8 @@ var (
 	unrelated    = flag.Int("unrelated", 10000, "unrelated ConfigMaps and Secrets (half each) created in other namespaces before the second RSS reading")
 	idle         = flag.Duration("idle", time.Minute, "how long a converged hub is watched for API writes")
 	operatorArgs = flag.String("operator-args", "", "extra flags of `cooperator manager`, space-separated")
+	operatorEnv  = flag.String("operator-env", "", "more environment variables of the operator (NAME=value, space-separated), such as GODEBUG=gctrace=1, or MEMORY_LIMIT=<bytes> instead of the chart's default memory limit (MEMORY_LIMIT= for none)")
+	profileDir   = flag.String("profile-dir", "", "folder to write a CPU profile of the API server during the convergence to (apiserver-<N>.pprof); none when empty")
 )
 
 // operatorUser is the operator's identity on the API server.
@@ -97,15 +108,34 @@ func TestScale(t *testing.T) {
 
 // figures are what measure prints.
 type figures struct {
-	n                   int
-	children            int
-	converged, direct   time.Duration
-	newReady            time.Duration
-	writes              map[string]int
-	convergeWrites      int
-	rss, rssUnrelated   int64
+	n                 int
+	children          int
+	converged, direct time.Duration
+	newReady          time.Duration
+	// restartPass is the span of the operator's Secret reads after the restart, which each
+	// co-op's reconcile makes: about the time its pass over every co-op took.
+	restartPass       time.Duration
+	restartPassReads  int
+	writes            map[string]int
+	convergeWrites    int
+	rss, rssUnrelated int64
+	operatorEnv       []string
+	// rssAnon and rssFile split rss: anonymous memory (the heap, stacks, the runtime) and
+	// file-backed pages (the binary's code and data that the process touched).
+	rssAnon, rssFile int64
+	// liveHeap is the heap the operator's last collection left, in MB, when it runs with
+	// GODEBUG=gctrace=1 (-operator-env); "" otherwise.
+	liveHeap            string
 	idleWindow          time.Duration
 	unrelatedNamespaces int
+	// CPU seconds of the API server, etcd and the operator while the co-ops converged, and
+	// of the API server and etcd while the same objects were created directly.
+	convergeCPU, directCPU cpuTimes
+	// convergeRequests are the operator's requests until every co-op converged, reads
+	// included, by resource, verb and field manager.
+	convergeRequests map[string]int
+	// readyAfter are the quantiles of each co-op's time from creation to Ready.
+	readyAfter []time.Duration
 }
 
 func measure(t *testing.T, bin string, n int) {
@@ -116,28 +146,42 @@ func measure(t *testing.T, bin string, n int) {
 		ServiceClusterIPRange: "10.0.0.0/16",
 		AuditLog:              true,
 	})
+	// The operator runs with the memory limit of the chart's default values in MEMORY_LIMIT,
+	// as the chart's Deployment passes it; -operator-env may say otherwise (the last value
+	// of a variable wins).
+	env.OperatorEnv = append([]string{fmt.Sprintf("%s=%d", manager.MemoryLimitEnv, chartMemoryLimit(t))}, strings.Fields(*operatorEnv)...)
 	c := unthrottled(t, env)
 	hub := hubconfig.Default()
 	hub.Region = "eu-west"
 	setUpHub(t, c, hub)
-	f := figures{n: n}
+	f := figures{n: n, operatorEnv: env.OperatorEnv}
 
 	// The operator, and the co-ops applied at once.
 	op := startOperator(t, env, bin)
-	stopPlay := play(t, c)
+	playReader := informers(t, env)
+	stopPlay := play(t, playReader, c)
+	procs := controlPlane(t)
+	cpu := readCPU(procs, op)
+	stopProfile := profileAPIServer(t, env, n)
 	start := time.Now()
 	names := make([]string, n)
 	for i := range names {
 		names[i] = fmt.Sprintf("scale-%04d", i)
 	}
 	must(t, harness.InParallel(workers, n, func(i int) error { return createCooperative(ctx, c, hub, names[i]) }))
-	waitConverged(t, c, names, op)
+	waitConverged(t, playReader, names, op)
 	f.converged = time.Since(start)
-	convergeWrites, err := env.AuditedWrites(operatorUser, start, time.Now())
+	f.convergeCPU = readCPU(procs, op).minus(cpu)
+	f.readyAfter = readyQuantiles(t, c)
+	stopProfile()
+	sleep(ctx, 2*time.Second) // the API server writes its audit log in batches
+	convergeWrites, err := env.AuditedWrites(operatorUser, start, start.Add(f.converged))
 	must(t, err)
 	for _, v := range convergeWrites {
 		f.convergeWrites += v
 	}
+	f.convergeRequests, err = env.AuditedRequests(operatorUser, start, start.Add(f.converged))
+	must(t, err)
 	t.Logf("N=%d: every co-op converged after %s", n, f.converged.Round(time.Millisecond))
 
 	// A converged hub: what it writes, and its memory.
@@ -145,6 +189,8 @@ func measure(t *testing.T, bin string, n int) {
 	sleep(ctx, *idle)
 	f.idleWindow = time.Since(idleStart)
 	f.rss = rss(t, op)
+	f.rssAnon, f.rssFile = rssParts(op.PID())
+	f.liveHeap = lastLiveHeap(op.Log())
 	sleep(ctx, 3*time.Second) // the API server writes its audit log in batches
 	f.writes, err = env.AuditedWrites(operatorUser, idleStart, idleStart.Add(f.idleWindow))
 	must(t, err)
@@ -159,19 +205,36 @@ func measure(t *testing.T, bin string, n int) {
 	stopPlay()
 	objs := childObjects(t, c)
 	f.children = len(objs)
+	cpu = readCPU(procs, nil)
 	f.direct = createDirectly(t, c, objs)
+	f.directCPU = readCPU(procs, nil).minus(cpu)
 
 	// A restart with N co-ops, and one more co-op applied while the operator works through
-	// them.
-	stopPlay = play(t, c)
+	// them. The hub is played as before, and the new co-op's namespace on its own as well:
+	// CloudNativePG and the Deployment controller react to its objects' watch events, not
+	// after a pass over the whole hub.
+	stopPlay = play(t, playReader, c)
 	defer stopPlay()
 	op = startOperator(t, env, bin)
 	must(t, op.WaitForLog(ctx, "Starting workers", `"controller":"cooperative"`))
 	start = time.Now()
 	extra := fmt.Sprintf("scale-%04d", n)
+	stopPlayExtra := play(t, c, c, client.InNamespace(coopv1.NamespacePrefix+extra))
+	defer stopPlayExtra()
 	must(t, createCooperative(ctx, c, hub, extra))
-	waitConverged(t, c, []string{extra}, op)
+	waitConverged(t, playReader, []string{extra}, op)
 	f.newReady = time.Since(start)
+	// The restart's pass over the N co-ops reads three Secrets of each: its span says
+	// whether the new co-op waited behind that pass.
+	for deadline := time.Now().Add(10 * time.Minute); ; {
+		sleep(ctx, 5*time.Second)
+		passFirst, passLast, passReads, err := env.AuditedSpan(operatorUser, "secrets get ", start.Add(-time.Minute), time.Now())
+		must(t, err)
+		f.restartPass, f.restartPassReads = passLast.Sub(passFirst), passReads
+		if time.Since(passLast) > 10*time.Second || time.Now().After(deadline) {
+			break
+		}
+	}
 	report(t, f)
 }
 
@@ -215,6 +278,23 @@ func startOperator(t *testing.T, env *harness.Env, bin string) *harness.Process 
 	return op
 }
 
+// chartMemoryLimit is the operator's memory limit in the chart's default values, in bytes.
+func chartMemoryLimit(t *testing.T) int64 {
+	root, err := harness.RepoRoot()
+	must(t, err)
+	data, err := os.ReadFile(filepath.Join(root, "charts", "cooperator", "values.yaml"))
+	must(t, err)
+	var values struct {
+		Resources corev1.ResourceRequirements `json:"resources"`
+	}
+	must(t, yaml.Unmarshal(data, &values))
+	limit := values.Resources.Limits.Memory().Value()
+	if limit <= 0 {
+		t.Fatal("charts/cooperator/values.yaml sets no memory limit")
+	}
+	return limit
+}
+
 // setUpHub does what a hub admin does once (harness.SeedHub), with the co-op admin role
 // and the tenant role.
 func setUpHub(t *testing.T, c client.Client, hub hubconfig.Config) {
@@ -250,28 +330,54 @@ func createCooperative(ctx context.Context, c client.Client, hub hubconfig.Confi
 }
 
 // play plays CloudNativePG and the Deployment controller until the returned function is
-// called.
-func play(t *testing.T, c client.Client) (stop func()) {
+// called: it reads what to play with reader and writes with c.
+func play(t *testing.T, reader client.Reader, c client.Client, opts ...client.ListOption) (stop func()) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for ctx.Err() == nil {
-			played, err := harness.PlayDedicatedHub(ctx, c, workers)
+			played, err := harness.PlayDedicatedHub(ctx, reader, c, workers, opts...)
 			if err != nil && ctx.Err() == nil {
 				t.Logf("playing the hub: %v", err)
 			}
 			if played == 0 {
-				sleep(ctx, 200*time.Millisecond)
+				sleep(ctx, 100*time.Millisecond)
 			}
 		}
 	}()
 	return func() { cancel(); <-done }
 }
 
+// informers is a reader of the Clusters, Backups and Deployments of the hub from informers,
+// as CloudNativePG and the Deployment controller read them (playing a hub of a thousand
+// co-ops by listing it from the API server several times a second would load the API
+// server with work that the components played do not do), and of the Cooperatives, which
+// the suite waits on.
+func informers(t *testing.T, env *harness.Env) client.Reader {
+	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{coopv1.LabelManagedBy: coopv1.ManagedByValue})}
+	informerCache, err := cache.New(env.Cfg, cache.Options{
+		Scheme: env.Scheme, DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{&cnpgv1.Cluster{}: managed, &appsv1.Deployment{}: managed},
+	})
+	must(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = informerCache.Start(ctx) }()
+	t.Cleanup(cancel)
+	for _, obj := range []client.Object{&cnpgv1.Cluster{}, &cnpgv1.Backup{}, &appsv1.Deployment{}, &coopv1.Cooperative{}} {
+		_, err := informerCache.GetInformer(t.Context(), obj)
+		must(t, err)
+	}
+	if !informerCache.WaitForCacheSync(t.Context()) {
+		t.Fatal("the play's informers did not sync")
+	}
+	return informerCache
+}
+
 // waitConverged waits until every named co-op is Ready, as the operator reports it, for
-// its current generation.
-func waitConverged(t *testing.T, c client.Client, names []string, op *harness.Process) {
+// its current generation. It reads the co-ops from informers: listing a thousand co-ops
+// from the API server ten times a second would load it with work of the suite's own.
+func waitConverged(t *testing.T, c client.Reader, names []string, op *harness.Process) {
 	ctx := t.Context()
 	want := map[string]bool{}
 	for _, n := range names {
@@ -296,6 +402,166 @@ func waitConverged(t *testing.T, c client.Client, names []string, op *harness.Pr
 		}
 		sleep(ctx, 100*time.Millisecond)
 	}
+}
+
+// cpuTimes are CPU seconds (user and system) of the control plane and the operator.
+type cpuTimes struct{ apiServer, etcd, operator float64 }
+
+func (a cpuTimes) minus(b cpuTimes) cpuTimes {
+	return cpuTimes{a.apiServer - b.apiServer, a.etcd - b.etcd, a.operator - b.operator}
+}
+
+// controlPlane finds the kube-apiserver and etcd that envtest started, children of this
+// process.
+func controlPlane(t *testing.T) map[string]int {
+	out := map[string]int{}
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	self := strconv.Itoa(os.Getpid())
+	for _, p := range procs {
+		stat, err := os.ReadFile(filepath.Join(p, "stat"))
+		if err != nil {
+			continue
+		}
+		comm, rest, ok := strings.Cut(string(stat), ") ")
+		fields := strings.Fields(rest)
+		if !ok || len(fields) < 2 || fields[1] != self {
+			continue
+		}
+		name := comm[strings.IndexByte(comm, '(')+1:]
+		if name == "kube-apiserver" || name == "etcd" {
+			out[name], _ = strconv.Atoi(filepath.Base(p))
+		}
+	}
+	if len(out) != 2 {
+		t.Logf("found %v of kube-apiserver and etcd: CPU figures are incomplete", out)
+	}
+	return out
+}
+
+// readCPU reads the CPU seconds of the control plane and of op (when not nil) from /proc.
+func readCPU(procs map[string]int, op *harness.Process) cpuTimes {
+	out := cpuTimes{apiServer: cpuSeconds(procs["kube-apiserver"]), etcd: cpuSeconds(procs["etcd"])}
+	if op != nil {
+		out.operator = cpuSeconds(op.PID())
+	}
+	return out
+}
+
+// cpuSeconds is utime+stime of a process, in seconds (Linux; 0 elsewhere).
+func cpuSeconds(pid int) float64 {
+	if pid == 0 {
+		return 0
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	fields := strings.Fields(rest)
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+// profileAPIServer records a CPU profile of the API server from now until the returned
+// function is called (at most five minutes), into -profile-dir.
+func profileAPIServer(t *testing.T, env *harness.Env, n int) (stop func()) {
+	if *profileDir == "" {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hc, err := rest.HTTPClientFor(env.Cfg)
+		if err != nil {
+			t.Logf("profile: %v", err)
+			return
+		}
+		hc.Timeout = 0
+		// The API server's profile ends after its seconds; stop cancels a shorter wait by
+		// closing nothing, so the profile is asked for in slices of 20 seconds.
+		for i := 0; ctx.Err() == nil; i++ {
+			req, _ := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, strings.TrimSuffix(env.Cfg.Host, "/")+"/debug/pprof/profile?seconds=20", nil)
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Logf("profile: %v", err)
+				return
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Logf("profile: %d %v", resp.StatusCode, err)
+				return
+			}
+			path := filepath.Join(*profileDir, fmt.Sprintf("apiserver-%d-%02d.pprof", n, i))
+			if err := os.WriteFile(path, body, 0o600); err != nil {
+				t.Logf("profile: %v", err)
+				return
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// readyQuantiles are the 10th, 50th, 90th and 100th percentiles of the co-ops' time from
+// creation to their Ready condition turning True (to the second, as the API stores both).
+func readyQuantiles(t *testing.T, c client.Client) []time.Duration {
+	var list coopv1.CooperativeList
+	must(t, c.List(t.Context(), &list))
+	var times []time.Duration
+	for _, coop := range list.Items {
+		if ready := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionReady); ready != nil && ready.Status == metav1.ConditionTrue {
+			times = append(times, ready.LastTransitionTime.Sub(coop.CreationTimestamp.Time))
+		}
+	}
+	if len(times) == 0 {
+		return nil
+	}
+	slices.Sort(times)
+	var out []time.Duration
+	for _, q := range []int{10, 50, 90, 100} {
+		out = append(out, times[(len(times)-1)*q/100])
+	}
+	return out
+}
+
+// gcTrace matches a line of GODEBUG=gctrace=1: "gc 12 @3.4s 1%: ... 10->12->6 MB, ...".
+var gcTrace = regexp.MustCompile(`(?m)^gc \d+ @.* (\d+)->(\d+)->(\d+) MB`)
+
+// lastLiveHeap is the live heap after the last collection that log traces, or "".
+func lastLiveHeap(log string) string {
+	m := gcTrace.FindAllStringSubmatch(log, -1)
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1][3]
+}
+
+// rssParts reads RssAnon and RssFile of a process from /proc (Linux; zeros elsewhere).
+func rssParts(pid int) (anon, file int64) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.Lines(string(data)) {
+		name, value, _ := strings.Cut(line, ":")
+		fields := strings.Fields(value)
+		if len(fields) == 0 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(fields[0], 10, 64)
+		switch name {
+		case "RssAnon":
+			anon = kb << 10
+		case "RssFile":
+			file = kb << 10
+		}
+	}
+	return anon, file
 }
 
 func rss(t *testing.T, op *harness.Process) int64 {
@@ -423,9 +689,32 @@ func report(t *testing.T, f figures) {
 	ratio := f.converged.Seconds() / f.direct.Seconds()
 	fmt.Fprintf(&b, "converged (every co-op Ready for its generation): %8.1f s\n", f.converged.Seconds())
 	fmt.Fprintf(&b, "  the operator's writes until then (audit log):   %8d  (%.1f per co-op)\n", f.convergeWrites, float64(f.convergeWrites)/float64(f.n))
+	if len(f.readyAfter) == 4 {
+		fmt.Fprintf(&b, "  each co-op from creation to Ready: 10%% %s, 50%% %s, 90%% %s, all %s\n", f.readyAfter[0], f.readyAfter[1], f.readyAfter[2], f.readyAfter[3])
+	}
+	requests := 0
+	for _, v := range f.convergeRequests {
+		requests += v
+	}
+	fmt.Fprintf(&b, "  its requests, reads included:                    %8d  (%.1f per co-op)\n", requests, float64(requests)/float64(f.n))
+	kinds := slices.SortedFunc(maps.Keys(f.convergeRequests), func(a, b string) int {
+		return cmp.Or(f.convergeRequests[b]-f.convergeRequests[a], strings.Compare(a, b))
+	})
+	for _, k := range kinds {
+		if per := float64(f.convergeRequests[k]) / float64(f.n); per >= 0.05 {
+			fmt.Fprintf(&b, "    %-46s %6.2f per co-op\n", k, per)
+		}
+	}
+	fmt.Fprintf(&b, "  CPU: API server %.0f s, etcd %.0f s, operator %.0f s\n", f.convergeCPU.apiServer, f.convergeCPU.etcd, f.convergeCPU.operator)
 	fmt.Fprintf(&b, "same objects created directly (%d workers):        %8.1f s  (%.0f objects/s)\n", workers, f.direct.Seconds(), float64(f.children)/f.direct.Seconds())
+	fmt.Fprintf(&b, "  CPU: API server %.0f s, etcd %.0f s\n", f.directCPU.apiServer, f.directCPU.etcd)
 	fmt.Fprintf(&b, "ratio:                                             %8.2f\n", ratio)
+	// CPU seconds depend less than wall-clock time on what else the machine runs.
+	if direct := f.directCPU.apiServer + f.directCPU.etcd; direct > 0 {
+		fmt.Fprintf(&b, "  ratio of API server and etcd CPU seconds:        %8.2f\n", (f.convergeCPU.apiServer+f.convergeCPU.etcd)/direct)
+	}
 	fmt.Fprintf(&b, "one more co-op Ready after a restart, hub busy:   %8.1f s\n", f.newReady.Seconds())
+	fmt.Fprintf(&b, "  the restart's pass over the co-ops:              %8.1f s  (%d Secret reads)\n", f.restartPass.Seconds(), f.restartPassReads)
 	perMinute := 60 / f.idleWindow.Seconds()
 	var operator, byMetering float64
 	keys := slices.Sorted(maps.Keys(f.writes))
@@ -441,7 +730,12 @@ func report(t *testing.T, f figures) {
 		fmt.Fprintf(&b, "  %-40s %6.1f  %s\n", k, v, what)
 	}
 	fmt.Fprintf(&b, "  total: operator %.1f/min, metering %.1f/min\n", operator, byMetering)
-	fmt.Fprintf(&b, "manager RSS at %d co-ops:                          %8.1f MiB\n", f.n, mib(f.rss))
+	fmt.Fprintf(&b, "manager RSS at %d co-ops:                          %8.1f MiB  (operator environment: %s)\n", f.n, mib(f.rss), strings.Join(f.operatorEnv, " "))
+	fmt.Fprintf(&b, "  anonymous (heap, stacks, runtime):               %8.1f MiB\n", mib(f.rssAnon))
+	fmt.Fprintf(&b, "  file-backed (the binary's pages):                %8.1f MiB\n", mib(f.rssFile))
+	if f.liveHeap != "" {
+		fmt.Fprintf(&b, "  live heap after the last collection:            %8s MB\n", f.liveHeap)
+	}
 	fmt.Fprintf(&b, "  with %d unrelated ConfigMaps and Secrets:     %8.1f MiB (%+.1f MiB)\n", *unrelated, mib(f.rssUnrelated), mib(f.rssUnrelated-f.rss))
 	t.Log(b.String())
 	fmt.Print(b.String())

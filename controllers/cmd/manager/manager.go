@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -394,6 +395,10 @@ func Main(ctx context.Context, args []string) error {
 		opts.Hub.OperatorNamespace = base.OperatorNamespace
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	if limit, ok := softMemoryLimit(os.Getenv); ok {
+		debug.SetMemoryLimit(limit)
+		ctrl.Log.WithName("setup").Info("Set Go's soft memory limit from the container's", "bytes", limit)
+	}
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("finding the cluster: %w", err)

@@ -30,6 +30,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/util/csaupgrade"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
@@ -175,6 +178,14 @@ func hash(u *unstructured.Unstructured) (string, error) {
 // FieldOwner, forcing ownership of conflicting fields. It writes nothing when live (the
 // object as read, typically from the informer cache; nil when it does not exist) already
 // holds every desired field and was applied from the same desired object.
+//
+// An object that does not exist is created with a plain create under FieldOwner: the API
+// server spends about half the CPU on it that it spends on an apply that creates (1,500
+// NetworkPolicies on the test API server: 4.3 s against 7.5 s), and a hub's start-up is
+// mostly creates. The create leaves FieldOwner's fields in an Update entry of the
+// managedFields, which the first apply over the object turns into FieldOwner's apply
+// entry (upgradeOwnership), so that an apply drops the fields it no longer holds as if
+// the object had been applied from the start.
 func Apply(ctx context.Context, c client.Client, desired client.Object, live client.Object) (Result, error) {
 	u, err := ToUnstructured(c.Scheme(), desired)
 	if err != nil {
@@ -191,23 +202,60 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 	annotations[HashAnnotation] = h
 	u.SetAnnotations(annotations)
 
-	result := Created
-	if live != nil && live.GetUID() != "" {
-		result = Updated
-		if live.GetAnnotations()[HashAnnotation] == h {
-			lu, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
-			if err != nil {
-				return Unchanged, fmt.Errorf("converting live %s %s: %w", u.GetKind(), u.GetName(), err)
-			}
-			if Contains(lu, u.Object) {
-				return Unchanged, nil
-			}
+	if live == nil || live.GetUID() == "" {
+		err := c.Create(ctx, u.DeepCopy(), client.FieldOwner(FieldOwner))
+		if err == nil {
+			return Created, nil
 		}
+		if !apierrors.IsAlreadyExists(err) {
+			return Unchanged, fmt.Errorf("creating %s %s: %w", u.GetKind(), client.ObjectKeyFromObject(desired), err)
+		}
+		// The read did not see it yet: applied over as any existing object.
+	} else if live.GetAnnotations()[HashAnnotation] == h {
+		lu, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
+		if err != nil {
+			return Unchanged, fmt.Errorf("converting live %s %s: %w", u.GetKind(), u.GetName(), err)
+		}
+		if Contains(lu, u.Object) {
+			return Unchanged, nil
+		}
+	}
+	if err := upgradeOwnership(ctx, c, u); err != nil {
+		return Unchanged, err
 	}
 	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return Unchanged, fmt.Errorf("applying %s %s: %w", u.GetKind(), client.ObjectKeyFromObject(desired), err)
 	}
-	return result, nil
+	return Updated, nil
+}
+
+// upgradeOwnership turns FieldOwner's Update entry in the managedFields of the object of
+// u's kind and key, which Apply's create left, into its apply entry: without it, a field
+// the object was created with stays owned by that entry, and an apply that no longer holds
+// the field would leave it in place. It reads the object from the API server (the cache
+// strips managedFields; unstructured reads pass the cache) and writes only when there is
+// such an entry, once per object: an apply over an existing object is the rare case.
+func upgradeOwnership(ctx context.Context, c client.Client, u *unstructured.Unstructured) error {
+	cur := &unstructured.Unstructured{}
+	cur.SetGroupVersionKind(u.GroupVersionKind())
+	key := client.ObjectKeyFromObject(u)
+	if err := c.Get(ctx, key, cur); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil // the apply creates it
+		}
+		return fmt.Errorf("reading %s %s: %w", u.GetKind(), key, err)
+	}
+	patch, err := csaupgrade.UpgradeManagedFieldsPatch(cur, sets.New(FieldOwner), FieldOwner)
+	if err != nil {
+		return fmt.Errorf("upgrading the field ownership of %s %s: %w", u.GetKind(), key, err)
+	}
+	if patch == nil {
+		return nil
+	}
+	if err := c.Patch(ctx, cur, client.RawPatch(types.JSONPatchType, patch)); err != nil {
+		return fmt.Errorf("upgrading the field ownership of %s %s: %w", u.GetKind(), key, err)
+	}
+	return nil
 }
 
 // ApplyFetch reads the live object of desired's kind and key with c (from the cache for
