@@ -57,6 +57,7 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
+	"github.com/cooperator-dev/cooperator/controllers/export"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/governance"
 	"github.com/cooperator-dev/cooperator/controllers/metering"
@@ -339,6 +340,9 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Interval: opts.GovernanceInterval, DSN: opts.GovernanceDSN,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the governance controller: %w", err)
+	}
+	if err := (&export.Reconciler{Client: cl, Hub: opts.Hub}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the CooperativeExport controller: %w", err)
 	}
 	if err := (&costreport.Reconciler{}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the CostReport controller: %w", err)

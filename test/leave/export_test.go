@@ -1,0 +1,242 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package leave
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/cli"
+	"github.com/cooperator-dev/cooperator/controllers/export"
+	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/pgtest"
+)
+
+// coopOn creates a dedicated co-op from the FairRide sample on h, named name, with its
+// own object store keys, and waits until its operator set up its namespace and its admins'
+// roles. Its database is a fresh database of the test server, with the platform's data:
+// the test writes the app Secret CloudNativePG would write, pointing there.
+func coopOn(t *testing.T, h *hub, name, adminsGroup string) (*coopv1.Cooperative, string) {
+	t.Helper()
+	ctx := context.Background()
+	coop, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coop.Name = name
+	coop.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: adminsGroup}}
+	coop.Spec.Platform.Host = name + ".example.coop"
+	coop.Labels = map[string]string{"team": "drivers"}
+	coop.Annotations = map[string]string{"note": "ours", coopv1.AnnotationReconcileRequestedAt: "hub-internal"}
+	h.coopCredentials(t, name)
+	if err := h.k8s.Create(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the admin Role of "+name, func() error {
+		return h.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.AdminRoleName}, &rbacv1.Role{})
+	})
+	db := pgtest.NewDB(t)
+	if err := h.k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: coopv1.AppSecretName(coop)},
+		Data:       map[string][]byte{"uri": []byte(db), "username": []byte("app"), "password": []byte("x")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return coop, db
+}
+
+// coopAdmin is a user of h in group, with a kubeconfig, once RBAC lets them get their
+// co-op (the API server authorizes from its informers).
+func coopAdmin(t *testing.T, h *hub, user, group, coop string) string {
+	t.Helper()
+	cfg, err := h.env.AddUser(user, []string{group})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(tmpDir, h.name+"-"+user+".kubeconfig")
+	if err := writeKubeconfig(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, user+" may create CooperativeExports in coop-"+coop, func() error {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User: user, Groups: []string{group},
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: coopv1.NamespacePrefix + coop, Verb: "create", Group: coopv1.GroupVersion.Group, Resource: "cooperativeexports"},
+		}}
+		if err := h.k8s.Create(context.Background(), sar); err != nil {
+			return err
+		}
+		if !sar.Status.Allowed {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	return path
+}
+
+// exportAs runs `cooperator export` as the user of kubeconfig while the test plays the
+// export Job, and returns the command's result.
+func exportAs(t *testing.T, h *hub, kubeconfig, coop, out string, jobSucceeds bool) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan result, 1)
+	go func() { done <- runCLI(ctx, kubeconfig, "export", coop, "-o", out) }()
+	// The CLI names the export after the time: find it, then play its Job.
+	var name string
+	eventually(t, "the CooperativeExport of "+coop, func() error {
+		list := &coopv1.CooperativeExportList{}
+		if err := h.k8s.List(ctx, list, client.InNamespace(coopv1.NamespacePrefix+coop)); err != nil {
+			return err
+		}
+		for _, ex := range list.Items {
+			if ex.Status.Phase == "" || ex.Status.Phase == coopv1.ExportRunning || ex.Status.Phase == coopv1.ExportPending {
+				name = ex.Name
+				return nil
+			}
+		}
+		return errors.New("none yet")
+	})
+	if jobSucceeds {
+		if err := playJob(t, h, coopv1.NamespacePrefix+coop, name); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := harness.SimulateJobDone(ctx, h.k8s, coopv1.NamespacePrefix+coop, name, false); err != nil {
+		t.Fatal(err)
+	}
+	return <-done
+}
+
+func TestExport_CoopAdminTakesTheirCoopWithThem(t *testing.T) {
+	ctx := context.Background()
+	coop, db := coopOn(t, hubA, "fairride-lyon", "fairride-admins")
+	other, _ := coopOn(t, hubA, "other-coop", "other-admins")
+	p := newPlatform(t, coop, db)
+	rider := p.seed()
+	counts, balances := snapshot(t, db)
+	if counts["members"] != 3 || counts["ledger_entries"] == 0 || counts["ballots"] == 0 {
+		t.Fatalf("the seeded platform holds %v", counts)
+	}
+	riderExport := p.call(200, "GET", "/v1/members/"+itoa(rider.id)+"/export", adminToken, nil)
+
+	ana := coopAdmin(t, hubA, "ana", "fairride-admins", coop.Name)
+	out := filepath.Join(tmpDir, "fairride.tar.gz")
+	r := exportAs(t, hubA, ana, coop.Name, out, true)
+	if r.code != 0 {
+		t.Fatalf("export as the co-op's admin: exit %d\n%s\n%s", r.code, r.out, r.errs)
+	}
+	for _, step := range []string{"[1/7] database dump", "[2/7] database dump: downloading", "[3/7] cooperative.yaml", "[7/7] backups.json", "Wrote " + out} {
+		if !strings.Contains(r.out, step) {
+			t.Errorf("the progress does not show %q:\n%s", step, r.out)
+		}
+	}
+
+	// The archive verifies, and holds every part.
+	a, err := export.Open(out)
+	if err != nil {
+		t.Fatalf("the archive does not verify: %v", err)
+	}
+	defer a.Close()
+	want := []string{export.BackupsFile, export.CooperativeFile, export.CostsFile, export.DumpFile, export.PlanFile, export.TemplateFile, export.ReadmeFile, export.ManifestFile}
+	got := listDir(t, a.Dir)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("the archive holds %v, want %v", got, want)
+	}
+	// The Cooperative as the co-op wrote it: no status, no hub-internal fields.
+	raw, err := os.ReadFile(a.Path(export.CooperativeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, internal := range []string{"status:", "managedFields", "uid:", "resourceVersion", "generation", "creationTimestamp", "finalizers", coopv1.AnnotationReconcileRequestedAt} {
+		if strings.Contains(string(raw), internal) {
+			t.Errorf("cooperative.yaml holds %s:\n%s", internal, raw)
+		}
+	}
+	var written coopv1.Cooperative
+	if err := yaml.UnmarshalStrict(raw, &written); err != nil {
+		t.Fatal(err)
+	}
+	live := &coopv1.Cooperative{}
+	if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), live); err != nil {
+		t.Fatal(err)
+	}
+	if written.Name != coop.Name || written.Labels["team"] != "drivers" || written.Annotations["note"] != "ours" || !equalJSON(t, written.Spec, live.Spec) {
+		t.Errorf("cooperative.yaml is not the co-op's manifest:\n%s", raw)
+	}
+	// The backups' location.
+	var backups export.Backups
+	readJSON(t, a.Path(export.BackupsFile), &backups)
+	if backups.Bucket != "s3://bucket-a" || backups.Prefix != "region-a/fairride-lyon/" || backups.RecoveryWindow != "30d" || backups.Tier != "dedicated" {
+		t.Errorf("backups.json: %+v", backups)
+	}
+	// The dump is the one the Job uploaded to the co-op's own prefix.
+	dump, err := os.ReadFile(a.Path(export.DumpFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inStore, ok := store.Object("bucket-a/region-a/fairride-lyon/exports/" + a.Manifest.Export + ".dump")
+	if !ok || string(inStore) != string(dump) || !strings.HasPrefix(string(dump), "PGDMP") {
+		t.Errorf("the archive's dump (%d bytes) is not the uploaded one (%d bytes, found %v)", len(dump), len(inStore), ok)
+	}
+	_ = riderExport
+	_ = balances
+	_ = other
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func equalJSON(t *testing.T, a, b any) bool {
+	t.Helper()
+	ja, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(ja) == string(jb)
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+var _ = cli.ExitForbidden
