@@ -287,5 +287,3 @@ func listDir(t *testing.T, dir string) []string {
 	}
 	return names
 }
-
-

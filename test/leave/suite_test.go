@@ -61,11 +61,11 @@ type hub struct {
 }
 
 var (
-	root    string
-	tmpDir  string
-	store   *s3Store
-	hubA    *hub
-	hubB    *hub
+	root   string
+	tmpDir string
+	store  *s3Store
+	hubA   *hub
+	hubB   *hub
 )
 
 func TestMain(m *testing.M) {

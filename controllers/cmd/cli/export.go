@@ -336,5 +336,3 @@ func addBackups(aw *export.Writer, coop *coopv1.Cooperative, ex *coopv1.Cooperat
 	}
 	return aw.Add(export.BackupsFile, "where the co-op's physical backups are (bucket, prefix, server name, recovery window)", bytes.NewReader(append(j, '\n')))
 }
-
-
