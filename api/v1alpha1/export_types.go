@@ -174,3 +174,60 @@ func ExportDownloadSecretName(coop *Cooperative) string { return coop.Name + "-e
 
 // ExportDumpURLKey is the key, in the download Secret, of the presigned link.
 const ExportDumpURLKey = "url"
+
+// Annotations `cooperator import` sets on the Cooperative it recreates from an archive.
+// While AnnotationImportDump is there the operator keeps the platform at zero replicas and
+// restores the dump into the new database (a Job of the co-op namespace); once restored, it
+// records status.origin and removes the two dump annotations.
+const (
+	// AnnotationImportDump names the dump object under <bucket>/<region>/<co-op>/imports/.
+	AnnotationImportDump = "coop.cooperator.dev/import-dump"
+	// AnnotationImportSHA256 is the dump's SHA-256 (hex); the restore refuses another.
+	AnnotationImportSHA256 = "coop.cooperator.dev/import-sha256"
+	// AnnotationImportOrigin is where the archive came from, as JSON of ImportOrigin's
+	// cooperative, export, exportedAt and backups fields.
+	AnnotationImportOrigin = "coop.cooperator.dev/import-origin"
+)
+
+// AwaitingRestore says whether the co-op's imported data is not restored yet: its
+// platform must not start on an empty database.
+func (c *Cooperative) AwaitingRestore() bool {
+	return c.Annotations[AnnotationImportDump] != ""
+}
+
+// ImportOrigin records where an imported co-op came from and when its data was restored.
+type ImportOrigin struct {
+	// cooperative is the co-op's name on the hub it left.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Cooperative string `json:"cooperative,omitempty"`
+
+	// export is the CooperativeExport whose dump was restored.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Export string `json:"export,omitempty"`
+
+	// exportedAt is when the archive was written.
+	// +optional
+	ExportedAt *metav1.Time `json:"exportedAt,omitempty"`
+
+	// backups is where the co-op's physical backups were on the hub it left
+	// (bucket/region/co-op/).
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Backups string `json:"backups,omitempty"`
+
+	// restoreJob is the Job that restored the dump.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	RestoreJob string `json:"restoreJob,omitempty"`
+
+	// restoredAt is when the dump was restored; the platform starts after it.
+	// +optional
+	RestoredAt *metav1.Time `json:"restoredAt,omitempty"`
+
+	// message says what went wrong when the restore failed.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+}

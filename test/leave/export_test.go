@@ -20,6 +20,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -208,9 +211,162 @@ func TestExport_CoopAdminTakesTheirCoopWithThem(t *testing.T) {
 	if !ok || string(inStore) != string(dump) || !strings.HasPrefix(string(dump), "PGDMP") {
 		t.Errorf("the archive's dump (%d bytes) is not the uploaded one (%d bytes, found %v)", len(dump), len(inStore), ok)
 	}
-	_ = riderExport
-	_ = balances
+
+	t.Run("a tampered archive is refused", func(t *testing.T) {
+		tampered := filepath.Join(tmpDir, "tampered")
+		copyDir(t, a.Dir, tampered)
+		b, err := os.ReadFile(filepath.Join(tampered, export.CostsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tampered, export.CostsFile), append(b, ' '), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(ctx, hubB.kubeconfig, "import", tampered)
+		if r.code != cli.ExitError || !strings.Contains(r.errs, "does not match its manifest: part costs.json has SHA-256") || !strings.Contains(r.errs, "nothing was written") {
+			t.Errorf("import of a tampered archive: exit %d\n%s", r.code, r.errs)
+		}
+		if err := hubB.k8s.Get(ctx, client.ObjectKey{Name: coop.Name}, &coopv1.Cooperative{}); err == nil {
+			t.Error("a tampered archive created the Cooperative")
+		}
+	})
+
+	t.Run("imported on another hub, the platform starts on the same data", func(t *testing.T) {
+		importOnB(t, coop, out, db, rider.id, riderExport, counts, balances)
+	})
 	_ = other
+}
+
+// importOnB imports the archive out on hub B, which names its plans differently, while
+// the test plays the restore Job, and checks that B's co-op has A's data.
+func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, riderID int64, riderExport map[string]any, counts, balances map[string]int64) {
+	ctx := context.Background()
+	hubB.coopCredentials(t, coop.Name)
+	// Hub B calls its small plan "standard".
+	small := &coopv1.HostingPlan{}
+	if err := hubB.k8s.Get(ctx, client.ObjectKey{Name: "small"}, small); err != nil {
+		t.Fatal(err)
+	}
+	standard := &coopv1.HostingPlan{ObjectMeta: metav1.ObjectMeta{Name: "standard"}, Spec: small.Spec}
+	if err := hubB.k8s.Create(ctx, standard); err != nil {
+		t.Fatal(err)
+	}
+	if err := hubB.k8s.Delete(ctx, small); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(ctx, hubB.kubeconfig, "import", out)
+	if r.code != cli.ExitNotFound || !strings.Contains(r.errs, `HostingPlan "small" does not exist on this hub`) || !strings.Contains(r.errs, "--plan-map small=NAME") || !strings.Contains(r.errs, "standard") {
+		t.Fatalf("import with a plan this hub does not have: exit %d\n%s", r.code, r.errs)
+	}
+
+	done := make(chan result, 1)
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	go func() { done <- runCLI(cctx, hubB.kubeconfig, "import", out, "--plan-map", "small=standard") }()
+	imported := &coopv1.Cooperative{}
+	eventually(t, "the imported Cooperative", func() error {
+		return hubB.k8s.Get(ctx, client.ObjectKey{Name: coop.Name}, imported)
+	})
+	if imported.Spec.Plan != "standard" {
+		t.Errorf("the imported co-op's plan is %q, want standard", imported.Spec.Plan)
+	}
+	// Its platform waits at zero replicas until the data is restored.
+	eventually(t, "the platform Deployment held at zero", func() error {
+		d := &appsv1.Deployment{}
+		if err := hubB.k8s.Get(ctx, client.ObjectKey{Namespace: imported.NamespaceName(), Name: "api"}, d); err != nil {
+			return err
+		}
+		if d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
+			return fmt.Errorf("replicas %v", d.Spec.Replicas)
+		}
+		return nil
+	})
+	// CloudNativePG would create the new database and its app Secret.
+	dbB := pgtest.NewDB(t)
+	if err := hubB.k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: imported.NamespaceName(), Name: coopv1.AppSecretName(imported)},
+		Data:       map[string][]byte{"uri": []byte(dbB), "username": []byte("app"), "password": []byte("x")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := playJob(t, hubB, imported.NamespaceName(), coop.Name+"-import"); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-done; r.code != 0 || !strings.Contains(r.out, "[1/5] checking") || !strings.Contains(r.out, "Imported "+coop.Name) {
+		t.Fatalf("import: exit %d\n%s\n%s", r.code, r.out, r.errs)
+	}
+	if err := hubB.k8s.Get(ctx, client.ObjectKey{Name: coop.Name}, imported); err != nil {
+		t.Fatal(err)
+	}
+	o := imported.Status.Origin
+	if o == nil || o.Cooperative != coop.Name || o.RestoredAt == nil || o.Backups != "bucket-a/region-a/"+coop.Name+"/" || o.Export == "" || o.ExportedAt == nil {
+		t.Errorf("status.origin: %+v", o)
+	}
+	eventually(t, "the import annotations removed after the restore", func() error {
+		c := &coopv1.Cooperative{}
+		if err := hubB.k8s.Get(ctx, client.ObjectKey{Name: coop.Name}, c); err != nil {
+			return err
+		}
+		if c.AwaitingRestore() {
+			return errors.New("still awaiting the restore")
+		}
+		return nil
+	})
+	// The spec is the co-op's, with the plan mapped.
+	want := coop.DeepCopy()
+	live := &coopv1.Cooperative{}
+	if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), live); err != nil {
+		t.Fatal(err)
+	}
+	want.Spec = live.Spec
+	want.Spec.Plan = "standard"
+	if !equalJSON(t, want.Spec, imported.Spec) {
+		t.Errorf("the imported spec differs:\n%s\n%s", mustJSON(t, want.Spec), mustJSON(t, imported.Spec))
+	}
+	eventually(t, "the platform scaled up after the restore", func() error {
+		d := &appsv1.Deployment{}
+		if err := hubB.k8s.Get(ctx, client.ObjectKey{Namespace: imported.NamespaceName(), Name: "api"}, d); err != nil {
+			return err
+		}
+		if d.Spec.Replicas == nil || *d.Spec.Replicas == 0 {
+			return fmt.Errorf("replicas %v", d.Spec.Replicas)
+		}
+		return nil
+	})
+	// The same data: every table's rows, the ledger's balances, a member's export.
+	gotCounts, gotBalances := snapshot(t, dbB)
+	if !maps.Equal(gotCounts, counts) || !maps.Equal(gotBalances, balances) {
+		t.Errorf("on hub B: rows %v balances %v\non hub A: rows %v balances %v", gotCounts, gotBalances, counts, balances)
+	}
+	pB := newPlatform(t, imported, dbB)
+	if got := pB.call(200, "GET", "/v1/members/"+itoa(riderID)+"/export", adminToken, nil); !equalJSON(t, got, riderExport) {
+		t.Errorf("the member's export differs:\n%s\n%s", mustJSON(t, got), mustJSON(t, riderExport))
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range listDir(t, from) {
+		b, err := os.ReadFile(filepath.Join(from, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -238,5 +394,3 @@ func readJSON(t *testing.T, path string, v any) {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
-
-var _ = cli.ExitForbidden

@@ -114,7 +114,7 @@ Installed as kubectl-coop on the PATH, it also runs as "kubectl coop".`,
 		c.GroupID = "coops"
 		cmd.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{r.statusCommand(), r.costsCommand(), r.federationCommand()} {
+	for _, c := range []*cobra.Command{r.statusCommand(), r.costsCommand(), r.federationCommand(), r.importCommand()} {
 		c.GroupID = "hub"
 		cmd.AddCommand(c)
 	}

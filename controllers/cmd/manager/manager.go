@@ -341,8 +341,12 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the governance controller: %w", err)
 	}
-	if err := (&export.Reconciler{Client: cl, Hub: opts.Hub}).SetupWithManager(mgr); err != nil {
+	exports := &export.Reconciler{Client: cl, Hub: opts.Hub}
+	if err := exports.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the CooperativeExport controller: %w", err)
+	}
+	if err := (&export.RestoreReconciler{Client: cl, Upload: exports}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the import's restore controller: %w", err)
 	}
 	if err := (&costreport.Reconciler{}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the CostReport controller: %w", err)
