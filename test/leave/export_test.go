@@ -31,10 +31,13 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -133,8 +136,13 @@ func exportAs(t *testing.T, h *hub, kubeconfig, coop, out string, jobSucceeds bo
 		if err := playJob(t, h, coopv1.NamespacePrefix+coop, name); err != nil {
 			t.Fatal(err)
 		}
-	} else if err := harness.SimulateJobDone(ctx, h.k8s, coopv1.NamespacePrefix+coop, name, false); err != nil {
-		t.Fatal(err)
+	} else {
+		eventually(t, "the export Job", func() error {
+			return h.k8s.Get(ctx, client.ObjectKey{Namespace: coopv1.NamespacePrefix + coop, Name: name}, &batchv1.Job{})
+		})
+		if err := harness.SimulateJobDone(ctx, h.k8s, coopv1.NamespacePrefix+coop, name, false); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return <-done
 }
@@ -392,5 +400,88 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestExport_CoopAdminCannotReachAnotherCoop: a co-op admin, with the roles the operator
+// and the shipped ClusterRole give, may create and get exports of their own co-op only,
+// read only their own download Secret, and do nothing else with exports.
+func TestExport_CoopAdminCannotReachAnotherCoop(t *testing.T) {
+	ctx := context.Background()
+	own, _ := coopOn(t, hubA, "own-coop", "own-admins")
+	other, _ := coopOn(t, hubA, "their-coop", "their-admins")
+	kc := coopAdmin(t, hubA, "omar", "own-admins", own.Name)
+	// The other co-op has an export of its own, made by its admins.
+	theirs := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: other.NamespaceName(), Name: "theirs"}}
+	if err := hubA.k8s.Create(ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	if err := hubA.k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: other.NamespaceName(), Name: coopv1.ExportDownloadSecretName(other)}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	omar, err := client.New(cfg, client.Options{Scheme: hubA.k8s.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: own.NamespaceName(), Name: "mine"}}
+	if err := omar.Create(ctx, mine); err != nil {
+		t.Fatalf("creating an export of their own co-op: %v", err)
+	}
+	if err := omar.Get(ctx, client.ObjectKeyFromObject(mine), mine); err != nil {
+		t.Fatalf("reading their own export: %v", err)
+	}
+	forbidden := func(what string, err error) {
+		t.Helper()
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("%s: %v, want forbidden", what, err)
+		}
+	}
+	forbidden("creating an export of another co-op", omar.Create(ctx, &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: other.NamespaceName(), Name: "steal"}}))
+	forbidden("reading another co-op's export", omar.Get(ctx, client.ObjectKeyFromObject(theirs), &coopv1.CooperativeExport{}))
+	forbidden("reading another co-op's download Secret", omar.Get(ctx, client.ObjectKey{Namespace: other.NamespaceName(), Name: coopv1.ExportDownloadSecretName(other)}, &corev1.Secret{}))
+	forbidden("listing exports", omar.List(ctx, &coopv1.CooperativeExportList{}, client.InNamespace(own.NamespaceName())))
+	forbidden("deleting an export", omar.Delete(ctx, mine))
+	mine.Spec.LinkValidity = "1h"
+	forbidden("changing an export", omar.Update(ctx, mine))
+	forbidden("writing an export's status", omar.Status().Update(ctx, mine))
+	forbidden("reading the object store keys the export uses", omar.Get(ctx, client.ObjectKey{Namespace: own.NamespaceName(), Name: coopv1.ObjectStoreSecretName}, &corev1.Secret{}))
+	forbidden("reading the export Job's Secrets by listing", omar.List(ctx, &corev1.SecretList{}, client.InNamespace(own.NamespaceName())))
+
+	// Through the command line: another co-op is refused before anything is written.
+	r := runCLI(ctx, kc, "export", other.Name, "-o", filepath.Join(tmpDir, "stolen.tar.gz"))
+	if r.code != cli.ExitForbidden || !strings.Contains(r.errs, "reading Cooperative their-coop: forbidden") {
+		t.Errorf("export of another co-op: exit %d\n%s", r.code, r.errs)
+	}
+	if _, err := os.Stat(filepath.Join(tmpDir, "stolen.tar.gz")); !os.IsNotExist(err) {
+		t.Errorf("the refused export left a file: %v", err)
+	}
+	list := &coopv1.CooperativeExportList{}
+	if err := hubA.k8s.List(ctx, list, client.InNamespace(other.NamespaceName())); err != nil || len(list.Items) != 1 {
+		t.Errorf("exports of the other co-op: %d (%v), want only its own", len(list.Items), err)
+	}
+}
+
+// TestExport_FailedDumpLeavesNoArchive: when the dump Job fails, the command says which
+// part failed and leaves nothing that looks like an archive.
+func TestExport_FailedDumpLeavesNoArchive(t *testing.T) {
+	coop, _ := coopOn(t, hubA, "failing-coop", "failing-admins")
+	kc := coopAdmin(t, hubA, "fay", "failing-admins", coop.Name)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "failing.tar.gz")
+	r := exportAs(t, hubA, kc, coop.Name, out, false)
+	if r.code != cli.ExitError || !strings.Contains(r.errs, "export failed at database.dump") || !strings.Contains(r.errs, "no archive was written") || !strings.Contains(r.errs, "failed") {
+		t.Errorf("a failed dump: exit %d\n%s\n%s", r.code, r.out, r.errs)
+	}
+	if left := listDir(t, dir); len(left) != 0 {
+		t.Errorf("a failed export left %v", left)
+	}
+	ex := &coopv1.CooperativeExportList{}
+	if err := hubA.k8s.List(context.Background(), ex, client.InNamespace(coop.NamespaceName())); err != nil || len(ex.Items) != 1 ||
+		ex.Items[0].Status.Phase != coopv1.ExportFailed || ex.Items[0].Status.CompletionTime == nil {
+		t.Errorf("the failed export's status: %+v (%v)", ex.Items, err)
 	}
 }
