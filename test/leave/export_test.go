@@ -44,6 +44,8 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/cli"
 	"github.com/cooperator-dev/cooperator/controllers/export"
+	"github.com/cooperator-dev/cooperator/controllers/metering"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
@@ -159,6 +161,8 @@ func TestExport_CoopAdminTakesTheirCoopWithThem(t *testing.T) {
 	}
 	riderExport := p.call(200, "GET", "/v1/members/"+itoa(rider.id)+"/export", adminToken, nil)
 
+	billed(t, coop.Name, other.Name)
+
 	ana := coopAdmin(t, hubA, "ana", "fairride-admins", coop.Name)
 	out := filepath.Join(tmpDir, "fairride.tar.gz")
 	r := exportAs(t, hubA, ana, coop.Name, out, true)
@@ -209,6 +213,13 @@ func TestExport_CoopAdminTakesTheirCoopWithThem(t *testing.T) {
 	readJSON(t, a.Path(export.BackupsFile), &backups)
 	if backups.Bucket != "s3://bucket-a" || backups.Prefix != "region-a/fairride-lyon/" || backups.RecoveryWindow != "30d" || backups.Tier != "dedicated" {
 		t.Errorf("backups.json: %+v", backups)
+	}
+	// The co-op's cost lines, and no other co-op's.
+	var costs []export.CostLine
+	readJSON(t, a.Path(export.CostsFile), &costs)
+	var line coopv1.CostLine
+	if len(costs) != 1 || costs[0].Report != "2026-01" || costs[0].Currency != "EUR" || json.Unmarshal(costs[0].Line, &line) != nil || line.Cooperative != coop.Name || line.Amount == "" {
+		t.Errorf("costs.json: %s", mustJSON(t, costs))
 	}
 	// The dump is the one the Job uploaded to the co-op's own prefix.
 	dump, err := os.ReadFile(a.Path(export.DumpFile))
@@ -350,6 +361,40 @@ func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, riderID 
 	if got := pB.call(200, "GET", "/v1/members/"+itoa(riderID)+"/export", adminToken, nil); !equalJSON(t, got, riderExport) {
 		t.Errorf("the member's export differs:\n%s\n%s", mustJSON(t, got), mustJSON(t, riderExport))
 	}
+}
+
+// billed enters January's bill on hub A and the usage the metering recorded for two
+// co-ops, and waits for the CostReport controller to split it.
+func billed(t *testing.T, coops ...string) {
+	t.Helper()
+	ctx := context.Background()
+	report := &coopv1.CostReport{
+		ObjectMeta: metav1.ObjectMeta{Name: "2026-01"},
+		Spec: coopv1.CostReportSpec{
+			Period:   coopv1.Period{Start: metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), End: metav1.NewTime(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))},
+			Currency: "EUR",
+			Lines:    []coopv1.BillLine{{Description: "servers", Amount: "100.00", Pool: coopv1.PoolCompute}},
+		},
+	}
+	if err := hubA.k8s.Create(ctx, report); err != nil {
+		t.Fatal(err)
+	}
+	var usage []any
+	for i, c := range coops {
+		usage = append(usage, map[string]any{"cooperative": c, "cpuMillicoreSeconds": fmt.Sprint((i + 1) * 1000000), "memoryByteSeconds": "0", "storageByteSeconds": "0"})
+	}
+	if err := ssa.ApplyStatus(ctx, hubA.k8s, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: report.Name}, map[string]any{"usage": usage}, metering.FieldOwner); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the split of 2026-01", func() error {
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(report), report); err != nil {
+			return err
+		}
+		if len(report.Status.Lines) != len(coops) {
+			return fmt.Errorf("lines %+v", report.Status.Lines)
+		}
+		return nil
+	})
 }
 
 func mustJSON(t *testing.T, v any) string {
