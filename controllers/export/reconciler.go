@@ -52,8 +52,9 @@ type Reconciler struct {
 	Now func() time.Time
 }
 
+// The operator reads CooperativeExports everywhere (its informer), and writes their status
+// only in the namespaces where it binds its tenant role (config/rbac/tenant_role.yaml).
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperativeexports,verbs=get;list;watch
-// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperativeexports/status,verbs=get;update;patch
 
 // SetupWithManager registers the controller: exports, and the Jobs they own.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
