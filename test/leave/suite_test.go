@@ -26,10 +26,12 @@ package leave
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,16 +97,21 @@ func run(m *testing.M) int {
 	store = newS3Store()
 	defer store.Close()
 	ctx := context.Background()
-	for _, h := range []**hub{&hubA, &hubB} {
-		name := "a"
-		if h == &hubB {
-			name = "b"
+	// The two hubs start side by side.
+	var errA, errB error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); hubA, errA = startHub(ctx, "a") }()
+	go func() { defer wg.Done(); hubB, errB = startHub(ctx, "b") }()
+	wg.Wait()
+	for _, h := range []*hub{hubA, hubB} {
+		if h != nil {
+			defer h.stop()
 		}
-		if *h, err = startHub(ctx, name); err != nil {
-			fmt.Println("starting hub", name+":", err)
-			return 1
-		}
-		defer (*h).stop()
+	}
+	if err := errors.Join(errA, errB); err != nil {
+		fmt.Println("starting the hubs:", err)
+		return 1
 	}
 	return pgtest.Run(m)
 }
@@ -119,6 +126,12 @@ func startHub(ctx context.Context, name string) (*hub, error) {
 		return nil, err
 	}
 	h := &hub{name: name, env: env, k8s: env.Client}
+	ok := false
+	defer func() {
+		if !ok {
+			h.stop()
+		}
+	}()
 	h.cfg = hubconfig.Default()
 	h.cfg.Region = "region-" + name
 	h.cfg.ObjectStore.DestinationPath = "s3://bucket-" + name
@@ -145,6 +158,7 @@ func startHub(ctx context.Context, name string) (*hub, error) {
 			fmt.Println("operator of hub", name+":", err)
 		}
 	}()
+	ok = true
 	return h, nil
 }
 
