@@ -253,7 +253,7 @@ func (r *root) requestExport(ctx context.Context, cl client.Client, out io.Write
 		return nil, "", explain(err, "reading Secret "+ex.Status.Dump.DownloadSecret)
 	}
 	if got := string(secret.Data["export"]); got != ex.Name {
-		return nil, "", fmt.Errorf("Secret %s holds the link of export %q, not of %s: a newer export replaced it; run the export again", secret.Name, got, ex.Name)
+		return nil, "", fmt.Errorf("the Secret %s holds the link of export %q, not of %s: a newer export replaced it; run the export again", secret.Name, got, ex.Name)
 	}
 	if ex.Status.Dump.Expires != nil && r.now().After(ex.Status.Dump.Expires.Time) {
 		return nil, "", fmt.Errorf("the link to export %s expired at %s; run the export again", ex.Name, ex.Status.Dump.Expires.UTC().Format(time.RFC3339))

@@ -254,7 +254,7 @@ func (r *root) uploadDump(ctx context.Context, cl client.Client, a *export.Archi
 	keys := &corev1.Secret{}
 	if err := cl.Get(ctx, client.ObjectKey{Namespace: f.operatorNamespace, Name: secretName}, keys); err != nil {
 		if apierrors.IsNotFound(err) {
-			return "", "", &exitError{code: ExitNotFound, err: fmt.Errorf("Secret %s/%s, the co-op's own object store keys, does not exist: create it first, as for any co-op (see README, Security model); nothing was written", f.operatorNamespace, secretName)}
+			return "", "", &exitError{code: ExitNotFound, err: fmt.Errorf("the Secret %s/%s, the co-op's own object store keys, does not exist: create it first, as for any co-op (see README, Security model); nothing was written", f.operatorNamespace, secretName)}
 		}
 		return "", "", explain(err, "reading Secret "+secretName)
 	}
