@@ -79,7 +79,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	var logs io.Writer = io.Discard
+	logs := io.Discard
 	if os.Getenv("LEAVE_LOG") != "" {
 		logs = os.Stderr
 	}

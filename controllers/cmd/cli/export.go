@@ -270,7 +270,7 @@ func download(ctx context.Context, link string, write func(io.Reader) error) err
 	resp, err := (&http.Client{Timeout: 6 * time.Hour}).Do(req)
 	if err != nil {
 		// The error carries the link, and the link is a credential: name the host only.
-		return fmt.Errorf("downloading the dump from %s: %v", req.URL.Host, rootCause(err))
+		return fmt.Errorf("downloading the dump from %s: %w", req.URL.Host, rootCause(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
