@@ -252,7 +252,7 @@ func playJob(t *testing.T, h *hub, namespace, name string) error {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}
 			if out, err := cmd.CombinedOutput(); err != nil {
-				runErr = fmt.Errorf("container %s: %v: %s", c.Name, err, out)
+				runErr = fmt.Errorf("container %s: %w: %s", c.Name, err, out)
 				break
 			}
 			continue
