@@ -555,6 +555,10 @@ type CooperativeStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=20
 	BreakGlass []BreakGlassUse `json:"breakGlass,omitempty"`
+	// origin records, for a co-op recreated by `cooperator import`, where it came from and
+	// when its data was restored, written by the import's restore under its own field owner.
+	// +optional
+	Origin *ImportOrigin `json:"origin,omitempty"`
 	// lastHandledReconcileAt is the value of the annotation
 	// coop.cooperator.dev/reconcile-requested-at that the last reconcile handled, so that
 	// whoever asked for it (`cooperator reconcile`) sees when it was done.

@@ -558,3 +558,35 @@ func TestOwnedStatusLeavesOthersConditions(t *testing.T) {
 		t.Errorf("the status apply must carry only this reconciler's conditions, got %+v", got)
 	}
 }
+
+func TestImportAnnotationErrors(t *testing.T) {
+	with := func(ann map[string]string) *coopv1.Cooperative {
+		return &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "c", Annotations: ann}}
+	}
+	importing := map[string]string{coopv1.AnnotationImportDump: "x.dump", coopv1.AnnotationImportSHA256: "abc"}
+	for _, tc := range []struct {
+		name       string
+		old, new   map[string]string
+		byOperator bool
+		want       int
+	}{
+		{"an unrelated change", map[string]string{"a": "b"}, map[string]string{"a": "c"}, false, 0},
+		{"an admin adds a restore", nil, importing, false, 2},
+		{"an admin points it elsewhere", importing, map[string]string{coopv1.AnnotationImportDump: "y.dump", coopv1.AnnotationImportSHA256: "abc"}, false, 1},
+		{"an admin removes it before the restore", importing, nil, false, 2},
+		{"the operator removes it once restored", importing, nil, true, 0},
+		{"kept as it is", importing, importing, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := ImportAnnotationErrors(with(tc.old), with(tc.new), tc.byOperator)
+			if len(errs) != tc.want {
+				t.Errorf("%d errors, want %d: %v", len(errs), tc.want, errs)
+			}
+			for _, e := range errs {
+				if !strings.Contains(e.Error(), "metadata.annotations[coop.cooperator.dev/import-") || !strings.Contains(e.Error(), "set only by cooperator import") {
+					t.Errorf("message: %v", e)
+				}
+			}
+		})
+	}
+}

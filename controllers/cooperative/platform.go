@@ -334,7 +334,8 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	objs := []client.Object{policyMap, BuildPlatformAdminSecret(coop, token)}
 	keep := map[string]bool{}
 	for _, comp := range version.Components {
-		replicas := platformReplicas(comp, s.topology.Primary)
+		// An imported co-op's platform waits at zero until its data is restored.
+		replicas := platformReplicas(comp, s.topology.Primary && !coop.AwaitingRestore())
 		objs = append(objs, BuildDeployment(coop, &r.Config, comp, replicas), BuildService(coop, comp))
 		if pdb := BuildPodDisruptionBudget(coop, comp, replicas); pdb != nil {
 			objs = append(objs, pdb)

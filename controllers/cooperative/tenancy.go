@@ -132,14 +132,14 @@ const AdminViewBindingName = "coop-admin-view"
 var readVerbs = []string{"get", "list", "watch"}
 
 // BuildAdminRole is what a co-op's admins may do in its namespace beyond AdminClusterRole:
-// read the two Secrets meant for them (the database credentials and the platform admin
-// token) and ask for an on-demand backup. They cannot list Secrets, so they never see the
+// read the three Secrets meant for them (the database credentials, the platform admin
+// token and the link to their latest export) and ask for an on-demand backup. They cannot list Secrets, so they never see the
 // object store credentials, and they cannot exec into pods.
 func BuildAdminRole(coop *coopv1.Cooperative) *rbacv1.Role {
 	return &rbacv1.Role{
 		ObjectMeta: objectMeta(coop, coop.NamespaceName(), coopv1.AdminRoleName),
 		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{coopv1.AppSecretName(coop), coopv1.PlatformAdminSecretName(coop)}},
+			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{coopv1.AppSecretName(coop), coopv1.PlatformAdminSecretName(coop), coopv1.ExportDownloadSecretName(coop)}},
 			{APIGroups: []string{"postgresql.cnpg.io"}, Resources: []string{"backups"}, Verbs: []string{"create"}},
 		},
 	}

@@ -129,6 +129,7 @@ func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooper
 		return nil, err
 	}
 	errs, warnings := v.governedErrors(old, coop, user)
+	errs = append(errs, ImportAnnotationErrors(old, coop, user.Username == v.Hub.OperatorUsername)...)
 	if !coop.DeletionTimestamp.IsZero() {
 		return warnings, invalid(coop, errs)
 	}
@@ -142,6 +143,27 @@ func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooper
 // ValidateDelete allows every deletion; the deletion policy is carried out by the finalizer.
 func (v *Validator) ValidateDelete(context.Context, *coopv1.Cooperative) (admission.Warnings, error) {
 	return nil, nil
+}
+
+// ImportAnnotationErrors refuses an update that adds, changes or removes the annotations
+// of an import's restore (coopv1.AnnotationImportDump and AnnotationImportSHA256) unless the
+// operator sends it: they come only with the Cooperative `cooperator import` creates, and
+// the operator removes them once the dump is restored. Anyone else could otherwise hold a
+// co-op's platform at zero, or start it on an empty database before its data is back.
+func ImportAnnotationErrors(old, coop *coopv1.Cooperative, byOperator bool) field.ErrorList {
+	if byOperator {
+		return nil
+	}
+	var errs field.ErrorList
+	for _, key := range []string{coopv1.AnnotationImportDump, coopv1.AnnotationImportSHA256} {
+		before, had := old.Annotations[key]
+		after, has := coop.Annotations[key]
+		if had != has || before != after {
+			errs = append(errs, field.Forbidden(field.NewPath("metadata", "annotations").Key(key),
+				"set only by cooperator import when it creates the Cooperative, and removed only by the operator once the dump is restored"))
+		}
+	}
+	return errs
 }
 
 // requester is the user who sent the request being judged.

@@ -31,9 +31,9 @@ import (
 )
 
 // BuildInfoConfigMap is what the operator publishes for its peers: its version, its region
-// and its bucket. Peers read it with the credentials this hub gives them.
+// and its bucket (and the bucket's endpoint when it is not AWS S3). Peers read it with the credentials this hub gives them.
 func BuildInfoConfigMap(hub *hubconfig.Config, version string) *corev1.ConfigMap {
-	return &corev1.ConfigMap{
+	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: coopv1.InfoConfigMapName, Namespace: hub.OperatorNamespace,
 			Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue},
@@ -44,6 +44,11 @@ func BuildInfoConfigMap(hub *hubconfig.Config, version string) *corev1.ConfigMap
 			"backupDestination": hub.ObjectStore.DestinationPath,
 		},
 	}
+	// Where the bucket is served, for `cooperator import` (which uploads a dump there).
+	if hub.ObjectStore.EndpointURL != "" {
+		cm.Data["backupEndpoint"] = hub.ObjectStore.EndpointURL
+	}
+	return cm
 }
 
 // InfoPublisher writes the ConfigMap cooperator-info when the operator starts.

@@ -110,11 +110,11 @@ Installed as kubectl-coop on the PATH, it also runs as "kubectl coop".`,
 	})
 	r.flags.AddFlags(cmd.PersistentFlags())
 	cmd.AddGroup(&cobra.Group{ID: "coops", Title: "Co-ops:"}, &cobra.Group{ID: "hub", Title: "The hub:"}, &cobra.Group{ID: "run", Title: "Run the operator or the platform service:"})
-	for _, c := range []*cobra.Command{r.getCommand(), r.backupCommand(), r.suspendCommand(true), r.suspendCommand(false), r.reconcileCommand(), r.usageCommand(), r.governanceCommand()} {
+	for _, c := range []*cobra.Command{r.getCommand(), r.backupCommand(), r.suspendCommand(true), r.suspendCommand(false), r.reconcileCommand(), r.usageCommand(), r.governanceCommand(), r.exportCommand()} {
 		c.GroupID = "coops"
 		cmd.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{r.statusCommand(), r.costsCommand(), r.federationCommand()} {
+	for _, c := range []*cobra.Command{r.statusCommand(), r.costsCommand(), r.federationCommand(), r.importCommand()} {
 		c.GroupID = "hub"
 		cmd.AddCommand(c)
 	}

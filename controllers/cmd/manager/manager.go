@@ -58,6 +58,7 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
+	"github.com/cooperator-dev/cooperator/controllers/export"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/governance"
 	"github.com/cooperator-dev/cooperator/controllers/hubstatus"
@@ -341,6 +342,13 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Interval: opts.GovernanceInterval, DSN: opts.GovernanceDSN,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the governance controller: %w", err)
+	}
+	exports := &export.Reconciler{Client: cl, Hub: opts.Hub}
+	if err := exports.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the CooperativeExport controller: %w", err)
+	}
+	if err := (&export.RestoreReconciler{Client: cl, Upload: exports}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the import's restore controller: %w", err)
 	}
 	if err := (&costreport.Reconciler{}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the CostReport controller: %w", err)

@@ -154,6 +154,46 @@ func Sign(req *http.Request, region, accessKey, secretKey string, now time.Time)
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+accessKey+"/"+scope+", SignedHeaders="+signed+", Signature="+sig)
 }
 
+// Presign returns a link that lets whoever holds it GET o, and nothing else, until
+// now+validity (at most 7 days, as S3 allows): AWS Signature Version 4 in the query string,
+// with the host as the only signed header and an unsigned payload.
+func Presign(o Object, accessKey, secretKey string, now time.Time, validity time.Duration) (string, error) {
+	if validity <= 0 || validity > 7*24*time.Hour {
+		return "", fmt.Errorf("link validity %s: must be more than 0 and at most 168h", validity)
+	}
+	// Path-style, as Put; an empty bucket means the endpoint is the bucket's own host.
+	path := "/" + escapeKey(o.Key)
+	if o.Bucket != "" {
+		path = "/" + o.Bucket + path
+	}
+	u, err := url.Parse(strings.TrimRight(o.Endpoint, "/") + path)
+	if err != nil {
+		return "", fmt.Errorf("object URL: %w", err)
+	}
+	now = now.UTC()
+	amzDate := now.Format("20060102T150405Z")
+	day := now.Format("20060102")
+	scope := day + "/" + o.Region + "/s3/aws4_request"
+	q := url.Values{}
+	q.Set("X-Amz-Algorithm", "AWS4-HMAC-SHA256")
+	q.Set("X-Amz-Credential", accessKey+"/"+scope)
+	q.Set("X-Amz-Date", amzDate)
+	q.Set("X-Amz-Expires", fmt.Sprint(int64(validity/time.Second)))
+	q.Set("X-Amz-SignedHeaders", "host")
+	canonical := strings.Join([]string{
+		http.MethodGet, u.EscapedPath(), canonicalQuery(q), "host:" + u.Host + "\n", "host", "UNSIGNED-PAYLOAD",
+	}, "\n")
+	h := sha256.Sum256([]byte(canonical))
+	toSign := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(h[:])
+	key := hmacSHA256([]byte("AWS4"+secretKey), day)
+	key = hmacSHA256(key, o.Region)
+	key = hmacSHA256(key, "s3")
+	key = hmacSHA256(key, "aws4_request")
+	q.Set("X-Amz-Signature", hex.EncodeToString(hmacSHA256(key, toSign)))
+	u.RawQuery = canonicalQuery(q)
+	return u.String(), nil
+}
+
 func canonicalQuery(q url.Values) string {
 	keys := make([]string, 0, len(q))
 	for k := range q {
@@ -182,17 +222,51 @@ func DumpKey(prefix string, t time.Time) string {
 	return prefix + t.UTC().Format("20060102T150405Z") + ".dump"
 }
 
+// Get downloads o into w and returns its SHA-256.
+func Get(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, w io.Writer, now time.Time) ([]byte, error) {
+	u, err := url.Parse(strings.TrimRight(o.Endpoint, "/") + "/" + o.Bucket + "/" + escapeKey(o.Key))
+	if err != nil {
+		return nil, fmt.Errorf("object URL: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	empty := sha256.Sum256(nil)
+	req.Header.Set("x-amz-content-sha256", hex.EncodeToString(empty[:]))
+	Sign(req, o.Region, accessKey, secretKey, now)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("downloading s3://%s/%s: %w", o.Bucket, o.Key, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
+		return nil, fmt.Errorf("downloading s3://%s/%s: %s: %s", o.Bucket, o.Key, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(w, h), resp.Body); err != nil {
+		return nil, fmt.Errorf("downloading s3://%s/%s: %w", o.Bucket, o.Key, err)
+	}
+	return h.Sum(nil), nil
+}
+
 // Main is the backup-logical subcommand: "upload" sends a dump file to the co-op's prefix
-// with the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+// with the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; "download" fetches
+// one (an imported co-op's dump) and checks its SHA-256.
 func Main(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "download" {
+		return download(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "upload" {
-		return errors.New("usage: backup-logical upload --file FILE --destination s3://bucket/prefix/ [--endpoint URL] [--region REGION]")
+		return errors.New("usage: backup-logical upload|download --file FILE --destination s3://bucket/prefix/ [--name NAME] [--endpoint URL] [--region REGION]")
 	}
 	fs := flag.NewFlagSet("backup-logical upload", flag.ContinueOnError)
 	file := fs.String("file", "", "the dump to upload")
 	dest := fs.String("destination", "", "the co-op's prefix, s3://bucket/<region>/<co-op>/logical/")
 	endpoint := fs.String("endpoint", "https://s3.amazonaws.com", "endpoint URL of the S3-compatible store")
 	region := fs.String("region", "us-east-1", "region the request is signed for")
+	name := fs.String("name", "", "the object's name under the prefix; the dump's UTC time when empty")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -221,10 +295,64 @@ func Main(ctx context.Context, args []string) error {
 		return err
 	}
 	now := time.Now()
-	o := Object{Endpoint: *endpoint, Region: *region, Bucket: bucket, Key: DumpKey(prefix, now)}
+	key := DumpKey(prefix, now)
+	if *name != "" {
+		if strings.Contains(*name, "/") {
+			return fmt.Errorf("--name %q: must not contain a slash", *name)
+		}
+		key = prefix + *name
+	}
+	o := Object{Endpoint: *endpoint, Region: *region, Bucket: bucket, Key: key}
 	if err := Put(ctx, &http.Client{Timeout: time.Hour}, o, access, secret, f, size, h.Sum(nil), now); err != nil {
 		return err
 	}
 	fmt.Printf("Uploaded s3://%s/%s (%d bytes)\n", o.Bucket, o.Key, size)
+	return nil
+}
+
+// download is backup-logical download: it fetches <destination><name> into --file (under
+// another name until its SHA-256 matched --sha256).
+func download(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("backup-logical download", flag.ContinueOnError)
+	file := fs.String("file", "", "where to write the object")
+	dest := fs.String("destination", "", "the prefix, s3://bucket/<region>/<co-op>/imports/")
+	name := fs.String("name", "", "the object's name under the prefix")
+	want := fs.String("sha256", "", "the object's SHA-256, hex")
+	endpoint := fs.String("endpoint", "https://s3.amazonaws.com", "endpoint URL of the S3-compatible store")
+	region := fs.String("region", "us-east-1", "region the request is signed for")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	bucket, prefix, err := ParseDestination(*dest)
+	if err != nil {
+		return fmt.Errorf("--destination: %w", err)
+	}
+	if *name == "" || strings.Contains(*name, "/") || *want == "" || *file == "" {
+		return errors.New("--file, --name (no slash) and --sha256 are required")
+	}
+	access, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if access == "" || secret == "" {
+		return errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set")
+	}
+	f, err := os.Create(*file + ".partial")
+	if err != nil {
+		return fmt.Errorf("--file: %w", err)
+	}
+	defer func() { _ = os.Remove(*file + ".partial") }()
+	o := Object{Endpoint: *endpoint, Region: *region, Bucket: bucket, Key: prefix + *name}
+	sum, err := Get(ctx, &http.Client{Timeout: time.Hour}, o, access, secret, f, time.Now())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(sum); got != strings.ToLower(*want) {
+		return fmt.Errorf("s3://%s/%s has SHA-256 %s, not %s: refusing it", o.Bucket, o.Key, got, *want)
+	}
+	if err := os.Rename(*file+".partial", *file); err != nil {
+		return err
+	}
+	fmt.Printf("Downloaded s3://%s/%s\n", o.Bucket, o.Key)
 	return nil
 }

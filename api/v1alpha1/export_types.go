@@ -1,0 +1,233 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ExportPhase is where a CooperativeExport stands.
+// +kubebuilder:validation:Enum=Pending;Running;Succeeded;Failed
+type ExportPhase string
+
+// The phases of a CooperativeExport.
+const (
+	// ExportPending: the operator has not started the dump yet (or cannot: the reason says why).
+	ExportPending ExportPhase = "Pending"
+	// ExportRunning: the dump Job runs.
+	ExportRunning ExportPhase = "Running"
+	// ExportSucceeded: the dump is in the co-op's object store prefix and the download
+	// Secret holds a link to it.
+	ExportSucceeded ExportPhase = "Succeeded"
+	// ExportFailed: the dump Job failed; create a new CooperativeExport to try again.
+	ExportFailed ExportPhase = "Failed"
+)
+
+// Condition type and reasons of a CooperativeExport.
+const (
+	// ConditionExportComplete is True once the dump is downloadable, False while it is
+	// not (yet), with one of the reasons below.
+	ConditionExportComplete = "Complete"
+	// ReasonExportNotACooperative: the namespace is not a co-op's namespace.
+	ReasonExportNotACooperative = "NotACooperativeNamespace"
+	// ReasonExportDatabaseNotReady: the co-op has no database credentials yet.
+	ReasonExportDatabaseNotReady = "DatabaseNotReady"
+	// ReasonExportStandby: the co-op is a standby; export it on its home hub.
+	ReasonExportStandby = "Standby"
+	// ReasonExportCredentialsMissing: the co-op's object store Secrets are missing.
+	ReasonExportCredentialsMissing = "ObjectStoreCredentialsMissing"
+	// ReasonExportDumping: the dump Job runs.
+	ReasonExportDumping = "Dumping"
+	// ReasonExportJobFailed: the dump Job failed.
+	ReasonExportJobFailed = "JobFailed"
+	// ReasonExportSucceeded: the dump is downloadable.
+	ReasonExportSucceeded = "Succeeded"
+)
+
+// CooperativeExportSpec asks for a logical dump of the co-op's database. The co-op is the
+// one whose namespace (coop-<name>) holds the CooperativeExport; there is nothing to choose.
+type CooperativeExportSpec struct {
+	// linkValidity is how long the download link stays valid once the dump is made: at
+	// most 7 days (168h), the most an S3 presigned link may live.
+	// +optional
+	// +kubebuilder:default="24h"
+	// +kubebuilder:validation:Pattern=`^([1-9][0-9]?|1[0-5][0-9]|16[0-8])h$`
+	LinkValidity string `json:"linkValidity,omitempty"`
+}
+
+// ExportDump is where the dump of an export went.
+type ExportDump struct {
+	// destination is the dump's object in the co-op's own object store prefix,
+	// s3://<bucket>/<region>/<co-op>/exports/<export>.dump.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Destination string `json:"destination,omitempty"`
+
+	// downloadSecret is the Secret of the co-op namespace, readable by the co-op's admins,
+	// whose key url holds a presigned link to the dump until expires.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	DownloadSecret string `json:"downloadSecret,omitempty"`
+
+	// expires is when the download link stops working.
+	// +optional
+	Expires *metav1.Time `json:"expires,omitempty"`
+}
+
+// CooperativeExportStatus is what the operator did of the export request.
+type CooperativeExportStatus struct {
+	// observedGeneration is the generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// phase: Pending, Running, Succeeded or Failed.
+	// +optional
+	Phase ExportPhase `json:"phase,omitempty"`
+
+	// cooperative is the co-op exported.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Cooperative string `json:"cooperative,omitempty"`
+
+	// jobName is the Job of the co-op namespace that dumps the database.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	JobName string `json:"jobName,omitempty"`
+
+	// dump is where the dump went, once it succeeded.
+	// +optional
+	Dump *ExportDump `json:"dump,omitempty"`
+
+	// completionTime is when the dump succeeded or failed.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+
+	// conditions: Complete.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=4
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// CooperativeExport is a co-op admin's request for a logical dump of their co-op's
+// database, made inside the cluster with the co-op's own credentials and put in the co-op's
+// own object store prefix. `cooperator export COOP` creates one and writes the archive.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,shortName=coopexport,categories=cooperator
+// +kubebuilder:printcolumn:name="Cooperative",type=string,JSONPath=`.status.cooperative`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Complete")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.spec) || self.spec == oldSelf.spec",message="spec is immutable: create a new CooperativeExport"
+type CooperativeExport struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the object's metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the export request.
+	// +optional
+	Spec CooperativeExportSpec `json:"spec,omitempty,omitzero"`
+
+	// status is what the operator did of it.
+	// +optional
+	Status CooperativeExportStatus `json:"status,omitempty,omitzero"`
+}
+
+// CooperativeExportList is a list of CooperativeExports.
+//
+// +kubebuilder:object:root=true
+type CooperativeExportList struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the list's metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the CooperativeExports.
+	Items []CooperativeExport `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&CooperativeExport{}, &CooperativeExportList{})
+}
+
+// ExportDownloadSecretName is the Secret of the co-op namespace that holds the link to the
+// latest export's dump; the co-op's admin Role may get it, and no other Secret of the
+// object store.
+func ExportDownloadSecretName(coop *Cooperative) string { return coop.Name + "-export" }
+
+// ExportDumpURLKey is the key, in the download Secret, of the presigned link.
+const ExportDumpURLKey = "url"
+
+// Annotations `cooperator import` sets on the Cooperative it recreates from an archive.
+// While AnnotationImportDump is there the operator keeps the platform at zero replicas and
+// restores the dump into the new database (a Job of the co-op namespace); once restored, it
+// records status.origin and removes the two dump annotations.
+const (
+	// AnnotationImportDump names the dump object under <bucket>/<region>/<co-op>/imports/.
+	AnnotationImportDump = "coop.cooperator.dev/import-dump"
+	// AnnotationImportSHA256 is the dump's SHA-256 (hex); the restore refuses another.
+	AnnotationImportSHA256 = "coop.cooperator.dev/import-sha256"
+	// AnnotationImportOrigin is where the archive came from, as JSON of ImportOrigin's
+	// cooperative, export, exportedAt and backups fields.
+	AnnotationImportOrigin = "coop.cooperator.dev/import-origin"
+)
+
+// AwaitingRestore says whether the co-op's imported data is not restored yet: its
+// platform must not start on an empty database.
+func (c *Cooperative) AwaitingRestore() bool {
+	return c.Annotations[AnnotationImportDump] != ""
+}
+
+// ImportOrigin records where an imported co-op came from and when its data was restored.
+type ImportOrigin struct {
+	// cooperative is the co-op's name on the hub it left.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Cooperative string `json:"cooperative,omitempty"`
+
+	// export is the CooperativeExport whose dump was restored.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Export string `json:"export,omitempty"`
+
+	// exportedAt is when the archive was written.
+	// +optional
+	ExportedAt *metav1.Time `json:"exportedAt,omitempty"`
+
+	// backups is where the co-op's physical backups were on the hub it left
+	// (bucket/region/co-op/).
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Backups string `json:"backups,omitempty"`
+
+	// restoreJob is the Job that restored the dump.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	RestoreJob string `json:"restoreJob,omitempty"`
+
+	// restoredAt is when the dump was restored; the platform starts after it.
+	// +optional
+	RestoredAt *metav1.Time `json:"restoredAt,omitempty"`
+
+	// message says what went wrong when the restore failed.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+}

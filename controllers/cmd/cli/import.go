@@ -1,0 +1,285 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/export"
+	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
+)
+
+// importFlags are the flags of `cooperator import`.
+type importFlags struct {
+	planMap, templateMap []string
+	operatorNamespace    string
+	credentialsPrefix    string
+	endpoint             string
+	noWait               bool
+	timeout              time.Duration
+}
+
+// nameMap parses old=new pairs.
+func nameMap(flag string, pairs []string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, p := range pairs {
+		old, new, ok := strings.Cut(p, "=")
+		if !ok || old == "" || new == "" {
+			return nil, fmt.Errorf("--%s %q: must be OLD=NEW", flag, p)
+		}
+		m[old] = new
+	}
+	return m, nil
+}
+
+func (r *root) importCommand() *cobra.Command {
+	var f importFlags
+	c := &cobra.Command{
+		Use:   "import ARCHIVE",
+		Short: "Recreate a co-op on this hub from an archive of cooperator export, with its data",
+		Long: `Recreate a co-op on this hub from the archive cooperator export wrote on another hub
+(a directory or a .tar.gz). Run it as this hub's admin:
+
+1. every part's SHA-256 is checked against manifest.json: an archive that does not match
+   is refused, and nothing is written;
+2. the co-op's HostingPlan and PlatformTemplate must exist here, under the same names or
+   the ones --plan-map and --template-map give (OLD=NEW);
+3. the dump goes to the co-op's prefix of this hub's object store, with the co-op's own
+   keys (the Secret cooperator-objectstore-<co-op> of the operator namespace, which the hub
+   creates before, as for any co-op);
+4. the Cooperative is created with the annotations that make the operator restore the dump
+   into the new database before the platform starts; status.origin records where it came
+   from and when it was restored. The command follows it until then.`,
+		Example: "  cooperator import fairride-lyon.tar.gz\n  cooperator import ./fairride-lyon --plan-map small=standard",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return r.runImport(c.Context(), c.OutOrStdout(), args[0], &f)
+		},
+	}
+	c.Flags().StringArrayVar(&f.planMap, "plan-map", nil, "OLD=NEW: use this hub's HostingPlan NEW for the archive's OLD")
+	c.Flags().StringArrayVar(&f.templateMap, "template-map", nil, "OLD=NEW: use this hub's PlatformTemplate NEW for the archive's OLD")
+	operatorNamespaceFlag(c, &f.operatorNamespace)
+	c.Flags().StringVar(&f.credentialsPrefix, "credentials-prefix", "cooperator-objectstore-", "prefix of the co-ops' own object store Secrets in the operator namespace")
+	c.Flags().StringVar(&f.endpoint, "endpoint", "", "endpoint URL of this hub's object store (default: from the ConfigMap cooperator-info, else AWS S3)")
+	c.Flags().BoolVar(&f.noWait, "no-wait", false, "return once the Cooperative is created, without waiting for the restore")
+	c.Flags().DurationVar(&f.timeout, "timeout", 2*time.Hour, "how long to wait for the restore")
+	return c
+}
+
+func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *importFlags) error {
+	plans, err := nameMap("plan-map", f.planMap)
+	if err != nil {
+		return usageError(err)
+	}
+	templates, err := nameMap("template-map", f.templateMap)
+	if err != nil {
+		return usageError(err)
+	}
+	fmt.Fprintf(out, "[1/5] checking %s against its manifest\n", path)
+	a, err := export.Open(path)
+	if err != nil {
+		return fmt.Errorf("refusing %s: %w; nothing was written", path, err)
+	}
+	defer a.Close()
+	raw, err := os.ReadFile(a.Path(export.CooperativeFile))
+	if err != nil {
+		return err
+	}
+	coop := &coopv1.Cooperative{}
+	if err := yaml.UnmarshalStrict(raw, coop); err != nil {
+		return fmt.Errorf("refusing %s: %s: %w", path, export.CooperativeFile, err)
+	}
+	cl, err := r.client()
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(out, "[2/5] mapping the plan and the template to this hub's")
+	if err := mapNamed(ctx, cl, "HostingPlan", "plan-map", &coop.Spec.Plan, plans, &coopv1.HostingPlan{}, &coopv1.HostingPlanList{}); err != nil {
+		return err
+	}
+	if coop.Spec.Platform.Template != "" {
+		if err := mapNamed(ctx, cl, "PlatformTemplate", "template-map", &coop.Spec.Platform.Template, templates, &coopv1.PlatformTemplate{}, &coopv1.PlatformTemplateList{}); err != nil {
+			return err
+		}
+	}
+	if err := cl.Get(ctx, client.ObjectKey{Name: coop.Name}, &coopv1.Cooperative{}); err == nil {
+		return fmt.Errorf("a Cooperative %s exists on this hub already: nothing was written", coop.Name)
+	} else if !apierrors.IsNotFound(err) {
+		return explain(err, "reading Cooperative "+coop.Name)
+	}
+
+	fmt.Fprintln(out, "[3/5] uploading the dump to the co-op's prefix of this hub's object store")
+	dumpName, sum, err := r.uploadDump(ctx, cl, a, coop.Name, f)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(out, "[4/5] creating Cooperative %s\n", coop.Name)
+	var backups export.Backups
+	if b, err := os.ReadFile(a.Path(export.BackupsFile)); err == nil {
+		_ = json.Unmarshal(b, &backups)
+	}
+	exportedAt := metav1.NewTime(a.Manifest.CreatedAt)
+	origin, err := json.Marshal(coopv1.ImportOrigin{Cooperative: a.Manifest.Cooperative, Export: a.Manifest.Export, ExportedAt: &exportedAt,
+		Backups: strings.TrimPrefix(backups.Bucket, "s3://") + "/" + backups.Prefix})
+	if err != nil {
+		return err
+	}
+	if coop.Annotations == nil {
+		coop.Annotations = map[string]string{}
+	}
+	coop.Annotations[coopv1.AnnotationImportDump] = dumpName
+	coop.Annotations[coopv1.AnnotationImportSHA256] = sum
+	coop.Annotations[coopv1.AnnotationImportOrigin] = string(origin)
+	if err := cl.Create(ctx, coop); err != nil {
+		return explain(err, "creating Cooperative "+coop.Name)
+	}
+	if f.noWait {
+		fmt.Fprintf(out, "Cooperative %s created; the operator restores its data before its platform starts\n", coop.Name)
+		return nil
+	}
+	fmt.Fprintln(out, "[5/5] waiting for the operator to restore the data")
+	var failed string
+	err = r.wait(ctx, out, f.timeout, func(ctx context.Context) (bool, string, error) {
+		got := &coopv1.Cooperative{}
+		if err := cl.Get(ctx, client.ObjectKey{Name: coop.Name}, got); err != nil {
+			return false, "", explain(err, "reading Cooperative "+coop.Name)
+		}
+		o := got.Status.Origin
+		switch {
+		case o == nil || o.RestoreJob == "":
+			return false, "restore: waiting for the database", nil
+		case o.RestoredAt != nil:
+			return true, "restore: done at " + o.RestoredAt.UTC().Format(time.RFC3339), nil
+		case o.Message != "":
+			failed = o.Message
+			return true, "restore: failed", nil
+		}
+		return false, "restore: Job " + o.RestoreJob + " runs", nil
+	})
+	if err != nil {
+		return err
+	}
+	if failed != "" {
+		return fmt.Errorf("the restore of %s failed: %s", coop.Name, failed)
+	}
+	fmt.Fprintf(out, "Imported %s; its platform starts now\n", coop.Name)
+	return nil
+}
+
+// mapNamed maps *name through m and checks that this hub has an object of that name.
+func mapNamed(ctx context.Context, cl client.Client, kind, flag string, name *string, m map[string]string, obj client.Object, list client.ObjectList) error {
+	old := *name
+	if n, ok := m[old]; ok {
+		*name = n
+	}
+	err := cl.Get(ctx, client.ObjectKey{Name: *name}, obj)
+	if err == nil {
+		return nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return explain(err, "reading "+kind+" "+*name)
+	}
+	var have []string
+	if cl.List(ctx, list) == nil {
+		switch l := list.(type) {
+		case *coopv1.HostingPlanList:
+			for _, i := range l.Items {
+				have = append(have, i.Name)
+			}
+		case *coopv1.PlatformTemplateList:
+			for _, i := range l.Items {
+				have = append(have, i.Name)
+			}
+		}
+	}
+	sort.Strings(have)
+	return &exitError{code: ExitNotFound, err: fmt.Errorf("%s %q does not exist on this hub: create it, or map it to one of this hub's with --%s %s=NAME (this hub has: %s); nothing was written",
+		kind, *name, flag, old, strings.Join(have, ", "))}
+}
+
+// uploadDump puts the archive's dump under the co-op's imports/ prefix of this hub's
+// object store, with the co-op's own keys, and returns its object name and SHA-256.
+func (r *root) uploadDump(ctx context.Context, cl client.Client, a *export.Archive, coop string, f *importFlags) (string, string, error) {
+	info := &corev1.ConfigMap{}
+	if err := cl.Get(ctx, client.ObjectKey{Namespace: f.operatorNamespace, Name: coopv1.InfoConfigMapName}, info); err != nil {
+		return "", "", explain(err, "reading the hub's bucket from ConfigMap "+f.operatorNamespace+"/"+coopv1.InfoConfigMapName)
+	}
+	dest, region := info.Data["backupDestination"], info.Data["region"]
+	if dest == "" || region == "" {
+		return "", "", fmt.Errorf("ConfigMap %s/%s names no bucket or region: is the operator running?", f.operatorNamespace, coopv1.InfoConfigMapName)
+	}
+	endpoint := f.endpoint
+	if endpoint == "" {
+		endpoint = info.Data["backupEndpoint"]
+	}
+	if endpoint == "" {
+		endpoint = "https://s3.amazonaws.com"
+	}
+	secretName := f.credentialsPrefix + coop
+	keys := &corev1.Secret{}
+	if err := cl.Get(ctx, client.ObjectKey{Namespace: f.operatorNamespace, Name: secretName}, keys); err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", "", &exitError{code: ExitNotFound, err: fmt.Errorf("the Secret %s/%s, the co-op's own object store keys, does not exist: create it first, as for any co-op (see README, Security model); nothing was written", f.operatorNamespace, secretName)}
+		}
+		return "", "", explain(err, "reading Secret "+secretName)
+	}
+	part, _ := a.Manifest.Part(export.DumpFile)
+	bucket, prefix, err := logicalbackup.ParseDestination(strings.TrimRight(dest, "/") + "/" + region + "/" + coop + "/imports/")
+	if err != nil {
+		return "", "", err
+	}
+	name := a.Manifest.Export
+	if name == "" {
+		name = a.Manifest.Cooperative
+	}
+	name += ".dump"
+	file, err := os.Open(a.Path(export.DumpFile))
+	if err != nil {
+		return "", "", err
+	}
+	defer file.Close()
+	sum, err := hex.DecodeString(part.SHA256)
+	if err != nil || len(sum) != sha256.Size {
+		return "", "", errors.New("the manifest's checksum of the dump is not a SHA-256")
+	}
+	o := logicalbackup.Object{Endpoint: endpoint, Region: "us-east-1", Bucket: bucket, Key: prefix + name}
+	if err := logicalbackup.Put(ctx, &http.Client{Timeout: 6 * time.Hour}, o, string(keys.Data[coopv1.AccessKeyIDKey]), string(keys.Data[coopv1.AccessSecretKeyKey]), file, part.Size, sum, r.now()); err != nil {
+		return "", "", err
+	}
+	return name, part.SHA256, nil
+}

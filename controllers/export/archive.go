@@ -1,0 +1,390 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package export
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The archive `cooperator export` writes and `cooperator import` reads: a directory, or the
+// same directory as a .tar.gz, holding these parts and manifest.json that lists each with
+// its SHA-256.
+const (
+	// ArchiveFormat names this layout in manifest.json.
+	ArchiveFormat = "cooperator.dev/export/v1"
+	// ManifestFile lists the parts and their checksums.
+	ManifestFile = "manifest.json"
+	// ReadmeFile tells a person what each part is.
+	ReadmeFile = "README.md"
+	// CooperativeFile is the Cooperative as the co-op wrote it: spec, name, its own labels
+	// and annotations; no status, no hub-internal fields.
+	CooperativeFile = "cooperative.yaml"
+	// PlanFile and TemplateFile are the HostingPlan and PlatformTemplate it ran on, for
+	// reference.
+	PlanFile     = "hostingplan.yaml"
+	TemplateFile = "platformtemplate.yaml"
+	// CostsFile holds the co-op's line of every CostReport.
+	CostsFile = "costs.json"
+	// BackupsFile says where the physical backups are.
+	BackupsFile = "backups.json"
+	// DumpFile is the logical dump of the database (pg_dump custom format).
+	DumpFile = "database.dump"
+)
+
+// Part is one file of the archive.
+type Part struct {
+	// Path inside the archive.
+	Path string `json:"path"`
+	// SHA256 of its bytes, hex.
+	SHA256 string `json:"sha256"`
+	// Size in bytes.
+	Size int64 `json:"size"`
+	// Description says what it is.
+	Description string `json:"description"`
+}
+
+// Manifest is manifest.json.
+type Manifest struct {
+	Format      string    `json:"format"`
+	Cooperative string    `json:"cooperative"`
+	CreatedAt   time.Time `json:"createdAt"`
+	// Export is the CooperativeExport whose dump the archive holds.
+	Export string `json:"export,omitempty"`
+	Parts  []Part `json:"parts"`
+}
+
+// Part returns the part at path.
+func (m *Manifest) Part(path string) (Part, bool) {
+	for _, p := range m.Parts {
+		if p.Path == path {
+			return p, true
+		}
+	}
+	return Part{}, false
+}
+
+// Backups is backups.json: where the co-op's physical backups are, so that a hub with
+// credentials for that bucket can bootstrap a replica or a recovery from them.
+type Backups struct {
+	// Tier is dedicated or shared: a shared-tier co-op's physical backups are the hub's
+	// shared Cluster's, with every shared co-op in them; its logical backups are under
+	// Prefix + "logical/".
+	Tier string `json:"tier"`
+	// Bucket, such as s3://hub-backups, and Prefix in it, <region>/<co-op>/.
+	Bucket string `json:"bucket"`
+	Prefix string `json:"prefix"`
+	// ServerName is the folder under Prefix where the Cluster archives WAL and base backups.
+	ServerName string `json:"serverName,omitempty"`
+	// RecoveryWindow is how long backups and WAL are kept (spec.backup.retention).
+	RecoveryWindow string `json:"recoveryWindow,omitempty"`
+	// LastBackup is the name and time of the latest completed base backup.
+	LastBackup     string     `json:"lastBackup,omitempty"`
+	LastBackupTime *time.Time `json:"lastBackupTime,omitempty"`
+}
+
+// CostLine is one line of costs.json: the co-op's line of one CostReport.
+type CostLine struct {
+	Report   string          `json:"report"`
+	Start    time.Time       `json:"start"`
+	End      time.Time       `json:"end"`
+	Currency string          `json:"currency"`
+	Phase    string          `json:"phase,omitempty"`
+	Line     json.RawMessage `json:"line"`
+}
+
+// Writer writes an archive into a temporary directory next to the target; Finish moves it
+// into place, so that nothing at the target looks complete before every part is there.
+type Writer struct {
+	target string
+	tmp    string
+	m      Manifest
+}
+
+// NewWriter starts an archive for target: a directory, or a .tar.gz file when target ends
+// in .tar.gz or .tgz. It refuses a target that exists.
+func NewWriter(target, cooperative string, now time.Time) (*Writer, error) {
+	if _, err := os.Stat(target); err == nil {
+		return nil, fmt.Errorf("%s exists: choose another name or remove it", target)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(target)), "."+filepath.Base(target)+".partial-")
+	if err != nil {
+		return nil, fmt.Errorf("creating the archive next to %s: %w", target, err)
+	}
+	return &Writer{target: target, tmp: tmp, m: Manifest{Format: ArchiveFormat, Cooperative: cooperative, CreatedAt: now.UTC().Truncate(time.Second)}}, nil
+}
+
+// SetExport records the export whose dump the archive holds.
+func (w *Writer) SetExport(name string) { w.m.Export = name }
+
+// Add writes a part from r.
+func (w *Writer) Add(path, description string, r io.Reader) error {
+	f, err := os.OpenFile(filepath.Join(w.tmp, path), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	w.m.Parts = append(w.m.Parts, Part{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, Description: description})
+	return nil
+}
+
+// Abort removes what was written.
+func (w *Writer) Abort() { _ = os.RemoveAll(w.tmp) }
+
+// Finish writes the manifest and the README and moves the archive into place.
+func (w *Writer) Finish() error {
+	if err := w.Add(ReadmeFile, "this file", strings.NewReader(Readme(&w.m))); err != nil {
+		return err
+	}
+	sort.Slice(w.m.Parts, func(i, j int) bool { return w.m.Parts[i].Path < w.m.Parts[j].Path })
+	b, err := json.MarshalIndent(w.m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(w.tmp, ManifestFile), append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	if !IsTarball(w.target) {
+		return os.Rename(w.tmp, w.target)
+	}
+	defer w.Abort()
+	partial := w.tmp + ".tar.gz"
+	if err := writeTarball(partial, w.tmp); err != nil {
+		_ = os.Remove(partial)
+		return err
+	}
+	return os.Rename(partial, w.target)
+}
+
+// IsTarball says whether path names a .tar.gz archive.
+func IsTarball(path string) bool {
+	return strings.HasSuffix(path, ".tar.gz") || strings.HasSuffix(path, ".tgz")
+}
+
+func writeTarball(path, dir string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	gz := gzip.NewWriter(f)
+	tw := tar.NewWriter(gz)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: e.Name(), Mode: 0o600, Size: info.Size(), ModTime: info.ModTime(), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		src, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(tw, src)
+		src.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := gz.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// ErrTampered is wrapped by Open when a part does not match the manifest.
+var ErrTampered = errors.New("the archive does not match its manifest")
+
+// Archive is an opened, verified archive: Dir holds its parts.
+type Archive struct {
+	Dir      string
+	Manifest Manifest
+	cleanup  func()
+}
+
+// Close removes what Open unpacked.
+func (a *Archive) Close() {
+	if a.cleanup != nil {
+		a.cleanup()
+	}
+}
+
+// Path is the file of a part.
+func (a *Archive) Path(part string) string { return filepath.Join(a.Dir, part) }
+
+// Open reads an archive (a directory or a .tar.gz) and verifies every part against the
+// manifest: each listed part exists with its size and SHA-256, and nothing unlisted is
+// there. A mismatch is ErrTampered, naming the part.
+func Open(path string) (*Archive, error) {
+	a := &Archive{Dir: path}
+	if IsTarball(path) {
+		dir, err := os.MkdirTemp("", "cooperator-import-")
+		if err != nil {
+			return nil, err
+		}
+		a.Dir, a.cleanup = dir, func() { _ = os.RemoveAll(dir) }
+		if err := unpack(path, dir); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("unpacking %s: %w", path, err)
+		}
+	}
+	if err := a.verify(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *Archive) verify() error {
+	b, err := os.ReadFile(filepath.Join(a.Dir, ManifestFile))
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", ManifestFile, err)
+	}
+	if err := json.Unmarshal(b, &a.Manifest); err != nil {
+		return fmt.Errorf("%s: %w", ManifestFile, err)
+	}
+	if a.Manifest.Format != ArchiveFormat {
+		return fmt.Errorf("%s: format %q, this cooperator reads %q", ManifestFile, a.Manifest.Format, ArchiveFormat)
+	}
+	listed := map[string]bool{ManifestFile: true}
+	for _, p := range a.Manifest.Parts {
+		if p.Path != filepath.Base(p.Path) || p.Path == "." || p.Path == ".." {
+			return fmt.Errorf("%w: part %q is not a plain file name", ErrTampered, p.Path)
+		}
+		listed[p.Path] = true
+		f, err := os.Open(filepath.Join(a.Dir, p.Path))
+		if err != nil {
+			return fmt.Errorf("%w: part %s is missing", ErrTampered, p.Path)
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", p.Path, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != p.SHA256 || n != p.Size {
+			return fmt.Errorf("%w: part %s has SHA-256 %s (%d bytes), the manifest says %s (%d bytes)", ErrTampered, p.Path, got, n, p.SHA256, p.Size)
+		}
+	}
+	entries, err := os.ReadDir(a.Dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !listed[e.Name()] {
+			return fmt.Errorf("%w: %s is not in the manifest", ErrTampered, e.Name())
+		}
+	}
+	for _, want := range []string{CooperativeFile, DumpFile} {
+		if _, ok := a.Manifest.Part(want); !ok {
+			return fmt.Errorf("%w: the manifest lists no %s", ErrTampered, want)
+		}
+	}
+	return nil
+}
+
+func unpack(path, dir string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if h.Typeflag != tar.TypeReg || h.Name != filepath.Base(h.Name) || h.Name == ".." || h.Name == "." {
+			return fmt.Errorf("%w: entry %q is not a plain file", ErrTampered, h.Name)
+		}
+		out, err := os.OpenFile(filepath.Join(dir, h.Name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(out, tr)
+		out.Close()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Readme is the README.md of an archive.
+func Readme(m *Manifest) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Export of the co-op %s\n\n", m.Cooperative)
+	fmt.Fprintf(&b, "Made by `cooperator export` on %s. Everything the co-op needs to run elsewhere, in plain formats.\n\n", m.CreatedAt.Format(time.RFC3339))
+	b.WriteString("| file | what it is |\n|---|---|\n")
+	for _, p := range m.Parts {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", p.Path, p.Description)
+	}
+	fmt.Fprintf(&b, "| `%s` | every file above with its size and SHA-256 |\n", ManifestFile)
+	b.WriteString(`
+## Using it elsewhere
+
+- On another cooperator hub: ` + "`cooperator import <this archive>`" + ` checks every checksum, recreates
+  the Cooperative (` + "`--plan-map old=new`" + ` and ` + "`--template-map old=new`" + ` when the hub names them
+  differently), and restores the database before the platform starts.
+- Anywhere else: ` + "`sha256sum`" + ` each file against manifest.json, then restore the database into an
+  empty PostgreSQL database with
+  ` + "`pg_restore --no-owner --no-privileges --exit-on-error --dbname=postgresql://... database.dump`" + `;
+  run the platform service (` + "`cooperator platform`" + `) against it with the fee split and governance of
+  cooperative.yaml.
+- backups.json says where the physical backups (base backups and WAL) are: with read
+  credentials for that bucket, CloudNativePG can bootstrap a replica or a recovery from them.
+
+## What is not here
+
+No credentials of any kind (database passwords, object store keys, tokens), no status and
+no hub-internal fields; the platform's members keep their own data exports.
+`)
+	return b.String()
+}

@@ -1,0 +1,281 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package export fulfils CooperativeExports: a co-op admin asks, in the co-op's namespace,
+// for a logical dump of the co-op's database; the operator runs a Job there that dumps it
+// with the co-op's own database credentials (pg_dump, in the PostgreSQL image) and uploads
+// it with the co-op's own object store credentials to <bucket>/<region>/<co-op>/exports/
+// (the cooperator binary's backup-logical upload). Once the Job succeeded, the operator
+// writes a presigned link to that one object, signed with the co-op's read-only keys, into
+// the Secret <co-op>-export, which the co-op's admins may read: they get their data without
+// ever holding object store keys. `cooperator export COOP` drives it and writes the archive.
+package export
+
+import (
+	"fmt"
+	"strconv"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+)
+
+// Component is the value of app.kubernetes.io/component on the export and restore pods;
+// the NetworkPolicy EgressPolicyName selects them.
+const Component = "export"
+
+// EgressPolicyName lets the export and restore pods of a co-op namespace reach the object
+// store, which the namespace's own policies allow to the database pods only.
+const EgressPolicyName = "allow-export-egress"
+
+// DumpDir is the emptyDir the dump is written to and uploaded from (or downloaded to and
+// restored from).
+const DumpDir = "/dump"
+
+// postgresUID is the user the CloudNativePG PostgreSQL images run as.
+const postgresUID = 26
+
+// DumpScript runs in the PostgreSQL image with DATABASE_URL, the co-op owner's connection
+// URI (the key uri of <co-op>-app). It dumps every table of the platform in pg_dump's
+// custom format, without owners and grants so that it restores under another hub's roles,
+// to $DUMP_FILE, written under another name first so that a failed dump is never uploaded.
+const DumpScript = `set -eu
+pg_dump --format=custom --no-owner --no-privileges --dbname="$DATABASE_URL" --file="$DUMP_FILE.partial"
+mv "$DUMP_FILE.partial" "$DUMP_FILE"
+`
+
+// RestoreScript runs in the PostgreSQL image with DATABASE_URL, the owner's URI of the
+// co-op's new database: it restores the dump at $DUMP_FILE into it, as the owner, in one
+// transaction, and stops at the first error (a database that already has tables refuses).
+const RestoreScript = `set -eu
+pg_restore --no-owner --no-privileges --exit-on-error --single-transaction --dbname="$DATABASE_URL" "$DUMP_FILE"
+`
+
+// Prefix is where a co-op's exports go: <bucket>/<region>/<co-op>/exports/.
+func Prefix(cfg *hubconfig.Config, coop string) string {
+	return cfg.BackupDestination(coop) + "exports/"
+}
+
+// ImportPrefix is where `cooperator import` puts the dump a new co-op restores:
+// <bucket>/<region>/<co-op>/imports/.
+func ImportPrefix(cfg *hubconfig.Config, coop string) string {
+	return cfg.BackupDestination(coop) + "imports/"
+}
+
+// DumpObjectName is the object name, under Prefix, of an export's dump.
+func DumpObjectName(export string) string { return export + ".dump" }
+
+// Labels are on the export and restore Jobs and their pods.
+func Labels(coop string) map[string]string {
+	return map[string]string{
+		coopv1.LabelManagedBy:         coopv1.ManagedByValue,
+		coopv1.LabelCooperative:       coop,
+		"app.kubernetes.io/component": Component,
+	}
+}
+
+func postgresImage(coop *coopv1.Cooperative, cfg *hubconfig.Config) string {
+	v := coop.Spec.Database.PostgresVersion
+	if v == 0 {
+		v = 17
+	}
+	return cfg.PostgresImageRepository + ":" + strconv.Itoa(int(v))
+}
+
+func secretEnv(name, secret, key string) corev1.EnvVar {
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key,
+	}}}
+}
+
+var restricted = &corev1.SecurityContext{
+	AllowPrivilegeEscalation: ptr.To(false),
+	ReadOnlyRootFilesystem:   ptr.To(true),
+	Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+}
+
+func asPostgres() *corev1.SecurityContext {
+	c := restricted.DeepCopy()
+	c.RunAsUser = ptr.To[int64](postgresUID)
+	return c
+}
+
+// podSpec is a restricted pod with the dump volume, no API token, that runs init then main.
+func podSpec(init, main corev1.Container) corev1.PodSpec {
+	mounts := []corev1.VolumeMount{{Name: "dump", MountPath: DumpDir}}
+	init.VolumeMounts, main.VolumeMounts = mounts, mounts
+	return corev1.PodSpec{
+		RestartPolicy:                corev1.RestartPolicyNever,
+		AutomountServiceAccountToken: ptr.To(false),
+		SecurityContext: &corev1.PodSecurityContext{
+			RunAsNonRoot:   ptr.To(true),
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+		Volumes:        []corev1.Volume{{Name: "dump", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
+		InitContainers: []corev1.Container{init},
+		Containers:     []corev1.Container{main},
+	}
+}
+
+// objectStoreArgs are the flags of backup-logical that name the object.
+func objectStoreArgs(verb, file, prefix, name string, cfg *hubconfig.Config) []string {
+	args := []string{"backup-logical", verb, "--file=" + file, "--destination=" + prefix, "--name=" + name}
+	if cfg.ObjectStore.EndpointURL != "" {
+		args = append(args, "--endpoint="+cfg.ObjectStore.EndpointURL)
+	}
+	return args
+}
+
+// objectStoreEnv are the co-op's own object store keys, from the copy in its namespace.
+func objectStoreEnv() []corev1.EnvVar {
+	return []corev1.EnvVar{
+		secretEnv("AWS_ACCESS_KEY_ID", coopv1.ObjectStoreSecretName, coopv1.AccessKeyIDKey),
+		secretEnv("AWS_SECRET_ACCESS_KEY", coopv1.ObjectStoreSecretName, coopv1.AccessSecretKeyKey),
+	}
+}
+
+// BuildJob returns the Job that fulfils ex for coop: the init container dumps the database
+// with the owner's credentials, the main one uploads the dump to Prefix with the co-op's own
+// object store keys. The Job belongs to ex.
+func BuildJob(coop *coopv1.Cooperative, ex *coopv1.CooperativeExport, cfg *hubconfig.Config) *batchv1.Job {
+	file := DumpDir + "/" + DumpObjectName(ex.Name)
+	dump := corev1.Container{
+		Name:    "dump",
+		Image:   postgresImage(coop, cfg),
+		Command: []string{"sh", "-c", DumpScript},
+		Env: []corev1.EnvVar{
+			secretEnv("DATABASE_URL", coopv1.AppSecretName(coop), "uri"),
+			{Name: "DUMP_FILE", Value: file},
+		},
+		SecurityContext: asPostgres(),
+	}
+	upload := corev1.Container{
+		Name:            "upload",
+		Image:           cfg.PlatformImage,
+		Args:            objectStoreArgs("upload", file, Prefix(cfg, coop.Name), DumpObjectName(ex.Name), cfg),
+		Env:             objectStoreEnv(),
+		SecurityContext: restricted.DeepCopy(),
+	}
+	labels := Labels(coop.Name)
+	return &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: ex.Name, Namespace: ex.Namespace, Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ex, coopv1.GroupVersion.WithKind("CooperativeExport"))},
+		},
+		Spec: batchv1.JobSpec{
+			BackoffLimit: ptr.To[int32](1),
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       podSpec(dump, upload),
+			},
+		},
+	}
+}
+
+// RestoreJobName is the Job that restores an imported co-op's dump.
+func RestoreJobName(coop *coopv1.Cooperative) string { return coop.Name + "-import" }
+
+// BuildRestoreJob returns the Job that restores the dump object name (under ImportPrefix,
+// with the given SHA-256) into coop's new database: the init container downloads it with
+// the co-op's own object store keys and checks its checksum, the main one restores it with
+// the owner's credentials. The Job belongs to the Cooperative.
+func BuildRestoreJob(coop *coopv1.Cooperative, name, sum string, cfg *hubconfig.Config) *batchv1.Job {
+	file := DumpDir + "/" + name
+	download := corev1.Container{
+		Name:            "download",
+		Image:           cfg.PlatformImage,
+		Args:            append(objectStoreArgs("download", file, ImportPrefix(cfg, coop.Name), name, cfg), "--sha256="+sum),
+		Env:             objectStoreEnv(),
+		SecurityContext: restricted.DeepCopy(),
+	}
+	restore := corev1.Container{
+		Name:    "restore",
+		Image:   postgresImage(coop, cfg),
+		Command: []string{"sh", "-c", RestoreScript},
+		Env: []corev1.EnvVar{
+			secretEnv("DATABASE_URL", coopv1.AppSecretName(coop), "uri"),
+			{Name: "DUMP_FILE", Value: file},
+		},
+		SecurityContext: asPostgres(),
+	}
+	labels := Labels(coop.Name)
+	return &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: RestoreJobName(coop), Namespace: coop.NamespaceName(), Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(coop, coopv1.GroupVersion.WithKind("Cooperative"))},
+		},
+		Spec: batchv1.JobSpec{
+			BackoffLimit: ptr.To[int32](0),
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       podSpec(download, restore),
+			},
+		},
+	}
+}
+
+// BuildEgressPolicy lets the export and restore pods of coop's namespace reach the object
+// store (network.objectStore), on top of the namespace's own policies (which already let
+// them reach DNS and the co-op's database).
+func BuildEgressPolicy(coop *coopv1.Cooperative, cfg *hubconfig.Config) *networkingv1.NetworkPolicy {
+	p := cfg.Network.ObjectStore
+	var peers []networkingv1.NetworkPolicyPeer
+	for _, cidr := range p.CIDRs {
+		peers = append(peers, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: cidr}})
+	}
+	if p.Namespace != "" {
+		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: p.Namespace}}})
+	}
+	var ports []networkingv1.NetworkPolicyPort
+	for _, port := range p.Ports {
+		ports = append(ports, networkingv1.NetworkPolicyPort{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(port))})
+	}
+	np := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: EgressPolicyName, Namespace: coop.NamespaceName(), Labels: map[string]string{
+			coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelCooperative: coop.Name,
+		}},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/component": Component}},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+		},
+	}
+	if len(peers) > 0 {
+		np.Spec.Egress = []networkingv1.NetworkPolicyEgressRule{{To: peers, Ports: ports}}
+	}
+	return np
+}
+
+// jobState says whether a Job completed (true), failed (false, with its message) or runs.
+func jobState(job *batchv1.Job) (done, ok bool, msg string) {
+	for _, c := range job.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case batchv1.JobComplete:
+			return true, true, ""
+		case batchv1.JobFailed:
+			return true, false, fmt.Sprintf("Job %s failed: %s", job.Name, c.Message)
+		}
+	}
+	return false, false, ""
+}

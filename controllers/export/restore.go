@@ -1,0 +1,157 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
+)
+
+// RestoreFieldOwner owns status.origin of an imported Cooperative.
+const RestoreFieldOwner = "cooperator-import"
+
+// RestoreReconciler restores an imported co-op's dump into its new database before its
+// platform starts: once the database's credentials and the co-op's object store keys are
+// in its namespace, a Job (BuildRestoreJob) downloads the dump, checks its SHA-256 and
+// restores it; then status.origin records it and the dump annotations go, which lets the
+// Cooperative controller scale the platform up.
+type RestoreReconciler struct {
+	Client client.Client
+	// Upload makes sure the co-op's namespace holds its object store keys (the export's
+	// Reconciler does the same).
+	Upload *Reconciler
+}
+
+// SetupWithManager registers the controller: Cooperatives being imported, and their Jobs.
+func (r *RestoreReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	importing := predicate.NewPredicateFuncs(func(o client.Object) bool {
+		return o.GetAnnotations()[coopv1.AnnotationImportDump] != ""
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("cooperativeimport").
+		For(&coopv1.Cooperative{}, builder.WithPredicates(importing)).
+		Watches(&batchv1.Job{}, handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &coopv1.Cooperative{}, handler.OnlyControllerOwner())).
+		Complete(r)
+}
+
+// Reconcile moves one import along.
+func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	coop := &coopv1.Cooperative{}
+	if err := r.Client.Get(ctx, req.NamespacedName, coop); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	dump, sum := coop.Annotations[coopv1.AnnotationImportDump], coop.Annotations[coopv1.AnnotationImportSHA256]
+	if dump == "" || !coop.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	origin := originOf(coop)
+	ns := coop.NamespaceName()
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.AppSecretName(coop)}, &corev1.Secret{}); err != nil {
+		if apierrors.IsNotFound(err) {
+			return r.Upload.recheck(), nil // the database is not there yet
+		}
+		return ctrl.Result{}, err
+	}
+	if ok, err := r.Upload.ensureUploadCredentials(ctx, coop); err != nil || !ok {
+		return r.Upload.recheck(), err
+	}
+	if _, err := ssa.ApplyFetch(ctx, r.Client, BuildEgressPolicy(coop, &r.Upload.Hub), &networkingv1.NetworkPolicy{}); err != nil {
+		return ctrl.Result{}, fmt.Errorf("applying NetworkPolicy %s/%s: %w", ns, EgressPolicyName, err)
+	}
+	job := &batchv1.Job{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: RestoreJobName(coop)}, job)
+	if apierrors.IsNotFound(err) {
+		job = BuildRestoreJob(coop, dump, sum, &r.Upload.Hub)
+		if err := r.Client.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+			return ctrl.Result{}, fmt.Errorf("creating Job %s/%s: %w", ns, job.Name, err)
+		}
+		log.FromContext(ctx).Info("Created the restore Job of an imported co-op", "cooperative", coop.Name, "job", job.Name)
+	} else if err != nil {
+		return ctrl.Result{}, err
+	}
+	origin.RestoreJob = job.Name
+	done, ok, msg := jobState(job)
+	switch {
+	case !done:
+		return ctrl.Result{}, r.writeOrigin(ctx, coop, origin)
+	case !ok:
+		origin.Message = msg + "; the platform stays stopped: fix the cause, delete the Job to try again"
+		return ctrl.Result{}, r.writeOrigin(ctx, coop, origin)
+	}
+	now := metav1.Now()
+	origin.RestoredAt, origin.Message = &now, ""
+	if err := r.writeOrigin(ctx, coop, origin); err != nil {
+		return ctrl.Result{}, err
+	}
+	// The platform may start now.
+	patch := client.MergeFrom(coop.DeepCopy())
+	delete(coop.Annotations, coopv1.AnnotationImportDump)
+	delete(coop.Annotations, coopv1.AnnotationImportSHA256)
+	if err := r.Client.Patch(ctx, coop, patch); err != nil {
+		return ctrl.Result{}, fmt.Errorf("releasing the platform of %s: %w", coop.Name, err)
+	}
+	log.FromContext(ctx).Info("Restored the imported co-op's data", "cooperative", coop.Name, "job", job.Name)
+	return ctrl.Result{}, nil
+}
+
+// originOf reads the origin the import recorded in its annotation, over what status holds.
+func originOf(coop *coopv1.Cooperative) coopv1.ImportOrigin {
+	var o coopv1.ImportOrigin
+	if coop.Status.Origin != nil {
+		o = *coop.Status.Origin
+	}
+	if raw := coop.Annotations[coopv1.AnnotationImportOrigin]; raw != "" {
+		var from coopv1.ImportOrigin
+		if json.Unmarshal([]byte(raw), &from) == nil {
+			o.Cooperative, o.Export, o.ExportedAt, o.Backups = from.Cooperative, from.Export, from.ExportedAt, from.Backups
+		}
+	}
+	return o
+}
+
+func (r *RestoreReconciler) writeOrigin(ctx context.Context, coop *coopv1.Cooperative, o coopv1.ImportOrigin) error {
+	if coop.Status.Origin != nil && equalOrigin(coop.Status.Origin, &o) {
+		return nil
+	}
+	fields, err := ssa.StatusFields(&o)
+	if err != nil {
+		return err
+	}
+	return ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("Cooperative"), client.ObjectKey{Name: coop.Name}, map[string]any{"origin": fields}, RestoreFieldOwner)
+}
+
+func equalOrigin(a, b *coopv1.ImportOrigin) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}

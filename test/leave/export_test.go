@@ -1,0 +1,532 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package leave
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/cli"
+	"github.com/cooperator-dev/cooperator/controllers/export"
+	"github.com/cooperator-dev/cooperator/controllers/metering"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
+	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/pgtest"
+)
+
+// coopOn creates a dedicated co-op from the FairRide sample on h, named name, with its
+// own object store keys, and waits until its operator set up its namespace and its admins'
+// roles. Its database is a fresh database of the test server, with the platform's data:
+// the test writes the app Secret CloudNativePG would write, pointing there.
+func coopOn(t *testing.T, h *hub, name, adminsGroup string) (*coopv1.Cooperative, string) {
+	t.Helper()
+	ctx := context.Background()
+	coop, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coop.Name = name
+	coop.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: adminsGroup}}
+	coop.Spec.Platform.Host = name + ".example.coop"
+	coop.Labels = map[string]string{"team": "drivers"}
+	coop.Annotations = map[string]string{"note": "ours", coopv1.AnnotationReconcileRequestedAt: "hub-internal"}
+	h.coopCredentials(t, name)
+	if err := h.k8s.Create(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the admin Role of "+name, func() error {
+		return h.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.AdminRoleName}, &rbacv1.Role{})
+	})
+	db := pgtest.NewDB(t)
+	if err := h.k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: coopv1.AppSecretName(coop)},
+		Data:       map[string][]byte{"uri": []byte(db), "username": []byte("app"), "password": []byte("x")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return coop, db
+}
+
+// coopAdmin is a user of h in group, with a kubeconfig, once RBAC lets them get their
+// co-op (the API server authorizes from its informers).
+func coopAdmin(t *testing.T, h *hub, user, group, coop string) string {
+	t.Helper()
+	cfg, err := h.env.AddUser(user, []string{group})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(tmpDir, h.name+"-"+user+".kubeconfig")
+	if err := writeKubeconfig(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, user+" may create CooperativeExports in coop-"+coop, func() error {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User: user, Groups: []string{group},
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: coopv1.NamespacePrefix + coop, Verb: "create", Group: coopv1.GroupVersion.Group, Resource: "cooperativeexports"},
+		}}
+		if err := h.k8s.Create(context.Background(), sar); err != nil {
+			return err
+		}
+		if !sar.Status.Allowed {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	return path
+}
+
+// exportAs runs `cooperator export` as the user of kubeconfig while the test plays the
+// export Job, and returns the command's result.
+func exportAs(t *testing.T, h *hub, kubeconfig, coop, out string, jobSucceeds bool) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan result, 1)
+	go func() { done <- runCLI(ctx, kubeconfig, "export", coop, "-o", out) }()
+	// The CLI names the export after the time: find it, then play its Job.
+	var name string
+	eventually(t, "the CooperativeExport of "+coop, func() error {
+		list := &coopv1.CooperativeExportList{}
+		if err := h.k8s.List(ctx, list, client.InNamespace(coopv1.NamespacePrefix+coop)); err != nil {
+			return err
+		}
+		for _, ex := range list.Items {
+			if ex.Status.Phase == "" || ex.Status.Phase == coopv1.ExportRunning || ex.Status.Phase == coopv1.ExportPending {
+				name = ex.Name
+				return nil
+			}
+		}
+		return errors.New("none yet")
+	})
+	if jobSucceeds {
+		if err := playJob(t, h, coopv1.NamespacePrefix+coop, name); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		eventually(t, "the export Job", func() error {
+			return h.k8s.Get(ctx, client.ObjectKey{Namespace: coopv1.NamespacePrefix + coop, Name: name}, &batchv1.Job{})
+		})
+		if err := harness.SimulateJobDone(ctx, h.k8s, coopv1.NamespacePrefix+coop, name, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return <-done
+}
+
+func TestExport_CoopAdminTakesTheirCoopWithThem(t *testing.T) {
+	ctx := context.Background()
+	coop, db := coopOn(t, hubA, "fairride-lyon", "fairride-admins")
+	other, _ := coopOn(t, hubA, "other-coop", "other-admins")
+	p := newPlatform(t, coop, db)
+	rider := p.seed()
+	counts, balances := snapshot(t, db)
+	if counts["members"] != 3 || counts["ledger_entries"] == 0 || counts["ballots"] == 0 {
+		t.Fatalf("the seeded platform holds %v", counts)
+	}
+	riderExport := p.call(200, "GET", "/v1/members/"+itoa(rider.id)+"/export", adminToken, nil)
+
+	billed(t, coop.Name, other.Name)
+
+	ana := coopAdmin(t, hubA, "ana", "fairride-admins", coop.Name)
+	out := filepath.Join(tmpDir, "fairride.tar.gz")
+	r := exportAs(t, hubA, ana, coop.Name, out, true)
+	if r.code != 0 {
+		t.Fatalf("export as the co-op's admin: exit %d\n%s\n%s", r.code, r.out, r.errs)
+	}
+	for _, step := range []string{"[1/7] database dump", "[2/7] database dump: downloading", "[3/7] cooperative.yaml", "[7/7] backups.json", "Wrote " + out} {
+		if !strings.Contains(r.out, step) {
+			t.Errorf("the progress does not show %q:\n%s", step, r.out)
+		}
+	}
+
+	// The archive verifies, and holds every part.
+	a, err := export.Open(out)
+	if err != nil {
+		t.Fatalf("the archive does not verify: %v", err)
+	}
+	defer a.Close()
+	want := []string{export.BackupsFile, export.CooperativeFile, export.CostsFile, export.DumpFile, export.PlanFile, export.TemplateFile, export.ReadmeFile, export.ManifestFile}
+	got := listDir(t, a.Dir)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("the archive holds %v, want %v", got, want)
+	}
+	// The Cooperative as the co-op wrote it: no status, no hub-internal fields.
+	raw, err := os.ReadFile(a.Path(export.CooperativeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, internal := range []string{"status:", "managedFields", "uid:", "resourceVersion", "generation", "creationTimestamp", "finalizers", coopv1.AnnotationReconcileRequestedAt} {
+		if strings.Contains(string(raw), internal) {
+			t.Errorf("cooperative.yaml holds %s:\n%s", internal, raw)
+		}
+	}
+	var written coopv1.Cooperative
+	if err := yaml.UnmarshalStrict(raw, &written); err != nil {
+		t.Fatal(err)
+	}
+	live := &coopv1.Cooperative{}
+	if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), live); err != nil {
+		t.Fatal(err)
+	}
+	if written.Name != coop.Name || written.Labels["team"] != "drivers" || written.Annotations["note"] != "ours" || !equalJSON(t, written.Spec, live.Spec) {
+		t.Errorf("cooperative.yaml is not the co-op's manifest:\n%s", raw)
+	}
+	// The backups' location.
+	var backups export.Backups
+	readJSON(t, a.Path(export.BackupsFile), &backups)
+	if backups.Bucket != "s3://bucket-a" || backups.Prefix != "region-a/fairride-lyon/" || backups.RecoveryWindow != "30d" || backups.Tier != "dedicated" {
+		t.Errorf("backups.json: %+v", backups)
+	}
+	// The co-op's cost lines, and no other co-op's.
+	var costs []export.CostLine
+	readJSON(t, a.Path(export.CostsFile), &costs)
+	var line coopv1.CostLine
+	if len(costs) != 1 || costs[0].Report != "2026-01" || costs[0].Currency != "EUR" || json.Unmarshal(costs[0].Line, &line) != nil || line.Cooperative != coop.Name || line.Amount == "" {
+		t.Errorf("costs.json: %s", mustJSON(t, costs))
+	}
+	// The dump is the one the Job uploaded to the co-op's own prefix.
+	dump, err := os.ReadFile(a.Path(export.DumpFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inStore, ok := store.Object("bucket-a/region-a/fairride-lyon/exports/" + a.Manifest.Export + ".dump")
+	if !ok || string(inStore) != string(dump) || !strings.HasPrefix(string(dump), "PGDMP") {
+		t.Errorf("the archive's dump (%d bytes) is not the uploaded one (%d bytes, found %v)", len(dump), len(inStore), ok)
+	}
+
+	t.Run("a tampered archive is refused", func(t *testing.T) {
+		tampered := filepath.Join(tmpDir, "tampered")
+		copyDir(t, a.Dir, tampered)
+		b, err := os.ReadFile(filepath.Join(tampered, export.CostsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tampered, export.CostsFile), append(b, ' '), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(ctx, hubB.kubeconfig, "import", tampered)
+		if r.code != cli.ExitError || !strings.Contains(r.errs, "does not match its manifest: part costs.json has SHA-256") || !strings.Contains(r.errs, "nothing was written") {
+			t.Errorf("import of a tampered archive: exit %d\n%s", r.code, r.errs)
+		}
+		if err := hubB.k8s.Get(ctx, client.ObjectKey{Name: coop.Name}, &coopv1.Cooperative{}); err == nil {
+			t.Error("a tampered archive created the Cooperative")
+		}
+	})
+
+	t.Run("imported on another hub, the platform starts on the same data", func(t *testing.T) {
+		importOnB(t, coop, out, db, rider.id, riderExport, counts, balances)
+	})
+	_ = other
+}
+
+// importOnB imports the archive out on hub B, which names its plans differently, while
+// the test plays the restore Job, and checks that B's co-op has A's data.
+func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, riderID int64, riderExport map[string]any, counts, balances map[string]int64) {
+	ctx := context.Background()
+	hubB.coopCredentials(t, coop.Name)
+	// Hub B calls its small plan "standard".
+	small := &coopv1.HostingPlan{}
+	if err := hubB.k8s.Get(ctx, client.ObjectKey{Name: "small"}, small); err != nil {
+		t.Fatal(err)
+	}
+	standard := &coopv1.HostingPlan{ObjectMeta: metav1.ObjectMeta{Name: "standard"}, Spec: small.Spec}
+	if err := hubB.k8s.Create(ctx, standard); err != nil {
+		t.Fatal(err)
+	}
+	if err := hubB.k8s.Delete(ctx, small); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(ctx, hubB.kubeconfig, "import", out)
+	if r.code != cli.ExitNotFound || !strings.Contains(r.errs, `HostingPlan "small" does not exist on this hub`) || !strings.Contains(r.errs, "--plan-map small=NAME") || !strings.Contains(r.errs, "standard") {
+		t.Fatalf("import with a plan this hub does not have: exit %d\n%s", r.code, r.errs)
+	}
+
+	done := make(chan result, 1)
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	go func() { done <- runCLI(cctx, hubB.kubeconfig, "import", out, "--plan-map", "small=standard") }()
+	imported := &coopv1.Cooperative{}
+	eventually(t, "the imported Cooperative", func() error {
+		return hubB.k8s.Get(ctx, client.ObjectKey{Name: coop.Name}, imported)
+	})
+	if imported.Spec.Plan != "standard" {
+		t.Errorf("the imported co-op's plan is %q, want standard", imported.Spec.Plan)
+	}
+	// Its platform waits at zero replicas until the data is restored.
+	eventually(t, "the platform Deployment held at zero", func() error {
+		d := &appsv1.Deployment{}
+		if err := hubB.k8s.Get(ctx, client.ObjectKey{Namespace: imported.NamespaceName(), Name: "api"}, d); err != nil {
+			return err
+		}
+		if d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
+			return fmt.Errorf("replicas %v", d.Spec.Replicas)
+		}
+		return nil
+	})
+	// CloudNativePG would create the new database and its app Secret.
+	dbB := pgtest.NewDB(t)
+	if err := hubB.k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: imported.NamespaceName(), Name: coopv1.AppSecretName(imported)},
+		Data:       map[string][]byte{"uri": []byte(dbB), "username": []byte("app"), "password": []byte("x")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := playJob(t, hubB, imported.NamespaceName(), coop.Name+"-import"); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-done; r.code != 0 || !strings.Contains(r.out, "[1/5] checking") || !strings.Contains(r.out, "Imported "+coop.Name) {
+		t.Fatalf("import: exit %d\n%s\n%s", r.code, r.out, r.errs)
+	}
+	if err := hubB.k8s.Get(ctx, client.ObjectKey{Name: coop.Name}, imported); err != nil {
+		t.Fatal(err)
+	}
+	o := imported.Status.Origin
+	if o == nil || o.Cooperative != coop.Name || o.RestoredAt == nil || o.Backups != "bucket-a/region-a/"+coop.Name+"/" || o.Export == "" || o.ExportedAt == nil {
+		t.Errorf("status.origin: %+v", o)
+	}
+	eventually(t, "the import annotations removed after the restore", func() error {
+		c := &coopv1.Cooperative{}
+		if err := hubB.k8s.Get(ctx, client.ObjectKey{Name: coop.Name}, c); err != nil {
+			return err
+		}
+		if c.AwaitingRestore() {
+			return errors.New("still awaiting the restore")
+		}
+		return nil
+	})
+	// The spec is the co-op's, with the plan mapped.
+	want := coop.DeepCopy()
+	live := &coopv1.Cooperative{}
+	if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), live); err != nil {
+		t.Fatal(err)
+	}
+	want.Spec = live.Spec
+	want.Spec.Plan = "standard"
+	if !equalJSON(t, want.Spec, imported.Spec) {
+		t.Errorf("the imported spec differs:\n%s\n%s", mustJSON(t, want.Spec), mustJSON(t, imported.Spec))
+	}
+	eventually(t, "the platform scaled up after the restore", func() error {
+		d := &appsv1.Deployment{}
+		if err := hubB.k8s.Get(ctx, client.ObjectKey{Namespace: imported.NamespaceName(), Name: "api"}, d); err != nil {
+			return err
+		}
+		if d.Spec.Replicas == nil || *d.Spec.Replicas == 0 {
+			return fmt.Errorf("replicas %v", d.Spec.Replicas)
+		}
+		return nil
+	})
+	// The same data: every table's rows, the ledger's balances, a member's export.
+	gotCounts, gotBalances := snapshot(t, dbB)
+	if !maps.Equal(gotCounts, counts) || !maps.Equal(gotBalances, balances) {
+		t.Errorf("on hub B: rows %v balances %v\non hub A: rows %v balances %v", gotCounts, gotBalances, counts, balances)
+	}
+	pB := newPlatform(t, imported, dbB)
+	if got := pB.call(200, "GET", "/v1/members/"+itoa(riderID)+"/export", adminToken, nil); !equalJSON(t, got, riderExport) {
+		t.Errorf("the member's export differs:\n%s\n%s", mustJSON(t, got), mustJSON(t, riderExport))
+	}
+}
+
+// billed enters January's bill on hub A and the usage the metering recorded for two
+// co-ops, and waits for the CostReport controller to split it.
+func billed(t *testing.T, coops ...string) {
+	t.Helper()
+	ctx := context.Background()
+	report := &coopv1.CostReport{
+		ObjectMeta: metav1.ObjectMeta{Name: "2026-01"},
+		Spec: coopv1.CostReportSpec{
+			Period:   coopv1.Period{Start: metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), End: metav1.NewTime(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))},
+			Currency: "EUR",
+			Lines:    []coopv1.BillLine{{Description: "servers", Amount: "100.00", Pool: coopv1.PoolCompute}},
+		},
+	}
+	if err := hubA.k8s.Create(ctx, report); err != nil {
+		t.Fatal(err)
+	}
+	var usage []any
+	for i, c := range coops {
+		usage = append(usage, map[string]any{"cooperative": c, "cpuMillicoreSeconds": fmt.Sprint((i + 1) * 1000000), "memoryByteSeconds": "0", "storageByteSeconds": "0"})
+	}
+	if err := ssa.ApplyStatus(ctx, hubA.k8s, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: report.Name}, map[string]any{"usage": usage}, metering.FieldOwner); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the split of 2026-01", func() error {
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(report), report); err != nil {
+			return err
+		}
+		if len(report.Status.Lines) != len(coops) {
+			return fmt.Errorf("lines %+v", report.Status.Lines)
+		}
+		return nil
+	})
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range listDir(t, from) {
+		b, err := os.ReadFile(filepath.Join(from, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func equalJSON(t *testing.T, a, b any) bool {
+	t.Helper()
+	ja, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(ja) == string(jb)
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestExport_CoopAdminCannotReachAnotherCoop: a co-op admin, with the roles the operator
+// and the shipped ClusterRole give, may create and get exports of their own co-op only,
+// read only their own download Secret, and do nothing else with exports.
+func TestExport_CoopAdminCannotReachAnotherCoop(t *testing.T) {
+	ctx := context.Background()
+	own, _ := coopOn(t, hubA, "own-coop", "own-admins")
+	other, _ := coopOn(t, hubA, "their-coop", "their-admins")
+	kc := coopAdmin(t, hubA, "omar", "own-admins", own.Name)
+	// The other co-op has an export of its own, made by its admins.
+	theirs := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: other.NamespaceName(), Name: "theirs"}}
+	if err := hubA.k8s.Create(ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	if err := hubA.k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: other.NamespaceName(), Name: coopv1.ExportDownloadSecretName(other)}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	omar, err := client.New(cfg, client.Options{Scheme: hubA.k8s.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: own.NamespaceName(), Name: "mine"}}
+	if err := omar.Create(ctx, mine); err != nil {
+		t.Fatalf("creating an export of their own co-op: %v", err)
+	}
+	if err := omar.Get(ctx, client.ObjectKeyFromObject(mine), mine); err != nil {
+		t.Fatalf("reading their own export: %v", err)
+	}
+	forbidden := func(what string, err error) {
+		t.Helper()
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("%s: %v, want forbidden", what, err)
+		}
+	}
+	forbidden("creating an export of another co-op", omar.Create(ctx, &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: other.NamespaceName(), Name: "steal"}}))
+	forbidden("reading another co-op's export", omar.Get(ctx, client.ObjectKeyFromObject(theirs), &coopv1.CooperativeExport{}))
+	forbidden("reading another co-op's download Secret", omar.Get(ctx, client.ObjectKey{Namespace: other.NamespaceName(), Name: coopv1.ExportDownloadSecretName(other)}, &corev1.Secret{}))
+	forbidden("listing exports", omar.List(ctx, &coopv1.CooperativeExportList{}, client.InNamespace(own.NamespaceName())))
+	forbidden("deleting an export", omar.Delete(ctx, mine))
+	mine.Spec.LinkValidity = "1h"
+	forbidden("changing an export", omar.Update(ctx, mine))
+	forbidden("writing an export's status", omar.Status().Update(ctx, mine))
+	forbidden("reading the object store keys the export uses", omar.Get(ctx, client.ObjectKey{Namespace: own.NamespaceName(), Name: coopv1.ObjectStoreSecretName}, &corev1.Secret{}))
+	forbidden("reading the export Job's Secrets by listing", omar.List(ctx, &corev1.SecretList{}, client.InNamespace(own.NamespaceName())))
+
+	// Through the command line: another co-op is refused before anything is written.
+	r := runCLI(ctx, kc, "export", other.Name, "-o", filepath.Join(tmpDir, "stolen.tar.gz"))
+	if r.code != cli.ExitForbidden || !strings.Contains(r.errs, "reading Cooperative their-coop: forbidden") {
+		t.Errorf("export of another co-op: exit %d\n%s", r.code, r.errs)
+	}
+	if _, err := os.Stat(filepath.Join(tmpDir, "stolen.tar.gz")); !os.IsNotExist(err) {
+		t.Errorf("the refused export left a file: %v", err)
+	}
+	list := &coopv1.CooperativeExportList{}
+	if err := hubA.k8s.List(ctx, list, client.InNamespace(other.NamespaceName())); err != nil || len(list.Items) != 1 {
+		t.Errorf("exports of the other co-op: %d (%v), want only its own", len(list.Items), err)
+	}
+}
+
+// TestExport_FailedDumpLeavesNoArchive: when the dump Job fails, the command says which
+// part failed and leaves nothing that looks like an archive.
+func TestExport_FailedDumpLeavesNoArchive(t *testing.T) {
+	coop, _ := coopOn(t, hubA, "failing-coop", "failing-admins")
+	kc := coopAdmin(t, hubA, "fay", "failing-admins", coop.Name)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "failing.tar.gz")
+	r := exportAs(t, hubA, kc, coop.Name, out, false)
+	if r.code != cli.ExitError || !strings.Contains(r.errs, "export failed at database.dump") || !strings.Contains(r.errs, "no archive was written") || !strings.Contains(r.errs, "failed") {
+		t.Errorf("a failed dump: exit %d\n%s\n%s", r.code, r.out, r.errs)
+	}
+	if left := listDir(t, dir); len(left) != 0 {
+		t.Errorf("a failed export left %v", left)
+	}
+	ex := &coopv1.CooperativeExportList{}
+	if err := hubA.k8s.List(context.Background(), ex, client.InNamespace(coop.NamespaceName())); err != nil || len(ex.Items) != 1 ||
+		ex.Items[0].Status.Phase != coopv1.ExportFailed || ex.Items[0].Status.CompletionTime == nil {
+		t.Errorf("the failed export's status: %+v (%v)", ex.Items, err)
+	}
+}
