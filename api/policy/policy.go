@@ -243,7 +243,6 @@ func Parse(data []byte) (*Policy, error) {
 	p := Policy{
 		FeeSplit:   FeeSplit{SurgeToWorkersPercent: DefaultSurgeToWorkersPercent},
 		Governance: defaultGovernance(),
-		Work:       DefaultWorkRules(),
 	}
 	if err := decodeStrict(data, &p); err != nil {
 		return nil, fmt.Errorf("policy: %w", err)

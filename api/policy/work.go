@@ -41,7 +41,9 @@ type WorkRules struct {
 	UrgentFanOut int64 `json:"urgentFanOut,omitempty"`
 }
 
-// DefaultWorkRules are the work rules of a document that leaves them out.
+// DefaultWorkRules are the work rules of a document that leaves them out (the document
+// keeps them zero, which OfferTimeout and FanOut read as these, so that the operator's
+// copy and the parsed document stay equal).
 func DefaultWorkRules() WorkRules {
 	return WorkRules{OfferTimeoutSeconds: DefaultOfferTimeoutSeconds, UrgentFanOut: DefaultUrgentFanOut}
 }

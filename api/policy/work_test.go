@@ -28,7 +28,7 @@ func TestWorkRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Work.OfferTimeout() != DefaultOfferTimeoutSeconds*time.Second || p.Work.FanOut() != DefaultUrgentFanOut {
+	if p.Work != (WorkRules{}) || p.Work.OfferTimeout() != DefaultOfferTimeoutSeconds*time.Second || p.Work.FanOut() != DefaultUrgentFanOut {
 		t.Fatalf("defaults %+v", p.Work)
 	}
 	if (WorkRules{}).OfferTimeout() != DefaultOfferTimeoutSeconds*time.Second || (WorkRules{}).FanOut() != DefaultUrgentFanOut {
