@@ -28,7 +28,7 @@ type kindSpec struct {
 var workKinds = map[string]map[string]kindSpec{
 	"delivery":      {"delivery": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "parcelSize"}}},
 	"ride-sharing":  {"ride": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "seats"}}},
-	"home-services": {"booking": {required: []string{"address", "service", "scheduledAt"}, optional: []string{"notes"}, times: []string{"scheduledAt"}}},
+	"home-services": {"booking": {required: []string{"address", "service", "scheduledAt"}, optional: []string{"notes", "durationMinutes"}, times: []string{"scheduledAt"}}},
 	"care":          {"booking": {required: []string{"address", "careType", "scheduledAt"}, optional: []string{"notes", "durationMinutes"}, times: []string{"scheduledAt"}}},
 	"freelance":     {"gig": {required: []string{"title", "description"}, optional: []string{"deadline", "notes"}, dates: []string{"deadline"}}},
 	"marketplace": {
@@ -81,6 +81,8 @@ type workInput struct {
 	PriceCents *int64            `json:"priceCents"`
 	SurgeCents *int64            `json:"surgeCents"`
 	CustomerID *int64            `json:"customerId"`
+	// Urgent work (care's emergency backup) is offered to several workers at once.
+	Urgent *bool `json:"urgent"`
 }
 
 func validateWork(vertical string, in *workInput) error {
@@ -168,6 +170,10 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	if err := validateWork(s.vertical(), &in); err != nil {
 		return 0, nil, err
 	}
+	starts, ends, err := slotOf(s.vertical(), &in)
+	if err != nil {
+		return 0, nil, err
+	}
 	surge := int64(0)
 	if in.SurgeCents != nil {
 		surge = *in.SurgeCents
@@ -180,7 +186,7 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		q := work.On(tx)
 		var err error
 		w, err = q.Create(r.Context(), work.New{Vertical: s.vertical(), Kind: in.Kind, CustomerID: customer, Details: in.Details,
-			PriceCents: *in.PriceCents, SurgeCents: surge})
+			PriceCents: *in.PriceCents, SurgeCents: surge, Urgent: in.Urgent != nil && *in.Urgent, StartsAt: starts, EndsAt: ends})
 		if err != nil {
 			return err
 		}
@@ -207,6 +213,11 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return 0, nil, err
+	}
+	if pol, err := s.currentPolicy(); err == nil {
+		if err := s.expireWork(r.Context(), pol, id); err != nil && !isNotFound(err) {
+			return 0, nil, err
+		}
 	}
 	q := work.On(s.pool)
 	w, offered, err := q.GetFor(r.Context(), id, p.memberID)
@@ -255,55 +266,6 @@ func setState(ctx context.Context, tx pgx.Tx, w *Work, to string, worker *int64,
 	return nil
 }
 
-// Offer is the answer to a match: who was offered the work, and why.
-type Offer struct {
-	WorkID   int64   `json:"workId"`
-	State    string  `json:"state"`
-	WorkerID *int64  `json:"workerId"`
-	Reason   string  `json:"reason"`
-	Rating   *string `json:"rating,omitempty"`
-}
-
-// offerNext picks the next worker for w by the fair-matching rule and offers the work.
-// The rule, in order: the least recently assigned worker first (never-assigned workers
-// before all others), then the higher average rating (unrated counts as 0), then the
-// lower member id. Candidates are active, available members with the worker role,
-// qualified for the kind of work, not the customer, not blocked by the customer, not
-// already declining this work and not busy with another offer or job.
-func offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, declined bool) (Offer, error) {
-	q := work.On(tx)
-	c, err := q.NextWorker(ctx, w.Kind, w.CustomerID, w.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		if declined {
-			if err := setState(ctx, tx, w, stRequested, nil, p, "declined; no other worker available"); err != nil {
-				return Offer{}, err
-			}
-			return Offer{WorkID: w.ID, State: w.State, Reason: "declined; no other available, qualified worker: the work is back to requested"}, nil
-		}
-		return Offer{}, conflict("", "no available, qualified worker right now; try again later")
-	}
-	if err != nil {
-		return Offer{}, err
-	}
-	wid, last, ratingCount, ratingCenti := c.ID, c.LastAssignedAt, c.RatingCount, c.RatingCenti
-	when := "never assigned before"
-	if last != nil {
-		when = "last assigned " + last.UTC().Format(time.RFC3339)
-	}
-	rating := "unrated"
-	if ratingCount > 0 {
-		rating = fmt.Sprintf("%d.%02d of 5 from %d ratings", ratingCenti/100, ratingCenti%100, ratingCount)
-	}
-	reason := fmt.Sprintf("fair matching: least recently assigned available qualified worker first (%s), then highest rating (%s), then lowest member id (%d)", when, rating, wid)
-	if err := q.Offer(ctx, w.ID, wid, reason); err != nil {
-		return Offer{}, err
-	}
-	if err := setState(ctx, tx, w, stOffered, &wid, p, reason); err != nil {
-		return Offer{}, err
-	}
-	return Offer{WorkID: w.ID, State: w.State, WorkerID: &wid, Reason: reason, Rating: &rating}, nil
-}
-
 // changeWork locks the work item id in a transaction, lets change check and update it,
 // and answers 200 with what change returns once the transaction has committed.
 func (s *Server) changeWork(ctx context.Context, id int64, change func(tx pgx.Tx, w *Work) (any, error)) (int, any, error) {
@@ -322,22 +284,6 @@ func (s *Server) changeWork(ctx context.Context, id int64, change func(tx pgx.Tx
 	return http.StatusOK, out, nil
 }
 
-func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return 0, nil, err
-	}
-	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
-		if !p.admin && w.CustomerID != p.memberID {
-			return nil, notFound("work")
-		}
-		if w.State != stRequested {
-			return nil, illegal(w.State, stOffered)
-		}
-		return offerNext(r.Context(), tx, w, p, false)
-	})
-}
-
 // workerAction runs a transition that only the worker on the work (or staff) may make.
 func (s *Server) workerAction(r *http.Request, p principal, from, to string, extra func(ctx context.Context, tx pgx.Tx, w *Work) error) (int, any, error) {
 	id, err := pathID(r, "id")
@@ -354,11 +300,6 @@ func (s *Server) workerAction(r *http.Request, p principal, from, to string, ext
 		if w.State != from || !legal(w.State, to) {
 			return nil, illegal(w.State, to)
 		}
-		if to == stAccepted {
-			if err := work.On(tx).ResolveOffer(r.Context(), w.ID, *w.WorkerID, "accepted"); err != nil {
-				return nil, err
-			}
-		}
 		if err := setState(r.Context(), tx, w, to, w.WorkerID, p, ""); err != nil {
 			return nil, err
 		}
@@ -369,10 +310,6 @@ func (s *Server) workerAction(r *http.Request, p principal, from, to string, ext
 		}
 		return *w, nil
 	})
-}
-
-func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
-	return s.workerAction(r, p, stOffered, stAccepted, nil)
 }
 
 func (s *Server) startWork(r *http.Request, p principal) (int, any, error) {
@@ -400,30 +337,6 @@ func (s *Server) completeWork(r *http.Request, p principal) (int, any, error) {
 		s.countPayment(pay.Split, "payment")
 	}
 	return status, body, err
-}
-
-func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return 0, nil, err
-	}
-	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
-		if !p.admin && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
-			return nil, notFound("work")
-		}
-		if w.State != stOffered {
-			return nil, conflict("state", fmt.Sprintf("work in state %s has no open offer to decline", w.State))
-		}
-		q := work.On(tx)
-		if err := q.ResolveOffer(r.Context(), w.ID, *w.WorkerID, "declined"); err != nil {
-			return nil, err
-		}
-		// The decliner stays "assigned" until commit; clear so they are not busy.
-		if err := q.ClearWorker(r.Context(), w.ID); err != nil {
-			return nil, err
-		}
-		return offerNext(r.Context(), tx, w, p, true)
-	})
 }
 
 func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {

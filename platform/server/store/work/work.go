@@ -24,6 +24,13 @@ type Work struct {
 	PriceCents int64             `json:"priceCents"`
 	SurgeCents int64             `json:"surgeCents"`
 	Rating     *int              `json:"rating,omitempty"`
+	// Urgent work is offered to several qualified workers at once; the first to accept
+	// takes it.
+	Urgent bool `json:"urgent"`
+	// StartsAt and EndsAt are the time slot scheduled work reserves (nil for work done on
+	// demand).
+	StartsAt  *time.Time `json:"startsAt,omitempty"`
+	EndsAt    *time.Time `json:"endsAt,omitempty"`
 	CreatedAt  time.Time         `json:"createdAt"`
 	UpdatedAt  time.Time         `json:"updatedAt"`
 	History    []HistoryEntry    `json:"history,omitempty"`
@@ -49,6 +56,9 @@ type New struct {
 	Details        map[string]string
 	PriceCents     int64
 	SurgeCents     int64
+	Urgent         bool
+	// StartsAt and EndsAt are the slot of scheduled work (both nil or both set).
+	StartsAt, EndsAt *time.Time
 }
 
 // Candidate is the worker the fair-matching rule chose, with the values that decided.
@@ -66,20 +76,21 @@ type Store struct{ db store.DBTX }
 // On returns the store over db (the pool or a transaction).
 func On(db store.DBTX) Store { return Store{db} }
 
-const cols = `id, vertical, kind, customer_id, worker_id, state, details, price_cents, surge_cents, rating, created_at, updated_at`
+const cols = `id, vertical, kind, customer_id, worker_id, state, details, price_cents, surge_cents, rating, urgent, starts_at, ends_at, created_at, updated_at`
 
 // scan scans the cols of a row, then any further columns into extra.
 func scan(row pgx.Row, extra ...any) (Work, error) {
 	var w Work
 	err := row.Scan(append([]any{&w.ID, &w.Vertical, &w.Kind, &w.CustomerID, &w.WorkerID, &w.State, &w.Details, &w.PriceCents,
-		&w.SurgeCents, &w.Rating, &w.CreatedAt, &w.UpdatedAt}, extra...)...)
+		&w.SurgeCents, &w.Rating, &w.Urgent, &w.StartsAt, &w.EndsAt, &w.CreatedAt, &w.UpdatedAt}, extra...)...)
 	return w, err
 }
 
 // Create inserts a requested work item.
 func (s Store) Create(ctx context.Context, n New) (Work, error) {
-	return scan(s.db.QueryRow(ctx, `INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, surge_cents)
-		VALUES ($1, $2, $3, 'requested', $4, $5, $6) RETURNING `+cols, n.Vertical, n.Kind, n.CustomerID, n.Details, n.PriceCents, n.SurgeCents))
+	return scan(s.db.QueryRow(ctx, `INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, surge_cents, urgent, starts_at, ends_at)
+		VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7, $8, $9) RETURNING `+cols, n.Vertical, n.Kind, n.CustomerID, n.Details, n.PriceCents, n.SurgeCents,
+		n.Urgent, n.StartsAt, n.EndsAt))
 }
 
 // RecordHistory records one transition of a work item (from "" for its creation).
@@ -134,39 +145,6 @@ func (s Store) SetState(ctx context.Context, id int64, state string, worker *int
 // busy with it.
 func (s Store) ClearWorker(ctx context.Context, id int64) error {
 	_, err := s.db.Exec(ctx, `UPDATE work_items SET worker_id = NULL WHERE id = $1`, id)
-	return err
-}
-
-// NextWorker picks the next worker for a work item by the fair-matching rule and locks
-// them (store.ErrNotFound when nobody fits). The rule, in order: the least recently
-// assigned worker first (never-assigned workers before all others), then the higher
-// average rating (unrated counts as 0), then the lower member id. Candidates are active,
-// available members with the worker role, qualified for the kind of work, not the
-// customer, not blocked by the customer, not already declining this work and not busy
-// with another offer or job.
-func (s Store) NextWorker(ctx context.Context, kind string, customer, workID int64) (Candidate, error) {
-	var c Candidate
-	err := s.db.QueryRow(ctx, `SELECT m.id, m.last_assigned_at, m.rating_count,
-			CASE WHEN m.rating_count = 0 THEN 0 ELSE m.rating_sum * 100 / m.rating_count END AS rating_centi
-		FROM members m
-		WHERE m.active AND m.available AND m.erased_at IS NULL AND 'worker' = ANY (m.roles)
-		  AND $1 = ANY (m.qualifications) AND m.id <> $2
-		  AND m.id NOT IN (SELECT b.worker_id FROM blocks b WHERE b.customer_id = $2)
-		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status = 'declined')
-		  AND m.id NOT IN (SELECT x.worker_id FROM work_items x
-			WHERE x.state IN ('offered', 'accepted', 'in_progress') AND x.worker_id IS NOT NULL)
-		ORDER BY m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
-		LIMIT 1 FOR UPDATE OF m SKIP LOCKED`, kind, customer, workID).Scan(&c.ID, &c.LastAssignedAt, &c.RatingCount, &c.RatingCenti)
-	return c, store.NotFound(err)
-}
-
-// Offer records an offer of the work to worker, with the reason, and marks the worker
-// as assigned now.
-func (s Store) Offer(ctx context.Context, workID, worker int64, reason string) error {
-	if _, err := s.db.Exec(ctx, `UPDATE members SET last_assigned_at = now() WHERE id = $1`, worker); err != nil {
-		return err
-	}
-	_, err := s.db.Exec(ctx, `INSERT INTO offers (work_id, worker_id, reason) VALUES ($1, $2, $3)`, workID, worker, reason)
 	return err
 }
 
