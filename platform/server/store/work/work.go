@@ -29,12 +29,12 @@ type Work struct {
 	Urgent bool `json:"urgent"`
 	// StartsAt and EndsAt are the time slot scheduled work reserves (nil for work done on
 	// demand).
-	StartsAt  *time.Time `json:"startsAt,omitempty"`
-	EndsAt    *time.Time `json:"endsAt,omitempty"`
-	CreatedAt  time.Time         `json:"createdAt"`
-	UpdatedAt  time.Time         `json:"updatedAt"`
-	History    []HistoryEntry    `json:"history,omitempty"`
-	PaymentID  *int64            `json:"paymentId,omitempty"`
+	StartsAt  *time.Time     `json:"startsAt,omitempty"`
+	EndsAt    *time.Time     `json:"endsAt,omitempty"`
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
+	History   []HistoryEntry `json:"history,omitempty"`
+	PaymentID *int64         `json:"paymentId,omitempty"`
 	// Fare is how the fare rule priced the work, in the answer to its request.
 	Fare *pricing.Breakdown `json:"fare,omitempty"`
 }
