@@ -128,14 +128,22 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 		}
 	}
 	if w.Urgent {
-		if err := setState(ctx, tx, w, stOffered, nil, p, fmt.Sprintf("urgent: offered to workers %s at once", joinIDs(ids))); err != nil {
+		note := fmt.Sprintf("urgent: offered to workers %s at once", joinIDs(ids))
+		if moved != "" {
+			note = moved + "; " + note
+		}
+		if err := setState(ctx, tx, w, stOffered, nil, p, note); err != nil {
 			return Offer{}, err
 		}
 		return Offer{WorkID: w.ID, State: w.State, Reason: fmt.Sprintf("urgent: offered to %d qualified, available workers at once; the first to accept takes it", len(ids)),
 			WorkerIDs: ids, ExpiresAt: &expires}, nil
 	}
 	wid := ids[0]
-	if err := setState(ctx, tx, w, stOffered, &wid, p, out.Reason); err != nil {
+	note := out.Reason
+	if moved != "" {
+		note = moved + "; " + note
+	}
+	if err := setState(ctx, tx, w, stOffered, &wid, p, note); err != nil {
 		return Offer{}, err
 	}
 	out.WorkID, out.State, out.WorkerID, out.ExpiresAt = w.ID, w.State, &wid, &expires
