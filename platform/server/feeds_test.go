@@ -383,8 +383,8 @@ func TestScheduledSlotMustFitAvailability(t *testing.T) {
 		want    int
 	}{
 		{"2026-12-07T16:00:00Z", 60, 200},
-		{"2026-12-07T16:30:00Z", 60, 409}, // runs past 17:00
-		{"2026-12-07T08:30:00Z", 60, 409}, // starts before 09:00
+		{"2026-12-07T16:30:00Z", 60, 409},  // runs past 17:00
+		{"2026-12-07T08:30:00Z", 60, 409},  // starts before 09:00
 		{"2026-12-06T23:00:00Z", 120, 200}, // Sunday night into Monday
 		{"2026-12-06T23:00:00Z", 240, 409}, // past 02:00 on Monday
 	} {
