@@ -70,32 +70,42 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 	}
 	first, second := daySpans(start, end)
 	limit := max(m.Limit, 1)
+	// Busy: for scheduled work, a standing offer or a booking whose slot overlaps; for
+	// work on demand, a standing offer of other work on demand, or a job under way now.
+	busy := `AND NOT EXISTS (SELECT 1 FROM offers o JOIN work_items x ON x.id = o.work_id
+			WHERE o.worker_id = m.id AND o.status = 'offered' AND o.work_id <> $3 AND (o.expires_at IS NULL OR o.expires_at > $4)
+			  AND x.starts_at < $6 AND x.ends_at > $5)
+		  AND NOT EXISTS (SELECT 1 FROM work_items x
+			WHERE x.worker_id = m.id AND x.state IN ('accepted', 'in_progress') AND x.starts_at IS NOT NULL
+			  AND x.starts_at < $6 AND x.ends_at > $5 AND x.id <> $3)`
+	if !scheduled {
+		busy = `AND NOT EXISTS (SELECT 1 FROM offers o JOIN work_items x ON x.id = o.work_id
+			WHERE o.worker_id = m.id AND o.status = 'offered' AND o.work_id <> $3 AND (o.expires_at IS NULL OR o.expires_at > $4)
+			  AND x.starts_at IS NULL)
+		  AND NOT EXISTS (SELECT 1 FROM work_items x
+			WHERE x.worker_id = m.id AND x.state IN ('accepted', 'in_progress') AND x.id <> $3
+			  AND (x.starts_at IS NULL OR x.state = 'in_progress' OR (x.starts_at < $6 AND x.ends_at > $5)))`
+	}
 	rows, err := s.db.Query(ctx, `SELECT m.id, m.last_assigned_at, m.rating_count,
 			CASE WHEN m.rating_count = 0 THEN 0 ELSE m.rating_sum * 100 / m.rating_count END AS rating_centi
 		FROM members m
-		WHERE m.active AND m.available AND m.erased_at IS NULL AND 'worker' = ANY (m.roles)
+		WHERE m.active AND m.available AND 'worker' = ANY (m.roles) AND m.erased_at IS NULL
 		  AND $1 = ANY (m.qualifications) AND m.id <> $2
-		  AND ($14::bigint IS NULL OR m.id = $14)
+		  AND ($13::bigint IS NULL OR m.id = $13)
 		  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.customer_id = $2 AND b.worker_id = m.id)
 		  AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.work_id = $3 AND o.worker_id = m.id AND o.status <> 'withdrawn')
 		  AND NOT EXISTS (SELECT 1 FROM availability_exceptions x
 			WHERE x.member_id = m.id AND NOT x.available AND x.starts_at < $6 AND x.ends_at > $5)
-		  AND (EXISTS (SELECT 1 FROM availability_exceptions x
+		  AND EXISTS (SELECT 1 FROM availability_windows a
+				WHERE a.member_id = m.id AND a.weekday = $7 AND a.from_minute * 60 <= $8 AND $9 <= a.to_minute * 60
+				  AND ($10 = 0 OR EXISTS (SELECT 1 FROM availability_windows a2
+					WHERE a2.member_id = m.id AND a2.weekday = $10 AND a2.from_minute = 0 AND $11 <= a2.to_minute * 60))
+			UNION ALL SELECT 1 FROM availability_exceptions x
 				WHERE x.member_id = m.id AND x.available AND x.starts_at <= $5 AND x.ends_at >= $6)
-			OR (EXISTS (SELECT 1 FROM availability_windows a
-					WHERE a.member_id = m.id AND a.weekday = $8 AND a.from_minute * 60 <= $9 AND $10 <= a.to_minute * 60)
-				AND ($11 = 0 OR EXISTS (SELECT 1 FROM availability_windows a
-					WHERE a.member_id = m.id AND a.weekday = $11 AND a.from_minute = 0 AND $12 <= a.to_minute * 60))))
-		  AND NOT EXISTS (SELECT 1 FROM offers o JOIN work_items x ON x.id = o.work_id
-			WHERE o.worker_id = m.id AND o.status = 'offered' AND o.work_id <> $3 AND (o.expires_at IS NULL OR o.expires_at > $4)
-			  AND CASE WHEN $7 THEN x.starts_at < $6 AND x.ends_at > $5 ELSE x.starts_at IS NULL END)
-		  AND NOT EXISTS (SELECT 1 FROM work_items x
-			WHERE x.worker_id = m.id AND x.state IN ('accepted', 'in_progress') AND x.id <> $3
-			  AND CASE WHEN $7 THEN x.starts_at < $6 AND x.ends_at > $5
-				ELSE x.starts_at IS NULL OR x.state = 'in_progress' OR (x.starts_at < $6 AND x.ends_at > $5) END)
+		  `+busy+`
 		ORDER BY m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
-		LIMIT $13 FOR UPDATE OF m SKIP LOCKED`,
-		m.Kind, m.CustomerID, m.WorkID, m.Now, start, end, scheduled,
+		LIMIT $12 FOR UPDATE OF m SKIP LOCKED`,
+		m.Kind, m.CustomerID, m.WorkID, m.Now, start, end,
 		first.weekday, first.fromSec, first.toSec, second.weekday, second.toSec, limit, m.Only)
 	if err != nil {
 		return nil, err
