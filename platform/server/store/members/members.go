@@ -316,7 +316,10 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 		'delegatedToMe', (SELECT coalesce(json_agg(d.member_id), '[]') FROM delegations d WHERE d.delegate_id = $1),
 		'disbursements', (SELECT coalesce(json_agg(json_build_object('id', d.id, 'fund', d.fund, 'amountCents', d.amount_cents,
 			'memberId', d.member_id, 'reason', d.reason, 'requestedBy', d.requested_by, 'status', d.status, 'createdAt', d.created_at) ORDER BY d.id), '[]')
-			FROM disbursements d WHERE d.member_id = $1 OR d.requested_by = $1)
+			FROM disbursements d WHERE d.member_id = $1 OR d.requested_by = $1),
+		'schedule', json_build_object(
+			'weekly', (SELECT coalesce(json_agg(a ORDER BY a.weekday, a.from_minute), '[]') FROM availability_windows a WHERE a.member_id = $1),
+			'exceptions', (SELECT coalesce(json_agg(x ORDER BY x.starts_at), '[]') FROM availability_exceptions x WHERE x.member_id = $1))
 	) WHERE EXISTS (SELECT 1 FROM members WHERE id = $1)`, id).Scan(&doc)
 	return doc, store.NotFound(err)
 }
@@ -342,6 +345,8 @@ func (s Store) LockForErasure(ctx context.Context, id int64) (erased, busy bool,
 // delegations go; the reasons of disbursements they asked for or received are wiped; their work still waiting for a worker is cancelled.
 func (s Store) Erase(ctx context.Context, id int64) error {
 	for _, q := range []string{
+		`DELETE FROM availability_windows WHERE member_id = $1`,
+		`DELETE FROM availability_exceptions WHERE member_id = $1`,
 		`UPDATE members SET name = NULL, email = NULL, phone = NULL, stakeholder_class = '', qualifications = '{}', active = false,
 			available = false, erased_at = now() WHERE id = $1`,
 		// A proposal is the co-op's record and stays, but its words are the author's and
