@@ -98,6 +98,8 @@ func BenchmarkOfferSelection(b *testing.B) {
 			SELECT m.id, d, 600, 1320 FROM members m, generate_series(6, 7) d WHERE 'worker' = ANY (m.roles) AND m.id % 3 = 0`,
 		`INSERT INTO availability_windows (member_id, weekday, from_minute, to_minute)
 			SELECT m.id, d, 1140, 1380 FROM members m, generate_series(1, 5) d WHERE 'worker' = ANY (m.roles) AND m.id % 4 = 0`,
+		`INSERT INTO worker_skills (member_id, kind, value, verified_at)
+			SELECT m.id, 'skill', 'plumbing', '2026-11-01' FROM members m WHERE 'worker' = ANY (m.roles)`,
 		`INSERT INTO availability_exceptions (member_id, starts_at, ends_at, available)
 			SELECT m.id, '2026-12-14', '2026-12-21', false FROM members m WHERE 'worker' = ANY (m.roles) AND m.id % 10 = 0`,
 		// 100,000 bookings: ten per worker, each two hours at a weekday hour between 08:00

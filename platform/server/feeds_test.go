@@ -11,7 +11,18 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
-// offerIDs lists the work ids of the offers in a worker's feed.
+// verify has staff record w's verified skills (and, with check, a clear background check
+// valid through 2027).
+func (e *env) verify(w who, check bool, skills ...string) {
+	e.t.Helper()
+	body := map[string]any{"skills": skills}
+	if check {
+		body["backgroundCheck"] = map[string]any{"status": "clear", "checkedOn": "2026-11-01", "expiresAt": "2027-11-01T00:00:00Z"}
+	}
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), adminToken, body)
+}
+
+// offerWork lists the work ids of the offers in a worker's feed.
 func (e *env) offerWork(w who) []int64 {
 	e.t.Helper()
 	var out []int64
@@ -95,6 +106,7 @@ func TestUrgentFanOutFirstAcceptWins(t *testing.T) {
 	for i := range 6 {
 		w := e.member(fmt.Sprintf("Carer %d", i), []string{"worker"}, "", "booking")
 		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+		e.verify(w, true, "emergency backup")
 		carers = append(carers, w)
 	}
 	req := map[string]any{"kind": "booking", "urgent": true, "priceCents": 4000,
@@ -202,6 +214,7 @@ func TestScheduledWorkReservesItsSlot(t *testing.T) {
 	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
 	other := e.member("Oli Other", []string{"worker"}, "", "booking")
 	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+	e.verify(w, false, "plumbing")
 
 	book := func(start string, minutes int) int64 {
 		t.Helper()
@@ -374,6 +387,7 @@ func TestScheduledSlotMustFitAvailability(t *testing.T) {
 	e := newEnv(t, pol)
 	c := e.member("Cal Customer", []string{"customer"}, "")
 	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
+	e.verify(w, false, "plumbing")
 	// Monday 2026-12-07: 09:00-17:00; Sunday 2026-12-06 and into Monday: 20:00-24:00, 00:00-02:00.
 	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/schedule", w.id), w.token, map[string]any{"weekly": []map[string]string{
 		{"day": "mon", "from": "09:00", "to": "17:00"}, {"day": "sun", "from": "20:00", "to": "24:00"}, {"day": "mon", "from": "00:00", "to": "02:00"}}})

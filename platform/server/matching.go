@@ -91,8 +91,17 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 	if w.Urgent {
 		n = pol.Work.FanOut()
 	}
-	cs, err := q.NextWorkers(ctx, work.Match{Kind: w.Kind, CustomerID: w.CustomerID, WorkID: w.ID, Now: now,
-		StartsAt: w.StartsAt, EndsAt: w.EndsAt, Limit: n, Only: only})
+	match := work.Match{Kind: w.Kind, CustomerID: w.CustomerID, WorkID: w.ID, Now: now,
+		StartsAt: w.StartsAt, EndsAt: w.EndsAt, Limit: n, Only: only}
+	spec := kindsFor(w.Vertical)[w.Kind]
+	if v := normTerm(w.Details[spec.skill]); spec.skill != "" && v != "" {
+		match.Skill = &v
+	}
+	if v := normTerm(w.Details[spec.language]); spec.language != "" && v != "" {
+		match.Language = &v
+	}
+	match.NeedsCheck, match.TeamFirst = spec.care, spec.care
+	cs, err := q.NextWorkers(ctx, match)
 	if errors.Is(err, store.ErrNotFound) {
 		if moved != "" {
 			if err := setState(ctx, tx, w, stRequested, nil, p, moved+"; no other worker available"); err != nil {
@@ -113,6 +122,9 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 	ids := make([]int64, 0, len(cs))
 	for _, c := range cs {
 		reason, rating := matchReason(c)
+		if c.Regular {
+			reason = "a regular worker of this customer first; " + reason
+		}
 		if w.Urgent {
 			reason = fmt.Sprintf("urgent: offered to %d workers at once, the first to accept takes it; %s", len(cs), reason)
 		}
@@ -183,7 +195,7 @@ func (s *Server) whyNot(ctx context.Context, tx pgx.Tx, w *Work, worker int64) e
 			return err
 		}
 	}
-	return conflict("workerId", fmt.Sprintf("worker %d is not an available, qualified and free worker for this work (their schedule, qualifications, other work or a block)", worker))
+	return conflict("workerId", fmt.Sprintf("worker %d is not an available, qualified and free worker for this work (their schedule, qualifications, verified skills, languages and background check, other work or a block)", worker))
 }
 
 func overlapError(worker int64, b Work) error {

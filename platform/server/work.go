@@ -22,15 +22,23 @@ import (
 type kindSpec struct {
 	required, optional []string
 	dates, times       []string
+	// skill and language name the detail that a worker's verified skills and languages
+	// must include (staff record them: PUT /v1/members/{id}/credentials).
+	skill, language string
+	// care: a clear, unexpired background check is needed, and the customer's team of
+	// regular carers is offered the work first.
+	care bool
 }
 
 // workKinds maps each vertical to its kinds of work.
 var workKinds = map[string]map[string]kindSpec{
-	"delivery":      {"delivery": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "parcelSize"}}},
-	"ride-sharing":  {"ride": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "seats"}}},
-	"home-services": {"booking": {required: []string{"address", "service", "scheduledAt"}, optional: []string{"notes", "durationMinutes"}, times: []string{"scheduledAt"}}},
-	"care":          {"booking": {required: []string{"address", "careType", "scheduledAt"}, optional: []string{"notes", "durationMinutes"}, times: []string{"scheduledAt"}}},
-	"freelance":     {"gig": {required: []string{"title", "description"}, optional: []string{"deadline", "notes"}, dates: []string{"deadline"}}},
+	"delivery":     {"delivery": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "parcelSize"}}},
+	"ride-sharing": {"ride": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "seats"}}},
+	"home-services": {"booking": {required: []string{"address", "service", "scheduledAt"}, optional: []string{"notes", "durationMinutes"}, times: []string{"scheduledAt"},
+		skill: "service"}},
+	"care": {"booking": {required: []string{"address", "careType", "scheduledAt"}, optional: []string{"notes", "durationMinutes", "language"}, times: []string{"scheduledAt"},
+		skill: "careType", language: "language", care: true}},
+	"freelance": {"gig": {required: []string{"title", "description"}, optional: []string{"deadline", "notes"}, dates: []string{"deadline"}}},
 	"marketplace": {
 		"listing": {required: []string{"title", "description"}, optional: []string{"notes"}},
 		"order":   {required: []string{"listingId", "shippingAddress"}, optional: []string{"notes", "quantity"}},

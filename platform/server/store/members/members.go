@@ -319,7 +319,11 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 			FROM disbursements d WHERE d.member_id = $1 OR d.requested_by = $1),
 		'schedule', json_build_object(
 			'weekly', (SELECT coalesce(json_agg(a ORDER BY a.weekday, a.from_minute), '[]') FROM availability_windows a WHERE a.member_id = $1),
-			'exceptions', (SELECT coalesce(json_agg(x ORDER BY x.starts_at), '[]') FROM availability_exceptions x WHERE x.member_id = $1))
+			'exceptions', (SELECT coalesce(json_agg(x ORDER BY x.starts_at), '[]') FROM availability_exceptions x WHERE x.member_id = $1)),
+		'credentials', json_build_object(
+			'skills', (SELECT coalesce(json_agg(k ORDER BY k.kind, k.value), '[]') FROM worker_skills k WHERE k.member_id = $1),
+			'backgroundCheck', (SELECT row_to_json(c) FROM background_checks c WHERE c.member_id = $1),
+			'careTeam', (SELECT coalesce(json_agg(t ORDER BY t.client_id, t.worker_id), '[]') FROM care_teams t WHERE t.client_id = $1 OR t.worker_id = $1))
 	) WHERE EXISTS (SELECT 1 FROM members WHERE id = $1)`, id).Scan(&doc)
 	return doc, store.NotFound(err)
 }
@@ -347,6 +351,9 @@ func (s Store) Erase(ctx context.Context, id int64) error {
 	for _, q := range []string{
 		`DELETE FROM availability_windows WHERE member_id = $1`,
 		`DELETE FROM availability_exceptions WHERE member_id = $1`,
+		`DELETE FROM worker_skills WHERE member_id = $1`,
+		`DELETE FROM background_checks WHERE member_id = $1`,
+		`DELETE FROM care_teams WHERE client_id = $1 OR worker_id = $1`,
 		`UPDATE members SET name = NULL, email = NULL, phone = NULL, stakeholder_class = '', qualifications = '{}', active = false,
 			available = false, erased_at = now() WHERE id = $1`,
 		// A proposal is the co-op's record and stays, but its words are the author's and

@@ -23,6 +23,14 @@ type Match struct {
 	Limit int
 	// Only restricts the choice to this worker (a request for a regular worker).
 	Only *int64
+	// Skill, when set, must be one of the worker's skills staff verified (the service or
+	// care type asked for), and Language one of their verified languages.
+	Skill, Language *string
+	// NeedsCheck requires a clear background check that has not expired by the end of the
+	// work (care).
+	NeedsCheck bool
+	// TeamFirst offers the customer's team of regular workers (care_teams) first.
+	TeamFirst bool
 }
 
 // span is the part of a slot that falls on one ISO weekday, in seconds of that day.
@@ -86,7 +94,12 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 			WHERE x.worker_id = m.id AND x.state IN ('accepted', 'in_progress') AND x.id <> $3
 			  AND (x.starts_at IS NULL OR x.state = 'in_progress' OR (x.starts_at < $6 AND x.ends_at > $5)))`
 	}
+	order := ""
+	if m.TeamFirst {
+		order = `EXISTS (SELECT 1 FROM care_teams t WHERE t.client_id = $2 AND t.worker_id = m.id) DESC, `
+	}
 	rows, err := s.db.Query(ctx, `SELECT m.id, m.last_assigned_at, m.rating_count,
+			EXISTS (SELECT 1 FROM care_teams t WHERE t.client_id = $2 AND t.worker_id = m.id) AS regular,
 			CASE WHEN m.rating_count = 0 THEN 0 ELSE m.rating_sum * 100 / m.rating_count END AS rating_centi
 		FROM members m
 		WHERE m.active AND m.available AND 'worker' = ANY (m.roles) AND m.erased_at IS NULL
@@ -102,17 +115,20 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 					WHERE a2.member_id = m.id AND a2.weekday = $10 AND a2.from_minute = 0 AND $11 <= a2.to_minute * 60))
 			UNION ALL SELECT 1 FROM availability_exceptions x
 				WHERE x.member_id = m.id AND x.available AND x.starts_at <= $5 AND x.ends_at >= $6)
+		  AND ($14::text IS NULL OR EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'skill' AND k.value = $14))
+		  AND ($15::text IS NULL OR EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'language' AND k.value = $15))
+		  AND (NOT $16 OR EXISTS (SELECT 1 FROM background_checks c WHERE c.member_id = m.id AND c.status = 'clear' AND c.expires_at >= $6))
 		  `+busy+`
-		ORDER BY m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
+		ORDER BY `+order+`m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
 		LIMIT $12 FOR UPDATE OF m SKIP LOCKED`,
 		m.Kind, m.CustomerID, m.WorkID, m.Now, start, end,
-		first.weekday, first.fromSec, first.toSec, second.weekday, second.toSec, limit, m.Only)
+		first.weekday, first.fromSec, first.toSec, second.weekday, second.toSec, limit, m.Only, m.Skill, m.Language, m.NeedsCheck)
 	if err != nil {
 		return nil, err
 	}
 	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Candidate, error) {
 		var c Candidate
-		err := row.Scan(&c.ID, &c.LastAssignedAt, &c.RatingCount, &c.RatingCenti)
+		err := row.Scan(&c.ID, &c.LastAssignedAt, &c.RatingCount, &c.Regular, &c.RatingCenti)
 		return c, err
 	})
 	if err == nil && len(cs) == 0 {

@@ -68,6 +68,8 @@ type Candidate struct {
 	RatingCount    int64
 	// RatingCenti is the average rating times 100, rounded down (0 when unrated).
 	RatingCenti int64
+	// Regular is whether the worker is in the customer's team of regular workers.
+	Regular bool
 }
 
 // Store runs the work queries on db.

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// careBooking is a care booking at start for an hour.
+func careBooking(careType, language, start string) map[string]any {
+	d := map[string]string{"address": "3 rue Mercière", "careType": careType, "scheduledAt": start, "durationMinutes": "60"}
+	if language != "" {
+		d["language"] = language
+	}
+	return map[string]any{"kind": "booking", "priceCents": 3500, "details": d}
+}
+
+// TestCareVertical: care is matched on the care type and language staff verified, only
+// to carers with a clear background check valid through the visit, the client's regular
+// carers first; from request to payment.
+func TestCareVertical(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "care"
+	e := newEnv(t, pol)
+	client := e.member("Cleo Client", []string{"customer"}, "")
+	carer := func(name string) who {
+		w := e.member(name, []string{"worker"}, "", "booking")
+		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+		return w
+	}
+	// Created in this order, so that fairness alone would pick them in this order.
+	expired, pending, unverified, arabic, french := carer("Cy Expired"), carer("Pat Pending"), carer("Una Unverified"), carer("Amal Arabic"), carer("Fleur French")
+	creds := func(w who, status, expires string, langs ...string) {
+		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), adminToken, map[string]any{
+			"skills": []string{"Dementia", "personal care"}, "languages": langs,
+			"backgroundCheck": map[string]any{"status": status, "checkedOn": "2025-12-01", "expiresAt": expires}})
+	}
+	// The check expires during the visit of 2026-12-02 10:00-11:00.
+	creds(expired, "clear", "2026-12-02T10:30:00Z", "fr")
+	creds(pending, "pending", "2027-12-01T00:00:00Z", "fr")
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", unverified.id), adminToken, map[string]any{"languages": []string{"fr"}})
+	creds(arabic, "clear", "2027-12-01T00:00:00Z", "ar")
+	got := e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", french.id), adminToken, map[string]any{
+		"skills": []string{"dementia"}, "languages": []string{"FR", "en"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2025-12-01", "expiresAt": "2027-12-01T00:00:00Z"}})
+	if fmt.Sprint(got["languages"]) != "[en fr]" || got["backgroundCheck"].(map[string]any)["recordedAt"] != "2026-12-01T09:00:00Z" {
+		t.Fatalf("credentials %v", got)
+	}
+	// Only staff record them; the carer reads their own; bad input names the field.
+	e.refused(403, "", "only staff", "PUT", fmt.Sprintf("/v1/members/%d/credentials", french.id), french.token, map[string]any{"skills": []string{"dementia"}})
+	e.must(200, "GET", fmt.Sprintf("/v1/members/%d/credentials", french.id), french.token, nil)
+	e.refused(403, "", "own data", "GET", fmt.Sprintf("/v1/members/%d/credentials", french.id), client.token, nil)
+	e.refused(400, "backgroundCheck.status", "clear, pending, failed", "PUT", fmt.Sprintf("/v1/members/%d/credentials", french.id), adminToken,
+		map[string]any{"backgroundCheck": map[string]any{"status": "ok", "checkedOn": "2025-12-01", "expiresAt": "2027-12-01T00:00:00Z"}})
+	e.refused(400, "backgroundCheck.expiresAt", "after checkedOn", "PUT", fmt.Sprintf("/v1/members/%d/credentials", french.id), adminToken,
+		map[string]any{"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2025-12-01", "expiresAt": "2025-01-01T00:00:00Z"}})
+	e.refused(400, "skills[0]", "1 to 100", "PUT", fmt.Sprintf("/v1/members/%d/credentials", french.id), adminToken, map[string]any{"skills": []string{" "}})
+	e.refused(409, "skills", "only workers", "PUT", fmt.Sprintf("/v1/members/%d/credentials", client.id), adminToken, map[string]any{"skills": []string{"dementia"}})
+
+	// Dementia care in French: the expired, pending and unverified carers are passed
+	// over, and so is the carer who does not speak French.
+	first := num(e.must(201, "POST", "/v1/work", client.token, careBooking("dementia", "fr", "2026-12-02T10:00:00Z"))["id"])
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", first), client.token, nil); num(o["workerId"]) != french.id {
+		t.Fatalf("offer %v (french %d)", o, french.id)
+	}
+	// The expired carer cannot be asked for by name either.
+	other := num(e.must(201, "POST", "/v1/work", client.token, careBooking("dementia", "", "2026-12-03T10:00:00Z"))["id"])
+	e.refused(409, "workerId", "background check", "POST", fmt.Sprintf("/v1/work/%d/match", other), client.token, map[string]any{"workerId": expired.id})
+
+	// The client's team of regular carers is offered their care first: Fleur was just
+	// assigned and Amal never, yet Fleur, a regular, comes first.
+	e.refused(400, "workerIds[1]", "not a worker", "PUT", fmt.Sprintf("/v1/members/%d/team", client.id), client.token, map[string]any{"workerIds": []int64{french.id, client.id}})
+	e.refused(403, "", "own data", "PUT", fmt.Sprintf("/v1/members/%d/team", client.id), french.token, map[string]any{"workerIds": []int64{french.id}})
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/team", client.id), client.token, map[string]any{"workerIds": []int64{french.id}})
+	if team := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/team", client.id), client.token, nil); fmt.Sprint(team["workerIds"]) != fmt.Sprintf("[%d]", french.id) {
+		t.Fatalf("team %v", team)
+	}
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", other), client.token, nil)
+	if num(o["workerId"]) != french.id || !strings.Contains(o["reason"].(string), "regular worker") {
+		t.Fatalf("offer to the team %v", o)
+	}
+	// Another client's care is not the team's: Amal, never assigned, comes first.
+	client2 := e.member("Carl Client", []string{"customer"}, "")
+	third := num(e.must(201, "POST", "/v1/work", client2.token, careBooking("dementia", "", "2026-12-02T10:00:00Z"))["id"])
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", third), client2.token, nil); num(o["workerId"]) != arabic.id {
+		t.Fatalf("offer to another client %v", o)
+	}
+
+	// From request to payment.
+	for _, step := range []string{"accept", "start", "complete"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", first, step), french.token, nil)
+	}
+	done := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", first), client.token, nil)
+	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), french.token, nil)
+	if num(pay["grossCents"]) != 3500 || num(pay["workerId"]) != french.id {
+		t.Fatalf("payment %v", pay)
+	}
+	e.assertBalanced()
+}
+
+// TestHomeServicesVertical: bookings go to workers whose skill staff verified for the
+// service asked; one rating per completed job, shown as a distribution; from request to
+// payment.
+func TestHomeServicesVertical(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "home-services"
+	e := newEnv(t, pol)
+	c1 := e.member("Cal Customer", []string{"customer"}, "")
+	c2 := e.member("Cora Customer", []string{"customer"}, "")
+	worker := func(name string, skills ...string) who {
+		w := e.member(name, []string{"worker"}, "", "booking")
+		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+		e.verify(w, false, skills...)
+		return w
+	}
+	elec := worker("Eli Electrician", "electrical") // first by fairness, but not a plumber
+	plumber := worker("Pia Plumber", "plumbing", "heating")
+	job := func(c who, start string, stars int) int64 {
+		t.Helper()
+		id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(start, 120))["id"])
+		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != plumber.id {
+			t.Fatalf("offer %v (plumber %d, electrician %d)", o, plumber.id, elec.id)
+		}
+		for _, step := range []string{"accept", "start", "complete"} {
+			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), plumber.token, nil)
+		}
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/rating", id), c.token, map[string]any{"stars": stars})
+		return id
+	}
+	first := job(c1, "2026-12-02T09:00:00Z", 4)
+	job(c2, "2026-12-02T14:00:00Z", 2)
+	// One rating per completed job: the customer cannot rate it twice, nobody else at all.
+	e.refused(409, "stars", "already been rated", "POST", fmt.Sprintf("/v1/work/%d/rating", first), c1.token, map[string]any{"stars": 1})
+	e.refused(404, "", "not found", "POST", fmt.Sprintf("/v1/work/%d/rating", first), c2.token, map[string]any{"stars": 1})
+	r := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/ratings", plumber.id), c2.token, nil)
+	if num(r["count"]) != 2 || num(r["customers"]) != 2 || r["average"] != "3.00" ||
+		fmt.Sprint(r["distribution"]) != "map[1:0 2:1 3:0 4:1 5:0]" {
+		t.Fatalf("ratings %v", r)
+	}
+	if r := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/ratings", elec.id), c1.token, nil); num(r["count"]) != 0 || r["average"] != "" {
+		t.Fatalf("unrated %v", r)
+	}
+	e.refused(404, "", "not found", "GET", fmt.Sprintf("/v1/members/%d/ratings", c1.id), c2.token, nil)
+	// A service nobody verified finds nobody.
+	req := schedBooking("2026-12-04T09:00:00Z", 60)
+	req["details"].(map[string]string)["service"] = "roofing"
+	id := num(e.must(201, "POST", "/v1/work", c1.token, req)["id"])
+	e.refused(409, "", "no available", "POST", fmt.Sprintf("/v1/work/%d/match", id), c1.token, nil)
+	if e.balance(fmt.Sprintf("member:%d", plumber.id)) <= 0 {
+		t.Fatal("the plumber was not paid")
+	}
+	e.assertBalanced()
+}
