@@ -85,6 +85,12 @@ var system = principal{admin: true}
 // fits: after a decline or an expiry (moved != ""), the work goes back to requested with
 // that note; on a first match it is a 409 naming why.
 func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, pol *policy.Policy, moved string, only *int64) (Offer, error) {
+	if w.Vertical == "marketplace" && w.Kind == "order" {
+		if only != nil {
+			return Offer{}, badField("workerId", "an order goes to its listing's maker; leave workerId out")
+		}
+		return s.offerToOwner(ctx, tx, w, p, pol, moved)
+	}
 	q := work.On(tx)
 	now := s.now()
 	n := 1

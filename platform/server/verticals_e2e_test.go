@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 // careBooking is a care booking at start for an hour.
@@ -148,6 +150,98 @@ func TestHomeServicesVertical(t *testing.T) {
 	e.refused(409, "", "no available", "POST", fmt.Sprintf("/v1/work/%d/match", id), c1.token, nil)
 	if e.balance(fmt.Sprintf("member:%d", plumber.id)) <= 0 {
 		t.Fatal("the plumber was not paid")
+	}
+	e.assertBalanced()
+}
+
+// TestMarketplaceVertical: a listing is owned by its maker; an order goes to the maker
+// whatever the rotation, is priced from the listing and counted against its stock; a
+// cancelled order gives its stock back; from request to payment.
+func TestMarketplaceVertical(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "marketplace"
+	pol.Fares = &policy.Fares{FloorCents: 500}
+	e := newEnv(t, pol)
+	buyer := e.member("Bea Buyer", []string{"customer"}, "")
+	other := e.member("Oz Other", []string{"worker"}, "", "order") // first in the rotation
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", other.id), other.token, map[string]any{"available": true})
+	maker := e.member("Mia Maker", []string{"worker"}, "")
+
+	e.refused(400, "priceCents", "voted floor of 500", "POST", "/v1/listings", maker.token, map[string]any{"title": "Bowl", "priceCents": 499, "stock": 3})
+	e.refused(403, "", "active workers", "POST", "/v1/listings", buyer.token, map[string]any{"title": "Bowl", "priceCents": 2500, "stock": 3})
+	e.refused(400, "stock", "from 0", "POST", "/v1/listings", maker.token, map[string]any{"title": "Bowl", "priceCents": 2500, "stock": -1})
+	l := e.must(201, "POST", "/v1/listings", maker.token, map[string]any{"title": "Stoneware bowl", "description": "Glazed", "priceCents": 2500, "stock": 3})
+	lid := num(l["id"])
+	if num(l["ownerId"]) != maker.id {
+		t.Fatalf("listing %v", l)
+	}
+	orderOf := func(qty string) map[string]any {
+		return map[string]any{"kind": "order", "details": map[string]string{"listingId": fmt.Sprint(lid), "shippingAddress": "2 quai Saint-Antoine", "quantity": qty}}
+	}
+	e.refused(400, "priceCents", "listing's price", "POST", "/v1/work", buyer.token, map[string]any{"kind": "order", "priceCents": 1,
+		"details": map[string]string{"listingId": fmt.Sprint(lid), "shippingAddress": "x"}})
+	e.refused(404, "details.listingId", "no listing", "POST", "/v1/work", buyer.token, map[string]any{"kind": "order",
+		"details": map[string]string{"listingId": "999", "shippingAddress": "x"}})
+	e.refused(409, "details.quantity", "only 3 left", "POST", "/v1/work", buyer.token, orderOf("4"))
+	id := num(e.must(201, "POST", "/v1/work", buyer.token, orderOf("2"))["id"])
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/listings/%d", lid), buyer.token, nil); num(got["stock"]) != 1 {
+		t.Fatalf("stock after an order of 2: %v", got)
+	}
+	// A second order of 1, cancelled: its stock comes back.
+	id2 := num(e.must(201, "POST", "/v1/work", buyer.token, orderOf("1"))["id"])
+	e.refused(409, "details.quantity", "only 0 left", "POST", "/v1/work", buyer.token, orderOf("1"))
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id2), buyer.token, nil)
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/listings/%d", lid), buyer.token, nil); num(got["stock"]) != 1 {
+		t.Fatalf("stock after a cancelled order: %v", got)
+	}
+	e.refused(403, "", "maker or staff", "PUT", fmt.Sprintf("/v1/listings/%d/stock", lid), other.token, map[string]any{"stock": 50})
+	e.must(200, "PUT", fmt.Sprintf("/v1/listings/%d/stock", lid), maker.token, map[string]any{"stock": 5})
+
+	// The order goes to the maker, not to the worker first in the rotation.
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), buyer.token, nil)
+	if num(o["workerId"]) != maker.id {
+		t.Fatalf("offer %v (maker %d)", o, maker.id)
+	}
+	for _, step := range []string{"accept", "start", "complete"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), maker.token, nil)
+	}
+	done := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), buyer.token, nil)
+	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), maker.token, nil)
+	if num(pay["grossCents"]) != 5000 || num(pay["workerId"]) != maker.id {
+		t.Fatalf("payment %v", pay)
+	}
+	e.assertBalanced()
+}
+
+// TestHousingStaysDoNotOverlap: the stays of one place cannot overlap; one may begin the
+// day another ends, and another place is free; from request to payment.
+func TestHousingStaysDoNotOverlap(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "housing"
+	e := newEnv(t, pol)
+	guest := e.member("Gus Guest", []string{"customer"}, "")
+	host := e.member("Hal Host", []string{"worker"}, "", "stay")
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", host.id), host.token, map[string]any{"available": true})
+	stay := func(unit, in, out string) map[string]any {
+		return map[string]any{"kind": "stay", "priceCents": 70000, "details": map[string]string{"unit": unit, "checkIn": in, "checkOut": out}}
+	}
+	id := num(e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-10", "2026-12-17"))["id"])
+	e.refused(409, "details.checkIn", fmt.Sprintf("3B is booked from 2026-12-10 to 2026-12-17 (stay %d)", id), "POST", "/v1/work", guest.token, stay("3B", "2026-12-16", "2026-12-20"))
+	e.refused(409, "details.checkIn", "3B is booked", "POST", "/v1/work", guest.token, stay("3B", "2026-12-05", "2026-12-11"))
+	e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-17", "2026-12-20")) // begins the day the other ends
+	e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-01", "2026-12-10")) // ends the day the other begins
+	e.must(201, "POST", "/v1/work", guest.token, stay("4C", "2026-12-12", "2026-12-14")) // another place
+	// A cancelled stay frees its dates.
+	id2 := num(e.must(201, "POST", "/v1/work", guest.token, stay("5D", "2026-12-12", "2026-12-14"))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id2), guest.token, nil)
+	e.must(201, "POST", "/v1/work", guest.token, stay("5D", "2026-12-13", "2026-12-15"))
+
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), guest.token, nil)
+	for _, step := range []string{"accept", "start", "complete"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), host.token, nil)
+	}
+	if e.balance(fmt.Sprintf("member:%d", host.id)) <= 0 {
+		t.Fatal("the host was not paid")
 	}
 	e.assertBalanced()
 }

@@ -171,6 +171,10 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 			return 0, nil, forbidden("only customers request work")
 		}
 	}
+	ord, err := s.prepareOrder(r.Context(), customer, &in)
+	if err != nil {
+		return 0, nil, err
+	}
 	fare, err := s.priceWork(r.Context(), &in)
 	if err != nil {
 		return 0, nil, err
@@ -189,6 +193,9 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	var w Work
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		if err := activeMemberRef(r.Context(), tx, "customerId", customer); err != nil {
+			return err
+		}
+		if err := reserve(r.Context(), tx, &in, ord); err != nil {
 			return err
 		}
 		q := work.On(tx)
@@ -369,6 +376,11 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 		}
 		if w.State == stOffered {
 			if err := work.On(tx).WithdrawOffers(r.Context(), w.ID); err != nil {
+				return nil, err
+			}
+		}
+		if legal(w.State, stCancelled) {
+			if err := releaseOrder(r.Context(), tx, w); err != nil {
 				return nil, err
 			}
 		}
