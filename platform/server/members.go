@@ -20,7 +20,7 @@ import (
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 )
 
-var allRoles = []string{"worker", "customer", "staff"}
+var allRoles = []string{"worker", "customer", "staff", "merchant"}
 
 // Member is a member as the API shows it.
 type Member = members.Member
@@ -67,11 +67,11 @@ func (s *Server) validateMemberInput(in *memberInput, create bool) error {
 	}
 	if create || in.Roles != nil {
 		if in.Roles == nil || len(*in.Roles) == 0 {
-			return badField("roles", "must list at least one of worker, customer, staff")
+			return badField("roles", "must list at least one of worker, customer, staff, merchant")
 		}
 		for _, r := range *in.Roles {
 			if !slices.Contains(allRoles, r) {
-				return badField("roles", fmt.Sprintf("%q is not one of worker, customer, staff", r))
+				return badField("roles", fmt.Sprintf("%q is not one of worker, customer, staff, merchant", r))
 			}
 		}
 		r := slices.Clone(*in.Roles)

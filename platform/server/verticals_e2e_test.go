@@ -245,3 +245,55 @@ func TestHousingStaysDoNotOverlap(t *testing.T) {
 	}
 	e.assertBalanced()
 }
+
+// TestDeliveryMerchantsAndBatchedOrders: a merchant (a role of its own) requests a
+// batched delivery with several stops, carried by one courier and paid by the merchant;
+// bad stops name the field.
+func TestDeliveryMerchantsAndBatchedOrders(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "delivery"
+	pol.Fares = &policy.Fares{BaseCents: 400, PerPackageCents: 150}
+	e := newEnv(t, pol)
+	shop := e.member("Boulangerie Merchant", []string{"merchant"}, "")
+	courier := e.member("Cid Courier", []string{"worker"}, "", "delivery")
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", courier.id), courier.token, map[string]any{"available": true})
+	order := map[string]any{"kind": "delivery", "packages": 3, "details": map[string]string{"pickup": "12 rue de la République"},
+		"stops": []map[string]string{{"address": "1 place Bellecour"}, {"address": "5 rue Mercière", "notes": "2nd floor"}, {"address": "8 quai Saint-Vincent"}}}
+	for _, tc := range []struct {
+		mutate func(map[string]any)
+		field  string
+	}{
+		{func(m map[string]any) { m["stops"] = []map[string]string{{"address": "a"}} }, "stops"},
+		{func(m map[string]any) { m["stops"] = []map[string]string{{"address": "a"}, {"address": " "}} }, "stops[1].address"},
+		{func(m map[string]any) { m["details"] = map[string]string{"pickup": "a", "dropoff": "b"} }, "details.dropoff"},
+	} {
+		bad := map[string]any{}
+		for k, v := range order {
+			bad[k] = v
+		}
+		tc.mutate(bad)
+		e.refused(400, tc.field, "", "POST", "/v1/work", shop.token, bad)
+	}
+	// A courier is not a merchant: workers do not request work.
+	e.refused(403, "", "merchants", "POST", "/v1/work", courier.token, order)
+	w := e.must(201, "POST", "/v1/work", shop.token, order)
+	id := num(w["id"])
+	if len(w["stops"].([]any)) != 3 || num(w["priceCents"]) != 400+2*150 || num(w["customerId"]) != shop.id {
+		t.Fatalf("batched order %v", w)
+	}
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), shop.token, nil); num(o["workerId"]) != courier.id {
+		t.Fatalf("offer %v", o)
+	}
+	for _, step := range []string{"accept", "start", "complete"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), courier.token, nil)
+	}
+	got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), courier.token, nil)
+	if got["stops"].([]any)[1].(map[string]any)["notes"] != "2nd floor" {
+		t.Fatalf("stops %v", got["stops"])
+	}
+	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(got["paymentId"])), shop.token, nil)
+	if num(pay["grossCents"]) != 700 || num(pay["payerId"]) != shop.id || num(pay["workerId"]) != courier.id {
+		t.Fatalf("payment %v", pay)
+	}
+	e.assertBalanced()
+}

@@ -91,6 +91,36 @@ type workInput struct {
 	CustomerID *int64            `json:"customerId"`
 	// Urgent work (care's emergency backup) is offered to several workers at once.
 	Urgent *bool `json:"urgent"`
+	// Stops are the drop-offs of a batched delivery (instead of details.dropoff).
+	Stops []work.Stop `json:"stops"`
+}
+
+const maxStops = 10
+
+// validateStops checks a batched delivery's stops: deliveries only, 2 to maxStops, each
+// with an address; details.dropoff is then left out.
+func validateStops(in *workInput) error {
+	if in.Stops == nil {
+		return nil
+	}
+	if in.Kind != "delivery" {
+		return badField("stops", "only deliveries have stops")
+	}
+	if len(in.Stops) < 2 || len(in.Stops) > maxStops {
+		return badField("stops", fmt.Sprintf("a batched delivery has 2 to %d stops", maxStops))
+	}
+	if _, ok := in.Details["dropoff"]; ok {
+		return badField("details.dropoff", "leave it out when the delivery has stops")
+	}
+	for i, st := range in.Stops {
+		if a := strings.TrimSpace(st.Address); a == "" || utf8.RuneCountInString(a) > 1000 || strings.ContainsRune(st.Address, 0) {
+			return badField(fmt.Sprintf("stops[%d].address", i), "must be 1 to 1000 characters")
+		}
+		if utf8.RuneCountInString(st.Notes) > 1000 || strings.ContainsRune(st.Notes, 0) {
+			return badField(fmt.Sprintf("stops[%d].notes", i), "must be at most 1000 characters")
+		}
+	}
+	return nil
 }
 
 func validateWork(vertical string, in *workInput) error {
@@ -125,6 +155,9 @@ func validateWork(vertical string, in *workInput) error {
 		}
 	}
 	for _, k := range spec.required {
+		if k == "dropoff" && len(in.Stops) > 0 {
+			continue
+		}
 		if strings.TrimSpace(in.Details[k]) == "" {
 			return badField("details."+k, "is required")
 		}
@@ -167,9 +200,12 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		if in.CustomerID != nil && *in.CustomerID != p.memberID {
 			return 0, nil, forbidden("members request work for themselves")
 		}
-		if !p.hasRole("customer") {
-			return 0, nil, forbidden("only customers request work")
+		if !p.hasRole("customer") && !(p.hasRole("merchant") && s.vertical() == "delivery") {
+			return 0, nil, forbidden("only customers (and merchants in a delivery co-op) request work")
 		}
+	}
+	if err := validateStops(&in); err != nil {
+		return 0, nil, err
 	}
 	ord, err := s.prepareOrder(r.Context(), customer, &in)
 	if err != nil {
@@ -201,7 +237,7 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		q := work.On(tx)
 		var err error
 		w, err = q.Create(r.Context(), work.New{Vertical: s.vertical(), Kind: in.Kind, CustomerID: customer, Details: in.Details,
-			PriceCents: *in.PriceCents, SurgeCents: surge, Urgent: in.Urgent != nil && *in.Urgent, StartsAt: starts, EndsAt: ends})
+			PriceCents: *in.PriceCents, SurgeCents: surge, Urgent: in.Urgent != nil && *in.Urgent, StartsAt: starts, EndsAt: ends, Stops: in.Stops})
 		if err != nil {
 			return err
 		}

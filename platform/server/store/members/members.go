@@ -375,7 +375,7 @@ func (s Store) Erase(ctx context.Context, id int64) error {
 		`DELETE FROM blocks WHERE customer_id = $1 OR worker_id = $1`,
 		`DELETE FROM delegations WHERE member_id = $1 OR delegate_id = $1`,
 		`UPDATE work_history SET note = '' WHERE work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)`,
-		`UPDATE work_items SET details = '{}' WHERE customer_id = $1 OR worker_id = $1`,
+		`UPDATE work_items SET details = '{}', stops = NULL WHERE customer_id = $1 OR worker_id = $1`,
 		`INSERT INTO work_history (work_id, from_state, to_state, note)
 			SELECT id, state, 'cancelled', 'customer data erased' FROM work_items WHERE customer_id = $1 AND state = 'requested'`,
 		`UPDATE work_items SET state = 'cancelled', updated_at = now() WHERE customer_id = $1 AND state = 'requested'`,

@@ -30,7 +30,7 @@ func (s Store) WorkerOffers(ctx context.Context, worker int64, now time.Time, af
 		var f FeedOffer
 		w := &f.Work
 		err := row.Scan(&f.OfferID, &f.Reason, &f.OfferedAt, &f.ExpiresAt, &w.ID, &w.Vertical, &w.Kind, &w.CustomerID, &w.WorkerID, &w.State,
-			&w.Details, &w.PriceCents, &w.SurgeCents, &w.Rating, &w.Urgent, &w.StartsAt, &w.EndsAt, &w.CreatedAt, &w.UpdatedAt)
+			&w.Details, &w.PriceCents, &w.SurgeCents, &w.Rating, &w.Urgent, &w.Stops, &w.StartsAt, &w.EndsAt, &w.CreatedAt, &w.UpdatedAt)
 		return f, err
 	})
 }

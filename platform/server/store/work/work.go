@@ -27,6 +27,8 @@ type Work struct {
 	// Urgent work is offered to several qualified workers at once; the first to accept
 	// takes it.
 	Urgent bool `json:"urgent"`
+	// Stops are the drop-offs of a batched delivery, in order, for one courier.
+	Stops []Stop `json:"stops,omitempty"`
 	// StartsAt and EndsAt are the time slot scheduled work reserves (nil for work done on
 	// demand).
 	StartsAt  *time.Time     `json:"startsAt,omitempty"`
@@ -37,6 +39,12 @@ type Work struct {
 	PaymentID *int64         `json:"paymentId,omitempty"`
 	// Fare is how the fare rule priced the work, in the answer to its request.
 	Fare *pricing.Breakdown `json:"fare,omitempty"`
+}
+
+// Stop is one drop-off of a batched delivery.
+type Stop struct {
+	Address string `json:"address"`
+	Notes   string `json:"notes,omitempty"`
 }
 
 // HistoryEntry is one recorded transition.
@@ -57,6 +65,7 @@ type New struct {
 	PriceCents     int64
 	SurgeCents     int64
 	Urgent         bool
+	Stops          []Stop
 	// StartsAt and EndsAt are the slot of scheduled work (both nil or both set).
 	StartsAt, EndsAt *time.Time
 }
@@ -78,21 +87,21 @@ type Store struct{ db store.DBTX }
 // On returns the store over db (the pool or a transaction).
 func On(db store.DBTX) Store { return Store{db} }
 
-const cols = `id, vertical, kind, customer_id, worker_id, state, details, price_cents, surge_cents, rating, urgent, starts_at, ends_at, created_at, updated_at`
+const cols = `id, vertical, kind, customer_id, worker_id, state, details, price_cents, surge_cents, rating, urgent, stops, starts_at, ends_at, created_at, updated_at`
 
 // scan scans the cols of a row, then any further columns into extra.
 func scan(row pgx.Row, extra ...any) (Work, error) {
 	var w Work
 	err := row.Scan(append([]any{&w.ID, &w.Vertical, &w.Kind, &w.CustomerID, &w.WorkerID, &w.State, &w.Details, &w.PriceCents,
-		&w.SurgeCents, &w.Rating, &w.Urgent, &w.StartsAt, &w.EndsAt, &w.CreatedAt, &w.UpdatedAt}, extra...)...)
+		&w.SurgeCents, &w.Rating, &w.Urgent, &w.Stops, &w.StartsAt, &w.EndsAt, &w.CreatedAt, &w.UpdatedAt}, extra...)...)
 	return w, err
 }
 
 // Create inserts a requested work item.
 func (s Store) Create(ctx context.Context, n New) (Work, error) {
-	return scan(s.db.QueryRow(ctx, `INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, surge_cents, urgent, starts_at, ends_at)
-		VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7, $8, $9) RETURNING `+cols, n.Vertical, n.Kind, n.CustomerID, n.Details, n.PriceCents, n.SurgeCents,
-		n.Urgent, n.StartsAt, n.EndsAt))
+	return scan(s.db.QueryRow(ctx, `INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, surge_cents, urgent, starts_at, ends_at, stops)
+		VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7, $8, $9, $10) RETURNING `+cols, n.Vertical, n.Kind, n.CustomerID, n.Details, n.PriceCents, n.SurgeCents,
+		n.Urgent, n.StartsAt, n.EndsAt, stopsArg(n.Stops)))
 }
 
 // RecordHistory records one transition of a work item (from "" for its creation).
@@ -169,4 +178,12 @@ func (s Store) Rate(ctx context.Context, workID, worker int64, stars int) error 
 	}
 	_, err := s.db.Exec(ctx, `UPDATE members SET rating_sum = rating_sum + $2, rating_count = rating_count + 1 WHERE id = $1`, worker, stars)
 	return err
+}
+
+// stopsArg is the stops column's value: NULL without stops.
+func stopsArg(stops []Stop) any {
+	if len(stops) == 0 {
+		return nil
+	}
+	return stops
 }
