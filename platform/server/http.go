@@ -178,6 +178,8 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/v1/work/{id}/complete", member, s.completeWork, nil},
 		{"POST", "/v1/work/{id}/cancel", member, s.cancelWork, nil},
 		{"POST", "/v1/work/{id}/rating", member, s.rateWork, nil},
+		{"POST", "/v1/work/{id}/milestones/{n}/submit", member, s.submitMilestone, nil},
+		{"POST", "/v1/work/{id}/milestones/{n}/accept", member, s.acceptMilestone, nil},
 
 		{"POST", "/v1/payments", member, s.createPayment, nil},
 		{"GET", "/v1/payments/{id}", member, s.getPayment, nil},

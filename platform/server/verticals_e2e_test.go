@@ -297,3 +297,56 @@ func TestDeliveryMerchantsAndBatchedOrders(t *testing.T) {
 	}
 	e.assertBalanced()
 }
+
+// TestFreelanceMilestones: a project's milestones add up to its price; each is paid when
+// the client accepts it, and the last one completes the project.
+func TestFreelanceMilestones(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "freelance"
+	pol.Fares = &policy.Fares{FloorCents: 10000}
+	e := newEnv(t, pol)
+	client := e.member("Cia Client", []string{"customer"}, "")
+	dev := e.member("Dev Freelancer", []string{"worker"}, "", "gig")
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", dev.id), dev.token, map[string]any{"available": true})
+	project := func(ms ...map[string]any) map[string]any {
+		return map[string]any{"kind": "gig", "priceCents": 90000, "details": map[string]string{"title": "Website", "description": "A co-op's website"}, "milestones": ms}
+	}
+	e.refused(400, "milestones", "must add up to priceCents (90000), not 80000", "POST", "/v1/work", client.token,
+		project(map[string]any{"title": "Design", "amountCents": 30000}, map[string]any{"title": "Build", "amountCents": 50000}))
+	e.refused(400, "milestones[1].title", "1 to 200", "POST", "/v1/work", client.token,
+		project(map[string]any{"title": "Design", "amountCents": 30000}, map[string]any{"title": " ", "amountCents": 60000}))
+	w := e.must(201, "POST", "/v1/work", client.token,
+		project(map[string]any{"title": "Design", "amountCents": 30000}, map[string]any{"title": "Build", "amountCents": 60000}))
+	id := num(w["id"])
+	if len(w["milestones"].([]any)) != 2 {
+		t.Fatalf("project %v", w)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), client.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), dev.token, nil)
+	e.refused(409, "state", "in progress", "POST", fmt.Sprintf("/v1/work/%d/milestones/1/submit", id), dev.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), dev.token, nil)
+	e.refused(409, "state", "submits it first", "POST", fmt.Sprintf("/v1/work/%d/milestones/1/accept", id), client.token, nil)
+	e.refused(403, "", "only the worker", "POST", fmt.Sprintf("/v1/work/%d/milestones/1/submit", id), client.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/1/submit", id), dev.token, nil)
+	e.refused(403, "", "only the client", "POST", fmt.Sprintf("/v1/work/%d/milestones/1/accept", id), dev.token, nil)
+	got := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/1/accept", id), client.token, nil)
+	m1 := got["milestones"].([]any)[0].(map[string]any)
+	if m1["state"] != "accepted" || got["state"] != "in_progress" {
+		t.Fatalf("after the first milestone %v", got)
+	}
+	if p := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(m1["paymentId"])), dev.token, nil); num(p["grossCents"]) != 30000 {
+		t.Fatalf("first milestone's payment %v", p)
+	}
+	e.refused(409, "milestones", "last one", "POST", fmt.Sprintf("/v1/work/%d/complete", id), dev.token, nil)
+	e.refused(404, "", "milestone", "POST", fmt.Sprintf("/v1/work/%d/milestones/3/submit", id), dev.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/2/submit", id), dev.token, nil)
+	got = e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/2/accept", id), client.token, nil)
+	if got["state"] != "completed" {
+		t.Fatalf("after the last milestone %v", got)
+	}
+	// 3% fee on each: the worker gets 29100 + 58200.
+	if b := e.balance(fmt.Sprintf("member:%d", dev.id)); b != 87300 {
+		t.Fatalf("the freelancer's balance %d", b)
+	}
+	e.assertBalanced()
+}

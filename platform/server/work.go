@@ -93,6 +93,8 @@ type workInput struct {
 	Urgent *bool `json:"urgent"`
 	// Stops are the drop-offs of a batched delivery (instead of details.dropoff).
 	Stops []work.Stop `json:"stops"`
+	// Milestones split a freelance project's price; each is paid on acceptance.
+	Milestones []MilestoneInput `json:"milestones"`
 }
 
 const maxStops = 10
@@ -222,6 +224,10 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	milestones, err := validateMilestones(&in)
+	if err != nil {
+		return 0, nil, err
+	}
 	surge := int64(0)
 	if in.SurgeCents != nil {
 		surge = *in.SurgeCents
@@ -240,6 +246,14 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 			PriceCents: *in.PriceCents, SurgeCents: surge, Urgent: in.Urgent != nil && *in.Urgent, StartsAt: starts, EndsAt: ends, Stops: in.Stops})
 		if err != nil {
 			return err
+		}
+		if len(milestones) > 0 {
+			if err := q.AddMilestones(r.Context(), w.ID, milestones); err != nil {
+				return err
+			}
+			if w.Milestones, err = q.Milestones(r.Context(), w.ID); err != nil {
+				return err
+			}
 		}
 		return q.RecordHistory(r.Context(), w.ID, "", stRequested, actor(p), nil, "")
 	})
@@ -283,6 +297,9 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	}
 	w.History, err = q.History(r.Context(), id)
 	if err != nil {
+		return 0, nil, err
+	}
+	if w.Milestones, err = q.Milestones(r.Context(), id); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, w, nil
@@ -376,6 +393,12 @@ func (s *Server) completeWork(r *http.Request, p principal) (int, any, error) {
 	}
 	var pay *Payment
 	status, body, err := s.workerAction(r, p, stInProgress, stCompleted, func(ctx context.Context, tx pgx.Tx, w *Work) error {
+		if ms, err := hasMilestones(ctx, tx, w.ID); err != nil || ms {
+			if err == nil {
+				err = conflict("milestones", "a project paid by milestones completes when its client accepts the last one")
+			}
+			return err
+		}
 		req := paymentRequest{WorkerID: *w.WorkerID, AmountCents: w.PriceCents, SurgeCents: w.SurgeCents, WorkID: &w.ID, PayerID: &w.CustomerID}
 		var err error
 		pay, _, err = s.insertPayment(ctx, tx, pol, workScope, fmt.Sprintf("work-%d", w.ID), req)

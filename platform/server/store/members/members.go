@@ -320,6 +320,9 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 		'schedule', json_build_object(
 			'weekly', (SELECT coalesce(json_agg(a ORDER BY a.weekday, a.from_minute), '[]') FROM availability_windows a WHERE a.member_id = $1),
 			'exceptions', (SELECT coalesce(json_agg(x ORDER BY x.starts_at), '[]') FROM availability_exceptions x WHERE x.member_id = $1)),
+		'listings', (SELECT coalesce(json_agg(l ORDER BY l.id), '[]') FROM listings l WHERE l.owner_id = $1),
+		'milestones', (SELECT coalesce(json_agg(ms ORDER BY ms.work_id, ms.n), '[]') FROM milestones ms
+			WHERE ms.work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)),
 		'credentials', json_build_object(
 			'skills', (SELECT coalesce(json_agg(k ORDER BY k.kind, k.value), '[]') FROM worker_skills k WHERE k.member_id = $1),
 			'backgroundCheck', (SELECT row_to_json(c) FROM background_checks c WHERE c.member_id = $1),
@@ -376,6 +379,8 @@ func (s Store) Erase(ctx context.Context, id int64) error {
 		`DELETE FROM delegations WHERE member_id = $1 OR delegate_id = $1`,
 		`UPDATE work_history SET note = '' WHERE work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)`,
 		`UPDATE work_items SET details = '{}', stops = NULL WHERE customer_id = $1 OR worker_id = $1`,
+		`UPDATE milestones SET title = '' WHERE work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)`,
+		`UPDATE listings SET title = '', description = '' WHERE owner_id = $1`,
 		`INSERT INTO work_history (work_id, from_state, to_state, note)
 			SELECT id, state, 'cancelled', 'customer data erased' FROM work_items WHERE customer_id = $1 AND state = 'requested'`,
 		`UPDATE work_items SET state = 'cancelled', updated_at = now() WHERE customer_id = $1 AND state = 'requested'`,

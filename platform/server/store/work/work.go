@@ -29,6 +29,8 @@ type Work struct {
 	Urgent bool `json:"urgent"`
 	// Stops are the drop-offs of a batched delivery, in order, for one courier.
 	Stops []Stop `json:"stops,omitempty"`
+	// Milestones split a freelance project's price; each is paid on acceptance.
+	Milestones []Milestone `json:"milestones,omitempty"`
 	// StartsAt and EndsAt are the time slot scheduled work reserves (nil for work done on
 	// demand).
 	StartsAt  *time.Time     `json:"startsAt,omitempty"`
