@@ -202,7 +202,8 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		if in.CustomerID != nil && *in.CustomerID != p.memberID {
 			return 0, nil, forbidden("members request work for themselves")
 		}
-		if !p.hasRole("customer") && !(p.hasRole("merchant") && s.vertical() == "delivery") {
+		merchant := p.hasRole("merchant") && s.vertical() == "delivery"
+		if !p.hasRole("customer") && !merchant {
 			return 0, nil, forbidden("only customers (and merchants in a delivery co-op) request work")
 		}
 	}
