@@ -48,6 +48,9 @@ func TestOfferExpiresToNextWorker(t *testing.T) {
 	pol.Work = policy.WorkRules{OfferTimeoutSeconds: 60}
 	e := newEnv(t, pol)
 	c := e.customer("Rita Rider")
+	if got := e.must(200, "GET", "/v1/policy", c.token, nil); fmt.Sprint(got["work"]) != "map[offerTimeoutSeconds:60]" {
+		t.Fatalf("policy %v", got)
+	}
 	w1, w2 := e.worker("Dan Driver"), e.worker("Eve Driver")
 	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1500, 0))["id"])
 	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)

@@ -2,6 +2,7 @@ package work
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -72,28 +73,9 @@ func (s Store) WorkerWork(ctx context.Context, worker int64, scope string, now t
 
 // prefixed is cols with each column qualified by the table alias a.
 func prefixed(a string) string {
-	out := ""
-	for i, c := range splitCols() {
-		if i > 0 {
-			out += ", "
-		}
-		out += a + "." + c
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = a + "." + strings.TrimSpace(c)
 	}
-	return out
-}
-
-func splitCols() []string {
-	var out []string
-	cur := ""
-	for _, r := range cols {
-		switch r {
-		case ',':
-			out = append(out, cur)
-			cur = ""
-		case ' ', '\n', '\t':
-		default:
-			cur += string(r)
-		}
-	}
-	return append(out, cur)
+	return strings.Join(parts, ", ")
 }
