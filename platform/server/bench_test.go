@@ -54,6 +54,11 @@ func BenchmarkMatch(b *testing.B) {
 		SELECT 'Worker ' || g, 'w' || g || '@example.org', 'drivers', '{worker}', '{ride}', true, g % 5 + 1, 1 FROM generate_series(1, 1000) g`); err != nil {
 		b.Fatal(err)
 	}
+	// Available every day, all day (what PUT availability sets).
+	if _, err := e.s.Pool().Exec(ctx, `INSERT INTO availability_windows (member_id, weekday, from_minute, to_minute)
+		SELECT m.id, d, 0, 1440 FROM members m, generate_series(1, 7) d WHERE m.available`); err != nil {
+		b.Fatal(err)
+	}
 	if _, err := e.s.Pool().Exec(ctx, `ANALYZE`); err != nil {
 		b.Fatal(err)
 	}

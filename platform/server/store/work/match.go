@@ -2,6 +2,7 @@ package work
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -87,42 +88,56 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 			WHERE x.worker_id = m.id AND x.state IN ('accepted', 'in_progress') AND x.starts_at IS NOT NULL
 			  AND x.starts_at < $6 AND x.ends_at > $5 AND x.id <> $3)`
 	if !scheduled {
-		busy = `AND NOT EXISTS (SELECT 1 FROM offers o JOIN work_items x ON x.id = o.work_id
-			WHERE o.worker_id = m.id AND o.status = 'offered' AND o.work_id <> $3 AND (o.expires_at IS NULL OR o.expires_at > $4)
-			  AND x.starts_at IS NULL)
-		  AND NOT EXISTS (SELECT 1 FROM work_items x
-			WHERE x.worker_id = m.id AND x.state IN ('accepted', 'in_progress') AND x.id <> $3
+		// Few workers are busy at once: one set, hashed once per query.
+		busy = `AND m.id NOT IN (SELECT o.worker_id FROM offers o JOIN work_items x ON x.id = o.work_id
+			WHERE o.status = 'offered' AND o.work_id <> $3 AND (o.expires_at IS NULL OR o.expires_at > $4) AND x.starts_at IS NULL)
+		  AND m.id NOT IN (SELECT x.worker_id FROM work_items x
+			WHERE x.worker_id IS NOT NULL AND x.state IN ('accepted', 'in_progress') AND x.id <> $3
 			  AND (x.starts_at IS NULL OR x.state = 'in_progress' OR (x.starts_at < $6 AND x.ends_at > $5)))`
 	}
-	order := ""
+	// Only the conditions a match needs are in its SQL (fewer subqueries to plan).
+	args := []any{m.Kind, m.CustomerID, m.WorkID, m.Now, start, end,
+		first.weekday, first.fromSec, first.toSec, second.weekday, second.toSec, limit}
+	extra := ""
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if m.Only != nil {
+		extra += ` AND m.id = ` + arg(*m.Only) + `::bigint`
+	}
+	if m.Skill != nil {
+		extra += ` AND EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'skill' AND k.value = ` + arg(*m.Skill) + `::text)`
+	}
+	if m.Language != nil {
+		extra += ` AND EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'language' AND k.value = ` + arg(*m.Language) + `::text)`
+	}
+	if m.NeedsCheck {
+		extra += ` AND EXISTS (SELECT 1 FROM background_checks c WHERE c.member_id = m.id AND c.status = 'clear' AND c.expires_at >= $6)`
+	}
+	order, regular := "", "false"
 	if m.TeamFirst {
-		order = `EXISTS (SELECT 1 FROM care_teams t WHERE t.client_id = $2 AND t.worker_id = m.id) DESC, `
+		regular = `EXISTS (SELECT 1 FROM care_teams t WHERE t.client_id = $2 AND t.worker_id = m.id)`
+		order = regular + ` DESC, `
 	}
 	rows, err := s.db.Query(ctx, `SELECT m.id, m.last_assigned_at, m.rating_count,
-			EXISTS (SELECT 1 FROM care_teams t WHERE t.client_id = $2 AND t.worker_id = m.id) AS regular,
+			`+regular+` AS regular,
 			CASE WHEN m.rating_count = 0 THEN 0 ELSE m.rating_sum * 100 / m.rating_count END AS rating_centi
 		FROM members m
 		WHERE m.active AND m.available AND 'worker' = ANY (m.roles) AND m.erased_at IS NULL
 		  AND $1 = ANY (m.qualifications) AND m.id <> $2
-		  AND ($13::bigint IS NULL OR m.id = $13)
-		  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.customer_id = $2 AND b.worker_id = m.id)
-		  AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.work_id = $3 AND o.worker_id = m.id AND o.status <> 'withdrawn')
-		  AND NOT EXISTS (SELECT 1 FROM availability_exceptions x
-			WHERE x.member_id = m.id AND NOT x.available AND x.starts_at < $6 AND x.ends_at > $5)
+		  AND m.id NOT IN (SELECT b.worker_id FROM blocks b WHERE b.customer_id = $2)
+		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status <> 'withdrawn')
+		  AND m.id NOT IN (SELECT x.member_id FROM availability_exceptions x WHERE NOT x.available AND x.starts_at < $6 AND x.ends_at > $5)
 		  AND EXISTS (SELECT 1 FROM availability_windows a
 				WHERE a.member_id = m.id AND a.weekday = $7 AND a.from_minute * 60 <= $8 AND $9 <= a.to_minute * 60
 				  AND ($10 = 0 OR EXISTS (SELECT 1 FROM availability_windows a2
 					WHERE a2.member_id = m.id AND a2.weekday = $10 AND a2.from_minute = 0 AND $11 <= a2.to_minute * 60))
 			UNION ALL SELECT 1 FROM availability_exceptions x
 				WHERE x.member_id = m.id AND x.available AND x.starts_at <= $5 AND x.ends_at >= $6)
-		  AND ($14::text IS NULL OR EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'skill' AND k.value = $14))
-		  AND ($15::text IS NULL OR EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'language' AND k.value = $15))
-		  AND (NOT $16 OR EXISTS (SELECT 1 FROM background_checks c WHERE c.member_id = m.id AND c.status = 'clear' AND c.expires_at >= $6))
-		  `+busy+`
+		  `+busy+extra+`
 		ORDER BY `+order+`m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
-		LIMIT $12 FOR UPDATE OF m SKIP LOCKED`,
-		m.Kind, m.CustomerID, m.WorkID, m.Now, start, end,
-		first.weekday, first.fromSec, first.toSec, second.weekday, second.toSec, limit, m.Only, m.Skill, m.Language, m.NeedsCheck)
+		LIMIT $12 FOR UPDATE OF m SKIP LOCKED`, args...)
 	if err != nil {
 		return nil, err
 	}
