@@ -17,6 +17,7 @@ limitations under the License.
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -60,6 +61,158 @@ type Fares struct {
 	// Surge lists the governed surge windows: during one (UTC), the price rises by its
 	// percent; where windows overlap, the highest applies.
 	Surge []SurgeWindow `json:"surge,omitempty"`
+	// Zones price work in a named zone (a district, a ring of suburbs): a request that
+	// names a zone is priced with the zone's amounts in place of the rule's.
+	Zones []FareZone `json:"zones,omitempty"`
+	// TimeRates price work in a weekly time window (UTC; night, weekend): during the first
+	// one open, its amounts replace those of the rule (and of the zone).
+	TimeRates []TimeRate `json:"timeRates,omitempty"`
+}
+
+// FareAmounts are the amounts a zone or a time rate sets; those left out stay the rule's.
+type FareAmounts struct {
+	BaseCents       *int64 `json:"baseCents,omitempty"`
+	PerKmCents      *int64 `json:"perKmCents,omitempty"`
+	PerMinuteCents  *int64 `json:"perMinuteCents,omitempty"`
+	PerPackageCents *int64 `json:"perPackageCents,omitempty"`
+	PerHourCents    *int64 `json:"perHourCents,omitempty"`
+	MinimumCents    *int64 `json:"minimumCents,omitempty"`
+}
+
+// FareZone is a zone's amounts.
+type FareZone struct {
+	// Name is how requests name the zone: lower case letters, digits and dashes.
+	Name string `json:"name"`
+	FareAmounts
+}
+
+// TimeRate is a weekly time window's amounts.
+type TimeRate struct {
+	// Name labels the rate in a price's breakdown (lower case letters, digits, dashes).
+	Name string `json:"name"`
+	// Days the window is open; empty: every day. From and To are HH:MM in UTC.
+	Days []string `json:"days,omitempty"`
+	From string   `json:"from"`
+	To   string   `json:"to"`
+	FareAmounts
+}
+
+func (a FareAmounts) each(f func(name string, v *int64)) {
+	f("baseCents", a.BaseCents)
+	f("perKmCents", a.PerKmCents)
+	f("perMinuteCents", a.PerMinuteCents)
+	f("perPackageCents", a.PerPackageCents)
+	f("perHourCents", a.PerHourCents)
+	f("minimumCents", a.MinimumCents)
+}
+
+func (a FareAmounts) validate(at string) error {
+	var err error
+	a.each(func(name string, v *int64) {
+		if err == nil && v != nil && (*v < 0 || *v > MaxFareCents) {
+			err = fieldErr(at+"."+name, "%d is not in 0..%d", *v, MaxFareCents)
+		}
+	})
+	return err
+}
+
+// apply returns f with a's amounts in place of its own.
+func (a FareAmounts) apply(f Fares) Fares {
+	set := func(dst *int64, v *int64) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&f.BaseCents, a.BaseCents)
+	set(&f.PerKmCents, a.PerKmCents)
+	set(&f.PerMinuteCents, a.PerMinuteCents)
+	set(&f.PerPackageCents, a.PerPackageCents)
+	set(&f.PerHourCents, a.PerHourCents)
+	set(&f.MinimumCents, a.MinimumCents)
+	return f
+}
+
+// ErrUnknownZone is returned by For for a zone the rule does not name.
+var ErrUnknownZone = errors.New("the fare rule has no such zone")
+
+// For is the rule that prices a request in zone (empty: none) at t: the zone's amounts,
+// then those of the first time rate open at t, in place of the rule's; and the name of
+// that time rate ("" when none is open).
+func (f *Fares) For(zone string, t time.Time) (Fares, string, error) {
+	out := *f
+	if zone != "" {
+		i := slices.IndexFunc(f.Zones, func(z FareZone) bool { return z.Name == zone })
+		if i < 0 {
+			return out, "", ErrUnknownZone
+		}
+		out = f.Zones[i].apply(out)
+	}
+	t = t.UTC()
+	day := Weekdays[(int(t.Weekday())+6)%7]
+	clock := t.Format("15:04")
+	for _, r := range f.TimeRates {
+		if (len(r.Days) == 0 || slices.Contains(r.Days, day)) && clock >= r.From && clock < r.To {
+			return r.apply(out), r.Name, nil
+		}
+	}
+	return out, "", nil
+}
+
+// validateWindow checks a weekly window's days and times of day.
+func validateWindow(p string, days []string, from, to string) error {
+	for j, d := range days {
+		if !slices.Contains(Weekdays, d) {
+			return fieldErr(fmt.Sprintf("%s.days[%d]", p, j), "%q is not one of %v", d, Weekdays)
+		}
+	}
+	f, err1 := time.Parse("15:04", from)
+	t, err2 := time.Parse("15:04", to)
+	// Zero-padded exactly, as the windows compare times of day as text.
+	if err1 != nil || f.Format("15:04") != from {
+		return fieldErr(p+".from", "%q must be a time of day like 07:30", from)
+	}
+	if err2 != nil || t.Format("15:04") != to {
+		return fieldErr(p+".to", "%q must be a time of day like 09:00", to)
+	}
+	if !f.Before(t) {
+		return fieldErr(p+".to", "must be after from")
+	}
+	return nil
+}
+
+// validateZonesAndRates checks the zones (unique names) and time rates of a rule.
+func (f *Fares) validateZonesAndRates(at string) error {
+	if len(f.Zones) > 32 {
+		return fieldErr(at+".zones", "at most 32 zones, not %d", len(f.Zones))
+	}
+	for i, z := range f.Zones {
+		p := fmt.Sprintf("%s.zones[%d]", at, i)
+		if !validName(z.Name) {
+			return fieldErr(p+".name", "%q must be lower case letters, digits and dashes", z.Name)
+		}
+		if slices.IndexFunc(f.Zones[:i], func(o FareZone) bool { return o.Name == z.Name }) >= 0 {
+			return fieldErr(p+".name", "%q is named twice", z.Name)
+		}
+		if err := z.validate(p); err != nil {
+			return err
+		}
+	}
+	if len(f.TimeRates) > 16 {
+		return fieldErr(at+".timeRates", "at most 16 time rates, not %d", len(f.TimeRates))
+	}
+	for i, r := range f.TimeRates {
+		p := fmt.Sprintf("%s.timeRates[%d]", at, i)
+		if !validName(r.Name) {
+			return fieldErr(p+".name", "%q must be lower case letters, digits and dashes", r.Name)
+		}
+		if err := validateWindow(p, r.Days, r.From, r.To); err != nil {
+			return err
+		}
+		if err := r.validate(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SurgeWindow is a weekly time window with a surge.
@@ -110,7 +263,7 @@ func (f *Fares) Validate(at string) error {
 			return fieldErr(p+".percent", "%d is not in 1..%d", w.Percent, MaxSurgePercent)
 		}
 	}
-	return nil
+	return f.validateZonesAndRates(at)
 }
 
 // SurgePercent is the surge in force at t (the highest of the windows open then, 0 when

@@ -94,6 +94,9 @@ type Policy struct {
 	// proposal (field "fares") replaces it in the platform. Optional: without one the
 	// requester's price stands.
 	Fares *Fares `json:"fares,omitempty"`
+	// Work holds the rules of offers: how long one stands, how many workers an urgent
+	// request goes to at once. Optional: fields left out take their defaults.
+	Work WorkRules `json:"work,omitzero"`
 	// BreakGlass lists the changes of governed fields the hub made through its break-glass
 	// path instead of a passed proposal, as the operator recorded them (status.breakGlass);
 	// members read them with the rest of the policy.
@@ -297,6 +300,9 @@ func (p *Policy) Validate() error {
 		if err := p.Fares.Validate(PartFares); err != nil {
 			return err
 		}
+	}
+	if err := p.Work.Validate("work"); err != nil {
+		return err
 	}
 	return p.Governance.Validate("governance")
 }

@@ -54,6 +54,11 @@ func BenchmarkMatch(b *testing.B) {
 		SELECT 'Worker ' || g, 'w' || g || '@example.org', 'drivers', '{worker}', '{ride}', true, g % 5 + 1, 1 FROM generate_series(1, 1000) g`); err != nil {
 		b.Fatal(err)
 	}
+	// Available every day, all day (what PUT availability sets).
+	if _, err := e.s.Pool().Exec(ctx, `INSERT INTO availability_windows (member_id, weekday, from_minute, to_minute)
+		SELECT m.id, d, 0, 1440 FROM members m, generate_series(1, 7) d WHERE m.available`); err != nil {
+		b.Fatal(err)
+	}
 	if _, err := e.s.Pool().Exec(ctx, `ANALYZE`); err != nil {
 		b.Fatal(err)
 	}
@@ -69,6 +74,69 @@ func BenchmarkMatch(b *testing.B) {
 			b.Fatalf("%d %s", r.status, r.body)
 		}
 		// Free the worker again so the pool stays at 1,000.
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	pct := func(p int) float64 { return float64(lat[(len(lat)-1)*p/100].Microseconds()) / 1000 }
+	b.ReportMetric(pct(50), "p50-ms")
+	b.ReportMetric(pct(99), "p99-ms")
+}
+
+// BenchmarkOfferSelection measures the latency of matching a scheduled booking with
+// 10,000 workers, each with a weekly schedule (weekdays 08:00-18:00, some also weekends
+// or evenings, a tenth with a holiday), and 100,000 accepted bookings spread over the
+// next eight weeks. Each match is then cancelled so the pool stays the same.
+func BenchmarkOfferSelection(b *testing.B) {
+	pol := withModel(b, "one-member-one-vote", 50, 50)
+	pol.Vertical = "home-services"
+	e := newEnv(b, pol)
+	c := e.member("Cal Customer", []string{"customer"}, "")
+	ctx := context.Background()
+	for _, q := range []string{
+		`INSERT INTO members (name, email, roles, qualifications, available, rating_sum, rating_count, last_assigned_at)
+			SELECT 'Worker ' || g, 'w' || g || '@example.org', '{worker}', '{booking}', true, g % 5 + 1, 1,
+				'2026-11-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 10000) g`,
+		`INSERT INTO availability_windows (member_id, weekday, from_minute, to_minute)
+			SELECT m.id, d, 480, 1080 FROM members m, generate_series(1, 5) d WHERE 'worker' = ANY (m.roles)`,
+		`INSERT INTO availability_windows (member_id, weekday, from_minute, to_minute)
+			SELECT m.id, d, 600, 1320 FROM members m, generate_series(6, 7) d WHERE 'worker' = ANY (m.roles) AND m.id % 3 = 0`,
+		`INSERT INTO availability_windows (member_id, weekday, from_minute, to_minute)
+			SELECT m.id, d, 1140, 1380 FROM members m, generate_series(1, 5) d WHERE 'worker' = ANY (m.roles) AND m.id % 4 = 0`,
+		`INSERT INTO worker_skills (member_id, kind, value, verified_at)
+			SELECT m.id, 'skill', 'plumbing', '2026-11-01' FROM members m WHERE 'worker' = ANY (m.roles)`,
+		`INSERT INTO availability_exceptions (member_id, starts_at, ends_at, available)
+			SELECT m.id, '2026-12-14', '2026-12-21', false FROM members m WHERE 'worker' = ANY (m.roles) AND m.id % 10 = 0`,
+		// 100,000 bookings: ten per worker, each two hours at a weekday hour between 08:00
+		// and 16:00 in the next eight weeks.
+		`INSERT INTO work_items (vertical, kind, customer_id, worker_id, state, details, price_cents, starts_at, ends_at)
+			SELECT 'home-services', 'booking', ` + fmt.Sprint(c.id) + `, m.id, 'accepted', '{}', 5000, s, s + interval '2 hours'
+			FROM members m, generate_series(1, 10) k,
+				LATERAL (SELECT '2026-12-07 08:00Z'::timestamptz + ((m.id * 7 + k * 13) % 40 / 5 * 7 + (m.id + k) % 5) * interval '1 day'
+					+ ((m.id * 3 + k) % 5) * interval '2 hours' AS s) x
+			WHERE 'worker' = ANY (m.roles)`,
+		`ANALYZE`,
+	} {
+		if _, err := e.owner.Exec(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n := e.count("work_items"); n != 100000 {
+		b.Fatalf("%d bookings", n)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// A weekday slot in the next eight weeks, 08:00 to 16:00.
+		day := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC).AddDate(0, 0, i%40/5*7+i%5).Add(time.Duration(i%9) * time.Hour)
+		id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(day.Format(time.RFC3339), 90))["id"])
+		path := fmt.Sprintf("/v1/work/%d/match", id)
+		t0 := time.Now()
+		r := e.call("POST", path, c.token, nil)
+		lat = append(lat, time.Since(t0))
+		if r.status != 200 {
+			b.Fatalf("%d %s", r.status, r.body)
+		}
 		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
 	}
 	b.StopTimer()

@@ -347,6 +347,12 @@ func (s *Server) runCloser(ctx context.Context, interval time.Duration) {
 			if err := s.closeDue(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("proposals past their deadline not closed; retrying", "error", err)
 			}
+			if s.policy.Current() == nil {
+				continue
+			}
+			if err := s.expireOffers(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("expired offers not moved on; retrying", "error", err)
+			}
 		}
 	}
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 )
 
-var allRoles = []string{"worker", "customer", "staff"}
+var allRoles = []string{"worker", "customer", "staff", "merchant"}
 
 // Member is a member as the API shows it.
 type Member = members.Member
@@ -67,11 +67,11 @@ func (s *Server) validateMemberInput(in *memberInput, create bool) error {
 	}
 	if create || in.Roles != nil {
 		if in.Roles == nil || len(*in.Roles) == 0 {
-			return badField("roles", "must list at least one of worker, customer, staff")
+			return badField("roles", "must list at least one of worker, customer, staff, merchant")
 		}
 		for _, r := range *in.Roles {
 			if !slices.Contains(allRoles, r) {
-				return badField("roles", fmt.Sprintf("%q is not one of worker, customer, staff", r))
+				return badField("roles", fmt.Sprintf("%q is not one of worker, customer, staff, merchant", r))
 			}
 		}
 		r := slices.Clone(*in.Roles)
@@ -237,14 +237,24 @@ func (s *Server) setAvailability(r *http.Request, p principal) (int, any, error)
 	if in.Available == nil {
 		return 0, nil, badField("available", "is required (true or false)")
 	}
-	m, err := s.loadMember(r.Context(), id)
-	if err != nil {
+	// The shortcut of the schedule: available is every day, all day (the dated
+	// exceptions stay); not available clears the schedule.
+	sc := Schedule{}
+	if *in.Available {
+		cur, err := s.WorkerSchedule(r.Context(), id)
+		if err != nil {
+			return 0, nil, err
+		}
+		sc = Schedule{Weekly: allWeek(), Exceptions: cur.Exceptions}
+	}
+	if _, err := s.SetWorkerSchedule(r.Context(), id, sc); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.field == "weekly" {
+			ae.field = "available"
+		}
 		return 0, nil, err
 	}
-	if *in.Available && (!m.Active || !slices.Contains(m.Roles, "worker")) {
-		return 0, nil, conflict("available", "only active workers can be available")
-	}
-	m, err = members.On(s.pool).SetAvailable(r.Context(), id, *in.Available)
+	m, err := s.loadMember(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -62,6 +62,8 @@ type measures struct {
 	DistanceMeters  *int64 `json:"distanceMeters"`
 	DurationMinutes *int64 `json:"durationMinutes"`
 	Packages        *int64 `json:"packages"`
+	// Zone names one of the fare rule's zones.
+	Zone *string `json:"zone"`
 }
 
 func (m measures) input() (pricing.Input, error) {
@@ -82,6 +84,9 @@ func (m measures) input() (pricing.Input, error) {
 		}
 		*f.to = *f.v
 	}
+	if m.Zone != nil {
+		in.Zone = *m.Zone
+	}
 	return in, nil
 }
 
@@ -99,6 +104,9 @@ func (s *Server) quote(ctx context.Context, m measures) (pricing.Breakdown, stri
 		return pricing.Breakdown{}, "", conflict("", "the co-op has no fare rule: the policy sets no fares and no proposal voted one")
 	}
 	b, err := pricing.Quote(*f, in, s.now())
+	if errors.Is(err, policy.ErrUnknownZone) {
+		return b, "", badField("zone", fmt.Sprintf("%q is not a zone of the co-op's fare rule", in.Zone))
+	}
 	if errors.Is(err, pricing.ErrTooExpensive) {
 		return b, "", badField("distanceMeters", err.Error())
 	}

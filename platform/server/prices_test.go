@@ -134,3 +134,32 @@ func TestPriceUnderFloorRefused(t *testing.T) {
 	e.refused(400, "surgeCents", "set by the co-op's fare rule", "POST", "/v1/work", c.token, withSurge)
 	e.refused(409, "", "workers set their own price", "POST", "/v1/quotes", c.token, map[string]any{"durationMinutes": 60})
 }
+
+// TestFareZonesAndTimeRates: a request in a zone is priced with the zone's amounts, and
+// in a time rate's window with its amounts; an unknown zone names the field.
+func TestFareZonesAndTimeRates(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	base, perKm := int64(600), int64(200)
+	pol.Fares = &policy.Fares{BaseCents: 300, PerKmCents: 100,
+		Zones:     []policy.FareZone{{Name: "suburbs", FareAmounts: policy.FareAmounts{BaseCents: &base}}},
+		TimeRates: []policy.TimeRate{{Name: "night", From: "22:00", To: "23:59", FareAmounts: policy.FareAmounts{PerKmCents: &perKm}}}}
+	e := newEnv(t, pol) // Tuesday 09:00 UTC
+	c := e.customer("Rita Rider")
+	q := e.must(200, "POST", "/v1/quotes", c.token, map[string]any{"distanceMeters": 3000})
+	if num(q["priceCents"]) != 600 {
+		t.Fatalf("quote in no zone %v", q)
+	}
+	q = e.must(200, "POST", "/v1/quotes", c.token, map[string]any{"distanceMeters": 3000, "zone": "suburbs"})
+	if num(q["priceCents"]) != 900 || q["breakdown"].(map[string]any)["zone"] != "suburbs" {
+		t.Fatalf("quote in the suburbs %v", q)
+	}
+	e.refused(400, "zone", `"moon" is not a zone`, "POST", "/v1/quotes", c.token, map[string]any{"distanceMeters": 3000, "zone": "moon"})
+	e.refused(400, "zone", "not a zone", "POST", "/v1/work", c.token, map[string]any{"kind": "ride", "distanceMeters": 3000, "zone": "moon",
+		"details": map[string]string{"pickup": "a", "dropoff": "b"}})
+	e.clock.Advance(13*time.Hour + 30*time.Minute) // 22:30
+	w := e.must(201, "POST", "/v1/work", c.token, map[string]any{"kind": "ride", "distanceMeters": 3000, "zone": "suburbs",
+		"details": map[string]string{"pickup": "a", "dropoff": "b"}})
+	if num(w["priceCents"]) != 1200 || w["fare"].(map[string]any)["timeRate"] != "night" {
+		t.Fatalf("night ride in the suburbs %v", w)
+	}
+}

@@ -22,15 +22,23 @@ import (
 type kindSpec struct {
 	required, optional []string
 	dates, times       []string
+	// skill and language name the detail that a worker's verified skills and languages
+	// must include (staff record them: PUT /v1/members/{id}/credentials).
+	skill, language string
+	// care: a clear, unexpired background check is needed, and the customer's team of
+	// regular carers is offered the work first.
+	care bool
 }
 
 // workKinds maps each vertical to its kinds of work.
 var workKinds = map[string]map[string]kindSpec{
-	"delivery":      {"delivery": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "parcelSize"}}},
-	"ride-sharing":  {"ride": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "seats"}}},
-	"home-services": {"booking": {required: []string{"address", "service", "scheduledAt"}, optional: []string{"notes"}, times: []string{"scheduledAt"}}},
-	"care":          {"booking": {required: []string{"address", "careType", "scheduledAt"}, optional: []string{"notes", "durationMinutes"}, times: []string{"scheduledAt"}}},
-	"freelance":     {"gig": {required: []string{"title", "description"}, optional: []string{"deadline", "notes"}, dates: []string{"deadline"}}},
+	"delivery":     {"delivery": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "parcelSize"}}},
+	"ride-sharing": {"ride": {required: []string{"pickup", "dropoff"}, optional: []string{"notes", "seats"}}},
+	"home-services": {"booking": {required: []string{"address", "service", "scheduledAt"}, optional: []string{"notes", "durationMinutes"}, times: []string{"scheduledAt"},
+		skill: "service"}},
+	"care": {"booking": {required: []string{"address", "careType", "scheduledAt"}, optional: []string{"notes", "durationMinutes", "language"}, times: []string{"scheduledAt"},
+		skill: "careType", language: "language", care: true}},
+	"freelance": {"gig": {required: []string{"title", "description"}, optional: []string{"deadline", "notes"}, dates: []string{"deadline"}}},
 	"marketplace": {
 		"listing": {required: []string{"title", "description"}, optional: []string{"notes"}},
 		"order":   {required: []string{"listingId", "shippingAddress"}, optional: []string{"notes", "quantity"}},
@@ -81,6 +89,40 @@ type workInput struct {
 	PriceCents *int64            `json:"priceCents"`
 	SurgeCents *int64            `json:"surgeCents"`
 	CustomerID *int64            `json:"customerId"`
+	// Urgent work (care's emergency backup) is offered to several workers at once.
+	Urgent *bool `json:"urgent"`
+	// Stops are the drop-offs of a batched delivery (instead of details.dropoff).
+	Stops []work.Stop `json:"stops"`
+	// Milestones split a freelance project's price; each is paid on acceptance.
+	Milestones []MilestoneInput `json:"milestones"`
+}
+
+const maxStops = 10
+
+// validateStops checks a batched delivery's stops: deliveries only, 2 to maxStops, each
+// with an address; details.dropoff is then left out.
+func validateStops(in *workInput) error {
+	if in.Stops == nil {
+		return nil
+	}
+	if in.Kind != "delivery" {
+		return badField("stops", "only deliveries have stops")
+	}
+	if len(in.Stops) < 2 || len(in.Stops) > maxStops {
+		return badField("stops", fmt.Sprintf("a batched delivery has 2 to %d stops", maxStops))
+	}
+	if _, ok := in.Details["dropoff"]; ok {
+		return badField("details.dropoff", "leave it out when the delivery has stops")
+	}
+	for i, st := range in.Stops {
+		if a := strings.TrimSpace(st.Address); a == "" || utf8.RuneCountInString(a) > 1000 || strings.ContainsRune(st.Address, 0) {
+			return badField(fmt.Sprintf("stops[%d].address", i), "must be 1 to 1000 characters")
+		}
+		if utf8.RuneCountInString(st.Notes) > 1000 || strings.ContainsRune(st.Notes, 0) {
+			return badField(fmt.Sprintf("stops[%d].notes", i), "must be at most 1000 characters")
+		}
+	}
+	return nil
 }
 
 func validateWork(vertical string, in *workInput) error {
@@ -115,6 +157,9 @@ func validateWork(vertical string, in *workInput) error {
 		}
 	}
 	for _, k := range spec.required {
+		if k == "dropoff" && len(in.Stops) > 0 {
+			continue
+		}
 		if strings.TrimSpace(in.Details[k]) == "" {
 			return badField("details."+k, "is required")
 		}
@@ -157,15 +202,31 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		if in.CustomerID != nil && *in.CustomerID != p.memberID {
 			return 0, nil, forbidden("members request work for themselves")
 		}
-		if !p.hasRole("customer") {
-			return 0, nil, forbidden("only customers request work")
+		merchant := p.hasRole("merchant") && s.vertical() == "delivery"
+		if !p.hasRole("customer") && !merchant {
+			return 0, nil, forbidden("only customers (and merchants in a delivery co-op) request work")
 		}
+	}
+	if err := validateStops(&in); err != nil {
+		return 0, nil, err
+	}
+	ord, err := s.prepareOrder(r.Context(), customer, &in)
+	if err != nil {
+		return 0, nil, err
 	}
 	fare, err := s.priceWork(r.Context(), &in)
 	if err != nil {
 		return 0, nil, err
 	}
 	if err := validateWork(s.vertical(), &in); err != nil {
+		return 0, nil, err
+	}
+	starts, ends, err := slotOf(s.vertical(), &in)
+	if err != nil {
+		return 0, nil, err
+	}
+	milestones, err := validateMilestones(&in)
+	if err != nil {
 		return 0, nil, err
 	}
 	surge := int64(0)
@@ -177,12 +238,23 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		if err := activeMemberRef(r.Context(), tx, "customerId", customer); err != nil {
 			return err
 		}
+		if err := reserve(r.Context(), tx, &in, ord); err != nil {
+			return err
+		}
 		q := work.On(tx)
 		var err error
 		w, err = q.Create(r.Context(), work.New{Vertical: s.vertical(), Kind: in.Kind, CustomerID: customer, Details: in.Details,
-			PriceCents: *in.PriceCents, SurgeCents: surge})
+			PriceCents: *in.PriceCents, SurgeCents: surge, Urgent: in.Urgent != nil && *in.Urgent, StartsAt: starts, EndsAt: ends, Stops: in.Stops})
 		if err != nil {
 			return err
+		}
+		if len(milestones) > 0 {
+			if err := q.AddMilestones(r.Context(), w.ID, milestones); err != nil {
+				return err
+			}
+			if w.Milestones, err = q.Milestones(r.Context(), w.ID); err != nil {
+				return err
+			}
 		}
 		return q.RecordHistory(r.Context(), w.ID, "", stRequested, actor(p), nil, "")
 	})
@@ -208,6 +280,11 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if pol, err := s.currentPolicy(); err == nil {
+		if err := s.expireWork(r.Context(), pol, id); err != nil && !isNotFound(err) {
+			return 0, nil, err
+		}
+	}
 	q := work.On(s.pool)
 	w, offered, err := q.GetFor(r.Context(), id, p.memberID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -221,6 +298,9 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	}
 	w.History, err = q.History(r.Context(), id)
 	if err != nil {
+		return 0, nil, err
+	}
+	if w.Milestones, err = q.Milestones(r.Context(), id); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, w, nil
@@ -255,55 +335,6 @@ func setState(ctx context.Context, tx pgx.Tx, w *Work, to string, worker *int64,
 	return nil
 }
 
-// Offer is the answer to a match: who was offered the work, and why.
-type Offer struct {
-	WorkID   int64   `json:"workId"`
-	State    string  `json:"state"`
-	WorkerID *int64  `json:"workerId"`
-	Reason   string  `json:"reason"`
-	Rating   *string `json:"rating,omitempty"`
-}
-
-// offerNext picks the next worker for w by the fair-matching rule and offers the work.
-// The rule, in order: the least recently assigned worker first (never-assigned workers
-// before all others), then the higher average rating (unrated counts as 0), then the
-// lower member id. Candidates are active, available members with the worker role,
-// qualified for the kind of work, not the customer, not blocked by the customer, not
-// already declining this work and not busy with another offer or job.
-func offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, declined bool) (Offer, error) {
-	q := work.On(tx)
-	c, err := q.NextWorker(ctx, w.Kind, w.CustomerID, w.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		if declined {
-			if err := setState(ctx, tx, w, stRequested, nil, p, "declined; no other worker available"); err != nil {
-				return Offer{}, err
-			}
-			return Offer{WorkID: w.ID, State: w.State, Reason: "declined; no other available, qualified worker: the work is back to requested"}, nil
-		}
-		return Offer{}, conflict("", "no available, qualified worker right now; try again later")
-	}
-	if err != nil {
-		return Offer{}, err
-	}
-	wid, last, ratingCount, ratingCenti := c.ID, c.LastAssignedAt, c.RatingCount, c.RatingCenti
-	when := "never assigned before"
-	if last != nil {
-		when = "last assigned " + last.UTC().Format(time.RFC3339)
-	}
-	rating := "unrated"
-	if ratingCount > 0 {
-		rating = fmt.Sprintf("%d.%02d of 5 from %d ratings", ratingCenti/100, ratingCenti%100, ratingCount)
-	}
-	reason := fmt.Sprintf("fair matching: least recently assigned available qualified worker first (%s), then highest rating (%s), then lowest member id (%d)", when, rating, wid)
-	if err := q.Offer(ctx, w.ID, wid, reason); err != nil {
-		return Offer{}, err
-	}
-	if err := setState(ctx, tx, w, stOffered, &wid, p, reason); err != nil {
-		return Offer{}, err
-	}
-	return Offer{WorkID: w.ID, State: w.State, WorkerID: &wid, Reason: reason, Rating: &rating}, nil
-}
-
 // changeWork locks the work item id in a transaction, lets change check and update it,
 // and answers 200 with what change returns once the transaction has committed.
 func (s *Server) changeWork(ctx context.Context, id int64, change func(tx pgx.Tx, w *Work) (any, error)) (int, any, error) {
@@ -322,22 +353,6 @@ func (s *Server) changeWork(ctx context.Context, id int64, change func(tx pgx.Tx
 	return http.StatusOK, out, nil
 }
 
-func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return 0, nil, err
-	}
-	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
-		if !p.admin && w.CustomerID != p.memberID {
-			return nil, notFound("work")
-		}
-		if w.State != stRequested {
-			return nil, illegal(w.State, stOffered)
-		}
-		return offerNext(r.Context(), tx, w, p, false)
-	})
-}
-
 // workerAction runs a transition that only the worker on the work (or staff) may make.
 func (s *Server) workerAction(r *http.Request, p principal, from, to string, extra func(ctx context.Context, tx pgx.Tx, w *Work) error) (int, any, error) {
 	id, err := pathID(r, "id")
@@ -354,11 +369,6 @@ func (s *Server) workerAction(r *http.Request, p principal, from, to string, ext
 		if w.State != from || !legal(w.State, to) {
 			return nil, illegal(w.State, to)
 		}
-		if to == stAccepted {
-			if err := work.On(tx).ResolveOffer(r.Context(), w.ID, *w.WorkerID, "accepted"); err != nil {
-				return nil, err
-			}
-		}
 		if err := setState(r.Context(), tx, w, to, w.WorkerID, p, ""); err != nil {
 			return nil, err
 		}
@@ -369,10 +379,6 @@ func (s *Server) workerAction(r *http.Request, p principal, from, to string, ext
 		}
 		return *w, nil
 	})
-}
-
-func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
-	return s.workerAction(r, p, stOffered, stAccepted, nil)
 }
 
 func (s *Server) startWork(r *http.Request, p principal) (int, any, error) {
@@ -388,6 +394,12 @@ func (s *Server) completeWork(r *http.Request, p principal) (int, any, error) {
 	}
 	var pay *Payment
 	status, body, err := s.workerAction(r, p, stInProgress, stCompleted, func(ctx context.Context, tx pgx.Tx, w *Work) error {
+		if ms, err := hasMilestones(ctx, tx, w.ID); err != nil || ms {
+			if err == nil {
+				err = conflict("milestones", "a project paid by milestones completes when its client accepts the last one")
+			}
+			return err
+		}
 		req := paymentRequest{WorkerID: *w.WorkerID, AmountCents: w.PriceCents, SurgeCents: w.SurgeCents, WorkID: &w.ID, PayerID: &w.CustomerID}
 		var err error
 		pay, _, err = s.insertPayment(ctx, tx, pol, workScope, fmt.Sprintf("work-%d", w.ID), req)
@@ -400,30 +412,6 @@ func (s *Server) completeWork(r *http.Request, p principal) (int, any, error) {
 		s.countPayment(pay.Split, "payment")
 	}
 	return status, body, err
-}
-
-func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return 0, nil, err
-	}
-	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
-		if !p.admin && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
-			return nil, notFound("work")
-		}
-		if w.State != stOffered {
-			return nil, conflict("state", fmt.Sprintf("work in state %s has no open offer to decline", w.State))
-		}
-		q := work.On(tx)
-		if err := q.ResolveOffer(r.Context(), w.ID, *w.WorkerID, "declined"); err != nil {
-			return nil, err
-		}
-		// The decliner stays "assigned" until commit; clear so they are not busy.
-		if err := q.ClearWorker(r.Context(), w.ID); err != nil {
-			return nil, err
-		}
-		return offerNext(r.Context(), tx, w, p, true)
-	})
 }
 
 func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
@@ -448,6 +436,11 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 		}
 		if w.State == stOffered {
 			if err := work.On(tx).WithdrawOffers(r.Context(), w.ID); err != nil {
+				return nil, err
+			}
+		}
+		if legal(w.State, stCancelled) {
+			if err := releaseOrder(r.Context(), tx, w); err != nil {
 				return nil, err
 			}
 		}

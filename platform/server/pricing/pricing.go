@@ -21,6 +21,8 @@ type Input struct {
 	DistanceMeters  int64
 	DurationMinutes int64
 	Packages        int64
+	// Zone names one of the rule's zones ("" for none).
+	Zone string
 }
 
 // Breakdown is a price and how the fare rule made it. Invariant:
@@ -38,6 +40,9 @@ type Breakdown struct {
 	SurgePercent       int64 `json:"surgePercent"`
 	SurgeCents         int64 `json:"surgeCents"`
 	PriceCents         int64 `json:"priceCents"`
+	// Zone and TimeRate name the zone and the time rate whose amounts priced the work.
+	Zone     string `json:"zone,omitempty"`
+	TimeRate string `json:"timeRate,omitempty"`
 }
 
 // ErrTooExpensive is returned when the price would exceed policy.MaxAmountCents.
@@ -50,8 +55,14 @@ var ErrTooExpensive = errors.New("the price exceeds the largest amount a payment
 //   - plus the surge of the window open at at: ⌊(subtotal + uplift) × percent / 100⌋.
 //
 // The inputs must be within the bounds above (the caller validates them).
-func Quote(f policy.Fares, in Input, at time.Time) (Breakdown, error) {
+func Quote(rule policy.Fares, in Input, at time.Time) (Breakdown, error) {
+	f, rate, err := rule.For(in.Zone, at)
+	if err != nil {
+		return Breakdown{}, err
+	}
 	b := Breakdown{
+		Zone:          in.Zone,
+		TimeRate:      rate,
 		BaseCents:     f.BaseCents,
 		DistanceCents: f.PerKmCents * in.DistanceMeters / 1000,
 		TimeCents:     f.PerMinuteCents * in.DurationMinutes,

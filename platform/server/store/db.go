@@ -34,3 +34,11 @@ func IsUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
+
+// NotFoundOK turns pgx.ErrNoRows into nil (an optional row) and leaves other errors.
+func NotFoundOK(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	return err
+}

@@ -316,7 +316,17 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 		'delegatedToMe', (SELECT coalesce(json_agg(d.member_id), '[]') FROM delegations d WHERE d.delegate_id = $1),
 		'disbursements', (SELECT coalesce(json_agg(json_build_object('id', d.id, 'fund', d.fund, 'amountCents', d.amount_cents,
 			'memberId', d.member_id, 'reason', d.reason, 'requestedBy', d.requested_by, 'status', d.status, 'createdAt', d.created_at) ORDER BY d.id), '[]')
-			FROM disbursements d WHERE d.member_id = $1 OR d.requested_by = $1)
+			FROM disbursements d WHERE d.member_id = $1 OR d.requested_by = $1),
+		'schedule', json_build_object(
+			'weekly', (SELECT coalesce(json_agg(a ORDER BY a.weekday, a.from_minute), '[]') FROM availability_windows a WHERE a.member_id = $1),
+			'exceptions', (SELECT coalesce(json_agg(x ORDER BY x.starts_at), '[]') FROM availability_exceptions x WHERE x.member_id = $1)),
+		'listings', (SELECT coalesce(json_agg(l ORDER BY l.id), '[]') FROM listings l WHERE l.owner_id = $1),
+		'milestones', (SELECT coalesce(json_agg(ms ORDER BY ms.work_id, ms.n), '[]') FROM milestones ms
+			WHERE ms.work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)),
+		'credentials', json_build_object(
+			'skills', (SELECT coalesce(json_agg(k ORDER BY k.kind, k.value), '[]') FROM worker_skills k WHERE k.member_id = $1),
+			'backgroundCheck', (SELECT row_to_json(c) FROM background_checks c WHERE c.member_id = $1),
+			'careTeam', (SELECT coalesce(json_agg(t ORDER BY t.client_id, t.worker_id), '[]') FROM care_teams t WHERE t.client_id = $1 OR t.worker_id = $1))
 	) WHERE EXISTS (SELECT 1 FROM members WHERE id = $1)`, id).Scan(&doc)
 	return doc, store.NotFound(err)
 }
@@ -342,6 +352,11 @@ func (s Store) LockForErasure(ctx context.Context, id int64) (erased, busy bool,
 // delegations go; the reasons of disbursements they asked for or received are wiped; their work still waiting for a worker is cancelled.
 func (s Store) Erase(ctx context.Context, id int64) error {
 	for _, q := range []string{
+		`DELETE FROM availability_windows WHERE member_id = $1`,
+		`DELETE FROM availability_exceptions WHERE member_id = $1`,
+		`DELETE FROM worker_skills WHERE member_id = $1`,
+		`DELETE FROM background_checks WHERE member_id = $1`,
+		`DELETE FROM care_teams WHERE client_id = $1 OR worker_id = $1`,
 		`UPDATE members SET name = NULL, email = NULL, phone = NULL, stakeholder_class = '', qualifications = '{}', active = false,
 			available = false, erased_at = now() WHERE id = $1`,
 		// A proposal is the co-op's record and stays, but its words are the author's and
@@ -363,7 +378,9 @@ func (s Store) Erase(ctx context.Context, id int64) error {
 		`DELETE FROM blocks WHERE customer_id = $1 OR worker_id = $1`,
 		`DELETE FROM delegations WHERE member_id = $1 OR delegate_id = $1`,
 		`UPDATE work_history SET note = '' WHERE work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)`,
-		`UPDATE work_items SET details = '{}' WHERE customer_id = $1 OR worker_id = $1`,
+		`UPDATE work_items SET details = '{}', stops = NULL WHERE customer_id = $1 OR worker_id = $1`,
+		`UPDATE milestones SET title = '' WHERE work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)`,
+		`UPDATE listings SET title = '', description = '' WHERE owner_id = $1`,
 		`INSERT INTO work_history (work_id, from_state, to_state, note)
 			SELECT id, state, 'cancelled', 'customer data erased' FROM work_items WHERE customer_id = $1 AND state = 'requested'`,
 		`UPDATE work_items SET state = 'cancelled', updated_at = now() WHERE customer_id = $1 AND state = 'requested'`,

@@ -24,12 +24,29 @@ type Work struct {
 	PriceCents int64             `json:"priceCents"`
 	SurgeCents int64             `json:"surgeCents"`
 	Rating     *int              `json:"rating,omitempty"`
-	CreatedAt  time.Time         `json:"createdAt"`
-	UpdatedAt  time.Time         `json:"updatedAt"`
-	History    []HistoryEntry    `json:"history,omitempty"`
-	PaymentID  *int64            `json:"paymentId,omitempty"`
+	// Urgent work is offered to several qualified workers at once; the first to accept
+	// takes it.
+	Urgent bool `json:"urgent"`
+	// Stops are the drop-offs of a batched delivery, in order, for one courier.
+	Stops []Stop `json:"stops,omitempty"`
+	// Milestones split a freelance project's price; each is paid on acceptance.
+	Milestones []Milestone `json:"milestones,omitempty"`
+	// StartsAt and EndsAt are the time slot scheduled work reserves (nil for work done on
+	// demand).
+	StartsAt  *time.Time     `json:"startsAt,omitempty"`
+	EndsAt    *time.Time     `json:"endsAt,omitempty"`
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
+	History   []HistoryEntry `json:"history,omitempty"`
+	PaymentID *int64         `json:"paymentId,omitempty"`
 	// Fare is how the fare rule priced the work, in the answer to its request.
 	Fare *pricing.Breakdown `json:"fare,omitempty"`
+}
+
+// Stop is one drop-off of a batched delivery.
+type Stop struct {
+	Address string `json:"address"`
+	Notes   string `json:"notes,omitempty"`
 }
 
 // HistoryEntry is one recorded transition.
@@ -49,6 +66,10 @@ type New struct {
 	Details        map[string]string
 	PriceCents     int64
 	SurgeCents     int64
+	Urgent         bool
+	Stops          []Stop
+	// StartsAt and EndsAt are the slot of scheduled work (both nil or both set).
+	StartsAt, EndsAt *time.Time
 }
 
 // Candidate is the worker the fair-matching rule chose, with the values that decided.
@@ -58,6 +79,8 @@ type Candidate struct {
 	RatingCount    int64
 	// RatingCenti is the average rating times 100, rounded down (0 when unrated).
 	RatingCenti int64
+	// Regular is whether the worker is in the customer's team of regular workers.
+	Regular bool
 }
 
 // Store runs the work queries on db.
@@ -66,20 +89,21 @@ type Store struct{ db store.DBTX }
 // On returns the store over db (the pool or a transaction).
 func On(db store.DBTX) Store { return Store{db} }
 
-const cols = `id, vertical, kind, customer_id, worker_id, state, details, price_cents, surge_cents, rating, created_at, updated_at`
+const cols = `id, vertical, kind, customer_id, worker_id, state, details, price_cents, surge_cents, rating, urgent, stops, starts_at, ends_at, created_at, updated_at`
 
 // scan scans the cols of a row, then any further columns into extra.
 func scan(row pgx.Row, extra ...any) (Work, error) {
 	var w Work
 	err := row.Scan(append([]any{&w.ID, &w.Vertical, &w.Kind, &w.CustomerID, &w.WorkerID, &w.State, &w.Details, &w.PriceCents,
-		&w.SurgeCents, &w.Rating, &w.CreatedAt, &w.UpdatedAt}, extra...)...)
+		&w.SurgeCents, &w.Rating, &w.Urgent, &w.Stops, &w.StartsAt, &w.EndsAt, &w.CreatedAt, &w.UpdatedAt}, extra...)...)
 	return w, err
 }
 
 // Create inserts a requested work item.
 func (s Store) Create(ctx context.Context, n New) (Work, error) {
-	return scan(s.db.QueryRow(ctx, `INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, surge_cents)
-		VALUES ($1, $2, $3, 'requested', $4, $5, $6) RETURNING `+cols, n.Vertical, n.Kind, n.CustomerID, n.Details, n.PriceCents, n.SurgeCents))
+	return scan(s.db.QueryRow(ctx, `INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, surge_cents, urgent, starts_at, ends_at, stops)
+		VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7, $8, $9, $10) RETURNING `+cols, n.Vertical, n.Kind, n.CustomerID, n.Details, n.PriceCents, n.SurgeCents,
+		n.Urgent, n.StartsAt, n.EndsAt, stopsArg(n.Stops)))
 }
 
 // RecordHistory records one transition of a work item (from "" for its creation).
@@ -137,39 +161,6 @@ func (s Store) ClearWorker(ctx context.Context, id int64) error {
 	return err
 }
 
-// NextWorker picks the next worker for a work item by the fair-matching rule and locks
-// them (store.ErrNotFound when nobody fits). The rule, in order: the least recently
-// assigned worker first (never-assigned workers before all others), then the higher
-// average rating (unrated counts as 0), then the lower member id. Candidates are active,
-// available members with the worker role, qualified for the kind of work, not the
-// customer, not blocked by the customer, not already declining this work and not busy
-// with another offer or job.
-func (s Store) NextWorker(ctx context.Context, kind string, customer, workID int64) (Candidate, error) {
-	var c Candidate
-	err := s.db.QueryRow(ctx, `SELECT m.id, m.last_assigned_at, m.rating_count,
-			CASE WHEN m.rating_count = 0 THEN 0 ELSE m.rating_sum * 100 / m.rating_count END AS rating_centi
-		FROM members m
-		WHERE m.active AND m.available AND m.erased_at IS NULL AND 'worker' = ANY (m.roles)
-		  AND $1 = ANY (m.qualifications) AND m.id <> $2
-		  AND m.id NOT IN (SELECT b.worker_id FROM blocks b WHERE b.customer_id = $2)
-		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status = 'declined')
-		  AND m.id NOT IN (SELECT x.worker_id FROM work_items x
-			WHERE x.state IN ('offered', 'accepted', 'in_progress') AND x.worker_id IS NOT NULL)
-		ORDER BY m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
-		LIMIT 1 FOR UPDATE OF m SKIP LOCKED`, kind, customer, workID).Scan(&c.ID, &c.LastAssignedAt, &c.RatingCount, &c.RatingCenti)
-	return c, store.NotFound(err)
-}
-
-// Offer records an offer of the work to worker, with the reason, and marks the worker
-// as assigned now.
-func (s Store) Offer(ctx context.Context, workID, worker int64, reason string) error {
-	if _, err := s.db.Exec(ctx, `UPDATE members SET last_assigned_at = now() WHERE id = $1`, worker); err != nil {
-		return err
-	}
-	_, err := s.db.Exec(ctx, `INSERT INTO offers (work_id, worker_id, reason) VALUES ($1, $2, $3)`, workID, worker, reason)
-	return err
-}
-
 // ResolveOffer sets the status (accepted, declined) of worker's open offer of the work.
 func (s Store) ResolveOffer(ctx context.Context, workID, worker int64, status string) error {
 	_, err := s.db.Exec(ctx, `UPDATE offers SET status = $3 WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`, workID, worker, status)
@@ -189,4 +180,12 @@ func (s Store) Rate(ctx context.Context, workID, worker int64, stars int) error 
 	}
 	_, err := s.db.Exec(ctx, `UPDATE members SET rating_sum = rating_sum + $2, rating_count = rating_count + 1 WHERE id = $1`, worker, stars)
 	return err
+}
+
+// stopsArg is the stops column's value: NULL without stops.
+func stopsArg(stops []Stop) any {
+	if len(stops) == 0 {
+		return nil
+	}
+	return stops
 }

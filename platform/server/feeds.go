@@ -1,0 +1,170 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store/work"
+)
+
+// Page is a page request: at most Limit items after Cursor (empty: from the start).
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+const (
+	defaultPageLimit = 20
+	maxPageLimit     = 100
+)
+
+// pageOf reads limit and cursor from the query string.
+func pageOf(r *http.Request) (Page, error) {
+	p := Page{Limit: defaultPageLimit, Cursor: r.URL.Query().Get("cursor")}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageLimit {
+			return p, badField("limit", fmt.Sprintf("must be an integer from 1 to %d", maxPageLimit))
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// cursors are opaque to clients: base64url of "<unix nanoseconds>.<id>".
+func encodeCursor(c work.Cursor) string {
+	var ns int64
+	if !c.At.IsZero() {
+		ns = c.At.UnixNano()
+	}
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d.%d", ns, c.ID))
+}
+
+func decodeCursor(s string) (work.Cursor, error) {
+	if s == "" {
+		return work.Cursor{At: time.Unix(0, 0).UTC()}, nil
+	}
+	bad := badField("cursor", "is not a cursor this service returned")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return work.Cursor{}, bad
+	}
+	a, b, ok := strings.Cut(string(raw), ".")
+	ns, err1 := strconv.ParseInt(a, 10, 64)
+	id, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil || id < 0 {
+		return work.Cursor{}, bad
+	}
+	return work.Cursor{At: time.Unix(0, ns).UTC(), ID: id}, nil
+}
+
+// OfferFeed is a page of the offers waiting for a worker.
+type OfferFeed struct {
+	Offers     []work.FeedOffer `json:"offers"`
+	NextCursor string           `json:"nextCursor,omitempty"`
+}
+
+// WorkFeed is a page of a worker's work.
+type WorkFeed struct {
+	Work       []Work `json:"work"`
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// WorkerOffers lists the offers that stand for worker at the service's clock, oldest
+// first; offers that expired move on first (lazy expiry).
+func (s *Server) WorkerOffers(ctx context.Context, worker int64, pg Page) (OfferFeed, error) {
+	cur, err := decodeCursor(pg.Cursor)
+	if err != nil {
+		return OfferFeed{}, err
+	}
+	if err := s.expireOffers(ctx); err != nil {
+		return OfferFeed{}, err
+	}
+	offers, err := work.On(s.pool).WorkerOffers(ctx, worker, s.now(), cur.ID, pg.Limit+1)
+	if err != nil {
+		return OfferFeed{}, err
+	}
+	out := OfferFeed{Offers: offers}
+	if len(offers) > pg.Limit {
+		out.Offers = offers[:pg.Limit]
+		out.NextCursor = encodeCursor(work.Cursor{ID: offers[pg.Limit-1].OfferID})
+	}
+	return out, nil
+}
+
+// WorkerWork lists worker's work in scope (work.Current: under way now, by id;
+// work.Scheduled: accepted work whose slot begins later, by start).
+func (s *Server) WorkerWork(ctx context.Context, worker int64, scope string, pg Page) (WorkFeed, error) {
+	if scope != work.Current && scope != work.Scheduled {
+		return WorkFeed{}, badField("scope", "must be current or scheduled")
+	}
+	cur, err := decodeCursor(pg.Cursor)
+	if err != nil {
+		return WorkFeed{}, err
+	}
+	if err := s.expireOffers(ctx); err != nil {
+		return WorkFeed{}, err
+	}
+	items, err := work.On(s.pool).WorkerWork(ctx, worker, scope, s.now(), cur, pg.Limit+1)
+	if err != nil {
+		return WorkFeed{}, err
+	}
+	out := WorkFeed{Work: items}
+	if len(items) > pg.Limit {
+		out.Work = items[:pg.Limit]
+		last := items[pg.Limit-1]
+		c := work.Cursor{ID: last.ID}
+		if last.StartsAt != nil && scope == work.Scheduled {
+			c.At = *last.StartsAt
+		}
+		out.NextCursor = encodeCursor(c)
+	}
+	return out, nil
+}
+
+func (s *Server) listWorkerOffers(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := selfOrAdmin(p, id); err != nil {
+		return 0, nil, err
+	}
+	pg, err := pageOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	feed, err := s.WorkerOffers(r.Context(), id, pg)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, feed, nil
+}
+
+func (s *Server) listWorkerWork(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := selfOrAdmin(p, id); err != nil {
+		return 0, nil, err
+	}
+	pg, err := pageOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	scope := r.URL.Query().Get("scope")
+	if scope == "" {
+		scope = work.Current
+	}
+	feed, err := s.WorkerWork(r.Context(), id, scope, pg)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, feed, nil
+}

@@ -1,0 +1,418 @@
+package server
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+)
+
+// verify has staff record w's verified skills (and, with check, a clear background check
+// valid through 2027).
+func (e *env) verify(w who, check bool, skills ...string) {
+	e.t.Helper()
+	body := map[string]any{"skills": skills}
+	if check {
+		body["backgroundCheck"] = map[string]any{"status": "clear", "checkedOn": "2026-11-01", "expiresAt": "2027-11-01T00:00:00Z"}
+	}
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), adminToken, body)
+}
+
+// offerWork lists the work ids of the offers in a worker's feed.
+func (e *env) offerWork(w who) []int64 {
+	e.t.Helper()
+	var out []int64
+	for _, o := range e.must(200, "GET", fmt.Sprintf("/v1/members/%d/offers", w.id), w.token, nil)["offers"].([]any) {
+		out = append(out, num(o.(map[string]any)["work"].(map[string]any)["id"]))
+	}
+	return out
+}
+
+func feedWorkIDs(page map[string]any) []int64 {
+	var out []int64
+	for _, w := range page["work"].([]any) {
+		out = append(out, num(w.(map[string]any)["id"]))
+	}
+	return out
+}
+
+// TestOfferExpiresToNextWorker: an offer nobody answers expires after the policy's time,
+// measured on the service's clock, and goes to the next worker; the expired worker's
+// accept is refused; with nobody left the work is back to requested.
+func TestOfferExpiresToNextWorker(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.Work = policy.WorkRules{OfferTimeoutSeconds: 60}
+	e := newEnv(t, pol)
+	c := e.customer("Rita Rider")
+	if got := e.must(200, "GET", "/v1/policy", c.token, nil); fmt.Sprint(got["work"]) != "map[offerTimeoutSeconds:60]" {
+		t.Fatalf("policy %v", got)
+	}
+	w1, w2 := e.worker("Dan Driver"), e.worker("Eve Driver")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1500, 0))["id"])
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	if num(o["workerId"]) != w1.id || o["expiresAt"] != "2026-12-01T09:01:00Z" {
+		t.Fatalf("offer %v", o)
+	}
+	if got := e.offerWork(w1); fmt.Sprint(got) != fmt.Sprint([]int64{id}) {
+		t.Fatalf("w1's offers %v", got)
+	}
+	if got := e.offerWork(w2); len(got) != 0 {
+		t.Fatalf("w2's offers %v before the expiry", got)
+	}
+	e.clock.Advance(59 * time.Second)
+	if got := e.offerWork(w2); len(got) != 0 {
+		t.Fatalf("the offer moved on before its time: w2's offers %v", got)
+	}
+	e.clock.Advance(time.Second)
+	// Reading the feed moves the expired offer on (lazy expiry).
+	if got := e.offerWork(w2); fmt.Sprint(got) != fmt.Sprint([]int64{id}) {
+		t.Fatalf("w2's offers after the expiry %v", got)
+	}
+	if got := e.offerWork(w1); len(got) != 0 {
+		t.Fatalf("w1 still holds the expired offer: %v", got)
+	}
+	e.refused(409, "state", "expired", "POST", fmt.Sprintf("/v1/work/%d/accept", id), w1.token, nil)
+	got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil)
+	if num(got["workerId"]) != w2.id || got["state"] != "offered" {
+		t.Fatalf("work after the expiry %v", got)
+	}
+	hist := got["history"].([]any)
+	if last := hist[len(hist)-1].(map[string]any); last["actorId"] != nil || !strings.Contains(fmt.Sprint(last["note"]), "offer expired after 1m0s") {
+		t.Fatalf("history %v", last)
+	}
+	// w2 lets it expire too: nobody is left (w1's offer expired), back to requested, and
+	// the work is found by reading it, without any feed read.
+	e.clock.Advance(61 * time.Second)
+	got = e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil)
+	if got["state"] != "requested" || got["workerId"] != nil {
+		t.Fatalf("work with nobody left %v", got)
+	}
+	// Both are free again for other work.
+	id2 := num(e.must(201, "POST", "/v1/work", c.token, ride(1500, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id2), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id2), w1.token, nil)
+}
+
+// TestUrgentFanOutFirstAcceptWins: urgent work goes to the policy's fan-out of qualified
+// workers at once; of parallel accepts, exactly one wins and the others get 409.
+func TestUrgentFanOutFirstAcceptWins(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "care"
+	pol.Work = policy.WorkRules{UrgentFanOut: 4}
+	e := newEnv(t, pol)
+	client := e.member("Cleo Client", []string{"customer"}, "")
+	var carers []who
+	for i := range 6 {
+		w := e.member(fmt.Sprintf("Carer %d", i), []string{"worker"}, "", "booking")
+		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+		e.verify(w, true, "emergency backup")
+		carers = append(carers, w)
+	}
+	req := map[string]any{"kind": "booking", "urgent": true, "priceCents": 4000,
+		"details": map[string]string{"address": "3 rue Mercière", "careType": "emergency backup", "scheduledAt": "2026-12-01T10:00:00Z", "durationMinutes": "120"}}
+	id := num(e.must(201, "POST", "/v1/work", client.token, req)["id"])
+	e.refused(400, "workerId", "urgent", "POST", fmt.Sprintf("/v1/work/%d/match", id), client.token, map[string]any{"workerId": carers[0].id})
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), client.token, nil)
+	offered := o["workerIds"].([]any)
+	if len(offered) != 4 || o["workerId"] != nil || o["state"] != "offered" {
+		t.Fatalf("urgent offer %v", o)
+	}
+	byID := map[int64]who{}
+	for _, c := range carers {
+		byID[c.id] = c
+	}
+	var wg sync.WaitGroup
+	codes := make([]int, len(offered))
+	for i, v := range offered {
+		wg.Add(1)
+		go func(i int, w who) {
+			defer wg.Done()
+			codes[i] = e.call("POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil).status
+		}(i, byID[num(v)])
+	}
+	wg.Wait()
+	var winner int64
+	for i, code := range codes {
+		switch code {
+		case 200:
+			if winner != 0 {
+				t.Fatalf("two accepts won: %v", codes)
+			}
+			winner = num(offered[i])
+		case 409:
+		default:
+			t.Fatalf("accept answered %d: %v", code, codes)
+		}
+	}
+	if winner == 0 {
+		t.Fatalf("no accept won: %v", codes)
+	}
+	got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), client.token, nil)
+	if got["state"] != "accepted" || num(got["workerId"]) != winner {
+		t.Fatalf("work %v, winner %d", got, winner)
+	}
+	for _, v := range offered {
+		w := byID[num(v)]
+		if got := e.offerWork(w); len(got) != 0 {
+			t.Fatalf("worker %d still holds an offer of taken work: %v", w.id, got)
+		}
+		if w.id != winner {
+			e.refused(409, "state", "another worker accepted", "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
+		}
+	}
+	cur := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/work?scope=scheduled", winner), byID[winner].token, nil)
+	if fmt.Sprint(feedWorkIDs(cur)) != fmt.Sprint([]int64{id}) {
+		t.Fatalf("winner's scheduled work %v", cur)
+	}
+	if n := e.count("offers WHERE status = 'accepted'"); n != 1 {
+		t.Fatalf("%d accepted offers", n)
+	}
+}
+
+// TestUrgentOffersExpireToTheNextFanOut: when every offer of urgent work has expired or
+// been declined, it goes to the next workers at once.
+func TestUrgentOffersExpireToTheNextFanOut(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.Work = policy.WorkRules{UrgentFanOut: 2, OfferTimeoutSeconds: 30}
+	e := newEnv(t, pol)
+	c := e.customer("Rita Rider")
+	ws := []who{e.worker("A Driver"), e.worker("B Driver"), e.worker("C Driver")}
+	req := ride(1500, 0)
+	req["urgent"] = true
+	id := num(e.must(201, "POST", "/v1/work", c.token, req)["id"])
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	if fmt.Sprint(o["workerIds"]) != fmt.Sprint([]any{float64(ws[0].id), float64(ws[1].id)}) {
+		t.Fatalf("offer %v", o)
+	}
+	// One declines: the other's offer still stands.
+	d := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), ws[0].token, nil)
+	if d["state"] != "offered" || !strings.Contains(d["reason"].(string), "1 other offers") {
+		t.Fatalf("decline %v", d)
+	}
+	e.clock.Advance(30 * time.Second)
+	if got := e.offerWork(ws[2]); fmt.Sprint(got) != fmt.Sprint([]int64{id}) {
+		t.Fatalf("the third driver's offers %v", got)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), ws[2].token, nil)
+}
+
+// schedBooking is a home-services booking at start for minutes.
+func schedBooking(start string, minutes int) map[string]any {
+	return map[string]any{"kind": "booking", "priceCents": 5000, "durationMinutes": minutes,
+		"details": map[string]string{"address": "1 rue de la Paix", "service": "plumbing", "scheduledAt": start}}
+}
+
+// TestScheduledWorkReservesItsSlot: a worker can hold several bookings that do not
+// overlap; an overlapping one is refused naming details.scheduledAt, an adjacent one is
+// accepted; the worker's feeds list offers and scheduled work page by page.
+func TestScheduledWorkReservesItsSlot(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "home-services"
+	e := newEnv(t, pol)
+	c := e.member("Cal Customer", []string{"customer"}, "")
+	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
+	other := e.member("Oli Other", []string{"worker"}, "", "booking")
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+	e.verify(w, false, "plumbing")
+
+	book := func(start string, minutes int) int64 {
+		t.Helper()
+		return num(e.must(201, "POST", "/v1/work", c.token, schedBooking(start, minutes))["id"])
+	}
+	first := book("2026-12-03T09:00:00Z", 60)
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", first), c.token, nil); num(o["workerId"]) != w.id {
+		t.Fatalf("offer %v", o)
+	}
+	// A booking next week does not keep the worker from work on other slots: bookings
+	// of other days are offered while the first offer stands.
+	later := book("2026-12-10T14:00:00Z", 90)
+	evening := book("2026-12-03T18:00:00Z", 60)
+	for _, id := range []int64{later, evening} {
+		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w.id {
+			t.Fatalf("offer %v", o)
+		}
+	}
+	// The offers feed, two at a time.
+	page := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/offers?limit=2", w.id), w.token, nil)
+	if len(page["offers"].([]any)) != 2 || page["nextCursor"] == nil {
+		t.Fatalf("first page %v", page)
+	}
+	page2 := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/offers?limit=2&cursor=%s", w.id, url.QueryEscape(page["nextCursor"].(string))), w.token, nil)
+	if len(page2["offers"].([]any)) != 1 || page2["nextCursor"] != nil {
+		t.Fatalf("second page %v", page2)
+	}
+	e.refused(403, "", "own data", "GET", fmt.Sprintf("/v1/members/%d/offers", w.id), other.token, nil)
+	e.refused(403, "", "own data", "GET", fmt.Sprintf("/v1/members/%d/work?scope=scheduled", w.id), c.token, nil)
+	e.refused(400, "cursor", "not a cursor", "GET", fmt.Sprintf("/v1/members/%d/offers?cursor=zz", w.id), w.token, nil)
+	e.refused(400, "limit", "from 1 to 100", "GET", fmt.Sprintf("/v1/members/%d/offers?limit=0", w.id), w.token, nil)
+	e.refused(400, "scope", "current or scheduled", "GET", fmt.Sprintf("/v1/members/%d/work?scope=past", w.id), w.token, nil)
+	for _, id := range []int64{first, later, evening} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
+	}
+
+	// Overlapping 09:30-10:30: fair matching finds nobody; asking for the worker names the
+	// field and the booking; nothing is written.
+	overlap := book("2026-12-03T09:30:00Z", 60)
+	e.refused(409, "", "no available", "POST", fmt.Sprintf("/v1/work/%d/match", overlap), c.token, nil)
+	e.refused(409, "details.scheduledAt", fmt.Sprintf("booked from 2026-12-03T09:00:00Z to 2026-12-03T10:00:00Z (work %d)", first),
+		"POST", fmt.Sprintf("/v1/work/%d/match", overlap), c.token, map[string]any{"workerId": w.id})
+	e.refused(409, "workerId", "not an available", "POST", fmt.Sprintf("/v1/work/%d/match", overlap), c.token, map[string]any{"workerId": other.id})
+	// Adjacent 10:00-11:00 (and 08:00-09:00): accepted.
+	var adjacent []int64
+	for _, start := range []string{"2026-12-03T10:00:00Z", "2026-12-03T08:00:00Z"} {
+		id := book(start, 60)
+		adjacent = append(adjacent, id)
+		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, map[string]any{"workerId": w.id}); num(o["workerId"]) != w.id {
+			t.Fatalf("adjacent offer %v", o)
+		}
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
+	}
+	// The scheduled feed in start order, one page at a time.
+	var all []int64
+	cursor := ""
+	for range 10 {
+		path := fmt.Sprintf("/v1/members/%d/work?scope=scheduled&limit=2", w.id)
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
+		}
+		p := e.must(200, "GET", path, w.token, nil)
+		all = append(all, feedWorkIDs(p)...)
+		next, ok := p["nextCursor"].(string)
+		if !ok {
+			break
+		}
+		cursor = next
+	}
+	if fmt.Sprint(all) != fmt.Sprint([]int64{adjacent[1], first, adjacent[0], evening, later}) {
+		t.Fatalf("scheduled work %v", all)
+	}
+	// Once 09:00 on the 3rd has come, the first booking is current work.
+	e.clock.Advance(48 * time.Hour)
+	if cur := feedWorkIDs(e.must(200, "GET", fmt.Sprintf("/v1/members/%d/work", w.id), w.token, nil)); fmt.Sprint(cur) != fmt.Sprint([]int64{first, adjacent[1]}) {
+		t.Fatalf("current work at 09:00 on the 3rd %v", cur)
+	}
+}
+
+// TestWeeklyScheduleAndExceptions: a worker is offered work on demand only inside their
+// weekly windows (UTC) and outside a holiday; scheduled work only when its whole slot is
+// inside a window or an available exception.
+func TestWeeklyScheduleAndExceptions(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy)) // the clock: Tuesday 2026-12-01 09:00 UTC
+	c := e.customer("Rita Rider")
+	w := e.member("Dan Driver", []string{"worker"}, "drivers", "ride")
+	sched := fmt.Sprintf("/v1/members/%d/schedule", w.id)
+	match := func() int {
+		t.Helper()
+		id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+		r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+		if r.status == 200 {
+			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+		}
+		return r.status
+	}
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "mon", "from": "09:00", "to": "17:00"}}})
+	if got := match(); got != 409 {
+		t.Fatalf("matched on a Tuesday with a Monday schedule: %d", got)
+	}
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "mon", "from": "09:00", "to": "17:00"}, {"day": "tue", "from": "08:00", "to": "09:00"}}})
+	if got := match(); got != 409 {
+		t.Fatalf("matched at 09:00 with a window ending at 09:00: %d", got)
+	}
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "tue", "from": "08:00", "to": "12:00"}}})
+	if got := match(); got != 200 {
+		t.Fatalf("not matched inside the window: %d", got)
+	}
+	holiday := map[string]any{"from": "2026-12-01T00:00:00Z", "to": "2026-12-02T00:00:00Z", "available": false}
+	got := e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "tue", "from": "08:00", "to": "12:00"}}, "exceptions": []any{holiday}})
+	if fmt.Sprint(got["weekly"]) != "[map[day:tue from:08:00 to:12:00]]" || len(got["exceptions"].([]any)) != 1 {
+		t.Fatalf("schedule %v", got)
+	}
+	if got := match(); got != 409 {
+		t.Fatalf("matched on a holiday: %d", got)
+	}
+	e.clock.Advance(24 * time.Hour) // Wednesday: no window
+	if got := match(); got != 409 {
+		t.Fatalf("matched outside the windows: %d", got)
+	}
+	extra := map[string]any{"from": "2026-12-02T08:00:00Z", "to": "2026-12-02T10:00:00Z", "available": true}
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []any{}, "exceptions": []any{holiday, extra}})
+	if got := match(); got != 200 {
+		t.Fatalf("not matched in an extra shift: %d", got)
+	}
+	if m := e.must(200, "GET", fmt.Sprintf("/v1/members/%d", w.id), w.token, nil); m["available"] != true {
+		t.Fatalf("member with an extra shift: %v", m)
+	}
+
+	// The old switch is the schedule's shortcut: available is every day, all day (the
+	// exceptions stay); not available clears it.
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+	if s := e.must(200, "GET", sched, w.token, nil); len(s["weekly"].([]any)) != 7 || len(s["exceptions"].([]any)) != 2 {
+		t.Fatalf("schedule after the shortcut %v", s)
+	}
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": false})
+	if s := e.must(200, "GET", sched, w.token, nil); len(s["weekly"].([]any)) != 0 || len(s["exceptions"].([]any)) != 0 {
+		t.Fatalf("schedule after not available %v", s)
+	}
+	if got := match(); got != 409 {
+		t.Fatalf("matched while not available: %d", got)
+	}
+
+	// Bad schedules name the field; nothing is written. Others may not read or set it.
+	for _, tc := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"weekly": []map[string]string{{"day": "tue", "from": "08:00", "to": "12:00"}, {"day": "tue", "from": "11:00", "to": "13:00"}}}, "weekly[1].from"},
+		{map[string]any{"weekly": []map[string]string{{"day": "tuesday", "from": "08:00", "to": "12:00"}}}, "weekly[0].day"},
+		{map[string]any{"weekly": []map[string]string{{"day": "tue", "from": "12:00", "to": "08:00"}}}, "weekly[0].to"},
+		{map[string]any{"weekly": []map[string]string{{"day": "tue", "from": "8h", "to": "12:00"}}}, "weekly[0].from"},
+		{map[string]any{"weekly": []map[string]string{{"day": "tue", "from": "08:00", "to": "24:01"}}}, "weekly[0].to"},
+		{map[string]any{"exceptions": []any{map[string]any{"from": "2026-12-02T10:00:00Z", "to": "2026-12-02T08:00:00Z", "available": true}}}, "exceptions[0].to"},
+	} {
+		e.refused(400, tc.field, "", "PUT", sched, w.token, tc.body)
+	}
+	e.refused(409, "weekly", "only active workers", "PUT", fmt.Sprintf("/v1/members/%d/schedule", c.id), c.token,
+		map[string]any{"weekly": []map[string]string{{"day": "tue", "from": "08:00", "to": "12:00"}}})
+	e.refused(403, "", "own data", "PUT", sched, c.token, map[string]any{"weekly": []any{}})
+	e.refused(403, "", "own data", "GET", sched, c.token, nil)
+	e.must(200, "GET", sched, adminToken, nil)
+}
+
+// TestScheduledSlotMustFitAvailability: scheduled work needs its whole slot inside the
+// worker's availability, across midnight too.
+func TestScheduledSlotMustFitAvailability(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "home-services"
+	e := newEnv(t, pol)
+	c := e.member("Cal Customer", []string{"customer"}, "")
+	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
+	e.verify(w, false, "plumbing")
+	// Monday 2026-12-07: 09:00-17:00; Sunday 2026-12-06 and into Monday: 20:00-24:00, 00:00-02:00.
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/schedule", w.id), w.token, map[string]any{"weekly": []map[string]string{
+		{"day": "mon", "from": "09:00", "to": "17:00"}, {"day": "sun", "from": "20:00", "to": "24:00"}, {"day": "mon", "from": "00:00", "to": "02:00"}}})
+	for _, tc := range []struct {
+		start   string
+		minutes int
+		want    int
+	}{
+		{"2026-12-07T16:00:00Z", 60, 200},
+		{"2026-12-07T16:30:00Z", 60, 409},  // runs past 17:00
+		{"2026-12-07T08:30:00Z", 60, 409},  // starts before 09:00
+		{"2026-12-06T23:00:00Z", 120, 200}, // Sunday night into Monday
+		{"2026-12-06T23:00:00Z", 240, 409}, // past 02:00 on Monday
+	} {
+		id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(tc.start, tc.minutes))["id"])
+		r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+		if r.status != tc.want {
+			t.Fatalf("%s for %d minutes: %d, want %d: %s", tc.start, tc.minutes, r.status, tc.want, r.body)
+		}
+		if r.status == 200 {
+			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+		}
+	}
+	e.refused(400, "durationMinutes", "from 1 to 1440", "POST", "/v1/work", c.token, schedBooking("2026-12-07T16:00:00Z", 1441))
+}

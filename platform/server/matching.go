@@ -1,0 +1,435 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/work"
+)
+
+// defaultSlotMinutes is the length of a scheduled slot whose request says none.
+const defaultSlotMinutes = 60
+
+// maxSlotMinutes bounds a scheduled slot: a day.
+const maxSlotMinutes = 1440
+
+// slotOf is the time slot a request reserves: for scheduled kinds (those with a
+// scheduledAt), from scheduledAt for durationMinutes (the request's measure, else the
+// details' durationMinutes, else defaultSlotMinutes). Work on demand has none (nil, nil).
+func slotOf(vertical string, in *workInput) (*time.Time, *time.Time, error) {
+	spec := kindsFor(vertical)[in.Kind]
+	if !containsString(spec.times, "scheduledAt") {
+		return nil, nil, nil
+	}
+	start, err := time.Parse(time.RFC3339, in.Details["scheduledAt"])
+	if err != nil {
+		return nil, nil, badField("details.scheduledAt", "must be a time like 2026-07-14T09:30:00Z")
+	}
+	minutes := int64(defaultSlotMinutes)
+	switch {
+	case in.DurationMinutes != nil:
+		if *in.DurationMinutes < 1 || *in.DurationMinutes > maxSlotMinutes {
+			return nil, nil, badField("durationMinutes", fmt.Sprintf("a scheduled slot lasts from 1 to %d minutes", maxSlotMinutes))
+		}
+		minutes = *in.DurationMinutes
+	case in.Details["durationMinutes"] != "":
+		n, err := strconv.ParseInt(in.Details["durationMinutes"], 10, 64)
+		if err != nil || n < 1 || n > maxSlotMinutes {
+			return nil, nil, badField("details.durationMinutes", fmt.Sprintf("must be a whole number of minutes from 1 to %d", maxSlotMinutes))
+		}
+		minutes = n
+	}
+	start = start.UTC()
+	end := start.Add(time.Duration(minutes) * time.Minute)
+	return &start, &end, nil
+}
+
+func containsString(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Offer is the answer to a match: who was offered the work, until when, and why.
+type Offer struct {
+	WorkID   int64   `json:"workId"`
+	State    string  `json:"state"`
+	WorkerID *int64  `json:"workerId"`
+	Reason   string  `json:"reason"`
+	Rating   *string `json:"rating,omitempty"`
+	// WorkerIDs are the workers urgent work was offered to at once.
+	WorkerIDs []int64 `json:"workerIds,omitempty"`
+	// ExpiresAt is when the offer goes to the next worker unless accepted.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+// system is the principal of transitions the service makes by itself (an expired offer
+// moving on); its history entries have no actor.
+var system = principal{admin: true}
+
+// offerNext offers w to the next worker by the fair-matching rule (work.NextWorkers),
+// or to the fan-out of urgent work at once, each offer standing for the policy's offer
+// timeout. only restricts the choice to one worker (the customer's request). When nobody
+// fits: after a decline or an expiry (moved != ""), the work goes back to requested with
+// that note; on a first match it is a 409 naming why.
+func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, pol *policy.Policy, moved string, only *int64) (Offer, error) {
+	if w.Vertical == "marketplace" && w.Kind == "order" {
+		if only != nil {
+			return Offer{}, badField("workerId", "an order goes to its listing's maker; leave workerId out")
+		}
+		return s.offerToOwner(ctx, tx, w, p, pol, moved)
+	}
+	q := work.On(tx)
+	now := s.now()
+	n := 1
+	if w.Urgent {
+		n = pol.Work.FanOut()
+	}
+	match := work.Match{Kind: w.Kind, CustomerID: w.CustomerID, WorkID: w.ID, Now: now,
+		StartsAt: w.StartsAt, EndsAt: w.EndsAt, Limit: n, Only: only}
+	spec := kindsFor(w.Vertical)[w.Kind]
+	if v := normTerm(w.Details[spec.skill]); spec.skill != "" && v != "" {
+		match.Skill = &v
+	}
+	if v := normTerm(w.Details[spec.language]); spec.language != "" && v != "" {
+		match.Language = &v
+	}
+	match.NeedsCheck, match.TeamFirst = spec.care, spec.care
+	cs, err := q.NextWorkers(ctx, match)
+	if errors.Is(err, store.ErrNotFound) {
+		if moved != "" {
+			if err := setState(ctx, tx, w, stRequested, nil, p, moved+"; no other worker available"); err != nil {
+				return Offer{}, err
+			}
+			return Offer{WorkID: w.ID, State: w.State, Reason: moved + "; no other available, qualified worker: the work is back to requested"}, nil
+		}
+		if only != nil {
+			return Offer{}, s.whyNot(ctx, tx, w, *only)
+		}
+		return Offer{}, conflict("", "no available, qualified worker right now; try again later")
+	}
+	if err != nil {
+		return Offer{}, err
+	}
+	expires := now.Add(pol.Work.OfferTimeout())
+	var out Offer
+	ids := make([]int64, 0, len(cs))
+	for _, c := range cs {
+		reason, rating := matchReason(c)
+		if c.Regular {
+			reason = "a regular worker of this customer first; " + reason
+		}
+		if w.Urgent {
+			reason = fmt.Sprintf("urgent: offered to %d workers at once, the first to accept takes it; %s", len(cs), reason)
+		}
+		if only != nil {
+			reason = fmt.Sprintf("asked for by the customer (worker %d), available and free for this work", c.ID)
+		}
+		if err := q.Offer(ctx, w.ID, c.ID, reason, &expires); err != nil {
+			return Offer{}, err
+		}
+		ids = append(ids, c.ID)
+		if out.Reason == "" {
+			out.Reason, out.Rating = reason, &rating
+		}
+	}
+	if w.Urgent {
+		note := fmt.Sprintf("urgent: offered to workers %s at once", joinIDs(ids))
+		if moved != "" {
+			note = moved + "; " + note
+		}
+		if err := setState(ctx, tx, w, stOffered, nil, p, note); err != nil {
+			return Offer{}, err
+		}
+		return Offer{WorkID: w.ID, State: w.State, Reason: fmt.Sprintf("urgent: offered to %d qualified, available workers at once; the first to accept takes it", len(ids)),
+			WorkerIDs: ids, ExpiresAt: &expires}, nil
+	}
+	wid := ids[0]
+	note := out.Reason
+	if moved != "" {
+		note = moved + "; " + note
+	}
+	if err := setState(ctx, tx, w, stOffered, &wid, p, note); err != nil {
+		return Offer{}, err
+	}
+	out.WorkID, out.State, out.WorkerID, out.ExpiresAt = w.ID, w.State, &wid, &expires
+	return out, nil
+}
+
+// matchReason states the values of the fair-matching rule that chose c.
+func matchReason(c work.Candidate) (reason, rating string) {
+	when := "never assigned before"
+	if c.LastAssignedAt != nil {
+		when = "last assigned " + c.LastAssignedAt.UTC().Format(time.RFC3339)
+	}
+	rating = "unrated"
+	if c.RatingCount > 0 {
+		rating = fmt.Sprintf("%d.%02d of 5 from %d ratings", c.RatingCenti/100, c.RatingCenti%100, c.RatingCount)
+	}
+	return fmt.Sprintf("fair matching: least recently assigned available qualified worker first (%s), then highest rating (%s), then lowest member id (%d)", when, rating, c.ID), rating
+}
+
+func joinIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// whyNot explains why the worker a customer asked for cannot be offered w: a booking that
+// overlaps the slot names details.scheduledAt.
+func (s *Server) whyNot(ctx context.Context, tx pgx.Tx, w *Work, worker int64) error {
+	if w.StartsAt != nil {
+		b, err := work.On(tx).Booked(ctx, worker, *w.StartsAt, *w.EndsAt, w.ID)
+		if err == nil {
+			return overlapError(worker, b)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return conflict("workerId", fmt.Sprintf("worker %d is not an available, qualified and free worker for this work (their schedule, qualifications, verified skills, languages and background check, other work or a block)", worker))
+}
+
+func overlapError(worker int64, b Work) error {
+	return conflict("details.scheduledAt", fmt.Sprintf("worker %d is booked from %s to %s (work %d): a slot that overlaps it cannot be booked; one that starts when it ends can",
+		worker, b.StartsAt.UTC().Format(time.RFC3339), b.EndsAt.UTC().Format(time.RFC3339), b.ID))
+}
+
+// expireOffers moves on every work item whose offers expired at the service's clock
+// (lazily: reads of the feeds and of work, matches, accepts and declines call it, and the
+// background closer every CloseInterval). Each item is handled in its own transaction.
+func (s *Server) expireOffers(ctx context.Context) error {
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return err
+	}
+	for range 10 { // at most 10 × 100 items per call; the rest on the next
+		ids, err := work.On(s.pool).DueExpiries(ctx, s.now(), 100)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		for _, id := range ids {
+			if err := s.expireWork(ctx, pol, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ExpireOffers moves on the work whose offers expired (see expireOffers): the domain
+// entry point for other front ends of the service.
+func (s *Server) ExpireOffers(ctx context.Context) error { return s.expireOffers(ctx) }
+
+// expireWork expires the offers of one work item that are past their time and, when no
+// offer of it stands any more, offers it to the next worker (or the next fan-out).
+func (s *Server) expireWork(ctx context.Context, pol *policy.Policy, id int64) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		w, err := lockWork(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return s.expireLocked(ctx, tx, pol, &w)
+	})
+}
+
+func (s *Server) expireLocked(ctx context.Context, tx pgx.Tx, pol *policy.Policy, w *Work) error {
+	q := work.On(tx)
+	now := s.now()
+	n, err := q.ExpireOffers(ctx, w.ID, now)
+	if err != nil || n == 0 || w.State != stOffered {
+		return err
+	}
+	standing, err := q.StandingOffers(ctx, w.ID, now)
+	if err != nil || standing > 0 {
+		return err
+	}
+	if err := q.ClearWorker(ctx, w.ID); err != nil {
+		return err
+	}
+	w.WorkerID = nil
+	_, err = s.offerNext(ctx, tx, w, system, pol, fmt.Sprintf("offer expired after %s", pol.Work.OfferTimeout()), nil)
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return nil
+	}
+	return err
+}
+
+func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		WorkerID *int64 `json:"workerId"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+	}
+	if in.WorkerID != nil && *in.WorkerID <= 0 {
+		return 0, nil, badField("workerId", "must be a member id")
+	}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
+	}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+		if !p.admin && w.CustomerID != p.memberID {
+			return nil, notFound("work")
+		}
+		if w.State != stRequested {
+			return nil, illegal(w.State, stOffered)
+		}
+		if in.WorkerID != nil && w.Urgent {
+			return nil, badField("workerId", "urgent work is offered to several workers at once; leave workerId out")
+		}
+		return s.offerNext(r.Context(), tx, w, p, pol, "", in.WorkerID)
+	})
+}
+
+// acceptWork: the worker holding a standing offer of the work takes it. Urgent work is
+// offered to several workers; the work row's lock makes the first accept win and the
+// others answer 409. Scheduled work is refused (409 naming details.scheduledAt) when the
+// worker has accepted other work whose slot overlaps.
+func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.expireWork(r.Context(), pol, id); err != nil && !isNotFound(err) {
+		return 0, nil, err
+	}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+		q := work.On(tx)
+		worker := p.memberID
+		if p.admin {
+			if w.WorkerID == nil {
+				if w.State == stOffered {
+					return nil, conflict("state", "urgent work is accepted by one of the workers it was offered to")
+				}
+				return nil, illegal(w.State, stAccepted)
+			}
+			worker = *w.WorkerID
+		}
+		status, _, err := q.OfferStatus(r.Context(), w.ID, worker)
+		if errors.Is(err, store.ErrNotFound) {
+			if w.CustomerID == p.memberID {
+				return nil, forbidden("only the worker on this work may do this")
+			}
+			return nil, notFound("work")
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case status == "expired":
+			return nil, conflict("state", fmt.Sprintf("your offer expired after %s and went to the next worker", pol.Work.OfferTimeout()))
+		case status == "withdrawn" && w.State != stCancelled:
+			return nil, conflict("state", "another worker accepted this work first")
+		case status != "offered" || w.State != stOffered:
+			return nil, illegal(w.State, stAccepted)
+		}
+		if w.StartsAt != nil {
+			if err := q.LockWorker(r.Context(), worker); err != nil {
+				return nil, err
+			}
+			b, err := q.Booked(r.Context(), worker, *w.StartsAt, *w.EndsAt, w.ID)
+			if err == nil {
+				return nil, overlapError(worker, b)
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+		}
+		if err := q.ResolveOffer(r.Context(), w.ID, worker, "accepted"); err != nil {
+			return nil, err
+		}
+		if err := q.WithdrawOthers(r.Context(), w.ID, worker); err != nil {
+			return nil, err
+		}
+		if err := setState(r.Context(), tx, w, stAccepted, &worker, p, ""); err != nil {
+			return nil, err
+		}
+		return *w, nil
+	})
+}
+
+func isNotFound(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.status == http.StatusNotFound
+}
+
+// declineWork: the worker turns down their offer; the work goes to the next worker (for
+// urgent work, once no offer of it stands any more).
+func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.expireWork(r.Context(), pol, id); err != nil && !isNotFound(err) {
+		return 0, nil, err
+	}
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+		q := work.On(tx)
+		worker := p.memberID
+		if p.admin {
+			if w.WorkerID == nil {
+				return nil, conflict("state", fmt.Sprintf("work in state %s has no open offer staff can decline", w.State))
+			}
+			worker = *w.WorkerID
+		}
+		status, _, err := q.OfferStatus(r.Context(), w.ID, worker)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, notFound("work")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if w.State != stOffered || status != "offered" {
+			return nil, conflict("state", fmt.Sprintf("work in state %s has no open offer to decline", w.State))
+		}
+		if err := q.ResolveOffer(r.Context(), w.ID, worker, "declined"); err != nil {
+			return nil, err
+		}
+		if w.Urgent {
+			standing, err := q.StandingOffers(r.Context(), w.ID, s.now())
+			if err != nil {
+				return nil, err
+			}
+			if standing > 0 {
+				return Offer{WorkID: w.ID, State: w.State, Reason: fmt.Sprintf("declined; %d other offers of this urgent work stand", standing)}, nil
+			}
+		}
+		// The decliner stays "assigned" until commit; clear so they are not busy.
+		if err := q.ClearWorker(r.Context(), w.ID); err != nil {
+			return nil, err
+		}
+		w.WorkerID = nil
+		return s.offerNext(r.Context(), tx, w, p, pol, "declined", nil)
+	})
+}

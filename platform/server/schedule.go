@@ -1,0 +1,196 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/store/availability"
+)
+
+// Limits of a schedule.
+const (
+	maxWindows    = 70
+	maxExceptions = 200
+)
+
+// WeeklyWindow is a window of a worker's weekly schedule, in UTC: day (mon..sun), from
+// and to as HH:MM (to may be 24:00), from before to.
+type WeeklyWindow struct {
+	Day  string `json:"day"`
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// ScheduleException is a dated exception to the weekly schedule: an extra shift
+// (available) or a holiday (not available).
+type ScheduleException struct {
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	Available bool      `json:"available"`
+}
+
+// Schedule is a worker's availability: a weekly schedule plus exceptions, which win over
+// it. A worker takes work on demand while the service's clock is in it, and scheduled
+// work whose whole slot is in it (in weekly windows of its days, or in one available
+// exception).
+type Schedule struct {
+	Weekly     []WeeklyWindow      `json:"weekly"`
+	Exceptions []ScheduleException `json:"exceptions"`
+}
+
+// allWeek is the schedule the availability shortcut sets: every day, all day.
+func allWeek() []WeeklyWindow {
+	out := make([]WeeklyWindow, 0, 7)
+	for _, d := range policy.Weekdays {
+		out = append(out, WeeklyWindow{Day: d, From: "00:00", To: "24:00"})
+	}
+	return out
+}
+
+// minuteOf parses HH:MM (00:00..24:00) into minutes of the day.
+func minuteOf(s string) (int, bool) {
+	h, m, ok := strings.Cut(s, ":")
+	if !ok || len(h) != 2 || len(m) != 2 {
+		return 0, false
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm > 59 || hh*60+mm > 1440 {
+		return 0, false
+	}
+	return hh*60 + mm, true
+}
+
+func formatMinute(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
+
+// validate checks a schedule and returns it in the store's form; errors name the field.
+func (sc Schedule) validate() (availability.Schedule, error) {
+	var out availability.Schedule
+	if len(sc.Weekly) > maxWindows {
+		return out, badField("weekly", fmt.Sprintf("must hold at most %d windows", maxWindows))
+	}
+	if len(sc.Exceptions) > maxExceptions {
+		return out, badField("exceptions", fmt.Sprintf("must hold at most %d exceptions", maxExceptions))
+	}
+	for i, w := range sc.Weekly {
+		at := fmt.Sprintf("weekly[%d]", i)
+		day := slices.Index(policy.Weekdays, w.Day)
+		if day < 0 {
+			return out, badField(at+".day", fmt.Sprintf("must be one of %s", strings.Join(policy.Weekdays, ", ")))
+		}
+		from, ok := minuteOf(w.From)
+		if !ok || from == 1440 {
+			return out, badField(at+".from", "must be a time of day HH:MM (00:00 to 23:59, UTC)")
+		}
+		to, ok := minuteOf(w.To)
+		if !ok {
+			return out, badField(at+".to", "must be a time of day HH:MM (00:01 to 24:00, UTC)")
+		}
+		if to <= from {
+			return out, badField(at+".to", "must be after from")
+		}
+		for j, o := range out.Weekly {
+			if o.Weekday == day+1 && o.From < to && from < o.To {
+				return out, badField(at+".from", fmt.Sprintf("overlaps weekly[%d] on %s", j, w.Day))
+			}
+		}
+		out.Weekly = append(out.Weekly, availability.Window{Weekday: day + 1, From: from, To: to})
+	}
+	for i, x := range sc.Exceptions {
+		if x.From.IsZero() {
+			return out, badField(fmt.Sprintf("exceptions[%d].from", i), "is required (RFC 3339)")
+		}
+		if !x.To.After(x.From) {
+			return out, badField(fmt.Sprintf("exceptions[%d].to", i), "must be after from")
+		}
+		out.Exceptions = append(out.Exceptions, availability.Exception{StartsAt: x.From.UTC(), EndsAt: x.To.UTC(), Available: x.Available})
+	}
+	return out, nil
+}
+
+func scheduleOf(a availability.Schedule) Schedule {
+	out := Schedule{Weekly: []WeeklyWindow{}, Exceptions: []ScheduleException{}}
+	for _, w := range a.Weekly {
+		out.Weekly = append(out.Weekly, WeeklyWindow{Day: policy.Weekdays[w.Weekday-1], From: formatMinute(w.From), To: formatMinute(w.To)})
+	}
+	for _, x := range a.Exceptions {
+		out.Exceptions = append(out.Exceptions, ScheduleException{From: x.StartsAt.UTC(), To: x.EndsAt.UTC(), Available: x.Available})
+	}
+	return out
+}
+
+// WorkerSchedule reads a member's schedule.
+func (s *Server) WorkerSchedule(ctx context.Context, member int64) (Schedule, error) {
+	a, err := availability.On(s.pool).Get(ctx, member)
+	if err != nil {
+		return Schedule{}, err
+	}
+	return scheduleOf(a), nil
+}
+
+// SetWorkerSchedule validates and replaces a member's schedule: only an active worker may
+// declare availability (409 naming weekly otherwise). It answers the stored schedule.
+func (s *Server) SetWorkerSchedule(ctx context.Context, member int64, sc Schedule) (Schedule, error) {
+	a, err := sc.validate()
+	if err != nil {
+		return Schedule{}, err
+	}
+	m, err := s.loadMember(ctx, member)
+	if err != nil {
+		return Schedule{}, err
+	}
+	declares := len(a.Weekly) > 0 || slices.ContainsFunc(a.Exceptions, func(x availability.Exception) bool { return x.Available })
+	if declares && (!m.Active || !slices.Contains(m.Roles, "worker")) {
+		return Schedule{}, conflict("weekly", "only active workers can be available")
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return availability.On(tx).Replace(ctx, member, a) })
+	if err != nil {
+		return Schedule{}, err
+	}
+	return s.WorkerSchedule(ctx, member)
+}
+
+func (s *Server) getSchedule(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := selfOrAdmin(p, id); err != nil {
+		return 0, nil, err
+	}
+	if _, err := s.loadMember(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	sc, err := s.WorkerSchedule(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, sc, nil
+}
+
+func (s *Server) putSchedule(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := selfOrAdmin(p, id); err != nil {
+		return 0, nil, err
+	}
+	var in Schedule
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	sc, err := s.SetWorkerSchedule(r.Context(), id, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, sc, nil
+}

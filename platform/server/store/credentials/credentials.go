@@ -1,0 +1,139 @@
+// Package credentials is the store of what staff verified about workers (skills,
+// languages, background checks) and of care clients' teams of regular carers. The
+// fair-matching query (store/work) reads the same tables.
+package credentials
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+)
+
+// BackgroundCheck is a carer's background check as staff recorded it.
+type BackgroundCheck struct {
+	Status     string    `json:"status"`
+	CheckedOn  string    `json:"checkedOn"`
+	ExpiresAt  time.Time `json:"expiresAt"`
+	RecordedAt time.Time `json:"recordedAt"`
+}
+
+// Credentials are a worker's verified skills and languages and background check.
+type Credentials struct {
+	Skills          []string         `json:"skills"`
+	Languages       []string         `json:"languages"`
+	BackgroundCheck *BackgroundCheck `json:"backgroundCheck"`
+}
+
+// Store runs the credential queries on db.
+type Store struct{ db store.DBTX }
+
+// On returns the store over db (the pool or a transaction).
+func On(db store.DBTX) Store { return Store{db} }
+
+// Get reads a worker's credentials.
+func (s Store) Get(ctx context.Context, member int64) (Credentials, error) {
+	c := Credentials{Skills: []string{}, Languages: []string{}}
+	rows, err := s.db.Query(ctx, `SELECT kind, value FROM worker_skills WHERE member_id = $1 ORDER BY kind, value`, member)
+	if err != nil {
+		return c, err
+	}
+	type kv struct{ k, v string }
+	all, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (kv, error) {
+		var x kv
+		err := row.Scan(&x.k, &x.v)
+		return x, err
+	})
+	if err != nil {
+		return c, err
+	}
+	for _, x := range all {
+		if x.k == "skill" {
+			c.Skills = append(c.Skills, x.v)
+		} else {
+			c.Languages = append(c.Languages, x.v)
+		}
+	}
+	var b BackgroundCheck
+	var checked time.Time
+	err = s.db.QueryRow(ctx, `SELECT status, checked_on, expires_at, recorded_at FROM background_checks WHERE member_id = $1`, member).
+		Scan(&b.Status, &checked, &b.ExpiresAt, &b.RecordedAt)
+	if err == nil {
+		b.CheckedOn = checked.Format(time.DateOnly)
+		b.ExpiresAt, b.RecordedAt = b.ExpiresAt.UTC(), b.RecordedAt.UTC()
+		c.BackgroundCheck = &b
+		return c, nil
+	}
+	return c, store.NotFoundOK(err)
+}
+
+// Replace replaces a worker's credentials, verified at at (nil check: none recorded).
+func (s Store) Replace(ctx context.Context, member int64, skills, languages []string, check *BackgroundCheck, at time.Time) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM worker_skills WHERE member_id = $1`, member); err != nil {
+		return err
+	}
+	if _, err := s.db.Exec(ctx, `INSERT INTO worker_skills (member_id, kind, value, verified_at)
+		SELECT $1::bigint, 'skill', v, $4::timestamptz FROM unnest($2::text[]) v UNION ALL SELECT $1::bigint, 'language', v, $4::timestamptz FROM unnest($3::text[]) v`,
+		member, skills, languages, at); err != nil {
+		return err
+	}
+	if check == nil {
+		_, err := s.db.Exec(ctx, `DELETE FROM background_checks WHERE member_id = $1`, member)
+		return err
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO background_checks (member_id, status, checked_on, expires_at, recorded_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (member_id) DO UPDATE SET status = $2, checked_on = $3, expires_at = $4, recorded_at = $5`,
+		member, check.Status, check.CheckedOn, check.ExpiresAt, at)
+	return err
+}
+
+// Team reads a care client's regular carers.
+func (s Store) Team(ctx context.Context, client int64) ([]int64, error) {
+	rows, err := s.db.Query(ctx, `SELECT worker_id FROM care_teams WHERE client_id = $1 ORDER BY worker_id`, client)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// SetTeam replaces a care client's regular carers.
+func (s Store) SetTeam(ctx context.Context, client int64, workers []int64, at time.Time) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM care_teams WHERE client_id = $1`, client); err != nil {
+		return err
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO care_teams (client_id, worker_id, added_at) SELECT $1::bigint, w, $3::timestamptz FROM unnest($2::bigint[]) w`, client, workers, at)
+	return err
+}
+
+// Workers reports which of ids are members with the worker role (store.ErrNotFound
+// names none; the caller compares).
+func (s Store) Workers(ctx context.Context, ids []int64) ([]int64, error) {
+	rows, err := s.db.Query(ctx, `SELECT id FROM members WHERE id = ANY ($1) AND 'worker' = ANY (roles) AND erased_at IS NULL ORDER BY id`, ids)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// Ratings is the distribution of a worker's ratings: one per completed job rated.
+type Ratings struct {
+	Count        int64    `json:"count"`
+	Customers    int64    `json:"customers"`
+	AverageCenti int64    `json:"-"`
+	Distribution [5]int64 `json:"-"`
+}
+
+// RatingsOf reads the distribution of a worker's ratings.
+func (s Store) RatingsOf(ctx context.Context, worker int64) (Ratings, error) {
+	var r Ratings
+	var dist []int64
+	err := s.db.QueryRow(ctx, `SELECT count(rating), count(DISTINCT customer_id) FILTER (WHERE rating IS NOT NULL),
+			coalesce(sum(rating) * 100 / nullif(count(rating), 0), 0),
+			ARRAY[count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2), count(*) FILTER (WHERE rating = 3),
+				count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5)]
+		FROM work_items WHERE worker_id = $1 AND state = 'completed'`, worker).Scan(&r.Count, &r.Customers, &r.AverageCenti, &dist)
+	copy(r.Distribution[:], dist)
+	return r, err
+}

@@ -1,0 +1,220 @@
+package work
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+)
+
+// Match is what a choice of workers is for.
+type Match struct {
+	Kind               string
+	CustomerID, WorkID int64
+	// Now is the service's clock: offers that expired before it no longer make a worker
+	// busy, and work done on demand needs a worker available at Now.
+	Now time.Time
+	// StartsAt and EndsAt are the slot of scheduled work: the worker must be available for
+	// all of it and hold no offer or booking that overlaps it. Nil for work on demand.
+	StartsAt, EndsAt *time.Time
+	// Limit is how many workers to choose (1, or the fan-out of urgent work).
+	Limit int
+	// Only restricts the choice to this worker (a request for a regular worker).
+	Only *int64
+	// Skill, when set, must be one of the worker's skills staff verified (the service or
+	// care type asked for), and Language one of their verified languages.
+	Skill, Language *string
+	// NeedsCheck requires a clear background check that has not expired by the end of the
+	// work (care).
+	NeedsCheck bool
+	// TeamFirst offers the customer's team of regular workers (care_teams) first.
+	TeamFirst bool
+}
+
+// span is the part of a slot that falls on one ISO weekday, in seconds of that day.
+type span struct {
+	weekday        int // 0: no such part
+	fromSec, toSec int64
+}
+
+// daySpans splits [s, e) (at most a day long, in UTC) into its parts on one or two days.
+func daySpans(s, e time.Time) (first, second span) {
+	s, e = s.UTC(), e.UTC()
+	day := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, time.UTC)
+	next := day.Add(24 * time.Hour)
+	first = span{weekday: isoWeekday(s), fromSec: int64(s.Sub(day) / time.Second)}
+	if !e.After(next) {
+		first.toSec = int64((e.Sub(day) + time.Second - 1) / time.Second)
+		return first, span{}
+	}
+	first.toSec = 86400
+	second = span{weekday: isoWeekday(next), toSec: int64((e.Sub(next) + time.Second - 1) / time.Second)}
+	return first, second
+}
+
+func isoWeekday(t time.Time) int {
+	if d := int(t.Weekday()); d != 0 {
+		return d
+	}
+	return 7
+}
+
+// NextWorkers chooses up to m.Limit workers by the fair-matching rule and locks them
+// (store.ErrNotFound when nobody fits). The rule, in order: the least recently assigned
+// worker first (never-assigned workers before all others), then the higher average
+// rating (unrated counts as 0), then the lower member id. Candidates are active members
+// with the worker role, qualified for the kind of work, not the customer, not blocked by
+// the customer, not offered this work before (declined, expired or still open), available
+// by their weekly schedule and its exceptions (for all of a scheduled slot, or at Now for
+// work on demand), and not busy: for work on demand, no standing offer of other work on
+// demand and no accepted or started job under way now; for scheduled work, no standing
+// offer or booking whose slot overlaps.
+func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
+	start, end, scheduled := m.Now, m.Now.Add(time.Second), false
+	if m.StartsAt != nil && m.EndsAt != nil {
+		start, end, scheduled = *m.StartsAt, *m.EndsAt, true
+	}
+	first, second := daySpans(start, end)
+	limit := max(m.Limit, 1)
+	// Busy: for scheduled work, a standing offer or a booking whose slot overlaps; for
+	// work on demand, a standing offer of other work on demand, or a job under way now.
+	busy := `AND NOT EXISTS (SELECT 1 FROM offers o JOIN work_items x ON x.id = o.work_id
+			WHERE o.worker_id = m.id AND o.status = 'offered' AND o.work_id <> $3 AND (o.expires_at IS NULL OR o.expires_at > $4)
+			  AND x.starts_at < $6 AND x.ends_at > $5)
+		  AND NOT EXISTS (SELECT 1 FROM work_items x
+			WHERE x.worker_id = m.id AND x.state IN ('accepted', 'in_progress') AND x.starts_at IS NOT NULL
+			  AND x.starts_at < $6 AND x.ends_at > $5 AND x.id <> $3)`
+	if !scheduled {
+		// Few workers are busy at once: one set, hashed once per query.
+		busy = `AND m.id NOT IN (SELECT o.worker_id FROM offers o JOIN work_items x ON x.id = o.work_id
+			WHERE o.status = 'offered' AND o.work_id <> $3 AND (o.expires_at IS NULL OR o.expires_at > $4) AND x.starts_at IS NULL)
+		  AND m.id NOT IN (SELECT x.worker_id FROM work_items x
+			WHERE x.worker_id IS NOT NULL AND x.state IN ('accepted', 'in_progress') AND x.id <> $3
+			  AND (x.starts_at IS NULL OR x.state = 'in_progress' OR (x.starts_at < $6 AND x.ends_at > $5)))`
+	}
+	// Only the conditions a match needs are in its SQL (fewer subqueries to plan).
+	args := []any{m.Kind, m.CustomerID, m.WorkID, m.Now, start, end,
+		first.weekday, first.fromSec, first.toSec, second.weekday, second.toSec, limit}
+	extra := ""
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if m.Only != nil {
+		extra += ` AND m.id = ` + arg(*m.Only) + `::bigint`
+	}
+	if m.Skill != nil {
+		extra += ` AND EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'skill' AND k.value = ` + arg(*m.Skill) + `::text)`
+	}
+	if m.Language != nil {
+		extra += ` AND EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'language' AND k.value = ` + arg(*m.Language) + `::text)`
+	}
+	if m.NeedsCheck {
+		extra += ` AND EXISTS (SELECT 1 FROM background_checks c WHERE c.member_id = m.id AND c.status = 'clear' AND c.expires_at >= $6)`
+	}
+	order, regular := "", "false"
+	if m.TeamFirst {
+		regular = `EXISTS (SELECT 1 FROM care_teams t WHERE t.client_id = $2 AND t.worker_id = m.id)`
+		order = regular + ` DESC, `
+	}
+	rows, err := s.db.Query(ctx, `SELECT m.id, m.last_assigned_at, m.rating_count,
+			`+regular+` AS regular,
+			CASE WHEN m.rating_count = 0 THEN 0 ELSE m.rating_sum * 100 / m.rating_count END AS rating_centi
+		FROM members m
+		WHERE m.active AND m.available AND 'worker' = ANY (m.roles) AND m.erased_at IS NULL
+		  AND $1 = ANY (m.qualifications) AND m.id <> $2
+		  AND m.id NOT IN (SELECT b.worker_id FROM blocks b WHERE b.customer_id = $2)
+		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status <> 'withdrawn')
+		  AND m.id NOT IN (SELECT x.member_id FROM availability_exceptions x WHERE NOT x.available AND x.starts_at < $6 AND x.ends_at > $5)
+		  AND EXISTS (SELECT 1 FROM availability_windows a
+				WHERE a.member_id = m.id AND a.weekday = $7 AND a.from_minute * 60 <= $8 AND $9 <= a.to_minute * 60
+				  AND ($10 = 0 OR EXISTS (SELECT 1 FROM availability_windows a2
+					WHERE a2.member_id = m.id AND a2.weekday = $10 AND a2.from_minute = 0 AND $11 <= a2.to_minute * 60))
+			UNION ALL SELECT 1 FROM availability_exceptions x
+				WHERE x.member_id = m.id AND x.available AND x.starts_at <= $5 AND x.ends_at >= $6)
+		  `+busy+extra+`
+		ORDER BY `+order+`m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
+		LIMIT $12 FOR UPDATE OF m SKIP LOCKED`, args...)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Candidate, error) {
+		var c Candidate
+		err := row.Scan(&c.ID, &c.LastAssignedAt, &c.RatingCount, &c.Regular, &c.RatingCenti)
+		return c, err
+	})
+	if err == nil && len(cs) == 0 {
+		err = store.ErrNotFound
+	}
+	return cs, err
+}
+
+// Offer records an offer of the work to worker, with the reason and the time it expires
+// (nil: never), and marks the worker as assigned now.
+func (s Store) Offer(ctx context.Context, workID, worker int64, reason string, expiresAt *time.Time) error {
+	if _, err := s.db.Exec(ctx, `UPDATE members SET last_assigned_at = now() WHERE id = $1`, worker); err != nil {
+		return err
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO offers (work_id, worker_id, reason, expires_at) VALUES ($1, $2, $3, $4)`, workID, worker, reason, expiresAt)
+	return err
+}
+
+// StandingOffers counts the work's open offers that have not expired at now.
+func (s Store) StandingOffers(ctx context.Context, workID int64, now time.Time) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM offers WHERE work_id = $1 AND status = 'offered' AND (expires_at IS NULL OR expires_at > $2)`,
+		workID, now).Scan(&n)
+	return n, err
+}
+
+// ExpireOffers marks the work's open offers that expired at now as expired and returns
+// how many it marked.
+func (s Store) ExpireOffers(ctx context.Context, workID int64, now time.Time) (int64, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE offers SET status = 'expired' WHERE work_id = $1 AND status = 'offered' AND expires_at <= $2`, workID, now)
+	return tag.RowsAffected(), err
+}
+
+// DueExpiries lists up to limit work items with an open offer that expired at now.
+func (s Store) DueExpiries(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	rows, err := s.db.Query(ctx, `SELECT DISTINCT work_id FROM offers WHERE status = 'offered' AND expires_at <= $1 ORDER BY work_id LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// WithdrawOthers withdraws the work's open offers to anyone but worker (urgent work that
+// worker took).
+func (s Store) WithdrawOthers(ctx context.Context, workID, worker int64) error {
+	_, err := s.db.Exec(ctx, `UPDATE offers SET status = 'withdrawn' WHERE work_id = $1 AND worker_id <> $2 AND status = 'offered'`, workID, worker)
+	return err
+}
+
+// LockWorker locks a worker's member row, so that their bookings are checked and written
+// one at a time.
+func (s Store) LockWorker(ctx context.Context, worker int64) error {
+	var id int64
+	return store.NotFound(s.db.QueryRow(ctx, `SELECT id FROM members WHERE id = $1 FOR UPDATE`, worker).Scan(&id))
+}
+
+// Booked reads worker's accepted or started scheduled work, other than the work except,
+// whose slot overlaps [from, to) (store.ErrNotFound when none does).
+func (s Store) Booked(ctx context.Context, worker int64, from, to time.Time, except int64) (Work, error) {
+	w, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+` FROM work_items
+		WHERE worker_id = $1 AND state IN ('accepted', 'in_progress') AND starts_at < $3 AND ends_at > $2 AND id <> $4
+		ORDER BY starts_at LIMIT 1`, worker, from, to, except))
+	return w, store.NotFound(err)
+}
+
+// OfferStatus reads the status of worker's latest offer of the work and when it expires;
+// store.ErrNotFound when they were never offered it.
+func (s Store) OfferStatus(ctx context.Context, workID, worker int64) (string, *time.Time, error) {
+	var status string
+	var exp *time.Time
+	err := s.db.QueryRow(ctx, `SELECT status, expires_at FROM offers WHERE work_id = $1 AND worker_id = $2 ORDER BY id DESC LIMIT 1`,
+		workID, worker).Scan(&status, &exp)
+	return status, exp, store.NotFound(err)
+}

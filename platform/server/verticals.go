@@ -1,0 +1,253 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store/credentials"
+)
+
+// normTerm is the form skills, care types and languages are compared in: trimmed, lower
+// case.
+func normTerm(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// Background check statuses; only clear lets a carer be offered care.
+var checkStatuses = []string{"clear", "pending", "failed"}
+
+const maxTerms = 50
+
+// CredentialsInput is what staff verified about a worker.
+type CredentialsInput struct {
+	Skills          []string `json:"skills"`
+	Languages       []string `json:"languages"`
+	BackgroundCheck *struct {
+		Status    string    `json:"status"`
+		CheckedOn string    `json:"checkedOn"`
+		ExpiresAt time.Time `json:"expiresAt"`
+	} `json:"backgroundCheck"`
+}
+
+func normTerms(field string, in []string) ([]string, error) {
+	if len(in) > maxTerms {
+		return nil, badField(field, fmt.Sprintf("must hold at most %d entries", maxTerms))
+	}
+	out := []string{}
+	for i, v := range in {
+		n := normTerm(v)
+		if n == "" || utf8.RuneCountInString(n) > 100 || strings.ContainsRune(n, 0) {
+			return nil, badField(fmt.Sprintf("%s[%d]", field, i), "must be 1 to 100 characters")
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// SetCredentials records what staff verified about a worker: skills (matched against the
+// service or care type a request asks for), languages, and the background check (care
+// offers need a clear one that has not expired by the end of the work). It replaces what
+// was recorded; errors name the field.
+func (s *Server) SetCredentials(ctx context.Context, member int64, in CredentialsInput) (credentials.Credentials, error) {
+	skills, err := normTerms("skills", in.Skills)
+	if err != nil {
+		return credentials.Credentials{}, err
+	}
+	langs, err := normTerms("languages", in.Languages)
+	if err != nil {
+		return credentials.Credentials{}, err
+	}
+	var check *credentials.BackgroundCheck
+	if b := in.BackgroundCheck; b != nil {
+		if !slices.Contains(checkStatuses, b.Status) {
+			return credentials.Credentials{}, badField("backgroundCheck.status", "must be one of "+strings.Join(checkStatuses, ", "))
+		}
+		on, err := time.Parse(time.DateOnly, b.CheckedOn)
+		if err != nil {
+			return credentials.Credentials{}, badField("backgroundCheck.checkedOn", "must be a date like 2026-07-14")
+		}
+		if b.ExpiresAt.IsZero() || !b.ExpiresAt.After(on) {
+			return credentials.Credentials{}, badField("backgroundCheck.expiresAt", "must be a time after checkedOn")
+		}
+		check = &credentials.BackgroundCheck{Status: b.Status, CheckedOn: b.CheckedOn, ExpiresAt: b.ExpiresAt.UTC()}
+	}
+	m, err := s.loadMember(ctx, member)
+	if err != nil {
+		return credentials.Credentials{}, err
+	}
+	if !slices.Contains(m.Roles, "worker") {
+		return credentials.Credentials{}, conflict("skills", "only workers have verified skills")
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return credentials.On(tx).Replace(ctx, member, skills, langs, check, s.now())
+	})
+	if err != nil {
+		return credentials.Credentials{}, err
+	}
+	return credentials.On(s.pool).Get(ctx, member)
+}
+
+func isStaff(p principal) bool { return p.admin || (p.active && p.hasRole("staff")) }
+
+func (s *Server) putCredentials(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if !isStaff(p) {
+		return 0, nil, forbidden("only staff record verified skills and background checks")
+	}
+	var in CredentialsInput
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	c, err := s.SetCredentials(r.Context(), id, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, c, nil
+}
+
+func (s *Server) getCredentials(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if !isStaff(p) && p.memberID != id {
+		return 0, nil, forbidden("members may only act on their own data")
+	}
+	if _, err := s.loadMember(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	c, err := credentials.On(s.pool).Get(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, c, nil
+}
+
+// Team is a care client's team of regular carers, offered the client's work first.
+type Team struct {
+	WorkerIDs []int64 `json:"workerIds"`
+}
+
+// SetTeam replaces a client's team of regular workers (each must be a worker: 400 naming
+// workerIds[i] otherwise).
+func (s *Server) SetTeam(ctx context.Context, client int64, t Team) (Team, error) {
+	if len(t.WorkerIDs) > 20 {
+		return Team{}, badField("workerIds", "must hold at most 20 workers")
+	}
+	ids := []int64{}
+	for _, id := range t.WorkerIDs {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if _, err := s.loadMember(ctx, client); err != nil {
+		return Team{}, err
+	}
+	found, err := credentials.On(s.pool).Workers(ctx, ids)
+	if err != nil {
+		return Team{}, err
+	}
+	for i, id := range t.WorkerIDs {
+		if !slices.Contains(found, id) || id == client {
+			return Team{}, badField(fmt.Sprintf("workerIds[%d]", i), "is not a worker of this co-op")
+		}
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return credentials.On(tx).SetTeam(ctx, client, ids, s.now()) })
+	if err != nil {
+		return Team{}, err
+	}
+	got, err := credentials.On(s.pool).Team(ctx, client)
+	return Team{WorkerIDs: got}, err
+}
+
+func (s *Server) putTeam(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := selfOrAdmin(p, id); err != nil {
+		return 0, nil, err
+	}
+	var in Team
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	t, err := s.SetTeam(r.Context(), id, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, t, nil
+}
+
+func (s *Server) getTeam(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := selfOrAdmin(p, id); err != nil {
+		return 0, nil, err
+	}
+	ids, err := credentials.On(s.pool).Team(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, Team{WorkerIDs: ids}, nil
+}
+
+// RatingSummary is a worker's ratings as every member sees them: one per completed job,
+// the distribution beside the average (matching never ranks by rating alone).
+type RatingSummary struct {
+	WorkerID     int64            `json:"workerId"`
+	Count        int64            `json:"count"`
+	Customers    int64            `json:"customers"`
+	Average      string           `json:"average"`
+	Distribution map[string]int64 `json:"distribution"`
+}
+
+// WorkerRatings reads a worker's rating distribution.
+func (s *Server) WorkerRatings(ctx context.Context, worker int64) (RatingSummary, error) {
+	m, err := s.loadMember(ctx, worker)
+	if err != nil {
+		return RatingSummary{}, err
+	}
+	if !slices.Contains(m.Roles, "worker") {
+		return RatingSummary{}, notFound("worker")
+	}
+	r, err := credentials.On(s.pool).RatingsOf(ctx, worker)
+	if err != nil {
+		return RatingSummary{}, err
+	}
+	out := RatingSummary{WorkerID: worker, Count: r.Count, Customers: r.Customers, Distribution: map[string]int64{}}
+	for i, n := range r.Distribution {
+		out.Distribution[fmt.Sprint(i+1)] = n
+	}
+	if r.Count > 0 {
+		out.Average = fmt.Sprintf("%d.%02d", r.AverageCenti/100, r.AverageCenti%100)
+	}
+	return out, nil
+}
+
+func (s *Server) getRatings(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := requireActiveMember(p); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.WorkerRatings(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}

@@ -1,0 +1,352 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+)
+
+// careBooking is a care booking at start for an hour.
+func careBooking(careType, language, start string) map[string]any {
+	d := map[string]string{"address": "3 rue Mercière", "careType": careType, "scheduledAt": start, "durationMinutes": "60"}
+	if language != "" {
+		d["language"] = language
+	}
+	return map[string]any{"kind": "booking", "priceCents": 3500, "details": d}
+}
+
+// TestCareVertical: care is matched on the care type and language staff verified, only
+// to carers with a clear background check valid through the visit, the client's regular
+// carers first; from request to payment.
+func TestCareVertical(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "care"
+	e := newEnv(t, pol)
+	client := e.member("Cleo Client", []string{"customer"}, "")
+	carer := func(name string) who {
+		w := e.member(name, []string{"worker"}, "", "booking")
+		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+		return w
+	}
+	// Created in this order, so that fairness alone would pick them in this order.
+	expired, pending, unverified, arabic, french := carer("Cy Expired"), carer("Pat Pending"), carer("Una Unverified"), carer("Amal Arabic"), carer("Fleur French")
+	creds := func(w who, status, expires string, langs ...string) {
+		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), adminToken, map[string]any{
+			"skills": []string{"Dementia", "personal care"}, "languages": langs,
+			"backgroundCheck": map[string]any{"status": status, "checkedOn": "2025-12-01", "expiresAt": expires}})
+	}
+	// The check expires during the visit of 2026-12-02 10:00-11:00.
+	creds(expired, "clear", "2026-12-02T10:30:00Z", "fr")
+	creds(pending, "pending", "2027-12-01T00:00:00Z", "fr")
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", unverified.id), adminToken, map[string]any{"languages": []string{"fr"}})
+	creds(arabic, "clear", "2027-12-01T00:00:00Z", "ar")
+	got := e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", french.id), adminToken, map[string]any{
+		"skills": []string{"dementia"}, "languages": []string{"FR", "en"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2025-12-01", "expiresAt": "2027-12-01T00:00:00Z"}})
+	if fmt.Sprint(got["languages"]) != "[en fr]" || got["backgroundCheck"].(map[string]any)["recordedAt"] != "2026-12-01T09:00:00Z" {
+		t.Fatalf("credentials %v", got)
+	}
+	// Only staff record them; the carer reads their own; bad input names the field.
+	e.refused(403, "", "only staff", "PUT", fmt.Sprintf("/v1/members/%d/credentials", french.id), french.token, map[string]any{"skills": []string{"dementia"}})
+	e.must(200, "GET", fmt.Sprintf("/v1/members/%d/credentials", french.id), french.token, nil)
+	e.refused(403, "", "own data", "GET", fmt.Sprintf("/v1/members/%d/credentials", french.id), client.token, nil)
+	e.refused(400, "backgroundCheck.status", "clear, pending, failed", "PUT", fmt.Sprintf("/v1/members/%d/credentials", french.id), adminToken,
+		map[string]any{"backgroundCheck": map[string]any{"status": "ok", "checkedOn": "2025-12-01", "expiresAt": "2027-12-01T00:00:00Z"}})
+	e.refused(400, "backgroundCheck.expiresAt", "after checkedOn", "PUT", fmt.Sprintf("/v1/members/%d/credentials", french.id), adminToken,
+		map[string]any{"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2025-12-01", "expiresAt": "2025-01-01T00:00:00Z"}})
+	e.refused(400, "skills[0]", "1 to 100", "PUT", fmt.Sprintf("/v1/members/%d/credentials", french.id), adminToken, map[string]any{"skills": []string{" "}})
+	e.refused(409, "skills", "only workers", "PUT", fmt.Sprintf("/v1/members/%d/credentials", client.id), adminToken, map[string]any{"skills": []string{"dementia"}})
+
+	// Dementia care in French: the expired, pending and unverified carers are passed
+	// over, and so is the carer who does not speak French.
+	first := num(e.must(201, "POST", "/v1/work", client.token, careBooking("dementia", "fr", "2026-12-02T10:00:00Z"))["id"])
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", first), client.token, nil); num(o["workerId"]) != french.id {
+		t.Fatalf("offer %v (french %d)", o, french.id)
+	}
+	// The expired carer cannot be asked for by name either.
+	other := num(e.must(201, "POST", "/v1/work", client.token, careBooking("dementia", "", "2026-12-03T10:00:00Z"))["id"])
+	e.refused(409, "workerId", "background check", "POST", fmt.Sprintf("/v1/work/%d/match", other), client.token, map[string]any{"workerId": expired.id})
+
+	// The client's team of regular carers is offered their care first: Fleur was just
+	// assigned and Amal never, yet Fleur, a regular, comes first.
+	e.refused(400, "workerIds[1]", "not a worker", "PUT", fmt.Sprintf("/v1/members/%d/team", client.id), client.token, map[string]any{"workerIds": []int64{french.id, client.id}})
+	e.refused(403, "", "own data", "PUT", fmt.Sprintf("/v1/members/%d/team", client.id), french.token, map[string]any{"workerIds": []int64{french.id}})
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/team", client.id), client.token, map[string]any{"workerIds": []int64{french.id}})
+	if team := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/team", client.id), client.token, nil); fmt.Sprint(team["workerIds"]) != fmt.Sprintf("[%d]", french.id) {
+		t.Fatalf("team %v", team)
+	}
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", other), client.token, nil)
+	if num(o["workerId"]) != french.id || !strings.Contains(o["reason"].(string), "regular worker") {
+		t.Fatalf("offer to the team %v", o)
+	}
+	// Another client's care is not the team's: Amal, never assigned, comes first.
+	client2 := e.member("Carl Client", []string{"customer"}, "")
+	third := num(e.must(201, "POST", "/v1/work", client2.token, careBooking("dementia", "", "2026-12-02T10:00:00Z"))["id"])
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", third), client2.token, nil); num(o["workerId"]) != arabic.id {
+		t.Fatalf("offer to another client %v", o)
+	}
+
+	// From request to payment.
+	for _, step := range []string{"accept", "start", "complete"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", first, step), french.token, nil)
+	}
+	done := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", first), client.token, nil)
+	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), french.token, nil)
+	if num(pay["grossCents"]) != 3500 || num(pay["workerId"]) != french.id {
+		t.Fatalf("payment %v", pay)
+	}
+	e.assertBalanced()
+}
+
+// TestHomeServicesVertical: bookings go to workers whose skill staff verified for the
+// service asked; one rating per completed job, shown as a distribution; from request to
+// payment.
+func TestHomeServicesVertical(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "home-services"
+	e := newEnv(t, pol)
+	c1 := e.member("Cal Customer", []string{"customer"}, "")
+	c2 := e.member("Cora Customer", []string{"customer"}, "")
+	worker := func(name string, skills ...string) who {
+		w := e.member(name, []string{"worker"}, "", "booking")
+		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+		e.verify(w, false, skills...)
+		return w
+	}
+	elec := worker("Eli Electrician", "electrical") // first by fairness, but not a plumber
+	plumber := worker("Pia Plumber", "plumbing", "heating")
+	job := func(c who, start string, stars int) int64 {
+		t.Helper()
+		id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(start, 120))["id"])
+		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != plumber.id {
+			t.Fatalf("offer %v (plumber %d, electrician %d)", o, plumber.id, elec.id)
+		}
+		for _, step := range []string{"accept", "start", "complete"} {
+			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), plumber.token, nil)
+		}
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/rating", id), c.token, map[string]any{"stars": stars})
+		return id
+	}
+	first := job(c1, "2026-12-02T09:00:00Z", 4)
+	job(c2, "2026-12-02T14:00:00Z", 2)
+	// One rating per completed job: the customer cannot rate it twice, nobody else at all.
+	e.refused(409, "stars", "already been rated", "POST", fmt.Sprintf("/v1/work/%d/rating", first), c1.token, map[string]any{"stars": 1})
+	e.refused(404, "", "not found", "POST", fmt.Sprintf("/v1/work/%d/rating", first), c2.token, map[string]any{"stars": 1})
+	r := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/ratings", plumber.id), c2.token, nil)
+	if num(r["count"]) != 2 || num(r["customers"]) != 2 || r["average"] != "3.00" ||
+		fmt.Sprint(r["distribution"]) != "map[1:0 2:1 3:0 4:1 5:0]" {
+		t.Fatalf("ratings %v", r)
+	}
+	if r := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/ratings", elec.id), c1.token, nil); num(r["count"]) != 0 || r["average"] != "" {
+		t.Fatalf("unrated %v", r)
+	}
+	e.refused(404, "", "not found", "GET", fmt.Sprintf("/v1/members/%d/ratings", c1.id), c2.token, nil)
+	// A service nobody verified finds nobody.
+	req := schedBooking("2026-12-04T09:00:00Z", 60)
+	req["details"].(map[string]string)["service"] = "roofing"
+	id := num(e.must(201, "POST", "/v1/work", c1.token, req)["id"])
+	e.refused(409, "", "no available", "POST", fmt.Sprintf("/v1/work/%d/match", id), c1.token, nil)
+	if e.balance(fmt.Sprintf("member:%d", plumber.id)) <= 0 {
+		t.Fatal("the plumber was not paid")
+	}
+	e.assertBalanced()
+}
+
+// TestMarketplaceVertical: a listing is owned by its maker; an order goes to the maker
+// whatever the rotation, is priced from the listing and counted against its stock; a
+// cancelled order gives its stock back; from request to payment.
+func TestMarketplaceVertical(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "marketplace"
+	pol.Fares = &policy.Fares{FloorCents: 500}
+	e := newEnv(t, pol)
+	buyer := e.member("Bea Buyer", []string{"customer"}, "")
+	other := e.member("Oz Other", []string{"worker"}, "", "order") // first in the rotation
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", other.id), other.token, map[string]any{"available": true})
+	maker := e.member("Mia Maker", []string{"worker"}, "")
+
+	e.refused(400, "priceCents", "voted floor of 500", "POST", "/v1/listings", maker.token, map[string]any{"title": "Bowl", "priceCents": 499, "stock": 3})
+	e.refused(403, "", "active workers", "POST", "/v1/listings", buyer.token, map[string]any{"title": "Bowl", "priceCents": 2500, "stock": 3})
+	e.refused(400, "stock", "from 0", "POST", "/v1/listings", maker.token, map[string]any{"title": "Bowl", "priceCents": 2500, "stock": -1})
+	l := e.must(201, "POST", "/v1/listings", maker.token, map[string]any{"title": "Stoneware bowl", "description": "Glazed", "priceCents": 2500, "stock": 3})
+	lid := num(l["id"])
+	if num(l["ownerId"]) != maker.id {
+		t.Fatalf("listing %v", l)
+	}
+	orderOf := func(qty string) map[string]any {
+		return map[string]any{"kind": "order", "details": map[string]string{"listingId": fmt.Sprint(lid), "shippingAddress": "2 quai Saint-Antoine", "quantity": qty}}
+	}
+	e.refused(400, "priceCents", "listing's price", "POST", "/v1/work", buyer.token, map[string]any{"kind": "order", "priceCents": 1,
+		"details": map[string]string{"listingId": fmt.Sprint(lid), "shippingAddress": "x"}})
+	e.refused(404, "details.listingId", "no listing", "POST", "/v1/work", buyer.token, map[string]any{"kind": "order",
+		"details": map[string]string{"listingId": "999", "shippingAddress": "x"}})
+	e.refused(409, "details.quantity", "only 3 left", "POST", "/v1/work", buyer.token, orderOf("4"))
+	id := num(e.must(201, "POST", "/v1/work", buyer.token, orderOf("2"))["id"])
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/listings/%d", lid), buyer.token, nil); num(got["stock"]) != 1 {
+		t.Fatalf("stock after an order of 2: %v", got)
+	}
+	// A second order of 1, cancelled: its stock comes back.
+	id2 := num(e.must(201, "POST", "/v1/work", buyer.token, orderOf("1"))["id"])
+	e.refused(409, "details.quantity", "only 0 left", "POST", "/v1/work", buyer.token, orderOf("1"))
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id2), buyer.token, nil)
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/listings/%d", lid), buyer.token, nil); num(got["stock"]) != 1 {
+		t.Fatalf("stock after a cancelled order: %v", got)
+	}
+	e.refused(403, "", "maker or staff", "PUT", fmt.Sprintf("/v1/listings/%d/stock", lid), other.token, map[string]any{"stock": 50})
+	e.must(200, "PUT", fmt.Sprintf("/v1/listings/%d/stock", lid), maker.token, map[string]any{"stock": 5})
+
+	// The order goes to the maker, not to the worker first in the rotation.
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), buyer.token, nil)
+	if num(o["workerId"]) != maker.id {
+		t.Fatalf("offer %v (maker %d)", o, maker.id)
+	}
+	for _, step := range []string{"accept", "start", "complete"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), maker.token, nil)
+	}
+	done := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), buyer.token, nil)
+	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), maker.token, nil)
+	if num(pay["grossCents"]) != 5000 || num(pay["workerId"]) != maker.id {
+		t.Fatalf("payment %v", pay)
+	}
+	e.assertBalanced()
+}
+
+// TestHousingStaysDoNotOverlap: the stays of one place cannot overlap; one may begin the
+// day another ends, and another place is free; from request to payment.
+func TestHousingStaysDoNotOverlap(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "housing"
+	e := newEnv(t, pol)
+	guest := e.member("Gus Guest", []string{"customer"}, "")
+	host := e.member("Hal Host", []string{"worker"}, "", "stay")
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", host.id), host.token, map[string]any{"available": true})
+	stay := func(unit, in, out string) map[string]any {
+		return map[string]any{"kind": "stay", "priceCents": 70000, "details": map[string]string{"unit": unit, "checkIn": in, "checkOut": out}}
+	}
+	id := num(e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-10", "2026-12-17"))["id"])
+	e.refused(409, "details.checkIn", fmt.Sprintf("3B is booked from 2026-12-10 to 2026-12-17 (stay %d)", id), "POST", "/v1/work", guest.token, stay("3B", "2026-12-16", "2026-12-20"))
+	e.refused(409, "details.checkIn", "3B is booked", "POST", "/v1/work", guest.token, stay("3B", "2026-12-05", "2026-12-11"))
+	e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-17", "2026-12-20")) // begins the day the other ends
+	e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-01", "2026-12-10")) // ends the day the other begins
+	e.must(201, "POST", "/v1/work", guest.token, stay("4C", "2026-12-12", "2026-12-14")) // another place
+	// A cancelled stay frees its dates.
+	id2 := num(e.must(201, "POST", "/v1/work", guest.token, stay("5D", "2026-12-12", "2026-12-14"))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id2), guest.token, nil)
+	e.must(201, "POST", "/v1/work", guest.token, stay("5D", "2026-12-13", "2026-12-15"))
+
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), guest.token, nil)
+	for _, step := range []string{"accept", "start", "complete"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), host.token, nil)
+	}
+	if e.balance(fmt.Sprintf("member:%d", host.id)) <= 0 {
+		t.Fatal("the host was not paid")
+	}
+	e.assertBalanced()
+}
+
+// TestDeliveryMerchantsAndBatchedOrders: a merchant (a role of its own) requests a
+// batched delivery with several stops, carried by one courier and paid by the merchant;
+// bad stops name the field.
+func TestDeliveryMerchantsAndBatchedOrders(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "delivery"
+	pol.Fares = &policy.Fares{BaseCents: 400, PerPackageCents: 150}
+	e := newEnv(t, pol)
+	shop := e.member("Boulangerie Merchant", []string{"merchant"}, "")
+	courier := e.member("Cid Courier", []string{"worker"}, "", "delivery")
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", courier.id), courier.token, map[string]any{"available": true})
+	order := map[string]any{"kind": "delivery", "packages": 3, "details": map[string]string{"pickup": "12 rue de la République"},
+		"stops": []map[string]string{{"address": "1 place Bellecour"}, {"address": "5 rue Mercière", "notes": "2nd floor"}, {"address": "8 quai Saint-Vincent"}}}
+	for _, tc := range []struct {
+		mutate func(map[string]any)
+		field  string
+	}{
+		{func(m map[string]any) { m["stops"] = []map[string]string{{"address": "a"}} }, "stops"},
+		{func(m map[string]any) { m["stops"] = []map[string]string{{"address": "a"}, {"address": " "}} }, "stops[1].address"},
+		{func(m map[string]any) { m["details"] = map[string]string{"pickup": "a", "dropoff": "b"} }, "details.dropoff"},
+	} {
+		bad := map[string]any{}
+		for k, v := range order {
+			bad[k] = v
+		}
+		tc.mutate(bad)
+		e.refused(400, tc.field, "", "POST", "/v1/work", shop.token, bad)
+	}
+	// A courier is not a merchant: workers do not request work.
+	e.refused(403, "", "merchants", "POST", "/v1/work", courier.token, order)
+	w := e.must(201, "POST", "/v1/work", shop.token, order)
+	id := num(w["id"])
+	if len(w["stops"].([]any)) != 3 || num(w["priceCents"]) != 400+2*150 || num(w["customerId"]) != shop.id {
+		t.Fatalf("batched order %v", w)
+	}
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), shop.token, nil); num(o["workerId"]) != courier.id {
+		t.Fatalf("offer %v", o)
+	}
+	for _, step := range []string{"accept", "start", "complete"} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), courier.token, nil)
+	}
+	got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), courier.token, nil)
+	if got["stops"].([]any)[1].(map[string]any)["notes"] != "2nd floor" {
+		t.Fatalf("stops %v", got["stops"])
+	}
+	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(got["paymentId"])), shop.token, nil)
+	if num(pay["grossCents"]) != 700 || num(pay["payerId"]) != shop.id || num(pay["workerId"]) != courier.id {
+		t.Fatalf("payment %v", pay)
+	}
+	e.assertBalanced()
+}
+
+// TestFreelanceMilestones: a project's milestones add up to its price; each is paid when
+// the client accepts it, and the last one completes the project.
+func TestFreelanceMilestones(t *testing.T) {
+	pol := withModel(t, "one-member-one-vote", 50, 50)
+	pol.Vertical = "freelance"
+	pol.Fares = &policy.Fares{FloorCents: 10000}
+	e := newEnv(t, pol)
+	client := e.member("Cia Client", []string{"customer"}, "")
+	dev := e.member("Dev Freelancer", []string{"worker"}, "", "gig")
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", dev.id), dev.token, map[string]any{"available": true})
+	project := func(ms ...map[string]any) map[string]any {
+		return map[string]any{"kind": "gig", "priceCents": 90000, "details": map[string]string{"title": "Website", "description": "A co-op's website"}, "milestones": ms}
+	}
+	e.refused(400, "milestones", "must add up to priceCents (90000), not 80000", "POST", "/v1/work", client.token,
+		project(map[string]any{"title": "Design", "amountCents": 30000}, map[string]any{"title": "Build", "amountCents": 50000}))
+	e.refused(400, "milestones[1].title", "1 to 200", "POST", "/v1/work", client.token,
+		project(map[string]any{"title": "Design", "amountCents": 30000}, map[string]any{"title": " ", "amountCents": 60000}))
+	w := e.must(201, "POST", "/v1/work", client.token,
+		project(map[string]any{"title": "Design", "amountCents": 30000}, map[string]any{"title": "Build", "amountCents": 60000}))
+	id := num(w["id"])
+	if len(w["milestones"].([]any)) != 2 {
+		t.Fatalf("project %v", w)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), client.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), dev.token, nil)
+	e.refused(409, "state", "in progress", "POST", fmt.Sprintf("/v1/work/%d/milestones/1/submit", id), dev.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), dev.token, nil)
+	e.refused(409, "state", "submits it first", "POST", fmt.Sprintf("/v1/work/%d/milestones/1/accept", id), client.token, nil)
+	e.refused(403, "", "only the worker", "POST", fmt.Sprintf("/v1/work/%d/milestones/1/submit", id), client.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/1/submit", id), dev.token, nil)
+	e.refused(403, "", "only the client", "POST", fmt.Sprintf("/v1/work/%d/milestones/1/accept", id), dev.token, nil)
+	got := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/1/accept", id), client.token, nil)
+	m1 := got["milestones"].([]any)[0].(map[string]any)
+	if m1["state"] != "accepted" || got["state"] != "in_progress" {
+		t.Fatalf("after the first milestone %v", got)
+	}
+	if p := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(m1["paymentId"])), dev.token, nil); num(p["grossCents"]) != 30000 {
+		t.Fatalf("first milestone's payment %v", p)
+	}
+	e.refused(409, "milestones", "last one", "POST", fmt.Sprintf("/v1/work/%d/complete", id), dev.token, nil)
+	e.refused(404, "", "milestone", "POST", fmt.Sprintf("/v1/work/%d/milestones/3/submit", id), dev.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/2/submit", id), dev.token, nil)
+	got = e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/2/accept", id), client.token, nil)
+	if got["state"] != "completed" {
+		t.Fatalf("after the last milestone %v", got)
+	}
+	// 3% fee on each: the worker gets 29100 + 58200.
+	if b := e.balance(fmt.Sprintf("member:%d", dev.id)); b != 87300 {
+		t.Fatalf("the freelancer's balance %d", b)
+	}
+	e.assertBalanced()
+}
