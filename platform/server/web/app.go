@@ -176,7 +176,8 @@ type page struct {
 	Coop    string
 	Status  int
 	Nav     string
-	OneLang string
+	// Name is the page template's name (the body's data-page, for tests).
+	Name string
 }
 
 func (a *App) routes() {
@@ -320,7 +321,7 @@ func (a *App) render(q *req, status int, name, titleKey string, p page) {
 	if !ok {
 		panic("no page template " + name)
 	}
-	p.Lang, p.Member, p.Path, p.Status = q.lang, q.member, q.r.URL.Path, status
+	p.Lang, p.Member, p.Path, p.Status, p.Name = q.lang, q.member, q.r.URL.Path, status, name
 	if p.CSRF == "" {
 		p.CSRF = q.csrf
 	}
