@@ -164,18 +164,18 @@ type req struct {
 
 // page is what every template receives.
 type page struct {
-	Lang    string
-	Title   string
-	CSRF    string
-	Member  *Member
-	Path    string
-	Data    any
-	Errors  map[string]string
-	Form    map[string]string
-	Flash   string
-	Coop    string
-	Status  int
-	Nav     string
+	Lang   string
+	Title  string
+	CSRF   string
+	Member *Member
+	Path   string
+	Data   any
+	Errors map[string]string
+	Form   map[string]string
+	Flash  string
+	Coop   string
+	Status int
+	Nav    string
 	// Name is the page template's name (the body's data-page, for tests).
 	Name string
 }
