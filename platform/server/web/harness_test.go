@@ -199,7 +199,13 @@ const testPolicy = `{"cooperative":"fairride-lyon","vertical":"ride-sharing",
 
 func newCoop(t *testing.T) *coop {
 	t.Helper()
-	pol, err := policy.Parse([]byte(testPolicy))
+	return newCoopWith(t, testPolicy)
+}
+
+// newCoopWith serves a co-op under the policy document doc.
+func newCoopWith(t *testing.T, doc string) *coop {
+	t.Helper()
+	pol, err := policy.Parse([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -141,6 +142,14 @@ type moneyData struct {
 	Chart           chart
 	HostingLines    []hostingLine
 	HostingReported bool
+	// FundHistory is each fund's balance at the end of each month it moved.
+	FundHistory []fundHistory
+}
+
+type fundHistory struct {
+	Name   string
+	Months []period
+	Chart  chart
 }
 
 type fundRule struct {
@@ -180,6 +189,36 @@ func (a *App) money(q *req) {
 		bars = append(bars, bar{Label: accountName(q.lang, ac.Account), Value: ac.BalanceCents, Text: money(q.lang, ac.BalanceCents)})
 	}
 	d.Chart = barChart(tr(q.lang, "money.chart"), bars)
+	for _, f := range d.Funds {
+		var h struct {
+			BalanceCents int64 `json:"balanceCents"`
+			Entries      []struct {
+				AmountCents int64     `json:"amountCents"`
+				At          time.Time `json:"at"`
+			} `json:"entries"`
+		}
+		if !a.get(q, "/v1/funds/"+url.PathEscape(f.Name)+"?limit=500", &h) {
+			return
+		}
+		fh := fundHistory{Name: f.Name}
+		// Newest first: walk back from today's balance to each month's closing one.
+		bal := h.BalanceCents
+		seen := map[string]bool{}
+		for _, e := range h.Entries {
+			m := e.At.UTC().Format("2006-01")
+			if !seen[m] {
+				seen[m] = true
+				fh.Months = append([]period{{m, bal}}, fh.Months...)
+			}
+			bal -= e.AmountCents
+		}
+		var fb []bar
+		for _, m := range fh.Months {
+			fb = append(fb, bar{Label: m.Label, Value: m.Cents, Text: money(q.lang, m.Cents)})
+		}
+		fh.Chart = barChart(fmt.Sprintf(tr(q.lang, "money.fundHistory"), f.Name), fb)
+		d.FundHistory = append(d.FundHistory, fh)
+	}
 	a.render(q, http.StatusOK, "money", "money.title", page{Data: d, Nav: "money"})
 }
 
