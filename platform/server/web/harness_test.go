@@ -190,7 +190,22 @@ type coop struct {
 	client *http.Client
 	owner  *pgxpool.Pool
 	clock  *clock
+	// statusFile is where the operator's status document is mounted (api/policy Status).
+	statusFile string
 }
+
+// writeStatus writes the status document as the operator would (the kubelet mounts the
+// coop-policy ConfigMap's status.json key next to policy.json).
+func (c *coop) writeStatus(doc string) {
+	c.t.Helper()
+	if err := os.WriteFile(c.statusFile, []byte(doc), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+const operatorStatus = `{"hosting":[{"period":"2026-11","amountCents":4125,"currency":"EUR","final":true},
+ {"period":"2026-10","amountCents":3980,"currency":"EUR","final":true}],
+ "reliability":{"platformReady":true,"databaseReady":true,"lastBackup":"2026-12-01T02:00:00Z"},"updatedAt":"2026-12-01T08:59:00Z"}`
 
 const testPolicy = `{"cooperative":"fairride-lyon","vertical":"ride-sharing",
  "feeSplit":{"platformFeeBasisPoints":300,"funds":[{"name":"hardship","basisPoints":100},{"name":"reserve","basisPoints":50}],"surgeToWorkersPercent":100},
@@ -222,8 +237,9 @@ func newCoopWith(t *testing.T, doc string) *coop {
 	_ = conn.Close(context.Background())
 	u.User = url.User(role)
 	c := &clock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	statusFile := filepath.Join(t.TempDir(), "status.json")
 	s, err := server.New(server.Config{DatabaseURL: u.String(), MigrateDatabaseURL: ownerURL, AdminToken: adminToken, Policy: pol,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now, StatusFile: statusFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +256,7 @@ func newCoopWith(t *testing.T, doc string) *coop {
 	// accepts the test server's certificate (--ignore-certificate-errors).
 	ts := httptest.NewTLSServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &coop{t: t, s: s, url: ts.URL, client: ts.Client(), owner: owner, clock: c}
+	return &coop{t: t, s: s, url: ts.URL, client: ts.Client(), owner: owner, clock: c, statusFile: statusFile}
 }
 
 // api calls the JSON API over HTTP and returns the status and the decoded body.

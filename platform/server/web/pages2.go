@@ -142,6 +142,7 @@ type moneyData struct {
 	Chart           chart
 	HostingLines    []hostingLine
 	HostingReported bool
+	HostingChart    chart
 	// FundHistory is each fund's balance at the end of each month it moved.
 	FundHistory []fundHistory
 }
@@ -158,8 +159,10 @@ type fundRule struct {
 }
 
 type hostingLine struct {
-	Month string
-	Cents int64
+	Month    string
+	Cents    int64
+	Currency string
+	Final    bool
 }
 
 // percent renders basis points as a percentage with two decimals.
@@ -189,6 +192,18 @@ func (a *App) money(q *req) {
 		bars = append(bars, bar{Label: accountName(q.lang, ac.Account), Value: ac.BalanceCents, Text: money(q.lang, ac.BalanceCents)})
 	}
 	d.Chart = barChart(tr(q.lang, "money.chart"), bars)
+	if st := a.cfg.Backend.Status(); st != nil && len(st.Hosting) > 0 {
+		d.HostingReported = true
+		var hb []bar
+		for i := len(st.Hosting) - 1; i >= 0; i-- { // oldest first in the chart
+			h := st.Hosting[i]
+			hb = append(hb, bar{Label: h.Period, Value: h.AmountCents, Text: money(q.lang, h.AmountCents) + " " + h.Currency})
+		}
+		for _, h := range st.Hosting {
+			d.HostingLines = append(d.HostingLines, hostingLine{Month: h.Period, Cents: h.AmountCents, Currency: h.Currency, Final: h.Final})
+		}
+		d.HostingChart = barChart(tr(q.lang, "money.hosting"), hb)
+	}
 	for _, f := range d.Funds {
 		var h struct {
 			BalanceCents int64 `json:"balanceCents"`
@@ -386,6 +401,8 @@ type vitalityData struct {
 	Received      int64
 	FeeIncome     int64
 	Proposals     int
+	Reliability   *policy.Reliability
+	ReportedAt    time.Time
 }
 
 // vitality shows the co-op's health: participation per closed proposal, how long
@@ -444,6 +461,9 @@ func (a *App) vitality(q *req) {
 	}
 	econ = append(econ, bar{Label: tr(q.lang, "vitality.fees"), Value: d.FeeIncome, Text: money(q.lang, d.FeeIncome)})
 	d.Economy = barChart(tr(q.lang, "vitality.economy"), econ)
+	if st := a.cfg.Backend.Status(); st != nil && st.Reliability != nil {
+		d.Reliability, d.ReportedAt = st.Reliability, st.UpdatedAt
+	}
 	a.render(q, http.StatusOK, "vitality", "vitality.title", page{Data: d, Nav: "vitality"})
 }
 

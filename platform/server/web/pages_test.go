@@ -44,6 +44,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Fee 2.5 %", "field": "feeSplit", "value": fee(250)})
+	c.writeStatus(operatorStatus)
 	return f
 }
 
