@@ -12,7 +12,7 @@ func TestParseStatus(t *testing.T) {
 		t.Fatalf("%+v, %v", s, err)
 	}
 	for doc, want := range map[string]string{
-		`{"hosting":[{"period":"2026-13","amountCents":1,"currency":"EUR"}]}`: "hosting[0].period",
+		`{"hosting":[{"period":"2026-13","amountCents":1,"currency":"EUR"}]}`:  "hosting[0].period",
 		`{"hosting":[{"period":"2026-11","amountCents":1,"currency":"euro"}]}`: "hosting[0].currency",
 		`{"hosting":[{"period":"2026-11","amountCents":-1,"currency":"EUR"}]}`: "hosting[0].amountCents",
 		`{"unknown":1}`: "unknown field",
