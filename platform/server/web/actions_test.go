@@ -96,3 +96,41 @@ func TestDelegation(t *testing.T) {
 		t.Fatalf("delegation not taken back: %d %v", n, err)
 	}
 }
+
+// The request form follows the co-op's vertical: home services ask for an address, a
+// service and a date and time (sent to the API in RFC 3339, UTC).
+func TestRequestFormFollowsTheVertical(t *testing.T) {
+	c := newCoopWith(t, strings.Replace(testPolicy, `"ride-sharing"`, `"home-services"`, 1))
+	cust, custTok := c.member("Cy Client", "customer")
+	s := c.session(t)
+	csrf := s.signIn(c.code(cust))
+	form := s.do("GET", "/app/request", nil).body
+	for _, want := range []string{`name="details.address"`, `name="details.service"`, `name="details.scheduledAt" type="datetime-local"`, `name="details.notes"`, `id="price"`} {
+		if !strings.Contains(form, want) {
+			t.Errorf("the home-services form lacks %s", want)
+		}
+	}
+	if strings.Contains(form, "details.pickup") {
+		t.Error("the home-services form asks for a pick-up")
+	}
+	p := s.do("POST", "/app/request", url.Values{"csrf": {csrf}, "kind": {"booking"}, "details.address": {"3 rue Mercière"},
+		"details.service": {"plumbing"}, "details.scheduledAt": {"2026-12-03T14:30"}, "price": {"45"}})
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/app/work/") {
+		t.Fatalf("request: %d %q %.400s", p.status, p.header.Get("Location"), p.body)
+	}
+	var id int64
+	if _, err := fmt.Sscanf(p.header.Get("Location"), "/app/work/%d", &id); err != nil {
+		t.Fatal(err)
+	}
+	w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), custTok, nil)
+	d := w["details"].(map[string]any)
+	if d["scheduledAt"] != "2026-12-03T14:30:00Z" || d["address"] != "3 rue Mercière" || w["priceCents"] != float64(4500) {
+		t.Fatalf("the request as recorded: %v", w)
+	}
+	// A missing required field is refused next to it, in French for a French browser.
+	p = s.do("POST", "/app/request", url.Values{"csrf": {csrf}, "kind": {"booking"}, "details.address": {"x"},
+		"details.scheduledAt": {"2026-12-03T14:30"}, "price": {"45"}}, "Accept-Language", "fr")
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="f-service-error">Ce champ est obligatoire.`) {
+		t.Fatalf("missing service: %d %s", p.status, p.body[strings.Index(p.body, "<main"):])
+	}
+}
