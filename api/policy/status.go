@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"regexp"
+	"sort"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // StatusKey is the key, in the ConfigMap ConfigMapName (coop-policy), of the co-op's status
@@ -69,3 +75,81 @@ func ParseStatus(data []byte) (*Status, error) {
 	}
 	return &s, nil
 }
+
+// maxHostingLines bounds the periods the status document carries (two years).
+const maxHostingLines = 24
+
+// StatusFor builds the co-op's status document from what the operator holds: its line in
+// each CostReport (newest period first, at most two years), its PlatformReady and
+// DatabaseReady conditions and its last backup. UpdatedAt is the newest of the times it
+// read, so the document, and the ConfigMap that carries it, change only when they do.
+func StatusFor(coop *coopv1.Cooperative, reports []coopv1.CostReport) (*Status, error) {
+	s := &Status{}
+	newest := time.Time{}
+	seen := func(t time.Time) {
+		if t.After(newest) {
+			newest = t
+		}
+	}
+	for i := range reports {
+		r := &reports[i]
+		for _, l := range r.Status.Lines {
+			if l.Cooperative != coop.Name {
+				continue
+			}
+			cents, err := amountCents(l.Amount)
+			if err != nil {
+				return nil, fmt.Errorf("CostReport %s, line of %s: %w", r.Name, coop.Name, err)
+			}
+			cur := r.Spec.Currency
+			if cur == "" {
+				cur = "EUR"
+			}
+			s.Hosting = append(s.Hosting, HostingLine{Period: r.Spec.Period.Start.UTC().Format("2006-01"), AmountCents: cents,
+				Currency: cur, Final: r.Status.Phase == coopv1.CostReportFinal})
+			for _, c := range r.Status.Conditions {
+				seen(c.LastTransitionTime.Time)
+			}
+		}
+	}
+	sort.Slice(s.Hosting, func(i, j int) bool { return s.Hosting[i].Period > s.Hosting[j].Period })
+	if len(s.Hosting) > maxHostingLines {
+		s.Hosting = s.Hosting[:maxHostingLines]
+	}
+	rel := &Reliability{}
+	for _, c := range coop.Status.Conditions {
+		switch c.Type {
+		case coopv1.ConditionPlatformReady:
+			rel.PlatformReady = c.Status == metav1.ConditionTrue
+			seen(c.LastTransitionTime.Time)
+		case coopv1.ConditionDatabaseReady:
+			rel.DatabaseReady = c.Status == metav1.ConditionTrue
+			seen(c.LastTransitionTime.Time)
+		}
+	}
+	if b := coop.Status.LastBackup; b != nil && b.Time != nil {
+		t := b.Time.UTC()
+		rel.LastBackup = &t
+		seen(t)
+	}
+	s.Reliability = rel
+	s.UpdatedAt = newest.UTC()
+	return s, nil
+}
+
+// amountCents reads a CostLine amount (a decimal with at most two decimals, as the
+// allocator writes it) in integer cents.
+func amountCents(a string) (int64, error) {
+	r, ok := new(big.Rat).SetString(a)
+	if !ok || r.Sign() < 0 {
+		return 0, fmt.Errorf("amount %q is not a non-negative decimal", a)
+	}
+	r.Mul(r, big.NewRat(100, 1))
+	if !r.IsInt() || !r.Num().IsInt64() {
+		return 0, fmt.Errorf("amount %q has more than two decimals or is too large", a)
+	}
+	return r.Num().Int64(), nil
+}
+
+// Marshal renders the status document as the ConfigMap holds it.
+func (s *Status) Marshal() ([]byte, error) { return json.Marshal(s) }
