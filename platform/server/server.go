@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -55,10 +54,6 @@ type Config struct {
 	// 30s; reads close what is due as well).
 	Now           func() time.Time
 	CloseInterval time.Duration
-	// StatusFile is the operator's status document for the members' app (api/policy
-	// Status: the hosting bill's lines, reliability), read at each use; default: status.json
-	// next to PolicyFile. Missing: the app says "not reported".
-	StatusFile string
 }
 
 // Server is one instance of the platform service.
@@ -91,9 +86,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Vertical != "" && !slices.Contains(policy.Verticals, cfg.Vertical) {
 		return nil, fmt.Errorf("vertical %q is not one of %v", cfg.Vertical, policy.Verticals)
-	}
-	if cfg.StatusFile == "" && cfg.PolicyFile != "" {
-		cfg.StatusFile = filepath.Join(filepath.Dir(cfg.PolicyFile), policy.StatusKey)
 	}
 	if cfg.PolicyPoll <= 0 {
 		cfg.PolicyPoll = 2 * time.Second

@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"time"
 
@@ -105,27 +103,6 @@ func (b webBackend) Kinds() map[string]web.Kind {
 }
 
 func (b webBackend) Policy() *policy.Policy { return b.s.policy.Current() }
-
-// Status reads the operator's status document; nil when there is none or it is invalid
-// (logged: the operator wrote something the platform cannot read).
-func (b webBackend) Status() *policy.Status {
-	if b.s.cfg.StatusFile == "" {
-		return nil
-	}
-	data, err := os.ReadFile(b.s.cfg.StatusFile)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			b.s.log.Warn("the status document could not be read", "file", b.s.cfg.StatusFile, "error", err)
-		}
-		return nil
-	}
-	st, err := policy.ParseStatus(data)
-	if err != nil {
-		b.s.log.Warn("the status document is not valid", "file", b.s.cfg.StatusFile, "error", err)
-		return nil
-	}
-	return st
-}
 
 // inprocHandler serves the API's JSON routes to the members' app, for the principal the
 // app's session established (in the request's context).

@@ -50,8 +50,6 @@ type Backend interface {
 	Vertical() string
 	Kinds() map[string]Kind
 	Policy() *policy.Policy
-	// Status is the operator's status document (hosting bill, reliability); nil if none.
-	Status() *policy.Status
 }
 
 // Config configures the app.

@@ -190,12 +190,12 @@ type coop struct {
 	client *http.Client
 	owner  *pgxpool.Pool
 	clock  *clock
-	// statusFile is where the operator's status document is mounted (api/policy Status).
+	// statusFile is where the hub's status document is mounted (api/hubstatus).
 	statusFile string
 }
 
-// writeStatus writes the status document as the operator would (the kubelet mounts the
-// coop-policy ConfigMap's status.json key next to policy.json).
+// writeStatus writes the hub's status document as the operator would (controllers/hubstatus;
+// the kubelet mounts the coop-hub-status ConfigMap next to the policy).
 func (c *coop) writeStatus(doc string) {
 	c.t.Helper()
 	if err := os.WriteFile(c.statusFile, []byte(doc), 0o600); err != nil {
@@ -203,9 +203,12 @@ func (c *coop) writeStatus(doc string) {
 	}
 }
 
-const operatorStatus = `{"hosting":[{"period":"2026-11","amountCents":4125,"currency":"EUR","final":true},
- {"period":"2026-10","amountCents":3980,"currency":"EUR","final":true}],
- "reliability":{"platformReady":true,"databaseReady":true,"lastBackup":"2026-12-01T02:00:00Z"},"updatedAt":"2026-12-01T08:59:00Z"}`
+const operatorStatus = `{"cooperative":"fairride-lyon",
+ "reliability":{"ready":{"status":"True","since":"2026-11-20T10:00:00Z"},"database":{"status":"True","since":"2026-11-20T09:00:00Z"},
+  "platform":{"status":"True","since":"2026-11-20T10:00:00Z"},"backup":{"status":"False","reason":"BackupFailed","since":"2026-12-01T08:59:00Z"},
+  "lastBackup":"2026-12-01T02:00:00Z"},
+ "hosting":[{"period":"2026-11","final":true,"currency":"EUR","hubTotal":"412.50","cooperatives":3,"amount":"41.25","sharePercent":"10.00"},
+  {"period":"2026-10","final":true,"currency":"EUR","hubTotal":"398.00","cooperatives":3,"amount":"39.80","sharePercent":"10.00"}]}`
 
 const testPolicy = `{"cooperative":"fairride-lyon","vertical":"ride-sharing",
  "feeSplit":{"platformFeeBasisPoints":300,"funds":[{"name":"hardship","basisPoints":100},{"name":"reserve","basisPoints":50}],"surgeToWorkersPercent":100},
@@ -239,7 +242,7 @@ func newCoopWith(t *testing.T, doc string) *coop {
 	c := &clock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
 	statusFile := filepath.Join(t.TempDir(), "status.json")
 	s, err := server.New(server.Config{DatabaseURL: u.String(), MigrateDatabaseURL: ownerURL, AdminToken: adminToken, Policy: pol,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now, StatusFile: statusFile})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now, HubStatusFile: statusFile})
 	if err != nil {
 		t.Fatal(err)
 	}

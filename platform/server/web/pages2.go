@@ -159,10 +159,42 @@ type fundRule struct {
 }
 
 type hostingLine struct {
-	Month    string
-	Cents    int64
-	Currency string
-	Final    bool
+	Month, Amount, Currency, Share string
+	Final                          bool
+}
+
+// hubReport is what the hub says of the co-op (GET /v1/reports/hub).
+type hubReport struct {
+	Published   bool `json:"published"`
+	Reliability *struct {
+		Ready, Database, Platform, Backup hubCheck
+		LastBackup                        *time.Time `json:"lastBackup"`
+	} `json:"reliability"`
+	Hosting []struct {
+		Period       string `json:"period"`
+		Final        bool   `json:"final"`
+		Currency     string `json:"currency"`
+		Amount       string `json:"amount"`
+		SharePercent string `json:"sharePercent"`
+	} `json:"hosting"`
+}
+
+type hubCheck struct {
+	Status string     `json:"status"`
+	Since  *time.Time `json:"since"`
+}
+
+func (a *App) hubReport(q *req) (hubReport, bool) {
+	var h hubReport
+	return h, a.get(q, "/v1/reports/hub", &h)
+}
+
+// decimalText writes an exact decimal string (the hub's amounts) the language's way.
+func decimalText(lang, s string) string {
+	if lang == "fr" {
+		return strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }
 
 // percent renders basis points as a percentage with two decimals.
@@ -192,15 +224,19 @@ func (a *App) money(q *req) {
 		bars = append(bars, bar{Label: accountName(q.lang, ac.Account), Value: ac.BalanceCents, Text: money(q.lang, ac.BalanceCents)})
 	}
 	d.Chart = barChart(tr(q.lang, "money.chart"), bars)
-	if st := a.cfg.Backend.Status(); st != nil && len(st.Hosting) > 0 {
+	if hub, ok := a.hubReport(q); !ok {
+		return
+	} else if hub.Published && len(hub.Hosting) > 0 {
 		d.HostingReported = true
 		var hb []bar
-		for i := len(st.Hosting) - 1; i >= 0; i-- { // oldest first in the chart
-			h := st.Hosting[i]
-			hb = append(hb, bar{Label: h.Period, Value: h.AmountCents, Text: money(q.lang, h.AmountCents) + " " + h.Currency})
+		for i := len(hub.Hosting) - 1; i >= 0; i-- { // oldest first in the chart
+			h := hub.Hosting[i]
+			cents, _ := parseCents(strings.TrimPrefix(h.Amount, "-"))
+			hb = append(hb, bar{Label: h.Period, Value: cents, Text: decimalText(q.lang, h.Amount) + " " + h.Currency})
 		}
-		for _, h := range st.Hosting {
-			d.HostingLines = append(d.HostingLines, hostingLine{Month: h.Period, Cents: h.AmountCents, Currency: h.Currency, Final: h.Final})
+		for _, h := range hub.Hosting {
+			d.HostingLines = append(d.HostingLines, hostingLine{Month: h.Period, Amount: decimalText(q.lang, h.Amount), Currency: h.Currency,
+				Share: decimalText(q.lang, h.SharePercent), Final: h.Final})
 		}
 		d.HostingChart = barChart(tr(q.lang, "money.hosting"), hb)
 	}
@@ -401,8 +437,15 @@ type vitalityData struct {
 	Received      int64
 	FeeIncome     int64
 	Proposals     int
-	Reliability   *policy.Reliability
-	ReportedAt    time.Time
+	Reliability   []reliabilityRow
+	LastBackup    *time.Time
+	Reported      bool
+}
+
+type reliabilityRow struct {
+	Key    string // catalogue key of the part
+	Status string // True, False, Unknown
+	Since  *time.Time
 }
 
 // vitality shows the co-op's health: participation per closed proposal, how long
@@ -461,8 +504,15 @@ func (a *App) vitality(q *req) {
 	}
 	econ = append(econ, bar{Label: tr(q.lang, "vitality.fees"), Value: d.FeeIncome, Text: money(q.lang, d.FeeIncome)})
 	d.Economy = barChart(tr(q.lang, "vitality.economy"), econ)
-	if st := a.cfg.Backend.Status(); st != nil && st.Reliability != nil {
-		d.Reliability, d.ReportedAt = st.Reliability, st.UpdatedAt
+	hub, ok := a.hubReport(q)
+	if !ok {
+		return
+	}
+	if hub.Published && hub.Reliability != nil {
+		r := hub.Reliability
+		d.Reported, d.LastBackup = true, r.LastBackup
+		d.Reliability = []reliabilityRow{{"vitality.platform", r.Platform.Status, r.Platform.Since}, {"vitality.database", r.Database.Status, r.Database.Since},
+			{"vitality.backups", r.Backup.Status, r.Backup.Since}}
 	}
 	a.render(q, http.StatusOK, "vitality", "vitality.title", page{Data: d, Nav: "vitality"})
 }
