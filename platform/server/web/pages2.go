@@ -142,6 +142,7 @@ type moneyData struct {
 	Chart           chart
 	HostingLines    []hostingLine
 	HostingReported bool
+	HubUnavailable  bool
 	HostingChart    chart
 	// FundHistory is each fund's balance at the end of each month it moved.
 	FundHistory []fundHistory
@@ -184,9 +185,14 @@ type hubCheck struct {
 	Since  *time.Time `json:"since"`
 }
 
-func (a *App) hubReport(q *req) (hubReport, bool) {
-	var h hubReport
-	return h, a.get(q, "/v1/reports/hub", &h)
+// hubReport reads what the hub published; ok is false when the service cannot answer it
+// (503 while the hub's document cannot be read): the page then says so in that part.
+func (a *App) hubReport(q *req) (h hubReport, ok bool) {
+	st, body := a.call(q, http.MethodGet, "/v1/reports/hub", nil, nil)
+	if st != http.StatusOK || json.Unmarshal(body, &h) != nil {
+		return hubReport{}, false
+	}
+	return h, true
 }
 
 // decimalText writes an exact decimal string (the hub's amounts) the language's way.
@@ -224,9 +230,9 @@ func (a *App) money(q *req) {
 		bars = append(bars, bar{Label: accountName(q.lang, ac.Account), Value: ac.BalanceCents, Text: money(q.lang, ac.BalanceCents)})
 	}
 	d.Chart = barChart(tr(q.lang, "money.chart"), bars)
-	if hub, ok := a.hubReport(q); !ok {
-		return
-	} else if hub.Published && len(hub.Hosting) > 0 {
+	hub, ok := a.hubReport(q)
+	d.HubUnavailable = !ok
+	if hub.Published && len(hub.Hosting) > 0 {
 		d.HostingReported = true
 		var hb []bar
 		for i := len(hub.Hosting) - 1; i >= 0; i-- { // oldest first in the chart
@@ -428,18 +434,19 @@ func (a *App) undelegate(q *req) {
 }
 
 type vitalityData struct {
-	Participation chart
-	Speed         chart
-	Economy       chart
-	Voted         int
-	MedianTurnout string
-	MedianHours   string
-	Received      int64
-	FeeIncome     int64
-	Proposals     int
-	Reliability   []reliabilityRow
-	LastBackup    *time.Time
-	Reported      bool
+	Participation  chart
+	Speed          chart
+	Economy        chart
+	Voted          int
+	MedianTurnout  string
+	MedianHours    string
+	Received       int64
+	FeeIncome      int64
+	Proposals      int
+	Reliability    []reliabilityRow
+	LastBackup     *time.Time
+	Reported       bool
+	HubUnavailable bool
 }
 
 type reliabilityRow struct {
@@ -505,9 +512,7 @@ func (a *App) vitality(q *req) {
 	econ = append(econ, bar{Label: tr(q.lang, "vitality.fees"), Value: d.FeeIncome, Text: money(q.lang, d.FeeIncome)})
 	d.Economy = barChart(tr(q.lang, "vitality.economy"), econ)
 	hub, ok := a.hubReport(q)
-	if !ok {
-		return
-	}
+	d.HubUnavailable = !ok
 	if hub.Published && hub.Reliability != nil {
 		r := hub.Reliability
 		d.Reported, d.LastBackup = true, r.LastBackup

@@ -29,7 +29,10 @@ func TestOperatorStatusShown(t *testing.T) {
 		}
 	}
 	c.writeStatus(`{"cooperative":"fairride-lyon","hosting":[{"period":"November","amount":"1","hubTotal":"2","currency":"EUR"}]}`)
-	if p := s.do("GET", "/app/money", nil); !strings.Contains(p.body, "has not published a hosting bill") || strings.Contains(p.body, "November") {
-		t.Fatal("an invalid status document was shown")
+	// A document the service cannot read: the pages still serve, and say so.
+	for _, path := range []string{"/app/money", "/app/vitality"} {
+		if p := s.do("GET", path, nil); p.status != 200 || !strings.Contains(p.body, "cannot be read right now") || strings.Contains(p.body, "November") {
+			t.Fatalf("%s with an invalid hub document: %d", path, p.status)
+		}
 	}
 }
