@@ -67,7 +67,7 @@ lint: golangci-lint ## Run golangci-lint.
 .PHONY: test
 test: manifests generate vet helm ## Generate, then run every test suite (envtest control plane, real PostgreSQL, real CloudNativePG operator, helm).
 	hack/postgres.sh
-	CNPG_OPERATOR="$$(hack/cnpg-operator.sh)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" HELM="$(HELM)" PROMTOOL="$$(hack/promtool.sh)" go test ./... $(GO_TEST_FLAGS) -coverprofile cover.out
+	CHROMIUM="$$(hack/chromium.sh)" CNPG_OPERATOR="$$(hack/cnpg-operator.sh)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" HELM="$(HELM)" PROMTOOL="$$(hack/promtool.sh)" go test ./... $(GO_TEST_FLAGS) -coverprofile cover.out
 
 .PHONY: bench
 bench: ## Run the benchmarks and the scale suite (SCALE_N co-ops, comma-separated) and print their figures.

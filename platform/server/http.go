@@ -131,6 +131,10 @@ func (s *Server) buildHandler() http.Handler {
 		}
 		mux.Handle(rt.method+" "+rt.pattern, s.instrument(rt.pattern, h))
 	}
+	// The members' app (platform/server/web): HTML pages over the same routes.
+	app := s.webApp()
+	mux.Handle("/app/", s.instrument("/app/", app))
+	mux.Handle("GET /{$}", http.RedirectHandler("/app/", http.StatusSeeOther))
 	return jsonMuxErrors(mux)
 }
 
@@ -165,6 +169,7 @@ func (s *Server) apiRoutes() []route {
 		{"DELETE", "/v1/members/{id}/tokens/{tokenId}", member, s.revokeToken, nil},
 		{"GET", "/v1/members/{id}/export", member, s.exportMember, nil},
 		{"GET", "/v1/members/{id}/earnings", member, s.memberEarnings, nil},
+		{"POST", "/v1/members/{id}/sign-in-codes", member, s.createSignInCode, nil},
 
 		{"POST", "/v1/blocks", member, s.createBlock, nil},
 		{"DELETE", "/v1/blocks/{workerId}", member, s.deleteBlock, nil},
@@ -294,19 +299,28 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, rt route) {
 		writeError(w, tooMany(retry))
 		return
 	}
-	if err == nil {
-		var status int
-		var body any
-		status, body, err = rt.h(r, p)
-		if f, ok := body.(*csvFile); ok && err == nil {
-			f.write(w)
-			return
-		}
-		if err == nil {
-			writeJSON(w, status, body)
-			return
-		}
+	if err != nil {
+		s.respondError(w, err)
+		return
 	}
+	s.respond(w, r, rt, p)
+}
+
+// respond runs the route's handler for the authenticated principal p and writes its answer.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, rt route, p principal) {
+	status, body, err := rt.h(r, p)
+	if f, ok := body.(*csvFile); ok && err == nil {
+		f.write(w)
+		return
+	}
+	if err == nil {
+		writeJSON(w, status, body)
+		return
+	}
+	s.respondError(w, err)
+}
+
+func (s *Server) respondError(w http.ResponseWriter, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		ae = s.classify(err)

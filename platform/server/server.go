@@ -71,6 +71,8 @@ type Server struct {
 	// servingRole is the user of DatabaseURL.
 	servingRole string
 	limits      *limiter
+	// inproc serves the JSON routes to the members' app (webapp.go).
+	inproc http.Handler
 }
 
 // New connects to the database lazily and builds the HTTP handler. It does not migrate;

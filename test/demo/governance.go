@@ -68,34 +68,49 @@ func (c *demoClock) advance(d time.Duration) {
 // here), so the demo writes the app Secret CloudNativePG would write, pointing at it; the
 // seven days of the vote pass on the platform's clock; the kubelet's refresh of the
 // mounted coop-policy file is a copy of the ConfigMap.
-func demoGovernance(ctx context.Context, c client.Client, out io.Writer) error {
+//
+// It leaves the platform service running for the members' app (the URL and a sign-in code
+// are printed); stop, which the caller defers, ends it and the local PostgreSQL.
+func demoGovernance(ctx context.Context, c client.Client, out io.Writer) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+			stop = func() {}
+		}
+	}()
 	fmt.Fprintln(out, "\nGovernance: the members of fairride-lyon vote a lower platform fee; the operator applies it.")
 	pg, err := pgtest.Start()
 	if err != nil {
 		fmt.Fprintf(out, "  skipped: no PostgreSQL to play the co-op's database here (%v)\n", err)
-		return nil
+		return func() {}, nil
 	}
-	defer pg.Stop()
+	stops = append(stops, pg.Stop)
 	dsn, err := pg.CreateDB()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	coop := &coopv1.Cooperative{}
 	if err := c.Get(ctx, client.ObjectKey{Name: governedCoop}, coop); err != nil {
-		return err
+		return nil, err
 	}
 	ns := coop.NamespaceName()
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: coop.Name + "-app"}, StringData: map[string]string{"uri": dsn}}
 	if err := c.Create(ctx, secret); err != nil {
-		return fmt.Errorf("writing the app Secret: %w", err)
+		return nil, fmt.Errorf("writing the app Secret: %w", err)
 	}
 	fmt.Fprintf(out, "[simulated] CloudNativePG wrote Secret %s/%s-app; its database is a local PostgreSQL\n", ns, coop.Name)
 
 	dir, err := os.MkdirTemp("", "coop-policy-")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	stops = append(stops, func() { _ = os.RemoveAll(dir) })
 	policyFile := filepath.Join(dir, policy.Key)
 	syncPolicy := func(want int64) error {
 		deadline := time.Now().Add(time.Minute)
@@ -114,21 +129,21 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) error {
 		}
 	}
 	if err := syncPolicy(int64(coop.Spec.FeeSplit.PlatformFeeBasisPoints)); err != nil {
-		return err
+		return nil, err
 	}
 	clock := &demoClock{now: time.Now().UTC()}
 	const staff = "demo-staff-token"
 	srv, err := server.New(server.Config{DatabaseURL: dsn, AdminToken: staff, PolicyFile: policyFile, Now: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer srv.Close()
+	stops = append(stops, srv.Close)
 	if err := srv.Migrate(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	api := httptest.NewServer(srv.Handler())
-	defer api.Close()
+	stops = append(stops, api.Close)
 	fmt.Fprintf(out, "The platform service of %s runs at %s (the members' API).\n", coop.Name, api.URL)
 
 	call := func(method, path, token string, body any, want int, headers ...string) (map[string]any, error) {
@@ -171,7 +186,7 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) error {
 	for _, p := range [][3]string{{"Dan Driver", "worker", "drivers"}, {"Eve Driver", "worker", "drivers"}, {"Rita Rider", "customer", "riders"}, {"Sam Staff", "staff", "staff"}} {
 		m, err := admit(p[0], p[1], p[2])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ms = append(ms, m)
 	}
@@ -179,18 +194,18 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) error {
 	value := map[string]any{"platformFeeBasisPoints": 250, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 100}, map[string]any{"name": "reserve", "basisPoints": 50}}}
 	if _, err := call("POST", "/v1/proposals", ms[0].token, map[string]any{"title": "Bad", "field": "feeSplit",
 		"value": map[string]any{"platformFeeBasisPoints": 100, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 150}}}}, 400); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintln(out, "  a proposal whose funds exceed the fee is refused before anyone votes (400, field value.funds)")
 	p, err := call("POST", "/v1/proposals", ms[0].token, map[string]any{"title": "Lower the platform fee to 2.5 %", "field": "feeSplit", "value": value}, 201)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	id := int64(p["id"].(float64))
 	fmt.Fprintf(out, "  Dan proposed feeSplit.platformFeeBasisPoints 300 -> 250: proposal %d, %v eligible voters, closes %v\n", id, p["electorate"], p["deadline"])
 	for i, choice := range []string{"yes", "yes", "no", "yes"} {
 		if _, err := call("PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), ms[i].token, map[string]any{"choice": choice}, 200); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	fmt.Fprintln(out, "  ballots: drivers yes, yes; rider no; staff yes")
@@ -198,7 +213,7 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) error {
 	fmt.Fprintln(out, "[simulated] seven days pass on the platform's clock")
 	closed, err := call("GET", fmt.Sprintf("/v1/proposals/%d", id), ms[2].token, nil, 200)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res := closed["proposal"].(map[string]any)["result"].(map[string]any)
 	fmt.Fprintf(out, "  the proposal closed at its deadline: passed=%v, turnout %v%%, approval %v%%\n", res["passed"], res["turnoutPercent"], res["approvalPercent"])
@@ -208,13 +223,13 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) error {
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		if err := c.Get(ctx, client.ObjectKey{Name: governedCoop}, coop); err != nil {
-			return err
+			return nil, err
 		}
 		if coop.Status.Governance != nil && len(coop.Status.Governance.History) > 0 && coop.Status.Governance.History[0].ID == id {
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the operator did not apply proposal %d (Governed: %+v)", id, meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionGoverned))
+			return nil, fmt.Errorf("the operator did not apply proposal %d (Governed: %+v)", id, meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionGoverned))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -223,49 +238,56 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) error {
 	fmt.Fprintf(out, "  the operator re-tallied the ballots (%s) and applied it: spec.feeSplit.platformFeeBasisPoints is now %d\n", a.Tally, coop.Spec.FeeSplit.PlatformFeeBasisPoints)
 	fmt.Fprintf(out, "  status.governance.history[0]: proposal %d, %s %s -> %s; condition Governed=%s (%s)\n", a.ID, a.Field, a.OldValue, a.NewValue, cond.Status, cond.Reason)
 	if err := syncPolicy(250); err != nil {
-		return err
+		return nil, err
 	}
 	if err := srv.Policy().Reload(); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintln(out, "[simulated] the kubelet refreshed the mounted coop-policy; the platform reloaded it")
 	// Rita rides with Dan; completing the ride records its payment under the new fee.
 	if _, err := call("PATCH", fmt.Sprintf("/v1/members/%d", ms[0].id), staff, map[string]any{"qualifications": []string{"ride"}}, 200); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := call("PUT", fmt.Sprintf("/v1/members/%d/availability", ms[0].id), ms[0].token, map[string]any{"available": true}, 200); err != nil {
-		return err
+		return nil, err
 	}
 	ride, err := call("POST", "/v1/work", ms[2].token, map[string]any{"kind": "ride",
 		"details": map[string]string{"pickup": "Place Bellecour", "dropoff": "Part-Dieu"}, "priceCents": 2000}, 201)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rideID := int64(ride["id"].(float64))
 	if _, err := call("POST", fmt.Sprintf("/v1/work/%d/match", rideID), ms[2].token, nil, 200); err != nil {
-		return err
+		return nil, err
 	}
 	var done map[string]any
 	for _, step := range []string{"accept", "start", "complete"} {
 		if done, err = call("POST", fmt.Sprintf("/v1/work/%d/%s", rideID, step), ms[0].token, nil, 200); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	paymentID, ok := done["paymentId"].(float64)
 	if !ok {
-		return fmt.Errorf("the completed ride has no payment: %v", done)
+		return nil, fmt.Errorf("the completed ride has no payment: %v", done)
 	}
 	pay, err := call("GET", fmt.Sprintf("/v1/payments/%d", int64(paymentID)), ms[2].token, nil, 200)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	split := pay["split"].(map[string]any)
 	fmt.Fprintf(out, "  Rita paid Dan 20.00: platform fee %.0f cents (2.5 %%), Dan receives %.0f cents\n", split["platformFeeCents"], split["workerCents"])
 	got, err := call("GET", fmt.Sprintf("/v1/proposals/%d", id), ms[0].token, nil, 200)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	app, _ := got["proposal"].(map[string]any)["application"].(map[string]any)
 	fmt.Fprintf(out, "  the members see the proposal as %v: %v\n", app["state"], app["message"])
-	return nil
+	code, err := call("POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", ms[0].id), staff, nil, 201)
+	if err != nil {
+		return nil, err
+	}
+	// localhost: browsers keep the app's Secure cookies there without TLS.
+	fmt.Fprintf(out, "\nThe members' app of %s: %s/app/\n  sign in as Dan (a driver) with the code %v (staff issued it; it works once, for 24 hours)\n",
+		coop.Name, strings.Replace(api.URL, "127.0.0.1", "localhost", 1), code["code"])
+	return stop, nil
 }

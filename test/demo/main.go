@@ -164,9 +164,11 @@ func run(ctx context.Context, out io.Writer, once bool, timeout time.Duration, k
 			if err := printObjects(ctx, c, names, out); err != nil {
 				return err
 			}
-			if err := demoGovernance(ctx, c, out); err != nil {
+			stopApp, err := demoGovernance(ctx, c, out)
+			if err != nil {
 				return fmt.Errorf("the governance demo: %w", err)
 			}
+			defer stopApp()
 			abs, _ := filepath.Abs(kubeconfig)
 			fmt.Fprintf(out, "\nkubectl can look around:\n  export KUBECONFIG=%s\n  kubectl get cooperatives\n  kubectl get all,networkpolicies,clusters.postgresql.cnpg.io -n coop-fairride-lyon\n", abs)
 			if once {

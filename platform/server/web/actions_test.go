@@ -1,0 +1,136 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The worker's availability switch, decline (the offer moves to the next worker) and the
+// customer's block and rating go through the API's rules.
+func TestWorkerAndCustomerActions(t *testing.T) {
+	c := newCoop(t)
+	ana, _ := c.member("Ana Driver", "worker")
+	bea, _ := c.member("Bea Driver", "worker")
+	cust, custTok := c.member("Cy Rider", "customer")
+	work := c.request(custTok, 1000) // offered to Ana
+
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	p := s.do("POST", fmt.Sprintf("/app/work/%d/decline", work), url.Values{"csrf": {csrf}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("decline: %d", p.status)
+	}
+	w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", work), custTok, nil)
+	if w["state"] != "offered" || int64(w["workerId"].(float64)) != bea {
+		t.Fatalf("after Ana declined: %v", w)
+	}
+	if home := s.do("GET", "/app/home", nil); strings.Contains(home.body, fmt.Sprintf("/app/work/%d/accept", work)) {
+		t.Fatal("the declined offer is still on Ana's page")
+	}
+	// The availability switch.
+	if p := s.do("POST", "/app/availability", url.Values{"csrf": {csrf}, "available": {"false"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("availability: %d", p.status)
+	}
+	if m := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), adminToken, nil); m["available"] != false {
+		t.Fatalf("Ana is still available: %v", m)
+	}
+	if home := s.do("GET", "/app/home", nil); !strings.Contains(home.body, "You are not available") {
+		t.Fatal("the home page does not say Ana is not available")
+	}
+
+	// The customer blocks Bea after her work and rates it; a second rating is refused.
+	cs := c.session(t)
+	ccsrf := cs.signIn(c.code(cust))
+	bs := c.session(t)
+	bcsrf := bs.signIn(c.code(bea))
+	for _, step := range []string{"accept", "start", "complete"} {
+		if p := bs.do("POST", fmt.Sprintf("/app/work/%d/%s", work, step), url.Values{"csrf": {bcsrf}}); p.status != http.StatusSeeOther {
+			t.Fatalf("%s: %d %.300s", step, p.status, p.body)
+		}
+	}
+	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/rate", work), url.Values{"csrf": {ccsrf}, "stars": {"9"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "field-error") {
+		t.Fatalf("9 stars: %d", p.status)
+	}
+	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/rate", work), url.Values{"csrf": {ccsrf}, "stars": {"4"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("rate: %d", p.status)
+	}
+	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/rate", work), url.Values{"csrf": {ccsrf}, "stars": {"5"}}); p.status != http.StatusConflict {
+		t.Fatalf("second rating: %d", p.status)
+	}
+	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/block", work), url.Values{"csrf": {ccsrf}, "workerId": {fmt.Sprint(bea)}}); p.status != http.StatusSeeOther {
+		t.Fatalf("block: %d", p.status)
+	}
+	// Blocked, Bea is not offered Cy's next request (nobody is: Ana is unavailable).
+	next := c.must(http.StatusCreated, "POST", "/v1/work", custTok, map[string]any{"kind": "ride", "priceCents": 900,
+		"details": map[string]string{"pickup": "A", "dropoff": "B"}})
+	c.must(http.StatusConflict, "POST", fmt.Sprintf("/v1/work/%v/match", next["id"]), custTok, nil)
+}
+
+// Under the delegate model a member gives their vote to another and takes it back.
+func TestDelegation(t *testing.T) {
+	c := newCoopWith(t, strings.Replace(testPolicy, `"one-member-one-vote"`, `"delegate"`, 1))
+	ana, _ := c.member("Ana Driver", "worker")
+	bea, _ := c.member("Bea Driver", "worker")
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	if p := s.do("GET", "/app/governance", nil); !strings.Contains(p.body, `action="/app/delegation"`) {
+		t.Fatal("no delegation form under the delegate model")
+	}
+	if p := s.do("POST", "/app/delegation", url.Values{"csrf": {csrf}, "delegateId": {fmt.Sprint(bea)}}); p.status != http.StatusSeeOther {
+		t.Fatalf("delegate: %d %.300s", p.status, p.body)
+	}
+	var n int
+	if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM delegations WHERE member_id = $1 AND delegate_id = $2`, ana, bea).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("delegation not recorded: %d %v", n, err)
+	}
+	if p := s.do("POST", "/app/delegation", url.Values{"csrf": {csrf}, "delegateId": {fmt.Sprint(ana)}}); p.status < 400 {
+		t.Fatalf("delegating to oneself: %d", p.status)
+	}
+	if p := s.do("POST", "/app/delegation/remove", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("take back: %d", p.status)
+	}
+	if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM delegations WHERE member_id = $1`, ana).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("delegation not taken back: %d %v", n, err)
+	}
+}
+
+// The request form follows the co-op's vertical: home services ask for an address, a
+// service and a date and time (sent to the API in RFC 3339, UTC).
+func TestRequestFormFollowsTheVertical(t *testing.T) {
+	c := newCoopWith(t, strings.Replace(testPolicy, `"ride-sharing"`, `"home-services"`, 1))
+	cust, custTok := c.member("Cy Client", "customer")
+	s := c.session(t)
+	csrf := s.signIn(c.code(cust))
+	form := s.do("GET", "/app/request", nil).body
+	for _, want := range []string{`name="details.address"`, `name="details.service"`, `name="details.scheduledAt" type="datetime-local"`, `name="details.notes"`, `id="price"`} {
+		if !strings.Contains(form, want) {
+			t.Errorf("the home-services form lacks %s", want)
+		}
+	}
+	if strings.Contains(form, "details.pickup") {
+		t.Error("the home-services form asks for a pick-up")
+	}
+	p := s.do("POST", "/app/request", url.Values{"csrf": {csrf}, "kind": {"booking"}, "details.address": {"3 rue Mercière"},
+		"details.service": {"plumbing"}, "details.scheduledAt": {"2026-12-03T14:30"}, "price": {"45"}})
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/app/work/") {
+		t.Fatalf("request: %d %q %.400s", p.status, p.header.Get("Location"), p.body)
+	}
+	var id int64
+	if _, err := fmt.Sscanf(p.header.Get("Location"), "/app/work/%d", &id); err != nil {
+		t.Fatal(err)
+	}
+	w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), custTok, nil)
+	d := w["details"].(map[string]any)
+	if d["scheduledAt"] != "2026-12-03T14:30:00Z" || d["address"] != "3 rue Mercière" || w["priceCents"] != float64(4500) {
+		t.Fatalf("the request as recorded: %v", w)
+	}
+	// A missing required field is refused next to it, in French for a French browser.
+	p = s.do("POST", "/app/request", url.Values{"csrf": {csrf}, "kind": {"booking"}, "details.address": {"x"},
+		"details.scheduledAt": {"2026-12-03T14:30"}, "price": {"45"}}, "Accept-Language", "fr")
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="f-service-error">Ce champ est obligatoire.`) {
+		t.Fatalf("missing service: %d %s", p.status, p.body[strings.Index(p.body, "<main"):])
+	}
+}

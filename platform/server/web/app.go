@@ -1,0 +1,431 @@
+// Package web is the members' app: server-rendered HTML pages, served by the platform
+// service under /app/, over the JSON API's own routes (Backend.Call runs them in process
+// as the signed-in member, so every rule and every authorization is the API's), with
+// sign-in by one-time code, sessions in PostgreSQL, CSRF tokens on every form, and its
+// strings in message catalogues (English and French).
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
+)
+
+// Member is the signed-in member, as the API's authorization needs them.
+type Member struct {
+	ID     int64
+	Roles  []string
+	Class  string
+	Active bool
+}
+
+// Kind is one kind of work of the co-op's vertical: the fields of its request.
+type Kind struct {
+	Required, Optional, Dates, Times []string
+}
+
+// Backend is the platform service as the app uses it.
+type Backend interface {
+	// Call runs one JSON API route as the member and returns its status and body.
+	Call(ctx context.Context, m Member, method, path string, header http.Header, body []byte) (int, []byte)
+	// MyWork lists the ids of the work items the member requested or works on, newest first.
+	MyWork(ctx context.Context, memberID int64) ([]int64, error)
+	Vertical() string
+	Kinds() map[string]Kind
+	Policy() *policy.Policy
+}
+
+// Config configures the app.
+type Config struct {
+	Backend Backend
+	DB      store.DBTX
+	Now     func() time.Time
+	Logger  *slog.Logger
+	// SessionTTL is how long a session lasts after sign-in (default 12 hours).
+	SessionTTL time.Duration
+	// Limit is the service's rate limiter (per client key); nil: no limit.
+	Limit func(client string) (bool, int)
+}
+
+// Cookie names. Both are HttpOnly, Secure and SameSite; the session's value is a random
+// 32-byte secret of which only the SHA-256 hash is stored.
+const (
+	sessionCookie = "coop_session"
+	preCSRFCookie = "coop_csrf"
+	langCookie    = "coop_lang"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// App is the members' app's HTTP handler.
+type App struct {
+	cfg   Config
+	log   *slog.Logger
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// HashSignInCode is the stored form of a sign-in code: the SHA-256 of the code in capitals
+// without spaces or dashes, so people may type it as they read it.
+func HashSignInCode(code string) []byte {
+	norm := strings.Map(func(r rune) rune {
+		switch {
+		case r == '-' || r == ' ' || r == '\t':
+			return -1
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		}
+		return r
+	}, code)
+	h := sha256.Sum256([]byte("sign-in:" + norm))
+	return h[:]
+}
+
+// New builds the app.
+func New(cfg Config) *App {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	a := &App{cfg: cfg, log: cfg.Logger, pages: map[string]*template.Template{}}
+	a.parseTemplates()
+	a.routes()
+	return a
+}
+
+func (a *App) parseTemplates() {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n))
+		a.pages[base] = t
+	}
+}
+
+// Pages lists the names of the app's page templates (for tests).
+func (a *App) Pages() []string {
+	var out []string
+	for n := range a.pages {
+		out = append(out, n)
+	}
+	return out
+}
+
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	a.mux.ServeHTTP(w, r)
+}
+
+// req is one request's context: who, in which language, with which CSRF token.
+type req struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	lang   string
+	member *Member
+	csrf   string
+}
+
+// page is what every template receives.
+type page struct {
+	Lang   string
+	Title  string
+	CSRF   string
+	Member *Member
+	Path   string
+	Data   any
+	Errors map[string]string
+	Form   map[string]string
+	Flash  string
+	Coop   string
+	Status int
+	Nav    string
+	// Name is the page template's name (the body's data-page, for tests).
+	Name string
+}
+
+func (a *App) routes() {
+	m := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	m.Handle("GET /app/static/", http.StripPrefix("/app/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /app/{$}", a.anon(a.root))
+	m.HandleFunc("GET /app/sign-in", a.anon(a.signInForm))
+	m.HandleFunc("POST /app/sign-in", a.anon(a.signIn))
+	m.HandleFunc("POST /app/sign-out", a.authed(a.signOut))
+	m.HandleFunc("GET /app/home", a.authed(a.home))
+	m.HandleFunc("POST /app/availability", a.authed(a.availability))
+	m.HandleFunc("GET /app/work/{id}", a.authed(a.workPage))
+	m.HandleFunc("POST /app/work/{id}/{action}", a.authed(a.workAction))
+	m.HandleFunc("GET /app/request", a.authed(a.requestForm))
+	m.HandleFunc("POST /app/request", a.authed(a.requestWork))
+	m.HandleFunc("GET /app/members/{id}/earnings", a.authed(a.earnings))
+	m.HandleFunc("GET /app/payments/{id}", a.authed(a.paymentPage))
+	m.HandleFunc("GET /app/money", a.authed(a.money))
+	m.HandleFunc("GET /app/governance", a.authed(a.governance))
+	m.HandleFunc("POST /app/proposals/{id}/ballot", a.authed(a.ballot))
+	m.HandleFunc("POST /app/delegation", a.authed(a.delegate))
+	m.HandleFunc("POST /app/delegation/remove", a.authed(a.undelegate))
+	m.HandleFunc("GET /app/vitality", a.authed(a.vitality))
+	m.HandleFunc("GET /app/data", a.authed(a.dataPage))
+	m.HandleFunc("GET /app/data/export", a.authed(a.dataExport))
+	m.HandleFunc("POST /app/data/erase", a.authed(a.erase))
+	m.HandleFunc("/app/", a.anon(func(q *req) { a.fail(q, http.StatusNotFound, "error.notFound") }))
+	a.mux = m
+}
+
+func (a *App) newReq(w http.ResponseWriter, r *http.Request) *req {
+	return &req{w: w, r: r, lang: a.language(w, r)}
+}
+
+// limited applies the service's rate limit: per member once signed in, else per address.
+func (a *App) limited(q *req, client string) bool {
+	if a.cfg.Limit == nil {
+		return false
+	}
+	ok, retry := a.cfg.Limit(client)
+	if ok {
+		return false
+	}
+	q.w.Header().Set("Retry-After", strconv.Itoa(retry))
+	a.fail(q, http.StatusTooManyRequests, "error.tooMany")
+	return true
+}
+
+// anon serves a page that needs no session (the sign-in form, errors).
+func (a *App) anon(h func(*req)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := a.newReq(w, r)
+		if a.limited(q, "ip:"+remoteIP(r)) {
+			return
+		}
+		if s, ok := a.session(q); ok {
+			q.member, q.csrf = &Member{ID: s.MemberID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
+		}
+		h(q)
+	}
+}
+
+// authed serves a page for a signed-in member: without a valid session a GET goes to the
+// sign-in form and a POST is refused; every POST needs the session's CSRF token.
+func (a *App) authed(h func(*req)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := a.newReq(w, r)
+		s, ok := a.session(q)
+		if !ok {
+			if a.limited(q, "ip:"+remoteIP(r)) {
+				return
+			}
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/app/sign-in?expired=1", http.StatusSeeOther)
+				return
+			}
+			a.fail(q, http.StatusUnauthorized, "error.signInFirst")
+			return
+		}
+		if a.limited(q, "member:"+strconv.FormatInt(s.MemberID, 10)) {
+			return
+		}
+		q.member, q.csrf = &Member{ID: s.MemberID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			if err := r.ParseForm(); err != nil || !sameToken(r.PostForm.Get("csrf"), s.CSRFToken) {
+				a.fail(q, http.StatusForbidden, "error.csrf")
+				return
+			}
+		}
+		h(q)
+	}
+}
+
+func sameToken(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func (a *App) session(q *req) (sessions.Session, bool) {
+	c, err := q.r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return sessions.Session{}, false
+	}
+	h := sha256.Sum256([]byte(c.Value))
+	s, err := sessions.On(a.cfg.DB).Lookup(q.r.Context(), h[:], a.cfg.Now())
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			a.log.Error("session lookup failed", "error", err)
+		}
+		return sessions.Session{}, false
+	}
+	return s, true
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func setCookie(w http.ResponseWriter, name, value string, maxAge int, strict bool) {
+	ss := http.SameSiteLaxMode
+	if strict {
+		ss = http.SameSiteStrictMode
+	}
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/app/", MaxAge: maxAge, HttpOnly: true, Secure: true, SameSite: ss})
+}
+
+func remoteIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
+
+// render writes a page.
+func (a *App) render(q *req, status int, name, titleKey string, p page) {
+	t, ok := a.pages[name]
+	if !ok {
+		panic("no page template " + name)
+	}
+	p.Lang, p.Member, p.Path, p.Status, p.Name = q.lang, q.member, q.r.URL.Path, status, name
+	if p.CSRF == "" {
+		p.CSRF = q.csrf
+	}
+	p.Title = tr(q.lang, titleKey)
+	if pol := a.cfg.Backend.Policy(); pol != nil {
+		p.Coop = pol.Cooperative
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, p); err != nil {
+		a.log.Error("rendering a page failed", "page", name, "error", err)
+		http.Error(q.w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	q.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	q.w.Header().Set("Content-Language", q.lang)
+	q.w.WriteHeader(status)
+	_, _ = q.w.Write(buf.Bytes())
+}
+
+// fail renders the error page with a status and a message key.
+func (a *App) fail(q *req, status int, key string) {
+	a.render(q, status, "error", "error.title", page{Data: map[string]string{"Message": tr(q.lang, key)}})
+}
+
+// failAPI renders the error page for an API answer that was not a success.
+func (a *App) failAPI(q *req, status int, body []byte) {
+	key := "error.generic"
+	switch status {
+	case http.StatusNotFound:
+		key = "error.notFound"
+	case http.StatusForbidden:
+		key = "error.forbidden"
+	case http.StatusConflict:
+		key = "error.conflict"
+	case http.StatusServiceUnavailable:
+		key = "error.unavailable"
+	case http.StatusTooManyRequests:
+		key = "error.tooMany"
+	}
+	detail := apiMessage(q.lang, body)
+	if status >= 500 && status != http.StatusServiceUnavailable {
+		detail = ""
+	}
+	a.render(q, status, "error", "error.title", page{Data: map[string]string{"Message": tr(q.lang, key), "Detail": detail}})
+}
+
+// apiErr is the API's error body.
+type apiErr struct {
+	Error struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func parseAPIErr(body []byte) (field, message string) {
+	var e apiErr
+	_ = json.Unmarshal(body, &e)
+	return e.Error.Field, e.Error.Message
+}
+
+// apiMessage is the API's error message in the member's language where the catalogue
+// has it, else as the API wrote it.
+func apiMessage(lang string, body []byte) string {
+	_, msg := parseAPIErr(body)
+	return trAPI(lang, msg)
+}
+
+// call runs an API route as the signed-in member; body (if not nil) is sent as JSON.
+func (a *App) call(q *req, method, path string, body any, header http.Header) (int, []byte) {
+	var b []byte
+	if body != nil {
+		b, _ = json.Marshal(body)
+	}
+	return a.cfg.Backend.Call(q.r.Context(), *q.member, method, path, header, b)
+}
+
+// get runs a GET and decodes a 200 answer into v; otherwise it renders the error page and
+// returns false.
+func (a *App) get(q *req, path string, v any) bool {
+	st, body := a.call(q, http.MethodGet, path, nil, nil)
+	if st != http.StatusOK {
+		a.failAPI(q, st, body)
+		return false
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		a.log.Error("decoding an API answer failed", "path", path, "error", err)
+		a.fail(q, http.StatusInternalServerError, "error.generic")
+		return false
+	}
+	return true
+}
+
+func (a *App) redirect(q *req, to string) {
+	http.Redirect(q.w, q.r, to, http.StatusSeeOther)
+}
+
+func (m *Member) Has(role string) bool {
+	if m == nil {
+		return false
+	}
+	for _, r := range m.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}

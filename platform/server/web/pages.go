@@ -1,0 +1,482 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Views of the API's answers: only the fields the pages show.
+
+type memberView struct {
+	ID        int64    `json:"id"`
+	Name      *string  `json:"name"`
+	Roles     []string `json:"roles"`
+	Available bool     `json:"available"`
+	Rating    string   `json:"rating"`
+}
+
+type historyView struct {
+	From *string   `json:"from"`
+	To   string    `json:"to"`
+	At   time.Time `json:"at"`
+}
+
+type workView struct {
+	ID         int64             `json:"id"`
+	Kind       string            `json:"kind"`
+	CustomerID int64             `json:"customerId"`
+	WorkerID   *int64            `json:"workerId"`
+	State      string            `json:"state"`
+	Details    map[string]string `json:"details"`
+	PriceCents int64             `json:"priceCents"`
+	SurgeCents int64             `json:"surgeCents"`
+	Rating     *int              `json:"rating"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	History    []historyView     `json:"history"`
+	PaymentID  *int64            `json:"paymentId"`
+	// Set by the page: the member's part in it and the next step.
+	Mine bool   `json:"-"`
+	Next string `json:"-"`
+}
+
+func (w workView) DetailKeys() []string {
+	var ks []string
+	for k := range w.Details {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// nextStep is the worker's next action on the work, by its state.
+func nextStep(state string) string {
+	switch state {
+	case "offered":
+		return "accept"
+	case "accepted":
+		return "start"
+	case "in_progress":
+		return "complete"
+	}
+	return ""
+}
+
+func (a *App) root(q *req) {
+	if q.member != nil {
+		a.redirect(q, "/app/home")
+		return
+	}
+	a.redirect(q, "/app/sign-in")
+}
+
+func (a *App) signInForm(q *req) {
+	if q.member != nil {
+		a.redirect(q, "/app/home")
+		return
+	}
+	a.showSignIn(q, http.StatusOK, nil)
+}
+
+func (a *App) showSignIn(q *req, status int, errs map[string]string) {
+	tok := randomToken()
+	setCookie(q.w, preCSRFCookie, tok, 3600, true)
+	flash := ""
+	if q.r.URL.Query().Get("expired") != "" {
+		flash = tr(q.lang, "signin.expired")
+	}
+	a.render(q, status, "signin", "signin.title", page{CSRF: tok, Errors: errs, Flash: flash})
+}
+
+// signIn exchanges a one-time code for a session. The form carries the CSRF token of its
+// cookie (double submit): a page elsewhere cannot sign someone in with its own code.
+func (a *App) signIn(q *req) {
+	q.r.Body = http.MaxBytesReader(q.w, q.r.Body, 16<<10)
+	c, err := q.r.Cookie(preCSRFCookie)
+	if err := q.r.ParseForm(); err != nil || c == nil || !sameToken(q.r.PostForm.Get("csrf"), c.Value) {
+		a.fail(q, http.StatusForbidden, "error.csrf")
+		return
+	}
+	_ = err
+	code := strings.TrimSpace(q.r.PostForm.Get("code"))
+	if code == "" {
+		a.showSignIn(q, http.StatusBadRequest, map[string]string{"code": tr(q.lang, "signin.codeRequired")})
+		return
+	}
+	ctx := q.r.Context()
+	now := a.cfg.Now()
+	st := sessionsOn(a.cfg.DB)
+	id, err := st.UseCode(ctx, HashSignInCode(code), now)
+	if err != nil {
+		if !isNotFound(err) {
+			a.log.Error("sign-in failed", "error", err)
+			a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+			return
+		}
+		a.showSignIn(q, http.StatusUnauthorized, map[string]string{"code": tr(q.lang, "signin.codeInvalid")})
+		return
+	}
+	secret := randomToken()
+	sum := sha256Sum(secret)
+	if err := st.Create(ctx, sum, id, randomToken(), now, now.Add(a.cfg.SessionTTL)); err != nil {
+		a.log.Error("creating a session failed", "error", err)
+		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+		return
+	}
+	_ = st.DeleteExpired(ctx, now)
+	a.log.Info("member signed in to the members' app", "memberId", id)
+	setCookie(q.w, sessionCookie, secret, int(a.cfg.SessionTTL.Seconds()), false)
+	setCookie(q.w, preCSRFCookie, "", -1, true)
+	a.redirect(q, "/app/home")
+}
+
+func (a *App) signOut(q *req) {
+	if c, err := q.r.Cookie(sessionCookie); err == nil {
+		_ = sessionsOn(a.cfg.DB).Delete(q.r.Context(), sha256Sum(c.Value))
+	}
+	setCookie(q.w, sessionCookie, "", -1, false)
+	q.member, q.csrf = nil, ""
+	a.redirect(q, "/app/sign-in")
+}
+
+type homeData struct {
+	Me        memberView
+	Offers    []workView
+	Current   []workView
+	Requested []workView
+	Past      []workView
+}
+
+func (a *App) home(q *req) {
+	var d homeData
+	if !a.get(q, fmt.Sprintf("/v1/members/%d", q.member.ID), &d.Me) {
+		return
+	}
+	ids, err := a.cfg.Backend.MyWork(q.r.Context(), q.member.ID)
+	if err != nil {
+		a.log.Error("listing work failed", "error", err)
+		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+		return
+	}
+	for _, id := range ids {
+		var w workView
+		st, body := a.call(q, http.MethodGet, fmt.Sprintf("/v1/work/%d", id), nil, nil)
+		if st != http.StatusOK || json.Unmarshal(body, &w) != nil {
+			continue // no longer theirs to see (a declined offer went to someone else)
+		}
+		worker := w.WorkerID != nil && *w.WorkerID == q.member.ID
+		w.Next = nextStep(w.State)
+		switch {
+		case worker && w.State == "offered":
+			d.Offers = append(d.Offers, w)
+		case worker && (w.State == "accepted" || w.State == "in_progress"):
+			d.Current = append(d.Current, w)
+		case w.CustomerID == q.member.ID && w.State != "completed" && w.State != "cancelled":
+			d.Requested = append(d.Requested, w)
+		default:
+			d.Past = append(d.Past, w)
+		}
+	}
+	a.render(q, http.StatusOK, "home", "home.title", page{Data: d, Nav: "home", Flash: flashFrom(q)})
+}
+
+func flashFrom(q *req) string {
+	if k := q.r.URL.Query().Get("done"); k != "" && validFlash[k] {
+		return tr(q.lang, "flash."+k)
+	}
+	return ""
+}
+
+var validFlash = map[string]bool{"accept": true, "decline": true, "start": true, "complete": true, "cancel": true,
+	"match": true, "rate": true, "block": true, "pay": true, "available": true, "unavailable": true, "requested": true,
+	"vote": true, "delegate": true, "undelegate": true}
+
+func (a *App) availability(q *req) {
+	on := q.r.PostForm.Get("available") == "true"
+	st, body := a.call(q, http.MethodPut, fmt.Sprintf("/v1/members/%d/availability", q.member.ID), map[string]bool{"available": on}, nil)
+	if st != http.StatusOK {
+		a.failAPI(q, st, body)
+		return
+	}
+	if on {
+		a.redirect(q, "/app/home?done=available")
+	} else {
+		a.redirect(q, "/app/home?done=unavailable")
+	}
+}
+
+type workData struct {
+	W          workView
+	IsWorker   bool
+	IsCustomer bool
+	PayKey     string
+}
+
+func (a *App) workPage(q *req) {
+	a.showWork(q, http.StatusOK, nil, nil)
+}
+
+func (a *App) showWork(q *req, status int, errs, form map[string]string) {
+	id, ok := pathID(q)
+	if !ok {
+		return
+	}
+	var d workData
+	if !a.get(q, fmt.Sprintf("/v1/work/%d", id), &d.W) {
+		return
+	}
+	d.IsWorker = d.W.WorkerID != nil && *d.W.WorkerID == q.member.ID
+	d.IsCustomer = d.W.CustomerID == q.member.ID
+	d.W.Next = nextStep(d.W.State)
+	d.PayKey = randomToken()
+	a.render(q, status, "work", "work.title", page{Data: d, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "home"})
+}
+
+func pathID(q *req) (int64, bool) {
+	id, err := strconv.ParseInt(q.r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
+
+// workAction runs one step on a work item through the API's route for it.
+func (a *App) workAction(q *req) {
+	id, ok := pathID(q)
+	if !ok {
+		a.fail(q, http.StatusNotFound, "error.notFound")
+		return
+	}
+	action := q.r.PathValue("action")
+	base := fmt.Sprintf("/v1/work/%d", id)
+	var st int
+	var body []byte
+	switch action {
+	case "accept", "decline", "start", "complete", "cancel", "match":
+		st, body = a.call(q, http.MethodPost, base+"/"+action, nil, nil)
+	case "rate":
+		stars, err := strconv.Atoi(q.r.PostForm.Get("stars"))
+		if err != nil {
+			stars = 0
+		}
+		st, body = a.call(q, http.MethodPost, base+"/rating", map[string]int{"stars": stars}, nil)
+	case "block":
+		worker, _ := strconv.ParseInt(q.r.PostForm.Get("workerId"), 10, 64)
+		st, body = a.call(q, http.MethodPost, "/v1/blocks", map[string]int64{"workerId": worker}, nil)
+	case "pay":
+		cents, ok := parseCents(q.r.PostForm.Get("amount"))
+		if !ok {
+			a.showWork(q, http.StatusBadRequest, map[string]string{"amount": tr(q.lang, "pay.amountInvalid")}, map[string]string{"amount": q.r.PostForm.Get("amount")})
+			return
+		}
+		h := http.Header{"Idempotency-Key": {"app-" + q.r.PostForm.Get("key")}}
+		st, body = a.call(q, http.MethodPost, "/v1/payments", map[string]int64{"workId": id, "amountCents": cents}, h)
+		if st == http.StatusCreated {
+			var p struct {
+				ID int64 `json:"id"`
+			}
+			_ = json.Unmarshal(body, &p)
+			a.redirect(q, fmt.Sprintf("/app/payments/%d?done=pay", p.ID))
+			return
+		}
+		if st == http.StatusBadRequest {
+			a.showWork(q, st, map[string]string{"amount": apiMessage(q.lang, body)}, map[string]string{"amount": q.r.PostForm.Get("amount")})
+			return
+		}
+	default:
+		a.fail(q, http.StatusNotFound, "error.notFound")
+		return
+	}
+	if st != http.StatusOK && st != http.StatusCreated {
+		if st == http.StatusBadRequest && action == "rate" {
+			a.showWork(q, st, map[string]string{"stars": apiMessage(q.lang, body)}, nil)
+			return
+		}
+		a.failAPI(q, st, body)
+		return
+	}
+	if action == "decline" {
+		a.redirect(q, "/app/home?done=decline")
+		return
+	}
+	a.redirect(q, fmt.Sprintf("/app/work/%d?done=%s", id, action))
+}
+
+// parseCents reads an amount typed as 12, 12.5 or 12.50 (a comma for the point too).
+func parseCents(s string) (int64, bool) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || len(frac) > 2 {
+		return 0, false
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	f, err2 := strconv.ParseInt(frac, 10, 64)
+	if err1 != nil || err2 != nil || w < 0 || f < 0 || w > 10_000_000_000 {
+		return 0, false
+	}
+	c := w*100 + f
+	return c, c > 0
+}
+
+type field struct {
+	Name     string
+	Required bool
+	Type     string // text, date, datetime-local, textarea
+	Value    string
+}
+
+type requestData struct {
+	Kinds      []string
+	Kind       string
+	Fields     []field
+	NeedsPrice bool
+	Measures   bool
+	Price      string
+	Distance   string
+	Minutes    string
+}
+
+func (a *App) requestData(q *req, kind string, values map[string]string) (requestData, bool) {
+	kinds := a.cfg.Backend.Kinds()
+	var d requestData
+	for k := range kinds {
+		d.Kinds = append(d.Kinds, k)
+	}
+	sort.Strings(d.Kinds)
+	if len(d.Kinds) == 0 {
+		return d, false
+	}
+	if _, ok := kinds[kind]; !ok {
+		kind = d.Kinds[0]
+	}
+	d.Kind = kind
+	spec := kinds[kind]
+	typ := func(n string) string {
+		for _, x := range spec.Dates {
+			if x == n {
+				return "date"
+			}
+		}
+		for _, x := range spec.Times {
+			if x == n {
+				return "datetime-local"
+			}
+		}
+		if n == "notes" || n == "description" {
+			return "textarea"
+		}
+		return "text"
+	}
+	for _, n := range spec.Required {
+		d.Fields = append(d.Fields, field{Name: n, Required: true, Type: typ(n), Value: values["details."+n]})
+	}
+	for _, n := range spec.Optional {
+		d.Fields = append(d.Fields, field{Name: n, Type: typ(n), Value: values["details."+n]})
+	}
+	pol := a.cfg.Backend.Policy()
+	d.NeedsPrice = pol == nil || pol.Fares == nil
+	d.Measures = !d.NeedsPrice
+	d.Price, d.Distance, d.Minutes = values["price"], values["distanceKm"], values["durationMinutes"]
+	return d, true
+}
+
+func (a *App) requestForm(q *req) {
+	d, ok := a.requestData(q, q.r.URL.Query().Get("kind"), nil)
+	if !ok {
+		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+		return
+	}
+	a.render(q, http.StatusOK, "request", "request.title", page{Data: d, Nav: "request"})
+}
+
+// requestWork posts the request to the API, then asks it to find a worker.
+func (a *App) requestWork(q *req) {
+	f := q.r.PostForm
+	kind := f.Get("kind")
+	d, ok := a.requestData(q, kind, nil)
+	if !ok {
+		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+		return
+	}
+	values := map[string]string{"price": f.Get("price"), "distanceKm": f.Get("distanceKm"), "durationMinutes": f.Get("durationMinutes")}
+	body := map[string]any{"kind": kind}
+	details := map[string]string{}
+	for _, fl := range d.Fields {
+		v := strings.TrimSpace(f.Get("details." + fl.Name))
+		values["details."+fl.Name] = v
+		if v == "" {
+			continue
+		}
+		if fl.Type == "datetime-local" {
+			if t, err := time.Parse("2006-01-02T15:04", v); err == nil {
+				v = t.UTC().Format(time.RFC3339)
+			}
+		}
+		details[fl.Name] = v
+	}
+	body["details"] = details
+	errs := map[string]string{}
+	if d.NeedsPrice {
+		cents, ok := parseCents(values["price"])
+		if !ok {
+			errs["price"] = tr(q.lang, "pay.amountInvalid")
+		}
+		body["priceCents"] = cents
+	} else {
+		if v := values["distanceKm"]; v != "" {
+			km, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", "."), 64)
+			if err != nil || km < 0 || km > 100000 {
+				errs["distanceKm"] = tr(q.lang, "request.numberInvalid")
+			}
+			body["distanceMeters"] = int64(km * 1000)
+		}
+		if v := values["durationMinutes"]; v != "" {
+			m, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || m < 0 {
+				errs["durationMinutes"] = tr(q.lang, "request.numberInvalid")
+			}
+			body["durationMinutes"] = m
+		}
+	}
+	if len(errs) == 0 {
+		st, rb := a.call(q, http.MethodPost, "/v1/work", body, nil)
+		if st == http.StatusCreated {
+			var w workView
+			_ = json.Unmarshal(rb, &w)
+			// Find a worker at once; when none is free the page offers to try again.
+			mst, _ := a.call(q, http.MethodPost, fmt.Sprintf("/v1/work/%d/match", w.ID), nil, nil)
+			done := "requested"
+			if mst == http.StatusOK {
+				done = "match"
+			}
+			a.redirect(q, fmt.Sprintf("/app/work/%d?done=%s", w.ID, done))
+			return
+		}
+		if st != http.StatusBadRequest {
+			a.failAPI(q, st, rb)
+			return
+		}
+		fld, _ := parseAPIErr(rb)
+		switch fld {
+		case "priceCents":
+			fld = "price"
+		case "distanceMeters":
+			fld = "distanceKm"
+		case "kind", "durationMinutes":
+		default:
+			if !strings.HasPrefix(fld, "details.") {
+				fld = "form"
+			}
+		}
+		errs[fld] = apiMessage(q.lang, rb)
+	}
+	d, _ = a.requestData(q, kind, values)
+	a.render(q, http.StatusBadRequest, "request", "request.title", page{Data: d, Errors: errs, Nav: "request"})
+}

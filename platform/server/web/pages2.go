@@ -1,0 +1,570 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+)
+
+type fundShare struct {
+	Name        string `json:"name"`
+	BasisPoints int64  `json:"basisPoints"`
+	AmountCents int64  `json:"amountCents"`
+}
+
+type splitView struct {
+	GrossCents       int64       `json:"grossCents"`
+	SurgeCents       int64       `json:"surgeCents"`
+	PlatformFeeCents int64       `json:"platformFeeCents"`
+	Funds            []fundShare `json:"funds"`
+	OperatingCents   int64       `json:"operatingCents"`
+	WorkerSurgeCents int64       `json:"workerSurgeCents"`
+	CoopSurgeCents   int64       `json:"coopSurgeCents"`
+	WorkerCents      int64       `json:"workerCents"`
+}
+
+type paymentView struct {
+	ID         int64     `json:"id"`
+	WorkID     *int64    `json:"workId"`
+	PayerID    *int64    `json:"payerId"`
+	WorkerID   int64     `json:"workerId"`
+	GrossCents int64     `json:"grossCents"`
+	Split      splitView `json:"split"`
+	Refunded   bool      `json:"refunded"`
+	CreatedAt  time.Time `json:"createdAt"`
+}
+
+type earningView struct {
+	Kind        string    `json:"kind"`
+	AmountCents int64     `json:"amountCents"`
+	At          time.Time `json:"at"`
+	PaymentID   *int64    `json:"paymentId"`
+	Payment     *paymentView
+}
+
+type period struct {
+	Label string
+	Cents int64
+}
+
+type earningsData struct {
+	MemberID    int64
+	EarnedCents int64
+	Entries     []earningView
+	Weeks       []period
+	Months      []period
+	Chart       chart
+}
+
+// earnings shows a member's earnings by week and month with each payment's fee
+// breakdown; the API answers 403 for anyone but the member (and staff).
+func (a *App) earnings(q *req) {
+	id, ok := pathID(q)
+	if !ok {
+		a.fail(q, http.StatusNotFound, "error.notFound")
+		return
+	}
+	var e struct {
+		MemberID    int64         `json:"memberId"`
+		EarnedCents int64         `json:"earnedCents"`
+		Entries     []earningView `json:"entries"`
+	}
+	if !a.get(q, fmt.Sprintf("/v1/members/%d/earnings", id), &e) {
+		return
+	}
+	d := earningsData{MemberID: e.MemberID, EarnedCents: e.EarnedCents}
+	weeks, months := map[string]int64{}, map[string]int64{}
+	for i := len(e.Entries) - 1; i >= 0; i-- { // newest first
+		en := e.Entries[i]
+		y, w := en.At.UTC().ISOWeek()
+		weeks[fmt.Sprintf("%d-W%02d", y, w)] += en.AmountCents
+		months[en.At.UTC().Format("2006-01")] += en.AmountCents
+		if en.PaymentID != nil && len(d.Entries) < 50 {
+			var p paymentView
+			if st, body := a.call(q, http.MethodGet, fmt.Sprintf("/v1/payments/%d", *en.PaymentID), nil, nil); st == http.StatusOK && json.Unmarshal(body, &p) == nil {
+				en.Payment = &p
+			}
+		}
+		d.Entries = append(d.Entries, en)
+	}
+	d.Weeks, d.Months = sortedPeriods(weeks), sortedPeriods(months)
+	var bars []bar
+	for _, m := range d.Months {
+		bars = append(bars, bar{Label: m.Label, Value: m.Cents, Text: money(q.lang, m.Cents)})
+	}
+	d.Chart = barChart(tr(q.lang, "earnings.chart"), bars)
+	a.render(q, http.StatusOK, "earnings", "earnings.title", page{Data: d, Nav: "earnings"})
+}
+
+func sortedPeriods(m map[string]int64) []period {
+	var out []period
+	for k, v := range m {
+		out = append(out, period{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Label < out[j].Label })
+	return out
+}
+
+func (a *App) paymentPage(q *req) {
+	id, ok := pathID(q)
+	if !ok {
+		a.fail(q, http.StatusNotFound, "error.notFound")
+		return
+	}
+	var p paymentView
+	if !a.get(q, fmt.Sprintf("/v1/payments/%d", id), &p) {
+		return
+	}
+	a.render(q, http.StatusOK, "payment", "payment.title", page{Data: p, Flash: flashFrom(q), Nav: "money"})
+}
+
+type account struct {
+	Account      string `json:"account"`
+	BalanceCents int64  `json:"balanceCents"`
+}
+
+type moneyData struct {
+	Accounts        []account
+	PaidToWorkers   int64
+	Received        int64
+	Disbursed       int64
+	FeePercent      string
+	Funds           []fundRule
+	SurgeToWorkers  int64
+	Example         *splitView
+	Chart           chart
+	HostingLines    []hostingLine
+	HostingReported bool
+	HubUnavailable  bool
+	HostingChart    chart
+	// FundHistory is each fund's balance at the end of each month it moved.
+	FundHistory []fundHistory
+}
+
+type fundHistory struct {
+	Name   string
+	Months []period
+	Chart  chart
+}
+
+type fundRule struct {
+	Name    string
+	Percent string
+}
+
+type hostingLine struct {
+	Month, Amount, Currency, Share string
+	Final                          bool
+}
+
+// hubReport is what the hub says of the co-op (GET /v1/reports/hub).
+type hubReport struct {
+	Published   bool `json:"published"`
+	Reliability *struct {
+		Ready, Database, Platform, Backup hubCheck
+		LastBackup                        *time.Time `json:"lastBackup"`
+	} `json:"reliability"`
+	Hosting []struct {
+		Period       string `json:"period"`
+		Final        bool   `json:"final"`
+		Currency     string `json:"currency"`
+		Amount       string `json:"amount"`
+		SharePercent string `json:"sharePercent"`
+	} `json:"hosting"`
+}
+
+type hubCheck struct {
+	Status string     `json:"status"`
+	Since  *time.Time `json:"since"`
+}
+
+// hubReport reads what the hub published; ok is false when the service cannot answer it
+// (503 while the hub's document cannot be read): the page then says so in that part.
+func (a *App) hubReport(q *req) (h hubReport, ok bool) {
+	st, body := a.call(q, http.MethodGet, "/v1/reports/hub", nil, nil)
+	if st != http.StatusOK || json.Unmarshal(body, &h) != nil {
+		return hubReport{}, false
+	}
+	return h, true
+}
+
+// decimalText writes an exact decimal string (the hub's amounts) the language's way.
+func decimalText(lang, s string) string {
+	if lang == "fr" {
+		return strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// percent renders basis points as a percentage with two decimals.
+func percent(bp int64) string { return fmt.Sprintf("%d.%02d", bp/100, bp%100) }
+
+func (a *App) money(q *req) {
+	var rep struct {
+		Accounts           []account `json:"accounts"`
+		PaidToWorkersCents int64     `json:"paidToWorkersCents"`
+		ReceivedCents      int64     `json:"receivedCents"`
+		DisbursedCents     int64     `json:"disbursedCents"`
+	}
+	if !a.get(q, "/v1/reports/funds", &rep) {
+		return
+	}
+	d := moneyData{Accounts: rep.Accounts, PaidToWorkers: rep.PaidToWorkersCents, Received: rep.ReceivedCents, Disbursed: rep.DisbursedCents}
+	sort.Slice(d.Accounts, func(i, j int) bool { return d.Accounts[i].Account < d.Accounts[j].Account })
+	if pol := a.cfg.Backend.Policy(); pol != nil {
+		d.FeePercent = percent(pol.FeeSplit.PlatformFeeBasisPoints)
+		for _, f := range pol.FeeSplit.Funds {
+			d.Funds = append(d.Funds, fundRule{f.Name, percent(f.BasisPoints)})
+		}
+		d.SurgeToWorkers = pol.FeeSplit.SurgeToWorkersPercent
+	}
+	var bars []bar
+	for _, ac := range d.Accounts {
+		bars = append(bars, bar{Label: accountName(q.lang, ac.Account), Value: ac.BalanceCents, Text: money(q.lang, ac.BalanceCents)})
+	}
+	d.Chart = barChart(tr(q.lang, "money.chart"), bars)
+	hub, ok := a.hubReport(q)
+	d.HubUnavailable = !ok
+	if hub.Published && len(hub.Hosting) > 0 {
+		d.HostingReported = true
+		var hb []bar
+		for i := len(hub.Hosting) - 1; i >= 0; i-- { // oldest first in the chart
+			h := hub.Hosting[i]
+			cents, _ := parseCents(strings.TrimPrefix(h.Amount, "-"))
+			hb = append(hb, bar{Label: h.Period, Value: cents, Text: decimalText(q.lang, h.Amount) + " " + h.Currency})
+		}
+		for _, h := range hub.Hosting {
+			d.HostingLines = append(d.HostingLines, hostingLine{Month: h.Period, Amount: decimalText(q.lang, h.Amount), Currency: h.Currency,
+				Share: decimalText(q.lang, h.SharePercent), Final: h.Final})
+		}
+		d.HostingChart = barChart(tr(q.lang, "money.hosting"), hb)
+	}
+	for _, f := range d.Funds {
+		var h struct {
+			BalanceCents int64 `json:"balanceCents"`
+			Entries      []struct {
+				AmountCents int64     `json:"amountCents"`
+				At          time.Time `json:"at"`
+			} `json:"entries"`
+		}
+		if !a.get(q, "/v1/funds/"+url.PathEscape(f.Name)+"?limit=500", &h) {
+			return
+		}
+		fh := fundHistory{Name: f.Name}
+		// Newest first: walk back from today's balance to each month's closing one.
+		bal := h.BalanceCents
+		seen := map[string]bool{}
+		for _, e := range h.Entries {
+			m := e.At.UTC().Format("2006-01")
+			if !seen[m] {
+				seen[m] = true
+				fh.Months = append([]period{{m, bal}}, fh.Months...)
+			}
+			bal -= e.AmountCents
+		}
+		var fb []bar
+		for _, m := range fh.Months {
+			fb = append(fb, bar{Label: m.Label, Value: m.Cents, Text: money(q.lang, m.Cents)})
+		}
+		fh.Chart = barChart(fmt.Sprintf(tr(q.lang, "money.fundHistory"), f.Name), fb)
+		d.FundHistory = append(d.FundHistory, fh)
+	}
+	a.render(q, http.StatusOK, "money", "money.title", page{Data: d, Nav: "money"})
+}
+
+// accountName names a ledger account in words.
+func accountName(lang, acct string) string {
+	switch {
+	case acct == "coop:operating":
+		return tr(lang, "account.operating")
+	case acct == "coop:surge":
+		return tr(lang, "account.surge")
+	case strings.HasPrefix(acct, "fund:"):
+		return tr(lang, "account.fund") + " " + strings.TrimPrefix(acct, "fund:")
+	}
+	return acct
+}
+
+type proposalView struct {
+	ID         int64           `json:"id"`
+	Title      string          `json:"title"`
+	Body       string          `json:"body"`
+	Field      string          `json:"field"`
+	Value      json.RawMessage `json:"value"`
+	Status     string          `json:"status"`
+	CreatedAt  time.Time       `json:"createdAt"`
+	Deadline   *time.Time      `json:"deadline"`
+	ClosedAt   *time.Time      `json:"closedAt"`
+	Electorate int64           `json:"electorate"`
+	Result     *struct {
+		Passed          bool   `json:"passed"`
+		QuorumReached   bool   `json:"quorumReached"`
+		TurnoutPercent  string `json:"turnoutPercent"`
+		ApprovalPercent string `json:"approvalPercent"`
+		Reason          string `json:"reason"`
+		Classes         []struct {
+			Class    string `json:"class"`
+			Eligible int    `json:"eligible"`
+			Yes      int    `json:"yes"`
+			No       int    `json:"no"`
+			Abstain  int    `json:"abstain"`
+			Object   int    `json:"object"`
+		} `json:"classes"`
+	} `json:"result"`
+	Application *struct {
+		State   string     `json:"state"`
+		Message string     `json:"message"`
+		At      *time.Time `json:"at"`
+	} `json:"application"`
+	Old, New []string `json:"-"`
+}
+
+type governanceData struct {
+	Open, Closed []proposalView
+	Model        string
+	Choices      []string
+	Delegate     bool
+}
+
+func (a *App) governance(q *req) {
+	var list struct {
+		Proposals []proposalView `json:"proposals"`
+	}
+	if !a.get(q, "/v1/proposals", &list) {
+		return
+	}
+	pol := a.cfg.Backend.Policy()
+	var d governanceData
+	if pol != nil {
+		d.Model = pol.Governance.Model
+	}
+	d.Choices = []string{"yes", "no", "abstain"}
+	if d.Model == policy.Consent {
+		d.Choices = []string{"yes", "abstain", "object"}
+	}
+	d.Delegate = d.Model == policy.Delegate
+	for _, p := range list.Proposals {
+		p.Old, p.New = describeChange(q.lang, pol, p.Field, p.Value)
+		if p.Status == "open" {
+			d.Open = append(d.Open, p)
+		} else {
+			d.Closed = append(d.Closed, p)
+		}
+	}
+	a.render(q, http.StatusOK, "governance", "governance.title", page{Data: d, Nav: "governance", Flash: flashFrom(q)})
+}
+
+// describeChange puts a governed change in plain words: the value in force and the new one.
+func describeChange(lang string, pol *policy.Policy, field string, value json.RawMessage) (old, new []string) {
+	if field == "" {
+		return nil, nil
+	}
+	if field == "feeSplit" {
+		var fs policy.FeeSplit
+		if json.Unmarshal(value, &fs) == nil {
+			new = feeWords(lang, fs)
+			if pol != nil {
+				old = feeWords(lang, pol.FeeSplit)
+			}
+			return old, new
+		}
+	}
+	cur := ""
+	if pol != nil {
+		if b, err := json.Marshal(pol); err == nil {
+			var m map[string]json.RawMessage
+			if json.Unmarshal(b, &m) == nil && m[field] != nil {
+				cur = string(m[field])
+			}
+		}
+	}
+	if cur != "" {
+		old = []string{cur}
+	}
+	return old, []string{string(value)}
+}
+
+func feeWords(lang string, fs policy.FeeSplit) []string {
+	out := []string{fmt.Sprintf(tr(lang, "fee.platform"), percent(fs.PlatformFeeBasisPoints))}
+	for _, f := range fs.Funds {
+		out = append(out, fmt.Sprintf(tr(lang, "fee.fund"), f.Name, percent(f.BasisPoints)))
+	}
+	out = append(out, fmt.Sprintf(tr(lang, "fee.surge"), fs.SurgeToWorkersPercent))
+	return out
+}
+
+func (a *App) ballot(q *req) {
+	id, ok := pathID(q)
+	if !ok {
+		a.fail(q, http.StatusNotFound, "error.notFound")
+		return
+	}
+	st, body := a.call(q, http.MethodPut, fmt.Sprintf("/v1/proposals/%d/ballot", id), map[string]string{"choice": q.r.PostForm.Get("choice")}, nil)
+	if st != http.StatusOK && st != http.StatusCreated {
+		a.failAPI(q, st, body)
+		return
+	}
+	a.redirect(q, "/app/governance?done=vote")
+}
+
+func (a *App) delegate(q *req) {
+	to, _ := strconv.ParseInt(strings.TrimSpace(q.r.PostForm.Get("delegateId")), 10, 64)
+	st, body := a.call(q, http.MethodPut, "/v1/delegation", map[string]int64{"delegateId": to}, nil)
+	if st != http.StatusOK && st != http.StatusCreated {
+		a.failAPI(q, st, body)
+		return
+	}
+	a.redirect(q, "/app/governance?done=delegate")
+}
+
+func (a *App) undelegate(q *req) {
+	st, body := a.call(q, http.MethodDelete, "/v1/delegation", nil, nil)
+	if st != http.StatusOK && st != http.StatusNoContent {
+		a.failAPI(q, st, body)
+		return
+	}
+	a.redirect(q, "/app/governance?done=undelegate")
+}
+
+type vitalityData struct {
+	Participation  chart
+	Speed          chart
+	Economy        chart
+	Voted          int
+	MedianTurnout  string
+	MedianHours    string
+	Received       int64
+	FeeIncome      int64
+	Proposals      int
+	Reliability    []reliabilityRow
+	LastBackup     *time.Time
+	Reported       bool
+	HubUnavailable bool
+}
+
+type reliabilityRow struct {
+	Key    string // catalogue key of the part
+	Status string // True, False, Unknown
+	Since  *time.Time
+}
+
+// vitality shows the co-op's health: participation per closed proposal, how long
+// decisions took, and its economy, from the same reads as the other pages.
+func (a *App) vitality(q *req) {
+	var list struct {
+		Proposals []proposalView `json:"proposals"`
+	}
+	if !a.get(q, "/v1/proposals", &list) {
+		return
+	}
+	var rep struct {
+		Accounts           []account `json:"accounts"`
+		PaidToWorkersCents int64     `json:"paidToWorkersCents"`
+		ReceivedCents      int64     `json:"receivedCents"`
+	}
+	if !a.get(q, "/v1/reports/funds", &rep) {
+		return
+	}
+	var d vitalityData
+	var part, speed []bar
+	var turnouts []float64
+	var hours []float64
+	sort.Slice(list.Proposals, func(i, j int) bool { return list.Proposals[i].ID < list.Proposals[j].ID })
+	for _, p := range list.Proposals {
+		d.Proposals++
+		if p.Result == nil || p.ClosedAt == nil {
+			continue
+		}
+		d.Voted++
+		t, _ := strconv.ParseFloat(p.Result.TurnoutPercent, 64)
+		turnouts = append(turnouts, t)
+		part = append(part, bar{Label: "#" + strconv.FormatInt(p.ID, 10), Value: int64(t * 100), Text: p.Result.TurnoutPercent + " %"})
+		end := *p.ClosedAt
+		if p.Application != nil && p.Application.At != nil {
+			end = *p.Application.At
+		}
+		h := end.Sub(p.CreatedAt).Hours()
+		hours = append(hours, h)
+		speed = append(speed, bar{Label: "#" + strconv.FormatInt(p.ID, 10), Value: int64(h * 100), Text: fmt.Sprintf("%.1f h", h)})
+	}
+	d.Participation = barChart(tr(q.lang, "vitality.participation"), part)
+	d.Speed = barChart(tr(q.lang, "vitality.speed"), speed)
+	if len(turnouts) > 0 {
+		d.MedianTurnout = fmt.Sprintf("%.1f", median(turnouts))
+		d.MedianHours = fmt.Sprintf("%.1f", median(hours))
+	}
+	d.Received = rep.ReceivedCents
+	var econ []bar
+	econ = append(econ, bar{Label: tr(q.lang, "vitality.gross"), Value: rep.ReceivedCents, Text: money(q.lang, rep.ReceivedCents)})
+	econ = append(econ, bar{Label: tr(q.lang, "vitality.workers"), Value: rep.PaidToWorkersCents, Text: money(q.lang, rep.PaidToWorkersCents)})
+	for _, ac := range rep.Accounts {
+		if strings.HasPrefix(ac.Account, "fund:") || ac.Account == "coop:operating" {
+			d.FeeIncome += ac.BalanceCents
+		}
+	}
+	econ = append(econ, bar{Label: tr(q.lang, "vitality.fees"), Value: d.FeeIncome, Text: money(q.lang, d.FeeIncome)})
+	d.Economy = barChart(tr(q.lang, "vitality.economy"), econ)
+	hub, ok := a.hubReport(q)
+	d.HubUnavailable = !ok
+	if hub.Published && hub.Reliability != nil {
+		r := hub.Reliability
+		d.Reported, d.LastBackup = true, r.LastBackup
+		d.Reliability = []reliabilityRow{{"vitality.platform", r.Platform.Status, r.Platform.Since}, {"vitality.database", r.Database.Status, r.Database.Since},
+			{"vitality.backups", r.Backup.Status, r.Backup.Since}}
+	}
+	a.render(q, http.StatusOK, "vitality", "vitality.title", page{Data: d, Nav: "vitality"})
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func (a *App) dataPage(q *req) {
+	a.render(q, http.StatusOK, "data", "data.title", page{Nav: "data"})
+}
+
+// dataExport downloads everything the co-op holds about the member (the API's export).
+func (a *App) dataExport(q *req) {
+	st, body := a.call(q, http.MethodGet, fmt.Sprintf("/v1/members/%d/export", q.member.ID), nil, nil)
+	if st != http.StatusOK {
+		a.failAPI(q, st, body)
+		return
+	}
+	q.w.Header().Set("Content-Type", "application/json")
+	q.w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="my-data-member-%d.json"`, q.member.ID))
+	_, _ = q.w.Write(body)
+}
+
+// erase asks the API to erase the member's personal data; the form must confirm it.
+func (a *App) erase(q *req) {
+	if q.r.PostForm.Get("confirm") != "yes" {
+		a.render(q, http.StatusBadRequest, "data", "data.title", page{Nav: "data", Errors: map[string]string{"confirm": tr(q.lang, "data.confirmRequired")}})
+		return
+	}
+	st, body := a.call(q, http.MethodDelete, fmt.Sprintf("/v1/members/%d", q.member.ID), nil, nil)
+	if st != http.StatusOK && st != http.StatusNoContent {
+		if st == http.StatusConflict {
+			a.render(q, st, "data", "data.title", page{Nav: "data", Errors: map[string]string{"confirm": apiMessage(q.lang, body)}})
+			return
+		}
+		a.failAPI(q, st, body)
+		return
+	}
+	// The erasure made the member inactive, which ended their sessions.
+	setCookie(q.w, sessionCookie, "", -1, false)
+	q.member, q.csrf = nil, ""
+	a.render(q, http.StatusOK, "erased", "erased.title", page{})
+}

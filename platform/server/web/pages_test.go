@@ -1,0 +1,147 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// fixture is a co-op with something on every page: a completed and paid ride (Ana's), an
+// offer waiting (for Bea), an open fee proposal and a closed, applied one.
+type fixture struct {
+	c                 *coop
+	ana, bea, cust    int64
+	work, offer, paid int64
+}
+
+func newFixture(t *testing.T) *fixture {
+	c := newCoop(t)
+	f := &fixture{c: c}
+	var anaTok, custTok string
+	f.ana, anaTok = c.member("Ana Driver", "worker")
+	f.cust, custTok = c.member("Cy Rider", "customer")
+	f.work = c.request(custTok, 2000)
+	for _, step := range []string{"accept", "start", "complete"} {
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", f.work, step), anaTok, nil)
+	}
+	f.paid = int64(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", f.work), anaTok, nil)["paymentId"].(float64))
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/availability", f.ana), anaTok, map[string]any{"available": false})
+	f.bea, _ = c.member("Bea Driver", "worker")
+	f.offer = c.request(custTok, 1500)
+	fee := func(bp int) map[string]any {
+		return map[string]any{"platformFeeBasisPoints": bp, "funds": []map[string]any{{"name": "hardship", "basisPoints": 100}}, "surgeToWorkersPercent": 100}
+	}
+	closed := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Fee 2.8 %", "field": "feeSplit", "value": fee(280)})["id"].(float64))
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", closed), anaTok, map[string]any{"choice": "yes"})
+	c.clock.Advance(8 * 24 * 3600e9)
+	c.must(http.StatusOK, "GET", "/v1/proposals", anaTok, nil) // closes it at its deadline
+	if _, err := c.owner.Exec(t.Context(), `UPDATE proposals SET application = 'applied', application_at = $2 WHERE id = $1`, closed, c.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Fee 2.5 %", "field": "feeSplit", "value": fee(250)})
+	c.writeStatus(operatorStatus)
+	return f
+}
+
+// pages are the app's pages for each member of the fixture.
+func (f *fixture) pages() map[int64][]string {
+	common := []string{"/app/home", "/app/money", "/app/governance", "/app/vitality", "/app/data", "/app/no-such-page"}
+	return map[int64][]string{
+		f.ana: append([]string{fmt.Sprintf("/app/members/%d/earnings", f.ana), fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/payments/%d", f.paid)}, common...),
+		f.bea: append([]string{fmt.Sprintf("/app/work/%d", f.offer), fmt.Sprintf("/app/members/%d/earnings", f.bea)}, common...),
+		f.cust: append([]string{"/app/request", fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/work/%d", f.offer),
+			fmt.Sprintf("/app/payments/%d", f.paid)}, common...),
+	}
+}
+
+var dataPage = regexp.MustCompile(`<body data-page="([a-z]+)">`)
+
+// Every page renders in English and in French without a missing message (the catalogues
+// mark one as ⟦key⟧), in the language the browser asks for or the member chose.
+func TestEveryPageInBothLanguages(t *testing.T) {
+	f := newFixture(t)
+	seen := map[string]bool{}
+	check := func(s *session, path, lang string) {
+		t.Helper()
+		p := s.do("GET", path, nil, "Accept-Language", map[string]string{"en": "en-GB,en;q=0.9", "fr": "fr-FR,fr;q=0.9,en;q=0.5"}[lang])
+		want := http.StatusOK
+		if strings.Contains(path, "no-such-page") {
+			want = http.StatusNotFound
+		}
+		if p.status != want {
+			t.Errorf("%s (%s): %d, want %d", path, lang, p.status, want)
+		}
+		if !strings.Contains(p.body, `<html lang="`+lang+`">`) {
+			t.Errorf("%s: not rendered in %s", path, lang)
+		}
+		if i := strings.Index(p.body, "⟦"); i >= 0 {
+			t.Errorf("%s (%s): missing message %s", path, lang, p.body[i:min(len(p.body), i+60)])
+		}
+		if m := dataPage.FindStringSubmatch(p.body); m != nil {
+			seen[m[1]] = true
+		}
+	}
+	for member, paths := range f.pages() {
+		s := f.c.session(t)
+		s.signIn(f.c.code(member))
+		for _, lang := range []string{"en", "fr"} {
+			for _, path := range paths {
+				check(s, path, lang)
+			}
+		}
+		// A form with errors, in both languages.
+		csrf := s.do("GET", "/app/data", nil).csrf(t)
+		for _, lang := range []string{"en", "fr"} {
+			p := s.do("POST", "/app/data/erase?lang="+lang, url.Values{"csrf": {csrf}})
+			if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="confirm-error"`) || strings.Contains(p.body, "⟦") {
+				t.Errorf("erase without confirming (%s): %d", lang, p.status)
+			}
+		}
+		s.do("GET", "/app/home?lang=en", nil)
+	}
+	// The sign-in page, anonymous, and the page after erasure.
+	for _, lang := range []string{"en", "fr"} {
+		check(f.c.session(t), "/app/sign-in", lang)
+		id, _ := f.c.member("Erin "+lang, "customer")
+		s := f.c.session(t)
+		csrf := s.signIn(f.c.code(id))
+		p := s.do("POST", "/app/data/erase", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, "Accept-Language", lang)
+		if p.status != http.StatusOK || strings.Contains(p.body, "⟦") || !strings.Contains(p.body, `<html lang="`+lang+`">`) {
+			t.Errorf("erasure page (%s): %d", lang, p.status)
+		}
+		if m := dataPage.FindStringSubmatch(p.body); m != nil {
+			seen[m[1]] = true
+		}
+		if s.do("GET", "/app/home", nil).status != http.StatusSeeOther {
+			t.Error("the erased member's session still serves")
+		}
+	}
+	// A member's choice (?lang=) wins over the browser's languages and is kept.
+	s := f.c.session(t)
+	s.signIn(f.c.code(f.ana))
+	s.do("GET", "/app/home?lang=fr", nil)
+	if p := s.do("GET", "/app/money", nil, "Accept-Language", "en"); !strings.Contains(p.body, `<html lang="fr">`) {
+		t.Error("the chosen language was not kept")
+	}
+	// Every page template was rendered.
+	entries, err := os.ReadDir("templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".html")
+		if name != "layout" && !seen[name] {
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("pages never rendered by this test: %v", missing)
+	}
+}

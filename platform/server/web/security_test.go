@@ -1,0 +1,268 @@
+package web_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// session is a browser-less client of the app: it keeps the cookies it is given (Go's
+// cookie jar would not send Secure cookies it got over the test's TLS either way) and
+// does not follow redirects, so each answer is seen as it is.
+type session struct {
+	t       *testing.T
+	c       *coop
+	cookies map[string]*http.Cookie
+}
+
+func (c *coop) session(t *testing.T) *session {
+	return &session{t: t, c: c, cookies: map[string]*http.Cookie{}}
+}
+
+type answer struct {
+	status int
+	body   string
+	header http.Header
+}
+
+func (s *session) do(method, path string, form url.Values, headers ...string) answer {
+	s.t.Helper()
+	var rd io.Reader
+	if form != nil {
+		rd = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, s.c.url+path, rd)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	for _, ck := range s.cookies {
+		req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
+	}
+	client := *s.c.client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, ck := range resp.Cookies() {
+		if ck.MaxAge < 0 {
+			delete(s.cookies, ck.Name)
+		} else {
+			s.cookies[ck.Name] = ck
+		}
+	}
+	return answer{resp.StatusCode, string(b), resp.Header}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (p answer) csrf(t *testing.T) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no CSRF token on the page (status %d)", p.status)
+	}
+	return m[1]
+}
+
+// signIn exchanges a code for a session through the form and returns the CSRF token of
+// the signed-in pages.
+func (s *session) signIn(code string) string {
+	s.t.Helper()
+	form := s.do("GET", "/app/sign-in", nil)
+	p := s.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(s.t)}, "code": {code}})
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/app/home" {
+		s.t.Fatalf("sign-in answered %d to %q: %.500s", p.status, p.header.Get("Location"), p.body)
+	}
+	home := s.do("GET", "/app/home", nil)
+	if home.status != http.StatusOK {
+		s.t.Fatalf("home after sign-in: %d", home.status)
+	}
+	return home.csrf(s.t)
+}
+
+// The session cookie is HttpOnly, Secure and SameSite, holds no token of the API, and
+// the code never appears in a URL: it is posted, and the answer redirects to /app/home.
+func TestSecurity_SignInCookieAndCode(t *testing.T) {
+	c := newCoop(t)
+	id, tok := c.member("Ana Driver", "worker")
+	s := c.session(t)
+	code := c.code(id)
+	s.signIn(code)
+	ck := s.cookies["coop_session"]
+	if ck == nil || !ck.HttpOnly || !ck.Secure || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/app/" {
+		t.Fatalf("session cookie %+v: want HttpOnly, Secure, SameSite=Lax, Path=/app/", ck)
+	}
+	if strings.Contains(ck.Value, tok) || strings.Contains(ck.Value, code) {
+		t.Fatal("the session cookie carries the API token or the code")
+	}
+	var n int
+	if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM web_sessions WHERE id_hash = sha256(convert_to($1, 'UTF8'))`, ck.Value).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the session is not stored by its hash: %d, %v", n, err)
+	}
+	// A code works once.
+	s2 := c.session(t)
+	form := s2.do("GET", "/app/sign-in", nil)
+	if p := s2.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {code}}); p.status != http.StatusUnauthorized || !strings.Contains(p.body, `id="code-error"`) {
+		t.Fatalf("a used code answered %d", p.status)
+	}
+	// Typed in lower case with spaces, a fresh code works.
+	fresh := c.code(id)
+	s3 := c.session(t)
+	form = s3.do("GET", "/app/sign-in", nil)
+	if p := s3.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {" " + strings.ToLower(strings.ReplaceAll(fresh, "-", " ")) + " "}}); p.status != http.StatusSeeOther {
+		t.Fatalf("a code typed as read answered %d", p.status)
+	}
+	// An expired code (24 hours) is refused.
+	old := c.code(id)
+	c.clock.Advance(24*time.Hour + time.Minute)
+	s4 := c.session(t)
+	form = s4.do("GET", "/app/sign-in", nil)
+	if p := s4.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {old}}); p.status != http.StatusUnauthorized {
+		t.Fatalf("an expired code answered %d", p.status)
+	}
+	// A sign-in post without the form's CSRF cookie is refused (login CSRF).
+	s5 := c.session(t)
+	if p := s5.do("POST", "/app/sign-in", url.Values{"csrf": {"forged"}, "code": {c.code(id)}}); p.status != http.StatusForbidden {
+		t.Fatalf("a sign-in without the CSRF cookie answered %d", p.status)
+	}
+}
+
+// Who may issue a sign-in code: staff for anyone, a member for themselves; not for
+// another member, not for an inactive member, not without a token.
+func TestSecurity_SignInCodeIssuers(t *testing.T) {
+	c := newCoop(t)
+	a, aTok := c.member("Ana Driver", "worker")
+	b, _ := c.member("Bo Rider", "customer")
+	c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", a), aTok, nil)
+	c.must(http.StatusForbidden, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", b), aTok, nil)
+	c.must(http.StatusUnauthorized, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", b), "", nil)
+	c.must(http.StatusNotFound, "POST", "/v1/members/999/sign-in-codes", adminToken, nil)
+	// Deactivating a member ends their sessions and voids their codes.
+	code := c.code(b)
+	s := c.session(t)
+	s.signIn(c.code(b))
+	c.must(http.StatusOK, "PATCH", fmt.Sprintf("/v1/members/%d", b), adminToken, map[string]any{"active": false})
+	c.must(http.StatusConflict, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", b), adminToken, nil)
+	if p := s.do("GET", "/app/home", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("a deactivated member's session still serves: %d", p.status)
+	}
+	s2 := c.session(t)
+	form := s2.do("GET", "/app/sign-in", nil)
+	if p := s2.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {code}}); p.status != http.StatusUnauthorized {
+		t.Fatalf("a deactivated member's code answered %d", p.status)
+	}
+}
+
+// A member cannot see another member's earnings (403) or another's work and payment
+// (404), nor act on someone else's work: the app answers what the API answers.
+func TestSecurity_AnotherMembersPages(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	bo, _ := c.member("Bea Driver", "worker")
+	_, custTok := c.member("Cy Rider", "customer")
+	work := c.request(custTok, 2000) // offered to Ana (lower id, never assigned)
+	for _, step := range []string{"accept", "start", "complete"} {
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), anaTok, nil)
+	}
+	w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", work), anaTok, nil)
+	payment := int64(w["paymentId"].(float64))
+
+	s := c.session(t)
+	csrf := s.signIn(c.code(bo))
+	if p := s.do("GET", fmt.Sprintf("/app/members/%d/earnings", ana), nil); p.status != http.StatusForbidden || strings.Contains(p.body, "19.40") {
+		t.Fatalf("another member's earnings: %d", p.status)
+	}
+	if p := s.do("GET", fmt.Sprintf("/app/members/%d/earnings", bo), nil); p.status != http.StatusOK {
+		t.Fatalf("own earnings: %d", p.status)
+	}
+	for _, path := range []string{fmt.Sprintf("/app/work/%d", work), fmt.Sprintf("/app/payments/%d", payment)} {
+		if p := s.do("GET", path, nil); p.status != http.StatusNotFound || strings.Contains(p.body, "Bellecour") {
+			t.Fatalf("%s of another member: %d", path, p.status)
+		}
+	}
+	for _, action := range []string{"accept", "decline", "start", "complete", "cancel", "rate", "pay"} {
+		p := s.do("POST", fmt.Sprintf("/app/work/%d/%s", work, action), url.Values{"csrf": {csrf}, "stars": {"1"}, "amount": {"1.00"}, "key": {"k"}})
+		if p.status != http.StatusNotFound {
+			t.Errorf("%s on another member's work: %d, want 404", action, p.status)
+		}
+	}
+	got := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", work), anaTok, nil)
+	if got["state"] != "completed" || got["rating"] != nil {
+		t.Fatalf("the work changed: %v", got)
+	}
+}
+
+// Every form post needs the session's CSRF token: without it, or with another session's,
+// the app answers 403 and changes nothing.
+func TestSecurity_PostsWithoutCSRFRefused(t *testing.T) {
+	c := newCoop(t)
+	ana, _ := c.member("Ana Driver", "worker")
+	bo, _ := c.member("Bea Driver", "worker")
+	s := c.session(t)
+	s.signIn(c.code(ana))
+	other := c.session(t)
+	otherCSRF := other.signIn(c.code(bo))
+	for _, form := range []url.Values{{"available": {"false"}}, {"available": {"false"}, "csrf": {otherCSRF}}, {"available": {"false"}, "csrf": {""}}} {
+		if p := s.do("POST", "/app/availability", form); p.status != http.StatusForbidden {
+			t.Fatalf("availability post with csrf %q: %d, want 403", form.Get("csrf"), p.status)
+		}
+	}
+	for _, path := range []string{"/app/data/erase", "/app/sign-out", "/app/delegation/remove", "/app/proposals/1/ballot", "/app/request"} {
+		if p := s.do("POST", path, url.Values{"confirm": {"yes"}, "choice": {"yes"}}); p.status != http.StatusForbidden {
+			t.Errorf("POST %s without CSRF: %d, want 403", path, p.status)
+		}
+	}
+	m := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), adminToken, nil)
+	if m["available"] != true || m["active"] != true {
+		t.Fatalf("a refused post changed the member: %v", m)
+	}
+	// Without a session a post is 401, a page redirects to the sign-in form.
+	anon := c.session(t)
+	if p := anon.do("POST", "/app/availability", url.Values{"available": {"false"}}); p.status != http.StatusUnauthorized {
+		t.Fatalf("anonymous post: %d", p.status)
+	}
+	if p := anon.do("GET", "/app/home", nil); p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/app/sign-in") {
+		t.Fatalf("anonymous page: %d %q", p.status, p.header.Get("Location"))
+	}
+}
+
+// A session ends 12 hours after sign-in (the service's clock), and at sign-out.
+func TestSecurity_SessionExpires(t *testing.T) {
+	c := newCoop(t)
+	ana, _ := c.member("Ana Driver", "worker")
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	c.clock.Advance(11 * time.Hour)
+	if p := s.do("GET", "/app/home", nil); p.status != http.StatusOK {
+		t.Fatalf("after 11 hours: %d", p.status)
+	}
+	c.clock.Advance(time.Hour + time.Second)
+	if p := s.do("GET", "/app/home", nil); p.status != http.StatusSeeOther || p.header.Get("Location") != "/app/sign-in?expired=1" {
+		t.Fatalf("after 12 hours: %d %q", p.status, p.header.Get("Location"))
+	}
+	if p := s.do("POST", "/app/availability", url.Values{"csrf": {csrf}, "available": {"false"}}); p.status != http.StatusUnauthorized {
+		t.Fatalf("post after expiry: %d", p.status)
+	}
+	// Sign-out ends the session at once.
+	s2 := c.session(t)
+	csrf = s2.signIn(c.code(ana))
+	old := s2.cookies["coop_session"].Value
+	if p := s2.do("POST", "/app/sign-out", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", p.status)
+	}
+	s2.cookies["coop_session"] = &http.Cookie{Name: "coop_session", Value: old}
+	if p := s2.do("GET", "/app/home", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("a signed-out session still serves: %d", p.status)
+	}
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
+)
+
+func sessionsOn(db store.DBTX) sessions.Store { return sessions.On(db) }
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+func sha256Sum(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// language is the member's language: the one they chose (?lang=, kept in a cookie), else
+// the first of the browser's languages the app speaks, else English.
+func (a *App) language(w http.ResponseWriter, r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); catalogues[l] != nil {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/app/", MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && catalogues[c.Value] != nil {
+		return c.Value
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if catalogues[base] != nil {
+			return base
+		}
+	}
+	return "en"
+}
+
+// money renders cents in the language's way (12.34 or 12,34), in integer arithmetic.
+func money(lang string, cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	sep := "."
+	if lang == "fr" {
+		sep = ","
+	}
+	return fmt.Sprintf("%s%d%s%02d", sign, cents/100, sep, cents%100)
+}
+
+func dateTime(lang string, t any) string {
+	var tt time.Time
+	switch v := t.(type) {
+	case time.Time:
+		tt = v
+	case *time.Time:
+		if v == nil {
+			return ""
+		}
+		tt = *v
+	default:
+		return ""
+	}
+	if lang == "fr" {
+		return tt.UTC().Format("02/01/2006 15:04 UTC")
+	}
+	return tt.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+var funcs = template.FuncMap{
+	"T": func(lang, key string, args ...any) string {
+		s := tr(lang, key)
+		if len(args) > 0 {
+			return fmt.Sprintf(s, args...)
+		}
+		return s
+	},
+	"money":     money,
+	"date":      dateTime,
+	"state":     func(lang, s string) string { return tr(lang, "state."+s) },
+	"fieldName": func(lang, f string) string { return trField(lang, f) },
+	"account":   accountName,
+	"deref": func(p *int64) int64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
+	"eq64":   func(p *int64, v int64) bool { return p != nil && *p == v },
+	"chartW": func() int { return chartWidth },
+	"labelW": func() int { return chartLabelW },
+}
+
+func init() {
+	funcs["str"] = func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	funcs["list5"] = func() []int { return []int{1, 2, 3, 4, 5} }
+}

@@ -1,0 +1,129 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
+	"github.com/cooperator-dev/cooperator/platform/server/store/work"
+	"github.com/cooperator-dev/cooperator/platform/server/web"
+)
+
+// signInCodeTTL is how long a sign-in code for the members' app stays valid.
+const signInCodeTTL = 24 * time.Hour
+
+// signInAlphabet leaves out letters and digits people confuse (0/O, 1/I/L, U).
+const signInAlphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+
+// newSignInCode returns a code of 10 characters (about 49 bits) in two groups of five, as
+// people read and type it, and the SHA-256 hash of its normalised form that is stored.
+func newSignInCode() (string, []byte) {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	var sb strings.Builder
+	for i, c := range b {
+		if i == 5 {
+			sb.WriteByte('-')
+		}
+		sb.WriteByte(signInAlphabet[int(c)%len(signInAlphabet)])
+	}
+	code := sb.String()
+	return code, web.HashSignInCode(code)
+}
+
+// createSignInCode issues a one-time code for the members' app to an active member, by
+// the member (with their token) or staff; the code is shown once and stored hashed.
+func (s *Server) createSignInCode(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := selfOrAdmin(p, id); err != nil {
+		return 0, nil, err
+	}
+	if err := requireActiveMember(p); err != nil {
+		return 0, nil, err
+	}
+	code, hash := newSignInCode()
+	now := s.now()
+	err = sessions.On(s.pool).IssueCode(r.Context(), id, hash, now, now.Add(signInCodeTTL))
+	if errors.Is(err, store.ErrNotFound) {
+		if _, err := s.loadMember(r.Context(), id); err != nil {
+			return 0, nil, err
+		}
+		return 0, nil, conflict("", "the member is not active (or erased): no sign-in codes")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, map[string]any{"memberId": id, "code": code, "expiresAt": now.Add(signInCodeTTL)}, nil
+}
+
+// webBackend gives the members' app (platform/server/web) the API's own handlers: every
+// page reads and acts through the same routes, rules and authorization as the JSON API.
+type webBackend struct{ s *Server }
+
+type principalKey struct{}
+
+// Call runs one API route as the member, in process, and returns its status and JSON body.
+func (b webBackend) Call(ctx context.Context, m web.Member, method, path string, header http.Header, body []byte) (int, []byte) {
+	p := principal{memberID: m.ID, roles: m.Roles, class: m.Class, active: m.Active}
+	r := httptest.NewRequestWithContext(context.WithValue(ctx, principalKey{}, p), method, path, bytes.NewReader(body))
+	for k, vs := range header {
+		r.Header[k] = vs
+	}
+	if body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	w := httptest.NewRecorder()
+	b.s.inproc.ServeHTTP(w, r)
+	return w.Code, w.Body.Bytes()
+}
+
+func (b webBackend) MyWork(ctx context.Context, memberID int64) ([]int64, error) {
+	return work.On(b.s.pool).Involving(ctx, memberID, 50)
+}
+
+func (b webBackend) Vertical() string { return b.s.vertical() }
+
+func (b webBackend) Kinds() map[string]web.Kind {
+	out := map[string]web.Kind{}
+	for k, spec := range kindsFor(b.s.vertical()) {
+		out[k] = web.Kind{Required: spec.required, Optional: spec.optional, Dates: spec.dates, Times: spec.times}
+	}
+	return out
+}
+
+func (b webBackend) Policy() *policy.Policy { return b.s.policy.Current() }
+
+// inprocHandler serves the API's JSON routes to the members' app, for the principal the
+// app's session established (in the request's context).
+func (s *Server) inprocHandler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.routes {
+		if rt.h == nil || rt.access == admin {
+			continue
+		}
+		mux.HandleFunc(rt.method+" "+rt.pattern, func(w http.ResponseWriter, r *http.Request) {
+			p, _ := r.Context().Value(principalKey{}).(principal)
+			s.respond(w, r, rt, p)
+		})
+	}
+	return mux
+}
+
+// webApp is the members' app, mounted at /app/.
+func (s *Server) webApp() http.Handler {
+	s.inproc = s.inprocHandler()
+	return web.New(web.Config{Backend: webBackend{s}, DB: s.pool, Now: s.now, Logger: s.log, Limit: func(client string) (bool, int) {
+		return s.limits.allow(client)
+	}})
+}
