@@ -21,7 +21,9 @@ limitations under the License.
 //   - federation: a Cooperative's standbys in peer hubs, and the FederationPeers;
 //   - governance: the changes a co-op's members voted, applied to its Cooperative;
 //   - costreport: a CostReport's split of the hub's bill;
-//   - metering: the usage each co-op's namespace records.
+//   - metering: the usage each co-op's namespace records;
+//   - hubstatus: a Cooperative's hub status (its readiness, last backup and CostReport
+//     lines) into the ConfigMap its platform reads.
 //
 // Apart from them, in rooms that say what they hold:
 //

@@ -18,7 +18,6 @@ package v1alpha1_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,11 +62,7 @@ func TestDecimalJSON(t *testing.T) {
 // webhook runs here: these are the schema's own refusals, which the operator's decimals
 // webhook (controllers/costreport, TestDecimalsWebhook) words better for unquoted decimals.
 func TestDecimalFieldsAsPeopleWriteThem(t *testing.T) {
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := harness.StartT(t, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
 	c := env.Client
 	ctx := context.Background()
 	report := func(name, lines, policy string) *unstructured.Unstructured {

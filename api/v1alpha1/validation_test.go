@@ -19,7 +19,6 @@ package v1alpha1_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -58,11 +57,7 @@ func validCooperative(name string) *coopv1.Cooperative {
 }
 
 func TestCooperativeValidation(t *testing.T) {
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := harness.StartT(t, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
 	c := env.Client
 	ctx := context.Background()
 
@@ -232,11 +227,7 @@ func TestCooperativeValidation(t *testing.T) {
 }
 
 func TestPlatformTemplateValidation(t *testing.T) {
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := harness.StartT(t, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
 	tmpl := &coopv1.PlatformTemplate{
 		ObjectMeta: metav1.ObjectMeta{Name: "delivery"},
 		Spec: coopv1.PlatformTemplateSpec{

@@ -24,14 +24,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
@@ -56,11 +54,7 @@ func warningClient(name string, w *warnings, groups ...string) client.Client {
 	GinkgoHelper()
 	cfg, err := env.AddUser(name, groups)
 	Expect(err).NotTo(HaveOccurred())
-	cfg = rest.CopyConfig(cfg)
-	cfg.WarningHandler = w
-	c, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
-	Expect(err).NotTo(HaveOccurred())
-	return c
+	return withWarnings(cfg, w)
 }
 
 // dryUpdateAs is updateAs as a server-side dry run: admission judges it, nothing is stored.
@@ -433,11 +427,7 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 
 		// On create, a peer not declared yet only warns, as a plan does: the manifests of a
 		// hub may be applied together.
-		w := &warnings{}
-		cfg := rest.CopyConfig(env.Cfg)
-		cfg.WarningHandler = w
-		wc, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
-		Expect(err).NotTo(HaveOccurred())
+		wc, w := adminWarningClient()
 		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = "bounds-peer-later"
 		c.Spec.Platform.Host = ""

@@ -90,7 +90,7 @@ func setUpBenchHub(b *testing.B) (*benchSetup, error) {
 		return nil, err
 	}
 	bctx := context.Background()
-	benv, err := harness.Start(bctx, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: manager.Scheme()})
+	benv, err := harness.Start(bctx, harness.Options{ProjectCRDs: true, Scheme: manager.Scheme()})
 	if err != nil {
 		return nil, err
 	}

@@ -41,9 +41,18 @@ import (
 // superuser, cannot create databases or roles, replicate or bypass row security, and is a
 // member of no role.
 func ServingRoleConfiguration(coop *coopv1.Cooperative, passwordSecret string, connectionLimit int64) cnpgv1.RoleConfiguration {
+	return loginRole(ServingRoleName(coop), "platform serving role of co-op "+coop.Name, passwordSecret, connectionLimit)
+}
+
+// loginRole is a role that may log in with the password of the basic-auth Secret
+// passwordSecret, at most connectionLimit times, and nothing else: no superuser, no
+// databases or roles of its own, no replication, no bypassing of row security, a member
+// of no role. Each of these is written out, so that CloudNativePG reconciles it back
+// should someone change it in the database.
+func loginRole(name, comment, passwordSecret string, connectionLimit int64) cnpgv1.RoleConfiguration {
 	return cnpgv1.RoleConfiguration{
-		Name:            ServingRoleName(coop),
-		Comment:         "platform serving role of co-op " + coop.Name,
+		Name:            name,
+		Comment:         comment,
 		Ensure:          cnpgv1.EnsurePresent,
 		Login:           true,
 		Superuser:       false,

@@ -288,21 +288,10 @@ const SharedMeteringConnectionLimit = 2
 // refuse it); it is no superuser, cannot create databases or roles, replicate or bypass row
 // security.
 func SharedMeteringRoleConfiguration(cfg *hubconfig.Config) cnpgv1.RoleConfiguration {
-	return cnpgv1.RoleConfiguration{
-		Name:            SharedMeteringRole,
-		Comment:         "the operator's metering: reads database sizes",
-		Ensure:          cnpgv1.EnsurePresent,
-		Login:           true,
-		Superuser:       false,
-		CreateDB:        false,
-		CreateRole:      false,
-		Replication:     false,
-		BypassRLS:       false,
-		InRoles:         []string{readAllStatsRole},
-		Inherit:         ptr.To(true),
-		ConnectionLimit: SharedMeteringConnectionLimit,
-		PasswordSecret:  &cnpgv1.LocalObjectReference{Name: SharedMeteringSecretName(cfg)},
-	}
+	role := loginRole(SharedMeteringRole, "the operator's metering: reads database sizes", SharedMeteringSecretName(cfg), SharedMeteringConnectionLimit)
+	role.InRoles = []string{readAllStatsRole}
+	role.Inherit = ptr.To(true)
+	return role
 }
 
 // BuildSharedMeteringSecret is the metering role's Secret (SharedMeteringSecretName):

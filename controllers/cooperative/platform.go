@@ -36,6 +36,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/cooperator-dev/cooperator/api/hubstatus"
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
@@ -171,13 +172,21 @@ func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv
 						SecurityContext: restrictedContainer(),
 						VolumeMounts:    []corev1.VolumeMount{{Name: "policy", MountPath: PolicyMountPath, ReadOnly: true}},
 					}},
-					Volumes: []corev1.Volume{{Name: "policy", VolumeSource: corev1.VolumeSource{
-						ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: PolicyConfigMapName}},
-					}}},
+					Volumes: []corev1.Volume{{Name: "policy", VolumeSource: policyVolume()}},
 				},
 			},
 		},
 	}
+}
+
+// policyVolume is what the platform reads from the hub, in one folder (PolicyMountPath):
+// the policy document (coop-policy, which must exist) and the hub status (coop-hub-status,
+// written by the hub status controller, optional so that the platform starts before it).
+func policyVolume() corev1.VolumeSource {
+	return corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+		{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: PolicyConfigMapName}}},
+		{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: hubstatus.ConfigMapName}, Optional: ptr.To(true)}},
+	}}}
 }
 
 // BuildService exposes a component inside the cluster on port 80.

@@ -57,9 +57,9 @@ var _ = BeforeSuite(func() {
 	root, err = harness.RepoRoot()
 	Expect(err).NotTo(HaveOccurred())
 	env, err = harness.Start(ctx, harness.Options{
-		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
-		WebhookPaths:      []string{filepath.Join(root, "config", "webhook")},
-		Scheme:            manager.Scheme(),
+		ProjectCRDs:  true,
+		WebhookPaths: []string{filepath.Join(root, "config", "webhook")},
+		Scheme:       manager.Scheme(),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	k8s = env.Client

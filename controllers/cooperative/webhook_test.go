@@ -42,6 +42,23 @@ func (w *warnings) HandleWarningHeader(_ int, _ string, text string) {
 	w.seen = append(w.seen, text)
 }
 
+// adminWarningClient is an admin client whose warnings from the API server (and its
+// webhooks) w records.
+func adminWarningClient() (c client.Client, w *warnings) {
+	w = &warnings{}
+	return withWarnings(env.Cfg, w), w
+}
+
+// withWarnings is a client for cfg whose warnings w records.
+func withWarnings(cfg *rest.Config, w *warnings) client.Client {
+	GinkgoHelper()
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = w
+	c, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
+	Expect(err).NotTo(HaveOccurred())
+	return c
+}
+
 var _ = Describe("The Cooperative webhook", func() {
 	refused := func(err error, want ...string) {
 		GinkgoHelper()
@@ -94,11 +111,7 @@ var _ = Describe("The Cooperative webhook", func() {
 	})
 
 	It("only warns about a plan or template that does not exist yet, so manifests can be applied together", func() {
-		w := &warnings{}
-		cfg := rest.CopyConfig(env.Cfg)
-		cfg.WarningHandler = w
-		wc, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
-		Expect(err).NotTo(HaveOccurred())
+		wc, w := adminWarningClient()
 		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		c.Name = "plan-later"
 		c.Spec.Platform.Host = "plan-later.example.coop" // fairride-lyon's may be taken

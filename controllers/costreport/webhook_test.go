@@ -46,9 +46,9 @@ func TestDecimalsWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := harness.StartT(t, harness.Options{
-		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
-		WebhookPaths:      []string{filepath.Join(root, "config", "webhook")},
-		Scheme:            harness.Scheme(coopv1.AddToScheme),
+		ProjectCRDs:  true,
+		WebhookPaths: []string{filepath.Join(root, "config", "webhook")},
+		Scheme:       harness.Scheme(coopv1.AddToScheme),
 	})
 	c := env.Client
 	host, port, certDir := env.WebhookServing()

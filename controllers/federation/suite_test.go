@@ -101,9 +101,9 @@ var _ = AfterSuite(func() {
 func startHub(region, bucket string) *hub {
 	GinkgoHelper()
 	env, err := harness.Start(ctx, harness.Options{
-		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
-		WebhookPaths:      []string{filepath.Join(root, "config", "webhook")},
-		Scheme:            manager.Scheme(),
+		ProjectCRDs:  true,
+		WebhookPaths: []string{filepath.Join(root, "config", "webhook")},
+		Scheme:       manager.Scheme(),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	h := &hub{region: region, env: env, k8s: env.Client}

@@ -80,14 +80,9 @@ func operator(t *testing.T) client.Client {
 	t.Helper()
 	opOnce.Do(func() {
 		ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
-		root, err := harness.RepoRoot()
-		if err != nil {
-			opErr = err
-			return
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		opEnv, opErr = harness.Start(ctx, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: manager.Scheme()})
+		opEnv, opErr = harness.Start(ctx, harness.Options{ProjectCRDs: true, Scheme: manager.Scheme()})
 		if opErr != nil {
 			return
 		}
@@ -128,7 +123,9 @@ func operator(t *testing.T) client.Client {
 func stopOperator() {
 	if opStop != nil {
 		opStop()
-		<-opDone
+		if err := <-opDone; err != nil {
+			fmt.Fprintf(os.Stderr, "operator stopped with: %v\n", err)
+		}
 	}
 	if opEnv != nil {
 		_ = opEnv.Stop()

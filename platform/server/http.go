@@ -100,7 +100,11 @@ const unavailableRetry = 5
 // errNUL is the answer to a string holding the NUL character, which PostgreSQL cannot
 // store in text.
 func errNUL(field string) error {
-	return badField(field, "must not contain the NUL character (\\u0000)")
+	return nulError(field)
+}
+
+func nulError(field string) *apiError {
+	return &apiError{status: http.StatusBadRequest, field: field, message: "must not contain the NUL character (\\u0000)"}
 }
 
 type errorBody struct {
@@ -185,6 +189,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/v1/payments/{id}", member, s.getPayment, nil},
 		{"POST", "/v1/payments/{id}/refund", admin, s.refundPayment, nil},
 		{"GET", "/v1/reports/funds", member, s.fundReport, nil},
+		{"GET", "/v1/reports/hub", member, s.hubReport, nil},
 		{"GET", "/v1/funds/{name}", member, s.fundHistory, nil},
 		{"POST", "/v1/disbursements", member, s.createDisbursement, nil},
 		{"GET", "/v1/disbursements/{id}", member, s.getDisbursement, nil},
@@ -330,7 +335,7 @@ func (s *Server) classify(err error) *apiError {
 			return &apiError{status: http.StatusConflict, message: "concurrent update; retry"}
 		case pe.Code == "22P05" || pe.Code == "22021":
 			// untranslatable_character (\u0000 in jsonb), character_not_in_repertoire (NUL in text)
-			return errNUL("").(*apiError)
+			return nulError("")
 		case pe.Code == "23503" && strings.HasPrefix(pe.Message, "insert or update"):
 			return &apiError{status: http.StatusNotFound, field: fkField(pe), message: "refers to a record that does not exist"}
 		case strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "53300":

@@ -10,13 +10,16 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/cooperator-dev/cooperator/api/hubstatus"
 )
 
 // Main runs the platform service until ctx is done. Flags override the environment:
 // --vertical, --listen (LISTEN_ADDRESS, default :8080), --metrics-listen (METRICS_LISTEN,
 // default :9090), --database-url (DATABASE_URL, the serving role), --migrate-database-url
-// (MIGRATE_DATABASE_URL, the owner), --policy-file (COOP_POLICY_FILE), --rate-limit and
-// --rate-burst. ADMIN_TOKEN and COOP_NAME come from the environment.
+// (MIGRATE_DATABASE_URL, the owner), --policy-file (COOP_POLICY_FILE), --hub-status-file
+// (COOP_HUB_STATUS_FILE), --rate-limit and --rate-burst. ADMIN_TOKEN and COOP_NAME come
+// from the environment.
 func Main(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("platform", flag.ContinueOnError)
 	vertical := fs.String("vertical", os.Getenv("COOP_VERTICAL"), "the co-op's vertical (default: the policy's)")
@@ -26,6 +29,7 @@ func Main(ctx context.Context, args []string) error {
 	dbURL := fs.String("database-url", "", "postgresql:// URL of the co-op database as the serving role (default: env DATABASE_URL)")
 	migrateURL := fs.String("migrate-database-url", "", "postgresql:// URL of the co-op database as its owner, to migrate and grant the serving role (default: env MIGRATE_DATABASE_URL; empty: the serving URL migrates)")
 	policyFile := fs.String("policy-file", os.Getenv("COOP_POLICY_FILE"), "path of policy.json (env COOP_POLICY_FILE)")
+	hubStatusFile := fs.String("hub-status-file", os.Getenv("COOP_HUB_STATUS_FILE"), "path of the hub's status document (env COOP_HUB_STATUS_FILE; default: "+hubstatus.Key+" next to the policy file)")
 	poll := fs.Duration("policy-poll", 2*time.Second, "how often to re-read the policy file")
 	rateLimit := fs.Float64("rate-limit", 20, "requests per second per client (member, or remote IP before authentication); 0: no limit")
 	rateBurst := fs.Int("rate-burst", 40, "requests a client may make at once above --rate-limit")
@@ -49,7 +53,7 @@ func Main(ctx context.Context, args []string) error {
 		return errors.New("no policy file: set COOP_POLICY_FILE or --policy-file")
 	}
 	s, err := New(Config{DatabaseURL: *dbURL, MigrateDatabaseURL: *migrateURL, AdminToken: os.Getenv("ADMIN_TOKEN"), Vertical: *vertical,
-		PolicyFile: *policyFile, PolicyPoll: *poll, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst})
+		PolicyFile: *policyFile, HubStatusFile: *hubStatusFile, PolicyPoll: *poll, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst})
 	if err != nil {
 		return err
 	}

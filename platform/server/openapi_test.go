@@ -210,7 +210,7 @@ func TestAPIValidationRefuses(t *testing.T) {
 				rec.Header().Set("Content-Type", c.contentType)
 			}
 			rec.WriteHeader(c.status)
-			rec.WriteString(c.respBody)
+			_, _ = rec.WriteString(c.respBody)
 			err := spec.check(req, rec)
 			switch {
 			case c.want == "" && err != nil:

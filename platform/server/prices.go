@@ -137,7 +137,7 @@ func (s *Server) createQuote(r *http.Request, p principal) (int, any, error) {
 // (typed prices and surges refused), or, where workers set their price, the price asked
 // if at or above the floor. Without a fare rule the requester's price stands.
 func (s *Server) priceWork(ctx context.Context, in *workInput) (*pricing.Breakdown, error) {
-	if _, err := in.measures.input(); err != nil {
+	if _, err := in.input(); err != nil {
 		return nil, err
 	}
 	f, _, err := s.fareRule(ctx, s.pool)

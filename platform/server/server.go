@@ -39,8 +39,12 @@ type Config struct {
 	// instead set Policy directly.
 	PolicyFile string
 	PolicyPoll time.Duration
-	Policy     *policy.Policy
-	Logger     *slog.Logger
+	// HubStatusFile is the document the hub publishes for the co-op (api/hubstatus),
+	// read at each request of GET /v1/reports/hub; empty: the file hubstatus.Key next to
+	// PolicyFile, where the operator mounts it.
+	HubStatusFile string
+	Policy        *policy.Policy
+	Logger        *slog.Logger
 	// RateLimit is the requests per second each client may make (per member once
 	// authenticated, per remote IP before), with bursts of RateBurst; 0 sets no limit.
 	RateLimit float64

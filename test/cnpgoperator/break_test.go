@@ -34,7 +34,6 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/test/harness"
-	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 // CloudNativePG's validating webhook judges what our builders make: a Cluster it refuses
@@ -43,13 +42,7 @@ var _ = Describe("A Cluster CloudNativePG refuses", Ordered, func() {
 	const name = "refused-image"
 	var coop *coopv1.Cooperative
 
-	BeforeAll(func(ctx SpecContext) {
-		coop = specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
-		coop.Name = name
-		Expect(k8s.Create(ctx, coop)).To(Succeed())
-		coop = getCoop(ctx, name)
-	})
-	BeforeEach(func() { dumpOnFailure(name) })
+	appliedSample(&coop, "coop_v1alpha1_cooperative_fairride.yaml", name, nil)
 
 	It("surfaces CloudNativePG's refusal on the co-op as ApplyFailed, and stalls", func(ctx SpecContext) {
 		good := waitQuiet(ctx, coop)
@@ -98,14 +91,8 @@ var _ = Describe("A backup schedule CloudNativePG refuses", Ordered, func() {
 	const name = "refused-schedule"
 	var coop *coopv1.Cooperative
 
-	BeforeAll(func(ctx SpecContext) {
-		coop = specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
-		coop.Name = name
-		coop.Spec.Backup.Schedule = "0 0 25 * * *" // six fields; there is no hour 25
-		Expect(k8s.Create(ctx, coop)).To(Succeed(), "our CRD takes it")
-		coop = getCoop(ctx, name)
-	})
-	BeforeEach(func() { dumpOnFailure(name) })
+	// Our CRD takes it: six fields, but there is no hour 25.
+	appliedSample(&coop, "coop_v1alpha1_cooperative_fairride.yaml", name, func(c *coopv1.Cooperative) { c.Spec.Backup.Schedule = "0 0 25 * * *" })
 
 	It("reports CloudNativePG's refusal on BackupReady only, and stalls once the database is up", func(ctx SpecContext) {
 		expectWiredToCNPG(ctx, coop)

@@ -267,13 +267,7 @@ var _ = Describe("A dedicated co-op at steady state with CloudNativePG's default
 	const name = "steady-state"
 	var coop *coopv1.Cooperative
 
-	BeforeAll(func(ctx SpecContext) {
-		coop = specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
-		coop.Name = name
-		Expect(k8s.Create(ctx, coop)).To(Succeed())
-		coop = getCoop(ctx, name)
-	})
-	BeforeEach(func() { dumpOnFailure(name) })
+	appliedSample(&coop, "coop_v1alpha1_cooperative_fairride.yaml", name, nil)
 
 	It("writes nothing once CloudNativePG has defaulted the Cluster and written its status", func(ctx SpecContext) {
 		expectWiredToCNPG(ctx, coop)

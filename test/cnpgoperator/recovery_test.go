@@ -102,13 +102,7 @@ var _ = Describe("A dedicated co-op that loses its Cluster after a backup", Orde
 	const name = "recovers"
 	var coop *coopv1.Cooperative
 
-	BeforeAll(func(ctx SpecContext) {
-		coop = specs.Sample("coop_v1alpha1_cooperative_coursiers.yaml")
-		coop.Name = name
-		Expect(k8s.Create(ctx, coop)).To(Succeed())
-		coop = getCoop(ctx, name)
-	})
-	BeforeEach(func() { dumpOnFailure(name) })
+	appliedSample(&coop, "coop_v1alpha1_cooperative_coursiers.yaml", name, nil)
 
 	It("records the completed backup", func(ctx SpecContext) {
 		expectWiredToCNPG(ctx, coop)

@@ -34,13 +34,9 @@ import (
 var _ = Describe("A shared-tier co-op, with CloudNativePG judging the hub's shared Cluster", Ordered, func() {
 	var coop *coopv1.Cooperative
 
-	BeforeAll(func(ctx SpecContext) {
-		coop = specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
-		Expect(coop.Spec.Database.Tier).To(Equal(coopv1.DatabaseTierShared))
-		Expect(k8s.Create(ctx, coop)).To(Succeed())
-		coop = getCoop(ctx, coop.Name)
+	appliedSample(&coop, "coop_v1alpha1_cooperative_carecollective.yaml", "", func(c *coopv1.Cooperative) {
+		Expect(c.Spec.Database.Tier).To(Equal(coopv1.DatabaseTierShared))
 	})
-	BeforeEach(func() { dumpOnFailure(coop.Name) })
 
 	It("gets a shared Cluster that keeps our pg_hba rules through CloudNativePG's defaulting", func(ctx SpecContext) {
 		shared := &cnpgv1.Cluster{}

@@ -28,7 +28,6 @@ package cnpgoperator_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -38,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/test/harness"
@@ -64,9 +64,9 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(err).NotTo(HaveOccurred())
 	// The first run builds kube-apiserver, etcd and the CloudNativePG operator.
 	env, err = harness.Start(ctx, harness.Options{
-		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
-		WithCNPGOperator:  true,
-		Scheme:            manager.Scheme(),
+		ProjectCRDs:      true,
+		WithCNPGOperator: true,
+		Scheme:           manager.Scheme(),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() error { return env.Stop() })
@@ -124,3 +124,22 @@ var _ = AfterEach(func() {
 
 // dumpOnFailure records the co-op, its Clusters and its Backups when the spec fails.
 func dumpOnFailure(name string) { specs.DumpOnFailure(k8s, "", name) }
+
+// appliedSample sets up an Ordered container's co-op: before all its specs, the sample
+// of file, renamed to name unless name is empty and changed by edit if given, is created
+// and read back into *coop; each spec that fails dumps the co-op's objects.
+func appliedSample(coop **coopv1.Cooperative, file, name string, edit func(*coopv1.Cooperative)) {
+	sample := specs.Sample(file)
+	if name != "" {
+		sample.Name = name
+	}
+	BeforeAll(func(ctx SpecContext) {
+		c := sample.DeepCopy()
+		if edit != nil {
+			edit(c)
+		}
+		Expect(k8s.Create(ctx, c)).To(Succeed())
+		*coop = getCoop(ctx, c.Name)
+	})
+	BeforeEach(func() { dumpOnFailure(sample.Name) })
+}

@@ -90,8 +90,8 @@ func run(ctx context.Context, out io.Writer, once bool, timeout time.Duration, k
 	fmt.Fprintln(out, "Starting an embedded control plane (etcd, kube-apiserver) with the cooperator and CloudNativePG CRDs...")
 	startCtx, cancelStart := context.WithTimeout(ctx, 15*time.Minute)
 	env, err := harness.Start(startCtx, harness.Options{
-		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
-		Scheme:            manager.Scheme(),
+		ProjectCRDs: true,
+		Scheme:      manager.Scheme(),
 	})
 	cancelStart()
 	if err != nil {

@@ -49,6 +49,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
+	"github.com/cooperator-dev/cooperator/api/hubstatus"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
@@ -459,6 +460,19 @@ func (s *deployScenario) dedicatedCoopReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReady(t, ctx, admin, coop.Name, diagnose)
+	// The hub status reaches the co-op's namespace under the shipped RBAC (the tenant role
+	// the operator binds there), and says Ready with the backup just made.
+	waitFor(t, "the co-op's hub status to say Ready, with its last backup", diagnose, func() (bool, error) {
+		cm := &corev1.ConfigMap{}
+		if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: hubstatus.ConfigMapName}, cm); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		d, err := hubstatus.Parse([]byte(cm.Data[hubstatus.Key]))
+		if err != nil {
+			return false, err
+		}
+		return d.Reliability.Ready.Status == string(metav1.ConditionTrue) && d.Reliability.LastBackup != nil, nil
+	})
 }
 
 // sharedCoopReady: a shared-tier co-op becomes Ready.

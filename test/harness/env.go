@@ -41,6 +41,9 @@ type Options struct {
 	// CloudNativePG ones (CNPGCRDPaths), which are always installed.
 	CRDDirectoryPaths []string
 
+	// ProjectCRDs installs this project's CRDs (config/crd/bases) too.
+	ProjectCRDs bool
+
 	// WithCNPGOperator starts the real CloudNativePG operator against the API server:
 	// its mutating and validating webhooks are registered and its controllers run.
 	WithCNPGOperator bool
@@ -132,6 +135,13 @@ func (e *Env) start(ctx context.Context, opts Options) error {
 	crdPaths, err := CNPGCRDPaths()
 	if err != nil {
 		return err
+	}
+	if opts.ProjectCRDs {
+		root, err := RepoRoot()
+		if err != nil {
+			return err
+		}
+		crdPaths = append(crdPaths, filepath.Join(root, "config", "crd", "bases"))
 	}
 	var cnpgBin string
 	if opts.WithCNPGOperator {

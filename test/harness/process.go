@@ -125,7 +125,7 @@ func (p *Process) WaitForLog(ctx context.Context, parts ...string) error {
 			}
 		}
 		if p.Exited() {
-			return fmt.Errorf("exited (%v) before logging %q; log:\n%s", p.waitErr, parts, tail(p.Log(), 40))
+			return fmt.Errorf("exited (%w) before logging %q; log:\n%s", p.waitErr, parts, tail(p.Log(), 40))
 		}
 		select {
 		case <-ctx.Done():

@@ -180,7 +180,7 @@ func TestOperatorExportsWhatTheMonitoringReads(t *testing.T) {
 		}
 	}
 	ctrl.SetLogger(logr.Discard())
-	env := harness.StartT(t, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: manager.Scheme()})
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: manager.Scheme()})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	c := env.Client

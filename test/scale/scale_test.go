@@ -28,7 +28,6 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,12 +110,8 @@ type figures struct {
 
 func measure(t *testing.T, bin string, n int) {
 	ctx := t.Context()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	env := harness.StartT(t, harness.Options{
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ProjectCRDs:           true,
 		Scheme:                manager.Scheme(),
 		ServiceClusterIPRange: "10.0.0.0/16",
 		AuditLog:              true,

@@ -58,12 +58,8 @@ func TestMain(m *testing.M) {
 	if tmpDir, err = os.MkdirTemp("", "cooperator-cli-"); err != nil {
 		panic(err)
 	}
-	root, err := harness.RepoRoot()
-	if err != nil {
-		panic(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	env, err = harness.Start(ctx, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: scheme()})
+	env, err = harness.Start(ctx, harness.Options{ProjectCRDs: true, Scheme: scheme()})
 	cancel()
 	if err != nil {
 		println("starting envtest:", err.Error())

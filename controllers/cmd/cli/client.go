@@ -158,9 +158,9 @@ func explain(err error, what string) error {
 	case apierrors.IsUnauthorized(err):
 		return &exitError{code: ExitForbidden, err: fmt.Errorf("%s: the cluster did not accept your credentials (Unauthorized); log in again or check --context", what)}
 	case isUnreachable(err):
-		return &exitError{code: ExitUnreachable, err: fmt.Errorf("%s: cannot reach the cluster: %v. Check --context, --kubeconfig and your network", what, rootCause(err))}
+		return &exitError{code: ExitUnreachable, err: fmt.Errorf("%s: cannot reach the cluster: %w. Check --context, --kubeconfig and your network", what, rootCause(err))}
 	case meta.IsNoMatchError(err) || isNoKind(err):
-		return &exitError{code: ExitError, err: fmt.Errorf("%s: the cluster does not know this kind: is the cooperator operator (or CloudNativePG) installed? (%v)", what, err)}
+		return &exitError{code: ExitError, err: fmt.Errorf("%s: the cluster does not know this kind: is the cooperator operator (or CloudNativePG) installed? (%w)", what, err)}
 	case deadlineExceeded(err):
 		return &exitError{code: ExitTimeout, err: fmt.Errorf("%s: timed out", what)}
 	}

@@ -59,6 +59,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/governance"
+	"github.com/cooperator-dev/cooperator/controllers/hubstatus"
 	"github.com/cooperator-dev/cooperator/controllers/metering"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
@@ -342,6 +343,9 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 	if err := (&costreport.Reconciler{}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the CostReport controller: %w", err)
+	}
+	if err := (&hubstatus.CooperativeReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the hub status controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err

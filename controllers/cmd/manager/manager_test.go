@@ -21,7 +21,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,13 +38,7 @@ import (
 // TestCacheHoldsOnlyWhatTheOperatorManages starts the real manager and checks, through its
 // cache, that it sees the objects it manages and nothing else of a large cluster.
 func TestCacheHoldsOnlyWhatTheOperatorManages(t *testing.T) {
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := harness.StartT(t, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: manager.Scheme()})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	env, ctx := startAPIServer(t)
 	c := env.Client
 
 	opts := manager.DefaultOptions()
@@ -151,13 +144,7 @@ func TestCacheHoldsOnlyWhatTheOperatorManages(t *testing.T) {
 // bound to cooperator-metrics-reader it is forbidden, and with one that is it gets the
 // metrics.
 func TestIsolation_2_MetricsNeedAuthenticationAndAuthorization(t *testing.T) {
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := harness.StartT(t, harness.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, Scheme: manager.Scheme()})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	env, ctx := startAPIServer(t)
 	c := env.Client
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -222,4 +209,12 @@ func TestIsolation_2_MetricsNeedAuthenticationAndAuthorization(t *testing.T) {
 			t.Errorf("plain HTTP served the metrics")
 		}
 	}
+}
+
+// startAPIServer starts an API server with the project's CRDs for one test, and a context
+// that ends with the test.
+func startAPIServer(t *testing.T) (*harness.Env, context.Context) {
+	t.Helper()
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: manager.Scheme()})
+	return env, t.Context()
 }

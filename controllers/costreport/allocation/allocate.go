@@ -137,26 +137,9 @@ func Total(bill []BillLine) int64 {
 // numerator times its class factor over the denominator of that step, rounded half up to
 // the cent (see amounts.round), and each part is the difference of two such amounts.
 func Allocate(in Input) ([]Share, error) {
-	var pools = map[string]int64{}
-	for i, l := range in.Bill {
-		if l.Cents < 0 || l.Cents > maxCents {
-			return nil, fmt.Errorf("bill line %d: amount %d cents is out of range", i, l.Cents)
-		}
-		switch l.Pool {
-		case PoolCompute, PoolStorage, PoolShared:
-		default:
-			return nil, fmt.Errorf("bill line %d: unknown pool %q", i, l.Pool)
-		}
-		pools[l.Pool] += l.Cents
-	}
-	total := pools[PoolCompute] + pools[PoolStorage] + pools[PoolShared]
-	if in.Policy.MinimumCents < 0 {
-		return nil, fmt.Errorf("minimum amount %d cents is negative", in.Policy.MinimumCents)
-	}
-	switch in.Policy.Shared {
-	case "", SharedProportional, SharedEven:
-	default:
-		return nil, fmt.Errorf("unknown shared split %q", in.Policy.Shared)
+	pools, total, err := poolsOf(in)
+	if err != nil {
+		return nil, err
 	}
 
 	usage := make([]Usage, len(in.Usage))
@@ -685,4 +668,30 @@ func Percents(shares []Share, total int64) []string {
 		out[i] = fmt.Sprintf("%d.%02d", h/100, h%100)
 	}
 	return out
+}
+
+// poolsOf checks the bill and the policy of in and sums the bill by pool; total is the
+// sum of all pools. The oracle test shares it: it checks the arithmetic, not the input.
+func poolsOf(in Input) (pools map[string]int64, total int64, err error) {
+	pools = map[string]int64{}
+	for i, l := range in.Bill {
+		if l.Cents < 0 || l.Cents > maxCents {
+			return nil, 0, fmt.Errorf("bill line %d: amount %d cents is out of range", i, l.Cents)
+		}
+		switch l.Pool {
+		case PoolCompute, PoolStorage, PoolShared:
+		default:
+			return nil, 0, fmt.Errorf("bill line %d: unknown pool %q", i, l.Pool)
+		}
+		pools[l.Pool] += l.Cents
+	}
+	if in.Policy.MinimumCents < 0 {
+		return nil, 0, fmt.Errorf("minimum amount %d cents is negative", in.Policy.MinimumCents)
+	}
+	switch in.Policy.Shared {
+	case "", SharedProportional, SharedEven:
+	default:
+		return nil, 0, fmt.Errorf("unknown shared split %q", in.Policy.Shared)
+	}
+	return pools, pools[PoolCompute] + pools[PoolStorage] + pools[PoolShared], nil
 }

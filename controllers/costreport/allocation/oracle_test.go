@@ -36,26 +36,9 @@ var (
 // ratAllocate splits the bill among the co-ops of in.Usage. The shares come back sorted by
 // co-op name and add up to Total(in.Bill) exactly. With no co-ops it returns no shares.
 func ratAllocate(in Input) ([]Share, error) {
-	var pools = map[string]int64{}
-	for i, l := range in.Bill {
-		if l.Cents < 0 || l.Cents > maxCents {
-			return nil, fmt.Errorf("bill line %d: amount %d cents is out of range", i, l.Cents)
-		}
-		switch l.Pool {
-		case PoolCompute, PoolStorage, PoolShared:
-		default:
-			return nil, fmt.Errorf("bill line %d: unknown pool %q", i, l.Pool)
-		}
-		pools[l.Pool] += l.Cents
-	}
-	total := pools[PoolCompute] + pools[PoolStorage] + pools[PoolShared]
-	if in.Policy.MinimumCents < 0 {
-		return nil, fmt.Errorf("minimum amount %d cents is negative", in.Policy.MinimumCents)
-	}
-	switch in.Policy.Shared {
-	case "", SharedProportional, SharedEven:
-	default:
-		return nil, fmt.Errorf("unknown shared split %q", in.Policy.Shared)
+	pools, total, err := poolsOf(in)
+	if err != nil {
+		return nil, err
 	}
 
 	usage := make([]Usage, len(in.Usage))

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func TestQuote(t *testing.T) {
 	}
 	max := policy.Fares{PerKmCents: policy.MaxFareCents, PerMinuteCents: policy.MaxFareCents, PerHourCents: policy.MaxFareCents,
 		Surge: []policy.SurgeWindow{{From: "00:00", To: "23:59", Percent: policy.MaxSurgePercent}}}
-	if _, err := Quote(max, Input{DistanceMeters: MaxDistanceMeters, DurationMinutes: MaxDurationMinutes, Packages: MaxPackages}, tuesday9); err != ErrTooExpensive {
+	if _, err := Quote(max, Input{DistanceMeters: MaxDistanceMeters, DurationMinutes: MaxDurationMinutes, Packages: MaxPackages}, tuesday9); !errors.Is(err, ErrTooExpensive) {
 		t.Errorf("the largest request: %v, want ErrTooExpensive", err)
 	}
 }

@@ -1,0 +1,180 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package hubstatus_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/cooperator-dev/cooperator/api/hubstatus"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	controller "github.com/cooperator-dev/cooperator/controllers/hubstatus"
+)
+
+var (
+	t0 = time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
+	t1 = time.Date(2026, 12, 1, 4, 0, 0, 0, time.UTC)
+)
+
+func coop(name string, conds ...metav1.Condition) *coopv1.Cooperative {
+	return &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: coopv1.CooperativeStatus{Namespace: coopv1.NamespacePrefix + name, Conditions: conds}}
+}
+
+func cond(typ string, status metav1.ConditionStatus, reason string) metav1.Condition {
+	return metav1.Condition{Type: typ, Status: status, Reason: reason, Message: "secret-looking detail of the hub: shared-db-rw", LastTransitionTime: metav1.NewTime(t0)}
+}
+
+// report is a CostReport of period whose status was computed for its spec (observed
+// is the generation the lines are for), with one line per co-op of amounts.
+func report(period string, phase coopv1.CostReportPhase, observed int64, amounts map[string]string) coopv1.CostReport {
+	r := coopv1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: period, Generation: 2}, Spec: coopv1.CostReportSpec{Currency: "EUR"},
+		Status: coopv1.CostReportStatus{Phase: phase, ObservedGeneration: observed, Total: "100.00"}}
+	for _, c := range []string{"a", "b", "c"} {
+		if a, ok := amounts[c]; ok {
+			r.Status.Lines = append(r.Status.Lines, coopv1.CostLine{Cooperative: c, Amount: a, SharePercent: "50.00", ComputeAmount: a})
+		}
+	}
+	return r
+}
+
+func TestBuildDocument(t *testing.T) {
+	backedUp := coop("a", cond(coopv1.ConditionReady, metav1.ConditionTrue, "Ready"), cond(coopv1.ConditionBackupReady, metav1.ConditionFalse, "BackupFailed"))
+	backedUp.Status.LastBackup = &coopv1.BackupRecord{Name: "a-20261201", Time: &metav1.Time{Time: t1}}
+	many := make([]coopv1.CostReport, 0, 30)
+	for i := range 30 {
+		many = append(many, report(fmt.Sprintf("%d-%02d", 2024+i/12, i%12+1), coopv1.CostReportFinal, 2, map[string]string{"a": "1.00"}))
+	}
+	for _, tc := range []struct {
+		name    string
+		coop    *coopv1.Cooperative
+		reports []coopv1.CostReport
+		check   func(t *testing.T, d *hubstatus.Document)
+	}{{
+		name: "a new co-op: every condition Unknown, no backup, no month",
+		coop: coop("a"),
+		check: func(t *testing.T, d *hubstatus.Document) {
+			for _, c := range []hubstatus.Check{d.Reliability.Ready, d.Reliability.Database, d.Reliability.Platform, d.Reliability.Backup} {
+				if c.Status != "Unknown" || c.Since != nil {
+					t.Errorf("check %+v, want Unknown without a time", c)
+				}
+			}
+			if d.Reliability.LastBackup != nil || d.Hosting == nil || len(d.Hosting) != 0 {
+				t.Errorf("want no backup and an empty (not null) hosting list, got %+v", d)
+			}
+		},
+	}, {
+		name: "conditions and the last backup, without the conditions' messages",
+		coop: backedUp,
+		check: func(t *testing.T, d *hubstatus.Document) {
+			r := d.Reliability
+			if r.Ready.Status != "True" || r.Ready.Reason != "Ready" || !r.Ready.Since.Equal(t0) || r.Backup.Status != "False" || r.Backup.Reason != "BackupFailed" {
+				t.Errorf("reliability %+v", r)
+			}
+			if r.LastBackup == nil || !r.LastBackup.Equal(t1) {
+				t.Errorf("last backup %v, want %v", r.LastBackup, t1)
+			}
+			b, _ := json.Marshal(d)
+			if containsAny(string(b), "shared-db-rw", "a-20261201") {
+				t.Errorf("the document carries a condition message or a backup name: %s", b)
+			}
+		},
+	}, {
+		name: "the co-op's own line of each report, newest first; never another co-op's",
+		coop: coop("a"),
+		reports: []coopv1.CostReport{
+			report("2026-10", coopv1.CostReportFinal, 2, map[string]string{"a": "41.10", "b": "58.90"}),
+			report("2026-11", coopv1.CostReportOpen, 2, map[string]string{"a": "12.34", "b": "87.66"}),
+			report("2026-09", coopv1.CostReportFinal, 2, map[string]string{"b": "100.00"}),
+		},
+		check: func(t *testing.T, d *hubstatus.Document) {
+			if len(d.Hosting) != 2 {
+				t.Fatalf("months %+v, want 2026-11 and 2026-10", d.Hosting)
+			}
+			want := []hubstatus.Month{
+				{Period: "2026-11", Final: false, Currency: "EUR", HubTotal: "100.00", Cooperatives: 2, Amount: "12.34", SharePercent: "50.00", ComputeAmount: "12.34"},
+				{Period: "2026-10", Final: true, Currency: "EUR", HubTotal: "100.00", Cooperatives: 2, Amount: "41.10", SharePercent: "50.00", ComputeAmount: "41.10"},
+			}
+			for i := range want {
+				if d.Hosting[i] != want[i] {
+					t.Errorf("month %d: %+v, want %+v", i, d.Hosting[i], want[i])
+				}
+			}
+			b, _ := json.Marshal(d)
+			if containsAny(string(b), "58.90", "87.66") {
+				t.Errorf("the document carries another co-op's amount: %s", b)
+			}
+		},
+	}, {
+		name:    "a report whose lines are for an older spec is left out until recomputed",
+		coop:    coop("a"),
+		reports: []coopv1.CostReport{report("2026-11", coopv1.CostReportOpen, 1, map[string]string{"a": "12.34"})},
+		check: func(t *testing.T, d *hubstatus.Document) {
+			if len(d.Hosting) != 0 {
+				t.Errorf("months %+v, want none", d.Hosting)
+			}
+		},
+	}, {
+		name:    "at most MaxMonths months, the newest",
+		coop:    coop("a"),
+		reports: many,
+		check: func(t *testing.T, d *hubstatus.Document) {
+			if len(d.Hosting) != hubstatus.MaxMonths || d.Hosting[0].Period != "2026-06" || d.Hosting[hubstatus.MaxMonths-1].Period != "2024-07" {
+				t.Errorf("%d months from %s to %s", len(d.Hosting), d.Hosting[0].Period, d.Hosting[len(d.Hosting)-1].Period)
+			}
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := controller.BuildDocument(tc.coop, tc.reports)
+			if err := d.Validate(); err != nil {
+				t.Fatalf("the document is not valid: %v", err)
+			}
+			b, err := d.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := hubstatus.Parse(b); err != nil {
+				t.Fatalf("the platform cannot read it: %v", err)
+			}
+			tc.check(t, d)
+		})
+	}
+}
+
+func TestBuildConfigMap(t *testing.T) {
+	c := coop("a")
+	cm, err := controller.BuildConfigMap(c, controller.BuildDocument(c, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cm.Name != hubstatus.ConfigMapName || cm.Namespace != "coop-a" || len(cm.OwnerReferences) != 0 ||
+		cm.Labels[coopv1.LabelManagedBy] != coopv1.ManagedByValue || cm.Labels[coopv1.LabelCooperative] != "a" {
+		t.Errorf("metadata %+v: want %s in coop-a, the operator's labels (its cache holds only those), no owner", cm.ObjectMeta, hubstatus.ConfigMapName)
+	}
+	if _, err := hubstatus.Parse([]byte(cm.Data[hubstatus.Key])); err != nil {
+		t.Errorf("data under %s: %v", hubstatus.Key, err)
+	}
+}
+
+func containsAny(s string, subs ...string) bool {
+	return slices.ContainsFunc(subs, func(x string) bool { return strings.Contains(s, x) })
+}

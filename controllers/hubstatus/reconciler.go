@@ -1,0 +1,233 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package hubstatus hands each co-op's platform what the hub knows of the co-op and the
+// platform cannot see (api/hubstatus): the readiness of its platform, database and
+// backups, and its lines of the hub's CostReports. CooperativeReconciler keeps the
+// ConfigMap coop-hub-status of each co-op's namespace up to date; it writes only when the
+// document changed.
+package hubstatus
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/cooperator-dev/cooperator/api/hubstatus"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
+)
+
+// CooperativeReconciler reconciles a Cooperative into its hub-status ConfigMap.
+type CooperativeReconciler struct {
+	Client client.Client
+}
+
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch
+// +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
+
+// The ConfigMap is written in the co-op's namespace only, under the operator's tenant role
+// that the Cooperative reconciler binds there (config/rbac/tenant_role.yaml): the operator
+// may write no ConfigMap elsewhere.
+
+// scope is what one reconcile knows.
+type scope struct {
+	coop    *coopv1.Cooperative
+	reports []coopv1.CostReport
+	doc     *hubstatus.Document
+}
+
+// phase is one step of a reconcile.
+type phase func(ctx context.Context, s *scope) error
+
+// Reconcile builds the co-op's document from its status and the CostReports, and applies
+// the ConfigMap when it differs. A co-op being deleted, or whose tenancy (its namespace
+// and the operator's RoleBinding there) the Cooperative reconciler has not reported ready,
+// is left alone: the namespace's deletion takes the ConfigMap with it, and the status
+// update that reports the tenancy ready brings the co-op back here.
+func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	coop := &coopv1.Cooperative{}
+	if err := r.Client.Get(ctx, req.NamespacedName, coop); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !coop.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionTenancyReady) {
+		return ctrl.Result{}, nil
+	}
+	s := &scope{coop: coop}
+	for _, p := range []phase{r.loadReports, r.build, r.apply} {
+		if err := p(ctx, s); err != nil {
+			if apierrors.IsForbidden(err) && time.Since(tenancyReadySince(coop)) < rbacGrace {
+				// The tenant RoleBinding was just made; the API server's authorizer has
+				// not seen it yet.
+				log.FromContext(ctx).V(1).Info("Waiting for the operator's tenant RoleBinding to take effect", "namespace", coop.NamespaceName())
+				return ctrl.Result{RequeueAfter: time.Second}, nil
+			}
+			return ctrl.Result{}, err
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// rbacGrace is how long after the tenancy is ready a refusal is taken for the API
+// server's authorizer catching up with the new RoleBinding, not for a missing right.
+const rbacGrace = 30 * time.Second
+
+func tenancyReadySince(coop *coopv1.Cooperative) time.Time {
+	if c := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionTenancyReady); c != nil {
+		return c.LastTransitionTime.Time
+	}
+	return time.Time{}
+}
+
+// loadReports reads the CostReports from the cache.
+func (r *CooperativeReconciler) loadReports(ctx context.Context, s *scope) error {
+	var list coopv1.CostReportList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return fmt.Errorf("listing CostReports: %w", err)
+	}
+	s.reports = list.Items
+	return nil
+}
+
+// build makes the document.
+func (r *CooperativeReconciler) build(_ context.Context, s *scope) error {
+	s.doc = BuildDocument(s.coop, s.reports)
+	return s.doc.Validate()
+}
+
+// apply writes the ConfigMap when the document changed.
+func (r *CooperativeReconciler) apply(ctx context.Context, s *scope) error {
+	cm, err := BuildConfigMap(s.coop, s.doc)
+	if err != nil {
+		return err
+	}
+	res, err := ssa.ApplyFetch(ctx, r.Client, cm, &corev1.ConfigMap{})
+	if err != nil {
+		return err
+	}
+	if res != ssa.Unchanged {
+		log.FromContext(ctx).V(1).Info("Applied the hub status", "namespace", cm.Namespace, "months", len(s.doc.Hosting))
+	}
+	return nil
+}
+
+// BuildDocument is the co-op's document: its readiness from its conditions, its last
+// backup, and its line of every CostReport whose lines are computed for the report's
+// current spec, newest first, at most hubstatus.MaxMonths.
+func BuildDocument(coop *coopv1.Cooperative, reports []coopv1.CostReport) *hubstatus.Document {
+	d := &hubstatus.Document{Cooperative: coop.Name, Hosting: []hubstatus.Month{}}
+	check := func(condition string) hubstatus.Check {
+		c := meta.FindStatusCondition(coop.Status.Conditions, condition)
+		if c == nil {
+			return hubstatus.Check{Status: string(metav1.ConditionUnknown)}
+		}
+		since := c.LastTransitionTime.UTC()
+		return hubstatus.Check{Status: string(c.Status), Reason: c.Reason, Since: &since}
+	}
+	d.Reliability = hubstatus.Reliability{
+		Ready:    check(coopv1.ConditionReady),
+		Database: check(coopv1.ConditionDatabaseReady),
+		Platform: check(coopv1.ConditionPlatformReady),
+		Backup:   check(coopv1.ConditionBackupReady),
+	}
+	if b := coop.Status.LastBackup; b != nil && b.Time != nil {
+		t := b.Time.UTC()
+		d.Reliability.LastBackup = &t
+	}
+	for i := range reports {
+		rep := &reports[i]
+		if rep.Status.ObservedGeneration != rep.Generation {
+			continue
+		}
+		j := slices.IndexFunc(rep.Status.Lines, func(l coopv1.CostLine) bool { return l.Cooperative == coop.Name })
+		if j < 0 {
+			continue
+		}
+		l := rep.Status.Lines[j]
+		d.Hosting = append(d.Hosting, hubstatus.Month{
+			Period: rep.Name, Final: rep.Status.Phase == coopv1.CostReportFinal, Currency: rep.Spec.Currency,
+			HubTotal: rep.Status.Total, Cooperatives: len(rep.Status.Lines),
+			Amount: l.Amount, SharePercent: l.SharePercent,
+			ComputeAmount: l.ComputeAmount, StorageAmount: l.StorageAmount, SharedAmount: l.SharedAmount,
+			DiscountAdjustment: l.DiscountAdjustment, FloorAdjustment: l.FloorAdjustment, RoundingAdjustment: l.RoundingAdjustment,
+		})
+	}
+	slices.SortFunc(d.Hosting, func(a, b hubstatus.Month) int { return strings.Compare(b.Period, a.Period) })
+	if len(d.Hosting) > hubstatus.MaxMonths {
+		d.Hosting = d.Hosting[:hubstatus.MaxMonths]
+	}
+	return d
+}
+
+// BuildConfigMap is the ConfigMap coop-hub-status of the co-op's namespace holding doc.
+// It carries the operator's labels (the manager caches only those) and no owner: it is
+// not the Cooperative reconciler's child, and the namespace's deletion removes it.
+func BuildConfigMap(coop *coopv1.Cooperative, doc *hubstatus.Document) (*corev1.ConfigMap, error) {
+	b, err := doc.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("encoding the hub status of %s: %w", coop.Name, err)
+	}
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: hubstatus.ConfigMapName, Namespace: coop.NamespaceName(),
+			Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelCooperative: coop.Name},
+		},
+		Data: map[string]string{hubstatus.Key: string(b)},
+	}, nil
+}
+
+// SetupWithManager watches Cooperatives (their status included: readiness and backups
+// change there), the CostReports (a report's lines wake the co-ops it names) and the
+// ConfigMaps this reconciler writes (one changed or deleted by hand is put back).
+func (r *CooperativeReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	byLines := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		rep, ok := obj.(*coopv1.CostReport)
+		if !ok {
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(rep.Status.Lines))
+		for _, l := range rep.Status.Lines {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: l.Cooperative}})
+		}
+		return reqs
+	})
+	byConfigMap := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		if obj.GetName() != hubstatus.ConfigMapName || obj.GetLabels()[coopv1.LabelCooperative] == "" {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: obj.GetLabels()[coopv1.LabelCooperative]}}}
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&coopv1.Cooperative{}).
+		Named("hubstatus").
+		Watches(&coopv1.CostReport{}, byLines).
+		Watches(&corev1.ConfigMap{}, byConfigMap).
+		Complete(r)
+}

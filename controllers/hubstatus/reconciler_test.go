@@ -1,0 +1,201 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package hubstatus_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/cooperator-dev/cooperator/api/hubstatus"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
+	controller "github.com/cooperator-dev/cooperator/controllers/hubstatus"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/test/harness"
+)
+
+// eventually polls check every 100ms until it returns nil or 60s pass.
+func eventually(t *testing.T, what string, check func() error) {
+	t.Helper()
+	var err error
+	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if err = check(); err == nil {
+			return
+		}
+	}
+	t.Fatalf("%s: %v", what, err)
+}
+
+// month is the document's month period; nil when it has none. (The metering's report of
+// the current month is there too, with the amounts of an empty bill.)
+func month(d *hubstatus.Document, period string) *hubstatus.Month {
+	for i := range d.Hosting {
+		if d.Hosting[i].Period == period {
+			return &d.Hosting[i]
+		}
+	}
+	return nil
+}
+
+// published reads the document the operator published in the co-op's namespace.
+func published(ctx context.Context, c client.Client, coop string) (*hubstatus.Document, *corev1.ConfigMap, error) {
+	cm := &corev1.ConfigMap{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: coopv1.NamespacePrefix + coop, Name: hubstatus.ConfigMapName}, cm); err != nil {
+		return nil, nil, err
+	}
+	d, err := hubstatus.Parse([]byte(cm.Data[hubstatus.Key]))
+	return d, cm, err
+}
+
+// TestHubStatusReachesTheCoopNamespace runs the whole operator (every controller, as
+// main.go does) on an embedded API server: the co-ops' readiness comes from the
+// Cooperative reconciler and their lines from the CostReport controller. No pod runs
+// here, so the test plays the metering's record of a past month in the report's status.
+func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: manager.Scheme()})
+	ctx := t.Context()
+	c := env.Client
+	hub := hubconfig.Default()
+	if err := harness.SeedHub(ctx, c, &hub, "key", "secret"); err != nil {
+		t.Fatal(err)
+	}
+	opts := manager.DefaultOptions()
+	opts.Hub = hub
+	opts.MetricsBindAddress, opts.HealthProbeBindAddress, opts.Webhooks = "0", "0", false
+	mgr, err := manager.New(env.Cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = mgr.Start(ctx) }()
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"coop_v1alpha1_cooperative_fairride.yaml", "coop_v1alpha1_cooperative_coursiers.yaml"} {
+		if err := harness.CreateFile(ctx, c, filepath.Join(root, "config", "samples", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The readiness the Cooperative reconciler reported, in the co-op's own namespace.
+	eventually(t, "fairride-lyon's hub status with its readiness", func() error {
+		d, _, err := published(ctx, c, "fairride-lyon")
+		if err != nil {
+			return err
+		}
+		coop := &coopv1.Cooperative{}
+		if err := c.Get(ctx, client.ObjectKey{Name: "fairride-lyon"}, coop); err != nil {
+			return err
+		}
+		want := controller.BuildDocument(coop, nil).Reliability
+		if d.Cooperative != "fairride-lyon" || d.Reliability.Database.Status == "Unknown" || fmt.Sprint(d.Reliability) != fmt.Sprint(want) {
+			return fmt.Errorf("reliability %+v, the co-op's status says %+v", d.Reliability, want)
+		}
+		return nil
+	})
+
+	// A month's bill, split by the CostReport controller from the usage the metering
+	// recorded (played here).
+	if err := harness.CreateFile(ctx, c, filepath.Join(root, "config", "samples", "coop_v1alpha1_costreport.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	report := &coopv1.CostReport{}
+	if err := c.Get(ctx, client.ObjectKey{Name: "2026-11"}, report); err != nil {
+		t.Fatal(err)
+	}
+	base := report.DeepCopy()
+	report.Status.Usage = []coopv1.CooperativeUsage{
+		{Cooperative: "coursiers-nantes", CPUMillicoreSeconds: "2592000000", MemoryByteSeconds: "2783138807808000", StorageByteSeconds: "2783138807808000"},
+		{Cooperative: "fairride-lyon", CPUMillicoreSeconds: "1296000000", MemoryByteSeconds: "1391569403904000", StorageByteSeconds: "1391569403904000"},
+	}
+	if err := c.Status().Patch(ctx, report, client.MergeFrom(base), client.FieldOwner("cooperator-metering")); err != nil {
+		t.Fatal(err)
+	}
+	var lines map[string]string
+	eventually(t, "the report's lines in each co-op's hub status", func() error {
+		if err := c.Get(ctx, client.ObjectKey{Name: "2026-11"}, report); err != nil {
+			return err
+		}
+		if report.Status.ObservedGeneration != report.Generation || len(report.Status.Lines) != 2 {
+			return fmt.Errorf("report lines %+v", report.Status.Lines)
+		}
+		lines = map[string]string{}
+		for _, l := range report.Status.Lines {
+			lines[l.Cooperative] = l.Amount
+		}
+		for coop, amount := range lines {
+			d, _, err := published(ctx, c, coop)
+			if err != nil {
+				return err
+			}
+			if m := month(d, "2026-11"); m == nil || m.Amount != amount || m.HubTotal != report.Status.Total || !m.Final {
+				return fmt.Errorf("%s hosting %+v, want its line %s of %s in 2026-11, final", coop, d.Hosting, amount, report.Status.Total)
+			}
+		}
+		return nil
+	})
+	if lines["fairride-lyon"] == lines["coursiers-nantes"] {
+		t.Fatalf("the two co-ops pay the same (%s): the test cannot tell their lines apart", lines["fairride-lyon"])
+	}
+	_, cm, err := published(ctx, c, "fairride-lyon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(cm.Data[hubstatus.Key], lines["coursiers-nantes"]) || strings.Contains(cm.Data[hubstatus.Key], "coursiers") {
+		t.Errorf("fairride-lyon's hub status shows another co-op: %s", cm.Data[hubstatus.Key])
+	}
+
+	// Converged: a reconcile writes nothing.
+	r := &controller.CooperativeReconciler{Client: c}
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: "fairride-lyon"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, again, err := published(ctx, c, "fairride-lyon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ResourceVersion != cm.ResourceVersion {
+		t.Errorf("a reconcile of a converged co-op wrote its hub status (resourceVersion %s -> %s)", cm.ResourceVersion, again.ResourceVersion)
+	}
+
+	// Changed by hand, it is put back.
+	cm.Data[hubstatus.Key] = `{"cooperative":"fairride-lyon","reliability":{},"hosting":[]}`
+	if err := c.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the hub status put back", func() error {
+		d, _, err := published(ctx, c, "fairride-lyon")
+		if err != nil {
+			return err
+		}
+		if m := month(d, "2026-11"); m == nil || m.Amount != lines["fairride-lyon"] {
+			return fmt.Errorf("hosting %+v", d.Hosting)
+		}
+		return nil
+	})
+}
