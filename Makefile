@@ -4,7 +4,7 @@
 IMG ?= ghcr.io/cooperator-dev/cooperator:dev
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Co-ops the scale suite of make bench measures (comma-separated), and its extra flags
-# (-idle, -unrelated, -operator-args).
+# (-idle, -unrelated, -operator-args, -operator-env, -profile-dir).
 SCALE_N ?= 100,500,1000
 SCALE_FLAGS ?=
 
