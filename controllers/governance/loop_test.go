@@ -473,10 +473,15 @@ func TestForgedResultRefused(t *testing.T) {
 	if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && len(obj.Status.Governance.History) > 0) {
 		t.Fatalf("a forged result was applied: %+v %+v", obj.Spec.FeeSplit, obj.Status.Governance)
 	}
-	app := c.proposal(id, a.token)["application"].(map[string]any)
-	if app["state"] != "refused" || !strings.Contains(app["message"].(string), "re-tally") {
-		t.Fatalf("application %v", app)
-	}
+	// The refusal reaches the platform's database in a write of its own, apart from the
+	// condition: wait for it too.
+	eventually(t, "the refusal in the platform", func() error {
+		app := c.proposal(id, a.token)["application"].(map[string]any)
+		if app["state"] != "refused" || !strings.Contains(fmt.Sprint(app["message"]), "re-tally") {
+			return fmt.Errorf("application %v", app)
+		}
+		return nil
+	})
 	var events corev1.EventList
 	eventually(t, "a warning event", func() error {
 		if err := c.k8s.List(context.Background(), &events, client.InNamespace("default")); err != nil {

@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/util/csaupgrade"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
@@ -235,7 +236,13 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 // the field would leave it in place. It reads the object from the API server (the cache
 // strips managedFields; unstructured reads pass the cache) and writes only when there is
 // such an entry, once per object: an apply over an existing object is the rare case.
+// The patch tests the resourceVersion it was computed from; when another writer changed the
+// object in between, it is read and computed again (retry.RetryOnConflict).
 func upgradeOwnership(ctx context.Context, c client.Client, u *unstructured.Unstructured) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return upgradeOwnershipOnce(ctx, c, u) })
+}
+
+func upgradeOwnershipOnce(ctx context.Context, c client.Client, u *unstructured.Unstructured) error {
 	cur := &unstructured.Unstructured{}
 	cur.SetGroupVersionKind(u.GroupVersionKind())
 	key := client.ObjectKeyFromObject(u)
@@ -253,6 +260,9 @@ func upgradeOwnership(ctx context.Context, c client.Client, u *unstructured.Unst
 		return nil
 	}
 	if err := c.Patch(ctx, cur, client.RawPatch(types.JSONPatchType, patch)); err != nil {
+		if apierrors.IsConflict(err) {
+			return err // RetryOnConflict recognises it only unwrapped
+		}
 		return fmt.Errorf("upgrading the field ownership of %s %s: %w", u.GetKind(), key, err)
 	}
 	return nil
