@@ -176,6 +176,9 @@ func (e *Env) start(ctx context.Context, opts Options) error {
 		args.Set("audit-log-format", "json")
 		args.Set("audit-log-mode", "batch")
 		args.Set("audit-log-batch-max-wait", "1s")
+		// The log rotates at 100 MB unless told otherwise, and AuditedWrites reads
+		// audit.log alone: a hub of a thousand co-ops writes more than that.
+		args.Set("audit-log-maxsize", "100000")
 	}
 	if opts.ServiceClusterIPRange != "" {
 		e.Environment.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", opts.ServiceClusterIPRange)
