@@ -195,6 +195,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/v1/payments/{id}/refund", admin, s.refundPayment, nil},
 		{"GET", "/v1/reports/funds", member, s.fundReport, nil},
 		{"GET", "/v1/reports/hub", member, s.hubReport, nil},
+		{"GET", "/v1/reports/earnings", member, s.earningsReport, nil},
 		{"GET", "/v1/funds/{name}", member, s.fundHistory, nil},
 		{"POST", "/v1/disbursements", member, s.createDisbursement, nil},
 		{"GET", "/v1/disbursements/{id}", member, s.getDisbursement, nil},

@@ -447,6 +447,12 @@ type vitalityData struct {
 	LastBackup     *time.Time
 	Reported       bool
 	HubUnavailable bool
+	// MedianHourly is the workers' median hourly earnings, formatted; empty when too few
+	// workers completed an hour of work in the window (EarningsWorkers of EarningsMin).
+	MedianHourly    string
+	EarningsWorkers int
+	EarningsMin     int
+	EarningsDays    int
 }
 
 type reliabilityRow struct {
@@ -472,7 +478,20 @@ func (a *App) vitality(q *req) {
 	if !a.get(q, "/v1/reports/funds", &rep) {
 		return
 	}
+	var earn struct {
+		WindowDays        int    `json:"windowDays"`
+		Workers           int    `json:"workers"`
+		MinWorkers        int    `json:"minWorkers"`
+		MedianHourlyCents *int64 `json:"medianHourlyCents"`
+	}
+	if !a.get(q, "/v1/reports/earnings", &earn) {
+		return
+	}
 	var d vitalityData
+	d.EarningsWorkers, d.EarningsMin, d.EarningsDays = earn.Workers, earn.MinWorkers, earn.WindowDays
+	if earn.MedianHourlyCents != nil {
+		d.MedianHourly = money(q.lang, *earn.MedianHourlyCents)
+	}
 	var part, speed []bar
 	var turnouts []float64
 	var hours []float64

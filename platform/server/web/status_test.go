@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -34,5 +36,37 @@ func TestOperatorStatusShown(t *testing.T) {
 		if p := s.do("GET", path, nil); p.status != 200 || !strings.Contains(p.body, "cannot be read right now") || strings.Contains(p.body, "November") {
 			t.Fatalf("%s with an invalid hub document: %d", path, p.status)
 		}
+	}
+}
+
+// The workers' median hourly earnings on the vitality page: not shown while fewer than
+// three workers have an hour of work (it would tell one worker's pay), then the median of
+// GET /v1/reports/earnings. The service stamps the work's history with the database's
+// clock; the test moves those stamps back as if each ride had taken an hour.
+func TestVitalityShowsMedianHourlyEarnings(t *testing.T) {
+	c := newCoop(t)
+	_, customer := c.member("Rita Rider", "customer")
+	s := c.session(t)
+	id, _ := c.member("Ana Driver", "worker")
+	s.signIn(c.code(id))
+	if p := s.do("GET", "/app/vitality", nil).body; !strings.Contains(p, "not shown until at least 3 workers") {
+		t.Fatal("without work the vitality page does not say why there is no median")
+	}
+	c.member("Ben Driver", "worker")
+	c.member("Cleo Driver", "worker")
+	for _, price := range []int64{1000, 2000, 3000} {
+		work := c.request(customer, price)
+		for _, step := range []string{"accept", "start", "complete"} {
+			c.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), adminToken, nil)
+		}
+		if _, err := c.owner.Exec(context.Background(), `UPDATE work_history SET at = CASE to_state
+				WHEN 'in_progress' THEN now() - interval '70 minutes' ELSE now() - interval '10 minutes' END
+			WHERE work_id = $1 AND to_state IN ('in_progress', 'completed')`, work); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each driver earned the price less the 3 % fee in an hour: the median is 19.40.
+	if p := s.do("GET", "/app/vitality", nil).body; !strings.Contains(p, "19.40") || !strings.Contains(p, "(3 workers)") {
+		t.Errorf("the vitality page lacks the median of 19.40 an hour over 3 workers")
 	}
 }

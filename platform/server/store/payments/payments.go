@@ -235,3 +235,42 @@ func (s Store) Earnings(ctx context.Context, account string) ([]Earning, error) 
 		return e, err
 	})
 }
+
+// WorkerHours is what one worker earned for the work they completed in a window, and how
+// long that work took them.
+type WorkerHours struct {
+	WorkerID int64
+	// Seconds from the start of each work item to its completion, summed.
+	Seconds int64
+	// Cents the worker's account received for those items (their share of the payments,
+	// tips included, refunds taken off).
+	Cents int64
+}
+
+// WorkerHoursSince sums, per worker, the work they completed since the window began
+// (windowDays before the database's clock, which also stamps the work's history): how
+// long each item took from start to completion, and what their account received for it.
+func (s Store) WorkerHoursSince(ctx context.Context, windowDays int) ([]WorkerHours, error) {
+	rows, err := s.db.Query(ctx, `WITH done AS (
+			SELECT w.id, w.worker_id, EXTRACT(EPOCH FROM (c.at - st.at))::bigint AS secs
+			FROM work_items w
+			JOIN LATERAL (SELECT min(h.at) AS at FROM work_history h WHERE h.work_id = w.id AND h.to_state = 'in_progress') st ON true
+			JOIN LATERAL (SELECT max(h.at) AS at FROM work_history h WHERE h.work_id = w.id AND h.to_state = 'completed') c ON true
+			WHERE w.state = 'completed' AND w.worker_id IS NOT NULL AND c.at >= now() - make_interval(days => $1) AND c.at > st.at),
+		earned AS (
+			SELECT d.id, sum(e.amount_cents) AS cents
+			FROM done d JOIN payments py ON py.work_id = d.id
+			JOIN ledger_entries e ON (e.tx_id = py.tx_id OR e.tx_id = py.refund_tx_id) AND e.account = 'member:' || d.worker_id
+			GROUP BY d.id)
+		SELECT d.worker_id, sum(d.secs)::bigint, coalesce(sum(e.cents), 0)::bigint
+		FROM done d LEFT JOIN earned e ON e.id = d.id
+		GROUP BY d.worker_id ORDER BY d.worker_id`, windowDays)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (WorkerHours, error) {
+		var w WorkerHours
+		err := row.Scan(&w.WorkerID, &w.Seconds, &w.Cents)
+		return w, err
+	})
+}
