@@ -17,11 +17,11 @@ func TestMedianHourlyEarnings(t *testing.T) {
 		want        *int64
 	}{
 		{"no work", nil, 0, nil},
-		{"two workers are too few: the median would be one of their pays", []payments.WorkerHours{{1, 3600, 2000}, {2, 7200, 3000}}, 2, nil},
-		{"under an hour of work does not count", []payments.WorkerHours{{1, 3600, 2000}, {2, 7200, 3000}, {3, 3599, 999999}}, 2, nil},
-		{"odd: the middle rate", []payments.WorkerHours{{1, 3600, 2000}, {2, 7200, 3000}, {3, 5400, 4500}}, 3, i(2000)},
-		{"even: the mean of the middle two, half up", []payments.WorkerHours{{1, 3600, 1001}, {2, 3600, 1002}, {3, 3600, 5}, {4, 3600, 9000}}, 4, i(1002)},
-		{"rates rounded half up to the cent", []payments.WorkerHours{{1, 7200, 1001}, {2, 7200, 1001}, {3, 7200, 1001}}, 3, i(501)},
+		{"two workers are too few: the median would be one of their pays", []payments.WorkerHours{wh(1, 3600, 2000), wh(2, 7200, 3000)}, 2, nil},
+		{"under an hour of work does not count", []payments.WorkerHours{wh(1, 3600, 2000), wh(2, 7200, 3000), wh(3, 3599, 999999)}, 2, nil},
+		{"odd: the middle rate", []payments.WorkerHours{wh(1, 3600, 2000), wh(2, 7200, 3000), wh(3, 5400, 4500)}, 3, i(2000)},
+		{"even: the mean of the middle two, half up", []payments.WorkerHours{wh(1, 3600, 1001), wh(2, 3600, 1002), wh(3, 3600, 5), wh(4, 3600, 9000)}, 4, i(1002)},
+		{"rates rounded half up to the cent", []payments.WorkerHours{wh(1, 7200, 1001), wh(2, 7200, 1001), wh(3, 7200, 1001)}, 3, i(501)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := MedianHourlyEarnings(tc.ws)
@@ -31,6 +31,10 @@ func TestMedianHourlyEarnings(t *testing.T) {
 			}
 		})
 	}
+}
+
+func wh(worker, seconds, cents int64) payments.WorkerHours {
+	return payments.WorkerHours{WorkerID: worker, Seconds: seconds, Cents: cents}
 }
 
 func deref(p *int64) any {
