@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -187,6 +188,11 @@ func hash(u *unstructured.Unstructured) (string, error) {
 // managedFields, which the first apply over the object turns into FieldOwner's apply
 // entry (upgradeOwnership), so that an apply drops the fields it no longer holds as if
 // the object had been applied from the start.
+//
+// Only kinds of Kubernetes' own API groups are created so. A custom resource may have a
+// mutating webhook (CloudNativePG's defaults a Cluster's parameters, probes and more):
+// what it adds during a create would be FieldOwner's, and an apply that leaves it out
+// would remove it; an apply that creates leaves it to the webhook.
 func Apply(ctx context.Context, c client.Client, desired client.Object, live client.Object) (Result, error) {
 	u, err := ToUnstructured(c.Scheme(), desired)
 	if err != nil {
@@ -203,7 +209,9 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 	annotations[HashAnnotation] = h
 	u.SetAnnotations(annotations)
 
-	if live == nil || live.GetUID() == "" {
+	exists := live != nil && live.GetUID() != ""
+	switch {
+	case !exists && builtIn(u.GroupVersionKind().Group):
 		err := c.Create(ctx, u.DeepCopy(), client.FieldOwner(FieldOwner))
 		if err == nil {
 			return Created, nil
@@ -212,7 +220,7 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 			return Unchanged, fmt.Errorf("creating %s %s: %w", u.GetKind(), client.ObjectKeyFromObject(desired), err)
 		}
 		// The read did not see it yet: applied over as any existing object.
-	} else if live.GetAnnotations()[HashAnnotation] == h {
+	case exists && live.GetAnnotations()[HashAnnotation] == h:
 		lu, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
 		if err != nil {
 			return Unchanged, fmt.Errorf("converting live %s %s: %w", u.GetKind(), u.GetName(), err)
@@ -227,7 +235,16 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return Unchanged, fmt.Errorf("applying %s %s: %w", u.GetKind(), client.ObjectKeyFromObject(desired), err)
 	}
+	if !exists {
+		return Created, nil
+	}
 	return Updated, nil
+}
+
+// builtIn reports whether group is one of Kubernetes' own API groups (the core group, or
+// a group under k8s.io), whose objects no webhook of the hub's operators mutates.
+func builtIn(group string) bool {
+	return group == "" || group == "k8s.io" || strings.HasSuffix(group, ".k8s.io") || !strings.Contains(group, ".")
 }
 
 // upgradeOwnership turns FieldOwner's Update entry in the managedFields of the object of
