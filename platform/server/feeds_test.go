@@ -63,11 +63,11 @@ func TestOfferExpiresToNextWorker(t *testing.T) {
 	if got := e.offerWork(w2); len(got) != 0 {
 		t.Fatalf("w2's offers %v before the expiry", got)
 	}
-	e.clock.Advance(59 * time.Second)
+	e.clock.Step(59 * time.Second)
 	if got := e.offerWork(w2); len(got) != 0 {
 		t.Fatalf("the offer moved on before its time: w2's offers %v", got)
 	}
-	e.clock.Advance(time.Second)
+	e.clock.Step(time.Second)
 	// Reading the feed moves the expired offer on (lazy expiry).
 	if got := e.offerWork(w2); fmt.Sprint(got) != fmt.Sprint([]int64{id}) {
 		t.Fatalf("w2's offers after the expiry %v", got)
@@ -86,7 +86,7 @@ func TestOfferExpiresToNextWorker(t *testing.T) {
 	}
 	// w2 lets it expire too: nobody is left (w1's offer expired), back to requested, and
 	// the work is found by reading it, without any feed read.
-	e.clock.Advance(61 * time.Second)
+	e.clock.Step(61 * time.Second)
 	got = e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil)
 	if got["state"] != "requested" || got["workerId"] != nil {
 		t.Fatalf("work with nobody left %v", got)
@@ -193,7 +193,7 @@ func TestUrgentOffersExpireToTheNextFanOut(t *testing.T) {
 	if d["state"] != "offered" || !strings.Contains(d["reason"].(string), "1 other offers") {
 		t.Fatalf("decline %v", d)
 	}
-	e.clock.Advance(30 * time.Second)
+	e.clock.Step(30 * time.Second)
 	if got := e.offerWork(ws[2]); fmt.Sprint(got) != fmt.Sprint([]int64{id}) {
 		t.Fatalf("the third driver's offers %v", got)
 	}
@@ -291,7 +291,7 @@ func TestScheduledWorkReservesItsSlot(t *testing.T) {
 		t.Fatalf("scheduled work %v", all)
 	}
 	// Once 09:00 on the 3rd has come, the first booking is current work.
-	e.clock.Advance(48 * time.Hour)
+	e.clock.Step(48 * time.Hour)
 	if cur := feedWorkIDs(e.must(200, "GET", fmt.Sprintf("/v1/members/%d/work", w.id), w.token, nil)); fmt.Sprint(cur) != fmt.Sprint([]int64{first, adjacent[1]}) {
 		t.Fatalf("current work at 09:00 on the 3rd %v", cur)
 	}
@@ -334,7 +334,7 @@ func TestWeeklyScheduleAndExceptions(t *testing.T) {
 	if got := match(); got != 409 {
 		t.Fatalf("matched on a holiday: %d", got)
 	}
-	e.clock.Advance(24 * time.Hour) // Wednesday: no window
+	e.clock.Step(24 * time.Hour) // Wednesday: no window
 	if got := match(); got != 409 {
 		t.Fatalf("matched outside the windows: %d", got)
 	}

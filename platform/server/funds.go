@@ -196,11 +196,8 @@ func (s *Server) getDisbursement(r *http.Request, p principal) (int, any, error)
 		return 0, nil, err
 	}
 	d, err := funds.On(s.pool).Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("disbursement")
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asNotFound(err, "disbursement")
 	}
 	mine := func(id *int64) bool { return id != nil && *id == p.memberID }
 	if !p.admin && !mine(d.RequestedBy) && !mine(d.MemberID) {

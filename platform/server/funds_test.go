@@ -130,7 +130,7 @@ func TestDisbursementByProposal(t *testing.T) {
 	vote(byStaff, "yes")
 	vote(turnedDown, "no")
 	vote(tooLate, "yes")
-	e.clock.Advance(8 * 24 * time.Hour)
+	e.clock.Step(8 * 24 * time.Hour)
 	e.must(200, "GET", "/v1/proposals", w.token, nil) // closes what is due, in id order
 	for _, c := range []struct {
 		d      map[string]any

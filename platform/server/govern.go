@@ -123,11 +123,8 @@ func (s *Server) listProposals(r *http.Request, p principal) (int, any, error) {
 // before rules were recorded follow the policy in force.
 func (s *Server) proposalRules(ctx context.Context, db store.DBTX, id int64) (policy.Governance, error) {
 	raw, err := proposals.On(db).Rules(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return policy.Governance{}, notFound("proposal")
-	}
 	if err != nil {
-		return policy.Governance{}, err
+		return policy.Governance{}, asNotFound(err, "proposal")
 	}
 	if len(raw) == 0 {
 		pol, err := s.currentPolicy()
@@ -154,11 +151,8 @@ func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	pr, mine, err := proposals.On(s.pool).GetWithBallot(r.Context(), id, p.memberID)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("proposal")
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asNotFound(err, "proposal")
 	}
 	out := map[string]any{"proposal": pr}
 	if pr.Status == "open" {
@@ -212,11 +206,8 @@ func (s *Server) castBallot(r *http.Request, p principal) (int, any, error) {
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := proposals.On(tx)
 		status, onRoll, err := q.LockForBallot(r.Context(), id, p.memberID)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("proposal")
-		}
 		if err != nil {
-			return err
+			return asNotFound(err, "proposal")
 		}
 		if status != "open" {
 			return conflict("choice", "the proposal is closed")
@@ -246,11 +237,8 @@ func (s *Server) closeProposal(r *http.Request, p principal) (int, any, error) {
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := proposals.On(tx)
 		status, deadline, missing, err := q.LockForClose(r.Context(), id)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("proposal")
-		}
 		if err != nil {
-			return err
+			return asNotFound(err, "proposal")
 		}
 		if status != "open" {
 			return conflict("status", "the proposal is already closed")
@@ -402,11 +390,8 @@ func (s *Server) deleteDelegation(r *http.Request, p principal) (int, any, error
 		return 0, nil, forbidden("delegations are taken back by members with their own token")
 	}
 	err := proposals.On(s.pool).Undelegate(r.Context(), p.memberID)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("delegation")
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asNotFound(err, "delegation")
 	}
 	return http.StatusOK, map[string]any{"memberId": p.memberID, "delegateId": nil}, nil
 }

@@ -86,7 +86,7 @@ func TestGovernanceDelegation(t *testing.T) {
 	vote(m[0], "yes")
 	vote(m[4], "no")
 	vote(m[2], "yes") // delegated to 3, but votes directly: overrides; 1 follows 2
-	e.clock.Advance(7 * 24 * time.Hour)
+	e.clock.Step(7 * 24 * time.Hour)
 	pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", id), m[5].token, nil)["proposal"].(map[string]any)
 	res := pr["result"].(map[string]any)
 	cls := res["classes"].([]any)[0].(map[string]any)
@@ -124,7 +124,7 @@ func TestGovernanceConsentAndQuorum(t *testing.T) {
 	vote(b, m[0], "yes")
 	vote(c, m[0], "yes")
 	vote(c, m[1], "yes")
-	e.clock.Advance(7 * 24 * time.Hour)
+	e.clock.Step(7 * 24 * time.Hour)
 	if res := result(a); res["passed"] != false || res["quorumReached"] != true {
 		t.Fatalf("objection: %v", res)
 	}
@@ -243,7 +243,7 @@ func TestProposalClosesAtDeadline(t *testing.T) {
 	if r.status != 409 || !strings.Contains(string(r.body), "every eligible member") {
 		t.Fatalf("early close: %d %s", r.status, r.body)
 	}
-	e.clock.Advance(47 * time.Hour)
+	e.clock.Step(47 * time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go e.s.runCloser(ctx, 10*time.Millisecond)
@@ -256,7 +256,7 @@ func TestProposalClosesAtDeadline(t *testing.T) {
 		}
 		return st, closedAt
 	}
-	e.clock.Advance(2 * time.Hour)
+	e.clock.Step(2 * time.Hour)
 	for end := time.Now().Add(10 * time.Second); ; {
 		st, closedAt := status()
 		if st == "closed" {

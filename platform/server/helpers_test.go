@@ -12,12 +12,12 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
@@ -64,25 +64,8 @@ type env struct {
 	// owner is a pool of the database's owner, which migrated it; the server serves as a
 	// role of its own (servingRoleURL).
 	owner *pgxpool.Pool
-	clock *testClock
-}
-
-// testClock is the service's injected clock: tests move it forward.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	// clock is the service's injected clock: tests move it forward (Step).
+	clock *clocktesting.FakeClock
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -104,7 +87,7 @@ func newEnvWith(t testing.TB, cfg Config) *env {
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
 	}
-	clock := &testClock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	clock := clocktesting.NewFakeClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	if cfg.Now == nil {
 		cfg.Now = clock.Now
 	}

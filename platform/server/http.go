@@ -99,6 +99,14 @@ const unavailableRetry = 5
 
 // errNUL is the answer to a string holding the NUL character, which PostgreSQL cannot
 // store in text.
+// asNotFound is err, with the store's ErrNotFound turned into the API's 404 naming what.
+func asNotFound(err error, what string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(what)
+	}
+	return err
+}
+
 func errNUL(field string) error {
 	return nulError(field)
 }

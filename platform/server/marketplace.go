@@ -91,11 +91,8 @@ func (s *Server) getListing(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	l, err := listings.On(s.pool).Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("listing")
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asNotFound(err, "listing")
 	}
 	return http.StatusOK, l, nil
 }
@@ -116,11 +113,8 @@ func (s *Server) setListingStock(r *http.Request, p principal) (int, any, error)
 	}
 	q := listings.On(s.pool)
 	l, err := q.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("listing")
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asNotFound(err, "listing")
 	}
 	if !p.admin && l.OwnerID != p.memberID {
 		return 0, nil, forbidden("only the listing's maker or staff change its stock")

@@ -404,11 +404,8 @@ func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
 			worker = *w.WorkerID
 		}
 		status, _, err := q.OfferStatus(r.Context(), w.ID, worker)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, notFound("work")
-		}
 		if err != nil {
-			return nil, err
+			return nil, asNotFound(err, "work")
 		}
 		if w.State != stOffered || status != "offered" {
 			return nil, conflict("state", fmt.Sprintf("work in state %s has no open offer to decline", w.State))

@@ -159,10 +159,7 @@ func (s *Server) listMembers(r *http.Request, p principal) (int, any, error) {
 // loadMember reads a member, 404 when there is none.
 func (s *Server) loadMember(ctx context.Context, id int64) (Member, error) {
 	m, err := members.On(s.pool).Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return m, notFound("member")
-	}
-	return m, err
+	return m, asNotFound(err, "member")
 }
 
 func (s *Server) getMember(r *http.Request, p principal) (int, any, error) {
@@ -327,11 +324,8 @@ func (s *Server) revokeToken(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	err = members.On(s.pool).RevokeToken(r.Context(), id, tid)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("token")
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asNotFound(err, "token")
 	}
 	return http.StatusOK, map[string]any{"memberId": id, "id": tid, "revoked": true}, nil
 }
@@ -368,11 +362,8 @@ func (s *Server) createBlock(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, badField("workerId", "cannot block yourself")
 	}
 	err := members.On(s.pool).Block(r.Context(), customer, in.WorkerID)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("worker")
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asNotFound(err, "worker")
 	}
 	return http.StatusCreated, map[string]any{"customerId": customer, "workerId": in.WorkerID}, nil
 }
@@ -387,11 +378,8 @@ func (s *Server) deleteBlock(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, forbidden("a block is lifted by the customer who set it")
 	}
 	err = members.On(s.pool).Unblock(r.Context(), customer, wid)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("block")
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asNotFound(err, "block")
 	}
 	return http.StatusOK, map[string]any{"customerId": customer, "workerId": wid, "blocked": false}, nil
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
-	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
 	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
 )
@@ -248,10 +247,7 @@ func (s *Server) paymentForWork(ctx context.Context, tx pgx.Tx, p principal, sco
 
 func (s *Server) loadPayment(ctx context.Context, id int64) (Payment, error) {
 	p, err := payments.On(s.pool).Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return p, notFound("payment")
-	}
-	return p, err
+	return p, asNotFound(err, "payment")
 }
 
 // getPayment shows a payment with its fee breakdown to its payer, its worker and staff;
@@ -285,11 +281,8 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := payments.On(tx)
 		txID, refunded, err := q.LockForRefund(r.Context(), id)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("payment")
-		}
 		if err != nil {
-			return err
+			return asNotFound(err, "payment")
 		}
 		if refunded != nil {
 			return conflict("", "this payment has already been refunded")

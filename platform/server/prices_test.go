@@ -52,7 +52,7 @@ func TestPriceFromFareRule(t *testing.T) {
 		t.Fatalf("payment %v", pay)
 	}
 	// Two hours later, outside the window.
-	e.clock.Advance(2 * time.Hour)
+	e.clock.Step(2 * time.Hour)
 	if q := e.must(200, "POST", "/v1/quotes", c.token, trip); num(q["priceCents"]) != 1300 || num(q["surgeCents"]) != 0 {
 		t.Fatalf("quote outside the window %v", q)
 	}
@@ -94,7 +94,7 @@ func TestFareRuleChangedByProposal(t *testing.T) {
 	down := propose(map[string]any{"baseCents": 1})
 	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", up), w.token, map[string]any{"choice": "yes"})
 	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", down), w.token, map[string]any{"choice": "no"})
-	e.clock.Advance(8 * 24 * time.Hour)
+	e.clock.Step(8 * 24 * time.Hour)
 	pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", up), c.token, nil)["proposal"].(map[string]any)
 	if app, _ := pr["application"].(map[string]any); pr["status"] != "closed" || app["state"] != "applied" {
 		t.Fatalf("proposal %v", pr)
@@ -156,7 +156,7 @@ func TestFareZonesAndTimeRates(t *testing.T) {
 	e.refused(400, "zone", `"moon" is not a zone`, "POST", "/v1/quotes", c.token, map[string]any{"distanceMeters": 3000, "zone": "moon"})
 	e.refused(400, "zone", "not a zone", "POST", "/v1/work", c.token, map[string]any{"kind": "ride", "distanceMeters": 3000, "zone": "moon",
 		"details": map[string]string{"pickup": "a", "dropoff": "b"}})
-	e.clock.Advance(13*time.Hour + 30*time.Minute) // 22:30
+	e.clock.Step(13*time.Hour + 30*time.Minute) // 22:30
 	w := e.must(201, "POST", "/v1/work", c.token, map[string]any{"kind": "ride", "distanceMeters": 3000, "zone": "suburbs",
 		"details": map[string]string{"pickup": "a", "dropoff": "b"}})
 	if num(w["priceCents"]) != 1200 || w["fare"].(map[string]any)["timeRate"] != "night" {

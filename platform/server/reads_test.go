@@ -124,7 +124,7 @@ func TestProposalReads(t *testing.T) {
 	if got, ok := e.must(200, "GET", path, m[2].token, nil)["myBallot"]; !ok || got != nil {
 		t.Fatalf("myBallot of a member who has not voted: %v (present %v)", got, ok)
 	}
-	e.clock.Advance(7 * 24 * time.Hour) // the deadline passes: the next read closes it
+	e.clock.Step(7 * 24 * time.Hour) // the deadline passes: the next read closes it
 	closed := e.must(200, "GET", path, m[0].token, nil)
 	if _, ok := closed["currentTally"]; ok || closed["myBallot"] != "yes" || closed["proposal"].(map[string]any)["status"] != "closed" {
 		t.Fatalf("closed %v", closed)

@@ -1,12 +1,10 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 )
 
@@ -22,11 +20,8 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	doc, err := members.On(s.pool).Export(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("member")
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asNotFound(err, "member")
 	}
 	return http.StatusOK, doc, nil
 }
@@ -52,11 +47,8 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 			return err
 		}
 		erased, busy, err := q.LockForErasure(r.Context(), id)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("member")
-		}
 		if err != nil {
-			return err
+			return asNotFound(err, "member")
 		}
 		if erased {
 			return conflict("", "the member's data has already been erased")

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
@@ -287,11 +285,8 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	}
 	q := work.On(s.pool)
 	w, offered, err := q.GetFor(r.Context(), id, p.memberID)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("work")
-	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asNotFound(err, "work")
 	}
 	if !p.admin && !offered && w.CustomerID != p.memberID && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
 		return 0, nil, notFound("work")
@@ -309,10 +304,7 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 // lockWork loads a work item for update inside tx.
 func lockWork(ctx context.Context, tx pgx.Tx, id int64) (Work, error) {
 	w, err := work.On(tx).Lock(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return w, notFound("work")
-	}
-	return w, err
+	return w, asNotFound(err, "work")
 }
 
 func illegal(from, to string) error {
