@@ -17,13 +17,10 @@ limitations under the License.
 package governance_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -35,6 +32,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -45,6 +43,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/platform/server"
 	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/harness/platformapi"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
 
@@ -148,18 +147,6 @@ func eventually(t *testing.T, what string, check func() error) {
 	t.Fatalf("%s: %v", what, err)
 }
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // coop is one co-op of a test: its Cooperative, database and platform service.
 type coop struct {
 	t          *testing.T
@@ -168,7 +155,7 @@ type coop struct {
 	dsn        string
 	srv        *server.Server
 	http       *httptest.Server
-	clock      *testClock
+	clock      *clocktesting.FakeClock
 	policyFile string
 }
 
@@ -178,7 +165,7 @@ func newCoop(t *testing.T, name string, g coopv1.Governance) *coop {
 	t.Helper()
 	k8s := operator(t)
 	ctx := context.Background()
-	c := &coop{t: t, k8s: k8s, name: name, dsn: pgtest.NewDB(t), clock: &testClock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}}
+	c := &coop{t: t, k8s: k8s, name: name, dsn: pgtest.NewDB(t), clock: clocktesting.NewFakeClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))}
 	dsnMu.Lock()
 	dsnByCo[name] = c.dsn
 	dsnMu.Unlock()
@@ -248,25 +235,11 @@ func (c *coop) syncPolicy(want int64) {
 
 func (c *coop) call(method, path, token string, body any, headers ...string) (int, map[string]any) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.http.URL+path, rd)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
+	status, out, err := platformapi.Client{BaseURL: c.http.URL}.Do(context.Background(), method, path, token, body, headers...)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return status, out
 }
 
 func (c *coop) must(want int, method, path, token string, body any, headers ...string) map[string]any {
@@ -380,7 +353,7 @@ func TestGovernedChangeLoop(t *testing.T) {
 			if code, out := c.call("POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil); code != 409 {
 				t.Fatalf("staff closed early: %d %v", code, out)
 			}
-			c.clock.Advance(7*24*time.Hour + time.Minute)
+			c.clock.Step(7*24*time.Hour + time.Minute)
 			closed := c.proposal(id, proposer.token)
 			if closed["status"] != "closed" || closed["result"].(map[string]any)["passed"] != true {
 				t.Fatalf("at the deadline: %v", closed)

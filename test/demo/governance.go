@@ -17,47 +17,31 @@ limitations under the License.
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/platform/server"
+	"github.com/cooperator-dev/cooperator/test/harness/platformapi"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
 
 // governedCoop is the sample co-op whose members vote in the demo.
 const governedCoop = "fairride-lyon"
-
-// demoClock is the platform service's clock, moved forward by the demo instead of
-// waiting out a seven-day vote.
-type demoClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *demoClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *demoClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // demoGovernance shows one governed change of fairride-lyon from proposal to applied: its
 // members vote a lower platform fee in the platform service (running in this process on a
@@ -131,7 +115,9 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) (stop f
 	if err := syncPolicy(int64(coop.Spec.FeeSplit.PlatformFeeBasisPoints)); err != nil {
 		return nil, err
 	}
-	clock := &demoClock{now: time.Now().UTC()}
+	// The platform service's clock, moved forward by the demo instead of waiting out a
+	// seven-day vote.
+	clock := clocktesting.NewFakeClock(time.Now().UTC())
 	const staff = "demo-staff-token"
 	srv, err := server.New(server.Config{DatabaseURL: dsn, AdminToken: staff, PolicyFile: policyFile, Now: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -146,29 +132,9 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) (stop f
 	stops = append(stops, api.Close)
 	fmt.Fprintf(out, "The platform service of %s runs at %s (the members' API).\n", coop.Name, api.URL)
 
+	members := platformapi.Client{BaseURL: api.URL}
 	call := func(method, path, token string, body any, want int, headers ...string) (map[string]any, error) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequestWithContext(ctx, method, api.URL+path, rd)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		if resp.StatusCode != want {
-			return m, fmt.Errorf("%s %s: %d, want %d: %v", method, path, resp.StatusCode, want, m)
-		}
-		return m, nil
+		return members.Expect(ctx, want, method, path, token, body, headers...)
 	}
 	type member struct {
 		id    int64
@@ -209,7 +175,7 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) (stop f
 		}
 	}
 	fmt.Fprintln(out, "  ballots: drivers yes, yes; rider no; staff yes")
-	clock.advance(7*24*time.Hour + time.Minute)
+	clock.Step(7*24*time.Hour + time.Minute)
 	fmt.Fprintln(out, "[simulated] seven days pass on the platform's clock")
 	closed, err := call("GET", fmt.Sprintf("/v1/proposals/%d", id), ms[2].token, nil, 200)
 	if err != nil {

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,9 +20,11 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server"
+	"github.com/cooperator-dev/cooperator/test/harness/platformapi"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
 
@@ -163,24 +164,6 @@ func location(t *testing.T, ctx context.Context) string {
 
 const adminToken = "web-test-admin-token"
 
-// clock is the service's injected clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // coop is one co-op's platform service on a real PostgreSQL, served on a loopback port
 // as in production (the members' app and the API on the same port).
 type coop struct {
@@ -189,7 +172,7 @@ type coop struct {
 	url    string
 	client *http.Client
 	owner  *pgxpool.Pool
-	clock  *clock
+	clock  *clocktesting.FakeClock
 	// statusFile is where the hub's status document is mounted (api/hubstatus).
 	statusFile string
 }
@@ -239,7 +222,7 @@ func newCoopWith(t *testing.T, doc string) *coop {
 	}
 	_ = conn.Close(context.Background())
 	u.User = url.User(role)
-	c := &clock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	c := clocktesting.NewFakeClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	statusFile := filepath.Join(t.TempDir(), "status.json")
 	s, err := server.New(server.Config{DatabaseURL: u.String(), MigrateDatabaseURL: ownerURL, AdminToken: adminToken, Policy: pol,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now, HubStatusFile: statusFile})
@@ -265,30 +248,11 @@ func newCoopWith(t *testing.T, doc string) *coop {
 // api calls the JSON API over HTTP and returns the status and the decoded body.
 func (c *coop) api(method, path, token string, body any, headers ...string) (int, map[string]any) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = strings.NewReader(string(b))
-	}
-	req, _ := http.NewRequest(method, c.url+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := c.client.Do(req)
+	status, out, err := platformapi.Client{BaseURL: c.url, HTTP: c.client}.Do(context.Background(), method, path, token, body, headers...)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var m map[string]any
-	data, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(data, &m)
-	return resp.StatusCode, m
+	return status, out
 }
 
 func (c *coop) must(want int, method, path, token string, body any, headers ...string) map[string]any {

@@ -134,7 +134,7 @@ func TestJourneyMemberVotesOnFeeAndSeesItApplied(t *testing.T) {
 	// Everyone in the electorate voted: staff close it; the operator applies the change
 	// and writes back (here the test writes what the operator would).
 	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil)
-	c.clock.Advance(10 * 60e9)
+	c.clock.Step(10 * 60e9)
 	if _, err := c.owner.Exec(t.Context(), `UPDATE proposals SET application = 'applied', application_at = $2 WHERE id = $1 AND application = 'pending'`, id, c.clock.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	closed := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Fee 2.8 %", "field": "feeSplit", "value": fee(280)})["id"].(float64))
 	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", closed), anaTok, map[string]any{"choice": "yes"})
-	c.clock.Advance(8 * 24 * 3600e9)
+	c.clock.Step(8 * 24 * 3600e9)
 	c.must(http.StatusOK, "GET", "/v1/proposals", anaTok, nil) // closes it at its deadline
 	if _, err := c.owner.Exec(t.Context(), `UPDATE proposals SET application = 'applied', application_at = $2 WHERE id = $1`, closed, c.clock.Now()); err != nil {
 		t.Fatal(err)

@@ -125,7 +125,7 @@ func TestSecurity_SignInCookieAndCode(t *testing.T) {
 	}
 	// An expired code (24 hours) is refused.
 	old := c.code(id)
-	c.clock.Advance(24*time.Hour + time.Minute)
+	c.clock.Step(24*time.Hour + time.Minute)
 	s4 := c.session(t)
 	form = s4.do("GET", "/app/sign-in", nil)
 	if p := s4.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {old}}); p.status != http.StatusUnauthorized {
@@ -243,11 +243,11 @@ func TestSecurity_SessionExpires(t *testing.T) {
 	ana, _ := c.member("Ana Driver", "worker")
 	s := c.session(t)
 	csrf := s.signIn(c.code(ana))
-	c.clock.Advance(11 * time.Hour)
+	c.clock.Step(11 * time.Hour)
 	if p := s.do("GET", "/app/home", nil); p.status != http.StatusOK {
 		t.Fatalf("after 11 hours: %d", p.status)
 	}
-	c.clock.Advance(time.Hour + time.Second)
+	c.clock.Step(time.Hour + time.Second)
 	if p := s.do("GET", "/app/home", nil); p.status != http.StatusSeeOther || p.header.Get("Location") != "/app/sign-in?expired=1" {
 		t.Fatalf("after 12 hours: %d %q", p.status, p.header.Get("Location"))
 	}
