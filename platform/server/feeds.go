@@ -128,11 +128,8 @@ func (s *Server) WorkerWork(ctx context.Context, worker int64, scope string, pg 
 }
 
 func (s *Server) listWorkerOffers(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	pg, err := pageOf(r)
@@ -147,11 +144,8 @@ func (s *Server) listWorkerOffers(r *http.Request, p principal) (int, any, error
 }
 
 func (s *Server) listWorkerWork(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	pg, err := pageOf(r)

@@ -575,6 +575,16 @@ func selfOrAdmin(p principal, id int64) error {
 	return forbidden("members may only act on their own data")
 }
 
+// selfOrAdminPath is the member id of the request's path, which only that member and
+// staff may act on (403 for other members).
+func selfOrAdminPath(r *http.Request, p principal) (int64, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, err
+	}
+	return id, selfOrAdmin(p, id)
+}
+
 // activeMemberRef checks a request's reference (field) to a member who must be active:
 // 404 when no member has the id, 400 when the member is inactive or erased.
 func activeMemberRef(ctx context.Context, tx pgx.Tx, field string, id int64) error {

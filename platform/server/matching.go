@@ -309,15 +309,8 @@ func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
 // others answer 409. Scheduled work is refused (409 naming details.scheduledAt) when the
 // worker has accepted other work whose slot overlaps.
 func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, pol, err := s.workWithOffersExpired(r)
 	if err != nil {
-		return 0, nil, err
-	}
-	pol, err := s.currentPolicy()
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := s.expireWork(r.Context(), pol, id); err != nil && !isNotFound(err) {
 		return 0, nil, err
 	}
 	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
@@ -380,9 +373,10 @@ func isNotFound(err error) bool {
 	return errors.As(err, &ae) && ae.status == http.StatusNotFound
 }
 
-// declineWork: the worker turns down their offer; the work goes to the next worker (for
-// urgent work, once no offer of it stands any more).
-func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
+// workWithOffersExpired is the work id of the request's path and the policy in force,
+// with the work's offers past their time moved on first, so that an answer to an expired
+// offer is judged as the next worker's.
+func (s *Server) workWithOffersExpired(r *http.Request) (int64, *policy.Policy, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return 0, nil, err
@@ -392,6 +386,16 @@ func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	if err := s.expireWork(r.Context(), pol, id); err != nil && !isNotFound(err) {
+		return 0, nil, err
+	}
+	return id, pol, nil
+}
+
+// declineWork: the worker turns down their offer; the work goes to the next worker (for
+// urgent work, once no offer of it stands any more).
+func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
+	id, pol, err := s.workWithOffersExpired(r)
+	if err != nil {
 		return 0, nil, err
 	}
 	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {

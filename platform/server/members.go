@@ -163,11 +163,8 @@ func (s *Server) loadMember(ctx context.Context, id int64) (Member, error) {
 }
 
 func (s *Server) getMember(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	m, err := s.loadMember(r.Context(), id)
@@ -218,11 +215,8 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 }
 
 func (s *Server) setAvailability(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	var in struct {
@@ -260,11 +254,8 @@ func (s *Server) setAvailability(r *http.Request, p principal) (int, any, error)
 
 // createToken mints a new token for an active member, by the member or staff.
 func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	if err := requireActiveMember(p); err != nil {
@@ -289,11 +280,8 @@ type Token = members.Token
 
 // listTokens lists a member's tokens, to the member and staff.
 func (s *Server) listTokens(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	if _, err := s.loadMember(r.Context(), id); err != nil {

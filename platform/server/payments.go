@@ -383,11 +383,8 @@ func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
 // memberEarnings shows what a member earned, entry by entry, to the member and staff.
 // Every member reads the totals of all workers in /v1/reports/funds.
 func (s *Server) memberEarnings(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	if _, err := s.loadMember(r.Context(), id); err != nil {

@@ -12,11 +12,8 @@ import (
 // payments carry the idempotency keys that are theirs (see payments.MemberKeysSQL) and work items'
 // keys; another client's key on a payment to them is that client's and left out.
 func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	doc, err := members.On(s.pool).Export(r.Context(), id)
@@ -34,11 +31,8 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 // on their behalf, the title and body of their proposals) are wiped; tokens, blocks and
 // delegations go.
 func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {

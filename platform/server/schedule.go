@@ -159,11 +159,8 @@ func (s *Server) SetWorkerSchedule(ctx context.Context, member int64, sc Schedul
 }
 
 func (s *Server) getSchedule(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	if _, err := s.loadMember(r.Context(), id); err != nil {
@@ -177,11 +174,8 @@ func (s *Server) getSchedule(r *http.Request, p principal) (int, any, error) {
 }
 
 func (s *Server) putSchedule(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	var in Schedule

@@ -171,11 +171,8 @@ func (s *Server) SetTeam(ctx context.Context, client int64, t Team) (Team, error
 }
 
 func (s *Server) putTeam(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	var in Team
@@ -190,11 +187,8 @@ func (s *Server) putTeam(r *http.Request, p principal) (int, any, error) {
 }
 
 func (s *Server) getTeam(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	ids, err := credentials.On(s.pool).Team(r.Context(), id)

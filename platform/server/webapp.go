@@ -42,11 +42,8 @@ func newSignInCode() (string, []byte) {
 // createSignInCode issues a one-time code for the members' app to an active member, by
 // the member (with their token) or staff; the code is shown once and stored hashed.
 func (s *Server) createSignInCode(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	id, err := selfOrAdminPath(r, p)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
 	if err := requireActiveMember(p); err != nil {
