@@ -361,7 +361,7 @@ type FederationSpec struct {
 
 // CooperativeSpec is what a member co-op declares.
 // +kubebuilder:validation:XValidation:rule="!has(self.federation) || !has(self.federation.peers) || size(self.federation.peers) == 0 || !has(self.database.tier) || self.database.tier == 'dedicated'",message="federation.peers need database.tier dedicated: a standby replays the co-op's own backups",fieldPath=".federation.peers"
-// +kubebuilder:validation:XValidation:rule="has(self.standby) == has(oldSelf.standby)",message="standby cannot be added or removed: a Cooperative is a standby from its creation to its deletion",fieldPath=".standby"
+// +kubebuilder:validation:XValidation:rule="has(self.standby) == has(oldSelf.standby) || (has(oldSelf.standby) && has(oldSelf.standby.release))",message="standby cannot be added or removed: a Cooperative is a standby from its creation to its deletion, unless its home released it (a move)",fieldPath=".standby"
 // +kubebuilder:validation:XValidation:rule="!has(self.standby) || !has(self.federation) || !has(self.federation.peers) || size(self.federation.peers) == 0",message="a standby lists no peers of its own",fieldPath=".federation.peers"
 type CooperativeSpec struct {
 	// displayName is the co-op's name as people write it.
@@ -555,8 +555,10 @@ type CooperativeStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=20
 	BreakGlass []BreakGlassUse `json:"breakGlass,omitempty"`
-	// origin records, for a co-op recreated by `cooperator import`, where it came from and
-	// when its data was restored, written by the import's restore under its own field owner.
+	// origin records where the co-op came from: for a co-op recreated by `cooperator import`,
+	// the archive and when its data was restored, written by the import's restore; for a
+	// co-op moved here by `cooperator federation move`, its home region and co-op and when
+	// this hub adopted it, written by the federation. Each under its own field owner.
 	// +optional
 	Origin *ImportOrigin `json:"origin,omitempty"`
 	// lastHandledReconcileAt is the value of the annotation

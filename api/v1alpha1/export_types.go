@@ -230,4 +230,13 @@ type ImportOrigin struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Message string `json:"message,omitempty"`
+
+	// region is, for a co-op moved here from a peer hub, the region of its old home.
+	// +optional
+	// +kubebuilder:validation:MaxLength=40
+	Region string `json:"region,omitempty"`
+
+	// movedAt is when this hub adopted the co-op its old home released.
+	// +optional
+	MovedAt *metav1.Time `json:"movedAt,omitempty"`
 }

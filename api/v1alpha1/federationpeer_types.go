@@ -38,6 +38,7 @@ type SecretKeyRef struct {
 
 // FederationAccept is what this hub accepts from a peer hub.
 // +kubebuilder:validation:XValidation:rule="!self.standbys || (has(self.plan) && size(self.plan) > 0)",message="plan is required when standbys are accepted: it sets the quota of every standby from this peer",fieldPath=".plan"
+// +kubebuilder:validation:XValidation:rule="!has(self.moves) || !self.moves || (has(self.standbys) && self.standbys)",message="moves need standbys: a co-op moves here through its standby",fieldPath=".moves"
 type FederationAccept struct {
 	// standbys: whether this hub keeps standbys of the peer's co-ops. A standby from a peer
 	// that this hub does not accept standbys from is refused and nothing is created for it.
@@ -56,6 +57,14 @@ type FederationAccept struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
 	Plan string `json:"plan,omitempty"`
+
+	// moves: whether this hub adopts the co-ops the peer moves here (`cooperator federation
+	// move`). Once such a co-op's standby here holds the primary and its home releases it
+	// (spec.standby.release), this hub's operator makes it this hub's own co-op: it drops
+	// spec.standby, puts it on plan, and records status.origin. Without it a released
+	// standby stays a standby, and its home is told this hub does not accept moves.
+	// +optional
+	Moves bool `json:"moves,omitempty"`
 }
 
 // FederationPeerSpec is another region's hub and the consent given to it.
@@ -205,6 +214,16 @@ const (
 	// ReasonSplitPrimary: another region reports that it holds the primary too (after a
 	// failover); an admin must resolve it.
 	ReasonSplitPrimary = "SplitPrimary"
+	// ReasonMoving: the co-op moves to a peer hub (`cooperator federation move`): the
+	// switchover or the release is under way; the message says what it waits for.
+	ReasonMoving = "Moving"
+	// ReasonMoved: the peer hub adopted the co-op; the copy here waits to be deleted.
+	ReasonMoved = "Moved"
+	// ReasonMoveRefused: the move cannot go on as asked (a peer the co-op does not list, a
+	// primary asked elsewhere); the message says why.
+	ReasonMoveRefused = "MoveRefused"
+	// ReasonAdopted: on the hub a co-op moved to, the event of its adoption.
+	ReasonAdopted = "Adopted"
 	// ReasonPeerNotDeclared: the co-op lists a peer this hub declares no FederationPeer of
 	// (never, or no longer); a standby written there before is left as it was.
 	ReasonPeerNotDeclared = "PeerNotDeclared"
@@ -242,6 +261,12 @@ const (
 	// AnnotationFailover on a standby Cooperative, set by `cooperator federation failover`,
 	// promotes it without waiting for the home hub. Its value must be AcceptDataLoss.
 	AnnotationFailover = "coop.cooperator.dev/failover"
+	// AnnotationMoveTo on a home Cooperative, set by `cooperator federation move`, names the
+	// FederationPeer the co-op moves to: once the switchover to it is complete, the home
+	// releases the standby there, which that hub adopts if it accepts moves. Only someone
+	// who may delete the Cooperative may set, change or remove it (the webhook asks the API
+	// server): a move ends with its deletion here.
+	AnnotationMoveTo = "coop.cooperator.dev/move-to"
 	// AcceptDataLoss is the value of AnnotationFailover.
 	AcceptDataLoss = "accept-data-loss"
 	// InfoConfigMapName is the ConfigMap, in the operator's namespace, where the operator
@@ -280,6 +305,7 @@ type StandbyObjectStore struct {
 // home hub writes it; this hub keeps it only if it declared the home hub as a FederationPeer
 // that accepts standbys.
 // +kubebuilder:validation:XValidation:rule="self.homeRegion == oldSelf.homeRegion && self.homeCooperative == oldSelf.homeCooperative",message="homeRegion and homeCooperative are immutable"
+// +kubebuilder:validation:XValidation:rule="!has(self.release) || self.primaryRegion != self.homeRegion",message="a standby is released only once the primary is asked here (a switchover comes first)",fieldPath=".release"
 type StandbySpec struct {
 	// homeRegion is the region of the home hub.
 	// +required
@@ -325,6 +351,20 @@ type StandbySpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=4096
 	PromotionToken string `json:"promotionToken,omitempty"`
+
+	// release is set by the home hub when the co-op moves here (`cooperator federation
+	// move`): the home lets go of it. This hub adopts it if its FederationPeer of the home
+	// region accepts moves (spec.accept.moves), once this copy holds the primary.
+	// +optional
+	Release *StandbyRelease `json:"release,omitempty"`
+}
+
+// StandbyRelease is the home hub's release of a co-op to the hub that keeps its standby.
+type StandbyRelease struct {
+	// deletionPolicy is the co-op's own deletion policy at home, which it keeps once adopted
+	// (a standby's own policy follows its role).
+	// +required
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy"`
 }
 
 // FederationRole is what a hub's copy of a co-op is.
@@ -344,7 +384,7 @@ const (
 )
 
 // StandbyState is how a co-op's standby at one peer stands.
-// +kubebuilder:validation:Enum=Mirrored;Waiting;Refused;Unreachable;Undeclared;CredentialsMissing
+// +kubebuilder:validation:Enum=Mirrored;Waiting;Refused;Unreachable;Undeclared;CredentialsMissing;Moved
 type StandbyState string
 
 // The standby states.
@@ -366,7 +406,52 @@ const (
 	// Secret (<prefix><co-op>-read in the operator namespace; the message names it). Nothing
 	// is sent to the peer: peers get only read-only credentials of the co-op itself.
 	StandbyCredentialsMissing StandbyState = "CredentialsMissing"
+	// StandbyMoved: the peer adopted the co-op (`cooperator federation move`): its copy there
+	// is that hub's own co-op now, and this hub neither updates nor removes it.
+	StandbyMoved StandbyState = "Moved"
 )
+
+// MovePhase is where a move of a co-op to a peer hub stands.
+// +kubebuilder:validation:Enum=SwitchingOver;Releasing;Released;Refused
+type MovePhase string
+
+// The phases of a move.
+const (
+	// MoveSwitchingOver: the home waits for the switchover to the peer to complete.
+	MoveSwitchingOver MovePhase = "SwitchingOver"
+	// MoveReleasing: the home released the standby and waits for the peer to adopt it.
+	MoveReleasing MovePhase = "Releasing"
+	// MoveReleased: the peer adopted the co-op; the home's copy waits to be deleted.
+	MoveReleased MovePhase = "Released"
+	// MoveRefused: the move cannot go on as asked; the message says why.
+	MoveRefused MovePhase = "Refused"
+)
+
+// MoveStatus is a move of the co-op to a peer hub, on the home hub.
+type MoveStatus struct {
+	// peer is the FederationPeer the co-op moves to.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Peer string `json:"peer"`
+
+	// region of the peer.
+	// +optional
+	// +kubebuilder:validation:MaxLength=40
+	Region string `json:"region,omitempty"`
+
+	// phase of the move.
+	// +required
+	Phase MovePhase `json:"phase"`
+
+	// message says what the move waits for, or why it cannot go on.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+
+	// releasedAt is when the peer was seen to have adopted the co-op.
+	// +optional
+	ReleasedAt *metav1.Time `json:"releasedAt,omitempty"`
+}
 
 // PeerStandbyStatus is a co-op's standby at one peer, as its home hub sees it.
 type PeerStandbyStatus struct {
@@ -481,6 +566,11 @@ type FederationStatus struct {
 	// lastSwitchover is the most recent move of the primary.
 	// +optional
 	LastSwitchover *SwitchoverRecord `json:"lastSwitchover,omitempty"`
+
+	// move is the co-op's move to a peer hub (annotation coop.cooperator.dev/move-to), on
+	// the home hub while it lasts.
+	// +optional
+	Move *MoveStatus `json:"move,omitempty"`
 
 	// message says what the federation waits for, or "".
 	// +optional

@@ -113,6 +113,11 @@ func (v *Validator) ValidateCreate(ctx context.Context, coop *coopv1.Cooperative
 			}
 		}
 	}
+	moveErrs, err := v.moveAnnotationErrors(ctx, nil, coop, user)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, moveErrs...)
 	warnings, more, err := v.validate(ctx, nil, coop, user)
 	if err != nil {
 		return nil, err
@@ -130,6 +135,11 @@ func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooper
 	}
 	errs, warnings := v.governedErrors(old, coop, user)
 	errs = append(errs, ImportAnnotationErrors(old, coop, user.Username == v.Hub.OperatorUsername)...)
+	moveErrs, err := v.moveAnnotationErrors(ctx, old, coop, user)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, moveErrs...)
 	if !coop.DeletionTimestamp.IsZero() {
 		return warnings, invalid(coop, errs)
 	}
@@ -164,6 +174,36 @@ func ImportAnnotationErrors(old, coop *coopv1.Cooperative, byOperator bool) fiel
 		}
 	}
 	return errs
+}
+
+// moveAnnotationErrors refuses a request that adds, changes or removes the annotation
+// coopv1.AnnotationMoveTo unless its sender may delete the Cooperative (asked of the API
+// server with a SubjectAccessReview): a move releases the co-op to another hub and ends with
+// its deletion here, so it needs the authority to delete it, which the co-op's own admins do
+// not have (they ask the hub). On a standby the annotation means nothing and is refused.
+func (v *Validator) moveAnnotationErrors(ctx context.Context, old, coop *coopv1.Cooperative, user authenticationv1.UserInfo) (field.ErrorList, error) {
+	var before string
+	var had bool
+	if old != nil {
+		before, had = old.Annotations[coopv1.AnnotationMoveTo]
+	}
+	after, has := coop.Annotations[coopv1.AnnotationMoveTo]
+	if had == has && before == after {
+		return nil, nil
+	}
+	path := field.NewPath("metadata", "annotations").Key(coopv1.AnnotationMoveTo)
+	if has && coop.Spec.Standby != nil {
+		return field.ErrorList{field.Forbidden(path, "a standby is moved by its home hub: run cooperator federation move there")}, nil
+	}
+	ok, err := v.may(ctx, user, authorizationv1.ResourceAttributes{Group: coopv1.GroupVersion.Group, Resource: "cooperatives", Verb: "delete", Name: coop.Name})
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return nil, nil
+	}
+	return field.ErrorList{field.Forbidden(path,
+		"a move releases the co-op to another hub and ends with its deletion here: only someone who may delete this Cooperative (the hub's admins) may set, change or remove it")}, nil
 }
 
 // requester is the user who sent the request being judged.
@@ -384,7 +424,9 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 		}
 	}
 
-	if plan != nil && !plan.Spec.SelfService && (old == nil || old.Spec.Plan != coop.Spec.Plan) {
+	// A standby adopted by this hub (a move) takes the plan its FederationPeer accepted it
+	// with, which the hub chose: no one chooses it here.
+	if plan != nil && !plan.Spec.SelfService && (old == nil || (old.Spec.Plan != coop.Spec.Plan && old.Spec.Standby == nil)) {
 		hub, err := v.mayUpdate(ctx, user, plan.Name)
 		if err != nil {
 			return nil, nil, err
@@ -436,18 +478,20 @@ func ReservedAdminErrors(hub *hubconfig.Config, admins []coopv1.Subject, path *f
 // mayUpdate asks the API server whether the requester may update a HostingPlan: the mark
 // of the hub.
 func (v *Validator) mayUpdate(ctx context.Context, user authenticationv1.UserInfo, plan string) (bool, error) {
+	return v.may(ctx, user, authorizationv1.ResourceAttributes{Group: coopv1.GroupVersion.Group, Resource: "hostingplans", Verb: "update", Name: plan})
+}
+
+// may asks the API server whether the requester may do what attr says.
+func (v *Validator) may(ctx context.Context, user authenticationv1.UserInfo, attr authorizationv1.ResourceAttributes) (bool, error) {
 	extra := make(map[string]authorizationv1.ExtraValue, len(user.Extra))
 	for k, val := range user.Extra {
 		extra[k] = authorizationv1.ExtraValue(val)
 	}
 	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-		User: user.Username, UID: user.UID, Groups: user.Groups, Extra: extra,
-		ResourceAttributes: &authorizationv1.ResourceAttributes{
-			Group: coopv1.GroupVersion.Group, Resource: "hostingplans", Verb: "update", Name: plan,
-		},
+		User: user.Username, UID: user.UID, Groups: user.Groups, Extra: extra, ResourceAttributes: &attr,
 	}}
 	if err := v.Reviews.Create(ctx, review); err != nil {
-		return false, fmt.Errorf("asking whether %s may update HostingPlan %s: %w", user.Username, plan, err)
+		return false, fmt.Errorf("asking whether %s may %s %s %s: %w", user.Username, attr.Verb, attr.Resource, attr.Name, err)
 	}
 	return review.Status.Allowed, nil
 }

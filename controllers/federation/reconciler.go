@@ -103,6 +103,8 @@ type homeScope struct {
 	listed    map[string]bool
 	// untouched: the co-op never took part in federation, and has no status to write.
 	untouched bool
+	// moveTo is the FederationPeer the co-op moves to (annotation move-to), or "".
+	moveTo string
 }
 
 // homePhase is one step of the reconcile of a home co-op.
@@ -135,7 +137,7 @@ func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	defer func() { retErr = r.finish(ctx, s, retErr) }()
 
 	var errs []error
-	for _, p := range []homePhase{r.mirror, r.prune, r.role} {
+	for _, p := range []homePhase{r.mirror, r.prune, r.role, r.move, r.forget} {
 		errs = append(errs, p(ctx, s))
 	}
 	if err := errors.Join(errs...); err != nil || s.untouched {
@@ -166,7 +168,7 @@ func (r *CooperativeReconciler) ensureFinalizer(ctx context.Context, coop *coopv
 // spec.federation.primary names ("" for a peer this hub does not know), the local Cluster's
 // place in the topology and, when the primary is asked elsewhere, its demotion token.
 func (r *CooperativeReconciler) newHomeScope(ctx context.Context, coop *coopv1.Cooperative, peers []coopv1.FederationPeer) (*homeScope, error) {
-	s := &homeScope{coop: coop, old: coop.Status.Federation, peers: peers, listed: map[string]bool{}}
+	s := &homeScope{coop: coop, old: coop.Status.Federation, peers: peers, listed: map[string]bool{}, moveTo: coop.Annotations[coopv1.AnnotationMoveTo]}
 	if s.old == nil {
 		s.old = &coopv1.FederationStatus{}
 	}
@@ -204,7 +206,12 @@ func (r *CooperativeReconciler) mirror(ctx context.Context, s *homeScope) error 
 	var errs []error
 	for _, ref := range s.coop.Spec.Federation.Peers {
 		s.listed[ref.Name] = true
-		st, err := r.mirrorTo(ctx, s.coop, ref.Name, s.peers, s.consented, s.fed.PrimaryRegion, s.fed.DemotionToken, previous(s.old, ref.Name))
+		prev := previous(s.old, ref.Name)
+		var release *coopv1.StandbyRelease
+		if ref.Name == s.moveTo && switchedOverTo(s, prev) {
+			release = &coopv1.StandbyRelease{DeletionPolicy: s.coop.Spec.DeletionPolicy}
+		}
+		st, err := r.mirrorTo(ctx, s.coop, ref.Name, s.peers, s.consented, s.fed.PrimaryRegion, s.fed.DemotionToken, prev, ref.Name == s.moveTo, release)
 		errs = append(errs, err)
 		s.fed.Standbys = append(s.fed.Standbys, st)
 	}
@@ -384,7 +391,9 @@ func BuildStandby(coop *coopv1.Cooperative, hub *hubconfig.Config, peerRegion st
 }
 
 // mirrorTo writes the co-op's standby at one peer and reads back how it stands there.
-func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Cooperative, name string, peers []coopv1.FederationPeer, consented []string, primaryRegion, token string, prev coopv1.PeerStandbyStatus) (coopv1.PeerStandbyStatus, error) {
+// moving says the co-op moves to that peer: a copy the peer adopted is reported as Moved
+// and left alone; release, once the switchover is complete, releases the standby there.
+func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Cooperative, name string, peers []coopv1.FederationPeer, consented []string, primaryRegion, token string, prev coopv1.PeerStandbyStatus, moving bool, release *coopv1.StandbyRelease) (coopv1.PeerStandbyStatus, error) {
 	st := coopv1.PeerStandbyStatus{Peer: name, LastSync: prev.LastSync, Role: prev.Role, DemotionToken: prev.DemotionToken}
 	var peer *coopv1.FederationPeer
 	for i := range peers {
@@ -436,7 +445,22 @@ func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Coope
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*peerTimeout)
 	defer cancel()
+	if moving {
+		adopted, err := r.adoptedBy(ctx, pc, coop)
+		if err != nil {
+			return r.peerError(st, peer, err), nil
+		}
+		if adopted {
+			st.State, st.Role, st.DemotionToken, st.Message = coopv1.StandbyMoved, coopv1.RolePrimary, "", "the peer adopted the co-op: it is that hub's own co-op now"
+			if prev.State != coopv1.StandbyMoved || st.LastSync == nil {
+				now := r.now()
+				st.LastSync = &now
+			}
+			return st, nil
+		}
+	}
 	standby := BuildStandby(coop, &r.Hub, peer.Spec.Region, consented, primaryRegion, token)
+	standby.Spec.Standby.Release = release
 	changed := false
 	// The standby as the peer has it, read once by ApplyFetch: applying the spec leaves its
 	// status as it was, and a standby just created has none yet.
@@ -454,6 +478,9 @@ func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Coope
 	}
 	if f := there.Status.Federation; f != nil {
 		st.Role, st.DemotionToken = f.Role, f.DemotionToken
+		if release != nil && st.State == coopv1.StandbyMirrored {
+			st.Message = f.Message
+		}
 	}
 	if changed || prev.State != st.State || st.LastSync == nil {
 		now := r.now()
@@ -599,6 +626,13 @@ func (r *CooperativeReconciler) reconcileStandby(ctx context.Context, coop *coop
 			fed.Replica.HomeArchiveLastBackup = w.LastSuccessfulBackupTime
 		}
 	}
+	if sb.Release != nil {
+		adopted, err := r.adoptReleased(ctx, coop, old, fed)
+		if err != nil || adopted {
+			// Adopted: the next reconcile sees this hub's own co-op.
+			return ctrl.Result{}, err
+		}
+	}
 	if err := r.writeStatus(ctx, coop, fed); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -659,6 +693,7 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		switch st.State {
 		case coopv1.StandbyMirrored:
 			mirrored = append(mirrored, st.Peer)
+		case coopv1.StandbyMoved:
 		case coopv1.StandbyCredentialsMissing:
 			noCredentials = append(noCredentials, st.Peer+": "+st.Message)
 		case coopv1.StandbyUndeclared:
@@ -673,6 +708,12 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 	switch {
 	case len(split) > 0:
 		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(split, fed.PrimaryRegion)
+	case fed.Move != nil && fed.Move.Phase == coopv1.MoveReleased:
+		c.Reason, c.Message = coopv1.ReasonMoved, fed.Move.Message
+	case fed.Move != nil && fed.Move.Phase == coopv1.MoveRefused:
+		c.Reason, c.Message = coopv1.ReasonMoveRefused, fed.Move.Message
+	case fed.Move != nil:
+		c.Reason, c.Message = coopv1.ReasonMoving, fmt.Sprintf("%s: %s", fed.Move.Phase, fed.Move.Message)
 	case len(undeclared) > 0:
 		c.Reason, c.Message = coopv1.ReasonPeerNotDeclared, strings.Join(undeclared, "; ")
 	case len(noCredentials) > 0:

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -35,6 +37,12 @@ const federationLong = `Move a co-op's primary between regions, fail over, or sh
 switchover runs against the co-op's home hub, and both hubs carry it out: the home demotes
 its database, passes CloudNativePG's demotion token to the peer, and the peer promotes once it
 has replayed up to it, then runs the platform while the home scales down. No write is lost.
+
+move runs against the co-op's home hub, as someone who may delete the co-op there (the hub's
+admins): a switchover to the peer, then the home releases the co-op, the peer's hub adopts it
+as its own (if its FederationPeer of this region accepts moves) and the command deletes the
+co-op here, where its deletion policy applies (Retain: a final backup first). Run it again to
+resume a move that stopped half-way.
 
 failover runs against the hub that keeps the standby, when the home hub is unreachable. It
 promotes at once, without the token: WAL the home had not archived yet is lost, and the home,
@@ -55,7 +63,7 @@ func (r *root) federationCommand() *cobra.Command {
 		Long:  federationLong,
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return usageErrorf("missing subcommand: switchover, failover or status")
+			return usageErrorf("missing subcommand: switchover, move, failover or status")
 		},
 	}
 	wait := func(c *cobra.Command) {
@@ -81,6 +89,24 @@ func (r *root) federationCommand() *cobra.Command {
 	}
 	sw.Flags().StringVar(&f.to, "to", "", "the FederationPeer to move the primary to, or home")
 	wait(sw)
+	mv := &cobra.Command{
+		Use:               "move COOP --to PEER",
+		Short:             "Move the co-op to the hub that keeps its standby at PEER, and release it here",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: r.completeCooperatives,
+		RunE: func(c *cobra.Command, args []string) error {
+			if f.to == "" || f.to == "home" {
+				return usageErrorf("--to PEER is required: the FederationPeer whose hub keeps the co-op's standby")
+			}
+			cl, err := r.client()
+			if err != nil {
+				return err
+			}
+			return move(c.Context(), cl, c.OutOrStdout(), args[0], f)
+		},
+	}
+	mv.Flags().StringVar(&f.to, "to", "", "the FederationPeer to move the co-op to")
+	wait(mv)
 	fo := &cobra.Command{
 		Use:               "failover COOP --accept-data-loss",
 		Short:             "Promote the standby on this hub without its home (loses unarchived WAL)",
@@ -107,7 +133,7 @@ func (r *root) federationCommand() *cobra.Command {
 		}),
 	}
 	outputFlag(st, &output)
-	cmd.AddCommand(sw, fo, st)
+	cmd.AddCommand(sw, mv, fo, st)
 	return cmd
 }
 
@@ -174,6 +200,157 @@ func switchover(ctx context.Context, c client.Client, out io.Writer, name string
 		}
 		return fed.LastSwitchover != nil && fed.LastSwitchover.To == targetRegion && fed.Role == coopv1.RoleStandby
 	})
+}
+
+// move asks the home co-op's switchover to the peer and its release there (annotation
+// move-to), follows both until the peer's hub adopted it, then deletes the co-op here and
+// waits until it is gone. Each step is skipped when done already, so that running it again
+// resumes a move that stopped.
+func move(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags) error {
+	coop := &coopv1.Cooperative{}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
+		return explain(err, "reading Cooperative "+name)
+	}
+	if coop.Spec.Standby != nil {
+		return fmt.Errorf("%s is a standby of region %s: run move against its home hub", name, coop.Spec.Standby.HomeRegion)
+	}
+	if cur := coop.Annotations[coopv1.AnnotationMoveTo]; cur != "" && cur != f.to {
+		return fmt.Errorf("%s is already moving to peer %s: finish that move, or remove the annotation %s first", name, cur, coopv1.AnnotationMoveTo)
+	}
+	if err := mayDelete(ctx, c, name); err != nil {
+		return err
+	}
+	released := moveIs(coop, coopv1.MoveReleased)
+	if coop.DeletionTimestamp.IsZero() && !released {
+		if err := movable(ctx, c, coop, f.to); err != nil {
+			return err
+		}
+	}
+	if coop.Annotations[coopv1.AnnotationMoveTo] == f.to && coop.Spec.Federation.Primary == f.to {
+		fmt.Fprintf(out, "%s: the move to peer %s is already asked\n", name, f.to)
+	} else {
+		patch := client.MergeFrom(coop.DeepCopy())
+		coop.Spec.Federation.Primary = f.to
+		if coop.Annotations == nil {
+			coop.Annotations = map[string]string{}
+		}
+		coop.Annotations[coopv1.AnnotationMoveTo] = f.to
+		if err := c.Patch(ctx, coop, patch); err != nil {
+			return explain(err, "asking the move of "+name)
+		}
+		fmt.Fprintf(out, "%s: move to peer %s requested: a switchover first, then the release\n", name, f.to)
+	}
+	if f.noWait {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	if coop.DeletionTimestamp.IsZero() {
+		var refused error
+		err := follow(ctx, c, out, name, f, func(co *coopv1.Cooperative) bool {
+			if moveIs(co, coopv1.MoveRefused) {
+				refused = fmt.Errorf("%s: the move cannot go on: %s", name, co.Status.Federation.Move.Message)
+				return true
+			}
+			return moveIs(co, coopv1.MoveReleased) || !co.DeletionTimestamp.IsZero()
+		})
+		if err != nil {
+			return err
+		}
+		if refused != nil {
+			return refused
+		}
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
+			return explain(err, "reading Cooperative "+name)
+		}
+		if coop.DeletionTimestamp.IsZero() {
+			fmt.Fprintf(out, "%s: peer %s adopted the co-op; deleting it here (deletionPolicy %s)\n", name, f.to, coop.Spec.DeletionPolicy)
+			if err := c.Delete(ctx, coop, client.Preconditions{UID: &coop.UID}); client.IgnoreNotFound(err) != nil {
+				return explain(err, "deleting Cooperative "+name+" here after its move")
+			}
+		}
+	}
+	return waitGone(ctx, c, out, name, f)
+}
+
+// mayDelete asks the API server whether the caller may delete the co-op: a move ends with
+// its deletion on this hub, and the webhook refuses the move to anyone who may not.
+func mayDelete(ctx context.Context, c client.Client, name string) error {
+	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Group: coopv1.GroupVersion.Group, Resource: "cooperatives", Verb: "delete", Name: name},
+	}}
+	if err := c.Create(ctx, review); err != nil {
+		return explain(err, "asking whether you may delete Cooperative "+name)
+	}
+	if !review.Status.Allowed {
+		return &exitError{code: ExitForbidden, err: fmt.Errorf("you may not delete Cooperative %s on this hub, and a move ends with its deletion here: ask the hub's admins to run the move", name)}
+	}
+	return nil
+}
+
+// movable checks what a move needs before asking it: the peer listed and ready, and an
+// up-to-date standby there (or the primary already asked there).
+func movable(ctx context.Context, c client.Client, coop *coopv1.Cooperative, to string) error {
+	listed := false
+	for _, p := range coop.Spec.Federation.Peers {
+		listed = listed || p.Name == to
+	}
+	if !listed {
+		return fmt.Errorf("%s does not list peer %s: a co-op moves only to a peer that keeps its standby", coop.Name, to)
+	}
+	peer := &coopv1.FederationPeer{}
+	if err := c.Get(ctx, client.ObjectKey{Name: to}, peer); err != nil {
+		return explain(err, "reading FederationPeer "+to)
+	}
+	if !meta.IsStatusConditionTrue(peer.Status.Conditions, coopv1.ConditionReady) {
+		return fmt.Errorf("peer %s is not ready (see kubectl get federationpeer %s): a move needs both hubs", to, to)
+	}
+	mirrored := false
+	if fed := coop.Status.Federation; fed != nil {
+		for _, st := range fed.Standbys {
+			mirrored = mirrored || (st.Peer == to && (st.State == coopv1.StandbyMirrored || st.State == coopv1.StandbyMoved))
+		}
+	}
+	if !mirrored && coop.Spec.Federation.Primary != to {
+		return fmt.Errorf("%s has no up-to-date standby at peer %s yet (see cooperator federation status %s)", coop.Name, to, coop.Name)
+	}
+	return nil
+}
+
+func moveIs(coop *coopv1.Cooperative, phase coopv1.MovePhase) bool {
+	fed := coop.Status.Federation
+	return fed != nil && fed.Move != nil && fed.Move.Phase == phase
+}
+
+// waitGone waits until the deleted co-op is gone, telling what its deletion waits for.
+func waitGone(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags) error {
+	last := ""
+	tick := time.NewTicker(f.interval)
+	defer tick.Stop()
+	for {
+		coop := &coopv1.Cooperative{}
+		err := c.Get(ctx, client.ObjectKey{Name: name}, coop)
+		if apierrors.IsNotFound(err) {
+			fmt.Fprintf(out, "%s: removed here; it is the peer's co-op now: done\n", name)
+			return nil
+		}
+		if err != nil {
+			return explain(err, "reading Cooperative "+name)
+		}
+		line := name + ": being deleted here"
+		if cond := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionReady); cond != nil && cond.Message != "" {
+			line += ": " + cond.Message
+		}
+		if line != last {
+			fmt.Fprintf(out, "%s %s\n", time.Now().UTC().Format("15:04:05"), line)
+			last = line
+		}
+		select {
+		case <-ctx.Done():
+			return &exitError{code: ExitTimeout, err: fmt.Errorf("%s: not removed here after %s (still %s); the operator keeps working on it, run the move again to follow it", name, f.timeout, last)}
+		case <-tick.C:
+		}
+	}
 }
 
 func describePrimary(target string) string {
@@ -255,6 +432,9 @@ func progressLine(coop *coopv1.Cooperative) string {
 	}
 	if fed.Message != "" {
 		parts = append(parts, fed.Message)
+	}
+	if m := fed.Move; m != nil {
+		parts = append(parts, fmt.Sprintf("move to %s %s: %s", m.Peer, m.Phase, m.Message))
 	}
 	return strings.Join(parts, "; ")
 }

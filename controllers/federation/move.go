@@ -1,0 +1,249 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package federation
+
+import (
+	"context"
+	"fmt"
+
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/cooperator-dev/cooperator/api/topology"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
+)
+
+// MoveFieldOwner is the field manager of status.origin of a co-op this hub adopted from a
+// peer; apart from FieldOwner, whose applies of status.federation would otherwise remove it.
+const MoveFieldOwner = "cooperator-federation-move"
+
+// A move (`cooperator federation move COOP --to PEER`) is a switchover followed by a
+// release:
+//
+//  1. on the home hub, the annotation coopv1.AnnotationMoveTo names the peer and
+//     spec.federation.primary asks the primary there; the switchover runs as usual;
+//  2. once the copy there holds the primary, the home writes spec.standby.release into the
+//     standby (the only thing the peer role lets it write there: its own standbys);
+//  3. the peer's operator adopts it, if its FederationPeer of the home region accepts moves
+//     (spec.accept.moves): it records status.origin, then drops spec.standby, puts the co-op
+//     on the plan it had as a standby, gives it the deletion policy it had at home, and
+//     removes the copy of the home's read credentials;
+//  4. the home sees the copy there is no longer its standby but the adopted co-op (origin
+//     naming this region and co-op), reports the standby Moved and the move Released, and
+//     from then on neither writes nor removes it; whoever may delete the co-op here deletes
+//     it, with its own deletion policy (a final backup with Retain).
+//
+// Each step is idempotent and read back from the objects themselves, so that a move
+// interrupted anywhere goes on from where it stands.
+
+// switchedOverTo says whether the switchover a move starts with is complete: the primary is
+// asked at the peer the co-op moves to, the local Cluster was demoted, and the copy there
+// reports that it holds the primary.
+func switchedOverTo(s *homeScope, prev coopv1.PeerStandbyStatus) bool {
+	return s.coop.Spec.Federation.Primary == s.moveTo && !s.holdsPrimary && s.fed.DemotionToken != "" &&
+		prev.Role == coopv1.RolePrimary && (prev.State == coopv1.StandbyMirrored || prev.State == coopv1.StandbyMoved)
+}
+
+// AdoptedFrom says whether a Cooperative read at a peer is the co-op that hub adopted from
+// this region's co-op home: no longer a standby, and its origin naming both.
+func AdoptedFrom(there *coopv1.Cooperative, region, home string) bool {
+	o := there.Status.Origin
+	return there.Spec.Standby == nil && o != nil && o.Region == region && o.Cooperative == home && o.MovedAt != nil
+}
+
+// adoptedBy reads the co-op's copy at a peer and says whether that hub adopted it.
+func (r *CooperativeReconciler) adoptedBy(ctx context.Context, pc client.Client, coop *coopv1.Cooperative) (bool, error) {
+	var there coopv1.Cooperative
+	if err := pc.Get(ctx, client.ObjectKey{Name: coop.Name}, &there); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return AdoptedFrom(&there, r.Hub.Region, coop.Name), nil
+}
+
+// MoveOf is where the co-op's move to peer moveTo stands, from the federation status the
+// phases built (fed) and the one read (old).
+func MoveOf(coop *coopv1.Cooperative, fed, old *coopv1.FederationStatus, moveTo string, now metav1.Time) *coopv1.MoveStatus {
+	m := &coopv1.MoveStatus{Peer: moveTo}
+	var st *coopv1.PeerStandbyStatus
+	for i := range fed.Standbys {
+		if fed.Standbys[i].Peer == moveTo {
+			st = &fed.Standbys[i]
+		}
+	}
+	switch {
+	case st == nil:
+		m.Phase, m.Message = coopv1.MoveRefused, fmt.Sprintf("the co-op does not list peer %s: it moves only to a peer that keeps its standby", moveTo)
+		return m
+	case coop.Spec.Federation.Primary != moveTo && st.State != coopv1.StandbyMoved:
+		m.Region = st.Region
+		m.Phase, m.Message = coopv1.MoveRefused, fmt.Sprintf("spec.federation.primary is not %s: a move starts with a switchover to that peer (cooperator federation move asks both)", moveTo)
+		return m
+	}
+	m.Region = st.Region
+	switch {
+	case st.State == coopv1.StandbyMoved:
+		m.Phase = coopv1.MoveReleased
+		m.ReleasedAt = &now
+		if old != nil && old.Move != nil && old.Move.Phase == coopv1.MoveReleased && old.Move.ReleasedAt != nil {
+			m.ReleasedAt = old.Move.ReleasedAt
+		}
+		m.Message = fmt.Sprintf("the hub of region %s adopted the co-op; delete this Cooperative here to finish (cooperator federation move does): this copy goes by its deletion policy, the one there is not touched", st.Region)
+	case fed.Role != coopv1.RoleStandby || st.Role != coopv1.RolePrimary || st.State != coopv1.StandbyMirrored:
+		m.Phase = coopv1.MoveSwitchingOver
+		m.Message = fmt.Sprintf("waiting for the switchover to %s to complete (here %s; there %s, %s)", moveTo, orNone(string(fed.Role)), st.State, orNone(string(st.Role)))
+	default:
+		m.Phase = coopv1.MoveReleasing
+		m.Message = fmt.Sprintf("released the standby at %s; waiting for that hub to adopt it", moveTo)
+		if st.Message != "" {
+			m.Message += ": " + st.Message
+		}
+	}
+	if len(m.Message) > 1024 {
+		m.Message = m.Message[:1024]
+	}
+	return m
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no role yet"
+	}
+	return s
+}
+
+// move records where the co-op's move stands, and tells of each new phase in an event.
+func (r *CooperativeReconciler) move(_ context.Context, s *homeScope) error {
+	if s.moveTo == "" {
+		return nil
+	}
+	if s.fed == nil {
+		s.fed = &coopv1.FederationStatus{PrimaryRegion: r.Hub.Region, Role: coopv1.RolePrimary}
+		s.untouched = false
+	}
+	s.fed.Move = MoveOf(s.coop, s.fed, s.old, s.moveTo, r.now())
+	if s.old.Move != nil && s.old.Move.Phase == s.fed.Move.Phase {
+		return nil
+	}
+	switch s.fed.Move.Phase {
+	case coopv1.MoveRefused:
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, coopv1.ReasonMoveRefused, "Move", "%s", s.fed.Move.Message)
+	case coopv1.MoveReleased:
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeNormal, coopv1.ReasonMoved, "Move", "Moved to peer %s: %s", s.moveTo, s.fed.Move.Message)
+	default:
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeNormal, coopv1.ReasonMoving, "Move", "Moving to peer %s: %s", s.moveTo, s.fed.Move.Message)
+	}
+	return nil
+}
+
+// adoptReleased adopts a standby its home released, if this hub accepts moves from that
+// region and the copy here holds the primary; otherwise it says in fed what it waits for.
+// It reports whether the co-op was adopted.
+func (r *CooperativeReconciler) adoptReleased(ctx context.Context, coop *coopv1.Cooperative, old, fed *coopv1.FederationStatus) (bool, error) {
+	sb := coop.Spec.Standby
+	if fed.Role != coopv1.RolePrimary {
+		fed.Message = fmt.Sprintf("released by its home hub (region %s): adopted once this copy holds the primary", sb.HomeRegion)
+		return false, nil
+	}
+	var peers coopv1.FederationPeerList
+	if err := r.Client.List(ctx, &peers); err != nil {
+		return false, fmt.Errorf("listing FederationPeers: %w", err)
+	}
+	peer := topology.PeerOfRegion(peers.Items, sb.HomeRegion)
+	if peer == nil || !peer.Spec.Accept.Moves {
+		name := ""
+		if peer != nil {
+			name = " " + peer.Name
+		}
+		fed.Message = fmt.Sprintf("its home hub (region %s) released it to this hub, which does not accept moves from that region (FederationPeer%s, spec.accept.moves): it stays a standby", sb.HomeRegion, name)
+		if old.Message != fed.Message {
+			r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonMoveRefused, "Adopt", "%s", fed.Message)
+		}
+		return false, nil
+	}
+	// The origin first: once spec.standby is gone, nothing else says where the co-op came
+	// from, and its home recognises the adoption by it.
+	movedAt := r.now()
+	if o := coop.Status.Origin; o != nil && o.MovedAt != nil && o.Region == sb.HomeRegion {
+		movedAt = *o.MovedAt
+	}
+	origin := coopv1.ImportOrigin{Cooperative: sb.HomeCooperative, Region: sb.HomeRegion, Backups: sb.ObjectStore.DestinationPath, MovedAt: &movedAt}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&origin)
+	if err != nil {
+		return false, fmt.Errorf("converting the origin: %w", err)
+	}
+	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("Cooperative"), client.ObjectKey{Name: coop.Name}, map[string]any{"origin": m}, MoveFieldOwner); err != nil {
+		return false, fmt.Errorf("recording the origin of %s: %w", coop.Name, err)
+	}
+	patch := client.MergeFromWithOptions(coop.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	policy := sb.Release.DeletionPolicy
+	if policy == "" {
+		policy = coopv1.DeletionPolicyRetain
+	}
+	coop.Spec.Standby = nil
+	coop.Spec.Plan = peer.Spec.Accept.Plan
+	coop.Spec.DeletionPolicy = policy
+	delete(coop.Labels, coopv1.LabelMirroredFrom)
+	if err := r.Client.Patch(ctx, coop, patch); err != nil {
+		return false, fmt.Errorf("adopting %s: %w", coop.Name, err)
+	}
+	r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonAdopted, "Adopt",
+		"Adopted co-op %s, which its home hub (region %s) released: it is this hub's own co-op now, on plan %s; name its admins in spec.admins", sb.HomeCooperative, sb.HomeRegion, peer.Spec.Accept.Plan)
+	log.FromContext(ctx).Info("Adopted co-op released by its home", "cooperative", coop.Name, "homeRegion", sb.HomeRegion, "plan", peer.Spec.Accept.Plan)
+	return true, r.forgetOldHome(ctx, coop, sb.HomeRegion)
+}
+
+// forgetOldHome removes what an adopted co-op kept of its old home: the copy of the home's
+// read-only object store credentials (in the mirror namespace and in the co-op's), and the
+// ObjectStore that read the home's archive.
+func (r *CooperativeReconciler) forgetOldHome(ctx context.Context, coop *coopv1.Cooperative, homeRegion string) error {
+	for _, obj := range []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.MirrorNamespace(homeRegion), Name: PeerSecretName(coop.Name)}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: SourceSecretName(coop.Name, homeRegion)}},
+		&barmanv1.ObjectStore{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: SourceObjectStoreName(coop.Name, homeRegion)}},
+	} {
+		if err := r.Client.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("removing %s %s of the old home of %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, client.ObjectKeyFromObject(obj), coop.Name, err)
+		}
+	}
+	return nil
+}
+
+// forget finishes an adoption interrupted before forgetOldHome: while the ObjectStore that
+// read the old home's archive is still there, it removes what the co-op kept of its old home.
+func (r *CooperativeReconciler) forget(ctx context.Context, s *homeScope) error {
+	o := s.coop.Status.Origin
+	if o == nil || o.Region == "" || o.MovedAt == nil {
+		return nil
+	}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.coop.NamespaceName(), Name: SourceObjectStoreName(s.coop.Name, o.Region)}, &barmanv1.ObjectStore{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading the ObjectStore of the old home of %s: %w", s.coop.Name, err)
+	}
+	return r.forgetOldHome(ctx, s.coop, o.Region)
+}
