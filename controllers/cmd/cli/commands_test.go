@@ -525,7 +525,7 @@ func TestStatusFormatsAgree(t *testing.T) {
 
 // TestHelpExitsZero: -h of a command exits 0.
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"get", "-h"}, {"federation", "status", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"get", "-h"}, {"federation", "status", "--help"}, {"federation", "move", "--help"}} {
 		if r := cli(t, args...); r.code != 0 {
 			t.Errorf("%v: exit %d %s", args, r.code, r.errs)
 		}

@@ -1,0 +1,108 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package federation
+
+import (
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+func TestMoveOf(t *testing.T) {
+	now, earlier := metav1.Unix(2000, 0), metav1.Unix(1000, 0)
+	standby := func(state coopv1.StandbyState, role coopv1.FederationRole, msg string) []coopv1.PeerStandbyStatus {
+		return []coopv1.PeerStandbyStatus{{Peer: "eu-south", Region: "eu-south", State: state, Role: role, Message: msg}}
+	}
+	for _, tc := range []struct {
+		name     string
+		primary  string
+		fed      coopv1.FederationStatus
+		old      coopv1.FederationStatus
+		phase    coopv1.MovePhase
+		message  string
+		released *metav1.Time
+	}{
+		{"a peer not listed", "eu-south", coopv1.FederationStatus{}, coopv1.FederationStatus{}, coopv1.MoveRefused, "does not list peer eu-south", nil},
+		{"the primary asked elsewhere", "", coopv1.FederationStatus{Role: coopv1.RolePrimary, Standbys: standby(coopv1.StandbyMirrored, coopv1.RoleStandby, "")},
+			coopv1.FederationStatus{}, coopv1.MoveRefused, "spec.federation.primary is not eu-south", nil},
+		{"demoting", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleDemoting, Standbys: standby(coopv1.StandbyMirrored, coopv1.RolePromoting, "")},
+			coopv1.FederationStatus{}, coopv1.MoveSwitchingOver, "here Demoting; there Mirrored, Promoting", nil},
+		{"demoted, the peer not promoted yet", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyMirrored, coopv1.RolePromoting, "")},
+			coopv1.FederationStatus{}, coopv1.MoveSwitchingOver, "waiting for the switchover", nil},
+		{"the peer unreachable", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyUnreachable, coopv1.RolePrimary, "")},
+			coopv1.FederationStatus{}, coopv1.MoveSwitchingOver, "there Unreachable", nil},
+		{"released, the peer does not consent", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyMirrored, coopv1.RolePrimary, "this hub does not accept moves")},
+			coopv1.FederationStatus{}, coopv1.MoveReleasing, "waiting for that hub to adopt it: this hub does not accept moves", nil},
+		{"adopted", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyMoved, coopv1.RolePrimary, "")},
+			coopv1.FederationStatus{}, coopv1.MoveReleased, "adopted the co-op", &now},
+		{"adopted before: the time stays", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyMoved, coopv1.RolePrimary, "")},
+			coopv1.FederationStatus{Move: &coopv1.MoveStatus{Peer: "eu-south", Phase: coopv1.MoveReleased, ReleasedAt: &earlier}}, coopv1.MoveReleased, "adopted the co-op", &earlier},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+			c.Spec.Federation.Primary = tc.primary
+			m := MoveOf(c, &tc.fed, &tc.old, "eu-south", now)
+			if m.Phase != tc.phase || !strings.Contains(m.Message, tc.message) {
+				t.Errorf("got %s %q, want %s with %q", m.Phase, m.Message, tc.phase, tc.message)
+			}
+			if (m.ReleasedAt == nil) != (tc.released == nil) || (m.ReleasedAt != nil && !m.ReleasedAt.Equal(tc.released)) {
+				t.Errorf("releasedAt %v, want %v", m.ReleasedAt, tc.released)
+			}
+			f := tc.fed
+			f.Move, f.PrimaryRegion = m, "eu-west"
+			if tc.primary != "" {
+				f.PrimaryRegion = "eu-south"
+			}
+			cond := FederationCondition(c, &f)
+			want := map[coopv1.MovePhase]string{coopv1.MoveRefused: coopv1.ReasonMoveRefused, coopv1.MoveReleased: coopv1.ReasonMoved,
+				coopv1.MoveSwitchingOver: coopv1.ReasonMoving, coopv1.MoveReleasing: coopv1.ReasonMoving}[m.Phase]
+			if cond.Status != metav1.ConditionFalse || cond.Reason != want {
+				t.Errorf("FederationReady %s/%s, want False/%s", cond.Status, cond.Reason, want)
+			}
+		})
+	}
+}
+
+func TestAdoptedFrom(t *testing.T) {
+	moved := metav1.Unix(1000, 0)
+	adopted := func(mutate func(*coopv1.Cooperative)) *coopv1.Cooperative {
+		c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+		c.Status.Origin = &coopv1.ImportOrigin{Cooperative: "a", Region: "eu-west", MovedAt: &moved}
+		mutate(c)
+		return c
+	}
+	for _, tc := range []struct {
+		name string
+		c    *coopv1.Cooperative
+		want bool
+	}{
+		{"adopted from this region's co-op", adopted(func(*coopv1.Cooperative) {}), true},
+		{"still a standby", adopted(func(c *coopv1.Cooperative) { c.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-west"} }), false},
+		{"a co-op of the peer with the same name", adopted(func(c *coopv1.Cooperative) { c.Status.Origin = nil }), false},
+		{"moved from another region", adopted(func(c *coopv1.Cooperative) { c.Status.Origin.Region = "eu-north" }), false},
+		{"imported, not moved", adopted(func(c *coopv1.Cooperative) { c.Status.Origin.MovedAt = nil; c.Status.Origin.Region = "" }), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := AdoptedFrom(tc.c, "eu-west", "a"); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
