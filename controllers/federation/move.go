@@ -58,10 +58,16 @@ const MoveFieldOwner = "cooperator-federation-move"
 
 // switchedOverTo says whether the switchover a move starts with is complete: the primary is
 // asked at the peer the co-op moves to, the local Cluster was demoted, and the copy there
-// reports that it holds the primary.
+// reports that it holds the primary. Once released, the release stays while the primary is
+// asked there, even while the peer does not answer: it is never withdrawn by a hiccup.
 func switchedOverTo(s *homeScope, prev coopv1.PeerStandbyStatus) bool {
-	return s.coop.Spec.Federation.Primary == s.moveTo && !s.holdsPrimary && s.fed.DemotionToken != "" &&
-		prev.Role == coopv1.RolePrimary && (prev.State == coopv1.StandbyMirrored || prev.State == coopv1.StandbyMoved)
+	if s.coop.Spec.Federation.Primary != s.moveTo || s.holdsPrimary {
+		return false
+	}
+	if m := s.old.Move; m != nil && m.Peer == s.moveTo && (m.Phase == coopv1.MoveReleasing || m.Phase == coopv1.MoveReleased) {
+		return true
+	}
+	return s.fed.DemotionToken != "" && prev.Role == coopv1.RolePrimary && (prev.State == coopv1.StandbyMirrored || prev.State == coopv1.StandbyMoved)
 }
 
 // AdoptedFrom says whether a Cooperative read at a peer is the co-op that hub adopted from
@@ -84,8 +90,8 @@ func (r *CooperativeReconciler) adoptedBy(ctx context.Context, pc client.Client,
 }
 
 // MoveOf is where the co-op's move to peer moveTo stands, from the federation status the
-// phases built (fed) and the one read (old).
-func MoveOf(coop *coopv1.Cooperative, fed, old *coopv1.FederationStatus, moveTo string, now metav1.Time) *coopv1.MoveStatus {
+// phases built (fed), the one read (old), and whether this reconcile released the standby.
+func MoveOf(coop *coopv1.Cooperative, fed, old *coopv1.FederationStatus, moveTo string, released bool, now metav1.Time) *coopv1.MoveStatus {
 	m := &coopv1.MoveStatus{Peer: moveTo}
 	var st *coopv1.PeerStandbyStatus
 	for i := range fed.Standbys {
@@ -111,12 +117,15 @@ func MoveOf(coop *coopv1.Cooperative, fed, old *coopv1.FederationStatus, moveTo 
 			m.ReleasedAt = old.Move.ReleasedAt
 		}
 		m.Message = fmt.Sprintf("the hub of region %s adopted the co-op; delete this Cooperative here to finish (cooperator federation move does): this copy goes by its deletion policy, the one there is not touched", st.Region)
-	case fed.Role != coopv1.RoleStandby || st.Role != coopv1.RolePrimary || st.State != coopv1.StandbyMirrored:
+	case !released:
 		m.Phase = coopv1.MoveSwitchingOver
 		m.Message = fmt.Sprintf("waiting for the switchover to %s to complete (here %s; there %s, %s)", moveTo, orNone(string(fed.Role)), st.State, orNone(string(st.Role)))
 	default:
 		m.Phase = coopv1.MoveReleasing
 		m.Message = fmt.Sprintf("released the standby at %s; waiting for that hub to adopt it", moveTo)
+		if st.State != coopv1.StandbyMirrored {
+			m.Message += fmt.Sprintf(" (the standby there is %s)", st.State)
+		}
 		if st.Message != "" {
 			m.Message += ": " + st.Message
 		}
@@ -143,7 +152,7 @@ func (r *CooperativeReconciler) move(_ context.Context, s *homeScope) error {
 		s.fed = &coopv1.FederationStatus{PrimaryRegion: r.Hub.Region, Role: coopv1.RolePrimary}
 		s.untouched = false
 	}
-	s.fed.Move = MoveOf(s.coop, s.fed, s.old, s.moveTo, r.now())
+	s.fed.Move = MoveOf(s.coop, s.fed, s.old, s.moveTo, s.released, r.now())
 	if s.old.Move != nil && s.old.Move.Phase == s.fed.Move.Phase {
 		return nil
 	}

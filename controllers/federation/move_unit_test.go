@@ -38,27 +38,30 @@ func TestMoveOf(t *testing.T) {
 		phase    coopv1.MovePhase
 		message  string
 		released *metav1.Time
+		release  bool
 	}{
-		{"a peer not listed", "eu-south", coopv1.FederationStatus{}, coopv1.FederationStatus{}, coopv1.MoveRefused, "does not list peer eu-south", nil},
+		{"a peer not listed", "eu-south", coopv1.FederationStatus{}, coopv1.FederationStatus{}, coopv1.MoveRefused, "does not list peer eu-south", nil, false},
 		{"the primary asked elsewhere", "", coopv1.FederationStatus{Role: coopv1.RolePrimary, Standbys: standby(coopv1.StandbyMirrored, coopv1.RoleStandby, "")},
-			coopv1.FederationStatus{}, coopv1.MoveRefused, "spec.federation.primary is not eu-south", nil},
+			coopv1.FederationStatus{}, coopv1.MoveRefused, "spec.federation.primary is not eu-south", nil, false},
 		{"demoting", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleDemoting, Standbys: standby(coopv1.StandbyMirrored, coopv1.RolePromoting, "")},
-			coopv1.FederationStatus{}, coopv1.MoveSwitchingOver, "here Demoting; there Mirrored, Promoting", nil},
+			coopv1.FederationStatus{}, coopv1.MoveSwitchingOver, "here Demoting; there Mirrored, Promoting", nil, false},
 		{"demoted, the peer not promoted yet", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyMirrored, coopv1.RolePromoting, "")},
-			coopv1.FederationStatus{}, coopv1.MoveSwitchingOver, "waiting for the switchover", nil},
-		{"the peer unreachable", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyUnreachable, coopv1.RolePrimary, "")},
-			coopv1.FederationStatus{}, coopv1.MoveSwitchingOver, "there Unreachable", nil},
+			coopv1.FederationStatus{}, coopv1.MoveSwitchingOver, "waiting for the switchover", nil, false},
+		{"the peer unreachable before the release", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyUnreachable, coopv1.RolePrimary, "")},
+			coopv1.FederationStatus{}, coopv1.MoveSwitchingOver, "there Unreachable", nil, false},
+		{"the peer unreachable after the release", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyUnreachable, coopv1.RolePrimary, "")},
+			coopv1.FederationStatus{}, coopv1.MoveReleasing, "waiting for that hub to adopt it (the standby there is Unreachable)", nil, true},
 		{"released, the peer does not consent", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyMirrored, coopv1.RolePrimary, "this hub does not accept moves")},
-			coopv1.FederationStatus{}, coopv1.MoveReleasing, "waiting for that hub to adopt it: this hub does not accept moves", nil},
+			coopv1.FederationStatus{}, coopv1.MoveReleasing, "waiting for that hub to adopt it: this hub does not accept moves", nil, true},
 		{"adopted", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyMoved, coopv1.RolePrimary, "")},
-			coopv1.FederationStatus{}, coopv1.MoveReleased, "adopted the co-op", &now},
+			coopv1.FederationStatus{}, coopv1.MoveReleased, "adopted the co-op", &now, true},
 		{"adopted before: the time stays", "eu-south", coopv1.FederationStatus{Role: coopv1.RoleStandby, Standbys: standby(coopv1.StandbyMoved, coopv1.RolePrimary, "")},
-			coopv1.FederationStatus{Move: &coopv1.MoveStatus{Peer: "eu-south", Phase: coopv1.MoveReleased, ReleasedAt: &earlier}}, coopv1.MoveReleased, "adopted the co-op", &earlier},
+			coopv1.FederationStatus{Move: &coopv1.MoveStatus{Peer: "eu-south", Phase: coopv1.MoveReleased, ReleasedAt: &earlier}}, coopv1.MoveReleased, "adopted the co-op", &earlier, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
 			c.Spec.Federation.Primary = tc.primary
-			m := MoveOf(c, &tc.fed, &tc.old, "eu-south", now)
+			m := MoveOf(c, &tc.fed, &tc.old, "eu-south", tc.release, now)
 			if m.Phase != tc.phase || !strings.Contains(m.Message, tc.message) {
 				t.Errorf("got %s %q, want %s with %q", m.Phase, m.Message, tc.phase, tc.message)
 			}

@@ -103,8 +103,10 @@ type homeScope struct {
 	listed    map[string]bool
 	// untouched: the co-op never took part in federation, and has no status to write.
 	untouched bool
-	// moveTo is the FederationPeer the co-op moves to (annotation move-to), or "".
-	moveTo string
+	// moveTo is the FederationPeer the co-op moves to (annotation move-to), or "";
+	// released says the mirror released the standby there.
+	moveTo   string
+	released bool
 }
 
 // homePhase is one step of the reconcile of a home co-op.
@@ -210,6 +212,7 @@ func (r *CooperativeReconciler) mirror(ctx context.Context, s *homeScope) error 
 		var release *coopv1.StandbyRelease
 		if ref.Name == s.moveTo && switchedOverTo(s, prev) {
 			release = &coopv1.StandbyRelease{DeletionPolicy: s.coop.Spec.DeletionPolicy}
+			s.released = true
 		}
 		st, err := r.mirrorTo(ctx, s.coop, ref.Name, s.peers, s.consented, s.fed.PrimaryRegion, s.fed.DemotionToken, prev, ref.Name == s.moveTo, release)
 		errs = append(errs, err)
