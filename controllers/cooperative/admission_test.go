@@ -321,6 +321,32 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		}
 	})
 
+	It("does not move the co-op to another hub: only who may delete it may set, change or remove move-to", func() {
+		setMoveTo := func(v string) func(*coopv1.Cooperative) {
+			return func(c *coopv1.Cooperative) {
+				if c.Annotations == nil {
+					c.Annotations = map[string]string{}
+				}
+				if v == "" {
+					delete(c.Annotations, coopv1.AnnotationMoveTo)
+					return
+				}
+				c.Annotations[coopv1.AnnotationMoveTo] = v
+			}
+		}
+		// A dry run judged by admission, read again while the operator still writes the co-op.
+		dry := func(mutate func(*coopv1.Cooperative)) error {
+			return retry.RetryOnConflict(retry.DefaultRetry, func() error { return dryUpdateAs(alice, name, mutate) })
+		}
+		refusedWith(dry(setMoveTo("eu-south")), "metadata.annotations[coop.cooperator.dev/move-to]", "only someone who may delete this Cooperative")
+		// The hub may; then the co-op's admins may neither change nor remove it.
+		Expect(updateAs(k8s, name, setMoveTo("eu-south"))).To(Succeed())
+		DeferCleanup(func() { Expect(updateAs(k8s, name, setMoveTo(""))).To(Succeed()) })
+		refusedWith(dry(setMoveTo("eu-north")), "only someone who may delete this Cooperative")
+		refusedWith(dry(setMoveTo("")), "only someone who may delete this Cooperative")
+		Expect(dry(func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves it alone")
+	})
+
 	It("takes a host only under the hub's domains and held by no other co-op", func() {
 		other := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		other.Name = "bounds-other"
