@@ -143,6 +143,46 @@ type FederationPeerStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	BackupDestination string `json:"backupDestination,omitempty"`
+
+	// moves are the co-ops moved between this hub and the peer (`cooperator federation
+	// move`): the most recent MaxMoveRecords, the latest last. The record stays here once the
+	// moved co-op is gone from its old home.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	Moves []MoveRecord `json:"moves,omitempty"`
+}
+
+// MaxMoveRecords is how many moves a FederationPeer's status keeps.
+const MaxMoveRecords = 20
+
+// MoveDirection says which way a co-op moved between this hub and a peer.
+// +kubebuilder:validation:Enum=ToPeer;FromPeer
+type MoveDirection string
+
+// The directions of a move.
+const (
+	// MoveToPeer: a co-op of this hub moved to the peer, which adopted it.
+	MoveToPeer MoveDirection = "ToPeer"
+	// MoveFromPeer: this hub adopted a co-op the peer released.
+	MoveFromPeer MoveDirection = "FromPeer"
+)
+
+// MoveRecord is one co-op moved between this hub and a peer.
+type MoveRecord struct {
+	// cooperative is the co-op's name (the same on both hubs).
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Cooperative string `json:"cooperative"`
+
+	// direction of the move.
+	// +required
+	Direction MoveDirection `json:"direction"`
+
+	// time the adoption was recorded: on the hub it moved to, when it adopted the co-op; on
+	// its old home, when the home saw the adoption.
+	// +required
+	Time metav1.Time `json:"time"`
 }
 
 // FederationPeer is another region's hub cluster and the consent given to it. A co-op of

@@ -143,8 +143,9 @@ func orNone(s string) string {
 	return s
 }
 
-// move records where the co-op's move stands, and tells of each new phase in an event.
-func (r *CooperativeReconciler) move(_ context.Context, s *homeScope) error {
+// move records where the co-op's move stands, and tells of each new phase in an event; once
+// the peer adopted the co-op, the move goes into the FederationPeer's history.
+func (r *CooperativeReconciler) move(ctx context.Context, s *homeScope) error {
 	if s.moveTo == "" {
 		return nil
 	}
@@ -153,6 +154,15 @@ func (r *CooperativeReconciler) move(_ context.Context, s *homeScope) error {
 		s.untouched = false
 	}
 	s.fed.Move = MoveOf(s.coop, s.fed, s.old, s.moveTo, s.released, r.now())
+	if m := s.fed.Move; m.Phase == coopv1.MoveReleased {
+		for i := range s.peers {
+			if s.peers[i].Name == s.moveTo {
+				if err := r.recordMove(ctx, &s.peers[i], coopv1.MoveRecord{Cooperative: s.coop.Name, Direction: coopv1.MoveToPeer, Time: *m.ReleasedAt}); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	if s.old.Move != nil && s.old.Move.Phase == s.fed.Move.Phase {
 		return nil
 	}
@@ -218,6 +228,9 @@ func (r *CooperativeReconciler) adoptReleased(ctx context.Context, coop *coopv1.
 	if err := r.Client.Patch(ctx, coop, patch); err != nil {
 		return false, fmt.Errorf("adopting %s: %w", coop.Name, err)
 	}
+	if err := r.recordMove(ctx, peer, coopv1.MoveRecord{Cooperative: coop.Name, Direction: coopv1.MoveFromPeer, Time: movedAt}); err != nil {
+		return true, err
+	}
 	r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonAdopted, "Adopt",
 		"Adopted co-op %s, which its home hub (region %s) released: it is this hub's own co-op now, on plan %s; name its admins in spec.admins", sb.HomeCooperative, sb.HomeRegion, peer.Spec.Accept.Plan)
 	log.FromContext(ctx).Info("Adopted co-op released by its home", "cooperative", coop.Name, "homeRegion", sb.HomeRegion, "plan", peer.Spec.Accept.Plan)
@@ -255,4 +268,45 @@ func (r *CooperativeReconciler) forget(ctx context.Context, s *homeScope) error 
 		return fmt.Errorf("reading the ObjectStore of the old home of %s: %w", s.coop.Name, err)
 	}
 	return r.forgetOldHome(ctx, s.coop, o.Region)
+}
+
+// recordMove adds a move to the FederationPeer's history (status.moves), keeping the most
+// recent coopv1.MaxMoveRecords. A co-op's moves with one peer alternate in direction: a record
+// whose direction is that of the co-op's latest one there is already written.
+func (r *CooperativeReconciler) recordMove(ctx context.Context, peer *coopv1.FederationPeer, rec coopv1.MoveRecord) error {
+	moves, added := AppendMove(peer.Status.Moves, rec)
+	if !added {
+		return nil
+	}
+	list := make([]any, 0, len(moves))
+	for i := range moves {
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&moves[i])
+		if err != nil {
+			return fmt.Errorf("converting a move record: %w", err)
+		}
+		list = append(list, m)
+	}
+	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("FederationPeer"), client.ObjectKeyFromObject(peer), map[string]any{"moves": list}, MoveFieldOwner); err != nil {
+		return fmt.Errorf("recording the move of %s in FederationPeer %s: %w", rec.Cooperative, peer.Name, err)
+	}
+	peer.Status.Moves = moves
+	return nil
+}
+
+// AppendMove is the history with rec added, unless the co-op's latest move in it already
+// goes that way (added false); at most coopv1.MaxMoveRecords, the oldest dropped.
+func AppendMove(moves []coopv1.MoveRecord, rec coopv1.MoveRecord) (out []coopv1.MoveRecord, added bool) {
+	for i := len(moves) - 1; i >= 0; i-- {
+		if moves[i].Cooperative == rec.Cooperative {
+			if moves[i].Direction == rec.Direction {
+				return moves, false
+			}
+			break
+		}
+	}
+	out = append(append([]coopv1.MoveRecord(nil), moves...), rec)
+	if len(out) > coopv1.MaxMoveRecords {
+		out = out[len(out)-coopv1.MaxMoveRecords:]
+	}
+	return out, true
 }

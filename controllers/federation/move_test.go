@@ -283,6 +283,19 @@ var _ = Describe("Moving a co-op to a peer hub", Ordered, func() {
 		Expect(coopOn(south, name)().Spec.Standby).To(BeNil())
 		Expect(coopOn(south, name)().DeletionTimestamp).To(BeNil())
 
+		// Both hubs keep the move in their FederationPeer's history.
+		hasMove := func(h *hub, peer string) func() []string {
+			return func() []string {
+				var got []string
+				for _, m := range peerOn(h, peer)().Status.Moves {
+					got = append(got, m.Cooperative+"/"+string(m.Direction))
+				}
+				return got
+			}
+		}
+		Eventually(hasMove(west, "eu-south"), timeout).Should(ContainElement(name + "/ToPeer"))
+		Eventually(hasMove(south, "eu-west"), timeout).Should(ContainElement(name + "/FromPeer"))
+
 		// Running the move again says where the co-op went.
 		err = cli.FederationTo(ctx, []string{"move", name, "--to", "eu-south", "--kubeconfig", adminKubeconfig(west)}, gbytes.NewBuffer())
 		Expect(err).To(MatchError(ContainSubstring("not found")))

@@ -109,3 +109,28 @@ func TestAdoptedFrom(t *testing.T) {
 		})
 	}
 }
+
+func TestAppendMove(t *testing.T) {
+	at := func(sec int64) metav1.Time { return metav1.Unix(sec, 0) }
+	out := coopv1.MoveRecord{Cooperative: "a", Direction: coopv1.MoveToPeer, Time: at(1)}
+	back := coopv1.MoveRecord{Cooperative: "a", Direction: coopv1.MoveFromPeer, Time: at(2)}
+	moves, added := AppendMove(nil, out)
+	if !added || len(moves) != 1 {
+		t.Fatalf("first move: %v %v", moves, added)
+	}
+	if again, added := AppendMove(moves, coopv1.MoveRecord{Cooperative: "a", Direction: coopv1.MoveToPeer, Time: at(5)}); added || len(again) != 1 {
+		t.Errorf("the same move recorded twice: %v", again)
+	}
+	other := coopv1.MoveRecord{Cooperative: "b", Direction: coopv1.MoveToPeer, Time: at(3)}
+	moves, _ = AppendMove(moves, other)
+	if moves, added = AppendMove(moves, back); !added || len(moves) != 3 {
+		t.Errorf("moving back is a new move: %v %v", moves, added)
+	}
+	var many []coopv1.MoveRecord
+	for i := range coopv1.MaxMoveRecords + 5 {
+		many, _ = AppendMove(many, coopv1.MoveRecord{Cooperative: string(rune('a' + i)), Direction: coopv1.MoveToPeer, Time: at(int64(i))})
+	}
+	if len(many) != coopv1.MaxMoveRecords || many[len(many)-1].Time != at(int64(coopv1.MaxMoveRecords+4)) || many[0].Time != at(5) {
+		t.Errorf("bounded history: %d records, first %v, last %v", len(many), many[0].Time, many[len(many)-1].Time)
+	}
+}
