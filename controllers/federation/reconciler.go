@@ -214,7 +214,9 @@ func (r *CooperativeReconciler) mirror(ctx context.Context, s *homeScope) error 
 			release = &coopv1.StandbyRelease{DeletionPolicy: s.coop.Spec.DeletionPolicy}
 			s.released = true
 		}
-		st, err := r.mirrorTo(ctx, s.coop, ref.Name, s.peers, s.consented, s.fed.PrimaryRegion, s.fed.DemotionToken, prev, ref.Name == s.moveTo, release)
+		// A copy the peer adopted stays Moved, even once the move-to annotation is gone.
+		moving := ref.Name == s.moveTo || prev.State == coopv1.StandbyMoved
+		st, err := r.mirrorTo(ctx, s.coop, ref.Name, s.peers, s.consented, s.fed.PrimaryRegion, s.fed.DemotionToken, prev, moving, release)
 		errs = append(errs, err)
 		s.fed.Standbys = append(s.fed.Standbys, st)
 	}
