@@ -172,12 +172,20 @@ var _ = Describe("Moving a co-op to a peer hub", Ordered, func() {
 	})
 
 	It("switches over first, then releases the standby, which the peer keeps as a standby without its consent", func() {
+		// Asked without waiting, then followed by running the command again: a move resumes.
+		first := gbytes.NewBuffer()
+		Expect(cli.FederationTo(ctx, []string{"move", name, "--to", "eu-south", "--kubeconfig", adminKubeconfig(west), "--no-wait"}, first)).To(Succeed())
+		Expect(first).To(gbytes.Say("move to peer eu-south requested: a switchover first, then the release"))
+		Expect(coopOn(west, name)().Annotations).To(HaveKeyWithValue(coopv1.AnnotationMoveTo, "eu-south"))
+		Expect(coopOn(west, name)().Spec.Federation.Primary).To(Equal("eu-south"))
+
 		out = gbytes.NewBuffer()
 		done = make(chan error, 1)
 		go func() {
 			done <- cli.FederationTo(ctx, []string{"move", name, "--to", "eu-south",
 				"--kubeconfig", adminKubeconfig(west), "--interval", "300ms", "--timeout", "120s"}, out)
 		}()
+		Eventually(out, timeout).Should(gbytes.Say("the move to peer eu-south is already asked"))
 		Eventually(movePhase(west, name), timeout).Should(HavePrefix(string(coopv1.MoveSwitchingOver)))
 		Expect(coopOn(south, name)().Spec.Standby.Release).To(BeNil(), "nothing is released before the switchover completes")
 

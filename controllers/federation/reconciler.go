@@ -699,6 +699,7 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		case coopv1.StandbyMirrored:
 			mirrored = append(mirrored, st.Peer)
 		case coopv1.StandbyMoved:
+			// That hub's own co-op now: no standby to report on.
 		case coopv1.StandbyCredentialsMissing:
 			noCredentials = append(noCredentials, st.Peer+": "+st.Message)
 		case coopv1.StandbyUndeclared:
