@@ -221,6 +221,9 @@ func move(ctx context.Context, c client.Client, out io.Writer, name string, f *f
 		return err
 	}
 	released := moveIs(coop, coopv1.MoveReleased)
+	if !coop.DeletionTimestamp.IsZero() && coop.Annotations[coopv1.AnnotationMoveTo] != f.to {
+		return fmt.Errorf("%s is being deleted on this hub, without a move: a move cannot start now", name)
+	}
 	if coop.DeletionTimestamp.IsZero() && !released {
 		if err := movable(ctx, c, coop, f.to); err != nil {
 			return err
