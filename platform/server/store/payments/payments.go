@@ -183,10 +183,10 @@ func (s Store) Record(ctx context.Context, scope, key string, hash []byte, req N
 	}
 	var outcome string
 	var p Payment
-	var stored []byte
+	var storedSplit, stored []byte
 	err = s.db.QueryRow(ctx, recordSQL, key, hash, req.WorkID, req.PayerID, req.WorkerID, req.AmountCents, req.SurgeCents, splitJSON,
 		accounts, members, amounts, scope).Scan(&outcome, &p.ID, &p.IdempotencyKey, &p.WorkID, &p.PayerID, &p.WorkerID, &p.GrossCents,
-		&p.SurgeCents, &p.Split, &p.TransactionID, &p.RefundTxID, &p.CreatedAt, &p.Scope, &stored)
+		&p.SurgeCents, &storedSplit, &p.TransactionID, &p.RefundTxID, &p.CreatedAt, &p.Scope, &stored)
 	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == keyConstraint {
 		return Payment{}, 0, ErrKeyTaken
 	}
@@ -196,10 +196,14 @@ func (s Store) Record(ctx context.Context, scope, key string, hash []byte, req N
 	p.Refunded = p.RefundTxID != nil
 	switch outcome {
 	case "created":
+		p.Split = split
 		return p, Created, nil
 	case "stored":
 		if string(stored) != string(hash) {
 			return Payment{}, 0, ErrKeyReused
+		}
+		if err := json.Unmarshal(storedSplit, &p.Split); err != nil {
+			return Payment{}, 0, fmt.Errorf("reading the split of payment %d: %w", p.ID, err)
 		}
 		return p, Stored, nil
 	case "no-worker":
