@@ -16,6 +16,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
 	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
 )
@@ -68,22 +69,59 @@ func keyShownTo(p *Payment, reader principal) bool {
 // stored payment (created=false) when the request is the same and a 409 when it
 // differs.
 func (s *Server) insertPayment(ctx context.Context, tx pgx.Tx, pol *policy.Policy, scope, key string, req paymentRequest) (*Payment, bool, error) {
-	split, err := ledger.Compute(pol.FeeSplit, req.AmountCents, req.SurgeCents)
+	split, err := splitOf(pol, req)
 	if err != nil {
-		return nil, false, badField("amountCents", err.Error())
-	}
-	if split.Sum() != req.AmountCents {
-		return nil, false, fmt.Errorf("split does not add up: %+v", split)
+		return nil, false, err
 	}
 	p, created, err := payments.On(tx).Insert(ctx, scope, key, req.hash(), payments.New{WorkID: req.WorkID, PayerID: req.PayerID,
 		WorkerID: req.WorkerID, AmountCents: req.AmountCents, SurgeCents: req.SurgeCents}, split)
 	if errors.Is(err, payments.ErrKeyReused) {
-		return nil, false, conflict("Idempotency-Key", "this key was used for a different payment")
+		return nil, false, keyReused()
 	}
 	if err != nil {
 		return nil, false, err
 	}
 	return &p, created, nil
+}
+
+// splitOf computes the fee split of the payment under the policy.
+func splitOf(pol *policy.Policy, req paymentRequest) (ledger.Split, error) {
+	split, err := ledger.Compute(pol.FeeSplit, req.AmountCents, req.SurgeCents)
+	if err != nil {
+		return ledger.Split{}, badField("amountCents", err.Error())
+	}
+	if split.Sum() != req.AmountCents {
+		return ledger.Split{}, fmt.Errorf("split does not add up: %+v", split)
+	}
+	return split, nil
+}
+
+func keyReused() error {
+	return conflict("Idempotency-Key", "this key was used for a different payment")
+}
+
+// recordPayment records a payment requested through the API on db (the pool, where the
+// statement is its own transaction, or the transaction that locks its work item) in one
+// statement: the parties' check, the idempotency check and the rows (store
+// payments.Record). It answers whether it created the payment.
+func (s *Server) recordPayment(ctx context.Context, db store.DBTX, pol *policy.Policy, scope, key string, req paymentRequest) (*Payment, bool, error) {
+	split, err := splitOf(pol, req)
+	if err != nil {
+		return nil, false, err
+	}
+	p, outcome, err := payments.On(db).Record(ctx, scope, key, req.hash(), payments.New{WorkID: req.WorkID, PayerID: req.PayerID,
+		WorkerID: req.WorkerID, AmountCents: req.AmountCents, SurgeCents: req.SurgeCents}, split)
+	switch {
+	case errors.Is(err, payments.ErrKeyReused):
+		return nil, false, keyReused()
+	case err != nil:
+		return nil, false, err
+	case outcome == payments.NoWorker:
+		return nil, false, refNotFound("workerId", "worker")
+	case outcome == payments.NoPayer:
+		return nil, false, refNotFound("payerId", "member")
+	}
+	return &p, outcome == payments.Created, nil
 }
 
 func (s *Server) countPayment(sp ledger.Split, kind string) {
@@ -180,30 +218,34 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 	}
 	var pay *Payment
 	var created bool
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		if in.WorkID != nil {
+	if in.WorkID == nil {
+		// A payment to a worker directly: one statement, its own transaction.
+		req.WorkerID = *in.WorkerID
+		if req.PayerID != nil && *req.PayerID == req.WorkerID {
+			return 0, nil, badField("workerId", "cannot pay yourself")
+		}
+		pay, created, err = s.recordPayment(r.Context(), s.pool, pol, scope, key, req)
+	} else {
+		err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 			if err := s.paymentForWork(r.Context(), tx, p, scope, key, *in.WorkID, in.WorkerID, &req); err != nil {
 				return err
 			}
-		} else {
-			req.WorkerID = *in.WorkerID
-		}
-		if req.PayerID != nil && *req.PayerID == req.WorkerID {
-			return badField("workerId", "cannot pay yourself")
-		}
-		worker, payer, err := payments.On(tx).Parties(r.Context(), req.WorkerID, req.PayerID)
-		if err != nil {
+			if req.PayerID != nil && *req.PayerID == req.WorkerID {
+				return badField("workerId", "cannot pay yourself")
+			}
+			pay, created, err = s.recordPayment(r.Context(), tx, pol, scope, key, req)
 			return err
+		})
+	}
+	if errors.Is(err, payments.ErrKeyTaken) {
+		// A concurrent request with the same key recorded it first: answer as a replay.
+		var stored Payment
+		stored, err = payments.On(s.pool).Lookup(r.Context(), scope, key, req.hash())
+		if errors.Is(err, payments.ErrKeyReused) {
+			err = keyReused()
 		}
-		if !worker {
-			return refNotFound("workerId", "worker")
-		}
-		if !payer {
-			return refNotFound("payerId", "member")
-		}
-		pay, created, err = s.insertPayment(r.Context(), tx, pol, scope, key, req)
-		return err
-	})
+		pay, created = &stored, false
+	}
 	if err != nil {
 		return 0, nil, err
 	}

@@ -106,6 +106,123 @@ func TestIdempotency(t *testing.T) {
 	e.assertBalanced()
 }
 
+// TestIdempotencyOfDirectPayments: a payment to a worker without a work item is one
+// statement that takes no lock; the same key sent at once from many goroutines still makes
+// one payment, and every answer is that payment, or a 409 for a different request.
+func TestIdempotencyOfDirectPayments(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	send := func(n int, key string, body func(i int) map[string]any) []resp {
+		out := make([]resp, n)
+		var wg sync.WaitGroup
+		for i := range out {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out[i] = e.call("POST", "/v1/payments", adminToken, body(i), "Idempotency-Key", key)
+			}()
+		}
+		wg.Wait()
+		return out
+	}
+	same := send(16, "d1", func(int) map[string]any { return map[string]any{"workerId": w.id, "amountCents": 1999} })
+	for _, r := range same {
+		if r.status != 201 || string(r.body) != string(same[0].body) {
+			t.Fatalf("answers differ:\n%d %s\n%d %s", same[0].status, same[0].body, r.status, r.body)
+		}
+	}
+	if e.count("payments") != 1 || e.count("ledger_entries") != 5 {
+		t.Fatalf("%d payments and %d entries, want 1 and 5", e.count("payments"), e.count("ledger_entries"))
+	}
+
+	// Two different requests under one key at once: one is recorded; the same request is
+	// answered with it, the other with a 409 naming the header.
+	mixed := send(16, "d2", func(i int) map[string]any { return map[string]any{"workerId": w.id, "amountCents": 1000 + i%2} })
+	var recorded []byte
+	var amount int64
+	for _, r := range mixed {
+		if r.status == 201 {
+			recorded, amount = r.body, num(r.json()["grossCents"])
+		}
+	}
+	if recorded == nil {
+		t.Fatal("no request recorded the key")
+	}
+	for i, r := range mixed {
+		switch {
+		case int64(1000+i%2) == amount && (r.status != 201 || string(r.body) != string(recorded)):
+			t.Errorf("request %d, the recorded one: %d %s", i, r.status, r.body)
+		case int64(1000+i%2) != amount && (r.status != 409 || !strings.Contains(string(r.body), `"field":"Idempotency-Key"`)):
+			t.Errorf("request %d, a different one: %d %s, want 409 naming Idempotency-Key", i, r.status, r.body)
+		}
+	}
+	if e.count("payments") != 2 || e.count("ledger_entries") != 10 {
+		t.Fatalf("%d payments and %d entries, want 2 and 10", e.count("payments"), e.count("ledger_entries"))
+	}
+	e.assertBalanced()
+}
+
+// TestPaymentKeyRecordedConcurrently: Record waits on the key a concurrent transaction is
+// recording, then writes nothing and says so (ErrKeyTaken); Lookup answers with the
+// recorded payment, or ErrKeyReused for a different request.
+func TestPaymentKeyRecordedConcurrently(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	ctx := context.Background()
+	split, err := ledger.Compute(e.s.Policy().Current().FeeSplit, 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := payments.New{WorkerID: w.id, AmountCents: 1000}
+	hash := []byte("request")
+	first, err := e.s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = first.Rollback(ctx) }()
+	p, outcome, err := payments.On(first).Record(ctx, payments.StaffScope, "c1", hash, req, split)
+	if err != nil || outcome != payments.Created {
+		t.Fatalf("first: %v %v", outcome, err)
+	}
+	var firstPID int32
+	if err := first.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&firstPID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := payments.On(e.s.Pool()).Record(ctx, payments.StaffScope, "c1", hash, req, split)
+		done <- err
+	}()
+	// The second statement waits on the first transaction's key.
+	for blocked := false; !blocked; {
+		if err := e.owner.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid)))`, firstPID).Scan(&blocked); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := first.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, payments.ErrKeyTaken) {
+		t.Fatalf("second: %v, want ErrKeyTaken", err)
+	}
+	if e.count("payments") != 1 || e.count("ledger_transactions") != 1 || e.count("ledger_entries") != 5 {
+		t.Fatal("the second statement wrote something")
+	}
+	got, err := payments.On(e.s.Pool()).Lookup(ctx, payments.StaffScope, "c1", hash)
+	if err != nil || got.ID != p.ID {
+		t.Fatalf("lookup: %+v %v, want payment %d", got, err, p.ID)
+	}
+	if _, err := payments.On(e.s.Pool()).Lookup(ctx, payments.StaffScope, "c1", []byte("another")); !errors.Is(err, payments.ErrKeyReused) {
+		t.Fatalf("lookup of another request: %v, want ErrKeyReused", err)
+	}
+	// Replayed afterwards, the statement answers with the stored payment itself.
+	again, outcome, err := payments.On(e.s.Pool()).Record(ctx, payments.StaffScope, "c1", hash, req, split)
+	if err != nil || outcome != payments.Stored || again.ID != p.ID {
+		t.Fatalf("replay: %v %v %d, want the stored payment %d", outcome, err, again.ID, p.ID)
+	}
+	e.assertBalanced()
+}
+
 func TestRefund(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	w := e.worker("Dan Driver")

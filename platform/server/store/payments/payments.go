@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
@@ -119,6 +120,114 @@ func (s Store) Insert(ctx context.Context, scope, key string, hash []byte, req N
 		return Payment{}, false, ErrKeyReused
 	}
 	return p, false, nil
+}
+
+// Outcome says what Record did.
+type Outcome int
+
+const (
+	// Created: the payment, its ledger transaction and entries were written.
+	Created Outcome = iota
+	// Stored: the key was already recorded in the scope for the same request; the stored
+	// payment is returned and nothing was written.
+	Stored
+	// NoWorker: the worker is not a member with the worker role who is not erased.
+	NoWorker
+	// NoPayer: the payer is not a member.
+	NoPayer
+)
+
+// ErrKeyTaken is returned by Record when a concurrent request recorded the key in the
+// scope while the statement ran: the statement wrote nothing (outside a transaction; in
+// one, the transaction is aborted), and Lookup answers the request.
+var ErrKeyTaken = errors.New("idempotency key recorded by a concurrent request")
+
+// recordSQL checks the parties, looks the key up in its scope and, when the parties are
+// members and the key is new, writes the payment, its ledger transaction and entries: one
+// statement, so one round trip, and outside a transaction its own. It answers one row:
+// the outcome ('created', 'stored', 'no-worker', 'no-payer') and the payment (placeholder
+// values when there is none).
+const recordSQL = `WITH ok AS (SELECT
+			EXISTS (SELECT 1 FROM members WHERE id = $5 AND 'worker' = ANY (roles) AND erased_at IS NULL) AS worker,
+			$4::bigint IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = $4) AS payer),
+		prev AS (SELECT ` + cols + `, request_hash FROM payments WHERE idempotency_scope = $12 AND idempotency_key = $1),
+		t AS (INSERT INTO ledger_transactions (kind)
+			SELECT 'payment' FROM ok WHERE ok.worker AND ok.payer AND NOT EXISTS (SELECT 1 FROM prev) RETURNING id),
+		e AS (INSERT INTO ledger_entries (tx_id, account, member_id, amount_cents)
+			SELECT t.id, u.a, u.m, u.c FROM t, unnest($9::text[], $10::bigint[], $11::bigint[]) AS u(a, m, c)),
+		p AS (INSERT INTO payments (idempotency_key, request_hash, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id, idempotency_scope)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, t.id, $12 FROM t
+			RETURNING ` + cols + `, request_hash)
+	SELECT 'created', p.* FROM p
+	UNION ALL SELECT 'stored', prev.* FROM prev, ok WHERE ok.worker AND ok.payer
+	UNION ALL SELECT CASE WHEN NOT ok.worker THEN 'no-worker' ELSE 'no-payer' END,
+		0::bigint, ''::text, NULL::bigint, NULL::bigint, 0::bigint, 0::bigint, 0::bigint, '{}'::jsonb, 0::bigint, NULL::bigint,
+		now(), ''::text, ''::bytea
+		FROM ok WHERE NOT (ok.worker AND ok.payer)`
+
+// Record records a payment once per idempotency key within its scope, in one round trip:
+// it checks the parties as Parties does (NoWorker, NoPayer: nothing written), answers a
+// key already recorded in the scope with the stored payment (Stored) when hash is the same
+// and ErrKeyReused when it differs, and otherwise writes the payment, its ledger
+// transaction and entries (Created). Run outside a transaction, the statement is its own
+// transaction. A concurrent request with the same key makes it wait on the unique index
+// and then return ErrKeyTaken, having written nothing: Lookup then answers.
+func (s Store) Record(ctx context.Context, scope, key string, hash []byte, req New, split ledger.Split) (Payment, Outcome, error) {
+	accounts, members, amounts, err := ledger.Columns(ledger.EntriesFor(req.PayerID, req.WorkerID, split))
+	if err != nil {
+		return Payment{}, 0, err
+	}
+	splitJSON, err := json.Marshal(split)
+	if err != nil {
+		return Payment{}, 0, err
+	}
+	var outcome string
+	var p Payment
+	var storedSplit, stored []byte
+	err = s.db.QueryRow(ctx, recordSQL, key, hash, req.WorkID, req.PayerID, req.WorkerID, req.AmountCents, req.SurgeCents, splitJSON,
+		accounts, members, amounts, scope).Scan(&outcome, &p.ID, &p.IdempotencyKey, &p.WorkID, &p.PayerID, &p.WorkerID, &p.GrossCents,
+		&p.SurgeCents, &storedSplit, &p.TransactionID, &p.RefundTxID, &p.CreatedAt, &p.Scope, &stored)
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == keyConstraint {
+		return Payment{}, 0, ErrKeyTaken
+	}
+	if err != nil {
+		return Payment{}, 0, err
+	}
+	p.Refunded = p.RefundTxID != nil
+	switch outcome {
+	case "created":
+		p.Split = split
+		return p, Created, nil
+	case "stored":
+		if string(stored) != string(hash) {
+			return Payment{}, 0, ErrKeyReused
+		}
+		if err := json.Unmarshal(storedSplit, &p.Split); err != nil {
+			return Payment{}, 0, fmt.Errorf("reading the split of payment %d: %w", p.ID, err)
+		}
+		return p, Stored, nil
+	case "no-worker":
+		return Payment{}, NoWorker, nil
+	case "no-payer":
+		return Payment{}, NoPayer, nil
+	}
+	return Payment{}, 0, fmt.Errorf("recording a payment: unexpected outcome %q", outcome)
+}
+
+// keyConstraint is the unique constraint of an idempotency key in its scope.
+const keyConstraint = "payments_idempotency_scope_key"
+
+// Lookup returns the payment recorded under the key in the scope when hash is the same,
+// ErrKeyReused when it differs (store.ErrNotFound when there is none).
+func (s Store) Lookup(ctx context.Context, scope, key string, hash []byte) (Payment, error) {
+	p, stored, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+`, request_hash FROM payments WHERE idempotency_scope = $1 AND idempotency_key = $2`, scope, key))
+	if err != nil {
+		return Payment{}, store.NotFound(err)
+	}
+	if string(stored) != string(hash) {
+		return Payment{}, ErrKeyReused
+	}
+	return p, nil
 }
 
 // PostTransaction writes one balanced ledger transaction of the kind. The balance is
