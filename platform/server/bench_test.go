@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -21,9 +23,9 @@ import (
 // split, idempotency, balanced ledger transaction) with the raw rate of single-row
 // inserts into the same server (as the database owner: the serving role creates no
 // tables). Both run one at a time, in alternating blocks of 50, so that the load of a
-// shared machine weighs on both alike. The requests go to the service's own handler:
-// the OpenAPI check the tests wrap around it (apiValidated) is the test suite's, not the
-// service's, and the other tests validate the payment's answers. Besides the rates it
+// shared machine weighs on both alike. The requests go over HTTP (loopback, keep-alive)
+// to a server of the service's own handler: the OpenAPI check the tests wrap around it
+// (apiValidated) is the test suite's, not the service's, and the other tests validate the payment's answers. Besides the rates it
 // prints the CPU time each payment and each insert cost the database's backends and this
 // process (Linux; where the rates of a shared machine wobble, these stay put).
 func BenchmarkPayments(b *testing.B) {
@@ -33,20 +35,30 @@ func BenchmarkPayments(b *testing.B) {
 	if _, err := e.owner.Exec(ctx, `CREATE TABLE bench_raw (id bigserial PRIMARY KEY, amount_cents bigint NOT NULL)`); err != nil {
 		b.Fatal(err)
 	}
-	h := e.s.Handler()
+	// A real HTTP server on loopback, with keep-alive, serving the service's own handler.
+	srv := httptest.NewServer(e.s.Handler())
+	b.Cleanup(srv.Close)
+	client := srv.Client()
 	body, err := json.Marshal(map[string]any{"workerId": w.id, "amountCents": 1999, "surgeCents": 100})
 	if err != nil {
 		b.Fatal(err)
 	}
 	pay := func(i int) {
-		req := httptest.NewRequest("POST", "/v1/payments", bytes.NewReader(body))
+		req, err := http.NewRequest("POST", srv.URL+"/v1/payments", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
 		req.Header.Set("Authorization", "Bearer "+adminToken)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", i))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != 201 {
-			b.Fatalf("%d %s", rec.Code, rec.Body)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		answer, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 201 {
+			b.Fatalf("%d %s %v", resp.StatusCode, answer, err)
 		}
 	}
 	insert := func(i int) {
