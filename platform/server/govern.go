@@ -41,10 +41,7 @@ func (s *Server) now() time.Time {
 }
 
 func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) {
-	if err := requireActiveMember(p); err != nil {
-		return 0, nil, err
-	}
-	pol, err := s.currentPolicy()
+	pol, err := s.activeMemberPolicy(p)
 	if err != nil {
 		return 0, nil, err
 	}
