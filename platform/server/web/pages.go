@@ -231,11 +231,19 @@ func pathID(q *req) (int64, bool) {
 	return id, true
 }
 
-// workAction runs one step on a work item through the API's route for it.
-func (a *App) workAction(q *req) {
+// pathIDOr404 is pathID, answering 404 when the path has no valid id.
+func (a *App) pathIDOr404(q *req) (int64, bool) {
 	id, ok := pathID(q)
 	if !ok {
 		a.fail(q, http.StatusNotFound, "error.notFound")
+	}
+	return id, ok
+}
+
+// workAction runs one step on a work item through the API's route for it.
+func (a *App) workAction(q *req) {
+	id, ok := a.pathIDOr404(q)
+	if !ok {
 		return
 	}
 	action := q.r.PathValue("action")
