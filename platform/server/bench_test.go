@@ -88,9 +88,7 @@ func BenchmarkMatch(b *testing.B) {
 // or evenings, a tenth with a holiday), and 100,000 accepted bookings spread over the
 // next eight weeks. Each match is then cancelled so the pool stays the same.
 func BenchmarkOfferSelection(b *testing.B) {
-	pol := withModel(b, "one-member-one-vote", 50, 50)
-	pol.Vertical = "home-services"
-	e := newEnv(b, pol)
+	e := newEnv(b, verticalPolicy(b, "home-services"))
 	c := e.member("Cal Customer", []string{"customer"}, "")
 	ctx := context.Background()
 	for _, q := range []string{

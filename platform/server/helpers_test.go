@@ -55,6 +55,14 @@ func withModel(t testing.TB, model string, quorum, approval int) *policy.Policy 
 	return p
 }
 
+// verticalPolicy is the one-member-one-vote policy (quorum and approval 50%) of a co-op
+// of the given vertical.
+func verticalPolicy(t testing.TB, vertical string) *policy.Policy {
+	p := withModel(t, "one-member-one-vote", 50, 50)
+	p.Vertical = vertical
+	return p
+}
+
 type env struct {
 	t testing.TB
 	s *Server
@@ -204,17 +212,44 @@ func (e *env) completedRide(c who, price int64) (work, worker int64) {
 	e.t.Helper()
 	id := num(e.must(201, "POST", "/v1/work", c.token, ride(price, 0))["id"])
 	offer := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
-	for _, step := range []string{"accept", "start", "complete"} {
-		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), adminToken, nil)
-	}
+	e.completeWork(id, adminToken)
 	return id, num(offer["workerId"])
+}
+
+// completeWork takes work id through accept, start and complete with token (its worker's or
+// staff's) and returns the completed work as the API answers the last step.
+func (e *env) completeWork(id int64, token string) map[string]any {
+	e.t.Helper()
+	var done map[string]any
+	for _, step := range []string{"accept", "start", "complete"} {
+		done = e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), token, nil)
+	}
+	return done
+}
+
+// assertWorkPaid checks that completed work id (read with workToken) paid gross cents to
+// worker w, and that the ledger balances.
+func (e *env) assertWorkPaid(id int64, workToken string, w who, gross int64) {
+	e.t.Helper()
+	done := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), workToken, nil)
+	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), w.token, nil)
+	if num(pay["grossCents"]) != gross || num(pay["workerId"]) != w.id {
+		e.t.Fatalf("payment %v", pay)
+	}
+	e.assertBalanced()
+}
+
+// setAvailable has member w say whether they are available for work.
+func (e *env) setAvailable(w who, available bool) {
+	e.t.Helper()
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": available})
 }
 
 // worker registers an available driver qualified for rides.
 func (e *env) worker(name string) who {
 	e.t.Helper()
 	w := e.member(name, []string{"worker"}, "drivers", "ride")
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+	e.setAvailable(w, true)
 	return w
 }
 

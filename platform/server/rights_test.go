@@ -405,8 +405,8 @@ func TestExportOfPaymentKeys(t *testing.T) {
 	}
 	// Zoé's ride goes to Dan, the only available driver; then Zoé drives Olga.
 	work, _ := e.completedRide(z, 900)
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": false})
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", z.id), z.token, map[string]any{"available": true})
+	e.setAvailable(w, false)
+	e.setAvailable(z, true)
 	olgasWork, driver := e.completedRide(o, 900)
 	if driver != z.id {
 		t.Fatalf("Olga's ride went to %d, not Zoé", driver)
