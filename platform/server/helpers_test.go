@@ -9,13 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -70,7 +68,7 @@ type env struct {
 	// test is checked against openapi.yaml.
 	h http.Handler
 	// owner is a pool of the database's owner, which migrated it; the server serves as a
-	// role of its own (servingRoleURL).
+	// role of its own (pgtest.ServingRoleURL).
 	owner *pgxpool.Pool
 	// clock is the service's injected clock: tests move it forward (Step).
 	clock *clocktesting.FakeClock
@@ -90,7 +88,7 @@ func newEnv(t testing.TB, pol *policy.Policy) *env {
 func newEnvWith(t testing.TB, cfg Config) *env {
 	t.Helper()
 	owner := pgtest.NewDB(t)
-	cfg.MigrateDatabaseURL, cfg.DatabaseURL = owner, servingRoleURL(t, owner)
+	cfg.MigrateDatabaseURL, cfg.DatabaseURL = owner, pgtest.ServingRoleURL(t, owner)
 	cfg.AdminToken = adminToken
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
@@ -107,34 +105,7 @@ func newEnvWith(t testing.TB, cfg Config) *env {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	op, err := pgxpool.New(context.Background(), owner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(op.Close)
-	return &env{t: t, s: s, h: apiValidated(t, s.Handler()), owner: op, clock: clock}
-}
-
-// servingRoleURL creates a login role of its own for the database at ownerURL (roles are
-// the server's, so it is named after the database) and returns the URL that connects as
-// it. The role owns nothing and has no privileges until the migration grants them.
-func servingRoleURL(t testing.TB, ownerURL string) string {
-	t.Helper()
-	u, err := url.Parse(ownerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	role := strings.TrimPrefix(u.Path, "/") + "_serving"
-	conn, err := pgx.Connect(context.Background(), ownerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), `CREATE ROLE `+pgx.Identifier{role}.Sanitize()+` LOGIN`); err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(role)
-	return u.String()
+	return &env{t: t, s: s, h: apiValidated(t, s.Handler()), owner: pgtest.Pool(t, owner), clock: clock}
 }
 
 type resp struct {
