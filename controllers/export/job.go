@@ -158,37 +158,10 @@ func objectStoreEnv() []corev1.EnvVar {
 // object store keys. The Job belongs to ex.
 func BuildJob(coop *coopv1.Cooperative, ex *coopv1.CooperativeExport, cfg *hubconfig.Config) *batchv1.Job {
 	file := DumpDir + "/" + DumpObjectName(ex.Name)
-	dump := corev1.Container{
-		Name:    "dump",
-		Image:   postgresImage(coop, cfg),
-		Command: []string{"sh", "-c", DumpScript},
-		Env: []corev1.EnvVar{
-			secretEnv("DATABASE_URL", coopv1.AppSecretName(coop), "uri"),
-			{Name: "DUMP_FILE", Value: file},
-		},
-		SecurityContext: asPostgres(),
-	}
-	upload := corev1.Container{
-		Name:            "upload",
-		Image:           cfg.PlatformImage,
-		Args:            objectStoreArgs("upload", file, Prefix(cfg, coop.Name), DumpObjectName(ex.Name), cfg),
-		Env:             objectStoreEnv(),
-		SecurityContext: restricted.DeepCopy(),
-	}
-	labels := Labels(coop.Name)
-	return &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: ex.Name, Namespace: ex.Namespace, Labels: labels,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ex, coopv1.GroupVersion.WithKind("CooperativeExport"))},
-		},
-		Spec: batchv1.JobSpec{
-			BackoffLimit: ptr.To[int32](1),
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       podSpec(dump, upload),
-			},
-		},
-	}
+	dump := postgresContainer("dump", DumpScript, file, coop, cfg)
+	upload := objectStoreContainer("upload", objectStoreArgs("upload", file, Prefix(cfg, coop.Name), DumpObjectName(ex.Name), cfg), cfg)
+	owner := metav1.NewControllerRef(ex, coopv1.GroupVersion.WithKind("CooperativeExport"))
+	return dumpJob(coop, ex.Name, ex.Namespace, owner, 1, dump, upload)
 }
 
 // RestoreJobName is the Job that restores an imported co-op's dump.
@@ -200,34 +173,53 @@ func RestoreJobName(coop *coopv1.Cooperative) string { return coop.Name + "-impo
 // the owner's credentials. The Job belongs to the Cooperative.
 func BuildRestoreJob(coop *coopv1.Cooperative, name, sum string, cfg *hubconfig.Config) *batchv1.Job {
 	file := DumpDir + "/" + name
-	download := corev1.Container{
-		Name:            "download",
-		Image:           cfg.PlatformImage,
-		Args:            append(objectStoreArgs("download", file, ImportPrefix(cfg, coop.Name), name, cfg), "--sha256="+sum),
-		Env:             objectStoreEnv(),
-		SecurityContext: restricted.DeepCopy(),
-	}
-	restore := corev1.Container{
-		Name:    "restore",
+	download := objectStoreContainer("download", append(objectStoreArgs("download", file, ImportPrefix(cfg, coop.Name), name, cfg), "--sha256="+sum), cfg)
+	restore := postgresContainer("restore", RestoreScript, file, coop, cfg)
+	owner := metav1.NewControllerRef(coop, coopv1.GroupVersion.WithKind("Cooperative"))
+	return dumpJob(coop, RestoreJobName(coop), coop.NamespaceName(), owner, 0, download, restore)
+}
+
+// postgresContainer runs script in the co-op's PostgreSQL image with the owner's
+// credentials (DATABASE_URL) on the dump file (DUMP_FILE).
+func postgresContainer(name, script, file string, coop *coopv1.Cooperative, cfg *hubconfig.Config) corev1.Container {
+	return corev1.Container{
+		Name:    name,
 		Image:   postgresImage(coop, cfg),
-		Command: []string{"sh", "-c", RestoreScript},
+		Command: []string{"sh", "-c", script},
 		Env: []corev1.EnvVar{
 			secretEnv("DATABASE_URL", coopv1.AppSecretName(coop), "uri"),
 			{Name: "DUMP_FILE", Value: file},
 		},
 		SecurityContext: asPostgres(),
 	}
+}
+
+// objectStoreContainer runs the platform image's object store command args with the
+// co-op's own object store keys.
+func objectStoreContainer(name string, args []string, cfg *hubconfig.Config) corev1.Container {
+	return corev1.Container{
+		Name:            name,
+		Image:           cfg.PlatformImage,
+		Args:            args,
+		Env:             objectStoreEnv(),
+		SecurityContext: restricted.DeepCopy(),
+	}
+}
+
+// dumpJob is a Job of coop's, owned by owner and retried backoff times, whose pod runs init
+// then main on a shared dump volume.
+func dumpJob(coop *coopv1.Cooperative, name, namespace string, owner *metav1.OwnerReference, backoff int32, init, main corev1.Container) *batchv1.Job {
 	labels := Labels(coop.Name)
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: RestoreJobName(coop), Namespace: coop.NamespaceName(), Labels: labels,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(coop, coopv1.GroupVersion.WithKind("Cooperative"))},
+			Name: name, Namespace: namespace, Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{*owner},
 		},
 		Spec: batchv1.JobSpec{
-			BackoffLimit: ptr.To[int32](0),
+			BackoffLimit: ptr.To(backoff),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       podSpec(download, restore),
+				Spec:       podSpec(init, main),
 			},
 		},
 	}
