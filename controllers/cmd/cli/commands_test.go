@@ -370,22 +370,7 @@ func TestBackup(t *testing.T) {
 	done := make(chan result)
 	go func() { done <- cli(t, "backup", "backmeup", "--timeout", "40s") }()
 	// CloudNativePG cannot run here: the test writes the status it would write.
-	var backup cnpgv1.Backup
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var list cnpgv1.BackupList
-		if err := k8sClient.List(ctx, &list, client.InNamespace(coop.NamespaceName())); err != nil {
-			t.Fatal(err)
-		}
-		if len(list.Items) == 1 {
-			backup = list.Items[0]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no Backup was created")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	backup := requestedBackup(t, coop.NamespaceName())
 	if backup.Spec.Cluster.Name != "backmeup" || backup.Spec.Method != cnpgv1.BackupMethodPlugin || backup.Name != "backmeup-ondemand-20261120100000" {
 		t.Errorf("backup: %s %+v", backup.Name, backup.Spec)
 	}
@@ -406,6 +391,26 @@ func TestBackup(t *testing.T) {
 	}
 }
 
+// requestedBackup waits (30 s at most) for the one Backup that the command under test
+// requests in namespace ns.
+func requestedBackup(t *testing.T, ns string) cnpgv1.Backup {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var list cnpgv1.BackupList
+		if err := k8sClient.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) == 1 {
+			return list.Items[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no Backup was created")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestBackupFailure follows a backup that fails: exit 1 with CloudNativePG's error.
 func TestBackupFailure(t *testing.T) {
 	ctx := context.Background()
@@ -413,25 +418,11 @@ func TestBackupFailure(t *testing.T) {
 	createNamespace(t, coop.NamespaceName())
 	done := make(chan result)
 	go func() { done <- cli(t, "backup", "backfail", "--timeout", "40s") }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var list cnpgv1.BackupList
-		if err := k8sClient.List(ctx, &list, client.InNamespace(coop.NamespaceName())); err != nil {
-			t.Fatal(err)
-		}
-		if len(list.Items) == 1 {
-			b := list.Items[0]
-			b.Status.Phase = cnpgv1.BackupPhaseFailed
-			b.Status.Error = "object store unreachable"
-			if err := k8sClient.Status().Update(ctx, &b); err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no Backup was created")
-		}
-		time.Sleep(50 * time.Millisecond)
+	b := requestedBackup(t, coop.NamespaceName())
+	b.Status.Phase = cnpgv1.BackupPhaseFailed
+	b.Status.Error = "object store unreachable"
+	if err := k8sClient.Status().Update(ctx, &b); err != nil {
+		t.Fatal(err)
 	}
 	r := <-done
 	if r.code != ExitError || !strings.Contains(r.errs, "object store unreachable") {
