@@ -142,9 +142,7 @@ func Allocate(in Input) ([]Share, error) {
 		return nil, err
 	}
 
-	usage := make([]Usage, len(in.Usage))
-	copy(usage, in.Usage)
-	slices.SortFunc(usage, func(a, b Usage) int { return strings.Compare(a.Cooperative, b.Cooperative) })
+	usage := byCooperative(in.Usage)
 	n := len(usage)
 	if n == 0 {
 		return nil, nil
@@ -181,6 +179,13 @@ func Allocate(in Input) ([]Share, error) {
 		}
 	}
 	return shares, nil
+}
+
+// byCooperative is a copy of usage sorted by co-op name.
+func byCooperative(usage []Usage) []Usage {
+	sorted := slices.Clone(usage)
+	slices.SortFunc(sorted, func(a, b Usage) int { return strings.Compare(a.Cooperative, b.Cooperative) })
+	return sorted
 }
 
 // The steps after which the running amounts are kept, as indices of amounts.running.

@@ -41,9 +41,7 @@ func ratAllocate(in Input) ([]Share, error) {
 		return nil, err
 	}
 
-	usage := make([]Usage, len(in.Usage))
-	copy(usage, in.Usage)
-	sort.Slice(usage, func(i, j int) bool { return usage[i].Cooperative < usage[j].Cooperative })
+	usage := byCooperative(in.Usage)
 	n := len(usage)
 	if n == 0 {
 		return nil, nil
