@@ -33,6 +33,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/platform"
+	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
 // TestChart renders the Helm chart and checks it against config/: the same RBAC rules, the
@@ -215,7 +216,7 @@ func TestChart(t *testing.T) {
 					delete(cc, "caBundle")
 				}
 				// Compared as JSON: the two YAML readers type numbers differently.
-				if gotJSON, wantJSON := mustJSON(t, hooks), mustJSON(t, want); gotJSON != wantJSON {
+				if gotJSON, wantJSON := harness.MustJSON(t, hooks), harness.MustJSON(t, want); gotJSON != wantJSON {
 					t.Errorf("%v: the chart's %s webhooks differ from config/webhook:\n got %s\nwant %s", args, wc.kind, gotJSON, wantJSON)
 				}
 				if certManager && got.GetAnnotations()["cert-manager.io/inject-ca-from"] != operatorNamespace+"/cooperator-serving-cert" {

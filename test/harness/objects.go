@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,6 +30,16 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
+
+// MustJSON is v as JSON; t fails when v does not encode.
+func MustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 // ReadYAML reads one object from a YAML file, refusing fields its type does not have.
 func ReadYAML(path string, obj any) error {
