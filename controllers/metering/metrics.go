@@ -22,11 +22,11 @@ import (
 )
 
 var (
-	usageCPU = perCoopCounter("cooperator_usage_cpu_core_seconds_total", "CPU metered per co-op, max(request, usage), in core-seconds, since the operator started.")
-	usageMemory = perCoopCounter("cooperator_usage_memory_byte_seconds_total", "Memory metered per co-op, max(request, usage), in byte-seconds, since the operator started.")
-	usageStorage = perCoopCounter("cooperator_usage_storage_byte_seconds_total", "Storage metered per co-op (bound volumes and shared database), in byte-seconds, since the operator started.")
-	allocationCPU = perCoopGauge("cooperator_allocation_cpu_cores", "CPU a co-op holds at the last sample, max(request, usage), in cores.")
-	allocationMemory = perCoopGauge("cooperator_allocation_memory_bytes", "Memory a co-op holds at the last sample, max(request, usage), in bytes.")
+	usageCPU          = perCoopCounter("cooperator_usage_cpu_core_seconds_total", "CPU metered per co-op, max(request, usage), in core-seconds, since the operator started.")
+	usageMemory       = perCoopCounter("cooperator_usage_memory_byte_seconds_total", "Memory metered per co-op, max(request, usage), in byte-seconds, since the operator started.")
+	usageStorage      = perCoopCounter("cooperator_usage_storage_byte_seconds_total", "Storage metered per co-op (bound volumes and shared database), in byte-seconds, since the operator started.")
+	allocationCPU     = perCoopGauge("cooperator_allocation_cpu_cores", "CPU a co-op holds at the last sample, max(request, usage), in cores.")
+	allocationMemory  = perCoopGauge("cooperator_allocation_memory_bytes", "Memory a co-op holds at the last sample, max(request, usage), in bytes.")
 	allocationStorage = perCoopGauge("cooperator_allocation_storage_bytes", "Storage a co-op holds at the last sample, in bytes.")
 )
 
