@@ -41,10 +41,7 @@ import (
 // refusal. With the webhook down (failure policy Ignore) the schema still refuses the same
 // object, in its own words.
 func TestDecimalsWebhook(t *testing.T) {
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := harness.MustRepoRoot(t)
 	env := harness.StartT(t, harness.Options{
 		ProjectCRDs:  true,
 		WebhookPaths: []string{filepath.Join(root, "config", "webhook")},
@@ -127,7 +124,7 @@ spec:
 
 	// Down: the API server ignores the webhook and the schema refuses the number itself.
 	shutdown()
-	err = c.Create(context.Background(), report("2026-12", `{cpuCore: 1}`))
+	err := c.Create(context.Background(), report("2026-12", `{cpuCore: 1}`))
 	if err == nil || !strings.Contains(err.Error(), "spec.lines[0].amount") || strings.Contains(err.Error(), "quoted string") {
 		t.Errorf("with the webhook down: %v; want the schema's refusal of spec.lines[0].amount", err)
 	}
