@@ -109,8 +109,8 @@ func (a FareAmounts) each(f func(name string, v *int64)) {
 func (a FareAmounts) validate(at string) error {
 	var err error
 	a.each(func(name string, v *int64) {
-		if err == nil && v != nil && (*v < 0 || *v > MaxFareCents) {
-			err = fieldErr(at+"."+name, "%d is not in 0..%d", *v, MaxFareCents)
+		if err == nil && v != nil {
+			err = inRange(at+"."+name, *v, 0, MaxFareCents)
 		}
 	})
 	return err
@@ -233,8 +233,8 @@ func (f *Fares) Validate(at string) error {
 		v    int64
 	}{{"baseCents", f.BaseCents}, {"perKmCents", f.PerKmCents}, {"perMinuteCents", f.PerMinuteCents},
 		{"perPackageCents", f.PerPackageCents}, {"perHourCents", f.PerHourCents}, {"minimumCents", f.MinimumCents}, {"floorCents", f.FloorCents}} {
-		if a.v < 0 || a.v > MaxFareCents {
-			return fieldErr(at+"."+a.name, "%d is not in 0..%d", a.v, MaxFareCents)
+		if err := inRange(at+"."+a.name, a.v, 0, MaxFareCents); err != nil {
+			return err
 		}
 	}
 	if len(f.Surge) > 16 {
@@ -259,8 +259,8 @@ func (f *Fares) Validate(at string) error {
 		if !from.Before(to) {
 			return fieldErr(p+".to", "must be after from")
 		}
-		if w.Percent < 1 || w.Percent > MaxSurgePercent {
-			return fieldErr(p+".percent", "%d is not in 1..%d", w.Percent, MaxSurgePercent)
+		if err := inRange(p+".percent", w.Percent, 1, MaxSurgePercent); err != nil {
+			return err
 		}
 	}
 	return f.validateZonesAndRates(at)
