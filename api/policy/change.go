@@ -179,8 +179,8 @@ func (g Governance) Spec() coopv1.Governance {
 }
 
 func validateFederation(f *coopv1.FederationSpec) error {
-	if len(f.Peers) > 8 {
-		return fieldErr("federation.peers", "at most 8 peers, not %d", len(f.Peers))
+	if err := atMost("federation.peers", "peers", len(f.Peers), 8); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, p := range f.Peers {

@@ -182,8 +182,8 @@ func validateWindow(p string, days []string, from, to string) error {
 
 // validateZonesAndRates checks the zones (unique names) and time rates of a rule.
 func (f *Fares) validateZonesAndRates(at string) error {
-	if len(f.Zones) > 32 {
-		return fieldErr(at+".zones", "at most 32 zones, not %d", len(f.Zones))
+	if err := atMost(at+".zones", "zones", len(f.Zones), 32); err != nil {
+		return err
 	}
 	for i, z := range f.Zones {
 		p := fmt.Sprintf("%s.zones[%d]", at, i)
@@ -197,8 +197,8 @@ func (f *Fares) validateZonesAndRates(at string) error {
 			return err
 		}
 	}
-	if len(f.TimeRates) > 16 {
-		return fieldErr(at+".timeRates", "at most 16 time rates, not %d", len(f.TimeRates))
+	if err := atMost(at+".timeRates", "time rates", len(f.TimeRates), 16); err != nil {
+		return err
 	}
 	for i, r := range f.TimeRates {
 		p := fmt.Sprintf("%s.timeRates[%d]", at, i)
@@ -237,8 +237,8 @@ func (f *Fares) Validate(at string) error {
 			return err
 		}
 	}
-	if len(f.Surge) > 16 {
-		return fieldErr(at+".surge", "at most 16 windows, not %d", len(f.Surge))
+	if err := atMost(at+".surge", "windows", len(f.Surge), 16); err != nil {
+		return err
 	}
 	for i, w := range f.Surge {
 		p := fmt.Sprintf("%s.surge[%d]", at, i)

@@ -290,6 +290,14 @@ func inRange[T ~int | ~int32 | ~int64](field string, v, lo, hi T) error {
 	return nil
 }
 
+// atMost is the error at field when a list has n items (of what), more than limit.
+func atMost(field, what string, n, limit int) error {
+	if n > limit {
+		return fieldErr(field, "at most %d %s, not %d", limit, what, n)
+	}
+	return nil
+}
+
 // uniqueName is the error at field when name is not a valid name (see validName) or is in
 // seen; it adds name to seen.
 func uniqueName(field, name string, seen map[string]bool) error {
@@ -335,8 +343,8 @@ func (fs FeeSplit) Validate(at string) error {
 	if err := inRange(at+".platformFeeBasisPoints", fs.PlatformFeeBasisPoints, 0, 10000); err != nil {
 		return err
 	}
-	if len(fs.Funds) > 16 {
-		return fieldErr(at+".funds", "at most 16 funds, not %d", len(fs.Funds))
+	if err := atMost(at+".funds", "funds", len(fs.Funds), 16); err != nil {
+		return err
 	}
 	var sum int64
 	seen := map[string]bool{}
@@ -394,8 +402,8 @@ func (g Governance) Validate(at string) error {
 	if len(g.StakeholderClasses) == 0 {
 		return fieldErr(at+".stakeholderClasses", "stakeholderClasses is required when model is multi-stakeholder")
 	}
-	if len(g.StakeholderClasses) > 10 {
-		return fieldErr(at+".stakeholderClasses", "at most 10 classes, not %d", len(g.StakeholderClasses))
+	if err := atMost(at+".stakeholderClasses", "classes", len(g.StakeholderClasses), 10); err != nil {
+		return err
 	}
 	var w int64
 	names := map[string]bool{}
