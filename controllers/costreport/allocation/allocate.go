@@ -137,21 +137,11 @@ func Total(bill []BillLine) int64 {
 // numerator times its class factor over the denominator of that step, rounded half up to
 // the cent (see amounts.round), and each part is the difference of two such amounts.
 func Allocate(in Input) ([]Share, error) {
-	pools, total, err := poolsOf(in)
-	if err != nil {
+	pools, total, usage, err := checkedInput(in)
+	if err != nil || len(usage) == 0 {
 		return nil, err
 	}
-
-	usage := byCooperative(in.Usage)
 	n := len(usage)
-	if n == 0 {
-		return nil, nil
-	}
-	for i := 1; i < n; i++ {
-		if usage[i].Cooperative == usage[i-1].Cooperative {
-			return nil, fmt.Errorf("co-op %q appears twice", usage[i].Cooperative)
-		}
-	}
 
 	a := newAmounts(n)
 	if err := a.splitPools(usage, in.Policy, pools); err != nil {
@@ -181,11 +171,21 @@ func Allocate(in Input) ([]Share, error) {
 	return shares, nil
 }
 
-// byCooperative is a copy of usage sorted by co-op name.
-func byCooperative(usage []Usage) []Usage {
-	sorted := slices.Clone(usage)
-	slices.SortFunc(sorted, func(a, b Usage) int { return strings.Compare(a.Cooperative, b.Cooperative) })
-	return sorted
+// checkedInput is in's pools and total bill (see poolsOf) and its usage sorted by co-op
+// name, each co-op once.
+func checkedInput(in Input) (map[string]int64, int64, []Usage, error) {
+	pools, total, err := poolsOf(in)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	usage := slices.Clone(in.Usage)
+	slices.SortFunc(usage, func(a, b Usage) int { return strings.Compare(a.Cooperative, b.Cooperative) })
+	for i := 1; i < len(usage); i++ {
+		if usage[i].Cooperative == usage[i-1].Cooperative {
+			return nil, 0, nil, fmt.Errorf("co-op %q appears twice", usage[i].Cooperative)
+		}
+	}
+	return pools, total, usage, nil
 }
 
 // The steps after which the running amounts are kept, as indices of amounts.running.
