@@ -231,20 +231,16 @@ func newCoopWith(t *testing.T, doc string) *coop {
 // api calls the JSON API over HTTP and returns the status and the decoded body.
 func (c *coop) api(method, path, token string, body any, headers ...string) (int, map[string]any) {
 	c.t.Helper()
-	status, out, err := platformapi.Client{BaseURL: c.url, HTTP: c.client}.Do(context.Background(), method, path, token, body, headers...)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return status, out
+	return c.apiClient().Call(method, path, token, body, headers...)
 }
 
 func (c *coop) must(want int, method, path, token string, body any, headers ...string) map[string]any {
 	c.t.Helper()
-	st, m := c.api(method, path, token, body, headers...)
-	if st != want {
-		c.t.Fatalf("%s %s: %d, want %d: %v", method, path, st, want, m)
-	}
-	return m
+	return c.apiClient().Must(want, method, path, token, body, headers...)
+}
+
+func (c *coop) apiClient() platformapi.T {
+	return platformapi.T{Client: platformapi.Client{BaseURL: c.url, HTTP: c.client}, TB: c.t}
 }
 
 // member registers a member (staff's API) and returns their id and token; a worker is
