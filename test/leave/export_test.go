@@ -92,7 +92,7 @@ func coopAdmin(t *testing.T, h *hub, user, group, coop string) string {
 		t.Fatal(err)
 	}
 	path := filepath.Join(tmpDir, h.name+"-"+user+".kubeconfig")
-	if err := writeKubeconfig(path, cfg); err != nil {
+	if err := harness.WriteKubeconfig(path, cfg); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, user+" may create CooperativeExports in coop-"+coop, func() error {

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
 // newCoop creates a Cooperative with the status the operator would have written.
@@ -216,7 +217,7 @@ func TestCoopAdminGet(t *testing.T) {
 		t.Fatal(err)
 	}
 	carol := filepath.Join(tmpDir, "carol.kubeconfig")
-	if err := writeKubeconfig(carol, cfg); err != nil {
+	if err := harness.WriteKubeconfig(carol, cfg); err != nil {
 		t.Fatal(err)
 	}
 	// The API server authorizes from its own informers: wait until the binding is in force.
@@ -255,7 +256,7 @@ func TestCoopAdminGet(t *testing.T) {
 // TestErrorsPeopleUnderstand checks the messages and exit codes of what goes wrong.
 func TestErrorsPeopleUnderstand(t *testing.T) {
 	unreachable := filepath.Join(tmpDir, "unreachable.kubeconfig")
-	if err := writeKubeconfig(unreachable, envRestConfigAt("https://127.0.0.1:1")); err != nil {
+	if err := harness.WriteKubeconfig(unreachable, envRestConfigAt("https://127.0.0.1:1")); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
