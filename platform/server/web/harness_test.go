@@ -228,18 +228,13 @@ func newCoopWith(t *testing.T, doc string) *coop {
 	return &coop{t: t, s: s, url: ts.URL, client: ts.Client(), owner: owner, clock: c, statusFile: statusFile}
 }
 
-// api calls the JSON API over HTTP and returns the status and the decoded body.
-func (c *coop) api(method, path, token string, body any, headers ...string) (int, map[string]any) {
-	c.t.Helper()
-	return c.apiClient().Call(method, path, token, body, headers...)
-}
-
 func (c *coop) must(want int, method, path, token string, body any, headers ...string) map[string]any {
 	c.t.Helper()
-	return c.apiClient().Must(want, method, path, token, body, headers...)
+	return c.api().Must(want, method, path, token, body, headers...)
 }
 
-func (c *coop) apiClient() platformapi.T {
+// api calls the JSON API over HTTP, as a member's client does.
+func (c *coop) api() platformapi.T {
 	return platformapi.T{Client: platformapi.Client{BaseURL: c.url, HTTP: c.client}, TB: c.t}
 }
 
