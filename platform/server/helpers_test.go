@@ -216,6 +216,16 @@ func (e *env) setAvailable(w who, available bool) {
 	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": available})
 }
 
+// workers registers n members with the worker role, "Member 0" to "Member n-1".
+func (e *env) workers(n int) []who {
+	e.t.Helper()
+	m := make([]who, n)
+	for i := range m {
+		m[i] = e.member(fmt.Sprintf("Member %d", i), []string{"worker"}, "")
+	}
+	return m
+}
+
 // worker registers an available driver qualified for rides.
 func (e *env) worker(name string) who {
 	e.t.Helper()
