@@ -12,32 +12,14 @@
 set -euo pipefail
 
 CNPG_VERSION="${CNPG_VERSION:-1.29.1}"
-CACHE_ROOT="${COOPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cooperator}"
+TOOL=cnpg-operator
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DEST="${CACHE_ROOT}/cnpg/${CNPG_VERSION}"
 
-log() { printf 'cnpg-operator: %s\n' "$*" >&2; }
-
 build_manager() {
-  local work
-  work="$(mktemp -d)"
-  trap 'rm -rf "$work"' RETURN
   log "building the CloudNativePG operator v${CNPG_VERSION} from source (about 90 seconds, once)"
-  (
-    cd "$work"
-    go mod init cnpg.local/operator >/dev/null 2>&1
-    go mod edit -require "github.com/cloudnative-pg/cloudnative-pg@v${CNPG_VERSION}"
-    cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import _ "github.com/cloudnative-pg/cloudnative-pg/cmd/manager"
-GO
-    GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || true
-    GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' \
-      -o "$DEST/manager.tmp" github.com/cloudnative-pg/cloudnative-pg/cmd/manager
-    mv "$DEST/manager.tmp" "$DEST/manager"
-  ) >&2
+  build_go_command github.com/cloudnative-pg/cloudnative-pg "$CNPG_VERSION" \
+    github.com/cloudnative-pg/cloudnative-pg/cmd/manager "$DEST/manager"
 }
 
 mkdir -p "$DEST"

@@ -11,11 +11,10 @@ set -euo pipefail
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-0.316.0}"
 # Prometheus 3.x publishes its Go module as v0.3xx.y; the release it corresponds to.
 PROMETHEUS_RELEASE="${PROMETHEUS_RELEASE:-3.16.0}"
-CACHE_ROOT="${COOPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cooperator}"
+TOOL=promtool
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DEST="${CACHE_ROOT}/promtool/${PROMETHEUS_VERSION}"
 BIN="${DEST}/promtool"
-
-log() { printf 'promtool: %s\n' "$*" >&2; }
 
 if [ ! -x "$BIN" ]; then
   mkdir -p "$DEST"

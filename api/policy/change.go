@@ -179,8 +179,8 @@ func (g Governance) Spec() coopv1.Governance {
 }
 
 func validateFederation(f *coopv1.FederationSpec) error {
-	if len(f.Peers) > 8 {
-		return fieldErr("federation.peers", "at most 8 peers, not %d", len(f.Peers))
+	if err := atMost("federation.peers", "peers", len(f.Peers), 8); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, p := range f.Peers {
@@ -211,8 +211,10 @@ func validateDatabase(d *coopv1.DatabaseSpec) error {
 	if d.Tier != "" && d.Tier != coopv1.DatabaseTierDedicated && d.Tier != coopv1.DatabaseTierShared {
 		return fieldErr("database.tier", "%q is not dedicated or shared", d.Tier)
 	}
-	if d.Instances != 0 && (d.Instances < 1 || d.Instances > 5) {
-		return fieldErr("database.instances", "%d is not in 1..5", d.Instances)
+	if d.Instances != 0 {
+		if err := inRange("database.instances", d.Instances, 1, 5); err != nil {
+			return err
+		}
 	}
 	if d.Tier == coopv1.DatabaseTierShared && d.Instances > 1 {
 		return fieldErr("database.instances", "instances must be 1 on the shared tier: the hub's shared cluster has its own replicas")

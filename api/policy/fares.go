@@ -109,8 +109,8 @@ func (a FareAmounts) each(f func(name string, v *int64)) {
 func (a FareAmounts) validate(at string) error {
 	var err error
 	a.each(func(name string, v *int64) {
-		if err == nil && v != nil && (*v < 0 || *v > MaxFareCents) {
-			err = fieldErr(at+"."+name, "%d is not in 0..%d", *v, MaxFareCents)
+		if err == nil && v != nil {
+			err = inRange(at+"."+name, *v, 0, MaxFareCents)
 		}
 	})
 	return err
@@ -182,8 +182,8 @@ func validateWindow(p string, days []string, from, to string) error {
 
 // validateZonesAndRates checks the zones (unique names) and time rates of a rule.
 func (f *Fares) validateZonesAndRates(at string) error {
-	if len(f.Zones) > 32 {
-		return fieldErr(at+".zones", "at most 32 zones, not %d", len(f.Zones))
+	if err := atMost(at+".zones", "zones", len(f.Zones), 32); err != nil {
+		return err
 	}
 	for i, z := range f.Zones {
 		p := fmt.Sprintf("%s.zones[%d]", at, i)
@@ -197,8 +197,8 @@ func (f *Fares) validateZonesAndRates(at string) error {
 			return err
 		}
 	}
-	if len(f.TimeRates) > 16 {
-		return fieldErr(at+".timeRates", "at most 16 time rates, not %d", len(f.TimeRates))
+	if err := atMost(at+".timeRates", "time rates", len(f.TimeRates), 16); err != nil {
+		return err
 	}
 	for i, r := range f.TimeRates {
 		p := fmt.Sprintf("%s.timeRates[%d]", at, i)
@@ -233,12 +233,12 @@ func (f *Fares) Validate(at string) error {
 		v    int64
 	}{{"baseCents", f.BaseCents}, {"perKmCents", f.PerKmCents}, {"perMinuteCents", f.PerMinuteCents},
 		{"perPackageCents", f.PerPackageCents}, {"perHourCents", f.PerHourCents}, {"minimumCents", f.MinimumCents}, {"floorCents", f.FloorCents}} {
-		if a.v < 0 || a.v > MaxFareCents {
-			return fieldErr(at+"."+a.name, "%d is not in 0..%d", a.v, MaxFareCents)
+		if err := inRange(at+"."+a.name, a.v, 0, MaxFareCents); err != nil {
+			return err
 		}
 	}
-	if len(f.Surge) > 16 {
-		return fieldErr(at+".surge", "at most 16 windows, not %d", len(f.Surge))
+	if err := atMost(at+".surge", "windows", len(f.Surge), 16); err != nil {
+		return err
 	}
 	for i, w := range f.Surge {
 		p := fmt.Sprintf("%s.surge[%d]", at, i)
@@ -259,8 +259,8 @@ func (f *Fares) Validate(at string) error {
 		if !from.Before(to) {
 			return fieldErr(p+".to", "must be after from")
 		}
-		if w.Percent < 1 || w.Percent > MaxSurgePercent {
-			return fieldErr(p+".percent", "%d is not in 1..%d", w.Percent, MaxSurgePercent)
+		if err := inRange(p+".percent", w.Percent, 1, MaxSurgePercent); err != nil {
+			return err
 		}
 	}
 	return f.validateZonesAndRates(at)

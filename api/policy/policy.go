@@ -282,6 +282,35 @@ func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// inRange is the error at field when v is not in lo..hi.
+func inRange[T ~int | ~int32 | ~int64](field string, v, lo, hi T) error {
+	if v < lo || v > hi {
+		return fieldErr(field, "%d is not in %d..%d", v, lo, hi)
+	}
+	return nil
+}
+
+// atMost is the error at field when a list has n items (of what), more than limit.
+func atMost(field, what string, n, limit int) error {
+	if n > limit {
+		return fieldErr(field, "at most %d %s, not %d", limit, what, n)
+	}
+	return nil
+}
+
+// uniqueName is the error at field when name is not a valid name (see validName) or is in
+// seen; it adds name to seen.
+func uniqueName(field, name string, seen map[string]bool) error {
+	if !validName(name) {
+		return fieldErr(field, "%q must be 1..40 lower-case letters, digits and dashes, starting with a letter", name)
+	}
+	if seen[name] {
+		return fieldErr(field, "%q is repeated", name)
+	}
+	seen[name] = true
+	return nil
+}
+
 // Validate applies the rules of the Cooperative resource's validation to the document.
 func (p *Policy) Validate() error {
 	if !slices.Contains(Verticals, p.Vertical) {
@@ -290,11 +319,11 @@ func (p *Policy) Validate() error {
 	if err := p.FeeSplit.Validate("feeSplit"); err != nil {
 		return err
 	}
-	if l := p.Payments.StaffLimitCents; l < 0 || l > MaxAmountCents {
-		return fieldErr("payments.staffLimitCents", "%d is not in 0..%d", l, MaxAmountCents)
+	if err := inRange("payments.staffLimitCents", p.Payments.StaffLimitCents, 0, MaxAmountCents); err != nil {
+		return err
 	}
-	if l := p.Payments.StaffDisbursementLimitCents; l < 0 || l > MaxAmountCents {
-		return fieldErr("payments.staffDisbursementLimitCents", "%d is not in 0..%d", l, MaxAmountCents)
+	if err := inRange("payments.staffDisbursementLimitCents", p.Payments.StaffDisbursementLimitCents, 0, MaxAmountCents); err != nil {
+		return err
 	}
 	if p.Fares != nil {
 		if err := p.Fares.Validate(PartFares); err != nil {
@@ -311,34 +340,28 @@ func (p *Policy) Validate() error {
 // in the CRD's pattern, fund basis points 0..10000 adding up to at most the platform fee,
 // surge to workers 0..100 %. at is the field path of the fee split in error messages.
 func (fs FeeSplit) Validate(at string) error {
-	if fs.PlatformFeeBasisPoints < 0 || fs.PlatformFeeBasisPoints > 10000 {
-		return fieldErr(at+".platformFeeBasisPoints", "%d is not in 0..10000", fs.PlatformFeeBasisPoints)
+	if err := inRange(at+".platformFeeBasisPoints", fs.PlatformFeeBasisPoints, 0, 10000); err != nil {
+		return err
 	}
-	if len(fs.Funds) > 16 {
-		return fieldErr(at+".funds", "at most 16 funds, not %d", len(fs.Funds))
+	if err := atMost(at+".funds", "funds", len(fs.Funds), 16); err != nil {
+		return err
 	}
 	var sum int64
 	seen := map[string]bool{}
 	for i, f := range fs.Funds {
-		if !validName(f.Name) {
-			return fieldErr(fmt.Sprintf("%s.funds[%d].name", at, i), "%q must be 1..40 lower-case letters, digits and dashes, starting with a letter", f.Name)
+		p := fmt.Sprintf("%s.funds[%d]", at, i)
+		if err := uniqueName(p+".name", f.Name, seen); err != nil {
+			return err
 		}
-		if seen[f.Name] {
-			return fieldErr(fmt.Sprintf("%s.funds[%d].name", at, i), "%q is repeated", f.Name)
-		}
-		seen[f.Name] = true
-		if f.BasisPoints < 0 || f.BasisPoints > 10000 {
-			return fieldErr(fmt.Sprintf("%s.funds[%d].basisPoints", at, i), "%d is not in 0..10000", f.BasisPoints)
+		if err := inRange(p+".basisPoints", f.BasisPoints, 0, 10000); err != nil {
+			return err
 		}
 		sum += f.BasisPoints
 	}
 	if sum > fs.PlatformFeeBasisPoints {
 		return fieldErr(at+".funds", "the funds' basis points add up to %d, more than platformFeeBasisPoints %d: funds are paid out of the platform fee", sum, fs.PlatformFeeBasisPoints)
 	}
-	if fs.SurgeToWorkersPercent < 0 || fs.SurgeToWorkersPercent > 100 {
-		return fieldErr(at+".surgeToWorkersPercent", "%d is not in 0..100", fs.SurgeToWorkersPercent)
-	}
-	return nil
+	return inRange(at+".surgeToWorkersPercent", fs.SurgeToWorkersPercent, 0, 100)
 }
 
 // Validate checks governance rules: a known model, quorum and approval 1..100, stakeholder
@@ -348,14 +371,14 @@ func (g Governance) Validate(at string) error {
 	if !slices.Contains(Models, g.Model) {
 		return fieldErr(at+".model", "%q is not one of %v", g.Model, Models)
 	}
-	if g.QuorumPercent < 1 || g.QuorumPercent > 100 {
-		return fieldErr(at+".quorumPercent", "%d is not in 1..100", g.QuorumPercent)
+	if err := inRange(at+".quorumPercent", g.QuorumPercent, 1, 100); err != nil {
+		return err
 	}
-	if g.ApprovalPercent < 1 || g.ApprovalPercent > 100 {
-		return fieldErr(at+".approvalPercent", "%d is not in 1..100", g.ApprovalPercent)
+	if err := inRange(at+".approvalPercent", g.ApprovalPercent, 1, 100); err != nil {
+		return err
 	}
-	if g.MinimumVotingPeriodHours < 1 || g.MinimumVotingPeriodHours > MaxVotingPeriodHours {
-		return fieldErr(at+".minimumVotingPeriodHours", "%d is not in 1..%d", g.MinimumVotingPeriodHours, MaxVotingPeriodHours)
+	if err := inRange(at+".minimumVotingPeriodHours", g.MinimumVotingPeriodHours, 1, MaxVotingPeriodHours); err != nil {
+		return err
 	}
 	if len(g.GovernedFields) > len(GovernedParts) {
 		return fieldErr(at+".governedFields", "at most %d fields", len(GovernedParts))
@@ -379,21 +402,18 @@ func (g Governance) Validate(at string) error {
 	if len(g.StakeholderClasses) == 0 {
 		return fieldErr(at+".stakeholderClasses", "stakeholderClasses is required when model is multi-stakeholder")
 	}
-	if len(g.StakeholderClasses) > 10 {
-		return fieldErr(at+".stakeholderClasses", "at most 10 classes, not %d", len(g.StakeholderClasses))
+	if err := atMost(at+".stakeholderClasses", "classes", len(g.StakeholderClasses), 10); err != nil {
+		return err
 	}
 	var w int64
 	names := map[string]bool{}
 	for i, c := range g.StakeholderClasses {
-		if !validName(c.Name) {
-			return fieldErr(fmt.Sprintf("%s.stakeholderClasses[%d].name", at, i), "%q must be 1..40 lower-case letters, digits and dashes, starting with a letter", c.Name)
+		p := fmt.Sprintf("%s.stakeholderClasses[%d]", at, i)
+		if err := uniqueName(p+".name", c.Name, names); err != nil {
+			return err
 		}
-		if names[c.Name] {
-			return fieldErr(fmt.Sprintf("%s.stakeholderClasses[%d].name", at, i), "%q is repeated", c.Name)
-		}
-		names[c.Name] = true
-		if c.Weight < 1 || c.Weight > 100 {
-			return fieldErr(fmt.Sprintf("%s.stakeholderClasses[%d].weight", at, i), "%d is not in 1..100", c.Weight)
+		if err := inRange(p+".weight", c.Weight, 1, 100); err != nil {
+			return err
 		}
 		w += c.Weight
 	}

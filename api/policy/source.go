@@ -25,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // Source holds the current policy and reloads it from the mounted file.
@@ -70,20 +72,13 @@ func (s *Source) Reload() error {
 	return nil
 }
 
-// Watch polls the file every interval until ctx is done. Kubernetes updates a mounted
-// ConfigMap by swapping a symlink, so reading the path's content is reliable where
-// watching the file itself is not.
+// Watch reads the file at once and then every interval until ctx is done. Kubernetes
+// updates a mounted ConfigMap by swapping a symlink, so reading the path's content is
+// reliable where watching the file itself is not.
 func (s *Source) Watch(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.Reload(); err != nil {
-				s.log.Error("policy not applied; keeping the previous one", "file", s.path, "error", err)
-			}
+	wait.UntilWithContext(ctx, func(context.Context) {
+		if err := s.Reload(); err != nil {
+			s.log.Error("policy not applied; keeping the previous one", "file", s.path, "error", err)
 		}
-	}
+	}, interval)
 }

@@ -50,11 +50,13 @@ func DefaultWorkRules() WorkRules {
 
 // Validate checks the work rules; errors name the field under at.
 func (w WorkRules) Validate(at string) error {
-	if t := w.OfferTimeoutSeconds; t != 0 && (t < MinOfferTimeoutSeconds || t > MaxOfferTimeoutSeconds) {
-		return fieldErr(at+".offerTimeoutSeconds", "%d is not in %d..%d", t, MinOfferTimeoutSeconds, MaxOfferTimeoutSeconds)
+	if t := w.OfferTimeoutSeconds; t != 0 {
+		if err := inRange(at+".offerTimeoutSeconds", t, MinOfferTimeoutSeconds, MaxOfferTimeoutSeconds); err != nil {
+			return err
+		}
 	}
-	if n := w.UrgentFanOut; n != 0 && (n < 1 || n > MaxUrgentFanOut) {
-		return fieldErr(at+".urgentFanOut", "%d is not in 1..%d", n, MaxUrgentFanOut)
+	if n := w.UrgentFanOut; n != 0 {
+		return inRange(at+".urgentFanOut", n, 1, MaxUrgentFanOut)
 	}
 	return nil
 }

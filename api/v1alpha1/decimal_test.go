@@ -67,21 +67,7 @@ func TestDecimalFieldsAsPeopleWriteThem(t *testing.T) {
 	ctx := context.Background()
 	report := func(name, lines, policy string) *unstructured.Unstructured {
 		t.Helper()
-		doc := `apiVersion: coop.cooperator.dev/v1alpha1
-kind: CostReport
-metadata: {name: "` + name + `"}
-spec:
-  period: {start: "2026-11-01T00:00:00Z", end: "2026-12-01T00:00:00Z"}
-  currency: EUR
-  lines:
-` + lines + `
-  policy:
-` + policy + "\n"
-		u := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
-			t.Fatalf("%s: %v\n%s", name, err, doc)
-		}
-		return u
+		return harness.CostReportYAML(t, name, lines, policy)
 	}
 	const line = `  - {description: servers, amount: "412.50", pool: compute}`
 	const policy = `    computeWeights: {cpuCore: 1, memoryGiB: "0.125"}`

@@ -77,10 +77,14 @@ func refusedWith(err error, want ...string) {
 	}
 }
 
-// adminOf creates a co-op for the test, administered by group <name>-admins, and returns a
-// client of one of those admins once the API server lets it read the co-op.
-func adminOf(c *coopv1.Cooperative) client.Client {
+// adminOf creates the fairride sample as co-op name, with the given governed fields,
+// administered by group <name>-admins, and returns a client of one of those admins once the
+// API server lets it read the co-op.
+func adminOf(name string, governed []coopv1.GovernedField) client.Client {
 	GinkgoHelper()
+	c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	c.Name = name
+	c.Spec.Governance.GovernedFields = governed
 	c.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: c.Name + "-admins"}}
 	c.Spec.Platform.Host = c.Name + ".example.coop"
 	Expect(k8s.Create(ctx, c)).To(Succeed())
@@ -97,12 +101,7 @@ var _ = Describe("Governed fields", Ordered, func() {
 	const name = "gov-a"
 	var alice client.Client
 
-	BeforeAll(func() {
-		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
-		c.Name = name
-		c.Spec.Governance.GovernedFields = coopv1.GovernedFields
-		alice = adminOf(c)
-	})
+	BeforeAll(func() { alice = adminOf(name, coopv1.GovernedFields) })
 
 	It("refuses a co-op admin's direct edit of each governed field, naming it", func() {
 		for _, tc := range []struct {
@@ -275,12 +274,7 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 	const name = "bounds-a"
 	var alice client.Client
 
-	BeforeAll(func() {
-		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
-		c.Name = name
-		c.Spec.Governance.GovernedFields = nil
-		alice = adminOf(c)
-	})
+	BeforeAll(func() { alice = adminOf(name, nil) })
 
 	own := coopv1.Subject{Kind: "Group", Name: name + "-admins"}
 	setAdmins := func(extra coopv1.Subject) func(*coopv1.Cooperative) {

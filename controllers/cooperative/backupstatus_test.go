@@ -28,7 +28,6 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/test/harness"
-	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 // lastBackupMetric reads cooperator_backup_last_completed_timestamp_seconds of a co-op from
@@ -58,15 +57,9 @@ var _ = Describe("Honest BackupReady on the dedicated tier", Ordered, func() {
 	ns := coopv1.NamespacePrefix + name
 	BeforeAll(func() {
 		dumpOnFailure(name)
-		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
-		c.Name = name
-		c.Spec.Platform.Host = ""
-		c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
-		c.Spec.Backup.Schedule = "*/30 * * * * *" // every 30 seconds, so that a backup is overdue within a test
-		Expect(k8s.Create(ctx, c)).To(Succeed())
-		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, c))).To(Succeed()) })
-		eventuallyGet(client.ObjectKey{Namespace: ns, Name: name}, &cnpgv1.Cluster{})
-		Eventually(func() error { return harness.SimulateClusterReady(ctx, k8s, ns, name) }, timeout).Should(Succeed())
+		createDedicatedCoop(name, func(c *coopv1.Cooperative) {
+			c.Spec.Backup.Schedule = "*/30 * * * * *" // every 30 seconds, so that a backup is overdue within a test
+		})
 	})
 
 	It("is NoBackupYet until a backup completes", func() {

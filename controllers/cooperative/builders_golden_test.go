@@ -124,10 +124,7 @@ func TestBuildersGolden(t *testing.T) {
 	plans := map[string]*coopv1.HostingPlan{}
 	for _, f := range []string{"coop_v1alpha1_hostingplan_small.yaml", "coop_v1alpha1_hostingplan_medium.yaml"} {
 		plan := &coopv1.HostingPlan{}
-		root, err := harness.RepoRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
+		root := harness.MustRepoRoot(t)
 		if err := harness.ReadYAML(filepath.Join(root, "config", "samples", f), plan); err != nil {
 			t.Fatal(err)
 		}

@@ -67,6 +67,26 @@ func eventuallyGet(key client.ObjectKey, obj client.Object) {
 	Eventually(func() error { return k8s.Get(ctx, key, obj) }, timeout).Should(Succeed())
 }
 
+// createDedicatedCoop creates the fairride sample as co-op name, without a host and with
+// deletionPolicy Delete (mutate, when not nil, changes it further), deletes it when the
+// container of the calling node ends, and writes the status CloudNativePG writes when its
+// Cluster is ready.
+func createDedicatedCoop(name string, mutate func(*coopv1.Cooperative)) {
+	GinkgoHelper()
+	ns := coopv1.NamespacePrefix + name
+	c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	c.Name = name
+	c.Spec.Platform.Host = ""
+	c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+	if mutate != nil {
+		mutate(c)
+	}
+	Expect(k8s.Create(ctx, c)).To(Succeed())
+	DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, c))).To(Succeed()) })
+	eventuallyGet(client.ObjectKey{Namespace: ns, Name: name}, &cnpgv1.Cluster{})
+	Eventually(func() error { return harness.SimulateClusterReady(ctx, k8s, ns, name) }, timeout).Should(Succeed())
+}
+
 // updateCoop changes a Cooperative as its admin would, reading it again when the operator
 // changed it in between (it adds its finalizer, for one).
 func updateCoop(name string, mutate func(*coopv1.Cooperative)) error {

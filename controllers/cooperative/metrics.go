@@ -44,35 +44,25 @@ var (
 		[]string{"cooperative", "cluster"}, nil)
 )
 
+// coopState reads the manager's cache once SetupWithManager gave it.
 var coopState = statemetrics.MustRegister(collectCooperatives, readyDesc, conditionDesc, archivingDesc)
-
-// registerStateMetrics makes the metrics read from r, the manager's cache.
-func registerStateMetrics(r client.Reader) { coopState.SetReader(r) }
 
 // collectCooperatives reads the Cooperatives and the co-ops' Clusters.
 func collectCooperatives(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric) {
-	var coops coopv1.CooperativeList
-	if err := r.List(ctx, &coops, client.UnsafeDisableDeepCopy); err == nil {
-		for i := range coops.Items {
-			c := &coops.Items[i]
-			ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue,
-				statemetrics.Bool(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionReady)), c.Name)
-			for _, cond := range c.Status.Conditions {
-				ch <- prometheus.MustNewConstMetric(conditionDesc, prometheus.GaugeValue,
-					statemetrics.Bool(cond.Status == metav1.ConditionTrue), c.Name, cond.Type)
-			}
+	statemetrics.Each(ctx, r, &coopv1.CooperativeList{}, func(c *coopv1.Cooperative) {
+		ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue,
+			statemetrics.Bool(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionReady)), c.Name)
+		for _, cond := range c.Status.Conditions {
+			ch <- prometheus.MustNewConstMetric(conditionDesc, prometheus.GaugeValue,
+				statemetrics.Bool(cond.Status == metav1.ConditionTrue), c.Name, cond.Type)
 		}
-	}
-	var clusters cnpgv1.ClusterList
-	if err := r.List(ctx, &clusters, client.HasLabels{coopv1.LabelCooperative}, client.UnsafeDisableDeepCopy); err == nil {
-		for i := range clusters.Items {
-			cl := &clusters.Items[i]
-			cond := meta.FindStatusCondition(cl.Status.Conditions, string(cnpgv1.ConditionContinuousArchiving))
-			if cond == nil || cond.Status == metav1.ConditionUnknown {
-				continue
-			}
-			ch <- prometheus.MustNewConstMetric(archivingDesc, prometheus.GaugeValue,
-				statemetrics.Bool(cond.Status == metav1.ConditionTrue), cl.Labels[coopv1.LabelCooperative], cl.Name)
+	})
+	statemetrics.Each(ctx, r, &cnpgv1.ClusterList{}, func(cl *cnpgv1.Cluster) {
+		cond := meta.FindStatusCondition(cl.Status.Conditions, string(cnpgv1.ConditionContinuousArchiving))
+		if cond == nil || cond.Status == metav1.ConditionUnknown {
+			return
 		}
-	}
+		ch <- prometheus.MustNewConstMetric(archivingDesc, prometheus.GaugeValue,
+			statemetrics.Bool(cond.Status == metav1.ConditionTrue), cl.Labels[coopv1.LabelCooperative], cl.Name)
+	}, client.HasLabels{coopv1.LabelCooperative})
 }

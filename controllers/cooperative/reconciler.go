@@ -352,7 +352,7 @@ func resourceInt(v int64) *resource.Quantity { return resource.NewQuantity(v, re
 // templates and backups that change what it must do.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Recorder = InCooperativeNamespace(r.Recorder)
-	registerStateMetrics(mgr.GetCache())
+	coopState.SetReader(mgr.GetCache())
 	byPlan := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Plan == obj.GetName() })
 	})

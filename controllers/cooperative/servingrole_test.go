@@ -25,8 +25,6 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
-	"github.com/cooperator-dev/cooperator/test/harness"
-	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 // Issue 10, point 7. No CloudNativePG instance runs here: the test writes the managed role
@@ -37,14 +35,7 @@ var _ = Describe("A dedicated co-op whose serving role CloudNativePG cannot reco
 	key := client.ObjectKey{Namespace: ns, Name: name}
 	BeforeAll(func() {
 		dumpOnFailure(name)
-		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
-		c.Name = name
-		c.Spec.Platform.Host = ""
-		c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
-		Expect(k8s.Create(ctx, c)).To(Succeed())
-		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, c))).To(Succeed()) })
-		eventuallyGet(key, &cnpgv1.Cluster{})
-		Eventually(func() error { return harness.SimulateClusterReady(ctx, k8s, ns, name) }, timeout).Should(Succeed())
+		createDedicatedCoop(name, nil)
 		Eventually(condition(name, coopv1.ConditionDatabaseReady), timeout).Should(haveStatus(metav1.ConditionTrue, coopv1.ReasonReady))
 	})
 

@@ -72,7 +72,7 @@ type Reconciler struct {
 
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	registerStateMetrics(mgr.GetCache())
+	reportState.SetReader(mgr.GetCache())
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
 	}

@@ -35,19 +35,12 @@ var (
 		"The end of the CostReport's period, in seconds since the Unix epoch.", []string{"costreport"}, nil)
 )
 
+// reportState reads the manager's cache once SetupWithManager gave it.
 var reportState = statemetrics.MustRegister(collectReports, openDesc, periodEndDesc)
 
-// registerStateMetrics makes the metrics read from r, the manager's cache.
-func registerStateMetrics(r client.Reader) { reportState.SetReader(r) }
-
 func collectReports(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric) {
-	var reports coopv1.CostReportList
-	if err := r.List(ctx, &reports, client.UnsafeDisableDeepCopy); err != nil {
-		return
-	}
-	for i := range reports.Items {
-		rep := &reports.Items[i]
+	statemetrics.Each(ctx, r, &coopv1.CostReportList{}, func(rep *coopv1.CostReport) {
 		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, statemetrics.Bool(rep.Status.Phase != coopv1.CostReportFinal), rep.Name)
 		ch <- prometheus.MustNewConstMetric(periodEndDesc, prometheus.GaugeValue, float64(rep.Spec.Period.End.Unix()), rep.Name)
-	}
+	})
 }

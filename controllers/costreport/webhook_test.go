@@ -27,7 +27,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
-	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/costreport"
@@ -41,10 +40,7 @@ import (
 // refusal. With the webhook down (failure policy Ignore) the schema still refuses the same
 // object, in its own words.
 func TestDecimalsWebhook(t *testing.T) {
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := harness.MustRepoRoot(t)
 	env := harness.StartT(t, harness.Options{
 		ProjectCRDs:  true,
 		WebhookPaths: []string{filepath.Join(root, "config", "webhook")},
@@ -67,22 +63,8 @@ func TestDecimalsWebhook(t *testing.T) {
 
 	report := func(name, weights string) *unstructured.Unstructured {
 		t.Helper()
-		u := &unstructured.Unstructured{}
-		doc := `apiVersion: coop.cooperator.dev/v1alpha1
-kind: CostReport
-metadata: {name: "` + name + `"}
-spec:
-  period: {start: "2026-11-01T00:00:00Z", end: "2026-12-01T00:00:00Z"}
-  currency: EUR
-  lines:
-  - {description: servers, amount: 412.5, pool: compute}
-  - {description: storage, amount: "38.05", pool: storage}
-  policy:
-    computeWeights: ` + weights + "\n"
-		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
-			t.Fatal(err)
-		}
-		return u
+		return harness.CostReportYAML(t, name, `  - {description: servers, amount: 412.5, pool: compute}
+  - {description: storage, amount: "38.05", pool: storage}`, "    computeWeights: "+weights)
 	}
 
 	// The webhook answers once the server listens: until then the API server ignores it
@@ -127,7 +109,7 @@ spec:
 
 	// Down: the API server ignores the webhook and the schema refuses the number itself.
 	shutdown()
-	err = c.Create(context.Background(), report("2026-12", `{cpuCore: 1}`))
+	err := c.Create(context.Background(), report("2026-12", `{cpuCore: 1}`))
 	if err == nil || !strings.Contains(err.Error(), "spec.lines[0].amount") || strings.Contains(err.Error(), "quoted string") {
 		t.Errorf("with the webhook down: %v; want the schema's refusal of spec.lines[0].amount", err)
 	}

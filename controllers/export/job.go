@@ -37,6 +37,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 )
 
 // Component is the value of app.kubernetes.io/component on the export and restore pods;
@@ -49,10 +50,7 @@ const EgressPolicyName = "allow-export-egress"
 
 // DumpDir is the emptyDir the dump is written to and uploaded from (or downloaded to and
 // restored from).
-const DumpDir = "/dump"
-
-// postgresUID is the user the CloudNativePG PostgreSQL images run as.
-const postgresUID = 26
+const DumpDir = logicalbackup.DumpDir
 
 // DumpScript runs in the PostgreSQL image with DATABASE_URL, the co-op owner's connection
 // URI (the key uri of <co-op>-app). It dumps every table of the platform in pg_dump's
@@ -101,41 +99,6 @@ func postgresImage(coop *coopv1.Cooperative, cfg *hubconfig.Config) string {
 	return cfg.PostgresImageRepository + ":" + strconv.Itoa(int(v))
 }
 
-func secretEnv(name, secret, key string) corev1.EnvVar {
-	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-		LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key,
-	}}}
-}
-
-var restricted = &corev1.SecurityContext{
-	AllowPrivilegeEscalation: ptr.To(false),
-	ReadOnlyRootFilesystem:   ptr.To(true),
-	Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-}
-
-func asPostgres() *corev1.SecurityContext {
-	c := restricted.DeepCopy()
-	c.RunAsUser = ptr.To[int64](postgresUID)
-	return c
-}
-
-// podSpec is a restricted pod with the dump volume, no API token, that runs init then main.
-func podSpec(init, main corev1.Container) corev1.PodSpec {
-	mounts := []corev1.VolumeMount{{Name: "dump", MountPath: DumpDir}}
-	init.VolumeMounts, main.VolumeMounts = mounts, mounts
-	return corev1.PodSpec{
-		RestartPolicy:                corev1.RestartPolicyNever,
-		AutomountServiceAccountToken: ptr.To(false),
-		SecurityContext: &corev1.PodSecurityContext{
-			RunAsNonRoot:   ptr.To(true),
-			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-		},
-		Volumes:        []corev1.Volume{{Name: "dump", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
-		InitContainers: []corev1.Container{init},
-		Containers:     []corev1.Container{main},
-	}
-}
-
 // objectStoreArgs are the flags of backup-logical that name the object.
 func objectStoreArgs(verb, file, prefix, name string, cfg *hubconfig.Config) []string {
 	args := []string{"backup-logical", verb, "--file=" + file, "--destination=" + prefix, "--name=" + name}
@@ -148,8 +111,8 @@ func objectStoreArgs(verb, file, prefix, name string, cfg *hubconfig.Config) []s
 // objectStoreEnv are the co-op's own object store keys, from the copy in its namespace.
 func objectStoreEnv() []corev1.EnvVar {
 	return []corev1.EnvVar{
-		secretEnv("AWS_ACCESS_KEY_ID", coopv1.ObjectStoreSecretName, coopv1.AccessKeyIDKey),
-		secretEnv("AWS_SECRET_ACCESS_KEY", coopv1.ObjectStoreSecretName, coopv1.AccessSecretKeyKey),
+		logicalbackup.SecretEnv("AWS_ACCESS_KEY_ID", coopv1.ObjectStoreSecretName, coopv1.AccessKeyIDKey),
+		logicalbackup.SecretEnv("AWS_SECRET_ACCESS_KEY", coopv1.ObjectStoreSecretName, coopv1.AccessSecretKeyKey),
 	}
 }
 
@@ -158,37 +121,10 @@ func objectStoreEnv() []corev1.EnvVar {
 // object store keys. The Job belongs to ex.
 func BuildJob(coop *coopv1.Cooperative, ex *coopv1.CooperativeExport, cfg *hubconfig.Config) *batchv1.Job {
 	file := DumpDir + "/" + DumpObjectName(ex.Name)
-	dump := corev1.Container{
-		Name:    "dump",
-		Image:   postgresImage(coop, cfg),
-		Command: []string{"sh", "-c", DumpScript},
-		Env: []corev1.EnvVar{
-			secretEnv("DATABASE_URL", coopv1.AppSecretName(coop), "uri"),
-			{Name: "DUMP_FILE", Value: file},
-		},
-		SecurityContext: asPostgres(),
-	}
-	upload := corev1.Container{
-		Name:            "upload",
-		Image:           cfg.PlatformImage,
-		Args:            objectStoreArgs("upload", file, Prefix(cfg, coop.Name), DumpObjectName(ex.Name), cfg),
-		Env:             objectStoreEnv(),
-		SecurityContext: restricted.DeepCopy(),
-	}
-	labels := Labels(coop.Name)
-	return &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: ex.Name, Namespace: ex.Namespace, Labels: labels,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ex, coopv1.GroupVersion.WithKind("CooperativeExport"))},
-		},
-		Spec: batchv1.JobSpec{
-			BackoffLimit: ptr.To[int32](1),
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       podSpec(dump, upload),
-			},
-		},
-	}
+	dump := postgresContainer("dump", DumpScript, file, coop, cfg)
+	upload := objectStoreContainer("upload", objectStoreArgs("upload", file, Prefix(cfg, coop.Name), DumpObjectName(ex.Name), cfg), cfg)
+	owner := metav1.NewControllerRef(ex, coopv1.GroupVersion.WithKind("CooperativeExport"))
+	return dumpJob(coop, ex.Name, ex.Namespace, owner, 1, dump, upload)
 }
 
 // RestoreJobName is the Job that restores an imported co-op's dump.
@@ -200,34 +136,53 @@ func RestoreJobName(coop *coopv1.Cooperative) string { return coop.Name + "-impo
 // the owner's credentials. The Job belongs to the Cooperative.
 func BuildRestoreJob(coop *coopv1.Cooperative, name, sum string, cfg *hubconfig.Config) *batchv1.Job {
 	file := DumpDir + "/" + name
-	download := corev1.Container{
-		Name:            "download",
-		Image:           cfg.PlatformImage,
-		Args:            append(objectStoreArgs("download", file, ImportPrefix(cfg, coop.Name), name, cfg), "--sha256="+sum),
-		Env:             objectStoreEnv(),
-		SecurityContext: restricted.DeepCopy(),
-	}
-	restore := corev1.Container{
-		Name:    "restore",
+	download := objectStoreContainer("download", append(objectStoreArgs("download", file, ImportPrefix(cfg, coop.Name), name, cfg), "--sha256="+sum), cfg)
+	restore := postgresContainer("restore", RestoreScript, file, coop, cfg)
+	owner := metav1.NewControllerRef(coop, coopv1.GroupVersion.WithKind("Cooperative"))
+	return dumpJob(coop, RestoreJobName(coop), coop.NamespaceName(), owner, 0, download, restore)
+}
+
+// postgresContainer runs script in the co-op's PostgreSQL image with the owner's
+// credentials (DATABASE_URL) on the dump file (DUMP_FILE).
+func postgresContainer(name, script, file string, coop *coopv1.Cooperative, cfg *hubconfig.Config) corev1.Container {
+	return corev1.Container{
+		Name:    name,
 		Image:   postgresImage(coop, cfg),
-		Command: []string{"sh", "-c", RestoreScript},
+		Command: []string{"sh", "-c", script},
 		Env: []corev1.EnvVar{
-			secretEnv("DATABASE_URL", coopv1.AppSecretName(coop), "uri"),
+			logicalbackup.SecretEnv("DATABASE_URL", coopv1.AppSecretName(coop), "uri"),
 			{Name: "DUMP_FILE", Value: file},
 		},
-		SecurityContext: asPostgres(),
+		SecurityContext: logicalbackup.AsPostgres(),
 	}
+}
+
+// objectStoreContainer runs the platform image's object store command args with the
+// co-op's own object store keys.
+func objectStoreContainer(name string, args []string, cfg *hubconfig.Config) corev1.Container {
+	return corev1.Container{
+		Name:            name,
+		Image:           cfg.PlatformImage,
+		Args:            args,
+		Env:             objectStoreEnv(),
+		SecurityContext: logicalbackup.Restricted(),
+	}
+}
+
+// dumpJob is a Job of coop's, owned by owner and retried backoff times, whose pod runs init
+// then main on a shared dump volume.
+func dumpJob(coop *coopv1.Cooperative, name, namespace string, owner *metav1.OwnerReference, backoff int32, init, main corev1.Container) *batchv1.Job {
 	labels := Labels(coop.Name)
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: RestoreJobName(coop), Namespace: coop.NamespaceName(), Labels: labels,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(coop, coopv1.GroupVersion.WithKind("Cooperative"))},
+			Name: name, Namespace: namespace, Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{*owner},
 		},
 		Spec: batchv1.JobSpec{
-			BackoffLimit: ptr.To[int32](0),
+			BackoffLimit: ptr.To(backoff),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       podSpec(download, restore),
+				Spec:       logicalbackup.PodSpec(init, main),
 			},
 		},
 	}

@@ -233,22 +233,18 @@ func (c *coop) syncPolicy(want int64) {
 	}
 }
 
+func (c *coop) api() platformapi.T {
+	return platformapi.T{Client: platformapi.Client{BaseURL: c.http.URL}, TB: c.t}
+}
+
 func (c *coop) call(method, path, token string, body any, headers ...string) (int, map[string]any) {
 	c.t.Helper()
-	status, out, err := platformapi.Client{BaseURL: c.http.URL}.Do(context.Background(), method, path, token, body, headers...)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return status, out
+	return c.api().Call(method, path, token, body, headers...)
 }
 
 func (c *coop) must(want int, method, path, token string, body any, headers ...string) map[string]any {
 	c.t.Helper()
-	got, out := c.call(method, path, token, body, headers...)
-	if got != want {
-		c.t.Fatalf("%s %s: %d, want %d: %v", method, path, got, want, out)
-	}
-	return out
+	return c.api().Must(want, method, path, token, body, headers...)
 }
 
 type member struct {

@@ -326,28 +326,11 @@ func apiMessage(err error) string {
 
 // SpecPart is the JSON of one governed part of the Cooperative's spec.
 func SpecPart(coop *coopv1.Cooperative, part string) (json.RawMessage, error) {
-	var v any
-	switch part {
-	case policy.PartFeeSplit:
-		v = coop.Spec.FeeSplit
-	case policy.PartPlan:
-		v = coop.Spec.Plan
-	case policy.PartFederation:
-		v = coop.Spec.Federation
-	case policy.PartGovernance:
-		v = coop.Spec.Governance
-	case policy.PartDatabase:
-		v = coop.Spec.Database
-	case policy.PartBackup:
-		v = coop.Spec.Backup
-	case policy.PartPlatform:
-		v = coop.Spec.Platform
-	case policy.PartDeletionPolicy:
-		v = coop.Spec.DeletionPolicy
-	default:
+	field, ok := specFields[part]
+	if !ok {
 		return nil, fmt.Errorf("%q is not a governed part", part)
 	}
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(field(&coop.Spec))
 	if err != nil {
 		return nil, fmt.Errorf("encoding spec.%s: %w", part, err)
 	}
@@ -357,38 +340,31 @@ func SpecPart(coop *coopv1.Cooperative, part string) (json.RawMessage, error) {
 // SetSpecPart replaces one governed part of the spec with value (the JSON that
 // policy.ParseChange returns).
 func SetSpecPart(coop *coopv1.Cooperative, part string, value json.RawMessage) error {
-	s := &coop.Spec
-	var target any
-	switch part {
-	case policy.PartFeeSplit:
-		s.FeeSplit = coopv1.FeeSplit{}
-		target = &s.FeeSplit
-	case policy.PartPlan:
-		target = &s.Plan
-	case policy.PartFederation:
-		s.Federation = coopv1.FederationSpec{}
-		target = &s.Federation
-	case policy.PartGovernance:
-		s.Governance = coopv1.Governance{}
-		target = &s.Governance
-	case policy.PartDatabase:
-		s.Database = coopv1.DatabaseSpec{}
-		target = &s.Database
-	case policy.PartBackup:
-		s.Backup = coopv1.BackupSpec{}
-		target = &s.Backup
-	case policy.PartPlatform:
-		s.Platform = coopv1.PlatformSpec{}
-		target = &s.Platform
-	case policy.PartDeletionPolicy:
-		target = &s.DeletionPolicy
-	default:
+	field, ok := specFields[part]
+	if !ok {
 		return fmt.Errorf("%q is not a governed part", part)
+	}
+	target := field(&coop.Spec)
+	// A new value replaces a whole struct: a field it leaves out does not keep its old content.
+	if v := reflect.ValueOf(target).Elem(); v.Kind() == reflect.Struct {
+		v.SetZero()
 	}
 	if err := json.Unmarshal(value, target); err != nil {
 		return fmt.Errorf("decoding the new value of %s: %w", part, err)
 	}
 	return nil
+}
+
+// specFields are the governed parts of a Cooperative's spec, each with the field it names.
+var specFields = map[string]func(s *coopv1.CooperativeSpec) any{
+	policy.PartFeeSplit:       func(s *coopv1.CooperativeSpec) any { return &s.FeeSplit },
+	policy.PartPlan:           func(s *coopv1.CooperativeSpec) any { return &s.Plan },
+	policy.PartFederation:     func(s *coopv1.CooperativeSpec) any { return &s.Federation },
+	policy.PartGovernance:     func(s *coopv1.CooperativeSpec) any { return &s.Governance },
+	policy.PartDatabase:       func(s *coopv1.CooperativeSpec) any { return &s.Database },
+	policy.PartBackup:         func(s *coopv1.CooperativeSpec) any { return &s.Backup },
+	policy.PartPlatform:       func(s *coopv1.CooperativeSpec) any { return &s.Platform },
+	policy.PartDeletionPolicy: func(s *coopv1.CooperativeSpec) any { return &s.DeletionPolicy },
 }
 
 // writeStatus applies status.governance (with rec prepended to the history when set) and

@@ -92,10 +92,7 @@ func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { _ = mgr.Start(ctx) }()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := harness.MustRepoRoot(t)
 	for _, f := range []string{"coop_v1alpha1_cooperative_fairride.yaml", "coop_v1alpha1_cooperative_coursiers.yaml"} {
 		if err := harness.CreateFile(ctx, c, filepath.Join(root, "config", "samples", f)); err != nil {
 			t.Fatal(err)

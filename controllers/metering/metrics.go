@@ -22,31 +22,22 @@ import (
 )
 
 var (
-	usageCPU = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "cooperator_usage_cpu_core_seconds_total",
-		Help: "CPU metered per co-op, max(request, usage), in core-seconds, since the operator started.",
-	}, []string{"cooperative"})
-	usageMemory = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "cooperator_usage_memory_byte_seconds_total",
-		Help: "Memory metered per co-op, max(request, usage), in byte-seconds, since the operator started.",
-	}, []string{"cooperative"})
-	usageStorage = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "cooperator_usage_storage_byte_seconds_total",
-		Help: "Storage metered per co-op (bound volumes and shared database), in byte-seconds, since the operator started.",
-	}, []string{"cooperative"})
-	allocationCPU = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "cooperator_allocation_cpu_cores",
-		Help: "CPU a co-op holds at the last sample, max(request, usage), in cores.",
-	}, []string{"cooperative"})
-	allocationMemory = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "cooperator_allocation_memory_bytes",
-		Help: "Memory a co-op holds at the last sample, max(request, usage), in bytes.",
-	}, []string{"cooperative"})
-	allocationStorage = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "cooperator_allocation_storage_bytes",
-		Help: "Storage a co-op holds at the last sample, in bytes.",
-	}, []string{"cooperative"})
+	usageCPU          = perCoopCounter("cooperator_usage_cpu_core_seconds_total", "CPU metered per co-op, max(request, usage), in core-seconds, since the operator started.")
+	usageMemory       = perCoopCounter("cooperator_usage_memory_byte_seconds_total", "Memory metered per co-op, max(request, usage), in byte-seconds, since the operator started.")
+	usageStorage      = perCoopCounter("cooperator_usage_storage_byte_seconds_total", "Storage metered per co-op (bound volumes and shared database), in byte-seconds, since the operator started.")
+	allocationCPU     = perCoopGauge("cooperator_allocation_cpu_cores", "CPU a co-op holds at the last sample, max(request, usage), in cores.")
+	allocationMemory  = perCoopGauge("cooperator_allocation_memory_bytes", "Memory a co-op holds at the last sample, max(request, usage), in bytes.")
+	allocationStorage = perCoopGauge("cooperator_allocation_storage_bytes", "Storage a co-op holds at the last sample, in bytes.")
 )
+
+// perCoopCounter and perCoopGauge are metrics with one series per co-op.
+func perCoopCounter(name, help string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"cooperative"})
+}
+
+func perCoopGauge(name, help string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"cooperative"})
+}
 
 func init() {
 	metrics.Registry.MustRegister(usageCPU, usageMemory, usageStorage, allocationCPU, allocationMemory, allocationStorage)

@@ -36,6 +36,17 @@ func pageOf(r *http.Request) (Page, error) {
 	return p, nil
 }
 
+// workerFeedOf is the worker id of the request's path (only that worker and staff may read
+// the worker's feeds) and the page asked for.
+func workerFeedOf(r *http.Request, p principal) (int64, Page, error) {
+	id, err := selfOrAdminPath(r, p)
+	if err != nil {
+		return 0, Page{}, err
+	}
+	pg, err := pageOf(r)
+	return id, pg, err
+}
+
 // cursors are opaque to clients: base64url of "<unix nanoseconds>.<id>".
 func encodeCursor(c work.Cursor) string {
 	var ns int64
@@ -128,11 +139,7 @@ func (s *Server) WorkerWork(ctx context.Context, worker int64, scope string, pg 
 }
 
 func (s *Server) listWorkerOffers(r *http.Request, p principal) (int, any, error) {
-	id, err := selfOrAdminPath(r, p)
-	if err != nil {
-		return 0, nil, err
-	}
-	pg, err := pageOf(r)
+	id, pg, err := workerFeedOf(r, p)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -144,11 +151,7 @@ func (s *Server) listWorkerOffers(r *http.Request, p principal) (int, any, error
 }
 
 func (s *Server) listWorkerWork(r *http.Request, p principal) (int, any, error) {
-	id, err := selfOrAdminPath(r, p)
-	if err != nil {
-		return 0, nil, err
-	}
-	pg, err := pageOf(r)
+	id, pg, err := workerFeedOf(r, p)
 	if err != nil {
 		return 0, nil, err
 	}

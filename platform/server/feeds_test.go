@@ -100,15 +100,14 @@ func TestOfferExpiresToNextWorker(t *testing.T) {
 // TestUrgentFanOutFirstAcceptWins: urgent work goes to the policy's fan-out of qualified
 // workers at once; of parallel accepts, exactly one wins and the others get 409.
 func TestUrgentFanOutFirstAcceptWins(t *testing.T) {
-	pol := withModel(t, "one-member-one-vote", 50, 50)
-	pol.Vertical = "care"
+	pol := verticalPolicy(t, "care")
 	pol.Work = policy.WorkRules{UrgentFanOut: 4}
 	e := newEnv(t, pol)
 	client := e.member("Cleo Client", []string{"customer"}, "")
 	var carers []who
 	for i := range 6 {
 		w := e.member(fmt.Sprintf("Carer %d", i), []string{"worker"}, "", "booking")
-		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+		e.setAvailable(w, true)
 		e.verify(w, true, "emergency backup")
 		carers = append(carers, w)
 	}
@@ -210,13 +209,11 @@ func schedBooking(start string, minutes int) map[string]any {
 // overlap; an overlapping one is refused naming details.scheduledAt, an adjacent one is
 // accepted; the worker's feeds list offers and scheduled work page by page.
 func TestScheduledWorkReservesItsSlot(t *testing.T) {
-	pol := withModel(t, "one-member-one-vote", 50, 50)
-	pol.Vertical = "home-services"
-	e := newEnv(t, pol)
+	e := newEnv(t, verticalPolicy(t, "home-services"))
 	c := e.member("Cal Customer", []string{"customer"}, "")
 	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
 	other := e.member("Oli Other", []string{"worker"}, "", "booking")
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+	e.setAvailable(w, true)
 	e.verify(w, false, "plumbing")
 
 	book := func(start string, minutes int) int64 {
@@ -349,11 +346,11 @@ func TestWeeklyScheduleAndExceptions(t *testing.T) {
 
 	// The old switch is the schedule's shortcut: available is every day, all day (the
 	// exceptions stay); not available clears it.
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+	e.setAvailable(w, true)
 	if s := e.must(200, "GET", sched, w.token, nil); len(s["weekly"].([]any)) != 7 || len(s["exceptions"].([]any)) != 2 {
 		t.Fatalf("schedule after the shortcut %v", s)
 	}
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": false})
+	e.setAvailable(w, false)
 	if s := e.must(200, "GET", sched, w.token, nil); len(s["weekly"].([]any)) != 0 || len(s["exceptions"].([]any)) != 0 {
 		t.Fatalf("schedule after not available %v", s)
 	}
@@ -385,9 +382,7 @@ func TestWeeklyScheduleAndExceptions(t *testing.T) {
 // TestScheduledSlotMustFitAvailability: scheduled work needs its whole slot inside the
 // worker's availability, across midnight too.
 func TestScheduledSlotMustFitAvailability(t *testing.T) {
-	pol := withModel(t, "one-member-one-vote", 50, 50)
-	pol.Vertical = "home-services"
-	e := newEnv(t, pol)
+	e := newEnv(t, verticalPolicy(t, "home-services"))
 	c := e.member("Cal Customer", []string{"customer"}, "")
 	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
 	e.verify(w, false, "plumbing")

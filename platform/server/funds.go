@@ -31,10 +31,7 @@ type Disbursement = funds.Disbursement
 // when that proposal closes passed. Either way the fund cannot go below zero: the fund is
 // locked while its balance is read and the disbursement written (see funds.Store.Lock).
 func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, error) {
-	if err := requireActiveMember(p); err != nil {
-		return 0, nil, err
-	}
-	pol, err := s.currentPolicy()
+	pol, err := s.activeMemberPolicy(p)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/governance"
@@ -40,10 +41,7 @@ func (s *Server) now() time.Time {
 }
 
 func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) {
-	if err := requireActiveMember(p); err != nil {
-		return 0, nil, err
-	}
-	pol, err := s.currentPolicy()
+	pol, err := s.activeMemberPolicy(p)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -320,29 +318,23 @@ func (s *Server) closeDue(ctx context.Context) error {
 	}
 }
 
-// runCloser closes proposals at their deadline every interval until ctx ends.
+// runCloser closes proposals at their deadline (and moves expired offers on) at once and
+// then every interval until ctx ends.
 func (s *Server) runCloser(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
+		if !s.migrated.Load() {
 			return
-		case <-t.C:
-			if !s.migrated.Load() {
-				continue
-			}
-			if err := s.closeDue(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("proposals past their deadline not closed; retrying", "error", err)
-			}
-			if s.policy.Current() == nil {
-				continue
-			}
-			if err := s.expireOffers(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("expired offers not moved on; retrying", "error", err)
-			}
 		}
-	}
+		if err := s.closeDue(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("proposals past their deadline not closed; retrying", "error", err)
+		}
+		if s.policy.Current() == nil {
+			return
+		}
+		if err := s.expireOffers(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("expired offers not moved on; retrying", "error", err)
+		}
+	}, interval)
 }
 
 func (s *Server) setDelegation(r *http.Request, p principal) (int, any, error) {

@@ -60,10 +60,7 @@ func TestGovernanceMultiStakeholder(t *testing.T) {
 
 func TestGovernanceDelegation(t *testing.T) {
 	e := newEnv(t, withModel(t, policy.Delegate, 50, 60))
-	var m []who
-	for i := 0; i < 6; i++ {
-		m = append(m, e.member(fmt.Sprintf("Member %d", i), []string{"worker"}, ""))
-	}
+	m := e.workers(6)
 	deleg := func(from, to who, want int) {
 		t.Helper()
 		e.must(want, "PUT", "/v1/delegation", from.token, map[string]any{"delegateId": to.id})
@@ -104,10 +101,7 @@ func TestGovernanceDelegation(t *testing.T) {
 
 func TestGovernanceConsentAndQuorum(t *testing.T) {
 	e := newEnv(t, withModel(t, policy.Consent, 50, 100))
-	var m []who
-	for i := 0; i < 4; i++ {
-		m = append(m, e.member(fmt.Sprintf("Member %d", i), []string{"worker"}, ""))
-	}
+	m := e.workers(4)
 	newProp := func() int64 {
 		return num(e.must(201, "POST", "/v1/proposals", m[0].token, map[string]any{"title": "t"})["id"])
 	}

@@ -9,13 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -55,6 +53,14 @@ func withModel(t testing.TB, model string, quorum, approval int) *policy.Policy 
 	return p
 }
 
+// verticalPolicy is the one-member-one-vote policy (quorum and approval 50%) of a co-op
+// of the given vertical.
+func verticalPolicy(t testing.TB, vertical string) *policy.Policy {
+	p := withModel(t, "one-member-one-vote", 50, 50)
+	p.Vertical = vertical
+	return p
+}
+
 type env struct {
 	t testing.TB
 	s *Server
@@ -62,7 +68,7 @@ type env struct {
 	// test is checked against openapi.yaml.
 	h http.Handler
 	// owner is a pool of the database's owner, which migrated it; the server serves as a
-	// role of its own (servingRoleURL).
+	// role of its own (pgtest.ServingRoleURL).
 	owner *pgxpool.Pool
 	// clock is the service's injected clock: tests move it forward (Step).
 	clock *clocktesting.FakeClock
@@ -82,7 +88,7 @@ func newEnv(t testing.TB, pol *policy.Policy) *env {
 func newEnvWith(t testing.TB, cfg Config) *env {
 	t.Helper()
 	owner := pgtest.NewDB(t)
-	cfg.MigrateDatabaseURL, cfg.DatabaseURL = owner, servingRoleURL(t, owner)
+	cfg.MigrateDatabaseURL, cfg.DatabaseURL = owner, pgtest.ServingRoleURL(t, owner)
 	cfg.AdminToken = adminToken
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
@@ -99,34 +105,7 @@ func newEnvWith(t testing.TB, cfg Config) *env {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	op, err := pgxpool.New(context.Background(), owner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(op.Close)
-	return &env{t: t, s: s, h: apiValidated(t, s.Handler()), owner: op, clock: clock}
-}
-
-// servingRoleURL creates a login role of its own for the database at ownerURL (roles are
-// the server's, so it is named after the database) and returns the URL that connects as
-// it. The role owns nothing and has no privileges until the migration grants them.
-func servingRoleURL(t testing.TB, ownerURL string) string {
-	t.Helper()
-	u, err := url.Parse(ownerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	role := strings.TrimPrefix(u.Path, "/") + "_serving"
-	conn, err := pgx.Connect(context.Background(), ownerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), `CREATE ROLE `+pgx.Identifier{role}.Sanitize()+` LOGIN`); err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(role)
-	return u.String()
+	return &env{t: t, s: s, h: apiValidated(t, s.Handler()), owner: pgtest.Pool(t, owner), clock: clock}
 }
 
 type resp struct {
@@ -204,17 +183,54 @@ func (e *env) completedRide(c who, price int64) (work, worker int64) {
 	e.t.Helper()
 	id := num(e.must(201, "POST", "/v1/work", c.token, ride(price, 0))["id"])
 	offer := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
-	for _, step := range []string{"accept", "start", "complete"} {
-		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), adminToken, nil)
-	}
+	e.completeWork(id, adminToken)
 	return id, num(offer["workerId"])
+}
+
+// completeWork takes work id through accept, start and complete with token (its worker's or
+// staff's) and returns the completed work as the API answers the last step.
+func (e *env) completeWork(id int64, token string) map[string]any {
+	e.t.Helper()
+	var done map[string]any
+	for _, step := range []string{"accept", "start", "complete"} {
+		done = e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), token, nil)
+	}
+	return done
+}
+
+// assertWorkPaid checks that completed work id (read with workToken) paid gross cents to
+// worker w, and that the ledger balances.
+func (e *env) assertWorkPaid(id int64, workToken string, w who, gross int64) {
+	e.t.Helper()
+	done := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), workToken, nil)
+	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), w.token, nil)
+	if num(pay["grossCents"]) != gross || num(pay["workerId"]) != w.id {
+		e.t.Fatalf("payment %v", pay)
+	}
+	e.assertBalanced()
+}
+
+// setAvailable has member w say whether they are available for work.
+func (e *env) setAvailable(w who, available bool) {
+	e.t.Helper()
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": available})
+}
+
+// workers registers n members with the worker role, "Member 0" to "Member n-1".
+func (e *env) workers(n int) []who {
+	e.t.Helper()
+	m := make([]who, n)
+	for i := range m {
+		m[i] = e.member(fmt.Sprintf("Member %d", i), []string{"worker"}, "")
+	}
+	return m
 }
 
 // worker registers an available driver qualified for rides.
 func (e *env) worker(name string) who {
 	e.t.Helper()
 	w := e.member(name, []string{"worker"}, "drivers", "ride")
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+	e.setAvailable(w, true)
 	return w
 }
 

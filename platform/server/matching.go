@@ -309,22 +309,13 @@ func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
 // others answer 409. Scheduled work is refused (409 naming details.scheduledAt) when the
 // worker has accepted other work whose slot overlaps.
 func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
-	id, pol, err := s.workWithOffersExpired(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
-		q := work.On(tx)
-		worker := p.memberID
-		if p.admin {
-			if w.WorkerID == nil {
-				if w.State == stOffered {
-					return nil, conflict("state", "urgent work is accepted by one of the workers it was offered to")
-				}
-				return nil, illegal(w.State, stAccepted)
-			}
-			worker = *w.WorkerID
+	noWorker := func(w *Work) error {
+		if w.State == stOffered {
+			return conflict("state", "urgent work is accepted by one of the workers it was offered to")
 		}
+		return illegal(w.State, stAccepted)
+	}
+	return s.changeOffer(r, p, noWorker, func(tx pgx.Tx, q work.Store, w *Work, pol *policy.Policy, worker int64) (any, error) {
 		status, _, err := q.OfferStatus(r.Context(), w.ID, worker)
 		if errors.Is(err, store.ErrNotFound) {
 			if w.CustomerID == p.memberID {
@@ -373,10 +364,12 @@ func isNotFound(err error) bool {
 	return errors.As(err, &ae) && ae.status == http.StatusNotFound
 }
 
-// workWithOffersExpired is the work id of the request's path and the policy in force,
-// with the work's offers past their time moved on first, so that an answer to an expired
-// offer is judged as the next worker's.
-func (s *Server) workWithOffersExpired(r *http.Request) (int64, *policy.Policy, error) {
+// changeOffer changes the work of the request's path, in one transaction, as the worker
+// whose offer it is: the caller, or for staff the work's worker (noWorker is the refusal
+// when it has none). The work's offers past their time are moved on first, so that an
+// answer to an expired offer is judged as the next worker's.
+func (s *Server) changeOffer(r *http.Request, p principal, noWorker func(w *Work) error,
+	change func(tx pgx.Tx, q work.Store, w *Work, pol *policy.Policy, worker int64) (any, error)) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return 0, nil, err
@@ -388,25 +381,25 @@ func (s *Server) workWithOffersExpired(r *http.Request) (int64, *policy.Policy, 
 	if err := s.expireWork(r.Context(), pol, id); err != nil && !isNotFound(err) {
 		return 0, nil, err
 	}
-	return id, pol, nil
+	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+		worker := p.memberID
+		if p.admin {
+			if w.WorkerID == nil {
+				return nil, noWorker(w)
+			}
+			worker = *w.WorkerID
+		}
+		return change(tx, work.On(tx), w, pol, worker)
+	})
 }
 
 // declineWork: the worker turns down their offer; the work goes to the next worker (for
 // urgent work, once no offer of it stands any more).
 func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
-	id, pol, err := s.workWithOffersExpired(r)
-	if err != nil {
-		return 0, nil, err
+	noWorker := func(w *Work) error {
+		return conflict("state", fmt.Sprintf("work in state %s has no open offer staff can decline", w.State))
 	}
-	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
-		q := work.On(tx)
-		worker := p.memberID
-		if p.admin {
-			if w.WorkerID == nil {
-				return nil, conflict("state", fmt.Sprintf("work in state %s has no open offer staff can decline", w.State))
-			}
-			worker = *w.WorkerID
-		}
+	return s.changeOffer(r, p, noWorker, func(tx pgx.Tx, q work.Store, w *Work, pol *policy.Policy, worker int64) (any, error) {
 		status, _, err := q.OfferStatus(r.Context(), w.ID, worker)
 		if err != nil {
 			return nil, asNotFound(err, "work")

@@ -17,10 +17,7 @@ import (
 // the platform (cooperator_platform_*) that a dashboard or an alert of the chart reads
 // appears there.
 func TestExportsWhatTheMonitoringReads(t *testing.T) {
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := harness.MustRepoRoot(t)
 	names, err := monitoring.MetricNames(root)
 	if err != nil {
 		t.Fatal(err)

@@ -43,10 +43,7 @@ func TestPriceFromFareRule(t *testing.T) {
 	if num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)["workerId"]) != w.id {
 		t.Fatal("not offered to the only driver")
 	}
-	var done map[string]any
-	for _, step := range []string{"accept", "start", "complete"} {
-		done = e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), w.token, nil)
-	}
+	done := e.completeWork(id, w.token)
 	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), c.token, nil)
 	if num(pay["grossCents"]) != 1625 || num(pay["surgeCents"]) != 325 {
 		t.Fatalf("payment %v", pay)

@@ -101,10 +101,7 @@ func TestFundReport(t *testing.T) {
 // ballot (members only).
 func TestProposalReads(t *testing.T) {
 	e := newEnv(t, withModel(t, policy.Delegate, 50, 50))
-	var m []who
-	for i := 0; i < 3; i++ {
-		m = append(m, e.member(fmt.Sprintf("Member %d", i), []string{"worker"}, ""))
-	}
+	m := e.workers(3)
 	id := num(e.must(201, "POST", "/v1/proposals", m[0].token, map[string]any{"title": "Open on Sundays"})["id"])
 	path := fmt.Sprintf("/v1/proposals/%d", id)
 	e.must(200, "PUT", "/v1/delegation", m[1].token, map[string]any{"delegateId": m[0].id})

@@ -268,13 +268,8 @@ func TestErasureOfAWorker(t *testing.T) {
 	w := e.worker("Wanda Wheel")
 	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", w.id), adminToken, map[string]any{"phone": "+33 7 98 76 54 32", "stakeholderClass": "Wanda's family garage"})
 	done := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
-	for _, step := range []string{"match", "accept", "start", "complete"} {
-		tok := w.token
-		if step == "match" {
-			tok = c.token
-		}
-		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", done, step), tok, nil)
-	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", done), c.token, nil)
+	e.completeWork(done, w.token)
 	dropped := num(e.must(201, "POST", "/v1/work", c.token, ride(800, 0))["id"])
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", dropped), c.token, nil)
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", dropped), w.token, nil)
@@ -405,8 +400,8 @@ func TestExportOfPaymentKeys(t *testing.T) {
 	}
 	// Zoé's ride goes to Dan, the only available driver; then Zoé drives Olga.
 	work, _ := e.completedRide(z, 900)
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": false})
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", z.id), z.token, map[string]any{"available": true})
+	e.setAvailable(w, false)
+	e.setAvailable(z, true)
 	olgasWork, driver := e.completedRide(o, 900)
 	if driver != z.id {
 		t.Fatalf("Olga's ride went to %d, not Zoé", driver)

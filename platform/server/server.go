@@ -222,6 +222,15 @@ func (s *Server) currentPolicy() (*policy.Policy, error) {
 	return nil, &apiError{status: http.StatusServiceUnavailable, message: "no valid policy loaded"}
 }
 
+// activeMemberPolicy is the prologue of the actions an active member (or staff) takes under
+// the policy in force: 403 for an inactive member, 503 while no valid policy is loaded.
+func (s *Server) activeMemberPolicy(p principal) (*policy.Policy, error) {
+	if err := requireActiveMember(p); err != nil {
+		return nil, err
+	}
+	return s.currentPolicy()
+}
+
 func (s *Server) isAdminToken(tok string) bool {
 	if !s.hasAdmin {
 		return false

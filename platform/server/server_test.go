@@ -91,7 +91,7 @@ func TestOperationsEndpoints(t *testing.T) {
 func TestConcurrentMigrations(t *testing.T) {
 	url := pgtest.NewDB(t)
 	owner := pgtest.NewDB(t)
-	serving := servingRoleURL(t, owner)
+	serving := pgtest.ServingRoleURL(t, owner)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for i := 0; i < 8; i++ {

@@ -21,13 +21,11 @@ func careBooking(careType, language, start string) map[string]any {
 // to carers with a clear background check valid through the visit, the client's regular
 // carers first; from request to payment.
 func TestCareVertical(t *testing.T) {
-	pol := withModel(t, "one-member-one-vote", 50, 50)
-	pol.Vertical = "care"
-	e := newEnv(t, pol)
+	e := newEnv(t, verticalPolicy(t, "care"))
 	client := e.member("Cleo Client", []string{"customer"}, "")
 	carer := func(name string) who {
 		w := e.member(name, []string{"worker"}, "", "booking")
-		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+		e.setAvailable(w, true)
 		return w
 	}
 	// Created in this order, so that fairness alone would pick them in this order.
@@ -89,29 +87,20 @@ func TestCareVertical(t *testing.T) {
 	}
 
 	// From request to payment.
-	for _, step := range []string{"accept", "start", "complete"} {
-		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", first, step), french.token, nil)
-	}
-	done := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", first), client.token, nil)
-	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), french.token, nil)
-	if num(pay["grossCents"]) != 3500 || num(pay["workerId"]) != french.id {
-		t.Fatalf("payment %v", pay)
-	}
-	e.assertBalanced()
+	e.completeWork(first, french.token)
+	e.assertWorkPaid(first, client.token, french, 3500)
 }
 
 // TestHomeServicesVertical: bookings go to workers whose skill staff verified for the
 // service asked; one rating per completed job, shown as a distribution; from request to
 // payment.
 func TestHomeServicesVertical(t *testing.T) {
-	pol := withModel(t, "one-member-one-vote", 50, 50)
-	pol.Vertical = "home-services"
-	e := newEnv(t, pol)
+	e := newEnv(t, verticalPolicy(t, "home-services"))
 	c1 := e.member("Cal Customer", []string{"customer"}, "")
 	c2 := e.member("Cora Customer", []string{"customer"}, "")
 	worker := func(name string, skills ...string) who {
 		w := e.member(name, []string{"worker"}, "", "booking")
-		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, map[string]any{"available": true})
+		e.setAvailable(w, true)
 		e.verify(w, false, skills...)
 		return w
 	}
@@ -123,9 +112,7 @@ func TestHomeServicesVertical(t *testing.T) {
 		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != plumber.id {
 			t.Fatalf("offer %v (plumber %d, electrician %d)", o, plumber.id, elec.id)
 		}
-		for _, step := range []string{"accept", "start", "complete"} {
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), plumber.token, nil)
-		}
+		e.completeWork(id, plumber.token)
 		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/rating", id), c.token, map[string]any{"stars": stars})
 		return id
 	}
@@ -158,13 +145,12 @@ func TestHomeServicesVertical(t *testing.T) {
 // whatever the rotation, is priced from the listing and counted against its stock; a
 // cancelled order gives its stock back; from request to payment.
 func TestMarketplaceVertical(t *testing.T) {
-	pol := withModel(t, "one-member-one-vote", 50, 50)
-	pol.Vertical = "marketplace"
+	pol := verticalPolicy(t, "marketplace")
 	pol.Fares = &policy.Fares{FloorCents: 500}
 	e := newEnv(t, pol)
 	buyer := e.member("Bea Buyer", []string{"customer"}, "")
 	other := e.member("Oz Other", []string{"worker"}, "", "order") // first in the rotation
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", other.id), other.token, map[string]any{"available": true})
+	e.setAvailable(other, true)
 	maker := e.member("Mia Maker", []string{"worker"}, "")
 
 	e.refused(400, "priceCents", "voted floor of 500", "POST", "/v1/listings", maker.token, map[string]any{"title": "Bowl", "priceCents": 499, "stock": 3})
@@ -202,26 +188,17 @@ func TestMarketplaceVertical(t *testing.T) {
 	if num(o["workerId"]) != maker.id {
 		t.Fatalf("offer %v (maker %d)", o, maker.id)
 	}
-	for _, step := range []string{"accept", "start", "complete"} {
-		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), maker.token, nil)
-	}
-	done := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), buyer.token, nil)
-	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), maker.token, nil)
-	if num(pay["grossCents"]) != 5000 || num(pay["workerId"]) != maker.id {
-		t.Fatalf("payment %v", pay)
-	}
-	e.assertBalanced()
+	e.completeWork(id, maker.token)
+	e.assertWorkPaid(id, buyer.token, maker, 5000)
 }
 
 // TestHousingStaysDoNotOverlap: the stays of one place cannot overlap; one may begin the
 // day another ends, and another place is free; from request to payment.
 func TestHousingStaysDoNotOverlap(t *testing.T) {
-	pol := withModel(t, "one-member-one-vote", 50, 50)
-	pol.Vertical = "housing"
-	e := newEnv(t, pol)
+	e := newEnv(t, verticalPolicy(t, "housing"))
 	guest := e.member("Gus Guest", []string{"customer"}, "")
 	host := e.member("Hal Host", []string{"worker"}, "", "stay")
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", host.id), host.token, map[string]any{"available": true})
+	e.setAvailable(host, true)
 	stay := func(unit, in, out string) map[string]any {
 		return map[string]any{"kind": "stay", "priceCents": 70000, "details": map[string]string{"unit": unit, "checkIn": in, "checkOut": out}}
 	}
@@ -237,9 +214,7 @@ func TestHousingStaysDoNotOverlap(t *testing.T) {
 	e.must(201, "POST", "/v1/work", guest.token, stay("5D", "2026-12-13", "2026-12-15"))
 
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), guest.token, nil)
-	for _, step := range []string{"accept", "start", "complete"} {
-		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), host.token, nil)
-	}
+	e.completeWork(id, host.token)
 	if e.balance(fmt.Sprintf("member:%d", host.id)) <= 0 {
 		t.Fatal("the host was not paid")
 	}
@@ -250,13 +225,12 @@ func TestHousingStaysDoNotOverlap(t *testing.T) {
 // batched delivery with several stops, carried by one courier and paid by the merchant;
 // bad stops name the field.
 func TestDeliveryMerchantsAndBatchedOrders(t *testing.T) {
-	pol := withModel(t, "one-member-one-vote", 50, 50)
-	pol.Vertical = "delivery"
+	pol := verticalPolicy(t, "delivery")
 	pol.Fares = &policy.Fares{BaseCents: 400, PerPackageCents: 150}
 	e := newEnv(t, pol)
 	shop := e.member("Boulangerie Merchant", []string{"merchant"}, "")
 	courier := e.member("Cid Courier", []string{"worker"}, "", "delivery")
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", courier.id), courier.token, map[string]any{"available": true})
+	e.setAvailable(courier, true)
 	order := map[string]any{"kind": "delivery", "packages": 3, "details": map[string]string{"pickup": "12 rue de la République"},
 		"stops": []map[string]string{{"address": "1 place Bellecour"}, {"address": "5 rue Mercière", "notes": "2nd floor"}, {"address": "8 quai Saint-Vincent"}}}
 	for _, tc := range []struct {
@@ -284,9 +258,7 @@ func TestDeliveryMerchantsAndBatchedOrders(t *testing.T) {
 	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), shop.token, nil); num(o["workerId"]) != courier.id {
 		t.Fatalf("offer %v", o)
 	}
-	for _, step := range []string{"accept", "start", "complete"} {
-		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), courier.token, nil)
-	}
+	e.completeWork(id, courier.token)
 	got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), courier.token, nil)
 	if got["stops"].([]any)[1].(map[string]any)["notes"] != "2nd floor" {
 		t.Fatalf("stops %v", got["stops"])
@@ -301,13 +273,12 @@ func TestDeliveryMerchantsAndBatchedOrders(t *testing.T) {
 // TestFreelanceMilestones: a project's milestones add up to its price; each is paid when
 // the client accepts it, and the last one completes the project.
 func TestFreelanceMilestones(t *testing.T) {
-	pol := withModel(t, "one-member-one-vote", 50, 50)
-	pol.Vertical = "freelance"
+	pol := verticalPolicy(t, "freelance")
 	pol.Fares = &policy.Fares{FloorCents: 10000}
 	e := newEnv(t, pol)
 	client := e.member("Cia Client", []string{"customer"}, "")
 	dev := e.member("Dev Freelancer", []string{"worker"}, "", "gig")
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", dev.id), dev.token, map[string]any{"available": true})
+	e.setAvailable(dev, true)
 	project := func(ms ...map[string]any) map[string]any {
 		return map[string]any{"kind": "gig", "priceCents": 90000, "details": map[string]string{"title": "Website", "description": "A co-op's website"}, "milestones": ms}
 	}

@@ -49,12 +49,10 @@ func TestValidateWorkPerVertical(t *testing.T) {
 // TestHousingVerticalAndInactiveMembers runs a stay through a housing co-op and checks
 // that a deactivated member can neither request work nor be matched nor vote.
 func TestHousingVerticalAndInactiveMembers(t *testing.T) {
-	pol := withModel(t, "one-member-one-vote", 50, 50)
-	pol.Vertical = "housing"
-	e := newEnv(t, pol)
+	e := newEnv(t, verticalPolicy(t, "housing"))
 	tenant := e.member("Tia Tenant", []string{"customer"}, "")
 	host := e.member("Hal Host", []string{"worker"}, "", "stay")
-	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/availability", host.id), host.token, map[string]any{"available": true})
+	e.setAvailable(host, true)
 	stay := map[string]any{"kind": "stay", "details": map[string]string{"unit": "3B", "checkIn": "2026-07-01", "checkOut": "2026-07-08"}, "priceCents": 70000}
 	id := num(e.must(201, "POST", "/v1/work", tenant.token, stay)["id"])
 	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), tenant.token, nil); num(o["workerId"]) != host.id {

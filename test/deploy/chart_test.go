@@ -33,6 +33,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/platform"
+	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
 // TestChart renders the Helm chart and checks it against config/: the same RBAC rules, the
@@ -41,7 +42,7 @@ import (
 func TestChart(t *testing.T) {
 	chart := helmTemplate(t)
 	config := kustomizeBuild(t, "config/default")
-	root := repoRoot(t)
+	root := harness.MustRepoRoot(t)
 
 	t.Run("its ClusterRoles have the rules of config/rbac", func(t *testing.T) {
 		for file, name := range map[string]string{
@@ -215,7 +216,7 @@ func TestChart(t *testing.T) {
 					delete(cc, "caBundle")
 				}
 				// Compared as JSON: the two YAML readers type numbers differently.
-				if gotJSON, wantJSON := mustJSON(t, hooks), mustJSON(t, want); gotJSON != wantJSON {
+				if gotJSON, wantJSON := harness.MustJSON(t, hooks), harness.MustJSON(t, want); gotJSON != wantJSON {
 					t.Errorf("%v: the chart's %s webhooks differ from config/webhook:\n got %s\nwant %s", args, wc.kind, gotJSON, wantJSON)
 				}
 				if certManager && got.GetAnnotations()["cert-manager.io/inject-ca-from"] != operatorNamespace+"/cooperator-serving-cert" {
@@ -264,7 +265,7 @@ func TestChart(t *testing.T) {
 // chartAppVersion is the appVersion of charts/cooperator.
 func chartAppVersion(t testing.TB) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "charts", "cooperator", "Chart.yaml"))
+	data, err := os.ReadFile(filepath.Join(harness.MustRepoRoot(t), "charts", "cooperator", "Chart.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +325,7 @@ func TestChartRefusesBadValues(t *testing.T) {
 // TestChartSchemaCoversEveryValue: values.yaml and values.schema.json name the same keys,
 // so a value added to one and not the other fails here, with its name.
 func TestChartSchemaCoversEveryValue(t *testing.T) {
-	root := repoRoot(t)
+	root := harness.MustRepoRoot(t)
 	values, err := os.ReadFile(filepath.Join(root, "charts", "cooperator", "values.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -388,7 +389,7 @@ func TestChartSchemaCoversEveryValue(t *testing.T) {
 // the operator has a PodDisruptionBudget and spreads its replicas.
 func TestChartPackaging(t *testing.T) {
 	chart := helmTemplate(t)
-	bases, err := filepath.Glob(filepath.Join(repoRoot(t), "config", "crd", "bases", "*.yaml"))
+	bases, err := filepath.Glob(filepath.Join(harness.MustRepoRoot(t), "config", "crd", "bases", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,7 +104,7 @@ func TestDeploy(t *testing.T) {
 	s.env = harness.StartT(t, harness.Options{Scheme: manager.Scheme()})
 	s.ctx = t.Context()
 	s.admin = s.env.Client
-	s.root = repoRoot(t)
+	s.root = harness.MustRepoRoot(t)
 
 	t.Run("config/default applies to a real API server", s.applyConfigDefault)
 

@@ -51,21 +51,12 @@ const (
 	hubConfigKey      = "hub.yaml"
 )
 
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 // kustomizeBuild builds a kustomization of the repository with the kustomize API, as
 // `kustomize build` does.
 func kustomizeBuild(t testing.TB, dir string) []*unstructured.Unstructured {
 	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	m, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(repoRoot(t), dir))
+	m, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(harness.MustRepoRoot(t), dir))
 	if err != nil {
 		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
@@ -199,7 +190,7 @@ func helmBinary(t testing.TB) string {
 	if h := os.Getenv("HELM"); h != "" {
 		return h
 	}
-	matches, _ := filepath.Glob(filepath.Join(repoRoot(t), "bin", "helm-v*"))
+	matches, _ := filepath.Glob(filepath.Join(harness.MustRepoRoot(t), "bin", "helm-v*"))
 	if len(matches) == 0 {
 		return ""
 	}
@@ -214,7 +205,7 @@ func helmTemplateError(t testing.TB, args ...string) (string, error) {
 	if helm == "" {
 		t.Skip("no helm binary: run `make helm` (or set HELM) to render the chart")
 	}
-	cmd := exec.Command(helm, append([]string{"template", "cooperator", filepath.Join(repoRoot(t), "charts", "cooperator"),
+	cmd := exec.Command(helm, append([]string{"template", "cooperator", filepath.Join(harness.MustRepoRoot(t), "charts", "cooperator"),
 		"--namespace", operatorNamespace, "--kube-version", "1.37.0"}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -230,7 +221,7 @@ func helmTemplate(t testing.TB, args ...string) []*unstructured.Unstructured {
 	if helm == "" {
 		t.Skip("no helm binary: run `make helm` (or set HELM) to render the chart")
 	}
-	root := repoRoot(t)
+	root := harness.MustRepoRoot(t)
 	// --kube-version: a helm built with `go install` believes the cluster runs v1.20.
 	cmd := exec.Command(helm, append([]string{"template", "cooperator", filepath.Join(root, "charts", "cooperator"),
 		"--namespace", operatorNamespace, "--kube-version", "1.37.0"}, args...)...)

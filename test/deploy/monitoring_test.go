@@ -49,7 +49,7 @@ var monitoringKinds = map[string]bool{"ServiceMonitor": true, "PodMonitor": true
 // each object scrapes and how, the dashboards and rules they carry (the files of the
 // chart, verbatim), and that the chart and kustomize ship the same.
 func TestMonitoring(t *testing.T) {
-	root := repoRoot(t)
+	root := harness.MustRepoRoot(t)
 	for _, o := range helmTemplate(t) {
 		if monitoringKinds[o.GetKind()] || o.GetLabels()["grafana_dashboard"] != "" || o.GetName() == "cooperator-metrics-scraper" {
 			t.Errorf("the chart's defaults create %s %s: monitoring is off by default", o.GetKind(), o.GetName())

@@ -32,6 +32,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
 // TestOperatorRole checks the ClusterRole the operator runs with, as config/default ships
@@ -171,7 +172,7 @@ func TestManifests(t *testing.T) {
 	}
 
 	// Every setting is written out, so that the file documents them all.
-	root := repoRoot(t)
+	root := harness.MustRepoRoot(t)
 	data, err := os.ReadFile(filepath.Join(root, "config", "manager", "hub.yaml"))
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,6 @@ limitations under the License.
 package deploy_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -184,14 +183,4 @@ func webhooksOf(t *testing.T, config *unstructured.Unstructured) []map[string]an
 		hooks = append(hooks, m)
 	}
 	return hooks
-}
-
-// mustJSON is v as JSON.
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -79,7 +79,7 @@ func TestChartUpgrade(t *testing.T) {
 	// The API server built from source reports version v0.0.0-master, which no kubeVersion
 	// constraint admits: both charts are installed from copies without it.
 	previous := chartWithoutKubeVersion(t, dir, "previous", previousChart)
-	current := chartWithoutKubeVersion(t, dir, "current", filepath.Join(repoRoot(t), "charts", "cooperator"))
+	current := chartWithoutKubeVersion(t, dir, "current", filepath.Join(harness.MustRepoRoot(t), "charts", "cooperator"))
 
 	run("install", "cooperator", previous, "--create-namespace")
 	secretKey := client.ObjectKey{Namespace: operatorNamespace, Name: "cooperator-webhook-server-cert"}

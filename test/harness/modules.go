@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 )
 
 // Versions of the modules the harness reads CRDs and manifests from. The CRDs are those
@@ -113,6 +114,16 @@ func cnpgReleaseManifest() (string, error) {
 }
 
 const projectModule = "github.com/cooperator-dev/cooperator"
+
+// MustRepoRoot is RepoRoot; t fails when there is none.
+func MustRepoRoot(t testing.TB) string {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
 
 // RepoRoot returns the root of the project's clone, found by walking up from the
 // working directory to the go.mod of the project's module.

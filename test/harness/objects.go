@@ -22,13 +22,47 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
+
+// MustJSON is v as JSON; t fails when v does not encode.
+func MustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// CostReportYAML is the CostReport name (November 2026, in EUR) as a person writes it in
+// YAML, with the given lines and policy (YAML lines indented under spec.lines and
+// spec.policy), decoded as the API server will receive it: plain numbers stay numbers.
+func CostReportYAML(t testing.TB, name, lines, policy string) *unstructured.Unstructured {
+	t.Helper()
+	doc := `apiVersion: coop.cooperator.dev/v1alpha1
+kind: CostReport
+metadata: {name: "` + name + `"}
+spec:
+  period: {start: "2026-11-01T00:00:00Z", end: "2026-12-01T00:00:00Z"}
+  currency: EUR
+  lines:
+` + lines + `
+  policy:
+` + policy + "\n"
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, doc)
+	}
+	return u
+}
 
 // ReadYAML reads one object from a YAML file, refusing fields its type does not have.
 func ReadYAML(path string, obj any) error {

@@ -19,7 +19,6 @@ limitations under the License.
 package harness
 
 import (
-	"errors"
 	"os/exec"
 )
 
@@ -27,12 +26,4 @@ func setProcAttr(*exec.Cmd) {}
 
 func killProcessGroup(cmd *exec.Cmd) {
 	_ = cmd.Process.Kill()
-}
-
-func childPIDs(string) []int { return nil }
-
-func startWatchdog([]int, []string) (*exec.Cmd, error) { return nil, nil }
-
-func residentBytes(int) (int64, error) {
-	return 0, errors.New("harness: RSS is read from /proc, on Linux only")
 }

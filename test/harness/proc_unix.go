@@ -19,7 +19,6 @@ limitations under the License.
 package harness
 
 import (
-	"errors"
 	"os/exec"
 	"syscall"
 )
@@ -31,12 +30,4 @@ func setProcAttr(cmd *exec.Cmd) {
 
 func killProcessGroup(cmd *exec.Cmd) {
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-}
-
-func childPIDs(string) []int { return nil }
-
-func startWatchdog([]int, []string) (*exec.Cmd, error) { return nil, nil }
-
-func residentBytes(int) (int64, error) {
-	return 0, errors.New("harness: RSS is read from /proc, on Linux only")
 }

@@ -92,7 +92,7 @@ func coopAdmin(t *testing.T, h *hub, user, group, coop string) string {
 		t.Fatal(err)
 	}
 	path := filepath.Join(tmpDir, h.name+"-"+user+".kubeconfig")
-	if err := writeKubeconfig(path, cfg); err != nil {
+	if err := harness.WriteKubeconfig(path, cfg); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, user+" may create CooperativeExports in coop-"+coop, func() error {
@@ -219,7 +219,7 @@ func TestExport_CoopAdminTakesTheirCoopWithThem(t *testing.T) {
 	readJSON(t, a.Path(export.CostsFile), &costs)
 	var line coopv1.CostLine
 	if len(costs) != 1 || costs[0].Report != "2026-01" || costs[0].Currency != "EUR" || json.Unmarshal(costs[0].Line, &line) != nil || line.Cooperative != coop.Name || line.Amount == "" {
-		t.Errorf("costs.json: %s", mustJSON(t, costs))
+		t.Errorf("costs.json: %s", harness.MustJSON(t, costs))
 	}
 	// The dump is the one the Job uploaded to the co-op's own prefix.
 	dump, err := os.ReadFile(a.Path(export.DumpFile))
@@ -340,7 +340,7 @@ func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, riderID 
 	want.Spec = live.Spec
 	want.Spec.Plan = "standard"
 	if !equalJSON(t, want.Spec, imported.Spec) {
-		t.Errorf("the imported spec differs:\n%s\n%s", mustJSON(t, want.Spec), mustJSON(t, imported.Spec))
+		t.Errorf("the imported spec differs:\n%s\n%s", harness.MustJSON(t, want.Spec), harness.MustJSON(t, imported.Spec))
 	}
 	eventually(t, "the platform scaled up after the restore", func() error {
 		d := &appsv1.Deployment{}
@@ -359,7 +359,7 @@ func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, riderID 
 	}
 	pB := newPlatform(t, imported, dbB)
 	if got := pB.call(200, "GET", "/v1/members/"+itoa(riderID)+"/export", adminToken, nil); !equalJSON(t, got, riderExport) {
-		t.Errorf("the member's export differs:\n%s\n%s", mustJSON(t, got), mustJSON(t, riderExport))
+		t.Errorf("the member's export differs:\n%s\n%s", harness.MustJSON(t, got), harness.MustJSON(t, riderExport))
 	}
 }
 
@@ -395,15 +395,6 @@ func billed(t *testing.T, coops ...string) {
 		}
 		return nil
 	})
-}
-
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func copyDir(t *testing.T, from, to string) {

@@ -37,9 +37,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -141,7 +138,7 @@ func startHub(ctx context.Context, name string) (*hub, error) {
 		return nil, err
 	}
 	h.kubeconfig = filepath.Join(tmpDir, name+".kubeconfig")
-	if err := writeKubeconfig(h.kubeconfig, env.Cfg); err != nil {
+	if err := harness.WriteKubeconfig(h.kubeconfig, env.Cfg); err != nil {
 		return nil, err
 	}
 	mgr, err := manager.New(env.Cfg, manager.Options{
@@ -167,16 +164,6 @@ func (h *hub) stop() {
 		h.cancel()
 	}
 	_ = h.env.Stop()
-}
-
-// writeKubeconfig writes a kubeconfig for a REST config, as a user would have one.
-func writeKubeconfig(path string, cfg *rest.Config) error {
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
-	kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
-	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "user"}
-	kc.CurrentContext = "envtest"
-	return clientcmd.WriteToFile(*kc, path)
 }
 
 // coopCredentials creates, in the hub's operator namespace, a co-op's own object store

@@ -42,15 +42,6 @@ import (
 	"github.com/cooperator-dev/cooperator/test/monitoring"
 )
 
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 // stableUIDs are the dashboards' uids: links and bookmarks to them must keep working
 // across upgrades.
 var stableUIDs = map[string]string{
@@ -62,7 +53,7 @@ var stableUIDs = map[string]string{
 // ids, and queries that name the Prometheus data source variable, so that the dashboard
 // works with whichever Prometheus Grafana has.
 func TestDashboards(t *testing.T) {
-	dashboards, err := monitoring.Dashboards(repoRoot(t))
+	dashboards, err := monitoring.Dashboards(harness.MustRepoRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +96,7 @@ func TestDashboards(t *testing.T) {
 // TestRules: every alert has a severity, a summary, a description and a runbook, and
 // waits before it fires.
 func TestRules(t *testing.T) {
-	rules, err := monitoring.Rules(repoRoot(t))
+	rules, err := monitoring.Rules(harness.MustRepoRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +133,7 @@ func TestRulesWithPromtool(t *testing.T) {
 	if promtool == "" {
 		t.Skip("PROMTOOL is not set: run with PROMTOOL=$(hack/promtool.sh), as make test does")
 	}
-	root := repoRoot(t)
+	root := harness.MustRepoRoot(t)
 	for _, args := range [][]string{
 		{"check", "rules", monitoring.RulesFile(root)},
 		{"test", "rules", filepath.Join(root, "test", "monitoring", "testdata", "rules_test.yaml")},
@@ -168,7 +159,7 @@ var judgedElsewhere = map[string]bool{
 // dashboard or an alert reads, but the platform service's (platform/server checks those),
 // appears.
 func TestOperatorExportsWhatTheMonitoringReads(t *testing.T) {
-	root := repoRoot(t)
+	root := harness.MustRepoRoot(t)
 	names, err := monitoring.MetricNames(root)
 	if err != nil {
 		t.Fatal(err)

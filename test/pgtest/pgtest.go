@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Server is a running PostgreSQL server.
@@ -64,6 +66,40 @@ func NewDB(t testing.TB) string {
 	name := url[strings.LastIndex(url, "/")+1:]
 	t.Cleanup(func() { _ = current.exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
 	return url
+}
+
+// ServingRoleURL creates a login role of its own for the database at ownerURL (roles are
+// the server's, so it is named after the database, with the suffix _serving) and returns
+// the URL that connects as it. The role owns nothing and has no privileges until the
+// platform's migration grants them.
+func ServingRoleURL(t testing.TB, ownerURL string) string {
+	t.Helper()
+	u, err := url.Parse(ownerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := strings.TrimPrefix(u.Path, "/") + "_serving"
+	conn, err := pgx.Connect(context.Background(), ownerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `CREATE ROLE `+pgx.Identifier{role}.Sanitize()+` LOGIN`); err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	return u.String()
+}
+
+// Pool connects a pool to the database at dbURL for t; it is closed when t ends.
+func Pool(t testing.TB, dbURL string) *pgxpool.Pool {
+	t.Helper()
+	p, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
 }
 
 // BinDir finds the directory holding initdb and postgres.

@@ -31,9 +31,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -68,23 +65,13 @@ func TestMain(m *testing.M) {
 	k8sClient = env.Client
 	// A kubeconfig for the envtest API server, as a user would have one.
 	kubeconfig = filepath.Join(tmpDir, "kubeconfig")
-	if err := writeKubeconfig(kubeconfig, env.Cfg); err != nil {
+	if err := harness.WriteKubeconfig(kubeconfig, env.Cfg); err != nil {
 		panic(err)
 	}
 	code := m.Run()
 	_ = env.Stop()
 	_ = os.RemoveAll(tmpDir)
 	os.Exit(code)
-}
-
-// writeKubeconfig writes a kubeconfig for a REST config, as a user would have one.
-func writeKubeconfig(path string, cfg *rest.Config) error {
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
-	kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
-	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "user"}
-	kc.CurrentContext = "envtest"
-	return clientcmd.WriteToFile(*kc, path)
 }
 
 // result is what one run of the command line gave.

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
 // newCoop creates a Cooperative with the status the operator would have written.
@@ -216,7 +217,7 @@ func TestCoopAdminGet(t *testing.T) {
 		t.Fatal(err)
 	}
 	carol := filepath.Join(tmpDir, "carol.kubeconfig")
-	if err := writeKubeconfig(carol, cfg); err != nil {
+	if err := harness.WriteKubeconfig(carol, cfg); err != nil {
 		t.Fatal(err)
 	}
 	// The API server authorizes from its own informers: wait until the binding is in force.
@@ -255,7 +256,7 @@ func TestCoopAdminGet(t *testing.T) {
 // TestErrorsPeopleUnderstand checks the messages and exit codes of what goes wrong.
 func TestErrorsPeopleUnderstand(t *testing.T) {
 	unreachable := filepath.Join(tmpDir, "unreachable.kubeconfig")
-	if err := writeKubeconfig(unreachable, envRestConfigAt("https://127.0.0.1:1")); err != nil {
+	if err := harness.WriteKubeconfig(unreachable, envRestConfigAt("https://127.0.0.1:1")); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -370,22 +371,7 @@ func TestBackup(t *testing.T) {
 	done := make(chan result)
 	go func() { done <- cli(t, "backup", "backmeup", "--timeout", "40s") }()
 	// CloudNativePG cannot run here: the test writes the status it would write.
-	var backup cnpgv1.Backup
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var list cnpgv1.BackupList
-		if err := k8sClient.List(ctx, &list, client.InNamespace(coop.NamespaceName())); err != nil {
-			t.Fatal(err)
-		}
-		if len(list.Items) == 1 {
-			backup = list.Items[0]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no Backup was created")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	backup := requestedBackup(t, coop.NamespaceName())
 	if backup.Spec.Cluster.Name != "backmeup" || backup.Spec.Method != cnpgv1.BackupMethodPlugin || backup.Name != "backmeup-ondemand-20261120100000" {
 		t.Errorf("backup: %s %+v", backup.Name, backup.Spec)
 	}
@@ -406,6 +392,26 @@ func TestBackup(t *testing.T) {
 	}
 }
 
+// requestedBackup waits (30 s at most) for the one Backup that the command under test
+// requests in namespace ns.
+func requestedBackup(t *testing.T, ns string) cnpgv1.Backup {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var list cnpgv1.BackupList
+		if err := k8sClient.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) == 1 {
+			return list.Items[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no Backup was created")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestBackupFailure follows a backup that fails: exit 1 with CloudNativePG's error.
 func TestBackupFailure(t *testing.T) {
 	ctx := context.Background()
@@ -413,25 +419,11 @@ func TestBackupFailure(t *testing.T) {
 	createNamespace(t, coop.NamespaceName())
 	done := make(chan result)
 	go func() { done <- cli(t, "backup", "backfail", "--timeout", "40s") }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var list cnpgv1.BackupList
-		if err := k8sClient.List(ctx, &list, client.InNamespace(coop.NamespaceName())); err != nil {
-			t.Fatal(err)
-		}
-		if len(list.Items) == 1 {
-			b := list.Items[0]
-			b.Status.Phase = cnpgv1.BackupPhaseFailed
-			b.Status.Error = "object store unreachable"
-			if err := k8sClient.Status().Update(ctx, &b); err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no Backup was created")
-		}
-		time.Sleep(50 * time.Millisecond)
+	b := requestedBackup(t, coop.NamespaceName())
+	b.Status.Phase = cnpgv1.BackupPhaseFailed
+	b.Status.Error = "object store unreachable"
+	if err := k8sClient.Status().Update(ctx, &b); err != nil {
+		t.Fatal(err)
 	}
 	r := <-done
 	if r.code != ExitError || !strings.Contains(r.errs, "object store unreachable") {

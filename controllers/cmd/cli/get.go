@@ -357,15 +357,7 @@ func eventTime(e *corev1.Event) time.Time {
 	return e.CreationTimestamp.Time
 }
 
-var detailColumns = []column{
-	{header: "SECTION", field: "section"},
-	{header: "KIND", field: "kind"},
-	{header: "NAME", field: "name"},
-	{header: "STATUS", field: "status"},
-	{header: "REASON", field: "reason"},
-	{header: "MESSAGE", field: "message"},
-	{header: "TIME", field: "time"},
-}
+var detailColumns = columnsOf("section", "kind", "name", "status", "reason", "message", "time")
 
 // table is the detail as rows of one table: the CSV form, and what -o table arranges in
 // sections.

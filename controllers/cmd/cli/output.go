@@ -46,6 +46,16 @@ type column struct {
 	wide   bool
 }
 
+// columnsOf are narrow columns of the given fields, each headed by its field's name in
+// capitals (underscores as spaces).
+func columnsOf(fields ...string) []column {
+	cs := make([]column, len(fields))
+	for i, f := range fields {
+		cs[i] = column{header: strings.ToUpper(strings.ReplaceAll(f, "_", " ")), field: f}
+	}
+	return cs
+}
+
 // table is what a read command prints in table, wide and CSV: the same cells.
 type table struct {
 	columns []column

@@ -186,12 +186,7 @@ func (hs *HubStatus) countsLine() string {
 	return fmt.Sprintf("%d (%s)", total, strings.Join(parts, ", "))
 }
 
-var hubColumns = []column{
-	{header: "KIND", field: "kind"},
-	{header: "NAME", field: "name"},
-	{header: "STATE", field: "state"},
-	{header: "DETAIL", field: "detail"},
-}
+var hubColumns = columnsOf("kind", "name", "state", "detail")
 
 func (hs *HubStatus) table() table {
 	t := table{columns: hubColumns}

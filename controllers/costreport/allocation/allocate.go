@@ -137,23 +137,11 @@ func Total(bill []BillLine) int64 {
 // numerator times its class factor over the denominator of that step, rounded half up to
 // the cent (see amounts.round), and each part is the difference of two such amounts.
 func Allocate(in Input) ([]Share, error) {
-	pools, total, err := poolsOf(in)
-	if err != nil {
+	pools, total, usage, err := checkedInput(in)
+	if err != nil || len(usage) == 0 {
 		return nil, err
 	}
-
-	usage := make([]Usage, len(in.Usage))
-	copy(usage, in.Usage)
-	slices.SortFunc(usage, func(a, b Usage) int { return strings.Compare(a.Cooperative, b.Cooperative) })
 	n := len(usage)
-	if n == 0 {
-		return nil, nil
-	}
-	for i := 1; i < n; i++ {
-		if usage[i].Cooperative == usage[i-1].Cooperative {
-			return nil, fmt.Errorf("co-op %q appears twice", usage[i].Cooperative)
-		}
-	}
 
 	a := newAmounts(n)
 	if err := a.splitPools(usage, in.Policy, pools); err != nil {
@@ -181,6 +169,23 @@ func Allocate(in Input) ([]Share, error) {
 		}
 	}
 	return shares, nil
+}
+
+// checkedInput is in's pools and total bill (see poolsOf) and its usage sorted by co-op
+// name, each co-op once.
+func checkedInput(in Input) (map[string]int64, int64, []Usage, error) {
+	pools, total, err := poolsOf(in)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	usage := slices.Clone(in.Usage)
+	slices.SortFunc(usage, func(a, b Usage) int { return strings.Compare(a.Cooperative, b.Cooperative) })
+	for i := 1; i < len(usage); i++ {
+		if usage[i].Cooperative == usage[i-1].Cooperative {
+			return nil, 0, nil, fmt.Errorf("co-op %q appears twice", usage[i].Cooperative)
+		}
+	}
+	return pools, total, usage, nil
 }
 
 // The steps after which the running amounts are kept, as indices of amounts.running.
@@ -227,11 +232,7 @@ func (a *amounts) materialize() {
 		return
 	}
 	for i := range a.num {
-		f := a.factor[0]
-		if a.class != nil {
-			f = a.factor[a.class[i]]
-		}
-		a.t.Mul(&a.num[i], f)
+		a.t.Mul(&a.num[i], a.factorOf(i))
 		a.num[i].Set(&a.t)
 	}
 	a.class, a.factor = nil, []*big.Int{big.NewInt(1)}
@@ -241,16 +242,26 @@ func (a *amounts) materialize() {
 // the rational allocator rounded it: the quotient, plus one when twice the remainder
 // reaches the denominator. The amounts are never negative. It uses the scratch values.
 func (a *amounts) round(i int) int64 {
-	f := a.factor[0]
+	return a.roundQuo(a.scaled(i))
+}
+
+// factorOf is the factor of co-op i's class.
+func (a *amounts) factorOf(i int) *big.Int {
 	if a.class != nil {
-		f = a.factor[a.class[i]]
+		return a.factor[a.class[i]]
 	}
-	x := &a.num[i]
-	if f.Cmp(one) != 0 {
-		a.v.Mul(x, f)
-		x = &a.v
+	return a.factor[0]
+}
+
+// scaled is co-op i's numerator times its class factor: num[i] itself when the factor is
+// 1, else the product in the scratch value v.
+func (a *amounts) scaled(i int) *big.Int {
+	f := a.factorOf(i)
+	if f.Cmp(one) == 0 {
+		return &a.num[i]
 	}
-	return a.roundQuo(x)
+	a.v.Mul(&a.num[i], f)
+	return &a.v
 }
 
 // roundQuo is x/den rounded half up to an integer, for x >= 0. It uses t and u, so x may
@@ -597,15 +608,7 @@ func (a *amounts) largestRemainder(usage []Usage, total int64) ([]Share, error) 
 	shares := make([]Share, n)
 	var sum int64
 	for i := range a.num {
-		f := a.factor[0]
-		if a.class != nil {
-			f = a.factor[a.class[i]]
-		}
-		x := &a.num[i]
-		if f.Cmp(one) != 0 {
-			a.v.Mul(x, f)
-			x = &a.v
-		}
+		x := a.scaled(i)
 		if x.Sign() < 0 {
 			return nil, fmt.Errorf("co-op %q: amount went negative", usage[i].Cooperative)
 		}

@@ -36,23 +36,11 @@ var (
 // ratAllocate splits the bill among the co-ops of in.Usage. The shares come back sorted by
 // co-op name and add up to Total(in.Bill) exactly. With no co-ops it returns no shares.
 func ratAllocate(in Input) ([]Share, error) {
-	pools, total, err := poolsOf(in)
-	if err != nil {
+	pools, total, usage, err := checkedInput(in)
+	if err != nil || len(usage) == 0 {
 		return nil, err
 	}
-
-	usage := make([]Usage, len(in.Usage))
-	copy(usage, in.Usage)
-	sort.Slice(usage, func(i, j int) bool { return usage[i].Cooperative < usage[j].Cooperative })
 	n := len(usage)
-	if n == 0 {
-		return nil, nil
-	}
-	for i := 1; i < n; i++ {
-		if usage[i].Cooperative == usage[i-1].Cooperative {
-			return nil, fmt.Errorf("co-op %q appears twice", usage[i].Cooperative)
-		}
-	}
 
 	cpuW, memW := in.Policy.CPUCoreWeight, in.Policy.MemoryGiBWeight
 	if cpuW == nil {

@@ -65,15 +65,9 @@ func podLabels(p Params) map[string]string {
 	return l
 }
 
-// dumpDir is the emptyDir the dump is written to and uploaded from.
-const dumpDir = "/dump"
-
 // SSLMode is the sslmode of the dump's connection, and of every connection URI the
 // operator writes (cooperative.SharedSSLMode is this one): encrypted or refused.
 const SSLMode = "require"
-
-// postgresUID is the user the CloudNativePG PostgreSQL images run as.
-const postgresUID = 26
 
 // DumpScript runs in the PostgreSQL image with the libpq environment (PGHOST, PGPORT,
 // PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE) of the co-op's own role, which owns its
@@ -191,68 +185,41 @@ func BuildFinalJob(p Params, name string) *batchv1.Job {
 }
 
 func jobSpec(p Params) batchv1.JobSpec {
-	file := dumpDir + "/" + p.Database + ".dump"
-	secretEnv := func(name, secret, key string) corev1.EnvVar {
-		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key,
-		}}}
-	}
-	restricted := &corev1.SecurityContext{
-		AllowPrivilegeEscalation: ptr.To(false),
-		ReadOnlyRootFilesystem:   ptr.To(true),
-		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-	}
-	mounts := []corev1.VolumeMount{{Name: "dump", MountPath: dumpDir}}
+	file := DumpDir + "/" + p.Database + ".dump"
 	upload := []string{"backup-logical", "upload", "--file=" + file, "--destination=" + p.Destination}
 	if p.EndpointURL != "" {
 		upload = append(upload, "--endpoint="+p.EndpointURL)
+	}
+	dump := corev1.Container{
+		Name:    "dump",
+		Image:   p.PostgresImage,
+		Command: []string{"sh", "-c", DumpScript},
+		Env: []corev1.EnvVar{
+			{Name: "PGHOST", Value: p.Host},
+			{Name: "PGPORT", Value: "5432"},
+			{Name: "PGDATABASE", Value: p.Database},
+			SecretEnv("PGUSER", p.PasswordSecret, usernameKey),
+			SecretEnv("PGPASSWORD", p.PasswordSecret, passwordKey),
+			{Name: "PGSSLMODE", Value: SSLMode},
+			{Name: "DUMP_FILE", Value: file},
+		},
+		SecurityContext: AsPostgres(),
+	}
+	uploader := corev1.Container{
+		Name:  "upload",
+		Image: p.ToolImage,
+		Args:  upload,
+		Env: []corev1.EnvVar{
+			SecretEnv("AWS_ACCESS_KEY_ID", p.CredentialsSecret, coopv1.AccessKeyIDKey),
+			SecretEnv("AWS_SECRET_ACCESS_KEY", p.CredentialsSecret, coopv1.AccessSecretKeyKey),
+		},
+		SecurityContext: Restricted(),
 	}
 	return batchv1.JobSpec{
 		BackoffLimit: ptr.To[int32](2),
 		Template: corev1.PodTemplateSpec{
 			ObjectMeta: metav1.ObjectMeta{Labels: podLabels(p)},
-			Spec: corev1.PodSpec{
-				RestartPolicy:                corev1.RestartPolicyNever,
-				AutomountServiceAccountToken: ptr.To(false),
-				SecurityContext: &corev1.PodSecurityContext{
-					RunAsNonRoot:   ptr.To(true),
-					SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-				},
-				Volumes: []corev1.Volume{{Name: "dump", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
-				InitContainers: []corev1.Container{{
-					Name:    "dump",
-					Image:   p.PostgresImage,
-					Command: []string{"sh", "-c", DumpScript},
-					Env: []corev1.EnvVar{
-						{Name: "PGHOST", Value: p.Host},
-						{Name: "PGPORT", Value: "5432"},
-						{Name: "PGDATABASE", Value: p.Database},
-						secretEnv("PGUSER", p.PasswordSecret, usernameKey),
-						secretEnv("PGPASSWORD", p.PasswordSecret, passwordKey),
-						{Name: "PGSSLMODE", Value: SSLMode},
-						{Name: "DUMP_FILE", Value: file},
-					},
-					VolumeMounts:    mounts,
-					SecurityContext: withUser(restricted, postgresUID),
-				}},
-				Containers: []corev1.Container{{
-					Name:  "upload",
-					Image: p.ToolImage,
-					Args:  upload,
-					Env: []corev1.EnvVar{
-						secretEnv("AWS_ACCESS_KEY_ID", p.CredentialsSecret, coopv1.AccessKeyIDKey),
-						secretEnv("AWS_SECRET_ACCESS_KEY", p.CredentialsSecret, coopv1.AccessSecretKeyKey),
-					},
-					VolumeMounts:    mounts,
-					SecurityContext: restricted,
-				}},
-			},
+			Spec:       PodSpec(dump, uploader),
 		},
 	}
-}
-
-func withUser(sc *corev1.SecurityContext, uid int64) *corev1.SecurityContext {
-	c := sc.DeepCopy()
-	c.RunAsUser = ptr.To(uid)
-	return c
 }

@@ -157,10 +157,7 @@ func TestLogicalDumpAndRestoreOneCoopLeavesTheOtherUntouched(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer open.Close(context.Background())
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := harness.MustRepoRoot(t)
 	run(t, append(libpqEnv(t, server.String()), "RUN="), filepath.Join(root, "hack", "restore-shared-coop.sh"), coopA, dump)
 
 	if got := contents(t, urlA); got != wantA {

@@ -264,8 +264,7 @@ func Main(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("backup-logical upload", flag.ContinueOnError)
 	file := fs.String("file", "", "the dump to upload")
 	dest := fs.String("destination", "", "the co-op's prefix, s3://bucket/<region>/<co-op>/logical/")
-	endpoint := fs.String("endpoint", "https://s3.amazonaws.com", "endpoint URL of the S3-compatible store")
-	region := fs.String("region", "us-east-1", "region the request is signed for")
+	endpoint, region := objectStoreFlags(fs)
 	name := fs.String("name", "", "the object's name under the prefix; the dump's UTC time when empty")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -274,9 +273,9 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--destination: %w", err)
 	}
-	access, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	if access == "" || secret == "" {
-		return errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set")
+	access, secret, err := envCredentials()
+	if err != nil {
+		return err
 	}
 	f, err := os.Open(*file)
 	if err != nil {
@@ -310,6 +309,22 @@ func Main(ctx context.Context, args []string) error {
 	return nil
 }
 
+// objectStoreFlags adds the object store's --endpoint and --region to fs.
+func objectStoreFlags(fs *flag.FlagSet) (endpoint, region *string) {
+	endpoint = fs.String("endpoint", "https://s3.amazonaws.com", "endpoint URL of the S3-compatible store")
+	region = fs.String("region", "us-east-1", "region the request is signed for")
+	return endpoint, region
+}
+
+// envCredentials are the object store keys in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+func envCredentials() (access, secret string, err error) {
+	access, secret = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if access == "" || secret == "" {
+		return "", "", errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set")
+	}
+	return access, secret, nil
+}
+
 // download is backup-logical download: it fetches <destination><name> into --file (under
 // another name until its SHA-256 matched --sha256).
 func download(ctx context.Context, args []string) error {
@@ -318,8 +333,7 @@ func download(ctx context.Context, args []string) error {
 	dest := fs.String("destination", "", "the prefix, s3://bucket/<region>/<co-op>/imports/")
 	name := fs.String("name", "", "the object's name under the prefix")
 	want := fs.String("sha256", "", "the object's SHA-256, hex")
-	endpoint := fs.String("endpoint", "https://s3.amazonaws.com", "endpoint URL of the S3-compatible store")
-	region := fs.String("region", "us-east-1", "region the request is signed for")
+	endpoint, region := objectStoreFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -330,9 +344,9 @@ func download(ctx context.Context, args []string) error {
 	if *name == "" || strings.Contains(*name, "/") || *want == "" || *file == "" {
 		return errors.New("--file, --name (no slash) and --sha256 are required")
 	}
-	access, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	if access == "" || secret == "" {
-		return errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set")
+	access, secret, err := envCredentials()
+	if err != nil {
+		return err
 	}
 	f, err := os.Create(*file + ".partial")
 	if err != nil {

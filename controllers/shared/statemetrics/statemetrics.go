@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
@@ -72,6 +74,19 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 	defer cancel()
 	c.collect(ctx, *r, ch)
+}
+
+// Each lists the objects of list's kind from r and calls f with each one, in turn. They
+// are the cache's own objects, not copies: f only reads them. A list that fails (a cache
+// not started yet) calls nothing.
+func Each[T client.Object](ctx context.Context, r client.Reader, list client.ObjectList, f func(T), opts ...client.ListOption) {
+	if err := r.List(ctx, list, append(opts, client.UnsafeDisableDeepCopy)...); err != nil {
+		return
+	}
+	_ = meta.EachListItem(list, func(o runtime.Object) error {
+		f(o.(T))
+		return nil
+	})
 }
 
 // Bool is a condition or a flag as a gauge's value: 1 or 0.

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -211,20 +209,9 @@ func newCoopWith(t *testing.T, doc string) *coop {
 		t.Fatal(err)
 	}
 	ownerURL := pgtest.NewDB(t)
-	u, _ := url.Parse(ownerURL)
-	role := strings.TrimPrefix(u.Path, "/") + "_serving"
-	conn, err := pgx.Connect(context.Background(), ownerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(context.Background(), `CREATE ROLE `+pgx.Identifier{role}.Sanitize()+` LOGIN`); err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.Close(context.Background())
-	u.User = url.User(role)
 	c := clocktesting.NewFakeClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	statusFile := filepath.Join(t.TempDir(), "status.json")
-	s, err := server.New(server.Config{DatabaseURL: u.String(), MigrateDatabaseURL: ownerURL, AdminToken: adminToken, Policy: pol,
+	s, err := server.New(server.Config{DatabaseURL: pgtest.ServingRoleURL(t, ownerURL), MigrateDatabaseURL: ownerURL, AdminToken: adminToken, Policy: pol,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now, HubStatusFile: statusFile})
 	if err != nil {
 		t.Fatal(err)
@@ -233,11 +220,7 @@ func newCoopWith(t *testing.T, doc string) *coop {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	owner, err := pgxpool.New(context.Background(), ownerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(owner.Close)
+	owner := pgtest.Pool(t, ownerURL)
 	// Over TLS, as behind the co-op's Ingress: the app's cookies are Secure. The browser
 	// accepts the test server's certificate (--ignore-certificate-errors).
 	ts := httptest.NewTLSServer(s.Handler())
@@ -245,23 +228,14 @@ func newCoopWith(t *testing.T, doc string) *coop {
 	return &coop{t: t, s: s, url: ts.URL, client: ts.Client(), owner: owner, clock: c, statusFile: statusFile}
 }
 
-// api calls the JSON API over HTTP and returns the status and the decoded body.
-func (c *coop) api(method, path, token string, body any, headers ...string) (int, map[string]any) {
-	c.t.Helper()
-	status, out, err := platformapi.Client{BaseURL: c.url, HTTP: c.client}.Do(context.Background(), method, path, token, body, headers...)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return status, out
-}
-
 func (c *coop) must(want int, method, path, token string, body any, headers ...string) map[string]any {
 	c.t.Helper()
-	st, m := c.api(method, path, token, body, headers...)
-	if st != want {
-		c.t.Fatalf("%s %s: %d, want %d: %v", method, path, st, want, m)
-	}
-	return m
+	return c.api().Must(want, method, path, token, body, headers...)
+}
+
+// api calls the JSON API over HTTP, as a member's client does.
+func (c *coop) api() platformapi.T {
+	return platformapi.T{Client: platformapi.Client{BaseURL: c.url, HTTP: c.client}, TB: c.t}
 }
 
 // member registers a member (staff's API) and returns their id and token; a worker is

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
 // Views of the API's answers: only the fields the pages show.
@@ -20,25 +22,10 @@ type memberView struct {
 	Rating    string   `json:"rating"`
 }
 
-type historyView struct {
-	From *string   `json:"from"`
-	To   string    `json:"to"`
-	At   time.Time `json:"at"`
-}
-
+// workView is the API's work item (one definition of its shape) with what the pages add.
 type workView struct {
-	ID         int64             `json:"id"`
-	Kind       string            `json:"kind"`
-	CustomerID int64             `json:"customerId"`
-	WorkerID   *int64            `json:"workerId"`
-	State      string            `json:"state"`
-	Details    map[string]string `json:"details"`
-	PriceCents int64             `json:"priceCents"`
-	SurgeCents int64             `json:"surgeCents"`
-	Rating     *int              `json:"rating"`
-	CreatedAt  time.Time         `json:"createdAt"`
-	History    []historyView     `json:"history"`
-	PaymentID  *int64            `json:"paymentId"`
+	work.Work
+	PaymentID *int64 `json:"paymentId"`
 	// Set by the page: the member's part in it and the next step.
 	Mine bool   `json:"-"`
 	Next string `json:"-"`
@@ -244,11 +231,19 @@ func pathID(q *req) (int64, bool) {
 	return id, true
 }
 
-// workAction runs one step on a work item through the API's route for it.
-func (a *App) workAction(q *req) {
+// pathIDOr404 is pathID, answering 404 when the path has no valid id.
+func (a *App) pathIDOr404(q *req) (int64, bool) {
 	id, ok := pathID(q)
 	if !ok {
 		a.fail(q, http.StatusNotFound, "error.notFound")
+	}
+	return id, ok
+}
+
+// workAction runs one step on a work item through the API's route for it.
+func (a *App) workAction(q *req) {
+	id, ok := a.pathIDOr404(q)
+	if !ok {
 		return
 	}
 	action := q.r.PathValue("action")

@@ -66,9 +66,8 @@ type earningsData struct {
 // earnings shows a member's earnings by week and month with each payment's fee
 // breakdown; the API answers 403 for anyone but the member (and staff).
 func (a *App) earnings(q *req) {
-	id, ok := pathID(q)
+	id, ok := a.pathIDOr404(q)
 	if !ok {
-		a.fail(q, http.StatusNotFound, "error.notFound")
 		return
 	}
 	var e struct {
@@ -113,9 +112,8 @@ func sortedPeriods(m map[string]int64) []period {
 }
 
 func (a *App) paymentPage(q *req) {
-	id, ok := pathID(q)
+	id, ok := a.pathIDOr404(q)
 	if !ok {
-		a.fail(q, http.StatusNotFound, "error.notFound")
 		return
 	}
 	var p paymentView
@@ -401,9 +399,8 @@ func feeWords(lang string, fs policy.FeeSplit) []string {
 }
 
 func (a *App) ballot(q *req) {
-	id, ok := pathID(q)
+	id, ok := a.pathIDOr404(q)
 	if !ok {
-		a.fail(q, http.StatusNotFound, "error.notFound")
 		return
 	}
 	st, body := a.call(q, http.MethodPut, fmt.Sprintf("/v1/proposals/%d/ballot", id), map[string]string{"choice": q.r.PostForm.Get("choice")}, nil)

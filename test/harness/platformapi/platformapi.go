@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"testing"
 )
 
 // Client calls the API at BaseURL with HTTP (http.DefaultClient when nil).
@@ -86,4 +87,31 @@ func (c Client) Expect(ctx context.Context, want int, method, path, token string
 		return out, fmt.Errorf("%s %s: %d, want %d: %v", method, path, got, want, out)
 	}
 	return out, nil
+}
+
+// T is a client for a test: a request without an answer, or with another status than the
+// one a test expects, fails TB.
+type T struct {
+	Client
+	TB testing.TB
+}
+
+// Call is Do; TB fails when the request gets no answer.
+func (c T) Call(method, path, token string, body any, headers ...string) (int, map[string]any) {
+	c.TB.Helper()
+	status, out, err := c.Do(context.Background(), method, path, token, body, headers...)
+	if err != nil {
+		c.TB.Fatal(err)
+	}
+	return status, out
+}
+
+// Must is Call; TB fails when the status is not want.
+func (c T) Must(want int, method, path, token string, body any, headers ...string) map[string]any {
+	c.TB.Helper()
+	got, out := c.Call(method, path, token, body, headers...)
+	if got != want {
+		c.TB.Fatalf("%s %s: %d, want %d: %v", method, path, got, want, out)
+	}
+	return out
 }
