@@ -208,7 +208,7 @@ func (a *App) workPage(q *req) {
 }
 
 func (a *App) showWork(q *req, status int, errs, form map[string]string) {
-	id, ok := pathID(q)
+	id, ok := a.pathIDOr404(q)
 	if !ok {
 		return
 	}

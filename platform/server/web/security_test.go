@@ -191,6 +191,12 @@ func TestSecurity_AnotherMembersPages(t *testing.T) {
 			t.Fatalf("%s of another member: %d", path, p.status)
 		}
 	}
+	// A path without a valid id is a 404 page too, not an empty answer.
+	for _, path := range []string{"/app/work/abc", "/app/work/0", "/app/payments/abc"} {
+		if p := s.do("GET", path, nil); p.status != http.StatusNotFound || !strings.Contains(p.body, "</html>") {
+			t.Errorf("%s: %d, want the 404 page", path, p.status)
+		}
+	}
 	for _, action := range []string{"accept", "decline", "start", "complete", "cancel", "rate", "pay"} {
 		p := s.do("POST", fmt.Sprintf("/app/work/%d/%s", work, action), url.Values{"csrf": {csrf}, "stars": {"1"}, "amount": {"1.00"}, "key": {"k"}})
 		if p.status != http.StatusNotFound {
