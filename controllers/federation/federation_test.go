@@ -227,6 +227,27 @@ func simulateDemoted(h *hub, namespace, name, token string) error {
 	return h.k8s.Status().Update(ctx, &c)
 }
 
+// promoted plays CloudNativePG's promotion of fairride-lyon at primary with token, and
+// checks what follows: the platform runs there and not at standby, the roles, and the
+// switchover from standby to primary recorded on both hubs.
+func promoted(primary, standby *hub, token string) {
+	GinkgoHelper()
+	Expect(simulatePromoted(primary, "coop-fairride-lyon", "fairride-lyon", token)).To(Succeed())
+	Eventually(replicas(primary, "fairride-lyon"), timeout).Should(BeNumerically(">", 0))
+	Eventually(role(primary, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePrimary))
+	Eventually(role(standby, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleStandby))
+	for _, h := range []*hub{primary, standby} {
+		Eventually(func() string {
+			f := coopOn(h, "fairride-lyon")().Status.Federation
+			if f == nil || f.LastSwitchover == nil {
+				return ""
+			}
+			return f.LastSwitchover.From + ">" + f.LastSwitchover.To
+		}, timeout).Should(Equal(standby.region+">"+primary.region), "the switchover is recorded in %s", h.region)
+	}
+	Expect(replicas(standby, "fairride-lyon")()).To(BeZero())
+}
+
 // simulatePromoted writes the status CloudNativePG writes once a replica Cluster has replayed
 // up to its promotion token and promoted: the token it verified, and a new timeline.
 func simulatePromoted(h *hub, namespace, name, token string) error {
@@ -684,20 +705,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(replicas(south, "fairride-lyon")()).To(BeZero(), "the platform waits for the promotion")
 
 		// What CloudNativePG does once the replica has replayed up to the token and promoted.
-		Expect(simulatePromoted(south, "coop-fairride-lyon", "fairride-lyon", token)).To(Succeed())
-		Eventually(replicas(south, "fairride-lyon"), timeout).Should(BeNumerically(">", 0))
-		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePrimary))
-		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleStandby))
-		for _, h := range []*hub{west, south} {
-			Eventually(func() string {
-				f := coopOn(h, "fairride-lyon")().Status.Federation
-				if f == nil || f.LastSwitchover == nil {
-					return ""
-				}
-				return f.LastSwitchover.From + ">" + f.LastSwitchover.To
-			}, timeout).Should(Equal("eu-west>eu-south"), "the switchover is recorded in %s", h.region)
-		}
-		Expect(replicas(west, "fairride-lyon")()).To(BeZero())
+		promoted(south, west, token)
 		Expect(coopOn(south, "fairride-lyon")().Spec.DeletionPolicy).To(Equal(coopv1.DeletionPolicyRetain), "the primary keeps its data")
 		Eventually(done, timeout).Should(Receive(BeNil()))
 		Expect(string(out.Contents())).To(ContainSubstring("fairride-lyon: switchover to peer eu-south requested"))
@@ -742,20 +750,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			}))
 		Consistently(replicas(west, "fairride-lyon"), 2*time.Second).Should(BeZero(), "the platform waits for the promotion")
 
-		Expect(simulatePromoted(west, "coop-fairride-lyon", "fairride-lyon", back)).To(Succeed())
-		Eventually(replicas(west, "fairride-lyon"), timeout).Should(BeNumerically(">", 0))
-		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePrimary))
-		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleStandby))
-		for _, h := range []*hub{west, south} {
-			Eventually(func() string {
-				f := coopOn(h, "fairride-lyon")().Status.Federation
-				if f == nil || f.LastSwitchover == nil {
-					return ""
-				}
-				return f.LastSwitchover.From + ">" + f.LastSwitchover.To
-			}, timeout).Should(Equal("eu-south>eu-west"), "the switchback is recorded in %s", h.region)
-		}
-		Expect(replicas(south, "fairride-lyon")()).To(BeZero())
+		promoted(west, south, back)
 		Eventually(done, timeout).Should(Receive(BeNil()))
 		Expect(out.String()).To(ContainSubstring("switchover to home requested"))
 

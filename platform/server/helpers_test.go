@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -253,6 +255,16 @@ func (e *env) count(table string) int64 {
 		e.t.Fatal(err)
 	}
 	return n
+}
+
+// assertRows fails, saying what, unless each table holds the rows wanted.
+func (e *env) assertRows(what string, want map[string]int64) {
+	e.t.Helper()
+	for _, table := range slices.Sorted(maps.Keys(want)) {
+		if got := e.count(table); got != want[table] {
+			e.t.Fatalf("%s: %d rows in %s, want %d", what, got, table, want[table])
+		}
+	}
 }
 
 // assertBalanced checks every ledger transaction and the whole ledger sum to zero.

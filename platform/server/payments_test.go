@@ -131,9 +131,7 @@ func TestIdempotencyOfDirectPayments(t *testing.T) {
 			t.Fatalf("answers differ:\n%d %s\n%d %s", same[0].status, same[0].body, r.status, r.body)
 		}
 	}
-	if e.count("payments") != 1 || e.count("ledger_entries") != 5 {
-		t.Fatalf("%d payments and %d entries, want 1 and 5", e.count("payments"), e.count("ledger_entries"))
-	}
+	e.assertRows("one payment", map[string]int64{"payments": 1, "ledger_entries": 5})
 
 	// Two different requests under one key at once: one is recorded; the same request is
 	// answered with it, the other with a 409 naming the header.
@@ -156,9 +154,7 @@ func TestIdempotencyOfDirectPayments(t *testing.T) {
 			t.Errorf("request %d, a different one: %d %s, want 409 naming Idempotency-Key", i, r.status, r.body)
 		}
 	}
-	if e.count("payments") != 2 || e.count("ledger_entries") != 10 {
-		t.Fatalf("%d payments and %d entries, want 2 and 10", e.count("payments"), e.count("ledger_entries"))
-	}
+	e.assertRows("two payments", map[string]int64{"payments": 2, "ledger_entries": 10})
 	e.assertBalanced()
 }
 
@@ -205,9 +201,7 @@ func TestPaymentKeyRecordedConcurrently(t *testing.T) {
 	if err := <-done; !errors.Is(err, payments.ErrKeyTaken) {
 		t.Fatalf("second: %v, want ErrKeyTaken", err)
 	}
-	if e.count("payments") != 1 || e.count("ledger_transactions") != 1 || e.count("ledger_entries") != 5 {
-		t.Fatal("the second statement wrote something")
-	}
+	e.assertRows("the second statement wrote nothing", map[string]int64{"payments": 1, "ledger_transactions": 1, "ledger_entries": 5})
 	got, err := payments.On(e.s.Pool()).Lookup(ctx, payments.StaffScope, "c1", hash)
 	if err != nil || got.ID != p.ID {
 		t.Fatalf("lookup: %+v %v, want payment %d", got, err, p.ID)
@@ -450,9 +444,7 @@ func TestLedgerBalanceCheckedAtCommit(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("balanced addition refused: %v", err)
 	}
-	if e.count("ledger_transactions") != 1 || e.count("ledger_entries") != 5 {
-		t.Fatalf("%d transactions and %d entries, want 1 and 5", e.count("ledger_transactions"), e.count("ledger_entries"))
-	}
+	e.assertRows("only balanced additions", map[string]int64{"ledger_transactions": 1, "ledger_entries": 5})
 	e.assertBalanced()
 }
 
