@@ -192,7 +192,7 @@ func DefaultOptions() Options {
 		Hub: hubconfig.Default(), MetricsBindAddress: ":8443", HealthProbeBindAddress: ":8081",
 		Metering: metering.Options{Interval: metering.DefaultInterval, PersistInterval: metering.DefaultPersistInterval},
 		Webhooks: true, WebhookPort: 9443, WebhookCertDir: "/tmp/k8s-webhook-server/serving-certs",
-		PeerContactInterval: time.Minute,
+		PeerContactInterval: time.Minute, GovernanceInterval: governance.DefaultInterval,
 	}
 }
 
@@ -365,26 +365,49 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	return mgr, nil
 }
 
+// BindFlags binds the manager's own flags, and those of the hub settings, the metering and
+// the throughput, to o.
+func (o *Options) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "address of the Prometheus metrics endpoint (HTTPS, for clients allowed to get /metrics); 0 turns it off")
+	fs.StringVar(&o.MetricsCertDir, "metrics-cert-dir", o.MetricsCertDir, "folder with the metrics server's tls.crt and tls.key; a self-signed certificate when empty")
+	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "address of /healthz and /readyz")
+	fs.BoolVar(&o.LeaderElection, "leader-elect", false, "elect one active replica among several")
+	fs.DurationVar(&o.PeerContactInterval, "peer-contact-interval", o.PeerContactInterval, "how often to contact each FederationPeer that answers")
+	fs.DurationVar(&o.GovernanceInterval, "governance-interval", o.GovernanceInterval, "how often to read each governed co-op's database for passed proposals (one connection and one Secret read per co-op each time)")
+	fs.BoolVar(&o.Webhooks, "webhooks", o.Webhooks, "serve the validating webhook of Cooperatives (needs a certificate in --webhook-cert-dir)")
+	fs.IntVar(&o.WebhookPort, "webhook-port", o.WebhookPort, "port of the webhook server")
+	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", o.WebhookCertDir, "folder with the webhook server's tls.crt and tls.key")
+	o.Hub.BindFlags(fs)
+	o.Metering.BindFlags(fs)
+	o.Throughput.BindFlags(fs)
+}
+
+// ValidateIntervals refuses intervals that would make a loop spin: each names its flag
+// and the rule.
+func (o *Options) ValidateIntervals() error {
+	var errs []error
+	if o.PeerContactInterval < time.Second {
+		errs = append(errs, fmt.Errorf("--peer-contact-interval: must be at least 1s, got %s", o.PeerContactInterval))
+	}
+	if o.GovernanceInterval < time.Second {
+		errs = append(errs, fmt.Errorf("--governance-interval: must be at least 1s, got %s", o.GovernanceInterval))
+	}
+	return errors.Join(errs...)
+}
+
 // Main runs the manager subcommand: it reads flags (and an optional --config file, over
 // which flags set on the command line win) and runs the operator until ctx is done.
 func Main(ctx context.Context, args []string) error {
 	opts := DefaultOptions()
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	configFile := fs.String("config", "", "YAML file with the hub's settings (see config/manager/hub.yaml); flags set on the command line win")
-	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", opts.MetricsBindAddress, "address of the Prometheus metrics endpoint (HTTPS, for clients allowed to get /metrics); 0 turns it off")
-	fs.StringVar(&opts.MetricsCertDir, "metrics-cert-dir", opts.MetricsCertDir, "folder with the metrics server's tls.crt and tls.key; a self-signed certificate when empty")
-	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", opts.HealthProbeBindAddress, "address of /healthz and /readyz")
-	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "elect one active replica among several")
-	fs.DurationVar(&opts.PeerContactInterval, "peer-contact-interval", opts.PeerContactInterval, "how often to contact each FederationPeer that answers")
-	fs.BoolVar(&opts.Webhooks, "webhooks", opts.Webhooks, "serve the validating webhook of Cooperatives (needs a certificate in --webhook-cert-dir)")
-	fs.IntVar(&opts.WebhookPort, "webhook-port", opts.WebhookPort, "port of the webhook server")
-	fs.StringVar(&opts.WebhookCertDir, "webhook-cert-dir", opts.WebhookCertDir, "folder with the webhook server's tls.crt and tls.key")
-	opts.Hub.BindFlags(fs)
-	opts.Metering.BindFlags(fs)
-	opts.Throughput.BindFlags(fs)
+	opts.BindFlags(fs)
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := opts.ValidateIntervals(); err != nil {
 		return err
 	}
 	// Precedence: a flag on the command line, then the file, then POD_NAMESPACE, then the

@@ -19,10 +19,12 @@ package manager_test
 import (
 	"flag"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/rest"
 
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
+	"github.com/cooperator-dev/cooperator/controllers/governance"
 )
 
 // TestThroughputFlags: the flags set the reconciles in parallel and the client's rate,
@@ -55,6 +57,44 @@ func TestThroughputFlags(t *testing.T) {
 		}
 		if th.MaxConcurrentReconciles != tt.concurrency {
 			t.Errorf("%v: %d reconciles in parallel, want %d", tt.args, th.MaxConcurrentReconciles, tt.concurrency)
+		}
+	}
+}
+
+// TestIntervalFlags: --governance-interval and --peer-contact-interval set how often the
+// operator reads governed co-ops' databases and contacts peers; what would make a loop
+// spin is refused with the flag and the rule named.
+func TestIntervalFlags(t *testing.T) {
+	tests := []struct {
+		args       []string
+		governance time.Duration
+		peers      time.Duration
+		err        string
+	}{
+		{args: nil, governance: governance.DefaultInterval, peers: time.Minute},
+		{args: []string{"--governance-interval=2m", "--peer-contact-interval=30s"}, governance: 2 * time.Minute, peers: 30 * time.Second},
+		{args: []string{"--governance-interval=0"}, err: "--governance-interval: must be at least 1s, got 0s"},
+		{args: []string{"--governance-interval=10ms", "--peer-contact-interval=-1s"}, err: "--peer-contact-interval: must be at least 1s, got -1s\n--governance-interval: must be at least 1s, got 10ms"},
+	}
+	for _, tt := range tests {
+		opts := manager.DefaultOptions()
+		fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+		opts.BindFlags(fs)
+		if err := fs.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		err := opts.ValidateIntervals()
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("%v: error %v, want %q", tt.args, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%v: %v", tt.args, err)
+		}
+		if opts.GovernanceInterval != tt.governance || opts.PeerContactInterval != tt.peers {
+			t.Errorf("%v: governance every %s, peers every %s; want %s and %s", tt.args, opts.GovernanceInterval, opts.PeerContactInterval, tt.governance, tt.peers)
 		}
 	}
 }
