@@ -17,6 +17,7 @@ limitations under the License.
 package deploy_test
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -31,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/platform"
 	"github.com/cooperator-dev/cooperator/test/harness"
@@ -185,6 +188,24 @@ func TestChart(t *testing.T) {
 		}
 	})
 
+	t.Run("extraArgs reach the operator after the chart's own flags, and it reads them", func(t *testing.T) {
+		base := deployment(t, chart).Spec.Template.Spec.Containers[0].Args
+		extra := []string{"--max-concurrent-reconciles=16", "--governance-interval=1m"}
+		args := deployment(t, helmTemplate(t, "--set", "extraArgs={"+strings.Join(extra, ",")+"}")).Spec.Template.Spec.Containers[0].Args
+		if want := append(slices.Clone(base), extra...); !slices.Equal(args, want) {
+			t.Fatalf("args %q, want %q", args, want)
+		}
+		opts := manager.DefaultOptions()
+		fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+		opts.BindFlags(fs)
+		if err := fs.Parse(args[len(base):]); err != nil {
+			t.Fatal(err)
+		}
+		if opts.Throughput.MaxConcurrentReconciles != 16 || opts.GovernanceInterval != time.Minute {
+			t.Errorf("the operator read %d reconciles in parallel and a governance interval of %s", opts.Throughput.MaxConcurrentReconciles, opts.GovernanceInterval)
+		}
+	})
+
 	t.Run("it installs the default PlatformTemplates", func(t *testing.T) {
 		templates, err := platform.DefaultTemplates()
 		if err != nil {
@@ -305,6 +326,7 @@ func TestChartRefusesBadValues(t *testing.T) {
 		{"an unknown spread rule", []string{"--set", "topologySpread.whenUnsatisfiable=Maybe"}, "whenUnsatisfiable"},
 		{"crds.keep not a boolean", []string{"--set-string", "crds.keep=always"}, "keep"},
 		{"a pull secret without a name", []string{"--set", "imagePullSecrets[0].nme=regcred"}, "nme"},
+		{"an extra argument that is no flag", []string{"--set", "extraArgs[0]=governance-interval=1m"}, "extraArgs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			msg, err := helmTemplateError(t, tc.set...)
