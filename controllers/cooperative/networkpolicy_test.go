@@ -17,149 +17,18 @@ limitations under the License.
 package cooperative
 
 import (
-	"net"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
+	"github.com/cooperator-dev/cooperator/test/harness/netpol"
 )
-
-// endpoint is one side of a connection, as NetworkPolicy sees it: a pod (namespace, its
-// labels, its labels, named ports) or an address outside the cluster.
-type endpoint struct {
-	ns       string
-	nsLabels map[string]string
-	pod      map[string]string
-	ip       string
-	ports    map[string]int32 // named container ports of the pod
-}
-
-func (e endpoint) isPod() bool { return e.ip == "" }
-
-func selects(sel *metav1.LabelSelector, set map[string]string) bool {
-	s, err := metav1.LabelSelectorAsSelector(sel)
-	if err != nil {
-		panic(err)
-	}
-	return s.Matches(labels.Set(set))
-}
-
-// peerMatches says whether a policy peer (in the policy's namespace ns) is e.
-func peerMatches(p networkingv1.NetworkPolicyPeer, ns string, e endpoint) bool {
-	if p.IPBlock != nil {
-		_, block, err := net.ParseCIDR(p.IPBlock.CIDR)
-		return err == nil && !e.isPod() && block.Contains(net.ParseIP(e.ip))
-	}
-	if !e.isPod() {
-		return false
-	}
-	if p.NamespaceSelector == nil && e.ns != ns {
-		return false
-	}
-	if p.NamespaceSelector != nil && !selects(p.NamespaceSelector, e.nsLabels) {
-		return false
-	}
-	return p.PodSelector == nil || selects(p.PodSelector, e.pod)
-}
-
-func portMatches(ports []networkingv1.NetworkPolicyPort, target endpoint, proto corev1.Protocol, port int32) bool {
-	if len(ports) == 0 {
-		return true
-	}
-	for _, p := range ports {
-		pp := corev1.ProtocolTCP
-		if p.Protocol != nil {
-			pp = *p.Protocol
-		}
-		if pp != proto {
-			continue
-		}
-		switch {
-		case p.Port == nil:
-			return true
-		case p.Port.Type == intstr.Int && p.Port.IntVal == port:
-			return true
-		case p.Port.Type == intstr.String && target.ports[p.Port.StrVal] == port:
-			return true
-		}
-	}
-	return false
-}
-
-// allowed evaluates the policies of one namespace as a NetworkPolicy implementation does:
-// a connection from src to dst:port is allowed when, on each side that lies in the
-// policies' namespace, either no policy selects the pod for that direction or one of those
-// that do allows it.
-func allowed(policies []*networkingv1.NetworkPolicy, src, dst endpoint, proto corev1.Protocol, port int32) bool {
-	side := func(pod endpoint, typ networkingv1.PolicyType, ok func(*networkingv1.NetworkPolicy) bool) bool {
-		selected := false
-		for _, np := range policies {
-			if !pod.isPod() || pod.ns != np.Namespace || !selects(&np.Spec.PodSelector, pod.pod) {
-				continue
-			}
-			has := false
-			for _, t := range np.Spec.PolicyTypes {
-				has = has || t == typ
-			}
-			if !has {
-				continue
-			}
-			selected = true
-			if ok(np) {
-				return true
-			}
-		}
-		return !selected
-	}
-	egress := side(src, networkingv1.PolicyTypeEgress, func(np *networkingv1.NetworkPolicy) bool {
-		for _, r := range np.Spec.Egress {
-			if !portMatches(r.Ports, dst, proto, port) {
-				continue
-			}
-			if len(r.To) == 0 {
-				return true
-			}
-			for _, p := range r.To {
-				if peerMatches(p, np.Namespace, dst) {
-					return true
-				}
-			}
-		}
-		return false
-	})
-	ingress := side(dst, networkingv1.PolicyTypeIngress, func(np *networkingv1.NetworkPolicy) bool {
-		for _, r := range np.Spec.Ingress {
-			if !portMatches(r.Ports, dst, proto, port) {
-				continue
-			}
-			if len(r.From) == 0 {
-				return true
-			}
-			for _, p := range r.From {
-				if peerMatches(p, np.Namespace, src) {
-					return true
-				}
-			}
-		}
-		return false
-	})
-	return egress && ingress
-}
-
-func nsEndpoint(name string, extra map[string]string, pod map[string]string, ports map[string]int32) endpoint {
-	l := map[string]string{corev1.LabelMetadataName: name}
-	for k, v := range extra {
-		l[k] = v
-	}
-	return endpoint{ns: name, nsLabels: l, pod: pod, ports: ports}
-}
 
 func TestIsolation_3_CoopNetworkPolicies(t *testing.T) {
 	cfg := hubconfig.Default()
@@ -176,26 +45,26 @@ func TestIsolation_3_CoopNetworkPolicies(t *testing.T) {
 		To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "198.51.100.7/32"}}}, Ports: []networkingv1.NetworkPolicyPort{{Port: &port}},
 	}}
 
-	pods := func(c *coopv1.Cooperative) (platform, db, other endpoint) {
+	pods := func(c *coopv1.Cooperative) (platform, db, other netpol.Endpoint) {
 		ns := c.NamespaceName()
 		extra := map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: tierLabel(c)}
-		platform = nsEndpoint(ns, extra, map[string]string{coopv1.LabelPartOf: PlatformPartOf}, map[string]int32{"http": 8080, "metrics": 9090})
-		db = nsEndpoint(ns, extra, map[string]string{coopv1.ClusterLabel: c.Name}, nil)
-		other = nsEndpoint(ns, extra, map[string]string{"app": "sidecar"}, map[string]int32{"http": 8080})
+		platform = netpol.InNamespace(ns, extra, map[string]string{coopv1.LabelPartOf: PlatformPartOf}, map[string]int32{"http": 8080, "metrics": 9090})
+		db = netpol.InNamespace(ns, extra, map[string]string{coopv1.ClusterLabel: c.Name}, nil)
+		other = netpol.InNamespace(ns, extra, map[string]string{"app": "sidecar"}, map[string]int32{"http": 8080})
 		return
 	}
-	ingress := nsEndpoint(cfg.IngressNamespace, nil, map[string]string{"app": "ingress"}, nil)
-	monitoring := nsEndpoint(cfg.MonitoringNamespace, nil, map[string]string{"app": "prometheus"}, nil)
-	cnpg := nsEndpoint(CNPGNamespace, nil, map[string]string{"app": "cnpg"}, nil)
-	manager := nsEndpoint(cfg.OperatorNamespace, nil, ManagerPodLabels, map[string]int32{"metrics": 8443, "webhook-server": 9443})
-	sharedPrimary := nsEndpoint(cfg.OperatorNamespace, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
-	sharedReplica := nsEndpoint(cfg.OperatorNamespace, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
-	dns := nsEndpoint(metav1.NamespaceSystem, nil, DNSPodLabels, nil)
-	otherKubeSystem := nsEndpoint(metav1.NamespaceSystem, nil, map[string]string{"component": "etcd"}, nil)
-	apiServer := endpoint{ip: "10.0.0.1"}
-	objectStore := endpoint{ip: "192.0.2.10"}
-	metadata := endpoint{ip: "169.254.169.254"}
-	internet := endpoint{ip: "198.51.100.7"}
+	ingress := netpol.InNamespace(cfg.IngressNamespace, nil, map[string]string{"app": "ingress"}, nil)
+	monitoring := netpol.InNamespace(cfg.MonitoringNamespace, nil, map[string]string{"app": "prometheus"}, nil)
+	cnpg := netpol.InNamespace(CNPGNamespace, nil, map[string]string{"app": "cnpg"}, nil)
+	manager := netpol.InNamespace(cfg.OperatorNamespace, nil, ManagerPodLabels, map[string]int32{"metrics": 8443, "webhook-server": 9443})
+	sharedPrimary := netpol.InNamespace(cfg.OperatorNamespace, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
+	sharedReplica := netpol.InNamespace(cfg.OperatorNamespace, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
+	dns := netpol.InNamespace(metav1.NamespaceSystem, nil, DNSPodLabels, nil)
+	otherKubeSystem := netpol.InNamespace(metav1.NamespaceSystem, nil, map[string]string{"component": "etcd"}, nil)
+	apiServer := netpol.Endpoint{IP: "10.0.0.1"}
+	objectStore := netpol.Endpoint{IP: "192.0.2.10"}
+	metadata := netpol.Endpoint{IP: "169.254.169.254"}
+	internet := netpol.Endpoint{IP: "198.51.100.7"}
 	dPlatform, dDB, dOther := pods(dedicated)
 	sPlatform, _, _ := pods(shared)
 
@@ -204,7 +73,7 @@ func TestIsolation_3_CoopNetworkPolicies(t *testing.T) {
 		name     string
 		coop     *coopv1.Cooperative
 		plan     *coopv1.HostingPlan
-		src, dst endpoint
+		src, dst netpol.Endpoint
 		proto    corev1.Protocol
 		port     int32
 		want     bool
@@ -245,7 +114,7 @@ func TestIsolation_3_CoopNetworkPolicies(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			policies := BuildNetworkPolicies(tc.coop, tc.plan, &cfg)
-			if got := allowed(policies, tc.src, tc.dst, tc.proto, tc.port); got != tc.want {
+			if got := netpol.Allowed(policies, tc.src, tc.dst, tc.proto, tc.port); got != tc.want {
 				t.Errorf("allowed = %t, want %t", got, tc.want)
 			}
 		})
@@ -295,20 +164,20 @@ func TestIsolation_3_OperatorNamespaceNetworkPolicies(t *testing.T) {
 	cfg.Network.APIServer.CIDRs = []string{"10.0.0.1/32"}
 	policies := BuildOperatorNetworkPolicies(&cfg)
 	op := cfg.OperatorNamespace
-	primary := nsEndpoint(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
-	replica := nsEndpoint(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
-	manager := nsEndpoint(op, nil, ManagerPodLabels, map[string]int32{"metrics": 8443, "webhook-server": 9443})
-	sharedCoop := nsEndpoint("coop-a", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
-	dedicatedCoop := nsEndpoint("coop-b", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: "dedicated"}, map[string]string{"app": "x"}, nil)
-	foreign := nsEndpoint("team-x", nil, map[string]string{"app": "x"}, nil)
-	forged := nsEndpoint("team-y", map[string]string{coopv1.LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
-	cnpg := nsEndpoint(CNPGNamespace, nil, map[string]string{"app": "cnpg"}, nil)
-	monitoring := nsEndpoint(cfg.MonitoringNamespace, nil, map[string]string{"app": "prometheus"}, nil)
-	apiServer := endpoint{ip: "10.0.0.1"}
+	primary := netpol.InNamespace(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
+	replica := netpol.InNamespace(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
+	manager := netpol.InNamespace(op, nil, ManagerPodLabels, map[string]int32{"metrics": 8443, "webhook-server": 9443})
+	sharedCoop := netpol.InNamespace("coop-a", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
+	dedicatedCoop := netpol.InNamespace("coop-b", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: "dedicated"}, map[string]string{"app": "x"}, nil)
+	foreign := netpol.InNamespace("team-x", nil, map[string]string{"app": "x"}, nil)
+	forged := netpol.InNamespace("team-y", map[string]string{coopv1.LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
+	cnpg := netpol.InNamespace(CNPGNamespace, nil, map[string]string{"app": "cnpg"}, nil)
+	monitoring := netpol.InNamespace(cfg.MonitoringNamespace, nil, map[string]string{"app": "prometheus"}, nil)
+	apiServer := netpol.Endpoint{IP: "10.0.0.1"}
 	tcp := corev1.ProtocolTCP
 	for _, tc := range []struct {
 		name     string
-		src, dst endpoint
+		src, dst netpol.Endpoint
 		port     int32
 		want     bool
 	}{
@@ -329,7 +198,7 @@ func TestIsolation_3_OperatorNamespaceNetworkPolicies(t *testing.T) {
 		{"monitoring does not reach the webhook", monitoring, manager, 9443, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := allowed(policies, tc.src, tc.dst, tcp, tc.port); got != tc.want {
+			if got := netpol.Allowed(policies, tc.src, tc.dst, tcp, tc.port); got != tc.want {
 				t.Errorf("allowed = %t, want %t", got, tc.want)
 			}
 		})
@@ -349,19 +218,19 @@ func TestIsolation_3_LogicalBackupPodsNetworkPolicy(t *testing.T) {
 	for k, v := range logicalbackup.PodLabels {
 		dumpLabels[k] = v
 	}
-	dump := nsEndpoint(op, nil, dumpLabels, nil)
-	other := nsEndpoint(op, nil, map[string]string{"app": "something-else"}, nil)
-	primary := nsEndpoint(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
-	replica := nsEndpoint(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
-	manager := nsEndpoint(op, nil, ManagerPodLabels, map[string]int32{"metrics": 8443, "webhook-server": 9443})
-	dns := nsEndpoint(metav1.NamespaceSystem, nil, DNSPodLabels, nil)
-	otherKubeSystem := nsEndpoint(metav1.NamespaceSystem, nil, map[string]string{"component": "etcd"}, nil)
-	coopPod := nsEndpoint("coop-a", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
-	objectStore, elsewhere, metadata, apiServer := endpoint{ip: "192.0.2.10"}, endpoint{ip: "198.51.100.7"}, endpoint{ip: "169.254.169.254"}, endpoint{ip: "10.0.0.1"}
+	dump := netpol.InNamespace(op, nil, dumpLabels, nil)
+	other := netpol.InNamespace(op, nil, map[string]string{"app": "something-else"}, nil)
+	primary := netpol.InNamespace(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "primary"}, nil)
+	replica := netpol.InNamespace(op, nil, map[string]string{coopv1.ClusterLabel: cfg.SharedCluster.Name, "cnpg.io/instanceRole": "replica"}, nil)
+	manager := netpol.InNamespace(op, nil, ManagerPodLabels, map[string]int32{"metrics": 8443, "webhook-server": 9443})
+	dns := netpol.InNamespace(metav1.NamespaceSystem, nil, DNSPodLabels, nil)
+	otherKubeSystem := netpol.InNamespace(metav1.NamespaceSystem, nil, map[string]string{"component": "etcd"}, nil)
+	coopPod := netpol.InNamespace("coop-a", map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: "shared"}, map[string]string{"app": "x"}, nil)
+	objectStore, elsewhere, metadata, apiServer := netpol.Endpoint{IP: "192.0.2.10"}, netpol.Endpoint{IP: "198.51.100.7"}, netpol.Endpoint{IP: "169.254.169.254"}, netpol.Endpoint{IP: "10.0.0.1"}
 	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
 	for _, tc := range []struct {
 		name     string
-		src, dst endpoint
+		src, dst netpol.Endpoint
 		proto    corev1.Protocol
 		port     int32
 		want     bool
@@ -372,10 +241,10 @@ func TestIsolation_3_LogicalBackupPodsNetworkPolicy(t *testing.T) {
 		{"it resolves names over UDP", dump, dns, udp, 53, true},
 		{"and TCP", dump, dns, tcp, 53, true},
 		{"not other kube-system pods", dump, otherKubeSystem, tcp, 53, false},
-		{"it reaches the object store endpoint", dump, objectStore, tcp, 443, true},
+		{"it reaches the object store netpol.Endpoint", dump, objectStore, tcp, 443, true},
 		{"not on another port", dump, objectStore, tcp, 80, false},
 		{"not another address", dump, elsewhere, tcp, 443, false},
-		{"not the cloud metadata endpoint", dump, metadata, tcp, 80, false},
+		{"not the cloud metadata netpol.Endpoint", dump, metadata, tcp, 80, false},
 		{"not the API server", dump, apiServer, tcp, 443, false},
 		{"not the webhook", dump, manager, tcp, 9443, false},
 		{"not the operator's metrics", dump, manager, tcp, 8443, false},
@@ -386,14 +255,14 @@ func TestIsolation_3_LogicalBackupPodsNetworkPolicy(t *testing.T) {
 		{"a shared-tier co-op still does", coopPod, primary, tcp, 5432, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := allowed(policies, tc.src, tc.dst, tc.proto, tc.port); got != tc.want {
+			if got := netpol.Allowed(policies, tc.src, tc.dst, tc.proto, tc.port); got != tc.want {
 				t.Errorf("allowed = %t, want %t", got, tc.want)
 			}
 		})
 	}
 	// Without an object store setting, no address is allowed for it.
 	cfg.Network.ObjectStore = hubconfig.EgressPeer{Ports: []int32{443}}
-	if allowed(BuildOperatorNetworkPolicies(&cfg), dump, objectStore, tcp, 443) {
+	if netpol.Allowed(BuildOperatorNetworkPolicies(&cfg), dump, objectStore, tcp, 443) {
 		t.Error("the object store is reached without network.objectStore")
 	}
 	// The policy selects the pods the logical backup builders make.
@@ -404,7 +273,7 @@ func TestIsolation_3_LogicalBackupPodsNetworkPolicy(t *testing.T) {
 			np = p
 		}
 	}
-	if np == nil || !selects(&np.Spec.PodSelector, pod.Labels) {
+	if np == nil || !netpol.Selects(&np.Spec.PodSelector, pod.Labels) {
 		t.Errorf("the NetworkPolicy %s does not select the logical backup pods (labels %v)", NetworkPolicyLogicalBackup, pod.Labels)
 	}
 }
