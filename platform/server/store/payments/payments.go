@@ -112,14 +112,8 @@ func (s Store) Insert(ctx context.Context, scope, key string, hash []byte, req N
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return Payment{}, false, err
 	}
-	p, stored, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+`, request_hash FROM payments WHERE idempotency_scope = $1 AND idempotency_key = $2`, scope, key))
-	if err != nil {
-		return Payment{}, false, err
-	}
-	if string(stored) != string(hash) {
-		return Payment{}, false, ErrKeyReused
-	}
-	return p, false, nil
+	p, err = s.Lookup(ctx, scope, key, hash)
+	return p, false, err
 }
 
 // Outcome says what Record did.
@@ -166,7 +160,8 @@ const recordSQL = `WITH ok AS (SELECT
 		FROM ok WHERE NOT (ok.worker AND ok.payer)`
 
 // Record records a payment once per idempotency key within its scope, in one round trip:
-// it checks the parties as Parties does (NoWorker, NoPayer: nothing written), answers a
+// it checks the parties (the worker a member with the worker role who is not erased, the
+// payer, when given, a member; NoWorker, NoPayer: nothing written), answers a
 // key already recorded in the scope with the stored payment (Stored) when hash is the same
 // and ErrKeyReused when it differs, and otherwise writes the payment, its ledger
 // transaction and entries (Created). Run outside a transaction, the statement is its own
@@ -243,15 +238,6 @@ func (s Store) PostTransaction(ctx context.Context, kind string, es []ledger.Ent
 			SELECT t.id, u.a, u.m, u.c FROM t, unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(a, m, c))
 		SELECT id FROM t`, kind, accounts, members, amounts).Scan(&id)
 	return id, err
-}
-
-// Parties reports whether worker is a member with the worker role who is not erased, and
-// whether payer (when not nil) is a member.
-func (s Store) Parties(ctx context.Context, worker int64, payer *int64) (workerOK, payerOK bool, err error) {
-	err = s.db.QueryRow(ctx, `SELECT
-			EXISTS (SELECT 1 FROM members WHERE id = $1 AND 'worker' = ANY (roles) AND erased_at IS NULL),
-			$2::bigint IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = $2)`, worker, payer).Scan(&workerOK, &payerOK)
-	return workerOK, payerOK, err
 }
 
 // PaidForWork reports whether the key is already recorded in the scope (a replay) and
