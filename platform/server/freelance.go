@@ -107,7 +107,7 @@ func (s *Server) milestoneAction(r *http.Request, p principal, accept bool) (int
 				return nil, conflict("state", fmt.Sprintf("milestone %d is %s; the worker submits it first", n, m.State))
 			}
 			req := paymentRequest{WorkerID: *w.WorkerID, AmountCents: m.AmountCents, WorkID: &w.ID, PayerID: &w.CustomerID}
-			pay, _, err = s.insertPayment(r.Context(), tx, pol, workScope, fmt.Sprintf("work-%d-milestone-%d", w.ID, n), req)
+			pay, _, err = s.recordPayment(r.Context(), tx, pol, workScope, fmt.Sprintf("work-%d-milestone-%d", w.ID, n), req)
 			if err != nil {
 				return nil, err
 			}

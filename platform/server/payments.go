@@ -63,27 +63,6 @@ func keyShownTo(p *Payment, reader principal) bool {
 	return reader.admin || p.Scope == workScope || p.Scope == memberScope(reader.memberID)
 }
 
-// insertPayment records a payment inside tx once per idempotency key within its scope
-// (the paying member, staff, or "work" for work items), so one client's keys never
-// collide with another's. If the key is already used in the scope, it returns the
-// stored payment (created=false) when the request is the same and a 409 when it
-// differs.
-func (s *Server) insertPayment(ctx context.Context, tx pgx.Tx, pol *policy.Policy, scope, key string, req paymentRequest) (*Payment, bool, error) {
-	split, err := splitOf(pol, req)
-	if err != nil {
-		return nil, false, err
-	}
-	p, created, err := payments.On(tx).Insert(ctx, scope, key, req.hash(), payments.New{WorkID: req.WorkID, PayerID: req.PayerID,
-		WorkerID: req.WorkerID, AmountCents: req.AmountCents, SurgeCents: req.SurgeCents}, split)
-	if errors.Is(err, payments.ErrKeyReused) {
-		return nil, false, keyReused()
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return &p, created, nil
-}
-
 // splitOf computes the fee split of the payment under the policy.
 func splitOf(pol *policy.Policy, req paymentRequest) (ledger.Split, error) {
 	split, err := ledger.Compute(pol.FeeSplit, req.AmountCents, req.SurgeCents)
@@ -258,7 +237,7 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 // paymentForWork checks a payment for the work item id against the rule (see
 // createPayment) inside tx and fills in req's work, worker and payer. The work item stays
 // locked until tx ends, so that two payments cannot both fit the same remaining amount. A
-// replay of a recorded key skips the amount check: insertPayment answers it.
+// replay of a recorded key skips the amount check: recordPayment answers it.
 func (s *Server) paymentForWork(ctx context.Context, tx pgx.Tx, p principal, scope, key string, id int64, workerID *int64, req *paymentRequest) error {
 	w, err := lockWork(ctx, tx, id)
 	if err != nil {

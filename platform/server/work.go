@@ -394,7 +394,7 @@ func (s *Server) completeWork(r *http.Request, p principal) (int, any, error) {
 		}
 		req := paymentRequest{WorkerID: *w.WorkerID, AmountCents: w.PriceCents, SurgeCents: w.SurgeCents, WorkID: &w.ID, PayerID: &w.CustomerID}
 		var err error
-		pay, _, err = s.insertPayment(ctx, tx, pol, workScope, fmt.Sprintf("work-%d", w.ID), req)
+		pay, _, err = s.recordPayment(ctx, tx, pol, workScope, fmt.Sprintf("work-%d", w.ID), req)
 		if err == nil {
 			w.PaymentID = &pay.ID
 		}

@@ -82,40 +82,6 @@ func scan(row pgx.Row) (Payment, []byte, error) {
 	return p, hash, err
 }
 
-// Insert records a payment once per idempotency key within its scope, its ledger
-// transaction and entries in the same statement. If the key is already used in the
-// scope, it returns the stored payment (created=false) when hash is the same and
-// ErrKeyReused when it differs. A concurrent duplicate waits on the unique index and then
-// sees the first payment. On a transaction it runs in a savepoint, so a duplicate key
-// does not abort the caller's transaction.
-func (s Store) Insert(ctx context.Context, scope, key string, hash []byte, req New, split ledger.Split) (Payment, bool, error) {
-	accounts, members, amounts, err := ledger.Columns(ledger.EntriesFor(req.PayerID, req.WorkerID, split))
-	if err != nil {
-		return Payment{}, false, err
-	}
-	sp, err := s.db.Begin(ctx)
-	if err != nil {
-		return Payment{}, false, err
-	}
-	splitJSON, _ := json.Marshal(split)
-	p, _, err := scan(sp.QueryRow(ctx, `WITH t AS (INSERT INTO ledger_transactions (kind) VALUES ('payment') RETURNING id),
-		e AS (INSERT INTO ledger_entries (tx_id, account, member_id, amount_cents)
-			SELECT t.id, u.a, u.m, u.c FROM t, unnest($9::text[], $10::bigint[], $11::bigint[]) AS u(a, m, c))
-		INSERT INTO payments (idempotency_key, request_hash, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id, idempotency_scope)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, t.id, $12 FROM t ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
-		RETURNING `+cols+`, request_hash`, key, hash, req.WorkID, req.PayerID, req.WorkerID, req.AmountCents, req.SurgeCents, splitJSON,
-		accounts, members, amounts, scope))
-	if err == nil {
-		return p, true, sp.Commit(ctx)
-	}
-	_ = sp.Rollback(ctx)
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return Payment{}, false, err
-	}
-	p, err = s.Lookup(ctx, scope, key, hash)
-	return p, false, err
-}
-
 // Outcome says what Record did.
 type Outcome int
 
