@@ -25,6 +25,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -216,6 +217,11 @@ func (r *CooperativeReconciler) adoptReleased(ctx context.Context, coop *coopv1.
 	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("Cooperative"), client.ObjectKey{Name: coop.Name}, map[string]any{"origin": m}, MoveFieldOwner); err != nil {
 		return false, fmt.Errorf("recording the origin of %s: %w", coop.Name, err)
 	}
+	// The record before the patch: once spec.standby is gone, no reconcile comes back here.
+	rec := coopv1.MoveRecord{Cooperative: coop.Name, Direction: coopv1.MoveFromPeer, Time: movedAt}
+	if err := r.recordMove(ctx, peer, rec); err != nil {
+		return false, err
+	}
 	patch := client.MergeFromWithOptions(coop.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	policy := sb.Release.DeletionPolicy
 	if policy == "" {
@@ -227,9 +233,6 @@ func (r *CooperativeReconciler) adoptReleased(ctx context.Context, coop *coopv1.
 	delete(coop.Labels, coopv1.LabelMirroredFrom)
 	if err := r.Client.Patch(ctx, coop, patch); err != nil {
 		return false, fmt.Errorf("adopting %s: %w", coop.Name, err)
-	}
-	if err := r.recordMove(ctx, peer, coopv1.MoveRecord{Cooperative: coop.Name, Direction: coopv1.MoveFromPeer, Time: movedAt}); err != nil {
-		return true, err
 	}
 	r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonAdopted, "Adopt",
 		"Adopted co-op %s, which its home hub (region %s) released: it is this hub's own co-op now, on plan %s; name its admins in spec.admins", sb.HomeCooperative, sb.HomeRegion, peer.Spec.Accept.Plan)
@@ -272,25 +275,33 @@ func (r *CooperativeReconciler) forget(ctx context.Context, s *homeScope) error 
 
 // recordMove adds a move to the FederationPeer's history (status.moves), keeping the most
 // recent coopv1.MaxMoveRecords. A co-op's moves with one peer alternate in direction: a record
-// whose direction is that of the co-op's latest one there is already written.
+// whose direction is that of the co-op's latest one there is already written. The history
+// is applied at the resourceVersion it was read at, so that two co-ops recorded at once
+// do not write over each other: the later one reads again.
 func (r *CooperativeReconciler) recordMove(ctx context.Context, peer *coopv1.FederationPeer, rec coopv1.MoveRecord) error {
-	moves, added := AppendMove(peer.Status.Moves, rec)
-	if !added {
-		return nil
-	}
-	list := make([]any, 0, len(moves))
-	for i := range moves {
-		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&moves[i])
-		if err != nil {
-			return fmt.Errorf("converting a move record: %w", err)
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var fresh coopv1.FederationPeer
+		if err := r.Client.Get(ctx, client.ObjectKeyFromObject(peer), &fresh); err != nil {
+			return fmt.Errorf("reading FederationPeer %s: %w", peer.Name, err)
 		}
-		list = append(list, m)
-	}
-	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("FederationPeer"), client.ObjectKeyFromObject(peer), map[string]any{"moves": list}, MoveFieldOwner); err != nil {
-		return fmt.Errorf("recording the move of %s in FederationPeer %s: %w", rec.Cooperative, peer.Name, err)
-	}
-	peer.Status.Moves = moves
-	return nil
+		moves, added := AppendMove(fresh.Status.Moves, rec)
+		if !added {
+			return nil
+		}
+		list := make([]any, 0, len(moves))
+		for i := range moves {
+			m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&moves[i])
+			if err != nil {
+				return fmt.Errorf("converting a move record: %w", err)
+			}
+			list = append(list, m)
+		}
+		if err := ssa.ApplyStatusAt(ctx, r.Client, coopv1.GroupVersion.WithKind("FederationPeer"), client.ObjectKeyFromObject(peer), fresh.ResourceVersion, map[string]any{"moves": list}, MoveFieldOwner); err != nil {
+			return fmt.Errorf("recording the move of %s in FederationPeer %s: %w", rec.Cooperative, peer.Name, err)
+		}
+		peer.Status.Moves = moves
+		return nil
+	})
 }
 
 // AppendMove is the history with rec added, unless the co-op's latest move in it already

@@ -203,6 +203,14 @@ var _ = Describe("Moving a co-op to a peer hub", Ordered, func() {
 		Expect(c).NotTo(BeNil())
 		Expect(c.Reason).To(Equal(coopv1.ReasonMoving))
 		Consistently(func() *coopv1.StandbySpec { return coopOn(south, name)().Spec.Standby }, "2s").ShouldNot(BeNil())
+		// Released, the standby could lose spec.standby as far as its schema goes; the home's
+		// identity there still may not remove it: only the peer's own operator adopts.
+		sb := coopOn(south, name)()
+		patch := client.MergeFrom(sb.DeepCopy())
+		sb.Spec.Standby = nil
+		err := southAsWest.Patch(ctx, sb, patch)
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "got %v", err)
+		Expect(coopOn(south, name)().Spec.Standby).NotTo(BeNil())
 		Expect(coopOn(west, name)()).NotTo(BeNil(), "the home keeps the co-op until the peer adopts it")
 		Eventually(out, timeout).Should(gbytes.Say("does not accept moves"))
 	})

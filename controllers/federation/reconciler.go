@@ -215,7 +215,8 @@ func (r *CooperativeReconciler) mirror(ctx context.Context, s *homeScope) error 
 			s.released = true
 		}
 		// A copy the peer adopted stays Moved, even once the move-to annotation is gone.
-		moving := ref.Name == s.moveTo || prev.State == coopv1.StandbyMoved
+		// The peer can adopt only a released copy: until then, nothing to ask it.
+		moving := release != nil || prev.State == coopv1.StandbyMoved
 		st, err := r.mirrorTo(ctx, s.coop, ref.Name, s.peers, s.consented, s.fed.PrimaryRegion, s.fed.DemotionToken, prev, moving, release)
 		errs = append(errs, err)
 		s.fed.Standbys = append(s.fed.Standbys, st)
@@ -457,6 +458,13 @@ func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Coope
 		}
 		if adopted {
 			st.State, st.Role, st.DemotionToken, st.Message = coopv1.StandbyMoved, coopv1.RolePrimary, "", "the peer adopted the co-op: it is that hub's own co-op now"
+			if prev.State != coopv1.StandbyMoved {
+				// The peer removed this hub's read keys when it adopted the co-op, but a
+				// mirror that read the copy just before may have written them again.
+				if err := r.removePeerSecret(ctx, pc, coop); err != nil {
+					return r.peerError(st, peer, err), nil
+				}
+			}
 			if prev.State != coopv1.StandbyMoved || st.LastSync == nil {
 				now := r.now()
 				st.LastSync = &now
@@ -510,6 +518,16 @@ func (r *CooperativeReconciler) peerError(st coopv1.PeerStandbyStatus, peer *coo
 	return st
 }
 
+// removePeerSecret removes the co-op's read-only object store credentials that this hub
+// wrote into its mirror namespace at the peer.
+func (r *CooperativeReconciler) removePeerSecret(ctx context.Context, pc client.Client, coop *coopv1.Cooperative) error {
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.MirrorNamespace(r.Hub.Region), Name: PeerSecretName(coop.Name)}}
+	if err := pc.Delete(ctx, secret); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("removing the object store credentials of %s: %w", coop.Name, err)
+	}
+	return nil
+}
+
 // removeFrom removes the co-op's standby from a peer it does not list, if this hub put one
 // there. An unreachable peer is left for the next attempt.
 func (r *CooperativeReconciler) removeFrom(ctx context.Context, coop *coopv1.Cooperative, peer *coopv1.FederationPeer) error {
@@ -540,9 +558,8 @@ func (r *CooperativeReconciler) removeFrom(ctx context.Context, coop *coopv1.Coo
 	if err := pc.Delete(ctx, &there, client.Preconditions{UID: &there.UID}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("removing the standby of %s from peer %s: %w", coop.Name, peer.Name, err)
 	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.MirrorNamespace(r.Hub.Region), Name: PeerSecretName(coop.Name)}}
-	if err := pc.Delete(ctx, secret); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("removing the object store credentials of %s from peer %s: %w", coop.Name, peer.Name, err)
+	if err := r.removePeerSecret(ctx, pc, coop); err != nil {
+		return fmt.Errorf("peer %s: %w", peer.Name, err)
 	}
 	r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, "StandbyRemoved", "RemoveStandby", "Removed the standby at peer %s, which the co-op no longer lists", peer.Name)
 	log.FromContext(ctx).Info("Removed standby from peer", "cooperative", coop.Name, "peer", peer.Name)

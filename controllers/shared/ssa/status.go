@@ -47,10 +47,18 @@ func StatusFields(status any, without ...string) (map[string]any, error) {
 // server-side apply as owner: the fields become owner's, and fields owner held before and
 // left out now are removed. Fields other owners hold are left as they are.
 func ApplyStatus(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, key client.ObjectKey, fields map[string]any, owner string) error {
+	return ApplyStatusAt(ctx, c, gvk, key, "", fields, owner)
+}
+
+// ApplyStatusAt is ApplyStatus with resourceVersion as a precondition (none when empty):
+// the API server answers a conflict when the object changed since it was read at that
+// version, for fields computed from what was read (a history appended to).
+func ApplyStatusAt(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, key client.ObjectKey, resourceVersion string, fields map[string]any, owner string) error {
 	u := &unstructured.Unstructured{Object: map[string]any{"status": fields}}
 	u.SetGroupVersionKind(gvk)
 	u.SetName(key.Name)
 	u.SetNamespace(key.Namespace)
+	u.SetResourceVersion(resourceVersion)
 	if err := c.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(owner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying the status of %s %s: %w", gvk.Kind, key, err)
 	}
