@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -152,29 +153,9 @@ func switchover(ctx context.Context, c client.Client, out io.Writer, name string
 	}
 	targetRegion := ""
 	if target != "" {
-		listed := false
-		for _, p := range coop.Spec.Federation.Peers {
-			listed = listed || p.Name == target
-		}
-		if !listed {
-			return fmt.Errorf("%s does not list peer %s: a switchover goes only to a listed peer", name, target)
-		}
-		peer := &coopv1.FederationPeer{}
-		if err := c.Get(ctx, client.ObjectKey{Name: target}, peer); err != nil {
-			return explain(err, "reading FederationPeer "+target)
-		}
-		if !meta.IsStatusConditionTrue(peer.Status.Conditions, coopv1.ConditionReady) {
-			return fmt.Errorf("peer %s is not ready (see kubectl get federationpeer %s): a switchover needs both hubs", target, target)
-		}
-		targetRegion = peer.Spec.Region
-		mirrored := false
-		if fed := coop.Status.Federation; fed != nil {
-			for _, st := range fed.Standbys {
-				mirrored = mirrored || (st.Peer == target && st.State == coopv1.StandbyMirrored)
-			}
-		}
-		if !mirrored && coop.Spec.Federation.Primary != target {
-			return fmt.Errorf("%s has no up-to-date standby at peer %s yet (see cooperator federation status %s)", name, target, name)
+		var err error
+		if targetRegion, err = peerTarget(ctx, c, coop, target, "a switchover", coopv1.StandbyMirrored); err != nil {
+			return err
 		}
 	}
 	if coop.Spec.Federation.Primary == target {
@@ -225,7 +206,7 @@ func move(ctx context.Context, c client.Client, out io.Writer, name string, f *f
 		return fmt.Errorf("%s is being deleted on this hub, without a move: a move cannot start now", name)
 	}
 	if coop.DeletionTimestamp.IsZero() && !released {
-		if err := movable(ctx, c, coop, f.to); err != nil {
+		if _, err := peerTarget(ctx, c, coop, f.to, "a move", coopv1.StandbyMirrored, coopv1.StandbyMoved); err != nil {
 			return err
 		}
 	}
@@ -291,33 +272,30 @@ func mayDelete(ctx context.Context, c client.Client, name string) error {
 	return nil
 }
 
-// movable checks what a move needs before asking it: the peer listed and ready, and an
-// up-to-date standby there (or the primary already asked there).
-func movable(ctx context.Context, c client.Client, coop *coopv1.Cooperative, to string) error {
-	listed := false
-	for _, p := range coop.Spec.Federation.Peers {
-		listed = listed || p.Name == to
-	}
-	if !listed {
-		return fmt.Errorf("%s does not list peer %s: a co-op moves only to a peer that keeps its standby", coop.Name, to)
+// peerTarget checks what a switchover or a move (action) to the peer named to needs: the
+// peer listed by the co-op and ready, and a standby there in one of the states given (or
+// the primary already asked there). It returns the peer's region.
+func peerTarget(ctx context.Context, c client.Client, coop *coopv1.Cooperative, to, action string, upToDate ...coopv1.StandbyState) (string, error) {
+	if !slices.ContainsFunc(coop.Spec.Federation.Peers, func(p coopv1.FederationPeerRef) bool { return p.Name == to }) {
+		return "", fmt.Errorf("%s does not list peer %s: %s goes only to a peer that keeps its standby", coop.Name, to, action)
 	}
 	peer := &coopv1.FederationPeer{}
 	if err := c.Get(ctx, client.ObjectKey{Name: to}, peer); err != nil {
-		return explain(err, "reading FederationPeer "+to)
+		return "", explain(err, "reading FederationPeer "+to)
 	}
 	if !meta.IsStatusConditionTrue(peer.Status.Conditions, coopv1.ConditionReady) {
-		return fmt.Errorf("peer %s is not ready (see kubectl get federationpeer %s): a move needs both hubs", to, to)
+		return "", fmt.Errorf("peer %s is not ready (see kubectl get federationpeer %s): %s needs both hubs", to, to, action)
 	}
 	mirrored := false
 	if fed := coop.Status.Federation; fed != nil {
 		for _, st := range fed.Standbys {
-			mirrored = mirrored || (st.Peer == to && (st.State == coopv1.StandbyMirrored || st.State == coopv1.StandbyMoved))
+			mirrored = mirrored || (st.Peer == to && slices.Contains(upToDate, st.State))
 		}
 	}
 	if !mirrored && coop.Spec.Federation.Primary != to {
-		return fmt.Errorf("%s has no up-to-date standby at peer %s yet (see cooperator federation status %s)", coop.Name, to, coop.Name)
+		return "", fmt.Errorf("%s has no up-to-date standby at peer %s yet (see cooperator federation status %s)", coop.Name, to, coop.Name)
 	}
-	return nil
+	return peer.Spec.Region, nil
 }
 
 func moveIs(coop *coopv1.Cooperative, phase coopv1.MovePhase) bool {
