@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -74,7 +75,7 @@ var (
 	idle         = flag.Duration("idle", time.Minute, "how long a converged hub is watched for API writes")
 	operatorArgs = flag.String("operator-args", "", "extra flags of `cooperator manager`, space-separated")
 	operatorEnv  = flag.String("operator-env", "", "more environment variables of the operator (NAME=value, space-separated), such as GODEBUG=gctrace=1, or MEMORY_LIMIT=<bytes> instead of the chart's default memory limit (MEMORY_LIMIT= for none)")
-	profileDir   = flag.String("profile-dir", "", "folder to write a CPU profile of the API server during the convergence to (apiserver-<N>.pprof); none when empty")
+	profileDir   = flag.String("profile-dir", "", "folder to write a CPU profile of the API server during the convergence (apiserver-<N>-<slice>.pprof) and the operator's heap profile at the RSS reading (operator-heap-<N>.pprof) to; none when empty")
 )
 
 // operatorUser is the operator's identity on the API server.
@@ -157,7 +158,11 @@ func measure(t *testing.T, bin string, n int) {
 	f := figures{n: n, operatorEnv: env.OperatorEnv}
 
 	// The operator, and the co-ops applied at once.
-	op := startOperator(t, env, bin)
+	var pprofArgs []string
+	if *profileDir != "" {
+		pprofArgs = []string{"--pprof-bind-address=" + freeAddress(t)}
+	}
+	op := startOperator(t, env, bin, pprofArgs...)
 	playReader := informers(t, env)
 	stopPlay := play(t, playReader, c)
 	procs := controlPlane(t)
@@ -191,6 +196,9 @@ func measure(t *testing.T, bin string, n int) {
 	f.rss = rss(t, op)
 	f.rssAnon, f.rssFile = rssParts(op.PID())
 	f.liveHeap = lastLiveHeap(op.Log())
+	if *profileDir != "" {
+		heapProfile(t, strings.TrimPrefix(pprofArgs[0], "--pprof-bind-address="), filepath.Join(*profileDir, fmt.Sprintf("operator-heap-%d.pprof", n)))
+	}
 	sleep(ctx, 3*time.Second) // the API server writes its audit log in batches
 	f.writes, err = env.AuditedWrites(operatorUser, idleStart, idleStart.Add(f.idleWindow))
 	must(t, err)
@@ -264,12 +272,12 @@ func unthrottled(t *testing.T, env *harness.Env) client.Client {
 	return c
 }
 
-func startOperator(t *testing.T, env *harness.Env, bin string) *harness.Process {
+func startOperator(t *testing.T, env *harness.Env, bin string, extra ...string) *harness.Process {
 	args := []string{
 		"--webhooks=false", "--metrics-bind-address=0", "--health-probe-bind-address=0",
 		"--region=eu-west", "--operator-namespace=" + hubconfig.Default().OperatorNamespace,
 	}
-	args = append(args, strings.Fields(*operatorArgs)...)
+	args = append(append(args, extra...), strings.Fields(*operatorArgs)...)
 	op, err := env.StartOperator(bin, operatorUser, args...)
 	must(t, err)
 	t.Cleanup(func() {
@@ -508,6 +516,34 @@ func profileAPIServer(t *testing.T, env *harness.Env, n int) (stop func()) {
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// freeAddress is a loopback address with a port free at the time of the call.
+func freeAddress(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	addr := l.Addr().String()
+	must(t, l.Close())
+	return addr
+}
+
+// heapProfile writes the operator's heap profile (its pprof address addr) to path; a
+// failure is logged, not fatal: the profile is an aid, not a figure.
+func heapProfile(t *testing.T, addr, path string) {
+	resp, err := (&http.Client{Timeout: time.Minute}).Get("http://" + addr + "/debug/pprof/heap")
+	if err != nil {
+		t.Logf("the operator's heap profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Logf("the operator's heap profile: %d %v", resp.StatusCode, err)
+		return
+	}
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Logf("the operator's heap profile: %v", err)
+	}
 }
 
 // readyQuantiles are the 10th, 50th, 90th and 100th percentiles of the co-ops' time from

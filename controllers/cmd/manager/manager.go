@@ -84,6 +84,9 @@ type Options struct {
 	MetricsBindAddress string
 	// HealthProbeBindAddress serves /healthz and /readyz; "0" turns them off.
 	HealthProbeBindAddress string
+	// PprofBindAddress serves Go's profiles (/debug/pprof/, plain HTTP, no authentication);
+	// empty or "0" (the default) turns them off.
+	PprofBindAddress string
 	// LeaderElection makes one replica of several active.
 	LeaderElection bool
 	// LeaderElectionNamespace holds the lease; the operator namespace when empty.
@@ -264,6 +267,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Cache:                   CacheOptions(opts.Hub),
 		Metrics:                 MetricsOptions(opts),
 		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
+		PprofBindAddress:        opts.PprofBindAddress,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        "cooperator.coop.cooperator.dev",
 		LeaderElectionNamespace: leaderNS,
@@ -371,6 +375,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "address of the Prometheus metrics endpoint (HTTPS, for clients allowed to get /metrics); 0 turns it off")
 	fs.StringVar(&o.MetricsCertDir, "metrics-cert-dir", o.MetricsCertDir, "folder with the metrics server's tls.crt and tls.key; a self-signed certificate when empty")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "address of /healthz and /readyz")
+	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, "address of Go's profiles at /debug/pprof/ (plain HTTP, no authentication: bind it to 127.0.0.1 and reach it with kubectl port-forward); off when empty or 0")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", false, "elect one active replica among several")
 	fs.DurationVar(&o.PeerContactInterval, "peer-contact-interval", o.PeerContactInterval, "how often to contact each FederationPeer that answers")
 	fs.DurationVar(&o.GovernanceInterval, "governance-interval", o.GovernanceInterval, "how often to read each governed co-op's database for passed proposals (one connection and one Secret read per co-op each time)")

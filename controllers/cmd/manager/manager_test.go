@@ -154,7 +154,16 @@ func TestIsolation_2_MetricsNeedAuthenticationAndAuthorization(t *testing.T) {
 	addr := l.Addr().String()
 	_ = l.Close()
 	opts := manager.DefaultOptions()
+	if opts.PprofBindAddress != "" {
+		t.Errorf("profiles are served by default on %q", opts.PprofBindAddress)
+	}
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress, opts.Webhooks = addr, "0", false
+	// Go's profiles, asked for (--pprof-bind-address), on an address of their own.
+	if l, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	opts.PprofBindAddress = l.Addr().String()
+	_ = l.Close()
 	opts.SkipControllerNameValidation = true // another test of this package built a manager
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opts.Hub.OperatorNamespace}}); err != nil {
 		t.Fatal(err)
@@ -200,6 +209,16 @@ func TestIsolation_2_MetricsNeedAuthenticationAndAuthorization(t *testing.T) {
 	}
 	if code, body := scrape(stranger); code != http.StatusForbidden {
 		t.Errorf("a scrape by an identity not bound to %s: got %d %s, want 403", "cooperator-metrics-reader", code, body)
+	}
+	// The profiles answer on their own address.
+	if resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + opts.PprofBindAddress + "/debug/pprof/heap?debug=1"); err != nil {
+		t.Errorf("the heap profile: %v", err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "heap profile") {
+			t.Errorf("the heap profile: %d %.200s", resp.StatusCode, body)
+		}
 	}
 	// Plain HTTP gets no metrics either.
 	if resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + addr + "/metrics"); err == nil {
