@@ -17,11 +17,14 @@ limitations under the License.
 package ssa_test
 
 import (
+	"context"
 	"testing"
 
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 	"github.com/cooperator-dev/cooperator/test/harness"
@@ -79,5 +82,79 @@ func TestApplyOverCreatedObjectDropsWhatItNoLongerHolds(t *testing.T) {
 	}
 	if read().ResourceVersion != rv {
 		t.Error("a converged object was written")
+	}
+}
+
+// Apply reads an object for its ownership upgrade only where one may be due, and once: after
+// the first change of an object it created, no later change reads it again; a custom
+// resource, which Apply never creates plainly, is never read for it.
+func TestApplyReadsForTheOwnershipUpgradeOnce(t *testing.T) {
+	env := harness.StartT(t, harness.Options{})
+	ctx := t.Context()
+	reads := map[string]int{}
+	base, err := client.NewWithWatch(env.Cfg, client.Options{Scheme: env.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := interceptor.NewClient(base, interceptor.Funcs{
+		Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			gvk, err := cl.GroupVersionKindFor(obj)
+			if err != nil {
+				return err
+			}
+			reads[gvk.Kind]++
+			return cl.Get(ctx, key, obj, opts...)
+		},
+	})
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ssa"}}); err != nil {
+		t.Fatal(err)
+	}
+	desired := func(data map[string]string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ssa", Name: "status"}, Data: data}
+	}
+	read := func() *corev1.ConfigMap {
+		t.Helper()
+		var cm corev1.ConfigMap
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "ssa", Name: "status"}, &cm); err != nil {
+			t.Fatal(err)
+		}
+		cm.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+		return &cm
+	}
+
+	if res, err := ssa.Apply(ctx, c, desired(map[string]string{"a": "1", "b": "2"}), nil); err != nil || res != ssa.Created {
+		t.Fatalf("create: %v, %v; want Created", res, err)
+	}
+	for i, data := range []map[string]string{{"a": "2"}, {"a": "3"}, {"a": "4"}} {
+		if res, err := ssa.Apply(ctx, c, desired(data), read()); err != nil || res != ssa.Updated {
+			t.Fatalf("change %d: %v, %v; want Updated", i, res, err)
+		}
+	}
+	if got := read().Data; len(got) != 1 || got["a"] != "4" {
+		t.Errorf("data %v: want only a=4 (b dropped)", got)
+	}
+	if reads["ConfigMap"] != 1 {
+		t.Errorf("the ConfigMap was read %d times for its ownership over three changes; want once", reads["ConfigMap"])
+	}
+
+	sb := func(schedule string) *cnpgv1.ScheduledBackup {
+		return &cnpgv1.ScheduledBackup{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "ssa", Name: "nightly"},
+			Spec:       cnpgv1.ScheduledBackupSpec{Schedule: schedule, Cluster: cnpgv1.LocalObjectReference{Name: "db"}},
+		}
+	}
+	if res, err := ssa.Apply(ctx, c, sb("0 0 3 * * *"), nil); err != nil || res != ssa.Created {
+		t.Fatalf("custom resource: %v, %v; want Created", res, err)
+	}
+	var live cnpgv1.ScheduledBackup
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "ssa", Name: "nightly"}, &live); err != nil {
+		t.Fatal(err)
+	}
+	live.SetGroupVersionKind(cnpgv1.SchemeGroupVersion.WithKind("ScheduledBackup"))
+	if res, err := ssa.Apply(ctx, c, sb("0 0 4 * * *"), &live); err != nil || res != ssa.Updated {
+		t.Fatalf("custom resource changed: %v, %v; want Updated", res, err)
+	}
+	if reads["ScheduledBackup"] != 0 {
+		t.Errorf("a custom resource was read %d times for its ownership; want never", reads["ScheduledBackup"])
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/util/csaupgrade"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/lru"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
@@ -192,7 +193,8 @@ func hash(u *unstructured.Unstructured) (string, error) {
 // Only kinds of Kubernetes' own API groups are created so. A custom resource may have a
 // mutating webhook (CloudNativePG's defaults a Cluster's parameters, probes and more):
 // what it adds during a create would be FieldOwner's, and an apply that leaves it out
-// would remove it; an apply that creates leaves it to the webhook.
+// would remove it; an apply that creates leaves it to the webhook. A custom resource is
+// therefore never created by a plain create and its ownership never needs the upgrade.
 func Apply(ctx context.Context, c client.Client, desired client.Object, live client.Object) (Result, error) {
 	u, err := ToUnstructured(c.Scheme(), desired)
 	if err != nil {
@@ -210,8 +212,9 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 	u.SetAnnotations(annotations)
 
 	exists := live != nil && live.GetUID() != ""
+	createdPlainly := builtIn(u.GroupVersionKind().Group)
 	switch {
-	case !exists && builtIn(u.GroupVersionKind().Group):
+	case !exists && createdPlainly:
 		err := c.Create(ctx, u.DeepCopy(), client.FieldOwner(FieldOwner))
 		if err == nil {
 			return Created, nil
@@ -229,8 +232,14 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 			return Unchanged, nil
 		}
 	}
-	if err := upgradeOwnership(ctx, c, u); err != nil {
-		return Unchanged, err
+	if createdPlainly {
+		var uid types.UID
+		if exists {
+			uid = live.GetUID()
+		}
+		if err := upgradeOwnership(ctx, c, u, uid); err != nil {
+			return Unchanged, err
+		}
 	}
 	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return Unchanged, fmt.Errorf("applying %s %s: %w", u.GetKind(), client.ObjectKeyFromObject(desired), err)
@@ -252,12 +261,33 @@ func builtIn(group string) bool {
 // the object was created with stays owned by that entry, and an apply that no longer holds
 // the field would leave it in place. It reads the object from the API server (the cache
 // strips managedFields; unstructured reads pass the cache) and writes only when there is
-// such an entry, once per object: an apply over an existing object is the rare case.
-// The patch tests the resourceVersion it was computed from; when another writer changed the
-// object in between, it is read and computed again (retry.RetryOnConflict).
-func upgradeOwnership(ctx context.Context, c client.Client, u *unstructured.Unstructured) error {
+// such an entry. The patch tests the resourceVersion it was computed from; when another
+// writer changed the object in between, it is read and computed again
+// (retry.RetryOnConflict).
+//
+// An object is read for this once per process: the UIDs of objects whose ownership is
+// known to be the apply's are remembered (upgraded, the most recent ones), so that an
+// object applied again and again (a status document) is not read each time.
+// uid is the object's UID as the caller read it (empty when it read none).
+func upgradeOwnership(ctx context.Context, c client.Client, u *unstructured.Unstructured, uid types.UID) error {
+	if uid != "" {
+		if _, ok := upgraded.Get(uid); ok {
+			return nil
+		}
+	}
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return upgradeOwnershipOnce(ctx, c, u) })
 }
+
+// upgraded holds the UIDs of objects whose FieldOwner fields are owned by its apply
+// entry (no Update entry of FieldOwner left): none of them is read again for the upgrade.
+// An object is only ever created plainly under its UID once, and the operator writes the
+// kinds it applies with no other write under FieldOwner, so a UID seen upgraded stays so.
+// Bounded: an object forgotten is read once more.
+var upgraded = lru.New(upgradedObjects)
+
+// upgradedObjects bounds upgraded: about the objects of a thousand co-ops that change
+// after they are created.
+const upgradedObjects = 20000
 
 func upgradeOwnershipOnce(ctx context.Context, c client.Client, u *unstructured.Unstructured) error {
 	cur := &unstructured.Unstructured{}
@@ -273,15 +303,15 @@ func upgradeOwnershipOnce(ctx context.Context, c client.Client, u *unstructured.
 	if err != nil {
 		return fmt.Errorf("upgrading the field ownership of %s %s: %w", u.GetKind(), key, err)
 	}
-	if patch == nil {
-		return nil
-	}
-	if err := c.Patch(ctx, cur, client.RawPatch(types.JSONPatchType, patch)); err != nil {
-		if apierrors.IsConflict(err) {
-			return err // RetryOnConflict recognises it only unwrapped
+	if patch != nil {
+		if err := c.Patch(ctx, cur, client.RawPatch(types.JSONPatchType, patch)); err != nil {
+			if apierrors.IsConflict(err) {
+				return err // RetryOnConflict recognises it only unwrapped
+			}
+			return fmt.Errorf("upgrading the field ownership of %s %s: %w", u.GetKind(), key, err)
 		}
-		return fmt.Errorf("upgrading the field ownership of %s %s: %w", u.GetKind(), key, err)
 	}
+	upgraded.Add(cur.GetUID(), struct{}{})
 	return nil
 }
 
