@@ -40,6 +40,12 @@ const (
 	Key = "hub-status.json"
 	// MaxMonths is how many months of hosting the document keeps, newest first.
 	MaxMonths = 24
+	// EstimateRefresh is how long a month's running estimate in the document stands before
+	// a changed estimate replaces it. The metering moves every co-op's estimate a little at
+	// each of its writes; rewriting every co-op's document each time would make a hub of a
+	// thousand co-ops write a thousand ConfigMaps every few minutes. The readiness, a new
+	// month and a final month reach the document at once.
+	EstimateRefresh = time.Hour
 )
 
 // Document is what the hub tells a co-op's platform.
@@ -82,6 +88,9 @@ type Month struct {
 	Period string `json:"period"`
 	// Final: the report is frozen; otherwise the amounts are a running estimate.
 	Final bool `json:"final"`
+	// EstimatedAt is, for a running estimate, when the operator took it (at most
+	// EstimateRefresh old while the estimate moves); nil for a final month.
+	EstimatedAt *time.Time `json:"estimatedAt,omitempty"`
 	// Currency is the ISO 4217 code of the amounts.
 	Currency string `json:"currency"`
 	// HubTotal is the hub's whole bill for the month; Cooperatives how many co-ops split it.

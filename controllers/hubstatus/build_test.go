@@ -178,3 +178,64 @@ func TestBuildConfigMap(t *testing.T) {
 func containsAny(s string, subs ...string) bool {
 	return slices.ContainsFunc(subs, func(x string) bool { return strings.Contains(s, x) })
 }
+
+// TestSettle: a running estimate that moved reaches the document at most once per
+// hubstatus.EstimateRefresh; one that did not move keeps its date; the first estimate of a
+// month, a final month and the readiness are never held back.
+func TestSettle(t *testing.T) {
+	at := func(d time.Duration) *time.Time { v := t1.Add(d); return &v }
+	month := func(period string, final bool, amount string, estimated *time.Time) hubstatus.Month {
+		return hubstatus.Month{Period: period, Final: final, Currency: "EUR", HubTotal: "100.00", Cooperatives: 2, Amount: amount, ComputeAmount: amount, EstimatedAt: estimated}
+	}
+	doc := func(ready string, months ...hubstatus.Month) *hubstatus.Document {
+		return &hubstatus.Document{Cooperative: "a", Reliability: hubstatus.Reliability{Ready: hubstatus.Check{Status: ready}}, Hosting: months}
+	}
+	now := t1.Add(20*time.Minute + 500*time.Millisecond) // dated to the second
+	tests := []struct {
+		name     string
+		old, d   *hubstatus.Document
+		want     *hubstatus.Document
+		wantWait time.Duration
+	}{{
+		name: "no document yet: the estimate is dated now",
+		old:  nil, d: doc("True", month("2026-12", false, "10.00", nil)),
+		want: doc("True", month("2026-12", false, "10.00", at(20*time.Minute))),
+	}, {
+		name: "the estimate did not move: it keeps its date",
+		old:  doc("True", month("2026-12", false, "10.00", at(0))), d: doc("True", month("2026-12", false, "10.00", nil)),
+		want: doc("True", month("2026-12", false, "10.00", at(0))),
+	}, {
+		name: "moved within the hour: the old estimate stands until the hour is up; the readiness goes through",
+		old:  doc("True", month("2026-12", false, "10.00", at(0))), d: doc("False", month("2026-12", false, "10.40", nil)),
+		want:     doc("False", month("2026-12", false, "10.00", at(0))),
+		wantWait: 40 * time.Minute,
+	}, {
+		name: "moved after the hour: replaced and dated now",
+		old:  doc("True", month("2026-12", false, "10.00", at(-41*time.Minute))), d: doc("True", month("2026-12", false, "10.40", nil)),
+		want: doc("True", month("2026-12", false, "10.40", at(20*time.Minute))),
+	}, {
+		name: "dated ahead of now (a clock moved back): replaced",
+		old:  doc("True", month("2026-12", false, "10.00", at(2*time.Hour))), d: doc("True", month("2026-12", false, "10.40", nil)),
+		want: doc("True", month("2026-12", false, "10.40", at(20*time.Minute))),
+	}, {
+		name: "the month turned final: written at once, undated",
+		old:  doc("True", month("2026-11", false, "10.00", at(0))), d: doc("True", month("2026-11", true, "12.00", nil)),
+		want: doc("True", month("2026-11", true, "12.00", nil)),
+	}, {
+		name:     "a new month beside one held back: the new one dated now, the wait the held one's",
+		old:      doc("True", month("2026-11", false, "10.00", at(-10*time.Minute))),
+		d:        doc("True", month("2026-12", false, "1.00", nil), month("2026-11", false, "11.00", nil)),
+		want:     doc("True", month("2026-12", false, "1.00", at(20*time.Minute)), month("2026-11", false, "10.00", at(-10*time.Minute))),
+		wantWait: 30 * time.Minute,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wait := controller.Settle(tt.old, tt.d, now)
+			got, _ := json.Marshal(tt.d)
+			want, _ := json.Marshal(tt.want)
+			if string(got) != string(want) || wait != tt.wantWait {
+				t.Errorf("got %s, wait %s\nwant %s, wait %s", got, wait, want, tt.wantWait)
+			}
+		})
+	}
+}

@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -47,6 +48,8 @@ import (
 // CooperativeReconciler reconciles a Cooperative into its hub-status ConfigMap.
 type CooperativeReconciler struct {
 	Client client.Client
+	// Clock dates the running estimates; nil is the real clock.
+	Clock clock.PassiveClock
 }
 
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch
@@ -62,13 +65,16 @@ type scope struct {
 	coop    *coopv1.Cooperative
 	reports []coopv1.CostReport
 	doc     *hubstatus.Document
+	// wait is how long until a running estimate kept back may be written.
+	wait time.Duration
 }
 
 // phase is one step of a reconcile.
 type phase func(ctx context.Context, s *scope) error
 
 // Reconcile builds the co-op's document from its status and the CostReports, and applies
-// the ConfigMap when it differs. A co-op being deleted, or whose tenancy (its namespace
+// the ConfigMap when it differs; a running estimate that moved is written at most once per
+// hubstatus.EstimateRefresh (Settle), and the reconcile comes back when it may be. A co-op being deleted, or whose tenancy (its namespace
 // and the operator's RoleBinding there) the Cooperative reconciler has not reported ready,
 // is left alone: the namespace's deletion takes the ConfigMap with it, and the status
 // update that reports the tenancy ready brings the co-op back here.
@@ -92,7 +98,7 @@ func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			return ctrl.Result{}, err
 		}
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: s.wait}, nil
 }
 
 // rbacGrace is how long after the tenancy is ready a refusal is taken for the API
@@ -106,10 +112,12 @@ func tenancyReadySince(coop *coopv1.Cooperative) time.Time {
 	return time.Time{}
 }
 
-// loadReports reads the CostReports from the cache.
+// loadReports reads the CostReports from the cache, without copying them: each holds a
+// line for every co-op of the hub, a CostReport's change wakes every co-op it names, and
+// BuildDocument only reads them (copying what it keeps).
 func (r *CooperativeReconciler) loadReports(ctx context.Context, s *scope) error {
 	var list coopv1.CostReportList
-	if err := r.Client.List(ctx, &list); err != nil {
+	if err := r.Client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing CostReports: %w", err)
 	}
 	s.reports = list.Items
@@ -122,13 +130,26 @@ func (r *CooperativeReconciler) build(_ context.Context, s *scope) error {
 	return s.doc.Validate()
 }
 
-// apply writes the ConfigMap when the document changed.
+// apply writes the ConfigMap when the document changed, settling its running estimates
+// against the document the ConfigMap holds.
 func (r *CooperativeReconciler) apply(ctx context.Context, s *scope) error {
+	live := &corev1.ConfigMap{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.coop.NamespaceName(), Name: hubstatus.ConfigMapName}, live); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("reading the hub status of %s: %w", s.coop.Name, err)
+		}
+		live = nil
+	}
+	s.wait = Settle(r.written(s.coop, live), s.doc, r.now())
 	cm, err := BuildConfigMap(s.coop, s.doc)
 	if err != nil {
 		return err
 	}
-	res, err := ssa.ApplyFetch(ctx, r.Client, cm, &corev1.ConfigMap{})
+	var current client.Object // nil, not a nil *ConfigMap, when there is none
+	if live != nil {
+		current = live
+	}
+	res, err := ssa.Apply(ctx, r.Client, cm, current)
 	if err != nil {
 		return err
 	}
@@ -136,6 +157,89 @@ func (r *CooperativeReconciler) apply(ctx context.Context, s *scope) error {
 		log.FromContext(ctx).V(1).Info("Applied the hub status", "namespace", cm.Namespace, "months", len(s.doc.Hosting))
 	}
 	return nil
+}
+
+func (r *CooperativeReconciler) now() time.Time {
+	if r.Clock == nil {
+		return time.Now()
+	}
+	return r.Clock.Now()
+}
+
+// written is the document live holds when it is the one the operator last applied there
+// (its hash annotation is that document's); nil otherwise: an estimate edited by hand is
+// not kept.
+func (r *CooperativeReconciler) written(coop *coopv1.Cooperative, live *corev1.ConfigMap) *hubstatus.Document {
+	if live == nil {
+		return nil
+	}
+	old, err := hubstatus.Parse([]byte(live.Data[hubstatus.Key]))
+	if err != nil {
+		return nil
+	}
+	rebuilt, err := BuildConfigMap(coop, old)
+	if err != nil {
+		return nil
+	}
+	if ok, err := ssa.AppliedFrom(r.Client.Scheme(), rebuilt, live); err != nil || !ok {
+		return nil
+	}
+	return old
+}
+
+// Settle dates the running estimates of d, built at now, against old, the document the
+// operator last wrote (nil when there is none): an estimate whose figures did not move
+// keeps its date; one that moved replaces old's when old's is hubstatus.EstimateRefresh
+// old (or dated ahead of now), and otherwise old's month stands in d. A final month has
+// no date and is never held back. Settle returns how long until the first estimate held
+// back may be replaced (0 when none is).
+func Settle(old, d *hubstatus.Document, now time.Time) time.Duration {
+	now = now.UTC().Truncate(time.Second)
+	var wait time.Duration
+	for i := range d.Hosting {
+		m := &d.Hosting[i]
+		m.EstimatedAt = nil
+		if m.Final {
+			continue
+		}
+		prev := estimateOf(old, m.Period)
+		switch {
+		case prev == nil:
+			m.EstimatedAt = &now
+		case sameFigures(*prev, *m):
+			m.EstimatedAt = prev.EstimatedAt
+		default:
+			age := now.Sub(*prev.EstimatedAt)
+			if age >= hubstatus.EstimateRefresh || age < 0 {
+				m.EstimatedAt = &now
+				continue
+			}
+			*m = *prev
+			if left := hubstatus.EstimateRefresh - age; wait == 0 || left < wait {
+				wait = left
+			}
+		}
+	}
+	return wait
+}
+
+// estimateOf is old's dated running estimate of period; nil when it has none.
+func estimateOf(old *hubstatus.Document, period string) *hubstatus.Month {
+	if old == nil {
+		return nil
+	}
+	for i := range old.Hosting {
+		if m := &old.Hosting[i]; m.Period == period && !m.Final && m.EstimatedAt != nil {
+			return m
+		}
+	}
+	return nil
+}
+
+// sameFigures reports whether two months say the same but for their dates.
+func sameFigures(a, b hubstatus.Month) bool {
+	a.EstimatedAt, b.EstimatedAt = nil, nil
+	return a == b
 }
 
 // BuildDocument is the co-op's document: its readiness from its conditions, its last

@@ -18,6 +18,7 @@ package hubstatus_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -61,6 +63,16 @@ func month(d *hubstatus.Document, period string) *hubstatus.Month {
 	return nil
 }
 
+// monthJSON is the document's month period in JSON.
+func monthJSON(t *testing.T, d *hubstatus.Document, period string) string {
+	t.Helper()
+	b, err := json.Marshal(month(d, period))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // published reads the document the operator published in the co-op's namespace.
 func published(ctx context.Context, c client.Client, coop string) (*hubstatus.Document, *corev1.ConfigMap, error) {
 	cm := &corev1.ConfigMap{}
@@ -91,7 +103,9 @@ func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = mgr.Start(ctx) }()
+	mgrCtx, stopManager := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = mgr.Start(mgrCtx) }()
 	root := harness.MustRepoRoot(t)
 	for _, f := range []string{"coop_v1alpha1_cooperative_fairride.yaml", "coop_v1alpha1_cooperative_coursiers.yaml"} {
 		if err := harness.CreateFile(ctx, c, filepath.Join(root, "config", "samples", f)); err != nil {
@@ -195,4 +209,64 @@ func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The current month's running estimate moves: the document keeps the estimate it has
+	// for up to hubstatus.EstimateRefresh, then takes the new one. The manager is stopped
+	// first, so that the reconciles are this test's, with a clock of its own; the move of
+	// the estimate is played in the report's lines, as the CostReport controller writes
+	// them when the metering records usage.
+	period := time.Now().UTC().Format("2006-01")
+	var before *hubstatus.Document
+	eventually(t, "the current month's estimate in fairride-lyon's hub status", func() error {
+		if before, _, err = published(ctx, c, "fairride-lyon"); err != nil {
+			return err
+		}
+		if m := month(before, period); m == nil || m.Final || m.EstimatedAt == nil {
+			return fmt.Errorf("hosting %+v: want a dated estimate of %s", before.Hosting, period)
+		}
+		return nil
+	})
+	stopManager()
+	<-stopped
+	current := &coopv1.CostReport{}
+	if err := c.Get(ctx, client.ObjectKey{Name: period}, current); err != nil {
+		t.Fatal(err)
+	}
+	movedReport := current.DeepCopy()
+	const moved = "7.25"
+	for i := range movedReport.Status.Lines {
+		if l := &movedReport.Status.Lines[i]; l.Cooperative == "fairride-lyon" {
+			l.Amount, l.ComputeAmount = moved, moved
+		}
+	}
+	if err := c.Status().Patch(ctx, movedReport, client.MergeFrom(current), client.FieldOwner("cooperator")); err != nil {
+		t.Fatal(err)
+	}
+	clk := clocktesting.NewFakePassiveClock(time.Now())
+	r.Clock = clk
+	res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: "fairride-lyon"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RequeueAfter <= 0 || res.RequeueAfter > hubstatus.EstimateRefresh {
+		t.Errorf("an estimate held back: requeued after %s, want within %s", res.RequeueAfter, hubstatus.EstimateRefresh)
+	}
+	held, _, err := published(ctx, c, "fairride-lyon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := monthJSON(t, held, period), monthJSON(t, before, period); got != want {
+		t.Errorf("the moved estimate was written at once: %s, want %s until the hour is up", got, want)
+	}
+	clk.SetTime(time.Now().Add(hubstatus.EstimateRefresh))
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: "fairride-lyon"}}); err != nil {
+		t.Fatal(err)
+	}
+	after, _, err := published(ctx, c, "fairride-lyon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := month(after, period); m.Amount != moved || m.EstimatedAt == nil || !m.EstimatedAt.Equal(clk.Now().UTC().Truncate(time.Second)) {
+		t.Errorf("after the hour: %+v, want the amount %s dated %s", m, moved, clk.Now().UTC().Truncate(time.Second))
+	}
 }

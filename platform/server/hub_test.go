@@ -71,9 +71,12 @@ func TestHubReport(t *testing.T) {
 	}
 
 	// The operator's next document is the next answer.
-	doc.Hosting = append([]hubstatus.Month{{Period: "2026-12", Currency: "EUR", HubTotal: "0.00", Cooperatives: 2, Amount: "0.00"}}, doc.Hosting...)
+	// (a running estimate, with the time the hub took it).
+	estimated := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	doc.Hosting = append([]hubstatus.Month{{Period: "2026-12", EstimatedAt: &estimated, Currency: "EUR", HubTotal: "0.00", Cooperatives: 2, Amount: "0.00"}}, doc.Hosting...)
 	write(doc)
-	if got := e.must(200, "GET", "/v1/reports/hub", adminToken, nil); len(got["hosting"].([]any)) != 2 {
+	if got := e.must(200, "GET", "/v1/reports/hub", adminToken, nil); len(got["hosting"].([]any)) != 2 ||
+		got["hosting"].([]any)[0].(map[string]any)["estimatedAt"] != "2026-12-06T09:00:00Z" {
 		t.Errorf("after the operator's update: %v", got)
 	}
 

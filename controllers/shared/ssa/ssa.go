@@ -250,6 +250,20 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 	return Updated, nil
 }
 
+// AppliedFrom reports whether live carries the hash of desired: the operator's last apply
+// of the object was of desired. (What live holds may have changed since; Contains tells.)
+func AppliedFrom(scheme *runtime.Scheme, desired, live client.Object) (bool, error) {
+	u, err := ToUnstructured(scheme, desired)
+	if err != nil {
+		return false, err
+	}
+	h, err := hash(u)
+	if err != nil {
+		return false, err
+	}
+	return live.GetAnnotations()[HashAnnotation] == h, nil
+}
+
 // builtIn reports whether group is one of Kubernetes' own API groups (the core group, or
 // a group under k8s.io), whose objects no webhook of the hub's operators mutates.
 func builtIn(group string) bool {
