@@ -205,10 +205,14 @@ func TestSettle(t *testing.T) {
 		old:  doc("True", month("2026-12", false, "10.00", at(0))), d: doc("True", month("2026-12", false, "10.00", nil)),
 		want: doc("True", month("2026-12", false, "10.00", at(0))),
 	}, {
-		name: "moved within the hour: the old estimate stands until the hour is up; the readiness goes through",
-		old:  doc("True", month("2026-12", false, "10.00", at(0))), d: doc("False", month("2026-12", false, "10.40", nil)),
-		want:     doc("False", month("2026-12", false, "10.00", at(0))),
+		name: "moved within the hour: the old estimate stands until the hour is up",
+		old:  doc("True", month("2026-12", false, "10.00", at(0))), d: doc("True", month("2026-12", false, "10.40", nil)),
+		want:     doc("True", month("2026-12", false, "10.00", at(0))),
 		wantWait: 40 * time.Minute,
+	}, {
+		name: "moved within the hour while the readiness changed: the document is written, with the moved estimate",
+		old:  doc("True", month("2026-12", false, "10.00", at(0))), d: doc("False", month("2026-12", false, "10.40", nil)),
+		want: doc("False", month("2026-12", false, "10.40", at(20*time.Minute))),
 	}, {
 		name: "moved after the hour: replaced and dated now",
 		old:  doc("True", month("2026-12", false, "10.00", at(-41*time.Minute))), d: doc("True", month("2026-12", false, "10.40", nil)),
@@ -222,11 +226,16 @@ func TestSettle(t *testing.T) {
 		old:  doc("True", month("2026-11", false, "10.00", at(0))), d: doc("True", month("2026-11", true, "12.00", nil)),
 		want: doc("True", month("2026-11", true, "12.00", nil)),
 	}, {
-		name:     "a new month beside one held back: the new one dated now, the wait the held one's",
-		old:      doc("True", month("2026-11", false, "10.00", at(-10*time.Minute))),
-		d:        doc("True", month("2026-12", false, "1.00", nil), month("2026-11", false, "11.00", nil)),
-		want:     doc("True", month("2026-12", false, "1.00", at(20*time.Minute)), month("2026-11", false, "10.00", at(-10*time.Minute))),
-		wantWait: 30 * time.Minute,
+		name: "a new month beside a moved one: written, both dated now",
+		old:  doc("True", month("2026-11", false, "10.00", at(-10*time.Minute))),
+		d:    doc("True", month("2026-12", false, "1.00", nil), month("2026-11", false, "11.00", nil)),
+		want: doc("True", month("2026-12", false, "1.00", at(20*time.Minute)), month("2026-11", false, "11.00", at(20*time.Minute))),
+	}, {
+		name:     "two moved estimates held back: the wait is the sooner one's",
+		old:      doc("True", month("2026-12", false, "1.00", at(-30*time.Minute)), month("2026-11", false, "10.00", at(-10*time.Minute))),
+		d:        doc("True", month("2026-12", false, "2.00", nil), month("2026-11", false, "11.00", nil)),
+		want:     doc("True", month("2026-12", false, "1.00", at(-30*time.Minute)), month("2026-11", false, "10.00", at(-10*time.Minute))),
+		wantWait: 10 * time.Minute,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,6 +23,7 @@ package hubstatus
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -190,12 +191,14 @@ func (r *CooperativeReconciler) written(coop *coopv1.Cooperative, live *corev1.C
 // Settle dates the running estimates of d, built at now, against old, the document the
 // operator last wrote (nil when there is none): an estimate whose figures did not move
 // keeps its date; one that moved replaces old's when old's is hubstatus.EstimateRefresh
-// old (or dated ahead of now), and otherwise old's month stands in d. A final month has
-// no date and is never held back. Settle returns how long until the first estimate held
-// back may be replaced (0 when none is).
+// old (or dated ahead of now), and otherwise old's month stands in d, unless d differs
+// from old anyway (the readiness, a new month, a month turned final): a write that happens
+// takes every moved estimate. A final month has no date. Settle returns how long until
+// the first estimate held back may be replaced (0 when none is).
 func Settle(old, d *hubstatus.Document, now time.Time) time.Duration {
 	now = now.UTC().Truncate(time.Second)
 	var wait time.Duration
+	moved := map[int]hubstatus.Month{} // the months held back, as d had them
 	for i := range d.Hosting {
 		m := &d.Hosting[i]
 		m.EstimatedAt = nil
@@ -214,13 +217,28 @@ func Settle(old, d *hubstatus.Document, now time.Time) time.Duration {
 				m.EstimatedAt = &now
 				continue
 			}
+			moved[i] = *m
 			*m = *prev
 			if left := hubstatus.EstimateRefresh - age; wait == 0 || left < wait {
 				wait = left
 			}
 		}
 	}
+	if len(moved) > 0 && !sameDocument(old, d) {
+		for i, m := range moved {
+			m.EstimatedAt = &now
+			d.Hosting[i] = m
+		}
+		wait = 0
+	}
 	return wait
+}
+
+// sameDocument reports whether two documents say the same (an estimate's date included).
+func sameDocument(a, b *hubstatus.Document) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
 // estimateOf is old's dated running estimate of period; nil when it has none.

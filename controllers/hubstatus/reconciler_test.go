@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -268,5 +269,37 @@ func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
 	}
 	if m := month(after, period); m.Amount != moved || m.EstimatedAt == nil || !m.EstimatedAt.Equal(clk.Now().UTC().Truncate(time.Second)) {
 		t.Errorf("after the hour: %+v, want the amount %s dated %s", m, moved, clk.Now().UTC().Truncate(time.Second))
+	}
+
+	// An estimate edited by hand, its date kept, is not taken for the operator's: replaced
+	// at once.
+	_, cm, err = published(ctx, c, "fairride-lyon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := *after
+	forged.Hosting = slices.Clone(after.Hosting)
+	for i := range forged.Hosting {
+		if forged.Hosting[i].Period == period {
+			forged.Hosting[i].Amount = "999.99"
+		}
+	}
+	b, err := forged.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Data[hubstatus.Key] = string(b)
+	if err := c.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: "fairride-lyon"}}); err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := published(ctx, c, "fairride-lyon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if month(d, period).Amount != moved {
+		t.Errorf("an estimate edited by hand: %s, want %s at once", monthJSON(t, d, period), moved)
 	}
 }
