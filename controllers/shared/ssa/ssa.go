@@ -196,13 +196,9 @@ func hash(u *unstructured.Unstructured) (string, error) {
 // would remove it; an apply that creates leaves it to the webhook. A custom resource is
 // therefore never created by a plain create and its ownership never needs the upgrade.
 func Apply(ctx context.Context, c client.Client, desired client.Object, live client.Object) (Result, error) {
-	u, err := ToUnstructured(c.Scheme(), desired)
+	u, h, err := hashed(c.Scheme(), desired)
 	if err != nil {
 		return Unchanged, err
-	}
-	h, err := hash(u)
-	if err != nil {
-		return Unchanged, fmt.Errorf("hashing %s %s: %w", u.GetKind(), u.GetName(), err)
 	}
 	annotations := u.GetAnnotations()
 	if annotations == nil {
@@ -253,15 +249,24 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 // AppliedFrom reports whether live carries the hash of desired: the operator's last apply
 // of the object was of desired. (What live holds may have changed since; Contains tells.)
 func AppliedFrom(scheme *runtime.Scheme, desired, live client.Object) (bool, error) {
-	u, err := ToUnstructured(scheme, desired)
-	if err != nil {
-		return false, err
-	}
-	h, err := hash(u)
+	_, h, err := hashed(scheme, desired)
 	if err != nil {
 		return false, err
 	}
 	return live.GetAnnotations()[HashAnnotation] == h, nil
+}
+
+// hashed is desired as Apply sends it (before the hash annotation) and its hash.
+func hashed(scheme *runtime.Scheme, desired client.Object) (*unstructured.Unstructured, string, error) {
+	u, err := ToUnstructured(scheme, desired)
+	if err != nil {
+		return nil, "", err
+	}
+	h, err := hash(u)
+	if err != nil {
+		return nil, "", fmt.Errorf("hashing %s %s: %w", u.GetKind(), u.GetName(), err)
+	}
+	return u, h, nil
 }
 
 // builtIn reports whether group is one of Kubernetes' own API groups (the core group, or
@@ -294,9 +299,13 @@ func upgradeOwnership(ctx context.Context, c client.Client, u *unstructured.Unst
 
 // upgraded holds the UIDs of objects whose FieldOwner fields are owned by its apply
 // entry (no Update entry of FieldOwner left): none of them is read again for the upgrade.
-// An object is only ever created plainly under its UID once, and the operator writes the
-// kinds it applies with no other write under FieldOwner, so a UID seen upgraded stays so.
-// Bounded: an object forgotten is read once more.
+// An object is only ever created plainly under its UID once, and the operator makes no
+// other write under FieldOwner to the kinds it creates plainly, so a UID seen upgraded
+// stays so. Mind that a write without a field owner is recorded under the client's user
+// agent, "cooperator" for this binary, which is FieldOwner: a plain Update or Patch of such
+// an object would leave an Update entry no later apply upgrades. (The operator's plain
+// patches are of Cooperatives only, which it never creates plainly.) Bounded: an object
+// forgotten is read once more.
 var upgraded = lru.New(upgradedObjects)
 
 // upgradedObjects bounds upgraded: about the objects of a thousand co-ops that change
