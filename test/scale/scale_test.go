@@ -159,8 +159,10 @@ func measure(t *testing.T, bin string, n int) {
 
 	// The operator, and the co-ops applied at once.
 	var pprofArgs []string
+	pprofAddress := ""
 	if *profileDir != "" {
-		pprofArgs = []string{"--pprof-bind-address=" + freeAddress(t)}
+		pprofAddress = freeAddress(t)
+		pprofArgs = []string{"--pprof-bind-address=" + pprofAddress}
 	}
 	op := startOperator(t, env, bin, pprofArgs...)
 	playReader := informers(t, env)
@@ -197,7 +199,7 @@ func measure(t *testing.T, bin string, n int) {
 	f.rssAnon, f.rssFile = rssParts(op.PID())
 	f.liveHeap = lastLiveHeap(op.Log())
 	if *profileDir != "" {
-		heapProfile(t, strings.TrimPrefix(pprofArgs[0], "--pprof-bind-address="), filepath.Join(*profileDir, fmt.Sprintf("operator-heap-%d.pprof", n)))
+		heapProfile(t, pprofAddress, filepath.Join(*profileDir, fmt.Sprintf("operator-heap-%d.pprof", n)))
 	}
 	sleep(ctx, 3*time.Second) // the API server writes its audit log in batches
 	f.writes, err = env.AuditedWrites(operatorUser, idleStart, idleStart.Add(f.idleWindow))
@@ -277,7 +279,9 @@ func startOperator(t *testing.T, env *harness.Env, bin string, extra ...string) 
 		"--webhooks=false", "--metrics-bind-address=0", "--health-probe-bind-address=0",
 		"--region=eu-west", "--operator-namespace=" + hubconfig.Default().OperatorNamespace,
 	}
-	args = append(append(args, extra...), strings.Fields(*operatorArgs)...)
+	// The suite's own flags come last: a --pprof-bind-address in -operator-args does not
+	// move the profile the suite reads.
+	args = append(append(args, strings.Fields(*operatorArgs)...), extra...)
 	op, err := env.StartOperator(bin, operatorUser, args...)
 	must(t, err)
 	t.Cleanup(func() {

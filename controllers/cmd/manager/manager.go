@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -375,7 +376,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "address of the Prometheus metrics endpoint (HTTPS, for clients allowed to get /metrics); 0 turns it off")
 	fs.StringVar(&o.MetricsCertDir, "metrics-cert-dir", o.MetricsCertDir, "folder with the metrics server's tls.crt and tls.key; a self-signed certificate when empty")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "address of /healthz and /readyz")
-	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, "address of Go's profiles at /debug/pprof/ (plain HTTP, no authentication: bind it to 127.0.0.1 and reach it with kubectl port-forward); off when empty or 0")
+	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, "address of Go's profiles at /debug/pprof/ (plain HTTP, no authentication: a loopback host only, such as 127.0.0.1:6060, reached with kubectl port-forward); off when empty or 0")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", false, "elect one active replica among several")
 	fs.DurationVar(&o.PeerContactInterval, "peer-contact-interval", o.PeerContactInterval, "how often to contact each FederationPeer that answers")
 	fs.DurationVar(&o.GovernanceInterval, "governance-interval", o.GovernanceInterval, "how often to read each governed co-op's database for passed proposals (one connection and one Secret read per co-op each time)")
@@ -387,8 +388,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	o.Throughput.BindFlags(fs)
 }
 
-// ValidateIntervals refuses intervals that would make a loop spin: each names its flag
-// and the rule.
+// ValidateIntervals refuses intervals that would make a loop spin, and a profile address
+// other hosts could reach: each names its flag and the rule.
 func (o *Options) ValidateIntervals() error {
 	var errs []error
 	if o.PeerContactInterval < time.Second {
@@ -397,7 +398,27 @@ func (o *Options) ValidateIntervals() error {
 	if o.GovernanceInterval < time.Second {
 		errs = append(errs, fmt.Errorf("--governance-interval: must be at least 1s, got %s", o.GovernanceInterval))
 	}
+	if err := loopbackOnly(o.PprofBindAddress); err != nil {
+		errs = append(errs, fmt.Errorf("--pprof-bind-address: %w", err))
+	}
 	return errors.Join(errs...)
+}
+
+// loopbackOnly refuses an address that is not off ("" or "0") and not on a loopback host:
+// the profiles have no authentication, and a pod's loopback is reached with kubectl
+// port-forward.
+func loopbackOnly(addr string) error {
+	if addr == "" || addr == "0" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("must be host:port, got %q", addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("must be on a loopback host (127.0.0.1:6060, reached with kubectl port-forward): the profiles have no authentication, got %q", addr)
+	}
+	return nil
 }
 
 // Main runs the manager subcommand: it reads flags (and an optional --config file, over

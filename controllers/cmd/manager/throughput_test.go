@@ -63,7 +63,8 @@ func TestThroughputFlags(t *testing.T) {
 
 // TestIntervalFlags: --governance-interval and --peer-contact-interval set how often the
 // operator reads governed co-ops' databases and contacts peers; what would make a loop
-// spin is refused with the flag and the rule named.
+// spin is refused with the flag and the rule named, as is a --pprof-bind-address other
+// hosts could reach.
 func TestIntervalFlags(t *testing.T) {
 	tests := []struct {
 		args       []string
@@ -75,6 +76,12 @@ func TestIntervalFlags(t *testing.T) {
 		{args: []string{"--governance-interval=2m", "--peer-contact-interval=30s"}, governance: 2 * time.Minute, peers: 30 * time.Second},
 		{args: []string{"--governance-interval=0"}, err: "--governance-interval: must be at least 1s, got 0s"},
 		{args: []string{"--governance-interval=10ms", "--peer-contact-interval=-1s"}, err: "--peer-contact-interval: must be at least 1s, got -1s\n--governance-interval: must be at least 1s, got 10ms"},
+		{args: []string{"--pprof-bind-address=127.0.0.1:6060"}, governance: governance.DefaultInterval, peers: time.Minute},
+		{args: []string{"--pprof-bind-address=[::1]:6060"}, governance: governance.DefaultInterval, peers: time.Minute},
+		{args: []string{"--pprof-bind-address=localhost:6060"}, governance: governance.DefaultInterval, peers: time.Minute},
+		{args: []string{"--pprof-bind-address=:6060"}, err: `--pprof-bind-address: must be on a loopback host (127.0.0.1:6060, reached with kubectl port-forward): the profiles have no authentication, got ":6060"`},
+		{args: []string{"--pprof-bind-address=0.0.0.0:6060"}, err: `--pprof-bind-address: must be on a loopback host (127.0.0.1:6060, reached with kubectl port-forward): the profiles have no authentication, got "0.0.0.0:6060"`},
+		{args: []string{"--pprof-bind-address=6060"}, err: `--pprof-bind-address: must be host:port, got "6060"`},
 	}
 	for _, tt := range tests {
 		opts := manager.DefaultOptions()
