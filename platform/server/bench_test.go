@@ -87,7 +87,7 @@ func BenchmarkPayments(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	// Warm both connections' statement caches.
+	// Warm the connections' statement caches.
 	pay(-1)
 	insert(-1)
 	httpInsert(-1)
