@@ -160,6 +160,8 @@ type fundRule struct {
 type hostingLine struct {
 	Month, Amount, Currency, Share string
 	Final                          bool
+	// EstimatedAt is when the hub took a running estimate ("" when final or not told).
+	EstimatedAt string
 }
 
 // hubReport is what the hub says of the co-op (GET /v1/reports/hub).
@@ -170,11 +172,12 @@ type hubReport struct {
 		LastBackup                        *time.Time `json:"lastBackup"`
 	} `json:"reliability"`
 	Hosting []struct {
-		Period       string `json:"period"`
-		Final        bool   `json:"final"`
-		Currency     string `json:"currency"`
-		Amount       string `json:"amount"`
-		SharePercent string `json:"sharePercent"`
+		Period       string     `json:"period"`
+		Final        bool       `json:"final"`
+		EstimatedAt  *time.Time `json:"estimatedAt"`
+		Currency     string     `json:"currency"`
+		Amount       string     `json:"amount"`
+		SharePercent string     `json:"sharePercent"`
 	} `json:"hosting"`
 }
 
@@ -240,7 +243,7 @@ func (a *App) money(q *req) {
 		}
 		for _, h := range hub.Hosting {
 			d.HostingLines = append(d.HostingLines, hostingLine{Month: h.Period, Amount: decimalText(q.lang, h.Amount), Currency: h.Currency,
-				Share: decimalText(q.lang, h.SharePercent), Final: h.Final})
+				Share: decimalText(q.lang, h.SharePercent), Final: h.Final, EstimatedAt: dateTime(q.lang, h.EstimatedAt)})
 		}
 		d.HostingChart = barChart(tr(q.lang, "money.hosting"), hb)
 	}

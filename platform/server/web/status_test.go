@@ -24,6 +24,11 @@ func TestOperatorStatusShown(t *testing.T) {
 			t.Errorf("the money page lacks %q", want)
 		}
 	}
+	// A running estimate says when the hub took it.
+	c.writeStatus(strings.Replace(operatorStatus, `"hosting":[`, `"hosting":[{"period":"2026-12","final":false,"estimatedAt":"2026-12-06T09:00:00Z","currency":"EUR","hubTotal":"120.00","cooperatives":3,"amount":"12.00"},`, 1))
+	if money := s.do("GET", "/app/money", nil).body; !strings.Contains(money, "running estimate as of 2026-12-06 09:00 UTC") || !strings.Contains(money, "12.00 EUR") {
+		t.Errorf("the money page does not date the running estimate")
+	}
 	vit := s.do("GET", "/app/vitality", nil).body
 	for _, want := range []string{`id="reliability"`, "Last backup", "2026-12-01 02:00 UTC", "not ready · since 2026-12-01 08:59 UTC"} {
 		if !strings.Contains(vit, want) {
