@@ -232,9 +232,9 @@ func TestSettle(t *testing.T) {
 		want: doc("True", month("2026-12", false, "1.00", at(20*time.Minute)), month("2026-11", false, "11.00", at(20*time.Minute))),
 	}, {
 		name:     "two moved estimates held back: the wait is the sooner one's",
-		old:      doc("True", month("2026-12", false, "1.00", at(-30*time.Minute)), month("2026-11", false, "10.00", at(-10*time.Minute))),
+		old:      doc("True", month("2026-12", false, "1.00", at(-10*time.Minute)), month("2026-11", false, "10.00", at(-30*time.Minute))),
 		d:        doc("True", month("2026-12", false, "2.00", nil), month("2026-11", false, "11.00", nil)),
-		want:     doc("True", month("2026-12", false, "1.00", at(-30*time.Minute)), month("2026-11", false, "10.00", at(-10*time.Minute))),
+		want:     doc("True", month("2026-12", false, "1.00", at(-10*time.Minute)), month("2026-11", false, "10.00", at(-30*time.Minute))),
 		wantWait: 10 * time.Minute,
 	}}
 	for _, tt := range tests {
