@@ -40,8 +40,9 @@ const (
 	Key = "hub-status.json"
 	// MaxMonths is how many months of hosting the document keeps, newest first.
 	MaxMonths = 24
-	// EstimateRefresh is how long a month's running estimate in the document stands before
-	// a changed estimate replaces it. The metering moves every co-op's estimate a little at
+	// EstimateRefresh is how long a month's running estimate in the document stands at
+	// least before a changed estimate replaces it (the operator adds up to a sixth of it,
+	// by the co-op's name, so that a hub's co-ops are not all rewritten in one minute). The metering moves every co-op's estimate a little at
 	// each of its writes; rewriting every co-op's document each time would make a hub of a
 	// thousand co-ops write a thousand ConfigMaps every few minutes. The readiness, a new
 	// month and a final month reach the document at once.

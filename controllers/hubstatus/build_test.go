@@ -239,12 +239,33 @@ func TestSettle(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wait := controller.Settle(tt.old, tt.d, now)
+			wait := controller.Settle(tt.old, tt.d, now, hubstatus.EstimateRefresh)
 			got, _ := json.Marshal(tt.d)
 			want, _ := json.Marshal(tt.want)
 			if string(got) != string(want) || wait != tt.wantWait {
 				t.Errorf("got %s, wait %s\nwant %s, wait %s", got, wait, want, tt.wantWait)
 			}
 		})
+	}
+}
+
+// TestRefreshOf: every co-op's estimate stands at least hubstatus.EstimateRefresh and less
+// than a sixth of it more, the same for a co-op every time, and a thousand co-ops spread
+// over that sixth (not all in one minute).
+func TestRefreshOf(t *testing.T) {
+	minutes := map[time.Duration]bool{}
+	for i := range 1000 {
+		name := fmt.Sprintf("coop-%04d", i)
+		r := controller.RefreshOf(name)
+		if r < hubstatus.EstimateRefresh || r >= hubstatus.EstimateRefresh+hubstatus.EstimateRefresh/6 {
+			t.Fatalf("%s: %s, want within [%s, %s)", name, r, hubstatus.EstimateRefresh, hubstatus.EstimateRefresh+hubstatus.EstimateRefresh/6)
+		}
+		if controller.RefreshOf(name) != r {
+			t.Fatalf("%s: not the same twice", name)
+		}
+		minutes[r.Truncate(time.Minute)] = true
+	}
+	if len(minutes) < 10 {
+		t.Errorf("a thousand co-ops fall in %d minutes of the ten: not spread", len(minutes))
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
@@ -75,7 +76,7 @@ type phase func(ctx context.Context, s *scope) error
 
 // Reconcile builds the co-op's document from its status and the CostReports, and applies
 // the ConfigMap when it differs; a running estimate that moved is written at most once per
-// hubstatus.EstimateRefresh (Settle), and the reconcile comes back when it may be. A co-op being deleted, or whose tenancy (its namespace
+// RefreshOf the co-op (Settle), and the reconcile comes back when it may be. A co-op being deleted, or whose tenancy (its namespace
 // and the operator's RoleBinding there) the Cooperative reconciler has not reported ready,
 // is left alone: the namespace's deletion takes the ConfigMap with it, and the status
 // update that reports the tenancy ready brings the co-op back here.
@@ -141,7 +142,7 @@ func (r *CooperativeReconciler) apply(ctx context.Context, s *scope) error {
 		}
 		live = nil
 	}
-	s.wait = Settle(r.written(s.coop, live), s.doc, r.now())
+	s.wait = Settle(r.written(s.coop, live), s.doc, r.now(), RefreshOf(s.coop.Name))
 	cm, err := BuildConfigMap(s.coop, s.doc)
 	if err != nil {
 		return err
@@ -188,14 +189,25 @@ func (r *CooperativeReconciler) written(coop *coopv1.Cooperative, live *corev1.C
 	return old
 }
 
+// RefreshOf is how long a running estimate of the co-op stands before a moved one replaces
+// it: hubstatus.EstimateRefresh and up to a sixth of it more, by the co-op's name, so that
+// co-ops whose estimates were dated together (a hub's first convergence) are not all
+// rewritten in the same minute of every hour.
+func RefreshOf(coop string) time.Duration {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(coop))
+	spread := uint32(hubstatus.EstimateRefresh / 6 / time.Second)
+	return hubstatus.EstimateRefresh + time.Duration(h.Sum32()%spread)*time.Second
+}
+
 // Settle dates the running estimates of d, built at now, against old, the document the
 // operator last wrote (nil when there is none): an estimate whose figures did not move
-// keeps its date; one that moved replaces old's when old's is hubstatus.EstimateRefresh
-// old (or dated ahead of now), and otherwise old's month stands in d, unless d differs
+// keeps its date; one that moved replaces old's when old's is refresh old (or dated
+// ahead of now), and otherwise old's month stands in d, unless d differs
 // from old anyway (the readiness, a new month, a month turned final): a write that happens
 // takes every moved estimate. A final month has no date. Settle returns how long until
 // the first estimate held back may be replaced (0 when none is).
-func Settle(old, d *hubstatus.Document, now time.Time) time.Duration {
+func Settle(old, d *hubstatus.Document, now time.Time, refresh time.Duration) time.Duration {
 	now = now.UTC().Truncate(time.Second)
 	var wait time.Duration
 	moved := map[int]hubstatus.Month{} // the months held back, as d had them
@@ -213,13 +225,13 @@ func Settle(old, d *hubstatus.Document, now time.Time) time.Duration {
 			m.EstimatedAt = prev.EstimatedAt
 		default:
 			age := now.Sub(*prev.EstimatedAt)
-			if age >= hubstatus.EstimateRefresh || age < 0 {
+			if age >= refresh || age < 0 {
 				m.EstimatedAt = &now
 				continue
 			}
 			moved[i] = *m
 			*m = *prev
-			if left := hubstatus.EstimateRefresh - age; wait == 0 || left < wait {
+			if left := refresh - age; wait == 0 || left < wait {
 				wait = left
 			}
 		}
