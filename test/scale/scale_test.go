@@ -500,21 +500,9 @@ func profileAPIServer(t *testing.T, env *harness.Env, n int) (stop func()) {
 		// The API server's profile ends after its seconds; stop cancels a shorter wait by
 		// closing nothing, so the profile is asked for in slices of 20 seconds.
 		for i := 0; ctx.Err() == nil; i++ {
-			req, _ := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, strings.TrimSuffix(env.Cfg.Host, "/")+"/debug/pprof/profile?seconds=20", nil)
-			resp, err := hc.Do(req)
-			if err != nil {
-				t.Logf("profile: %v", err)
-				return
-			}
-			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil || resp.StatusCode != http.StatusOK {
-				t.Logf("profile: %d %v", resp.StatusCode, err)
-				return
-			}
 			path := filepath.Join(*profileDir, fmt.Sprintf("apiserver-%d-%02d.pprof", n, i))
-			if err := os.WriteFile(path, body, 0o600); err != nil {
-				t.Logf("profile: %v", err)
+			if err := saveProfile(context.WithoutCancel(ctx), hc, strings.TrimSuffix(env.Cfg.Host, "/")+"/debug/pprof/profile?seconds=20", path); err != nil {
+				t.Logf("the API server's profile: %v", err)
 				return
 			}
 		}
@@ -534,20 +522,30 @@ func freeAddress(t *testing.T) string {
 // heapProfile writes the operator's heap profile (its pprof address addr) to path; a
 // failure is logged, not fatal: the profile is an aid, not a figure.
 func heapProfile(t *testing.T, addr, path string) {
-	resp, err := (&http.Client{Timeout: time.Minute}).Get("http://" + addr + "/debug/pprof/heap")
+	if err := saveProfile(t.Context(), &http.Client{Timeout: time.Minute}, "http://"+addr+"/debug/pprof/heap", path); err != nil {
+		t.Logf("the operator's heap profile: %v", err)
+	}
+}
+
+// saveProfile gets a profile from url with hc and writes it to path.
+func saveProfile(ctx context.Context, hc *http.Client, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		t.Logf("the operator's heap profile: %v", err)
-		return
+		return err
 	}
-	defer resp.Body.Close()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Logf("the operator's heap profile: %d %v", resp.StatusCode, err)
-		return
+	if err != nil {
+		return err
 	}
-	if err := os.WriteFile(path, body, 0o600); err != nil {
-		t.Logf("the operator's heap profile: %v", err)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
 	}
+	return os.WriteFile(path, body, 0o600)
 }
 
 // readyQuantiles are the 10th, 50th, 90th and 100th percentiles of the co-ops' time from
