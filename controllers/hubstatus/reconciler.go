@@ -76,10 +76,11 @@ type phase func(ctx context.Context, s *scope) error
 
 // Reconcile builds the co-op's document from its status and the CostReports, and applies
 // the ConfigMap when it differs; a running estimate that moved is written at most once per
-// RefreshOf the co-op (Settle), and the reconcile comes back when it may be. A co-op being deleted, or whose tenancy (its namespace
-// and the operator's RoleBinding there) the Cooperative reconciler has not reported ready,
-// is left alone: the namespace's deletion takes the ConfigMap with it, and the status
-// update that reports the tenancy ready brings the co-op back here.
+// RefreshOf the co-op (Settle), and the reconcile comes back when it may be. A co-op being
+// deleted, or whose tenancy (its namespace and the operator's RoleBinding there) the
+// Cooperative reconciler has not reported ready, is left alone: the namespace's deletion
+// takes the ConfigMap with it, and the status update that reports the tenancy ready
+// brings the co-op back here.
 func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	coop := &coopv1.Cooperative{}
 	if err := r.Client.Get(ctx, req.NamespacedName, coop); err != nil {
