@@ -431,6 +431,7 @@ type CooperativeSpec struct {
 	// suspend stops the reconciliation of this Cooperative while true: the operator changes
 	// none of its objects and sets Ready to False with reason Suspended, until it is false
 	// again (`cooperator suspend` and `cooperator resume` set it). Deletion still proceeds.
+	// Only who may delete the Cooperative (the hub's admins) may set or clear it.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 }
