@@ -56,6 +56,10 @@ const (
 	ReasonExportJobFailed = "JobFailed"
 	// ReasonExportSucceeded: the dump is downloadable.
 	ReasonExportSucceeded = "Succeeded"
+	// ReasonExportJobNameTaken: the export's Job would have the name of a Job it does not
+	// own (the co-op's restore Job is <co-op>-import): nothing is dumped; name the export
+	// otherwise.
+	ReasonExportJobNameTaken = "JobNameTaken"
 )
 
 // CooperativeExportSpec asks for a logical dump of the co-op's database. The co-op is the

@@ -48,6 +48,22 @@ const (
 	AdminRoleName  = "coop-admin"
 )
 
+// Suffixes of names the hub derives from a co-op's name in places shared by every co-op
+// (the operator namespace, the shared Cluster's roles, the object store's credentials).
+// A co-op named <other> plus one of them would be handed <other>'s objects, so the CRD
+// refuses such names (a rule on metadata.name that lists ReservedNameSuffixes).
+const (
+	// ServingSuffix names a co-op's serving role: its Secret and DatabaseRole in the
+	// operator namespace (coop-<name>-serving), its PostgreSQL role (coop_<name>_serving).
+	ServingSuffix = "-serving"
+	// ReadCredentialsSuffix names the read-only object store credentials of a co-op, in the
+	// operator namespace (<prefix><name>-read).
+	ReadCredentialsSuffix = "-read"
+)
+
+// ReservedNameSuffixes are the suffixes a co-op's name may not end in.
+var ReservedNameSuffixes = []string{ServingSuffix, ReadCredentialsSuffix}
+
 // ClusterName is the co-op's dedicated CloudNativePG Cluster.
 func ClusterName(coop *Cooperative) string { return coop.Name }
 

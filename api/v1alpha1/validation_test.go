@@ -140,6 +140,17 @@ func TestCooperativeValidation(t *testing.T) {
 		{"name longer than 50 characters", func(c *coopv1.Cooperative) { c.Name = strings.Repeat("a", 51) },
 			[]string{"metadata.name must be at most 50 characters"}},
 	}
+	// Every suffix the hub derives another co-op's objects with is refused at the end of a
+	// name: co-op a-serving would be handed co-op a's serving role, a-read its read-only
+	// object store credentials.
+	for _, suffix := range coopv1.ReservedNameSuffixes {
+		createCases = append(createCases, struct {
+			name   string
+			mutate func(*coopv1.Cooperative)
+			want   []string
+		}{"name ending in " + suffix, func(c *coopv1.Cooperative) { c.Name = "fair" + suffix },
+			[]string{"metadata.name must not end in -serving or -read", "another co-op's serving role"}})
+	}
 	for i, tc := range createCases {
 		t.Run("create/"+tc.name, func(t *testing.T) {
 			obj := validCooperative(fmt.Sprintf("case-%d", i))

@@ -341,6 +341,43 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		Expect(dry(func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves it alone")
 	})
 
+	It("does not suspend or resume the co-op: only who may delete it may", func() {
+		setSuspend := func(v bool) func(*coopv1.Cooperative) {
+			return func(c *coopv1.Cooperative) { c.Spec.Suspend = v }
+		}
+		dry := func(c client.Client, mutate func(*coopv1.Cooperative)) error {
+			return retry.RetryOnConflict(retry.DefaultRetry, func() error { return dryUpdateAs(c, name, mutate) })
+		}
+		const refusal = "only someone who may delete this Cooperative (the hub's admins) may suspend or resume it"
+		refusedWith(dry(alice, setSuspend(true)), "spec.suspend", refusal)
+		Expect(dry(k8s, setSuspend(true))).To(Succeed(), "the hub suspends")
+		// Suspended by the hub, the co-op's admins cannot resume it.
+		Expect(updateAs(k8s, name, setSuspend(true))).To(Succeed())
+		DeferCleanup(func() { Expect(updateAs(k8s, name, setSuspend(false))).To(Succeed()) })
+		refusedWith(dry(alice, setSuspend(false)), "spec.suspend", refusal)
+		Expect(dry(alice, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves it alone")
+	})
+
+	It("holds a standby, which a peer hub writes, to the hub's reserved admins and to the hosts of its co-ops", func() {
+		standby := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+		standby.Name = "bounds-standby"
+		standby.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-north"}
+		standby.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-north", HomeCooperative: standby.Name, PrimaryServerName: standby.Name, PrimaryRegion: "eu-north",
+			ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://north/eu-north/bounds-standby/", SecretName: "bounds-standby-objectstore"}, ConsentedRegions: []string{"local"}}
+		standby.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: "bounds-standby-admins"}}
+		// Its host is its home hub's: outside this hub's domains is fine.
+		standby.Spec.Platform.Host = "fair.north.example.org"
+		Expect(k8s.Create(ctx, standby.DeepCopy(), client.DryRunAll)).To(Succeed())
+
+		takesHost := standby.DeepCopy()
+		takesHost.Spec.Platform.Host = name + ".example.coop"
+		refusedWith(k8s.Create(ctx, takesHost, client.DryRunAll),
+			`spec.platform.host: Invalid value: "bounds-a.example.coop": is already the host of another co-op of this hub`)
+		reserved := standby.DeepCopy()
+		reserved.Spec.Admins = append(reserved.Spec.Admins, coopv1.Subject{Kind: "Group", Name: "hub-admins"})
+		refusedWith(k8s.Create(ctx, reserved, client.DryRunAll), "spec.admins[1].name: Forbidden: group hub-admins is reserved by the hub")
+	})
+
 	It("takes a host only under the hub's domains and held by no other co-op", func() {
 		other := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		other.Name = "bounds-other"

@@ -54,6 +54,6 @@ func (r *Reconciler) bySecret(_ context.Context, obj client.Object) []reconcile.
 	if obj.GetNamespace() != r.Config.OperatorNamespace || prefix == "" || !strings.HasPrefix(obj.GetName(), prefix) {
 		return nil
 	}
-	name := strings.TrimSuffix(strings.TrimPrefix(obj.GetName(), prefix), "-read")
+	name := strings.TrimSuffix(strings.TrimPrefix(obj.GetName(), prefix), coopv1.ReadCredentialsSuffix)
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
 }

@@ -18,6 +18,7 @@ package cooperative
 
 import (
 	"fmt"
+	"strings"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
@@ -42,8 +43,12 @@ const (
 // DedicatedServingRole is the platform's serving role in a dedicated Cluster.
 const DedicatedServingRole = "platform_serving"
 
-// servingRoleOf is the serving role that goes with a shared-tier co-op's owner role.
-func servingRoleOf(owner string) string { return owner + "_serving" }
+// servingRoleOf is the serving role that goes with a shared-tier co-op's owner role: the
+// owner role of a co-op named <name>-serving would be the same, and the CRD refuses such
+// names (coopv1.ReservedNameSuffixes).
+func servingRoleOf(owner string) string {
+	return owner + strings.ReplaceAll(coopv1.ServingSuffix, "-", "_")
+}
 
 // ServingRoleName is the PostgreSQL role the co-op's platform serves with: it owns nothing,
 // and the platform, migrating as the owner, grants it only what serving needs (store.GrantServing
@@ -72,7 +77,7 @@ func sharedHost(cfg *hubconfig.Config) string {
 // SharedServingResourceName names the DatabaseRole of a shared-tier co-op's serving role
 // and its basic-auth Secret in the operator namespace.
 func SharedServingResourceName(coop *coopv1.Cooperative) string {
-	return coopv1.SharedResourceName(coop) + "-serving"
+	return coopv1.SharedResourceName(coop) + coopv1.ServingSuffix
 }
 
 // SharedObjectStoreName is the Barman Cloud ObjectStore of the hub's shared Cluster.

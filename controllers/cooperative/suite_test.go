@@ -18,12 +18,14 @@ package cooperative_test
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,7 +53,9 @@ func TestCooperativeController(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	// Everything the operator logs up to V(2) (it logs at V(1) at most) is kept too:
+	// secrets_leak_test.go looks for the co-ops' credentials in it.
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, &operatorLogs)), zap.UseDevMode(true), zap.Level(zapcore.Level(-2))))
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	root, err = harness.RepoRoot()

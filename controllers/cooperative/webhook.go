@@ -140,6 +140,11 @@ func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooper
 		return nil, err
 	}
 	errs = append(errs, moveErrs...)
+	suspendErrs, err := v.suspendErrors(ctx, old, coop, user)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, suspendErrs...)
 	if !coop.DeletionTimestamp.IsZero() {
 		return warnings, invalid(coop, errs)
 	}
@@ -204,6 +209,24 @@ func (v *Validator) moveAnnotationErrors(ctx context.Context, old, coop *coopv1.
 	}
 	return field.ErrorList{field.Forbidden(path,
 		"a move releases the co-op to another hub and ends with its deletion here: only someone who may delete this Cooperative (the hub's admins) may set, change or remove it")}, nil
+}
+
+// suspendErrors refuses an update that sets or clears spec.suspend unless its sender may
+// delete the Cooperative (the hub's admins; asked of the API server with a
+// SubjectAccessReview). While suspended, the operator changes none of the co-op's objects:
+// a co-op admin who could suspend it would hold back what the members vote (a passed
+// proposal reaches the spec, not the policy the platform enforces) and what the hub sets
+// (a plan's quota).
+func (v *Validator) suspendErrors(ctx context.Context, old, coop *coopv1.Cooperative, user authenticationv1.UserInfo) (field.ErrorList, error) {
+	if old.Spec.Suspend == coop.Spec.Suspend || user.Username == v.Hub.OperatorUsername {
+		return nil, nil
+	}
+	ok, err := v.may(ctx, user, authorizationv1.ResourceAttributes{Group: coopv1.GroupVersion.Group, Resource: "cooperatives", Verb: "delete", Name: coop.Name})
+	if err != nil || ok {
+		return nil, err
+	}
+	return field.ErrorList{field.Forbidden(field.NewPath("spec", "suspend"),
+		"suspending stops the operator from carrying out what the members vote and the hub sets: only someone who may delete this Cooperative (the hub's admins) may suspend or resume it")}, nil
 }
 
 // requester is the user who sent the request being judged.
@@ -384,23 +407,28 @@ func (v *Validator) validate(ctx context.Context, old, coop *coopv1.Cooperative,
 	}
 	errs = append(errs, scheduleErrors(coop, spec)...)
 
-	if coop.Spec.Standby == nil {
-		boundWarnings, boundErrs, err := v.boundErrors(ctx, old, coop, plan, user)
-		if err != nil {
-			return nil, nil, err
-		}
-		warnings = append(warnings, boundWarnings...)
-		errs = append(errs, boundErrs...)
+	boundWarnings, boundErrs, err := v.boundErrors(ctx, old, coop, plan, user)
+	if err != nil {
+		return nil, nil, err
 	}
+	warnings = append(warnings, boundWarnings...)
+	errs = append(errs, boundErrs...)
 	return warnings, errs, nil
 }
 
 // boundErrors checks what anyone may choose directly, each rule when its field is new or
 // changes; plan is nil when it does not exist.
+//
+// A standby, which a peer hub writes, is held to the rules that protect this hub's own
+// co-ops and users: it names no admin the hub reserves, and takes no host another co-op
+// here holds (its Ingress would claim that co-op's traffic). Its host may lie outside this
+// hub's domains (it is its home hub's, which a switchover points here), its plan is the
+// one its FederationPeer accepts it with, and its peers are its home's.
 func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperative, plan *coopv1.HostingPlan, user authenticationv1.UserInfo) (admission.Warnings, field.ErrorList, error) {
 	var warnings admission.Warnings
 	var errs field.ErrorList
 	spec := field.NewPath("spec")
+	standby := coop.Spec.Standby != nil
 
 	if old == nil || !equality.Semantic.DeepEqual(old.Spec.Admins, coop.Spec.Admins) {
 		errs = append(errs, ReservedAdminErrors(&v.Hub, coop.Spec.Admins, spec.Child("admins"))...)
@@ -408,7 +436,7 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 
 	if host := coop.Spec.Platform.Host; host != "" && (old == nil || old.Spec.Platform.Host != host) {
 		path := spec.Child("platform", "host")
-		if !v.Hub.HostAllowed(host) {
+		if !standby && !v.Hub.HostAllowed(host) {
 			errs = append(errs, field.Invalid(path, host, fmt.Sprintf("must be one of the domains this hub allows, or a name below one: %s", strings.Join(v.Hub.AllowedHostDomains, ", "))))
 		} else {
 			var same coopv1.CooperativeList
@@ -422,6 +450,10 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 				}
 			}
 		}
+	}
+
+	if standby {
+		return warnings, errs, nil
 	}
 
 	// A standby adopted by this hub (a move) takes the plan its FederationPeer accepted it

@@ -130,6 +130,14 @@ func (r *Reconciler) reconcile(ctx context.Context, ex *coopv1.CooperativeExport
 			fmt.Sprintf("%s is a standby of region %s: export it on its home hub", coop.Name, coop.Spec.Standby.HomeRegion))
 		return ctrl.Result{}, nil
 	}
+	// The export's Job takes the export's name; the import's restore Job has a name of its
+	// own, which an export (whose name its co-op's admins choose) may not take: a Job of
+	// that name would count as the restore.
+	if ex.Name == RestoreJobName(coop) {
+		r.set(ex, coopv1.ExportFailed, metav1.ConditionFalse, coopv1.ReasonExportJobNameTaken,
+			fmt.Sprintf("the name %s is reserved for the Job that restores an imported co-op: name the export otherwise", ex.Name))
+		return ctrl.Result{}, nil
+	}
 	if ex.Status.Phase == "" {
 		r.set(ex, coopv1.ExportPending, metav1.ConditionFalse, coopv1.ReasonProgressing, "starting")
 	}
@@ -157,12 +165,23 @@ func (r *Reconciler) reconcile(ctx context.Context, ex *coopv1.CooperativeExport
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: ex.Namespace, Name: ex.Name}, job)
 	if apierrors.IsNotFound(err) {
 		job = BuildJob(coop, ex, &r.Hub)
-		if err := r.Client.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err := r.Client.Create(ctx, job); apierrors.IsAlreadyExists(err) {
+			// A Job of that name the cache does not hold: not the operator's (its Jobs
+			// carry its label), or not seen yet, which the next pass tells.
+			r.set(ex, coopv1.ExportPending, metav1.ConditionFalse, coopv1.ReasonExportJobNameTaken,
+				fmt.Sprintf("Job %s/%s exists and is not known as made for this export: nothing is dumped while it is there", job.Namespace, job.Name))
+			return r.recheck(), nil
+		} else if err != nil {
 			return ctrl.Result{}, fmt.Errorf("creating Job %s/%s: %w", job.Namespace, job.Name, err)
 		}
 		log.FromContext(ctx).Info("Created the export Job", "cooperative", coop.Name, "job", job.Name)
 	} else if err != nil {
 		return ctrl.Result{}, err
+	}
+	if !metav1.IsControlledBy(job, ex) {
+		r.set(ex, coopv1.ExportFailed, metav1.ConditionFalse, coopv1.ReasonExportJobNameTaken,
+			fmt.Sprintf("Job %s/%s exists and was not made for this export: nothing is dumped; name the export otherwise", job.Namespace, job.Name))
+		return ctrl.Result{}, nil
 	}
 	ex.Status.JobName = job.Name
 	done, ok, msg := jobState(job)

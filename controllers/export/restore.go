@@ -92,14 +92,25 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: RestoreJobName(coop)}, job)
 	if apierrors.IsNotFound(err) {
 		job = BuildRestoreJob(coop, dump, sum, &r.Upload.Hub)
-		if err := r.Client.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err := r.Client.Create(ctx, job); apierrors.IsAlreadyExists(err) {
+			// A Job of that name the cache does not hold: not the operator's (its Jobs
+			// carry its label), or not seen yet, which the next pass tells.
+			origin.Message = fmt.Sprintf("Job %s/%s exists and is not known as made for this import: the platform stays stopped until it is deleted", ns, job.Name)
+			return r.Upload.recheck(), r.writeOrigin(ctx, coop, origin)
+		} else if err != nil {
 			return ctrl.Result{}, fmt.Errorf("creating Job %s/%s: %w", ns, job.Name, err)
 		}
 		log.FromContext(ctx).Info("Created the restore Job of an imported co-op", "cooperative", coop.Name, "job", job.Name)
 	} else if err != nil {
 		return ctrl.Result{}, err
 	}
-	origin.RestoreJob = job.Name
+	if !metav1.IsControlledBy(job, coop) {
+		// Only the Job made for this import restores it: a Job of the same name made
+		// otherwise (an export's, say) does not release the platform.
+		origin.Message = fmt.Sprintf("Job %s/%s was not made for this import: the platform stays stopped until it is deleted", ns, job.Name)
+		return r.Upload.recheck(), r.writeOrigin(ctx, coop, origin)
+	}
+	origin.RestoreJob, origin.Message = job.Name, ""
 	done, ok, msg := jobState(job)
 	switch {
 	case !done:

@@ -655,6 +655,43 @@ func (s *deployScenario) chartPeerPolicy(t *testing.T) {
 	if err := asPeer.Create(ctx, standby, client.DryRunAll); err != nil {
 		t.Errorf("a standby of the peer's own region is refused: %v", err)
 	}
+
+	// The other form of a peer's identity, the ServiceAccount cooperator-peers/<region>, is
+	// held to its own region the same way: the region is read from the end of the name.
+	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "cooperator-peers"}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	if err := admin.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "cooperator-peers", Name: "eu-south"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "cooperator-federation-peer-eu-south"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "cooperator-peers", Name: "eu-south"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	saCfg := rest.CopyConfig(env.Cfg)
+	saCfg.Impersonate = rest.ImpersonationConfig{
+		UserName: "system:serviceaccount:cooperator-peers:eu-south",
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:cooperator-peers", "system:authenticated"},
+	}
+	asSA, err := client.New(saCfg, client.Options{Scheme: manager.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const southRefusal = "a peer hub of region eu-south may write only standby Cooperatives mirrored from its region"
+	// The eu-north standby above, sent by eu-south's ServiceAccount.
+	waitFor(t, "the policy to refuse eu-south's ServiceAccount a standby of eu-north", diagnose, func() (bool, error) {
+		err := asSA.Create(ctx, standby.DeepCopy(), client.DryRunAll)
+		return err != nil && strings.Contains(err.Error(), southRefusal), nil
+	})
+	south := standby.DeepCopy()
+	south.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-south"}
+	south.Spec.Standby.HomeRegion, south.Spec.Standby.PrimaryRegion = "eu-south", "eu-south"
+	if err := asSA.Create(ctx, south, client.DryRunAll); err != nil {
+		t.Errorf("a standby of the ServiceAccount's own region is refused: %v", err)
+	}
 }
 
 // operatorGrantsInForce says whether the API server's authorizer grants the operator's

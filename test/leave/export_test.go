@@ -36,6 +36,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -520,4 +521,100 @@ func TestExport_FailedDumpLeavesNoArchive(t *testing.T) {
 		ex.Items[0].Status.Phase != coopv1.ExportFailed || ex.Items[0].Status.CompletionTime == nil {
 		t.Errorf("the failed export's status: %+v (%v)", ex.Items, err)
 	}
+}
+
+// TestExport_NameOfTheRestoreJobIsRefused: a co-op admin names an export after the Job that
+// restores an imported co-op (<co-op>-import). The export fails with a reason that says
+// so, and no Job of that name is made: such a Job would count as the import's restore.
+func TestExport_NameOfTheRestoreJobIsRefused(t *testing.T) {
+	ctx := context.Background()
+	own, _ := coopOn(t, hubA, "named-coop", "named-admins")
+	kc := coopAdmin(t, hubA, "nadia", "named-admins", own.Name)
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nadia, err := client.New(cfg, client.Options{Scheme: hubA.k8s.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: own.NamespaceName(), Name: export.RestoreJobName(own)}}
+	if err := nadia.Create(ctx, ex); err != nil {
+		t.Fatalf("creating the export: %v", err)
+	}
+	eventually(t, "the export refused for its name", func() error {
+		got := &coopv1.CooperativeExport{}
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionExportComplete)
+		if got.Status.Phase != coopv1.ExportFailed || c == nil || c.Reason != coopv1.ReasonExportJobNameTaken || !strings.Contains(c.Message, "reserved for the Job that restores") {
+			return fmt.Errorf("phase %q, condition %+v", got.Status.Phase, c)
+		}
+		return nil
+	})
+	err = hubA.k8s.Get(ctx, client.ObjectKey{Namespace: own.NamespaceName(), Name: export.RestoreJobName(own)}, &batchv1.Job{})
+	if !apierrors.IsNotFound(err) {
+		t.Errorf("a Job named after the restore: %v, want none", err)
+	}
+}
+
+// TestImport_OnlyItsOwnJobRestores: a Job that has the restore Job's name but was not made
+// for the import (by the co-op's Cooperative) does not count: when it completes, the
+// import annotations stay, the platform stays stopped, and status.origin says why.
+func TestImport_OnlyItsOwnJobRestores(t *testing.T) {
+	ctx := context.Background()
+	coop, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coop.Name = "imported-coop"
+	coop.Spec.Platform.Host = ""
+	coop.Annotations = map[string]string{
+		coopv1.AnnotationImportDump:   "imported-coop.dump",
+		coopv1.AnnotationImportSHA256: strings.Repeat("ab", 32),
+	}
+	hubB.coopCredentials(t, coop.Name)
+	if err := hubB.k8s.Create(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	ns := coop.NamespaceName()
+	eventually(t, "the namespace of "+coop.Name, func() error {
+		return hubB.k8s.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})
+	})
+	// A Job of the restore's name and with the operator's label (as an export's Job has),
+	// made by someone else, before the database is there.
+	foreign := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: export.RestoreJobName(coop),
+			Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue}},
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers:    []corev1.Container{{Name: "c", Image: "busybox"}},
+		}}},
+	}
+	if err := hubB.k8s.Create(ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
+	if err := harness.SimulateJobDone(ctx, hubB.k8s, ns, foreign.Name, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := hubB.k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: coopv1.AppSecretName(coop)},
+		Data:       map[string][]byte{"uri": []byte(pgtest.NewDB(t)), "username": []byte("app"), "password": []byte("x")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "status.origin saying the Job was not made for the import", func() error {
+		got := &coopv1.Cooperative{}
+		if err := hubB.k8s.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
+			return err
+		}
+		if got.Status.Origin == nil || !strings.Contains(got.Status.Origin.Message, "was not made for this import") {
+			return fmt.Errorf("origin %+v", got.Status.Origin)
+		}
+		if got.Annotations[coopv1.AnnotationImportDump] == "" || got.Status.Origin.RestoredAt != nil {
+			return fmt.Errorf("released: annotations %v, origin %+v", got.Annotations, got.Status.Origin)
+		}
+		return nil
+	})
 }

@@ -167,7 +167,9 @@ func (r *root) suspendCommand(suspend bool) *cobra.Command {
 
 suspend sets spec.suspend: the operator then leaves the co-op's objects as they are (for a
 manual repair, say), and its status says Ready=False, reason Suspended. resume clears it and
-the operator brings the co-op back to its spec. Deletion proceeds even while suspended.`,
+the operator brings the co-op back to its spec. Deletion proceeds even while suspended.
+Only the hub's admins (whoever may delete the Cooperative) may suspend or resume a co-op:
+while it is suspended, what its members vote reaches no policy.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: r.completeCooperatives,
 		RunE: r.onCooperative(func(c *cobra.Command, cl client.Client, coop *coopv1.Cooperative) error {

@@ -32,6 +32,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // ObjectStore is where co-ops' databases archive WAL and base backups.
@@ -67,7 +69,7 @@ func (o *ObjectStore) CooperativeCredentialsSecret(cooperative string) string {
 // ReadCredentialsSecret is the Secret, in the operator's namespace, with the co-op's own
 // read-only object store credentials: the only credentials a peer hub gets for it.
 func (o *ObjectStore) ReadCredentialsSecret(cooperative string) string {
-	return o.PerCooperativeSecretPrefix + cooperative + "-read"
+	return o.PerCooperativeSecretPrefix + cooperative + coopv1.ReadCredentialsSuffix
 }
 
 // CredentialsSecretsFor are the Secrets, in order of preference, whose credentials a co-op's
