@@ -59,9 +59,10 @@ type Component struct {
 	// +kubebuilder:validation:items:MaxLength=1024
 	Args []string `json:"args,omitempty"`
 
-	// env of the container, besides what the operator injects (DATABASE_URL,
-	// MIGRATE_DATABASE_URL, ADMIN_TOKEN, COOP_POLICY_FILE, COOP_NAME, LISTEN_ADDRESS,
-	// METRICS_LISTEN).
+	// env of the container, besides what the operator injects (COOP_NAME, LISTEN_ADDRESS,
+	// METRICS_LISTEN, COOP_POLICY_FILE, ADMIN_TOKEN, and for a database component
+	// DATABASE_URL and MIGRATE=false), and of its migration init container, if any,
+	// besides COOP_NAME, DATABASE_URL, MIGRATE_DATABASE_URL and MIGRATE=only.
 	// +optional
 	// +listType=map
 	// +listMapKey=name
@@ -98,9 +99,14 @@ type Component struct {
 	// +kubebuilder:validation:Pattern=`^/.*$`
 	IngressPath string `json:"ingressPath,omitempty"`
 
-	// database makes the component receive the co-op's database credentials: the URI of
-	// the platform's serving role as DATABASE_URL, and the database owner's, to migrate
-	// with, as MIGRATE_DATABASE_URL.
+	// database makes the component receive the co-op's database credentials. Its pod
+	// first runs an init container, <name>-migrate, with the component's image and args
+	// and MIGRATE=only, the URI of the platform's serving role as DATABASE_URL and the
+	// database owner's as MIGRATE_DATABASE_URL: it migrates as the owner, grants the
+	// serving role what serving needs, and exits (0 once done; non-zero otherwise, and is
+	// restarted). It gets no policy, admin token or service account token. The component's
+	// container then gets DATABASE_URL, the serving role's, and MIGRATE=false: it must not
+	// migrate, and never holds the owner's URI.
 	// +optional
 	Database bool `json:"database,omitempty"`
 

@@ -304,12 +304,19 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 			}
 		}
 		// Issue 10, point 7: the platform serves as its serving role and migrates as the
-		// owner (CloudNativePG's app Secret).
+		// owner (CloudNativePG's app Secret), in an init container: the serving container
+		// holds nothing of the owner's Secret.
 		Expect(dbURL).NotTo(BeNil())
 		Expect(dbURL.ValueFrom.SecretKeyRef.Name).To(Equal("fairride-lyon-serving"))
 		Expect(dbURL.ValueFrom.SecretKeyRef.Key).To(Equal("uri"))
-		Expect(ctr.Env).To(ContainElement(And(HaveField("Name", "MIGRATE_DATABASE_URL"),
-			HaveField("ValueFrom.SecretKeyRef.Name", "fairride-lyon-app"), HaveField("ValueFrom.SecretKeyRef.Key", "uri"))))
+		Expect(secretsRead(ctr)).NotTo(ContainElement("fairride-lyon-app"))
+		Expect(ctr.Env).To(ContainElement(And(HaveField("Name", "MIGRATE"), HaveField("Value", "false"))))
+		Expect(pod.InitContainers).To(ConsistOf(And(HaveField("Name", "api-migrate"), HaveField("Image", ctr.Image), HaveField("Args", ctr.Args),
+			HaveField("Env", ContainElements(
+				And(HaveField("Name", "MIGRATE_DATABASE_URL"), HaveField("ValueFrom.SecretKeyRef.Name", "fairride-lyon-app"), HaveField("ValueFrom.SecretKeyRef.Key", "uri")),
+				And(HaveField("Name", "DATABASE_URL"), HaveField("ValueFrom.SecretKeyRef.Name", "fairride-lyon-serving")),
+				And(HaveField("Name", "MIGRATE"), HaveField("Value", "only")))),
+			HaveField("SecurityContext", Equal(ctr.SecurityContext)))))
 
 		cm := &corev1.ConfigMap{}
 		eventuallyGet(client.ObjectKey{Namespace: ns, Name: cooperative.PolicyConfigMapName}, cm)
@@ -648,7 +655,10 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 		for _, d := range deployments.Items {
 			env := d.Spec.Template.Spec.Containers[0].Env
 			Expect(env).To(ContainElement(And(HaveField("Name", "DATABASE_URL"), HaveField("ValueFrom.SecretKeyRef.Name", "care-collective-serving"))))
-			Expect(env).To(ContainElement(And(HaveField("Name", "MIGRATE_DATABASE_URL"), HaveField("ValueFrom.SecretKeyRef.Name", "care-collective-app"))))
+			Expect(secretsRead(d.Spec.Template.Spec.Containers[0])).NotTo(ContainElement("care-collective-app"))
+			Expect(d.Spec.Template.Spec.InitContainers).To(ConsistOf(HaveField("Env", ContainElements(
+				And(HaveField("Name", "DATABASE_URL"), HaveField("ValueFrom.SecretKeyRef.Name", "care-collective-serving")),
+				And(HaveField("Name", "MIGRATE_DATABASE_URL"), HaveField("ValueFrom.SecretKeyRef.Name", "care-collective-app"))))))
 		}
 	})
 
@@ -935,3 +945,19 @@ var _ = Describe("A shared-tier co-op whose Database and DatabaseRole the cache 
 		Expect(condition("cache-lag", coopv1.ConditionDatabaseReady)()).To(haveStatus(metav1.ConditionFalse, coopv1.ReasonDatabaseNotReady))
 	})
 })
+
+// secretsRead are the Secrets a container's env and envFrom read.
+func secretsRead(c corev1.Container) []string {
+	var names []string
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			names = append(names, e.ValueFrom.SecretKeyRef.Name)
+		}
+	}
+	for _, e := range c.EnvFrom {
+		if e.SecretRef != nil {
+			names = append(names, e.SecretRef.Name)
+		}
+	}
+	return names
+}

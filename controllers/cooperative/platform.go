@@ -59,6 +59,14 @@ const (
 	// database owner's (the platform service's --database-url and --migrate-database-url).
 	DatabaseURLEnv        = "DATABASE_URL"
 	MigrateDatabaseURLEnv = "MIGRATE_DATABASE_URL"
+	// MigrateEnv tells a database component's containers when to migrate (the platform
+	// service's --migrate): MigrateOnly in the init container, which migrates as the owner
+	// and exits, MigrateNever in the serving container, which holds no owner's URI.
+	MigrateEnv   = "MIGRATE"
+	MigrateOnly  = "only"
+	MigrateNever = "false"
+	// MigrateContainerSuffix names a database component's init container after it.
+	MigrateContainerSuffix = "-migrate"
 )
 
 // BuildPolicyConfigMap carries the fee split and the governance rules to the platform, as
@@ -109,40 +117,66 @@ func restrictedContainer() *corev1.SecurityContext {
 	}
 }
 
-// BuildDeployment runs one component of the co-op's platform.
+// BuildDeployment runs one component of the co-op's platform. A database component's pod
+// migrates in an init container (`<component>-migrate`, same image and args), the only one
+// that holds the owner's URI, and serves with the serving role's: whoever takes over the
+// serving container cannot write what the serving role may not.
 func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv1.Component, replicas int32) *appsv1.Deployment {
 	image := comp.Image
 	if image == "" {
 		image = cfg.PlatformImage
 	}
+	secretEnv := func(name, secret string) corev1.EnvVar {
+		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: DatabaseURIKey}}}
+	}
+	coopName := corev1.EnvVar{Name: "COOP_NAME", Value: coop.Name}
 	env := []corev1.EnvVar{
-		{Name: "COOP_NAME", Value: coop.Name},
+		coopName,
 		{Name: "LISTEN_ADDRESS", Value: fmt.Sprintf(":%d", comp.Port)},
 		{Name: policy.FileEnv, Value: policy.FilePath},
 		{Name: "ADMIN_TOKEN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: coopv1.PlatformAdminSecretName(coop)}, Key: AdminTokenKey}}},
 	}
+	var templateEnv []corev1.EnvVar
+	for _, e := range comp.Env {
+		templateEnv = append(templateEnv, corev1.EnvVar{Name: e.Name, Value: e.Value})
+	}
+	resources := func() corev1.ResourceRequirements {
+		return corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: comp.CPU, corev1.ResourceMemory: comp.Memory},
+			Limits:   corev1.ResourceList{corev1.ResourceMemory: comp.Memory},
+		}
+	}
+	var initContainers []corev1.Container
 	if comp.Database {
-		// The platform serves as its serving role and migrates as the database's owner, who
-		// grants the serving role only what serving needs.
-		env = append(env,
-			corev1.EnvVar{Name: DatabaseURLEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-				LocalObjectReference: corev1.LocalObjectReference{Name: ServingSecretName(coop)}, Key: DatabaseURIKey}}},
-			corev1.EnvVar{Name: MigrateDatabaseURLEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-				LocalObjectReference: corev1.LocalObjectReference{Name: coopv1.AppSecretName(coop)}, Key: DatabaseURIKey}}})
+		// The serving container serves as the serving role and never migrates; the init
+		// container migrates as the owner, grants the serving role only what serving needs,
+		// and exits before the serving container starts.
+		env = append(env, secretEnv(DatabaseURLEnv, ServingSecretName(coop)), corev1.EnvVar{Name: MigrateEnv, Value: MigrateNever})
+		initContainers = []corev1.Container{{
+			Name:  comp.Name + MigrateContainerSuffix,
+			Image: image,
+			Args:  comp.Args,
+			Env: append([]corev1.EnvVar{
+				coopName,
+				secretEnv(DatabaseURLEnv, ServingSecretName(coop)),
+				secretEnv(MigrateDatabaseURLEnv, coopv1.AppSecretName(coop)),
+				{Name: MigrateEnv, Value: MigrateOnly},
+			}, templateEnv...),
+			Resources:       resources(),
+			SecurityContext: restrictedContainer(),
+		}}
 	}
 	ports := []corev1.ContainerPort{{Name: "http", ContainerPort: comp.Port, Protocol: corev1.ProtocolTCP}}
 	if comp.MetricsPort != 0 {
 		env = append(env, corev1.EnvVar{Name: "METRICS_LISTEN", Value: fmt.Sprintf(":%d", comp.MetricsPort)})
 		ports = append(ports, corev1.ContainerPort{Name: MetricsPortName, ContainerPort: comp.MetricsPort, Protocol: corev1.ProtocolTCP})
 	}
-	for _, e := range comp.Env {
-		env = append(env, corev1.EnvVar{Name: e.Name, Value: e.Value})
-	}
+	env = append(env, templateEnv...)
 	probe := func(path string) *corev1.Probe {
 		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("http")}}}
 	}
-	memory := comp.Memory
 	selector := componentLabels(coop, comp.Name)
 	return &appsv1.Deployment{
 		ObjectMeta: platformMeta(coop, comp.Name),
@@ -157,16 +191,14 @@ func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv
 						RunAsNonRoot:   ptr.To(true),
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 					},
+					InitContainers: initContainers,
 					Containers: []corev1.Container{{
-						Name:  comp.Name,
-						Image: image,
-						Args:  comp.Args,
-						Env:   env,
-						Ports: ports,
-						Resources: corev1.ResourceRequirements{
-							Requests: corev1.ResourceList{corev1.ResourceCPU: comp.CPU, corev1.ResourceMemory: comp.Memory},
-							Limits:   corev1.ResourceList{corev1.ResourceMemory: memory},
-						},
+						Name:            comp.Name,
+						Image:           image,
+						Args:            comp.Args,
+						Env:             env,
+						Ports:           ports,
+						Resources:       resources(),
 						LivenessProbe:   probe(comp.HealthPath),
 						ReadinessProbe:  probe(comp.ReadyPath),
 						SecurityContext: restrictedContainer(),

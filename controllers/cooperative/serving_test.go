@@ -18,15 +18,18 @@ package cooperative
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/platform/server"
 )
 
 // Issue 10, point 7: the platform serves with a role of its own, which CloudNativePG
@@ -178,31 +181,107 @@ func TestServingRole_7_SecretsCarryATLSOnlyURI(t *testing.T) {
 	}
 }
 
+// secretRefs are the Secrets a container's env and envFrom read, by variable name ("*" for
+// envFrom).
+func secretRefs(c corev1.Container) map[string]*corev1.SecretKeySelector {
+	refs := map[string]*corev1.SecretKeySelector{}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			refs[e.Name] = e.ValueFrom.SecretKeyRef
+		}
+	}
+	for _, e := range c.EnvFrom {
+		if e.SecretRef != nil {
+			refs["*"+e.SecretRef.Name] = &corev1.SecretKeySelector{LocalObjectReference: e.SecretRef.LocalObjectReference}
+		}
+	}
+	return refs
+}
+
+// TestServingRole_7_DeploymentServesAsTheServingRoleAndMigratesAsTheOwner: the serving
+// container holds the serving role's URI and nothing of the owner's Secret (it was given
+// MIGRATE_DATABASE_URL: whoever took over the pod could rewrite the ledger and the votes);
+// the init container, which migrates and exits, holds both, and nothing else of the pod's.
 func TestServingRole_7_DeploymentServesAsTheServingRoleAndMigratesAsTheOwner(t *testing.T) {
 	cfg := hubconfig.Default()
-	comp := coopv1.Component{Name: "api", Port: 8080, Database: true, CPU: resource.MustParse("100m"), Memory: resource.MustParse("128Mi")}
+	comp := coopv1.Component{Name: "api", Image: "example.org/platform:1", Args: []string{"platform", "--vertical=ride-sharing"}, Port: 8080, Database: true,
+		CPU: resource.MustParse("100m"), Memory: resource.MustParse("128Mi"), Env: []coopv1.EnvVar{{Name: "FEATURE", Value: "on"}}}
 	for _, coop := range []*coopv1.Cooperative{testCoop(), sharedTestCoop()} {
 		t.Run(string(coop.Spec.Database.Tier), func(t *testing.T) {
-			refs := map[string]*corev1.SecretKeySelector{}
-			for _, e := range BuildDeployment(coop, &cfg, comp, 1).Spec.Template.Spec.Containers[0].Env {
-				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-					refs[e.Name] = e.ValueFrom.SecretKeyRef
+			pod := BuildDeployment(coop, &cfg, comp, 1).Spec.Template.Spec
+			if len(pod.Containers) != 1 || len(pod.InitContainers) != 1 {
+				t.Fatalf("%d containers and %d init containers, want one of each", len(pod.Containers), len(pod.InitContainers))
+			}
+			serving, migrate := pod.Containers[0], pod.InitContainers[0]
+			for name, c := range map[string]corev1.Container{"serving": serving, "init": migrate} {
+				if r := secretRefs(c)[DatabaseURLEnv]; r == nil || r.Name != ServingSecretName(coop) || r.Key != "uri" {
+					t.Errorf("%s container: DATABASE_URL from %+v, want the serving role's Secret %s", name, r, ServingSecretName(coop))
 				}
 			}
-			if r := refs["DATABASE_URL"]; r == nil || r.Name != ServingSecretName(coop) || r.Key != "uri" {
-				t.Errorf("DATABASE_URL from %+v, want the serving role's Secret %s", r, ServingSecretName(coop))
+			for v, r := range secretRefs(serving) {
+				if r.Name == coopv1.AppSecretName(coop) {
+					t.Errorf("the serving container reads the owner's Secret %s (%s)", r.Name, v)
+				}
 			}
-			if r := refs["MIGRATE_DATABASE_URL"]; r == nil || r.Name != coopv1.AppSecretName(coop) || r.Key != "uri" {
-				t.Errorf("MIGRATE_DATABASE_URL from %+v, want the owner's Secret %s", r, coopv1.AppSecretName(coop))
+			for _, v := range pod.Volumes {
+				if v.Secret != nil || v.Projected != nil && slices.ContainsFunc(v.Projected.Sources, func(p corev1.VolumeProjection) bool { return p.Secret != nil }) {
+					t.Errorf("the pod mounts a Secret: %+v", v)
+				}
 			}
+			if r := secretRefs(migrate)[MigrateDatabaseURLEnv]; r == nil || r.Name != coopv1.AppSecretName(coop) || r.Key != "uri" {
+				t.Errorf("init container: MIGRATE_DATABASE_URL from %+v, want the owner's Secret %s", r, coopv1.AppSecretName(coop))
+			}
+			if refs := secretRefs(migrate); len(refs) != 2 {
+				t.Errorf("the init container reads %v, want the two database URIs only", refs)
+			}
+			envValue := func(c corev1.Container, name string) string {
+				for _, e := range c.Env {
+					if e.Name == name {
+						return e.Value
+					}
+				}
+				return ""
+			}
+			if envValue(serving, MigrateEnv) != MigrateNever || envValue(migrate, MigrateEnv) != MigrateOnly {
+				t.Errorf("MIGRATE is %q in the serving container and %q in the init container, want %q and %q",
+					envValue(serving, MigrateEnv), envValue(migrate, MigrateEnv), MigrateNever, MigrateOnly)
+			}
+			if envValue(migrate, "FEATURE") != "on" || envValue(migrate, "COOP_NAME") != coop.Name {
+				t.Errorf("the init container lacks the template's env or COOP_NAME: %+v", migrate.Env)
+			}
+			if migrate.Name != "api-migrate" || migrate.Image != serving.Image || !slices.Equal(migrate.Args, serving.Args) {
+				t.Errorf("init container %s runs %s %v, want api-migrate running the component's %s %v", migrate.Name, migrate.Image, migrate.Args, serving.Image, serving.Args)
+			}
+			if !equality.Semantic.DeepEqual(migrate.SecurityContext, serving.SecurityContext) || !equality.Semantic.DeepEqual(migrate.Resources, serving.Resources) {
+				t.Errorf("the init container's security context %+v or resources %+v differ from the serving container's", migrate.SecurityContext, migrate.Resources)
+			}
+			if len(migrate.VolumeMounts) != 0 || len(migrate.Ports) != 0 || migrate.LivenessProbe != nil {
+				t.Errorf("the init container mounts %v, opens %v: it only migrates", migrate.VolumeMounts, migrate.Ports)
+			}
+			if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+				t.Error("the pod mounts a service account token")
+			}
+
 			noDB := comp
 			noDB.Database = false
-			for _, e := range BuildDeployment(coop, &cfg, noDB, 1).Spec.Template.Spec.Containers[0].Env {
-				if e.Name == "DATABASE_URL" || e.Name == "MIGRATE_DATABASE_URL" {
+			pod = BuildDeployment(coop, &cfg, noDB, 1).Spec.Template.Spec
+			if len(pod.InitContainers) != 0 {
+				t.Errorf("a component without database access migrates: %+v", pod.InitContainers)
+			}
+			for _, e := range pod.Containers[0].Env {
+				if e.Name == DatabaseURLEnv || e.Name == MigrateDatabaseURLEnv || e.Name == MigrateEnv {
 					t.Errorf("a component without database access got %s", e.Name)
 				}
 			}
 		})
+	}
+}
+
+// TestServingRole_7_MigrateContractIsThePlatformsOwn: the values the operator passes are
+// the platform service's.
+func TestServingRole_7_MigrateContractIsThePlatformsOwn(t *testing.T) {
+	if MigrateEnv != server.MigrateEnv || MigrateOnly != server.MigrateOnly || MigrateNever != server.MigrateNever {
+		t.Errorf("the operator passes %s=%s|%s, the platform reads %s=%s|%s", MigrateEnv, MigrateOnly, MigrateNever, server.MigrateEnv, server.MigrateOnly, server.MigrateNever)
 	}
 }
 

@@ -11,15 +11,41 @@ import (
 	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cooperator-dev/cooperator/api/hubstatus"
 )
+
+// The modes of --migrate (env MIGRATE), the contract of the operator's platform pods with
+// the component's image (api/v1alpha1 Component):
+//   - MigrateOnly, the pod's init container, which alone holds the owner's
+//     MIGRATE_DATABASE_URL: migrate as the owner, grant the serving role of DATABASE_URL,
+//     exit (0 once migrated; non-zero, with the error, when it could not);
+//   - MigrateNever, the serving container, with DATABASE_URL (the serving role) only:
+//     serve a schema the init container migrated, never run DDL or GRANTs;
+//   - MigrateAtStart, the default, outside the operator (the demo, development): migrate
+//     in the background as the owner of MIGRATE_DATABASE_URL or, without one, through
+//     DATABASE_URL, and serve.
+const (
+	MigrateAtStart = "true"
+	MigrateNever   = "false"
+	MigrateOnly    = "only"
+)
+
+// MigrateEnv is the environment variable of --migrate.
+const MigrateEnv = "MIGRATE"
+
+// migrateOnlyPatience is how long --migrate=only retries (the database may still be
+// starting) before it exits with the last error, for the kubelet to restart it.
+const migrateOnlyPatience = 2 * time.Minute
 
 // Main runs the platform service until ctx is done. Flags override the environment:
 // --vertical, --listen (LISTEN_ADDRESS, default :8080), --metrics-listen (METRICS_LISTEN,
 // default :9090), --database-url (DATABASE_URL, the serving role), --migrate-database-url
-// (MIGRATE_DATABASE_URL, the owner), --policy-file (COOP_POLICY_FILE), --hub-status-file
-// (COOP_HUB_STATUS_FILE), --rate-limit and --rate-burst. ADMIN_TOKEN and COOP_NAME come
-// from the environment.
+// (MIGRATE_DATABASE_URL, the owner), --migrate (MIGRATE: true, false or only), --policy-file
+// (COOP_POLICY_FILE), --hub-status-file (COOP_HUB_STATUS_FILE), --rate-limit and
+// --rate-burst. ADMIN_TOKEN and COOP_NAME come from the environment. With --migrate=only
+// it migrates and returns, without serving.
 func Main(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("platform", flag.ContinueOnError)
 	vertical := fs.String("vertical", os.Getenv("COOP_VERTICAL"), "the co-op's vertical (default: the policy's)")
@@ -28,6 +54,9 @@ func Main(ctx context.Context, args []string) error {
 	// No default shown for the URLs: they hold passwords.
 	dbURL := fs.String("database-url", "", "postgresql:// URL of the co-op database as the serving role (default: env DATABASE_URL)")
 	migrateURL := fs.String("migrate-database-url", "", "postgresql:// URL of the co-op database as its owner, to migrate and grant the serving role (default: env MIGRATE_DATABASE_URL; empty: the serving URL migrates)")
+	migrate := fs.String("migrate", envOr(MigrateEnv, MigrateAtStart), "when to migrate the schema (env "+MigrateEnv+"): "+
+		MigrateAtStart+" (at start, then serve), "+MigrateNever+" (never: it was migrated before this process started, by the owner), "+
+		MigrateOnly+" (migrate and grant the serving role, then exit without serving)")
 	policyFile := fs.String("policy-file", os.Getenv("COOP_POLICY_FILE"), "path of policy.json (env COOP_POLICY_FILE)")
 	hubStatusFile := fs.String("hub-status-file", os.Getenv("COOP_HUB_STATUS_FILE"), "path of the hub's status document (env COOP_HUB_STATUS_FILE; default: "+hubstatus.Key+" next to the policy file)")
 	poll := fs.Duration("policy-poll", 2*time.Second, "how often to re-read the policy file")
@@ -49,10 +78,17 @@ func Main(ctx context.Context, args []string) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("service", "platform", "coop", os.Getenv("COOP_NAME"))
+	switch *migrate {
+	case MigrateOnly:
+		return migrateOnly(ctx, *dbURL, *migrateURL, log)
+	case MigrateAtStart, MigrateNever:
+	default:
+		return fmt.Errorf("--migrate (env %s) is %q: want %s, %s or %s", MigrateEnv, *migrate, MigrateAtStart, MigrateNever, MigrateOnly)
+	}
 	if *policyFile == "" {
 		return errors.New("no policy file: set COOP_POLICY_FILE or --policy-file")
 	}
-	s, err := New(Config{DatabaseURL: *dbURL, MigrateDatabaseURL: *migrateURL, AdminToken: os.Getenv("ADMIN_TOKEN"), Vertical: *vertical,
+	s, err := New(Config{DatabaseURL: *dbURL, MigrateDatabaseURL: *migrateURL, NoMigrate: *migrate == MigrateNever, AdminToken: os.Getenv("ADMIN_TOKEN"), Vertical: *vertical,
 		PolicyFile: *policyFile, HubStatusFile: *hubStatusFile, PolicyPoll: *poll, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst})
 	if err != nil {
 		return err
@@ -70,6 +106,39 @@ func Main(ctx context.Context, args []string) error {
 		}
 	}
 	return s.Serve(ctx, ln, mln)
+}
+
+// migrateOnly migrates the database as the owner of ownerURL (through servingURL without
+// one) and grants the serving role of servingURL, retrying for migrateOnlyPatience, and
+// returns without serving. Its errors name no URL: they would carry the password.
+func migrateOnly(ctx context.Context, servingURL, ownerURL string, log *slog.Logger) error {
+	if servingURL == "" {
+		return errors.New("no database URL: set DATABASE_URL or --database-url to the serving role's, which the migration grants")
+	}
+	pcfg, err := pgxpool.ParseConfig(servingURL)
+	if err != nil {
+		return errors.New("the database URL does not parse") // the error would echo the password
+	}
+	if ownerURL == "" {
+		log.Warn("no separate migration URL: the serving role migrates and owns the tables; set --migrate-database-url")
+	} else if _, err := pgxpool.ParseConfig(ownerURL); err != nil {
+		return errors.New("the migration database URL does not parse")
+	}
+	pcfg.MaxConns = 2
+	// Connects only without ownerURL, for the migration itself.
+	serving, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("database pool: %w", err)
+	}
+	defer serving.Close()
+	err = retryMigration(ctx, log, migrateOnlyPatience, func(ctx context.Context) error {
+		return migrateDatabase(ctx, serving, pcfg.ConnConfig.User, ownerURL, log)
+	})
+	if err != nil {
+		return fmt.Errorf("migrating the database: %w", err)
+	}
+	log.Info("migrated; exiting without serving", "servingRole", pcfg.ConnConfig.User)
+	return nil
 }
 
 // Timeouts and limits of the HTTP servers: a client that sends its headers or body

@@ -32,7 +32,11 @@ type Config struct {
 	// migrates too, and the role owns the tables (then only the ledger's triggers keep it
 	// append-only, and its owner can drop them).
 	MigrateDatabaseURL string
-	AdminToken         string
+	// NoMigrate says that the schema was migrated before this process started (in the
+	// operator's pods, by the init container, as the owner): Start does not migrate and the
+	// service needs no MigrateDatabaseURL, which it then refuses to hold.
+	NoMigrate  bool
+	AdminToken string
 	// Vertical is the kind of co-op; if empty, the policy's vertical is used.
 	Vertical string
 	// PolicyFile is watched for changes every PolicyPoll (default 2s). Tests may
@@ -104,12 +108,18 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, pool: pool, metrics: newMetrics(), servingRole: pcfg.ConnConfig.User,
 		limits: newLimiter(cfg.RateLimit, cfg.RateBurst)}
 	s.metrics.reg.MustRegister(poolCollector{pool})
-	if cfg.MigrateDatabaseURL != "" {
+	switch {
+	case cfg.NoMigrate && cfg.MigrateDatabaseURL != "":
+		pool.Close()
+		return nil, errors.New("a migration database URL without migrating: the serving process must not hold the owner's credentials; " +
+			"give MIGRATE_DATABASE_URL only to the migration (--migrate=only)")
+	case cfg.NoMigrate:
+	case cfg.MigrateDatabaseURL != "":
 		if _, err := pgxpool.ParseConfig(cfg.MigrateDatabaseURL); err != nil {
 			pool.Close()
 			return nil, errors.New("the migration database URL does not parse")
 		}
-	} else {
+	default:
 		s.log.Warn("no separate migration URL: the serving role owns the tables; set --migrate-database-url")
 	}
 	s.policy = policy.NewSource(cfg.PolicyFile, cfg.Logger)
@@ -152,16 +162,22 @@ func (s *Server) Close() { s.pool.Close() }
 // Migrate applies the schema migrations under an advisory lock; with a migration URL, as
 // the owner, who then grants the serving role what it needs.
 func (s *Server) Migrate(ctx context.Context) error {
-	if s.cfg.MigrateDatabaseURL == "" {
-		if err := store.Migrate(ctx, s.pool, s.log); err != nil {
-			return err
-		}
-		s.migrated.Store(true)
-		return nil
+	if err := migrateDatabase(ctx, s.pool, s.servingRole, s.cfg.MigrateDatabaseURL, s.log); err != nil {
+		return err
 	}
-	pcfg, err := pgxpool.ParseConfig(s.cfg.MigrateDatabaseURL)
+	s.migrated.Store(true)
+	return nil
+}
+
+// migrateDatabase applies the schema migrations: as the owner of ownerURL, who then grants
+// servingRole (the user of serving) what it needs; without ownerURL, through serving.
+func migrateDatabase(ctx context.Context, serving *pgxpool.Pool, servingRole, ownerURL string, log *slog.Logger) error {
+	if ownerURL == "" {
+		return store.Migrate(ctx, serving, log)
+	}
+	pcfg, err := pgxpool.ParseConfig(ownerURL)
 	if err != nil {
-		return errors.New("the migration database URL does not parse")
+		return errors.New("the migration database URL does not parse") // the error would echo the password
 	}
 	pcfg.MaxConns = 2
 	owner, err := pgxpool.NewWithConfig(ctx, pcfg)
@@ -169,39 +185,59 @@ func (s *Server) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migration database pool: %w", err)
 	}
 	defer owner.Close()
-	if err := store.Migrate(ctx, owner, s.log); err != nil {
+	if err := store.Migrate(ctx, owner, log); err != nil {
 		return err
 	}
-	if pcfg.ConnConfig.User != s.servingRole {
-		if err := store.GrantServing(ctx, owner, s.servingRole); err != nil {
+	if pcfg.ConnConfig.User != servingRole {
+		if err := store.GrantServing(ctx, owner, servingRole); err != nil {
 			return err
 		}
 	}
-	s.migrated.Store(true)
 	return nil
 }
 
-// Start runs migrations (retrying until they succeed or ctx ends) and watches the policy
-// file, in the background.
+// Start runs migrations (retrying until they succeed or ctx ends; not with NoMigrate, where
+// they ran before) and watches the policy file, in the background.
 func (s *Server) Start(ctx context.Context) {
-	go func() {
-		for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
-			err := s.Migrate(ctx)
-			if err == nil {
-				return
-			}
-			s.log.Error("migrations failed; retrying", "error", err, "retryIn", delay.String())
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(delay):
-			}
-		}
-	}()
+	if s.cfg.NoMigrate {
+		s.migrated.Store(true)
+	} else {
+		go s.migrateRetrying(ctx)
+	}
 	if s.cfg.PolicyFile != "" && s.cfg.Policy == nil {
 		go s.policy.Watch(ctx, s.cfg.PolicyPoll)
 	}
 	go s.runCloser(ctx, cmp.Or(s.cfg.CloseInterval, 30*time.Second))
+}
+
+// migrateRetrying migrates until it succeeds or ctx ends.
+func (s *Server) migrateRetrying(ctx context.Context) {
+	_ = retryMigration(ctx, s.log, 0, s.Migrate)
+}
+
+// retryMigration runs migrate until it succeeds, ctx ends or, when patience is positive,
+// patience has passed, waiting between attempts from one second up to thirty; it returns
+// the last error.
+func retryMigration(ctx context.Context, log *slog.Logger, patience time.Duration, migrate func(context.Context) error) error {
+	var deadline time.Time
+	if patience > 0 {
+		deadline = time.Now().Add(patience)
+	}
+	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
+		err := migrate(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || !deadline.IsZero() && time.Now().Add(delay).After(deadline) {
+			return err
+		}
+		log.Error("migrations failed; retrying", "error", err, "retryIn", delay.String())
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
 }
 
 func (s *Server) vertical() string {

@@ -210,33 +210,53 @@ func expectWiredToCNPG(ctx SpecContext, coop *coopv1.Cooperative) {
 	Expect(servingSecret.Type).To(Equal(corev1.SecretTypeBasicAuth))
 	Expect(string(servingSecret.Data[corev1.BasicAuthUsernameKey])).To(Equal(cooperative.ServingRoleName(coop)))
 
-	By("our platform Deployment serving as the serving role, migrating with what CloudNativePG created")
+	By("our platform Deployment serving as the serving role, migrating in its init container with what CloudNativePG created")
 	Eventually(func(g Gomega) {
 		var deployments appsv1.DeploymentList
 		g.Expect(k8s.List(ctx, &deployments, client.InNamespace(ns))).To(Succeed())
 		wired := map[string]int{}
-		for _, d := range deployments.Items {
-			for _, c := range d.Spec.Template.Spec.Containers {
-				for _, e := range c.Env {
-					var from *corev1.Secret
-					switch e.Name {
-					case "DATABASE_URL":
-						from = servingSecret
-					case "MIGRATE_DATABASE_URL":
-						from = appSecret
-					default:
-						continue
-					}
-					g.Expect(e.ValueFrom).NotTo(BeNil())
-					g.Expect(e.ValueFrom.SecretKeyRef).NotTo(BeNil())
-					g.Expect(e.ValueFrom.SecretKeyRef.Name).To(Equal(from.Name), "Deployment %s, %s", d.Name, e.Name)
-					g.Expect(from.Data).To(HaveKey(e.ValueFrom.SecretKeyRef.Key), "Deployment %s, %s", d.Name, e.Name)
+		// check counts the database URIs of a container, each read from the Secret it
+		// should be; the owner's only in an init container.
+		check := func(d string, c corev1.Container, init bool) {
+			for _, e := range c.EnvFrom {
+				g.Expect(e.SecretRef).To(BeNil(), "Deployment %s, container %s reads a whole Secret", d, c.Name)
+			}
+			for _, e := range c.Env {
+				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Name == appSecret.Name {
+					g.Expect(init).To(BeTrue(), "Deployment %s: the serving container %s reads the owner's Secret (%s)", d, c.Name, e.Name)
+				}
+				var from *corev1.Secret
+				switch e.Name {
+				case "DATABASE_URL":
+					from = servingSecret
+				case "MIGRATE_DATABASE_URL":
+					from = appSecret
+				default:
+					continue
+				}
+				g.Expect(e.ValueFrom).NotTo(BeNil())
+				g.Expect(e.ValueFrom.SecretKeyRef).NotTo(BeNil())
+				g.Expect(e.ValueFrom.SecretKeyRef.Name).To(Equal(from.Name), "Deployment %s, container %s, %s", d, c.Name, e.Name)
+				g.Expect(from.Data).To(HaveKey(e.ValueFrom.SecretKeyRef.Key), "Deployment %s, container %s, %s", d, c.Name, e.Name)
+				if init {
+					wired["init "+e.Name]++
+				} else {
 					wired[e.Name]++
 				}
 			}
 		}
+		for _, d := range deployments.Items {
+			for _, c := range d.Spec.Template.Spec.Containers {
+				check(d.Name, c, false)
+			}
+			for _, c := range d.Spec.Template.Spec.InitContainers {
+				check(d.Name, c, true)
+			}
+		}
 		g.Expect(wired["DATABASE_URL"]).To(BeNumerically(">", 0), "no Deployment reads the database")
-		g.Expect(wired["MIGRATE_DATABASE_URL"]).To(Equal(wired["DATABASE_URL"]), "a Deployment serves without the owner's URL to migrate with")
+		g.Expect(wired["MIGRATE_DATABASE_URL"]).To(BeZero(), "a serving container holds the owner's URL")
+		g.Expect(wired["init MIGRATE_DATABASE_URL"]).To(Equal(wired["DATABASE_URL"]), "a Deployment serves without an init container that migrates as the owner")
+		g.Expect(wired["init DATABASE_URL"]).To(Equal(wired["DATABASE_URL"]), "an init container does not know the serving role to grant")
 	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 	Expect(string(servingSecret.Data["uri"])).To(ContainSubstring("@" + rw.Name + "." + ns))
 	Expect(string(servingSecret.Data["uri"])).To(HaveSuffix("/" + cooperative.DedicatedDatabaseName + "?sslmode=require"))

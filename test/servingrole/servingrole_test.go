@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -174,19 +175,46 @@ func TestServingRole_7_PlatformServesWithTheOperatorsRoleAndCannotRewriteTheLedg
 				t.Fatal(err)
 			}
 
-			// The platform as the operator's Deployment runs it: DATABASE_URL from the
-			// serving Secret, MIGRATE_DATABASE_URL from the owner's.
+			// The platform as the operator's Deployment runs it, each container with the
+			// environment the kubelet would resolve from the Secrets: the init container
+			// migrates as the owner and exits, then the serving container serves with the
+			// serving role alone.
 			servingURL := atServer(t, tc.secret, superURL)
 			ownerURL, _ := url.Parse(superURL)
 			ownerURL.User = url.UserPassword(tc.owner.Name, "owner-password")
-			s, err := server.New(server.Config{DatabaseURL: servingURL, MigrateDatabaseURL: ownerURL.String(), AdminToken: "staff-token",
+			secrets := map[string]string{cooperative.ServingSecretName(tc.coop): servingURL, coopv1.AppSecretName(tc.coop): ownerURL.String()}
+			comp := coopv1.Component{Name: "api", Port: 8080, Database: true}
+			pod := cooperative.BuildDeployment(tc.coop, &cfg, comp, 1).Spec.Template.Spec
+			if len(pod.InitContainers) != 1 || len(pod.Containers) != 1 {
+				t.Fatalf("the pod has %d init containers and %d containers, want one of each", len(pod.InitContainers), len(pod.Containers))
+			}
+			initEnv, servingEnv := podEnv(t, pod.InitContainers[0], secrets), podEnv(t, pod.Containers[0], secrets)
+			if initEnv["MIGRATE_DATABASE_URL"] != ownerURL.String() || initEnv["DATABASE_URL"] != servingURL {
+				t.Fatal("the init container does not get the owner's and the serving role's URIs")
+			}
+			if _, ok := servingEnv["MIGRATE_DATABASE_URL"]; ok || servingEnv["DATABASE_URL"] != servingURL {
+				t.Fatal("the serving container gets the owner's URI, or not the serving role's")
+			}
+			for k, v := range initEnv {
+				t.Setenv(k, v)
+			}
+			if err := server.Main(ctx, pod.InitContainers[0].Args); err != nil {
+				t.Fatalf("the init container could not migrate: %v", err)
+			}
+			s, err := server.New(server.Config{DatabaseURL: servingEnv["DATABASE_URL"], MigrateDatabaseURL: servingEnv["MIGRATE_DATABASE_URL"],
+				NoMigrate: servingEnv[cooperative.MigrateEnv] == server.MigrateNever, AdminToken: "staff-token",
 				Policy: policy.FromCooperative(tc.coop), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(s.Close)
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatalf("the owner could not migrate: %v", err)
+			sctx, cancel := context.WithCancel(ctx)
+			t.Cleanup(cancel)
+			s.Start(sctx)
+			ready := httptest.NewRecorder()
+			s.Handler().ServeHTTP(ready, httptest.NewRequest("GET", "/readyz", nil))
+			if ready.Code != 200 {
+				t.Fatalf("the serving container is not ready: %d %s", ready.Code, ready.Body)
 			}
 
 			var user string
@@ -242,4 +270,28 @@ func TestServingRole_7_PlatformServesWithTheOperatorsRoleAndCannotRewriteTheLedg
 			}
 		})
 	}
+}
+
+// podEnv is the environment the kubelet gives container c, with the URIs of the Secrets
+// the test stands in for (secrets, by name; a URI from any other fails the test), without
+// what is not the database's (the admin token).
+func podEnv(t *testing.T, c corev1.Container, secrets map[string]string) map[string]string {
+	t.Helper()
+	if len(c.EnvFrom) > 0 {
+		t.Fatalf("container %s reads whole Secrets or ConfigMaps: %+v", c.Name, c.EnvFrom)
+	}
+	env := map[string]string{}
+	for _, e := range c.Env {
+		switch {
+		case e.ValueFrom == nil:
+			env[e.Name] = e.Value
+		case e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Key == cooperative.DatabaseURIKey:
+			uri, ok := secrets[e.ValueFrom.SecretKeyRef.Name]
+			if !ok {
+				t.Fatalf("container %s reads a database URI from Secret %s", c.Name, e.ValueFrom.SecretKeyRef.Name)
+			}
+			env[e.Name] = uri
+		}
+	}
+	return env
 }
