@@ -76,6 +76,9 @@ func (s *Server) SetCredentials(ctx context.Context, member int64, in Credential
 		if b.ExpiresAt.IsZero() || !b.ExpiresAt.After(on) {
 			return credentials.Credentials{}, badField("backgroundCheck.expiresAt", "must be a time after checkedOn")
 		}
+		if err := inTimeWindow("backgroundCheck.expiresAt", b.ExpiresAt, s.now()); err != nil {
+			return credentials.Credentials{}, err
+		}
 		check = &credentials.BackgroundCheck{Status: b.Status, CheckedOn: b.CheckedOn, ExpiresAt: b.ExpiresAt.UTC()}
 	}
 	m, err := s.loadMember(ctx, member)

@@ -219,7 +219,7 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	if err := validateWork(s.vertical(), &in); err != nil {
 		return 0, nil, err
 	}
-	starts, ends, err := slotOf(s.vertical(), &in)
+	starts, ends, err := slotOf(s.vertical(), &in, s.now())
 	if err != nil {
 		return 0, nil, err
 	}

@@ -1,0 +1,60 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// The tests of a security review of the platform service: each is named after the rule it
+// proves, and fails without it.
+
+// TestSecurity_TimesOutsideWindowRefused: a booking's scheduledAt, a schedule's exceptions
+// and a background check's expiry more than ten years from the service's clock answer 400
+// naming the field, and nothing is written. (9999-12-31T23:30:00Z was stored: its slot ends
+// in year 10000, which JSON cannot carry, and the work answered 201 with an empty body.)
+func TestSecurity_TimesOutsideWindowRefused(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "home-services"))
+	c := e.member("Cleo Client", []string{"customer"}, "")
+	w := e.member("Pat Plumber", []string{"worker"}, "", "booking")
+	booking := func(at string) map[string]any {
+		return map[string]any{"kind": "booking", "priceCents": 4500,
+			"details": map[string]string{"address": "3 rue Mercière", "service": "plumbing", "scheduledAt": at}}
+	}
+	for _, at := range []string{"9999-12-31T23:30:00Z", "0000-01-01T00:00:00+01:00", "2036-12-01T09:00:01Z", "2016-12-01T08:59:59Z"} {
+		e.refused(400, "details.scheduledAt", "within 10 years", "POST", "/v1/work", c.token, booking(at))
+	}
+	// At the window's edges, a booking is taken and answered in full.
+	for _, at := range []string{"2036-12-01T09:00:00Z", "2016-12-01T09:00:00Z"} {
+		if got := e.must(201, "POST", "/v1/work", c.token, booking(at)); got["startsAt"] == nil {
+			t.Fatalf("booking at %s answered %v", at, got)
+		}
+	}
+	sched := fmt.Sprintf("/v1/members/%d/schedule", w.id)
+	exception := func(from, to string) map[string]any {
+		return map[string]any{"weekly": []any{}, "exceptions": []any{map[string]any{"from": from, "to": to, "available": true}}}
+	}
+	e.refused(400, "exceptions[0].from", "within 10 years", "PUT", sched, w.token, exception("9999-12-31T20:00:00Z", "9999-12-31T23:00:00-05:00"))
+	e.refused(400, "exceptions[0].to", "within 10 years", "PUT", sched, w.token, exception("2026-12-02T09:00:00Z", "9999-12-31T23:00:00-05:00"))
+	e.refused(400, "exceptions[0].from", "within 10 years", "PUT", sched, w.token, exception("0000-01-01T00:00:00+01:00", "2026-12-02T09:00:00Z"))
+	e.must(200, "PUT", sched, w.token, exception("2026-12-02T09:00:00Z", "2026-12-02T17:00:00Z"))
+	e.refused(400, "backgroundCheck.expiresAt", "within 10 years", "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), adminToken,
+		map[string]any{"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2025-12-01", "expiresAt": "9999-12-31T23:00:00-05:00"}})
+}
+
+// TestSecurity_UnencodableAnswerIs500: an answer that cannot be encoded as JSON (a time
+// past year 9999, as a row stored before the window above holds) is a 500 with a JSON
+// error body, not the handler's status with an empty body.
+func TestSecurity_UnencodableAnswerIs500(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "home-services"))
+	c := e.member("Cleo Client", []string{"customer"}, "")
+	id := num(e.must(201, "POST", "/v1/work", c.token, map[string]any{"kind": "booking", "priceCents": 4500,
+		"details": map[string]string{"address": "3 rue Mercière", "service": "plumbing", "scheduledAt": "2026-12-03T14:30:00Z"}})["id"])
+	if _, err := e.owner.Exec(context.Background(), `UPDATE work_items SET starts_at = '9999-12-31 23:30+00', ends_at = '9999-12-31 23:30+00'::timestamptz + interval '1 hour' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	r := e.call("GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil)
+	if r.status != 500 || r.json()["error"].(map[string]any)["message"] != "internal error" {
+		t.Fatalf("GET of work with an unencodable time: %d %q, want 500 with a JSON error", r.status, r.body)
+	}
+}
