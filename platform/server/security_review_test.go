@@ -58,3 +58,20 @@ func TestSecurity_UnencodableAnswerIs500(t *testing.T) {
 		t.Fatalf("GET of work with an unencodable time: %d %q, want 500 with a JSON error", r.status, r.body)
 	}
 }
+
+// TestSecurity_StayUnitSpacesDoNotDoubleBook: a stay's unit is stored without the spaces
+// around it, as the overlap check compares it, so "3B " and "3B" are one place and cannot
+// be booked twice for the same nights.
+func TestSecurity_StayUnitSpacesDoNotDoubleBook(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "housing"))
+	guest := e.member("Gus Guest", []string{"customer"}, "")
+	stay := func(unit, in, out string) map[string]any {
+		return map[string]any{"kind": "stay", "priceCents": 70000, "details": map[string]string{"unit": unit, "checkIn": in, "checkOut": out}}
+	}
+	first := e.must(201, "POST", "/v1/work", guest.token, stay("3B ", "2026-12-10", "2026-12-17"))
+	if unit := first["details"].(map[string]any)["unit"]; unit != "3B" {
+		t.Fatalf("stored unit %q, want 3B", unit)
+	}
+	e.refused(409, "details.checkIn", "3B is booked from 2026-12-10 to 2026-12-17", "POST", "/v1/work", guest.token, stay("3B", "2026-12-12", "2026-12-14"))
+	e.refused(409, "details.checkIn", "3B is booked from 2026-12-10 to 2026-12-17", "POST", "/v1/work", guest.token, stay(" 3B  ", "2026-12-16", "2026-12-18"))
+}

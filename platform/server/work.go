@@ -219,6 +219,10 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	if err := validateWork(s.vertical(), &in); err != nil {
 		return 0, nil, err
 	}
+	if in.Kind == "stay" {
+		// A stay's place is one name however it is spaced: stored as reserve compares it.
+		in.Details["unit"] = strings.TrimSpace(in.Details["unit"])
+	}
 	starts, ends, err := slotOf(s.vertical(), &in, s.now())
 	if err != nil {
 		return 0, nil, err
