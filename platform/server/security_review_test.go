@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // The tests of a security review of the platform service: each is named after the rule it
@@ -74,4 +75,33 @@ func TestSecurity_StayUnitSpacesDoNotDoubleBook(t *testing.T) {
 	}
 	e.refused(409, "details.checkIn", "3B is booked from 2026-12-10 to 2026-12-17", "POST", "/v1/work", guest.token, stay("3B", "2026-12-12", "2026-12-14"))
 	e.refused(409, "details.checkIn", "3B is booked from 2026-12-10 to 2026-12-17", "POST", "/v1/work", guest.token, stay(" 3B  ", "2026-12-16", "2026-12-18"))
+}
+
+// TestSecurity_OfferedWorkerCannotCancel: a worker offered work declines it; cancelling
+// the customer's request is 403, before and after the offer expired, and the work stays
+// as it was. Once the worker accepted, they may cancel it.
+func TestSecurity_OfferedWorkerCannotCancel(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	if offer := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(offer["workerId"]) != w.id {
+		t.Fatalf("offer %v", offer)
+	}
+	cancel := fmt.Sprintf("/v1/work/%d/cancel", id)
+	e.refused(403, "", "declines the offer", "POST", cancel, w.token, map[string]any{"reason": "no"})
+	e.clock.Step(time.Hour) // the offer expired; nobody has read the work since
+	e.refused(403, "", "declines the offer", "POST", cancel, w.token, nil)
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil); got["state"] != "requested" || got["workerId"] != nil {
+		t.Fatalf("after the offer expired the work is %v", got)
+	}
+	e.refused(404, "", "work not found", "POST", cancel, w.token, nil)
+	e.must(200, "POST", cancel, c.token, nil)
+
+	taken := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", taken), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", taken), w.token, nil)
+	if got := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", taken), w.token, nil); got["state"] != "cancelled" {
+		t.Fatalf("the worker's cancel of accepted work: %v", got)
+	}
 }
