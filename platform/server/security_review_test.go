@@ -105,3 +105,23 @@ func TestSecurity_OfferedWorkerCannotCancel(t *testing.T) {
 		t.Fatalf("the worker's cancel of accepted work: %v", got)
 	}
 }
+
+// TestSecurity_StaffDoNotCertifyThemselves: a member with the staff role records another
+// worker's credentials but not their own (403, nothing written); the admin token and
+// another member of staff may.
+func TestSecurity_StaffDoNotCertifyThemselves(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "care"))
+	sam := e.member("Sam Staff", []string{"staff", "worker"}, "", "booking")
+	tess := e.member("Tess Staff", []string{"staff"}, "")
+	w := e.member("Cy Carer", []string{"worker"}, "", "booking")
+	creds := map[string]any{"skills": []string{"dementia"}, "languages": []string{"fr"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2025-12-01", "expiresAt": "2027-12-01T00:00:00Z"}}
+	own := fmt.Sprintf("/v1/members/%d/credentials", sam.id)
+	e.refused(403, "", "do not certify themselves", "PUT", own, sam.token, creds)
+	if got := e.must(200, "GET", own, sam.token, nil); got["backgroundCheck"] != nil || len(got["skills"].([]any)) != 0 {
+		t.Fatalf("Sam's credentials %v", got)
+	}
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), sam.token, creds)
+	e.must(200, "PUT", own, tess.token, creds)
+	e.must(200, "PUT", own, adminToken, creds)
+}

@@ -107,6 +107,9 @@ func (s *Server) putCredentials(r *http.Request, p principal) (int, any, error) 
 	if !isStaff(p) {
 		return 0, nil, forbidden("only staff record verified skills and background checks")
 	}
+	if !p.admin && id == p.memberID {
+		return 0, nil, forbidden("staff do not certify themselves: another member of staff or the admin token records their credentials")
+	}
 	var in CredentialsInput
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
