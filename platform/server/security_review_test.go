@@ -125,3 +125,30 @@ func TestSecurity_StaffDoNotCertifyThemselves(t *testing.T) {
 	e.must(200, "PUT", own, tess.token, creds)
 	e.must(200, "PUT", own, adminToken, creds)
 }
+
+// TestSecurity_InactiveMemberHasNoWorkingToken: a member registered inactive gets no
+// token (none is stored); a token that outlived a deactivation (one minted while the
+// deactivation committed, made here in SQL) answers 401 like no token; reactivated, the
+// member signs in with the token staff mint.
+func TestSecurity_InactiveMemberHasNoWorkingToken(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	out := e.must(201, "POST", "/v1/members", adminToken, map[string]any{"name": "Ina Inactive", "email": "ina@example.org",
+		"roles": []string{"customer"}, "stakeholderClass": "riders", "active": false})
+	if tok, ok := out["token"]; ok {
+		t.Fatalf("a member registered inactive got a token %v", tok)
+	}
+	ina := num(out["member"].(map[string]any)["id"])
+	if toks := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/tokens", ina), adminToken, nil)["tokens"].([]any); len(toks) != 0 {
+		t.Fatalf("a member registered inactive holds tokens %v", toks)
+	}
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", ina), adminToken, map[string]any{"active": true})
+	tok := e.must(201, "POST", fmt.Sprintf("/v1/members/%d/tokens", ina), adminToken, nil)["token"].(string)
+	e.must(200, "GET", fmt.Sprintf("/v1/members/%d", ina), tok, nil)
+
+	// Deactivated with the token still stored: it no longer signs in.
+	if _, err := e.owner.Exec(context.Background(), `UPDATE members SET active = false WHERE id = $1`, ina); err != nil {
+		t.Fatal(err)
+	}
+	e.refused(401, "Authorization", "unknown token", "GET", fmt.Sprintf("/v1/members/%d", ina), tok, nil)
+	e.refused(401, "Authorization", "unknown token", "POST", fmt.Sprintf("/v1/members/%d/tokens", ina), tok, nil)
+}
