@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 // The tests of a security review of the platform service: each is named after the rule it
@@ -151,4 +153,48 @@ func TestSecurity_InactiveMemberHasNoWorkingToken(t *testing.T) {
 	}
 	e.refused(401, "Authorization", "unknown token", "GET", fmt.Sprintf("/v1/members/%d", ina), tok, nil)
 	e.refused(401, "Authorization", "unknown token", "POST", fmt.Sprintf("/v1/members/%d/tokens", ina), tok, nil)
+}
+
+// TestSecurity_BallotAfterDeadlineNotCounted: a ballot at or after a proposal's deadline
+// is 409 and not recorded, also while the closer has not closed the proposal yet (it
+// skips a proposal a ballot holds, as the lock held here makes it); and the tally (the
+// platform's and the operator's re-tally, both governance.LoadInput) counts only ballots
+// cast before the deadline, so one stored late (here in SQL) changes nothing.
+func TestSecurity_BallotAfterDeadlineNotCounted(t *testing.T) {
+	pol := withModel(t, policy.OneMemberOneVote, 50, 50)
+	pol.Governance.MinimumVotingPeriodHours = 48
+	e := newEnv(t, pol)
+	a := e.member("Ana Worker", []string{"worker"}, "")
+	b := e.member("Bea Worker", []string{"worker"}, "")
+	id := num(e.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Move to the medium plan", "field": "plan", "value": "medium"})["id"])
+	ballot := fmt.Sprintf("/v1/proposals/%d/ballot", id)
+	e.must(200, "PUT", ballot, a.token, map[string]any{"choice": "yes"})
+	e.clock.Step(48 * time.Hour) // the deadline
+
+	ctx := context.Background()
+	hold, err := e.owner.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hold.Rollback(ctx) }()
+	if _, err := hold.Exec(ctx, `SELECT 1 FROM proposals WHERE id = $1 FOR SHARE`, id); err != nil {
+		t.Fatal(err)
+	}
+	e.refused(409, "choice", "voting closed at the proposal's deadline", "PUT", ballot, b.token, map[string]any{"choice": "no"})
+	if err := hold.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var status string
+	if err := e.owner.QueryRow(ctx, `SELECT status FROM proposals WHERE id = $1`, id).Scan(&status); err != nil || status != "open" {
+		t.Fatalf("the proposal is %q (%v); the test needs it still open", status, err)
+	}
+	if _, err := e.owner.Exec(ctx, `INSERT INTO ballots (proposal_id, member_id, choice, cast_at) VALUES ($1, $2, 'no', $3)`, id, b.id, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", id), a.token, nil)["proposal"].(map[string]any)
+	res := got["result"].(map[string]any)
+	members := res["classes"].([]any)[0].(map[string]any)
+	if got["status"] != "closed" || res["passed"] != true || num(members["yes"]) != 1 || num(members["no"]) != 0 {
+		t.Fatalf("closed with a ballot after the deadline counted: %v", got)
+	}
 }
