@@ -1,8 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,5 +201,120 @@ func TestSecurity_BallotAfterDeadlineNotCounted(t *testing.T) {
 	members := res["classes"].([]any)[0].(map[string]any)
 	if got["status"] != "closed" || res["passed"] != true || num(members["yes"]) != 1 || num(members["no"]) != 0 {
 		t.Fatalf("closed with a ballot after the deadline counted: %v", got)
+	}
+}
+
+// TestSecurity_MembersActOnlyOnTheirOwn: each route's guard refuses the member it is not
+// for, naming why, and writes nothing: a member's token on staff's routes, on another
+// member's data, on work that is not theirs; the admin token where a member acts in
+// person (ballots, delegations).
+func TestSecurity_MembersActOnlyOnTheirOwn(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	o := e.customer("Omar Other")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
+	requested := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	prop := num(e.must(201, "POST", "/v1/proposals", w.token, map[string]any{"title": "A motion"})["id"])
+	e.must(200, "PUT", "/v1/delegation", c.token, map[string]any{"delegateId": w.id})
+
+	for _, tc := range []struct {
+		name                string
+		status              int
+		msg                 string
+		method, path, token string
+		body                any
+	}{
+		{"a member makes themselves staff", 403, "admin token", "PATCH", fmt.Sprintf("/v1/members/%d", w.id), w.token, map[string]any{"roles": []string{"staff", "worker"}}},
+		{"a member lists the members", 403, "admin token", "GET", "/v1/members", c.token, nil},
+		{"a member mints another's token", 403, "own data", "POST", fmt.Sprintf("/v1/members/%d/tokens", c.id), o.token, nil},
+		{"a member erases another", 403, "own data", "DELETE", fmt.Sprintf("/v1/members/%d", c.id), o.token, nil},
+		{"a member reads another", 403, "own data", "GET", fmt.Sprintf("/v1/members/%d", c.id), o.token, nil},
+		{"a member sets another's availability", 403, "own data", "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), o.token, map[string]any{"available": false}},
+		{"a member reads another's team", 403, "own data", "GET", fmt.Sprintf("/v1/members/%d/team", c.id), o.token, nil},
+		{"an unrelated member cancels", 404, "work not found", "POST", fmt.Sprintf("/v1/work/%d/cancel", id), o.token, nil},
+		{"an unrelated member matches", 404, "work not found", "POST", fmt.Sprintf("/v1/work/%d/match", requested), o.token, nil},
+		{"an unrelated member starts", 404, "work not found", "POST", fmt.Sprintf("/v1/work/%d/start", id), o.token, nil},
+		{"the admin token votes", 403, "own token", "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", prop), adminToken, map[string]any{"choice": "yes"}},
+		{"the admin token delegates", 403, "own token", "PUT", "/v1/delegation", adminToken, map[string]any{"delegateId": w.id}},
+		{"the admin token takes a delegation back", 403, "own token", "DELETE", "/v1/delegation", adminToken, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.t = t
+			e.refused(tc.status, "", tc.msg, tc.method, tc.path, tc.token, tc.body)
+		})
+	}
+	e.t = t
+	// Nothing changed hands: the member is no staff, the work is the customer's.
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/members/%d", w.id), w.token, nil); fmt.Sprint(got["roles"]) != "[worker]" {
+		t.Fatalf("roles %v", got["roles"])
+	}
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil); got["state"] != "accepted" {
+		t.Fatalf("work %v", got)
+	}
+}
+
+// callAs runs the route method pattern for principal p, as authentication hands it on,
+// through the handler's own respond.
+func (e *env) callAs(p principal, method, pattern, path string, body any, headers ...string) resp {
+	e.t.Helper()
+	var rt route
+	for _, r := range e.s.apiRoutes() {
+		if r.method == method && r.pattern == pattern {
+			rt = r
+		}
+	}
+	if rt.h == nil {
+		e.t.Fatalf("no route %s %s", method, pattern)
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) { e.s.respond(w, r, rt, p) })
+	req := httptest.NewRequest(method, path, bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	return resp{rec.Code, rec.Body.Bytes(), rec.Header()}
+}
+
+// TestSecurity_InactiveMemberCannotRequestPayOrPropose: an inactive member requests no
+// work, records no payment and opens no proposal. Their token no longer authenticates
+// (401); and a request that authenticated just before the deactivation committed, whose
+// principal is inactive, is refused by requireActiveMember (403). Nothing is written.
+func TestSecurity_InactiveMemberCannotRequestPayOrPropose(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	done, _ := e.completedRide(c, 1000)
+	if _, err := e.owner.Exec(context.Background(), `UPDATE members SET active = false WHERE id = $1`, c.id); err != nil {
+		t.Fatal(err)
+	}
+	inactive := principal{memberID: c.id, roles: []string{"customer"}, class: "riders", active: false}
+	for _, tc := range []struct {
+		method, pattern string
+		body            any
+		headers         []string
+	}{
+		{"POST", "/v1/work", ride(1000, 0), nil},
+		{"POST", "/v1/payments", map[string]any{"workId": done, "workerId": w.id, "amountCents": 100}, []string{"Idempotency-Key", "tip"}},
+		{"POST", "/v1/proposals", map[string]any{"title": "A motion"}, nil},
+	} {
+		e.refused(401, "Authorization", "unknown token", tc.method, tc.pattern, c.token, tc.body, tc.headers...)
+		before := e.rowCounts()
+		r := e.callAs(inactive, tc.method, tc.pattern, tc.pattern, tc.body, tc.headers...)
+		if r.status != 403 || !strings.Contains(string(r.body), "the member is not active") {
+			t.Fatalf("%s %s as an inactive member: %d %s, want 403", tc.method, tc.pattern, r.status, r.body)
+		}
+		if after := e.rowCounts(); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Fatalf("%s %s wrote rows: %v -> %v", tc.method, tc.pattern, before, after)
+		}
 	}
 }
