@@ -203,17 +203,23 @@ func (s *Server) castBallot(r *http.Request, p principal) (int, any, error) {
 	}
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := proposals.On(tx)
-		status, onRoll, err := q.LockForBallot(r.Context(), id, p.memberID)
+		status, deadline, onRoll, err := q.LockForBallot(r.Context(), id, p.memberID)
 		if err != nil {
 			return asNotFound(err, "proposal")
 		}
 		if status != "open" {
 			return conflict("choice", "the proposal is closed")
 		}
+		// The closer may not have closed it yet (it skips a proposal a ballot holds):
+		// a ballot the tally would not count is refused, not recorded.
+		now := s.now()
+		if !governance.BallotCounts(now, deadline) {
+			return conflict("choice", "voting closed at the proposal's deadline "+deadline.UTC().Format(time.RFC3339))
+		}
 		if !onRoll {
 			return forbidden("the member is not on this proposal's roll: the electorate was fixed when it opened (" + g.Model + " rules)")
 		}
-		return q.CastBallot(r.Context(), id, p.memberID, in.Choice, s.now())
+		return q.CastBallot(r.Context(), id, p.memberID, in.Choice, now)
 	})
 	if err != nil {
 		return 0, nil, err

@@ -323,7 +323,9 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, rt route, p pri
 		return
 	}
 	if err == nil {
-		writeJSON(w, status, body)
+		if err := writeJSON(w, status, body); err != nil {
+			s.log.Error("answer not encoded", "method", r.Method, "route", rt.pattern, "error", err)
+		}
 		return
 	}
 	s.respondError(w, err)
@@ -344,7 +346,7 @@ func writeError(w http.ResponseWriter, ae *apiError) {
 	if ae.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
-	writeJSON(w, ae.status, errorBody{Error: errorDetail{Field: ae.field, Message: ae.message}})
+	_ = writeJSON(w, ae.status, errorBody{Error: errorDetail{Field: ae.field, Message: ae.message}})
 }
 
 // classify maps an unexpected error to a response, logging server-side failures. The
@@ -404,12 +406,25 @@ func fkField(pe *pgconn.PgError) string {
 	return strings.Join(parts, "")
 }
 
-func writeJSON(w http.ResponseWriter, status int, body any) {
+// writeJSON answers status with body as JSON. The body is encoded before anything is
+// written: a body that cannot be encoded (a time outside years 0 to 9999) answers 500 with
+// a JSON error instead of the status with an empty body, and the error is returned for the
+// caller to log.
+func writeJSON(w http.ResponseWriter, status int, body any) error {
+	var buf bytes.Buffer
+	var encErr error
+	if body != nil {
+		if encErr = json.NewEncoder(&buf).Encode(body); encErr != nil {
+			status = http.StatusInternalServerError
+			buf.Reset()
+			_ = json.NewEncoder(&buf).Encode(errorBody{Error: errorDetail{Message: "internal error"}})
+			encErr = fmt.Errorf("encoding the answer: %w", encErr)
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	if body != nil {
-		_ = json.NewEncoder(w).Encode(body)
-	}
+	_, _ = w.Write(buf.Bytes())
+	return encErr
 }
 
 func (s *Server) authenticate(r *http.Request, a access) (principal, error) {
@@ -612,7 +627,7 @@ func requireActiveMember(p principal) error {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	_ = writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -630,8 +645,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(problems) > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "problems": problems})
+		_ = writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "problems": problems})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	_ = writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -185,7 +185,7 @@ func reserve(ctx context.Context, tx pgx.Tx, in *workInput, o *order) error {
 		return err
 	}
 	if in.Kind == "stay" {
-		unit := strings.TrimSpace(in.Details["unit"])
+		unit := in.Details["unit"] // trimmed by createWork, as it is stored
 		if err := q.LockPlace(ctx, unit); err != nil {
 			return err
 		}

@@ -22,10 +22,26 @@ const defaultSlotMinutes = 60
 // maxSlotMinutes bounds a scheduled slot: a day.
 const maxSlotMinutes = 1440
 
+// timeWindowYears bounds the times a request names (a booking's scheduledAt, a schedule's
+// exceptions, a background check's expiry): within this many years of the service's
+// clock, either way. Every time the service stores is then one it can answer (JSON times
+// are years 0 to 9999 in UTC; 9999-12-31T23:30:00Z plus a slot is not).
+const timeWindowYears = 10
+
+// inTimeWindow refuses a time t of the request's field that is more than timeWindowYears
+// away from now.
+func inTimeWindow(field string, t, now time.Time) error {
+	if t.Before(now.AddDate(-timeWindowYears, 0, 0)) || t.After(now.AddDate(timeWindowYears, 0, 0)) {
+		return badField(field, fmt.Sprintf("must be within %d years of the service's clock", timeWindowYears))
+	}
+	return nil
+}
+
 // slotOf is the time slot a request reserves: for scheduled kinds (those with a
 // scheduledAt), from scheduledAt for durationMinutes (the request's measure, else the
 // details' durationMinutes, else defaultSlotMinutes). Work on demand has none (nil, nil).
-func slotOf(vertical string, in *workInput) (*time.Time, *time.Time, error) {
+// scheduledAt must be within timeWindowYears of now.
+func slotOf(vertical string, in *workInput, now time.Time) (*time.Time, *time.Time, error) {
 	spec := kindsFor(vertical)[in.Kind]
 	if !containsString(spec.times, "scheduledAt") {
 		return nil, nil, nil
@@ -33,6 +49,9 @@ func slotOf(vertical string, in *workInput) (*time.Time, *time.Time, error) {
 	start, err := time.Parse(time.RFC3339, in.Details["scheduledAt"])
 	if err != nil {
 		return nil, nil, badField("details.scheduledAt", "must be a time like 2026-07-14T09:30:00Z")
+	}
+	if err := inTimeWindow("details.scheduledAt", start, now); err != nil {
+		return nil, nil, err
 	}
 	minutes := int64(defaultSlotMinutes)
 	switch {

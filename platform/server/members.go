@@ -125,7 +125,13 @@ func (s *Server) createMember(r *http.Request, p principal) (int, any, error) {
 	if err := s.validateMemberInput(&in, true); err != nil {
 		return 0, nil, err
 	}
-	plain, hash := newToken()
+	// A member registered inactive gets no token: an inactive member does not sign in
+	// until staff activate them and mint one (POST /v1/members/{id}/tokens).
+	var plain string
+	var hash []byte
+	if in.Active == nil || *in.Active {
+		plain, hash = newToken()
+	}
 	var m Member
 	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := members.On(tx)
@@ -145,7 +151,11 @@ func (s *Server) createMember(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, emailErr(err)
 	}
-	return http.StatusCreated, map[string]any{"member": m, "token": plain}, nil
+	out := map[string]any{"member": m}
+	if plain != "" {
+		out["token"] = plain
+	}
+	return http.StatusCreated, out, nil
 }
 
 func (s *Server) listMembers(r *http.Request, p principal) (int, any, error) {

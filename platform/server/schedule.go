@@ -72,7 +72,8 @@ func minuteOf(s string) (int, bool) {
 func formatMinute(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 // validate checks a schedule and returns it in the store's form; errors name the field.
-func (sc Schedule) validate() (availability.Schedule, error) {
+// Exceptions are within timeWindowYears of now.
+func (sc Schedule) validate(now time.Time) (availability.Schedule, error) {
 	var out availability.Schedule
 	if len(sc.Weekly) > maxWindows {
 		return out, badField("weekly", fmt.Sprintf("must hold at most %d windows", maxWindows))
@@ -111,6 +112,12 @@ func (sc Schedule) validate() (availability.Schedule, error) {
 		if !x.To.After(x.From) {
 			return out, badField(fmt.Sprintf("exceptions[%d].to", i), "must be after from")
 		}
+		if err := inTimeWindow(fmt.Sprintf("exceptions[%d].from", i), x.From, now); err != nil {
+			return out, err
+		}
+		if err := inTimeWindow(fmt.Sprintf("exceptions[%d].to", i), x.To, now); err != nil {
+			return out, err
+		}
 		out.Exceptions = append(out.Exceptions, availability.Exception{StartsAt: x.From.UTC(), EndsAt: x.To.UTC(), Available: x.Available})
 	}
 	return out, nil
@@ -139,7 +146,7 @@ func (s *Server) WorkerSchedule(ctx context.Context, member int64) (Schedule, er
 // SetWorkerSchedule validates and replaces a member's schedule: only an active worker may
 // declare availability (409 naming weekly otherwise). It answers the stored schedule.
 func (s *Server) SetWorkerSchedule(ctx context.Context, member int64, sc Schedule) (Schedule, error) {
-	a, err := sc.validate()
+	a, err := sc.validate(s.now())
 	if err != nil {
 		return Schedule{}, err
 	}

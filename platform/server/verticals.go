@@ -76,6 +76,9 @@ func (s *Server) SetCredentials(ctx context.Context, member int64, in Credential
 		if b.ExpiresAt.IsZero() || !b.ExpiresAt.After(on) {
 			return credentials.Credentials{}, badField("backgroundCheck.expiresAt", "must be a time after checkedOn")
 		}
+		if err := inTimeWindow("backgroundCheck.expiresAt", b.ExpiresAt, s.now()); err != nil {
+			return credentials.Credentials{}, err
+		}
 		check = &credentials.BackgroundCheck{Status: b.Status, CheckedOn: b.CheckedOn, ExpiresAt: b.ExpiresAt.UTC()}
 	}
 	m, err := s.loadMember(ctx, member)
@@ -103,6 +106,9 @@ func (s *Server) putCredentials(r *http.Request, p principal) (int, any, error) 
 	}
 	if !isStaff(p) {
 		return 0, nil, forbidden("only staff record verified skills and background checks")
+	}
+	if !p.admin && id == p.memberID {
+		return 0, nil, forbidden("staff do not certify themselves: another member of staff or the admin token records their credentials")
 	}
 	var in CredentialsInput
 	if err := decode(r, &in); err != nil {

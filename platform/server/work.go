@@ -219,7 +219,11 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	if err := validateWork(s.vertical(), &in); err != nil {
 		return 0, nil, err
 	}
-	starts, ends, err := slotOf(s.vertical(), &in)
+	if in.Kind == "stay" {
+		// A stay's place is one name however it is spaced: stored as reserve compares it.
+		in.Details["unit"] = strings.TrimSpace(in.Details["unit"])
+	}
+	starts, ends, err := slotOf(s.vertical(), &in, s.now())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -423,8 +427,18 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, badField("reason", "must be at most 500 characters")
 	}
 	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
-		if !p.admin && w.CustomerID != p.memberID && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
-			return nil, notFound("work")
+		if !p.admin && w.CustomerID != p.memberID {
+			// The worker cancels only work they took (accepted or under way); an offer is
+			// not theirs to cancel but to decline.
+			if w.WorkerID == nil || *w.WorkerID != p.memberID {
+				return nil, notFound("work")
+			}
+			if w.State == stOffered {
+				return nil, forbidden("a worker offered this work declines the offer (POST /v1/work/{id}/decline); only the customer or staff cancel it")
+			}
+			if w.State != stAccepted && w.State != stInProgress {
+				return nil, illegal(w.State, stCancelled)
+			}
 		}
 		if w.State == stOffered {
 			if err := work.On(tx).WithdrawOffers(r.Context(), w.ID); err != nil {

@@ -54,13 +54,26 @@ func Eligible(g policy.Governance) (where string, args []any) {
 	return `m.active AND m.erased_at IS NULL AND m.roles && ARRAY['worker','staff']::text[]`, nil
 }
 
+// BallotCounts is the rule of which ballots count: those cast before the proposal's
+// deadline (any for a proposal from before deadlines, which has none). A ballot at or
+// after the deadline does not, even while the proposal is not closed yet. LoadInput
+// applies the same rule in SQL (ballotCountsSQL); the platform refuses a ballot this
+// rejects.
+func BallotCounts(castAt time.Time, deadline *time.Time) bool {
+	return deadline == nil || castAt.Before(*deadline)
+}
+
+// ballotCountsSQL is BallotCounts on the ballots as b and the proposals as p.
+const ballotCountsSQL = `(p.deadline IS NULL OR b.cast_at < p.deadline)`
+
 // LoadInput reads what the tally of a proposal depends on: its electorate (fixed when it
-// opened), their ballots, and under the delegate model the delegations (those frozen when
-// the proposal closed, or the live ones while it is open).
+// opened), their ballots that count (BallotCounts), and under the delegate model the
+// delegations (those frozen when the proposal closed, or the live ones while it is open).
 func LoadInput(ctx context.Context, q Querier, g policy.Governance, proposalID int64, closed bool) (Input, error) {
 	in := Input{Governance: g, Ballots: map[int64]string{}, Delegations: map[int64]int64{}}
 	rows, err := q.Query(ctx, `SELECT e.member_id, e.stakeholder_class, b.choice FROM proposal_electorate e
-		LEFT JOIN ballots b ON b.member_id = e.member_id AND b.proposal_id = e.proposal_id
+		JOIN proposals p ON p.id = e.proposal_id
+		LEFT JOIN ballots b ON b.member_id = e.member_id AND b.proposal_id = e.proposal_id AND `+ballotCountsSQL+`
 		WHERE e.proposal_id = $1 ORDER BY e.member_id`, proposalID)
 	if err != nil {
 		return in, fmt.Errorf("reading the electorate of proposal %d: %w", proposalID, err)

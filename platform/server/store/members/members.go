@@ -125,12 +125,12 @@ func (s Store) EmailTaken(ctx context.Context, email string, except int64) (bool
 }
 
 // Create inserts a member (the fields the handler validated; class "", no
-// qualifications and active when left out) with its first token's hash.
+// qualifications and active when left out) with its first token's hash (none when nil).
 func (s Store) Create(ctx context.Context, f Fields, tokenHash []byte) (Member, error) {
 	m, err := scan(s.db.QueryRow(ctx, `INSERT INTO members (name, email, phone, stakeholder_class, roles, qualifications, active)
 		VALUES ($1, $2, $3, coalesce($4, ''), $5, coalesce($6, '{}'::text[]), coalesce($7, true)) RETURNING `+cols,
 		f.Name, f.Email, f.Phone, f.StakeholderClass, f.Roles, f.Qualifications, f.Active))
-	if err != nil {
+	if err != nil || tokenHash == nil {
 		return m, emailErr(err)
 	}
 	_, err = s.db.Exec(ctx, `INSERT INTO member_tokens (token_hash, member_id) VALUES ($1, $2)`, tokenHash, m.ID)
@@ -186,12 +186,13 @@ func (s Store) SetAvailable(ctx context.Context, id int64, available bool) (Memb
 	return m, store.NotFound(err)
 }
 
-// Authenticate finds the member a token's hash belongs to, unless erased
-// (store.ErrNotFound otherwise).
+// Authenticate finds the active member a token's hash belongs to (store.ErrNotFound
+// otherwise: an inactive member signs in no more, whatever token survived, until staff
+// reactivate them and mint a new one).
 func (s Store) Authenticate(ctx context.Context, tokenHash []byte) (Caller, error) {
 	var c Caller
 	err := s.db.QueryRow(ctx, `SELECT m.id, t.id, m.roles, m.stakeholder_class, m.active FROM member_tokens t
-		JOIN members m ON m.id = t.member_id WHERE t.token_hash = $1 AND m.erased_at IS NULL`, tokenHash).
+		JOIN members m ON m.id = t.member_id WHERE t.token_hash = $1 AND m.active AND m.erased_at IS NULL`, tokenHash).
 		Scan(&c.MemberID, &c.TokenID, &c.Roles, &c.Class, &c.Active)
 	return c, store.NotFound(err)
 }

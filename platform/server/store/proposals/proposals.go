@@ -124,12 +124,12 @@ func (s Store) Rules(ctx context.Context, id int64) ([]byte, error) {
 	return raw, store.NotFound(err)
 }
 
-// LockForBallot locks a proposal against closing and reports its status and whether
-// member is in its electorate.
-func (s Store) LockForBallot(ctx context.Context, id, member int64) (status string, onRoll bool, err error) {
-	err = s.db.QueryRow(ctx, `SELECT status, EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = $1 AND e.member_id = $2)
-		FROM proposals WHERE id = $1 FOR SHARE`, id, member).Scan(&status, &onRoll)
-	return status, onRoll, store.NotFound(err)
+// LockForBallot locks a proposal against closing and reports its status, its deadline
+// (nil for proposals from before deadlines) and whether member is in its electorate.
+func (s Store) LockForBallot(ctx context.Context, id, member int64) (status string, deadline *time.Time, onRoll bool, err error) {
+	err = s.db.QueryRow(ctx, `SELECT status, deadline, EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = $1 AND e.member_id = $2)
+		FROM proposals WHERE id = $1 FOR SHARE`, id, member).Scan(&status, &deadline, &onRoll)
+	return status, deadline, onRoll, store.NotFound(err)
 }
 
 // CastBallot records or changes member's ballot.

@@ -1,0 +1,320 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+)
+
+// The tests of a security review of the platform service: each is named after the rule it
+// proves, and fails without it.
+
+// TestSecurity_TimesOutsideWindowRefused: a booking's scheduledAt, a schedule's exceptions
+// and a background check's expiry more than ten years from the service's clock answer 400
+// naming the field, and nothing is written. (9999-12-31T23:30:00Z was stored: its slot ends
+// in year 10000, which JSON cannot carry, and the work answered 201 with an empty body.)
+func TestSecurity_TimesOutsideWindowRefused(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "home-services"))
+	c := e.member("Cleo Client", []string{"customer"}, "")
+	w := e.member("Pat Plumber", []string{"worker"}, "", "booking")
+	booking := func(at string) map[string]any {
+		return map[string]any{"kind": "booking", "priceCents": 4500,
+			"details": map[string]string{"address": "3 rue Mercière", "service": "plumbing", "scheduledAt": at}}
+	}
+	for _, at := range []string{"9999-12-31T23:30:00Z", "0000-01-01T00:00:00+01:00", "2036-12-01T09:00:01Z", "2016-12-01T08:59:59Z"} {
+		e.refused(400, "details.scheduledAt", "within 10 years", "POST", "/v1/work", c.token, booking(at))
+	}
+	// At the window's edges, a booking is taken and answered in full.
+	for _, at := range []string{"2036-12-01T09:00:00Z", "2016-12-01T09:00:00Z"} {
+		if got := e.must(201, "POST", "/v1/work", c.token, booking(at)); got["startsAt"] == nil {
+			t.Fatalf("booking at %s answered %v", at, got)
+		}
+	}
+	sched := fmt.Sprintf("/v1/members/%d/schedule", w.id)
+	exception := func(from, to string) map[string]any {
+		return map[string]any{"weekly": []any{}, "exceptions": []any{map[string]any{"from": from, "to": to, "available": true}}}
+	}
+	e.refused(400, "exceptions[0].from", "within 10 years", "PUT", sched, w.token, exception("9999-12-31T20:00:00Z", "9999-12-31T23:00:00-05:00"))
+	e.refused(400, "exceptions[0].to", "within 10 years", "PUT", sched, w.token, exception("2026-12-02T09:00:00Z", "9999-12-31T23:00:00-05:00"))
+	e.refused(400, "exceptions[0].from", "within 10 years", "PUT", sched, w.token, exception("0000-01-01T00:00:00+01:00", "2026-12-02T09:00:00Z"))
+	e.must(200, "PUT", sched, w.token, exception("2026-12-02T09:00:00Z", "2026-12-02T17:00:00Z"))
+	e.refused(400, "backgroundCheck.expiresAt", "within 10 years", "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), adminToken,
+		map[string]any{"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2025-12-01", "expiresAt": "9999-12-31T23:00:00-05:00"}})
+}
+
+// TestSecurity_UnencodableAnswerIs500: an answer that cannot be encoded as JSON (a time
+// past year 9999, as a row stored before the window above holds) is a 500 with a JSON
+// error body, not the handler's status with an empty body.
+func TestSecurity_UnencodableAnswerIs500(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "home-services"))
+	c := e.member("Cleo Client", []string{"customer"}, "")
+	id := num(e.must(201, "POST", "/v1/work", c.token, map[string]any{"kind": "booking", "priceCents": 4500,
+		"details": map[string]string{"address": "3 rue Mercière", "service": "plumbing", "scheduledAt": "2026-12-03T14:30:00Z"}})["id"])
+	if _, err := e.owner.Exec(context.Background(), `UPDATE work_items SET starts_at = '9999-12-31 23:30+00', ends_at = '9999-12-31 23:30+00'::timestamptz + interval '1 hour' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	r := e.call("GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil)
+	if r.status != 500 || r.json()["error"].(map[string]any)["message"] != "internal error" {
+		t.Fatalf("GET of work with an unencodable time: %d %q, want 500 with a JSON error", r.status, r.body)
+	}
+}
+
+// TestSecurity_StayUnitSpacesDoNotDoubleBook: a stay's unit is stored without the spaces
+// around it, as the overlap check compares it, so "3B " and "3B" are one place and cannot
+// be booked twice for the same nights.
+func TestSecurity_StayUnitSpacesDoNotDoubleBook(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "housing"))
+	guest := e.member("Gus Guest", []string{"customer"}, "")
+	stay := func(unit, in, out string) map[string]any {
+		return map[string]any{"kind": "stay", "priceCents": 70000, "details": map[string]string{"unit": unit, "checkIn": in, "checkOut": out}}
+	}
+	first := e.must(201, "POST", "/v1/work", guest.token, stay("3B ", "2026-12-10", "2026-12-17"))
+	if unit := first["details"].(map[string]any)["unit"]; unit != "3B" {
+		t.Fatalf("stored unit %q, want 3B", unit)
+	}
+	e.refused(409, "details.checkIn", "3B is booked from 2026-12-10 to 2026-12-17", "POST", "/v1/work", guest.token, stay("3B", "2026-12-12", "2026-12-14"))
+	e.refused(409, "details.checkIn", "3B is booked from 2026-12-10 to 2026-12-17", "POST", "/v1/work", guest.token, stay(" 3B  ", "2026-12-16", "2026-12-18"))
+}
+
+// TestSecurity_OfferedWorkerCannotCancel: a worker offered work declines it; cancelling
+// the customer's request is 403, before and after the offer expired, and the work stays
+// as it was. Once the worker accepted, they may cancel it.
+func TestSecurity_OfferedWorkerCannotCancel(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	if offer := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(offer["workerId"]) != w.id {
+		t.Fatalf("offer %v", offer)
+	}
+	cancel := fmt.Sprintf("/v1/work/%d/cancel", id)
+	e.refused(403, "", "declines the offer", "POST", cancel, w.token, map[string]any{"reason": "no"})
+	e.clock.Step(time.Hour) // the offer expired; nobody has read the work since
+	e.refused(403, "", "declines the offer", "POST", cancel, w.token, nil)
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil); got["state"] != "requested" || got["workerId"] != nil {
+		t.Fatalf("after the offer expired the work is %v", got)
+	}
+	e.refused(404, "", "work not found", "POST", cancel, w.token, nil)
+	e.must(200, "POST", cancel, c.token, nil)
+
+	taken := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", taken), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", taken), w.token, nil)
+	if got := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", taken), w.token, nil); got["state"] != "cancelled" {
+		t.Fatalf("the worker's cancel of accepted work: %v", got)
+	}
+}
+
+// TestSecurity_StaffDoNotCertifyThemselves: a member with the staff role records another
+// worker's credentials but not their own (403, nothing written); the admin token and
+// another member of staff may.
+func TestSecurity_StaffDoNotCertifyThemselves(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "care"))
+	sam := e.member("Sam Staff", []string{"staff", "worker"}, "", "booking")
+	tess := e.member("Tess Staff", []string{"staff"}, "")
+	w := e.member("Cy Carer", []string{"worker"}, "", "booking")
+	creds := map[string]any{"skills": []string{"dementia"}, "languages": []string{"fr"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2025-12-01", "expiresAt": "2027-12-01T00:00:00Z"}}
+	own := fmt.Sprintf("/v1/members/%d/credentials", sam.id)
+	e.refused(403, "", "do not certify themselves", "PUT", own, sam.token, creds)
+	if got := e.must(200, "GET", own, sam.token, nil); got["backgroundCheck"] != nil || len(got["skills"].([]any)) != 0 {
+		t.Fatalf("Sam's credentials %v", got)
+	}
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), sam.token, creds)
+	e.must(200, "PUT", own, tess.token, creds)
+	e.must(200, "PUT", own, adminToken, creds)
+}
+
+// TestSecurity_InactiveMemberHasNoWorkingToken: a member registered inactive gets no
+// token (none is stored); a token that outlived a deactivation (one minted while the
+// deactivation committed, made here in SQL) answers 401 like no token; reactivated, the
+// member signs in with the token staff mint.
+func TestSecurity_InactiveMemberHasNoWorkingToken(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	out := e.must(201, "POST", "/v1/members", adminToken, map[string]any{"name": "Ina Inactive", "email": "ina@example.org",
+		"roles": []string{"customer"}, "stakeholderClass": "riders", "active": false})
+	if tok, ok := out["token"]; ok {
+		t.Fatalf("a member registered inactive got a token %v", tok)
+	}
+	ina := num(out["member"].(map[string]any)["id"])
+	if toks := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/tokens", ina), adminToken, nil)["tokens"].([]any); len(toks) != 0 {
+		t.Fatalf("a member registered inactive holds tokens %v", toks)
+	}
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", ina), adminToken, map[string]any{"active": true})
+	tok := e.must(201, "POST", fmt.Sprintf("/v1/members/%d/tokens", ina), adminToken, nil)["token"].(string)
+	e.must(200, "GET", fmt.Sprintf("/v1/members/%d", ina), tok, nil)
+
+	// Deactivated with the token still stored: it no longer signs in.
+	if _, err := e.owner.Exec(context.Background(), `UPDATE members SET active = false WHERE id = $1`, ina); err != nil {
+		t.Fatal(err)
+	}
+	e.refused(401, "Authorization", "unknown token", "GET", fmt.Sprintf("/v1/members/%d", ina), tok, nil)
+	e.refused(401, "Authorization", "unknown token", "POST", fmt.Sprintf("/v1/members/%d/tokens", ina), tok, nil)
+}
+
+// TestSecurity_BallotAfterDeadlineNotCounted: a ballot at or after a proposal's deadline
+// is 409 and not recorded, also while the closer has not closed the proposal yet (it
+// skips a proposal a ballot holds, as the lock held here makes it); and the tally (the
+// platform's and the operator's re-tally, both governance.LoadInput) counts only ballots
+// cast before the deadline, so one stored late (here in SQL) changes nothing.
+func TestSecurity_BallotAfterDeadlineNotCounted(t *testing.T) {
+	pol := withModel(t, policy.OneMemberOneVote, 50, 50)
+	pol.Governance.MinimumVotingPeriodHours = 48
+	e := newEnv(t, pol)
+	a := e.member("Ana Worker", []string{"worker"}, "")
+	b := e.member("Bea Worker", []string{"worker"}, "")
+	id := num(e.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Move to the medium plan", "field": "plan", "value": "medium"})["id"])
+	ballot := fmt.Sprintf("/v1/proposals/%d/ballot", id)
+	e.must(200, "PUT", ballot, a.token, map[string]any{"choice": "yes"})
+	e.clock.Step(48 * time.Hour) // the deadline
+
+	ctx := context.Background()
+	hold, err := e.owner.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hold.Rollback(ctx) }()
+	if _, err := hold.Exec(ctx, `SELECT 1 FROM proposals WHERE id = $1 FOR SHARE`, id); err != nil {
+		t.Fatal(err)
+	}
+	e.refused(409, "choice", "voting closed at the proposal's deadline", "PUT", ballot, b.token, map[string]any{"choice": "no"})
+	if err := hold.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var status string
+	if err := e.owner.QueryRow(ctx, `SELECT status FROM proposals WHERE id = $1`, id).Scan(&status); err != nil || status != "open" {
+		t.Fatalf("the proposal is %q (%v); the test needs it still open", status, err)
+	}
+	if _, err := e.owner.Exec(ctx, `INSERT INTO ballots (proposal_id, member_id, choice, cast_at) VALUES ($1, $2, 'no', $3)`, id, b.id, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", id), a.token, nil)["proposal"].(map[string]any)
+	res := got["result"].(map[string]any)
+	members := res["classes"].([]any)[0].(map[string]any)
+	if got["status"] != "closed" || res["passed"] != true || num(members["yes"]) != 1 || num(members["no"]) != 0 {
+		t.Fatalf("closed with a ballot after the deadline counted: %v", got)
+	}
+}
+
+// TestSecurity_MembersActOnlyOnTheirOwn: each route's guard refuses the member it is not
+// for, naming why, and writes nothing: a member's token on staff's routes, on another
+// member's data, on work that is not theirs; the admin token where a member acts in
+// person (ballots, delegations).
+func TestSecurity_MembersActOnlyOnTheirOwn(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	o := e.customer("Omar Other")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
+	requested := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	prop := num(e.must(201, "POST", "/v1/proposals", w.token, map[string]any{"title": "A motion"})["id"])
+	e.must(200, "PUT", "/v1/delegation", c.token, map[string]any{"delegateId": w.id})
+
+	for _, tc := range []struct {
+		name                string
+		status              int
+		msg                 string
+		method, path, token string
+		body                any
+	}{
+		{"a member makes themselves staff", 403, "admin token", "PATCH", fmt.Sprintf("/v1/members/%d", w.id), w.token, map[string]any{"roles": []string{"staff", "worker"}}},
+		{"a member lists the members", 403, "admin token", "GET", "/v1/members", c.token, nil},
+		{"a member mints another's token", 403, "own data", "POST", fmt.Sprintf("/v1/members/%d/tokens", c.id), o.token, nil},
+		{"a member erases another", 403, "own data", "DELETE", fmt.Sprintf("/v1/members/%d", c.id), o.token, nil},
+		{"a member reads another", 403, "own data", "GET", fmt.Sprintf("/v1/members/%d", c.id), o.token, nil},
+		{"a member sets another's availability", 403, "own data", "PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), o.token, map[string]any{"available": false}},
+		{"a member reads another's team", 403, "own data", "GET", fmt.Sprintf("/v1/members/%d/team", c.id), o.token, nil},
+		{"an unrelated member cancels", 404, "work not found", "POST", fmt.Sprintf("/v1/work/%d/cancel", id), o.token, nil},
+		{"an unrelated member matches", 404, "work not found", "POST", fmt.Sprintf("/v1/work/%d/match", requested), o.token, nil},
+		{"an unrelated member starts", 404, "work not found", "POST", fmt.Sprintf("/v1/work/%d/start", id), o.token, nil},
+		{"the admin token votes", 403, "own token", "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", prop), adminToken, map[string]any{"choice": "yes"}},
+		{"the admin token delegates", 403, "own token", "PUT", "/v1/delegation", adminToken, map[string]any{"delegateId": w.id}},
+		{"the admin token takes a delegation back", 403, "own token", "DELETE", "/v1/delegation", adminToken, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.t = t
+			e.refused(tc.status, "", tc.msg, tc.method, tc.path, tc.token, tc.body)
+		})
+	}
+	e.t = t
+	// Nothing changed hands: the member is no staff, the work is the customer's.
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/members/%d", w.id), w.token, nil); fmt.Sprint(got["roles"]) != "[worker]" {
+		t.Fatalf("roles %v", got["roles"])
+	}
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil); got["state"] != "accepted" {
+		t.Fatalf("work %v", got)
+	}
+}
+
+// callAs runs the route method pattern for principal p, as authentication hands it on,
+// through the handler's own respond.
+func (e *env) callAs(p principal, method, pattern, path string, body any, headers ...string) resp {
+	e.t.Helper()
+	var rt route
+	for _, r := range e.s.apiRoutes() {
+		if r.method == method && r.pattern == pattern {
+			rt = r
+		}
+	}
+	if rt.h == nil {
+		e.t.Fatalf("no route %s %s", method, pattern)
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) { e.s.respond(w, r, rt, p) })
+	req := httptest.NewRequest(method, path, bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	return resp{rec.Code, rec.Body.Bytes(), rec.Header()}
+}
+
+// TestSecurity_InactiveMemberCannotRequestPayOrPropose: an inactive member requests no
+// work, records no payment and opens no proposal. Their token no longer authenticates
+// (401); and a request that authenticated just before the deactivation committed, whose
+// principal is inactive, is refused by requireActiveMember (403). Nothing is written.
+func TestSecurity_InactiveMemberCannotRequestPayOrPropose(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	done, _ := e.completedRide(c, 1000)
+	if _, err := e.owner.Exec(context.Background(), `UPDATE members SET active = false WHERE id = $1`, c.id); err != nil {
+		t.Fatal(err)
+	}
+	inactive := principal{memberID: c.id, roles: []string{"customer"}, class: "riders", active: false}
+	for _, tc := range []struct {
+		method, pattern string
+		body            any
+		headers         []string
+	}{
+		{"POST", "/v1/work", ride(1000, 0), nil},
+		{"POST", "/v1/payments", map[string]any{"workId": done, "workerId": w.id, "amountCents": 100}, []string{"Idempotency-Key", "tip"}},
+		{"POST", "/v1/proposals", map[string]any{"title": "A motion"}, nil},
+	} {
+		e.refused(401, "Authorization", "unknown token", tc.method, tc.pattern, c.token, tc.body, tc.headers...)
+		before := e.rowCounts()
+		r := e.callAs(inactive, tc.method, tc.pattern, tc.pattern, tc.body, tc.headers...)
+		if r.status != 403 || !strings.Contains(string(r.body), "the member is not active") {
+			t.Fatalf("%s %s as an inactive member: %d %s, want 403", tc.method, tc.pattern, r.status, r.body)
+		}
+		if after := e.rowCounts(); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Fatalf("%s %s wrote rows: %v -> %v", tc.method, tc.pattern, before, after)
+		}
+	}
+}
