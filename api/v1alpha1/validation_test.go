@@ -19,6 +19,7 @@ package v1alpha1_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,6 +31,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
@@ -253,8 +255,18 @@ func TestPlatformTemplateValidation(t *testing.T) {
 	tmpl.Spec.Versions[0].Components[0].MetricsPort = 8080
 	assertRefused(t, env.Client.Create(context.Background(), tmpl), []string{"spec.versions[0].components[0].metricsPort", "metricsPort must differ from port"})
 	tmpl.Spec.Versions[0].Components[0].MetricsPort = 9090
+
+	// A template sets none of the variables the operator injects, each named in the refusal.
+	for _, name := range append(slices.Clone(coopv1.InjectedEnv), policy.FileEnv) {
+		t.Run("env "+name, func(t *testing.T) {
+			bad := tmpl.DeepCopy()
+			bad.Spec.Versions[0].Components[0].Env = []coopv1.EnvVar{{Name: "VERTICAL_FLAG", Value: "1"}, {Name: name, Value: "x"}}
+			assertRefused(t, env.Client.Create(context.Background(), bad), []string{"spec.versions[0].components[0].env", "sets a variable the operator injects", name})
+		})
+	}
+	tmpl.Spec.Versions[0].Components[0].Env = []coopv1.EnvVar{{Name: "VERTICAL_FLAG", Value: "1"}}
 	if err := env.Client.Create(context.Background(), tmpl); err != nil {
-		t.Fatalf("a template with a metrics port of its own: %v", err)
+		t.Fatalf("a template with a metrics port and an env variable of its own: %v", err)
 	}
 }
 
