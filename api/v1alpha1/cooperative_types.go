@@ -593,7 +593,7 @@ type CooperativeStatus struct {
 // +kubebuilder:printcolumn:name="Changed",type=string,JSONPath=`.status.governance.history[0].field`,priority=1
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.admins) || self.spec.admins.all(a, a.kind != 'ServiceAccount' || !has(a.__namespace__) || a.__namespace__ == 'coop-' + self.metadata.name)",message="a ServiceAccount admin must be of the co-op's own namespace coop-<name>",fieldPath=".spec.admins"
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 50",message="metadata.name must be at most 50 characters: the namespace is coop-<name> and the database cluster takes the name too"
-// +kubebuilder:validation:XValidation:rule="!self.metadata.name.endsWith('-serving') && !self.metadata.name.endsWith('-read')",message="metadata.name must not end in -serving or -read: the hub names another co-op's serving role and read-only credentials so (ReservedNameSuffixes)"
+// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() || (!self.metadata.name.endsWith('-serving') && !self.metadata.name.endsWith('-read'))",optionalOldSelf=true,message="metadata.name must not end in -serving or -read: the hub names another co-op's serving role and read-only credentials so (ReservedNameSuffixes)"
 type Cooperative struct {
 	metav1.TypeMeta `json:",inline"`
 

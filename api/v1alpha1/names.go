@@ -51,7 +51,9 @@ const (
 // Suffixes of names the hub derives from a co-op's name in places shared by every co-op
 // (the operator namespace, the shared Cluster's roles, the object store's credentials).
 // A co-op named <other> plus one of them would be handed <other>'s objects, so the CRD
-// refuses such names (a rule on metadata.name that lists ReservedNameSuffixes).
+// refuses such names (a rule on metadata.name that lists ReservedNameSuffixes). The rule
+// judges a creation only: a name cannot change, and a co-op named so before the rule
+// must stay writable (its status, its finalizer) for the hub to delete it.
 const (
 	// ServingSuffix names a co-op's serving role: its Secret and DatabaseRole in the
 	// operator namespace (coop-<name>-serving), its PostgreSQL role (coop_<name>_serving).

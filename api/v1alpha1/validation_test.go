@@ -19,17 +19,21 @@ package v1alpha1_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
@@ -253,8 +257,18 @@ func TestPlatformTemplateValidation(t *testing.T) {
 	tmpl.Spec.Versions[0].Components[0].MetricsPort = 8080
 	assertRefused(t, env.Client.Create(context.Background(), tmpl), []string{"spec.versions[0].components[0].metricsPort", "metricsPort must differ from port"})
 	tmpl.Spec.Versions[0].Components[0].MetricsPort = 9090
+
+	// A template sets none of the variables the operator injects, each named in the refusal.
+	for _, name := range append(slices.Clone(coopv1.InjectedEnv), policy.FileEnv) {
+		t.Run("env "+name, func(t *testing.T) {
+			bad := tmpl.DeepCopy()
+			bad.Spec.Versions[0].Components[0].Env = []coopv1.EnvVar{{Name: "VERTICAL_FLAG", Value: "1"}, {Name: name, Value: "x"}}
+			assertRefused(t, env.Client.Create(context.Background(), bad), []string{"spec.versions[0].components[0].env", "sets a variable the operator injects", name})
+		})
+	}
+	tmpl.Spec.Versions[0].Components[0].Env = []coopv1.EnvVar{{Name: "VERTICAL_FLAG", Value: "1"}}
 	if err := env.Client.Create(context.Background(), tmpl); err != nil {
-		t.Fatalf("a template with a metrics port of its own: %v", err)
+		t.Fatalf("a template with a metrics port and an env variable of its own: %v", err)
 	}
 }
 
@@ -295,5 +309,79 @@ func assertRefused(t *testing.T, err error, want []string) {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("the refusal does not say %q:\n%v", w, err)
 		}
+	}
+}
+
+// TestReservedNameSuffixesJudgeCreationsOnly: a co-op created with a name the rule now
+// refuses (before the rule, as after an upgrade) stays writable, so that the operator can
+// write its status and the hub can delete it; a new one is refused.
+func TestReservedNameSuffixesJudgeCreationsOnly(t *testing.T) {
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	c := env.Client
+	ctx := context.Background()
+	const marker = "must not end in -serving or -read"
+	// setRule takes the rule out of the installed CRD, or puts it back.
+	var saved any
+	setRule := func(present bool) {
+		t.Helper()
+		crd := &unstructured.Unstructured{}
+		crd.SetGroupVersionKind(schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"})
+		if err := c.Get(ctx, client.ObjectKey{Name: "cooperatives." + coopv1.GroupVersion.Group}, crd); err != nil {
+			t.Fatal(err)
+		}
+		versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+		v0 := versions[0].(map[string]any)
+		root := v0["schema"].(map[string]any)["openAPIV3Schema"].(map[string]any)
+		rules := root["x-kubernetes-validations"].([]any)
+		kept := rules[:0:0]
+		for _, r := range rules {
+			if strings.Contains(fmt.Sprint(r.(map[string]any)["message"]), marker) {
+				saved = r
+				continue
+			}
+			kept = append(kept, r)
+		}
+		if present {
+			kept = append(kept, saved)
+		}
+		root["x-kubernetes-validations"] = kept
+		if err := unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Update(ctx, crd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// until polls f until it holds; the API server serves a changed CRD a moment later.
+	until := func(what string, f func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !f() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	setRule(false)
+	old := validCooperative("old-serving")
+	until("the CRD without the rule to take a co-op named old-serving", func() bool { return c.Create(ctx, old) == nil })
+	setRule(true)
+	until("the CRD with the rule to refuse a new co-op named new-serving", func() bool {
+		err := c.Create(ctx, validCooperative("new-serving"), client.DryRunAll)
+		return err != nil && strings.Contains(err.Error(), marker)
+	})
+	// The old one is still written: its spec, its status, and its deletion.
+	old.Spec.DisplayName = "renamed"
+	if err := c.Update(ctx, old); err != nil {
+		t.Fatalf("updating a co-op created before the rule: %v", err)
+	}
+	old.Status.ObservedGeneration = old.Generation
+	if err := c.Status().Update(ctx, old); err != nil {
+		t.Fatalf("writing the status of a co-op created before the rule: %v", err)
+	}
+	if err := c.Delete(ctx, old); err != nil {
+		t.Fatalf("deleting a co-op created before the rule: %v", err)
 	}
 }

@@ -55,16 +55,6 @@ const (
 	PlatformPartOf = "cooperator-platform"
 	// AdminTokenKey is the key of the platform admin token.
 	AdminTokenKey = "token"
-	// DatabaseURLEnv is the platform's URI of its serving role, MigrateDatabaseURLEnv the
-	// database owner's (the platform service's --database-url and --migrate-database-url).
-	DatabaseURLEnv        = "DATABASE_URL"
-	MigrateDatabaseURLEnv = "MIGRATE_DATABASE_URL"
-	// MigrateEnv tells a database component's containers when to migrate (the platform
-	// service's --migrate): MigrateOnly in the init container, which migrates as the owner
-	// and exits, MigrateNever in the serving container, which holds no owner's URI.
-	MigrateEnv   = "MIGRATE"
-	MigrateOnly  = "only"
-	MigrateNever = "false"
 	// MigrateContainerSuffix names a database component's init container after it.
 	MigrateContainerSuffix = "-migrate"
 )
@@ -130,12 +120,12 @@ func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv
 		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: DatabaseURIKey}}}
 	}
-	coopName := corev1.EnvVar{Name: "COOP_NAME", Value: coop.Name}
+	coopName := corev1.EnvVar{Name: coopv1.EnvCoopName, Value: coop.Name}
 	env := []corev1.EnvVar{
 		coopName,
-		{Name: "LISTEN_ADDRESS", Value: fmt.Sprintf(":%d", comp.Port)},
+		{Name: coopv1.EnvListenAddress, Value: fmt.Sprintf(":%d", comp.Port)},
 		{Name: policy.FileEnv, Value: policy.FilePath},
-		{Name: "ADMIN_TOKEN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		{Name: coopv1.EnvAdminToken, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: coopv1.PlatformAdminSecretName(coop)}, Key: AdminTokenKey}}},
 	}
 	var templateEnv []corev1.EnvVar
@@ -153,16 +143,16 @@ func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv
 		// The serving container serves as the serving role and never migrates; the init
 		// container migrates as the owner, grants the serving role only what serving needs,
 		// and exits before the serving container starts.
-		env = append(env, secretEnv(DatabaseURLEnv, ServingSecretName(coop)), corev1.EnvVar{Name: MigrateEnv, Value: MigrateNever})
+		env = append(env, secretEnv(coopv1.EnvDatabaseURL, ServingSecretName(coop)), corev1.EnvVar{Name: coopv1.EnvMigrate, Value: coopv1.MigrateNever})
 		initContainers = []corev1.Container{{
 			Name:  comp.Name + MigrateContainerSuffix,
 			Image: image,
 			Args:  comp.Args,
 			Env: append([]corev1.EnvVar{
 				coopName,
-				secretEnv(DatabaseURLEnv, ServingSecretName(coop)),
-				secretEnv(MigrateDatabaseURLEnv, coopv1.AppSecretName(coop)),
-				{Name: MigrateEnv, Value: MigrateOnly},
+				secretEnv(coopv1.EnvDatabaseURL, ServingSecretName(coop)),
+				secretEnv(coopv1.EnvMigrateDatabaseURL, coopv1.AppSecretName(coop)),
+				{Name: coopv1.EnvMigrate, Value: coopv1.MigrateOnly},
 			}, templateEnv...),
 			Resources:       resources(),
 			SecurityContext: restrictedContainer(),
@@ -170,7 +160,7 @@ func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv
 	}
 	ports := []corev1.ContainerPort{{Name: "http", ContainerPort: comp.Port, Protocol: corev1.ProtocolTCP}}
 	if comp.MetricsPort != 0 {
-		env = append(env, corev1.EnvVar{Name: "METRICS_LISTEN", Value: fmt.Sprintf(":%d", comp.MetricsPort)})
+		env = append(env, corev1.EnvVar{Name: coopv1.EnvMetricsListen, Value: fmt.Sprintf(":%d", comp.MetricsPort)})
 		ports = append(ports, corev1.ContainerPort{Name: MetricsPortName, ContainerPort: comp.MetricsPort, Protocol: corev1.ProtocolTCP})
 	}
 	env = append(env, templateEnv...)

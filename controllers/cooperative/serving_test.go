@@ -29,7 +29,6 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
-	"github.com/cooperator-dev/cooperator/platform/server"
 )
 
 // Issue 10, point 7: the platform serves with a role of its own, which CloudNativePG
@@ -214,7 +213,7 @@ func TestServingRole_7_DeploymentServesAsTheServingRoleAndMigratesAsTheOwner(t *
 			}
 			serving, migrate := pod.Containers[0], pod.InitContainers[0]
 			for name, c := range map[string]corev1.Container{"serving": serving, "init": migrate} {
-				if r := secretRefs(c)[DatabaseURLEnv]; r == nil || r.Name != ServingSecretName(coop) || r.Key != "uri" {
+				if r := secretRefs(c)[coopv1.EnvDatabaseURL]; r == nil || r.Name != ServingSecretName(coop) || r.Key != "uri" {
 					t.Errorf("%s container: DATABASE_URL from %+v, want the serving role's Secret %s", name, r, ServingSecretName(coop))
 				}
 			}
@@ -228,7 +227,7 @@ func TestServingRole_7_DeploymentServesAsTheServingRoleAndMigratesAsTheOwner(t *
 					t.Errorf("the pod mounts a Secret: %+v", v)
 				}
 			}
-			if r := secretRefs(migrate)[MigrateDatabaseURLEnv]; r == nil || r.Name != coopv1.AppSecretName(coop) || r.Key != "uri" {
+			if r := secretRefs(migrate)[coopv1.EnvMigrateDatabaseURL]; r == nil || r.Name != coopv1.AppSecretName(coop) || r.Key != "uri" {
 				t.Errorf("init container: MIGRATE_DATABASE_URL from %+v, want the owner's Secret %s", r, coopv1.AppSecretName(coop))
 			}
 			if refs := secretRefs(migrate); len(refs) != 2 {
@@ -242,9 +241,9 @@ func TestServingRole_7_DeploymentServesAsTheServingRoleAndMigratesAsTheOwner(t *
 				}
 				return ""
 			}
-			if envValue(serving, MigrateEnv) != MigrateNever || envValue(migrate, MigrateEnv) != MigrateOnly {
+			if envValue(serving, coopv1.EnvMigrate) != coopv1.MigrateNever || envValue(migrate, coopv1.EnvMigrate) != coopv1.MigrateOnly {
 				t.Errorf("MIGRATE is %q in the serving container and %q in the init container, want %q and %q",
-					envValue(serving, MigrateEnv), envValue(migrate, MigrateEnv), MigrateNever, MigrateOnly)
+					envValue(serving, coopv1.EnvMigrate), envValue(migrate, coopv1.EnvMigrate), coopv1.MigrateNever, coopv1.MigrateOnly)
 			}
 			if envValue(migrate, "FEATURE") != "on" || envValue(migrate, "COOP_NAME") != coop.Name {
 				t.Errorf("the init container lacks the template's env or COOP_NAME: %+v", migrate.Env)
@@ -269,19 +268,11 @@ func TestServingRole_7_DeploymentServesAsTheServingRoleAndMigratesAsTheOwner(t *
 				t.Errorf("a component without database access migrates: %+v", pod.InitContainers)
 			}
 			for _, e := range pod.Containers[0].Env {
-				if e.Name == DatabaseURLEnv || e.Name == MigrateDatabaseURLEnv || e.Name == MigrateEnv {
+				if e.Name == coopv1.EnvDatabaseURL || e.Name == coopv1.EnvMigrateDatabaseURL || e.Name == coopv1.EnvMigrate {
 					t.Errorf("a component without database access got %s", e.Name)
 				}
 			}
 		})
-	}
-}
-
-// TestServingRole_7_MigrateContractIsThePlatformsOwn: the values the operator passes are
-// the platform service's.
-func TestServingRole_7_MigrateContractIsThePlatformsOwn(t *testing.T) {
-	if MigrateEnv != server.MigrateEnv || MigrateOnly != server.MigrateOnly || MigrateNever != server.MigrateNever {
-		t.Errorf("the operator passes %s=%s|%s, the platform reads %s=%s|%s", MigrateEnv, MigrateOnly, MigrateNever, server.MigrateEnv, server.MigrateOnly, server.MigrateNever)
 	}
 }
 

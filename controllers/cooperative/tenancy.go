@@ -115,7 +115,7 @@ func subjects(coop *coopv1.Cooperative) []rbacv1.Subject {
 // (ServingRoleName): of type basic-auth (its username and password; on the dedicated tier
 // the passwordSecret of the Cluster's managed role), with the role's connection URI under
 // DatabaseURIKey. The platform serves with it; it migrates with the app Secret's.
-func ServingSecretName(coop *coopv1.Cooperative) string { return coop.Name + "-serving" }
+func ServingSecretName(coop *coopv1.Cooperative) string { return coop.Name + coopv1.ServingSuffix }
 
 // DatabaseURIKey is the key of the postgresql:// connection URI in the app Secret and in
 // the serving Secret.

@@ -14,26 +14,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cooperator-dev/cooperator/api/hubstatus"
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
 // The modes of --migrate (env MIGRATE), the contract of the operator's platform pods with
-// the component's image (api/v1alpha1 Component):
-//   - MigrateOnly, the pod's init container, which alone holds the owner's
+// the component's image (api/v1alpha1 Component and platformenv.go):
+//   - coopv1.MigrateOnly, the pod's init container, which alone holds the owner's
 //     MIGRATE_DATABASE_URL: migrate as the owner, grant the serving role of DATABASE_URL,
 //     exit (0 once migrated; non-zero, with the error, when it could not);
-//   - MigrateNever, the serving container, with DATABASE_URL (the serving role) only:
-//     serve a schema the init container migrated, never run DDL or GRANTs;
-//   - MigrateAtStart, the default, outside the operator (the demo, development): migrate
-//     in the background as the owner of MIGRATE_DATABASE_URL or, without one, through
-//     DATABASE_URL, and serve.
-const (
-	MigrateAtStart = "true"
-	MigrateNever   = "false"
-	MigrateOnly    = "only"
-)
-
-// MigrateEnv is the environment variable of --migrate.
-const MigrateEnv = "MIGRATE"
+//   - coopv1.MigrateNever, the serving container, with DATABASE_URL (the serving role)
+//     only: serve a schema the init container migrated, never run DDL or GRANTs;
+//   - coopv1.MigrateAtStart, the default, outside the operator (the demo, development):
+//     migrate in the background as the owner of MIGRATE_DATABASE_URL or, without one,
+//     through DATABASE_URL, and serve.
 
 // migrateOnlyPatience is how long --migrate=only retries (the database may still be
 // starting) before it exits with the last error, for the kubelet to restart it.
@@ -49,14 +42,14 @@ const migrateOnlyPatience = 2 * time.Minute
 func Main(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("platform", flag.ContinueOnError)
 	vertical := fs.String("vertical", os.Getenv("COOP_VERTICAL"), "the co-op's vertical (default: the policy's)")
-	listen := fs.String("listen", envOr("LISTEN_ADDRESS", ":8080"), "address to serve the API on (env LISTEN_ADDRESS)")
-	metricsListen := fs.String("metrics-listen", envOr("METRICS_LISTEN", ":9090"), "address to serve /metrics on, apart from the API (env METRICS_LISTEN; empty: no metrics)")
+	listen := fs.String("listen", envOr(coopv1.EnvListenAddress, ":8080"), "address to serve the API on (env "+coopv1.EnvListenAddress+")")
+	metricsListen := fs.String("metrics-listen", envOr(coopv1.EnvMetricsListen, ":9090"), "address to serve /metrics on, apart from the API (env "+coopv1.EnvMetricsListen+"; empty: no metrics)")
 	// No default shown for the URLs: they hold passwords.
 	dbURL := fs.String("database-url", "", "postgresql:// URL of the co-op database as the serving role (default: env DATABASE_URL)")
 	migrateURL := fs.String("migrate-database-url", "", "postgresql:// URL of the co-op database as its owner, to migrate and grant the serving role (default: env MIGRATE_DATABASE_URL; empty: the serving URL migrates)")
-	migrate := fs.String("migrate", envOr(MigrateEnv, MigrateAtStart), "when to migrate the schema (env "+MigrateEnv+"): "+
-		MigrateAtStart+" (at start, then serve), "+MigrateNever+" (never: it was migrated before this process started, by the owner), "+
-		MigrateOnly+" (migrate and grant the serving role, then exit without serving)")
+	migrate := fs.String("migrate", envOr(coopv1.EnvMigrate, coopv1.MigrateAtStart), "when to migrate the schema (env "+coopv1.EnvMigrate+"): "+
+		coopv1.MigrateAtStart+" (at start, then serve), "+coopv1.MigrateNever+" (never: it was migrated before this process started, by the owner), "+
+		coopv1.MigrateOnly+" (migrate and grant the serving role, then exit without serving)")
 	policyFile := fs.String("policy-file", os.Getenv("COOP_POLICY_FILE"), "path of policy.json (env COOP_POLICY_FILE)")
 	hubStatusFile := fs.String("hub-status-file", os.Getenv("COOP_HUB_STATUS_FILE"), "path of the hub's status document (env COOP_HUB_STATUS_FILE; default: "+hubstatus.Key+" next to the policy file)")
 	poll := fs.Duration("policy-poll", 2*time.Second, "how often to re-read the policy file")
@@ -69,26 +62,26 @@ func Main(ctx context.Context, args []string) error {
 		return err
 	}
 	if *dbURL == "" {
-		*dbURL = os.Getenv("DATABASE_URL")
+		*dbURL = os.Getenv(coopv1.EnvDatabaseURL)
 	}
 	if *migrateURL == "" {
-		*migrateURL = os.Getenv("MIGRATE_DATABASE_URL")
+		*migrateURL = os.Getenv(coopv1.EnvMigrateDatabaseURL)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("service", "platform", "coop", os.Getenv("COOP_NAME"))
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("service", "platform", "coop", os.Getenv(coopv1.EnvCoopName))
 	switch *migrate {
-	case MigrateOnly:
+	case coopv1.MigrateOnly:
 		return migrateOnly(ctx, *dbURL, *migrateURL, log)
-	case MigrateAtStart, MigrateNever:
+	case coopv1.MigrateAtStart, coopv1.MigrateNever:
 	default:
-		return fmt.Errorf("--migrate (env %s) is %q: want %s, %s or %s", MigrateEnv, *migrate, MigrateAtStart, MigrateNever, MigrateOnly)
+		return fmt.Errorf("--migrate (env %s) is %q: want %s, %s or %s", coopv1.EnvMigrate, *migrate, coopv1.MigrateAtStart, coopv1.MigrateNever, coopv1.MigrateOnly)
 	}
 	if *policyFile == "" {
 		return errors.New("no policy file: set COOP_POLICY_FILE or --policy-file")
 	}
-	s, err := New(Config{DatabaseURL: *dbURL, MigrateDatabaseURL: *migrateURL, NoMigrate: *migrate == MigrateNever, AdminToken: os.Getenv("ADMIN_TOKEN"), Vertical: *vertical,
+	s, err := New(Config{DatabaseURL: *dbURL, MigrateDatabaseURL: *migrateURL, NoMigrate: *migrate == coopv1.MigrateNever, AdminToken: os.Getenv(coopv1.EnvAdminToken), Vertical: *vertical,
 		PolicyFile: *policyFile, HubStatusFile: *hubStatusFile, PolicyPoll: *poll, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst})
 	if err != nil {
 		return err

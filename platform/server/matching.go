@@ -22,17 +22,21 @@ const defaultSlotMinutes = 60
 // maxSlotMinutes bounds a scheduled slot: a day.
 const maxSlotMinutes = 1440
 
-// timeWindowYears bounds the times a request names (a booking's scheduledAt, a schedule's
-// exceptions, a background check's expiry): within this many years of the service's
-// clock, either way. Every time the service stores is then one it can answer (JSON times
-// are years 0 to 9999 in UTC; 9999-12-31T23:30:00Z plus a slot is not).
+// timeWindowYears and timeFloor bound the times a request names (a booking's
+// scheduledAt, a schedule's exceptions, a background check's expiry): not before 1970 and
+// at most this many years after the service's clock. Every time the service stores is
+// then one it can answer (JSON times are years 0 to 9999 in UTC; 9999-12-31T23:30:00Z plus
+// a slot is not). The floor is fixed, not moving with the clock, so that a schedule read
+// and sent back years later is not refused for an old exception it still holds.
 const timeWindowYears = 10
 
-// inTimeWindow refuses a time t of the request's field that is more than timeWindowYears
-// away from now.
+var timeFloor = time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// inTimeWindow refuses a time t of the request's field before timeFloor or more than
+// timeWindowYears after now.
 func inTimeWindow(field string, t, now time.Time) error {
-	if t.Before(now.AddDate(-timeWindowYears, 0, 0)) || t.After(now.AddDate(timeWindowYears, 0, 0)) {
-		return badField(field, fmt.Sprintf("must be within %d years of the service's clock", timeWindowYears))
+	if t.Before(timeFloor) || t.After(now.AddDate(timeWindowYears, 0, 0)) {
+		return badField(field, fmt.Sprintf("must be in 1970 or later and at most %d years after the service's clock", timeWindowYears))
 	}
 	return nil
 }
@@ -40,7 +44,7 @@ func inTimeWindow(field string, t, now time.Time) error {
 // slotOf is the time slot a request reserves: for scheduled kinds (those with a
 // scheduledAt), from scheduledAt for durationMinutes (the request's measure, else the
 // details' durationMinutes, else defaultSlotMinutes). Work on demand has none (nil, nil).
-// scheduledAt must be within timeWindowYears of now.
+// scheduledAt must be within the time window (inTimeWindow).
 func slotOf(vertical string, in *workInput, now time.Time) (*time.Time, *time.Time, error) {
 	spec := kindsFor(vertical)[in.Kind]
 	if !containsString(spec.times, "scheduledAt") {

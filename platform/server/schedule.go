@@ -72,7 +72,7 @@ func minuteOf(s string) (int, bool) {
 func formatMinute(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 // validate checks a schedule and returns it in the store's form; errors name the field.
-// Exceptions are within timeWindowYears of now.
+// Exceptions are within the time window (inTimeWindow).
 func (sc Schedule) validate(now time.Time) (availability.Schedule, error) {
 	var out availability.Schedule
 	if len(sc.Weekly) > maxWindows {

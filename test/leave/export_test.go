@@ -561,7 +561,8 @@ func TestExport_NameOfTheRestoreJobIsRefused(t *testing.T) {
 
 // TestImport_OnlyItsOwnJobRestores: a Job that has the restore Job's name but was not made
 // for the import (by the co-op's Cooperative) does not count: when it completes, the
-// import annotations stay, the platform stays stopped, and status.origin says why.
+// import annotations stay, the platform stays stopped, and status.origin says why. On hub
+// A, whose plans no other test changes (the import test renames hub B's small plan).
 func TestImport_OnlyItsOwnJobRestores(t *testing.T) {
 	ctx := context.Background()
 	coop, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
@@ -574,13 +575,13 @@ func TestImport_OnlyItsOwnJobRestores(t *testing.T) {
 		coopv1.AnnotationImportDump:   "imported-coop.dump",
 		coopv1.AnnotationImportSHA256: strings.Repeat("ab", 32),
 	}
-	hubB.coopCredentials(t, coop.Name)
-	if err := hubB.k8s.Create(ctx, coop); err != nil {
+	hubA.coopCredentials(t, coop.Name)
+	if err := hubA.k8s.Create(ctx, coop); err != nil {
 		t.Fatal(err)
 	}
 	ns := coop.NamespaceName()
 	eventually(t, "the namespace of "+coop.Name, func() error {
-		return hubB.k8s.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})
+		return hubA.k8s.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})
 	})
 	// A Job of the restore's name and with the operator's label (as an export's Job has),
 	// made by someone else, before the database is there.
@@ -592,13 +593,13 @@ func TestImport_OnlyItsOwnJobRestores(t *testing.T) {
 			Containers:    []corev1.Container{{Name: "c", Image: "busybox"}},
 		}}},
 	}
-	if err := hubB.k8s.Create(ctx, foreign); err != nil {
+	if err := hubA.k8s.Create(ctx, foreign); err != nil {
 		t.Fatal(err)
 	}
-	if err := harness.SimulateJobDone(ctx, hubB.k8s, ns, foreign.Name, true); err != nil {
+	if err := harness.SimulateJobDone(ctx, hubA.k8s, ns, foreign.Name, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := hubB.k8s.Create(ctx, &corev1.Secret{
+	if err := hubA.k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: coopv1.AppSecretName(coop)},
 		Data:       map[string][]byte{"uri": []byte(pgtest.NewDB(t)), "username": []byte("app"), "password": []byte("x")},
 	}); err != nil {
@@ -606,7 +607,7 @@ func TestImport_OnlyItsOwnJobRestores(t *testing.T) {
 	}
 	eventually(t, "status.origin saying the Job was not made for the import", func() error {
 		got := &coopv1.Cooperative{}
-		if err := hubB.k8s.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
 			return err
 		}
 		if got.Status.Origin == nil || !strings.Contains(got.Status.Origin.Message, "was not made for this import") {

@@ -202,7 +202,7 @@ func TestServingRole_7_PlatformServesWithTheOperatorsRoleAndCannotRewriteTheLedg
 				t.Fatalf("the init container could not migrate: %v", err)
 			}
 			s, err := server.New(server.Config{DatabaseURL: servingEnv["DATABASE_URL"], MigrateDatabaseURL: servingEnv["MIGRATE_DATABASE_URL"],
-				NoMigrate: servingEnv[cooperative.MigrateEnv] == server.MigrateNever, AdminToken: "staff-token",
+				NoMigrate: servingEnv[coopv1.EnvMigrate] == coopv1.MigrateNever, AdminToken: "staff-token",
 				Policy: policy.FromCooperative(tc.coop), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			if err != nil {
 				t.Fatal(err)
