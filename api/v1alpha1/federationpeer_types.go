@@ -293,6 +293,15 @@ const (
 	ReasonStandbyRefused = "StandbyRefused"
 )
 
+// A peer hub's identity at this hub: the user cooperator-peer-<region>, or the
+// ServiceAccount <region> of namespace cooperator-peers. The ValidatingAdmissionPolicy of
+// config/rbac/federation_peer_role.yaml matches both (test/deploy checks that it names
+// these); the webhook lets no co-op name such a user as admin.
+const (
+	PeerUserPrefix              = "cooperator-peer-"
+	PeerServiceAccountNamespace = "cooperator-peers"
+)
+
 // Labels and annotations of federation.
 const (
 	// LabelMirroredFrom is on every standby Cooperative and peer Secret a hub writes at a

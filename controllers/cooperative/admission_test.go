@@ -300,6 +300,7 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 			{coopv1.Subject{Kind: "Group", Name: "hub-admins"}, []string{"spec.admins[1].name: Forbidden: group hub-admins is reserved by the hub (hub setting reservedGroups)"}},
 			{coopv1.Subject{Kind: "User", Name: "hub-admin"}, []string{"spec.admins[1].name: Forbidden: user hub-admin is reserved by the hub (hub setting reservedUsers)"}},
 			{coopv1.Subject{Kind: "User", Name: "oidc:hub-carol"}, []string{"spec.admins[1].name: Forbidden: user oidc:hub-carol is reserved by the hub"}},
+			{coopv1.Subject{Kind: "User", Name: "cooperator-peer-eu-north"}, []string{"spec.admins[1].name: Forbidden: user cooperator-peer-eu-north is a peer hub's identity"}},
 		} {
 			refusedWith(updateAs(alice, name, setAdmins(tc.admin)), tc.want...)
 		}
@@ -376,6 +377,10 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		reserved := standby.DeepCopy()
 		reserved.Spec.Admins = append(reserved.Spec.Admins, coopv1.Subject{Kind: "Group", Name: "hub-admins"})
 		refusedWith(k8s.Create(ctx, reserved, client.DryRunAll), "spec.admins[1].name: Forbidden: group hub-admins is reserved by the hub")
+		// Nor the peer itself: as an admin of its standby it would read the database's credentials.
+		itself := standby.DeepCopy()
+		itself.Spec.Admins = append(itself.Spec.Admins, coopv1.Subject{Kind: "User", Name: coopv1.PeerUserPrefix + "eu-north"})
+		refusedWith(k8s.Create(ctx, itself, client.DryRunAll), "spec.admins[1].name: Forbidden: user cooperator-peer-eu-north is a peer hub's identity")
 	})
 
 	It("takes a host only under the hub's domains and held by no other co-op", func() {

@@ -26,6 +26,7 @@ import (
 	"github.com/robfig/cron"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -495,10 +496,17 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 	return warnings, errs, nil
 }
 
-// ReservedAdminErrors refuses admins that are users or groups the hub reserves.
+// ReservedAdminErrors refuses admins that are users or groups the hub reserves, and the
+// identities of peer hubs (a peer writes standbys; it administers no co-op here, not even
+// its own standbys, whose admins would read their database's credentials).
 func ReservedAdminErrors(hub *hubconfig.Config, admins []coopv1.Subject, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for i, a := range admins {
+		if a.Kind == rbacv1.UserKind && strings.HasPrefix(a.Name, coopv1.PeerUserPrefix) {
+			errs = append(errs, field.Forbidden(path.Index(i).Child("name"),
+				fmt.Sprintf("user %s is a peer hub's identity (%s<region>): a peer hub writes standbys and administers no co-op", a.Name, coopv1.PeerUserPrefix)))
+			continue
+		}
 		if a.Kind != "ServiceAccount" && hub.Reserved(a.Kind, a.Name) {
 			errs = append(errs, field.Forbidden(path.Index(i).Child("name"),
 				fmt.Sprintf("%s %s is reserved by the hub (hub setting reserved%ss): name the co-op's own admins", strings.ToLower(a.Kind), a.Name, a.Kind)))

@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/platform"
@@ -105,6 +106,12 @@ func TestChart(t *testing.T) {
 		want := decodeYAMLStream(t, data)
 		if len(want) != 5 {
 			t.Fatalf("config/rbac/federation_peer_role.yaml holds %d objects, this test knows 5", len(want))
+		}
+		// The policy matches the peer identities the webhook keeps out of co-ops' admins.
+		for _, id := range []string{"'" + coopv1.PeerUserPrefix + "'", "'system:serviceaccount:" + coopv1.PeerServiceAccountNamespace + ":'"} {
+			if !strings.Contains(string(data), id) {
+				t.Errorf("config/rbac/federation_peer_role.yaml does not match the peer identity %s (api/v1alpha1 PeerUserPrefix, PeerServiceAccountNamespace)", id)
+			}
 		}
 		for _, w := range want {
 			got := find(t, chart, w.GetKind(), w.GetName())
