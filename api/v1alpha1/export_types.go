@@ -191,6 +191,15 @@ func init() {
 	SchemeBuilder.Register(&CooperativeExport{}, &CooperativeExportList{})
 }
 
+// The co-op's ResourceQuota holds at most MaxCooperativeExports CooperativeExports in its
+// namespace (ExportQuotaResource, an object count): every export's dump is stored on the
+// hub's bill, shared by all co-ops. The count includes finished exports, until the hub
+// deletes them (co-op admins may not).
+const (
+	ExportQuotaResource   = "count/cooperativeexports.coop.cooperator.dev"
+	MaxCooperativeExports = 5
+)
+
 // ExportDownloadSecretName is the Secret of the co-op namespace that holds the link to the
 // latest export's dump; the co-op's admin Role may get it, and no other Secret of the
 // object store.

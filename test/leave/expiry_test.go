@@ -31,6 +31,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -214,5 +215,35 @@ func TestExport_DeletedWithoutCredentialsIsNotStuck(t *testing.T) {
 	})
 	if _, ok := store.Object(dump); !ok {
 		t.Errorf("the dump %s is gone, without credentials to delete it", dump)
+	}
+}
+
+// TestExport_QuotaLimitsExports: a co-op admin may hold at most five exports at once (the
+// co-op's ResourceQuota counts them); the sixth is refused by the API server with the quota
+// error that names the resource, and is not written.
+func TestExport_QuotaLimitsExports(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "thrifty-coop", "thrifty-admins")
+	kc := coopAdmin(t, hubA, "tariq", "thrifty-admins", coop.Name)
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tariq, err := client.New(cfg, client.Options{Scheme: hubA.k8s.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= coopv1.MaxCooperativeExports; i++ {
+		ex := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: fmt.Sprintf("thrifty-%d", i)}}
+		if err := tariq.Create(ctx, ex); err != nil {
+			t.Fatalf("export %d of %d: %v", i, coopv1.MaxCooperativeExports, err)
+		}
+	}
+	err = tariq.Create(ctx, &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "thrifty-6"}})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "exceeded quota") || !strings.Contains(err.Error(), coopv1.ExportQuotaResource) {
+		t.Errorf("a sixth export: %v, want the quota error naming %s", err, coopv1.ExportQuotaResource)
+	}
+	if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: "thrifty-6"}, &coopv1.CooperativeExport{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the refused export: %v, want none", err)
 	}
 }
