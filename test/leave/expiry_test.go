@@ -155,6 +155,14 @@ func TestExport_DumpIsDeletedWhenItsLinkExpires(t *testing.T) {
 	if err := hubA.k8s.Get(ctx, secretKey, &corev1.Secret{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the download Secret with the expired link: %v, want gone", err)
 	}
+	// The command line, asked for the expired export, says so at once (rather than wait
+	// for a phase that will not come).
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	r := runCLI(cctx, kc, "export", coop.Name, "-o", filepath.Join(t.TempDir(), "again.tar.gz"), "--from", ex.Name)
+	if r.code == 0 || !strings.Contains(r.errs, "expired and its dump is deleted; run the export again") {
+		t.Errorf("export --from the expired export: exit %d\n%s", r.code, r.errs)
+	}
 }
 
 // TestExport_DeletingAnExportDeletesItsDump: the hub deletes a succeeded export; its dump
