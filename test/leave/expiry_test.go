@@ -179,7 +179,7 @@ func TestExport_DeletingAnExportDeletesItsDump(t *testing.T) {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("still there (%v)", err)
+		return fmt.Errorf("still there (%w)", err)
 	})
 	if _, ok := store.Object(dump); ok {
 		t.Errorf("the dump %s of the deleted export is still in the store", dump)
@@ -207,7 +207,7 @@ func TestExport_DeletedWithoutCredentialsIsNotStuck(t *testing.T) {
 	}
 	eventually(t, "the export gone, with a Warning event", func() error {
 		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{}); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("still there (%v)", err)
+			return fmt.Errorf("still there (%w)", err)
 		}
 		events := &eventsv1.EventList{}
 		if err := hubA.k8s.List(ctx, events, client.InNamespace(coop.NamespaceName())); err != nil {
