@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -253,5 +254,58 @@ func TestExport_QuotaLimitsExports(t *testing.T) {
 	}
 	if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: "thrifty-6"}, &coopv1.CooperativeExport{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the refused export: %v, want none", err)
+	}
+}
+
+// TestExport_DeletingARunningExportStopsItsJobFirst: the hub deletes an export whose dump
+// Job still runs. The operator deletes the Job (foreground: its pods first) and waits for it
+// to be gone before it deletes the dump, so nothing is uploaded after. envtest runs no
+// garbage collector: the test removes the Job's foregroundDeletion finalizer, as the
+// collector would once the Job's pods are gone.
+func TestExport_DeletingARunningExportStopsItsJobFirst(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "hasty-coop", "hasty-admins")
+	ex := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "hasty-1"}}
+	if err := hubA.k8s.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	job := &batchv1.Job{}
+	eventually(t, "the export Job", func() error {
+		return hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), job)
+	})
+	if err := hubA.k8s.Delete(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Job deleted, the export waiting for it", func() error {
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), job); err != nil {
+			return err
+		}
+		if job.DeletionTimestamp.IsZero() {
+			return errors.New("the Job is not being deleted")
+		}
+		got := &coopv1.CooperativeExport{}
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return fmt.Errorf("the export: %w", err)
+		}
+		if c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionExportComplete); c == nil || c.Reason != coopv1.ReasonExportDeleting {
+			return fmt.Errorf("condition %+v", c)
+		}
+		return nil
+	})
+	deletes := store.Deletes()
+	// The collector's part: the Job's pods are gone, then the Job.
+	job.Finalizers = nil
+	if err := hubA.k8s.Update(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the export gone", func() error {
+		err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there (%w)", err)
+	})
+	if store.Deletes() == deletes {
+		t.Error("the export went without deleting its dump")
 	}
 }
