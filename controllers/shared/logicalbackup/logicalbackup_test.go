@@ -236,7 +236,7 @@ func TestDelete(t *testing.T) {
 		case r.Header.Get("x-amz-content-sha256") != hex.EncodeToString(empty[:]) ||
 			r.Header.Get("Authorization") != again.Header.Get("Authorization") ||
 			asGet.Header.Get("Authorization") == r.Header.Get("Authorization"):
-			http.Error(w, "<Error><Code>SignatureDoesNotMatch</Code></Error>", http.StatusForbidden)
+			http.Error(w, "<Error><Code>SignatureDoesNotMatch</Code><AWSAccessKeyId>AK</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256...</StringToSign></Error>", http.StatusForbidden)
 		case strings.Contains(r.URL.Path, "missing"):
 			http.Error(w, "<Error><Code>NoSuchKey</Code></Error>", http.StatusNotFound)
 		case strings.Contains(r.URL.Path, "broken"):
@@ -253,7 +253,8 @@ func TestDelete(t *testing.T) {
 	if gotMethod != http.MethodDelete || gotPath != "/hub/local/care/exports/care%201.dump" {
 		t.Errorf("%s %s", gotMethod, gotPath)
 	}
-	if err := Delete(context.Background(), srv.Client(), o, "AK", "wrong-secret", at); err == nil || !strings.Contains(err.Error(), "403") || strings.Contains(err.Error(), "wrong-secret") {
+	if err := Delete(context.Background(), srv.Client(), o, "AK", "wrong-secret", at); err == nil || !strings.Contains(err.Error(), "403 Forbidden (SignatureDoesNotMatch)") ||
+		strings.Contains(err.Error(), "wrong-secret") || strings.Contains(err.Error(), "AWSAccessKeyId") || strings.Contains(err.Error(), "StringToSign") {
 		t.Errorf("a DELETE signed with another secret: %v", err)
 	}
 	o.Key = "local/care/exports/missing.dump"
@@ -261,7 +262,7 @@ func TestDelete(t *testing.T) {
 		t.Errorf("a missing object: %v, want deleted", err)
 	}
 	o.Key = "local/care/exports/broken.dump"
-	if err := Delete(context.Background(), srv.Client(), o, "AK", "SK", at); err == nil || !strings.Contains(err.Error(), "500") ||
+	if err := Delete(context.Background(), srv.Client(), o, "AK", "SK", at); err == nil || !strings.Contains(err.Error(), "500 Internal Server Error (InternalError)") ||
 		!strings.Contains(err.Error(), "s3://hub/local/care/exports/broken.dump") || strings.Contains(err.Error(), "SK") {
 		t.Errorf("a failing store: %v", err)
 	}

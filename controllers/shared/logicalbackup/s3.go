@@ -276,8 +276,20 @@ func Delete(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode/100 == 2 {
 		return nil
 	}
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
-	return fmt.Errorf("deleting s3://%s/%s: %s: %s", o.Bucket, o.Key, resp.Status, strings.TrimSpace(string(msg)))
+	// Only the error's code: S3's error documents may echo the access key ID, the string
+	// to sign and the signature, and this error goes to status and logs.
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return fmt.Errorf("deleting s3://%s/%s: %s%s", o.Bucket, o.Key, resp.Status, errorCode(msg))
+}
+
+// errorCode is " (<Code>)" of an S3 error document, or nothing.
+func errorCode(body []byte) string {
+	_, rest, ok := strings.Cut(string(body), "<Code>")
+	code, _, ok2 := strings.Cut(rest, "</Code>")
+	if !ok || !ok2 || len(code) > 64 || strings.ContainsAny(code, "<> \n") {
+		return ""
+	}
+	return " (" + code + ")"
 }
 
 // Main is the backup-logical subcommand: "upload" sends a dump file to the co-op's prefix
