@@ -21,7 +21,7 @@ import (
 )
 
 // ExportPhase is where a CooperativeExport stands.
-// +kubebuilder:validation:Enum=Pending;Running;Succeeded;Failed
+// +kubebuilder:validation:Enum=Pending;Running;Succeeded;Failed;Expired
 type ExportPhase string
 
 // The phases of a CooperativeExport.
@@ -35,6 +35,11 @@ const (
 	ExportSucceeded ExportPhase = "Succeeded"
 	// ExportFailed: the dump Job failed; create a new CooperativeExport to try again.
 	ExportFailed ExportPhase = "Failed"
+	// ExportExpired: the link's time is over (status.dump.expires): the operator deletes
+	// the dump from the object store and the link from the download Secret (the Complete
+	// condition's reason says whether that is done); create a new CooperativeExport for a
+	// fresh dump.
+	ExportExpired ExportPhase = "Expired"
 )
 
 // Condition type and reasons of a CooperativeExport.
@@ -60,7 +65,22 @@ const (
 	// own (the co-op's restore Job is <co-op>-import): nothing is dumped; name the export
 	// otherwise.
 	ReasonExportJobNameTaken = "JobNameTaken"
+	// ReasonExportExpired: the link expired, and the dump was deleted from the object store
+	// (and the link from the download Secret, if it still pointed at this export's dump).
+	ReasonExportExpired = "Expired"
+	// ReasonExportDeleteFailed: the object store refused or failed to delete the dump; the
+	// operator retries with backoff, and the message says what the store answered.
+	ReasonExportDeleteFailed = "DumpDeleteFailed"
+	// ReasonExportDeleting: the export is being deleted; its dump is deleted first.
+	ReasonExportDeleting = "Deleting"
 )
+
+// ExportFinalizer is on every CooperativeExport whose dump Job the operator created: the
+// operator deletes the export's dump from the object store before the export goes. When
+// the co-op's object store credentials are gone (the hub removed them, or the co-op with
+// them), the operator says so in a Warning event (reason ObjectStoreCredentialsMissing)
+// and lets the export go: the hub deletes the dump by hand.
+const ExportFinalizer = "coop.cooperator.dev/export-dump"
 
 // CooperativeExportSpec asks for a logical dump of the co-op's database. The co-op is the
 // one whose namespace (coop-<name>) holds the CooperativeExport; there is nothing to choose.
@@ -98,7 +118,7 @@ type CooperativeExportStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// phase: Pending, Running, Succeeded or Failed.
+	// phase: Pending, Running, Succeeded, Failed or Expired.
 	// +optional
 	Phase ExportPhase `json:"phase,omitempty"`
 
@@ -170,6 +190,15 @@ type CooperativeExportList struct {
 func init() {
 	SchemeBuilder.Register(&CooperativeExport{}, &CooperativeExportList{})
 }
+
+// The co-op's ResourceQuota holds at most MaxCooperativeExports CooperativeExports in its
+// namespace (ExportQuotaResource, an object count): every export's dump is stored on the
+// hub's bill, shared by all co-ops. The count includes finished exports, until the hub
+// deletes them (co-op admins may not).
+const (
+	ExportQuotaResource   = "count/cooperativeexports.coop.cooperator.dev"
+	MaxCooperativeExports = 5
+)
 
 // ExportDownloadSecretName is the Secret of the co-op namespace that holds the link to the
 // latest export's dump; the co-op's admin Role may get it, and no other Secret of the

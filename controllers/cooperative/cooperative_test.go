@@ -204,6 +204,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceRequestsMemory, resource.MustParse("8Gi")))
 		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceRequestsStorage, resource.MustParse("50Gi")))
 		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourcePods, resource.MustParse("40")))
+		Expect(quota.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceName(coopv1.ExportQuotaResource), resource.MustParse("5")))
 		expectOwnedAndLabelled(quota, coop)
 
 		lr := &corev1.LimitRange{}

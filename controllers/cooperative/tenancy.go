@@ -68,7 +68,8 @@ func BuildNamespace(coop *coopv1.Cooperative) *corev1.Namespace {
 	return ns
 }
 
-// BuildResourceQuota returns the quota of the co-op's plan.
+// BuildResourceQuota returns the quota of the co-op's plan, and the most CooperativeExports
+// its namespace may hold (their dumps are on the hub's shared bill).
 func BuildResourceQuota(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) *corev1.ResourceQuota {
 	q := plan.Spec.Quota
 	return &corev1.ResourceQuota{
@@ -78,6 +79,7 @@ func BuildResourceQuota(coop *coopv1.Cooperative, plan *coopv1.HostingPlan) *cor
 			corev1.ResourceRequestsMemory:  q.Memory,
 			corev1.ResourceRequestsStorage: q.Storage,
 			corev1.ResourcePods:            *resourceInt(int64(q.Pods)),
+			coopv1.ExportQuotaResource:     *resourceInt(coopv1.MaxCooperativeExports),
 		}},
 	}
 }

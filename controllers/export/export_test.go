@@ -223,3 +223,26 @@ func TestArchiveTamperingIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestExpiresAt: a dump is deleted when its link stops working: status.dump.expires, or,
+// for an export that recorded none, its completion plus the link's validity.
+func TestExpiresAt(t *testing.T) {
+	done := time.Date(2026, 12, 6, 3, 0, 0, 500, time.UTC)
+	recorded := metav1.NewTime(done.Add(2 * time.Hour).Truncate(time.Second))
+	for _, tc := range []struct {
+		name string
+		ex   coopv1.CooperativeExport
+		want time.Time
+	}{
+		{"recorded", coopv1.CooperativeExport{Status: coopv1.CooperativeExportStatus{
+			CompletionTime: &metav1.Time{Time: done}, Dump: &coopv1.ExportDump{Expires: &recorded}}}, recorded.Time},
+		{"from the validity", coopv1.CooperativeExport{Spec: coopv1.CooperativeExportSpec{LinkValidity: "3h"},
+			Status: coopv1.CooperativeExportStatus{CompletionTime: &metav1.Time{Time: done}}}, done.Add(3 * time.Hour).Truncate(time.Second)},
+		{"default validity", coopv1.CooperativeExport{Status: coopv1.CooperativeExportStatus{CompletionTime: &metav1.Time{Time: done}}},
+			done.Add(24 * time.Hour).Truncate(time.Second)},
+	} {
+		if got := expiresAt(&tc.ex); !got.Equal(tc.want) {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}

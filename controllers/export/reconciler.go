@@ -19,6 +19,7 @@ package export
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -31,7 +32,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
@@ -50,6 +53,11 @@ type Reconciler struct {
 	Hub    hubconfig.Config
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Recorder records events about exports; the manager's when nil at setup.
+	Recorder recorder.EventRecorder
+	// HTTP reaches the object store to delete expired dumps; a client with a one-minute
+	// timeout when nil.
+	HTTP *http.Client
 }
 
 // The operator reads CooperativeExports everywhere (its informer), and writes their status
@@ -58,6 +66,9 @@ type Reconciler struct {
 
 // SetupWithManager registers the controller: exports, and the Jobs they own.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder("cooperator-export")
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("cooperativeexport").
 		For(&coopv1.CooperativeExport{}).
@@ -72,24 +83,46 @@ func (r *Reconciler) now() time.Time {
 	return time.Now()
 }
 
-// Reconcile moves one export along: the Job, then the link.
+// Reconcile moves one export along: the Job, then the link, then, once the link expired
+// or the export is deleted, the dump's deletion.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	ex := &coopv1.CooperativeExport{}
 	if err := r.Client.Get(ctx, req.NamespacedName, ex); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if ex.Status.Phase == coopv1.ExportSucceeded || ex.Status.Phase == coopv1.ExportFailed {
+	deleting := !ex.DeletionTimestamp.IsZero()
+	if !deleting && (ex.Status.Phase == coopv1.ExportFailed || expiredAndDeleted(ex)) {
 		return ctrl.Result{}, nil
 	}
 	before := ex.Status.DeepCopy()
-	res, err := r.reconcile(ctx, ex)
+	var res ctrl.Result
+	var err error
+	release := false
+	switch {
+	case deleting:
+		res, release, err = r.finalize(ctx, ex)
+	case ex.Status.Phase == coopv1.ExportSucceeded || ex.Status.Phase == coopv1.ExportExpired:
+		res, err = r.expire(ctx, ex)
+	default:
+		res, err = r.reconcile(ctx, ex)
+	}
 	ex.Status.ObservedGeneration = ex.Generation
 	if !equalStatus(before, &ex.Status) {
 		if perr := r.Client.Status().Update(ctx, ex); perr != nil && err == nil {
 			err = fmt.Errorf("writing the status of CooperativeExport %s/%s: %w", ex.Namespace, ex.Name, perr)
 		}
 	}
+	if release && err == nil {
+		err = r.patchFinalizers(ctx, ex, func(o *coopv1.CooperativeExport) { controllerutil.RemoveFinalizer(o, coopv1.ExportFinalizer) })
+		err = client.IgnoreNotFound(err)
+	}
 	return res, err
+}
+
+// expiredAndDeleted: the link expired and the dump is gone; nothing is left to do.
+func expiredAndDeleted(ex *coopv1.CooperativeExport) bool {
+	c := meta.FindStatusCondition(ex.Status.Conditions, coopv1.ConditionExportComplete)
+	return ex.Status.Phase == coopv1.ExportExpired && c != nil && c.Reason == coopv1.ReasonExportExpired
 }
 
 func equalStatus(a, b *coopv1.CooperativeExportStatus) bool {
@@ -164,6 +197,10 @@ func (r *Reconciler) reconcile(ctx context.Context, ex *coopv1.CooperativeExport
 	job := &batchv1.Job{}
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: ex.Namespace, Name: ex.Name}, job)
 	if apierrors.IsNotFound(err) {
+		// No Job without the finalizer: whatever it uploads is deleted with the export.
+		if err := r.ensureFinalizer(ctx, ex); err != nil {
+			return ctrl.Result{}, err
+		}
 		job = BuildJob(coop, ex, &r.Hub)
 		if err := r.Client.Create(ctx, job); apierrors.IsAlreadyExists(err) {
 			// A Job of that name the cache does not hold: not the operator's (its Jobs
@@ -294,6 +331,7 @@ func (r *Reconciler) publish(ctx context.Context, coop *coopv1.Cooperative, ex *
 		Expires:        &expires,
 	}
 	r.set(ex, coopv1.ExportSucceeded, metav1.ConditionTrue, coopv1.ReasonExportSucceeded,
-		fmt.Sprintf("the dump is in the co-op's object store; Secret %s holds a link to it until %s", secret.Name, expires.UTC().Format(time.RFC3339)))
-	return ctrl.Result{}, nil
+		fmt.Sprintf("the dump is in the co-op's object store; Secret %s holds a link to it until %s, when the dump is deleted", secret.Name, expires.UTC().Format(time.RFC3339)))
+	// Back when the link expires, to delete the dump.
+	return ctrl.Result{RequeueAfter: expires.Sub(now)}, nil
 }

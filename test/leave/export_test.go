@@ -37,6 +37,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,6 +75,7 @@ func coopOn(t *testing.T, h *hub, name, adminsGroup string) (*coopv1.Cooperative
 	eventually(t, "the admin Role of "+name, func() error {
 		return h.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.AdminRoleName}, &rbacv1.Role{})
 	})
+	quotaStatus(t, h, coop)
 	db := pgtest.NewDB(t)
 	if err := h.k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: coopv1.AppSecretName(coop)},
@@ -82,6 +84,27 @@ func coopOn(t *testing.T, h *hub, name, adminsGroup string) (*coopv1.Cooperative
 		t.Fatal(err)
 	}
 	return coop, db
+}
+
+// quotaStatus writes the status of the co-op's ResourceQuota as the kube-controller-manager's
+// quota controller would (envtest runs no controller-manager): hard as the spec says, nothing
+// used yet. The API server's ResourceQuota admission refuses what a quota counts while the
+// quota has no status, and, from there, counts what it admits in status.used itself.
+func quotaStatus(t *testing.T, h *hub, coop *coopv1.Cooperative) {
+	t.Helper()
+	ctx := context.Background()
+	q := &corev1.ResourceQuota{}
+	eventually(t, "the ResourceQuota of "+coop.Name, func() error {
+		return h.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.QuotaName}, q)
+	})
+	q.Status.Hard = q.Spec.Hard.DeepCopy()
+	q.Status.Used = corev1.ResourceList{}
+	for name := range q.Spec.Hard {
+		q.Status.Used[name] = resource.MustParse("0")
+	}
+	if err := h.k8s.Status().Update(ctx, q); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // coopAdmin is a user of h in group, with a kubeconfig, once RBAC lets them get their

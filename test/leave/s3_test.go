@@ -38,6 +38,8 @@ type s3Store struct {
 	mu   sync.Mutex
 	objs map[string][]byte
 	keys map[string]s3Key
+	// deletes counts the DELETEs the store accepted.
+	deletes int
 }
 
 type s3Key struct {
@@ -68,6 +70,13 @@ func (s *s3Store) Object(path string) ([]byte, bool) {
 	defer s.mu.Unlock()
 	b, ok := s.objs[path]
 	return b, ok
+}
+
+// Deletes is how many DELETEs the store accepted.
+func (s *s3Store) Deletes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deletes
 }
 
 func deny(w http.ResponseWriter, code, msg string) {
@@ -103,6 +112,16 @@ func (s *s3Store) serve(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.objs[path] = b
 		s.mu.Unlock()
+	case http.MethodDelete:
+		if !k.write {
+			deny(w, "AccessDenied", key+" is read-only")
+			return
+		}
+		s.mu.Lock()
+		delete(s.objs, path)
+		s.deletes++
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent) // S3 answers 204 whether the key was there or not
 	case http.MethodGet:
 		b, ok := s.Object(path)
 		if !ok {

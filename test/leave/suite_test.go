@@ -32,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,6 +58,19 @@ type hub struct {
 	cancel context.CancelFunc
 	// kubeconfig of the hub admin.
 	kubeconfig string
+	// clock is its export controller's clock, which tests move forward.
+	clock *clock
+}
+
+// clock is the real time plus an offset a test sets.
+type clock struct{ offset atomic.Int64 }
+
+func (c *clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// advance moves the clock forward by d until the test ends.
+func (c *clock) advance(t *testing.T, d time.Duration) {
+	c.offset.Add(int64(d))
+	t.Cleanup(func() { c.offset.Add(-int64(d)) })
 }
 
 var (
@@ -122,7 +136,7 @@ func startHub(ctx context.Context, name string) (*hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &hub{name: name, env: env, k8s: env.Client}
+	h := &hub{name: name, env: env, k8s: env.Client, clock: &clock{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -143,7 +157,7 @@ func startHub(ctx context.Context, name string) (*hub, error) {
 	}
 	mgr, err := manager.New(env.Cfg, manager.Options{
 		Hub: h.cfg, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
-		Version: "test-" + name, SkipControllerNameValidation: true,
+		Version: "test-" + name, SkipControllerNameValidation: true, ExportClock: h.clock.Now,
 	})
 	if err != nil {
 		return nil, err

@@ -237,10 +237,14 @@ func (r *root) requestExport(ctx context.Context, cl client.Client, out io.Write
 				}
 			}
 		}
-		return ex.Status.Phase == coopv1.ExportSucceeded || ex.Status.Phase == coopv1.ExportFailed, line, nil
+		return ex.Status.Phase == coopv1.ExportSucceeded || ex.Status.Phase == coopv1.ExportFailed || ex.Status.Phase == coopv1.ExportExpired, line, nil
 	})
 	if err != nil {
 		return nil, "", err
+	}
+	if ex.Status.Phase == coopv1.ExportExpired {
+		// Its link expired and the operator deleted the dump (--from an old export).
+		return nil, "", fmt.Errorf("the link to export %s expired and its dump is deleted; run the export again", ex.Name)
 	}
 	if ex.Status.Phase == coopv1.ExportFailed {
 		return nil, "", fmt.Errorf("the operator could not dump the database: %s", failed)

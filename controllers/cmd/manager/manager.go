@@ -102,6 +102,9 @@ type Options struct {
 	// SkipControllerNameValidation lets several managers run in one process, as the
 	// federation tests run one operator per region.
 	SkipControllerNameValidation bool
+	// ExportClock is the CooperativeExport controller's clock (when links expire and dumps
+	// are deleted); time.Now when nil. Tests move it.
+	ExportClock func() time.Time
 	// Metering configures the metering loop.
 	Metering metering.Options
 	// MetricsCertDir holds tls.crt and tls.key of the metrics server; empty: a self-signed
@@ -348,7 +351,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the governance controller: %w", err)
 	}
-	exports := &export.Reconciler{Client: cl, Hub: opts.Hub}
+	exports := &export.Reconciler{Client: cl, Hub: opts.Hub, Now: opts.ExportClock}
 	if err := exports.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the CooperativeExport controller: %w", err)
 	}

@@ -215,3 +215,55 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+// TestDelete: the DELETE is signed for its own method, path and empty payload with the
+// keys given (the store recomputes the signature, as S3 does); a missing object counts as
+// deleted, and any other refusal is an error that names the object and the status, never
+// the credentials.
+func TestDelete(t *testing.T) {
+	at := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	var gotPath, gotMethod string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotPath, gotMethod = r.URL.EscapedPath(), r.Method
+		again, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
+		again.Header.Set("x-amz-content-sha256", r.Header.Get("x-amz-content-sha256"))
+		Sign(again, "us-east-1", "AK", "SK", at)
+		asGet, _ := http.NewRequest(http.MethodGet, "http://"+r.Host+r.URL.RequestURI(), nil)
+		asGet.Header.Set("x-amz-content-sha256", r.Header.Get("x-amz-content-sha256"))
+		Sign(asGet, "us-east-1", "AK", "SK", at)
+		empty := sha256.Sum256(nil)
+		switch {
+		case r.Header.Get("x-amz-content-sha256") != hex.EncodeToString(empty[:]) ||
+			r.Header.Get("Authorization") != again.Header.Get("Authorization") ||
+			asGet.Header.Get("Authorization") == r.Header.Get("Authorization"):
+			http.Error(w, "<Error><Code>SignatureDoesNotMatch</Code><AWSAccessKeyId>AK</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256...</StringToSign></Error>", http.StatusForbidden)
+		case strings.Contains(r.URL.Path, "missing"):
+			http.Error(w, "<Error><Code>NoSuchKey</Code></Error>", http.StatusNotFound)
+		case strings.Contains(r.URL.Path, "broken"):
+			http.Error(w, "<Error><Code>InternalError</Code></Error>", http.StatusInternalServerError)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer srv.Close()
+	o := Object{Endpoint: srv.URL, Region: "us-east-1", Bucket: "hub", Key: "local/care/exports/care 1.dump"}
+	if err := Delete(context.Background(), srv.Client(), o, "AK", "SK", at); err != nil {
+		t.Fatal(err)
+	}
+	if gotMethod != http.MethodDelete || gotPath != "/hub/local/care/exports/care%201.dump" {
+		t.Errorf("%s %s", gotMethod, gotPath)
+	}
+	if err := Delete(context.Background(), srv.Client(), o, "AK", "wrong-secret", at); err == nil || !strings.Contains(err.Error(), "403 Forbidden (SignatureDoesNotMatch)") ||
+		strings.Contains(err.Error(), "wrong-secret") || strings.Contains(err.Error(), "AWSAccessKeyId") || strings.Contains(err.Error(), "StringToSign") {
+		t.Errorf("a DELETE signed with another secret: %v", err)
+	}
+	o.Key = "local/care/exports/missing.dump"
+	if err := Delete(context.Background(), srv.Client(), o, "AK", "SK", at); err != nil {
+		t.Errorf("a missing object: %v, want deleted", err)
+	}
+	o.Key = "local/care/exports/broken.dump"
+	if err := Delete(context.Background(), srv.Client(), o, "AK", "SK", at); err == nil || !strings.Contains(err.Error(), "500 Internal Server Error (InternalError)") ||
+		!strings.Contains(err.Error(), "s3://hub/local/care/exports/broken.dump") || strings.Contains(err.Error(), "SK") {
+		t.Errorf("a failing store: %v", err)
+	}
+}

@@ -33,7 +33,8 @@ import (
 	"time"
 )
 
-// The upload speaks the one S3 call it needs, PutObject, signed with AWS Signature
+// The upload speaks the few S3 calls it needs (PutObject, GetObject, and DeleteObject for
+// the operator's clean-up of expired exports), signed with AWS Signature
 // Version 4, with the standard library only: the binary stays small and needs no SDK. A
 // single PUT takes objects up to 5 GiB, far more than a shared-tier database's dump; a co-op
 // that outgrows that belongs on the dedicated tier.
@@ -249,6 +250,46 @@ func Get(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey st
 		return nil, fmt.Errorf("downloading s3://%s/%s: %w", o.Bucket, o.Key, err)
 	}
 	return h.Sum(nil), nil
+}
+
+// Delete removes o (S3 DeleteObject, signed as Put and Get are). An object that is not
+// there (404) counts as deleted; S3 itself answers 204 for a missing key.
+func Delete(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, now time.Time) error {
+	u, err := url.Parse(strings.TrimRight(o.Endpoint, "/") + "/" + o.Bucket + "/" + escapeKey(o.Key))
+	if err != nil {
+		return fmt.Errorf("object URL: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	empty := sha256.Sum256(nil)
+	req.Header.Set("x-amz-content-sha256", hex.EncodeToString(empty[:]))
+	Sign(req, o.Region, accessKey, secretKey, now)
+	resp, err := hc.Do(req)
+	if err != nil {
+		// The error names the request's URL: the endpoint and the key, no credentials
+		// (they are in a header).
+		return fmt.Errorf("deleting s3://%s/%s: %w", o.Bucket, o.Key, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound || resp.StatusCode/100 == 2 {
+		return nil
+	}
+	// Only the error's code: S3's error documents may echo the access key ID, the string
+	// to sign and the signature, and this error goes to status and logs.
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return fmt.Errorf("deleting s3://%s/%s: %s%s", o.Bucket, o.Key, resp.Status, errorCode(msg))
+}
+
+// errorCode is " (<Code>)" of an S3 error document, or nothing.
+func errorCode(body []byte) string {
+	_, rest, ok := strings.Cut(string(body), "<Code>")
+	code, _, ok2 := strings.Cut(rest, "</Code>")
+	if !ok || !ok2 || len(code) > 64 || strings.ContainsAny(code, "<> \n") {
+		return ""
+	}
+	return " (" + code + ")"
 }
 
 // Main is the backup-logical subcommand: "upload" sends a dump file to the co-op's prefix

@@ -1,0 +1,311 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package leave
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/export"
+)
+
+// The object-storage line of the hub's bill is shared by every co-op: an export's dump
+// must not outlive its link, nor its CooperativeExport.
+
+// succeededExport creates an export in the co-op's namespace (as the co-op's admins would),
+// plays its Job (the real pg_dump and upload), and returns it once it succeeded, with the
+// path of its dump in the store.
+func succeededExport(t *testing.T, h *hub, coop *coopv1.Cooperative, name string) (*coopv1.CooperativeExport, string) {
+	t.Helper()
+	ctx := context.Background()
+	ex := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: name}}
+	if err := h.k8s.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	if err := playJob(t, h, ex.Namespace, ex.Name); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "export "+name+" succeeded", func() error {
+		if err := h.k8s.Get(ctx, client.ObjectKeyFromObject(ex), ex); err != nil {
+			return err
+		}
+		if ex.Status.Phase != coopv1.ExportSucceeded {
+			return fmt.Errorf("phase %q", ex.Status.Phase)
+		}
+		return nil
+	})
+	dump := strings.TrimPrefix(export.Prefix(&h.cfg, coop.Name), "s3://") + export.DumpObjectName(name)
+	if _, ok := store.Object(dump); !ok {
+		t.Fatalf("no dump %s in the store", dump)
+	}
+	if !slices.Contains(ex.Finalizers, coopv1.ExportFinalizer) {
+		t.Fatalf("export %s has finalizers %v, want %s", name, ex.Finalizers, coopv1.ExportFinalizer)
+	}
+	return ex, dump
+}
+
+// nudge makes the operator look at the export again (an annotation the hub admin sets):
+// the requeue for the link's expiry is a real timer, and the test moves only the clock.
+func nudge(t *testing.T, h *hub, ex *coopv1.CooperativeExport) {
+	t.Helper()
+	patch := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"annotations":{"test/nudge":"`+time.Now().Format(time.RFC3339Nano)+`"}}}`))
+	if err := h.k8s.Patch(context.Background(), ex.DeepCopy(), patch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExport_DumpIsDeletedWhenItsLinkExpires: a co-op admin exports their co-op; once the
+// link's validity is over (the operator's clock moved past it), the dump is gone from the
+// object store, the download Secret no longer holds the link, and the export says Expired.
+// Before that, the dump stays.
+func TestExport_DumpIsDeletedWhenItsLinkExpires(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "expiring-coop", "expiring-admins")
+	kc := coopAdmin(t, hubA, "ezra", "expiring-admins", coop.Name)
+	if r := exportAs(t, hubA, kc, coop.Name, filepath.Join(t.TempDir(), "out.tar.gz"), true); r.code != 0 {
+		t.Fatalf("export: exit %d\n%s\n%s", r.code, r.out, r.errs)
+	}
+	list := &coopv1.CooperativeExportList{}
+	if err := hubA.k8s.List(ctx, list, client.InNamespace(coop.NamespaceName())); err != nil || len(list.Items) != 1 {
+		t.Fatalf("exports: %d (%v)", len(list.Items), err)
+	}
+	ex := &list.Items[0]
+	dump := strings.TrimPrefix(ex.Status.Dump.Destination, "s3://")
+	secretKey := client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ExportDownloadSecretName(coop)}
+	secret := &corev1.Secret{}
+	if err := hubA.k8s.Get(ctx, secretKey, secret); err != nil || len(secret.Data[coopv1.ExportDumpURLKey]) == 0 {
+		t.Fatalf("the download Secret: %v %v", secret.Data, err)
+	}
+	expires := ex.Status.Dump.Expires.Time
+
+	// A minute before the link expires, the dump stays (the export is looked at again, and
+	// its status is rewritten by nothing: the reconcile ran and left it).
+	hubA.clock.advance(t, time.Until(expires)-time.Minute)
+	deletes := store.Deletes()
+	nudge(t, hubA, ex)
+	eventually(t, "the nudge seen", func() error {
+		got := &coopv1.CooperativeExport{}
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		if got.Annotations["test/nudge"] == "" {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	// A second export of another co-op runs its whole course meanwhile (a Job played, a few
+	// reconciles). Its events come on the same watch as the nudge, after it, and the
+	// controller's workers take their queue in order: by the time it succeeded, the nudge's
+	// short reconcile (nothing to write) has run.
+	other, _ := coopOn(t, hubA, "unhurried-coop", "unhurried-admins")
+	succeededExport(t, hubA, other, "unhurried-1")
+	if _, ok := store.Object(dump); !ok || store.Deletes() != deletes {
+		t.Fatalf("the dump was deleted before its link expired (%d deletes)", store.Deletes()-deletes)
+	}
+
+	// Past the link's validity.
+	hubA.clock.advance(t, 2*time.Minute)
+	nudge(t, hubA, ex)
+	eventually(t, "the export expired", func() error {
+		got := &coopv1.CooperativeExport{}
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionExportComplete)
+		if got.Status.Phase != coopv1.ExportExpired || c == nil || c.Reason != coopv1.ReasonExportExpired || c.Status != metav1.ConditionFalse {
+			return fmt.Errorf("phase %q, condition %+v", got.Status.Phase, c)
+		}
+		if strings.Contains(c.Message, "X-Amz") || strings.Contains(c.Message, "secret") {
+			return fmt.Errorf("the condition tells too much: %s", c.Message)
+		}
+		return nil
+	})
+	if _, ok := store.Object(dump); ok {
+		t.Errorf("the dump %s is still in the store", dump)
+	}
+	if err := hubA.k8s.Get(ctx, secretKey, &corev1.Secret{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the download Secret with the expired link: %v, want gone", err)
+	}
+	// The command line, asked for the expired export, says so at once (rather than wait
+	// for a phase that will not come).
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	r := runCLI(cctx, kc, "export", coop.Name, "-o", filepath.Join(t.TempDir(), "again.tar.gz"), "--from", ex.Name)
+	if r.code == 0 || !strings.Contains(r.errs, "expired and its dump is deleted; run the export again") {
+		t.Errorf("export --from the expired export: exit %d\n%s", r.code, r.errs)
+	}
+}
+
+// TestExport_DeletingAnExportDeletesItsDump: the hub deletes a succeeded export; its dump
+// goes with it, and so does the link to it.
+func TestExport_DeletingAnExportDeletesItsDump(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "tidy-coop", "tidy-admins")
+	ex, dump := succeededExport(t, hubA, coop, "tidy-1")
+	if err := hubA.k8s.Delete(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the export gone", func() error {
+		err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there (%w)", err)
+	})
+	if _, ok := store.Object(dump); ok {
+		t.Errorf("the dump %s of the deleted export is still in the store", dump)
+	}
+	if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ExportDownloadSecretName(coop)}, &corev1.Secret{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the download Secret of the deleted export: %v, want gone", err)
+	}
+}
+
+// TestExport_DeletedWithoutCredentialsIsNotStuck: when the co-op's object store keys are
+// gone, a deleted export does not hang on its finalizer: it goes, a Warning event says its
+// dump is left for the hub to delete by hand, and the dump is untouched.
+func TestExport_DeletedWithoutCredentialsIsNotStuck(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "keyless-coop", "keyless-admins")
+	ex, dump := succeededExport(t, hubA, coop, "keyless-1")
+	for _, name := range hubA.cfg.ObjectStore.CredentialsSecretsFor(coop.Name) {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: hubA.cfg.OperatorNamespace, Name: name}}
+		if err := hubA.k8s.Delete(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := hubA.k8s.Delete(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the export gone, with a Warning event", func() error {
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("still there (%w)", err)
+		}
+		events := &eventsv1.EventList{}
+		if err := hubA.k8s.List(ctx, events, client.InNamespace(coop.NamespaceName())); err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.Regarding.Kind == "CooperativeExport" && e.Regarding.Name == ex.Name && e.Type == corev1.EventTypeWarning &&
+				e.Reason == coopv1.ReasonExportCredentialsMissing && strings.Contains(e.Note, "deletes the dump by hand") {
+				return nil
+			}
+		}
+		return errors.New("no Warning event about the dump left behind")
+	})
+	if _, ok := store.Object(dump); !ok {
+		t.Errorf("the dump %s is gone, without credentials to delete it", dump)
+	}
+}
+
+// TestExport_QuotaLimitsExports: a co-op admin may hold at most five exports at once (the
+// co-op's ResourceQuota counts them); the sixth is refused by the API server with the quota
+// error that names the resource, and is not written.
+func TestExport_QuotaLimitsExports(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "thrifty-coop", "thrifty-admins")
+	kc := coopAdmin(t, hubA, "tariq", "thrifty-admins", coop.Name)
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tariq, err := client.New(cfg, client.Options{Scheme: hubA.k8s.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= coopv1.MaxCooperativeExports; i++ {
+		ex := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: fmt.Sprintf("thrifty-%d", i)}}
+		if err := tariq.Create(ctx, ex); err != nil {
+			t.Fatalf("export %d of %d: %v", i, coopv1.MaxCooperativeExports, err)
+		}
+	}
+	err = tariq.Create(ctx, &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "thrifty-6"}})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "exceeded quota") || !strings.Contains(err.Error(), coopv1.ExportQuotaResource) {
+		t.Errorf("a sixth export: %v, want the quota error naming %s", err, coopv1.ExportQuotaResource)
+	}
+	if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: "thrifty-6"}, &coopv1.CooperativeExport{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the refused export: %v, want none", err)
+	}
+}
+
+// TestExport_DeletingARunningExportStopsItsJobFirst: the hub deletes an export whose dump
+// Job still runs. The operator deletes the Job (foreground: its pods first) and waits for it
+// to be gone before it deletes the dump, so nothing is uploaded after. envtest runs no
+// garbage collector: the test removes the Job's foregroundDeletion finalizer, as the
+// collector would once the Job's pods are gone.
+func TestExport_DeletingARunningExportStopsItsJobFirst(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "hasty-coop", "hasty-admins")
+	ex := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "hasty-1"}}
+	if err := hubA.k8s.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	job := &batchv1.Job{}
+	eventually(t, "the export Job", func() error {
+		return hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), job)
+	})
+	if err := hubA.k8s.Delete(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Job deleted, the export waiting for it", func() error {
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), job); err != nil {
+			return err
+		}
+		if job.DeletionTimestamp.IsZero() {
+			return errors.New("the Job is not being deleted")
+		}
+		got := &coopv1.CooperativeExport{}
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return fmt.Errorf("the export: %w", err)
+		}
+		if c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionExportComplete); c == nil || c.Reason != coopv1.ReasonExportDeleting {
+			return fmt.Errorf("condition %+v", c)
+		}
+		return nil
+	})
+	deletes := store.Deletes()
+	// The collector's part: the Job's pods are gone, then the Job.
+	job.Finalizers = nil
+	if err := hubA.k8s.Update(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the export gone", func() error {
+		err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there (%w)", err)
+	})
+	if store.Deletes() == deletes {
+		t.Error("the export went without deleting its dump")
+	}
+}
