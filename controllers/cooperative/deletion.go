@@ -67,6 +67,13 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		}
 	}
 	s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonDeleting, "removing the tenant")
+	if left, err := r.deleteExports(ctx, coop); err != nil || left > 0 {
+		if left > 0 {
+			s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonDeleting,
+				fmt.Sprintf("removing the tenant: waiting for %d CooperativeExport(s) to delete their dumps", left))
+		}
+		return ctrl.Result{RequeueAfter: wait.Jitter(r.Config.RecheckInterval.Duration, 0.1)}, err
+	}
 
 	retain := coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete
 	if coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
@@ -252,4 +259,28 @@ func without(list []string, v string) []string {
 		}
 	}
 	return out
+}
+
+// deleteExports deletes the co-op's CooperativeExports and says how many are still there.
+// Each export's finalizer deletes its dump from the object store with the operator's rights
+// in the co-op namespace, which a RoleBinding there gives: they go with the namespace, so
+// the exports go first, or their finalizers would hold the namespace in Terminating.
+func (r *Reconciler) deleteExports(ctx context.Context, coop *coopv1.Cooperative) (int, error) {
+	var exports coopv1.CooperativeExportList
+	if err := r.Client.List(ctx, &exports, client.InNamespace(coop.NamespaceName())); err != nil {
+		if isNoKind(err) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("listing the CooperativeExports of %s: %w", coop.NamespaceName(), err)
+	}
+	for i := range exports.Items {
+		ex := &exports.Items[i]
+		if !ex.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if err := r.Client.Delete(ctx, ex); client.IgnoreNotFound(err) != nil {
+			return 0, fmt.Errorf("deleting CooperativeExport %s/%s: %w", ex.Namespace, ex.Name, err)
+		}
+	}
+	return len(exports.Items), nil
 }

@@ -40,6 +40,10 @@ import (
 // every co-op, so no co-op may pile up dumps. When the link expires the operator deletes the
 // dump (and the link); when the export is deleted, its finalizer deletes the dump first.
 
+// DumpDeletePatience is how long a deleted export waits for the object store to delete its
+// dump before it is released without (with a Warning event, for the hub to delete it).
+const DumpDeletePatience = time.Hour
+
 // expiresAt is when the export's link stops working: status.dump.expires, which publish
 // writes as the link's own X-Amz-Date plus its validity.
 func expiresAt(ex *coopv1.CooperativeExport) time.Time {
@@ -119,14 +123,21 @@ func (r *Reconciler) finalize(ctx context.Context, ex *coopv1.CooperativeExport)
 		}
 	}
 	deleted, err := r.deleteDump(ctx, coop, ex)
-	if err != nil {
+	if err != nil && r.now().Sub(ex.DeletionTimestamp.Time) < DumpDeletePatience {
 		r.set(ex, ex.Status.Phase, metav1.ConditionFalse, coopv1.ReasonExportDeleteFailed,
 			fmt.Sprintf("the export is being deleted; its dump is not deleted yet: %v", err))
 		return ctrl.Result{}, false, err
 	}
-	if !deleted {
-		msg := fmt.Sprintf("the export is deleted without its dump %s: Secret %s/%s is gone; the hub deletes the dump by hand",
-			Prefix(&r.Hub, coop)+DumpObjectName(ex.Name), r.Hub.OperatorNamespace, r.Hub.ObjectStore.CooperativeCredentialsSecret(coop))
+	if err != nil || !deleted {
+		// Released without its dump: the store refused for DumpDeletePatience (keys revoked,
+		// endpoint retired), or the keys are gone. An export, and the namespace of a co-op
+		// being deleted, is never held for good.
+		why := fmt.Sprintf("Secret %s/%s is gone", r.Hub.OperatorNamespace, r.Hub.ObjectStore.CooperativeCredentialsSecret(coop))
+		if err != nil {
+			why = fmt.Sprintf("the object store refused for %s: %v", DumpDeletePatience, err)
+		}
+		msg := fmt.Sprintf("the export is deleted without its dump %s: %s; the hub deletes the dump by hand",
+			r.dumpDestination(coop, ex), why)
 		r.set(ex, ex.Status.Phase, metav1.ConditionFalse, coopv1.ReasonExportCredentialsMissing, msg)
 		if r.Recorder != nil {
 			r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, coopv1.ReasonExportCredentialsMissing, "DeleteDump", "%s", msg)
@@ -151,9 +162,11 @@ func (r *Reconciler) deleteDump(ctx context.Context, coop string, ex *coopv1.Coo
 	if src == nil {
 		return false, nil
 	}
-	bucket, prefix, err := logicalbackup.ParseDestination(Prefix(&r.Hub, coop))
-	if err != nil {
-		return false, err
+	// s3://bucket/key of the object (ParseDestination reads a prefix and ends it with /).
+	dest := r.dumpDestination(coop, ex)
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(dest, "s3://"), "/")
+	if !strings.HasPrefix(dest, "s3://") || bucket == "" || key == "" || strings.HasSuffix(key, "/") {
+		return false, fmt.Errorf("the dump's destination %q is no s3://bucket/key", dest)
 	}
 	endpoint := r.Hub.ObjectStore.EndpointURL
 	if endpoint == "" {
@@ -163,11 +176,20 @@ func (r *Reconciler) deleteDump(ctx context.Context, coop string, ex *coopv1.Coo
 	if hc == nil {
 		hc = &http.Client{Timeout: time.Minute}
 	}
-	o := logicalbackup.Object{Endpoint: endpoint, Region: "us-east-1", Bucket: bucket, Key: prefix + DumpObjectName(ex.Name)}
+	o := logicalbackup.Object{Endpoint: endpoint, Region: "us-east-1", Bucket: bucket, Key: key}
 	if err := logicalbackup.Delete(ctx, hc, o, string(src.Data[coopv1.AccessKeyIDKey]), string(src.Data[coopv1.AccessSecretKeyKey]), r.now()); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// dumpDestination is where the export's dump was written, as its status recorded it then
+// (the hub's settings may have changed since), else where it would be now.
+func (r *Reconciler) dumpDestination(coop string, ex *coopv1.CooperativeExport) string {
+	if ex.Status.Dump != nil && ex.Status.Dump.Destination != "" {
+		return ex.Status.Dump.Destination
+	}
+	return Prefix(&r.Hub, coop) + DumpObjectName(ex.Name)
 }
 
 // clearLink deletes the co-op's download Secret when its link is this export's (a newer

@@ -309,3 +309,92 @@ func TestExport_DeletingARunningExportStopsItsJobFirst(t *testing.T) {
 		t.Error("the export went without deleting its dump")
 	}
 }
+
+// TestExport_DeletingTheCoopDeletesItsExportsFirst: a deleted co-op's exports are deleted,
+// and their dumps with them, before its namespace: the operator's rights in the namespace,
+// which an export's finalizer needs, go with it (on a real cluster its namespace would
+// otherwise stay Terminating). envtest runs no namespace controller: the test checks the
+// order, that no export is left once the Cooperative is gone.
+func TestExport_DeletingTheCoopDeletesItsExportsFirst(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "leaving-coop", "leaving-admins")
+	ex, dump := succeededExport(t, hubA, coop, "leaving-1")
+	current := &coopv1.Cooperative{}
+	if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), current); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing to back up first: the test plays no final backup.
+	current.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+	if err := hubA.k8s.Update(ctx, current); err != nil {
+		t.Fatal(err)
+	}
+	if err := hubA.k8s.Delete(ctx, current); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Cooperative gone", func() error {
+		err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), &coopv1.Cooperative{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there (%w)", err)
+	})
+	if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the export of the deleted co-op: %v, want gone before the co-op", err)
+	}
+	if _, ok := store.Object(dump); ok {
+		t.Errorf("the dump %s of the deleted co-op's export is still in the store", dump)
+	}
+}
+
+// TestExport_StoreThatRefusesForGoodDoesNotHoldTheExport: a deleted export whose dump the
+// object store refuses to delete (here: the co-op's read-write keys revoked, read-only ones
+// in their place) waits, says why, and after export.DumpDeletePatience is released with a
+// Warning event, its dump left for the hub: neither it nor its co-op's namespace is held.
+func TestExport_StoreThatRefusesForGoodDoesNotHoldTheExport(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "revoked-coop", "revoked-admins")
+	ex, dump := succeededExport(t, hubA, coop, "revoked-1")
+	rw := &corev1.Secret{}
+	if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: hubA.cfg.OperatorNamespace, Name: hubA.cfg.ObjectStore.CooperativeCredentialsSecret(coop.Name)}, rw); err != nil {
+		t.Fatal(err)
+	}
+	read := hubA.cfg.ObjectStore.ReadCredentialsSecret(coop.Name)
+	rw.Data = map[string][]byte{coopv1.AccessKeyIDKey: []byte(read + "-key"), coopv1.AccessSecretKeyKey: []byte(read + "-secret")}
+	if err := hubA.k8s.Update(ctx, rw); err != nil {
+		t.Fatal(err)
+	}
+	if err := hubA.k8s.Delete(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the export held, saying the store refused", func() error {
+		got := &coopv1.CooperativeExport{}
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionExportComplete)
+		if c == nil || c.Reason != coopv1.ReasonExportDeleteFailed || !strings.Contains(c.Message, "AccessDenied") {
+			return fmt.Errorf("condition %+v", c)
+		}
+		return nil
+	})
+	hubA.clock.advance(t, export.DumpDeletePatience+time.Minute)
+	nudge(t, hubA, ex)
+	eventually(t, "the export released, with a Warning event", func() error {
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("still there (%w)", err)
+		}
+		events := &eventsv1.EventList{}
+		if err := hubA.k8s.List(ctx, events, client.InNamespace(coop.NamespaceName())); err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.Regarding.Name == ex.Name && e.Type == corev1.EventTypeWarning && strings.Contains(e.Note, "the object store refused for 1h0m0s") && strings.Contains(e.Note, "the hub deletes the dump by hand") {
+				return nil
+			}
+		}
+		return errors.New("no Warning event about the dump left behind")
+	})
+	if _, ok := store.Object(dump); !ok {
+		t.Errorf("the dump %s is gone, though the store refused to delete it", dump)
+	}
+}

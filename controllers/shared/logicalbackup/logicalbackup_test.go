@@ -239,6 +239,8 @@ func TestDelete(t *testing.T) {
 			http.Error(w, "<Error><Code>SignatureDoesNotMatch</Code><AWSAccessKeyId>AK</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256...</StringToSign></Error>", http.StatusForbidden)
 		case strings.Contains(r.URL.Path, "missing"):
 			http.Error(w, "<Error><Code>NoSuchKey</Code></Error>", http.StatusNotFound)
+		case strings.HasPrefix(r.URL.Path, "/nobucket/"):
+			http.Error(w, "<Error><Code>NoSuchBucket</Code></Error>", http.StatusNotFound)
 		case strings.Contains(r.URL.Path, "broken"):
 			http.Error(w, "<Error><Code>InternalError</Code></Error>", http.StatusInternalServerError)
 		default:
@@ -260,6 +262,11 @@ func TestDelete(t *testing.T) {
 	o.Key = "local/care/exports/missing.dump"
 	if err := Delete(context.Background(), srv.Client(), o, "AK", "SK", at); err != nil {
 		t.Errorf("a missing object: %v, want deleted", err)
+	}
+	// A missing bucket is no deleted object: the key was built wrong, or the store moved.
+	if err := Delete(context.Background(), srv.Client(), Object{Endpoint: srv.URL, Region: "us-east-1", Bucket: "nobucket", Key: "k.dump"}, "AK", "SK", at); err == nil ||
+		!strings.Contains(err.Error(), "404 Not Found (NoSuchBucket)") {
+		t.Errorf("a missing bucket: %v, want an error", err)
 	}
 	o.Key = "local/care/exports/broken.dump"
 	if err := Delete(context.Background(), srv.Client(), o, "AK", "SK", at); err == nil || !strings.Contains(err.Error(), "500 Internal Server Error (InternalError)") ||

@@ -253,7 +253,8 @@ func Get(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey st
 }
 
 // Delete removes o (S3 DeleteObject, signed as Put and Get are). An object that is not
-// there (404) counts as deleted; S3 itself answers 204 for a missing key.
+// there counts as deleted (S3 answers 204 for a missing key; a store that answers 404
+// NoSuchKey is taken at its word), but a missing bucket or any other 404 does not.
 func Delete(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, now time.Time) error {
 	u, err := url.Parse(strings.TrimRight(o.Endpoint, "/") + "/" + o.Bucket + "/" + escapeKey(o.Key))
 	if err != nil {
@@ -273,13 +274,17 @@ func Delete(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey
 		return fmt.Errorf("deleting s3://%s/%s: %w", o.Bucket, o.Key, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound || resp.StatusCode/100 == 2 {
+	if resp.StatusCode/100 == 2 {
 		return nil
 	}
 	// Only the error's code: S3's error documents may echo the access key ID, the string
 	// to sign and the signature, and this error goes to status and logs.
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return fmt.Errorf("deleting s3://%s/%s: %s%s", o.Bucket, o.Key, resp.Status, errorCode(msg))
+	code := errorCode(msg)
+	if resp.StatusCode == http.StatusNotFound && code == " (NoSuchKey)" {
+		return nil
+	}
+	return fmt.Errorf("deleting s3://%s/%s: %s%s", o.Bucket, o.Key, resp.Status, code)
 }
 
 // errorCode is " (<Code>)" of an S3 error document, or nothing.
