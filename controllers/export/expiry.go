@@ -26,6 +26,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,6 +44,31 @@ import (
 // DumpDeletePatience is how long a deleted export waits for the object store to delete its
 // dump before it is released without (with a Warning event, for the hub to delete it).
 const DumpDeletePatience = time.Hour
+
+// ExportRetention is how long a finished export (failed, or expired with its dump deleted)
+// stays for its co-op's admins to read before the operator deletes it: they may not delete
+// exports themselves, and finished ones count against the co-op's export quota.
+const ExportRetention = 7 * 24 * time.Hour
+
+// retire deletes a finished export ExportRetention after it finished (its Complete
+// condition's last change).
+func (r *Reconciler) retire(ctx context.Context, ex *coopv1.CooperativeExport) (ctrl.Result, error) {
+	finished := ex.CreationTimestamp.Time
+	if c := meta.FindStatusCondition(ex.Status.Conditions, coopv1.ConditionExportComplete); c != nil {
+		if c.Reason == coopv1.ReasonExportNotACooperative {
+			return ctrl.Result{}, nil // outside a co-op namespace the operator may delete nothing
+		}
+		finished = c.LastTransitionTime.Time
+	}
+	if wait := finished.Add(ExportRetention).Sub(r.now()); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	if err := r.Client.Delete(ctx, ex, client.Preconditions{UID: &ex.UID}); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, fmt.Errorf("deleting the finished CooperativeExport %s/%s: %w", ex.Namespace, ex.Name, err)
+	}
+	log.FromContext(ctx).Info("Deleted a finished export after its retention", "namespace", ex.Namespace, "export", ex.Name, "phase", ex.Status.Phase)
+	return ctrl.Result{}, nil
+}
 
 // expiresAt is when the export's link stops working: status.dump.expires, which publish
 // writes as the link's own X-Amz-Date plus its validity.

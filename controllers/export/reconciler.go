@@ -92,7 +92,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	deleting := !ex.DeletionTimestamp.IsZero()
 	if !deleting && (ex.Status.Phase == coopv1.ExportFailed || expiredAndDeleted(ex)) {
-		return ctrl.Result{}, nil
+		return r.retire(ctx, ex)
 	}
 	before := ex.Status.DeepCopy()
 	var res ctrl.Result

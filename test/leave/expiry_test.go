@@ -398,3 +398,39 @@ func TestExport_StoreThatRefusesForGoodDoesNotHoldTheExport(t *testing.T) {
 		t.Errorf("the dump %s is gone, though the store refused to delete it", dump)
 	}
 }
+
+// TestExport_FinishedExportsAreDeletedAfterTheirRetention: a failed export, and an expired
+// one whose dump is gone, are deleted by the operator export.ExportRetention after they
+// finished: the co-op's admins may not delete exports, and finished ones count against
+// their quota, so leaving never waits on the hub's housekeeping.
+func TestExport_FinishedExportsAreDeletedAfterTheirRetention(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "retiring-coop", "retiring-admins")
+	kc := coopAdmin(t, hubA, "rosa", "retiring-admins", coop.Name)
+	if r := exportAs(t, hubA, kc, coop.Name, filepath.Join(t.TempDir(), "failed.tar.gz"), false); r.code == 0 {
+		t.Fatalf("the failing export: exit 0\n%s", r.out)
+	}
+	succeeded, dump := succeededExport(t, hubA, coop, "retiring-1")
+	list := &coopv1.CooperativeExportList{}
+	if err := hubA.k8s.List(ctx, list, client.InNamespace(coop.NamespaceName())); err != nil || len(list.Items) != 2 {
+		t.Fatalf("exports: %d (%v), want the failed one and %s", len(list.Items), err, succeeded.Name)
+	}
+	// Past the link's validity and the retention: the dump goes first, then both exports.
+	hubA.clock.advance(t, export.ExportRetention+48*time.Hour)
+	for i := range list.Items {
+		nudge(t, hubA, &list.Items[i])
+	}
+	eventually(t, "both finished exports deleted", func() error {
+		left := &coopv1.CooperativeExportList{}
+		if err := hubA.k8s.List(ctx, left, client.InNamespace(coop.NamespaceName())); err != nil {
+			return err
+		}
+		if len(left.Items) != 0 {
+			return fmt.Errorf("%d left, the first %s in phase %s", len(left.Items), left.Items[0].Name, left.Items[0].Status.Phase)
+		}
+		return nil
+	})
+	if _, ok := store.Object(dump); ok {
+		t.Errorf("the dump %s is still in the store", dump)
+	}
+}
