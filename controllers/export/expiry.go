@@ -158,15 +158,15 @@ func (r *Reconciler) finalize(ctx context.Context, ex *coopv1.CooperativeExport)
 		// Released without its dump: the store refused for DumpDeletePatience (keys revoked,
 		// endpoint retired), or the keys are gone. An export, and the namespace of a co-op
 		// being deleted, is never held for good.
-		why := fmt.Sprintf("Secret %s/%s is gone", r.Hub.OperatorNamespace, r.Hub.ObjectStore.CooperativeCredentialsSecret(coop))
+		reason, why := coopv1.ReasonExportCredentialsMissing, fmt.Sprintf("Secret %s/%s is gone", r.Hub.OperatorNamespace, r.Hub.ObjectStore.CooperativeCredentialsSecret(coop))
 		if err != nil {
-			why = fmt.Sprintf("the object store refused for %s: %v", DumpDeletePatience, err)
+			reason, why = coopv1.ReasonExportDeleteFailed, fmt.Sprintf("the object store refused for %s: %v", DumpDeletePatience, err)
 		}
 		msg := fmt.Sprintf("the export is deleted without its dump %s: %s; the hub deletes the dump by hand",
 			r.dumpDestination(coop, ex), why)
-		r.set(ex, ex.Status.Phase, metav1.ConditionFalse, coopv1.ReasonExportCredentialsMissing, msg)
+		r.set(ex, ex.Status.Phase, metav1.ConditionFalse, reason, msg)
 		if r.Recorder != nil {
-			r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, coopv1.ReasonExportCredentialsMissing, "DeleteDump", "%s", msg)
+			r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, reason, "DeleteDump", "%s", msg)
 		}
 		log.FromContext(ctx).Info("Released an export without deleting its dump", "cooperative", coop, "export", ex.Name, "reason", msg)
 		return ctrl.Result{}, true, nil
