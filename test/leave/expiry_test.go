@@ -28,11 +28,9 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -175,13 +173,7 @@ func TestExport_DeletingAnExportDeletesItsDump(t *testing.T) {
 	if err := hubA.k8s.Delete(ctx, ex); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the export gone", func() error {
-		err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("still there (%w)", err)
-	})
+	eventually(t, "the export gone", func() error { return gone(hubA, ex) })
 	if _, ok := store.Object(dump); ok {
 		t.Errorf("the dump %s of the deleted export is still in the store", dump)
 	}
@@ -207,20 +199,7 @@ func TestExport_DeletedWithoutCredentialsIsNotStuck(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the export gone, with a Warning event", func() error {
-		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{}); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("still there (%w)", err)
-		}
-		events := &eventsv1.EventList{}
-		if err := hubA.k8s.List(ctx, events, client.InNamespace(coop.NamespaceName())); err != nil {
-			return err
-		}
-		for _, e := range events.Items {
-			if e.Regarding.Kind == "CooperativeExport" && e.Regarding.Name == ex.Name && e.Type == corev1.EventTypeWarning &&
-				e.Reason == coopv1.ReasonExportCredentialsMissing && strings.Contains(e.Note, "deletes the dump by hand") {
-				return nil
-			}
-		}
-		return errors.New("no Warning event about the dump left behind")
+		return errors.Join(gone(hubA, ex), warnedAbout(hubA, ex, coopv1.ReasonExportCredentialsMissing, "deletes the dump by hand"))
 	})
 	if _, ok := store.Object(dump); !ok {
 		t.Errorf("the dump %s is gone, without credentials to delete it", dump)
@@ -234,21 +213,14 @@ func TestExport_QuotaLimitsExports(t *testing.T) {
 	ctx := context.Background()
 	coop, _ := coopOn(t, hubA, "thrifty-coop", "thrifty-admins")
 	kc := coopAdmin(t, hubA, "tariq", "thrifty-admins", coop.Name)
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tariq, err := client.New(cfg, client.Options{Scheme: hubA.k8s.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tariq := clientOf(t, hubA, kc)
 	for i := 1; i <= coopv1.MaxCooperativeExports; i++ {
 		ex := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: fmt.Sprintf("thrifty-%d", i)}}
 		if err := tariq.Create(ctx, ex); err != nil {
 			t.Fatalf("export %d of %d: %v", i, coopv1.MaxCooperativeExports, err)
 		}
 	}
-	err = tariq.Create(ctx, &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "thrifty-6"}})
+	err := tariq.Create(ctx, &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "thrifty-6"}})
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "exceeded quota") || !strings.Contains(err.Error(), coopv1.ExportQuotaResource) {
 		t.Errorf("a sixth export: %v, want the quota error naming %s", err, coopv1.ExportQuotaResource)
 	}
@@ -298,13 +270,7 @@ func TestExport_DeletingARunningExportStopsItsJobFirst(t *testing.T) {
 	if err := hubA.k8s.Update(ctx, job); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the export gone", func() error {
-		err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("still there (%w)", err)
-	})
+	eventually(t, "the export gone", func() error { return gone(hubA, ex) })
 	if store.Deletes() == deletes {
 		t.Error("the export went without deleting its dump")
 	}
@@ -331,13 +297,7 @@ func TestExport_DeletingTheCoopDeletesItsExportsFirst(t *testing.T) {
 	if err := hubA.k8s.Delete(ctx, current); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the Cooperative gone", func() error {
-		err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), &coopv1.Cooperative{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("still there (%w)", err)
-	})
+	eventually(t, "the Cooperative gone", func() error { return gone(hubA, coop) })
 	if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the export of the deleted co-op: %v, want gone before the co-op", err)
 	}
@@ -380,19 +340,7 @@ func TestExport_StoreThatRefusesForGoodDoesNotHoldTheExport(t *testing.T) {
 	hubA.clock.advance(t, export.DumpDeletePatience+time.Minute)
 	nudge(t, hubA, ex)
 	eventually(t, "the export released, with a Warning event", func() error {
-		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), &coopv1.CooperativeExport{}); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("still there (%w)", err)
-		}
-		events := &eventsv1.EventList{}
-		if err := hubA.k8s.List(ctx, events, client.InNamespace(coop.NamespaceName())); err != nil {
-			return err
-		}
-		for _, e := range events.Items {
-			if e.Regarding.Name == ex.Name && e.Type == corev1.EventTypeWarning && strings.Contains(e.Note, "the object store refused for 1h0m0s") && strings.Contains(e.Note, "the hub deletes the dump by hand") {
-				return nil
-			}
-		}
-		return errors.New("no Warning event about the dump left behind")
+		return errors.Join(gone(hubA, ex), warnedAbout(hubA, ex, coopv1.ReasonExportDeleteFailed, "the object store refused for 1h0m0s", "the hub deletes the dump by hand"))
 	})
 	if _, ok := store.Object(dump); !ok {
 		t.Errorf("the dump %s is gone, though the store refused to delete it", dump)

@@ -39,7 +39,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -479,14 +478,7 @@ func TestExport_CoopAdminCannotReachAnotherCoop(t *testing.T) {
 	if err := hubA.k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: other.NamespaceName(), Name: coopv1.ExportDownloadSecretName(other)}}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	omar, err := client.New(cfg, client.Options{Scheme: hubA.k8s.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	omar := clientOf(t, hubA, kc)
 	mine := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: own.NamespaceName(), Name: "mine"}}
 	if err := omar.Create(ctx, mine); err != nil {
 		t.Fatalf("creating an export of their own co-op: %v", err)
@@ -553,14 +545,7 @@ func TestExport_NameOfTheRestoreJobIsRefused(t *testing.T) {
 	ctx := context.Background()
 	own, _ := coopOn(t, hubA, "named-coop", "named-admins")
 	kc := coopAdmin(t, hubA, "nadia", "named-admins", own.Name)
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nadia, err := client.New(cfg, client.Options{Scheme: hubA.k8s.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	nadia := clientOf(t, hubA, kc)
 	ex := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: own.NamespaceName(), Name: export.RestoreJobName(own)}}
 	if err := nadia.Create(ctx, ex); err != nil {
 		t.Fatalf("creating the export: %v", err)
@@ -576,7 +561,7 @@ func TestExport_NameOfTheRestoreJobIsRefused(t *testing.T) {
 		}
 		return nil
 	})
-	err = hubA.k8s.Get(ctx, client.ObjectKey{Namespace: own.NamespaceName(), Name: export.RestoreJobName(own)}, &batchv1.Job{})
+	err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: own.NamespaceName(), Name: export.RestoreJobName(own)}, &batchv1.Job{})
 	if !apierrors.IsNotFound(err) {
 		t.Errorf("a Job named after the restore: %v, want none", err)
 	}

@@ -26,6 +26,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
@@ -286,4 +290,45 @@ func listDir(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// clientOf is a client as the user of kubeconfig.
+func clientOf(t *testing.T, h *hub, kubeconfig string) client.Client {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: h.k8s.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// gone is nil once obj is not found on h, for eventually.
+func gone(h *hub, obj client.Object) error {
+	err := h.k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj.DeepCopyObject().(client.Object))
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return fmt.Errorf("%s still there (%v)", obj.GetName(), err)
+}
+
+// warnedAbout is nil once h holds a Warning event, in obj's namespace, regarding obj, of
+// reason, whose note holds every one of notes.
+func warnedAbout(h *hub, obj client.Object, reason string, notes ...string) error {
+	events := &eventsv1.EventList{}
+	if err := h.k8s.List(context.Background(), events, client.InNamespace(obj.GetNamespace())); err != nil {
+		return err
+	}
+	for _, e := range events.Items {
+		if e.Regarding.Name != obj.GetName() || e.Type != corev1.EventTypeWarning || e.Reason != reason {
+			continue
+		}
+		if !slices.ContainsFunc(notes, func(n string) bool { return !strings.Contains(e.Note, n) }) {
+			return nil
+		}
+	}
+	return fmt.Errorf("no Warning event %s about %s saying %q", reason, obj.GetName(), notes)
 }
