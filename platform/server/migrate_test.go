@@ -152,15 +152,7 @@ func TestMigrateInitContainer(t *testing.T) {
 	if got := grants(); got != granted {
 		t.Errorf("the serving container changed the ledger's grants: %s, was %s", got, granted)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the serving container did not stop")
-	}
+	stopMain(t, cancel, done)
 }
 
 // TestMigrateModes: what each --migrate mode refuses, with an error that names the rule

@@ -244,6 +244,18 @@ func TestMainServes(t *testing.T) {
 	if r.StatusCode != 200 || !strings.Contains(string(body), "fairride-lyon") {
 		t.Fatalf("policy: %d %s", r.StatusCode, body)
 	}
+	stopMain(t, cancel, done)
+	if err := Main(context.Background(), []string{"--vertical=taxis", "--policy-file=" + file}); err == nil || !strings.Contains(err.Error(), "taxis") {
+		t.Fatalf("bad vertical: %v", err)
+	}
+	if err := Main(context.Background(), []string{"--bogus"}); err == nil {
+		t.Fatal("unknown flag accepted")
+	}
+}
+
+// stopMain cancels a running Main and waits for it to return without error.
+func stopMain(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
 	cancel()
 	select {
 	case err := <-done:
@@ -252,11 +264,5 @@ func TestMainServes(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Main did not return after cancel")
-	}
-	if err := Main(context.Background(), []string{"--vertical=taxis", "--policy-file=" + file}); err == nil || !strings.Contains(err.Error(), "taxis") {
-		t.Fatalf("bad vertical: %v", err)
-	}
-	if err := Main(context.Background(), []string{"--bogus"}); err == nil {
-		t.Fatal("unknown flag accepted")
 	}
 }
