@@ -201,7 +201,7 @@ func (v *Validator) moveAnnotationErrors(ctx context.Context, old, coop *coopv1.
 	if has && coop.Spec.Standby != nil {
 		return field.ErrorList{field.Forbidden(path, "a standby is moved by its home hub: run cooperator federation move there")}, nil
 	}
-	ok, err := v.may(ctx, user, authorizationv1.ResourceAttributes{Group: coopv1.GroupVersion.Group, Resource: "cooperatives", Verb: "delete", Name: coop.Name})
+	ok, err := v.mayDelete(ctx, user, coop.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (v *Validator) suspendErrors(ctx context.Context, old, coop *coopv1.Coopera
 	if old.Spec.Suspend == coop.Spec.Suspend || user.Username == v.Hub.OperatorUsername {
 		return nil, nil
 	}
-	ok, err := v.may(ctx, user, authorizationv1.ResourceAttributes{Group: coopv1.GroupVersion.Group, Resource: "cooperatives", Verb: "delete", Name: coop.Name})
+	ok, err := v.mayDelete(ctx, user, coop.Name)
 	if err != nil || ok {
 		return nil, err
 	}
@@ -519,6 +519,12 @@ func ReservedAdminErrors(hub *hubconfig.Config, admins []coopv1.Subject, path *f
 // of the hub.
 func (v *Validator) mayUpdate(ctx context.Context, user authenticationv1.UserInfo, plan string) (bool, error) {
 	return v.may(ctx, user, authorizationv1.ResourceAttributes{Group: coopv1.GroupVersion.Group, Resource: "hostingplans", Verb: "update", Name: plan})
+}
+
+// mayDelete asks the API server whether the requester may delete the Cooperative: the
+// authority a move and a suspension need, which the hub's admins have and a co-op's do not.
+func (v *Validator) mayDelete(ctx context.Context, user authenticationv1.UserInfo, coop string) (bool, error) {
+	return v.may(ctx, user, authorizationv1.ResourceAttributes{Group: coopv1.GroupVersion.Group, Resource: "cooperatives", Verb: "delete", Name: coop})
 }
 
 // may asks the API server whether the requester may do what attr says.
