@@ -312,7 +312,7 @@ func gone(h *hub, obj client.Object) error {
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
-	return fmt.Errorf("%s still there (%v)", obj.GetName(), err)
+	return fmt.Errorf("%s still there (%w)", obj.GetName(), err)
 }
 
 // warnedAbout is nil once h holds a Warning event, in obj's namespace, regarding obj, of
