@@ -309,10 +309,13 @@ func clientOf(t *testing.T, h *hub, kubeconfig string) client.Client {
 // gone is nil once obj is not found on h, for eventually.
 func gone(h *hub, obj client.Object) error {
 	err := h.k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj.DeepCopyObject().(client.Object))
-	if apierrors.IsNotFound(err) {
+	switch {
+	case apierrors.IsNotFound(err):
 		return nil
+	case err != nil:
+		return fmt.Errorf("reading %s: %w", obj.GetName(), err)
 	}
-	return fmt.Errorf("%s still there (%w)", obj.GetName(), err)
+	return fmt.Errorf("%s still there", obj.GetName())
 }
 
 // warnedAbout is nil once h holds a Warning event, in obj's namespace, regarding obj, of
