@@ -64,6 +64,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/governance"
 	"github.com/cooperator-dev/cooperator/controllers/hubstatus"
 	"github.com/cooperator-dev/cooperator/controllers/metering"
+	"github.com/cooperator-dev/cooperator/controllers/shared/cacheshare"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
@@ -206,14 +207,15 @@ func DefaultOptions() Options {
 // CacheOptions scope the informers to what the operator manages: objects it labelled,
 // Secrets of the operator namespace only (the hub's credentials; the operator may not list
 // Secrets anywhere else, see SecretsOutside), CloudNativePG Backups of Clusters only.
-// managedFields are stripped from everything cached. A hub is a large cluster: an operator
-// that caches every Pod and Secret there is OOM-killed.
+// managedFields are stripped from everything cached, and what many objects hold alike is
+// shared (cacheshare). A hub is a large cluster: an operator that caches every Pod and
+// Secret there is OOM-killed.
 func CacheOptions(hub hubconfig.Config) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{coopv1.LabelManagedBy: coopv1.ManagedByValue})
 	hasCluster, _ := labels.NewRequirement(coopv1.ClusterLabel, selection.Exists, nil)
 	byManaged := cache.ByObject{Label: managed}
 	opts := cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
+		DefaultTransform: cacheshare.Chain(cache.TransformStripManagedFields(), cacheshare.New().Transform),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}:                {Namespaces: map[string]cache.Config{hub.OperatorNamespace: {}}},
 			&corev1.Namespace{}:             byManaged,

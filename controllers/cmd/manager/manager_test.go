@@ -21,6 +21,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,8 @@ func TestCacheHoldsOnlyWhatTheOperatorManages(t *testing.T) {
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "cnpg-made"}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"}},
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "ours-1", Labels: managed}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "ours-2", Labels: managed}},
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "platform", Labels: map[string]string{coopv1.LabelCooperative: "a"}},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}}}},
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "someone-else", Name: "theirs"},
@@ -126,6 +129,18 @@ func TestCacheHoldsOnlyWhatTheOperatorManages(t *testing.T) {
 	}
 	if err := reads.Get(ctx, client.ObjectKey{Namespace: opts.Hub.OperatorNamespace, Name: "hub-credentials"}, &corev1.Secret{}); err != nil {
 		t.Errorf("the reconcilers' client reads the operator namespace's Secrets from the cache: %v", err)
+	}
+	// What many cached objects hold alike is held once (cacheshare): the cache's own objects,
+	// listed without the copy a reader gets, share one map of labels.
+	if !seen(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-a", Name: "ours-2"}}) {
+		t.Fatal("the cache must hold the operator's ConfigMaps")
+	}
+	var ours corev1.ConfigMapList
+	if err := cached.List(ctx, &ours, client.InNamespace("coop-a"), client.UnsafeDisableDeepCopy); err != nil {
+		t.Fatal(err)
+	}
+	if len(ours.Items) != 2 || reflect.ValueOf(ours.Items[0].Labels).UnsafePointer() != reflect.ValueOf(ours.Items[1].Labels).UnsafePointer() {
+		t.Errorf("the cached ConfigMaps ours-1 and ours-2 must share their labels (%d listed)", len(ours.Items))
 	}
 	// What the operator does not manage: once the cache has synced, it is simply not there.
 	for _, obj := range []client.Object{

@@ -1,0 +1,213 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package cacheshare makes the objects in the operator's cache share what they hold alike.
+//
+// A co-op's twenty-odd objects carry the same labels, the same owner reference (the
+// Cooperative) and the same namespace name, and its NetworkPolicies, Deployments and
+// Services select pods by the same few label sets; decoded from the API server, each object
+// holds its own copy of every one of them. Transform gives every cached object the one
+// shared copy of each instead. At a thousand co-ops the operator caches about thirty
+// thousand objects, and their metadata was the largest part of its heap.
+//
+// Sharing is safe because nothing writes to a cached object: the manager's client hands
+// out deep copies, and the event handlers only read. A shared map is never written by this
+// package either: a set of labels is shared as the map of the first object that held it.
+package cacheshare
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"unique"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/lru"
+)
+
+// Sizes bound how many distinct label sets and owner reference lists are remembered for
+// sharing: about a dozen label sets and one owner a co-op, for a hub of a few thousand
+// co-ops. One forgotten is shared anew by the objects decoded after it; nothing is lost.
+const (
+	mapsRemembered   = 1 << 15
+	ownersRemembered = 1 << 13
+)
+
+// Sharer remembers the label sets and owner reference lists it has seen; it is safe for
+// concurrent use by the informers' transforms.
+type Sharer struct {
+	maps   *lru.Cache
+	owners *lru.Cache
+}
+
+// New returns a Sharer with nothing remembered.
+func New() *Sharer {
+	return &Sharer{maps: lru.New(mapsRemembered), owners: lru.New(ownersRemembered)}
+}
+
+// Transform shares the namespace name, labels and owner references of a cached object, and
+// the label selectors and pod template labels of the kinds the operator creates with them.
+// Use it as a cache transform (after TransformStripManagedFields); it changes no value.
+func (s *Sharer) Transform(obj any) (any, error) {
+	o, ok := obj.(metav1.Object)
+	if !ok {
+		return obj, nil
+	}
+	if ns := o.GetNamespace(); ns != "" {
+		o.SetNamespace(unique.Make(ns).Value())
+	}
+	if l := o.GetLabels(); len(l) > 0 {
+		o.SetLabels(s.Map(l))
+	}
+	if refs := o.GetOwnerReferences(); len(refs) > 0 {
+		o.SetOwnerReferences(s.ownerReferences(refs))
+	}
+	switch t := obj.(type) {
+	case *networkingv1.NetworkPolicy:
+		s.selector(&t.Spec.PodSelector)
+		for i := range t.Spec.Ingress {
+			s.peers(t.Spec.Ingress[i].From)
+		}
+		for i := range t.Spec.Egress {
+			s.peers(t.Spec.Egress[i].To)
+		}
+	case *appsv1.Deployment:
+		s.selectorRef(t.Spec.Selector)
+		s.template(&t.Spec.Template)
+	case *corev1.Service:
+		t.Spec.Selector = s.Map(t.Spec.Selector)
+	case *policyv1.PodDisruptionBudget:
+		s.selectorRef(t.Spec.Selector)
+	case *batchv1.Job:
+		s.selectorRef(t.Spec.Selector)
+		s.template(&t.Spec.Template)
+	case *batchv1.CronJob:
+		t.Spec.JobTemplate.Labels = s.Map(t.Spec.JobTemplate.Labels)
+		s.template(&t.Spec.JobTemplate.Spec.Template)
+	}
+	return obj, nil
+}
+
+// Chain runs the transforms in order, as one cache transform.
+func Chain(transforms ...toolscache.TransformFunc) toolscache.TransformFunc {
+	return func(obj any) (any, error) {
+		for _, t := range transforms {
+			var err error
+			if obj, err = t(obj); err != nil {
+				return nil, err
+			}
+		}
+		return obj, nil
+	}
+}
+
+// Map returns the shared map holding exactly what m holds (m itself the first time). It
+// returns nil for an empty m.
+func (s *Sharer) Map(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return m
+	}
+	key := mapKey(m)
+	if shared, ok := s.maps.Get(key); ok {
+		return shared.(map[string]string)
+	}
+	s.maps.Add(key, m)
+	return m
+}
+
+// mapKey spells m out unambiguously, its keys sorted: each key and value is preceded by
+// its length.
+func mapKey(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	n := 0
+	for k, v := range m {
+		keys = append(keys, k)
+		n += len(k) + len(v) + 8
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.Grow(n)
+	for _, k := range keys {
+		v := m[k]
+		b.WriteString(strconv.Itoa(len(k)))
+		b.WriteByte(':')
+		b.WriteString(k)
+		b.WriteString(strconv.Itoa(len(v)))
+		b.WriteByte(':')
+		b.WriteString(v)
+	}
+	return b.String()
+}
+
+func (s *Sharer) ownerReferences(refs []metav1.OwnerReference) []metav1.OwnerReference {
+	var b strings.Builder
+	for _, r := range refs {
+		for _, f := range []string{r.APIVersion, r.Kind, r.Name, string(r.UID), flag(r.Controller), flag(r.BlockOwnerDeletion)} {
+			b.WriteString(strconv.Itoa(len(f)))
+			b.WriteByte(':')
+			b.WriteString(f)
+		}
+	}
+	key := b.String()
+	if shared, ok := s.owners.Get(key); ok {
+		return shared.([]metav1.OwnerReference)
+	}
+	for i := range refs {
+		refs[i].APIVersion = unique.Make(refs[i].APIVersion).Value()
+		refs[i].Kind = unique.Make(refs[i].Kind).Value()
+	}
+	s.owners.Add(key, refs)
+	return refs
+}
+
+// flag spells out an optional boolean: unset, true or false.
+func flag(b *bool) string {
+	switch {
+	case b == nil:
+		return "-"
+	case *b:
+		return "t"
+	default:
+		return "f"
+	}
+}
+
+func (s *Sharer) selector(sel *metav1.LabelSelector) {
+	sel.MatchLabels = s.Map(sel.MatchLabels)
+}
+
+func (s *Sharer) selectorRef(sel *metav1.LabelSelector) {
+	if sel != nil {
+		s.selector(sel)
+	}
+}
+
+func (s *Sharer) peers(peers []networkingv1.NetworkPolicyPeer) {
+	for i := range peers {
+		s.selectorRef(peers[i].PodSelector)
+		s.selectorRef(peers[i].NamespaceSelector)
+	}
+}
+
+func (s *Sharer) template(t *corev1.PodTemplateSpec) {
+	t.Labels = s.Map(t.Labels)
+}
