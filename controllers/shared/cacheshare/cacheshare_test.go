@@ -168,54 +168,67 @@ func TestOnlyIdenticalSetsAreShared(t *testing.T) {
 // of one co-op) and checks that the values are unchanged and the selectors shared.
 func TestEveryKindKeepsItsValue(t *testing.T) {
 	s := cacheshare.New()
-	build := map[string]func(name string) (client.Object, func(client.Object) []map[string]string){
-		"Deployment": func(name string) (client.Object, func(client.Object) []map[string]string) {
-			return &appsv1.Deployment{ObjectMeta: meta("a", name), Spec: appsv1.DeploymentSpec{Selector: selector("a"), Template: template("a")}},
-				func(o client.Object) []map[string]string {
-					d := o.(*appsv1.Deployment)
-					return []map[string]string{d.Spec.Selector.MatchLabels, d.Spec.Template.Labels}
-				}
+	for _, tc := range []struct {
+		kind  string
+		build func(name string) client.Object
+		maps  func(client.Object) []map[string]string
+	}{{
+		kind: "Deployment",
+		build: func(name string) client.Object {
+			return &appsv1.Deployment{ObjectMeta: meta("a", name), Spec: appsv1.DeploymentSpec{Selector: selector("a"), Template: template("a")}}
 		},
-		"Service": func(name string) (client.Object, func(client.Object) []map[string]string) {
-			return &corev1.Service{ObjectMeta: meta("a", name), Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "a"}}},
-				func(o client.Object) []map[string]string { return []map[string]string{o.(*corev1.Service).Spec.Selector} }
+		maps: func(o client.Object) []map[string]string {
+			d := o.(*appsv1.Deployment)
+			return []map[string]string{d.Spec.Selector.MatchLabels, d.Spec.Template.Labels}
 		},
-		"PodDisruptionBudget": func(name string) (client.Object, func(client.Object) []map[string]string) {
-			return &policyv1.PodDisruptionBudget{ObjectMeta: meta("a", name), Spec: policyv1.PodDisruptionBudgetSpec{Selector: selector("a")}},
-				func(o client.Object) []map[string]string {
-					return []map[string]string{o.(*policyv1.PodDisruptionBudget).Spec.Selector.MatchLabels}
-				}
+	}, {
+		kind: "Service",
+		build: func(name string) client.Object {
+			return &corev1.Service{ObjectMeta: meta("a", name), Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "a"}}}
 		},
-		"Job": func(name string) (client.Object, func(client.Object) []map[string]string) {
-			return &batchv1.Job{ObjectMeta: meta("a", name), Spec: batchv1.JobSpec{Selector: selector("a"), Template: template("a")}},
-				func(o client.Object) []map[string]string {
-					j := o.(*batchv1.Job)
-					return []map[string]string{j.Spec.Selector.MatchLabels, j.Spec.Template.Labels}
-				}
+		maps: func(o client.Object) []map[string]string {
+			return []map[string]string{o.(*corev1.Service).Spec.Selector}
 		},
-		"CronJob": func(name string) (client.Object, func(client.Object) []map[string]string) {
+	}, {
+		kind: "PodDisruptionBudget",
+		build: func(name string) client.Object {
+			return &policyv1.PodDisruptionBudget{ObjectMeta: meta("a", name), Spec: policyv1.PodDisruptionBudgetSpec{Selector: selector("a")}}
+		},
+		maps: func(o client.Object) []map[string]string {
+			return []map[string]string{o.(*policyv1.PodDisruptionBudget).Spec.Selector.MatchLabels}
+		},
+	}, {
+		kind: "Job",
+		build: func(name string) client.Object {
+			return &batchv1.Job{ObjectMeta: meta("a", name), Spec: batchv1.JobSpec{Selector: selector("a"), Template: template("a")}}
+		},
+		maps: func(o client.Object) []map[string]string {
+			j := o.(*batchv1.Job)
+			return []map[string]string{j.Spec.Selector.MatchLabels, j.Spec.Template.Labels}
+		},
+	}, {
+		kind: "CronJob",
+		build: func(name string) client.Object {
 			return &batchv1.CronJob{ObjectMeta: meta("a", name), Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"job": "a"}},
-					Spec:       batchv1.JobSpec{Template: template("a")},
-				}}},
-				func(o client.Object) []map[string]string {
-					c := o.(*batchv1.CronJob)
-					return []map[string]string{c.Spec.JobTemplate.Labels, c.Spec.JobTemplate.Spec.Template.Labels}
-				}
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"job": "a"}},
+				Spec:       batchv1.JobSpec{Template: template("a")},
+			}}}
 		},
-	}
-	for kind, b := range build {
-		one, maps := b("one")
-		two, _ := b("two")
+		maps: func(o client.Object) []map[string]string {
+			c := o.(*batchv1.CronJob)
+			return []map[string]string{c.Spec.JobTemplate.Labels, c.Spec.JobTemplate.Spec.Template.Labels}
+		},
+	}} {
+		one, two := tc.build("one"), tc.build("two")
 		transform(t, s, one)
 		transform(t, s, two)
-		for i, m := range maps(one) {
-			if !same(m, maps(two)[i]) {
-				t.Errorf("%s: selector or template labels %d must be shared", kind, i)
+		for i, m := range tc.maps(one) {
+			if !same(m, tc.maps(two)[i]) {
+				t.Errorf("%s: selector or template labels %d must be shared", tc.kind, i)
 			}
 		}
 		if !same(one.GetLabels(), two.GetLabels()) {
-			t.Errorf("%s: labels must be shared", kind)
+			t.Errorf("%s: labels must be shared", tc.kind)
 		}
 	}
 }
