@@ -85,6 +85,9 @@ const (
 	ReasonDeleting = "Deleting"
 	// ReasonFinalBackup: deletion waits for the final backup to complete.
 	ReasonFinalBackup = "FinalBackup"
+	// ReasonBackupsExpired (an event): Backup objects older than the co-op's retention were
+	// deleted; the object store no longer holds their backups.
+	ReasonBackupsExpired = "BackupsExpired"
 	// ReasonSuspended: spec.suspend is true; the operator leaves the co-op's objects as they
 	// are until it is false again. Ready is False and Stalled True with this reason, and
 	// Reconciling is not set: kstatus reads a suspended co-op as Failed with the message

@@ -18,6 +18,7 @@ package cooperative
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -103,6 +104,78 @@ func JudgeBackups(now time.Time, schedule string, backups []cnpgv1.Backup, archi
 	v.Message = fmt.Sprintf("last backup %s of %s completed at %s; WAL archiving works", lastCompleted.Name, subject, completedAt.UTC().Format(time.RFC3339))
 	v.RecheckAfter = deadline.Sub(now)
 	return v
+}
+
+// RetentionMargin is how much longer than its retention a Cluster's Backup objects are
+// kept: the plugin's recovery window and this reading of it may count months or the
+// present moment apart, and a Backup object must never go while its backup is still kept.
+const RetentionMargin = 24 * time.Hour
+
+// ExpiredBackups returns the Backup objects of a Cluster that its retention has made
+// obsolete. With a retention of 30d, the barman-cloud plugin keeps every backup completed
+// in the last 30 days and the last one completed before them (the first valid backup, from
+// which the whole window can be recovered), and deletes the older ones from the object
+// store; CloudNativePG keeps their Backup objects, one a day for each co-op, for ever. What
+// is returned: the completed backups older than the first valid one, and failed backups
+// older than the window. Never the most recent backup, nor one still running, nor any when
+// retention cannot be read. The window here is RetentionMargin longer than the plugin's.
+func ExpiredBackups(now time.Time, retention string, backups []cnpgv1.Backup) []*cnpgv1.Backup {
+	start, ok := windowStart(now, retention)
+	if !ok || len(backups) < 2 {
+		return nil
+	}
+	start = start.Add(-RetentionMargin)
+	var newest, firstValid *cnpgv1.Backup
+	for i := range backups {
+		b := &backups[i]
+		if newest == nil || backupTime(b).After(backupTime(newest).Time) {
+			newest = b
+		}
+		if b.Status.Phase == cnpgv1.BackupPhaseCompleted && backupTime(b).Time.Before(start) &&
+			(firstValid == nil || backupTime(b).After(backupTime(firstValid).Time)) {
+			firstValid = b
+		}
+	}
+	var expired []*cnpgv1.Backup
+	for i := range backups {
+		b := &backups[i]
+		if b == newest || b == firstValid {
+			continue
+		}
+		at := backupTime(b).Time
+		switch b.Status.Phase {
+		case cnpgv1.BackupPhaseCompleted:
+			if firstValid != nil && at.Before(backupTime(firstValid).Time) {
+				expired = append(expired, b)
+			}
+		case cnpgv1.BackupPhaseFailed:
+			if at.Before(start) {
+				expired = append(expired, b)
+			}
+		}
+	}
+	return expired
+}
+
+// windowStart is now less retention (a number and d, w or m: days, weeks or calendar
+// months), the start of the plugin's recovery window.
+func windowStart(now time.Time, retention string) (time.Time, bool) {
+	if len(retention) < 2 {
+		return time.Time{}, false
+	}
+	n, err := strconv.Atoi(retention[:len(retention)-1])
+	if err != nil || n <= 0 {
+		return time.Time{}, false
+	}
+	switch retention[len(retention)-1] {
+	case 'd':
+		return now.AddDate(0, 0, -n), true
+	case 'w':
+		return now.AddDate(0, 0, -7*n), true
+	case 'm':
+		return now.AddDate(0, -n, 0), true
+	}
+	return time.Time{}, false
 }
 
 // BackupDeadline is the moment backups that last completed at completedAt become overdue:

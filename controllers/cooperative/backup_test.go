@@ -116,3 +116,52 @@ func TestSetBackupConditionExportsLastBackupTimestamp(t *testing.T) {
 		t.Errorf("%d series left after the co-op went", n)
 	}
 }
+
+// Backup objects past the co-op's retention go; those whose backups the object store still
+// keeps (the window, the first valid backup before it) and any still running stay.
+func TestExpiredBackups(t *testing.T) {
+	now := time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	const day = 24 * time.Hour
+	running := cnpgv1.Backup{ObjectMeta: metav1.ObjectMeta{Name: "running", CreationTimestamp: metav1.NewTime(ago(40 * day))},
+		Status: cnpgv1.BackupStatus{Phase: cnpgv1.BackupPhaseRunning}}
+	daily := []cnpgv1.Backup{
+		backupAt("d-40", cnpgv1.BackupPhaseCompleted, ago(40*day)),
+		backupAt("d-35-failed", cnpgv1.BackupPhaseFailed, ago(35*day)),
+		backupAt("d-33", cnpgv1.BackupPhaseCompleted, ago(33*day)),
+		backupAt("d-32", cnpgv1.BackupPhaseCompleted, ago(32*day)), // the first valid: the window starts 31 days ago (30d and the margin)
+		backupAt("d-31-failed", cnpgv1.BackupPhaseFailed, ago(31*day-time.Hour)),
+		backupAt("d-20", cnpgv1.BackupPhaseCompleted, ago(20*day)),
+		backupAt("d-1", cnpgv1.BackupPhaseCompleted, ago(day)),
+		running,
+	}
+	for _, tc := range []struct {
+		name      string
+		retention string
+		backups   []cnpgv1.Backup
+		want      string
+	}{
+		{name: "30 days: older than the first valid backup, failed before the window", retention: "30d", backups: daily, want: "d-40 d-35-failed d-33"},
+		{name: "weeks: the window starts 29 days ago", retention: "4w", backups: daily, want: "d-40 d-35-failed d-33 d-31-failed"},
+		{name: "calendar months: 30 November, less the margin", retention: "1m", backups: daily, want: "d-40 d-35-failed d-33"},
+		{name: "a long retention keeps everything", retention: "12m", backups: daily},
+		{name: "no retention read: nothing goes", retention: "", backups: daily},
+		{name: "not a retention: nothing goes", retention: "30x", backups: daily},
+		{name: "no completed backup before the window: completed ones stay, old failures go", retention: "30d",
+			backups: []cnpgv1.Backup{backupAt("f-50", cnpgv1.BackupPhaseFailed, ago(50*day)), backupAt("c-20", cnpgv1.BackupPhaseCompleted, ago(20*day))},
+			want:    "f-50"},
+		{name: "the most recent backup stays, however old and failed", retention: "1d",
+			backups: []cnpgv1.Backup{backupAt("c-50", cnpgv1.BackupPhaseCompleted, ago(50*day)), backupAt("f-40", cnpgv1.BackupPhaseFailed, ago(40*day))}},
+		{name: "a single backup stays", retention: "1d", backups: []cnpgv1.Backup{backupAt("c-50", cnpgv1.BackupPhaseCompleted, ago(50*day))}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, b := range ExpiredBackups(now, tc.retention, tc.backups) {
+				got = append(got, b.Name)
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("expired %q, want %q", strings.Join(got, " "), tc.want)
+			}
+		})
+	}
+}

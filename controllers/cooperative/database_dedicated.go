@@ -371,6 +371,9 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	}
 	verdict := JudgeBackups(r.now(), coop.Spec.Backup.Schedule, backups.Items, archivingCondition(livePtr), "Cluster "+coopv1.ClusterName(coop))
 	recheck := setBackupCondition(s, verdict)
+	if err := r.expireBackups(ctx, s, backups.Items); err != nil {
+		return ctrl.Result{}, err
+	}
 	if clusterExists && verdict.LastCompleted != nil {
 		// The Cluster has backups of its own now, recorded in status: the backups of an
 		// earlier co-op of this name are no longer the way back.
@@ -379,6 +382,34 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 		}
 	}
 	return requeueAt(recheck), nil
+}
+
+// maxNamesInEvent bounds the Backups an event names (an event's note holds 1 kB).
+const maxNamesInEvent = 5
+
+// expireBackups deletes the Backup objects of the co-op's Cluster that its retention has
+// made obsolete (ExpiredBackups): their backups are gone from the object store, and left
+// alone they would pile up at one a day, in the API server and in the operator's cache.
+// A new backup wakes the co-op, so each day's backup expires the old ones.
+func (r *Reconciler) expireBackups(ctx context.Context, s *scope, backups []cnpgv1.Backup) error {
+	expired := ExpiredBackups(r.now(), s.coop.Spec.Backup.Retention, backups)
+	if len(expired) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(expired))
+	for _, b := range expired {
+		if err := r.Client.Delete(ctx, b, client.Preconditions{UID: &b.UID}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting the expired Backup %s: %w", b.Name, err)
+		}
+		names = append(names, b.Name)
+	}
+	sort.Strings(names)
+	if len(names) > maxNamesInEvent {
+		names = append(names[:maxNamesInEvent], fmt.Sprintf("and %d more", len(names)-maxNamesInEvent))
+	}
+	r.Recorder.Eventf(s.coop, nil, corev1.EventTypeNormal, coopv1.ReasonBackupsExpired, "Expire",
+		"Deleted %d Backup objects older than the retention of %s: %s", len(expired), s.coop.Spec.Backup.Retention, strings.Join(names, ", "))
+	return nil
 }
 
 // backupLabels are those of an on-demand backup: ours and the one CloudNativePG puts on the

@@ -473,6 +473,26 @@ func (s *deployScenario) dedicatedCoopReady(t *testing.T) {
 		}
 		return d.Reliability.Ready.Status == string(metav1.ConditionTrue) && d.Reliability.LastBackup != nil, nil
 	})
+
+	// Backup objects past the co-op's retention (30 days) go, under the shipped RBAC: the
+	// one of 100 days ago; the one of 60 days ago is the first valid backup, which the
+	// object store keeps so that the whole window can be recovered.
+	day := 24 * time.Hour
+	expired, firstValid := coop.Name+"-100-days", coop.Name+"-60-days"
+	for name, age := range map[string]time.Duration{expired: 100 * day, firstValid: 60 * day} {
+		if err := harness.SimulateBackupCompletedAt(ctx, admin, ns, coopv1.ClusterName(coop), name, time.Now().Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the Backup past the retention to be deleted", diagnose, func() (bool, error) {
+		err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: expired}, &cnpgv1.Backup{})
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	})
+	for _, name := range []string{firstValid, coop.Name + "-first"} {
+		if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &cnpgv1.Backup{}); err != nil {
+			t.Errorf("Backup %s must stay: %v", name, err)
+		}
+	}
 }
 
 // sharedCoopReady: a shared-tier co-op becomes Ready.
