@@ -18,10 +18,10 @@ package cooperative
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -106,76 +106,53 @@ func JudgeBackups(now time.Time, schedule string, backups []cnpgv1.Backup, archi
 	return v
 }
 
-// RetentionMargin is how much longer than its retention a Cluster's Backup objects are
-// kept: the plugin's recovery window and this reading of it may count months or the
-// present moment apart, and a Backup object must never go while its backup is still kept.
+// RetentionMargin is how much older than the plugin's first recoverability point a Backup
+// must be before its object goes: the point and the Backup's times are written by
+// different processes, whose clocks may differ.
 const RetentionMargin = 24 * time.Hour
 
-// ExpiredBackups returns the Backup objects of a Cluster that its retention has made
-// obsolete. With a retention of 30d, the barman-cloud plugin keeps every backup completed
-// in the last 30 days and the last one completed before them (the first valid backup, from
-// which the whole window can be recovered), and deletes the older ones from the object
-// store; CloudNativePG keeps their Backup objects, one a day for each co-op, for ever. What
-// is returned: the completed backups older than the first valid one, and failed backups
-// older than the window. Never the most recent backup, nor one still running, nor any when
-// retention cannot be read. The window here is RetentionMargin longer than the plugin's.
-func ExpiredBackups(now time.Time, retention string, backups []cnpgv1.Backup) []*cnpgv1.Backup {
-	start, ok := windowStart(now, retention)
-	if !ok || len(backups) < 2 {
+// ExpiredBackups returns the Backup objects of a Cluster whose backups the object store no
+// longer holds. The Barman Cloud plugin deletes the base backups its retention no longer
+// needs and reports, in the ObjectStore's status, the first recoverability point of each
+// server name it archives (the earliest moment the catalogue can restore to); CloudNativePG
+// keeps the Backup objects of deleted backups, one a day for each co-op, for ever. Returned:
+// the completed backups of serverName, the one the Cluster archives under, that stopped
+// more than RetentionMargin before that point (nothing of them is left to restore from),
+// and failed backups (which hold nothing) older than that. Never the most recent backup,
+// nor one in any other phase, nor the backups of an earlier server name (the plugin prunes
+// only the one archived under, and recovery may still read them), nor any while the plugin
+// has reported no point for serverName.
+func ExpiredBackups(backups []cnpgv1.Backup, store *barmanv1.ObjectStore, serverName string) []*cnpgv1.Backup {
+	if store == nil || serverName == "" || len(backups) < 2 {
 		return nil
 	}
-	start = start.Add(-RetentionMargin)
-	var newest, firstValid *cnpgv1.Backup
+	window, ok := store.Status.ServerRecoveryWindow[serverName]
+	if !ok || window.FirstRecoverabilityPoint == nil {
+		return nil
+	}
+	cutoff := window.FirstRecoverabilityPoint.Add(-RetentionMargin)
+	newest := &backups[0]
 	for i := range backups {
-		b := &backups[i]
-		if newest == nil || backupTime(b).After(backupTime(newest).Time) {
-			newest = b
-		}
-		if b.Status.Phase == cnpgv1.BackupPhaseCompleted && backupTime(b).Time.Before(start) &&
-			(firstValid == nil || backupTime(b).After(backupTime(firstValid).Time)) {
-			firstValid = b
+		if backupTime(&backups[i]).After(backupTime(newest).Time) {
+			newest = &backups[i]
 		}
 	}
 	var expired []*cnpgv1.Backup
 	for i := range backups {
 		b := &backups[i]
-		if b == newest || b == firstValid {
+		if b == newest || !backupTime(b).Time.Before(cutoff) {
 			continue
 		}
-		at := backupTime(b).Time
 		switch b.Status.Phase {
 		case cnpgv1.BackupPhaseCompleted:
-			if firstValid != nil && at.Before(backupTime(firstValid).Time) {
+			if b.Status.ServerName == serverName && b.Status.StoppedAt != nil {
 				expired = append(expired, b)
 			}
 		case cnpgv1.BackupPhaseFailed:
-			if at.Before(start) {
-				expired = append(expired, b)
-			}
+			expired = append(expired, b)
 		}
 	}
 	return expired
-}
-
-// windowStart is now less retention (a number and d, w or m: days, weeks or calendar
-// months), the start of the plugin's recovery window.
-func windowStart(now time.Time, retention string) (time.Time, bool) {
-	if len(retention) < 2 {
-		return time.Time{}, false
-	}
-	n, err := strconv.Atoi(retention[:len(retention)-1])
-	if err != nil || n <= 0 {
-		return time.Time{}, false
-	}
-	switch retention[len(retention)-1] {
-	case 'd':
-		return now.AddDate(0, 0, -n), true
-	case 'w':
-		return now.AddDate(0, 0, -7*n), true
-	case 'm':
-		return now.AddDate(0, -n, 0), true
-	}
-	return time.Time{}, false
 }
 
 // BackupDeadline is the moment backups that last completed at completedAt become overdue:

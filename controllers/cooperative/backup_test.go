@@ -22,6 +22,7 @@ import (
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -117,51 +118,83 @@ func TestSetBackupConditionExportsLastBackupTimestamp(t *testing.T) {
 	}
 }
 
-// Backup objects past the co-op's retention go; those whose backups the object store still
-// keeps (the window, the first valid backup before it) and any still running stay.
+// Backup objects go once the plugin reports their backups gone from the object store: those
+// that stopped more than a day (the margin) before its first recoverability point. The ones
+// it still holds, any still running, and those of an earlier server name stay.
 func TestExpiredBackups(t *testing.T) {
 	now := time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC)
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
 	const day = 24 * time.Hour
+	const server = "coop-2"
+	of := func(b cnpgv1.Backup, serverName string) cnpgv1.Backup {
+		b.Status.ServerName = serverName
+		return b
+	}
 	running := cnpgv1.Backup{ObjectMeta: metav1.ObjectMeta{Name: "running", CreationTimestamp: metav1.NewTime(ago(40 * day))},
-		Status: cnpgv1.BackupStatus{Phase: cnpgv1.BackupPhaseRunning}}
+		Status: cnpgv1.BackupStatus{Phase: cnpgv1.BackupPhaseRunning, ServerName: server}}
 	daily := []cnpgv1.Backup{
-		backupAt("d-40", cnpgv1.BackupPhaseCompleted, ago(40*day)),
+		of(backupAt("d-40", cnpgv1.BackupPhaseCompleted, ago(40*day)), server),
+		of(backupAt("d-40-earlier-server", cnpgv1.BackupPhaseCompleted, ago(40*day)), "coop"),
 		backupAt("d-35-failed", cnpgv1.BackupPhaseFailed, ago(35*day)),
-		backupAt("d-33", cnpgv1.BackupPhaseCompleted, ago(33*day)),
-		backupAt("d-32", cnpgv1.BackupPhaseCompleted, ago(32*day)), // the first valid: the window starts 31 days ago (30d and the margin)
-		backupAt("d-31-failed", cnpgv1.BackupPhaseFailed, ago(31*day-time.Hour)),
-		backupAt("d-20", cnpgv1.BackupPhaseCompleted, ago(20*day)),
-		backupAt("d-1", cnpgv1.BackupPhaseCompleted, ago(day)),
+		of(backupAt("d-34", cnpgv1.BackupPhaseCompleted, ago(34*day)), server),
+		of(backupAt("d-32", cnpgv1.BackupPhaseCompleted, ago(32*day)), server),
+		backupAt("d-31-failed", cnpgv1.BackupPhaseFailed, ago(31*day)),
+		of(backupAt("d-20", cnpgv1.BackupPhaseCompleted, ago(20*day)), server),
+		of(backupAt("d-1", cnpgv1.BackupPhaseCompleted, ago(day)), server),
 		running,
 	}
+	store := func(serverName string, first time.Time) *barmanv1.ObjectStore {
+		at := metav1.NewTime(first)
+		return &barmanv1.ObjectStore{Status: barmanv1.ObjectStoreStatus{ServerRecoveryWindow: map[string]barmanv1.RecoveryWindow{
+			serverName: {FirstRecoverabilityPoint: &at},
+		}}}
+	}
 	for _, tc := range []struct {
-		name      string
-		retention string
-		backups   []cnpgv1.Backup
-		want      string
+		name    string
+		store   *barmanv1.ObjectStore
+		server  string
+		backups []cnpgv1.Backup
+		want    string
 	}{
-		{name: "30 days: older than the first valid backup, failed before the window", retention: "30d", backups: daily, want: "d-40 d-35-failed d-33"},
-		{name: "weeks: the window starts 29 days ago", retention: "4w", backups: daily, want: "d-40 d-35-failed d-33 d-31-failed"},
-		{name: "calendar months: 30 November, less the margin", retention: "1m", backups: daily, want: "d-40 d-35-failed d-33"},
-		{name: "a long retention keeps everything", retention: "12m", backups: daily},
-		{name: "no retention read: nothing goes", retention: "", backups: daily},
-		{name: "not a retention: nothing goes", retention: "30x", backups: daily},
-		{name: "no completed backup before the window: completed ones stay, old failures go", retention: "30d",
-			backups: []cnpgv1.Backup{backupAt("f-50", cnpgv1.BackupPhaseFailed, ago(50*day)), backupAt("c-20", cnpgv1.BackupPhaseCompleted, ago(20*day))},
-			want:    "f-50"},
-		{name: "the most recent backup stays, however old and failed", retention: "1d",
-			backups: []cnpgv1.Backup{backupAt("c-50", cnpgv1.BackupPhaseCompleted, ago(50*day)), backupAt("f-40", cnpgv1.BackupPhaseFailed, ago(40*day))}},
-		{name: "a single backup stays", retention: "1d", backups: []cnpgv1.Backup{backupAt("c-50", cnpgv1.BackupPhaseCompleted, ago(50*day))}},
+		{name: "the catalogue starts with d-32: what stopped a day before it goes", store: store(server, ago(32*day)), server: server, backups: daily,
+			want: "d-40 d-35-failed d-34"},
+		{name: "within the margin of the first point: kept", store: store(server, ago(34*day-time.Hour)), server: server, backups: daily,
+			want: "d-40 d-35-failed"},
+		{name: "the catalogue holds everything", store: store(server, ago(50*day)), server: server, backups: daily},
+		{name: "no point reported for the server archived under", store: store("coop", ago(day)), server: server, backups: daily},
+		{name: "no ObjectStore", server: server, backups: daily},
+		{name: "no server name yet", store: store(server, ago(day)), backups: daily},
+		{name: "the most recent backup stays, however old and failed", store: store(server, now), server: server,
+			backups: []cnpgv1.Backup{of(backupAt("c-50", cnpgv1.BackupPhaseCompleted, ago(50*day)), server), backupAt("f-40", cnpgv1.BackupPhaseFailed, ago(40*day))},
+			want:    "c-50"},
+		{name: "a single backup stays", store: store(server, now), server: server,
+			backups: []cnpgv1.Backup{of(backupAt("c-50", cnpgv1.BackupPhaseCompleted, ago(50*day)), server)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			for _, b := range ExpiredBackups(now, tc.retention, tc.backups) {
+			for _, b := range ExpiredBackups(tc.backups, tc.store, tc.server) {
 				got = append(got, b.Name)
 			}
 			if strings.Join(got, " ") != tc.want {
 				t.Errorf("expired %q, want %q", strings.Join(got, " "), tc.want)
 			}
 		})
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"a longer note", 10, "a longe..."},
+		{"coopérative", 8, "coop..."}, // the cut falls inside é: it moves back to a rune's start
+	} {
+		if got := truncate(tc.in, tc.n); got != tc.want || len(got) > tc.n {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
 	}
 }

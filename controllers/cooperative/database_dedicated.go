@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanapi "github.com/cloudnative-pg/barman-cloud/pkg/api"
@@ -371,9 +372,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	}
 	verdict := JudgeBackups(r.now(), coop.Spec.Backup.Schedule, backups.Items, archivingCondition(livePtr), "Cluster "+coopv1.ClusterName(coop))
 	recheck := setBackupCondition(s, verdict)
-	if err := r.expireBackups(ctx, s, backups.Items); err != nil {
-		return ctrl.Result{}, err
-	}
+	r.expireBackups(ctx, s, backups.Items, storePtr, dbPlan.ServerName)
 	if clusterExists && verdict.LastCompleted != nil {
 		// The Cluster has backups of its own now, recorded in status: the backups of an
 		// earlier co-op of this name are no longer the way back.
@@ -384,22 +383,30 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	return requeueAt(recheck), nil
 }
 
-// maxNamesInEvent bounds the Backups an event names (an event's note holds 1 kB).
-const maxNamesInEvent = 5
+// maxNamesInEvent bounds the Backups an event names; maxEventNote is the most an event's
+// note may hold.
+const (
+	maxNamesInEvent = 5
+	maxEventNote    = 1024
+)
 
-// expireBackups deletes the Backup objects of the co-op's Cluster that its retention has
-// made obsolete (ExpiredBackups): their backups are gone from the object store, and left
-// alone they would pile up at one a day, in the API server and in the operator's cache.
-// A new backup wakes the co-op, so each day's backup expires the old ones.
-func (r *Reconciler) expireBackups(ctx context.Context, s *scope, backups []cnpgv1.Backup) error {
-	expired := ExpiredBackups(r.now(), s.coop.Spec.Backup.Retention, backups)
+// expireBackups deletes the Backup objects of the co-op's Cluster whose backups the object
+// store no longer holds (ExpiredBackups): left alone they would pile up at one a day, in
+// the API server and in the operator's cache. A new backup wakes the co-op, and the
+// plugin's report of its first recoverability point changes the ObjectStore, which the
+// co-op watches. It is housekeeping: a deletion that fails is told in a Warning event and
+// tried again at the next reconcile, and holds up nothing else.
+func (r *Reconciler) expireBackups(ctx context.Context, s *scope, backups []cnpgv1.Backup, store *barmanv1.ObjectStore, serverName string) {
+	expired := ExpiredBackups(backups, store, serverName)
 	if len(expired) == 0 {
-		return nil
+		return
 	}
 	names := make([]string, 0, len(expired))
 	for _, b := range expired {
 		if err := r.Client.Delete(ctx, b, client.Preconditions{UID: &b.UID}); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("deleting the expired Backup %s: %w", b.Name, err)
+			r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, coopv1.ReasonBackupsExpired, "Expire",
+				"%s", truncate(fmt.Sprintf("Could not delete Backup %s, whose backup the object store no longer holds: %v", b.Name, err), maxEventNote))
+			return
 		}
 		names = append(names, b.Name)
 	}
@@ -407,9 +414,20 @@ func (r *Reconciler) expireBackups(ctx context.Context, s *scope, backups []cnpg
 	if len(names) > maxNamesInEvent {
 		names = append(names[:maxNamesInEvent], fmt.Sprintf("and %d more", len(names)-maxNamesInEvent))
 	}
-	r.Recorder.Eventf(s.coop, nil, corev1.EventTypeNormal, coopv1.ReasonBackupsExpired, "Expire",
-		"Deleted %d Backup objects older than the retention of %s: %s", len(expired), s.coop.Spec.Backup.Retention, strings.Join(names, ", "))
-	return nil
+	r.Recorder.Eventf(s.coop, nil, corev1.EventTypeNormal, coopv1.ReasonBackupsExpired, "Expire", "%s", truncate(fmt.Sprintf(
+		"Deleted %d Backup objects whose backups the object store no longer holds: %s", len(expired), strings.Join(names, ", ")), maxEventNote))
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary, marking the cut with "...".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // backupLabels are those of an on-demand backup: ours and the one CloudNativePG puts on the

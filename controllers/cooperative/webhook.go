@@ -529,6 +529,12 @@ func (v *Validator) mayDelete(ctx context.Context, user authenticationv1.UserInf
 
 // may asks the API server whether the requester may do what attr says.
 func (v *Validator) may(ctx context.Context, user authenticationv1.UserInfo, attr authorizationv1.ResourceAttributes) (bool, error) {
+	return may(ctx, v.Reviews, user, attr)
+}
+
+// may asks the API server, with a SubjectAccessReview written through reviews, whether user
+// may do what attr says.
+func may(ctx context.Context, reviews client.Writer, user authenticationv1.UserInfo, attr authorizationv1.ResourceAttributes) (bool, error) {
 	extra := make(map[string]authorizationv1.ExtraValue, len(user.Extra))
 	for k, val := range user.Extra {
 		extra[k] = authorizationv1.ExtraValue(val)
@@ -536,7 +542,7 @@ func (v *Validator) may(ctx context.Context, user authenticationv1.UserInfo, att
 	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 		User: user.Username, UID: user.UID, Groups: user.Groups, Extra: extra, ResourceAttributes: &attr,
 	}}
-	if err := v.Reviews.Create(ctx, review); err != nil {
+	if err := reviews.Create(ctx, review); err != nil {
 		return false, fmt.Errorf("asking whether %s may %s %s %s: %w", user.Username, attr.Verb, attr.Resource, attr.Name, err)
 	}
 	return review.Status.Allowed, nil

@@ -474,21 +474,34 @@ func (s *deployScenario) dedicatedCoopReady(t *testing.T) {
 		return d.Reliability.Ready.Status == string(metav1.ConditionTrue) && d.Reliability.LastBackup != nil, nil
 	})
 
-	// Backup objects past the co-op's retention (30 days) go, under the shipped RBAC: the
-	// one of 100 days ago; the one of 60 days ago is the first valid backup, which the
-	// object store keeps so that the whole window can be recovered.
+	// Backup objects whose backups the object store no longer holds go, under the shipped
+	// RBAC. No Barman Cloud plugin runs here: the test writes what it reports once its
+	// retention has pruned the catalogue, a first recoverability point 60 days ago. The
+	// backup of 100 days ago goes; the one of 60 days ago, which the catalogue starts
+	// with, and the one of an earlier server name (never pruned) stay.
+	got := &coopv1.Cooperative{}
+	if err := admin.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
+		t.Fatal(err)
+	}
+	server := got.Status.Database.ServerName
 	day := 24 * time.Hour
-	expired, firstValid := coop.Name+"-100-days", coop.Name+"-60-days"
-	for name, age := range map[string]time.Duration{expired: 100 * day, firstValid: 60 * day} {
-		if err := harness.SimulateBackupCompletedAt(ctx, admin, ns, coopv1.ClusterName(coop), name, time.Now().Add(-age)); err != nil {
+	expired, first, earlier := coop.Name+"-100-days", coop.Name+"-60-days", coop.Name+"-earlier-server"
+	for _, b := range []struct {
+		name, server string
+		age          time.Duration
+	}{{expired, server, 100 * day}, {first, server, 60 * day}, {earlier, server + "-earlier", 100 * day}} {
+		if err := harness.SimulateServerBackupCompletedAt(ctx, admin, ns, coopv1.ClusterName(coop), b.server, b.name, time.Now().Add(-b.age)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the Backup past the retention to be deleted", diagnose, func() (bool, error) {
+	if err := harness.SimulateFirstRecoverabilityPoint(ctx, admin, ns, coopv1.ObjectStoreName(coop), server, time.Now().Add(-60*day)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the Backup whose backup is gone to be deleted", diagnose, func() (bool, error) {
 		err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: expired}, &cnpgv1.Backup{})
 		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
 	})
-	for _, name := range []string{firstValid, coop.Name + "-first"} {
+	for _, name := range []string{first, earlier, coop.Name + "-first"} {
 		if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &cnpgv1.Backup{}); err != nil {
 			t.Errorf("Backup %s must stay: %v", name, err)
 		}

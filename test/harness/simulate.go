@@ -25,6 +25,7 @@ import (
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -116,6 +117,12 @@ func SimulateSharedClusterBackedUp(ctx context.Context, c client.Client, namespa
 // SimulateBackupCompletedAt creates a Backup of a Cluster that completed at stopped, as the
 // record of a backup taken earlier.
 func SimulateBackupCompletedAt(ctx context.Context, c client.Client, namespace, cluster, name string, stopped time.Time) error {
+	return SimulateServerBackupCompletedAt(ctx, c, namespace, cluster, "", name, stopped)
+}
+
+// SimulateServerBackupCompletedAt is SimulateBackupCompletedAt of a backup archived under
+// serverName (status.serverName, as CloudNativePG records it; unset when empty).
+func SimulateServerBackupCompletedAt(ctx context.Context, c client.Client, namespace, cluster, serverName, name string, stopped time.Time) error {
 	if err := SimulateBackup(ctx, c, namespace, cluster, name, true); err != nil {
 		return err
 	}
@@ -125,7 +132,26 @@ func SimulateBackupCompletedAt(ctx context.Context, c client.Client, namespace, 
 	}
 	at := metav1.NewTime(stopped.Truncate(time.Second))
 	b.Status.StartedAt, b.Status.StoppedAt = &at, &at
+	b.Status.ServerName = serverName
 	return c.Status().Update(ctx, &b)
+}
+
+// SimulateFirstRecoverabilityPoint writes what the Barman Cloud plugin reports in an
+// ObjectStore's status once its retention has pruned the catalogue of serverName: the
+// earliest moment the backups left can restore to.
+func SimulateFirstRecoverabilityPoint(ctx context.Context, c client.Client, namespace, store, serverName string, first time.Time) error {
+	var s barmanv1.ObjectStore
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: store}, &s); err != nil {
+		return err
+	}
+	at := metav1.NewTime(first.Truncate(time.Second))
+	if s.Status.ServerRecoveryWindow == nil {
+		s.Status.ServerRecoveryWindow = map[string]barmanv1.RecoveryWindow{}
+	}
+	w := s.Status.ServerRecoveryWindow[serverName]
+	w.FirstRecoverabilityPoint = &at
+	s.Status.ServerRecoveryWindow[serverName] = w
+	return c.Status().Update(ctx, &s)
 }
 
 // SimulateJobDone writes the status the Job controller writes once the Job's pod

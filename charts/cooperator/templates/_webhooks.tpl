@@ -39,6 +39,29 @@ webhooks:
     service:
       name: cooperator-webhook-service
       namespace: {{ .namespace }}
+      path: /validate-postgresql-cnpg-io-v1-backup
+  failurePolicy: Ignore
+  name: vbackup.coop.cooperator.dev
+  rules:
+  - apiGroups:
+    - postgresql.cnpg.io
+    apiVersions:
+    - v1
+    operations:
+    - CREATE
+    resources:
+    - backups
+  sideEffects: None
+  timeoutSeconds: 5
+- admissionReviewVersions:
+  - v1
+  clientConfig:
+    {{- with .caBundle }}
+    caBundle: {{ . }}
+    {{- end }}
+    service:
+      name: cooperator-webhook-service
+      namespace: {{ .namespace }}
       path: /validate-coop-cooperator-dev-v1alpha1-cooperative
   failurePolicy: Fail
   name: vcooperative.coop.cooperator.dev

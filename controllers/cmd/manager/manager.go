@@ -111,7 +111,8 @@ type Options struct {
 	// MetricsCertDir holds tls.crt and tls.key of the metrics server; empty: a self-signed
 	// certificate generated at start.
 	MetricsCertDir string
-	// Webhooks serves the validating webhook of Cooperatives when true.
+	// Webhooks serves the webhooks (of Cooperatives, of co-op admins' Backups, of CostReports'
+	// decimals) when true.
 	Webhooks bool
 	// WebhookHost, WebhookPort and WebhookCertDir configure the webhook server; its
 	// certificate is tls.crt and tls.key in WebhookCertDir.
@@ -336,6 +337,9 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		if err := (&cooperative.Validator{Client: mgr.GetClient(), Reviews: mgr.GetClient(), Hub: hub}).SetupWebhookWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the Cooperative webhook: %w", err)
 		}
+		if err := (&cooperative.BackupValidator{Client: mgr.GetClient(), Reviews: mgr.GetClient(), OperatorUsername: hub.OperatorUsername}).SetupWebhookWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("setting up the Backup webhook: %w", err)
+		}
 		mgr.GetWebhookServer().Register(costreport.DecimalsWebhookPath, costreport.DecimalsWebhook())
 	}
 	meteringOpts := opts.Metering
@@ -385,7 +389,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.LeaderElection, "leader-elect", false, "elect one active replica among several")
 	fs.DurationVar(&o.PeerContactInterval, "peer-contact-interval", o.PeerContactInterval, "how often to contact each FederationPeer that answers")
 	fs.DurationVar(&o.GovernanceInterval, "governance-interval", o.GovernanceInterval, "how often to read each governed co-op's database for passed proposals (one connection and one Secret read per co-op each time)")
-	fs.BoolVar(&o.Webhooks, "webhooks", o.Webhooks, "serve the validating webhook of Cooperatives (needs a certificate in --webhook-cert-dir)")
+	fs.BoolVar(&o.Webhooks, "webhooks", o.Webhooks, "serve the webhooks of Cooperatives, Backups and CostReports (needs a certificate in --webhook-cert-dir)")
 	fs.IntVar(&o.WebhookPort, "webhook-port", o.WebhookPort, "port of the webhook server")
 	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", o.WebhookCertDir, "folder with the webhook server's tls.crt and tls.key")
 	o.Hub.BindFlags(fs)

@@ -23,9 +23,13 @@ limitations under the License.
 // shared copy of each instead. At a thousand co-ops the operator caches about thirty
 // thousand objects, and their metadata was the largest part of its heap.
 //
-// Sharing is safe because nothing writes to a cached object: the manager's client hands
-// out deep copies, and the event handlers only read. A shared map is never written by this
-// package either: a set of labels is shared as the map of the first object that held it.
+// Sharing is safe because nothing writes to a cached object, which the operator holds as a
+// rule: the manager's client hands out deep copies by default; the event handlers and
+// predicates, the readers that list without copying (client.UnsafeDisableDeepCopy: the
+// state metrics, the hub status document's CostReports, the metering, the federation's
+// metrics) and the metering's reads of the informers' stores only read. A shared map is
+// never written by this package either: a set of labels is shared as the map of the first
+// object that held it.
 package cacheshare
 
 import (
@@ -120,8 +124,8 @@ func Chain(transforms ...toolscache.TransformFunc) toolscache.TransformFunc {
 	}
 }
 
-// Map returns the shared map holding exactly what m holds (m itself the first time). It
-// returns nil for an empty m.
+// Map returns the shared map holding exactly what m holds (m itself the first time); an
+// empty or nil m is returned as it is.
 func (s *Sharer) Map(m map[string]string) map[string]string {
 	if len(m) == 0 {
 		return m

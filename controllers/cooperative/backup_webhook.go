@@ -1,0 +1,159 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cooperative
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
+// +kubebuilder:webhook:path=/validate-postgresql-cnpg-io-v1-backup,mutating=false,failurePolicy=ignore,sideEffects=None,groups=postgresql.cnpg.io,resources=backups,verbs=create,versions=v1,name=vbackup.coop.cooperator.dev,admissionReviewVersions=v1,timeoutSeconds=5
+
+// OnDemandBackupInterval is how long after a backup of a co-op's Cluster its admins may ask
+// for another: each base backup is a full copy of the database in the hub's object store,
+// whose bill all co-ops share, and a load on the hub's disks.
+const OnDemandBackupInterval = time.Hour
+
+// BackupValidator holds a co-op's admins to one on-demand backup an hour. Co-op admins may
+// create Backups in their co-op's namespace (the admin Role, for `cooperator backup`);
+// anyone who may create Backups in every namespace (the hub, CloudNativePG's scheduled
+// backups) and the operator (a co-op's final backup) are not held, and nothing outside a
+// co-op namespace is judged. A Backup is refused when another of the same Cluster was
+// created less than OnDemandBackupInterval before.
+//
+// The webhook fails open (failurePolicy Ignore): while the operator is down, CloudNativePG's
+// scheduled backups must not wait for it, and on-demand backups go unlimited.
+type BackupValidator struct {
+	// Client reads namespaces and Backups: the manager's cache.
+	Client client.Reader
+	// Reviews creates the SubjectAccessReviews that ask whether a requester may create
+	// Backups in every namespace.
+	Reviews client.Writer
+	// OperatorUsername is the operator's own user name.
+	OperatorUsername string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+var _ admission.Validator[*cnpgv1.Backup] = &BackupValidator{}
+
+// SetupWebhookWithManager registers the webhook.
+func (v *BackupValidator) SetupWebhookWithManager(mgr ctrl.Manager) error {
+	if v.OperatorUsername == "" {
+		return errors.New("the Backup webhook needs the operator's user name")
+	}
+	return ctrl.NewWebhookManagedBy(mgr, &cnpgv1.Backup{}).WithValidator(v).Complete()
+}
+
+// ValidateCreate refuses a co-op admin's Backup that comes within OnDemandBackupInterval of
+// the last one of its Cluster.
+func (v *BackupValidator) ValidateCreate(ctx context.Context, b *cnpgv1.Backup) (admission.Warnings, error) {
+	user, err := requester(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if user.Username == v.OperatorUsername {
+		return nil, nil
+	}
+	var ns corev1.Namespace
+	if err := v.Client.Get(ctx, client.ObjectKey{Name: b.Namespace}, &ns); err != nil {
+		// Not a namespace the operator made (the cache holds only those): not its to judge.
+		return nil, client.IgnoreNotFound(err)
+	}
+	if ns.Labels[coopv1.LabelManagedBy] != coopv1.ManagedByValue || ns.Labels[coopv1.LabelCooperative] == "" {
+		return nil, nil
+	}
+	errs, err := v.onDemandErrors(ctx, b)
+	if err != nil || len(errs) == 0 {
+		return nil, err
+	}
+	hubWide, err := may(ctx, v.Reviews, user, authorizationv1.ResourceAttributes{
+		Group: cnpgv1.SchemeGroupVersion.Group, Resource: "backups", Verb: "create",
+	})
+	if err != nil || hubWide {
+		return nil, err
+	}
+	return nil, apierrors.NewInvalid(cnpgv1.SchemeGroupVersion.WithKind("Backup").GroupKind(), b.Name, errs)
+}
+
+// onDemandErrors are the rules a co-op admin's Backup breaks: it must carry the label that
+// names its Cluster (as CloudNativePG's and `cooperator backup`'s do), so that the next
+// request sees it, and come at least OnDemandBackupInterval after the last backup of that
+// Cluster.
+func (v *BackupValidator) onDemandErrors(ctx context.Context, b *cnpgv1.Backup) (field.ErrorList, error) {
+	cluster := b.Spec.Cluster.Name
+	var errs field.ErrorList
+	if got := b.Labels[coopv1.ClusterLabel]; got != cluster {
+		errs = append(errs, field.Invalid(field.NewPath("metadata", "labels").Key(coopv1.ClusterLabel), got,
+			fmt.Sprintf("must name the backup's Cluster, %q", cluster)))
+	}
+	last, err := v.lastBackupOf(ctx, b.Namespace, cluster)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	if last != nil {
+		if next := last.CreationTimestamp.Add(OnDemandBackupInterval); now().Before(next) {
+			errs = append(errs, field.Forbidden(field.NewPath("spec", "cluster", "name"), fmt.Sprintf(
+				"backup %s of Cluster %s was requested at %s: a co-op may ask for one backup an hour; ask again after %s",
+				last.Name, cluster, last.CreationTimestamp.UTC().Format(time.RFC3339), next.UTC().Format(time.RFC3339))))
+		}
+	}
+	return errs, nil
+}
+
+// lastBackupOf is the Backup of cluster in namespace created last, nil when there is none.
+func (v *BackupValidator) lastBackupOf(ctx context.Context, namespace, cluster string) (*cnpgv1.Backup, error) {
+	var backups cnpgv1.BackupList
+	if err := v.Client.List(ctx, &backups, client.InNamespace(namespace), client.MatchingLabels{coopv1.ClusterLabel: cluster}); err != nil {
+		return nil, fmt.Errorf("listing the backups of Cluster %s: %w", cluster, err)
+	}
+	var last *cnpgv1.Backup
+	for i := range backups.Items {
+		b := &backups.Items[i]
+		if b.Spec.Cluster.Name == cluster && (last == nil || b.CreationTimestamp.After(last.CreationTimestamp.Time)) {
+			last = b
+		}
+	}
+	return last, nil
+}
+
+// ValidateUpdate judges nothing: only a creation starts a backup.
+func (v *BackupValidator) ValidateUpdate(context.Context, *cnpgv1.Backup, *cnpgv1.Backup) (admission.Warnings, error) {
+	return nil, nil
+}
+
+// ValidateDelete judges nothing.
+func (v *BackupValidator) ValidateDelete(context.Context, *cnpgv1.Backup) (admission.Warnings, error) {
+	return nil, nil
+}
