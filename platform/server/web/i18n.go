@@ -63,5 +63,6 @@ var apiPrefixes = map[string]string{
 	"work in state":                         "api.wrongState",
 	"must be a date like":                   "api.date",
 	"must be a time like":                   "api.time",
+	"must be in 1970 or later":              "api.timeWindow",
 	"must be at least the voted floorCents": "api.floor",
 }

@@ -52,3 +52,17 @@ func TestMoneyByLanguage(t *testing.T) {
 		}
 	}
 }
+
+// The API's error messages that a form shows are in the member's language.
+func TestAPIMessagesByLanguage(t *testing.T) {
+	for _, tc := range []struct{ msg, lang, want string }{
+		{"must be in 1970 or later and at most 10 years after the service's clock", "fr", "Choisissez une date entre 1970 et dans dix ans."},
+		{"must be in 1970 or later and at most 10 years after the service's clock", "en", "Choose a time from 1970 to ten years from now."},
+		{"must be a date like 2026-12-24", "fr", "Tapez une date."},
+		{"something the catalogue does not know", "fr", "something the catalogue does not know"},
+	} {
+		if got := trAPI(tc.lang, tc.msg); got != tc.want {
+			t.Errorf("trAPI(%s, %q) = %q, want %q", tc.lang, tc.msg, got, tc.want)
+		}
+	}
+}
