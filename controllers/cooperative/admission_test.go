@@ -359,6 +359,20 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		Expect(dry(alice, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves it alone")
 	})
 
+	It("backs up at most hourly: a closer schedule (backups the whole hub pays for) is the hub's to set", func() {
+		setSchedule := func(s string) func(*coopv1.Cooperative) {
+			return func(c *coopv1.Cooperative) { c.Spec.Backup.Schedule = s }
+		}
+		dry := func(c client.Client, mutate func(*coopv1.Cooperative)) error {
+			return retry.RetryOnConflict(retry.DefaultRetry, func() error { return dryUpdateAs(c, name, mutate) })
+		}
+		refusedWith(dry(alice, setSchedule("0 */10 * * * *")), "spec.backup.schedule", "backs up as often as every 10m0s: a co-op's backups are at most hourly")
+		refusedWith(dry(alice, setSchedule("0 0,1 3 * * *")), "spec.backup.schedule", "as often as every 1m0s")
+		Expect(dry(alice, setSchedule("0 30 * * * *"))).To(Succeed(), "hourly")
+		Expect(dry(alice, setSchedule("0 0 4 * * *"))).To(Succeed(), "daily")
+		Expect(dry(k8s, setSchedule("0 */10 * * * *"))).To(Succeed(), "the hub sets what it pays for")
+	})
+
 	It("holds a standby, which a peer hub writes, to the hub's reserved admins and to the hosts of its co-ops", func() {
 		standby := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		standby.Name = "bounds-standby"

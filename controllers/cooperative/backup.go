@@ -106,22 +106,20 @@ func JudgeBackups(now time.Time, schedule string, backups []cnpgv1.Backup, archi
 	return v
 }
 
-// RetentionMargin is how much older than the plugin's first recoverability point a Backup
-// must be before its object goes: the point and the Backup's times are written by
+// RetentionMargin is how much older than the plugin's first recoverability point a failed
+// Backup must be before its object goes: the point and the Backup's times are written by
 // different processes, whose clocks may differ.
 const RetentionMargin = 24 * time.Hour
 
-// ExpiredBackups returns the Backup objects of a Cluster whose backups the object store no
-// longer holds. The Barman Cloud plugin deletes the base backups its retention no longer
-// needs and reports, in the ObjectStore's status, the first recoverability point of each
-// server name it archives (the earliest moment the catalogue can restore to); CloudNativePG
-// keeps the Backup objects of deleted backups, one a day for each co-op, for ever. Returned:
-// the completed backups of serverName, the one the Cluster archives under, that stopped
-// more than RetentionMargin before that point (nothing of them is left to restore from),
-// and failed backups (which hold nothing) older than that. Never the most recent backup,
-// nor one in any other phase, nor the backups of an earlier server name (the plugin prunes
-// only the one archived under, and recovery may still read them), nor any while the plugin
-// has reported no point for serverName.
+// ExpiredBackups returns the failed Backup objects of a Cluster that are older than anything
+// its object store still holds. The Barman Cloud plugin deletes the base backups its
+// retention no longer needs, deletes the Backup objects of completed backups that have
+// left its catalogue, and reports in the ObjectStore's status the first recoverability
+// point of the server name the Cluster archives under (the end of the oldest backup left).
+// A failed Backup holds nothing and the plugin leaves its object: while backups fail, one
+// a day would pile up for good. Returned: the failed Backups from more than RetentionMargin
+// before that point. Never the most recent backup (BackupReady reads it), nor any while the
+// plugin has reported no point for serverName.
 func ExpiredBackups(backups []cnpgv1.Backup, store *barmanv1.ObjectStore, serverName string) []*cnpgv1.Backup {
 	if store == nil || serverName == "" || len(backups) < 2 {
 		return nil
@@ -140,15 +138,7 @@ func ExpiredBackups(backups []cnpgv1.Backup, store *barmanv1.ObjectStore, server
 	var expired []*cnpgv1.Backup
 	for i := range backups {
 		b := &backups[i]
-		if b == newest || !backupTime(b).Time.Before(cutoff) {
-			continue
-		}
-		switch b.Status.Phase {
-		case cnpgv1.BackupPhaseCompleted:
-			if b.Status.ServerName == serverName && b.Status.StoppedAt != nil {
-				expired = append(expired, b)
-			}
-		case cnpgv1.BackupPhaseFailed:
+		if b != newest && b.Status.Phase == cnpgv1.BackupPhaseFailed && backupTime(b).Time.Before(cutoff) {
 			expired = append(expired, b)
 		}
 	}

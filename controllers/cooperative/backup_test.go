@@ -118,29 +118,24 @@ func TestSetBackupConditionExportsLastBackupTimestamp(t *testing.T) {
 	}
 }
 
-// Backup objects go once the plugin reports their backups gone from the object store: those
-// that stopped more than a day (the margin) before its first recoverability point. The ones
-// it still holds, any still running, and those of an earlier server name stay.
+// Failed Backup objects go once they are more than a day (the margin) older than the first
+// recoverability point the plugin reports: older than anything the object store holds.
+// Completed ones are the plugin's to delete; the most recent backup, and any still
+// running, stay.
 func TestExpiredBackups(t *testing.T) {
 	now := time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC)
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
 	const day = 24 * time.Hour
 	const server = "coop-2"
-	of := func(b cnpgv1.Backup, serverName string) cnpgv1.Backup {
-		b.Status.ServerName = serverName
-		return b
-	}
 	running := cnpgv1.Backup{ObjectMeta: metav1.ObjectMeta{Name: "running", CreationTimestamp: metav1.NewTime(ago(40 * day))},
-		Status: cnpgv1.BackupStatus{Phase: cnpgv1.BackupPhaseRunning, ServerName: server}}
+		Status: cnpgv1.BackupStatus{Phase: cnpgv1.BackupPhaseRunning}}
 	daily := []cnpgv1.Backup{
-		of(backupAt("d-40", cnpgv1.BackupPhaseCompleted, ago(40*day)), server),
-		of(backupAt("d-40-earlier-server", cnpgv1.BackupPhaseCompleted, ago(40*day)), "coop"),
-		backupAt("d-35-failed", cnpgv1.BackupPhaseFailed, ago(35*day)),
-		of(backupAt("d-34", cnpgv1.BackupPhaseCompleted, ago(34*day)), server),
-		of(backupAt("d-32", cnpgv1.BackupPhaseCompleted, ago(32*day)), server),
+		backupAt("d-40", cnpgv1.BackupPhaseCompleted, ago(40*day)),
+		backupAt("d-36-failed", cnpgv1.BackupPhaseFailed, ago(36*day)),
+		backupAt("d-34-failed", cnpgv1.BackupPhaseFailed, ago(34*day)),
+		backupAt("d-32", cnpgv1.BackupPhaseCompleted, ago(32*day)),
 		backupAt("d-31-failed", cnpgv1.BackupPhaseFailed, ago(31*day)),
-		of(backupAt("d-20", cnpgv1.BackupPhaseCompleted, ago(20*day)), server),
-		of(backupAt("d-1", cnpgv1.BackupPhaseCompleted, ago(day)), server),
+		backupAt("d-1", cnpgv1.BackupPhaseCompleted, ago(day)),
 		running,
 	}
 	store := func(serverName string, first time.Time) *barmanv1.ObjectStore {
@@ -156,19 +151,18 @@ func TestExpiredBackups(t *testing.T) {
 		backups []cnpgv1.Backup
 		want    string
 	}{
-		{name: "the catalogue starts with d-32: what stopped a day before it goes", store: store(server, ago(32*day)), server: server, backups: daily,
-			want: "d-40 d-35-failed d-34"},
+		{name: "the catalogue starts with d-32: failures from a day before it go", store: store(server, ago(32*day)), server: server, backups: daily,
+			want: "d-36-failed d-34-failed"},
 		{name: "within the margin of the first point: kept", store: store(server, ago(34*day-time.Hour)), server: server, backups: daily,
-			want: "d-40 d-35-failed"},
+			want: "d-36-failed"},
 		{name: "the catalogue holds everything", store: store(server, ago(50*day)), server: server, backups: daily},
 		{name: "no point reported for the server archived under", store: store("coop", ago(day)), server: server, backups: daily},
 		{name: "no ObjectStore", server: server, backups: daily},
 		{name: "no server name yet", store: store(server, ago(day)), backups: daily},
 		{name: "the most recent backup stays, however old and failed", store: store(server, now), server: server,
-			backups: []cnpgv1.Backup{of(backupAt("c-50", cnpgv1.BackupPhaseCompleted, ago(50*day)), server), backupAt("f-40", cnpgv1.BackupPhaseFailed, ago(40*day))},
-			want:    "c-50"},
+			backups: []cnpgv1.Backup{backupAt("c-50", cnpgv1.BackupPhaseCompleted, ago(50*day)), backupAt("f-40", cnpgv1.BackupPhaseFailed, ago(40*day))}},
 		{name: "a single backup stays", store: store(server, now), server: server,
-			backups: []cnpgv1.Backup{of(backupAt("c-50", cnpgv1.BackupPhaseCompleted, ago(50*day)), server)}},
+			backups: []cnpgv1.Backup{backupAt("f-50", cnpgv1.BackupPhaseFailed, ago(50*day))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string

@@ -20,12 +20,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,7 +36,7 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
-// +kubebuilder:webhook:path=/validate-postgresql-cnpg-io-v1-backup,mutating=false,failurePolicy=ignore,sideEffects=None,groups=postgresql.cnpg.io,resources=backups,verbs=create,versions=v1,name=vbackup.coop.cooperator.dev,admissionReviewVersions=v1,timeoutSeconds=5
+// +kubebuilder:webhook:path=/validate-postgresql-cnpg-io-v1-backup,mutating=false,failurePolicy=ignore,sideEffects=None,groups=postgresql.cnpg.io,resources=backups,verbs=create,versions=v1,name=vbackup.coop.cooperator.dev,admissionReviewVersions=v1,timeoutSeconds=5,patch=`{"namespaceSelector":{"matchLabels":{"app.kubernetes.io/managed-by":"cooperator"},"matchExpressions":[{"key":"coop.cooperator.dev/cooperative","operator":"Exists"}]}}`
 
 // OnDemandBackupInterval is how long after a backup of a co-op's Cluster its admins may ask
 // for another: each base backup is a full copy of the database in the hub's object store,
@@ -43,10 +45,14 @@ const OnDemandBackupInterval = time.Hour
 
 // BackupValidator holds a co-op's admins to one on-demand backup an hour. Co-op admins may
 // create Backups in their co-op's namespace (the admin Role, for `cooperator backup`);
-// anyone who may create Backups in every namespace (the hub, CloudNativePG's scheduled
-// backups) and the operator (a co-op's final backup) are not held, and nothing outside a
-// co-op namespace is judged. A Backup is refused when another of the same Cluster was
-// created less than OnDemandBackupInterval before.
+// anyone who may create Backups in every namespace (the hub; CloudNativePG's scheduled
+// backups, with CloudNativePG installed cluster-wide as it is by default) and the operator
+// (a co-op's final backup) are not held, and nothing outside a co-op namespace is judged
+// (the webhook's namespaceSelector, and a check here). A co-op admin's Backup must be of
+// the co-op's own Cluster and carry the label that names it (so that the next request sees
+// it), and is refused when another Backup of that Cluster was created, or admitted here,
+// less than OnDemandBackupInterval before. Each replica of the operator remembers what it
+// admitted; the cache holds what any created.
 //
 // The webhook fails open (failurePolicy Ignore): while the operator is down, CloudNativePG's
 // scheduled backups must not wait for it, and on-demand backups go unlimited.
@@ -60,6 +66,11 @@ type BackupValidator struct {
 	OperatorUsername string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+
+	mu sync.Mutex
+	// admitted is when a co-op admin's Backup of each Cluster (namespace/name) was last
+	// admitted, until the cache holds it: two requests at once are not both let through.
+	admitted map[string]time.Time
 }
 
 var _ admission.Validator[*cnpgv1.Backup] = &BackupValidator{}
@@ -72,8 +83,7 @@ func (v *BackupValidator) SetupWebhookWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewWebhookManagedBy(mgr, &cnpgv1.Backup{}).WithValidator(v).Complete()
 }
 
-// ValidateCreate refuses a co-op admin's Backup that comes within OnDemandBackupInterval of
-// the last one of its Cluster.
+// ValidateCreate refuses a co-op admin's Backup that breaks onDemandErrors.
 func (v *BackupValidator) ValidateCreate(ctx context.Context, b *cnpgv1.Backup) (admission.Warnings, error) {
 	user, err := requester(ctx)
 	if err != nil {
@@ -90,26 +100,62 @@ func (v *BackupValidator) ValidateCreate(ctx context.Context, b *cnpgv1.Backup) 
 	if ns.Labels[coopv1.LabelManagedBy] != coopv1.ManagedByValue || ns.Labels[coopv1.LabelCooperative] == "" {
 		return nil, nil
 	}
-	errs, err := v.onDemandErrors(ctx, b)
-	if err != nil || len(errs) == 0 {
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	// One request at a time, so that the memory of what was admitted holds.
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	errs, err := v.onDemandErrors(ctx, b, ns.Labels[coopv1.LabelCooperative], now())
+	if err != nil {
 		return nil, err
 	}
-	hubWide, err := may(ctx, v.Reviews, user, authorizationv1.ResourceAttributes{
-		Group: cnpgv1.SchemeGroupVersion.Group, Resource: "backups", Verb: "create",
-	})
-	if err != nil || hubWide {
-		return nil, err
+	if len(errs) > 0 {
+		hubWide, err := may(ctx, v.Reviews, user, authorizationv1.ResourceAttributes{
+			Group: cnpgv1.SchemeGroupVersion.Group, Resource: "backups", Verb: "create",
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !hubWide {
+			return nil, invalidBackup(b, errs)
+		}
 	}
-	return nil, apierrors.NewInvalid(cnpgv1.SchemeGroupVersion.WithKind("Backup").GroupKind(), b.Name, errs)
+	if req, err := admission.RequestFromContext(ctx); err == nil && (req.DryRun == nil || !*req.DryRun) {
+		v.remember(b.Namespace+"/"+b.Spec.Cluster.Name, now())
+	}
+	return nil, nil
 }
 
-// onDemandErrors are the rules a co-op admin's Backup breaks: it must carry the label that
-// names its Cluster (as CloudNativePG's and `cooperator backup`'s do), so that the next
-// request sees it, and come at least OnDemandBackupInterval after the last backup of that
-// Cluster.
-func (v *BackupValidator) onDemandErrors(ctx context.Context, b *cnpgv1.Backup) (field.ErrorList, error) {
+func invalidBackup(b *cnpgv1.Backup, errs field.ErrorList) error {
+	return apierrors.NewInvalid(cnpgv1.SchemeGroupVersion.WithKind("Backup").GroupKind(), b.Name, errs)
+}
+
+// remember records an admission, and forgets those old enough for the cache to hold.
+func (v *BackupValidator) remember(key string, at time.Time) {
+	if v.admitted == nil {
+		v.admitted = map[string]time.Time{}
+	}
+	for k, t := range v.admitted {
+		if at.Sub(t) >= OnDemandBackupInterval {
+			delete(v.admitted, k)
+		}
+	}
+	v.admitted[key] = at
+}
+
+// onDemandErrors are the rules a co-op admin's Backup breaks: it must be of the co-op's own
+// Cluster and carry the label that names it (as CloudNativePG's and `cooperator backup`'s
+// do), so that the next request sees it, and come at least OnDemandBackupInterval after the
+// last backup of that Cluster.
+func (v *BackupValidator) onDemandErrors(ctx context.Context, b *cnpgv1.Backup, coop string, now time.Time) (field.ErrorList, error) {
 	cluster := b.Spec.Cluster.Name
 	var errs field.ErrorList
+	own := coopv1.ClusterName(&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: coop}})
+	if cluster != own {
+		errs = append(errs, field.NotSupported(field.NewPath("spec", "cluster", "name"), cluster, []string{own}))
+	}
 	if got := b.Labels[coopv1.ClusterLabel]; got != cluster {
 		errs = append(errs, field.Invalid(field.NewPath("metadata", "labels").Key(coopv1.ClusterLabel), got,
 			fmt.Sprintf("must name the backup's Cluster, %q", cluster)))
@@ -118,16 +164,17 @@ func (v *BackupValidator) onDemandErrors(ctx context.Context, b *cnpgv1.Backup) 
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
-	}
+	lastName, lastAt := "", time.Time{}
 	if last != nil {
-		if next := last.CreationTimestamp.Add(OnDemandBackupInterval); now().Before(next) {
-			errs = append(errs, field.Forbidden(field.NewPath("spec", "cluster", "name"), fmt.Sprintf(
-				"backup %s of Cluster %s was requested at %s: a co-op may ask for one backup an hour; ask again after %s",
-				last.Name, cluster, last.CreationTimestamp.UTC().Format(time.RFC3339), next.UTC().Format(time.RFC3339))))
-		}
+		lastName, lastAt = "backup "+last.Name, last.CreationTimestamp.Time
+	}
+	if at, ok := v.admitted[b.Namespace+"/"+cluster]; ok && at.After(lastAt) {
+		lastName, lastAt = "a backup", at
+	}
+	if next := lastAt.Add(OnDemandBackupInterval); lastName != "" && now.Before(next) {
+		errs = append(errs, field.Forbidden(field.NewPath("spec", "cluster", "name"), fmt.Sprintf(
+			"%s of Cluster %s was requested at %s: a co-op may ask for one backup an hour; ask again after %s",
+			lastName, cluster, lastAt.UTC().Format(time.RFC3339), next.UTC().Format(time.RFC3339))))
 	}
 	return errs, nil
 }

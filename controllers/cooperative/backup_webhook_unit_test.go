@@ -38,41 +38,52 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
-// The hour is measured from the last backup's creation: the envtest suite cannot wait an
-// hour, so this test moves the webhook's clock. (The envtest suite checks the refusal
-// through the API server, as the co-op admin.)
-func TestBackupValidatorAllowsOneBackupAnHour(t *testing.T) {
+// validatorEnv is a BackupValidator on a fake cache holding co-op hourly's namespace, a
+// namespace of no co-op and the given Backups; the access reviews allow user hub-admin to
+// create Backups in every namespace, and count.
+func validatorEnv(t *testing.T, backups ...client.Object) (*BackupValidator, *int, *time.Time) {
+	t.Helper()
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, cnpgv1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			t.Fatal(err)
 		}
 	}
-	requested := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
 	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "hourly"}}
-	last := BuildOnDemandBackup(coop, "hourly-last")
-	last.CreationTimestamp = metav1.NewTime(requested)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: coop.NamespaceName(), Labels: commonLabels(coop)}}
 	other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "not-a-coop"}}
-	var reviews int
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ns, other, last).WithInterceptorFuncs(interceptor.Funcs{
+	reviews := new(int)
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(backups, ns, other)...).WithInterceptorFuncs(interceptor.Funcs{
 		Create: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			if r, ok := obj.(*authorizationv1.SubjectAccessReview); ok {
-				reviews++
+				*reviews++
 				r.Status.Allowed = r.Spec.User == "hub-admin" && r.Spec.ResourceAttributes.Namespace == ""
 				return nil
 			}
 			return cl.Create(ctx, obj, opts...)
 		},
 	}).Build()
+	now := new(time.Time)
+	return &BackupValidator{Client: c, Reviews: c, OperatorUsername: "system:serviceaccount:cooperator-system:cooperator", Now: func() time.Time { return *now }}, reviews, now
+}
 
-	var now time.Time
-	v := &BackupValidator{Client: c, Reviews: c, OperatorUsername: "system:serviceaccount:cooperator-system:cooperator", Now: func() time.Time { return now }}
-	as := func(user string) context.Context {
-		return admission.NewContextWithRequest(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
-			UserInfo: authenticationv1.UserInfo{Username: user},
-		}})
-	}
+// as is an admission request's context from user, a dry run when dryRun.
+func as(user string, dryRun bool) context.Context {
+	return admission.NewContextWithRequest(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UserInfo: authenticationv1.UserInfo{Username: user}, DryRun: &dryRun,
+	}})
+}
+
+// The hour is measured from the last backup's creation: the envtest suite cannot wait an
+// hour, so this test moves the webhook's clock. (The envtest suite checks the refusal
+// through the API server, as the co-op admin.)
+func TestBackupValidatorAllowsOneBackupAnHour(t *testing.T) {
+	requested := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "hourly"}}
+	last := BuildOnDemandBackup(coop, "hourly-last")
+	last.CreationTimestamp = metav1.NewTime(requested)
+	v, reviews, now := validatorEnv(t, last)
+	ns, other := coop.NamespaceName(), "not-a-coop"
 	next := func(namespace string) *cnpgv1.Backup {
 		b := BuildOnDemandBackup(coop, "hourly-next")
 		b.Namespace = namespace
@@ -85,17 +96,17 @@ func TestBackupValidatorAllowsOneBackupAnHour(t *testing.T) {
 		now       time.Time
 		want      string
 	}{
-		{name: "a co-op admin within the hour", user: "alice", namespace: ns.Name, now: requested.Add(59 * time.Minute),
+		{name: "a co-op admin within the hour", user: "alice", namespace: ns, now: requested.Add(59 * time.Minute),
 			want: "backup hourly-last of Cluster hourly was requested at 2026-12-06T10:00:00Z: a co-op may ask for one backup an hour; ask again after 2026-12-06T11:00:00Z"},
-		{name: "a co-op admin an hour later", user: "alice", namespace: ns.Name, now: requested.Add(time.Hour)},
-		{name: "the hub within the hour", user: "hub-admin", namespace: ns.Name, now: requested.Add(time.Minute)},
-		{name: "the operator within the hour (a final backup)", user: v.OperatorUsername, namespace: ns.Name, now: requested.Add(time.Minute)},
-		{name: "outside co-op namespaces", user: "alice", namespace: other.Name, now: requested.Add(time.Minute)},
+		{name: "a co-op admin an hour later", user: "alice", namespace: ns, now: requested.Add(time.Hour)},
+		{name: "the hub within the hour", user: "hub-admin", namespace: ns, now: requested.Add(time.Minute)},
+		{name: "the operator within the hour (a final backup)", user: v.OperatorUsername, namespace: ns, now: requested.Add(time.Minute)},
+		{name: "outside co-op namespaces", user: "alice", namespace: other, now: requested.Add(time.Minute)},
 		{name: "a namespace the operator does not know", user: "alice", namespace: "unknown", now: requested.Add(time.Minute)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			now = tc.now
-			_, err := v.ValidateCreate(as(tc.user), next(tc.namespace))
+			*now = tc.now
+			_, err := v.ValidateCreate(as(tc.user, true), next(tc.namespace))
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("refused: %v", err)
@@ -104,7 +115,60 @@ func TestBackupValidatorAllowsOneBackupAnHour(t *testing.T) {
 			}
 		})
 	}
-	if reviews != 2 {
-		t.Errorf("%d access reviews, want 2: one for each requester within the hour who is not the operator, in a co-op namespace", reviews)
+	if *reviews != 2 {
+		t.Errorf("%d access reviews, want 2: one for each requester within the hour who is not the operator, in a co-op namespace", *reviews)
+	}
+}
+
+// Two requests before the cache holds the first are not both let through; a dry run is not
+// remembered; a co-op admin backs up the co-op's own Cluster only.
+func TestBackupValidatorRememberedAndOwnCluster(t *testing.T) {
+	v, _, now := validatorEnv(t)
+	*now = time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "hourly"}}
+	for i, step := range []struct {
+		dryRun bool
+		want   string
+	}{
+		{dryRun: true},
+		{dryRun: false},
+		{dryRun: true, want: "a backup of Cluster hourly was requested at 2026-12-06T10:00:00Z: a co-op may ask for one backup an hour"},
+	} {
+		_, err := v.ValidateCreate(as("alice", step.dryRun), BuildOnDemandBackup(coop, "hourly-now"))
+		if (step.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), step.want)) {
+			t.Errorf("request %d: got %v, want %q", i, err, step.want)
+		}
+	}
+
+	v, _, now = validatorEnv(t)
+	*now = time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	b := BuildOnDemandBackup(coop, "hourly-elsewhere")
+	b.Spec.Cluster.Name, b.Labels[coopv1.ClusterLabel] = "not-ours", "not-ours"
+	if _, err := v.ValidateCreate(as("alice", false), b); err == nil || !strings.Contains(err.Error(), `spec.cluster.name: Unsupported value: "not-ours": supported values: "hourly"`) {
+		t.Errorf("a backup of another Cluster: got %v", err)
+	}
+	if _, err := v.ValidateCreate(as("hub-admin", false), b); err != nil {
+		t.Errorf("the hub backs up any Cluster: %v", err)
+	}
+}
+
+func TestShortestGap(t *testing.T) {
+	for _, tc := range []struct {
+		schedule string
+		want     time.Duration
+		ok       bool
+	}{
+		{"0 0 3 * * *", 24 * time.Hour, true},
+		{"0 0 * * * *", time.Hour, true},
+		{"0 */30 * * * *", 30 * time.Minute, true},
+		{"*/30 * * * * *", 30 * time.Second, true},
+		{"0 0,1 3 * * *", time.Minute, true}, // twice at 03:00 and 03:01, then a day apart
+		{"0 0 3 * * 1", 7 * 24 * time.Hour, true},
+		{"not a schedule", 0, false},
+	} {
+		got, ok := ShortestGap(tc.schedule)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("ShortestGap(%q) = %s, %t; want %s, %t", tc.schedule, got, ok, tc.want, tc.ok)
+		}
 	}
 }

@@ -19,6 +19,7 @@ package cooperative
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -390,32 +391,42 @@ const (
 	maxEventNote    = 1024
 )
 
-// expireBackups deletes the Backup objects of the co-op's Cluster whose backups the object
-// store no longer holds (ExpiredBackups): left alone they would pile up at one a day, in
-// the API server and in the operator's cache. A new backup wakes the co-op, and the
-// plugin's report of its first recoverability point changes the ObjectStore, which the
-// co-op watches. It is housekeeping: a deletion that fails is told in a Warning event and
-// tried again at the next reconcile, and holds up nothing else.
+// expireBackups deletes the failed Backup objects of the co-op's Cluster that are older
+// than anything its object store holds (ExpiredBackups); the plugin deletes those of
+// completed backups. A new backup wakes the co-op, and so does the plugin's report of its
+// first recoverability point (a change of the ObjectStore). It is housekeeping: a deletion
+// that fails is told in a Warning event and tried again at the next reconcile, and holds
+// up nothing else.
 func (r *Reconciler) expireBackups(ctx context.Context, s *scope, backups []cnpgv1.Backup, store *barmanv1.ObjectStore, serverName string) {
-	expired := ExpiredBackups(backups, store, serverName)
-	if len(expired) == 0 {
-		return
-	}
-	names := make([]string, 0, len(expired))
-	for _, b := range expired {
+	var deleted, failed []string
+	var firstErr error
+	for _, b := range ExpiredBackups(backups, store, serverName) {
 		if err := r.Client.Delete(ctx, b, client.Preconditions{UID: &b.UID}); client.IgnoreNotFound(err) != nil {
-			r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, coopv1.ReasonBackupsExpired, "Expire",
-				"%s", truncate(fmt.Sprintf("Could not delete Backup %s, whose backup the object store no longer holds: %v", b.Name, err), maxEventNote))
-			return
+			failed = append(failed, b.Name)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
 		}
-		names = append(names, b.Name)
+		deleted = append(deleted, b.Name)
 	}
-	sort.Strings(names)
+	if len(deleted) > 0 {
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeNormal, coopv1.ReasonBackupsExpired, "Expire", "%s", truncate(fmt.Sprintf(
+			"Deleted %d failed Backups older than anything the object store holds: %s", len(deleted), namesInEvent(deleted)), maxEventNote))
+	}
+	if len(failed) > 0 {
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, coopv1.ReasonBackupsExpired, "Expire", "%s", truncate(fmt.Sprintf(
+			"Could not delete %d failed Backups older than anything the object store holds (%s): %v", len(failed), namesInEvent(failed), firstErr), maxEventNote))
+	}
+}
+
+// namesInEvent lists names, sorted, at most maxNamesInEvent of them.
+func namesInEvent(names []string) string {
+	names = slices.Sorted(slices.Values(names))
 	if len(names) > maxNamesInEvent {
 		names = append(names[:maxNamesInEvent], fmt.Sprintf("and %d more", len(names)-maxNamesInEvent))
 	}
-	r.Recorder.Eventf(s.coop, nil, corev1.EventTypeNormal, coopv1.ReasonBackupsExpired, "Expire", "%s", truncate(fmt.Sprintf(
-		"Deleted %d Backup objects whose backups the object store no longer holds: %s", len(expired), strings.Join(names, ", ")), maxEventNote))
+	return strings.Join(names, ", ")
 }
 
 // truncate cuts s to at most n bytes, on a rune boundary, marking the cut with "...".

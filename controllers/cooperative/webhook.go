@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -470,6 +471,19 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 		}
 	}
 
+	if sched := coop.Spec.Backup.Schedule; sched != "" && coop.Spec.Database.Tier != coopv1.DatabaseTierShared && (old == nil || old.Spec.Backup.Schedule != sched) {
+		if gap, ok := ShortestGap(sched); ok && gap < OnDemandBackupInterval {
+			hub, err := v.mayDelete(ctx, user, coop.Name)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !hub {
+				errs = append(errs, field.Forbidden(spec.Child("backup", "schedule"), fmt.Sprintf(
+					"backs up as often as every %s: a co-op's backups are at most hourly (each is a full copy in the object store, whose bill all co-ops share); only the hub sets a closer schedule", gap)))
+			}
+		}
+	}
+
 	var oldPeers []coopv1.FederationPeerRef
 	if old != nil {
 		oldPeers = old.Spec.Federation.Peers
@@ -546,6 +560,32 @@ func may(ctx context.Context, reviews client.Writer, user authenticationv1.UserI
 		return false, fmt.Errorf("asking whether %s may %s %s %s: %w", user.Username, attr.Verb, attr.Resource, attr.Name, err)
 	}
 	return review.Status.Allowed, nil
+}
+
+// ShortestGap is the shortest time between two runs of a six-field cron schedule, over a
+// week of its runs (every pattern of minutes, hours and weekdays comes round in a week); ok
+// is false when the schedule cannot be read or runs less than twice in that week.
+func ShortestGap(schedule string) (gap time.Duration, ok bool) {
+	sched, err := cron.Parse(schedule)
+	if err != nil {
+		return 0, false
+	}
+	start := time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+	prev := sched.Next(start)
+	for i := 0; i < 20000 && !prev.IsZero() && prev.Before(start.AddDate(0, 0, 8)); i++ {
+		next := sched.Next(prev)
+		if next.IsZero() {
+			break
+		}
+		if d := next.Sub(prev); !ok || d < gap {
+			gap, ok = d, true
+		}
+		if gap < time.Minute {
+			break // as close as a co-op's schedule can matter
+		}
+		prev = next
+	}
+	return gap, ok
 }
 
 // scheduleErrors parses the backup schedule as CloudNativePG's ScheduledBackup webhook does

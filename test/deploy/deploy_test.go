@@ -474,34 +474,35 @@ func (s *deployScenario) dedicatedCoopReady(t *testing.T) {
 		return d.Reliability.Ready.Status == string(metav1.ConditionTrue) && d.Reliability.LastBackup != nil, nil
 	})
 
-	// Backup objects whose backups the object store no longer holds go, under the shipped
-	// RBAC. No Barman Cloud plugin runs here: the test writes what it reports once its
-	// retention has pruned the catalogue, a first recoverability point 60 days ago. The
-	// backup of 100 days ago goes; the one of 60 days ago, which the catalogue starts
-	// with, and the one of an earlier server name (never pruned) stay.
+	// Failed Backups older than anything the object store holds go, under the shipped RBAC.
+	// No Barman Cloud plugin runs here: the test writes what it reports once its retention
+	// has pruned the catalogue, a first recoverability point 60 days ago. The failed backup
+	// of 100 days ago goes; the completed one of 100 days ago is the plugin's to delete
+	// (it deletes the Backups of completed backups that left its catalogue), and the failed
+	// one of 30 days ago is younger than the point.
 	got := &coopv1.Cooperative{}
 	if err := admin.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
 		t.Fatal(err)
 	}
-	server := got.Status.Database.ServerName
 	day := 24 * time.Hour
-	expired, first, earlier := coop.Name+"-100-days", coop.Name+"-60-days", coop.Name+"-earlier-server"
+	expired, completed, recent := coop.Name+"-failed-100-days", coop.Name+"-completed-100-days", coop.Name+"-failed-30-days"
 	for _, b := range []struct {
-		name, server string
-		age          time.Duration
-	}{{expired, server, 100 * day}, {first, server, 60 * day}, {earlier, server + "-earlier", 100 * day}} {
-		if err := harness.SimulateServerBackupCompletedAt(ctx, admin, ns, coopv1.ClusterName(coop), b.server, b.name, time.Now().Add(-b.age)); err != nil {
+		name      string
+		completed bool
+		age       time.Duration
+	}{{expired, false, 100 * day}, {completed, true, 100 * day}, {recent, false, 30 * day}} {
+		if err := harness.SimulateBackupDoneAt(ctx, admin, ns, coopv1.ClusterName(coop), b.name, b.completed, time.Now().Add(-b.age)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := harness.SimulateFirstRecoverabilityPoint(ctx, admin, ns, coopv1.ObjectStoreName(coop), server, time.Now().Add(-60*day)); err != nil {
+	if err := harness.SimulateFirstRecoverabilityPoint(ctx, admin, ns, coopv1.ObjectStoreName(coop), got.Status.Database.ServerName, time.Now().Add(-60*day)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the Backup whose backup is gone to be deleted", diagnose, func() (bool, error) {
+	waitFor(t, "the failed Backup older than the catalogue to be deleted", diagnose, func() (bool, error) {
 		err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: expired}, &cnpgv1.Backup{})
 		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
 	})
-	for _, name := range []string{first, earlier, coop.Name + "-first"} {
+	for _, name := range []string{completed, recent, coop.Name + "-first"} {
 		if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &cnpgv1.Backup{}); err != nil {
 			t.Errorf("Backup %s must stay: %v", name, err)
 		}

@@ -28,8 +28,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/test/harness"
@@ -230,6 +233,21 @@ func checkWebhookWiring(t *testing.T, objs []*unstructured.Unstructured, d *apps
 			service, _, _ := unstructured.NestedStringMap(h, "clientConfig", "service")
 			if service["namespace"] != operatorNamespace || service["name"] != "cooperator-webhook-service" {
 				t.Errorf("%s webhook %v calls %v, not the operator's webhook Service", wc.kind, h["name"], service)
+			}
+			// The Backup webhook's marker spells the co-op namespaces' labels out; they must
+			// be those the operator puts on them (api/v1alpha1).
+			if h["name"] == "vbackup.coop.cooperator.dev" {
+				sel := &metav1.LabelSelector{}
+				if raw, ok := h["namespaceSelector"].(map[string]any); !ok || runtime.DefaultUnstructuredConverter.FromUnstructured(raw, sel) != nil {
+					t.Fatalf("the Backup webhook has no namespace selector: %v", h["namespaceSelector"])
+				}
+				want := &metav1.LabelSelector{
+					MatchLabels:      map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue},
+					MatchExpressions: []metav1.LabelSelectorRequirement{{Key: coopv1.LabelCooperative, Operator: metav1.LabelSelectorOpExists}},
+				}
+				if !reflect.DeepEqual(sel, want) {
+					t.Errorf("the Backup webhook selects namespaces by %+v, want the co-op namespaces' labels %+v", sel, want)
+				}
 			}
 		}
 	}

@@ -117,13 +117,13 @@ func SimulateSharedClusterBackedUp(ctx context.Context, c client.Client, namespa
 // SimulateBackupCompletedAt creates a Backup of a Cluster that completed at stopped, as the
 // record of a backup taken earlier.
 func SimulateBackupCompletedAt(ctx context.Context, c client.Client, namespace, cluster, name string, stopped time.Time) error {
-	return SimulateServerBackupCompletedAt(ctx, c, namespace, cluster, "", name, stopped)
+	return SimulateBackupDoneAt(ctx, c, namespace, cluster, name, true, stopped)
 }
 
-// SimulateServerBackupCompletedAt is SimulateBackupCompletedAt of a backup archived under
-// serverName (status.serverName, as CloudNativePG records it; unset when empty).
-func SimulateServerBackupCompletedAt(ctx context.Context, c client.Client, namespace, cluster, serverName, name string, stopped time.Time) error {
-	if err := SimulateBackup(ctx, c, namespace, cluster, name, true); err != nil {
+// SimulateBackupDoneAt creates a Backup of a Cluster that completed (or, with completed
+// false, failed) at stopped.
+func SimulateBackupDoneAt(ctx context.Context, c client.Client, namespace, cluster, name string, completed bool, stopped time.Time) error {
+	if err := SimulateBackup(ctx, c, namespace, cluster, name, completed); err != nil {
 		return err
 	}
 	var b cnpgv1.Backup
@@ -132,7 +132,6 @@ func SimulateServerBackupCompletedAt(ctx context.Context, c client.Client, names
 	}
 	at := metav1.NewTime(stopped.Truncate(time.Second))
 	b.Status.StartedAt, b.Status.StoppedAt = &at, &at
-	b.Status.ServerName = serverName
 	return c.Status().Update(ctx, &b)
 }
 

@@ -42,6 +42,12 @@ webhooks:
       path: /validate-postgresql-cnpg-io-v1-backup
   failurePolicy: Ignore
   name: vbackup.coop.cooperator.dev
+  namespaceSelector:
+    matchExpressions:
+    - key: coop.cooperator.dev/cooperative
+      operator: Exists
+    matchLabels:
+      app.kubernetes.io/managed-by: cooperator
   rules:
   - apiGroups:
     - postgresql.cnpg.io
