@@ -31,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -51,8 +52,8 @@ const OnDemandBackupInterval = time.Hour
 // (the webhook's namespaceSelector, and a check here). A co-op admin's Backup must be of
 // the co-op's own Cluster and carry the label that names it (so that the next request sees
 // it), and is refused when another Backup of that Cluster was created, or admitted here,
-// less than OnDemandBackupInterval before. Each replica of the operator remembers what it
-// admitted; the cache holds what any created.
+// less than OnDemandBackupInterval before. Each replica of the operator remembers for a
+// moment what it admitted (until its cache holds it); the cache holds what any created.
 //
 // The webhook fails open (failurePolicy Ignore): while the operator is down, CloudNativePG's
 // scheduled backups must not wait for it, and on-demand backups go unlimited.
@@ -83,19 +84,22 @@ func (v *BackupValidator) SetupWebhookWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewWebhookManagedBy(mgr, &cnpgv1.Backup{}).WithValidator(v).Complete()
 }
 
-// ValidateCreate refuses a co-op admin's Backup that breaks onDemandErrors.
+// ValidateCreate refuses a co-op admin's Backup that breaks onDemandErrors. It fails open:
+// when it cannot read what it judges by (a namespace, the Backups, an access review), it
+// admits the Backup with a warning, as the API server does when it cannot reach it.
 func (v *BackupValidator) ValidateCreate(ctx context.Context, b *cnpgv1.Backup) (admission.Warnings, error) {
-	user, err := requester(ctx)
+	req, err := admission.RequestFromContext(ctx)
 	if err != nil {
 		return nil, err
 	}
+	user, dryRun := req.UserInfo, req.DryRun != nil && *req.DryRun
 	if user.Username == v.OperatorUsername {
 		return nil, nil
 	}
 	var ns corev1.Namespace
 	if err := v.Client.Get(ctx, client.ObjectKey{Name: b.Namespace}, &ns); err != nil {
 		// Not a namespace the operator made (the cache holds only those): not its to judge.
-		return nil, client.IgnoreNotFound(err)
+		return failOpen(ctx, client.IgnoreNotFound(err))
 	}
 	if ns.Labels[coopv1.LabelManagedBy] != coopv1.ManagedByValue || ns.Labels[coopv1.LabelCooperative] == "" {
 		return nil, nil
@@ -104,41 +108,63 @@ func (v *BackupValidator) ValidateCreate(ctx context.Context, b *cnpgv1.Backup) 
 	if v.Now != nil {
 		now = v.Now
 	}
-	// One request at a time, so that the memory of what was admitted holds.
+	key := b.Namespace + "/" + b.Spec.Cluster.Name
+
+	// The rules are judged, and an admission remembered, one request at a time, so that two
+	// requests at once are not both let through; the access review is asked outside.
 	v.mu.Lock()
-	defer v.mu.Unlock()
 	errs, err := v.onDemandErrors(ctx, b, ns.Labels[coopv1.LabelCooperative], now())
+	if err == nil && len(errs) == 0 && !dryRun {
+		v.remember(key, now())
+	}
+	v.mu.Unlock()
+	if err != nil || len(errs) == 0 {
+		return failOpen(ctx, err)
+	}
+	hubWide, err := may(ctx, v.Reviews, user, authorizationv1.ResourceAttributes{
+		Group: cnpgv1.SchemeGroupVersion.Group, Resource: "backups", Verb: "create",
+	})
 	if err != nil {
-		return nil, err
+		return failOpen(ctx, err)
 	}
-	if len(errs) > 0 {
-		hubWide, err := may(ctx, v.Reviews, user, authorizationv1.ResourceAttributes{
-			Group: cnpgv1.SchemeGroupVersion.Group, Resource: "backups", Verb: "create",
-		})
-		if err != nil {
-			return nil, err
-		}
-		if !hubWide {
-			return nil, invalidBackup(b, errs)
-		}
+	if !hubWide {
+		return nil, invalidBackup(b, errs)
 	}
-	if req, err := admission.RequestFromContext(ctx); err == nil && (req.DryRun == nil || !*req.DryRun) {
-		v.remember(b.Namespace+"/"+b.Spec.Cluster.Name, now())
+	if !dryRun {
+		v.mu.Lock()
+		v.remember(key, now())
+		v.mu.Unlock()
 	}
 	return nil, nil
+}
+
+// failOpen admits a Backup the webhook could not judge, with a warning to the requester and
+// the reason in the operator's log; nil admits it plainly.
+func failOpen(ctx context.Context, err error) (admission.Warnings, error) {
+	if err == nil {
+		return nil, nil
+	}
+	logf.FromContext(ctx).Error(err, "admitting a Backup unjudged")
+	return admission.Warnings{"the operator could not check the on-demand backup limit; the backup is admitted"}, nil
 }
 
 func invalidBackup(b *cnpgv1.Backup, errs field.ErrorList) error {
 	return apierrors.NewInvalid(cnpgv1.SchemeGroupVersion.WithKind("Backup").GroupKind(), b.Name, errs)
 }
 
-// remember records an admission, and forgets those old enough for the cache to hold.
+// admittedMemory is how long an admission is remembered: until the operator's cache holds
+// the Backup (a moment), with room to spare. After it the cache decides, so a request
+// admitted here but refused after (by CloudNativePG's own webhook, say) holds the co-op's
+// admins back for no longer than this.
+const admittedMemory = 2 * time.Minute
+
+// remember records an admission, and forgets those older than admittedMemory.
 func (v *BackupValidator) remember(key string, at time.Time) {
 	if v.admitted == nil {
 		v.admitted = map[string]time.Time{}
 	}
 	for k, t := range v.admitted {
-		if at.Sub(t) >= OnDemandBackupInterval {
+		if at.Sub(t) >= admittedMemory {
 			delete(v.admitted, k)
 		}
 	}
@@ -168,7 +194,7 @@ func (v *BackupValidator) onDemandErrors(ctx context.Context, b *cnpgv1.Backup, 
 	if last != nil {
 		lastName, lastAt = "backup "+last.Name, last.CreationTimestamp.Time
 	}
-	if at, ok := v.admitted[b.Namespace+"/"+cluster]; ok && at.After(lastAt) {
+	if at, ok := v.admitted[b.Namespace+"/"+cluster]; ok && now.Sub(at) < admittedMemory && at.After(lastAt) {
 		lastName, lastAt = "a backup", at
 	}
 	if next := lastAt.Add(OnDemandBackupInterval); lastName != "" && now.Before(next) {

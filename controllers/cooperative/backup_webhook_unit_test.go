@@ -18,6 +18,7 @@ package cooperative
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +151,45 @@ func TestBackupValidatorRememberedAndOwnCluster(t *testing.T) {
 	if _, err := v.ValidateCreate(as("hub-admin", false), b); err != nil {
 		t.Errorf("the hub backs up any Cluster: %v", err)
 	}
+
+	// What was admitted is remembered only until the cache would hold it: a request
+	// refused after admission (by CloudNativePG's own webhook, say) holds the co-op's
+	// admins back for two minutes, not an hour.
+	v, _, now = validatorEnv(t)
+	*now = time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	if _, err := v.ValidateCreate(as("alice", false), BuildOnDemandBackup(coop, "hourly-refused-later")); err != nil {
+		t.Fatal(err)
+	}
+	*now = now.Add(time.Minute)
+	if _, err := v.ValidateCreate(as("alice", true), BuildOnDemandBackup(coop, "hourly-again")); err == nil {
+		t.Error("a minute after an admission the cache may not hold: refused")
+	}
+	*now = now.Add(2 * time.Minute)
+	if _, err := v.ValidateCreate(as("alice", true), BuildOnDemandBackup(coop, "hourly-again")); err != nil {
+		t.Errorf("three minutes after an admission the cache does not hold, the cache decides: %v", err)
+	}
+}
+
+// The webhook fails open: a Backup it cannot judge is admitted, with a warning.
+func TestBackupValidatorFailsOpen(t *testing.T) {
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, cnpgv1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "hourly"}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: coop.NamespaceName(), Labels: commonLabels(coop)}}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ns).WithInterceptorFuncs(interceptor.Funcs{
+		List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error {
+			return errors.New("the cache is not started")
+		},
+	}).Build()
+	v := &BackupValidator{Client: c, Reviews: c, OperatorUsername: "operator"}
+	warnings, err := v.ValidateCreate(as("alice", true), BuildOnDemandBackup(coop, "hourly-unjudged"))
+	if err != nil || len(warnings) != 1 || !strings.Contains(warnings[0], "could not check the on-demand backup limit") {
+		t.Errorf("got %v, %v; want admitted with a warning", warnings, err)
+	}
 }
 
 func TestShortestGap(t *testing.T) {
@@ -164,6 +204,11 @@ func TestShortestGap(t *testing.T) {
 		{"*/30 * * * * *", 30 * time.Second, true},
 		{"0 0,1 3 * * *", time.Minute, true}, // twice at 03:00 and 03:01, then a day apart
 		{"0 0 3 * * 1", 7 * 24 * time.Hour, true},
+		{"*/10 * * 15 * *", 10 * time.Second, true}, // on the 15th only: the week counts from the first run
+		{"0 * * * 6 *", time.Minute, true},          // in June only
+		{"0 * * 29 2 *", time.Minute, true},         // on 29 February only (2028)
+		{"0 0 3 15 * *", 31 * 24 * time.Hour, true}, // monthly: the run after the week counts
+		{"0 0 3 30 2 *", 0, false},                  // never
 		{"not a schedule", 0, false},
 	} {
 		got, ok := ShortestGap(tc.schedule)

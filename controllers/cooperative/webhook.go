@@ -562,17 +562,20 @@ func may(ctx context.Context, reviews client.Writer, user authenticationv1.UserI
 	return review.Status.Allowed, nil
 }
 
-// ShortestGap is the shortest time between two runs of a six-field cron schedule, over a
-// week of its runs (every pattern of minutes, hours and weekdays comes round in a week); ok
-// is false when the schedule cannot be read or runs less than twice in that week.
+// ShortestGap is the shortest time between two runs of a six-field cron schedule, over the
+// week from its first run in 2026 (every pattern of minutes, hours and weekdays comes round
+// in a week, and a gap under an hour lies within a day or across a midnight of it) and the
+// run after; ok is false when the schedule cannot be read or never runs.
 func ShortestGap(schedule string) (gap time.Duration, ok bool) {
 	sched, err := cron.Parse(schedule)
 	if err != nil {
 		return 0, false
 	}
-	start := time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
-	prev := sched.Next(start)
-	for i := 0; i < 20000 && !prev.IsZero() && prev.Before(start.AddDate(0, 0, 8)); i++ {
+	// A week from the first run: a schedule that runs only on some days of the month or
+	// year runs on its first day as it does on any other.
+	prev := sched.Next(time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC))
+	end := prev.AddDate(0, 0, 8)
+	for i := 0; i < 20000 && !prev.IsZero() && prev.Before(end); i++ {
 		next := sched.Next(prev)
 		if next.IsZero() {
 			break
