@@ -44,12 +44,7 @@ import (
 // create Backups in every namespace, and count.
 func validatorEnv(t *testing.T, backups ...client.Object) (*BackupValidator, *int, *time.Time) {
 	t.Helper()
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, cnpgv1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scheme := backupScheme(t)
 	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "hourly"}}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: coop.NamespaceName(), Labels: commonLabels(coop)}}
 	other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "not-a-coop"}}
@@ -66,6 +61,18 @@ func validatorEnv(t *testing.T, backups ...client.Object) (*BackupValidator, *in
 	}).Build()
 	now := new(time.Time)
 	return &BackupValidator{Client: c, Reviews: c, OperatorUsername: "system:serviceaccount:cooperator-system:cooperator", Now: func() time.Time { return *now }}, reviews, now
+}
+
+// backupScheme knows Kubernetes' kinds and CloudNativePG's.
+func backupScheme(t *testing.T) *runtime.Scheme {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, cnpgv1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return scheme
 }
 
 // as is an admission request's context from user, a dry run when dryRun.
@@ -172,12 +179,7 @@ func TestBackupValidatorRememberedAndOwnCluster(t *testing.T) {
 
 // The webhook fails open: a Backup it cannot judge is admitted, with a warning.
 func TestBackupValidatorFailsOpen(t *testing.T) {
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, cnpgv1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scheme := backupScheme(t)
 	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "hourly"}}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: coop.NamespaceName(), Labels: commonLabels(coop)}}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ns).WithInterceptorFuncs(interceptor.Funcs{
