@@ -18,9 +18,10 @@ limitations under the License.
 //
 // A co-op's twenty-odd objects carry the same labels, the same owner reference (the
 // Cooperative) and the same namespace name, and its NetworkPolicies, Deployments and
-// Services select pods by the same few label sets; decoded from the API server, each object
-// holds its own copy of every one of them. Transform gives every cached object the one
-// shared copy of each instead. At a thousand co-ops the operator caches about thirty
+// Services select pods by the same few label sets; the pod templates of all co-ops on one
+// platform template and plan hold the same security contexts, probes and resources.
+// Decoded from the API server, each object holds its own copy of every one of them.
+// Transform gives every cached object the one shared copy of each instead. At a thousand co-ops the operator caches about thirty
 // thousand objects, and their metadata was the largest part of its heap.
 //
 // Sharing is safe because nothing writes to a cached object, which the operator holds as a
@@ -48,12 +49,13 @@ import (
 	"k8s.io/utils/lru"
 )
 
-// Sizes bound how many distinct label sets and owner reference lists are remembered for
-// sharing: about a dozen label sets and one owner a co-op, for a hub of a few thousand
-// co-ops. One forgotten is shared anew by the objects decoded after it; nothing is lost.
+// Sizes bound how many distinct label sets, owner reference lists and pod template parts
+// are remembered for sharing: about a dozen label sets and one owner a co-op, for a hub of
+// a few thousand co-ops, and the parts of a few templates and plans. One forgotten is shared anew by the objects decoded after it; nothing is lost.
 const (
 	mapsRemembered   = 1 << 15
 	ownersRemembered = 1 << 13
+	partsRemembered  = 1 << 10
 )
 
 // Sharer remembers the label sets and owner reference lists it has seen; it is safe for
@@ -61,15 +63,18 @@ const (
 type Sharer struct {
 	maps   *lru.Cache
 	owners *lru.Cache
+	// parts holds the pod templates' shared parts, by their encoding.
+	parts *lru.Cache
 }
 
 // New returns a Sharer with nothing remembered.
 func New() *Sharer {
-	return &Sharer{maps: lru.New(mapsRemembered), owners: lru.New(ownersRemembered)}
+	return &Sharer{maps: lru.New(mapsRemembered), owners: lru.New(ownersRemembered), parts: lru.New(partsRemembered)}
 }
 
 // Transform shares the namespace name, labels and owner references of a cached object, and
-// the label selectors and pod template labels of the kinds the operator creates with them.
+// the label selectors and pod templates' labels and parts of the kinds the operator
+// creates with them.
 // Use it as a cache transform (after TransformStripManagedFields); it changes no value.
 func (s *Sharer) Transform(obj any) (any, error) {
 	o, ok := obj.(metav1.Object)
@@ -212,6 +217,59 @@ func (s *Sharer) peers(peers []networkingv1.NetworkPolicyPeer) {
 	}
 }
 
+// template shares a pod template's labels and what its containers hold alike across co-ops:
+// their security contexts, probes and resources (the same for every co-op of a template
+// and plan), and the pod's security context.
 func (s *Sharer) template(t *corev1.PodTemplateSpec) {
 	t.Labels = s.Map(t.Labels)
+	t.Spec.SecurityContext = sharePtr(s.parts, "pod-security:", t.Spec.SecurityContext)
+	for _, cs := range [][]corev1.Container{t.Spec.InitContainers, t.Spec.Containers} {
+		for i := range cs {
+			c := &cs[i]
+			c.SecurityContext = sharePtr(s.parts, "security:", c.SecurityContext)
+			c.LivenessProbe = sharePtr(s.parts, "probe:", c.LivenessProbe)
+			c.ReadinessProbe = sharePtr(s.parts, "probe:", c.ReadinessProbe)
+			c.StartupProbe = sharePtr(s.parts, "probe:", c.StartupProbe)
+			c.Resources.Requests = s.resources(c.Resources.Requests)
+			c.Resources.Limits = s.resources(c.Resources.Limits)
+		}
+	}
+}
+
+// sharePtr returns the shared copy of what p points to: p itself the first time, nil for
+// nil. kind keeps apart types whose encodings could coincide.
+func sharePtr[T any, PT interface {
+	*T
+	Marshal() ([]byte, error)
+}](pool *lru.Cache, kind string, p PT) PT {
+	if p == nil {
+		return nil
+	}
+	b, err := p.Marshal()
+	if err != nil {
+		return p
+	}
+	key := kind + string(b)
+	if shared, ok := pool.Get(key); ok {
+		return shared.(PT)
+	}
+	pool.Add(key, p)
+	return p
+}
+
+// resources returns the shared map holding exactly what l holds.
+func (s *Sharer) resources(l corev1.ResourceList) corev1.ResourceList {
+	if len(l) == 0 {
+		return l
+	}
+	m := make(map[string]string, len(l))
+	for name, q := range l {
+		m[string(name)] = q.String()
+	}
+	key := "resources:" + mapKey(m)
+	if shared, ok := s.parts.Get(key); ok {
+		return shared.(corev1.ResourceList)
+	}
+	s.parts.Add(key, l)
+	return l
 }

@@ -29,6 +29,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -271,5 +272,48 @@ func TestChainRunsInOrderAndStopsAtAnError(t *testing.T) {
 	order = nil
 	if _, err := cacheshare.Chain(step("strip", fmt.Errorf("boom")), step("share", nil))(&corev1.ConfigMap{}); err == nil || fmt.Sprint(order) != "[strip]" {
 		t.Errorf("an error must stop the chain: ran %v, err %v", order, err)
+	}
+}
+
+// The pod templates of different co-ops hold the same security contexts, probes and
+// resources (a template and a plan): one copy of each is kept.
+func TestPodTemplatePartsAreSharedAcrossCoops(t *testing.T) {
+	s := cacheshare.New()
+	deployment := func(coop string) *appsv1.Deployment {
+		tpl := template(coop)
+		tpl.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true)}
+		tpl.Spec.InitContainers = []corev1.Container{{Name: "migrate", Image: "i", SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false)}}}
+		c := &tpl.Spec.Containers[0]
+		c.SecurityContext = &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false)}
+		c.LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz"}}, PeriodSeconds: 10}
+		c.ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/readyz"}}, PeriodSeconds: 10}
+		c.Resources = corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")},
+		}
+		return &appsv1.Deployment{ObjectMeta: meta(coop, "web"), Spec: appsv1.DeploymentSpec{Selector: selector(coop), Template: tpl}}
+	}
+	a, b := deployment("a"), deployment("b")
+	transform(t, s, a)
+	transform(t, s, b)
+	ca, cb := a.Spec.Template.Spec.Containers[0], b.Spec.Template.Spec.Containers[0]
+	for what, pair := range map[string][2]any{
+		"pod security context":       {a.Spec.Template.Spec.SecurityContext, b.Spec.Template.Spec.SecurityContext},
+		"container security context": {ca.SecurityContext, cb.SecurityContext},
+		"init container's":           {a.Spec.Template.Spec.InitContainers[0].SecurityContext, cb.SecurityContext},
+		"liveness probe":             {ca.LivenessProbe, cb.LivenessProbe},
+		"readiness probe":            {ca.ReadinessProbe, cb.ReadinessProbe},
+		"requests":                   {ca.Resources.Requests, cb.Resources.Requests},
+		"limits":                     {ca.Resources.Limits, cb.Resources.Limits},
+	} {
+		if reflect.ValueOf(pair[0]).UnsafePointer() != reflect.ValueOf(pair[1]).UnsafePointer() {
+			t.Errorf("the %s must be shared", what)
+		}
+	}
+	if reflect.ValueOf(ca.LivenessProbe).UnsafePointer() == reflect.ValueOf(ca.ReadinessProbe).UnsafePointer() {
+		t.Error("two different probes must stay apart")
+	}
+	if reflect.ValueOf(ca.Resources.Requests).UnsafePointer() == reflect.ValueOf(ca.Resources.Limits).UnsafePointer() {
+		t.Error("requests and limits differ and must stay apart")
 	}
 }
