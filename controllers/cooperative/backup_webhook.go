@@ -90,7 +90,7 @@ func (v *BackupValidator) SetupWebhookWithManager(mgr ctrl.Manager) error {
 func (v *BackupValidator) ValidateCreate(ctx context.Context, b *cnpgv1.Backup) (admission.Warnings, error) {
 	req, err := admission.RequestFromContext(ctx)
 	if err != nil {
-		return nil, err
+		return failOpen(ctx, err)
 	}
 	user, dryRun := req.UserInfo, req.DryRun != nil && *req.DryRun
 	if user.Username == v.OperatorUsername {

@@ -75,7 +75,8 @@ func New() *Sharer {
 // Transform shares the namespace name, labels and owner references of a cached object, and
 // the label selectors and pod templates' labels and parts of the kinds the operator
 // creates with them.
-// Use it as a cache transform (after TransformStripManagedFields); it changes no value.
+// Use it as a cache transform (after TransformStripManagedFields); it changes no value (as
+// equality.Semantic compares them: a shared resource quantity may keep another's format).
 func (s *Sharer) Transform(obj any) (any, error) {
 	o, ok := obj.(metav1.Object)
 	if !ok {

@@ -300,7 +300,8 @@ func TestPodTemplatePartsAreSharedAcrossCoops(t *testing.T) {
 	for what, pair := range map[string][2]any{
 		"pod security context":       {a.Spec.Template.Spec.SecurityContext, b.Spec.Template.Spec.SecurityContext},
 		"container security context": {ca.SecurityContext, cb.SecurityContext},
-		"init container's":           {a.Spec.Template.Spec.InitContainers[0].SecurityContext, cb.SecurityContext},
+		"init container's":           {a.Spec.Template.Spec.InitContainers[0].SecurityContext, b.Spec.Template.Spec.InitContainers[0].SecurityContext},
+		"init and main containers'":  {a.Spec.Template.Spec.InitContainers[0].SecurityContext, cb.SecurityContext},
 		"liveness probe":             {ca.LivenessProbe, cb.LivenessProbe},
 		"readiness probe":            {ca.ReadinessProbe, cb.ReadinessProbe},
 		"requests":                   {ca.Resources.Requests, cb.Resources.Requests},
@@ -312,6 +313,13 @@ func TestPodTemplatePartsAreSharedAcrossCoops(t *testing.T) {
 	}
 	if reflect.ValueOf(ca.LivenessProbe).UnsafePointer() == reflect.ValueOf(ca.ReadinessProbe).UnsafePointer() {
 		t.Error("two different probes must stay apart")
+	}
+	// What differs only slightly stays apart: an unset flag and a false one.
+	c := deployment("c")
+	c.Spec.Template.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
+	transform(t, s, c)
+	if reflect.ValueOf(c.Spec.Template.Spec.Containers[0].SecurityContext).UnsafePointer() == reflect.ValueOf(cb.SecurityContext).UnsafePointer() {
+		t.Error("a security context with the flag unset must not be shared with one where it is false")
 	}
 	if reflect.ValueOf(ca.Resources.Requests).UnsafePointer() == reflect.ValueOf(ca.Resources.Limits).UnsafePointer() {
 		t.Error("requests and limits differ and must stay apart")
