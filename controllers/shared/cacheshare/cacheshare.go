@@ -37,7 +37,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unique"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -56,6 +55,7 @@ const (
 	mapsRemembered   = 1 << 15
 	ownersRemembered = 1 << 13
 	partsRemembered  = 1 << 10
+	strsRemembered   = 1 << 13
 )
 
 // Sharer remembers the label sets and owner reference lists it has seen; it is safe for
@@ -65,11 +65,15 @@ type Sharer struct {
 	owners *lru.Cache
 	// parts holds the pod templates' shared parts, by their encoding.
 	parts *lru.Cache
+	// strs holds namespace names and owners' kinds. (unique.Make would not do: it keeps a
+	// value only while a Handle of it lives, so after a collection the next object of a
+	// namespace would get a copy of its own.)
+	strs *lru.Cache
 }
 
 // New returns a Sharer with nothing remembered.
 func New() *Sharer {
-	return &Sharer{maps: lru.New(mapsRemembered), owners: lru.New(ownersRemembered), parts: lru.New(partsRemembered)}
+	return &Sharer{maps: lru.New(mapsRemembered), owners: lru.New(ownersRemembered), parts: lru.New(partsRemembered), strs: lru.New(strsRemembered)}
 }
 
 // Transform shares the namespace name, labels and owner references of a cached object, and
@@ -83,7 +87,7 @@ func (s *Sharer) Transform(obj any) (any, error) {
 		return obj, nil
 	}
 	if ns := o.GetNamespace(); ns != "" {
-		o.SetNamespace(unique.Make(ns).Value())
+		o.SetNamespace(s.str(ns))
 	}
 	if l := o.GetLabels(); len(l) > 0 {
 		o.SetLabels(s.Map(l))
@@ -128,6 +132,15 @@ func Chain(transforms ...toolscache.TransformFunc) toolscache.TransformFunc {
 		}
 		return obj, nil
 	}
+}
+
+// str returns the shared copy of v.
+func (s *Sharer) str(v string) string {
+	if shared, ok := s.strs.Get(v); ok {
+		return shared.(string)
+	}
+	s.strs.Add(v, v)
+	return v
 }
 
 // Map returns the shared map holding exactly what m holds (m itself the first time); an
@@ -182,8 +195,8 @@ func (s *Sharer) ownerReferences(refs []metav1.OwnerReference) []metav1.OwnerRef
 		return shared.([]metav1.OwnerReference)
 	}
 	for i := range refs {
-		refs[i].APIVersion = unique.Make(refs[i].APIVersion).Value()
-		refs[i].Kind = unique.Make(refs[i].Kind).Value()
+		refs[i].APIVersion = s.str(refs[i].APIVersion)
+		refs[i].Kind = s.str(refs[i].Kind)
 	}
 	s.owners.Add(key, refs)
 	return refs

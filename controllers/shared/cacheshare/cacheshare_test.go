@@ -19,6 +19,7 @@ package cacheshare_test
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"sync"
 	"testing"
 	"unsafe"
@@ -31,7 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -93,7 +94,7 @@ func transform(t *testing.T, s *cacheshare.Sharer, obj client.Object) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out != runtime.Object(obj) {
+	if out != k8sruntime.Object(obj) {
 		t.Fatalf("Transform returned another object than %T %s", obj, obj.GetName())
 	}
 	if !equality.Semantic.DeepEqual(before, obj) {
@@ -107,6 +108,9 @@ func TestObjectsOfACoopShareTheirLabelsOwnerAndSelectors(t *testing.T) {
 	other := networkPolicy("b", "one")
 	for _, np := range []*networkingv1.NetworkPolicy{a, b, other} {
 		transform(t, s, np)
+		// Objects reach the cache between collections: what is shared must outlive them.
+		runtime.GC()
+		runtime.GC()
 	}
 	if !same(a.Labels, b.Labels) {
 		t.Error("two objects of co-op a must share their labels")
