@@ -17,6 +17,7 @@ limitations under the License.
 package logicalbackup
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -272,5 +273,29 @@ func TestDelete(t *testing.T) {
 	if err := Delete(context.Background(), srv.Client(), o, "AK", "SK", at); err == nil || !strings.Contains(err.Error(), "500 Internal Server Error (InternalError)") ||
 		!strings.Contains(err.Error(), "s3://hub/local/care/exports/broken.dump") || strings.Contains(err.Error(), "SK") {
 		t.Errorf("a failing store: %v", err)
+	}
+}
+
+// An S3 error document may echo the access key ID and the string to sign; what Put, Get and
+// Delete return (it reaches status and logs) holds the status and S3's code only.
+func TestErrorsHoldOnlyS3sCode(t *testing.T) {
+	const echoed = "AKIDEXAMPLE-ECHOED"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "<Error><Code>SignatureDoesNotMatch</Code><AWSAccessKeyId>"+echoed+"</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256 "+echoed+"</StringToSign></Error>", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	o := Object{Endpoint: srv.URL, Region: "us-east-1", Bucket: "hub", Key: "local/care/logical/x.dump"}
+	ctx, at := context.Background(), time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	body := []byte("dump")
+	sum := sha256.Sum256(body)
+	_, getErr := Get(ctx, srv.Client(), o, echoed, "SK", io.Discard, at)
+	for op, err := range map[string]error{
+		"Put":    Put(ctx, srv.Client(), o, echoed, "SK", bytes.NewReader(body), int64(len(body)), sum[:], at),
+		"Get":    getErr,
+		"Delete": Delete(ctx, srv.Client(), o, echoed, "SK", at),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "403 Forbidden (SignatureDoesNotMatch)") || strings.Contains(err.Error(), echoed) {
+			t.Errorf("%s: %v, want the status and S3's code, and nothing echoed", op, err)
+		}
 	}
 }

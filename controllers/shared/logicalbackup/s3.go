@@ -67,28 +67,62 @@ func ParseDestination(dest string) (bucket, prefix string, err error) {
 
 // Put uploads body (of size bytes, with the given SHA-256) to o.
 func Put(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, body io.Reader, size int64, sum []byte, now time.Time) error {
-	u, err := url.Parse(strings.TrimRight(o.Endpoint, "/") + "/" + o.Bucket + "/" + escapeKey(o.Key))
-	if err != nil {
-		return fmt.Errorf("object URL: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), body)
+	req, err := newRequest(ctx, http.MethodPut, o, body, sum)
 	if err != nil {
 		return err
 	}
 	req.ContentLength = size
-	req.Header.Set("x-amz-content-sha256", hex.EncodeToString(sum))
 	req.Header.Set("Content-Type", "application/octet-stream")
-	Sign(req, o.Region, accessKey, secretKey, now)
-	resp, err := hc.Do(req)
+	resp, err := do(hc, req, o, accessKey, secretKey, now, "uploading")
 	if err != nil {
-		return fmt.Errorf("uploading s3://%s/%s: %w", o.Bucket, o.Key, err)
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
-		return fmt.Errorf("uploading s3://%s/%s: %s: %s", o.Bucket, o.Key, resp.Status, strings.TrimSpace(string(msg)))
+		return failure("uploading", o, resp, nil)
 	}
 	return nil
+}
+
+// newRequest is a request of o with its payload's SHA-256 (that of no payload when sum is
+// nil), not signed yet.
+func newRequest(ctx context.Context, method string, o Object, body io.Reader, sum []byte) (*http.Request, error) {
+	u, err := url.Parse(strings.TrimRight(o.Endpoint, "/") + "/" + o.Bucket + "/" + escapeKey(o.Key))
+	if err != nil {
+		return nil, fmt.Errorf("object URL: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	if sum == nil {
+		empty := sha256.Sum256(nil)
+		sum = empty[:]
+	}
+	req.Header.Set("x-amz-content-sha256", hex.EncodeToString(sum))
+	return req, nil
+}
+
+// do signs req and sends it. Its error names the request's URL: the endpoint and the key,
+// no credentials (they are in a header).
+func do(hc *http.Client, req *http.Request, o Object, accessKey, secretKey string, now time.Time, what string) (*http.Response, error) {
+	Sign(req, o.Region, accessKey, secretKey, now)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s s3://%s/%s: %w", what, o.Bucket, o.Key, err)
+	}
+	return resp, nil
+}
+
+// failure is the error of an answer that is not a success: its status and S3's error code
+// only. S3's error documents may echo the access key ID, the string to sign and the
+// signature, and these errors go to status and logs. body is the answer's body when the
+// caller read it already.
+func failure(what string, o Object, resp *http.Response, body []byte) error {
+	if body == nil {
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, 4096))
+	}
+	return fmt.Errorf("%s s3://%s/%s: %s%s", what, o.Bucket, o.Key, resp.Status, errorCode(body))
 }
 
 // escapeKey escapes each segment of an object key as S3 expects it in the canonical URI.
@@ -225,25 +259,17 @@ func DumpKey(prefix string, t time.Time) string {
 
 // Get downloads o into w and returns its SHA-256.
 func Get(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, w io.Writer, now time.Time) ([]byte, error) {
-	u, err := url.Parse(strings.TrimRight(o.Endpoint, "/") + "/" + o.Bucket + "/" + escapeKey(o.Key))
-	if err != nil {
-		return nil, fmt.Errorf("object URL: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := newRequest(ctx, http.MethodGet, o, nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	empty := sha256.Sum256(nil)
-	req.Header.Set("x-amz-content-sha256", hex.EncodeToString(empty[:]))
-	Sign(req, o.Region, accessKey, secretKey, now)
-	resp, err := hc.Do(req)
+	resp, err := do(hc, req, o, accessKey, secretKey, now, "downloading")
 	if err != nil {
-		return nil, fmt.Errorf("downloading s3://%s/%s: %w", o.Bucket, o.Key, err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
-		return nil, fmt.Errorf("downloading s3://%s/%s: %s: %s", o.Bucket, o.Key, resp.Status, strings.TrimSpace(string(msg)))
+		return nil, failure("downloading", o, resp, nil)
 	}
 	h := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(w, h), resp.Body); err != nil {
@@ -256,35 +282,23 @@ func Get(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey st
 // there counts as deleted (S3 answers 204 for a missing key; a store that answers 404
 // NoSuchKey is taken at its word), but a missing bucket or any other 404 does not.
 func Delete(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, now time.Time) error {
-	u, err := url.Parse(strings.TrimRight(o.Endpoint, "/") + "/" + o.Bucket + "/" + escapeKey(o.Key))
-	if err != nil {
-		return fmt.Errorf("object URL: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, u.String(), nil)
+	req, err := newRequest(ctx, http.MethodDelete, o, nil, nil)
 	if err != nil {
 		return err
 	}
-	empty := sha256.Sum256(nil)
-	req.Header.Set("x-amz-content-sha256", hex.EncodeToString(empty[:]))
-	Sign(req, o.Region, accessKey, secretKey, now)
-	resp, err := hc.Do(req)
+	resp, err := do(hc, req, o, accessKey, secretKey, now, "deleting")
 	if err != nil {
-		// The error names the request's URL: the endpoint and the key, no credentials
-		// (they are in a header).
-		return fmt.Errorf("deleting s3://%s/%s: %w", o.Bucket, o.Key, err)
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
-	// Only the error's code: S3's error documents may echo the access key ID, the string
-	// to sign and the signature, and this error goes to status and logs.
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	code := errorCode(msg)
-	if resp.StatusCode == http.StatusNotFound && code == " (NoSuchKey)" {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode == http.StatusNotFound && errorCode(body) == " (NoSuchKey)" {
 		return nil
 	}
-	return fmt.Errorf("deleting s3://%s/%s: %s%s", o.Bucket, o.Key, resp.Status, code)
+	return failure("deleting", o, resp, body)
 }
 
 // errorCode is " (<Code>)" of an S3 error document, or nothing.
