@@ -71,19 +71,13 @@ func (r *Reconciler) retire(ctx context.Context, ex *coopv1.CooperativeExport) (
 }
 
 // expiresAt is when the export's link stops working: status.dump.expires, which publish
-// writes as the link's own X-Amz-Date plus its validity.
+// writes with the Succeeded phase as the link's own X-Amz-Date plus its validity. An export
+// that recorded no link has none to wait for: the zero time.
 func expiresAt(ex *coopv1.CooperativeExport) time.Time {
 	if ex.Status.Dump != nil && ex.Status.Dump.Expires != nil {
 		return ex.Status.Dump.Expires.Time
 	}
-	validity, err := time.ParseDuration(ex.Spec.LinkValidity)
-	if err != nil || ex.Spec.LinkValidity == "" {
-		validity = 24 * time.Hour
-	}
-	if ex.Status.CompletionTime == nil {
-		return time.Time{}
-	}
-	return ex.Status.CompletionTime.Add(validity).Truncate(time.Second)
+	return time.Time{}
 }
 
 // expire waits for a succeeded export's link to expire, then deletes its dump and the link.

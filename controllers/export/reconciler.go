@@ -91,7 +91,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	deleting := !ex.DeletionTimestamp.IsZero()
-	if !deleting && (ex.Status.Phase == coopv1.ExportFailed || expiredAndDeleted(ex)) {
+	if !deleting && (ex.Status.Phase == coopv1.ExportFailed || ExpiredAndDeleted(ex)) {
 		return r.retire(ctx, ex)
 	}
 	before := ex.Status.DeepCopy()
@@ -119,8 +119,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return res, err
 }
 
-// expiredAndDeleted: the link expired and the dump is gone; nothing is left to do.
-func expiredAndDeleted(ex *coopv1.CooperativeExport) bool {
+// ExpiredAndDeleted reports whether the export's link expired and its dump is gone: nothing
+// is left to do, or to download.
+func ExpiredAndDeleted(ex *coopv1.CooperativeExport) bool {
 	c := meta.FindStatusCondition(ex.Status.Conditions, coopv1.ConditionExportComplete)
 	return ex.Status.Phase == coopv1.ExportExpired && c != nil && c.Reason == coopv1.ReasonExportExpired
 }

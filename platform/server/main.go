@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cooperator-dev/cooperator/api/hubstatus"
+	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
@@ -50,7 +51,7 @@ func Main(ctx context.Context, args []string) error {
 	migrate := fs.String("migrate", envOr(coopv1.EnvMigrate, coopv1.MigrateAtStart), "when to migrate the schema (env "+coopv1.EnvMigrate+"): "+
 		coopv1.MigrateAtStart+" (at start, then serve), "+coopv1.MigrateNever+" (never: it was migrated before this process started, by the owner), "+
 		coopv1.MigrateOnly+" (migrate and grant the serving role, then exit without serving)")
-	policyFile := fs.String("policy-file", os.Getenv("COOP_POLICY_FILE"), "path of policy.json (env COOP_POLICY_FILE)")
+	policyFile := fs.String("policy-file", os.Getenv(policy.FileEnv), "path of policy.json (env "+policy.FileEnv+")")
 	hubStatusFile := fs.String("hub-status-file", os.Getenv("COOP_HUB_STATUS_FILE"), "path of the hub's status document (env COOP_HUB_STATUS_FILE; default: "+hubstatus.Key+" next to the policy file)")
 	poll := fs.Duration("policy-poll", 2*time.Second, "how often to re-read the policy file")
 	rateLimit := fs.Float64("rate-limit", 20, "requests per second per client (member, or remote IP before authentication); 0: no limit")
@@ -79,7 +80,7 @@ func Main(ctx context.Context, args []string) error {
 		return fmt.Errorf("--migrate (env %s) is %q: want %s, %s or %s", coopv1.EnvMigrate, *migrate, coopv1.MigrateAtStart, coopv1.MigrateNever, coopv1.MigrateOnly)
 	}
 	if *policyFile == "" {
-		return errors.New("no policy file: set COOP_POLICY_FILE or --policy-file")
+		return errors.New("no policy file: set " + policy.FileEnv + " or --policy-file")
 	}
 	s, err := New(Config{DatabaseURL: *dbURL, MigrateDatabaseURL: *migrateURL, NoMigrate: *migrate == coopv1.MigrateNever, AdminToken: os.Getenv(coopv1.EnvAdminToken), Vertical: *vertical,
 		PolicyFile: *policyFile, HubStatusFile: *hubStatusFile, PolicyPoll: *poll, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst})

@@ -30,7 +30,6 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -246,9 +245,9 @@ func (r *root) requestExport(ctx context.Context, cl client.Client, out io.Write
 	if ex.Status.Phase == coopv1.ExportExpired {
 		// Its link expired (--from an old export): the operator deleted the dump, or is
 		// still deleting it.
-		state := "its dump is deleted"
-		if c := meta.FindStatusCondition(ex.Status.Conditions, coopv1.ConditionExportComplete); c == nil || c.Reason != coopv1.ReasonExportExpired {
-			state = "its dump is being deleted"
+		state := "its dump is being deleted"
+		if export.ExpiredAndDeleted(ex) {
+			state = "its dump is deleted"
 		}
 		return nil, "", fmt.Errorf("the link to export %s expired and %s; run the export again", ex.Name, state)
 	}
