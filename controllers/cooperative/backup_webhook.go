@@ -110,16 +110,21 @@ func (v *BackupValidator) ValidateCreate(ctx context.Context, b *cnpgv1.Backup) 
 	}
 	key := b.Namespace + "/" + b.Spec.Cluster.Name
 
-	// The rules are judged, and an admission remembered, one request at a time, so that two
-	// requests at once are not both let through; the access review is asked outside.
+	last, err := v.lastBackupOf(ctx, b.Namespace, b.Spec.Cluster.Name)
+	if err != nil {
+		return failOpen(ctx, err)
+	}
+	// The memory of admissions is read and written one request at a time, so that two
+	// requests at once are not both let through; the cache is read and the access review
+	// asked outside the lock.
 	v.mu.Lock()
-	errs, err := v.onDemandErrors(ctx, b, ns.Labels[coopv1.LabelCooperative], now())
-	if err == nil && len(errs) == 0 && !dryRun {
+	errs := v.onDemandErrors(b, ns.Labels[coopv1.LabelCooperative], last, now())
+	if len(errs) == 0 && !dryRun {
 		v.remember(key, now())
 	}
 	v.mu.Unlock()
-	if err != nil || len(errs) == 0 {
-		return failOpen(ctx, err)
+	if len(errs) == 0 {
+		return nil, nil
 	}
 	hubWide, err := may(ctx, v.Reviews, user, authorizationv1.ResourceAttributes{
 		Group: cnpgv1.SchemeGroupVersion.Group, Resource: "backups", Verb: "create",
@@ -174,8 +179,8 @@ func (v *BackupValidator) remember(key string, at time.Time) {
 // onDemandErrors are the rules a co-op admin's Backup breaks: it must be of the co-op's own
 // Cluster and carry the label that names it (as CloudNativePG's and `cooperator backup`'s
 // do), so that the next request sees it, and come at least OnDemandBackupInterval after the
-// last backup of that Cluster.
-func (v *BackupValidator) onDemandErrors(ctx context.Context, b *cnpgv1.Backup, coop string, now time.Time) (field.ErrorList, error) {
+// last backup of that Cluster (last, from the cache, or one admitted here). v.mu is held.
+func (v *BackupValidator) onDemandErrors(b *cnpgv1.Backup, coop string, last *cnpgv1.Backup, now time.Time) field.ErrorList {
 	cluster := b.Spec.Cluster.Name
 	var errs field.ErrorList
 	own := coopv1.ClusterName(&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: coop}})
@@ -185,10 +190,6 @@ func (v *BackupValidator) onDemandErrors(ctx context.Context, b *cnpgv1.Backup, 
 	if got := b.Labels[coopv1.ClusterLabel]; got != cluster {
 		errs = append(errs, field.Invalid(field.NewPath("metadata", "labels").Key(coopv1.ClusterLabel), got,
 			fmt.Sprintf("must name the backup's Cluster, %q", cluster)))
-	}
-	last, err := v.lastBackupOf(ctx, b.Namespace, cluster)
-	if err != nil {
-		return nil, err
 	}
 	lastName, lastAt := "", time.Time{}
 	if last != nil {
@@ -202,13 +203,14 @@ func (v *BackupValidator) onDemandErrors(ctx context.Context, b *cnpgv1.Backup, 
 			"%s of Cluster %s was requested at %s: a co-op may ask for one backup an hour; ask again after %s",
 			lastName, cluster, lastAt.UTC().Format(time.RFC3339), next.UTC().Format(time.RFC3339))))
 	}
-	return errs, nil
+	return errs
 }
 
 // lastBackupOf is the Backup of cluster in namespace created last, nil when there is none.
 func (v *BackupValidator) lastBackupOf(ctx context.Context, namespace, cluster string) (*cnpgv1.Backup, error) {
 	var backups cnpgv1.BackupList
-	if err := v.Client.List(ctx, &backups, client.InNamespace(namespace), client.MatchingLabels{coopv1.ClusterLabel: cluster}); err != nil {
+	// The cache's own objects, not copies: only read.
+	if err := v.Client.List(ctx, &backups, client.InNamespace(namespace), client.MatchingLabels{coopv1.ClusterLabel: cluster}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing the backups of Cluster %s: %w", cluster, err)
 	}
 	var last *cnpgv1.Backup

@@ -28,7 +28,7 @@ limitations under the License.
 // rule: the manager's client hands out deep copies by default; the event handlers and
 // predicates, the readers that list without copying (client.UnsafeDisableDeepCopy: the
 // state metrics, the hub status document's CostReports, the metering, the federation's
-// metrics) and the metering's reads of the informers' stores only read. A shared map is
+// metrics, the Backup webhook) and the metering's reads of the informers' stores only read. A shared map is
 // never written by this package either: a set of labels is shared as the map of the first
 // object that held it.
 package cacheshare
