@@ -18,6 +18,7 @@ package cooperative
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
@@ -588,5 +590,26 @@ func TestImportAnnotationErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Every variable the operator sets in a component's containers is one the PlatformTemplate
+// CRD keeps templates from setting (coopv1.InjectedEnv and the policy file): a variable
+// added here and not there would let a template override it.
+func TestDeploymentSetsOnlyInjectedEnv(t *testing.T) {
+	cfg := hubconfig.Default()
+	comp := coopv1.Component{Name: "api", Port: 8080, IngressPath: "/", Database: true, HealthPath: "/healthz", ReadyPath: "/readyz",
+		Env: []coopv1.EnvVar{{Name: "FROM_THE_TEMPLATE", Value: "x"}}}
+	injected := append([]string{policy.FileEnv, "FROM_THE_TEMPLATE"}, coopv1.InjectedEnv...)
+	d := BuildDeployment(testCoop(), &cfg, comp, 2)
+	for _, c := range append(d.Spec.Template.Spec.InitContainers, d.Spec.Template.Spec.Containers...) {
+		if len(c.Env) == 0 {
+			t.Errorf("container %s sets no variable: the test checks nothing", c.Name)
+		}
+		for _, e := range c.Env {
+			if !slices.Contains(injected, e.Name) {
+				t.Errorf("container %s sets %s, which is not in coopv1.InjectedEnv: a template could override it", c.Name, e.Name)
+			}
+		}
 	}
 }
