@@ -363,8 +363,28 @@ func TestExport_FinishedExportsAreDeletedAfterTheirRetention(t *testing.T) {
 	if err := hubA.k8s.List(ctx, list, client.InNamespace(coop.NamespaceName())); err != nil || len(list.Items) != 2 {
 		t.Fatalf("exports: %d (%v), want the failed one and %s", len(list.Items), err, succeeded.Name)
 	}
-	// Past the link's validity and the retention: the dump goes first, then both exports.
-	hubA.clock.advance(t, export.ExportRetention+48*time.Hour)
+	// Past the link's validity, not the retention: the dump goes, both exports stay.
+	hubA.clock.advance(t, export.ExportRetention-24*time.Hour)
+	for i := range list.Items {
+		nudge(t, hubA, &list.Items[i])
+	}
+	eventually(t, "the succeeded export expired, its dump deleted", func() error {
+		got := &coopv1.CooperativeExport{}
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(succeeded), got); err != nil {
+			return err
+		}
+		if !export.ExpiredAndDeleted(got) {
+			return fmt.Errorf("phase %s", got.Status.Phase)
+		}
+		return nil
+	})
+	for i := range list.Items {
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(&list.Items[i]), &coopv1.CooperativeExport{}); err != nil {
+			t.Errorf("export %s before its retention: %v, want it kept", list.Items[i].Name, err)
+		}
+	}
+	// Past the retention: both exports go.
+	hubA.clock.advance(t, 72*time.Hour)
 	for i := range list.Items {
 		nudge(t, hubA, &list.Items[i])
 	}
