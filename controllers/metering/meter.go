@@ -426,6 +426,13 @@ func (m *Meter) state(coop *coopv1.Cooperative, now time.Time) (*coopState, erro
 		}
 	}
 	st := &coopState{ledger: ledger, resumed: coop.Status.Usage != nil}
+	if st.resumed {
+		// The status holds the totals as of the ledger's last sample: they are written, and
+		// the next write is due PersistInterval after them, not at the first pass. A
+		// restart of the operator then writes only the co-ops whose totals are that old,
+		// not every co-op of the hub at once.
+		st.lastPersist = ledger.LastSample
+	}
 	if !ledger.LastSample.IsZero() {
 		// The first write records the period of the ledger's start too: the interval from
 		// there may cross the end of that period (a restart's gap, a co-op created just

@@ -123,6 +123,54 @@ func TestMeteringAfterACrash(t *testing.T) {
 	g.Expect(p.EstimatedIntervals[0].Start.Time).To(BeTemporally("==", start.Add(5*time.Minute)))
 }
 
+// TestMeteringRestartWithinTheInterval: a meter that starts less than the persist interval
+// after the last written sample writes nothing at its first pass (the status holds those
+// totals already), and writes the gap, estimated, once the interval from that sample is
+// over. A hub's restart does not rewrite every co-op's status at once.
+func TestMeteringRestartWithinTheInterval(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	start := at("2027-05-10T00:00:00Z")
+	createCooperative(t, "omicron")
+	createRunningPod(t, "coop-omicron", "o1", "2", "1Gi")
+
+	clk := clocktesting.NewFakeClock(start)
+	first := New(k8sClient, Options{Clock: clk})
+	g.Expect(first.Pass(ctx)).To(Succeed()) // baseline, written
+	for range 5 {
+		clk.Step(time.Minute)
+		g.Expect(first.Pass(ctx)).To(Succeed()) // written at 5 minutes
+	}
+	coop, p := getPeriod(g, "omicron", "2027-05")
+	written := coop.ResourceVersion
+	g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(2000 * 5 * 60)))
+
+	// The first meter stops (a restart) and the next starts 2 minutes later.
+	clk.Step(2 * time.Minute)
+	second := New(k8sClient, Options{Clock: clk})
+	g.Expect(second.Pass(ctx)).To(Succeed())
+	coop, _ = getPeriod(g, "omicron", "2027-05")
+	g.Expect(coop.ResourceVersion).To(Equal(written), "the first pass after the restart wrote the status")
+	g.Expect(coop.Status.Usage.LastSampleTime.Time).To(BeTemporally("==", start.Add(5*time.Minute)))
+
+	for range 2 {
+		clk.Step(time.Minute)
+		g.Expect(second.Pass(ctx)).To(Succeed())
+	}
+	_, p = getPeriod(g, "omicron", "2027-05")
+	g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(2000*5*60)), "written before the interval from the last written sample was over")
+
+	clk.Step(time.Minute) // 10 minutes: 5 since the last written sample
+	g.Expect(second.Pass(ctx)).To(Succeed())
+	_, p = getPeriod(g, "omicron", "2027-05")
+	g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(2000 * 10 * 60)))
+	g.Expect(p.MeteredSeconds).To(Equal(int64(600)))
+	g.Expect(p.EstimatedSeconds).To(Equal(int64(120)))
+	g.Expect(p.EstimatedIntervals[0].Start.Time).To(BeTemporally("==", start.Add(5*time.Minute)))
+	g.Expect(p.EstimatedIntervals[0].End.Time).To(BeTemporally("==", start.Add(7*time.Minute)))
+}
+
 // TestMeteringRestartAcrossAPeriodEnd: a gap that spans the end of a period is charged to
 // both periods, and the CostReport of the period that ended gets its share of the gap, not
 // only the Cooperative's status.
