@@ -134,7 +134,9 @@ func (r *CooperativeReconciler) build(_ context.Context, s *scope) error {
 }
 
 // apply writes the ConfigMap when the document changed, settling its running estimates
-// against the document the ConfigMap holds.
+// against the document the ConfigMap holds. The document changes soon after it is first
+// written (the co-op's readiness follows its tenancy's), so it is created by an apply
+// (ssa.ApplyChanging): its changes are then one request each.
 func (r *CooperativeReconciler) apply(ctx context.Context, s *scope) error {
 	live := &corev1.ConfigMap{}
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.coop.NamespaceName(), Name: hubstatus.ConfigMapName}, live); err != nil {
@@ -152,7 +154,7 @@ func (r *CooperativeReconciler) apply(ctx context.Context, s *scope) error {
 	if live != nil {
 		current = live
 	}
-	res, err := ssa.Apply(ctx, r.Client, cm, current)
+	res, err := ssa.ApplyChanging(ctx, r.Client, cm, current)
 	if err != nil {
 		return err
 	}

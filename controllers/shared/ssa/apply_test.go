@@ -158,3 +158,61 @@ func TestApplyReadsForTheOwnershipUpgradeOnce(t *testing.T) {
 		t.Errorf("a custom resource was read %d times for its ownership; want never", reads["ScheduledBackup"])
 	}
 }
+
+// ApplyChanging creates an object of Kubernetes' own kinds by an apply, so that its changes
+// are one apply each: no read and no ownership patch, from the first change on, and a field
+// the desired object no longer holds still goes.
+func TestApplyChangingCreatesByApply(t *testing.T) {
+	env := harness.StartT(t, harness.Options{})
+	ctx := t.Context()
+	reads, patches := 0, 0
+	base, err := client.NewWithWatch(env.Cfg, client.Options{Scheme: env.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := interceptor.NewClient(base, interceptor.Funcs{
+		Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			reads++
+			return cl.Get(ctx, key, obj, opts...)
+		},
+		Patch: func(ctx context.Context, cl client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			patches++
+			return cl.Patch(ctx, obj, patch, opts...)
+		},
+	})
+	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ssa"}}); err != nil {
+		t.Fatal(err)
+	}
+	desired := func(data map[string]string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ssa", Name: "document"}, Data: data}
+	}
+	read := func() *corev1.ConfigMap {
+		t.Helper()
+		var cm corev1.ConfigMap
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "ssa", Name: "document"}, &cm); err != nil {
+			t.Fatal(err)
+		}
+		cm.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+		return &cm
+	}
+
+	if res, err := ssa.ApplyChanging(ctx, c, desired(map[string]string{"a": "1", "b": "2"}), nil); err != nil || res != ssa.Created {
+		t.Fatalf("create: %v, %v; want Created", res, err)
+	}
+	for _, e := range read().ManagedFields {
+		if e.Manager == ssa.FieldOwner && e.Operation != metav1.ManagedFieldsOperationApply {
+			t.Errorf("created with a %s entry of %s; want an apply's", e.Operation, ssa.FieldOwner)
+		}
+	}
+	for i, data := range []map[string]string{{"a": "2"}, {"a": "3"}} {
+		if res, err := ssa.ApplyChanging(ctx, c, desired(data), read()); err != nil || res != ssa.Updated {
+			t.Fatalf("change %d: %v, %v; want Updated", i, res, err)
+		}
+	}
+	if got := read().Data; len(got) != 1 || got["a"] != "3" {
+		t.Errorf("data %v: want only a=3 (b dropped)", got)
+	}
+	if reads != 0 || patches != 0 {
+		t.Errorf("%d reads and %d patches besides the applies; want none", reads, patches)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -196,6 +197,19 @@ func hash(u *unstructured.Unstructured) (string, error) {
 // would remove it; an apply that creates leaves it to the webhook. A custom resource is
 // therefore never created by a plain create and its ownership never needs the upgrade.
 func Apply(ctx context.Context, c client.Client, desired client.Object, live client.Object) (Result, error) {
+	return apply(ctx, c, desired, live, false)
+}
+
+// ApplyChanging is Apply for an object that changes soon after it is created (a status
+// document): an object of Kubernetes' own kinds is created by an apply, not a plain
+// create. The first change of a plainly created object reads it and patches its ownership
+// before it applies (three requests); an apply that creates leaves nothing to upgrade, so
+// each change is one apply.
+func ApplyChanging(ctx context.Context, c client.Client, desired client.Object, live client.Object) (Result, error) {
+	return apply(ctx, c, desired, live, true)
+}
+
+func apply(ctx context.Context, c client.Client, desired client.Object, live client.Object, changing bool) (Result, error) {
 	u, h, err := hashed(c.Scheme(), desired)
 	if err != nil {
 		return Unchanged, err
@@ -208,9 +222,9 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 	u.SetAnnotations(annotations)
 
 	exists := live != nil && live.GetUID() != ""
-	createdPlainly := builtIn(u.GroupVersionKind().Group)
+	builtin := builtIn(u.GroupVersionKind().Group)
 	switch {
-	case !exists && createdPlainly:
+	case !exists && builtin && !changing:
 		err := c.Create(ctx, u.DeepCopy(), client.FieldOwner(FieldOwner))
 		if err == nil {
 			return Created, nil
@@ -228,7 +242,9 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 			return Unchanged, nil
 		}
 	}
-	if createdPlainly {
+	// An object of Kubernetes' own kinds that may have been created plainly has its
+	// ownership upgraded first; one that ApplyChanging creates has no ownership to upgrade.
+	if builtin && (exists || !changing) {
 		var uid types.UID
 		if exists {
 			uid = live.GetUID()
@@ -240,10 +256,27 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return Unchanged, fmt.Errorf("applying %s %s: %w", u.GetKind(), client.ObjectKeyFromObject(desired), err)
 	}
-	if !exists {
-		return Created, nil
+	if exists {
+		return Updated, nil
 	}
-	return Updated, nil
+	if builtin && !plainlyOwned(u) {
+		// Created by this apply (u holds the API server's answer): the next apply of the
+		// object reads nothing for its ownership. An object that was there after all,
+		// created plainly, is read and upgraded then.
+		upgraded.Add(u.GetUID(), struct{}{})
+	}
+	return Created, nil
+}
+
+// plainlyOwned reports whether obj's managedFields hold an Update entry of FieldOwner: a
+// plain create's or update's, which an apply does not own.
+func plainlyOwned(obj client.Object) bool {
+	for _, e := range obj.GetManagedFields() {
+		if e.Manager == FieldOwner && e.Operation == metav1.ManagedFieldsOperationUpdate {
+			return true
+		}
+	}
+	return false
 }
 
 // AppliedFrom reports whether live carries the hash of desired: the operator's last apply
