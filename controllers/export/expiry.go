@@ -188,15 +188,11 @@ func (r *Reconciler) deleteDump(ctx context.Context, coop string, ex *coopv1.Coo
 	if !strings.HasPrefix(dest, "s3://") || bucket == "" || key == "" || strings.HasSuffix(key, "/") {
 		return false, fmt.Errorf("the dump's destination %q is no s3://bucket/key", dest)
 	}
-	endpoint := r.Hub.ObjectStore.EndpointURL
-	if endpoint == "" {
-		endpoint = "https://s3.amazonaws.com"
-	}
 	hc := r.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: time.Minute}
 	}
-	o := logicalbackup.Object{Endpoint: endpoint, Region: "us-east-1", Bucket: bucket, Key: key}
+	o := logicalbackup.ObjectAt(r.Hub.ObjectStore.EndpointURL, bucket, key)
 	if err := logicalbackup.Delete(ctx, hc, o, string(src.Data[coopv1.AccessKeyIDKey]), string(src.Data[coopv1.AccessSecretKeyKey]), r.now()); err != nil {
 		return false, err
 	}

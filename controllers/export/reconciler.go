@@ -299,12 +299,8 @@ func (r *Reconciler) publish(ctx context.Context, coop *coopv1.Cooperative, ex *
 	if err != nil || ex.Spec.LinkValidity == "" {
 		validity = 24 * time.Hour
 	}
-	endpoint := r.Hub.ObjectStore.EndpointURL
-	if endpoint == "" {
-		endpoint = "https://s3.amazonaws.com"
-	}
 	now := r.now()
-	link, err := logicalbackup.Presign(logicalbackup.Object{Endpoint: endpoint, Region: "us-east-1", Bucket: bucket, Key: prefix + DumpObjectName(ex.Name)},
+	link, err := logicalbackup.Presign(logicalbackup.ObjectAt(r.Hub.ObjectStore.EndpointURL, bucket, prefix+DumpObjectName(ex.Name)),
 		string(src.Data[coopv1.AccessKeyIDKey]), string(src.Data[coopv1.AccessSecretKeyKey]), now, validity)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("signing the link of export %s/%s: %w", ex.Namespace, ex.Name, err)

@@ -247,9 +247,6 @@ func (r *root) uploadDump(ctx context.Context, cl client.Client, a *export.Archi
 	if endpoint == "" {
 		endpoint = info.Data["backupEndpoint"]
 	}
-	if endpoint == "" {
-		endpoint = "https://s3.amazonaws.com"
-	}
 	secretName := f.credentialsPrefix + coop
 	keys := &corev1.Secret{}
 	if err := cl.Get(ctx, client.ObjectKey{Namespace: f.operatorNamespace, Name: secretName}, keys); err != nil {
@@ -277,7 +274,7 @@ func (r *root) uploadDump(ctx context.Context, cl client.Client, a *export.Archi
 	if err != nil || len(sum) != sha256.Size {
 		return "", "", errors.New("the manifest's checksum of the dump is not a SHA-256")
 	}
-	o := logicalbackup.Object{Endpoint: endpoint, Region: "us-east-1", Bucket: bucket, Key: prefix + name}
+	o := logicalbackup.ObjectAt(endpoint, bucket, prefix+name)
 	if err := logicalbackup.Put(ctx, &http.Client{Timeout: 6 * time.Hour}, o, string(keys.Data[coopv1.AccessKeyIDKey]), string(keys.Data[coopv1.AccessSecretKeyKey]), file, part.Size, sum, r.now()); err != nil {
 		return "", "", err
 	}

@@ -154,6 +154,20 @@ func TestParseDestination(t *testing.T) {
 	}
 }
 
+// ObjectAt fills in the default endpoint only when the hub names none, and always signs
+// for the default region.
+func TestObjectAt(t *testing.T) {
+	for _, tc := range []struct{ endpoint, want string }{
+		{"", "https://s3.amazonaws.com"},
+		{"http://minio.storage:9000", "http://minio.storage:9000"},
+	} {
+		o := ObjectAt(tc.endpoint, "hub", "eu-west/care/exports/e.dump")
+		if o != (Object{Endpoint: tc.want, Region: "us-east-1", Bucket: "hub", Key: "eu-west/care/exports/e.dump"}) {
+			t.Errorf("ObjectAt(%q) = %+v", tc.endpoint, o)
+		}
+	}
+}
+
 // The signature of AWS's documented example request ("GET Object" in the Signature
 // Version 4 documentation of Amazon S3), signed with its example credentials.
 func TestSignMatchesAWSExample(t *testing.T) {

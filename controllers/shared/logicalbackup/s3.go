@@ -44,9 +44,25 @@ type Object struct {
 	// Endpoint is the store's URL, such as https://s3.eu-west-1.amazonaws.com; objects are
 	// addressed path-style (<endpoint>/<bucket>/<key>), which S3-compatible stores serve.
 	Endpoint string
-	// Region the request is signed for; us-east-1 suits most S3-compatible stores.
+	// Region the request is signed for; DefaultRegion suits most S3-compatible stores.
 	Region      string
 	Bucket, Key string
+}
+
+// The store's endpoint when the hub's settings name none, and the region requests are
+// signed for.
+const (
+	DefaultEndpoint = "https://s3.amazonaws.com"
+	DefaultRegion   = "us-east-1"
+)
+
+// ObjectAt is the object key of bucket in the store at endpoint (DefaultEndpoint when
+// empty), signed for DefaultRegion.
+func ObjectAt(endpoint, bucket, key string) Object {
+	if endpoint == "" {
+		endpoint = DefaultEndpoint
+	}
+	return Object{Endpoint: endpoint, Region: DefaultRegion, Bucket: bucket, Key: key}
 }
 
 // ParseDestination splits s3://bucket/some/prefix/ into its bucket and key prefix.
@@ -371,8 +387,8 @@ func Main(ctx context.Context, args []string) error {
 
 // objectStoreFlags adds the object store's --endpoint and --region to fs.
 func objectStoreFlags(fs *flag.FlagSet) (endpoint, region *string) {
-	endpoint = fs.String("endpoint", "https://s3.amazonaws.com", "endpoint URL of the S3-compatible store")
-	region = fs.String("region", "us-east-1", "region the request is signed for")
+	endpoint = fs.String("endpoint", DefaultEndpoint, "endpoint URL of the S3-compatible store")
+	region = fs.String("region", DefaultRegion, "region the request is signed for")
 	return endpoint, region
 }
 
