@@ -63,16 +63,8 @@ type BackupVerdict struct {
 // it, plus a tolerance) and CloudNativePG reports WAL archiving working (archiving, the
 // Cluster's ContinuousArchiving condition). subject names the Cluster in messages.
 func JudgeBackups(now time.Time, schedule string, backups []cnpgv1.Backup, archiving *metav1.Condition, subject string) BackupVerdict {
-	var last, lastCompleted *cnpgv1.Backup
-	for i := range backups {
-		b := &backups[i]
-		if last == nil || backupTime(b).After(backupTime(last).Time) {
-			last = b
-		}
-		if b.Status.Phase == cnpgv1.BackupPhaseCompleted && (lastCompleted == nil || backupTime(b).After(backupTime(lastCompleted).Time)) {
-			lastCompleted = b
-		}
-	}
+	last := newestBackup(backups, func(*cnpgv1.Backup) bool { return true })
+	lastCompleted := newestBackup(backups, func(b *cnpgv1.Backup) bool { return b.Status.Phase == cnpgv1.BackupPhaseCompleted })
 	v := BackupVerdict{Status: metav1.ConditionFalse, LastCompleted: lastCompleted}
 	switch {
 	case last != nil && last.Status.Phase == cnpgv1.BackupPhaseFailed:
@@ -129,12 +121,7 @@ func ExpiredBackups(backups []cnpgv1.Backup, store *barmanv1.ObjectStore, server
 		return nil
 	}
 	cutoff := window.FirstRecoverabilityPoint.Add(-RetentionMargin)
-	newest := &backups[0]
-	for i := range backups {
-		if backupTime(&backups[i]).After(backupTime(newest).Time) {
-			newest = &backups[i]
-		}
-	}
+	newest := newestBackup(backups, func(*cnpgv1.Backup) bool { return true })
 	var expired []*cnpgv1.Backup
 	for i := range backups {
 		b := &backups[i]
@@ -143,6 +130,19 @@ func ExpiredBackups(backups []cnpgv1.Backup, store *barmanv1.ObjectStore, server
 		}
 	}
 	return expired
+}
+
+// newestBackup is the newest of the backups that keep accepts (by backupTime), nil when
+// there is none; the first of equally new ones.
+func newestBackup(backups []cnpgv1.Backup, keep func(*cnpgv1.Backup) bool) *cnpgv1.Backup {
+	var newest *cnpgv1.Backup
+	for i := range backups {
+		b := &backups[i]
+		if keep(b) && (newest == nil || backupTime(b).After(backupTime(newest).Time)) {
+			newest = b
+		}
+	}
+	return newest
 }
 
 // BackupDeadline is the moment backups that last completed at completedAt become overdue:
