@@ -135,7 +135,7 @@ func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooper
 	if err != nil {
 		return nil, err
 	}
-	errs, warnings := v.governedErrors(old, coop, user)
+	errs, warnings := v.governedErrors(old, coop, user.UserInfo)
 	errs = append(errs, ImportAnnotationErrors(old, coop, user.Username == v.Hub.OperatorUsername)...)
 	moveErrs, err := v.moveAnnotationErrors(ctx, old, coop, user)
 	if err != nil {
@@ -188,7 +188,7 @@ func ImportAnnotationErrors(old, coop *coopv1.Cooperative, byOperator bool) fiel
 // server with a SubjectAccessReview): a move releases the co-op to another hub and ends with
 // its deletion here, so it needs the authority to delete it, which the co-op's own admins do
 // not have (they ask the hub). On a standby the annotation means nothing and is refused.
-func (v *Validator) moveAnnotationErrors(ctx context.Context, old, coop *coopv1.Cooperative, user authenticationv1.UserInfo) (field.ErrorList, error) {
+func (v *Validator) moveAnnotationErrors(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (field.ErrorList, error) {
 	var before string
 	var had bool
 	if old != nil {
@@ -219,7 +219,7 @@ func (v *Validator) moveAnnotationErrors(ctx context.Context, old, coop *coopv1.
 // a co-op admin who could suspend it would hold back what the members vote (a passed
 // proposal reaches the spec, not the policy the platform enforces) and what the hub sets
 // (a plan's quota).
-func (v *Validator) suspendErrors(ctx context.Context, old, coop *coopv1.Cooperative, user authenticationv1.UserInfo) (field.ErrorList, error) {
+func (v *Validator) suspendErrors(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (field.ErrorList, error) {
 	if old.Spec.Suspend == coop.Spec.Suspend || user.Username == v.Hub.OperatorUsername {
 		return nil, nil
 	}
@@ -232,12 +232,21 @@ func (v *Validator) suspendErrors(ctx context.Context, old, coop *coopv1.Coopera
 }
 
 // requester is the user who sent the request being judged.
-func requester(ctx context.Context) (authenticationv1.UserInfo, error) {
+func requester(ctx context.Context) (*sender, error) {
 	req, err := admission.RequestFromContext(ctx)
 	if err != nil {
-		return authenticationv1.UserInfo{}, fmt.Errorf("reading the admission request: %w", err)
+		return nil, fmt.Errorf("reading the admission request: %w", err)
 	}
-	return req.UserInfo, nil
+	return &sender{UserInfo: req.UserInfo}, nil
+}
+
+// sender is the user who sent the request being judged, with the answers of the access
+// reviews asked about them while judging it: each question is asked of the API server
+// once a request, however many checks need its answer (a change of both spec.suspend and
+// the backup schedule needs the hub's authority once).
+type sender struct {
+	authenticationv1.UserInfo
+	answers map[authorizationv1.ResourceAttributes]bool
 }
 
 func invalid(coop *coopv1.Cooperative, errs field.ErrorList) error {
@@ -373,7 +382,7 @@ func GovernedPath(f coopv1.GovernedField) *field.Path {
 
 // validate checks a co-op against the objects it names and the hub's bounds; old is nil on
 // create.
-func (v *Validator) validate(ctx context.Context, old, coop *coopv1.Cooperative, user authenticationv1.UserInfo) (admission.Warnings, field.ErrorList, error) {
+func (v *Validator) validate(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (admission.Warnings, field.ErrorList, error) {
 	var warnings admission.Warnings
 	var errs field.ErrorList
 	spec := field.NewPath("spec")
@@ -426,7 +435,7 @@ func (v *Validator) validate(ctx context.Context, old, coop *coopv1.Cooperative,
 // here holds (its Ingress would claim that co-op's traffic). Its host may lie outside this
 // hub's domains (it is its home hub's, which a switchover points here), its plan is the
 // one its FederationPeer accepts it with, and its peers are its home's.
-func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperative, plan *coopv1.HostingPlan, user authenticationv1.UserInfo) (admission.Warnings, field.ErrorList, error) {
+func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperative, plan *coopv1.HostingPlan, user *sender) (admission.Warnings, field.ErrorList, error) {
 	var warnings admission.Warnings
 	var errs field.ErrorList
 	spec := field.NewPath("spec")
@@ -531,19 +540,30 @@ func ReservedAdminErrors(hub *hubconfig.Config, admins []coopv1.Subject, path *f
 
 // mayUpdate asks the API server whether the requester may update a HostingPlan: the mark
 // of the hub.
-func (v *Validator) mayUpdate(ctx context.Context, user authenticationv1.UserInfo, plan string) (bool, error) {
+func (v *Validator) mayUpdate(ctx context.Context, user *sender, plan string) (bool, error) {
 	return v.may(ctx, user, authorizationv1.ResourceAttributes{Group: coopv1.GroupVersion.Group, Resource: "hostingplans", Verb: "update", Name: plan})
 }
 
 // mayDelete asks the API server whether the requester may delete the Cooperative: the
 // authority a move and a suspension need, which the hub's admins have and a co-op's do not.
-func (v *Validator) mayDelete(ctx context.Context, user authenticationv1.UserInfo, coop string) (bool, error) {
+func (v *Validator) mayDelete(ctx context.Context, user *sender, coop string) (bool, error) {
 	return v.may(ctx, user, authorizationv1.ResourceAttributes{Group: coopv1.GroupVersion.Group, Resource: "cooperatives", Verb: "delete", Name: coop})
 }
 
-// may asks the API server whether the requester may do what attr says.
-func (v *Validator) may(ctx context.Context, user authenticationv1.UserInfo, attr authorizationv1.ResourceAttributes) (bool, error) {
-	return may(ctx, v.Reviews, user, attr)
+// may asks the API server whether the requester may do what attr says, once a request.
+func (v *Validator) may(ctx context.Context, user *sender, attr authorizationv1.ResourceAttributes) (bool, error) {
+	if ok, asked := user.answers[attr]; asked {
+		return ok, nil
+	}
+	ok, err := may(ctx, v.Reviews, user.UserInfo, attr)
+	if err != nil {
+		return false, err
+	}
+	if user.answers == nil {
+		user.answers = map[authorizationv1.ResourceAttributes]bool{}
+	}
+	user.answers[attr] = ok
+	return ok, nil
 }
 
 // may asks the API server, with a SubjectAccessReview written through reviews, whether user
