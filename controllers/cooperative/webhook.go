@@ -603,8 +603,8 @@ func ShortestGap(schedule string) (gap time.Duration, ok bool) {
 		if d := next.Sub(prev); !ok || d < gap {
 			gap, ok = d, true
 		}
-		if gap < time.Minute {
-			break // as close as a co-op's schedule can matter
+		if gap <= time.Minute {
+			break // as close as a co-op's schedule can matter: a minutely one stops here
 		}
 		prev = next
 	}
