@@ -43,6 +43,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/lru"
@@ -149,7 +150,7 @@ func (s *Sharer) Map(m map[string]string) map[string]string {
 	if len(m) == 0 {
 		return m
 	}
-	key := mapKey(m)
+	key := mapKey(m, same)
 	if shared, ok := s.maps.Get(key); ok {
 		return shared.(map[string]string)
 	}
@@ -157,29 +158,28 @@ func (s *Sharer) Map(m map[string]string) map[string]string {
 	return m
 }
 
-// mapKey spells m out unambiguously, its keys sorted: each key and value is preceded by
-// its length.
-func mapKey(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	n := 0
-	for k, v := range m {
+// mapKey spells m out unambiguously, its keys sorted and each value as str spells it:
+// each key and value is preceded by its length.
+func mapKey[K ~string, V any](m map[K]V, str func(V) string) string {
+	keys := make([]K, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
-		n += len(k) + len(v) + 8
 	}
 	slices.Sort(keys)
 	var b strings.Builder
-	b.Grow(n)
 	for _, k := range keys {
-		v := m[k]
+		v := str(m[k])
 		b.WriteString(strconv.Itoa(len(k)))
 		b.WriteByte(':')
-		b.WriteString(k)
+		b.WriteString(string(k))
 		b.WriteString(strconv.Itoa(len(v)))
 		b.WriteByte(':')
 		b.WriteString(v)
 	}
 	return b.String()
 }
+
+func same(v string) string { return v }
 
 func (s *Sharer) ownerReferences(refs []metav1.OwnerReference) []metav1.OwnerReference {
 	var b strings.Builder
@@ -276,11 +276,7 @@ func (s *Sharer) resources(l corev1.ResourceList) corev1.ResourceList {
 	if len(l) == 0 {
 		return l
 	}
-	m := make(map[string]string, len(l))
-	for name, q := range l {
-		m[string(name)] = q.String()
-	}
-	key := "resources:" + mapKey(m)
+	key := "resources:" + mapKey(l, func(q resource.Quantity) string { return q.String() })
 	if shared, ok := s.parts.Get(key); ok {
 		return shared.(corev1.ResourceList)
 	}
