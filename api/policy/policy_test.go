@@ -94,7 +94,7 @@ func TestChangeIsSpecForm(t *testing.T) {
 }
 
 // TestGovernedPartsMatchCRD: the parts a proposal can change are the CRD's GovernedField
-// enum, in order, as controller-gen wrote it.
+// enum, in order, as controller-gen wrote it, and the voting period's bound is the same.
 func TestGovernedPartsMatchCRD(t *testing.T) {
 	data, err := os.ReadFile("../../config/crd/bases/coop.cooperator.dev_cooperatives.yaml")
 	if err != nil {
@@ -116,5 +116,11 @@ func TestGovernedPartsMatchCRD(t *testing.T) {
 	}
 	if !slices.Equal(enum, GovernedParts) {
 		t.Fatalf("parts %v, CRD enum %v", GovernedParts, enum)
+	}
+	// The CRD's bound of the voting period (a kubebuilder marker, which cannot name a Go
+	// constant) is the policy's.
+	period := spec.Properties["governance"].Properties["minimumVotingPeriodHours"]
+	if period.Maximum == nil || *period.Maximum != MaxVotingPeriodHours {
+		t.Errorf("the CRD bounds minimumVotingPeriodHours by %v; the policy by %d", period.Maximum, MaxVotingPeriodHours)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 // apiDocument is openapi.yaml, loaded and validated as OpenAPI 3, and its router.
@@ -269,4 +272,59 @@ func (a apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		a.t.Errorf("openapi.yaml: %s %s answered %d: %v\nresponse: %.500s", req.Method, req.URL.Path, resp.StatusCode, err, respBody)
 	}
 	return resp, nil
+}
+
+// TestOpenAPIBoundsAreThePolicys: the bounds and lists the document states for the policy's
+// rules are the ones the policy package defines (api/policy, whose governed parts are the
+// CRD's), so that the document cannot drift from the rule it describes.
+func TestOpenAPIBoundsAreThePolicys(t *testing.T) {
+	spec, err := apiDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas := spec.doc.Components.Schemas
+	property := func(path ...string) *openapi3.Schema {
+		t.Helper()
+		ref := schemas[path[0]]
+		for _, p := range path[1:] {
+			if ref == nil || ref.Value == nil {
+				break
+			}
+			ref = ref.Value.Properties[p]
+		}
+		if ref == nil || ref.Value == nil {
+			t.Fatalf("openapi.yaml has no schema %s", strings.Join(path, "."))
+		}
+		return ref.Value
+	}
+	bound := func(p *float64) int64 {
+		if p == nil {
+			return -1
+		}
+		return int64(*p)
+	}
+	for _, tc := range []struct {
+		path     []string
+		min, max int64
+	}{
+		{[]string{"Policy", "work", "offerTimeoutSeconds"}, policy.MinOfferTimeoutSeconds, policy.MaxOfferTimeoutSeconds},
+		{[]string{"Policy", "work", "urgentFanOut"}, 1, policy.MaxUrgentFanOut},
+		{[]string{"ProposalInput", "votingPeriodHours"}, 1, policy.MaxVotingPeriodHours},
+		{[]string{"PaymentInput", "amountCents"}, 1, policy.MaxAmountCents},
+		{[]string{"DisbursementInput", "amountCents"}, 1, policy.MaxAmountCents},
+	} {
+		s := property(tc.path...)
+		if got := [2]int64{bound(s.Min), bound(s.Max)}; got != [2]int64{tc.min, tc.max} {
+			t.Errorf("%s: the document says %d..%d; the policy package %d..%d", strings.Join(tc.path, "."), got[0], got[1], tc.min, tc.max)
+		}
+	}
+
+	var fields []string
+	for _, v := range property("ProposalInput", "field").Enum {
+		fields = append(fields, fmt.Sprint(v))
+	}
+	want := append(slices.Clone(policy.GovernedParts), policy.PartFares)
+	if !slices.Equal(fields, want) {
+		t.Errorf("ProposalInput.field: the document lists %v; the governed fields and fares are %v", fields, want)
+	}
 }
