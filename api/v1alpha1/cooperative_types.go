@@ -429,8 +429,10 @@ type CooperativeSpec struct {
 	Standby *StandbySpec `json:"standby,omitempty"`
 
 	// suspend stops the reconciliation of this Cooperative while true: the operator changes
-	// none of its objects and sets Ready to False with reason Suspended, until it is false
-	// again (`cooperator suspend` and `cooperator resume` set it). Deletion still proceeds.
+	// none of its objects, its standbys at the peers included, and sets Ready (and
+	// FederationReady, when it lists peers) to False with reason Suspended, until it is
+	// false again (`cooperator suspend` and `cooperator resume` set it). Deletion still
+	// proceeds.
 	// Only who may delete the Cooperative (the hub's admins) may set or clear it.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`

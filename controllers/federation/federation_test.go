@@ -445,6 +445,34 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(func() string { return cluster(south, "fairride-lyon")().Spec.StorageConfiguration.Size }, timeout).Should(Equal("20Gi"))
 	})
 
+	It("leaves the standby alone while the home co-op is suspended, and catches up when it resumes", func() {
+		suspended := func(generation int64) func() bool {
+			return func() bool {
+				c := meta.FindStatusCondition(coopOn(west, "fairride-lyon")().Status.Conditions, coopv1.ConditionFederationReady)
+				return c != nil && c.Reason == coopv1.ReasonSuspended && c.ObservedGeneration >= generation
+			}
+		}
+		set := func(change func(*coopv1.Cooperative)) int64 {
+			c := coopOn(west, "fairride-lyon")()
+			patch := client.MergeFrom(c.DeepCopy())
+			change(c)
+			Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+			return c.Generation
+		}
+		Eventually(suspended(set(func(c *coopv1.Cooperative) { c.Spec.Suspend = true })), timeout).Should(BeTrue())
+		// A change while suspended: the reconcile that saw it (its generation in
+		// FederationReady) sent nothing to the peer.
+		Eventually(suspended(set(func(c *coopv1.Cooperative) { c.Spec.FeeSplit.PlatformFeeBasisPoints = 450 })), timeout).Should(BeTrue())
+		Expect(coopOn(south, "fairride-lyon")().Spec.FeeSplit.PlatformFeeBasisPoints).To(Equal(int32(400)), "mirrored while suspended")
+
+		set(func(c *coopv1.Cooperative) { c.Spec.Suspend = false })
+		Eventually(func() int32 { return coopOn(south, "fairride-lyon")().Spec.FeeSplit.PlatformFeeBasisPoints }, timeout).Should(Equal(int32(450)))
+		Eventually(func() string {
+			c := meta.FindStatusCondition(coopOn(west, "fairride-lyon")().Status.Conditions, coopv1.ConditionFederationReady)
+			return c.Reason
+		}, timeout).Should(Equal(coopv1.ReasonReady))
+	})
+
 	It("removes the standby from a peer the co-op no longer lists, and keeps the home", func() {
 		createWithReadCredentials(west, newCoop("coursiers-velo", "eu-south"))
 		Eventually(coopOn(south, "coursiers-velo"), timeout).ShouldNot(BeNil())

@@ -129,6 +129,16 @@ func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if !coop.DeletionTimestamp.IsZero() {
 		return r.removeEverywhere(ctx, coop, peers.Items)
 	}
+	if coop.Spec.Suspend {
+		// While suspended the operator changes none of the co-op's objects, its standbys at
+		// the peers included: nothing is mirrored, removed, moved or forgotten, and
+		// FederationReady says so, for the generation it saw. Resuming is an update, which
+		// brings the co-op back here.
+		if coop.Status.Federation == nil {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, r.writeStatus(ctx, coop, coop.Status.Federation)
+	}
 	if err := r.ensureFinalizer(ctx, coop); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -648,7 +658,7 @@ func (r *CooperativeReconciler) reconcileStandby(ctx context.Context, coop *coop
 			fed.Replica.HomeArchiveLastBackup = w.LastSuccessfulBackupTime
 		}
 	}
-	if sb.Release != nil {
+	if sb.Release != nil && !coop.Spec.Suspend {
 		adopted, err := r.adoptReleased(ctx, coop, old, fed)
 		if err != nil || adopted {
 			// Adopted: the next reconcile sees this hub's own co-op.
@@ -703,6 +713,9 @@ func StandbyStatus(coop *coopv1.Cooperative, region string, cluster *cnpgv1.Clus
 	return fed
 }
 
+// SuspendedMessage is the message of FederationReady while a home co-op is suspended.
+const SuspendedMessage = "reconciliation is suspended (spec.suspend is true): its standbys at the peers are left as they are until it is resumed"
+
 // FederationCondition is the FederationReady condition of a co-op with the given federation
 // status; nil when the co-op takes no part in federation.
 func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus) *metav1.Condition {
@@ -729,6 +742,8 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 	}
 	split := splitPrimaries(fed)
 	switch {
+	case coop.Spec.Suspend && coop.Spec.Standby == nil:
+		c.Reason, c.Message = coopv1.ReasonSuspended, SuspendedMessage
 	case len(split) > 0:
 		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(split, fed.PrimaryRegion)
 	case fed.Move != nil && fed.Move.Phase == coopv1.MoveReleased:
