@@ -79,6 +79,10 @@ const (
 	ReasonNotApplicable = "NotApplicable"
 	// ReasonDeploymentsNotAvailable: some platform Deployments are not available yet.
 	ReasonDeploymentsNotAvailable = "DeploymentsNotAvailable"
+	// ReasonHostTaken: PlatformReady is False because another co-op holds the host of
+	// spec.platform.host (it served it first, or claimed it first): the platform gets no
+	// Ingress until the co-op names a host of its own.
+	ReasonHostTaken = "HostTaken"
 	// ReasonWaitingForDatabase: the platform waits for the database.
 	ReasonWaitingForDatabase = "WaitingForDatabase"
 	// ReasonDeleting: the Cooperative is being deleted.

@@ -365,7 +365,14 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 		}
 		keep["Deployment/"+comp.Name], keep["Service/"+comp.Name] = true, true
 	}
-	if ing := BuildIngress(coop, &r.Config, version.Components); ing != nil {
+	ing := BuildIngress(coop, &r.Config, version.Components)
+	hostTaken := false
+	if ing != nil {
+		if hostTaken, err = r.hostTaken(ctx, coop); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if ing != nil && !hostTaken {
 		objs = append(objs, ing)
 		keep["Ingress/"+ing.Name] = true
 		coop.Status.Endpoints.URL = "https://" + coop.Spec.Platform.Host
@@ -396,6 +403,10 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 		}
 	}
 	setPlatformCondition(coop, version, notAvailable)
+	if hostTaken {
+		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonHostTaken, fmt.Sprintf(
+			"host %s is another co-op's, which claimed it first: this co-op's platform has no Ingress until spec.platform.host names a host of its own", coop.Spec.Platform.Host))
+	}
 	return ctrl.Result{}, nil
 }
 

@@ -403,6 +403,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
 	})
+	if err := IndexHosts(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	byHost, hostChanged := r.byHost()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate(), federationStatusChanged()))).
 		Named("cooperative").
@@ -429,6 +433,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Secret{}, byCredentials).
 		Watches(&corev1.ConfigMap{}, byRetained).
 		Watches(&cnpgv1.Backup{}, byNamespace).
+		Watches(&coopv1.Cooperative{}, byHost, builder.WithPredicates(hostChanged)).
 		Watches(&coopv1.HostingPlan{}, byPlan).
 		Watches(&coopv1.PlatformTemplate{}, byTemplate).
 		Watches(&coopv1.FederationPeer{}, r.byFederationPeer(), builder.WithPredicates(topology.PeerTopologyChanged())).

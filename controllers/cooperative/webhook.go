@@ -81,21 +81,13 @@ type Validator struct {
 
 var _ admission.Validator[*coopv1.Cooperative] = &Validator{}
 
-// HostIndex indexes Cooperatives by spec.platform.host.
-const HostIndex = "spec.platform.host"
-
 // SetupWebhookWithManager registers the validating webhook and the host index it reads.
 func (v *Validator) SetupWebhookWithManager(mgr ctrl.Manager) error {
 	if v.Hub.OperatorUsername == "" {
 		return errors.New("the webhook needs the operator's user name: hub setting operatorUsername")
 	}
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &coopv1.Cooperative{}, HostIndex, func(o client.Object) []string {
-		if host := o.(*coopv1.Cooperative).Spec.Platform.Host; host != "" {
-			return []string{host}
-		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("indexing Cooperatives by host: %w", err)
+	if err := IndexHosts(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
 	}
 	return ctrl.NewWebhookManagedBy(mgr, &coopv1.Cooperative{}).WithValidator(v).Complete()
 }
