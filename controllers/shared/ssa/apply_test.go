@@ -40,18 +40,7 @@ func TestApplyOverCreatedObjectDropsWhatItNoLongerHolds(t *testing.T) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ssa"}}); err != nil {
 		t.Fatal(err)
 	}
-	desired := func(data map[string]string) *corev1.ConfigMap {
-		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ssa", Name: "policy"}, Data: data}
-	}
-	read := func() *corev1.ConfigMap {
-		t.Helper()
-		var cm corev1.ConfigMap
-		if err := c.Get(ctx, client.ObjectKey{Namespace: "ssa", Name: "policy"}, &cm); err != nil {
-			t.Fatal(err)
-		}
-		cm.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap")) // as the cache gives it
-		return &cm
-	}
+	desired, read := configMap(t, c, "policy")
 
 	if res, err := ssa.Apply(ctx, c, desired(map[string]string{"kept": "1", "dropped": "2"}), nil); err != nil || res != ssa.Created {
 		t.Fatalf("first apply: %v, %v; want Created", res, err)
@@ -92,11 +81,7 @@ func TestApplyReadsForTheOwnershipUpgradeOnce(t *testing.T) {
 	env := harness.StartT(t, harness.Options{})
 	ctx := t.Context()
 	reads := map[string]int{}
-	base, err := client.NewWithWatch(env.Cfg, client.Options{Scheme: env.Client.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := interceptor.NewClient(base, interceptor.Funcs{
+	c := intercepted(t, env, interceptor.Funcs{
 		Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 			gvk, err := cl.GroupVersionKindFor(obj)
 			if err != nil {
@@ -109,18 +94,7 @@ func TestApplyReadsForTheOwnershipUpgradeOnce(t *testing.T) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ssa"}}); err != nil {
 		t.Fatal(err)
 	}
-	desired := func(data map[string]string) *corev1.ConfigMap {
-		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ssa", Name: "status"}, Data: data}
-	}
-	read := func() *corev1.ConfigMap {
-		t.Helper()
-		var cm corev1.ConfigMap
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "ssa", Name: "status"}, &cm); err != nil {
-			t.Fatal(err)
-		}
-		cm.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
-		return &cm
-	}
+	desired, read := configMap(t, env.Client, "status")
 
 	if res, err := ssa.Apply(ctx, c, desired(map[string]string{"a": "1", "b": "2"}), nil); err != nil || res != ssa.Created {
 		t.Fatalf("create: %v, %v; want Created", res, err)
@@ -166,11 +140,7 @@ func TestApplyChangingCreatesByApply(t *testing.T) {
 	env := harness.StartT(t, harness.Options{})
 	ctx := t.Context()
 	reads, patches := 0, 0
-	base, err := client.NewWithWatch(env.Cfg, client.Options{Scheme: env.Client.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := interceptor.NewClient(base, interceptor.Funcs{
+	c := intercepted(t, env, interceptor.Funcs{
 		Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 			reads++
 			return cl.Get(ctx, key, obj, opts...)
@@ -183,18 +153,7 @@ func TestApplyChangingCreatesByApply(t *testing.T) {
 	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ssa"}}); err != nil {
 		t.Fatal(err)
 	}
-	desired := func(data map[string]string) *corev1.ConfigMap {
-		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ssa", Name: "document"}, Data: data}
-	}
-	read := func() *corev1.ConfigMap {
-		t.Helper()
-		var cm corev1.ConfigMap
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "ssa", Name: "document"}, &cm); err != nil {
-			t.Fatal(err)
-		}
-		cm.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
-		return &cm
-	}
+	desired, read := configMap(t, env.Client, "document")
 
 	if res, err := ssa.ApplyChanging(ctx, c, desired(map[string]string{"a": "1", "b": "2"}), nil); err != nil || res != ssa.Created {
 		t.Fatalf("create: %v, %v; want Created", res, err)
@@ -215,4 +174,32 @@ func TestApplyChangingCreatesByApply(t *testing.T) {
 	if reads != 0 || patches != 0 {
 		t.Errorf("%d reads and %d patches besides the applies; want none", reads, patches)
 	}
+}
+
+// configMap is a ConfigMap name of namespace ssa to apply (desired, with the given data)
+// and to read back, typed as the cache gives it.
+func configMap(t *testing.T, c client.Client, name string) (desired func(map[string]string) *corev1.ConfigMap, read func() *corev1.ConfigMap) {
+	desired = func(data map[string]string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ssa", Name: name}, Data: data}
+	}
+	read = func() *corev1.ConfigMap {
+		t.Helper()
+		var cm corev1.ConfigMap
+		if err := c.Get(t.Context(), client.ObjectKey{Namespace: "ssa", Name: name}, &cm); err != nil {
+			t.Fatal(err)
+		}
+		cm.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+		return &cm
+	}
+	return desired, read
+}
+
+// intercepted is a client of env's API server through funcs.
+func intercepted(t *testing.T, env *harness.Env, funcs interceptor.Funcs) client.WithWatch {
+	t.Helper()
+	base, err := client.NewWithWatch(env.Cfg, client.Options{Scheme: env.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return interceptor.NewClient(base, funcs)
 }
