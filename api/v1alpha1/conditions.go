@@ -80,8 +80,9 @@ const (
 	// ReasonDeploymentsNotAvailable: some platform Deployments are not available yet.
 	ReasonDeploymentsNotAvailable = "DeploymentsNotAvailable"
 	// ReasonHostTaken: PlatformReady is False because another co-op holds the host of
-	// spec.platform.host (it served it first, or claimed it first): the platform gets no
-	// Ingress until the co-op names a host of its own.
+	// spec.platform.host (an Ingress of it serves the host, or it claims the host too and
+	// was created first): the platform gets no Ingress until the co-op names a host of its
+	// own or the other gives it up.
 	ReasonHostTaken = "HostTaken"
 	// ReasonWaitingForDatabase: the platform waits for the database.
 	ReasonWaitingForDatabase = "WaitingForDatabase"

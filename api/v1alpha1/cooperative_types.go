@@ -430,8 +430,8 @@ type CooperativeSpec struct {
 
 	// suspend stops the reconciliation of this Cooperative while true: the operator changes
 	// none of its objects, its standbys at the peers included, and sets Ready (and
-	// FederationReady, when it lists peers) to False with reason Suspended, until it is
-	// false again (`cooperator suspend` and `cooperator resume` set it). Deletion still
+	// FederationReady, once it has mirrored to peers) to False with reason Suspended, until
+	// it is false again (`cooperator suspend` and `cooperator resume` set it). Deletion still
 	// proceeds.
 	// Only who may delete the Cooperative (the hub's admins) may set or clear it.
 	// +optional

@@ -17,29 +17,30 @@ limitations under the License.
 package cooperative_test
 
 import (
-	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	"time"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
 var _ = Describe("Two co-ops that claim one host", func() {
-	// The webhook refuses a host another co-op holds, reading the co-ops from the
-	// operator's cache: two claims within the moment the cache takes to see the first both
-	// pass it. The spec makes that race certain by taking the webhook away for the second
-	// claim, as a hub without the webhook would have it.
-	It("give it to the co-op that serves it; the other gets no Ingress until it names a host of its own", func() {
+	// The webhook refuses a host another co-op claims or serves, reading the co-ops and
+	// their Ingresses from the operator's cache: two claims within the moment the cache
+	// takes to see the first both pass it. The spec makes that race certain by taking the
+	// webhook away for the second claim, as a hub without the webhook would have it.
+	It("give it to the co-op that serves it, however young; the other gets no Ingress until it may have it", func() {
 		const host = "race.example.coop"
-		dumpOnFailure("host-second")
-		createDedicatedCoop("host-first", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = host })
+		dumpOnFailure("host-early")
 		ingressOf := func(name string) func() (*networkingv1.Ingress, error) {
 			return func() (*networkingv1.Ingress, error) {
 				ing := &networkingv1.Ingress{}
@@ -48,47 +49,69 @@ var _ = Describe("Two co-ops that claim one host", func() {
 			}
 		}
 		hostOf := func(ing *networkingv1.Ingress) string { return ing.Spec.Rules[0].Host }
-		Eventually(ingressOf("host-first"), timeout).Should(WithTransform(hostOf, Equal(host)))
+		createDedicatedCoop("host-early", nil)
+		// The holder is created in a later second, and its name sorts after: by age and by
+		// name alike the early co-op would win, were serving the host not first.
+		early := getCoop("host-early").CreationTimestamp.Time
+		Eventually(func() time.Time { return time.Now() }, timeout).Should(BeTemporally(">=", early.Add(time.Second)))
+		createDedicatedCoop("host-holder", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = host })
+		Eventually(ingressOf("host-holder"), timeout).Should(WithTransform(hostOf, Equal(host)))
 
-		// The second claim, with no webhook to refuse it.
+		// The older co-op claims the host, with no webhook to refuse it.
 		webhooks := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 		Expect(k8s.Get(ctx, client.ObjectKey{Name: "validating-webhook-configuration"}, webhooks)).To(Succeed())
 		saved := webhooks.DeepCopy()
 		saved.ObjectMeta = metav1.ObjectMeta{Name: webhooks.Name, Labels: webhooks.Labels, Annotations: webhooks.Annotations}
-		restore := func() {
-			err := k8s.Create(ctx, saved.DeepCopy())
-			Expect(client.IgnoreAlreadyExists(err)).To(Succeed())
-			// In force again once a second claim is refused.
-			dup := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
-			dup.Name = "host-third"
-			dup.Spec.Platform.Host = host
-			Eventually(func() error { return k8s.Create(ctx, dup, client.DryRunAll) }, timeout).Should(MatchError(ContainSubstring("is already the host of another co-op")))
+		third := func() *coopv1.Cooperative {
+			c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+			c.Name = "host-third"
+			c.Spec.Platform.Host = host
+			return c
 		}
+		const refused = "is already the host of another co-op"
+		reinstall := func() { Expect(client.IgnoreAlreadyExists(k8s.Create(ctx, saved.DeepCopy()))).To(Succeed()) }
 		Expect(k8s.Delete(ctx, webhooks)).To(Succeed())
-		DeferCleanup(restore)
-		second := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
-		second.Name = "host-second"
-		second.Spec.Platform.Host = host
-		second.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+		DeferCleanup(reinstall)
 		// Refused until the API server no longer calls the webhook.
-		Eventually(func() error { return k8s.Create(ctx, second.DeepCopy()) }, timeout).Should(Succeed())
-		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, second))).To(Succeed()) })
-		restore()
-		ns := coopv1.NamespacePrefix + second.Name
-		eventuallyGet(client.ObjectKey{Namespace: ns, Name: second.Name}, &cnpgv1.Cluster{})
-		Eventually(func() error { return harness.SimulateClusterReady(ctx, k8s, ns, second.Name) }, timeout).Should(Succeed())
+		Eventually(func() error {
+			return updateCoop("host-early", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = host })
+		}, timeout).Should(Succeed())
+		reinstall()
+		// In force again once a third claim is refused.
+		Eventually(func() error { return k8s.Create(ctx, third(), client.DryRunAll) }, timeout).Should(MatchError(ContainSubstring(refused)))
 
-		Eventually(condition("host-second", coopv1.ConditionPlatformReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonHostTaken))
-		_, err := ingressOf("host-second")()
-		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the second claimant got an Ingress: %v", err)
-		Expect(getCoop("host-second").Status.Endpoints.URL).To(BeEmpty())
-		Expect(hostOf(must(ingressOf("host-first")()))).To(Equal(host), "the co-op that served the host kept it")
+		Eventually(condition("host-early", coopv1.ConditionPlatformReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonHostTaken))
+		_, err := ingressOf("host-early")()
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the older claimant got an Ingress: %v", err)
+		Expect(getCoop("host-early").CreationTimestamp.Before(ptr.To(getCoop("host-holder").CreationTimestamp))).To(BeTrue())
+		Expect(getCoop("host-early").Status.Endpoints.URL).To(BeEmpty())
+		Expect(hostOf(must(ingressOf("host-holder")()))).To(Equal(host), "the co-op that served the host kept it")
 
-		// The first gives it up: the second takes it.
-		Expect(updateCoop("host-first", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "race-moved.example.coop" })).To(Succeed())
-		Eventually(ingressOf("host-second"), timeout).Should(WithTransform(hostOf, Equal(host)))
-		Eventually(condition("host-second", coopv1.ConditionPlatformReady), timeout).ShouldNot(haveStatus(metav1.ConditionFalse, coopv1.ReasonHostTaken))
-		Eventually(ingressOf("host-first"), timeout).Should(WithTransform(hostOf, Equal("race-moved.example.coop")))
+		// The serving co-op gives it up: the other takes it.
+		Expect(updateCoop("host-holder", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "race-moved.example.coop" })).To(Succeed())
+		Eventually(ingressOf("host-early"), timeout).Should(WithTransform(hostOf, Equal(host)))
+		Eventually(condition("host-early", coopv1.ConditionPlatformReady), timeout).ShouldNot(haveStatus(metav1.ConditionFalse, coopv1.ReasonHostTaken))
+		Eventually(ingressOf("host-holder"), timeout).Should(WithTransform(hostOf, Equal("race-moved.example.coop")))
+
+		// An Ingress left behind holds the host: the hub suspends the co-op serving it and
+		// names another host; its Ingress stays while suspended, and no one may claim the
+		// host meanwhile.
+		var generation int64
+		Expect(updateCoop("host-early", func(c *coopv1.Cooperative) {
+			c.Spec.Suspend = true
+			c.Spec.Platform.Host = "race-suspended.example.coop"
+			generation = c.Generation
+		})).To(Succeed())
+		Eventually(func() bool {
+			c := getCoop("host-early")
+			ready := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionReady)
+			return c.Status.ObservedGeneration > generation && ready != nil && ready.Reason == coopv1.ReasonSuspended
+		}, timeout).Should(BeTrue())
+		Expect(hostOf(must(ingressOf("host-early")()))).To(Equal(host))
+		Expect(k8s.Create(ctx, third(), client.DryRunAll)).To(MatchError(ContainSubstring(refused)), "a host an Ingress still serves was given to another co-op")
+		Expect(updateCoop("host-early", func(c *coopv1.Cooperative) { c.Spec.Suspend = false })).To(Succeed())
+		Eventually(ingressOf("host-early"), timeout).Should(WithTransform(hostOf, Equal("race-suspended.example.coop")))
+		Eventually(func() error { return k8s.Create(ctx, third(), client.DryRunAll) }, timeout).Should(Succeed())
 	})
 })
 

@@ -405,7 +405,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	setPlatformCondition(coop, version, notAvailable)
 	if hostTaken {
 		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonHostTaken, fmt.Sprintf(
-			"host %s is another co-op's, which claimed it first: this co-op's platform has no Ingress until spec.platform.host names a host of its own", coop.Spec.Platform.Host))
+			"host %s is another co-op's (it serves the host, or was created first): this co-op's platform has no Ingress until spec.platform.host names a host of its own or the other gives it up", coop.Spec.Platform.Host))
 	}
 	return ctrl.Result{}, nil
 }

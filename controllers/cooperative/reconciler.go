@@ -406,7 +406,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := IndexHosts(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	byHost, hostChanged := r.byHost()
+	byHost, hostChanged, byIngressHost := r.byHost()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate(), federationStatusChanged()))).
 		Named("cooperative").
@@ -434,6 +434,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.ConfigMap{}, byRetained).
 		Watches(&cnpgv1.Backup{}, byNamespace).
 		Watches(&coopv1.Cooperative{}, byHost, builder.WithPredicates(hostChanged)).
+		Watches(&networkingv1.Ingress{}, byIngressHost).
 		Watches(&coopv1.HostingPlan{}, byPlan).
 		Watches(&coopv1.PlatformTemplate{}, byTemplate).
 		Watches(&coopv1.FederationPeer{}, r.byFederationPeer(), builder.WithPredicates(topology.PeerTopologyChanged())).

@@ -381,6 +381,8 @@ func equalStandby(a, b coopv1.StandbySpec) bool { return equality.Semantic.DeepE
 func TestFederationCondition(t *testing.T) {
 	home := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a", Generation: 4}}
 	sb := standbyCoop("a", "eu-west", "eu-south")
+	suspended := home.DeepCopy()
+	suspended.Spec.Suspend = true
 	hub := hubconfig.Default()
 	for _, tc := range []struct {
 		name string
@@ -421,6 +423,11 @@ func TestFederationCondition(t *testing.T) {
 			"False/ObjectStoreCredentialsMissing: south: nothing is sent: the hub must create Secret cooperator-system/cooperator-objectstore-a-read with read-only ACCESS_KEY_ID and ACCESS_SECRET_KEY limited to s3://cooperator-backups/local/a/ (peers never get read-write or hub-wide credentials)"},
 		{"a standby that follows", sb, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-west"},
 			"True/Ready: Standby copy of co-op a of region eu-west; the primary is in eu-west"},
+		{"suspended", suspended, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", State: coopv1.StandbyMirrored}}},
+			"False/Suspended: " + SuspendedMessage},
+		{"a split, suspended or not", suspended, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RolePrimary}}},
+			"False/SplitPrimary: the copy in eu-south reports that it is the primary (a failover?) while this hub expects eu-west: writes may have diverged; resolve by hand before any switchover"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := FederationCondition(tc.coop, tc.fed)

@@ -742,10 +742,10 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 	}
 	split := splitPrimaries(fed)
 	switch {
+	case len(split) > 0: // first: the warning that matters most, suspended or not
+		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(split, fed.PrimaryRegion)
 	case coop.Spec.Suspend && coop.Spec.Standby == nil:
 		c.Reason, c.Message = coopv1.ReasonSuspended, SuspendedMessage
-	case len(split) > 0:
-		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(split, fed.PrimaryRegion)
 	case fed.Move != nil && fed.Move.Phase == coopv1.MoveReleased:
 		c.Reason, c.Message = coopv1.ReasonMoved, fed.Move.Message
 	case fed.Move != nil && fed.Move.Phase == coopv1.MoveRefused:
