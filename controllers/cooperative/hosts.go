@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -28,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -63,12 +65,7 @@ func IndexHosts(ctx context.Context, indexer client.FieldIndexer) error {
 	if indexed[indexer] {
 		return nil
 	}
-	if err := indexer.IndexField(ctx, &coopv1.Cooperative{}, HostIndex, func(o client.Object) []string {
-		if host := o.(*coopv1.Cooperative).Spec.Platform.Host; host != "" {
-			return []string{host}
-		}
-		return nil
-	}); err != nil {
+	if err := indexer.IndexField(ctx, &coopv1.Cooperative{}, HostIndex, cooperativeHost); err != nil {
 		return fmt.Errorf("indexing Cooperatives by host: %w", err)
 	}
 	if err := indexer.IndexField(ctx, &networkingv1.Ingress{}, IngressHostIndex, func(o client.Object) []string {
@@ -77,6 +74,13 @@ func IndexHosts(ctx context.Context, indexer client.FieldIndexer) error {
 		return fmt.Errorf("indexing Ingresses by host: %w", err)
 	}
 	indexed[indexer] = true
+	return nil
+}
+
+func cooperativeHost(o client.Object) []string {
+	if host := o.(*coopv1.Cooperative).Spec.Platform.Host; host != "" {
+		return []string{host}
+	}
 	return nil
 }
 
@@ -90,99 +94,256 @@ func ingressHosts(ing *networkingv1.Ingress) []string {
 	return hosts
 }
 
-// HostHolder is the co-op that holds a host, of the candidates (the co-ops whose spec names
-// it, and those that serve it, per serves): one that serves it already, however young;
-// else, of the co-ops that claim it and are not being deleted, a co-op of this hub before
-// a standby (whose host is its home hub's), then the first created (by name when created
-// in the same second). nil when no co-op holds it.
-func HostHolder(host string, candidates []coopv1.Cooperative, serves map[string]bool) *coopv1.Cooperative {
-	rank := func(c *coopv1.Cooperative) (bool, bool) { return serves[c.Name], c.Spec.Standby == nil }
-	var holder *coopv1.Cooperative
-	for i := range candidates {
-		c := &candidates[i]
-		if !serves[c.Name] && (c.Spec.Platform.Host != host || !c.DeletionTimestamp.IsZero()) {
-			continue
-		}
-		if holder == nil {
-			holder = c
-			continue
-		}
-		cServes, cOwn := rank(c)
-		hServes, hOwn := rank(holder)
-		switch {
-		case cServes != hServes:
-			if cServes {
-				holder = c
-			}
-		case cOwn != hOwn:
-			if cOwn {
-				holder = c
-			}
-		case !c.CreationTimestamp.Equal(&holder.CreationTimestamp):
-			if c.CreationTimestamp.Before(&holder.CreationTimestamp) {
-				holder = c
-			}
-		case c.Name < holder.Name:
-			holder = c
-		}
-	}
-	return holder
+// HostCandidate is a co-op that claims a host (its spec names it) or serves it (an Ingress
+// of the operator's in its namespace has a rule for it).
+type HostCandidate struct {
+	Name string
+	// Claims: the spec names the host, and the co-op is not being deleted (Deleting). Standby: it is a
+	// standby, whose host is its home hub's. Created: its creation.
+	Claims, Standby bool
+	Created         time.Time
+	// Claim is the order in which this process saw the co-op claim the host (the
+	// informer's order, which is the API server's); 0 when it has not.
+	Claim uint64
+	// Serving: an Ingress serves the host, since ServingSince (its creation). An Ingress of
+	// a co-op being deleted, or gone, serves nothing: it goes with the co-op's namespace.
+	Serving      bool
+	ServingSince time.Time
+	Deleting     bool
 }
 
-// hostHolder is the co-op that holds host, read from the cache; coop as this reconcile
-// sees it stands for its cached copy.
-func hostHolder(ctx context.Context, c client.Reader, host string, coop *coopv1.Cooperative) (*coopv1.Cooperative, error) {
+// HostHolder is the candidate that holds a host: one that serves it, however young (of
+// two, the one whose Ingress was created first); else, of the
+// claimants, a co-op of this hub before a standby, then the first to claim it (as this
+// process saw the claims arrive), then the first created, then by name. "" when none does.
+func HostHolder(candidates []HostCandidate) string {
+	before := func(a, b *HostCandidate) bool {
+		if a.Serving != b.Serving {
+			return a.Serving
+		}
+		if a.Serving {
+			if !a.ServingSince.Equal(b.ServingSince) {
+				return a.ServingSince.Before(b.ServingSince)
+			}
+			return a.Name < b.Name
+		}
+		if a.Standby != b.Standby {
+			return !a.Standby
+		}
+		if a.Claim != b.Claim && a.Claim != 0 && b.Claim != 0 {
+			return a.Claim < b.Claim
+		}
+		if (a.Claim == 0) != (b.Claim == 0) {
+			return a.Claim != 0
+		}
+		if !a.Created.Equal(b.Created) {
+			return a.Created.Before(b.Created)
+		}
+		return a.Name < b.Name
+	}
+	var holder *HostCandidate
+	for i := range candidates {
+		c := &candidates[i]
+		if !c.Serving && !c.Claims {
+			continue
+		}
+		if holder == nil || before(c, holder) {
+			holder = c
+		}
+	}
+	if holder == nil {
+		return ""
+	}
+	return holder.Name
+}
+
+// claimOrder numbers the claims of hosts in the order the Cooperative informer delivers
+// them, which is the order the API server stored them in: of two co-ops that claim one host
+// within the moment the webhook's cache lags, the first to claim it holds it, whatever the
+// order of their reconciles and however old the other co-op. It is fed by the predicate of
+// the reconciler's own watch of Cooperatives (observe), so that the claims of every event
+// before the one that triggers a reconcile are numbered when that reconcile runs. A
+// restart numbers the co-ops in the order of the informer's first list; a host served
+// already stays with the co-op serving it.
+type claimOrder struct {
+	mu     sync.Mutex
+	next   uint64
+	claims map[string]hostClaim // by co-op
+}
+
+type hostClaim struct {
+	host string
+	seq  uint64
+}
+
+func newClaimOrder() *claimOrder { return &claimOrder{claims: map[string]hostClaim{}} }
+
+// observe numbers coop's claim of its host when it is new (the co-op, or its host).
+func (o *claimOrder) observe(coop *coopv1.Cooperative) {
+	host := coop.Spec.Platform.Host
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if c, ok := o.claims[coop.Name]; ok && c.host == host {
+		return
+	}
+	if host == "" {
+		delete(o.claims, coop.Name)
+		return
+	}
+	o.next++
+	o.claims[coop.Name] = hostClaim{host: host, seq: o.next}
+}
+
+func (o *claimOrder) forget(name string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.claims, name)
+}
+
+// of is the number of co-op name's claim of host; 0 when none was seen.
+func (o *claimOrder) of(name, host string) uint64 {
+	if o == nil {
+		return 0
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if c, ok := o.claims[name]; ok && c.host == host {
+		return c.seq
+	}
+	return 0
+}
+
+// predicate observes every Cooperative event's claim and lets every event through.
+func (o *claimOrder) predicate() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool {
+			if c, ok := e.Object.(*coopv1.Cooperative); ok {
+				o.observe(c)
+			}
+			return true
+		},
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			if c, ok := e.ObjectNew.(*coopv1.Cooperative); ok {
+				o.observe(c)
+			}
+			return true
+		},
+		DeleteFunc: func(e event.DeleteEvent) bool {
+			o.forget(e.Object.GetName())
+			return true
+		},
+	}
+}
+
+// hostHolder is the co-op that holds host, read from the cache (coop, as this reconcile
+// sees it, stands for its cached copy), and whether it holds it by serving it.
+func hostHolder(ctx context.Context, c client.Reader, claims *claimOrder, host string, coop *coopv1.Cooperative) (string, bool, error) {
 	var ingresses networkingv1.IngressList
 	if err := c.List(ctx, &ingresses, client.MatchingFields{IngressHostIndex: host}); err != nil {
-		return nil, fmt.Errorf("listing the Ingresses of host %s: %w", host, err)
-	}
-	serves := map[string]bool{}
-	for _, ing := range ingresses.Items {
-		if name, ok := cutNamespacePrefix(ing.Namespace); ok {
-			serves[name] = true
-		}
+		return "", false, fmt.Errorf("listing the Ingresses of host %s: %w", host, err)
 	}
 	var claimants coopv1.CooperativeList
 	if err := c.List(ctx, &claimants, client.MatchingFields{HostIndex: host}); err != nil {
-		return nil, fmt.Errorf("listing the co-ops of host %s: %w", host, err)
+		return "", false, fmt.Errorf("listing the co-ops of host %s: %w", host, err)
 	}
-	candidates := claimants.Items
-	seen := map[string]bool{}
-	for i := range candidates {
-		if coop != nil && candidates[i].Name == coop.Name {
-			candidates[i] = *coop
+	byName := map[string]*HostCandidate{}
+	add := func(co *coopv1.Cooperative) {
+		byName[co.Name] = &HostCandidate{
+			Name:     co.Name,
+			Deleting: !co.DeletionTimestamp.IsZero(),
+			Claims:   co.Spec.Platform.Host == host && co.DeletionTimestamp.IsZero(),
+			Standby:  co.Spec.Standby != nil,
+			Created:  co.CreationTimestamp.Time,
+			Claim:    claims.of(co.Name, host),
 		}
-		seen[candidates[i].Name] = true
 	}
-	if coop != nil && !seen[coop.Name] {
-		candidates = append(candidates, *coop)
-		seen[coop.Name] = true
+	for i := range claimants.Items {
+		add(&claimants.Items[i])
 	}
-	// A co-op that serves the host but names another now holds it until its Ingress changes.
-	for name := range serves {
-		if seen[name] {
+	if coop != nil {
+		add(coop)
+	}
+	for _, ing := range ingresses.Items {
+		name, ok := ingressCooperative(&ing)
+		if !ok {
+			continue
+		}
+		if byName[name] == nil {
+			// It serves the host and names another now: its Ingress still routes the host
+			// until it changes.
+			other := &coopv1.Cooperative{}
+			if err := c.Get(ctx, client.ObjectKey{Name: name}, other); err != nil {
+				if apierrors.IsNotFound(err) {
+					continue // gone: its Ingress goes with its namespace
+				}
+				return "", false, fmt.Errorf("reading co-op %s: %w", name, err)
+			}
+			add(other)
+		}
+		cand := byName[name]
+		if cand.Deleting {
+			continue // its Ingress goes with its namespace
+		}
+		if !cand.Serving || ing.CreationTimestamp.Time.Before(cand.ServingSince) {
+			cand.ServingSince = ing.CreationTimestamp.Time
+		}
+		cand.Serving = true
+	}
+	candidates := make([]HostCandidate, 0, len(byName))
+	for _, cand := range byName {
+		candidates = append(candidates, *cand)
+	}
+	holder := HostHolder(candidates)
+	if holder == "" {
+		return "", false, nil
+	}
+	return holder, byName[holder].Serving, nil
+}
+
+// servedByOther reports whether an Ingress of another co-op than self, one not being
+// deleted, serves host: an Ingress left behind (its co-op suspended, or its template
+// unresolved, after the co-op named another host) holds the host.
+func servedByOther(ctx context.Context, c client.Reader, host, self string) (bool, error) {
+	var ingresses networkingv1.IngressList
+	if err := c.List(ctx, &ingresses, client.MatchingFields{IngressHostIndex: host}); err != nil {
+		return false, fmt.Errorf("listing the Ingresses of host %s: %w", host, err)
+	}
+	for i := range ingresses.Items {
+		name, ok := ingressCooperative(&ingresses.Items[i])
+		if !ok || name == self {
 			continue
 		}
 		other := &coopv1.Cooperative{}
 		if err := c.Get(ctx, client.ObjectKey{Name: name}, other); err != nil {
 			if apierrors.IsNotFound(err) {
-				other.Name = name // gone; its namespace, and the Ingress, go too
-			} else {
-				return nil, fmt.Errorf("reading co-op %s: %w", name, err)
+				continue
 			}
+			return false, fmt.Errorf("reading co-op %s: %w", name, err)
 		}
-		candidates = append(candidates, *other)
+		if other.DeletionTimestamp.IsZero() {
+			return true, nil
+		}
 	}
-	return HostHolder(host, candidates, serves), nil
+	return false, nil
 }
 
-// hostTaken says whether another co-op holds coop's host.
-func (r *Reconciler) hostTaken(ctx context.Context, coop *coopv1.Cooperative) (bool, error) {
-	holder, err := hostHolder(ctx, r.Client, coop.Spec.Platform.Host, coop)
-	if err != nil {
-		return false, err
+// ingressCooperative is the co-op of an Ingress of the operator's: the one of its namespace,
+// which its co-op label names too.
+func ingressCooperative(ing *networkingv1.Ingress) (string, bool) {
+	name, ok := cutNamespacePrefix(ing.Namespace)
+	return name, ok && ing.Labels[coopv1.LabelCooperative] == name
+}
+
+// hostTaken says whether another co-op holds coop's host, and the reason to give.
+func (r *Reconciler) hostTaken(ctx context.Context, coop *coopv1.Cooperative) (bool, string, error) {
+	holder, serving, err := hostHolder(ctx, r.Client, r.claims, coop.Spec.Platform.Host, coop)
+	if err != nil || holder == "" || holder == coop.Name {
+		return false, "", err
 	}
-	return holder != nil && holder.Name != coop.Name, nil
+	if serving {
+		return true, "another co-op's Ingress serves it", nil
+	}
+	return true, "another co-op claimed it first", nil
 }
 
 // claimantsOf are the requests of the co-ops that claim one of hosts, but except.
@@ -191,6 +352,7 @@ func claimantsOf(ctx context.Context, c client.Reader, hosts []string, except st
 	for _, host := range hosts {
 		var claimants coopv1.CooperativeList
 		if err := c.List(ctx, &claimants, client.MatchingFields{HostIndex: host}); err != nil {
+			log.FromContext(ctx).Error(err, "Listing the co-ops of a host to wake them", "host", host)
 			continue
 		}
 		for _, other := range claimants.Items {
@@ -203,8 +365,9 @@ func claimantsOf(ctx context.Context, c client.Reader, hosts []string, except st
 }
 
 // byHost wakes the other co-ops that claim the host of a co-op created, deleted, being
-// deleted, or whose host changed (the old host's and the new one's), and those that claim
-// a host an Ingress of the operator's gains or loses: one of them may hold it now.
+// deleted, made or unmade a standby, or whose host changed (the old host's and the new
+// one's), and those that claim a host an Ingress of the operator's gains or loses: one of
+// them may hold it now.
 func (r *Reconciler) byHost() (coops handler.EventHandler, coopChanged predicate.Predicate, ingresses handler.EventHandler) {
 	coops = handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		coop, ok := obj.(*coopv1.Cooperative)
@@ -216,7 +379,9 @@ func (r *Reconciler) byHost() (coops handler.EventHandler, coopChanged predicate
 	coopChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		old, okOld := e.ObjectOld.(*coopv1.Cooperative)
 		cur, okNew := e.ObjectNew.(*coopv1.Cooperative)
-		return okOld && okNew && (old.Spec.Platform.Host != cur.Spec.Platform.Host || old.DeletionTimestamp.IsZero() != cur.DeletionTimestamp.IsZero())
+		return okOld && okNew && (old.Spec.Platform.Host != cur.Spec.Platform.Host ||
+			old.DeletionTimestamp.IsZero() != cur.DeletionTimestamp.IsZero() ||
+			(old.Spec.Standby == nil) != (cur.Spec.Standby == nil))
 	}}
 	ingresses = handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		ing, ok := obj.(*networkingv1.Ingress)

@@ -19,6 +19,7 @@ package cooperative_test
 import (
 	"time"
 
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -26,10 +27,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
@@ -37,8 +38,8 @@ var _ = Describe("Two co-ops that claim one host", func() {
 	// The webhook refuses a host another co-op claims or serves, reading the co-ops and
 	// their Ingresses from the operator's cache: two claims within the moment the cache
 	// takes to see the first both pass it. The spec makes that race certain by taking the
-	// webhook away for the second claim, as a hub without the webhook would have it.
-	It("give it to the co-op that serves it, however young; the other gets no Ingress until it may have it", func() {
+	// webhook away for the two claims, as a hub without the webhook would have it.
+	It("give it to the first to claim it, however old the other; an Ingress left behind holds it", func() {
 		const host = "race.example.coop"
 		dumpOnFailure("host-early")
 		ingressOf := func(name string) func() (*networkingv1.Ingress, error) {
@@ -49,15 +50,12 @@ var _ = Describe("Two co-ops that claim one host", func() {
 			}
 		}
 		hostOf := func(ing *networkingv1.Ingress) string { return ing.Spec.Rules[0].Host }
+		// The attacker's co-op: older, first by name, its tenancy ready long before the
+		// new co-op's.
 		createDedicatedCoop("host-early", nil)
-		// The holder is created in a later second, and its name sorts after: by age and by
-		// name alike the early co-op would win, were serving the host not first.
 		early := getCoop("host-early").CreationTimestamp.Time
 		Eventually(func() time.Time { return time.Now() }, timeout).Should(BeTemporally(">=", early.Add(time.Second)))
-		createDedicatedCoop("host-holder", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = host })
-		Eventually(ingressOf("host-holder"), timeout).Should(WithTransform(hostOf, Equal(host)))
 
-		// The older co-op claims the host, with no webhook to refuse it.
 		webhooks := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 		Expect(k8s.Get(ctx, client.ObjectKey{Name: "validating-webhook-configuration"}, webhooks)).To(Succeed())
 		saved := webhooks.DeepCopy()
@@ -72,26 +70,32 @@ var _ = Describe("Two co-ops that claim one host", func() {
 		reinstall := func() { Expect(client.IgnoreAlreadyExists(k8s.Create(ctx, saved.DeepCopy()))).To(Succeed()) }
 		Expect(k8s.Delete(ctx, webhooks)).To(Succeed())
 		DeferCleanup(reinstall)
-		// Refused until the API server no longer calls the webhook.
-		Eventually(func() error {
-			return updateCoop("host-early", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = host })
-		}, timeout).Should(Succeed())
+		// A new co-op is given the host; right after, the older co-op's admin claims it too.
+		late := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+		late.Name = "host-late"
+		late.Spec.Platform.Host = host
+		late.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+		Eventually(func() error { return k8s.Create(ctx, late.DeepCopy()) }, timeout).Should(Succeed()) // refused while the webhook is called
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, late))).To(Succeed()) })
+		Expect(updateCoop("host-early", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = host })).To(Succeed())
 		reinstall()
 		// In force again once a third claim is refused.
 		Eventually(func() error { return k8s.Create(ctx, third(), client.DryRunAll) }, timeout).Should(MatchError(ContainSubstring(refused)))
 
 		Eventually(condition("host-early", coopv1.ConditionPlatformReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonHostTaken))
+		ns := coopv1.NamespacePrefix + late.Name
+		eventuallyGet(client.ObjectKey{Namespace: ns, Name: late.Name}, &cnpgv1.Cluster{})
+		Eventually(func() error { return harness.SimulateClusterReady(ctx, k8s, ns, late.Name) }, timeout).Should(Succeed())
+		Eventually(ingressOf("host-late"), timeout).Should(WithTransform(hostOf, Equal(host)))
 		_, err := ingressOf("host-early")()
-		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the older claimant got an Ingress: %v", err)
-		Expect(getCoop("host-early").CreationTimestamp.Before(ptr.To(getCoop("host-holder").CreationTimestamp))).To(BeTrue())
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the later claimant got an Ingress: %v", err)
 		Expect(getCoop("host-early").Status.Endpoints.URL).To(BeEmpty())
-		Expect(hostOf(must(ingressOf("host-holder")()))).To(Equal(host), "the co-op that served the host kept it")
 
-		// The serving co-op gives it up: the other takes it.
-		Expect(updateCoop("host-holder", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "race-moved.example.coop" })).To(Succeed())
+		// The first claimant gives the host up: the other takes it.
+		Expect(updateCoop("host-late", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "race-moved.example.coop" })).To(Succeed())
 		Eventually(ingressOf("host-early"), timeout).Should(WithTransform(hostOf, Equal(host)))
 		Eventually(condition("host-early", coopv1.ConditionPlatformReady), timeout).ShouldNot(haveStatus(metav1.ConditionFalse, coopv1.ReasonHostTaken))
-		Eventually(ingressOf("host-holder"), timeout).Should(WithTransform(hostOf, Equal("race-moved.example.coop")))
+		Eventually(ingressOf("host-late"), timeout).Should(WithTransform(hostOf, Equal("race-moved.example.coop")))
 
 		// An Ingress left behind holds the host: the hub suspends the co-op serving it and
 		// names another host; its Ingress stays while suspended, and no one may claim the

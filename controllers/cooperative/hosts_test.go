@@ -17,62 +17,143 @@ limitations under the License.
 package cooperative
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
-// HostHolder keeps a host with the co-op that serves it, whatever the others' age; among
-// co-ops that serve it not, a co-op of this hub before a standby, then the first created,
-// by name within a second; a co-op being deleted claims nothing it does not serve.
+// HostHolder: a co-op serving the host keeps it however young (of two, the first
+// Ingress); else this hub's co-op before a standby, then the first
+// to claim it, then the first created, then by name.
 func TestHostHolder(t *testing.T) {
-	const host = "rides.example.coop"
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	claimant := func(name string, created time.Time) coopv1.Cooperative {
-		c := coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(created)}}
+	claims := func(name string, created time.Time, claim uint64) HostCandidate {
+		return HostCandidate{Name: name, Claims: true, Created: created, Claim: claim}
+	}
+	serving := func(c HostCandidate, since time.Time) HostCandidate {
+		c.Serving, c.ServingSince = true, since
+		return c
+	}
+	standby := claims("standby", t0.Add(-time.Hour), 1)
+	standby.Standby = true
+	for _, tc := range []struct {
+		name       string
+		candidates []HostCandidate
+		want       string
+	}{
+		{"alone", []HostCandidate{claims("a", t0, 1)}, "a"},
+		{"the first to claim it, however young", []HostCandidate{claims("old", t0, 2), claims("young", t0.Add(time.Hour), 1)}, "young"},
+		{"a claim seen before one not seen", []HostCandidate{claims("old", t0, 0), claims("young", t0.Add(time.Hour), 7)}, "young"},
+		{"claims not seen: the first created", []HostCandidate{claims("young", t0.Add(time.Minute), 0), claims("old", t0, 0)}, "old"},
+		{"claims not seen, created in one second: by name", []HostCandidate{claims("b", t0, 0), claims("a", t0, 0)}, "a"},
+		{"the one serving it, however young and late", []HostCandidate{claims("old", t0, 1), serving(claims("serving", t0.Add(time.Hour), 2), t0.Add(2*time.Hour))}, "serving"},
+		{"serving it and naming another host now", []HostCandidate{claims("old", t0, 1), serving(HostCandidate{Name: "elsewhere"}, t0)}, "elsewhere"},
+		{"two serving (a race): the first Ingress", []HostCandidate{serving(claims("x", t0, 1), t0.Add(time.Second)), serving(claims("y", t0.Add(time.Hour), 2), t0)}, "y"},
+		{"this hub's co-op before an older, earlier standby", []HostCandidate{standby, claims("local", t0, 2)}, "local"},
+		{"a standby that serves it keeps it", []HostCandidate{serving(standby, t0), claims("local", t0, 2)}, "standby"},
+		{"one being deleted claims nothing", []HostCandidate{{Name: "deleting", Created: t0.Add(-time.Hour), Claim: 1}, claims("a", t0, 2)}, "a"},
+		{"none", []HostCandidate{{Name: "deleting"}}, ""},
+	} {
+		if got := HostHolder(tc.candidates); got != tc.want {
+			t.Errorf("%s: %q holds the host; want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// claimOrder numbers claims in the order it sees them, anew when a co-op's host changes,
+// and forgets a co-op deleted or with no host.
+func TestClaimOrder(t *testing.T) {
+	o := newClaimOrder()
+	coop := func(name, host string) *coopv1.Cooperative {
+		c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}}
 		c.Spec.Platform.Host = host
 		return c
 	}
-	other := claimant("elsewhere", t0.Add(-time.Hour))
-	other.Spec.Platform.Host = "other.example.coop"
-	standby := claimant("standby", t0.Add(-time.Hour))
-	standby.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-south"}
-	deleting := claimant("deleting", t0.Add(-time.Hour))
-	deleting.DeletionTimestamp = ptr.To(metav1.NewTime(t0))
+	o.observe(coop("victim", "h"))
+	o.observe(coop("attacker", "h"))
+	o.observe(coop("victim", "h")) // a later event of the same claim keeps its number
+	if v, a := o.of("victim", "h"), o.of("attacker", "h"); v == 0 || a <= v {
+		t.Errorf("victim %d, attacker %d: want the victim's claim first", v, a)
+	}
+	o.observe(coop("victim", "other"))
+	o.observe(coop("victim", "h")) // claimed again: after the attacker now
+	if v, a := o.of("victim", "h"), o.of("attacker", "h"); v <= a {
+		t.Errorf("victim %d, attacker %d: a claim made again counts from then", v, a)
+	}
+	if o.of("attacker", "other") != 0 {
+		t.Error("a claim counted for a host the co-op does not name")
+	}
+	o.observe(coop("attacker", ""))
+	o.forget("victim")
+	if o.of("attacker", "h") != 0 || o.of("victim", "h") != 0 {
+		t.Error("a claim outlived its host or its co-op")
+	}
+	var none *claimOrder
+	if none.of("x", "h") != 0 {
+		t.Error("no order numbers nothing")
+	}
+}
+
+// hostHolder reads the claimants and the Ingresses from the cache: an Ingress of a co-op
+// that names another host holds it; one of a co-op gone or being deleted, or in a namespace
+// of no co-op's label, does not; the co-op being reconciled stands for its cached copy.
+func TestHostHolderFromTheCache(t *testing.T) {
+	const host = "rides.example.coop"
+	scheme := backupScheme(t)
+	if err := coopv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	claimant := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "claimant", CreationTimestamp: metav1.NewTime(t0)}}
+	claimant.Spec.Platform.Host = host
+	ingress := func(coop, labelled string) *networkingv1.Ingress {
+		return &networkingv1.Ingress{
+			ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.NamespacePrefix + coop, Name: coop, Labels: map[string]string{coopv1.LabelCooperative: labelled}},
+			Spec:       networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: host}}},
+		}
+	}
+	moving := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "moving", CreationTimestamp: metav1.NewTime(t0.Add(time.Hour))}}
+	moving.Spec.Platform.Host = "elsewhere.example.coop"
+	deleting := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "deleting", CreationTimestamp: metav1.NewTime(t0), Finalizers: []string{"test"}, DeletionTimestamp: ptr.To(metav1.NewTime(t0))}}
+	build := func(objs ...client.Object) client.Client {
+		return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
+			WithIndex(&coopv1.Cooperative{}, HostIndex, cooperativeHost).
+			WithIndex(&networkingv1.Ingress{}, IngressHostIndex, func(o client.Object) []string { return ingressHosts(o.(*networkingv1.Ingress)) }).
+			Build()
+	}
+	ctx := context.Background()
 	for _, tc := range []struct {
-		name       string
-		candidates []coopv1.Cooperative
-		serves     []string
-		want       string
+		name        string
+		objs        []client.Object
+		want        string
+		wantServing bool
 	}{
-		{"alone", []coopv1.Cooperative{claimant("a", t0)}, nil, "a"},
-		{"the first created", []coopv1.Cooperative{claimant("young", t0.Add(time.Minute)), claimant("old", t0)}, nil, "old"},
-		{"by name within a second", []coopv1.Cooperative{claimant("b", t0), claimant("a", t0)}, nil, "a"},
-		{"the one serving it, however young", []coopv1.Cooperative{claimant("old", t0), claimant("serving", t0.Add(time.Hour))}, []string{"serving"}, "serving"},
-		{"serving it and naming another host now", []coopv1.Cooperative{claimant("old", t0), other}, []string{"elsewhere"}, "elsewhere"},
-		{"two serving (a race before this rule): the first created", []coopv1.Cooperative{claimant("y", t0.Add(time.Second)), claimant("x", t0)}, []string{"x", "y"}, "x"},
-		{"this hub's co-op before an older standby", []coopv1.Cooperative{standby, claimant("local", t0)}, nil, "local"},
-		{"a standby that serves it keeps it", []coopv1.Cooperative{standby, claimant("local", t0)}, []string{"standby"}, "standby"},
-		{"one being deleted claims nothing", []coopv1.Cooperative{deleting, claimant("a", t0)}, nil, "a"},
-		{"one being deleted that still serves it holds it", []coopv1.Cooperative{deleting, claimant("a", t0)}, []string{"deleting"}, "deleting"},
-		{"a co-op of another host does not count", []coopv1.Cooperative{other, claimant("a", t0)}, nil, "a"},
-		{"none", []coopv1.Cooperative{other}, nil, ""},
+		{"the claimant alone", []client.Object{claimant}, "claimant", false},
+		{"an Ingress of a co-op that names another host now", []client.Object{claimant, moving, ingress("moving", "moving")}, "moving", true},
+		{"an Ingress of a co-op being deleted", []client.Object{claimant, deleting, ingress("deleting", "deleting")}, "claimant", false},
+		{"an Ingress of a co-op gone", []client.Object{claimant, ingress("gone", "gone")}, "claimant", false},
+		{"an Ingress labelled for another co-op than its namespace's", []client.Object{claimant, ingress("stray", "claimant")}, "claimant", false},
 	} {
-		serves := map[string]bool{}
-		for _, name := range tc.serves {
-			serves[name] = true
+		holder, serving, err := hostHolder(ctx, build(tc.objs...), nil, host, claimant)
+		if err != nil || holder != tc.want || serving != tc.wantServing {
+			t.Errorf("%s: %q (serving %t), %v; want %q (serving %t)", tc.name, holder, serving, err, tc.want, tc.wantServing)
 		}
-		got := HostHolder(host, tc.candidates, serves)
-		name := ""
-		if got != nil {
-			name = got.Name
-		}
-		if name != tc.want {
-			t.Errorf("%s: %q holds the host; want %q", tc.name, name, tc.want)
-		}
+	}
+	// The reconcile's copy stands for the cached one: a co-op that named the host only in
+	// the cache's stale copy claims nothing.
+	moved := claimant.DeepCopy()
+	moved.Spec.Platform.Host = "elsewhere.example.coop"
+	other := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "other", CreationTimestamp: metav1.NewTime(t0.Add(time.Hour))}}
+	other.Spec.Platform.Host = host
+	if holder, _, err := hostHolder(ctx, build(claimant, other), nil, host, moved); err != nil || holder != "other" {
+		t.Errorf("stale copy: %q, %v; want other", holder, err)
 	}
 }

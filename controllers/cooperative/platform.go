@@ -343,7 +343,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	version, reason, msg := resolveTemplate(coop, s.template)
 	if version == nil {
 		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, reason, msg)
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, r.unrouteOtherHosts(ctx, coop)
 	}
 	policyMap, err := BuildPolicyConfigMap(coop)
 	if err != nil {
@@ -366,9 +366,9 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 		keep["Deployment/"+comp.Name], keep["Service/"+comp.Name] = true, true
 	}
 	ing := BuildIngress(coop, &r.Config, version.Components)
-	hostTaken := false
+	hostTaken, takenBecause := false, ""
 	if ing != nil {
-		if hostTaken, err = r.hostTaken(ctx, coop); err != nil {
+		if hostTaken, takenBecause, err = r.hostTaken(ctx, coop); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -405,7 +405,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	setPlatformCondition(coop, version, notAvailable)
 	if hostTaken {
 		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonHostTaken, fmt.Sprintf(
-			"host %s is another co-op's (it serves the host, or was created first): this co-op's platform has no Ingress until spec.platform.host names a host of its own or the other gives it up", coop.Spec.Platform.Host))
+			"host %s is another co-op's (%s): this co-op's platform has no Ingress until spec.platform.host names a host of its own or the other gives it up", coop.Spec.Platform.Host, takenBecause))
 	}
 	return ctrl.Result{}, nil
 }
@@ -435,6 +435,25 @@ func setPlatformCondition(coop *coopv1.Cooperative, version *coopv1.TemplateVers
 func deploymentAvailable(d *appsv1.Deployment) bool {
 	want := ptr.Deref(d.Spec.Replicas, 1)
 	return d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas >= want && d.Status.AvailableReplicas >= want
+}
+
+// unrouteOtherHosts deletes the co-op's Ingress when it routes a host other than the one
+// spec.platform.host names. Without a template the Ingress cannot be rebuilt, and it must
+// not keep a host the co-op gave up: that host's Ingress holds it from every other co-op.
+func (r *Reconciler) unrouteOtherHosts(ctx context.Context, coop *coopv1.Cooperative) error {
+	ing := &networkingv1.Ingress{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: IngressName(coop)}, ing); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	if hosts := ingressHosts(ing); !metav1.IsControlledBy(ing, coop) || len(hosts) == 1 && hosts[0] == coop.Spec.Platform.Host {
+		return nil
+	}
+	if err := r.Client.Delete(ctx, ing); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("deleting Ingress %s, which routes a host the co-op no longer names: %w", ing.Name, err)
+	}
+	coop.Status.Endpoints.URL = ""
+	r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, "Pruned", "Prune", "Deleted Ingress %s/%s, which routes a host spec.platform.host no longer names", ing.Namespace, ing.Name)
+	return nil
 }
 
 // pruneStalePlatform deletes platform objects of components the template no longer has.

@@ -70,6 +70,9 @@ type Reconciler struct {
 	Federation topology.Federation
 	// Clock tells the time backups are judged by; nil is the real clock.
 	Clock clock.PassiveClock
+
+	// claims orders the co-ops' claims of hosts as the watch delivers them.
+	claims *claimOrder
 }
 
 func (r *Reconciler) now() time.Time {
@@ -407,8 +410,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	byHost, hostChanged, byIngressHost := r.byHost()
+	r.claims = newClaimOrder()
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&coopv1.Cooperative{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate(), federationStatusChanged()))).
+		For(&coopv1.Cooperative{}, builder.WithPredicates(r.claims.predicate(),
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate(), federationStatusChanged()))).
 		Named("cooperative").
 		Owns(&corev1.Namespace{}).
 		Owns(&corev1.ResourceQuota{}).

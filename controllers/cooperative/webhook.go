@@ -27,7 +27,6 @@ import (
 	"github.com/robfig/cron"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -447,15 +446,11 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 			if err := v.Client.List(ctx, &same, client.MatchingFields{HostIndex: host}); err != nil {
 				return nil, nil, fmt.Errorf("listing the co-ops of host %s: %w", host, err)
 			}
-			var serving networkingv1.IngressList
-			if err := v.Client.List(ctx, &serving, client.MatchingFields{IngressHostIndex: host}); err != nil {
-				return nil, nil, fmt.Errorf("listing the Ingresses of host %s: %w", host, err)
+			served, err := servedByOther(ctx, v.Client, host, coop.Name)
+			if err != nil {
+				return nil, nil, err
 			}
-			taken := slices.ContainsFunc(same.Items, func(other coopv1.Cooperative) bool { return other.Name != coop.Name }) ||
-				// An Ingress another co-op left behind (suspended, or its template
-				// unresolved, since it named another host) still serves the host.
-				slices.ContainsFunc(serving.Items, func(ing networkingv1.Ingress) bool { return ing.Namespace != coop.NamespaceName() })
-			if taken {
+			if served || slices.ContainsFunc(same.Items, func(other coopv1.Cooperative) bool { return other.Name != coop.Name }) {
 				errs = append(errs, field.Invalid(path, host, "is already the host of another co-op of this hub: each co-op has its own"))
 			}
 		}
