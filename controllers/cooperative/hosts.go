@@ -18,6 +18,7 @@ package cooperative
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -161,10 +162,13 @@ func HostHolder(candidates []HostCandidate) string {
 // them, which is the order the API server stored them in: of two co-ops that claim one host
 // within the moment the webhook's cache lags, the first to claim it holds it, whatever the
 // order of their reconciles and however old the other co-op. It is fed by the predicate of
-// the reconciler's own watch of Cooperatives (observe), so that the claims of every event
-// before the one that triggers a reconcile are numbered when that reconcile runs. A
-// restart numbers the co-ops in the order of the informer's first list; a host served
-// already stays with the co-op serving it.
+// the reconciler's own watch of Cooperatives (observe), which sees every event in order.
+// The informer writes its cache before it hands an event to the predicate, so a reconcile
+// may read a co-op the predicate has not seen yet: it then waits (errClaimsBehind) rather
+// than decide on an incomplete order. After a restart the numbers follow the order in
+// which the informer hands the co-ops it holds to the new watch, which is arbitrary; a
+// host served already stays with the co-op serving it, and only two co-ops that both claim
+// a host neither serves yet are ordered arbitrarily then.
 type claimOrder struct {
 	mu     sync.Mutex
 	next   uint64
@@ -174,24 +178,28 @@ type claimOrder struct {
 type hostClaim struct {
 	host string
 	seq  uint64
+	// resourceVersion of the co-op's last event observed.
+	resourceVersion string
 }
+
+// errClaimsBehind: the cache holds a co-op the claim order has not seen yet.
+var errClaimsBehind = errors.New("the claims of a host are not all numbered yet")
 
 func newClaimOrder() *claimOrder { return &claimOrder{claims: map[string]hostClaim{}} }
 
-// observe numbers coop's claim of its host when it is new (the co-op, or its host).
+// observe records coop's event, and numbers its claim of its host when it is new (the
+// co-op, or its host).
 func (o *claimOrder) observe(coop *coopv1.Cooperative) {
 	host := coop.Spec.Platform.Host
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if c, ok := o.claims[coop.Name]; ok && c.host == host {
-		return
+	c, ok := o.claims[coop.Name]
+	if !ok || c.host != host {
+		o.next++
+		c = hostClaim{host: host, seq: o.next}
 	}
-	if host == "" {
-		delete(o.claims, coop.Name)
-		return
-	}
-	o.next++
-	o.claims[coop.Name] = hostClaim{host: host, seq: o.next}
+	c.resourceVersion = coop.ResourceVersion
+	o.claims[coop.Name] = c
 }
 
 func (o *claimOrder) forget(name string) {
@@ -200,17 +208,25 @@ func (o *claimOrder) forget(name string) {
 	delete(o.claims, name)
 }
 
-// of is the number of co-op name's claim of host; 0 when none was seen.
-func (o *claimOrder) of(name, host string) uint64 {
+// numbers are the numbers of the claims of host by cached (co-ops as the cache holds them),
+// read at once; errClaimsBehind when one of them is a version the order has not seen.
+func (o *claimOrder) numbers(host string, cached []coopv1.Cooperative) (map[string]uint64, error) {
+	out := map[string]uint64{}
 	if o == nil {
-		return 0
+		return out, nil
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if c, ok := o.claims[name]; ok && c.host == host {
-		return c.seq
+	for i := range cached {
+		c, ok := o.claims[cached[i].Name]
+		if !ok || c.resourceVersion != cached[i].ResourceVersion {
+			return nil, errClaimsBehind
+		}
+		if c.host == host {
+			out[cached[i].Name] = c.seq
+		}
 	}
-	return 0
+	return out, nil
 }
 
 // predicate observes every Cooperative event's claim and lets every event through.
@@ -246,6 +262,10 @@ func hostHolder(ctx context.Context, c client.Reader, claims *claimOrder, host s
 	if err := c.List(ctx, &claimants, client.MatchingFields{HostIndex: host}); err != nil {
 		return "", false, fmt.Errorf("listing the co-ops of host %s: %w", host, err)
 	}
+	numbers, err := claims.numbers(host, claimants.Items)
+	if err != nil {
+		return "", false, err
+	}
 	byName := map[string]*HostCandidate{}
 	add := func(co *coopv1.Cooperative) {
 		byName[co.Name] = &HostCandidate{
@@ -254,7 +274,7 @@ func hostHolder(ctx context.Context, c client.Reader, claims *claimOrder, host s
 			Claims:   co.Spec.Platform.Host == host && co.DeletionTimestamp.IsZero(),
 			Standby:  co.Spec.Standby != nil,
 			Created:  co.CreationTimestamp.Time,
-			Claim:    claims.of(co.Name, host),
+			Claim:    numbers[co.Name],
 		}
 	}
 	for i := range claimants.Items {

@@ -18,6 +18,7 @@ package cooperative
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -68,36 +69,47 @@ func TestHostHolder(t *testing.T) {
 	}
 }
 
-// claimOrder numbers claims in the order it sees them, anew when a co-op's host changes,
-// and forgets a co-op deleted or with no host.
+// claimOrder numbers claims in the order it sees them, anew when a co-op's host changes;
+// a cached version of a co-op it has not seen yet makes it say it is behind.
 func TestClaimOrder(t *testing.T) {
 	o := newClaimOrder()
-	coop := func(name, host string) *coopv1.Cooperative {
-		c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	coop := func(name, host, rv string) *coopv1.Cooperative {
+		c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name, ResourceVersion: rv}}
 		c.Spec.Platform.Host = host
 		return c
 	}
-	o.observe(coop("victim", "h"))
-	o.observe(coop("attacker", "h"))
-	o.observe(coop("victim", "h")) // a later event of the same claim keeps its number
-	if v, a := o.of("victim", "h"), o.of("attacker", "h"); v == 0 || a <= v {
-		t.Errorf("victim %d, attacker %d: want the victim's claim first", v, a)
+	numbers := func(cached ...*coopv1.Cooperative) (map[string]uint64, error) {
+		var list []coopv1.Cooperative
+		for _, c := range cached {
+			list = append(list, *c)
+		}
+		return o.numbers("h", list)
 	}
-	o.observe(coop("victim", "other"))
-	o.observe(coop("victim", "h")) // claimed again: after the attacker now
-	if v, a := o.of("victim", "h"), o.of("attacker", "h"); v <= a {
-		t.Errorf("victim %d, attacker %d: a claim made again counts from then", v, a)
+	o.observe(coop("victim", "h", "1"))
+	o.observe(coop("attacker", "h", "2"))
+	o.observe(coop("victim", "h", "3")) // a later event of the same claim keeps its number
+	n, err := numbers(coop("victim", "h", "3"), coop("attacker", "h", "2"))
+	if err != nil || n["victim"] == 0 || n["attacker"] <= n["victim"] {
+		t.Errorf("%v, %v: want the victim's claim first", n, err)
 	}
-	if o.of("attacker", "other") != 0 {
-		t.Error("a claim counted for a host the co-op does not name")
+	// The cache holds a version the watch has not handed over yet.
+	if _, err := numbers(coop("victim", "h", "3"), coop("attacker", "h", "4")); !errors.Is(err, errClaimsBehind) {
+		t.Errorf("a version not seen yet: %v; want errClaimsBehind", err)
 	}
-	o.observe(coop("attacker", ""))
+	if _, err := numbers(coop("unseen", "h", "5")); !errors.Is(err, errClaimsBehind) {
+		t.Errorf("a co-op not seen yet: %v; want errClaimsBehind", err)
+	}
+	o.observe(coop("victim", "other", "6"))
+	o.observe(coop("victim", "h", "7")) // claimed again: after the attacker now
+	if n, err := numbers(coop("victim", "h", "7"), coop("attacker", "h", "2")); err != nil || n["victim"] <= n["attacker"] {
+		t.Errorf("%v, %v: a claim made again counts from then", n, err)
+	}
 	o.forget("victim")
-	if o.of("attacker", "h") != 0 || o.of("victim", "h") != 0 {
-		t.Error("a claim outlived its host or its co-op")
+	if _, err := numbers(coop("victim", "h", "7")); !errors.Is(err, errClaimsBehind) {
+		t.Error("a claim outlived its co-op")
 	}
 	var none *claimOrder
-	if none.of("x", "h") != 0 {
+	if n, err := none.numbers("h", []coopv1.Cooperative{*coop("x", "h", "1")}); err != nil || len(n) != 0 {
 		t.Error("no order numbers nothing")
 	}
 }

@@ -20,9 +20,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -338,7 +340,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	coop := s.coop
 	if !s.tenancyReady() {
 		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonProgressing, "waiting for the tenancy")
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, r.unrouteOtherHosts(ctx, coop)
 	}
 	version, reason, msg := resolveTemplate(coop, s.template)
 	if version == nil {
@@ -368,7 +370,10 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	ing := BuildIngress(coop, &r.Config, version.Components)
 	hostTaken, takenBecause := false, ""
 	if ing != nil {
-		if hostTaken, takenBecause, err = r.hostTaken(ctx, coop); err != nil {
+		if hostTaken, takenBecause, err = r.hostTaken(ctx, coop); errors.Is(err, errClaimsBehind) {
+			// The watch numbers the claims a moment after the cache holds them.
+			return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, nil
+		} else if err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -438,8 +443,9 @@ func deploymentAvailable(d *appsv1.Deployment) bool {
 }
 
 // unrouteOtherHosts deletes the co-op's Ingress when it routes a host other than the one
-// spec.platform.host names. Without a template the Ingress cannot be rebuilt, and it must
-// not keep a host the co-op gave up: that host's Ingress holds it from every other co-op.
+// spec.platform.host names. Without its tenancy or its template the Ingress cannot be
+// rebuilt, and it must not keep a host the co-op gave up: that host's Ingress holds it
+// from every other co-op.
 func (r *Reconciler) unrouteOtherHosts(ctx context.Context, coop *coopv1.Cooperative) error {
 	ing := &networkingv1.Ingress{}
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: IngressName(coop)}, ing); err != nil {
