@@ -57,15 +57,15 @@ const governedCoop = "fairride-lyon"
 // are printed); stop, which the caller defers, ends it and the local PostgreSQL.
 func demoGovernance(ctx context.Context, c client.Client, out io.Writer) (stop func(), err error) {
 	var stops []func()
-	stop = func() {
+	stopAll := func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
 	}
 	defer func() {
+		// On an error the results are nil and err: what was started stops here.
 		if err != nil {
-			stop()
-			stop = func() {}
+			stopAll()
 		}
 	}()
 	fmt.Fprintln(out, "\nGovernance: the members of fairride-lyon vote a lower platform fee; the operator applies it.")
@@ -255,5 +255,5 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) (stop f
 	// localhost: browsers keep the app's Secure cookies there without TLS.
 	fmt.Fprintf(out, "\nThe members' app of %s: %s/app/\n  sign in as Dan (a driver) with the code %v (staff issued it; it works once, for 24 hours)\n",
 		coop.Name, strings.Replace(api.URL, "127.0.0.1", "localhost", 1), code["code"])
-	return stop, nil
+	return stopAll, nil
 }
