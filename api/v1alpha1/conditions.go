@@ -80,9 +80,9 @@ const (
 	// ReasonDeploymentsNotAvailable: some platform Deployments are not available yet.
 	ReasonDeploymentsNotAvailable = "DeploymentsNotAvailable"
 	// ReasonHostTaken: PlatformReady is False because another co-op holds the host of
-	// spec.platform.host (an Ingress of it serves the host, or it claims the host too and
-	// was created first): the platform gets no Ingress until the co-op names a host of its
-	// own or the other gives it up.
+	// spec.platform.host (an Ingress of it serves the host, or it claimed the host first,
+	// a co-op of this hub before a standby): the platform gets no Ingress until the co-op
+	// names a host of its own or the other gives it up.
 	ReasonHostTaken = "HostTaken"
 	// ReasonWaitingForDatabase: the platform waits for the database.
 	ReasonWaitingForDatabase = "WaitingForDatabase"

@@ -429,9 +429,10 @@ type CooperativeSpec struct {
 	Standby *StandbySpec `json:"standby,omitempty"`
 
 	// suspend stops the reconciliation of this Cooperative while true: the operator changes
-	// none of its objects, its standbys at the peers included, and sets Ready (and
-	// FederationReady, once it has mirrored to peers) to False with reason Suspended, until
-	// it is false again (`cooperator suspend` and `cooperator resume` set it). Deletion still
+	// none of its objects (but the hub status document, which reports it), its standbys at
+	// the peers included, and sets Ready (and FederationReady, once it has mirrored to
+	// peers, unless that reports a split primary) to False with reason Suspended, until it
+	// is false again (`cooperator suspend` and `cooperator resume` set it). Deletion still
 	// proceeds.
 	// Only who may delete the Cooperative (the hub's admins) may set or clear it.
 	// +optional

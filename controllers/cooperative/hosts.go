@@ -44,7 +44,8 @@ import (
 // (HostHolder) and no Ingress to the other, so that no request meant for one co-op's
 // platform, its members' logins included, ever reaches another's. A host is decided by
 // the Ingresses that serve it, not by status: an Ingress left behind (its co-op suspended,
-// or its template unresolved, after the co-op named another host) still holds it.
+// say, after it named another host) still holds it. A co-op whose tenancy or template is
+// not ready deletes an Ingress of a host it no longer names (unrouteOtherHosts).
 
 // HostIndex indexes Cooperatives by spec.platform.host; IngressHostIndex indexes the
 // operator's Ingresses by the hosts of their rules.
@@ -321,8 +322,8 @@ func hostHolder(ctx context.Context, c client.Reader, claims *claimOrder, host s
 }
 
 // servedByOther reports whether an Ingress of another co-op than self, one not being
-// deleted, serves host: an Ingress left behind (its co-op suspended, or its template
-// unresolved, after the co-op named another host) holds the host.
+// deleted, serves host: an Ingress left behind (its co-op suspended, say, after it named
+// another host) holds the host.
 func servedByOther(ctx context.Context, c client.Reader, host, self string) (bool, error) {
 	var ingresses networkingv1.IngressList
 	if err := c.List(ctx, &ingresses, client.MatchingFields{IngressHostIndex: host}); err != nil {

@@ -37,6 +37,7 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/cooperator-dev/cooperator/api/hubstatus"
 	"github.com/cooperator-dev/cooperator/api/policy"
@@ -368,20 +369,27 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 		keep["Deployment/"+comp.Name], keep["Service/"+comp.Name] = true, true
 	}
 	ing := BuildIngress(coop, &r.Config, version.Components)
-	hostTaken, takenBecause := false, ""
+	hostTaken, hostUndecided, takenBecause := false, false, ""
 	if ing != nil {
-		if hostTaken, takenBecause, err = r.hostTaken(ctx, coop); errors.Is(err, errClaimsBehind) {
-			// The watch numbers the claims a moment after the cache holds them.
-			return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, nil
-		} else if err != nil {
+		hostTaken, takenBecause, err = r.hostTaken(ctx, coop)
+		switch {
+		case errors.Is(err, errClaimsBehind):
+			// The watch numbers the claims a moment after the cache holds them: the
+			// Ingress stays as it is (neither applied nor pruned) until then.
+			log.FromContext(ctx).V(1).Info("Waiting for the claims of the host to be numbered", "host", coop.Spec.Platform.Host)
+			hostUndecided = true
+		case err != nil:
 			return ctrl.Result{}, err
 		}
 	}
-	if ing != nil && !hostTaken {
+	switch {
+	case hostUndecided:
+		keep["Ingress/"+ing.Name] = true
+	case ing != nil && !hostTaken:
 		objs = append(objs, ing)
 		keep["Ingress/"+ing.Name] = true
 		coop.Status.Endpoints.URL = "https://" + coop.Spec.Platform.Host
-	} else {
+	default:
 		coop.Status.Endpoints.URL = ""
 	}
 	if err := r.applyIndependent(ctx, s, objs...); err != nil {
@@ -408,9 +416,14 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 		}
 	}
 	setPlatformCondition(coop, version, notAvailable)
-	if hostTaken {
+	switch {
+	case hostTaken:
 		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonHostTaken, fmt.Sprintf(
 			"host %s is another co-op's (%s): this co-op's platform has no Ingress until spec.platform.host names a host of its own or the other gives it up", coop.Spec.Platform.Host, takenBecause))
+	case hostUndecided:
+		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonProgressing,
+			fmt.Sprintf("deciding which co-op holds host %s", coop.Spec.Platform.Host))
+		return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, nil
 	}
 	return ctrl.Result{}, nil
 }
@@ -454,7 +467,12 @@ func (r *Reconciler) unrouteOtherHosts(ctx context.Context, coop *coopv1.Coopera
 	if hosts := ingressHosts(ing); !metav1.IsControlledBy(ing, coop) || len(hosts) == 1 && hosts[0] == coop.Spec.Platform.Host {
 		return nil
 	}
-	if err := r.Client.Delete(ctx, ing); client.IgnoreNotFound(err) != nil {
+	if err := r.Client.Delete(ctx, ing); apierrors.IsForbidden(err) {
+		// The tenant RoleBinding is not in force (yet, or any more): the next reconcile
+		// tries again, and this one still reports the co-op's state.
+		log.FromContext(ctx).V(1).Info("Not allowed to delete the Ingress of a host the co-op no longer names yet", "ingress", ing.Name)
+		return nil
+	} else if client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("deleting Ingress %s, which routes a host the co-op no longer names: %w", ing.Name, err)
 	}
 	coop.Status.Endpoints.URL = ""

@@ -411,6 +411,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	byHost, hostChanged, byIngressHost := r.byHost()
 	r.claims = newClaimOrder()
+	// The claim order's predicate comes first, and no event filter (WithEventFilter) runs
+	// before it: it must see every event of every Cooperative, in order, or the reconciles
+	// that decide a host wait for it (errClaimsBehind).
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&coopv1.Cooperative{}, builder.WithPredicates(r.claims.predicate(),
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate(), federationStatusChanged()))).
