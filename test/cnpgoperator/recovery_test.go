@@ -87,6 +87,12 @@ func simulateCompletedBackup(ctx SpecContext, coop *coopv1.Cooperative, backupNa
 	Eventually(func(g Gomega) {
 		b := &cnpgv1.Backup{}
 		g.Expect(k8s.Get(ctx, key, b)).To(Succeed())
+		if b.Status.MajorVersion == 0 {
+			// CloudNativePG takes one backup of a Cluster at a time, and the
+			// ScheduledBackup's immediate one may have come first: with no pod it waits
+			// for ever. It fails here, as it would once its time ran out.
+			settleOtherBackups(ctx, g, ns, coopv1.ClusterName(coop), backupName)
+		}
 		g.Expect(b.Status.MajorVersion).NotTo(BeZero(), "CloudNativePG has not taken the Backup up yet")
 		if b.Status.Phase != cnpgv1.BackupPhaseCompleted {
 			g.Expect(harness.SimulateBackupDone(ctx, k8s, ns, backupName, true)).To(Succeed())
@@ -96,6 +102,25 @@ func simulateCompletedBackup(ctx SpecContext, coop *coopv1.Cooperative, backupNa
 			g.Expect(b.Status.Phase).To(BeEquivalentTo(cnpgv1.BackupPhaseCompleted))
 		}).WithContext(ctx).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
 	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
+}
+
+// settleOtherBackups writes a failed outcome, a minute ago, on the backups of cluster other
+// than except that have none yet, so that CloudNativePG takes up the next one; the backup
+// the spec completes stays the newest.
+func settleOtherBackups(ctx SpecContext, g Gomega, ns, cluster, except string) {
+	var list cnpgv1.BackupList
+	g.Expect(k8s.List(ctx, &list, client.InNamespace(ns))).To(Succeed())
+	for i := range list.Items {
+		other := &list.Items[i]
+		if other.Name == except || other.Spec.Cluster.Name != cluster ||
+			other.Status.Phase == cnpgv1.BackupPhaseCompleted || other.Status.Phase == cnpgv1.BackupPhaseFailed {
+			continue
+		}
+		then := metav1.NewTime(time.Now().Add(-time.Minute).Truncate(time.Second))
+		other.Status.StartedAt, other.Status.StoppedAt = &then, &then
+		other.Status.Phase, other.Status.Error = cnpgv1.BackupPhaseFailed, "simulated: never started, no pod runs here"
+		g.Expect(k8s.Status().Update(ctx, other)).To(Succeed())
+	}
 }
 
 var _ = Describe("A dedicated co-op that loses its Cluster after a backup", Ordered, func() {
