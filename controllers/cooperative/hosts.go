@@ -100,7 +100,7 @@ func ingressHosts(ing *networkingv1.Ingress) []string {
 // of the operator's in its namespace has a rule for it).
 type HostCandidate struct {
 	Name string
-	// Claims: the spec names the host, and the co-op is not being deleted (Deleting). Standby: it is a
+	// Claims: the spec names the host, and the co-op is not being deleted. Standby: it is a
 	// standby, whose host is its home hub's. Created: its creation.
 	Claims, Standby bool
 	Created         time.Time
@@ -111,7 +111,6 @@ type HostCandidate struct {
 	// a co-op being deleted, or gone, serves nothing: it goes with the co-op's namespace.
 	Serving      bool
 	ServingSince time.Time
-	Deleting     bool
 }
 
 // HostHolder is the candidate that holds a host: one that serves it, however young (of
@@ -255,9 +254,9 @@ func (o *claimOrder) predicate() predicate.Predicate {
 // hostHolder is the co-op that holds host, read from the cache (coop, as this reconcile
 // sees it, stands for its cached copy), and whether it holds it by serving it.
 func hostHolder(ctx context.Context, c client.Reader, claims *claimOrder, host string, coop *coopv1.Cooperative) (string, bool, error) {
-	var ingresses networkingv1.IngressList
-	if err := c.List(ctx, &ingresses, client.MatchingFields{IngressHostIndex: host}); err != nil {
-		return "", false, fmt.Errorf("listing the Ingresses of host %s: %w", host, err)
+	servers, err := servingCooperatives(ctx, c, host)
+	if err != nil {
+		return "", false, err
 	}
 	var claimants coopv1.CooperativeList
 	if err := c.List(ctx, &claimants, client.MatchingFields{HostIndex: host}); err != nil {
@@ -270,12 +269,11 @@ func hostHolder(ctx context.Context, c client.Reader, claims *claimOrder, host s
 	byName := map[string]*HostCandidate{}
 	add := func(co *coopv1.Cooperative) {
 		byName[co.Name] = &HostCandidate{
-			Name:     co.Name,
-			Deleting: !co.DeletionTimestamp.IsZero(),
-			Claims:   co.Spec.Platform.Host == host && co.DeletionTimestamp.IsZero(),
-			Standby:  co.Spec.Standby != nil,
-			Created:  co.CreationTimestamp.Time,
-			Claim:    numbers[co.Name],
+			Name:    co.Name,
+			Claims:  co.Spec.Platform.Host == host && co.DeletionTimestamp.IsZero(),
+			Standby: co.Spec.Standby != nil,
+			Created: co.CreationTimestamp.Time,
+			Claim:   numbers[co.Name],
 		}
 	}
 	for i := range claimants.Items {
@@ -284,29 +282,15 @@ func hostHolder(ctx context.Context, c client.Reader, claims *claimOrder, host s
 	if coop != nil {
 		add(coop)
 	}
-	for _, ing := range ingresses.Items {
-		name, ok := ingressCooperative(&ing)
-		if !ok {
-			continue
-		}
-		if byName[name] == nil {
+	for _, srv := range servers {
+		if byName[srv.coop.Name] == nil {
 			// It serves the host and names another now: its Ingress still routes the host
 			// until it changes.
-			other := &coopv1.Cooperative{}
-			if err := c.Get(ctx, client.ObjectKey{Name: name}, other); err != nil {
-				if apierrors.IsNotFound(err) {
-					continue // gone: its Ingress goes with its namespace
-				}
-				return "", false, fmt.Errorf("reading co-op %s: %w", name, err)
-			}
-			add(other)
+			add(srv.coop)
 		}
-		cand := byName[name]
-		if cand.Deleting {
-			continue // its Ingress goes with its namespace
-		}
-		if !cand.Serving || ing.CreationTimestamp.Time.Before(cand.ServingSince) {
-			cand.ServingSince = ing.CreationTimestamp.Time
+		cand := byName[srv.coop.Name]
+		if !cand.Serving || srv.since.Before(cand.ServingSince) {
+			cand.ServingSince = srv.since
 		}
 		cand.Serving = true
 	}
@@ -321,31 +305,46 @@ func hostHolder(ctx context.Context, c client.Reader, claims *claimOrder, host s
 	return holder, byName[holder].Serving, nil
 }
 
-// servedByOther reports whether an Ingress of another co-op than self, one not being
-// deleted, serves host: an Ingress left behind (its co-op suspended, say, after it named
-// another host) holds the host.
-func servedByOther(ctx context.Context, c client.Reader, host, self string) (bool, error) {
+// server is a co-op an Ingress of which serves a host, since that Ingress's creation.
+type server struct {
+	coop  *coopv1.Cooperative
+	since time.Time
+}
+
+// servingCooperatives are the co-ops an Ingress of which (of the operator's, in their
+// namespace) serves host, one per Ingress, read from the cache. A co-op gone or being
+// deleted serves nothing: its Ingress goes with its namespace.
+func servingCooperatives(ctx context.Context, c client.Reader, host string) ([]server, error) {
 	var ingresses networkingv1.IngressList
 	if err := c.List(ctx, &ingresses, client.MatchingFields{IngressHostIndex: host}); err != nil {
-		return false, fmt.Errorf("listing the Ingresses of host %s: %w", host, err)
+		return nil, fmt.Errorf("listing the Ingresses of host %s: %w", host, err)
 	}
+	var out []server
 	for i := range ingresses.Items {
 		name, ok := ingressCooperative(&ingresses.Items[i])
-		if !ok || name == self {
+		if !ok {
 			continue
 		}
-		other := &coopv1.Cooperative{}
-		if err := c.Get(ctx, client.ObjectKey{Name: name}, other); err != nil {
+		coop := &coopv1.Cooperative{}
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
 			if apierrors.IsNotFound(err) {
 				continue
 			}
-			return false, fmt.Errorf("reading co-op %s: %w", name, err)
+			return nil, fmt.Errorf("reading co-op %s: %w", name, err)
 		}
-		if other.DeletionTimestamp.IsZero() {
-			return true, nil
+		if coop.DeletionTimestamp.IsZero() {
+			out = append(out, server{coop: coop, since: ingresses.Items[i].CreationTimestamp.Time})
 		}
 	}
-	return false, nil
+	return out, nil
+}
+
+// servedByOther reports whether an Ingress of another co-op than self serves host: an
+// Ingress left behind (its co-op suspended, say, after it named another host) holds the
+// host.
+func servedByOther(ctx context.Context, c client.Reader, host, self string) (bool, error) {
+	servers, err := servingCooperatives(ctx, c, host)
+	return slices.ContainsFunc(servers, func(s server) bool { return s.coop.Name != self }), err
 }
 
 // ingressCooperative is the co-op of an Ingress of the operator's: the one of its namespace,
