@@ -258,12 +258,12 @@ func (m *Meter) Pass(ctx context.Context) error {
 	}
 	seen := make(map[string]bool, len(coops.Items))
 	updates := map[string][]coopv1.CooperativeUsage{}
-	amounts := &amountLookup{c: m.Client}
+	reports := &reportLookup{c: m.Client}
 	var errs []error
 	for i := range coops.Items {
 		coop := &coops.Items[i]
 		seen[coop.Name] = true
-		st, err := m.state(coop, now)
+		st, err := m.state(ctx, coop, now, reports)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -280,7 +280,7 @@ func (m *Meter) Pass(ctx context.Context) error {
 		if !m.due(st, now, coop) {
 			continue
 		}
-		if err := m.writeCooperative(ctx, coop.Name, st, amounts); err != nil {
+		if err := m.writeCooperative(ctx, coop.Name, st, reports); err != nil {
 			errs = append(errs, err)
 			if !apierrors.IsNotFound(err) {
 				continue
@@ -351,7 +351,7 @@ func (m *Meter) Flush(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	updates := map[string][]coopv1.CooperativeUsage{}
-	amounts := &amountLookup{c: m.Client}
+	reports := &reportLookup{c: m.Client}
 	var errs []error
 	names := make([]string, 0, len(m.coops))
 	for name := range m.coops {
@@ -364,7 +364,7 @@ func (m *Meter) Flush(ctx context.Context) error {
 			continue
 		}
 		if !st.gone {
-			if err := m.writeCooperative(ctx, name, st, amounts); err != nil {
+			if err := m.writeCooperative(ctx, name, st, reports); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -412,7 +412,7 @@ func (m *Meter) due(st *coopState, now time.Time, coop *coopv1.Cooperative) bool
 // is); otherwise it starts at now. A co-op created while no meter ran held nothing before
 // the operator came up, since the operator creates its namespace. A creation time ahead of
 // now (a clock behind the API server's) starts at now too.
-func (m *Meter) state(coop *coopv1.Cooperative, now time.Time) (*coopState, error) {
+func (m *Meter) state(ctx context.Context, coop *coopv1.Cooperative, now time.Time, reports *reportLookup) (*coopState, error) {
 	if st, ok := m.coops[coop.Name]; ok {
 		return st, nil
 	}
@@ -438,6 +438,13 @@ func (m *Meter) state(coop *coopv1.Cooperative, now time.Time) (*coopState, erro
 		// there may cross the end of that period (a restart's gap, a co-op created just
 		// before the end).
 		st.persistedPeriod = PeriodOf(ledger.LastSample)
+	}
+	if st.resumed {
+		// A period whose open CostReport lacks the co-op's final totals is written again at
+		// once, with the periods after it.
+		if stale := reports.unrecorded(ctx, coop.Name, ledger); len(stale) > 0 {
+			st.persistedPeriod = stale[0]
+		}
 	}
 	m.coops[coop.Name] = st
 	return st, nil
@@ -542,9 +549,9 @@ func (m *Meter) podUsage(ctx context.Context) map[string]PodUsage {
 
 // writeCooperative applies status.usage of one co-op: the totals and the time of the last
 // sample in one patch.
-func (m *Meter) writeCooperative(ctx context.Context, name string, st *coopState, amounts *amountLookup) error {
+func (m *Meter) writeCooperative(ctx context.Context, name string, st *coopState, reports *reportLookup) error {
 	usage := st.ledger.UsageStatus(st.rates)
-	usage.EstimatedAmount, usage.Currency = amounts.get(ctx, usage.CurrentPeriod, name)
+	usage.EstimatedAmount, usage.Currency = reports.amount(ctx, usage.CurrentPeriod, name)
 	obj, err := ssa.StatusFields(usage)
 	if err != nil {
 		return fmt.Errorf("converting the usage of co-op %s: %w", name, err)
@@ -638,16 +645,20 @@ func (m *Meter) recordInReport(ctx context.Context, period string, updates []coo
 	return ssa.ApplyStatus(ctx, m.Client, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: period}, map[string]any{"usage": list}, FieldOwner)
 }
 
-// amountLookup reads each period's CostReport once per pass for the co-ops' estimated
-// amounts.
-type amountLookup struct {
+// reportLookup reads each period's CostReport once per pass: for the co-ops' estimated
+// amounts, and for the lines a resumed co-op's status is checked against.
+type reportLookup struct {
 	c       client.Reader
 	reports map[string]*coopv1.CostReport
+	// usage indexes each read report's status.usage by co-op.
+	usage map[string]map[string]*coopv1.CooperativeUsage
 }
 
-func (a *amountLookup) get(ctx context.Context, period, coop string) (amount, currency string) {
+// report is the CostReport of period; nil when there is none (or it cannot be read).
+func (a *reportLookup) report(ctx context.Context, period string) *coopv1.CostReport {
 	if a.reports == nil {
 		a.reports = map[string]*coopv1.CostReport{}
+		a.usage = map[string]map[string]*coopv1.CooperativeUsage{}
 	}
 	r, ok := a.reports[period]
 	if !ok {
@@ -657,6 +668,29 @@ func (a *amountLookup) get(ctx context.Context, period, coop string) (amount, cu
 		}
 		a.reports[period] = r
 	}
+	return r
+}
+
+// usageOf is the co-op's usage line in period's CostReport; nil when it has none.
+func (a *reportLookup) usageOf(ctx context.Context, period, coop string) *coopv1.CooperativeUsage {
+	r := a.report(ctx, period)
+	if r == nil {
+		return nil
+	}
+	byCoop, ok := a.usage[period]
+	if !ok {
+		byCoop = make(map[string]*coopv1.CooperativeUsage, len(r.Status.Usage))
+		for i := range r.Status.Usage {
+			byCoop[r.Status.Usage[i].Cooperative] = &r.Status.Usage[i]
+		}
+		a.usage[period] = byCoop
+	}
+	return byCoop[coop]
+}
+
+// amount is a co-op's estimated amount in period's CostReport, and its currency.
+func (a *reportLookup) amount(ctx context.Context, period, coop string) (amount, currency string) {
+	r := a.report(ctx, period)
 	if r == nil {
 		return "", ""
 	}
@@ -666,4 +700,37 @@ func (a *amountLookup) get(ctx context.Context, period, coop string) (amount, cu
 		}
 	}
 	return "", ""
+}
+
+// unrecorded lists, oldest first, the periods before the one of the ledger's last sample
+// whose CostReport is still open and does not hold the co-op's totals of the ledger. The
+// meter writes a co-op's status before the CostReports of a pass, so a meter that stopped
+// between the two at a period's end left the final totals of the period that ended in the
+// status only; the status's last sample already lies in the next period.
+func (a *reportLookup) unrecorded(ctx context.Context, coop string, ledger *Ledger) []string {
+	current := PeriodOf(ledger.LastSample)
+	var out []string
+	for _, p := range ledger.periodNames() {
+		if p >= current {
+			continue
+		}
+		r := a.report(ctx, p)
+		if r == nil || r.Spec.Final {
+			continue
+		}
+		if !sameTotals(a.usageOf(ctx, p, coop), ledger.Periods[p].CooperativeUsage(coop, ledger.LastSample)) {
+			out = append(out, p)
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// sameTotals reports whether a CostReport's usage line (nil: none) has want's totals.
+func sameTotals(line *coopv1.CooperativeUsage, want coopv1.CooperativeUsage) bool {
+	return line != nil &&
+		line.CPUMillicoreSeconds == want.CPUMillicoreSeconds &&
+		line.MemoryByteSeconds == want.MemoryByteSeconds &&
+		line.StorageByteSeconds == want.StorageByteSeconds &&
+		line.EstimatedSeconds == want.EstimatedSeconds
 }

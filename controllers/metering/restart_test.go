@@ -18,16 +18,20 @@ package metering
 
 import (
 	"context"
+	"errors"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
@@ -205,6 +209,69 @@ func TestMeteringRestartAcrossAPeriodEnd(t *testing.T) {
 		g.Expect(u.CPUMillicoreSeconds).To(Equal(strconv.FormatInt(want[0], 10)), period)
 		g.Expect(u.EstimatedSeconds).To(Equal(want[1]), period)
 	}
+}
+
+// TestMeteringCrashAtAPeriodEnd: a meter that dies after the first write of a new period
+// reached the co-op's status but before it reached the CostReports leaves the final totals
+// of the period that ended in the status only. The next meter finds the ended period's
+// CostReport behind the status and writes it at its first pass, although the status's last
+// sample is recent (a restart otherwise waits the persist interval from it).
+func TestMeteringCrashAtAPeriodEnd(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "kappa")
+	createRunningPod(t, "coop-kappa", "k1", "1", "1Gi")
+
+	var reportsFail atomic.Bool
+	base, err := client.NewWithWatch(cfg, client.Options{Scheme: k8sClient.Scheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	c := interceptor.NewClient(base, interceptor.Funcs{
+		SubResourceApply: func(ctx context.Context, c client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+			if u, ok := obj.(interface{ GetKind() string }); ok && reportsFail.Load() && u.GetKind() == "CostReport" {
+				return errors.New("the meter dies here")
+			}
+			return c.SubResource(sub).Apply(ctx, obj, opts...)
+		},
+	})
+
+	clk := clocktesting.NewFakeClock(at("2027-08-31T23:56:00Z"))
+	first := New(c, Options{Clock: clk})
+	g.Expect(first.Pass(ctx)).To(Succeed()) // baseline, written
+	for range 3 {
+		clk.Step(time.Minute)
+		g.Expect(first.Pass(ctx)).To(Succeed()) // not due: 23:59
+	}
+	clk.Step(time.Minute) // midnight: the period's end, written to the status only
+	reportsFail.Store(true)
+	g.Expect(first.Pass(ctx)).NotTo(Succeed())
+	coop, p := getPeriod(g, "kappa", "2027-08")
+	g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * 4 * 60)))
+	g.Expect(coop.Status.Usage.LastSampleTime.Time).To(BeTemporally("==", at("2027-09-01T00:00:00Z")))
+	august := &coopv1.CostReport{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2027-08"}, august)).To(Succeed())
+	g.Expect(usageOf(august, "kappa").CPUMillicoreSeconds).To(Equal("0"), "the CostReport got the period's end")
+
+	// The next meter starts a minute later, within the persist interval of the status.
+	clk.Step(time.Minute)
+	second := New(k8sClient, Options{Clock: clk})
+	g.Expect(second.Pass(ctx)).To(Succeed())
+	for period, cpu := range map[string]int{"2027-08": 1000 * 4 * 60, "2027-09": 1000 * 60} {
+		report := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: period}, report)).To(Succeed())
+		u := usageOf(report, "kappa")
+		g.Expect(u).NotTo(BeNil(), period)
+		g.Expect(u.CPUMillicoreSeconds).To(Equal(strconv.Itoa(cpu)), period)
+	}
+
+	// A third meter finds the CostReports in step and waits the interval again.
+	coop, _ = getPeriod(g, "kappa", "2027-09")
+	written := coop.ResourceVersion
+	clk.Step(time.Minute)
+	third := New(k8sClient, Options{Clock: clk})
+	g.Expect(third.Pass(ctx)).To(Succeed())
+	coop, _ = getPeriod(g, "kappa", "2027-09")
+	g.Expect(coop.ResourceVersion).To(Equal(written), "a restart with the CostReports in step wrote the status at once")
 }
 
 // TestMetricsAPINotServed: envtest serves no metrics.k8s.io, so the meter counts requests
