@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/finalizer"
 	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
@@ -133,9 +134,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 			return ctrl.Result{}, fmt.Errorf("deleting %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
 		}
 	}
-	patch := client.MergeFrom(coop.DeepCopy())
-	controllerutil.RemoveFinalizer(coop, coopv1.Finalizer)
-	if err := r.Client.Patch(ctx, coop, patch); err != nil {
+	if err := finalizer.Remove(ctx, r.Client, coop, coopv1.Finalizer); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	s.gone = true

@@ -45,7 +45,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -54,6 +53,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/finalizer"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
@@ -200,12 +200,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return ctrl.Result{}, nil
 	}
 	s.topology = topo
-	if !controllerutil.ContainsFinalizer(coop, coopv1.Finalizer) {
-		patch := client.MergeFrom(coop.DeepCopy())
-		controllerutil.AddFinalizer(coop, coopv1.Finalizer)
-		if err := r.Client.Patch(ctx, coop, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding the finalizer: %w", err)
-		}
+	if err := finalizer.Add(ctx, r.Client, coop, coopv1.Finalizer); err != nil {
+		return ctrl.Result{}, err
 	}
 	if err := r.loadReferences(ctx, s); err != nil {
 		return ctrl.Result{}, err

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/finalizer"
 	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 )
 
@@ -229,22 +230,5 @@ func (r *Reconciler) clearLink(ctx context.Context, coop string, ex *coopv1.Coop
 // ensureFinalizer puts the finalizer on the export (a patch of its metadata only, which
 // keeps the status computed so far).
 func (r *Reconciler) ensureFinalizer(ctx context.Context, ex *coopv1.CooperativeExport) error {
-	if controllerutil.ContainsFinalizer(ex, coopv1.ExportFinalizer) {
-		return nil
-	}
-	return r.patchFinalizers(ctx, ex, func(o *coopv1.CooperativeExport) { controllerutil.AddFinalizer(o, coopv1.ExportFinalizer) })
-}
-
-func (r *Reconciler) patchFinalizers(ctx context.Context, ex *coopv1.CooperativeExport, change func(*coopv1.CooperativeExport)) error {
-	orig := &coopv1.CooperativeExport{ObjectMeta: *ex.ObjectMeta.DeepCopy()}
-	cp := orig.DeepCopy()
-	change(cp)
-	// The resourceVersion in the patch makes it fail on a stale copy rather than drop
-	// another writer's finalizer.
-	if err := r.Client.Patch(ctx, cp, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
-		return fmt.Errorf("updating the finalizers of CooperativeExport %s/%s: %w", ex.Namespace, ex.Name, err)
-	}
-	ex.Finalizers = cp.Finalizers
-	ex.ResourceVersion = cp.ResourceVersion
-	return nil
+	return finalizer.Add(ctx, r.Client, ex, coopv1.ExportFinalizer)
 }

@@ -32,11 +32,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/finalizer"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
@@ -113,8 +113,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 	if release && err == nil {
-		err = r.patchFinalizers(ctx, ex, func(o *coopv1.CooperativeExport) { controllerutil.RemoveFinalizer(o, coopv1.ExportFinalizer) })
-		err = client.IgnoreNotFound(err)
+		err = client.IgnoreNotFound(finalizer.Remove(ctx, r.Client, ex, coopv1.ExportFinalizer))
 	}
 	return res, err
 }

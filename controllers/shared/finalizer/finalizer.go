@@ -1,0 +1,100 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package finalizer adds and removes one finalizer of an object that several controllers
+// hold finalizers on (a Cooperative: its tenant's and its federation's).
+//
+// A merge patch replaces the whole finalizers list. Computed from a stale copy, it writes
+// back a finalizer another controller removed meanwhile, or drops one it added: an object
+// then waits for ever on a finalizer nobody will remove, or is deleted before its
+// controller cleaned up. The patches here first test that the list is still the copy's,
+// so the API server refuses a stale one (a conflict, retried by the next reconcile from a
+// fresh read), while other writes to the object (its status) do not make them fail.
+package finalizer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+)
+
+// Add adds name to obj's finalizers in the API server, unless obj has it; obj takes the
+// answer.
+func Add(ctx context.Context, c client.Client, obj client.Object, name string) error {
+	if controllerutil.ContainsFinalizer(obj, name) {
+		return nil
+	}
+	return patch(ctx, c, obj, func() { controllerutil.AddFinalizer(obj, name) })
+}
+
+// Remove removes name from obj's finalizers in the API server, if obj has it; obj takes
+// the answer.
+func Remove(ctx context.Context, c client.Client, obj client.Object, name string) error {
+	if !controllerutil.ContainsFinalizer(obj, name) {
+		return nil
+	}
+	return patch(ctx, c, obj, func() { controllerutil.RemoveFinalizer(obj, name) })
+}
+
+// patch applies change to obj's finalizers with a JSON patch of its metadata alone that
+// first tests that the finalizers are still those of obj: a compare-and-swap of the list,
+// which other writes to the object (its status, say) do not disturb. The rest of obj (a
+// status computed so far) stays as it is, and obj takes the new resourceVersion. A list
+// that changed since obj was read is a conflict.
+func patch(ctx context.Context, c client.Client, obj client.Object, change func()) error {
+	gvk, err := apiutil.GVKForObject(obj, c.Scheme())
+	if err != nil {
+		return err
+	}
+	before := slices.Clone(obj.GetFinalizers())
+	change()
+	after := obj.GetFinalizers()
+	var expect any // null: the list is absent, as the API server stores an empty one
+	if len(before) > 0 {
+		expect = before
+	}
+	ops, err := json.Marshal([]map[string]any{
+		{"op": "test", "path": "/metadata/finalizers", "value": expect},
+		{"op": "add", "path": "/metadata/finalizers", "value": after},
+	})
+	if err != nil {
+		return err
+	}
+	meta := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: obj.GetNamespace(), Name: obj.GetName()}}
+	meta.SetGroupVersionKind(gvk)
+	if err := c.Patch(ctx, meta, client.RawPatch(types.JSONPatchType, ops)); err != nil {
+		obj.SetFinalizers(before)
+		if apierrors.IsInvalid(err) {
+			// The test failed (the only part of the patch the API server can refuse so).
+			err = apierrors.NewConflict(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, obj.GetName(),
+				errors.New("its finalizers changed since it was read"))
+		}
+		return fmt.Errorf("updating the finalizers of %s %s: %w", gvk.Kind, client.ObjectKeyFromObject(obj), err)
+	}
+	obj.SetFinalizers(meta.GetFinalizers())
+	obj.SetResourceVersion(meta.GetResourceVersion())
+	return nil
+}
