@@ -430,10 +430,11 @@ type CooperativeSpec struct {
 
 	// suspend stops the reconciliation of this Cooperative while true: the operator changes
 	// none of its objects (but the hub status document, which reports it), its standbys at
-	// the peers included, and sets Ready (and FederationReady, once it has mirrored to
-	// peers, unless that reports a split primary) to False with reason Suspended, until it
-	// is false again (`cooperator suspend` and `cooperator resume` set it). Deletion still
-	// proceeds.
+	// the peers included, and sets Ready (and FederationReady when it lists peers, unless
+	// that reports a split primary) to False with reason Suspended, until it is false again
+	// (`cooperator suspend` and `cooperator resume` set it). A standby its home hub released
+	// to this hub is adopted only once it is resumed (FederationReady False, reason
+	// Suspended, says so). Deletion still proceeds.
 	// Only who may delete the Cooperative (the hub's admins) may set or clear it.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`

@@ -383,6 +383,10 @@ func TestFederationCondition(t *testing.T) {
 	sb := standbyCoop("a", "eu-west", "eu-south")
 	suspended := home.DeepCopy()
 	suspended.Spec.Suspend = true
+	suspendedStandby := sb.DeepCopy()
+	suspendedStandby.Spec.Suspend = true
+	releasedSuspended := suspendedStandby.DeepCopy()
+	releasedSuspended.Spec.Standby.Release = &coopv1.StandbyRelease{}
 	hub := hubconfig.Default()
 	for _, tc := range []struct {
 		name string
@@ -424,6 +428,12 @@ func TestFederationCondition(t *testing.T) {
 		{"a standby that follows", sb, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-west"},
 			"True/Ready: Standby copy of co-op a of region eu-west; the primary is in eu-west"},
 		{"suspended", suspended, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", State: coopv1.StandbyMirrored}}},
+			"False/Suspended: " + SuspendedMessage},
+		{"a standby that follows, suspended", suspendedStandby, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-west"},
+			"True/Ready: Standby copy of co-op a of region eu-west; the primary is in eu-west"},
+		{"a released standby, suspended: its adoption waits", releasedSuspended, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-west"},
+			"False/Suspended: " + AdoptionSuspendedMessage},
+		{"a co-op created suspended, nothing mirrored yet", suspended, &coopv1.FederationStatus{PrimaryRegion: "eu-west"},
 			"False/Suspended: " + SuspendedMessage},
 		{"a split, suspended or not", suspended, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
 			{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RolePrimary}}},

@@ -473,6 +473,32 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		}, timeout).Should(Equal(coopv1.ReasonReady))
 	})
 
+	It("says that a co-op created suspended is suspended, and mirrors it once it resumes", func() {
+		c := newCoop("en-pause", "eu-south")
+		c.Spec.Suspend = true
+		c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete // no final backup, which nothing here would complete
+		createWithReadCredentials(west, c)
+		Eventually(func() *metav1.Condition {
+			return meta.FindStatusCondition(coopOn(west, "en-pause")().Status.Conditions, coopv1.ConditionFederationReady)
+		}, timeout).Should(And(Not(BeNil()), HaveField("Reason", coopv1.ReasonSuspended), HaveField("Message", federation.SuspendedMessage)))
+		// The reconcile that wrote the condition sent nothing to the peer.
+		Expect(coopOn(south, "en-pause")()).To(BeNil(), "mirrored while suspended")
+		Expect(coopOn(west, "en-pause")().Status.Federation.Standbys).To(BeEmpty())
+
+		c = coopOn(west, "en-pause")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Suspend = false
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		Eventually(standbyState(west, "en-pause", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		Eventually(func() string {
+			return meta.FindStatusCondition(coopOn(west, "en-pause")().Status.Conditions, coopv1.ConditionFederationReady).Reason
+		}, timeout).Should(Equal(coopv1.ReasonReady))
+		Expect(west.k8s.Delete(ctx, c)).To(Succeed())
+		Eventually(coopOn(south, "en-pause"), timeout).Should(BeNil())
+		// Both finalizers go, whichever of the two controllers removes its own first.
+		Eventually(coopOn(west, "en-pause"), timeout).Should(BeNil())
+	})
+
 	It("removes the standby from a peer the co-op no longer lists, and keeps the home", func() {
 		createWithReadCredentials(west, newCoop("coursiers-velo", "eu-south"))
 		Eventually(coopOn(south, "coursiers-velo"), timeout).ShouldNot(BeNil())

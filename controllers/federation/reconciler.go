@@ -53,6 +53,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/finalizer"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
@@ -133,11 +134,16 @@ func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		// While suspended the operator changes none of the co-op's objects, its standbys at
 		// the peers included: nothing is mirrored, removed, moved or forgotten, and
 		// FederationReady says so, for the generation it saw. Resuming is an update, which
-		// brings the co-op back here.
-		if coop.Status.Federation == nil {
+		// brings the co-op back here. A co-op created suspended has mirrored nothing yet:
+		// one that lists peers says that it is suspended too.
+		fed := coop.Status.Federation
+		if fed == nil && len(coop.Spec.Federation.Peers) > 0 {
+			fed = &coopv1.FederationStatus{PrimaryRegion: r.Hub.Region}
+		}
+		if fed == nil {
 			return ctrl.Result{}, nil
 		}
-		return ctrl.Result{}, r.writeStatus(ctx, coop, coop.Status.Federation)
+		return ctrl.Result{}, r.writeStatus(ctx, coop, fed)
 	}
 	if err := r.ensureFinalizer(ctx, coop); err != nil {
 		return ctrl.Result{}, err
@@ -165,15 +171,10 @@ func (r *CooperativeReconciler) recheck() ctrl.Result {
 
 // ensureFinalizer holds a co-op that lists peers until its standbys there are removed.
 func (r *CooperativeReconciler) ensureFinalizer(ctx context.Context, coop *coopv1.Cooperative) error {
-	if len(coop.Spec.Federation.Peers) == 0 || controllerutil.ContainsFinalizer(coop, Finalizer) {
+	if len(coop.Spec.Federation.Peers) == 0 {
 		return nil
 	}
-	patch := client.MergeFrom(coop.DeepCopy())
-	controllerutil.AddFinalizer(coop, Finalizer)
-	if err := r.Client.Patch(ctx, coop, patch); err != nil {
-		return fmt.Errorf("adding the federation finalizer: %w", err)
-	}
-	return nil
+	return finalizer.Add(ctx, r.Client, coop, Finalizer)
 }
 
 // newHomeScope reads where the co-op's primary is asked to be and where it is: the region
@@ -288,12 +289,7 @@ func (r *CooperativeReconciler) finish(ctx context.Context, s *homeScope, err er
 	if err != nil || len(s.coop.Spec.Federation.Peers) > 0 || !controllerutil.ContainsFinalizer(s.coop, Finalizer) {
 		return err
 	}
-	patch := client.MergeFrom(s.coop.DeepCopy())
-	controllerutil.RemoveFinalizer(s.coop, Finalizer)
-	if err := r.Client.Patch(ctx, s.coop, patch); err != nil {
-		return fmt.Errorf("removing the federation finalizer: %w", err)
-	}
-	return nil
+	return finalizer.Remove(ctx, r.Client, s.coop, Finalizer)
 }
 
 // splitPrimaries are the regions whose copy of a home co-op reports, in its status at the
@@ -608,12 +604,7 @@ func (r *CooperativeReconciler) removeEverywhere(ctx context.Context, coop *coop
 		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonPeerNotDeclared, "RemoveStandby", "%s", msg)
 		log.FromContext(ctx).Info("Left a standby at a peer no longer declared", "cooperative", coop.Name, "peer", st.Peer, "region", st.Region)
 	}
-	patch := client.MergeFrom(coop.DeepCopy())
-	controllerutil.RemoveFinalizer(coop, Finalizer)
-	if err := r.Client.Patch(ctx, coop, patch); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{}, client.IgnoreNotFound(finalizer.Remove(ctx, r.Client, coop, Finalizer))
 }
 
 // leftAtUndeclaredPeers are the standbys this hub wrote at peers it no longer declares: the
@@ -716,6 +707,10 @@ func StandbyStatus(coop *coopv1.Cooperative, region string, cluster *cnpgv1.Clus
 // SuspendedMessage is the message of FederationReady while a home co-op is suspended.
 const SuspendedMessage = "reconciliation is suspended (spec.suspend is true): its standbys at the peers are left as they are until it is resumed"
 
+// AdoptionSuspendedMessage is the message of FederationReady while a standby its home hub
+// released to this hub is suspended.
+const AdoptionSuspendedMessage = "its home hub released this standby to this hub, which adopts it once it is resumed (spec.suspend is true)"
+
 // FederationCondition is the FederationReady condition of a co-op with the given federation
 // status; nil when the co-op takes no part in federation.
 func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus) *metav1.Condition {
@@ -746,6 +741,8 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(split, fed.PrimaryRegion)
 	case coop.Spec.Suspend && coop.Spec.Standby == nil:
 		c.Reason, c.Message = coopv1.ReasonSuspended, SuspendedMessage
+	case coop.Spec.Suspend && coop.Spec.Standby.Release != nil:
+		c.Reason, c.Message = coopv1.ReasonSuspended, AdoptionSuspendedMessage
 	case fed.Move != nil && fed.Move.Phase == coopv1.MoveReleased:
 		c.Reason, c.Message = coopv1.ReasonMoved, fed.Move.Message
 	case fed.Move != nil && fed.Move.Phase == coopv1.MoveRefused:
