@@ -134,3 +134,24 @@ func TestRequestFormFollowsTheVertical(t *testing.T) {
 		t.Fatalf("missing service: %d %s", p.status, p.body[strings.Index(p.body, "<main"):])
 	}
 }
+
+// A distance that is not a number is refused next to its field, "NaN" included (which Go's
+// float parser reads), and nothing is requested.
+func TestRequestFormRefusesADistanceThatIsNoNumber(t *testing.T) {
+	withFares := strings.TrimSuffix(strings.TrimSpace(testPolicy), "}") + `,"fares":{"baseCents":250,"perKmCents":120,"perMinuteCents":30,"minimumCents":700}}`
+	c := newCoopWith(t, withFares)
+	cust, _ := c.member("Cy Rider", "customer")
+	s := c.session(t)
+	csrf := s.signIn(c.code(cust))
+	for _, km := range []string{"NaN", "Inf", "-1", "douze"} {
+		p := s.do("POST", "/app/request", url.Values{"csrf": {csrf}, "kind": {"ride"}, "details.pickup": {"A"}, "details.dropoff": {"B"}, "distanceKm": {km}})
+		// The form's own check answers, before any request reaches the API.
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="distanceKm-error">Type a number.</span>`) {
+			t.Errorf("distance %q: %d %s", km, p.status, p.body[strings.Index(p.body, "<main"):])
+		}
+	}
+	var n int
+	if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM work_items`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("work requested: %d %v", n, err)
+	}
+}

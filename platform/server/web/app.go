@@ -389,11 +389,17 @@ func apiMessage(lang string, body []byte) string {
 	return trAPI(lang, msg)
 }
 
-// call runs an API route as the signed-in member; body (if not nil) is sent as JSON.
+// call runs an API route as the signed-in member; body (if not nil) is sent as JSON. A body
+// that cannot be encoded (a page's bug: the forms' values are checked first) is not sent:
+// the answer is a 500 with the API's error shape.
 func (a *App) call(q *req, method, path string, body any, header http.Header) (int, []byte) {
 	var b []byte
 	if body != nil {
-		b, _ = json.Marshal(body)
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			a.log.Error("encoding an API request failed", "method", method, "path", path, "error", err)
+			return http.StatusInternalServerError, []byte(`{"error":{"message":"internal error"}}`)
+		}
 	}
 	return a.cfg.Backend.Call(q.r.Context(), *q.member, method, path, header, b)
 }

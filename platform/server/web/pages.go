@@ -427,7 +427,7 @@ func (a *App) requestWork(q *req) {
 	} else {
 		if v := values["distanceKm"]; v != "" {
 			km, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", "."), 64)
-			if err != nil || km < 0 || km > 100000 {
+			if err != nil || !(km >= 0 && km <= 100000) { // NaN too, which ParseFloat reads
 				errs["distanceKm"] = tr(q.lang, "request.numberInvalid")
 			}
 			body["distanceMeters"] = int64(km * 1000)
