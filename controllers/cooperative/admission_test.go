@@ -17,6 +17,8 @@ limitations under the License.
 package cooperative_test
 
 import (
+	"slices"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -425,6 +427,26 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		Eventually(func() error {
 			return updateAs(k8s, "bounds-other", func(c *coopv1.Cooperative) { c.Spec.Platform.Host = name + ".example.coop" })
 		}, timeout).Should(Succeed())
+
+		// So is the host of a co-op being deleted (held here by a finalizer of the test's),
+		// as the reconciler already treats it.
+		const hold = "test.cooperator.dev/hold"
+		leaving := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		leaving.Name = "bounds-leaving"
+		leaving.Spec.Platform.Host = "leaving.example.coop"
+		leaving.Finalizers = []string{hold}
+		Expect(k8s.Create(ctx, leaving)).To(Succeed())
+		DeferCleanup(func() {
+			Expect(client.IgnoreNotFound(updateAs(k8s, leaving.Name, func(c *coopv1.Cooperative) {
+				c.Finalizers = slices.DeleteFunc(c.Finalizers, func(f string) bool { return f == hold })
+			}))).To(Succeed())
+		})
+		next := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		next.Name = "bounds-next"
+		next.Spec.Platform.Host = "leaving.example.coop"
+		Eventually(func() error { return k8s.Create(ctx, next.DeepCopy(), client.DryRunAll) }, timeout).Should(MatchError(ContainSubstring("is already the host of another co-op")))
+		Expect(k8s.Delete(ctx, leaving)).To(Succeed())
+		Eventually(func() error { return k8s.Create(ctx, next.DeepCopy(), client.DryRunAll) }, timeout).Should(Succeed())
 	})
 
 	It("picks a self-service plan, and a plan only the hub hands out through the hub", func() {

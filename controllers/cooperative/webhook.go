@@ -450,7 +450,11 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 			if err != nil {
 				return nil, nil, err
 			}
-			if served || slices.ContainsFunc(same.Items, func(other coopv1.Cooperative) bool { return other.Name != coop.Name }) {
+			// A co-op being deleted holds its host no longer (nor does its Ingress): the
+			// reconciler gives the host to the next claimant as the deletion starts.
+			if served || slices.ContainsFunc(same.Items, func(other coopv1.Cooperative) bool {
+				return other.Name != coop.Name && other.DeletionTimestamp.IsZero()
+			}) {
 				errs = append(errs, field.Invalid(path, host, "is already the host of another co-op of this hub: each co-op has its own"))
 			}
 		}
