@@ -230,5 +230,7 @@ func (r *Reconciler) clearLink(ctx context.Context, coop string, ex *coopv1.Coop
 // ensureFinalizer puts the finalizer on the export (a patch of its metadata only, which
 // keeps the status computed so far).
 func (r *Reconciler) ensureFinalizer(ctx context.Context, ex *coopv1.CooperativeExport) error {
-	return finalizer.Add(ctx, r.Client, ex, coopv1.ExportFinalizer)
+	// IfUnchanged: the status update that follows in this reconcile uses the resourceVersion
+	// this patch returns, and must not write over a status it did not read.
+	return finalizer.Add(ctx, r.Client, ex, coopv1.ExportFinalizer, finalizer.IfUnchanged)
 }

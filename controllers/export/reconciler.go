@@ -113,7 +113,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 	if release && err == nil {
-		err = client.IgnoreNotFound(finalizer.Remove(ctx, r.Client, ex, coopv1.ExportFinalizer))
+		err = client.IgnoreNotFound(finalizer.Remove(ctx, r.Client, ex, coopv1.ExportFinalizer, finalizer.IfUnchanged))
 	}
 	return res, err
 }

@@ -41,22 +41,32 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 )
 
+// Option changes what a patch tests first.
+type Option int
+
+const (
+	// IfUnchanged tests the object's resourceVersion too: the patch succeeds only if
+	// nothing of the object changed since it was read, so that a write computed from the
+	// same copy (a status update at the resourceVersion the patch returns) may follow it.
+	IfUnchanged Option = iota + 1
+)
+
 // Add adds name to obj's finalizers in the API server, unless obj has it; obj takes the
 // answer.
-func Add(ctx context.Context, c client.Client, obj client.Object, name string) error {
+func Add(ctx context.Context, c client.Client, obj client.Object, name string, opts ...Option) error {
 	if controllerutil.ContainsFinalizer(obj, name) {
 		return nil
 	}
-	return patch(ctx, c, obj, func() { controllerutil.AddFinalizer(obj, name) })
+	return patch(ctx, c, obj, opts, func() { controllerutil.AddFinalizer(obj, name) })
 }
 
 // Remove removes name from obj's finalizers in the API server, if obj has it; obj takes
 // the answer.
-func Remove(ctx context.Context, c client.Client, obj client.Object, name string) error {
+func Remove(ctx context.Context, c client.Client, obj client.Object, name string, opts ...Option) error {
 	if !controllerutil.ContainsFinalizer(obj, name) {
 		return nil
 	}
-	return patch(ctx, c, obj, func() { controllerutil.RemoveFinalizer(obj, name) })
+	return patch(ctx, c, obj, opts, func() { controllerutil.RemoveFinalizer(obj, name) })
 }
 
 // patch applies change to obj's finalizers with a JSON patch of its metadata alone that
@@ -64,7 +74,7 @@ func Remove(ctx context.Context, c client.Client, obj client.Object, name string
 // which other writes to the object (its status, say) do not disturb. The rest of obj (a
 // status computed so far) stays as it is, and obj takes the new resourceVersion. A list
 // that changed since obj was read is a conflict.
-func patch(ctx context.Context, c client.Client, obj client.Object, change func()) error {
+func patch(ctx context.Context, c client.Client, obj client.Object, opts []Option, change func()) error {
 	gvk, err := apiutil.GVKForObject(obj, c.Scheme())
 	if err != nil {
 		return err
@@ -76,19 +86,20 @@ func patch(ctx context.Context, c client.Client, obj client.Object, change func(
 	if len(before) > 0 {
 		expect = before
 	}
-	ops, err := json.Marshal([]map[string]any{
-		{"op": "test", "path": "/metadata/finalizers", "value": expect},
-		{"op": "add", "path": "/metadata/finalizers", "value": after},
-	})
+	ops := []map[string]any{{"op": "test", "path": "/metadata/finalizers", "value": expect}}
+	if slices.Contains(opts, IfUnchanged) {
+		ops = append(ops, map[string]any{"op": "test", "path": "/metadata/resourceVersion", "value": obj.GetResourceVersion()})
+	}
+	ops = append(ops, map[string]any{"op": "add", "path": "/metadata/finalizers", "value": after})
+	body, err := json.Marshal(ops)
 	if err != nil {
 		return err
 	}
 	meta := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: obj.GetNamespace(), Name: obj.GetName()}}
 	meta.SetGroupVersionKind(gvk)
-	if err := c.Patch(ctx, meta, client.RawPatch(types.JSONPatchType, ops)); err != nil {
+	if err := c.Patch(ctx, meta, client.RawPatch(types.JSONPatchType, body)); err != nil {
 		obj.SetFinalizers(before)
-		if apierrors.IsInvalid(err) {
-			// The test failed (the only part of the patch the API server can refuse so).
+		if testFailed(err) {
 			err = apierrors.NewConflict(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, obj.GetName(),
 				errors.New("its finalizers changed since it was read"))
 		}
@@ -97,4 +108,18 @@ func patch(ctx context.Context, c client.Client, obj client.Object, change func(
 	obj.SetFinalizers(meta.GetFinalizers())
 	obj.SetResourceVersion(meta.GetResourceVersion())
 	return nil
+}
+
+// testFailed reports whether err is the API server's answer to a JSON patch whose test
+// failed: a 422 that names no object and gives no cause (the server drops the patch
+// library's message). A 422 of validation (a webhook's, or "no new finalizers can be added
+// if the object is being deleted") names the object and its causes, and is returned as it
+// is.
+func testFailed(err error) bool {
+	var status apierrors.APIStatus
+	if !apierrors.IsInvalid(err) || !errors.As(err, &status) {
+		return false
+	}
+	d := status.Status().Details
+	return d == nil || (d.Name == "" && len(d.Causes) == 0)
 }

@@ -18,6 +18,7 @@ package finalizer_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -109,5 +110,30 @@ func TestAStaleCopyChangesNoOtherFinalizer(t *testing.T) {
 	}
 	if got := read().Finalizers; !slices.Equal(got, []string{"test.cooperator.dev/tenant"}) {
 		t.Fatalf("finalizers %v", got)
+	}
+
+	// IfUnchanged: any change of the object since it was read fails the patch, not only
+	// one of its finalizers.
+	exact := read()
+	changed := read()
+	changed.Data["state"] = "changed again"
+	if err := c.Update(ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	if err := finalizer.Add(ctx, c, exact, "test.cooperator.dev/export", finalizer.IfUnchanged); !apierrors.IsConflict(err) {
+		t.Fatalf("an exact add to a copy read before another write: %v, want a conflict", err)
+	}
+	if err := finalizer.Add(ctx, c, read(), "test.cooperator.dev/export", finalizer.IfUnchanged); err != nil {
+		t.Fatal(err)
+	}
+
+	// A refusal that is no test's failure keeps its own message: no finalizer may be added
+	// to an object being deleted.
+	if err := c.Delete(ctx, read()); err != nil {
+		t.Fatal(err)
+	}
+	err = finalizer.Add(ctx, c, read(), "test.cooperator.dev/late")
+	if err == nil || apierrors.IsConflict(err) || !strings.Contains(err.Error(), "no new finalizers can be added") {
+		t.Fatalf("adding a finalizer to an object being deleted: %v", err)
 	}
 }
