@@ -28,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -139,6 +140,10 @@ type Meter struct {
 	// reports holds the usage entries this meter last wrote per period, so that a stale
 	// cache never drops an entry.
 	reports map[string]map[string]coopv1.CooperativeUsage
+	// unwritten holds the usage entries of the CostReports whose last write failed, by
+	// period, for the next pass to write: the co-ops' statuses already hold them, and an
+	// ended period gets no further updates that would carry them.
+	unwritten map[string][]coopv1.CooperativeUsage
 	// podRates holds the requests of the cached pods read from Objects, by object: the
 	// cache replaces an object when it changes, so an entry is valid as long as its key
 	// is cached. Entries not read in a pass are dropped after it.
@@ -566,6 +571,11 @@ func (m *Meter) writeCooperative(ctx context.Context, name string, st *coopState
 // recordInReports writes the co-ops' totals into status.usage of each period's
 // CostReport, creating the report (empty bill) when the hub has not entered it yet.
 func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1.CooperativeUsage) error {
+	for p, earlier := range m.unwritten {
+		// Earlier first: a co-op's newer entry, later in the list, wins.
+		updates[p] = append(slices.Clip(earlier), updates[p]...)
+	}
+	m.unwritten = nil
 	periods := make([]string, 0, len(updates))
 	for p := range updates {
 		periods = append(periods, p)
@@ -575,20 +585,27 @@ func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1
 	for _, p := range periods {
 		if err := m.recordInReport(ctx, p, updates[p]); err != nil {
 			errs = append(errs, fmt.Errorf("recording usage in CostReport %s: %w", p, err))
+			if m.unwritten == nil {
+				m.unwritten = map[string][]coopv1.CooperativeUsage{}
+			}
+			m.unwritten[p] = updates[p]
 		}
 	}
 	// Only the current and the previous period are still written to.
-	if len(m.reports) > 2 {
-		known := make([]string, 0, len(m.reports))
-		for p := range m.reports {
-			known = append(known, p)
-		}
-		sort.Strings(known)
-		for _, p := range known[:len(known)-2] {
-			delete(m.reports, p)
-		}
-	}
+	keepNewest(m.reports, 2)
+	keepNewest(m.unwritten, 2)
 	return errors.Join(errs...)
+}
+
+// keepNewest deletes from m, whose keys are periods, all but the n newest.
+func keepNewest[V any](m map[string]V, n int) {
+	if len(m) <= n {
+		return
+	}
+	periods := slices.Sorted(maps.Keys(m))
+	for _, p := range periods[:len(periods)-n] {
+		delete(m, p)
+	}
 }
 
 func (m *Meter) recordInReport(ctx context.Context, period string, updates []coopv1.CooperativeUsage) error {

@@ -274,6 +274,49 @@ func TestMeteringCrashAtAPeriodEnd(t *testing.T) {
 	g.Expect(coop.ResourceVersion).To(Equal(written), "a restart with the CostReports in step wrote the status at once")
 }
 
+// TestMeteringRetriesAFailedCostReportWrite: when the CostReport write at a period's end
+// fails (the co-op's status got the period's final totals), the same meter writes the
+// report at its next pass, although no co-op is due and the period has ended.
+func TestMeteringRetriesAFailedCostReportWrite(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "nu")
+	createRunningPod(t, "coop-nu", "n1", "1", "1Gi")
+
+	var reportsFail atomic.Bool
+	base, err := client.NewWithWatch(cfg, client.Options{Scheme: k8sClient.Scheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	c := interceptor.NewClient(base, interceptor.Funcs{
+		SubResourceApply: func(ctx context.Context, c client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+			if u, ok := obj.(interface{ GetKind() string }); ok && reportsFail.Load() && u.GetKind() == "CostReport" {
+				return errors.New("the API server is briefly unavailable")
+			}
+			return c.SubResource(sub).Apply(ctx, obj, opts...)
+		},
+	})
+
+	clk := clocktesting.NewFakeClock(at("2027-10-31T23:58:00Z"))
+	m := New(c, Options{Clock: clk})
+	g.Expect(m.Pass(ctx)).To(Succeed()) // baseline, written
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed()) // not due: 23:59
+	clk.Step(time.Minute)
+	reportsFail.Store(true)
+	g.Expect(m.Pass(ctx)).NotTo(Succeed()) // midnight: the status only
+	reportsFail.Store(false)
+
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	for period, cpu := range map[string]int{"2027-10": 1000 * 2 * 60, "2027-11": 0} {
+		report := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: period}, report)).To(Succeed())
+		u := usageOf(report, "nu")
+		g.Expect(u).NotTo(BeNil(), period)
+		g.Expect(u.CPUMillicoreSeconds).To(Equal(strconv.Itoa(cpu)), period)
+	}
+}
+
 // TestMetricsAPINotServed: envtest serves no metrics.k8s.io, so the meter counts requests
 // alone (the month test runs that path end to end).
 func TestMetricsAPINotServed(t *testing.T) {
