@@ -433,7 +433,7 @@ func TestFederationCondition(t *testing.T) {
 			"True/Ready: Standby copy of co-op a of region eu-west; the primary is in eu-west"},
 		{"a released standby, suspended: its adoption waits", releasedSuspended, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-west"},
 			"False/Suspended: " + AdoptionSuspendedMessage},
-		{"a co-op created suspended, nothing mirrored yet", suspended, &coopv1.FederationStatus{PrimaryRegion: "eu-west"},
+		{"a co-op created suspended, nothing mirrored yet", suspended, &coopv1.FederationStatus{},
 			"False/Suspended: " + SuspendedMessage},
 		{"a split, suspended or not", suspended, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
 			{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RolePrimary}}},

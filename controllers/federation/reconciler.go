@@ -138,7 +138,7 @@ func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		// one that lists peers says that it is suspended too.
 		fed := coop.Status.Federation
 		if fed == nil && len(coop.Spec.Federation.Peers) > 0 {
-			fed = &coopv1.FederationStatus{PrimaryRegion: r.Hub.Region}
+			fed = &coopv1.FederationStatus{} // no role or primary found yet: none is looked for
 		}
 		if fed == nil {
 			return ctrl.Result{}, nil
@@ -741,7 +741,7 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		c.Reason, c.Message = coopv1.ReasonSplitPrimary, splitPrimaryMessage(split, fed.PrimaryRegion)
 	case coop.Spec.Suspend && coop.Spec.Standby == nil:
 		c.Reason, c.Message = coopv1.ReasonSuspended, SuspendedMessage
-	case coop.Spec.Suspend && coop.Spec.Standby.Release != nil:
+	case coop.Spec.Suspend && coop.Spec.Standby != nil && coop.Spec.Standby.Release != nil:
 		c.Reason, c.Message = coopv1.ReasonSuspended, AdoptionSuspendedMessage
 	case fed.Move != nil && fed.Move.Phase == coopv1.MoveReleased:
 		c.Reason, c.Message = coopv1.ReasonMoved, fed.Move.Message
