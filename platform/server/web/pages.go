@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -430,7 +431,7 @@ func (a *App) requestWork(q *req) {
 			if err != nil || !(km >= 0 && km <= 100000) { // NaN too, which ParseFloat reads
 				errs["distanceKm"] = tr(q.lang, "request.numberInvalid")
 			}
-			body["distanceMeters"] = int64(km * 1000)
+			body["distanceMeters"] = int64(math.Round(km * 1000))
 		}
 		if v := values["durationMinutes"]; v != "" {
 			m, err := strconv.ParseInt(v, 10, 64)
