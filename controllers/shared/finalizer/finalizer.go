@@ -20,9 +20,10 @@ limitations under the License.
 // A merge patch replaces the whole finalizers list. Computed from a stale copy, it writes
 // back a finalizer another controller removed meanwhile, or drops one it added: an object
 // then waits for ever on a finalizer nobody will remove, or is deleted before its
-// controller cleaned up. The patches here first test that the list is still the copy's,
-// so the API server refuses a stale one (a conflict, retried by the next reconcile from a
-// fresh read), while other writes to the object (its status) do not make them fail.
+// controller cleaned up. Here an add is a server-side apply of the one finalizer, which
+// keeps the others, and a removal is a patch that first tests that the list is still the
+// copy's, so the API server refuses a stale one (a conflict, retried by the next reconcile
+// from a fresh read), while other writes to the object (its status) do not make it fail.
 package finalizer
 
 import (
@@ -34,6 +35,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -53,11 +55,43 @@ const (
 
 // Add adds name to obj's finalizers in the API server, unless obj has it; obj takes the
 // answer.
+//
+// It applies the finalizer alone (server-side apply), under a field manager of its own:
+// the finalizers are a set, so the apply adds name once and keeps every other finalizer,
+// and a copy read before name was added (a cache behind this controller's own write) adds
+// nothing twice and fails nothing. With IfUnchanged it is a patch that tests the copy's
+// finalizers and resourceVersion instead.
 func Add(ctx context.Context, c client.Client, obj client.Object, name string, opts ...Option) error {
 	if controllerutil.ContainsFinalizer(obj, name) {
 		return nil
 	}
-	return patch(ctx, c, obj, opts, func() { controllerutil.AddFinalizer(obj, name) })
+	if slices.Contains(opts, IfUnchanged) {
+		return patch(ctx, c, obj, opts, func() { controllerutil.AddFinalizer(obj, name) })
+	}
+	gvk, err := apiutil.GVKForObject(obj, c.Scheme())
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	u.SetNamespace(obj.GetNamespace())
+	u.SetName(obj.GetName())
+	// The UID is a precondition: an object deleted and made again under the name is not
+	// this one, and one that is gone is not made again by the apply.
+	u.SetUID(obj.GetUID())
+	u.SetFinalizers([]string{name})
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(ManagerOf(name))); err != nil {
+		return fmt.Errorf("adding finalizer %s to %s %s: %w", name, gvk.Kind, client.ObjectKeyFromObject(obj), err)
+	}
+	obj.SetFinalizers(u.GetFinalizers())
+	obj.SetResourceVersion(u.GetResourceVersion())
+	return nil
+}
+
+// ManagerOf is the field manager that applies finalizer name: one per finalizer, as an
+// apply of one manager's set drops what the manager applied before and left out.
+func ManagerOf(name string) string {
+	return "finalizer:" + name
 }
 
 // Remove removes name from obj's finalizers in the API server, if obj has it; obj takes
