@@ -211,6 +211,25 @@ func TestMeteringRestartAcrossAPeriodEnd(t *testing.T) {
 	}
 }
 
+// failingReports is a client of the test API server whose status writes to CostReports
+// fail while the flag it returns is set.
+func failingReports(t *testing.T) (client.Client, *atomic.Bool) {
+	t.Helper()
+	fail := &atomic.Bool{}
+	base, err := client.NewWithWatch(cfg, client.Options{Scheme: k8sClient.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return interceptor.NewClient(base, interceptor.Funcs{
+		SubResourceApply: func(ctx context.Context, c client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+			if u, ok := obj.(interface{ GetKind() string }); ok && fail.Load() && u.GetKind() == "CostReport" {
+				return errors.New("refused by the test")
+			}
+			return c.SubResource(sub).Apply(ctx, obj, opts...)
+		},
+	}), fail
+}
+
 // TestMeteringCrashAtAPeriodEnd: a meter that dies after the first write of a new period
 // reached the co-op's status but before it reached the CostReports leaves the final totals
 // of the period that ended in the status only. The next meter finds the ended period's
@@ -223,17 +242,7 @@ func TestMeteringCrashAtAPeriodEnd(t *testing.T) {
 	createCooperative(t, "kappa")
 	createRunningPod(t, "coop-kappa", "k1", "1", "1Gi")
 
-	var reportsFail atomic.Bool
-	base, err := client.NewWithWatch(cfg, client.Options{Scheme: k8sClient.Scheme()})
-	g.Expect(err).NotTo(HaveOccurred())
-	c := interceptor.NewClient(base, interceptor.Funcs{
-		SubResourceApply: func(ctx context.Context, c client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
-			if u, ok := obj.(interface{ GetKind() string }); ok && reportsFail.Load() && u.GetKind() == "CostReport" {
-				return errors.New("the meter dies here")
-			}
-			return c.SubResource(sub).Apply(ctx, obj, opts...)
-		},
-	})
+	c, reportsFail := failingReports(t)
 
 	clk := clocktesting.NewFakeClock(at("2027-08-31T23:56:00Z"))
 	first := New(c, Options{Clock: clk})
@@ -284,17 +293,7 @@ func TestMeteringRetriesAFailedCostReportWrite(t *testing.T) {
 	createCooperative(t, "nu")
 	createRunningPod(t, "coop-nu", "n1", "1", "1Gi")
 
-	var reportsFail atomic.Bool
-	base, err := client.NewWithWatch(cfg, client.Options{Scheme: k8sClient.Scheme()})
-	g.Expect(err).NotTo(HaveOccurred())
-	c := interceptor.NewClient(base, interceptor.Funcs{
-		SubResourceApply: func(ctx context.Context, c client.Client, sub string, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
-			if u, ok := obj.(interface{ GetKind() string }); ok && reportsFail.Load() && u.GetKind() == "CostReport" {
-				return errors.New("the API server is briefly unavailable")
-			}
-			return c.SubResource(sub).Apply(ctx, obj, opts...)
-		},
-	})
+	c, reportsFail := failingReports(t)
 
 	clk := clocktesting.NewFakeClock(at("2027-10-31T23:58:00Z"))
 	m := New(c, Options{Clock: clk})
