@@ -76,8 +76,9 @@ func Add(ctx context.Context, c client.Client, obj client.Object, name string, o
 	u.SetGroupVersionKind(gvk)
 	u.SetNamespace(obj.GetNamespace())
 	u.SetName(obj.GetName())
-	// The UID is a precondition: an object deleted and made again under the name is not
-	// this one, and one that is gone is not made again by the apply.
+	// With the UID, the apply changes this object only: one deleted and made again under
+	// the name refuses it (a UID is immutable: Invalid), and one that is gone is not made
+	// again by it (a conflict).
 	u.SetUID(obj.GetUID())
 	u.SetFinalizers([]string{name})
 	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(ManagerOf(name))); err != nil {
