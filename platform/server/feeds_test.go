@@ -411,3 +411,47 @@ func TestScheduledSlotMustFitAvailability(t *testing.T) {
 	}
 	e.refused(400, "durationMinutes", "from 1 to 1440", "POST", "/v1/work", c.token, schedBooking("2026-12-07T16:00:00Z", 1441))
 }
+
+// TestSlotWithinTheUnionOfWindowsAndShifts: a slot may span two adjacent windows, or a
+// window and the extra shift that follows it; a gap between them, or a holiday that
+// overlaps, still leaves the worker out.
+func TestSlotWithinTheUnionOfWindowsAndShifts(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "home-services"))
+	c := e.member("Cal Customer", []string{"customer"}, "")
+	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
+	e.verify(w, false, "plumbing")
+	// Tuesday 2026-12-08: 09:00-12:00 and 12:00-14:00. Wednesday 2026-12-09: 09:00-17:00
+	// and an extra shift 17:00-19:00; 09:00-11:00 and 11:30-13:00 on Thursday.
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/schedule", w.id), w.token, map[string]any{
+		"weekly": []map[string]string{
+			{"day": "tue", "from": "09:00", "to": "12:00"}, {"day": "tue", "from": "12:00", "to": "14:00"},
+			{"day": "wed", "from": "09:00", "to": "17:00"},
+			{"day": "thu", "from": "09:00", "to": "11:00"}, {"day": "thu", "from": "11:30", "to": "13:00"},
+		},
+		"exceptions": []any{
+			map[string]any{"from": "2026-12-09T17:00:00Z", "to": "2026-12-09T19:00:00Z", "available": true},
+			map[string]any{"from": "2026-12-15T12:30:00Z", "to": "2026-12-15T13:00:00Z", "available": false},
+		},
+	})
+	for _, tc := range []struct {
+		start   string
+		minutes int
+		want    int
+		why     string
+	}{
+		{"2026-12-08T11:00:00Z", 120, 200, "two adjacent windows"},
+		{"2026-12-09T16:00:00Z", 120, 200, "a window and the extra shift after it"},
+		{"2026-12-09T16:00:00Z", 240, 409, "past the extra shift"},
+		{"2026-12-10T10:30:00Z", 90, 409, "a gap between two windows"},
+		{"2026-12-15T11:00:00Z", 120, 409, "a holiday within two adjacent windows"},
+	} {
+		id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(tc.start, tc.minutes))["id"])
+		r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+		if r.status != tc.want {
+			t.Errorf("%s (%s for %d minutes): %d, want %d: %s", tc.why, tc.start, tc.minutes, r.status, tc.want, r.body)
+		}
+		if r.status == 200 {
+			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+		}
+	}
+}

@@ -115,6 +115,18 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 	if m.NeedsCheck {
 		extra += ` AND EXISTS (SELECT 1 FROM background_checks c WHERE c.member_id = m.id AND c.status = 'clear' AND c.expires_at >= $6)`
 	}
+	// One window or one extra shift covers most slots (the EXISTS above, cheap); else the
+	// slot may still lie within their union: two adjacent windows, a window and an extra
+	// shift that follows it. The day's windows on the slot's dates and the extra shifts
+	// that overlap it, merged into one multirange, must contain the slot.
+	day := time.Date(start.UTC().Year(), start.UTC().Month(), start.UTC().Day(), 0, 0, 0, 0, time.UTC)
+	covered := `(SELECT range_agg(u.r) FROM (
+			SELECT tstzrange(d.day + a.from_minute * interval '1 minute', d.day + a.to_minute * interval '1 minute') AS r
+			  FROM availability_windows a
+			  JOIN (VALUES (` + arg(day) + `::timestamptz, $7::int), (` + arg(day.Add(24*time.Hour)) + `::timestamptz, $10::int)) AS d(day, weekday) ON a.weekday = d.weekday
+			 WHERE a.member_id = m.id
+			UNION ALL SELECT tstzrange(x.starts_at, x.ends_at) FROM availability_exceptions x
+			 WHERE x.member_id = m.id AND x.available AND x.starts_at < $6 AND x.ends_at > $5) u) @> tstzrange($5, $6)`
 	order, regular := "", "false"
 	if m.TeamFirst {
 		regular = `EXISTS (SELECT 1 FROM care_teams t WHERE t.client_id = $2 AND t.worker_id = m.id)`
@@ -129,12 +141,13 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 		  AND m.id NOT IN (SELECT b.worker_id FROM blocks b WHERE b.customer_id = $2)
 		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status <> 'withdrawn')
 		  AND m.id NOT IN (SELECT x.member_id FROM availability_exceptions x WHERE NOT x.available AND x.starts_at < $6 AND x.ends_at > $5)
-		  AND EXISTS (SELECT 1 FROM availability_windows a
+		  AND (EXISTS (SELECT 1 FROM availability_windows a
 				WHERE a.member_id = m.id AND a.weekday = $7 AND a.from_minute * 60 <= $8 AND $9 <= a.to_minute * 60
 				  AND ($10 = 0 OR EXISTS (SELECT 1 FROM availability_windows a2
 					WHERE a2.member_id = m.id AND a2.weekday = $10 AND a2.from_minute = 0 AND $11 <= a2.to_minute * 60))
 			UNION ALL SELECT 1 FROM availability_exceptions x
 				WHERE x.member_id = m.id AND x.available AND x.starts_at <= $5 AND x.ends_at >= $6)
+			OR `+covered+`)
 		  `+busy+extra+`
 		ORDER BY `+order+`m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
 		LIMIT $12 FOR UPDATE OF m SKIP LOCKED`, args...)
