@@ -347,6 +347,47 @@ func TestExport_StoreThatRefusesForGoodDoesNotHoldTheExport(t *testing.T) {
 	}
 }
 
+// TestExport_CLIOnAnExpiredExportWhoseDumpStays: the link of an export expired, and the
+// object store refuses to delete its dump (the co-op's read-write keys revoked): the
+// command line, asked for that export, says the dump is being deleted, not that it is.
+func TestExport_CLIOnAnExpiredExportWhoseDumpStays(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "lingering-coop", "lingering-admins")
+	kc := coopAdmin(t, hubA, "lina", "lingering-admins", coop.Name)
+	ex, dump := succeededExport(t, hubA, coop, "lingering-1")
+	rw := &corev1.Secret{}
+	if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: hubA.cfg.OperatorNamespace, Name: hubA.cfg.ObjectStore.CooperativeCredentialsSecret(coop.Name)}, rw); err != nil {
+		t.Fatal(err)
+	}
+	read := hubA.cfg.ObjectStore.ReadCredentialsSecret(coop.Name)
+	rw.Data = map[string][]byte{coopv1.AccessKeyIDKey: []byte(read + "-key"), coopv1.AccessSecretKeyKey: []byte(read + "-secret")}
+	if err := hubA.k8s.Update(ctx, rw); err != nil {
+		t.Fatal(err)
+	}
+	hubA.clock.advance(t, time.Until(ex.Status.Dump.Expires.Time)+time.Minute)
+	nudge(t, hubA, ex)
+	eventually(t, "the export expired, its dump not deleted", func() error {
+		got := &coopv1.CooperativeExport{}
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionExportComplete)
+		if got.Status.Phase != coopv1.ExportExpired || c == nil || c.Reason != coopv1.ReasonExportDeleteFailed {
+			return fmt.Errorf("phase %q, condition %+v", got.Status.Phase, c)
+		}
+		return nil
+	})
+	if _, ok := store.Object(dump); !ok {
+		t.Fatalf("the dump %s is gone, though the store refused to delete it", dump)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	r := runCLI(cctx, kc, "export", coop.Name, "-o", filepath.Join(t.TempDir(), "again.tar.gz"), "--from", ex.Name)
+	if r.code == 0 || !strings.Contains(r.errs, "expired and its dump is being deleted; run the export again") {
+		t.Errorf("export --from the expired export: exit %d\n%s", r.code, r.errs)
+	}
+}
+
 // TestExport_FinishedExportsAreDeletedAfterTheirRetention: a failed export, and an expired
 // one whose dump is gone, are deleted by the operator export.ExportRetention after they
 // finished: the co-op's admins may not delete exports, and finished ones count against
