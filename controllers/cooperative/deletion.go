@@ -19,6 +19,7 @@ package cooperative
 import (
 	"context"
 	"fmt"
+	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -135,6 +136,10 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		}
 	}
 	if err := finalizer.Remove(ctx, r.Client, coop, coopv1.Finalizer); err != nil {
+		if finalizer.Stale(err) {
+			// The federation's controller removed its own meanwhile: again, from a fresh copy.
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	s.gone = true

@@ -289,7 +289,10 @@ func (r *CooperativeReconciler) finish(ctx context.Context, s *homeScope, err er
 	if err != nil || len(s.coop.Spec.Federation.Peers) > 0 || !controllerutil.ContainsFinalizer(s.coop, Finalizer) {
 		return err
 	}
-	return finalizer.Remove(ctx, r.Client, s.coop, Finalizer)
+	if err := finalizer.Remove(ctx, r.Client, s.coop, Finalizer); !finalizer.Stale(err) {
+		return err
+	}
+	return nil // the finalizers changed meanwhile: the next recheck removes it from a fresh copy
 }
 
 // splitPrimaries are the regions whose copy of a home co-op reports, in its status at the
@@ -604,7 +607,13 @@ func (r *CooperativeReconciler) removeEverywhere(ctx context.Context, coop *coop
 		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonPeerNotDeclared, "RemoveStandby", "%s", msg)
 		log.FromContext(ctx).Info("Left a standby at a peer no longer declared", "cooperative", coop.Name, "peer", st.Peer, "region", st.Region)
 	}
-	return ctrl.Result{}, client.IgnoreNotFound(finalizer.Remove(ctx, r.Client, coop, Finalizer))
+	if err := finalizer.Remove(ctx, r.Client, coop, Finalizer); finalizer.Stale(err) {
+		// The tenant's controller removed its own meanwhile: again, from a fresh copy.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	} else if err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return ctrl.Result{}, nil
 }
 
 // leftAtUndeclaredPeers are the standbys this hub wrote at peers it no longer declares: the

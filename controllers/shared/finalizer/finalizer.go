@@ -145,6 +145,13 @@ func patch(ctx context.Context, c client.Client, obj client.Object, opts []Optio
 	return nil
 }
 
+// Stale reports whether err is a removal's (or an IfUnchanged add's) refusal because
+// the copy was stale: another controller changed the object since it was read. Its change
+// brings a fresh copy, so a reconcile may wait for that rather than report an error.
+func Stale(err error) bool {
+	return apierrors.IsConflict(err)
+}
+
 // testFailed reports whether err is the API server's answer to a JSON patch whose test
 // failed: a 422 that names no object and gives no cause (the server drops the patch
 // library's message). A 422 of validation (a webhook's, or "no new finalizers can be added
