@@ -115,6 +115,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if release && err == nil {
 		err = client.IgnoreNotFound(finalizer.Remove(ctx, r.Client, ex, coopv1.ExportFinalizer, finalizer.IfUnchanged))
 	}
+	if finalizer.Stale(err) {
+		// The export changed since this reconcile read it (a cache behind the last status
+		// write): again, from a fresh copy, without an error.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
 	return res, err
 }
 

@@ -143,7 +143,7 @@ type Meter struct {
 	// unwritten holds the usage entries of the CostReports whose last write failed, by
 	// period, for the next pass to write: the co-ops' statuses already hold them, and an
 	// ended period gets no further updates that would carry them.
-	unwritten map[string][]coopv1.CooperativeUsage
+	unwritten map[string]map[string]coopv1.CooperativeUsage
 	// podRates holds the requests of the cached pods read from Objects, by object: the
 	// cache replaces an object when it changes, so an entry is valid as long as its key
 	// is cached. Entries not read in a pass are dropped after it.
@@ -573,7 +573,12 @@ func (m *Meter) writeCooperative(ctx context.Context, name string, st *coopState
 func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1.CooperativeUsage) error {
 	for p, earlier := range m.unwritten {
 		// Earlier first: a co-op's newer entry, later in the list, wins.
-		updates[p] = append(slices.Clip(earlier), updates[p]...)
+		names := slices.Sorted(maps.Keys(earlier))
+		list := make([]coopv1.CooperativeUsage, 0, len(names)+len(updates[p]))
+		for _, n := range names {
+			list = append(list, earlier[n])
+		}
+		updates[p] = append(list, updates[p]...)
 	}
 	m.unwritten = nil
 	periods := make([]string, 0, len(updates))
@@ -586,9 +591,15 @@ func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1
 		if err := m.recordInReport(ctx, p, updates[p]); err != nil {
 			errs = append(errs, fmt.Errorf("recording usage in CostReport %s: %w", p, err))
 			if m.unwritten == nil {
-				m.unwritten = map[string][]coopv1.CooperativeUsage{}
+				m.unwritten = map[string]map[string]coopv1.CooperativeUsage{}
 			}
-			m.unwritten[p] = updates[p]
+			// One entry per co-op, its newest: however long the writes fail, this holds
+			// no more than the period's co-ops.
+			byCoop := make(map[string]coopv1.CooperativeUsage, len(updates[p]))
+			for _, e := range updates[p] {
+				byCoop[e.Cooperative] = e
+			}
+			m.unwritten[p] = byCoop
 		}
 	}
 	// Only the current and the previous period are still written to.

@@ -303,11 +303,23 @@ func TestMeteringRetriesAFailedCostReportWrite(t *testing.T) {
 	clk.Step(time.Minute)
 	reportsFail.Store(true)
 	g.Expect(m.Pass(ctx)).NotTo(Succeed()) // midnight: the status only
+	// The writes go on failing for a while; the co-op is due at every pass (a deleted one
+	// would be too). What waits to be written stays one entry per co-op and period.
+	m.PersistInterval = time.Minute
+	for range 5 {
+		clk.Step(time.Minute)
+		g.Expect(m.Pass(ctx)).NotTo(Succeed())
+	}
+	g.Expect(m.unwritten).To(HaveLen(2))
+	for period, entries := range m.unwritten {
+		g.Expect(entries).To(HaveLen(1), period)
+	}
 	reportsFail.Store(false)
 
 	clk.Step(time.Minute)
 	g.Expect(m.Pass(ctx)).To(Succeed())
-	for period, cpu := range map[string]int{"2027-10": 1000 * 2 * 60, "2027-11": 0} {
+	g.Expect(m.unwritten).To(BeEmpty())
+	for period, cpu := range map[string]int{"2027-10": 1000 * 2 * 60, "2027-11": 1000 * 6 * 60} {
 		report := &coopv1.CostReport{}
 		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: period}, report)).To(Succeed())
 		u := usageOf(report, "nu")

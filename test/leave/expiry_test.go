@@ -306,6 +306,34 @@ func TestExport_DeletingTheCoopDeletesItsExportsFirst(t *testing.T) {
 	}
 }
 
+// revokeWriteKeys puts the co-op's read-only keys in place of its read-write ones, as a hub
+// that revokes them would, and waits until the operator's cache holds them: what it
+// deletes next, it deletes with them.
+func revokeWriteKeys(t *testing.T, h *hub, coop *coopv1.Cooperative) {
+	t.Helper()
+	ctx := context.Background()
+	key := client.ObjectKey{Namespace: h.cfg.OperatorNamespace, Name: h.cfg.ObjectStore.CooperativeCredentialsSecret(coop.Name)}
+	rw := &corev1.Secret{}
+	if err := h.k8s.Get(ctx, key, rw); err != nil {
+		t.Fatal(err)
+	}
+	read := h.cfg.ObjectStore.ReadCredentialsSecret(coop.Name)
+	rw.Data = map[string][]byte{coopv1.AccessKeyIDKey: []byte(read + "-key"), coopv1.AccessSecretKeyKey: []byte(read + "-secret")}
+	if err := h.k8s.Update(ctx, rw); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the operator's cache holds the revoked keys", func() error {
+		cached := &corev1.Secret{}
+		if err := h.cached.Get(ctx, key, cached); err != nil {
+			return err
+		}
+		if cached.ResourceVersion != rw.ResourceVersion {
+			return fmt.Errorf("at %s, not %s", cached.ResourceVersion, rw.ResourceVersion)
+		}
+		return nil
+	})
+}
+
 // TestExport_StoreThatRefusesForGoodDoesNotHoldTheExport: a deleted export whose dump the
 // object store refuses to delete (here: the co-op's read-write keys revoked, read-only ones
 // in their place) waits, says why, and after export.DumpDeletePatience is released with a
@@ -314,15 +342,7 @@ func TestExport_StoreThatRefusesForGoodDoesNotHoldTheExport(t *testing.T) {
 	ctx := context.Background()
 	coop, _ := coopOn(t, hubA, "revoked-coop", "revoked-admins")
 	ex, dump := succeededExport(t, hubA, coop, "revoked-1")
-	rw := &corev1.Secret{}
-	if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: hubA.cfg.OperatorNamespace, Name: hubA.cfg.ObjectStore.CooperativeCredentialsSecret(coop.Name)}, rw); err != nil {
-		t.Fatal(err)
-	}
-	read := hubA.cfg.ObjectStore.ReadCredentialsSecret(coop.Name)
-	rw.Data = map[string][]byte{coopv1.AccessKeyIDKey: []byte(read + "-key"), coopv1.AccessSecretKeyKey: []byte(read + "-secret")}
-	if err := hubA.k8s.Update(ctx, rw); err != nil {
-		t.Fatal(err)
-	}
+	revokeWriteKeys(t, hubA, coop)
 	if err := hubA.k8s.Delete(ctx, ex); err != nil {
 		t.Fatal(err)
 	}
@@ -355,15 +375,7 @@ func TestExport_CLIOnAnExpiredExportWhoseDumpStays(t *testing.T) {
 	coop, _ := coopOn(t, hubA, "lingering-coop", "lingering-admins")
 	kc := coopAdmin(t, hubA, "lina", "lingering-admins", coop.Name)
 	ex, dump := succeededExport(t, hubA, coop, "lingering-1")
-	rw := &corev1.Secret{}
-	if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: hubA.cfg.OperatorNamespace, Name: hubA.cfg.ObjectStore.CooperativeCredentialsSecret(coop.Name)}, rw); err != nil {
-		t.Fatal(err)
-	}
-	read := hubA.cfg.ObjectStore.ReadCredentialsSecret(coop.Name)
-	rw.Data = map[string][]byte{coopv1.AccessKeyIDKey: []byte(read + "-key"), coopv1.AccessSecretKeyKey: []byte(read + "-secret")}
-	if err := hubA.k8s.Update(ctx, rw); err != nil {
-		t.Fatal(err)
-	}
+	revokeWriteKeys(t, hubA, coop)
 	hubA.clock.advance(t, time.Until(ex.Status.Dump.Expires.Time)+time.Minute)
 	nudge(t, hubA, ex)
 	eventually(t, "the export expired, its dump not deleted", func() error {

@@ -60,6 +60,8 @@ type hub struct {
 	kubeconfig string
 	// clock is its export controller's clock, which tests move forward.
 	clock *clock
+	// cached reads what its operator reads: the manager's cache.
+	cached client.Reader
 }
 
 // clock is the real time plus an offset a test sets.
@@ -162,6 +164,7 @@ func startHub(ctx context.Context, name string) (*hub, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.cached = mgr.GetClient()
 	mctx, cancel := context.WithCancel(ctx)
 	h.cancel = cancel
 	go func() {

@@ -152,16 +152,21 @@ func Stale(err error) bool {
 	return apierrors.IsConflict(err)
 }
 
+// patchRejected is the message of the API server's 422 for a JSON patch it cannot apply
+// (k8s.io/apimachinery's NewGenericServerResponse); the patch library's own message is
+// dropped.
+const patchRejected = "the server rejected our request due to an error in our request"
+
 // testFailed reports whether err is the API server's answer to a JSON patch whose test
-// failed: a 422 that names no object and gives no cause (the server drops the patch
-// library's message). A 422 of validation (a webhook's, or "no new finalizers can be added
-// if the object is being deleted") names the object and its causes, and is returned as it
-// is.
+// failed: a 422 with the generic message, that names no object and gives no cause. A 422 of
+// validation ("no new finalizers can be added if the object is being deleted") names the
+// object and its causes, and a webhook's refusal says so in its message: both are returned
+// as they are.
 func testFailed(err error) bool {
 	var status apierrors.APIStatus
 	if !apierrors.IsInvalid(err) || !errors.As(err, &status) {
 		return false
 	}
-	d := status.Status().Details
-	return d == nil || (d.Name == "" && len(d.Causes) == 0)
+	s := status.Status()
+	return s.Message == patchRejected && (s.Details == nil || (s.Details.Name == "" && len(s.Details.Causes) == 0))
 }
