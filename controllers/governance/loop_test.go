@@ -40,6 +40,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
+	"github.com/cooperator-dev/cooperator/controllers/governance"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/platform/server"
 	"github.com/cooperator-dev/cooperator/test/harness"
@@ -485,5 +486,61 @@ func TestImpossibleChangeReportedBack(t *testing.T) {
 	cond := meta.FindStatusCondition(obj.Status.Conditions, coopv1.ConditionGoverned)
 	if obj.Spec.Plan != "small" || cond == nil || cond.Reason != coopv1.ReasonChangeNotApplicable {
 		t.Fatalf("plan %s, Governed %+v", obj.Spec.Plan, cond)
+	}
+}
+
+// TestAStaleCopyKeepsTheHistory: a reconcile that reads the co-op from a cache that has
+// not seen the last record yet (the record's own status write is on its way) and writes
+// the Governed condition does not drop that record from status.governance.history. The
+// demo once lost the record of its applied proposal so.
+func TestAStaleCopyKeepsTheHistory(t *testing.T) {
+	k8s := operator(t)
+	ctx := context.Background()
+	// Not governed: the running governance controller leaves it alone; the test writes as it
+	// would.
+	obj := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "history-kept"}, Spec: coopv1.CooperativeSpec{
+		Vertical: coopv1.VerticalDelivery, Plan: "small",
+		FeeSplit:   coopv1.FeeSplit{PlatformFeeBasisPoints: 300, Funds: []coopv1.Fund{{Name: "hardship", BasisPoints: 100}}},
+		Governance: coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50},
+	}}
+	if err := k8s.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), obj) })
+	r := &governance.Reconciler{Client: k8s, APIReader: k8s}
+	read := func() *coopv1.Cooperative {
+		t.Helper()
+		c := &coopv1.Cooperative{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	fresh := read()
+	stale := fresh.DeepCopy()
+	rec := &coopv1.AppliedProposal{ID: 7, Field: "feeSplit", OldValue: `{"platformFeeBasisPoints":300}`, NewValue: `{"platformFeeBasisPoints":250}`,
+		Tally: "turnout 100.00%, approval 80.00%", AppliedAt: metav1.Now()}
+	applied := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied, Message: "proposal 7 applied"}
+	if err := governance.WriteStatus(r, ctx, fresh, rec, applied); err != nil {
+		t.Fatal(err)
+	}
+	idle := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied, Message: "no passed proposal waits to be applied"}
+	if err := governance.WriteStatus(r, ctx, stale, nil, idle); err != nil {
+		t.Fatal(err)
+	}
+	got := read()
+	if got.Status.Governance == nil || len(got.Status.Governance.History) != 1 || got.Status.Governance.History[0].ID != 7 {
+		t.Fatalf("the history after a write from a stale copy: %+v", got.Status.Governance)
+	}
+	if c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionGoverned); c == nil || c.Message != idle.Message {
+		t.Errorf("Governed %+v, want the stale reconcile's condition written", c)
+	}
+	// The same record again (a reconcile that applied it before its write-back) is not
+	// recorded twice.
+	if err := governance.WriteStatus(r, ctx, read(), rec, applied); err != nil {
+		t.Fatal(err)
+	}
+	if h := read().Status.Governance.History; len(h) != 1 {
+		t.Errorf("history %+v, want proposal 7 once", h)
 	}
 }

@@ -369,10 +369,32 @@ var specFields = map[string]func(s *coopv1.CooperativeSpec) any{
 
 // writeStatus applies status.governance (with rec prepended to the history when set) and
 // the Governed condition, under this controller's field owner, when they changed.
+//
+// The write is at coop's resourceVersion: the history it applies is coop's, and an apply
+// that leaves out a record this owner applied before removes it. A copy behind the object
+// (a cache that has not seen this controller's last record) is a conflict; the write is
+// then made again from the object read from the API server, a few times at most.
 func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, rec *coopv1.AppliedProposal, cond metav1.Condition) error {
+	for attempt := 1; ; attempt++ {
+		err := r.applyStatus(ctx, coop, rec, cond)
+		if !apierrors.IsConflict(err) || attempt == 5 || r.APIReader == nil {
+			return err
+		}
+		fresh := &coopv1.Cooperative{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(coop), fresh); err != nil {
+			return fmt.Errorf("reading Cooperative %s again: %w", coop.Name, err)
+		}
+		*coop = *fresh
+	}
+}
+
+func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, rec *coopv1.AppliedProposal, cond metav1.Condition) error {
 	gov := coopv1.GovernanceStatus{}
 	if coop.Status.Governance != nil {
 		gov = *coop.Status.Governance.DeepCopy()
+	}
+	if rec != nil && slices.ContainsFunc(gov.History, func(a coopv1.AppliedProposal) bool { return a.ID == rec.ID }) {
+		rec = nil // recorded already
 	}
 	if rec != nil {
 		gov.History = append([]coopv1.AppliedProposal{*rec}, gov.History...)
@@ -397,7 +419,10 @@ func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, 
 			return err
 		}
 	}
-	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("Cooperative"), client.ObjectKey{Name: coop.Name}, fields, FieldOwner); err != nil {
+	// At coop's resourceVersion: the history written is coop's with rec before it, and a copy
+	// behind the object (a cache that has not seen the last record yet) would drop that
+	// record. A conflict instead; the next reconcile reads again.
+	if err := ssa.ApplyStatusFrom(ctx, r.Client, coopv1.GroupVersion.WithKind("Cooperative"), coop, fields, FieldOwner); err != nil {
 		return err
 	}
 	coop.Status.Conditions = conditions

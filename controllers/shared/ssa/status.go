@@ -54,13 +54,31 @@ func ApplyStatus(ctx context.Context, c client.Client, gvk schema.GroupVersionKi
 // the API server answers a conflict when the object changed since it was read at that
 // version, for fields computed from what was read (a history appended to).
 func ApplyStatusAt(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, key client.ObjectKey, resourceVersion string, fields map[string]any, owner string) error {
+	_, err := applyStatusAt(ctx, c, gvk, key, resourceVersion, fields, owner)
+	return err
+}
+
+// ApplyStatusFrom is ApplyStatusAt at obj's resourceVersion, for fields computed from obj
+// (a history appended to): a copy that is behind the object is a conflict, not a write
+// that drops what it did not see. obj takes the resourceVersion of the answer, so that a
+// second write of the same reconcile follows the first.
+func ApplyStatusFrom(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, obj client.Object, fields map[string]any, owner string) error {
+	rv, err := applyStatusAt(ctx, c, gvk, client.ObjectKeyFromObject(obj), obj.GetResourceVersion(), fields, owner)
+	if err != nil {
+		return err
+	}
+	obj.SetResourceVersion(rv)
+	return nil
+}
+
+func applyStatusAt(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, key client.ObjectKey, resourceVersion string, fields map[string]any, owner string) (string, error) {
 	u := &unstructured.Unstructured{Object: map[string]any{"status": fields}}
 	u.SetGroupVersionKind(gvk)
 	u.SetName(key.Name)
 	u.SetNamespace(key.Namespace)
 	u.SetResourceVersion(resourceVersion)
 	if err := c.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(owner), client.ForceOwnership); err != nil {
-		return fmt.Errorf("applying the status of %s %s: %w", gvk.Kind, key, err)
+		return "", fmt.Errorf("applying the status of %s %s: %w", gvk.Kind, key, err)
 	}
-	return nil
+	return u.GetResourceVersion(), nil
 }
