@@ -16,5 +16,18 @@ limitations under the License.
 
 package governance
 
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+)
+
 // WriteStatus is the reconciler's status write, for the package's external tests.
 var WriteStatus = (*Reconciler).writeStatus
+
+// WriteIdleStatus is the write of a reconcile that found nothing to apply.
+func WriteIdleStatus(r *Reconciler, ctx context.Context, coop *coopv1.Cooperative, cond metav1.Condition) error {
+	return r.writeStatusIf(ctx, coop, nil, cond, idle)
+}

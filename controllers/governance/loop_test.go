@@ -517,23 +517,39 @@ func TestAStaleCopyKeepsTheHistory(t *testing.T) {
 		return c
 	}
 	fresh := read()
-	stale := fresh.DeepCopy()
+	stale, stale2 := fresh.DeepCopy(), fresh.DeepCopy()
 	rec := &coopv1.AppliedProposal{ID: 7, Field: "feeSplit", OldValue: `{"platformFeeBasisPoints":300}`, NewValue: `{"platformFeeBasisPoints":250}`,
 		Tally: "turnout 100.00%, approval 80.00%", AppliedAt: metav1.Now()}
 	applied := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied, Message: "proposal 7 applied"}
 	if err := governance.WriteStatus(r, ctx, fresh, rec, applied); err != nil {
 		t.Fatal(err)
 	}
+	// The reconcile that found nothing pending, on a copy without the Governed condition:
+	// it would say that nothing waits, but the object it reads again says proposal 7's
+	// outcome, which stays.
 	idle := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied, Message: "no passed proposal waits to be applied"}
-	if err := governance.WriteStatus(r, ctx, stale, nil, idle); err != nil {
+	if err := governance.WriteIdleStatus(r, ctx, stale, idle); err != nil {
 		t.Fatal(err)
 	}
 	got := read()
 	if got.Status.Governance == nil || len(got.Status.Governance.History) != 1 || got.Status.Governance.History[0].ID != 7 {
 		t.Fatalf("the history after a write from a stale copy: %+v", got.Status.Governance)
 	}
-	if c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionGoverned); c == nil || c.Message != idle.Message {
-		t.Errorf("Governed %+v, want the stale reconcile's condition written", c)
+	if c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionGoverned); c == nil || c.Message != applied.Message {
+		t.Errorf("Governed %+v, want proposal 7's outcome kept", c)
+	}
+	// A write that must be made (the database unreadable, say) from a stale copy is made
+	// from a fresh read, and keeps the history too.
+	unreachable := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionUnknown, Reason: coopv1.ReasonDatabaseUnreachable, Message: "cannot read the co-op's database"}
+	if err := governance.WriteStatus(r, ctx, stale2, nil, unreachable); err != nil {
+		t.Fatal(err)
+	}
+	got = read()
+	if got.Status.Governance == nil || len(got.Status.Governance.History) != 1 {
+		t.Fatalf("the history after a second write from a stale copy: %+v", got.Status.Governance)
+	}
+	if c := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionGoverned); c == nil || c.Reason != coopv1.ReasonDatabaseUnreachable {
+		t.Errorf("Governed %+v, want DatabaseUnreachable", c)
 	}
 	// The same record again (a reconcile that applied it before its write-back) is not
 	// recorded twice.

@@ -157,10 +157,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, fmt.Errorf("co-op %s, proposal %d: %w", coop.Name, p.ID, err)
 		}
 	}
-	if c := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionGoverned); c == nil || c.Reason == coopv1.ReasonDatabaseUnreachable {
+	if idle(&coop) {
 		cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied,
 			Message: "no passed proposal waits to be applied"}
-		if err := r.writeStatus(ctx, &coop, nil, cond); err != nil {
+		if err := r.writeStatusIf(ctx, &coop, nil, cond, idle); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -375,7 +375,25 @@ var specFields = map[string]func(s *coopv1.CooperativeSpec) any{
 // (a cache that has not seen this controller's last record) is a conflict; the write is
 // then made again from the object read from the API server, a few times at most.
 func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, rec *coopv1.AppliedProposal, cond metav1.Condition) error {
+	return r.writeStatusIf(ctx, coop, rec, cond, nil)
+}
+
+// idle says whether the Governed condition says nothing yet of the co-op's proposals: it
+// is missing, or says the database could not be read. A reconcile that finds nothing to
+// apply writes that nothing waits only then, not over the outcome of the last proposal.
+func idle(coop *coopv1.Cooperative) bool {
+	c := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionGoverned)
+	return c == nil || c.Reason == coopv1.ReasonDatabaseUnreachable
+}
+
+// writeStatusIf is writeStatus, made only while when (if set) holds for the co-op as last
+// read: a write made again from a fresh read does not overwrite what its reason to write
+// no longer covers.
+func (r *Reconciler) writeStatusIf(ctx context.Context, coop *coopv1.Cooperative, rec *coopv1.AppliedProposal, cond metav1.Condition, when func(*coopv1.Cooperative) bool) error {
 	for attempt := 1; ; attempt++ {
+		if when != nil && !when(coop) {
+			return nil
+		}
 		err := r.applyStatus(ctx, coop, rec, cond)
 		if !apierrors.IsConflict(err) || attempt == 5 || r.APIReader == nil {
 			return err
