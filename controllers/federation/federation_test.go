@@ -38,6 +38,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -215,16 +216,27 @@ func dumpOnFailure(names ...string) {
 // spec.replica.primary names another cluster has demoted itself: the demotion token (its
 // pg_controldata as JSON). No PostgreSQL runs on an envtest control plane.
 func simulateDemoted(h *hub, namespace, name, token string) error {
-	var c cnpgv1.Cluster
-	if err := h.k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &c); err != nil {
-		return err
-	}
-	c.Status.DemotionToken = token
-	if c.Spec.ReplicaCluster == nil || c.Spec.ReplicaCluster.PromotionToken == "" {
-		c.Status.LastPromotionToken = ""
-	}
-	c.Status.Phase = "Cluster in healthy state"
-	return h.k8s.Status().Update(ctx, &c)
+	return updateClusterStatus(h, namespace, name, func(c *cnpgv1.Cluster) {
+		c.Status.DemotionToken = token
+		if c.Spec.ReplicaCluster == nil || c.Spec.ReplicaCluster.PromotionToken == "" {
+			c.Status.LastPromotionToken = ""
+		}
+		c.Status.Phase = "Cluster in healthy state"
+	})
+}
+
+// updateClusterStatus changes a Cluster's status as CloudNativePG would, read again and
+// retried when the operator wrote the Cluster in between (a conflict), as CloudNativePG's
+// own status writes are.
+func updateClusterStatus(h *hub, namespace, name string, change func(*cnpgv1.Cluster)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var c cnpgv1.Cluster
+		if err := h.k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &c); err != nil {
+			return err
+		}
+		change(&c)
+		return h.k8s.Status().Update(ctx, &c)
+	})
 }
 
 // promoted plays CloudNativePG's promotion of fairride-lyon at primary with token, and
@@ -251,15 +263,12 @@ func promoted(primary, standby *hub, token string) {
 // simulatePromoted writes the status CloudNativePG writes once a replica Cluster has replayed
 // up to its promotion token and promoted: the token it verified, and a new timeline.
 func simulatePromoted(h *hub, namespace, name, token string) error {
-	var c cnpgv1.Cluster
-	if err := h.k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &c); err != nil {
-		return err
-	}
-	c.Status.LastPromotionToken = token
-	c.Status.DemotionToken = "" // CloudNativePG clears it on a Cluster that is no replica
-	c.Status.TimelineID++
-	c.Status.Phase = "Cluster in healthy state"
-	return h.k8s.Status().Update(ctx, &c)
+	return updateClusterStatus(h, namespace, name, func(c *cnpgv1.Cluster) {
+		c.Status.LastPromotionToken = token
+		c.Status.DemotionToken = "" // CloudNativePG clears it on a Cluster that is no replica
+		c.Status.TimelineID++
+		c.Status.Phase = "Cluster in healthy state"
+	})
 }
 
 var _ = Describe("Peered hubs", Ordered, func() {
