@@ -39,6 +39,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -92,16 +93,23 @@ func coopOn(t *testing.T, h *hub, name, adminsGroup string) (*coopv1.Cooperative
 func quotaStatus(t *testing.T, h *hub, coop *coopv1.Cooperative) {
 	t.Helper()
 	ctx := context.Background()
-	q := &corev1.ResourceQuota{}
-	eventually(t, "the ResourceQuota of "+coop.Name, func() error {
-		return h.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.QuotaName}, q)
+	key := client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.QuotaName}
+	eventually(t, "the ResourceQuota of "+coop.Name, func() error { return h.k8s.Get(ctx, key, &corev1.ResourceQuota{}) })
+	// Read again and retried when the operator wrote the quota in between, as the quota
+	// controller's own status writes are.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		q := &corev1.ResourceQuota{}
+		if err := h.k8s.Get(ctx, key, q); err != nil {
+			return err
+		}
+		q.Status.Hard = q.Spec.Hard.DeepCopy()
+		q.Status.Used = corev1.ResourceList{}
+		for name := range q.Spec.Hard {
+			q.Status.Used[name] = resource.MustParse("0")
+		}
+		return h.k8s.Status().Update(ctx, q)
 	})
-	q.Status.Hard = q.Spec.Hard.DeepCopy()
-	q.Status.Used = corev1.ResourceList{}
-	for name := range q.Spec.Hard {
-		q.Status.Used[name] = resource.MustParse("0")
-	}
-	if err := h.k8s.Status().Update(ctx, q); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 }
