@@ -137,13 +137,13 @@ type Meter struct {
 	// started is the time of the first pass: the meter has watched every co-op since.
 	started time.Time
 	coops   map[string]*coopState
-	// reports holds the usage entries this meter last wrote per period, so that a stale
-	// cache never drops an entry.
+	// reports holds the usage entries this meter last wrote, or tried to write, per period,
+	// so that a stale cache never drops an entry.
 	reports map[string]map[string]coopv1.CooperativeUsage
-	// unwritten holds the usage entries of the CostReports whose last write failed, by
-	// period, for the next pass to write: the co-ops' statuses already hold them, and an
-	// ended period gets no further updates that would carry them.
-	unwritten map[string]map[string]coopv1.CooperativeUsage
+	// unwritten holds the periods whose last CostReport write failed, for the next pass to
+	// write again (their entries are in reports): the co-ops' statuses already hold them,
+	// and an ended period gets no further updates that would carry them.
+	unwritten map[string]bool
 	// podRates holds the requests of the cached pods read from Objects, by object: the
 	// cache replaces an object when it changes, so an entry is valid as long as its key
 	// is cached. Entries not read in a pass are dropped after it.
@@ -571,14 +571,10 @@ func (m *Meter) writeCooperative(ctx context.Context, name string, st *coopState
 // recordInReports writes the co-ops' totals into status.usage of each period's
 // CostReport, creating the report (empty bill) when the hub has not entered it yet.
 func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1.CooperativeUsage) error {
-	for p, earlier := range m.unwritten {
-		// Earlier first: a co-op's newer entry, later in the list, wins.
-		names := slices.Sorted(maps.Keys(earlier))
-		list := make([]coopv1.CooperativeUsage, 0, len(names)+len(updates[p]))
-		for _, n := range names {
-			list = append(list, earlier[n])
+	for p := range m.unwritten {
+		if _, ok := updates[p]; !ok {
+			updates[p] = nil // its entries wait in m.reports
 		}
-		updates[p] = append(list, updates[p]...)
 	}
 	m.unwritten = nil
 	periods := make([]string, 0, len(updates))
@@ -591,15 +587,9 @@ func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1
 		if err := m.recordInReport(ctx, p, updates[p]); err != nil {
 			errs = append(errs, fmt.Errorf("recording usage in CostReport %s: %w", p, err))
 			if m.unwritten == nil {
-				m.unwritten = map[string]map[string]coopv1.CooperativeUsage{}
+				m.unwritten = map[string]bool{}
 			}
-			// One entry per co-op, its newest: however long the writes fail, this holds
-			// no more than the period's co-ops.
-			byCoop := make(map[string]coopv1.CooperativeUsage, len(updates[p]))
-			for _, e := range updates[p] {
-				byCoop[e.Cooperative] = e
-			}
-			m.unwritten[p] = byCoop
+			m.unwritten[p] = true
 		}
 	}
 	// Only the current and the previous period are still written to.
@@ -620,6 +610,15 @@ func keepNewest[V any](m map[string]V, n int) {
 }
 
 func (m *Meter) recordInReport(ctx context.Context, period string, updates []coopv1.CooperativeUsage) error {
+	// The updates are kept first: a write that fails below leaves them for the next.
+	entries, ok := m.reports[period]
+	if !ok {
+		entries = map[string]coopv1.CooperativeUsage{}
+		m.reports[period] = entries
+	}
+	for _, e := range updates {
+		entries[e.Cooperative] = e
+	}
 	report := &coopv1.CostReport{}
 	err := m.Client.Get(ctx, client.ObjectKey{Name: period}, report)
 	if apierrors.IsNotFound(err) {
@@ -644,18 +643,10 @@ func (m *Meter) recordInReport(ctx context.Context, period string, updates []coo
 	if report.Spec.Final {
 		return nil // frozen: late samples no longer change a final report
 	}
-	entries, ok := m.reports[period]
-	if !ok {
-		entries = map[string]coopv1.CooperativeUsage{}
-		m.reports[period] = entries
-	}
 	for _, e := range report.Status.Usage {
 		if _, mine := entries[e.Cooperative]; !mine {
 			entries[e.Cooperative] = e
 		}
-	}
-	for _, e := range updates {
-		entries[e.Cooperative] = e
 	}
 	names := make([]string, 0, len(entries))
 	for n := range entries {
