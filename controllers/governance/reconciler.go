@@ -48,6 +48,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -71,8 +72,9 @@ const DefaultInterval = 10 * time.Second
 // Reconciler applies passed proposals to Cooperatives.
 type Reconciler struct {
 	Client client.Client
-	// APIReader reads the co-op's app Secret, which the cache does not hold; the operator
-	// may read it through the role it binds in each co-op namespace (cooperator-tenant).
+	// APIReader reads the co-op's app Secret, which the cache does not hold (the operator
+	// may read it through the role it binds in each co-op namespace, cooperator-tenant),
+	// and the Cooperative again when a status write finds the cached copy behind.
 	APIReader client.Reader
 	Recorder  recorder.EventRecorder
 	// Interval between two reads of a co-op's database; DefaultInterval when zero.
@@ -373,7 +375,8 @@ var specFields = map[string]func(s *coopv1.CooperativeSpec) any{
 // The write is at coop's resourceVersion: the history it applies is coop's, and an apply
 // that leaves out a record this owner applied before removes it. A copy behind the object
 // (a cache that has not seen this controller's last record) is a conflict; the write is
-// then made again from the object read from the API server, a few times at most.
+// then made again from the object read from the API server (client-go's
+// retry.RetryOnConflict: five tries at most).
 func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, rec *coopv1.AppliedProposal, cond metav1.Condition) error {
 	return r.writeStatusIf(ctx, coop, rec, cond, nil)
 }
@@ -390,20 +393,21 @@ func idle(coop *coopv1.Cooperative) bool {
 // read: a write made again from a fresh read does not overwrite what its reason to write
 // no longer covers.
 func (r *Reconciler) writeStatusIf(ctx context.Context, coop *coopv1.Cooperative, rec *coopv1.AppliedProposal, cond metav1.Condition, when func(*coopv1.Cooperative) bool) error {
-	for attempt := 1; ; attempt++ {
+	first := true
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if !first {
+			fresh := &coopv1.Cooperative{}
+			if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(coop), fresh); err != nil {
+				return fmt.Errorf("reading Cooperative %s again: %w", coop.Name, err)
+			}
+			*coop = *fresh
+		}
+		first = false
 		if when != nil && !when(coop) {
 			return nil
 		}
-		err := r.applyStatus(ctx, coop, rec, cond)
-		if !apierrors.IsConflict(err) || attempt == 5 || r.APIReader == nil {
-			return err
-		}
-		fresh := &coopv1.Cooperative{}
-		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(coop), fresh); err != nil {
-			return fmt.Errorf("reading Cooperative %s again: %w", coop.Name, err)
-		}
-		*coop = *fresh
-	}
+		return r.applyStatus(ctx, coop, rec, cond)
+	})
 }
 
 func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, rec *coopv1.AppliedProposal, cond metav1.Condition) error {
@@ -439,7 +443,7 @@ func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, 
 	}
 	// At coop's resourceVersion: the history written is coop's with rec before it, and a copy
 	// behind the object (a cache that has not seen the last record yet) would drop that
-	// record. A conflict instead; the next reconcile reads again.
+	// record. A conflict instead, which writeStatusIf answers from a fresh read.
 	if err := ssa.ApplyStatusFrom(ctx, r.Client, coopv1.GroupVersion.WithKind("Cooperative"), coop, fields, FieldOwner); err != nil {
 		return err
 	}
