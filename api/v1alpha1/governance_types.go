@@ -50,6 +50,32 @@ type GovernanceStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=10
 	History []AppliedProposal `json:"history,omitempty"`
+
+	// applying is the passed proposal whose change the operator is writing into the spec,
+	// with the governed part's value before it. The operator records it before it changes
+	// the spec, and removes it in the same write that adds the proposal's record to the
+	// history (or reports why it was not applied). A change interrupted in between (a
+	// restart, a status write that failed) is recorded with the value it replaced, not
+	// with the value the spec already holds.
+	// +optional
+	Applying *ApplyingProposal `json:"applying,omitempty"`
+}
+
+// ApplyingProposal is a passed proposal the operator is applying to the spec.
+type ApplyingProposal struct {
+	// id of the proposal in the co-op's platform service.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	ID int64 `json:"id"`
+
+	// field is the governed part of the spec the proposal changes.
+	// +required
+	Field GovernedField `json:"field"`
+
+	// oldValue is the part's value before the change, as JSON.
+	// +optional
+	// +kubebuilder:validation:MaxLength=8192
+	OldValue string `json:"oldValue,omitempty"`
 }
 
 // AppliedProposal is a passed proposal the operator applied to the spec.

@@ -31,3 +31,6 @@ var WriteStatus = (*Reconciler).writeStatus
 func WriteIdleStatus(r *Reconciler, ctx context.Context, coop *coopv1.Cooperative, cond metav1.Condition) error {
 	return r.writeStatusIf(ctx, coop, nil, cond, idle)
 }
+
+// WriteAhead is the record of a proposal about to be applied.
+var WriteAhead = (*Reconciler).writeAhead

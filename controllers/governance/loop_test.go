@@ -29,10 +29,12 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -43,6 +45,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/governance"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/platform/server"
+	tally "github.com/cooperator-dev/cooperator/platform/server/governance"
 	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/harness/platformapi"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
@@ -559,4 +562,112 @@ func TestAStaleCopyKeepsTheHistory(t *testing.T) {
 	if h := read().Status.Governance.History; len(h) != 1 {
 		t.Errorf("history %+v, want proposal 7 once", h)
 	}
+}
+
+// TestAnInterruptedChangeKeepsItsOldValue: the operator writes a passed change into the
+// spec, and then its record of the change cannot be written (an admission policy refuses
+// it here; a restart of the operator at that moment leaves the same state). The record
+// written once it can be still holds the value the change replaced, not the value the
+// spec already held when the change was applied again.
+func TestAnInterruptedChangeKeepsItsOldValue(t *testing.T) {
+	const name = "interrupted"
+	c := newCoop(t, name, coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	ctx := context.Background()
+	// Refuses every status of this co-op that holds a history: the record's write.
+	vap := &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "no-record-" + name},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+				RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+					Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Update},
+					Rule: admissionregistrationv1.Rule{APIGroups: []string{coopv1.GroupVersion.Group}, APIVersions: []string{"*"},
+						Resources: []string{"cooperatives/status"}},
+				},
+			}}},
+			Validations: []admissionregistrationv1.Validation{{
+				Expression: fmt.Sprintf("object.metadata.name != '%s' || !has(object.status.governance) || !has(object.status.governance.history)", name),
+				Message:    "no record yet",
+			}},
+		}}
+	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: vap.Name},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: vap.Name,
+			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}}}
+	for _, o := range []client.Object{vap, binding} {
+		if err := c.k8s.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.k8s.Delete(context.Background(), o) })
+	}
+	eventually(t, "the policy in force", func() error {
+		obj := c.get()
+		obj.Status.Governance = &coopv1.GovernanceStatus{History: []coopv1.AppliedProposal{{ID: 99, Field: "feeSplit", NewValue: "{}", Tally: "test",
+			AppliedAt: metav1.Now()}}}
+		err := c.k8s.Status().Update(ctx, obj, client.DryRunAll)
+		switch {
+		case err == nil:
+			return fmt.Errorf("a record was admitted")
+		case strings.Contains(err.Error(), "no record yet"):
+			return nil
+		}
+		return err
+	})
+
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	id := int64(c.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Lower the fee to 2 %", "field": "feeSplit", "value": newFee})["id"].(float64))
+	c.ballot(id, a, "yes")
+	c.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil) // everyone on the roll voted
+	eventually(t, "the change in the spec, its record refused", func() error {
+		obj := c.get()
+		if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 200 {
+			return fmt.Errorf("fee %d", obj.Spec.FeeSplit.PlatformFeeBasisPoints)
+		}
+		if obj.Status.Governance == nil || obj.Status.Governance.Applying == nil {
+			return fmt.Errorf("nothing recorded as being applied: %+v", obj.Status.Governance)
+		}
+		return nil
+	})
+	obj := c.get()
+	if g := obj.Status.Governance; len(g.History) != 0 || g.Applying.ID != id || g.Applying.Field != "feeSplit" ||
+		!strings.Contains(g.Applying.OldValue, `"platformFeeBasisPoints":300`) {
+		t.Fatalf("governance status while the record is refused: %+v", g)
+	}
+	// By now the operator has retried (after 5 ms, then twice as long each time): each try
+	// applied the change again to the spec that already held it. The record goes in once
+	// the policy does.
+	if err := c.k8s.Delete(ctx, binding); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the record", func() error {
+		g := c.get().Status.Governance
+		if g == nil || len(g.History) == 0 {
+			return fmt.Errorf("no record: %+v", g)
+		}
+		return nil
+	})
+	g := c.get().Status.Governance
+	rec := g.History[0]
+	if rec.ID != id || !strings.Contains(rec.OldValue, `"platformFeeBasisPoints":300`) || !strings.Contains(rec.NewValue, `"platformFeeBasisPoints":200`) {
+		t.Errorf("record %+v, want the fee from 300 to 200", rec)
+	}
+	if g.Applying != nil {
+		t.Errorf("applying %+v after the record", g.Applying)
+	}
+
+	// The entry of a proposal that no longer waits (its outcome was written back to the
+	// database some other way) does not stay: nothing is being applied.
+	r := &governance.Reconciler{Client: c.k8s, APIReader: c.k8s}
+	if _, err := governance.WriteAhead(r, ctx, c.get(), tally.Closed{ID: 42, Field: "feeSplit"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the entry of proposal 42 gone", func() error {
+		g := c.get().Status.Governance
+		if g.Applying != nil {
+			return fmt.Errorf("applying %+v", g.Applying)
+		}
+		if len(g.History) != 1 || g.History[0].ID != id {
+			return fmt.Errorf("history %+v", g.History)
+		}
+		return nil
+	})
 }

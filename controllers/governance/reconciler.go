@@ -63,6 +63,9 @@ import (
 	tally "github.com/cooperator-dev/cooperator/platform/server/governance"
 )
 
+// pendingPerPass bounds the passed proposals one reconcile applies.
+const pendingPerPass = 20
+
 // FieldOwner is the field manager of the spec changes and the status this controller writes.
 const FieldOwner = "cooperator-governance"
 
@@ -150,13 +153,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 	// A database the platform has not migrated yet, or that went away, is waited for.
-	pending, err := tally.PendingChanges(ctx, conn, 20)
+	pending, err := tally.PendingChanges(ctx, conn, pendingPerPass)
 	if err != nil {
 		return unreadable(err)
 	}
 	for _, p := range pending {
 		if err := r.applyOne(ctx, &coop, conn, p); err != nil {
 			return ctrl.Result{}, fmt.Errorf("co-op %s, proposal %d: %w", coop.Name, p.ID, err)
+		}
+	}
+	if a := applyingOf(&coop); a != nil && len(pending) < pendingPerPass &&
+		!slices.ContainsFunc(pending, func(p tally.Closed) bool { return p.ID == a.ID }) {
+		// The proposal being applied waits no more: its outcome was written back to the
+		// database some other way. Nothing is being applied.
+		if err := r.update(ctx, &coop, func(c *coopv1.Cooperative) *statusChange {
+			if a := applyingOf(c); a != nil && !slices.ContainsFunc(pending, func(p tally.Closed) bool { return p.ID == a.ID }) {
+				return &statusChange{done: a.ID}
+			}
+			return nil
+		}); err != nil {
+			return ctrl.Result{}, err
 		}
 	}
 	if idle(&coop) {
@@ -224,7 +240,9 @@ func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, con
 			return err
 		}
 	}
-	if err := r.writeStatus(ctx, coop, o.record, o.cond); err != nil {
+	if err := r.update(ctx, coop, func(*coopv1.Cooperative) *statusChange {
+		return &statusChange{rec: o.record, cond: &o.cond, done: p.ID}
+	}); err != nil {
 		return err
 	}
 	kind := corev1.EventTypeNormal
@@ -291,7 +309,7 @@ func (r *Reconciler) applyChange(ctx context.Context, coop *coopv1.Cooperative, 
 			return o, fmt.Errorf("reading HostingPlan %s: %w", plan, err)
 		}
 	}
-	old, err := SpecPart(coop, p.Field)
+	old, err := r.writeAhead(ctx, coop, p)
 	if err != nil {
 		return o, err
 	}
@@ -381,6 +399,37 @@ func (r *Reconciler) writeStatus(ctx context.Context, coop *coopv1.Cooperative, 
 	return r.writeStatusIf(ctx, coop, rec, cond, nil)
 }
 
+// writeAhead records in status.governance.applying that the operator is about to write p's
+// change into the spec, with the governed part's value before it, and returns that value.
+// An entry of p already there is the record of a change interrupted after it (the spec
+// may already hold p's value): its value is returned and nothing is written.
+func (r *Reconciler) writeAhead(ctx context.Context, coop *coopv1.Cooperative, p tally.Closed) (json.RawMessage, error) {
+	var old json.RawMessage
+	var partErr error
+	err := r.update(ctx, coop, func(c *coopv1.Cooperative) *statusChange {
+		if a := applyingOf(c); a != nil && a.ID == p.ID && string(a.Field) == p.Field {
+			old = json.RawMessage(a.OldValue)
+			return nil
+		}
+		if old, partErr = SpecPart(c, p.Field); partErr != nil {
+			return nil
+		}
+		return &statusChange{applying: &coopv1.ApplyingProposal{ID: p.ID, Field: coopv1.GovernedField(p.Field), OldValue: string(old)}}
+	})
+	if err == nil {
+		err = partErr
+	}
+	return old, err
+}
+
+// applyingOf is the co-op's entry of the proposal being applied, if any.
+func applyingOf(coop *coopv1.Cooperative) *coopv1.ApplyingProposal {
+	if coop.Status.Governance == nil {
+		return nil
+	}
+	return coop.Status.Governance.Applying
+}
+
 // idle says whether the Governed condition says nothing yet of the co-op's proposals: it
 // is missing, or says the database could not be read. A reconcile that finds nothing to
 // apply writes that nothing waits only then, not over the outcome of the last proposal.
@@ -393,6 +442,31 @@ func idle(coop *coopv1.Cooperative) bool {
 // read: a write made again from a fresh read does not overwrite what its reason to write
 // no longer covers.
 func (r *Reconciler) writeStatusIf(ctx context.Context, coop *coopv1.Cooperative, rec *coopv1.AppliedProposal, cond metav1.Condition, when func(*coopv1.Cooperative) bool) error {
+	return r.update(ctx, coop, func(c *coopv1.Cooperative) *statusChange {
+		if when != nil && !when(c) {
+			return nil
+		}
+		return &statusChange{rec: rec, cond: &cond}
+	})
+}
+
+// statusChange is one write of the status fields this controller owns.
+type statusChange struct {
+	// rec is a record to add to the history (none when nil, or when it is there already).
+	rec *coopv1.AppliedProposal
+	// cond is the Governed condition to set; nil keeps the one there.
+	cond *metav1.Condition
+	// applying is the proposal about to be applied, recorded before the spec changes.
+	applying *coopv1.ApplyingProposal
+	// done is the proposal whose outcome the write records: its applying entry goes.
+	done int64
+}
+
+// update makes the status write that change computes from the co-op (none when it returns
+// nil). A copy behind the object is a conflict: change is then asked again with the object
+// read from the API server (client-go's retry.RetryOnConflict: five tries at most), so a
+// write made again does not overwrite what its reason to write no longer covers.
+func (r *Reconciler) update(ctx context.Context, coop *coopv1.Cooperative, change func(*coopv1.Cooperative) *statusChange) error {
 	first := true
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if !first {
@@ -403,18 +477,20 @@ func (r *Reconciler) writeStatusIf(ctx context.Context, coop *coopv1.Cooperative
 			*coop = *fresh
 		}
 		first = false
-		if when != nil && !when(coop) {
+		w := change(coop)
+		if w == nil {
 			return nil
 		}
-		return r.applyStatus(ctx, coop, rec, cond)
+		return r.applyStatus(ctx, coop, *w)
 	})
 }
 
-func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, rec *coopv1.AppliedProposal, cond metav1.Condition) error {
+func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, w statusChange) error {
 	gov := coopv1.GovernanceStatus{}
 	if coop.Status.Governance != nil {
 		gov = *coop.Status.Governance.DeepCopy()
 	}
+	rec := w.rec
 	if rec != nil && slices.ContainsFunc(gov.History, func(a coopv1.AppliedProposal) bool { return a.ID == rec.ID }) {
 		rec = nil // recorded already
 	}
@@ -424,26 +500,42 @@ func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, 
 			gov.History = gov.History[:coopv1.MaxGovernanceHistory]
 		}
 	}
+	changed := rec != nil
+	switch {
+	case w.applying != nil:
+		gov.Applying, changed = w.applying, true
+	case w.done != 0 && gov.Applying != nil && gov.Applying.ID == w.done:
+		gov.Applying, changed = nil, true
+	}
 	conditions := slices.Clone(coop.Status.Conditions)
-	cond.ObservedGeneration = coop.Generation
-	changed := meta.SetStatusCondition(&conditions, cond)
-	if !changed && rec == nil {
+	if w.cond != nil {
+		cond := *w.cond
+		cond.ObservedGeneration = coop.Generation
+		if meta.SetStatusCondition(&conditions, cond) {
+			changed = true
+		}
+	}
+	if !changed {
 		return nil
 	}
-	mine := *meta.FindStatusCondition(conditions, coopv1.ConditionGoverned)
-	condition, err := ssa.StatusFields(&mine)
-	if err != nil {
-		return err
+	// Every field this owner holds is in each write: one left out would be removed.
+	fields := map[string]any{}
+	if mine := meta.FindStatusCondition(conditions, coopv1.ConditionGoverned); mine != nil {
+		condition, err := ssa.StatusFields(mine)
+		if err != nil {
+			return err
+		}
+		fields["conditions"] = []any{condition}
 	}
-	fields := map[string]any{"conditions": []any{condition}}
-	if len(gov.History) > 0 {
+	if len(gov.History) > 0 || gov.Applying != nil {
+		var err error
 		if fields["governance"], err = ssa.StatusFields(&gov); err != nil {
 			return err
 		}
 	}
 	// At coop's resourceVersion: the history written is coop's with rec before it, and a copy
 	// behind the object (a cache that has not seen the last record yet) would drop that
-	// record. A conflict instead, which writeStatusIf answers from a fresh read.
+	// record. A conflict instead, which update answers from a fresh read.
 	if err := ssa.ApplyStatusFrom(ctx, r.Client, coopv1.GroupVersion.WithKind("Cooperative"), coop, fields, FieldOwner); err != nil {
 		return err
 	}
