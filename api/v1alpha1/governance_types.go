@@ -53,10 +53,12 @@ type GovernanceStatus struct {
 
 	// applying is the passed proposal whose change the operator is writing into the spec,
 	// with the governed part's value before it. The operator records it before it changes
-	// the spec, and removes it in the same write that adds the proposal's record to the
-	// history (or reports why it was not applied). A change interrupted in between (a
-	// restart, a status write that failed) is recorded with the value it replaced, not
-	// with the value the spec already holds.
+	// the spec, and removes it in the write that adds the proposal's record to the history
+	// or says why it was not applied, or once the proposal no longer waits in the co-op's
+	// database. A change interrupted after its spec write (a restart, a status write that
+	// failed) is finished first and recorded with the value it replaced, not with the
+	// value the spec already holds; a change of the rules is judged by the rules it
+	// replaced.
 	// +optional
 	Applying *ApplyingProposal `json:"applying,omitempty"`
 }

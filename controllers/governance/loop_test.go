@@ -564,18 +564,13 @@ func TestAStaleCopyKeepsTheHistory(t *testing.T) {
 	}
 }
 
-// TestAnInterruptedChangeKeepsItsOldValue: the operator writes a passed change into the
-// spec, and then its record of the change cannot be written (an admission policy refuses
-// it here; a restart of the operator at that moment leaves the same state). The record
-// written once it can be still holds the value the change replaced, not the value the
-// spec already held when the change was applied again.
-func TestAnInterruptedChangeKeepsItsOldValue(t *testing.T) {
-	const name = "interrupted"
-	c := newCoop(t, name, coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
-		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+// refuseRecords makes the API server refuse, until the returned function runs, every
+// status of co-op c that holds a history: the write of a change's record. A restart of the
+// operator right after it changed the spec leaves the same state.
+func refuseRecords(t *testing.T, c *coop) (allow func()) {
+	t.Helper()
 	ctx := context.Background()
-	// Refuses every status of this co-op that holds a history: the record's write.
-	vap := &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "no-record-" + name},
+	vap := &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "no-record-" + c.name},
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
 			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
 			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
@@ -586,7 +581,7 @@ func TestAnInterruptedChangeKeepsItsOldValue(t *testing.T) {
 				},
 			}}},
 			Validations: []admissionregistrationv1.Validation{{
-				Expression: fmt.Sprintf("object.metadata.name != '%s' || !has(object.status.governance) || !has(object.status.governance.history)", name),
+				Expression: fmt.Sprintf("object.metadata.name != '%s' || !has(object.status.governance) || !has(object.status.governance.history)", c.name),
 				Message:    "no record yet",
 			}},
 		}}
@@ -612,11 +607,59 @@ func TestAnInterruptedChangeKeepsItsOldValue(t *testing.T) {
 		}
 		return err
 	})
+	return func() {
+		t.Helper()
+		if err := c.k8s.Delete(ctx, binding); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
+// propose opens a proposal of one member, who votes yes.
+func (c *coop) propose(m member, field string, value any) int64 {
+	c.t.Helper()
+	id := int64(c.must(201, "POST", "/v1/proposals", m.token, map[string]any{"title": "Change " + field, "field": field, "value": value})["id"].(float64))
+	c.ballot(id, m, "yes")
+	return id
+}
+
+// closeNow closes a proposal every member of whose roll voted.
+func (c *coop) closeNow(id int64) {
+	c.t.Helper()
+	c.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil)
+}
+
+// record waits for the record of proposal id in the co-op's history.
+func (c *coop) record(id int64) coopv1.AppliedProposal {
+	c.t.Helper()
+	var rec coopv1.AppliedProposal
+	eventually(c.t, fmt.Sprintf("the record of proposal %d", id), func() error {
+		g := c.get().Status.Governance
+		if g != nil {
+			for _, r := range g.History {
+				if r.ID == id {
+					rec = r
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("governance status %+v", g)
+	})
+	return rec
+}
+
+// TestAnInterruptedChangeKeepsItsOldValue: the operator writes a passed change into the
+// spec, and then its record of the change cannot be written. The record written once it
+// can still holds the value the change replaced, not the value the spec already held when
+// the change was applied again.
+func TestAnInterruptedChangeKeepsItsOldValue(t *testing.T) {
+	c := newCoop(t, "interrupted", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	ctx := context.Background()
+	allow := refuseRecords(t, c)
 	a := c.member("Ana Worker", []string{"worker"}, "")
-	id := int64(c.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Lower the fee to 2 %", "field": "feeSplit", "value": newFee})["id"].(float64))
-	c.ballot(id, a, "yes")
-	c.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil) // everyone on the roll voted
+	id := c.propose(a, "feeSplit", newFee)
+	c.closeNow(id)
 	eventually(t, "the change in the spec, its record refused", func() error {
 		obj := c.get()
 		if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 200 {
@@ -635,22 +678,12 @@ func TestAnInterruptedChangeKeepsItsOldValue(t *testing.T) {
 	// By now the operator has retried (after 5 ms, then twice as long each time): each try
 	// applied the change again to the spec that already held it. The record goes in once
 	// the policy does.
-	if err := c.k8s.Delete(ctx, binding); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the record", func() error {
-		g := c.get().Status.Governance
-		if g == nil || len(g.History) == 0 {
-			return fmt.Errorf("no record: %+v", g)
-		}
-		return nil
-	})
-	g := c.get().Status.Governance
-	rec := g.History[0]
-	if rec.ID != id || !strings.Contains(rec.OldValue, `"platformFeeBasisPoints":300`) || !strings.Contains(rec.NewValue, `"platformFeeBasisPoints":200`) {
+	allow()
+	rec := c.record(id)
+	if !strings.Contains(rec.OldValue, `"platformFeeBasisPoints":300`) || !strings.Contains(rec.NewValue, `"platformFeeBasisPoints":200`) {
 		t.Errorf("record %+v, want the fee from 300 to 200", rec)
 	}
-	if g.Applying != nil {
+	if g := c.get().Status.Governance; g.Applying != nil {
 		t.Errorf("applying %+v after the record", g.Applying)
 	}
 
@@ -670,4 +703,73 @@ func TestAnInterruptedChangeKeepsItsOldValue(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestAnInterruptedChangeOfTheRulesIsFinished: a passed change of the governance rules
+// themselves that also leaves the co-op without governed fields is interrupted after its
+// spec write. The operator finishes it: it judges the proposal by the rules it was voted
+// under (those the change replaced, not the spec's new ones), records it, and tells the
+// members it was applied, although the co-op is no longer governed.
+func TestAnInterruptedChangeOfTheRulesIsFinished(t *testing.T) {
+	c := newCoop(t, "rules-interrupted", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"governance"}, MinimumVotingPeriodHours: 24})
+	allow := refuseRecords(t, c)
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	id := c.propose(a, "governance", map[string]any{"model": "one-member-one-vote", "quorumPercent": 50, "approvalPercent": 60, "minimumVotingPeriodHours": 24})
+	c.closeNow(id)
+	eventually(t, "the new rules in the spec", func() error {
+		if g := c.get().Spec.Governance; g.ApprovalPercent != 60 || len(g.GovernedFields) != 0 {
+			return fmt.Errorf("governance %+v", g)
+		}
+		return nil
+	})
+	allow()
+	rec := c.record(id)
+	if !strings.Contains(rec.OldValue, `"approvalPercent":50`) || !strings.Contains(rec.NewValue, `"approvalPercent":60`) {
+		t.Errorf("record %+v, want the approval from 50 to 60", rec)
+	}
+	eventually(t, "the application written back", func() error {
+		if app, _ := c.proposal(id, a.token)["application"].(map[string]any); app == nil || app["state"] != "applied" {
+			return fmt.Errorf("application %v", app)
+		}
+		return nil
+	})
+	if g := c.get().Status.Governance; g.Applying != nil {
+		t.Errorf("applying %+v after the record", g.Applying)
+	}
+}
+
+// TestAnInterruptedChangeIsFinishedFirst: while a change waits for its record, another
+// proposal becomes pending ahead of it (it closed at the same moment, with a lower id). The
+// interrupted change is finished first, so its record keeps the value it replaced; the
+// other is applied after it.
+func TestAnInterruptedChangeIsFinishedFirst(t *testing.T) {
+	c := newCoop(t, "finished-first", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	allow := refuseRecords(t, c)
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	earlier := c.propose(a, "feeSplit", map[string]any{"platformFeeBasisPoints": 250, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 100}}})
+	interrupted := c.propose(a, "feeSplit", newFee)
+	c.closeNow(interrupted)
+	eventually(t, "the interrupted change in the spec", func() error {
+		obj := c.get()
+		if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 200 || obj.Status.Governance == nil || obj.Status.Governance.Applying == nil {
+			return fmt.Errorf("fee %d, governance status %+v", obj.Spec.FeeSplit.PlatformFeeBasisPoints, obj.Status.Governance)
+		}
+		return nil
+	})
+	c.closeNow(earlier)
+	if _, err := c.srv.Pool().Exec(context.Background(), `UPDATE proposals SET closed_at = (SELECT closed_at FROM proposals WHERE id = $2) WHERE id = $1`,
+		earlier, interrupted); err != nil {
+		t.Fatal(err)
+	}
+	allow()
+	rec := c.record(interrupted)
+	if !strings.Contains(rec.OldValue, `"platformFeeBasisPoints":300`) {
+		t.Errorf("record of the interrupted change %+v, want the fee from 300", rec)
+	}
+	rec = c.record(earlier)
+	if !strings.Contains(rec.OldValue, `"platformFeeBasisPoints":200`) || !strings.Contains(rec.NewValue, `"platformFeeBasisPoints":250`) {
+		t.Errorf("record of the other %+v, want the fee from 200 to 250", rec)
+	}
 }

@@ -130,7 +130,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.Get(ctx, req.NamespacedName, &coop); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !governed(&coop) {
+	// A change interrupted after its spec write is finished even when that change left the
+	// co-op without governed fields.
+	resuming := !governed(&coop) && applyingOf(&coop) != nil && coop.DeletionTimestamp.IsZero() && coop.Spec.Standby == nil
+	if !governed(&coop) && !resuming {
 		return ctrl.Result{}, nil
 	}
 	unreadable := func(err error) (ctrl.Result, error) {
@@ -153,21 +156,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 	// A database the platform has not migrated yet, or that went away, is waited for.
-	pending, err := tally.PendingChanges(ctx, conn, pendingPerPass)
+	waiting, err := tally.PendingChanges(ctx, conn, pendingPerPass)
 	if err != nil {
 		return unreadable(err)
+	}
+	pending := resumeFirst(waiting, applyingOf(&coop))
+	if resuming {
+		// Only the interrupted change, if it still waits (its entry is cleared below if not).
+		pending = slices.DeleteFunc(pending, func(p tally.Closed) bool { return p.ID != applyingOf(&coop).ID })
 	}
 	for _, p := range pending {
 		if err := r.applyOne(ctx, &coop, conn, p); err != nil {
 			return ctrl.Result{}, fmt.Errorf("co-op %s, proposal %d: %w", coop.Name, p.ID, err)
 		}
 	}
-	if a := applyingOf(&coop); a != nil && len(pending) < pendingPerPass &&
-		!slices.ContainsFunc(pending, func(p tally.Closed) bool { return p.ID == a.ID }) {
+	if a := applyingOf(&coop); a != nil && len(waiting) < pendingPerPass &&
+		!slices.ContainsFunc(waiting, func(p tally.Closed) bool { return p.ID == a.ID }) {
 		// The proposal being applied waits no more: its outcome was written back to the
 		// database some other way. Nothing is being applied.
 		if err := r.update(ctx, &coop, func(c *coopv1.Cooperative) *statusChange {
-			if a := applyingOf(c); a != nil && !slices.ContainsFunc(pending, func(p tally.Closed) bool { return p.ID == a.ID }) {
+			if a := applyingOf(c); a != nil && !slices.ContainsFunc(waiting, func(p tally.Closed) bool { return p.ID == a.ID }) {
 				return &statusChange{done: a.ID}
 			}
 			return nil
@@ -175,7 +183,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 	}
-	if idle(&coop) {
+	if governed(&coop) && idle(&coop) {
 		cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied,
 			Message: "no passed proposal waits to be applied"}
 		if err := r.writeStatusIf(ctx, &coop, nil, cond, idle); err != nil {
@@ -183,6 +191,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 	return r.requeue(), nil
+}
+
+// resumeFirst puts the proposal being applied (an interrupted change) before the others,
+// so that no other proposal's entry replaces its record of the value it replaced. (One
+// that closed earlier may commit, and so be pending, after it.)
+func resumeFirst(pending []tally.Closed, a *coopv1.ApplyingProposal) []tally.Closed {
+	if a == nil {
+		return pending
+	}
+	i := slices.IndexFunc(pending, func(p tally.Closed) bool { return p.ID == a.ID })
+	if i <= 0 {
+		return pending
+	}
+	out := append([]tally.Closed{pending[i]}, pending[:i]...)
+	return append(out, pending[i+1:]...)
 }
 
 // connect opens a connection to the co-op's database with the operator's copy of its
@@ -269,7 +292,7 @@ func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result) outc
 			cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonChangeNotApplicable,
 				Message: fmt.Sprintf("proposal %d passed but was not applied: %s", p.ID, msg)}}
 	}
-	if !sameRules(p.Rules, policy.GovernanceFromSpec(coop.Spec.Governance)) {
+	if !sameRules(p.Rules, rulesBefore(coop, p)) {
 		return notApplicable("the co-op's governance rules changed while the proposal was open; propose it again")
 	}
 	if _, err := policy.ParseChange(p.Field, p.Value); err != nil {
@@ -281,6 +304,18 @@ func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result) outc
 			ClosedAt: &metav1.Time{Time: p.ClosedAt}},
 		cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied,
 			Message: fmt.Sprintf("proposal %d applied: %s changed by a vote of the members", p.ID, p.Field)}}
+}
+
+// rulesBefore are the co-op's governance rules before p: its spec's, or, for a change of
+// the rules themselves interrupted after its spec write, those the change replaced.
+func rulesBefore(coop *coopv1.Cooperative, p tally.Closed) policy.Governance {
+	if a := applyingOf(coop); a != nil && a.ID == p.ID && p.Field == policy.PartGovernance {
+		var g coopv1.Governance
+		if err := json.Unmarshal([]byte(a.OldValue), &g); err == nil {
+			return policy.GovernanceFromSpec(g)
+		}
+	}
+	return policy.GovernanceFromSpec(coop.Spec.Governance)
 }
 
 // sameRules compares the rules that decide a tally.
