@@ -163,7 +163,7 @@ func (s Store) History(ctx context.Context, fund string, before int64, limit int
 			(SELECT py.id FROM payments py WHERE py.tx_id = e.tx_id OR py.refund_tx_id = e.tx_id),
 			(SELECT d.id FROM disbursements d WHERE d.tx_id = e.tx_id)
 		FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
-		WHERE e.account = $1 AND ($2 = 0 OR e.tx_id < $2) ORDER BY e.tx_id DESC, e.id DESC LIMIT $3`, ledger.AcctFund(fund), before, limit)
+		WHERE e.account = $1 AND ($2::bigint = 0 OR e.tx_id < $2::bigint) ORDER BY e.tx_id DESC, e.id DESC LIMIT $3`, ledger.AcctFund(fund), before, limit)
 	if err != nil {
 		return nil, err
 	}
