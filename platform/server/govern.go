@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -55,10 +56,10 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	if strings.TrimSpace(in.Title) == "" || len(in.Title) > 200 {
+	if strings.TrimSpace(in.Title) == "" || utf8.RuneCountInString(in.Title) > 200 {
 		return 0, nil, badField("title", "is required (at most 200 characters)")
 	}
-	if len(in.Body) > 20000 {
+	if utf8.RuneCountInString(in.Body) > 20000 {
 		return 0, nil, badField("body", "must be at most 20000 characters")
 	}
 	var value []byte

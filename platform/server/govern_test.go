@@ -298,3 +298,13 @@ func TestMemberAudit(t *testing.T) {
 	}
 	e.must(400, "GET", "/v1/audit/members?memberId=x", adminToken, nil)
 }
+
+// TestProposalTextsCountCharacters: a title and a body are bounded in characters, as the
+// OpenAPI document says, not in bytes: 200 accented letters (400 bytes) are a title.
+func TestProposalTextsCountCharacters(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Zoé Rider")
+	e.must(201, "POST", "/v1/proposals", c.token, map[string]any{"title": strings.Repeat("é", 200), "body": strings.Repeat("é", 20000)})
+	e.refused(400, "title", "at most 200 characters", "POST", "/v1/proposals", c.token, map[string]any{"title": strings.Repeat("é", 201)})
+	e.refused(400, "body", "at most 20000 characters", "POST", "/v1/proposals", c.token, map[string]any{"title": "t", "body": strings.Repeat("é", 20001)})
+}
