@@ -46,8 +46,7 @@ func inTimeWindow(field string, t, now time.Time) error {
 // details' durationMinutes, else defaultSlotMinutes). Work on demand has none (nil, nil).
 // scheduledAt must be within the time window (inTimeWindow).
 func slotOf(vertical string, in *workInput, now time.Time) (*time.Time, *time.Time, error) {
-	spec := kindsFor(vertical)[in.Kind]
-	if !containsString(spec.times, "scheduledAt") {
+	if !scheduled(vertical, in) {
 		return nil, nil, nil
 	}
 	start, err := time.Parse(time.RFC3339, in.Details["scheduledAt"])
@@ -57,23 +56,37 @@ func slotOf(vertical string, in *workInput, now time.Time) (*time.Time, *time.Ti
 	if err := inTimeWindow("details.scheduledAt", start, now); err != nil {
 		return nil, nil, err
 	}
-	minutes := int64(defaultSlotMinutes)
-	switch {
-	case in.DurationMinutes != nil:
-		if *in.DurationMinutes < 1 || *in.DurationMinutes > maxSlotMinutes {
-			return nil, nil, badField("durationMinutes", fmt.Sprintf("a scheduled slot lasts from 1 to %d minutes", maxSlotMinutes))
-		}
-		minutes = *in.DurationMinutes
-	case in.Details["durationMinutes"] != "":
-		n, err := strconv.ParseInt(in.Details["durationMinutes"], 10, 64)
-		if err != nil || n < 1 || n > maxSlotMinutes {
-			return nil, nil, badField("details.durationMinutes", fmt.Sprintf("must be a whole number of minutes from 1 to %d", maxSlotMinutes))
-		}
-		minutes = n
+	minutes, err := slotMinutes(in)
+	if err != nil {
+		return nil, nil, err
 	}
 	start = start.UTC()
 	end := start.Add(time.Duration(minutes) * time.Minute)
 	return &start, &end, nil
+}
+
+// scheduled says whether a request's kind reserves a time slot (it has a scheduledAt).
+func scheduled(vertical string, in *workInput) bool {
+	return containsString(kindsFor(vertical)[in.Kind].times, "scheduledAt")
+}
+
+// slotMinutes is how long a scheduled request's slot lasts: the request's durationMinutes
+// measure, else the details' durationMinutes, else defaultSlotMinutes.
+func slotMinutes(in *workInput) (int64, error) {
+	switch {
+	case in.DurationMinutes != nil:
+		if *in.DurationMinutes < 1 || *in.DurationMinutes > maxSlotMinutes {
+			return 0, badField("durationMinutes", fmt.Sprintf("a scheduled slot lasts from 1 to %d minutes", maxSlotMinutes))
+		}
+		return *in.DurationMinutes, nil
+	case in.Details["durationMinutes"] != "":
+		n, err := strconv.ParseInt(in.Details["durationMinutes"], 10, 64)
+		if err != nil || n < 1 || n > maxSlotMinutes {
+			return 0, badField("details.durationMinutes", fmt.Sprintf("must be a whole number of minutes from 1 to %d", maxSlotMinutes))
+		}
+		return n, nil
+	}
+	return defaultSlotMinutes, nil
 }
 
 func containsString(xs []string, x string) bool {

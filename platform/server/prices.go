@@ -135,7 +135,8 @@ func (s *Server) createQuote(r *http.Request, p principal) (int, any, error) {
 
 // priceWork sets a request's price by the rule in force: computed from the fare rule
 // (typed prices and surges refused), or, where workers set their price, the price asked
-// if at or above the floor. Without a fare rule the requester's price stands.
+// if at or above the floor. Without a fare rule the requester's price stands. Scheduled
+// work is priced for the time its slot reserves (slotMinutes).
 func (s *Server) priceWork(ctx context.Context, in *workInput) (*pricing.Breakdown, error) {
 	if _, err := in.input(); err != nil {
 		return nil, err
@@ -155,6 +156,14 @@ func (s *Server) priceWork(ctx context.Context, in *workInput) (*pricing.Breakdo
 	}
 	if in.PriceCents != nil {
 		return nil, badField("priceCents", "is computed from the co-op's fare rule (see POST /v1/quotes), not set by the request")
+	}
+	if scheduled(s.vertical(), in) && in.DurationMinutes == nil {
+		// Priced for the slot it reserves, however the request says how long that is.
+		minutes, err := slotMinutes(in)
+		if err != nil {
+			return nil, err
+		}
+		in.DurationMinutes = &minutes
 	}
 	b, _, err := s.quote(ctx, in.measures)
 	if err != nil {

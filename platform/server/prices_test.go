@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -159,4 +160,42 @@ func TestFareZonesAndTimeRates(t *testing.T) {
 	if num(w["priceCents"]) != 1200 || w["fare"].(map[string]any)["timeRate"] != "night" {
 		t.Fatalf("night ride in the suburbs %v", w)
 	}
+}
+
+// TestScheduledWorkPricedForItsSlot: under a fare rule by the hour, a booking is priced
+// for the time it reserves, whichever way the request says how long that is: the
+// durationMinutes measure, the details' durationMinutes, or the default slot of an hour.
+func TestScheduledWorkPricedForItsSlot(t *testing.T) {
+	doc := strings.Replace(withFares(ridePolicy, `"fares":{"baseCents":0,"perHourCents":2500}`), `"vertical":"ride-sharing"`, `"vertical":"care"`, 1)
+	e := newEnv(t, mustPolicy(t, doc))
+	c := e.customer("Carla Client")
+	at := e.clock.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
+	booking := func(details map[string]string, measure *int64) map[string]any {
+		d := map[string]string{"address": "1 rue de la Paix", "careType": "night", "scheduledAt": at}
+		maps.Copy(d, details)
+		b := map[string]any{"kind": "booking", "details": d}
+		if measure != nil {
+			b["durationMinutes"] = *measure
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name    string
+		details map[string]string
+		measure *int64
+		minutes int64
+		price   int64
+	}{
+		{"a day in the details", map[string]string{"durationMinutes": "1440"}, nil, 1440, 60000},
+		{"nothing said: the default hour", nil, nil, 60, 2500},
+		{"the measure, over the details", map[string]string{"durationMinutes": "1440"}, new(int64(90)), 90, 3750},
+	} {
+		w := e.must(201, "POST", "/v1/work", c.token, booking(tc.details, tc.measure))
+		starts, _ := time.Parse(time.RFC3339, w["startsAt"].(string))
+		ends, _ := time.Parse(time.RFC3339, w["endsAt"].(string))
+		if got := int64(ends.Sub(starts) / time.Minute); got != tc.minutes || num(w["priceCents"]) != tc.price {
+			t.Errorf("%s: a slot of %d minutes priced %v cents, want %d minutes for %d cents", tc.name, got, w["priceCents"], tc.minutes, tc.price)
+		}
+	}
+	e.refused(400, "details.durationMinutes", "whole number of minutes", "POST", "/v1/work", c.token, booking(map[string]string{"durationMinutes": "a day"}, nil))
 }
