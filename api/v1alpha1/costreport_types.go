@@ -185,7 +185,8 @@ type CostReportSpec struct {
 	Policy CostPolicy `json:"policy,omitzero"`
 
 	// final freezes the report. The operator sets it once the period has ended and the
-	// metering has recorded it; after that the API server refuses any change to the spec.
+	// metering has recorded it (status.meteredThrough); after that the API server refuses
+	// any change to the spec.
 	// A hub may set it earlier to freeze a report by hand. It cannot be unset.
 	// +optional
 	Final bool `json:"final,omitempty"`
@@ -302,6 +303,14 @@ type CostReportStatus struct {
 	// +listMapKey=cooperative
 	// +kubebuilder:validation:MaxItems=5000
 	Usage []CooperativeUsage `json:"usage,omitempty"`
+
+	// meteredThrough is the time of the metering's first pass after the period's end at
+	// which every co-op it meters had its final totals of the period recorded in usage.
+	// The operator finalizes the report only once it is set: a metering that was down
+	// across the period's end, or whose writes failed, holds the report open until it has
+	// caught up. Written under the field owner cooperator-metering.
+	// +optional
+	MeteredThrough *metav1.Time `json:"meteredThrough,omitempty"`
 
 	// conditions: Ready (the lines match the spec and the usage), Reconciling, Stalled.
 	// +optional

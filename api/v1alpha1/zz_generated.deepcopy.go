@@ -631,6 +631,10 @@ func (in *CostReportStatus) DeepCopyInto(out *CostReportStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.MeteredThrough != nil {
+		in, out := &in.MeteredThrough, &out.MeteredThrough
+		*out = (*in).DeepCopy()
+	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]v1.Condition, len(*in))

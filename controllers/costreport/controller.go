@@ -88,7 +88,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// Reconcile splits one report's bill and finalizes it after its period.
+// Reconcile splits one report's bill and finalizes it after its period, once the metering
+// has recorded the period's end (status.meteredThrough).
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	report := &coopv1.CostReport{}
 	if err := r.Client.Get(ctx, req.NamespacedName, report); err != nil {
@@ -96,7 +97,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	now := r.Clock.Now()
 	finalizeAt := report.Spec.Period.End.Add(r.FinalizeDelay)
-	if !report.Spec.Final && !now.Before(finalizeAt) {
+	metered := report.Status.MeteredThrough != nil && !report.Status.MeteredThrough.Before(&report.Spec.Period.End)
+	if !report.Spec.Final && !now.Before(finalizeAt) && metered {
 		if err := r.finalize(ctx, report.Name); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -109,6 +111,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	recordAmounts(report.Name, report.Spec.Currency, status.Lines)
 	if report.Spec.Final {
+		return ctrl.Result{}, nil
+	}
+	if !now.Before(finalizeAt) {
+		// Not metered through the period's end yet: the metering's write of
+		// status.meteredThrough brings the report back.
+		logf.FromContext(ctx).Info("Waiting for the metering to record the period's end", "costreport", report.Name)
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{RequeueAfter: min(finalizeAt.Sub(now), time.Hour)}, nil
@@ -150,12 +158,12 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 // writeStatus applies the controller's part of the status, unless nothing changed.
 func (r *Reconciler) writeStatus(ctx context.Context, report *coopv1.CostReport, s coopv1.CostReportStatus) error {
 	old := report.Status
-	old.Usage = nil
+	old.Usage, old.MeteredThrough = nil, nil
 	if equality.Semantic.DeepEqual(old, s) {
 		return nil
 	}
-	// status.usage is the metering's.
-	fields, err := ssa.StatusFields(&s, "usage")
+	// status.usage and status.meteredThrough are the metering's.
+	fields, err := ssa.StatusFields(&s, "usage", "meteredThrough")
 	if err != nil {
 		return err
 	}

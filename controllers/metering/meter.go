@@ -324,7 +324,50 @@ func (m *Meter) Pass(ctx context.Context) error {
 	if err := m.recordInReports(ctx, updates); err != nil {
 		errs = append(errs, err)
 	}
+	if len(errs) == 0 {
+		// Every co-op sampled and every write made: the periods that ended may be complete.
+		if err := m.markMetered(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// markMetered sets status.meteredThrough to now in each open CostReport of a period that
+// has ended once the report holds every co-op's final totals of it: every co-op metered
+// was written at a sample after the period, and no write of the report waits. The
+// CostReport controller finalizes a report only after that, so a meter that was down
+// across the period's end, or whose writes failed, is not overtaken by the finalization.
+// Pass calls it only after a pass without an error (every co-op sampled and written).
+func (m *Meter) markMetered(ctx context.Context, now time.Time) error {
+	var reports coopv1.CostReportList
+	if err := m.Client.List(ctx, &reports, client.UnsafeDisableDeepCopy); err != nil {
+		return fmt.Errorf("listing CostReports: %w", err)
+	}
+	current := PeriodOf(now)
+	var errs []error
+	for i := range reports.Items {
+		r := &reports.Items[i]
+		p := r.Name
+		if r.Spec.Final || r.Status.MeteredThrough != nil || p >= current || m.unwritten[p] || !m.writtenAfter(p) {
+			continue
+		}
+		if err := m.recordInReport(ctx, p, nil, now); err != nil {
+			errs = append(errs, fmt.Errorf("recording in CostReport %s that it is metered through its end: %w", p, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// writtenAfter says whether every co-op metered was last written at a sample after period
+// p: that write carried its final totals of p.
+func (m *Meter) writtenAfter(p string) bool {
+	for _, st := range m.coops {
+		if st.persistedPeriod <= p {
+			return false
+		}
+	}
+	return true
 }
 
 // advance charges the interval since a co-op's last sample at the rates measured now:
@@ -584,7 +627,7 @@ func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1
 	sort.Strings(periods)
 	var errs []error
 	for _, p := range periods {
-		if err := m.recordInReport(ctx, p, updates[p]); err != nil {
+		if err := m.recordInReport(ctx, p, updates[p], time.Time{}); err != nil {
 			errs = append(errs, fmt.Errorf("recording usage in CostReport %s: %w", p, err))
 			if m.unwritten == nil {
 				m.unwritten = map[string]bool{}
@@ -609,12 +652,16 @@ func keepNewest[V any](m map[string]V, n int) {
 	}
 }
 
-func (m *Meter) recordInReport(ctx context.Context, period string, updates []coopv1.CooperativeUsage) error {
+// recordInReport writes updates into status.usage of period's CostReport, and, when
+// metered is set, status.meteredThrough (a meteredThrough already there stays).
+func (m *Meter) recordInReport(ctx context.Context, period string, updates []coopv1.CooperativeUsage, metered time.Time) error {
 	// The updates are kept first: a write that fails below leaves them for the next.
 	entries, ok := m.reports[period]
 	if !ok {
 		entries = map[string]coopv1.CooperativeUsage{}
-		m.reports[period] = entries
+		if len(updates) > 0 {
+			m.reports[period] = entries
+		}
 	}
 	for _, e := range updates {
 		entries[e.Cooperative] = e
@@ -661,7 +708,15 @@ func (m *Meter) recordInReport(ctx context.Context, period string, updates []coo
 		}
 		list = append(list, obj)
 	}
-	return ssa.ApplyStatus(ctx, m.Client, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: period}, map[string]any{"usage": list}, FieldOwner)
+	fields := map[string]any{"usage": list}
+	through := report.Status.MeteredThrough
+	if !metered.IsZero() {
+		through = &metav1.Time{Time: metered}
+	}
+	if through != nil {
+		fields["meteredThrough"] = through.UTC().Format(time.RFC3339)
+	}
+	return ssa.ApplyStatus(ctx, m.Client, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: period}, fields, FieldOwner)
 }
 
 // reportLookup reads each period's CostReport once per pass: for the co-ops' estimated

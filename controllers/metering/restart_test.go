@@ -32,8 +32,10 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/costreport"
 )
 
 func getPeriod(g Gomega, name, period string) (*coopv1.Cooperative, *coopv1.PeriodUsage) {
@@ -326,6 +328,64 @@ func TestMeteringRetriesAFailedCostReportWrite(t *testing.T) {
 		g.Expect(u).NotTo(BeNil(), period)
 		g.Expect(u.CPUMillicoreSeconds).To(Equal(strconv.Itoa(cpu)), period)
 	}
+}
+
+// TestAReportIsFinalOnlyOnceMeteredThroughItsEnd: the CostReport controller finalizes a
+// period's report only once the metering has recorded every co-op's final totals of it
+// (status.meteredThrough), not on the clock alone. A metering whose CostReport writes
+// fail across the period's end (or that was down then) holds the report open past the
+// finalization delay until it has caught up, and the final report holds the co-op's last
+// totals.
+func TestAReportIsFinalOnlyOnceMeteredThroughItsEnd(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "xi")
+	createRunningPod(t, "coop-xi", "x1", "1", "1Gi")
+
+	c, reportsFail := failingReports(t)
+	clk := clocktesting.NewFakeClock(at("2027-12-31T23:58:00Z"))
+	m := New(c, Options{Clock: clk})
+	reports := &costreport.Reconciler{Client: k8sClient, Clock: clk, FinalizeDelay: 15 * time.Minute}
+	december := func() *coopv1.CostReport {
+		t.Helper()
+		if _, err := reports.Reconcile(ctx, reconcile.Request{NamespacedName: client.ObjectKey{Name: "2027-12"}}); err != nil {
+			t.Fatal(err)
+		}
+		r := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2027-12"}, r)).To(Succeed())
+		return r
+	}
+	g.Expect(m.Pass(ctx)).To(Succeed()) // baseline, written
+	g.Expect(december().Status.MeteredThrough).To(BeNil(), "metered through before the period's end")
+
+	clk.Step(2 * time.Minute)
+	reportsFail.Store(true)
+	g.Expect(m.Pass(ctx)).NotTo(Succeed()) // midnight: the status only
+	clk.Step(20 * time.Minute)
+	g.Expect(m.Pass(ctx)).NotTo(Succeed()) // still failing, past the finalization delay
+	r := december()
+	g.Expect(r.Spec.Final).To(BeFalse(), "finalized before the metering recorded the period's end")
+	g.Expect(r.Status.MeteredThrough).To(BeNil())
+	g.Expect(usageOf(r, "xi").CPUMillicoreSeconds).To(Equal("0"))
+
+	reportsFail.Store(false)
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	r = december()
+	g.Expect(r.Status.MeteredThrough).NotTo(BeNil())
+	g.Expect(r.Status.MeteredThrough.Time).To(BeTemporally("==", at("2028-01-01T00:21:00Z")))
+	g.Expect(r.Spec.Final).To(BeTrue(), "not finalized once metered through the period's end")
+	g.Expect(usageOf(r, "xi").CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * 2 * 60)))
+	january := &coopv1.CostReport{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2028-01"}, january)).To(Succeed())
+	g.Expect(january.Status.MeteredThrough).To(BeNil(), "the open period marked")
+
+	// The marker stays through the metering's later writes of the report (none is due
+	// here; the next pass finds nothing to mark).
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	g.Expect(december().Status.MeteredThrough).NotTo(BeNil())
 }
 
 // TestMetricsAPINotServed: envtest serves no metrics.k8s.io, so the meter counts requests
