@@ -308,7 +308,7 @@ type CostReportStatus struct {
 	// which every co-op it meters had its final totals of the period recorded in usage.
 	// The operator finalizes the report only once it is set: a metering that was down
 	// across the period's end, or whose writes failed, holds the report open until it has
-	// caught up. Written under the field owner cooperator-metering.
+	// caught up. Written under the field owner cooperator-metering-mark.
 	// +optional
 	MeteredThrough *metav1.Time `json:"meteredThrough,omitempty"`
 
@@ -332,6 +332,7 @@ type CostReportStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[0-9]{4}-(0[1-9]|1[0-2])$')",message="metadata.name must be the period as YYYY-MM, such as 2026-11"
+// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() || !self.metadata.name.matches('^[0-9]{4}-(0[1-9]|1[0-2])$') || (self.spec.period.start == timestamp(self.metadata.name + '-01T00:00:00Z') && self.spec.period.end.getDate() == 1 && self.spec.period.end.getHours() == 0 && self.spec.period.end.getMinutes() == 0 && self.spec.period.end.getSeconds() == 0 && self.spec.period.end - self.spec.period.start >= duration('672h') && self.spec.period.end - self.spec.period.start <= duration('744h'))",optionalOldSelf=true,message="spec.period must be the month the name gives, in UTC: from its first day at 00:00:00Z to the first day of the next month (2026-11 is 2026-11-01T00:00:00Z to 2026-12-01T00:00:00Z)"
 type CostReport struct {
 	metav1.TypeMeta `json:",inline"`
 

@@ -41,12 +41,14 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
-// FieldOwner of what the controller writes: status (but status.usage) and spec.final.
+// FieldOwner of what the controller writes: status (but status.usage and
+// status.meteredThrough, the metering's) and spec.final.
 const FieldOwner = ssa.FieldOwner
 
-// DefaultFinalizeDelay is how long after the end of a period a report becomes Final: long
-// enough for the metering to write the period's last samples (it writes at the first
-// sample after the boundary, within one metering interval).
+// DefaultFinalizeDelay is how long after the end of a period a report becomes Final at the
+// soonest: long enough for the metering to write the period's last samples (it writes at
+// the first sample after the boundary, within one metering interval). The report waits
+// longer while the metering has not marked it metered through the period's end.
 const DefaultFinalizeDelay = 15 * time.Minute
 
 var costAmount = prometheus.NewGaugeVec(prometheus.GaugeOpts{

@@ -52,8 +52,13 @@ import (
 )
 
 // FieldOwner is the field manager of everything the metering writes: status.usage of
-// Cooperatives and status.usage of CostReports.
+// Cooperatives and status.usage of CostReports (status.meteredThrough has its own,
+// MarkFieldOwner).
 const FieldOwner = "cooperator-metering"
+
+// MarkFieldOwner is the field manager of a CostReport's status.meteredThrough: a field
+// manager of its own, so that marking a report applies nothing of its usage.
+const MarkFieldOwner = "cooperator-metering-mark"
 
 // Defaults of the options.
 const (
@@ -335,10 +340,14 @@ func (m *Meter) Pass(ctx context.Context) error {
 
 // markMetered sets status.meteredThrough to now in each open CostReport of a period that
 // has ended once the report holds every co-op's final totals of it: every co-op metered
-// was written at a sample after the period, and no write of the report waits. The
-// CostReport controller finalizes a report only after that, so a meter that was down
-// across the period's end, or whose writes failed, is not overtaken by the finalization.
-// Pass calls it only after a pass without an error (every co-op sampled and written).
+// was written at a sample after the period, no write of the report waits, and the report
+// as read holds each co-op's totals of the period as its ledger has them. A report that
+// does not (entries dropped after writes that failed for over a month, or a write the
+// cache has not seen yet) gets those totals written again from the ledgers, and is
+// marked at a later pass. The CostReport controller finalizes a report only once marked,
+// so a meter that was down across the period's end, or whose writes failed, is not
+// overtaken by the finalization. Pass calls it only after a pass without an error (every
+// co-op sampled and written).
 func (m *Meter) markMetered(ctx context.Context, now time.Time) error {
 	var reports coopv1.CostReportList
 	if err := m.Client.List(ctx, &reports, client.UnsafeDisableDeepCopy); err != nil {
@@ -352,11 +361,38 @@ func (m *Meter) markMetered(ctx context.Context, now time.Time) error {
 		if r.Spec.Final || r.Status.MeteredThrough != nil || p >= current || m.unwritten[p] || !m.writtenAfter(p) {
 			continue
 		}
-		if err := m.recordInReport(ctx, p, nil, now); err != nil {
+		if missing := m.missing(r); len(missing) > 0 {
+			if err := m.recordInReport(ctx, p, missing); err != nil {
+				errs = append(errs, fmt.Errorf("recording usage in CostReport %s again: %w", p, err))
+			}
+			continue
+		}
+		fields := map[string]any{"meteredThrough": now.UTC().Format(time.RFC3339)}
+		if err := ssa.ApplyStatus(ctx, m.Client, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: p}, fields, MarkFieldOwner); err != nil {
 			errs = append(errs, fmt.Errorf("recording in CostReport %s that it is metered through its end: %w", p, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// missing lists the totals of the report's period, as their ledgers have them, of the
+// co-ops metered whose line in the report does not hold them.
+func (m *Meter) missing(report *coopv1.CostReport) []coopv1.CooperativeUsage {
+	lines := make(map[string]*coopv1.CooperativeUsage, len(report.Status.Usage))
+	for i := range report.Status.Usage {
+		lines[report.Status.Usage[i].Cooperative] = &report.Status.Usage[i]
+	}
+	var out []coopv1.CooperativeUsage
+	for name, st := range m.coops {
+		t := st.ledger.Periods[report.Name]
+		if t == nil {
+			continue
+		}
+		if want := t.CooperativeUsage(name, st.ledger.LastSample); !sameTotals(lines[name], want) {
+			out = append(out, want)
+		}
+	}
+	return out
 }
 
 // writtenAfter says whether every co-op metered was last written at a sample after period
@@ -627,7 +663,7 @@ func (m *Meter) recordInReports(ctx context.Context, updates map[string][]coopv1
 	sort.Strings(periods)
 	var errs []error
 	for _, p := range periods {
-		if err := m.recordInReport(ctx, p, updates[p], time.Time{}); err != nil {
+		if err := m.recordInReport(ctx, p, updates[p]); err != nil {
 			errs = append(errs, fmt.Errorf("recording usage in CostReport %s: %w", p, err))
 			if m.unwritten == nil {
 				m.unwritten = map[string]bool{}
@@ -652,16 +688,12 @@ func keepNewest[V any](m map[string]V, n int) {
 	}
 }
 
-// recordInReport writes updates into status.usage of period's CostReport, and, when
-// metered is set, status.meteredThrough (a meteredThrough already there stays).
-func (m *Meter) recordInReport(ctx context.Context, period string, updates []coopv1.CooperativeUsage, metered time.Time) error {
+func (m *Meter) recordInReport(ctx context.Context, period string, updates []coopv1.CooperativeUsage) error {
 	// The updates are kept first: a write that fails below leaves them for the next.
 	entries, ok := m.reports[period]
 	if !ok {
 		entries = map[string]coopv1.CooperativeUsage{}
-		if len(updates) > 0 {
-			m.reports[period] = entries
-		}
+		m.reports[period] = entries
 	}
 	for _, e := range updates {
 		entries[e.Cooperative] = e
@@ -708,15 +740,7 @@ func (m *Meter) recordInReport(ctx context.Context, period string, updates []coo
 		}
 		list = append(list, obj)
 	}
-	fields := map[string]any{"usage": list}
-	through := report.Status.MeteredThrough
-	if !metered.IsZero() {
-		through = &metav1.Time{Time: metered}
-	}
-	if through != nil {
-		fields["meteredThrough"] = through.UTC().Format(time.RFC3339)
-	}
-	return ssa.ApplyStatus(ctx, m.Client, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: period}, fields, FieldOwner)
+	return ssa.ApplyStatus(ctx, m.Client, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: period}, map[string]any{"usage": list}, FieldOwner)
 }
 
 // reportLookup reads each period's CostReport once per pass: for the co-ops' estimated

@@ -388,6 +388,50 @@ func TestAReportIsFinalOnlyOnceMeteredThroughItsEnd(t *testing.T) {
 	g.Expect(december().Status.MeteredThrough).NotTo(BeNil())
 }
 
+// TestAReportWhoseWritesFailedForAMonthIsWrittenAgainBeforeItIsMarked: CostReport writes
+// that fail for over a month drop the first month's waiting entries (only the current and
+// the previous period are kept). Once writes work again, the meter finds that month's
+// report short of the co-op's final totals: it writes them again from the ledger and marks
+// the report metered through its end only at the next pass, so the report is not
+// finalized with the totals it lost.
+func TestAReportWhoseWritesFailedForAMonthIsWrittenAgainBeforeItIsMarked(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "omicron")
+	createRunningPod(t, "coop-omicron", "o1", "1", "1Gi")
+
+	c, reportsFail := failingReports(t)
+	clk := clocktesting.NewFakeClock(at("2027-12-31T23:58:00Z"))
+	m := New(c, Options{Clock: clk})
+	report := func(name string) *coopv1.CostReport {
+		t.Helper()
+		r := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: name}, r)).To(Succeed())
+		return r
+	}
+	g.Expect(m.Pass(ctx)).To(Succeed()) // baseline, written
+	reportsFail.Store(true)
+	clk.Step(2 * time.Minute)
+	g.Expect(m.Pass(ctx)).NotTo(Succeed()) // midnight: December's end, the status only
+	clk.Step(32 * 24 * time.Hour)
+	g.Expect(m.Pass(ctx)).NotTo(Succeed()) // February: December's entries are dropped
+	g.Expect(m.unwritten).NotTo(HaveKey("2027-12"))
+
+	reportsFail.Store(false)
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	december := report("2027-12")
+	g.Expect(usageOf(december, "omicron").CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000*2*60)), "December's final totals written again")
+	g.Expect(december.Status.MeteredThrough).To(BeNil(), "marked in the pass that found it short")
+	g.Expect(report("2028-01").Status.MeteredThrough).NotTo(BeNil(), "January, which the pass wrote whole, is marked")
+
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	g.Expect(report("2027-12").Status.MeteredThrough).NotTo(BeNil())
+	g.Expect(report("2028-02").Status.MeteredThrough).To(BeNil(), "the open period marked")
+}
+
 // TestMetricsAPINotServed: envtest serves no metrics.k8s.io, so the meter counts requests
 // alone (the month test runs that path end to end).
 func TestMetricsAPINotServed(t *testing.T) {
@@ -444,8 +488,29 @@ func TestFinalReportRefusesEdits(t *testing.T) {
 	err := k8sClient.Create(ctx, bad)
 	g.Expect(err).To(MatchError(ContainSubstring("metadata.name must be the period as YYYY-MM")))
 	bad = &coopv1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: "2026-08"}, Spec: r.Spec}
+	bad.Spec.Period.Start, bad.Spec.Period.End = metav1.NewTime(at("2026-08-01T00:00:00Z")), metav1.NewTime(at("2026-09-01T00:00:00Z"))
 	bad.Spec.Lines = []coopv1.BillLine{{Description: "x", Amount: "12,50", Pool: coopv1.PoolCompute}}
 	g.Expect(k8sClient.Create(ctx, bad)).To(MatchError(ContainSubstring("spec.lines[0].amount")))
+
+	// The period is the month the name gives: a report whose period ends a day early
+	// would be finalized a day early, the metering dropping the month's last day.
+	for _, period := range [][2]string{
+		{"2026-08-01T00:00:00Z", "2026-08-31T00:00:00Z"}, // a day short
+		{"2026-07-01T00:00:00Z", "2026-08-01T00:00:00Z"}, // the month before
+		{"2026-08-01T00:00:00Z", "2026-10-01T00:00:00Z"}, // two months
+		{"2026-08-01T02:00:00Z", "2026-09-01T02:00:00Z"}, // not in UTC
+	} {
+		bad := &coopv1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: "2026-08"}, Spec: r.Spec}
+		bad.Spec.Period.Start, bad.Spec.Period.End = metav1.NewTime(at(period[0])), metav1.NewTime(at(period[1]))
+		g.Expect(k8sClient.Create(ctx, bad)).To(MatchError(ContainSubstring("spec.period must be the month the name gives")), "%v", period)
+	}
+	// February has 28 days, or 29.
+	for _, month := range []string{"2027-02", "2028-02", "2026-12"} {
+		start, end, _ := ParsePeriod(month)
+		ok := &coopv1.CostReport{ObjectMeta: metav1.ObjectMeta{Name: month}, Spec: r.Spec}
+		ok.Spec.Period.Start, ok.Spec.Period.End = metav1.NewTime(start), metav1.NewTime(end)
+		g.Expect(k8sClient.Create(ctx, ok)).To(Succeed(), month)
+	}
 }
 
 // TestMeteringADeletedCooperativeUntilItsNamespaceIsEmpty: the Cooperative goes as soon as

@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -42,16 +43,21 @@ func MustJSON(t testing.TB, v any) string {
 	return string(b)
 }
 
-// CostReportYAML is the CostReport name (November 2026, in EUR) as a person writes it in
-// YAML, with the given lines and policy (YAML lines indented under spec.lines and
-// spec.policy), decoded as the API server will receive it: plain numbers stay numbers.
+// CostReportYAML is the CostReport name (of the month it names, November 2026 if it names
+// none; in EUR) as a person writes it in YAML, with the given lines and policy (YAML lines
+// indented under spec.lines and spec.policy), decoded as the API server will receive it:
+// plain numbers stay numbers.
 func CostReportYAML(t testing.TB, name, lines, policy string) *unstructured.Unstructured {
 	t.Helper()
+	start, err := time.Parse("2006-01", name)
+	if err != nil {
+		start = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	}
 	doc := `apiVersion: coop.cooperator.dev/v1alpha1
 kind: CostReport
 metadata: {name: "` + name + `"}
 spec:
-  period: {start: "2026-11-01T00:00:00Z", end: "2026-12-01T00:00:00Z"}
+  period: {start: "` + start.Format(time.RFC3339) + `", end: "` + start.AddDate(0, 1, 0).Format(time.RFC3339) + `"}
   currency: EUR
   lines:
 ` + lines + `
