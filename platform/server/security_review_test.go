@@ -86,6 +86,20 @@ func TestSecurity_StayUnitSpacesDoNotDoubleBook(t *testing.T) {
 	e.refused(409, "details.checkIn", "3B is booked from 2026-12-10 to 2026-12-17", "POST", "/v1/work", guest.token, stay(" 3B  ", "2026-12-16", "2026-12-18"))
 }
 
+// TestSecurity_StayCannotHoldAUnitForEver: a stay's dates lie within the window of every
+// time the API stores (at most ten years after the service's clock), so no guest can book
+// a unit to the year 9999 and keep everyone else out of it.
+func TestSecurity_StayCannotHoldAUnitForEver(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "housing"))
+	guest := e.member("Gus Guest", []string{"customer"}, "")
+	stay := func(in, out string) map[string]any {
+		return map[string]any{"kind": "stay", "priceCents": 1, "details": map[string]string{"unit": "3B", "checkIn": in, "checkOut": out}}
+	}
+	e.refused(400, "details.checkOut", "at most 10 years after", "POST", "/v1/work", guest.token, stay("2026-12-10", "9999-12-31"))
+	e.refused(400, "details.checkIn", "at most 10 years after", "POST", "/v1/work", guest.token, stay("2040-01-01", "2040-01-08"))
+	e.must(201, "POST", "/v1/work", guest.token, stay("2026-12-10", "2027-12-10")) // a year is a stay
+}
+
 // TestSecurity_OfferedWorkerCannotCancel: a worker offered work declines it; cancelling
 // the customer's request is 403, before and after the offer expired, and the work stays
 // as it was. Once the worker accepted, they may cancel it.

@@ -182,6 +182,20 @@ func validateWork(vertical string, in *workInput) error {
 	return nil
 }
 
+// datesInWindow holds a request's dates (a stay's checkIn and checkOut) to the window of
+// every time the API stores (inTimeWindow): a stay to the year 9999 would hold its unit
+// for ever.
+func datesInWindow(vertical string, in *workInput, now time.Time) error {
+	for _, k := range kindsFor(vertical)[in.Kind].dates {
+		if d, err := time.Parse(time.DateOnly, in.Details[k]); err == nil {
+			if err := inTimeWindow("details."+k, d, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
@@ -217,6 +231,9 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	if err := validateWork(s.vertical(), &in); err != nil {
+		return 0, nil, err
+	}
+	if err := datesInWindow(s.vertical(), &in, s.now()); err != nil {
 		return 0, nil, err
 	}
 	if in.Kind == "stay" {
