@@ -14,6 +14,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/listings"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
@@ -161,6 +162,12 @@ func (s *Server) prepareOrder(ctx context.Context, customer int64, in *workInput
 	}
 	if l.OwnerID == customer {
 		return nil, badField("details.listingId", "is your own listing")
+	}
+	// An order goes to the listing's maker: one who is no longer active could never take it.
+	if active, err := members.On(s.pool).Activity(ctx, l.OwnerID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	} else if !active {
+		return nil, conflict("details.listingId", "the listing's maker is no longer an active member: it cannot be ordered")
 	}
 	price := l.PriceCents * qty
 	in.PriceCents = &price
