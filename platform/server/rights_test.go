@@ -300,6 +300,30 @@ func TestErasureOfAWorker(t *testing.T) {
 	}
 }
 
+// TestErasureOfACustomerRestocksTheirOrders: erasing a customer cancels their marketplace
+// orders still waiting for the maker, and, as a cancel does, puts the quantity they held
+// back into the listing's stock.
+func TestErasureOfACustomerRestocksTheirOrders(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "marketplace"))
+	buyer := e.member("Bea Buyer", []string{"customer"}, "")
+	maker := e.member("Mia Maker", []string{"worker"}, "")
+	lid := num(e.must(201, "POST", "/v1/listings", maker.token, map[string]any{"title": "Stoneware bowl", "priceCents": 2500, "stock": 10})["id"])
+	details := map[string]string{"listingId": fmt.Sprint(lid), "shippingAddress": "2 quai Saint-Antoine", "quantity": "2"}
+	two := num(e.must(201, "POST", "/v1/work", buyer.token, map[string]any{"kind": "order", "details": details})["id"])
+	delete(details, "quantity") // one, by default
+	e.must(201, "POST", "/v1/work", buyer.token, map[string]any{"kind": "order", "details": details})
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/listings/%d", lid), maker.token, nil); num(got["stock"]) != 7 {
+		t.Fatalf("stock before the erasure: %v", got)
+	}
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", buyer.id), adminToken, nil)
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/listings/%d", lid), maker.token, nil); num(got["stock"]) != 10 {
+		t.Errorf("stock after the erasure: %v, want 10", got["stock"])
+	}
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", two), adminToken, nil); got["state"] != "cancelled" {
+		t.Errorf("the waiting order after the erasure: %v", got["state"])
+	}
+}
+
 // TestErasureOfPaymentKeys: the idempotency keys of a member's payments go with their
 // data: the keys they chose and the keys staff chose for payments on their behalf (free
 // text that may name them). Other clients' keys and a work item's key stay.
