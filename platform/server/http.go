@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -474,7 +475,14 @@ func decode(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		var se *json.SyntaxError
+		var pe *time.ParseError
 		switch {
+		case errors.As(err, &pe):
+			// encoding/json does not say where a time it could not parse was: the field
+			// is the one holding that text.
+			return badField(pathOfString(data, pe.Value), "must be a time like 2026-07-14T09:30:00Z (RFC 3339)")
+		case err.Error() == "Time.UnmarshalJSON: input is not a JSON string":
+			return badField("", "a time must be a JSON string like \"2026-07-14T09:30:00Z\" (RFC 3339)")
 		case errors.As(err, &te):
 			field := te.Field
 			if field == "" {
@@ -498,6 +506,41 @@ func decode(r *http.Request, v any) error {
 		return errNUL(f)
 	}
 	return nil
+}
+
+// pathOfString names, by its JSON path (exceptions[0].from), the first field of the JSON
+// document data, in the order of the paths, whose value is the string value; "" when none.
+func pathOfString(data []byte, value string) string {
+	var doc any
+	if json.Unmarshal(data, &doc) != nil {
+		return ""
+	}
+	var paths []string
+	var walk func(v any, path string)
+	walk = func(v any, path string) {
+		switch t := v.(type) {
+		case string:
+			if t == value {
+				paths = append(paths, path)
+			}
+		case []any:
+			for i, e := range t {
+				walk(e, fmt.Sprintf("%s[%d]", path, i))
+			}
+		case map[string]any:
+			for k, e := range t {
+				if path != "" {
+					k = path + "." + k
+				}
+				walk(e, k)
+			}
+		}
+	}
+	walk(doc, "")
+	if len(paths) == 0 {
+		return ""
+	}
+	return slices.Min(paths)
 }
 
 // nulField finds the first string in v holding a NUL character and names it by its JSON

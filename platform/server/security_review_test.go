@@ -45,6 +45,10 @@ func TestSecurity_TimesOutsideWindowRefused(t *testing.T) {
 	e.refused(400, "exceptions[0].from", "at most 10 years after", "PUT", sched, w.token, exception("9999-12-31T20:00:00Z", "9999-12-31T23:00:00-05:00"))
 	e.refused(400, "exceptions[0].to", "at most 10 years after", "PUT", sched, w.token, exception("2026-12-02T09:00:00Z", "9999-12-31T23:00:00-05:00"))
 	e.refused(400, "exceptions[0].from", "at most 10 years after", "PUT", sched, w.token, exception("0000-01-01T00:00:00+01:00", "2026-12-02T09:00:00Z"))
+	// A time that is not RFC 3339 is named by its field too, not answered "malformed JSON".
+	e.refused(400, "exceptions[0].to", "must be a time like 2026-07-14T09:30:00Z", "PUT", sched, w.token, exception("2026-12-02T09:00:00Z", "2026-12-02 17:00"))
+	e.refused(400, "", "a time must be a JSON string", "PUT", sched, w.token,
+		map[string]any{"weekly": []any{}, "exceptions": []any{map[string]any{"from": 1764666000, "to": "2026-12-02T17:00:00Z", "available": true}}})
 	e.must(200, "PUT", sched, w.token, exception("2026-12-02T09:00:00Z", "2026-12-02T17:00:00Z"))
 	// An old exception, as a schedule read years ago holds it, is no reason to refuse it.
 	e.must(200, "PUT", sched, w.token, exception("2001-01-01T09:00:00Z", "2001-01-01T17:00:00Z"))
