@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -404,8 +405,8 @@ type AuditEntry = members.AuditEntry
 func (s *Server) memberAudit(r *http.Request, p principal) (int, any, error) {
 	var memberID *int64
 	if v := r.URL.Query().Get("memberId"); v != "" {
-		var id int64
-		if _, err := fmt.Sscan(v, &id); err != nil || id <= 0 {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
 			return 0, nil, badField("memberId", "must be a positive integer id")
 		}
 		memberID = &id

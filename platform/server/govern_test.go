@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -277,6 +278,9 @@ func TestMemberAudit(t *testing.T) {
 	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", d.id), adminToken, map[string]any{"active": false})
 	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", d.id), adminToken, map[string]any{"name": "Daniel Driver"}) // not a roll change
 	e.must(403, "GET", "/v1/audit/members", d.token, nil)
+	for _, bad := range []string{fmt.Sprintf("%dabc", d.id), "0x1f", "-1", " 3"} {
+		e.refused(400, "memberId", "positive integer id", "GET", "/v1/audit/members?memberId="+url.QueryEscape(bad), adminToken, nil)
+	}
 	got := e.must(200, "GET", fmt.Sprintf("/v1/audit/members?memberId=%d", d.id), adminToken, nil)["entries"].([]any)
 	var events []string
 	for i := len(got) - 1; i >= 0; i-- {
