@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,6 +101,11 @@ func (b webBackend) Kinds() map[string]web.Kind {
 }
 
 func (b webBackend) Policy() *policy.Policy { return b.s.policy.Current() }
+
+func (b webBackend) Pricing(ctx context.Context) (web.Pricing, error) {
+	f, _, err := b.s.fareRule(ctx, b.s.pool)
+	return web.Pricing{Rule: f != nil, WorkerPriced: slices.Contains(workerPriced, b.s.vertical())}, err
+}
 
 // inprocHandler serves the API's JSON routes to the members' app, for the principal the
 // app's session established (in the request's context).

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The worker's availability switch, decline (the offer moves to the next worker) and the
@@ -153,5 +154,47 @@ func TestRequestFormRefusesADistanceThatIsNoNumber(t *testing.T) {
 	var n int
 	if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM work_items`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("work requested: %d %v", n, err)
+	}
+}
+
+// TestRequestFormFollowsTheRuleInForce: the request form asks for what the API takes. In a
+// co-op without a fare rule, a price; once the members voted one (the policy file still
+// has none), the measures the rule prices, and the request is priced by it. Where workers
+// set their own price, a price even under a fare rule (its floor).
+func TestRequestFormFollowsTheRuleInForce(t *testing.T) {
+	c := newCoop(t)
+	cust, _ := c.member("Cy Rider", "customer")
+	_, workerTok := c.member("Ana Driver", "worker")
+	s := c.session(t)
+	csrf := s.signIn(c.code(cust))
+	if p := s.do("GET", "/app/request?kind=ride", nil); !strings.Contains(p.body, `id="price"`) || strings.Contains(p.body, `id="distanceKm"`) {
+		t.Fatalf("without a fare rule the form does not ask for a price: %s", p.body)
+	}
+	id := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", workerTok, map[string]any{"title": "Fares", "field": "fares",
+		"value": map[string]any{"baseCents": 500, "perKmCents": 200}})["id"].(float64))
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), workerTok, map[string]any{"choice": "yes"})
+	c.clock.Step(8 * 24 * time.Hour)
+	c.must(http.StatusOK, "GET", "/v1/proposals", workerTok, nil) // closes it at its deadline; the platform applies a fare rule itself
+	s = c.session(t) // a week later: signed in again
+	csrf = s.signIn(c.code(cust))
+	p := s.do("GET", "/app/request?kind=ride", nil)
+	if strings.Contains(p.body, `id="price"`) || !strings.Contains(p.body, `id="distanceKm"`) {
+		t.Fatalf("under the voted fare rule the form does not ask for the measures: %s", p.body)
+	}
+	if p := s.do("POST", "/app/request", url.Values{"csrf": {csrf}, "kind": {"ride"}, "details.pickup": {"A"}, "details.dropoff": {"B"}, "distanceKm": {"5"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("request under the voted rule: %d %s", p.status, p.body)
+	}
+	var price int64
+	if err := c.owner.QueryRow(t.Context(), `SELECT price_cents FROM work_items ORDER BY id DESC LIMIT 1`).Scan(&price); err != nil || price != 500+200*5 {
+		t.Fatalf("the request was priced %d (%v), want 1500 by the voted rule", price, err)
+	}
+
+	home := strings.Replace(strings.TrimSuffix(strings.TrimSpace(testPolicy), "}")+`,"fares":{"baseCents":0,"floorCents":3000}}`, `"vertical":"ride-sharing"`, `"vertical":"home-services"`, 1)
+	hc := newCoopWith(t, home)
+	hcust, _ := hc.member("Hu Home", "customer")
+	hs := hc.session(t)
+	hs.signIn(hc.code(hcust))
+	if p := hs.do("GET", "/app/request?kind=booking", nil); !strings.Contains(p.body, `id="price"`) {
+		t.Fatalf("where workers set their price the form does not ask for it: %s", p.body)
 	}
 }

@@ -50,6 +50,16 @@ type Backend interface {
 	Vertical() string
 	Kinds() map[string]Kind
 	Policy() *policy.Policy
+	// Pricing says how the co-op prices a request now.
+	Pricing(ctx context.Context) (Pricing, error)
+}
+
+// Pricing is how the co-op prices a request: by a fare rule in force (the policy file's,
+// or one the members voted since), and whether its workers set their own price (at or
+// above the rule's floor).
+type Pricing struct {
+	Rule         bool
+	WorkerPriced bool
 }
 
 // Config configures the app.

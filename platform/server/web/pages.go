@@ -376,8 +376,14 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	for _, n := range spec.Optional {
 		d.Fields = append(d.Fields, field{Name: n, Type: typ(n), Value: values["details."+n]})
 	}
-	pol := a.cfg.Backend.Policy()
-	d.NeedsPrice = pol == nil || pol.Fares == nil
+	// The requester types a price where no fare rule sets it, or where workers set their
+	// own (at or above the floor); the rule's measures otherwise.
+	pricing, err := a.cfg.Backend.Pricing(q.r.Context())
+	if err != nil {
+		a.log.Error("Reading the fare rule in force failed", "error", err)
+		return d, false
+	}
+	d.NeedsPrice = !pricing.Rule || pricing.WorkerPriced
 	d.Measures = !d.NeedsPrice
 	d.Price, d.Distance, d.Minutes = values["price"], values["distanceKm"], values["durationMinutes"]
 	return d, true
