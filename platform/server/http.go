@@ -480,7 +480,7 @@ func decode(r *http.Request, v any) error {
 		case errors.As(err, &pe):
 			// encoding/json does not say where a time it could not parse was: the field
 			// is the one holding that text.
-			return badField(pathOfString(data, pe.Value), "must be a time like 2026-07-14T09:30:00Z (RFC 3339)")
+			return badField(pathOfTime(data, v, pe.Value), "must be a time like 2026-07-14T09:30:00Z (RFC 3339)")
 		case err.Error() == "Time.UnmarshalJSON: input is not a JSON string":
 			return badField("", "a time must be a JSON string like \"2026-07-14T09:30:00Z\" (RFC 3339)")
 		case errors.As(err, &te):
@@ -508,39 +508,88 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
-// pathOfString names, by its JSON path (exceptions[0].from), the first field of the JSON
-// document data, in the order of the paths, whose value is the string value; "" when none.
-func pathOfString(data []byte, value string) string {
+// pathOfTime names, by its JSON path (exceptions[0].from), the first field of the JSON
+// document data, in the order of the paths, that decodes into a time of target and holds
+// the text value; "" when none.
+func pathOfTime(data []byte, target any, value string) string {
 	var doc any
 	if json.Unmarshal(data, &doc) != nil {
 		return ""
 	}
 	var paths []string
-	var walk func(v any, path string)
-	walk = func(v any, path string) {
-		switch t := v.(type) {
-		case string:
-			if t == value {
+	var walk func(v any, t reflect.Type, path string)
+	walk = func(v any, t reflect.Type, path string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == reflect.TypeFor[time.Time]() {
+			if s, ok := v.(string); ok && s == value {
 				paths = append(paths, path)
 			}
+			return
+		}
+		join := func(k string) string {
+			if path == "" {
+				return k
+			}
+			return path + "." + k
+		}
+		switch x := v.(type) {
 		case []any:
-			for i, e := range t {
-				walk(e, fmt.Sprintf("%s[%d]", path, i))
+			if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+				for i, e := range x {
+					walk(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+				}
 			}
 		case map[string]any:
-			for k, e := range t {
-				if path != "" {
-					k = path + "." + k
+			for k, e := range x {
+				switch t.Kind() {
+				case reflect.Struct:
+					if f, ok := jsonField(t, k); ok {
+						walk(e, f, join(k))
+					}
+				case reflect.Map:
+					walk(e, t.Elem(), join(k))
 				}
-				walk(e, k)
 			}
 		}
 	}
-	walk(doc, "")
+	walk(doc, reflect.TypeOf(target), "")
 	if len(paths) == 0 {
 		return ""
 	}
 	return slices.Min(paths)
+}
+
+// jsonField is the type of the field of struct type t that encoding/json decodes the key
+// name into (its tag's name, else its own, either case; embedded structs' fields too).
+func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" || !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		if f.Anonymous && tag == "" {
+			et := f.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				if ft, ok := jsonField(et, name); ok {
+					return ft, true
+				}
+			}
+			continue
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		if strings.EqualFold(tag, name) {
+			return f.Type, true
+		}
+	}
+	return nil, false
 }
 
 // nulField finds the first string in v holding a NUL character and names it by its JSON

@@ -54,6 +54,9 @@ func TestSecurity_TimesOutsideWindowRefused(t *testing.T) {
 	e.must(200, "PUT", sched, w.token, exception("2001-01-01T09:00:00Z", "2001-01-01T17:00:00Z"))
 	e.refused(400, "backgroundCheck.expiresAt", "at most 10 years after", "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), adminToken,
 		map[string]any{"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2025-12-01", "expiresAt": "9999-12-31T23:00:00-05:00"}})
+	// The same text in a date field (well formed there) does not take the blame.
+	e.refused(400, "backgroundCheck.expiresAt", "must be a time like", "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), adminToken,
+		map[string]any{"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2027-06-30", "expiresAt": "2027-06-30"}})
 }
 
 // TestSecurity_UnencodableAnswerIs500: an answer that cannot be encoded as JSON (a time
