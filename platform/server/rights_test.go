@@ -308,7 +308,7 @@ func TestErasureOfACustomerRestocksTheirOrders(t *testing.T) {
 	buyer := e.member("Bea Buyer", []string{"customer"}, "")
 	maker := e.member("Mia Maker", []string{"worker"}, "")
 	lid := num(e.must(201, "POST", "/v1/listings", maker.token, map[string]any{"title": "Stoneware bowl", "priceCents": 2500, "stock": 10})["id"])
-	details := map[string]string{"listingId": fmt.Sprint(lid), "shippingAddress": "2 quai Saint-Antoine", "quantity": "2"}
+	details := map[string]string{"listingId": fmt.Sprint(lid), "shippingAddress": "2 quai Saint-Antoine", "quantity": "+2"} // as the API reads 2
 	two := num(e.must(201, "POST", "/v1/work", buyer.token, map[string]any{"kind": "order", "details": details})["id"])
 	delete(details, "quantity") // one, by default
 	e.must(201, "POST", "/v1/work", buyer.token, map[string]any{"kind": "order", "details": details})

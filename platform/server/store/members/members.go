@@ -386,7 +386,7 @@ func (s Store) Erase(ctx context.Context, id int64) error {
 			SELECT (details->>'listingId')::bigint AS listing_id,
 				sum(CASE WHEN details ? 'quantity' THEN (details->>'quantity')::bigint ELSE 1 END) AS quantity
 			FROM work_items WHERE customer_id = $1 AND state = 'requested' AND vertical = 'marketplace' AND kind = 'order'
-				AND details->>'listingId' ~ '^[0-9]{1,18}$' AND (NOT details ? 'quantity' OR details->>'quantity' ~ '^[0-9]{1,9}$')
+				AND details->>'listingId' ~ '^\+?[0-9]{1,18}$' AND (NOT details ? 'quantity' OR details->>'quantity' ~ '^\+?[0-9]{1,9}$')
 			GROUP BY 1) o WHERE l.id = o.listing_id`,
 		`UPDATE work_items SET details = '{}', stops = NULL WHERE customer_id = $1 OR worker_id = $1`,
 		`UPDATE milestones SET title = '' WHERE work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)`,
