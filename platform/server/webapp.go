@@ -95,7 +95,8 @@ func (b webBackend) Vertical() string { return b.s.vertical() }
 func (b webBackend) Kinds() map[string]web.Kind {
 	out := map[string]web.Kind{}
 	for k, spec := range kindsFor(b.s.vertical()) {
-		out[k] = web.Kind{Required: spec.required, Optional: spec.optional, Dates: spec.dates, Times: spec.times}
+		out[k] = web.Kind{Required: spec.required, Optional: spec.optional, Dates: spec.dates, Times: spec.times,
+			PricedByListing: b.s.vertical() == "marketplace" && k == "order"}
 	}
 	return out
 }

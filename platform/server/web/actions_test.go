@@ -166,7 +166,7 @@ func TestRequestFormFollowsTheRuleInForce(t *testing.T) {
 	cust, _ := c.member("Cy Rider", "customer")
 	_, workerTok := c.member("Ana Driver", "worker")
 	s := c.session(t)
-	csrf := s.signIn(c.code(cust))
+	s.signIn(c.code(cust))
 	if p := s.do("GET", "/app/request?kind=ride", nil); !strings.Contains(p.body, `id="price"`) || strings.Contains(p.body, `id="distanceKm"`) {
 		t.Fatalf("without a fare rule the form does not ask for a price: %s", p.body)
 	}
@@ -175,8 +175,8 @@ func TestRequestFormFollowsTheRuleInForce(t *testing.T) {
 	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), workerTok, map[string]any{"choice": "yes"})
 	c.clock.Step(8 * 24 * time.Hour)
 	c.must(http.StatusOK, "GET", "/v1/proposals", workerTok, nil) // closes it at its deadline; the platform applies a fare rule itself
-	s = c.session(t) // a week later: signed in again
-	csrf = s.signIn(c.code(cust))
+	s = c.session(t)                                              // a week later: signed in again
+	csrf := s.signIn(c.code(cust))
 	p := s.do("GET", "/app/request?kind=ride", nil)
 	if strings.Contains(p.body, `id="price"`) || !strings.Contains(p.body, `id="distanceKm"`) {
 		t.Fatalf("under the voted fare rule the form does not ask for the measures: %s", p.body)
@@ -196,5 +196,25 @@ func TestRequestFormFollowsTheRuleInForce(t *testing.T) {
 	hs.signIn(hc.code(hcust))
 	if p := hs.do("GET", "/app/request?kind=booking", nil); !strings.Contains(p.body, `id="price"`) {
 		t.Fatalf("where workers set their price the form does not ask for it: %s", p.body)
+	}
+
+	// A marketplace order is priced by its listing: the form asks for no price, and the
+	// order goes through.
+	market := strings.Replace(strings.TrimSuffix(strings.TrimSpace(testPolicy), "}")+`,"fares":{"baseCents":0,"floorCents":500}}`, `"vertical":"ride-sharing"`, `"vertical":"marketplace"`, 1)
+	mc := newCoopWith(t, market)
+	buyer, _ := mc.member("Bea Buyer", "customer")
+	makerTok := mc.must(http.StatusCreated, "POST", "/v1/members", adminToken, map[string]any{"name": "Mia Maker", "email": "mia@example.org", "roles": []string{"worker"}})["token"].(string)
+	lid := int64(mc.must(http.StatusCreated, "POST", "/v1/listings", makerTok, map[string]any{"title": "Stoneware bowl", "priceCents": 2500, "stock": 3})["id"].(float64))
+	ms := mc.session(t)
+	mcsrf := ms.signIn(mc.code(buyer))
+	if p := ms.do("GET", "/app/request?kind=order", nil); strings.Contains(p.body, `id="price"`) || strings.Contains(p.body, `id="distanceKm"`) {
+		t.Fatalf("the order form asks for a price or measures: %s", p.body)
+	}
+	if p := ms.do("POST", "/app/request", url.Values{"csrf": {mcsrf}, "kind": {"order"}, "details.listingId": {fmt.Sprint(lid)},
+		"details.shippingAddress": {"2 quai Saint-Antoine"}, "details.quantity": {"2"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("an order through the form: %d %s", p.status, p.body)
+	}
+	if err := mc.owner.QueryRow(t.Context(), `SELECT price_cents FROM work_items ORDER BY id DESC LIMIT 1`).Scan(&price); err != nil || price != 5000 {
+		t.Fatalf("the order was priced %d (%v), want 5000 by its listing", price, err)
 	}
 }

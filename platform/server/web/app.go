@@ -39,6 +39,9 @@ type Member struct {
 // Kind is one kind of work of the co-op's vertical: the fields of its request.
 type Kind struct {
 	Required, Optional, Dates, Times []string
+	// PricedByListing: the API prices the request from the listing it names (a
+	// marketplace order); the requester types no price.
+	PricedByListing bool
 }
 
 // Backend is the platform service as the app uses it.

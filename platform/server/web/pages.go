@@ -385,6 +385,9 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	}
 	d.NeedsPrice = !pricing.Rule || pricing.WorkerPriced
 	d.Measures = !d.NeedsPrice
+	if spec.PricedByListing {
+		d.NeedsPrice, d.Measures = false, false
+	}
 	d.Price, d.Distance, d.Minutes = values["price"], values["distanceKm"], values["durationMinutes"]
 	return d, true
 }
@@ -479,6 +482,9 @@ func (a *App) requestWork(q *req) {
 		}
 		errs[fld] = apiMessage(q.lang, rb)
 	}
-	d, _ = a.requestData(q, kind, values)
+	if d, ok = a.requestData(q, kind, values); !ok {
+		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+		return
+	}
 	a.render(q, http.StatusBadRequest, "request", "request.title", page{Data: d, Errors: errs, Nav: "request"})
 }
