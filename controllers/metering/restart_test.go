@@ -398,8 +398,8 @@ func TestAReportWhoseWritesFailedForAMonthIsWrittenAgainBeforeItIsMarked(t *test
 	g := NewWithT(t)
 	cleanup(t)
 	ctx := context.Background()
-	createCooperative(t, "omicron")
-	createRunningPod(t, "coop-omicron", "o1", "1", "1Gi")
+	createCooperative(t, "pi")
+	createRunningPod(t, "coop-pi", "p1", "1", "1Gi")
 
 	c, reportsFail := failingReports(t)
 	clk := clocktesting.NewFakeClock(at("2027-12-31T23:58:00Z"))
@@ -422,7 +422,7 @@ func TestAReportWhoseWritesFailedForAMonthIsWrittenAgainBeforeItIsMarked(t *test
 	clk.Step(time.Minute)
 	g.Expect(m.Pass(ctx)).To(Succeed())
 	december := report("2027-12")
-	g.Expect(usageOf(december, "omicron").CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000*2*60)), "December's final totals written again")
+	g.Expect(usageOf(december, "pi").CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000*2*60)), "December's final totals written again")
 	g.Expect(december.Status.MeteredThrough).To(BeNil(), "marked in the pass that found it short")
 	g.Expect(report("2028-01").Status.MeteredThrough).NotTo(BeNil(), "January, which the pass wrote whole, is marked")
 
