@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 )
 
 func TestValidateWorkPerVertical(t *testing.T) {
@@ -31,7 +32,7 @@ func TestValidateWorkPerVertical(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/%s/%s", c.vertical, c.kind, c.field), func(t *testing.T) {
-			err := validateWork(c.vertical, &workInput{Kind: c.kind, Details: c.details, PriceCents: &price})
+			err := validateWork(c.vertical, &workInput{Kind: c.kind, Details: c.details, PriceCents: &price}, time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC))
 			if c.field == "" {
 				if err != nil {
 					t.Fatal(err)

@@ -123,7 +123,7 @@ func validateStops(in *workInput) error {
 	return nil
 }
 
-func validateWork(vertical string, in *workInput) error {
+func validateWork(vertical string, in *workInput, now time.Time) error {
 	kinds := kindsFor(vertical)
 	if kinds == nil {
 		return &apiError{status: http.StatusServiceUnavailable, message: "the service has no vertical configured"}
@@ -164,8 +164,14 @@ func validateWork(vertical string, in *workInput) error {
 	}
 	for _, k := range spec.dates {
 		if v, ok := in.Details[k]; ok {
-			if _, err := time.Parse(time.DateOnly, v); err != nil {
+			d, err := time.Parse(time.DateOnly, v)
+			if err != nil {
 				return badField("details."+k, "must be a date like 2026-07-14")
+			}
+			// Within the window of every time the API stores: a stay to the year 9999
+			// would hold its unit for ever.
+			if err := inTimeWindow("details."+k, d, now); err != nil {
+				return err
 			}
 		}
 	}
@@ -178,20 +184,6 @@ func validateWork(vertical string, in *workInput) error {
 	}
 	if in.Kind == "stay" && in.Details["checkOut"] <= in.Details["checkIn"] {
 		return badField("details.checkOut", "must be after checkIn")
-	}
-	return nil
-}
-
-// datesInWindow holds a request's dates (a stay's checkIn and checkOut) to the window of
-// every time the API stores (inTimeWindow): a stay to the year 9999 would hold its unit
-// for ever.
-func datesInWindow(vertical string, in *workInput, now time.Time) error {
-	for _, k := range kindsFor(vertical)[in.Kind].dates {
-		if d, err := time.Parse(time.DateOnly, in.Details[k]); err == nil {
-			if err := inTimeWindow("details."+k, d, now); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }
@@ -230,10 +222,7 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := validateWork(s.vertical(), &in); err != nil {
-		return 0, nil, err
-	}
-	if err := datesInWindow(s.vertical(), &in, s.now()); err != nil {
+	if err := validateWork(s.vertical(), &in, s.now()); err != nil {
 		return 0, nil, err
 	}
 	if in.Kind == "stay" {
