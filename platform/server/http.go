@@ -566,11 +566,7 @@ func pathOfTime(data []byte, target any, value string) string {
 func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if tag == "-" || !f.IsExported() && !f.Anonymous {
-			continue
-		}
-		if f.Anonymous && tag == "" {
+		if f.Anonymous && f.Tag.Get("json") == "" {
 			et := f.Type
 			if et.Kind() == reflect.Pointer {
 				et = et.Elem()
@@ -582,14 +578,24 @@ func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
 			}
 			continue
 		}
-		if tag == "" {
-			tag = f.Name
-		}
-		if strings.EqualFold(tag, name) {
+		if tag, ok := jsonName(f); ok && strings.EqualFold(tag, name) {
 			return f.Type, true
 		}
 	}
 	return nil, false
+}
+
+// jsonName is the name encoding/json gives the struct field f (its tag's, else its own);
+// false for a field it leaves out.
+func jsonName(f reflect.StructField) (string, bool) {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if !f.IsExported() || name == "-" {
+		return "", false
+	}
+	if name == "" {
+		name = f.Name
+	}
+	return name, true
 }
 
 // nulField finds the first string in v holding a NUL character and names it by its JSON
@@ -612,13 +618,9 @@ func nulField(v reflect.Value, path string) (string, bool) {
 	case reflect.Struct:
 		t := v.Type()
 		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if !f.IsExported() || name == "-" {
+			name, ok := jsonName(t.Field(i))
+			if !ok {
 				continue
-			}
-			if name == "" {
-				name = f.Name
 			}
 			if p, ok := nulField(v.Field(i), join(name)); ok {
 				return p, true
