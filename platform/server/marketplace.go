@@ -127,6 +127,12 @@ func (s *Server) setListingStock(r *http.Request, p principal) (int, any, error)
 	return http.StatusOK, l, nil
 }
 
+// pricedByListing says whether a request of kind is priced by the listing it names (a
+// marketplace order) rather than by its requester or a fare rule.
+func pricedByListing(vertical, kind string) bool {
+	return vertical == "marketplace" && kind == "order"
+}
+
 // order is a marketplace order's listing and quantity.
 type order struct {
 	listing  Listing
@@ -136,7 +142,7 @@ type order struct {
 // prepareOrder reads the listing a marketplace order names and prices the order: the
 // listing's price times the quantity (a typed priceCents is refused).
 func (s *Server) prepareOrder(ctx context.Context, customer int64, in *workInput) (*order, error) {
-	if s.vertical() != "marketplace" || in.Kind != "order" || in.Details == nil {
+	if !pricedByListing(s.vertical(), in.Kind) || in.Details == nil {
 		return nil, nil
 	}
 	lid, err := strconv.ParseInt(in.Details["listingId"], 10, 64)

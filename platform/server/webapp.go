@@ -96,7 +96,7 @@ func (b webBackend) Kinds() map[string]web.Kind {
 	out := map[string]web.Kind{}
 	for k, spec := range kindsFor(b.s.vertical()) {
 		out[k] = web.Kind{Required: spec.required, Optional: spec.optional, Dates: spec.dates, Times: spec.times,
-			PricedByListing: b.s.vertical() == "marketplace" && k == "order"}
+			PricedByListing: pricedByListing(b.s.vertical(), k)}
 	}
 	return out
 }
