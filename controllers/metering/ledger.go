@@ -224,17 +224,35 @@ func LedgerFromStatus(s *coopv1.UsageStatus) (*Ledger, error) {
 			EstimatedSeconds: p.EstimatedSeconds,
 			Estimated:        append([]coopv1.TimeInterval(nil), p.EstimatedIntervals...),
 		}
-		for _, f := range []struct {
-			dst *big.Int
-			src string
-		}{{&t.CPUMillicoreSeconds, p.CPUMillicoreSeconds}, {&t.MemoryByteSeconds, p.MemoryByteSeconds}, {&t.StorageByteSeconds, p.StorageByteSeconds}} {
-			v, err := allocation.ParseInteger(f.src)
-			if err != nil {
-				return nil, fmt.Errorf("reading period %s: %w", p.Period, err)
-			}
-			f.dst.Set(v)
+		if err := t.setIntegrals(p.CPUMillicoreSeconds, p.MemoryByteSeconds, p.StorageByteSeconds); err != nil {
+			return nil, fmt.Errorf("reading period %s: %w", p.Period, err)
 		}
 		l.Periods[p.Period] = t
 	}
 	return l, nil
+}
+
+// totalsFromReport reads back the totals a CostReport's usage line holds. A line carries
+// no metered seconds: those stay zero.
+func totalsFromReport(line *coopv1.CooperativeUsage) (*Totals, error) {
+	t := &Totals{EstimatedSeconds: line.EstimatedSeconds}
+	if err := t.setIntegrals(line.CPUMillicoreSeconds, line.MemoryByteSeconds, line.StorageByteSeconds); err != nil {
+		return nil, fmt.Errorf("reading the line of co-op %s: %w", line.Cooperative, err)
+	}
+	return t, nil
+}
+
+// setIntegrals sets the three integrals from their decimal strings.
+func (t *Totals) setIntegrals(cpu, memory, storage string) error {
+	for _, f := range []struct {
+		dst *big.Int
+		src string
+	}{{&t.CPUMillicoreSeconds, cpu}, {&t.MemoryByteSeconds, memory}, {&t.StorageByteSeconds, storage}} {
+		v, err := allocation.ParseInteger(f.src)
+		if err != nil {
+			return err
+		}
+		f.dst.Set(v)
+	}
+	return nil
 }

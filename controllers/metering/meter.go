@@ -156,6 +156,8 @@ type Meter struct {
 	pass     uint64
 	// swept holds what each namespace held at this pass's sweep of Objects.
 	swept map[string]*sweptNamespace
+	// resumedDeleted says that the co-ops deleted before the meter started were taken up.
+	resumedDeleted bool
 }
 
 type cachedRates struct {
@@ -304,6 +306,13 @@ func (m *Meter) Pass(ctx context.Context) error {
 	// CostReports (with the other co-ops' totals: one write per period and pass at most)
 	// until the namespace holds no pod and no claim; then the co-op is dropped. Its status
 	// went with it: nothing writes there.
+	if !m.resumedDeleted {
+		if err := m.resumeDeleted(ctx, seen, now); err != nil {
+			errs = append(errs, err)
+		} else {
+			m.resumedDeleted = true
+		}
+	}
 	var gone []string
 	for name := range m.coops {
 		if !seen[name] {
@@ -508,6 +517,9 @@ func (m *Meter) state(ctx context.Context, coop *coopv1.Cooperative, now time.Ti
 		if created := coop.CreationTimestamp.UTC().Truncate(time.Second); created.After(m.started) && created.Before(now) {
 			ledger.LastSample = created
 		}
+		if err := carry(ctx, coop.Name, ledger, now, reports); err != nil {
+			return nil, err
+		}
 	}
 	st := &coopState{ledger: ledger, resumed: coop.Status.Usage != nil}
 	if st.resumed {
@@ -532,6 +544,93 @@ func (m *Meter) state(ctx context.Context, coop *coopv1.Cooperative, now time.Ti
 	}
 	m.coops[coop.Name] = st
 	return st, nil
+}
+
+// carry starts the ledger of a co-op whose status holds no usage at the totals its name
+// already has in the open CostReport of the period the ledger starts in. The report's
+// lines are by name: a co-op deleted and created again under the same name within a
+// month (or whose status was lost, as a restore of the Cooperative from a backup loses
+// it) pays for that name's whole usage of the month, and its first write does not replace
+// what the line held, which the other co-ops would otherwise pay. The line covers the
+// time up to its last sample, so the ledger starts no earlier.
+func carry(ctx context.Context, name string, ledger *Ledger, now time.Time, reports *reportLookup) error {
+	start := ledger.LastSample
+	if start.IsZero() {
+		start = now
+	}
+	p := PeriodOf(start)
+	if r := reports.report(ctx, p); r == nil || r.Spec.Final {
+		return nil
+	}
+	line := reports.usageOf(ctx, p, name)
+	if line == nil {
+		return nil
+	}
+	t, err := totalsFromReport(line)
+	if err != nil {
+		return fmt.Errorf("reading CostReport %s: %w", p, err)
+	}
+	ledger.Periods[p] = t
+	if last := line.LastSampleTime; last != nil && !ledger.LastSample.IsZero() && last.After(ledger.LastSample) {
+		ledger.LastSample = last.UTC().Truncate(time.Second)
+	}
+	return nil
+}
+
+// resumeDeleted takes up, at the meter's first pass, the co-ops deleted before it started
+// whose namespace still holds pods or volumes (a volume whose finalizer is stuck, say): the
+// meter before it charged them from memory alone, since their Cooperative and its status
+// are gone. Their totals are read back from their lines in the open CostReports of the
+// current and the previous period, and they are metered as gone from there, the interval
+// since their last sample estimated, until their namespace is empty.
+func (m *Meter) resumeDeleted(ctx context.Context, seen map[string]bool, now time.Time) error {
+	start, _ := PeriodBounds(now)
+	ledgers := map[string]*Ledger{}
+	for _, p := range []string{PeriodOf(start.Add(-time.Second)), PeriodOf(now)} {
+		report := &coopv1.CostReport{}
+		if err := m.Client.Get(ctx, client.ObjectKey{Name: p}, report); apierrors.IsNotFound(err) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("reading CostReport %s for the co-ops deleted before the meter started: %w", p, err)
+		}
+		if report.Spec.Final {
+			continue
+		}
+		for i := range report.Status.Usage {
+			line := &report.Status.Usage[i]
+			name := line.Cooperative
+			if seen[name] || m.coops[name] != nil || line.LastSampleTime == nil {
+				continue
+			}
+			t, err := totalsFromReport(line)
+			if err != nil {
+				return fmt.Errorf("reading CostReport %s: %w", p, err)
+			}
+			l := ledgers[name]
+			if l == nil {
+				l = NewLedger()
+				ledgers[name] = l
+			}
+			l.Periods[p] = t
+			if last := line.LastSampleTime.UTC().Truncate(time.Second); last.After(l.LastSample) {
+				l.LastSample = last
+			}
+		}
+	}
+	for name, l := range ledgers {
+		ns := coopv1.NamespacePrefix + name
+		_, held, err := m.measureNamespace(ctx, ns, nil)
+		if err != nil {
+			return fmt.Errorf("sampling the namespace of deleted co-op %s: %w", name, err)
+		}
+		if held {
+			m.coops[name] = &coopState{
+				ledger: l, resumed: true, lastPersist: l.LastSample, persistedPeriod: PeriodOf(l.LastSample),
+				namespace: ns, gone: true,
+			}
+		}
+	}
+	return nil
 }
 
 // measure samples what a co-op holds now: its namespace and its shared-tier database.

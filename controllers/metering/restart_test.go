@@ -25,6 +25,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -600,4 +601,119 @@ func removeFinalizers(t *testing.T, obj client.Object) {
 	if err := k8sClient.Patch(ctx, obj, patch); err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
+}
+
+// TestACooperativeCreatedAgainUnderItsNamePaysForTheWholeMonth: a co-op deleted and created
+// again under the same name within a month starts from the totals its name's line already
+// holds in the month's CostReport. Without that, its first write replaced the line with its
+// own, smaller, totals, and the other co-ops paid for what the first one used.
+func TestACooperativeCreatedAgainUnderItsNamePaysForTheWholeMonth(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "rho")
+	first := createRunningPod(t, "coop-rho", "r1", "1", "1Gi")
+
+	clk := clocktesting.NewFakeClock(at("2027-09-10T00:00:00Z"))
+	m := New(k8sClient, Options{Clock: clk}) // reads the API server directly: no cache lag
+	g.Expect(m.Pass(ctx)).To(Succeed())      // baseline
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	want := newExpected()
+	want.add(1000, gi, 0, 60)
+
+	// The first co-op goes with its pod; the pass that finds its namespace empty records its
+	// totals and drops it.
+	g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "rho"}})).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, first, client.GracePeriodSeconds(0))).To(Succeed())
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	m.mu.Lock()
+	g.Expect(m.coops).NotTo(HaveKey("rho"))
+	m.mu.Unlock()
+
+	// Created again, with a larger pod, and metered for two minutes.
+	createCooperative(t, "rho")
+	createRunningPod(t, "coop-rho", "r2", "2", "1Gi")
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	for range 2 {
+		clk.Step(time.Minute)
+		g.Expect(m.Pass(ctx)).To(Succeed())
+	}
+	g.Expect(m.Flush(ctx)).To(Succeed())
+	want.add(2000, gi, 0, 120)
+
+	report := &coopv1.CostReport{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2027-09"}, report)).To(Succeed())
+	u := usageOf(report, "rho")
+	g.Expect(u).NotTo(BeNil())
+	g.Expect(*u).To(HaveField("CPUMillicoreSeconds", want.cpu.String()))
+	g.Expect(*u).To(HaveField("MemoryByteSeconds", want.mem.String()))
+	// The co-op's own status says the same as its line.
+	_, p := getPeriod(g, "rho", "2027-09")
+	g.Expect(p.CPUMillicoreSeconds).To(Equal(want.cpu.String()))
+}
+
+// TestADeletedCooperativeHoldingAVolumeIsChargedAfterARestart: a co-op deleted while its
+// namespace still holds a volume (whose finalizer is stuck, say) is charged by a meter that
+// starts after the deletion, from its line in the CostReport on, until the namespace is
+// empty. Without that, the meter before charged it from memory alone, and a restart stopped
+// charging it. A deleted co-op whose namespace is empty is left as its line says.
+func TestADeletedCooperativeHoldingAVolumeIsChargedAfterARestart(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "sigma")
+	pod := createRunningPod(t, "coop-sigma", "s1", "1", "1Gi")
+	pvc := createBoundPVC(t, "coop-sigma", "data", "10Gi")
+	createCooperative(t, "tau") // deleted with an empty namespace
+	createRunningPod(t, "coop-tau", "t1", "1", "1Gi")
+
+	clk := clocktesting.NewFakeClock(at("2027-10-10T00:00:00Z"))
+	first := New(k8sClient, Options{Clock: clk})
+	g.Expect(first.Pass(ctx)).To(Succeed()) // baseline
+	g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "sigma"}})).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, pod, client.GracePeriodSeconds(0))).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "tau"}})).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "coop-tau", Name: "t1"}}, client.GracePeriodSeconds(0))).To(Succeed())
+	clk.Step(time.Minute)
+	g.Expect(first.Pass(ctx)).To(Succeed()) // both gone: sigma's volume held, tau dropped
+	sigma, tau := newExpected(), newExpected()
+	sigma.add(0, 0, 10*gi, 60)
+
+	line := func(name string) coopv1.CooperativeUsage {
+		report := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2027-10"}, report)).To(Succeed())
+		u := usageOf(report, name)
+		g.Expect(u).NotTo(BeNil())
+		return *u
+	}
+	g.Expect(line("sigma").StorageByteSeconds).To(Equal(sigma.storage.String()))
+	tauBefore := line("tau")
+	g.Expect(tauBefore.StorageByteSeconds).To(Equal(tau.storage.String()))
+
+	// The first meter stops; a new one starts 3 minutes later, the volume still held.
+	clk.Step(3 * time.Minute)
+	second := New(k8sClient, Options{Clock: clk})
+	g.Expect(second.Pass(ctx)).To(Succeed())
+	sigma.add(0, 0, 10*gi, 180)
+	g.Expect(line("sigma")).To(And(
+		HaveField("StorageByteSeconds", sigma.storage.String()),
+		HaveField("EstimatedSeconds", int64(180)), // the gap, at the rates seen at the restart
+	))
+	g.Expect(line("tau")).To(Equal(tauBefore))
+
+	// Once the volume goes, the co-op is charged no more and dropped.
+	g.Expect(k8sClient.Delete(ctx, pvc)).To(Succeed())
+	removeFinalizers(t, pvc)
+	clk.Step(time.Minute)
+	g.Expect(second.Pass(ctx)).To(Succeed())
+	second.mu.Lock()
+	g.Expect(second.coops).NotTo(HaveKey("sigma"))
+	second.mu.Unlock()
+	// The minute up to the sample that found the namespace empty is charged at what it held
+	// then: nothing.
+	g.Expect(line("sigma").StorageByteSeconds).To(Equal(sigma.storage.String()))
+	g.Expect(line("tau")).To(Equal(tauBefore))
 }
