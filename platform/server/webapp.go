@@ -52,7 +52,8 @@ func (s *Server) createSignInCode(r *http.Request, p principal) (int, any, error
 	}
 	code, hash := newSignInCode()
 	now := s.now()
-	err = sessions.On(s.pool).IssueCode(r.Context(), id, hash, now, now.Add(signInCodeTTL))
+	// The code, and the session it opens, end with the token that issued it.
+	err = sessions.On(s.pool).IssueCode(r.Context(), id, p.tokenID, hash, now, now.Add(signInCodeTTL))
 	if errors.Is(err, store.ErrNotFound) {
 		if _, err := s.loadMember(r.Context(), id); err != nil {
 			return 0, nil, err

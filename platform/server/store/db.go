@@ -35,6 +35,13 @@ func IsUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
+// IsForeignKeyViolation reports whether err is PostgreSQL's foreign_key_violation: a row
+// referred to was deleted meanwhile.
+func IsForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503"
+}
+
 // NotFoundOK turns pgx.ErrNoRows into nil (an optional row) and leaves other errors.
 func NotFoundOK(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {

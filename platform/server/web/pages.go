@@ -98,7 +98,8 @@ func (a *App) signIn(q *req) {
 	ctx := q.r.Context()
 	now := a.cfg.Now()
 	st := sessionsOn(a.cfg.DB)
-	id, err := st.UseCode(ctx, HashSignInCode(code), now)
+	secret := randomToken()
+	id, err := st.Open(ctx, HashSignInCode(code), sha256Sum(secret), randomToken(), now, now.Add(a.cfg.SessionTTL))
 	if err != nil {
 		if !isNotFound(err) {
 			a.log.Error("sign-in failed", "error", err)
@@ -106,13 +107,6 @@ func (a *App) signIn(q *req) {
 			return
 		}
 		a.showSignIn(q, http.StatusUnauthorized, map[string]string{"code": tr(q.lang, "signin.codeInvalid")})
-		return
-	}
-	secret := randomToken()
-	sum := sha256Sum(secret)
-	if err := st.Create(ctx, sum, id, randomToken(), now, now.Add(a.cfg.SessionTTL)); err != nil {
-		a.log.Error("creating a session failed", "error", err)
-		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
 		return
 	}
 	_ = st.DeleteExpired(ctx, now)

@@ -164,6 +164,113 @@ func TestSecurity_SignInCodeIssuers(t *testing.T) {
 	}
 }
 
+// Revoking a member token (one that leaked, say) voids the sign-in codes it issued and
+// ends the sessions they opened: a stolen token cannot be turned into a session that
+// outlives it. What another token, or staff, issued stays.
+func TestSecurity_RevokedTokenEndsItsSessionsAndCodes(t *testing.T) {
+	c := newCoop(t)
+	a, leaked := c.member("Ana Driver", "worker")
+	second := c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/tokens", a), leaked, nil)["token"].(string)
+	codeWith := func(tok string) string {
+		return c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", a), tok, nil)["code"].(string)
+	}
+	thief := c.session(t)
+	thief.signIn(codeWith(leaked))
+	unused := codeWith(leaked)
+	own := c.session(t)
+	own.signIn(codeWith(second))
+	staff := c.session(t)
+	staff.signIn(c.code(a))
+	spare := codeWith(second)
+
+	// The member's first token is the leaked one.
+	var ids []int64
+	for _, tk := range c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/tokens", a), second, nil)["tokens"].([]any) {
+		ids = append(ids, int64(tk.(map[string]any)["id"].(float64)))
+	}
+	if len(ids) != 2 {
+		t.Fatalf("tokens %v", ids)
+	}
+	c.must(http.StatusOK, "DELETE", fmt.Sprintf("/v1/members/%d/tokens/%d", a, min(ids[0], ids[1])), second, nil)
+
+	if p := thief.do("GET", "/app/home", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("the session opened with the revoked token's code still serves: %d", p.status)
+	}
+	s := c.session(t)
+	form := s.do("GET", "/app/sign-in", nil)
+	if p := s.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {unused}}); p.status != http.StatusUnauthorized {
+		t.Fatalf("an unused code of the revoked token answered %d", p.status)
+	}
+	for name, other := range map[string]*session{"the other token's": own, "staff's": staff} {
+		if p := other.do("GET", "/app/home", nil); p.status != http.StatusOK {
+			t.Errorf("%s session ended with the revoked token: %d", name, p.status)
+		}
+	}
+	c.session(t).signIn(spare)
+}
+
+// A sign-in that races a deactivation leaves no session behind. Here the deactivation
+// comes while the sign-in is under way (the test holds the code's row, so the sign-in
+// waits there): the deactivation waits for the sign-in, and then ends its session. Before,
+// the deactivation ended the sessions it saw, the sign-in then opened one, hidden while
+// the member was inactive, and it came back when staff reactivated them.
+func TestSecurity_SignInRacingADeactivation(t *testing.T) {
+	c := newCoop(t)
+	a, _ := c.member("Ana Driver", "worker")
+	code := c.code(a)
+	s := c.session(t)
+	form := s.do("GET", "/app/sign-in", nil)
+
+	ctx := t.Context()
+	hold, err := c.owner.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hold.Rollback(ctx) }()
+	if _, err := hold.Exec(ctx, `SELECT 1 FROM sign_in_codes WHERE member_id = $1 FOR UPDATE`, a); err != nil {
+		t.Fatal(err)
+	}
+	waitingOnLocks := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var waiting int
+			if err := c.owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			if waiting >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d statement(s) waiting on a lock, want %d", waiting, n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	signedIn := make(chan answer, 1)
+	go func() { signedIn <- s.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {code}}) }()
+	waitingOnLocks(1) // the sign-in, on the code's row
+	deactivated := make(chan error, 1)
+	go func() {
+		_, err := c.owner.Exec(ctx, `UPDATE members SET active = false WHERE id = $1`, a)
+		deactivated <- err
+	}()
+	waitingOnLocks(2) // and the deactivation
+	if err := hold.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := <-signedIn; p.status != http.StatusSeeOther {
+		t.Fatalf("the sign-in answered %d", p.status)
+	}
+	if err := <-deactivated; err != nil {
+		t.Fatal(err)
+	}
+	c.must(http.StatusOK, "PATCH", fmt.Sprintf("/v1/members/%d", a), adminToken, map[string]any{"active": true})
+	if p := s.do("GET", "/app/home", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("after reactivation, the session opened during the deactivation serves: %d", p.status)
+	}
+}
+
 // A member cannot see another member's earnings (403) or another's work and payment
 // (404), nor act on someone else's work: the app answers what the API answers.
 func TestSecurity_AnotherMembersPages(t *testing.T) {

@@ -25,11 +25,15 @@ type Store struct{ db store.DBTX }
 // On returns the store over db (the pool or a transaction).
 func On(db store.DBTX) Store { return Store{db} }
 
-// IssueCode records a sign-in code for an active member; store.ErrNotFound when the member
-// does not exist or is not active.
-func (s Store) IssueCode(ctx context.Context, memberID int64, hash []byte, now, expires time.Time) error {
-	tag, err := s.db.Exec(ctx, `INSERT INTO sign_in_codes (code_hash, member_id, created_at, expires_at)
-		SELECT $1, id, $3, $4 FROM members WHERE id = $2 AND active`, hash, memberID, now, expires)
+// IssueCode records a sign-in code for an active member, issued with token tokenID (0: by
+// no member token); store.ErrNotFound when the member does not exist or is not active, or
+// the token is gone.
+func (s Store) IssueCode(ctx context.Context, memberID, tokenID int64, hash []byte, now, expires time.Time) error {
+	tag, err := s.db.Exec(ctx, `INSERT INTO sign_in_codes (code_hash, member_id, token_id, created_at, expires_at)
+		SELECT $1, id, NULLIF($5, 0), $3, $4 FROM members WHERE id = $2 AND active`, hash, memberID, now, expires, tokenID)
+	if store.IsForeignKeyViolation(err) {
+		return store.ErrNotFound // the token was revoked meanwhile
+	}
 	if err != nil {
 		return err
 	}
@@ -39,22 +43,28 @@ func (s Store) IssueCode(ctx context.Context, memberID int64, hash []byte, now, 
 	return nil
 }
 
-// UseCode marks an unused, unexpired code of an active member used and returns the member;
-// store.ErrNotFound for any other code (unknown, used, expired), so a code works once.
-func (s Store) UseCode(ctx context.Context, hash []byte, now time.Time) (int64, error) {
+// Open exchanges an unused, unexpired code of an active member for a session, and returns
+// the member; store.ErrNotFound for any other code (unknown, used, expired, its member
+// inactive, its token revoked), so a code works once. The session ends with the token that
+// issued the code. The member's row is locked while the session is opened: a deactivation
+// either waits for it, and then ends it, or comes first, and then no session is opened.
+func (s Store) Open(ctx context.Context, codeHash, idHash []byte, csrf string, now, expires time.Time) (int64, error) {
 	var id int64
-	err := s.db.QueryRow(ctx, `UPDATE sign_in_codes c SET used_at = $2
-		FROM members m
-		WHERE c.code_hash = $1 AND c.used_at IS NULL AND c.expires_at > $2 AND m.id = c.member_id AND m.active
-		RETURNING c.member_id`, hash, now).Scan(&id)
+	err := s.db.QueryRow(ctx, `WITH m AS (
+			SELECT m.id FROM members m JOIN sign_in_codes c ON c.member_id = m.id
+			WHERE c.code_hash = $1 AND m.active FOR SHARE OF m
+		), used AS (
+			UPDATE sign_in_codes c SET used_at = $2 FROM m
+			WHERE c.code_hash = $1 AND c.used_at IS NULL AND c.expires_at > $2 AND c.member_id = m.id
+			RETURNING c.member_id, c.token_id
+		)
+		INSERT INTO web_sessions (id_hash, member_id, token_id, csrf_token, created_at, expires_at)
+		SELECT $3, member_id, token_id, $4, $2, $5 FROM used
+		RETURNING member_id`, codeHash, now, idHash, csrf, expires).Scan(&id)
+	if store.IsForeignKeyViolation(err) {
+		return 0, store.ErrNotFound // the code's token was revoked meanwhile
+	}
 	return id, store.NotFound(err)
-}
-
-// Create records a session.
-func (s Store) Create(ctx context.Context, idHash []byte, memberID int64, csrf string, now, expires time.Time) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO web_sessions (id_hash, member_id, csrf_token, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5)`, idHash, memberID, csrf, now, expires)
-	return err
 }
 
 // Lookup returns the unexpired session of an active member; store.ErrNotFound otherwise.
