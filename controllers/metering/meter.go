@@ -517,7 +517,10 @@ func (m *Meter) state(ctx context.Context, coop *coopv1.Cooperative, now time.Ti
 		if created := coop.CreationTimestamp.UTC().Truncate(time.Second); created.After(m.started) && created.Before(now) {
 			ledger.LastSample = created
 		}
-		if err := carry(ctx, coop.Name, ledger, now, reports); err != nil {
+	}
+	var gap bool
+	if coop.Status.Usage == nil {
+		if gap, err = m.carry(ctx, coop.Name, ledger, now, reports); err != nil {
 			return nil, err
 		}
 	}
@@ -542,39 +545,60 @@ func (m *Meter) state(ctx context.Context, coop *coopv1.Cooperative, now time.Ti
 			st.persistedPeriod = stale[0]
 		}
 	}
+	// The interval since the carried line's last sample was not observed.
+	st.resumed = st.resumed || gap
 	m.coops[coop.Name] = st
 	return st, nil
 }
 
 // carry starts the ledger of a co-op whose status holds no usage at the totals its name
-// already has in the open CostReport of the period the ledger starts in. The report's
-// lines are by name: a co-op deleted and created again under the same name within a
-// month (or whose status was lost, as a restore of the Cooperative from a backup loses
-// it) pays for that name's whole usage of the month, and its first write does not replace
-// what the line held, which the other co-ops would otherwise pay. The line covers the
-// time up to its last sample, so the ledger starts no earlier.
-func carry(ctx context.Context, name string, ledger *Ledger, now time.Time, reports *reportLookup) error {
+// already has for the period the ledger starts in: the meter's own last entry of it, which
+// a failed CostReport write may have left in memory only, else the line of the open
+// CostReport. The report's lines are by name: a co-op deleted and created again under the
+// same name within a month (or whose status was lost) pays for that name's whole usage of
+// the month, and its first write does not replace what the line held, which the other
+// co-ops would otherwise pay. The line covers the time up to its last sample, so the
+// ledger starts no earlier; a ledger with no start yet (a co-op created while no meter
+// ran) starts there, and carry says so: the interval from there is estimated, as a
+// restart's gap is. A CostReport that cannot be read is an error, for the next pass to
+// try again.
+func (m *Meter) carry(ctx context.Context, name string, ledger *Ledger, now time.Time, reports *reportLookup) (gap bool, err error) {
 	start := ledger.LastSample
 	if start.IsZero() {
 		start = now
 	}
 	p := PeriodOf(start)
-	if r := reports.report(ctx, p); r == nil || r.Spec.Final {
-		return nil
+	r, err := reports.read(ctx, p)
+	if err != nil {
+		return false, fmt.Errorf("reading CostReport %s for the totals of co-op %s: %w", p, name, err)
+	}
+	if r == nil || r.Spec.Final {
+		return false, nil
 	}
 	line := reports.usageOf(ctx, p, name)
+	if e, ok := m.reports[p][name]; ok {
+		line = &e
+	}
 	if line == nil {
-		return nil
+		return false, nil
 	}
 	t, err := totalsFromReport(line)
 	if err != nil {
-		return fmt.Errorf("reading CostReport %s: %w", p, err)
+		return false, fmt.Errorf("reading CostReport %s: %w", p, err)
 	}
 	ledger.Periods[p] = t
-	if last := line.LastSampleTime; last != nil && !ledger.LastSample.IsZero() && last.After(ledger.LastSample) {
-		ledger.LastSample = last.UTC().Truncate(time.Second)
+	if line.LastSampleTime == nil {
+		return false, nil
 	}
-	return nil
+	last := line.LastSampleTime.UTC().Truncate(time.Second)
+	switch {
+	case ledger.LastSample.IsZero() && PeriodOf(last) == p && last.Before(now):
+		ledger.LastSample = last
+		return true, nil
+	case !ledger.LastSample.IsZero() && last.After(ledger.LastSample):
+		ledger.LastSample = last
+	}
+	return false, nil
 }
 
 // resumeDeleted takes up, at the meter's first pass, the co-ops deleted before it started
@@ -847,25 +871,38 @@ func (m *Meter) recordInReport(ctx context.Context, period string, updates []coo
 type reportLookup struct {
 	c       client.Reader
 	reports map[string]*coopv1.CostReport
+	errs    map[string]error
 	// usage indexes each read report's status.usage by co-op.
 	usage map[string]map[string]*coopv1.CooperativeUsage
 }
 
 // report is the CostReport of period; nil when there is none (or it cannot be read).
 func (a *reportLookup) report(ctx context.Context, period string) *coopv1.CostReport {
+	r, _ := a.read(ctx, period)
+	return r
+}
+
+// read is the CostReport of period; nil when there is none, and the error of a read that
+// failed otherwise.
+func (a *reportLookup) read(ctx context.Context, period string) (*coopv1.CostReport, error) {
 	if a.reports == nil {
 		a.reports = map[string]*coopv1.CostReport{}
+		a.errs = map[string]error{}
 		a.usage = map[string]map[string]*coopv1.CooperativeUsage{}
 	}
 	r, ok := a.reports[period]
 	if !ok {
 		r = &coopv1.CostReport{}
-		if err := a.c.Get(ctx, client.ObjectKey{Name: period}, r); err != nil {
+		err := a.c.Get(ctx, client.ObjectKey{Name: period}, r)
+		if err != nil {
 			r = nil
+			if !apierrors.IsNotFound(err) {
+				a.errs[period] = err
+			}
 		}
 		a.reports[period] = r
 	}
-	return r
+	return r, a.errs[period]
 }
 
 // usageOf is the co-op's usage line in period's CostReport; nil when it has none.

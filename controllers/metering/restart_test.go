@@ -19,6 +19,7 @@ package metering
 import (
 	"context"
 	"errors"
+	"math/big"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -604,9 +605,12 @@ func removeFinalizers(t *testing.T, obj client.Object) {
 }
 
 // TestACooperativeCreatedAgainUnderItsNamePaysForTheWholeMonth: a co-op deleted and created
-// again under the same name within a month starts from the totals its name's line already
-// holds in the month's CostReport. Without that, its first write replaced the line with its
-// own, smaller, totals, and the other co-ops paid for what the first one used.
+// again under the same name within a month, while the meter runs, starts from the totals
+// its name already has: here those of the meter's last entry, which a failed CostReport
+// write left in memory only. Without that, its first write replaced the name's line with
+// its own, smaller, totals, and the other co-ops paid for what the first one used. The fake
+// clock starts before the API server's real time, so that the second co-op's creation lies
+// after the meter's start, as it does on a hub.
 func TestACooperativeCreatedAgainUnderItsNamePaysForTheWholeMonth(t *testing.T) {
 	g := NewWithT(t)
 	cleanup(t)
@@ -614,45 +618,155 @@ func TestACooperativeCreatedAgainUnderItsNamePaysForTheWholeMonth(t *testing.T) 
 	createCooperative(t, "rho")
 	first := createRunningPod(t, "coop-rho", "r1", "1", "1Gi")
 
-	clk := clocktesting.NewFakeClock(at("2027-09-10T00:00:00Z"))
-	m := New(k8sClient, Options{Clock: clk}) // reads the API server directly: no cache lag
-	g.Expect(m.Pass(ctx)).To(Succeed())      // baseline
+	c, failing := failingReports(t)
+	clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second).Add(-10 * time.Minute))
+	m := New(c, Options{Clock: clk}) // reads the API server directly: no cache lag
+	g.Expect(m.Pass(ctx)).To(Succeed()) // baseline
 	clk.Step(time.Minute)
 	g.Expect(m.Pass(ctx)).To(Succeed())
 	want := newExpected()
 	want.add(1000, gi, 0, 60)
 
-	// The first co-op goes with its pod; the pass that finds its namespace empty records its
-	// totals and drops it.
+	// The first co-op goes with its pod; the pass that finds its namespace empty drops it,
+	// and its write of the co-op's last totals to the CostReport fails.
 	g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "rho"}})).To(Succeed())
 	g.Expect(k8sClient.Delete(ctx, first, client.GracePeriodSeconds(0))).To(Succeed())
+	failing.Store(true)
 	clk.Step(time.Minute)
-	g.Expect(m.Pass(ctx)).To(Succeed())
+	g.Expect(m.Pass(ctx)).NotTo(Succeed())
 	m.mu.Lock()
 	g.Expect(m.coops).NotTo(HaveKey("rho"))
 	m.mu.Unlock()
+	failing.Store(false)
 
-	// Created again, with a larger pod, and metered for two minutes.
-	createCooperative(t, "rho")
+	// Created again, with a larger pod, and metered for two minutes from its creation.
+	coop := createCooperative(t, "rho")
 	createRunningPod(t, "coop-rho", "r2", "2", "1Gi")
+	clk.SetTime(coop.CreationTimestamp.UTC().Add(time.Minute))
+	g.Expect(m.Pass(ctx)).To(Succeed())
 	clk.Step(time.Minute)
 	g.Expect(m.Pass(ctx)).To(Succeed())
-	for range 2 {
-		clk.Step(time.Minute)
-		g.Expect(m.Pass(ctx)).To(Succeed())
-	}
 	g.Expect(m.Flush(ctx)).To(Succeed())
 	want.add(2000, gi, 0, 120)
 
-	report := &coopv1.CostReport{}
-	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2027-09"}, report)).To(Succeed())
-	u := usageOf(report, "rho")
-	g.Expect(u).NotTo(BeNil())
-	g.Expect(*u).To(HaveField("CPUMillicoreSeconds", want.cpu.String()))
-	g.Expect(*u).To(HaveField("MemoryByteSeconds", want.mem.String()))
+	// Added up over the periods, should the test run across the end of a month.
+	lines, status := newExpected(), newExpected()
+	got := &coopv1.Cooperative{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "rho"}, got)).To(Succeed())
+	for _, p := range got.Status.Usage.Periods {
+		report := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: p.Period}, report)).To(Succeed())
+		u := usageOf(report, "rho")
+		g.Expect(u).NotTo(BeNil(), p.Period)
+		for _, add := range []struct {
+			sum       *expected
+			cpu, mem  string
+			estimated int64
+		}{{lines, u.CPUMillicoreSeconds, u.MemoryByteSeconds, u.EstimatedSeconds}, {status, p.CPUMillicoreSeconds, p.MemoryByteSeconds, p.EstimatedSeconds}} {
+			cpu, _ := new(big.Int).SetString(add.cpu, 10)
+			mem, _ := new(big.Int).SetString(add.mem, 10)
+			add.sum.cpu.Add(add.sum.cpu, cpu)
+			add.sum.mem.Add(add.sum.mem, mem)
+			g.Expect(add.estimated).To(BeZero())
+		}
+	}
+	g.Expect([]string{lines.cpu.String(), lines.mem.String()}).To(Equal([]string{want.cpu.String(), want.mem.String()}))
 	// The co-op's own status says the same as its line.
-	_, p := getPeriod(g, "rho", "2027-09")
+	g.Expect([]string{status.cpu.String(), status.mem.String()}).To(Equal([]string{want.cpu.String(), want.mem.String()}))
+}
+
+// TestACooperativeCreatedAgainWhileNoMeterRan: a co-op created again under its name while
+// no meter ran (before its start, here) starts from its name's line, at the line's last
+// sample, and the interval from there is estimated, as a restart's gap is: its namespace,
+// which it shares with the co-op before it, may have held something then. Without it, the
+// line was replaced by the new co-op's totals.
+func TestACooperativeCreatedAgainWhileNoMeterRan(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "upsilon")
+	first := createRunningPod(t, "coop-upsilon", "u1", "1", "1Gi")
+
+	clk := clocktesting.NewFakeClock(at("2027-11-10T00:00:00Z"))
+	m1 := New(k8sClient, Options{Clock: clk})
+	g.Expect(m1.Pass(ctx)).To(Succeed()) // baseline
+	clk.Step(time.Minute)
+	g.Expect(m1.Pass(ctx)).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "upsilon"}})).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, first, client.GracePeriodSeconds(0))).To(Succeed())
+	clk.Step(time.Minute)
+	g.Expect(m1.Pass(ctx)).To(Succeed()) // drops it at 00:02, its line written
+	want := newExpected()
+	want.add(1000, gi, 0, 60)
+
+	// The first meter stops. The co-op is created again; the next meter starts at 00:05.
+	createCooperative(t, "upsilon")
+	createRunningPod(t, "coop-upsilon", "u2", "2", "1Gi")
+	clk.Step(3 * time.Minute)
+	m2 := New(k8sClient, Options{Clock: clk})
+	g.Expect(m2.Pass(ctx)).To(Succeed())
+	want.add(2000, gi, 0, 180) // from the line's last sample, estimated
+	clk.Step(time.Minute)
+	g.Expect(m2.Pass(ctx)).To(Succeed())
+	g.Expect(m2.Flush(ctx)).To(Succeed())
+	want.add(2000, gi, 0, 60)
+
+	report := &coopv1.CostReport{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2027-11"}, report)).To(Succeed())
+	u := usageOf(report, "upsilon")
+	g.Expect(u).NotTo(BeNil())
+	g.Expect(*u).To(And(
+		HaveField("CPUMillicoreSeconds", want.cpu.String()),
+		HaveField("MemoryByteSeconds", want.mem.String()),
+		HaveField("EstimatedSeconds", int64(180)),
+	))
+	_, p := getPeriod(g, "upsilon", "2027-11")
 	g.Expect(p.CPUMillicoreSeconds).To(Equal(want.cpu.String()))
+}
+
+// TestACooperativeWhoseReportCannotBeReadIsNotStartedFromNothing: a co-op without usage in
+// its status whose month's CostReport cannot be read is not metered from zero (its first
+// write would replace its name's line): the pass fails for it, and the next pass, which
+// reads the report, starts it from the line.
+func TestACooperativeWhoseReportCannotBeReadIsNotStartedFromNothing(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "phi")
+	first := createRunningPod(t, "coop-phi", "f1", "1", "1Gi")
+	clk := clocktesting.NewFakeClock(at("2027-12-10T00:00:00Z"))
+	m1 := New(k8sClient, Options{Clock: clk})
+	g.Expect(m1.Pass(ctx)).To(Succeed())
+	clk.Step(time.Minute)
+	g.Expect(m1.Pass(ctx)).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "phi"}})).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, first, client.GracePeriodSeconds(0))).To(Succeed())
+	clk.Step(time.Minute)
+	g.Expect(m1.Pass(ctx)).To(Succeed()) // line at 60 CPU-seconds
+	createCooperative(t, "phi")
+
+	unreadable := &atomic.Bool{}
+	unreadable.Store(true)
+	base, err := client.NewWithWatch(cfg, client.Options{Scheme: k8sClient.Scheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	c := interceptor.NewClient(base, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, ok := obj.(*coopv1.CostReport); ok && unreadable.Load() {
+				return apierrors.NewServiceUnavailable("refused by the test")
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+	})
+	m2 := New(c, Options{Clock: clk})
+	g.Expect(m2.Pass(ctx)).To(MatchError(ContainSubstring("reading CostReport 2027-12 for the totals of co-op phi")))
+	m2.mu.Lock()
+	g.Expect(m2.coops).NotTo(HaveKey("phi"))
+	m2.mu.Unlock()
+	unreadable.Store(false)
+	g.Expect(m2.Pass(ctx)).To(Succeed())
+	report := &coopv1.CostReport{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2027-12"}, report)).To(Succeed())
+	g.Expect(usageOf(report, "phi")).To(HaveField("CPUMillicoreSeconds", "60000"))
 }
 
 // TestADeletedCooperativeHoldingAVolumeIsChargedAfterARestart: a co-op deleted while its
