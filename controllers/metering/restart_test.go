@@ -620,7 +620,7 @@ func TestACooperativeCreatedAgainUnderItsNamePaysForTheWholeMonth(t *testing.T) 
 
 	c, failing := failingReports(t)
 	clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second).Add(-10 * time.Minute))
-	m := New(c, Options{Clock: clk}) // reads the API server directly: no cache lag
+	m := New(c, Options{Clock: clk})    // reads the API server directly: no cache lag
 	g.Expect(m.Pass(ctx)).To(Succeed()) // baseline
 	clk.Step(time.Minute)
 	g.Expect(m.Pass(ctx)).To(Succeed())
