@@ -254,6 +254,9 @@ const (
 	// ReasonSplitPrimary: another region reports that it holds the primary too (after a
 	// failover); an admin must resolve it.
 	ReasonSplitPrimary = "SplitPrimary"
+	// ReasonPrimaryAtUnlistedPeer: the home Cluster follows the copy of a peer that holds
+	// the primary, which the co-op no longer lists: it stays a replica.
+	ReasonPrimaryAtUnlistedPeer = "PrimaryAtUnlistedPeer"
 	// ReasonMoving: the co-op moves to a peer hub (`cooperator federation move`): the
 	// switchover or the release is under way; the message says what it waits for.
 	ReasonMoving = "Moving"
@@ -308,7 +311,10 @@ const (
 	// peer: the region of the home hub.
 	LabelMirroredFrom = "coop.cooperator.dev/mirrored-from"
 	// AnnotationFailover on a standby Cooperative, set by `cooperator federation failover`,
-	// promotes it without waiting for the home hub. Its value must be AcceptDataLoss.
+	// promotes it without waiting for the home hub. On a home Cooperative whose Cluster
+	// follows a peer's copy after a switchover (with spec.federation.primary cleared), it
+	// promotes the home without that copy's token; the operator removes it once the home
+	// holds the primary. Its value must be AcceptDataLoss.
 	AnnotationFailover = "coop.cooperator.dev/failover"
 	// AnnotationMoveTo on a home Cooperative, set by `cooperator federation move`, names the
 	// FederationPeer the co-op moves to: once the switchover to it is complete, the home

@@ -19,6 +19,7 @@ package federation
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -291,6 +292,78 @@ func TestHomeTopology(t *testing.T) {
 		topo = HomeTopology(c, &hub, []HomePeer{p}, &cnpgv1.Cluster{Status: cnpgv1.ClusterStatus{LastPromotionToken: "back"}})
 		if !topo.Primary {
 			t.Fatal("promoted with the token, the platform should run")
+		}
+	})
+
+	// The home Cluster as a switchover to south left it: following south's copy.
+	demoted := func() *cnpgv1.Cluster {
+		return &cnpgv1.Cluster{Spec: cnpgv1.ClusterSpec{
+			ReplicaCluster: &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-south", Source: "a-eu-south"},
+			ExternalClusters: []cnpgv1.ExternalCluster{
+				{Name: "origin"}, {Name: "a-eu-west"}, {Name: "a-eu-south"},
+			},
+		}}
+	}
+	following := cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-south", Source: "a-eu-south"}
+	t.Run("back home before the switchover was recorded: waits for the token of the copy it follows", func(t *testing.T) {
+		c := home("") // no LastSwitchover yet
+		topo := HomeTopology(c, &hub, []HomePeer{south}, demoted())
+		if topo.Primary || topo.Replica == nil || *topo.Replica != following {
+			t.Fatalf("replica %+v primary %v: want it to keep following south until its token", topo.Replica, topo.Primary)
+		}
+		p := south
+		p.DemotionToken = "back"
+		topo = HomeTopology(c, &hub, []HomePeer{p}, demoted())
+		if topo.Primary || topo.Replica == nil || topo.Replica.PromotionToken != "back" || topo.Replica.Primary != "a-eu-west" {
+			t.Fatalf("replica %+v primary %v: want promotion with south's token", topo.Replica, topo.Primary)
+		}
+	})
+	for _, tc := range []struct {
+		name  string
+		coop  *coopv1.Cooperative
+		peers []HomePeer
+	}{
+		{"the peer and the primary dropped at once", &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}, nil},
+		{"the peer no longer declared by the hub", home("south"), nil},
+		{"the primary named at a peer the hub does not know", home("north"), []HomePeer{south}},
+		{"the primary cleared, the peer's archive unknown", home(""), []HomePeer{{Name: "south", Region: "eu-south"}}},
+	} {
+		t.Run("demoted, "+tc.name+": keeps following, never promotes without a token", func(t *testing.T) {
+			topo := HomeTopology(tc.coop, &hub, tc.peers, demoted())
+			if topo.Primary || topo.Replica == nil || *topo.Replica != following {
+				t.Fatalf("replica %+v primary %v: want the Cluster to keep following a-eu-south", topo.Replica, topo.Primary)
+			}
+			var names []string
+			for _, ec := range topo.ExternalClusters {
+				names = append(names, ec.Name)
+			}
+			if !slices.Equal(names, []string{"a-eu-west", "a-eu-south"}) {
+				t.Errorf("external clusters %v: want the topology's own, as applied", names)
+			}
+			if !strings.Contains(topo.Message, "promoted only with its demotion token") {
+				t.Errorf("message %q", topo.Message)
+			}
+		})
+	}
+	t.Run("a failover to the home promotes it without the token", func(t *testing.T) {
+		failover := func(c *coopv1.Cooperative) *coopv1.Cooperative {
+			c.Annotations = map[string]string{coopv1.AnnotationFailover: coopv1.AcceptDataLoss}
+			return c
+		}
+		topo := HomeTopology(failover(&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}), &hub, nil, demoted())
+		if !topo.Primary || topo.Replica != nil {
+			t.Fatalf("no peer listed: replica %+v primary %v, want standalone", topo.Replica, topo.Primary)
+		}
+		c := failover(home(""))
+		c.Status.Federation = &coopv1.FederationStatus{LastSwitchover: &coopv1.SwitchoverRecord{From: "eu-west", To: "eu-south"}}
+		topo = HomeTopology(c, &hub, []HomePeer{south}, demoted())
+		want := cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-west", Source: "a-eu-south"}
+		if !topo.Primary || topo.Replica == nil || *topo.Replica != want {
+			t.Fatalf("peer listed: replica %+v primary %v, want %+v", topo.Replica, topo.Primary, want)
+		}
+		topo = HomeTopology(failover(home("south")), &hub, []HomePeer{south}, demoted())
+		if topo.Primary || topo.Replica == nil || *topo.Replica != following {
+			t.Fatalf("primary still asked at south: replica %+v primary %v, want it to keep following", topo.Replica, topo.Primary)
 		}
 	})
 }

@@ -272,7 +272,7 @@ func simulatePromoted(h *hub, namespace, name, token string) error {
 }
 
 var _ = Describe("Peered hubs", Ordered, func() {
-	BeforeAll(func() { dumpOnFailure("fairride-lyon", "coursiers-velo", "velo-nantes") })
+	BeforeAll(func() { dumpOnFailure("fairride-lyon", "coursiers-velo", "velo-nantes", "rail-lille") })
 
 	It("see each other as reachable, with scoped credentials and the other's version", func() {
 		for _, pair := range [][2]*hub{{west, south}, {south, west}} {
@@ -883,7 +883,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 
 		Expect(cli.FederationTo(ctx, []string{"failover", "solidaire-napoli", "--accept-data-loss",
 			"--kubeconfig", adminKubeconfig(south), "--interval", "300ms", "--timeout", "60s"}, &out)).To(Succeed())
-		Expect(out.String()).To(ContainSubstring("WAL that region eu-west had not archived yet is LOST"))
+		Expect(out.String()).To(ContainSubstring("without the demotion token of its home (region eu-west). WAL it had not archived yet is LOST"))
 		// The command waits for the federation's role; the Cluster is written apart, by the
 		// Cooperative reconciler.
 		Eventually(func() *cnpgv1.ReplicaClusterConfiguration {
@@ -982,5 +982,68 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(south.k8s.Delete(ctx, standby)).To(Succeed())
 		Expect(south.k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.MirrorNamespace("eu-west"), Name: "velo-nantes-objectstore"}})).To(Succeed())
 		Eventually(coopOn(south, "velo-nantes"), timeout).Should(BeNil())
+	})
+
+	It("keeps the home a replica when the peer that holds the primary is dropped, until a failover to the home", func() {
+		createWithReadCredentials(west, newCoop("rail-lille", "eu-south"))
+		Eventually(standbyState(west, "rail-lille", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		Eventually(role(south, "rail-lille"), timeout).Should(Equal(coopv1.RoleStandby))
+
+		// Switched over to eu-south, as the first spec plays it.
+		c := coopOn(west, "rail-lille")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Federation.Primary = "eu-south"
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		Eventually(func() string { return cluster(west, "rail-lille")().Spec.ReplicaCluster.Primary }, timeout).Should(Equal("rail-lille-eu-south"))
+		token := `{"latestCheckpointTimelineID":"1","latestCheckpointREDOLocation":"0/7000028"}`
+		Expect(simulateDemoted(west, "coop-rail-lille", "rail-lille", token)).To(Succeed())
+		Eventually(func() string { return coopOn(south, "rail-lille")().Spec.Standby.PromotionToken }, timeout).Should(Equal(token))
+		Eventually(cluster(south, "rail-lille"), timeout).ShouldNot(BeNil())
+		Expect(simulatePromoted(south, "coop-rail-lille", "rail-lille", token)).To(Succeed())
+		Eventually(role(south, "rail-lille"), timeout).Should(Equal(coopv1.RolePrimary))
+		Eventually(role(west, "rail-lille"), timeout).Should(Equal(coopv1.RoleStandby))
+
+		// Run against the home while it asks for the primary at the peer, failover refuses.
+		var out bytes.Buffer
+		err := cli.FederationTo(ctx, []string{"failover", "rail-lille", "--accept-data-loss", "--kubeconfig", adminKubeconfig(west)}, &out)
+		Expect(err).To(MatchError(ContainSubstring("asks for the primary at peer eu-south")))
+
+		// A co-op admin drops the peer and the primary in one patch (which the API allows:
+		// no primary names a missing peer). Before, the home then promoted without a token
+		// while the copy at eu-south went on serving: two primaries.
+		c = coopOn(west, "rail-lille")()
+		patch = client.MergeFrom(c.DeepCopy())
+		c.Spec.Federation = coopv1.FederationSpec{}
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		settled(west, "rail-lille", func(c *coopv1.Cooperative) bool { return len(c.Spec.Federation.Peers) == 0 })
+		Eventually(func(g Gomega) {
+			fr := meta.FindStatusCondition(coopOn(west, "rail-lille")().Status.Conditions, coopv1.ConditionFederationReady)
+			g.Expect(fr).NotTo(BeNil())
+			g.Expect(fr.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(fr.Reason).To(Equal(coopv1.ReasonPrimaryAtUnlistedPeer))
+			g.Expect(fr.Message).To(ContainSubstring("follows rail-lille-eu-south"))
+		}, timeout).Should(Succeed())
+		Expect(cluster(west, "rail-lille")().Spec.ReplicaCluster).To(Equal(&cnpgv1.ReplicaClusterConfiguration{
+			Self: "rail-lille-eu-west", Primary: "rail-lille-eu-south", Source: "rail-lille-eu-south",
+		}), "the home Cluster still follows the copy that holds the primary")
+		Expect(cluster(west, "rail-lille")().Spec.ExternalClusters).To(ContainElement(HaveField("Name", "rail-lille-eu-south")))
+		Expect(replicas(west, "rail-lille")()).To(BeZero())
+		Expect(role(west, "rail-lille")()).To(Equal(coopv1.RoleStandby))
+		Expect(coopOn(south, "rail-lille")()).NotTo(BeNil(), "the copy holding the primary is not removed")
+
+		// The peer lost for good, a hub admin fails over to the home, accepting the loss.
+		err = cli.FederationTo(ctx, []string{"failover", "rail-lille", "--kubeconfig", adminKubeconfig(west)}, &out)
+		Expect(err).To(MatchError(ContainSubstring("without the copy it follows in region eu-south")))
+		Expect(coopOn(west, "rail-lille")().Annotations).NotTo(HaveKey(coopv1.AnnotationFailover))
+		out.Reset()
+		Expect(cli.FederationTo(ctx, []string{"failover", "rail-lille", "--accept-data-loss",
+			"--kubeconfig", adminKubeconfig(west), "--interval", "300ms", "--timeout", "60s"}, &out)).To(Succeed())
+		Expect(out.String()).To(ContainSubstring("WAL it had not archived yet is LOST"))
+		Eventually(func() *cnpgv1.ReplicaClusterConfiguration { return cluster(west, "rail-lille")().Spec.ReplicaCluster }, timeout).
+			Should(BeNil(), "promoted without a token: no peer is listed any more")
+		Eventually(replicas(west, "rail-lille"), timeout).Should(BeNumerically(">", 0))
+		// Done, the annotation goes: it would promote without a token at a later switchover.
+		Eventually(func() map[string]string { return coopOn(west, "rail-lille")().Annotations }, timeout).
+			ShouldNot(HaveKey(coopv1.AnnotationFailover))
 	})
 })

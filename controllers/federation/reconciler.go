@@ -26,6 +26,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,6 +97,9 @@ type homeScope struct {
 	homePeers []HomePeer
 	// holdsPrimary: the local Cluster holds the primary (its topology says so).
 	holdsPrimary bool
+	// held says why the local Cluster keeps following another member's copy although
+	// nothing here asks it to (HeldMessage); followed is that copy's region.
+	held, followed string
 	// fed is the federation status the phases build; nil when the co-op takes no part in
 	// federation.
 	fed *coopv1.FederationStatus
@@ -190,7 +194,11 @@ func (r *CooperativeReconciler) newHomeScope(ctx context.Context, coop *coopv1.C
 	if err != nil {
 		return nil, err
 	}
-	s.holdsPrimary = HomeTopology(coop, &r.Hub, s.homePeers, cluster).Primary
+	t := HomeTopology(coop, &r.Hub, s.homePeers, cluster)
+	s.holdsPrimary, s.held = t.Primary, t.Message
+	if s.held != "" {
+		s.followed = strings.TrimPrefix(followedMember(cluster), coop.Name+"-")
+	}
 	primaryRegion := r.Hub.Region
 	if coop.Spec.Federation.Primary != "" {
 		primaryRegion = ""
@@ -267,14 +275,34 @@ func (r *CooperativeReconciler) prune(ctx context.Context, s *homeScope) error {
 // role sets the role of the copy here and the switchover record (SetHomeRole), and warns of
 // a split primary. A co-op that lists no peers and never switched over takes no part in
 // federation: its status says nothing of it.
-func (r *CooperativeReconciler) role(_ context.Context, s *homeScope) error {
+func (r *CooperativeReconciler) role(ctx context.Context, s *homeScope) error {
 	SetHomeRole(s.fed, s.old, r.Hub.Region, s.holdsPrimary, r.now())
+	if s.held != "" {
+		s.fed.Role, s.fed.PrimaryRegion, s.fed.Message = coopv1.RoleStandby, s.followed, s.held
+	}
+	if s.holdsPrimary && s.coop.Annotations[coopv1.AnnotationFailover] != "" {
+		// A failover to the home is done: the annotation would otherwise promote the home
+		// without a token at the next switchover back.
+		if err := r.forgetFailover(ctx, s.coop); err != nil {
+			return err
+		}
+	}
 	if len(splitPrimaries(s.fed)) > 0 {
 		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, coopv1.ReasonSplitPrimary, "Federation", "%s", s.fed.Message)
 	}
 	if len(s.coop.Spec.Federation.Peers) == 0 && (s.old.Role == "" || s.old.Role == coopv1.RolePrimary) && len(s.old.Standbys) == 0 {
 		s.fed = nil
 		s.untouched = s.coop.Status.Federation == nil
+	}
+	return nil
+}
+
+// forgetFailover removes the failover annotation from a home co-op whose Cluster holds the
+// primary again.
+func (r *CooperativeReconciler) forgetFailover(ctx context.Context, coop *coopv1.Cooperative) error {
+	patch := []byte(`{"metadata":{"annotations":{"` + coopv1.AnnotationFailover + `":null}}}`)
+	if err := r.Client.Patch(ctx, coop, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldOwner)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("removing the failover annotation, the home holding the primary again: %w", err)
 	}
 	return nil
 }
@@ -764,6 +792,9 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		c.Reason, c.Message = coopv1.ReasonObjectStoreCredentialsMissing, strings.Join(noCredentials, "; ")
 	case len(refused) > 0:
 		c.Reason, c.Message = coopv1.ReasonStandbyRefused, strings.Join(refused, "; ")
+	case coop.Spec.Standby == nil && fed.Role == coopv1.RoleStandby && !slices.ContainsFunc(fed.Standbys, func(st coopv1.PeerStandbyStatus) bool { return st.Region == fed.PrimaryRegion }):
+		// Demoted, following a copy the co-op no longer lists (HomeTopology).
+		c.Reason, c.Message = coopv1.ReasonPrimaryAtUnlistedPeer, fed.Message
 	case fed.Role == coopv1.RoleDemoting || fed.Role == coopv1.RolePromoting:
 		c.Reason, c.Message = coopv1.ReasonSwitchingOver, fmt.Sprintf("%s: %s", fed.Role, fed.Message)
 	case len(waiting) > 0:

@@ -187,7 +187,65 @@ type HomePeer struct {
 // standalone. With them, its Cluster names itself and the primary in the topology: the
 // primary is here unless spec.federation.primary names a peer, and the Cluster follows that
 // peer's archive once demoted.
+//
+// A home Cluster that follows a peer's copy (demoted by a switchover) is promoted only
+// with that peer's demotion token: never because the peer left the co-op's list or the
+// hub's FederationPeers, or the primary is named at a peer this hub does not know, which
+// would leave the peer's copy serving as a second primary. It then keeps following as it
+// does (HeldMessage says why), until the peer is listed and declared again, or a hub admin
+// fails over to the home (AnnotationFailover on the home co-op, with
+// spec.federation.primary cleared), which promotes it without the token.
 func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomePeer, cluster *cnpgv1.Cluster) topology.Topology {
+	t := homeTopology(coop, hub, peers, cluster)
+	following := followedMember(cluster)
+	if following == "" {
+		return t
+	}
+	failover := coop.Annotations[coopv1.AnnotationFailover] == coopv1.AcceptDataLoss && coop.Spec.Federation.Primary == ""
+	promotes := t.Replica == nil || (t.Replica.Primary == t.Replica.Self && t.Replica.PromotionToken == "")
+	switch {
+	case failover && promotes:
+		return t
+	case failover:
+		// Promote now, without the token of the copy it follows: what that copy wrote
+		// and did not archive is lost.
+		t.Replica.Primary, t.Replica.Source, t.Replica.PromotionToken = t.Replica.Self, following, ""
+		t.Primary = true
+		return t
+	case !promotes:
+		return t
+	}
+	rc := cluster.Spec.ReplicaCluster.DeepCopy()
+	held := topology.Topology{Primary: false, Replica: rc, Message: HeldMessage(following)}
+	for _, ec := range cluster.Spec.ExternalClusters {
+		if ec.Name == rc.Self || ec.Name == rc.Primary || ec.Name == rc.Source {
+			held.ExternalClusters = append(held.ExternalClusters, *ec.DeepCopy())
+		}
+	}
+	return held
+}
+
+// HeldMessage says why a home Cluster that follows another member's copy stays a replica.
+func HeldMessage(following string) string {
+	return fmt.Sprintf("the Cluster follows %s, the copy that holds the primary, and is promoted only with its demotion token: "+
+		"list that peer in spec.federation.peers (and have the hub declare it) to switch back, or, if that copy is lost for good, "+
+		"run `cooperator federation failover` against this hub (WAL it had not archived is lost)", following)
+}
+
+// followedMember is the topology name of the member whose copy the Cluster follows, as
+// applied; "" when it follows none (it is the primary, or outside a topology).
+func followedMember(cluster *cnpgv1.Cluster) string {
+	if cluster == nil || cluster.Spec.ReplicaCluster == nil {
+		return ""
+	}
+	rc := cluster.Spec.ReplicaCluster
+	if rc.Primary == "" || rc.Primary == rc.Self {
+		return ""
+	}
+	return rc.Primary
+}
+
+func homeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomePeer, cluster *cnpgv1.Cluster) topology.Topology {
 	if len(peers) == 0 {
 		return topology.Standalone
 	}
@@ -231,11 +289,18 @@ func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 		return t
 	}
 	t.Replica = &cnpgv1.ReplicaClusterConfiguration{Self: self, Primary: TopologyName(coop.Name, primaryRegion), Source: source}
-	if t.Primary && coop.Status.Federation != nil && coop.Status.Federation.LastSwitchover != nil {
+	// The peer whose copy held the primary: the one the Cluster follows, as applied, else
+	// the last switchover's (recorded once the home saw that copy promoted). A switchover
+	// back home asked before that record still waits for that copy's token.
+	heldBy := followedMember(cluster)
+	if heldBy == "" && coop.Status.Federation != nil && coop.Status.Federation.LastSwitchover != nil {
+		heldBy = TopologyName(coop.Name, coop.Status.Federation.LastSwitchover.To)
+	}
+	if t.Primary && heldBy != "" {
 		// Back home after a switchover: promote with the demotion token of the peer that
 		// held the primary; until it has published one, keep following it.
 		for _, p := range peers {
-			if coop.Status.Federation.LastSwitchover.To != p.Region || !hasExternal(t.ExternalClusters, TopologyName(coop.Name, p.Region)) {
+			if TopologyName(coop.Name, p.Region) != heldBy || !hasExternal(t.ExternalClusters, heldBy) {
 				continue
 			}
 			if p.DemotionToken == "" {

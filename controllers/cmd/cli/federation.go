@@ -341,20 +341,32 @@ func describePrimary(target string) string {
 	return "peer " + target
 }
 
-// failover promotes a standby on this hub without the home's demotion token.
+// failover promotes a standby on this hub without the home's demotion token; or, run
+// against the home hub, promotes the home's copy without the token of the peer's copy it
+// follows after a switchover (that peer lost for good).
 func failover(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags) error {
 	coop := &coopv1.Cooperative{}
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
 		return explain(err, "reading Cooperative "+name)
 	}
-	if coop.Spec.Standby == nil {
-		return fmt.Errorf("%s is not a standby on this hub: failover runs against the hub that keeps the standby", name)
+	from := ""
+	if sb := coop.Spec.Standby; sb != nil {
+		from = "its home (region " + sb.HomeRegion + ")"
+	} else {
+		fed := coop.Status.Federation
+		switch {
+		case fed == nil || fed.Role == coopv1.RolePrimary || fed.Role == "":
+			return fmt.Errorf("%s holds the primary on this hub: failover runs against the hub that keeps the standby", name)
+		case coop.Spec.Federation.Primary != "":
+			return fmt.Errorf("%s asks for the primary at peer %s (spec.federation.primary): to fail over to the home, clear it first (switchover --to home), then run failover again if that peer's copy never hands the primary back", name, coop.Spec.Federation.Primary)
+		}
+		from = "the copy it follows in region " + fed.PrimaryRegion
 	}
 	if !f.acceptDataLoss {
-		return fmt.Errorf("failover promotes %s without its home (region %s): WAL the home had not archived yet is lost; run again with --accept-data-loss to go ahead, or use switchover while the home answers", name, coop.Spec.Standby.HomeRegion)
+		return fmt.Errorf("failover promotes %s without %s: WAL that copy had not archived yet is lost; run again with --accept-data-loss to go ahead, or use switchover while it answers", name, from)
 	}
-	fmt.Fprintf(out, "%s: promoting the standby without the home's demotion token. WAL that region %s had not archived yet is LOST.\n", name, coop.Spec.Standby.HomeRegion)
-	fmt.Fprintf(out, "%s: if the home hub comes back it still runs its copy as the primary: stop it there before clients reach it.\n", name)
+	fmt.Fprintf(out, "%s: promoting the copy here without the demotion token of %s. WAL it had not archived yet is LOST.\n", name, from)
+	fmt.Fprintf(out, "%s: if that copy comes back it still runs as the primary: stop it there before clients reach it.\n", name)
 	if coop.Annotations[coopv1.AnnotationFailover] != coopv1.AcceptDataLoss {
 		patch := client.MergeFrom(coop.DeepCopy())
 		if coop.Annotations == nil {
@@ -368,8 +380,12 @@ func failover(ctx context.Context, c client.Client, out io.Writer, name string, 
 	if f.noWait {
 		return nil
 	}
+	home := coop.Spec.Standby == nil
 	return follow(ctx, c, out, name, f, func(co *coopv1.Cooperative) bool {
-		return co.Status.Federation != nil && co.Status.Federation.Role == coopv1.RolePrimary
+		// A home that lists no peer any more takes no part in federation once it holds
+		// the primary: its federation status goes.
+		return (co.Status.Federation != nil && co.Status.Federation.Role == coopv1.RolePrimary) ||
+			(home && co.Status.Federation == nil && len(co.Spec.Federation.Peers) == 0)
 	})
 }
 
