@@ -254,9 +254,8 @@ const (
 	// ReasonSplitPrimary: another region reports that it holds the primary too (after a
 	// failover); an admin must resolve it.
 	ReasonSplitPrimary = "SplitPrimary"
-	// ReasonPrimaryAtUnlistedPeer: the home Cluster follows the copy of a peer that holds
-	// the primary, which the co-op no longer lists: it stays a replica.
-	ReasonPrimaryAtUnlistedPeer = "PrimaryAtUnlistedPeer"
+	// ReasonPrimaryHeldAtPeer: the home's copy is Held (RoleHeld).
+	ReasonPrimaryHeldAtPeer = "PrimaryHeldAtPeer"
 	// ReasonMoving: the co-op moves to a peer hub (`cooperator federation move`): the
 	// switchover or the release is under way; the message says what it waits for.
 	ReasonMoving = "Moving"
@@ -423,7 +422,7 @@ type StandbyRelease struct {
 }
 
 // FederationRole is what a hub's copy of a co-op is.
-// +kubebuilder:validation:Enum=Primary;Standby;Demoting;Promoting
+// +kubebuilder:validation:Enum=Primary;Standby;Demoting;Promoting;Held
 type FederationRole string
 
 // The roles.
@@ -436,6 +435,11 @@ const (
 	RoleDemoting FederationRole = "Demoting"
 	// RolePromoting: a switchover to this copy is under way.
 	RolePromoting FederationRole = "Promoting"
+	// RoleHeld: the home's copy follows a peer's copy that holds the primary, and stays a
+	// replica: it is promoted only with that copy's demotion token, which it cannot ask
+	// for (the co-op no longer lists the peer, the hub no longer declares it, or the peer
+	// has not said where its copy archives). It runs no platform.
+	RoleHeld FederationRole = "Held"
 )
 
 // StandbyState is how a co-op's standby at one peer stands.

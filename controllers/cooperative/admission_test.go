@@ -344,6 +344,32 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		Expect(dry(func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves it alone")
 	})
 
+	It("does not fail the co-op over to the home: only who may delete it may set the failover annotation", func() {
+		setFailover := func(v string) func(*coopv1.Cooperative) {
+			return func(c *coopv1.Cooperative) {
+				if c.Annotations == nil {
+					c.Annotations = map[string]string{}
+				}
+				if v == "" {
+					delete(c.Annotations, coopv1.AnnotationFailover)
+					return
+				}
+				c.Annotations[coopv1.AnnotationFailover] = v
+			}
+		}
+		dry := func(c client.Client, mutate func(*coopv1.Cooperative)) error {
+			return retry.RetryOnConflict(retry.DefaultRetry, func() error { return dryUpdateAs(c, name, mutate) })
+		}
+		refusedWith(dry(alice, setFailover(coopv1.AcceptDataLoss)), "metadata.annotations[coop.cooperator.dev/failover]", "only someone who may delete this Cooperative")
+		Expect(dry(k8s, setFailover(coopv1.AcceptDataLoss))).To(Succeed(), "the hub may")
+		// Set by the hub, the co-op's admins may take it back, not change it.
+		Expect(updateAs(k8s, name, setFailover(coopv1.AcceptDataLoss))).To(Succeed())
+		DeferCleanup(func() { Expect(updateAs(k8s, name, setFailover(""))).To(Succeed()) })
+		refusedWith(dry(alice, setFailover("yes")), "only someone who may delete this Cooperative")
+		Expect(dry(alice, setFailover(""))).To(Succeed(), "removing it")
+		Expect(dry(alice, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves it alone")
+	})
+
 	It("does not suspend or resume the co-op: only who may delete it may", func() {
 		setSuspend := func(v bool) func(*coopv1.Cooperative) {
 			return func(c *coopv1.Cooperative) { c.Spec.Suspend = v }

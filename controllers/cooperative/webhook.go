@@ -112,6 +112,11 @@ func (v *Validator) ValidateCreate(ctx context.Context, coop *coopv1.Cooperative
 		return nil, err
 	}
 	errs = append(errs, moveErrs...)
+	failoverErrs, err := v.failoverAnnotationErrors(ctx, nil, coop, user)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, failoverErrs...)
 	warnings, more, err := v.validate(ctx, nil, coop, user)
 	if err != nil {
 		return nil, err
@@ -134,6 +139,11 @@ func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooper
 		return nil, err
 	}
 	errs = append(errs, moveErrs...)
+	failoverErrs, err := v.failoverAnnotationErrors(ctx, old, coop, user)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, failoverErrs...)
 	suspendErrs, err := v.suspendErrors(ctx, old, coop, user)
 	if err != nil {
 		return nil, err
@@ -203,6 +213,31 @@ func (v *Validator) moveAnnotationErrors(ctx context.Context, old, coop *coopv1.
 	}
 	return field.ErrorList{field.Forbidden(path,
 		"a move releases the co-op to another hub and ends with its deletion here: only someone who may delete this Cooperative (the hub's admins) may set, change or remove it")}, nil
+}
+
+// failoverAnnotationErrors refuses a request that adds or changes the annotation
+// coopv1.AnnotationFailover on a home co-op unless its sender may delete the Cooperative (the
+// hub's admins; asked of the API server with a SubjectAccessReview): on a home that follows
+// a peer's copy it promotes the home without that copy's token, which loses what the copy
+// did not archive and, if the copy still serves, makes two primaries. Removing it is
+// always allowed (the operator removes it once the home holds the primary). On a standby,
+// which no co-op admin may change, it is the peer hub's failover, as before.
+func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (field.ErrorList, error) {
+	after, has := coop.Annotations[coopv1.AnnotationFailover]
+	if !has || coop.Spec.Standby != nil || user.Username == v.Hub.OperatorUsername {
+		return nil, nil
+	}
+	if old != nil {
+		if before, had := old.Annotations[coopv1.AnnotationFailover]; had && before == after {
+			return nil, nil
+		}
+	}
+	ok, err := v.mayDelete(ctx, user, coop.Name)
+	if err != nil || ok {
+		return nil, err
+	}
+	return field.ErrorList{field.Forbidden(field.NewPath("metadata", "annotations").Key(coopv1.AnnotationFailover),
+		"a failover promotes the home without the token of the peer's copy that holds the primary, and loses what that copy did not archive: only someone who may delete this Cooperative (the hub's admins) may ask for it")}, nil
 }
 
 // suspendErrors refuses an update that sets or clears spec.suspend unless its sender may

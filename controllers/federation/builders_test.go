@@ -350,16 +350,28 @@ func TestHomeTopology(t *testing.T) {
 			c.Annotations = map[string]string{coopv1.AnnotationFailover: coopv1.AcceptDataLoss}
 			return c
 		}
-		topo := HomeTopology(failover(&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}), &hub, nil, demoted())
-		if !topo.Primary || topo.Replica != nil {
-			t.Fatalf("no peer listed: replica %+v primary %v, want standalone", topo.Replica, topo.Primary)
+		alone := failover(&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}})
+		topo := HomeTopology(alone, &hub, nil, demoted())
+		if topo.Primary || topo.Replica != nil {
+			t.Fatalf("no peer listed: replica %+v primary %v, want standalone, primary once applied", topo.Replica, topo.Primary)
+		}
+		if topo = HomeTopology(alone, &hub, nil, &cnpgv1.Cluster{}); !topo.Primary {
+			t.Fatal("applied: the home holds the primary")
 		}
 		c := failover(home(""))
 		c.Status.Federation = &coopv1.FederationStatus{LastSwitchover: &coopv1.SwitchoverRecord{From: "eu-west", To: "eu-south"}}
-		topo = HomeTopology(c, &hub, []HomePeer{south}, demoted())
 		want := cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-west", Source: "a-eu-south"}
+		topo = HomeTopology(c, &hub, []HomePeer{south}, demoted())
+		if topo.Primary || topo.Replica == nil || *topo.Replica != want {
+			t.Fatalf("peer listed: replica %+v primary %v, want %+v, primary once applied", topo.Replica, topo.Primary, want)
+		}
+		// Applied, it stays promoted while the annotation is there, although the record
+		// still says the switchover went to south and south published no token.
+		promoted := demoted()
+		promoted.Spec.ReplicaCluster = want.DeepCopy()
+		topo = HomeTopology(c, &hub, []HomePeer{south}, promoted)
 		if !topo.Primary || topo.Replica == nil || *topo.Replica != want {
-			t.Fatalf("peer listed: replica %+v primary %v, want %+v", topo.Replica, topo.Primary, want)
+			t.Fatalf("applied: replica %+v primary %v, want it to stay %+v", topo.Replica, topo.Primary, want)
 		}
 		topo = HomeTopology(failover(home("south")), &hub, []HomePeer{south}, demoted())
 		if topo.Primary || topo.Replica == nil || *topo.Replica != following {
@@ -487,6 +499,9 @@ func TestFederationCondition(t *testing.T) {
 		{"the copy holds the primary it was asked to", home, &coopv1.FederationStatus{Role: coopv1.RoleStandby, PrimaryRegion: "eu-south", Standbys: []coopv1.PeerStandbyStatus{
 			{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RolePrimary}}},
 			"True/Ready: standbys mirrored at south; the primary is in eu-south"},
+		{"held: following a copy whose token it cannot ask for, the peer mirrored", home, &coopv1.FederationStatus{Role: coopv1.RoleHeld, PrimaryRegion: "eu-south",
+			Message: HeldMessage("a-eu-south"), Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RolePrimary}}},
+			"False/PrimaryHeldAtPeer: " + HeldMessage("a-eu-south")},
 		{"a message that reads like a split is no split", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west",
 			Message: "the copy in eu-south reports that it is the primary (a failover?)", Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RoleStandby}}},
 			"True/Ready: standbys mirrored at south; the primary is in eu-west"},

@@ -1020,7 +1020,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			fr := meta.FindStatusCondition(coopOn(west, "rail-lille")().Status.Conditions, coopv1.ConditionFederationReady)
 			g.Expect(fr).NotTo(BeNil())
 			g.Expect(fr.Status).To(Equal(metav1.ConditionFalse))
-			g.Expect(fr.Reason).To(Equal(coopv1.ReasonPrimaryAtUnlistedPeer))
+			g.Expect(fr.Reason).To(Equal(coopv1.ReasonPrimaryHeldAtPeer))
 			g.Expect(fr.Message).To(ContainSubstring("follows rail-lille-eu-south"))
 		}, timeout).Should(Succeed())
 		Expect(cluster(west, "rail-lille")().Spec.ReplicaCluster).To(Equal(&cnpgv1.ReplicaClusterConfiguration{
@@ -1028,7 +1028,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		}), "the home Cluster still follows the copy that holds the primary")
 		Expect(cluster(west, "rail-lille")().Spec.ExternalClusters).To(ContainElement(HaveField("Name", "rail-lille-eu-south")))
 		Expect(replicas(west, "rail-lille")()).To(BeZero())
-		Expect(role(west, "rail-lille")()).To(Equal(coopv1.RoleStandby))
+		Expect(role(west, "rail-lille")()).To(Equal(coopv1.RoleHeld))
 		Expect(coopOn(south, "rail-lille")()).NotTo(BeNil(), "the copy holding the primary is not removed")
 
 		// The peer lost for good, a hub admin fails over to the home, accepting the loss.

@@ -26,7 +26,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -98,7 +97,8 @@ type homeScope struct {
 	// holdsPrimary: the local Cluster holds the primary (its topology says so).
 	holdsPrimary bool
 	// held says why the local Cluster keeps following another member's copy although
-	// nothing here asks it to (HeldMessage); followed is that copy's region.
+	// nothing here asks it to (HeldMessage); followed is the region of the copy the
+	// Cluster follows, as applied ("" when it follows none).
 	held, followed string
 	// fed is the federation status the phases build; nil when the co-op takes no part in
 	// federation.
@@ -196,8 +196,8 @@ func (r *CooperativeReconciler) newHomeScope(ctx context.Context, coop *coopv1.C
 	}
 	t := HomeTopology(coop, &r.Hub, s.homePeers, cluster)
 	s.holdsPrimary, s.held = t.Primary, t.Message
-	if s.held != "" {
-		s.followed = strings.TrimPrefix(followedMember(cluster), coop.Name+"-")
+	if f := followedMember(cluster); f != "" {
+		s.followed = strings.TrimPrefix(f, coop.Name+"-")
 	}
 	primaryRegion := r.Hub.Region
 	if coop.Spec.Federation.Primary != "" {
@@ -215,6 +215,10 @@ func (r *CooperativeReconciler) newHomeScope(ctx context.Context, coop *coopv1.C
 	s.consented = make([]string, 0, len(s.homePeers))
 	for _, p := range s.homePeers {
 		s.consented = append(s.consented, p.Region)
+	}
+	if s.held != "" {
+		// The copy it follows keeps the primary: the peers are told so, not to hand it over.
+		primaryRegion = s.followed
 	}
 	s.fed = &coopv1.FederationStatus{PrimaryRegion: primaryRegion, LastSwitchover: s.old.LastSwitchover, DemotionToken: token}
 	return s, nil
@@ -278,11 +282,13 @@ func (r *CooperativeReconciler) prune(ctx context.Context, s *homeScope) error {
 func (r *CooperativeReconciler) role(ctx context.Context, s *homeScope) error {
 	SetHomeRole(s.fed, s.old, r.Hub.Region, s.holdsPrimary, r.now())
 	if s.held != "" {
-		s.fed.Role, s.fed.PrimaryRegion, s.fed.Message = coopv1.RoleStandby, s.followed, s.held
+		s.fed.Role, s.fed.Message = coopv1.RoleHeld, s.held
 	}
-	if s.holdsPrimary && s.coop.Annotations[coopv1.AnnotationFailover] != "" {
-		// A failover to the home is done: the annotation would otherwise promote the home
-		// without a token at the next switchover back.
+	if homeFailover(s.coop) && s.holdsPrimary && s.followed == "" &&
+		(s.old.LastSwitchover == nil || s.old.LastSwitchover.To == r.Hub.Region) {
+		// A failover to the home is done, the Cluster promoted and the switchover recorded:
+		// the annotation would otherwise promote the home without a token at the next
+		// switchover back.
 		if err := r.forgetFailover(ctx, s.coop); err != nil {
 			return err
 		}
@@ -792,9 +798,9 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		c.Reason, c.Message = coopv1.ReasonObjectStoreCredentialsMissing, strings.Join(noCredentials, "; ")
 	case len(refused) > 0:
 		c.Reason, c.Message = coopv1.ReasonStandbyRefused, strings.Join(refused, "; ")
-	case coop.Spec.Standby == nil && fed.Role == coopv1.RoleStandby && !slices.ContainsFunc(fed.Standbys, func(st coopv1.PeerStandbyStatus) bool { return st.Region == fed.PrimaryRegion }):
-		// Demoted, following a copy the co-op no longer lists (HomeTopology).
-		c.Reason, c.Message = coopv1.ReasonPrimaryAtUnlistedPeer, fed.Message
+	case fed.Role == coopv1.RoleHeld:
+		// Demoted, following a copy whose token it cannot ask for (HomeTopology).
+		c.Reason, c.Message = coopv1.ReasonPrimaryHeldAtPeer, fed.Message
 	case fed.Role == coopv1.RoleDemoting || fed.Role == coopv1.RolePromoting:
 		c.Reason, c.Message = coopv1.ReasonSwitchingOver, fmt.Sprintf("%s: %s", fed.Role, fed.Message)
 	case len(waiting) > 0:

@@ -194,25 +194,24 @@ type HomePeer struct {
 // would leave the peer's copy serving as a second primary. It then keeps following as it
 // does (HeldMessage says why), until the peer is listed and declared again, or a hub admin
 // fails over to the home (AnnotationFailover on the home co-op, with
-// spec.federation.primary cleared), which promotes it without the token.
+// spec.federation.primary cleared), which promotes it without the token; the topology says
+// the home holds the primary once the Cluster applied that.
 func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomePeer, cluster *cnpgv1.Cluster) topology.Topology {
 	t := homeTopology(coop, hub, peers, cluster)
 	following := followedMember(cluster)
-	if following == "" {
+	if homeFailover(coop) {
+		// Promote now, without the token of the copy it follows or followed: what that copy
+		// wrote and did not archive is lost. The platform runs once the Cluster applied it.
+		if t.Replica != nil {
+			if t.Replica.Primary != t.Replica.Self {
+				t.Replica.Source = t.Replica.Primary
+			}
+			t.Replica.Primary, t.Replica.PromotionToken = t.Replica.Self, ""
+		}
+		t.Primary = following == ""
 		return t
 	}
-	failover := coop.Annotations[coopv1.AnnotationFailover] == coopv1.AcceptDataLoss && coop.Spec.Federation.Primary == ""
-	promotes := t.Replica == nil || (t.Replica.Primary == t.Replica.Self && t.Replica.PromotionToken == "")
-	switch {
-	case failover && promotes:
-		return t
-	case failover:
-		// Promote now, without the token of the copy it follows: what that copy wrote
-		// and did not archive is lost.
-		t.Replica.Primary, t.Replica.Source, t.Replica.PromotionToken = t.Replica.Self, following, ""
-		t.Primary = true
-		return t
-	case !promotes:
+	if following == "" || (t.Replica != nil && (t.Replica.Primary != t.Replica.Self || t.Replica.PromotionToken != "")) {
 		return t
 	}
 	rc := cluster.Spec.ReplicaCluster.DeepCopy()
@@ -225,11 +224,19 @@ func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 	return held
 }
 
+// homeFailover says whether a home co-op is asked to fail over to the home (the failover
+// annotation, with spec.federation.primary cleared).
+func homeFailover(coop *coopv1.Cooperative) bool {
+	return coop.Spec.Standby == nil && coop.Spec.Federation.Primary == "" &&
+		coop.Annotations[coopv1.AnnotationFailover] == coopv1.AcceptDataLoss
+}
+
 // HeldMessage says why a home Cluster that follows another member's copy stays a replica.
 func HeldMessage(following string) string {
-	return fmt.Sprintf("the Cluster follows %s, the copy that holds the primary, and is promoted only with its demotion token: "+
-		"list that peer in spec.federation.peers (and have the hub declare it) to switch back, or, if that copy is lost for good, "+
-		"run `cooperator federation failover` against this hub (WAL it had not archived is lost)", following)
+	return fmt.Sprintf("the Cluster follows %s, the copy that holds the primary, and is promoted only with its demotion token, "+
+		"which it cannot ask for now (the co-op does not list that peer, this hub does not declare it, or the peer has not "+
+		"said where its copy archives): list and declare the peer to switch back, or, if that copy is lost for good, run "+
+		"`cooperator federation failover` against this hub (WAL it had not archived is lost)", following)
 }
 
 // followedMember is the topology name of the member whose copy the Cluster follows, as
