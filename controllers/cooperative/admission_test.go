@@ -370,6 +370,21 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		Expect(dry(alice, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves it alone")
 	})
 
+	It("does not delete the co-op by its metadata: its finalizer and owners are the hub's to change", func() {
+		dry := func(c client.Client, mutate func(*coopv1.Cooperative)) error {
+			return retry.RetryOnConflict(retry.DefaultRetry, func() error { return dryUpdateAs(c, name, mutate) })
+		}
+		Eventually(func() []string { return getCoop(name).Finalizers }, timeout).Should(ContainElement(coopv1.Finalizer))
+		dropFinalizers := func(c *coopv1.Cooperative) { c.Finalizers = nil }
+		owned := func(c *coopv1.Cooperative) {
+			c.OwnerReferences = []metav1.OwnerReference{{APIVersion: coopv1.GroupVersion.String(), Kind: "HostingPlan", Name: "small", UID: "00000000-0000-0000-0000-000000000000"}}
+		}
+		refusedWith(dry(alice, dropFinalizers), "metadata.finalizers", "coop.cooperator.dev/finalizer is the operator's", "only someone who may delete this Cooperative")
+		refusedWith(dry(alice, owned), "metadata.ownerReferences", "only someone who may delete this Cooperative")
+		Expect(dry(k8s, dropFinalizers)).To(Succeed(), "the hub may, for a finalizer stuck for good")
+		Expect(dry(alice, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves them alone")
+	})
+
 	It("does not suspend or resume the co-op: only who may delete it may", func() {
 		setSuspend := func(v bool) func(*coopv1.Cooperative) {
 			return func(c *coopv1.Cooperative) { c.Spec.Suspend = v }

@@ -144,6 +144,11 @@ func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooper
 		return nil, err
 	}
 	errs = append(errs, failoverErrs...)
+	lifeErrs, err := v.lifecycleErrors(ctx, old, coop, user)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, lifeErrs...)
 	suspendErrs, err := v.suspendErrors(ctx, old, coop, user)
 	if err != nil {
 		return nil, err
@@ -238,6 +243,38 @@ func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coo
 	}
 	return field.ErrorList{field.Forbidden(field.NewPath("metadata", "annotations").Key(coopv1.AnnotationFailover),
 		"a failover promotes the home without the token of the peer's copy that holds the primary, and loses what that copy did not archive: only someone who may delete this Cooperative (the hub's admins) may ask for it")}, nil
+}
+
+// lifecycleErrors refuses an update that removes one of the operator's finalizers
+// (coop.cooperator.dev/*) or changes the ownerReferences, unless the operator sends it or
+// its sender may delete the Cooperative (the hub's admins, asked of the API server). The
+// co-op's admins may update their Cooperative, not delete it: without the finalizer a
+// deletion the hub started would skip the final backup and the tenant's cleanup, and an
+// owner reference to an object that does not exist would have the garbage collector delete
+// the co-op for them.
+func (v *Validator) lifecycleErrors(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (field.ErrorList, error) {
+	if user.Username == v.Hub.OperatorUsername {
+		return nil, nil
+	}
+	var changed field.ErrorList
+	for _, f := range old.Finalizers {
+		if strings.HasPrefix(f, coopv1.GroupVersion.Group+"/") && !slices.Contains(coop.Finalizers, f) {
+			changed = append(changed, field.Forbidden(field.NewPath("metadata", "finalizers"),
+				fmt.Sprintf("%s is the operator's: it removes it once the co-op's deletion is carried out; only someone who may delete this Cooperative (the hub's admins) may remove it by hand", f)))
+		}
+	}
+	if !equality.Semantic.DeepEqual(old.OwnerReferences, coop.OwnerReferences) {
+		changed = append(changed, field.Forbidden(field.NewPath("metadata", "ownerReferences"),
+			"an owner makes the garbage collector delete the co-op with it: only someone who may delete this Cooperative (the hub's admins) may change them"))
+	}
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	ok, err := v.mayDelete(ctx, user, coop.Name)
+	if err != nil || ok {
+		return nil, err
+	}
+	return changed, nil
 }
 
 // suspendErrors refuses an update that sets or clears spec.suspend unless its sender may
