@@ -573,6 +573,12 @@ func TestExport_NameOfTheRestoreJobIsRefused(t *testing.T) {
 	if !apierrors.IsNotFound(err) {
 		t.Errorf("a Job named after the restore: %v, want none", err)
 	}
+	// A name its Job cannot take is refused at the API, not left Pending for ever (in the
+	// co-op's quota of exports).
+	long := &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: own.NamespaceName(), Name: strings.Repeat("x", 64)}}
+	if err := nadia.Create(ctx, long); !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "metadata.name must be at most 63 characters") {
+		t.Errorf("an export named with 64 characters: %v, want refused naming metadata.name", err)
+	}
 }
 
 // TestImport_OnlyItsOwnJobRestores: a Job that has the restore Job's name but was not made

@@ -36,6 +36,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/export"
+	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 )
 
 // internalAnnotationPrefix marks the annotations the hub and the operator write on a
@@ -196,6 +197,17 @@ name and renamed when complete: a failure names the part that failed and leaves 
 	return c
 }
 
+// exportName is the name of an export the command requests: the co-op's name (cut so that
+// the whole, with a "-N" suffix for a second export in the same second, fits the 63
+// characters of a Job's name) and the time.
+func exportName(coop string, now time.Time) string {
+	const stamp, suffix = len("-20060102150405"), len("-9")
+	if max := 63 - stamp - suffix; len(coop) > max {
+		coop = strings.TrimRight(coop[:max], "-")
+	}
+	return coop + "-" + now.UTC().Format("20060102150405")
+}
+
 // requestExport creates a CooperativeExport (or reads the one --from names), follows it
 // until it succeeded, and returns it with the link from the download Secret.
 func (r *root) requestExport(ctx context.Context, cl client.Client, out io.Writer, coop *coopv1.Cooperative, from string, timeout time.Duration) (*coopv1.CooperativeExport, string, error) {
@@ -205,10 +217,7 @@ func (r *root) requestExport(ctx context.Context, cl client.Client, out io.Write
 			return nil, "", explain(err, "reading CooperativeExport "+from+" in "+coop.NamespaceName())
 		}
 	} else {
-		base := fmt.Sprintf("%s-%s", coop.Name, r.now().UTC().Format("20060102150405"))
-		if len(base) > 63 {
-			base = base[len(base)-63:]
-		}
+		base := exportName(coop.Name, r.now())
 		for n := 2; ; n++ {
 			ex = &coopv1.CooperativeExport{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: base}}
 			err := cl.Create(ctx, ex)
@@ -283,8 +292,10 @@ func download(ctx context.Context, link string, write func(io.Reader) error) err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("downloading the dump from %s: %s: %s", req.URL.Host, resp.Status, strings.TrimSpace(string(msg)))
+		// The store's error document may echo the access key ID, the string to sign and
+		// the signature: its error code only.
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("downloading the dump from %s: %s%s", req.URL.Host, resp.Status, logicalbackup.ErrorCode(msg))
 	}
 	return write(resp.Body)
 }

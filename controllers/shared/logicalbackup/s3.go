@@ -138,7 +138,7 @@ func failure(what string, o Object, resp *http.Response, body []byte) error {
 	if body == nil {
 		body, _ = io.ReadAll(io.LimitReader(resp.Body, 4096))
 	}
-	return fmt.Errorf("%s s3://%s/%s: %s%s", what, o.Bucket, o.Key, resp.Status, errorCode(body))
+	return fmt.Errorf("%s s3://%s/%s: %s%s", what, o.Bucket, o.Key, resp.Status, ErrorCode(body))
 }
 
 // escapeKey escapes each segment of an object key as S3 expects it in the canonical URI.
@@ -311,14 +311,15 @@ func Delete(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey
 		return nil
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode == http.StatusNotFound && errorCode(body) == " (NoSuchKey)" {
+	if resp.StatusCode == http.StatusNotFound && ErrorCode(body) == " (NoSuchKey)" {
 		return nil
 	}
 	return failure("deleting", o, resp, body)
 }
 
-// errorCode is " (<Code>)" of an S3 error document, or nothing.
-func errorCode(body []byte) string {
+// ErrorCode is " (<Code>)" of an S3 error document, or nothing: the one part of it that
+// echoes no credential.
+func ErrorCode(body []byte) string {
 	_, rest, ok := strings.Cut(string(body), "<Code>")
 	code, _, ok2 := strings.Cut(rest, "</Code>")
 	if !ok || !ok2 || len(code) > 64 || strings.ContainsAny(code, "<> \n") {
