@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -82,14 +83,23 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		}
 		return ctrl.Result{}, err
 	}
+	job := &batchv1.Job{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: RestoreJobName(coop)}, job)
+	if apierrors.IsNotFound(err) && !meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionDatabaseReady) {
+		// The app Secret comes before the database accepts connections (CloudNativePG
+		// writes it before initdb; on the shared tier the operator writes it with the
+		// role): a restore started now fails, and its Job is not retried.
+		origin.Message = "waiting for the database to be ready (DatabaseReady) before restoring the dump"
+		return r.Upload.recheck(), r.writeOrigin(ctx, coop, origin)
+	} else if err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, err
+	}
 	if ok, err := r.Upload.ensureUploadCredentials(ctx, coop); err != nil || !ok {
 		return r.Upload.recheck(), err
 	}
 	if _, err := ssa.ApplyFetch(ctx, r.Client, BuildEgressPolicy(coop, &r.Upload.Hub), &networkingv1.NetworkPolicy{}); err != nil {
 		return ctrl.Result{}, fmt.Errorf("applying NetworkPolicy %s/%s: %w", ns, EgressPolicyName, err)
 	}
-	job := &batchv1.Job{}
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: RestoreJobName(coop)}, job)
 	if apierrors.IsNotFound(err) {
 		job = BuildRestoreJob(coop, dump, sum, &r.Upload.Hub)
 		if err := r.Client.Create(ctx, job); apierrors.IsAlreadyExists(err) {
@@ -101,8 +111,6 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 			return ctrl.Result{}, fmt.Errorf("creating Job %s/%s: %w", ns, job.Name, err)
 		}
 		log.FromContext(ctx).Info("Created the restore Job of an imported co-op", "cooperative", coop.Name, "job", job.Name)
-	} else if err != nil {
-		return ctrl.Result{}, err
 	}
 	if !metav1.IsControlledBy(job, coop) {
 		// Only the Job made for this import restores it: a Job of the same name made

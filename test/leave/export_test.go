@@ -339,6 +339,24 @@ func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, riderID 
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The restore waits for the database to accept connections, which the app Secret
+	// alone does not say: CloudNativePG writes it before initdb.
+	eventually(t, "the import waiting for the database", func() error {
+		got := &coopv1.Cooperative{}
+		if err := hubB.k8s.Get(ctx, client.ObjectKeyFromObject(imported), got); err != nil {
+			return err
+		}
+		if o := got.Status.Origin; o == nil || !strings.Contains(o.Message, "waiting for the database to be ready") {
+			return fmt.Errorf("origin %+v", o)
+		}
+		return nil
+	})
+	if err := hubB.k8s.Get(ctx, client.ObjectKey{Namespace: imported.NamespaceName(), Name: coop.Name + "-import"}, &batchv1.Job{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("the restore Job before the database is ready: %v, want none", err)
+	}
+	if err := harness.SimulateClusterReady(ctx, hubB.k8s, imported.NamespaceName(), coopv1.ClusterName(imported)); err != nil {
+		t.Fatal(err) // what CloudNativePG writes once the instance is up
+	}
 	if err := playJob(t, hubB, imported.NamespaceName(), coop.Name+"-import"); err != nil {
 		t.Fatal(err)
 	}

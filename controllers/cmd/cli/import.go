@@ -181,8 +181,11 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 		}
 		o := got.Status.Origin
 		switch {
-		case o == nil || o.RestoreJob == "":
+		case o == nil || (o.RestoreJob == "" && o.Message == ""):
 			return false, "restore: waiting for the database", nil
+		case o.RestoreJob == "":
+			// Waiting, for the database or for a Job in the way to be deleted: say which.
+			return false, "restore: " + o.Message, nil
 		case o.RestoredAt != nil:
 			return true, "restore: done at " + o.RestoredAt.UTC().Format(time.RFC3339), nil
 		case o.Message != "":
