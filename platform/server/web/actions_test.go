@@ -218,3 +218,56 @@ func TestRequestFormFollowsTheRuleInForce(t *testing.T) {
 		t.Fatalf("the order was priced %d (%v), want 5000 by its listing", price, err)
 	}
 }
+
+// Urgent care is offered to several carers at once and names none of them as its worker
+// until one accepts: each sees the offer on their home page and can accept it from there
+// or from its page; once one has, the others no longer see it. Before, the app listed only
+// work that named the member as its worker, and showed Accept only to that worker.
+func TestUrgentOffersReachEveryCarerOfferedIt(t *testing.T) {
+	doc := strings.Replace(testPolicy, `"ride-sharing"`, `"care"`, 1)
+	doc = strings.TrimSuffix(strings.TrimSpace(doc), "}") + `,"work":{"urgentFanOut":2}}`
+	c := newCoopWith(t, doc)
+	_, clientTok := c.member("Cleo Client", "customer")
+	carer := func(name string) int64 {
+		m := c.must(http.StatusCreated, "POST", "/v1/members", adminToken, map[string]any{"name": name,
+			"email": strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.org", "roles": []string{"worker"}, "qualifications": []string{"booking"}})
+		id := int64(m["member"].(map[string]any)["id"].(float64))
+		c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/availability", id), m["token"].(string), map[string]any{"available": true})
+		c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", id), adminToken, map[string]any{"skills": []string{"emergency backup"},
+			"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-01", "expiresAt": "2027-11-01T00:00:00Z"}})
+		return id
+	}
+	ana, bea := carer("Ana Carer"), carer("Bea Carer")
+	w := c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "booking", "urgent": true, "priceCents": 4000,
+		"details": map[string]string{"address": "3 rue Mercière", "careType": "emergency backup", "scheduledAt": "2026-12-10T10:00:00Z", "durationMinutes": "120"}})
+	id := int64(w["id"].(float64))
+	if o := c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), clientTok, nil); len(o["workerIds"].([]any)) != 2 {
+		t.Fatalf("urgent offer %v", o)
+	}
+
+	sa, sb := c.session(t), c.session(t)
+	csrfA := sa.signIn(c.code(ana))
+	sb.signIn(c.code(bea))
+	accept := fmt.Sprintf(`id="accept-%d"`, id)
+	for name, s := range map[string]*session{"Ana": sa, "Bea": sb} {
+		if p := s.do("GET", "/app/home", nil); !strings.Contains(p.body, accept) {
+			t.Errorf("%s's home does not offer the urgent work", name)
+		}
+		if p := s.do("GET", fmt.Sprintf("/app/work/%d", id), nil); !strings.Contains(p.body, fmt.Sprintf(`action="/app/work/%d/accept"`, id)) {
+			t.Errorf("%s's page of the urgent work has no Accept", name)
+		}
+	}
+	if p := sa.do("POST", fmt.Sprintf("/app/work/%d/accept", id), url.Values{"csrf": {csrfA}}); p.status != http.StatusSeeOther {
+		t.Fatalf("Ana accepting: %d %.300s", p.status, p.body)
+	}
+	got := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), clientTok, nil)
+	if got["state"] != "accepted" || got["workerId"] != float64(ana) {
+		t.Fatalf("after Ana accepted: %v", got)
+	}
+	if p := sb.do("GET", "/app/home", nil); strings.Contains(p.body, accept) {
+		t.Error("Bea is still offered the work Ana took")
+	}
+	if p := sb.do("GET", fmt.Sprintf("/app/work/%d", id), nil); strings.Contains(p.body, fmt.Sprintf(`action="/app/work/%d/accept"`, id)) {
+		t.Error("Bea's page still offers to accept the work Ana took")
+	}
+}

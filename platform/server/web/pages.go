@@ -138,6 +138,22 @@ func (a *App) home(q *req) {
 	if !a.get(q, fmt.Sprintf("/v1/members/%d", q.member.ID), &d.Me) {
 		return
 	}
+	// The offers that stand for the member, from the API's feed of them: urgent work is
+	// offered to several workers at once and names none of them as its worker.
+	var offers offerFeed
+	if !a.get(q, fmt.Sprintf("/v1/members/%d/offers?limit=50", q.member.ID), &offers) {
+		return
+	}
+	offered := map[int64]bool{}
+	for _, o := range offers.Offers {
+		offered[o.Work.ID] = true
+		var w workView
+		st, body := a.call(q, http.MethodGet, fmt.Sprintf("/v1/work/%d", o.Work.ID), nil, nil)
+		if st != http.StatusOK || json.Unmarshal(body, &w) != nil {
+			continue // taken or withdrawn meanwhile
+		}
+		d.Offers = append(d.Offers, w)
+	}
 	ids, err := a.cfg.Backend.MyWork(q.r.Context(), q.member.ID)
 	if err != nil {
 		a.log.Error("listing work failed", "error", err)
@@ -145,16 +161,19 @@ func (a *App) home(q *req) {
 		return
 	}
 	for _, id := range ids {
+		if offered[id] {
+			continue
+		}
 		var w workView
 		st, body := a.call(q, http.MethodGet, fmt.Sprintf("/v1/work/%d", id), nil, nil)
 		if st != http.StatusOK || json.Unmarshal(body, &w) != nil {
-			continue // no longer theirs to see (a declined offer went to someone else)
+			continue // not theirs to see
 		}
 		worker := w.WorkerID != nil && *w.WorkerID == q.member.ID
 		w.Next = nextStep(w.State)
 		switch {
 		case worker && w.State == "offered":
-			d.Offers = append(d.Offers, w)
+			continue // an offer that no longer stands (it expired, and moves on)
 		case worker && (w.State == "accepted" || w.State == "in_progress"):
 			d.Current = append(d.Current, w)
 		case w.CustomerID == q.member.ID && w.State != "completed" && w.State != "cancelled":
@@ -195,7 +214,34 @@ type workData struct {
 	W          workView
 	IsWorker   bool
 	IsCustomer bool
-	PayKey     string
+	// Offered: an offer of this work to the member stands (urgent work names no worker
+	// until one accepts).
+	Offered bool
+	PayKey  string
+}
+
+// offerFeed is the API's page of a worker's standing offers (GET /v1/members/{id}/offers).
+type offerFeed struct {
+	Offers []struct {
+		Work struct {
+			ID int64 `json:"id"`
+		} `json:"work"`
+	} `json:"offers"`
+}
+
+// offeredTo says whether an offer of work id to the member stands.
+func (a *App) offeredTo(q *req, id int64) bool {
+	var offers offerFeed
+	st, body := a.call(q, http.MethodGet, fmt.Sprintf("/v1/members/%d/offers?limit=50", q.member.ID), nil, nil)
+	if st != http.StatusOK || json.Unmarshal(body, &offers) != nil {
+		return false
+	}
+	for _, o := range offers.Offers {
+		if o.Work.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *App) workPage(q *req) {
@@ -213,6 +259,7 @@ func (a *App) showWork(q *req, status int, errs, form map[string]string) {
 	}
 	d.IsWorker = d.W.WorkerID != nil && *d.W.WorkerID == q.member.ID
 	d.IsCustomer = d.W.CustomerID == q.member.ID
+	d.Offered = d.W.State == "offered" && (d.IsWorker || a.offeredTo(q, id))
 	d.W.Next = nextStep(d.W.State)
 	d.PayKey = randomToken()
 	a.render(q, status, "work", "work.title", page{Data: d, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "home"})
