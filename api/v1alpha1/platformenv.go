@@ -37,6 +37,10 @@ const (
 	// init container (migrate as the owner, grant the serving role, exit), MigrateNever in
 	// the serving container; MigrateAtStart, the default, outside the operator.
 	EnvMigrate = "MIGRATE"
+	// EnvTrustedProxies lists (comma-separated CIDRs) the proxies whose X-Forwarded-For the
+	// platform trusts to tell a request's client (the hub's ingress controller): its
+	// limits are per client address before sign-in.
+	EnvTrustedProxies = "TRUSTED_PROXIES"
 )
 
 // Values of EnvMigrate.
@@ -49,4 +53,4 @@ const (
 // InjectedEnv are the variables the operator sets in a component's containers, which a
 // template's env may not set (a rule of the PlatformTemplate CRD lists them too, with
 // COOP_POLICY_FILE; TestPlatformTemplateValidation checks each).
-var InjectedEnv = []string{EnvCoopName, EnvListenAddress, EnvMetricsListen, EnvAdminToken, EnvDatabaseURL, EnvMigrateDatabaseURL, EnvMigrate}
+var InjectedEnv = []string{EnvCoopName, EnvListenAddress, EnvMetricsListen, EnvAdminToken, EnvDatabaseURL, EnvMigrateDatabaseURL, EnvMigrate, EnvTrustedProxies}

@@ -67,7 +67,7 @@ type Component struct {
 	// +listType=map
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=32
-	// +kubebuilder:validation:XValidation:rule="self.all(e, !(e.name in ['COOP_NAME', 'LISTEN_ADDRESS', 'METRICS_LISTEN', 'ADMIN_TOKEN', 'DATABASE_URL', 'MIGRATE_DATABASE_URL', 'MIGRATE', 'COOP_POLICY_FILE']))",message="sets a variable the operator injects (COOP_NAME, LISTEN_ADDRESS, METRICS_LISTEN, ADMIN_TOKEN, DATABASE_URL, MIGRATE_DATABASE_URL, MIGRATE, COOP_POLICY_FILE): leave it to the operator"
+	// +kubebuilder:validation:XValidation:rule="self.all(e, !(e.name in ['COOP_NAME', 'LISTEN_ADDRESS', 'METRICS_LISTEN', 'ADMIN_TOKEN', 'DATABASE_URL', 'MIGRATE_DATABASE_URL', 'MIGRATE', 'TRUSTED_PROXIES', 'COOP_POLICY_FILE']))",message="sets a variable the operator injects (COOP_NAME, LISTEN_ADDRESS, METRICS_LISTEN, ADMIN_TOKEN, DATABASE_URL, MIGRATE_DATABASE_URL, MIGRATE, TRUSTED_PROXIES, COOP_POLICY_FILE): leave it to the operator"
 	Env []EnvVar `json:"env,omitempty"`
 
 	// port the component listens on for HTTP.

@@ -25,6 +25,7 @@ import (
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -410,6 +411,24 @@ func TestBuildPlatformObjects(t *testing.T) {
 		if e.Name == "METRICS_LISTEN" {
 			metricsEnv = e.Value
 		}
+	}
+	// The ingress controller's CIDRs, when the hub gives them, reach the platform as the
+	// proxies it trusts (their X-Forwarded-For), for its limits per client address.
+	envOf := func(d *appsv1.Deployment, name string) (string, bool) {
+		for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+			if e.Name == name {
+				return e.Value, true
+			}
+		}
+		return "", false
+	}
+	if v, ok := envOf(BuildDeployment(testCoop(), &cfg, comp, 2), coopv1.EnvTrustedProxies); ok {
+		t.Errorf("%s=%q without ingressProxies", coopv1.EnvTrustedProxies, v)
+	}
+	proxied := cfg
+	proxied.IngressProxies = []string{"10.4.0.0/16", "10.5.0.0/16"}
+	if v, _ := envOf(BuildDeployment(testCoop(), &proxied, comp, 2), coopv1.EnvTrustedProxies); v != "10.4.0.0/16,10.5.0.0/16" {
+		t.Errorf("%s=%q, want the hub's ingressProxies", coopv1.EnvTrustedProxies, v)
 	}
 	if metricsEnv != ":9090" {
 		t.Errorf("METRICS_LISTEN %q, want :9090", metricsEnv)

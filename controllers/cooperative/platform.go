@@ -131,6 +131,9 @@ func BuildDeployment(coop *coopv1.Cooperative, cfg *hubconfig.Config, comp coopv
 		{Name: coopv1.EnvAdminToken, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: coopv1.PlatformAdminSecretName(coop)}, Key: AdminTokenKey}}},
 	}
+	if len(cfg.IngressProxies) > 0 {
+		env = append(env, corev1.EnvVar{Name: coopv1.EnvTrustedProxies, Value: strings.Join(cfg.IngressProxies, ",")})
+	}
 	var templateEnv []corev1.EnvVar
 	for _, e := range comp.Env {
 		templateEnv = append(templateEnv, corev1.EnvVar{Name: e.Name, Value: e.Value})

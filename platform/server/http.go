@@ -298,7 +298,7 @@ func (w *muxErrorWriter) Write(b []byte) (int, error) {
 
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, rt route) {
 	p, err := s.authenticate(r, rt.access)
-	client := "ip:" + clientIP(r)
+	client := "ip:" + s.clients.Of(r)
 	switch {
 	case err == nil && p.admin:
 		client = "admin"

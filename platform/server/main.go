@@ -16,6 +16,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/hubstatus"
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/platform/server/clientip"
 )
 
 // The modes of --migrate (env MIGRATE), the contract of the operator's platform pods with
@@ -56,6 +57,7 @@ func Main(ctx context.Context, args []string) error {
 	poll := fs.Duration("policy-poll", 2*time.Second, "how often to re-read the policy file")
 	rateLimit := fs.Float64("rate-limit", 20, "requests per second per client (member, or remote IP before authentication); 0: no limit")
 	rateBurst := fs.Int("rate-burst", 40, "requests a client may make at once above --rate-limit")
+	trusted := fs.String("trusted-proxies", os.Getenv(coopv1.EnvTrustedProxies), "comma-separated CIDRs of the proxies (the ingress controller) whose X-Forwarded-For tells the client, for the limits per address (env "+coopv1.EnvTrustedProxies+"; empty: the peer's address)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -82,8 +84,12 @@ func Main(ctx context.Context, args []string) error {
 	if *policyFile == "" {
 		return errors.New("no policy file: set " + policy.FileEnv + " or --policy-file")
 	}
+	proxies, err := clientip.Parse(*trusted)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies (env %s): %w", coopv1.EnvTrustedProxies, err)
+	}
 	s, err := New(Config{DatabaseURL: *dbURL, MigrateDatabaseURL: *migrateURL, NoMigrate: *migrate == coopv1.MigrateNever, AdminToken: os.Getenv(coopv1.EnvAdminToken), Vertical: *vertical,
-		PolicyFile: *policyFile, HubStatusFile: *hubStatusFile, PolicyPoll: *poll, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst})
+		PolicyFile: *policyFile, HubStatusFile: *hubStatusFile, PolicyPoll: *poll, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}

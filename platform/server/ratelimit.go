@@ -2,7 +2,6 @@ package server
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -78,19 +77,10 @@ func tooMany(retryAfter int) *apiError {
 	return &apiError{status: http.StatusTooManyRequests, message: "too many requests; slow down", retryAfter: retryAfter}
 }
 
-// clientIP is the remote address's host: behind the Ingress, the ingress controller's.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // limitByIP limits the public routes by remote address (the probes are not limited).
 func (s *Server) limitByIP(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ok, retry := s.limits.allow("ip:" + clientIP(r)); !ok {
+		if ok, retry := s.limits.allow("ip:" + s.clients.Of(r)); !ok {
 			writeError(w, tooMany(retry))
 			return
 		}

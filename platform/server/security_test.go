@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -395,6 +396,56 @@ func TestSecurity_RateLimitPerClient(t *testing.T) {
 	now = now.Add(time.Second)
 	if r := from("192.0.2.1", a.token, "/v1/policy"); r.Code != 200 {
 		t.Fatalf("Ann a second later: %d", r.Code)
+	}
+}
+
+// TestSecurity_RateLimitPerClientBehindTheIngress: behind the ingress controller every
+// request comes from its address; with the controller among the trusted proxies, the
+// limits before sign-in are per client it forwards for (X-Forwarded-For), API and app
+// alike, so one client over its budget does not lock every other out of the sign-in.
+// A client cannot choose its address by writing the header itself: only what the trusted
+// proxy appended counts, and a direct client's header is not read.
+func TestSecurity_RateLimitPerClientBehindTheIngress(t *testing.T) {
+	e := newEnvWith(t, Config{Policy: mustPolicy(t, ridePolicy), RateLimit: 1, RateBurst: 2,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	now := time.Now()
+	e.s.limits.now = func() time.Time { return now } // no refill while the test runs
+	web := e.s.Handler()
+	from := func(h http.Handler, peer, forwarded, path string) int {
+		req := httptest.NewRequest("GET", path, nil)
+		req.RemoteAddr = peer + ":40000"
+		if forwarded != "" {
+			req.Header.Set("X-Forwarded-For", forwarded)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	const ingress = "10.4.0.12"
+	for i := range 2 {
+		if code := from(e.h, ingress, "203.0.113.5", "/openapi.yaml"); code != 200 {
+			t.Fatalf("client 203.0.113.5, request %d: %d", i, code)
+		}
+	}
+	if code := from(web, ingress, "203.0.113.5", "/app/sign-in"); code != http.StatusTooManyRequests {
+		t.Fatalf("client 203.0.113.5 over its budget, at the app's sign-in: %d, want 429", code)
+	}
+	// Another client through the same controller has its own budget; writing a header
+	// of its own that names another address changes nothing.
+	if code := from(web, ingress, "203.0.113.6", "/app/sign-in"); code != 200 {
+		t.Fatalf("client 203.0.113.6 through the same controller: %d", code)
+	}
+	if code := from(e.h, ingress, "198.51.100.1, 203.0.113.5", "/openapi.yaml"); code != http.StatusTooManyRequests {
+		t.Fatalf("client 203.0.113.5 naming another address in its own header: %d, want 429", code)
+	}
+	// A client that reaches the service directly is known by its own address.
+	for i := range 2 {
+		if code := from(e.h, "192.0.2.44", "", "/openapi.yaml"); code != 200 {
+			t.Fatalf("direct client, request %d: %d", i, code)
+		}
+	}
+	if code := from(e.h, "192.0.2.44", "198.51.100.77", "/openapi.yaml"); code != http.StatusTooManyRequests {
+		t.Fatalf("a direct client's own X-Forwarded-For was read: %d, want 429", code)
 	}
 }
 

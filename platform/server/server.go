@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/clientip"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 )
 
@@ -53,6 +55,9 @@ type Config struct {
 	// authenticated, per remote IP before), with bursts of RateBurst; 0 sets no limit.
 	RateLimit float64
 	RateBurst int
+	// TrustedProxies are the proxies (the hub's ingress controller) whose X-Forwarded-For
+	// tells a request's client, for the limits per address; none: the peer's address.
+	TrustedProxies []netip.Prefix
 	// Now is the clock of proposal deadlines (time.Now when nil; tests inject one), and
 	// CloseInterval how often the service closes proposals past their deadline (default
 	// 30s; reads close what is due as well).
@@ -75,6 +80,8 @@ type Server struct {
 	// servingRole is the user of DatabaseURL.
 	servingRole string
 	limits      *limiter
+	// clients finds a request's client, for the limits per address.
+	clients clientip.Resolver
 	// inproc serves the JSON routes to the members' app (webapp.go).
 	inproc http.Handler
 }
@@ -106,7 +113,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("database pool: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pool: pool, metrics: newMetrics(), servingRole: pcfg.ConnConfig.User,
-		limits: newLimiter(cfg.RateLimit, cfg.RateBurst)}
+		limits: newLimiter(cfg.RateLimit, cfg.RateBurst), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
 	s.metrics.reg.MustRegister(poolCollector{pool})
 	switch {
 	case cfg.NoMigrate && cfg.MigrateDatabaseURL != "":

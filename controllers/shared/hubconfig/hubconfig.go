@@ -24,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -141,6 +142,11 @@ type Config struct {
 	MonitoringNamespace string `json:"monitoringNamespace"`
 	// IngressClassName of the platforms' Ingresses; the cluster's default when empty.
 	IngressClassName string `json:"ingressClassName,omitempty"`
+	// IngressProxies are the CIDRs of the ingress controller's pods (or of the proxies in
+	// front of the platforms): the platforms trust their X-Forwarded-For to tell a
+	// request's client, for their limits per address before sign-in. Empty: the limits are
+	// per peer address, and every request through the controller shares one budget.
+	IngressProxies []string `json:"ingressProxies,omitempty"`
 	// PlatformImage runs the platform service of the default templates.
 	PlatformImage string `json:"platformImage"`
 	// PostgresImageRepository holds the PostgreSQL images; the tag is the major version.
@@ -258,6 +264,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.IngressNamespace, "ingress-namespace", c.IngressNamespace, "namespace of the ingress controller, allowed into every co-op namespace")
 	fs.StringVar(&c.MonitoringNamespace, "monitoring-namespace", c.MonitoringNamespace, "namespace of the hub's monitoring, allowed into every co-op namespace")
 	fs.StringVar(&c.IngressClassName, "ingress-class", c.IngressClassName, "ingress class of the platforms' Ingresses (the cluster's default when empty)")
+	fs.Var(stringList{&c.IngressProxies}, "ingress-proxies", "comma-separated CIDRs of the ingress controller's pods, whose X-Forwarded-For the platforms trust to tell a request's client")
 	fs.StringVar(&c.PlatformImage, "platform-image", c.PlatformImage, "image of the platform service used by templates that name none")
 	fs.StringVar(&c.PostgresImageRepository, "postgres-image-repository", c.PostgresImageRepository, "repository of PostgreSQL images; the tag is the major version")
 	fs.StringVar(&c.ObjectStore.DestinationPath, "backup-destination", c.ObjectStore.DestinationPath, "the hub's bucket for backups; each co-op's go under <destination>/<region>/<co-op>/")
@@ -320,6 +327,11 @@ func (c *Config) Validate() error {
 	check("ingressNamespace", c.IngressNamespace)
 	check("monitoringNamespace", c.MonitoringNamespace)
 	check("sharedCluster.name", c.SharedCluster.Name)
+	for i, cidr := range c.IngressProxies {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			errs = append(errs, fmt.Errorf("ingressProxies[%d] %q: must be a CIDR such as 10.0.0.0/8", i, cidr))
+		}
+	}
 	if c.ObjectStore.DestinationPath == "" || !strings.Contains(c.ObjectStore.DestinationPath, "://") {
 		errs = append(errs, fmt.Errorf("objectStore.destinationPath %q: must be a URL such as s3://bucket", c.ObjectStore.DestinationPath))
 	}

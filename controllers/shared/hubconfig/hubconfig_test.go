@@ -132,11 +132,12 @@ func TestValidateNamesEverySetting(t *testing.T) {
 	c.SharedCluster.BackupRetention = ""
 	c.RecheckInterval.Duration = 0
 	c.PostgresImageRepository = "ghcr.io/cloudnative-pg/postgresql:latest"
+	c.IngressProxies = []string{"10.0.0.0/8", "the controller"}
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("invalid settings were accepted")
 	}
-	for _, want := range []string{"region", "objectStore.destinationPath", "sharedCluster.storage", "sharedCluster.instances", "sharedCluster.maxConnections", "sharedCluster.backupSchedule", "sharedCluster.logicalBackupSchedule", "sharedCluster.backupRetention", "recheckInterval", "postgresImageRepository"} {
+	for _, want := range []string{"region", "objectStore.destinationPath", "sharedCluster.storage", "sharedCluster.instances", "sharedCluster.maxConnections", "sharedCluster.backupSchedule", "sharedCluster.logicalBackupSchedule", "sharedCluster.backupRetention", "recheckInterval", "postgresImageRepository", "ingressProxies[1]"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not name %s: %v", want, err)
 		}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/clientip"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
 )
@@ -75,6 +76,9 @@ type Config struct {
 	SessionTTL time.Duration
 	// Limit is the service's rate limiter (per client key); nil: no limit.
 	Limit func(client string) (bool, int)
+	// ClientIP is the address of a request's client, for the limits before sign-in; nil:
+	// the peer's address.
+	ClientIP func(*http.Request) string
 }
 
 // Cookie names. Both are HttpOnly, Secure and SameSite; the session's value is a random
@@ -244,7 +248,7 @@ func (a *App) limited(q *req, client string) bool {
 func (a *App) anon(h func(*req)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := a.newReq(w, r)
-		if a.limited(q, "ip:"+remoteIP(r)) {
+		if a.limited(q, "ip:"+a.clientIP(r)) {
 			return
 		}
 		if s, ok := a.session(q); ok {
@@ -261,7 +265,7 @@ func (a *App) authed(h func(*req)) http.HandlerFunc {
 		q := a.newReq(w, r)
 		s, ok := a.session(q)
 		if !ok {
-			if a.limited(q, "ip:"+remoteIP(r)) {
+			if a.limited(q, "ip:"+a.clientIP(r)) {
 				return
 			}
 			if r.Method == http.MethodGet {
@@ -320,12 +324,12 @@ func setCookie(w http.ResponseWriter, name, value string, maxAge int, strict boo
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/app/", MaxAge: maxAge, HttpOnly: true, Secure: true, SameSite: ss})
 }
 
-func remoteIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
+// clientIP is the address of r's client (Config.ClientIP), the peer's by default.
+func (a *App) clientIP(r *http.Request) string {
+	if a.cfg.ClientIP != nil {
+		return a.cfg.ClientIP(r)
 	}
-	return strings.Trim(host, "[]")
+	return clientip.Resolver{}.Of(r)
 }
 
 // render writes a page.
