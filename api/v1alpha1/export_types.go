@@ -49,6 +49,9 @@ const (
 	ConditionExportComplete = "Complete"
 	// ReasonExportNotACooperative: the namespace is not a co-op's namespace.
 	ReasonExportNotACooperative = "NotACooperativeNamespace"
+	// ReasonImportDumpLeft (an event on a Cooperative): the dump an import restored could
+	// not be deleted from the object store, and is left for the hub.
+	ReasonImportDumpLeft = "ImportDumpLeft"
 	// ReasonExportDatabaseNotReady: the co-op has no database credentials yet.
 	ReasonExportDatabaseNotReady = "DatabaseNotReady"
 	// ReasonExportStandby: the co-op is a standby; export it on its home hub.

@@ -19,7 +19,10 @@ package export
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -35,6 +38,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
@@ -132,6 +136,15 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.writeOrigin(ctx, coop, origin); err != nil {
 		return ctrl.Result{}, err
 	}
+	// The dump held every member's data for the restore alone: it goes now, as an export's
+	// dump goes with its link. A store that refuses leaves it for the hub, and says so.
+	if err := r.deleteImportedDump(ctx, coop, dump); err != nil {
+		msg := fmt.Sprintf("the imported dump %s%s stays in the object store (%v): the hub deletes it by hand", ImportPrefix(&r.Upload.Hub, coop.Name), dump, err)
+		if r.Upload.Recorder != nil {
+			r.Upload.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonImportDumpLeft, "DeleteDump", "%s", msg)
+		}
+		log.FromContext(ctx).Info("Left the imported dump in the object store", "cooperative", coop.Name, "reason", msg)
+	}
 	// The platform may start now.
 	patch := client.MergeFrom(coop.DeepCopy())
 	delete(coop.Annotations, coopv1.AnnotationImportDump)
@@ -141,6 +154,28 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	log.FromContext(ctx).Info("Restored the imported co-op's data", "cooperative", coop.Name, "job", job.Name)
 	return ctrl.Result{}, nil
+}
+
+// deleteImportedDump deletes the dump an import restored, with the co-op's own read-write
+// keys (a missing object counts as deleted).
+func (r *RestoreReconciler) deleteImportedDump(ctx context.Context, coop *coopv1.Cooperative, name string) error {
+	src, err := r.Upload.credentials(ctx, r.Upload.Hub.ObjectStore.CredentialsSecretsFor(coop.Name)...)
+	if err != nil {
+		return err
+	}
+	if src == nil {
+		return errors.New("the co-op's object store keys are gone")
+	}
+	bucket, prefix, err := logicalbackup.ParseDestination(ImportPrefix(&r.Upload.Hub, coop.Name))
+	if err != nil {
+		return err
+	}
+	hc := r.Upload.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: time.Minute}
+	}
+	o := logicalbackup.ObjectAt(r.Upload.Hub.ObjectStore.EndpointURL, bucket, prefix+name)
+	return logicalbackup.Delete(ctx, hc, o, string(src.Data[coopv1.AccessKeyIDKey]), string(src.Data[coopv1.AccessSecretKeyKey]), r.Upload.now())
 }
 
 // originOf reads the origin the import recorded in its annotation, over what status holds.

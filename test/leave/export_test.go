@@ -357,6 +357,10 @@ func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, riderID 
 	if err := harness.SimulateClusterReady(ctx, hubB.k8s, imported.NamespaceName(), coopv1.ClusterName(imported)); err != nil {
 		t.Fatal(err) // what CloudNativePG writes once the instance is up
 	}
+	uploaded := strings.TrimPrefix(export.ImportPrefix(&hubB.cfg, coop.Name), "s3://") + imported.Annotations[coopv1.AnnotationImportDump]
+	if _, ok := store.Object(uploaded); !ok {
+		t.Fatalf("the command did not upload the dump to %s", uploaded)
+	}
 	if err := playJob(t, hubB, imported.NamespaceName(), coop.Name+"-import"); err != nil {
 		t.Fatal(err)
 	}
@@ -380,6 +384,10 @@ func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, riderID 
 		}
 		return nil
 	})
+	// The dump, every member's data, went before the platform was released.
+	if _, ok := store.Object(uploaded); ok {
+		t.Errorf("the imported dump %s is still in the store after the restore", uploaded)
+	}
 	// The spec is the co-op's, with the plan mapped.
 	want := coop.DeepCopy()
 	live := &coopv1.Cooperative{}
