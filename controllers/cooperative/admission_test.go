@@ -416,6 +416,20 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		Expect(dry(k8s, setSchedule("0 */10 * * * *"))).To(Succeed(), "the hub sets what it pays for")
 	})
 
+	It("keeps backups at most three months: a longer retention (storage the whole hub pays for) is the hub's to set", func() {
+		setRetention := func(r string) func(*coopv1.Cooperative) {
+			return func(c *coopv1.Cooperative) { c.Spec.Backup.Retention = r }
+		}
+		dry := func(c client.Client, mutate func(*coopv1.Cooperative)) error {
+			return retry.RetryOnConflict(retry.DefaultRetry, func() error { return dryUpdateAs(c, name, mutate) })
+		}
+		refusedWith(dry(alice, setRetention("9999m")), "spec.backup.retention", "keeps backups 299970 days: a co-op keeps them at most 90 days")
+		refusedWith(dry(alice, setRetention("13w")), "spec.backup.retention", "keeps backups 91 days")
+		Expect(dry(alice, setRetention("3m"))).To(Succeed(), "three months")
+		Expect(dry(alice, setRetention("12w"))).To(Succeed())
+		Expect(dry(k8s, setRetention("24m"))).To(Succeed(), "the hub sets what it pays for")
+	})
+
 	It("holds a standby, which a peer hub writes, to the hub's reserved admins and to the hosts of its co-ops", func() {
 		standby := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 		standby.Name = "bounds-standby"

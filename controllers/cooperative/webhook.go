@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -243,6 +244,31 @@ func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coo
 	}
 	return field.ErrorList{field.Forbidden(field.NewPath("metadata", "annotations").Key(coopv1.AnnotationFailover),
 		"a failover promotes the home without the token of the peer's copy that holds the primary, and loses what that copy did not archive: only someone who may delete this Cooperative (the hub's admins) may ask for it")}, nil
+}
+
+// MaxRetentionDays is the longest a co-op's own admins may keep its backups and WAL
+// (spec.backup.retention): the object store's bill is shared by every co-op.
+const MaxRetentionDays = 90
+
+// RetentionDays reads a retention such as 30d, 4w or 3m in days (a month counting 30);
+// false when it is no such retention (the CRD's pattern refuses it first).
+func RetentionDays(r string) (int64, bool) {
+	if len(r) < 2 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(r[:len(r)-1], 10, 64)
+	if err != nil || n < 1 || n > 1<<40 {
+		return 0, false
+	}
+	switch r[len(r)-1] {
+	case 'd':
+		return n, true
+	case 'w':
+		return n * 7, true
+	case 'm':
+		return n * 30, true
+	}
+	return 0, false
 }
 
 // lifecycleErrors refuses an update that removes one of the operator's finalizers
@@ -558,6 +584,19 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 			if !hub {
 				errs = append(errs, field.Forbidden(spec.Child("backup", "schedule"), fmt.Sprintf(
 					"backs up as often as every %s: a co-op's backups are at most hourly (each is a full copy in the object store, whose bill all co-ops share); only the hub sets a closer schedule", gap)))
+			}
+		}
+	}
+
+	if ret := coop.Spec.Backup.Retention; ret != "" && (old == nil || old.Spec.Backup.Retention != ret) {
+		if days, ok := RetentionDays(ret); ok && days > MaxRetentionDays {
+			hub, err := v.mayDelete(ctx, user, coop.Name)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !hub {
+				errs = append(errs, field.Forbidden(spec.Child("backup", "retention"), fmt.Sprintf(
+					"keeps backups %d days: a co-op keeps them at most %d days (3m) (they stay in the object store, whose bill all co-ops share); only the hub sets a longer retention", days, MaxRetentionDays)))
 			}
 		}
 	}
