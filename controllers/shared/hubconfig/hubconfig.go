@@ -225,6 +225,7 @@ func Default() Config {
 		// Empty, not nil: as a settings file writes them ([]).
 		ReservedUsers:      []string{},
 		ReservedGroups:     []string{},
+		IngressProxies:     []string{},
 		AllowedHostDomains: []string{},
 		Network: Network{
 			APIServer:   EgressPeer{CIDRs: []string{}, Ports: []int32{443, 6443}},
