@@ -93,7 +93,7 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		// The app Secret comes before the database accepts connections (CloudNativePG
 		// writes it before initdb; on the shared tier the operator writes it with the
 		// role): a restore started now fails, and its Job is not retried.
-		origin.Message = "waiting for the database to be ready (DatabaseReady) before restoring the dump"
+		origin.RestoreJob, origin.Message = "", "waiting for the database to be ready (DatabaseReady) before restoring the dump"
 		return r.Upload.recheck(), r.writeOrigin(ctx, coop, origin)
 	} else if err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, err

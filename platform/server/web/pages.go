@@ -141,7 +141,7 @@ func (a *App) home(q *req) {
 	// The offers that stand for the member, from the API's feed of them: urgent work is
 	// offered to several workers at once and names none of them as its worker.
 	var offers offerFeed
-	if !a.get(q, fmt.Sprintf("/v1/members/%d/offers?limit=50", q.member.ID), &offers) {
+	if q.member.Has("worker") && !a.get(q, fmt.Sprintf("/v1/members/%d/offers?limit=50", q.member.ID), &offers) {
 		return
 	}
 	offered := map[int64]bool{}
@@ -259,7 +259,7 @@ func (a *App) showWork(q *req, status int, errs, form map[string]string) {
 	}
 	d.IsWorker = d.W.WorkerID != nil && *d.W.WorkerID == q.member.ID
 	d.IsCustomer = d.W.CustomerID == q.member.ID
-	d.Offered = d.W.State == "offered" && (d.IsWorker || a.offeredTo(q, id))
+	d.Offered = d.W.State == "offered" && (d.IsWorker || (q.member.Has("worker") && a.offeredTo(q, id)))
 	d.W.Next = nextStep(d.W.State)
 	d.PayKey = randomToken()
 	a.render(q, status, "work", "work.title", page{Data: d, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "home"})
