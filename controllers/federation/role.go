@@ -47,7 +47,9 @@ func SetHomeRole(fed, old *coopv1.FederationStatus, region string, holdsPrimary 
 		}
 	case primaryRegion == region:
 		fed.Role = coopv1.RolePromoting
-		fed.Message = "waiting for the peer that held the primary to demote and publish its demotion token, then for CloudNativePG to promote"
+		fed.Message = "waiting for the peer that held the primary to demote and publish its demotion token, then for CloudNativePG to promote " +
+			"(a copy that never promoted publishes none: if the switchover to the peer never completed, check that its copy is a replica " +
+			"and run `cooperator federation failover` against this hub)"
 	case fed.DemotionToken == "":
 		fed.Role = coopv1.RoleDemoting
 		fed.Message = "waiting for CloudNativePG to demote the Cluster and publish its demotion token"
