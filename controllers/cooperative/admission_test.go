@@ -425,6 +425,7 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		}
 		refusedWith(dry(alice, setRetention("9999m")), "spec.backup.retention", "keeps backups 299970 days: a co-op keeps them at most 90 days")
 		refusedWith(dry(alice, setRetention("13w")), "spec.backup.retention", "keeps backups 91 days")
+		refusedWith(dry(alice, setRetention("99999999999999999999d")), "spec.backup.retention", "keeps backups longer than can be counted")
 		Expect(dry(alice, setRetention("3m"))).To(Succeed(), "three months")
 		Expect(dry(alice, setRetention("12w"))).To(Succeed())
 		Expect(dry(k8s, setRetention("24m"))).To(Succeed(), "the hub sets what it pays for")

@@ -251,7 +251,8 @@ func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coo
 const MaxRetentionDays = 90
 
 // RetentionDays reads a retention such as 30d, 4w or 3m in days (a month counting 30);
-// false when it is no such retention (the CRD's pattern refuses it first).
+// false when it is no such retention or too long to count (the CRD's pattern has no
+// length: a retention of 20 digits is read as none).
 func RetentionDays(r string) (int64, bool) {
 	if len(r) < 2 {
 		return 0, false
@@ -589,14 +590,18 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 	}
 
 	if ret := coop.Spec.Backup.Retention; ret != "" && (old == nil || old.Spec.Backup.Retention != ret) {
-		if days, ok := RetentionDays(ret); ok && days > MaxRetentionDays {
+		if days, ok := RetentionDays(ret); !ok || days > MaxRetentionDays {
 			hub, err := v.mayDelete(ctx, user, coop.Name)
 			if err != nil {
 				return nil, nil, err
 			}
 			if !hub {
+				kept := fmt.Sprintf("%d days", days)
+				if !ok {
+					kept = "longer than can be counted"
+				}
 				errs = append(errs, field.Forbidden(spec.Child("backup", "retention"), fmt.Sprintf(
-					"keeps backups %d days: a co-op keeps them at most %d days (3m) (they stay in the object store, whose bill all co-ops share); only the hub sets a longer retention", days, MaxRetentionDays)))
+					"keeps backups %s: a co-op keeps them at most %d days (3m) (they stay in the object store, whose bill all co-ops share); only the hub sets a longer retention", kept, MaxRetentionDays)))
 			}
 		}
 	}

@@ -244,3 +244,16 @@ func TestExpiresAt(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainObjectName: the dump an import names (from its archive) is one object of the
+// co-op's imports/, never a path that reaches elsewhere in the bucket.
+func TestPlainObjectName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"fairride-lyon-20261206.dump": true, "": false, ".": false, "..": false,
+		"../other/exports/x.dump": false, "a/b.dump": false, `a\b.dump`: false, "x\n.dump": false,
+	} {
+		if got := plainObjectName(name); got != want {
+			t.Errorf("plainObjectName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -81,6 +82,11 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	origin := originOf(coop)
 	ns := coop.NamespaceName()
+	if !plainObjectName(dump) {
+		// The name comes from the archive: it names one object under the co-op's imports/.
+		origin.Message = fmt.Sprintf("annotation %s must name one object of the co-op's imports/ (a plain file name): the platform stays stopped", coopv1.AnnotationImportDump)
+		return ctrl.Result{}, r.writeOrigin(ctx, coop, origin)
+	}
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: coopv1.AppSecretName(coop)}, &corev1.Secret{}); err != nil {
 		if apierrors.IsNotFound(err) {
 			return r.Upload.recheck(), nil // the database is not there yet
@@ -154,6 +160,20 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	log.FromContext(ctx).Info("Restored the imported co-op's data", "cooperative", coop.Name, "job", job.Name)
 	return ctrl.Result{}, nil
+}
+
+// plainObjectName says whether name is one path segment: no separator, not . or .., no
+// control character.
+func plainObjectName(name string) bool {
+	if name == "" || name == "." || name == ".." || len(name) > 255 || strings.ContainsAny(name, "/\\") {
+		return false
+	}
+	for _, c := range name {
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // deleteImportedDump deletes the dump an import restored, with the co-op's own read-write

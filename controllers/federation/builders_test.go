@@ -345,6 +345,12 @@ func TestHomeTopology(t *testing.T) {
 			}
 		})
 	}
+	t.Run("asked to follow the copy it follows, its archive unknown: a standby as asked, not held", func(t *testing.T) {
+		topo := HomeTopology(home("south"), &hub, []HomePeer{{Name: "south", Region: "eu-south"}}, demoted())
+		if topo.Primary || topo.Replica == nil || *topo.Replica != following || topo.Message != "" {
+			t.Fatalf("replica %+v primary %v message %q: want it to keep following, not held", topo.Replica, topo.Primary, topo.Message)
+		}
+	})
 	t.Run("a failover to the home promotes it without the token", func(t *testing.T) {
 		failover := func(c *coopv1.Cooperative) *coopv1.Cooperative {
 			c.Annotations = map[string]string{coopv1.AnnotationFailover: coopv1.AcceptDataLoss}

@@ -217,8 +217,12 @@ func (r *CooperativeReconciler) newHomeScope(ctx context.Context, coop *coopv1.C
 		s.consented = append(s.consented, p.Region)
 	}
 	if s.held != "" {
-		// The copy it follows keeps the primary: the peers are told so, not to hand it over.
+		// The copy it follows keeps the primary: the peers are told so, with the token that
+		// copy was promoted with, not to hand it over.
 		primaryRegion = s.followed
+		if cluster != nil {
+			token = cluster.Status.DemotionToken
+		}
 	}
 	s.fed = &coopv1.FederationStatus{PrimaryRegion: primaryRegion, LastSwitchover: s.old.LastSwitchover, DemotionToken: token}
 	return s, nil

@@ -215,7 +215,18 @@ func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 		return t
 	}
 	rc := cluster.Spec.ReplicaCluster.DeepCopy()
-	held := topology.Topology{Primary: false, Replica: rc, Message: HeldMessage(following)}
+	held := topology.Topology{Primary: false, Replica: rc}
+	// Asked to follow that very copy (spec.federation.primary names its peer, whose archive
+	// is not known here yet, say), the home is a standby as asked: not held.
+	asked := false
+	for _, p := range peers {
+		if p.Name == coop.Spec.Federation.Primary && TopologyName(coop.Name, p.Region) == following {
+			asked = true
+		}
+	}
+	if !asked {
+		held.Message = HeldMessage(following)
+	}
 	for _, ec := range cluster.Spec.ExternalClusters {
 		if ec.Name == rc.Self || ec.Name == rc.Primary || ec.Name == rc.Source {
 			held.ExternalClusters = append(held.ExternalClusters, *ec.DeepCopy())

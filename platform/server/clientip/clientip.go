@@ -59,14 +59,15 @@ func Parse(list string) ([]netip.Prefix, error) {
 // Of is the address of r's client: the peer's, unless the peer is a trusted proxy; then
 // the right-most X-Forwarded-For entry that is not itself a trusted proxy. A malformed
 // entry stops the walk at the last address it reached: what is to its left cannot be told
-// from what the client wrote.
+// from what the client wrote. An IPv6 client is its /64: one subscriber holds a whole
+// /64, and would otherwise have as many budgets as it has addresses.
 func (res Resolver) Of(r *http.Request) string {
 	peer, ok := addrOf(r.RemoteAddr)
 	if !ok {
 		return r.RemoteAddr
 	}
 	if !res.trusted(peer) {
-		return peer.String()
+		return key(peer)
 	}
 	client := peer
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
@@ -80,7 +81,15 @@ func (res Resolver) Of(r *http.Request) string {
 			break
 		}
 	}
-	return client.String()
+	return key(client)
+}
+
+// key is an IPv4 address, or the /64 of an IPv6 one.
+func key(a netip.Addr) string {
+	if a.Is6() && !a.Is4In6() {
+		return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+	}
+	return a.String()
 }
 
 func (res Resolver) trusted(a netip.Addr) bool {

@@ -39,7 +39,8 @@ func TestOf(t *testing.T) {
 		{"headers given twice count as one list", "10.1.2.3:5000", []string{"1.2.3.4", "198.51.100.1"}, "198.51.100.1"},
 		{"a malformed entry stops the walk", "10.1.2.3:5000", []string{"198.51.100.1, garbage"}, "10.1.2.3"},
 		{"no header: the proxy itself", "10.1.2.3:5000", nil, "10.1.2.3"},
-		{"IPv6 peer", "[2001:db8::1]:443", nil, "2001:db8::1"},
+		{"an IPv6 peer is its /64", "[2001:db8:0:7::1]:443", nil, "2001:db8:0:7::/64"},
+		{"an IPv6 client through the proxy too", "10.1.2.3:5000", []string{"2001:db8:0:7:abcd::9"}, "2001:db8:0:7::/64"},
 		{"an IPv4-mapped peer counts as IPv4", "[::ffff:10.1.2.3]:5000", []string{"198.51.100.1"}, "198.51.100.1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
