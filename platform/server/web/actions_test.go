@@ -61,13 +61,27 @@ func TestWorkerAndCustomerActions(t *testing.T) {
 	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/rate", work), url.Values{"csrf": {ccsrf}, "stars": {"5"}}); p.status != http.StatusConflict {
 		t.Fatalf("second rating: %d", p.status)
 	}
-	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/block", work), url.Values{"csrf": {ccsrf}, "workerId": {fmt.Sprint(bea)}}); p.status != http.StatusSeeOther {
+	// The block goes to the work's worker, whatever member id a forged form names (Ana).
+	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/block", work), url.Values{"csrf": {ccsrf}, "workerId": {fmt.Sprint(ana)}}); p.status != http.StatusSeeOther {
 		t.Fatalf("block: %d", p.status)
 	}
 	// Blocked, Bea is not offered Cy's next request (nobody is: Ana is unavailable).
 	next := c.must(http.StatusCreated, "POST", "/v1/work", custTok, map[string]any{"kind": "ride", "priceCents": 900,
 		"details": map[string]string{"pickup": "A", "dropoff": "B"}})
 	c.must(http.StatusConflict, "POST", fmt.Sprintf("/v1/work/%v/match", next["id"]), custTok, nil)
+	// Ana, named by the forged form, is not blocked: available again, she is offered it.
+	if p := s.do("POST", "/app/availability", url.Values{"csrf": {csrf}, "available": {"true"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("availability: %d", p.status)
+	}
+	o := c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%v/match", next["id"]), custTok, nil)
+	if o["workerId"] != float64(ana) {
+		t.Fatalf("Cy's next request went to %v, want Ana (not blocked)", o["workerId"])
+	}
+	// A body over the form's limit is 413 with a page that says so, not a CSRF refusal.
+	big := url.Values{"csrf": {ccsrf}, "stars": {strings.Repeat("x", 70<<10)}}
+	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/rate", work), big); p.status != http.StatusRequestEntityTooLarge || !strings.Contains(p.body, "too large") {
+		t.Fatalf("a body of 70 KiB: %d", p.status)
+	}
 }
 
 // Under the delegate model a member gives their vote to another and takes it back.

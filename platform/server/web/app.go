@@ -281,7 +281,13 @@ func (a *App) authed(h func(*req)) http.HandlerFunc {
 		q.member, q.csrf = &Member{ID: s.MemberID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-			if err := r.ParseForm(); err != nil || !sameToken(r.PostForm.Get("csrf"), s.CSRFToken) {
+			err := r.ParseForm()
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				a.fail(q, http.StatusRequestEntityTooLarge, "error.tooLarge")
+				return
+			}
+			if err != nil || !sameToken(r.PostForm.Get("csrf"), s.CSRFToken) {
 				a.fail(q, http.StatusForbidden, "error.csrf")
 				return
 			}

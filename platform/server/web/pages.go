@@ -302,8 +302,17 @@ func (a *App) workAction(q *req) {
 		}
 		st, body = a.call(q, http.MethodPost, base+"/rating", map[string]int{"stars": stars}, nil)
 	case "block":
-		worker, _ := strconv.ParseInt(q.r.PostForm.Get("workerId"), 10, 64)
-		st, body = a.call(q, http.MethodPost, "/v1/blocks", map[string]int64{"workerId": worker}, nil)
+		// The worker of this work, as the API shows it to the member: not an id the form
+		// carries, which could name any member.
+		var w workView
+		if !a.get(q, base, &w) {
+			return
+		}
+		if w.CustomerID != q.member.ID || w.WorkerID == nil {
+			a.fail(q, http.StatusForbidden, "error.forbidden")
+			return
+		}
+		st, body = a.call(q, http.MethodPost, "/v1/blocks", map[string]int64{"workerId": *w.WorkerID}, nil)
 	case "pay":
 		cents, ok := parseCents(q.r.PostForm.Get("amount"))
 		if !ok {
