@@ -147,12 +147,7 @@ func (a *App) home(q *req) {
 	offered := map[int64]bool{}
 	for _, o := range offers.Offers {
 		offered[o.Work.ID] = true
-		var w workView
-		st, body := a.call(q, http.MethodGet, fmt.Sprintf("/v1/work/%d", o.Work.ID), nil, nil)
-		if st != http.StatusOK || json.Unmarshal(body, &w) != nil {
-			continue // taken or withdrawn meanwhile
-		}
-		d.Offers = append(d.Offers, w)
+		d.Offers = append(d.Offers, o.Work) // the feed carries the work as the API reads it
 	}
 	ids, err := a.cfg.Backend.MyWork(q.r.Context(), q.member.ID)
 	if err != nil {
@@ -223,9 +218,7 @@ type workData struct {
 // offerFeed is the API's page of a worker's standing offers (GET /v1/members/{id}/offers).
 type offerFeed struct {
 	Offers []struct {
-		Work struct {
-			ID int64 `json:"id"`
-		} `json:"work"`
+		Work workView `json:"work"`
 	} `json:"offers"`
 }
 
