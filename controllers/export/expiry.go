@@ -176,6 +176,13 @@ func (r *Reconciler) finalize(ctx context.Context, ex *coopv1.CooperativeExport)
 // deleteDump deletes the export's dump object with the co-op's own read-write keys. It
 // returns false, and no error, when those keys are gone.
 func (r *Reconciler) deleteDump(ctx context.Context, coop string, ex *coopv1.CooperativeExport) (bool, error) {
+	return r.deleteObject(ctx, coop, r.dumpDestination(coop, ex))
+}
+
+// deleteObject deletes the object at dest (s3://bucket/key) with the co-op's own read-write
+// keys (a missing object counts as deleted). It returns false, and no error, when those
+// keys are gone.
+func (r *Reconciler) deleteObject(ctx context.Context, coop, dest string) (bool, error) {
 	src, err := r.credentials(ctx, r.Hub.ObjectStore.CredentialsSecretsFor(coop)...)
 	if err != nil {
 		return false, err
@@ -184,10 +191,9 @@ func (r *Reconciler) deleteDump(ctx context.Context, coop string, ex *coopv1.Coo
 		return false, nil
 	}
 	// s3://bucket/key of the object (ParseDestination reads a prefix and ends it with /).
-	dest := r.dumpDestination(coop, ex)
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(dest, "s3://"), "/")
 	if !strings.HasPrefix(dest, "s3://") || bucket == "" || key == "" || strings.HasSuffix(key, "/") {
-		return false, fmt.Errorf("the dump's destination %q is no s3://bucket/key", dest)
+		return false, fmt.Errorf("the destination %q is no s3://bucket/key", dest)
 	}
 	hc := r.HTTP
 	if hc == nil {

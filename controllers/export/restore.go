@@ -21,9 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -39,7 +37,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
-	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
@@ -179,23 +176,11 @@ func plainObjectName(name string) bool {
 // deleteImportedDump deletes the dump an import restored, with the co-op's own read-write
 // keys (a missing object counts as deleted).
 func (r *RestoreReconciler) deleteImportedDump(ctx context.Context, coop *coopv1.Cooperative, name string) error {
-	src, err := r.Upload.credentials(ctx, r.Upload.Hub.ObjectStore.CredentialsSecretsFor(coop.Name)...)
-	if err != nil {
-		return err
+	deleted, err := r.Upload.deleteObject(ctx, coop.Name, ImportPrefix(&r.Upload.Hub, coop.Name)+name)
+	if err == nil && !deleted {
+		err = errors.New("the co-op's object store keys are gone")
 	}
-	if src == nil {
-		return errors.New("the co-op's object store keys are gone")
-	}
-	bucket, prefix, err := logicalbackup.ParseDestination(ImportPrefix(&r.Upload.Hub, coop.Name))
-	if err != nil {
-		return err
-	}
-	hc := r.Upload.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: time.Minute}
-	}
-	o := logicalbackup.ObjectAt(r.Upload.Hub.ObjectStore.EndpointURL, bucket, prefix+name)
-	return logicalbackup.Delete(ctx, hc, o, string(src.Data[coopv1.AccessKeyIDKey]), string(src.Data[coopv1.AccessSecretKeyKey]), r.Upload.now())
+	return err
 }
 
 // originOf reads the origin the import recorded in its annotation, over what status holds.
