@@ -351,6 +351,68 @@ func TestHomeTopology(t *testing.T) {
 			t.Fatalf("replica %+v primary %v message %q: want it to keep following, not held", topo.Replica, topo.Primary, topo.Message)
 		}
 	})
+	north := HomePeer{Name: "north", Region: "eu-north", Archive: "s3://north/eu-north/a/"}
+	t.Run("back home with two peers: replays the archive of the copy that held the primary", func(t *testing.T) {
+		c := home("")
+		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "north"}, {Name: "south"}}
+		p := south
+		p.DemotionToken = "back"
+		want := cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-west", Source: "a-eu-south", PromotionToken: "back"}
+		topo := HomeTopology(c, &hub, []HomePeer{north, p}, demoted())
+		if topo.Primary || topo.Replica == nil || *topo.Replica != want {
+			t.Fatalf("replica %+v primary %v, want %+v: north's archive never holds south's last WAL", topo.Replica, topo.Primary, want)
+		}
+	})
+	t.Run("from one peer to another: home first, with the token of the copy that holds the primary", func(t *testing.T) {
+		c := home("north")
+		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "north"}, {Name: "south"}}
+		peers := []HomePeer{north, south}
+		if region, via := primaryStep(c, &hub, peers, demoted()); region != "eu-west" || via != "eu-north" {
+			t.Fatalf("step %q via %q, want eu-west via eu-north", region, via)
+		}
+		// south has not demoted yet: keep following it.
+		topo := HomeTopology(c, &hub, peers, demoted())
+		if topo.Primary || topo.Replica == nil || *topo.Replica != following || topo.Message != "" {
+			t.Fatalf("replica %+v primary %v message %q: want it to keep following south, not held", topo.Replica, topo.Primary, topo.Message)
+		}
+		// south demoted: promote with its token, never the home's own stale one.
+		peers[1].DemotionToken = "south-demoted"
+		stale := demoted()
+		stale.Status.DemotionToken = "west-demoted-long-ago"
+		want := cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-west", Source: "a-eu-south", PromotionToken: "south-demoted"}
+		if topo = HomeTopology(c, &hub, peers, stale); topo.Primary || topo.Replica == nil || *topo.Replica != want {
+			t.Fatalf("replica %+v primary %v, want %+v", topo.Replica, topo.Primary, want)
+		}
+		// Promoted, before the switchover back is recorded: the home holds it.
+		home := stale.DeepCopy()
+		home.Spec.ReplicaCluster = want.DeepCopy()
+		home.Status.LastPromotionToken = "south-demoted"
+		c.Status.Federation = &coopv1.FederationStatus{LastSwitchover: &coopv1.SwitchoverRecord{From: "eu-west", To: "eu-south"}}
+		if topo = HomeTopology(c, &hub, peers, home); !topo.Primary || topo.Replica == nil || *topo.Replica != want {
+			t.Fatalf("replica %+v primary %v, want it promoted with %+v", topo.Replica, topo.Primary, want)
+		}
+		// Recorded: on to north, which the home now follows once demoted.
+		c.Status.Federation.LastSwitchover = &coopv1.SwitchoverRecord{From: "eu-south", To: "eu-west"}
+		if region, via := primaryStep(c, &hub, peers, home); region != "eu-north" || via != "" {
+			t.Fatalf("step %q via %q, want eu-north directly", region, via)
+		}
+		want = cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-north", Source: "a-eu-north"}
+		if topo = HomeTopology(c, &hub, peers, home); topo.Primary || topo.Replica == nil || *topo.Replica != want {
+			t.Fatalf("replica %+v primary %v, want %+v", topo.Replica, topo.Primary, want)
+		}
+	})
+	t.Run("from one peer to another, the first one no longer declared: held, not promoted", func(t *testing.T) {
+		c := home("north")
+		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "north"}, {Name: "south"}}
+		if region, via := primaryStep(c, &hub, []HomePeer{north}, demoted()); region != "eu-north" || via != "" {
+			t.Fatalf("step %q via %q: south unknown here, nothing to come home from", region, via)
+		}
+		// Following north instead would hand north the home's own stale token.
+		topo := HomeTopology(c, &hub, []HomePeer{north}, demoted())
+		if topo.Primary || topo.Replica == nil || *topo.Replica != following || !strings.Contains(topo.Message, "promoted only with its demotion token") {
+			t.Fatalf("replica %+v primary %v message %q: want it held, following south", topo.Replica, topo.Primary, topo.Message)
+		}
+	})
 	t.Run("a failover to the home promotes it without the token", func(t *testing.T) {
 		failover := func(c *coopv1.Cooperative) *coopv1.Cooperative {
 			c.Annotations = map[string]string{coopv1.AnnotationFailover: coopv1.AcceptDataLoss}
@@ -478,6 +540,8 @@ func TestFederationCondition(t *testing.T) {
 	suspendedStandby.Spec.Suspend = true
 	releasedSuspended := suspendedStandby.DeepCopy()
 	releasedSuspended.Spec.Standby.Release = &coopv1.StandbyRelease{}
+	toNorth := home.DeepCopy()
+	toNorth.Spec.Federation.Primary = "north"
 	hub := hubconfig.Default()
 	for _, tc := range []struct {
 		name string
@@ -508,6 +572,9 @@ func TestFederationCondition(t *testing.T) {
 		{"held: following a copy whose token it cannot ask for, the peer mirrored", home, &coopv1.FederationStatus{Role: coopv1.RoleHeld, PrimaryRegion: "eu-south",
 			Message: HeldMessage("a-eu-south"), Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RolePrimary}}},
 			"False/PrimaryHeldAtPeer: " + HeldMessage("a-eu-south")},
+		{"home on the way from one peer to another", toNorth, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west",
+			Message: ViaHomeMessage("eu-south", "eu-north"), Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RoleStandby}}},
+			"False/SwitchingOver: Primary: " + ViaHomeMessage("eu-south", "eu-north")},
 		{"a message that reads like a split is no split", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west",
 			Message: "the copy in eu-south reports that it is the primary (a failover?)", Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", Region: "eu-south", State: coopv1.StandbyMirrored, Role: coopv1.RoleStandby}}},
 			"True/Ready: standbys mirrored at south; the primary is in eu-west"},

@@ -100,6 +100,9 @@ type homeScope struct {
 	// nothing here asks it to (HeldMessage); followed is the region of the copy the
 	// Cluster follows, as applied ("" when it follows none).
 	held, followed string
+	// via is the peer region the primary is asked at while it comes home first, on its way
+	// there from the copy in viaFrom (primaryStep); "" otherwise.
+	via, viaFrom string
 	// fed is the federation status the phases build; nil when the co-op takes no part in
 	// federation.
 	fed *coopv1.FederationStatus
@@ -165,6 +168,10 @@ func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := errors.Join(errs...); err != nil || s.untouched {
 		return ctrl.Result{}, err
 	}
+	if s.via != "" && s.holdsPrimary {
+		// Home on the way to another peer: go on once this status is written.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
 	return r.recheck(), nil
 }
 
@@ -199,14 +206,9 @@ func (r *CooperativeReconciler) newHomeScope(ctx context.Context, coop *coopv1.C
 	if f := followedMember(cluster); f != "" {
 		s.followed = strings.TrimPrefix(f, coop.Name+"-")
 	}
-	primaryRegion := r.Hub.Region
-	if coop.Spec.Federation.Primary != "" {
-		primaryRegion = ""
-		for _, p := range s.homePeers {
-			if p.Name == coop.Spec.Federation.Primary {
-				primaryRegion = p.Region
-			}
-		}
+	primaryRegion, via := primaryStep(coop, &r.Hub, s.homePeers, cluster)
+	if s.via = via; via != "" {
+		s.viaFrom = strings.TrimPrefix(primaryHolder(coop, cluster), coop.Name+"-")
 	}
 	token := ""
 	if cluster != nil && primaryRegion != r.Hub.Region {
@@ -287,6 +289,8 @@ func (r *CooperativeReconciler) role(ctx context.Context, s *homeScope) error {
 	SetHomeRole(s.fed, s.old, r.Hub.Region, s.holdsPrimary, r.now())
 	if s.held != "" {
 		s.fed.Role, s.fed.Message = coopv1.RoleHeld, s.held
+	} else if s.via != "" && len(splitPrimaries(s.fed)) == 0 {
+		s.fed.Message = strings.TrimSuffix(ViaHomeMessage(s.viaFrom, s.via)+"; "+s.fed.Message, "; ")
 	}
 	if homeFailover(s.coop) && s.holdsPrimary && s.followed == "" &&
 		(s.old.LastSwitchover == nil || s.old.LastSwitchover.To == r.Hub.Region) {
@@ -806,6 +810,9 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		// Demoted, following a copy whose token it cannot ask for (HomeTopology).
 		c.Reason, c.Message = coopv1.ReasonPrimaryHeldAtPeer, fed.Message
 	case fed.Role == coopv1.RoleDemoting || fed.Role == coopv1.RolePromoting:
+		c.Reason, c.Message = coopv1.ReasonSwitchingOver, fmt.Sprintf("%s: %s", fed.Role, fed.Message)
+	case coop.Spec.Standby == nil && coop.Spec.Federation.Primary != "" && fed.Role == coopv1.RolePrimary:
+		// Asked at a peer, held here: on its way there (through the home, from another peer).
 		c.Reason, c.Message = coopv1.ReasonSwitchingOver, fmt.Sprintf("%s: %s", fed.Role, fed.Message)
 	case len(waiting) > 0:
 		c.Reason, c.Message = coopv1.ReasonPeerNotReady, strings.Join(waiting, "; ")

@@ -191,7 +191,9 @@ type HomePeer struct {
 // A home Cluster that follows a peer's copy (demoted by a switchover) is promoted only
 // with that peer's demotion token: never because the peer left the co-op's list or the
 // hub's FederationPeers, or the primary is named at a peer this hub does not know, which
-// would leave the peer's copy serving as a second primary. It then keeps following as it
+// would leave the peer's copy serving as a second primary; nor does it follow another
+// member's copy, which would be promoted with a token that is not the last primary's
+// (primaryStep brings the primary home first when it can). It then keeps following as it
 // does (HeldMessage says why), until the peer is listed and declared again, or a hub admin
 // fails over to the home (AnnotationFailover on the home co-op, with
 // spec.federation.primary cleared), which promotes it without the token; the topology says
@@ -211,7 +213,8 @@ func HomeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 		t.Primary = following == ""
 		return t
 	}
-	if following == "" || (t.Replica != nil && (t.Replica.Primary != t.Replica.Self || t.Replica.PromotionToken != "")) {
+	if following == "" || (t.Replica != nil && (t.Replica.Primary == following || t.Replica.PromotionToken != "")) {
+		// Following no one, going on following that copy, or promoted with its token.
 		return t
 	}
 	rc := cluster.Spec.ReplicaCluster.DeepCopy()
@@ -250,6 +253,13 @@ func HeldMessage(following string) string {
 		"`cooperator federation failover` against this hub (WAL it had not archived is lost)", following)
 }
 
+// ViaHomeMessage says why the primary, asked at the copy in region to, first comes back
+// to the home from the copy in region from.
+func ViaHomeMessage(from, to string) string {
+	return fmt.Sprintf("on its way from the copy in %s to the one in %s, the primary comes back here first "+
+		"(a copy at a peer hands it over only to the home, with its demotion token), then goes on to %s", from, to, to)
+}
+
 // followedMember is the topology name of the member whose copy the Cluster follows, as
 // applied; "" when it follows none (it is the primary, or outside a topology).
 func followedMember(cluster *cnpgv1.Cluster) string {
@@ -268,17 +278,14 @@ func homeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 		return topology.Standalone
 	}
 	self := TopologyName(coop.Name, hub.Region)
-	primaryRegion := hub.Region
-	source := ""
-	for _, p := range peers {
-		if coop.Spec.Federation.Primary != "" && p.Name == coop.Spec.Federation.Primary {
-			primaryRegion = p.Region
-			source = TopologyName(coop.Name, p.Region)
-		}
-	}
-	if coop.Spec.Federation.Primary != "" && primaryRegion == hub.Region {
+	primaryRegion, _ := primaryStep(coop, hub, peers, cluster)
+	if primaryRegion == "" {
 		// The primary is at a peer this hub does not know (yet): run nothing here.
 		return topology.Topology{Primary: false}
+	}
+	source := ""
+	if primaryRegion != hub.Region {
+		source = TopologyName(coop.Name, primaryRegion)
 	}
 	serverName := coop.Status.Database.ServerName
 	if serverName == "" {
@@ -307,22 +314,17 @@ func homeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 		return t
 	}
 	t.Replica = &cnpgv1.ReplicaClusterConfiguration{Self: self, Primary: TopologyName(coop.Name, primaryRegion), Source: source}
-	// The peer whose copy held the primary: the one the Cluster follows, as applied, else
-	// the last switchover's (recorded once the home saw that copy promoted). A switchover
-	// back home asked before that record still waits for that copy's token.
-	heldBy := followedMember(cluster)
-	if heldBy == "" && coop.Status.Federation != nil && coop.Status.Federation.LastSwitchover != nil {
-		heldBy = TopologyName(coop.Name, coop.Status.Federation.LastSwitchover.To)
-	}
-	if t.Primary && heldBy != "" {
+	if heldBy := primaryHolder(coop, cluster); t.Primary && heldBy != "" && heldBy != self && hasExternal(t.ExternalClusters, heldBy) {
 		// Back home after a switchover: promote with the demotion token of the peer that
-		// held the primary; until it has published one, keep following it.
+		// held the primary, replaying its archive up to it; until it has published one,
+		// keep following it.
 		for _, p := range peers {
-			if TopologyName(coop.Name, p.Region) != heldBy || !hasExternal(t.ExternalClusters, heldBy) {
+			if TopologyName(coop.Name, p.Region) != heldBy {
 				continue
 			}
+			t.Replica.Source = heldBy
 			if p.DemotionToken == "" {
-				t.Replica.Primary, t.Replica.Source = TopologyName(coop.Name, p.Region), TopologyName(coop.Name, p.Region)
+				t.Replica.Primary = heldBy
 				t.Primary = false
 				break
 			}
@@ -331,6 +333,48 @@ func homeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 		}
 	}
 	return t
+}
+
+// primaryHolder is the topology name of the member whose copy holds, or last held, the
+// primary as this hub knows it: the one the Cluster follows, as applied, else the last
+// switchover's (recorded once the home saw that copy promoted); "" when neither says.
+func primaryHolder(coop *coopv1.Cooperative, cluster *cnpgv1.Cluster) string {
+	if f := followedMember(cluster); f != "" {
+		return f
+	}
+	if fed := coop.Status.Federation; fed != nil && fed.LastSwitchover != nil && fed.LastSwitchover.To != "" {
+		return TopologyName(coop.Name, fed.LastSwitchover.To)
+	}
+	return ""
+}
+
+// primaryStep is the region a home co-op's primary goes to now: the region of the peer
+// spec.federation.primary names, the home's when it names none; "" for a peer this hub
+// does not know. The other peers' copies follow the home's archive, where the last WAL of
+// a copy that holds the primary at a peer arrives only while the home follows that copy:
+// such a copy hands the primary back to the home alone, with its demotion token. A
+// switchover from one peer to another therefore goes through the home: the primary comes
+// home first, then goes on to the peer asked (via, its region, while the home takes it).
+func primaryStep(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomePeer, cluster *cnpgv1.Cluster) (region, via string) {
+	asked := hub.Region
+	if coop.Spec.Federation.Primary != "" {
+		asked = ""
+		for _, p := range peers {
+			if p.Name == coop.Spec.Federation.Primary {
+				asked = p.Region
+			}
+		}
+	}
+	if asked == "" || asked == hub.Region {
+		return asked, ""
+	}
+	heldBy := primaryHolder(coop, cluster)
+	for _, p := range peers {
+		if p.Region != asked && TopologyName(coop.Name, p.Region) == heldBy {
+			return hub.Region, asked
+		}
+	}
+	return asked, ""
 }
 
 func hasExternal(ecs []cnpgv1.ExternalCluster, name string) bool {
