@@ -443,7 +443,7 @@ const (
 )
 
 // StandbyState is how a co-op's standby at one peer stands.
-// +kubebuilder:validation:Enum=Mirrored;Waiting;Refused;Unreachable;Undeclared;CredentialsMissing;Moved
+// +kubebuilder:validation:Enum=Mirrored;Waiting;Refused;Unreachable;Undeclared;CredentialsMissing;Moved;Removing
 type StandbyState string
 
 // The standby states.
@@ -468,6 +468,10 @@ const (
 	// StandbyMoved: the peer adopted the co-op (`cooperator federation move`): its copy there
 	// is that hub's own co-op now, and this hub neither updates nor removes it.
 	StandbyMoved StandbyState = "Moved"
+	// StandbyRemoving: the co-op no longer lists the peer, and the standby this hub wrote
+	// there is not removed yet (the peer is not ready, did not answer, or refused); the
+	// operator tries again at each recheck, and the message says what failed.
+	StandbyRemoving StandbyState = "Removing"
 )
 
 // MovePhase is where a move of a co-op to a peer hub stands.

@@ -99,6 +99,33 @@ func standbyState(h *hub, coop, peer string) func() coopv1.StandbyState {
 	}
 }
 
+// cutOffSouth points west's kubeconfig for eu-south at a port nobody listens on; the
+// function it returns puts the real one back and waits until the peer is Ready again.
+func cutOffSouth() (restore func()) {
+	GinkgoHelper()
+	var secret corev1.Secret
+	key := client.ObjectKey{Namespace: west.cfg.OperatorNamespace, Name: "peer-eu-south"}
+	Expect(west.k8s.Get(ctx, key, &secret)).To(Succeed())
+	good := secret.Data["kubeconfig"]
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	closed := fmt.Sprintf("https://%s", l.Addr().String())
+	Expect(l.Close()).To(Succeed())
+	kc, err := clientcmd.Load(good)
+	Expect(err).NotTo(HaveOccurred())
+	kc.Clusters["peer"].Server = closed
+	secret.Data["kubeconfig"], err = clientcmd.Write(*kc)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(west.k8s.Update(ctx, &secret)).To(Succeed())
+	return func() {
+		GinkgoHelper()
+		Expect(west.k8s.Get(ctx, key, &secret)).To(Succeed())
+		secret.Data["kubeconfig"] = good
+		Expect(west.k8s.Update(ctx, &secret)).To(Succeed())
+		Eventually(peerCondition(west, "eu-south", coopv1.ConditionReady), timeout).Should(Equal("True/Ready"))
+	}
+}
+
 func role(h *hub, coop string) func() coopv1.FederationRole {
 	return func() coopv1.FederationRole {
 		c := coopOn(h, coop)()
@@ -675,22 +702,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 	})
 
 	It("shows a peer that stops answering as unreachable, loses nothing meanwhile, and recovers", func() {
-		var secret corev1.Secret
-		key := client.ObjectKey{Namespace: west.cfg.OperatorNamespace, Name: "peer-eu-south"}
-		Expect(west.k8s.Get(ctx, key, &secret)).To(Succeed())
-		good := secret.Data["kubeconfig"]
-
-		// A port nobody listens on.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		Expect(err).NotTo(HaveOccurred())
-		closed := fmt.Sprintf("https://%s", l.Addr().String())
-		Expect(l.Close()).To(Succeed())
-		kc, err := clientcmd.Load(good)
-		Expect(err).NotTo(HaveOccurred())
-		kc.Clusters["peer"].Server = closed
-		secret.Data["kubeconfig"], err = clientcmd.Write(*kc)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(west.k8s.Update(ctx, &secret)).To(Succeed())
+		restore := cutOffSouth()
 
 		Eventually(peerCondition(west, "eu-south", coopv1.ConditionReachable), timeout).Should(Equal("False/Unreachable"))
 		Eventually(func() int32 { return peerOn(west, "eu-south")().Status.ConsecutiveFailures }, timeout).Should(BeNumerically(">=", 2))
@@ -714,12 +726,60 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			g.Expect(coopOn(south, "fairride-lyon")()).NotTo(BeNil())
 		}, 4*time.Second).Should(Succeed())
 
-		Expect(west.k8s.Get(ctx, key, &secret)).To(Succeed())
-		secret.Data["kubeconfig"] = good
-		Expect(west.k8s.Update(ctx, &secret)).To(Succeed())
-		Eventually(peerCondition(west, "eu-south", coopv1.ConditionReady), timeout).Should(Equal("True/Ready"))
+		restore()
 		Expect(peerOn(west, "eu-south")().Status.ConsecutiveFailures).To(BeZero())
 		Eventually(standbyState(west, "fairride-lyon", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+	})
+
+	It("says a standby dropped or left by a deleted co-op while the peer is down is not removed yet, and removes it once it answers", func() {
+		createWithReadCredentials(west, newCoop("velo-nantes", "eu-south"))
+		createWithReadCredentials(west, newCoop("velo-brest", "eu-south"))
+		for _, name := range []string{"velo-nantes", "velo-brest"} {
+			Eventually(coopOn(south, name), timeout).ShouldNot(BeNil())
+			Eventually(standbyState(west, name, "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		}
+		restore := cutOffSouth()
+
+		// Dropped from the list: the status says the standby is still there.
+		c := coopOn(west, "velo-nantes")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Federation.Peers = nil
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		Eventually(standbyState(west, "velo-nantes", "eu-south"), timeout).Should(Equal(coopv1.StandbyRemoving))
+		Eventually(func(g Gomega) {
+			fr := meta.FindStatusCondition(coopOn(west, "velo-nantes")().Status.Conditions, coopv1.ConditionFederationReady)
+			g.Expect(fr).NotTo(BeNil())
+			g.Expect(string(fr.Status) + "/" + fr.Reason).To(Equal("False/PeerNotReady"))
+			g.Expect(fr.Message).To(ContainSubstring("not removed yet"))
+		}, timeout).Should(Succeed())
+		Expect(coopOn(west, "velo-nantes")().Finalizers).To(ContainElement(federation.Finalizer), "the co-op is held until its standby is gone")
+
+		// Deleted: the co-op waits for the peer, and an event says so.
+		Expect(west.k8s.Delete(ctx, coopOn(west, "velo-brest")())).To(Succeed())
+		Eventually(func() bool {
+			var events corev1.EventList
+			Expect(west.k8s.List(ctx, &events)).To(Succeed())
+			for _, e := range events.Items {
+				if e.InvolvedObject.Name == "velo-brest" && e.Reason == "PeerNotReady" && strings.Contains(e.Message, "eu-south") {
+					return true
+				}
+			}
+			return false
+		}, timeout).Should(BeTrue(), "an event says the deletion waits for the peer")
+		Expect(coopOn(west, "velo-brest")().Finalizers).To(ContainElement(federation.Finalizer), "not let go while its standby may be there")
+
+		restore()
+		for _, name := range []string{"velo-nantes", "velo-brest"} {
+			Eventually(coopOn(south, name), timeout).Should(BeNil(), "the standby of %s is removed once the peer answers", name)
+		}
+		Eventually(standbyState(west, "velo-nantes", "eu-south"), timeout).Should(BeEmpty())
+		Eventually(func() []string { return coopOn(west, "velo-nantes")().Finalizers }, timeout).ShouldNot(ContainElement(federation.Finalizer))
+		Eventually(func() []string {
+			if c := coopOn(west, "velo-brest")(); c != nil {
+				return c.Finalizers
+			}
+			return nil
+		}, timeout).ShouldNot(ContainElement(federation.Finalizer))
 	})
 
 	It("switches the primary over to the peer with CloudNativePG's demotion token, and moves the platform", func() {

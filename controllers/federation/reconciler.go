@@ -275,8 +275,19 @@ func (r *CooperativeReconciler) prune(ctx context.Context, s *homeScope) error {
 	}
 	var errs []error
 	for i := range s.peers {
-		if p := &s.peers[i]; !s.listed[p.Name] && !listedRegions[p.Spec.Region] {
-			errs = append(errs, r.removeFrom(ctx, s.coop, p))
+		p := &s.peers[i]
+		if s.listed[p.Name] || listedRegions[p.Spec.Region] {
+			continue
+		}
+		left, err := r.removeFrom(ctx, s.coop, p)
+		if err != nil {
+			errs, left = append(errs, err), err.Error()
+		}
+		if left != "" && wroteTo(s.old, p.Name) {
+			// Still there, as far as this hub knows: say so until it is gone.
+			prev := previous(s.old, p.Name)
+			s.fed.Standbys = append(s.fed.Standbys, coopv1.PeerStandbyStatus{Peer: p.Name, Region: p.Spec.Region, State: coopv1.StandbyRemoving, LastSync: prev.LastSync,
+				Message: "the co-op no longer lists this peer, and the standby this hub wrote there is not removed yet (tried again at each recheck): " + left})
 		}
 	}
 	return errors.Join(errs...)
@@ -328,7 +339,7 @@ func (r *CooperativeReconciler) finish(ctx context.Context, s *homeScope, err er
 		return err
 	}
 	err = errors.Join(err, r.writeStatus(ctx, s.coop, s.fed))
-	if err != nil || len(s.coop.Spec.Federation.Peers) > 0 || !controllerutil.ContainsFinalizer(s.coop, Finalizer) {
+	if err != nil || len(s.coop.Spec.Federation.Peers) > 0 || wroteTo(s.fed, "") || !controllerutil.ContainsFinalizer(s.coop, Finalizer) {
 		return err
 	}
 	if err := finalizer.Remove(ctx, r.Client, s.coop, Finalizer); !finalizer.Stale(err) {
@@ -579,42 +590,62 @@ func (r *CooperativeReconciler) removePeerSecret(ctx context.Context, pc client.
 	return nil
 }
 
-// removeFrom removes the co-op's standby from a peer it does not list, if this hub put one
-// there. An unreachable peer is left for the next attempt.
-func (r *CooperativeReconciler) removeFrom(ctx context.Context, coop *coopv1.Cooperative, peer *coopv1.FederationPeer) error {
+// removeFrom removes the co-op's standby from a peer, if this hub put one there. It says
+// why the standby may still be there: "" once it is not (removed, never there, or a co-op
+// of the peer's own of the same name), and when the copy there holds the primary, which is
+// left in place with an event; err when the peer refused the removal.
+func (r *CooperativeReconciler) removeFrom(ctx context.Context, coop *coopv1.Cooperative, peer *coopv1.FederationPeer) (string, error) {
 	if !PeerReady(peer) {
-		return nil
+		msg := "the peer is not ready"
+		if c := meta.FindStatusCondition(peer.Status.Conditions, coopv1.ConditionReady); c != nil && c.Message != "" {
+			msg += ": " + c.Message
+		}
+		return msg, nil
 	}
 	pc, err := r.Peers.For(ctx, peer)
 	if err != nil {
-		return nil
+		return err.Error(), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*peerTimeout)
 	defer cancel()
 	var there coopv1.Cooperative
 	if err := pc.Get(ctx, client.ObjectKey{Name: coop.Name}, &there); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil
+			return "", nil
 		}
 		log.FromContext(ctx).Info("Failed to look for a standby at the peer", "cooperative", coop.Name, "peer", peer.Name, "error", err.Error())
-		return nil
+		return "looking for the standby there: " + err.Error(), nil
 	}
 	if there.Spec.Standby == nil || there.Spec.Standby.HomeRegion != r.Hub.Region || there.Spec.Standby.HomeCooperative != coop.Name {
-		return nil // Not ours: a co-op of the peer that has the same name.
+		return "", nil // Not ours: a co-op of the peer that has the same name.
 	}
 	if there.Status.Federation != nil && there.Status.Federation.Role == coopv1.RolePrimary {
 		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "StandbyIsPrimary", "RemoveStandby", "The copy at peer %s holds the primary; it is not removed", peer.Name)
-		return nil
+		return "", nil
 	}
 	if err := pc.Delete(ctx, &there, client.Preconditions{UID: &there.UID}); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("removing the standby of %s from peer %s: %w", coop.Name, peer.Name, err)
+		return "", fmt.Errorf("removing the standby of %s from peer %s: %w", coop.Name, peer.Name, err)
 	}
 	if err := r.removePeerSecret(ctx, pc, coop); err != nil {
-		return fmt.Errorf("peer %s: %w", peer.Name, err)
+		return "", fmt.Errorf("peer %s: %w", peer.Name, err)
 	}
 	r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, "StandbyRemoved", "RemoveStandby", "Removed the standby at peer %s, which the co-op no longer lists", peer.Name)
 	log.FromContext(ctx).Info("Removed standby from peer", "cooperative", coop.Name, "peer", peer.Name)
-	return nil
+	return "", nil
+}
+
+// wroteTo says whether this hub wrote the co-op's standby at the peer ("": at any peer),
+// as far as its status says: it synced it once, or its removal is under way.
+func wroteTo(fed *coopv1.FederationStatus, peer string) bool {
+	if fed == nil {
+		return false
+	}
+	for _, st := range fed.Standbys {
+		if (peer == "" || st.Peer == peer) && (st.LastSync != nil || st.State == coopv1.StandbyRemoving) {
+			return true
+		}
+	}
+	return false
 }
 
 // removeEverywhere removes a deleted co-op's standbys from every peer, then lets it go.
@@ -622,26 +653,26 @@ func (r *CooperativeReconciler) removeEverywhere(ctx context.Context, coop *coop
 	if !controllerutil.ContainsFinalizer(coop, Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	pending := false
+	var pending []string
 	for i := range peers {
 		p := &peers[i]
-		listed := false
+		listed := wroteTo(coop.Status.Federation, p.Name)
 		for _, ref := range coop.Spec.Federation.Peers {
 			listed = listed || ref.Name == p.Name
 		}
 		if !listed {
 			continue
 		}
-		if !PeerReady(p) {
-			pending = true
-			continue
-		}
-		if err := r.removeFrom(ctx, coop, p); err != nil {
+		left, err := r.removeFrom(ctx, coop, p)
+		if err != nil {
 			return ctrl.Result{}, err
 		}
+		if left != "" {
+			pending = append(pending, p.Name+": "+left)
+		}
 	}
-	if pending {
-		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "PeerNotReady", "RemoveStandby", "Waiting for unreachable peers to remove the co-op's standbys there")
+	if len(pending) > 0 {
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "PeerNotReady", "RemoveStandby", "Waiting for peers to remove the co-op's standbys there: %s", strings.Join(pending, "; "))
 		return ctrl.Result{RequeueAfter: Backoff(3)}, nil
 	}
 	for _, st := range leftAtUndeclaredPeers(coop, peers) {
