@@ -449,6 +449,67 @@ func TestSecurity_RateLimitPerClientBehindTheIngress(t *testing.T) {
 	}
 }
 
+// TestSecurity_RateLimitTracksBoundedClients: the limiter keeps at most maxClients
+// buckets, however many addresses send requests. When full, an idle bucket makes room for
+// a new client; otherwise new clients share one overflow bucket, and the clients already
+// tracked keep their own budget.
+func TestSecurity_RateLimitTracksBoundedClients(t *testing.T) {
+	l := newLimiter(1, 2)
+	l.maxClients = 3
+	t0 := time.Now()
+	now := t0
+	l.now = func() time.Time { return now }
+	allow := func(client string) bool {
+		t.Helper()
+		ok, _ := l.allow(client)
+		if len(l.clients) > l.maxClients {
+			t.Fatalf("after %s: %d clients tracked, over the cap of %d", client, len(l.clients), l.maxClients)
+		}
+		return ok
+	}
+	allow("a")
+	now = t0.Add(30 * time.Second)
+	allow("b")
+	allow("c")
+	// The map is full and a was seen 10 minutes ago, not longer: nothing to sweep.
+	now = t0.Add(limiterIdle)
+	allow("b")
+	// Five seconds later a has been idle long enough: a new client takes its place, with a
+	// budget of its own.
+	now = now.Add(5 * time.Second)
+	for i := range 2 {
+		if !allow("d") {
+			t.Fatalf("d's request %d refused", i)
+		}
+	}
+	if allow("d") {
+		t.Fatal("d over its own budget was allowed")
+	}
+	if _, ok := l.clients["a"]; ok {
+		t.Fatal("a, idle, was not swept to make room")
+	}
+	// Full with b, c and d, none idle: a flood of new addresses shares one bucket.
+	for i := range 2 {
+		if !allow(fmt.Sprintf("new-%d", i)) {
+			t.Fatalf("new client %d refused while the overflow bucket had tokens", i)
+		}
+	}
+	for i := 2; i < 1000; i++ {
+		if allow(fmt.Sprintf("new-%d", i)) {
+			t.Fatalf("new client %d allowed after the overflow bucket was spent", i)
+		}
+	}
+	// The tracked clients keep their own budgets (refilled since their last request).
+	for _, c := range []string{"b", "c"} {
+		if !allow(c) || !allow(c) || allow(c) {
+			t.Fatalf("%s, tracked, did not keep its own budget of 2 while the map was full", c)
+		}
+	}
+	if got := len(l.clients); got != 3 {
+		t.Fatalf("%d clients tracked, want 3", got)
+	}
+}
+
 // TestSecurity_NamesLimitedInCharacters: length limits count characters, not bytes: a
 // name of 200 accented letters (400 bytes) is accepted, 201 are not.
 func TestSecurity_NamesLimitedInCharacters(t *testing.T) {
