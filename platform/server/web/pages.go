@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -71,13 +72,25 @@ func (a *App) signInForm(q *req) {
 }
 
 func (a *App) showSignIn(q *req, status int, errs map[string]string) {
-	tok := randomToken()
+	tok := signInCSRF(q.r)
 	setCookie(q.w, preCSRFCookie, tok, 3600, true)
 	flash := ""
 	if q.r.URL.Query().Get("expired") != "" {
 		flash = tr(q.lang, "signin.expired")
 	}
 	a.render(q, status, "signin", "signin.title", page{CSRF: tok, Errors: errs, Flash: flash})
+}
+
+// signInCSRF is the sign-in form's CSRF token: the one the request's cookie already
+// carries when it is one the app could have made, so that a form shown earlier (in
+// another tab) stays good; else a new one.
+func signInCSRF(r *http.Request) string {
+	if c, err := r.Cookie(preCSRFCookie); err == nil {
+		if b, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil && len(b) == 32 {
+			return c.Value
+		}
+	}
+	return randomToken()
 }
 
 // signIn exchanges a one-time code for a session. The form carries the CSRF token of its

@@ -138,6 +138,42 @@ func TestSecurity_SignInCookieAndCode(t *testing.T) {
 	}
 }
 
+// The sign-in form shown twice (two tabs) keeps one CSRF token: the older form still
+// signs in. A cookie the app could not have made is replaced, and the cookie keeps its
+// attributes; a post whose token is not the cookie's is still refused.
+func TestSecurity_SignInFormInTwoTabs(t *testing.T) {
+	c := newCoop(t)
+	id, _ := c.member("Ana Driver", "worker")
+	s := c.session(t)
+	first := s.do("GET", "/app/sign-in", nil)
+	second := s.do("GET", "/app/sign-in", nil)
+	if first.csrf(t) != second.csrf(t) {
+		t.Fatal("the second sign-in form has another CSRF token than the first")
+	}
+	ck := s.cookies["coop_csrf"]
+	if ck == nil || ck.Value != first.csrf(t) || !ck.HttpOnly || !ck.Secure || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/app/" || ck.MaxAge != 3600 {
+		t.Fatalf("CSRF cookie %+v: want the form's token, HttpOnly, Secure, SameSite=Strict, Path=/app/, an hour", ck)
+	}
+	if p := s.do("POST", "/app/sign-in", url.Values{"csrf": {"x" + first.csrf(t)[1:]}, "code": {c.code(id)}}); p.status != http.StatusForbidden {
+		t.Fatalf("a sign-in with a token not the cookie's answered %d", p.status)
+	}
+	if p := s.do("POST", "/app/sign-in", url.Values{"csrf": {first.csrf(t)}, "code": {c.code(id)}}); p.status != http.StatusSeeOther || p.header.Get("Location") != "/app/home" {
+		t.Fatalf("the first tab's sign-in answered %d to %q", p.status, p.header.Get("Location"))
+	}
+	if _, ok := s.cookies["coop_csrf"]; ok {
+		t.Fatal("the sign-in CSRF cookie outlived the sign-in")
+	}
+	// A cookie not of the app's making (planted, or cut) is not rendered back.
+	for _, bad := range []string{"planted", first.csrf(t)[:20], strings.Repeat("A", 44)} {
+		s2 := c.session(t)
+		s2.cookies["coop_csrf"] = &http.Cookie{Name: "coop_csrf", Value: bad}
+		p := s2.do("GET", "/app/sign-in", nil)
+		if tok := p.csrf(t); tok == bad || s2.cookies["coop_csrf"].Value != tok {
+			t.Fatalf("cookie %q: form token %q, cookie now %q: want a new token in both", bad, tok, s2.cookies["coop_csrf"].Value)
+		}
+	}
+}
+
 // Who may issue a sign-in code: staff for anyone, a member for themselves; not for
 // another member, not for an inactive member, not without a token.
 func TestSecurity_SignInCodeIssuers(t *testing.T) {
