@@ -66,7 +66,7 @@ func TestAccessibilityEveryPage(t *testing.T) {
 		paths []string
 	}{
 		{f.ana, append(pages[f.ana], "/app/governance?lang=fr", "/app/payments/"+fmt.Sprint(f.paid)+"?lang=fr", "/app/home?lang=en")},
-		{f.bea, pages[f.bea][:2]},
+		{f.bea, pages[f.bea][:3]},
 		{f.cust, append(pages[f.cust][:4], "/app/home")},
 	} {
 		f.c.signIn(t, ctx, f.c.code(m.id))

@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +285,90 @@ func TestUrgentOffersReachEveryCarerOfferedIt(t *testing.T) {
 	}
 	if p := sb.do("GET", fmt.Sprintf("/app/work/%d", id), nil); strings.Contains(p.body, fmt.Sprintf(`action="/app/work/%d/accept"`, id)) {
 		t.Error("Bea's page still offers to accept the work Ana took")
+	}
+}
+
+// A carer offered more work than the home page shows (50 offers, the feed's oldest first)
+// is told so, with a link to the next ones, where the rest can be accepted; the page of
+// an urgent work offered after the first 50 still has its Accept. Before, the home page
+// showed the first 50 and nothing said that more were waiting.
+func TestOffersBeyondTheHomePage(t *testing.T) {
+	doc := strings.Replace(testPolicy, `"ride-sharing"`, `"care"`, 1)
+	doc = strings.TrimSuffix(strings.TrimSpace(doc), "}") + `,"work":{"urgentFanOut":2}}`
+	c := newCoopWith(t, doc)
+	_, clientTok := c.member("Cleo Client", "customer")
+	m := c.must(http.StatusCreated, "POST", "/v1/members", adminToken, map[string]any{"name": "Ana Carer",
+		"email": "ana.carer@example.org", "roles": []string{"worker"}, "qualifications": []string{"booking"}})
+	ana := int64(m["member"].(map[string]any)["id"].(float64))
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/availability", ana), m["token"].(string), map[string]any{"available": true})
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", ana), adminToken, map[string]any{"skills": []string{"emergency backup"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-01", "expiresAt": "2027-11-01T00:00:00Z"}})
+	// Urgent care on as many days: each offered to Ana, none naming her as its worker.
+	var ids []int64
+	offer := func(n int) {
+		for range n {
+			day := time.Date(2026, 12, 10, 10, 0, 0, 0, time.UTC).AddDate(0, 0, len(ids))
+			w := c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "booking", "urgent": true, "priceCents": 4000,
+				"details": map[string]string{"address": "3 rue Mercière", "careType": "emergency backup", "scheduledAt": day.Format(time.RFC3339), "durationMinutes": "120"}})
+			id := int64(w["id"].(float64))
+			if o := c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), clientTok, nil); len(o["workerIds"].([]any)) != 1 {
+				t.Fatalf("urgent offer %v", o)
+			}
+			ids = append(ids, id)
+		}
+	}
+	accepts := func(p answer, want []int64) {
+		t.Helper()
+		var missing []int64
+		for _, id := range want {
+			if !strings.Contains(p.body, fmt.Sprintf(`id="accept-%d"`, id)) {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 {
+			t.Errorf("no Accept for work %v", missing)
+		}
+		if n := strings.Count(p.body, `id="accept-`); n != len(want) {
+			t.Errorf("%d offers shown, want %d", n, len(want))
+		}
+	}
+	next := regexp.MustCompile(`href="(/app/offers\?cursor=[^"]+)"`)
+	s := c.session(t)
+	s.signIn(c.code(ana))
+
+	offer(50)
+	home := s.do("GET", "/app/home", nil)
+	accepts(home, ids)
+	if strings.Contains(home.body, `id="more-offers"`) || next.MatchString(home.body) {
+		t.Error("the home page says more offers wait when all 50 are shown")
+	}
+
+	offer(5)
+	home = s.do("GET", "/app/home", nil)
+	accepts(home, ids[:50])
+	if !strings.Contains(home.body, "More offers are waiting for you: these are the 50 that have waited longest.") {
+		t.Error("the home page does not say that more offers wait")
+	}
+	link := next.FindStringSubmatch(home.body)
+	if link == nil {
+		t.Fatal("the home page has no link to the next offers")
+	}
+	rest := s.do("GET", html.UnescapeString(link[1]), nil)
+	if rest.status != http.StatusOK {
+		t.Fatalf("the next offers: %d", rest.status)
+	}
+	accepts(rest, ids[50:])
+	if strings.Contains(rest.body, `id="more-offers"`) || next.MatchString(rest.body) {
+		t.Error("the last page of offers says more wait")
+	}
+	last := ids[len(ids)-1]
+	if p := s.do("GET", fmt.Sprintf("/app/work/%d", last), nil); !strings.Contains(p.body, fmt.Sprintf(`action="/app/work/%d/accept"`, last)) {
+		t.Errorf("the page of the 55th offer has no Accept")
+	}
+	if p := s.do("POST", fmt.Sprintf("/app/work/%d/accept", last), url.Values{"csrf": {rest.csrf(t)}}); p.status != http.StatusSeeOther {
+		t.Fatalf("accepting the 55th offer: %d %.300s", p.status, p.body)
+	}
+	if p := s.do("GET", "/app/offers?cursor=forged", nil); p.status != http.StatusBadRequest {
+		t.Errorf("a cursor the API never returned: %d, want 400", p.status)
 	}
 }

@@ -206,6 +206,7 @@ func (a *App) routes() {
 	m.HandleFunc("POST /app/sign-in", a.anon(a.signIn))
 	m.HandleFunc("POST /app/sign-out", a.authed(a.signOut))
 	m.HandleFunc("GET /app/home", a.authed(a.home))
+	m.HandleFunc("GET /app/offers", a.authed(a.offers))
 	m.HandleFunc("POST /app/availability", a.authed(a.availability))
 	m.HandleFunc("GET /app/work/{id}", a.authed(a.workPage))
 	m.HandleFunc("POST /app/work/{id}/{action}", a.authed(a.workAction))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -139,11 +140,14 @@ func (a *App) signOut(q *req) {
 }
 
 type homeData struct {
-	Me        memberView
-	Offers    []workView
-	Current   []workView
-	Requested []workView
-	Past      []workView
+	Me     memberView
+	Offers []workView
+	// MoreOffers is the feed's cursor after Offers when more offers stand than a page
+	// shows (offersPage); /app/offers lists them from there.
+	MoreOffers string
+	Current    []workView
+	Requested  []workView
+	Past       []workView
 }
 
 func (a *App) home(q *req) {
@@ -153,8 +157,10 @@ func (a *App) home(q *req) {
 	}
 	// The offers that stand for the member, from the API's feed of them: urgent work is
 	// offered to several workers at once and names none of them as its worker.
+	// The feed is oldest first: the page shows the offers that have waited longest, and
+	// says so, with a link to the next ones, when more stand.
 	var offers offerFeed
-	if q.member.Has("worker") && !a.get(q, fmt.Sprintf("/v1/members/%d/offers?limit=50", q.member.ID), &offers) {
+	if q.member.Has("worker") && !a.get(q, fmt.Sprintf("/v1/members/%d/offers?limit=%d", q.member.ID, offersPage), &offers) {
 		return
 	}
 	offered := map[int64]bool{}
@@ -162,6 +168,7 @@ func (a *App) home(q *req) {
 		offered[o.Work.ID] = true
 		d.Offers = append(d.Offers, o.Work) // the feed carries the work as the API reads it
 	}
+	d.MoreOffers = offers.NextCursor
 	ids, err := a.cfg.Backend.MyWork(q.r.Context(), q.member.ID)
 	if err != nil {
 		a.log.Error("listing work failed", "error", err)
@@ -228,26 +235,71 @@ type workData struct {
 	PayKey  string
 }
 
-// offerFeed is the API's page of a worker's standing offers (GET /v1/members/{id}/offers).
+// offerFeed is the API's page of a worker's standing offers (GET /v1/members/{id}/offers),
+// oldest first; NextCursor is set when more follow.
 type offerFeed struct {
 	Offers []struct {
 		Work workView `json:"work"`
 	} `json:"offers"`
+	NextCursor string `json:"nextCursor"`
 }
+
+const (
+	// offersPage is how many offers the home page shows, and each page of /app/offers
+	// after it: one call of the API's feed each.
+	offersPage = 50
+	// offeredToPages bounds the pages of the feed (of 100, the API's most) that a work's
+	// page reads to find the member's offer of it: 1,000 offers.
+	offeredToPages = 10
+)
 
 // offeredTo says whether an offer of work id to the member stands.
 func (a *App) offeredTo(q *req, id int64) bool {
-	var offers offerFeed
-	st, body := a.call(q, http.MethodGet, fmt.Sprintf("/v1/members/%d/offers?limit=50", q.member.ID), nil, nil)
-	if st != http.StatusOK || json.Unmarshal(body, &offers) != nil {
-		return false
-	}
-	for _, o := range offers.Offers {
-		if o.Work.ID == id {
-			return true
+	cursor := ""
+	for range offeredToPages {
+		path := fmt.Sprintf("/v1/members/%d/offers?limit=100", q.member.ID)
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
 		}
+		var offers offerFeed
+		st, body := a.call(q, http.MethodGet, path, nil, nil)
+		if st != http.StatusOK || json.Unmarshal(body, &offers) != nil {
+			return false
+		}
+		for _, o := range offers.Offers {
+			if o.Work.ID == id {
+				return true
+			}
+		}
+		if offers.NextCursor == "" {
+			return false
+		}
+		cursor = offers.NextCursor
 	}
 	return false
+}
+
+type offersData struct {
+	Offers     []workView
+	MoreOffers string
+}
+
+// offers lists a page of the member's standing offers after the feed's cursor: those the
+// home page had no room for, offersPage at a time, with a link to the next page.
+func (a *App) offers(q *req) {
+	path := fmt.Sprintf("/v1/members/%d/offers?limit=%d", q.member.ID, offersPage)
+	if c := q.r.URL.Query().Get("cursor"); c != "" {
+		path += "&cursor=" + url.QueryEscape(c)
+	}
+	var feed offerFeed
+	if !a.get(q, path, &feed) {
+		return
+	}
+	d := offersData{MoreOffers: feed.NextCursor}
+	for _, o := range feed.Offers {
+		d.Offers = append(d.Offers, o.Work)
+	}
+	a.render(q, http.StatusOK, "offers", "offers.title", page{Data: d, Nav: "home"})
 }
 
 func (a *App) workPage(q *req) {
