@@ -100,7 +100,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	now := r.Clock.Now()
 	finalizeAt := report.Spec.Period.End.Add(r.FinalizeDelay)
 	metered := report.Status.MeteredThrough != nil && !report.Status.MeteredThrough.Before(&report.Spec.Period.End)
-	if !report.Spec.Final && !now.Before(finalizeAt) && metered {
+	// An empty bill is never the hub's real one: frozen, the month would be settled at zero.
+	billed := len(report.Spec.Lines) > 0
+	if !report.Spec.Final && !now.Before(finalizeAt) && metered && billed {
 		if err := r.finalize(ctx, report.Name); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -117,8 +119,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	if !now.Before(finalizeAt) {
 		// Not metered through the period's end yet: the metering's write of
-		// status.meteredThrough brings the report back.
-		logf.FromContext(ctx).Info("Waiting for the metering to record the period's end", "costreport", report.Name)
+		// status.meteredThrough brings the report back. Without a bill: the hub's entry.
+		if !metered {
+			logf.FromContext(ctx).Info("Waiting for the metering to record the period's end", "costreport", report.Name)
+		} else {
+			logf.FromContext(ctx).Info("Waiting for the hub to enter the period's bill", "costreport", report.Name)
+		}
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{RequeueAfter: min(finalizeAt.Sub(now), time.Hour)}, nil
@@ -133,6 +139,12 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 	}
 	if report.Spec.Final {
 		s.Phase = coopv1.CostReportFinal
+		if frozen := report.Status; frozen.Phase == coopv1.CostReportFinal && frozen.ObservedGeneration == report.Generation {
+			// Split once final: later edits of status.usage, or another version of the
+			// operator, never change a settled month's amounts.
+			s.Lines, s.Total = frozen.Lines, frozen.Total
+			return s
+		}
 	}
 	ready := metav1.Condition{Type: coopv1.ConditionReady, Status: metav1.ConditionTrue, ObservedGeneration: report.Generation}
 	stalled := metav1.Condition{Type: coopv1.ConditionStalled, Status: metav1.ConditionFalse, Reason: coopv1.ReasonAllocated, ObservedGeneration: report.Generation}
@@ -143,7 +155,7 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, coopv1.ReasonInvalidPolicy, err.Error()
 		s.Lines, s.Total = report.Status.Lines, report.Status.Total
 	case len(report.Spec.Lines) == 0:
-		ready.Reason, ready.Message = coopv1.ReasonNoBill, "the bill has no lines yet: every amount is zero"
+		ready.Reason, ready.Message = coopv1.ReasonNoBill, "the bill has no lines yet: every amount is zero, and the report is not frozen after its period until the hub enters the bill (spec.lines)"
 	case len(lines) == 0:
 		ready.Reason, ready.Message = coopv1.ReasonNoUsage, "no co-op was metered in the period"
 	default:

@@ -17,6 +17,7 @@ limitations under the License.
 package costreport
 
 import (
+	"k8s.io/apimachinery/pkg/api/equality"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -45,6 +46,30 @@ func report(mutate func(r *coopv1.CostReport)) *coopv1.CostReport {
 		mutate(r)
 	}
 	return r
+}
+
+func TestAFinalReportKeepsItsSplit(t *testing.T) {
+	r := report(func(r *coopv1.CostReport) { r.Spec.Final = true })
+	usage := r.Status.Usage
+	r.Status = ComputeStatus(r)
+	r.Status.Usage = usage // the metering's part, kept by the status write
+	if r.Status.Phase != coopv1.CostReportFinal || len(r.Status.Lines) != 2 || r.Status.Lines[0].Amount != "75.00" {
+		t.Fatalf("first split: %+v", r.Status)
+	}
+	// The usage edited after the month was settled (by hand, or a later write).
+	r.Status.Usage[0].CPUMillicoreSeconds = "1"
+	again := ComputeStatus(r)
+	if again.Phase != coopv1.CostReportFinal || again.Total != "100.00" || !equality.Semantic.DeepEqual(again.Lines, r.Status.Lines) {
+		t.Fatalf("a final report's split changed: %+v, was %+v", again.Lines, r.Status.Lines)
+	}
+	// Not final yet: the split follows the usage.
+	open := report(nil)
+	open.Status = ComputeStatus(open)
+	open.Status.Usage = report(nil).Status.Usage
+	open.Status.Usage[0].CPUMillicoreSeconds = "1"
+	if s := ComputeStatus(open); s.Lines[0].Amount == "75.00" {
+		t.Fatalf("an open report kept its old split: %+v", s.Lines)
+	}
 }
 
 func TestComputeStatus(t *testing.T) {

@@ -28,6 +28,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
@@ -377,7 +378,16 @@ func TestAReportIsFinalOnlyOnceMeteredThroughItsEnd(t *testing.T) {
 	r = december()
 	g.Expect(r.Status.MeteredThrough).NotTo(BeNil())
 	g.Expect(r.Status.MeteredThrough.Time).To(BeTemporally("==", at("2028-01-01T00:21:00Z")))
-	g.Expect(r.Spec.Final).To(BeTrue(), "not finalized once metered through the period's end")
+	g.Expect(r.Spec.Final).To(BeFalse(), "frozen with an empty bill: the month settled at zero")
+	g.Expect(meta.FindStatusCondition(r.Status.Conditions, coopv1.ConditionReady).Message).To(ContainSubstring("not frozen after its period until the hub enters the bill"))
+
+	// The hub enters the bill (its invoices arrived): frozen then.
+	orig := r.DeepCopy()
+	r.Spec.Currency = "EUR"
+	r.Spec.Lines = []coopv1.BillLine{{Description: "servers", Amount: "100.00", Pool: coopv1.PoolCompute}}
+	g.Expect(k8sClient.Patch(ctx, r, client.MergeFrom(orig))).To(Succeed())
+	r = december()
+	g.Expect(r.Spec.Final).To(BeTrue(), "not finalized once metered through the period's end and billed")
 	g.Expect(usageOf(r, "xi").CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * 2 * 60)))
 	january := &coopv1.CostReport{}
 	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2028-01"}, january)).To(Succeed())
