@@ -460,6 +460,13 @@ type BackupRecord struct {
 	// time the backup completed.
 	// +optional
 	Time *metav1.Time `json:"time,omitempty"`
+
+	// serverName is the server name the backup holds, under which its Cluster archived: a
+	// Cluster recovered from it archives under another, and is recovered again from this
+	// one until a backup of its own completed.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	ServerName string `json:"serverName,omitempty"`
 }
 
 // DatabaseBootstrap says how a dedicated Cluster was initialised.

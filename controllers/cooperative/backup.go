@@ -24,6 +24,7 @@ import (
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron"
+	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -95,6 +96,36 @@ func JudgeBackups(now time.Time, schedule string, backups []cnpgv1.Backup, archi
 	v.Status, v.Reason = metav1.ConditionTrue, coopv1.ReasonReady
 	v.Message = fmt.Sprintf("last backup %s of %s completed at %s; WAL archiving works", lastCompleted.Name, subject, completedAt.UTC().Format(time.RFC3339))
 	v.RecheckAfter = deadline.Sub(now)
+	return v
+}
+
+// JudgeLogicalBackup weighs a shared-tier co-op's own logical backup (its CronJob, on the
+// five-field schedule) into the verdict of the shared Cluster's backups: the dump is the
+// only way to restore one co-op without rolling back every co-op of the shared Cluster.
+// A verdict that is True turns False (BackupOverdue) once the dump is overdue: the next
+// scheduled time after its last success (or, before any, after the CronJob was created),
+// plus a tolerance, has passed.
+func JudgeLogicalBackup(now time.Time, v BackupVerdict, cronJob *batchv1.CronJob) BackupVerdict {
+	if v.Status != metav1.ConditionTrue || cronJob == nil {
+		return v
+	}
+	since, what := cronJob.CreationTimestamp.Time, "no logical backup of the co-op's database has succeeded since its CronJob "+cronJob.Name+" was created at "
+	if last := cronJob.Status.LastSuccessfulTime; last != nil {
+		since, what = last.Time, "the last logical backup of the co-op's database (CronJob "+cronJob.Name+") succeeded at "
+	}
+	deadline, err := BackupDeadline("0 "+cronJob.Spec.Schedule, since)
+	if err != nil {
+		v.Status, v.Reason, v.RecheckAfter = metav1.ConditionFalse, coopv1.ReasonBackupOverdue, 0
+		v.Message = fmt.Sprintf("the schedule %q of CronJob %s cannot be read: %v", cronJob.Spec.Schedule, cronJob.Name, err)
+		return v
+	}
+	if !now.Before(deadline) {
+		v.Status, v.Reason, v.RecheckAfter = metav1.ConditionFalse, coopv1.ReasonBackupOverdue, 0
+		v.Message = fmt.Sprintf("%s%s; the next one was due by %s (the shared Cluster's backups alone restore every co-op at once)",
+			what, since.UTC().Format(time.RFC3339), deadline.UTC().Format(time.RFC3339))
+		return v
+	}
+	v.RecheckAfter = min(v.RecheckAfter, deadline.Sub(now))
 	return v
 }
 

@@ -24,6 +24,7 @@ import (
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -190,5 +191,57 @@ func TestTruncate(t *testing.T) {
 		if got := truncate(tc.in, tc.n); got != tc.want || len(got) > tc.n {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
+	}
+}
+
+func TestJudgeLogicalBackup(t *testing.T) {
+	created := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	cronJob := func(lastSuccess *time.Time) *batchv1.CronJob {
+		c := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: "coop-a-dump", CreationTimestamp: metav1.NewTime(created)},
+			Spec: batchv1.CronJobSpec{Schedule: "30 2 * * *"}}
+		if lastSuccess != nil {
+			c.Status.LastSuccessfulTime = &metav1.Time{Time: *lastSuccess}
+		}
+		return c
+	}
+	ok := BackupVerdict{Status: metav1.ConditionTrue, Reason: coopv1.ReasonReady, Message: "shared ok", RecheckAfter: 48 * time.Hour}
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	lastNight := at("2026-12-04T02:31:00Z")
+	for _, tc := range []struct {
+		name    string
+		now     time.Time
+		cronJob *batchv1.CronJob
+		in      BackupVerdict
+		status  metav1.ConditionStatus
+		recheck time.Duration
+	}{
+		{"no CronJob yet (no credentials, or not cached)", at("2026-12-10T00:00:00Z"), nil, ok, metav1.ConditionTrue, 48 * time.Hour},
+		{"before its first run is due", at("2026-12-02T01:00:00Z"), cronJob(nil), ok, metav1.ConditionTrue, 2*time.Hour + 30*time.Minute},
+		{"its first run never succeeded", at("2026-12-03T03:30:00Z"), cronJob(nil), ok, metav1.ConditionFalse, 0},
+		{"last night's succeeded", at("2026-12-04T12:00:00Z"), cronJob(&lastNight), ok, metav1.ConditionTrue, 15*time.Hour + 30*time.Minute},
+		{"failing for two nights", at("2026-12-06T03:30:00Z"), cronJob(&lastNight), ok, metav1.ConditionFalse, 0},
+		{"the shared Cluster's verdict comes first", at("2026-12-06T03:30:00Z"), cronJob(&lastNight),
+			BackupVerdict{Status: metav1.ConditionFalse, Reason: coopv1.ReasonArchivingFailing, Message: "archiving"}, metav1.ConditionFalse, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := JudgeLogicalBackup(tc.now, tc.in, tc.cronJob)
+			if v.Status != tc.status || v.RecheckAfter != tc.recheck {
+				t.Fatalf("verdict %s/%s %q, recheck %s; want %s, recheck %s", v.Status, v.Reason, v.Message, v.RecheckAfter, tc.status, tc.recheck)
+			}
+			if tc.in.Status == metav1.ConditionTrue && v.Status == metav1.ConditionFalse &&
+				(v.Reason != coopv1.ReasonBackupOverdue || !strings.Contains(v.Message, "coop-a-dump")) {
+				t.Errorf("reason %s, message %q: want BackupOverdue naming the CronJob", v.Reason, v.Message)
+			}
+			if tc.in.Status == metav1.ConditionFalse && v != tc.in {
+				t.Errorf("changed a verdict that was already False: %+v", v)
+			}
+		})
 	}
 }

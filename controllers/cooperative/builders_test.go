@@ -74,6 +74,44 @@ func TestNextServerName(t *testing.T) {
 			t.Errorf("NextServerName(%q) = %q, want %q", tc.source, got, tc.want)
 		}
 	}
+	// Recovered from the first server again, the second (lost before its first backup)
+	// holds WAL: a third name, never an archive in use.
+	if got := NextServerName("fairride-lyon", "fairride-lyon", "fairride-lyon-2", "", "fairride-lyon-x"); got != "fairride-lyon-3" {
+		t.Errorf("NextServerName past fairride-lyon-2 = %q, want fairride-lyon-3", got)
+	}
+}
+
+func TestBackupsOf(t *testing.T) {
+	at := func(h int) metav1.Time { return metav1.NewTime(time.Date(2026, 12, 1, h, 0, 0, 0, time.UTC)) }
+	backup := func(name, server string, created int) cnpgv1.Backup {
+		return cnpgv1.Backup{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: at(created)},
+			Status: cnpgv1.BackupStatus{Phase: cnpgv1.BackupPhaseCompleted, ServerName: server}}
+	}
+	backups := []cnpgv1.Backup{
+		backup("old", "a", 1),                     // of the Cluster a recovery replaced
+		backup("unnamed-old", "", 2),              // before the live Cluster, server unknown
+		backup("created-with-the-cluster", "", 4), // within the second the live Cluster was created
+		backup("mine", "a-2", 5),                  // of the live Cluster
+		backup("unnamed-new", "", 6),              // since the live Cluster, server unknown
+		backup("stray", "a-9", 7),                 // another server's
+	}
+	live := &cnpgv1.Cluster{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: at(4)}}
+	var names []string
+	for _, b := range BackupsOf(backups, "a-2", live) {
+		names = append(names, b.Name)
+	}
+	if !slices.Equal(names, []string{"created-with-the-cluster", "mine", "unnamed-new"}) {
+		t.Errorf("backups of the live Cluster: %v", names)
+	}
+	if got := BackupsOf(backups, "a", nil); got != nil {
+		t.Errorf("no Cluster, no backups of it: %v", got)
+	}
+	// Judged on those alone, a recovered Cluster without a backup of its own is not
+	// protected, though the one it replaced had backups.
+	v := JudgeBackups(at(8).Time, "0 0 0 * * *", BackupsOf(backups[:2], "a-2", live), &metav1.Condition{Status: metav1.ConditionTrue}, "Cluster a")
+	if v.Status != metav1.ConditionFalse || v.Reason != coopv1.ReasonNoBackupYet {
+		t.Errorf("verdict %s/%s: %s", v.Status, v.Reason, v.Message)
+	}
 }
 
 func TestPlanDatabase(t *testing.T) {
@@ -86,6 +124,11 @@ func TestPlanDatabase(t *testing.T) {
 	recovered := testCoop()
 	recovered.Status.LastBackup = &coopv1.BackupRecord{Name: "b"}
 	recovered.Status.Database = coopv1.DatabaseStatus{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery}
+	// Recovered from fairride-lyon into fairride-lyon-2, and lost before a backup of its
+	// own completed: the record still names the backup of fairride-lyon.
+	lostAgain := testCoop()
+	lostAgain.Status.LastBackup = &coopv1.BackupRecord{Name: "b", ServerName: "fairride-lyon"}
+	lostAgain.Status.Database = coopv1.DatabaseStatus{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery, RecoveredFrom: "fairride-lyon"}
 	statusWithoutBackup := testCoop()
 	statusWithoutBackup.Status.Database = coopv1.DatabaseStatus{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}
 
@@ -114,6 +157,9 @@ func TestPlanDatabase(t *testing.T) {
 			"", DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
 		{"a backup recorded in status means recovery from its server", recovered, nil, nil, nil,
 			"", DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon-2"}},
+		{"lost again before a backup of its own: from the recorded backup's server, into a new one", lostAgain, nil, nil,
+			storeWith(map[string]barmanv1.RecoveryWindow{"fairride-lyon": {LastSuccessfulBackupTime: &t1}, "fairride-lyon-2": {}}),
+			"", DatabasePlan{ServerName: "fairride-lyon-3", Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: "fairride-lyon"}},
 		{"a server in status without a completed backup is not enough", statusWithoutBackup, nil, nil, nil,
 			"", DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}},
 		{"an existing Cluster keeps how it was made", testCoop(), existingRecovery, []cnpgv1.Backup{completed}, nil,

@@ -427,6 +427,13 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 	It("restores a lost Cluster from its backups instead of starting empty", func() {
 		old := &cnpgv1.Cluster{}
 		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "fairride-lyon"}, old)
+		// Times are whole seconds: the Cluster is lost after the second its last Backup was
+		// created in, as it would be for real (the earlier specs play backups at once).
+		var backups cnpgv1.BackupList
+		Expect(k8s.List(ctx, &backups, client.InNamespace("coop-fairride-lyon"))).To(Succeed())
+		for _, b := range backups.Items {
+			Eventually(func() time.Time { return time.Now() }, timeout).Should(BeTemporally(">=", b.CreationTimestamp.Add(time.Second)))
+		}
 		Expect(k8s.Delete(ctx, old)).To(Succeed())
 		cluster := &cnpgv1.Cluster{}
 		Eventually(func(g Gomega) {
@@ -443,8 +450,23 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		Eventually(condition("fairride-lyon", coopv1.ConditionDatabaseReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonRecovering))
 		Expect(getCoop("fairride-lyon").Status.Database.RecoveredFrom).To(Equal("fairride-lyon"))
 
-		// Once it is up, later reconciles keep the recovery bootstrap they started with.
+		// Once it is up, it asks for a backup of its own at once: the backups of the
+		// Cluster it replaced protect nothing it writes, and BackupReady says so.
 		Expect(harness.SimulateClusterReady(ctx, k8s, "coop-fairride-lyon", "fairride-lyon")).To(Succeed())
+		first := &cnpgv1.Backup{}
+		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: cooperative.FirstBackupName("fairride-lyon-2")}, first)
+		Expect(first.Spec.Cluster.Name).To(Equal("fairride-lyon"))
+		Eventually(condition("fairride-lyon", coopv1.ConditionBackupReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonNoBackupYet))
+		Expect(getCoop("fairride-lyon").Status.LastBackup.ServerName).To(Equal("fairride-lyon"), "the way back is still the first server's backup")
+		Expect(harness.SimulateBackupDone(ctx, k8s, "coop-fairride-lyon", first.Name, true)).To(Succeed())
+		Eventually(func() string {
+			if lb := getCoop("fairride-lyon").Status.LastBackup; lb != nil {
+				return lb.Name + "@" + lb.ServerName
+			}
+			return ""
+		}, timeout).Should(Equal(first.Name + "@fairride-lyon-2"))
+
+		// Later reconciles keep the recovery bootstrap they started with.
 		Eventually(func(g Gomega) {
 			// Earlier specs changed the Deployment; play its controller again.
 			g.Expect(harness.SimulateDeploymentsAvailable(ctx, k8s, "coop-fairride-lyon")).To(Succeed())
@@ -752,6 +774,19 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 		Expect(condition("care-collective", coopv1.ConditionBackupReady)()).To(And(
 			haveStatus(metav1.ConditionTrue, coopv1.ReasonReady), HaveField("Message", ContainSubstring(hub.SharedCluster.Name))))
 		Expect(getCoop("care-collective").Status.LastBackup).NotTo(BeNil())
+	})
+
+	It("reports BackupOverdue when its own logical backup has not succeeded for two nights", func() {
+		// The Job controller would record the CronJob's last success; the test writes it.
+		cj := &batchv1.CronJob{}
+		eventuallyGet(client.ObjectKey{Namespace: hub.OperatorNamespace, Name: logicalbackup.Name("care-collective")}, cj)
+		cj.Status.LastSuccessfulTime = &metav1.Time{Time: time.Now().Add(-72 * time.Hour).Truncate(time.Second)}
+		Expect(k8s.Status().Update(ctx, cj)).To(Succeed())
+		Eventually(condition("care-collective", coopv1.ConditionBackupReady), timeout).Should(And(
+			haveStatus(metav1.ConditionFalse, coopv1.ReasonBackupOverdue), HaveField("Message", ContainSubstring(cj.Name))))
+		cj.Status.LastSuccessfulTime = &metav1.Time{Time: time.Now().Truncate(time.Second)}
+		Expect(k8s.Status().Update(ctx, cj)).To(Succeed())
+		Eventually(condition("care-collective", coopv1.ConditionBackupReady), timeout).Should(haveStatus(metav1.ConditionTrue, coopv1.ReasonReady))
 	})
 
 	// Issue 10, point 5, on the shared tier.

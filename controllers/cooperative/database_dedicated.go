@@ -17,6 +17,7 @@ limitations under the License.
 package cooperative
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -181,17 +182,22 @@ func BuildOnDemandBackup(coop *coopv1.Cooperative, name string) *cnpgv1.Backup {
 }
 
 // NextServerName is the server name a Cluster recovered from source archives under: a
-// recovered Cluster must not write into the archive it restores from.
-func NextServerName(coopName, source string) string {
+// recovered Cluster must not write into the archive it restores from, nor into that of
+// any other it knows of (used: the server names archived under since, such as that of a
+// Cluster recovered from source and lost before a backup of its own completed).
+func NextServerName(coopName, source string, used ...string) string {
 	if source == "" {
 		return coopName
 	}
-	if rest, ok := strings.CutPrefix(source, coopName+"-"); ok {
-		if n, err := strconv.Atoi(rest); err == nil && n >= 2 {
-			return fmt.Sprintf("%s-%d", coopName, n+1)
+	n := 1
+	for _, name := range append([]string{source}, used...) {
+		if rest, ok := strings.CutPrefix(name, coopName+"-"); ok {
+			if k, err := strconv.Atoi(rest); err == nil && k >= 2 {
+				n = max(n, k)
+			}
 		}
 	}
-	return coopName + "-2"
+	return fmt.Sprintf("%s-%d", coopName, n+1)
 }
 
 // PlanDatabase decides how the dedicated Cluster is bootstrapped. An existing Cluster keeps
@@ -225,13 +231,25 @@ func PlanDatabase(coop *coopv1.Cooperative, existing *cnpgv1.Cluster, backups []
 	if source == "" {
 		return DatabasePlan{ServerName: coop.Name, Bootstrap: coopv1.BootstrapInitDB}
 	}
-	return DatabasePlan{ServerName: NextServerName(coop.Name, source), Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: source}
+	used := []string{coop.Status.Database.ServerName}
+	if store != nil {
+		for name := range store.Status.ServerRecoveryWindow {
+			used = append(used, name)
+		}
+	}
+	return DatabasePlan{ServerName: NextServerName(coop.Name, source, used...), Bootstrap: coopv1.BootstrapRecovery, RecoverFrom: source}
 }
 
 // recoverySource returns the server name holding the co-op's most recent backups, or "".
 func recoverySource(coop *coopv1.Cooperative, backups []cnpgv1.Backup, store *barmanv1.ObjectStore) string {
+	if lb := coop.Status.LastBackup; lb != nil && lb.ServerName != "" {
+		// The last completed backup, of the server name it recorded: a Cluster recovered
+		// since, and lost before a backup of its own completed, is not a way back.
+		return lb.ServerName
+	}
 	if coop.Status.LastBackup != nil && coop.Status.Database.ServerName != "" {
-		// A backup of the Cluster that archived under this server name completed.
+		// A backup of the Cluster that archived under this server name completed (a record
+		// written before records named their server).
 		return coop.Status.Database.ServerName
 	}
 	if store != nil && len(store.Status.ServerRecoveryWindow) > 0 {
@@ -262,6 +280,48 @@ func recoverySource(coop *coopv1.Cooperative, backups []cnpgv1.Backup, store *ba
 		}
 	}
 	return ""
+}
+
+// BackupsOf are the backups of the Cluster as it is now (live; none while it does not
+// exist): of its server name (those whose status names none too, as plugin backups do),
+// asked for since it was created. A Cluster recovered from backups archives under a new
+// server name: the backups of the one it replaced protect nothing it wrote since. Both
+// times are the API server's, in whole seconds: a Backup created within the second the
+// Cluster was, CloudNativePG runs on that Cluster (it names its Cluster by name).
+func BackupsOf(backups []cnpgv1.Backup, serverName string, live *cnpgv1.Cluster) []cnpgv1.Backup {
+	if live == nil {
+		return nil // none yet: the Cluster is to be created (again)
+	}
+	var out []cnpgv1.Backup
+	for _, b := range backups {
+		if b.Status.ServerName != "" && b.Status.ServerName != serverName {
+			continue
+		}
+		if !b.CreationTimestamp.Before(&live.CreationTimestamp) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// FirstBackupName is the on-demand backup of a recovered Cluster, under its server name.
+func FirstBackupName(serverName string) string { return serverName + "-first" }
+
+// firstBackupAfterRecovery asks for a base backup of a Cluster recovered from backups as
+// soon as it is ready, when it has none of its own: the ScheduledBackup, which outlived the
+// Cluster it replaced, takes its immediate backup only once, when it is created. Until one
+// completes, BackupReady says NoBackupYet and a recovery would start again from the backups
+// it was recovered from. Only outside a federation topology (a replica takes no backups).
+func (r *Reconciler) firstBackupAfterRecovery(ctx context.Context, coop *coopv1.Cooperative, db DatabasePlan, live *cnpgv1.Cluster, current []cnpgv1.Backup) error {
+	if db.Bootstrap != coopv1.BootstrapRecovery || db.Topology != nil || live == nil || len(current) > 0 ||
+		!meta.IsStatusConditionTrue(live.Status.Conditions, string(cnpgv1.ConditionClusterReady)) {
+		return nil
+	}
+	b := BuildOnDemandBackup(coop, FirstBackupName(db.ServerName))
+	if err := r.Client.Create(ctx, b); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("asking for the first backup of the recovered Cluster: %w", err)
+	}
+	return nil
 }
 
 // DedicatedDatabaseObjects are the objects of a dedicated-tier database, the Cluster last, in the order they
@@ -371,8 +431,15 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 		s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 		return ctrl.Result{}, err
 	}
-	verdict := JudgeBackups(r.now(), coop.Spec.Backup.Schedule, backups.Items, archivingCondition(livePtr), "Cluster "+coopv1.ClusterName(coop))
+	current := BackupsOf(backups.Items, dbPlan.ServerName, livePtr)
+	verdict := JudgeBackups(r.now(), coop.Spec.Backup.Schedule, current, archivingCondition(livePtr), "Cluster "+coopv1.ClusterName(coop))
 	recheck := setBackupCondition(s, verdict)
+	if verdict.LastCompleted != nil {
+		coop.Status.LastBackup.ServerName = cmp.Or(verdict.LastCompleted.Status.ServerName, dbPlan.ServerName)
+	}
+	if err := r.firstBackupAfterRecovery(ctx, coop, dbPlan, livePtr, current); err != nil {
+		return ctrl.Result{}, err
+	}
 	r.expireBackups(ctx, s, backups.Items, storePtr, dbPlan.ServerName)
 	if clusterExists && verdict.LastCompleted != nil {
 		// The Cluster has backups of its own now, recorded in status: the backups of an

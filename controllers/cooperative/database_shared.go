@@ -447,10 +447,21 @@ func (r *Reconciler) reconcileSharedBackups(ctx context.Context, s *scope) (ctrl
 		}
 		credsFound = false
 	}
+	var cronJob *batchv1.CronJob
 	if credsFound {
-		if err := r.applyAll(ctx, s, BuildLogicalBackupCronJob(coop, cfg, credsName)); err != nil {
+		cronJob = BuildLogicalBackupCronJob(coop, cfg, credsName)
+		if err := r.applyAll(ctx, s, cronJob); err != nil {
 			s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 			return ctrl.Result{}, err
+		}
+		var live batchv1.CronJob
+		if err := r.Client.Get(ctx, client.ObjectKeyFromObject(cronJob), &live); err != nil {
+			if !apierrors.IsNotFound(err) {
+				return ctrl.Result{}, fmt.Errorf("reading the co-op's logical backup CronJob: %w", err)
+			}
+			cronJob = nil // just created, not in the cache yet: judged at the next reconcile
+		} else {
+			cronJob = &live
 		}
 	}
 
@@ -463,6 +474,7 @@ func (r *Reconciler) reconcileSharedBackups(ctx context.Context, s *scope) (ctrl
 		return ctrl.Result{}, fmt.Errorf("listing the shared Cluster's backups: %w", err)
 	}
 	verdict := JudgeBackups(r.now(), cfg.SharedCluster.BackupSchedule, backups.Items, archivingCondition(&shared), "the shared Cluster "+cfg.SharedCluster.Name)
+	verdict = JudgeLogicalBackup(r.now(), verdict, cronJob)
 	if verdict.Status == metav1.ConditionTrue && !credsFound {
 		verdict.Status, verdict.Reason, verdict.RecheckAfter = metav1.ConditionFalse, coopv1.ReasonObjectStoreCredentialsMissing, 0
 		verdict.Message = fmt.Sprintf("no logical backup of database %s: the hub must create Secret %s/%s with credentials for %s",
