@@ -17,9 +17,9 @@ limitations under the License.
 package costreport
 
 import (
-	"k8s.io/apimachinery/pkg/api/equality"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"

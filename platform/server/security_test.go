@@ -501,8 +501,9 @@ func TestSecurity_RateLimitTracksBoundedClients(t *testing.T) {
 	}
 	// The tracked clients keep their own budgets (refilled since their last request).
 	for _, c := range []string{"b", "c"} {
-		if !allow(c) || !allow(c) || allow(c) {
-			t.Fatalf("%s, tracked, did not keep its own budget of 2 while the map was full", c)
+		first, second, third := allow(c), allow(c), allow(c)
+		if !first || !second || third {
+			t.Fatalf("%s, tracked, did not keep its own budget of 2 while the map was full: %v %v %v", c, first, second, third)
 		}
 	}
 	if got := len(l.clients); got != 3 {
