@@ -178,6 +178,19 @@ func makeReady(coop *coopv1.Cooperative, backupName string) {
 	}, timeout).Should(Succeed())
 }
 
+// replicasOf returns the replicas each Deployment of the namespace asks for.
+func replicasOf(ns string) func() []int32 {
+	return func() []int32 {
+		var list appsv1.DeploymentList
+		Expect(k8s.List(ctx, &list, client.InNamespace(ns))).To(Succeed())
+		var out []int32
+		for _, d := range list.Items {
+			out = append(out, ptr.Deref(d.Spec.Replicas, 1))
+		}
+		return out
+	}
+}
+
 // dumpOnFailure prints the co-op and what the operator made of it when a spec fails.
 func dumpOnFailure(name string) { specs.DumpOnFailure(k8s, "", name) }
 
@@ -483,6 +496,12 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		c = getCoop("fairride-lyon")
 		final := coopv1.FinalBackupName(c)
 		backup := &cnpgv1.Backup{}
+		// The platform stops first, so that the final backup holds its last writes.
+		Eventually(condition("fairride-lyon", coopv1.ConditionReady), timeout).Should(And(
+			haveStatus(metav1.ConditionFalse, coopv1.ReasonFinalBackup), HaveField("Message", ContainSubstring("stopping the platform"))))
+		Eventually(replicasOf("coop-fairride-lyon"), timeout).Should(HaveEach(int32(0)))
+		Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: final}, backup))).To(BeTrue(), "a backup while the platform still writes")
+		Expect(harness.SimulateDeploymentsAvailable(ctx, k8s, "coop-fairride-lyon")).To(Succeed()) // its pods gone
 		Eventually(func() error {
 			return k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: final}, backup)
 		}, timeout).Should(Succeed())

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -29,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -164,6 +166,16 @@ func (r *Reconciler) finalBackup(ctx context.Context, s *scope) (bool, error) {
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: name}, &backup)
 	switch {
 	case apierrors.IsNotFound(err):
+		// The platform stops first: what it writes after the backup would not be in it.
+		running, err := r.stopPlatform(ctx, coop)
+		if err != nil {
+			return false, err
+		}
+		if running > 0 {
+			s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonFinalBackup,
+				fmt.Sprintf("deletionPolicy Retain: stopping the platform (%d pods left) before the final backup %s, so that it holds the last writes", running, name))
+			return false, nil
+		}
 		if err := r.Client.Create(ctx, BuildOnDemandBackup(coop, name)); err != nil && !apierrors.IsAlreadyExists(err) {
 			return false, fmt.Errorf("requesting the final backup: %w", err)
 		}
@@ -176,7 +188,7 @@ func (r *Reconciler) finalBackup(ctx context.Context, s *scope) (bool, error) {
 	}
 	switch backup.Status.Phase {
 	case cnpgv1.BackupPhaseCompleted:
-		coop.Status.LastBackup = &coopv1.BackupRecord{Name: backup.Name, Time: backup.Status.StoppedAt}
+		coop.Status.LastBackup = &coopv1.BackupRecord{Name: backup.Name, Time: backup.Status.StoppedAt, ServerName: coop.Status.Database.ServerName}
 		return true, nil
 	case cnpgv1.BackupPhaseFailed:
 		s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonFinalBackup,
@@ -190,6 +202,28 @@ func (r *Reconciler) finalBackup(ctx context.Context, s *scope) (bool, error) {
 			fmt.Sprintf("deletionPolicy Retain: waiting for the final backup %s to complete (%s) before removing the namespace", name, phase))
 	}
 	return false, nil
+}
+
+// stopPlatform scales the co-op's platform Deployments to zero and says how many of their
+// pods still run (Deployment status.replicas: pods not yet terminated).
+func (r *Reconciler) stopPlatform(ctx context.Context, coop *coopv1.Cooperative) (int32, error) {
+	var list appsv1.DeploymentList
+	if err := r.Client.List(ctx, &list, client.InNamespace(coop.NamespaceName()), client.MatchingLabels(commonLabels(coop))); err != nil {
+		return 0, fmt.Errorf("listing the platform's Deployments: %w", err)
+	}
+	var running int32
+	for i := range list.Items {
+		d := &list.Items[i]
+		if d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
+			patch := client.MergeFrom(d.DeepCopy())
+			d.Spec.Replicas = ptr.To[int32](0)
+			if err := r.Client.Patch(ctx, d, patch, client.FieldOwner(ssa.FieldOwner)); client.IgnoreNotFound(err) != nil {
+				return 0, fmt.Errorf("stopping Deployment %s before the final backup: %w", d.Name, err)
+			}
+		}
+		running += d.Status.Replicas
+	}
+	return running, nil
 }
 
 // isNoKind is true when the API server does not serve a kind (CloudNativePG not installed).
