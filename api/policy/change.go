@@ -58,12 +58,15 @@ var (
 //
 // What it checks is every rule of the CRD that the value alone decides: types, enums,
 // bounds, patterns, and the cross-field rules inside the part (funds within the fee,
-// stakeholder classes and weights, the federation primary among the peers). What it
-// cannot check without the cluster or the current spec is left to the API server and the
-// operator when the change is applied, and reported back on the proposal if it fails:
+// stakeholder classes and weights). The federation part is spec.federation.peers only: a
+// value that sets primary is refused, since a switchover is the co-op admins' decision.
+// What it cannot check without the cluster or the current spec is left to the API server
+// and the operator when the change is applied, and reported back on the proposal if it
+// fails:
 //   - plan: that the HostingPlan exists and the co-op may use it;
-//   - federation: that the FederationPeers exist and accept standbys, and that the
-//     database tier is dedicated;
+//   - federation: that the FederationPeers exist and accept standbys, that the database
+//     tier is dedicated, and that the peers keep the one that holds the primary after a
+//     switchover (spec.federation.primary);
 //   - database: immutability of the tier, storage that only grows and a PostgreSQL
 //     version that only goes up (they compare with the current spec);
 //   - platform: that the template and version exist and the host is free and allowed.
@@ -198,11 +201,9 @@ func validateFederation(f *coopv1.FederationSpec) error {
 			return fieldErr(at+".mode", "%q is not standby", p.Mode)
 		}
 	}
-	if len(f.Primary) > 63 {
-		return fieldErr("federation.primary", "must be at most 63 characters")
-	}
-	if f.Primary != "" && !seen[f.Primary] {
-		return fieldErr("federation.primary", "primary must name a listed peer: a peer that holds the primary cannot be removed")
+	if f.Primary != "" {
+		return fieldErr("federation.primary", "a switchover is the co-op admins' decision, not a vote: "+
+			"the federation part governs spec.federation.peers only; propose the peers without primary")
 	}
 	return nil
 }

@@ -18,9 +18,11 @@ package policy
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -90,6 +92,25 @@ func TestChangeIsSpecForm(t *testing.T) {
 	}
 	if _, err := ParseChange("vertical", json.RawMessage(`"care"`)); err == nil {
 		t.Error("a part that is not governed was accepted")
+	}
+}
+
+// TestFederationChangeIsPeersOnly: the federation part a vote changes is the peers. A
+// value that names a primary (a switchover) is refused before anyone votes, whether or not
+// it names a listed peer: the switchover is the co-op admins' decision.
+func TestFederationChangeIsPeersOnly(t *testing.T) {
+	for _, value := range []string{
+		`{"peers":[{"name":"eu-south"}],"primary":"eu-south"}`,
+		`{"primary":"eu-south"}`,
+	} {
+		_, err := ParseChange(PartFederation, json.RawMessage(value))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "federation.primary" || !strings.Contains(fe.Message, "switchover is the co-op admins' decision") {
+			t.Errorf("%s: %v, want a refusal at federation.primary saying a switchover is the admins' decision", value, err)
+		}
+	}
+	if _, err := ParseChange(PartFederation, json.RawMessage(`{"peers":[{"name":"eu-south"},{"name":"us-east"}]}`)); err != nil {
+		t.Errorf("peers alone: %v", err)
 	}
 }
 

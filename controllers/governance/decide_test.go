@@ -53,6 +53,8 @@ func TestDecide(t *testing.T) {
 		{"re-tally fails", tally.Closed{ID: 3, Field: "feeSplit", Value: value, Rules: rules, Result: failedTally}, failedTally, tally.ApplicationRefused, coopv1.ReasonTallyMismatch, false},
 		{"rules changed", tally.Closed{ID: 4, Field: "feeSplit", Value: value, Rules: changedRules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
 		{"value breaks a rule", tally.Closed{ID: 5, Field: "feeSplit", Value: json.RawMessage(`{"platformFeeBasisPoints":20000}`), Rules: rules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
+		// Opened before the platform refused it: a switchover is not the members' to vote.
+		{"federation with a primary", tally.Closed{ID: 6, Field: "federation", Value: json.RawMessage(`{"peers":[{"name":"eu-south","mode":"standby"}],"primary":"eu-south"}`), Rules: rules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
 	}
 	for _, c := range cases {
 		o := decide(coop, c.p, c.retally)

@@ -22,6 +22,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	tally "github.com/cooperator-dev/cooperator/platform/server/governance"
 )
 
 // WriteStatus is the reconciler's status write, for the package's external tests.
@@ -34,3 +35,11 @@ func WriteIdleStatus(r *Reconciler, ctx context.Context, coop *coopv1.Cooperativ
 
 // WriteAhead is the record of a proposal about to be applied.
 var WriteAhead = (*Reconciler).writeAhead
+
+// ApplyChange carries out p's change as applyOne does once decide found it applicable, and
+// says what became of it.
+func ApplyChange(r *Reconciler, ctx context.Context, coop *coopv1.Cooperative, p tally.Closed) (state, message string, err error) {
+	o := outcome{state: tally.ApplicationApplied, record: &coopv1.AppliedProposal{ID: p.ID, Field: coopv1.GovernedField(p.Field), NewValue: string(p.Value)}}
+	o, err = r.applyChange(ctx, coop, p, o)
+	return o.state, o.message, err
+}

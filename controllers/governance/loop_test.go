@@ -773,3 +773,74 @@ func TestAnInterruptedChangeIsFinishedFirst(t *testing.T) {
 		t.Errorf("record of the other %+v, want the fee from 200 to 250", rec)
 	}
 }
+
+// TestAFederationChangeKeepsTheSwitchover: the members vote the peers; the primary is the
+// co-op admins'. A passed federation change applied after an admin switched over (the
+// primary at eu-south; the vote opened while it was here) adds its peer and keeps the
+// primary at eu-south, where the old code cleared it: a switchover back that nobody asked
+// for. A passed change that removes the peer holding the primary is not applied, and says
+// why.
+func TestAFederationChangeKeepsTheSwitchover(t *testing.T) {
+	k8s := operator(t)
+	ctx := context.Background()
+	// Not governed: the running governance controller applies nothing to it; the test
+	// applies the changes as it would.
+	obj := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "switched-over"}, Spec: coopv1.CooperativeSpec{
+		Vertical: coopv1.VerticalDelivery, Plan: "small",
+		FeeSplit:   coopv1.FeeSplit{PlatformFeeBasisPoints: 300},
+		Governance: coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50},
+		Federation: coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "eu-south"}}, Primary: "eu-south"},
+	}}
+	if err := k8s.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), obj) })
+	r := &governance.Reconciler{Client: k8s, APIReader: k8s}
+	read := func() *coopv1.Cooperative {
+		t.Helper()
+		c := &coopv1.Cooperative{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// apply carries out a passed change of the peers, again while other controllers' writes
+	// make it conflict.
+	apply := func(id int64, value string) (state, message string) {
+		t.Helper()
+		v, err := policy.ParseChange(policy.PartFederation, []byte(value))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, fmt.Sprintf("proposal %d carried out", id), func() error {
+			state, message, err = governance.ApplyChange(r, ctx, read(), tally.Closed{ID: id, Field: policy.PartFederation, Value: v})
+			return err
+		})
+		return state, message
+	}
+	peers := func(c *coopv1.Cooperative) []string {
+		var names []string
+		for _, p := range c.Spec.Federation.Peers {
+			names = append(names, p.Name)
+		}
+		return names
+	}
+
+	if state, msg := apply(1, `{"peers":[{"name":"eu-south"},{"name":"us-east"}]}`); state != tally.ApplicationApplied {
+		t.Fatalf("adding a peer: %s %s", state, msg)
+	}
+	got := read()
+	if names := peers(got); len(names) != 2 || names[1] != "us-east" || got.Spec.Federation.Primary != "eu-south" {
+		t.Fatalf("after adding a peer: peers %v, primary %q; want eu-south and us-east, the primary still at eu-south", names, got.Spec.Federation.Primary)
+	}
+
+	state, msg := apply(2, `{"peers":[{"name":"us-east"}]}`)
+	if state != tally.ApplicationFailed || !strings.Contains(msg, "removes peer eu-south, which holds the co-op's primary database") ||
+		!strings.Contains(msg, "switch the primary back first") {
+		t.Errorf("removing the peer that holds the primary: %s %q", state, msg)
+	}
+	got = read()
+	if names := peers(got); len(names) != 2 || got.Spec.Federation.Primary != "eu-south" {
+		t.Errorf("after the refused removal: peers %v, primary %q", names, got.Spec.Federation.Primary)
+	}
+}

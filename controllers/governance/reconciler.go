@@ -344,6 +344,16 @@ func (r *Reconciler) applyChange(ctx context.Context, coop *coopv1.Cooperative, 
 			return o, fmt.Errorf("reading HostingPlan %s: %w", plan, err)
 		}
 	}
+	if primary := coop.Spec.Federation.Primary; p.Field == policy.PartFederation && primary != "" {
+		var f coopv1.FederationSpec
+		if err := json.Unmarshal(p.Value, &f); err != nil {
+			return fail(err.Error()), nil
+		}
+		if !slices.ContainsFunc(f.Peers, func(peer coopv1.FederationPeerRef) bool { return peer.Name == primary }) {
+			return fail(fmt.Sprintf("the change removes peer %s, which holds the co-op's primary database since a switchover "+
+				"(spec.federation.primary): the co-op's admins must switch the primary back first, then the members may propose it again", primary)), nil
+		}
+	}
 	old, err := r.writeAhead(ctx, coop, p)
 	if err != nil {
 		return o, err
@@ -379,13 +389,18 @@ func apiMessage(err error) string {
 	return err.Error()
 }
 
-// SpecPart is the JSON of one governed part of the Cooperative's spec.
+// SpecPart is the JSON of one governed part of the Cooperative's spec. The federation part
+// is spec.federation.peers: primary (a switchover) is the co-op admins', not the members'.
 func SpecPart(coop *coopv1.Cooperative, part string) (json.RawMessage, error) {
 	field, ok := specFields[part]
 	if !ok {
 		return nil, fmt.Errorf("%q is not a governed part", part)
 	}
-	b, err := json.Marshal(field(&coop.Spec))
+	value := field(&coop.Spec)
+	if part == policy.PartFederation {
+		value = coopv1.FederationSpec{Peers: coop.Spec.Federation.Peers}
+	}
+	b, err := json.Marshal(value)
 	if err != nil {
 		return nil, fmt.Errorf("encoding spec.%s: %w", part, err)
 	}
@@ -393,11 +408,23 @@ func SpecPart(coop *coopv1.Cooperative, part string) (json.RawMessage, error) {
 }
 
 // SetSpecPart replaces one governed part of the spec with value (the JSON that
-// policy.ParseChange returns).
+// policy.ParseChange returns). A new federation part replaces the peers and keeps
+// spec.federation.primary as it is; a value that names a primary is refused.
 func SetSpecPart(coop *coopv1.Cooperative, part string, value json.RawMessage) error {
 	field, ok := specFields[part]
 	if !ok {
 		return fmt.Errorf("%q is not a governed part", part)
+	}
+	if part == policy.PartFederation {
+		var f coopv1.FederationSpec
+		if err := json.Unmarshal(value, &f); err != nil {
+			return fmt.Errorf("decoding the new value of %s: %w", part, err)
+		}
+		if f.Primary != "" {
+			return errors.New("federation.primary: a switchover is the co-op admins' decision, not a vote")
+		}
+		coop.Spec.Federation.Peers = f.Peers
+		return nil
 	}
 	target := field(&coop.Spec)
 	// A new value replaces a whole struct: a field it leaves out does not keep its old content.

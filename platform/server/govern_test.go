@@ -154,7 +154,7 @@ func TestProposalValueValidated(t *testing.T) {
 		{"classes on consent", "governance", map[string]any{"model": "consent", "stakeholderClasses": []any{map[string]any{"name": "drivers", "weight": 100}}}, nil, "value.stakeholderClasses", "only allowed"},
 		{"plan not a name", "plan", "Big Plan", nil, "value", "HostingPlan"},
 		{"peers repeated", "federation", map[string]any{"peers": []any{map[string]any{"name": "a"}, map[string]any{"name": "a"}}}, nil, "value.peers[1].name", "repeated"},
-		{"primary not a peer", "federation", map[string]any{"primary": "b"}, nil, "value.primary", "listed peer"},
+		{"primary (a switchover)", "federation", map[string]any{"peers": []any{map[string]any{"name": "b"}}, "primary": "b"}, nil, "value.primary", "switchover is the co-op admins' decision"},
 		{"postgres 14", "database", map[string]any{"postgresVersion": 14}, nil, "value.postgresVersion", "15, 16, 17, 18"},
 		{"five-field cron", "backup", map[string]any{"schedule": "0 3 * * *"}, nil, "value.schedule", "six-field"},
 		{"host upper case", "platform", map[string]any{"host": "Fair.Example"}, nil, "value.host", "DNS name"},
