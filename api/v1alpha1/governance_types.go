@@ -38,6 +38,11 @@ const (
 	// ReasonDatabaseUnreachable: the operator could not read the co-op's database (no
 	// credentials yet, or no connection); it retries.
 	ReasonDatabaseUnreachable = "DatabaseUnreachable"
+	// ReasonPrimaryAtPeer (Governed Unknown): spec.federation.primary names a peer, so the
+	// copy of the database here is a read-only replica and the members vote at that peer.
+	// The operator reads no proposal here, and its standby at the peer applies none: passed
+	// proposals wait, pending, until the primary is back here.
+	ReasonPrimaryAtPeer = "PrimaryAtPeer"
 )
 
 // MaxGovernanceHistory bounds status.governance.history.

@@ -33,6 +33,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -843,4 +844,97 @@ func TestAFederationChangeKeepsTheSwitchover(t *testing.T) {
 	if names := peers(got); len(names) != 2 || got.Spec.Federation.Primary != "eu-south" {
 		t.Errorf("after the refused removal: peers %v, primary %q", names, got.Spec.Federation.Primary)
 	}
+}
+
+// readOnly makes the operator's connections to the co-op's database refuse writes (on) as
+// a replica's do, the home's after a switchover, or accept them again.
+func (c *coop) readOnly(on bool) {
+	dsn := c.dsn
+	if on {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		dsn += sep + "options=-c%20default_transaction_read_only%3Don"
+	}
+	dsnMu.Lock()
+	dsnByCo[c.name] = dsn
+	dsnMu.Unlock()
+}
+
+// patchSpec changes the co-op's spec as its admins (or the hub's) would.
+func (c *coop) patchSpec(patch string) {
+	c.t.Helper()
+	obj := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: c.name}}
+	if err := c.k8s.Patch(context.Background(), obj, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// governedIs waits for the Governed condition with status and reason, whose message holds
+// every one of words.
+func (c *coop) governedIs(status metav1.ConditionStatus, reason string, words ...string) metav1.Condition {
+	c.t.Helper()
+	var cond metav1.Condition
+	eventually(c.t, fmt.Sprintf("Governed %s %s", status, reason), func() error {
+		got := meta.FindStatusCondition(c.get().Status.Conditions, coopv1.ConditionGoverned)
+		if got == nil || got.Status != status || got.Reason != reason {
+			return fmt.Errorf("Governed %+v", got)
+		}
+		for _, w := range words {
+			if !strings.Contains(got.Message, w) {
+				return fmt.Errorf("Governed %+v, without %q", got, w)
+			}
+		}
+		cond = *got
+		return nil
+	})
+	return cond
+}
+
+// application is what the platform says became of proposal id.
+func (c *coop) application(id int64, m member) string {
+	c.t.Helper()
+	app, _ := c.proposal(id, m.token)["application"].(map[string]any)
+	return fmt.Sprint(app["state"])
+}
+
+// TestVotesWaitWhileThePrimaryIsAtAPeer: after a switchover the co-op's database here is a
+// read-only replica (played by a connection that refuses writes) and the members vote at
+// the peer. The operator reads no proposal here: Governed says where the primary is, and a
+// passed change waits, pending, instead of being applied to the spec and then failing its
+// write-back on every try. Once the primary is back, it is applied.
+func TestVotesWaitWhileThePrimaryIsAtAPeer(t *testing.T) {
+	c := newCoop(t, "switched", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	c.readOnly(true)
+	c.patchSpec(`{"spec":{"federation":{"peers":[{"name":"eu-south"}],"primary":"eu-south"}}}`)
+	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonPrimaryAtPeer, "primary database is at peer eu-south", "the standby applies no proposal")
+	// [simulated] The vote, which runs at the peer, replicated here.
+	id := c.propose(a, "feeSplit", newFee)
+	c.closeNow(id)
+	time.Sleep(2 * time.Second) // ten reads of a governed co-op's database
+	obj := c.get()
+	if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && (len(obj.Status.Governance.History) > 0 || obj.Status.Governance.Applying != nil)) {
+		t.Fatalf("applied while the primary is at a peer: fee %d, governance status %+v", obj.Spec.FeeSplit.PlatformFeeBasisPoints, obj.Status.Governance)
+	}
+	if state := c.application(id, a); state != tally.ApplicationPending {
+		t.Fatalf("application %s while the primary is at a peer, want pending", state)
+	}
+	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonPrimaryAtPeer)
+
+	// The admins switch back; the database here is the primary again.
+	c.readOnly(false)
+	c.patchSpec(`{"spec":{"federation":{"primary":null}}}`)
+	if rec := c.record(id); !strings.Contains(rec.NewValue, `"platformFeeBasisPoints":200`) {
+		t.Errorf("record %+v", rec)
+	}
+	eventually(t, "the application written back", func() error {
+		if state := c.application(id, a); state != tally.ApplicationApplied {
+			return fmt.Errorf("application %s", state)
+		}
+		return nil
+	})
+	c.governedIs(metav1.ConditionTrue, coopv1.ReasonChangesApplied)
 }

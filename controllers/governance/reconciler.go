@@ -27,6 +27,10 @@ limitations under the License.
 // within about Interval of its close (the platform closes proposals at their deadline by
 // itself). A spec change of the Cooperative also triggers a read.
 //
+// Federation: after a switchover (spec.federation.primary names a peer) the database here
+// is a read-only replica and the members vote at the peer, where the standby applies no
+// proposal: nothing is read until the primary is back, and Governed says so.
+//
 // Network: the operator's pods connect to each co-op's database service (<cluster>-rw on
 // port 5432 in coop-<name>, or the hub's shared cluster for the shared tier): the co-op
 // namespace's NetworkPolicies must admit ingress on 5432 from the operator's namespace,
@@ -117,9 +121,9 @@ func (r *Reconciler) requeue() ctrl.Result {
 	return ctrl.Result{RequeueAfter: wait.Jitter(interval, 0.2)}
 }
 
-// governed says whether the operator reads the co-op's proposals: it has governed fields,
-// is not being deleted, and is not a standby (its database is a replica; the members vote
-// at the primary).
+// governed says whether the operator may read the co-op's proposals: it has governed
+// fields, is not being deleted, and is not a standby (its database is a replica, and its
+// governed fields follow its home). Reconcile reads them only while the primary is here.
 func governed(coop *coopv1.Cooperative) bool {
 	return len(coop.Spec.Governance.GovernedFields) > 0 && coop.DeletionTimestamp.IsZero() && coop.Spec.Standby == nil
 }
@@ -135,6 +139,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	resuming := !governed(&coop) && applyingOf(&coop) != nil && coop.DeletionTimestamp.IsZero() && coop.Spec.Standby == nil
 	if !governed(&coop) && !resuming {
 		return ctrl.Result{}, nil
+	}
+	// After a switchover the database here is a replica: the members vote at the peer, and
+	// nothing they passed could be written back here. A switch back changes the spec,
+	// which brings the next reconcile.
+	if peer := coop.Spec.Federation.Primary; peer != "" {
+		cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionUnknown, Reason: coopv1.ReasonPrimaryAtPeer,
+			Message: fmt.Sprintf("the co-op's primary database is at peer %s (spec.federation.primary): the copy here is a read-only replica "+
+				"and the members vote at %s, where the standby applies no proposal; passed proposals wait, pending, until the primary is back here", peer, peer)}
+		return ctrl.Result{}, r.writeStatus(ctx, &coop, nil, cond)
 	}
 	unreadable := func(err error) (ctrl.Result, error) {
 		log.FromContext(ctx).Info("Co-op database not readable; retrying", "cooperative", coop.Name, "error", err.Error())
@@ -493,11 +506,12 @@ func applyingOf(coop *coopv1.Cooperative) *coopv1.ApplyingProposal {
 }
 
 // idle says whether the Governed condition says nothing yet of the co-op's proposals: it
-// is missing, or says the database could not be read. A reconcile that finds nothing to
-// apply writes that nothing waits only then, not over the outcome of the last proposal.
+// is missing, or says the database could not be read, or was not read (the primary at a
+// peer). A reconcile that finds nothing to apply writes that nothing waits only then, not
+// over the outcome of the last proposal.
 func idle(coop *coopv1.Cooperative) bool {
 	c := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionGoverned)
-	return c == nil || c.Reason == coopv1.ReasonDatabaseUnreachable
+	return c == nil || c.Reason == coopv1.ReasonDatabaseUnreachable || c.Reason == coopv1.ReasonPrimaryAtPeer
 }
 
 // writeStatusIf is writeStatus, made only while when (if set) holds for the co-op as last
