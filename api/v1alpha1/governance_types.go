@@ -38,6 +38,11 @@ const (
 	// ReasonDatabaseUnreachable: the operator could not read the co-op's database (no
 	// credentials yet, or no connection); it retries.
 	ReasonDatabaseUnreachable = "DatabaseUnreachable"
+	// ReasonWriteBackFailed (Governed False): what became of a passed proposal (applied,
+	// refused or failed) could not be written back to the co-op's database, so its members
+	// do not see it. The operator tries again, and handles no other proposal until it
+	// succeeds; the message names the proposal and the database's error.
+	ReasonWriteBackFailed = "WriteBackFailed"
 	// ReasonPrimaryAtPeer (Governed Unknown): spec.federation.primary names a peer, so the
 	// copy of the database here is a read-only replica and the members vote at that peer.
 	// The operator reads no proposal here, and its standby at the peer applies none: passed

@@ -938,3 +938,32 @@ func TestVotesWaitWhileThePrimaryIsAtAPeer(t *testing.T) {
 	})
 	c.governedIs(metav1.ConditionTrue, coopv1.ReasonChangesApplied)
 }
+
+// TestAFailedWriteBackIsSaid: the co-op's database refuses the operator's record of what
+// became of a passed proposal (a replica's would: the primary on its way back home, say).
+// Governed says so, naming the proposal and the database's error, instead of saying the
+// proposal was applied while the members see it pending and every later proposal waits
+// behind it. Once the database accepts the record, the members see it applied.
+func TestAFailedWriteBackIsSaid(t *testing.T) {
+	c := newCoop(t, "write-back", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	c.readOnly(true)
+	id := c.propose(a, "feeSplit", newFee)
+	c.closeNow(id)
+	c.governedIs(metav1.ConditionFalse, coopv1.ReasonWriteBackFailed, fmt.Sprintf("proposal %d was applied", id), "members do not see it", "read-only transaction")
+	if obj := c.get(); obj.Spec.FeeSplit.PlatformFeeBasisPoints != 200 {
+		t.Errorf("fee %d, want the change applied to the spec", obj.Spec.FeeSplit.PlatformFeeBasisPoints)
+	}
+	if state := c.application(id, a); state != tally.ApplicationPending {
+		t.Fatalf("application %s while the database refuses writes, want pending", state)
+	}
+	c.readOnly(false)
+	eventually(t, "the application written back", func() error {
+		if state := c.application(id, a); state != tally.ApplicationApplied {
+			return fmt.Errorf("application %s", state)
+		}
+		return nil
+	})
+	c.governedIs(metav1.ConditionTrue, coopv1.ReasonChangesApplied)
+}

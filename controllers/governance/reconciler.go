@@ -263,7 +263,7 @@ type outcome struct {
 func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, conn *pgx.Conn, p tally.Closed) error {
 	if coop.Status.Governance != nil && slices.ContainsFunc(coop.Status.Governance.History, func(a coopv1.AppliedProposal) bool { return a.ID == p.ID }) {
 		// Applied before the write-back was recorded.
-		return r.recordBack(ctx, conn, p.ID, tally.ApplicationApplied, fmt.Sprintf("applied to Cooperative %s", coop.Name))
+		return r.writeBack(ctx, coop, conn, p.ID, tally.ApplicationApplied, fmt.Sprintf("applied to Cooperative %s", coop.Name))
 	}
 	in, err := tally.LoadInput(ctx, conn, p.Rules, p.ID, true)
 	if err != nil {
@@ -287,7 +287,31 @@ func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, con
 	}
 	r.Recorder.Eventf(coop, nil, kind, o.cond.Reason, "Govern", "Proposal %d (%s): %s", p.ID, p.Field, o.event)
 	log.FromContext(ctx).Info("Passed proposal handled", "cooperative", coop.Name, "proposal", p.ID, "field", p.Field, "state", o.state)
-	return r.recordBack(ctx, conn, p.ID, o.state, o.message)
+	return r.writeBack(ctx, coop, conn, p.ID, o.state, o.message)
+}
+
+// outcomeWords say an application state in a sentence.
+var outcomeWords = map[string]string{
+	tally.ApplicationApplied: "applied",
+	tally.ApplicationRefused: "refused (the re-tally disagrees)",
+	tally.ApplicationFailed:  "not applicable",
+}
+
+// writeBack writes what became of a proposal into the co-op's database. When the database
+// refuses, the Governed condition says so (the members do not see the outcome, and no
+// other proposal is handled until they do) and the error is returned, to try again.
+func (r *Reconciler) writeBack(ctx context.Context, coop *coopv1.Cooperative, conn *pgx.Conn, id int64, state, message string) error {
+	err := r.recordBack(ctx, conn, id, state, message)
+	if err == nil {
+		return nil
+	}
+	cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonWriteBackFailed,
+		Message: fmt.Sprintf("proposal %d was %s, but the co-op's database refused that record, so its members do not see it; "+
+			"no other passed proposal is handled until it is written (retrying): %v", id, outcomeWords[state], err)}
+	if serr := r.writeStatus(ctx, coop, nil, cond); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return err
 }
 
 // decide checks a passed proposal without the cluster: the re-tally must give the stored
@@ -507,11 +531,13 @@ func applyingOf(coop *coopv1.Cooperative) *coopv1.ApplyingProposal {
 
 // idle says whether the Governed condition says nothing yet of the co-op's proposals: it
 // is missing, or says the database could not be read, or was not read (the primary at a
-// peer). A reconcile that finds nothing to apply writes that nothing waits only then, not
+// peer), or refused a write-back (which a reconcile that finds nothing pending has since
+// made). A reconcile that finds nothing to apply writes that nothing waits only then, not
 // over the outcome of the last proposal.
 func idle(coop *coopv1.Cooperative) bool {
 	c := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionGoverned)
-	return c == nil || c.Reason == coopv1.ReasonDatabaseUnreachable || c.Reason == coopv1.ReasonPrimaryAtPeer
+	return c == nil || c.Reason == coopv1.ReasonDatabaseUnreachable || c.Reason == coopv1.ReasonPrimaryAtPeer ||
+		c.Reason == coopv1.ReasonWriteBackFailed
 }
 
 // writeStatusIf is writeStatus, made only while when (if set) holds for the co-op as last
