@@ -96,7 +96,8 @@ const (
 	// ReasonSuspended: spec.suspend is true; the operator leaves the co-op's objects as they
 	// are until it is false again. Ready is False and Stalled True with this reason, and
 	// Reconciling is not set: kstatus reads a suspended co-op as Failed with the message
-	// that it is suspended, since only a person (resume) makes it progress again.
+	// that it is suspended, since only a person (resume) makes it progress again. Governed
+	// is Unknown with this reason: passed proposals wait in the co-op's database.
 	ReasonSuspended = "Suspended"
 	// ReasonNotReady: Ready is False because an area is not ready; the message names it.
 	ReasonNotReady = "NotReady"

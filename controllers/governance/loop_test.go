@@ -967,3 +967,39 @@ func TestAFailedWriteBackIsSaid(t *testing.T) {
 	})
 	c.governedIs(metav1.ConditionTrue, coopv1.ReasonChangesApplied)
 }
+
+// TestVotesWaitWhileSuspended: while the co-op is suspended, the operator leaves its
+// objects alone and would not roll a change out, so its governance applies nothing either:
+// Governed says the co-op is suspended and a passed change waits, pending (the members do
+// not see it applied). Once the co-op is resumed, it is applied.
+func TestVotesWaitWhileSuspended(t *testing.T) {
+	c := newCoop(t, "suspended", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	c.patchSpec(`{"spec":{"suspend":true}}`)
+	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonSuspended, "suspended (spec.suspend)", "applied once it is resumed")
+	id := c.propose(a, "feeSplit", newFee)
+	c.closeNow(id)
+	time.Sleep(2 * time.Second) // ten reads of a governed co-op's database
+	obj := c.get()
+	if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && (len(obj.Status.Governance.History) > 0 || obj.Status.Governance.Applying != nil)) {
+		t.Fatalf("applied while suspended: fee %d, governance status %+v", obj.Spec.FeeSplit.PlatformFeeBasisPoints, obj.Status.Governance)
+	}
+	if state := c.application(id, a); state != tally.ApplicationPending {
+		t.Fatalf("application %s while suspended, want pending", state)
+	}
+	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonSuspended)
+
+	c.patchSpec(`{"spec":{"suspend":null}}`)
+	if rec := c.record(id); !strings.Contains(rec.NewValue, `"platformFeeBasisPoints":200`) {
+		t.Errorf("record %+v", rec)
+	}
+	eventually(t, "the application written back", func() error {
+		if state := c.application(id, a); state != tally.ApplicationApplied {
+			return fmt.Errorf("application %s", state)
+		}
+		return nil
+	})
+	c.governedIs(metav1.ConditionTrue, coopv1.ReasonChangesApplied)
+	c.syncPolicy(200) // and rolled out, now that the co-op is resumed
+}

@@ -140,6 +140,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !governed(&coop) && !resuming {
 		return ctrl.Result{}, nil
 	}
+	// A suspended co-op's changes are not rolled out (the Cooperative controller leaves its
+	// objects alone): its members' votes wait for its resumption, which changes the spec.
+	if coop.Spec.Suspend {
+		cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionUnknown, Reason: coopv1.ReasonSuspended,
+			Message: "the co-op is suspended (spec.suspend): passed proposals wait, pending, in its database and are applied once it is resumed"}
+		return ctrl.Result{}, r.writeStatus(ctx, &coop, nil, cond)
+	}
 	// After a switchover the database here is a replica: the members vote at the peer, and
 	// nothing they passed could be written back here. A switch back changes the spec,
 	// which brings the next reconcile.
@@ -529,15 +536,15 @@ func applyingOf(coop *coopv1.Cooperative) *coopv1.ApplyingProposal {
 	return coop.Status.Governance.Applying
 }
 
-// idle says whether the Governed condition says nothing yet of the co-op's proposals: it
-// is missing, or says the database could not be read, or was not read (the primary at a
-// peer), or refused a write-back (which a reconcile that finds nothing pending has since
-// made). A reconcile that finds nothing to apply writes that nothing waits only then, not
-// over the outcome of the last proposal.
+// idle says whether the Governed condition says nothing of the co-op's proposals that
+// still holds: it is missing, says the database could not be read or was not read (the
+// co-op suspended, the primary at a peer), or says a write-back failed (a reconcile that
+// finds nothing pending has made it since). A reconcile that finds nothing to apply
+// writes that nothing waits only then, not over the outcome of the last proposal.
 func idle(coop *coopv1.Cooperative) bool {
 	c := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionGoverned)
-	return c == nil || c.Reason == coopv1.ReasonDatabaseUnreachable || c.Reason == coopv1.ReasonPrimaryAtPeer ||
-		c.Reason == coopv1.ReasonWriteBackFailed
+	return c == nil || slices.Contains([]string{coopv1.ReasonDatabaseUnreachable, coopv1.ReasonPrimaryAtPeer, coopv1.ReasonSuspended,
+		coopv1.ReasonWriteBackFailed}, c.Reason)
 }
 
 // writeStatusIf is writeStatus, made only while when (if set) holds for the co-op as last
