@@ -1003,3 +1003,53 @@ func TestVotesWaitWhileSuspended(t *testing.T) {
 	c.governedIs(metav1.ConditionTrue, coopv1.ReasonChangesApplied)
 	c.syncPolicy(200) // and rolled out, now that the co-op is resumed
 }
+
+// TestANumberUsedAgainIsANewProposal: the co-op's database is restored to a point before
+// its proposal 1, and the platform numbers the next proposal 1 again. That one, closed
+// later, is a new proposal: the operator applies it, rather than taking it for the
+// proposal 1 its history records and telling the members it was applied.
+func TestANumberUsedAgainIsANewProposal(t *testing.T) {
+	c := newCoop(t, "restored", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	first := c.propose(a, "feeSplit", newFee)
+	c.closeNow(first)
+	c.record(first)
+	eventually(t, "the first application written back", func() error {
+		if state := c.application(first, a); state != tally.ApplicationApplied {
+			return fmt.Errorf("application %s", state)
+		}
+		return nil
+	})
+	// [simulated] The restore: the proposals, and all that hangs on them, are gone, and
+	// their numbers are free again. Time goes on.
+	for _, sql := range []string{`DELETE FROM ballots`, `DELETE FROM proposal_delegations`, `DELETE FROM proposal_electorate`,
+		`DELETE FROM proposals`, `ALTER SEQUENCE proposals_id_seq RESTART`} {
+		if _, err := c.srv.Pool().Exec(context.Background(), sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.clock.Step(time.Hour)
+	again := c.propose(a, "feeSplit", map[string]any{"platformFeeBasisPoints": 250, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 150}}})
+	if again != first {
+		t.Fatalf("the new proposal is %d, want %d again", again, first)
+	}
+	c.closeNow(again)
+	eventually(t, "the new proposal 1 applied", func() error {
+		obj := c.get()
+		if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 250 {
+			return fmt.Errorf("fee %d", obj.Spec.FeeSplit.PlatformFeeBasisPoints)
+		}
+		if h := obj.Status.Governance.History; len(h) != 2 || !strings.Contains(h[0].OldValue, `"platformFeeBasisPoints":200`) ||
+			!strings.Contains(h[0].NewValue, `"platformFeeBasisPoints":250`) || h[0].ClosedAt.Equal(h[1].ClosedAt) {
+			return fmt.Errorf("history %+v", h)
+		}
+		return nil
+	})
+	eventually(t, "the second application written back", func() error {
+		if state := c.application(again, a); state != tally.ApplicationApplied {
+			return fmt.Errorf("application %s", state)
+		}
+		return nil
+	})
+}

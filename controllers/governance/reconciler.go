@@ -268,7 +268,8 @@ type outcome struct {
 // applyOne decides one passed proposal and carries the decision out: the spec change and
 // the status record, then the write-back to the co-op's database.
 func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, conn *pgx.Conn, p tally.Closed) error {
-	if coop.Status.Governance != nil && slices.ContainsFunc(coop.Status.Governance.History, func(a coopv1.AppliedProposal) bool { return a.ID == p.ID }) {
+	closedAt := &metav1.Time{Time: p.ClosedAt}
+	if coop.Status.Governance != nil && slices.ContainsFunc(coop.Status.Governance.History, func(a coopv1.AppliedProposal) bool { return sameProposal(a, p.ID, closedAt) }) {
 		// Applied before the write-back was recorded.
 		return r.writeBack(ctx, coop, conn, p.ID, tally.ApplicationApplied, fmt.Sprintf("applied to Cooperative %s", coop.Name))
 	}
@@ -528,6 +529,17 @@ func (r *Reconciler) writeAhead(ctx context.Context, coop *coopv1.Cooperative, p
 	return old, err
 }
 
+// sameProposal says whether a record of the history is of proposal id, closed at closedAt.
+// The number alone is not enough: a database restored to an earlier point numbers its new
+// proposals again. The close time is compared to the second, as the record keeps it; a
+// record without one (not written by this controller) is matched by its number.
+func sameProposal(a coopv1.AppliedProposal, id int64, closedAt *metav1.Time) bool {
+	if a.ID != id {
+		return false
+	}
+	return a.ClosedAt == nil || closedAt == nil || a.ClosedAt.Unix() == closedAt.Unix()
+}
+
 // applyingOf is the co-op's entry of the proposal being applied, if any.
 func applyingOf(coop *coopv1.Cooperative) *coopv1.ApplyingProposal {
 	if coop.Status.Governance == nil {
@@ -600,7 +612,7 @@ func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, 
 		gov = *coop.Status.Governance.DeepCopy()
 	}
 	rec := w.rec
-	if rec != nil && slices.ContainsFunc(gov.History, func(a coopv1.AppliedProposal) bool { return a.ID == rec.ID }) {
+	if rec != nil && slices.ContainsFunc(gov.History, func(a coopv1.AppliedProposal) bool { return sameProposal(a, rec.ID, rec.ClosedAt) }) {
 		rec = nil // recorded already
 	}
 	if rec != nil {
