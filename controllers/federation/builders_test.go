@@ -401,6 +401,41 @@ func TestHomeTopology(t *testing.T) {
 			t.Fatalf("replica %+v primary %v, want %+v", topo.Replica, topo.Primary, want)
 		}
 	})
+	// The home Cluster as the switchback left it: asked to promote with south's token,
+	// which CloudNativePG has not verified yet.
+	promoting := func() *cnpgv1.Cluster {
+		c := demoted()
+		c.Spec.ReplicaCluster = &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-west", Source: "a-eu-south", PromotionToken: "south-demoted"}
+		return c
+	}
+	inFlight := cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-west", Source: "a-eu-south", PromotionToken: "south-demoted"}
+	t.Run("a promotion in flight, no switchover recorded: keeps south's token", func(t *testing.T) {
+		p := south
+		p.DemotionToken = "south-demoted"
+		topo := HomeTopology(home(""), &hub, []HomePeer{p}, promoting())
+		if topo.Primary || topo.Replica == nil || *topo.Replica != inFlight {
+			t.Fatalf("replica %+v primary %v: want the promotion kept with south's token (without it, CloudNativePG promotes before replaying south's last WAL)", topo.Replica, topo.Primary)
+		}
+	})
+	t.Run("a promotion in flight, then asked at north: the promotion goes on first", func(t *testing.T) {
+		c := home("north")
+		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "north"}, {Name: "south"}}
+		p := south
+		p.DemotionToken = "south-demoted"
+		if region, via := primaryStep(c, &hub, []HomePeer{north, p}, promoting()); region != "eu-west" || via != "eu-north" {
+			t.Fatalf("step %q via %q: want the home first, via eu-north", region, via)
+		}
+		topo := HomeTopology(c, &hub, []HomePeer{north, p}, promoting())
+		if topo.Primary || topo.Replica == nil || *topo.Replica != inFlight {
+			t.Fatalf("replica %+v primary %v: want the promotion kept", topo.Replica, topo.Primary)
+		}
+		// south dropped meanwhile: held as applied, still promoting with south's token.
+		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "north"}}
+		topo = HomeTopology(c, &hub, []HomePeer{north}, promoting())
+		if topo.Primary || topo.Replica == nil || *topo.Replica != inFlight || topo.Message == "" {
+			t.Fatalf("replica %+v primary %v message %q: want it held as applied", topo.Replica, topo.Primary, topo.Message)
+		}
+	})
 	t.Run("from one peer to another, the first one no longer declared: held, not promoted", func(t *testing.T) {
 		c := home("north")
 		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "north"}, {Name: "south"}}

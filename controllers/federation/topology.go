@@ -261,12 +261,18 @@ func ViaHomeMessage(from, to string) string {
 }
 
 // followedMember is the topology name of the member whose copy the Cluster follows, as
-// applied; "" when it follows none (it is the primary, or outside a topology).
+// applied; "" when it follows none (it is the primary, or outside a topology). A Cluster
+// asked to promote with a token that CloudNativePG has not verified yet still replays its
+// source's archive: it follows that copy until it promoted.
 func followedMember(cluster *cnpgv1.Cluster) string {
 	if cluster == nil || cluster.Spec.ReplicaCluster == nil {
 		return ""
 	}
 	rc := cluster.Spec.ReplicaCluster
+	if rc.Primary == rc.Self && rc.PromotionToken != "" && cluster.Status.LastPromotionToken != rc.PromotionToken &&
+		rc.Source != "" && rc.Source != rc.Self {
+		return rc.Source
+	}
 	if rc.Primary == "" || rc.Primary == rc.Self {
 		return ""
 	}
