@@ -18,6 +18,7 @@ package cooperative
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -113,7 +114,11 @@ func JudgeLogicalBackup(now time.Time, v BackupVerdict, cronJob *batchv1.CronJob
 	if last := cronJob.Status.LastSuccessfulTime; last != nil {
 		since, what = last.Time, "the last logical backup of the co-op's database (CronJob "+cronJob.Name+") succeeded at "
 	}
-	deadline, err := BackupDeadline("0 "+cronJob.Spec.Schedule, since)
+	schedule := cronJob.Spec.Schedule
+	if !strings.HasPrefix(schedule, "@") {
+		schedule = "0 " + schedule // a seconds field for BackupDeadline; "@daily" needs none
+	}
+	deadline, err := BackupDeadline(schedule, since)
 	if err != nil {
 		v.Status, v.Reason, v.RecheckAfter = metav1.ConditionFalse, coopv1.ReasonBackupOverdue, 0
 		v.Message = fmt.Sprintf("the schedule %q of CronJob %s cannot be read: %v", cronJob.Spec.Schedule, cronJob.Name, err)

@@ -227,6 +227,11 @@ func TestJudgeLogicalBackup(t *testing.T) {
 		{"its first run never succeeded", at("2026-12-03T03:30:00Z"), cronJob(nil), ok, metav1.ConditionFalse, 0},
 		{"last night's succeeded", at("2026-12-04T12:00:00Z"), cronJob(&lastNight), ok, metav1.ConditionTrue, 15*time.Hour + 30*time.Minute},
 		{"failing for two nights", at("2026-12-06T03:30:00Z"), cronJob(&lastNight), ok, metav1.ConditionFalse, 0},
+		{"a shorthand schedule the hub may set", at("2026-12-04T12:00:00Z"), func() *batchv1.CronJob {
+			c := cronJob(&lastNight)
+			c.Spec.Schedule = "@daily"
+			return c
+		}(), ok, metav1.ConditionTrue, 13 * time.Hour},
 		{"the shared Cluster's verdict comes first", at("2026-12-06T03:30:00Z"), cronJob(&lastNight),
 			BackupVerdict{Status: metav1.ConditionFalse, Reason: coopv1.ReasonArchivingFailing, Message: "archiving"}, metav1.ConditionFalse, 0},
 	} {

@@ -243,9 +243,19 @@ func PlanDatabase(coop *coopv1.Cooperative, existing *cnpgv1.Cluster, backups []
 // recoverySource returns the server name holding the co-op's most recent backups, or "".
 func recoverySource(coop *coopv1.Cooperative, backups []cnpgv1.Backup, store *barmanv1.ObjectStore) string {
 	if lb := coop.Status.LastBackup; lb != nil && lb.ServerName != "" {
-		// The last completed backup, of the server name it recorded: a Cluster recovered
-		// since, and lost before a backup of its own completed, is not a way back.
-		return lb.ServerName
+		// The last completed backup as status recorded it, of the server name it names (a
+		// Cluster recovered since, and lost before a backup of its own completed, is not a
+		// way back), unless the object store holds a newer one (status written before a
+		// later backup completed).
+		source, at := lb.ServerName, lb.Time
+		if store != nil {
+			for name, w := range store.Status.ServerRecoveryWindow {
+				if w.LastSuccessfulBackupTime != nil && (at == nil || w.LastSuccessfulBackupTime.After(at.Time)) {
+					source, at = name, w.LastSuccessfulBackupTime
+				}
+			}
+		}
+		return source
 	}
 	if coop.Status.LastBackup != nil && coop.Status.Database.ServerName != "" {
 		// A backup of the Cluster that archived under this server name completed (a record
@@ -311,9 +321,9 @@ func FirstBackupName(serverName string) string { return serverName + "-first" }
 // soon as it is ready, when it has none of its own: the ScheduledBackup, which outlived the
 // Cluster it replaced, takes its immediate backup only once, when it is created. Until one
 // completes, BackupReady says NoBackupYet and a recovery would start again from the backups
-// it was recovered from. Only outside a federation topology (a replica takes no backups).
+// it was recovered from. Not while its topology makes it a replica.
 func (r *Reconciler) firstBackupAfterRecovery(ctx context.Context, coop *coopv1.Cooperative, db DatabasePlan, live *cnpgv1.Cluster, current []cnpgv1.Backup) error {
-	if db.Bootstrap != coopv1.BootstrapRecovery || db.Topology != nil || live == nil || len(current) > 0 ||
+	if db.Bootstrap != coopv1.BootstrapRecovery || (db.Topology != nil && !db.Topology.Primary) || live == nil || len(current) > 0 ||
 		!meta.IsStatusConditionTrue(live.Status.Conditions, string(cnpgv1.ConditionClusterReady)) {
 		return nil
 	}

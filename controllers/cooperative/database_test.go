@@ -104,3 +104,41 @@ func TestLostClusterIsRecoveredEvenWhenTheCacheLosesItMidReconcile(t *testing.T)
 		t.Fatalf("the lost Cluster came back with bootstrap %+v, want a recovery", restored.Spec.Bootstrap)
 	}
 }
+
+// TestTheFirstBackupOfARecoveredCluster: a Cluster recovered from backups, once ready and
+// without a backup of its own, gets one at once; a standby's replica does not, a home that
+// holds the primary in a federation topology does.
+func TestTheFirstBackupOfARecoveredCluster(t *testing.T) {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, coopv1.AddToScheme, cnpgv1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ready := &cnpgv1.Cluster{Status: cnpgv1.ClusterStatus{Conditions: []metav1.Condition{{Type: string(cnpgv1.ConditionClusterReady), Status: metav1.ConditionTrue}}}}
+	for _, tc := range []struct {
+		name string
+		db   DatabasePlan
+		live *cnpgv1.Cluster
+		want bool
+	}{
+		{"recovered, ready, alone", DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery}, ready, true},
+		{"recovered, ready, the primary of its topology", DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery, Topology: &topology.Topology{Primary: true}}, ready, true},
+		{"a replica of its topology", DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery, Topology: &topology.Topology{Primary: false}}, ready, false},
+		{"recovered, not ready yet", DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery}, &cnpgv1.Cluster{}, false},
+		{"made by initdb (the ScheduledBackup's immediate backup is its first)", DatabasePlan{ServerName: "fairride-lyon", Bootstrap: coopv1.BootstrapInitDB}, ready, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := fake.NewClientBuilder().WithScheme(scheme).Build()
+			r := &Reconciler{Client: c, Config: hubconfig.Default()}
+			if err := r.firstBackupAfterRecovery(ctx, testCoop(), tc.db, tc.live, nil); err != nil {
+				t.Fatal(err)
+			}
+			err := c.Get(ctx, client.ObjectKey{Namespace: testCoop().NamespaceName(), Name: FirstBackupName(tc.db.ServerName)}, &cnpgv1.Backup{})
+			if got := err == nil; got != tc.want {
+				t.Errorf("first backup asked for: %v (%v), want %v", got, err, tc.want)
+			}
+		})
+	}
+}
