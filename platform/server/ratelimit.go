@@ -1,6 +1,7 @@
 package server
 
 import (
+	"container/list"
 	"math"
 	"net/http"
 	"sync"
@@ -15,25 +16,25 @@ import (
 // limiterIdle are forgotten.
 //
 // It tracks at most maxClients clients, so that many source addresses (IPv6 /64s of one
-// /48, a botnet) cannot grow the map without bound. When the map is full, a new client's
-// request first sweeps the idle buckets (at most once a second); if it is still full,
-// every new client shares one overflow bucket: a flood of new addresses slows other new
-// clients only, never one whose bucket is kept.
+// /48, a botnet) cannot grow the map without bound: a new client beyond that takes the
+// place of the one seen least recently. A flood of addresses therefore never locks anyone
+// out (a member whose bucket it pushed out starts again with a full one); it costs what a
+// per-client limit costs against many clients anyway, and no more memory.
 type limiter struct {
 	rate       rate.Limit
 	burst      int
 	now        func() time.Time
 	maxClients int
 
-	mu       sync.Mutex
-	clients  map[string]*bucket
-	overflow *bucket
-	swept    time.Time
+	mu      sync.Mutex
+	clients map[string]*list.Element // of *bucket, in recent (front) to least recent order
+	order   *list.List
 }
 
 type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
+	client string
+	lim    *rate.Limiter
+	seen   time.Time
 }
 
 const (
@@ -51,7 +52,7 @@ func newLimiter(perSecond float64, burst int) *limiter {
 		burst = max(1, int(math.Ceil(perSecond)))
 	}
 	return &limiter{rate: rate.Limit(perSecond), burst: burst, now: time.Now, maxClients: limiterMaxClients,
-		clients: map[string]*bucket{}, overflow: &bucket{lim: rate.NewLimiter(rate.Limit(perSecond), burst)}}
+		clients: map[string]*list.Element{}, order: list.New()}
 }
 
 // allow takes one request from the client's bucket, or says in how many whole seconds
@@ -62,20 +63,21 @@ func (l *limiter) allow(client string) (ok bool, retryAfter int) {
 	}
 	now := l.now()
 	l.mu.Lock()
-	if now.Sub(l.swept) > time.Minute {
-		l.sweep(now)
+	// The least recent buckets are at the back: the idle ones go first, then, when the map
+	// is full, the least recent one makes room.
+	for e := l.order.Back(); e != nil && now.Sub(e.Value.(*bucket).seen) > limiterIdle; e = l.order.Back() {
+		l.forget(e)
 	}
-	b := l.clients[client]
-	if b == nil && len(l.clients) >= l.maxClients && now.Sub(l.swept) >= time.Second {
-		l.sweep(now)
-	}
-	switch {
-	case b != nil:
-	case len(l.clients) < l.maxClients:
-		b = &bucket{lim: rate.NewLimiter(l.rate, l.burst)}
-		l.clients[client] = b
-	default:
-		b = l.overflow
+	var b *bucket
+	if e := l.clients[client]; e != nil {
+		b = e.Value.(*bucket)
+		l.order.MoveToFront(e)
+	} else {
+		for len(l.clients) >= max(1, l.maxClients) {
+			l.forget(l.order.Back())
+		}
+		b = &bucket{client: client, lim: rate.NewLimiter(l.rate, l.burst)}
+		l.clients[client] = l.order.PushFront(b)
 	}
 	b.seen = now
 	l.mu.Unlock()
@@ -87,14 +89,10 @@ func (l *limiter) allow(client string) (ok bool, retryAfter int) {
 	return true, 0
 }
 
-// sweep forgets the buckets idle for limiterIdle; l.mu is held.
-func (l *limiter) sweep(now time.Time) {
-	for k, b := range l.clients {
-		if now.Sub(b.seen) > limiterIdle {
-			delete(l.clients, k)
-		}
-	}
-	l.swept = now
+// forget drops a bucket; l.mu is held.
+func (l *limiter) forget(e *list.Element) {
+	delete(l.clients, e.Value.(*bucket).client)
+	l.order.Remove(e)
 }
 
 // tooMany is the answer to a client over its rate.

@@ -450,9 +450,9 @@ func TestSecurity_RateLimitPerClientBehindTheIngress(t *testing.T) {
 }
 
 // TestSecurity_RateLimitTracksBoundedClients: the limiter keeps at most maxClients
-// buckets, however many addresses send requests. When full, an idle bucket makes room for
-// a new client; otherwise new clients share one overflow bucket, and the clients already
-// tracked keep their own budget.
+// buckets, however many addresses send requests: idle buckets go, then the least recently
+// seen makes room. A flood of addresses never gets anyone else refused: a member it
+// pushed out comes back with a full budget, and a client still tracked keeps its own.
 func TestSecurity_RateLimitTracksBoundedClients(t *testing.T) {
 	l := newLimiter(1, 2)
 	l.maxClients = 3
@@ -462,49 +462,49 @@ func TestSecurity_RateLimitTracksBoundedClients(t *testing.T) {
 	allow := func(client string) bool {
 		t.Helper()
 		ok, _ := l.allow(client)
-		if len(l.clients) > l.maxClients {
-			t.Fatalf("after %s: %d clients tracked, over the cap of %d", client, len(l.clients), l.maxClients)
+		if len(l.clients) > l.maxClients || l.order.Len() != len(l.clients) {
+			t.Fatalf("after %s: %d clients tracked (%d in order), over the cap of %d", client, len(l.clients), l.order.Len(), l.maxClients)
 		}
 		return ok
 	}
-	allow("a")
+	allow("ip:a")
 	now = t0.Add(30 * time.Second)
-	allow("b")
-	allow("c")
-	// The map is full and a was seen 10 minutes ago, not longer: nothing to sweep.
-	now = t0.Add(limiterIdle)
-	allow("b")
-	// Five seconds later a has been idle long enough: a new client takes its place, with a
-	// budget of its own.
-	now = now.Add(5 * time.Second)
+	allow("ip:b")
+	// Ten minutes and a second after its request, a is idle: forgotten.
+	now = t0.Add(limiterIdle + time.Second)
+	allow("ip:b")
+	if _, ok := l.clients["ip:a"]; ok {
+		t.Fatal("ip:a, idle, was not forgotten")
+	}
+
+	// A member spends its budget; a client tracked beside it does not reset it.
 	for i := range 2 {
-		if !allow("d") {
-			t.Fatalf("d's request %d refused", i)
+		if !allow("member:1") {
+			t.Fatalf("the member's request %d refused", i)
 		}
 	}
-	if allow("d") {
-		t.Fatal("d over its own budget was allowed")
+	allow("ip:c")
+	if allow("member:1") {
+		t.Fatal("the member over its budget was allowed while it was still tracked")
 	}
-	if _, ok := l.clients["a"]; ok {
-		t.Fatal("a, idle, was not swept to make room")
+
+	// A flood of new addresses: the map stays at the cap, each new address has its own
+	// budget, and the member pushed out is not refused when it comes back.
+	for i := range 1000 {
+		if !allow(fmt.Sprintf("ip:flood-%d", i)) {
+			t.Fatalf("new address %d refused: a flood must not spend others' budgets", i)
+		}
 	}
-	// Full with b, c and d, none idle: a flood of new addresses shares one bucket.
+	if _, ok := l.clients["member:1"]; ok {
+		t.Fatal("the member, least recently seen, was not the one to make room")
+	}
 	for i := range 2 {
-		if !allow(fmt.Sprintf("new-%d", i)) {
-			t.Fatalf("new client %d refused while the overflow bucket had tokens", i)
+		if !allow("member:1") {
+			t.Fatalf("the member, back after the flood, refused at request %d", i)
 		}
 	}
-	for i := 2; i < 1000; i++ {
-		if allow(fmt.Sprintf("new-%d", i)) {
-			t.Fatalf("new client %d allowed after the overflow bucket was spent", i)
-		}
-	}
-	// The tracked clients keep their own budgets (refilled since their last request).
-	for _, c := range []string{"b", "c"} {
-		first, second, third := allow(c), allow(c), allow(c)
-		if !first || !second || third {
-			t.Fatalf("%s, tracked, did not keep its own budget of 2 while the map was full: %v %v %v", c, first, second, third)
-		}
+	if allow("member:1") {
+		t.Fatal("the member over its new budget was allowed")
 	}
 	if got := len(l.clients); got != 3 {
 		t.Fatalf("%d clients tracked, want 3", got)
