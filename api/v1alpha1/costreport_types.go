@@ -362,8 +362,16 @@ func init() {
 	SchemeBuilder.Register(&CostReport{}, &CostReportList{})
 }
 
+// ConditionBillLate is True on a CostReport whose period ended, metered, before the hub
+// entered its bill: the operator does not freeze it (the hub completes and checks the bill,
+// then sets spec.final).
+const ConditionBillLate = "BillLate"
+
 // Condition reasons of a CostReport.
 const (
+	// ReasonEnteredAfterPeriod: BillLate is True (the bill was empty when the report would
+	// have been frozen).
+	ReasonEnteredAfterPeriod = "EnteredAfterPeriod"
 	// ReasonAllocated: the lines split the bill as the spec and the usage say.
 	ReasonAllocated = "Allocated"
 	// ReasonNoBill: the bill has no lines yet; every amount is zero.

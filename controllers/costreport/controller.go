@@ -101,8 +101,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	finalizeAt := report.Spec.Period.End.Add(r.FinalizeDelay)
 	metered := report.Status.MeteredThrough != nil && !report.Status.MeteredThrough.Before(&report.Spec.Period.End)
 	// An empty bill is never the hub's real one: frozen, the month would be settled at zero.
+	// A bill entered after that moment is frozen by the hub (its first line would freeze
+	// it otherwise, before the next invoice or a correction).
 	billed := len(report.Spec.Lines) > 0
-	if !report.Spec.Final && !now.Before(finalizeAt) && metered && billed {
+	late := meta.IsStatusConditionTrue(report.Status.Conditions, coopv1.ConditionBillLate)
+	if !report.Spec.Final && !now.Before(finalizeAt) && metered && billed && !late {
 		if err := r.finalize(ctx, report.Name); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -110,6 +113,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil // the update brings the report back
 	}
 	status := ComputeStatus(report)
+	if !report.Spec.Final && !now.Before(finalizeAt) && metered && !billed {
+		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: coopv1.ConditionBillLate, Status: metav1.ConditionTrue,
+			Reason: coopv1.ReasonEnteredAfterPeriod, ObservedGeneration: report.Generation,
+			Message: "the period ended before its bill was entered: the operator does not freeze this report; enter every invoice, check the split, then set spec.final: true"})
+	}
 	if err := r.writeStatus(ctx, report, status); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -123,7 +131,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if !metered {
 			logf.FromContext(ctx).Info("Waiting for the metering to record the period's end", "costreport", report.Name)
 		} else {
-			logf.FromContext(ctx).Info("Waiting for the hub to enter the period's bill", "costreport", report.Name)
+			logf.FromContext(ctx).Info("Waiting for the hub to enter the period's bill and set spec.final", "costreport", report.Name)
 		}
 		return ctrl.Result{}, nil
 	}
@@ -139,6 +147,7 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 	}
 	if report.Spec.Final {
 		s.Phase = coopv1.CostReportFinal
+		meta.RemoveStatusCondition(&s.Conditions, coopv1.ConditionBillLate) // frozen by the hub: done
 		if frozen := report.Status; frozen.Phase == coopv1.CostReportFinal && frozen.ObservedGeneration == report.Generation {
 			// Split once final: later edits of status.usage, or another version of the
 			// operator, never change a settled month's amounts.
@@ -155,7 +164,7 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, coopv1.ReasonInvalidPolicy, err.Error()
 		s.Lines, s.Total = report.Status.Lines, report.Status.Total
 	case len(report.Spec.Lines) == 0:
-		ready.Reason, ready.Message = coopv1.ReasonNoBill, "the bill has no lines yet: every amount is zero, and the report is not frozen after its period until the hub enters the bill (spec.lines)"
+		ready.Reason, ready.Message = coopv1.ReasonNoBill, "the bill has no lines yet: every amount is zero, and the report is not frozen after its period until the hub enters the bill (spec.lines) and, once the period has ended, sets spec.final"
 	case len(lines) == 0:
 		ready.Reason, ready.Message = coopv1.ReasonNoUsage, "no co-op was metered in the period"
 	default:

@@ -381,13 +381,29 @@ func TestAReportIsFinalOnlyOnceMeteredThroughItsEnd(t *testing.T) {
 	g.Expect(r.Spec.Final).To(BeFalse(), "frozen with an empty bill: the month settled at zero")
 	g.Expect(meta.FindStatusCondition(r.Status.Conditions, coopv1.ConditionReady).Message).To(ContainSubstring("not frozen after its period until the hub enters the bill"))
 
-	// The hub enters the bill (its invoices arrived): frozen then.
+	g.Expect(meta.IsStatusConditionTrue(r.Status.Conditions, coopv1.ConditionBillLate)).To(BeTrue(), "the bill is late: the hub freezes it")
+
+	// The hub enters its invoices one by one after the month (and corrects one): nothing
+	// freezes the report under it.
+	for _, lines := range [][]coopv1.BillLine{
+		{{Description: "servers", Amount: "4125.00", Pool: coopv1.PoolCompute}},
+		{{Description: "servers", Amount: "412.50", Pool: coopv1.PoolCompute}},
+		{{Description: "servers", Amount: "412.50", Pool: coopv1.PoolCompute}, {Description: "volumes", Amount: "38.00", Pool: coopv1.PoolStorage}},
+	} {
+		orig := r.DeepCopy()
+		r.Spec.Currency, r.Spec.Lines = "EUR", lines
+		g.Expect(k8sClient.Patch(ctx, r, client.MergeFrom(orig))).To(Succeed())
+		r = december()
+		g.Expect(r.Spec.Final).To(BeFalse(), "frozen under the hub while it entered a late bill")
+	}
+	// The hub freezes it.
 	orig := r.DeepCopy()
-	r.Spec.Currency = "EUR"
-	r.Spec.Lines = []coopv1.BillLine{{Description: "servers", Amount: "100.00", Pool: coopv1.PoolCompute}}
+	r.Spec.Final = true
 	g.Expect(k8sClient.Patch(ctx, r, client.MergeFrom(orig))).To(Succeed())
 	r = december()
-	g.Expect(r.Spec.Final).To(BeTrue(), "not finalized once metered through the period's end and billed")
+	g.Expect(r.Status.Phase).To(Equal(coopv1.CostReportFinal))
+	g.Expect(r.Status.Total).To(Equal("450.50"))
+	g.Expect(meta.FindStatusCondition(r.Status.Conditions, coopv1.ConditionBillLate)).To(BeNil())
 	g.Expect(usageOf(r, "xi").CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * 2 * 60)))
 	january := &coopv1.CostReport{}
 	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2028-01"}, january)).To(Succeed())
