@@ -672,7 +672,7 @@ func (r *CooperativeReconciler) removeEverywhere(ctx context.Context, coop *coop
 		}
 	}
 	if len(pending) > 0 {
-		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "PeerNotReady", "RemoveStandby", "Waiting for peers to remove the co-op's standbys there: %s", strings.Join(pending, "; "))
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "PeerNotReady", "RemoveStandby", "Waiting for peers to remove the co-op's standbys there: %s (if a peer hub is gone for good, delete its FederationPeer: the standby there is then left for that hub's admin to remove)", strings.Join(pending, "; "))
 		return ctrl.Result{RequeueAfter: Backoff(3)}, nil
 	}
 	for _, st := range leftAtUndeclaredPeers(coop, peers) {
