@@ -299,7 +299,7 @@ func simulatePromoted(h *hub, namespace, name, token string) error {
 }
 
 var _ = Describe("Peered hubs", Ordered, func() {
-	BeforeAll(func() { dumpOnFailure("fairride-lyon", "coursiers-velo", "velo-nantes", "rail-lille") })
+	BeforeAll(func() { dumpOnFailure("fairride-lyon", "coursiers-velo", "velo-nantes", "velo-angers", "velo-brest", "rail-lille") })
 
 	It("see each other as reachable, with scoped credentials and the other's version", func() {
 		for _, pair := range [][2]*hub{{west, south}, {south, west}} {
@@ -732,27 +732,27 @@ var _ = Describe("Peered hubs", Ordered, func() {
 	})
 
 	It("says a standby dropped or left by a deleted co-op while the peer is down is not removed yet, and removes it once it answers", func() {
-		createWithReadCredentials(west, newCoop("velo-nantes", "eu-south"))
+		createWithReadCredentials(west, newCoop("velo-angers", "eu-south"))
 		createWithReadCredentials(west, newCoop("velo-brest", "eu-south"))
-		for _, name := range []string{"velo-nantes", "velo-brest"} {
+		for _, name := range []string{"velo-angers", "velo-brest"} {
 			Eventually(coopOn(south, name), timeout).ShouldNot(BeNil())
 			Eventually(standbyState(west, name, "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
 		}
 		restore := cutOffSouth()
 
 		// Dropped from the list: the status says the standby is still there.
-		c := coopOn(west, "velo-nantes")()
+		c := coopOn(west, "velo-angers")()
 		patch := client.MergeFrom(c.DeepCopy())
 		c.Spec.Federation.Peers = nil
 		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
-		Eventually(standbyState(west, "velo-nantes", "eu-south"), timeout).Should(Equal(coopv1.StandbyRemoving))
+		Eventually(standbyState(west, "velo-angers", "eu-south"), timeout).Should(Equal(coopv1.StandbyRemoving))
 		Eventually(func(g Gomega) {
-			fr := meta.FindStatusCondition(coopOn(west, "velo-nantes")().Status.Conditions, coopv1.ConditionFederationReady)
+			fr := meta.FindStatusCondition(coopOn(west, "velo-angers")().Status.Conditions, coopv1.ConditionFederationReady)
 			g.Expect(fr).NotTo(BeNil())
 			g.Expect(string(fr.Status) + "/" + fr.Reason).To(Equal("False/PeerNotReady"))
 			g.Expect(fr.Message).To(ContainSubstring("not removed yet"))
 		}, timeout).Should(Succeed())
-		Expect(coopOn(west, "velo-nantes")().Finalizers).To(ContainElement(federation.Finalizer), "the co-op is held until its standby is gone")
+		Expect(coopOn(west, "velo-angers")().Finalizers).To(ContainElement(federation.Finalizer), "the co-op is held until its standby is gone")
 
 		// Deleted: the co-op waits for the peer, and an event says so.
 		Expect(west.k8s.Delete(ctx, coopOn(west, "velo-brest")())).To(Succeed())
@@ -769,11 +769,11 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(coopOn(west, "velo-brest")().Finalizers).To(ContainElement(federation.Finalizer), "not let go while its standby may be there")
 
 		restore()
-		for _, name := range []string{"velo-nantes", "velo-brest"} {
+		for _, name := range []string{"velo-angers", "velo-brest"} {
 			Eventually(coopOn(south, name), timeout).Should(BeNil(), "the standby of %s is removed once the peer answers", name)
 		}
-		Eventually(standbyState(west, "velo-nantes", "eu-south"), timeout).Should(BeEmpty())
-		Eventually(func() []string { return coopOn(west, "velo-nantes")().Finalizers }, timeout).ShouldNot(ContainElement(federation.Finalizer))
+		Eventually(standbyState(west, "velo-angers", "eu-south"), timeout).Should(BeEmpty())
+		Eventually(func() []string { return coopOn(west, "velo-angers")().Finalizers }, timeout).ShouldNot(ContainElement(federation.Finalizer))
 		Eventually(func() []string {
 			if c := coopOn(west, "velo-brest")(); c != nil {
 				return c.Finalizers
