@@ -602,7 +602,12 @@ func (s *deployScenario) dedicatedCoopDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	final := coopv1.FinalBackupName(coop)
+	// The platform stops before the final backup: the Deployment controller would see its
+	// pods go; the test writes that, then what CloudNativePG writes of the backup.
 	waitFor(t, "the final backup "+final, diagnose, func() (bool, error) {
+		if err := harness.SimulateDeploymentsAvailable(ctx, admin, coop.NamespaceName()); err != nil {
+			return false, nil
+		}
 		return harness.SimulateBackupDone(ctx, admin, coop.NamespaceName(), final, true) == nil, nil
 	})
 	waitGone(t, ctx, admin, coop, diagnose)
