@@ -299,7 +299,9 @@ func simulatePromoted(h *hub, namespace, name, token string) error {
 }
 
 var _ = Describe("Peered hubs", Ordered, func() {
-	BeforeAll(func() { dumpOnFailure("fairride-lyon", "coursiers-velo", "velo-nantes", "velo-angers", "velo-brest", "rail-lille") })
+	BeforeAll(func() {
+		dumpOnFailure("fairride-lyon", "coursiers-velo", "velo-nantes", "velo-angers", "velo-brest", "rail-lille")
+	})
 
 	It("see each other as reachable, with scoped credentials and the other's version", func() {
 		for _, pair := range [][2]*hub{{west, south}, {south, west}} {
