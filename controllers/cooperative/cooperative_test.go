@@ -492,16 +492,34 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 	It("with Retain, deletes only after a final backup completed", func() {
 		c := getCoop("fairride-lyon")
 		Expect(c.Spec.DeletionPolicy).To(Equal(coopv1.DeletionPolicyRetain))
+		// The platform stops first, so that the final backup holds its last writes: its
+		// Deployments go to zero, and the backup waits for their pods, terminating ones too.
+		// Pods do not run here: the test writes the one a ReplicaSet would have made.
+		api := &appsv1.Deployment{}
+		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "api"}, api)
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "coop-fairride-lyon", Name: "api-5d8f7c9b6-x2x7q", Labels: api.Spec.Selector.MatchLabels},
+			Spec: corev1.PodSpec{
+				NodeName:        "node-1", // bound: its deletion waits for a kubelet, which never comes here
+				SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+				Containers: []corev1.Container{{Name: "api", Image: "registry.example/api:1",
+					SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}}},
+			},
+		}
+		Expect(k8s.Create(ctx, pod)).To(Succeed())
+		DeferCleanup(func() { _ = k8s.Delete(ctx, pod, client.GracePeriodSeconds(0)) })
 		Expect(k8s.Delete(ctx, c)).To(Succeed())
 		c = getCoop("fairride-lyon")
 		final := coopv1.FinalBackupName(c)
 		backup := &cnpgv1.Backup{}
-		// The platform stops first, so that the final backup holds its last writes.
-		Eventually(condition("fairride-lyon", coopv1.ConditionReady), timeout).Should(And(
-			haveStatus(metav1.ConditionFalse, coopv1.ReasonFinalBackup), HaveField("Message", ContainSubstring("stopping the platform"))))
 		Eventually(replicasOf("coop-fairride-lyon"), timeout).Should(HaveEach(int32(0)))
-		Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: final}, backup))).To(BeTrue(), "a backup while the platform still writes")
-		Expect(harness.SimulateDeploymentsAvailable(ctx, k8s, "coop-fairride-lyon")).To(Succeed()) // its pods gone
+		Eventually(func() string { return condition("fairride-lyon", coopv1.ConditionReady)().Message }, timeout).Should(ContainSubstring("stopping the platform (1 pods left, 0 of them terminating)"))
+		Expect(harness.SimulateDeploymentsAvailable(ctx, k8s, "coop-fairride-lyon")).To(Succeed()) // status: 0 replicas
+		// Terminating (no kubelet here confirms it), it may still write: waited for.
+		Expect(k8s.Delete(ctx, pod)).To(Succeed())
+		Eventually(func() string { return condition("fairride-lyon", coopv1.ConditionReady)().Message }, timeout).Should(ContainSubstring("stopping the platform (1 pods left, 1 of them terminating)"))
+		Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: final}, backup))).To(BeTrue(), "a backup while the platform may still write")
+		Expect(k8s.Delete(ctx, pod, client.GracePeriodSeconds(0))).To(Succeed()) // gone
 		Eventually(func() error {
 			return k8s.Get(ctx, client.ObjectKey{Namespace: "coop-fairride-lyon", Name: final}, backup)
 		}, timeout).Should(Succeed())

@@ -19,14 +19,18 @@ package cooperative
 import (
 	"context"
 	"testing"
+	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -140,5 +144,46 @@ func TestTheFirstBackupOfARecoveredCluster(t *testing.T) {
 				t.Errorf("first backup asked for: %v (%v), want %v", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestStopPlatformWaitsForTerminatingPodsWithinBounds: before a Retain deletion's final
+// backup the platform's pods are waited for, terminating ones too, but not one whose grace
+// period ended more than PlatformDrainMargin ago (its node lost, say): that would hold the
+// co-op for ever.
+func TestStopPlatformWaitsForTerminatingPodsWithinBounds(t *testing.T) {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	coop := testCoop()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	selector := map[string]string{"app": "api"}
+	deploy := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: "api", Labels: commonLabels(coop)},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: selector},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: selector}}},
+	}
+	pod := func(name string, deleted *time.Time) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: name, Labels: selector}}
+		if deleted != nil {
+			p.DeletionTimestamp = &metav1.Time{Time: *deleted}
+			p.Finalizers = []string{"test/kubelet"} // the fake client keeps a deleted object only with one
+		}
+		return p
+	}
+	recently, longAgo := now.Add(-time.Minute), now.Add(-PlatformDrainMargin-time.Minute)
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(deploy, pod("serving", nil), pod("draining", &recently), pod("on-a-lost-node", &longAgo)).Build()
+	r := &Reconciler{Client: c, Config: hubconfig.Default(), Clock: clocktesting.NewFakeClock(now)}
+	running, terminating, err := r.stopPlatform(ctx, coop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if running != 2 || terminating != 1 {
+		t.Errorf("running %d, terminating %d; want 2 and 1 (the pod on a lost node is not waited for)", running, terminating)
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(deploy), deploy); err != nil || ptr.Deref(deploy.Spec.Replicas, 1) != 0 {
+		t.Errorf("the Deployment asks for %v replicas (%v), want 0", deploy.Spec.Replicas, err)
 	}
 }

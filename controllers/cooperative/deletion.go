@@ -167,13 +167,13 @@ func (r *Reconciler) finalBackup(ctx context.Context, s *scope) (bool, error) {
 	switch {
 	case apierrors.IsNotFound(err):
 		// The platform stops first: what it writes after the backup would not be in it.
-		running, err := r.stopPlatform(ctx, coop)
+		running, terminating, err := r.stopPlatform(ctx, coop)
 		if err != nil {
 			return false, err
 		}
 		if running > 0 {
 			s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonFinalBackup,
-				fmt.Sprintf("deletionPolicy Retain: stopping the platform (%d pods left) before the final backup %s, so that it holds the last writes", running, name))
+				fmt.Sprintf("deletionPolicy Retain: stopping the platform (%d pods left, %d of them terminating) before the final backup %s, so that it holds its last writes", running, terminating, name))
 			return false, nil
 		}
 		if err := r.Client.Create(ctx, BuildOnDemandBackup(coop, name)); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -205,26 +205,57 @@ func (r *Reconciler) finalBackup(ctx context.Context, s *scope) (bool, error) {
 }
 
 // stopPlatform scales the co-op's platform Deployments to zero and says how many of their
-// pods still run (Deployment status.replicas: pods not yet terminated).
-func (r *Reconciler) stopPlatform(ctx context.Context, coop *coopv1.Cooperative) (int32, error) {
+// pods still run, those terminating included (Deployment status.replicas leaves them out,
+// and a terminating pod still serves until its grace period ends). A pod terminating for
+// longer than its grace period and PlatformDrainMargin (its node lost, say) is not waited
+// for.
+func (r *Reconciler) stopPlatform(ctx context.Context, coop *coopv1.Cooperative) (running, terminating int, err error) {
 	var list appsv1.DeploymentList
 	if err := r.Client.List(ctx, &list, client.InNamespace(coop.NamespaceName()), client.MatchingLabels(commonLabels(coop))); err != nil {
-		return 0, fmt.Errorf("listing the platform's Deployments: %w", err)
+		return 0, 0, fmt.Errorf("listing the platform's Deployments: %w", err)
 	}
-	var running int32
+	reader := r.APIReader
+	if reader == nil {
+		reader = r.Client
+	}
 	for i := range list.Items {
 		d := &list.Items[i]
 		if d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
 			patch := client.MergeFrom(d.DeepCopy())
 			d.Spec.Replicas = ptr.To[int32](0)
 			if err := r.Client.Patch(ctx, d, patch, client.FieldOwner(ssa.FieldOwner)); client.IgnoreNotFound(err) != nil {
-				return 0, fmt.Errorf("stopping Deployment %s before the final backup: %w", d.Name, err)
+				return 0, 0, fmt.Errorf("stopping Deployment %s before the final backup: %w", d.Name, err)
 			}
 		}
-		running += d.Status.Replicas
+		selector, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+		if err != nil || selector.Empty() {
+			continue // the API server refuses such a Deployment
+		}
+		// Read past the cache, which strips pods of their labels: once per reconcile of a
+		// deletion.
+		var pods corev1.PodList
+		if err := reader.List(ctx, &pods, client.InNamespace(d.Namespace), client.MatchingLabelsSelector{Selector: selector}); err != nil {
+			return 0, 0, fmt.Errorf("listing the pods of Deployment %s: %w", d.Name, err)
+		}
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp != nil && r.now().After(p.DeletionTimestamp.Add(PlatformDrainMargin)) {
+				continue // its grace period (which its deletion timestamp ends) is long over
+			}
+			if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+				continue
+			}
+			running++
+			if p.DeletionTimestamp != nil {
+				terminating++
+			}
+		}
 	}
-	return running, nil
+	return running, terminating, nil
 }
+
+// PlatformDrainMargin is how long after a platform pod's grace period ended a Retain
+// deletion still waits for it before the final backup.
+const PlatformDrainMargin = 5 * time.Minute
 
 // isNoKind is true when the API server does not serve a kind (CloudNativePG not installed).
 func isNoKind(err error) bool { return meta.IsNoMatchError(err) }
