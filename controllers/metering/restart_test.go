@@ -370,6 +370,7 @@ func TestAReportIsFinalOnlyOnceMeteredThroughItsEnd(t *testing.T) {
 	r := december()
 	g.Expect(r.Spec.Final).To(BeFalse(), "finalized before the metering recorded the period's end")
 	g.Expect(r.Status.MeteredThrough).To(BeNil())
+	g.Expect(meta.IsStatusConditionTrue(r.Status.Conditions, coopv1.ConditionBillLate)).To(BeTrue(), "past the moment, without a bill, while the metering is behind")
 	g.Expect(usageOf(r, "xi").CPUMillicoreSeconds).To(Equal("0"))
 
 	reportsFail.Store(false)
