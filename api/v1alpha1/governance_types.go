@@ -48,6 +48,10 @@ const (
 	// The operator reads no proposal here, and its standby at the peer applies none: passed
 	// proposals wait, pending, until the primary is back here.
 	ReasonPrimaryAtPeer = "PrimaryAtPeer"
+	// ReasonDatabaseReadOnly (Governed Unknown): the co-op's database here accepts no
+	// writes (a replica: a switchover or a switchback under way, the home held), so no
+	// outcome could be written back; passed proposals wait, pending.
+	ReasonDatabaseReadOnly = "DatabaseReadOnly"
 )
 
 // MaxGovernanceHistory bounds status.governance.history.

@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -862,6 +863,26 @@ func (c *coop) readOnly(on bool) {
 	dsnMu.Unlock()
 }
 
+// refuseRecords makes the co-op's database refuse (on) or accept again the operator's
+// record of what became of a passed proposal: a trigger that raises on that update.
+func (c *coop) refuseRecords(on bool) {
+	c.t.Helper()
+	conn, err := pgx.Connect(context.Background(), c.dsn)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	stmt := `DROP TRIGGER IF EXISTS refuse_records ON proposals`
+	if on {
+		stmt = `CREATE OR REPLACE FUNCTION refuse_records() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'records refused'; END $$;
+			CREATE OR REPLACE TRIGGER refuse_records BEFORE UPDATE OF application ON proposals FOR EACH ROW
+			WHEN (OLD.application = 'pending' AND NEW.application IS DISTINCT FROM 'pending') EXECUTE FUNCTION refuse_records()`
+	}
+	if _, err := conn.Exec(context.Background(), stmt); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
 // patchSpec changes the co-op's spec as its admins (or the hub's) would.
 func (c *coop) patchSpec(patch string) {
 	c.t.Helper()
@@ -924,9 +945,14 @@ func TestVotesWaitWhileThePrimaryIsAtAPeer(t *testing.T) {
 	}
 	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonPrimaryAtPeer)
 
-	// The admins switch back; the database here is the primary again.
-	c.readOnly(false)
+	// The admins switch back: until the copy here is promoted, it is still a replica.
 	c.patchSpec(`{"spec":{"federation":{"primary":null}}}`)
+	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonDatabaseReadOnly, "accepts no writes", "1 passed proposal(s) wait")
+	if obj := c.get(); obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && len(obj.Status.Governance.History) > 0) {
+		t.Fatalf("applied while the database here is a replica: fee %d, governance status %+v", obj.Spec.FeeSplit.PlatformFeeBasisPoints, obj.Status.Governance)
+	}
+	// Promoted: the database here is the primary again.
+	c.readOnly(false)
 	if rec := c.record(id); !strings.Contains(rec.NewValue, `"platformFeeBasisPoints":200`) {
 		t.Errorf("record %+v", rec)
 	}
@@ -948,17 +974,17 @@ func TestAFailedWriteBackIsSaid(t *testing.T) {
 	c := newCoop(t, "write-back", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
 		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
 	a := c.member("Ana Worker", []string{"worker"}, "")
-	c.readOnly(true)
+	c.refuseRecords(true)
 	id := c.propose(a, "feeSplit", newFee)
 	c.closeNow(id)
-	c.governedIs(metav1.ConditionFalse, coopv1.ReasonWriteBackFailed, fmt.Sprintf("proposal %d was applied", id), "members do not see it", "read-only transaction")
+	c.governedIs(metav1.ConditionFalse, coopv1.ReasonWriteBackFailed, fmt.Sprintf("proposal %d was applied", id), "members do not see it", "records refused")
 	if obj := c.get(); obj.Spec.FeeSplit.PlatformFeeBasisPoints != 200 {
 		t.Errorf("fee %d, want the change applied to the spec", obj.Spec.FeeSplit.PlatformFeeBasisPoints)
 	}
 	if state := c.application(id, a); state != tally.ApplicationPending {
 		t.Fatalf("application %s while the database refuses writes, want pending", state)
 	}
-	c.readOnly(false)
+	c.refuseRecords(false)
 	eventually(t, "the application written back", func() error {
 		if state := c.application(id, a); state != tally.ApplicationApplied {
 			return fmt.Errorf("application %s", state)

@@ -180,6 +180,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return unreadable(err)
 	}
+	// A replica (a switchback under way, the home held) reads, but no outcome could be
+	// written back: nothing is applied until it takes writes.
+	var readOnly string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('transaction_read_only')").Scan(&readOnly); err != nil {
+		return unreadable(err)
+	}
+	if readOnly == "on" {
+		cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionUnknown, Reason: coopv1.ReasonDatabaseReadOnly,
+			Message: fmt.Sprintf("the co-op's database here accepts no writes (a replica: a switchover or switchback under way?): %d passed proposal(s) wait, pending, until it does", len(waiting))}
+		if err := r.writeStatus(ctx, &coop, nil, cond); err != nil {
+			return ctrl.Result{}, err
+		}
+		return r.requeue(), nil
+	}
 	pending := resumeFirst(waiting, applyingOf(&coop))
 	if resuming {
 		// Only the interrupted change, if it still waits (its entry is cleared below if not).
