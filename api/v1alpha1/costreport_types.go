@@ -380,4 +380,7 @@ const (
 	ReasonNoUsage = "NoUsage"
 	// ReasonInvalidPolicy: the bill or policy cannot be read; the message says which field.
 	ReasonInvalidPolicy = "InvalidPolicy"
+	// ReasonUnknownCooperative: an adjustment names a co-op that was not metered in the
+	// period (a typo, a co-op deleted): its discount goes to no one.
+	ReasonUnknownCooperative = "UnknownCooperative"
 )

@@ -105,7 +105,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// it otherwise, before the next invoice or a correction).
 	billed := len(report.Spec.Lines) > 0
 	late := meta.IsStatusConditionTrue(report.Status.Conditions, coopv1.ConditionBillLate)
-	if !report.Spec.Final && !now.Before(finalizeAt) && metered && billed && !late {
+	// A bill or policy that cannot be split as written (Ready False) is not frozen either.
+	splits := meta.IsStatusConditionTrue(ComputeStatus(report).Conditions, coopv1.ConditionReady)
+	if !report.Spec.Final && !now.Before(finalizeAt) && metered && billed && !late && splits {
 		if err := r.finalize(ctx, report.Name); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -169,6 +171,9 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 		ready.Reason, ready.Message = coopv1.ReasonNoBill, "the bill has no lines yet: every amount is zero, and the report is not frozen after its period until the hub enters the bill (spec.lines) and, once the period has ended, sets spec.final"
 	case len(lines) == 0:
 		ready.Reason, ready.Message = coopv1.ReasonNoUsage, "no co-op was metered in the period"
+	case unknownAdjustment(report) != "":
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, coopv1.ReasonUnknownCooperative, unknownAdjustment(report)
+		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, coopv1.ReasonUnknownCooperative, ready.Message
 	default:
 		ready.Reason, ready.Message = coopv1.ReasonAllocated, fmt.Sprintf("%d co-ops share the bill", len(lines))
 	}
@@ -178,6 +183,21 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 	meta.SetStatusCondition(&s.Conditions, ready)
 	meta.SetStatusCondition(&s.Conditions, stalled)
 	return s
+}
+
+// unknownAdjustment names the first adjustment of a co-op that was not metered in the
+// period; "" when there is none.
+func unknownAdjustment(report *coopv1.CostReport) string {
+	metered := map[string]bool{}
+	for _, u := range report.Status.Usage {
+		metered[u.Cooperative] = true
+	}
+	for i, a := range report.Spec.Policy.Adjustments {
+		if !metered[a.Cooperative] {
+			return fmt.Sprintf("spec.policy.adjustments[%d].cooperative: %q was not metered in the period, so its discount goes to no one; name a co-op of status.usage", i, a.Cooperative)
+		}
+	}
+	return ""
 }
 
 // writeStatus applies the controller's part of the status, unless nothing changed.

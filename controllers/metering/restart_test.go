@@ -417,6 +417,52 @@ func TestAReportIsFinalOnlyOnceMeteredThroughItsEnd(t *testing.T) {
 	g.Expect(december().Status.MeteredThrough).NotTo(BeNil())
 }
 
+// TestAReportThatCannotBeSplitAsWrittenIsNotFrozen: a bill entered in time whose policy
+// names, for a discount, a co-op that was not metered (a typo) is not frozen at the month's
+// end with the discount going to no one: Ready says why, and once the hub fixes the name
+// the report is frozen with the split the policy meant.
+func TestAReportThatCannotBeSplitAsWrittenIsNotFrozen(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "chi")
+	createRunningPod(t, "coop-chi", "c1", "1", "1Gi")
+	clk := clocktesting.NewFakeClock(at("2028-02-29T23:58:00Z"))
+	m := New(k8sClient, Options{Clock: clk})
+	reports := &costreport.Reconciler{Client: k8sClient, Clock: clk, FinalizeDelay: 15 * time.Minute}
+	february := func() *coopv1.CostReport {
+		t.Helper()
+		if _, err := reports.Reconcile(ctx, reconcile.Request{NamespacedName: client.ObjectKey{Name: "2028-02"}}); err != nil {
+			t.Fatal(err)
+		}
+		r := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2028-02"}, r)).To(Succeed())
+		return r
+	}
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	r := february()
+	orig := r.DeepCopy()
+	r.Spec.Currency = "EUR"
+	r.Spec.Lines = []coopv1.BillLine{{Description: "servers", Amount: "100.00", Pool: coopv1.PoolCompute}}
+	r.Spec.Policy.Adjustments = []coopv1.Adjustment{{Cooperative: "chii", DiscountPercent: 50}}
+	g.Expect(k8sClient.Patch(ctx, r, client.MergeFrom(orig))).To(Succeed())
+
+	clk.Step(20 * time.Minute) // past the month's end and the delay
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	r = february()
+	g.Expect(r.Status.MeteredThrough).NotTo(BeNil())
+	g.Expect(r.Spec.Final).To(BeFalse(), "frozen with a discount that goes to no one")
+	ready := meta.FindStatusCondition(r.Status.Conditions, coopv1.ConditionReady)
+	g.Expect(ready.Reason).To(Equal(coopv1.ReasonUnknownCooperative))
+	g.Expect(ready.Message).To(ContainSubstring(`spec.policy.adjustments[0].cooperative: "chii"`))
+
+	orig = r.DeepCopy()
+	r.Spec.Policy.Adjustments[0].Cooperative = "chi"
+	g.Expect(k8sClient.Patch(ctx, r, client.MergeFrom(orig))).To(Succeed())
+	r = february()
+	g.Expect(r.Spec.Final).To(BeTrue(), "not frozen once the policy splits as written")
+}
+
 // TestAReportWhoseWritesFailedForAMonthIsWrittenAgainBeforeItIsMarked: CostReport writes
 // that fail for over a month drop the first month's waiting entries (only the current and
 // the previous period are kept). Once writes work again, the meter finds that month's
