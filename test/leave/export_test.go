@@ -667,3 +667,78 @@ func TestImport_OnlyItsOwnJobRestores(t *testing.T) {
 		return nil
 	})
 }
+
+// TestImport_ADumpTheStoreKeepsIsSaid: once the data is restored, the operator deletes the
+// imported dump (every member's data) with the co-op's own keys. A store that refuses (here:
+// the co-op's keys may only read) leaves it there: an event (ImportDumpLeft) tells the hub
+// to delete it by hand, and the platform is released all the same.
+func TestImport_ADumpTheStoreKeepsIsSaid(t *testing.T) {
+	ctx := context.Background()
+	coop, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coop.Name = "kept-dump"
+	coop.Spec.Platform.Host = ""
+	coop.Annotations = map[string]string{
+		coopv1.AnnotationImportDump:   "kept-dump.dump",
+		coopv1.AnnotationImportSHA256: strings.Repeat("cd", 32),
+	}
+	prefix := "bucket-" + hubA.name + "/" + hubA.cfg.Region + "/" + coop.Name + "/"
+	for _, name := range []string{hubA.cfg.ObjectStore.CooperativeCredentialsSecret(coop.Name), hubA.cfg.ObjectStore.ReadCredentialsSecret(coop.Name)} {
+		store.AddKey(name+"-key", name+"-secret", prefix, false) // the store lets these keys read only
+		if err := hubA.k8s.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: hubA.cfg.OperatorNamespace, Name: name},
+			Data:       map[string][]byte{coopv1.AccessKeyIDKey: []byte(name + "-key"), coopv1.AccessSecretKeyKey: []byte(name + "-secret")},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := hubA.k8s.Create(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	ns := coop.NamespaceName()
+	eventually(t, "the namespace of "+coop.Name, func() error {
+		return hubA.k8s.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})
+	})
+	if err := hubA.k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: coopv1.AppSecretName(coop)},
+		Data:       map[string][]byte{"uri": []byte(pgtest.NewDB(t)), "username": []byte("app"), "password": []byte("x")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the database ready", func() error { // what CloudNativePG writes once the instance is up
+		return harness.SimulateClusterReady(ctx, hubA.k8s, ns, coopv1.ClusterName(coop))
+	})
+	eventually(t, "the restore Job", func() error {
+		return hubA.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: export.RestoreJobName(coop)}, &batchv1.Job{})
+	})
+	// The Job controller would write that the restore succeeded.
+	if err := harness.SimulateJobDone(ctx, hubA.k8s, ns, export.RestoreJobName(coop), true); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the event saying the dump stays, and the platform released", func() error {
+		var events corev1.EventList
+		if err := hubA.k8s.List(ctx, &events); err != nil {
+			return err
+		}
+		said := false
+		for _, e := range events.Items {
+			if e.InvolvedObject.Name == coop.Name && e.Reason == coopv1.ReasonImportDumpLeft &&
+				strings.Contains(e.Message, export.ImportPrefix(&hubA.cfg, coop.Name)+"kept-dump.dump") && strings.Contains(e.Message, "deletes it by hand") {
+				said = true
+			}
+		}
+		if !said {
+			return errors.New("no ImportDumpLeft event naming the dump")
+		}
+		got := &coopv1.Cooperative{}
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
+			return err
+		}
+		if got.AwaitingRestore() {
+			return errors.New("still awaiting the restore")
+		}
+		return nil
+	})
+}
