@@ -738,3 +738,48 @@ users:
 		})
 	}
 }
+
+// TestAHeldHomeTellsItsOtherPeersWhereThePrimaryIs: a home held (its Cluster follows south's
+// copy, south no longer listed) tells the peers it still lists that the primary is at
+// south, with the token south was promoted with, and hands none of them a token to
+// promote: north's standby follows.
+func TestAHeldHomeTellsItsOtherPeersWhereThePrimaryIs(t *testing.T) {
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{coopv1.AddToScheme, cnpgv1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hub := hubconfig.Default()
+	hub.Region = "eu-west"
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+	coop.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "north"}} // south dropped, primary cleared
+	coop.Status.Database.ServerName = "a"
+	north := coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "north"}, Spec: coopv1.FederationPeerSpec{Region: "eu-north"}}
+	north.Status.BackupDestination = "s3://north"
+	south := coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "south"}, Spec: coopv1.FederationPeerSpec{Region: "eu-south"}}
+	south.Status.BackupDestination = "s3://south"
+	cluster := &cnpgv1.Cluster{
+		ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: coopv1.ClusterName(coop)},
+		Spec: cnpgv1.ClusterSpec{
+			ReplicaCluster:   &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-south", Source: "a-eu-south"},
+			ExternalClusters: []cnpgv1.ExternalCluster{{Name: "a-eu-west"}, {Name: "a-eu-south"}},
+		},
+		Status: cnpgv1.ClusterStatus{DemotionToken: "west-demoted"}, // south was promoted with it
+	}
+	r := &CooperativeReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(cluster).Build(), Hub: hub}
+	s, err := r.newHomeScope(t.Context(), coop, []coopv1.FederationPeer{north, south})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.held == "" || s.holdsPrimary {
+		t.Fatalf("held %q, holds the primary %v: want held, not holding it", s.held, s.holdsPrimary)
+	}
+	if s.fed.PrimaryRegion != "eu-south" || s.fed.DemotionToken != "west-demoted" {
+		t.Fatalf("told the peers: primary in %q with token %q; want eu-south, with the token south was promoted with", s.fed.PrimaryRegion, s.fed.DemotionToken)
+	}
+	standby := BuildStandby(coop, &hub, "eu-north", s.consented, s.fed.PrimaryRegion, s.fed.DemotionToken)
+	if standby.Spec.Standby.PrimaryRegion != "eu-south" || standby.Spec.Standby.PromotionToken != "" {
+		t.Errorf("north's standby: primary in %q, promotion token %q; want eu-south and none", standby.Spec.Standby.PrimaryRegion, standby.Spec.Standby.PromotionToken)
+	}
+}
