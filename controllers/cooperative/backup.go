@@ -89,6 +89,11 @@ func JudgeBackups(now time.Time, schedule string, backups []cnpgv1.Backup, archi
 		v.Reason, v.Message = coopv1.ReasonBackupOverdue, fmt.Sprintf("backup schedule %q of %s cannot be read: %v", schedule, subject, err)
 		return v
 	}
+	// The next backup takes about as long as the last one did: a backup that runs for
+	// longer than the tolerance is not overdue while it runs.
+	if st := lastCompleted.Status; st.StartedAt != nil && st.StoppedAt != nil && st.StoppedAt.After(st.StartedAt.Time) {
+		deadline = deadline.Add(st.StoppedAt.Sub(st.StartedAt.Time))
+	}
 	if !now.Before(deadline) {
 		v.Reason, v.Message = coopv1.ReasonBackupOverdue, fmt.Sprintf("the last completed backup %s of %s is from %s; the next one was due to complete by %s",
 			lastCompleted.Name, subject, completedAt.UTC().Format(time.RFC3339), deadline.UTC().Format(time.RFC3339))
