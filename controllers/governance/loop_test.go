@@ -935,7 +935,8 @@ func TestVotesWaitWhileThePrimaryIsAtAPeer(t *testing.T) {
 	// [simulated] The vote, which runs at the peer, replicated here.
 	id := c.propose(a, "feeSplit", newFee)
 	c.closeNow(id)
-	time.Sleep(2 * time.Second) // ten reads of a governed co-op's database
+	// While the primary is at the peer the operator reads nothing (and does not poll): the
+	// step below, still read-only, finds the proposal waiting and the spec as it was.
 	obj := c.get()
 	if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && (len(obj.Status.Governance.History) > 0 || obj.Status.Governance.Applying != nil)) {
 		t.Fatalf("applied while the primary is at a peer: fee %d, governance status %+v", obj.Spec.FeeSplit.PlatformFeeBasisPoints, obj.Status.Governance)
@@ -1006,7 +1007,8 @@ func TestVotesWaitWhileSuspended(t *testing.T) {
 	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonSuspended, "suspended (spec.suspend)", "applied once it is resumed")
 	id := c.propose(a, "feeSplit", newFee)
 	c.closeNow(id)
-	time.Sleep(2 * time.Second) // ten reads of a governed co-op's database
+	// While the primary is at the peer the operator reads nothing (and does not poll): the
+	// step below, still read-only, finds the proposal waiting and the spec as it was.
 	obj := c.get()
 	if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && (len(obj.Status.Governance.History) > 0 || obj.Status.Governance.Applying != nil)) {
 		t.Fatalf("applied while suspended: fee %d, governance status %+v", obj.Spec.FeeSplit.PlatformFeeBasisPoints, obj.Status.Governance)
