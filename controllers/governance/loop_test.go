@@ -566,6 +566,19 @@ func TestAStaleCopyKeepsTheHistory(t *testing.T) {
 	}
 }
 
+// writtenBack waits until the members see proposal id applied, and Governed says the
+// changes are applied.
+func (c *coop) writtenBack(id int64, m member) {
+	c.t.Helper()
+	eventually(c.t, "the application written back", func() error {
+		if state := c.application(id, m); state != tally.ApplicationApplied {
+			return fmt.Errorf("application %s", state)
+		}
+		return nil
+	})
+	c.governedIs(metav1.ConditionTrue, coopv1.ReasonChangesApplied)
+}
+
 // refuseRecords makes the API server refuse, until the returned function runs, every
 // status of co-op c that holds a history: the write of a change's record. A restart of the
 // operator right after it changed the spec leaves the same state.
@@ -957,13 +970,7 @@ func TestVotesWaitWhileThePrimaryIsAtAPeer(t *testing.T) {
 	if rec := c.record(id); !strings.Contains(rec.NewValue, `"platformFeeBasisPoints":200`) {
 		t.Errorf("record %+v", rec)
 	}
-	eventually(t, "the application written back", func() error {
-		if state := c.application(id, a); state != tally.ApplicationApplied {
-			return fmt.Errorf("application %s", state)
-		}
-		return nil
-	})
-	c.governedIs(metav1.ConditionTrue, coopv1.ReasonChangesApplied)
+	c.writtenBack(id, a)
 }
 
 // TestAFailedWriteBackIsSaid: the co-op's database refuses the operator's record of what
@@ -986,13 +993,7 @@ func TestAFailedWriteBackIsSaid(t *testing.T) {
 		t.Fatalf("application %s while the database refuses writes, want pending", state)
 	}
 	c.refuseRecords(false)
-	eventually(t, "the application written back", func() error {
-		if state := c.application(id, a); state != tally.ApplicationApplied {
-			return fmt.Errorf("application %s", state)
-		}
-		return nil
-	})
-	c.governedIs(metav1.ConditionTrue, coopv1.ReasonChangesApplied)
+	c.writtenBack(id, a)
 }
 
 // TestVotesWaitWhileSuspended: while the co-op is suspended, the operator leaves its
@@ -1007,8 +1008,8 @@ func TestVotesWaitWhileSuspended(t *testing.T) {
 	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonSuspended, "suspended (spec.suspend)", "applied once it is resumed")
 	id := c.propose(a, "feeSplit", newFee)
 	c.closeNow(id)
-	// While the primary is at the peer the operator reads nothing (and does not poll): the
-	// step below, still read-only, finds the proposal waiting and the spec as it was.
+	// While suspended the operator reads nothing, and does not poll: it looks again only
+	// when the spec changes, as the resumption below does.
 	obj := c.get()
 	if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && (len(obj.Status.Governance.History) > 0 || obj.Status.Governance.Applying != nil)) {
 		t.Fatalf("applied while suspended: fee %d, governance status %+v", obj.Spec.FeeSplit.PlatformFeeBasisPoints, obj.Status.Governance)
@@ -1022,13 +1023,7 @@ func TestVotesWaitWhileSuspended(t *testing.T) {
 	if rec := c.record(id); !strings.Contains(rec.NewValue, `"platformFeeBasisPoints":200`) {
 		t.Errorf("record %+v", rec)
 	}
-	eventually(t, "the application written back", func() error {
-		if state := c.application(id, a); state != tally.ApplicationApplied {
-			return fmt.Errorf("application %s", state)
-		}
-		return nil
-	})
-	c.governedIs(metav1.ConditionTrue, coopv1.ReasonChangesApplied)
+	c.writtenBack(id, a)
 	c.syncPolicy(200) // and rolled out, now that the co-op is resumed
 }
 
