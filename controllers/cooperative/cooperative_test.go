@@ -498,7 +498,8 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		api := &appsv1.Deployment{}
 		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: "api"}, api)
 		pod := &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "coop-fairride-lyon", Name: "api-5d8f7c9b6-x2x7q", Labels: api.Spec.Selector.MatchLabels},
+			ObjectMeta: metav1.ObjectMeta{Namespace: "coop-fairride-lyon", Name: "api-5d8f7c9b6-x2x7q", Labels: api.Spec.Selector.MatchLabels,
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "api-5d8f7c9b6", UID: "rs-uid", Controller: ptr.To(true)}}},
 			Spec: corev1.PodSpec{
 				NodeName:        "node-1", // bound: its deletion waits for a kubelet, which never comes here
 				SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},

@@ -166,7 +166,8 @@ func TestStopPlatformWaitsForTerminatingPodsWithinBounds(t *testing.T) {
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: selector}}},
 	}
 	pod := func(name string, deleted *time.Time) *corev1.Pod {
-		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: name, Labels: selector}}
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: name, Labels: selector,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "api-5d8f7c9b6", UID: "rs", Controller: ptr.To(true)}}}}
 		if deleted != nil {
 			p.DeletionTimestamp = &metav1.Time{Time: *deleted}
 			p.Finalizers = []string{"test/kubelet"} // the fake client keeps a deleted object only with one
@@ -174,14 +175,18 @@ func TestStopPlatformWaitsForTerminatingPodsWithinBounds(t *testing.T) {
 		return p
 	}
 	recently, longAgo := now.Add(-time.Minute), now.Add(-PlatformDrainMargin-time.Minute)
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(deploy, pod("serving", nil), pod("draining", &recently), pod("on-a-lost-node", &longAgo)).Build()
+	// A database instance that carries the same labels (a template component named as
+	// CloudNativePG names its pods): its Cluster made it, not the Deployment.
+	instance := pod("a-1", nil)
+	instance.OwnerReferences = []metav1.OwnerReference{{APIVersion: "postgresql.cnpg.io/v1", Kind: "Cluster", Name: "a", UID: "cluster", Controller: ptr.To(true)}}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(deploy, pod("serving", nil), pod("draining", &recently), pod("on-a-lost-node", &longAgo), instance).Build()
 	r := &Reconciler{Client: c, Config: hubconfig.Default(), Clock: clocktesting.NewFakeClock(now)}
 	running, terminating, err := r.stopPlatform(ctx, coop)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if running != 2 || terminating != 1 {
-		t.Errorf("running %d, terminating %d; want 2 and 1 (the pod on a lost node is not waited for)", running, terminating)
+		t.Errorf("running %d, terminating %d; want 2 and 1 (neither the pod on a lost node nor the database's is waited for)", running, terminating)
 	}
 	if err := c.Get(ctx, client.ObjectKeyFromObject(deploy), deploy); err != nil || ptr.Deref(deploy.Spec.Replicas, 1) != 0 {
 		t.Errorf("the Deployment asks for %v replicas (%v), want 0", deploy.Spec.Replicas, err)

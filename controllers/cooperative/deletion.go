@@ -19,6 +19,7 @@ package cooperative
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -238,6 +239,9 @@ func (r *Reconciler) stopPlatform(ctx context.Context, coop *coopv1.Cooperative)
 			return 0, 0, fmt.Errorf("listing the pods of Deployment %s: %w", d.Name, err)
 		}
 		for _, p := range pods.Items {
+			if !ofDeployment(&p, d) {
+				continue // matched by labels only (a database instance, say): not the platform's
+			}
 			if p.DeletionTimestamp != nil && r.now().After(p.DeletionTimestamp.Add(PlatformDrainMargin)) {
 				continue // its grace period (which its deletion timestamp ends) is long over
 			}
@@ -251,6 +255,13 @@ func (r *Reconciler) stopPlatform(ctx context.Context, coop *coopv1.Cooperative)
 		}
 	}
 	return running, terminating, nil
+}
+
+// ofDeployment says whether a pod was made for Deployment d: its controller is one of d's
+// ReplicaSets (named after d, as the Deployment controller names them).
+func ofDeployment(p *corev1.Pod, d *appsv1.Deployment) bool {
+	ref := metav1.GetControllerOf(p)
+	return ref != nil && ref.Kind == "ReplicaSet" && strings.HasPrefix(ref.Name, d.Name+"-")
 }
 
 // PlatformDrainMargin is how long after a platform pod's grace period ended a Retain
