@@ -89,10 +89,13 @@ func JudgeBackups(now time.Time, schedule string, backups []cnpgv1.Backup, archi
 		v.Reason, v.Message = coopv1.ReasonBackupOverdue, fmt.Sprintf("backup schedule %q of %s cannot be read: %v", schedule, subject, err)
 		return v
 	}
-	// The next backup takes about as long as the last one did: a backup that runs for
-	// longer than the tolerance is not overdue while it runs.
-	if st := lastCompleted.Status; st.StartedAt != nil && st.StoppedAt != nil && st.StoppedAt.After(st.StartedAt.Time) {
-		deadline = deadline.Add(st.StoppedAt.Sub(st.StartedAt.Time))
+	// While the next backup runs, it may take as long as the last one did (at most
+	// MaxBackupRun): a backup that runs longer than the tolerance is not overdue meanwhile.
+	// The times are the plugin's: a start before the Backup existed is not believed.
+	if st := lastCompleted.Status; last != lastCompleted && last.Status.Phase != cnpgv1.BackupPhaseFailed &&
+		st.StartedAt != nil && st.StoppedAt != nil && st.StoppedAt.After(st.StartedAt.Time) &&
+		!st.StartedAt.Before(&lastCompleted.CreationTimestamp) {
+		deadline = deadline.Add(min(st.StoppedAt.Sub(st.StartedAt.Time), MaxBackupRun))
 	}
 	if !now.Before(deadline) {
 		v.Reason, v.Message = coopv1.ReasonBackupOverdue, fmt.Sprintf("the last completed backup %s of %s is from %s; the next one was due to complete by %s",
@@ -138,6 +141,10 @@ func JudgeLogicalBackup(now time.Time, v BackupVerdict, cronJob *batchv1.CronJob
 	v.RecheckAfter = min(v.RecheckAfter, deadline.Sub(now))
 	return v
 }
+
+// MaxBackupRun bounds how much longer than the tolerance a running backup may take before
+// BackupReady says overdue (as long as the last one took, at most this).
+const MaxBackupRun = 12 * time.Hour
 
 // RetentionMargin is how much older than the plugin's first recoverability point a failed
 // Backup must be before its object goes: the point and the Backup's times are written by

@@ -44,8 +44,15 @@ func TestJudgeBackupsHonestBackupStatus(t *testing.T) {
 	const daily = "0 0 3 * * *" // 03:00:00 every day
 	long := func(name string, started, stopped time.Time) cnpgv1.Backup {
 		b := backupAt(name, cnpgv1.BackupPhaseCompleted, stopped)
+		b.CreationTimestamp = metav1.NewTime(stopped.Add(-3 * time.Hour).Truncate(time.Hour)) // asked for at the scheduled time
+		if started.After(b.CreationTimestamp.Time) || started.Equal(b.CreationTimestamp.Time) {
+			b.CreationTimestamp = metav1.NewTime(started)
+		}
 		b.Status.StartedAt = &metav1.Time{Time: started}
 		return b
+	}
+	running := func(name string, created time.Time) cnpgv1.Backup {
+		return cnpgv1.Backup{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(created)}, Status: cnpgv1.BackupStatus{Phase: cnpgv1.BackupPhaseRunning}}
 	}
 	day := func(d, h, m int) time.Time { return time.Date(2026, 12, d, h, m, 0, 0, time.UTC) }
 	archiving := &metav1.Condition{Type: string(cnpgv1.ConditionContinuousArchiving), Status: metav1.ConditionTrue, Reason: "ContinuousArchivingSuccess"}
@@ -76,10 +83,16 @@ func TestJudgeBackupsHonestBackupStatus(t *testing.T) {
 			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 5)), backupAt("b2", cnpgv1.BackupPhaseCompleted, day(6, 3, 2))}, archiving: archiving,
 			wantStatus: metav1.ConditionTrue, wantReason: coopv1.ReasonReady, wantInMsg: "b2", wantRecheck: 24 * time.Hour},
 		{name: "a backup that takes two hours is not overdue while the next one runs", now: day(6, 5, 30), schedule: daily,
-			backups: []cnpgv1.Backup{long("b1", day(5, 3, 0), day(5, 5, 0))}, archiving: archiving,
+			backups: []cnpgv1.Backup{long("b1", day(5, 3, 0), day(5, 5, 0)), running("b2", day(6, 3, 0))}, archiving: archiving,
 			wantStatus: metav1.ConditionTrue, wantReason: coopv1.ReasonReady, wantRecheck: 30 * time.Minute},
 		{name: "a backup that takes two hours is overdue once that much more has passed", now: day(6, 6, 0), schedule: daily,
+			backups: []cnpgv1.Backup{long("b1", day(5, 3, 0), day(5, 5, 0)), running("b2", day(6, 3, 0))}, archiving: archiving,
+			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonBackupOverdue},
+		{name: "a backup that took two hours, and none running since: overdue at the usual time", now: day(6, 4, 0), schedule: daily,
 			backups: []cnpgv1.Backup{long("b1", day(5, 3, 0), day(5, 5, 0))}, archiving: archiving,
+			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonBackupOverdue},
+		{name: "a start the plugin got wrong (1970) is not believed", now: day(6, 4, 0), schedule: daily,
+			backups: []cnpgv1.Backup{long("b1", time.Unix(0, 0), day(5, 5, 0)), running("b2", day(6, 3, 0))}, archiving: archiving,
 			wantStatus: metav1.ConditionFalse, wantReason: coopv1.ReasonBackupOverdue},
 		{name: "the tolerance is the schedule's interval when shorter than an hour", now: day(5, 3, 21), schedule: "0 */10 * * * *",
 			backups: []cnpgv1.Backup{backupAt("b1", cnpgv1.BackupPhaseCompleted, day(5, 3, 0))}, archiving: archiving,
