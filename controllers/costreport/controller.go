@@ -115,12 +115,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil // the update brings the report back
 	}
 	status := ComputeStatus(report)
-	if !report.Spec.Final && !now.Before(finalizeAt) && !billed {
-		// Whether or not the metering has caught up: a bill whose first line came after
-		// this moment is the hub's to freeze.
+	if !report.Spec.Final && !now.Before(finalizeAt) && (!billed || !splits) {
+		// Whether or not the metering has caught up: a bill entered, or fixed, after this
+		// moment is the hub's to freeze (its first valid edit would freeze it otherwise,
+		// before the next invoice or correction).
 		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: coopv1.ConditionBillLate, Status: metav1.ConditionTrue,
 			Reason: coopv1.ReasonEnteredAfterPeriod, ObservedGeneration: report.Generation,
-			Message: "the period ended before its bill was entered: the operator does not freeze this report; enter every invoice, check the split, then set spec.final: true"})
+			Message: "the period ended before its bill was entered, or could be split as written: the operator does not freeze this report; " +
+				"enter every invoice, fix what Ready names, check the split, then set spec.final: true"})
 	}
 	if err := r.writeStatus(ctx, report, status); err != nil {
 		return ctrl.Result{}, err

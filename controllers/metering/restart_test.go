@@ -419,8 +419,8 @@ func TestAReportIsFinalOnlyOnceMeteredThroughItsEnd(t *testing.T) {
 
 // TestAReportThatCannotBeSplitAsWrittenIsNotFrozen: a bill entered in time whose policy
 // names, for a discount, a co-op that was not metered (a typo) is not frozen at the month's
-// end with the discount going to no one: Ready says why, and once the hub fixes the name
-// the report is frozen with the split the policy meant.
+// end with the discount going to no one: Ready says why, and the report is the hub's to
+// freeze once it has fixed it (BillLate), not frozen by the fix itself.
 func TestAReportThatCannotBeSplitAsWrittenIsNotFrozen(t *testing.T) {
 	g := NewWithT(t)
 	cleanup(t)
@@ -456,11 +456,19 @@ func TestAReportThatCannotBeSplitAsWrittenIsNotFrozen(t *testing.T) {
 	g.Expect(ready.Reason).To(Equal(coopv1.ReasonUnknownCooperative))
 	g.Expect(ready.Message).To(ContainSubstring(`spec.policy.adjustments[0].cooperative: "chii"`))
 
+	g.Expect(meta.IsStatusConditionTrue(r.Status.Conditions, coopv1.ConditionBillLate)).To(BeTrue(), "fixed after the month: the hub's to freeze")
+
+	// The fix does not freeze it under the hub (a second correction may follow); the hub does.
 	orig = r.DeepCopy()
 	r.Spec.Policy.Adjustments[0].Cooperative = "chi"
 	g.Expect(k8sClient.Patch(ctx, r, client.MergeFrom(orig))).To(Succeed())
 	r = february()
-	g.Expect(r.Spec.Final).To(BeTrue(), "not frozen once the policy splits as written")
+	g.Expect(r.Spec.Final).To(BeFalse(), "frozen by its first valid edit after the month")
+	g.Expect(meta.IsStatusConditionTrue(r.Status.Conditions, coopv1.ConditionReady)).To(BeTrue())
+	orig = r.DeepCopy()
+	r.Spec.Final = true
+	g.Expect(k8sClient.Patch(ctx, r, client.MergeFrom(orig))).To(Succeed())
+	g.Expect(february().Status.Phase).To(Equal(coopv1.CostReportFinal))
 }
 
 // TestAReportWhoseWritesFailedForAMonthIsWrittenAgainBeforeItIsMarked: CostReport writes
