@@ -694,6 +694,10 @@ func TestImport_ADumpTheStoreKeepsIsSaid(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The command uploaded the dump there.
+	dump := strings.TrimPrefix(export.ImportPrefix(&hubA.cfg, coop.Name), "s3://") + "kept-dump.dump"
+	store.Put(dump, []byte("every member's data"))
+	deletes := store.Deletes()
 	if err := hubA.k8s.Create(ctx, coop); err != nil {
 		t.Fatal(err)
 	}
@@ -725,7 +729,8 @@ func TestImport_ADumpTheStoreKeepsIsSaid(t *testing.T) {
 		said := false
 		for _, e := range events.Items {
 			if e.InvolvedObject.Name == coop.Name && e.Reason == coopv1.ReasonImportDumpLeft &&
-				strings.Contains(e.Message, export.ImportPrefix(&hubA.cfg, coop.Name)+"kept-dump.dump") && strings.Contains(e.Message, "deletes it by hand") {
+				strings.Contains(e.Message, export.ImportPrefix(&hubA.cfg, coop.Name)+"kept-dump.dump") && strings.Contains(e.Message, "deletes it by hand") &&
+				strings.Contains(e.Message, "AccessDenied") {
 				said = true
 			}
 		}
@@ -741,4 +746,7 @@ func TestImport_ADumpTheStoreKeepsIsSaid(t *testing.T) {
 		}
 		return nil
 	})
+	if _, ok := store.Object(dump); !ok || store.Deletes() != deletes {
+		t.Errorf("the store deleted the dump (there: %v, deletes %d, were %d): it should have refused", ok, store.Deletes(), deletes)
+	}
 }

@@ -72,6 +72,13 @@ func (s *s3Store) Object(path string) ([]byte, bool) {
 	return b, ok
 }
 
+// Put stores an object as an upload would.
+func (s *s3Store) Put(path string, b []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.objs[path] = b
+}
+
 // Deletes is how many DELETEs the store accepted.
 func (s *s3Store) Deletes() int {
 	s.mu.Lock()
