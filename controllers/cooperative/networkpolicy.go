@@ -19,6 +19,7 @@ package cooperative
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -188,11 +189,51 @@ func BuildNetworkPolicies(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cf
 	if plan != nil && len(plan.Spec.ExtraEgress) > 0 {
 		rules := make([]networkingv1.NetworkPolicyEgressRule, 0, len(plan.Spec.ExtraEgress))
 		for i := range plan.Spec.ExtraEgress {
-			rules = append(rules, *plan.Spec.ExtraEgress[i].DeepCopy())
+			rule := plan.Spec.ExtraEgress[i].DeepCopy()
+			for j := range rule.To {
+				exceptMetadata(rule.To[j].IPBlock)
+			}
+			rules = append(rules, *rule)
 		}
 		out = append(out, policy(NetworkPolicyPlanEgress, all, nil, rules))
 	}
 	return out
+}
+
+// MetadataEndpoints are the cloud providers' instance metadata addresses, which hand out
+// the node's credentials: a plan's extra egress never reaches them, however wide its
+// blocks (0.0.0.0/0, say).
+var MetadataEndpoints = []netip.Prefix{
+	netip.MustParsePrefix("169.254.169.254/32"), // AWS, GCP, Azure, OpenStack, ...
+	netip.MustParsePrefix("169.254.170.2/32"),   // AWS ECS task credentials
+	netip.MustParsePrefix("fd00:ec2::254/128"),  // AWS over IPv6
+}
+
+// exceptMetadata adds to an IP block the metadata endpoints it contains and does not
+// already except. A block that is exactly an endpoint is the hub's explicit choice (and an
+// except equal to its block is refused): it is left as written.
+func exceptMetadata(b *networkingv1.IPBlock) {
+	if b == nil {
+		return
+	}
+	block, err := netip.ParsePrefix(b.CIDR)
+	if err != nil {
+		return // the API server refuses such a block
+	}
+	for _, m := range MetadataEndpoints {
+		if !block.Contains(m.Addr()) || block.Bits() >= m.Bits() {
+			continue
+		}
+		excepted := false
+		for _, e := range b.Except {
+			if p, err := netip.ParsePrefix(e); err == nil && p.Contains(m.Addr()) {
+				excepted = true
+			}
+		}
+		if !excepted {
+			b.Except = append(b.Except, m.String())
+		}
+	}
 }
 
 // tierLabel is the value of coopv1.LabelDatabaseTier on the co-op's namespace.

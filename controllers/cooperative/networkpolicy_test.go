@@ -17,6 +17,7 @@ limitations under the License.
 package cooperative
 
 import (
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,6 +44,11 @@ func TestIsolation_3_CoopNetworkPolicies(t *testing.T) {
 	port := intstr.FromInt32(25)
 	planWithEgress.Spec.ExtraEgress = []networkingv1.NetworkPolicyEgressRule{{
 		To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "198.51.100.7/32"}}}, Ports: []networkingv1.NetworkPolicyPort{{Port: &port}},
+	}}
+	// A hub that opens the internet to a plan's co-ops, every port.
+	planWithInternet := testPlan()
+	planWithInternet.Spec.ExtraEgress = []networkingv1.NetworkPolicyEgressRule{{
+		To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: []string{"10.0.0.0/8"}}}},
 	}}
 
 	pods := func(c *coopv1.Cooperative) (platform, db, other netpol.Endpoint) {
@@ -89,6 +95,9 @@ func TestIsolation_3_CoopNetworkPolicies(t *testing.T) {
 		{"no internet by default", dedicated, plan, dPlatform, internet, tcp, 25, false},
 		{"the plan's extra egress", dedicated, planWithEgress, dPlatform, internet, tcp, 25, true},
 		{"the plan's extra egress, its port only", dedicated, planWithEgress, dPlatform, internet, tcp, 443, false},
+		{"a plan open to the internet", dedicated, planWithInternet, dPlatform, internet, tcp, 443, true},
+		{"a plan open to the internet, still no cloud metadata", dedicated, planWithInternet, dPlatform, metadata, tcp, 80, false},
+		{"a plan open to the internet, with the excepts the hub wrote", dedicated, planWithInternet, dPlatform, apiServer, tcp, 6443, false},
 		{"the database instances reach the API server", dedicated, plan, dDB, apiServer, tcp, 6443, true},
 		{"the platform does not reach the API server", dedicated, plan, dPlatform, apiServer, tcp, 6443, false},
 		{"the database instances reach the object store", dedicated, plan, dDB, objectStore, tcp, 443, true},
@@ -275,5 +284,25 @@ func TestIsolation_3_LogicalBackupPodsNetworkPolicy(t *testing.T) {
 	}
 	if np == nil || !netpol.Selects(&np.Spec.PodSelector, pod.Labels) {
 		t.Errorf("the NetworkPolicy %s does not select the logical backup pods (labels %v)", NetworkPolicyLogicalBackup, pod.Labels)
+	}
+}
+
+func TestExceptMetadata(t *testing.T) {
+	for _, tc := range []struct {
+		cidr   string
+		except []string
+		want   []string
+	}{
+		{"0.0.0.0/0", nil, []string{"169.254.169.254/32", "169.254.170.2/32"}},
+		{"169.254.0.0/16", []string{"169.254.169.0/24"}, []string{"169.254.169.0/24", "169.254.170.2/32"}},
+		{"::/0", nil, []string{"fd00:ec2::254/128"}},
+		{"198.51.100.0/24", nil, nil},
+		{"169.254.169.254/32", nil, nil}, // exactly the endpoint: the hub's explicit choice
+	} {
+		b := &networkingv1.IPBlock{CIDR: tc.cidr, Except: tc.except}
+		exceptMetadata(b)
+		if !slices.Equal(b.Except, tc.want) {
+			t.Errorf("%s except %v: got %v, want %v", tc.cidr, tc.except, b.Except, tc.want)
+		}
 	}
 }

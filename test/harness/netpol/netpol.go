@@ -53,7 +53,15 @@ func Selects(sel *metav1.LabelSelector, set map[string]string) bool {
 func peerMatches(p networkingv1.NetworkPolicyPeer, ns string, e Endpoint) bool {
 	if p.IPBlock != nil {
 		_, block, err := net.ParseCIDR(p.IPBlock.CIDR)
-		return err == nil && !e.isPod() && block.Contains(net.ParseIP(e.IP))
+		if err != nil || e.isPod() || !block.Contains(net.ParseIP(e.IP)) {
+			return false
+		}
+		for _, ex := range p.IPBlock.Except {
+			if _, except, err := net.ParseCIDR(ex); err == nil && except.Contains(net.ParseIP(e.IP)) {
+				return false
+			}
+		}
+		return true
 	}
 	if !e.isPod() {
 		return false
