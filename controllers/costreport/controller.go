@@ -115,10 +115,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil // the update brings the report back
 	}
 	status := ComputeStatus(report)
-	if !report.Spec.Final && !now.Before(finalizeAt) && (!billed || !splits) {
-		// Whether or not the metering has caught up: a bill entered, or fixed, after this
-		// moment is the hub's to freeze (its first valid edit would freeze it otherwise,
-		// before the next invoice or correction).
+	if !report.Spec.Final && !now.Before(finalizeAt) && (!billed || (metered && !splits)) {
+		// Whether or not the metering has caught up: a bill entered after this moment is
+		// the hub's to freeze (its first line would freeze it otherwise, before the next
+		// invoice or a correction); so is one that does not split as written once the
+		// usage is complete (whether it splits depends on the usage: a discount names a
+		// co-op metered in the period).
 		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: coopv1.ConditionBillLate, Status: metav1.ConditionTrue,
 			Reason: coopv1.ReasonEnteredAfterPeriod, ObservedGeneration: report.Generation,
 			Message: "the period ended before its bill was entered, or could be split as written: the operator does not freeze this report; " +

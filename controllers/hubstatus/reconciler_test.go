@@ -140,6 +140,13 @@ func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Name: "2026-11"}, report); err != nil {
 		t.Fatal(err)
 	}
+	// The sample's discount is for a co-op this test does not meter: a report whose policy
+	// names one does not split as written (Ready False) and is not frozen.
+	specBase := report.DeepCopy()
+	report.Spec.Policy.Adjustments = nil
+	if err := c.Patch(ctx, report, client.MergeFrom(specBase)); err != nil {
+		t.Fatal(err)
+	}
 	base := report.DeepCopy()
 	report.Status.Usage = []coopv1.CooperativeUsage{
 		{Cooperative: "coursiers-nantes", CPUMillicoreSeconds: "2592000000", MemoryByteSeconds: "2783138807808000", StorageByteSeconds: "2783138807808000"},
