@@ -242,44 +242,24 @@ func PlanDatabase(coop *coopv1.Cooperative, existing *cnpgv1.Cluster, backups []
 
 // recoverySource returns the server name holding the co-op's most recent backups, or "".
 func recoverySource(coop *coopv1.Cooperative, backups []cnpgv1.Backup, store *barmanv1.ObjectStore) string {
+	newest, newestAt := newestServer(store)
 	if lb := coop.Status.LastBackup; lb != nil && lb.ServerName != "" {
 		// The last completed backup as status recorded it, of the server name it names (a
 		// Cluster recovered since, and lost before a backup of its own completed, is not a
 		// way back), unless the object store holds a newer one (status written before a
 		// later backup completed).
-		source, at := lb.ServerName, lb.Time
-		if store != nil {
-			for name, w := range store.Status.ServerRecoveryWindow {
-				if w.LastSuccessfulBackupTime != nil && (at == nil || w.LastSuccessfulBackupTime.After(at.Time)) {
-					source, at = name, w.LastSuccessfulBackupTime
-				}
-			}
+		if newestAt != nil && (lb.Time == nil || newestAt.After(lb.Time.Time)) {
+			return newest
 		}
-		return source
+		return lb.ServerName
 	}
 	if coop.Status.LastBackup != nil && coop.Status.Database.ServerName != "" {
 		// A backup of the Cluster that archived under this server name completed (a record
 		// written before records named their server).
 		return coop.Status.Database.ServerName
 	}
-	if store != nil && len(store.Status.ServerRecoveryWindow) > 0 {
-		names := make([]string, 0, len(store.Status.ServerRecoveryWindow))
-		for name := range store.Status.ServerRecoveryWindow {
-			names = append(names, name)
-		}
-		sort.Slice(names, func(i, j int) bool {
-			ti, tj := store.Status.ServerRecoveryWindow[names[i]].LastSuccessfulBackupTime, store.Status.ServerRecoveryWindow[names[j]].LastSuccessfulBackupTime
-			switch {
-			case ti == nil:
-				return false
-			case tj == nil:
-				return true
-			case !ti.Equal(tj):
-				return tj.Before(ti)
-			}
-			return names[i] < names[j]
-		})
-		return names[0]
+	if newest != "" {
+		return newest
 	}
 	for _, b := range backups {
 		if b.Status.Phase == cnpgv1.BackupPhaseCompleted {
@@ -290,6 +270,32 @@ func recoverySource(coop *coopv1.Cooperative, backups []cnpgv1.Backup, store *ba
 		}
 	}
 	return ""
+}
+
+// newestServer is the server name of the store's most recent successful backup, with its
+// time ("" and nil without recovery windows; a window without a time comes last, and of
+// equal ones the first name).
+func newestServer(store *barmanv1.ObjectStore) (string, *metav1.Time) {
+	if store == nil || len(store.Status.ServerRecoveryWindow) == 0 {
+		return "", nil
+	}
+	names := make([]string, 0, len(store.Status.ServerRecoveryWindow))
+	for name := range store.Status.ServerRecoveryWindow {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ti, tj := store.Status.ServerRecoveryWindow[names[i]].LastSuccessfulBackupTime, store.Status.ServerRecoveryWindow[names[j]].LastSuccessfulBackupTime
+		switch {
+		case ti == nil:
+			return false
+		case tj == nil:
+			return true
+		case !ti.Equal(tj):
+			return tj.Before(ti)
+		}
+		return names[i] < names[j]
+	})
+	return names[0], store.Status.ServerRecoveryWindow[names[0]].LastSuccessfulBackupTime
 }
 
 // BackupsOf are the backups of the Cluster as it is now (live; none while it does not
