@@ -106,16 +106,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	billed := len(report.Spec.Lines) > 0
 	late := meta.IsStatusConditionTrue(report.Status.Conditions, coopv1.ConditionBillLate)
 	// A bill or policy that cannot be split as written (Ready False) is not frozen either.
-	splits := meta.IsStatusConditionTrue(ComputeStatus(report).Conditions, coopv1.ConditionReady)
-	if !report.Spec.Final && !now.Before(finalizeAt) && metered && billed && !late && splits {
+	status := ComputeStatus(report)
+	splits := meta.IsStatusConditionTrue(status.Conditions, coopv1.ConditionReady)
+	due := !report.Spec.Final && !now.Before(finalizeAt)
+	if due && metered && billed && !late && splits {
 		if err := r.finalize(ctx, report.Name); err != nil {
 			return ctrl.Result{}, err
 		}
 		logf.FromContext(ctx).Info("Finalized the cost report", "costreport", report.Name)
 		return ctrl.Result{}, nil // the update brings the report back
 	}
-	status := ComputeStatus(report)
-	if !report.Spec.Final && !now.Before(finalizeAt) && (!billed || (metered && !splits)) {
+	if due && (!billed || (metered && !splits)) {
 		// Whether or not the metering has caught up: a bill entered after this moment is
 		// the hub's to freeze (its first line would freeze it otherwise, before the next
 		// invoice or a correction); so is one that does not split as written once the
@@ -166,6 +167,7 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 	ready := metav1.Condition{Type: coopv1.ConditionReady, Status: metav1.ConditionTrue, ObservedGeneration: report.Generation}
 	stalled := metav1.Condition{Type: coopv1.ConditionStalled, Status: metav1.ConditionFalse, Reason: coopv1.ReasonAllocated, ObservedGeneration: report.Generation}
 	total, lines, err := Lines(&report.Spec, report.Status.Usage)
+	unknown := unknownAdjustment(report)
 	switch {
 	case err != nil:
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, coopv1.ReasonInvalidPolicy, err.Error()
@@ -175,8 +177,8 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 		ready.Reason, ready.Message = coopv1.ReasonNoBill, "the bill has no lines yet: every amount is zero, and the report is not frozen after its period until the hub enters the bill (spec.lines) and, once the period has ended, sets spec.final"
 	case len(lines) == 0:
 		ready.Reason, ready.Message = coopv1.ReasonNoUsage, "no co-op was metered in the period"
-	case unknownAdjustment(report) != "":
-		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, coopv1.ReasonUnknownCooperative, unknownAdjustment(report)
+	case unknown != "":
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, coopv1.ReasonUnknownCooperative, unknown
 		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, coopv1.ReasonUnknownCooperative, ready.Message
 	default:
 		ready.Reason, ready.Message = coopv1.ReasonAllocated, fmt.Sprintf("%d co-ops share the bill", len(lines))
