@@ -18,7 +18,6 @@ package cooperative
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -122,11 +121,11 @@ func JudgeLogicalBackup(now time.Time, v BackupVerdict, cronJob *batchv1.CronJob
 	if last := cronJob.Status.LastSuccessfulTime; last != nil {
 		since, what = last.Time, "the last logical backup of the co-op's database (CronJob "+cronJob.Name+") succeeded at "
 	}
-	schedule := cronJob.Spec.Schedule
-	if !strings.HasPrefix(schedule, "@") {
-		schedule = "0 " + schedule // a seconds field for BackupDeadline; "@daily" needs none
+	sched, err := cron.ParseStandard(cronJob.Spec.Schedule) // five fields, as CronJobs and the hub's setting read it
+	var deadline time.Time
+	if err == nil {
+		deadline, err = scheduleDeadline(sched, since)
 	}
-	deadline, err := BackupDeadline(schedule, since)
 	if err != nil {
 		v.Status, v.Reason, v.RecheckAfter = metav1.ConditionFalse, coopv1.ReasonBackupOverdue, 0
 		v.Message = fmt.Sprintf("the schedule %q of CronJob %s cannot be read: %v", cronJob.Spec.Schedule, cronJob.Name, err)
@@ -201,6 +200,11 @@ func BackupDeadline(schedule string, completedAt time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
+	return scheduleDeadline(sched, completedAt)
+}
+
+// scheduleDeadline is BackupDeadline for a schedule already read.
+func scheduleDeadline(sched cron.Schedule, completedAt time.Time) (time.Time, error) {
 	next := sched.Next(completedAt)
 	if next.IsZero() {
 		return time.Time{}, fmt.Errorf("the schedule has no time after %s", completedAt.UTC().Format(time.RFC3339))
