@@ -210,6 +210,11 @@ func (r *CooperativeReconciler) newHomeScope(ctx context.Context, coop *coopv1.C
 	if s.via = via; via != "" {
 		s.viaFrom = strings.TrimPrefix(primaryHolder(coop, cluster), coop.Name+"-")
 	}
+	if s.held != "" {
+		// The copy it follows keeps the primary: the peers are told so, with the token that
+		// copy was promoted with, not to hand it over.
+		primaryRegion = s.followed
+	}
 	token := ""
 	if cluster != nil && primaryRegion != r.Hub.Region {
 		token = cluster.Status.DemotionToken
@@ -217,14 +222,6 @@ func (r *CooperativeReconciler) newHomeScope(ctx context.Context, coop *coopv1.C
 	s.consented = make([]string, 0, len(s.homePeers))
 	for _, p := range s.homePeers {
 		s.consented = append(s.consented, p.Region)
-	}
-	if s.held != "" {
-		// The copy it follows keeps the primary: the peers are told so, with the token that
-		// copy was promoted with, not to hand it over.
-		primaryRegion = s.followed
-		if cluster != nil {
-			token = cluster.Status.DemotionToken
-		}
 	}
 	s.fed = &coopv1.FederationStatus{PrimaryRegion: primaryRegion, LastSwitchover: s.old.LastSwitchover, DemotionToken: token}
 	return s, nil
