@@ -233,8 +233,19 @@ func validateBackup(b *coopv1.BackupSpec) error {
 	if b.Schedule != "" && (len(b.Schedule) > 100 || len(strings.Fields(b.Schedule)) != 6) {
 		return fieldErr("backup.schedule", "schedule must be a six-field cron expression with seconds first, such as '0 0 3 * * *'")
 	}
+	if b.Schedule != "" {
+		if err := ParseSchedule(b.Schedule); err != nil {
+			return fieldErr("backup.schedule", "%q cannot be read: %v", b.Schedule, err)
+		}
+		if msg := ScheduleOverLimit(b.Schedule); msg != "" {
+			return fieldErr("backup.schedule", "%s", msg)
+		}
+	}
 	if b.Retention != "" && !retentionPattern.MatchString(b.Retention) {
 		return fieldErr("backup.retention", "%q must be a number and d, w or m, such as 30d", b.Retention)
+	}
+	if msg := RetentionOverLimit(b.Retention); msg != "" {
+		return fieldErr("backup.retention", "%s", msg)
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
 
@@ -42,7 +43,7 @@ import (
 // OnDemandBackupInterval is how long after a backup of a co-op's Cluster its admins may ask
 // for another: each base backup is a full copy of the database in the hub's object store,
 // whose bill all co-ops share, and a load on the hub's disks.
-const OnDemandBackupInterval = time.Hour
+const OnDemandBackupInterval = policy.MinBackupGap
 
 // BackupValidator holds a co-op's admins to one on-demand backup an hour. Co-op admins may
 // create Backups in their co-op's namespace (the admin Role, for `cooperator backup`);

@@ -193,29 +193,3 @@ func TestBackupValidatorFailsOpen(t *testing.T) {
 		t.Errorf("got %v, %v; want admitted with a warning", warnings, err)
 	}
 }
-
-func TestShortestGap(t *testing.T) {
-	for _, tc := range []struct {
-		schedule string
-		want     time.Duration
-		ok       bool
-	}{
-		{"0 0 3 * * *", 24 * time.Hour, true},
-		{"0 0 * * * *", time.Hour, true},
-		{"0 */30 * * * *", 30 * time.Minute, true},
-		{"*/30 * * * * *", 30 * time.Second, true},
-		{"0 0,1 3 * * *", time.Minute, true}, // twice at 03:00 and 03:01, then a day apart
-		{"0 0 3 * * 1", 7 * 24 * time.Hour, true},
-		{"*/10 * * 15 * *", 10 * time.Second, true}, // on the 15th only: the week counts from the first run
-		{"0 * * * 6 *", time.Minute, true},          // in June only
-		{"0 * * 29 2 *", time.Minute, true},         // on 29 February only (2028)
-		{"0 0 3 15 * *", 31 * 24 * time.Hour, true}, // monthly: the run after the week counts
-		{"0 0 3 30 2 *", 0, false},                  // never
-		{"not a schedule", 0, false},
-	} {
-		got, ok := ShortestGap(tc.schedule)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("ShortestGap(%q) = %s, %t; want %s, %t", tc.schedule, got, ok, tc.want, tc.ok)
-		}
-	}
-}

@@ -21,11 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/robfig/cron"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -36,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
@@ -244,32 +242,6 @@ func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coo
 	}
 	return field.ErrorList{field.Forbidden(field.NewPath("metadata", "annotations").Key(coopv1.AnnotationFailover),
 		"a failover promotes the home without the token of the peer's copy that holds the primary, and loses what that copy did not archive: only someone who may delete this Cooperative (the hub's admins) may ask for it")}, nil
-}
-
-// MaxRetentionDays is the longest a co-op's own admins may keep its backups and WAL
-// (spec.backup.retention): the object store's bill is shared by every co-op.
-const MaxRetentionDays = 90
-
-// RetentionDays reads a retention such as 30d, 4w or 3m in days (a month counting 30);
-// false when it is no such retention or too long to count (the CRD's pattern has no
-// length: a retention of 20 digits is read as none).
-func RetentionDays(r string) (int64, bool) {
-	if len(r) < 2 {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(r[:len(r)-1], 10, 64)
-	if err != nil || n < 1 || n > 1<<40 {
-		return 0, false
-	}
-	switch r[len(r)-1] {
-	case 'd':
-		return n, true
-	case 'w':
-		return n * 7, true
-	case 'm':
-		return n * 30, true
-	}
-	return 0, false
 }
 
 // lifecycleErrors refuses an update that removes one of the operator's finalizers
@@ -577,31 +549,25 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 	}
 
 	if sched := coop.Spec.Backup.Schedule; sched != "" && coop.Spec.Database.Tier != coopv1.DatabaseTierShared && (old == nil || old.Spec.Backup.Schedule != sched) {
-		if gap, ok := ShortestGap(sched); ok && gap < OnDemandBackupInterval {
+		if msg := policy.ScheduleOverLimit(sched); msg != "" {
 			hub, err := v.mayDelete(ctx, user, coop.Name)
 			if err != nil {
 				return nil, nil, err
 			}
 			if !hub {
-				errs = append(errs, field.Forbidden(spec.Child("backup", "schedule"), fmt.Sprintf(
-					"backs up as often as every %s: a co-op's backups are at most hourly (each is a full copy in the object store, whose bill all co-ops share); only the hub sets a closer schedule", gap)))
+				errs = append(errs, field.Forbidden(spec.Child("backup", "schedule"), msg))
 			}
 		}
 	}
 
 	if ret := coop.Spec.Backup.Retention; ret != "" && (old == nil || old.Spec.Backup.Retention != ret) {
-		if days, ok := RetentionDays(ret); !ok || days > MaxRetentionDays {
+		if msg := policy.RetentionOverLimit(ret); msg != "" {
 			hub, err := v.mayDelete(ctx, user, coop.Name)
 			if err != nil {
 				return nil, nil, err
 			}
 			if !hub {
-				kept := fmt.Sprintf("%d days", days)
-				if !ok {
-					kept = "longer than can be counted"
-				}
-				errs = append(errs, field.Forbidden(spec.Child("backup", "retention"), fmt.Sprintf(
-					"keeps backups %s: a co-op keeps them at most %d days (3m) (they stay in the object store, whose bill all co-ops share); only the hub sets a longer retention", kept, MaxRetentionDays)))
+				errs = append(errs, field.Forbidden(spec.Child("backup", "retention"), msg))
 			}
 		}
 	}
@@ -695,45 +661,14 @@ func may(ctx context.Context, reviews client.Writer, user authenticationv1.UserI
 	return review.Status.Allowed, nil
 }
 
-// ShortestGap is the shortest time between two runs of a six-field cron schedule, over the
-// week from its first run in 2026 (every pattern of minutes, hours and weekdays comes round
-// in a week, and a gap under an hour lies within a day or across a midnight of it) and the
-// run after; ok is false when the schedule cannot be read or never runs.
-func ShortestGap(schedule string) (gap time.Duration, ok bool) {
-	sched, err := cron.Parse(schedule)
-	if err != nil {
-		return 0, false
-	}
-	// A week from the first run: a schedule that runs only on some days of the month or
-	// year runs on its first day as it does on any other.
-	prev := sched.Next(time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC))
-	end := prev.AddDate(0, 0, 8)
-	for i := 0; i < 20000 && !prev.IsZero() && prev.Before(end); i++ {
-		next := sched.Next(prev)
-		if next.IsZero() {
-			break
-		}
-		if d := next.Sub(prev); !ok || d < gap {
-			gap, ok = d, true
-		}
-		if gap <= time.Minute {
-			break // as close as a co-op's schedule can matter: a minutely one stops here
-		}
-		prev = next
-	}
-	return gap, ok
-}
-
 // scheduleErrors parses the backup schedule as CloudNativePG's ScheduledBackup webhook does
-// (with the cron parser and version of CloudNativePG 1.29), so that a schedule it would
-// refuse is refused here, where the co-op's admins see it, and not later on BackupReady.
-// The CRD only counts the schedule's fields.
+// (policy.ParseSchedule). The CRD only counts the schedule's fields.
 func scheduleErrors(coop *coopv1.Cooperative, spec *field.Path) field.ErrorList {
 	schedule := coop.Spec.Backup.Schedule
 	if schedule == "" || coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
 		return nil
 	}
-	if _, err := cron.Parse(schedule); err != nil {
+	if err := policy.ParseSchedule(schedule); err != nil {
 		return field.ErrorList{field.Invalid(spec.Child("backup", "schedule"), schedule, err.Error())}
 	}
 	return nil

@@ -55,6 +55,9 @@ func TestDecide(t *testing.T) {
 		{"value breaks a rule", tally.Closed{ID: 5, Field: "feeSplit", Value: json.RawMessage(`{"platformFeeBasisPoints":20000}`), Rules: rules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
 		// Opened before the platform refused it: a switchover is not the members' to vote.
 		{"federation with a primary", tally.Closed{ID: 6, Field: "federation", Value: json.RawMessage(`{"peers":[{"name":"eu-south","mode":"standby"}],"primary":"eu-south"}`), Rules: rules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
+		// Opened before the platform refused it: only the hub keeps backups longer than 90
+		// days; the operator's write of it would be refused.
+		{"retention over the co-op's limit", tally.Closed{ID: 7, Field: "backup", Value: json.RawMessage(`{"retention":"6m"}`), Rules: rules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
 	}
 	for _, c := range cases {
 		o := decide(coop, c.p, c.retally)

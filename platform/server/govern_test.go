@@ -157,6 +157,8 @@ func TestProposalValueValidated(t *testing.T) {
 		{"primary (a switchover)", "federation", map[string]any{"peers": []any{map[string]any{"name": "b"}}, "primary": "b"}, nil, "value.primary", "switchover is the co-op admins' decision"},
 		{"postgres 14", "database", map[string]any{"postgresVersion": 14}, nil, "value.postgresVersion", "15, 16, 17, 18"},
 		{"five-field cron", "backup", map[string]any{"schedule": "0 3 * * *"}, nil, "value.schedule", "six-field"},
+		{"half-hourly backups", "backup", map[string]any{"schedule": "0 */30 * * * *"}, nil, "value.schedule", "at most hourly"},
+		{"retention over 90 days", "backup", map[string]any{"retention": "4m"}, nil, "value.retention", "at most 90 days"},
 		{"host upper case", "platform", map[string]any{"host": "Fair.Example"}, nil, "value.host", "DNS name"},
 		{"deletion policy", "deletionPolicy", "Keep", nil, "value", "Retain or Delete"},
 		{"value without field", "", 100, nil, "field", "required with a value"},
