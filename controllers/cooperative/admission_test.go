@@ -365,7 +365,10 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		// Set by the hub, the co-op's admins may take it back, not change it.
 		Expect(updateAs(k8s, name, setFailover(coopv1.AcceptDataLoss))).To(Succeed())
 		DeferCleanup(func() { Expect(updateAs(k8s, name, setFailover(""))).To(Succeed()) })
-		refusedWith(dry(alice, setFailover("yes")), "only someone who may delete this Cooperative")
+		refusedWith(dry(alice, setFailover("yes")), "metadata.annotations[coop.cooperator.dev/failover]", "Unsupported value", coopv1.AcceptDataLoss)
+		// Another value means nothing to the operator, which would never remove it: refused
+		// to the hub too.
+		refusedWith(dry(k8s, setFailover("yes")), "metadata.annotations[coop.cooperator.dev/failover]", "Unsupported value", coopv1.AcceptDataLoss)
 		Expect(dry(alice, setFailover(""))).To(Succeed(), "removing it")
 		Expect(dry(alice, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves it alone")
 	})

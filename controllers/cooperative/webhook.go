@@ -208,15 +208,18 @@ func (v *Validator) moveAnnotationErrors(ctx context.Context, old, coop *coopv1.
 	if has && coop.Spec.Standby != nil {
 		return field.ErrorList{field.Forbidden(path, "a standby is moved by its home hub: run cooperator federation move there")}, nil
 	}
+	return v.hubOnly(ctx, user, coop, path,
+		"a move releases the co-op to another hub and ends with its deletion here: only someone who may delete this Cooperative (the hub's admins) may set, change or remove it")
+}
+
+// hubOnly refuses, at path and with why, a request whose sender may not delete coop (asked
+// of the API server with a SubjectAccessReview): what only the hub's admins may do.
+func (v *Validator) hubOnly(ctx context.Context, user *sender, coop *coopv1.Cooperative, path *field.Path, why string) (field.ErrorList, error) {
 	ok, err := v.mayDelete(ctx, user, coop.Name)
-	if err != nil {
+	if err != nil || ok {
 		return nil, err
 	}
-	if ok {
-		return nil, nil
-	}
-	return field.ErrorList{field.Forbidden(path,
-		"a move releases the co-op to another hub and ends with its deletion here: only someone who may delete this Cooperative (the hub's admins) may set, change or remove it")}, nil
+	return field.ErrorList{field.Forbidden(path, why)}, nil
 }
 
 // failoverAnnotationErrors refuses a request that adds or changes the annotation
@@ -225,10 +228,12 @@ func (v *Validator) moveAnnotationErrors(ctx context.Context, old, coop *coopv1.
 // a peer's copy it promotes the home without that copy's token, which loses what the copy
 // did not archive and, if the copy still serves, makes two primaries. Removing it is
 // always allowed (the operator removes it once the home holds the primary). On a standby,
-// which no co-op admin may change, it is the peer hub's failover, as before.
+// which no co-op admin may change, it is the peer hub's failover, as before. On either, a
+// value other than coopv1.AcceptDataLoss is refused: the operator would act on none and
+// never remove it.
 func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (field.ErrorList, error) {
 	after, has := coop.Annotations[coopv1.AnnotationFailover]
-	if !has || coop.Spec.Standby != nil || user.Username == v.Hub.OperatorUsername {
+	if !has {
 		return nil, nil
 	}
 	if old != nil {
@@ -236,12 +241,15 @@ func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coo
 			return nil, nil
 		}
 	}
-	ok, err := v.mayDelete(ctx, user, coop.Name)
-	if err != nil || ok {
-		return nil, err
+	path := field.NewPath("metadata", "annotations").Key(coopv1.AnnotationFailover)
+	if after != coopv1.AcceptDataLoss {
+		return field.ErrorList{field.NotSupported(path, after, []string{coopv1.AcceptDataLoss})}, nil
 	}
-	return field.ErrorList{field.Forbidden(field.NewPath("metadata", "annotations").Key(coopv1.AnnotationFailover),
-		"a failover promotes the home without the token of the peer's copy that holds the primary, and loses what that copy did not archive: only someone who may delete this Cooperative (the hub's admins) may ask for it")}, nil
+	if coop.Spec.Standby != nil || user.Username == v.Hub.OperatorUsername {
+		return nil, nil
+	}
+	return v.hubOnly(ctx, user, coop, path,
+		"a failover promotes the home without the token of the peer's copy that holds the primary, and loses what that copy did not archive: only someone who may delete this Cooperative (the hub's admins) may ask for it")
 }
 
 // lifecycleErrors refuses an update that removes one of the operator's finalizers
@@ -286,12 +294,8 @@ func (v *Validator) suspendErrors(ctx context.Context, old, coop *coopv1.Coopera
 	if old.Spec.Suspend == coop.Spec.Suspend || user.Username == v.Hub.OperatorUsername {
 		return nil, nil
 	}
-	ok, err := v.mayDelete(ctx, user, coop.Name)
-	if err != nil || ok {
-		return nil, err
-	}
-	return field.ErrorList{field.Forbidden(field.NewPath("spec", "suspend"),
-		"suspending stops the operator from carrying out what the members vote and the hub sets: only someone who may delete this Cooperative (the hub's admins) may suspend or resume it")}, nil
+	return v.hubOnly(ctx, user, coop, field.NewPath("spec", "suspend"),
+		"suspending stops the operator from carrying out what the members vote and the hub sets: only someone who may delete this Cooperative (the hub's admins) may suspend or resume it")
 }
 
 // requester is the user who sent the request being judged.
@@ -550,25 +554,21 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 
 	if sched := coop.Spec.Backup.Schedule; sched != "" && coop.Spec.Database.Tier != coopv1.DatabaseTierShared && (old == nil || old.Spec.Backup.Schedule != sched) {
 		if msg := policy.ScheduleOverLimit(sched); msg != "" {
-			hub, err := v.mayDelete(ctx, user, coop.Name)
+			refused, err := v.hubOnly(ctx, user, coop, spec.Child("backup", "schedule"), msg)
 			if err != nil {
 				return nil, nil, err
 			}
-			if !hub {
-				errs = append(errs, field.Forbidden(spec.Child("backup", "schedule"), msg))
-			}
+			errs = append(errs, refused...)
 		}
 	}
 
 	if ret := coop.Spec.Backup.Retention; ret != "" && (old == nil || old.Spec.Backup.Retention != ret) {
 		if msg := policy.RetentionOverLimit(ret); msg != "" {
-			hub, err := v.mayDelete(ctx, user, coop.Name)
+			refused, err := v.hubOnly(ctx, user, coop, spec.Child("backup", "retention"), msg)
 			if err != nil {
 				return nil, nil, err
 			}
-			if !hub {
-				errs = append(errs, field.Forbidden(spec.Child("backup", "retention"), msg))
-			}
+			errs = append(errs, refused...)
 		}
 	}
 
