@@ -1046,6 +1046,53 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(coopOn(south, "velo-nantes"), timeout).Should(BeNil())
 	})
 
+	It("lets a deleted co-op go whose standby cannot be removed once the hub deletes the FederationPeer of a hub gone for good", func() {
+		// A FederationPeer of its own, to the same hub as eu-south (and cut off with it).
+		Expect(west.k8s.Create(ctx, &coopv1.FederationPeer{
+			ObjectMeta: metav1.ObjectMeta{Name: "eu-south-gone"},
+			Spec:       coopv1.FederationPeerSpec{Region: "eu-south", KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-eu-south", Key: "kubeconfig"}},
+		})).To(Succeed())
+		createWithReadCredentials(west, newCoop("velo-quimper", "eu-south-gone"))
+		Eventually(standbyState(west, "velo-quimper", "eu-south-gone"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		restore := cutOffSouth()
+		DeferCleanup(func() {
+			restore()
+			// The hub is back after all: its standby is removed by hand there, as README.md says.
+			Expect(client.IgnoreNotFound(south.k8s.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "velo-quimper"}}))).To(Succeed())
+			Expect(client.IgnoreNotFound(south.k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: coopv1.MirrorNamespace("eu-west"), Name: "velo-quimper-objectstore"}}))).To(Succeed())
+			Eventually(coopOn(south, "velo-quimper"), timeout).Should(BeNil())
+		})
+		finalizers := func() []string {
+			if c := coopOn(west, "velo-quimper")(); c != nil {
+				return c.Finalizers
+			}
+			return nil
+		}
+
+		event := func(reason, substr string) func() bool {
+			return func() bool {
+				var events corev1.EventList
+				Expect(west.k8s.List(ctx, &events)).To(Succeed())
+				for _, e := range events.Items {
+					if e.InvolvedObject.Name == "velo-quimper" && e.Reason == reason && strings.Contains(e.Message, substr) {
+						return true
+					}
+				}
+				return false
+			}
+		}
+
+		// Deleted while the peer does not answer: held, and an event names the way out.
+		Expect(west.k8s.Delete(ctx, coopOn(west, "velo-quimper")())).To(Succeed())
+		Eventually(event("PeerNotReady", "delete its FederationPeer"), timeout).Should(BeTrue())
+		Consistently(finalizers, 2*time.Second).Should(ContainElement(federation.Finalizer), "not let go while its standby may be there")
+
+		// The hub gives the peer up for good: the co-op is let go, and told where its standby was left.
+		Expect(west.k8s.Delete(ctx, &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "eu-south-gone"}})).To(Succeed())
+		Eventually(finalizers, timeout).ShouldNot(ContainElement(federation.Finalizer))
+		Eventually(event(coopv1.ReasonPeerNotDeclared, "remove it at that hub by hand"), timeout).Should(BeTrue())
+	})
+
 	It("keeps the home a replica when the peer that holds the primary is dropped, until a failover to the home", func() {
 		createWithReadCredentials(west, newCoop("rail-lille", "eu-south"))
 		Eventually(standbyState(west, "rail-lille", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
