@@ -467,7 +467,7 @@ var _ = Describe("A co-op on the dedicated tier", Ordered, func() {
 		// Cluster it replaced protect nothing it writes, and BackupReady says so.
 		Expect(harness.SimulateClusterReady(ctx, k8s, "coop-fairride-lyon", "fairride-lyon")).To(Succeed())
 		first := &cnpgv1.Backup{}
-		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: cooperative.FirstBackupName("fairride-lyon-2")}, first)
+		eventuallyGet(client.ObjectKey{Namespace: "coop-fairride-lyon", Name: cooperative.FirstBackupName("fairride-lyon-2", 1)}, first)
 		Expect(first.Spec.Cluster.Name).To(Equal("fairride-lyon"))
 		Eventually(condition("fairride-lyon", coopv1.ConditionBackupReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonNoBackupYet))
 		Expect(getCoop("fairride-lyon").Status.LastBackup.ServerName).To(Equal("fairride-lyon"), "the way back is still the first server's backup")

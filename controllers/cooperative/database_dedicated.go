@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -320,24 +321,73 @@ func BackupsOf(backups []cnpgv1.Backup, serverName string, live *cnpgv1.Cluster)
 	return out
 }
 
-// FirstBackupName is the on-demand backup of a recovered Cluster, under its server name.
-func FirstBackupName(serverName string) string { return serverName + "-first" }
+// FirstBackupName is the on-demand backup of a recovered Cluster, under its server name:
+// <server>-first, and <server>-first-<attempt> when a first one failed and the operator
+// asks again.
+func FirstBackupName(serverName string, attempt int) string {
+	if attempt <= 1 {
+		return serverName + "-first"
+	}
+	return fmt.Sprintf("%s-first-%d", serverName, attempt)
+}
+
+// How often the operator asks for the first backup of a recovered Cluster, and how long
+// after one failed it asks again: each attempt is a full copy of the database in the object
+// store all co-ops share. After the last, the schedule takes the next.
+const (
+	FirstBackupAttempts = 3
+	FirstBackupRetry    = 15 * time.Minute
+)
 
 // firstBackupAfterRecovery asks for a base backup of a Cluster recovered from backups as
-// soon as it is ready, when it has none of its own: the ScheduledBackup, which outlived the
-// Cluster it replaced, takes its immediate backup only once, when it is created. Until one
-// completes, BackupReady says NoBackupYet and a recovery would start again from the backups
-// it was recovered from. Not while its topology makes it a replica.
-func (r *Reconciler) firstBackupAfterRecovery(ctx context.Context, coop *coopv1.Cooperative, db DatabasePlan, live *cnpgv1.Cluster, current []cnpgv1.Backup) error {
-	if db.Bootstrap != coopv1.BootstrapRecovery || (db.Topology != nil && !db.Topology.Primary) || live == nil || len(current) > 0 ||
+// soon as it is ready, when it has none of its own that runs or completed: the
+// ScheduledBackup, which outlived the Cluster it replaced, takes its immediate backup only
+// once, when it is created. Until one completes, BackupReady says NoBackupYet or
+// BackupFailed, and a recovery would start again from the backups it was recovered from:
+// a first backup that failed is asked for again FirstBackupRetry after it failed, up to
+// FirstBackupAttempts in all. Not while its topology makes it a replica. It returns how
+// long until it asks again (zero when it will not).
+func (r *Reconciler) firstBackupAfterRecovery(ctx context.Context, coop *coopv1.Cooperative, db DatabasePlan, live *cnpgv1.Cluster, current []cnpgv1.Backup) (time.Duration, error) {
+	if db.Bootstrap != coopv1.BootstrapRecovery || (db.Topology != nil && !db.Topology.Primary) || live == nil ||
 		!meta.IsStatusConditionTrue(live.Status.Conditions, string(cnpgv1.ConditionClusterReady)) {
-		return nil
+		return 0, nil
 	}
-	b := BuildOnDemandBackup(coop, FirstBackupName(db.ServerName))
+	attempts := 0
+	var failedAt time.Time
+	for _, b := range current {
+		if b.Status.Phase != cnpgv1.BackupPhaseFailed {
+			return 0, nil // one runs, or completed
+		}
+		for i := 1; i <= FirstBackupAttempts; i++ {
+			if b.Name == FirstBackupName(db.ServerName, i) {
+				attempts = max(attempts, i)
+			}
+		}
+		at := b.CreationTimestamp.Time
+		if b.Status.StoppedAt != nil {
+			at = b.Status.StoppedAt.Time
+		}
+		if at.After(failedAt) {
+			failedAt = at
+		}
+	}
+	if attempts >= FirstBackupAttempts {
+		return 0, nil
+	}
+	if attempts > 0 {
+		if wait := failedAt.Add(FirstBackupRetry).Sub(r.now()); wait > 0 {
+			return wait, nil
+		}
+	}
+	b := BuildOnDemandBackup(coop, FirstBackupName(db.ServerName, attempts+1))
 	if err := r.Client.Create(ctx, b); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("asking for the first backup of the recovered Cluster: %w", err)
+		return 0, fmt.Errorf("asking for the first backup of the recovered Cluster: %w", err)
 	}
-	return nil
+	if attempts > 0 {
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonBackupFailed, "Backup",
+			"The first backup of the recovered Cluster failed; asked for it again as Backup %s (attempt %d of %d)", b.Name, attempts+1, FirstBackupAttempts)
+	}
+	return 0, nil
 }
 
 // DedicatedDatabaseObjects are the objects of a dedicated-tier database, the Cluster last, in the order they
@@ -453,8 +503,12 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	if verdict.LastCompleted != nil {
 		coop.Status.LastBackup.ServerName = cmp.Or(verdict.LastCompleted.Status.ServerName, dbPlan.ServerName)
 	}
-	if err := r.firstBackupAfterRecovery(ctx, coop, dbPlan, livePtr, current); err != nil {
+	retry, err := r.firstBackupAfterRecovery(ctx, coop, dbPlan, livePtr, current)
+	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if retry > 0 && (recheck <= 0 || retry < recheck) {
+		recheck = retry
 	}
 	r.expireBackups(ctx, s, backups.Items, storePtr, dbPlan.ServerName)
 	if clusterExists && verdict.LastCompleted != nil {

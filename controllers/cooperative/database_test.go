@@ -18,6 +18,7 @@ package cooperative
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -136,12 +138,80 @@ func TestTheFirstBackupOfARecoveredCluster(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := fake.NewClientBuilder().WithScheme(scheme).Build()
 			r := &Reconciler{Client: c, Config: hubconfig.Default()}
-			if err := r.firstBackupAfterRecovery(ctx, testCoop(), tc.db, tc.live, nil); err != nil {
+			if _, err := r.firstBackupAfterRecovery(ctx, testCoop(), tc.db, tc.live, nil); err != nil {
 				t.Fatal(err)
 			}
-			err := c.Get(ctx, client.ObjectKey{Namespace: testCoop().NamespaceName(), Name: FirstBackupName(tc.db.ServerName)}, &cnpgv1.Backup{})
+			err := c.Get(ctx, client.ObjectKey{Namespace: testCoop().NamespaceName(), Name: FirstBackupName(tc.db.ServerName, 1)}, &cnpgv1.Backup{})
 			if got := err == nil; got != tc.want {
 				t.Errorf("first backup asked for: %v (%v), want %v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestAFailedFirstBackupIsAskedForAgain: the first backup of a recovered Cluster that
+// failed is asked for again FirstBackupRetry after it failed, up to FirstBackupAttempts in
+// all, and not while another backup of the Cluster runs or after one completed.
+func TestAFailedFirstBackupIsAskedForAgain(t *testing.T) {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, coopv1.AddToScheme, cnpgv1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	ready := &cnpgv1.Cluster{Status: cnpgv1.ClusterStatus{Conditions: []metav1.Condition{{Type: string(cnpgv1.ConditionClusterReady), Status: metav1.ConditionTrue}}}}
+	db := DatabasePlan{ServerName: "fairride-lyon-2", Bootstrap: coopv1.BootstrapRecovery}
+	backup := func(attempt int, phase string, stoppedAgo time.Duration) cnpgv1.Backup {
+		b := cnpgv1.Backup{ObjectMeta: metav1.ObjectMeta{Name: FirstBackupName(db.ServerName, attempt), CreationTimestamp: metav1.NewTime(now.Add(-stoppedAgo - time.Minute))},
+			Status: cnpgv1.BackupStatus{Phase: cnpgv1.BackupPhase(phase)}}
+		if phase == cnpgv1.BackupPhaseFailed || phase == cnpgv1.BackupPhaseCompleted {
+			b.Status.StoppedAt = &metav1.Time{Time: now.Add(-stoppedAgo)}
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name      string
+		current   []cnpgv1.Backup
+		want      int // the attempt asked for now; 0 for none
+		wantRetry time.Duration
+	}{
+		{"the first failed a retry's time ago", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, FirstBackupRetry)}, 2, 0},
+		{"the first failed five minutes ago", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, 5 * time.Minute)}, 0, FirstBackupRetry - 5*time.Minute},
+		{"the second failed too", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, time.Hour), backup(2, cnpgv1.BackupPhaseFailed, 20 * time.Minute)}, 3, 0},
+		{"every attempt failed: the schedule's turn", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, 2 * time.Hour), backup(2, cnpgv1.BackupPhaseFailed, time.Hour), backup(3, cnpgv1.BackupPhaseFailed, 20 * time.Minute)}, 0, 0},
+		{"the second runs", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, time.Hour), backup(2, cnpgv1.BackupPhaseRunning, 0)}, 0, 0},
+		{"one completed", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, time.Hour), backup(2, cnpgv1.BackupPhaseCompleted, 30 * time.Minute)}, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := fake.NewClientBuilder().WithScheme(scheme).Build()
+			rec := events.NewFakeRecorder(4)
+			r := &Reconciler{Client: c, Config: hubconfig.Default(), Recorder: rec, Clock: clocktesting.NewFakePassiveClock(now)}
+			retry, err := r.firstBackupAfterRecovery(ctx, testCoop(), db, ready, tc.current)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if retry != tc.wantRetry {
+				t.Errorf("asks again in %s, want %s", retry, tc.wantRetry)
+			}
+			var list cnpgv1.BackupList
+			if err := c.List(ctx, &list); err != nil {
+				t.Fatal(err)
+			}
+			var asked []string
+			for _, b := range list.Items {
+				asked = append(asked, b.Name)
+			}
+			var want []string
+			if tc.want > 0 {
+				want = []string{FirstBackupName(db.ServerName, tc.want)}
+			}
+			if !slices.Equal(asked, want) {
+				t.Errorf("asked for %v, want %v", asked, want)
+			}
+			if got := len(rec.Events); got != len(want) {
+				t.Errorf("%d events, want %d (one when it asks again)", got, len(want))
 			}
 		})
 	}
