@@ -447,21 +447,21 @@ func (r *Reconciler) reconcileSharedBackups(ctx context.Context, s *scope) (ctrl
 		}
 		credsFound = false
 	}
+	// The CronJob as the cache has it, read once: applied over, and judged (a change this
+	// apply makes is judged at the reconcile its event brings).
 	var cronJob *batchv1.CronJob
 	if credsFound {
-		cronJob = BuildLogicalBackupCronJob(coop, cfg, credsName)
-		if err := r.applyAll(ctx, s, cronJob); err != nil {
+		desired := BuildLogicalBackupCronJob(coop, cfg, credsName)
+		var live batchv1.CronJob
+		var over client.Object
+		if err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), &live); err == nil {
+			cronJob, over = &live, &live
+		} else if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, fmt.Errorf("reading the co-op's logical backup CronJob: %w", err)
+		}
+		if err := r.applyOver(ctx, s, desired, over); err != nil {
 			s.setCondition(coopv1.ConditionBackupReady, metav1.ConditionFalse, coopv1.ReasonApplyFailed, err.Error())
 			return ctrl.Result{}, err
-		}
-		var live batchv1.CronJob
-		if err := r.Client.Get(ctx, client.ObjectKeyFromObject(cronJob), &live); err != nil {
-			if !apierrors.IsNotFound(err) {
-				return ctrl.Result{}, fmt.Errorf("reading the co-op's logical backup CronJob: %w", err)
-			}
-			cronJob = nil // just created, not in the cache yet: judged at the next reconcile
-		} else {
-			cronJob = &live
 		}
 	}
 
@@ -480,7 +480,7 @@ func (r *Reconciler) reconcileSharedBackups(ctx context.Context, s *scope) (ctrl
 		verdict.Message = fmt.Sprintf("no logical backup of database %s: the hub must create Secret %s/%s with credentials for %s",
 			coopv1.SharedRoleName(coop), cfg.OperatorNamespace, credsName, logicalbackup.Prefix(cfg, coop.Name))
 	}
-	return requeueAt(setBackupCondition(s, verdict)), nil
+	return requeueAt(setBackupCondition(s, verdict, "")), nil
 }
 
 // sharedPassword returns the shared-tier role's password: the one already in its Secret, or
