@@ -17,6 +17,7 @@ limitations under the License.
 package cooperative
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -214,16 +215,28 @@ func scheduleDeadline(sched cron.Schedule, completedAt time.Time) (time.Time, er
 }
 
 // setBackupCondition writes the verdict on BackupReady, records the last completed backup
-// in status and the metric, and returns when to look again.
-func setBackupCondition(s *scope, v BackupVerdict) time.Duration {
+// in status (backupRecord, of the Cluster whose server name is serverName) and the metric,
+// and returns when to look again.
+func setBackupCondition(s *scope, v BackupVerdict, serverName string) time.Duration {
 	if v.LastCompleted != nil {
-		s.coop.Status.LastBackup = &coopv1.BackupRecord{Name: v.LastCompleted.Name, Time: v.LastCompleted.Status.StoppedAt}
+		s.coop.Status.LastBackup = backupRecord(v.LastCompleted, serverName)
 	}
 	if lb := s.coop.Status.LastBackup; lb != nil && lb.Time != nil {
 		backupLastCompleted.WithLabelValues(s.coop.Name).Set(float64(lb.Time.Unix()))
 	}
 	s.setCondition(coopv1.ConditionBackupReady, v.Status, v.Reason, v.Message)
 	return v.RecheckAfter
+}
+
+// backupRecord is the status record of b, a completed backup of the Cluster whose server
+// name is serverName: the one b's status names, else serverName. None is recorded for ""
+// (the shared Cluster's backups: a shared-tier co-op is recovered from its dumps).
+func backupRecord(b *cnpgv1.Backup, serverName string) *coopv1.BackupRecord {
+	r := &coopv1.BackupRecord{Name: b.Name, Time: b.Status.StoppedAt}
+	if serverName != "" {
+		r.ServerName = cmp.Or(b.Status.ServerName, serverName)
+	}
+	return r
 }
 
 // forgetBackupMetric removes a deleted co-op's series.

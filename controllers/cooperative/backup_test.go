@@ -130,7 +130,7 @@ func TestSetBackupConditionExportsLastBackupTimestamp(t *testing.T) {
 	stopped := time.Date(2026, 12, 5, 3, 5, 0, 0, time.UTC)
 	b := backupAt("b1", cnpgv1.BackupPhaseCompleted, stopped)
 	s := &scope{coop: &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "metric-coop"}}}
-	setBackupCondition(s, BackupVerdict{Status: metav1.ConditionTrue, Reason: coopv1.ReasonReady, LastCompleted: &b})
+	setBackupCondition(s, BackupVerdict{Status: metav1.ConditionTrue, Reason: coopv1.ReasonReady, LastCompleted: &b}, "")
 	if got := testutil.ToFloat64(backupLastCompleted.WithLabelValues("metric-coop")); got != float64(stopped.Unix()) {
 		t.Errorf("cooperator_backup_last_completed_timestamp_seconds = %v, want %v", got, stopped.Unix())
 	}

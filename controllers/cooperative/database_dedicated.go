@@ -17,7 +17,6 @@ limitations under the License.
 package cooperative
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -499,10 +498,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	}
 	current := BackupsOf(backups.Items, dbPlan.ServerName, livePtr)
 	verdict := JudgeBackups(r.now(), coop.Spec.Backup.Schedule, current, archivingCondition(livePtr), "Cluster "+coopv1.ClusterName(coop))
-	recheck := setBackupCondition(s, verdict)
-	if verdict.LastCompleted != nil {
-		coop.Status.LastBackup.ServerName = cmp.Or(verdict.LastCompleted.Status.ServerName, dbPlan.ServerName)
-	}
+	recheck := setBackupCondition(s, verdict, dbPlan.ServerName)
 	retry, err := r.firstBackupAfterRecovery(ctx, coop, dbPlan, livePtr, current)
 	if err != nil {
 		return ctrl.Result{}, err

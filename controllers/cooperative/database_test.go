@@ -178,11 +178,11 @@ func TestAFailedFirstBackupIsAskedForAgain(t *testing.T) {
 		wantRetry time.Duration
 	}{
 		{"the first failed a retry's time ago", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, FirstBackupRetry)}, 2, 0},
-		{"the first failed five minutes ago", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, 5 * time.Minute)}, 0, FirstBackupRetry - 5*time.Minute},
-		{"the second failed too", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, time.Hour), backup(2, cnpgv1.BackupPhaseFailed, 20 * time.Minute)}, 3, 0},
-		{"every attempt failed: the schedule's turn", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, 2 * time.Hour), backup(2, cnpgv1.BackupPhaseFailed, time.Hour), backup(3, cnpgv1.BackupPhaseFailed, 20 * time.Minute)}, 0, 0},
+		{"the first failed five minutes ago", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, 5*time.Minute)}, 0, FirstBackupRetry - 5*time.Minute},
+		{"the second failed too", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, time.Hour), backup(2, cnpgv1.BackupPhaseFailed, 20*time.Minute)}, 3, 0},
+		{"every attempt failed: the schedule's turn", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, 2*time.Hour), backup(2, cnpgv1.BackupPhaseFailed, time.Hour), backup(3, cnpgv1.BackupPhaseFailed, 20*time.Minute)}, 0, 0},
 		{"the second runs", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, time.Hour), backup(2, cnpgv1.BackupPhaseRunning, 0)}, 0, 0},
-		{"one completed", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, time.Hour), backup(2, cnpgv1.BackupPhaseCompleted, 30 * time.Minute)}, 0, 0},
+		{"one completed", []cnpgv1.Backup{backup(1, cnpgv1.BackupPhaseFailed, time.Hour), backup(2, cnpgv1.BackupPhaseCompleted, 30*time.Minute)}, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := fake.NewClientBuilder().WithScheme(scheme).Build()

@@ -189,7 +189,7 @@ func (r *Reconciler) finalBackup(ctx context.Context, s *scope) (bool, error) {
 	}
 	switch backup.Status.Phase {
 	case cnpgv1.BackupPhaseCompleted:
-		coop.Status.LastBackup = &coopv1.BackupRecord{Name: backup.Name, Time: backup.Status.StoppedAt, ServerName: coop.Status.Database.ServerName}
+		coop.Status.LastBackup = backupRecord(&backup, coop.Status.Database.ServerName)
 		return true, nil
 	case cnpgv1.BackupPhaseFailed:
 		s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonFinalBackup,
