@@ -87,8 +87,8 @@ func (b webBackend) Call(ctx context.Context, m web.Member, method, path string,
 	return w.Code, w.Body.Bytes()
 }
 
-func (b webBackend) MyWork(ctx context.Context, memberID int64) ([]int64, error) {
-	return work.On(b.s.pool).Involving(ctx, memberID, 50)
+func (b webBackend) MyWork(ctx context.Context, memberID, before int64, limit int) ([]web.Work, error) {
+	return work.On(b.s.pool).Involving(ctx, memberID, before, limit)
 }
 
 func (b webBackend) Vertical() string { return b.s.vertical() }

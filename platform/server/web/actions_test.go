@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -370,5 +371,100 @@ func TestOffersBeyondTheHomePage(t *testing.T) {
 	}
 	if p := s.do("GET", "/app/offers?cursor=forged", nil); p.status != http.StatusBadRequest {
 		t.Errorf("a cursor the API never returned: %d, want 400", p.status)
+	}
+}
+
+// A member with more work than the home page shows (their 50 most recent items) is told
+// so, with a link to the older ones, which /app/work lists 50 a page, newest first;
+// another member sees none of it. Before, the home page showed the 50 most recent and
+// nothing said that older work existed.
+func TestWorkBeyondTheHomePage(t *testing.T) {
+	c := newCoop(t)
+	cy, cyTok := c.member("Cy Rider", "customer")
+	di, diTok := c.member("Di Rider", "customer")
+	var ids []int64 // Cy's requests, oldest first
+	request := func(n int) {
+		for range n {
+			w := c.must(http.StatusCreated, "POST", "/v1/work", cyTok, map[string]any{"kind": "ride", "priceCents": 1000 + len(ids),
+				"details": map[string]string{"pickup": "Place Bellecour", "dropoff": "Part-Dieu"}})
+			ids = append(ids, int64(w["id"].(float64)))
+		}
+	}
+	diWork := int64(c.must(http.StatusCreated, "POST", "/v1/work", diTok, map[string]any{"kind": "ride", "priceCents": 700,
+		"details": map[string]string{"pickup": "Perrache", "dropoff": "Vaise"}})["id"].(float64))
+	links := regexp.MustCompile(`href="/app/work/(\d+)"`)
+	shown := func(p answer) []int64 {
+		t.Helper()
+		if p.status != http.StatusOK {
+			t.Fatalf("page answered %d", p.status)
+		}
+		var out []int64
+		for _, m := range links.FindAllStringSubmatch(p.body, -1) {
+			id, err := strconv.ParseInt(m[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, id)
+		}
+		return out
+	}
+	newestFirst := func(xs []int64) []int64 {
+		out := make([]int64, len(xs))
+		for i, x := range xs {
+			out[len(xs)-1-i] = x
+		}
+		return out
+	}
+	older := regexp.MustCompile(`href="(/app/work\?before=\d+)"`)
+	s := c.session(t)
+	s.signIn(c.code(cy))
+
+	request(50)
+	home := s.do("GET", "/app/home", nil)
+	if got := shown(home); fmt.Sprint(got) != fmt.Sprint(newestFirst(ids)) {
+		t.Fatalf("the home page lists %v, want Cy's 50 requests newest first", got)
+	}
+	if strings.Contains(home.body, `id="more-work"`) || older.MatchString(home.body) {
+		t.Error("the home page says older work exists when all 50 items are shown")
+	}
+
+	request(5)
+	home = s.do("GET", "/app/home", nil)
+	if got := shown(home); fmt.Sprint(got) != fmt.Sprint(newestFirst(ids[5:])) {
+		t.Fatalf("the home page lists %v, want the 50 most recent newest first", got)
+	}
+	if !strings.Contains(home.body, "You have more work than this page shows: these are your 50 most recent items.") {
+		t.Error("the home page does not say that older work exists")
+	}
+	link := older.FindStringSubmatch(home.body)
+	if link == nil {
+		t.Fatal("the home page has no link to the older work")
+	}
+	rest := s.do("GET", link[1], nil)
+	if got := shown(rest); fmt.Sprint(got) != fmt.Sprint(newestFirst(ids[:5])) {
+		t.Fatalf("the older work lists %v, want %v", got, newestFirst(ids[:5]))
+	}
+	if strings.Contains(rest.body, `id="more-work"`) || older.MatchString(rest.body) {
+		t.Error("the last page of work says more is older")
+	}
+	// The whole list, from the newest, 50 a page.
+	all := s.do("GET", "/app/work", nil)
+	if got := shown(all); fmt.Sprint(got) != fmt.Sprint(newestFirst(ids[5:])) || !older.MatchString(all.body) {
+		t.Fatalf("/app/work lists %v", got)
+	}
+	for _, bad := range []string{"/app/work?before=abc", "/app/work?before=0", "/app/work?before=-3"} {
+		if p := s.do("GET", bad, nil); p.status != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", bad, p.status)
+		}
+	}
+
+	// Another member sees only her own work, on every page of it.
+	ds := c.session(t)
+	ds.signIn(c.code(di))
+	for _, path := range []string{"/app/home", "/app/work", fmt.Sprintf("/app/work?before=%d", ids[len(ids)-1]+100), link[1]} {
+		p := ds.do("GET", path, nil)
+		if got := shown(p); len(got) > 1 || (len(got) == 1 && got[0] != diWork) || strings.Contains(p.body, "Bellecour") {
+			t.Errorf("Di's %s lists %v", path, got)
+		}
 	}
 }

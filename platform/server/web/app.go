@@ -27,6 +27,7 @@ import (
 	"github.com/cooperator-dev/cooperator/platform/server/clientip"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
+	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
 // Member is the signed-in member, as the API's authorization needs them.
@@ -36,6 +37,9 @@ type Member struct {
 	Class  string
 	Active bool
 }
+
+// Work is a work item as the API shows it.
+type Work = work.Work
 
 // Kind is one kind of work of the co-op's vertical: the fields of its request.
 type Kind struct {
@@ -49,8 +53,10 @@ type Kind struct {
 type Backend interface {
 	// Call runs one JSON API route as the member and returns its status and body.
 	Call(ctx context.Context, m Member, method, path string, header http.Header, body []byte) (int, []byte)
-	// MyWork lists the ids of the work items the member requested or works on, newest first.
-	MyWork(ctx context.Context, memberID int64) ([]int64, error)
+	// MyWork reads the work items the member requested or works on, newest first, with an
+	// id below before (0: from the newest), at most limit, in one query: the member's own,
+	// and only theirs.
+	MyWork(ctx context.Context, memberID, before int64, limit int) ([]Work, error)
 	Vertical() string
 	Kinds() map[string]Kind
 	Policy() *policy.Policy
@@ -208,6 +214,7 @@ func (a *App) routes() {
 	m.HandleFunc("GET /app/home", a.authed(a.home))
 	m.HandleFunc("GET /app/offers", a.authed(a.offers))
 	m.HandleFunc("POST /app/availability", a.authed(a.availability))
+	m.HandleFunc("GET /app/work", a.authed(a.workList))
 	m.HandleFunc("GET /app/work/{id}", a.authed(a.workPage))
 	m.HandleFunc("POST /app/work/{id}/{action}", a.authed(a.workAction))
 	m.HandleFunc("GET /app/request", a.authed(a.requestForm))

@@ -148,6 +148,34 @@ type homeData struct {
 	Current    []workView
 	Requested  []workView
 	Past       []workView
+	// MoreWork is the id of the oldest of the member's work items the page read, when
+	// older ones exist (more than workPage); /app/work lists them from there.
+	MoreWork int64
+	// Shown is how many of the member's work items the page read (at most workPage).
+	Shown int
+}
+
+// workPage is how many of the member's work items the home page reads, newest first,
+// and each page of /app/work: one query each.
+const workPage = 50
+
+// myWork reads a page of the member's own work items, newest first, below the id before
+// (0: from the newest); more is the id to continue below when older items exist.
+func (a *App) myWork(q *req, before int64) (items []workView, more int64, ok bool) {
+	ws, err := a.cfg.Backend.MyWork(q.r.Context(), q.member.ID, before, workPage+1)
+	if err != nil {
+		a.log.Error("listing work failed", "error", err)
+		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+		return nil, 0, false
+	}
+	if len(ws) > workPage {
+		ws = ws[:workPage]
+		more = ws[workPage-1].ID
+	}
+	for _, w := range ws {
+		items = append(items, workView{Work: w, Next: nextStep(w.State)})
+	}
+	return items, more, true
 }
 
 func (a *App) home(q *req) {
@@ -169,23 +197,19 @@ func (a *App) home(q *req) {
 		d.Offers = append(d.Offers, o.Work) // the feed carries the work as the API reads it
 	}
 	d.MoreOffers = offers.NextCursor
-	ids, err := a.cfg.Backend.MyWork(q.r.Context(), q.member.ID)
-	if err != nil {
-		a.log.Error("listing work failed", "error", err)
-		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+	// The member's newest work, in one query (the page shows its state and price; its
+	// page reads the rest through the API); when there is older work, the page says so
+	// and links to it.
+	items, more, ok := a.myWork(q, 0)
+	if !ok {
 		return
 	}
-	for _, id := range ids {
-		if offered[id] {
+	d.MoreWork, d.Shown = more, len(items)
+	for _, w := range items {
+		if offered[w.ID] {
 			continue
 		}
-		var w workView
-		st, body := a.call(q, http.MethodGet, fmt.Sprintf("/v1/work/%d", id), nil, nil)
-		if st != http.StatusOK || json.Unmarshal(body, &w) != nil {
-			continue // not theirs to see
-		}
 		worker := w.WorkerID != nil && *w.WorkerID == q.member.ID
-		w.Next = nextStep(w.State)
 		switch {
 		case worker && w.State == "offered":
 			continue // an offer that no longer stands (it expired, and moves on)
@@ -198,6 +222,30 @@ func (a *App) home(q *req) {
 		}
 	}
 	a.render(q, http.StatusOK, "home", "home.title", page{Data: d, Nav: "home", Flash: flashFrom(q)})
+}
+
+type workListData struct {
+	Work     []workView
+	MoreWork int64
+}
+
+// workList lists the member's own work items older than the id ?before= (the home page's
+// last), workPage at a time, with a link to the next page.
+func (a *App) workList(q *req) {
+	var before int64
+	if v := q.r.URL.Query().Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			a.fail(q, http.StatusBadRequest, "error.generic")
+			return
+		}
+		before = n
+	}
+	items, more, ok := a.myWork(q, before)
+	if !ok {
+		return
+	}
+	a.render(q, http.StatusOK, "worklist", "worklist.title", page{Data: workListData{Work: items, MoreWork: more}, Nav: "home"})
 }
 
 func flashFrom(q *req) string {

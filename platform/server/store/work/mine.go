@@ -6,14 +6,17 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Involving lists the ids of the newest work items (at most limit) a member requested, is
-// offered or works on, newest first: the members' app reads each through the API's own
-// read of a work item, which decides what the member may see.
-func (s Store) Involving(ctx context.Context, member int64, limit int) ([]int64, error) {
-	rows, err := s.db.Query(ctx, `SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1
-		ORDER BY id DESC LIMIT $2`, member, limit)
+// Involving reads the work items a member requested or works on, newest first: those
+// with an id below before (0: from the newest), at most limit, in one query. The members'
+// app lists them on the member's own pages; the member is the signed-in one, so the query
+// itself is the rule of who sees them (a subset of whom the API's read of a work item
+// shows it to: its customer, its worker, the workers offered it, staff).
+func (s Store) Involving(ctx context.Context, member, before int64, limit int) ([]Work, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM work_items WHERE (customer_id = $1 OR worker_id = $1)
+		AND ($2::bigint = 0 OR id < $2::bigint)
+		ORDER BY id DESC LIMIT $3`, member, before, limit)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[int64])
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Work, error) { return scan(row) })
 }
