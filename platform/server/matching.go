@@ -111,6 +111,16 @@ type Offer struct {
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
+// offerStatusAt is an offer's status at now: "expired" for an open offer whose time has
+// come (as the feeds and matching read it: standing while expires_at > now), whether or
+// not the service has moved it on yet; its stored status otherwise.
+func offerStatusAt(status string, expires *time.Time, now time.Time) string {
+	if status == "offered" && expires != nil && !expires.After(now) {
+		return "expired"
+	}
+	return status
+}
+
 // system is the principal of transitions the service makes by itself (an expired offer
 // moving on); its history entries have no actor.
 var system = principal{admin: true}

@@ -91,6 +91,17 @@ func (b webBackend) MyWork(ctx context.Context, memberID, before int64, limit in
 	return work.On(b.s.pool).Involving(ctx, memberID, before, limit)
 }
 
+func (b webBackend) OfferStatus(ctx context.Context, memberID, workID int64) (string, error) {
+	status, expires, err := work.On(b.s.pool).OfferStatus(ctx, workID, memberID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return offerStatusAt(status, expires, b.s.now()), nil
+}
+
 func (b webBackend) Vertical() string { return b.s.vertical() }
 
 func (b webBackend) Kinds() map[string]web.Kind {

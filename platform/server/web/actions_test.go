@@ -468,3 +468,56 @@ func TestWorkBeyondTheHomePage(t *testing.T) {
 		}
 	}
 }
+
+// The page of urgent work (which names no worker) offered to a carer who holds more
+// offers than the feed's ten pages of 100 still has its Accept: the page reads the
+// carer's own offer of that work, not the feed. Another carer, never offered it, gets 404.
+// Before, the page looked for the offer in the first 1,000 of the feed and showed no
+// Accept beyond them.
+func TestOfferFoundBeyondAThousandOffers(t *testing.T) {
+	doc := strings.Replace(testPolicy, `"ride-sharing"`, `"care"`, 1)
+	doc = strings.TrimSuffix(strings.TrimSpace(doc), "}") + `,"work":{"urgentFanOut":2}}`
+	c := newCoopWith(t, doc)
+	client, clientTok := c.member("Cleo Client", "customer")
+	carer := func(name string) int64 {
+		m := c.must(http.StatusCreated, "POST", "/v1/members", adminToken, map[string]any{"name": name,
+			"email": strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.org", "roles": []string{"worker"}, "qualifications": []string{"booking"}})
+		return int64(m["member"].(map[string]any)["id"].(float64))
+	}
+	ana, bea := carer("Ana Carer"), carer("Bea Carer")
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", ana), adminToken, map[string]any{"skills": []string{"emergency backup"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-01", "expiresAt": "2027-11-01T00:00:00Z"}})
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/availability", ana), adminToken, map[string]any{"available": true})
+	// 1,000 standing offers of urgent work on demand to Ana, older than the one under test.
+	if _, err := c.owner.Exec(t.Context(), `WITH w AS (
+			INSERT INTO work_items (vertical, kind, customer_id, state, details, price_cents, urgent)
+			SELECT 'care', 'booking', $1, 'offered', '{"address": "3 rue Mercière", "careType": "emergency backup"}', 4000, true
+			FROM generate_series(1, 1000) RETURNING id)
+		INSERT INTO offers (work_id, worker_id, reason) SELECT id, $2, 'urgent: offered to 1 workers at once' FROM w`, client, ana); err != nil {
+		t.Fatal(err)
+	}
+	w := c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "booking", "urgent": true, "priceCents": 4000,
+		"details": map[string]string{"address": "3 rue Mercière", "careType": "emergency backup", "scheduledAt": "2026-12-10T10:00:00Z", "durationMinutes": "120"}})
+	id := int64(w["id"].(float64))
+	if o := c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), clientTok, nil); fmt.Sprint(o["workerIds"]) != fmt.Sprintf("[%d]", ana) {
+		t.Fatalf("urgent offer %v", o)
+	}
+
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	accept := fmt.Sprintf(`action="/app/work/%d/accept"`, id)
+	if p := s.do("GET", fmt.Sprintf("/app/work/%d", id), nil); p.status != http.StatusOK || !strings.Contains(p.body, accept) {
+		t.Fatalf("the page of Ana's 1,001st offer: %d, Accept shown: %v", p.status, strings.Contains(p.body, accept))
+	}
+	bs := c.session(t)
+	bs.signIn(c.code(bea))
+	if p := bs.do("GET", fmt.Sprintf("/app/work/%d", id), nil); p.status != http.StatusNotFound || strings.Contains(p.body, accept) {
+		t.Fatalf("the page of work Bea was never offered: %d", p.status)
+	}
+	if p := s.do("POST", fmt.Sprintf("/app/work/%d/accept", id), url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("accepting the 1,001st offer: %d %.300s", p.status, p.body)
+	}
+	if p := s.do("GET", fmt.Sprintf("/app/work/%d", id), nil); strings.Contains(p.body, accept) {
+		t.Error("the page still offers to accept work Ana took")
+	}
+}

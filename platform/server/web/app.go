@@ -57,6 +57,10 @@ type Backend interface {
 	// id below before (0: from the newest), at most limit, in one query: the member's own,
 	// and only theirs.
 	MyWork(ctx context.Context, memberID, before int64, limit int) ([]Work, error)
+	// OfferStatus is the status of the member's latest offer of the work at the service's
+	// clock, in one query: "offered" while it stands, "expired" once its time has passed,
+	// "accepted", "declined" or "withdrawn"; "" when they were never offered it.
+	OfferStatus(ctx context.Context, memberID, workID int64) (string, error)
 	Vertical() string
 	Kinds() map[string]Kind
 	Policy() *policy.Policy

@@ -292,40 +292,9 @@ type offerFeed struct {
 	NextCursor string `json:"nextCursor"`
 }
 
-const (
-	// offersPage is how many offers the home page shows, and each page of /app/offers
-	// after it: one call of the API's feed each.
-	offersPage = 50
-	// offeredToPages bounds the pages of the feed (of 100, the API's most) that a work's
-	// page reads to find the member's offer of it: 1,000 offers.
-	offeredToPages = 10
-)
-
-// offeredTo says whether an offer of work id to the member stands.
-func (a *App) offeredTo(q *req, id int64) bool {
-	cursor := ""
-	for range offeredToPages {
-		path := fmt.Sprintf("/v1/members/%d/offers?limit=100", q.member.ID)
-		if cursor != "" {
-			path += "&cursor=" + url.QueryEscape(cursor)
-		}
-		var offers offerFeed
-		st, body := a.call(q, http.MethodGet, path, nil, nil)
-		if st != http.StatusOK || json.Unmarshal(body, &offers) != nil {
-			return false
-		}
-		for _, o := range offers.Offers {
-			if o.Work.ID == id {
-				return true
-			}
-		}
-		if offers.NextCursor == "" {
-			return false
-		}
-		cursor = offers.NextCursor
-	}
-	return false
-}
+// offersPage is how many offers the home page shows, and each page of /app/offers after
+// it: one call of the API's feed each.
+const offersPage = 50
 
 type offersData struct {
 	Offers     []workView
@@ -365,7 +334,17 @@ func (a *App) showWork(q *req, status int, errs, form map[string]string) {
 	}
 	d.IsWorker = d.W.WorkerID != nil && *d.W.WorkerID == q.member.ID
 	d.IsCustomer = d.W.CustomerID == q.member.ID
-	d.Offered = d.W.State == "offered" && (d.IsWorker || (q.member.Has("worker") && a.offeredTo(q, id)))
+	// The member's own offer of it, in one query however many offers they hold: urgent
+	// work is offered to several workers at once and names none of them as its worker.
+	if d.W.State == "offered" && q.member.Has("worker") {
+		st, err := a.cfg.Backend.OfferStatus(q.r.Context(), q.member.ID, id)
+		if err != nil {
+			a.log.Error("reading an offer failed", "workId", id, "error", err)
+			a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+			return
+		}
+		d.Offered = st == "offered"
+	}
 	d.W.Next = nextStep(d.W.State)
 	d.PayKey = randomToken()
 	a.render(q, status, "work", "work.title", page{Data: d, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "home"})
