@@ -87,13 +87,11 @@ type WorkFeed struct {
 }
 
 // WorkerOffers lists the offers that stand for worker at the service's clock, oldest
-// first; offers that expired move on first (lazy expiry).
+// first. It writes nothing: an offer past its time is expired at once for the feed (left
+// out), and is moved on by the next action on its work or by the closer (expireOffers).
 func (s *Server) WorkerOffers(ctx context.Context, worker int64, pg Page) (OfferFeed, error) {
 	cur, err := decodeCursor(pg.Cursor)
 	if err != nil {
-		return OfferFeed{}, err
-	}
-	if err := s.expireOffers(ctx); err != nil {
 		return OfferFeed{}, err
 	}
 	offers, err := work.On(s.pool).WorkerOffers(ctx, worker, s.now(), cur.ID, pg.Limit+1)
@@ -109,16 +107,13 @@ func (s *Server) WorkerOffers(ctx context.Context, worker int64, pg Page) (Offer
 }
 
 // WorkerWork lists worker's work in scope (work.Current: under way now, by id;
-// work.Scheduled: accepted work whose slot begins later, by start).
+// work.Scheduled: accepted work whose slot begins later, by start). It writes nothing.
 func (s *Server) WorkerWork(ctx context.Context, worker int64, scope string, pg Page) (WorkFeed, error) {
 	if scope != work.Current && scope != work.Scheduled {
 		return WorkFeed{}, badField("scope", "must be current or scheduled")
 	}
 	cur, err := decodeCursor(pg.Cursor)
 	if err != nil {
-		return WorkFeed{}, err
-	}
-	if err := s.expireOffers(ctx); err != nil {
 		return WorkFeed{}, err
 	}
 	items, err := work.On(s.pool).WorkerWork(ctx, worker, scope, s.now(), cur, pg.Limit+1)

@@ -1,12 +1,16 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 )
@@ -32,6 +36,15 @@ func (e *env) offerWork(w who) []int64 {
 	return out
 }
 
+// closerTick moves on the offers past their time, as the background closer does every
+// CloseInterval.
+func (e *env) closerTick() {
+	e.t.Helper()
+	if err := e.s.ExpireOffers(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func feedWorkIDs(page map[string]any) []int64 {
 	var out []int64
 	for _, w := range page["work"].([]any) {
@@ -41,8 +54,9 @@ func feedWorkIDs(page map[string]any) []int64 {
 }
 
 // TestOfferExpiresToNextWorker: an offer nobody answers expires after the policy's time,
-// measured on the service's clock, and goes to the next worker; the expired worker's
-// accept is refused; with nobody left the work is back to requested.
+// measured on the service's clock, and goes to the next worker once the closer moves it
+// on (reading the feeds writes nothing); the expired worker's accept is refused; with
+// nobody left the work is back to requested.
 func TestOfferExpiresToNextWorker(t *testing.T) {
 	pol := mustPolicy(t, ridePolicy)
 	pol.Work = policy.WorkRules{OfferTimeoutSeconds: 60}
@@ -68,12 +82,17 @@ func TestOfferExpiresToNextWorker(t *testing.T) {
 		t.Fatalf("the offer moved on before its time: w2's offers %v", got)
 	}
 	e.clock.Step(time.Second)
-	// Reading the feed moves the expired offer on (lazy expiry).
-	if got := e.offerWork(w2); fmt.Sprint(got) != fmt.Sprint([]int64{id}) {
-		t.Fatalf("w2's offers after the expiry %v", got)
-	}
+	// At its time the offer is expired for the feeds at once; reading them moves nothing
+	// on: w2 is offered the work at the closer's next tick.
 	if got := e.offerWork(w1); len(got) != 0 {
 		t.Fatalf("w1 still holds the expired offer: %v", got)
+	}
+	if got := e.offerWork(w2); len(got) != 0 {
+		t.Fatalf("reading a feed moved the expired offer on: w2's offers %v", got)
+	}
+	e.closerTick()
+	if got := e.offerWork(w2); fmt.Sprint(got) != fmt.Sprint([]int64{id}) {
+		t.Fatalf("w2's offers after the expiry %v", got)
 	}
 	e.refused(409, "state", "expired", "POST", fmt.Sprintf("/v1/work/%d/accept", id), w1.token, nil)
 	got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil)
@@ -193,6 +212,7 @@ func TestUrgentOffersExpireToTheNextFanOut(t *testing.T) {
 		t.Fatalf("decline %v", d)
 	}
 	e.clock.Step(30 * time.Second)
+	e.closerTick()
 	if got := e.offerWork(ws[2]); fmt.Sprint(got) != fmt.Sprint([]int64{id}) {
 		t.Fatalf("the third driver's offers %v", got)
 	}
@@ -453,5 +473,118 @@ func TestSlotWithinTheUnionOfWindowsAndShifts(t *testing.T) {
 		if r.status == 200 {
 			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
 		}
+	}
+}
+
+// TestReadingOffersWritesNothing: the feeds are reads. An offer past its time is expired
+// for them at once (its worker's feed leaves it out) while its row, its work, the work's
+// history and the workers' last assignment stay as they were; the worker's accept is
+// refused with 409 naming the rule, and that write path moves the work on (the offer
+// expired, the next worker offered it). Another member may not read the feed. Before,
+// every read of a feed moved on every due offer of the co-op, up to 1,000 work items.
+func TestReadingOffersWritesNothing(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.Work = policy.WorkRules{OfferTimeoutSeconds: 60}
+	e := newEnv(t, pol)
+	c := e.customer("Rita Rider")
+	w1, w2 := e.worker("Dan Driver"), e.worker("Eve Driver")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1500, 0))["id"])
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w1.id {
+		t.Fatalf("offer %v", o)
+	}
+	// What moving the offer on would write, as the owner reads it.
+	rows := func() string {
+		t.Helper()
+		var s string
+		if err := e.owner.QueryRow(t.Context(), `SELECT concat_ws(' | ',
+				(SELECT string_agg(concat_ws(',', id, worker_id, status, expires_at), ';' ORDER BY id) FROM offers WHERE work_id = $1),
+				(SELECT concat_ws(',', state, worker_id, updated_at) FROM work_items WHERE id = $1),
+				(SELECT count(*) FROM work_history WHERE work_id = $1),
+				(SELECT string_agg(concat_ws(',', id, last_assigned_at), ';' ORDER BY id) FROM members))`, id).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	status := func() string {
+		t.Helper()
+		var s string
+		if err := e.owner.QueryRow(t.Context(), `SELECT status FROM offers WHERE work_id = $1 AND worker_id = $2`, id, w1.id).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	e.clock.Step(61 * time.Second)
+	before := rows()
+	if got := e.offerWork(w1); len(got) != 0 {
+		t.Fatalf("w1's feed lists the expired offer: %v", got)
+	}
+	for _, w := range []who{w1, w2} {
+		e.must(200, "GET", fmt.Sprintf("/v1/members/%d/offers?limit=100", w.id), w.token, nil)
+		e.must(200, "GET", fmt.Sprintf("/v1/members/%d/work", w.id), w.token, nil)
+		e.must(200, "GET", fmt.Sprintf("/v1/members/%d/work?scope=scheduled", w.id), w.token, nil)
+	}
+	if got := e.offerWork(w2); len(got) != 0 {
+		t.Fatalf("w2 was offered the work by a read: %v", got)
+	}
+	if after := rows(); after != before {
+		t.Fatalf("reading the feeds wrote:\n%s\n->\n%s", before, after)
+	}
+	if got := status(); got != "offered" {
+		t.Fatalf("the offer's row after the reads: %s, want it unchanged (offered)", got)
+	}
+	e.refused(403, "", "own data", "GET", fmt.Sprintf("/v1/members/%d/offers", w1.id), w2.token, nil)
+	e.refused(403, "", "own data", "GET", fmt.Sprintf("/v1/members/%d/offers", w1.id), c.token, nil)
+
+	r := e.call("POST", fmt.Sprintf("/v1/work/%d/accept", id), w1.token, nil)
+	if errObj, _ := r.json()["error"].(map[string]any); r.status != 409 || errObj["field"] != "state" ||
+		!strings.Contains(fmt.Sprint(errObj["message"]), "your offer expired: an offer stands for 1m0s (the policy's work.offerTimeoutSeconds)") {
+		t.Fatalf("accepting the expired offer: %d %s", r.status, r.body)
+	}
+	if got := status(); got != "expired" {
+		t.Fatalf("the offer after the refused accept: %s, want expired", got)
+	}
+	if got := e.offerWork(w2); fmt.Sprint(got) != fmt.Sprint([]int64{id}) {
+		t.Fatalf("w2's offers after the refused accept %v", got)
+	}
+}
+
+// TestAcceptJudgesTheDeadlineInItsTransaction: an offer whose time comes between the
+// moment accepting moves the due offers on and its own transaction is refused there (409
+// naming the rule), and nothing of the accept is written; the closer then moves it on.
+func TestAcceptJudgesTheDeadlineInItsTransaction(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.Work = policy.WorkRules{OfferTimeoutSeconds: 60}
+	clock := clocktesting.NewFakeClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	// armed: the service's next reading of the clock (the accept's move of the due
+	// offers, in a transaction of its own) sees the time before the deadline, and every
+	// later one (the accept's own transaction) a second after it.
+	var armed atomic.Bool
+	e := newEnvWith(t, Config{Policy: pol, Now: func() time.Time {
+		now := clock.Now()
+		if armed.CompareAndSwap(true, false) {
+			clock.Step(time.Second)
+		}
+		return now
+	}})
+	c := e.customer("Rita Rider")
+	w1, w2 := e.worker("Dan Driver"), e.worker("Eve Driver")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1500, 0))["id"])
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); o["expiresAt"] != "2026-12-01T09:01:00Z" {
+		t.Fatalf("offer %v", o)
+	}
+	clock.Step(59*time.Second + 500*time.Millisecond)
+	armed.Store(true)
+	e.refused(409, "state", "your offer expired", "POST", fmt.Sprintf("/v1/work/%d/accept", id), w1.token, nil)
+	if armed.Load() {
+		t.Fatal("the service did not read its clock")
+	}
+	var status, state string
+	if err := e.owner.QueryRow(t.Context(), `SELECT o.status, w.state FROM offers o JOIN work_items w ON w.id = o.work_id WHERE o.work_id = $1 AND o.worker_id = $2`,
+		id, w1.id).Scan(&status, &state); err != nil || status != "offered" || state != "offered" {
+		t.Fatalf("after the refused accept the offer is %s and the work %s (%v): the refusal came from elsewhere than the accept's transaction", status, state, err)
+	}
+	e.closerTick()
+	if got := e.offerWork(w2); fmt.Sprint(got) != fmt.Sprint([]int64{id}) {
+		t.Fatalf("w2's offers after the closer's tick %v", got)
 	}
 }

@@ -255,9 +255,11 @@ func overlapError(worker int64, b Work) error {
 		worker, b.StartsAt.UTC().Format(time.RFC3339), b.EndsAt.UTC().Format(time.RFC3339), b.ID))
 }
 
-// expireOffers moves on every work item whose offers expired at the service's clock
-// (lazily: reads of the feeds and of work, matches, accepts and declines call it, and the
-// background closer every CloseInterval). Each item is handled in its own transaction.
+// expireOffers moves on every work item whose offers expired at the service's clock: the
+// background closer calls it every CloseInterval. Reads of the feeds do not: for them an
+// offer past its time is expired at once (offerStatusAt, and the feeds' and matching's
+// expires_at > now); accepts, declines and the read of one work item move on that item
+// (expireWork). Each item is handled in its own transaction.
 func (s *Server) expireOffers(ctx context.Context) error {
 	pol, err := s.currentPolicy()
 	if err != nil {
@@ -362,7 +364,7 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 		return illegal(w.State, stAccepted)
 	}
 	return s.changeOffer(r, p, noWorker, func(tx pgx.Tx, q work.Store, w *Work, pol *policy.Policy, worker int64) (any, error) {
-		status, _, err := q.OfferStatus(r.Context(), w.ID, worker)
+		status, expires, err := q.OfferStatus(r.Context(), w.ID, worker)
 		if errors.Is(err, store.ErrNotFound) {
 			if w.CustomerID == p.memberID {
 				return nil, forbidden("only the worker on this work may do this")
@@ -372,9 +374,13 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Judged in this transaction on the service's clock: an offer whose time came after
+		// changeOffer moved the due ones on is expired too.
+		status = offerStatusAt(status, expires, s.now())
 		switch {
 		case status == "expired":
-			return nil, conflict("state", fmt.Sprintf("your offer expired after %s and went to the next worker", pol.Work.OfferTimeout()))
+			return nil, conflict("state", fmt.Sprintf("your offer expired: an offer stands for %s (the policy's work.offerTimeoutSeconds), then the work goes to the next worker",
+				pol.Work.OfferTimeout()))
 		case status == "withdrawn" && w.State != stCancelled:
 			return nil, conflict("state", "another worker accepted this work first")
 		case status != "offered" || w.State != stOffered:
@@ -446,11 +452,11 @@ func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
 		return conflict("state", fmt.Sprintf("work in state %s has no open offer staff can decline", w.State))
 	}
 	return s.changeOffer(r, p, noWorker, func(tx pgx.Tx, q work.Store, w *Work, pol *policy.Policy, worker int64) (any, error) {
-		status, _, err := q.OfferStatus(r.Context(), w.ID, worker)
+		status, expires, err := q.OfferStatus(r.Context(), w.ID, worker)
 		if err != nil {
 			return nil, asNotFound(err, "work")
 		}
-		if w.State != stOffered || status != "offered" {
+		if w.State != stOffered || offerStatusAt(status, expires, s.now()) != "offered" {
 			return nil, conflict("state", fmt.Sprintf("work in state %s has no open offer to decline", w.State))
 		}
 		if err := q.ResolveOffer(r.Context(), w.ID, worker, "declined"); err != nil {

@@ -282,7 +282,9 @@ func actor(p principal) *int64 {
 }
 
 // getWork shows a work item, its history and its payment to the customer, the worker,
-// anyone offered it, and staff; to anyone else it does not exist.
+// anyone offered it, and staff; to anyone else it does not exist. Its offers past their
+// time are moved on first (expireWork, this item only): the state and worker it answers
+// then depend on whom fair matching chooses next, which a read cannot derive.
 func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {

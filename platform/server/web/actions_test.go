@@ -521,3 +521,61 @@ func TestOfferFoundBeyondAThousandOffers(t *testing.T) {
 		t.Error("the page still offers to accept work Ana took")
 	}
 }
+
+// An offer past its time is gone from its worker's home page and offers page at once, and
+// reading them writes nothing (the offer's row and its work stay as they were); accepting
+// it is refused (409), which moves the work on to the next worker; its page says the
+// offer expired and has no Accept. Before, every read of the offer feed moved on every
+// due offer of the co-op.
+func TestExpiredOfferOnThePages(t *testing.T) {
+	c := newCoop(t)
+	ana, _ := c.member("Ana Driver", "worker")
+	bea, _ := c.member("Bea Driver", "worker")
+	_, custTok := c.member("Cy Rider", "customer")
+	work := c.request(custTok, 1000) // offered to Ana, for the default 300 seconds
+	rows := func() string {
+		t.Helper()
+		var s string
+		if err := c.owner.QueryRow(t.Context(), `SELECT concat_ws(' | ',
+				(SELECT string_agg(concat_ws(',', id, worker_id, status, expires_at), ';' ORDER BY id) FROM offers WHERE work_id = $1),
+				(SELECT concat_ws(',', state, worker_id, updated_at) FROM work_items WHERE id = $1),
+				(SELECT count(*) FROM work_history WHERE work_id = $1))`, work).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	acceptID := fmt.Sprintf(`id="accept-%d"`, work)
+	if p := s.do("GET", "/app/home", nil); !strings.Contains(p.body, acceptID) {
+		t.Fatal("Ana's home page does not offer her the work")
+	}
+	c.clock.Step(301 * time.Second)
+	before := rows()
+	if !strings.Contains(before, ",offered,") {
+		t.Fatalf("the offer before the reads: %s", before)
+	}
+	for _, path := range []string{"/app/home", "/app/offers"} {
+		if p := s.do("GET", path, nil); p.status != http.StatusOK || strings.Contains(p.body, acceptID) {
+			t.Errorf("%s: %d, still offers the expired work: %v", path, p.status, strings.Contains(p.body, acceptID))
+		}
+	}
+	if after := rows(); after != before {
+		t.Fatalf("reading the pages wrote:\n%s\n->\n%s", before, after)
+	}
+	if p := s.do("POST", fmt.Sprintf("/app/work/%d/accept", work), url.Values{"csrf": {csrf}}); p.status != http.StatusConflict || !strings.Contains(p.body, "your offer expired") {
+		t.Fatalf("accepting the expired offer: %d %.300s", p.status, p.body)
+	}
+	if after := rows(); !strings.Contains(after, fmt.Sprintf("%d,expired,", ana)) || !strings.Contains(after, fmt.Sprintf("%d,offered,", bea)) {
+		t.Fatalf("after the refused accept: %s, want Ana's offer expired and Bea's standing", after)
+	}
+	p := s.do("GET", fmt.Sprintf("/app/work/%d", work), nil)
+	if p.status != http.StatusOK || !strings.Contains(p.body, `id="offer-expired"`) || strings.Contains(p.body, fmt.Sprintf(`action="/app/work/%d/accept"`, work)) {
+		t.Fatalf("the work's page for Ana: %d, says expired: %v", p.status, strings.Contains(p.body, `id="offer-expired"`))
+	}
+	bs := c.session(t)
+	bs.signIn(c.code(bea))
+	if p := bs.do("GET", "/app/home", nil); !strings.Contains(p.body, acceptID) {
+		t.Error("Bea's home page does not offer her the work")
+	}
+}

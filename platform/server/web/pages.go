@@ -280,7 +280,9 @@ type workData struct {
 	// Offered: an offer of this work to the member stands (urgent work names no worker
 	// until one accepts).
 	Offered bool
-	PayKey  string
+	// OfferExpired: the member's latest offer of this work is past its time.
+	OfferExpired bool
+	PayKey       string
 }
 
 // offerFeed is the API's page of a worker's standing offers (GET /v1/members/{id}/offers),
@@ -336,16 +338,20 @@ func (a *App) showWork(q *req, status int, errs, form map[string]string) {
 	d.IsCustomer = d.W.CustomerID == q.member.ID
 	// The member's own offer of it, in one query however many offers they hold: urgent
 	// work is offered to several workers at once and names none of them as its worker.
-	if d.W.State == "offered" && q.member.Has("worker") {
+	// An offer past its time is expired, whether or not the service has moved it on.
+	if q.member.Has("worker") && !d.IsCustomer {
 		st, err := a.cfg.Backend.OfferStatus(q.r.Context(), q.member.ID, id)
 		if err != nil {
 			a.log.Error("reading an offer failed", "workId", id, "error", err)
 			a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
 			return
 		}
-		d.Offered = st == "offered"
+		d.Offered = d.W.State == "offered" && st == "offered"
+		d.OfferExpired = st == "expired"
 	}
-	d.W.Next = nextStep(d.W.State)
+	if d.W.Next = nextStep(d.W.State); d.W.State == "offered" && !d.Offered {
+		d.W.Next = "" // accepting needs an offer that stands
+	}
 	d.PayKey = randomToken()
 	a.render(q, status, "work", "work.title", page{Data: d, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "home"})
 }
