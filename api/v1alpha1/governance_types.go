@@ -92,6 +92,11 @@ type ApplyingProposal struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=8192
 	OldValue string `json:"oldValue,omitempty"`
+
+	// closedAt is when the proposal's vote closed. With id it names the proposal: a
+	// database restored to an earlier point numbers its new proposals again.
+	// +optional
+	ClosedAt *metav1.Time `json:"closedAt,omitempty"`
 }
 
 // AppliedProposal is a passed proposal the operator applied to the spec.

@@ -19,6 +19,7 @@ package governance
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -86,5 +87,40 @@ func TestSpecPartRoundTrip(t *testing.T) {
 	// A new fee split replaces the whole part: funds left out are gone.
 	if err := SetSpecPart(coop, "feeSplit", json.RawMessage(`{"platformFeeBasisPoints":100}`)); err != nil || len(coop.Spec.FeeSplit.Funds) != 0 {
 		t.Fatalf("funds %v, %v", coop.Spec.FeeSplit.Funds, err)
+	}
+}
+
+// TestTheEntryBeingAppliedIsOfOneProposal: the entry of a change being applied names its
+// proposal by number and close time. A proposal of the same number closed at another time
+// (a database restored to an earlier point numbers its new proposals again) is not taken for
+// the interrupted one: not put first, not judged by the rules the entry kept, and the entry
+// does not count as waiting. An entry written without a close time matches by number.
+func TestTheEntryBeingAppliedIsOfOneProposal(t *testing.T) {
+	closed := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	entry := &coopv1.ApplyingProposal{ID: 3, Field: policy.PartGovernance, OldValue: `{"model":"consent","quorumPercent":10,"approvalPercent":50}`,
+		ClosedAt: &metav1.Time{Time: closed}}
+	same := tally.Closed{ID: 3, Field: policy.PartGovernance, ClosedAt: closed.Add(300 * time.Millisecond)} // kept to the second
+	renumbered := tally.Closed{ID: 3, Field: policy.PartGovernance, ClosedAt: closed.Add(2 * time.Hour)}
+	other := tally.Closed{ID: 1, Field: policy.PartFeeSplit, ClosedAt: closed}
+
+	if !notes(entry, same) || notes(entry, renumbered) || notes(nil, same) {
+		t.Errorf("notes: same %t, renumbered %t; want true, false", notes(entry, same), notes(entry, renumbered))
+	}
+	if !notes(&coopv1.ApplyingProposal{ID: 3}, renumbered) {
+		t.Error("an entry without a close time must match by number")
+	}
+	if got := resumeFirst([]tally.Closed{other, renumbered}, entry); got[0].ID != other.ID {
+		t.Errorf("a renumbered proposal was put first: %v", got)
+	}
+	if got := resumeFirst([]tally.Closed{other, same}, entry); got[0].ID != same.ID {
+		t.Errorf("the interrupted proposal was not put first: %v", got)
+	}
+	coop := &coopv1.Cooperative{Spec: coopv1.CooperativeSpec{Governance: coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50}},
+		Status: coopv1.CooperativeStatus{Governance: &coopv1.GovernanceStatus{Applying: entry}}}
+	if got := rulesBefore(coop, renumbered); got.QuorumPercent != 50 {
+		t.Errorf("a renumbered proposal was judged by the rules the entry kept: %+v", got)
+	}
+	if got := rulesBefore(coop, same); got.QuorumPercent != 10 {
+		t.Errorf("the interrupted change of the rules was not judged by the rules it replaced: %+v", got)
 	}
 }

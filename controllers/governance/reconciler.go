@@ -197,7 +197,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	pending := resumeFirst(waiting, applyingOf(&coop))
 	if resuming {
 		// Only the interrupted change, if it still waits (its entry is cleared below if not).
-		pending = slices.DeleteFunc(pending, func(p tally.Closed) bool { return p.ID != applyingOf(&coop).ID })
+		pending = slices.DeleteFunc(pending, func(p tally.Closed) bool { return !notes(applyingOf(&coop), p) })
 	}
 	for _, p := range pending {
 		if err := r.applyOne(ctx, &coop, conn, p); err != nil {
@@ -205,12 +205,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 	if a := applyingOf(&coop); a != nil && len(waiting) < pendingPerPass &&
-		!slices.ContainsFunc(waiting, func(p tally.Closed) bool { return p.ID == a.ID }) {
+		!slices.ContainsFunc(waiting, func(p tally.Closed) bool { return notes(a, p) }) {
 		// The proposal being applied waits no more: its outcome was written back to the
 		// database some other way. Nothing is being applied.
 		if err := r.update(ctx, &coop, func(c *coopv1.Cooperative) *statusChange {
-			if a := applyingOf(c); a != nil && !slices.ContainsFunc(waiting, func(p tally.Closed) bool { return p.ID == a.ID }) {
-				return &statusChange{done: a.ID}
+			if a := applyingOf(c); a != nil && !slices.ContainsFunc(waiting, func(p tally.Closed) bool { return notes(a, p) }) {
+				return &statusChange{done: a}
 			}
 			return nil
 		}); err != nil {
@@ -234,7 +234,7 @@ func resumeFirst(pending []tally.Closed, a *coopv1.ApplyingProposal) []tally.Clo
 	if a == nil {
 		return pending
 	}
-	i := slices.IndexFunc(pending, func(p tally.Closed) bool { return p.ID == a.ID })
+	i := slices.IndexFunc(pending, func(p tally.Closed) bool { return notes(a, p) })
 	if i <= 0 {
 		return pending
 	}
@@ -282,7 +282,7 @@ type outcome struct {
 // applyOne decides one passed proposal and carries the decision out: the spec change and
 // the status record, then the write-back to the co-op's database.
 func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, conn *pgx.Conn, p tally.Closed) error {
-	closedAt := &metav1.Time{Time: p.ClosedAt}
+	closedAt := closeTime(p)
 	if coop.Status.Governance != nil && slices.ContainsFunc(coop.Status.Governance.History, func(a coopv1.AppliedProposal) bool { return sameProposal(a, p.ID, closedAt) }) {
 		// Applied before the write-back was recorded.
 		return r.writeBack(ctx, coop, conn, p.ID, tally.ApplicationApplied, fmt.Sprintf("applied to Cooperative %s", coop.Name))
@@ -299,7 +299,7 @@ func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, con
 		}
 	}
 	if err := r.update(ctx, coop, func(*coopv1.Cooperative) *statusChange {
-		return &statusChange{rec: o.record, cond: &o.cond, done: p.ID}
+		return &statusChange{rec: o.record, cond: &o.cond, done: &coopv1.ApplyingProposal{ID: p.ID, ClosedAt: closedAt}}
 	}); err != nil {
 		return err
 	}
@@ -360,7 +360,7 @@ func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result) outc
 	summary := fmt.Sprintf("%s: turnout %s%%, approval %s%%", retally.Model, retally.TurnoutPercent, retally.ApprovalPercent)
 	return outcome{state: tally.ApplicationApplied, event: "applied (" + summary + ")",
 		record: &coopv1.AppliedProposal{ID: p.ID, Field: coopv1.GovernedField(p.Field), NewValue: string(p.Value), Tally: summary,
-			ClosedAt: &metav1.Time{Time: p.ClosedAt}},
+			ClosedAt: closeTime(p)},
 		cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied,
 			Message: fmt.Sprintf("proposal %d applied: %s changed by a vote of the members", p.ID, p.Field)}}
 }
@@ -368,7 +368,7 @@ func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result) outc
 // rulesBefore are the co-op's governance rules before p: its spec's, or, for a change of
 // the rules themselves interrupted after its spec write, those the change replaced.
 func rulesBefore(coop *coopv1.Cooperative, p tally.Closed) policy.Governance {
-	if a := applyingOf(coop); a != nil && a.ID == p.ID && p.Field == policy.PartGovernance {
+	if a := applyingOf(coop); notes(a, p) && p.Field == policy.PartGovernance {
 		var g coopv1.Governance
 		if err := json.Unmarshal([]byte(a.OldValue), &g); err == nil {
 			return policy.GovernanceFromSpec(g)
@@ -528,14 +528,15 @@ func (r *Reconciler) writeAhead(ctx context.Context, coop *coopv1.Cooperative, p
 	var old json.RawMessage
 	var partErr error
 	err := r.update(ctx, coop, func(c *coopv1.Cooperative) *statusChange {
-		if a := applyingOf(c); a != nil && a.ID == p.ID && string(a.Field) == p.Field {
+		if a := applyingOf(c); notes(a, p) && string(a.Field) == p.Field {
 			old = json.RawMessage(a.OldValue)
 			return nil
 		}
 		if old, partErr = SpecPart(c, p.Field); partErr != nil {
 			return nil
 		}
-		return &statusChange{applying: &coopv1.ApplyingProposal{ID: p.ID, Field: coopv1.GovernedField(p.Field), OldValue: string(old)}}
+		return &statusChange{applying: &coopv1.ApplyingProposal{ID: p.ID, Field: coopv1.GovernedField(p.Field), OldValue: string(old),
+			ClosedAt: closeTime(p)}}
 	})
 	if err == nil {
 		err = partErr
@@ -551,7 +552,27 @@ func sameProposal(a coopv1.AppliedProposal, id int64, closedAt *metav1.Time) boo
 	if a.ID != id {
 		return false
 	}
-	return a.ClosedAt == nil || closedAt == nil || a.ClosedAt.Unix() == closedAt.Unix()
+	return sameClose(a.ClosedAt, closedAt)
+}
+
+// notes says whether a, the entry of the proposal being applied, is of p: by number, and
+// by close time as sameProposal (an entry without one is matched by its number).
+func notes(a *coopv1.ApplyingProposal, p tally.Closed) bool {
+	return a != nil && a.ID == p.ID && sameClose(a.ClosedAt, closeTime(p))
+}
+
+// closeTime is when p's vote closed, as status keeps it; nil when the database gives none.
+func closeTime(p tally.Closed) *metav1.Time {
+	if p.ClosedAt.IsZero() {
+		return nil
+	}
+	return &metav1.Time{Time: p.ClosedAt}
+}
+
+// sameClose compares two close times to the second, as status keeps them; a missing or
+// zero one matches any.
+func sameClose(a, b *metav1.Time) bool {
+	return a == nil || b == nil || a.IsZero() || b.IsZero() || a.Unix() == b.Unix()
 }
 
 // applyingOf is the co-op's entry of the proposal being applied, if any.
@@ -593,8 +614,9 @@ type statusChange struct {
 	cond *metav1.Condition
 	// applying is the proposal about to be applied, recorded before the spec changes.
 	applying *coopv1.ApplyingProposal
-	// done is the proposal whose outcome the write records: its applying entry goes.
-	done int64
+	// done is the entry of the proposal whose outcome the write records (its number and
+	// close time): the applying entry of that proposal goes.
+	done *coopv1.ApplyingProposal
 }
 
 // update makes the status write that change computes from the co-op (none when it returns
@@ -639,7 +661,7 @@ func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, 
 	switch {
 	case w.applying != nil:
 		gov.Applying, changed = w.applying, true
-	case w.done != 0 && gov.Applying != nil && gov.Applying.ID == w.done:
+	case w.done != nil && gov.Applying != nil && gov.Applying.ID == w.done.ID && sameClose(gov.Applying.ClosedAt, w.done.ClosedAt):
 		gov.Applying, changed = nil, true
 	}
 	conditions := slices.Clone(coop.Status.Conditions)
