@@ -249,13 +249,13 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		d := time.Since(start)
-		s.metrics.requests.WithLabelValues(pattern, r.Method, strconv.Itoa(sw.status)).Inc()
+		s.metrics.requests.WithLabelValues(pattern, methodLabel(r.Method), strconv.Itoa(sw.status)).Inc()
 		s.metrics.duration.WithLabelValues(pattern).Observe(d.Seconds())
 		probe := pattern == "/healthz" || pattern == "/readyz"
 		if sw.status >= 500 && !probe {
-			s.log.Error("request", "method", r.Method, "route", pattern, "status", sw.status, "durationMs", d.Milliseconds())
+			s.log.Error("request", "method", methodLabel(r.Method), "route", pattern, "status", sw.status, "durationMs", d.Milliseconds())
 		} else if !probe {
-			s.log.Debug("request", "method", r.Method, "route", pattern, "status", sw.status, "durationMs", d.Milliseconds())
+			s.log.Debug("request", "method", methodLabel(r.Method), "route", pattern, "status", sw.status, "durationMs", d.Milliseconds())
 		}
 	})
 }
@@ -743,4 +743,16 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// methodLabel is a request's method as a metric label and in the log: one of HTTP's
+// methods, else OTHER. A client may send any token as its method (the members' app's
+// routes take every method), and each distinct one would be a new series, without bound.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
 }

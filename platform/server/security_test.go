@@ -642,6 +642,38 @@ func TestSecurity_MetricsOnlyOnMetricsPort(t *testing.T) {
 	}
 }
 
+// TestSecurity_MethodsDoNotGrowTheMetrics: a client may send any token as a request's
+// method; the requests metric counts those as OTHER, so that nobody can add series to the
+// pod's memory and to Prometheus at will.
+func TestSecurity_MethodsDoNotGrowTheMetrics(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	api, metrics := serve(t, e.s)
+	client := apiClient(t)
+	for i := range 20 {
+		req, err := http.NewRequestWithContext(t.Context(), fmt.Sprintf("X%dMADEUP", i), api+"/app/home", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	resp, err := http.Get(metrics + "/metrics") //nolint:noctx // a test's local server
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if strings.Contains(string(b), "MADEUP") {
+		t.Errorf("a made-up method became a label of the metrics")
+	}
+	if !strings.Contains(string(b), `method="OTHER",route="/app/"} 20`) {
+		t.Errorf("the made-up methods are not counted as OTHER:\n%s", b)
+	}
+}
+
 // TestSecurity_DatabaseRefusalsClassified: what PostgreSQL refuses because of a request
 // answers 4xx, a database out of reach 503 with Retry-After; the rest stays a 500.
 func TestSecurity_DatabaseRefusalsClassified(t *testing.T) {
