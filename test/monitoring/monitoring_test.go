@@ -118,7 +118,7 @@ func TestRules(t *testing.T) {
 		}
 	}
 	sort.Strings(alerts)
-	want := []string{"CooperativeBackupOverdue", "CooperativeNotReady", "CooperativeWALArchivingFailing", "CooperatorReconcileErrors", "CostReportOpenAfterPeriod", "FederationPeerUnreachable"}
+	want := []string{"CooperativeBackupOverdue", "CooperativeNotReady", "CooperativeWALArchivingFailing", "CooperatorMetricsDown", "CooperatorReconcileErrors", "CostReportOpenAfterPeriod", "FederationPeerUnreachable"}
 	if strings.Join(alerts, " ") != strings.Join(want, " ") {
 		t.Errorf("alerts %v, want %v", alerts, want)
 	}
