@@ -23,12 +23,10 @@ import (
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron"
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
@@ -37,16 +35,6 @@ import (
 // it is due before the co-op's backups count as overdue. The tolerance is the schedule's
 // own interval when that is shorter: a backup every five minutes is overdue after ten.
 const MaxBackupTolerance = time.Hour
-
-// backupLastCompleted is the time of each co-op's last completed backup. A timestamp, not
-// an age: Prometheus computes the age (time() - metric) and alerts on it without the
-// operator having to update the gauge every second.
-var backupLastCompleted = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-	Name: "cooperator_backup_last_completed_timestamp_seconds",
-	Help: "Unix time of the last completed base backup holding each co-op's database (its own Cluster's, or the hub's shared Cluster's for the shared tier).",
-}, []string{"cooperative"})
-
-func init() { metrics.Registry.MustRegister(backupLastCompleted) }
 
 // BackupVerdict is what the backups of a Cluster say about a co-op's data.
 type BackupVerdict struct {
@@ -215,14 +203,12 @@ func scheduleDeadline(sched cron.Schedule, completedAt time.Time) (time.Time, er
 }
 
 // setBackupCondition writes the verdict on BackupReady, records the last completed backup
-// in status (backupRecord, of the Cluster whose server name is serverName) and the metric,
-// and returns when to look again.
+// in status (backupRecord, of the Cluster whose server name is serverName; the metric
+// cooperator_backup_last_completed_timestamp_seconds reads it), and returns when to look
+// again.
 func setBackupCondition(s *scope, v BackupVerdict, serverName string) time.Duration {
 	if v.LastCompleted != nil {
 		s.coop.Status.LastBackup = backupRecord(v.LastCompleted, serverName)
-	}
-	if lb := s.coop.Status.LastBackup; lb != nil && lb.Time != nil {
-		backupLastCompleted.WithLabelValues(s.coop.Name).Set(float64(lb.Time.Unix()))
 	}
 	s.setCondition(coopv1.ConditionBackupReady, v.Status, v.Reason, v.Message)
 	return v.RecheckAfter
@@ -238,9 +224,6 @@ func backupRecord(b *cnpgv1.Backup, serverName string) *coopv1.BackupRecord {
 	}
 	return r
 }
-
-// forgetBackupMetric removes a deleted co-op's series.
-func forgetBackupMetric(name string) { backupLastCompleted.DeleteLabelValues(name) }
 
 // archivingCondition is CloudNativePG's ContinuousArchiving condition of a Cluster, nil
 // when it has not reported one.

@@ -17,15 +17,21 @@ limitations under the License.
 package cooperative
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
@@ -125,22 +131,47 @@ func TestJudgeBackupsHonestBackupStatus(t *testing.T) {
 	}
 }
 
-// Issue 10, point 5: Prometheus sees the time of each co-op's last completed backup.
-func TestSetBackupConditionExportsLastBackupTimestamp(t *testing.T) {
+// Issue 10, point 5: Prometheus sees the time of each co-op's last completed backup, as
+// its status records it (so the series survives a restart of the operator and goes with
+// the co-op), and none for a suspended co-op, whose record the operator does not keep.
+func TestTheLastBackupTimestampIsReadFromStatus(t *testing.T) {
 	stopped := time.Date(2026, 12, 5, 3, 5, 0, 0, time.UTC)
 	b := backupAt("b1", cnpgv1.BackupPhaseCompleted, stopped)
 	s := &scope{coop: &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "metric-coop"}}}
 	setBackupCondition(s, BackupVerdict{Status: metav1.ConditionTrue, Reason: coopv1.ReasonReady, LastCompleted: &b}, "")
-	if got := testutil.ToFloat64(backupLastCompleted.WithLabelValues("metric-coop")); got != float64(stopped.Unix()) {
-		t.Errorf("cooperator_backup_last_completed_timestamp_seconds = %v, want %v", got, stopped.Unix())
-	}
 	if s.coop.Status.LastBackup == nil || s.coop.Status.LastBackup.Name != "b1" {
-		t.Errorf("lastBackup = %+v", s.coop.Status.LastBackup)
+		t.Fatalf("lastBackup = %+v", s.coop.Status.LastBackup)
 	}
-	forgetBackupMetric("metric-coop")
-	if n := testutil.CollectAndCount(backupLastCompleted, "cooperator_backup_last_completed_timestamp_seconds"); n != 0 {
-		t.Errorf("%d series left after the co-op went", n)
+	suspended := s.coop.DeepCopy()
+	suspended.Name, suspended.Spec.Suspend = "suspended-coop", true
+	none := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "new-coop"}}
+	scheme := runtime.NewScheme()
+	if err := coopv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
 	}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(s.coop, suspended, none).Build()
+	want := fmt.Sprintf(`# HELP cooperator_backup_last_completed_timestamp_seconds %s
+# TYPE cooperator_backup_last_completed_timestamp_seconds gauge
+cooperator_backup_last_completed_timestamp_seconds{cooperative="metric-coop"} %d
+`, "Unix time of the last completed base backup holding the co-op's database (its own Cluster's, or the hub's shared Cluster's for the shared tier), as its status.lastBackup records it; absent before the first, and while the co-op is suspended (the operator then records none).", stopped.Unix())
+	if err := testutil.CollectAndCompare(collectorOf(c), strings.NewReader(want), "cooperator_backup_last_completed_timestamp_seconds"); err != nil {
+		t.Error(err)
+	}
+}
+
+// collectorOf is the co-ops' state metrics read from r.
+func collectorOf(r client.Reader) prometheus.Collector { return readCollector{r} }
+
+type readCollector struct{ r client.Reader }
+
+func (c readCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{readyDesc, conditionDesc, archivingDesc, backupLastCompletedDesc} {
+		ch <- d
+	}
+}
+
+func (c readCollector) Collect(ch chan<- prometheus.Metric) {
+	collectCooperatives(context.Background(), c.r, ch)
 }
 
 // Failed Backup objects go once they are more than a day (the margin) older than the first

@@ -146,7 +146,6 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	s.gone = true
-	forgetBackupMetric(coop.Name)
 	log.FromContext(ctx).Info("Removed co-op tenant", "cooperative", coop.Name, "deletionPolicy", coop.Spec.DeletionPolicy)
 	return ctrl.Result{}, nil
 }

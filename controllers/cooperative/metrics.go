@@ -42,10 +42,15 @@ var (
 	archivingDesc = prometheus.NewDesc("cooperator_database_continuous_archiving",
 		"1 when the co-op's CloudNativePG Cluster reports WAL archiving working (its ContinuousArchiving condition True), 0 when it reports it failing; absent before the Cluster reports either.",
 		[]string{"cooperative", "cluster"}, nil)
+	// A timestamp, not an age: Prometheus computes the age (time() - metric). Read from
+	// status, it survives the operator's restarts and goes with the co-op.
+	backupLastCompletedDesc = prometheus.NewDesc("cooperator_backup_last_completed_timestamp_seconds",
+		"Unix time of the last completed base backup holding the co-op's database (its own Cluster's, or the hub's shared Cluster's for the shared tier), as its status.lastBackup records it; absent before the first, and while the co-op is suspended (the operator then records none).",
+		[]string{"cooperative"}, nil)
 )
 
 // coopState reads the manager's cache once SetupWithManager gave it.
-var coopState = statemetrics.MustRegister(collectCooperatives, readyDesc, conditionDesc, archivingDesc)
+var coopState = statemetrics.MustRegister(collectCooperatives, readyDesc, conditionDesc, archivingDesc, backupLastCompletedDesc)
 
 // collectCooperatives reads the Cooperatives and the co-ops' Clusters.
 func collectCooperatives(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric) {
@@ -55,6 +60,9 @@ func collectCooperatives(ctx context.Context, r client.Reader, ch chan<- prometh
 		for _, cond := range c.Status.Conditions {
 			ch <- prometheus.MustNewConstMetric(conditionDesc, prometheus.GaugeValue,
 				statemetrics.Bool(cond.Status == metav1.ConditionTrue), c.Name, cond.Type)
+		}
+		if lb := c.Status.LastBackup; lb != nil && lb.Time != nil && !c.Spec.Suspend {
+			ch <- prometheus.MustNewConstMetric(backupLastCompletedDesc, prometheus.GaugeValue, float64(lb.Time.Unix()), c.Name)
 		}
 	})
 	statemetrics.Each(ctx, r, &cnpgv1.ClusterList{}, func(cl *cnpgv1.Cluster) {
