@@ -351,7 +351,9 @@ func resourceInt(v int64) *resource.Quantity { return resource.NewQuantity(v, re
 // templates and backups that change what it must do.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Recorder = InCooperativeNamespace(r.Recorder)
-	coopState.SetReader(mgr.GetCache())
+	if err := coopState.ReadWhenLeader(mgr, mgr.GetCache()); err != nil {
+		return err
+	}
 	byPlan := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Plan == obj.GetName() })
 	})

@@ -74,7 +74,9 @@ type Reconciler struct {
 
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	reportState.SetReader(mgr.GetCache())
+	if err := reportState.ReadWhenLeader(mgr, mgr.GetCache()); err != nil {
+		return err
+	}
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
 	}

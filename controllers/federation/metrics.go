@@ -35,8 +35,6 @@ var peerReachableDesc = prometheus.NewDesc("cooperator_federation_peer_reachable
 
 var peerState = statemetrics.MustRegister(collectPeers, peerReachableDesc)
 
-// registerStateMetrics makes the metrics read from r, the manager's cache.
-func registerStateMetrics(r client.Reader) { peerState.SetReader(r) }
 
 func collectPeers(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric) {
 	var peers coopv1.FederationPeerList

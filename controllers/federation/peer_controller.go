@@ -417,7 +417,9 @@ func refused(c *coopv1.Cooperative) bool {
 // federationpeer-mirrors counts the co-ops mirrored each way when one of them changes, without
 // contacting the peer.
 func (r *FederationPeerReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	registerStateMetrics(mgr.GetCache())
+	if err := peerState.ReadWhenLeader(mgr, mgr.GetCache()); err != nil {
+		return err
+	}
 	bySecret := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		if obj.GetNamespace() != r.Hub.OperatorNamespace {
 			return nil

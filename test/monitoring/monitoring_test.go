@@ -30,9 +30,11 @@ import (
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	"github.com/go-logr/logr"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -293,4 +295,98 @@ func freeAddress(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// TestOnlyTheLeaderExportsTheState: with several replicas, every replica's cache holds the
+// co-ops, but only the elected one exports their state; a series from each would double
+// every sum of a dashboard and every alert. The test holds the lease for another replica,
+// shows the waiting replica's synced cache holds a co-op its /metrics does not report, then
+// lets the lease go.
+func TestOnlyTheLeaderExportsTheState(t *testing.T) {
+	ctrl.SetLogger(logr.Discard())
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: manager.Scheme()})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	c := env.Client
+
+	opts := manager.DefaultOptions()
+	addr := freeAddress(t)
+	opts.MetricsBindAddress = addr
+	opts.HealthProbeBindAddress = "0"
+	opts.LeaderElection = true
+	opts.Webhooks = false
+	opts.SkipControllerNameValidation = true
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opts.Hub.OperatorNamespace}}); err != nil {
+		t.Fatal(err)
+	}
+	// Another replica holds the lease.
+	now := metav1.NewMicroTime(time.Now())
+	lease := &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Namespace: opts.Hub.OperatorNamespace, Name: "cooperator.coop.cooperator.dev"},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("another-replica"), LeaseDurationSeconds: ptr.To[int32](3600),
+			AcquireTime: &now, RenewTime: &now},
+	}
+	if err := c.Create(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	coop, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	token, err := harness.MetricsToken(ctx, c, "prometheus", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := manager.New(env.Cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
+
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		t.Fatal("the cache did not sync")
+	}
+	var cached coopv1.Cooperative
+	if err := mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(coop), &cached); err != nil {
+		t.Fatalf("the waiting replica's cache does not hold the co-op: %v", err)
+	}
+	const series = `cooperator_cooperative_ready{cooperative="fairride-lyon"}`
+	scrape := func() string {
+		code, body := harness.ScrapeMetrics(ctx, addr, token)
+		if code != http.StatusOK {
+			return ""
+		}
+		return body
+	}
+	var body string
+	for deadline := time.Now().Add(time.Minute); body == "" && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		body = scrape()
+	}
+	if body == "" {
+		t.Fatal("the metrics endpoint did not answer")
+	}
+	if strings.Contains(body, series) {
+		t.Fatalf("a replica that is not the leader exports %s", series)
+	}
+
+	// The other replica is gone: its lease goes, this one is elected and exports the state.
+	if err := c.Delete(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(body, series) && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		body = scrape()
+	}
+	if !strings.Contains(body, series) {
+		t.Errorf("the elected replica does not export %s", series)
+	}
 }

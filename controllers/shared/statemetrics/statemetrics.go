@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
@@ -57,6 +58,19 @@ func MustRegister(collect CollectFunc, descs ...*prometheus.Desc) *Collector {
 
 // SetReader makes the metrics read from r, the manager's cache.
 func (c *Collector) SetReader(r client.Reader) { c.reader.Store(&r) }
+
+// ReadWhenLeader makes the metrics read from r (the manager's cache) once mgr elects this
+// replica leader: with several replicas, only the one that reconciles exports the state.
+// Every replica's cache holds the objects, and a series from each would double every sum
+// of a dashboard and every alert. (A replica that loses the lease exits.)
+func (c *Collector) ReadWhenLeader(mgr manager.Manager, r client.Reader) error {
+	// A runnable that does not say otherwise runs on the leader only.
+	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		c.SetReader(r)
+		<-ctx.Done()
+		return nil
+	}))
+}
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
