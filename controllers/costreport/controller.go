@@ -22,10 +22,8 @@ package costreport
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,7 +32,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/costreport/allocation"
@@ -50,15 +47,6 @@ const FieldOwner = ssa.FieldOwner
 // the first sample after the boundary, within one metering interval). The report waits
 // longer while the metering has not marked it metered through the period's end.
 const DefaultFinalizeDelay = 15 * time.Minute
-
-var costAmount = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-	Name: "cooperator_cost_amount",
-	Help: "The amount of a co-op's share of a period's bill, as the CostReport last computed it.",
-}, []string{"cooperative", "period", "currency"})
-
-func init() {
-	metrics.Registry.MustRegister(costAmount)
-}
 
 // Reconciler reconciles CostReports.
 type Reconciler struct {
@@ -132,7 +120,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.writeStatus(ctx, report, status); err != nil {
 		return ctrl.Result{}, err
 	}
-	recordAmounts(report.Name, report.Spec.Currency, status.Lines)
 	if report.Spec.Final {
 		return ctrl.Result{}, nil
 	}
@@ -238,16 +225,4 @@ func (r *Reconciler) finalize(ctx context.Context, name string) error {
 		return fmt.Errorf("finalizing CostReport %s: %w", name, err)
 	}
 	return nil
-}
-
-// recordAmounts sets the period's amount gauges from its lines. The lines replace the
-// period's series, so a co-op that left drops out. The gauge is for display; amounts stay
-// exact decimal strings in the report.
-func recordAmounts(period, currency string, lines []coopv1.CostLine) {
-	costAmount.DeletePartialMatch(prometheus.Labels{"period": period})
-	for _, l := range lines {
-		if c, err := strconv.ParseFloat(l.Amount, 64); err == nil {
-			costAmount.WithLabelValues(l.Cooperative, period, currency).Set(c)
-		}
-	}
 }

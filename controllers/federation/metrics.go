@@ -35,7 +35,6 @@ var peerReachableDesc = prometheus.NewDesc("cooperator_federation_peer_reachable
 
 var peerState = statemetrics.MustRegister(collectPeers, peerReachableDesc)
 
-
 func collectPeers(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric) {
 	var peers coopv1.FederationPeerList
 	if err := r.List(ctx, &peers, client.UnsafeDisableDeepCopy); err != nil {

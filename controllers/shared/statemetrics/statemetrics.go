@@ -62,12 +62,14 @@ func (c *Collector) SetReader(r client.Reader) { c.reader.Store(&r) }
 // ReadWhenLeader makes the metrics read from r (the manager's cache) once mgr elects this
 // replica leader: with several replicas, only the one that reconciles exports the state.
 // Every replica's cache holds the objects, and a series from each would double every sum
-// of a dashboard and every alert. (A replica that loses the lease exits.)
+// of a dashboard and every alert. (A replica that loses the lease exits.) Once the manager
+// stops, nothing is read.
 func (c *Collector) ReadWhenLeader(mgr manager.Manager, r client.Reader) error {
 	// A runnable that does not say otherwise runs on the leader only.
 	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
 		c.SetReader(r)
 		<-ctx.Done()
+		c.reader.Store(nil)
 		return nil
 	}))
 }
