@@ -37,8 +37,8 @@ var (
 	readyDesc = prometheus.NewDesc("cooperator_cooperative_ready",
 		"1 when the co-op's Ready condition is True, 0 otherwise.", []string{"cooperative"}, nil)
 	conditionDesc = prometheus.NewDesc("cooperator_cooperative_condition",
-		"1 when the co-op's condition of this type is True, 0 when it is False or Unknown; one series per condition in its status.",
-		[]string{"cooperative", "condition"}, nil)
+		"1 when the co-op's condition of this type is True, 0 when it is False or Unknown; one series per condition in its status, with its reason (one of the operator's).",
+		[]string{"cooperative", "condition", "reason"}, nil)
 	archivingDesc = prometheus.NewDesc("cooperator_database_continuous_archiving",
 		"1 when the co-op's CloudNativePG Cluster reports WAL archiving working (its ContinuousArchiving condition True), 0 when it reports it failing; absent before the Cluster reports either.",
 		[]string{"cooperative", "cluster"}, nil)
@@ -59,7 +59,7 @@ func collectCooperatives(ctx context.Context, r client.Reader, ch chan<- prometh
 			statemetrics.Bool(meta.IsStatusConditionTrue(c.Status.Conditions, coopv1.ConditionReady)), c.Name)
 		for _, cond := range c.Status.Conditions {
 			ch <- prometheus.MustNewConstMetric(conditionDesc, prometheus.GaugeValue,
-				statemetrics.Bool(cond.Status == metav1.ConditionTrue), c.Name, cond.Type)
+				statemetrics.Bool(cond.Status == metav1.ConditionTrue), c.Name, cond.Type, cond.Reason)
 		}
 		if lb := c.Status.LastBackup; lb != nil && lb.Time != nil && !c.Spec.Suspend {
 			ch <- prometheus.MustNewConstMetric(backupLastCompletedDesc, prometheus.GaugeValue, float64(lb.Time.Unix()), c.Name)
