@@ -42,6 +42,9 @@ var (
 	archivingDesc = prometheus.NewDesc("cooperator_database_continuous_archiving",
 		"1 when the co-op's CloudNativePG Cluster reports WAL archiving working (its ContinuousArchiving condition True), 0 when it reports it failing; absent before the Cluster reports either.",
 		[]string{"cooperative", "cluster"}, nil)
+	sharedArchivingDesc = prometheus.NewDesc("cooperator_shared_cluster_continuous_archiving",
+		"1 when the hub's shared CloudNativePG Cluster (of every shared-tier co-op) reports WAL archiving working, 0 when it reports it failing; absent before it reports either.",
+		[]string{"namespace", "cluster"}, nil)
 	// A timestamp, not an age: Prometheus computes the age (time() - metric). Read from
 	// status, it survives the operator's restarts and goes with the co-op.
 	backupLastCompletedDesc = prometheus.NewDesc("cooperator_backup_last_completed_timestamp_seconds",
@@ -50,7 +53,7 @@ var (
 )
 
 // coopState reads the manager's cache once SetupWithManager gave it.
-var coopState = statemetrics.MustRegister(collectCooperatives, readyDesc, conditionDesc, archivingDesc, backupLastCompletedDesc)
+var coopState = statemetrics.MustRegister(collectCooperatives, readyDesc, conditionDesc, archivingDesc, sharedArchivingDesc, backupLastCompletedDesc)
 
 // collectCooperatives reads the Cooperatives and the co-ops' Clusters.
 func collectCooperatives(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric) {
@@ -65,12 +68,17 @@ func collectCooperatives(ctx context.Context, r client.Reader, ch chan<- prometh
 			ch <- prometheus.MustNewConstMetric(backupLastCompletedDesc, prometheus.GaugeValue, float64(lb.Time.Unix()), c.Name)
 		}
 	})
+	// The operator's Clusters: a co-op's (labelled with it), and the hub's shared one.
 	statemetrics.Each(ctx, r, &cnpgv1.ClusterList{}, func(cl *cnpgv1.Cluster) {
 		cond := meta.FindStatusCondition(cl.Status.Conditions, string(cnpgv1.ConditionContinuousArchiving))
 		if cond == nil || cond.Status == metav1.ConditionUnknown {
 			return
 		}
-		ch <- prometheus.MustNewConstMetric(archivingDesc, prometheus.GaugeValue,
-			statemetrics.Bool(cond.Status == metav1.ConditionTrue), cl.Labels[coopv1.LabelCooperative], cl.Name)
-	}, client.HasLabels{coopv1.LabelCooperative})
+		working := statemetrics.Bool(cond.Status == metav1.ConditionTrue)
+		if coop, ok := cl.Labels[coopv1.LabelCooperative]; ok {
+			ch <- prometheus.MustNewConstMetric(archivingDesc, prometheus.GaugeValue, working, coop, cl.Name)
+			return
+		}
+		ch <- prometheus.MustNewConstMetric(sharedArchivingDesc, prometheus.GaugeValue, working, cl.Namespace, cl.Name)
+	}, client.MatchingLabels{coopv1.LabelManagedBy: coopv1.ManagedByValue})
 }

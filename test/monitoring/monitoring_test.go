@@ -120,7 +120,7 @@ func TestRules(t *testing.T) {
 		}
 	}
 	sort.Strings(alerts)
-	want := []string{"CooperativeBackupOverdue", "CooperativeNotReady", "CooperativeWALArchivingFailing", "CooperatorMetricsDown", "CooperatorReconcileErrors", "CostReportOpenAfterPeriod", "FederationPeerUnreachable"}
+	want := []string{"CooperativeBackupOverdue", "CooperativeNotReady", "CooperativeWALArchivingFailing", "CooperatorMetricsDown", "CooperatorReconcileErrors", "CostReportOpenAfterPeriod", "FederationPeerUnreachable", "SharedClusterWALArchivingFailing"}
 	if strings.Join(alerts, " ") != strings.Join(want, " ") {
 		t.Errorf("alerts %v, want %v", alerts, want)
 	}
@@ -241,6 +241,19 @@ func TestOperatorExportsWhatTheMonitoringReads(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The hub's shared Cluster, whose WAL archiving fails too.
+	shared := &cnpgv1.Cluster{
+		ObjectMeta: metav1.ObjectMeta{Name: "shared-probe", Namespace: opts.Hub.OperatorNamespace, Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue}},
+		Spec:       cnpgv1.ClusterSpec{Instances: 1, StorageConfiguration: cnpgv1.StorageConfiguration{Size: "1Gi"}},
+	}
+	if err := c.Create(ctx, shared); err != nil {
+		t.Fatal(err)
+	}
+	shared.Status.Conditions = cluster.Status.Conditions
+	if err := c.Status().Update(ctx, shared); err != nil {
+		t.Fatal(err)
+	}
+
 	// The values tell the truth about the objects: the co-op is not Ready (it names a plan
 	// that does not exist), its Cluster's archiving fails, the sample report's period
 	// ended long ago so the report is Final, the metering opened the current period's,
@@ -249,6 +262,7 @@ func TestOperatorExportsWhatTheMonitoringReads(t *testing.T) {
 	lines := []string{
 		`cooperator_cooperative_ready{cooperative="fairride-lyon"} 0`,
 		`cooperator_database_continuous_archiving{cluster="archiving-probe",cooperative="fairride-lyon"} 0`,
+		`cooperator_shared_cluster_continuous_archiving{cluster="shared-probe",namespace="` + opts.Hub.OperatorNamespace + `"} 0`,
 		`cooperator_costreport_open{costreport="2026-11"} 0`,
 		`cooperator_costreport_period_end_timestamp_seconds{costreport="2026-11"} 1.7960832e+09`,
 		`cooperator_costreport_open{costreport="` + current + `"} 1`,
