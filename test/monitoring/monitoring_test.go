@@ -170,31 +170,8 @@ func TestOperatorExportsWhatTheMonitoringReads(t *testing.T) {
 	t.Cleanup(cancel)
 	c := env.Client
 
-	opts := manager.DefaultOptions()
-	addr := freeAddress(t)
-	opts.MetricsBindAddress = addr
-	opts.HealthProbeBindAddress = "0"
-	opts.LeaderElection = false
-	opts.Webhooks = false
-	opts.SkipControllerNameValidation = true
-	// The operator serves its metrics over HTTPS to identities bound to
-	// cooperator-metrics-reader, as a hub binds its Prometheus.
-	token, err := harness.MetricsToken(ctx, c, "prometheus", true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := manager.New(env.Cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
+	opts, addr := operatorOptions(t, false)
+	_, token := runOperator(t, env, opts)
 
 	for _, ns := range []string{opts.Hub.OperatorNamespace, "coop-fairride-lyon"} {
 		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
@@ -323,13 +300,7 @@ func TestOnlyTheLeaderExportsTheState(t *testing.T) {
 	t.Cleanup(cancel)
 	c := env.Client
 
-	opts := manager.DefaultOptions()
-	addr := freeAddress(t)
-	opts.MetricsBindAddress = addr
-	opts.HealthProbeBindAddress = "0"
-	opts.LeaderElection = true
-	opts.Webhooks = false
-	opts.SkipControllerNameValidation = true
+	opts, addr := operatorOptions(t, true)
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opts.Hub.OperatorNamespace}}); err != nil {
 		t.Fatal(err)
 	}
@@ -350,22 +321,7 @@ func TestOnlyTheLeaderExportsTheState(t *testing.T) {
 	if err := c.Create(ctx, coop); err != nil {
 		t.Fatal(err)
 	}
-	token, err := harness.MetricsToken(ctx, c, "prometheus", true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := manager.New(env.Cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
+	mgr, token := runOperator(t, env, opts)
 
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		t.Fatal("the cache did not sync")
@@ -403,4 +359,44 @@ func TestOnlyTheLeaderExportsTheState(t *testing.T) {
 	if !strings.Contains(body, series) {
 		t.Errorf("the elected replica does not export %s", series)
 	}
+}
+
+// operatorOptions are the operator's options in these tests: its metrics on a free local
+// address (returned), no probes, no webhooks.
+func operatorOptions(t *testing.T, leaderElection bool) (manager.Options, string) {
+	t.Helper()
+	opts := manager.DefaultOptions()
+	opts.MetricsBindAddress = freeAddress(t)
+	opts.HealthProbeBindAddress = "0"
+	opts.LeaderElection = leaderElection
+	opts.Webhooks = false
+	opts.SkipControllerNameValidation = true
+	return opts, opts.MetricsBindAddress
+}
+
+// runOperator runs the operator's manager until the test ends. It serves its metrics over
+// HTTPS to identities bound to cooperator-metrics-reader, as a hub binds its Prometheus:
+// token is one's.
+func runOperator(t *testing.T, env *harness.Env, opts manager.Options) (ctrl.Manager, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	token, err := harness.MetricsToken(ctx, env.Client, "prometheus", true)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	mgr, err := manager.New(env.Cfg, opts)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
+	return mgr, token
 }
