@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,7 +83,12 @@ func (r *root) importCommand() *cobra.Command {
    creates before, as for any co-op);
 4. the Cooperative is created with the annotations that make the operator restore the dump
    into the new database before the platform starts; status.origin records where it came
-   from and when it was restored. The command follows it until then.`,
+   from and when it was restored. The command follows it until then.
+
+Only what a co-op writes of itself is taken from cooperative.yaml: its name, its labels and
+annotations but the operator's (coop.cooperator.dev/), and its spec without standby,
+suspend and federation (this hub's peers are its own to declare); no owners or finalizers.
+The command says what it left out: set peers or suspension again here if wanted.`,
 		Example: "  cooperator import fairride-lyon.tar.gz\n  cooperator import ./fairride-lyon --plan-map small=standard",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -118,9 +124,17 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 	if err != nil {
 		return err
 	}
-	coop := &coopv1.Cooperative{}
-	if err := yaml.UnmarshalStrict(raw, coop); err != nil {
+	written := &coopv1.Cooperative{}
+	if err := yaml.UnmarshalStrict(raw, written); err != nil {
 		return fmt.Errorf("refusing %s: %s: %w", path, export.CooperativeFile, err)
+	}
+	if written.Name == "" {
+		return fmt.Errorf("refusing %s: %s names no Cooperative; nothing was written", path, export.CooperativeFile)
+	}
+	coop, dropped := importedCooperative(written)
+	if len(dropped) > 0 {
+		fmt.Fprintf(r.errs, "Warning: %s sets what only this hub decides, and the import leaves it out: %s. "+
+			"This hub's peers are its own to declare: set peers or suspension again here if wanted\n", export.CooperativeFile, strings.Join(dropped, "; "))
 	}
 	cl, err := r.client()
 	if err != nil {
@@ -202,6 +216,78 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 	}
 	fmt.Fprintf(out, "Imported %s; its platform starts now\n", coop.Name)
 	return nil
+}
+
+// importedCooperative is the Cooperative an import creates from the one an archive
+// describes, and what it left out. The archive is easily edited (its checksums are
+// recomputed as easily) and the import runs with the hub admin's rights, which the webhook
+// lets do what only the hub decides: so only what a co-op writes of itself is taken. Its
+// name; its labels and annotations but the operator's own (coop.cooperator.dev/, the import
+// annotations included: the command adds its own) and kubectl's last-applied copy; and its
+// spec without standby (the standby of another hub's co-op), suspend, and federation (this
+// hub's peers are its own to declare). No owners, no finalizers, nothing else of metadata.
+func importedCooperative(in *coopv1.Cooperative) (*coopv1.Cooperative, []string) {
+	var dropped []string
+	keep := func(what string, m map[string]string) map[string]string {
+		var out map[string]string
+		var left []string
+		for k, v := range m {
+			if strings.HasPrefix(k, internalAnnotationPrefix) || k == corev1.LastAppliedConfigAnnotation {
+				left = append(left, k)
+				continue
+			}
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+		if len(left) > 0 {
+			sort.Strings(left)
+			dropped = append(dropped, what+" "+quoted(left...))
+		}
+		return out
+	}
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: in.Name}, Spec: *in.Spec.DeepCopy()}
+	coop.Labels = keep("labels", in.Labels)
+	coop.Annotations = keep("annotations", in.Annotations)
+	if len(in.OwnerReferences) > 0 {
+		dropped = append(dropped, "metadata.ownerReferences")
+	}
+	if len(in.Finalizers) > 0 {
+		dropped = append(dropped, "metadata.finalizers "+quoted(in.Finalizers...))
+	}
+	if sb := in.Spec.Standby; sb != nil {
+		dropped = append(dropped, "spec.standby (a standby of region "+quoted(sb.HomeRegion)+")")
+		coop.Spec.Standby = nil
+	}
+	if in.Spec.Suspend {
+		dropped = append(dropped, "spec.suspend")
+		coop.Spec.Suspend = false
+	}
+	if fed := in.Spec.Federation; len(fed.Peers) > 0 || fed.Primary != "" {
+		var peers []string
+		for _, p := range fed.Peers {
+			peers = append(peers, p.Name)
+		}
+		if len(peers) > 0 {
+			dropped = append(dropped, "spec.federation.peers "+quoted(peers...))
+		}
+		if fed.Primary != "" {
+			dropped = append(dropped, "spec.federation.primary "+quoted(fed.Primary))
+		}
+		coop.Spec.Federation = coopv1.FederationSpec{}
+	}
+	return coop, dropped
+}
+
+// quoted lists strings read from an archive, quoted: they are printed, and a terminal
+// must not take them for its own control sequences.
+func quoted(s ...string) string {
+	q := make([]string, len(s))
+	for i := range s {
+		q[i] = strconv.Quote(s[i])
+	}
+	return strings.Join(q, ", ")
 }
 
 // mapNamed maps *name through m and checks that this hub has an object of that name.

@@ -1,0 +1,171 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package leave
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/export"
+	"github.com/cooperator-dev/cooperator/test/harness"
+)
+
+// forgedArchive writes, with the archive writer `cooperator export` uses (so every
+// checksum in its manifest is recomputed and the archive verifies), an archive whose
+// cooperative.yaml is coop exactly as given, whatever the hub wrote into it, and whose dump
+// is dump. It returns the archive's path.
+func forgedArchive(t *testing.T, coop *coopv1.Cooperative, dump string) string {
+	t.Helper()
+	coop.TypeMeta = metav1.TypeMeta{APIVersion: coopv1.GroupVersion.String(), Kind: "Cooperative"}
+	raw, err := yaml.Marshal(coop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(t.TempDir(), coop.Name+".tar.gz")
+	w, err := export.NewWriter(target, coop.Name, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetExport(coop.Name + "-20261206100000")
+	if err := w.Add(export.CooperativeFile, "the Cooperative", bytes.NewReader(raw)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add(export.DumpFile, "the dump", strings.NewReader(dump)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := export.Open(target); err != nil {
+		t.Fatalf("the forged archive does not verify: %v", err)
+	}
+	return target
+}
+
+// TestImport_TakesOnlyWhatTheCoopWritesOfItself: cooperator import runs with the hub
+// admin's rights, and an archive is easily edited (its checksums are recomputed as
+// easily). What only a hub decides, an archive does not: the Cooperative the import creates
+// has no standby, suspension, federation peers or primary, owners, finalizers, or the
+// operator's own labels and annotations, whatever cooperative.yaml says; the command names
+// what it left out; the co-op's own labels, annotations and spec are kept. On hub A, whose
+// plans no other test changes.
+func TestImport_TakesOnlyWhatTheCoopWritesOfItself(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		forge  func(*coopv1.Cooperative)
+		saying []string
+	}{
+		{"a standby, suspended, with the operator's metadata", func(c *coopv1.Cooperative) {
+			c.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "region-z", HomeCooperative: c.Name, PrimaryServerName: c.Name,
+				ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://bucket-z/region-z/" + c.Name + "/", SecretName: "z"},
+				ConsentedRegions: []string{"region-a"}, PrimaryRegion: "region-z"}
+			c.Spec.Suspend = true
+			c.Labels[coopv1.LabelMirroredFrom] = "region-z"
+			c.Annotations[coopv1.AnnotationMoveTo] = "peer-z"
+			c.Annotations[coopv1.AnnotationFailover] = coopv1.AcceptDataLoss
+			c.Annotations[coopv1.AnnotationImportDump] = "../../other-coop/exports/theirs.dump"
+			c.Finalizers = []string{coopv1.Finalizer, "example.org/keep-for-ever"}
+			c.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Namespace", Name: "kube-system", UID: "6b2e1f0a-0000-4000-8000-000000000001"}}
+		}, []string{"spec.standby", "spec.suspend", `labels "coop.cooperator.dev/mirrored-from"`,
+			`"coop.cooperator.dev/move-to"`, `"coop.cooperator.dev/failover"`, `"coop.cooperator.dev/import-dump"`,
+			"metadata.ownerReferences", `metadata.finalizers "coop.cooperator.dev/finalizer", "example.org/keep-for-ever"`,
+			"set peers or suspension again here"}},
+		{"a home with peers and a primary there", func(c *coopv1.Cooperative) {
+			c.Spec.Federation = coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "peer-y"}, {Name: "peer-z"}}, Primary: "peer-z"}
+		}, []string{`spec.federation.peers "peer-y", "peer-z"`, `spec.federation.primary "peer-z"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "forged-" + strings.ReplaceAll(strings.Fields(tc.name)[1], ",", "")
+			coop, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			coop.Name = name
+			coop.Spec.Platform.Host = ""
+			coop.Labels = map[string]string{"team": "drivers"}
+			coop.Annotations = map[string]string{"note": "ours"}
+			// The spec the co-op wrote, as the API server defaults it.
+			want := coop.DeepCopy()
+			if err := hubA.k8s.Create(ctx, want, client.DryRunAll); err != nil {
+				t.Fatal(err)
+			}
+			tc.forge(coop)
+			archive := forgedArchive(t, coop, "PGDMP forged")
+			hubA.coopCredentials(t, name)
+
+			r := runCLI(ctx, hubA.kubeconfig, "import", archive, "--no-wait")
+			if r.code != 0 {
+				t.Fatalf("import: exit %d\n%s\n%s", r.code, r.out, r.errs)
+			}
+			for _, s := range tc.saying {
+				if !strings.Contains(r.errs, s) {
+					t.Errorf("the command does not say it left out %s:\n%s", s, r.errs)
+				}
+			}
+			got := &coopv1.Cooperative{}
+			if err := hubA.k8s.Get(ctx, client.ObjectKey{Name: name}, got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Spec.Standby != nil || got.Spec.Suspend || len(got.Spec.Federation.Peers) > 0 || got.Spec.Federation.Primary != "" {
+				t.Errorf("the imported co-op keeps what only the hub decides: %s", harness.MustJSON(t, got.Spec))
+			}
+			if len(got.OwnerReferences) > 0 {
+				t.Errorf("the imported co-op has owners: %v", got.OwnerReferences)
+			}
+			for _, f := range got.Finalizers {
+				if f == "example.org/keep-for-ever" {
+					t.Errorf("the imported co-op has the archive's finalizers: %v", got.Finalizers)
+				}
+			}
+			for k := range got.Labels {
+				if strings.HasPrefix(k, "coop.cooperator.dev/") {
+					t.Errorf("the imported co-op has the operator's label %s", k)
+				}
+			}
+			for k, v := range got.Annotations {
+				switch k {
+				case coopv1.AnnotationImportDump:
+					if v != coop.Name+"-20261206100000.dump" {
+						t.Errorf("the import annotation names %q, not the dump the command uploaded", v)
+					}
+				case coopv1.AnnotationImportSHA256, coopv1.AnnotationImportOrigin:
+				default:
+					if strings.HasPrefix(k, "coop.cooperator.dev/") {
+						t.Errorf("the imported co-op has the operator's annotation %s", k)
+					}
+				}
+			}
+			// What the co-op wrote of itself stays.
+			if got.Labels["team"] != "drivers" || got.Annotations["note"] != "ours" {
+				t.Errorf("the co-op's own labels %v or annotations %v are lost", got.Labels, got.Annotations)
+			}
+			if !equalJSON(t, want.Spec, got.Spec) {
+				t.Errorf("the imported spec differs:\n%s\n%s", harness.MustJSON(t, want.Spec), harness.MustJSON(t, got.Spec))
+			}
+		})
+	}
+}
