@@ -36,8 +36,8 @@ import (
 // forgedArchive writes, with the archive writer `cooperator export` uses (so every
 // checksum in its manifest is recomputed and the archive verifies), an archive whose
 // cooperative.yaml is coop exactly as given, whatever the hub wrote into it, and whose dump
-// is dump. It returns the archive's path.
-func forgedArchive(t *testing.T, coop *coopv1.Cooperative, dump string) string {
+// is dump, from the export named ex. It returns the archive's path.
+func forgedArchive(t *testing.T, coop *coopv1.Cooperative, ex, dump string) string {
 	t.Helper()
 	coop.TypeMeta = metav1.TypeMeta{APIVersion: coopv1.GroupVersion.String(), Kind: "Cooperative"}
 	raw, err := yaml.Marshal(coop)
@@ -49,7 +49,7 @@ func forgedArchive(t *testing.T, coop *coopv1.Cooperative, dump string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.SetExport(coop.Name + "-20261206100000")
+	w.SetExport(ex)
 	if err := w.Add(export.CooperativeFile, "the Cooperative", bytes.NewReader(raw)); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestImport_TakesOnlyWhatTheCoopWritesOfItself(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.forge(coop)
-			archive := forgedArchive(t, coop, "PGDMP forged")
+			archive := forgedArchive(t, coop, coop.Name+"-20261206100000", "PGDMP forged")
 			hubA.coopCredentials(t, name)
 
 			r := runCLI(ctx, hubA.kubeconfig, "import", archive, "--no-wait")
@@ -168,4 +168,102 @@ func TestImport_TakesOnlyWhatTheCoopWritesOfItself(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestImport_NothingIsLeftWhenTheCoopIsRefused: the dump holds every member's data, and
+// an import the hub refuses writes nothing (README). The Cooperative is checked (a dry run)
+// before the dump is uploaded, and the dump's object name is checked with the operator's
+// rule; a create that still fails once the dump is uploaded (a Cooperative of that name
+// created meanwhile, Ctrl-C) deletes the upload, and says so. On hub A.
+func TestImport_NothingIsLeftWhenTheCoopIsRefused(t *testing.T) {
+	sample := func(t *testing.T, name string) *coopv1.Cooperative {
+		t.Helper()
+		coop, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		coop.Name = name
+		coop.Spec.Platform.Host = ""
+		hubA.coopCredentials(t, name)
+		return coop
+	}
+	left := func(t *testing.T, coop string) {
+		t.Helper()
+		for _, o := range store.Under("bucket-a/") {
+			if strings.Contains(o, "/"+coop+"/") {
+				t.Errorf("the refused import left %s in the object store", o)
+			}
+		}
+	}
+	noCoop := func(t *testing.T, name string) {
+		t.Helper()
+		got := &coopv1.Cooperative{}
+		if err := hubA.k8s.Get(context.Background(), client.ObjectKey{Name: name}, got); err == nil && got.Annotations[coopv1.AnnotationImportDump] != "" {
+			t.Errorf("the refused import created Cooperative %s", name)
+		}
+	}
+
+	t.Run("refused by the API server", func(t *testing.T) {
+		coop := sample(t, "refused-coop")
+		coop.Spec.DisplayName = strings.Repeat("x", 101) // at most 100
+		r := runCLI(context.Background(), hubA.kubeconfig, "import", forgedArchive(t, coop, "refused-coop-1", "PGDMP refused"), "--no-wait")
+		if r.code != 1 || !strings.Contains(r.errs, "checking Cooperative refused-coop (a dry run)") || !strings.Contains(r.errs, "spec.displayName") ||
+			!strings.Contains(r.errs, "nothing was written") || strings.Contains(r.out, "[3/5]") {
+			t.Errorf("import of a co-op the API server refuses: exit %d\n%s\n%s", r.code, r.out, r.errs)
+		}
+		left(t, coop.Name)
+		noCoop(t, coop.Name)
+	})
+
+	t.Run("a dump name the operator would refuse", func(t *testing.T) {
+		coop := sample(t, "dotted-coop")
+		r := runCLI(context.Background(), hubA.kubeconfig, "import", forgedArchive(t, coop, "../../other-coop/exports/x", "PGDMP dotted"), "--no-wait")
+		if r.code != 1 || !strings.Contains(r.errs, `names the dump's object "../../other-coop/exports/x.dump", which is not one plain object name`) ||
+			!strings.Contains(r.errs, "nothing was written") {
+			t.Errorf("import of a dump named as a path: exit %d\n%s\n%s", r.code, r.out, r.errs)
+		}
+		left(t, coop.Name)
+		noCoop(t, coop.Name)
+	})
+
+	t.Run("a Cooperative of its name created meanwhile", func(t *testing.T) {
+		coop := sample(t, "raced-coop")
+		archive := forgedArchive(t, coop, "raced-coop-1", "PGDMP raced")
+		// Someone creates a co-op of that name while the dump uploads.
+		store.OnPut(t, func(path string) {
+			if strings.Contains(path, "/raced-coop/imports/") {
+				other := coop.DeepCopy()
+				if err := hubA.k8s.Create(context.Background(), other); err != nil {
+					t.Errorf("creating the other co-op: %v", err)
+				}
+			}
+		})
+		r := runCLI(context.Background(), hubA.kubeconfig, "import", archive, "--no-wait")
+		if r.code != 1 || !strings.Contains(r.errs, "creating Cooperative raced-coop") || !strings.Contains(r.errs, "the uploaded dump was deleted from the object store: nothing was left") {
+			t.Errorf("import whose create fails after the upload: exit %d\n%s\n%s", r.code, r.out, r.errs)
+		}
+		if !strings.Contains(r.out, "[3/5] uploading") {
+			t.Errorf("the dump was not uploaded: the test shows nothing:\n%s", r.out)
+		}
+		left(t, coop.Name)
+		noCoop(t, coop.Name)
+	})
+
+	t.Run("cut off by Ctrl-C once the dump is uploaded", func(t *testing.T) {
+		coop := sample(t, "cut-coop")
+		archive := forgedArchive(t, coop, "cut-coop-1", "PGDMP cut")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		store.OnPut(t, func(path string) {
+			if strings.Contains(path, "/cut-coop/imports/") {
+				cancel()
+			}
+		})
+		r := runCLI(ctx, hubA.kubeconfig, "import", archive, "--no-wait")
+		if r.code == 0 || !strings.Contains(r.errs, "nothing was left") {
+			t.Errorf("import cut off after the upload: exit %d\n%s\n%s", r.code, r.out, r.errs)
+		}
+		left(t, coop.Name)
+		noCoop(t, coop.Name)
+	})
 }

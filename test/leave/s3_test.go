@@ -40,6 +40,8 @@ type s3Store struct {
 	keys map[string]s3Key
 	// deletes counts the DELETEs the store accepted.
 	deletes int
+	// onPut, when set, is called with each object the store took, before it answers.
+	onPut func(path string)
 }
 
 type s3Key struct {
@@ -77,6 +79,32 @@ func (s *s3Store) Put(path string, b []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.objs[path] = b
+}
+
+// OnPut has f called with each object the store takes, before it answers, until the test
+// ends.
+func (s *s3Store) OnPut(t interface{ Cleanup(func()) }, f func(path string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onPut = f
+	t.Cleanup(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.onPut = nil
+	})
+}
+
+// Under lists the objects whose path starts with prefix (bucket/key).
+func (s *s3Store) Under(prefix string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var paths []string
+	for p := range s.objs {
+		if strings.HasPrefix(p, prefix) {
+			paths = append(paths, p)
+		}
+	}
+	return paths
 }
 
 // Deletes is how many DELETEs the store accepted.
@@ -118,7 +146,11 @@ func (s *s3Store) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		s.objs[path] = b
+		onPut := s.onPut
 		s.mu.Unlock()
+		if onPut != nil {
+			onPut(path)
+		}
 	case http.MethodDelete:
 		if !k.write {
 			deny(w, "AccessDenied", key+" is read-only")

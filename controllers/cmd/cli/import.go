@@ -78,9 +78,10 @@ func (r *root) importCommand() *cobra.Command {
    is refused, and nothing is written;
 2. the co-op's HostingPlan and PlatformTemplate must exist here, under the same names or
    the ones --plan-map and --template-map give (OLD=NEW);
-3. the dump goes to the co-op's prefix of this hub's object store, with the co-op's own
-   keys (the Secret cooperator-objectstore-<co-op> of the operator namespace, which the hub
-   creates before, as for any co-op);
+3. the Cooperative is checked with a dry-run create, then the dump goes to the co-op's
+   prefix of this hub's object store, with the co-op's own keys (the Secret
+   cooperator-objectstore-<co-op> of the operator namespace, which the hub creates before,
+   as for any co-op); a create that fails after the upload deletes it;
 4. the Cooperative is created with the annotations that make the operator restore the dump
    into the new database before the platform starts; status.origin records where it came
    from and when it was restored. The command follows it until then.
@@ -156,13 +157,6 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 		return explain(err, "reading Cooperative "+coop.Name)
 	}
 
-	fmt.Fprintln(out, "[3/5] uploading the dump to the co-op's prefix of this hub's object store")
-	dumpName, sum, err := r.uploadDump(ctx, cl, a, coop.Name, f)
-	if err != nil {
-		return err
-	}
-
-	fmt.Fprintf(out, "[4/5] creating Cooperative %s\n", coop.Name)
 	var backups export.Backups
 	if b, err := os.ReadFile(a.Path(export.BackupsFile)); err == nil {
 		_ = json.Unmarshal(b, &backups)
@@ -173,14 +167,34 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 	if err != nil {
 		return err
 	}
+	dump, err := importedDump(a)
+	if err != nil {
+		return fmt.Errorf("refusing %s: %w; nothing was written", path, err)
+	}
 	if coop.Annotations == nil {
 		coop.Annotations = map[string]string{}
 	}
-	coop.Annotations[coopv1.AnnotationImportDump] = dumpName
-	coop.Annotations[coopv1.AnnotationImportSHA256] = sum
+	coop.Annotations[coopv1.AnnotationImportDump] = dump.name
+	coop.Annotations[coopv1.AnnotationImportSHA256] = dump.sha256
 	coop.Annotations[coopv1.AnnotationImportOrigin] = string(origin)
+	// The API server and the webhook judge the Cooperative before the dump, every member's
+	// data, goes anywhere: a plan too small, a template version this hub lacks.
+	if err := cl.Create(ctx, coop.DeepCopy(), client.DryRunAll); err != nil {
+		return nothingWritten(explain(err, "checking Cooperative "+coop.Name+" (a dry run)"))
+	}
+	store, err := r.importStore(ctx, cl, coop.Name, f)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(out, "[3/5] uploading the dump to the co-op's prefix of this hub's object store")
+	if err := store.upload(ctx, a, dump, r.now()); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(out, "[4/5] creating Cooperative %s\n", coop.Name)
 	if err := cl.Create(ctx, coop); err != nil {
-		return explain(err, "creating Cooperative "+coop.Name)
+		return r.createFailed(ctx, cl, store, dump, coop.Name, explain(err, "creating Cooperative "+coop.Name))
 	}
 	if f.noWait {
 		fmt.Fprintf(out, "Cooperative %s created; the operator restores its data before its platform starts\n", coop.Name)
@@ -321,16 +335,70 @@ func mapNamed(ctx context.Context, cl client.Client, kind, flag string, name *st
 		kind, *name, flag, old, strings.Join(have, ", "))}
 }
 
-// uploadDump puts the archive's dump under the co-op's imports/ prefix of this hub's
-// object store, with the co-op's own keys, and returns its object name and SHA-256.
-func (r *root) uploadDump(ctx context.Context, cl client.Client, a *export.Archive, coop string, f *importFlags) (string, string, error) {
+// nothingWritten says of a refusal that nothing was written, keeping its exit code.
+func nothingWritten(err error) error {
+	var e *exitError
+	if errors.As(err, &e) {
+		return &exitError{code: e.code, err: fmt.Errorf("%w; nothing was written", e.err)}
+	}
+	return fmt.Errorf("%w; nothing was written", err)
+}
+
+// dumpObject is the object an import uploads the archive's dump to, under the co-op's
+// imports/ prefix, with its SHA-256 (hex) and size from the manifest.
+type dumpObject struct {
+	name, sha256 string
+	sum          []byte
+	size         int64
+}
+
+// importedDump is the dump's object name, after the export it came from, and its checksum
+// and size, from the (verified) manifest. The name comes from the archive: it must be one
+// the operator takes in the import annotation, one object of the co-op's imports/.
+func importedDump(a *export.Archive) (dumpObject, error) {
+	part, _ := a.Manifest.Part(export.DumpFile)
+	name := a.Manifest.Export
+	if name == "" {
+		name = a.Manifest.Cooperative
+	}
+	name += ".dump"
+	if !export.PlainObjectName(name) {
+		shown := strconv.Quote(name)
+		if len(shown) > 80 {
+			shown = fmt.Sprintf("of %d bytes", len(name))
+		}
+		return dumpObject{}, fmt.Errorf("%s names the dump's object %s, which is not one plain object name (no / or \\, not . or .., no control character, at most 255 bytes)", export.ManifestFile, shown)
+	}
+	sum, err := hex.DecodeString(part.SHA256)
+	if err != nil || len(sum) != sha256.Size {
+		return dumpObject{}, errors.New("the manifest's checksum of the dump is not a SHA-256")
+	}
+	return dumpObject{name: name, sha256: part.SHA256, sum: sum, size: part.Size}, nil
+}
+
+// importStore is the co-op's imports/ prefix of this hub's object store, with the co-op's
+// own keys.
+type importStore struct {
+	endpoint, bucket, prefix string
+	access, secret           string
+}
+
+func (s *importStore) object(d dumpObject) logicalbackup.Object {
+	return logicalbackup.ObjectAt(s.endpoint, s.bucket, s.prefix+d.name)
+}
+
+// where names the dump's object for a person: bucket and key, no credentials.
+func (s *importStore) where(d dumpObject) string { return "s3://" + s.bucket + "/" + s.prefix + d.name }
+
+// importStore reads where this hub's object store is and the co-op's own keys to it.
+func (r *root) importStore(ctx context.Context, cl client.Client, coop string, f *importFlags) (*importStore, error) {
 	info := &corev1.ConfigMap{}
 	if err := cl.Get(ctx, client.ObjectKey{Namespace: f.operatorNamespace, Name: coopv1.InfoConfigMapName}, info); err != nil {
-		return "", "", explain(err, "reading the hub's bucket from ConfigMap "+f.operatorNamespace+"/"+coopv1.InfoConfigMapName)
+		return nil, nothingWritten(explain(err, "reading the hub's bucket from ConfigMap "+f.operatorNamespace+"/"+coopv1.InfoConfigMapName))
 	}
 	dest, region := info.Data["backupDestination"], info.Data["region"]
 	if dest == "" || region == "" {
-		return "", "", fmt.Errorf("ConfigMap %s/%s names no bucket or region: is the operator running?", f.operatorNamespace, coopv1.InfoConfigMapName)
+		return nil, fmt.Errorf("ConfigMap %s/%s names no bucket or region: is the operator running? Nothing was written", f.operatorNamespace, coopv1.InfoConfigMapName)
 	}
 	endpoint := f.endpoint
 	if endpoint == "" {
@@ -340,32 +408,63 @@ func (r *root) uploadDump(ctx context.Context, cl client.Client, a *export.Archi
 	keys := &corev1.Secret{}
 	if err := cl.Get(ctx, client.ObjectKey{Namespace: f.operatorNamespace, Name: secretName}, keys); err != nil {
 		if apierrors.IsNotFound(err) {
-			return "", "", &exitError{code: ExitNotFound, err: fmt.Errorf("the Secret %s/%s, the co-op's own object store keys, does not exist: create it first, as for any co-op (see README, Security model); nothing was written", f.operatorNamespace, secretName)}
+			return nil, &exitError{code: ExitNotFound, err: fmt.Errorf("the Secret %s/%s, the co-op's own object store keys, does not exist: create it first, as for any co-op (see README, Security model); nothing was written", f.operatorNamespace, secretName)}
 		}
-		return "", "", explain(err, "reading Secret "+secretName)
+		return nil, nothingWritten(explain(err, "reading Secret "+secretName))
 	}
-	part, _ := a.Manifest.Part(export.DumpFile)
 	bucket, prefix, err := logicalbackup.ParseDestination(strings.TrimRight(dest, "/") + "/" + region + "/" + coop + "/imports/")
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
-	name := a.Manifest.Export
-	if name == "" {
-		name = a.Manifest.Cooperative
-	}
-	name += ".dump"
+	return &importStore{endpoint: endpoint, bucket: bucket, prefix: prefix,
+		access: string(keys.Data[coopv1.AccessKeyIDKey]), secret: string(keys.Data[coopv1.AccessSecretKeyKey])}, nil
+}
+
+// upload puts the archive's dump under the co-op's imports/ prefix. An upload cut off
+// (Ctrl-C) may have reached the store all the same: it is deleted then.
+func (s *importStore) upload(ctx context.Context, a *export.Archive, d dumpObject, now time.Time) error {
 	file, err := os.Open(a.Path(export.DumpFile))
 	if err != nil {
-		return "", "", err
+		return err
 	}
 	defer file.Close()
-	sum, err := hex.DecodeString(part.SHA256)
-	if err != nil || len(sum) != sha256.Size {
-		return "", "", errors.New("the manifest's checksum of the dump is not a SHA-256")
+	err = logicalbackup.Put(ctx, &http.Client{Timeout: 6 * time.Hour}, s.object(d), s.access, s.secret, file, d.size, d.sum, now)
+	if err == nil || ctx.Err() == nil {
+		return err
 	}
-	o := logicalbackup.ObjectAt(endpoint, bucket, prefix+name)
-	if err := logicalbackup.Put(ctx, &http.Client{Timeout: 6 * time.Hour}, o, string(keys.Data[coopv1.AccessKeyIDKey]), string(keys.Data[coopv1.AccessSecretKeyKey]), file, part.Size, sum, r.now()); err != nil {
-		return "", "", err
+	if derr := s.remove(ctx, d, now); derr != nil {
+		return fmt.Errorf("%w; the dump may have reached the object store, and deleting it failed (%s): delete %s by hand", err, derr.Error(), s.where(d))
 	}
-	return name, part.SHA256, nil
+	return fmt.Errorf("%w; nothing was left in the object store", err)
+}
+
+// remove deletes the uploaded dump, even once ctx is done (Ctrl-C): it holds every
+// member's data, and nothing will restore it.
+func (s *importStore) remove(ctx context.Context, d dumpObject, now time.Time) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	return logicalbackup.Delete(ctx, &http.Client{Timeout: time.Minute}, s.object(d), s.access, s.secret, now)
+}
+
+// createFailed is the error of a create that failed after the dump was uploaded (refused
+// though its dry run passed, or cut off): the dump is deleted, unless a Cooperative of
+// that name does name it (a create cut off after the API server took it), or whether one
+// does cannot be read.
+func (r *root) createFailed(ctx context.Context, cl client.Client, store *importStore, d dumpObject, name string, err error) error {
+	keep := func(why string) error {
+		return fmt.Errorf("%w; the uploaded dump stays at %s: %s", err, store.where(d), why)
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	got := &coopv1.Cooperative{}
+	switch gerr := cl.Get(rctx, client.ObjectKey{Name: name}, got); {
+	case gerr == nil && got.Annotations[coopv1.AnnotationImportDump] == d.name:
+		return keep("Cooperative " + name + " exists and names it for its restore")
+	case gerr != nil && !apierrors.IsNotFound(gerr):
+		return keep("whether a Cooperative " + name + " names it could not be read (" + rootCause(gerr).Error() + "); if none does, delete it by hand")
+	}
+	if derr := store.remove(ctx, d, r.now()); derr != nil {
+		return keep("deleting it failed (" + derr.Error() + "); delete it by hand")
+	}
+	return fmt.Errorf("%w; the uploaded dump was deleted from the object store: nothing was left", err)
 }
