@@ -205,6 +205,9 @@ func move(ctx context.Context, c client.Client, out io.Writer, name string, f *f
 	if !coop.DeletionTimestamp.IsZero() && coop.Annotations[coopv1.AnnotationMoveTo] != f.to {
 		return fmt.Errorf("%s is being deleted on this hub, without a move: a move cannot start now", name)
 	}
+	if !coop.DeletionTimestamp.IsZero() && !released {
+		return deletedBeforeAdoption(coop, f.to)
+	}
 	if coop.DeletionTimestamp.IsZero() && !released {
 		if _, err := peerTarget(ctx, c, coop, f.to, "a move", coopv1.StandbyMirrored, coopv1.StandbyMoved); err != nil {
 			return err
@@ -230,19 +233,19 @@ func move(ctx context.Context, c client.Client, out io.Writer, name string, f *f
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	if coop.DeletionTimestamp.IsZero() {
-		var refused error
-		err := follow(ctx, c, out, name, f, func(co *coopv1.Cooperative) bool {
+		err := followUntil(ctx, c, out, name, f, func(co *coopv1.Cooperative) (bool, error) {
 			if moveIs(co, coopv1.MoveRefused) {
-				refused = fmt.Errorf("%s: the move cannot go on: %s", name, co.Status.Federation.Move.Message)
-				return true
+				return false, fmt.Errorf("%s: the move cannot go on: %s", name, co.Status.Federation.Move.Message)
 			}
-			return moveIs(co, coopv1.MoveReleased) || !co.DeletionTimestamp.IsZero()
+			released = released || moveIs(co, coopv1.MoveReleased)
+			if !released && !co.DeletionTimestamp.IsZero() {
+				// Deleted here before the peer adopted it: that deletion is no end of the move.
+				return false, deletedBeforeAdoption(co, f.to)
+			}
+			return released, nil
 		})
 		if err != nil {
 			return err
-		}
-		if refused != nil {
-			return refused
 		}
 		if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
 			return explain(err, "reading Cooperative "+name)
@@ -255,6 +258,20 @@ func move(ctx context.Context, c client.Client, out io.Writer, name string, f *f
 		}
 	}
 	return waitGone(ctx, c, out, name, f)
+}
+
+// deletedBeforeAdoption is the error of a move whose co-op started being deleted here
+// before the move was seen Released (someone deleted it mid-move, or the move is run again
+// on a co-op being deleted): the peer did not adopt it, and its deletion here is no end of
+// the move. Once deleted here, the operator no longer follows the move.
+func deletedBeforeAdoption(coop *coopv1.Cooperative, to string) error {
+	phase := "not started"
+	if fed := coop.Status.Federation; fed != nil && fed.Move != nil {
+		phase = string(fed.Move.Phase)
+	}
+	return fmt.Errorf("%s was deleted on this hub before peer %s adopted it (the move was %s, not %s): the move did not complete and the co-op is not the peer's. "+
+		"Its deletion here goes on with its deletion policy (%s); see the co-op's events here and its copy at the peer (cooperator federation status there)",
+		coop.Name, to, phase, coopv1.MoveReleased, coop.Spec.DeletionPolicy)
 }
 
 // mayDelete asks the API server whether the caller may delete the co-op: a move ends with
@@ -391,6 +408,11 @@ func failover(ctx context.Context, c client.Client, out io.Writer, name string, 
 
 // follow prints the co-op's federation status whenever it changes, until done or timeout.
 func follow(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags, done func(*coopv1.Cooperative) bool) error {
+	return followUntil(ctx, c, out, name, f, func(co *coopv1.Cooperative) (bool, error) { return done(co), nil })
+}
+
+// followUntil is follow, ended also by the error done returns, which it returns.
+func followUntil(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags, done func(*coopv1.Cooperative) (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	last := ""
@@ -405,7 +427,9 @@ func follow(ctx context.Context, c client.Client, out io.Writer, name string, f 
 			fmt.Fprintf(out, "%s %s\n", time.Now().UTC().Format("15:04:05"), line)
 			last = line
 		}
-		if done(coop) {
+		if ok, err := done(coop); err != nil {
+			return err
+		} else if ok {
 			fmt.Fprintf(out, "%s: done\n", name)
 			return nil
 		}
