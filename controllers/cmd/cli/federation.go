@@ -70,7 +70,14 @@ func (r *root) federationCommand() *cobra.Command {
 	wait := func(c *cobra.Command) {
 		c.Flags().BoolVar(&f.noWait, "no-wait", false, "return once the change is written, without following it")
 		c.Flags().DurationVar(&f.timeout, "timeout", 15*time.Minute, "how long to wait for the move to complete")
-		c.Flags().DurationVar(&f.interval, "interval", 2*time.Second, "how often to look at the progress")
+		c.Flags().DurationVar(&f.interval, "interval", 2*time.Second, "how often to look at the progress (more than 0)")
+		// A ticker of no interval panics: refused before anything is asked.
+		c.PreRunE = func(*cobra.Command, []string) error {
+			if f.interval <= 0 {
+				return usageErrorf("--interval %s: must be more than 0", f.interval)
+			}
+			return nil
+		}
 	}
 	sw := &cobra.Command{
 		Use:               "switchover COOP --to PEER|home",

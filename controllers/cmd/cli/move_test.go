@@ -256,3 +256,29 @@ func TestMoveEndsOnlyOnceReleased(t *testing.T) {
 		}
 	})
 }
+
+// TestFederationIntervalMustBePositive: --interval 0 or less is refused as a usage error
+// naming the flag, before anything is asked; before, the command reached time.NewTicker,
+// which panics on it.
+func TestFederationIntervalMustBePositive(t *testing.T) {
+	coop := newCoop(t, "interval-coop", coopv1.DatabaseTierDedicated, true)
+	for interval, shown := range map[string]string{"0": "--interval 0s", "-1s": "--interval -1s"} {
+		for _, args := range [][]string{
+			{"federation", "switchover", coop.Name, "--to", "home"},
+			{"federation", "move", coop.Name, "--to", "eu-south"},
+			{"federation", "failover", coop.Name, "--accept-data-loss"},
+		} {
+			r := cli(t, append(args, "--interval", interval, "--timeout", "5s")...)
+			if r.code != ExitUsage || !strings.Contains(r.errs, shown) || !strings.Contains(r.errs, "must be more than 0") {
+				t.Errorf("%v --interval %s: exit %d\n%s%s", args, interval, r.code, r.out, r.errs)
+			}
+		}
+	}
+	got := &coopv1.Cooperative{}
+	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(coop), got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Annotations) > 0 || got.Spec.Federation.Primary != "" {
+		t.Errorf("a refused command changed the co-op: %v %+v", got.Annotations, got.Spec.Federation)
+	}
+}
