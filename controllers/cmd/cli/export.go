@@ -283,7 +283,9 @@ func (r *root) requestExport(ctx context.Context, cl client.Client, out io.Write
 func download(ctx context.Context, link string, write func(io.Reader) error) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
 	if err != nil {
-		return fmt.Errorf("the download link: %w", err)
+		// url.Parse's error quotes the whole link, and the link is a credential: not a
+		// word of it.
+		return errors.New("the download link in the export's Secret is malformed (not shown: it is a credential); run the export again")
 	}
 	resp, err := (&http.Client{Timeout: 6 * time.Hour}).Do(req)
 	if err != nil {

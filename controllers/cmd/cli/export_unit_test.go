@@ -71,3 +71,23 @@ func TestDownloadErrorKeepsTheStoresDocumentOut(t *testing.T) {
 		t.Errorf("the error %q does not give the status and the code", msg)
 	}
 }
+
+// TestMalformedLinkIsNotEchoed: a stored link that does not parse is said to be malformed,
+// without a word of it: url.Parse's error quotes it whole, signature included, and the
+// command prints its error on stderr.
+func TestMalformedLinkIsNotEchoed(t *testing.T) {
+	const link = "https://store.example.org/bucket/dump?X-Amz-Credential=AKIASECRETKEYID&X-Amz-Signature=0123abcd\x7f"
+	err := download(context.Background(), link, func(io.Reader) error { return nil })
+	if err == nil {
+		t.Fatal("a malformed link was downloaded")
+	}
+	msg := err.Error()
+	for _, secret := range []string{"AKIASECRETKEYID", "0123abcd", "X-Amz-Signature", "store.example.org/bucket"} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("the error echoes the link (%s): %s", secret, msg)
+		}
+	}
+	if !strings.Contains(msg, "malformed") {
+		t.Errorf("the error %q does not say the link is malformed", msg)
+	}
+}
