@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -188,6 +189,44 @@ func TestGetOneCoop(t *testing.T) {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
+	}
+}
+
+// TestGetEventsCount: --events says how many of the newest events the detail shows; 0
+// shows none (before, 0 showed every event), and less than 0 is a usage error.
+func TestGetEventsCount(t *testing.T) {
+	ctx := context.Background()
+	coop := newCoop(t, "events-coop", coopv1.DatabaseTierDedicated, true)
+	createNamespace(t, coop.NamespaceName())
+	for i := range 3 {
+		ev := &corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: fmt.Sprintf("events-coop.%d", i)},
+			InvolvedObject: corev1.ObjectReference{Kind: "Cooperative", Name: coop.Name, Namespace: coop.NamespaceName()},
+			Reason:         fmt.Sprintf("Reason%d", i), Message: "an event", Type: corev1.EventTypeNormal,
+			LastTimestamp: metav1.NewTime(fixedNow.Add(time.Duration(i) * time.Minute)),
+		}
+		if err := k8sClient.Create(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for flag, want := range map[string][]string{"0": {}, "2": {"Reason2", "Reason1"}, "10": {"Reason2", "Reason1", "Reason0"}} {
+		var d CooperativeDetail
+		if err := json.Unmarshal([]byte(ok(t, "get", coop.Name, "--events", flag, "-o", "json")), &d); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range d.Events {
+			got = append(got, e.Reason)
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("--events %s: %v, want %v", flag, got, want)
+		}
+	}
+	if table := ok(t, "get", coop.Name, "--events", "0"); strings.Contains(table, "Reason") {
+		t.Errorf("--events 0 shows events:\n%s", table)
+	}
+	if r := cli(t, "get", coop.Name, "--events", "-1"); r.code != ExitUsage || !strings.Contains(r.errs, "--events -1: must be 0 (none) or more") {
+		t.Errorf("--events -1: exit %d\n%s%s", r.code, r.out, r.errs)
 	}
 }
 

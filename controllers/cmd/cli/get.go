@@ -103,6 +103,9 @@ then reads, one by one, the co-ops their RBAC lets them get, which is their own.
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: r.completeCooperatives,
 		RunE: r.reads(&output, func(c *cobra.Command, cl client.Client, args []string) error {
+			if events < 0 {
+				return usageErrorf("--events %d: must be 0 (none) or more", events)
+			}
 			if len(args) == 1 {
 				d, err := r.describe(c.Context(), cl, args[0], events)
 				if err != nil {
@@ -128,7 +131,7 @@ then reads, one by one, the co-ops their RBAC lets them get, which is their own.
 		}),
 	}
 	outputFlag(c, &output)
-	c.Flags().IntVar(&events, "events", 10, "how many recent events to show with one co-op")
+	c.Flags().IntVar(&events, "events", 10, "how many recent events to show with one co-op (0: none)")
 	return c
 }
 
@@ -307,9 +310,13 @@ func backupState(b *cnpgv1.Backup) string {
 
 // recentEvents are the newest events of the co-op's namespace, where the operator records
 // the co-op's own events too (its admins read them there), and, for whoever may read them,
-// those recorded on the cluster-scoped Cooperative in the default namespace.
+// those recorded on the cluster-scoped Cooperative in the default namespace: the max
+// newest, none when max is 0.
 func recentEvents(ctx context.Context, cl client.Client, coop *coopv1.Cooperative, max int) ([]EventRow, error) {
 	rows := []EventRow{}
+	if max <= 0 {
+		return rows, nil
+	}
 	var inNamespace corev1.EventList
 	nsErr := cl.List(ctx, &inNamespace, client.InNamespace(coop.NamespaceName()))
 	if nsErr != nil && !apierrors.IsForbidden(nsErr) {
