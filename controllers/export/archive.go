@@ -235,6 +235,21 @@ func writeTarball(path, dir string) error {
 // ErrTampered is wrapped by Open when a part does not match the manifest.
 var ErrTampered = errors.New("the archive does not match its manifest")
 
+// ErrTooLarge is wrapped by Open when an archive is larger than the limit it was opened
+// with: what a .tar.gz unpacks to, or what the parts of a directory add up to.
+var ErrTooLarge = errors.New("the archive is larger than the limit")
+
+const (
+	// DefaultMaxSize is the most an archive may hold, unpacked, unless its reader raises the
+	// limit (`cooperator import --max-size`): 64 GiB, far above a co-op's logical dump, and
+	// far below what a compressed archive of a few bytes could unpack to.
+	DefaultMaxSize int64 = 64 << 30
+	// maxManifestSize is the most manifest.json may weigh: it lists a handful of parts.
+	maxManifestSize = 1 << 20
+	// maxEntries is the most entries a .tar.gz may hold: an archive has nine files.
+	maxEntries = 64
+)
+
 // Archive is an opened, verified archive: Dir holds its parts.
 type Archive struct {
 	Dir      string
@@ -252,10 +267,16 @@ func (a *Archive) Close() {
 // Path is the file of a part.
 func (a *Archive) Path(part string) string { return filepath.Join(a.Dir, part) }
 
-// Open reads an archive (a directory or a .tar.gz) and verifies every part against the
-// manifest: each listed part exists with its size and SHA-256, and nothing unlisted is
-// there. A mismatch is ErrTampered, naming the part.
-func Open(path string) (*Archive, error) {
+// Open is OpenWithin(path, DefaultMaxSize).
+func Open(path string) (*Archive, error) { return OpenWithin(path, DefaultMaxSize) }
+
+// OpenWithin reads an archive (a directory or a .tar.gz) and verifies every part against
+// the manifest: each listed part is a regular file (not a symlink, a device or a pipe,
+// which would be read for ever) with its size and SHA-256, and nothing unlisted is there.
+// A mismatch is ErrTampered, naming the part. A .tar.gz that unpacks to more than maxSize
+// bytes, or a manifest whose parts add up to more, is ErrTooLarge, before it is written or
+// read.
+func OpenWithin(path string, maxSize int64) (*Archive, error) {
 	a := &Archive{Dir: path}
 	if IsTarball(path) {
 		dir, err := os.MkdirTemp("", "cooperator-import-")
@@ -263,20 +284,80 @@ func Open(path string) (*Archive, error) {
 			return nil, err
 		}
 		a.Dir, a.cleanup = dir, func() { _ = os.RemoveAll(dir) }
-		if err := unpack(path, dir); err != nil {
+		if err := unpack(path, dir, maxSize); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("unpacking %s: %w", path, err)
 		}
 	}
-	if err := a.verify(); err != nil {
+	if err := a.verify(maxSize); err != nil {
 		a.Close()
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *Archive) verify() error {
-	b, err := os.ReadFile(filepath.Join(a.Dir, ManifestFile))
+// openRegular opens the file name of the archive, if it is a regular file: Lstat first, so
+// that a symlink, a device or a pipe is refused before it is opened (opening a pipe
+// blocks), then the file opened is checked to be the one Lstat saw.
+func (a *Archive) openRegular(name string) (*os.File, os.FileInfo, error) {
+	path := filepath.Join(a.Dir, name)
+	before, err := os.Lstat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !before.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%w: %s is not a regular file (%s)", ErrTampered, name, kind(before.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	after, err := f.Stat()
+	if err != nil || !after.Mode().IsRegular() || !os.SameFile(before, after) {
+		f.Close()
+		return nil, nil, fmt.Errorf("%w: %s changed while it was read", ErrTampered, name)
+	}
+	return f, after, nil
+}
+
+// kind names what a file that is not a regular one is.
+func kind(m os.FileMode) string {
+	switch {
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.String()
+}
+
+// sizeString is n bytes for a person.
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func (a *Archive) verify(maxSize int64) error {
+	mf, info, err := a.openRegular(ManifestFile)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", ManifestFile, err)
+	}
+	defer mf.Close()
+	if info.Size() > maxManifestSize {
+		return fmt.Errorf("%w: %s has %d bytes, more than a manifest's %s", ErrTampered, ManifestFile, info.Size(), sizeString(maxManifestSize))
+	}
+	b, err := io.ReadAll(io.LimitReader(mf, maxManifestSize))
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", ManifestFile, err)
 	}
@@ -286,18 +367,29 @@ func (a *Archive) verify() error {
 	if a.Manifest.Format != ArchiveFormat {
 		return fmt.Errorf("%s: format %q, this cooperator reads %q", ManifestFile, a.Manifest.Format, ArchiveFormat)
 	}
+	var total int64
+	for _, p := range a.Manifest.Parts {
+		if p.Size < 0 || p.Size > maxSize-total {
+			return fmt.Errorf("%w: its parts add up to more than %s", ErrTooLarge, sizeString(maxSize))
+		}
+		total += p.Size
+	}
 	listed := map[string]bool{ManifestFile: true}
 	for _, p := range a.Manifest.Parts {
 		if p.Path != filepath.Base(p.Path) || p.Path == "." || p.Path == ".." {
 			return fmt.Errorf("%w: part %q is not a plain file name", ErrTampered, p.Path)
 		}
 		listed[p.Path] = true
-		f, err := os.Open(filepath.Join(a.Dir, p.Path))
+		f, _, err := a.openRegular(p.Path)
+		if errors.Is(err, ErrTampered) {
+			return err
+		}
 		if err != nil {
 			return fmt.Errorf("%w: part %s is missing", ErrTampered, p.Path)
 		}
+		// No more than the manifest says, and one byte to tell a longer file.
 		h := sha256.New()
-		n, err := io.Copy(h, f)
+		n, err := io.Copy(h, io.LimitReader(f, p.Size+1))
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", p.Path, err)
@@ -323,7 +415,9 @@ func (a *Archive) verify() error {
 	return nil
 }
 
-func unpack(path, dir string) error {
+// unpack writes the regular files of the .tar.gz at path into dir: at most maxEntries of
+// them, adding up to at most maxSize bytes, each refused before it is written.
+func unpack(path, dir string, maxSize int64) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -334,7 +428,8 @@ func unpack(path, dir string) error {
 		return err
 	}
 	tr := tar.NewReader(gz)
-	for {
+	var total int64
+	for entries := 1; ; entries++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -345,6 +440,14 @@ func unpack(path, dir string) error {
 		if h.Typeflag != tar.TypeReg || h.Name != filepath.Base(h.Name) || h.Name == ".." || h.Name == "." {
 			return fmt.Errorf("%w: entry %q is not a plain file", ErrTampered, h.Name)
 		}
+		if entries > maxEntries {
+			return fmt.Errorf("%w: more than %d entries", ErrTampered, maxEntries)
+		}
+		// The tar reader gives no more than an entry's header says.
+		if h.Size < 0 || h.Size > maxSize-total {
+			return fmt.Errorf("%w: it unpacks to more than %s (at %q)", ErrTooLarge, sizeString(maxSize), h.Name)
+		}
+		total += h.Size
 		out, err := os.OpenFile(filepath.Join(dir, h.Name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil {
 			return err

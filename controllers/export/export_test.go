@@ -20,6 +20,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,6 +220,153 @@ func TestArchiveTamperingIsRefused(t *testing.T) {
 		_ = gz.Close()
 		_ = f.Close()
 		if _, err := Open(path); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), `"../escape" is not a plain file`) {
+			t.Errorf("Open: %v", err)
+		}
+	})
+}
+
+// openSoon is OpenWithin, failing the test if it does not return within 10s: an archive
+// whose part reads for ever must be refused, not hashed for ever.
+func openSoon(t *testing.T, path string, maxSize int64) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		a, err := OpenWithin(path, maxSize)
+		if err == nil {
+			a.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Open(%s) did not return within 10s", path)
+		return nil
+	}
+}
+
+// TestArchiveRefusesWhatIsNotARegularFile: a directory archive's parts and manifest are
+// read only if they are regular files. A symbolic link is refused, even to a file whose
+// bytes match the manifest; one to /dev/zero would otherwise be hashed for ever.
+func TestArchiveRefusesWhatIsNotARegularFile(t *testing.T) {
+	for _, tc := range []struct {
+		name, part, want string
+		target           func(t *testing.T, dir string) string
+	}{
+		{"a dump linked to the same bytes elsewhere", DumpFile, "database.dump is not a regular file (a symbolic link)", func(t *testing.T, dir string) string {
+			return copyOut(t, filepath.Join(dir, DumpFile))
+		}},
+		{"a manifest linked to the same bytes elsewhere", ManifestFile, "manifest.json is not a regular file (a symbolic link)", func(t *testing.T, dir string) string {
+			return copyOut(t, filepath.Join(dir, ManifestFile))
+		}},
+		{"a dump linked to /dev/zero", DumpFile, "database.dump is not a regular file (a symbolic link)", func(t *testing.T, _ string) string {
+			if _, err := os.Stat("/dev/zero"); err != nil {
+				t.Skip("no /dev/zero here")
+			}
+			return "/dev/zero"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "a")
+			writeArchive(t, dir)
+			target := tc.target(t, dir)
+			if err := os.Remove(filepath.Join(dir, tc.part)); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, filepath.Join(dir, tc.part)); err != nil {
+				t.Fatal(err)
+			}
+			if err := openSoon(t, dir, DefaultMaxSize); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Open: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// copyOut copies a file out of the archive's folder, and returns the copy's path.
+func copyOut(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(out, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestArchiveSizeIsCapped: an archive is refused, before it is unpacked or read, when it
+// holds more than the limit it is opened with (DefaultMaxSize unless raised): a .tar.gz by
+// its entries' sizes, a directory by what its manifest lists. A .tar.gz of more entries
+// than an archive has is refused too.
+func TestArchiveSizeIsCapped(t *testing.T) {
+	for _, name := range []string{"dir", "a.tar.gz"} {
+		t.Run(name, func(t *testing.T) {
+			target := filepath.Join(t.TempDir(), name)
+			writeArchive(t, target)
+			a, err := OpenWithin(target, DefaultMaxSize)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parts int64
+			for _, p := range a.Manifest.Parts {
+				parts += p.Size
+			}
+			manifest, err := os.Stat(a.Path(ManifestFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Close()
+			limit := parts // what the manifest lists
+			if IsTarball(target) {
+				limit += manifest.Size() // what the tarball unpacks to
+			}
+			if err := openSoon(t, target, limit); err != nil {
+				t.Errorf("an archive of exactly the limit: %v", err)
+			}
+			err = openSoon(t, target, limit-1)
+			if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), fmt.Sprintf("more than %d bytes", limit-1)) {
+				t.Errorf("an archive over the limit: %v", err)
+			}
+		})
+	}
+
+	tarball := func(t *testing.T, write func(tw *tar.Writer)) string {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "big.tar.gz")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gz := gzip.NewWriter(f)
+		tw := tar.NewWriter(gz)
+		write(tw)
+		_ = tw.Flush()
+		_ = gz.Close()
+		_ = f.Close()
+		return path
+	}
+	t.Run("an entry larger than the default limit", func(t *testing.T) {
+		// Only its header: it is refused before a byte of it is read.
+		path := tarball(t, func(tw *tar.Writer) {
+			_ = tw.WriteHeader(&tar.Header{Name: DumpFile, Mode: 0o600, Size: DefaultMaxSize + 1, Typeflag: tar.TypeReg})
+			_, _ = tw.Write(make([]byte, 1024))
+		})
+		err := openSoon(t, path, DefaultMaxSize)
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), `unpacks to more than 64 GiB (at "database.dump")`) {
+			t.Errorf("Open: %v", err)
+		}
+	})
+	t.Run("more entries than an archive has", func(t *testing.T) {
+		path := tarball(t, func(tw *tar.Writer) {
+			for i := range 100 {
+				_ = tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("part-%d", i), Mode: 0o600, Typeflag: tar.TypeReg})
+			}
+		})
+		if err := openSoon(t, path, DefaultMaxSize); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "more than 64 entries") {
 			t.Errorf("Open: %v", err)
 		}
 	})

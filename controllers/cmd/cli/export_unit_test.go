@@ -21,11 +21,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/cooperator-dev/cooperator/controllers/export"
 )
 
 // TestExportName: the name of an export the command requests, with the suffix of a second
@@ -89,5 +92,34 @@ func TestMalformedLinkIsNotEchoed(t *testing.T) {
 	}
 	if !strings.Contains(msg, "malformed") {
 		t.Errorf("the error %q does not say the link is malformed", msg)
+	}
+}
+
+// TestImportMaxSize: --max-size caps what an archive may hold, unpacked; a larger archive
+// is refused before anything is written, saying how to raise the limit, and a limit that
+// is not a whole number of bytes above 0 is a usage error.
+func TestImportMaxSize(t *testing.T) {
+	target := filepath.Join(t.TempDir(), "coop.tar.gz")
+	w, err := export.NewWriter(target, "max-size-coop", fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{export.CooperativeFile: "metadata: {name: max-size-coop}\n", export.DumpFile: strings.Repeat("PGDMP", 100)} {
+		if err := w.Add(name, "a part", strings.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, "import", target, "--max-size", "100")
+	if r.code != ExitError || !strings.Contains(r.errs, "unpacks to more than 100 bytes") || !strings.Contains(r.errs, "--max-size 100 raises the limit") ||
+		!strings.Contains(r.errs, "nothing was written") || strings.Contains(r.out, "[2/5]") {
+		t.Errorf("an archive over --max-size: exit %d\n%s%s", r.code, r.out, r.errs)
+	}
+	for _, bad := range []string{"0", "-1Gi", "lots", "0.5"} {
+		if r := cli(t, "import", target, "--max-size", bad); r.code != ExitUsage || !strings.Contains(r.errs, "--max-size") {
+			t.Errorf("--max-size %s: exit %d\n%s", bad, r.code, r.errs)
+		}
 	}
 }

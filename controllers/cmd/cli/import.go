@@ -34,6 +34,7 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -51,6 +52,7 @@ type importFlags struct {
 	endpoint             string
 	noWait               bool
 	timeout              time.Duration
+	maxSize              string
 }
 
 // nameMap parses old=new pairs.
@@ -75,7 +77,8 @@ func (r *root) importCommand() *cobra.Command {
 (a directory or a .tar.gz). Run it as this hub's admin:
 
 1. every part's SHA-256 is checked against manifest.json: an archive that does not match
-   is refused, and nothing is written;
+   is refused, and nothing is written; so is a part that is not a regular file, and an
+   archive that holds more than --max-size unpacked;
 2. the co-op's HostingPlan and PlatformTemplate must exist here, under the same names or
    the ones --plan-map and --template-map give (OLD=NEW);
 3. the Cooperative is checked with a dry-run create, then the dump goes to the co-op's
@@ -103,6 +106,7 @@ The command says what it left out: set peers or suspension again here if wanted.
 	c.Flags().StringVar(&f.endpoint, "endpoint", "", "endpoint URL of this hub's object store (default: from the ConfigMap cooperator-info, else AWS S3)")
 	c.Flags().BoolVar(&f.noWait, "no-wait", false, "return once the Cooperative is created, without waiting for the restore")
 	c.Flags().DurationVar(&f.timeout, "timeout", 2*time.Hour, "how long to wait for the restore")
+	c.Flags().StringVar(&f.maxSize, "max-size", "64Gi", "the most the archive may hold, unpacked (a quantity: 64Gi, 200Gi); a larger one is refused before it is unpacked")
 	return c
 }
 
@@ -115,8 +119,16 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 	if err != nil {
 		return usageError(err)
 	}
+	quantity, err := resource.ParseQuantity(f.maxSize)
+	maxSize, whole := quantity.AsInt64()
+	if err != nil || !whole || maxSize <= 0 {
+		return usageErrorf("--max-size %q: must be a whole number of bytes more than 0, such as 64Gi", f.maxSize)
+	}
 	fmt.Fprintf(out, "[1/5] checking %s against its manifest\n", path)
-	a, err := export.Open(path)
+	a, err := export.OpenWithin(path, maxSize)
+	if errors.Is(err, export.ErrTooLarge) {
+		return fmt.Errorf("refusing %s: %w (--max-size %s raises the limit); nothing was written", path, err, f.maxSize)
+	}
 	if err != nil {
 		return fmt.Errorf("refusing %s: %w; nothing was written", path, err)
 	}
