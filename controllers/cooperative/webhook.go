@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
@@ -116,11 +117,55 @@ func (v *Validator) ValidateCreate(ctx context.Context, coop *coopv1.Cooperative
 		return nil, err
 	}
 	errs = append(errs, failoverErrs...)
+	if coop.Spec.Standby != nil && user.Username != v.Hub.OperatorUsername {
+		countErrs, err := v.standbyCountErrors(ctx, coop)
+		if err != nil {
+			return nil, err
+		}
+		errs = append(errs, countErrs...)
+	}
 	warnings, more, err := v.validate(ctx, nil, coop, user)
 	if err != nil {
 		return nil, err
 	}
 	return warnings, invalid(coop, append(errs, more...))
+}
+
+// StandbySlack is how many standbys a peer hub may keep here beyond what its FederationPeer
+// accepts (spec.accept.maxCooperatives; none when it accepts no standbys): those this hub
+// refuses, which wait for room. A peer, or whoever holds its credentials, may not fill this
+// hub's API server with standbys it refuses.
+const StandbySlack = 10
+
+// standbyCountErrors refuses a new standby from a home region that already keeps as many
+// standbys here as its FederationPeer accepts, plus StandbySlack. The home hub reports the
+// refusal on the standby's state there, and sends it again once there is room.
+func (v *Validator) standbyCountErrors(ctx context.Context, coop *coopv1.Cooperative) (field.ErrorList, error) {
+	region := coop.Spec.Standby.HomeRegion
+	var peers coopv1.FederationPeerList
+	if err := v.Client.List(ctx, &peers); err != nil {
+		return nil, fmt.Errorf("listing FederationPeers: %w", err)
+	}
+	accepted := 0
+	if peer := topology.PeerOfRegion(peers.Items, region); peer != nil && peer.Spec.Accept.Standbys {
+		accepted = int(peer.Spec.Accept.MaxCooperatives)
+	}
+	var coops coopv1.CooperativeList
+	if err := v.Client.List(ctx, &coops); err != nil {
+		return nil, fmt.Errorf("listing Cooperatives: %w", err)
+	}
+	held := 0
+	for _, c := range coops.Items {
+		if c.Spec.Standby != nil && c.Spec.Standby.HomeRegion == region && c.DeletionTimestamp.IsZero() && c.Name != coop.Name {
+			held++
+		}
+	}
+	if held < accepted+StandbySlack {
+		return nil, nil
+	}
+	return field.ErrorList{field.Forbidden(field.NewPath("spec", "standby", "homeRegion"), fmt.Sprintf(
+		"this hub already keeps %d standbys from region %s, the most it takes: %d that its FederationPeer accepts (spec.accept.maxCooperatives) and %d refused that wait for room; send it again once one is gone",
+		held, region, accepted, StandbySlack))}, nil
 }
 
 // ValidateUpdate checks a changed co-op: who may change its governed fields, then its plan,

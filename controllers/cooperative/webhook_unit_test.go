@@ -18,6 +18,7 @@ package cooperative
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -86,5 +87,76 @@ func TestValidatorAsksEachAccessReviewOnce(t *testing.T) {
 		if n := reviews[tc.user+" delete cooperatives"]; n != 1 {
 			t.Errorf("%s: asked %d times whether they may delete the co-op; want once", tc.user, n)
 		}
+	}
+}
+
+// A peer hub may keep here the standbys its FederationPeer accepts and StandbySlack more
+// (refused, waiting for room), and no more: it may not fill this hub's API server with
+// standbys it refuses. The other regions' standbys, and those being deleted, do not count.
+func TestAPeerKeepsABoundedNumberOfStandbysHere(t *testing.T) {
+	scheme := backupScheme(t)
+	if err := coopv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	peer := &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "eu-west"}, Spec: coopv1.FederationPeerSpec{Region: "eu-west",
+		Accept: coopv1.FederationAccept{Standbys: true, MaxCooperatives: 2, Plan: "small"}}}
+	standby := func(name, region string) *coopv1.Cooperative {
+		return &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: coopv1.CooperativeSpec{
+			Standby: &coopv1.StandbySpec{HomeRegion: region, HomeCooperative: name}}}
+	}
+	objs := []client.Object{peer}
+	for i := range 2 + StandbySlack - 1 {
+		objs = append(objs, standby(fmt.Sprintf("west-%d", i), "eu-west"))
+	}
+	for i := range 5 {
+		objs = append(objs, standby(fmt.Sprintf("north-%d", i), "eu-north"))
+	}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
+	hub := hubconfig.Default()
+	hub.OperatorUsername = "system:serviceaccount:cooperator-system:cooperator"
+	v := &Validator{Client: c, Reviews: c, Hub: hub}
+	ctx := admission.NewContextWithRequest(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		Operation: admissionv1.Create, UserInfo: authenticationv1.UserInfo{Username: "cooperator-peer-eu-west"},
+	}})
+	const refusal = "the most it takes"
+
+	// One place is left.
+	errs, err := v.standbyCountErrors(ctx, standby("west-last", "eu-west"))
+	if err != nil || len(errs) != 0 {
+		t.Fatalf("the last place: %v %v; want admitted", errs, err)
+	}
+	if err := c.Create(ctx, standby("west-last", "eu-west")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.ValidateCreate(ctx, standby("west-more", "eu-west"))
+	if err == nil || !strings.Contains(err.Error(), refusal) || !strings.Contains(err.Error(), "spec.standby.homeRegion") {
+		t.Fatalf("one standby too many: %v; want refused", err)
+	}
+	// One being deleted makes room.
+	gone := standby("west-0", "eu-west")
+	if err := c.Get(ctx, client.ObjectKeyFromObject(gone), gone); err != nil {
+		t.Fatal(err)
+	}
+	gone.Finalizers = []string{"test/hold"}
+	if err := c.Update(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if errs, err := v.standbyCountErrors(ctx, standby("west-more", "eu-west")); err != nil || len(errs) != 0 {
+		t.Errorf("with one being deleted: %v %v; want admitted", errs, err)
+	}
+	// A region no FederationPeer accepts standbys from: StandbySlack only.
+	if errs, _ := v.standbyCountErrors(ctx, standby("north-more", "eu-north")); len(errs) != 0 {
+		t.Errorf("the fifth from an undeclared region: %v; want admitted (refused later, as any)", errs)
+	}
+	for i := 5; i < StandbySlack; i++ {
+		if err := c.Create(ctx, standby(fmt.Sprintf("north-%d", i), "eu-north")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if errs, _ := v.standbyCountErrors(ctx, standby("north-more", "eu-north")); len(errs) == 0 || !strings.Contains(errs[0].Detail, refusal) {
+		t.Errorf("beyond StandbySlack from an undeclared region: %v; want refused", errs)
 	}
 }
