@@ -1082,9 +1082,19 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			}
 		}
 
-		// Deleted while the peer does not answer: held, and an event names the way out.
+		// Deleted while the peer does not answer: held, its status and an event name the way out.
 		Expect(west.k8s.Delete(ctx, coopOn(west, "velo-quimper")())).To(Succeed())
 		Eventually(event("PeerNotReady", "delete its FederationPeer"), timeout).Should(BeTrue())
+		Eventually(func(g Gomega) {
+			c := coopOn(west, "velo-quimper")()
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status.Federation).NotTo(BeNil())
+			g.Expect(c.Status.Federation.Standbys).To(ConsistOf(And(HaveField("Peer", "eu-south-gone"), HaveField("State", coopv1.StandbyRemoving),
+				HaveField("Message", ContainSubstring("being deleted")))))
+			fr := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionFederationReady)
+			g.Expect(fr).NotTo(BeNil())
+			g.Expect(string(fr.Status) + "/" + fr.Reason).To(Equal("False/PeerNotReady"))
+		}, timeout).Should(Succeed())
 		Consistently(finalizers, 2*time.Second).Should(ContainElement(federation.Finalizer), "not let go while its standby may be there")
 
 		// The hub gives the peer up for good: the co-op is let go, and told where its standby was left.

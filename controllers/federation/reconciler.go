@@ -367,6 +367,9 @@ func splitPrimaryMessage(regions []string, primaryRegion string) string {
 }
 
 func previous(old *coopv1.FederationStatus, peer string) coopv1.PeerStandbyStatus {
+	if old == nil {
+		return coopv1.PeerStandbyStatus{Peer: peer}
+	}
 	for _, st := range old.Standbys {
 		if st.Peer == peer {
 			return st
@@ -651,6 +654,7 @@ func (r *CooperativeReconciler) removeEverywhere(ctx context.Context, coop *coop
 		return ctrl.Result{}, nil
 	}
 	var pending []string
+	var removing []coopv1.PeerStandbyStatus
 	for i := range peers {
 		p := &peers[i]
 		listed := wroteTo(coop.Status.Federation, p.Name)
@@ -666,10 +670,22 @@ func (r *CooperativeReconciler) removeEverywhere(ctx context.Context, coop *coop
 		}
 		if left != "" {
 			pending = append(pending, p.Name+": "+left)
+			prev := previous(coop.Status.Federation, p.Name)
+			removing = append(removing, coopv1.PeerStandbyStatus{Peer: p.Name, Region: p.Spec.Region, State: coopv1.StandbyRemoving, LastSync: prev.LastSync,
+				Message: "the co-op is being deleted, and the standby this hub wrote there is not removed yet (tried again at each recheck; if that hub is gone for good, delete its FederationPeer): " + left})
 		}
 	}
 	if len(pending) > 0 {
 		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "PeerNotReady", "RemoveStandby", "Waiting for peers to remove the co-op's standbys there: %s (if a peer hub is gone for good, delete its FederationPeer: the standby there is then left for that hub's admin to remove)", strings.Join(pending, "; "))
+		// The status says so too: the standbys still there are Removing, the others gone.
+		fed := &coopv1.FederationStatus{}
+		if coop.Status.Federation != nil {
+			fed = coop.Status.Federation.DeepCopy()
+		}
+		fed.Standbys = removing
+		if err := r.writeStatus(ctx, coop, fed); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, err
+		}
 		return ctrl.Result{RequeueAfter: Backoff(3)}, nil
 	}
 	for _, st := range leftAtUndeclaredPeers(coop, peers) {
