@@ -162,7 +162,7 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 			return Offer{WorkID: w.ID, State: w.State, Reason: moved + "; no other available, qualified worker: the work is back to requested"}, nil
 		}
 		if only != nil {
-			return Offer{}, s.whyNot(ctx, tx, w, *only)
+			return Offer{}, s.whyNot(ctx, tx, w, p, *only)
 		}
 		return Offer{}, conflict("", "no available, qualified worker right now; try again later")
 	}
@@ -236,12 +236,18 @@ func joinIDs(ids []int64) string {
 }
 
 // whyNot explains why the worker a customer asked for cannot be offered w: a booking that
-// overlaps the slot names details.scheduledAt.
-func (s *Server) whyNot(ctx context.Context, tx pgx.Tx, w *Work, worker int64) error {
+// overlaps the slot names details.scheduledAt. Only the worker themselves and staff (who
+// read the worker's schedule) are told which booking it is; to the customer the other
+// work's id and times are another's (its customer's, the worker's schedule), and asking
+// for a worker slot after slot would otherwise map both.
+func (s *Server) whyNot(ctx context.Context, tx pgx.Tx, w *Work, p principal, worker int64) error {
 	if w.StartsAt != nil {
 		b, err := work.On(tx).Booked(ctx, worker, *w.StartsAt, *w.EndsAt, w.ID)
 		if err == nil {
-			return overlapError(worker, b)
+			if p.admin || p.memberID == worker {
+				return overlapError(worker, b)
+			}
+			return conflict("details.scheduledAt", fmt.Sprintf("worker %d is not free for this slot: they hold a booking that overlaps it; a slot that starts when theirs ends can be booked", worker))
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -250,6 +256,8 @@ func (s *Server) whyNot(ctx context.Context, tx pgx.Tx, w *Work, worker int64) e
 	return conflict("workerId", fmt.Sprintf("worker %d is not an available, qualified and free worker for this work (their schedule, qualifications, verified skills, languages and background check, other work or a block)", worker))
 }
 
+// overlapError names the booking of worker's that overlaps a slot: for the worker and
+// staff only (see whyNot).
 func overlapError(worker int64, b Work) error {
 	return conflict("details.scheduledAt", fmt.Sprintf("worker %d is booked from %s to %s (work %d): a slot that overlaps it cannot be booked; one that starts when it ends can",
 		worker, b.StartsAt.UTC().Format(time.RFC3339), b.EndsAt.UTC().Format(time.RFC3339), b.ID))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -340,4 +341,40 @@ func TestSecurity_InactiveMemberCannotRequestPayOrPropose(t *testing.T) {
 			t.Fatalf("%s %s wrote rows: %v -> %v", tc.method, tc.pattern, before, after)
 		}
 	}
+}
+
+// TestSecurity_BookedWorkerScheduleNotShownToCustomers: a customer who asks for a worker
+// booked by another customer over the slot gets 409 naming details.scheduledAt and the
+// rule, without the other work's id or times (creating and cancelling requests would
+// otherwise map any worker's schedule and other customers' work ids); staff, who read the
+// worker's schedule, are told which booking it is.
+func TestSecurity_BookedWorkerScheduleNotShownToCustomers(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "home-services"))
+	first := e.member("Fay First", []string{"customer"}, "")
+	other := e.member("Oscar Other", []string{"customer"}, "")
+	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
+	e.setAvailable(w, true)
+	e.verify(w, false, "plumbing")
+	booked := num(e.must(201, "POST", "/v1/work", first.token, schedBooking("2026-12-03T09:00:00Z", 60))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", booked), first.token, map[string]any{"workerId": w.id})
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", booked), w.token, nil)
+
+	id := num(e.must(201, "POST", "/v1/work", other.token, schedBooking("2026-12-03T09:30:00Z", 60))["id"])
+	match := fmt.Sprintf("/v1/work/%d/match", id)
+	e.refused(409, "details.scheduledAt", "not free for this slot", "POST", match, other.token, map[string]any{"workerId": w.id})
+	r := e.call("POST", match, other.token, map[string]any{"workerId": w.id})
+	msg := fmt.Sprint(r.json()["error"].(map[string]any)["message"])
+	for _, leak := range []string{"2026-12-03", "09:00", "10:00", fmt.Sprintf("work %d", booked)} {
+		if strings.Contains(string(r.body), leak) {
+			t.Errorf("the customer's 409 shows %q of another's booking: %s", leak, r.body)
+		}
+	}
+	// The only number it names is the worker the customer asked for.
+	for _, n := range regexp.MustCompile(`[0-9]+`).FindAllString(msg, -1) {
+		if n != fmt.Sprint(w.id) {
+			t.Errorf("the customer's 409 names %s: %s", n, msg)
+		}
+	}
+	e.refused(409, "details.scheduledAt", fmt.Sprintf("booked from 2026-12-03T09:00:00Z to 2026-12-03T10:00:00Z (work %d)", booked),
+		"POST", match, adminToken, map[string]any{"workerId": w.id})
 }
