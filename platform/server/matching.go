@@ -362,8 +362,11 @@ func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
 
 // acceptWork: the worker holding a standing offer of the work takes it. Urgent work is
 // offered to several workers; the work row's lock makes the first accept win and the
-// others answer 409. Scheduled work is refused (409 naming details.scheduledAt) when the
-// worker has accepted other work whose slot overlaps.
+// others answer 409. The worker's member row is locked and read in the accept's
+// transaction: a worker deactivated, erased or without the worker role since the offer
+// takes nothing (409; completing the work could never pay them). Scheduled work is
+// refused (409 naming details.scheduledAt) when the worker has accepted other work whose
+// slot overlaps.
 func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 	noWorker := func(w *Work) error {
 		if w.State == stOffered {
@@ -382,6 +385,15 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Locked after the work row, as every accept does; a change of the member waits for
+		// the accept to commit, or the accept for the change.
+		mayWork, err := q.LockWorker(r.Context(), worker)
+		if err != nil {
+			return nil, err
+		}
+		if !mayWork {
+			return nil, conflict("", "only an active member holding the worker role accepts work: this offer's worker is no longer one (deactivated, erased or without the worker role)")
+		}
 		// Judged in this transaction on the service's clock: an offer whose time came after
 		// changeOffer moved the due ones on is expired too.
 		status = offerStatusAt(status, expires, s.now())
@@ -395,9 +407,6 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 			return nil, illegal(w.State, stAccepted)
 		}
 		if w.StartsAt != nil {
-			if err := q.LockWorker(r.Context(), worker); err != nil {
-				return nil, err
-			}
 			b, err := q.Booked(r.Context(), worker, *w.StartsAt, *w.EndsAt, w.ID)
 			if err == nil {
 				return nil, overlapError(worker, b)

@@ -378,3 +378,63 @@ func TestSecurity_BookedWorkerScheduleNotShownToCustomers(t *testing.T) {
 	e.refused(409, "details.scheduledAt", fmt.Sprintf("booked from 2026-12-03T09:00:00Z to 2026-12-03T10:00:00Z (work %d)", booked),
 		"POST", match, adminToken, map[string]any{"workerId": w.id})
 }
+
+// workRow is a work item's row and its offers as stored, read with SQL.
+func (e *env) workRow(id int64) string {
+	e.t.Helper()
+	var row string
+	err := e.owner.QueryRow(context.Background(), `SELECT format('state %s, worker %s, updated %s, offers %s', state,
+			coalesce(worker_id::text, 'none'), updated_at,
+			coalesce((SELECT string_agg(o.worker_id || ':' || o.status, ',' ORDER BY o.id) FROM offers o WHERE o.work_id = w.id), 'none'))
+		FROM work_items w WHERE id = $1`, id).Scan(&row)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return row
+}
+
+// TestSecurity_AcceptNeedsAnActiveWorker: a worker who lost the worker role, was
+// deactivated or erased after they were offered work (here by a change made outside the
+// service, which moves no offer on) does not take it: their accept, or staff's on their
+// behalf, is 409 naming the rule, and nothing changes. (It was accepted: the work could
+// then be started but never completed, as its payment needs a worker.)
+func TestSecurity_AcceptNeedsAnActiveWorker(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	for i, change := range []struct {
+		name, sql string
+		self      bool // the worker can still sign in and accept themselves
+	}{
+		{"the worker role removed", `UPDATE members SET roles = '{customer}' WHERE id = $1`, true},
+		{"deactivated", `UPDATE members SET active = false WHERE id = $1`, false},
+		{"erased", `UPDATE members SET erased_at = now() WHERE id = $1`, false},
+	} {
+		w := e.worker(fmt.Sprintf("Driver %d", i))
+		id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w.id {
+			t.Fatalf("%s: offer %v", change.name, o)
+		}
+		if _, err := e.owner.Exec(context.Background(), change.sql, w.id); err != nil {
+			t.Fatal(err)
+		}
+		before := e.workRow(id)
+		accept := fmt.Sprintf("/v1/work/%d/accept", id)
+		if change.self {
+			e.refused(409, "", "only an active member holding the worker role accepts work", "POST", accept, w.token, nil)
+		}
+		e.refused(409, "", "only an active member holding the worker role accepts work", "POST", accept, adminToken, nil)
+		if after := e.workRow(id); after != before {
+			t.Fatalf("%s: the refused accept changed the work: %s -> %s", change.name, before, after)
+		}
+		if change.self {
+			// The rule, not the offer, refused it: given the role back, the worker takes it.
+			if _, err := e.owner.Exec(context.Background(), `UPDATE members SET roles = '{worker}' WHERE id = $1`, w.id); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.must(200, "POST", accept, w.token, nil); got["state"] != "accepted" {
+				t.Fatalf("accept with the role back: %v", got)
+			}
+			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+		}
+	}
+}

@@ -206,11 +206,17 @@ func (s Store) WithdrawOthers(ctx context.Context, workID, worker int64) error {
 	return err
 }
 
-// LockWorker locks a worker's member row, so that their bookings are checked and written
-// one at a time.
-func (s Store) LockWorker(ctx context.Context, worker int64) error {
-	var id int64
-	return store.NotFound(s.db.QueryRow(ctx, `SELECT id FROM members WHERE id = $1 FOR UPDATE`, worker).Scan(&id))
+// LockWorker locks a worker's member row until the transaction ends, so that their
+// bookings are checked and written one at a time and their activity, roles and erasure
+// cannot change under an accept, and reads whether they may take work: active, not
+// erased, holding the worker role (store.ErrNotFound when there is no such member). The
+// lock (FOR NO KEY UPDATE) waits for a change of the member and makes one wait, as a
+// second accept of theirs; it does not hold up the foreign-key checks of rows that refer
+// to the member (a payment to them, an offer, a history entry).
+func (s Store) LockWorker(ctx context.Context, worker int64) (mayWork bool, err error) {
+	err = s.db.QueryRow(ctx, `SELECT active AND erased_at IS NULL AND 'worker' = ANY (roles) FROM members WHERE id = $1 FOR NO KEY UPDATE`,
+		worker).Scan(&mayWork)
+	return mayWork, store.NotFound(err)
 }
 
 // Booked reads worker's accepted or started scheduled work, other than the work except,
