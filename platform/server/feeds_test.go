@@ -588,3 +588,113 @@ func TestAcceptJudgesTheDeadlineInItsTransaction(t *testing.T) {
 		t.Fatalf("w2's offers after the closer's tick %v", got)
 	}
 }
+
+// offersOf lists a work item's offers as stored, oldest first: "<worker>:<status>".
+func (e *env) offersOf(id int64) string {
+	e.t.Helper()
+	var out string
+	err := e.owner.QueryRow(context.Background(), `SELECT coalesce(string_agg(worker_id || ':' || status, ',' ORDER BY id), '')
+		FROM offers WHERE work_id = $1`, id).Scan(&out)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// stateOf reads a work item's state and worker ("none" without one) with SQL.
+func (e *env) stateOf(id int64) string {
+	e.t.Helper()
+	var out string
+	if err := e.owner.QueryRow(context.Background(), `SELECT state || ' ' || coalesce(worker_id::text, 'none') FROM work_items WHERE id = $1`, id).Scan(&out); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// TestDepartedWorkersOffersMoveOn: when staff remove a worker's worker role or deactivate
+// them, or the worker erases their data, their open offers are withdrawn and each work
+// item moved on in the same transaction (to the next worker, or back to requested),
+// without waiting for the offer's time; an offer is not work under way that refuses the
+// erasure, and the customer's details of the work stay.
+func TestDepartedWorkersOffersMoveOn(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	w, x := e.worker("Wes Worker"), e.worker("Xia Worker")
+	offered := func() int64 {
+		t.Helper()
+		id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w.id {
+			t.Fatalf("offer %v, want worker %d", o, w.id)
+		}
+		return id
+	}
+
+	// The worker role removed: the work goes on to the next worker at once.
+	first := offered()
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", w.id), adminToken, map[string]any{"roles": []string{"customer"}})
+	if got, want := e.stateOf(first), fmt.Sprintf("offered %d", x.id); got != want {
+		t.Fatalf("work after the worker role was removed: %s, want %s", got, want)
+	}
+	if got, want := e.offersOf(first), fmt.Sprintf("%d:withdrawn,%d:offered", w.id, x.id); got != want {
+		t.Fatalf("offers after the worker role was removed: %s, want %s", got, want)
+	}
+	accept := fmt.Sprintf("/v1/work/%d/accept", first)
+	e.refused(409, "", "only an active member holding the worker role accepts work", "POST", accept, w.token, nil)
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", w.id), adminToken, map[string]any{"roles": []string{"worker"}})
+	e.refused(409, "state", "your offer was withdrawn", "POST", accept, w.token, nil)
+
+	// Deactivated, with nobody else free (x holds the first offer): back to requested.
+	second := offered()
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", w.id), adminToken, map[string]any{"active": false})
+	if got := e.stateOf(second); got != "requested none" {
+		t.Fatalf("work after its worker was deactivated: %s, want requested none", got)
+	}
+	if got, want := e.offersOf(second), fmt.Sprintf("%d:withdrawn", w.id); got != want {
+		t.Fatalf("offers after the deactivation: %s, want %s", got, want)
+	}
+
+	// Erased: an offer does not refuse the erasure; the work goes back to requested with
+	// its customer's details.
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", w.id), adminToken, map[string]any{"active": true})
+	token := e.must(201, "POST", fmt.Sprintf("/v1/members/%d/tokens", w.id), adminToken, nil)["token"].(string)
+	e.setAvailable(who{id: w.id, token: token}, true)
+	third := offered()
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", w.id), token, nil)
+	if got := e.stateOf(third); got != "requested none" {
+		t.Fatalf("work after its worker's erasure: %s, want requested none", got)
+	}
+	if got, want := e.offersOf(third), fmt.Sprintf("%d:withdrawn", w.id); got != want {
+		t.Fatalf("offers after the erasure: %s, want %s", got, want)
+	}
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", third), c.token, nil); fmt.Sprint(got["details"]) != "map[dropoff:Part-Dieu pickup:Place Bellecour]" {
+		t.Fatalf("the customer's work after the offered worker's erasure: %v", got["details"])
+	}
+}
+
+// TestUrgentWorkDoesNotWaitForAnErasedWorker: urgent work offered to A, B and C; A erases
+// their data; once B and C declined, the work goes to the next worker at once (A's offer
+// was withdrawn with the erasure), not when A's offer would have expired.
+func TestUrgentWorkDoesNotWaitForAnErasedWorker(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.Work = policy.WorkRules{UrgentFanOut: 3, OfferTimeoutSeconds: 600}
+	e := newEnv(t, pol)
+	c := e.customer("Rita Rider")
+	a, b, cc, d := e.worker("A Driver"), e.worker("B Driver"), e.worker("C Driver"), e.worker("D Driver")
+	req := ride(1500, 0)
+	req["urgent"] = true
+	id := num(e.must(201, "POST", "/v1/work", c.token, req)["id"])
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	if fmt.Sprint(o["workerIds"]) != fmt.Sprint([]any{float64(a.id), float64(b.id), float64(cc.id)}) {
+		t.Fatalf("offer %v", o)
+	}
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", a.id), a.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), b.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), cc.token, nil)
+	// Read with SQL, the clock not moved and the closer not run.
+	if got := e.stateOf(id); got != "offered none" {
+		t.Fatalf("urgent work after the erasure and two declines: %s, want offered (to the next fan-out)", got)
+	}
+	if got, want := e.offersOf(id), fmt.Sprintf("%d:withdrawn,%d:declined,%d:declined,%d:offered", a.id, b.id, cc.id, d.id); got != want {
+		t.Fatalf("offers: %s, want %s", got, want)
+	}
+}

@@ -304,13 +304,22 @@ func (s *Server) expireWork(ctx context.Context, pol *policy.Policy, id int64) e
 }
 
 func (s *Server) expireLocked(ctx context.Context, tx pgx.Tx, pol *policy.Policy, w *Work) error {
-	q := work.On(tx)
-	now := s.now()
-	n, err := q.ExpireOffers(ctx, w.ID, now)
-	if err != nil || n == 0 || w.State != stOffered {
+	n, err := work.On(tx).ExpireOffers(ctx, w.ID, s.now())
+	if err != nil || n == 0 {
 		return err
 	}
-	standing, err := q.StandingOffers(ctx, w.ID, now)
+	return s.moveOn(ctx, tx, pol, w, fmt.Sprintf("offer expired after %s", pol.Work.OfferTimeout()))
+}
+
+// moveOn offers w (locked in tx), some of whose offers expired or were withdrawn, to the
+// next worker (or the next fan-out) once no offer of it stands any more; with nobody left
+// it is back to requested. moved says why, in the work's history.
+func (s *Server) moveOn(ctx context.Context, tx pgx.Tx, pol *policy.Policy, w *Work, moved string) error {
+	if w.State != stOffered {
+		return nil
+	}
+	q := work.On(tx)
+	standing, err := q.StandingOffers(ctx, w.ID, s.now())
 	if err != nil || standing > 0 {
 		return err
 	}
@@ -318,12 +327,50 @@ func (s *Server) expireLocked(ctx context.Context, tx pgx.Tx, pol *policy.Policy
 		return err
 	}
 	w.WorkerID = nil
-	_, err = s.offerNext(ctx, tx, w, system, pol, fmt.Sprintf("offer expired after %s", pol.Work.OfferTimeout()), nil)
+	_, err = s.offerNext(ctx, tx, w, system, pol, moved, nil)
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return nil
 	}
 	return err
+}
+
+// lockOffersTo locks the work items holding an open offer to member, in the transaction
+// of a change that ends their taking work (deactivation, the worker role removed,
+// erasure), before that change locks the member's row: an accept locks the work, then its
+// worker (acceptWork), and taking the two in the same order keeps them from deadlocking.
+func lockOffersTo(ctx context.Context, tx pgx.Tx, member int64) error {
+	_, err := work.On(tx).LockOfferedTo(ctx, member)
+	return err
+}
+
+// withdrawOffersTo withdraws the open offers to member, who can no longer take work and
+// is no longer a candidate of fair matching (inactive, not available or without the
+// worker role, in tx), and moves each of their work items on at once (moveOn): a departed
+// worker's offer would otherwise stand until its time, and urgent work offered to several
+// workers would wait for it once the others declined. The work items are those
+// lockOffersTo locked, and any offered to member between that and the lock of their row.
+// The policy in force (the fan-out, the offer timeout) is needed only when there are
+// offers to withdraw: 503 without one then.
+func (s *Server) withdrawOffersTo(ctx context.Context, tx pgx.Tx, member int64) error {
+	q := work.On(tx)
+	ws, err := q.LockOfferedTo(ctx, member)
+	if err != nil || len(ws) == 0 {
+		return err
+	}
+	pol, err := s.currentPolicy()
+	if err != nil {
+		return err
+	}
+	for i := range ws {
+		if err := q.ResolveOffer(ctx, ws[i].ID, member, "withdrawn"); err != nil {
+			return err
+		}
+		if err := s.moveOn(ctx, tx, pol, &ws[i], "offer withdrawn: the worker can no longer take work"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
@@ -401,8 +448,10 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 		case status == "expired":
 			return nil, conflict("state", fmt.Sprintf("your offer expired: an offer stands for %s (the policy's work.offerTimeoutSeconds), then the work goes to the next worker",
 				pol.Work.OfferTimeout()))
-		case status == "withdrawn" && w.State != stCancelled:
+		case status == "withdrawn" && (w.State == stAccepted || w.State == stInProgress || w.State == stCompleted):
 			return nil, conflict("state", "another worker accepted this work first")
+		case status == "withdrawn" && w.State != stCancelled:
+			return nil, conflict("state", "your offer was withdrawn when you could no longer take work (deactivated or without the worker role); the work went on to the next worker")
 		case status != "offered" || w.State != stOffered:
 			return nil, illegal(w.State, stAccepted)
 		}

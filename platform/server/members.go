@@ -196,11 +196,19 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 	if err := s.validateMemberInput(&in, false); err != nil {
 		return 0, nil, err
 	}
+	// A member deactivated or no longer a worker takes no more work: their open offers are
+	// withdrawn and the work moved on, in this transaction.
+	departs := (in.Active != nil && !*in.Active) || (in.Roles != nil && !slices.Contains(*in.Roles, "worker"))
 	var m Member
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := members.On(tx)
 		if err := q.SetAuditActor(r.Context(), auditActor(p)); err != nil {
 			return err
+		}
+		if departs {
+			if err := lockOffersTo(r.Context(), tx, id); err != nil {
+				return err
+			}
 		}
 		if in.Email != nil {
 			taken, err := q.EmailTaken(r.Context(), *in.Email, id)
@@ -216,7 +224,10 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("member")
 		}
-		return err
+		if err != nil || !departs {
+			return err
+		}
+		return s.withdrawOffersTo(r.Context(), tx, id)
 	})
 	if err != nil {
 		return 0, nil, emailErr(err)

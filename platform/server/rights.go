@@ -40,6 +40,9 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 		if err := q.SetAuditActor(r.Context(), auditActor(p)); err != nil {
 			return err
 		}
+		if err := lockOffersTo(r.Context(), tx, id); err != nil {
+			return err
+		}
 		erased, busy, err := q.LockForErasure(r.Context(), id)
 		if err != nil {
 			return asNotFound(err, "member")
@@ -49,6 +52,15 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 		}
 		if busy {
 			return conflict("", "the member has work under way; finish or cancel it first")
+		}
+		// An offer to the member is not work under way: it is withdrawn and the work moved
+		// on, before the erasure wipes the details of work that is theirs (the member, no
+		// longer available, is not offered it again).
+		if _, err := q.SetAvailable(r.Context(), id, false); err != nil {
+			return err
+		}
+		if err := s.withdrawOffersTo(r.Context(), tx, id); err != nil {
+			return err
 		}
 		return q.Erase(r.Context(), id)
 	})

@@ -199,6 +199,17 @@ func (s Store) DueExpiries(ctx context.Context, now time.Time, limit int) ([]int
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
+// LockOfferedTo locks, in id order, the work items holding an open offer to worker (one
+// past its time that was not moved on yet too) and reads them.
+func (s Store) LockOfferedTo(ctx context.Context, worker int64) ([]Work, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM work_items
+		WHERE id IN (SELECT work_id FROM offers WHERE worker_id = $1 AND status = 'offered') ORDER BY id FOR UPDATE`, worker)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Work, error) { return scan(row) })
+}
+
 // WithdrawOthers withdraws the work's open offers to anyone but worker (urgent work that
 // worker took).
 func (s Store) WithdrawOthers(ctx context.Context, workID, worker int64) error {
