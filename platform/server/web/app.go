@@ -263,7 +263,8 @@ func (a *App) anon(h func(*req)) http.HandlerFunc {
 		if a.limited(q, "ip:"+a.clientIP(r)) {
 			return
 		}
-		if s, ok := a.session(q); ok {
+		// A page for anyone: a session that cannot be read is served as none.
+		if s, err := a.session(q); err == nil {
 			q.member, q.csrf = &Member{ID: s.MemberID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
 		}
 		h(q)
@@ -271,13 +272,20 @@ func (a *App) anon(h func(*req)) http.HandlerFunc {
 }
 
 // authed serves a page for a signed-in member: without a valid session a GET goes to the
-// sign-in form and a POST is refused; every POST needs the session's CSRF token.
+// sign-in form and a POST is refused; every POST needs the session's CSRF token. While the
+// session cannot be read (the database is down) the answer is 503 with Retry-After, as the
+// API's: the member is not sent to sign in again, nor told their session ended.
 func (a *App) authed(h func(*req)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := a.newReq(w, r)
-		s, ok := a.session(q)
-		if !ok {
+		s, err := a.session(q)
+		if err != nil {
 			if a.limited(q, "ip:"+a.clientIP(r)) {
+				return
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				w.Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
+				a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
 				return
 			}
 			if r.Method == http.MethodGet {
@@ -312,20 +320,23 @@ func sameToken(a, b string) bool {
 	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-func (a *App) session(q *req) (sessions.Session, bool) {
+// unavailableRetry is the Retry-After, in seconds, of a 503 while the session cannot be
+// read: the API's.
+const unavailableRetry = 5
+
+// session reads the request's session: store.ErrNotFound without a cookie or a session
+// that is valid at the service's clock; another error when it could not be read.
+func (a *App) session(q *req) (sessions.Session, error) {
 	c, err := q.r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
-		return sessions.Session{}, false
+		return sessions.Session{}, store.ErrNotFound
 	}
 	h := sha256.Sum256([]byte(c.Value))
 	s, err := sessions.On(a.cfg.DB).Lookup(q.r.Context(), h[:], a.cfg.Now())
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			a.log.Error("session lookup failed", "error", err)
-		}
-		return sessions.Session{}, false
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		a.log.Error("session lookup failed", "error", err)
 	}
-	return s, true
+	return s, err
 }
 
 func randomToken() string {

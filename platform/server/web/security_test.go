@@ -3,12 +3,18 @@ package web_test
 import (
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server"
 )
 
 // session is a browser-less client of the app: it keeps the cookies it is given (Go's
@@ -413,5 +419,56 @@ func TestSecurity_SessionExpires(t *testing.T) {
 	s2.cookies["coop_session"] = &http.Cookie{Name: "coop_session", Value: old}
 	if p := s2.do("GET", "/app/home", nil); p.status != http.StatusSeeOther {
 		t.Fatalf("a signed-out session still serves: %d", p.status)
+	}
+}
+
+// closedPortURL is a database URL on a loopback port nothing listens on.
+func closedPortURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return fmt.Sprintf("postgresql://serving@127.0.0.1:%d/coop?sslmode=disable&connect_timeout=5", port)
+}
+
+// TestSecurity_DatabaseDownIs503: while the database cannot be reached, a signed-in
+// member's pages answer 503 with Retry-After and the app's "unavailable" page, as the API
+// does (a GET went to the sign-in form and a post answered 401, as if the session had
+// ended). Without a session cookie a page still goes to the sign-in form.
+func TestSecurity_DatabaseDownIs503(t *testing.T) {
+	pol, err := policy.Parse([]byte(testPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Config{DatabaseURL: closedPortURL(t), AdminToken: adminToken, Policy: pol,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ts := httptest.NewTLSServer(s.Handler())
+	defer ts.Close()
+	c := &coop{t: t, s: s, url: ts.URL, client: ts.Client()}
+
+	if p := c.session(t).do("GET", "/app/home", nil); p.status != http.StatusSeeOther || p.header.Get("Location") != "/app/sign-in?expired=1" {
+		t.Errorf("GET /app/home without a session, the database down: %d %q", p.status, p.header.Get("Location"))
+	}
+	signedIn := c.session(t)
+	signedIn.cookies["coop_session"] = &http.Cookie{Name: "coop_session", Value: "a-session-the-app-cannot-read-now"}
+	for _, r := range []struct {
+		method, path string
+		form         url.Values
+	}{
+		{"GET", "/app/home", nil},
+		{"POST", "/app/availability", url.Values{"csrf": {"a-csrf-token"}, "available": {"false"}}},
+	} {
+		p := signedIn.do(r.method, r.path, r.form)
+		if p.status != http.StatusServiceUnavailable || p.header.Get("Retry-After") != "5" || !strings.Contains(p.body, "The service is unavailable right now") {
+			t.Errorf("%s %s with a session cookie, the database down: %d (Retry-After %q, Location %q) %.300s",
+				r.method, r.path, p.status, p.header.Get("Retry-After"), p.header.Get("Location"), p.body)
+		}
 	}
 }
