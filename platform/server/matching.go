@@ -485,7 +485,8 @@ func isNotFound(err error) bool {
 // changeOffer changes the work of the request's path, in one transaction, as the worker
 // whose offer it is: the caller, or for staff the work's worker (noWorker is the refusal
 // when it has none). The work's offers past their time are moved on first, so that an
-// answer to an expired offer is judged as the next worker's.
+// answer to an expired offer is judged as the next worker's, when the caller sees the
+// work (readVisible); for anyone else nothing moves, and change answers 404.
 func (s *Server) changeOffer(r *http.Request, p principal, noWorker func(w *Work) error,
 	change func(tx pgx.Tx, q work.Store, w *Work, pol *policy.Policy, worker int64) (any, error)) (int, any, error) {
 	id, err := pathID(r, "id")
@@ -496,7 +497,7 @@ func (s *Server) changeOffer(r *http.Request, p principal, noWorker func(w *Work
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := s.expireWork(r.Context(), pol, id); err != nil && !isNotFound(err) {
+	if _, err := s.readVisible(r.Context(), p, id); err != nil && !isNotFound(err) {
 		return 0, nil, err
 	}
 	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {

@@ -438,3 +438,52 @@ func TestSecurity_AcceptNeedsAnActiveWorker(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurity_StrangersMoveNoOfferOn: a member who does not see a work item (neither its
+// customer, its worker, offered it, nor staff) and reads it, accepts or declines it while
+// an offer of it is past its time gets 404, and nothing is written: the offer is not
+// marked expired, no history entry or new offer is recorded (the move-on ran before the
+// visibility check). Its customer's read then moves it on.
+func TestSecurity_StrangersMoveNoOfferOn(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	w, next := e.worker("Dan Driver"), e.worker("Eve Driver")
+	stranger := e.customer("Sam Stranger")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w.id {
+		t.Fatalf("offer %v", o)
+	}
+	e.clock.Step(time.Hour) // the offer is due; nothing has moved it on
+	before, offers := e.workRow(id), e.offersOf(id)
+	var history int64
+	if err := e.owner.QueryRow(context.Background(), `SELECT count(*) FROM work_history WHERE work_id = $1`, id).Scan(&history); err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{"", "/accept", "/decline"} {
+		method := "POST"
+		if action == "" {
+			method = "GET"
+		}
+		e.refused(404, "", "work not found", method, fmt.Sprintf("/v1/work/%d%s", id, action), stranger.token, nil)
+		if got := e.workRow(id); got != before {
+			t.Fatalf("%s /v1/work/%d%s by a stranger changed the work: %s -> %s", method, id, action, before, got)
+		}
+	}
+	if got := e.offersOf(id); got != offers || got != fmt.Sprintf("%d:offered", w.id) {
+		t.Fatalf("offers after the strangers' requests: %s, want %s", got, offers)
+	}
+	var after int64
+	if err := e.owner.QueryRow(context.Background(), `SELECT count(*) FROM work_history WHERE work_id = $1`, id).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != history {
+		t.Fatalf("history entries %d -> %d after the strangers' requests", history, after)
+	}
+	// The customer sees the work: their read moves it on to the next worker.
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil); got["state"] != "offered" || num(got["workerId"]) != next.id {
+		t.Fatalf("the customer's read of the due work: %v", got)
+	}
+	if got, want := e.offersOf(id), fmt.Sprintf("%d:expired,%d:offered", w.id, next.id); got != want {
+		t.Fatalf("offers after the customer's read: %s, want %s", got, want)
+	}
+}

@@ -281,28 +281,49 @@ func actor(p principal) *int64 {
 	return &id
 }
 
-// getWork shows a work item, its history and its payment to the customer, the worker,
-// anyone offered it, and staff; to anyone else it does not exist. Its offers past their
-// time are moved on first (expireWork, this item only): the state and worker it answers
-// then depend on whom fair matching chooses next, which a read cannot derive.
+// visible is who sees a work item: its customer, its worker, anyone offered it, and staff;
+// to anyone else it does not exist.
+func visible(p principal, w *Work, offered bool) bool {
+	return p.admin || offered || w.CustomerID == p.memberID || (w.WorkerID != nil && *w.WorkerID == p.memberID)
+}
+
+// readVisible reads work item id for p, 404 unless p sees it (visible). When it has an
+// offer past its time, and a policy is loaded, the item is moved on first (expireWork,
+// this item only) and read again: the state and worker it answers then depend on whom
+// fair matching chooses next, which a read cannot derive. Whoever may not see the item
+// moves nothing.
+func (s *Server) readVisible(ctx context.Context, p principal, id int64) (Work, error) {
+	q := work.On(s.pool)
+	w, offered, due, err := q.GetFor(ctx, id, p.memberID, s.now())
+	if err != nil {
+		return Work{}, asNotFound(err, "work")
+	}
+	if !visible(p, &w, offered) {
+		return Work{}, notFound("work")
+	}
+	pol, perr := s.currentPolicy()
+	if !due || perr != nil {
+		return w, nil
+	}
+	if err := s.expireWork(ctx, pol, id); err != nil {
+		return Work{}, err
+	}
+	w, _, _, err = q.GetFor(ctx, id, p.memberID, s.now())
+	return w, asNotFound(err, "work")
+}
+
+// getWork shows a work item, its history and its payment to those who see it (visible);
+// its offers past their time are moved on first (readVisible).
 func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return 0, nil, err
 	}
-	if pol, err := s.currentPolicy(); err == nil {
-		if err := s.expireWork(r.Context(), pol, id); err != nil && !isNotFound(err) {
-			return 0, nil, err
-		}
+	w, err := s.readVisible(r.Context(), p, id)
+	if err != nil {
+		return 0, nil, err
 	}
 	q := work.On(s.pool)
-	w, offered, err := q.GetFor(r.Context(), id, p.memberID)
-	if err != nil {
-		return 0, nil, asNotFound(err, "work")
-	}
-	if !p.admin && !offered && w.CustomerID != p.memberID && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
-		return 0, nil, notFound("work")
-	}
 	w.History, err = q.History(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
