@@ -231,22 +231,37 @@ func releaseOrder(ctx context.Context, tx pgx.Tx, w *Work) error {
 }
 
 // offerToOwner offers a marketplace order to its listing's maker, the only one who can
-// fill it; when the maker declined or let it expire it goes back to requested.
+// fill it; when the maker declined, let it expire or left (moved), it goes back to
+// requested. Matching it again then offers it to nobody: 409 saying so, and to cancel it,
+// which gives its quantity back to the listing's stock; so is matching an order whose
+// maker is no longer an active worker (checked under a lock of their row, as an accept
+// does).
 func (s *Server) offerToOwner(ctx context.Context, tx pgx.Tx, w *Work, p principal, pol *policy.Policy, moved string) (Offer, error) {
 	lid, _ := strconv.ParseInt(w.Details["listingId"], 10, 64)
 	l, err := listings.On(tx).Get(ctx, lid)
 	if err != nil {
 		return Offer{}, err
 	}
-	status, _, err := work.On(tx).OfferStatus(ctx, w.ID, l.OwnerID)
-	if moved != "" || (err == nil && status != "withdrawn") {
+	if moved != "" {
 		if err := setState(ctx, tx, w, stRequested, nil, p, "the maker did not take the order"); err != nil {
 			return Offer{}, err
 		}
 		return Offer{WorkID: w.ID, State: w.State, Reason: "an order goes to its listing's maker only, who did not take it: the order is back to requested"}, nil
 	}
+	q := work.On(tx)
+	status, _, err := q.OfferStatus(ctx, w.ID, l.OwnerID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Offer{}, err
+	}
+	if err == nil && status != "withdrawn" {
+		return Offer{}, conflict("state", fmt.Sprintf("the maker of listing %d did not take this order (they declined it or let the offer expire), and an order goes to its maker only: cancel it to give its quantity back to the listing's stock", l.ID))
+	}
+	mayWork, err := q.LockWorker(ctx, l.OwnerID)
+	if err != nil {
+		return Offer{}, err
+	}
+	if !mayWork {
+		return Offer{}, conflict("details.listingId", fmt.Sprintf("the maker of listing %d is no longer an active worker and cannot take the order: cancel it to give its quantity back to the listing's stock", l.ID))
 	}
 	expires := s.now().Add(pol.Work.OfferTimeout())
 	reason := fmt.Sprintf("an order goes to the maker of listing %d", l.ID)

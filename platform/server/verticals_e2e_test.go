@@ -329,3 +329,68 @@ func TestFreelanceMilestones(t *testing.T) {
 	}
 	e.assertBalanced()
 }
+
+// TestMarketplaceOrderNotTakenByItsMaker: an order its maker declined goes back to
+// requested; matching it again is 409 saying the maker did not take it and to cancel it
+// (it answered "work in state requested cannot go to requested"), and nothing changes;
+// the cancel gives its stock back. An order whose maker is no longer an active worker
+// (the worker role removed while it was offered, or deactivated before it was matched)
+// is not offered to them again: 409, and nothing changes.
+func TestMarketplaceOrderNotTakenByItsMaker(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "marketplace"))
+	buyer := e.member("Bea Buyer", []string{"customer"}, "")
+	maker := e.member("Mia Maker", []string{"worker"}, "")
+	lid := num(e.must(201, "POST", "/v1/listings", maker.token, map[string]any{"title": "Stoneware bowl", "priceCents": 2500, "stock": 5})["id"])
+	stock := func() int64 {
+		t.Helper()
+		return num(e.must(200, "GET", fmt.Sprintf("/v1/listings/%d", lid), buyer.token, nil)["stock"])
+	}
+	order := func() int64 {
+		t.Helper()
+		return num(e.must(201, "POST", "/v1/work", buyer.token, map[string]any{"kind": "order",
+			"details": map[string]string{"listingId": fmt.Sprint(lid), "shippingAddress": "2 quai Saint-Antoine"}})["id"])
+	}
+
+	declined := order()
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", declined), buyer.token, nil)
+	if got := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", declined), maker.token, nil); got["state"] != "requested" {
+		t.Fatalf("the maker's decline: %v", got)
+	}
+	before := e.workRow(declined)
+	e.refused(409, "state", "did not take this order", "POST", fmt.Sprintf("/v1/work/%d/match", declined), buyer.token, nil)
+	e.refused(409, "state", "cancel it to give its quantity back", "POST", fmt.Sprintf("/v1/work/%d/match", declined), adminToken, nil)
+	if after := e.workRow(declined); after != before {
+		t.Fatalf("the refused match changed the order: %s -> %s", before, after)
+	}
+	if got := stock(); got != 4 {
+		t.Fatalf("stock with the declined order waiting: %d, want 4", got)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", declined), buyer.token, nil)
+	if got := stock(); got != 5 {
+		t.Fatalf("stock after the declined order was cancelled: %d, want 5", got)
+	}
+
+	// The maker loses the worker role while the order is offered: it is withdrawn, back to
+	// requested, and not offered to them again.
+	withdrawn := order()
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", withdrawn), buyer.token, nil)
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", maker.id), adminToken, map[string]any{"roles": []string{"customer"}})
+	if got := e.stateOf(withdrawn); got != "requested none" {
+		t.Fatalf("the order after its maker lost the worker role: %s", got)
+	}
+	before = e.workRow(withdrawn)
+	e.refused(409, "details.listingId", "no longer an active worker", "POST", fmt.Sprintf("/v1/work/%d/match", withdrawn), buyer.token, nil)
+	if after := e.workRow(withdrawn); after != before {
+		t.Fatalf("the refused match changed the order: %s -> %s", before, after)
+	}
+
+	// Deactivated before the order was ever matched.
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", maker.id), adminToken, map[string]any{"roles": []string{"worker"}})
+	waiting := order()
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", maker.id), adminToken, map[string]any{"active": false})
+	before = e.workRow(waiting)
+	e.refused(409, "details.listingId", "no longer an active worker", "POST", fmt.Sprintf("/v1/work/%d/match", waiting), buyer.token, nil)
+	if after := e.workRow(waiting); after != before {
+		t.Fatalf("the refused match changed the order: %s -> %s", before, after)
+	}
+}
