@@ -18,6 +18,7 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -30,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -781,5 +783,52 @@ func TestAHeldHomeTellsItsOtherPeersWhereThePrimaryIs(t *testing.T) {
 	standby := BuildStandby(coop, &hub, "eu-north", s.consented, s.fed.PrimaryRegion, s.fed.DemotionToken)
 	if standby.Spec.Standby.PrimaryRegion != "eu-south" || standby.Spec.Standby.PromotionToken != "" {
 		t.Errorf("north's standby: primary in %q, promotion token %q; want eu-south and none", standby.Spec.Standby.PrimaryRegion, standby.Spec.Standby.PromotionToken)
+	}
+}
+
+// A co-op whose deletion waits for a peer that does not answer says its standby there is
+// Removing, and keeps the record of a standby left at a peer no longer declared: the event
+// that names it, once the co-op is let go, reads it from there.
+func TestADeletionWaitingForAPeerKeepsWhatItLeftElsewhere(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := coopv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	var written []byte
+	c := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{
+		SubResourceApply: func(_ context.Context, _ client.Client, _ string, obj runtime.ApplyConfiguration, _ ...client.SubResourceApplyOption) error {
+			b, err := json.Marshal(obj)
+			written = b
+			return err
+		},
+	}).Build()
+	r := &CooperativeReconciler{Client: c, Recorder: events.NewFakeRecorder(10)}
+	synced := metav1.Unix(1000, 0)
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a", Finalizers: []string{Finalizer}, DeletionTimestamp: &synced},
+		Spec: coopv1.CooperativeSpec{Federation: coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "north"}}}}}
+	coop.Status.Federation = &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
+		{Peer: "north", Region: "eu-north", State: coopv1.StandbyMirrored, LastSync: &synced},
+		{Peer: "gone", Region: "eu-south", State: coopv1.StandbyUndeclared, LastSync: &synced},
+	}}
+	// north is declared but not Ready: its standby cannot be removed now.
+	peers := []coopv1.FederationPeer{peer("north", "eu-north", coopv1.FederationAccept{})}
+	res, err := r.removeEverywhere(t.Context(), coop, peers)
+	if err != nil || res.RequeueAfter == 0 {
+		t.Fatalf("got %v, %v; want to wait for north", res, err)
+	}
+	var status struct {
+		Status struct {
+			Federation coopv1.FederationStatus `json:"federation"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal(written, &status); err != nil {
+		t.Fatalf("status written: %s: %v", written, err)
+	}
+	var got []string
+	for _, st := range status.Status.Federation.Standbys {
+		got = append(got, st.Peer+" "+string(st.State))
+	}
+	if want := []string{"north Removing", "gone Undeclared"}; !slices.Equal(got, want) {
+		t.Errorf("standbys written %v, want %v", got, want)
 	}
 }

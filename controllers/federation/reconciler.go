@@ -682,7 +682,9 @@ func (r *CooperativeReconciler) removeEverywhere(ctx context.Context, coop *coop
 		if coop.Status.Federation != nil {
 			fed = coop.Status.Federation.DeepCopy()
 		}
-		fed.Standbys = removing
+		// Those left at peers no longer declared stay recorded: the event that names them,
+		// once the co-op is let go, reads them from there.
+		fed.Standbys = append(removing, leftAtUndeclaredPeers(coop, peers)...)
 		if err := r.writeStatus(ctx, coop, fed); client.IgnoreNotFound(err) != nil {
 			return ctrl.Result{}, err
 		}
