@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -77,6 +79,12 @@ type Validator struct {
 	Reviews client.Writer
 	// Hub is the hub's settings, with OperatorUsername resolved.
 	Hub hubconfig.Config
+
+	// standbysMu serializes the count of a peer's standbys here; standbysAdmitted remembers,
+	// by home region, the standbys admitted by this replica (name: when) for the moment the
+	// cache may not hold them yet, so that creates sent at once are not all let through.
+	standbysMu       sync.Mutex
+	standbysAdmitted map[string]map[string]time.Time
 }
 
 var _ admission.Validator[*coopv1.Cooperative] = &Validator{}
@@ -139,7 +147,11 @@ const StandbySlack = 10
 
 // standbyCountErrors refuses a new standby from a home region that already keeps as many
 // standbys here as its FederationPeer accepts, plus StandbySlack. The home hub reports the
-// refusal on the standby's state there, and sends it again once there is room.
+// refusal on the standby's state there, and sends it again once there is room. The count
+// is the cache's, and the standbys this replica admitted that the cache may not hold yet
+// (for admittedMemory): creates sent at once to one replica do not all pass. (Replicas do
+// not share that memory: creates spread over several at once may pass the bound by as many
+// as there are replicas, less one, each.)
 func (v *Validator) standbyCountErrors(ctx context.Context, coop *coopv1.Cooperative) (field.ErrorList, error) {
 	region := coop.Spec.Standby.HomeRegion
 	var peers coopv1.FederationPeerList
@@ -150,17 +162,39 @@ func (v *Validator) standbyCountErrors(ctx context.Context, coop *coopv1.Coopera
 	if peer := topology.PeerOfRegion(peers.Items, region); peer != nil && peer.Spec.Accept.Standbys {
 		accepted = int(peer.Spec.Accept.MaxCooperatives)
 	}
+	v.standbysMu.Lock()
+	defer v.standbysMu.Unlock()
 	var coops coopv1.CooperativeList
 	if err := v.Client.List(ctx, &coops); err != nil {
 		return nil, fmt.Errorf("listing Cooperatives: %w", err)
 	}
 	held := 0
+	cached := map[string]bool{}
 	for _, c := range coops.Items {
+		cached[c.Name] = true
 		if c.Spec.Standby != nil && c.Spec.Standby.HomeRegion == region && c.DeletionTimestamp.IsZero() && c.Name != coop.Name {
 			held++
 		}
 	}
+	now := time.Now()
+	for name, at := range v.standbysAdmitted[region] {
+		switch {
+		case now.Sub(at) >= admittedMemory:
+			delete(v.standbysAdmitted[region], name)
+		case !cached[name] && name != coop.Name:
+			held++ // admitted here, not in the cache yet
+		}
+	}
 	if held < accepted+StandbySlack {
+		if req, err := admission.RequestFromContext(ctx); err == nil && (req.DryRun == nil || !*req.DryRun) {
+			if v.standbysAdmitted == nil {
+				v.standbysAdmitted = map[string]map[string]time.Time{}
+			}
+			if v.standbysAdmitted[region] == nil {
+				v.standbysAdmitted[region] = map[string]time.Time{}
+			}
+			v.standbysAdmitted[region][coop.Name] = now
+		}
 		return nil, nil
 	}
 	return field.ErrorList{field.Forbidden(field.NewPath("spec", "standby", "homeRegion"), fmt.Sprintf(

@@ -20,6 +20,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -158,5 +160,27 @@ func TestAPeerKeepsABoundedNumberOfStandbysHere(t *testing.T) {
 	}
 	if errs, _ := v.standbyCountErrors(ctx, standby("north-more", "eu-north")); len(errs) == 0 || !strings.Contains(errs[0].Detail, refusal) {
 		t.Errorf("beyond StandbySlack from an undeclared region: %v; want refused", errs)
+	}
+
+	// Creates sent at once, which the cache holds none of yet: one place, one admitted.
+	fresh := fake.NewClientBuilder().WithScheme(scheme).WithObjects(peer).Build()
+	for i := range 2 + StandbySlack - 1 {
+		if err := fresh.Create(ctx, standby(fmt.Sprintf("west-%d", i), "eu-west")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v = &Validator{Client: fresh, Reviews: fresh, Hub: hub}
+	var admitted atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			if errs, err := v.standbyCountErrors(ctx, standby(fmt.Sprintf("burst-%d", i), "eu-west")); err == nil && len(errs) == 0 {
+				admitted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := admitted.Load(); n != 1 {
+		t.Errorf("%d of 20 standbys sent at once admitted for the one place left; want 1", n)
 	}
 }
