@@ -161,7 +161,7 @@ func switchover(ctx context.Context, c client.Client, out io.Writer, name string
 	targetRegion := ""
 	if target != "" {
 		var err error
-		if targetRegion, err = peerTarget(ctx, c, coop, target, "a switchover", coopv1.StandbyMirrored); err != nil {
+		if targetRegion, err = peerTarget(ctx, c, out, coop, target, "a switchover", coopv1.StandbyMirrored); err != nil {
 			return err
 		}
 	}
@@ -216,7 +216,7 @@ func move(ctx context.Context, c client.Client, out io.Writer, name string, f *f
 		return deletedBeforeAdoption(coop, f.to)
 	}
 	if coop.DeletionTimestamp.IsZero() && !released {
-		if _, err := peerTarget(ctx, c, coop, f.to, "a move", coopv1.StandbyMirrored, coopv1.StandbyMoved); err != nil {
+		if _, err := peerTarget(ctx, c, out, coop, f.to, "a move", coopv1.StandbyMirrored, coopv1.StandbyMoved); err != nil {
 			return err
 		}
 	}
@@ -299,27 +299,45 @@ func mayDelete(ctx context.Context, c client.Client, name string) error {
 // peerTarget checks what a switchover or a move (action) to the peer named to needs: the
 // peer listed by the co-op and ready, and a standby there in one of the states given (or
 // the primary already asked there). It returns the peer's region.
-func peerTarget(ctx context.Context, c client.Client, coop *coopv1.Cooperative, to, action string, upToDate ...coopv1.StandbyState) (string, error) {
+//
+// The co-op's admins may not read FederationPeers (the hub's), yet a switchover is theirs
+// to decide: when the API server forbids the read, the peer's region comes from the co-op's
+// own status.federation.standbys, and whether the peer is ready is left to the operator
+// (which reports a standby Mirrored only while its peer is ready); out says so.
+func peerTarget(ctx context.Context, c client.Client, out io.Writer, coop *coopv1.Cooperative, to, action string, upToDate ...coopv1.StandbyState) (string, error) {
 	if !slices.ContainsFunc(coop.Spec.Federation.Peers, func(p coopv1.FederationPeerRef) bool { return p.Name == to }) {
 		return "", fmt.Errorf("%s does not list peer %s: %s goes only to a peer that keeps its standby", coop.Name, to, action)
 	}
-	peer := &coopv1.FederationPeer{}
-	if err := c.Get(ctx, client.ObjectKey{Name: to}, peer); err != nil {
-		return "", explain(err, "reading FederationPeer "+to)
-	}
-	if !meta.IsStatusConditionTrue(peer.Status.Conditions, coopv1.ConditionReady) {
-		return "", fmt.Errorf("peer %s is not ready (see kubectl get federationpeer %s): %s needs both hubs", to, to, action)
-	}
-	mirrored := false
+	var standby *coopv1.PeerStandbyStatus
 	if fed := coop.Status.Federation; fed != nil {
-		for _, st := range fed.Standbys {
-			mirrored = mirrored || (st.Peer == to && slices.Contains(upToDate, st.State))
+		for i := range fed.Standbys {
+			if fed.Standbys[i].Peer == to {
+				standby = &fed.Standbys[i]
+			}
 		}
+	}
+	mirrored := standby != nil && slices.Contains(upToDate, standby.State)
+	region := ""
+	peer := &coopv1.FederationPeer{}
+	switch err := c.Get(ctx, client.ObjectKey{Name: to}, peer); {
+	case apierrors.IsForbidden(err):
+		if standby == nil || standby.Region == "" {
+			return "", fmt.Errorf("%s has no standby at peer %s in its status yet (see cooperator federation status %s)", coop.Name, to, coop.Name)
+		}
+		region = standby.Region
+		fmt.Fprintf(out, "%s: you may not read FederationPeer %s (the hub's): its region (%s) and its standby's state (%s) are from the co-op's status, and the operator judges whether the peer is ready\n",
+			coop.Name, to, region, standby.State)
+	case err != nil:
+		return "", explain(err, "reading FederationPeer "+to)
+	case !meta.IsStatusConditionTrue(peer.Status.Conditions, coopv1.ConditionReady):
+		return "", fmt.Errorf("peer %s is not ready (see kubectl get federationpeer %s): %s needs both hubs", to, to, action)
+	default:
+		region = peer.Spec.Region
 	}
 	if !mirrored && coop.Spec.Federation.Primary != to {
 		return "", fmt.Errorf("%s has no up-to-date standby at peer %s yet (see cooperator federation status %s)", coop.Name, to, coop.Name)
 	}
-	return peer.Spec.Region, nil
+	return region, nil
 }
 
 func moveIs(coop *coopv1.Cooperative, phase coopv1.MovePhase) bool {
