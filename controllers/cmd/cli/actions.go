@@ -45,20 +45,28 @@ func (w *waitFlags) add(c *cobra.Command, def time.Duration) {
 }
 
 // wait looks at something every interval, printing each new progress line, until done, an
-// error, or the timeout (ExitTimeout).
+// error, the timeout (ExitTimeout), or the command stopped (ExitInterrupted: Ctrl-C).
 func (r *root) wait(ctx context.Context, out io.Writer, timeout time.Duration, look func(ctx context.Context) (done bool, line string, err error)) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	last := ""
+	// stopped is the error of a wait cut off, by Ctrl-C or at the timeout; err is the
+	// look's, nil when the wait ended between two looks.
+	stopped := func(err error) error {
+		switch {
+		case interrupted(ctx, err):
+			return &exitError{code: ExitInterrupted, err: fmt.Errorf("interrupted (last: %s); the operator keeps working on it", orDash(last))}
+		case errors.Is(ctx.Err(), context.DeadlineExceeded) || (err != nil && (deadlineExceeded(err) || ExitCode(err) == ExitTimeout)):
+			return &exitError{code: ExitTimeout, err: fmt.Errorf("not done after %s (last: %s); the operator keeps working on it", timeout, orDash(last))}
+		}
+		return err
+	}
 	tick := time.NewTicker(r.interval)
 	defer tick.Stop()
 	for {
 		done, line, err := look(ctx)
 		if err != nil {
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) || deadlineExceeded(err) {
-				return &exitError{code: ExitTimeout, err: fmt.Errorf("not done after %s (last: %s)", timeout, orDash(last))}
-			}
-			return err
+			return stopped(err)
 		}
 		if line != last {
 			fmt.Fprintf(out, "%s %s\n", r.now().UTC().Format("15:04:05"), line)
@@ -69,7 +77,7 @@ func (r *root) wait(ctx context.Context, out io.Writer, timeout time.Duration, l
 		}
 		select {
 		case <-ctx.Done():
-			return &exitError{code: ExitTimeout, err: fmt.Errorf("not done after %s (last: %s); the operator keeps working on it", timeout, orDash(last))}
+			return stopped(nil)
 		case <-tick.C:
 		}
 	}

@@ -92,14 +92,20 @@ func cli(t *testing.T, args ...string) result {
 
 func cliAs(t *testing.T, invoked string, args ...string) result {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return cliWith(ctx, t, invoked, args...)
+}
+
+// cliWith runs the command line under ctx, which a test may cancel as Ctrl-C does.
+func cliWith(ctx context.Context, t *testing.T, invoked string, args ...string) result {
+	t.Helper()
 	var out, errs bytes.Buffer
 	root := NewRootCommand(Options{Version: "v1.2.3", Out: &out, ErrOut: &errs, Invoked: invoked, Now: func() time.Time { return fixedNow }, PollInterval: 50 * time.Millisecond})
 	// The root's own flags (--help, --version) take no subcommand's flags after them.
 	if !slices.Contains(args, "--kubeconfig") && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		args = append(args, "--kubeconfig", kubeconfig)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	code := Execute(ctx, root, args)
 	return result{out: out.String(), errs: errs.String(), code: code}
 }

@@ -57,6 +57,9 @@ const (
 	ExitNotFound = 5
 	// ExitTimeout: what the command waited for did not happen within --timeout.
 	ExitTimeout = 6
+	// ExitInterrupted: the command was stopped (Ctrl-C, SIGTERM) before it was done; 130,
+	// as shells report a process that SIGINT ended.
+	ExitInterrupted = 130
 )
 
 // exitError is an error with the exit code it ends the process with.
@@ -157,14 +160,34 @@ func explain(err error, what string) error {
 		return &exitError{code: ExitForbidden, err: fmt.Errorf("%s: forbidden: %s. Co-op admins may read and change only their own co-op; ask a hub admin for more", what, apiMessage(err))}
 	case apierrors.IsUnauthorized(err):
 		return &exitError{code: ExitForbidden, err: fmt.Errorf("%s: the cluster did not accept your credentials (Unauthorized); log in again or check --context", what)}
+	// A request cut off by Ctrl-C or by the command's deadline fails as a *url.Error, which
+	// isUnreachable would take for the cluster's silence: these first.
+	case errors.Is(err, context.Canceled):
+		return &exitError{code: ExitInterrupted, err: fmt.Errorf("%s: interrupted", what)}
+	case deadlineExceeded(err):
+		return &exitError{code: ExitTimeout, err: fmt.Errorf("%s: timed out", what)}
 	case isUnreachable(err):
 		return &exitError{code: ExitUnreachable, err: fmt.Errorf("%s: cannot reach the cluster: %w. Check --context, --kubeconfig and your network", what, rootCause(err))}
 	case meta.IsNoMatchError(err) || isNoKind(err):
 		return &exitError{code: ExitError, err: fmt.Errorf("%s: the cluster does not know this kind: is the cooperator operator (or CloudNativePG) installed? (%w)", what, err)}
-	case deadlineExceeded(err):
-		return &exitError{code: ExitTimeout, err: fmt.Errorf("%s: timed out", what)}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// interrupted says whether err, or the end of ctx, comes of the command being stopped
+// (Ctrl-C, SIGTERM: its context canceled), rather than of its deadline.
+func interrupted(ctx context.Context, err error) bool {
+	return errors.Is(ctx.Err(), context.Canceled) || (err != nil && (errors.Is(err, context.Canceled) || ExitCode(err) == ExitInterrupted))
+}
+
+// goesOn adds to the error of a command stopped while it waited (interrupted, or at
+// --timeout) what goes on without it, and how to take it up again.
+func goesOn(err error, what string) error {
+	var e *exitError
+	if errors.As(err, &e) && (e.code == ExitInterrupted || e.code == ExitTimeout) {
+		return &exitError{code: e.code, err: fmt.Errorf("%w; %s", e.err, what)}
+	}
+	return err
 }
 
 // deadlineExceeded tells an error of a request cut by the command's deadline: the

@@ -132,6 +132,9 @@ name and renamed when complete: a failure names the part that failed and leaves 
 			if err := download(ctx, link, func(body io.Reader) error {
 				return aw.Add(export.DumpFile, "logical dump of the co-op's database (pg_dump custom format, no owners or grants): every table of the platform", body)
 			}); err != nil {
+				if interrupted(ctx, err) {
+					err = &exitError{code: ExitInterrupted, err: fmt.Errorf("interrupted; %s", resumeFrom(coop.Name, ex))}
+				}
 				return partError(export.DumpFile, err)
 			}
 
@@ -249,7 +252,7 @@ func (r *root) requestExport(ctx context.Context, cl client.Client, out io.Write
 		return ex.Status.Phase == coopv1.ExportSucceeded || ex.Status.Phase == coopv1.ExportFailed || ex.Status.Phase == coopv1.ExportExpired, line, nil
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, "", goesOn(err, resumeFrom(coop.Name, ex))
 	}
 	if ex.Status.Phase == coopv1.ExportExpired {
 		// Its link expired (--from an old export): the operator deleted the dump, or is
@@ -277,6 +280,11 @@ func (r *root) requestExport(ctx context.Context, cl client.Client, out io.Write
 		return nil, "", fmt.Errorf("the link to export %s expired at %s; run the export again", ex.Name, ex.Status.Dump.Expires.UTC().Format(time.RFC3339))
 	}
 	return ex, string(secret.Data[coopv1.ExportDumpURLKey]), nil
+}
+
+// resumeFrom says how to take up the export ex, which goes on without the command.
+func resumeFrom(coop string, ex *coopv1.CooperativeExport) string {
+	return fmt.Sprintf("the CooperativeExport %s/%s goes on without the command: run cooperator export %s --from %s to take up its dump", ex.Namespace, ex.Name, coop, ex.Name)
 }
 
 // download GETs the presigned link and hands the body to write.

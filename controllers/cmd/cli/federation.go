@@ -18,6 +18,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -178,7 +179,7 @@ func switchover(ctx context.Context, c client.Client, out io.Writer, name string
 	if f.noWait {
 		return nil
 	}
-	return follow(ctx, c, out, name, f, func(co *coopv1.Cooperative) bool {
+	return follow(ctx, c, out, name, f, carriedOn(name), func(co *coopv1.Cooperative) bool {
 		fed := co.Status.Federation
 		if fed == nil {
 			return false
@@ -240,7 +241,8 @@ func move(ctx context.Context, c client.Client, out io.Writer, name string, f *f
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	if coop.DeletionTimestamp.IsZero() {
-		err := followUntil(ctx, c, out, name, f, func(co *coopv1.Cooperative) (bool, error) {
+		after := "the operators carry the switchover and the release on: run the move again to follow it, and to delete the co-op here once the peer adopted it"
+		err := followUntil(ctx, c, out, name, f, after, func(co *coopv1.Cooperative) (bool, error) {
 			if moveIs(co, coopv1.MoveRefused) {
 				return false, fmt.Errorf("%s: the move cannot go on: %s", name, co.Status.Federation.Move.Message)
 			}
@@ -255,12 +257,12 @@ func move(ctx context.Context, c client.Client, out io.Writer, name string, f *f
 			return err
 		}
 		if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
-			return explain(err, "reading Cooperative "+name)
+			return goesOn(explain(err, "reading Cooperative "+name), "the peer adopted the co-op: run the move again to delete it here")
 		}
 		if coop.DeletionTimestamp.IsZero() {
 			fmt.Fprintf(out, "%s: peer %s adopted the co-op; deleting it here (deletionPolicy %s)\n", name, f.to, coop.Spec.DeletionPolicy)
 			if err := c.Delete(ctx, coop, client.Preconditions{UID: &coop.UID}); client.IgnoreNotFound(err) != nil {
-				return explain(err, "deleting Cooperative "+name+" here after its move")
+				return goesOn(explain(err, "deleting Cooperative "+name+" here after its move"), "the peer adopted the co-op: run the move again to delete it here")
 			}
 		}
 	}
@@ -347,6 +349,7 @@ func moveIs(coop *coopv1.Cooperative, phase coopv1.MovePhase) bool {
 
 // waitGone waits until the deleted co-op is gone, telling what its deletion waits for.
 func waitGone(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags) error {
+	const gone = "its deletion here goes on without the command: run the move again to follow it"
 	last := ""
 	tick := time.NewTicker(f.interval)
 	defer tick.Stop()
@@ -358,7 +361,7 @@ func waitGone(ctx context.Context, c client.Client, out io.Writer, name string, 
 			return nil
 		}
 		if err != nil {
-			return explain(err, "reading Cooperative "+name)
+			return stoppedFollowing(ctx, err, name, f, last, gone)
 		}
 		line := name + ": being deleted here"
 		if cond := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionReady); cond != nil && cond.Message != "" {
@@ -370,7 +373,7 @@ func waitGone(ctx context.Context, c client.Client, out io.Writer, name string, 
 		}
 		select {
 		case <-ctx.Done():
-			return &exitError{code: ExitTimeout, err: fmt.Errorf("%s: not removed here after %s (still %s); the operator keeps working on it, run the move again to follow it", name, f.timeout, last)}
+			return stoppedFollowing(ctx, nil, name, f, last, gone)
 		case <-tick.C:
 		}
 	}
@@ -423,7 +426,7 @@ func failover(ctx context.Context, c client.Client, out io.Writer, name string, 
 		return nil
 	}
 	home := coop.Spec.Standby == nil
-	return follow(ctx, c, out, name, f, func(co *coopv1.Cooperative) bool {
+	return follow(ctx, c, out, name, f, carriedOn(name), func(co *coopv1.Cooperative) bool {
 		// A home that lists no peer any more takes no part in federation once it holds
 		// the primary: its federation status goes.
 		return (co.Status.Federation != nil && co.Status.Federation.Role == coopv1.RolePrimary) ||
@@ -431,13 +434,14 @@ func failover(ctx context.Context, c client.Client, out io.Writer, name string, 
 	})
 }
 
-// follow prints the co-op's federation status whenever it changes, until done or timeout.
-func follow(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags, done func(*coopv1.Cooperative) bool) error {
-	return followUntil(ctx, c, out, name, f, func(co *coopv1.Cooperative) (bool, error) { return done(co), nil })
+// follow prints the co-op's federation status whenever it changes, until done, timeout or
+// Ctrl-C; after says what goes on without the command, should it stop before done.
+func follow(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags, after string, done func(*coopv1.Cooperative) bool) error {
+	return followUntil(ctx, c, out, name, f, after, func(co *coopv1.Cooperative) (bool, error) { return done(co), nil })
 }
 
 // followUntil is follow, ended also by the error done returns, which it returns.
-func followUntil(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags, done func(*coopv1.Cooperative) (bool, error)) error {
+func followUntil(ctx context.Context, c client.Client, out io.Writer, name string, f *federationFlags, after string, done func(*coopv1.Cooperative) (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	last := ""
@@ -446,7 +450,7 @@ func followUntil(ctx context.Context, c client.Client, out io.Writer, name strin
 	for {
 		coop := &coopv1.Cooperative{}
 		if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
-			return explain(err, "reading Cooperative "+name)
+			return stoppedFollowing(ctx, err, name, f, last, after)
 		}
 		if line := progressLine(coop); line != last {
 			fmt.Fprintf(out, "%s %s\n", time.Now().UTC().Format("15:04:05"), line)
@@ -460,10 +464,29 @@ func followUntil(ctx context.Context, c client.Client, out io.Writer, name strin
 		}
 		select {
 		case <-ctx.Done():
-			return &exitError{code: ExitTimeout, err: fmt.Errorf("%s: not done after %s (still %s); the operators keep working on it", name, f.timeout, last)}
+			return stoppedFollowing(ctx, nil, name, f, last, after)
 		case <-tick.C:
 		}
 	}
+}
+
+// carriedOn is what goes on of a switchover or a failover the command stops following.
+func carriedOn(name string) string {
+	return "the operators carry it on without the command: follow it with cooperator federation status " + name
+}
+
+// stoppedFollowing is the error of a follow cut off: by Ctrl-C (ExitInterrupted), or at
+// --timeout (ExitTimeout). err is the failed read's, nil when the follow ended between two
+// reads; last says where the co-op stood, after what goes on without the command. Any
+// other error of the read is explained as such.
+func stoppedFollowing(ctx context.Context, err error, name string, f *federationFlags, last, after string) error {
+	switch {
+	case interrupted(ctx, err):
+		return &exitError{code: ExitInterrupted, err: fmt.Errorf("%s: interrupted (still %s); %s", name, orDash(last), after)}
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || (err != nil && deadlineExceeded(err)):
+		return &exitError{code: ExitTimeout, err: fmt.Errorf("%s: not done after %s (still %s); %s", name, f.timeout, orDash(last), after)}
+	}
+	return explain(err, "reading Cooperative "+name)
 }
 
 // progressLine says where a co-op's copies stand.

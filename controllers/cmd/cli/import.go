@@ -235,7 +235,7 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 		return false, "restore: Job " + o.RestoreJob + " runs", nil
 	})
 	if err != nil {
-		return err
+		return goesOn(err, fmt.Sprintf("Cooperative %s is created and the operator restores its data before its platform starts: its status.origin says where it stands (kubectl get cooperative %s -o yaml)", coop.Name, coop.Name))
 	}
 	if failed != "" {
 		return fmt.Errorf("the restore of %s failed: %s", coop.Name, failed)

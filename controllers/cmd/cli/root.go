@@ -23,6 +23,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -130,8 +131,13 @@ func Execute(ctx context.Context, cmd *cobra.Command, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
+	code := ExitCode(err)
+	if code != ExitInterrupted && errors.Is(ctx.Err(), context.Canceled) {
+		// Stopped (Ctrl-C) midway: whatever failed then failed of it.
+		err, code = fmt.Errorf("interrupted: %w", err), ExitInterrupted
+	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "Error: %v\n", err)
-	return ExitCode(err)
+	return code
 }
 
 // RunCommand wraps a subcommand that parses its own flags (the manager, the platform
