@@ -97,6 +97,12 @@ func TestImport_TakesOnlyWhatTheCoopWritesOfItself(t *testing.T) {
 		{"a home with peers and a primary there", func(c *coopv1.Cooperative) {
 			c.Spec.Federation = coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "peer-y"}, {Name: "peer-z"}}, Primary: "peer-z"}
 		}, []string{`spec.federation.peers "peer-y", "peer-z"`, `spec.federation.primary "peer-z"`}},
+		// Backups kept longer, or taken closer, than a co-op may ask: only the hub sets
+		// them, and the import runs as the hub's admin, whom the webhook lets.
+		{"a backup kept 120 days, every 10 minutes", func(c *coopv1.Cooperative) {
+			c.Spec.Backup = coopv1.BackupSpec{Retention: "120d", Schedule: "0 */10 * * * *"}
+		}, []string{`spec.backup.retention "120d" (keeps backups 120 days`, `spec.backup.schedule "0 */10 * * * *" (backs up as often as every 10m0s`,
+			"only the hub sets a longer retention", "only the hub sets a closer schedule"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := "forged-" + strings.ReplaceAll(strings.Fields(tc.name)[1], ",", "")

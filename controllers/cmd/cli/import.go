@@ -39,6 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/export"
 	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
@@ -91,7 +92,8 @@ func (r *root) importCommand() *cobra.Command {
 
 Only what a co-op writes of itself is taken from cooperative.yaml: its name, its labels and
 annotations but the operator's (coop.cooperator.dev/), and its spec without standby,
-suspend and federation (this hub's peers are its own to declare); no owners or finalizers.
+suspend and federation (this hub's peers are its own to declare), nor a backup retention or
+schedule beyond a co-op's own limits (90 days, hourly); no owners or finalizers.
 The command says what it left out: set peers or suspension again here if wanted.`,
 		Example: "  cooperator import fairride-lyon.tar.gz\n  cooperator import ./fairride-lyon --plan-map small=standard",
 		Args:    cobra.ExactArgs(1),
@@ -250,8 +252,10 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 // lets do what only the hub decides: so only what a co-op writes of itself is taken. Its
 // name; its labels and annotations but the operator's own (coop.cooperator.dev/, the import
 // annotations included: the command adds its own) and kubectl's last-applied copy; and its
-// spec without standby (the standby of another hub's co-op), suspend, and federation (this
-// hub's peers are its own to declare). No owners, no finalizers, nothing else of metadata.
+// spec without standby (the standby of another hub's co-op), suspend, federation (this
+// hub's peers are its own to declare), and a backup retention or schedule beyond a co-op's
+// own limits (policy.RetentionOverLimit, ScheduleOverLimit: the hub's defaults apply). No
+// owners, no finalizers, nothing else of metadata.
 func importedCooperative(in *coopv1.Cooperative) (*coopv1.Cooperative, []string) {
 	var dropped []string
 	keep := func(what string, m map[string]string) map[string]string {
@@ -302,6 +306,20 @@ func importedCooperative(in *coopv1.Cooperative) (*coopv1.Cooperative, []string)
 			dropped = append(dropped, "spec.federation.primary "+quoted(fed.Primary))
 		}
 		coop.Spec.Federation = coopv1.FederationSpec{}
+	}
+	// As the webhook holds a co-op's admins to them: the schedule on the dedicated tier
+	// only, the shared tier being backed up with the hub's Cluster.
+	if b := in.Spec.Backup; b.Retention != "" {
+		if why := policy.RetentionOverLimit(b.Retention); why != "" {
+			dropped = append(dropped, "spec.backup.retention "+quoted(b.Retention)+" ("+why+")")
+			coop.Spec.Backup.Retention = ""
+		}
+	}
+	if b := in.Spec.Backup; b.Schedule != "" && in.Spec.Database.Tier != coopv1.DatabaseTierShared {
+		if why := policy.ScheduleOverLimit(b.Schedule); why != "" {
+			dropped = append(dropped, "spec.backup.schedule "+quoted(b.Schedule)+" ("+why+")")
+			coop.Spec.Backup.Schedule = ""
+		}
 	}
 	return coop, dropped
 }
