@@ -39,13 +39,19 @@ import (
 // is dump, from the export named ex. It returns the archive's path.
 func forgedArchive(t *testing.T, coop *coopv1.Cooperative, ex, dump string) string {
 	t.Helper()
+	return forgedArchiveOf(t, coop.Name, coop, ex, dump)
+}
+
+// forgedArchiveOf is forgedArchive, with a manifest that names the co-op manifestCoop.
+func forgedArchiveOf(t *testing.T, manifestCoop string, coop *coopv1.Cooperative, ex, dump string) string {
+	t.Helper()
 	coop.TypeMeta = metav1.TypeMeta{APIVersion: coopv1.GroupVersion.String(), Kind: "Cooperative"}
 	raw, err := yaml.Marshal(coop)
 	if err != nil {
 		t.Fatal(err)
 	}
 	target := filepath.Join(t.TempDir(), coop.Name+".tar.gz")
-	w, err := export.NewWriter(target, coop.Name, time.Now())
+	w, err := export.NewWriter(target, manifestCoop, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,6 +236,20 @@ func TestImport_NothingIsLeftWhenTheCoopIsRefused(t *testing.T) {
 		}
 		left(t, coop.Name)
 		noCoop(t, coop.Name)
+	})
+
+	t.Run("a Cooperative other than the manifest's co-op", func(t *testing.T) {
+		coop := sample(t, "renamed-coop")
+		hubA.coopCredentials(t, "named-coop")
+		r := runCLI(context.Background(), hubA.kubeconfig, "import", forgedArchiveOf(t, "named-coop", coop, "named-coop-1", "PGDMP renamed"), "--no-wait")
+		if r.code != 1 || !strings.Contains(r.errs, `cooperative.yaml describes Cooperative "renamed-coop", and manifest.json the co-op "named-coop"`) ||
+			!strings.Contains(r.errs, "nothing was written") || strings.Contains(r.out, "[2/5]") {
+			t.Errorf("import of an archive whose Cooperative is not its manifest's co-op: exit %d\n%s\n%s", r.code, r.out, r.errs)
+		}
+		for _, name := range []string{"renamed-coop", "named-coop"} {
+			left(t, name)
+			noCoop(t, name)
+		}
 	})
 
 	t.Run("a Cooperative of its name created meanwhile", func(t *testing.T) {

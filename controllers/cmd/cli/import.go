@@ -78,8 +78,9 @@ func (r *root) importCommand() *cobra.Command {
 (a directory or a .tar.gz). Run it as this hub's admin:
 
 1. every part's SHA-256 is checked against manifest.json: an archive that does not match
-   is refused, and nothing is written; so is a part that is not a regular file, and an
-   archive that holds more than --max-size unpacked;
+   is refused, and nothing is written; so is a part that is not a regular file, an
+   archive that holds more than --max-size unpacked, and one whose cooperative.yaml is
+   not the co-op manifest.json names;
 2. the co-op's HostingPlan and PlatformTemplate must exist here, under the same names or
    the ones --plan-map and --template-map give (OLD=NEW);
 3. the Cooperative is checked with a dry-run create, then the dump goes to the co-op's
@@ -145,6 +146,11 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 	}
 	if written.Name == "" {
 		return fmt.Errorf("refusing %s: %s names no Cooperative; nothing was written", path, export.CooperativeFile)
+	}
+	if written.Name != a.Manifest.Cooperative {
+		// The manifest's co-op names the dump and the origin: one co-op, or none.
+		return fmt.Errorf("refusing %s: %s describes Cooperative %s, and %s the co-op %s; nothing was written",
+			path, export.CooperativeFile, quoted(written.Name), export.ManifestFile, quoted(a.Manifest.Cooperative))
 	}
 	coop, dropped := importedCooperative(written)
 	if len(dropped) > 0 {
