@@ -80,10 +80,23 @@ func ExitCode(err error) int {
 	if errors.As(err, &e) {
 		return e.code
 	}
-	if strings.HasPrefix(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts ") || strings.Contains(err.Error(), "requires at least") {
-		return ExitUsage
-	}
 	return ExitError
+}
+
+// usageArgs makes the argument errors of cmd and its subcommands (cobra.ExactArgs and the
+// like, whose errors have no type of their own) usage errors.
+func usageArgs(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return usageError(err)
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		usageArgs(sub)
+	}
 }
 
 func usageError(err error) error { return &exitError{code: ExitUsage, err: err} }

@@ -120,6 +120,7 @@ Installed as kubectl-coop on the PATH, it also runs as "kubectl coop".`,
 		cmd.AddCommand(c)
 	}
 	cmd.AddCommand(r.versionCommand())
+	usageArgs(cmd)
 	return cmd
 }
 
@@ -127,9 +128,14 @@ Installed as kubectl-coop on the PATH, it also runs as "kubectl coop".`,
 // error a person reads.
 func Execute(ctx context.Context, cmd *cobra.Command, args []string) int {
 	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	ran, err := cmd.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if ran != nil && ran.CalledAs() == "" {
+		// cobra found no command to run: its one error before any runs is an unknown
+		// command.
+		err = usageError(err)
 	}
 	code := ExitCode(err)
 	if code != ExitInterrupted && errors.Is(ctx.Err(), context.Canceled) {
