@@ -227,6 +227,12 @@ func TestExport_QuotaLimitsExports(t *testing.T) {
 	if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: "thrifty-6"}, &coopv1.CooperativeExport{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the refused export: %v, want none", err)
 	}
+	// The command says so as a refusal of the cluster (exit 1, README), not as rights the
+	// co-op admin lacks (exit 4, "ask a hub admin"): no hub admin lifts the quota for them.
+	r := runCLI(ctx, kc, "export", coop.Name, "-o", filepath.Join(t.TempDir(), "x.tar.gz"))
+	if r.code != 1 || !strings.Contains(r.errs, "exceeded quota") || !strings.Contains(r.errs, "at most 5 exports at once") || strings.Contains(r.errs, "ask a hub admin") {
+		t.Errorf("cooperator export over the quota: exit %d\n%s\n%s", r.code, r.out, r.errs)
+	}
 }
 
 // TestExport_DeletingARunningExportStopsItsJobFirst: the hub deletes an export whose dump

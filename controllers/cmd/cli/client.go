@@ -169,6 +169,9 @@ func explain(err error, what string) error {
 	switch {
 	case apierrors.IsNotFound(err):
 		return &exitError{code: ExitNotFound, err: fmt.Errorf("%s: not found", what)}
+	case apierrors.IsForbidden(err) && quotaExceeded(err):
+		// A refusal of the API server (403 all the same), not a lack of rights.
+		return &exitError{code: ExitError, err: fmt.Errorf("%s: refused: %s", what, apiMessage(err))}
 	case apierrors.IsForbidden(err):
 		return &exitError{code: ExitForbidden, err: fmt.Errorf("%s: forbidden: %s. Co-op admins may read and change only their own co-op; ask a hub admin for more", what, apiMessage(err))}
 	case apierrors.IsUnauthorized(err):
@@ -208,6 +211,12 @@ func goesOn(err error, what string) error {
 // from golang.org/x/time/rate, wraps no sentinel: it is known by its text).
 func deadlineExceeded(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "would exceed context deadline")
+}
+
+// quotaExceeded tells the API server's refusal of a create over a ResourceQuota, which it
+// answers as Forbidden, with no reason or cause of its own: by its message.
+func quotaExceeded(err error) bool {
+	return strings.Contains(apiMessage(err), "exceeded quota: ")
 }
 
 func apiMessage(err error) string {

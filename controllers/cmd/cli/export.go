@@ -227,6 +227,11 @@ func (r *root) requestExport(ctx context.Context, cl client.Client, out io.Write
 			if err == nil {
 				break
 			}
+			if apierrors.IsForbidden(err) && quotaExceeded(err) {
+				return nil, "", &exitError{code: ExitError, err: fmt.Errorf("creating CooperativeExport %s in %s: refused: %s. A co-op holds at most %d exports at once; "+
+					"a finished one (failed, or expired) is deleted %d days after it finished, and cooperator export --from EXPORT takes up the dump of one that succeeded",
+					ex.Name, coop.NamespaceName(), apiMessage(err), coopv1.MaxCooperativeExports, int(export.ExportRetention.Hours()/24))}
+			}
 			if !apierrors.IsAlreadyExists(err) || n > 9 {
 				return nil, "", explain(err, "creating CooperativeExport "+ex.Name+" in "+coop.NamespaceName())
 			}
