@@ -24,10 +24,12 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,7 +157,15 @@ func RunCommand(use, short string, run func(ctx context.Context, args []string) 
 		GroupID:            "run",
 		DisableFlagParsing: true,
 		RunE: func(c *cobra.Command, args []string) error {
-			return run(c.Context(), args)
+			err := run(c.Context(), args)
+			if err != nil && len(args) == 1 && slices.Contains([]string{"-h", "-help", "--help"}, args[0]) && !errors.Is(err, flag.ErrHelp) {
+				// A subcommand that takes an action first (backup-logical upload|download)
+				// answers a lone -h with its usage, as an error: that usage is the help
+				// asked for.
+				fmt.Fprintf(c.OutOrStdout(), "%s\n\n%s\n", short, err)
+				return nil
+			}
+			return err
 		},
 	}
 }

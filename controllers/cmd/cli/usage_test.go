@@ -17,6 +17,7 @@ limitations under the License.
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 )
 
 // TestUsageErrorsByType: bad arguments exit 2, known as cobra's argument and command
@@ -70,5 +72,24 @@ func TestUsageErrorsByType(t *testing.T) {
 	r := cli(t, "federation", "move", name, "--to", peer, "--interval", "50ms", "--timeout", "20s")
 	if r.code != ExitError || !strings.Contains(r.errs, "the move cannot go on: peer "+peer+" accepts no moves") {
 		t.Errorf("a move the operator refuses: exit %d\n%s\n%s", r.code, r.out, r.errs)
+	}
+}
+
+// TestRunCommandHelpExitsZero: `cooperator backup-logical -h`, whose first argument is its
+// action, prints its usage and exits 0, as the manager's and the platform's -h do.
+func TestRunCommandHelpExitsZero(t *testing.T) {
+	for _, help := range []string{"-h", "--help"} {
+		var out, errs bytes.Buffer
+		root := NewRootCommand(Options{Out: &out, ErrOut: &errs})
+		root.AddCommand(RunCommand("backup-logical", "Upload a shared-tier co-op's logical backup", logicalbackup.Main))
+		if code := Execute(context.Background(), root, []string{"backup-logical", help}); code != ExitOK || !strings.Contains(out.String(), "usage: backup-logical upload|download") {
+			t.Errorf("backup-logical %s: exit %d\n%s\n%s", help, code, out.String(), errs.String())
+		}
+	}
+	var out, errs bytes.Buffer
+	root := NewRootCommand(Options{Out: &out, ErrOut: &errs})
+	root.AddCommand(RunCommand("backup-logical", "Upload a shared-tier co-op's logical backup", logicalbackup.Main))
+	if code := Execute(context.Background(), root, []string{"backup-logical", "frobnicate"}); code != ExitError || !strings.Contains(errs.String(), "usage: backup-logical") {
+		t.Errorf("backup-logical frobnicate: exit %d\n%s\n%s", code, out.String(), errs.String())
 	}
 }
