@@ -379,7 +379,9 @@ func (r *Reconciler) firstBackupAfterRecovery(ctx context.Context, coop *coopv1.
 		}
 	}
 	b := BuildOnDemandBackup(coop, FirstBackupName(db.ServerName, attempts+1))
-	if err := r.Client.Create(ctx, b); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := r.Client.Create(ctx, b); apierrors.IsAlreadyExists(err) {
+		return 0, nil // asked already; the cache does not hold it yet
+	} else if err != nil {
 		return 0, fmt.Errorf("asking for the first backup of the recovered Cluster: %w", err)
 	}
 	if attempts > 0 {

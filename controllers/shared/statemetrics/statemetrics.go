@@ -67,9 +67,10 @@ func (c *Collector) SetReader(r client.Reader) { c.reader.Store(&r) }
 func (c *Collector) ReadWhenLeader(mgr manager.Manager, r client.Reader) error {
 	// A runnable that does not say otherwise runs on the leader only.
 	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		c.SetReader(r)
+		p := &r
+		c.reader.Store(p)
 		<-ctx.Done()
-		c.reader.Store(nil)
+		c.reader.CompareAndSwap(p, nil) // not another manager's, set since
 		return nil
 	}))
 }
