@@ -271,12 +271,14 @@ func TestScheduledWorkReservesItsSlot(t *testing.T) {
 		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
 	}
 
-	// Overlapping 09:30-10:30: fair matching finds nobody; asking for the worker names the
-	// field and the rule (not the booking: TestSecurity_BookedWorkerScheduleNotShownToCustomers);
+	// Overlapping 09:30-10:30: fair matching finds nobody; asking for the worker is refused
+	// as for any worker who cannot take it (not the booking, nor that there is one:
+	// TestSecurity_BookedWorkerScheduleNotShownToCustomers); staff are told of the booking;
 	// nothing is written.
 	overlap := book("2026-12-03T09:30:00Z", 60)
 	e.refused(409, "", "no available", "POST", fmt.Sprintf("/v1/work/%d/match", overlap), c.token, nil)
-	e.refused(409, "details.scheduledAt", "not free for this slot", "POST", fmt.Sprintf("/v1/work/%d/match", overlap), c.token, map[string]any{"workerId": w.id})
+	e.refused(409, "workerId", "not an available", "POST", fmt.Sprintf("/v1/work/%d/match", overlap), c.token, map[string]any{"workerId": w.id})
+	e.refused(409, "details.scheduledAt", "is booked from", "POST", fmt.Sprintf("/v1/work/%d/match", overlap), adminToken, map[string]any{"workerId": w.id})
 	e.refused(409, "workerId", "not an available", "POST", fmt.Sprintf("/v1/work/%d/match", overlap), c.token, map[string]any{"workerId": other.id})
 	// Adjacent 10:00-11:00 (and 08:00-09:00): accepted.
 	var adjacent []int64

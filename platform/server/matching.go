@@ -235,19 +235,17 @@ func joinIDs(ids []int64) string {
 	return strings.Join(parts, ", ")
 }
 
-// whyNot explains why the worker a customer asked for cannot be offered w: a booking that
-// overlaps the slot names details.scheduledAt. Only the worker themselves and staff (who
-// read the worker's schedule) are told which booking it is; to the customer the other
-// work's id and times are another's (its customer's, the worker's schedule), and asking
-// for a worker slot after slot would otherwise map both.
+// whyNot explains why the worker a customer asked for cannot be offered w. Only the
+// worker themselves and staff (who read the worker's schedule) are told of a booking that
+// overlaps the slot (details.scheduledAt, which booking it is); to anyone else a booked
+// worker is refused as any worker who cannot take the work is: the other work's id and
+// times are another's (its customer's, the worker's schedule), and an answer that told
+// booked from not would map the worker's schedule to whoever asks slot after slot.
 func (s *Server) whyNot(ctx context.Context, tx pgx.Tx, w *Work, p principal, worker int64) error {
-	if w.StartsAt != nil {
+	if w.StartsAt != nil && (p.admin || p.memberID == worker) {
 		b, err := work.On(tx).Booked(ctx, worker, *w.StartsAt, *w.EndsAt, w.ID)
 		if err == nil {
-			if p.admin || p.memberID == worker {
-				return overlapError(worker, b)
-			}
-			return conflict("details.scheduledAt", fmt.Sprintf("worker %d is not free for this slot: they hold a booking that overlaps it; a slot that starts when theirs ends can be booked", worker))
+			return overlapError(worker, b)
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err

@@ -361,7 +361,17 @@ func TestSecurity_BookedWorkerScheduleNotShownToCustomers(t *testing.T) {
 
 	id := num(e.must(201, "POST", "/v1/work", other.token, schedBooking("2026-12-03T09:30:00Z", 60))["id"])
 	match := fmt.Sprintf("/v1/work/%d/match", id)
-	e.refused(409, "details.scheduledAt", "not free for this slot", "POST", match, other.token, map[string]any{"workerId": w.id})
+	// Booked or not qualified look the same to the customer: nothing tells them which.
+	unqualified := e.member("Uma Unverified", []string{"worker"}, "", "booking")
+	e.setAvailable(unqualified, true)
+	asked := func(worker who) string {
+		r := e.call("POST", match, other.token, map[string]any{"workerId": worker.id})
+		return strings.ReplaceAll(string(r.body), fmt.Sprint(worker.id), "N")
+	}
+	if booked, notQualified := asked(w), asked(unqualified); booked != notQualified {
+		t.Errorf("a booked worker's refusal differs from an unqualified one's:\n%s\n%s", booked, notQualified)
+	}
+	e.refused(409, "workerId", "not an available, qualified and free worker", "POST", match, other.token, map[string]any{"workerId": w.id})
 	r := e.call("POST", match, other.token, map[string]any{"workerId": w.id})
 	msg := fmt.Sprint(r.json()["error"].(map[string]any)["message"])
 	for _, leak := range []string{"2026-12-03", "09:00", "10:00", fmt.Sprintf("work %d", booked)} {
