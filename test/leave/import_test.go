@@ -240,13 +240,13 @@ func TestImport_NothingIsLeftWhenTheCoopIsRefused(t *testing.T) {
 
 	t.Run("a Cooperative other than the manifest's co-op", func(t *testing.T) {
 		coop := sample(t, "renamed-coop")
-		hubA.coopCredentials(t, "named-coop")
-		r := runCLI(context.Background(), hubA.kubeconfig, "import", forgedArchiveOf(t, "named-coop", coop, "named-coop-1", "PGDMP renamed"), "--no-wait")
-		if r.code != 1 || !strings.Contains(r.errs, `cooperative.yaml describes Cooperative "renamed-coop", and manifest.json the co-op "named-coop"`) ||
+		hubA.coopCredentials(t, "manifest-coop")
+		r := runCLI(context.Background(), hubA.kubeconfig, "import", forgedArchiveOf(t, "manifest-coop", coop, "manifest-coop-1", "PGDMP renamed"), "--no-wait")
+		if r.code != 1 || !strings.Contains(r.errs, `cooperative.yaml describes Cooperative "renamed-coop", and manifest.json the co-op "manifest-coop"`) ||
 			!strings.Contains(r.errs, "nothing was written") || strings.Contains(r.out, "[2/5]") {
 			t.Errorf("import of an archive whose Cooperative is not its manifest's co-op: exit %d\n%s\n%s", r.code, r.out, r.errs)
 		}
-		for _, name := range []string{"renamed-coop", "named-coop"} {
+		for _, name := range []string{"renamed-coop", "manifest-coop"} {
 			left(t, name)
 			noCoop(t, name)
 		}
