@@ -279,13 +279,15 @@ func (a *App) authed(h func(*req)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := a.newReq(w, r)
 		s, err := a.session(q)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			// Before the per-address limit, which is for requests without a session: members
+			// behind one address would be told "too many" while the service is down.
+			w.Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
+			a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+			return
+		}
 		if err != nil {
 			if a.limited(q, "ip:"+a.clientIP(r)) {
-				return
-			}
-			if !errors.Is(err, store.ErrNotFound) {
-				w.Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
-				a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
 				return
 			}
 			if r.Method == http.MethodGet {
