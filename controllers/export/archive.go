@@ -460,12 +460,6 @@ func unpack(path, dir string, maxSize int64) error {
 	}
 }
 
-// PlainObjectName says whether name is an object name the operator takes in the import
-// annotation (coopv1.AnnotationImportDump): one object of the co-op's imports/, never a path
-// that reaches elsewhere in the bucket. `cooperator import` checks the dump's name, which
-// comes from the archive, with it before it uploads anything.
-func PlainObjectName(name string) bool { return plainObjectName(name) }
-
 // Readme is the README.md of an archive.
 func Readme(m *Manifest) string {
 	var b strings.Builder

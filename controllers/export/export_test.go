@@ -400,8 +400,8 @@ func TestPlainObjectName(t *testing.T) {
 		"fairride-lyon-20261206.dump": true, "": false, ".": false, "..": false,
 		"../other/exports/x.dump": false, "a/b.dump": false, `a\b.dump`: false, "x\n.dump": false,
 	} {
-		if got := plainObjectName(name); got != want {
-			t.Errorf("plainObjectName(%q) = %v, want %v", name, got, want)
+		if got := PlainObjectName(name); got != want {
+			t.Errorf("PlainObjectName(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

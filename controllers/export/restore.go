@@ -79,7 +79,7 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	origin := originOf(coop)
 	ns := coop.NamespaceName()
-	if !plainObjectName(dump) {
+	if !PlainObjectName(dump) {
 		// The name comes from the archive: it names one object under the co-op's imports/.
 		origin.Message = fmt.Sprintf("annotation %s must name one object of the co-op's imports/ (a plain file name): the platform stays stopped", coopv1.AnnotationImportDump)
 		return ctrl.Result{}, r.writeOrigin(ctx, coop, origin)
@@ -159,9 +159,12 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	return ctrl.Result{}, nil
 }
 
-// plainObjectName says whether name is one path segment: no separator, not . or .., no
-// control character.
-func plainObjectName(name string) bool {
+// PlainObjectName says whether name is an object name the operator takes in the import
+// annotation (coopv1.AnnotationImportDump): one path segment (no separator, not . or .., no
+// control character), one object of the co-op's imports/, never a path that reaches
+// elsewhere in the bucket. `cooperator import` checks the dump's name, which comes from the
+// archive, with it before it uploads anything.
+func PlainObjectName(name string) bool {
 	if name == "" || name == "." || name == ".." || len(name) > 255 || strings.ContainsAny(name, "/\\") {
 		return false
 	}

@@ -40,7 +40,7 @@ const readTimeout = 5 * time.Second
 // started yet) leaves its series out rather than reporting a state nobody observed.
 type CollectFunc func(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric)
 
-// Collector is a prometheus.Collector over the manager's cache. Until SetReader is called
+// Collector is a prometheus.Collector over the manager's cache. Until ReadWhenLeader runs
 // it collects nothing.
 type Collector struct {
 	descs   []*prometheus.Desc
@@ -55,9 +55,6 @@ func MustRegister(collect CollectFunc, descs ...*prometheus.Desc) *Collector {
 	metrics.Registry.MustRegister(c)
 	return c
 }
-
-// SetReader makes the metrics read from r, the manager's cache.
-func (c *Collector) SetReader(r client.Reader) { c.reader.Store(&r) }
 
 // ReadWhenLeader makes the metrics read from r (the manager's cache) once mgr elects this
 // replica leader: with several replicas, only the one that reconciles exports the state.
