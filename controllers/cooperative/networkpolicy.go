@@ -190,6 +190,13 @@ func BuildNetworkPolicies(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cf
 		rules := make([]networkingv1.NetworkPolicyEgressRule, 0, len(plan.Spec.ExtraEgress))
 		for i := range plan.Spec.ExtraEgress {
 			rule := plan.Spec.ExtraEgress[i].DeepCopy()
+			if len(rule.To) == 0 {
+				// A rule without destinations allows every one: the metadata endpoints
+				// would be among them, so it stands for every address, less those.
+				rule.To = []networkingv1.NetworkPolicyPeer{
+					{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}}, {IPBlock: &networkingv1.IPBlock{CIDR: "::/0"}},
+				}
+			}
 			for j := range rule.To {
 				exceptMetadata(rule.To[j].IPBlock)
 			}
@@ -202,11 +209,13 @@ func BuildNetworkPolicies(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cf
 
 // MetadataEndpoints are the cloud providers' instance metadata addresses, which hand out
 // the node's credentials: a plan's extra egress never reaches them, however wide its
-// blocks (0.0.0.0/0, say).
+// blocks (0.0.0.0/0, say, or a rule without destinations).
 var MetadataEndpoints = []netip.Prefix{
 	netip.MustParsePrefix("169.254.169.254/32"), // AWS, GCP, Azure, OpenStack, ...
 	netip.MustParsePrefix("169.254.170.2/32"),   // AWS ECS task credentials
 	netip.MustParsePrefix("fd00:ec2::254/128"),  // AWS over IPv6
+	netip.MustParsePrefix("fd20:ce::254/128"),   // GCP over IPv6
+	netip.MustParsePrefix("100.100.100.200/32"), // Alibaba Cloud
 }
 
 // exceptMetadata adds to an IP block the metadata endpoints it contains and does not

@@ -51,6 +51,12 @@ func TestIsolation_3_CoopNetworkPolicies(t *testing.T) {
 		To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: []string{"10.0.0.0/8"}}}},
 	}}
 
+	// A hub that writes a rule without destinations: every address, on port 80.
+	planWithAnywhere := testPlan()
+	http := intstr.FromInt32(80)
+	planWithAnywhere.Spec.ExtraEgress = []networkingv1.NetworkPolicyEgressRule{{Ports: []networkingv1.NetworkPolicyPort{{Port: &http}}}}
+	alibabaMetadata := netpol.Endpoint{IP: "100.100.100.200"}
+
 	pods := func(c *coopv1.Cooperative) (platform, db, other netpol.Endpoint) {
 		ns := c.NamespaceName()
 		extra := map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: tierLabel(c)}
@@ -98,6 +104,10 @@ func TestIsolation_3_CoopNetworkPolicies(t *testing.T) {
 		{"a plan open to the internet", dedicated, planWithInternet, dPlatform, internet, tcp, 443, true},
 		{"a plan open to the internet, still no cloud metadata", dedicated, planWithInternet, dPlatform, metadata, tcp, 80, false},
 		{"a plan open to the internet, with the excepts the hub wrote", dedicated, planWithInternet, dPlatform, apiServer, tcp, 6443, false},
+		{"a plan open to the internet, no other cloud's metadata either", dedicated, planWithInternet, dPlatform, alibabaMetadata, tcp, 80, false},
+		{"a plan rule without destinations", dedicated, planWithAnywhere, dPlatform, internet, tcp, 80, true},
+		{"a plan rule without destinations, its port only", dedicated, planWithAnywhere, dPlatform, internet, tcp, 443, false},
+		{"a plan rule without destinations, still no cloud metadata", dedicated, planWithAnywhere, dPlatform, metadata, tcp, 80, false},
 		{"the database instances reach the API server", dedicated, plan, dDB, apiServer, tcp, 6443, true},
 		{"the platform does not reach the API server", dedicated, plan, dPlatform, apiServer, tcp, 6443, false},
 		{"the database instances reach the object store", dedicated, plan, dDB, objectStore, tcp, 443, true},
@@ -293,9 +303,10 @@ func TestExceptMetadata(t *testing.T) {
 		except []string
 		want   []string
 	}{
-		{"0.0.0.0/0", nil, []string{"169.254.169.254/32", "169.254.170.2/32"}},
+		{"0.0.0.0/0", nil, []string{"169.254.169.254/32", "169.254.170.2/32", "100.100.100.200/32"}},
 		{"169.254.0.0/16", []string{"169.254.169.0/24"}, []string{"169.254.169.0/24", "169.254.170.2/32"}},
-		{"::/0", nil, []string{"fd00:ec2::254/128"}},
+		{"::/0", nil, []string{"fd00:ec2::254/128", "fd20:ce::254/128"}},
+		{"100.64.0.0/10", nil, []string{"100.100.100.200/32"}},
 		{"198.51.100.0/24", nil, nil},
 		{"169.254.169.254/32", nil, nil}, // exactly the endpoint: the hub's explicit choice
 	} {
