@@ -22,6 +22,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -506,6 +507,34 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		Eventually(func() error { return k8s.Create(ctx, next.DeepCopy(), client.DryRunAll) }, timeout).Should(MatchError(ContainSubstring("is already the host of another co-op")))
 		Expect(k8s.Delete(ctx, leaving)).To(Succeed())
 		Eventually(func() error { return k8s.Create(ctx, next.DeepCopy(), client.DryRunAll) }, timeout).Should(Succeed())
+	})
+
+	It("takes no host that an Ingress of the hub's own serves", func() {
+		// The hub's dashboard, served by an Ingress of its own: a co-op naming that host
+		// would share it on the ingress controller (paths the hub's Ingress leaves free).
+		hubIngress := &networkingv1.Ingress{
+			ObjectMeta: metav1.ObjectMeta{Name: "bounds-grafana", Namespace: metav1.NamespaceDefault},
+			Spec: networkingv1.IngressSpec{
+				Rules: []networkingv1.IngressRule{{Host: "grafana.example.coop"}},
+				TLS:   []networkingv1.IngressTLS{{Hosts: []string{"sign-in.example.coop"}, SecretName: "hub-tls"}},
+			},
+		}
+		Expect(k8s.Create(ctx, hubIngress)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, hubIngress))).To(Succeed()) })
+
+		const served = "is served by an Ingress of this cluster that is no co-op's"
+		refusedWith(updateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "grafana.example.coop" }),
+			`spec.platform.host: Invalid value: "grafana.example.coop": `+served)
+		refusedWith(updateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "sign-in.example.coop" }), served)
+		// Nor does the hub hand it to a co-op, or a peer hub to its standby.
+		dup := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		dup.Name = "bounds-grafana"
+		dup.Spec.Platform.Host = "grafana.example.coop"
+		refusedWith(k8s.Create(ctx, dup, client.DryRunAll), served)
+		Expect(getCoop(name).Spec.Platform.Host).NotTo(Equal("grafana.example.coop"))
+
+		// A name the hub's Ingress does not serve is free.
+		Expect(dryUpdateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "rides.grafana.example.coop" })).To(Succeed())
 	})
 
 	It("picks a self-service plan, and a plan only the hub hands out through the hub", func() {

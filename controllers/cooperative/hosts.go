@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -345,6 +346,39 @@ func servingCooperatives(ctx context.Context, c client.Reader, host string) ([]s
 func servedByOther(ctx context.Context, c client.Reader, host, self string) (bool, error) {
 	servers, err := servingCooperatives(ctx, c, host)
 	return slices.ContainsFunc(servers, func(s server) bool { return s.coop.Name != self }), err
+}
+
+// servedOutsideCoops reports whether an Ingress that is not the operator's serves host
+// (a rule or a TLS entry naming it exactly): the hub's own services (its dashboards, its
+// sign-in), which the ingress controller would otherwise share with a co-op that names
+// their host. It lists every Ingress from the API server: this runs only when a co-op
+// names a new host. A wildcard host of the hub's is not matched: a hub may serve a
+// catch-all below the domain its co-ops' hosts are in.
+func servedOutsideCoops(ctx context.Context, c client.Reader, host string) (bool, error) {
+	if c == nil {
+		return false, nil
+	}
+	var all networkingv1.IngressList
+	if err := c.List(ctx, &all); err != nil {
+		return false, fmt.Errorf("listing the cluster's Ingresses to check host %s: %w", host, err)
+	}
+	for i := range all.Items {
+		ing := &all.Items[i]
+		if ing.Labels[coopv1.LabelManagedBy] == coopv1.ManagedByValue {
+			continue // the operator's: servedByOther and the co-ops' hosts decide
+		}
+		for _, rule := range ing.Spec.Rules {
+			if strings.EqualFold(rule.Host, host) {
+				return true, nil
+			}
+		}
+		for _, tls := range ing.Spec.TLS {
+			if slices.ContainsFunc(tls.Hosts, func(h string) bool { return strings.EqualFold(h, host) }) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // ingressCooperative is the co-op of an Ingress of the operator's: the one of its namespace,

@@ -77,6 +77,10 @@ type Validator struct {
 	Client client.Reader
 	// Reviews creates the SubjectAccessReviews that ask whether a requester is the hub.
 	Reviews client.Writer
+	// APIReader lists the cluster's Ingresses from the API server when a co-op names a new
+	// host (the cache holds the operator's own only): a co-op takes no host that an Ingress
+	// of the hub's, or of anyone's, already serves. Nil: not checked (unit tests).
+	APIReader client.Reader
 	// Hub is the hub's settings, with OperatorUsername resolved.
 	Hub hubconfig.Config
 
@@ -610,6 +614,10 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 				return other.Name != coop.Name && other.DeletionTimestamp.IsZero()
 			}) {
 				errs = append(errs, field.Invalid(path, host, "is already the host of another co-op of this hub: each co-op has its own"))
+			} else if foreign, err := servedOutsideCoops(ctx, v.APIReader, host); err != nil {
+				return nil, nil, err
+			} else if foreign {
+				errs = append(errs, field.Invalid(path, host, "is served by an Ingress of this cluster that is no co-op's: a co-op takes no host the hub or anyone else serves"))
 			}
 		}
 	}

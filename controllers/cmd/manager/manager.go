@@ -334,7 +334,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 				return nil, err
 			}
 		}
-		if err := (&cooperative.Validator{Client: mgr.GetClient(), Reviews: mgr.GetClient(), Hub: hub}).SetupWebhookWithManager(mgr); err != nil {
+		if err := (&cooperative.Validator{Client: mgr.GetClient(), Reviews: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Hub: hub}).SetupWebhookWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the Cooperative webhook: %w", err)
 		}
 		if err := (&cooperative.BackupValidator{Client: mgr.GetClient(), Reviews: mgr.GetClient(), OperatorUsername: hub.OperatorUsername}).SetupWebhookWithManager(mgr); err != nil {
