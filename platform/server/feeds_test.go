@@ -673,6 +673,54 @@ func TestDepartedWorkersOffersMoveOn(t *testing.T) {
 	}
 }
 
+// TestUnfitWorkersOffersMoveOn: when staff take a kind of work off a worker's
+// qualifications, or a customer blocks the worker, the worker's offers they no longer fit
+// are withdrawn and each work item moved on in the same transaction; a change that keeps
+// the worker fit leaves their offers standing.
+func TestUnfitWorkersOffersMoveOn(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	w, x := e.worker("Wes Worker"), e.worker("Xia Worker")
+	offered := func() int64 {
+		t.Helper()
+		id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w.id {
+			t.Fatalf("offer %v, want worker %d", o, w.id)
+		}
+		return id
+	}
+	member := fmt.Sprintf("/v1/members/%d", w.id)
+
+	// The kind of work off the qualifications: the work goes on to the next worker at once.
+	first := offered()
+	e.must(200, "PATCH", member, adminToken, map[string]any{"qualifications": []string{}})
+	if got, want := e.stateOf(first), fmt.Sprintf("offered %d", x.id); got != want {
+		t.Fatalf("work after the qualification was removed: %s, want %s", got, want)
+	}
+	if got, want := e.offersOf(first), fmt.Sprintf("%d:withdrawn,%d:offered", w.id, x.id); got != want {
+		t.Fatalf("offers after the qualification was removed: %s, want %s", got, want)
+	}
+
+	// Qualifications that keep the kind: the offer stands.
+	e.must(200, "PATCH", member, adminToken, map[string]any{"qualifications": []string{"ride"}})
+	second := offered()
+	e.must(200, "PATCH", member, adminToken, map[string]any{"qualifications": []string{"ride"}})
+	if got, want := e.offersOf(second), fmt.Sprintf("%d:offered", w.id); got != want {
+		t.Fatalf("offers after a change that keeps the qualification: %s, want %s", got, want)
+	}
+
+	// Blocked by the customer, with nobody else free (x holds the first offer): back to
+	// requested.
+	e.must(201, "POST", "/v1/blocks", c.token, map[string]any{"workerId": w.id})
+	if got := e.stateOf(second); got != "requested none" {
+		t.Fatalf("work after the customer blocked its worker: %s, want requested none", got)
+	}
+	if got, want := e.offersOf(second), fmt.Sprintf("%d:withdrawn", w.id); got != want {
+		t.Fatalf("offers after the block: %s, want %s", got, want)
+	}
+	e.refused(409, "state", "your offer was withdrawn", "POST", fmt.Sprintf("/v1/work/%d/accept", second), w.token, nil)
+}
+
 // TestUrgentWorkDoesNotWaitForAnErasedWorker: urgent work offered to A, B and C; A erases
 // their data; once B and C declined, the work goes to the next worker at once (A's offer
 // was withdrawn with the erasure), not when A's offer would have expired.

@@ -143,16 +143,8 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 	if w.Urgent {
 		n = pol.Work.FanOut()
 	}
-	match := work.Match{Kind: w.Kind, CustomerID: w.CustomerID, WorkID: w.ID, Now: now,
-		StartsAt: w.StartsAt, EndsAt: w.EndsAt, Limit: n, Only: only}
-	spec := kindsFor(w.Vertical)[w.Kind]
-	if v := normTerm(w.Details[spec.skill]); spec.skill != "" && v != "" {
-		match.Skill = &v
-	}
-	if v := normTerm(w.Details[spec.language]); spec.language != "" && v != "" {
-		match.Language = &v
-	}
-	match.NeedsCheck, match.TeamFirst = spec.care, spec.care
+	match := matchFor(w, now)
+	match.Limit, match.Only = n, only
 	cs, err := q.NextWorkers(ctx, match)
 	if errors.Is(err, store.ErrNotFound) {
 		if moved != "" {
@@ -212,6 +204,21 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 	}
 	out.WorkID, out.State, out.WorkerID, out.ExpiresAt = w.ID, w.State, &wid, &expires
 	return out, nil
+}
+
+// matchFor is what a worker for w must meet at now, by its vertical's kind of work: the
+// skill and language its details ask for, a background check for care.
+func matchFor(w *Work, now time.Time) work.Match {
+	m := work.Match{Kind: w.Kind, CustomerID: w.CustomerID, WorkID: w.ID, Now: now, StartsAt: w.StartsAt, EndsAt: w.EndsAt}
+	spec := kindsFor(w.Vertical)[w.Kind]
+	if v := normTerm(w.Details[spec.skill]); spec.skill != "" && v != "" {
+		m.Skill = &v
+	}
+	if v := normTerm(w.Details[spec.language]); spec.language != "" && v != "" {
+		m.Language = &v
+	}
+	m.NeedsCheck, m.TeamFirst = spec.care, spec.care
+	return m
 }
 
 // matchReason states the values of the fair-matching rule that chose c.
@@ -342,6 +349,10 @@ func lockOffersTo(ctx context.Context, tx pgx.Tx, member int64) error {
 	return err
 }
 
+// unfitMessage is the refusal of an accept by a worker who no longer meets what the work
+// needs; it does not say which of these changed (a block is the customer's).
+const unfitMessage = "you no longer meet what this work needs (its kind among your qualifications, a verified skill, language or background check, or the customer's choice): the offer stands no more"
+
 // withdrawOffersTo withdraws the open offers to member, who can no longer take work and
 // is no longer a candidate of fair matching (inactive, not available or without the
 // worker role, in tx), and moves each of their work items on at once (moveOn): a departed
@@ -350,21 +361,41 @@ func lockOffersTo(ctx context.Context, tx pgx.Tx, member int64) error {
 // lockOffersTo locked, and any offered to member between that and the lock of their row.
 // The policy in force (the fan-out, the offer timeout) is needed only when there are
 // offers to withdraw: 503 without one then.
-func (s *Server) withdrawOffersTo(ctx context.Context, tx pgx.Tx, member int64) error {
+//
+// With onlyUnfit, member still takes work but something a match judges changed (their
+// qualifications, verified skills or background check, a customer's block): only the
+// offers they no longer fit (work.Fits) are withdrawn.
+func (s *Server) withdrawOffersTo(ctx context.Context, tx pgx.Tx, member int64, onlyUnfit bool) error {
 	q := work.On(tx)
 	ws, err := q.LockOfferedTo(ctx, member)
 	if err != nil || len(ws) == 0 {
 		return err
 	}
-	pol, err := s.currentPolicy()
-	if err != nil {
-		return err
-	}
+	var pol *policy.Policy
 	for i := range ws {
+		moved := "offer withdrawn: the worker can no longer take work"
+		if onlyUnfit {
+			if ws[i].Vertical == "marketplace" && ws[i].Kind == "order" {
+				continue // an order is its listing's maker's, whatever these
+			}
+			fits, err := q.Fits(ctx, matchFor(&ws[i], s.now()), member)
+			if err != nil || fits {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			moved = "offer withdrawn: the worker no longer meets what the work needs"
+		}
+		if pol == nil {
+			if pol, err = s.currentPolicy(); err != nil {
+				return err
+			}
+		}
 		if err := q.ResolveOffer(ctx, ws[i].ID, member, "withdrawn"); err != nil {
 			return err
 		}
-		if err := s.moveOn(ctx, tx, pol, &ws[i], "offer withdrawn: the worker can no longer take work"); err != nil {
+		if err := s.moveOn(ctx, tx, pol, &ws[i], moved); err != nil {
 			return err
 		}
 	}
@@ -409,7 +440,9 @@ func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
 // offered to several workers; the work row's lock makes the first accept win and the
 // others answer 409. The worker's member row is locked and read in the accept's
 // transaction: a worker deactivated, erased or without the worker role since the offer
-// takes nothing (409; completing the work could never pay them). Scheduled work is
+// takes nothing (409; completing the work could never pay them), nor does one who no
+// longer meets what the work needs (work.Fits: a qualification, a verified skill or
+// background check taken away, a customer's block since the offer). Scheduled work is
 // refused (409 naming details.scheduledAt) when the worker has accepted other work whose
 // slot overlaps.
 func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
@@ -449,9 +482,21 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 		case status == "withdrawn" && (w.State == stAccepted || w.State == stInProgress || w.State == stCompleted):
 			return nil, conflict("state", "another worker accepted this work first")
 		case status == "withdrawn" && w.State != stCancelled:
-			return nil, conflict("state", "your offer was withdrawn when you could no longer take work (deactivated or without the worker role); the work went on to the next worker")
+			return nil, conflict("state", "your offer was withdrawn when you could no longer take it (deactivated, without the worker role, or no longer meeting what the work needs); the work went on to the next worker")
 		case status != "offered" || w.State != stOffered:
 			return nil, illegal(w.State, stAccepted)
+		}
+		// What the offer relied on may have gone since (a qualification, a verified skill or
+		// a background check taken away, a block): the worker's row is locked, so it holds
+		// until this commits. Marketplace orders go to their listing's maker, whatever these.
+		if !(w.Vertical == "marketplace" && w.Kind == "order") {
+			fits, err := q.Fits(r.Context(), matchFor(w, s.now()), worker)
+			if err != nil {
+				return nil, err
+			}
+			if !fits {
+				return nil, conflict("", unfitMessage)
+			}
 		}
 		if w.StartsAt != nil {
 			b, err := q.Booked(r.Context(), worker, *w.StartsAt, *w.EndsAt, w.ID)

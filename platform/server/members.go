@@ -197,15 +197,17 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	// A member deactivated or no longer a worker takes no more work: their open offers are
-	// withdrawn and the work moved on, in this transaction.
+	// withdrawn and the work moved on, in this transaction; a worker whose qualifications
+	// change loses the offers of kinds no longer among them.
 	departs := (in.Active != nil && !*in.Active) || (in.Roles != nil && !slices.Contains(*in.Roles, "worker"))
+	requalified := in.Qualifications != nil
 	var m Member
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := members.On(tx)
 		if err := q.SetAuditActor(r.Context(), auditActor(p)); err != nil {
 			return err
 		}
-		if departs {
+		if departs || requalified {
 			if err := lockOffersTo(r.Context(), tx, id); err != nil {
 				return err
 			}
@@ -224,10 +226,10 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("member")
 		}
-		if err != nil || !departs {
+		if err != nil || !(departs || requalified) {
 			return err
 		}
-		return s.withdrawOffersTo(r.Context(), tx, id)
+		return s.withdrawOffersTo(r.Context(), tx, id, !departs)
 	})
 	if err != nil {
 		return 0, nil, emailErr(err)
@@ -370,7 +372,17 @@ func (s *Server) createBlock(r *http.Request, p principal) (int, any, error) {
 	if in.WorkerID == customer {
 		return 0, nil, badField("workerId", "cannot block yourself")
 	}
-	err := members.On(s.pool).Block(r.Context(), customer, in.WorkerID)
+	// The worker's offers of the customer's work are withdrawn with the block, in its
+	// transaction (locked first, as every change that ends offers does).
+	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		if err := lockOffersTo(r.Context(), tx, in.WorkerID); err != nil {
+			return err
+		}
+		if err := members.On(tx).Block(r.Context(), customer, in.WorkerID); err != nil {
+			return err
+		}
+		return s.withdrawOffersTo(r.Context(), tx, in.WorkerID, true)
+	})
 	if err != nil {
 		return 0, nil, asNotFound(err, "worker")
 	}

@@ -59,7 +59,7 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 		if _, err := q.SetAvailable(r.Context(), id, false); err != nil {
 			return err
 		}
-		if err := s.withdrawOffersTo(r.Context(), tx, id); err != nil {
+		if err := s.withdrawOffersTo(r.Context(), tx, id, false); err != nil {
 			return err
 		}
 		return q.Erase(r.Context(), id)

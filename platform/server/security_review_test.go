@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -443,6 +444,44 @@ func TestSecurity_AcceptNeedsAnActiveWorker(t *testing.T) {
 			}
 			if got := e.must(200, "POST", accept, w.token, nil); got["state"] != "accepted" {
 				t.Fatalf("accept with the role back: %v", got)
+			}
+			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+		}
+	}
+}
+
+// TestSecurity_AcceptNeedsAFitWorker: a worker who no longer meets what the work needs
+// since it was offered (the kind of work taken off their qualifications, blocked by the
+// customer) accepts nothing: 409, and the work is unchanged. The changes are written
+// behind the service's back here, so that the accept alone is judged; given the
+// qualification back, the worker takes it.
+func TestSecurity_AcceptNeedsAFitWorker(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	for i, change := range []struct{ name, sql string }{
+		{"the kind of work no longer among the qualifications", `UPDATE members SET qualifications = '{}' WHERE id = $1`},
+		{"blocked by the customer", `INSERT INTO blocks (customer_id, worker_id) VALUES (` + strconv.FormatInt(c.id, 10) + `, $1)`},
+	} {
+		w := e.worker(fmt.Sprintf("Driver %d", i))
+		id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w.id {
+			t.Fatalf("%s: offer %v", change.name, o)
+		}
+		if _, err := e.owner.Exec(context.Background(), change.sql, w.id); err != nil {
+			t.Fatal(err)
+		}
+		before := e.workRow(id)
+		accept := fmt.Sprintf("/v1/work/%d/accept", id)
+		e.refused(409, "", "you no longer meet what this work needs", "POST", accept, w.token, nil)
+		if after := e.workRow(id); after != before {
+			t.Fatalf("%s: the refused accept changed the work: %s -> %s", change.name, before, after)
+		}
+		if i == 0 {
+			if _, err := e.owner.Exec(context.Background(), `UPDATE members SET qualifications = '{ride}' WHERE id = $1`, w.id); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.must(200, "POST", accept, w.token, nil); got["state"] != "accepted" {
+				t.Fatalf("accept with the qualification back: %v", got)
 			}
 			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
 		}

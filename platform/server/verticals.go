@@ -88,8 +88,16 @@ func (s *Server) SetCredentials(ctx context.Context, member int64, in Credential
 	if !slices.Contains(m.Roles, "worker") {
 		return credentials.Credentials{}, conflict("skills", "only workers have verified skills")
 	}
+	// The offers the worker no longer fits (a skill, a language or the background check
+	// taken away) are withdrawn with the change.
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return credentials.On(tx).Replace(ctx, member, skills, langs, check, s.now())
+		if err := lockOffersTo(ctx, tx, member); err != nil {
+			return err
+		}
+		if err := credentials.On(tx).Replace(ctx, member, skills, langs, check, s.now()); err != nil {
+			return err
+		}
+		return s.withdrawOffersTo(ctx, tx, member, true)
 	})
 	if err != nil {
 		return credentials.Credentials{}, err

@@ -106,15 +106,7 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 	if m.Only != nil {
 		extra += ` AND m.id = ` + arg(*m.Only) + `::bigint`
 	}
-	if m.Skill != nil {
-		extra += ` AND EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'skill' AND k.value = ` + arg(*m.Skill) + `::text)`
-	}
-	if m.Language != nil {
-		extra += ` AND EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'language' AND k.value = ` + arg(*m.Language) + `::text)`
-	}
-	if m.NeedsCheck {
-		extra += ` AND EXISTS (SELECT 1 FROM background_checks c WHERE c.member_id = m.id AND c.status = 'clear' AND c.expires_at >= $6)`
-	}
+	extra += credentialsFit(m, arg, "$6")
 	// One window or one extra shift covers most slots (the EXISTS above, cheap); else the
 	// slot may still lie within their union: two adjacent windows, a window and an extra
 	// shift that follows it. The day's windows on the slot's dates and the extra shifts
@@ -137,8 +129,7 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 			CASE WHEN m.rating_count = 0 THEN 0 ELSE m.rating_sum * 100 / m.rating_count END AS rating_centi
 		FROM members m
 		WHERE m.active AND m.available AND 'worker' = ANY (m.roles) AND m.erased_at IS NULL
-		  AND $1 = ANY (m.qualifications) AND m.id <> $2
-		  AND m.id NOT IN (SELECT b.worker_id FROM blocks b WHERE b.customer_id = $2)
+		  AND `+standingFit+`
 		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status <> 'withdrawn')
 		  AND m.id NOT IN (SELECT x.member_id FROM availability_exceptions x WHERE NOT x.available AND x.starts_at < $6 AND x.ends_at > $5)
 		  AND (EXISTS (SELECT 1 FROM availability_windows a
@@ -163,6 +154,54 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 		err = store.ErrNotFound
 	}
 	return cs, err
+}
+
+// standingFit is what makes a worker fit for a kind of work whatever its time: qualified
+// for the kind ($1), not its customer ($2), not blocked by them. NextWorkers and Fits
+// share it, with the verified skill, language and background check of credentialsFit.
+const standingFit = `$1 = ANY (m.qualifications) AND m.id <> $2
+		  AND m.id NOT IN (SELECT b.worker_id FROM blocks b WHERE b.customer_id = $2)`
+
+// credentialsFit is the part of a match that staff verify: the skill and the language
+// asked for, a clear background check that has not expired by end (a parameter). arg adds
+// a query argument and names it.
+func credentialsFit(m Match, arg func(any) string, end string) string {
+	out := ""
+	if m.Skill != nil {
+		out += ` AND EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'skill' AND k.value = ` + arg(*m.Skill) + `::text)`
+	}
+	if m.Language != nil {
+		out += ` AND EXISTS (SELECT 1 FROM worker_skills k WHERE k.member_id = m.id AND k.kind = 'language' AND k.value = ` + arg(*m.Language) + `::text)`
+	}
+	if m.NeedsCheck {
+		out += ` AND EXISTS (SELECT 1 FROM background_checks c WHERE c.member_id = m.id AND c.status = 'clear' AND c.expires_at >= ` + end + `)`
+	}
+	return out
+}
+
+// Fits says whether worker still meets what the work of m needs whatever its time (the
+// kind among their qualifications, the customer's blocks, the verified skill, language and
+// background check): what an offer made earlier relied on, and a change of the worker's
+// or a block since may have taken away. Their schedule and other work are not judged: an
+// accept checks the bookings itself (Booked).
+func (s Store) Fits(ctx context.Context, m Match, worker int64) (bool, error) {
+	end := m.Now.Add(time.Second)
+	if m.EndsAt != nil {
+		end = *m.EndsAt
+	}
+	args := []any{m.Kind, m.CustomerID, worker}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	endArg := ""
+	if m.NeedsCheck {
+		endArg = arg(end) // a parameter the query does not use would have no type
+	}
+	var fits bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM members m WHERE m.id = $3::bigint AND `+standingFit+credentialsFit(m, arg, endArg)+`)`,
+		args...).Scan(&fits)
+	return fits, err
 }
 
 // Offer records an offer of the work to worker, with the reason and the time it expires
