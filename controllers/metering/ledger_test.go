@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 )
 
 func at(s string) time.Time {
@@ -176,7 +177,24 @@ func pod(name string, node string, phase corev1.PodPhase, containers ...[2]strin
 	return p
 }
 
+// withInit adds init containers to a pod, named i0, i1...: a sidecar (restartPolicy
+// Always) when its third field is "sidecar".
+func withInit(p corev1.Pod, containers ...[3]string) corev1.Pod {
+	for i, c := range containers {
+		ic := corev1.Container{Name: fmt.Sprintf("i%d", i), Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse(c[0]),
+			corev1.ResourceMemory: resource.MustParse(c[1]),
+		}}}
+		if c[2] == "sidecar" {
+			ic.RestartPolicy = ptr.To(corev1.ContainerRestartPolicyAlways)
+		}
+		p.Spec.InitContainers = append(p.Spec.InitContainers, ic)
+	}
+	return p
+}
+
 func TestPodRates(t *testing.T) {
+	running := func(containers ...[2]string) corev1.Pod { return pod("p", "n", corev1.PodRunning, containers...) }
 	tests := []struct {
 		name  string
 		pod   corev1.Pod
@@ -187,6 +205,13 @@ func TestPodRates(t *testing.T) {
 		{"usage above the request counts", pod("p", "n", corev1.PodRunning, [2]string{"250m", "256Mi"}), map[string]ContainerUsage{"c0": {MilliCPU: 900, MemoryBytes: 100 << 20}}, Rates{MilliCPU: 900, MemoryBytes: 256 << 20}},
 		{"usage below the request does not", pod("p", "n", corev1.PodRunning, [2]string{"2", "2Gi"}), map[string]ContainerUsage{"c0": {MilliCPU: 10, MemoryBytes: 1}}, Rates{MilliCPU: 2000, MemoryBytes: 2 << 30}},
 		{"no request, usage alone", pod("p", "n", corev1.PodRunning, [2]string{"", ""}), map[string]ContainerUsage{"c0": {MilliCPU: 30, MemoryBytes: 5 << 20}}, Rates{MilliCPU: 30, MemoryBytes: 5 << 20}},
+		// A CloudNativePG instance pod with the Barman Cloud plugin's sidecar.
+		{"a sidecar counts with the app containers", withInit(running([2]string{"1", "1Gi"}), [3]string{"100m", "128Mi", "sidecar"}), nil, Rates{MilliCPU: 1100, MemoryBytes: 1152 << 20}},
+		{"a sidecar's usage above its request counts", withInit(running([2]string{"1", "1Gi"}), [3]string{"100m", "128Mi", "sidecar"}), map[string]ContainerUsage{"i0": {MilliCPU: 400, MemoryBytes: 1 << 20}}, Rates{MilliCPU: 1400, MemoryBytes: 1152 << 20}},
+		{"an init container that finished does not count", withInit(running([2]string{"1", "1Gi"}), [3]string{"500m", "512Mi", ""}), nil, Rates{MilliCPU: 1000, MemoryBytes: 1 << 30}},
+		{"an init step larger than the app holds the pod, resource by resource", withInit(running([2]string{"1", "1Gi"}), [3]string{"2", "512Mi", ""}), nil, Rates{MilliCPU: 2000, MemoryBytes: 1 << 30}},
+		{"an init step runs beside the sidecars started before it", withInit(running([2]string{"250m", "256Mi"}), [3]string{"100m", "64Mi", "sidecar"}, [3]string{"200m", "512Mi", ""}, [3]string{"50m", "32Mi", "sidecar"}),
+			nil, Rates{MilliCPU: 400, MemoryBytes: 576 << 20}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -239,6 +264,21 @@ func TestTransformPodKeepsWhatMeteringReads(t *testing.T) {
 	}
 	if PodRates(q, nil) != PodRates(&p, nil) || !PodCounts(q) || q.Namespace != "coop-a" {
 		t.Errorf("the transform changed what the metering reads")
+	}
+
+	// A sidecar, and an init step beside it larger than the app, as PodRates reads them.
+	p = withInit(p, [3]string{"100m", "128Mi", "sidecar"}, [3]string{"2", "64Mi", ""})
+	p.Spec.InitContainers[0].Image = "plugin"
+	out, err = TransformPod(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q = out.(*corev1.Pod)
+	if len(q.Spec.InitContainers) != 2 || q.Spec.InitContainers[0].Image != "" {
+		t.Fatalf("the transform kept init containers %+v, want both, with their names, requests and restart policies only", q.Spec.InitContainers)
+	}
+	if got, want := PodRates(q, nil), PodRates(&p, nil); got != want || want != (Rates{MilliCPU: 2100, MemoryBytes: 1152 << 20}) {
+		t.Errorf("PodRates of the cached pod = %+v, of the pod %+v, want both {2100m, 1152Mi}", got, want)
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -393,4 +394,44 @@ func TestMeteringChargesANewCooperativeFromItsCreation(t *testing.T) {
 	g.Expect(sum.cpu.String()).To(Equal(want.cpu.String()))
 	g.Expect(sum.mem.String()).To(Equal(want.mem.String()))
 	g.Expect(metered).To(Equal(int64(30)))
+}
+
+// TestMeteringCountsSidecars: a pod's sidecars (restartable init containers, such as the
+// Barman Cloud plugin's in every CloudNativePG instance pod) run as long as its app
+// containers, and the ResourceQuota charges them: the meter counts them too, through the
+// manager's cache, whose transform keeps them. An init container that ran before is not
+// counted once the pod runs.
+func TestMeteringCountsSidecars(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "psi")
+	requests := func(cpu, memory string) corev1.ResourceRequirements {
+		return corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse(cpu),
+			corev1.ResourceMemory: resource.MustParse(memory),
+		}}
+	}
+	always := corev1.ContainerRestartPolicyAlways
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "coop-psi", Name: "psi-1", Labels: coopLabel("coop-psi")},
+		Spec: corev1.PodSpec{
+			NodeName: "node-1",
+			InitContainers: []corev1.Container{
+				{Name: "bootstrap-controller", Image: "registry.example/postgres:1", Resources: requests("500m", "256Mi")},
+				{Name: "plugin-barman-cloud", Image: "registry.example/plugin:1", Resources: requests("100m", "128Mi"), RestartPolicy: &always},
+			},
+			Containers: []corev1.Container{{Name: "postgres", Image: "registry.example/postgres:1", Resources: requests("1", "1Gi")}},
+		},
+	}
+	g.Expect(k8sClient.Create(ctx, pod)).To(Succeed())
+	setPodPhase(t, pod, corev1.PodRunning)
+
+	env := startManager(t, clocktesting.NewFakeClock(at("2027-06-10T00:00:00Z")), Options{}) // 60s and 5m
+	env.waitCached(t, pod, func() bool { return pod.Status.Phase == corev1.PodRunning })
+	env.tick(t, time.Minute)
+	env.stop(t) // writes the totals of the last sample on its way out
+	_, p := getPeriod(g, "psi", "2027-06")
+	g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa((1000 + 100) * 60)))
+	g.Expect(p.MemoryByteSeconds).To(Equal(strconv.FormatInt((gi+128*mi)*60, 10)))
 }

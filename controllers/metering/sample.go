@@ -38,27 +38,52 @@ func PodCounts(pod *corev1.Pod) bool {
 		pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed
 }
 
-// PodRates is max(request, usage) of CPU and memory summed over the pod's containers,
-// plus the pod overhead. usage is nil when the cluster serves no metrics: requests alone.
-// Init containers are not counted: they have finished by the time the pod runs.
+// PodRates is what a pod holds: its effective request as Kubernetes reckons it for the
+// scheduler and the ResourceQuota, with max(request, usage) of each container in place of
+// its request, plus the pod overhead. usage is nil when the cluster serves no metrics:
+// requests alone. The app containers and the restartable init containers (sidecars, such
+// as the Barman Cloud plugin's in every CloudNativePG instance pod) run for the pod's whole
+// life and add up; an init step (an init container, with the sidecars started before it)
+// runs alone, and holds the pod when it is larger, resource by resource.
 func PodRates(pod *corev1.Pod, usage map[string]ContainerUsage) Rates {
+	held := func(c *corev1.Container) Rates {
+		r := Rates{MilliCPU: c.Resources.Requests.Cpu().MilliValue(), MemoryBytes: c.Resources.Requests.Memory().Value()}
+		if u, ok := usage[c.Name]; ok {
+			r.MilliCPU = max(r.MilliCPU, u.MilliCPU)
+			r.MemoryBytes = max(r.MemoryBytes, u.MemoryBytes)
+		}
+		return r
+	}
 	var r Rates
 	for i := range pod.Spec.Containers {
-		c := &pod.Spec.Containers[i]
-		cpu := c.Resources.Requests.Cpu().MilliValue()
-		mem := c.Resources.Requests.Memory().Value()
-		if u, ok := usage[c.Name]; ok {
-			cpu = max(cpu, u.MilliCPU)
-			mem = max(mem, u.MemoryBytes)
-		}
-		r.MilliCPU += cpu
-		r.MemoryBytes += mem
+		r.add(held(&pod.Spec.Containers[i]))
 	}
+	var sidecars, initStep Rates
+	for i := range pod.Spec.InitContainers {
+		c := &pod.Spec.InitContainers[i]
+		h := held(c)
+		step := sidecars
+		step.add(h)
+		if isSidecar(c) {
+			r.add(h)
+			sidecars = step
+		}
+		initStep.MilliCPU = max(initStep.MilliCPU, step.MilliCPU)
+		initStep.MemoryBytes = max(initStep.MemoryBytes, step.MemoryBytes)
+	}
+	r.MilliCPU = max(r.MilliCPU, initStep.MilliCPU)
+	r.MemoryBytes = max(r.MemoryBytes, initStep.MemoryBytes)
 	if pod.Spec.Overhead != nil {
 		r.MilliCPU += pod.Spec.Overhead.Cpu().MilliValue()
 		r.MemoryBytes += pod.Spec.Overhead.Memory().Value()
 	}
 	return r
+}
+
+// isSidecar says whether an init container is a sidecar: restarted whenever it stops, it
+// runs beside the app containers until the pod ends.
+func isSidecar(c *corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
 }
 
 // countedPodRates is what a pod holds when it counts, nothing otherwise.
@@ -100,27 +125,38 @@ func NamespaceRates(pods []corev1.Pod, pvcs []corev1.PersistentVolumeClaim, usag
 }
 
 // TransformPod strips a Pod down to what the metering reads (name, namespace, node,
-// phase, containers' names and resources, overhead), to keep the informer cache small.
-// Register it as the cache's transform for Pods.
+// phase, the names and requests of its containers and init containers, the init
+// containers' restart policy, overhead), to keep the informer cache small. Register it as
+// the cache's transform for Pods.
 func TransformPod(obj any) (any, error) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
 		return obj, nil
 	}
-	containers := make([]corev1.Container, len(pod.Spec.Containers))
-	for i, c := range pod.Spec.Containers {
-		containers[i] = corev1.Container{Name: c.Name, Resources: corev1.ResourceRequirements{Requests: c.Resources.Requests}}
-	}
 	return &corev1.Pod{
 		TypeMeta:   pod.TypeMeta,
 		ObjectMeta: metaForCache(pod.ObjectMeta),
 		Spec: corev1.PodSpec{
-			NodeName:   pod.Spec.NodeName,
-			Containers: containers,
-			Overhead:   pod.Spec.Overhead,
+			NodeName:       pod.Spec.NodeName,
+			InitContainers: containersForCache(pod.Spec.InitContainers),
+			Containers:     containersForCache(pod.Spec.Containers),
+			Overhead:       pod.Spec.Overhead,
 		},
 		Status: corev1.PodStatus{Phase: pod.Status.Phase},
 	}, nil
+}
+
+// containersForCache keeps of each container what PodRates reads: its name (which its
+// usage is read by), its requests and its restart policy (a sidecar's is Always).
+func containersForCache(cs []corev1.Container) []corev1.Container {
+	if cs == nil {
+		return nil
+	}
+	out := make([]corev1.Container, len(cs))
+	for i, c := range cs {
+		out[i] = corev1.Container{Name: c.Name, Resources: corev1.ResourceRequirements{Requests: c.Resources.Requests}, RestartPolicy: c.RestartPolicy}
+	}
+	return out
 }
 
 // TransformPVC strips a PersistentVolumeClaim down to what the metering reads. Register it
