@@ -289,7 +289,7 @@ func (m *Meter) Pass(ctx context.Context) error {
 		}
 		m.advance(coop.Name, st, now, rates)
 
-		if !m.due(st, now, coop) {
+		if !m.due(st, now) {
 			continue
 		}
 		if err := m.writeCooperative(ctx, coop.Name, st, reports); err != nil {
@@ -302,10 +302,12 @@ func (m *Meter) Pass(ctx context.Context) error {
 	}
 	// A co-op that is gone still pays for what its namespace holds while it terminates:
 	// the Cooperative goes as soon as the namespace's deletion is issued, and its pods and
-	// volumes only go after. Each pass samples the namespace and records the totals in the
-	// CostReports (with the other co-ops' totals: one write per period and pass at most)
-	// until the namespace holds no pod and no claim; then the co-op is dropped. Its status
-	// went with it: nothing writes there.
+	// volumes only go after. Each pass samples the namespace until it holds no pod and no
+	// claim; then the co-op is dropped. Its totals go to the CostReports (with the other
+	// co-ops' totals: one write per period and pass at most) when due, as a co-op's that is
+	// not gone, and at the sample that finds the namespace empty: that sample is its last,
+	// and nothing else would write what it charged since the last write. Its status went
+	// with it: nothing writes there.
 	if !m.resumedDeleted {
 		if err := m.resumeDeleted(ctx, seen, now); err != nil {
 			errs = append(errs, err)
@@ -329,7 +331,9 @@ func (m *Meter) Pass(ctx context.Context) error {
 			continue
 		}
 		m.advance(name, st, now, rates)
-		record(updates, name, st, now)
+		if m.due(st, now) || !held {
+			record(updates, name, st, now)
+		}
 		if !held {
 			delete(m.coops, name)
 			forget(name)
@@ -491,12 +495,14 @@ func periodsToRecord(st *coopState, at time.Time) []string {
 	return out
 }
 
-// due says whether a co-op's totals should be written now.
-func (m *Meter) due(st *coopState, now time.Time, coop *coopv1.Cooperative) bool {
+// due says whether a co-op's totals should be written now: never written, written
+// PersistInterval ago, or a period ended since. A co-op being deleted is no exception: its
+// deletion may wait for a long time (a final backup that keeps failing, a finalizer), and
+// the meter keeps its totals when its Cooperative goes.
+func (m *Meter) due(st *coopState, now time.Time) bool {
 	return st.lastPersist.IsZero() ||
 		now.Sub(st.lastPersist) >= m.PersistInterval ||
-		PeriodOf(now) != st.persistedPeriod ||
-		coop.DeletionTimestamp != nil
+		PeriodOf(now) != st.persistedPeriod
 }
 
 // state returns the in-memory state of a co-op, loading it from its status the first time.

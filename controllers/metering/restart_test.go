@@ -599,8 +599,8 @@ func TestFinalReportRefusesEdits(t *testing.T) {
 // TestMeteringADeletedCooperativeUntilItsNamespaceIsEmpty: the Cooperative goes as soon as
 // the reconciler has issued the deletion of its namespace, whose pods and volumes go after.
 // The meter keeps sampling the namespace, charges what it still holds and records it in the
-// CostReport at each pass, writes nothing to the gone Cooperative, and drops the co-op once
-// the namespace holds nothing.
+// CostReport (here at each pass: the persist interval is the sampling interval), writes
+// nothing to the gone Cooperative, and drops the co-op once the namespace holds nothing.
 func TestMeteringADeletedCooperativeUntilItsNamespaceIsEmpty(t *testing.T) {
 	g := NewWithT(t)
 	cleanup(t)
@@ -610,8 +610,9 @@ func TestMeteringADeletedCooperativeUntilItsNamespaceIsEmpty(t *testing.T) {
 	pvc := createBoundPVC(t, "coop-lambda", "data", "10Gi")
 
 	clk := clocktesting.NewFakeClock(at("2027-08-10T00:00:00Z"))
-	m := New(k8sClient, Options{Clock: clk}) // reads the API server directly: no cache lag
-	g.Expect(m.Pass(ctx)).To(Succeed())      // baseline
+	// Reads the API server directly: no cache lag.
+	m := New(k8sClient, Options{Clock: clk, PersistInterval: time.Minute})
+	g.Expect(m.Pass(ctx)).To(Succeed()) // baseline
 	clk.Step(time.Minute)
 	g.Expect(m.Pass(ctx)).To(Succeed())
 	want := newExpected()
@@ -666,6 +667,96 @@ func TestMeteringADeletedCooperativeUntilItsNamespaceIsEmpty(t *testing.T) {
 	g.Expect(m.Pass(ctx)).To(Succeed())
 	g.Expect(m.Flush(ctx)).To(Succeed())
 	expectReported(want, empty)
+}
+
+// TestADeletingCooperativeIsWrittenAtTheBoundedRate: a co-op whose deletion waits (a final
+// backup that keeps failing, a finalizer) has its status and its line in the CostReport
+// written every persist interval, as any co-op, not at every pass; so has a co-op gone
+// whose namespace still holds pods or volumes. The sample that finds the namespace empty,
+// the co-op's last, is recorded at once: nothing charged since the last write is lost.
+func TestADeletingCooperativeIsWrittenAtTheBoundedRate(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	coop := newCooperative("omega")
+	coop.Finalizers = []string{"test.cooperator.dev/hold"} // the operator's, while it waits
+	g.Expect(k8sClient.Create(ctx, coop)).To(Succeed())
+	g.Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "coop-omega"}})).To(Succeed())
+	pod := createRunningPod(t, "coop-omega", "o1", "1", "1Gi")
+	pvc := createBoundPVC(t, "coop-omega", "data", "10Gi")
+
+	start := at("2027-09-10T00:00:00Z")
+	clk := clocktesting.NewFakeClock(start)
+	m := New(k8sClient, Options{Clock: clk}) // 60s and 5m; reads the API server directly
+	g.Expect(m.Pass(ctx)).To(Succeed())      // baseline, written
+	g.Expect(k8sClient.Delete(ctx, coop)).To(Succeed())
+	want := newExpected()
+
+	status := func() *coopv1.Cooperative {
+		c := &coopv1.Cooperative{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "omega"}, c)).To(Succeed())
+		g.Expect(c.DeletionTimestamp).NotTo(BeNil())
+		return c
+	}
+	report := func() *coopv1.CostReport {
+		r := &coopv1.CostReport{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2027-09"}, r)).To(Succeed())
+		return r
+	}
+	expectReported := func(lastSample time.Time) {
+		t.Helper()
+		u := usageOf(report(), "omega")
+		g.Expect(u).NotTo(BeNil())
+		g.Expect([]string{u.CPUMillicoreSeconds, u.MemoryByteSeconds, u.StorageByteSeconds}).To(Equal(
+			[]string{want.cpu.String(), want.mem.String(), want.storage.String()}))
+		g.Expect(u.LastSampleTime.Time).To(BeTemporally("==", lastSample))
+		g.Expect(u.EstimatedSeconds).To(BeZero())
+	}
+
+	// Deleting: the passes within the persist interval write neither the status nor the report.
+	coopVersion, reportVersion := status().ResourceVersion, report().ResourceVersion
+	for i := range 4 {
+		clk.Step(time.Minute)
+		g.Expect(m.Pass(ctx)).To(Succeed())
+		want.add(1000, gi, 10*gi, 60)
+		g.Expect(status().ResourceVersion).To(Equal(coopVersion), "pass %d of the deletion wrote the Cooperative", i+1)
+		g.Expect(report().ResourceVersion).To(Equal(reportVersion), "pass %d of the deletion wrote the CostReport", i+1)
+	}
+	// Five minutes after the last write, both are written.
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	want.add(1000, gi, 10*gi, 60)
+	written := clk.Now()
+	g.Expect(status().Status.Usage.LastSampleTime.Time).To(BeTemporally("==", written))
+	expectReported(written)
+
+	// Gone, its namespace still holding the pod and the volume: the same rate.
+	removeFinalizers(t, coop)
+	g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Name: "omega"}, &coopv1.Cooperative{}))).To(BeTrue())
+	reportVersion = report().ResourceVersion
+	for i := range 2 {
+		clk.Step(time.Minute)
+		g.Expect(m.Pass(ctx)).To(Succeed())
+		want.add(1000, gi, 10*gi, 60)
+		g.Expect(report().ResourceVersion).To(Equal(reportVersion), "pass %d after the Cooperative went wrote the CostReport", i+1)
+	}
+
+	// The namespace empties: its last sample is recorded at once, two minutes after the
+	// last write, with everything charged since.
+	g.Expect(k8sClient.Delete(ctx, pod, client.GracePeriodSeconds(0))).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, pvc)).To(Succeed())
+	removeFinalizers(t, pvc)
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed()) // the minute up to this sample is charged at nothing
+	empty := clk.Now()
+	g.Expect(empty.Sub(written)).To(BeNumerically("<", DefaultPersistInterval))
+	expectReported(empty)
+	g.Expect(want.cpu.String()).To(Equal(strconv.Itoa(1000 * 7 * 60)))
+	m.mu.Lock()
+	g.Expect(m.coops).NotTo(HaveKey("omega"))
+	m.mu.Unlock()
+	g.Expect(m.Flush(ctx)).To(Succeed())
+	expectReported(empty)
 }
 
 // removeFinalizers clears an object's finalizers, as their controllers would (envtest runs
@@ -866,7 +957,8 @@ func TestADeletedCooperativeHoldingAVolumeIsChargedAfterARestart(t *testing.T) {
 	createRunningPod(t, "coop-tau", "t1", "1", "1Gi")
 
 	clk := clocktesting.NewFakeClock(at("2027-10-10T00:00:00Z"))
-	first := New(k8sClient, Options{Clock: clk})
+	// Every pass writes (the persist interval is the sampling interval), the restart's too.
+	first := New(k8sClient, Options{Clock: clk, PersistInterval: time.Minute})
 	g.Expect(first.Pass(ctx)).To(Succeed()) // baseline
 	g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "sigma"}})).To(Succeed())
 	g.Expect(k8sClient.Delete(ctx, pod, client.GracePeriodSeconds(0))).To(Succeed())
@@ -890,7 +982,7 @@ func TestADeletedCooperativeHoldingAVolumeIsChargedAfterARestart(t *testing.T) {
 
 	// The first meter stops; a new one starts 3 minutes later, the volume still held.
 	clk.Step(3 * time.Minute)
-	second := New(k8sClient, Options{Clock: clk})
+	second := New(k8sClient, Options{Clock: clk, PersistInterval: time.Minute})
 	g.Expect(second.Pass(ctx)).To(Succeed())
 	sigma.add(0, 0, 10*gi, 180)
 	g.Expect(line("sigma")).To(And(
