@@ -177,7 +177,10 @@ type coopState struct {
 	// persistedPeriod is the period of the last write (of the ledger's last sample before
 	// the first one); the next write records every period from it on.
 	persistedPeriod string
-	dbBytes         int64
+	// dbBytes is the last size read of a shared-tier co-op's database, when dbRead says
+	// that this meter has read one.
+	dbBytes int64
+	dbRead  bool
 }
 
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch
@@ -671,11 +674,20 @@ func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopS
 	}
 	if m.Database != nil && coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
 		size, err := m.Database.DatabaseSize(ctx, coop)
-		if err != nil {
+		switch {
+		case err == nil:
+			st.dbBytes, st.dbRead = size, true
+		case st.dbRead:
 			// Keep the last size read: a database does not vanish between two samples.
 			logf.FromContext(ctx).Info("Database size unavailable, kept the last one", "cooperative", coop.Name, "error", err.Error())
-		} else {
-			st.dbBytes = size
+		case errors.Is(err, ErrDatabaseNotFound):
+			// Not created yet: a new co-op's database holds nothing.
+			logf.FromContext(ctx).Info("Database not found, counted no storage for it", "cooperative", coop.Name, "error", err.Error())
+		default:
+			// No size read since the meter started (after a restart, say): there is no last
+			// size to keep, and no storage is not one. The interval stays uncounted, and the
+			// next sample with a size covers it.
+			return Rates{}, fmt.Errorf("reading the size of its database: %w", err)
 		}
 		rates.StorageBytes += st.dbBytes
 	}

@@ -18,6 +18,7 @@ package metering
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -80,8 +81,8 @@ func TestPostgresSizer(t *testing.T) {
 
 	// A co-op whose database does not exist yet is an error, not a zero.
 	gone := &PostgresSizer{ConnString: url, DatabaseName: func(*coopv1.Cooperative) string { return "coop_not_there" }}
-	if _, err := gone.DatabaseSize(ctx, coop); err == nil || !strings.Contains(err.Error(), "does not exist") {
-		t.Errorf("want a 'does not exist' error, got %v", err)
+	if _, err := gone.DatabaseSize(ctx, coop); !errors.Is(err, ErrDatabaseNotFound) || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("want a 'does not exist' error that is ErrDatabaseNotFound, got %v", err)
 	}
 	// The default name is the shared tier's role and database name.
 	if _, err := (&PostgresSizer{ConnString: url}).DatabaseSize(ctx, coop); err == nil || !strings.Contains(err.Error(), "coop_care_collective") {

@@ -154,8 +154,14 @@ func containerUsage(item *unstructured.Unstructured) (map[string]ContainerUsage,
 
 // DatabaseSizer reads the size of a shared-tier co-op's database.
 type DatabaseSizer interface {
+	// DatabaseSize returns the size in bytes of the co-op's database. Its error wraps
+	// ErrDatabaseNotFound when the database does not exist (yet).
 	DatabaseSize(ctx context.Context, coop *coopv1.Cooperative) (int64, error)
 }
+
+// ErrDatabaseNotFound says that a co-op's database does not exist, as when the co-op is
+// new and its database not created yet.
+var ErrDatabaseNotFound = errors.New("no such database")
 
 // PostgresSizer reads pg_database_size from the hub's shared PostgreSQL cluster over one
 // connection, opened on first use and again after an error.
@@ -204,10 +210,11 @@ func (p *PostgresSizer) DatabaseSize(ctx context.Context, coop *coopv1.Cooperati
 		// A database that does not exist (yet) leaves the connection good; any other error
 		// opens a new one next time.
 		var pgErr *pgconn.PgError
-		if !errors.As(err, &pgErr) || pgErr.Code != "3D000" /* invalid_catalog_name */ {
-			_ = p.conn.Close(ctx)
-			p.conn = nil
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" /* invalid_catalog_name */ {
+			return 0, fmt.Errorf("reading the size of database %s: %w: %w", name, ErrDatabaseNotFound, err)
 		}
+		_ = p.conn.Close(ctx)
+		p.conn = nil
 		return 0, fmt.Errorf("reading the size of database %s: %w", name, err)
 	}
 	return size, nil

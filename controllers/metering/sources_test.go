@@ -19,6 +19,7 @@ package metering
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -36,15 +37,20 @@ import (
 // reader (PostgresSizer) is tested against a real PostgreSQL in postgres_test.go; here it
 // lets the test decide what the database weighs at each sample.
 type sizes struct {
-	next  []int64 // a negative size fails the read
+	next  []int64 // a negative size fails the read; notFound as PostgresSizer does when the database does not exist
 	asked []string
 }
+
+const notFound = -2
 
 func (s *sizes) DatabaseSize(_ context.Context, coop *coopv1.Cooperative) (int64, error) {
 	s.asked = append(s.asked, coop.Name)
 	n := s.next[0]
 	s.next = s.next[1:]
-	if n < 0 {
+	switch {
+	case n == notFound:
+		return 0, fmt.Errorf("reading the size of database coop_%s: %w", coop.Name, ErrDatabaseNotFound)
+	case n < 0:
 		return 0, errors.New("connection refused")
 	}
 	return n, nil
@@ -110,4 +116,52 @@ func TestMeteringSharedDatabaseAndUsage(t *testing.T) {
 	g.Expect(values).To(HaveKeyWithValue("cooperator_allocation_cpu_cores", 0.7))
 	g.Expect(values).To(HaveKeyWithValue("cooperator_allocation_storage_bytes", float64(5*gi)))
 	g.Expect(values).To(HaveKeyWithValue("cooperator_usage_cpu_core_seconds_total", BeNumerically("~", 0.7*180, 1e-9)))
+}
+
+// TestMeteringWaitsForAFirstDatabaseSize: a meter that has read no size of a shared-tier
+// co-op's database yet (it just started) and cannot read one now has no last size to keep:
+// the co-op's interval stays uncounted, rather than counted with no storage, while the
+// other co-ops are sampled; the next sample with a size covers it, estimated. A database
+// that does not exist yet (a new co-op's) holds nothing, and its co-op is sampled.
+func TestMeteringWaitsForAFirstDatabaseSize(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	coop := newCooperative("koppa")
+	coop.Spec.Database.Tier = coopv1.DatabaseTierShared
+	g.Expect(k8sClient.Create(ctx, coop)).To(Succeed())
+	g.Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "coop-koppa"}})).To(Succeed())
+	createRunningPod(t, "coop-koppa", "k1", "1", "1Gi")
+	createCooperative(t, "sampi") // dedicated tier
+	createRunningPod(t, "coop-sampi", "s1", "1", "1Gi")
+
+	start := at("2027-11-10T00:00:00Z")
+	clk := clocktesting.NewFakeClock(start)
+	first := New(k8sClient, Options{Clock: clk, Database: &sizes{next: []int64{notFound, 2 * gi}}})
+	g.Expect(first.Pass(ctx)).To(Succeed()) // baseline: the database is not created yet
+	clk.Step(time.Minute)
+	g.Expect(first.Pass(ctx)).To(Succeed())
+	g.Expect(first.Flush(ctx)).To(Succeed())
+	_, p := getPeriod(g, "koppa", "2027-11")
+	g.Expect(p.StorageByteSeconds).To(Equal(strconv.FormatInt(2*gi*60, 10)))
+
+	// A new meter starts, and the shared cluster does not answer its first read.
+	db := &sizes{next: []int64{-1, 3 * gi}}
+	second := New(k8sClient, Options{Clock: clk, Database: db})
+	clk.Step(time.Minute)
+	g.Expect(second.Pass(ctx)).To(MatchError(And(ContainSubstring("sampling co-op koppa"), ContainSubstring("connection refused"))))
+	second.mu.Lock()
+	g.Expect(second.coops["koppa"].ledger.LastSample).To(BeTemporally("==", start.Add(time.Minute)), "koppa's interval is not counted")
+	g.Expect(second.coops["sampi"].ledger.LastSample).To(BeTemporally("==", start.Add(2*time.Minute)), "sampi is sampled")
+	second.mu.Unlock()
+
+	clk.Step(time.Minute)
+	g.Expect(second.Pass(ctx)).To(Succeed())
+	g.Expect(second.Flush(ctx)).To(Succeed())
+	g.Expect(db.asked).To(Equal([]string{"koppa", "koppa"}))
+	_, p = getPeriod(g, "koppa", "2027-11")
+	// The first minute at 2 GiB; the two since, estimated, at the 3 GiB read after them.
+	g.Expect(p.StorageByteSeconds).To(Equal(strconv.FormatInt(2*gi*60+3*gi*120, 10)))
+	g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * 180)))
+	g.Expect(p.EstimatedSeconds).To(Equal(int64(120)))
 }
