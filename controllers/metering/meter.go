@@ -158,6 +158,9 @@ type Meter struct {
 	swept map[string]*sweptNamespace
 	// resumedDeleted says that the co-ops deleted before the meter started were taken up.
 	resumedDeleted bool
+	// dbUnreachable is the error of this pass's attempt to reach the shared database
+	// cluster that failed, if any: the pass asks it no more sizes.
+	dbUnreachable error
 }
 
 type cachedRates struct {
@@ -254,6 +257,7 @@ func (m *Meter) Pass(ctx context.Context) error {
 		m.started = now
 	}
 	m.pass++
+	m.dbUnreachable = nil
 	defer func() {
 		for pod, c := range m.podRates {
 			if c.pass != m.pass {
@@ -673,7 +677,7 @@ func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopS
 		return Rates{}, err
 	}
 	if m.Database != nil && coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
-		size, err := m.Database.DatabaseSize(ctx, coop)
+		size, err := m.databaseSize(ctx, coop)
 		switch {
 		case err == nil:
 			st.dbBytes, st.dbRead = size, true
@@ -692,6 +696,20 @@ func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopS
 		rates.StorageBytes += st.dbBytes
 	}
 	return rates, nil
+}
+
+// databaseSize reads the size of a shared-tier co-op's database, unless the shared
+// cluster could not be reached earlier in this pass: then it fails at once with that
+// error. Each attempt may take the sizer's timeout, and the pass holds the meter's lock.
+func (m *Meter) databaseSize(ctx context.Context, coop *coopv1.Cooperative) (int64, error) {
+	if m.dbUnreachable != nil {
+		return 0, m.dbUnreachable
+	}
+	size, err := m.Database.DatabaseSize(ctx, coop)
+	if errors.Is(err, ErrDatabaseUnreachable) {
+		m.dbUnreachable = err
+	}
+	return size, err
 }
 
 // measureNamespace samples what the pods and claims of a co-op's namespace hold now, with

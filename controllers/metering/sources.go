@@ -155,7 +155,9 @@ func containerUsage(item *unstructured.Unstructured) (map[string]ContainerUsage,
 // DatabaseSizer reads the size of a shared-tier co-op's database.
 type DatabaseSizer interface {
 	// DatabaseSize returns the size in bytes of the co-op's database. Its error wraps
-	// ErrDatabaseNotFound when the database does not exist (yet).
+	// ErrDatabaseNotFound when the database does not exist (yet), and
+	// ErrDatabaseUnreachable when the server could not be connected to: the meter then
+	// asks no more sizes in that pass.
 	DatabaseSize(ctx context.Context, coop *coopv1.Cooperative) (int64, error)
 }
 
@@ -163,8 +165,16 @@ type DatabaseSizer interface {
 // new and its database not created yet.
 var ErrDatabaseNotFound = errors.New("no such database")
 
+// ErrDatabaseUnreachable says that the shared database cluster could not be connected to.
+var ErrDatabaseUnreachable = errors.New("connecting to the shared database cluster")
+
+// DefaultSizeTimeout bounds one PostgresSizer.DatabaseSize call, connection included.
+const DefaultSizeTimeout = 5 * time.Second
+
 // PostgresSizer reads pg_database_size from the hub's shared PostgreSQL cluster over one
-// connection, opened on first use and again after an error.
+// connection, opened on first use and again after an error. Each call gives up after
+// Timeout: the meter reads the sizes in turn, holding its lock, and a server that
+// accepts connections but never answers would otherwise hold it for ever.
 type PostgresSizer struct {
 	// ConnString is a libpq connection string or URL of a role allowed to call
 	// pg_database_size on every co-op database: CONNECT on a co-op's database is revoked
@@ -178,6 +188,8 @@ type PostgresSizer struct {
 	// DatabaseName names the co-op's database; when nil, coop_<name> with dashes as
 	// underscores, as the Cooperative reconciler names it (coopv1.SharedRoleName).
 	DatabaseName func(coop *coopv1.Cooperative) string
+	// Timeout bounds each call, connection included; DefaultSizeTimeout when zero.
+	Timeout time.Duration
 
 	mu   sync.Mutex
 	conn *pgx.Conn
@@ -189,6 +201,12 @@ func (p *PostgresSizer) DatabaseSize(ctx context.Context, coop *coopv1.Cooperati
 	if p.DatabaseName != nil {
 		name = p.DatabaseName(coop)
 	}
+	timeout := p.Timeout
+	if timeout <= 0 {
+		timeout = DefaultSizeTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.conn == nil {
@@ -201,7 +219,7 @@ func (p *PostgresSizer) DatabaseSize(ctx context.Context, coop *coopv1.Cooperati
 		}
 		conn, err := pgx.Connect(ctx, dsn)
 		if err != nil {
-			return 0, fmt.Errorf("connecting to the shared database cluster: %w", err)
+			return 0, fmt.Errorf("%w: %w", ErrDatabaseUnreachable, err)
 		}
 		p.conn = conn
 	}
