@@ -649,9 +649,9 @@ var _ = Describe("Peered hubs", Ordered, func() {
 
 	It("is not ready while the peer's operator info cannot be read", func() {
 		// An identity with the federation roles but not the one that reads cooperator-info.
-		cfg, err := south.env.AddUser("no-info", nil)
+		cfg, err := south.env.AddUser("cooperator-peer-no-info", nil)
 		Expect(err).NotTo(HaveOccurred())
-		bindPeerRoles(south, "no-info", west.region, "no-info", false)
+		bindPeerRoles(south, "cooperator-peer-no-info", west.region, "no-info", false)
 		declarePeer(west, "eu-south-no-info", "eu-south", cfg)
 		DeferCleanup(func() {
 			Expect(client.IgnoreNotFound(west.k8s.Delete(ctx, &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: "eu-south-no-info"}}))).To(Succeed())

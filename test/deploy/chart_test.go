@@ -104,8 +104,8 @@ func TestChart(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := decodeYAMLStream(t, data)
-		if len(want) != 5 {
-			t.Fatalf("config/rbac/federation_peer_role.yaml holds %d objects, this test knows 5", len(want))
+		if len(want) != 7 {
+			t.Fatalf("config/rbac/federation_peer_role.yaml holds %d objects, this test knows 7", len(want))
 		}
 		// The policy matches the peer identities the webhook keeps out of co-ops' admins.
 		for _, id := range []string{"'" + coopv1.PeerUserPrefix + "'", "'system:serviceaccount:" + coopv1.PeerServiceAccountNamespace + ":'"} {
@@ -126,9 +126,11 @@ func TestChart(t *testing.T) {
 			}
 		}
 		// The binding applies the policy to every request the policy matches.
-		vapb := convert[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, find(t, chart, "ValidatingAdmissionPolicyBinding", "cooperator-federation-peer"))
-		if vapb.Spec.PolicyName != "cooperator-federation-peer" || vapb.Spec.ParamRef != nil || vapb.Spec.MatchResources != nil {
-			t.Errorf("the policy binding narrows or renames the policy: %+v", vapb.Spec)
+		for _, name := range []string{"cooperator-federation-peer", "cooperator-federation-peer-bindings"} {
+			vapb := convert[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, find(t, chart, "ValidatingAdmissionPolicyBinding", name))
+			if vapb.Spec.PolicyName != name || vapb.Spec.ParamRef != nil || vapb.Spec.MatchResources != nil {
+				t.Errorf("the policy binding %s narrows or renames the policy: %+v", name, vapb.Spec)
+			}
 		}
 		for _, o := range helmTemplate(t, "--set", "federation.peerRoles.enabled=false") {
 			for _, w := range want {

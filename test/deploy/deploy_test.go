@@ -696,8 +696,8 @@ func (s *deployScenario) chartPeerPolicy(t *testing.T) {
 			peerObjs = append(peerObjs, o)
 		}
 	}
-	if len(peerObjs) != 5 {
-		t.Fatalf("the chart installs %d federation peer objects, want the 5 of config/rbac/federation_peer_role.yaml", len(peerObjs))
+	if len(peerObjs) != 7 {
+		t.Fatalf("the chart installs %d federation peer objects, want the 7 of config/rbac/federation_peer_role.yaml", len(peerObjs))
 	}
 	applyAll(t, ctx, admin, peerObjs, false)
 	// The identity a hub gives its peer of region eu-north, bound as README.md says.
@@ -769,6 +769,49 @@ func (s *deployScenario) chartPeerPolicy(t *testing.T) {
 	south.Spec.Standby.HomeRegion, south.Spec.Standby.PrimaryRegion = "eu-south", "eu-south"
 	if err := asSA.Create(ctx, south, client.DryRunAll); err != nil {
 		t.Errorf("a standby of the ServiceAccount's own region is refused: %v", err)
+	}
+
+	// Bound to any other identity, the peer roles would let it write every Cooperative,
+	// held to no region by the policy above: the chart's second policy refuses such a
+	// binding, to the hub's admins too.
+	const bindingRefusal = "is bound only to peer identities"
+	binding := func(role string, subject rbacv1.Subject) *rbacv1.ClusterRoleBinding {
+		return &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "peer-probe"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+			Subjects:   []rbacv1.Subject{subject},
+		}
+	}
+	user := func(name string) rbacv1.Subject {
+		return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
+	}
+	waitFor(t, "the policy to refuse binding the peer role to a user not named as a peer", diagnose, func() (bool, error) {
+		err := admin.Create(ctx, binding("cooperator-federation-peer", user("peer-eu")), client.DryRunAll)
+		return err != nil && strings.Contains(err.Error(), bindingRefusal), nil
+	})
+	for name, b := range map[string]client.Object{
+		"a group": binding("cooperator-federation-peer", rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "cooperator-peer-eu"}),
+		"a ServiceAccount outside cooperator-peers": binding("cooperator-federation-peer",
+			rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: "default", Name: "eu-west"}),
+		"the bare prefix": binding("cooperator-federation-peer", user("cooperator-peer-")),
+		"the Secrets role, in a namespace": &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "cooperator-peers", Name: "peer-probe"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cooperator-federation-peer-secrets"},
+			Subjects:   []rbacv1.Subject{user("mallory")},
+		},
+	} {
+		if err := admin.Create(ctx, b, client.DryRunAll); err == nil || !strings.Contains(err.Error(), bindingRefusal) {
+			t.Errorf("binding a peer role to %s: %v, want refused with %q", name, err, bindingRefusal)
+		}
+	}
+	for name, b := range map[string]*rbacv1.ClusterRoleBinding{
+		"a peer's user":           binding("cooperator-federation-peer", user("cooperator-peer-eu-west")),
+		"a peer's ServiceAccount": binding("cooperator-federation-peer", rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: "cooperator-peers", Name: "eu-west"}),
+		"another role":            binding("view", user("peer-eu")),
+	} {
+		if err := admin.Create(ctx, b, client.DryRunAll); err != nil {
+			t.Errorf("binding %s: %v", name, err)
+		}
 	}
 }
 
