@@ -264,8 +264,12 @@ func (a *App) anon(h func(*req)) http.HandlerFunc {
 			return
 		}
 		// A page for anyone: a session that cannot be read is served as none.
-		if s, err := a.session(q); err == nil {
+		s, err := a.session(q)
+		switch {
+		case err == nil:
 			q.member, q.csrf = &Member{ID: s.MemberID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
+		case !errors.Is(err, store.ErrNotFound):
+			a.logFailure(q, "session lookup failed", err)
 		}
 		h(q)
 	}
@@ -282,8 +286,7 @@ func (a *App) authed(h func(*req)) http.HandlerFunc {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			// Before the per-address limit, which is for requests without a session: members
 			// behind one address would be told "too many" while the service is down.
-			w.Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
-			a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+			a.unavailable(q, "session lookup failed", err)
 			return
 		}
 		if err != nil {
@@ -302,20 +305,67 @@ func (a *App) authed(h func(*req)) http.HandlerFunc {
 		}
 		q.member, q.csrf = &Member{ID: s.MemberID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-			err := r.ParseForm()
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				a.fail(q, http.StatusRequestEntityTooLarge, "error.tooLarge")
+			if !a.readForm(q) {
 				return
 			}
-			if err != nil || !sameToken(r.PostForm.Get("csrf"), s.CSRFToken) {
+			if !sameToken(r.PostForm.Get("csrf"), s.CSRFToken) {
 				a.fail(q, http.StatusForbidden, "error.csrf")
 				return
 			}
 		}
 		h(q)
 	}
+}
+
+// maxForm bounds the body of a form's post (the catalogues' error.tooLarge says so).
+const maxForm = 64 << 10
+
+// readForm reads a post's form, of at most maxForm bytes. A body over it answers 413; one
+// that cannot be read as a form answers 403, as a form without its CSRF token does. It
+// reports whether the form was read (false: the answer is written).
+func (a *App) readForm(q *req) bool {
+	q.r.Body = http.MaxBytesReader(q.w, q.r.Body, maxForm)
+	err := q.r.ParseForm()
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		a.fail(q, http.StatusRequestEntityTooLarge, "error.tooLarge")
+		return false
+	case err != nil:
+		a.fail(q, http.StatusForbidden, "error.csrf")
+		return false
+	}
+	return true
+}
+
+// unavailable answers a request whose data the database could not read or write: 503 with
+// Retry-After (the API's) and the "unavailable" page, rather than sending the member to
+// sign in again or telling them their session ended; what and err are logged as an error.
+// When the client went away first, its query was cancelled with its request, which is no
+// failure of the service: the answer, which nobody reads, is the API's 499, and the log
+// says so at debug level.
+func (a *App) unavailable(q *req, what string, err error) {
+	if !a.logFailure(q, what, err) {
+		q.w.WriteHeader(statusClientClosed)
+		return
+	}
+	q.w.Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
+	a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+}
+
+// statusClientClosed answers a request its client cancelled, as the API does.
+const statusClientClosed = 499
+
+// logFailure logs a failed query as an error and returns true, unless the client went
+// away first (its request's context is done): then it logs at debug level and returns
+// false.
+func (a *App) logFailure(q *req, what string, err error) bool {
+	if errors.Is(err, context.Canceled) || q.r.Context().Err() != nil {
+		a.log.Debug(what+": the client went away", "error", err)
+		return false
+	}
+	a.log.Error(what, "error", err)
+	return true
 }
 
 func sameToken(a, b string) bool {
@@ -334,11 +384,7 @@ func (a *App) session(q *req) (sessions.Session, error) {
 		return sessions.Session{}, store.ErrNotFound
 	}
 	h := sha256.Sum256([]byte(c.Value))
-	s, err := sessions.On(a.cfg.DB).Lookup(q.r.Context(), h[:], a.cfg.Now())
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		a.log.Error("session lookup failed", "error", err)
-	}
-	return s, err
+	return sessions.On(a.cfg.DB).Lookup(q.r.Context(), h[:], a.cfg.Now())
 }
 
 func randomToken() string {

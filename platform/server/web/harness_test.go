@@ -204,6 +204,12 @@ func newCoop(t *testing.T) *coop {
 // newCoopWith serves a co-op under the policy document doc.
 func newCoopWith(t *testing.T, doc string) *coop {
 	t.Helper()
+	return newCoopLogging(t, doc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// newCoopLogging serves a co-op under the policy document doc that logs to log.
+func newCoopLogging(t *testing.T, doc string, log *slog.Logger) *coop {
+	t.Helper()
 	pol, err := policy.Parse([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +218,7 @@ func newCoopWith(t *testing.T, doc string) *coop {
 	c := clocktesting.NewFakeClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	statusFile := filepath.Join(t.TempDir(), "status.json")
 	s, err := server.New(server.Config{DatabaseURL: pgtest.ServingRoleURL(t, ownerURL), MigrateDatabaseURL: ownerURL, AdminToken: adminToken, Policy: pol,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now, HubStatusFile: statusFile})
+		Logger: log, Now: c.Now, HubStatusFile: statusFile})
 	if err != nil {
 		t.Fatal(err)
 	}

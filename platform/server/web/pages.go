@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -97,13 +98,13 @@ func signInCSRF(r *http.Request) string {
 // signIn exchanges a one-time code for a session. The form carries the CSRF token of its
 // cookie (double submit): a page elsewhere cannot sign someone in with its own code.
 func (a *App) signIn(q *req) {
-	q.r.Body = http.MaxBytesReader(q.w, q.r.Body, 16<<10)
-	c, err := q.r.Cookie(preCSRFCookie)
-	if err := q.r.ParseForm(); err != nil || c == nil || !sameToken(q.r.PostForm.Get("csrf"), c.Value) {
+	if !a.readForm(q) {
+		return
+	}
+	if c, err := q.r.Cookie(preCSRFCookie); err != nil || !sameToken(q.r.PostForm.Get("csrf"), c.Value) {
 		a.fail(q, http.StatusForbidden, "error.csrf")
 		return
 	}
-	_ = err
 	code := strings.TrimSpace(q.r.PostForm.Get("code"))
 	if code == "" {
 		a.showSignIn(q, http.StatusBadRequest, map[string]string{"code": tr(q.lang, "signin.codeRequired")})
@@ -116,8 +117,7 @@ func (a *App) signIn(q *req) {
 	id, err := st.Open(ctx, HashSignInCode(code), sha256Sum(secret), randomToken(), now, now.Add(a.cfg.SessionTTL))
 	if err != nil {
 		if !isNotFound(err) {
-			a.log.Error("sign-in failed", "error", err)
-			a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+			a.unavailable(q, "sign-in failed", err)
 			return
 		}
 		a.showSignIn(q, http.StatusUnauthorized, map[string]string{"code": tr(q.lang, "signin.codeInvalid")})
@@ -164,8 +164,7 @@ const workPage = 50
 func (a *App) myWork(q *req, before int64) (items []workView, more int64, ok bool) {
 	ws, err := a.cfg.Backend.MyWork(q.r.Context(), q.member.ID, before, workPage+1)
 	if err != nil {
-		a.log.Error("listing work failed", "error", err)
-		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+		a.unavailable(q, "listing work failed", err)
 		return nil, 0, false
 	}
 	if len(ws) > workPage {
@@ -342,8 +341,7 @@ func (a *App) showWork(q *req, status int, errs, form map[string]string) {
 	if q.member.Has("worker") && !d.IsCustomer {
 		st, err := a.cfg.Backend.OfferStatus(q.r.Context(), q.member.ID, id)
 		if err != nil {
-			a.log.Error("reading an offer failed", "workId", id, "error", err)
-			a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
+			a.unavailable(q, "reading an offer failed", err)
 			return
 		}
 		d.Offered = d.W.State == "offered" && st == "offered"
@@ -480,6 +478,8 @@ type requestData struct {
 	Minutes    string
 }
 
+// requestData is the request form's content; false when it could not be made, and the
+// answer (503) is written.
 func (a *App) requestData(q *req, kind string, values map[string]string) (requestData, bool) {
 	kinds := a.cfg.Backend.Kinds()
 	var d requestData
@@ -488,6 +488,7 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	}
 	sort.Strings(d.Kinds)
 	if len(d.Kinds) == 0 {
+		a.unavailable(q, "the request form has no kinds of work", errors.New("the vertical has no kinds of work"))
 		return d, false
 	}
 	if _, ok := kinds[kind]; !ok {
@@ -521,7 +522,7 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	// own (at or above the floor); the rule's measures otherwise.
 	pricing, err := a.cfg.Backend.Pricing(q.r.Context())
 	if err != nil {
-		a.log.Error("Reading the fare rule in force failed", "error", err)
+		a.unavailable(q, "reading the fare rule in force failed", err)
 		return d, false
 	}
 	d.NeedsPrice = !pricing.Rule || pricing.WorkerPriced
@@ -536,7 +537,6 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 func (a *App) requestForm(q *req) {
 	d, ok := a.requestData(q, q.r.URL.Query().Get("kind"), nil)
 	if !ok {
-		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
 		return
 	}
 	a.render(q, http.StatusOK, "request", "request.title", page{Data: d, Nav: "request"})
@@ -548,7 +548,6 @@ func (a *App) requestWork(q *req) {
 	kind := f.Get("kind")
 	d, ok := a.requestData(q, kind, nil)
 	if !ok {
-		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
 		return
 	}
 	values := map[string]string{"price": f.Get("price"), "distanceKm": f.Get("distanceKm"), "durationMinutes": f.Get("durationMinutes")}
@@ -624,7 +623,6 @@ func (a *App) requestWork(q *req) {
 		errs[fld] = apiMessage(q.lang, rb)
 	}
 	if d, ok = a.requestData(q, kind, values); !ok {
-		a.fail(q, http.StatusServiceUnavailable, "error.unavailable")
 		return
 	}
 	a.render(q, http.StatusBadRequest, "request", "request.title", page{Data: d, Errors: errs, Nav: "request"})

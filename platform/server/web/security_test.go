@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -458,6 +461,13 @@ func TestSecurity_DatabaseDownIs503(t *testing.T) {
 	if p := c.session(t).do("GET", "/app/home", nil); p.status != http.StatusSeeOther || p.header.Get("Location") != "/app/sign-in?expired=1" {
 		t.Errorf("GET /app/home without a session, the database down: %d %q", p.status, p.header.Get("Location"))
 	}
+	// A sign-in too: the code cannot be checked.
+	anon := c.session(t)
+	form := anon.do("GET", "/app/sign-in", nil)
+	if p := anon.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {"ABCDE-FGHJK"}}); p.status != http.StatusServiceUnavailable ||
+		p.header.Get("Retry-After") != "5" || !strings.Contains(p.body, "The service is unavailable right now") {
+		t.Errorf("POST /app/sign-in, the database down: %d (Retry-After %q) %.300s", p.status, p.header.Get("Retry-After"), p.body)
+	}
 	signedIn := c.session(t)
 	signedIn.cookies["coop_session"] = &http.Cookie{Name: "coop_session", Value: "a-session-the-app-cannot-read-now"}
 	for _, r := range []struct {
@@ -475,5 +485,66 @@ func TestSecurity_DatabaseDownIs503(t *testing.T) {
 			t.Errorf("%s %s with a session cookie, the database down: %d (Retry-After %q, Location %q) %.300s",
 				r.method, r.path, p.status, p.header.Get("Retry-After"), p.header.Get("Location"), p.body)
 		}
+	}
+}
+
+// TestSecurity_SignInPostTooLarge: a sign-in post over the forms' limit (64 KiB) answers
+// 413 and the "too large" page, as every other form does, not 403 as if it had no CSRF
+// token; the code it carried is not used.
+func TestSecurity_SignInPostTooLarge(t *testing.T) {
+	c := newCoop(t)
+	id, _ := c.member("Ana Driver", "worker")
+	code := c.code(id)
+	s := c.session(t)
+	form := s.do("GET", "/app/sign-in", nil)
+	p := s.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {code}, "pad": {strings.Repeat("x", 64<<10)}})
+	if p.status != http.StatusRequestEntityTooLarge || !strings.Contains(p.body, "too large for this form") {
+		t.Fatalf("a sign-in post over 64 KiB: %d %.300s", p.status, p.body)
+	}
+	s.signIn(code)
+}
+
+// syncBuffer is a log's destination the server's goroutines may write while a test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestSignInByAClientThatWentAway: a sign-in whose client went away (its request's context
+// is cancelled, and with it the query) is no failure of the service: it answers the API's
+// 499 and logs no error, as the API does. Before, it logged "sign-in failed" and a 503.
+func TestSignInByAClientThatWentAway(t *testing.T) {
+	var logs syncBuffer
+	c := newCoopLogging(t, testPolicy, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	id, _ := c.member("Ana Driver", "worker")
+	s := c.session(t)
+	form := s.do("GET", "/app/sign-in", nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	body := url.Values{"csrf": {form.csrf(t)}, "code": {c.code(id)}}.Encode()
+	req := httptest.NewRequestWithContext(ctx, "POST", "/app/sign-in", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, ck := range s.cookies {
+		req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
+	}
+	rec := httptest.NewRecorder()
+	c.s.Handler().ServeHTTP(rec, req)
+	if rec.Code != 499 {
+		t.Errorf("a sign-in whose client went away answered %d, want 499", rec.Code)
+	}
+	if l := logs.String(); strings.Contains(l, "level=ERROR") || !strings.Contains(l, "sign-in failed: the client went away") {
+		t.Errorf("the log, want no error and the debug line of the client gone:\n%s", l)
 	}
 }
