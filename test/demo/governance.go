@@ -252,7 +252,7 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) (stop f
 	if err != nil {
 		return nil, err
 	}
-	// localhost: browsers keep the app's Secure cookies there without TLS.
+	// localhost: browsers keep the app's Secure (__Host-) cookies there without TLS.
 	fmt.Fprintf(out, "\nThe members' app of %s: %s/app/\n  sign in as Dan (a driver) with the code %v (staff issued it; it works once, for 24 hours)\n",
 		coop.Name, strings.Replace(api.URL, "127.0.0.1", "localhost", 1), code["code"])
 	return stopAll, nil

@@ -91,11 +91,15 @@ type Config struct {
 	ClientIP func(*http.Request) string
 }
 
-// Cookie names. Both are HttpOnly, Secure and SameSite; the session's value is a random
-// 32-byte secret of which only the SHA-256 hash is stored.
+// Cookie names. The session's and the sign-in form's CSRF token are HttpOnly, Secure and
+// SameSite; the session's value is a random 32-byte secret of which only the SHA-256 hash
+// is stored. Their __Host- prefix binds them to the app's own host: a browser takes such a
+// cookie only Secure, with Path=/ and no Domain, so a sibling subdomain (another co-op's
+// host, say) cannot plant one, as it could a plain cookie for the parent domain, to sign a
+// member in as someone else. The JSON API reads neither: it takes bearer tokens only.
 const (
-	sessionCookie = "coop_session"
-	preCSRFCookie = "coop_csrf"
+	sessionCookie = "__Host-coop_session"
+	preCSRFCookie = "__Host-coop_csrf"
 	langCookie    = "coop_lang"
 )
 
@@ -393,12 +397,14 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// setCookie sets (maxAge > 0) or clears (maxAge < 0) one of the app's __Host- cookies:
+// Secure, Path=/ and no Domain, which that prefix requires.
 func setCookie(w http.ResponseWriter, name, value string, maxAge int, strict bool) {
 	ss := http.SameSiteLaxMode
 	if strict {
 		ss = http.SameSiteStrictMode
 	}
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/app/", MaxAge: maxAge, HttpOnly: true, Secure: true, SameSite: ss})
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: true, SameSite: ss})
 }
 
 // clientIP is the address of r's client (Config.ClientIP), the peer's by default.

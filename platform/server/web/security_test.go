@@ -20,6 +20,13 @@ import (
 	"github.com/cooperator-dev/cooperator/platform/server"
 )
 
+// The app's cookies, by the names the browser sends back: their __Host- prefix keeps any
+// other host (a sibling subdomain) from setting them.
+const (
+	sessionCookie = "__Host-coop_session"
+	csrfCookie    = "__Host-coop_csrf"
+)
+
 // session is a browser-less client of the app: it keeps the cookies it is given (Go's
 // cookie jar would not send Secure cookies it got over the test's TLS either way) and
 // does not follow redirects, so each answer is seen as it is.
@@ -108,9 +115,9 @@ func TestSecurity_SignInCookieAndCode(t *testing.T) {
 	s := c.session(t)
 	code := c.code(id)
 	s.signIn(code)
-	ck := s.cookies["coop_session"]
-	if ck == nil || !ck.HttpOnly || !ck.Secure || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/app/" {
-		t.Fatalf("session cookie %+v: want HttpOnly, Secure, SameSite=Lax, Path=/app/", ck)
+	ck := s.cookies[sessionCookie]
+	if ck == nil || !ck.HttpOnly || !ck.Secure || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" {
+		t.Fatalf("session cookie %+v: want HttpOnly, Secure, SameSite=Lax, Path=/, no Domain (its __Host- prefix)", ck)
 	}
 	if strings.Contains(ck.Value, tok) || strings.Contains(ck.Value, code) {
 		t.Fatal("the session cookie carries the API token or the code")
@@ -159,9 +166,9 @@ func TestSecurity_SignInFormInTwoTabs(t *testing.T) {
 	if first.csrf(t) != second.csrf(t) {
 		t.Fatal("the second sign-in form has another CSRF token than the first")
 	}
-	ck := s.cookies["coop_csrf"]
-	if ck == nil || ck.Value != first.csrf(t) || !ck.HttpOnly || !ck.Secure || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/app/" || ck.MaxAge != 3600 {
-		t.Fatalf("CSRF cookie %+v: want the form's token, HttpOnly, Secure, SameSite=Strict, Path=/app/, an hour", ck)
+	ck := s.cookies[csrfCookie]
+	if ck == nil || ck.Value != first.csrf(t) || !ck.HttpOnly || !ck.Secure || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || ck.Domain != "" || ck.MaxAge != 3600 {
+		t.Fatalf("CSRF cookie %+v: want the form's token, HttpOnly, Secure, SameSite=Strict, Path=/, no Domain (its __Host- prefix), an hour", ck)
 	}
 	if p := s.do("POST", "/app/sign-in", url.Values{"csrf": {"x" + first.csrf(t)[1:]}, "code": {c.code(id)}}); p.status != http.StatusForbidden {
 		t.Fatalf("a sign-in with a token not the cookie's answered %d", p.status)
@@ -169,17 +176,60 @@ func TestSecurity_SignInFormInTwoTabs(t *testing.T) {
 	if p := s.do("POST", "/app/sign-in", url.Values{"csrf": {first.csrf(t)}, "code": {c.code(id)}}); p.status != http.StatusSeeOther || p.header.Get("Location") != "/app/home" {
 		t.Fatalf("the first tab's sign-in answered %d to %q", p.status, p.header.Get("Location"))
 	}
-	if _, ok := s.cookies["coop_csrf"]; ok {
+	if _, ok := s.cookies[csrfCookie]; ok {
 		t.Fatal("the sign-in CSRF cookie outlived the sign-in")
 	}
 	// A cookie not of the app's making (planted, or cut) is not rendered back.
 	for _, bad := range []string{"planted", first.csrf(t)[:20], strings.Repeat("A", 44)} {
 		s2 := c.session(t)
-		s2.cookies["coop_csrf"] = &http.Cookie{Name: "coop_csrf", Value: bad}
+		s2.cookies[csrfCookie] = &http.Cookie{Name: csrfCookie, Value: bad}
 		p := s2.do("GET", "/app/sign-in", nil)
-		if tok := p.csrf(t); tok == bad || s2.cookies["coop_csrf"].Value != tok {
-			t.Fatalf("cookie %q: form token %q, cookie now %q: want a new token in both", bad, tok, s2.cookies["coop_csrf"].Value)
+		if tok := p.csrf(t); tok == bad || s2.cookies[csrfCookie].Value != tok {
+			t.Fatalf("cookie %q: form token %q, cookie now %q: want a new token in both", bad, tok, s2.cookies[csrfCookie].Value)
 		}
+	}
+}
+
+// TestSecurity_CookiesBoundToTheHost: the app reads its cookies only by their __Host-
+// names, which a browser takes from the app's own host alone (Secure, Path=/, no Domain).
+// A sibling subdomain can set a plain cookie for the parent domain; such cookies, named as
+// the app's were before, are not read: a planted CSRF cookie signs nobody in with the
+// planter's code (login CSRF), and a planted session secret opens nobody's pages. The JSON
+// API, to which the session cookie now goes too (Path=/), does not take it as credentials.
+func TestSecurity_CookiesBoundToTheHost(t *testing.T) {
+	c := newCoop(t)
+	planter, _ := c.member("Mal Planter", "worker")
+	victim, _ := c.member("Ana Driver", "worker")
+	own := c.session(t)
+	own.signIn(c.code(planter))
+	secret := own.cookies[sessionCookie].Value
+
+	browser := c.session(t)
+	browser.cookies["coop_csrf"] = &http.Cookie{Name: "coop_csrf", Value: strings.Repeat("A", 43)}
+	p := browser.do("POST", "/app/sign-in", url.Values{"csrf": {strings.Repeat("A", 43)}, "code": {c.code(planter)}})
+	if p.status != http.StatusForbidden || browser.cookies[sessionCookie] != nil {
+		t.Fatalf("a sign-in with a planted plain CSRF cookie answered %d (session cookie %v), want 403 and none", p.status, browser.cookies[sessionCookie])
+	}
+	browser.cookies["coop_session"] = &http.Cookie{Name: "coop_session", Value: secret}
+	if p := browser.do("GET", "/app/home", nil); p.status != http.StatusSeeOther || strings.Contains(p.body, "Mal Planter") {
+		t.Fatalf("a planted plain session cookie served %d, want the way to the sign-in form", p.status)
+	}
+	// The browser's own sign-in is the victim's.
+	browser.signIn(c.code(victim))
+	if p := browser.do("GET", fmt.Sprintf("/app/members/%d/earnings", victim), nil); p.status != http.StatusOK {
+		t.Fatalf("the victim's own earnings after their sign-in: %d", p.status)
+	}
+
+	// The API takes bearer tokens only: the session cookie is no credential there.
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/v1/members/%d", c.url, planter), nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: secret})
+	resp, err := c.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the API with the session cookie and no token answered %d, want 401", resp.StatusCode)
 	}
 }
 
@@ -415,11 +465,11 @@ func TestSecurity_SessionExpires(t *testing.T) {
 	// Sign-out ends the session at once.
 	s2 := c.session(t)
 	csrf = s2.signIn(c.code(ana))
-	old := s2.cookies["coop_session"].Value
+	old := s2.cookies[sessionCookie].Value
 	if p := s2.do("POST", "/app/sign-out", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
 		t.Fatalf("sign-out: %d", p.status)
 	}
-	s2.cookies["coop_session"] = &http.Cookie{Name: "coop_session", Value: old}
+	s2.cookies[sessionCookie] = &http.Cookie{Name: sessionCookie, Value: old}
 	if p := s2.do("GET", "/app/home", nil); p.status != http.StatusSeeOther {
 		t.Fatalf("a signed-out session still serves: %d", p.status)
 	}
@@ -469,7 +519,7 @@ func TestSecurity_DatabaseDownIs503(t *testing.T) {
 		t.Errorf("POST /app/sign-in, the database down: %d (Retry-After %q) %.300s", p.status, p.header.Get("Retry-After"), p.body)
 	}
 	signedIn := c.session(t)
-	signedIn.cookies["coop_session"] = &http.Cookie{Name: "coop_session", Value: "a-session-the-app-cannot-read-now"}
+	signedIn.cookies[sessionCookie] = &http.Cookie{Name: sessionCookie, Value: "a-session-the-app-cannot-read-now"}
 	for _, r := range []struct {
 		method, path string
 		form         url.Values
