@@ -297,17 +297,25 @@ func (w *muxErrorWriter) Write(b []byte) (int, error) {
 }
 
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, rt route) {
-	p, err := s.authenticate(r, rt.access)
-	client := "ip:" + s.clients.Of(r)
+	p, lookedUp, err := s.authenticate(r, rt.access)
+	client := ""
 	switch {
 	case err == nil && p.admin:
 		client = "admin"
 	case err == nil && p.memberID != 0:
 		client = "member:" + strconv.FormatInt(p.memberID, 10)
+	case !lookedUp:
+		// Public routes, a missing token, a member's token on a staff route: no query.
+		client = "ip:" + s.clients.Of(r)
 	}
-	if ok, retry := s.limits.allow(client); !ok {
-		writeError(w, tooMany(retry))
-		return
+	// A token that was looked up and not found, or refused before its lookup, was counted
+	// in its address's budget of credentials (lookUpCredential); one that could not be
+	// looked up answers 503 at once, as the database is down for everyone.
+	if client != "" {
+		if ok, retry := s.limits.allow(client); !ok {
+			writeError(w, tooMany(retry))
+			return
+		}
 	}
 	if err != nil {
 		s.respondError(w, err)
@@ -428,27 +436,38 @@ func writeJSON(w http.ResponseWriter, status int, body any) error {
 	return encErr
 }
 
-func (s *Server) authenticate(r *http.Request, a access) (principal, error) {
+// authenticate finds the caller of a route with access a; lookedUp says whether a member
+// token was looked up (or refused before its lookup: lookUpCredential).
+func (s *Server) authenticate(r *http.Request, a access) (p principal, lookedUp bool, err error) {
 	if a == public {
-		return principal{}, nil
+		return principal{}, false, nil
 	}
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
-		return principal{}, &apiError{status: http.StatusUnauthorized, field: "Authorization", message: "a bearer token is required"}
+		return principal{}, false, &apiError{status: http.StatusUnauthorized, field: "Authorization", message: "a bearer token is required"}
 	}
 	if s.isAdminToken(tok) {
-		return principal{admin: true, active: true}, nil
+		return principal{admin: true, active: true}, false, nil
 	}
 	if a == admin {
-		return principal{}, forbidden("this endpoint needs the co-op staff's admin token")
+		return principal{}, false, forbidden("this endpoint needs the co-op staff's admin token")
 	}
 	sum := sha256.Sum256([]byte(tok))
-	c, err := members.On(s.pool).Authenticate(r.Context(), sum[:])
-	if errors.Is(err, store.ErrNotFound) {
-		return principal{}, &apiError{status: http.StatusUnauthorized, field: "Authorization", message: "unknown token"}
+	var c members.Caller
+	retry, err := s.lookUpCredential(r, sum, func() (err error) {
+		c, err = members.On(s.pool).Authenticate(r.Context(), sum[:])
+		return err
+	})
+	switch {
+	case retry > 0:
+		return principal{}, true, tooMany(retry)
+	case errors.Is(err, store.ErrNotFound):
+		return principal{}, true, &apiError{status: http.StatusUnauthorized, field: "Authorization", message: "unknown token"}
+	case err != nil:
+		return principal{}, true, err
 	}
-	return principal{memberID: c.MemberID, tokenID: c.TokenID, roles: c.Roles, class: c.Class, active: c.Active}, err
+	return principal{memberID: c.MemberID, tokenID: c.TokenID, roles: c.Roles, class: c.Class, active: c.Active}, true, nil
 }
 
 // maxBody bounds request bodies.

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -374,10 +376,19 @@ func TestSecurity_RateLimitPerClient(t *testing.T) {
 	if r := from("192.0.2.9", a.token, "/v1/policy"); r.Code != 429 {
 		t.Fatalf("Ann from another address: %d, want her own budget spent", r.Code)
 	}
-	// Unauthenticated: per address, public routes and unknown tokens alike.
+	// Unauthenticated: per address, the public routes have a budget, and unknown tokens one
+	// of their own (lookUpCredential).
 	for i := range 3 {
 		if r := from("198.51.100.7", "", "/openapi.yaml"); r.Code != 200 {
 			t.Fatalf("anonymous request %d: %d", i, r.Code)
+		}
+	}
+	if r := from("198.51.100.7", "", "/openapi.yaml"); r.Code != 429 {
+		t.Fatalf("a public read over the address's budget: %d", r.Code)
+	}
+	for i := range 3 {
+		if r := from("198.51.100.7", "cpt_guess", "/v1/policy"); r.Code != 401 {
+			t.Fatalf("guessed token %d, the address's public budget spent: %d", i, r.Code)
 		}
 	}
 	if r := from("198.51.100.7", "cpt_guess", "/v1/policy"); r.Code != 429 {
@@ -446,6 +457,142 @@ func TestSecurity_RateLimitPerClientBehindTheIngress(t *testing.T) {
 	}
 	if code := from(e.h, "192.0.2.44", "198.51.100.77", "/openapi.yaml"); code != http.StatusTooManyRequests {
 		t.Fatalf("a direct client's own X-Forwarded-For was read: %d, want 429", code)
+	}
+}
+
+// sendFrom sends a request to h as it reaches the service from peer (the ingress
+// controller's address, say): a form when form is not nil, with a bearer token when token
+// is not empty, and the cookies given.
+func sendFrom(h http.Handler, peer, method, path string, form url.Values, token string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, path, body)
+	req.RemoteAddr = peer + ":40000"
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for _, c := range cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// cookieOf is the cookie an answer sets by that name, nil when none.
+func cookieOf(rec *httptest.ResponseRecorder, name string) *http.Cookie {
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// signInFrom signs a browser at peer in to the members' app with code, through the form,
+// and returns its session cookie; it fails the test on any refusal.
+func signInFrom(t *testing.T, h http.Handler, peer, code string) *http.Cookie {
+	t.Helper()
+	form := sendFrom(h, peer, "GET", "/app/sign-in", nil, "")
+	m := csrfField.FindStringSubmatch(form.Body.String())
+	csrf := cookieOf(form, "__Host-coop_csrf")
+	if form.Code != http.StatusOK || m == nil || csrf == nil {
+		t.Fatalf("the sign-in form: %d (CSRF cookie %v)", form.Code, csrf)
+	}
+	post := sendFrom(h, peer, "POST", "/app/sign-in", url.Values{"csrf": {m[1]}, "code": {code}}, "", csrf)
+	session := cookieOf(post, "__Host-coop_session")
+	if post.Code != http.StatusSeeOther || post.Header().Get("Location") != "/app/home" || session == nil {
+		t.Fatalf("the sign-in: %d to %q, Retry-After %q", post.Code, post.Header().Get("Location"), post.Header().Get("Retry-After"))
+	}
+	return session
+}
+
+// TestSecurity_MadeUpCredentialsCostNoQueryEach: bearer tokens and session cookies that
+// are not known to be valid take from their address's budget of credentials before their
+// lookup. A flood of made-up ones from one address costs that budget's queries (3), then
+// is refused (429) without a query, the API's tokens and the app's sessions alike. A
+// token or session found valid before is looked up whatever its address's budget (the
+// member's own limit applies as before); one not looked up yet waits with the made-up
+// ones, and gives back what it took once found. Before, every made-up credential cost a
+// query of the small pool (counted here by its acquisitions).
+func TestSecurity_MadeUpCredentialsCostNoQueryEach(t *testing.T) {
+	e := newEnvWith(t, Config{Policy: mustPolicy(t, ridePolicy), RateLimit: 1, RateBurst: 3})
+	ann, bob, cy := e.customer("Ann"), e.customer("Bob"), e.customer("Cy")
+	// Staff's budget is spent: Cy asks for her code herself.
+	code := e.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", cy.id), cy.token, nil)["code"].(string)
+	h := e.s.Handler()
+	session := signInFrom(t, h, "192.0.2.50", code)
+	const ingress = "10.4.0.12"
+	if r := sendFrom(h, ingress, "GET", "/v1/policy", nil, ann.token); r.Code != http.StatusOK {
+		t.Fatalf("Ann's token before the flood: %d", r.Code)
+	}
+	if r := sendFrom(h, ingress, "GET", "/app/home", nil, "", session); r.Code != http.StatusOK {
+		t.Fatalf("Cy's session before the flood: %d", r.Code)
+	}
+	now := time.Now()
+	e.s.limits.now = func() time.Time { return now } // no refill until the test moves it
+
+	before := e.s.Pool().Stat().AcquireCount()
+	for i := range 50 {
+		want := http.StatusTooManyRequests
+		if i < 3 {
+			want = http.StatusUnauthorized
+		}
+		r := sendFrom(h, ingress, "GET", "/v1/policy", nil, fmt.Sprintf("cpt_madeup%d", i))
+		if r.Code != want || (want == http.StatusTooManyRequests && r.Header().Get("Retry-After") != "1") {
+			t.Fatalf("made-up token %d: %d (Retry-After %q), want %d", i, r.Code, r.Header().Get("Retry-After"), want)
+		}
+	}
+	for i := range 50 {
+		made := &http.Cookie{Name: "__Host-coop_session", Value: fmt.Sprintf("madeup%d", i)}
+		if r := sendFrom(h, ingress, "GET", "/app/home", nil, "", made); r.Code != http.StatusTooManyRequests || r.Header().Get("Retry-After") != "1" {
+			t.Fatalf("made-up session %d: %d (Retry-After %q), want 429", i, r.Code, r.Header().Get("Retry-After"))
+		}
+	}
+	if n := e.s.Pool().Stat().AcquireCount() - before; n != 3 {
+		t.Fatalf("100 made-up credentials cost %d queries, want 3 (the address's budget)", n)
+	}
+	// Ann's token and Cy's session, found valid before, still serve; so does the sign-in
+	// form to a browser whose made-up session is not read.
+	if r := sendFrom(h, ingress, "GET", "/v1/policy", nil, ann.token); r.Code != http.StatusOK {
+		t.Fatalf("Ann's token during the flood: %d", r.Code)
+	}
+	if r := sendFrom(h, ingress, "GET", "/app/home", nil, "", session); r.Code != http.StatusOK {
+		t.Fatalf("Cy's session during the flood: %d", r.Code)
+	}
+	if r := sendFrom(h, ingress, "GET", "/app/sign-in", nil, "", &http.Cookie{Name: "__Host-coop_session", Value: "madeup"}); r.Code != http.StatusOK {
+		t.Fatalf("the sign-in form with a made-up session during the flood: %d", r.Code)
+	}
+	// Bob's token, never looked up, waits like the made-up ones; a second later it is
+	// found, and gives back what it took: the one request the budget regained is left for
+	// the next unknown token.
+	if r := sendFrom(h, ingress, "GET", "/v1/policy", nil, bob.token); r.Code != http.StatusTooManyRequests {
+		t.Fatalf("Bob's token, not looked up yet, during the flood: %d, want 429", r.Code)
+	}
+	now = now.Add(time.Second)
+	if r := sendFrom(h, ingress, "GET", "/v1/policy", nil, bob.token); r.Code != http.StatusOK {
+		t.Fatalf("Bob's token a second later: %d", r.Code)
+	}
+	if r := sendFrom(h, ingress, "GET", "/v1/policy", nil, "cpt_madeup"); r.Code != http.StatusUnauthorized {
+		t.Fatalf("a made-up token after Bob's lookup: %d, want 401 (Bob's lookup gave back its request)", r.Code)
+	}
+	if r := sendFrom(h, ingress, "GET", "/v1/policy", nil, "cpt_madeup"); r.Code != http.StatusTooManyRequests {
+		t.Fatalf("the next made-up token: %d, want 429", r.Code)
+	}
+	// A token revoked after it was found valid is no longer known: counted, then refused.
+	e.must(http.StatusOK, "PATCH", fmt.Sprintf("/v1/members/%d", ann.id), adminToken, map[string]any{"active": false})
+	if r := sendFrom(h, ingress, "GET", "/v1/policy", nil, ann.token); r.Code != http.StatusUnauthorized {
+		t.Fatalf("Ann's token once she is deactivated: %d, want 401", r.Code)
+	}
+	if r := sendFrom(h, ingress, "GET", "/v1/policy", nil, ann.token); r.Code != http.StatusTooManyRequests {
+		t.Fatalf("Ann's revoked token again: %d, want 429", r.Code)
 	}
 }
 

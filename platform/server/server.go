@@ -52,7 +52,8 @@ type Config struct {
 	Policy        *policy.Policy
 	Logger        *slog.Logger
 	// RateLimit is the requests per second each client may make (per member once
-	// authenticated, per remote IP before), with bursts of RateBurst; 0 sets no limit.
+	// authenticated, per remote IP before: one budget for the public routes, one for
+	// credentials not known valid), with bursts of RateBurst; 0 sets no limit.
 	RateLimit float64
 	RateBurst int
 	// TrustedProxies are the proxies (the hub's ingress controller) whose X-Forwarded-For
@@ -80,6 +81,8 @@ type Server struct {
 	// servingRole is the user of DatabaseURL.
 	servingRole string
 	limits      *limiter
+	// known are the credentials lately found valid (lookUpCredential); nil without limits.
+	known *knownCredentials
 	// clients finds a request's client, for the limits per address.
 	clients clientip.Resolver
 	// inproc serves the JSON routes to the members' app (webapp.go).
@@ -114,6 +117,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pool: pool, metrics: newMetrics(), servingRole: pcfg.ConnConfig.User,
 		limits: newLimiter(cfg.RateLimit, cfg.RateBurst), clients: clientip.Resolver{Trusted: cfg.TrustedProxies}}
+	if s.limits != nil {
+		s.known = newKnownCredentials()
+	}
 	s.metrics.reg.MustRegister(poolCollector{pool})
 	switch {
 	case cfg.NoMigrate && cfg.MigrateDatabaseURL != "":

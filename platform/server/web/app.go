@@ -86,6 +86,11 @@ type Config struct {
 	SessionTTL time.Duration
 	// Limit is the service's rate limiter (per client key); nil: no limit.
 	Limit func(client string) (bool, int)
+	// LookUpCredential runs lookup, the query of the request's session by the SHA-256 of
+	// its secret, under the service's per-address budget of credentials not known to be
+	// valid; retryAfter > 0 (seconds) when that budget is spent and lookup did not run.
+	// nil: lookup runs.
+	LookUpCredential func(r *http.Request, sum [32]byte, lookup func() error) (retryAfter int, err error)
 	// ClientIP is the address of a request's client, for the limits before sign-in; nil:
 	// the peer's address.
 	ClientIP func(*http.Request) string
@@ -255,9 +260,14 @@ func (a *App) limited(q *req, client string) bool {
 	if ok {
 		return false
 	}
-	q.w.Header().Set("Retry-After", strconv.Itoa(retry))
-	a.fail(q, http.StatusTooManyRequests, "error.tooMany")
+	a.tooMany(q, retry)
 	return true
+}
+
+// tooMany answers a client over its budget: 429 with Retry-After (whole seconds).
+func (a *App) tooMany(q *req, retryAfter int) {
+	q.w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	a.fail(q, http.StatusTooManyRequests, "error.tooMany")
 }
 
 // anon serves a page that needs no session (the sign-in form, errors).
@@ -267,12 +277,15 @@ func (a *App) anon(h func(*req)) http.HandlerFunc {
 		if a.limited(q, "ip:"+a.clientIP(r)) {
 			return
 		}
-		// A page for anyone: a session that cannot be read is served as none.
+		// A page for anyone: a session that cannot be read is served as none, and so is
+		// one whose address has spent its budget of sessions not known to be valid.
 		s, err := a.session(q)
+		var refused *refusedLookup
 		switch {
 		case err == nil:
 			q.member, q.csrf = &Member{ID: s.MemberID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
-		case !errors.Is(err, store.ErrNotFound):
+		case errors.As(err, &refused), errors.Is(err, store.ErrNotFound):
+		default:
 			a.logFailure(q, "session lookup failed", err)
 		}
 		h(q)
@@ -287,13 +300,17 @@ func (a *App) authed(h func(*req)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := a.newReq(w, r)
 		s, err := a.session(q)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		var refused *refusedLookup
+		switch {
+		case errors.As(err, &refused):
+			a.tooMany(q, refused.retryAfter)
+			return
+		case err != nil && !errors.Is(err, store.ErrNotFound):
 			// Before the per-address limit, which is for requests without a session: members
 			// behind one address would be told "too many" while the service is down.
 			a.unavailable(q, "session lookup failed", err)
 			return
-		}
-		if err != nil {
+		case err != nil:
 			if a.limited(q, "ip:"+a.clientIP(r)) {
 				return
 			}
@@ -381,14 +398,36 @@ func sameToken(a, b string) bool {
 const unavailableRetry = 5
 
 // session reads the request's session: store.ErrNotFound without a cookie or a session
-// that is valid at the service's clock; another error when it could not be read.
+// that is valid at the service's clock; a *refusedLookup when its address has spent its
+// budget of credentials not known to be valid (Config.LookUpCredential), and it was not
+// looked up; another error when it could not be read.
 func (a *App) session(q *req) (sessions.Session, error) {
 	c, err := q.r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return sessions.Session{}, store.ErrNotFound
 	}
-	h := sha256.Sum256([]byte(c.Value))
-	return sessions.On(a.cfg.DB).Lookup(q.r.Context(), h[:], a.cfg.Now())
+	sum := sha256.Sum256([]byte(c.Value))
+	var s sessions.Session
+	lookup := func() (err error) {
+		s, err = sessions.On(a.cfg.DB).Lookup(q.r.Context(), sum[:], a.cfg.Now())
+		return err
+	}
+	if a.cfg.LookUpCredential == nil {
+		return s, lookup()
+	}
+	retry, err := a.cfg.LookUpCredential(q.r, sum, lookup)
+	if retry > 0 {
+		return s, &refusedLookup{retryAfter: retry}
+	}
+	return s, err
+}
+
+// refusedLookup: a session was not looked up, its address over its budget of credentials
+// not known to be valid; it may try again in retryAfter seconds.
+type refusedLookup struct{ retryAfter int }
+
+func (e *refusedLookup) Error() string {
+	return "too many sessions not known to be valid from this address; retry in " + strconv.Itoa(e.retryAfter) + "s"
 }
 
 func randomToken() string {
