@@ -164,6 +164,10 @@ func httpServer(ctx context.Context, h http.Handler) *http.Server {
 func (s *Server) Serve(ctx context.Context, ln, metrics net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if s.limits != nil && len(s.cfg.TrustedProxies) == 0 {
+		s.log.Warn("no trusted proxies (" + coopv1.EnvTrustedProxies + ", the hub's ingressProxies): the limits per address " +
+			"take each request's peer for its client, so behind the ingress controller every client shares the controller's budgets")
+	}
 	s.Start(ctx)
 	srvs := []*http.Server{httpServer(ctx, s.Handler())}
 	lns := []net.Listener{ln}

@@ -17,8 +17,8 @@ import (
 // it) and for staff's admin token, once the request has authenticated; per remote IP
 // address before that, one bucket for each kind of request, so that a flood of one kind
 // does not refuse the others: "ip:" for the public routes and requests without a token,
-// "credential:" for the lookups of credentials not known to be valid (lookUpCredential).
-// Buckets idle for limiterIdle are forgotten.
+// "sign-in:" for the members' app's sign-ins, "credential:" for the lookups of credentials
+// not known to be valid (lookUpCredential). Buckets idle for limiterIdle are forgotten.
 //
 // It tracks at most maxClients clients, so that many source addresses (IPv6 /64s of one
 // /48, a botnet) cannot grow the map without bound: a new client beyond that takes the
@@ -181,7 +181,7 @@ func (k *knownCredentials) forget(sum [32]byte) {
 // lookUpCredential runs lookup, the query of the credential whose SHA-256 is sum (a member
 // token, or a session of the members' app), which returns store.ErrNotFound when there is
 // none, under the budget of credentials of the request's address ("credential:", apart
-// from the public routes'). A credential not known to be valid takes a
+// from the public routes' and the sign-in's). A credential not known to be valid takes a
 // request from that budget before its query, and gives it back when it was found, or
 // could not be looked up (the database down): made-up credentials from one address cost
 // at most its budget of queries, then are refused without one (retryAfter > 0: lookup

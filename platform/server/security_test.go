@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -423,7 +424,11 @@ func TestSecurity_RateLimitPerClientBehindTheIngress(t *testing.T) {
 	e.s.limits.now = func() time.Time { return now } // no refill while the test runs
 	web := e.s.Handler()
 	from := func(h http.Handler, peer, forwarded, path string) int {
-		req := httptest.NewRequest("GET", path, nil)
+		method := "GET"
+		if path == "/app/sign-in" {
+			method = "POST" // a sign-in (without its form's token: 403 once counted)
+		}
+		req := httptest.NewRequest(method, path, nil)
 		req.RemoteAddr = peer + ":40000"
 		if forwarded != "" {
 			req.Header.Set("X-Forwarded-For", forwarded)
@@ -437,13 +442,16 @@ func TestSecurity_RateLimitPerClientBehindTheIngress(t *testing.T) {
 		if code := from(e.h, ingress, "203.0.113.5", "/openapi.yaml"); code != 200 {
 			t.Fatalf("client 203.0.113.5, request %d: %d", i, code)
 		}
+		if code := from(web, ingress, "203.0.113.5", "/app/sign-in"); code != http.StatusForbidden {
+			t.Fatalf("client 203.0.113.5, sign-in %d: %d", i, code)
+		}
 	}
 	if code := from(web, ingress, "203.0.113.5", "/app/sign-in"); code != http.StatusTooManyRequests {
 		t.Fatalf("client 203.0.113.5 over its budget, at the app's sign-in: %d, want 429", code)
 	}
 	// Another client through the same controller has its own budget; writing a header
 	// of its own that names another address changes nothing.
-	if code := from(web, ingress, "203.0.113.6", "/app/sign-in"); code != 200 {
+	if code := from(web, ingress, "203.0.113.6", "/app/sign-in"); code != http.StatusForbidden {
 		t.Fatalf("client 203.0.113.6 through the same controller: %d", code)
 	}
 	if code := from(e.h, ingress, "198.51.100.1, 203.0.113.5", "/openapi.yaml"); code != http.StatusTooManyRequests {
@@ -512,6 +520,56 @@ func signInFrom(t *testing.T, h http.Handler, peer, code string) *http.Cookie {
 		t.Fatalf("the sign-in: %d to %q, Retry-After %q", post.Code, post.Header().Get("Location"), post.Header().Get("Retry-After"))
 	}
 	return session
+}
+
+// TestSecurity_PublicReadsDoNotLockOutSignIn: without trusted proxies every request
+// through the ingress controller comes from its address, and one client reading a public
+// route over the budget (GET /openapi.yaml, about 25 a second) is refused. Members still
+// sign in: the sign-in form and the way to it cost no query and are not counted, the
+// sign-ins have a budget of their own, and so do the member tokens the API looks up. A
+// flood of sign-ins is refused in turn. Before, all of these shared one budget, and the
+// reads kept every member from signing in (429).
+func TestSecurity_PublicReadsDoNotLockOutSignIn(t *testing.T) {
+	e := newEnvWith(t, Config{Policy: mustPolicy(t, ridePolicy), RateLimit: 1, RateBurst: 3})
+	ann := e.customer("Ann")
+	code := e.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", ann.id), adminToken, nil)["code"].(string)
+	now := time.Now()
+	e.s.limits.now = func() time.Time { return now } // no refill while the test runs
+	h := e.s.Handler()
+	const ingress = "10.4.0.12"
+	refused := 0
+	for range 25 {
+		if sendFrom(h, ingress, "GET", "/openapi.yaml", nil, "").Code == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if refused != 25-3 {
+		t.Fatalf("%d of 25 public reads refused, want all but the burst of 3", refused)
+	}
+	for _, path := range []string{"/app/", "/app/home"} {
+		if r := sendFrom(h, ingress, "GET", path, nil, ""); r.Code != http.StatusSeeOther || !strings.HasPrefix(r.Header().Get("Location"), "/app/sign-in") {
+			t.Fatalf("GET %s without a session, after the reads: %d to %q, want the way to the sign-in form", path, r.Code, r.Header().Get("Location"))
+		}
+	}
+	session := signInFrom(t, h, ingress, code)
+	if r := sendFrom(h, ingress, "GET", "/app/home", nil, "", session); r.Code != http.StatusOK {
+		t.Fatalf("the member's home page: %d", r.Code)
+	}
+	if r := sendFrom(h, ingress, "GET", "/v1/policy", nil, ann.token); r.Code != http.StatusOK {
+		t.Fatalf("the API with the member's token, after the reads: %d", r.Code)
+	}
+	// Sign-ins flooding in are refused once past their own budget (Ann's took one).
+	form := sendFrom(h, ingress, "GET", "/app/sign-in", nil, "")
+	guess := url.Values{"csrf": {csrfField.FindStringSubmatch(form.Body.String())[1]}, "code": {"ABCDE-FGHJK"}}
+	for i := range 2 {
+		if r := sendFrom(h, ingress, "POST", "/app/sign-in", guess, "", cookieOf(form, "__Host-coop_csrf")); r.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong code %d: %d, want 401", i, r.Code)
+		}
+	}
+	r := sendFrom(h, ingress, "POST", "/app/sign-in", guess, "", cookieOf(form, "__Host-coop_csrf"))
+	if r.Code != http.StatusTooManyRequests || r.Header().Get("Retry-After") != "1" {
+		t.Fatalf("a sign-in over the sign-ins' budget: %d (Retry-After %q), want 429", r.Code, r.Header().Get("Retry-After"))
+	}
 }
 
 // TestSecurity_MadeUpCredentialsCostNoQueryEach: bearer tokens and session cookies that
@@ -593,6 +651,30 @@ func TestSecurity_MadeUpCredentialsCostNoQueryEach(t *testing.T) {
 	}
 	if r := sendFrom(h, ingress, "GET", "/v1/policy", nil, ann.token); r.Code != http.StatusTooManyRequests {
 		t.Fatalf("Ann's revoked token again: %d, want 429", r.Code)
+	}
+}
+
+// TestServeSaysWhenNoProxyIsTrusted: at start-up the service says once, without any
+// address, that it trusts no proxy (so behind the ingress controller every client shares
+// its budgets), and names the setting; with trusted proxies it says nothing of the kind.
+func TestServeSaysWhenNoProxyIsTrusted(t *testing.T) {
+	for _, proxies := range [][]netip.Prefix{nil, {netip.MustParsePrefix("10.0.0.0/8")}} {
+		var logs syncBuffer
+		e := newEnvWith(t, Config{Policy: mustPolicy(t, ridePolicy), TrustedProxies: proxies, RateLimit: 20, RateBurst: 40,
+			Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel() // Serve starts, logs, and stops at once
+		if err := e.s.Serve(ctx, ln, nil); err != nil {
+			t.Fatal(err)
+		}
+		n := strings.Count(logs.String(), `"msg":"no trusted proxies (TRUSTED_PROXIES, the hub's ingressProxies)`)
+		if want := map[bool]int{true: 1, false: 0}[len(proxies) == 0]; n != want {
+			t.Errorf("trusted proxies %v: the warning logged %d times, want %d:\n%s", proxies, n, want, logs.String())
+		}
 	}
 }
 

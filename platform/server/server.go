@@ -52,8 +52,9 @@ type Config struct {
 	Policy        *policy.Policy
 	Logger        *slog.Logger
 	// RateLimit is the requests per second each client may make (per member once
-	// authenticated, per remote IP before: one budget for the public routes, one for
-	// credentials not known valid), with bursts of RateBurst; 0 sets no limit.
+	// authenticated, per remote IP before: one budget for the public routes, one for the
+	// app's sign-ins, one for credentials not known valid), with bursts of RateBurst; 0
+	// sets no limit.
 	RateLimit float64
 	RateBurst int
 	// TrustedProxies are the proxies (the hub's ingress controller) whose X-Forwarded-For

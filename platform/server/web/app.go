@@ -220,9 +220,11 @@ func (a *App) routes() {
 	m := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	m.Handle("GET /app/static/", http.StripPrefix("/app/static/", http.FileServerFS(static)))
-	m.HandleFunc("GET /app/{$}", a.anon(a.root))
-	m.HandleFunc("GET /app/sign-in", a.anon(a.signInForm))
-	m.HandleFunc("POST /app/sign-in", a.anon(a.signIn))
+	m.HandleFunc("GET /app/{$}", a.anon("", a.root))
+	m.HandleFunc("GET /app/sign-in", a.anon("", a.signInForm))
+	// Sign-ins have a budget per address of their own (each is a query, and a guess of a
+	// code), apart from the public routes': a flood of those does not refuse them.
+	m.HandleFunc("POST /app/sign-in", a.anon("sign-in", a.signIn))
 	m.HandleFunc("POST /app/sign-out", a.authed(a.signOut))
 	m.HandleFunc("GET /app/home", a.authed(a.home))
 	m.HandleFunc("GET /app/offers", a.authed(a.offers))
@@ -243,7 +245,7 @@ func (a *App) routes() {
 	m.HandleFunc("GET /app/data", a.authed(a.dataPage))
 	m.HandleFunc("GET /app/data/export", a.authed(a.dataExport))
 	m.HandleFunc("POST /app/data/erase", a.authed(a.erase))
-	m.HandleFunc("/app/", a.anon(func(q *req) { a.fail(q, http.StatusNotFound, "error.notFound") }))
+	m.HandleFunc("/app/", a.anon("", func(q *req) { a.fail(q, http.StatusNotFound, "error.notFound") }))
 	a.mux = m
 }
 
@@ -251,7 +253,8 @@ func (a *App) newReq(w http.ResponseWriter, r *http.Request) *req {
 	return &req{w: w, r: r, lang: a.language(w, r)}
 }
 
-// limited applies the service's rate limit: per member once signed in, else per address.
+// limited applies the service's rate limit to the request's client: a member once signed
+// in, else its address's budget for this kind of request (the sign-in's).
 func (a *App) limited(q *req, client string) bool {
 	if a.cfg.Limit == nil {
 		return false
@@ -270,11 +273,15 @@ func (a *App) tooMany(q *req, retryAfter int) {
 	a.fail(q, http.StatusTooManyRequests, "error.tooMany")
 }
 
-// anon serves a page that needs no session (the sign-in form, errors).
-func (a *App) anon(h func(*req)) http.HandlerFunc {
+// anon serves a page that needs no session (the sign-in form and its post, errors).
+// perAddress names the address's budget the page takes from ("sign-in"); "" for a page
+// that costs no query (the sign-in form, the way to it, errors): refusing it would cost
+// what serving it does, and a flood of other requests does not keep members from it. A
+// signed-in member's request counts in the member's budget.
+func (a *App) anon(perAddress string, h func(*req)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := a.newReq(w, r)
-		if a.limited(q, "ip:"+a.clientIP(r)) {
+		if perAddress != "" && a.limited(q, perAddress+":"+a.clientIP(r)) {
 			return
 		}
 		// A page for anyone: a session that cannot be read is served as none, and so is
@@ -283,6 +290,9 @@ func (a *App) anon(h func(*req)) http.HandlerFunc {
 		var refused *refusedLookup
 		switch {
 		case err == nil:
+			if a.limited(q, "member:"+strconv.FormatInt(s.MemberID, 10)) {
+				return
+			}
 			q.member, q.csrf = &Member{ID: s.MemberID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
 		case errors.As(err, &refused), errors.Is(err, store.ErrNotFound):
 		default:
@@ -306,14 +316,13 @@ func (a *App) authed(h func(*req)) http.HandlerFunc {
 			a.tooMany(q, refused.retryAfter)
 			return
 		case err != nil && !errors.Is(err, store.ErrNotFound):
-			// Before the per-address limit, which is for requests without a session: members
-			// behind one address would be told "too many" while the service is down.
+			// Members behind one address are told the service is down, not "too many".
 			a.unavailable(q, "session lookup failed", err)
 			return
 		case err != nil:
-			if a.limited(q, "ip:"+a.clientIP(r)) {
-				return
-			}
+			// No session: nothing more is counted per address (a cookie not known to be valid
+			// was, by its lookup), so the way to the sign-in form stays open whatever else
+			// comes from the address.
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/app/sign-in?expired=1", http.StatusSeeOther)
 				return
