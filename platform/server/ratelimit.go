@@ -127,7 +127,8 @@ func (s *Server) limitByIP(h http.Handler) http.Handler {
 // knownCredentials remembers, by their SHA-256, the credentials (member tokens, the
 // members' app's session secrets) lately found valid: lookUpCredential looks them up
 // without taking from their address's budget first. Only a lookup that found its
-// credential adds one, so made-up credentials cannot grow it; it keeps at most max, the
+// credential, or a sign-in that opened the session, adds one, so made-up credentials
+// cannot grow it; it keeps at most max, the
 // least recently used making room (some 15 MB at most).
 type knownCredentials struct {
 	max int
@@ -175,6 +176,14 @@ func (k *knownCredentials) forget(sum [32]byte) {
 	if e := k.m[sum]; e != nil {
 		delete(k.m, sum)
 		k.order.Remove(e)
+	}
+}
+
+// rememberCredential records that the credential of SHA-256 sum is valid (a session the
+// members' app just opened), for lookUpCredential.
+func (s *Server) rememberCredential(sum [32]byte) {
+	if s.known != nil {
+		s.known.add(sum)
 	}
 }
 

@@ -654,6 +654,34 @@ func TestSecurity_MadeUpCredentialsCostNoQueryEach(t *testing.T) {
 	}
 }
 
+// TestSecurity_SignInDuringAFloodOfMadeUpSessions: while made-up session cookies keep the
+// address's budget of credentials spent (every member behind the ingress controller
+// shares it without trusted proxies), a member who signs in is served: the sign-in
+// opened their session, so it is known to be valid and not refused with the made-up ones.
+func TestSecurity_SignInDuringAFloodOfMadeUpSessions(t *testing.T) {
+	e := newEnvWith(t, Config{Policy: mustPolicy(t, ridePolicy), RateLimit: 1, RateBurst: 3})
+	dee := e.customer("Dee")
+	code := e.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", dee.id), adminToken, nil)["code"].(string)
+	now := time.Now()
+	e.s.limits.now = func() time.Time { return now } // no refill while the test runs
+	h := e.s.Handler()
+	const ingress = "10.4.0.12"
+	for i := range 10 {
+		want := http.StatusTooManyRequests
+		if i < 3 {
+			want = http.StatusSeeOther
+		}
+		made := &http.Cookie{Name: "__Host-coop_session", Value: fmt.Sprintf("madeup%d", i)}
+		if r := sendFrom(h, ingress, "GET", "/app/home", nil, "", made); r.Code != want {
+			t.Fatalf("made-up session %d: %d, want %d", i, r.Code, want)
+		}
+	}
+	session := signInFrom(t, h, ingress, code)
+	if r := sendFrom(h, ingress, "GET", "/app/home", nil, "", session); r.Code != http.StatusOK {
+		t.Fatalf("the home page of a member who just signed in, during the flood: %d (Retry-After %q), want 200", r.Code, r.Header().Get("Retry-After"))
+	}
+}
+
 // TestServeSaysWhenNoProxyIsTrusted: at start-up the service says once, without any
 // address, that it trusts no proxy (so behind the ingress controller every client shares
 // its budgets), and names the setting; with trusted proxies it says nothing of the kind.

@@ -141,5 +141,5 @@ func (s *Server) webApp() http.Handler {
 	s.inproc = s.inprocHandler()
 	return web.New(web.Config{Backend: webBackend{s}, DB: s.pool, Now: s.now, Logger: s.log, Limit: func(client string) (bool, int) {
 		return s.limits.allow(client)
-	}, LookUpCredential: s.lookUpCredential, ClientIP: s.clients.Of})
+	}, LookUpCredential: s.lookUpCredential, RememberCredential: s.rememberCredential, ClientIP: s.clients.Of})
 }

@@ -91,6 +91,9 @@ type Config struct {
 	// valid; retryAfter > 0 (seconds) when that budget is spent and lookup did not run.
 	// nil: lookup runs.
 	LookUpCredential func(r *http.Request, sum [32]byte, lookup func() error) (retryAfter int, err error)
+	// RememberCredential records that the session secret of SHA-256 sum is valid (a
+	// sign-in just opened it), for LookUpCredential; nil: nothing is recorded.
+	RememberCredential func(sum [32]byte)
 	// ClientIP is the address of a request's client, for the limits before sign-in; nil:
 	// the peer's address.
 	ClientIP func(*http.Request) string

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -124,6 +125,11 @@ func (a *App) signIn(q *req) {
 		return
 	}
 	_ = st.DeleteExpired(ctx, now)
+	// The session is valid: its pages are looked up whatever its address's budget of
+	// sessions not known to be valid, which made-up ones may keep spent.
+	if a.cfg.RememberCredential != nil {
+		a.cfg.RememberCredential(sha256.Sum256([]byte(secret)))
+	}
 	a.log.Info("member signed in to the members' app", "memberId", id)
 	setCookie(q.w, sessionCookie, secret, int(a.cfg.SessionTTL.Seconds()), false)
 	setCookie(q.w, preCSRFCookie, "", -1, true)
