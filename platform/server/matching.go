@@ -131,7 +131,7 @@ var system = principal{admin: true}
 // fits: after a decline or an expiry (moved != ""), the work goes back to requested with
 // that note; on a first match it is a 409 naming why.
 func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, pol *policy.Policy, moved string, only *int64) (Offer, error) {
-	if w.Vertical == "marketplace" && w.Kind == "order" {
+	if isOrder(w) {
 		if only != nil {
 			return Offer{}, badField("workerId", "an order goes to its listing's maker; leave workerId out")
 		}
@@ -205,6 +205,10 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 	out.WorkID, out.State, out.WorkerID, out.ExpiresAt = w.ID, w.State, &wid, &expires
 	return out, nil
 }
+
+// isOrder says whether w is a marketplace order, which goes to its listing's maker rather
+// than to a worker chosen by matching.
+func isOrder(w *Work) bool { return w.Vertical == "marketplace" && w.Kind == "order" }
 
 // matchFor is what a worker for w must meet at now, by its vertical's kind of work: the
 // skill and language its details ask for, a background check for care.
@@ -375,7 +379,7 @@ func (s *Server) withdrawOffersTo(ctx context.Context, tx pgx.Tx, member int64, 
 	for i := range ws {
 		moved := "offer withdrawn: the worker can no longer take work"
 		if onlyUnfit {
-			if ws[i].Vertical == "marketplace" && ws[i].Kind == "order" {
+			if isOrder(&ws[i]) {
 				continue // an order is its listing's maker's, whatever these
 			}
 			fits, err := q.Fits(ctx, matchFor(&ws[i], s.now()), member)
@@ -489,7 +493,7 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 		// What the offer relied on may have gone since (a qualification, a verified skill or
 		// a background check taken away, a block): the worker's row is locked, so it holds
 		// until this commits. Marketplace orders go to their listing's maker, whatever these.
-		if !(w.Vertical == "marketplace" && w.Kind == "order") {
+		if !isOrder(w) {
 			fits, err := q.Fits(r.Context(), matchFor(w, s.now()), worker)
 			if err != nil {
 				return nil, err

@@ -226,7 +226,7 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("member")
 		}
-		if err != nil || !(departs || requalified) {
+		if err != nil || (!departs && !requalified) {
 			return err
 		}
 		return s.withdrawOffersTo(r.Context(), tx, id, !departs)
