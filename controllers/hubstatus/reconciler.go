@@ -78,15 +78,18 @@ type phase func(ctx context.Context, s *scope) error
 // the ConfigMap when it differs; a running estimate that moved is written at most once per
 // RefreshOf the co-op (Settle), and the reconcile comes back when it may be. A co-op being
 // deleted, or whose tenancy (its namespace and the operator's RoleBinding there) the
-// Cooperative reconciler has not reported ready, is left alone: the namespace's deletion
-// takes the ConfigMap with it, and the status update that reports the tenancy ready
-// brings the co-op back here.
+// Cooperative reconciler has not set up yet (status.namespace, recorded when TenancyReady
+// is first True), is left alone: the namespace's deletion takes the ConfigMap with it,
+// and the status update that records the namespace brings the co-op back here. A tenancy
+// set up once stays: TenancyReady False later (a plan removed or exceeded, an apply
+// refused) leaves the namespace and the RoleBinding as they were, and the document says
+// the co-op is not ready.
 func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	coop := &coopv1.Cooperative{}
 	if err := r.Client.Get(ctx, req.NamespacedName, coop); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !coop.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionTenancyReady) {
+	if !coop.DeletionTimestamp.IsZero() || coop.Status.Namespace == "" {
 		return ctrl.Result{}, nil
 	}
 	s := &scope{coop: coop}
@@ -104,8 +107,9 @@ func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	return ctrl.Result{RequeueAfter: s.wait}, nil
 }
 
-// rbacGrace is how long after the tenancy is ready a refusal is taken for the API
-// server's authorizer catching up with the new RoleBinding, not for a missing right.
+// rbacGrace is how long after TenancyReady last changed (to True, when the RoleBinding
+// was first made) a refusal is taken for the API server's authorizer catching up with the
+// new RoleBinding, not for a missing right.
 const rbacGrace = 30 * time.Second
 
 func tenancyReadySince(coop *coopv1.Cooperative) time.Time {

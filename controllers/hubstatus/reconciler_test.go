@@ -28,6 +28,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -84,22 +87,21 @@ func published(ctx context.Context, c client.Client, coop string) (*hubstatus.Do
 	return d, cm, err
 }
 
-// TestHubStatusReachesTheCoopNamespace runs the whole operator (every controller, as
-// main.go does) on an embedded API server: the co-ops' readiness comes from the
-// Cooperative reconciler and their lines from the CostReport controller. No pod runs
-// here, so the test plays the metering's record of a past month in the report's status.
-func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
+// runOperator seeds a hub on an embedded API server and runs the whole operator on it
+// (every controller, as main.go does); stop stops the manager and returns once it has.
+func runOperator(t *testing.T) (c client.Client, stop func()) {
+	t.Helper()
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: manager.Scheme()})
 	ctx := t.Context()
-	c := env.Client
 	hub := hubconfig.Default()
-	if err := harness.SeedHub(ctx, c, &hub, "key", "secret"); err != nil {
+	if err := harness.SeedHub(ctx, env.Client, &hub, "key", "secret"); err != nil {
 		t.Fatal(err)
 	}
 	opts := manager.DefaultOptions()
 	opts.Hub = hub
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress, opts.Webhooks = "0", "0", false
+	opts.SkipControllerNameValidation = true // each test of this package runs a manager of its own
 	mgr, err := manager.New(env.Cfg, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +109,36 @@ func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
 	mgrCtx, stopManager := context.WithCancel(ctx)
 	stopped := make(chan struct{})
 	go func() { defer close(stopped); _ = mgr.Start(mgrCtx) }()
+	stop = func() { stopManager(); <-stopped }
+	t.Cleanup(stop)
+	return env.Client, stop
+}
+
+// reliabilityFollowsStatus checks that the co-op's published readiness is what its status
+// says.
+func reliabilityFollowsStatus(ctx context.Context, c client.Client, name string) error {
+	d, _, err := published(ctx, c, name)
+	if err != nil {
+		return err
+	}
+	coop := &coopv1.Cooperative{}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
+		return err
+	}
+	want := controller.BuildDocument(coop, nil).Reliability
+	if d.Cooperative != name || d.Reliability.Database.Status == "Unknown" || fmt.Sprint(d.Reliability) != fmt.Sprint(want) {
+		return fmt.Errorf("reliability %+v, the co-op's status says %+v", d.Reliability, want)
+	}
+	return nil
+}
+
+// TestHubStatusReachesTheCoopNamespace runs the whole operator on an embedded API server:
+// the co-ops' readiness comes from the Cooperative reconciler and their lines from the
+// CostReport controller. No pod runs here, so the test plays the metering's record of a
+// past month in the report's status.
+func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
+	c, stopManager := runOperator(t)
+	ctx := t.Context()
 	root := harness.MustRepoRoot(t)
 	for _, f := range []string{"coop_v1alpha1_cooperative_fairride.yaml", "coop_v1alpha1_cooperative_coursiers.yaml"} {
 		if err := harness.CreateFile(ctx, c, filepath.Join(root, "config", "samples", f)); err != nil {
@@ -116,19 +148,7 @@ func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
 
 	// The readiness the Cooperative reconciler reported, in the co-op's own namespace.
 	eventually(t, "fairride-lyon's hub status with its readiness", func() error {
-		d, _, err := published(ctx, c, "fairride-lyon")
-		if err != nil {
-			return err
-		}
-		coop := &coopv1.Cooperative{}
-		if err := c.Get(ctx, client.ObjectKey{Name: "fairride-lyon"}, coop); err != nil {
-			return err
-		}
-		want := controller.BuildDocument(coop, nil).Reliability
-		if d.Cooperative != "fairride-lyon" || d.Reliability.Database.Status == "Unknown" || fmt.Sprint(d.Reliability) != fmt.Sprint(want) {
-			return fmt.Errorf("reliability %+v, the co-op's status says %+v", d.Reliability, want)
-		}
-		return nil
+		return reliabilityFollowsStatus(ctx, c, "fairride-lyon")
 	})
 
 	// A month's bill, split by the CostReport controller from the usage the metering
@@ -236,7 +256,6 @@ func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
 		return nil
 	})
 	stopManager()
-	<-stopped
 	current := &coopv1.CostReport{}
 	if err := c.Get(ctx, client.ObjectKey{Name: period}, current); err != nil {
 		t.Fatal(err)
@@ -311,4 +330,57 @@ func TestHubStatusReachesTheCoopNamespace(t *testing.T) {
 	if month(d, period).Amount != moved {
 		t.Errorf("an estimate edited by hand: %s, want %s at once", monthJSON(t, d, period), moved)
 	}
+}
+
+// TestAPlanExceededAfterTheTenancyIsPublished: a co-op whose tenancy was set up, and whose
+// plan then shrinks below what its spec asks (TenancyReady False, PlanViolation, while its
+// namespace and the operator's RoleBinding there stay), still has its readiness published:
+// the document says it is not ready, and why.
+func TestAPlanExceededAfterTheTenancyIsPublished(t *testing.T) {
+	c, _ := runOperator(t)
+	ctx := t.Context()
+	root := harness.MustRepoRoot(t)
+	if err := harness.CreateFile(ctx, c, filepath.Join(root, "config", "samples", "coop_v1alpha1_cooperative_fairride.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	coop := &coopv1.Cooperative{}
+	eventually(t, "fairride-lyon's tenancy ready and its readiness published", func() error {
+		if err := c.Get(ctx, client.ObjectKey{Name: "fairride-lyon"}, coop); err != nil {
+			return err
+		}
+		if !meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionTenancyReady) {
+			return fmt.Errorf("conditions %+v: want TenancyReady True", coop.Status.Conditions)
+		}
+		return reliabilityFollowsStatus(ctx, c, "fairride-lyon")
+	})
+
+	// The plan shrinks below the co-op's 10Gi database.
+	plan := &coopv1.HostingPlan{}
+	if err := c.Get(ctx, client.ObjectKey{Name: coop.Spec.Plan}, plan); err != nil {
+		t.Fatal(err)
+	}
+	base := plan.DeepCopy()
+	plan.Spec.Quota.Storage = resource.MustParse("1Gi")
+	if err := c.Patch(ctx, plan, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "fairride-lyon's hub status saying the plan is exceeded", func() error {
+		if err := c.Get(ctx, client.ObjectKey{Name: "fairride-lyon"}, coop); err != nil {
+			return err
+		}
+		if tenancy := meta.FindStatusCondition(coop.Status.Conditions, coopv1.ConditionTenancyReady); tenancy == nil || tenancy.Reason != coopv1.ReasonPlanViolation {
+			return fmt.Errorf("TenancyReady %+v: want PlanViolation", tenancy)
+		}
+		if err := reliabilityFollowsStatus(ctx, c, "fairride-lyon"); err != nil {
+			return err
+		}
+		d, _, err := published(ctx, c, "fairride-lyon")
+		if err != nil {
+			return err
+		}
+		if d.Reliability.Ready.Status != string(metav1.ConditionFalse) || d.Reliability.Ready.Reason != coopv1.ReasonPlanViolation {
+			return fmt.Errorf("ready %+v: want False, PlanViolation", d.Reliability.Ready)
+		}
+		return nil
+	})
 }
