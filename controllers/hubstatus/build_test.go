@@ -68,6 +68,7 @@ func TestBuildDocument(t *testing.T) {
 		name    string
 		coop    *coopv1.Cooperative
 		reports []coopv1.CostReport
+		written *hubstatus.Document
 		check   func(t *testing.T, d *hubstatus.Document)
 	}{{
 		name: "a new co-op: every condition Unknown, no backup, no month",
@@ -125,12 +126,29 @@ func TestBuildDocument(t *testing.T) {
 			}
 		},
 	}, {
-		name:    "a report whose lines are for an older spec is left out until recomputed",
+		name:    "a report whose lines are for an older spec, and no document written: left out until recomputed",
 		coop:    coop("a"),
 		reports: []coopv1.CostReport{report("2026-11", coopv1.CostReportOpen, 1, map[string]string{"a": "12.34"})},
 		check: func(t *testing.T, d *hubstatus.Document) {
 			if len(d.Hosting) != 0 {
 				t.Errorf("months %+v, want none", d.Hosting)
+			}
+		},
+	}, {
+		name: "a report whose lines are for an older spec keeps the month as written, not its stale lines; a written month without a report goes",
+		coop: coop("a"),
+		reports: []coopv1.CostReport{
+			report("2026-11", coopv1.CostReportOpen, 1, map[string]string{"a": "99.99"}),
+			report("2026-10", coopv1.CostReportOpen, 1, map[string]string{"a": "5.00"}),
+		},
+		written: &hubstatus.Document{Cooperative: "a", Hosting: []hubstatus.Month{
+			{Period: "2026-12", Currency: "EUR", HubTotal: "1.00", Cooperatives: 1, Amount: "1.00", EstimatedAt: &t1},
+			{Period: "2026-11", Currency: "EUR", HubTotal: "100.00", Cooperatives: 2, Amount: "12.34", SharePercent: "12.34", ComputeAmount: "12.34", EstimatedAt: &t1},
+		}},
+		check: func(t *testing.T, d *hubstatus.Document) {
+			want := hubstatus.Month{Period: "2026-11", Currency: "EUR", HubTotal: "100.00", Cooperatives: 2, Amount: "12.34", SharePercent: "12.34", ComputeAmount: "12.34", EstimatedAt: &t1}
+			if len(d.Hosting) != 1 || d.Hosting[0] != want {
+				t.Errorf("months %+v, want only %+v", d.Hosting, want)
 			}
 		},
 	}, {
@@ -144,7 +162,7 @@ func TestBuildDocument(t *testing.T) {
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := controller.BuildDocument(tc.coop, tc.reports)
+			d := controller.BuildDocument(tc.coop, tc.reports, tc.written)
 			if err := d.Validate(); err != nil {
 				t.Fatalf("the document is not valid: %v", err)
 			}
@@ -162,7 +180,7 @@ func TestBuildDocument(t *testing.T) {
 
 func TestBuildConfigMap(t *testing.T) {
 	c := coop("a")
-	cm, err := controller.BuildConfigMap(c, controller.BuildDocument(c, nil))
+	cm, err := controller.BuildConfigMap(c, controller.BuildDocument(c, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,10 @@ type CooperativeReconciler struct {
 type scope struct {
 	coop    *coopv1.Cooperative
 	reports []coopv1.CostReport
+	// live is the ConfigMap as it is, nil when there is none; written the document it
+	// holds when the operator wrote it (see written), nil otherwise.
+	live    *corev1.ConfigMap
+	written *hubstatus.Document
 	doc     *hubstatus.Document
 	// wait is how long until a running estimate kept back may be written.
 	wait time.Duration
@@ -93,7 +97,7 @@ func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, nil
 	}
 	s := &scope{coop: coop}
-	for _, p := range []phase{r.loadReports, r.build, r.apply} {
+	for _, p := range []phase{r.loadReports, r.loadWritten, r.build, r.apply} {
 		if err := p(ctx, s); err != nil {
 			if apierrors.IsForbidden(err) && time.Since(tenancyReadySince(coop)) < rbacGrace {
 				// The tenant RoleBinding was just made; the API server's authorizer has
@@ -131,9 +135,22 @@ func (r *CooperativeReconciler) loadReports(ctx context.Context, s *scope) error
 	return nil
 }
 
+// loadWritten reads the ConfigMap and the document the operator last wrote there.
+func (r *CooperativeReconciler) loadWritten(ctx context.Context, s *scope) error {
+	live := &corev1.ConfigMap{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.coop.NamespaceName(), Name: hubstatus.ConfigMapName}, live); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("reading the hub status of %s: %w", s.coop.Name, err)
+		}
+		return nil
+	}
+	s.live, s.written = live, r.written(s.coop, live)
+	return nil
+}
+
 // build makes the document.
 func (r *CooperativeReconciler) build(_ context.Context, s *scope) error {
-	s.doc = BuildDocument(s.coop, s.reports)
+	s.doc = BuildDocument(s.coop, s.reports, s.written)
 	return s.doc.Validate()
 }
 
@@ -142,21 +159,14 @@ func (r *CooperativeReconciler) build(_ context.Context, s *scope) error {
 // written (the co-op's readiness follows its tenancy's), so it is created by an apply
 // (ssa.ApplyChanging): its changes are then one request each.
 func (r *CooperativeReconciler) apply(ctx context.Context, s *scope) error {
-	live := &corev1.ConfigMap{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.coop.NamespaceName(), Name: hubstatus.ConfigMapName}, live); err != nil {
-		if !apierrors.IsNotFound(err) {
-			return fmt.Errorf("reading the hub status of %s: %w", s.coop.Name, err)
-		}
-		live = nil
-	}
-	s.wait = Settle(r.written(s.coop, live), s.doc, r.now(), RefreshOf(s.coop.Name))
+	s.wait = Settle(s.written, s.doc, r.now(), RefreshOf(s.coop.Name))
 	cm, err := BuildConfigMap(s.coop, s.doc)
 	if err != nil {
 		return err
 	}
 	var current client.Object // nil, not a nil *ConfigMap, when there is none
-	if live != nil {
-		current = live
+	if s.live != nil {
+		current = s.live
 	}
 	res, err := ssa.ApplyChanging(ctx, r.Client, cm, current)
 	if err != nil {
@@ -280,9 +290,13 @@ func sameFigures(a, b hubstatus.Month) bool {
 }
 
 // BuildDocument is the co-op's document: its readiness from its conditions, its last
-// backup, and its line of every CostReport whose lines are computed for the report's
-// current spec, newest first, at most hubstatus.MaxMonths.
-func BuildDocument(coop *coopv1.Cooperative, reports []coopv1.CostReport) *hubstatus.Document {
+// backup, and its line of every CostReport, newest first, at most hubstatus.MaxMonths.
+// A report whose lines are for an older spec (the hub edited the bill, and the CostReport
+// controller has not split it again yet) gives the month as written has it, written
+// being the document the operator last wrote (nil when there is none), and no month when
+// written has none: an edit of the bill neither takes the month out of the document for
+// a moment nor shows the lines of the bill before it as the split of the new one.
+func BuildDocument(coop *coopv1.Cooperative, reports []coopv1.CostReport, written *hubstatus.Document) *hubstatus.Document {
 	d := &hubstatus.Document{Cooperative: coop.Name, Hosting: []hubstatus.Month{}}
 	check := func(condition string) hubstatus.Check {
 		c := meta.FindStatusCondition(coop.Status.Conditions, condition)
@@ -305,6 +319,9 @@ func BuildDocument(coop *coopv1.Cooperative, reports []coopv1.CostReport) *hubst
 	for i := range reports {
 		rep := &reports[i]
 		if rep.Status.ObservedGeneration != rep.Generation {
+			if m := writtenMonth(written, rep.Name); m != nil {
+				d.Hosting = append(d.Hosting, *m)
+			}
 			continue
 		}
 		j := slices.IndexFunc(rep.Status.Lines, func(l coopv1.CostLine) bool { return l.Cooperative == coop.Name })
@@ -325,6 +342,19 @@ func BuildDocument(coop *coopv1.Cooperative, reports []coopv1.CostReport) *hubst
 		d.Hosting = d.Hosting[:hubstatus.MaxMonths]
 	}
 	return d
+}
+
+// writtenMonth is written's month period; nil when it has none.
+func writtenMonth(written *hubstatus.Document, period string) *hubstatus.Month {
+	if written == nil {
+		return nil
+	}
+	for i := range written.Hosting {
+		if written.Hosting[i].Period == period {
+			return &written.Hosting[i]
+		}
+	}
+	return nil
 }
 
 // BuildConfigMap is the ConfigMap coop-hub-status of the co-op's namespace holding doc.

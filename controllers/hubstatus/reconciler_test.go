@@ -39,6 +39,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/hubstatus"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
+	"github.com/cooperator-dev/cooperator/controllers/costreport"
 	controller "github.com/cooperator-dev/cooperator/controllers/hubstatus"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/test/harness"
@@ -125,7 +126,7 @@ func reliabilityFollowsStatus(ctx context.Context, c client.Client, name string)
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
 		return err
 	}
-	want := controller.BuildDocument(coop, nil).Reliability
+	want := controller.BuildDocument(coop, nil, nil).Reliability
 	if d.Cooperative != name || d.Reliability.Database.Status == "Unknown" || fmt.Sprint(d.Reliability) != fmt.Sprint(want) {
 		return fmt.Errorf("reliability %+v, the co-op's status says %+v", d.Reliability, want)
 	}
@@ -383,4 +384,98 @@ func TestAPlanExceededAfterTheTenancyIsPublished(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestABillEditIsPublishedOnce: the hub edits a month's bill. Until the CostReport
+// controller has split it again (its lines are for the spec before the edit), the co-op's
+// document keeps the month as it was and is not written; once split, the new amount is
+// written once, as any moved estimate of an open month is (at the co-op's refresh). The
+// two controllers' reconciles are called here, in turn, on an embedded API server.
+func TestABillEditIsPublishedOnce(t *testing.T) {
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: manager.Scheme()})
+	ctx := t.Context()
+	c := env.Client
+	root := harness.MustRepoRoot(t)
+
+	// A co-op whose tenancy the Cooperative reconciler set up (played).
+	coop, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: coop.NamespaceName()}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, coop); err != nil {
+		t.Fatal(err)
+	}
+	base := coop.DeepCopy()
+	coop.Status.Namespace = coop.NamespaceName()
+	if err := c.Status().Patch(ctx, coop, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Its month, metered (played) and split by the CostReport controller, mid-month.
+	report := &coopv1.CostReport{}
+	if err := harness.ReadYAML(filepath.Join(root, "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
+		t.Fatal(err)
+	}
+	report.Spec.Policy.Adjustments = nil // for a co-op this test does not meter
+	if err := c.Create(ctx, report); err != nil {
+		t.Fatal(err)
+	}
+	metered := report.DeepCopy()
+	metered.Status.Usage = []coopv1.CooperativeUsage{{Cooperative: coop.Name, CPUMillicoreSeconds: "1296000000", MemoryByteSeconds: "0", StorageByteSeconds: "0"}}
+	if err := c.Status().Patch(ctx, metered, client.MergeFrom(report), client.FieldOwner("cooperator-metering")); err != nil {
+		t.Fatal(err)
+	}
+	split := &costreport.Reconciler{Client: c, Clock: clocktesting.NewFakePassiveClock(report.Spec.Period.Start.Add(240 * time.Hour)), FinalizeDelay: costreport.DefaultFinalizeDelay}
+	splitReport := func() {
+		t.Helper()
+		if _, err := split.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(report)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	splitReport()
+
+	clk := clocktesting.NewFakePassiveClock(time.Now())
+	r := &controller.CooperativeReconciler{Client: c, Clock: clk}
+	publish := func() (*hubstatus.Document, string) {
+		t.Helper()
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: coop.Name}}); err != nil {
+			t.Fatal(err)
+		}
+		d, cm, err := published(ctx, c, coop.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, cm.ResourceVersion
+	}
+	before, version := publish()
+	if m := month(before, report.Name); m == nil || m.Amount != "612.90" {
+		t.Fatalf("month %+v: want the co-op's line of %s, the whole bill (612.90)", m, report.Name)
+	}
+
+	// The hub corrects a line of the bill.
+	if err := c.Get(ctx, client.ObjectKeyFromObject(report), report); err != nil {
+		t.Fatal(err)
+	}
+	edited := report.DeepCopy()
+	edited.Spec.Lines[0].Amount = "512.50"
+	if err := c.Patch(ctx, edited, client.MergeFrom(report)); err != nil {
+		t.Fatal(err)
+	}
+	d, again := publish()
+	if got, want := monthJSON(t, d, report.Name), monthJSON(t, before, report.Name); got != want {
+		t.Errorf("before the bill is split again: month %s, want it as it was, %s", got, want)
+	}
+	if again != version {
+		t.Errorf("before the bill is split again, the hub status was written (resourceVersion %s -> %s)", version, again)
+	}
+	splitReport()
+	clk.SetTime(clk.Now().Add(controller.RefreshOf(coop.Name)))
+	d, _ = publish()
+	if m := month(d, report.Name); m == nil || m.Amount != "712.90" {
+		t.Errorf("once split again: month %+v, want the amount 712.90", m)
+	}
 }
