@@ -281,7 +281,8 @@ type CostReportStatus struct {
 	// +optional
 	Phase CostReportPhase `json:"phase,omitempty"`
 
-	// observedGeneration is the generation of the spec the lines were computed from.
+	// observedGeneration is the generation of the spec the lines were computed from. A spec
+	// that cannot be split (Ready False, InvalidPolicy) has no lines and no total.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
@@ -379,6 +380,7 @@ const (
 	// ReasonNoUsage: no co-op was metered in the period, so there is no one to split among.
 	ReasonNoUsage = "NoUsage"
 	// ReasonInvalidPolicy: the bill or policy cannot be read; the message says which field.
+	// The report has no lines until it is fixed.
 	ReasonInvalidPolicy = "InvalidPolicy"
 	// ReasonUnknownCooperative: an adjustment names a co-op that was not metered in the
 	// period (a typo, a co-op deleted): its discount goes to no one.

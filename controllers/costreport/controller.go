@@ -159,9 +159,12 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 	unknown := unknownAdjustment(report)
 	switch {
 	case err != nil:
-		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, coopv1.ReasonInvalidPolicy, err.Error()
-		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, coopv1.ReasonInvalidPolicy, err.Error()
-		s.Lines, s.Total = report.Status.Lines, report.Status.Total
+		// The lines and the total of the spec before are not this spec's split: the status
+		// observes this generation with none (hubstatus and the metrics read the lines of
+		// the current generation as its split).
+		msg := fmt.Sprintf("%v: the bill cannot be split as written, so the report has no lines until it is fixed", err)
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, coopv1.ReasonInvalidPolicy, msg
+		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, coopv1.ReasonInvalidPolicy, msg
 	case len(report.Spec.Lines) == 0:
 		ready.Reason, ready.Message = coopv1.ReasonNoBill, "the bill has no lines yet: every amount is zero, and the report is not frozen after its period until the hub enters the bill (spec.lines) and, once the period has ended, sets spec.final"
 	case len(lines) == 0:

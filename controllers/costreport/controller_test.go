@@ -17,6 +17,7 @@ limitations under the License.
 package costreport
 
 import (
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -135,5 +136,28 @@ func TestComputeStatus(t *testing.T) {
 				t.Errorf("a second computation changed the conditions")
 			}
 		})
+	}
+}
+
+// TestABillThatDoesNotSplitHasNoLines: the lines split from the bill before an edit are
+// not the split of the edited bill. A spec that does not split leaves the report no lines
+// and no total at its generation, and Ready names the field.
+func TestABillThatDoesNotSplitHasNoLines(t *testing.T) {
+	r := report(func(r *coopv1.CostReport) { r.Generation = 2 })
+	usage := r.Status.Usage
+	r.Status = ComputeStatus(r)
+	r.Status.Usage = usage // the metering's part, kept by the status write
+	if len(r.Status.Lines) != 2 {
+		t.Fatalf("first split: %+v", r.Status)
+	}
+	r.Generation = 3
+	r.Spec.Lines[0].Amount = "99999999999999" // within the schema, beyond what the allocator adds up
+	s := ComputeStatus(r)
+	if s.ObservedGeneration == 3 && (len(s.Lines) > 0 || s.Total != "") {
+		t.Errorf("generation 3, whose bill does not split, has the lines %+v and the total %q of generation 2", s.Lines, s.Total)
+	}
+	ready := meta.FindStatusCondition(s.Conditions, coopv1.ConditionReady)
+	if ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != coopv1.ReasonInvalidPolicy || !strings.Contains(ready.Message, "spec.lines[0].amount") {
+		t.Errorf("Ready = %+v: want False, InvalidPolicy, naming spec.lines[0].amount", ready)
 	}
 }

@@ -386,19 +386,26 @@ func TestAPlanExceededAfterTheTenancyIsPublished(t *testing.T) {
 	})
 }
 
-// TestABillEditIsPublishedOnce: the hub edits a month's bill. Until the CostReport
-// controller has split it again (its lines are for the spec before the edit), the co-op's
-// document keeps the month as it was and is not written; once split, the new amount is
-// written once, as any moved estimate of an open month is (at the co-op's refresh). The
-// two controllers' reconciles are called here, in turn, on an embedded API server.
-func TestABillEditIsPublishedOnce(t *testing.T) {
+// billed is a co-op whose tenancy the Cooperative reconciler set up (played) and the
+// sample month's report, metered (played) with this co-op alone, on an embedded API
+// server; split and publish call the CostReport controller's and the hub status
+// reconciler's Reconcile.
+type billed struct {
+	t      *testing.T
+	ctx    context.Context
+	c      client.Client
+	coop   *coopv1.Cooperative
+	report client.ObjectKey
+	split  *costreport.Reconciler
+	r      *controller.CooperativeReconciler
+	clock  *clocktesting.FakePassiveClock
+}
+
+func newBilled(t *testing.T) *billed {
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: manager.Scheme()})
 	ctx := t.Context()
 	c := env.Client
-	root := harness.MustRepoRoot(t)
-
-	// A co-op whose tenancy the Cooperative reconciler set up (played).
 	coop, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -414,10 +421,8 @@ func TestABillEditIsPublishedOnce(t *testing.T) {
 	if err := c.Status().Patch(ctx, coop, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
-
-	// Its month, metered (played) and split by the CostReport controller, mid-month.
 	report := &coopv1.CostReport{}
-	if err := harness.ReadYAML(filepath.Join(root, "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
+	if err := harness.ReadYAML(filepath.Join(harness.MustRepoRoot(t), "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
 		t.Fatal(err)
 	}
 	report.Spec.Policy.Adjustments = nil // for a co-op this test does not meter
@@ -429,53 +434,107 @@ func TestABillEditIsPublishedOnce(t *testing.T) {
 	if err := c.Status().Patch(ctx, metered, client.MergeFrom(report), client.FieldOwner("cooperator-metering")); err != nil {
 		t.Fatal(err)
 	}
-	split := &costreport.Reconciler{Client: c, Clock: clocktesting.NewFakePassiveClock(report.Spec.Period.Start.Add(240 * time.Hour)), FinalizeDelay: costreport.DefaultFinalizeDelay}
-	splitReport := func() {
-		t.Helper()
-		if _, err := split.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(report)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	splitReport()
-
 	clk := clocktesting.NewFakePassiveClock(time.Now())
-	r := &controller.CooperativeReconciler{Client: c, Clock: clk}
-	publish := func() (*hubstatus.Document, string) {
-		t.Helper()
-		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: coop.Name}}); err != nil {
-			t.Fatal(err)
-		}
-		d, cm, err := published(ctx, c, coop.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d, cm.ResourceVersion
+	return &billed{
+		t: t, ctx: ctx, c: c, coop: coop, report: client.ObjectKeyFromObject(report), clock: clk,
+		// Mid-month: the report stays Open.
+		split: &costreport.Reconciler{Client: c, Clock: clocktesting.NewFakePassiveClock(report.Spec.Period.Start.Add(240 * time.Hour)), FinalizeDelay: costreport.DefaultFinalizeDelay},
+		r:     &controller.CooperativeReconciler{Client: c, Clock: clk},
 	}
-	before, version := publish()
-	if m := month(before, report.Name); m == nil || m.Amount != "612.90" {
-		t.Fatalf("month %+v: want the co-op's line of %s, the whole bill (612.90)", m, report.Name)
-	}
+}
 
-	// The hub corrects a line of the bill.
-	if err := c.Get(ctx, client.ObjectKeyFromObject(report), report); err != nil {
-		t.Fatal(err)
+// splitReport reconciles the report as the CostReport controller does, and returns it.
+func (b *billed) splitReport() *coopv1.CostReport {
+	b.t.Helper()
+	if _, err := b.split.Reconcile(b.ctx, ctrl.Request{NamespacedName: b.report}); err != nil {
+		b.t.Fatal(err)
+	}
+	report := &coopv1.CostReport{}
+	if err := b.c.Get(b.ctx, b.report, report); err != nil {
+		b.t.Fatal(err)
+	}
+	return report
+}
+
+// publish reconciles the co-op's hub status and returns the document and the
+// ConfigMap's resourceVersion.
+func (b *billed) publish() (*hubstatus.Document, string) {
+	b.t.Helper()
+	if _, err := b.r.Reconcile(b.ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: b.coop.Name}}); err != nil {
+		b.t.Fatal(err)
+	}
+	d, cm, err := published(b.ctx, b.c, b.coop.Name)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return d, cm.ResourceVersion
+}
+
+// editBill sets the amount of the bill's first line, as the hub does.
+func (b *billed) editBill(amount string) {
+	b.t.Helper()
+	report := &coopv1.CostReport{}
+	if err := b.c.Get(b.ctx, b.report, report); err != nil {
+		b.t.Fatal(err)
 	}
 	edited := report.DeepCopy()
-	edited.Spec.Lines[0].Amount = "512.50"
-	if err := c.Patch(ctx, edited, client.MergeFrom(report)); err != nil {
-		t.Fatal(err)
+	edited.Spec.Lines[0].Amount = coopv1.Decimal(amount)
+	if err := b.c.Patch(b.ctx, edited, client.MergeFrom(report)); err != nil {
+		b.t.Fatal(err)
 	}
-	d, again := publish()
-	if got, want := monthJSON(t, d, report.Name), monthJSON(t, before, report.Name); got != want {
+}
+
+// TestABillEditIsPublishedOnce: the hub edits a month's bill. Until the CostReport
+// controller has split it again (its lines are for the spec before the edit), the co-op's
+// document keeps the month as it was and is not written; once split, the new amount is
+// written once, as any moved estimate of an open month is (at the co-op's refresh).
+func TestABillEditIsPublishedOnce(t *testing.T) {
+	b := newBilled(t)
+	b.splitReport()
+	before, version := b.publish()
+	period := b.report.Name
+	if m := month(before, period); m == nil || m.Amount != "612.90" {
+		t.Fatalf("month %+v: want the co-op's line of %s, the whole bill (612.90)", m, period)
+	}
+
+	b.editBill("512.50") // was 412.50
+	d, again := b.publish()
+	if got, want := monthJSON(t, d, period), monthJSON(t, before, period); got != want {
 		t.Errorf("before the bill is split again: month %s, want it as it was, %s", got, want)
 	}
 	if again != version {
 		t.Errorf("before the bill is split again, the hub status was written (resourceVersion %s -> %s)", version, again)
 	}
-	splitReport()
-	clk.SetTime(clk.Now().Add(controller.RefreshOf(coop.Name)))
-	d, _ = publish()
-	if m := month(d, report.Name); m == nil || m.Amount != "712.90" {
+	b.splitReport()
+	b.clock.SetTime(b.clock.Now().Add(controller.RefreshOf(b.coop.Name)))
+	d, _ = b.publish()
+	if m := month(d, period); m == nil || m.Amount != "712.90" {
 		t.Errorf("once split again: month %+v, want the amount 712.90", m)
+	}
+}
+
+// TestABillThatCannotBeSplitIsNotPublished: the hub enters an amount too large to split.
+// The report says so, naming the field, and keeps no lines: its lines were the split of
+// the bill before, and the co-op's document, which takes the lines of a report split for
+// its current spec, would show them as the split of this one. The month goes from it.
+func TestABillThatCannotBeSplitIsNotPublished(t *testing.T) {
+	b := newBilled(t)
+	b.splitReport()
+	period := b.report.Name
+	if d, _ := b.publish(); month(d, period) == nil {
+		t.Fatalf("hosting %+v: want the month %s", d.Hosting, period)
+	}
+
+	b.editBill("99999999999999") // within the schema, beyond what the allocator adds up
+	report := b.splitReport()
+	ready := meta.FindStatusCondition(report.Status.Conditions, coopv1.ConditionReady)
+	if ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != coopv1.ReasonInvalidPolicy || !strings.Contains(ready.Message, "spec.lines[0].amount") {
+		t.Errorf("Ready %+v: want False, InvalidPolicy, naming spec.lines[0].amount", ready)
+	}
+	if report.Status.ObservedGeneration == report.Generation && (len(report.Status.Lines) > 0 || report.Status.Total != "") {
+		t.Errorf("the report's lines and total (%s) are given for generation %d, whose bill does not split: %+v", report.Status.Total, report.Generation, report.Status.Lines)
+	}
+	if d, _ := b.publish(); month(d, period) != nil {
+		t.Errorf("the co-op's document shows %s, whose bill does not split: %s", period, monthJSON(t, d, period))
 	}
 }
