@@ -313,7 +313,9 @@ type CostReportStatus struct {
 	// +optional
 	MeteredThrough *metav1.Time `json:"meteredThrough,omitempty"`
 
-	// conditions: Ready (the lines match the spec and the usage), Reconciling, Stalled.
+	// conditions: Ready (the lines match the spec and the usage); Reconciling, True with
+	// reason WaitingForMetering while a report whose period ended waits for the metering
+	// to record it (status.meteredThrough) before it is frozen; Stalled; BillLate.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -385,4 +387,10 @@ const (
 	// ReasonUnknownCooperative: an adjustment names a co-op that was not metered in the
 	// period (a typo, a co-op deleted): its discount goes to no one.
 	ReasonUnknownCooperative = "UnknownCooperative"
+	// ReasonWaitingForMetering: Reconciling is True on a report past the moment it would
+	// be frozen (its period's end and the finalize delay) that the metering has not
+	// marked metered through the period's end (status.meteredThrough): the metering marks
+	// it after a pass in which it sampled and wrote every co-op, and its log says what it
+	// could not. The amounts stay a running estimate until then.
+	ReasonWaitingForMetering = "WaitingForMetering"
 )

@@ -117,6 +117,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			Message: "the period ended before its bill was entered, or could be split as written: the operator does not freeze this report; " +
 				"enter every invoice, fix what Ready names, check the split, then set spec.final: true"})
 	}
+	setWaitingForMetering(&status, report, finalizeAt, due && !metered)
 	if err := r.writeStatus(ctx, report, status); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -181,6 +182,24 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 	meta.SetStatusCondition(&s.Conditions, ready)
 	meta.SetStatusCondition(&s.Conditions, stalled)
 	return s
+}
+
+// setWaitingForMetering sets Reconciling True, WaitingForMetering, on the status of a
+// report that waits for the metering to mark it metered through its period's end, past
+// finalizeAt, the moment it would be frozen otherwise; and removes Reconciling when it
+// does not wait (the controller sets it for nothing else). The message is the same at
+// every reconcile: a report that waits writes nothing until the metering marks it.
+func setWaitingForMetering(s *coopv1.CostReportStatus, report *coopv1.CostReport, finalizeAt time.Time, waiting bool) {
+	if !waiting {
+		meta.RemoveStatusCondition(&s.Conditions, coopv1.ConditionReconciling)
+		return
+	}
+	meta.SetStatusCondition(&s.Conditions, metav1.Condition{
+		Type: coopv1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: coopv1.ReasonWaitingForMetering, ObservedGeneration: report.Generation,
+		Message: fmt.Sprintf("the period ended at %s and the report is frozen from %s, once the metering has recorded every co-op's final totals of the period (status.meteredThrough), "+
+			"which it does after a pass in which it sampled and wrote every co-op; it has not yet: the amounts are a running estimate until then, and the operator's log says what the metering could not sample or write",
+			report.Spec.Period.End.UTC().Format(time.RFC3339), finalizeAt.UTC().Format(time.RFC3339)),
+	})
 }
 
 // unknownAdjustment names the first adjustment of a co-op that was not metered in the

@@ -1,0 +1,112 @@
+/*
+Copyright 2026 The cooperator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package costreport
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/test/harness"
+)
+
+// TestAReportWaitingForTheMeteringSaysSo: a report whose period ended, past the moment it
+// would be frozen, that the metering has not marked metered through the period's end (a
+// co-op it cannot sample or write holds every report back) says so in Reconciling, which
+// kstatus reads as in progress, and writes nothing more while it waits; marked, it is
+// frozen and Reconciling goes. The metering's writes are played, on an embedded API
+// server.
+func TestAReportWaitingForTheMeteringSaysSo(t *testing.T) {
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	ctx := t.Context()
+	c := env.Client
+	report := &coopv1.CostReport{}
+	if err := harness.ReadYAML(filepath.Join(harness.MustRepoRoot(t), "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
+		t.Fatal(err)
+	}
+	report.Spec.Policy.Adjustments = nil // for a co-op this test does not meter
+	if err := c.Create(ctx, report); err != nil {
+		t.Fatal(err)
+	}
+	metered := report.DeepCopy()
+	metered.Status.Usage = []coopv1.CooperativeUsage{{Cooperative: "fairride-lyon", CPUMillicoreSeconds: "1296000000", MemoryByteSeconds: "0", StorageByteSeconds: "0"}}
+	if err := c.Status().Patch(ctx, metered, client.MergeFrom(report), client.FieldOwner("cooperator-metering")); err != nil {
+		t.Fatal(err)
+	}
+	clk := clocktesting.NewFakePassiveClock(report.Spec.Period.End.Add(-time.Hour))
+	r := &Reconciler{Client: c, Clock: clk, FinalizeDelay: DefaultFinalizeDelay}
+	reconciled := func() *coopv1.CostReport {
+		t.Helper()
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(report)}); err != nil {
+			t.Fatal(err)
+		}
+		got := &coopv1.CostReport{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(report), got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+
+	// In its period: nothing to wait for yet.
+	if got := reconciled(); meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionReconciling) != nil {
+		t.Errorf("within the period: %+v, want no Reconciling", got.Status.Conditions)
+	}
+
+	// Past the moment it would be frozen, not marked.
+	clk.SetTime(report.Spec.Period.End.Add(DefaultFinalizeDelay + time.Minute))
+	waiting := reconciled()
+	reconciling := meta.FindStatusCondition(waiting.Status.Conditions, coopv1.ConditionReconciling)
+	if waiting.Spec.Final || reconciling == nil || reconciling.Status != metav1.ConditionTrue || reconciling.Reason != coopv1.ReasonWaitingForMetering ||
+		!strings.Contains(reconciling.Message, "status.meteredThrough") || reconciling.ObservedGeneration != waiting.Generation {
+		t.Fatalf("past the moment, not metered: final %v, Reconciling %+v: want Open, Reconciling True, WaitingForMetering, naming status.meteredThrough", waiting.Spec.Final, reconciling)
+	}
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(waiting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := status.Compute(&unstructured.Unstructured{Object: obj}); err != nil || res.Status != status.InProgressStatus {
+		t.Errorf("kstatus = %v (%v), want %s", res, err, status.InProgressStatus)
+	}
+	clk.SetTime(clk.Now().Add(time.Hour))
+	if again := reconciled(); again.ResourceVersion != waiting.ResourceVersion {
+		t.Errorf("a report that waits was written again (resourceVersion %s -> %s)", waiting.ResourceVersion, again.ResourceVersion)
+	}
+
+	// The metering marks it (played): frozen, and Reconciling goes.
+	mark := waiting.DeepCopy()
+	mark.Status.MeteredThrough = &metav1.Time{Time: report.Spec.Period.End.Add(time.Minute)}
+	if err := c.Status().Patch(ctx, mark, client.MergeFrom(waiting), client.FieldOwner("cooperator-metering-mark")); err != nil {
+		t.Fatal(err)
+	}
+	if got := reconciled(); !got.Spec.Final {
+		t.Fatalf("metered: final %v, want frozen", got.Spec.Final)
+	}
+	if got := reconciled(); got.Status.Phase != coopv1.CostReportFinal || meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionReconciling) != nil {
+		t.Errorf("frozen: phase %s, conditions %+v: want Final, no Reconciling", got.Status.Phase, got.Status.Conditions)
+	}
+}
