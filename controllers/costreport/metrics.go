@@ -34,9 +34,12 @@ var (
 		"1 while the CostReport is Open (its amounts a running estimate), 0 once it is Final.", []string{"costreport"}, nil)
 	periodEndDesc = prometheus.NewDesc("cooperator_costreport_period_end_timestamp_seconds",
 		"The end of the CostReport's period, in seconds since the Unix epoch.", []string{"costreport"}, nil)
-	// For display: the amounts stay exact decimal strings in the report.
+	// For display: the amounts stay exact decimal strings in the report. Only the reports
+	// that may still change and the last settled one: CostReports are never deleted, and
+	// a series per co-op and period for ever would grow by the number of co-ops each
+	// month.
 	costAmountDesc = prometheus.NewDesc("cooperator_cost_amount",
-		"The amount of a co-op's share of a period's bill, as the CostReport's status.lines last computed it.",
+		"The amount of a co-op's share of a period's bill, as the CostReport's status.lines last computed it, for the Open reports and the newest Final one.",
 		[]string{"cooperative", "period", "currency"}, nil)
 )
 
@@ -44,13 +47,35 @@ var (
 var reportState = statemetrics.MustRegister(collectReports, openDesc, periodEndDesc, costAmountDesc)
 
 func collectReports(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric) {
+	var amounts []*coopv1.CostReport // whose lines are exported
+	var lastFinal *coopv1.CostReport
 	statemetrics.Each(ctx, r, &coopv1.CostReportList{}, func(rep *coopv1.CostReport) {
-		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, statemetrics.Bool(rep.Status.Phase != coopv1.CostReportFinal), rep.Name)
+		open := rep.Status.Phase != coopv1.CostReportFinal
+		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, statemetrics.Bool(open), rep.Name)
 		ch <- prometheus.MustNewConstMetric(periodEndDesc, prometheus.GaugeValue, float64(rep.Spec.Period.End.Unix()), rep.Name)
+		switch {
+		case open:
+			amounts = append(amounts, rep)
+		case lastFinal == nil || endsLater(rep, lastFinal):
+			lastFinal = rep
+		}
+	})
+	if lastFinal != nil {
+		amounts = append(amounts, lastFinal)
+	}
+	for _, rep := range amounts {
 		for _, l := range rep.Status.Lines {
 			if amount, err := strconv.ParseFloat(l.Amount, 64); err == nil {
 				ch <- prometheus.MustNewConstMetric(costAmountDesc, prometheus.GaugeValue, amount, l.Cooperative, rep.Name, rep.Spec.Currency)
 			}
 		}
-	})
+	}
+}
+
+// endsLater reports whether a's period ends after b's (by name when they end together).
+func endsLater(a, b *coopv1.CostReport) bool {
+	if !a.Spec.Period.End.Equal(&b.Spec.Period.End) {
+		return b.Spec.Period.End.Before(&a.Spec.Period.End)
+	}
+	return a.Name > b.Name
 }
