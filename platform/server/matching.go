@@ -355,7 +355,10 @@ func lockOffersTo(ctx context.Context, tx pgx.Tx, member int64) error {
 
 // unfitMessage is the refusal of an accept by a worker who no longer meets what the work
 // needs; it does not say which of these changed (a block is the customer's).
-const unfitMessage = "you no longer meet what this work needs (its kind among your qualifications, a verified skill, language or background check, or the customer's choice): the offer stands no more"
+const unfitMessage = "you no longer meet what this work needs (its kind among your qualifications, a verified skill, language or background check, or the customer's choice): your offer is withdrawn and the work goes to the next worker"
+
+// unfitMoved is the note of a work item whose offer was withdrawn for that reason.
+const unfitMoved = "offer withdrawn: the worker no longer meets what the work needs"
 
 // withdrawOffersTo withdraws the open offers to member, who can no longer take work and
 // is no longer a candidate of fair matching (inactive, not available or without the
@@ -389,7 +392,7 @@ func (s *Server) withdrawOffersTo(ctx context.Context, tx pgx.Tx, member int64, 
 				}
 				continue
 			}
-			moved = "offer withdrawn: the worker no longer meets what the work needs"
+			moved = unfitMoved
 		}
 		if pol == nil {
 			if pol, err = s.currentPolicy(); err != nil {
@@ -491,15 +494,23 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 			return nil, illegal(w.State, stAccepted)
 		}
 		// What the offer relied on may have gone since (a qualification, a verified skill or
-		// a background check taken away, a block): the worker's row is locked, so it holds
-		// until this commits. Marketplace orders go to their listing's maker, whatever these.
+		// a background check taken away or expired, a block, a change made while this offer
+		// was being made): the worker no longer fitting, the offer is withdrawn and the work
+		// moved on, committed with the refusal. Marketplace orders go to their listing's
+		// maker, whatever these.
 		if !isOrder(w) {
 			fits, err := q.Fits(r.Context(), matchFor(w, s.now()), worker)
 			if err != nil {
 				return nil, err
 			}
 			if !fits {
-				return nil, conflict("", unfitMessage)
+				if err := q.ResolveOffer(r.Context(), w.ID, worker, "withdrawn"); err != nil {
+					return nil, err
+				}
+				if err := s.moveOn(r.Context(), tx, pol, w, unfitMoved); err != nil {
+					return nil, err
+				}
+				return nil, committedRefusal{conflict("", unfitMessage)}
 			}
 		}
 		if w.StartsAt != nil {

@@ -452,33 +452,54 @@ func TestSecurity_AcceptNeedsAnActiveWorker(t *testing.T) {
 
 // TestSecurity_AcceptNeedsAFitWorker: a worker who no longer meets what the work needs
 // since it was offered (the kind of work taken off their qualifications, blocked by the
-// customer) accepts nothing: 409, and the work is unchanged. The changes are written
-// behind the service's back here, so that the accept alone is judged; given the
-// qualification back, the worker takes it.
+// customer) accepts nothing: 409, their offer is withdrawn and the work moved on (back to
+// requested when nobody else is free, else to the next worker), committed with the refusal, so that the work
+// does not wait for the offer's time. The changes are written behind the service's back,
+// so that the accept alone is judged; given the qualification back, the worker is offered
+// the work again and takes it.
 func TestSecurity_AcceptNeedsAFitWorker(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	c := e.customer("Rita Rider")
+	var first who
 	for i, change := range []struct{ name, sql string }{
 		{"the kind of work no longer among the qualifications", `UPDATE members SET qualifications = '{}' WHERE id = $1`},
 		{"blocked by the customer", `INSERT INTO blocks (customer_id, worker_id) VALUES (` + strconv.FormatInt(c.id, 10) + `, $1)`},
 	} {
 		w := e.worker(fmt.Sprintf("Driver %d", i))
+		if i == 0 {
+			first = w
+		}
 		id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
-		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w.id {
+		match := fmt.Sprintf("/v1/work/%d/match", id)
+		if o := e.must(200, "POST", match, c.token, nil); num(o["workerId"]) != w.id {
 			t.Fatalf("%s: offer %v", change.name, o)
 		}
 		if _, err := e.owner.Exec(context.Background(), change.sql, w.id); err != nil {
 			t.Fatal(err)
 		}
-		before := e.workRow(id)
 		accept := fmt.Sprintf("/v1/work/%d/accept", id)
-		e.refused(409, "", "you no longer meet what this work needs", "POST", accept, w.token, nil)
-		if after := e.workRow(id); after != before {
-			t.Fatalf("%s: the refused accept changed the work: %s -> %s", change.name, before, after)
+		r := e.call("POST", accept, w.token, nil)
+		if errObj, _ := r.json()["error"].(map[string]any); r.status != 409 || !strings.Contains(fmt.Sprint(errObj["message"]), "you no longer meet what this work needs") {
+			t.Fatalf("%s: accept answered %d %s, want 409 naming what the work needs", change.name, r.status, r.body)
+		}
+		// The first worker is free in the second round (their work cancelled): it goes on
+		// to them.
+		state, offers := "requested none", fmt.Sprintf("%d:withdrawn", w.id)
+		if i == 1 {
+			state, offers = fmt.Sprintf("offered %d", first.id), fmt.Sprintf("%d:withdrawn,%d:offered", w.id, first.id)
+		}
+		if got := e.stateOf(id); got != state {
+			t.Fatalf("%s: work after the refused accept: %s, want %s", change.name, got, state)
+		}
+		if got := e.offersOf(id); got != offers {
+			t.Fatalf("%s: offers after the refused accept: %s, want %s", change.name, got, offers)
 		}
 		if i == 0 {
 			if _, err := e.owner.Exec(context.Background(), `UPDATE members SET qualifications = '{ride}' WHERE id = $1`, w.id); err != nil {
 				t.Fatal(err)
+			}
+			if o := e.must(200, "POST", match, c.token, nil); num(o["workerId"]) != w.id {
+				t.Fatalf("match with the qualification back: %v", o)
 			}
 			if got := e.must(200, "POST", accept, w.token, nil); got["state"] != "accepted" {
 				t.Fatalf("accept with the qualification back: %v", got)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -364,19 +365,34 @@ func setState(ctx context.Context, tx pgx.Tx, w *Work, to string, worker *int64,
 // and answers 200 with what change returns once the transaction has committed.
 func (s *Server) changeWork(ctx context.Context, id int64, change func(tx pgx.Tx, w *Work) (any, error)) (int, any, error) {
 	var out any
+	var refusal error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		w, err := lockWork(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		out, err = change(tx, &w)
+		if k, ok := errors.AsType[committedRefusal](err); ok {
+			refusal = k.err
+			return nil
+		}
 		return err
 	})
+	if err == nil {
+		err = refusal
+	}
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, out, nil
 }
+
+// committedRefusal is a refusal whose transaction still commits: what the change wrote
+// before refusing (an offer withdrawn, its work moved on) stands.
+type committedRefusal struct{ err error }
+
+func (c committedRefusal) Error() string { return c.err.Error() }
+func (c committedRefusal) Unwrap() error { return c.err }
 
 // workerAction runs a transition that only the worker on the work (or staff) may make.
 func (s *Server) workerAction(r *http.Request, p principal, from, to string, extra func(ctx context.Context, tx pgx.Tx, w *Work) error) (int, any, error) {
