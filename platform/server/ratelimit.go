@@ -194,7 +194,8 @@ func (s *Server) rememberCredential(sum [32]byte) {
 // request from that budget before its query, and gives it back when it was found, or
 // could not be looked up (the database down): made-up credentials from one address cost
 // at most its budget of queries, then are refused without one (retryAfter > 0: lookup
-// did not run), and being counted there keeps no member out. A credential found valid
+// did not run), and being counted there keeps no member out; a lookup its client
+// abandoned stays counted. A credential found valid
 // before is looked up whatever its address's budget, and counted there when it is no
 // longer valid. The member's own limit applies after the lookup, as it did.
 func (s *Server) lookUpCredential(r *http.Request, sum [32]byte, lookup func() error) (retryAfter int, err error) {
@@ -220,6 +221,9 @@ func (s *Server) lookUpCredential(r *http.Request, sum [32]byte, lookup func() e
 			s.known.forget(sum)
 			s.limits.allow(client)
 		}
+	case r.Context().Err() != nil:
+		// The client went away during the lookup: its query ran, so it stays counted
+		// (else aborting every request would make made-up credentials free).
 	default:
 		giveBack()
 	}

@@ -580,6 +580,32 @@ func TestSecurity_PublicReadsDoNotLockOutSignIn(t *testing.T) {
 // member's own limit applies as before); one not looked up yet waits with the made-up
 // ones, and gives back what it took once found. Before, every made-up credential cost a
 // query of the small pool (counted here by its acquisitions).
+// TestSecurity_AbandonedLookupsStayCounted: a made-up credential whose client goes away
+// during its lookup keeps what it took from its address's budget (its query ran): else
+// closing each request early would make made-up credentials free.
+func TestSecurity_AbandonedLookupsStayCounted(t *testing.T) {
+	e := newEnvWith(t, Config{Policy: mustPolicy(t, ridePolicy), RateLimit: 1, RateBurst: 3})
+	now := time.Now()
+	e.s.limits.now = func() time.Time { return now } // no refill
+	h := e.s.Handler()
+	const ingress = "10.4.0.13"
+	for i := range 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // gone before its lookup ends
+		req := httptest.NewRequestWithContext(ctx, "GET", "/v1/policy", nil)
+		req.RemoteAddr = ingress + ":40000"
+		req.Header.Set("Authorization", fmt.Sprintf("Bearer cpt_abandoned%d", i))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code == http.StatusOK || rec.Code == http.StatusTooManyRequests {
+			t.Fatalf("abandoned made-up token %d: %d", i, rec.Code)
+		}
+	}
+	if r := sendFrom(h, ingress, "GET", "/v1/policy", nil, "cpt_madeup"); r.Code != http.StatusTooManyRequests {
+		t.Fatalf("a made-up token after three abandoned lookups: %d, want 429 (they spent the budget)", r.Code)
+	}
+}
+
 func TestSecurity_MadeUpCredentialsCostNoQueryEach(t *testing.T) {
 	e := newEnvWith(t, Config{Policy: mustPolicy(t, ridePolicy), RateLimit: 1, RateBurst: 3})
 	ann, bob, cy := e.customer("Ann"), e.customer("Bob"), e.customer("Cy")
