@@ -613,6 +613,17 @@ func (e *env) stateOf(id int64) string {
 	return out
 }
 
+// rideOfferedTo is a ride c asks for, matched to w (the test fails when another worker is
+// chosen).
+func (e *env) rideOfferedTo(c, w who) int64 {
+	e.t.Helper()
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w.id {
+		e.t.Fatalf("offer %v, want worker %d", o, w.id)
+	}
+	return id
+}
+
 // TestDepartedWorkersOffersMoveOn: when staff remove a worker's worker role or deactivate
 // them, or the worker erases their data, their open offers are withdrawn and each work
 // item moved on in the same transaction (to the next worker, or back to requested),
@@ -622,14 +633,7 @@ func TestDepartedWorkersOffersMoveOn(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	c := e.customer("Rita Rider")
 	w, x := e.worker("Wes Worker"), e.worker("Xia Worker")
-	offered := func() int64 {
-		t.Helper()
-		id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
-		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w.id {
-			t.Fatalf("offer %v, want worker %d", o, w.id)
-		}
-		return id
-	}
+	offered := func() int64 { return e.rideOfferedTo(c, w) }
 
 	// The worker role removed: the work goes on to the next worker at once.
 	first := offered()
@@ -681,14 +685,7 @@ func TestUnfitWorkersOffersMoveOn(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	c := e.customer("Rita Rider")
 	w, x := e.worker("Wes Worker"), e.worker("Xia Worker")
-	offered := func() int64 {
-		t.Helper()
-		id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
-		if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w.id {
-			t.Fatalf("offer %v, want worker %d", o, w.id)
-		}
-		return id
-	}
+	offered := func() int64 { return e.rideOfferedTo(c, w) }
 	member := fmt.Sprintf("/v1/members/%d", w.id)
 
 	// The kind of work off the qualifications: the work goes on to the next worker at once.
