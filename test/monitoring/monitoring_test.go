@@ -120,7 +120,7 @@ func TestRules(t *testing.T) {
 		}
 	}
 	sort.Strings(alerts)
-	want := []string{"CooperativeBackupFailing", "CooperativeBackupOverdue", "CooperativeNotReady", "CooperativeWALArchivingFailing", "CooperatorMetricsDown", "CooperatorReconcileErrors", "CostReportOpenAfterPeriod", "FederationPeerUnreachable", "SharedClusterWALArchivingFailing"}
+	want := []string{"CooperativeBackupFailing", "CooperativeBackupOverdue", "CooperativeDeletionStuck", "CooperativeNotReady", "CooperativeWALArchivingFailing", "CooperatorMetricsDown", "CooperatorReconcileErrors", "CostReportOpenAfterPeriod", "FederationPeerUnreachable", "SharedClusterWALArchivingFailing"}
 	if strings.Join(alerts, " ") != strings.Join(want, " ") {
 		t.Errorf("alerts %v, want %v", alerts, want)
 	}
