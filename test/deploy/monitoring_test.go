@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -133,6 +134,19 @@ func TestMonitoring(t *testing.T) {
 					t.Errorf("%s scrapes %v", name, ep)
 				}
 			}
+			// The shared Cluster's instances carry no co-op label: a PodMonitor of their own,
+			// in the operator namespace, by the Cluster's name.
+			pm := find(t, objs, "PodMonitor", "cooperator-cnpg-shared")
+			if ns, _, _ := unstructured.NestedStringSlice(pm.Object, "spec", "namespaceSelector", "matchNames"); !slices.Equal(ns, []string{"cooperator-system"}) {
+				t.Errorf("cooperator-cnpg-shared looks in %v, want the operator namespace", ns)
+			}
+			if sel, _, _ := unstructured.NestedStringMap(pm.Object, "spec", "selector", "matchLabels"); sel["cnpg.io/cluster"] != "cooperator-shared" || sel["cnpg.io/podRole"] != "instance" {
+				t.Errorf("cooperator-cnpg-shared selects %v", sel)
+			}
+			eps, _, _ := unstructured.NestedSlice(pm.Object, "spec", "podMetricsEndpoints")
+			if ep := eps[0].(map[string]any); ep["port"] != "metrics" {
+				t.Errorf("cooperator-cnpg-shared scrapes %v", ep)
+			}
 		}
 	})
 
@@ -192,8 +206,8 @@ func TestMonitoring(t *testing.T) {
 				}
 			}
 		}
-		if n != 8 {
-			t.Errorf("%d monitoring objects checked, want 8 (4 of the chart, 4 of config/prometheus)", n)
+		if n != 10 {
+			t.Errorf("%d monitoring objects checked, want 10 (5 of the chart, 5 of config/prometheus)", n)
 		}
 	})
 
