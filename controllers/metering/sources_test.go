@@ -28,6 +28,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -119,10 +120,12 @@ func TestMeteringSharedDatabaseAndUsage(t *testing.T) {
 }
 
 // TestMeteringWaitsForAFirstDatabaseSize: a meter that has read no size of a shared-tier
-// co-op's database yet (it just started) and cannot read one now has no last size to keep:
-// the co-op's interval stays uncounted, rather than counted with no storage, while the
-// other co-ops are sampled; the next sample with a size covers it, estimated. A database
-// that does not exist yet (a new co-op's) holds nothing, and its co-op is sampled.
+// co-op's database yet (it just started) and cannot read one now keeps the size the co-op's
+// last written sample counted (status.usage.allocation.storage, less the namespace's
+// claims), as it keeps the last size it read itself; the other co-ops are sampled too. A
+// co-op with no written sample has no last size to keep: its sample waits, rather than
+// counting no storage, and the next one with a size covers it. A database that does not
+// exist yet (a new co-op's) holds nothing, and its co-op is sampled.
 func TestMeteringWaitsForAFirstDatabaseSize(t *testing.T) {
 	g := NewWithT(t)
 	cleanup(t)
@@ -145,23 +148,43 @@ func TestMeteringWaitsForAFirstDatabaseSize(t *testing.T) {
 	_, p := getPeriod(g, "koppa", "2027-11")
 	g.Expect(p.StorageByteSeconds).To(Equal(strconv.FormatInt(2*gi*60, 10)))
 
-	// A new meter starts, and the shared cluster does not answer its first read.
+	// A new meter starts, and the shared cluster does not answer its first read: the size
+	// the last written sample counted is kept.
 	db := &sizes{next: []int64{-1, 3 * gi}}
 	second := New(k8sClient, Options{Clock: clk, Database: db})
 	clk.Step(time.Minute)
-	g.Expect(second.Pass(ctx)).To(MatchError(And(ContainSubstring("sampling co-op koppa"), ContainSubstring("connection refused"))))
+	g.Expect(second.Pass(ctx)).To(Succeed())
 	second.mu.Lock()
-	g.Expect(second.coops["koppa"].ledger.LastSample).To(BeTemporally("==", start.Add(time.Minute)), "koppa's interval is not counted")
+	g.Expect(second.coops["koppa"].ledger.LastSample).To(BeTemporally("==", start.Add(2*time.Minute)), "koppa is sampled")
 	g.Expect(second.coops["sampi"].ledger.LastSample).To(BeTemporally("==", start.Add(2*time.Minute)), "sampi is sampled")
 	second.mu.Unlock()
-
 	clk.Step(time.Minute)
 	g.Expect(second.Pass(ctx)).To(Succeed())
 	g.Expect(second.Flush(ctx)).To(Succeed())
 	g.Expect(db.asked).To(Equal([]string{"koppa", "koppa"}))
 	_, p = getPeriod(g, "koppa", "2027-11")
-	// The first minute at 2 GiB; the two since, estimated, at the 3 GiB read after them.
-	g.Expect(p.StorageByteSeconds).To(Equal(strconv.FormatInt(2*gi*60+3*gi*120, 10)))
+	// The first two minutes at 2 GiB (the second kept from the status), the third at 3 GiB.
+	g.Expect(p.StorageByteSeconds).To(Equal(strconv.FormatInt(2*gi*120+3*gi*60, 10)))
 	g.Expect(p.CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000 * 180)))
-	g.Expect(p.EstimatedSeconds).To(Equal(int64(120)))
+	g.Expect(p.EstimatedSeconds).To(Equal(int64(60)), "the minute across the restart, as any restart's")
+
+	// A co-op whose status holds no written sample (its totals resumed from the CostReport)
+	// and whose first read fails: its interval stays uncounted, rather than counted with no
+	// storage; the next read covers it.
+	var fresh coopv1.Cooperative
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "koppa"}, &fresh)).To(Succeed())
+	base := fresh.DeepCopy()
+	fresh.Status.Usage = nil
+	g.Expect(k8sClient.Status().Patch(ctx, &fresh, client.MergeFrom(base))).To(Succeed())
+	third := New(k8sClient, Options{Clock: clk, Database: &sizes{next: []int64{-1, 4 * gi}}})
+	clk.Step(time.Minute)
+	g.Expect(third.Pass(ctx)).To(MatchError(And(ContainSubstring("sampling co-op koppa"), ContainSubstring("connection refused"))))
+	third.mu.Lock()
+	g.Expect(third.coops["koppa"].ledger.LastSample).To(BeTemporally("==", start.Add(3*time.Minute)), "koppa's interval is not counted")
+	third.mu.Unlock()
+	clk.Step(time.Minute)
+	g.Expect(third.Pass(ctx)).To(Succeed())
+	third.mu.Lock()
+	g.Expect(third.coops["koppa"].ledger.LastSample).To(BeTemporally("==", start.Add(5*time.Minute)))
+	third.mu.Unlock()
 }
