@@ -24,7 +24,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -158,11 +157,12 @@ func RunCommand(use, short string, run func(ctx context.Context, args []string) 
 		DisableFlagParsing: true,
 		RunE: func(c *cobra.Command, args []string) error {
 			err := run(c.Context(), args)
-			if err != nil && len(args) == 1 && slices.Contains([]string{"-h", "-help", "--help"}, args[0]) && !errors.Is(err, flag.ErrHelp) {
+			var usage interface{ Usage() string }
+			if len(args) == 1 && slices.Contains([]string{"-h", "-help", "--help"}, args[0]) && errors.As(err, &usage) {
 				// A subcommand that takes an action first (backup-logical upload|download)
-				// answers a lone -h with its usage, as an error: that usage is the help
-				// asked for.
-				fmt.Fprintf(c.OutOrStdout(), "%s\n\n%s\n", short, err)
+				// answers a lone -h with its usage, as an error that says it is one: that
+				// usage is the help asked for. Any other error stays one.
+				fmt.Fprintf(c.OutOrStdout(), "%s\n\n%s\n", short, usage.Usage())
 				return nil
 			}
 			return err

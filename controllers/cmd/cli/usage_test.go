@@ -92,4 +92,12 @@ func TestRunCommandHelpExitsZero(t *testing.T) {
 	if code := Execute(context.Background(), root, []string{"backup-logical", "frobnicate"}); code != ExitError || !strings.Contains(errs.String(), "usage: backup-logical") {
 		t.Errorf("backup-logical frobnicate: exit %d\n%s\n%s", code, out.String(), errs.String())
 	}
+	// A subcommand that fails on -h for another reason is not taken for help.
+	out.Reset()
+	errs.Reset()
+	root = NewRootCommand(Options{Out: &out, ErrOut: &errs})
+	root.AddCommand(RunCommand("broken", "Fails", func(context.Context, []string) error { return errors.New("cannot reach the API server") }))
+	if code := Execute(context.Background(), root, []string{"broken", "-h"}); code != ExitError || !strings.Contains(errs.String(), "cannot reach the API server") {
+		t.Errorf("a failing subcommand's -h: exit %d\n%s\n%s", code, out.String(), errs.String())
+	}
 }

@@ -328,6 +328,15 @@ func ErrorCode(body []byte) string {
 	return " (" + code + ")"
 }
 
+// usageError is the usage of the subcommand, given when its action is missing or unknown:
+// the command line prints it as the help asked for when the only argument was -h.
+type usageError string
+
+func (u usageError) Error() string { return string(u) }
+
+// Usage marks the error as the subcommand's usage (cli.RunCommand).
+func (u usageError) Usage() string { return string(u) }
+
 // Main is the backup-logical subcommand: "upload" sends a dump file to the co-op's prefix
 // with the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; "download" fetches
 // one (an imported co-op's dump) and checks its SHA-256.
@@ -336,7 +345,7 @@ func Main(ctx context.Context, args []string) error {
 		return download(ctx, args[1:])
 	}
 	if len(args) == 0 || args[0] != "upload" {
-		return errors.New("usage: backup-logical upload|download --file FILE --destination s3://bucket/prefix/ [--name NAME] [--endpoint URL] [--region REGION]")
+		return usageError("usage: backup-logical upload|download --file FILE --destination s3://bucket/prefix/ [--name NAME] [--endpoint URL] [--region REGION]")
 	}
 	fs := flag.NewFlagSet("backup-logical upload", flag.ContinueOnError)
 	file := fs.String("file", "", "the dump to upload")
