@@ -176,8 +176,15 @@ func (p *Policy) HasClass(name string) bool {
 }
 
 // Governs reports whether field is one of the policy's governed fields.
-func (p *Policy) Governs(field string) bool {
-	return slices.Contains(p.Governance.GovernedFields, field)
+func (p *Policy) Governs(field string) bool { return p.Governance.Governs(field) }
+
+// Governs reports whether a part of the spec changes only by a vote under these rules: a
+// field of governedFields, and the rules themselves (governance) as soon as that list is
+// not empty, so that members can vote their own rules and no one else changes them (the
+// webhook holds the co-op's admins to the same rule, the operator applies only such
+// parts).
+func (g Governance) Governs(field string) bool {
+	return len(g.GovernedFields) > 0 && (field == PartGovernance || slices.Contains(g.GovernedFields, field))
 }
 
 // FromCooperative builds the document of a Cooperative, resolving the defaults the API

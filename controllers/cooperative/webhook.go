@@ -485,13 +485,10 @@ func joinFields(fields []coopv1.GovernedField) string {
 // removes a field from governedFields is itself a change of governance, governed as soon as
 // the list is not empty.
 func GovernedChanges(old, coop *coopv1.Cooperative) []coopv1.GovernedField {
-	governed := old.Spec.Governance.GovernedFields
-	if len(governed) == 0 {
-		return nil
-	}
+	rules := policy.GovernanceFromSpec(old.Spec.Governance)
 	var out []coopv1.GovernedField
 	for _, f := range coopv1.GovernedFields {
-		if (f == coopv1.GovernedGovernance || slices.Contains(governed, f)) && !equality.Semantic.DeepEqual(governedPart(old, f), governedPart(coop, f)) {
+		if rules.Governs(string(f)) && !equality.Semantic.DeepEqual(governedPart(old, f), governedPart(coop, f)) {
 			out = append(out, f)
 		}
 	}

@@ -30,7 +30,8 @@ import (
 
 func TestDecide(t *testing.T) {
 	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: coopv1.CooperativeSpec{
-		Governance: coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50},
+		Governance: coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+			GovernedFields: []coopv1.GovernedField{coopv1.GovernedFeeSplit, coopv1.GovernedFederation, coopv1.GovernedBackup}},
 	}}
 	rules := policy.GovernanceFromSpec(coop.Spec.Governance)
 	in := tally.Input{Governance: rules, Voters: []tally.Voter{{ID: 1}, {ID: 2}}, Ballots: map[int64]string{1: "yes", 2: "yes"}}
@@ -59,6 +60,10 @@ func TestDecide(t *testing.T) {
 		// Opened before the platform refused it: only the hub keeps backups longer than 90
 		// days; the operator's write of it would be refused.
 		{"retention over the co-op's limit", tally.Closed{ID: 7, Field: "backup", Value: json.RawMessage(`{"retention":"6m"}`), Rules: rules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
+		// Taken off governedFields while it was open: the co-op's admins set the plan now.
+		{"no longer governed", tally.Closed{ID: 8, Field: "plan", Value: json.RawMessage(`"medium"`), Rules: rules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
+		// The rules themselves are governed once any field is.
+		{"the rules", tally.Closed{ID: 9, Field: "governance", Value: json.RawMessage(`{"model":"one-member-one-vote","quorumPercent":60,"approvalPercent":50,"governedFields":["feeSplit"]}`), Rules: rules, Result: passed}, passed, tally.ApplicationApplied, coopv1.ReasonChangesApplied, true},
 	}
 	for _, c := range cases {
 		o := decide(coop, c.p, c.retally)

@@ -351,8 +351,14 @@ func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result) outc
 			cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonChangeNotApplicable,
 				Message: fmt.Sprintf("proposal %d passed but was not applied: %s", p.ID, msg)}}
 	}
-	if !sameRules(p.Rules, rulesBefore(coop, p)) {
+	rules := rulesBefore(coop, p)
+	if !sameRules(p.Rules, rules) {
 		return notApplicable("the co-op's governance rules changed while the proposal was open; propose it again")
+	}
+	if !rules.Governs(p.Field) {
+		// Taken off governedFields since (by a vote): its admins set it now, and a passed
+		// change would undo what they set. The platform refuses such a proposal when made.
+		return notApplicable(fmt.Sprintf("%s is not one of the co-op's governed fields (spec.governance.governedFields) now", p.Field))
 	}
 	if _, err := policy.ParseChange(p.Field, p.Value); err != nil {
 		return notApplicable(err.Error())

@@ -68,7 +68,10 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 	case in.Field == "" && len(in.Value) > 0 && string(in.Value) != "null":
 		return 0, nil, badField("field", "is required with a value: name the governed part the value is for")
 	case in.Field != "" && in.Field != policy.PartFares && !pol.Governs(in.Field):
-		return 0, nil, badField("field", "must be fares or one of the policy's governed fields: "+strings.Join(pol.Governance.GovernedFields, ", "))
+		if len(pol.Governance.GovernedFields) == 0 {
+			return 0, nil, badField("field", "must be fares: the co-op has no governed fields (spec.governance.governedFields)")
+		}
+		return 0, nil, badField("field", "must be fares, governance or one of the policy's governed fields: "+strings.Join(pol.Governance.GovernedFields, ", "))
 	case in.Field != "":
 		v, err := policy.ParseChange(in.Field, in.Value)
 		var fe *policy.FieldError

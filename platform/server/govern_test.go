@@ -133,6 +133,22 @@ func TestGovernanceConsentAndQuorum(t *testing.T) {
 
 // TestProposalValueValidated: the new value is checked against the CRD's rules before
 // anyone votes; a bad one is refused with the field named and nothing is written.
+// TestTheRulesAreGovernedWithAnyField: once any field is governed, the rules themselves
+// (governance) are too, as the webhook holds the co-op's admins to: members may propose
+// them without listing governance. With no governed field there is nothing to vote.
+func TestTheRulesAreGovernedWithAnyField(t *testing.T) {
+	rules := map[string]any{"model": "one-member-one-vote", "quorumPercent": 60, "approvalPercent": 50, "governedFields": []string{"feeSplit", "plan"}}
+	e := newEnv(t, mustPolicy(t, ridePolicy)) // governs feeSplit, plan and federation
+	d := e.worker("Dan Driver")
+	e.must(201, "POST", "/v1/proposals", d.token, map[string]any{"title": "A higher quorum", "field": "governance", "value": rules})
+
+	none := mustPolicy(t, ridePolicy)
+	none.Governance.GovernedFields = nil
+	e = newEnv(t, none)
+	d = e.worker("Dan Driver")
+	e.refused(400, "field", "no governed fields", "POST", "/v1/proposals", d.token, map[string]any{"title": "A higher quorum", "field": "governance", "value": rules})
+}
+
 func TestProposalValueValidated(t *testing.T) {
 	pol := mustPolicy(t, ridePolicy)
 	pol.Governance.GovernedFields = policy.GovernedParts
