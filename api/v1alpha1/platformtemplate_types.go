@@ -17,6 +17,9 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"fmt"
+	"strings"
+
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -215,4 +218,41 @@ func (t *PlatformTemplate) Version(version string) *TemplateVersion {
 		}
 	}
 	return nil
+}
+
+// ResolveTemplate finds the co-op's version of its PlatformTemplate tmpl (nil: it does not
+// exist), and says why not: a reason and a message. The operator's platform and the
+// governance loop's check of a passed platform change share it.
+func ResolveTemplate(coop *Cooperative, tmpl *PlatformTemplate) (*TemplateVersion, string, string) {
+	name := coop.TemplateName()
+	if tmpl == nil {
+		return nil, ReasonTemplateNotFound, fmt.Sprintf("PlatformTemplate %q does not exist", name)
+	}
+	if tmpl.Spec.Vertical != coop.Spec.Vertical {
+		return nil, ReasonTemplateMismatch, fmt.Sprintf("PlatformTemplate %q serves vertical %s, the co-op is %s", name, tmpl.Spec.Vertical, coop.Spec.Vertical)
+	}
+	version := coop.Spec.Platform.Version
+	if version == "" {
+		version = coop.Status.Platform.Version
+	}
+	if version == "" || coop.Status.Platform.Template != name && coop.Spec.Platform.Version == "" {
+		version = tmpl.Spec.DefaultVersion
+	}
+	v := tmpl.Version(version)
+	if v == nil {
+		known := make([]string, 0, len(tmpl.Spec.Versions))
+		for _, tv := range tmpl.Spec.Versions {
+			known = append(known, tv.Version)
+		}
+		return nil, ReasonTemplateNotFound, fmt.Sprintf("PlatformTemplate %q has no version %q (it has %s)", name, version, strings.Join(known, ", "))
+	}
+	return v, "", ""
+}
+
+// TemplateName is the co-op's PlatformTemplate: the one it names, or its vertical's.
+func (coop *Cooperative) TemplateName() string {
+	if coop.Spec.Platform.Template != "" {
+		return coop.Spec.Platform.Template
+	}
+	return string(coop.Spec.Vertical)
 }

@@ -523,7 +523,7 @@ func TestResolveTemplate(t *testing.T) {
 		{"another vertical's template is refused", wrongVertical, tmpl, "", coopv1.ReasonTemplateMismatch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v, reason, _ := resolveTemplate(tc.coop, tc.tmpl)
+			v, reason, _ := coopv1.ResolveTemplate(tc.coop, tc.tmpl)
 			got := ""
 			if v != nil {
 				got = v.Version

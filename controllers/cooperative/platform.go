@@ -304,41 +304,6 @@ func (r *Reconciler) adminToken(ctx context.Context, s *scope) (string, error) {
 	return v, nil
 }
 
-// resolveTemplate finds the co-op's PlatformTemplate and version, and says why not.
-func resolveTemplate(coop *coopv1.Cooperative, tmpl *coopv1.PlatformTemplate) (*coopv1.TemplateVersion, string, string) {
-	name := templateName(coop)
-	if tmpl == nil {
-		return nil, coopv1.ReasonTemplateNotFound, fmt.Sprintf("PlatformTemplate %q does not exist", name)
-	}
-	if tmpl.Spec.Vertical != coop.Spec.Vertical {
-		return nil, coopv1.ReasonTemplateMismatch, fmt.Sprintf("PlatformTemplate %q serves vertical %s, the co-op is %s", name, tmpl.Spec.Vertical, coop.Spec.Vertical)
-	}
-	version := coop.Spec.Platform.Version
-	if version == "" {
-		version = coop.Status.Platform.Version
-	}
-	if version == "" || coop.Status.Platform.Template != name && coop.Spec.Platform.Version == "" {
-		version = tmpl.Spec.DefaultVersion
-	}
-	v := tmpl.Version(version)
-	if v == nil {
-		known := make([]string, 0, len(tmpl.Spec.Versions))
-		for _, tv := range tmpl.Spec.Versions {
-			known = append(known, tv.Version)
-		}
-		return nil, coopv1.ReasonTemplateNotFound, fmt.Sprintf("PlatformTemplate %q has no version %q (it has %s)", name, version, strings.Join(known, ", "))
-	}
-	return v, "", ""
-}
-
-// templateName is the co-op's PlatformTemplate: the one it names, or its vertical's.
-func templateName(coop *coopv1.Cooperative) string {
-	if coop.Spec.Platform.Template != "" {
-		return coop.Spec.Platform.Template
-	}
-	return string(coop.Spec.Vertical)
-}
-
 // reconcilePlatform applies the template's workloads, the policy and the Ingress.
 func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Result, error) {
 	coop := s.coop
@@ -346,7 +311,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, coopv1.ReasonProgressing, "waiting for the tenancy")
 		return ctrl.Result{}, r.unrouteOtherHosts(ctx, coop)
 	}
-	version, reason, msg := resolveTemplate(coop, s.template)
+	version, reason, msg := coopv1.ResolveTemplate(coop, s.template)
 	if version == nil {
 		s.setCondition(coopv1.ConditionPlatformReady, metav1.ConditionFalse, reason, msg)
 		return ctrl.Result{}, r.unrouteOtherHosts(ctx, coop)
@@ -402,7 +367,7 @@ func (r *Reconciler) reconcilePlatform(ctx context.Context, s *scope) (ctrl.Resu
 	if err := r.pruneStalePlatform(ctx, coop, keep); err != nil {
 		return ctrl.Result{}, err
 	}
-	coop.Status.Platform = coopv1.PlatformStatus{Template: templateName(coop), Version: version.Version}
+	coop.Status.Platform = coopv1.PlatformStatus{Template: coop.TemplateName(), Version: version.Version}
 
 	var notAvailable []string
 	for _, comp := range version.Components {
@@ -442,7 +407,7 @@ func setPlatformCondition(coop *coopv1.Cooperative, version *coopv1.TemplateVers
 	switch {
 	case len(notAvailable) == 0:
 		set(metav1.ConditionTrue, coopv1.ReasonReady,
-			fmt.Sprintf("%s %s: %d components available", templateName(coop), version.Version, len(version.Components)))
+			fmt.Sprintf("%s %s: %d components available", coop.TemplateName(), version.Version, len(version.Components)))
 	case !meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionDatabaseReady):
 		set(metav1.ConditionFalse, coopv1.ReasonWaitingForDatabase,
 			fmt.Sprintf("waiting for the database; not available: %s", strings.Join(notAvailable, ", ")))

@@ -250,10 +250,10 @@ func (r *Reconciler) loadReferences(ctx context.Context, s *scope) error {
 		return fmt.Errorf("reading HostingPlan %s: %w", planName, err)
 	}
 	tmpl := &coopv1.PlatformTemplate{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Name: templateName(s.coop)}, tmpl); err == nil {
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: s.coop.TemplateName()}, tmpl); err == nil {
 		s.template = tmpl
 	} else if !apierrors.IsNotFound(err) {
-		return fmt.Errorf("reading PlatformTemplate %s: %w", templateName(s.coop), err)
+		return fmt.Errorf("reading PlatformTemplate %s: %w", s.coop.TemplateName(), err)
 	}
 	return nil
 }
@@ -358,7 +358,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.Spec.Plan == obj.GetName() })
 	})
 	byTemplate := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return templateName(c) == obj.GetName() })
+		return r.cooperativesWhere(ctx, func(c *coopv1.Cooperative) bool { return c.TemplateName() == obj.GetName() })
 	})
 	// A Backup carries the labels of its Cluster; a Cluster of ours carries the co-op label
 	// in its inherited metadata, which CloudNativePG copies to the Backups it makes.

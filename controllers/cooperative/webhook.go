@@ -550,14 +550,14 @@ func (v *Validator) validate(ctx context.Context, old, coop *coopv1.Cooperative,
 	}
 
 	tmpl := &coopv1.PlatformTemplate{}
-	switch err := v.Client.Get(ctx, client.ObjectKey{Name: templateName(coop)}, tmpl); {
+	switch err := v.Client.Get(ctx, client.ObjectKey{Name: coop.TemplateName()}, tmpl); {
 	case apierrors.IsNotFound(err):
-		warnings = append(warnings, fmt.Sprintf("spec.platform.template: PlatformTemplate %q does not exist yet; the platform waits for it", templateName(coop)))
+		warnings = append(warnings, fmt.Sprintf("spec.platform.template: PlatformTemplate %q does not exist yet; the platform waits for it", coop.TemplateName()))
 	case err != nil:
-		return nil, nil, fmt.Errorf("reading PlatformTemplate %s: %w", templateName(coop), err)
+		return nil, nil, fmt.Errorf("reading PlatformTemplate %s: %w", coop.TemplateName(), err)
 	default:
 		if tmpl.Spec.Vertical != coop.Spec.Vertical {
-			errs = append(errs, field.Invalid(spec.Child("platform", "template"), templateName(coop),
+			errs = append(errs, field.Invalid(spec.Child("platform", "template"), coop.TemplateName(),
 				fmt.Sprintf("PlatformTemplate %q serves vertical %s, the co-op is %s", tmpl.Name, tmpl.Spec.Vertical, coop.Spec.Vertical)))
 		} else if version := coop.Spec.Platform.Version; version != "" && tmpl.Version(version) == nil {
 			errs = append(errs, field.NotSupported(spec.Child("platform", "version"), version, templateVersions(tmpl)))

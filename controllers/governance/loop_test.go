@@ -471,11 +471,11 @@ func TestForgedResultRefused(t *testing.T) {
 	})
 }
 
-// TestImpossibleChangeReportedBack: a passed change to a plan that does not exist is not
-// applied and the members see why.
+// TestImpossibleChangeReportedBack: a passed change to a plan, or a platform template, that
+// does not exist is not applied and the members see why.
 func TestImpossibleChangeReportedBack(t *testing.T) {
 	c := newCoop(t, "noplan", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
-		GovernedFields: []coopv1.GovernedField{"plan"}, MinimumVotingPeriodHours: 24})
+		GovernedFields: []coopv1.GovernedField{"plan", "platform"}, MinimumVotingPeriodHours: 24})
 	a := c.member("Ana Worker", []string{"worker"}, "")
 	id := int64(c.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Go gold", "field": "plan", "value": "gold"})["id"].(float64))
 	c.ballot(id, a, "yes")
@@ -491,6 +491,20 @@ func TestImpossibleChangeReportedBack(t *testing.T) {
 	cond := meta.FindStatusCondition(obj.Status.Conditions, coopv1.ConditionGoverned)
 	if obj.Spec.Plan != "small" || cond == nil || cond.Reason != coopv1.ReasonChangeNotApplicable {
 		t.Fatalf("plan %s, Governed %+v", obj.Spec.Plan, cond)
+	}
+
+	id = int64(c.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Our own app", "field": "platform", "value": map[string]any{"template": "nope"}})["id"].(float64))
+	c.ballot(id, a, "yes")
+	c.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil)
+	eventually(t, "the failure written back", func() error {
+		app, _ := c.proposal(id, a.token)["application"].(map[string]any)
+		if app == nil || app["state"] != "failed" || !strings.Contains(fmt.Sprint(app["message"]), `PlatformTemplate "nope" does not exist`) {
+			return fmt.Errorf("application %v", app)
+		}
+		return nil
+	})
+	if obj := c.get(); obj.Spec.Platform.Template != "" {
+		t.Fatalf("the platform template was set to %q", obj.Spec.Platform.Template)
 	}
 }
 

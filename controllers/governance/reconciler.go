@@ -390,7 +390,8 @@ func sameRules(a, b policy.Governance) bool {
 }
 
 // applyChange writes the new value into the Cooperative's spec. What only the cluster can
-// check (the plan exists, the API server's and the webhook's rules) turns the outcome
+// check (the plan exists, the platform template and version serve the co-op, the API
+// server's and the webhook's rules) turns the outcome
 // into a failed one, reported back to the members.
 func (r *Reconciler) applyChange(ctx context.Context, coop *coopv1.Cooperative, p tally.Closed, o outcome) (outcome, error) {
 	fail := func(msg string) outcome {
@@ -407,6 +408,23 @@ func (r *Reconciler) applyChange(ctx context.Context, coop *coopv1.Cooperative, 
 			return fail(fmt.Sprintf("HostingPlan %q does not exist", plan)), nil
 		} else if err != nil {
 			return o, fmt.Errorf("reading HostingPlan %s: %w", plan, err)
+		}
+	}
+	if p.Field == policy.PartPlatform {
+		// The template and version the change names must serve the co-op: else it would
+		// be written, recorded as applied, and stall the co-op's platform.
+		next := coop.DeepCopy()
+		if err := SetSpecPart(next, p.Field, p.Value); err != nil {
+			return fail(err.Error()), nil
+		}
+		tmpl := &coopv1.PlatformTemplate{}
+		if err := r.Client.Get(ctx, client.ObjectKey{Name: next.TemplateName()}, tmpl); apierrors.IsNotFound(err) {
+			tmpl = nil
+		} else if err != nil {
+			return o, fmt.Errorf("reading PlatformTemplate %s: %w", next.TemplateName(), err)
+		}
+		if _, _, msg := coopv1.ResolveTemplate(next, tmpl); msg != "" {
+			return fail(msg), nil
 		}
 	}
 	if primary := coop.Spec.Federation.Primary; p.Field == policy.PartFederation && primary != "" {
