@@ -1,6 +1,8 @@
 package server
 
 import (
+	"math"
+	"math/big"
 	"net/http"
 	"slices"
 
@@ -55,7 +57,7 @@ func MedianHourlyEarnings(ws []payments.WorkerHours) EarningsReport {
 		if w.Seconds < EarningsMinSeconds || w.Cents < 0 {
 			continue
 		}
-		rates = append(rates, roundDiv(w.Cents*3600, w.Seconds))
+		rates = append(rates, roundDiv(big.NewInt(0).Mul(big.NewInt(w.Cents), big.NewInt(3600)), w.Seconds))
 	}
 	rep.Workers = len(rates)
 	if len(rates) < EarningsMinWorkers {
@@ -65,11 +67,21 @@ func MedianHourlyEarnings(ws []payments.WorkerHours) EarningsReport {
 	n := len(rates)
 	m := rates[n/2]
 	if n%2 == 0 {
-		m = roundDiv(rates[n/2-1]+rates[n/2], 2)
+		m = roundDiv(big.NewInt(0).Add(big.NewInt(rates[n/2-1]), big.NewInt(rates[n/2])), 2)
 	}
 	rep.MedianHourlyCents = &m
 	return rep
 }
 
-// roundDiv is a/b rounded half up, for a >= 0 and b > 0.
-func roundDiv(a, b int64) int64 { return (2*a + b) / (2 * b) }
+// roundDiv is a/b rounded half up, for a >= 0 and b > 0, in exact arithmetic: a worker's
+// cents times 3600, or the sum of two rates, may be beyond int64 (amounts go up to
+// policy.MaxAmountCents each). A rate beyond int64 is the largest int64.
+func roundDiv(a *big.Int, b int64) int64 {
+	q := a.Lsh(a, 1)
+	q.Add(q, big.NewInt(b))
+	q.Quo(q, big.NewInt(2*b))
+	if !q.IsInt64() {
+		return math.MaxInt64
+	}
+	return q.Int64()
+}
