@@ -40,6 +40,8 @@ func TestDecide(t *testing.T) {
 	other := tally.Tally(in) // passes too, with other counts
 	failedTally := tally.Tally(tally.Input{Governance: rules, Voters: in.Voters, Ballots: map[int64]string{1: "no"}})
 	value := json.RawMessage(`{"platformFeeBasisPoints":200,"surgeToWorkersPercent":100}`)
+	reworded := passed
+	reworded.Reason, reworded.TurnoutPercent = "worded by another version of the platform", "100.0"
 	changedRules := rules
 	changedRules.QuorumPercent = 10
 	cases := []struct {
@@ -51,6 +53,8 @@ func TestDecide(t *testing.T) {
 		hasEntry bool
 	}{
 		{"agrees", tally.Closed{ID: 1, Field: "feeSplit", Value: value, Rules: rules, Result: passed}, passed, tally.ApplicationApplied, coopv1.ReasonChangesApplied, true},
+		// A platform of another version words its result otherwise: the same outcome.
+		{"stored wording differs", tally.Closed{ID: 10, Field: "feeSplit", Value: value, Rules: rules, Result: reworded}, passed, tally.ApplicationApplied, coopv1.ReasonChangesApplied, true},
 		{"stored counts differ", tally.Closed{ID: 2, Field: "feeSplit", Value: value, Rules: rules, Result: passed}, other, tally.ApplicationRefused, coopv1.ReasonTallyMismatch, false},
 		{"re-tally fails", tally.Closed{ID: 3, Field: "feeSplit", Value: value, Rules: rules, Result: failedTally}, failedTally, tally.ApplicationRefused, coopv1.ReasonTallyMismatch, false},
 		{"rules changed", tally.Closed{ID: 4, Field: "feeSplit", Value: value, Rules: changedRules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},

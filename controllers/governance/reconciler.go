@@ -340,7 +340,7 @@ func (r *Reconciler) writeBack(ctx context.Context, coop *coopv1.Cooperative, co
 // result, the rules it was voted under must be the co-op's, and the value must pass the
 // policy's rules. It returns an applied outcome (to be carried out) or why not.
 func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result) outcome {
-	if !retally.Passed || !reflect.DeepEqual(retally, p.Result) {
+	if !retally.Passed || !sameOutcome(retally, p.Result) {
 		msg := fmt.Sprintf("the operator's re-tally of the ballots does not give the recorded result (it gives: %s); nothing was applied", retally.Reason)
 		return outcome{state: tally.ApplicationRefused, message: msg, warning: true, event: msg,
 			cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonTallyMismatch,
@@ -369,6 +369,13 @@ func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result) outc
 			ClosedAt: closeTime(p)},
 		cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied,
 			Message: fmt.Sprintf("proposal %d applied: %s changed by a vote of the members", p.ID, p.Field)}}
+}
+
+// sameOutcome compares what decides a tally: the model, the outcome and every class's
+// counts. The reason and the percentages are their rendering, which a platform image of
+// another version than the operator's may word otherwise: that is no discrepancy.
+func sameOutcome(a, b tally.Result) bool {
+	return a.Model == b.Model && a.Passed == b.Passed && a.QuorumReached == b.QuorumReached && slices.Equal(a.Classes, b.Classes)
 }
 
 // rulesBefore are the co-op's governance rules before p: its spec's, or, for a change of
