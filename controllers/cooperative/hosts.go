@@ -27,6 +27,8 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -351,21 +353,28 @@ func servedByOther(ctx context.Context, c client.Reader, host, self string) (boo
 // servedOutsideCoops reports whether an Ingress that is not the operator's serves host
 // (a rule or a TLS entry naming it exactly): the hub's own services (its dashboards, its
 // sign-in), which the ingress controller would otherwise share with a co-op that names
-// their host. It lists every Ingress from the API server: this runs only when a co-op
-// names a new host. A wildcard host of the hub's is not matched: a hub may serve a
-// catch-all below the domain its co-ops' hosts are in.
+// their host. It lists, from the API server, the Ingresses without the operator's label
+// (the operator's: servedByOther and the co-ops' hosts decide): a hub of many co-ops
+// creating them at once has the API server filter its Ingresses (from its watch cache,
+// as it serves consistent lists) and send the hub's few, not every co-op's, once per
+// co-op. This runs only when a co-op names a new host. A wildcard host of the hub's is
+// not matched: a hub may serve a catch-all below the domain its co-ops' hosts are in.
 func servedOutsideCoops(ctx context.Context, c client.Reader, host string) (bool, error) {
 	if c == nil {
 		return false, nil
 	}
+	notOperators, err := labels.NewRequirement(coopv1.LabelManagedBy, selection.NotEquals, []string{coopv1.ManagedByValue})
+	if err != nil {
+		return false, err
+	}
 	var all networkingv1.IngressList
-	if err := c.List(ctx, &all); err != nil {
+	if err := c.List(ctx, &all, client.MatchingLabelsSelector{Selector: labels.NewSelector().Add(*notOperators)}); err != nil {
 		return false, fmt.Errorf("listing the cluster's Ingresses to check host %s: %w", host, err)
 	}
 	for i := range all.Items {
 		ing := &all.Items[i]
 		if ing.Labels[coopv1.LabelManagedBy] == coopv1.ManagedByValue {
-			continue // the operator's: servedByOther and the co-ops' hosts decide
+			continue // not asked for; a reader that ignores selectors (tests) may return it
 		}
 		for _, rule := range ing.Spec.Rules {
 			if strings.EqualFold(rule.Host, host) {
