@@ -80,6 +80,12 @@ type Allocation struct {
 	// storage in bytes: bound PersistentVolumeClaims and the shared-tier database.
 	// +optional
 	Storage resource.Quantity `json:"storage,omitempty,omitzero"`
+
+	// database in bytes: the part of storage that is the co-op's database on the shared
+	// tier, as last read. A restarted operator counts it while the shared cluster does not
+	// answer.
+	// +optional
+	Database resource.Quantity `json:"database,omitempty,omitzero"`
 }
 
 // PeriodUsage is the usage of one co-op in one billing period.

@@ -54,14 +54,17 @@ type Rates struct {
 	MilliCPU     int64
 	MemoryBytes  int64
 	StorageBytes int64
+	// DatabaseBytes is the part of StorageBytes that is the shared-tier database.
+	DatabaseBytes int64
 }
 
 // Allocation writes the rates for the API.
 func (r Rates) Allocation() coopv1.Allocation {
 	return coopv1.Allocation{
-		CPU:     *resource.NewMilliQuantity(r.MilliCPU, resource.DecimalSI),
-		Memory:  *resource.NewQuantity(r.MemoryBytes, resource.BinarySI),
-		Storage: *resource.NewQuantity(r.StorageBytes, resource.BinarySI),
+		CPU:      *resource.NewMilliQuantity(r.MilliCPU, resource.DecimalSI),
+		Memory:   *resource.NewQuantity(r.MemoryBytes, resource.BinarySI),
+		Storage:  *resource.NewQuantity(r.StorageBytes, resource.BinarySI),
+		Database: *resource.NewQuantity(r.DatabaseBytes, resource.BinarySI),
 	}
 }
 

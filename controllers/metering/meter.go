@@ -687,11 +687,11 @@ func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopS
 		case errors.Is(err, ErrDatabaseNotFound):
 			// Not created yet: a new co-op's database holds nothing.
 			logf.FromContext(ctx).Info("Database not found, counted no storage for it", "cooperative", coop.Name, "error", err.Error())
-		case coop.Status.Usage != nil && !coop.Status.Usage.LastSampleTime.IsZero():
+		case coop.Status.Usage != nil && !coop.Status.Usage.Allocation.Database.IsZero():
 			// No size read since the meter started (after a restart, say), but the co-op's
-			// last written sample counted its database in its storage: what that held beyond
-			// the namespace's claims now is the last size read, kept across the restart.
-			st.dbBytes, st.dbRead = max(0, coop.Status.Usage.Allocation.Storage.Value()-rates.StorageBytes), true
+			// last written sample recorded its database's size: the last size read, kept
+			// across the restart.
+			st.dbBytes, st.dbRead = coop.Status.Usage.Allocation.Database.Value(), true
 			logf.FromContext(ctx).Info("Database size unavailable, kept the last one written", "cooperative", coop.Name, "error", err.Error())
 		default:
 			// No size read, nor written: there is no last size to keep, and no storage is not
@@ -699,6 +699,7 @@ func (m *Meter) measure(ctx context.Context, coop *coopv1.Cooperative, st *coopS
 			return Rates{}, fmt.Errorf("reading the size of its database: %w", err)
 		}
 		rates.StorageBytes += st.dbBytes
+		rates.DatabaseBytes = st.dbBytes
 	}
 	return rates, nil
 }

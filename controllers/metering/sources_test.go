@@ -121,8 +121,8 @@ func TestMeteringSharedDatabaseAndUsage(t *testing.T) {
 
 // TestMeteringWaitsForAFirstDatabaseSize: a meter that has read no size of a shared-tier
 // co-op's database yet (it just started) and cannot read one now keeps the size the co-op's
-// last written sample counted (status.usage.allocation.storage, less the namespace's
-// claims), as it keeps the last size it read itself; the other co-ops are sampled too. A
+// last written sample recorded (status.usage.allocation.database), as it keeps the last
+// size it read itself; the other co-ops are sampled too. A
 // co-op with no written sample has no last size to keep: its sample waits, rather than
 // counting no storage, and the next one with a size covers it. A database that does not
 // exist yet (a new co-op's) holds nothing, and its co-op is sampled.
@@ -145,8 +145,9 @@ func TestMeteringWaitsForAFirstDatabaseSize(t *testing.T) {
 	clk.Step(time.Minute)
 	g.Expect(first.Pass(ctx)).To(Succeed())
 	g.Expect(first.Flush(ctx)).To(Succeed())
-	_, p := getPeriod(g, "koppa", "2027-11")
+	written, p := getPeriod(g, "koppa", "2027-11")
 	g.Expect(p.StorageByteSeconds).To(Equal(strconv.FormatInt(2*gi*60, 10)))
+	g.Expect(written.Status.Usage.Allocation.Database.Value()).To(Equal(2*gi), "the database's size, written apart")
 
 	// A new meter starts, and the shared cluster does not answer its first read: the size
 	// the last written sample counted is kept.
