@@ -424,14 +424,18 @@ func (r *Reconciler) applyChange(ctx context.Context, coop *coopv1.Cooperative, 
 		if err := SetSpecPart(next, p.Field, p.Value); err != nil {
 			return fail(err.Error()), nil
 		}
-		tmpl := &coopv1.PlatformTemplate{}
-		if err := r.Client.Get(ctx, client.ObjectKey{Name: next.TemplateName()}, tmpl); apierrors.IsNotFound(err) {
-			tmpl = nil
-		} else if err != nil {
-			return o, fmt.Errorf("reading PlatformTemplate %s: %w", next.TemplateName(), err)
-		}
-		if _, _, msg := coopv1.ResolveTemplate(next, tmpl); msg != "" {
-			return fail(msg), nil
+		// Only a change of template or version: one of the host alone is judged by the API
+		// server and the webhook, whatever becomes of the template meanwhile.
+		if next.TemplateName() != coop.TemplateName() || next.Spec.Platform.Version != coop.Spec.Platform.Version {
+			tmpl := &coopv1.PlatformTemplate{}
+			if err := r.Client.Get(ctx, client.ObjectKey{Name: next.TemplateName()}, tmpl); apierrors.IsNotFound(err) {
+				tmpl = nil
+			} else if err != nil {
+				return o, fmt.Errorf("reading PlatformTemplate %s: %w", next.TemplateName(), err)
+			}
+			if _, _, msg := coopv1.ResolveTemplate(next, tmpl); msg != "" {
+				return fail(msg), nil
+			}
 		}
 	}
 	if primary := coop.Spec.Federation.Primary; p.Field == policy.PartFederation && primary != "" {

@@ -23,8 +23,9 @@ func TestMedianHourlyEarnings(t *testing.T) {
 		{"odd: the middle rate", []payments.WorkerHours{wh(1, 3600, 2000), wh(2, 7200, 3000), wh(3, 5400, 4500)}, 3, i(2000)},
 		{"even: the mean of the middle two, half up", []payments.WorkerHours{wh(1, 3600, 1001), wh(2, 3600, 1002), wh(3, 3600, 5), wh(4, 3600, 9000)}, 4, i(1002)},
 		{"rates rounded half up to the cent", []payments.WorkerHours{wh(1, 7200, 1001), wh(2, 7200, 1001), wh(3, 7200, 1001)}, 3, i(501)},
-		// Earnings whose cents times 3600 is beyond int64: exact, not wrapped to a negative
-		// rate (2e15 cents over 1e9 seconds is 7,200,000 cents an hour).
+		// Earnings whose cents times 3600, doubled to round, is beyond int64: exact, not
+		// wrapped to a negative rate (2e15 cents over 1e9 seconds is 7,200,000 cents an
+		// hour).
 		{"earnings beyond int64 once times 3600", []payments.WorkerHours{wh(1, 1_000_000_000, 2_000_000_000_000_000), wh(2, 3600, 100), wh(3, 3600, 200)}, 3, i(200)},
 		{"the middle two summed beyond int64", []payments.WorkerHours{wh(1, 3600, math.MaxInt64-10), wh(2, 3600, math.MaxInt64-10), wh(3, 3600, 1), wh(4, 3600, math.MaxInt64-10)}, 4, i(math.MaxInt64 - 10)},
 	} {

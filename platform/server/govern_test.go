@@ -131,8 +131,6 @@ func TestGovernanceConsentAndQuorum(t *testing.T) {
 	}
 }
 
-// TestProposalValueValidated: the new value is checked against the CRD's rules before
-// anyone votes; a bad one is refused with the field named and nothing is written.
 // TestTheRulesAreGovernedWithAnyField: once any field is governed, the rules themselves
 // (governance) are too, as the webhook holds the co-op's admins to: members may propose
 // them without listing governance. With no governed field there is nothing to vote.
@@ -149,6 +147,8 @@ func TestTheRulesAreGovernedWithAnyField(t *testing.T) {
 	e.refused(400, "field", "no governed fields", "POST", "/v1/proposals", d.token, map[string]any{"title": "A higher quorum", "field": "governance", "value": rules})
 }
 
+// TestProposalValueValidated: the new value is checked against the CRD's rules before
+// anyone votes; a bad one is refused with the field named and nothing is written.
 func TestProposalValueValidated(t *testing.T) {
 	pol := mustPolicy(t, ridePolicy)
 	pol.Governance.GovernedFields = policy.GovernedParts
