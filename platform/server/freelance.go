@@ -106,6 +106,11 @@ func (s *Server) milestoneAction(r *http.Request, p principal, accept bool) (int
 			if m.State != "submitted" {
 				return nil, conflict("state", fmt.Sprintf("milestone %d is %s; the worker submits it first", n, m.State))
 			}
+			if p.admin {
+				if err := staffMayMove(pol, "amountCents", m.AmountCents, "accept milestones", "the client accepts it"); err != nil {
+					return nil, err
+				}
+			}
 			req := paymentRequest{WorkerID: *w.WorkerID, AmountCents: m.AmountCents, WorkID: &w.ID, PayerID: &w.CustomerID}
 			pay, _, err = s.recordPayment(r.Context(), tx, pol, workScope, fmt.Sprintf("work-%d-milestone-%d", w.ID, n), req)
 			if err != nil {

@@ -165,14 +165,8 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, badField("workerId", "must be a positive integer id")
 	}
 	if p.admin {
-		limit := pol.Payments.StaffLimitCents
-		if limit == 0 {
-			return 0, nil, &apiError{status: http.StatusForbidden, field: "amountCents",
-				message: "staff record no payments: the policy sets no payments.staffLimitCents"}
-		}
-		if req.AmountCents > limit {
-			return 0, nil, &apiError{status: http.StatusForbidden, field: "amountCents",
-				message: fmt.Sprintf("staff record payments of at most %d cents (the policy's payments.staffLimitCents)", limit)}
+		if err := staffMayMove(pol, "amountCents", req.AmountCents, "record payments", ""); err != nil {
+			return 0, nil, err
 		}
 		if in.WorkID == nil && in.WorkerID == nil {
 			return 0, nil, badField("workerId", "must be a positive integer id")
@@ -234,6 +228,27 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 	return http.StatusCreated, pay, nil
 }
 
+// staffMayMove is the one rule for the money staff (the admin token) move on their own:
+// a payment they record, work they complete for its worker, a milestone they accept for
+// its client, a payment they refund. Each moves at most the policy's
+// payments.staffLimitCents (none when the policy sets none); a larger one is the
+// members' to move (others says who). Moving nothing (work without a price) needs no
+// limit. It answers 403 naming field.
+func staffMayMove(pol *policy.Policy, field string, cents int64, what, others string) error {
+	limit := pol.Payments.StaffLimitCents
+	if cents <= 0 || (limit > 0 && cents <= limit) {
+		return nil
+	}
+	msg := fmt.Sprintf("staff %s of at most %d cents (the policy's payments.staffLimitCents); this one is %d cents", what, limit, cents)
+	if limit == 0 {
+		msg = fmt.Sprintf("staff %s of no amount: the policy sets no payments.staffLimitCents; this one is %d cents", what, cents)
+	}
+	if others != "" {
+		msg += ": " + others
+	}
+	return &apiError{status: http.StatusForbidden, field: field, message: msg}
+}
+
 // paymentForWork checks a payment for the work item id against the rule (see
 // createPayment) inside tx and fills in req's work, worker and payer. The work item stays
 // locked until tx ends, so that two payments cannot both fit the same remaining amount. A
@@ -292,23 +307,46 @@ func (s *Server) getPayment(r *http.Request, p principal) (int, any, error) {
 	return http.StatusOK, pay, nil
 }
 
-// refundPayment reverses every entry of the payment in a new transaction.
+// refundPayment reverses every entry of the payment in a new transaction. A refund takes
+// back what the payment gave its worker, so it is the worker's to give, whatever its
+// size; staff refund one of at most the policy's payments.staffLimitCents (staffMayMove).
+// Its payer asks its worker or staff (403); anyone else does not see the payment (404).
 func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := requireActiveMember(p); err != nil {
+		return 0, nil, err
+	}
+	pol, err := s.currentPolicy()
 	if err != nil {
 		return 0, nil, err
 	}
 	var pay Payment
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := payments.On(tx)
-		txID, refunded, err := q.LockForRefund(r.Context(), id)
+		locked, err := q.LockForRefund(r.Context(), id)
 		if err != nil {
 			return asNotFound(err, "payment")
 		}
-		if refunded != nil {
+		switch {
+		case p.admin:
+		case locked.WorkerID == p.memberID:
+		case locked.PayerID != nil && *locked.PayerID == p.memberID:
+			return forbidden("the worker this payment paid, or staff, refund it: ask them")
+		default:
+			return notFound("payment") // as getPayment: another member's payment does not exist for them
+		}
+		if locked.RefundTxID != nil {
 			return conflict("", "this payment has already been refunded")
 		}
-		es, err := q.Entries(r.Context(), txID)
+		if p.admin {
+			if err := staffMayMove(pol, "id", locked.GrossCents, "refund payments", "the worker it paid refunds a larger one"); err != nil {
+				return err
+			}
+		}
+		es, err := q.Entries(r.Context(), locked.TransactionID)
 		if err != nil {
 			return err
 		}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 // The tests of the platform service as a tenant-facing server (issue 10, item 7). Each is
@@ -985,4 +987,97 @@ func TestSecurity_DatabaseRefusalsClassified(t *testing.T) {
 			t.Errorf("%v: %+v, want %d %q retry %d", c.err, ae, c.status, c.field, c.retry)
 		}
 	}
+}
+
+// TestSecurity_StaffMoveMoneyOnlyWithinTheirLimit: the admin token moves at most the
+// policy's payments.staffLimitCents at a time, whichever way the money moves: work it
+// completes for its worker (staff could otherwise request work on a customer's behalf,
+// accept and complete it, and pay any amount), a milestone it accepts for its client, a
+// payment it refunds. The worker completes their own work and refunds a payment to them
+// whatever its size; its payer may not refund it, nor may another member. A refusal
+// writes nothing.
+func TestSecurity_StaffMoveMoneyOnlyWithinTheirLimit(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.Payments.StaffLimitCents = 5000
+	e := newEnv(t, pol)
+	c, other := e.customer("Rita Rider"), e.customer("Otto Other")
+	w := e.worker("Dan Driver")
+	requested := func(price int64) int64 {
+		t.Helper()
+		id := num(e.must(201, "POST", "/v1/work", adminToken, map[string]any{"customerId": c.id, "kind": "ride",
+			"details": map[string]string{"pickup": "Place Bellecour", "dropoff": "Part-Dieu"}, "priceCents": price})["id"])
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), adminToken, nil)
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), adminToken, nil)
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), adminToken, nil)
+		return id
+	}
+
+	// Completing work records its payment: staff complete it within their limit only.
+	big := requested(8000)
+	e.refused(403, "priceCents", "staff complete work of at most 5000 cents (the policy's payments.staffLimitCents); this one is 8000 cents: its worker completes it",
+		"POST", fmt.Sprintf("/v1/work/%d/complete", big), adminToken, nil)
+	bigPay := num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", big), w.token, nil)["paymentId"])
+	small := requested(5000)
+	smallPay := num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", small), adminToken, nil)["paymentId"])
+
+	// A refund takes back what the worker was paid: theirs to give, staff's within the limit.
+	refund := func(id int64) string { return fmt.Sprintf("/v1/payments/%d/refund", id) }
+	e.refused(403, "id", "staff refund payments of at most 5000 cents (the policy's payments.staffLimitCents); this one is 8000 cents: the worker it paid refunds a larger one",
+		"POST", refund(bigPay), adminToken, nil)
+	e.refused(403, "", "the worker this payment paid, or staff, refund it", "POST", refund(bigPay), c.token, nil)
+	e.refused(404, "", "payment", "POST", refund(bigPay), other.token, nil)
+	if r := e.must(200, "POST", refund(bigPay), w.token, nil); r["refunded"] != true {
+		t.Fatalf("the worker's refund: %v", r)
+	}
+	e.refused(409, "", "already been refunded", "POST", refund(bigPay), w.token, nil)
+	e.must(200, "POST", refund(smallPay), adminToken, nil)
+	if b := e.balance(fmt.Sprintf("member:%d", w.id)); b != 0 {
+		t.Fatalf("the worker's balance after both refunds: %d", b)
+	}
+	e.assertBalanced()
+
+	// A policy without the limit: staff complete no paid work and refund nothing.
+	pol2 := mustPolicy(t, ridePolicy)
+	pol2.Payments.StaffLimitCents = 0
+	e2 := newEnv(t, pol2)
+	c2, w2 := e2.customer("Rita Rider"), e2.worker("Dan Driver")
+	id := num(e2.must(201, "POST", "/v1/work", c2.token, ride(100, 0))["id"])
+	e2.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c2.token, nil)
+	e2.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w2.token, nil)
+	e2.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), adminToken, nil)
+	e2.refused(403, "priceCents", "staff complete work of no amount: the policy sets no payments.staffLimitCents; this one is 100 cents",
+		"POST", fmt.Sprintf("/v1/work/%d/complete", id), adminToken, nil)
+	pay := num(e2.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w2.token, nil)["paymentId"])
+	e2.refused(403, "id", "staff refund payments of no amount: the policy sets no payments.staffLimitCents", "POST", fmt.Sprintf("/v1/payments/%d/refund", pay), adminToken, nil)
+	e2.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", pay), w2.token, nil)
+	e2.assertBalanced()
+}
+
+// TestSecurity_StaffAcceptMilestonesWithinTheirLimit: accepting a milestone pays it, so
+// staff accept one for its client only within payments.staffLimitCents; the client
+// accepts a larger one. The refusal writes nothing.
+func TestSecurity_StaffAcceptMilestonesWithinTheirLimit(t *testing.T) {
+	pol := verticalPolicy(t, "freelance")
+	pol.Fares = &policy.Fares{FloorCents: 10000}
+	pol.Payments.StaffLimitCents = 40000
+	e := newEnv(t, pol)
+	client := e.member("Cia Client", []string{"customer"}, "")
+	dev := e.member("Dev Freelancer", []string{"worker"}, "", "gig")
+	e.setAvailable(dev, true)
+	id := num(e.must(201, "POST", "/v1/work", client.token, map[string]any{"kind": "gig", "priceCents": 90000,
+		"details":    map[string]string{"title": "Website", "description": "A co-op's website"},
+		"milestones": []map[string]any{{"title": "Design", "amountCents": 30000}, {"title": "Build", "amountCents": 60000}}})["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), client.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), dev.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), dev.token, nil)
+	for n := 1; n <= 2; n++ {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/%d/submit", id, n), dev.token, nil)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/1/accept", id), adminToken, nil)
+	e.refused(403, "amountCents", "staff accept milestones of at most 40000 cents (the policy's payments.staffLimitCents); this one is 60000 cents: the client accepts it",
+		"POST", fmt.Sprintf("/v1/work/%d/milestones/2/accept", id), adminToken, nil)
+	if got := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/2/accept", id), client.token, nil); got["state"] != "completed" {
+		t.Fatalf("after the client accepted the last milestone: %v", got)
+	}
+	e.assertBalanced()
 }

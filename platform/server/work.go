@@ -427,7 +427,9 @@ func (s *Server) startWork(r *http.Request, p principal) (int, any, error) {
 }
 
 // completeWork finishes the work and records its payment (price and surge agreed at
-// request time) under the idempotency key "work-<id>".
+// request time) under the idempotency key "work-<id>". Staff complete it for its worker
+// only when that payment is within their limit (staffMayMove): otherwise staff alone
+// could request work on a customer's behalf, accept and complete it, and pay any amount.
 func (s *Server) completeWork(r *http.Request, p principal) (int, any, error) {
 	pol, err := s.currentPolicy()
 	if err != nil {
@@ -435,6 +437,11 @@ func (s *Server) completeWork(r *http.Request, p principal) (int, any, error) {
 	}
 	var pay *Payment
 	status, body, err := s.workerAction(r, p, stInProgress, stCompleted, func(ctx context.Context, tx pgx.Tx, w *Work) error {
+		if p.admin {
+			if err := staffMayMove(pol, "priceCents", w.PriceCents, "complete work", "its worker completes it"); err != nil {
+				return err
+			}
+		}
 		if ms, err := hasMilestones(ctx, tx, w.ID); err != nil || ms {
 			if err == nil {
 				err = conflict("milestones", "a project paid by milestones completes when its client accepts the last one")

@@ -223,11 +223,10 @@ func (s Store) Get(ctx context.Context, id int64) (Payment, error) {
 	return p, store.NotFound(err)
 }
 
-// LockForRefund locks a payment and returns its ledger transaction and its refund's
-// (nil when not refunded).
-func (s Store) LockForRefund(ctx context.Context, id int64) (txID int64, refundTx *int64, err error) {
-	err = s.db.QueryRow(ctx, `SELECT tx_id, refund_tx_id FROM payments WHERE id = $1 FOR UPDATE`, id).Scan(&txID, &refundTx)
-	return txID, refundTx, store.NotFound(err)
+// LockForRefund locks a payment and reads it (its RefundTxID is nil when not refunded).
+func (s Store) LockForRefund(ctx context.Context, id int64) (Payment, error) {
+	p, _, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+`, request_hash FROM payments WHERE id = $1 FOR UPDATE`, id))
+	return p, store.NotFound(err)
 }
 
 // Entries reads the entries of a ledger transaction.
