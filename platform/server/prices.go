@@ -142,8 +142,16 @@ func (s *Server) priceWork(ctx context.Context, in *workInput) (*pricing.Breakdo
 		return nil, err
 	}
 	f, _, err := s.fareRule(ctx, s.pool)
-	if err != nil || f == nil {
+	if err != nil {
 		return nil, err
+	}
+	if f == nil {
+		// Surge carries no platform fee and no fund share (ledger.Compute): a surge the
+		// requester typed would let any request leave the co-op's voted fee out.
+		if in.SurgeCents != nil && *in.SurgeCents != 0 {
+			return nil, badField("surgeCents", "must be 0: only a fare rule's surge windows set a surge, and the co-op has no fare rule")
+		}
+		return nil, nil
 	}
 	if in.SurgeCents != nil {
 		return nil, badField("surgeCents", "is set by the co-op's fare rule (its surge windows), not by the request")

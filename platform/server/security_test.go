@@ -1081,3 +1081,56 @@ func TestSecurity_StaffAcceptMilestonesWithinTheirLimit(t *testing.T) {
 	}
 	e.assertBalanced()
 }
+
+// TestSecurity_WorkerWhoseOfferEndedNoLongerReadsTheWork: a worker reads a work item (its
+// details: addresses, notes) while they hold a standing offer of it or took it; one who
+// declined it, whose offer expired, or whose offer was withdrawn gets 404, as anyone else.
+func TestSecurity_WorkerWhoseOfferEndedNoLongerReadsTheWork(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.Work = policy.WorkRules{OfferTimeoutSeconds: 60}
+	e := newEnv(t, pol)
+	c := e.customer("Rita Rider")
+	w1, w2, w3 := e.worker("Dan Driver"), e.worker("Eve Driver"), e.worker("Fay Driver")
+	read := func(w who, id int64, want int) {
+		t.Helper()
+		if r := e.call("GET", fmt.Sprintf("/v1/work/%d", id), w.token, nil); r.status != want {
+			t.Fatalf("member %d reads work %d: %d, want %d: %s", w.id, id, r.status, want, r.body)
+		}
+	}
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1500, 0))["id"])
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != w1.id {
+		t.Fatalf("offer %v", o)
+	}
+	read(w1, id, 200)
+	read(w2, id, 404)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), w1.token, nil)
+	read(w1, id, 404)
+	read(w2, id, 200) // offered next
+	e.clock.Step(time.Minute)
+	e.closerTick()
+	read(w2, id, 404) // expired, and moved on to w3
+	read(w3, id, 200)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+	read(w3, id, 404) // withdrawn with the cancel
+	read(w1, id, 404)
+	if r := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil); r["state"] != "cancelled" {
+		t.Fatalf("the customer reads %v", r)
+	}
+}
+
+// TestSecurity_NoTypedSurgeWithoutAFareRule: surge carries no platform fee and no fund
+// share, so without a fare rule (whose surge windows alone set a surge) a request that
+// types one is refused, by a customer or staff on their behalf, and nothing is written: a
+// ride typed as 2000 cents of which 2000 surge paid the co-op nothing.
+func TestSecurity_NoTypedSurgeWithoutAFareRule(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	e.worker("Dan Driver")
+	e.refused(400, "surgeCents", "must be 0: only a fare rule's surge windows set a surge", "POST", "/v1/work", c.token, ride(2000, 2000))
+	staff := ride(2000, 1)
+	staff["customerId"] = c.id
+	e.refused(400, "surgeCents", "must be 0", "POST", "/v1/work", adminToken, staff)
+	if w := e.must(201, "POST", "/v1/work", c.token, ride(2000, 0)); num(w["surgeCents"]) != 0 || num(w["priceCents"]) != 2000 {
+		t.Fatalf("work %v", w)
+	}
+}

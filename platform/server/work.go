@@ -282,8 +282,9 @@ func actor(p principal) *int64 {
 	return &id
 }
 
-// visible is who sees a work item: its customer, its worker, anyone offered it, and staff;
-// to anyone else it does not exist.
+// visible is who sees a work item: its customer, its worker, a worker holding a standing
+// offer of it (not one who declined it or whose offer expired or was withdrawn), and
+// staff; to anyone else it does not exist.
 func visible(p principal, w *Work, offered bool) bool {
 	return p.admin || offered || w.CustomerID == p.memberID || (w.WorkerID != nil && *w.WorkerID == p.memberID)
 }
@@ -492,17 +493,21 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 				return nil, illegal(w.State, stCancelled)
 			}
 		}
+		worker := w.WorkerID
 		if w.State == stOffered {
 			if err := work.On(tx).WithdrawOffers(r.Context(), w.ID); err != nil {
 				return nil, err
 			}
+			// Nobody took the work: the worker it was offered to is not its worker, and
+			// reads it no more (visible).
+			worker = nil
 		}
 		if legal(w.State, stCancelled) {
 			if err := releaseOrder(r.Context(), tx, w); err != nil {
 				return nil, err
 			}
 		}
-		if err := setState(r.Context(), tx, w, stCancelled, w.WorkerID, p, in.Reason); err != nil {
+		if err := setState(r.Context(), tx, w, stCancelled, worker, p, in.Reason); err != nil {
 			return nil, err
 		}
 		return *w, nil

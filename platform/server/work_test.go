@@ -15,7 +15,7 @@ func TestWorkLifecycleAndPayment(t *testing.T) {
 	c := e.customer("Rita Rider")
 	w1, w2, w3 := e.worker("Dan Driver"), e.worker("Eve Driver"), e.worker("Fay Driver")
 
-	work := e.must(201, "POST", "/v1/work", c.token, ride(1999, 500))
+	work := e.must(201, "POST", "/v1/work", c.token, ride(1999, 0))
 	id := num(work["id"])
 	if work["state"] != "requested" {
 		t.Fatalf("state %v", work["state"])
@@ -45,20 +45,20 @@ func TestWorkLifecycleAndPayment(t *testing.T) {
 	e.must(409, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w2.token, nil)
 	e.must(409, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
 
-	// The payment: gross 1999 of which 500 surge; fee on 1499 at 3% = 44 (44.97 down),
-	// hardship 14, reserve 7, operating 23; worker 1499-44+500 = 1955.
+	// The payment: gross 1999; fee at 3% = 59 (59.97 down), hardship 1% = 19, reserve
+	// 0.5% = 9, operating 31; worker 1999-59 = 1940.
 	pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), w2.token, nil)
 	e.must(404, "GET", fmt.Sprintf("/v1/payments/%d", num(done["paymentId"])), w3.token, nil)
 	split := pay["split"].(map[string]any)
-	if num(split["platformFeeCents"]) != 44 || num(split["operatingCents"]) != 23 || num(split["workerCents"]) != 1955 {
+	if num(split["platformFeeCents"]) != 59 || num(split["operatingCents"]) != 31 || num(split["workerCents"]) != 1940 {
 		t.Fatalf("split %v", split)
 	}
-	if e.balance("member:"+fmt.Sprint(w2.id)) != 1955 || e.balance("fund:hardship") != 14 || e.balance("fund:reserve") != 7 {
+	if e.balance("member:"+fmt.Sprint(w2.id)) != 1940 || e.balance("fund:hardship") != 19 || e.balance("fund:reserve") != 9 {
 		t.Fatal("ledger balances")
 	}
 	e.assertBalanced()
 	earn := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/earnings", w2.id), w2.token, nil)
-	if num(earn["earnedCents"]) != 1955 {
+	if num(earn["earnedCents"]) != 1940 {
 		t.Fatalf("earnings %v", earn)
 	}
 	funds := e.must(200, "GET", "/v1/reports/funds", w1.token, nil)

@@ -573,6 +573,11 @@ func TestExpiredOfferOnThePages(t *testing.T) {
 	if p.status != http.StatusOK || !strings.Contains(p.body, `id="offer-expired"`) || strings.Contains(p.body, fmt.Sprintf(`action="/app/work/%d/accept"`, work)) {
 		t.Fatalf("the work's page for Ana: %d, says expired: %v", p.status, strings.Contains(p.body, `id="offer-expired"`))
 	}
+	// The offer ended: the work is not Ana's to read any more (the API answers her 404),
+	// and the page shows nothing of it (its customer's addresses).
+	if strings.Contains(p.body, "Bellecour") || strings.Contains(p.body, "Part-Dieu") {
+		t.Fatalf("the work's page for Ana shows the work's details after her offer expired: %.600s", p.body)
+	}
 	bs := c.session(t)
 	bs.signIn(c.code(bea))
 	if p := bs.do("GET", "/app/home", nil); !strings.Contains(p.body, acceptID) {

@@ -287,7 +287,10 @@ type workData struct {
 	Offered bool
 	// OfferExpired: the member's latest offer of this work is past its time.
 	OfferExpired bool
-	PayKey       string
+	// Ended: the member's offer of this work expired, and the work is not theirs to read
+	// any more (the API answers 404): the page says so and shows nothing of the work.
+	Ended  bool
+	PayKey string
 }
 
 // offerFeed is the API's page of a worker's standing offers (GET /v1/members/{id}/offers),
@@ -336,7 +339,31 @@ func (a *App) showWork(q *req, status int, errs, form map[string]string) {
 		return
 	}
 	var d workData
-	if !a.get(q, fmt.Sprintf("/v1/work/%d", id), &d.W) {
+	path := fmt.Sprintf("/v1/work/%d", id)
+	st, body := a.call(q, http.MethodGet, path, nil, nil)
+	switch {
+	case st == http.StatusNotFound && q.member.Has("worker"):
+		// A worker following a link to work whose offer to them expired learns that, not
+		// only "not found"; nothing of the work is shown.
+		ost, err := a.cfg.Backend.OfferStatus(q.r.Context(), q.member.ID, id)
+		if err != nil {
+			a.unavailable(q, "reading an offer failed", err)
+			return
+		}
+		if ost != "expired" {
+			a.failAPI(q, st, body)
+			return
+		}
+		d.W.ID, d.Ended, d.OfferExpired = id, true, true
+		a.render(q, status, "work", "work.title", page{Data: d, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "home"})
+		return
+	case st != http.StatusOK:
+		a.failAPI(q, st, body)
+		return
+	}
+	if err := json.Unmarshal(body, &d.W); err != nil {
+		a.log.Error("decoding an API answer failed", "path", path, "error", err)
+		a.fail(q, http.StatusInternalServerError, "error.generic")
 		return
 	}
 	d.IsWorker = d.W.WorkerID != nil && *d.W.WorkerID == q.member.ID

@@ -117,14 +117,15 @@ func (s Store) RecordHistory(ctx context.Context, workID int64, from, to string,
 	return err
 }
 
-// GetFor reads a work item with its first payment's id, whether member was ever offered
-// it, and whether an open offer of it is due at now, past its time and not moved on yet
+// GetFor reads a work item with its first payment's id, whether member holds a standing
+// offer of it (one they declined, that expired or was withdrawn no longer counts: the
+// work's details are not theirs to read any more), and whether an open offer of it is due at now, past its time and not moved on yet
 // (store.ErrNotFound when there is no such item).
 func (s Store) GetFor(ctx context.Context, id, member int64, now time.Time) (w Work, offered, due bool, err error) {
 	var payment *int64
 	w, err = scan(s.db.QueryRow(ctx, `SELECT `+cols+`,
 			(SELECT py.id FROM payments py WHERE py.work_id = work_items.id ORDER BY py.id LIMIT 1),
-			EXISTS (SELECT 1 FROM offers o WHERE o.work_id = work_items.id AND o.worker_id = $2),
+			EXISTS (SELECT 1 FROM offers o WHERE o.work_id = work_items.id AND o.worker_id = $2 AND o.status = 'offered'),
 			EXISTS (SELECT 1 FROM offers o WHERE o.work_id = work_items.id AND o.status = 'offered' AND o.expires_at <= $3)
 		FROM work_items WHERE id = $1`, id, member, now), &payment, &offered, &due)
 	w.PaymentID = payment
