@@ -126,11 +126,29 @@ func (s *Server) createQuote(r *http.Request, p principal) (int, any, error) {
 	if slices.Contains(workerPriced, s.vertical()) {
 		return 0, nil, conflict("", "in this co-op workers set their own price, at or above the voted floor (fares.floorCents)")
 	}
+	if in.DurationMinutes == nil && everyKindScheduled(s.vertical()) {
+		// A booking that says nothing of its length reserves the default slot and is
+		// priced for it (priceWork): so is its quote, or the quote would not be its price.
+		m := int64(defaultSlotMinutes)
+		in.DurationMinutes = &m
+	}
 	b, source, err := s.quote(r.Context(), in)
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, map[string]any{"priceCents": b.PriceCents, "surgeCents": b.SurgeCents, "breakdown": b, "rule": source}, nil
+}
+
+// everyKindScheduled says whether every kind of work of vertical is booked for a slot
+// (care): a quote, which names no kind, is then priced as a booking.
+func everyKindScheduled(vertical string) bool {
+	kinds := kindsFor(vertical)
+	for k := range kinds {
+		if !scheduled(vertical, &workInput{Kind: k}) {
+			return false
+		}
+	}
+	return len(kinds) > 0
 }
 
 // priceWork sets a request's price by the rule in force: computed from the fare rule

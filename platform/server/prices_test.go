@@ -191,6 +191,16 @@ func TestScheduledWorkPricedForItsSlot(t *testing.T) {
 		{"the measure, over the details", map[string]string{"durationMinutes": "1440"}, new(int64(90)), 90, 3750},
 	} {
 		w := e.must(201, "POST", "/v1/work", c.token, booking(tc.details, tc.measure))
+		if tc.details == nil {
+			// The quote of the same request (it has no details) is its price.
+			q := map[string]any{}
+			if tc.measure != nil {
+				q["durationMinutes"] = *tc.measure
+			}
+			if got := num(e.must(200, "POST", "/v1/quotes", c.token, q)["priceCents"]); got != tc.price {
+				t.Errorf("%s: quoted %d cents, want the request's %d", tc.name, got, tc.price)
+			}
+		}
 		starts, _ := time.Parse(time.RFC3339, w["startsAt"].(string))
 		ends, _ := time.Parse(time.RFC3339, w["endsAt"].(string))
 		if got := int64(ends.Sub(starts) / time.Minute); got != tc.minutes || num(w["priceCents"]) != tc.price {
