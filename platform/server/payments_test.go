@@ -276,6 +276,50 @@ func TestLedgerDatabaseGuards(t *testing.T) {
 	e.assertBalanced()
 }
 
+// TestPaymentsDatabaseGuards: the database refuses, to the tables' owner too, deleting or
+// truncating a payment, changing what it says, and refunding it twice; a refund and an
+// erasure still change what they change (the API's refund below, and an erasure of the
+// payer in TestSecurity_ServingRoleCannotRewriteLedger).
+func TestPaymentsDatabaseGuards(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	ctx := context.Background()
+	w, c := e.worker("Dan Driver"), e.customer("Rita Rider")
+	id := num(e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 1000, "payerId": c.id}, "Idempotency-Key", "g1")["id"])
+	before := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", id), adminToken, nil)
+	for _, stmt := range []string{
+		`UPDATE payments SET gross_cents = 1`,
+		`UPDATE payments SET worker_id = payer_id`,
+		`UPDATE payments SET payer_id = NULL`,
+		`UPDATE payments SET split = '{}'`,
+		`UPDATE payments SET tx_id = tx_id + 0, created_at = created_at - interval '1 day'`,
+		`DELETE FROM payments`,
+		`TRUNCATE payments`,
+		`TRUNCATE payments CASCADE`,
+	} {
+		_, err := e.owner.Exec(ctx, stmt)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23001" || (!strings.HasPrefix(pe.Message, "the ledger is append-only: TRUNCATE ") && !strings.HasPrefix(pe.Message, "payments are append-only: ")) {
+			t.Errorf("%s as the owner: %v, want the append-only refusal", stmt, err)
+		}
+	}
+	// What an erasure changes, the owner may change.
+	if _, err := e.owner.Exec(ctx, `UPDATE payments SET idempotency_scope = 'erased:' || idempotency_scope, idempotency_key = 'erased-' || id`); err != nil {
+		t.Fatalf("replacing an idempotency key: %v", err)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", id), adminToken, nil)
+	_, err := e.owner.Exec(ctx, `UPDATE payments SET refund_tx_id = tx_id`)
+	if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Message != "payments are append-only: a payment is refunded once" {
+		t.Errorf("refunding again: %v, want the append-only refusal", err)
+	}
+	after := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", id), adminToken, nil)
+	for _, k := range []string{"grossCents", "workerId", "payerId", "split", "transactionId", "createdAt"} {
+		if fmt.Sprint(after[k]) != fmt.Sprint(before[k]) {
+			t.Errorf("%s: %v, was %v", k, after[k], before[k])
+		}
+	}
+	e.assertBalanced()
+}
+
 // TestLedgerTruncateRefused: TRUNCATE fires no row trigger, so the ledger refuses it
 // with a statement trigger, also when it cascades from the ledger's transactions; the
 // entries stay. Tried as the owner: the serving role has no TRUNCATE at all.
