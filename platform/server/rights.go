@@ -29,7 +29,8 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 // it is free text). Addresses and notes in their work and the words they wrote (the
 // reasons they gave, the idempotency keys of their payments, also staff's for payments
 // on their behalf, the title and body of their proposals) are wiped; tokens, blocks and
-// delegations go.
+// delegations go. Staff erase only a deactivated member's data (erasure cannot be undone);
+// an active member erases their own. The member stays on the roll of votes still open.
 func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 	id, err := selfOrAdminPath(r, p)
 	if err != nil {
@@ -43,12 +44,18 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 		if err := lockOffersTo(r.Context(), tx, id); err != nil {
 			return err
 		}
-		erased, busy, err := q.LockForErasure(r.Context(), id)
+		erased, active, busy, err := q.LockForErasure(r.Context(), id)
 		if err != nil {
 			return asNotFound(err, "member")
 		}
 		if erased {
 			return conflict("", "the member's data has already been erased")
+		}
+		if active && p.admin {
+			// Erasure cannot be undone: an active member asks for it themselves; staff
+			// erase the data of a member who left (deactivated, which the audit records)
+			// for them.
+			return conflict("", "an active member erases their own data; staff erase a member's data for them once they are deactivated (PATCH with \"active\": false)")
 		}
 		if busy {
 			return conflict("", "the member has work under way; finish or cancel it first")

@@ -137,7 +137,7 @@ func TestSecurity_ServingRoleCannotRewriteLedger(t *testing.T) {
 	work, _ := e.completedRide(c, 1000)
 	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": work, "amountCents": 100}, "Idempotency-Key", "tip")["id"])
 	e.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", tip), adminToken, nil)
-	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), adminToken, nil)
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
 	// A restart migrates and grants again.
 	if err := e.s.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -1132,5 +1132,36 @@ func TestSecurity_NoTypedSurgeWithoutAFareRule(t *testing.T) {
 	e.refused(400, "surgeCents", "must be 0", "POST", "/v1/work", adminToken, staff)
 	if w := e.must(201, "POST", "/v1/work", c.token, ride(2000, 0)); num(w["surgeCents"]) != 0 || num(w["priceCents"]) != 2000 {
 		t.Fatalf("work %v", w)
+	}
+}
+
+// TestSecurity_ErasureKeepsTheRollOfAnOpenVote: the roll of a vote is fixed when it opens.
+// Erasing a member while it is open leaves their cast ballot counting and the roll as it
+// was (a tie stays a tie); staff erase a member's data only once the member is
+// deactivated (an active member erases their own), and the refusal writes nothing.
+func TestSecurity_ErasureKeepsTheRollOfAnOpenVote(t *testing.T) {
+	e := newEnv(t, withModel(t, policy.OneMemberOneVote, 50, 50))
+	ws := e.workers(4)
+	pid := num(e.must(201, "POST", "/v1/proposals", ws[0].token, map[string]any{"title": "Open a night shift"})["id"])
+	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", pid), ws[0].token, map[string]any{"choice": "yes"})
+	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", pid), ws[1].token, map[string]any{"choice": "no"})
+	count := func() (electorate, yes, no int64) {
+		t.Helper()
+		view := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", pid), ws[2].token, nil)
+		for _, c := range view["currentTally"].(map[string]any)["classes"].([]any) {
+			yes += num(c.(map[string]any)["yes"])
+			no += num(c.(map[string]any)["no"])
+		}
+		return num(view["proposal"].(map[string]any)["electorate"]), yes, no
+	}
+	if el, yes, no := count(); el != 4 || yes != 1 || no != 1 {
+		t.Fatalf("before: electorate %d, %d yes, %d no", el, yes, no)
+	}
+	e.refused(409, "", "an active member erases their own data", "DELETE", fmt.Sprintf("/v1/members/%d", ws[0].id), adminToken, nil)
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", ws[0].id), adminToken, map[string]any{"active": false})
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", ws[0].id), adminToken, nil)
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", ws[3].id), ws[3].token, nil) // had not voted
+	if el, yes, no := count(); el != 4 || yes != 1 || no != 1 {
+		t.Fatalf("after two erasures: electorate %d, %d yes, %d no; want the roll of 4 with 1 yes and 1 no", el, yes, no)
 	}
 }

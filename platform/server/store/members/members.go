@@ -332,18 +332,18 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 	return doc, store.NotFound(err)
 }
 
-// LockForErasure locks a member's row and reports whether their data is already erased
-// and whether they have work under way: work they requested that is offered, accepted or
-// started, or work they accepted or started (an offer to them is not: the handler
-// withdraws it) (store.ErrNotFound when there is no such member).
-func (s Store) LockForErasure(ctx context.Context, id int64) (erased, busy bool, err error) {
-	err = s.db.QueryRow(ctx, `SELECT erased_at IS NOT NULL FROM members WHERE id = $1 FOR UPDATE`, id).Scan(&erased)
+// LockForErasure locks a member's row and reports whether their data is already erased,
+// whether they are active, and whether they have work under way: work they requested
+// that is offered, accepted or started, or work they accepted or started (an offer to
+// them is not: the handler withdraws it) (store.ErrNotFound when there is no such member).
+func (s Store) LockForErasure(ctx context.Context, id int64) (erased, active, busy bool, err error) {
+	err = s.db.QueryRow(ctx, `SELECT erased_at IS NOT NULL, active FROM members WHERE id = $1 FOR UPDATE`, id).Scan(&erased, &active)
 	if err != nil {
-		return false, false, store.NotFound(err)
+		return false, false, false, store.NotFound(err)
 	}
 	err = s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM work_items
 		WHERE (customer_id = $1 AND state IN ('offered', 'accepted', 'in_progress')) OR (worker_id = $1 AND state IN ('accepted', 'in_progress')))`, id).Scan(&busy)
-	return erased, busy, err
+	return erased, active, busy, err
 }
 
 // Erase removes a member's personal data. The member row stays, anonymised, so the
