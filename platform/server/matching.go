@@ -555,7 +555,7 @@ func (s *Server) changeOffer(r *http.Request, p principal, noWorker func(w *Work
 	if err != nil {
 		return 0, nil, err
 	}
-	if _, err := s.readVisible(r.Context(), p, id); err != nil && !isNotFound(err) {
+	if _, err := s.readVisible(r.Context(), p, id, true); err != nil && !isNotFound(err) {
 		return 0, nil, err
 	}
 	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {

@@ -360,7 +360,11 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 		if err != nil {
 			return err
 		}
-		pay, err = q.MarkRefunded(r.Context(), id, rid)
+		by := payments.RefundedByWorker
+		if p.admin {
+			by = payments.RefundedByStaff
+		}
+		pay, err = q.MarkRefunded(r.Context(), id, rid, by)
 		return err
 	})
 	if err != nil {

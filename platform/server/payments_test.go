@@ -307,9 +307,15 @@ func TestPaymentsDatabaseGuards(t *testing.T) {
 		t.Fatalf("replacing an idempotency key: %v", err)
 	}
 	e.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", id), adminToken, nil)
-	_, err := e.owner.Exec(ctx, `UPDATE payments SET refund_tx_id = tx_id`)
-	if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Message != "payments are append-only: a payment is refunded once" {
-		t.Errorf("refunding again: %v, want the append-only refusal", err)
+	for _, stmt := range []string{`UPDATE payments SET refund_tx_id = tx_id`, `UPDATE payments SET refunded_by = 'worker'`} {
+		_, err := e.owner.Exec(ctx, stmt)
+		if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Message != "payments are append-only: a payment is refunded once" {
+			t.Errorf("%s after the refund: %v, want the append-only refusal", stmt, err)
+		}
+	}
+	if _, err := e.owner.Exec(ctx, `INSERT INTO payments (idempotency_key, idempotency_scope, request_hash, worker_id, gross_cents, surge_cents, split, tx_id, refunded_by)
+		SELECT 'x', 'x', request_hash, worker_id, gross_cents, surge_cents, split, tx_id, 'staff' FROM payments`); err == nil {
+		t.Error("a payment said who refunded it without a refund")
 	}
 	after := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", id), adminToken, nil)
 	for _, k := range []string{"grossCents", "workerId", "payerId", "split", "transactionId", "createdAt"} {

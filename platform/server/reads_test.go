@@ -209,8 +209,8 @@ func TestSecurity_EarningsOnlyToTheMemberAndStaff(t *testing.T) {
 	tr := newTransparency(t)
 	path := fmt.Sprintf("/v1/members/%d/earnings", tr.worker.id)
 	want := tr.e.must(200, "GET", path, adminToken, nil)
-	// 1999 of which 500 surge: the worker gets 1955; of the 300 tip, 291.
-	if num(want["earnedCents"]) != 1955+291 || len(want["entries"].([]any)) != 2 {
+	// 1999 at a 3% fee: the worker gets 1940; of the 300 tip, 291.
+	if num(want["earnedCents"]) != 1940+291 || len(want["entries"].([]any)) != 2 {
 		t.Fatalf("earnings %v", want)
 	}
 	for _, r := range tr.readers {

@@ -1026,11 +1026,16 @@ func TestSecurity_StaffMoveMoneyOnlyWithinTheirLimit(t *testing.T) {
 		"POST", refund(bigPay), adminToken, nil)
 	e.refused(403, "", "the worker this payment paid, or staff, refund it", "POST", refund(bigPay), c.token, nil)
 	e.refused(404, "", "payment", "POST", refund(bigPay), other.token, nil)
-	if r := e.must(200, "POST", refund(bigPay), w.token, nil); r["refunded"] != true {
+	if r := e.must(200, "POST", refund(bigPay), w.token, nil); r["refunded"] != true || r["refundedBy"] != "worker" {
 		t.Fatalf("the worker's refund: %v", r)
 	}
 	e.refused(409, "", "already been refunded", "POST", refund(bigPay), w.token, nil)
-	e.must(200, "POST", refund(smallPay), adminToken, nil)
+	if r := e.must(200, "POST", refund(smallPay), adminToken, nil); r["refundedBy"] != "staff" {
+		t.Fatalf("staff's refund: %v", r)
+	}
+	if r := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", bigPay), c.token, nil); r["refundedBy"] != "worker" {
+		t.Fatalf("the payer reads the worker's refund as %v", r)
+	}
 	if b := e.balance(fmt.Sprintf("member:%d", w.id)); b != 0 {
 		t.Fatalf("the worker's balance after both refunds: %d", b)
 	}
@@ -1107,7 +1112,10 @@ func TestSecurity_WorkerWhoseOfferEndedNoLongerReadsTheWork(t *testing.T) {
 	read(w1, id, 404)
 	read(w2, id, 200) // offered next
 	e.clock.Step(time.Minute)
-	e.closerTick()
+	read(w2, id, 404) // past its time, before anything moved it on
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), adminToken, nil); num(got["workerId"]) != w3.id {
+		t.Fatalf("staff's read did not move the expired offer on to w3: %v", got["workerId"])
+	}
 	read(w2, id, 404) // expired, and moved on to w3
 	read(w3, id, 200)
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)

@@ -284,34 +284,44 @@ func actor(p principal) *int64 {
 
 // visible is who sees a work item: its customer, its worker, a worker holding a standing
 // offer of it (not one who declined it or whose offer expired or was withdrawn), and
-// staff; to anyone else it does not exist.
+// staff; to anyone else it does not exist. While the work is offered, the worker it names
+// is the one offered it, who sees it only while that offer stands (offered, from
+// work.GetFor: not past its time).
 func visible(p principal, w *Work, offered bool) bool {
-	return p.admin || offered || w.CustomerID == p.memberID || (w.WorkerID != nil && *w.WorkerID == p.memberID)
+	worker := w.WorkerID != nil && *w.WorkerID == p.memberID && w.State != stOffered
+	return p.admin || offered || w.CustomerID == p.memberID || worker
 }
 
 // readVisible reads work item id for p, 404 unless p sees it (visible). When it has an
 // offer past its time, and a policy is loaded, the item is moved on first (expireWork,
 // this item only) and read again: the state and worker it answers then depend on whom
 // fair matching chooses next, which a read cannot derive. Whoever may not see the item
-// moves nothing.
-func (s *Server) readVisible(ctx context.Context, p principal, id int64) (Work, error) {
+// moves nothing, except, with move, the worker whose own offer it is past its time (an
+// accept or decline: judged once the work is moved on).
+func (s *Server) readVisible(ctx context.Context, p principal, id int64, move bool) (Work, error) {
 	q := work.On(s.pool)
-	w, offered, due, err := q.GetFor(ctx, id, p.memberID, s.now())
+	w, offer, due, err := q.GetFor(ctx, id, p.memberID, s.now())
 	if err != nil {
 		return Work{}, asNotFound(err, "work")
 	}
-	if !visible(p, &w, offered) {
+	seen := visible(p, &w, offer == work.OfferStanding)
+	if !seen && !(move && offer == work.OfferDue) {
 		return Work{}, notFound("work")
 	}
 	pol, perr := s.currentPolicy()
-	if !due || perr != nil {
-		return w, nil
+	if due && perr == nil {
+		if err := s.expireWork(ctx, pol, id); err != nil {
+			return Work{}, err
+		}
+		if w, offer, _, err = q.GetFor(ctx, id, p.memberID, s.now()); err != nil {
+			return Work{}, asNotFound(err, "work")
+		}
+		seen = visible(p, &w, offer == work.OfferStanding)
 	}
-	if err := s.expireWork(ctx, pol, id); err != nil {
-		return Work{}, err
+	if !seen {
+		return Work{}, notFound("work")
 	}
-	w, _, _, err = q.GetFor(ctx, id, p.memberID, s.now())
-	return w, asNotFound(err, "work")
+	return w, nil
 }
 
 // getWork shows a work item, its history and its payment to those who see it (visible);
@@ -321,7 +331,7 @@ func (s *Server) getWork(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	w, err := s.readVisible(r.Context(), p, id)
+	w, err := s.readVisible(r.Context(), p, id, false)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -438,16 +448,16 @@ func (s *Server) completeWork(r *http.Request, p principal) (int, any, error) {
 	}
 	var pay *Payment
 	status, body, err := s.workerAction(r, p, stInProgress, stCompleted, func(ctx context.Context, tx pgx.Tx, w *Work) error {
-		if p.admin {
-			if err := staffMayMove(pol, "priceCents", w.PriceCents, "complete work", "its worker completes it"); err != nil {
-				return err
-			}
-		}
 		if ms, err := hasMilestones(ctx, tx, w.ID); err != nil || ms {
 			if err == nil {
 				err = conflict("milestones", "a project paid by milestones completes when its client accepts the last one")
 			}
 			return err
+		}
+		if p.admin {
+			if err := staffMayMove(pol, "priceCents", w.PriceCents, "complete work", "its worker completes it"); err != nil {
+				return err
+			}
 		}
 		req := paymentRequest{WorkerID: *w.WorkerID, AmountCents: w.PriceCents, SurgeCents: w.SurgeCents, WorkID: &w.ID, PayerID: &w.CustomerID}
 		var err error

@@ -69,9 +69,10 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 //   - on the ledger (ledger_transactions, ledger_entries) only SELECT and INSERT, so the
 //     append-only rule holds for the role itself, not only through the triggers that its
 //     owner could drop;
-//   - on payments SELECT and INSERT, and UPDATE of the three columns that are not money:
-//     refund_tx_id (a refund links its reversing transaction) and idempotency_scope,
-//     idempotency_key (erasure replaces the member's key text);
+//   - on payments SELECT and INSERT, and UPDATE of the four columns that are not money:
+//     refund_tx_id and refunded_by (a refund links its reversing transaction and says
+//     who made it) and idempotency_scope, idempotency_key (erasure replaces the member's
+//     key text);
 //   - on disbursements SELECT and INSERT, and UPDATE of what a decision and an erasure
 //     write (status, message, tx_id, decided_at; reason), never the amount, fund or payee.
 //
@@ -100,7 +101,7 @@ func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 			`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ` + r,
 			`REVOKE ALL ON ` + gooseTable + ` FROM ` + r,
 			`REVOKE UPDATE, DELETE ON ledger_transactions, ledger_entries, payments FROM ` + r,
-			`GRANT UPDATE (refund_tx_id, idempotency_scope, idempotency_key) ON payments TO ` + r,
+			`GRANT UPDATE (refund_tx_id, refunded_by, idempotency_scope, idempotency_key) ON payments TO ` + r,
 			`REVOKE UPDATE, DELETE ON disbursements FROM ` + r,
 			`GRANT UPDATE (status, message, tx_id, decided_at, reason) ON disbursements TO ` + r,
 		} {

@@ -5,6 +5,13 @@
 -- what a refund and an erasure change may change: the refund's transaction, set once
 -- from none, and the idempotency key and its scope (an erasure replaces a key that may
 -- name the member). The serving role may not even try (its column grants, store.Migrate).
+--
+-- A refund says who made it (refunded_by): staff (the admin token) or the worker the
+-- payment paid; set with the refund's transaction, once. Refunds before were staff's.
+ALTER TABLE payments ADD COLUMN refunded_by text CHECK (refunded_by IN ('staff', 'worker')),
+    ADD CONSTRAINT payments_refund_says_by_whom CHECK ((refund_tx_id IS NULL) = (refunded_by IS NULL)) NOT VALID;
+UPDATE payments SET refunded_by = 'staff' WHERE refund_tx_id IS NOT NULL;
+ALTER TABLE payments VALIDATE CONSTRAINT payments_refund_says_by_whom;
 -- +goose StatementBegin
 CREATE FUNCTION payments_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -19,7 +26,7 @@ BEGIN
         RAISE EXCEPTION 'payments are append-only: only a refund and an erasure change a payment'
             USING ERRCODE = 'restrict_violation', HINT = 'a payment is undone by its refund';
     END IF;
-    IF OLD.refund_tx_id IS NOT NULL AND NEW.refund_tx_id IS DISTINCT FROM OLD.refund_tx_id THEN
+    IF OLD.refund_tx_id IS NOT NULL AND (NEW.refund_tx_id, NEW.refunded_by) IS DISTINCT FROM (OLD.refund_tx_id, OLD.refunded_by) THEN
         RAISE EXCEPTION 'payments are append-only: a payment is refunded once'
             USING ERRCODE = 'restrict_violation';
     END IF;
@@ -35,3 +42,4 @@ CREATE TRIGGER payments_no_truncate BEFORE TRUNCATE ON payments
 DROP TRIGGER payments_no_truncate ON payments;
 DROP TRIGGER payments_append_only ON payments;
 DROP FUNCTION payments_append_only;
+ALTER TABLE payments DROP COLUMN refunded_by;

@@ -51,7 +51,10 @@ type Payment struct {
 	TransactionID  int64        `json:"transactionId"`
 	Refunded       bool         `json:"refunded"`
 	RefundTxID     *int64       `json:"refundTransactionId,omitempty"`
-	CreatedAt      time.Time    `json:"createdAt"`
+	// RefundedBy is who refunded it: RefundedByStaff or RefundedByWorker ("" when not
+	// refunded).
+	RefundedBy string    `json:"refundedBy,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
 	// Scope is the idempotency scope of the key (never shown).
 	Scope string `json:"-"`
 }
@@ -71,13 +74,13 @@ type Store struct{ db store.DBTX }
 // On returns the store over db (the pool or a transaction).
 func On(db store.DBTX) Store { return Store{db} }
 
-const cols = `id, idempotency_key, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id, refund_tx_id, created_at, idempotency_scope`
+const cols = `id, idempotency_key, work_id, payer_id, worker_id, gross_cents, surge_cents, split, tx_id, refund_tx_id, coalesce(refunded_by, ''), created_at, idempotency_scope`
 
 func scan(row pgx.Row) (Payment, []byte, error) {
 	var p Payment
 	var hash []byte
 	err := row.Scan(&p.ID, &p.IdempotencyKey, &p.WorkID, &p.PayerID, &p.WorkerID, &p.GrossCents, &p.SurgeCents,
-		&p.Split, &p.TransactionID, &p.RefundTxID, &p.CreatedAt, &p.Scope, &hash)
+		&p.Split, &p.TransactionID, &p.RefundTxID, &p.RefundedBy, &p.CreatedAt, &p.Scope, &hash)
 	p.Refunded = p.RefundTxID != nil
 	return p, hash, err
 }
@@ -122,7 +125,7 @@ const recordSQL = `WITH ok AS (SELECT
 	UNION ALL SELECT 'stored', prev.* FROM prev, ok WHERE ok.worker AND ok.payer
 	UNION ALL SELECT CASE WHEN NOT ok.worker THEN 'no-worker' ELSE 'no-payer' END,
 		0::bigint, ''::text, NULL::bigint, NULL::bigint, 0::bigint, 0::bigint, 0::bigint, '{}'::jsonb, 0::bigint, NULL::bigint,
-		now(), ''::text, ''::bytea
+		''::text, now(), ''::text, ''::bytea
 		FROM ok WHERE NOT (ok.worker AND ok.payer)`
 
 // Record records a payment once per idempotency key within its scope, in one round trip:
@@ -147,7 +150,7 @@ func (s Store) Record(ctx context.Context, scope, key string, hash []byte, req N
 	var storedSplit, stored []byte
 	err = s.db.QueryRow(ctx, recordSQL, key, hash, req.WorkID, req.PayerID, req.WorkerID, req.AmountCents, req.SurgeCents, splitJSON,
 		accounts, members, amounts, scope).Scan(&outcome, &p.ID, &p.IdempotencyKey, &p.WorkID, &p.PayerID, &p.WorkerID, &p.GrossCents,
-		&p.SurgeCents, &storedSplit, &p.TransactionID, &p.RefundTxID, &p.CreatedAt, &p.Scope, &stored)
+		&p.SurgeCents, &storedSplit, &p.TransactionID, &p.RefundTxID, &p.RefundedBy, &p.CreatedAt, &p.Scope, &stored)
 	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == keyConstraint {
 		return Payment{}, 0, ErrKeyTaken
 	}
@@ -242,9 +245,16 @@ func (s Store) Entries(ctx context.Context, txID int64) ([]ledger.Entry, error) 
 	})
 }
 
-// MarkRefunded records the refund's ledger transaction on the payment.
-func (s Store) MarkRefunded(ctx context.Context, id, refundTx int64) (Payment, error) {
-	p, _, err := scan(s.db.QueryRow(ctx, `UPDATE payments SET refund_tx_id = $2 WHERE id = $1 RETURNING `+cols+`, request_hash`, id, refundTx))
+// Who refunded a payment.
+const (
+	RefundedByStaff  = "staff"
+	RefundedByWorker = "worker"
+)
+
+// MarkRefunded records the refund's ledger transaction on the payment, and who made it
+// (RefundedByStaff or RefundedByWorker).
+func (s Store) MarkRefunded(ctx context.Context, id, refundTx int64, by string) (Payment, error) {
+	p, _, err := scan(s.db.QueryRow(ctx, `UPDATE payments SET refund_tx_id = $2, refunded_by = $3 WHERE id = $1 RETURNING `+cols+`, request_hash`, id, refundTx, by))
 	return p, store.NotFound(err)
 }
 

@@ -10,9 +10,11 @@ import (
 // with an id below before (0: from the newest), at most limit, in one query. The members'
 // app lists them on the member's own pages; the member is the signed-in one, so the query
 // itself is the rule of who sees them (a subset of whom the API's read of a work item
-// shows it to: its customer, its worker, the workers offered it, staff).
+// shows it to: its customer, its worker, a worker holding a standing offer of it, staff).
+// Work offered to the member is not theirs yet: their offers are listed from the feed of
+// standing ones (WorkerOffers).
 func (s Store) Involving(ctx context.Context, member, before int64, limit int) ([]Work, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM work_items WHERE (customer_id = $1 OR worker_id = $1)
+	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM work_items WHERE (customer_id = $1 OR (worker_id = $1 AND state <> 'offered'))
 		AND ($2::bigint = 0 OR id < $2::bigint)
 		ORDER BY id DESC LIMIT $3`, member, before, limit)
 	if err != nil {

@@ -117,20 +117,29 @@ func (s Store) RecordHistory(ctx context.Context, workID int64, from, to string,
 	return err
 }
 
-// GetFor reads a work item with its first payment's id, whether member holds a standing
-// offer of it (one they declined, that expired or was withdrawn no longer counts: the
-// work's details are not theirs to read any more), and whether an open offer of it is due at now, past its time and not moved on yet
-// (store.ErrNotFound when there is no such item).
-func (s Store) GetFor(ctx context.Context, id, member int64, now time.Time) (w Work, offered, due bool, err error) {
+// GetFor reads a work item with its first payment's id, member's offer of it at now
+// (OfferStanding, OfferDue: theirs, past its time and not moved on yet, or "" for none
+// that is open: one they declined, that expired or was withdrawn), and whether an open
+// offer of it, anyone's, is due at now (store.ErrNotFound when there is no such item).
+func (s Store) GetFor(ctx context.Context, id, member int64, now time.Time) (w Work, offer string, due bool, err error) {
 	var payment *int64
 	w, err = scan(s.db.QueryRow(ctx, `SELECT `+cols+`,
 			(SELECT py.id FROM payments py WHERE py.work_id = work_items.id ORDER BY py.id LIMIT 1),
-			EXISTS (SELECT 1 FROM offers o WHERE o.work_id = work_items.id AND o.worker_id = $2 AND o.status = 'offered'),
+			coalesce((SELECT CASE WHEN o.expires_at IS NULL OR o.expires_at > $3 THEN 'standing' ELSE 'due' END
+				FROM offers o WHERE o.work_id = work_items.id AND o.worker_id = $2 AND o.status = 'offered' LIMIT 1), ''),
 			EXISTS (SELECT 1 FROM offers o WHERE o.work_id = work_items.id AND o.status = 'offered' AND o.expires_at <= $3)
-		FROM work_items WHERE id = $1`, id, member, now), &payment, &offered, &due)
+		FROM work_items WHERE id = $1`, id, member, now), &payment, &offer, &due)
 	w.PaymentID = payment
-	return w, offered, due, store.NotFound(err)
+	return w, offer, due, store.NotFound(err)
 }
+
+// Member's offer of a work item, as GetFor reads it.
+const (
+	// OfferStanding: an open offer within its time.
+	OfferStanding = "standing"
+	// OfferDue: an open offer past its time, not moved on yet.
+	OfferDue = "due"
+)
 
 // History reads a work item's transitions in order.
 func (s Store) History(ctx context.Context, id int64) ([]HistoryEntry, error) {

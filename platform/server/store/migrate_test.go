@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/cooperator-dev/cooperator/test/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+
+// upTo migrates db to version, and no further.
+func upTo(t *testing.T, db *sql.DB, version int64) {
+	t.Helper()
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMigrationClearsTheWorkerOfWorkCancelledWhileOffered: migration 154 clears the
+// worker of work cancelled while it was offered (nobody took it), and only of that work:
+// work cancelled after its worker accepted it keeps them.
+func TestMigrationClearsTheWorkerOfWorkCancelledWhileOffered(t *testing.T) {
+	pool := pgtest.Pool(t, pgtest.NewDB(t))
+	db := stdlib.OpenDBFromPool(pool)
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	upTo(t, db, 153)
+	var customer, worker int64
+	if err := db.QueryRowContext(ctx, `INSERT INTO members (roles) VALUES ('{customer}') RETURNING id`).Scan(&customer); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, `INSERT INTO members (roles) VALUES ('{worker}') RETURNING id`).Scan(&worker); err != nil {
+		t.Fatal(err)
+	}
+	item := func(states ...string) int64 {
+		t.Helper()
+		var id int64
+		if err := db.QueryRowContext(ctx, `INSERT INTO work_items (vertical, kind, customer_id, worker_id, state, price_cents)
+			VALUES ('ride-sharing', 'ride', $1, $2, 'cancelled', 1000) RETURNING id`, customer, worker).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		from := sql.NullString{}
+		for _, to := range states {
+			if _, err := db.ExecContext(ctx, `INSERT INTO work_history (work_id, from_state, to_state, worker_id) VALUES ($1, $2, $3, $4)`, id, from, to, worker); err != nil {
+				t.Fatal(err)
+			}
+			from = sql.NullString{String: to, Valid: true}
+		}
+		return id
+	}
+	whileOffered := item("requested", "offered", "cancelled")
+	afterAccepting := item("requested", "offered", "accepted", "cancelled")
+	upTo(t, db, 154)
+	for id, want := range map[int64]bool{whileOffered: false, afterAccepting: true} {
+		var named bool
+		if err := db.QueryRowContext(ctx, `SELECT worker_id IS NOT NULL FROM work_items WHERE id = $1`, id).Scan(&named); err != nil {
+			t.Fatal(err)
+		}
+		if named != want {
+			t.Errorf("work %d names its worker: %v, want %v", id, named, want)
+		}
+	}
+}
