@@ -584,3 +584,50 @@ func TestExpiredOfferOnThePages(t *testing.T) {
 		t.Error("Bea's home page does not offer her the work")
 	}
 }
+
+// The worker a payment paid refunds it from its page, once they tick the box that says
+// what a refund takes back (without it: 400 next to the box, and nothing is written); the
+// page then says the worker refunded it and offers no second refund. Its payer's page has
+// no refund form, and a payer's POST is refused by the API (403), as the page's rule is
+// only what the page shows.
+func TestWorkerRefundsFromThePaymentPage(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	cy, cyTok := c.member("Cy Rider", "customer")
+	work := c.request(cyTok, 2000)
+	for _, step := range []string{"accept", "start", "complete"} {
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), anaTok, nil)
+	}
+	paid := int64(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", work), anaTok, nil)["paymentId"].(float64))
+	page := fmt.Sprintf("/app/payments/%d", paid)
+	refunded := func() bool {
+		t.Helper()
+		return c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/payments/%d", paid), adminToken, nil)["refunded"] == true
+	}
+
+	cs := c.session(t)
+	cyCSRF := cs.signIn(c.code(cy))
+	if p := cs.do("GET", page, nil); p.status != http.StatusOK || strings.Contains(p.body, `id="refund"`) {
+		t.Fatalf("the payer's page: %d, offers a refund: %v", p.status, strings.Contains(p.body, `id="refund"`))
+	}
+	if p := cs.do("POST", page+"/refund", url.Values{"csrf": {cyCSRF}, "confirm": {"yes"}}); p.status != http.StatusForbidden || refunded() {
+		t.Fatalf("the payer's refund: %d, refunded: %v", p.status, refunded())
+	}
+
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	if p := s.do("GET", page, nil); !strings.Contains(p.body, `id="refund"`) {
+		t.Fatal("the worker's page offers no refund")
+	}
+	if p := s.do("POST", page+"/refund", url.Values{"csrf": {csrf}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="confirm-error"`) || refunded() {
+		t.Fatalf("a refund without the box ticked: %d, refunded: %v", p.status, refunded())
+	}
+	p := s.do("POST", page+"/refund", url.Values{"csrf": {csrf}, "confirm": {"yes"}})
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != page+"?done=refund" || !refunded() {
+		t.Fatalf("the refund: %d to %q, refunded: %v", p.status, p.header.Get("Location"), refunded())
+	}
+	p = s.do("GET", page+"?done=refund", nil)
+	if !strings.Contains(p.body, "The payment is refunded.") || !strings.Contains(p.body, "refunded by the worker") || strings.Contains(p.body, `id="refund"`) {
+		t.Fatalf("the page after the refund: %.1500s", p.body)
+	}
+}

@@ -239,6 +239,7 @@ func (a *App) routes() {
 	m.HandleFunc("POST /app/request", a.authed(a.requestWork))
 	m.HandleFunc("GET /app/members/{id}/earnings", a.authed(a.earnings))
 	m.HandleFunc("GET /app/payments/{id}", a.authed(a.paymentPage))
+	m.HandleFunc("POST /app/payments/{id}/refund", a.authed(a.refund))
 	m.HandleFunc("GET /app/money", a.authed(a.money))
 	m.HandleFunc("GET /app/governance", a.authed(a.governance))
 	m.HandleFunc("POST /app/proposals/{id}/ballot", a.authed(a.ballot))

@@ -38,7 +38,11 @@ type paymentView struct {
 	GrossCents int64     `json:"grossCents"`
 	Split      splitView `json:"split"`
 	Refunded   bool      `json:"refunded"`
+	RefundedBy string    `json:"refundedBy"`
 	CreatedAt  time.Time `json:"createdAt"`
+	// CanRefund: the member reading it is the worker it paid, and it is not refunded (the
+	// API judges the refund itself).
+	CanRefund bool `json:"-"`
 }
 
 type earningView struct {
@@ -116,11 +120,41 @@ func (a *App) paymentPage(q *req) {
 	if !ok {
 		return
 	}
+	a.showPayment(q, id, http.StatusOK, nil)
+}
+
+// showPayment renders payment id as the API shows it to the member, with the refund
+// form for the worker it paid (errs: the form's errors, with status).
+func (a *App) showPayment(q *req, id int64, status int, errs map[string]string) {
 	var p paymentView
 	if !a.get(q, fmt.Sprintf("/v1/payments/%d", id), &p) {
 		return
 	}
-	a.render(q, http.StatusOK, "payment", "payment.title", page{Data: p, Flash: flashFrom(q), Nav: "money"})
+	p.CanRefund = !p.Refunded && p.WorkerID == q.member.ID
+	a.render(q, status, "payment", "payment.title", page{Data: p, Errors: errs, Flash: flashFrom(q), Nav: "money"})
+}
+
+// refund: the worker a payment paid refunds it in full (POST /v1/payments/{id}/refund),
+// once they tick the box that says what a refund takes back.
+func (a *App) refund(q *req) {
+	id, ok := a.pathIDOr404(q)
+	if !ok {
+		return
+	}
+	if q.r.PostForm.Get("confirm") != "yes" {
+		a.showPayment(q, id, http.StatusBadRequest, map[string]string{"confirm": tr(q.lang, "refund.confirmRequired")})
+		return
+	}
+	st, body := a.call(q, http.MethodPost, fmt.Sprintf("/v1/payments/%d/refund", id), nil, nil)
+	switch st {
+	case http.StatusOK:
+		a.redirect(q, fmt.Sprintf("/app/payments/%d?done=refund", id))
+	case http.StatusConflict:
+		// Refunded already, or a fund no longer holds its share: said next to the form.
+		a.showPayment(q, id, st, map[string]string{"confirm": apiMessage(q.lang, body)})
+	default:
+		a.failAPI(q, st, body)
+	}
 }
 
 type account struct {
