@@ -18,6 +18,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
+	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
 var allRoles = []string{"worker", "customer", "staff", "merchant"}
@@ -226,8 +227,23 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("member")
 		}
-		if err != nil || (!departs && !requalified) {
+		if err != nil {
 			return err
+		}
+		if in.Roles != nil && !slices.Contains(*in.Roles, "worker") {
+			// Checked with the member's row locked by the update: no accept of theirs can
+			// slip in before the commit. Work they took could no longer be completed
+			// (its payment needs a worker) nor go to anyone else.
+			n, err := work.On(tx).TakenBy(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return conflict("roles", fmt.Sprintf("the member has %d work item(s) under way as its worker (accepted or started): they complete them, or they are cancelled, before the worker role goes", n))
+			}
+		}
+		if !departs && !requalified {
+			return nil
 		}
 		return s.withdrawOffersTo(r.Context(), tx, id, !departs)
 	})

@@ -1173,3 +1173,23 @@ func TestSecurity_ErasureKeepsTheRollOfAnOpenVote(t *testing.T) {
 		t.Fatalf("after two erasures: electorate %d, %d yes, %d no; want the roll of 4 with 1 yes and 1 no", el, yes, no)
 	}
 }
+
+// TestSecurity_WorkerRoleStaysWhileTheirWorkIsUnderWay: taking the worker role from a
+// member who took work and has not finished it is 409 naming roles, and nothing changes:
+// the work could no longer be completed (its payment needs a worker). Once the work is
+// completed, the role goes.
+func TestSecurity_WorkerRoleStaysWhileTheirWorkIsUnderWay(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c, w := e.customer("Rita Rider"), e.worker("Dan Driver")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1500, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
+	member := fmt.Sprintf("/v1/members/%d", w.id)
+	e.refused(409, "roles", "1 work item(s) under way as its worker", "PATCH", member, adminToken, map[string]any{"roles": []string{"customer"}})
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), w.token, nil)
+	e.refused(409, "roles", "under way", "PATCH", member, adminToken, map[string]any{"roles": []string{"customer"}})
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w.token, nil)
+	if m := e.must(200, "PATCH", member, adminToken, map[string]any{"roles": []string{"customer"}}); fmt.Sprint(m["roles"]) != "[customer]" {
+		t.Fatalf("member after the role change: %v", m)
+	}
+}

@@ -249,6 +249,13 @@ func (s Store) LockOfferedTo(ctx context.Context, worker int64) ([]Work, error) 
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Work, error) { return scan(row) })
 }
 
+// TakenBy counts the work worker took and has not finished: accepted or started.
+func (s Store) TakenBy(ctx context.Context, worker int64) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM work_items WHERE worker_id = $1 AND state IN ('accepted', 'in_progress')`, worker).Scan(&n)
+	return n, err
+}
+
 // WithdrawOthers withdraws the work's open offers to anyone but worker (urgent work that
 // worker took).
 func (s Store) WithdrawOthers(ctx context.Context, workID, worker int64) error {
