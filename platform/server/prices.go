@@ -169,6 +169,11 @@ func (s *Server) priceWork(ctx context.Context, in *workInput) (*pricing.Breakdo
 		if in.SurgeCents != nil && *in.SurgeCents != 0 {
 			return nil, badField("surgeCents", "must be 0: only a fare rule's surge windows set a surge, and the co-op has no fare rule")
 		}
+	}
+	if in.QuotedPriceCents != nil && (f == nil || slices.Contains(workerPriced, s.vertical())) {
+		return nil, badField("quotedPriceCents", "is for a price a fare rule computes (POST /v1/quotes); here the request's priceCents is the price")
+	}
+	if f == nil {
 		return nil, nil
 	}
 	if in.SurgeCents != nil {
@@ -194,6 +199,9 @@ func (s *Server) priceWork(ctx context.Context, in *workInput) (*pricing.Breakdo
 	b, _, err := s.quote(ctx, in.measures)
 	if err != nil {
 		return nil, err
+	}
+	if in.QuotedPriceCents != nil && *in.QuotedPriceCents != b.PriceCents {
+		return nil, conflict("quotedPriceCents", fmt.Sprintf("the fare is now %d cents (surge %d), not the %d quoted: a surge window opened or closed, or the fare rule changed; quote again", b.PriceCents, b.SurgeCents, *in.QuotedPriceCents))
 	}
 	in.PriceCents, in.SurgeCents = &b.PriceCents, &b.SurgeCents
 	return &b, nil

@@ -69,6 +69,36 @@ func TestPriceFromFareRule(t *testing.T) {
 	e.refused(401, "Authorization", "bearer token", "POST", "/v1/quotes", "", trip)
 }
 
+// TestQuoteBindsTheRequest: a request that says the price it was quoted is priced at that
+// price, or refused (409 naming quotedPriceCents, with the price now) when the fare moved
+// since, a surge window having opened: the requester is never charged a price they did
+// not see, and nothing is written. Where no fare rule computes the price it is 400.
+func TestQuoteBindsTheRequest(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, withFares(ridePolicy, rideFares)))
+	c := e.customer("Rita Rider")
+	trip := map[string]any{"distanceMeters": 5250, "durationMinutes": 14}
+	ride := func(quoted int64) map[string]any {
+		return map[string]any{"kind": "ride", "details": map[string]string{"pickup": "Place Bellecour", "dropoff": "Part-Dieu"},
+			"distanceMeters": 5250, "durationMinutes": 14, "quotedPriceCents": quoted}
+	}
+	// Tuesday 07:59 UTC: a minute before the 25% window.
+	e.clock.Step(-61 * time.Minute)
+	quoted := num(e.must(200, "POST", "/v1/quotes", c.token, trip)["priceCents"])
+	if quoted != 1300 {
+		t.Fatalf("quoted %d before the window", quoted)
+	}
+	e.clock.Step(2 * time.Minute)
+	e.refused(409, "quotedPriceCents", "the fare is now 1625 cents (surge 325), not the 1300 quoted", "POST", "/v1/work", c.token, ride(quoted))
+	if w := e.must(201, "POST", "/v1/work", c.token, ride(1625)); num(w["priceCents"]) != 1625 {
+		t.Fatalf("work at the price quoted again: %v", w)
+	}
+
+	e2 := newEnv(t, mustPolicy(t, ridePolicy)) // no fare rule: the typed price is the price
+	c2 := e2.customer("Rita Rider")
+	typed := map[string]any{"kind": "ride", "details": map[string]string{"pickup": "A", "dropoff": "B"}, "priceCents": 1000, "quotedPriceCents": 1000}
+	e2.refused(400, "quotedPriceCents", "is for a price a fare rule computes", "POST", "/v1/work", c2.token, typed)
+}
+
 // TestFareRuleChangedByProposal: a proposal on "fares" carries the exact new rule,
 // validated before the vote; passed, the platform applies it at the close (the operator
 // never sees it pending) and the next request is priced by it; a proposal voted down

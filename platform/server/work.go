@@ -87,7 +87,11 @@ type workInput struct {
 	Details    map[string]string `json:"details"`
 	PriceCents *int64            `json:"priceCents"`
 	SurgeCents *int64            `json:"surgeCents"`
-	CustomerID *int64            `json:"customerId"`
+	// QuotedPriceCents, when given, is the price the requester was quoted (POST
+	// /v1/quotes): a fare rule's price that differs by the time of the request is 409,
+	// and nothing is written, rather than a charge the requester did not see.
+	QuotedPriceCents *int64 `json:"quotedPriceCents"`
+	CustomerID       *int64 `json:"customerId"`
 	// Urgent work (care's emergency backup) is offered to several workers at once.
 	Urgent *bool `json:"urgent"`
 	// Stops are the drop-offs of a batched delivery (instead of details.dropoff).
