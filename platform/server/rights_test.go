@@ -275,6 +275,8 @@ func TestErasureOfAWorker(t *testing.T) {
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", dropped), w.token, nil)
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", dropped), w.token, map[string]any{"reason": "Wanda's car broke down"})
 	e.must(201, "POST", "/v1/blocks", c.token, map[string]any{"workerId": w.id})
+	// A vote whose roll holds Wanda, with the class staff wrote (free text under this model).
+	e.must(201, "POST", "/v1/proposals", w.token, map[string]any{"title": "Winter tyres for all"})
 
 	secrets := []personal{
 		{what: "name", text: "Wanda Wheel"},

@@ -67,12 +67,14 @@ func TestMigrationClearsTheWorkerOfWorkCancelledWhileOffered(t *testing.T) {
 	afterAccepting := item("requested", "offered", "accepted", "cancelled")
 	upTo(t, db, 154)
 	for id, want := range map[int64]bool{whileOffered: false, afterAccepting: true} {
-		var named bool
-		if err := db.QueryRowContext(ctx, `SELECT worker_id IS NOT NULL FROM work_items WHERE id = $1`, id).Scan(&named); err != nil {
+		var named, cancelNamed bool
+		if err := db.QueryRowContext(ctx, `SELECT worker_id IS NOT NULL,
+				(SELECT h.worker_id IS NOT NULL FROM work_history h WHERE h.work_id = $1 AND h.to_state = 'cancelled')
+			FROM work_items WHERE id = $1`, id).Scan(&named, &cancelNamed); err != nil {
 			t.Fatal(err)
 		}
-		if named != want {
-			t.Errorf("work %d names its worker: %v, want %v", id, named, want)
+		if named != want || cancelNamed != want {
+			t.Errorf("work %d names its worker: %v, its cancel names them: %v; want %v", id, named, cancelNamed, want)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
 )
@@ -374,6 +375,12 @@ func (s Store) Erase(ctx context.Context, id int64) error {
 		`UPDATE payments SET idempotency_scope = 'erased:' || idempotency_scope, idempotency_key = 'erased-' || id
 			WHERE ` + payments.MemberKeysSQL,
 		`DELETE FROM member_tokens WHERE member_id = $1`,
+		// The rolls of votes keep the member (a cast ballot counts) and the class they
+		// voted in where it is a class of the vote's rules (multi-stakeholder); under the
+		// other models the class copied there is the free text staff wrote about them.
+		`UPDATE proposal_electorate e SET stakeholder_class = '' FROM proposals p
+			WHERE e.member_id = $1 AND p.id = e.proposal_id AND p.rules->>'model' IS DISTINCT FROM '` + policy.MultiStakeholder + `'
+				AND p.rules IS NOT NULL`,
 		// The reason of a disbursement is its requester's words, and may name whom it pays;
 		// the proposal that approves one paying the member repeats it.
 		`UPDATE proposals SET body = '' WHERE id IN (SELECT proposal_id FROM disbursements WHERE member_id = $1)`,
