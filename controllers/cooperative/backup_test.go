@@ -159,13 +159,34 @@ cooperator_backup_last_completed_timestamp_seconds{cooperative="metric-coop"} %d
 	}
 }
 
+// A co-op whose deletion a finalizer holds (the federation's here, which the co-op's
+// conditions do not show) exports the time its deletion was asked, which
+// CooperativeDeletionStuck reads; a co-op not being deleted exports none.
+func TestTheDeletionTimestampIsExported(t *testing.T) {
+	asked := metav1.NewTime(time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC))
+	held := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "leaving", DeletionTimestamp: &asked, Finalizers: []string{"coop.cooperator.dev/federation"}}}
+	staying := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "staying"}}
+	scheme := runtime.NewScheme()
+	if err := coopv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(held, staying).Build()
+	want := fmt.Sprintf(`# HELP cooperator_cooperative_deletion_timestamp_seconds %s
+# TYPE cooperator_cooperative_deletion_timestamp_seconds gauge
+cooperator_cooperative_deletion_timestamp_seconds{cooperative="leaving"} %d
+`, "Unix time the co-op's deletion was asked (its metadata.deletionTimestamp), while a finalizer still holds it: the operator's (a final backup, its namespace) or the federation's (the standbys at peers); absent otherwise.", asked.Unix())
+	if err := testutil.CollectAndCompare(collectorOf(c), strings.NewReader(want), "cooperator_cooperative_deletion_timestamp_seconds"); err != nil {
+		t.Error(err)
+	}
+}
+
 // collectorOf is the co-ops' state metrics read from r.
 func collectorOf(r client.Reader) prometheus.Collector { return readCollector{r} }
 
 type readCollector struct{ r client.Reader }
 
 func (c readCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{readyDesc, conditionDesc, archivingDesc, backupLastCompletedDesc} {
+	for _, d := range []*prometheus.Desc{readyDesc, conditionDesc, archivingDesc, backupLastCompletedDesc, deletionDesc} {
 		ch <- d
 	}
 }

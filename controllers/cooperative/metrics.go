@@ -50,10 +50,13 @@ var (
 	backupLastCompletedDesc = prometheus.NewDesc("cooperator_backup_last_completed_timestamp_seconds",
 		"Unix time of the last completed base backup holding the co-op's database (its own Cluster's, or the hub's shared Cluster's for the shared tier), as its status.lastBackup records it; absent before the first, and while the co-op is suspended (the operator then records none).",
 		[]string{"cooperative"}, nil)
+	deletionDesc = prometheus.NewDesc("cooperator_cooperative_deletion_timestamp_seconds",
+		"Unix time the co-op's deletion was asked (its metadata.deletionTimestamp), while a finalizer still holds it: the operator's (a final backup, its namespace) or the federation's (the standbys at peers); absent otherwise.",
+		[]string{"cooperative"}, nil)
 )
 
 // coopState reads the manager's cache once SetupWithManager gave it.
-var coopState = statemetrics.MustRegister(collectCooperatives, readyDesc, conditionDesc, archivingDesc, sharedArchivingDesc, backupLastCompletedDesc)
+var coopState = statemetrics.MustRegister(collectCooperatives, readyDesc, conditionDesc, archivingDesc, sharedArchivingDesc, backupLastCompletedDesc, deletionDesc)
 
 // collectCooperatives reads the Cooperatives and the co-ops' Clusters.
 func collectCooperatives(ctx context.Context, r client.Reader, ch chan<- prometheus.Metric) {
@@ -63,6 +66,9 @@ func collectCooperatives(ctx context.Context, r client.Reader, ch chan<- prometh
 		for _, cond := range c.Status.Conditions {
 			ch <- prometheus.MustNewConstMetric(conditionDesc, prometheus.GaugeValue,
 				statemetrics.Bool(cond.Status == metav1.ConditionTrue), c.Name, cond.Type, cond.Reason)
+		}
+		if t := c.DeletionTimestamp; t != nil {
+			ch <- prometheus.MustNewConstMetric(deletionDesc, prometheus.GaugeValue, float64(t.Unix()), c.Name)
 		}
 		if lb := c.Status.LastBackup; lb != nil && lb.Time != nil && !c.Spec.Suspend {
 			ch <- prometheus.MustNewConstMetric(backupLastCompletedDesc, prometheus.GaugeValue, float64(lb.Time.Unix()), c.Name)

@@ -34,6 +34,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -194,6 +195,24 @@ func TestOperatorExportsWhatTheMonitoringReads(t *testing.T) {
 			t.Fatalf("creating %s: %v", obj.GetName(), err)
 		}
 	}
+	// A co-op whose deletion another finalizer holds, as the federation's holds one while a
+	// peer keeps its standby: the time its deletion was asked is exported.
+	leaving, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaving.Name, leaving.Spec.Platform.Host = "leaving", ""
+	leaving.Finalizers = []string{"test.cooperator.dev/hold"}
+	if err := c.Create(ctx, leaving); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, leaving); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Let it go, so that the API server's namespace of it can go too.
+		_ = c.Patch(context.Background(), leaving, client.RawPatch(types.JSONPatchType, []byte(`[{"op":"remove","path":"/metadata/finalizers"}]`)))
+	})
 	// The co-op's last completed backup, as the operator records it once it judged its
 	// backups (which needs a plan, a Cluster and its Backups this co-op does not reach).
 	lastBackup := time.Date(2026, 12, 5, 3, 5, 0, 0, time.UTC)
