@@ -202,9 +202,11 @@ func reserve(ctx context.Context, tx pgx.Tx, in *workInput, o *order) error {
 		if err := q.LockPlace(ctx, unit); err != nil {
 			return err
 		}
-		id, from, to, err := q.OverlappingStay(ctx, unit, in.Details["checkIn"], in.Details["checkOut"])
+		_, from, to, err := q.OverlappingStay(ctx, unit, in.Details["checkIn"], in.Details["checkOut"])
 		if err == nil {
-			return conflict("details.checkIn", fmt.Sprintf("%s is booked from %s to %s (stay %d); a stay may begin on the day another ends", unit, from, to, id))
+			// The dates the place is taken, as a booking calendar shows them; not whose
+			// stay it is, nor its id.
+			return conflict("details.checkIn", fmt.Sprintf("%s is booked from %s to %s; a stay may begin on the day another ends", unit, from, to))
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err

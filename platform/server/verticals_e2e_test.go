@@ -211,7 +211,12 @@ func TestHousingStaysDoNotOverlap(t *testing.T) {
 		return map[string]any{"kind": "stay", "priceCents": 70000, "details": map[string]string{"unit": unit, "checkIn": in, "checkOut": out}}
 	}
 	id := num(e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-10", "2026-12-17"))["id"])
-	e.refused(409, "details.checkIn", fmt.Sprintf("3B is booked from 2026-12-10 to 2026-12-17 (stay %d)", id), "POST", "/v1/work", guest.token, stay("3B", "2026-12-16", "2026-12-20"))
+	e.refused(409, "details.checkIn", "3B is booked from 2026-12-10 to 2026-12-17; a stay may begin on the day another ends", "POST", "/v1/work", guest.token, stay("3B", "2026-12-16", "2026-12-20"))
+	// Another guest learns the dates the place is taken, not which stay takes it.
+	other := e.member("Olga Other", []string{"customer"}, "")
+	if r := e.call("POST", "/v1/work", other.token, stay("3B", "2026-12-16", "2026-12-20")); r.status != 409 || strings.Contains(string(r.body), fmt.Sprintf("stay %d", id)) {
+		t.Fatalf("another guest's overlapping stay: %d %s", r.status, r.body)
+	}
 	e.refused(409, "details.checkIn", "3B is booked", "POST", "/v1/work", guest.token, stay("3B", "2026-12-05", "2026-12-11"))
 	e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-17", "2026-12-20")) // begins the day the other ends
 	e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-01", "2026-12-10")) // ends the day the other begins
