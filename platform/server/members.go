@@ -230,16 +230,20 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 		if err != nil {
 			return err
 		}
-		if in.Roles != nil && !slices.Contains(*in.Roles, "worker") {
+		unroled := in.Roles != nil && !slices.Contains(*in.Roles, "worker")
+		if deactivated := in.Active != nil && !*in.Active; unroled || deactivated {
 			// Checked with the member's row locked by the update: no accept of theirs can
 			// slip in before the commit. Work they took could no longer be completed
-			// (its payment needs a worker) nor go to anyone else.
+			// (its payment needs a worker who can sign in) nor go to anyone else.
 			n, err := work.On(tx).TakenBy(r.Context(), id)
 			if err != nil {
 				return err
 			}
-			if n > 0 {
+			switch {
+			case n > 0 && unroled:
 				return conflict("roles", fmt.Sprintf("the member has %d work item(s) under way as its worker (accepted or started): they complete them, or they are cancelled, before the worker role goes", n))
+			case n > 0:
+				return conflict("active", fmt.Sprintf("the member has %d work item(s) under way as its worker (accepted or started): they complete them, or they are cancelled, before the member is deactivated", n))
 			}
 		}
 		if !departs && !requalified {

@@ -170,6 +170,9 @@ func (s *Server) priceWork(ctx context.Context, in *workInput) (*pricing.Breakdo
 			return nil, badField("surgeCents", "must be 0: only a fare rule's surge windows set a surge, and the co-op has no fare rule")
 		}
 	}
+	if in.QuotedPriceCents != nil && *in.QuotedPriceCents <= 0 {
+		return nil, badField("quotedPriceCents", "must be a positive integer (the priceCents of the quote)")
+	}
 	if in.QuotedPriceCents != nil && (f == nil || slices.Contains(workerPriced, s.vertical())) {
 		return nil, badField("quotedPriceCents", "is for a price a fare rule computes (POST /v1/quotes); here the request's priceCents is the price")
 	}
@@ -201,7 +204,7 @@ func (s *Server) priceWork(ctx context.Context, in *workInput) (*pricing.Breakdo
 		return nil, err
 	}
 	if in.QuotedPriceCents != nil && *in.QuotedPriceCents != b.PriceCents {
-		return nil, conflict("quotedPriceCents", fmt.Sprintf("the fare is now %d cents (surge %d), not the %d quoted: a surge window opened or closed, or the fare rule changed; quote again", b.PriceCents, b.SurgeCents, *in.QuotedPriceCents))
+		return nil, conflict("quotedPriceCents", fmt.Sprintf("the fare of this request is now %d cents (surge %d), not the %d quoted: a surge window opened or closed, the fare rule changed, or the request's measures are not the quote's; quote again", b.PriceCents, b.SurgeCents, *in.QuotedPriceCents))
 	}
 	in.PriceCents, in.SurgeCents = &b.PriceCents, &b.SurgeCents
 	return &b, nil

@@ -1175,9 +1175,9 @@ func TestSecurity_ErasureKeepsTheRollOfAnOpenVote(t *testing.T) {
 }
 
 // TestSecurity_WorkerRoleStaysWhileTheirWorkIsUnderWay: taking the worker role from a
-// member who took work and has not finished it is 409 naming roles, and nothing changes:
-// the work could no longer be completed (its payment needs a worker). Once the work is
-// completed, the role goes.
+// member who took work and has not finished it is 409 naming roles, and deactivating them
+// 409 naming active, and nothing changes: the work could no longer be completed (its
+// payment needs a worker who can sign in). Once the work is completed, the role goes.
 func TestSecurity_WorkerRoleStaysWhileTheirWorkIsUnderWay(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	c, w := e.customer("Rita Rider"), e.worker("Dan Driver")
@@ -1186,8 +1186,10 @@ func TestSecurity_WorkerRoleStaysWhileTheirWorkIsUnderWay(t *testing.T) {
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
 	member := fmt.Sprintf("/v1/members/%d", w.id)
 	e.refused(409, "roles", "1 work item(s) under way as its worker", "PATCH", member, adminToken, map[string]any{"roles": []string{"customer"}})
+	e.refused(409, "active", "before the member is deactivated", "PATCH", member, adminToken, map[string]any{"active": false})
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), w.token, nil)
 	e.refused(409, "roles", "under way", "PATCH", member, adminToken, map[string]any{"roles": []string{"customer"}})
+	e.refused(409, "active", "under way", "PATCH", member, adminToken, map[string]any{"active": false})
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w.token, nil)
 	if m := e.must(200, "PATCH", member, adminToken, map[string]any{"roles": []string{"customer"}}); fmt.Sprint(m["roles"]) != "[customer]" {
 		t.Fatalf("member after the role change: %v", m)

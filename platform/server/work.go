@@ -309,7 +309,7 @@ func (s *Server) readVisible(ctx context.Context, p principal, id int64, move bo
 		return Work{}, asNotFound(err, "work")
 	}
 	seen := visible(p, &w, offer == work.OfferStanding)
-	if !seen && !(move && offer == work.OfferDue) {
+	if !seen && (!move || offer != work.OfferDue) {
 		return Work{}, notFound("work")
 	}
 	pol, perr := s.currentPolicy()

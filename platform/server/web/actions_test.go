@@ -630,4 +630,8 @@ func TestWorkerRefundsFromThePaymentPage(t *testing.T) {
 	if !strings.Contains(p.body, "The payment is refunded.") || !strings.Contains(p.body, "refunded by the worker") || strings.Contains(p.body, `id="refund"`) {
 		t.Fatalf("the page after the refund: %.1500s", p.body)
 	}
+	// The same form sent again (a second tab): 409, and the page says why.
+	if p := s.do("POST", page+"/refund", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); p.status != http.StatusConflict || !strings.Contains(p.body, `id="confirm-error"`) || !strings.Contains(p.body, "already been refunded") {
+		t.Fatalf("a second refund: %d %.1500s", p.status, p.body)
+	}
 }
