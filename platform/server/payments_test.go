@@ -315,8 +315,8 @@ func TestPaymentsDatabaseGuards(t *testing.T) {
 	}
 	_, err := e.owner.Exec(ctx, `INSERT INTO payments (idempotency_key, idempotency_scope, request_hash, worker_id, gross_cents, surge_cents, split, tx_id, refunded_by)
 		SELECT 'x', 'x', request_hash, worker_id, gross_cents, surge_cents, split, tx_id, 'staff' FROM payments`)
-	if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Code != "23514" || pe.ConstraintName != "payments_refund_says_by_whom" {
-		t.Errorf("a payment saying who refunded it without a refund: %v, want the check payments_refund_says_by_whom", err)
+	if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Code != "23514" || pe.ConstraintName != "payments_refunded_by_needs_a_refund" {
+		t.Errorf("a payment saying who refunded it without a refund: %v, want the check payments_refunded_by_needs_a_refund", err)
 	}
 	after := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", id), adminToken, nil)
 	for _, k := range []string{"grossCents", "workerId", "payerId", "split", "transactionId", "createdAt"} {

@@ -89,6 +89,7 @@ func TestQuoteBindsTheRequest(t *testing.T) {
 	}
 	e.clock.Step(2 * time.Minute)
 	e.refused(409, "quotedPriceCents", "the fare of this request is now 1625 cents (surge 325), not the 1300 quoted", "POST", "/v1/work", c.token, ride(quoted))
+	e.refused(400, "quotedPriceCents", "must be a positive integer", "POST", "/v1/work", c.token, ride(0))
 	if w := e.must(201, "POST", "/v1/work", c.token, ride(1625)); num(w["priceCents"]) != 1625 {
 		t.Fatalf("work at the price quoted again: %v", w)
 	}

@@ -55,7 +55,7 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 			// Erasure cannot be undone: an active member asks for it themselves; staff
 			// erase the data of a member who left (deactivated, which the audit records)
 			// for them.
-			return conflict("", "an active member erases their own data; staff erase a member's data for them once they are deactivated (PATCH with \"active\": false)")
+			return conflict("active", "an active member erases their own data; staff erase a member's data for them once they are deactivated (PATCH with \"active\": false)")
 		}
 		if busy {
 			return conflict("", "the member has work under way; finish or cancel it first")

@@ -288,7 +288,7 @@ func TestErasureOfAWorker(t *testing.T) {
 	}
 	e.assertStored(secrets)
 	// Staff erase an active member's data only once they are deactivated.
-	e.refused(409, "", "an active member erases their own data", "DELETE", fmt.Sprintf("/v1/members/%d", w.id), adminToken, nil)
+	e.refused(409, "active", "an active member erases their own data", "DELETE", fmt.Sprintf("/v1/members/%d", w.id), adminToken, nil)
 	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", w.id), adminToken, map[string]any{"active": false})
 	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", w.id), adminToken, nil)
 	e.assertErased(secrets)

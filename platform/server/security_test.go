@@ -1165,7 +1165,7 @@ func TestSecurity_ErasureKeepsTheRollOfAnOpenVote(t *testing.T) {
 	if el, yes, no := count(); el != 4 || yes != 1 || no != 1 {
 		t.Fatalf("before: electorate %d, %d yes, %d no", el, yes, no)
 	}
-	e.refused(409, "", "an active member erases their own data", "DELETE", fmt.Sprintf("/v1/members/%d", ws[0].id), adminToken, nil)
+	e.refused(409, "active", "an active member erases their own data", "DELETE", fmt.Sprintf("/v1/members/%d", ws[0].id), adminToken, nil)
 	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", ws[0].id), adminToken, map[string]any{"active": false})
 	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", ws[0].id), adminToken, nil)
 	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", ws[3].id), ws[3].token, nil) // had not voted

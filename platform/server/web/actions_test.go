@@ -560,6 +560,10 @@ func TestExpiredOfferOnThePages(t *testing.T) {
 			t.Errorf("%s: %d, still offers the expired work: %v", path, p.status, strings.Contains(p.body, acceptID))
 		}
 	}
+	// Her list of work holds what she requested or took, not work once offered to her.
+	if p := s.do("GET", "/app/work", nil); p.status != http.StatusOK || strings.Contains(p.body, fmt.Sprintf(`href="/app/work/%d"`, work)) {
+		t.Errorf("/app/work: %d, lists the work whose offer to her expired: %v", p.status, strings.Contains(p.body, fmt.Sprintf(`href="/app/work/%d"`, work)))
+	}
 	if after := rows(); after != before {
 		t.Fatalf("reading the pages wrote:\n%s\n->\n%s", before, after)
 	}

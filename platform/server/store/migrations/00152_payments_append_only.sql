@@ -11,7 +11,7 @@
 -- a refund says who made it; a refund without it is allowed, so that a replica of the
 -- version before, still serving during a rolling update, refunds as it did.
 ALTER TABLE payments ADD COLUMN refunded_by text CHECK (refunded_by IN ('staff', 'worker')),
-    ADD CONSTRAINT payments_refund_says_by_whom CHECK (refunded_by IS NULL OR refund_tx_id IS NOT NULL);
+    ADD CONSTRAINT payments_refunded_by_needs_a_refund CHECK (refunded_by IS NULL OR refund_tx_id IS NOT NULL);
 UPDATE payments SET refunded_by = 'staff' WHERE refund_tx_id IS NOT NULL;
 -- +goose StatementBegin
 CREATE FUNCTION payments_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
