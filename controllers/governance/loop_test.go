@@ -405,7 +405,7 @@ func TestGovernedChangeLoop(t *testing.T) {
 				t.Fatalf("offered to %v, want the courier %d", offer["workerId"], courier.id)
 			}
 			for _, step := range []string{"accept", "start", "complete"} {
-				c.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), adminToken, nil)
+				c.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), courier.token, nil)
 			}
 			pay := c.must(201, "POST", "/v1/payments", payer.token, map[string]any{"workId": work, "workerId": courier.id, "amountCents": 10000}, "Idempotency-Key", "after-the-vote")
 			if fee := pay["split"].(map[string]any)["platformFeeCents"]; fee != float64(200) {

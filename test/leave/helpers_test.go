@@ -153,9 +153,17 @@ func (p *platform) seed() (rider member) {
 	rider = p.member("Rita Rider", []string{"customer"}, "riders")
 	for _, price := range []int64{1999, 2450, 1201} {
 		id := int64(p.call(201, "POST", "/v1/work", rider.token, map[string]any{"kind": "ride", "details": map[string]string{"pickup": "Place Bellecour", "dropoff": "Part-Dieu"}, "priceCents": price})["id"].(float64))
-		p.call(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), rider.token, nil)
+		offer := p.call(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), rider.token, nil)
+		// Its driver takes it through: staff complete no paid work without the policy's
+		// payments.staffLimitCents.
+		token := ""
+		for _, d := range drivers {
+			if d.id == int64(offer["workerId"].(float64)) {
+				token = d.token
+			}
+		}
 		for _, step := range []string{"accept", "start", "complete"} {
-			p.call(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), adminToken, nil)
+			p.call(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), token, nil)
 		}
 	}
 	prop := p.call(201, "POST", "/v1/proposals", drivers[0].token, map[string]any{"title": "Buy two cargo bikes", "body": "From the reserve fund."})

@@ -10,7 +10,8 @@ import (
 )
 
 // A worker signs in with a code from staff, accepts the offer waiting for them, starts and
-// completes the work, and sees the payment with its fee breakdown and in their earnings.
+// completes the work, and sees the payment with its fee breakdown and in their earnings;
+// then gives it back from its page, and their earnings are 0.
 func TestJourneyWorkerAcceptsCompletesAndSeesPay(t *testing.T) {
 	c := newCoop(t)
 	workerID, _ := c.member("Ana Driver", "worker")
@@ -35,6 +36,7 @@ func TestJourneyWorkerAcceptsCompletesAndSeesPay(t *testing.T) {
 		t.Fatalf("state after complete: %q", got)
 	}
 	click(t, ctx, "#payment-link")
+	paymentPage := location(t, ctx)
 	// 20.00 at a 3 % fee: 0.60 fee (0.20 hardship, 0.10 reserve, 0.30 operating), 19.40 to the worker.
 	breakdown := text(t, ctx, "#fee-breakdown")
 	for _, want := range []string{"19.40", "0.60", "hardship", "0.20", "reserve", "0.10", "0.30"} {
@@ -51,6 +53,17 @@ func TestJourneyWorkerAcceptsCompletesAndSeesPay(t *testing.T) {
 	}
 	if got := text(t, ctx, "#earning-entries"); !strings.Contains(got, "0.60") || !strings.Contains(got, "20.00") {
 		t.Errorf("the earnings do not show the payment's fee: %q", got)
+	}
+	// The worker gives the payment back from its page: the box first, then the button.
+	do(t, ctx, chromedp.Navigate(paymentPage))
+	do(t, ctx, chromedp.Click(chromedp.CSS("#confirm")))
+	click(t, ctx, "#refund")
+	if got := text(t, ctx, "#refunded"); got != "refunded by the worker" {
+		t.Errorf("the payment's page after the refund says %q", got)
+	}
+	do(t, ctx, chromedp.Navigate(fmt.Sprintf("%s/app/members/%d/earnings", c.url, workerID)))
+	if got := text(t, ctx, "#earned-total"); got != "0.00" {
+		t.Errorf("earned total after the refund %q, want 0.00", got)
 	}
 }
 
