@@ -305,7 +305,11 @@ func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	plain, hash := newToken()
-	tok, err := members.On(s.pool).CreateToken(r.Context(), id, hash)
+	by := members.IssuedByMember
+	if p.admin {
+		by = members.IssuedByStaff
+	}
+	tok, err := members.On(s.pool).CreateToken(r.Context(), id, hash, by)
 	if errors.Is(err, store.ErrNotFound) {
 		if _, err := s.loadMember(r.Context(), id); err != nil {
 			return 0, nil, err
@@ -315,7 +319,7 @@ func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, map[string]any{"memberId": id, "id": tok.ID, "createdAt": tok.CreatedAt, "token": plain}, nil
+	return http.StatusCreated, map[string]any{"memberId": id, "id": tok.ID, "createdAt": tok.CreatedAt, "issuedBy": tok.IssuedBy, "token": plain}, nil
 }
 
 // Token is a member's token as the API lists it.

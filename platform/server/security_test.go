@@ -1195,3 +1195,25 @@ func TestSecurity_WorkerRoleStaysWhileTheirWorkIsUnderWay(t *testing.T) {
 		t.Fatalf("member after the role change: %v", m)
 	}
 }
+
+// TestSecurity_TokensSayWhoIssuedThem: a member's list of their tokens says who issued
+// each: staff (the first one, at registration, and any the admin token made since) or the
+// member; so a member sees a token staff made for them and can revoke it, which ends it.
+func TestSecurity_TokensSayWhoIssuedThem(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	m := e.customer("Rita Rider")
+	own := e.must(201, "POST", fmt.Sprintf("/v1/members/%d/tokens", m.id), m.token, nil)
+	staffs := e.must(201, "POST", fmt.Sprintf("/v1/members/%d/tokens", m.id), adminToken, nil)
+	if own["issuedBy"] != "member" || staffs["issuedBy"] != "staff" {
+		t.Fatalf("minted: %v by the member, %v by staff", own["issuedBy"], staffs["issuedBy"])
+	}
+	var got []string
+	for _, tk := range e.must(200, "GET", fmt.Sprintf("/v1/members/%d/tokens", m.id), own["token"].(string), nil)["tokens"].([]any) {
+		got = append(got, tk.(map[string]any)["issuedBy"].(string))
+	}
+	if strings.Join(got, ",") != "staff,member,staff" {
+		t.Fatalf("the member's tokens were issued by %v, want staff (registration), member, staff", got)
+	}
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d/tokens/%d", m.id, num(staffs["id"])), own["token"].(string), nil)
+	e.refused(401, "Authorization", "unknown token", "GET", fmt.Sprintf("/v1/members/%d", m.id), staffs["token"].(string), nil)
+}

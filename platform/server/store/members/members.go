@@ -42,6 +42,9 @@ type Member struct {
 type Token struct {
 	ID        int64     `json:"id"`
 	CreatedAt time.Time `json:"createdAt"`
+	// IssuedBy is who issued it: IssuedByStaff or IssuedByMember ("" for a token from
+	// before this was recorded).
+	IssuedBy string `json:"issuedBy,omitempty"`
 	// Current says the token is the one the request was made with.
 	Current bool `json:"current"`
 }
@@ -134,7 +137,7 @@ func (s Store) Create(ctx context.Context, f Fields, tokenHash []byte) (Member, 
 	if err != nil || tokenHash == nil {
 		return m, emailErr(err)
 	}
-	_, err = s.db.Exec(ctx, `INSERT INTO member_tokens (token_hash, member_id) VALUES ($1, $2)`, tokenHash, m.ID)
+	_, err = s.db.Exec(ctx, `INSERT INTO member_tokens (token_hash, member_id, issued_by) VALUES ($1, $2, 'staff')`, tokenHash, m.ID)
 	return m, err
 }
 
@@ -212,24 +215,30 @@ func (s Store) Exists(ctx context.Context, id int64) (bool, error) {
 	return ok, err
 }
 
-// CreateToken adds a token's hash for an active member who is not erased
-// (store.ErrNotFound when there is no such member).
-func (s Store) CreateToken(ctx context.Context, id int64, hash []byte) (Token, error) {
-	var t Token
-	err := s.db.QueryRow(ctx, `INSERT INTO member_tokens (token_hash, member_id)
-		SELECT $1, id FROM members WHERE id = $2 AND active AND erased_at IS NULL RETURNING id, created_at`, hash, id).Scan(&t.ID, &t.CreatedAt)
+// Who issued a token.
+const (
+	IssuedByStaff  = "staff"
+	IssuedByMember = "member"
+)
+
+// CreateToken adds a token's hash for an active member who is not erased, issued by
+// IssuedByStaff or IssuedByMember (store.ErrNotFound when there is no such member).
+func (s Store) CreateToken(ctx context.Context, id int64, hash []byte, issuedBy string) (Token, error) {
+	t := Token{IssuedBy: issuedBy}
+	err := s.db.QueryRow(ctx, `INSERT INTO member_tokens (token_hash, member_id, issued_by)
+		SELECT $1, id, $3 FROM members WHERE id = $2 AND active AND erased_at IS NULL RETURNING id, created_at`, hash, id, issuedBy).Scan(&t.ID, &t.CreatedAt)
 	return t, store.NotFound(err)
 }
 
 // Tokens lists a member's tokens.
 func (s Store) Tokens(ctx context.Context, id int64) ([]Token, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, created_at FROM member_tokens WHERE member_id = $1 ORDER BY id`, id)
+	rows, err := s.db.Query(ctx, `SELECT id, created_at, coalesce(issued_by, '') FROM member_tokens WHERE member_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Token, error) {
 		var t Token
-		err := row.Scan(&t.ID, &t.CreatedAt)
+		err := row.Scan(&t.ID, &t.CreatedAt, &t.IssuedBy)
 		return t, err
 	})
 }
