@@ -639,3 +639,27 @@ func TestWorkerRefundsFromThePaymentPage(t *testing.T) {
 		t.Fatalf("a second refund: %d %.1500s", p.status, p.body)
 	}
 }
+
+// A member's data page lists the tokens that open their account, with who issued each,
+// and revokes one they do not know: a token the admin token made for them stops working.
+func TestTokensOnTheDataPage(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	staffs := c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/tokens", ana), adminToken, nil)
+	staffTok, staffID := staffs["token"].(string), int64(staffs["id"].(float64))
+	s := c.session(t)
+	s.signIn(c.code(ana))
+	p := s.do("GET", "/app/data", nil)
+	if n := strings.Count(p.body, "issued by the co-op&#39;s staff"); p.status != http.StatusOK || n != 2 || !strings.Contains(p.body, fmt.Sprintf(`id="revoke-%d"`, staffID)) {
+		t.Fatalf("the data page: %d, %d tokens issued by staff (want 2, the registration's and the one made since): %.2000s", p.status, n, p.body)
+	}
+	r := s.do("POST", fmt.Sprintf("/app/tokens/%d/revoke", staffID), url.Values{"csrf": {p.csrf(t)}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data?done=revoke" {
+		t.Fatalf("revoking: %d to %q", r.status, r.header.Get("Location"))
+	}
+	c.must(http.StatusUnauthorized, "GET", fmt.Sprintf("/v1/members/%d", ana), staffTok, nil)
+	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), anaTok, nil)
+	if p := s.do("GET", "/app/data?done=revoke", nil); !strings.Contains(p.body, "The token is revoked.") || strings.Contains(p.body, fmt.Sprintf(`id="token-%d"`, staffID)) {
+		t.Fatalf("the data page after the revocation: %.2000s", p.body)
+	}
+}

@@ -249,6 +249,7 @@ func (a *App) routes() {
 	m.HandleFunc("GET /app/data", a.authed(a.dataPage))
 	m.HandleFunc("GET /app/data/export", a.authed(a.dataExport))
 	m.HandleFunc("POST /app/data/erase", a.authed(a.erase))
+	m.HandleFunc("POST /app/tokens/{id}/revoke", a.authed(a.revokeToken))
 	m.HandleFunc("/app/", a.anon("", func(q *req) { a.fail(q, http.StatusNotFound, "error.notFound") }))
 	a.mux = m
 }

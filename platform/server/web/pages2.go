@@ -586,7 +586,46 @@ func median(xs []float64) float64 {
 }
 
 func (a *App) dataPage(q *req) {
-	a.render(q, http.StatusOK, "data", "data.title", page{Nav: "data"})
+	a.showData(q, http.StatusOK, nil)
+}
+
+// tokenView is one of the member's tokens, as the API lists them.
+type tokenView struct {
+	ID        int64     `json:"id"`
+	CreatedAt time.Time `json:"createdAt"`
+	IssuedBy  string    `json:"issuedBy"`
+	Current   bool      `json:"current"`
+}
+
+type dataData struct {
+	Tokens []tokenView
+}
+
+// showData renders the member's data page: their download, their tokens (who issued each,
+// to revoke one they do not know), their erasure (errs: the erase form's errors).
+func (a *App) showData(q *req, status int, errs map[string]string) {
+	var toks struct {
+		Tokens []tokenView `json:"tokens"`
+	}
+	if !a.get(q, fmt.Sprintf("/v1/members/%d/tokens", q.member.ID), &toks) {
+		return
+	}
+	a.render(q, status, "data", "data.title", page{Nav: "data", Data: dataData{Tokens: toks.Tokens}, Errors: errs, Flash: flashFrom(q)})
+}
+
+// revokeToken revokes one of the member's tokens (DELETE /v1/members/{id}/tokens/{tokenId});
+// the sessions opened with it end with it.
+func (a *App) revokeToken(q *req) {
+	id, ok := a.pathIDOr404(q)
+	if !ok {
+		return
+	}
+	st, body := a.call(q, http.MethodDelete, fmt.Sprintf("/v1/members/%d/tokens/%d", q.member.ID, id), nil, nil)
+	if st != http.StatusOK {
+		a.failAPI(q, st, body)
+		return
+	}
+	a.redirect(q, "/app/data?done=revoke")
 }
 
 // dataExport downloads everything the co-op holds about the member (the API's export).
@@ -604,13 +643,13 @@ func (a *App) dataExport(q *req) {
 // erase asks the API to erase the member's personal data; the form must confirm it.
 func (a *App) erase(q *req) {
 	if q.r.PostForm.Get("confirm") != "yes" {
-		a.render(q, http.StatusBadRequest, "data", "data.title", page{Nav: "data", Errors: map[string]string{"confirm": tr(q.lang, "data.confirmRequired")}})
+		a.showData(q, http.StatusBadRequest, map[string]string{"confirm": tr(q.lang, "data.confirmRequired")})
 		return
 	}
 	st, body := a.call(q, http.MethodDelete, fmt.Sprintf("/v1/members/%d", q.member.ID), nil, nil)
 	if st != http.StatusOK && st != http.StatusNoContent {
 		if st == http.StatusConflict {
-			a.render(q, st, "data", "data.title", page{Nav: "data", Errors: map[string]string{"confirm": apiMessage(q.lang, body)}})
+			a.showData(q, st, map[string]string{"confirm": apiMessage(q.lang, body)})
 			return
 		}
 		a.failAPI(q, st, body)
