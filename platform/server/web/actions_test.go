@@ -647,11 +647,18 @@ func TestTokensOnTheDataPage(t *testing.T) {
 	ana, anaTok := c.member("Ana Driver", "worker")
 	staffs := c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/tokens", ana), adminToken, nil)
 	staffTok, staffID := staffs["token"].(string), int64(staffs["id"].(float64))
+	// Ana signs in with a code she issued with her own (the registration's) token: the
+	// session ends with that token, and the page says so on its row.
 	s := c.session(t)
-	s.signIn(c.code(ana))
+	s.signIn(c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", ana), anaTok, nil)["code"].(string))
 	p := s.do("GET", "/app/data", nil)
 	if n := strings.Count(p.body, "issued by the co-op&#39;s staff"); p.status != http.StatusOK || n != 2 || !strings.Contains(p.body, fmt.Sprintf(`id="revoke-%d"`, staffID)) {
 		t.Fatalf("the data page: %d, %d tokens issued by staff (want 2, the registration's and the one made since): %.2000s", p.status, n, p.body)
+	}
+	toks := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/tokens", ana), adminToken, nil)["tokens"].([]any)
+	first := int64(toks[0].(map[string]any)["id"].(float64))
+	if !regexp.MustCompile(fmt.Sprintf(`id="token-%d-what">[^<]*<strong id="token-current">`, first)).MatchString(p.body) || strings.Count(p.body, `id="token-current"`) != 1 {
+		t.Fatalf("the page does not mark the token the session ends with (token %d): %.2000s", first, p.body)
 	}
 	r := s.do("POST", fmt.Sprintf("/app/tokens/%d/revoke", staffID), url.Values{"csrf": {p.csrf(t)}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data?done=revoke" {

@@ -32,10 +32,12 @@ import (
 
 // Member is the signed-in member, as the API's authorization needs them.
 type Member struct {
-	ID     int64
-	Roles  []string
-	Class  string
-	Active bool
+	ID int64
+	// TokenID is the member's token the session ends with (0: none, a code staff issued).
+	TokenID int64
+	Roles   []string
+	Class   string
+	Active  bool
 }
 
 // Work is a work item as the API shows it.
@@ -298,7 +300,7 @@ func (a *App) anon(perAddress string, h func(*req)) http.HandlerFunc {
 			if a.limited(q, "member:"+strconv.FormatInt(s.MemberID, 10)) {
 				return
 			}
-			q.member, q.csrf = &Member{ID: s.MemberID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
+			q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
 		case errors.As(err, &refused), errors.Is(err, store.ErrNotFound):
 		default:
 			a.logFailure(q, "session lookup failed", err)
@@ -338,7 +340,7 @@ func (a *App) authed(h func(*req)) http.HandlerFunc {
 		if a.limited(q, "member:"+strconv.FormatInt(s.MemberID, 10)) {
 			return
 		}
-		q.member, q.csrf = &Member{ID: s.MemberID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
+		q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
 		if r.Method == http.MethodPost {
 			if !a.readForm(q) {
 				return

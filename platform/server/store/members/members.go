@@ -306,7 +306,7 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 	var doc json.RawMessage
 	err := s.db.QueryRow(ctx, `SELECT json_build_object(
 		'member', (SELECT row_to_json(m) FROM members m WHERE m.id = $1),
-		'tokens', (SELECT coalesce(json_agg(json_build_object('createdAt', t.created_at) ORDER BY t.created_at), '[]') FROM member_tokens t WHERE t.member_id = $1),
+		'tokens', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object('createdAt', t.created_at, 'issuedBy', t.issued_by)) ORDER BY t.created_at), '[]') FROM member_tokens t WHERE t.member_id = $1),
 		'work', (SELECT coalesce(json_agg(w ORDER BY w.id), '[]') FROM work_items w WHERE w.customer_id = $1 OR w.worker_id = $1),
 		'workHistory', (SELECT coalesce(json_agg(h ORDER BY h.id), '[]') FROM work_history h
 			WHERE h.actor_id = $1 OR h.worker_id = $1 OR h.work_id IN (SELECT id FROM work_items WHERE customer_id = $1)),

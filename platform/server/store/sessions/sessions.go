@@ -11,7 +11,10 @@ import (
 
 // Session is a valid browser session and the member it belongs to.
 type Session struct {
-	MemberID  int64
+	MemberID int64
+	// TokenID is the member's token that issued the code the session was opened with (0
+	// when staff issued it): the session ends with that token.
+	TokenID   int64
 	CSRFToken string
 	ExpiresAt time.Time
 	Roles     []string
@@ -70,10 +73,10 @@ func (s Store) Open(ctx context.Context, codeHash, idHash []byte, csrf string, n
 // Lookup returns the unexpired session of an active member; store.ErrNotFound otherwise.
 func (s Store) Lookup(ctx context.Context, idHash []byte, now time.Time) (Session, error) {
 	var ss Session
-	err := s.db.QueryRow(ctx, `SELECT w.member_id, w.csrf_token, w.expires_at, m.roles, m.stakeholder_class, m.active
+	err := s.db.QueryRow(ctx, `SELECT w.member_id, coalesce(w.token_id, 0), w.csrf_token, w.expires_at, m.roles, m.stakeholder_class, m.active
 		FROM web_sessions w JOIN members m ON m.id = w.member_id
 		WHERE w.id_hash = $1 AND w.expires_at > $2 AND m.active`, idHash, now).
-		Scan(&ss.MemberID, &ss.CSRFToken, &ss.ExpiresAt, &ss.Roles, &ss.Class, &ss.Active)
+		Scan(&ss.MemberID, &ss.TokenID, &ss.CSRFToken, &ss.ExpiresAt, &ss.Roles, &ss.Class, &ss.Active)
 	return ss, store.NotFound(err)
 }
 
