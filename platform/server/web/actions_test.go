@@ -660,6 +660,15 @@ func TestTokensOnTheDataPage(t *testing.T) {
 	if !regexp.MustCompile(fmt.Sprintf(`id="token-%d-what">[^<]*<strong id="token-current">`, first)).MatchString(p.body) || strings.Count(p.body, `id="token-current"`) != 1 {
 		t.Fatalf("the page does not mark the token the session ends with (token %d): %.2000s", first, p.body)
 	}
+	// Another member cannot revoke Ana's token from their own page: the API's delete is
+	// scoped to the member who asks (404), and the token still works.
+	bo, _ := c.member("Bo Rider", "customer")
+	bs := c.session(t)
+	boCSRF := bs.signIn(c.code(bo))
+	if r := bs.do("POST", fmt.Sprintf("/app/tokens/%d/revoke", staffID), url.Values{"csrf": {boCSRF}}); r.status != http.StatusNotFound {
+		t.Fatalf("another member revoking Ana's token: %d", r.status)
+	}
+	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), staffTok, nil)
 	r := s.do("POST", fmt.Sprintf("/app/tokens/%d/revoke", staffID), url.Values{"csrf": {p.csrf(t)}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data?done=revoke" {
 		t.Fatalf("revoking: %d to %q", r.status, r.header.Get("Location"))
