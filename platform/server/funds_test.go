@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 // fundPolicy is ridePolicy with a staff disbursement limit of 50.00.
@@ -253,4 +255,92 @@ func TestDisbursementsInParallel(t *testing.T) {
 		t.Fatalf("hardship holds %d", got)
 	}
 	e.assertBalanced()
+}
+
+// TestRefundByVote: a payment's payer, and staff above their limit, put its refund to the
+// members' vote with a reason (202; without one, 400, and nothing is written). The
+// request opens a proposal; passed, the payment is refunded when it closes (refundedBy
+// vote, the ledger balanced); not passed, the request is rejected and the payment stays;
+// passed after its worker refunded it meanwhile, the request failed. One request at a
+// time per payment (409); another member sees no payment (404).
+func TestRefundByVote(t *testing.T) {
+	pol := withModel(t, policy.OneMemberOneVote, 50, 50)
+	pol.Payments.StaffLimitCents = 500
+	e := newEnv(t, pol)
+	c, other := e.customer("Rita Rider"), e.customer("Otto Other")
+	w := e.worker("Dan Driver")
+	voters := []who{w, e.member("Eve Worker", []string{"worker"}, ""), e.member("Fay Worker", []string{"worker"}, "")}
+	ridePaid := func() int64 {
+		t.Helper()
+		_, pay := e.completedRideBy(c, w, 2000)
+		return pay
+	}
+	refund := func(id int64) string { return fmt.Sprintf("/v1/payments/%d/refund", id) }
+	vote := func(proposal int64, choice string) {
+		t.Helper()
+		for _, v := range voters {
+			e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", proposal), v.token, map[string]any{"choice": choice})
+		}
+		e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", proposal), adminToken, nil)
+	}
+
+	// The payer asks; the members vote yes: refunded at the close.
+	first := ridePaid()
+	e.refused(400, "reason", "is required (at most 1000 characters): the members vote on a refund its payer asks for", "POST", refund(first), c.token, nil)
+	e.refused(404, "", "payment", "POST", refund(first), other.token, map[string]any{"reason": "Never came"})
+	asked := e.must(202, "POST", refund(first), c.token, map[string]any{"reason": "The driver never came"})
+	if asked["status"] != "pending" || num(asked["requestedBy"]) != c.id {
+		t.Fatalf("the request: %v", asked)
+	}
+	proposal := num(asked["proposalId"])
+	if pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", proposal), w.token, nil)["proposal"].(map[string]any); pr["title"] != fmt.Sprintf("Refund of payment %d: 2000 cents back to its payer", first) {
+		t.Fatalf("the proposal: %v", pr)
+	}
+	e.refused(409, "", fmt.Sprintf("already put to the vote: proposal %d", proposal), "POST", refund(first), c.token, map[string]any{"reason": "Again"})
+	vote(proposal, "yes")
+	if pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", first), c.token, nil); pay["refunded"] != true || pay["refundedBy"] != "vote" {
+		t.Fatalf("the payment after the vote: %v", pay)
+	}
+	if b := e.balance(fmt.Sprintf("member:%d", w.id)); b != 0 {
+		t.Fatalf("the worker's balance after the voted refund: %d", b)
+	}
+	e.assertBalanced()
+
+	// Staff above their limit ask; the members vote no: rejected, the payment stays.
+	second := ridePaid()
+	e.refused(400, "reason", "the members vote on a refund above staff's limit of 500 cents (payments.staffLimitCents)", "POST", refund(second), adminToken, nil)
+	proposal = num(e.must(202, "POST", refund(second), adminToken, map[string]any{"reason": "A charge in error"})["proposalId"])
+	vote(proposal, "no")
+	if pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", second), c.token, nil); pay["refunded"] != false {
+		t.Fatalf("the payment after a vote against: %v", pay)
+	}
+	var status, message string
+	if err := e.owner.QueryRow(t.Context(), `SELECT status, message FROM refund_requests WHERE proposal_id = $1`, proposal).Scan(&status, &message); err != nil || status != "rejected" {
+		t.Fatalf("the request after a vote against: %s %q %v", status, message, err)
+	}
+
+	// Asked again, and refunded by its worker meanwhile: the yes vote finds nothing to do.
+	proposal = num(e.must(202, "POST", refund(second), c.token, map[string]any{"reason": "Asked again"})["proposalId"])
+	e.must(200, "POST", refund(second), w.token, nil)
+	vote(proposal, "yes")
+	if err := e.owner.QueryRow(t.Context(), `SELECT status, message FROM refund_requests WHERE proposal_id = $1`, proposal).Scan(&status, &message); err != nil ||
+		status != "failed" || message != "the proposal passed, but the payment was refunded meanwhile" {
+		t.Fatalf("the request refunded meanwhile: %s %q %v", status, message, err)
+	}
+	if pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", second), c.token, nil); pay["refundedBy"] != "worker" {
+		t.Fatalf("the payment: %v", pay)
+	}
+	e.assertBalanced()
+}
+
+// completedRideBy has customer c request a ride at price cents, offered to worker w (the
+// only available driver) and taken through to completion by w; it returns the work id.
+func (e *env) completedRideBy(c, w who, price int64) (work int64, payment int64) {
+	e.t.Helper()
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(price, 0))["id"])
+	if offer := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(offer["workerId"]) != w.id {
+		e.t.Fatalf("offered to %v, want %d", offer["workerId"], w.id)
+	}
+	done := e.completeWork(id, w.token)
+	return id, num(done["paymentId"])
 }

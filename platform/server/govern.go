@@ -299,6 +299,9 @@ func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64, at time.Tim
 	if err := s.settleDisbursement(ctx, tx, id, res.Passed, at); err != nil {
 		return fmt.Errorf("settling the disbursement of proposal %d: %w", id, err)
 	}
+	if err := s.settleRefund(ctx, tx, id, res.Passed, at); err != nil {
+		return fmt.Errorf("settling the refund of proposal %d: %w", id, err)
+	}
 	return nil
 }
 

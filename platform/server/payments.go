@@ -10,15 +10,18 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/governance"
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
 	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
+	"github.com/cooperator-dev/cooperator/platform/server/store/proposals"
 )
 
 // Ledger accounts (platform/server/ledger).
@@ -310,7 +313,9 @@ func (s *Server) getPayment(r *http.Request, p principal) (int, any, error) {
 // refundPayment reverses every entry of the payment in a new transaction. A refund takes
 // back what the payment gave its worker, so it is the worker's to give, whatever its
 // size; staff refund one of at most the policy's payments.staffLimitCents (staffMayMove).
-// Its payer asks its worker or staff (403); anyone else does not see the payment (404).
+// Above it, and whenever its payer asks, the members decide: the request, with its
+// reason, opens a proposal (202; see settleRefund). Anyone else does not see the payment
+// (404).
 func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -323,55 +328,173 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	var in struct {
+		Reason            string `json:"reason"`
+		VotingPeriodHours *int64 `json:"votingPeriodHours"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+	}
 	var pay Payment
+	var asked *RefundRequest
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := payments.On(tx)
 		locked, err := q.LockForRefund(r.Context(), id)
 		if err != nil {
 			return asNotFound(err, "payment")
 		}
-		switch {
-		case p.admin:
-		case locked.WorkerID == p.memberID:
-		case locked.PayerID != nil && *locked.PayerID == p.memberID:
-			return forbidden("the worker this payment paid, or staff, refund it: ask them")
-		default:
+		payer := locked.PayerID != nil && *locked.PayerID == p.memberID
+		if !p.admin && locked.WorkerID != p.memberID && !payer {
 			return notFound("payment") // as getPayment: another member's payment does not exist for them
 		}
 		if locked.RefundTxID != nil {
 			return conflict("", "this payment has already been refunded")
 		}
-		if p.admin {
-			if err := staffMayMove(pol, "id", locked.GrossCents, "refund payments", "the worker it paid refunds a larger one"); err != nil {
-				return err
+		vote := payer && locked.WorkerID != p.memberID
+		if p.admin && staffMayMove(pol, "id", locked.GrossCents, "refund payments", "") != nil {
+			vote = true
+		}
+		if !vote {
+			if in.Reason != "" || in.VotingPeriodHours != nil {
+				return badField("reason", "is for a refund put to the vote (its payer's, or staff's above payments.staffLimitCents); the worker it paid, or staff within their limit, refund it at once")
 			}
-		}
-		es, err := q.Entries(r.Context(), locked.TransactionID)
-		if err != nil {
+			by := payments.RefundedByWorker
+			if p.admin {
+				by = payments.RefundedByStaff
+			}
+			pay, err = refundLocked(r.Context(), tx, locked, by)
 			return err
 		}
-		for i := range es {
-			es[i].AmountCents = -es[i].AmountCents
-		}
-		if err := refundFromFunds(r.Context(), tx, es); err != nil {
-			return err
-		}
-		rid, err := q.PostTransaction(r.Context(), "refund", es)
-		if err != nil {
-			return err
-		}
-		by := payments.RefundedByWorker
-		if p.admin {
-			by = payments.RefundedByStaff
-		}
-		pay, err = q.MarkRefunded(r.Context(), id, rid, by)
+		rr, err := s.askRefund(r.Context(), tx, pol, p, locked, in.Reason, in.VotingPeriodHours)
+		asked = &rr
 		return err
 	})
 	if err != nil {
 		return 0, nil, err
 	}
+	if asked != nil {
+		return http.StatusAccepted, asked, nil
+	}
 	s.countPayment(pay.Split, "refund")
 	return http.StatusOK, pay, nil
+}
+
+// RefundRequest is a refund the members decide.
+type RefundRequest = payments.RefundRequest
+
+// askRefund puts the refund of the locked payment to the vote: a motion under the rules,
+// electorate and deadline of any proposal (see createProposal), and the pending request
+// the proposal's close settles (settleRefund). One request at a time per payment.
+func (s *Server) askRefund(ctx context.Context, tx pgx.Tx, pol *policy.Policy, p principal, pay Payment, reason string, votingHours *int64) (RefundRequest, error) {
+	if strings.TrimSpace(reason) == "" || utf8.RuneCountInString(reason) > 1000 {
+		why := "the members vote on a refund its payer asks for"
+		if p.admin {
+			why = fmt.Sprintf("the members vote on a refund above staff's limit of %d cents (payments.staffLimitCents)", pol.Payments.StaffLimitCents)
+		}
+		return RefundRequest{}, badField("reason", "is required (at most 1000 characters): "+why+", and read why")
+	}
+	hours := pol.Governance.MinimumVotingPeriodHours
+	if votingHours != nil {
+		hours = *votingHours
+	}
+	if hours < pol.Governance.MinimumVotingPeriodHours || hours > policy.MaxVotingPeriodHours {
+		return RefundRequest{}, badField("votingPeriodHours", fmt.Sprintf("must be between the co-op's minimum of %d hours and %d hours",
+			pol.Governance.MinimumVotingPeriodHours, policy.MaxVotingPeriodHours))
+	}
+	q := payments.On(tx)
+	if rr, err := q.PendingRefund(ctx, pay.ID); err == nil {
+		return RefundRequest{}, conflict("", fmt.Sprintf("a refund of this payment is already put to the vote: proposal %d", rr.ProposalID))
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return RefundRequest{}, err
+	}
+	rules, err := json.Marshal(pol.Governance)
+	if err != nil {
+		return RefundRequest{}, err
+	}
+	now := s.now()
+	where, args := governance.Eligible(pol.Governance)
+	pr, err := proposals.On(tx).Open(ctx, proposals.New{
+		Title: fmt.Sprintf("Refund of payment %d: %d cents back to its payer", pay.ID, pay.GrossCents),
+		Body: fmt.Sprintf("Refund payment %d in full: %d cents go back to whoever paid it, taken from its worker's earnings and from the fee and the funds' shares. Reason: %s",
+			pay.ID, pay.GrossCents, reason),
+		CreatedBy: actor(p), Rules: rules, Created: now, Deadline: now.Add(time.Duration(hours) * time.Hour),
+	}, where, args)
+	if err != nil {
+		return RefundRequest{}, err
+	}
+	rr, err := q.RequestRefund(ctx, pay.ID, actor(p), reason, pr.ID, now)
+	if errors.Is(err, payments.ErrRefundPending) {
+		return rr, conflict("", "a refund of this payment is already put to the vote")
+	}
+	return rr, err
+}
+
+// refundLocked refunds the payment the caller locked in tx (not refunded yet): every
+// entry reversed in a new ledger transaction, once the funds it takes money back from
+// hold it (refundFromFunds: 409 otherwise, nothing written), by whom it says.
+func refundLocked(ctx context.Context, tx pgx.Tx, pay Payment, by string) (Payment, error) {
+	q := payments.On(tx)
+	es, err := q.Entries(ctx, pay.TransactionID)
+	if err != nil {
+		return Payment{}, err
+	}
+	for i := range es {
+		es[i].AmountCents = -es[i].AmountCents
+	}
+	if err := refundFromFunds(ctx, tx, es); err != nil {
+		return Payment{}, err
+	}
+	rid, err := q.PostTransaction(ctx, "refund", es)
+	if err != nil {
+		return Payment{}, err
+	}
+	return q.MarkRefunded(ctx, pay.ID, rid, by)
+}
+
+// settleRefund decides the refund request the proposal id approves, if any, when the
+// proposal closes (inside its transaction): refunded if it passed and the payment can
+// still be refunded, failed if it was refunded meanwhile or a fund no longer holds its
+// share, rejected if the proposal did not pass.
+func (s *Server) settleRefund(ctx context.Context, tx pgx.Tx, id int64, passed bool, at time.Time) error {
+	q := payments.On(tx)
+	rr, err := q.RefundForProposal(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil || rr.Status != payments.RefundPending {
+		return err
+	}
+	status, message := payments.RefundRejected, "the proposal did not pass"
+	var done *Payment
+	if passed {
+		pay, err := q.LockForRefund(ctx, rr.PaymentID)
+		if err != nil {
+			return err
+		}
+		status, message = payments.RefundFailed, "the proposal passed, but the payment was refunded meanwhile"
+		if pay.RefundTxID == nil {
+			// Nothing is written when the funds do not hold their share: the close goes on.
+			refunded, err := refundLocked(ctx, tx, pay, payments.RefundedByVote)
+			var ae *apiError
+			switch {
+			case errors.As(err, &ae):
+				message = "the proposal passed, but " + ae.message
+			case err != nil:
+				return err
+			default:
+				status, message, done = payments.RefundDone, "", &refunded
+			}
+		}
+	}
+	if _, err := q.DecideRefund(ctx, rr.ID, status, message, at); err != nil {
+		return err
+	}
+	if done != nil {
+		s.countPayment(done.Split, "refund")
+	}
+	return nil
 }
 
 // refundFromFunds locks the funds a refund takes money back from (in name order, so two

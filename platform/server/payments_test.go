@@ -293,8 +293,7 @@ func TestPaymentsDatabaseGuards(t *testing.T) {
 		`UPDATE payments SET split = '{}'`,
 		`UPDATE payments SET tx_id = tx_id + 0, created_at = created_at - interval '1 day'`,
 		`DELETE FROM payments`,
-		`TRUNCATE payments`,
-		`TRUNCATE payments CASCADE`,
+		`TRUNCATE payments CASCADE`, // the tables that refer to it too (alone: their foreign keys refuse it first)
 	} {
 		_, err := e.owner.Exec(ctx, stmt)
 		var pe *pgconn.PgError
@@ -342,7 +341,7 @@ func TestLedgerTruncateRefused(t *testing.T) {
 	for _, stmt := range []string{
 		`TRUNCATE ledger_entries`,
 		`TRUNCATE ledger_entries RESTART IDENTITY`,
-		`TRUNCATE ledger_transactions, ledger_entries, payments, disbursements`, // every table that refers to ledger_transactions
+		`TRUNCATE ledger_transactions, ledger_entries, payments, disbursements, refund_requests`, // every table that refers to ledger_transactions, and to payments
 		`TRUNCATE ledger_transactions CASCADE`,
 	} {
 		_, err := e.owner.Exec(ctx, stmt)

@@ -188,8 +188,11 @@ func TestExportAndErasure(t *testing.T) {
 	if strings.Contains(string(r.body), "token_hash") {
 		t.Fatal("export leaks token hashes")
 	}
+	// A refund Zoé puts to the vote: her reason, and the proposal that repeats it.
+	e.must(202, "POST", fmt.Sprintf("/v1/payments/%d/refund", workPayment), c.token, map[string]any{"reason": "Zoé waited 40 minutes in the rain"})
 
 	secrets := []personal{
+		{what: "refund reason", text: "Zoé waited 40 minutes in the rain"},
 		{what: "name", text: "Zoé Secret"},
 		{what: "email", text: "zoé.secret@example.org"},
 		{what: "phone", text: "+33 6 12 34 56 78"},

@@ -1022,9 +1022,10 @@ func TestSecurity_StaffMoveMoneyOnlyWithinTheirLimit(t *testing.T) {
 
 	// A refund takes back what the worker was paid: theirs to give, staff's within the limit.
 	refund := func(id int64) string { return fmt.Sprintf("/v1/payments/%d/refund", id) }
-	e.refused(403, "id", "staff refund payments of at most 5000 cents (the policy's payments.staffLimitCents); this one is 8000 cents: the worker it paid refunds a larger one",
-		"POST", refund(bigPay), adminToken, nil)
-	e.refused(403, "", "the worker this payment paid, or staff, refund it", "POST", refund(bigPay), c.token, nil)
+	// Above the limit, and for its payer, the refund is the members' to vote on
+	// (TestRefundByVote): without a reason it is refused, and nothing is written.
+	e.refused(400, "reason", "the members vote on a refund above staff's limit of 5000 cents", "POST", refund(bigPay), adminToken, nil)
+	e.refused(400, "reason", "the members vote on a refund its payer asks for", "POST", refund(bigPay), c.token, nil)
 	e.refused(404, "", "payment", "POST", refund(bigPay), other.token, nil)
 	if r := e.must(200, "POST", refund(bigPay), w.token, nil); r["refunded"] != true || r["refundedBy"] != "worker" {
 		t.Fatalf("the worker's refund: %v", r)
@@ -1053,7 +1054,7 @@ func TestSecurity_StaffMoveMoneyOnlyWithinTheirLimit(t *testing.T) {
 	e2.refused(403, "priceCents", "staff complete work of no amount: the policy sets no payments.staffLimitCents; this one is 100 cents",
 		"POST", fmt.Sprintf("/v1/work/%d/complete", id), adminToken, nil)
 	pay := num(e2.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w2.token, nil)["paymentId"])
-	e2.refused(403, "id", "staff refund payments of no amount: the policy sets no payments.staffLimitCents", "POST", fmt.Sprintf("/v1/payments/%d/refund", pay), adminToken, nil)
+	e2.refused(400, "reason", "the members vote on a refund above staff's limit of 0 cents", "POST", fmt.Sprintf("/v1/payments/%d/refund", pay), adminToken, nil)
 	e2.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", pay), w2.token, nil)
 	e2.assertBalanced()
 }
