@@ -8,7 +8,7 @@ import (
 )
 
 var tables = []string{"members", "member_tokens", "blocks", "work_items", "work_history", "offers",
-	"ledger_transactions", "ledger_entries", "payments", "proposals", "ballots", "delegations", "disbursements"}
+	"ledger_transactions", "ledger_entries", "payments", "proposals", "ballots", "delegations", "disbursements", "refund_requests"}
 
 func (e *env) rowCounts() map[string]int64 {
 	out := map[string]int64{}

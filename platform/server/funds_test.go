@@ -293,9 +293,11 @@ func TestRefundByVote(t *testing.T) {
 		t.Fatalf("the request: %v", asked)
 	}
 	proposal := num(asked["proposalId"])
-	if pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", proposal), w.token, nil)["proposal"].(map[string]any); pr["title"] != fmt.Sprintf("Refund of payment %d: 2000 cents back to its payer", first) {
+	// Every member reads the proposal; it does not say who paid (no author).
+	if pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", proposal), other.token, nil)["proposal"].(map[string]any); pr["title"] != fmt.Sprintf("Refund of payment %d: 2000 cents back to its payer", first) || pr["createdBy"] != nil {
 		t.Fatalf("the proposal: %v", pr)
 	}
+	e.refused(404, "", "payment", "GET", fmt.Sprintf("/v1/payments/%d/refund-requests", first), other.token, nil)
 	e.refused(409, "", fmt.Sprintf("already put to the vote: proposal %d", proposal), "POST", refund(first), c.token, map[string]any{"reason": "Again"})
 	vote(proposal, "yes")
 	if pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", first), c.token, nil); pay["refunded"] != true || pay["refundedBy"] != "vote" {
@@ -314,23 +316,55 @@ func TestRefundByVote(t *testing.T) {
 	if pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", second), c.token, nil); pay["refunded"] != false {
 		t.Fatalf("the payment after a vote against: %v", pay)
 	}
-	var status, message string
-	if err := e.owner.QueryRow(t.Context(), `SELECT status, message FROM refund_requests WHERE proposal_id = $1`, proposal).Scan(&status, &message); err != nil || status != "rejected" {
-		t.Fatalf("the request after a vote against: %s %q %v", status, message, err)
+	// Its payer, its worker and staff read what became of the requests.
+	latest := func(token string) map[string]any {
+		t.Helper()
+		return e.must(200, "GET", fmt.Sprintf("/v1/payments/%d/refund-requests", second), token, nil)["refundRequests"].([]any)[0].(map[string]any)
+	}
+	for _, tok := range []string{c.token, w.token, adminToken} {
+		if rr := latest(tok); rr["status"] != "rejected" || rr["message"] != "the proposal did not pass" || rr["requestedBy"] != nil {
+			t.Fatalf("the request after a vote against: %v", rr)
+		}
 	}
 
 	// Asked again, and refunded by its worker meanwhile: the yes vote finds nothing to do.
 	proposal = num(e.must(202, "POST", refund(second), c.token, map[string]any{"reason": "Asked again"})["proposalId"])
 	e.must(200, "POST", refund(second), w.token, nil)
 	vote(proposal, "yes")
-	if err := e.owner.QueryRow(t.Context(), `SELECT status, message FROM refund_requests WHERE proposal_id = $1`, proposal).Scan(&status, &message); err != nil ||
-		status != "failed" || message != "the proposal passed, but the payment was refunded meanwhile" {
-		t.Fatalf("the request refunded meanwhile: %s %q %v", status, message, err)
+	if rr := latest(c.token); rr["status"] != "failed" || rr["message"] != "the proposal passed, but the payment was refunded meanwhile" {
+		t.Fatalf("the request refunded meanwhile: %v", rr)
 	}
 	if pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", second), c.token, nil); pay["refundedBy"] != "worker" {
 		t.Fatalf("the payment: %v", pay)
 	}
 	e.assertBalanced()
+
+	// A request whose proposal a replica of the version before closed (it settles none,
+	// as during a rolling update) does not block the payment: asked again, it is settled
+	// as its vote said, here passed, and the payment is refunded.
+	third := ridePaid()
+	proposal = num(e.must(202, "POST", refund(third), c.token, map[string]any{"reason": "Lost luggage"})["proposalId"])
+	for _, v := range voters {
+		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", proposal), v.token, map[string]any{"choice": "yes"})
+	}
+	if _, err := e.owner.Exec(t.Context(), `UPDATE proposals SET status = 'closed', closed_at = now(), result = '{"passed": true}' WHERE id = $1`, proposal); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.call("POST", refund(third), c.token, map[string]any{"reason": "Again"}); r.status != 409 || !strings.Contains(string(r.body), "already been refunded") {
+		t.Fatalf("asking again after the stale vote: %d %s", r.status, r.body)
+	}
+	if pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", third), c.token, nil); pay["refundedBy"] != "vote" {
+		t.Fatalf("the payment after the stale vote was settled: %v", pay)
+	}
+	if rr := newestRefundRequest(e, third, c.token); rr["status"] != "refunded" {
+		t.Fatalf("the stale request: %v", rr)
+	}
+}
+
+// newestRefundRequest is the newest refund request of payment, read with token.
+func newestRefundRequest(e *env, payment int64, token string) map[string]any {
+	e.t.Helper()
+	return e.must(200, "GET", fmt.Sprintf("/v1/payments/%d/refund-requests", payment), token, nil)["refundRequests"].([]any)[0].(map[string]any)
 }
 
 // completedRideBy has customer c request a ride at price cents, offered to worker w (the

@@ -202,6 +202,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/v1/payments", member, s.createPayment, nil},
 		{"GET", "/v1/payments/{id}", member, s.getPayment, nil},
 		{"POST", "/v1/payments/{id}/refund", member, s.refundPayment, nil},
+		{"GET", "/v1/payments/{id}/refund-requests", member, s.listRefundRequests, nil},
 		{"GET", "/v1/reports/funds", member, s.fundReport, nil},
 		{"GET", "/v1/reports/hub", member, s.hubReport, nil},
 		{"GET", "/v1/reports/earnings", member, s.earningsReport, nil},

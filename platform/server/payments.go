@@ -337,6 +337,9 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 			return 0, nil, err
 		}
 	}
+	if err := s.settleStaleRefund(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
 	var pay Payment
 	var asked *RefundRequest
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
@@ -357,8 +360,12 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 			vote = true
 		}
 		if !vote {
+			field := "reason"
+			if in.Reason == "" {
+				field = "votingPeriodHours"
+			}
 			if in.Reason != "" || in.VotingPeriodHours != nil {
-				return badField("reason", "is for a refund put to the vote (its payer's, or staff's above payments.staffLimitCents); the worker it paid, or staff within their limit, refund it at once")
+				return badField(field, "is for a refund put to the vote (its payer's, or staff's above payments.staffLimitCents); the worker it paid, or staff within their limit, refund it at once")
 			}
 			by := payments.RefundedByWorker
 			if p.admin {
@@ -379,6 +386,27 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 	}
 	s.countPayment(pay.Split, "refund")
 	return http.StatusOK, pay, nil
+}
+
+// listRefundRequests shows a payment's refund requests, newest first (what each became,
+// with why when it failed), to those who see the payment: its payer, its worker, staff.
+func (s *Server) listRefundRequests(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	pay, err := s.loadPayment(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !p.admin && pay.WorkerID != p.memberID && (pay.PayerID == nil || *pay.PayerID != p.memberID) {
+		return 0, nil, notFound("payment")
+	}
+	rs, err := payments.On(s.pool).RefundRequests(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"paymentId": id, "refundRequests": rs}, nil
 }
 
 // RefundRequest is a refund the members decide.
@@ -415,11 +443,17 @@ func (s *Server) askRefund(ctx context.Context, tx pgx.Tx, pol *policy.Policy, p
 	}
 	now := s.now()
 	where, args := governance.Eligible(pol.Governance)
+	// Every member reads the proposal: the payment, its amount and the reason, not who
+	// paid it or whom it paid (the proposal names no author).
+	asker := "its payer"
+	if p.admin {
+		asker = "staff, above their limit"
+	}
 	pr, err := proposals.On(tx).Open(ctx, proposals.New{
 		Title: fmt.Sprintf("Refund of payment %d: %d cents back to its payer", pay.ID, pay.GrossCents),
-		Body: fmt.Sprintf("Refund payment %d in full: %d cents go back to whoever paid it, taken from its worker's earnings and from the fee and the funds' shares. Reason: %s",
-			pay.ID, pay.GrossCents, reason),
-		CreatedBy: actor(p), Rules: rules, Created: now, Deadline: now.Add(time.Duration(hours) * time.Hour),
+		Body: fmt.Sprintf("Refund payment %d in full: %d cents go back to whoever paid it, taken from its worker's earnings and from the fee and the funds' shares. Asked for by %s. Reason: %s",
+			pay.ID, pay.GrossCents, asker, reason),
+		Rules: rules, Created: now, Deadline: now.Add(time.Duration(hours) * time.Hour),
 	}, where, args)
 	if err != nil {
 		return RefundRequest{}, err
@@ -429,6 +463,31 @@ func (s *Server) askRefund(ctx context.Context, tx pgx.Tx, pol *policy.Policy, p
 		return rr, conflict("", "a refund of this payment is already put to the vote")
 	}
 	return rr, err
+}
+
+// settleStaleRefund settles, in a transaction of its own, the pending refund request of
+// payment whose proposal closed without settling it (a replica of the version before
+// closed it, during a rolling update), as its vote said: a request must not hold its
+// payment's refunds back for ever.
+func (s *Server) settleStaleRefund(ctx context.Context, payment int64) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rr, err := payments.On(tx).PendingRefund(ctx, payment)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		pr, err := proposals.On(tx).Get(ctx, rr.ProposalID)
+		if err != nil || pr.Status == "open" {
+			return err
+		}
+		at := s.now()
+		if pr.ClosedAt != nil {
+			at = *pr.ClosedAt
+		}
+		return s.settleRefund(ctx, tx, rr.ProposalID, pr.Result != nil && pr.Result.Passed, at)
+	})
 }
 
 // refundLocked refunds the payment the caller locked in tx (not refunded yet): every

@@ -328,9 +328,11 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 		'disbursements', (SELECT coalesce(json_agg(json_build_object('id', d.id, 'fund', d.fund, 'amountCents', d.amount_cents,
 			'memberId', d.member_id, 'reason', d.reason, 'requestedBy', d.requested_by, 'status', d.status, 'createdAt', d.created_at) ORDER BY d.id), '[]')
 			FROM disbursements d WHERE d.member_id = $1 OR d.requested_by = $1),
-		'refundRequests', (SELECT coalesce(json_agg(json_build_object('id', rr.id, 'paymentId', rr.payment_id, 'reason', rr.reason,
-			'proposalId', rr.proposal_id, 'status', rr.status, 'createdAt', rr.created_at) ORDER BY rr.id), '[]')
-			FROM refund_requests rr WHERE rr.requested_by = $1),
+		'refundRequests', (SELECT coalesce(json_agg(json_build_object('id', rr.id, 'paymentId', rr.payment_id, 'requestedBy', rr.requested_by,
+			'reason', rr.reason, 'proposalId', rr.proposal_id, 'status', rr.status, 'message', rr.message, 'createdAt', rr.created_at,
+			'decidedAt', rr.decided_at) ORDER BY rr.id), '[]')
+			FROM refund_requests rr JOIN payments py ON py.id = rr.payment_id
+			WHERE rr.requested_by = $1 OR py.payer_id = $1 OR py.worker_id = $1),
 		'schedule', json_build_object(
 			'weekly', (SELECT coalesce(json_agg(a ORDER BY a.weekday, a.from_minute), '[]') FROM availability_windows a WHERE a.member_id = $1),
 			'exceptions', (SELECT coalesce(json_agg(x ORDER BY x.starts_at), '[]') FROM availability_exceptions x WHERE x.member_id = $1)),

@@ -6,12 +6,12 @@
 -- from none, and the idempotency key and its scope (an erasure replaces a key that may
 -- name the member). The serving role may not even try (its column grants, store.Migrate).
 --
--- A refund says who made it (refunded_by): staff (the admin token), the worker the
--- payment paid, or a vote of the members (a refund request's proposal, migration 156);
--- set with the refund's transaction, once. Refunds before were staff's. Only
+-- A refund says who made it (refunded_by): staff (the admin token) or the worker the
+-- payment paid (migration 156 adds a vote of the members); set with the refund's
+-- transaction, once. Refunds before were staff's. Only
 -- a refund says who made it; a refund without it is allowed, so that a replica of the
 -- version before, still serving during a rolling update, refunds as it did.
-ALTER TABLE payments ADD COLUMN refunded_by text CHECK (refunded_by IN ('staff', 'worker', 'vote')),
+ALTER TABLE payments ADD COLUMN refunded_by text CHECK (refunded_by IN ('staff', 'worker')),
     ADD CONSTRAINT payments_refunded_by_needs_a_refund CHECK (refunded_by IS NULL OR refund_tx_id IS NOT NULL);
 UPDATE payments SET refunded_by = 'staff' WHERE refund_tx_id IS NOT NULL;
 -- +goose StatementBegin

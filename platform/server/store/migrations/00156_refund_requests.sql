@@ -20,6 +20,11 @@ CREATE TABLE refund_requests (
 );
 CREATE UNIQUE INDEX refund_requests_proposal ON refund_requests (proposal_id);
 CREATE UNIQUE INDEX refund_requests_pending ON refund_requests (payment_id) WHERE status = 'pending';
+-- A refund the members voted says so.
+ALTER TABLE payments DROP CONSTRAINT payments_refunded_by_check,
+    ADD CONSTRAINT payments_refunded_by_check CHECK (refunded_by IN ('staff', 'worker', 'vote'));
 
 -- +goose Down
 DROP TABLE refund_requests;
+ALTER TABLE payments DROP CONSTRAINT payments_refunded_by_check,
+    ADD CONSTRAINT payments_refunded_by_check CHECK (refunded_by IN ('staff', 'worker')) NOT VALID;

@@ -78,3 +78,21 @@ func (s Store) DecideRefund(ctx context.Context, id int64, status, message strin
 		WHERE id = $1 AND status = 'pending' RETURNING `+refundCols, id, status, message, at))
 	return r, store.NotFound(err)
 }
+
+// RefundRequests lists the refund requests of a payment, newest first.
+func (s Store) RefundRequests(ctx context.Context, payment int64) ([]RefundRequest, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+refundCols+` FROM refund_requests WHERE payment_id = $1 ORDER BY id DESC`, payment)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []RefundRequest{}
+	for rows.Next() {
+		r, err := scanRefund(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
