@@ -289,6 +289,12 @@ func (s *Server) loadPayment(ctx context.Context, id int64) (Payment, error) {
 	return p, asNotFound(err, "payment")
 }
 
+// seesPayment is who sees a payment: its payer, its worker and staff; to anyone else it
+// does not exist (everyone reads the totals in /v1/reports/funds).
+func seesPayment(p principal, pay Payment) bool {
+	return p.admin || pay.WorkerID == p.memberID || (pay.PayerID != nil && *pay.PayerID == p.memberID)
+}
+
 // getPayment shows a payment with its fee breakdown to its payer, its worker and staff;
 // to anyone else it does not exist (everyone reads the totals in /v1/reports/funds). Its
 // idempotency key only to the client who chose it and staff.
@@ -301,7 +307,7 @@ func (s *Server) getPayment(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if !p.admin && pay.WorkerID != p.memberID && (pay.PayerID == nil || *pay.PayerID != p.memberID) {
+	if !seesPayment(p, pay) {
 		return 0, nil, notFound("payment")
 	}
 	if !keyShownTo(&pay, p) {
@@ -348,10 +354,10 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 		if err != nil {
 			return asNotFound(err, "payment")
 		}
-		payer := locked.PayerID != nil && *locked.PayerID == p.memberID
-		if !p.admin && locked.WorkerID != p.memberID && !payer {
+		if !seesPayment(p, locked) {
 			return notFound("payment") // as getPayment: another member's payment does not exist for them
 		}
+		payer := locked.PayerID != nil && *locked.PayerID == p.memberID
 		if locked.RefundTxID != nil {
 			return conflict("", "this payment has already been refunded")
 		}
@@ -399,7 +405,7 @@ func (s *Server) listRefundRequests(r *http.Request, p principal) (int, any, err
 	if err != nil {
 		return 0, nil, err
 	}
-	if !p.admin && pay.WorkerID != p.memberID && (pay.PayerID == nil || *pay.PayerID != p.memberID) {
+	if !seesPayment(p, pay) {
 		return 0, nil, notFound("payment")
 	}
 	rs, err := payments.On(s.pool).RefundRequests(r.Context(), id)
