@@ -266,6 +266,7 @@ func TestDisbursementsInParallel(t *testing.T) {
 func TestRefundByVote(t *testing.T) {
 	pol := withModel(t, policy.OneMemberOneVote, 50, 50)
 	pol.Payments.StaffLimitCents = 500
+	pol.Payments.StaffDisbursementLimitCents = 100000
 	e := newEnv(t, pol)
 	c, other := e.customer("Rita Rider"), e.customer("Otto Other")
 	w := e.worker("Dan Driver")
@@ -359,6 +360,25 @@ func TestRefundByVote(t *testing.T) {
 	if rr := newestRefundRequest(e, third, c.token); rr["status"] != "refunded" {
 		t.Fatalf("the stale request: %v", rr)
 	}
+
+	// Passed when a fund no longer holds its share (disbursed meanwhile): failed, with
+	// why, the payment stays, and the close goes on.
+	fourth := ridePaid()
+	proposal = num(e.must(202, "POST", refund(fourth), c.token, map[string]any{"reason": "Wrong address"})["proposalId"])
+	held := e.balance("fund:hardship")
+	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": held, "memberId": voters[1].id, "reason": "Repairs"})
+	vote(proposal, "yes")
+	if rr := newestRefundRequest(e, fourth, c.token); rr["status"] != "failed" ||
+		!strings.Contains(rr["message"].(string), "the proposal passed, but the refund takes 20 cents back from the hardship fund, which holds 0 cents") {
+		t.Fatalf("the request a fund could not cover: %v", rr)
+	}
+	if pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", fourth), c.token, nil); pay["refunded"] != false {
+		t.Fatalf("the payment a fund could not cover: %v", pay)
+	}
+	if pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", proposal), c.token, nil)["proposal"].(map[string]any); pr["status"] != "closed" {
+		t.Fatalf("the proposal: %v", pr)
+	}
+	e.assertBalanced()
 }
 
 // newestRefundRequest is the newest refund request of payment, read with token.
