@@ -681,3 +681,46 @@ func TestTokensOnTheDataPage(t *testing.T) {
 		t.Fatalf("the data page after the revocation: %.2000s", p.body)
 	}
 }
+
+// The member who paid a payment puts its refund to the members' vote from its page, with
+// why (without it: 400 next to the field, and no proposal is opened); the page then says
+// the refund is put to the vote and offers no second request; the worker's page says so
+// too. The proposal is the API's (its rules are TestRefundByVote's).
+func TestPayerAsksForARefundFromThePaymentPage(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	cy, cyTok := c.member("Cy Rider", "customer")
+	work := c.request(cyTok, 2000)
+	for _, step := range []string{"accept", "start", "complete"} {
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), anaTok, nil)
+	}
+	paid := int64(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", work), anaTok, nil)["paymentId"].(float64))
+	page := fmt.Sprintf("/app/payments/%d", paid)
+	proposals := func() int {
+		t.Helper()
+		return len(c.must(http.StatusOK, "GET", "/v1/proposals", anaTok, nil)["proposals"].([]any))
+	}
+	before := proposals()
+
+	s := c.session(t)
+	csrf := s.signIn(c.code(cy))
+	if p := s.do("GET", page, nil); !strings.Contains(p.body, `id="ask-refund"`) || strings.Contains(p.body, `id="refund"`) {
+		t.Fatalf("the payer's page: asks: %v, refunds: %v", strings.Contains(p.body, `id="ask-refund"`), strings.Contains(p.body, `id="refund"`))
+	}
+	if p := s.do("POST", page+"/ask-refund", url.Values{"csrf": {csrf}, "reason": {"  "}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="reason-error"`) || proposals() != before {
+		t.Fatalf("asking without a reason: %d, proposals %d -> %d", p.status, before, proposals())
+	}
+	p := s.do("POST", page+"/ask-refund", url.Values{"csrf": {csrf}, "reason": {"The driver took a long detour"}})
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != page+"?done=askRefund" || proposals() != before+1 {
+		t.Fatalf("asking: %d to %q, proposals %d -> %d", p.status, p.header.Get("Location"), before, proposals())
+	}
+	p = s.do("GET", page+"?done=askRefund", nil)
+	if !strings.Contains(p.body, "Your request is put to the members&#39; vote.") || !strings.Contains(p.body, `id="refund-pending"`) || strings.Contains(p.body, `id="ask-refund"`) {
+		t.Fatalf("the payer's page after asking: %.2000s", p.body)
+	}
+	ws := c.session(t)
+	ws.signIn(c.code(ana))
+	if p := ws.do("GET", page, nil); !strings.Contains(p.body, `id="refund-pending"`) || !strings.Contains(p.body, `id="refund"`) {
+		t.Fatalf("the worker's page while the vote is open: %.2000s", p.body)
+	}
+}

@@ -242,6 +242,7 @@ func (a *App) routes() {
 	m.HandleFunc("GET /app/members/{id}/earnings", a.authed(a.earnings))
 	m.HandleFunc("GET /app/payments/{id}", a.authed(a.paymentPage))
 	m.HandleFunc("POST /app/payments/{id}/refund", a.authed(a.refund))
+	m.HandleFunc("POST /app/payments/{id}/ask-refund", a.authed(a.askRefund))
 	m.HandleFunc("GET /app/money", a.authed(a.money))
 	m.HandleFunc("GET /app/governance", a.authed(a.governance))
 	m.HandleFunc("POST /app/proposals/{id}/ballot", a.authed(a.ballot))

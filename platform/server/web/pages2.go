@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 )
@@ -43,6 +44,10 @@ type paymentView struct {
 	// CanRefund: the member reading it is the worker it paid, and it is not refunded (the
 	// API judges the refund itself).
 	CanRefund bool `json:"-"`
+	// CanAskRefund: the member reading it paid it, it is not refunded, and no refund of it
+	// is put to the vote (Pending names the proposal of the one that is).
+	CanAskRefund bool  `json:"-"`
+	Pending      int64 `json:"-"`
 }
 
 type earningView struct {
@@ -126,12 +131,56 @@ func (a *App) paymentPage(q *req) {
 // showPayment renders payment id as the API shows it to the member, with the refund
 // form for the worker it paid (errs: the form's errors, with status).
 func (a *App) showPayment(q *req, id int64, status int, errs map[string]string) {
+	a.showPaymentForm(q, id, status, errs, nil)
+}
+
+// showPaymentForm is showPayment with the values the member typed in a form (form).
+func (a *App) showPaymentForm(q *req, id int64, status int, errs, form map[string]string) {
 	var p paymentView
 	if !a.get(q, fmt.Sprintf("/v1/payments/%d", id), &p) {
 		return
 	}
 	p.CanRefund = !p.Refunded && p.WorkerID == q.member.ID
-	a.render(q, status, "payment", "payment.title", page{Data: p, Errors: errs, Flash: flashFrom(q), Nav: "money"})
+	if !p.Refunded {
+		var reqs struct {
+			RefundRequests []struct {
+				Status     string `json:"status"`
+				ProposalID int64  `json:"proposalId"`
+			} `json:"refundRequests"`
+		}
+		if !a.get(q, fmt.Sprintf("/v1/payments/%d/refund-requests", id), &reqs) {
+			return
+		}
+		if rs := reqs.RefundRequests; len(rs) > 0 && rs[0].Status == "pending" {
+			p.Pending = rs[0].ProposalID
+		}
+		p.CanAskRefund = p.Pending == 0 && p.PayerID != nil && *p.PayerID == q.member.ID
+	}
+	a.render(q, status, "payment", "payment.title", page{Data: p, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "money"})
+}
+
+// askRefund: the member who paid a payment puts its refund to the members' vote, with why
+// (POST /v1/payments/{id}/refund with a reason: the API opens the proposal).
+func (a *App) askRefund(q *req) {
+	id, ok := a.pathIDOr404(q)
+	if !ok {
+		return
+	}
+	reason := strings.TrimSpace(q.r.PostForm.Get("reason"))
+	form := map[string]string{"reason": q.r.PostForm.Get("reason")}
+	if reason == "" || utf8.RuneCountInString(reason) > 1000 {
+		a.showPaymentForm(q, id, http.StatusBadRequest, map[string]string{"reason": tr(q.lang, "askRefund.reasonRequired")}, form)
+		return
+	}
+	st, body := a.call(q, http.MethodPost, fmt.Sprintf("/v1/payments/%d/refund", id), map[string]string{"reason": reason}, nil)
+	switch st {
+	case http.StatusAccepted:
+		a.redirect(q, fmt.Sprintf("/app/payments/%d?done=askRefund", id))
+	case http.StatusBadRequest, http.StatusConflict:
+		a.showPaymentForm(q, id, st, map[string]string{"reason": apiMessage(q.lang, body)}, form)
+	default:
+		a.failAPI(q, st, body)
+	}
 }
 
 // refund: the worker a payment paid refunds it in full (POST /v1/payments/{id}/refund),
