@@ -295,20 +295,30 @@ func seesPayment(p principal, pay Payment) bool {
 	return p.admin || pay.WorkerID == p.memberID || (pay.PayerID != nil && *pay.PayerID == p.memberID)
 }
 
+// paymentSeenBy reads the payment the request's path names, if p sees it (seesPayment);
+// to anyone else it does not exist (404).
+func (s *Server) paymentSeenBy(r *http.Request, p principal) (Payment, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return Payment{}, err
+	}
+	pay, err := s.loadPayment(r.Context(), id)
+	if err != nil {
+		return Payment{}, err
+	}
+	if !seesPayment(p, pay) {
+		return Payment{}, notFound("payment")
+	}
+	return pay, nil
+}
+
 // getPayment shows a payment with its fee breakdown to its payer, its worker and staff;
 // to anyone else it does not exist (everyone reads the totals in /v1/reports/funds). Its
 // idempotency key only to the client who chose it and staff.
 func (s *Server) getPayment(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	pay, err := s.paymentSeenBy(r, p)
 	if err != nil {
 		return 0, nil, err
-	}
-	pay, err := s.loadPayment(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	if !seesPayment(p, pay) {
-		return 0, nil, notFound("payment")
 	}
 	if !keyShownTo(&pay, p) {
 		pay.IdempotencyKey = ""
@@ -397,22 +407,15 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 // listRefundRequests shows a payment's refund requests, newest first (what each became,
 // with why when it failed), to those who see the payment: its payer, its worker, staff.
 func (s *Server) listRefundRequests(r *http.Request, p principal) (int, any, error) {
-	id, err := pathID(r, "id")
+	pay, err := s.paymentSeenBy(r, p)
 	if err != nil {
 		return 0, nil, err
 	}
-	pay, err := s.loadPayment(r.Context(), id)
+	rs, err := payments.On(s.pool).RefundRequests(r.Context(), pay.ID)
 	if err != nil {
 		return 0, nil, err
 	}
-	if !seesPayment(p, pay) {
-		return 0, nil, notFound("payment")
-	}
-	rs, err := payments.On(s.pool).RefundRequests(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, map[string]any{"paymentId": id, "refundRequests": rs}, nil
+	return http.StatusOK, map[string]any{"paymentId": pay.ID, "refundRequests": rs}, nil
 }
 
 // RefundRequest is a refund the members decide.

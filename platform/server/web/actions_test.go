@@ -596,13 +596,7 @@ func TestExpiredOfferOnThePages(t *testing.T) {
 // put to the members' vote with a reason), as the page's rule is only what it shows.
 func TestWorkerRefundsFromThePaymentPage(t *testing.T) {
 	c := newCoop(t)
-	ana, anaTok := c.member("Ana Driver", "worker")
-	cy, cyTok := c.member("Cy Rider", "customer")
-	work := c.request(cyTok, 2000)
-	for _, step := range []string{"accept", "start", "complete"} {
-		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), anaTok, nil)
-	}
-	paid := int64(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", work), anaTok, nil)["paymentId"].(float64))
+	ana, _, cy, paid := c.paidRide()
 	page := fmt.Sprintf("/app/payments/%d", paid)
 	refunded := func() bool {
 		t.Helper()
@@ -688,13 +682,7 @@ func TestTokensOnTheDataPage(t *testing.T) {
 // too. The proposal is the API's (its rules are TestRefundByVote's).
 func TestPayerAsksForARefundFromThePaymentPage(t *testing.T) {
 	c := newCoop(t)
-	ana, anaTok := c.member("Ana Driver", "worker")
-	cy, cyTok := c.member("Cy Rider", "customer")
-	work := c.request(cyTok, 2000)
-	for _, step := range []string{"accept", "start", "complete"} {
-		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), anaTok, nil)
-	}
-	paid := int64(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", work), anaTok, nil)["paymentId"].(float64))
+	ana, anaTok, cy, paid := c.paidRide()
 	page := fmt.Sprintf("/app/payments/%d", paid)
 	proposals := func() int {
 		t.Helper()
@@ -723,4 +711,18 @@ func TestPayerAsksForARefundFromThePaymentPage(t *testing.T) {
 	if p := ws.do("GET", page, nil); !strings.Contains(p.body, `id="refund-pending"`) || !strings.Contains(p.body, `id="refund"`) {
 		t.Fatalf("the worker's page while the vote is open: %.2000s", p.body)
 	}
+}
+
+// paidRide registers Ana (a worker) and Cy (a customer), and has Ana take a ride Cy asked
+// for at 20.00 through to completion; it returns them and the ride's payment.
+func (c *coop) paidRide() (ana int64, anaTok string, cy, paid int64) {
+	c.t.Helper()
+	ana, anaTok = c.member("Ana Driver", "worker")
+	cy, cyTok := c.member("Cy Rider", "customer")
+	work := c.request(cyTok, 2000)
+	for _, step := range []string{"accept", "start", "complete"} {
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), anaTok, nil)
+	}
+	paid = int64(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", work), anaTok, nil)["paymentId"].(float64))
+	return ana, anaTok, cy, paid
 }
