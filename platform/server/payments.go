@@ -238,10 +238,10 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 // members' to move (others says who). Moving nothing (work without a price) needs no
 // limit. It answers 403 naming field.
 func staffMayMove(pol *policy.Policy, field string, cents int64, what, others string) error {
-	limit := pol.Payments.StaffLimitCents
-	if cents <= 0 || (limit > 0 && cents <= limit) {
+	if withinStaffLimit(pol, cents) {
 		return nil
 	}
+	limit := pol.Payments.StaffLimitCents
 	msg := fmt.Sprintf("staff %s of at most %d cents (the policy's payments.staffLimitCents); this one is %d cents", what, limit, cents)
 	if limit == 0 {
 		msg = fmt.Sprintf("staff %s of no amount: the policy sets no payments.staffLimitCents; this one is %d cents", what, cents)
@@ -250,6 +250,12 @@ func staffMayMove(pol *policy.Policy, field string, cents int64, what, others st
 		msg += ": " + others
 	}
 	return &apiError{status: http.StatusForbidden, field: field, message: msg}
+}
+
+// withinStaffLimit says whether staff may move cents on their own (staffMayMove's rule).
+func withinStaffLimit(pol *policy.Policy, cents int64) bool {
+	limit := pol.Payments.StaffLimitCents
+	return cents <= 0 || (limit > 0 && cents <= limit)
 }
 
 // paymentForWork checks a payment for the work item id against the rule (see
@@ -371,10 +377,9 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 		if locked.RefundTxID != nil {
 			return conflict("", "this payment has already been refunded")
 		}
-		vote := payer && locked.WorkerID != p.memberID
-		if p.admin && staffMayMove(pol, "id", locked.GrossCents, "refund payments", "") != nil {
-			vote = true
-		}
+		// Its payer (never its worker: nobody pays themselves), and staff above their
+		// limit, put it to the vote.
+		vote := payer || (p.admin && !withinStaffLimit(pol, locked.GrossCents))
 		if !vote {
 			field := "reason"
 			if in.Reason == "" {
