@@ -287,8 +287,8 @@ func TestProposalClosesAtDeadline(t *testing.T) {
 	e.must(409, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), a.token, map[string]any{"choice": "no"})
 }
 
-// TestMemberAudit: admissions and changes of roles, class and activity are recorded with
-// who made them; only staff read the audit.
+// TestMemberAudit: admissions and changes of roles, class and activity, and the tokens
+// they issue and end, are recorded with who made them; only staff read the whole audit.
 func TestMemberAudit(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	d := e.worker("Dan Driver")
@@ -308,15 +308,20 @@ func TestMemberAudit(t *testing.T) {
 		}
 		events = append(events, en["event"].(string))
 	}
-	if strings.Join(events, ",") != "admitted,roles,stakeholderClass,deactivated" {
+	// The registration's token, and the deactivation that revoked it.
+	if strings.Join(events, ",") != "admitted,tokenIssued,roles,stakeholderClass,deactivated,tokenRevoked" {
 		t.Fatalf("events %v", events)
 	}
 	// A member erasing their own data is recorded as that member.
 	c := e.customer("Rita Rider")
 	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
 	got = e.must(200, "GET", fmt.Sprintf("/v1/audit/members?memberId=%d", c.id), adminToken, nil)["entries"].([]any)
-	if last := got[0].(map[string]any); last["event"] != "erased" || last["actor"] != fmt.Sprintf("member:%d", c.id) {
-		t.Fatalf("erasure %v", got)
+	var last []string
+	for _, en := range got[:2] {
+		last = append(last, fmt.Sprintf("%s by %s", en.(map[string]any)["event"], en.(map[string]any)["actor"]))
+	}
+	if me := fmt.Sprintf("member:%d", c.id); strings.Join(last, ", ") != "tokenRevoked by "+me+", erased by "+me {
+		t.Fatalf("erasure (newest first): %v", got)
 	}
 	e.must(400, "GET", "/v1/audit/members?memberId=x", adminToken, nil)
 }

@@ -43,9 +43,12 @@ type principal struct {
 	admin    bool
 	memberID int64
 	tokenID  int64 // the member's token the request came with
-	roles    []string
-	class    string
-	active   bool
+	// session is the SHA-256 of the members' app session the request came from (nil: the
+	// JSON API, with a bearer token).
+	session []byte
+	roles   []string
+	class   string
+	active  bool
 }
 
 func (p principal) hasRole(r string) bool {
@@ -179,6 +182,9 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/v1/members/{id}/export", member, s.exportMember, nil},
 		{"GET", "/v1/members/{id}/earnings", member, s.memberEarnings, nil},
 		{"POST", "/v1/members/{id}/sign-in-codes", member, s.createSignInCode, nil},
+		{"POST", "/v1/members/{id}/claim", member, s.claimAccount, nil},
+		{"DELETE", "/v1/members/{id}/claim", admin, s.releaseClaim, nil},
+		{"GET", "/v1/members/{id}/audit", member, s.memberAuditOf, nil},
 
 		{"POST", "/v1/blocks", member, s.createBlock, nil},
 		{"DELETE", "/v1/blocks/{workerId}", member, s.deleteBlock, nil},

@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -295,7 +296,8 @@ func (s *Server) setAvailability(r *http.Request, p principal) (int, any, error)
 	return http.StatusOK, m, nil
 }
 
-// createToken mints a new token for an active member, by the member or staff.
+// createToken mints a new token for an active member, by the member or staff (not for a
+// member who claimed their account: 403).
 func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 	id, err := selfOrAdminPath(r, p)
 	if err != nil {
@@ -309,17 +311,127 @@ func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 	if p.admin {
 		by = members.IssuedByStaff
 	}
-	tok, err := members.On(s.pool).CreateToken(r.Context(), id, hash, by)
-	if errors.Is(err, store.ErrNotFound) {
-		if _, err := s.loadMember(r.Context(), id); err != nil {
-			return 0, nil, err
+	var tok Token
+	err = s.audited(r.Context(), p, func(tx pgx.Tx) (err error) {
+		tok, err = members.On(tx).CreateToken(r.Context(), id, hash, by)
+		return err
+	})
+	if err := s.credentialErr(r.Context(), err, id, "tokens"); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, map[string]any{"memberId": id, "id": tok.ID, "createdAt": tok.CreatedAt, "issuedBy": tok.IssuedBy, "token": plain}, nil
+}
+
+// audited runs fn in a transaction that names the caller in the member audit.
+func (s *Server) audited(ctx context.Context, p principal, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := members.On(tx).SetAuditActor(ctx, auditActor(p)); err != nil {
+			return err
 		}
-		return 0, nil, conflict("", "the member is not active (or erased): no new tokens")
+		return fn(tx)
+	})
+}
+
+// credentialErr is the answer to the store's refusal to issue member id a credential
+// (what: "tokens", "sign-in codes"): 404 when there is no such member, 409 when they are
+// inactive or erased, 403 when staff issue one to a member who claimed their account.
+func (s *Server) credentialErr(ctx context.Context, err error, id int64, what string) error {
+	switch {
+	case errors.Is(err, store.ErrClaimed):
+		return forbidden(fmt.Sprintf("member %d has claimed their account: only they issue its %s (staff may release the claim, DELETE /v1/members/%d/claim, which ends every credential of theirs and shows in their audit)", id, what, id))
+	case errors.Is(err, store.ErrNotFound):
+		if _, err := s.loadMember(ctx, id); err != nil {
+			return err
+		}
+		return conflict("", "the member is not active (or erased): no new "+what)
+	}
+	return err
+}
+
+// claimAccount: a member claims their account, with a token they issued themselves or
+// from a session of the members' app (a token staff issued, staff saw). From then on staff
+// issue them no token and no sign-in code; the tokens they did not issue are revoked, with
+// the codes and sessions that came from those or from staff (not the session claiming).
+// Claiming again revokes what staff issued since a release, and keeps the first time.
+func (s *Server) claimAccount(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if p.admin {
+		return 0, nil, forbidden("a member claims their own account; staff cannot claim it for them")
+	}
+	if err := selfOrAdmin(p, id); err != nil {
+		return 0, nil, err
+	}
+	if err := requireActiveMember(p); err != nil {
+		return 0, nil, err
+	}
+	var at time.Time
+	var revoked []int64
+	err = s.audited(r.Context(), p, func(tx pgx.Tx) error {
+		q := members.On(tx)
+		if p.session == nil {
+			by, err := q.IssuedBy(r.Context(), id, p.tokenID)
+			if err != nil {
+				return err
+			}
+			if by != members.IssuedByMember {
+				return conflict("Authorization", fmt.Sprintf("claim with a token you issued yourself, which staff never saw: issue one (POST /v1/members/%d/tokens) and claim with it", id))
+			}
+		}
+		at, revoked, err = q.Claim(r.Context(), id, s.now(), p.session)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, conflict("", "the member is not active (or erased): nothing to claim")
 	}
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, map[string]any{"memberId": id, "id": tok.ID, "createdAt": tok.CreatedAt, "issuedBy": tok.IssuedBy, "token": plain}, nil
+	if revoked == nil {
+		revoked = []int64{}
+	}
+	return http.StatusOK, map[string]any{"memberId": id, "claimedAt": at, "revokedTokens": revoked}, nil
+}
+
+// releaseClaim: staff release a member's claim of their account, for a member who lost
+// every credential; the release ends all of the member's tokens, codes and sessions, and
+// shows in the member's audit.
+func (s *Server) releaseClaim(r *http.Request, p principal) (int, any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	err = s.audited(r.Context(), p, func(tx pgx.Tx) error {
+		return members.On(tx).ReleaseClaim(r.Context(), id)
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil, notFound("member")
+	case errors.Is(err, members.ErrNotClaimed):
+		return 0, nil, conflict("", "the member has not claimed their account")
+	case err != nil:
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"memberId": id, "claimed": false}, nil
+}
+
+// memberAuditOf lists the member audit of one member, newest first, to the member and
+// staff: admission, roles, activity, and every credential issued or revoked, with who.
+func (s *Server) memberAuditOf(r *http.Request, p principal) (int, any, error) {
+	id, err := selfOrAdminPath(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := s.loadMember(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	es, err := members.On(s.pool).Audit(r.Context(), &id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"memberId": id, "entries": es}, nil
 }
 
 // Token is a member's token as the API lists it.
@@ -358,7 +470,9 @@ func (s *Server) revokeToken(r *http.Request, p principal) (int, any, error) {
 	if err := selfOrAdmin(p, id); err != nil {
 		return 0, nil, err
 	}
-	err = members.On(s.pool).RevokeToken(r.Context(), id, tid)
+	err = s.audited(r.Context(), p, func(tx pgx.Tx) error {
+		return members.On(tx).RevokeToken(r.Context(), id, tid)
+	})
 	if err != nil {
 		return 0, nil, asNotFound(err, "token")
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -1217,4 +1218,92 @@ func TestSecurity_TokensSayWhoIssuedThem(t *testing.T) {
 	}
 	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d/tokens/%d", m.id, num(staffs["id"])), own["token"].(string), nil)
 	e.refused(401, "Authorization", "unknown token", "GET", fmt.Sprintf("/v1/members/%d", m.id), staffs["token"].(string), nil)
+}
+
+// TestSecurity_MemberClaimsTheirAccount: a member claims their account with a token they
+// issued themselves (not one staff issued and saw); the claim revokes the tokens and
+// sign-in codes staff issued them, and from then on staff issue them neither; only the
+// member claims, only staff release a claim, and a release ends every credential. Each
+// step shows in the member's audit, which the member and staff read and no other member.
+func TestSecurity_MemberClaimsTheirAccount(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	m := e.customer("Rita Rider") // m.token: the registration's, issued by staff
+	o := e.customer("Omar Other")
+	claim := fmt.Sprintf("/v1/members/%d/claim", m.id)
+	tokens := fmt.Sprintf("/v1/members/%d/tokens", m.id)
+	codes := fmt.Sprintf("/v1/members/%d/sign-in-codes", m.id)
+	staffCode := e.must(201, "POST", codes, adminToken, nil)
+
+	// Only the member claims, and not with a token staff issued.
+	e.refused(409, "Authorization", "claim with a token you issued yourself", "POST", claim, m.token, nil)
+	e.refused(403, "", "staff cannot claim it for them", "POST", claim, adminToken, nil)
+	e.refused(403, "", "members may only act on their own data", "POST", claim, o.token, nil)
+	own := e.must(201, "POST", tokens, m.token, nil)
+	ownTok := own["token"].(string)
+	ownCode := e.must(201, "POST", codes, ownTok, nil)
+	got := e.must(200, "POST", claim, ownTok, nil)
+	if len(got["revokedTokens"].([]any)) != 1 {
+		t.Fatalf("the claim revoked %v, want the registration's token alone", got["revokedTokens"])
+	}
+	if e.must(200, "GET", fmt.Sprintf("/v1/members/%d", m.id), ownTok, nil)["claimedAt"] != got["claimedAt"] {
+		t.Fatal("the member does not say when it was claimed")
+	}
+	// The staff-issued token and the code staff issued end; the member's own stay.
+	e.refused(401, "Authorization", "unknown token", "GET", fmt.Sprintf("/v1/members/%d", m.id), m.token, nil)
+	var codesLeft []string
+	rows, err := e.s.Pool().Query(context.Background(), `SELECT coalesce(token_id::text, 'staff') FROM sign_in_codes WHERE member_id = $1`, m.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		codesLeft = append(codesLeft, s)
+	}
+	if fmt.Sprint(codesLeft) != fmt.Sprintf("[%d]", num(own["id"])) {
+		t.Fatalf("sign-in codes left after the claim, by issuing token: %v (staff's %v, the member's %v)", codesLeft, staffCode["expiresAt"], ownCode["expiresAt"])
+	}
+
+	// Staff issue no credential to a claimed account; the member still does, and claiming
+	// again changes nothing.
+	e.refused(403, "", "has claimed their account: only they issue its tokens", "POST", tokens, adminToken, nil)
+	e.refused(403, "", "has claimed their account: only they issue its sign-in codes", "POST", codes, adminToken, nil)
+	e.must(201, "POST", tokens, ownTok, nil)
+	if again := e.must(200, "POST", claim, ownTok, nil); again["claimedAt"] != got["claimedAt"] || len(again["revokedTokens"].([]any)) != 0 {
+		t.Fatalf("claiming again: %v", again)
+	}
+
+	// Only staff release a claim; the release ends every credential of the member's.
+	e.refused(403, "", "staff", "DELETE", claim, ownTok, nil)
+	e.refused(404, "", "member not found", "DELETE", "/v1/members/99999/claim", adminToken, nil)
+	e.refused(409, "", "has not claimed", "DELETE", fmt.Sprintf("/v1/members/%d/claim", o.id), adminToken, nil)
+	e.must(200, "DELETE", claim, adminToken, nil)
+	e.refused(401, "Authorization", "unknown token", "GET", fmt.Sprintf("/v1/members/%d", m.id), ownTok, nil)
+	if n := e.count(fmt.Sprintf("member_tokens WHERE member_id = %d", m.id)) + e.count(fmt.Sprintf("sign_in_codes WHERE member_id = %d", m.id)); n != 0 {
+		t.Fatalf("%d tokens and codes left after the release", n)
+	}
+	next := e.must(201, "POST", tokens, adminToken, nil)["token"].(string)
+
+	// The member reads every step in their audit, with who; another member reads none.
+	e.refused(403, "", "members may only act on their own data", "GET", fmt.Sprintf("/v1/members/%d/audit", m.id), o.token, nil)
+	var steps []string
+	entries := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/audit", m.id), next, nil)["entries"].([]any)
+	for i := len(entries) - 1; i >= 0; i-- {
+		en := entries[i].(map[string]any)
+		steps = append(steps, fmt.Sprintf("%s by %s", en["event"], en["actor"]))
+	}
+	me := fmt.Sprintf("member:%d", m.id)
+	want := []string{"admitted by staff", "tokenIssued by staff", "signInCodeIssued by staff", "tokenIssued by " + me,
+		"signInCodeIssued by " + me, "claimed by " + me, "tokenRevoked by " + me, "tokenIssued by " + me,
+		"claimReleased by staff", "tokenRevoked by staff", "tokenRevoked by staff", "tokenIssued by staff"}
+	if strings.Join(steps, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("the member's audit:\n got %s\nwant %s", strings.Join(steps, ", "), strings.Join(want, ", "))
+	}
+	if staffs := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/audit", m.id), adminToken, nil)["entries"].([]any); len(staffs) != len(entries) {
+		t.Fatalf("staff read %d entries, the member %d", len(staffs), len(entries))
+	}
+	// No secret in it.
+	if b, _ := json.Marshal(entries); strings.Contains(string(b), next) || strings.Contains(string(b), ownTok) || strings.Contains(string(b), staffCode["code"].(string)) {
+		t.Fatalf("the audit holds a credential: %s", b)
+	}
 }

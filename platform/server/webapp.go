@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
@@ -53,14 +55,10 @@ func (s *Server) createSignInCode(r *http.Request, p principal) (int, any, error
 	code, hash := newSignInCode()
 	now := s.now()
 	// The code, and the session it opens, end with the token that issued it.
-	err = sessions.On(s.pool).IssueCode(r.Context(), id, p.tokenID, hash, now, now.Add(signInCodeTTL))
-	if errors.Is(err, store.ErrNotFound) {
-		if _, err := s.loadMember(r.Context(), id); err != nil {
-			return 0, nil, err
-		}
-		return 0, nil, conflict("", "the member is not active (or erased): no sign-in codes")
-	}
-	if err != nil {
+	err = s.audited(r.Context(), p, func(tx pgx.Tx) error {
+		return sessions.On(tx).IssueCode(r.Context(), id, p.tokenID, p.admin, hash, now, now.Add(signInCodeTTL))
+	})
+	if err := s.credentialErr(r.Context(), err, id, "sign-in codes"); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusCreated, map[string]any{"memberId": id, "code": code, "expiresAt": now.Add(signInCodeTTL)}, nil
@@ -74,7 +72,7 @@ type principalKey struct{}
 
 // Call runs one API route as the member, in process, and returns its status and JSON body.
 func (b webBackend) Call(ctx context.Context, m web.Member, method, path string, header http.Header, body []byte) (int, []byte) {
-	p := principal{memberID: m.ID, tokenID: m.TokenID, roles: m.Roles, class: m.Class, active: m.Active}
+	p := principal{memberID: m.ID, tokenID: m.TokenID, session: m.Session, roles: m.Roles, class: m.Class, active: m.Active}
 	r := httptest.NewRequestWithContext(context.WithValue(ctx, principalKey{}, p), method, path, bytes.NewReader(body))
 	for k, vs := range header {
 		r.Header[k] = vs

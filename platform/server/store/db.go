@@ -21,6 +21,10 @@ type DBTX interface {
 // exist; the handler names what was not found.
 var ErrNotFound = errors.New("not found")
 
+// ErrClaimed is returned when staff would issue a credential (a token, a sign-in code) to
+// a member who claimed their account: only the member issues theirs.
+var ErrClaimed = errors.New("the member has claimed their account")
+
 // NotFound turns pgx.ErrNoRows into ErrNotFound and leaves other errors as they are.
 func NotFound(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {

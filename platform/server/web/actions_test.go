@@ -676,6 +676,47 @@ func TestTokensOnTheDataPage(t *testing.T) {
 	}
 }
 
+// A member claims their account from the data page, in a session opened with a code of
+// the token staff issued them at registration: the session stays open (it now ends with no
+// token), the tokens staff issued end, a session another staff code opened ends, and staff
+// issue them no sign-in code any more; the page says the account is claimed, and its
+// record lists each step with who made it.
+func TestClaimFromTheDataPage(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	staffTok := c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/tokens", ana), adminToken, nil)["token"].(string)
+	s := c.session(t)
+	csrf := s.signIn(c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", ana), anaTok, nil)["code"].(string))
+	other := c.session(t)
+	other.signIn(c.code(ana))
+
+	p := s.do("GET", "/app/data", nil)
+	if p.status != http.StatusOK || !strings.Contains(p.body, `id="unclaimed"`) || !strings.Contains(p.body, `id="claim"`) ||
+		!regexp.MustCompile(`<td>token issued</td><td>the co-op&#39;s staff</td>`).MatchString(p.body) {
+		t.Fatalf("the data page before the claim: %d %.3000s", p.status, p.body)
+	}
+	if r := s.do("POST", "/app/data/claim", url.Values{"csrf": {"forged"}}); r.status != http.StatusForbidden {
+		t.Fatalf("a claim without the session's CSRF token: %d", r.status)
+	}
+	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), staffTok, nil)
+	r := s.do("POST", "/app/data/claim", url.Values{"csrf": {csrf}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data?done=claim" {
+		t.Fatalf("claiming: %d to %q", r.status, r.header.Get("Location"))
+	}
+	for _, tok := range []string{anaTok, staffTok} {
+		c.must(http.StatusUnauthorized, "GET", fmt.Sprintf("/v1/members/%d", ana), tok, nil)
+	}
+	if r := other.do("GET", "/app/home", nil); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/app/sign-in") {
+		t.Fatalf("the session a staff code opened, after the claim: %d to %q", r.status, r.header.Get("Location"))
+	}
+	c.must(http.StatusForbidden, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", ana), adminToken, nil)
+	p = s.do("GET", "/app/data?done=claim", nil)
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Your account is yours") || !strings.Contains(p.body, `id="claimed"`) || strings.Contains(p.body, `id="claim"`) ||
+		!strings.Contains(p.body, "<td>account claimed</td><td>you</td>") || strings.Count(p.body, "<td>token revoked</td><td>you</td>") != 2 {
+		t.Fatalf("the data page after the claim: %d %.4000s", p.status, p.body)
+	}
+}
+
 // The member who paid a payment puts its refund to the members' vote from its page, with
 // why (without it: 400 next to the field, and no proposal is opened); the page then says
 // the refund is put to the vote and offers no second request; the worker's page says so

@@ -35,6 +35,8 @@ type Member struct {
 	ID int64
 	// TokenID is the member's token the session ends with (0: none, a code staff issued).
 	TokenID int64
+	// Session is the SHA-256 of the session's secret.
+	Session []byte
 	Roles   []string
 	Class   string
 	Active  bool
@@ -253,6 +255,7 @@ func (a *App) routes() {
 	m.HandleFunc("GET /app/data/export", a.authed(a.dataExport))
 	m.HandleFunc("POST /app/data/erase", a.authed(a.erase))
 	m.HandleFunc("POST /app/tokens/{id}/revoke", a.authed(a.revokeToken))
+	m.HandleFunc("POST /app/data/claim", a.authed(a.claim))
 	m.HandleFunc("/app/", a.anon("", func(q *req) { a.fail(q, http.StatusNotFound, "error.notFound") }))
 	a.mux = m
 }
@@ -301,7 +304,7 @@ func (a *App) anon(perAddress string, h func(*req)) http.HandlerFunc {
 			if a.limited(q, "member:"+strconv.FormatInt(s.MemberID, 10)) {
 				return
 			}
-			q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
+			q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Session: s.IDHash, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
 		case errors.As(err, &refused), errors.Is(err, store.ErrNotFound):
 		default:
 			a.logFailure(q, "session lookup failed", err)
@@ -341,7 +344,7 @@ func (a *App) authed(h func(*req)) http.HandlerFunc {
 		if a.limited(q, "member:"+strconv.FormatInt(s.MemberID, 10)) {
 			return
 		}
-		q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
+		q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Session: s.IDHash, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
 		if r.Method == http.MethodPost {
 			if !a.readForm(q) {
 				return

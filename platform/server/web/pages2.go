@@ -648,18 +648,77 @@ type tokenView struct {
 
 type dataData struct {
 	Tokens []tokenView
+	// ClaimedAt is when the member claimed their account (nil: not claimed).
+	ClaimedAt *time.Time
+	// Audit is the newest of the member's audit, as the page words it; More: there is more
+	// (the download holds it all).
+	Audit []auditRow
+	More  bool
 }
 
+// auditRow is one entry of the member's audit: when, what and who.
+type auditRow struct {
+	At        time.Time
+	What, Who string
+}
+
+// dataAuditRows is how many of the audit's newest entries the data page shows.
+const dataAuditRows = 20
+
 // showData renders the member's data page: their download, their tokens (who issued each,
-// to revoke one they do not know), their erasure (errs: the erase form's errors).
+// to revoke one they do not know), their claim of the account and its audit, their
+// erasure (errs: the erase form's errors).
 func (a *App) showData(q *req, status int, errs map[string]string) {
 	var toks struct {
 		Tokens []tokenView `json:"tokens"`
 	}
-	if !a.get(q, fmt.Sprintf("/v1/members/%d/tokens", q.member.ID), &toks) {
+	var me struct {
+		ClaimedAt *time.Time `json:"claimedAt"`
+	}
+	var audit struct {
+		Entries []struct {
+			Event string    `json:"event"`
+			Actor string    `json:"actor"`
+			At    time.Time `json:"at"`
+		} `json:"entries"`
+	}
+	base := fmt.Sprintf("/v1/members/%d", q.member.ID)
+	if !a.get(q, base+"/tokens", &toks) || !a.get(q, base, &me) || !a.get(q, base+"/audit", &audit) {
 		return
 	}
-	a.render(q, status, "data", "data.title", page{Nav: "data", Data: dataData{Tokens: toks.Tokens}, Errors: errs, Flash: flashFrom(q)})
+	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows}
+	for i, e := range audit.Entries {
+		if i == dataAuditRows {
+			break
+		}
+		d.Audit = append(d.Audit, auditRow{At: e.At, What: tr(q.lang, "audit."+e.Event), Who: a.auditActor(q, e.Actor)})
+	}
+	a.render(q, status, "data", "data.title", page{Nav: "data", Data: d, Errors: errs, Flash: flashFrom(q)})
+}
+
+// auditActor words who made an entry of the member's audit: the member, staff, another
+// member by number, or the database (a change made outside the platform).
+func (a *App) auditActor(q *req, actor string) string {
+	switch {
+	case actor == "staff":
+		return tr(q.lang, "audit.byStaff")
+	case actor == fmt.Sprintf("member:%d", q.member.ID):
+		return tr(q.lang, "audit.byYou")
+	case strings.HasPrefix(actor, "member:"):
+		return fmt.Sprintf(tr(q.lang, "audit.byMember"), strings.TrimPrefix(actor, "member:"))
+	}
+	return tr(q.lang, "audit.byDatabase")
+}
+
+// claim claims the member's account (POST /v1/members/{id}/claim) from this session, which
+// stays open: the tokens staff issued them end, and staff issue them no more.
+func (a *App) claim(q *req) {
+	st, body := a.call(q, http.MethodPost, fmt.Sprintf("/v1/members/%d/claim", q.member.ID), nil, nil)
+	if st != http.StatusOK {
+		a.failAPI(q, st, body)
+		return
+	}
+	a.redirect(q, "/app/data?done=claim")
 }
 
 // revokeToken revokes one of the member's tokens (DELETE /v1/members/{id}/tokens/{tokenId});

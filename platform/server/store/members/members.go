@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,7 +35,10 @@ type Member struct {
 	RatingCount      int64      `json:"ratingCount"`
 	LastAssignedAt   *time.Time `json:"lastAssignedAt,omitempty"`
 	ErasedAt         *time.Time `json:"erasedAt,omitempty"`
-	CreatedAt        time.Time  `json:"createdAt"`
+	// ClaimedAt is when the member claimed their account: since then only they issue its
+	// credentials (nil: staff may too).
+	ClaimedAt *time.Time `json:"claimedAt,omitempty"`
+	CreatedAt time.Time  `json:"createdAt"`
 }
 
 // Token is a member's token as the API lists it: never the token itself, which only
@@ -87,13 +91,13 @@ type Store struct{ db store.DBTX }
 func On(db store.DBTX) Store { return Store{db} }
 
 const cols = `id, name, email, phone, stakeholder_class, roles, qualifications, active, available,
-	rating_sum, rating_count, last_assigned_at, erased_at, created_at`
+	rating_sum, rating_count, last_assigned_at, erased_at, claimed_at, created_at`
 
 func scan(row pgx.Row) (Member, error) {
 	var m Member
 	var sum int64
 	err := row.Scan(&m.ID, &m.Name, &m.Email, &m.Phone, &m.StakeholderClass, &m.Roles, &m.Qualifications,
-		&m.Active, &m.Available, &sum, &m.RatingCount, &m.LastAssignedAt, &m.ErasedAt, &m.CreatedAt)
+		&m.Active, &m.Available, &sum, &m.RatingCount, &m.LastAssignedAt, &m.ErasedAt, &m.ClaimedAt, &m.CreatedAt)
 	m.Rating = RatingString(sum, m.RatingCount)
 	return m, err
 }
@@ -222,12 +226,100 @@ const (
 )
 
 // CreateToken adds a token's hash for an active member who is not erased, issued by
-// IssuedByStaff or IssuedByMember (store.ErrNotFound when there is no such member).
+// IssuedByStaff or IssuedByMember: store.ErrNotFound when there is no such member, and
+// store.ErrClaimed when staff issue it to a member who claimed their account. The member's row
+// is share-locked, so a claim either comes first (and staff's token is refused) or waits
+// and then revokes it.
 func (s Store) CreateToken(ctx context.Context, id int64, hash []byte, issuedBy string) (Token, error) {
 	t := Token{IssuedBy: issuedBy}
-	err := s.db.QueryRow(ctx, `INSERT INTO member_tokens (token_hash, member_id, issued_by)
-		SELECT $1, id, $3 FROM members WHERE id = $2 AND active AND erased_at IS NULL RETURNING id, created_at`, hash, id, issuedBy).Scan(&t.ID, &t.CreatedAt)
-	return t, store.NotFound(err)
+	var claimed bool
+	err := s.db.QueryRow(ctx, `SELECT claimed_at IS NOT NULL FROM members WHERE id = $1 AND active AND erased_at IS NULL FOR SHARE`, id).Scan(&claimed)
+	if err != nil {
+		return t, store.NotFound(err)
+	}
+	if claimed && issuedBy != IssuedByMember {
+		return t, store.ErrClaimed
+	}
+	err = s.db.QueryRow(ctx, `INSERT INTO member_tokens (token_hash, member_id, issued_by) VALUES ($1, $2, $3) RETURNING id, created_at`,
+		hash, id, issuedBy).Scan(&t.ID, &t.CreatedAt)
+	return t, err
+}
+
+// IssuedBy says who issued one of a member's tokens (IssuedByStaff, IssuedByMember, or ""
+// for a token from before issuers were recorded; store.ErrNotFound when the member has no
+// token by that id).
+func (s Store) IssuedBy(ctx context.Context, id, tokenID int64) (string, error) {
+	var by string
+	err := s.db.QueryRow(ctx, `SELECT coalesce(issued_by, '') FROM member_tokens WHERE member_id = $1 AND id = $2`, id, tokenID).Scan(&by)
+	return by, store.NotFound(err)
+}
+
+// Claim records that an active member claimed their account at at (the first claim's time
+// stays) and revokes every token of theirs they did not issue, with the codes those
+// issued and the sessions those opened, and the codes staff issued them and the sessions
+// such codes opened, except keepSession (the SHA-256 of the session the member claims
+// from; nil: none), which from then on ends with no token. It returns when the account
+// was claimed and the ids of the tokens revoked (store.ErrNotFound when there is no such
+// active member). Run it in a transaction.
+func (s Store) Claim(ctx context.Context, id int64, at time.Time, keepSession []byte) (time.Time, []int64, error) {
+	var claimed time.Time
+	err := s.db.QueryRow(ctx, `UPDATE members SET claimed_at = coalesce(claimed_at, $2)
+		WHERE id = $1 AND active AND erased_at IS NULL RETURNING claimed_at`, id, at).Scan(&claimed)
+	if err != nil {
+		return claimed, nil, store.NotFound(err)
+	}
+	for _, q := range []string{
+		`UPDATE web_sessions SET token_id = NULL WHERE member_id = $1 AND id_hash = $2
+			AND token_id IN (SELECT id FROM member_tokens WHERE member_id = $1 AND issued_by IS DISTINCT FROM 'member')`,
+		`DELETE FROM web_sessions WHERE member_id = $1 AND token_id IS NULL AND id_hash IS DISTINCT FROM $2`,
+	} {
+		if _, err := s.db.Exec(ctx, q, id, keepSession); err != nil {
+			return claimed, nil, err
+		}
+	}
+	if _, err := s.db.Exec(ctx, `DELETE FROM sign_in_codes WHERE member_id = $1 AND token_id IS NULL`, id); err != nil {
+		return claimed, nil, err
+	}
+	rows, err := s.db.Query(ctx, `DELETE FROM member_tokens WHERE member_id = $1 AND issued_by IS DISTINCT FROM 'member' RETURNING id`, id)
+	if err != nil {
+		return claimed, nil, err
+	}
+	revoked, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	slices.Sort(revoked)
+	return claimed, revoked, err
+}
+
+// ErrNotClaimed is returned when a claim is released that was not made.
+var ErrNotClaimed = errors.New("the member has not claimed their account")
+
+// ReleaseClaim releases a member's claim of their account and ends every credential of
+// theirs: tokens, sign-in codes and sessions (store.ErrNotFound when there is no such
+// member, ErrNotClaimed when they made no claim). Run it in a transaction.
+func (s Store) ReleaseClaim(ctx context.Context, id int64) error {
+	tag, err := s.db.Exec(ctx, `UPDATE members SET claimed_at = NULL WHERE id = $1 AND claimed_at IS NOT NULL`, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		ok, err := s.Exists(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.ErrNotFound
+		}
+		return ErrNotClaimed
+	}
+	for _, q := range []string{
+		`DELETE FROM member_tokens WHERE member_id = $1`,
+		`DELETE FROM web_sessions WHERE member_id = $1`,
+		`DELETE FROM sign_in_codes WHERE member_id = $1`,
+	} {
+		if _, err := s.db.Exec(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Tokens lists a member's tokens.
@@ -339,6 +431,9 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 		'listings', (SELECT coalesce(json_agg(l ORDER BY l.id), '[]') FROM listings l WHERE l.owner_id = $1),
 		'milestones', (SELECT coalesce(json_agg(ms ORDER BY ms.work_id, ms.n), '[]') FROM milestones ms
 			WHERE ms.work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)),
+		'audit', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object('id', a.id, 'memberId', a.member_id, 'event', a.event,
+			'oldValue', a.old_value, 'newValue', a.new_value, 'actor', a.actor, 'at', a.at)) ORDER BY a.id), '[]')
+			FROM member_audit a WHERE a.member_id = $1),
 		'credentials', json_build_object(
 			'skills', (SELECT coalesce(json_agg(k ORDER BY k.kind, k.value), '[]') FROM worker_skills k WHERE k.member_id = $1),
 			'backgroundCheck', (SELECT row_to_json(c) FROM background_checks c WHERE c.member_id = $1),

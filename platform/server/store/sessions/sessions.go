@@ -11,6 +11,8 @@ import (
 
 // Session is a valid browser session and the member it belongs to.
 type Session struct {
+	// IDHash is the SHA-256 of the session's secret, by which it was looked up.
+	IDHash   []byte
 	MemberID int64
 	// TokenID is the member's token that issued the code the session was opened with (0
 	// when staff issued it): the session ends with that token.
@@ -28,22 +30,27 @@ type Store struct{ db store.DBTX }
 // On returns the store over db (the pool or a transaction).
 func On(db store.DBTX) Store { return Store{db} }
 
-// IssueCode records a sign-in code for an active member, issued with token tokenID (0: by
-// no member token); store.ErrNotFound when the member does not exist or is not active, or
-// the token is gone.
-func (s Store) IssueCode(ctx context.Context, memberID, tokenID int64, hash []byte, now, expires time.Time) error {
-	tag, err := s.db.Exec(ctx, `INSERT INTO sign_in_codes (code_hash, member_id, token_id, created_at, expires_at)
-		SELECT $1, id, NULLIF($5, 0), $3, $4 FROM members WHERE id = $2 AND active`, hash, memberID, now, expires, tokenID)
+// IssueCode records a sign-in code for an active member, issued by staff (byStaff) or with
+// the member's token tokenID (0: none); store.ErrNotFound when the member does not exist
+// or is not active, or the token is gone, and store.ErrClaimed when staff issue it to a
+// member who claimed their account. The member's row is share-locked until the
+// transaction ends, so a claim either comes first or waits and then voids the code: run
+// it in one.
+func (s Store) IssueCode(ctx context.Context, memberID, tokenID int64, byStaff bool, hash []byte, now, expires time.Time) error {
+	var claimed bool
+	err := s.db.QueryRow(ctx, `SELECT claimed_at IS NOT NULL FROM members WHERE id = $1 AND active FOR SHARE`, memberID).Scan(&claimed)
+	if err != nil {
+		return store.NotFound(err)
+	}
+	if claimed && byStaff {
+		return store.ErrClaimed
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO sign_in_codes (code_hash, member_id, token_id, created_at, expires_at)
+		VALUES ($1, $2, NULLIF($5, 0), $3, $4)`, hash, memberID, now, expires, tokenID)
 	if store.IsForeignKeyViolation(err) {
 		return store.ErrNotFound // the token was revoked meanwhile
 	}
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return err
 }
 
 // Open exchanges an unused, unexpired code of an active member for a session, and returns
@@ -77,6 +84,7 @@ func (s Store) Lookup(ctx context.Context, idHash []byte, now time.Time) (Sessio
 		FROM web_sessions w JOIN members m ON m.id = w.member_id
 		WHERE w.id_hash = $1 AND w.expires_at > $2 AND m.active`, idHash, now).
 		Scan(&ss.MemberID, &ss.TokenID, &ss.CSRFToken, &ss.ExpiresAt, &ss.Roles, &ss.Class, &ss.Active)
+	ss.IDHash = idHash
 	return ss, store.NotFound(err)
 }
 
