@@ -379,6 +379,23 @@ func TestRefundByVote(t *testing.T) {
 		t.Fatalf("the proposal: %v", pr)
 	}
 	e.assertBalanced()
+
+	// Voted yes and past its deadline, before the closer's tick and before anyone reads the
+	// proposals: reading the payment closes the vote, and the payment and its request say
+	// what it decided.
+	fifth := ridePaid()
+	proposal = num(e.must(202, "POST", refund(fifth), c.token, map[string]any{"reason": "Overcharged"})["proposalId"])
+	for _, v := range voters {
+		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", proposal), v.token, map[string]any{"choice": "yes"})
+	}
+	e.clock.Step(8 * 24 * time.Hour)
+	if pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", fifth), c.token, nil); pay["refundedBy"] != "vote" {
+		t.Fatalf("the payment past its vote's deadline: %v", pay)
+	}
+	if rr := newestRefundRequest(e, fifth, w.token); rr["status"] != "refunded" {
+		t.Fatalf("the request past its vote's deadline: %v", rr)
+	}
+	e.assertBalanced()
 }
 
 // newestRefundRequest is the newest refund request of payment, read with token.

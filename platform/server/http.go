@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -460,7 +459,7 @@ func (s *Server) authenticate(r *http.Request, a access) (p principal, lookedUp 
 	if a == admin {
 		return principal{}, false, forbidden("this endpoint needs the co-op staff's admin token")
 	}
-	sum := sha256.Sum256([]byte(tok))
+	sum := members.HashToken(tok)
 	var c members.Caller
 	retry, err := s.lookUpCredential(r, sum, func() (err error) {
 		c, err = members.On(s.pool).Authenticate(r.Context(), sum[:])

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -104,8 +103,8 @@ func (s *Server) validateMemberInput(in *memberInput, create bool) error {
 func newToken() (plain string, hash []byte) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	plain = "cpt_" + base64.RawURLEncoding.EncodeToString(b)
-	h := sha256.Sum256([]byte(plain))
+	plain = members.TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+	h := members.HashToken(plain)
 	return plain, h[:]
 }
 
@@ -348,11 +347,14 @@ func (s *Server) credentialErr(ctx context.Context, err error, id int64, what st
 	return err
 }
 
-// claimAccount: a member claims their account, with a token they issued themselves or
-// from a session of the members' app (a token staff issued, staff saw). From then on staff
-// issue them no token and no sign-in code; the tokens they did not issue are revoked, with
-// the codes and sessions that came from those or from staff (not the session claiming).
-// Claiming again revokes what staff issued since a release, and keeps the first time.
+// claimAccount: a member claims their account, with any token of theirs or from a session
+// of the members' app. From then on staff issue them no token and no sign-in code. The
+// claim answers with a new token (shown once) and ends every other way in: the member's
+// other tokens, their sign-in codes and their sessions, but the session claiming (which
+// ends with the new token). So a credential staff issued before, or made with one staff
+// issued, ends too; whoever claims first holds the account, and a member whose access
+// ended asks staff for a release (audited). Claiming again keeps the first time and does
+// the same: a member who fears someone else holds a way in ends it.
 func (s *Server) claimAccount(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -367,20 +369,12 @@ func (s *Server) claimAccount(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
 	}
+	plain, hash := newToken()
 	var at time.Time
+	var tokenID int64
 	var revoked []int64
-	err = s.audited(r.Context(), p, func(tx pgx.Tx) error {
-		q := members.On(tx)
-		if p.session == nil {
-			by, err := q.IssuedBy(r.Context(), id, p.tokenID)
-			if err != nil {
-				return err
-			}
-			if by != members.IssuedByMember {
-				return conflict("Authorization", fmt.Sprintf("claim with a token you issued yourself, which staff never saw: issue one (POST /v1/members/%d/tokens) and claim with it", id))
-			}
-		}
-		at, revoked, err = q.Claim(r.Context(), id, s.now(), p.session)
+	err = s.audited(r.Context(), p, func(tx pgx.Tx) (err error) {
+		at, tokenID, revoked, err = members.On(tx).Claim(r.Context(), id, s.now(), p.session, hash)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -392,7 +386,7 @@ func (s *Server) claimAccount(r *http.Request, p principal) (int, any, error) {
 	if revoked == nil {
 		revoked = []int64{}
 	}
-	return http.StatusOK, map[string]any{"memberId": id, "claimedAt": at, "revokedTokens": revoked}, nil
+	return http.StatusOK, map[string]any{"memberId": id, "claimedAt": at, "id": tokenID, "token": plain, "revokedTokens": revoked}, nil
 }
 
 // releaseClaim: staff release a member's claim of their account, for a member who lost

@@ -308,6 +308,12 @@ func (s *Server) paymentSeenBy(r *http.Request, p principal) (Payment, error) {
 	if err != nil {
 		return Payment{}, err
 	}
+	// A refund the members decide is part of what a payment says (refunded, or its request
+	// pending or decided): the votes past their deadline close first, as for every read of
+	// proposals, so that it is right between the closer's ticks too.
+	if err := s.closeDue(r.Context()); err != nil {
+		return Payment{}, err
+	}
 	pay, err := s.loadPayment(r.Context(), id)
 	if err != nil {
 		return Payment{}, err

@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 )
 
 // The tests of the platform service as a tenant-facing server (issue 10, item 7). Each is
@@ -1220,11 +1221,12 @@ func TestSecurity_TokensSayWhoIssuedThem(t *testing.T) {
 	e.refused(401, "Authorization", "unknown token", "GET", fmt.Sprintf("/v1/members/%d", m.id), staffs["token"].(string), nil)
 }
 
-// TestSecurity_MemberClaimsTheirAccount: a member claims their account with a token they
-// issued themselves (not one staff issued and saw); the claim revokes the tokens and
-// sign-in codes staff issued them, and from then on staff issue them neither; only the
-// member claims, only staff release a claim, and a release ends every credential. Each
-// step shows in the member's audit, which the member and staff read and no other member.
+// TestSecurity_MemberClaimsTheirAccount: a member claims their account, with any token of
+// theirs; the claim answers with a new token and ends every other way in, a token staff
+// kept (one they issued, or one they made "as the member" with it) and every sign-in code
+// included; from then on staff issue them no credential. Only the member claims, only
+// staff release a claim, and a release ends every credential. Each step shows in the
+// member's audit, which the member and staff read and no other member.
 func TestSecurity_MemberClaimsTheirAccount(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	m := e.customer("Rita Rider") // m.token: the registration's, issued by staff
@@ -1232,53 +1234,51 @@ func TestSecurity_MemberClaimsTheirAccount(t *testing.T) {
 	claim := fmt.Sprintf("/v1/members/%d/claim", m.id)
 	tokens := fmt.Sprintf("/v1/members/%d/tokens", m.id)
 	codes := fmt.Sprintf("/v1/members/%d/sign-in-codes", m.id)
-	staffCode := e.must(201, "POST", codes, adminToken, nil)
+	self := fmt.Sprintf("/v1/members/%d", m.id)
+	staffCode := e.must(201, "POST", codes, adminToken, nil)["code"].(string)
+	// Staff, holding the registration's token, make one "as the member" and keep it.
+	kept := e.must(201, "POST", tokens, m.token, nil)["token"].(string)
+	e.must(201, "POST", codes, kept, nil)
 
-	// Only the member claims, and not with a token staff issued.
-	e.refused(409, "Authorization", "claim with a token you issued yourself", "POST", claim, m.token, nil)
 	e.refused(403, "", "staff cannot claim it for them", "POST", claim, adminToken, nil)
 	e.refused(403, "", "members may only act on their own data", "POST", claim, o.token, nil)
-	own := e.must(201, "POST", tokens, m.token, nil)
-	ownTok := own["token"].(string)
-	ownCode := e.must(201, "POST", codes, ownTok, nil)
-	got := e.must(200, "POST", claim, ownTok, nil)
-	if len(got["revokedTokens"].([]any)) != 1 {
-		t.Fatalf("the claim revoked %v, want the registration's token alone", got["revokedTokens"])
+	got := e.must(200, "POST", claim, m.token, nil)
+	key := got["token"].(string)
+	if len(got["revokedTokens"].([]any)) != 2 || !strings.HasPrefix(key, "cpt_") {
+		t.Fatalf("the claim: %v, want the registration's and the kept token revoked, and a new token", got)
 	}
-	if e.must(200, "GET", fmt.Sprintf("/v1/members/%d", m.id), ownTok, nil)["claimedAt"] != got["claimedAt"] {
-		t.Fatal("the member does not say when it was claimed")
+	if me := e.must(200, "GET", self, key, nil); me["claimedAt"] != got["claimedAt"] {
+		t.Fatalf("the member after the claim: %v", me)
 	}
-	// The staff-issued token and the code staff issued end; the member's own stay.
-	e.refused(401, "Authorization", "unknown token", "GET", fmt.Sprintf("/v1/members/%d", m.id), m.token, nil)
-	var codesLeft []string
-	rows, err := e.s.Pool().Query(context.Background(), `SELECT coalesce(token_id::text, 'staff') FROM sign_in_codes WHERE member_id = $1`, m.id)
-	if err != nil {
-		t.Fatal(err)
+	// Every other way in ended: the registration's token, the kept one, every code.
+	for _, tok := range []string{m.token, kept} {
+		e.refused(401, "Authorization", "unknown token", "GET", self, tok, nil)
 	}
-	for rows.Next() {
-		var s string
-		_ = rows.Scan(&s)
-		codesLeft = append(codesLeft, s)
+	if n := e.count(fmt.Sprintf("sign_in_codes WHERE member_id = %d", m.id)); n != 0 {
+		t.Fatalf("%d sign-in codes left after the claim", n)
 	}
-	if fmt.Sprint(codesLeft) != fmt.Sprintf("[%d]", num(own["id"])) {
-		t.Fatalf("sign-in codes left after the claim, by issuing token: %v (staff's %v, the member's %v)", codesLeft, staffCode["expiresAt"], ownCode["expiresAt"])
+	if toks := e.must(200, "GET", tokens, key, nil)["tokens"].([]any); len(toks) != 1 || toks[0].(map[string]any)["issuedBy"] != "member" || toks[0].(map[string]any)["current"] != true {
+		t.Fatalf("the tokens after the claim: %v", toks)
 	}
 
-	// Staff issue no credential to a claimed account; the member still does, and claiming
-	// again changes nothing.
+	// Staff issue no credential to a claimed account; the member still does; claiming
+	// again keeps the first time and ends every other way in again.
 	e.refused(403, "", "has claimed their account: only they issue its tokens", "POST", tokens, adminToken, nil)
 	e.refused(403, "", "has claimed their account: only they issue its sign-in codes", "POST", codes, adminToken, nil)
-	e.must(201, "POST", tokens, ownTok, nil)
-	if again := e.must(200, "POST", claim, ownTok, nil); again["claimedAt"] != got["claimedAt"] || len(again["revokedTokens"].([]any)) != 0 {
+	second := e.must(201, "POST", tokens, key, nil)["token"].(string)
+	again := e.must(200, "POST", claim, second, nil)
+	if again["claimedAt"] != got["claimedAt"] || len(again["revokedTokens"].([]any)) != 2 {
 		t.Fatalf("claiming again: %v", again)
 	}
+	key = again["token"].(string)
+	e.refused(401, "Authorization", "unknown token", "GET", self, second, nil)
 
 	// Only staff release a claim; the release ends every credential of the member's.
-	e.refused(403, "", "staff", "DELETE", claim, ownTok, nil)
+	e.refused(403, "", "staff", "DELETE", claim, key, nil)
 	e.refused(404, "", "member not found", "DELETE", "/v1/members/99999/claim", adminToken, nil)
 	e.refused(409, "", "has not claimed", "DELETE", fmt.Sprintf("/v1/members/%d/claim", o.id), adminToken, nil)
 	e.must(200, "DELETE", claim, adminToken, nil)
-	e.refused(401, "Authorization", "unknown token", "GET", fmt.Sprintf("/v1/members/%d", m.id), ownTok, nil)
+	e.refused(401, "Authorization", "unknown token", "GET", self, key, nil)
 	if n := e.count(fmt.Sprintf("member_tokens WHERE member_id = %d", m.id)) + e.count(fmt.Sprintf("sign_in_codes WHERE member_id = %d", m.id)); n != 0 {
 		t.Fatalf("%d tokens and codes left after the release", n)
 	}
@@ -1293,9 +1293,10 @@ func TestSecurity_MemberClaimsTheirAccount(t *testing.T) {
 		steps = append(steps, fmt.Sprintf("%s by %s", en["event"], en["actor"]))
 	}
 	me := fmt.Sprintf("member:%d", m.id)
-	want := []string{"admitted by staff", "tokenIssued by staff", "signInCodeIssued by staff", "tokenIssued by " + me,
-		"signInCodeIssued by " + me, "claimed by " + me, "tokenRevoked by " + me, "tokenIssued by " + me,
-		"claimReleased by staff", "tokenRevoked by staff", "tokenRevoked by staff", "tokenIssued by staff"}
+	want := []string{"admitted by staff", "tokenIssued by staff", "signInCodeIssued by staff", "tokenIssued by " + me, "signInCodeIssued by " + me,
+		"claimed by " + me, "tokenIssued by " + me, "tokenRevoked by " + me, "tokenRevoked by " + me,
+		"tokenIssued by " + me, "tokenIssued by " + me, "tokenRevoked by " + me, "tokenRevoked by " + me,
+		"claimReleased by staff", "tokenRevoked by staff", "tokenIssued by staff"}
 	if strings.Join(steps, ", ") != strings.Join(want, ", ") {
 		t.Fatalf("the member's audit:\n got %s\nwant %s", strings.Join(steps, ", "), strings.Join(want, ", "))
 	}
@@ -1303,7 +1304,92 @@ func TestSecurity_MemberClaimsTheirAccount(t *testing.T) {
 		t.Fatalf("staff read %d entries, the member %d", len(staffs), len(entries))
 	}
 	// No secret in it.
-	if b, _ := json.Marshal(entries); strings.Contains(string(b), next) || strings.Contains(string(b), ownTok) || strings.Contains(string(b), staffCode["code"].(string)) {
+	if b, _ := json.Marshal(entries); strings.Contains(string(b), next) || strings.Contains(string(b), key) || strings.Contains(string(b), staffCode) {
 		t.Fatalf("the audit holds a credential: %s", b)
+	}
+}
+
+// TestSecurity_ClaimRacesStaffIssuingACredential: a claim and staff issuing the member a
+// token or a sign-in code cannot interleave. Staff's issue, not yet committed, holds the
+// member's row: the claim waits for it and then ends the new credential too; a claim not
+// yet committed makes staff's issue wait, and then refuses it.
+func TestSecurity_ClaimRacesStaffIssuingACredential(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	m := e.customer("Rita Rider")
+	ctx := t.Context()
+	claim := fmt.Sprintf("/v1/members/%d/claim", m.id)
+	// waitsOnALock fails the test unless the request whose answer comes on answer waits on
+	// a row lock (rather than answering at once).
+	answer := make(chan resp, 1)
+	waitsOnALock := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if len(answer) > 0 {
+				r := <-answer
+				t.Fatalf("%s did not wait for the transaction under way: %d %s", what, r.status, r.body)
+			}
+			var n int
+			if err := e.owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s neither answered nor waited on a lock", what)
+			}
+		}
+	}
+
+	// Staff issue first (uncommitted); the claim waits, then ends that token.
+	tx, err := e.s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	sum := members.HashToken("cpt_kept-by-staff")
+	kept, err := members.On(tx).CreateToken(ctx, m.id, sum[:], members.IssuedByStaff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { answer <- e.call("POST", claim, m.token, nil) }()
+	waitsOnALock("the claim")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-answer
+	if r.status != 200 || !strings.Contains(fmt.Sprint(r.json()["revokedTokens"]), fmt.Sprint(kept.ID)) {
+		t.Fatalf("the claim after staff's token: %d %s (staff's token %d)", r.status, r.body, kept.ID)
+	}
+	if n := e.count(fmt.Sprintf("member_tokens WHERE id = %d", kept.ID)); n != 0 {
+		t.Fatal("the token staff issued while the member claimed survived the claim")
+	}
+	key := r.json()["token"].(string)
+
+	e.must(200, "GET", fmt.Sprintf("/v1/members/%d", m.id), key, nil)
+
+	// The claim first (uncommitted): staff's token or code waits, then is refused.
+	for i, path := range []string{"tokens", "sign-in-codes"} {
+		n := e.customer(fmt.Sprintf("Nora Next %d", i))
+		tx, err := e.s.Pool().Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback(context.Background()) }()
+		sum := members.HashToken(fmt.Sprintf("cpt_claimed-%d", i))
+		if _, _, _, err := members.On(tx).Claim(ctx, n.id, time.Now(), nil, sum[:]); err != nil {
+			t.Fatal(err)
+		}
+		go func() { answer <- e.call("POST", fmt.Sprintf("/v1/members/%d/%s", n.id, path), adminToken, nil) }()
+		waitsOnALock("staff's " + path)
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if r := <-answer; r.status != 403 {
+			t.Fatalf("staff's %s while a claim was under way: %d %s", path, r.status, r.body)
+		}
+		if n := e.count(fmt.Sprintf("member_tokens WHERE member_id = %d", n.id)) + e.count(fmt.Sprintf("sign_in_codes WHERE member_id = %d", n.id)); n != 1 {
+			t.Fatalf("after the claim and staff's %s: %d tokens and codes, want the claim's token alone", path, n)
+		}
 	}
 }

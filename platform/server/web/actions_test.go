@@ -677,10 +677,12 @@ func TestTokensOnTheDataPage(t *testing.T) {
 }
 
 // A member claims their account from the data page, in a session opened with a code of
-// the token staff issued them at registration: the session stays open (it now ends with no
-// token), the tokens staff issued end, a session another staff code opened ends, and staff
-// issue them no sign-in code any more; the page says the account is claimed, and its
-// record lists each step with who made it.
+// the token staff issued them at registration: the page shows the key the claim gave,
+// once; the session stays open (it now ends with that key); the tokens staff issued end,
+// and so does a session another staff code opened; staff issue them no sign-in code any
+// more; the page says the account is claimed, and its record lists each step with who.
+// Signed out, the member signs in with the key in place of a code; a revoked token does
+// not sign in.
 func TestClaimFromTheDataPage(t *testing.T) {
 	c := newCoop(t)
 	ana, anaTok := c.member("Ana Driver", "worker")
@@ -692,28 +694,46 @@ func TestClaimFromTheDataPage(t *testing.T) {
 
 	p := s.do("GET", "/app/data", nil)
 	if p.status != http.StatusOK || !strings.Contains(p.body, `id="unclaimed"`) || !strings.Contains(p.body, `id="claim"`) ||
-		!regexp.MustCompile(`<td>token issued</td><td>the co-op&#39;s staff</td>`).MatchString(p.body) {
+		!strings.Contains(p.body, `<td>token issued</td><td>the co-op&#39;s staff</td>`) {
 		t.Fatalf("the data page before the claim: %d %.3000s", p.status, p.body)
 	}
 	if r := s.do("POST", "/app/data/claim", url.Values{"csrf": {"forged"}}); r.status != http.StatusForbidden {
 		t.Fatalf("a claim without the session's CSRF token: %d", r.status)
 	}
 	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), staffTok, nil)
-	r := s.do("POST", "/app/data/claim", url.Values{"csrf": {csrf}})
-	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data?done=claim" {
-		t.Fatalf("claiming: %d to %q", r.status, r.header.Get("Location"))
+	p = s.do("POST", "/app/data/claim", url.Values{"csrf": {csrf}})
+	key := regexp.MustCompile(`<code id="new-key">(cpt_[A-Za-z0-9_-]+)</code>`).FindStringSubmatch(p.body)
+	if p.status != http.StatusOK || key == nil || !strings.Contains(p.body, `id="claimed"`) || strings.Contains(p.body, `id="claim"`) ||
+		!strings.Contains(p.body, "<td>account claimed</td><td>you</td>") || strings.Count(p.body, "<td>token revoked</td><td>you</td>") != 2 ||
+		strings.Count(p.body, `id="token-current"`) != 1 || strings.Count(p.body, `<li id="token-`) != 1 {
+		t.Fatalf("the data page the claim answers: %d %.4000s", p.status, p.body)
 	}
 	for _, tok := range []string{anaTok, staffTok} {
 		c.must(http.StatusUnauthorized, "GET", fmt.Sprintf("/v1/members/%d", ana), tok, nil)
 	}
+	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), key[1], nil)
 	if r := other.do("GET", "/app/home", nil); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/app/sign-in") {
 		t.Fatalf("the session a staff code opened, after the claim: %d to %q", r.status, r.header.Get("Location"))
 	}
 	c.must(http.StatusForbidden, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", ana), adminToken, nil)
-	p = s.do("GET", "/app/data?done=claim", nil)
-	if p.status != http.StatusOK || !strings.Contains(p.body, "Your account is yours") || !strings.Contains(p.body, `id="claimed"`) || strings.Contains(p.body, `id="claim"`) ||
-		!strings.Contains(p.body, "<td>account claimed</td><td>you</td>") || strings.Count(p.body, "<td>token revoked</td><td>you</td>") != 2 {
-		t.Fatalf("the data page after the claim: %d %.4000s", p.status, p.body)
+	if p := s.do("GET", "/app/data", nil); p.status != http.StatusOK || strings.Contains(p.body, "new-key") || !strings.Contains(p.body, `id="rekey"`) {
+		t.Fatalf("the data page shown again: %d %.3000s", p.status, p.body)
+	}
+
+	// Signed out, Ana signs in with her key; a revoked token signs in no one.
+	s.do("POST", "/app/sign-out", url.Values{"csrf": {csrf}})
+	withKey := c.session(t)
+	withKey.signIn(key[1])
+	revoked := c.session(t)
+	form := revoked.do("GET", "/app/sign-in", nil)
+	if r := revoked.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {anaTok}}); r.status != http.StatusUnauthorized || !strings.Contains(r.body, `id="code-error"`) {
+		t.Fatalf("signing in with a revoked token: %d %.1500s", r.status, r.body)
+	}
+	// The key's session ends with the key.
+	keyID := int64(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/tokens", ana), key[1], nil)["tokens"].([]any)[0].(map[string]any)["id"].(float64))
+	c.must(http.StatusOK, "DELETE", fmt.Sprintf("/v1/members/%d/tokens/%d", ana, keyID), key[1], nil)
+	if r := withKey.do("GET", "/app/home", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("the key's session after the key was revoked: %d", r.status)
 	}
 }
 
@@ -736,7 +756,8 @@ func TestPayerAsksForARefundFromThePaymentPage(t *testing.T) {
 	if p := s.do("GET", page, nil); !strings.Contains(p.body, `id="ask-refund"`) || strings.Contains(p.body, `id="refund"`) {
 		t.Fatalf("the payer's page: asks: %v, refunds: %v", strings.Contains(p.body, `id="ask-refund"`), strings.Contains(p.body, `id="refund"`))
 	}
-	if p := s.do("POST", page+"/ask-refund", url.Values{"csrf": {csrf}, "reason": {"  "}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="reason-error"`) || proposals() != before {
+	if p := s.do("POST", page+"/ask-refund", url.Values{"csrf": {csrf}, "reason": {"  "}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, `<span class="field-error" id="reason-error">Say why, in at most 1000 characters.</span>`) || proposals() != before {
 		t.Fatalf("asking without a reason: %d, proposals %d -> %d", p.status, before, proposals())
 	}
 	p := s.do("POST", page+"/ask-refund", url.Values{"csrf": {csrf}, "reason": {"The driver took a long detour"}})
@@ -751,6 +772,28 @@ func TestPayerAsksForARefundFromThePaymentPage(t *testing.T) {
 	ws.signIn(c.code(ana))
 	if p := ws.do("GET", page, nil); !strings.Contains(p.body, `id="refund-pending"`) || !strings.Contains(p.body, `id="refund"`) {
 		t.Fatalf("the worker's page while the vote is open: %.2000s", p.body)
+	}
+
+	// Nobody votes: at its deadline the proposal fails, and the payer's page says the vote
+	// turned the request down, naming the proposal, and offers to ask again.
+	c.clock.Step(8 * 24 * time.Hour)
+	rr := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/payments/%d/refund-requests", paid), anaTok, nil)["refundRequests"].([]any)[0].(map[string]any)
+	if rr["status"] != "rejected" {
+		t.Fatalf("the request after its deadline: %v", rr)
+	}
+	s = c.session(t)
+	csrf = s.signIn(c.code(cy))
+	p = s.do("GET", page, nil)
+	outcome := fmt.Sprintf("The members&#39; vote turned down the last request for a refund of this payment (proposal %d, ", int64(rr["proposalId"].(float64)))
+	if !strings.Contains(p.body, `id="refund-outcome"`) || !strings.Contains(p.body, outcome) || !strings.Contains(p.body, `id="ask-refund"`) || strings.Contains(p.body, `id="refund-pending"`) {
+		t.Fatalf("the payer's page after the vote turned it down: %.2000s", p.body)
+	}
+	// A reason over the API's 1000 characters: its 400, in the member's words, next to the
+	// field, and nothing opened.
+	before = proposals()
+	if p := s.do("POST", page+"/ask-refund", url.Values{"csrf": {csrf}, "reason": {strings.Repeat("é", 1001)}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, `<span class="field-error" id="reason-error">Say why, in at most 1000 characters.</span>`) || proposals() != before {
+		t.Fatalf("asking with a reason too long: %d, proposals %d -> %d: %.2000s", p.status, before, proposals(), p.body)
 	}
 }
 

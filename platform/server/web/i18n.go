@@ -65,4 +65,5 @@ var apiPrefixes = map[string]string{
 	"must be a time like":                   "api.time",
 	"must be in 1970 or later":              "api.timeWindow",
 	"must be at least the voted floorCents": "api.floor",
+	"is required (at most 1000 characters)": "askRefund.reasonRequired",
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
@@ -96,7 +97,7 @@ func signInCSRF(r *http.Request) string {
 	return randomToken()
 }
 
-// signIn exchanges a one-time code for a session. The form carries the CSRF token of its
+// signIn exchanges a one-time code, or a member's token, for a session. The form carries the CSRF token of its
 // cookie (double submit): a page elsewhere cannot sign someone in with its own code.
 func (a *App) signIn(q *req) {
 	if !a.readForm(q) {
@@ -115,7 +116,15 @@ func (a *App) signIn(q *req) {
 	now := a.cfg.Now()
 	st := sessionsOn(a.cfg.DB)
 	secret := randomToken()
-	id, err := st.Open(ctx, HashSignInCode(code), sha256Sum(secret), randomToken(), now, now.Add(a.cfg.SessionTTL))
+	var id int64
+	var err error
+	if strings.HasPrefix(code, members.TokenPrefix) {
+		// A member's token (the key a claim of the account gives), in place of a code.
+		sum := members.HashToken(code)
+		id, err = st.OpenWithToken(ctx, sum[:], sha256Sum(secret), randomToken(), now, now.Add(a.cfg.SessionTTL))
+	} else {
+		id, err = st.Open(ctx, HashSignInCode(code), sha256Sum(secret), randomToken(), now, now.Add(a.cfg.SessionTTL))
+	}
 	if err != nil {
 		if !isNotFound(err) {
 			a.unavailable(q, "sign-in failed", err)
@@ -262,7 +271,7 @@ func flashFrom(q *req) string {
 
 var validFlash = map[string]bool{"accept": true, "decline": true, "start": true, "complete": true, "cancel": true,
 	"match": true, "rate": true, "block": true, "pay": true, "available": true, "unavailable": true, "requested": true,
-	"vote": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true, "claim": true}
+	"vote": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true}
 
 func (a *App) availability(q *req) {
 	on := q.r.PostForm.Get("available") == "true"

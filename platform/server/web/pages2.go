@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 )
@@ -48,6 +47,9 @@ type paymentView struct {
 	// is put to the vote (Pending names the proposal of the one that is).
 	CanAskRefund bool  `json:"-"`
 	Pending      int64 `json:"-"`
+	// LastRefund is the latest request of a refund by vote when the vote decided it and the
+	// payment was not refunded: turned down, or passed but not made (nil: none).
+	LastRefund *refundRequestView `json:"-"`
 }
 
 type earningView struct {
@@ -125,17 +127,13 @@ func (a *App) paymentPage(q *req) {
 	if !ok {
 		return
 	}
-	a.showPayment(q, id, http.StatusOK, nil)
+	a.showPayment(q, id, http.StatusOK, nil, nil)
 }
 
 // showPayment renders payment id as the API shows it to the member, with the refund
-// form for the worker it paid (errs: the form's errors, with status).
-func (a *App) showPayment(q *req, id int64, status int, errs map[string]string) {
-	a.showPaymentForm(q, id, status, errs, nil)
-}
-
-// showPaymentForm is showPayment with the values the member typed in a form (form).
-func (a *App) showPaymentForm(q *req, id int64, status int, errs, form map[string]string) {
+// form for the worker it paid and the form asking the members for its refund for its
+// payer (errs: the forms' errors, with status; form: what the member typed).
+func (a *App) showPayment(q *req, id int64, status int, errs, form map[string]string) {
 	var p paymentView
 	if !a.get(q, fmt.Sprintf("/v1/payments/%d", id), &p) {
 		return
@@ -143,20 +141,30 @@ func (a *App) showPaymentForm(q *req, id int64, status int, errs, form map[strin
 	p.CanRefund = !p.Refunded && p.WorkerID == q.member.ID
 	if !p.Refunded {
 		var reqs struct {
-			RefundRequests []struct {
-				Status     string `json:"status"`
-				ProposalID int64  `json:"proposalId"`
-			} `json:"refundRequests"`
+			RefundRequests []refundRequestView `json:"refundRequests"`
 		}
 		if !a.get(q, fmt.Sprintf("/v1/payments/%d/refund-requests", id), &reqs) {
 			return
 		}
-		if rs := reqs.RefundRequests; len(rs) > 0 && rs[0].Status == "pending" {
-			p.Pending = rs[0].ProposalID
+		if rs := reqs.RefundRequests; len(rs) > 0 {
+			switch rs[0].Status {
+			case "pending":
+				p.Pending = rs[0].ProposalID
+			case "rejected", "failed":
+				p.LastRefund = &rs[0]
+			}
 		}
 		p.CanAskRefund = p.Pending == 0 && p.PayerID != nil && *p.PayerID == q.member.ID
 	}
 	a.render(q, status, "payment", "payment.title", page{Data: p, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "money"})
+}
+
+// refundRequestView is a refund put to the vote, as the API lists a payment's.
+type refundRequestView struct {
+	Status     string     `json:"status"`
+	ProposalID int64      `json:"proposalId"`
+	Message    string     `json:"message"`
+	DecidedAt  *time.Time `json:"decidedAt"`
 }
 
 // askRefund: the member who paid a payment puts its refund to the members' vote, with why
@@ -166,18 +174,16 @@ func (a *App) askRefund(q *req) {
 	if !ok {
 		return
 	}
+	// The API checks the reason (required, at most 1000 characters); its 400 is said next
+	// to the field.
 	reason := strings.TrimSpace(q.r.PostForm.Get("reason"))
 	form := map[string]string{"reason": q.r.PostForm.Get("reason")}
-	if reason == "" || utf8.RuneCountInString(reason) > 1000 {
-		a.showPaymentForm(q, id, http.StatusBadRequest, map[string]string{"reason": tr(q.lang, "askRefund.reasonRequired")}, form)
-		return
-	}
 	st, body := a.call(q, http.MethodPost, fmt.Sprintf("/v1/payments/%d/refund", id), map[string]string{"reason": reason}, nil)
 	switch st {
 	case http.StatusAccepted:
 		a.redirect(q, fmt.Sprintf("/app/payments/%d?done=askRefund", id))
 	case http.StatusBadRequest, http.StatusConflict:
-		a.showPaymentForm(q, id, st, map[string]string{"reason": apiMessage(q.lang, body)}, form)
+		a.showPayment(q, id, st, map[string]string{"reason": apiMessage(q.lang, body)}, form)
 	default:
 		a.failAPI(q, st, body)
 	}
@@ -191,7 +197,7 @@ func (a *App) refund(q *req) {
 		return
 	}
 	if q.r.PostForm.Get("confirm") != "yes" {
-		a.showPayment(q, id, http.StatusBadRequest, map[string]string{"confirm": tr(q.lang, "refund.confirmRequired")})
+		a.showPayment(q, id, http.StatusBadRequest, map[string]string{"confirm": tr(q.lang, "refund.confirmRequired")}, nil)
 		return
 	}
 	st, body := a.call(q, http.MethodPost, fmt.Sprintf("/v1/payments/%d/refund", id), nil, nil)
@@ -200,7 +206,7 @@ func (a *App) refund(q *req) {
 		a.redirect(q, fmt.Sprintf("/app/payments/%d?done=refund", id))
 	case http.StatusConflict:
 		// Refunded already, or a fund no longer holds its share: said next to the form.
-		a.showPayment(q, id, st, map[string]string{"confirm": apiMessage(q.lang, body)})
+		a.showPayment(q, id, st, map[string]string{"confirm": apiMessage(q.lang, body)}, nil)
 	default:
 		a.failAPI(q, st, body)
 	}
@@ -635,7 +641,7 @@ func median(xs []float64) float64 {
 }
 
 func (a *App) dataPage(q *req) {
-	a.showData(q, http.StatusOK, nil)
+	a.showData(q, http.StatusOK, nil, "")
 }
 
 // tokenView is one of the member's tokens, as the API lists them.
@@ -654,6 +660,8 @@ type dataData struct {
 	// (the download holds it all).
 	Audit []auditRow
 	More  bool
+	// NewKey is the token a claim just gave the member, shown on this answer alone.
+	NewKey string
 }
 
 // auditRow is one entry of the member's audit: when, what and who.
@@ -667,8 +675,8 @@ const dataAuditRows = 20
 
 // showData renders the member's data page: their download, their tokens (who issued each,
 // to revoke one they do not know), their claim of the account and its audit, their
-// erasure (errs: the erase form's errors).
-func (a *App) showData(q *req, status int, errs map[string]string) {
+// erasure (errs: the erase form's errors), and the key a claim just gave them (newKey).
+func (a *App) showData(q *req, status int, errs map[string]string, newKey string) {
 	var toks struct {
 		Tokens []tokenView `json:"tokens"`
 	}
@@ -686,7 +694,7 @@ func (a *App) showData(q *req, status int, errs map[string]string) {
 	if !a.get(q, base+"/tokens", &toks) || !a.get(q, base, &me) || !a.get(q, base+"/audit", &audit) {
 		return
 	}
-	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows}
+	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows, NewKey: newKey}
 	for i, e := range audit.Entries {
 		if i == dataAuditRows {
 			break
@@ -711,14 +719,21 @@ func (a *App) auditActor(q *req, actor string) string {
 }
 
 // claim claims the member's account (POST /v1/members/{id}/claim) from this session, which
-// stays open: the tokens staff issued them end, and staff issue them no more.
+// stays open and now ends with the new key the claim gives: the page shows that key once
+// (it is in no URL, so the answer is the page itself, not a redirect). Every other way
+// into the account has ended, and staff issue the member no more.
 func (a *App) claim(q *req) {
 	st, body := a.call(q, http.MethodPost, fmt.Sprintf("/v1/members/%d/claim", q.member.ID), nil, nil)
-	if st != http.StatusOK {
+	var out struct {
+		ID    int64  `json:"id"`
+		Token string `json:"token"`
+	}
+	if st != http.StatusOK || json.Unmarshal(body, &out) != nil || out.Token == "" {
 		a.failAPI(q, st, body)
 		return
 	}
-	a.redirect(q, "/app/data?done=claim")
+	q.member.TokenID = out.ID // the session's token from now on
+	a.showData(q, http.StatusOK, nil, out.Token)
 }
 
 // revokeToken revokes one of the member's tokens (DELETE /v1/members/{id}/tokens/{tokenId});
@@ -751,13 +766,13 @@ func (a *App) dataExport(q *req) {
 // erase asks the API to erase the member's personal data; the form must confirm it.
 func (a *App) erase(q *req) {
 	if q.r.PostForm.Get("confirm") != "yes" {
-		a.showData(q, http.StatusBadRequest, map[string]string{"confirm": tr(q.lang, "data.confirmRequired")})
+		a.showData(q, http.StatusBadRequest, map[string]string{"confirm": tr(q.lang, "data.confirmRequired")}, "")
 		return
 	}
 	st, body := a.call(q, http.MethodDelete, fmt.Sprintf("/v1/members/%d", q.member.ID), nil, nil)
 	if st != http.StatusOK && st != http.StatusNoContent {
 		if st == http.StatusConflict {
-			a.showData(q, st, map[string]string{"confirm": apiMessage(q.lang, body)})
+			a.showData(q, st, map[string]string{"confirm": apiMessage(q.lang, body)}, "")
 			return
 		}
 		a.failAPI(q, st, body)

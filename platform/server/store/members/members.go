@@ -4,6 +4,7 @@ package members
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -219,6 +220,13 @@ func (s Store) Exists(ctx context.Context, id int64) (bool, error) {
 	return ok, err
 }
 
+// TokenPrefix begins every member token, so that people and forms tell one from a
+// sign-in code.
+const TokenPrefix = "cpt_"
+
+// HashToken is the stored form of a member token: the SHA-256 of the token as issued.
+func HashToken(plain string) [32]byte { return sha256.Sum256([]byte(plain)) }
+
 // Who issued a token.
 const (
 	IssuedByStaff  = "staff"
@@ -245,48 +253,41 @@ func (s Store) CreateToken(ctx context.Context, id int64, hash []byte, issuedBy 
 	return t, err
 }
 
-// IssuedBy says who issued one of a member's tokens (IssuedByStaff, IssuedByMember, or ""
-// for a token from before issuers were recorded; store.ErrNotFound when the member has no
-// token by that id).
-func (s Store) IssuedBy(ctx context.Context, id, tokenID int64) (string, error) {
-	var by string
-	err := s.db.QueryRow(ctx, `SELECT coalesce(issued_by, '') FROM member_tokens WHERE member_id = $1 AND id = $2`, id, tokenID).Scan(&by)
-	return by, store.NotFound(err)
-}
-
 // Claim records that an active member claimed their account at at (the first claim's time
-// stays) and revokes every token of theirs they did not issue, with the codes those
-// issued and the sessions those opened, and the codes staff issued them and the sessions
-// such codes opened, except keepSession (the SHA-256 of the session the member claims
-// from; nil: none), which from then on ends with no token. It returns when the account
-// was claimed and the ids of the tokens revoked (store.ErrNotFound when there is no such
-// active member). Run it in a transaction.
-func (s Store) Claim(ctx context.Context, id int64, at time.Time, keepSession []byte) (time.Time, []int64, error) {
-	var claimed time.Time
-	err := s.db.QueryRow(ctx, `UPDATE members SET claimed_at = coalesce(claimed_at, $2)
+// stays), adds the new token hash, issued by the member, and ends every other way into
+// the account: the member's other tokens (with the codes they issued and the sessions
+// those opened), every sign-in code, and every session but keepSession (the SHA-256 of
+// the session the member claims from; nil: none), which from then on ends with the new
+// token. It returns when the account was claimed, the new token's id and the ids of the
+// tokens revoked (store.ErrNotFound when there is no such active member). Run it in a
+// transaction.
+func (s Store) Claim(ctx context.Context, id int64, at time.Time, keepSession, hash []byte) (claimed time.Time, tokenID int64, revoked []int64, err error) {
+	err = s.db.QueryRow(ctx, `UPDATE members SET claimed_at = coalesce(claimed_at, $2)
 		WHERE id = $1 AND active AND erased_at IS NULL RETURNING claimed_at`, id, at).Scan(&claimed)
 	if err != nil {
-		return claimed, nil, store.NotFound(err)
+		return claimed, 0, nil, store.NotFound(err)
 	}
-	for _, q := range []string{
-		`UPDATE web_sessions SET token_id = NULL WHERE member_id = $1 AND id_hash = $2
-			AND token_id IN (SELECT id FROM member_tokens WHERE member_id = $1 AND issued_by IS DISTINCT FROM 'member')`,
-		`DELETE FROM web_sessions WHERE member_id = $1 AND token_id IS NULL AND id_hash IS DISTINCT FROM $2`,
-	} {
-		if _, err := s.db.Exec(ctx, q, id, keepSession); err != nil {
-			return claimed, nil, err
-		}
-	}
-	if _, err := s.db.Exec(ctx, `DELETE FROM sign_in_codes WHERE member_id = $1 AND token_id IS NULL`, id); err != nil {
-		return claimed, nil, err
-	}
-	rows, err := s.db.Query(ctx, `DELETE FROM member_tokens WHERE member_id = $1 AND issued_by IS DISTINCT FROM 'member' RETURNING id`, id)
+	err = s.db.QueryRow(ctx, `INSERT INTO member_tokens (token_hash, member_id, issued_by) VALUES ($1, $2, 'member') RETURNING id`,
+		hash, id).Scan(&tokenID)
 	if err != nil {
-		return claimed, nil, err
+		return claimed, 0, nil, err
 	}
-	revoked, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if _, err := s.db.Exec(ctx, `UPDATE web_sessions SET token_id = $3 WHERE member_id = $1 AND id_hash = $2`, id, keepSession, tokenID); err != nil {
+		return claimed, 0, nil, err
+	}
+	if _, err := s.db.Exec(ctx, `DELETE FROM web_sessions WHERE member_id = $1 AND id_hash IS DISTINCT FROM $2`, id, keepSession); err != nil {
+		return claimed, 0, nil, err
+	}
+	if _, err := s.db.Exec(ctx, `DELETE FROM sign_in_codes WHERE member_id = $1`, id); err != nil {
+		return claimed, 0, nil, err
+	}
+	rows, err := s.db.Query(ctx, `DELETE FROM member_tokens WHERE member_id = $1 AND id <> $2 RETURNING id`, id, tokenID)
+	if err != nil {
+		return claimed, 0, nil, err
+	}
+	revoked, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 	slices.Sort(revoked)
-	return claimed, revoked, err
+	return claimed, tokenID, revoked, err
 }
 
 // ErrNotClaimed is returned when a claim is released that was not made.

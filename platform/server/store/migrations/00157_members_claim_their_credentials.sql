@@ -1,7 +1,7 @@
 -- +goose Up
 -- A member claims their account: from then on only they issue its credentials (tokens and
--- sign-in codes); the tokens staff issued them (and those from before issuers were
--- recorded) are revoked with the claim. Staff may release a claim, for a member who lost
+-- sign-in codes); the claim gives them a new token and ends every other one, every code
+-- and every session but the one claiming. Staff may release a claim, for a member who lost
 -- every credential: the release ends all of the member's tokens, codes and sessions.
 ALTER TABLE members ADD COLUMN claimed_at timestamptz;
 

@@ -77,6 +77,25 @@ func (s Store) Open(ctx context.Context, codeHash, idHash []byte, csrf string, n
 	return id, store.NotFound(err)
 }
 
+// OpenWithToken opens a session with a member's token (its SHA-256) in place of a code:
+// a member who claimed their account signs in with the token the claim gave them. The
+// session ends with the token. store.ErrNotFound for a token that is unknown, revoked
+// meanwhile, or whose member is inactive; the member's row is locked as in Open.
+func (s Store) OpenWithToken(ctx context.Context, tokenHash, idHash []byte, csrf string, now, expires time.Time) (int64, error) {
+	var id int64
+	err := s.db.QueryRow(ctx, `WITH t AS (
+			SELECT t.id, t.member_id FROM member_tokens t JOIN members m ON m.id = t.member_id
+			WHERE t.token_hash = $1 AND m.active AND m.erased_at IS NULL FOR SHARE OF m
+		)
+		INSERT INTO web_sessions (id_hash, member_id, token_id, csrf_token, created_at, expires_at)
+		SELECT $2, member_id, id, $3, $4, $5 FROM t
+		RETURNING member_id`, tokenHash, idHash, csrf, now, expires).Scan(&id)
+	if store.IsForeignKeyViolation(err) {
+		return 0, store.ErrNotFound // the token was revoked meanwhile
+	}
+	return id, store.NotFound(err)
+}
+
 // Lookup returns the unexpired session of an active member; store.ErrNotFound otherwise.
 func (s Store) Lookup(ctx context.Context, idHash []byte, now time.Time) (Session, error) {
 	var ss Session
