@@ -34,7 +34,7 @@ import (
 // does nothing else (no auth, no JSON decoding). Its ratio to the raw inserts is the most
 // a payment could reach through HTTP on this machine, whatever the payment's own cost.
 func BenchmarkPayments(b *testing.B) {
-	e := newEnv(b, mustPolicy(b, ridePolicy))
+	e := newEnv(b, mustPolicy(b, withFares(ridePolicy, rideFares))) // its surge windows allow the payments' surge
 	w := e.worker("Dan Driver")
 	ctx := context.Background()
 	if _, err := e.owner.Exec(ctx, `CREATE TABLE bench_raw (id bigserial PRIMARY KEY, amount_cents bigint NOT NULL)`); err != nil {

@@ -128,7 +128,8 @@ func (s *Server) countPayment(sp ledger.Split, kind string) {
 //     work item add up to at most its agreed price (priceCents);
 //   - staff (the admin token) pay at most the policy's payments.staffLimitCents per
 //     payment (none when it is not set), for a completed work item under the same rule
-//     (on behalf of its customer) or, without workId, to a worker directly.
+//     (on behalf of its customer) or, without workId, to a worker directly; with surge
+//     only while a fare rule with surge windows is in force.
 func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
@@ -173,6 +174,17 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 		}
 		if in.WorkID == nil && in.WorkerID == nil {
 			return 0, nil, badField("workerId", "must be a positive integer id")
+		}
+		if req.SurgeCents != 0 {
+			// Surge carries no fee and no fund share: only a fare rule's surge windows set
+			// one, as for a request's price.
+			f, _, err := s.fareRule(r.Context(), s.pool)
+			if err != nil {
+				return 0, nil, err
+			}
+			if f == nil || len(f.Surge) == 0 {
+				return 0, nil, badField("surgeCents", "must be 0 without a fare rule with surge windows in force: surge carries no fee and no fund share, and only the co-op's fare rule sets one")
+			}
 		}
 		req.PayerID = in.PayerID
 	} else {

@@ -218,7 +218,7 @@ func TestPaymentKeyRecordedConcurrently(t *testing.T) {
 }
 
 func TestRefund(t *testing.T) {
-	e := newEnv(t, mustPolicy(t, ridePolicy))
+	e := newEnv(t, mustPolicy(t, withFares(ridePolicy, rideFares))) // its surge windows allow the payment's surge
 	w := e.worker("Dan Driver")
 	p := e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 10000, "surgeCents": 1000}, "Idempotency-Key", "r1")
 	id := num(p["id"])

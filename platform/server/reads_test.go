@@ -50,7 +50,7 @@ func TestWorkVisibility(t *testing.T) {
 // TestFundReport: the co-op's accounts in order with their balances (the policy's funds
 // at 0 before any payment), what workers were paid and what the co-op received.
 func TestFundReport(t *testing.T) {
-	pol := mustPolicy(t, ridePolicy)
+	pol := mustPolicy(t, withFares(ridePolicy, rideFares)) // its surge windows allow the payments' surge
 	pol.FeeSplit.SurgeToWorkersPercent = 50
 	e := newEnv(t, pol)
 	w1, w2 := e.worker("Dan Driver"), e.worker("Eve Driver")

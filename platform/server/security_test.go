@@ -1221,6 +1221,32 @@ func TestSecurity_TokensSayWhoIssuedThem(t *testing.T) {
 	e.refused(401, "Authorization", "unknown token", "GET", fmt.Sprintf("/v1/members/%d", m.id), staffs["token"].(string), nil)
 }
 
+// TestSecurity_StaffPayNoSurgeWithoutASurgeWindow: surge carries no fee and no fund share,
+// so a staff payment carries one only while a fare rule with surge windows is in force
+// (as a request's surge comes only from one): without, 400 naming surgeCents and nothing
+// written; a fare rule without surge windows is no better; one with them allows it.
+func TestSecurity_StaffPayNoSurgeWithoutASurgeWindow(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	e := newEnv(t, pol)
+	w := e.worker("Dan Driver")
+	surged := map[string]any{"workerId": w.id, "amountCents": 10000, "surgeCents": 9000}
+	e.refused(400, "surgeCents", "must be 0 without a fare rule with surge windows in force", "POST", "/v1/payments", adminToken, surged, "Idempotency-Key", "s1")
+	e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 10000, "surgeCents": 0}, "Idempotency-Key", "s2")
+
+	noWindows := mustPolicy(t, ridePolicy)
+	noWindows.Fares = &policy.Fares{BaseCents: 300, PerKmCents: 100}
+	e2 := newEnv(t, noWindows)
+	w2 := e2.worker("Eve Driver")
+	e2.refused(400, "surgeCents", "must be 0 without a fare rule with surge windows in force", "POST", "/v1/payments", adminToken,
+		map[string]any{"workerId": w2.id, "amountCents": 10000, "surgeCents": 1000}, "Idempotency-Key", "s3")
+
+	e3 := newEnv(t, mustPolicy(t, withFares(ridePolicy, rideFares)))
+	w3 := e3.worker("Fay Driver")
+	if p := e3.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w3.id, "amountCents": 10000, "surgeCents": 1000}, "Idempotency-Key", "s4"); num(p["surgeCents"]) != 1000 {
+		t.Fatalf("a staff payment with surge under a rule with surge windows: %v", p)
+	}
+}
+
 // TestSecurity_MemberClaimsTheirAccount: a member claims their account, with any token of
 // theirs; the claim answers with a new token and ends every other way in, a token staff
 // kept (one they issued, or one they made "as the member" with it) and every sign-in code
