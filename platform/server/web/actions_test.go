@@ -567,7 +567,7 @@ func TestExpiredOfferOnThePages(t *testing.T) {
 	if after := rows(); after != before {
 		t.Fatalf("reading the pages wrote:\n%s\n->\n%s", before, after)
 	}
-	if p := s.do("POST", fmt.Sprintf("/app/work/%d/accept", work), url.Values{"csrf": {csrf}}); p.status != http.StatusConflict || !strings.Contains(p.body, "your offer expired") {
+	if p := s.do("POST", fmt.Sprintf("/app/work/%d/accept", work), url.Values{"csrf": {csrf}}); p.status != http.StatusConflict || !strings.Contains(p.body, "Your offer expired: the work has gone to the next worker.") {
 		t.Fatalf("accepting the expired offer: %d %.300s", p.status, p.body)
 	}
 	if after := rows(); !strings.Contains(after, fmt.Sprintf("%d,expired,", ana)) || !strings.Contains(after, fmt.Sprintf("%d,offered,", bea)) {

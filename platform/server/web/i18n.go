@@ -60,10 +60,16 @@ func trAPI(lang, msg string) string {
 
 var apiPrefixes = map[string]string{
 	"payments for this work add up to at most its agreed price": "api.paymentTooMuch",
-	"work in state":                         "api.wrongState",
-	"must be a date like":                   "api.date",
-	"must be a time like":                   "api.time",
-	"must be in 1970 or later":              "api.timeWindow",
-	"must be at least the voted floorCents": "api.floor",
-	"is required (at most 1000 characters)": "askRefund.reasonRequired",
+	"work in state":                                              "api.wrongState",
+	"must be a date like":                                        "api.date",
+	"must be a time like":                                        "api.time",
+	"must be in 1970 or later":                                   "api.timeWindow",
+	"must be at least the voted floorCents":                      "api.floor",
+	"is required (at most 1000 characters)":                      "askRefund.reasonRequired",
+	"a refund of this payment is already put to the vote":        "api.refundPending",
+	"voting closed at the proposal's deadline":                   "api.votingClosed",
+	"your offer expired":                                         "api.offerExpired",
+	"your offer was withdrawn":                                   "api.offerWithdrawn",
+	"only an active member holding the worker role accepts work": "api.notWorker",
+	"the refund takes ":                                          "api.fundShort",
 }

@@ -60,6 +60,10 @@ func TestAPIMessagesByLanguage(t *testing.T) {
 		{"must be in 1970 or later and at most 10 years after the service's clock", "en", "Choose a time from 1970 to ten years from now."},
 		{"must be a date like 2026-12-24", "fr", "Tapez une date."},
 		{"something the catalogue does not know", "fr", "something the catalogue does not know"},
+		{"this payment has already been refunded", "fr", "Ce paiement a déjà été remboursé."},
+		{"a refund of this payment is already put to the vote: proposal 7", "fr", "Un remboursement de ce paiement est déjà soumis au vote des membres."},
+		{"the refund takes 20 cents back from the hardship fund, which holds 0 cents after its disbursements: a fund cannot go below zero", "fr",
+			"Un fonds ne détient plus sa part de ce paiement (il l'a versée) : le remboursement ne peut pas être fait pour le moment."},
 	} {
 		if got := trAPI(tc.lang, tc.msg); got != tc.want {
 			t.Errorf("trAPI(%s, %q) = %q, want %q", tc.lang, tc.msg, got, tc.want)
