@@ -50,6 +50,15 @@ type principal struct {
 	active  bool
 }
 
+// credential is the member credential the request came with, as the member store locks it
+// (the zero value for staff's admin token).
+func (p principal) credential() members.Credential {
+	if p.admin {
+		return members.Credential{}
+	}
+	return members.Credential{TokenID: p.tokenID, Session: p.session}
+}
+
 func (p principal) hasRole(r string) bool {
 	for _, x := range p.roles {
 		if x == r {

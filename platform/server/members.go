@@ -136,7 +136,7 @@ func (s *Server) createMember(r *http.Request, p principal) (int, any, error) {
 	var m Member
 	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := members.On(tx)
-		if err := q.SetAuditActor(r.Context(), auditActor(p)); err != nil {
+		if err := q.SetAuditActor(r.Context(), auditActor(p), p.credential().Audit()); err != nil {
 			return err
 		}
 		taken, err := q.EmailTaken(r.Context(), *in.Email, 0)
@@ -205,7 +205,7 @@ func (s *Server) updateMember(r *http.Request, p principal) (int, any, error) {
 	var m Member
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := members.On(tx)
-		if err := q.SetAuditActor(r.Context(), auditActor(p)); err != nil {
+		if err := q.SetAuditActor(r.Context(), auditActor(p), p.credential().Audit()); err != nil {
 			return err
 		}
 		if departs || requalified {
@@ -312,7 +312,7 @@ func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 	}
 	var tok Token
 	err = s.audited(r.Context(), p, func(tx pgx.Tx) (err error) {
-		tok, err = members.On(tx).CreateToken(r.Context(), id, hash, by)
+		tok, err = members.On(tx).CreateToken(r.Context(), id, hash, by, p.credential())
 		return err
 	})
 	if err := s.credentialErr(r.Context(), err, id, "tokens"); err != nil {
@@ -321,10 +321,15 @@ func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 	return http.StatusCreated, map[string]any{"memberId": id, "id": tok.ID, "createdAt": tok.CreatedAt, "issuedBy": tok.IssuedBy, "token": plain}, nil
 }
 
+// errCredentialGone answers a request whose credential a claim or a release of the account
+// ended while it waited for the member's row.
+var errCredentialGone = &apiError{status: http.StatusUnauthorized, field: "Authorization",
+	message: "the token (or app session) this request came with has ended: a claim or a release of the account ended it"}
+
 // audited runs fn in a transaction that names the caller in the member audit.
 func (s *Server) audited(ctx context.Context, p principal, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := members.On(tx).SetAuditActor(ctx, auditActor(p)); err != nil {
+		if err := members.On(tx).SetAuditActor(ctx, auditActor(p), p.credential().Audit()); err != nil {
 			return err
 		}
 		return fn(tx)
@@ -336,6 +341,8 @@ func (s *Server) audited(ctx context.Context, p principal, fn func(tx pgx.Tx) er
 // inactive or erased, 403 when staff issue one to a member who claimed their account.
 func (s *Server) credentialErr(ctx context.Context, err error, id int64, what string) error {
 	switch {
+	case errors.Is(err, store.ErrCredentialGone):
+		return errCredentialGone
 	case errors.Is(err, store.ErrClaimed):
 		return forbidden(fmt.Sprintf("member %d has claimed their account: only they issue its %s (staff may release the claim, DELETE /v1/members/%d/claim, which ends every credential of theirs and shows in their audit)", id, what, id))
 	case errors.Is(err, store.ErrNotFound):
@@ -374,11 +381,14 @@ func (s *Server) claimAccount(r *http.Request, p principal) (int, any, error) {
 	var tokenID int64
 	var revoked []int64
 	err = s.audited(r.Context(), p, func(tx pgx.Tx) (err error) {
-		at, tokenID, revoked, err = members.On(tx).Claim(r.Context(), id, s.now(), p.session, hash)
+		at, tokenID, revoked, err = members.On(tx).Claim(r.Context(), id, s.now(), p.credential(), hash)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil, conflict("", "the member is not active (or erased): nothing to claim")
+	}
+	if errors.Is(err, store.ErrCredentialGone) {
+		return 0, nil, errCredentialGone
 	}
 	if err != nil {
 		return 0, nil, err

@@ -321,9 +321,9 @@ func (s *Server) paymentSeenBy(r *http.Request, p principal) (Payment, error) {
 		return Payment{}, err
 	}
 	// A refund the members decide is part of what a payment says (refunded, or its request
-	// pending or decided): the votes past their deadline close first, as for every read of
-	// proposals, so that it is right between the closer's ticks too.
-	if err := s.closeDue(r.Context()); err != nil {
+	// pending or decided): its vote closes first if its deadline passed, so that the
+	// payment is right between the closer's ticks too.
+	if err := s.settleStaleRefund(r.Context(), id); err != nil {
 		return Payment{}, err
 	}
 	pay, err := s.loadPayment(r.Context(), id)
@@ -498,9 +498,11 @@ func (s *Server) askRefund(ctx context.Context, tx pgx.Tx, pol *policy.Policy, p
 }
 
 // settleStaleRefund settles, in a transaction of its own, the pending refund request of
-// payment whose proposal closed without settling it (a replica of the version before
-// closed it, during a rolling update), as its vote said: a request must not hold its
-// payment's refunds back for ever.
+// payment whose vote is over: its proposal past its deadline is closed (at its deadline,
+// which settles the request), and one that closed without settling it (a replica of the
+// version before closed it, during a rolling update) is settled as its vote said. A
+// request must not hold its payment's refunds back for ever, nor say "pending" after
+// its vote ended; only this payment's vote is touched.
 func (s *Server) settleStaleRefund(ctx context.Context, payment int64) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rr, err := payments.On(tx).PendingRefund(ctx, payment)
@@ -510,7 +512,16 @@ func (s *Server) settleStaleRefund(ctx context.Context, payment int64) error {
 		if err != nil {
 			return err
 		}
-		pr, err := proposals.On(tx).Get(ctx, rr.ProposalID)
+		// Its vote past its deadline closes now, at its deadline, as the closer would: the
+		// close settles the request (settleRefund). The closer closing it meanwhile holds it:
+		// its close settles the request.
+		q := proposals.On(tx)
+		if deadline, err := q.LockDue(ctx, rr.ProposalID, s.now()); err == nil {
+			return s.closeInTx(ctx, tx, rr.ProposalID, deadline)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		pr, err := q.Get(ctx, rr.ProposalID)
 		if err != nil || pr.Status == "open" {
 			return err
 		}

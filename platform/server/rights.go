@@ -38,7 +38,7 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 	}
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		q := members.On(tx)
-		if err := q.SetAuditActor(r.Context(), auditActor(p)); err != nil {
+		if err := q.SetAuditActor(r.Context(), auditActor(p), p.credential().Audit()); err != nil {
 			return err
 		}
 		if err := lockOffersTo(r.Context(), tx, id); err != nil {

@@ -1262,8 +1262,10 @@ func TestSecurity_MemberClaimsTheirAccount(t *testing.T) {
 	codes := fmt.Sprintf("/v1/members/%d/sign-in-codes", m.id)
 	self := fmt.Sprintf("/v1/members/%d", m.id)
 	staffCode := e.must(201, "POST", codes, adminToken, nil)["code"].(string)
+	registration := num(e.must(200, "GET", tokens, m.token, nil)["tokens"].([]any)[0].(map[string]any)["id"])
 	// Staff, holding the registration's token, make one "as the member" and keep it.
-	kept := e.must(201, "POST", tokens, m.token, nil)["token"].(string)
+	keptOut := e.must(201, "POST", tokens, m.token, nil)
+	kept := keptOut["token"].(string)
 	e.must(201, "POST", codes, kept, nil)
 
 	e.refused(403, "", "staff cannot claim it for them", "POST", claim, adminToken, nil)
@@ -1326,6 +1328,19 @@ func TestSecurity_MemberClaimsTheirAccount(t *testing.T) {
 	if strings.Join(steps, ", ") != strings.Join(want, ", ") {
 		t.Fatalf("the member's audit:\n got %s\nwant %s", strings.Join(steps, ", "), strings.Join(want, ", "))
 	}
+	// The entry of the kept token says it was made with the registration's token, whose
+	// own entry says staff issued it.
+	for _, en := range entries {
+		en := en.(map[string]any)
+		if nv, _ := en["newValue"].(map[string]any); en["event"] == "tokenIssued" && nv != nil && num(nv["tokenId"]) == num(keptOut["id"]) {
+			if en["credential"] != fmt.Sprintf("token:%d", registration) {
+				t.Fatalf("the kept token's entry: %v, want it made with token %d", en, registration)
+			}
+		}
+		if nv, _ := en["newValue"].(map[string]any); en["event"] == "tokenIssued" && nv != nil && num(nv["tokenId"]) == registration && (nv["issuedBy"] != "staff" || en["credential"] != nil) {
+			t.Fatalf("the registration token's entry: %v", en)
+		}
+	}
 	if staffs := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/audit", m.id), adminToken, nil)["entries"].([]any); len(staffs) != len(entries) {
 		t.Fatalf("staff read %d entries, the member %d", len(staffs), len(entries))
 	}
@@ -1374,7 +1389,7 @@ func TestSecurity_ClaimRacesStaffIssuingACredential(t *testing.T) {
 	}
 	defer func() { _ = tx.Rollback(context.Background()) }()
 	sum := members.HashToken("cpt_kept-by-staff")
-	kept, err := members.On(tx).CreateToken(ctx, m.id, sum[:], members.IssuedByStaff)
+	kept, err := members.On(tx).CreateToken(ctx, m.id, sum[:], members.IssuedByStaff, members.Credential{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1394,8 +1409,20 @@ func TestSecurity_ClaimRacesStaffIssuingACredential(t *testing.T) {
 
 	e.must(200, "GET", fmt.Sprintf("/v1/members/%d", m.id), key, nil)
 
-	// The claim first (uncommitted): staff's token or code waits, then is refused.
-	for i, path := range []string{"tokens", "sign-in-codes"} {
+	// The claim first (uncommitted): staff's token or code waits, then is refused; so is
+	// a token or a code made, or a second claim, with a token of the member's the claim
+	// ends (the registration's, which staff saw), and nothing is left of them.
+	for i, c := range []struct {
+		what, path string
+		staff      bool
+		want       int
+	}{
+		{"staff's token", "tokens", true, 403},
+		{"staff's code", "sign-in-codes", true, 403},
+		{"a token made with the registration's", "tokens", false, 401},
+		{"a code made with the registration's", "sign-in-codes", false, 401},
+		{"a second claim with the registration's token", "claim", false, 401},
+	} {
 		n := e.customer(fmt.Sprintf("Nora Next %d", i))
 		tx, err := e.s.Pool().Begin(ctx)
 		if err != nil {
@@ -1403,19 +1430,23 @@ func TestSecurity_ClaimRacesStaffIssuingACredential(t *testing.T) {
 		}
 		defer func() { _ = tx.Rollback(context.Background()) }()
 		sum := members.HashToken(fmt.Sprintf("cpt_claimed-%d", i))
-		if _, _, _, err := members.On(tx).Claim(ctx, n.id, time.Now(), nil, sum[:]); err != nil {
+		if _, _, _, err := members.On(tx).Claim(ctx, n.id, time.Now(), members.Credential{}, sum[:]); err != nil {
 			t.Fatal(err)
 		}
-		go func() { answer <- e.call("POST", fmt.Sprintf("/v1/members/%d/%s", n.id, path), adminToken, nil) }()
-		waitsOnALock("staff's " + path)
+		tok := n.token
+		if c.staff {
+			tok = adminToken
+		}
+		go func() { answer <- e.call("POST", fmt.Sprintf("/v1/members/%d/%s", n.id, c.path), tok, nil) }()
+		waitsOnALock(c.what)
 		if err := tx.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if r := <-answer; r.status != 403 {
-			t.Fatalf("staff's %s while a claim was under way: %d %s", path, r.status, r.body)
+		if r := <-answer; r.status != c.want {
+			t.Fatalf("%s while a claim was under way: %d %s, want %d", c.what, r.status, r.body, c.want)
 		}
-		if n := e.count(fmt.Sprintf("member_tokens WHERE member_id = %d", n.id)) + e.count(fmt.Sprintf("sign_in_codes WHERE member_id = %d", n.id)); n != 1 {
-			t.Fatalf("after the claim and staff's %s: %d tokens and codes, want the claim's token alone", path, n)
+		if left := e.count(fmt.Sprintf("member_tokens WHERE member_id = %d", n.id)) + e.count(fmt.Sprintf("sign_in_codes WHERE member_id = %d", n.id)); left != 1 {
+			t.Fatalf("after the claim and %s: %d tokens and codes, want the claim's token alone", c.what, left)
 		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
-	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 	"github.com/cooperator-dev/cooperator/platform/server/web"
 )
@@ -56,7 +56,7 @@ func (s *Server) createSignInCode(r *http.Request, p principal) (int, any, error
 	now := s.now()
 	// The code, and the session it opens, end with the token that issued it.
 	err = s.audited(r.Context(), p, func(tx pgx.Tx) error {
-		return sessions.On(tx).IssueCode(r.Context(), id, p.tokenID, p.admin, hash, now, now.Add(signInCodeTTL))
+		return members.On(tx).IssueCode(r.Context(), id, p.credential(), hash, now, now.Add(signInCodeTTL))
 	})
 	if err := s.credentialErr(r.Context(), err, id, "sign-in codes"); err != nil {
 		return 0, nil, err

@@ -21,6 +21,11 @@ type DBTX interface {
 // exist; the handler names what was not found.
 var ErrNotFound = errors.New("not found")
 
+// ErrCredentialGone is returned when the member credential a request came with (a token, an
+// app session) was ended while the request waited for the member's row: a claim or a
+// release ended it.
+var ErrCredentialGone = errors.New("the credential the request came with has ended")
+
 // ErrClaimed is returned when staff would issue a credential (a token, a sign-in code) to
 // a member who claimed their account: only the member issues theirs.
 var ErrClaimed = errors.New("the member has claimed their account")

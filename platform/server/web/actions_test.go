@@ -701,10 +701,12 @@ func TestClaimFromTheDataPage(t *testing.T) {
 		t.Fatalf("a claim without the session's CSRF token: %d", r.status)
 	}
 	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), staffTok, nil)
-	p = s.do("POST", "/app/data/claim", url.Values{"csrf": {csrf}})
+	form := url.Values{"csrf": {csrf}, "session": {regexp.MustCompile(`name="session" value="(\d+)"`).FindStringSubmatch(p.body)[1]}}
+	p = s.do("POST", "/app/data/claim", form)
 	key := regexp.MustCompile(`<code id="new-key">(cpt_[A-Za-z0-9_-]+)</code>`).FindStringSubmatch(p.body)
 	if p.status != http.StatusOK || key == nil || !strings.Contains(p.body, `id="claimed"`) || strings.Contains(p.body, `id="claim"`) ||
-		!strings.Contains(p.body, "<td>account claimed</td><td>you</td>") || strings.Count(p.body, "<td>token revoked</td><td>you</td>") != 2 ||
+		!strings.Contains(p.body, "<td>account claimed</td><td>you, in the app</td>") || strings.Count(p.body, "<td>token revoked</td><td>you, in the app</td>") != 2 ||
+		!regexp.MustCompile(`<td>sign-in code issued</td><td>you, with token #\d+, which the co-op&#39;s staff issued</td>`).MatchString(p.body) ||
 		strings.Count(p.body, `id="token-current"`) != 1 || strings.Count(p.body, `<li id="token-`) != 1 {
 		t.Fatalf("the data page the claim answers: %d %.4000s", p.status, p.body)
 	}
@@ -719,14 +721,19 @@ func TestClaimFromTheDataPage(t *testing.T) {
 	if p := s.do("GET", "/app/data", nil); p.status != http.StatusOK || strings.Contains(p.body, "new-key") || !strings.Contains(p.body, `id="rekey"`) {
 		t.Fatalf("the data page shown again: %d %.3000s", p.status, p.body)
 	}
+	// The same form sent again (a refresh): no second claim, the key shown stays good.
+	if r := s.do("POST", "/app/data/claim", form); r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data?done=claimStale" {
+		t.Fatalf("the claim form sent again: %d to %q", r.status, r.header.Get("Location"))
+	}
+	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), key[1], nil)
 
 	// Signed out, Ana signs in with her key; a revoked token signs in no one.
 	s.do("POST", "/app/sign-out", url.Values{"csrf": {csrf}})
 	withKey := c.session(t)
 	withKey.signIn(key[1])
 	revoked := c.session(t)
-	form := revoked.do("GET", "/app/sign-in", nil)
-	if r := revoked.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {anaTok}}); r.status != http.StatusUnauthorized || !strings.Contains(r.body, `id="code-error"`) {
+	signIn := revoked.do("GET", "/app/sign-in", nil)
+	if r := revoked.do("POST", "/app/sign-in", url.Values{"csrf": {signIn.csrf(t)}, "code": {anaTok}}); r.status != http.StatusUnauthorized || !strings.Contains(r.body, `id="code-error"`) {
 		t.Fatalf("signing in with a revoked token: %d %.1500s", r.status, r.body)
 	}
 	// The key's session ends with the key.

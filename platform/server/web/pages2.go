@@ -151,6 +151,7 @@ func (a *App) showPayment(q *req, id int64, status int, errs, form map[string]st
 			case "pending":
 				p.Pending = rs[0].ProposalID
 			case "rejected", "failed":
+				rs[0].Message = trAPI(q.lang, rs[0].Message)
 				p.LastRefund = &rs[0]
 			}
 		}
@@ -662,6 +663,9 @@ type dataData struct {
 	More  bool
 	// NewKey is the token a claim just gave the member, shown on this answer alone.
 	NewKey string
+	// SessionToken is the token the session ends with: the claim form sends it back, so
+	// that the form sent again (a refresh, history) once a claim changed it claims no more.
+	SessionToken int64
 }
 
 // auditRow is one entry of the member's audit: when, what and who.
@@ -685,21 +689,55 @@ func (a *App) showData(q *req, status int, errs map[string]string, newKey string
 	}
 	var audit struct {
 		Entries []struct {
-			Event string    `json:"event"`
-			Actor string    `json:"actor"`
-			At    time.Time `json:"at"`
+			Event      string    `json:"event"`
+			Actor      string    `json:"actor"`
+			Credential string    `json:"credential"`
+			At         time.Time `json:"at"`
+			NewValue   struct {
+				TokenID  int64  `json:"tokenId"`
+				IssuedBy string `json:"issuedBy"`
+			} `json:"newValue"`
 		} `json:"entries"`
 	}
 	base := fmt.Sprintf("/v1/members/%d", q.member.ID)
-	if !a.get(q, base+"/tokens", &toks) || !a.get(q, base, &me) || !a.get(q, base+"/audit", &audit) {
+	get := a.get
+	if newKey != "" {
+		// The key a claim just gave shows whatever else fails: it is shown only here.
+		get = func(q *req, path string, v any) bool {
+			if st, body := a.call(q, http.MethodGet, path, nil, nil); st == http.StatusOK {
+				_ = json.Unmarshal(body, v)
+			}
+			return true
+		}
+	}
+	if !get(q, base+"/tokens", &toks) || !get(q, base, &me) || !get(q, base+"/audit", &audit) {
 		return
 	}
-	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows, NewKey: newKey}
+	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows, NewKey: newKey,
+		SessionToken: q.member.TokenID}
+	// Who issued each token, from the audit's own entries: a token "you" used that staff
+	// issued (the registration's) is said to be one.
+	issuedBy := map[int64]string{}
+	for _, e := range audit.Entries {
+		if e.Event == "tokenIssued" {
+			issuedBy[e.NewValue.TokenID] = e.NewValue.IssuedBy
+		}
+	}
 	for i, e := range audit.Entries {
 		if i == dataAuditRows {
 			break
 		}
-		d.Audit = append(d.Audit, auditRow{At: e.At, What: tr(q.lang, "audit."+e.Event), Who: a.auditActor(q, e.Actor)})
+		who := a.auditActor(q, e.Actor)
+		tok, _ := strconv.ParseInt(strings.TrimPrefix(e.Credential, "token:"), 10, 64)
+		switch {
+		case strings.HasPrefix(e.Credential, "app-session"):
+			who = fmt.Sprintf(tr(q.lang, "audit.inApp"), who)
+		case tok != 0 && issuedBy[tok] == "staff":
+			who = fmt.Sprintf(tr(q.lang, "audit.withStaffToken"), who, tok)
+		case tok != 0:
+			who = fmt.Sprintf(tr(q.lang, "audit.withToken"), who, tok)
+		}
+		d.Audit = append(d.Audit, auditRow{At: e.At, What: tr(q.lang, "audit."+e.Event), Who: who})
 	}
 	a.render(q, status, "data", "data.title", page{Nav: "data", Data: d, Errors: errs, Flash: flashFrom(q)})
 }
@@ -723,6 +761,12 @@ func (a *App) auditActor(q *req, actor string) string {
 // (it is in no URL, so the answer is the page itself, not a redirect). Every other way
 // into the account has ended, and staff issue the member no more.
 func (a *App) claim(q *req) {
+	if q.r.PostForm.Get("session") != strconv.FormatInt(q.member.TokenID, 10) {
+		// A form from before the last claim (sent again by a refresh or from history): its
+		// key was shown then; a new one takes the button on the page as it is now.
+		a.redirect(q, "/app/data?done=claimStale")
+		return
+	}
 	st, body := a.call(q, http.MethodPost, fmt.Sprintf("/v1/members/%d/claim", q.member.ID), nil, nil)
 	var out struct {
 		ID    int64  `json:"id"`

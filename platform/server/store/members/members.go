@@ -62,7 +62,10 @@ type AuditEntry struct {
 	OldValue json.RawMessage `json:"oldValue,omitempty"`
 	NewValue json.RawMessage `json:"newValue,omitempty"`
 	Actor    string          `json:"actor"`
-	At       time.Time       `json:"at"`
+	// Credential is the member credential the actor used (Credential.Audit), for the
+	// entries of credentials.
+	Credential string    `json:"credential,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // Fields are a member's fields to write; nil leaves a field as it is (on update).
@@ -113,9 +116,10 @@ func RatingString(sum, count int64) string {
 }
 
 // SetAuditActor names the caller for the member audit trigger, for the rest of the
-// transaction.
-func (s Store) SetAuditActor(ctx context.Context, actor string) error {
-	_, err := s.db.Exec(ctx, `SELECT set_config('cooperator.actor', $1, true)`, actor)
+// transaction: the actor ("staff", "member:<id>") and the member credential they used
+// (Credential.Audit; "" for staff's admin token).
+func (s Store) SetAuditActor(ctx context.Context, actor, credential string) error {
+	_, err := s.db.Exec(ctx, `SELECT set_config('cooperator.actor', $1, true), set_config('cooperator.credential', $2, true)`, actor, credential)
 	return err
 }
 
@@ -233,17 +237,70 @@ const (
 	IssuedByMember = "member"
 )
 
-// CreateToken adds a token's hash for an active member who is not erased, issued by
-// IssuedByStaff or IssuedByMember: store.ErrNotFound when there is no such member, and
-// store.ErrClaimed when staff issue it to a member who claimed their account. The member's row
-// is share-locked, so a claim either comes first (and staff's token is refused) or waits
-// and then revokes it.
-func (s Store) CreateToken(ctx context.Context, id int64, hash []byte, issuedBy string) (Token, error) {
-	t := Token{IssuedBy: issuedBy}
-	var claimed bool
-	err := s.db.QueryRow(ctx, `SELECT claimed_at IS NOT NULL FROM members WHERE id = $1 AND active AND erased_at IS NULL FOR SHARE`, id).Scan(&claimed)
+// Credential is the member credential a request came with: an app session (the SHA-256
+// of its secret, and the token it ends with, if any) or else a token (its id); the zero
+// value is staff's admin token.
+type Credential struct {
+	TokenID int64
+	Session []byte
+}
+
+// Audit names the credential in the member audit: token:<id>, app-session (with
+// :token:<id> when it ends with a token), or "" for staff's admin token. Never a secret.
+func (c Credential) Audit() string {
+	switch {
+	case c.Session != nil && c.TokenID != 0:
+		return fmt.Sprintf("app-session:token:%d", c.TokenID)
+	case c.Session != nil:
+		return "app-session"
+	case c.TokenID != 0:
+		return fmt.Sprintf("token:%d", c.TokenID)
+	}
+	return ""
+}
+
+// lockMember share-locks an active member's row, and the row of the member credential the
+// request came with (cred), until the transaction ends, and reports whether the member
+// claimed their account: store.ErrNotFound when there is no such active member,
+// store.ErrCredentialGone when cred ended meanwhile (a claim or a release that held the
+// row ended it). A claim or a release waits for the lock and then ends what was made
+// under it.
+func (s Store) lockMember(ctx context.Context, id int64, cred Credential) (claimed bool, err error) {
+	err = s.db.QueryRow(ctx, `SELECT claimed_at IS NOT NULL FROM members WHERE id = $1 AND active AND erased_at IS NULL FOR SHARE`, id).Scan(&claimed)
 	if err != nil {
-		return t, store.NotFound(err)
+		return false, store.NotFound(err)
+	}
+	var q string
+	var arg any
+	switch {
+	case cred.Session != nil:
+		q, arg = `SELECT 1 FROM web_sessions WHERE member_id = $1 AND id_hash = $2 FOR SHARE`, cred.Session
+	case cred.TokenID != 0:
+		q, arg = `SELECT 1 FROM member_tokens WHERE member_id = $1 AND id = $2 FOR SHARE`, cred.TokenID
+	default:
+		return claimed, nil
+	}
+	var one int
+	if err := s.db.QueryRow(ctx, q, id, arg).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+		return claimed, store.ErrCredentialGone
+	} else if err != nil {
+		return claimed, err
+	}
+	return claimed, nil
+}
+
+// CreateToken adds a token's hash for an active member who is not erased, issued by
+// IssuedByStaff (cred zero) or IssuedByMember with cred: store.ErrNotFound when there is
+// no such member, store.ErrClaimed when staff issue it to a member who claimed their
+// account, store.ErrCredentialGone when cred ended meanwhile. The member's row and cred
+// are share-locked (lockMember), so a claim either comes first (and staff's token is
+// refused, a member's made with an ended credential too) or waits and then revokes it.
+// Run it in a transaction.
+func (s Store) CreateToken(ctx context.Context, id int64, hash []byte, issuedBy string, cred Credential) (Token, error) {
+	t := Token{IssuedBy: issuedBy}
+	claimed, err := s.lockMember(ctx, id, cred)
+	if err != nil {
+		return t, err
 	}
 	if claimed && issuedBy != IssuedByMember {
 		return t, store.ErrClaimed
@@ -253,20 +310,49 @@ func (s Store) CreateToken(ctx context.Context, id int64, hash []byte, issuedBy 
 	return t, err
 }
 
+// IssueCode records a sign-in code's hash for an active member, issued by staff (cred
+// zero) or with the member's credential cred (the code names cred's token, if any: it
+// ends with it), valid until expires: store.ErrNotFound when there is no such active
+// member, store.ErrClaimed when staff issue it to a member who claimed their account,
+// store.ErrCredentialGone when cred ended meanwhile. Locked as CreateToken; run it in a
+// transaction.
+func (s Store) IssueCode(ctx context.Context, id int64, cred Credential, hash []byte, now, expires time.Time) error {
+	claimed, err := s.lockMember(ctx, id, cred)
+	if err != nil {
+		return err
+	}
+	if claimed && cred.TokenID == 0 && cred.Session == nil {
+		return store.ErrClaimed
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO sign_in_codes (code_hash, member_id, token_id, created_at, expires_at)
+		VALUES ($1, $2, NULLIF($5, 0), $3, $4)`, hash, id, now, expires, cred.TokenID)
+	if store.IsForeignKeyViolation(err) {
+		return store.ErrCredentialGone
+	}
+	return err
+}
+
 // Claim records that an active member claimed their account at at (the first claim's time
 // stays), adds the new token hash, issued by the member, and ends every other way into
 // the account: the member's other tokens (with the codes they issued and the sessions
-// those opened), every sign-in code, and every session but keepSession (the SHA-256 of
-// the session the member claims from; nil: none), which from then on ends with the new
-// token. It returns when the account was claimed, the new token's id and the ids of the
-// tokens revoked (store.ErrNotFound when there is no such active member). Run it in a
-// transaction.
-func (s Store) Claim(ctx context.Context, id int64, at time.Time, keepSession, hash []byte) (claimed time.Time, tokenID int64, revoked []int64, err error) {
+// those opened), every sign-in code, and every session but the one cred names (if any),
+// which from then on ends with the new token. It returns when the account was claimed,
+// the new token's id and the ids of the tokens revoked: store.ErrNotFound when there is
+// no such active member, store.ErrCredentialGone when cred, the credential claiming,
+// ended meanwhile (another claim, or a release, ended it while this one waited). Run it
+// in a transaction.
+func (s Store) Claim(ctx context.Context, id int64, at time.Time, cred Credential, hash []byte) (claimed time.Time, tokenID int64, revoked []int64, err error) {
 	err = s.db.QueryRow(ctx, `UPDATE members SET claimed_at = coalesce(claimed_at, $2)
 		WHERE id = $1 AND active AND erased_at IS NULL RETURNING claimed_at`, id, at).Scan(&claimed)
 	if err != nil {
 		return claimed, 0, nil, store.NotFound(err)
 	}
+	// The member's row is this transaction's now: what another claim or a release ended
+	// before it is gone, and nothing ends cred before this one commits.
+	if _, err := s.lockMember(ctx, id, cred); err != nil {
+		return claimed, 0, nil, err
+	}
+	keepSession := cred.Session
 	err = s.db.QueryRow(ctx, `INSERT INTO member_tokens (token_hash, member_id, issued_by) VALUES ($1, $2, 'member') RETURNING id`,
 		hash, id).Scan(&tokenID)
 	if err != nil {
@@ -372,7 +458,7 @@ func (s Store) Unblock(ctx context.Context, customer, worker int64) error {
 
 // Audit lists the member audit, newest first, of one member or (memberID nil) all.
 func (s Store) Audit(ctx context.Context, memberID *int64) ([]AuditEntry, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, member_id, event, old_value, new_value, actor, at FROM member_audit
+	rows, err := s.db.Query(ctx, `SELECT id, member_id, event, old_value, new_value, actor, coalesce(credential, ''), at FROM member_audit
 		WHERE $1::bigint IS NULL OR member_id = $1 ORDER BY id DESC LIMIT 1000`, memberID)
 	if err != nil {
 		return nil, err
@@ -380,7 +466,7 @@ func (s Store) Audit(ctx context.Context, memberID *int64) ([]AuditEntry, error)
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
 		var e AuditEntry
 		var oldV, newV []byte
-		err := row.Scan(&e.ID, &e.MemberID, &e.Event, &oldV, &newV, &e.Actor, &e.At)
+		err := row.Scan(&e.ID, &e.MemberID, &e.Event, &oldV, &newV, &e.Actor, &e.Credential, &e.At)
 		if len(oldV) > 0 {
 			e.OldValue = oldV
 		}
@@ -433,7 +519,7 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 		'milestones', (SELECT coalesce(json_agg(ms ORDER BY ms.work_id, ms.n), '[]') FROM milestones ms
 			WHERE ms.work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)),
 		'audit', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object('id', a.id, 'memberId', a.member_id, 'event', a.event,
-			'oldValue', a.old_value, 'newValue', a.new_value, 'actor', a.actor, 'at', a.at)) ORDER BY a.id), '[]')
+			'oldValue', a.old_value, 'newValue', a.new_value, 'actor', a.actor, 'credential', a.credential, 'at', a.at)) ORDER BY a.id), '[]')
 			FROM member_audit a WHERE a.member_id = $1),
 		'credentials', json_build_object(
 			'skills', (SELECT coalesce(json_agg(k ORDER BY k.kind, k.value), '[]') FROM worker_skills k WHERE k.member_id = $1),

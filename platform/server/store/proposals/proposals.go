@@ -157,6 +157,15 @@ func (s Store) NextDue(ctx context.Context, now time.Time) (id int64, deadline t
 	return id, deadline, store.NotFound(err)
 }
 
+// LockDue locks proposal id if it is open and its deadline has passed at now, and returns
+// its deadline (store.ErrNotFound otherwise, or when another transaction holds it: the
+// closer closing it).
+func (s Store) LockDue(ctx context.Context, id int64, now time.Time) (deadline time.Time, err error) {
+	err = s.db.QueryRow(ctx, `SELECT deadline FROM proposals WHERE id = $1 AND status = 'open' AND deadline <= $2
+		FOR UPDATE SKIP LOCKED`, id, now).Scan(&deadline)
+	return deadline, store.NotFound(err)
+}
+
 // FreezeDelegations copies the delegations in force to the proposal's, which its tally
 // reads.
 func (s Store) FreezeDelegations(ctx context.Context, id int64) error {

@@ -30,29 +30,6 @@ type Store struct{ db store.DBTX }
 // On returns the store over db (the pool or a transaction).
 func On(db store.DBTX) Store { return Store{db} }
 
-// IssueCode records a sign-in code for an active member, issued by staff (byStaff) or with
-// the member's token tokenID (0: none); store.ErrNotFound when the member does not exist
-// or is not active, or the token is gone, and store.ErrClaimed when staff issue it to a
-// member who claimed their account. The member's row is share-locked until the
-// transaction ends, so a claim either comes first or waits and then voids the code: run
-// it in one.
-func (s Store) IssueCode(ctx context.Context, memberID, tokenID int64, byStaff bool, hash []byte, now, expires time.Time) error {
-	var claimed bool
-	err := s.db.QueryRow(ctx, `SELECT claimed_at IS NOT NULL FROM members WHERE id = $1 AND active FOR SHARE`, memberID).Scan(&claimed)
-	if err != nil {
-		return store.NotFound(err)
-	}
-	if claimed && byStaff {
-		return store.ErrClaimed
-	}
-	_, err = s.db.Exec(ctx, `INSERT INTO sign_in_codes (code_hash, member_id, token_id, created_at, expires_at)
-		VALUES ($1, $2, NULLIF($5, 0), $3, $4)`, hash, memberID, now, expires, tokenID)
-	if store.IsForeignKeyViolation(err) {
-		return store.ErrNotFound // the token was revoked meanwhile
-	}
-	return err
-}
-
 // Open exchanges an unused, unexpired code of an active member for a session, and returns
 // the member; store.ErrNotFound for any other code (unknown, used, expired, its member
 // inactive, its token revoked), so a code works once. The session ends with the token that
