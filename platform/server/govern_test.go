@@ -236,6 +236,27 @@ func TestElectorateFixedAtOpen(t *testing.T) {
 	}
 }
 
+// TestEarlyCloseWaitsForNoErasedMember: a member erased while a vote is open stays on its
+// roll (a ballot they cast counts) but can vote no more: once everyone else voted, staff
+// close it early, and the tally still counts them as eligible.
+func TestEarlyCloseWaitsForNoErasedMember(t *testing.T) {
+	pol := withModel(t, policy.OneMemberOneVote, 50, 50)
+	pol.Governance.MinimumVotingPeriodHours = 48
+	e := newEnv(t, pol)
+	a := e.member("Ana Worker", []string{"worker"}, "")
+	b := e.member("Bea Worker", []string{"worker"}, "")
+	c := e.member("Cy Worker", []string{"worker"}, "")
+	id := num(e.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": "Move to the medium plan", "field": "plan", "value": "medium"})["id"])
+	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), a.token, map[string]any{"choice": "yes"})
+	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), b.token, map[string]any{"choice": "no"})
+	e.refused(409, "deadline", "(1 have not)", "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil)
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
+	closed := e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil)
+	if cls := closed["result"].(map[string]any)["classes"].([]any)[0].(map[string]any); num(cls["eligible"]) != 3 || num(cls["yes"]) != 1 || num(cls["no"]) != 1 {
+		t.Fatalf("the tally after the early close: %v", closed["result"])
+	}
+}
+
 // TestProposalClosesAtDeadline: staff cannot close early; the service closes the proposal
 // at its deadline by itself (the background closer, without any request), at the
 // deadline's time.
