@@ -129,7 +129,7 @@ func (s *Server) countPayment(sp ledger.Split, kind string) {
 //   - staff (the admin token) pay at most the policy's payments.staffLimitCents per
 //     payment (none when it is not set), for a completed work item under the same rule
 //     (on behalf of its customer) or, without workId, to a worker directly; with surge
-//     only while a fare rule with surge windows is in force.
+//     only inside a surge window of the fare rule in force (staffSurgeAllowed).
 func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
@@ -176,14 +176,8 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 			return 0, nil, badField("workerId", "must be a positive integer id")
 		}
 		if req.SurgeCents != 0 {
-			// Surge carries no fee and no fund share: only a fare rule's surge windows set
-			// one, as for a request's price.
-			f, _, err := s.fareRule(r.Context(), s.pool)
-			if err != nil {
+			if err := s.staffSurgeAllowed(r.Context(), in.WorkID != nil, req); err != nil {
 				return 0, nil, err
-			}
-			if f == nil || len(f.Surge) == 0 {
-				return 0, nil, badField("surgeCents", "must be 0 without a fare rule with surge windows in force: surge carries no fee and no fund share, and only the co-op's fare rule sets one")
 			}
 		}
 		req.PayerID = in.PayerID
@@ -241,6 +235,33 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 		s.countPayment(pay.Split, "payment")
 	}
 	return http.StatusCreated, pay, nil
+}
+
+// staffSurgeAllowed checks the surge of a payment staff record. Surge carries no fee and
+// no fund share, and only the co-op's fare rule sets one, as for a request's price: a
+// payment for work carries none (its surge is part of the work's agreed price, paid at
+// its completion); a payment to a worker directly carries one only inside a surge window
+// of the fare rule in force, at most what that window adds to the amount (amountCents ×
+// p / (100 + p) for a window of p percent). 400 naming surgeCents otherwise.
+func (s *Server) staffSurgeAllowed(ctx context.Context, forWork bool, req paymentRequest) error {
+	if forWork {
+		return badField("surgeCents", "must be 0: surge is part of the work's agreed price")
+	}
+	f, _, err := s.fareRule(ctx, s.pool)
+	if err != nil {
+		return err
+	}
+	var pct int64
+	if f != nil {
+		pct = f.SurgePercent(s.now())
+	}
+	if pct == 0 {
+		return badField("surgeCents", "must be 0 outside a surge window of the fare rule in force: surge carries no fee and no fund share, and only the co-op's fare rule sets one")
+	}
+	if limit := req.AmountCents * pct / (100 + pct); req.SurgeCents > limit {
+		return badField("surgeCents", fmt.Sprintf("must be at most %d cents: the surge window in force adds %d%%, so at most amountCents × %d / %d", limit, pct, pct, 100+pct))
+	}
+	return nil
 }
 
 // staffMayMove is the one rule for the money staff (the admin token) move on their own:

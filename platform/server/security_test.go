@@ -1222,29 +1222,43 @@ func TestSecurity_TokensSayWhoIssuedThem(t *testing.T) {
 }
 
 // TestSecurity_StaffPayNoSurgeWithoutASurgeWindow: surge carries no fee and no fund share,
-// so a staff payment carries one only while a fare rule with surge windows is in force
-// (as a request's surge comes only from one): without, 400 naming surgeCents and nothing
-// written; a fare rule without surge windows is no better; one with them allows it.
+// so a staff payment to a worker carries one only inside a surge window of the fare rule
+// in force, at most what the window adds; a payment for work carries none (its surge is
+// part of the agreed price). Otherwise 400 naming surgeCents, and nothing written.
 func TestSecurity_StaffPayNoSurgeWithoutASurgeWindow(t *testing.T) {
-	pol := mustPolicy(t, ridePolicy)
-	e := newEnv(t, pol)
+	e := newEnv(t, mustPolicy(t, ridePolicy))
 	w := e.worker("Dan Driver")
-	surged := map[string]any{"workerId": w.id, "amountCents": 10000, "surgeCents": 9000}
-	e.refused(400, "surgeCents", "must be 0 without a fare rule with surge windows in force", "POST", "/v1/payments", adminToken, surged, "Idempotency-Key", "s1")
+	e.refused(400, "surgeCents", "must be 0 outside a surge window of the fare rule in force", "POST", "/v1/payments", adminToken,
+		map[string]any{"workerId": w.id, "amountCents": 10000, "surgeCents": 9000}, "Idempotency-Key", "s1")
 	e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 10000, "surgeCents": 0}, "Idempotency-Key", "s2")
 
+	// A fare rule without surge windows is no better.
 	noWindows := mustPolicy(t, ridePolicy)
 	noWindows.Fares = &policy.Fares{BaseCents: 300, PerKmCents: 100}
 	e2 := newEnv(t, noWindows)
 	w2 := e2.worker("Eve Driver")
-	e2.refused(400, "surgeCents", "must be 0 without a fare rule with surge windows in force", "POST", "/v1/payments", adminToken,
+	e2.refused(400, "surgeCents", "must be 0 outside a surge window of the fare rule in force", "POST", "/v1/payments", adminToken,
 		map[string]any{"workerId": w2.id, "amountCents": 10000, "surgeCents": 1000}, "Idempotency-Key", "s3")
 
+	// Inside the rule's window (Tuesday 08:00 to 10:00, 25 %; the service's clock is Tuesday
+	// 09:00): at most amountCents × 25 / 125; none on a payment for work; none after 10:00.
 	e3 := newEnv(t, mustPolicy(t, withFares(ridePolicy, rideFares)))
 	w3 := e3.worker("Fay Driver")
-	if p := e3.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w3.id, "amountCents": 10000, "surgeCents": 1000}, "Idempotency-Key", "s4"); num(p["surgeCents"]) != 1000 {
-		t.Fatalf("a staff payment with surge under a rule with surge windows: %v", p)
+	c3 := e3.customer("Rita Rider")
+	e3.refused(400, "surgeCents", "must be at most 2000 cents: the surge window in force adds 25%", "POST", "/v1/payments", adminToken,
+		map[string]any{"workerId": w3.id, "amountCents": 10000, "surgeCents": 2001}, "Idempotency-Key", "s4")
+	if p := e3.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w3.id, "amountCents": 10000, "surgeCents": 2000}, "Idempotency-Key", "s5"); num(p["surgeCents"]) != 2000 {
+		t.Fatalf("a staff payment with surge inside a window: %v", p)
 	}
+	work := num(e3.must(201, "POST", "/v1/work", c3.token, map[string]any{"kind": "ride", "distanceMeters": 5250,
+		"details": map[string]string{"pickup": "Place Bellecour", "dropoff": "Part-Dieu"}})["id"])
+	e3.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", work), c3.token, nil)
+	e3.completeWork(work, w3.token)
+	e3.refused(400, "surgeCents", "must be 0: surge is part of the work's agreed price", "POST", "/v1/payments", adminToken,
+		map[string]any{"workId": work, "amountCents": 100, "surgeCents": 10}, "Idempotency-Key", "s6")
+	e3.clock.Step(2 * time.Hour)
+	e3.refused(400, "surgeCents", "must be 0 outside a surge window of the fare rule in force", "POST", "/v1/payments", adminToken,
+		map[string]any{"workerId": w3.id, "amountCents": 10000, "surgeCents": 100}, "Idempotency-Key", "s7")
 }
 
 // TestSecurity_MemberClaimsTheirAccount: a member claims their account, with any token of

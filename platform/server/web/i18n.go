@@ -72,4 +72,5 @@ var apiPrefixes = map[string]string{
 	"your offer was withdrawn":                                   "api.offerWithdrawn",
 	"only an active member holding the worker role accepts work": "api.notWorker",
 	"the refund takes ":                                          "api.fundShort",
+	"the proposal passed, but the refund takes ":                 "api.fundShort",
 }

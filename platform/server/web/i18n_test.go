@@ -61,6 +61,8 @@ func TestAPIMessagesByLanguage(t *testing.T) {
 		{"must be a date like 2026-12-24", "fr", "Tapez une date."},
 		{"something the catalogue does not know", "fr", "something the catalogue does not know"},
 		{"this payment has already been refunded", "fr", "Ce paiement a déjà été remboursé."},
+		{"the proposal passed, but the refund takes 20 cents back from the hardship fund, which holds 0 cents after its disbursements: a fund cannot go below zero", "fr",
+			"Un fonds ne détient plus sa part de ce paiement (il l'a versée) : le remboursement ne peut pas être fait pour le moment."},
 		{"a refund of this payment is already put to the vote: proposal 7", "fr", "Un remboursement de ce paiement est déjà soumis au vote des membres."},
 		{"the refund takes 20 cents back from the hardship fund, which holds 0 cents after its disbursements: a fund cannot go below zero", "fr",
 			"Un fonds ne détient plus sa part de ce paiement (il l'a versée) : le remboursement ne peut pas être fait pour le moment."},

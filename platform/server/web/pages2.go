@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -642,7 +643,7 @@ func median(xs []float64) float64 {
 }
 
 func (a *App) dataPage(q *req) {
-	a.showData(q, http.StatusOK, nil, "")
+	a.showData(q, http.StatusOK, nil, nil)
 }
 
 // tokenView is one of the member's tokens, as the API lists them.
@@ -674,13 +675,20 @@ type auditRow struct {
 	What, Who string
 }
 
+// claimed is what a claim just answered: the key, shown once, and when the account was
+// claimed.
+type claimed struct {
+	key string
+	at  time.Time
+}
+
 // dataAuditRows is how many of the audit's newest entries the data page shows.
 const dataAuditRows = 20
 
 // showData renders the member's data page: their download, their tokens (who issued each,
 // to revoke one they do not know), their claim of the account and its audit, their
-// erasure (errs: the erase form's errors), and the key a claim just gave them (newKey).
-func (a *App) showData(q *req, status int, errs map[string]string, newKey string) {
+// erasure (errs: the erase form's errors), and the key a claim just gave them (just).
+func (a *App) showData(q *req, status int, errs map[string]string, just *claimed) {
 	var toks struct {
 		Tokens []tokenView `json:"tokens"`
 	}
@@ -701,7 +709,7 @@ func (a *App) showData(q *req, status int, errs map[string]string, newKey string
 	}
 	base := fmt.Sprintf("/v1/members/%d", q.member.ID)
 	get := a.get
-	if newKey != "" {
+	if just != nil {
 		// The key a claim just gave shows whatever else fails: it is shown only here.
 		get = func(q *req, path string, v any) bool {
 			if st, body := a.call(q, http.MethodGet, path, nil, nil); st == http.StatusOK {
@@ -713,8 +721,11 @@ func (a *App) showData(q *req, status int, errs map[string]string, newKey string
 	if !get(q, base+"/tokens", &toks) || !get(q, base, &me) || !get(q, base+"/audit", &audit) {
 		return
 	}
-	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows, NewKey: newKey,
-		SessionToken: q.member.TokenID}
+	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows, SessionToken: q.member.TokenID}
+	if just != nil {
+		d.NewKey = just.key
+		d.ClaimedAt = cmp.Or(d.ClaimedAt, &just.at) // the page says claimed even when its reads failed
+	}
 	// Who issued each token, from the audit's own entries: a token "you" used that staff
 	// issued (the registration's) is said to be one.
 	issuedBy := map[int64]string{}
@@ -727,18 +738,9 @@ func (a *App) showData(q *req, status int, errs map[string]string, newKey string
 		if i == dataAuditRows {
 			break
 		}
-		who := a.auditActor(q, e.Actor)
-		tok, _ := strconv.ParseInt(strings.TrimPrefix(e.Credential, "token:"), 10, 64)
-		switch {
-		case strings.HasPrefix(e.Credential, "app-session"):
-			who = fmt.Sprintf(tr(q.lang, "audit.inApp"), who)
-		case tok != 0 && issuedBy[tok] == "staff":
-			who = fmt.Sprintf(tr(q.lang, "audit.withStaffToken"), who, tok)
-		case tok != 0:
-			who = fmt.Sprintf(tr(q.lang, "audit.withToken"), who, tok)
-		}
-		d.Audit = append(d.Audit, auditRow{At: e.At, What: tr(q.lang, "audit."+e.Event), Who: who})
+		d.Audit = append(d.Audit, auditRow{At: e.At, What: tr(q.lang, "audit."+e.Event), Who: a.auditCredential(q, a.auditActor(q, e.Actor), e.Credential, issuedBy)})
 	}
+
 	a.render(q, status, "data", "data.title", page{Nav: "data", Data: d, Errors: errs, Flash: flashFrom(q)})
 }
 
@@ -756,6 +758,28 @@ func (a *App) auditActor(q *req, actor string) string {
 	return tr(q.lang, "audit.byDatabase")
 }
 
+// auditCredential words who made an entry with the credential they used (the audit's
+// credential: token:<id>, app-session[:token:<id>]), one step back: a token staff issued,
+// or an app session opened with a code staff issued (a code of no token) or with a code
+// of such a token, says so. issuedBy: who issued each token, from the audit's own entries.
+func (a *App) auditCredential(q *req, who, credential string, issuedBy map[int64]string) string {
+	session := strings.HasPrefix(credential, "app-session")
+	tok, _ := strconv.ParseInt(credential[strings.LastIndex(credential, ":")+1:], 10, 64)
+	switch {
+	case credential == "":
+		return who
+	case session && tok == 0:
+		return fmt.Sprintf(tr(q.lang, "audit.inAppStaffCode"), who)
+	case session && issuedBy[tok] == "staff":
+		return fmt.Sprintf(tr(q.lang, "audit.inAppStaffToken"), who, tok)
+	case session:
+		return fmt.Sprintf(tr(q.lang, "audit.inApp"), who)
+	case issuedBy[tok] == "staff":
+		return fmt.Sprintf(tr(q.lang, "audit.withStaffToken"), who, tok)
+	}
+	return fmt.Sprintf(tr(q.lang, "audit.withToken"), who, tok)
+}
+
 // claim claims the member's account (POST /v1/members/{id}/claim) from this session, which
 // stays open and now ends with the new key the claim gives: the page shows that key once
 // (it is in no URL, so the answer is the page itself, not a redirect). Every other way
@@ -768,16 +792,22 @@ func (a *App) claim(q *req) {
 		return
 	}
 	st, body := a.call(q, http.MethodPost, fmt.Sprintf("/v1/members/%d/claim", q.member.ID), nil, nil)
+	if st == http.StatusUnauthorized {
+		// Another claim from this session (a second click) came first and rebound it.
+		a.redirect(q, "/app/data?done=claimStale")
+		return
+	}
 	var out struct {
-		ID    int64  `json:"id"`
-		Token string `json:"token"`
+		ID        int64     `json:"id"`
+		Token     string    `json:"token"`
+		ClaimedAt time.Time `json:"claimedAt"`
 	}
 	if st != http.StatusOK || json.Unmarshal(body, &out) != nil || out.Token == "" {
 		a.failAPI(q, st, body)
 		return
 	}
 	q.member.TokenID = out.ID // the session's token from now on
-	a.showData(q, http.StatusOK, nil, out.Token)
+	a.showData(q, http.StatusOK, nil, &claimed{key: out.Token, at: out.ClaimedAt})
 }
 
 // revokeToken revokes one of the member's tokens (DELETE /v1/members/{id}/tokens/{tokenId});
@@ -810,13 +840,13 @@ func (a *App) dataExport(q *req) {
 // erase asks the API to erase the member's personal data; the form must confirm it.
 func (a *App) erase(q *req) {
 	if q.r.PostForm.Get("confirm") != "yes" {
-		a.showData(q, http.StatusBadRequest, map[string]string{"confirm": tr(q.lang, "data.confirmRequired")}, "")
+		a.showData(q, http.StatusBadRequest, map[string]string{"confirm": tr(q.lang, "data.confirmRequired")}, nil)
 		return
 	}
 	st, body := a.call(q, http.MethodDelete, fmt.Sprintf("/v1/members/%d", q.member.ID), nil, nil)
 	if st != http.StatusOK && st != http.StatusNoContent {
 		if st == http.StatusConflict {
-			a.showData(q, st, map[string]string{"confirm": apiMessage(q.lang, body)}, "")
+			a.showData(q, st, map[string]string{"confirm": apiMessage(q.lang, body)}, nil)
 			return
 		}
 		a.failAPI(q, st, body)

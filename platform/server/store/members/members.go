@@ -270,21 +270,27 @@ func (s Store) lockMember(ctx context.Context, id int64, cred Credential) (claim
 	if err != nil {
 		return false, store.NotFound(err)
 	}
-	var q string
-	var arg any
-	switch {
-	case cred.Session != nil:
-		q, arg = `SELECT 1 FROM web_sessions WHERE member_id = $1 AND id_hash = $2 FOR SHARE`, cred.Session
-	case cred.TokenID != 0:
-		q, arg = `SELECT 1 FROM member_tokens WHERE member_id = $1 AND id = $2 FOR SHARE`, cred.TokenID
-	default:
-		return claimed, nil
-	}
+	// The token first, then the session that ends with it: the order a revocation's
+	// cascade takes them in.
 	var one int
-	if err := s.db.QueryRow(ctx, q, id, arg).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
-		return claimed, store.ErrCredentialGone
-	} else if err != nil {
-		return claimed, err
+	if cred.TokenID != 0 {
+		err := s.db.QueryRow(ctx, `SELECT 1 FROM member_tokens WHERE member_id = $1 AND id = $2 FOR SHARE`, id, cred.TokenID).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return claimed, store.ErrCredentialGone
+		} else if err != nil {
+			return claimed, err
+		}
+	}
+	if cred.Session != nil {
+		// Still the session it was, ending with the same token: a claim under way when this
+		// request read it rebinds it to the claim's new token.
+		err := s.db.QueryRow(ctx, `SELECT 1 FROM web_sessions WHERE member_id = $1 AND id_hash = $2
+			AND token_id IS NOT DISTINCT FROM NULLIF($3, 0) FOR SHARE`, id, cred.Session, cred.TokenID).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return claimed, store.ErrCredentialGone
+		} else if err != nil {
+			return claimed, err
+		}
 	}
 	return claimed, nil
 }
@@ -423,8 +429,13 @@ func (s Store) Tokens(ctx context.Context, id int64) ([]Token, error) {
 }
 
 // RevokeToken deletes one of a member's tokens (store.ErrNotFound when it has none by
-// that id).
+// that id). Run it in a transaction.
 func (s Store) RevokeToken(ctx context.Context, id, tokenID int64) error {
+	// The member's row first, as every change of a member's credentials takes it (a claim,
+	// a token or a code issued): a revocation never waits on one of those crosswise.
+	if _, err := s.db.Exec(ctx, `SELECT 1 FROM members WHERE id = $1 FOR SHARE`, id); err != nil {
+		return err
+	}
 	tag, err := s.db.Exec(ctx, `DELETE FROM member_tokens WHERE member_id = $1 AND id = $2`, id, tokenID)
 	if err == nil && tag.RowsAffected() == 0 {
 		return store.ErrNotFound
