@@ -475,8 +475,11 @@ func (s *Server) revokeToken(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	err = s.audited(r.Context(), p, func(tx pgx.Tx) error {
-		return members.On(tx).RevokeToken(r.Context(), id, tid)
+		return members.On(tx).RevokeToken(r.Context(), id, tid, p.credential())
 	})
+	if errors.Is(err, store.ErrCredentialGone) {
+		return 0, nil, errCredentialGone
+	}
 	if err != nil {
 		return 0, nil, asNotFound(err, "token")
 	}

@@ -1247,8 +1247,10 @@ func TestSecurity_StaffPayNoSurgeWithoutASurgeWindow(t *testing.T) {
 	c3 := e3.customer("Rita Rider")
 	e3.refused(400, "surgeCents", "must be at most 2000 cents: the surge window in force adds 25%", "POST", "/v1/payments", adminToken,
 		map[string]any{"workerId": w3.id, "amountCents": 10000, "surgeCents": 2001}, "Idempotency-Key", "s4")
-	if p := e3.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w3.id, "amountCents": 10000, "surgeCents": 2000}, "Idempotency-Key", "s5"); num(p["surgeCents"]) != 2000 {
-		t.Fatalf("a staff payment with surge inside a window: %v", p)
+	inWindow := map[string]any{"workerId": w3.id, "amountCents": 10000, "surgeCents": 2000}
+	first := e3.must(201, "POST", "/v1/payments", adminToken, inWindow, "Idempotency-Key", "s5")
+	if num(first["surgeCents"]) != 2000 {
+		t.Fatalf("a staff payment with surge inside a window: %v", first)
 	}
 	work := num(e3.must(201, "POST", "/v1/work", c3.token, map[string]any{"kind": "ride", "distanceMeters": 5250,
 		"details": map[string]string{"pickup": "Place Bellecour", "dropoff": "Part-Dieu"}})["id"])
@@ -1259,6 +1261,10 @@ func TestSecurity_StaffPayNoSurgeWithoutASurgeWindow(t *testing.T) {
 	e3.clock.Step(2 * time.Hour)
 	e3.refused(400, "surgeCents", "must be 0 outside a surge window of the fare rule in force", "POST", "/v1/payments", adminToken,
 		map[string]any{"workerId": w3.id, "amountCents": 10000, "surgeCents": 100}, "Idempotency-Key", "s7")
+	// The payment made inside the window, retried after it closed: the same payment.
+	if again := e3.must(201, "POST", "/v1/payments", adminToken, inWindow, "Idempotency-Key", "s5"); num(again["id"]) != num(first["id"]) {
+		t.Fatalf("the retry after the window closed: %v, want payment %v", again, first["id"])
+	}
 }
 
 // TestSecurity_MemberClaimsTheirAccount: a member claims their account, with any token of
@@ -1462,5 +1468,50 @@ func TestSecurity_ClaimRacesStaffIssuingACredential(t *testing.T) {
 		if left := e.count(fmt.Sprintf("member_tokens WHERE member_id = %d", n.id)) + e.count(fmt.Sprintf("sign_in_codes WHERE member_id = %d", n.id)); left != 1 {
 			t.Fatalf("after the claim and %s: %d tokens and codes, want the claim's token alone", c.what, left)
 		}
+	}
+}
+
+// TestSecurity_RevokeWithAnEndedCredential: a revocation made with a token a claim ended
+// while it waited is refused (401) and ends nothing: it cannot revoke the claim's new key.
+func TestSecurity_RevokeWithAnEndedCredential(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	m := e.customer("Rita Rider")
+	ctx := t.Context()
+	tx, err := e.s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	sum := members.HashToken("cpt_the-claims-key")
+	_, key, _, err := members.On(tx).Claim(ctx, m.id, time.Now(), members.Credential{}, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := make(chan resp, 1)
+	go func() { answer <- e.call("DELETE", fmt.Sprintf("/v1/members/%d/tokens/%d", m.id, key), m.token, nil) }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if len(answer) > 0 {
+			r := <-answer
+			t.Fatalf("the revocation did not wait for the claim: %d %s", r.status, r.body)
+		}
+		var n int
+		if err := e.owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the revocation neither answered nor waited")
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-answer; r.status != 401 {
+		t.Fatalf("a revocation with the token the claim ended: %d %s", r.status, r.body)
+	}
+	if n := e.count(fmt.Sprintf("member_tokens WHERE id = %d", key)); n != 1 {
+		t.Fatal("the claim's key was revoked with a token the claim ended")
 	}
 }

@@ -704,7 +704,7 @@ func TestClaimFromTheDataPage(t *testing.T) {
 	// The session was opened with a code of the registration's token, which staff issued:
 	// what Ana does in it reads so.
 	registration := int64(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/tokens", ana), anaTok, nil)["tokens"].([]any)[0].(map[string]any)["id"].(float64))
-	fromStaffToken := fmt.Sprintf("you, in the app, signed in with a code of token #%d, which the co-op&#39;s staff issued", registration)
+	fromStaffToken := fmt.Sprintf("you, in the app, in a session of token #%d, which the co-op&#39;s staff issued", registration)
 	form := url.Values{"csrf": {csrf}, "session": {regexp.MustCompile(`name="session" value="(\d+)"`).FindStringSubmatch(p.body)[1]}}
 	p = s.do("POST", "/app/data/claim", form)
 	key := regexp.MustCompile(`<code id="new-key">(cpt_[A-Za-z0-9_-]+)</code>`).FindStringSubmatch(p.body)

@@ -763,12 +763,12 @@ func (a *App) auditActor(q *req, actor string) string {
 // or an app session opened with a code staff issued (a code of no token) or with a code
 // of such a token, says so. issuedBy: who issued each token, from the audit's own entries.
 func (a *App) auditCredential(q *req, who, credential string, issuedBy map[int64]string) string {
-	session := strings.HasPrefix(credential, "app-session")
-	tok, _ := strconv.ParseInt(credential[strings.LastIndex(credential, ":")+1:], 10, 64)
+	session := credential == "app-session" || strings.HasPrefix(credential, "app-session:token:")
+	tok, err := strconv.ParseInt(credential[strings.LastIndex(credential, ":")+1:], 10, 64)
 	switch {
-	case credential == "":
-		return who
-	case session && tok == 0:
+	case credential == "" || (!session && (err != nil || !strings.HasPrefix(credential, "token:"))):
+		return who // none, or one this page does not know
+	case session && credential == "app-session":
 		return fmt.Sprintf(tr(q.lang, "audit.inAppStaffCode"), who)
 	case session && issuedBy[tok] == "staff":
 		return fmt.Sprintf(tr(q.lang, "audit.inAppStaffToken"), who, tok)

@@ -428,12 +428,17 @@ func (s Store) Tokens(ctx context.Context, id int64) ([]Token, error) {
 	})
 }
 
-// RevokeToken deletes one of a member's tokens (store.ErrNotFound when it has none by
-// that id). Run it in a transaction.
-func (s Store) RevokeToken(ctx context.Context, id, tokenID int64) error {
-	// The member's row first, as every change of a member's credentials takes it (a claim,
-	// a token or a code issued): a revocation never waits on one of those crosswise.
-	if _, err := s.db.Exec(ctx, `SELECT 1 FROM members WHERE id = $1 FOR SHARE`, id); err != nil {
+// RevokeToken deletes one of a member's tokens, with a request made with cred (store.ErrNotFound
+// when the member has none by that id, or is inactive; store.ErrCredentialGone when cred
+// ended meanwhile). It takes the member's row for update first: a revocation cascades to
+// the codes and sessions of the token, which a sign-in (that locks the code and then the
+// token) or a code issued (the token, then the session) take in another order, so those
+// must wait for it, or it for them, at the member's row. Run it in a transaction.
+func (s Store) RevokeToken(ctx context.Context, id, tokenID int64, cred Credential) error {
+	if _, err := s.db.Exec(ctx, `SELECT 1 FROM members WHERE id = $1 FOR NO KEY UPDATE`, id); err != nil {
+		return err
+	}
+	if _, err := s.lockMember(ctx, id, cred); err != nil {
 		return err
 	}
 	tag, err := s.db.Exec(ctx, `DELETE FROM member_tokens WHERE member_id = $1 AND id = $2`, id, tokenID)

@@ -220,6 +220,15 @@ func (s Store) PaidForWork(ctx context.Context, work int64, scope, key string) (
 	return replay, paid, err
 }
 
+// Recorded reports whether a payment holds the idempotency key in scope: a request with
+// it is a replay (Record answers it, or refuses another body), whose checks of the moment
+// (a surge window) are not made again.
+func (s Store) Recorded(ctx context.Context, scope, key string) (bool, error) {
+	var ok bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payments WHERE idempotency_scope = $1 AND idempotency_key = $2)`, scope, key).Scan(&ok)
+	return ok, err
+}
+
 // Get reads a payment (store.ErrNotFound when there is none).
 func (s Store) Get(ctx context.Context, id int64) (Payment, error) {
 	p, _, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+`, request_hash FROM payments WHERE id = $1`, id))

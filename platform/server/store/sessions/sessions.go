@@ -92,9 +92,13 @@ func (s Store) Delete(ctx context.Context, idHash []byte) error {
 
 // DeleteExpired removes the sessions and codes that ended before now.
 func (s Store) DeleteExpired(ctx context.Context, now time.Time) error {
-	if _, err := s.db.Exec(ctx, `DELETE FROM web_sessions WHERE expires_at <= $1`, now); err != nil {
+	// Rows another transaction holds (a claim, a release, a revocation deleting them too)
+	// are left for the next time: taking them in this statement's order could deadlock.
+	if _, err := s.db.Exec(ctx, `DELETE FROM web_sessions WHERE id_hash IN (
+			SELECT id_hash FROM web_sessions WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)`, now); err != nil {
 		return err
 	}
-	_, err := s.db.Exec(ctx, `DELETE FROM sign_in_codes WHERE expires_at <= $1`, now)
+	_, err := s.db.Exec(ctx, `DELETE FROM sign_in_codes WHERE code_hash IN (
+			SELECT code_hash FROM sign_in_codes WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)`, now)
 	return err
 }
