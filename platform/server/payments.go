@@ -176,7 +176,8 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 			return 0, nil, badField("workerId", "must be a positive integer id")
 		}
 		if req.SurgeCents != 0 {
-			// A replay answers as the first request did, whatever the clock says now.
+			// A replay is not checked against the surge window of the moment: Record answers
+			// it with the stored payment (or 409 for another body), whatever the clock says.
 			replay, err := payments.On(s.pool).Recorded(r.Context(), staffScope, key)
 			if err != nil {
 				return 0, nil, err

@@ -20,10 +20,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
+	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
 )
 
 // The tests of the platform service as a tenant-facing server (issue 10, item 7). Each is
@@ -1513,5 +1515,77 @@ func TestSecurity_RevokeWithAnEndedCredential(t *testing.T) {
 	}
 	if n := e.count(fmt.Sprintf("member_tokens WHERE id = %d", key)); n != 1 {
 		t.Fatal("the claim's key was revoked with a token the claim ended")
+	}
+}
+
+// TestSecurity_CredentialChangesDoNotDeadlock: revoking a token while its codes are being
+// exchanged for sessions and a code is issued from a session of that token, a claim and
+// the sweep of expired sessions run, never deadlocks (PostgreSQL would abort one side with
+// 40P01): every change of a member's credentials takes the member's row first, a
+// revocation for update. Each round starts them together; with the revocation taking the
+// member's row only for share it deadlocked in most runs of 40 rounds.
+func TestSecurity_CredentialChangesDoNotDeadlock(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	ctx := context.Background()
+	pool := e.s.Pool()
+	now := e.clock.Now()
+	var mu sync.Mutex
+	var deadlocks []string
+	note := func(what string, err error) {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "40P01" {
+			mu.Lock()
+			deadlocks = append(deadlocks, what)
+			mu.Unlock()
+		}
+	}
+	hash := func(s string) []byte { h := members.HashToken(s); return h[:] }
+	for i := 0; i < 40; i++ {
+		m := e.customer(fmt.Sprintf("Member %d", i))
+		tok := num(e.must(200, "GET", fmt.Sprintf("/v1/members/%d/tokens", m.id), m.token, nil)["tokens"].([]any)[0].(map[string]any)["id"])
+		issue := func(code string, cred members.Credential) error {
+			return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				return members.On(tx).IssueCode(ctx, m.id, cred, hash(code), now, now.Add(time.Hour))
+			})
+		}
+		var codes [][]byte
+		for j := 0; j < 4; j++ {
+			code := fmt.Sprintf("code %d %d", i, j)
+			if err := issue(code, members.Credential{TokenID: tok}); err != nil {
+				t.Fatal(err)
+			}
+			codes = append(codes, hash(code))
+		}
+		session := hash(fmt.Sprintf("session %d", i))
+		if err := issue(fmt.Sprintf("first %d", i), members.Credential{TokenID: tok}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sessions.On(pool).Open(ctx, hash(fmt.Sprintf("first %d", i)), session, "csrf", now, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		run := func(what string, f func() error) {
+			wg.Add(1)
+			go func() { defer wg.Done(); note(what, f()) }()
+		}
+		run("revoke", func() error {
+			return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				return members.On(tx).RevokeToken(ctx, m.id, tok, members.Credential{})
+			})
+		})
+		for j, c := range codes {
+			run("sign-in", func() error {
+				_, err := sessions.On(pool).Open(ctx, c, hash(fmt.Sprintf("new %d %d", i, j)), "csrf", now, now.Add(time.Hour))
+				return err
+			})
+		}
+		run("code from a session", func() error {
+			return issue(fmt.Sprintf("from the session %d", i), members.Credential{TokenID: tok, Session: session})
+		})
+		run("sweep", func() error { return sessions.On(pool).DeleteExpired(ctx, now.Add(-time.Minute)) })
+		wg.Wait()
+	}
+	if len(deadlocks) > 0 {
+		t.Fatalf("deadlocks (the side PostgreSQL aborted): %v", deadlocks)
 	}
 }

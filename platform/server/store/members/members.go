@@ -429,7 +429,7 @@ func (s Store) Tokens(ctx context.Context, id int64) ([]Token, error) {
 }
 
 // RevokeToken deletes one of a member's tokens, with a request made with cred (store.ErrNotFound
-// when the member has none by that id, or is inactive; store.ErrCredentialGone when cred
+// when the member has none by that id; store.ErrCredentialGone when cred, a member's,
 // ended meanwhile). It takes the member's row for update first: a revocation cascades to
 // the codes and sessions of the token, which a sign-in (that locks the code and then the
 // token) or a code issued (the token, then the session) take in another order, so those
@@ -438,8 +438,12 @@ func (s Store) RevokeToken(ctx context.Context, id, tokenID int64, cred Credenti
 	if _, err := s.db.Exec(ctx, `SELECT 1 FROM members WHERE id = $1 FOR NO KEY UPDATE`, id); err != nil {
 		return err
 	}
-	if _, err := s.lockMember(ctx, id, cred); err != nil {
-		return err
+	// A member's request checks its own credential still stands; staff revoke any token,
+	// an inactive member's too (one that survived a deactivation made outside the API).
+	if cred.TokenID != 0 || cred.Session != nil {
+		if _, err := s.lockMember(ctx, id, cred); err != nil {
+			return err
+		}
 	}
 	tag, err := s.db.Exec(ctx, `DELETE FROM member_tokens WHERE member_id = $1 AND id = $2`, id, tokenID)
 	if err == nil && tag.RowsAffected() == 0 {
