@@ -1516,6 +1516,13 @@ func TestSecurity_RevokeWithAnEndedCredential(t *testing.T) {
 	if n := e.count(fmt.Sprintf("member_tokens WHERE id = %d", key)); n != 1 {
 		t.Fatal("the claim's key was revoked with a token the claim ended")
 	}
+	// Staff revoke a token that survived a deactivation made outside the API (in SQL).
+	o := e.customer("Omar Other")
+	tok := num(e.must(200, "GET", fmt.Sprintf("/v1/members/%d/tokens", o.id), o.token, nil)["tokens"].([]any)[0].(map[string]any)["id"])
+	if _, err := e.owner.Exec(ctx, `UPDATE members SET active = false WHERE id = $1`, o.id); err != nil {
+		t.Fatal(err)
+	}
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d/tokens/%d", o.id, tok), adminToken, nil)
 }
 
 // TestSecurity_CredentialChangesDoNotDeadlock: revoking a token while its codes are being
