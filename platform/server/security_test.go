@@ -1381,28 +1381,8 @@ func TestSecurity_ClaimRacesStaffIssuingACredential(t *testing.T) {
 	m := e.customer("Rita Rider")
 	ctx := t.Context()
 	claim := fmt.Sprintf("/v1/members/%d/claim", m.id)
-	// waitsOnALock fails the test unless the request whose answer comes on answer waits on
-	// a row lock (rather than answering at once).
 	answer := make(chan resp, 1)
-	waitsOnALock := func(what string) {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			if len(answer) > 0 {
-				r := <-answer
-				t.Fatalf("%s did not wait for the transaction under way: %d %s", what, r.status, r.body)
-			}
-			var n int
-			if err := e.owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			if n > 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s neither answered nor waited on a lock", what)
-			}
-		}
-	}
+	waitsOnALock := func(what string) { t.Helper(); e.waitsOnALock(answer, what) }
 
 	// Staff issue first (uncommitted); the claim waits, then ends that token.
 	tx, err := e.s.Pool().Begin(ctx)
@@ -1491,22 +1471,7 @@ func TestSecurity_RevokeWithAnEndedCredential(t *testing.T) {
 	}
 	answer := make(chan resp, 1)
 	go func() { answer <- e.call("DELETE", fmt.Sprintf("/v1/members/%d/tokens/%d", m.id, key), m.token, nil) }()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if len(answer) > 0 {
-			r := <-answer
-			t.Fatalf("the revocation did not wait for the claim: %d %s", r.status, r.body)
-		}
-		var n int
-		if err := e.owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the revocation neither answered nor waited")
-		}
-	}
+	e.waitsOnALock(answer, "the revocation")
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -1594,5 +1559,29 @@ func TestSecurity_CredentialChangesDoNotDeadlock(t *testing.T) {
 	}
 	if len(deadlocks) > 0 {
 		t.Fatalf("deadlocks (the side PostgreSQL aborted): %v", deadlocks)
+	}
+}
+
+// waitsOnALock fails the test unless the request whose answer comes on answer waits on a
+// row lock of the database (rather than answering at once): it polls PostgreSQL's view of
+// its sessions until one waits on a lock, for at most 30 s.
+func (e *env) waitsOnALock(answer chan resp, what string) {
+	e.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if len(answer) > 0 {
+			r := <-answer
+			e.t.Fatalf("%s did not wait for the transaction under way: %d %s", what, r.status, r.body)
+		}
+		var n int
+		if err := e.owner.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			e.t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s neither answered nor waited on a lock", what)
+		}
 	}
 }
