@@ -338,7 +338,8 @@ func (s *Server) audited(ctx context.Context, p principal, fn func(tx pgx.Tx) er
 
 // credentialErr is the answer to the store's refusal to issue member id a credential
 // (what: "tokens", "sign-in codes"): 404 when there is no such member, 409 when they are
-// inactive or erased, 403 when staff issue one to a member who claimed their account.
+// inactive or erased, 403 when staff issue one to a member who claimed their account, 401
+// when the request's own credential was ended meanwhile (by a claim or a release).
 func (s *Server) credentialErr(ctx context.Context, err error, id int64, what string) error {
 	switch {
 	case errors.Is(err, store.ErrCredentialGone):
