@@ -692,6 +692,9 @@ func TestClaimFromTheDataPage(t *testing.T) {
 	other := c.session(t)
 	other.signIn(c.code(ana))
 
+	if h := s.do("GET", "/app/home", nil); !strings.Contains(h.body, `id="claim-prompt"`) {
+		t.Fatalf("the home page of an unclaimed account does not say so: %.2000s", h.body)
+	}
 	p := s.do("GET", "/app/data", nil)
 	if p.status != http.StatusOK || !strings.Contains(p.body, `id="unclaimed"`) || !strings.Contains(p.body, `id="claim"`) ||
 		!strings.Contains(p.body, `<td>token issued</td><td>the co-op&#39;s staff</td>`) {
@@ -724,6 +727,9 @@ func TestClaimFromTheDataPage(t *testing.T) {
 	c.must(http.StatusForbidden, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", ana), adminToken, nil)
 	if p := s.do("GET", "/app/data", nil); p.status != http.StatusOK || strings.Contains(p.body, "new-key") || !strings.Contains(p.body, `id="rekey"`) {
 		t.Fatalf("the data page shown again: %d %.3000s", p.status, p.body)
+	}
+	if h := s.do("GET", "/app/home", nil); h.status != http.StatusOK || strings.Contains(h.body, `id="claim-prompt"`) {
+		t.Fatalf("the home page of a claimed account: %d, still prompts: %v", h.status, strings.Contains(h.body, `id="claim-prompt"`))
 	}
 	// The same form sent again (a refresh): no second claim, the key shown stays good.
 	if r := s.do("POST", "/app/data/claim", form); r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data?done=claimStale" {

@@ -21,11 +21,12 @@ import (
 // Views of the API's answers: only the fields the pages show.
 
 type memberView struct {
-	ID        int64    `json:"id"`
-	Name      *string  `json:"name"`
-	Roles     []string `json:"roles"`
-	Available bool     `json:"available"`
-	Rating    string   `json:"rating"`
+	ID        int64      `json:"id"`
+	Name      *string    `json:"name"`
+	Roles     []string   `json:"roles"`
+	Available bool       `json:"available"`
+	Rating    string     `json:"rating"`
+	ClaimedAt *time.Time `json:"claimedAt"`
 }
 
 // workView is the API's work item (one definition of its shape) with what the pages add.
