@@ -20,6 +20,7 @@ import (
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
 	"github.com/cooperator-dev/cooperator/platform/server/store/proposals"
 )
@@ -101,6 +102,14 @@ func (s *Server) recordPayment(ctx context.Context, db store.DBTX, pol *policy.P
 	case outcome == payments.NoWorker:
 		return nil, false, refNotFound("workerId", "worker")
 	case outcome == payments.NoPayer:
+		// An erased member is no party to a new payment: a retry, after the erasure, of a
+		// staff payment made on their behalf before it (whose key the erasure replaced, as
+		// it may name them) must not pay again.
+		if ok, err := members.On(db).Exists(ctx, *req.PayerID); err != nil {
+			return nil, false, err
+		} else if ok {
+			return nil, false, conflict("payerId", "the payer's data was erased: no new payment names them (a payment made before the erasure keeps its id)")
+		}
 		return nil, false, refNotFound("payerId", "member")
 	}
 	return &p, outcome == payments.Created, nil

@@ -1585,3 +1585,22 @@ func (e *env) waitsOnALock(answer chan resp, what string) {
 		}
 	}
 }
+
+// TestSecurity_NoNewPaymentNamesAnErasedPayer: erasure replaces the idempotency key of a
+// staff payment made on a member's behalf (it may name them), so a retry of that payment
+// after the erasure does not find it: it must not pay again. An erased member is no party
+// to a new payment (409 naming payerId, nothing written); the first payment keeps its id.
+func TestSecurity_NoNewPaymentNamesAnErasedPayer(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	body := map[string]any{"workerId": w.id, "payerId": c.id, "amountCents": 1500}
+	first := e.must(201, "POST", "/v1/payments", adminToken, body, "Idempotency-Key", "cash for Rita's ride")
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
+	e.refused(409, "payerId", "the payer's data was erased", "POST", "/v1/payments", adminToken, body, "Idempotency-Key", "cash for Rita's ride")
+	if p := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", num(first["id"])), adminToken, nil); num(p["grossCents"]) != 1500 {
+		t.Fatalf("the first payment after the erasure: %v", p)
+	}
+	e.refused(404, "payerId", "no member with this id", "POST", "/v1/payments", adminToken,
+		map[string]any{"workerId": w.id, "payerId": 99999, "amountCents": 1500}, "Idempotency-Key", "nobody")
+}

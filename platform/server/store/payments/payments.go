@@ -112,7 +112,7 @@ var ErrKeyTaken = errors.New("idempotency key recorded by a concurrent request")
 // values when there is none).
 const recordSQL = `WITH ok AS (SELECT
 			EXISTS (SELECT 1 FROM members WHERE id = $5 AND 'worker' = ANY (roles) AND erased_at IS NULL) AS worker,
-			$4::bigint IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = $4) AS payer),
+			$4::bigint IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = $4 AND erased_at IS NULL) AS payer),
 		prev AS (SELECT ` + cols + `, request_hash FROM payments WHERE idempotency_scope = $12 AND idempotency_key = $1),
 		t AS (INSERT INTO ledger_transactions (kind)
 			SELECT 'payment' FROM ok WHERE ok.worker AND ok.payer AND NOT EXISTS (SELECT 1 FROM prev) RETURNING id),
