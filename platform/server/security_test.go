@@ -1603,4 +1603,19 @@ func TestSecurity_NoNewPaymentNamesAnErasedPayer(t *testing.T) {
 	}
 	e.refused(404, "payerId", "no member with this id", "POST", "/v1/payments", adminToken,
 		map[string]any{"workerId": w.id, "payerId": 99999, "amountCents": 1500}, "Idempotency-Key", "nobody")
+
+	// Work's own payment still pays when its customer was erased while it was under way
+	// (erasure refuses that, but a match racing the erasure can leave it so: written here
+	// in SQL): its completion is not stuck.
+	c2 := e.customer("Cy Rider")
+	id := num(e.must(201, "POST", "/v1/work", c2.token, ride(1200, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c2.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), w.token, nil)
+	if _, err := e.owner.Exec(t.Context(), `UPDATE members SET erased_at = now(), active = false WHERE id = $1`, c2.id); err != nil {
+		t.Fatal(err)
+	}
+	if done := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w.token, nil); done["paymentId"] == nil {
+		t.Fatalf("the completion of work whose customer was erased: %v", done)
+	}
 }

@@ -96,7 +96,7 @@ const (
 	Stored
 	// NoWorker: the worker is not a member with the worker role who is not erased.
 	NoWorker
-	// NoPayer: the payer is not a member.
+	// NoPayer: the payer is not a member, or, for a payment staff record, an erased one.
 	NoPayer
 )
 
@@ -112,7 +112,7 @@ var ErrKeyTaken = errors.New("idempotency key recorded by a concurrent request")
 // values when there is none).
 const recordSQL = `WITH ok AS (SELECT
 			EXISTS (SELECT 1 FROM members WHERE id = $5 AND 'worker' = ANY (roles) AND erased_at IS NULL) AS worker,
-			$4::bigint IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = $4 AND erased_at IS NULL) AS payer),
+			$4::bigint IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = $4 AND (erased_at IS NULL OR $12 <> '` + StaffScope + `')) AS payer),
 		prev AS (SELECT ` + cols + `, request_hash FROM payments WHERE idempotency_scope = $12 AND idempotency_key = $1),
 		t AS (INSERT INTO ledger_transactions (kind)
 			SELECT 'payment' FROM ok WHERE ok.worker AND ok.payer AND NOT EXISTS (SELECT 1 FROM prev) RETURNING id),
@@ -130,7 +130,9 @@ const recordSQL = `WITH ok AS (SELECT
 
 // Record records a payment once per idempotency key within its scope, in one round trip:
 // it checks the parties (the worker a member with the worker role who is not erased, the
-// payer, when given, a member; NoWorker, NoPayer: nothing written), answers a
+// payer, when given, a member, and one not erased for a payment staff record: erasure
+// replaced the keys of staff's payments on their behalf, so a retry would not find its
+// payment; NoWorker, NoPayer: nothing written), answers a
 // key already recorded in the scope with the stored payment (Stored) when hash is the same
 // and ErrKeyReused when it differs, and otherwise writes the payment, its ledger
 // transaction and entries (Created). Run outside a transaction, the statement is its own
