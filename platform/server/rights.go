@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/jackc/pgx/v5"
@@ -45,6 +46,9 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 			return err
 		}
 		erased, active, busy, err := q.LockForErasure(r.Context(), id)
+		if errors.Is(err, members.ErrWorkChanging) {
+			return conflict("", "the member's work is changing right now (a match, an acceptance or a completion is under way); try again in a moment")
+		}
 		if err != nil {
 			return asNotFound(err, "member")
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
+	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
 // The tests of the platform service as a tenant-facing server (issue 10, item 7). Each is
@@ -1618,4 +1619,42 @@ func TestSecurity_NoNewPaymentNamesAnErasedPayer(t *testing.T) {
 	if done := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w.token, nil); done["paymentId"] == nil {
 		t.Fatalf("the completion of work whose customer was erased: %v", done)
 	}
+}
+
+// TestSecurity_ErasureDoesNotRaceAMatch: an erasure checks the member's work and locks it
+// without waiting: while a match holds one of the customer's requests (it moves it on),
+// the erasure answers 409 at once and writes nothing, rather than erase a customer whose
+// request the match then offers; once the match is done, the erasure sees the offer (work
+// under way, 409), and once the work is cancelled it erases.
+func TestSecurity_ErasureDoesNotRaceAMatch(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	ctx := t.Context()
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1200, 0))["id"])
+	tx, err := e.s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := work.On(tx).Lock(ctx, id); err != nil { // as a match does, first
+		t.Fatal(err)
+	}
+	answer := make(chan resp, 1)
+	go func() { answer <- e.call("DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil) }()
+	select {
+	case r := <-answer:
+		if r.status != 409 || !strings.Contains(string(r.body), "changing right now") {
+			t.Fatalf("the erasure while a match held the request: %d %s", r.status, r.body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the erasure waited for the match")
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	e.refused(409, "", "work under way", "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
 }

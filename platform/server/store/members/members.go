@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
@@ -549,18 +550,51 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 	return doc, store.NotFound(err)
 }
 
+// ErrWorkChanging is returned by LockForErasure when another transaction holds one of the
+// member's work items (a match, an acceptance, a completion under way).
+var ErrWorkChanging = errors.New("the member's work is changing")
+
 // LockForErasure locks a member's row and reports whether their data is already erased,
 // whether they are active, and whether they have work under way: work they requested
 // that is offered, accepted or started, or work they accepted or started (an offer to
 // them is not: the handler withdraws it) (store.ErrNotFound when there is no such member).
+// Their requests and the work under way that names them are locked too, without waiting
+// (ErrWorkChanging when another transaction holds one): a match moving a request on after
+// this check would leave an erased customer with work under way, and waiting would
+// deadlock with a completion (it holds its work, then its payment's foreign key waits on
+// the member's row, which this holds).
 func (s Store) LockForErasure(ctx context.Context, id int64) (erased, active, busy bool, err error) {
 	err = s.db.QueryRow(ctx, `SELECT erased_at IS NOT NULL, active FROM members WHERE id = $1 FOR UPDATE`, id).Scan(&erased, &active)
 	if err != nil {
 		return false, false, false, store.NotFound(err)
 	}
-	err = s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM work_items
-		WHERE (customer_id = $1 AND state IN ('offered', 'accepted', 'in_progress')) OR (worker_id = $1 AND state IN ('accepted', 'in_progress')))`, id).Scan(&busy)
-	return erased, active, busy, err
+	rows, err := s.db.Query(ctx, `SELECT state, customer_id = $1 FROM work_items
+		WHERE (customer_id = $1 OR worker_id = $1) AND state IN ('requested', 'offered', 'accepted', 'in_progress')
+		FOR UPDATE NOWAIT`, id)
+	if err != nil {
+		return erased, active, false, workChanging(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state string
+		var customer bool
+		if err := rows.Scan(&state, &customer); err != nil {
+			return erased, active, false, err
+		}
+		busy = busy || (customer && state != "requested") || (!customer && (state == "accepted" || state == "in_progress"))
+	}
+	if err := rows.Err(); err != nil {
+		return erased, active, false, workChanging(err)
+	}
+	return erased, active, busy, nil
+}
+
+// workChanging is ErrWorkChanging for PostgreSQL's "lock not available" (55P03), else err.
+func workChanging(err error) error {
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "55P03" {
+		return ErrWorkChanging
+	}
+	return err
 }
 
 // Erase removes a member's personal data. The member row stays, anonymised, so the
