@@ -277,11 +277,15 @@ func TestRefundByVote(t *testing.T) {
 		return pay
 	}
 	refund := func(id int64) string { return fmt.Sprintf("/v1/payments/%d/refund", id) }
-	vote := func(proposal int64, choice string) {
+	ballots := func(proposal int64, choice string) {
 		t.Helper()
 		for _, v := range voters {
 			e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", proposal), v.token, map[string]any{"choice": choice})
 		}
+	}
+	vote := func(proposal int64, choice string) {
+		t.Helper()
+		ballots(proposal, choice)
 		e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", proposal), adminToken, nil)
 	}
 
@@ -345,9 +349,7 @@ func TestRefundByVote(t *testing.T) {
 	// as its vote said, here passed, and the payment is refunded.
 	third := ridePaid()
 	proposal = num(e.must(202, "POST", refund(third), c.token, map[string]any{"reason": "Lost luggage"})["proposalId"])
-	for _, v := range voters {
-		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", proposal), v.token, map[string]any{"choice": "yes"})
-	}
+	ballots(proposal, "yes")
 	if _, err := e.owner.Exec(t.Context(), `UPDATE proposals SET status = 'closed', closed_at = now(), result = '{"passed": true}' WHERE id = $1`, proposal); err != nil {
 		t.Fatal(err)
 	}
@@ -385,9 +387,7 @@ func TestRefundByVote(t *testing.T) {
 	// what it decided.
 	fifth := ridePaid()
 	proposal = num(e.must(202, "POST", refund(fifth), c.token, map[string]any{"reason": "Overcharged"})["proposalId"])
-	for _, v := range voters {
-		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", proposal), v.token, map[string]any{"choice": "yes"})
-	}
+	ballots(proposal, "yes")
 	e.clock.Step(8 * 24 * time.Hour)
 	if pay := e.must(200, "GET", fmt.Sprintf("/v1/payments/%d", fifth), c.token, nil); pay["refundedBy"] != "vote" {
 		t.Fatalf("the payment past its vote's deadline: %v", pay)

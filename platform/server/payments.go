@@ -543,6 +543,13 @@ func (s *Server) askRefund(ctx context.Context, tx pgx.Tx, pol *policy.Policy, p
 // request must not hold its payment's refunds back for ever, nor say "pending" after
 // its vote ended; only this payment's vote is touched.
 func (s *Server) settleStaleRefund(ctx context.Context, payment int64) error {
+	// Most payments have no request pending: one query, outside a transaction, says so
+	// (every read of a payment asks).
+	if _, err := payments.On(s.pool).PendingRefund(ctx, payment); errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rr, err := payments.On(tx).PendingRefund(ctx, payment)
 		if errors.Is(err, store.ErrNotFound) {

@@ -331,11 +331,9 @@ func (s Store) IssueCode(ctx context.Context, id int64, cred Credential, hash []
 	if claimed && cred.TokenID == 0 && cred.Session == nil {
 		return store.ErrClaimed
 	}
+	// cred's token, locked above, stays until this transaction ends.
 	_, err = s.db.Exec(ctx, `INSERT INTO sign_in_codes (code_hash, member_id, token_id, created_at, expires_at)
 		VALUES ($1, $2, NULLIF($5, 0), $3, $4)`, hash, id, now, expires, cred.TokenID)
-	if store.IsForeignKeyViolation(err) {
-		return store.ErrCredentialGone
-	}
 	return err
 }
 
@@ -359,16 +357,15 @@ func (s Store) Claim(ctx context.Context, id int64, at time.Time, cred Credentia
 	if _, err := s.lockMember(ctx, id, cred); err != nil {
 		return claimed, 0, nil, err
 	}
-	keepSession := cred.Session
 	err = s.db.QueryRow(ctx, `INSERT INTO member_tokens (token_hash, member_id, issued_by) VALUES ($1, $2, 'member') RETURNING id`,
 		hash, id).Scan(&tokenID)
 	if err != nil {
 		return claimed, 0, nil, err
 	}
-	if _, err := s.db.Exec(ctx, `UPDATE web_sessions SET token_id = $3 WHERE member_id = $1 AND id_hash = $2`, id, keepSession, tokenID); err != nil {
+	if _, err := s.db.Exec(ctx, `UPDATE web_sessions SET token_id = $3 WHERE member_id = $1 AND id_hash = $2`, id, cred.Session, tokenID); err != nil {
 		return claimed, 0, nil, err
 	}
-	if _, err := s.db.Exec(ctx, `DELETE FROM web_sessions WHERE member_id = $1 AND id_hash IS DISTINCT FROM $2`, id, keepSession); err != nil {
+	if _, err := s.db.Exec(ctx, `DELETE FROM web_sessions WHERE member_id = $1 AND id_hash IS DISTINCT FROM $2`, id, cred.Session); err != nil {
 		return claimed, 0, nil, err
 	}
 	if _, err := s.db.Exec(ctx, `DELETE FROM sign_in_codes WHERE member_id = $1`, id); err != nil {
