@@ -31,6 +31,10 @@ const (
 	// ReasonTallyMismatch: a proposal is marked passed in the co-op's database but the
 	// operator's re-tally of its ballots does not give that result; nothing was applied.
 	ReasonTallyMismatch = "TallyMismatch"
+	// ReasonClosedEarly: a proposal is marked passed in the co-op's database but it closed
+	// before the co-op's minimum voting period (spec.governance.minimumVotingPeriodHours)
+	// while members of its electorate had not voted; nothing was applied.
+	ReasonClosedEarly = "ClosedEarly"
 	// ReasonChangeNotApplicable: a passed proposal could not be applied (the plan no longer
 	// exists, the API server refused the value, the rules changed while it was open); it
 	// was reported back to the members.

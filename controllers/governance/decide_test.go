@@ -18,6 +18,7 @@ package governance
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,10 +71,57 @@ func TestDecide(t *testing.T) {
 		{"the rules", tally.Closed{ID: 9, Field: "governance", Value: json.RawMessage(`{"model":"one-member-one-vote","quorumPercent":60,"approvalPercent":50,"governedFields":["feeSplit"]}`), Rules: rules, Result: passed}, passed, tally.ApplicationApplied, coopv1.ReasonChangesApplied, true},
 	}
 	for _, c := range cases {
-		o := decide(coop, c.p, c.retally)
+		o := decide(coop, c.p, c.retally, 0)
 		if o.state != c.state || o.cond.Reason != c.reason || (o.record != nil) != c.hasEntry {
 			t.Errorf("%s: %s %s (record %v), want %s %s", c.name, o.state, o.cond.Reason, o.record, c.state, c.reason)
 		}
+	}
+}
+
+// TestDecideHoldsTheVotingPeriod: a proposal that closed before the co-op's minimum voting
+// period is applied only when everyone on its roll had voted (staff may close it early
+// only then); one from before deadlines is held to nothing, as the platform held it.
+func TestDecideHoldsTheVotingPeriod(t *testing.T) {
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: coopv1.CooperativeSpec{
+		Governance: coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50, MinimumVotingPeriodHours: 24,
+			GovernedFields: []coopv1.GovernedField{coopv1.GovernedFeeSplit}},
+	}}
+	rules := policy.GovernanceFromSpec(coop.Spec.Governance)
+	passed := tally.Tally(tally.Input{Governance: rules, Voters: []tally.Voter{{ID: 1}, {ID: 2}}, Ballots: map[int64]string{1: "yes"}})
+	opened := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	deadline := opened.Add(24 * time.Hour)
+	proposal := func(open time.Duration, deadline *time.Time) tally.Closed {
+		return tally.Closed{ID: 1, Field: "feeSplit", Value: json.RawMessage(`{"platformFeeBasisPoints":200}`), Rules: rules, Result: passed,
+			Created: opened, ClosedAt: opened.Add(open), Deadline: deadline}
+	}
+	cases := []struct {
+		name     string
+		p        tally.Closed
+		notVoted int64
+		reason   string
+	}{
+		{"at its deadline", proposal(24*time.Hour, &deadline), 1, coopv1.ReasonChangesApplied},
+		{"early, everyone voted", proposal(time.Hour, &deadline), 0, coopv1.ReasonChangesApplied},
+		{"early, one did not vote", proposal(time.Hour, &deadline), 1, coopv1.ReasonClosedEarly},
+		{"a minute short", proposal(24*time.Hour-time.Minute, &deadline), 1, coopv1.ReasonClosedEarly},
+		{"from before deadlines", proposal(time.Hour, nil), 1, coopv1.ReasonChangesApplied},
+	}
+	for _, c := range cases {
+		o := decide(coop, c.p, passed, c.notVoted)
+		if o.cond.Reason != c.reason {
+			t.Errorf("%s: %s (%s), want %s", c.name, o.cond.Reason, o.cond.Message, c.reason)
+		}
+		if c.reason == coopv1.ReasonClosedEarly && (o.state != tally.ApplicationRefused || o.record != nil ||
+			!strings.Contains(o.message, "minimum voting period of 24 hours") || !strings.Contains(o.message, "1 members")) {
+			t.Errorf("%s: %s %q (record %v)", c.name, o.state, o.message, o.record)
+		}
+	}
+	// The Cooperative's rules hold, not those the database says the proposal was opened
+	// under: a database that says 1 hour does not shorten the period.
+	short := proposal(2*time.Hour, &deadline)
+	short.Rules.MinimumVotingPeriodHours = 1
+	if o := decide(coop, short, passed, 1); o.cond.Reason != coopv1.ReasonClosedEarly {
+		t.Errorf("the stored rules shortened the period: %s", o.cond.Reason)
 	}
 }
 

@@ -471,6 +471,38 @@ func TestForgedResultRefused(t *testing.T) {
 	})
 }
 
+// TestAnEarlyCloseIsRefused: a proposal whose deadline whoever holds the database moved
+// to an hour after it opened closes then, with a true tally of the ballots cast by then;
+// the operator refuses it all the same, because it closed before the co-op's minimum
+// voting period while a member of its roll had not voted. The same proposal closed early
+// by staff once everyone voted is applied (TestImpossibleChangeReportedBack and the
+// interrupted-change tests close so).
+func TestAnEarlyCloseIsRefused(t *testing.T) {
+	c := newCoop(t, "early", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	c.member("Bea Worker", []string{"worker"}, "") // does not vote
+	id := c.propose(a, "feeSplit", newFee)
+	if _, err := c.srv.Pool().Exec(context.Background(), `UPDATE proposals SET deadline = created_at + interval '1 hour' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	c.clock.Step(2 * time.Hour)
+	p := c.proposal(id, a.token) // a read closes what is due
+	if p["status"] != "closed" || p["result"].(map[string]any)["passed"] != true {
+		t.Fatalf("the proposal did not close passed at its moved deadline: %v", p)
+	}
+	cond := c.governedIs(metav1.ConditionFalse, coopv1.ReasonClosedEarly, "minimum voting period of 24 hours", "1 members")
+	if obj := c.get(); obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && len(obj.Status.Governance.History) > 0) {
+		t.Fatalf("a proposal closed early was applied: %+v %+v (Governed %s)", obj.Spec.FeeSplit, obj.Status.Governance, cond.Message)
+	}
+	eventually(t, "the refusal in the platform", func() error {
+		if app := c.application(id, a); app != "refused" {
+			return fmt.Errorf("application %s", app)
+		}
+		return nil
+	})
+}
+
 // TestImpossibleChangeReportedBack: a passed change to a plan, or a platform template, that
 // does not exist is not applied and the members see why.
 func TestImpossibleChangeReportedBack(t *testing.T) {

@@ -291,7 +291,11 @@ func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, con
 	if err != nil {
 		return err
 	}
-	o := decide(coop, p, tally.Tally(in))
+	notVoted, err := tally.NotVoted(ctx, conn, p.ID)
+	if err != nil {
+		return err
+	}
+	o := decide(coop, p, tally.Tally(in), notVoted)
 	if o.state == tally.ApplicationApplied {
 		o, err = r.applyChange(ctx, coop, p, o)
 		if err != nil {
@@ -315,7 +319,7 @@ func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, con
 // outcomeWords say an application state in a sentence.
 var outcomeWords = map[string]string{
 	tally.ApplicationApplied: "applied",
-	tally.ApplicationRefused: "refused (the re-tally disagrees)",
+	tally.ApplicationRefused: "refused (the re-tally disagrees, or it closed early)",
 	tally.ApplicationFailed:  "not applicable",
 }
 
@@ -337,9 +341,11 @@ func (r *Reconciler) writeBack(ctx context.Context, coop *coopv1.Cooperative, co
 }
 
 // decide checks a passed proposal without the cluster: the re-tally must give the stored
-// result, the rules it was voted under must be the co-op's, and the value must pass the
-// policy's rules. It returns an applied outcome (to be carried out) or why not.
-func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result) outcome {
+// result, the rules it was voted under must be the co-op's, it must have stayed open for
+// the co-op's minimum voting period unless everyone voted (notVoted members of its
+// electorate did not), and the value must pass the policy's rules. It returns an applied
+// outcome (to be carried out) or why not.
+func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result, notVoted int64) outcome {
 	if !retally.Passed || !sameOutcome(retally, p.Result) {
 		msg := fmt.Sprintf("the operator's re-tally of the ballots does not give the recorded result (it gives: %s); nothing was applied", retally.Reason)
 		return outcome{state: tally.ApplicationRefused, message: msg, warning: true, event: msg,
@@ -354,6 +360,14 @@ func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result) outc
 	rules := rulesBefore(coop, p)
 	if !sameRules(p.Rules, rules) {
 		return notApplicable("the co-op's governance rules changed while the proposal was open; propose it again")
+	}
+	if !tally.OpenLongEnough(p, rules.MinimumVotingPeriodHours, notVoted) {
+		open := p.ClosedAt.Sub(p.Created).Round(time.Minute)
+		msg := fmt.Sprintf("it closed %s after it opened, before the co-op's minimum voting period of %d hours, while %d members "+
+			"of its electorate had not voted; nothing was applied", open, rules.MinimumVotingPeriodHours, notVoted)
+		return outcome{state: tally.ApplicationRefused, message: msg, warning: true, event: msg,
+			cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonClosedEarly,
+				Message: fmt.Sprintf("proposal %d refused: %s", p.ID, msg)}}
 	}
 	if !rules.Governs(p.Field) {
 		// Taken off governedFields since (by a vote): its admins set it now, and a passed

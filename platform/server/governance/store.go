@@ -28,8 +28,8 @@ const (
 	ApplicationPending = "pending"
 	// ApplicationApplied: the operator applied the change to the Cooperative.
 	ApplicationApplied = "applied"
-	// ApplicationRefused: the operator's re-tally disagrees with the stored result, so it
-	// applied nothing.
+	// ApplicationRefused: the operator's re-tally disagrees with the stored result, or the
+	// proposal closed early (OpenLongEnough), so it applied nothing.
 	ApplicationRefused = "refused"
 	// ApplicationFailed: the change passed but cannot be applied (the message says why).
 	ApplicationFailed = "failed"
@@ -65,6 +65,37 @@ func BallotCounts(castAt time.Time, deadline *time.Time) bool {
 
 // ballotCountsSQL is BallotCounts on the ballots as b and the proposals as p.
 const ballotCountsSQL = `(p.deadline IS NULL OR b.cast_at < p.deadline)`
+
+// NotVotedSQL counts the members of proposal p's electorate who have cast no ballot that
+// counts (BallotCounts), erased members aside (they can vote no more). Staff may close a
+// proposal before its deadline only when it is zero, and the operator applies a proposal
+// closed before the minimum voting period only when it is zero (OpenLongEnough).
+const NotVotedSQL = `(SELECT count(*) FROM proposal_electorate e WHERE e.proposal_id = p.id
+	AND NOT EXISTS (SELECT 1 FROM ballots b WHERE b.proposal_id = e.proposal_id AND b.member_id = e.member_id AND ` + ballotCountsSQL + `)
+	AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id = e.member_id AND m.erased_at IS NOT NULL))`
+
+// NotVoted is NotVotedSQL for proposal id.
+func NotVoted(ctx context.Context, q Querier, id int64) (int64, error) {
+	var n int64
+	if err := q.QueryRow(ctx, `SELECT `+NotVotedSQL+` FROM proposals p WHERE p.id = $1`, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting who has not voted on proposal %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// OpenLongEnough is the rule of when a closed proposal may be decided: it stayed open for
+// the minimum voting period of the co-op's rules, or every member of its electorate had
+// voted when it closed (notVoted, NotVoted's count, is zero: staff closed it early). A
+// proposal from before deadlines (none) is held to neither, as the platform held it then.
+// The platform keeps it by construction (a deadline is at least the minimum period after
+// the opening; staff close earlier only when everyone voted); the operator checks it
+// rather than take the platform's word, as it re-tallies the ballots.
+func OpenLongEnough(p Closed, minimumHours int64, notVoted int64) bool {
+	if p.Deadline == nil || notVoted == 0 {
+		return true
+	}
+	return p.ClosedAt.Sub(p.Created) >= time.Duration(minimumHours)*time.Hour
+}
 
 // LoadInput reads what the tally of a proposal depends on: its electorate (fixed when it
 // opened), their ballots that count (BallotCounts), and under the delegate model the
@@ -118,12 +149,16 @@ type Closed struct {
 	Result      Result
 	ClosedAt    time.Time
 	Application string
+	// Created is when it opened; Deadline when it was to close by itself (nil for a
+	// proposal from before deadlines).
+	Created  time.Time
+	Deadline *time.Time
 }
 
 // PendingChanges lists the closed proposals whose change waits for the operator, oldest
 // closing first.
 func PendingChanges(ctx context.Context, q Querier, limit int) ([]Closed, error) {
-	rows, err := q.Query(ctx, `SELECT id, title, field, change_value, rules, result, closed_at, application FROM proposals
+	rows, err := q.Query(ctx, `SELECT id, title, field, change_value, rules, result, closed_at, application, created_at, deadline FROM proposals
 		WHERE application = 'pending' AND status = 'closed' ORDER BY closed_at, id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing passed proposals: %w", err)
@@ -131,7 +166,7 @@ func PendingChanges(ctx context.Context, q Querier, limit int) ([]Closed, error)
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Closed, error) {
 		var c Closed
 		var rules, result []byte
-		if err := row.Scan(&c.ID, &c.Title, &c.Field, &c.Value, &rules, &result, &c.ClosedAt, &c.Application); err != nil {
+		if err := row.Scan(&c.ID, &c.Title, &c.Field, &c.Value, &rules, &result, &c.ClosedAt, &c.Application, &c.Created, &c.Deadline); err != nil {
 			return c, err
 		}
 		if len(rules) > 0 {

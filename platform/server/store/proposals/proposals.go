@@ -143,11 +143,8 @@ func (s Store) CastBallot(ctx context.Context, id, member int64, choice string, 
 // electorate have not voted and still can: a member erased since the vote opened stays on
 // its roll (a ballot they cast counts) but votes no more, so is not waited for.
 func (s Store) LockForClose(ctx context.Context, id int64) (status string, deadline *time.Time, missing int64, err error) {
-	err = s.db.QueryRow(ctx, `SELECT status, deadline,
-			(SELECT count(*) FROM proposal_electorate e WHERE e.proposal_id = proposals.id
-				AND NOT EXISTS (SELECT 1 FROM ballots b WHERE b.proposal_id = e.proposal_id AND b.member_id = e.member_id)
-				AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id = e.member_id AND m.erased_at IS NOT NULL))
-		FROM proposals WHERE id = $1 FOR UPDATE`, id).Scan(&status, &deadline, &missing)
+	err = s.db.QueryRow(ctx, `SELECT status, deadline, `+governance.NotVotedSQL+`
+		FROM proposals p WHERE id = $1 FOR UPDATE`, id).Scan(&status, &deadline, &missing)
 	return status, deadline, missing, store.NotFound(err)
 }
 
