@@ -96,6 +96,11 @@ func PlatformAdminSecretName(coop *Cooperative) string { return coop.Name + "-pl
 // their own Cooperative.
 func ClusterRoleName(coop *Cooperative) string { return "cooperator:coop:" + coop.Name }
 
+// PeerClusterRoleName is the cluster-scoped role, and its binding, that lets the peer hub
+// whose own a Cooperative is (a standby it mirrors here, a co-op adopted from it) read
+// that Cooperative and no other.
+func PeerClusterRoleName(coop *Cooperative) string { return "cooperator:peer:" + coop.Name }
+
 // FinalBackupName is the on-demand backup taken before a Retain deletion.
 func FinalBackupName(coop *Cooperative) string {
 	return fmt.Sprintf("%s-final-%s", coop.Name, coop.DeletionTimestamp.UTC().Format("20060102t150405"))

@@ -33,6 +33,7 @@ import (
 	"github.com/onsi/gomega/gbytes"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -440,6 +441,52 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(func() int32 { return peerOn(west, "eu-south")().Status.MirroredTo }, timeout).Should(Equal(int32(1)))
 	})
 
+	It("lets a peer read its own standby here by name, and no other co-op", func() {
+		Eventually(standbyState(west, "fairride-lyon", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		peerCfg, err := south.env.AddUser("cooperator-peer-eu-west", nil)
+		Expect(err).NotTo(HaveOccurred())
+		asPeer, err := client.New(rest.CopyConfig(peerCfg), client.Options{Scheme: manager.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+
+		// The shipped peer role reads no Cooperative; south's operator grants eu-west's two
+		// identities the read of its standby, by name, and nothing else.
+		var binding rbacv1.ClusterRoleBinding
+		Eventually(func() error {
+			return south.k8s.Get(ctx, client.ObjectKey{Name: "cooperator:peer:fairride-lyon"}, &binding)
+		}, timeout).Should(Succeed())
+		Expect(binding.Subjects).To(ConsistOf(
+			rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "cooperator-peer-eu-west"},
+			rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: "cooperator-peers", Name: "eu-west"}))
+		var role rbacv1.ClusterRole
+		Expect(south.k8s.Get(ctx, client.ObjectKey{Name: binding.RoleRef.Name}, &role)).To(Succeed())
+		Expect(role.Rules).To(HaveLen(1))
+		Expect(role.Rules[0].ResourceNames).To(Equal([]string{"fairride-lyon"}))
+		Expect(metav1.IsControlledBy(&role, coopOn(south, "fairride-lyon")())).To(BeTrue(), "it goes with the standby")
+		Eventually(func() error {
+			return asPeer.Get(ctx, client.ObjectKey{Name: "fairride-lyon"}, &coopv1.Cooperative{})
+		}, timeout).Should(Succeed())
+		// What the peer made of the standby reaches the home through that read.
+		Eventually(func() coopv1.FederationRole {
+			for _, st := range coopOn(west, "fairride-lyon")().Status.Federation.Standbys {
+				if st.Peer == "eu-south" {
+					return st.Role
+				}
+			}
+			return ""
+		}, timeout).Should(Equal(coopv1.RoleStandby))
+
+		// A co-op of south's own: neither read nor listed, as any name the peer tries.
+		Expect(south.k8s.Create(ctx, newCoop("forno-lecce"))).To(Succeed())
+		Eventually(coopOn(south, "forno-lecce"), timeout).ShouldNot(BeNil())
+		for _, name := range []string{"forno-lecce", "no-such-coop"} {
+			err := asPeer.Get(ctx, client.ObjectKey{Name: name}, &coopv1.Cooperative{})
+			Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%s: %v", name, err)
+		}
+		Expect(apierrors.IsForbidden(asPeer.List(ctx, &coopv1.CooperativeList{}))).To(BeTrue())
+		Expect(south.k8s.Get(ctx, client.ObjectKey{Name: "cooperator:peer:forno-lecce"}, &rbacv1.ClusterRole{})).
+			To(Satisfy(apierrors.IsNotFound), "no peer access to a co-op of this hub's own")
+	})
+
 	It("isolation 1: sends a peer nothing for a co-op without its own read-only credentials, and names the Secret the hub must create", func() {
 		// The hub has its hub-wide Secrets, read-write and read-only, and opted in to a single
 		// tenant for its Clusters: none of that reaches a peer.
@@ -632,6 +679,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(c.Message).To(ContainSubstring("* on *"))
 		Expect(c.Message).To(ContainSubstring("list Secrets in all namespaces"))
 		Expect(c.Message).To(ContainSubstring("create ClusterRoleBindings"))
+		Expect(c.Message).To(ContainSubstring("read Cooperatives of any name"))
 
 		// A co-op that lists it gets nothing sent.
 		createWithReadCredentials(west, newCoop("lavoro-torino", "eu-south-admin"))

@@ -81,10 +81,8 @@ func AdoptedFrom(there *coopv1.Cooperative, region, home string) bool {
 // adoptedBy reads the co-op's copy at a peer and says whether that hub adopted it.
 func (r *CooperativeReconciler) adoptedBy(ctx context.Context, pc client.Client, coop *coopv1.Cooperative) (bool, error) {
 	var there coopv1.Cooperative
-	if err := pc.Get(ctx, client.ObjectKey{Name: coop.Name}, &there); err != nil {
-		if apierrors.IsNotFound(err) {
-			return false, nil
-		}
+	visible, _, err := readThere(ctx, pc, coop.Name, &there)
+	if err != nil || !visible {
 		return false, err
 	}
 	return AdoptedFrom(&there, r.Hub.Region, coop.Name), nil

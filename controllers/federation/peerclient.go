@@ -171,6 +171,9 @@ func forbiddenChecks(operatorNamespace string) []forbiddenCheck {
 		{"create Pods in all namespaces", authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods"}},
 		{"create Namespaces", authorizationv1.ResourceAttributes{Verb: "create", Resource: "namespaces"}},
 		{"update FederationPeers", authorizationv1.ResourceAttributes{Verb: "update", Group: coopv1.GroupVersion.Group, Resource: "federationpeers"}},
+		// The peer grants the read of this hub's own co-ops there by name (BuildPeerAccess):
+		// credentials that read any Cooperative there see co-ops that never listed this hub.
+		{"read Cooperatives of any name", authorizationv1.ResourceAttributes{Verb: "get", Group: coopv1.GroupVersion.Group, Resource: "cooperatives"}},
 	}
 }
 

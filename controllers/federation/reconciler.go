@@ -32,6 +32,7 @@ import (
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -126,6 +127,9 @@ func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	coop := &coopv1.Cooperative{}
 	if err := r.Client.Get(ctx, req.NamespacedName, coop); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if err := r.grantPeerAccess(ctx, coop); err != nil {
+		return ctrl.Result{}, err
 	}
 	if coop.Spec.Standby != nil {
 		return r.reconcileStandby(ctx, coop)
@@ -536,18 +540,30 @@ func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Coope
 	}
 	standby := BuildStandby(coop, &r.Hub, peer.Spec.Region, consented, primaryRegion, token)
 	standby.Spec.Standby.Release = release
-	changed := false
-	// The standby as the peer has it, read once by ApplyFetch: applying the spec leaves its
-	// status as it was, and a standby just created has none yet.
-	var there coopv1.Cooperative
-	for _, pair := range [][2]client.Object{{BuildPeerSecret(coop, r.Hub.Region, creds), &corev1.Secret{}}, {standby, &there}} {
-		res, err := ssa.ApplyFetch(ctx, pc, pair[0], pair[1])
-		if err != nil {
-			return r.peerError(st, peer, err), nil
-		}
-		changed = changed || res != ssa.Unchanged
+	res, err := ssa.ApplyFetch(ctx, pc, BuildPeerSecret(coop, r.Hub.Region, creds), &corev1.Secret{})
+	if err != nil {
+		return r.peerError(st, peer, err), nil
 	}
+	changed := res != ssa.Unchanged
+	// The standby as the peer has it, read once: applying the spec leaves its status as it
+	// was, and a standby just created has none yet.
+	var there coopv1.Cooperative
+	visible, hidden, err := readThere(ctx, pc, coop.Name, &there)
+	if err != nil {
+		return r.peerError(st, peer, err), nil
+	}
+	var live client.Object
+	if visible {
+		live = &there
+	}
+	if res, err = ssa.Apply(ctx, pc, standby, live); err != nil {
+		return r.peerError(st, peer, err), nil
+	}
+	changed = changed || res != ssa.Unchanged
 	st.State, st.Message = coopv1.StandbyMirrored, ""
+	if hidden {
+		st.Message = "applied; the peer's operator has not granted this hub the read of its standby yet, so what the peer made of it shows at the next sync"
+	}
 	if c := meta.FindStatusCondition(there.Status.Conditions, coopv1.ConditionReady); c != nil && c.Reason == coopv1.ReasonStandbyRefused {
 		st.State, st.Message = coopv1.StandbyRefused, c.Message
 	}
@@ -609,12 +625,14 @@ func (r *CooperativeReconciler) removeFrom(ctx context.Context, coop *coopv1.Coo
 	ctx, cancel := context.WithTimeout(ctx, 2*peerTimeout)
 	defer cancel()
 	var there coopv1.Cooperative
-	if err := pc.Get(ctx, client.ObjectKey{Name: coop.Name}, &there); err != nil {
-		if apierrors.IsNotFound(err) {
-			return "", nil
-		}
+	visible, _, err := readThere(ctx, pc, coop.Name, &there)
+	if err != nil {
 		log.FromContext(ctx).Info("Failed to look for a standby at the peer", "cooperative", coop.Name, "peer", peer.Name, "error", err.Error())
 		return "looking for the standby there: " + err.Error(), nil
+	}
+	if !visible {
+		// Gone, never there, or not this hub's (the peer lets it read only its own).
+		return "", nil
 	}
 	if there.Spec.Standby == nil || there.Spec.Standby.HomeRegion != r.Hub.Region || there.Spec.Standby.HomeCooperative != coop.Name {
 		return "", nil // Not ours: a co-op of the peer that has the same name.
@@ -945,7 +963,8 @@ func ClusterChanged() predicate.Funcs {
 }
 
 // SetupWithManager registers the reconciler. It wakes on a co-op's spec and annotations, on
-// its Cluster (CloudNativePG's demotion and promotion) and on the FederationPeers.
+// its Cluster (CloudNativePG's demotion and promotion), on the FederationPeers and on the
+// peer access it grants (BuildPeerAccess).
 func (r *CooperativeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	byLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
 		if name := obj.GetLabels()[coopv1.LabelCooperative]; name != "" {
@@ -967,6 +986,9 @@ func (r *CooperativeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// A contact rewrites the peer's status every interval; only a change of what the
 		// co-ops depend on wakes them (each wake calls the peer).
 		Watches(&coopv1.FederationPeer{}, byPeer, builder.WithPredicates(topology.PeerTopologyChanged())).
+		// The access a peer has to its own co-ops here, made again when removed.
+		Owns(&rbacv1.ClusterRole{}, builder.WithPredicates(peerAccess)).
+		Owns(&rbacv1.ClusterRoleBinding{}, builder.WithPredicates(peerAccess)).
 		Complete(r)
 }
 

@@ -53,6 +53,7 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
+	"github.com/cooperator-dev/cooperator/controllers/federation"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 	"github.com/cooperator-dev/cooperator/platform"
@@ -397,6 +398,36 @@ func (s *deployScenario) bindsAdminRole(t *testing.T) {
 	if err := operatorClient.Create(ctx, rb, client.DryRunAll); err != nil {
 		t.Errorf("the operator binding %s: %v", coopAdminRole, err)
 	}
+	// The read of a standby it grants the peer that wrote it (the binding's check reads the
+	// role, so the role is created, then removed).
+	standby := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "probe", UID: "5a0e7c36-0000-4000-8000-000000000001"}}
+	role, binding := federation.BuildPeerAccess(standby, "eu-north")
+	role.OwnerReferences, binding.OwnerReferences = nil, nil // no such Cooperative to own them
+	if err := operatorClient.Create(ctx, role); err != nil {
+		t.Fatalf("the operator granting a peer the read of its standby: %v", err)
+	}
+	defer func() {
+		if err := operatorClient.Delete(ctx, role); err != nil {
+			t.Errorf("the operator removing a peer's access: %v", err)
+		}
+	}()
+	if err := operatorClient.Create(ctx, binding, client.DryRunAll); err != nil {
+		t.Errorf("the operator granting a peer the read of its standby: %v", err)
+	}
+	// And nothing more: the policy holds a peer's role to its own co-op, and its binding to
+	// peer identities.
+	wider := role.DeepCopy()
+	wider.Name = "cooperator:peer:other"
+	wider.Rules = append(wider.Rules, rbacv1.PolicyRule{APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"costreports"}, Verbs: []string{"get"}})
+	wider.Rules[0].ResourceNames = []string{"other"}
+	if err := operatorClient.Create(ctx, wider, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "may grant only its own Cooperative") {
+		t.Errorf("a peer's ClusterRole that reads cost reports: %v", err)
+	}
+	other := binding.DeepCopy()
+	other.Subjects = append(other.Subjects, rbacv1.Subject{APIGroup: rbacv1.GroupName, Kind: "Group", Name: "system:authenticated"})
+	if err := operatorClient.Create(ctx, other, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "binds only peer identities") {
+		t.Errorf("a peer's ClusterRoleBinding to everyone: %v", err)
+	}
 }
 
 // leaderElected: the operator is elected leader through its Lease.
@@ -725,6 +756,16 @@ func (s *deployScenario) chartPeerPolicy(t *testing.T) {
 		err := asPeer.Create(ctx, notStandby.DeepCopy(), client.DryRunAll)
 		return err != nil && strings.Contains(err.Error(), refusal), nil
 	})
+	// The shipped role reads no Cooperative, by any name: the operator grants a peer the
+	// read of its own co-ops, by name (controllers/federation, BuildPeerAccess).
+	for _, name := range []string{"peer-probe", "fairride-lyon"} {
+		if err := asPeer.Get(ctx, client.ObjectKey{Name: name}, &coopv1.Cooperative{}); !apierrors.IsForbidden(err) {
+			t.Errorf("the peer role reads Cooperative %s: %v", name, err)
+		}
+	}
+	if err := asPeer.List(ctx, &coopv1.CooperativeList{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the peer role lists Cooperatives: %v", err)
+	}
 	standby := notStandby.DeepCopy()
 	standby.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-north"}
 	standby.Spec.Admins = nil
