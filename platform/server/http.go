@@ -729,9 +729,11 @@ func selfOrAdminPath(r *http.Request, p principal) (int64, error) {
 }
 
 // activeMemberRef checks a request's reference (field) to a member who must be active:
-// 404 when no member has the id, 400 when the member is inactive or erased.
+// 404 when no member has the id, 400 when the member is inactive or erased. It holds the
+// member's row for share until tx ends (members.LockActive): a deactivation or erasure
+// under way is waited for, and what tx writes for the member is not written after it.
 func activeMemberRef(ctx context.Context, tx pgx.Tx, field string, id int64) error {
-	active, err := members.On(tx).Activity(ctx, id)
+	active, err := members.On(tx).LockActive(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return refNotFound(field, "member")
 	}

@@ -102,10 +102,11 @@ func (s *Server) recordPayment(ctx context.Context, db store.DBTX, pol *policy.P
 	case outcome == payments.NoWorker:
 		return nil, false, refNotFound("workerId", "worker")
 	case outcome == payments.NoPayer:
-		// An erased member is no party to a new payment staff record: a retry, after the
-		// erasure, of a staff payment made on their behalf before it (whose key the erasure
-		// replaced, as it may name them) must not pay again. (Work's own payments, under
-		// keys erasure keeps, still pay: its completion must not be stuck.)
+		// An erased member is no party to a new payment staff record, nor to one of their
+		// own sent while their erasure was under way: a retry, after the erasure, of a
+		// payment made before it (whose key the erasure replaced, as it may name them) must
+		// not pay again. (Work's own payments, under keys erasure keeps, still pay: its
+		// completion must not be stuck.)
 		if ok, err := members.On(db).Exists(ctx, *req.PayerID); err != nil {
 			return nil, false, err
 		} else if ok {

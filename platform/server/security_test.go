@@ -1621,6 +1621,70 @@ func TestSecurity_NoNewPaymentNamesAnErasedPayer(t *testing.T) {
 	}
 }
 
+// TestSecurity_NothingIsWrittenAfterAnErasure: a request the customer sends, and a payment
+// staff record on a member's behalf, while that member's erasure is under way wait for it
+// (each takes the member's row for share first) and are then refused, rather than written
+// after it with the details and the key the erasure would have wiped. The erasure here
+// is the store's, held open in a transaction of the test's.
+func TestSecurity_NothingIsWrittenAfterAnErasure(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	ctx := t.Context()
+	erasing := func(id int64) pgx.Tx {
+		tx, err := e.s.Pool().Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+		if _, _, _, err := members.On(tx).LockForErasure(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := members.On(tx).Erase(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	count := func(sql string, args ...any) int {
+		var n int
+		if err := e.owner.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	c := e.customer("Rita Rider")
+	tx := erasing(c.id)
+	answer := make(chan resp, 1)
+	go func() { answer <- e.call("POST", "/v1/work", c.token, ride(1200, 0)) }()
+	e.waitsOnALock(answer, "a request sent during its customer's erasure")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-answer; r.status != 403 || !strings.Contains(string(r.body), "not active") {
+		t.Fatalf("a request sent during its customer's erasure: %d %s", r.status, r.body)
+	}
+	if n := count(`SELECT count(*) FROM work_items WHERE customer_id = $1`, c.id); n != 0 {
+		t.Fatalf("%d requests written after their customer's erasure", n)
+	}
+
+	c2 := e.customer("Cleo Rider")
+	tx = erasing(c2.id)
+	go func() {
+		answer <- e.call("POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "payerId": c2.id, "amountCents": 1500},
+			"Idempotency-Key", "cash from Cleo Rider")
+	}()
+	e.waitsOnALock(answer, "a payment staff record during its payer's erasure")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-answer; r.status != 409 || !strings.Contains(string(r.body), "payerId") {
+		t.Fatalf("a payment staff record during its payer's erasure: %d %s", r.status, r.body)
+	}
+	if n := count(`SELECT count(*) FROM payments WHERE payer_id = $1 OR idempotency_key LIKE '%Cleo%'`, c2.id); n != 0 {
+		t.Fatalf("%d payments written after their payer's erasure", n)
+	}
+}
+
 // TestSecurity_ErasureDoesNotRaceAMatch: an erasure checks the member's work and locks it
 // without waiting: while a match holds one of the customer's requests (it moves it on),
 // the erasure answers 409 at once and writes nothing, rather than erase a customer whose

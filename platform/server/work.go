@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
@@ -248,7 +249,16 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 	}
 	var w Work
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		if err := activeMemberRef(r.Context(), tx, "customerId", customer); err != nil {
+		// The customer's row first, for share: a request sent while its customer is being
+		// erased waits, and is refused, rather than written after the erasure, details and
+		// all.
+		if !p.admin {
+			if active, err := members.On(tx).LockActive(r.Context(), customer); err != nil {
+				return err
+			} else if !active {
+				return forbidden("the member is not active")
+			}
+		} else if err := activeMemberRef(r.Context(), tx, "customerId", customer); err != nil {
 			return err
 		}
 		if err := reserve(r.Context(), tx, &in, ord); err != nil {

@@ -218,6 +218,15 @@ func (s Store) Activity(ctx context.Context, id int64) (active bool, err error) 
 	return active, store.NotFound(err)
 }
 
+// LockActive takes member id's row for share, for the transaction, and reports whether the
+// member is active and not erased. A deactivation or an erasure under way (which holds the
+// row for update) is waited for and then seen, so what the transaction writes for the
+// member is not written after the erasure that would have removed it.
+func (s Store) LockActive(ctx context.Context, id int64) (active bool, err error) {
+	err = s.db.QueryRow(ctx, `SELECT active AND erased_at IS NULL FROM members WHERE id = $1 FOR SHARE`, id).Scan(&active)
+	return active, store.NotFound(err)
+}
+
 // Exists reports whether a member has the id.
 func (s Store) Exists(ctx context.Context, id int64) (bool, error) {
 	var ok bool

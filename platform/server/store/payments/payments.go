@@ -96,7 +96,8 @@ const (
 	Stored
 	// NoWorker: the worker is not a member with the worker role who is not erased.
 	NoWorker
-	// NoPayer: the payer is not a member, or, for a payment staff record, an erased one.
+	// NoPayer: the payer is not a member, or, for a payment staff record or the payer's
+	// own, an erased one.
 	NoPayer
 )
 
@@ -107,12 +108,17 @@ var ErrKeyTaken = errors.New("idempotency key recorded by a concurrent request")
 
 // recordSQL checks the parties, looks the key up in its scope and, when the parties are
 // members and the key is new, writes the payment, its ledger transaction and entries: one
-// statement, so one round trip, and outside a transaction its own. It answers one row:
+// statement, so one round trip, and outside a transaction its own. It takes the parties'
+// rows for share first, so an erasure under way is waited for and seen: a payment whose
+// key the erasure would have replaced (MemberKeysSQL) is not written after it. It answers one row:
 // the outcome ('created', 'stored', 'no-worker', 'no-payer') and the payment (placeholder
 // values when there is none).
-const recordSQL = `WITH ok AS (SELECT
-			EXISTS (SELECT 1 FROM members WHERE id = $5 AND 'worker' = ANY (roles) AND erased_at IS NULL) AS worker,
-			$4::bigint IS NULL OR EXISTS (SELECT 1 FROM members WHERE id = $4 AND (erased_at IS NULL OR $12 <> '` + StaffScope + `')) AS payer),
+const recordSQL = `WITH party AS (SELECT id, 'worker' = ANY (roles) AND erased_at IS NULL AS worker,
+			erased_at IS NULL OR NOT ($12 = '` + StaffScope + `' OR $12 = 'member:' || id) AS payer
+			FROM members WHERE id IN ($4, $5) ORDER BY id FOR SHARE),
+		ok AS (SELECT
+			EXISTS (SELECT 1 FROM party WHERE id = $5 AND party.worker) AS worker,
+			$4::bigint IS NULL OR EXISTS (SELECT 1 FROM party WHERE id = $4 AND party.payer) AS payer),
 		prev AS (SELECT ` + cols + `, request_hash FROM payments WHERE idempotency_scope = $12 AND idempotency_key = $1),
 		t AS (INSERT INTO ledger_transactions (kind)
 			SELECT 'payment' FROM ok WHERE ok.worker AND ok.payer AND NOT EXISTS (SELECT 1 FROM prev) RETURNING id),
@@ -130,8 +136,8 @@ const recordSQL = `WITH ok AS (SELECT
 
 // Record records a payment once per idempotency key within its scope, in one round trip:
 // it checks the parties (the worker a member with the worker role who is not erased, the
-// payer, when given, a member, and one not erased for a payment staff record: erasure
-// replaced the keys of staff's payments on their behalf, so a retry would not find its
+// payer, when given, a member, and one not erased for a payment whose key erasure replaces,
+// staff's on their behalf and their own (MemberKeysSQL): a retry would not find its
 // payment; NoWorker, NoPayer: nothing written), answers a
 // key already recorded in the scope with the stored payment (Stored) when hash is the same
 // and ErrKeyReused when it differs, and otherwise writes the payment, its ledger
