@@ -104,15 +104,22 @@ func TestDecideHoldsTheVotingPeriod(t *testing.T) {
 		{"early, everyone voted", proposal(time.Hour, &deadline), 0, coopv1.ReasonChangesApplied},
 		{"early, one did not vote", proposal(time.Hour, &deadline), 1, coopv1.ReasonClosedEarly},
 		{"a minute short", proposal(24*time.Hour-time.Minute, &deadline), 1, coopv1.ReasonClosedEarly},
-		{"from before deadlines", proposal(time.Hour, nil), 1, coopv1.ReasonChangesApplied},
+		// Every proposal that carries a change has a deadline: one without is a database's
+		// doing, held to everyone having voted.
+		{"without a deadline", proposal(time.Hour, nil), 1, coopv1.ReasonClosedEarly},
+		{"without a deadline, everyone voted", proposal(time.Hour, nil), 0, coopv1.ReasonChangesApplied},
 	}
 	for _, c := range cases {
 		o := decide(coop, c.p, passed, c.notVoted)
 		if o.cond.Reason != c.reason {
 			t.Errorf("%s: %s (%s), want %s", c.name, o.cond.Reason, o.cond.Message, c.reason)
 		}
+		why := "minimum voting period of 24 hours"
+		if c.p.Deadline == nil {
+			why = "no deadline"
+		}
 		if c.reason == coopv1.ReasonClosedEarly && (o.state != tally.ApplicationRefused || o.record != nil ||
-			!strings.Contains(o.message, "minimum voting period of 24 hours") || !strings.Contains(o.message, "1 members")) {
+			!strings.Contains(o.message, why) || !strings.Contains(o.message, "1 members")) {
 			t.Errorf("%s: %s %q (record %v)", c.name, o.state, o.message, o.record)
 		}
 	}
@@ -122,6 +129,30 @@ func TestDecideHoldsTheVotingPeriod(t *testing.T) {
 	short.Rules.MinimumVotingPeriodHours = 1
 	if o := decide(coop, short, passed, 1); o.cond.Reason != coopv1.ReasonClosedEarly {
 		t.Errorf("the stored rules shortened the period: %s", o.cond.Reason)
+	}
+
+	// The members raise the minimum to 48 hours while a proposal opened under 24 is open: it
+	// closes at its deadline and is held to the 24 hours it opened under, which the history
+	// shows the co-op had. One opened after the raise (and past the platform's reload) is
+	// held to 48; a database claiming 12 hours, which the co-op never had, is not believed.
+	raised := coop.DeepCopy()
+	raised.Spec.Governance.MinimumVotingPeriodHours = 48
+	raised.Status.Governance = &coopv1.GovernanceStatus{History: []coopv1.AppliedProposal{{ID: 7, Field: coopv1.GovernedGovernance,
+		OldValue:  `{"model":"one-member-one-vote","quorumPercent":50,"approvalPercent":50,"minimumVotingPeriodHours":24,"governedFields":["feeSplit"]}`,
+		AppliedAt: metav1.Time{Time: opened.Add(12 * time.Hour)}}}}
+	atDeadline := proposal(24*time.Hour, &deadline)
+	if o := decide(raised, atDeadline, passed, 1); o.cond.Reason != coopv1.ReasonChangesApplied {
+		t.Errorf("a proposal open when the minimum was raised: %s (%s)", o.cond.Reason, o.cond.Message)
+	}
+	later := proposal(24*time.Hour, &deadline)
+	later.Created, later.ClosedAt = opened.Add(13*time.Hour), opened.Add(37*time.Hour)
+	if o := decide(raised, later, passed, 1); o.cond.Reason != coopv1.ReasonClosedEarly || !strings.Contains(o.message, "48 hours") {
+		t.Errorf("a proposal opened after the minimum was raised, under the old one: %s (%s)", o.cond.Reason, o.message)
+	}
+	claimed := proposal(12*time.Hour, &deadline)
+	claimed.Rules.MinimumVotingPeriodHours = 12
+	if o := decide(raised, claimed, passed, 1); o.cond.Reason != coopv1.ReasonClosedEarly {
+		t.Errorf("a database claiming a minimum the co-op never had: %s", o.cond.Reason)
 	}
 }
 

@@ -361,10 +361,13 @@ func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result, notV
 	if !sameRules(p.Rules, rules) {
 		return notApplicable("the co-op's governance rules changed while the proposal was open; propose it again")
 	}
-	if !tally.OpenLongEnough(p, rules.MinimumVotingPeriodHours, notVoted) {
+	if minimum := minimumFor(coop, p, rules); !tally.OpenLongEnough(p, minimum, notVoted) {
 		open := p.ClosedAt.Sub(p.Created).Round(time.Minute)
 		msg := fmt.Sprintf("it closed %s after it opened, before the co-op's minimum voting period of %d hours, while %d members "+
-			"of its electorate had not voted; nothing was applied", open, rules.MinimumVotingPeriodHours, notVoted)
+			"of its electorate had not voted; nothing was applied", open, minimum, notVoted)
+		if p.Deadline == nil {
+			msg = fmt.Sprintf("it has no deadline and closed while %d members of its electorate had not voted; nothing was applied", notVoted)
+		}
 		return outcome{state: tally.ApplicationRefused, message: msg, warning: true, event: msg,
 			cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonClosedEarly,
 				Message: fmt.Sprintf("proposal %d refused: %s", p.ID, msg)}}
@@ -383,6 +386,36 @@ func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result, notV
 			ClosedAt: closeTime(p)},
 		cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionTrue, Reason: coopv1.ReasonChangesApplied,
 			Message: fmt.Sprintf("proposal %d applied: %s changed by a vote of the members", p.ID, p.Field)}}
+}
+
+// policyLag is how long the platform may go on opening proposals under the co-op's rules of
+// before a change the operator applied: until the kubelet has copied the new coop-policy
+// into its pods and the platform has reloaded it.
+const policyLag = 10 * time.Minute
+
+// minimumFor is the minimum voting period p is held to: the co-op's (rules, the spec's), or
+// the one p opened under when the members raised it by a vote while p was open: a change of
+// the rules in the co-op's history, applied after p opened (or shortly before, while the
+// platform still had the old policy), whose old minimum was at most the one p's rules say.
+// A database that claims a shorter minimum than the history ever had is not believed.
+func minimumFor(coop *coopv1.Cooperative, p tally.Closed, rules policy.Governance) int64 {
+	opened := p.Rules.MinimumVotingPeriodHours
+	if opened <= 0 || opened >= rules.MinimumVotingPeriodHours || coop.Status.Governance == nil {
+		return rules.MinimumVotingPeriodHours
+	}
+	for _, a := range coop.Status.Governance.History {
+		if string(a.Field) != policy.PartGovernance || a.AppliedAt.Time.Before(p.Created.Add(-policyLag)) {
+			continue
+		}
+		var g coopv1.Governance
+		if err := json.Unmarshal([]byte(a.OldValue), &g); err != nil {
+			continue
+		}
+		if policy.GovernanceFromSpec(g).MinimumVotingPeriodHours <= opened {
+			return opened
+		}
+	}
+	return rules.MinimumVotingPeriodHours
 }
 
 // sameOutcome compares what decides a tally: the model, the outcome and every class's

@@ -69,7 +69,9 @@ const ballotCountsSQL = `(p.deadline IS NULL OR b.cast_at < p.deadline)`
 // NotVotedSQL counts the members of proposal p's electorate who have cast no ballot that
 // counts (BallotCounts), erased members aside (they can vote no more). Staff may close a
 // proposal before its deadline only when it is zero, and the operator applies a proposal
-// closed before the minimum voting period only when it is zero (OpenLongEnough).
+// closed before the minimum voting period only when it is zero (OpenLongEnough). (A member
+// erased after the close is not counted either: erased_at is the database's clock and
+// closed_at the platform's, which cannot be compared to the second.)
 const NotVotedSQL = `(SELECT count(*) FROM proposal_electorate e WHERE e.proposal_id = p.id
 	AND NOT EXISTS (SELECT 1 FROM ballots b WHERE b.proposal_id = e.proposal_id AND b.member_id = e.member_id AND ` + ballotCountsSQL + `)
 	AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id = e.member_id AND m.erased_at IS NOT NULL))`
@@ -83,18 +85,19 @@ func NotVoted(ctx context.Context, q Querier, id int64) (int64, error) {
 	return n, nil
 }
 
-// OpenLongEnough is the rule of when a closed proposal may be decided: it stayed open for
-// the minimum voting period of the co-op's rules, or every member of its electorate had
-// voted when it closed (notVoted, NotVoted's count, is zero: staff closed it early). A
-// proposal from before deadlines (none) is held to neither, as the platform held it then.
-// The platform keeps it by construction (a deadline is at least the minimum period after
-// the opening; staff close earlier only when everyone voted); the operator checks it
-// rather than take the platform's word, as it re-tallies the ballots.
+// OpenLongEnough is the rule of when a closed proposal may be decided: every member of its
+// electorate had voted when it closed (notVoted, NotVoted's count, is zero: staff may close
+// it early then), or it has a deadline and stayed open for minimumHours. The platform keeps
+// it by construction (a deadline is at least the minimum period after the opening; staff
+// close earlier only when everyone voted); the operator checks it rather than take the
+// platform's word, as it re-tallies the ballots. (A proposal that carries a change always
+// has a deadline: both came with the same migration. The times are the database's: whoever
+// can rewrite them can rewrite the ballots too.)
 func OpenLongEnough(p Closed, minimumHours int64, notVoted int64) bool {
-	if p.Deadline == nil || notVoted == 0 {
+	if notVoted == 0 {
 		return true
 	}
-	return p.ClosedAt.Sub(p.Created) >= time.Duration(minimumHours)*time.Hour
+	return p.Deadline != nil && p.ClosedAt.Sub(p.Created) >= time.Duration(minimumHours)*time.Hour
 }
 
 // LoadInput reads what the tally of a proposal depends on: its electorate (fixed when it
