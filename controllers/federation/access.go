@@ -19,6 +19,7 @@ package federation
 import (
 	"context"
 	"fmt"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -40,18 +41,23 @@ import (
 
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
 
-// PeerRegionOf is the region of the peer hub a Cooperative here is that hub's own: a
+// AdoptedReadWindow is how long the hub a co-op moved from may read it here after this hub
+// adopted it: enough for that hub to see the adoption and delete its own copy (after a
+// final backup); after it, the co-op is this hub's alone, its spec included.
+const AdoptedReadWindow = 7 * 24 * time.Hour
+
+// PeerRegionOf is the region of the peer hub a Cooperative here is that hub's own at now: a
 // standby it mirrors here (spec.standby.homeRegion and the label LabelMirroredFrom, as the
 // admission policy of the peer role holds its writes), or a co-op this hub adopted from it
-// (status.origin). "" for a co-op of this hub's own.
-func PeerRegionOf(coop *coopv1.Cooperative) string {
+// (status.origin) for AdoptedReadWindow after the move. "" for a co-op of this hub's own.
+func PeerRegionOf(coop *coopv1.Cooperative, now time.Time) string {
 	if sb := coop.Spec.Standby; sb != nil {
 		if sb.HomeRegion != "" && coop.Labels[coopv1.LabelMirroredFrom] == sb.HomeRegion {
 			return sb.HomeRegion
 		}
 		return ""
 	}
-	if o := coop.Status.Origin; o != nil && o.MovedAt != nil {
+	if o := coop.Status.Origin; o != nil && o.MovedAt != nil && now.Before(o.MovedAt.Add(AdoptedReadWindow)) {
 		return o.Region
 	}
 	return ""
@@ -94,7 +100,7 @@ func (r *CooperativeReconciler) grantPeerAccess(ctx context.Context, coop *coopv
 	if !coop.DeletionTimestamp.IsZero() {
 		return nil // the garbage collector removes it with the co-op
 	}
-	region := PeerRegionOf(coop)
+	region := PeerRegionOf(coop, r.now().Time)
 	if region == "" {
 		for _, obj := range []client.Object{&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRole{}} {
 			err := r.Client.Get(ctx, client.ObjectKey{Name: coopv1.PeerClusterRoleName(coop)}, obj)

@@ -832,3 +832,45 @@ func TestADeletionWaitingForAPeerKeepsWhatItLeftElsewhere(t *testing.T) {
 		t.Errorf("standbys written %v, want %v", got, want)
 	}
 }
+
+// TestPeerRegionOf: a peer reads a Cooperative here only while it is its own: a standby of
+// its region (labelled so, as admission holds its writes), or a co-op adopted from it for
+// AdoptedReadWindow after the move; never a co-op of this hub's own, nor a standby whose
+// label another region's, nor an import that names no move.
+func TestPeerRegionOf(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	standby := func(label string) *coopv1.Cooperative {
+		c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{}}, Spec: coopv1.CooperativeSpec{
+			Standby: &coopv1.StandbySpec{HomeRegion: "eu-west"}}}
+		if label != "" {
+			c.Labels[coopv1.LabelMirroredFrom] = label
+		}
+		return c
+	}
+	adopted := func(movedAt *metav1.Time) *coopv1.Cooperative {
+		return &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}, Status: coopv1.CooperativeStatus{
+			Origin: &coopv1.ImportOrigin{Region: "eu-west", Cooperative: "a", MovedAt: movedAt}}}
+	}
+	at := func(d time.Duration) *metav1.Time { return &metav1.Time{Time: now.Add(-d)} }
+	for name, c := range map[string]struct {
+		coop *coopv1.Cooperative
+		want string
+	}{
+		"a standby of its region":           {standby("eu-west"), "eu-west"},
+		"a standby labelled another region": {standby("eu-south"), ""},
+		"a standby without the label":       {standby(""), ""},
+		"adopted a day ago":                 {adopted(at(24 * time.Hour)), "eu-west"},
+		"adopted eight days ago":            {adopted(at(8 * 24 * time.Hour)), ""},
+		"imported, no move":                 {adopted(nil), ""},
+		"a co-op of this hub's own":         {&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}, ""},
+	} {
+		if got := PeerRegionOf(c.coop, now); got != c.want {
+			t.Errorf("%s: %q, want %q", name, got, c.want)
+		}
+	}
+	role, binding := BuildPeerAccess(standby("eu-west"), "eu-west")
+	if len(role.Rules) != 1 || !slices.Equal(role.Rules[0].ResourceNames, []string{"a"}) || slices.Contains(role.Rules[0].Verbs, "delete") ||
+		binding.RoleRef.Name != role.Name || len(binding.Subjects) != 2 {
+		t.Errorf("peer access %+v %+v", role, binding)
+	}
+}

@@ -31,6 +31,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -485,6 +486,79 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(apierrors.IsForbidden(asPeer.List(ctx, &coopv1.CooperativeList{}))).To(BeTrue())
 		Expect(south.k8s.Get(ctx, client.ObjectKey{Name: "cooperator:peer:forno-lecce"}, &rbacv1.ClusterRole{})).
 			To(Satisfy(apierrors.IsNotFound), "no peer access to a co-op of this hub's own")
+	})
+
+	It("mirrors and removes a standby whose read the peer has not granted, without taking it for gone", func() {
+		// An admission policy of south's admin refuses the operator's grant for this co-op,
+		// as an operator policy of an earlier version would.
+		policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "withhold-peer-access"},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+				FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+				MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+					RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+						Rule: admissionregistrationv1.Rule{APIGroups: []string{"rbac.authorization.k8s.io"}, APIVersions: []string{"*"},
+							Resources: []string{"clusterroles"}},
+					},
+				}}},
+				Validations: []admissionregistrationv1.Validation{{Expression: "object.metadata.name != 'cooperator:peer:forno-hidden'", Message: "withheld"}},
+			},
+		}
+		binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "withhold-peer-access"},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: policy.Name,
+				ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}},
+		}
+		Expect(south.k8s.Create(ctx, policy)).To(Succeed())
+		Expect(south.k8s.Create(ctx, binding)).To(Succeed())
+		withheld := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "cooperator:peer:forno-hidden"}}
+		Eventually(func() error { return south.k8s.Create(ctx, withheld.DeepCopy(), client.DryRunAll) }, timeout).Should(HaveOccurred())
+
+		createWithReadCredentials(west, newCoop("forno-hidden", "eu-south"))
+		Eventually(standbyState(west, "forno-hidden", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		Expect(coopOn(south, "forno-hidden")()).NotTo(BeNil())
+		// South reports on the standby all the same, and says why the grant failed.
+		Eventually(role(south, "forno-hidden"), timeout).Should(Equal(coopv1.RoleStandby))
+		Expect(south.k8s.Get(ctx, client.ObjectKey{Name: "cooperator:peer:forno-hidden"}, &rbacv1.ClusterRole{})).To(Satisfy(apierrors.IsNotFound))
+		// West, which cannot read it, learns what south made of it from its own writes.
+		Eventually(func() coopv1.FederationRole {
+			for _, st := range coopOn(west, "forno-hidden")().Status.Federation.Standbys {
+				if st.Peer == "eu-south" {
+					return st.Role
+				}
+			}
+			return ""
+		}, timeout).Should(Equal(coopv1.RoleStandby))
+
+		// The co-op drops the peer: west cannot check that the standby does not hold the
+		// primary, so it keeps it and says so, but takes the co-op's read keys back.
+		c := coopOn(west, "forno-hidden")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Federation.Peers = nil
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		Eventually(func() string {
+			fed := coopOn(west, "forno-hidden")().Status.Federation
+			if fed == nil {
+				return "no federation status"
+			}
+			for _, st := range fed.Standbys {
+				if st.Peer == "eu-south" {
+					return st.Message
+				}
+			}
+			return "no standby at eu-south"
+		}, timeout).Should(ContainSubstring("has not granted this hub the read of the standby there"))
+		Eventually(func() error {
+			return south.k8s.Get(ctx, client.ObjectKey{Namespace: "cooperator-from-eu-west", Name: "forno-hidden-objectstore"}, &corev1.Secret{})
+		}, timeout).Should(Satisfy(apierrors.IsNotFound))
+		Expect(coopOn(south, "forno-hidden")()).NotTo(BeNil(), "a standby that could not be read is not removed")
+
+		// Once south grants the read, west removes it.
+		Expect(south.k8s.Delete(ctx, binding)).To(Succeed())
+		Expect(south.k8s.Delete(ctx, policy)).To(Succeed())
+		Eventually(coopOn(south, "forno-hidden"), 2*timeout).Should(BeNil())
+		Eventually(func() []string { return coopOn(west, "forno-hidden")().Finalizers }, timeout).ShouldNot(ContainElement(federation.Finalizer))
 	})
 
 	It("isolation 1: sends a peer nothing for a co-op without its own read-only credentials, and names the Secret the hub must create", func() {

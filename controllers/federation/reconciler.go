@@ -128,9 +128,19 @@ func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := r.Client.Get(ctx, req.NamespacedName, coop); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// The peer's access to its own co-op here does not hold up the rest: a failure is said
+	// and tried again, with the error.
 	if err := r.grantPeerAccess(ctx, coop); err != nil {
-		return ctrl.Result{}, err
+		log.FromContext(ctx).Error(err, "Failed to grant a peer the read of its co-op", "cooperative", coop.Name)
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "PeerAccessFailed", "GrantPeerAccess", "%v", err)
+		res, rerr := r.reconcile(ctx, coop)
+		return res, errors.Join(rerr, err)
 	}
+	return r.reconcile(ctx, coop)
+}
+
+// reconcile is Reconcile past the peer's access.
+func (r *CooperativeReconciler) reconcile(ctx context.Context, coop *coopv1.Cooperative) (result ctrl.Result, retErr error) {
 	if coop.Spec.Standby != nil {
 		return r.reconcileStandby(ctx, coop)
 	}
@@ -552,18 +562,22 @@ func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Coope
 	if err != nil {
 		return r.peerError(st, peer, err), nil
 	}
-	var live client.Object
-	if visible {
-		live = &there
-	}
-	if res, err = ssa.Apply(ctx, pc, standby, live); err != nil {
+	if !hidden {
+		var live client.Object
+		if visible {
+			live = &there
+		}
+		if res, err = ssa.Apply(ctx, pc, standby, live); err != nil {
+			return r.peerError(st, peer, err), nil
+		}
+		changed = changed || res != ssa.Unchanged
+	} else if err := ssa.ApplyUnread(ctx, pc, standby, &there); err != nil {
+		// A standby this hub wrote whose read the peer's operator has not granted yet (it
+		// does within seconds), or a co-op of the peer's own of that name, which the peer's
+		// admission refuses this hub: the apply's answer is the standby as the peer has it.
 		return r.peerError(st, peer, err), nil
 	}
-	changed = changed || res != ssa.Unchanged
 	st.State, st.Message = coopv1.StandbyMirrored, ""
-	if hidden {
-		st.Message = "applied; the peer's operator has not granted this hub the read of its standby yet, so what the peer made of it shows at the next sync"
-	}
 	if c := meta.FindStatusCondition(there.Status.Conditions, coopv1.ConditionReady); c != nil && c.Reason == coopv1.ReasonStandbyRefused {
 		st.State, st.Message = coopv1.StandbyRefused, c.Message
 	}
@@ -625,13 +639,37 @@ func (r *CooperativeReconciler) removeFrom(ctx context.Context, coop *coopv1.Coo
 	ctx, cancel := context.WithTimeout(ctx, 2*peerTimeout)
 	defer cancel()
 	var there coopv1.Cooperative
-	visible, _, err := readThere(ctx, pc, coop.Name, &there)
+	visible, hidden, err := readThere(ctx, pc, coop.Name, &there)
 	if err != nil {
 		log.FromContext(ctx).Info("Failed to look for a standby at the peer", "cooperative", coop.Name, "peer", peer.Name, "error", err.Error())
 		return "looking for the standby there: " + err.Error(), nil
 	}
+	if hidden {
+		// The peer lets this hub read only its own co-ops there: this is none (gone, or a
+		// co-op of the peer's own of that name, whose removal the peer's admission refuses
+		// this hub), or this hub's standby whose read the peer's operator has not granted
+		// (yet). A removal tried without writing tells them apart.
+		err := pc.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: coop.Name}}, client.DryRunAll)
+		switch {
+		case err == nil:
+			// This hub's standby: it is removed once it can be read, and seen not to hold
+			// the primary. The co-op's read keys go now: it no longer consents.
+			if err := r.removePeerSecret(ctx, pc, coop); err != nil {
+				return "", fmt.Errorf("peer %s: %w", peer.Name, err)
+			}
+			return "the peer's operator has not granted this hub the read of the standby there, which is removed once it can be read " +
+				"(to check that it does not hold the primary); the co-op's read keys there are removed", nil
+		case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
+			visible = false
+		default:
+			return "looking for the standby there: " + err.Error(), nil
+		}
+	}
 	if !visible {
-		// Gone, never there, or not this hub's (the peer lets it read only its own).
+		// Gone, or never this hub's; the co-op's read keys go, if they are still there.
+		if err := r.removePeerSecret(ctx, pc, coop); err != nil {
+			return "", fmt.Errorf("peer %s: %w", peer.Name, err)
+		}
 		return "", nil
 	}
 	if there.Spec.Standby == nil || there.Spec.Standby.HomeRegion != r.Hub.Region || there.Spec.Standby.HomeCooperative != coop.Name {

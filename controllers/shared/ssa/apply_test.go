@@ -18,7 +18,9 @@ package ssa_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -173,6 +175,56 @@ func TestApplyChangingCreatesByApply(t *testing.T) {
 	}
 	if reads != 0 || patches != 0 {
 		t.Errorf("%d reads and %d patches besides the applies; want none", reads, patches)
+	}
+}
+
+// ApplyUnread writes a custom resource without reading it (a client allowed to write it but
+// not to read it, as a peer hub's at another hub) and answers the object as stored, its
+// status included; it refuses Kubernetes' own kinds, whose ownership upgrade needs a read.
+func TestApplyUnreadAnswersTheStoredObject(t *testing.T) {
+	env := harness.StartT(t, harness.Options{})
+	ctx := t.Context()
+	reads := 0
+	c := intercepted(t, env, interceptor.Funcs{
+		Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			reads++
+			return cl.Get(ctx, key, obj, opts...)
+		},
+	})
+	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ssa"}}); err != nil {
+		t.Fatal(err)
+	}
+	sb := func(schedule string) *cnpgv1.ScheduledBackup {
+		return &cnpgv1.ScheduledBackup{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "ssa", Name: "unread"},
+			Spec:       cnpgv1.ScheduledBackupSpec{Schedule: schedule, Cluster: cnpgv1.LocalObjectReference{Name: "db"}},
+		}
+	}
+	var answer cnpgv1.ScheduledBackup
+	if err := ssa.ApplyUnread(ctx, c, sb("0 0 3 * * *"), &answer); err != nil {
+		t.Fatal(err)
+	}
+	if answer.UID == "" || answer.Spec.Schedule != "0 0 3 * * *" || answer.Annotations[ssa.HashAnnotation] == "" {
+		t.Fatalf("the answer to the create: %+v", answer)
+	}
+	// The status someone else wrote comes back with the next apply.
+	answer.Status.LastScheduleTime = &metav1.Time{Time: time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)}
+	if err := env.Client.Status().Update(ctx, &answer); err != nil {
+		t.Fatal(err)
+	}
+	var again cnpgv1.ScheduledBackup
+	if err := ssa.ApplyUnread(ctx, c, sb("0 0 4 * * *"), &again); err != nil {
+		t.Fatal(err)
+	}
+	if again.UID != answer.UID || again.Spec.Schedule != "0 0 4 * * *" || again.Status.LastScheduleTime == nil {
+		t.Fatalf("the answer to the change: %+v", again)
+	}
+	if reads != 0 {
+		t.Errorf("%d reads; want none", reads)
+	}
+	desired, _ := configMap(t, env.Client, "unread")
+	if err := ssa.ApplyUnread(ctx, c, desired(map[string]string{"a": "1"}), &corev1.ConfigMap{}); err == nil || !strings.Contains(err.Error(), "custom resources only") {
+		t.Errorf("a ConfigMap: %v", err)
 	}
 }
 

@@ -200,6 +200,33 @@ func Apply(ctx context.Context, c client.Client, desired client.Object, live cli
 	return apply(ctx, c, desired, live, false)
 }
 
+// ApplyUnread applies desired, a custom resource, as Apply does one whose live state it has
+// not read (a client that may write the object but not read it), and writes the API
+// server's answer, the object as stored, into answer. It cannot tell whether the apply
+// changed anything.
+func ApplyUnread(ctx context.Context, c client.Client, desired, answer client.Object) error {
+	u, h, err := hashed(c.Scheme(), desired)
+	if err != nil {
+		return err
+	}
+	if builtIn(u.GroupVersionKind().Group) {
+		return fmt.Errorf("ApplyUnread applies custom resources only, not %s", u.GetKind())
+	}
+	annotations := u.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[HashAnnotation] = h
+	u.SetAnnotations(annotations)
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return fmt.Errorf("applying %s %s: %w", u.GetKind(), client.ObjectKeyFromObject(desired), err)
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, answer); err != nil {
+		return fmt.Errorf("reading the answer to the apply of %s %s: %w", u.GetKind(), client.ObjectKeyFromObject(desired), err)
+	}
+	return nil
+}
+
 // ApplyChanging is Apply for an object that changes soon after it is created (a status
 // document): an object of Kubernetes' own kinds is created by an apply, not a plain
 // create. The first change of a plainly created object reads it and patches its ownership
