@@ -45,9 +45,11 @@ type principal struct {
 	// session is the SHA-256 of the members' app session the request came from (nil: the
 	// JSON API, with a bearer token).
 	session []byte
-	roles   []string
-	class   string
-	active  bool
+	// signedIn is when the member signed in to that session.
+	signedIn time.Time
+	roles    []string
+	class    string
+	active   bool
 }
 
 // credential is the member credential the request came with, as the member store locks it

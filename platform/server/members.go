@@ -18,6 +18,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
+	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
@@ -376,6 +377,12 @@ func (s *Server) claimAccount(r *http.Request, p principal) (int, any, error) {
 	}
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
+	}
+	if p.session != nil && !sessions.Fresh(p.signedIn, s.now()) {
+		// A session someone else got hold of (a browser left signed in) would otherwise
+		// turn itself into a lasting key, and end the member's own ways in.
+		return 0, nil, &apiError{status: http.StatusForbidden, field: "Authorization", message: fmt.Sprintf(
+			"claiming the account from the members' app takes a sign-in of the last %d minutes: sign in again, then claim", int(sessions.FreshFor.Minutes()))}
 	}
 	plain, hash := newToken()
 	var at time.Time

@@ -26,6 +26,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
+	"github.com/cooperator-dev/cooperator/platform/server/web"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
@@ -1618,6 +1619,33 @@ func TestSecurity_NoNewPaymentNamesAnErasedPayer(t *testing.T) {
 	}
 	if done := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w.token, nil); done["paymentId"] == nil {
 		t.Fatalf("the completion of work whose customer was erased: %v", done)
+	}
+}
+
+// TestSecurity_AnOldSessionDoesNotClaim: the API itself refuses a claim made from a members'
+// app session opened more than sessions.FreshFor ago (the app's page only says so), and
+// writes nothing; a fresh one passes that rule (and is then held to its credential: this
+// one is no session the database knows, 401).
+func TestSecurity_AnOldSessionDoesNotClaim(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	m := e.worker("Ana Driver")
+	app := webBackend{e.s}
+	claim := fmt.Sprintf("/v1/members/%d/claim", m.id)
+	old := web.Member{ID: m.id, Session: []byte("a session of the app"), SignedIn: e.clock.Now().Add(-sessions.FreshFor - time.Second),
+		Roles: []string{"worker"}, Active: true}
+	st, body := app.Call(t.Context(), old, "POST", claim, nil, nil)
+	if st != http.StatusForbidden || !strings.Contains(string(body), `"field":"Authorization"`) || !strings.Contains(string(body), "sign in again") {
+		t.Fatalf("a claim from an old session: %d %s", st, body)
+	}
+	var claimed bool
+	if err := e.owner.QueryRow(t.Context(), `SELECT claimed_at IS NOT NULL FROM members WHERE id = $1`, m.id).Scan(&claimed); err != nil || claimed {
+		t.Fatalf("claimed %t, %v", claimed, err)
+	}
+	e.must(200, "GET", fmt.Sprintf("/v1/members/%d", m.id), m.token, nil)
+	fresh := old
+	fresh.SignedIn = e.clock.Now()
+	if st, body := app.Call(t.Context(), fresh, "POST", claim, nil, nil); st != http.StatusUnauthorized {
+		t.Fatalf("a claim from a fresh session the database does not know: %d %s", st, body)
 	}
 }
 

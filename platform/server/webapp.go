@@ -72,7 +72,7 @@ type principalKey struct{}
 
 // Call runs one API route as the member, in process, and returns its status and JSON body.
 func (b webBackend) Call(ctx context.Context, m web.Member, method, path string, header http.Header, body []byte) (int, []byte) {
-	p := principal{memberID: m.ID, tokenID: m.TokenID, session: m.Session, roles: m.Roles, class: m.Class, active: m.Active}
+	p := principal{memberID: m.ID, tokenID: m.TokenID, session: m.Session, signedIn: m.SignedIn, roles: m.Roles, class: m.Class, active: m.Active}
 	r := httptest.NewRequestWithContext(context.WithValue(ctx, principalKey{}, p), method, path, bytes.NewReader(body))
 	for k, vs := range header {
 		r.Header[k] = vs

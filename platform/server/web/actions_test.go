@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
 )
 
 // The worker's availability switch, decline (the offer moves to the next worker) and the
@@ -826,4 +828,39 @@ func (c *coop) paidRide() (ana int64, anaTok string, cy, paid int64) {
 	}
 	paid = int64(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", work), anaTok, nil)["paymentId"].(float64))
 	return ana, anaTok, cy, paid
+}
+
+// TestAClaimTakesARecentSignIn: a session older than sessions.FreshFor (a browser left
+// signed in, which someone else may be using) cannot claim the account: the data page asks
+// to sign in again in place of the claim's button, a claim form sent anyway claims nothing,
+// and a fresh sign-in claims.
+func TestAClaimTakesARecentSignIn(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	p := s.do("GET", "/app/data", nil)
+	form := url.Values{"csrf": {csrf}, "session": {regexp.MustCompile(`name="session" value="(\d+)"`).FindStringSubmatch(p.body)[1]}}
+	c.clock.Step(sessions.FreshFor + time.Minute)
+
+	p = s.do("GET", "/app/data", nil)
+	if p.status != http.StatusOK || strings.Contains(p.body, `id="claim"`) || !strings.Contains(p.body, `id="claim-sign-in"`) ||
+		!strings.Contains(p.body, `id="sign-in-again"`) || !strings.Contains(p.body, "of the last 10 minutes") {
+		t.Fatalf("the data page of an old session: %d %.3000s", p.status, p.body)
+	}
+	if r := s.do("POST", "/app/data/claim", form); r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data" {
+		t.Fatalf("a claim from an old session: %d to %q %.1000s", r.status, r.header.Get("Location"), r.body)
+	}
+	if me := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), anaTok, nil); me["claimedAt"] != nil {
+		t.Fatalf("an old session claimed the account: %v", me)
+	}
+	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), anaTok, nil)
+
+	fresh := c.session(t)
+	csrf = fresh.signIn(c.code(ana))
+	p = fresh.do("GET", "/app/data", nil)
+	form = url.Values{"csrf": {csrf}, "session": {regexp.MustCompile(`name="session" value="(\d+)"`).FindStringSubmatch(p.body)[1]}}
+	if p = fresh.do("POST", "/app/data/claim", form); p.status != http.StatusOK || !strings.Contains(p.body, `id="new-key"`) {
+		t.Fatalf("a claim from a fresh session: %d %.2000s", p.status, p.body)
+	}
 }

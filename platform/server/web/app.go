@@ -37,9 +37,11 @@ type Member struct {
 	TokenID int64
 	// Session is the SHA-256 of the session's secret.
 	Session []byte
-	Roles   []string
-	Class   string
-	Active  bool
+	// SignedIn is when the member signed in: the session was opened then.
+	SignedIn time.Time
+	Roles    []string
+	Class    string
+	Active   bool
 }
 
 // Work is a work item as the API shows it.
@@ -304,7 +306,7 @@ func (a *App) anon(perAddress string, h func(*req)) http.HandlerFunc {
 			if a.limited(q, "member:"+strconv.FormatInt(s.MemberID, 10)) {
 				return
 			}
-			q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Session: s.IDHash, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
+			q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Session: s.IDHash, SignedIn: s.CreatedAt, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
 		case errors.As(err, &refused), errors.Is(err, store.ErrNotFound):
 		default:
 			a.logFailure(q, "session lookup failed", err)
@@ -344,7 +346,7 @@ func (a *App) authed(h func(*req)) http.HandlerFunc {
 		if a.limited(q, "member:"+strconv.FormatInt(s.MemberID, 10)) {
 			return
 		}
-		q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Session: s.IDHash, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
+		q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Session: s.IDHash, SignedIn: s.CreatedAt, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
 		if r.Method == http.MethodPost {
 			if !a.readForm(q) {
 				return

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
 )
 
 type fundShare struct {
@@ -667,6 +668,10 @@ type dataData struct {
 	// SessionToken is the token the session ends with: the claim form sends it back, so
 	// that the form sent again (a refresh, history) once a claim changed it claims no more.
 	SessionToken int64
+	// SignInToClaim: the session is older than a claim allows (sessions.FreshFor); the
+	// page asks the member to sign in again in place of the claim's button.
+	SignInToClaim bool
+	FreshMinutes  int
 }
 
 // auditRow is one entry of the member's audit: when, what and who.
@@ -721,7 +726,8 @@ func (a *App) showData(q *req, status int, errs map[string]string, just *claimed
 	if !get(q, base+"/tokens", &toks) || !get(q, base, &me) || !get(q, base+"/audit", &audit) {
 		return
 	}
-	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows, SessionToken: q.member.TokenID}
+	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows, SessionToken: q.member.TokenID,
+		SignInToClaim: !sessions.Fresh(q.member.SignedIn, a.cfg.Now()), FreshMinutes: int(sessions.FreshFor.Minutes())}
 	if just != nil {
 		d.NewKey = just.key
 		d.ClaimedAt = cmp.Or(d.ClaimedAt, &just.at) // the page says claimed even when its reads failed
@@ -789,6 +795,12 @@ func (a *App) claim(q *req) {
 		// A form from before the last claim (sent again by a refresh or from history): its
 		// key was shown then; a new one takes the button on the page as it is now.
 		a.redirect(q, "/app/data?done=claimStale")
+		return
+	}
+	if !sessions.Fresh(q.member.SignedIn, a.cfg.Now()) {
+		// The session grew too old for a claim since the page was shown: the page says to
+		// sign in again (the API would refuse the claim all the same).
+		a.redirect(q, "/app/data")
 		return
 	}
 	st, body := a.call(q, http.MethodPost, fmt.Sprintf("/v1/members/%d/claim", q.member.ID), nil, nil)

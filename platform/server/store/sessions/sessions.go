@@ -18,11 +18,21 @@ type Session struct {
 	// when staff issued it): the session ends with that token.
 	TokenID   int64
 	CSRFToken string
+	// CreatedAt is when the member signed in (the session was opened).
+	CreatedAt time.Time
 	ExpiresAt time.Time
 	Roles     []string
 	Class     string
 	Active    bool
 }
+
+// FreshFor is how long after signing in a session may claim the member's account (or take a
+// new key): a session someone else got hold of later (a browser left signed in) cannot turn
+// itself into a lasting key and end the member's own ways in.
+const FreshFor = 10 * time.Minute
+
+// Fresh says whether a session opened at signedIn is fresh at now (FreshFor).
+func Fresh(signedIn, now time.Time) bool { return now.Sub(signedIn) < FreshFor }
 
 // Store runs the session queries on db.
 type Store struct{ db store.DBTX }
@@ -76,10 +86,10 @@ func (s Store) OpenWithToken(ctx context.Context, tokenHash, idHash []byte, csrf
 // Lookup returns the unexpired session of an active member; store.ErrNotFound otherwise.
 func (s Store) Lookup(ctx context.Context, idHash []byte, now time.Time) (Session, error) {
 	var ss Session
-	err := s.db.QueryRow(ctx, `SELECT w.member_id, coalesce(w.token_id, 0), w.csrf_token, w.expires_at, m.roles, m.stakeholder_class, m.active
+	err := s.db.QueryRow(ctx, `SELECT w.member_id, coalesce(w.token_id, 0), w.csrf_token, w.created_at, w.expires_at, m.roles, m.stakeholder_class, m.active
 		FROM web_sessions w JOIN members m ON m.id = w.member_id
 		WHERE w.id_hash = $1 AND w.expires_at > $2 AND m.active`, idHash, now).
-		Scan(&ss.MemberID, &ss.TokenID, &ss.CSRFToken, &ss.ExpiresAt, &ss.Roles, &ss.Class, &ss.Active)
+		Scan(&ss.MemberID, &ss.TokenID, &ss.CSRFToken, &ss.CreatedAt, &ss.ExpiresAt, &ss.Roles, &ss.Class, &ss.Active)
 	ss.IDHash = idHash
 	return ss, store.NotFound(err)
 }
