@@ -26,8 +26,8 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
-	"github.com/cooperator-dev/cooperator/platform/server/web"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
+	"github.com/cooperator-dev/cooperator/platform/server/web"
 )
 
 // The tests of the platform service as a tenant-facing server (issue 10, item 7). Each is
