@@ -864,3 +864,52 @@ func TestAClaimTakesARecentSignIn(t *testing.T) {
 		t.Fatalf("a claim from a fresh session: %d %.2000s", p.status, p.body)
 	}
 }
+
+// TestSignInsAreInTheAudit: every sign-in to the app is in the member's audit, with what
+// opened it (a code staff issued, a code of one of their tokens, a token), so a sign-in
+// the member did not make shows on their data page; the API's entry holds ids only.
+func TestSignInsAreInTheAudit(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	registration := int64(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/tokens", ana), anaTok, nil)["tokens"].([]any)[0].(map[string]any)["id"].(float64))
+	staffCode := c.code(ana)
+	c.session(t).signIn(staffCode)
+	ownCode := c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", ana), anaTok, nil)["code"].(string)
+	c.session(t).signIn(ownCode)
+	s := c.session(t)
+	s.signIn(anaTok)
+
+	p := s.do("GET", "/app/data", nil)
+	for _, who := range []string{
+		"you, with a sign-in code the co-op&#39;s staff issued",
+		fmt.Sprintf("you, with a sign-in code of token #%d, which the co-op&#39;s staff issued", registration),
+		fmt.Sprintf("you, with token #%d, which the co-op&#39;s staff issued", registration),
+	} {
+		if !strings.Contains(p.body, "<td>signed in to the app</td><td>"+who+"</td>") {
+			t.Errorf("the data page has no sign-in %q: %.4000s", who, p.body)
+		}
+	}
+	entries := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/audit", ana), anaTok, nil)["entries"].([]any)
+	var got []string
+	for _, e := range entries {
+		e := e.(map[string]any)
+		if e["event"] != "signedIn" {
+			continue
+		}
+		nv := e["newValue"].(map[string]any)
+		got = append(got, fmt.Sprintf("%v %v %v", e["actor"], e["credential"], nv["with"]))
+		for _, secret := range []string{staffCode, ownCode, anaTok} {
+			if strings.Contains(fmt.Sprint(e), secret) {
+				t.Errorf("a sign-in entry holds a secret: %v", e)
+			}
+		}
+	}
+	want := []string{ // newest first
+		fmt.Sprintf("member:%d token:%d token", ana, registration),
+		fmt.Sprintf("member:%d code:token:%d code", ana, registration),
+		fmt.Sprintf("member:%d code code", ana),
+	}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("the sign-ins in the audit: %v, want %v", got, want)
+	}
+}

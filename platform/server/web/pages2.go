@@ -765,13 +765,21 @@ func (a *App) auditActor(q *req, actor string) string {
 }
 
 // auditCredential words who made an entry with the credential they used (the audit's
-// credential: token:<id>, app-session[:token:<id>]), one step back: a token staff issued,
-// or an app session opened with a code staff issued (a code of no token) or with a code
-// of such a token, says so. issuedBy: who issued each token, from the audit's own entries.
+// credential: token:<id>, app-session[:token:<id>], and for a sign-in code[:token:<id>]),
+// one step back: a token staff issued, or an app session opened with a code staff issued
+// (a code of no token) or with a code of such a token, says so. issuedBy: who issued each token, from the audit's own entries.
 func (a *App) auditCredential(q *req, who, credential string, issuedBy map[int64]string) string {
 	session := credential == "app-session" || strings.HasPrefix(credential, "app-session:token:")
+	code := credential == "code" || strings.HasPrefix(credential, "code:token:")
 	tok, err := strconv.ParseInt(credential[strings.LastIndex(credential, ":")+1:], 10, 64)
 	switch {
+	// A sign-in's: a code staff issued, or a code of one of the member's tokens.
+	case credential == "code":
+		return fmt.Sprintf(tr(q.lang, "audit.withStaffCode"), who)
+	case code && err == nil && issuedBy[tok] == "staff":
+		return fmt.Sprintf(tr(q.lang, "audit.withCodeOfStaffToken"), who, tok)
+	case code && err == nil:
+		return fmt.Sprintf(tr(q.lang, "audit.withCodeOf"), who, tok)
 	case credential == "" || (!session && (err != nil || !strings.HasPrefix(credential, "token:"))):
 		return who // none, or one this page does not know
 	case session && credential == "app-session":

@@ -55,8 +55,8 @@ func (s Store) Open(ctx context.Context, codeHash, idHash []byte, csrf string, n
 			WHERE c.code_hash = $1 AND c.used_at IS NULL AND c.expires_at > $2 AND c.member_id = m.id
 			RETURNING c.member_id, c.token_id
 		)
-		INSERT INTO web_sessions (id_hash, member_id, token_id, csrf_token, created_at, expires_at)
-		SELECT $3, member_id, token_id, $4, $2, $5 FROM used
+		INSERT INTO web_sessions (id_hash, member_id, token_id, csrf_token, created_at, expires_at, opened_with)
+		SELECT $3, member_id, token_id, $4, $2, $5, 'code' FROM used
 		RETURNING member_id`, codeHash, now, idHash, csrf, expires).Scan(&id)
 	if store.IsForeignKeyViolation(err) {
 		return 0, store.ErrNotFound // the code's token was revoked meanwhile
@@ -74,8 +74,8 @@ func (s Store) OpenWithToken(ctx context.Context, tokenHash, idHash []byte, csrf
 			SELECT t.id, t.member_id FROM member_tokens t JOIN members m ON m.id = t.member_id
 			WHERE t.token_hash = $1 AND m.active AND m.erased_at IS NULL FOR SHARE OF m
 		)
-		INSERT INTO web_sessions (id_hash, member_id, token_id, csrf_token, created_at, expires_at)
-		SELECT $2, member_id, id, $3, $4, $5 FROM t
+		INSERT INTO web_sessions (id_hash, member_id, token_id, csrf_token, created_at, expires_at, opened_with)
+		SELECT $2, member_id, id, $3, $4, $5, 'token' FROM t
 		RETURNING member_id`, tokenHash, idHash, csrf, now, expires).Scan(&id)
 	if store.IsForeignKeyViolation(err) {
 		return 0, store.ErrNotFound // the token was revoked meanwhile
