@@ -18,13 +18,17 @@ package deploy_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,6 +41,9 @@ import (
 )
 
 // The Prometheus Operator whose CRDs (read from the Go module cache) check the objects.
+// metricsCertSecret holds the metrics server's certificate and its CA.
+const metricsCertSecret = "cooperator-metrics-server-cert"
+
 const (
 	prometheusOperatorModule  = "github.com/prometheus-operator/prometheus-operator"
 	prometheusOperatorVersion = "v0.85.0"
@@ -111,8 +118,69 @@ func TestMonitoring(t *testing.T) {
 			if crb.RoleRef.Name != "cooperator-metrics-reader" || len(crb.Subjects) != 1 || crb.Subjects[0].Name != "cooperator-metrics-scraper" {
 				t.Errorf("the scraper is bound to %s as %+v", crb.RoleRef.Name, crb.Subjects)
 			}
-			if skip, _, _ := unstructured.NestedBool(ep, "tlsConfig", "insecureSkipVerify"); !skip {
-				t.Errorf("tlsConfig %v: the operator's self-signed certificate needs insecureSkipVerify or a CA", ep["tlsConfig"])
+			// Verified: against the CA of the metrics server's certificate, for the Service's name.
+			if skip, _, _ := unstructured.NestedBool(ep, "tlsConfig", "insecureSkipVerify"); skip {
+				t.Errorf("tlsConfig %v skips the verification", ep["tlsConfig"])
+			}
+			caSecret, _, _ := unstructured.NestedString(ep, "tlsConfig", "ca", "secret", "name")
+			caKey, _, _ := unstructured.NestedString(ep, "tlsConfig", "ca", "secret", "key")
+			serverName, _, _ := unstructured.NestedString(ep, "tlsConfig", "serverName")
+			if caSecret != metricsCertSecret || caKey != "ca.crt" || serverName != svc.Name+"."+svc.Namespace+".svc" {
+				t.Errorf("tlsConfig %v: want the CA of Secret %s and the server name of Service %s", ep["tlsConfig"], metricsCertSecret, svc.Name)
+			}
+		}
+	})
+
+	t.Run("the operator serves its metrics with a certificate the ServiceMonitor verifies", func(t *testing.T) {
+		// The chart's own certificate: its tls.crt is valid for the metrics Service's name
+		// under its ca.crt, and the operator reads it where the chart mounts it.
+		svc := convert[corev1.Service](t, find(t, on, "Service", "cooperator-controller-manager-metrics"))
+		secret := convert[corev1.Secret](t, find(t, on, "Secret", metricsCertSecret))
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(secret.Data["ca.crt"]) {
+			t.Fatalf("Secret %s holds no CA certificate", metricsCertSecret)
+		}
+		pair, err := tls.X509KeyPair(secret.Data["tls.crt"], secret.Data["tls.key"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, err := x509.ParseCertificate(pair.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: svc.Name + "." + svc.Namespace + ".svc"}); err != nil {
+			t.Errorf("the metrics certificate does not verify for its Service: %v", err)
+		}
+		// With cert-manager, a Certificate for the same name, into the same Secret (and
+		// config/certmanager's, for config/default).
+		for name, objs := range map[string][]*unstructured.Unstructured{
+			"chart with cert-manager": helmTemplate(t, "--set", "webhook.certManager.enabled=true"),
+			"config/default":          kustomizeBuild(t, "config/default"),
+		} {
+			cert := find(t, objs, "Certificate", "cooperator-metrics-cert")
+			dnsNames, _, _ := unstructured.NestedStringSlice(cert.Object, "spec", "dnsNames")
+			secretName, _, _ := unstructured.NestedString(cert.Object, "spec", "secretName")
+			if secretName != metricsCertSecret || !slices.Contains(dnsNames, svc.Name+"."+svc.Namespace+".svc") {
+				t.Errorf("%s: the metrics Certificate is for %v into %s", name, dnsNames, secretName)
+			}
+		}
+		for name, objs := range map[string][]*unstructured.Unstructured{"chart": on, "config/default": kustomizeBuild(t, "config/default")} {
+			d := convert[appsv1.Deployment](t, find(t, objs, "Deployment", "cooperator-controller-manager"))
+			c := d.Spec.Template.Spec.Containers[0]
+			volume := ""
+			for _, v := range d.Spec.Template.Spec.Volumes {
+				if v.Secret != nil && v.Secret.SecretName == metricsCertSecret {
+					volume = v.Name
+				}
+			}
+			dir := ""
+			for _, a := range c.Args {
+				if v, ok := strings.CutPrefix(a, "--metrics-cert-dir="); ok {
+					dir = v
+				}
+			}
+			if dir == "" || !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == volume && m.MountPath == dir }) {
+				t.Errorf("%s: the operator reads its metrics certificate from %q; Secret %s is mounted as volume %q at %v", name, dir, metricsCertSecret, volume, c.VolumeMounts)
 			}
 		}
 	})

@@ -18,9 +18,19 @@ package manager_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -180,6 +190,12 @@ func TestIsolation_2_MetricsNeedAuthenticationAndAuthorization(t *testing.T) {
 	opts.PprofBindAddress = l.Addr().String()
 	_ = l.Close()
 	opts.SkipControllerNameValidation = true // another test of this package built a manager
+	// The serving certificate of the metrics Service, as the chart or cert-manager gives it
+	// (--metrics-cert-dir): a scraper that verifies it against its CA and the Service's name,
+	// as the ServiceMonitor does, connects.
+	const serverName = "cooperator-controller-manager-metrics.cooperator-system.svc"
+	var roots *x509.CertPool
+	opts.MetricsCertDir, roots = servingCert(t, serverName)
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opts.Hub.OperatorNamespace}}); err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +234,16 @@ func TestIsolation_2_MetricsNeedAuthenticationAndAuthorization(t *testing.T) {
 	if code, body := scrape(""); code != http.StatusUnauthorized {
 		t.Errorf("a scrape without a token: got %d %s, want 401", code, body)
 	}
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: serverName, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Errorf("a scraper verifying the metrics server's certificate: %v", err)
+	} else {
+		_ = conn.Close()
+	}
+	if conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "elsewhere.example", MinVersion: tls.VersionTLS12}); err == nil {
+		_ = conn.Close()
+		t.Error("the metrics server's certificate verified for another name")
+	}
 	// controller-runtime's filter answers a token the API server cannot review with 500.
 	if code, body := scrape("not-a-token"); code < 400 || strings.Contains(body, "controller_runtime") {
 		t.Errorf("a scrape with a forged token: got %d %s, want a refusal", code, body)
@@ -251,4 +277,48 @@ func startAPIServer(t *testing.T) (*harness.Env, context.Context) {
 	t.Helper()
 	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: manager.Scheme()})
 	return env, t.Context()
+}
+
+// servingCert writes a CA's certificate for name, with its key, as tls.crt and tls.key in
+// a new directory, and returns the directory and a pool of the CA.
+func servingCert(t *testing.T, name string) (string, *x509.CertPool) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test-ca"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for file, block := range map[string]*pem.Block{"tls.crt": {Type: "CERTIFICATE", Bytes: der}, "tls.key": {Type: "EC PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(filepath.Join(dir, file), pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	return dir, roots
 }
