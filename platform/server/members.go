@@ -306,6 +306,9 @@ func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
 	}
+	if err := s.requireFreshSession(p, "making a token"); err != nil {
+		return 0, nil, err
+	}
 	plain, hash := newToken()
 	by := members.IssuedByMember
 	if p.admin {
@@ -378,11 +381,10 @@ func (s *Server) claimAccount(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
 	}
-	if p.session != nil && !sessions.Fresh(p.signedIn, s.now()) {
+	if err := s.requireFreshSession(p, "claiming the account"); err != nil {
 		// A session someone else got hold of (a browser left signed in) would otherwise
 		// turn itself into a lasting key, and end the member's own ways in.
-		return 0, nil, &apiError{status: http.StatusForbidden, field: "Authorization", message: fmt.Sprintf(
-			"claiming the account from the members' app takes a sign-in of the last %d minutes: sign in again, then claim", int(sessions.FreshFor.Minutes()))}
+		return 0, nil, err
 	}
 	plain, hash := newToken()
 	var at time.Time
@@ -405,6 +407,18 @@ func (s *Server) claimAccount(r *http.Request, p principal) (int, any, error) {
 		revoked = []int64{}
 	}
 	return http.StatusOK, map[string]any{"memberId": id, "claimedAt": at, "id": tokenID, "token": plain, "revokedTokens": revoked}, nil
+}
+
+// requireFreshSession refuses what a members' app session may do only soon after its
+// member signed in (sessions.FreshFor): what turns it into a lasting credential or cannot be
+// undone, which a session someone else got hold of later (a browser left signed in) must
+// not do. A token, or staff's, is not a session: nil.
+func (s *Server) requireFreshSession(p principal, what string) error {
+	if p.session == nil || sessions.Fresh(p.signedIn, s.now()) {
+		return nil
+	}
+	return &apiError{status: http.StatusForbidden, field: "Authorization", message: fmt.Sprintf(
+		"%s from the members' app takes a sign-in of the last %d minutes: sign in again, then try again", what, int(sessions.FreshFor.Minutes()))}
 }
 
 // releaseClaim: staff release a member's claim of their account, for a member who lost

@@ -1625,7 +1625,8 @@ func TestSecurity_NoNewPaymentNamesAnErasedPayer(t *testing.T) {
 // TestSecurity_AnOldSessionDoesNotClaim: the API itself refuses a claim made from a members'
 // app session opened more than sessions.FreshFor ago (the app's page only says so), and
 // writes nothing; a fresh one passes that rule (and is then held to its credential: this
-// one is no session the database knows, 401).
+// one is no session the database knows, 401). So are an erasure of the member's data, a
+// token and a sign-in code made from such a session.
 func TestSecurity_AnOldSessionDoesNotClaim(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	m := e.worker("Ana Driver")
@@ -1642,6 +1643,22 @@ func TestSecurity_AnOldSessionDoesNotClaim(t *testing.T) {
 		t.Fatalf("claimed %t, %v", claimed, err)
 	}
 	e.must(200, "GET", fmt.Sprintf("/v1/members/%d", m.id), m.token, nil)
+	for _, r := range []struct{ method, path string }{
+		{"DELETE", fmt.Sprintf("/v1/members/%d", m.id)},
+		{"POST", fmt.Sprintf("/v1/members/%d/tokens", m.id)},
+		{"POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", m.id)},
+	} {
+		if st, body := app.Call(t.Context(), old, r.method, r.path, nil, nil); st != http.StatusForbidden || !strings.Contains(string(body), "sign in again") {
+			t.Errorf("%s %s from an old session: %d %s", r.method, r.path, st, body)
+		}
+	}
+	var erased bool
+	var tokens, codes int
+	if err := e.owner.QueryRow(t.Context(), `SELECT (SELECT erased_at IS NOT NULL FROM members WHERE id = $1),
+		(SELECT count(*) FROM member_tokens WHERE member_id = $1), (SELECT count(*) FROM sign_in_codes WHERE member_id = $1)`, m.id).
+		Scan(&erased, &tokens, &codes); err != nil || erased || tokens != 1 || codes != 0 {
+		t.Fatalf("after the old session's requests: erased %t, %d tokens, %d codes, %v", erased, tokens, codes, err)
+	}
 	fresh := old
 	fresh.SignedIn = e.clock.Now()
 	if st, body := app.Call(t.Context(), fresh, "POST", claim, nil, nil); st != http.StatusUnauthorized {

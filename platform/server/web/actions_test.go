@@ -831,9 +831,9 @@ func (c *coop) paidRide() (ana int64, anaTok string, cy, paid int64) {
 }
 
 // TestAClaimTakesARecentSignIn: a session older than sessions.FreshFor (a browser left
-// signed in, which someone else may be using) cannot claim the account: the data page asks
-// to sign in again in place of the claim's button, a claim form sent anyway claims nothing,
-// and a fresh sign-in claims.
+// signed in, which someone else may be using) cannot claim the account nor erase its data:
+// the data page asks to sign in again in place of their buttons, a form sent anyway does
+// nothing, and a fresh sign-in claims.
 func TestAClaimTakesARecentSignIn(t *testing.T) {
 	c := newCoop(t)
 	ana, anaTok := c.member("Ana Driver", "worker")
@@ -853,6 +853,13 @@ func TestAClaimTakesARecentSignIn(t *testing.T) {
 	}
 	if me := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), anaTok, nil); me["claimedAt"] != nil {
 		t.Fatalf("an old session claimed the account: %v", me)
+	}
+	// Nor erases the member's data, which cannot be undone.
+	if !strings.Contains(p.body, `id="erase-sign-in"`) || strings.Contains(p.body, `action="/app/data/erase"`) {
+		t.Fatalf("the erasure of an old session's data page: %.3000s", p.body)
+	}
+	if r := s.do("POST", "/app/data/erase", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data" {
+		t.Fatalf("an erasure from an old session: %d to %q", r.status, r.header.Get("Location"))
 	}
 	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), anaTok, nil)
 

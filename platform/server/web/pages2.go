@@ -668,9 +668,10 @@ type dataData struct {
 	// SessionToken is the token the session ends with: the claim form sends it back, so
 	// that the form sent again (a refresh, history) once a claim changed it claims no more.
 	SessionToken int64
-	// SignInToClaim: the session is older than a claim allows (sessions.FreshFor); the
-	// page asks the member to sign in again in place of the claim's button.
-	SignInToClaim bool
+	// SignInAgain: the session is older than a claim or an erasure allows
+	// (sessions.FreshFor); the page asks the member to sign in again in place of their
+	// buttons.
+	SignInAgain bool
 	FreshMinutes  int
 }
 
@@ -727,7 +728,7 @@ func (a *App) showData(q *req, status int, errs map[string]string, just *claimed
 		return
 	}
 	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows, SessionToken: q.member.TokenID,
-		SignInToClaim: !sessions.Fresh(q.member.SignedIn, a.cfg.Now()), FreshMinutes: int(sessions.FreshFor.Minutes())}
+		SignInAgain: !sessions.Fresh(q.member.SignedIn, a.cfg.Now()), FreshMinutes: int(sessions.FreshFor.Minutes())}
 	if just != nil {
 		d.NewKey = just.key
 		d.ClaimedAt = cmp.Or(d.ClaimedAt, &just.at) // the page says claimed even when its reads failed
@@ -859,6 +860,12 @@ func (a *App) dataExport(q *req) {
 
 // erase asks the API to erase the member's personal data; the form must confirm it.
 func (a *App) erase(q *req) {
+	if !sessions.Fresh(q.member.SignedIn, a.cfg.Now()) {
+		// The session grew too old for an erasure since the page was shown: the page says
+		// to sign in again (the API would refuse the erasure all the same).
+		a.redirect(q, "/app/data")
+		return
+	}
 	if q.r.PostForm.Get("confirm") != "yes" {
 		a.showData(q, http.StatusBadRequest, map[string]string{"confirm": tr(q.lang, "data.confirmRequired")}, nil)
 		return
