@@ -671,8 +671,8 @@ type dataData struct {
 	// SignInAgain: the session is older than a claim or an erasure allows
 	// (sessions.FreshFor); the page asks the member to sign in again in place of their
 	// buttons.
-	SignInAgain bool
-	FreshMinutes  int
+	SignInAgain  bool
+	FreshMinutes int
 }
 
 // auditRow is one entry of the member's audit: when, what and who.
