@@ -371,13 +371,24 @@ func (s *Server) setDelegation(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, badField("delegateId", "cannot delegate to yourself")
 	}
 	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		// Both members' rows first, for share and in id order, before the delegations'
+		// table: an erasure of either (which holds the member's row, then removes their
+		// delegations) is waited for and seen, and neither waits on the other.
+		for _, id := range []int64{min(p.memberID, in.DelegateID), max(p.memberID, in.DelegateID)} {
+			if id == in.DelegateID {
+				if err := activeMemberRef(r.Context(), tx, "delegateId", id); err != nil {
+					return err
+				}
+			} else if active, err := members.On(tx).LockActive(r.Context(), id); err != nil {
+				return err
+			} else if !active {
+				return forbidden("the member is not active")
+			}
+		}
 		// One writer at a time, so two delegations cannot close a cycle together.
 		q := proposals.On(tx)
 		d, err := q.LockDelegations(r.Context())
 		if err != nil {
-			return err
-		}
-		if err := activeMemberRef(r.Context(), tx, "delegateId", in.DelegateID); err != nil {
 			return err
 		}
 		if governance.CreatesCycle(p.memberID, in.DelegateID, d) {

@@ -1765,5 +1765,28 @@ func TestSecurity_ErasureDoesNotRaceAMatch(t *testing.T) {
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
 	e.refused(409, "", "work under way", "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+
+	// Work that is done is locked without waiting too: a completion paying for it holds
+	// the item, then the payer's row, which the erasure holds; waiting for the item would
+	// deadlock with it.
+	tx, err = e.s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := work.On(tx).Lock(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	go func() { answer <- e.call("DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil) }()
+	select {
+	case r := <-answer:
+		if r.status != 409 || !strings.Contains(string(r.body), "changing right now") {
+			t.Fatalf("the erasure while a transaction held the customer's cancelled work: %d %s", r.status, r.body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the erasure waited for the customer's cancelled work")
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
 	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
 }

@@ -564,8 +564,8 @@ var ErrWorkChanging = errors.New("the member's work is changing")
 // whether they are active, and whether they have work under way: work they requested
 // that is offered, accepted or started, or work they accepted or started (an offer to
 // them is not: the handler withdraws it) (store.ErrNotFound when there is no such member).
-// Their requests and the work under way that names them are locked too, without waiting
-// (ErrWorkChanging when another transaction holds one): a match moving a request on after
+// All the work that names them is locked too, without waiting (ErrWorkChanging when
+// another transaction holds an item): a match moving a request on after
 // this check would leave an erased customer with work under way, and waiting would
 // deadlock with a completion (it holds its work, then its payment's foreign key waits on
 // the member's row, which this holds).
@@ -574,8 +574,11 @@ func (s Store) LockForErasure(ctx context.Context, id int64) (erased, active, bu
 	if err != nil {
 		return false, false, false, store.NotFound(err)
 	}
+	// All of the member's work, whatever its state: the erasure rewrites every item's
+	// details, and a completion paying for one (which holds the item, then the payer's row)
+	// would otherwise deadlock with it.
 	rows, err := s.db.Query(ctx, `SELECT state, customer_id = $1 FROM work_items
-		WHERE (customer_id = $1 OR worker_id = $1) AND state IN ('requested', 'offered', 'accepted', 'in_progress')
+		WHERE customer_id = $1 OR worker_id = $1
 		FOR UPDATE NOWAIT`, id)
 	if err != nil {
 		return erased, active, false, workChanging(err)
@@ -587,7 +590,8 @@ func (s Store) LockForErasure(ctx context.Context, id int64) (erased, active, bu
 		if err := rows.Scan(&state, &customer); err != nil {
 			return erased, active, false, err
 		}
-		busy = busy || (customer && state != "requested") || (!customer && (state == "accepted" || state == "in_progress"))
+		under := state == "offered" || state == "accepted" || state == "in_progress"
+		busy = busy || (customer && under) || (!customer && (state == "accepted" || state == "in_progress"))
 	}
 	if err := rows.Err(); err != nil {
 		return erased, active, false, workChanging(err)

@@ -109,13 +109,15 @@ var ErrKeyTaken = errors.New("idempotency key recorded by a concurrent request")
 // recordSQL checks the parties, looks the key up in its scope and, when the parties are
 // members and the key is new, writes the payment, its ledger transaction and entries: one
 // statement, so one round trip, and outside a transaction its own. It takes the parties'
-// rows for share first, so an erasure under way is waited for and seen: a payment whose
+// rows for key share first (as its foreign keys would, but before its checks), so an
+// erasure under way, which holds the member's row for update, is waited for and seen (a
+// match or an acceptance, which hold a worker's row for no-key update, is not): a payment whose
 // key the erasure would have replaced (MemberKeysSQL) is not written after it. It answers one row:
 // the outcome ('created', 'stored', 'no-worker', 'no-payer') and the payment (placeholder
 // values when there is none).
 const recordSQL = `WITH party AS (SELECT id, 'worker' = ANY (roles) AND erased_at IS NULL AS worker,
 			erased_at IS NULL OR NOT ($12 = '` + StaffScope + `' OR $12 = 'member:' || id) AS payer
-			FROM members WHERE id IN ($4, $5) ORDER BY id FOR SHARE),
+			FROM members WHERE id IN ($4, $5) ORDER BY id FOR KEY SHARE),
 		ok AS (SELECT
 			EXISTS (SELECT 1 FROM party WHERE id = $5 AND party.worker) AS worker,
 			$4::bigint IS NULL OR EXISTS (SELECT 1 FROM party WHERE id = $4 AND party.payer) AS payer),
