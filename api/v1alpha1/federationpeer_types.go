@@ -302,6 +302,10 @@ const (
 const (
 	PeerUserPrefix              = "cooperator-peer-"
 	PeerServiceAccountNamespace = "cooperator-peers"
+	// PeerPolicyRefusal is in the message of that policy's refusal of a write by a peer
+	// identity to a Cooperative that is no standby of its region: the peer's operator tells
+	// it from a refusal by RBAC.
+	PeerPolicyRefusal = "may write only standby Cooperatives mirrored from its region"
 )
 
 // Labels and annotations of federation.

@@ -95,12 +95,15 @@ func BuildPeerAccess(coop *coopv1.Cooperative, region string) (*rbacv1.ClusterRo
 }
 
 // grantPeerAccess applies the peer access of a Cooperative that is a peer's own here, and
-// removes it from one that is no longer (a standby whose labels a hub admin changed).
-func (r *CooperativeReconciler) grantPeerAccess(ctx context.Context, coop *coopv1.Cooperative) error {
+// removes it from one that is no longer (a standby whose labels a hub admin changed, a
+// co-op adopted more than AdoptedReadWindow ago). ends is how long until the access it
+// granted ends by itself (0: not by itself), for the reconcile to come back then.
+func (r *CooperativeReconciler) grantPeerAccess(ctx context.Context, coop *coopv1.Cooperative) (ends time.Duration, err error) {
 	if !coop.DeletionTimestamp.IsZero() {
-		return nil // the garbage collector removes it with the co-op
+		return 0, nil // the garbage collector removes it with the co-op
 	}
-	region := PeerRegionOf(coop, r.now().Time)
+	now := r.now().Time
+	region := PeerRegionOf(coop, now)
 	if region == "" {
 		for _, obj := range []client.Object{&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRole{}} {
 			err := r.Client.Get(ctx, client.ObjectKey{Name: coopv1.PeerClusterRoleName(coop)}, obj)
@@ -108,22 +111,25 @@ func (r *CooperativeReconciler) grantPeerAccess(ctx context.Context, coop *coopv
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("reading the peer access of %s: %w", coop.Name, err)
+				return 0, fmt.Errorf("reading the peer access of %s: %w", coop.Name, err)
 			}
 			if err := r.Client.Delete(ctx, obj, client.Preconditions{UID: ptr.To(obj.GetUID())}); client.IgnoreNotFound(err) != nil {
-				return fmt.Errorf("removing the peer access of %s: %w", coop.Name, err)
+				return 0, fmt.Errorf("removing the peer access of %s: %w", coop.Name, err)
 			}
 		}
-		return nil
+		return 0, nil
 	}
 	role, binding := BuildPeerAccess(coop, region)
 	if _, err := ssa.ApplyFetch(ctx, r.Client, role, &rbacv1.ClusterRole{}); err != nil {
-		return fmt.Errorf("granting peer %s the read of %s: %w", region, coop.Name, err)
+		return 0, fmt.Errorf("granting peer %s the read of %s: %w", region, coop.Name, err)
 	}
 	if _, err := ssa.ApplyFetch(ctx, r.Client, binding, &rbacv1.ClusterRoleBinding{}); err != nil {
-		return fmt.Errorf("granting peer %s the read of %s: %w", region, coop.Name, err)
+		return 0, fmt.Errorf("granting peer %s the read of %s: %w", region, coop.Name, err)
 	}
-	return nil
+	if o := coop.Status.Origin; coop.Spec.Standby == nil && o != nil && o.MovedAt != nil {
+		return o.MovedAt.Add(AdoptedReadWindow).Sub(now) + time.Second, nil
+	}
+	return 0, nil
 }
 
 // peerAccess selects the objects of BuildPeerAccess.

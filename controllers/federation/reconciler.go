@@ -130,13 +130,18 @@ func (r *CooperativeReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	// The peer's access to its own co-op here does not hold up the rest: a failure is said
 	// and tried again, with the error.
-	if err := r.grantPeerAccess(ctx, coop); err != nil {
+	ends, err := r.grantPeerAccess(ctx, coop)
+	if err != nil {
 		log.FromContext(ctx).Error(err, "Failed to grant a peer the read of its co-op", "cooperative", coop.Name)
 		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, "PeerAccessFailed", "GrantPeerAccess", "%v", err)
 		res, rerr := r.reconcile(ctx, coop)
 		return res, errors.Join(rerr, err)
 	}
-	return r.reconcile(ctx, coop)
+	res, err := r.reconcile(ctx, coop)
+	if ends > 0 && (res.RequeueAfter == 0 || ends < res.RequeueAfter) {
+		res.RequeueAfter = ends // the access ends then: come back to remove it
+	}
+	return res, err
 }
 
 // reconcile is Reconcile past the peer's access.
@@ -659,8 +664,10 @@ func (r *CooperativeReconciler) removeFrom(ctx context.Context, coop *coopv1.Coo
 			}
 			return "the peer's operator has not granted this hub the read of the standby there, which is removed once it can be read " +
 				"(to check that it does not hold the primary); the co-op's read keys there are removed", nil
-		case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
-			visible = false
+		case apierrors.IsNotFound(err) || (apierrors.IsForbidden(err) && strings.Contains(err.Error(), coopv1.PeerPolicyRefusal)):
+			visible = false // gone, or a co-op of the peer's own: its policy refuses this hub
+		case apierrors.IsForbidden(err):
+			return "the peer refuses this hub the removal of the standby there (its peer role may lack delete): " + err.Error(), nil
 		default:
 			return "looking for the standby there: " + err.Error(), nil
 		}

@@ -113,6 +113,10 @@ func TestChart(t *testing.T) {
 				t.Errorf("config/rbac/federation_peer_role.yaml does not match the peer identity %s (api/v1alpha1 PeerUserPrefix, PeerServiceAccountNamespace)", id)
 			}
 		}
+		// Its refusal says what the peer's operator looks for (removing a standby it cannot read).
+		if !strings.Contains(string(data), coopv1.PeerPolicyRefusal) {
+			t.Errorf("config/rbac/federation_peer_role.yaml's refusal does not say %q (api/v1alpha1 PeerPolicyRefusal)", coopv1.PeerPolicyRefusal)
+		}
 		for _, w := range want {
 			got := find(t, chart, w.GetKind(), w.GetName())
 			for _, field := range []string{"rules", "spec"} {
