@@ -79,6 +79,36 @@ type GovernanceStatus struct {
 	// replaced.
 	// +optional
 	Applying *ApplyingProposal `json:"applying,omitempty"`
+
+	// minimumVotingPeriodHours is the co-op's minimum voting period as the operator last
+	// saw it in the spec (the policy's default when the spec sets none).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MinimumVotingPeriodHours int32 `json:"minimumVotingPeriodHours,omitempty"`
+
+	// votingPeriodRaises are the raises of the minimum voting period the operator saw in
+	// the spec (by a vote or the hub's break-glass), oldest first, for as long as a vote
+	// may stay open: a proposal open when the minimum was raised is held to the one it
+	// opened under.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	VotingPeriodRaises []VotingPeriodRaise `json:"votingPeriodRaises,omitempty"`
+}
+
+// MaxVotingPeriodRaises bounds status.governance.votingPeriodRaises.
+const MaxVotingPeriodRaises = 32
+
+// VotingPeriodRaise is a raise of a co-op's minimum voting period.
+type VotingPeriodRaise struct {
+	// fromHours is the minimum voting period before the raise.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	FromHours int32 `json:"fromHours"`
+
+	// at is when the operator saw the raised minimum in the spec.
+	// +required
+	At metav1.Time `json:"at"`
 }
 
 // ApplyingProposal is a passed proposal the operator is applying to the spec.

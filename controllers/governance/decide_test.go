@@ -149,6 +149,18 @@ func TestDecideHoldsTheVotingPeriod(t *testing.T) {
 	if o := decide(raised, later, passed, 1); o.cond.Reason != coopv1.ReasonClosedEarly || !strings.Contains(o.message, "48 hours") {
 		t.Errorf("a proposal opened after the minimum was raised, under the old one: %s (%s)", o.cond.Reason, o.message)
 	}
+	// A raise the operator saw in the spec (the hub's break-glass, no vote in the history)
+	// counts the same.
+	seen := coop.DeepCopy()
+	seen.Spec.Governance.MinimumVotingPeriodHours = 48
+	seen.Status.Governance = &coopv1.GovernanceStatus{MinimumVotingPeriodHours: 48,
+		VotingPeriodRaises: []coopv1.VotingPeriodRaise{{FromHours: 24, At: metav1.Time{Time: opened.Add(12 * time.Hour)}}}}
+	if o := decide(seen, atDeadline, passed, 1); o.cond.Reason != coopv1.ReasonChangesApplied {
+		t.Errorf("a proposal open when the minimum was raised outside a vote: %s (%s)", o.cond.Reason, o.cond.Message)
+	}
+	if o := decide(seen, later, passed, 1); o.cond.Reason != coopv1.ReasonClosedEarly {
+		t.Errorf("a proposal opened after a raise outside a vote, under the old minimum: %s", o.cond.Reason)
+	}
 	claimed := proposal(12*time.Hour, &deadline)
 	claimed.Rules.MinimumVotingPeriodHours = 12
 	if o := decide(raised, claimed, passed, 1); o.cond.Reason != coopv1.ReasonClosedEarly {

@@ -503,6 +503,43 @@ func TestAnEarlyCloseIsRefused(t *testing.T) {
 	})
 }
 
+// TestARaisedMinimumKeepsTheVotesOpenUnderIt: the hub raises the co-op's minimum voting
+// period (break-glass, outside any vote) while a proposal opened under the old one is open;
+// the operator records the raise, and the proposal, closed at its own deadline with a
+// member who did not vote, is applied: it kept the rules it opened under. (Without the
+// record, the history holds no vote that raised it, and it would be refused as ClosedEarly.)
+func TestARaisedMinimumKeepsTheVotesOpenUnderIt(t *testing.T) {
+	c := newCoop(t, "raised", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	c.member("Bea Worker", []string{"worker"}, "") // does not vote
+	eventually(t, "the minimum in status", func() error {
+		if g := c.get().Status.Governance; g == nil || g.MinimumVotingPeriodHours != 24 {
+			return fmt.Errorf("governance status %+v", g)
+		}
+		return nil
+	})
+	id := c.propose(a, "feeSplit", newFee)
+	c.patchSpec(`{"spec":{"governance":{"minimumVotingPeriodHours":48}}}`)
+	eventually(t, "the raise in status", func() error {
+		g := c.get().Status.Governance
+		if g == nil || g.MinimumVotingPeriodHours != 48 || len(g.VotingPeriodRaises) != 1 || g.VotingPeriodRaises[0].FromHours != 24 {
+			return fmt.Errorf("governance status %+v", g)
+		}
+		return nil
+	})
+	c.clock.Step(25 * time.Hour)
+	if p := c.proposal(id, a.token); p["status"] != "closed" {
+		t.Fatalf("the proposal did not close at its deadline: %v", p)
+	}
+	if rec := c.record(id); rec.Field != "feeSplit" {
+		t.Fatalf("record %+v", rec)
+	}
+	if obj := c.get(); obj.Spec.FeeSplit.PlatformFeeBasisPoints != 200 {
+		t.Fatalf("fee %d after the proposal opened under the old minimum passed", obj.Spec.FeeSplit.PlatformFeeBasisPoints)
+	}
+}
+
 // TestImpossibleChangeReportedBack: a passed change to a plan, or a platform template, that
 // does not exist is not applied and the members see why.
 func TestImpossibleChangeReportedBack(t *testing.T) {

@@ -194,6 +194,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return r.requeue(), nil
 	}
+	if err := r.observeMinimum(ctx, &coop); err != nil {
+		return ctrl.Result{}, err
+	}
 	pending := resumeFirst(waiting, applyingOf(&coop))
 	if resuming {
 		// Only the interrupted change, if it still waits (its entry is cleared below if not).
@@ -225,6 +228,27 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 	return r.requeue(), nil
+}
+
+// observeMinimum records the spec's minimum voting period in status, and a raise of it with
+// the minimum before (minimumFor): whoever raised it (a vote, the hub's break-glass), a
+// proposal open then is held to the one it opened under.
+func (r *Reconciler) observeMinimum(ctx context.Context, coop *coopv1.Cooperative) error {
+	return r.update(ctx, coop, func(c *coopv1.Cooperative) *statusChange {
+		now := int32(policy.GovernanceFromSpec(c.Spec.Governance).MinimumVotingPeriodHours)
+		var seen int32
+		if c.Status.Governance != nil {
+			seen = c.Status.Governance.MinimumVotingPeriodHours
+		}
+		if seen == now {
+			return nil
+		}
+		w := &statusChange{minimum: &now}
+		if seen > 0 && now > seen {
+			w.raise = &coopv1.VotingPeriodRaise{FromHours: seen, At: metav1.Time{Time: r.now().UTC().Truncate(time.Second)}}
+		}
+		return w
+	})
 }
 
 // resumeFirst puts the proposal being applied (an interrupted change) before the others,
@@ -394,14 +418,20 @@ func decide(coop *coopv1.Cooperative, p tally.Closed, retally tally.Result, notV
 const policyLag = 10 * time.Minute
 
 // minimumFor is the minimum voting period p is held to: the co-op's (rules, the spec's), or
-// the one p opened under when the members raised it by a vote while p was open: a change of
-// the rules in the co-op's history, applied after p opened (or shortly before, while the
-// platform still had the old policy), whose old minimum was at most the one p's rules say.
-// A database that claims a shorter minimum than the history ever had is not believed.
+// the one p opened under when the minimum was raised while p was open: a raise the operator
+// saw (status.governance.votingPeriodRaises, whoever made it) or a change of the rules in
+// the co-op's history, after p opened (or shortly before, while the platform still had the
+// old policy), from a minimum at most the one p's rules say. A database that claims a
+// shorter minimum than the co-op had then is not believed.
 func minimumFor(coop *coopv1.Cooperative, p tally.Closed, rules policy.Governance) int64 {
 	opened := p.Rules.MinimumVotingPeriodHours
 	if opened <= 0 || opened >= rules.MinimumVotingPeriodHours || coop.Status.Governance == nil {
 		return rules.MinimumVotingPeriodHours
+	}
+	for _, v := range coop.Status.Governance.VotingPeriodRaises {
+		if !v.At.Time.Before(p.Created.Add(-policyLag)) && int64(v.FromHours) <= opened {
+			return opened
+		}
 	}
 	for _, a := range coop.Status.Governance.History {
 		if string(a.Field) != policy.PartGovernance || a.AppliedAt.Time.Before(p.Created.Add(-policyLag)) {
@@ -699,6 +729,9 @@ type statusChange struct {
 	// done is the entry of the proposal whose outcome the write records (its number and
 	// close time): the applying entry of that proposal goes.
 	done *coopv1.ApplyingProposal
+	// minimum is the spec's minimum voting period, seen now; raise, when it is a raise.
+	minimum *int32
+	raise   *coopv1.VotingPeriodRaise
 }
 
 // update makes the status write that change computes from the co-op (none when it returns
@@ -746,6 +779,20 @@ func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, 
 	case w.done != nil && gov.Applying != nil && gov.Applying.ID == w.done.ID && sameClose(gov.Applying.ClosedAt, w.done.ClosedAt):
 		gov.Applying, changed = nil, true
 	}
+	if w.minimum != nil && gov.MinimumVotingPeriodHours != *w.minimum {
+		gov.MinimumVotingPeriodHours, changed = *w.minimum, true
+		if w.raise != nil {
+			gov.VotingPeriodRaises = append(gov.VotingPeriodRaises, *w.raise)
+		}
+		// No vote stays open longer than the longest voting period: an older raise
+		// concerns none that may still close.
+		gov.VotingPeriodRaises = slices.DeleteFunc(gov.VotingPeriodRaises, func(v coopv1.VotingPeriodRaise) bool {
+			return w.raise != nil && v.At.Add(time.Duration(policy.MaxVotingPeriodHours)*time.Hour+policyLag).Before(w.raise.At.Time)
+		})
+		if n := len(gov.VotingPeriodRaises); n > coopv1.MaxVotingPeriodRaises {
+			gov.VotingPeriodRaises = gov.VotingPeriodRaises[n-coopv1.MaxVotingPeriodRaises:]
+		}
+	}
 	conditions := slices.Clone(coop.Status.Conditions)
 	if w.cond != nil {
 		cond := *w.cond
@@ -766,7 +813,7 @@ func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, 
 		}
 		fields["conditions"] = []any{condition}
 	}
-	if len(gov.History) > 0 || gov.Applying != nil {
+	if len(gov.History) > 0 || gov.Applying != nil || gov.MinimumVotingPeriodHours != 0 || len(gov.VotingPeriodRaises) > 0 {
 		var err error
 		if fields["governance"], err = ssa.StatusFields(&gov); err != nil {
 			return err
