@@ -848,8 +848,11 @@ func TestAClaimTakesARecentSignIn(t *testing.T) {
 		!strings.Contains(p.body, `id="sign-in-again"`) || !strings.Contains(p.body, "of the last 10 minutes") {
 		t.Fatalf("the data page of an old session: %d %.3000s", p.status, p.body)
 	}
-	if r := s.do("POST", "/app/data/claim", form); r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data" {
+	if r := s.do("POST", "/app/data/claim", form); r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data?done=signInAgain" {
 		t.Fatalf("a claim from an old session: %d to %q %.1000s", r.status, r.header.Get("Location"), r.body)
+	}
+	if f := s.do("GET", "/app/data?done=signInAgain", nil); !strings.Contains(f.body, "Nothing was done: this session is too old") {
+		t.Fatalf("the data page after a claim refused for an old session says nothing: %.2000s", f.body)
 	}
 	if me := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), anaTok, nil); me["claimedAt"] != nil {
 		t.Fatalf("an old session claimed the account: %v", me)
@@ -858,7 +861,7 @@ func TestAClaimTakesARecentSignIn(t *testing.T) {
 	if !strings.Contains(p.body, `id="erase-sign-in"`) || strings.Contains(p.body, `action="/app/data/erase"`) {
 		t.Fatalf("the erasure of an old session's data page: %.3000s", p.body)
 	}
-	if r := s.do("POST", "/app/data/erase", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data" {
+	if r := s.do("POST", "/app/data/erase", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data?done=signInAgain" {
 		t.Fatalf("an erasure from an old session: %d to %q", r.status, r.header.Get("Location"))
 	}
 	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), anaTok, nil)

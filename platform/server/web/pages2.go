@@ -809,7 +809,7 @@ func (a *App) claim(q *req) {
 	if !sessions.Fresh(q.member.SignedIn, a.cfg.Now()) {
 		// The session grew too old for a claim since the page was shown: the page says to
 		// sign in again (the API would refuse the claim all the same).
-		a.redirect(q, "/app/data")
+		a.redirect(q, "/app/data?done=signInAgain")
 		return
 	}
 	st, body := a.call(q, http.MethodPost, fmt.Sprintf("/v1/members/%d/claim", q.member.ID), nil, nil)
@@ -863,7 +863,7 @@ func (a *App) erase(q *req) {
 	if !sessions.Fresh(q.member.SignedIn, a.cfg.Now()) {
 		// The session grew too old for an erasure since the page was shown: the page says
 		// to sign in again (the API would refuse the erasure all the same).
-		a.redirect(q, "/app/data")
+		a.redirect(q, "/app/data?done=signInAgain")
 		return
 	}
 	if q.r.PostForm.Get("confirm") != "yes" {
