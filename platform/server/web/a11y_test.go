@@ -6,8 +6,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
 )
 
 // axeViolation is one rule axe-core found broken on a page.
@@ -75,4 +78,9 @@ func TestAccessibilityEveryPage(t *testing.T) {
 		}
 		click(t, ctx, `form[action="/app/sign-out"] button`)
 	}
+	// A session too old to claim or erase: the data page says to sign in again in their place.
+	f.c.signIn(t, ctx, f.c.code(f.ana))
+	f.c.clock.Step(sessions.FreshFor + time.Minute)
+	run(ctx, "/app/data?done=signInAgain")
+	run(ctx, "/app/data?done=signInAgain&lang=fr")
 }
