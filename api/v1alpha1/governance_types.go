@@ -31,6 +31,12 @@ const (
 	// ReasonTallyMismatch: a proposal is marked passed in the co-op's database but the
 	// operator's re-tally of its ballots does not give that result; nothing was applied.
 	ReasonTallyMismatch = "TallyMismatch"
+	// ReasonClosedBeforeDecided: a proposal waits in the co-op's database that closed well
+	// before the newest one the operator decided (status.governance.decidedThrough) and is
+	// not in the history: the database was restored to an earlier point, and the change
+	// may have been applied and superseded since. Nothing was applied; the members see it
+	// refused and may propose it again.
+	ReasonClosedBeforeDecided = "ClosedBeforeDecided"
 	// ReasonClosedEarly: a proposal is marked passed in the co-op's database but it closed
 	// before the co-op's minimum voting period (spec.governance.minimumVotingPeriodHours)
 	// while members of its electorate had not voted; nothing was applied.
@@ -79,6 +85,14 @@ type GovernanceStatus struct {
 	// replaced.
 	// +optional
 	Applying *ApplyingProposal `json:"applying,omitempty"`
+
+	// decidedThrough is when the newest proposal the operator decided (applied, refused or
+	// reported back as not applicable) closed. A proposal that waits in the co-op's
+	// database but closed well before it, and is not in the history, comes from a database
+	// restored to an earlier point: it may have been applied and superseded since, and is
+	// refused rather than applied again.
+	// +optional
+	DecidedThrough *metav1.Time `json:"decidedThrough,omitempty"`
 
 	// minimumVotingPeriodHours is the co-op's minimum voting period as the operator last
 	// saw it in the spec (the policy's default when the spec sets none).

@@ -1015,6 +1015,10 @@ func (in *GovernanceStatus) DeepCopyInto(out *GovernanceStatus) {
 		*out = new(ApplyingProposal)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.DecidedThrough != nil {
+		in, out := &in.DecidedThrough, &out.DecidedThrough
+		*out = (*in).DeepCopy()
+	}
 	if in.VotingPeriodRaises != nil {
 		in, out := &in.VotingPeriodRaises, &out.VotingPeriodRaises
 		*out = make([]VotingPeriodRaise, len(*in))

@@ -540,6 +540,39 @@ func TestARaisedMinimumKeepsTheVotesOpenUnderIt(t *testing.T) {
 	}
 }
 
+// TestARestoredDatabaseAppliesNoOldChangeAgain: a proposal that waits in the co-op's
+// database but closed well before the newest one the operator decided, and is not in the
+// history, is what a database restored to an earlier point shows (here: closed on a clock
+// set three hours back): it is refused, not applied over the changes decided since.
+func TestARestoredDatabaseAppliesNoOldChangeAgain(t *testing.T) {
+	c := newCoop(t, "restored", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	first := c.propose(a, "feeSplit", newFee)
+	c.closeNow(first)
+	c.record(first)
+	eventually(t, "decidedThrough", func() error {
+		if g := c.get().Status.Governance; g == nil || g.DecidedThrough == nil {
+			return fmt.Errorf("governance status %+v", g)
+		}
+		return nil
+	})
+
+	old := c.propose(a, "feeSplit", map[string]any{"platformFeeBasisPoints": 100, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 50}}})
+	c.clock.SetTime(c.clock.Now().Add(-3 * time.Hour))
+	c.closeNow(old)
+	cond := c.governedIs(metav1.ConditionFalse, coopv1.ReasonClosedBeforeDecided, "restored to an earlier point")
+	eventually(t, "the refusal in the platform", func() error {
+		if app := c.application(old, a); app != "refused" {
+			return fmt.Errorf("application %s", app)
+		}
+		return nil
+	})
+	if obj := c.get(); obj.Spec.FeeSplit.PlatformFeeBasisPoints != 200 {
+		t.Fatalf("an old change was applied again: fee %d (Governed %s)", obj.Spec.FeeSplit.PlatformFeeBasisPoints, cond.Message)
+	}
+}
+
 // TestImpossibleChangeReportedBack: a passed change to a plan, or a platform template, that
 // does not exist is not applied and the members see why.
 func TestImpossibleChangeReportedBack(t *testing.T) {

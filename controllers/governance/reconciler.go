@@ -311,23 +311,29 @@ func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, con
 		// Applied before the write-back was recorded.
 		return r.writeBack(ctx, coop, conn, p.ID, tally.ApplicationApplied, fmt.Sprintf("applied to Cooperative %s", coop.Name))
 	}
-	in, err := tally.LoadInput(ctx, conn, p.Rules, p.ID, true)
-	if err != nil {
-		return err
-	}
-	notVoted, err := tally.NotVoted(ctx, conn, p.ID)
-	if err != nil {
-		return err
-	}
-	o := decide(coop, p, tally.Tally(in), notVoted)
-	if o.state == tally.ApplicationApplied {
-		o, err = r.applyChange(ctx, coop, p, o)
+	var o outcome
+	if g := coop.Status.Governance; g != nil && g.DecidedThrough != nil && closedAt != nil && !notes(applyingOf(coop), p) &&
+		closedAt.Add(restoreSlack).Before(g.DecidedThrough.Time) {
+		o = closedBeforeDecided(p, g.DecidedThrough.Time)
+	} else {
+		in, err := tally.LoadInput(ctx, conn, p.Rules, p.ID, true)
 		if err != nil {
+			return err
+		}
+		notVoted, err := tally.NotVoted(ctx, conn, p.ID)
+		if err != nil {
+			return err
+		}
+		o = decide(coop, p, tally.Tally(in), notVoted)
+	}
+	if o.state == tally.ApplicationApplied {
+		var err error
+		if o, err = r.applyChange(ctx, coop, p, o); err != nil {
 			return err
 		}
 	}
 	if err := r.update(ctx, coop, func(*coopv1.Cooperative) *statusChange {
-		return &statusChange{rec: o.record, cond: &o.cond, done: &coopv1.ApplyingProposal{ID: p.ID, ClosedAt: closedAt}}
+		return &statusChange{rec: o.record, cond: &o.cond, done: &coopv1.ApplyingProposal{ID: p.ID, ClosedAt: closedAt}, decided: closedAt}
 	}); err != nil {
 		return err
 	}
@@ -338,6 +344,26 @@ func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, con
 	r.Recorder.Eventf(coop, nil, kind, o.cond.Reason, "Govern", "Proposal %d (%s): %s", p.ID, p.Field, o.event)
 	log.FromContext(ctx).Info("Passed proposal handled", "cooperative", coop.Name, "proposal", p.ID, "field", p.Field, "state", o.state)
 	return r.writeBack(ctx, coop, conn, p.ID, o.state, o.message)
+}
+
+// restoreSlack is how much earlier than the newest proposal the operator decided one may
+// close and still be decided: proposals commit their close a moment apart, not always in
+// the order of their close times, and a platform replica's clock may lag. One that closed
+// longer before comes from a restored database (closedBeforeDecided).
+const restoreSlack = time.Hour
+
+// closedBeforeDecided refuses a proposal that closed well before the newest one the
+// operator decided and that the history does not hold: the co-op's database was restored to
+// an earlier point, and what the proposal changed may have been applied, and changed again
+// by later votes, since. Applying it again would undo those; the members propose it again
+// if it still stands.
+func closedBeforeDecided(p tally.Closed, through time.Time) outcome {
+	msg := fmt.Sprintf("it closed at %s, before proposals the operator has decided since (the newest closed at %s): the co-op's database "+
+		"seems restored to an earlier point, and this change may have been applied and changed again since; nothing was applied "+
+		"(propose it again if it still stands)", p.ClosedAt.UTC().Format(time.RFC3339), through.UTC().Format(time.RFC3339))
+	return outcome{state: tally.ApplicationRefused, message: msg, warning: true, event: msg,
+		cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonClosedBeforeDecided,
+			Message: fmt.Sprintf("proposal %d refused: %s", p.ID, msg)}}
 }
 
 // outcomeWords say an application state in a sentence.
@@ -729,6 +755,8 @@ type statusChange struct {
 	// done is the entry of the proposal whose outcome the write records (its number and
 	// close time): the applying entry of that proposal goes.
 	done *coopv1.ApplyingProposal
+	// decided is when the proposal whose outcome the write records closed.
+	decided *metav1.Time
 	// minimum is the spec's minimum voting period, seen now; raise, when it is a raise.
 	minimum *int32
 	raise   *coopv1.VotingPeriodRaise
@@ -779,6 +807,9 @@ func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, 
 	case w.done != nil && gov.Applying != nil && gov.Applying.ID == w.done.ID && sameClose(gov.Applying.ClosedAt, w.done.ClosedAt):
 		gov.Applying, changed = nil, true
 	}
+	if w.decided != nil && (gov.DecidedThrough == nil || gov.DecidedThrough.Before(w.decided)) {
+		gov.DecidedThrough, changed = w.decided.DeepCopy(), true
+	}
 	if w.minimum != nil && gov.MinimumVotingPeriodHours != *w.minimum {
 		gov.MinimumVotingPeriodHours, changed = *w.minimum, true
 		if w.raise != nil {
@@ -813,7 +844,7 @@ func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, 
 		}
 		fields["conditions"] = []any{condition}
 	}
-	if len(gov.History) > 0 || gov.Applying != nil || gov.MinimumVotingPeriodHours != 0 || len(gov.VotingPeriodRaises) > 0 {
+	if len(gov.History) > 0 || gov.Applying != nil || gov.DecidedThrough != nil || gov.MinimumVotingPeriodHours != 0 || len(gov.VotingPeriodRaises) > 0 {
 		var err error
 		if fields["governance"], err = ssa.StatusFields(&gov); err != nil {
 			return err
