@@ -1730,6 +1730,42 @@ func TestSecurity_NothingIsWrittenAfterAnErasure(t *testing.T) {
 	}
 }
 
+// TestSecurity_NoDelegationToAMemberBeingErased: a delegation to a member whose erasure is
+// under way waits for it and is then refused (400 naming delegateId), rather than written
+// after the erasure removed the member's delegations; the delegations' table is taken only
+// after both members' rows, so an erasure that reaches its removal of delegations then
+// does not deadlock with it.
+func TestSecurity_NoDelegationToAMemberBeingErased(t *testing.T) {
+	e := newEnv(t, withModel(t, policy.Delegate, 50, 50))
+	a := e.member("Ana Worker", []string{"worker"}, "")
+	b := e.member("Bea Worker", []string{"worker"}, "")
+	ctx := t.Context()
+	tx, err := e.s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, _, _, err := members.On(tx).LockForErasure(ctx, b.id); err != nil {
+		t.Fatal(err)
+	}
+	answer := make(chan resp, 1)
+	go func() { answer <- e.call("PUT", "/v1/delegation", a.token, map[string]any{"delegateId": b.id}) }()
+	e.waitsOnALock(answer, "a delegation to a member being erased")
+	if err := members.On(tx).Erase(ctx, b.id); err != nil { // removes the delegations to Bea: the delegation holds no table lock yet
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-answer; r.status != 400 || !strings.Contains(string(r.body), `"field":"delegateId"`) {
+		t.Fatalf("a delegation to a member being erased: %d %s", r.status, r.body)
+	}
+	var n int
+	if err := e.owner.QueryRow(ctx, `SELECT count(*) FROM delegations WHERE delegate_id = $1`, b.id).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d delegations to an erased member, %v", n, err)
+	}
+}
+
 // TestSecurity_ErasureDoesNotRaceAMatch: an erasure checks the member's work and locks it
 // without waiting: while a match holds one of the customer's requests (it moves it on),
 // the erasure answers 409 at once and writes nothing, rather than erase a customer whose
