@@ -101,6 +101,22 @@ func standbyState(h *hub, coop, peer string) func() coopv1.StandbyState {
 	}
 }
 
+// standbyRole is the role of coop's standby at peer, as h's status of coop reports it.
+func standbyRole(h *hub, coop, peer string) func() coopv1.FederationRole {
+	return func() coopv1.FederationRole {
+		c := coopOn(h, coop)()
+		if c == nil || c.Status.Federation == nil {
+			return ""
+		}
+		for _, st := range c.Status.Federation.Standbys {
+			if st.Peer == peer {
+				return st.Role
+			}
+		}
+		return ""
+	}
+}
+
 // cutOffSouth points west's kubeconfig for eu-south at a port nobody listens on; the
 // function it returns puts the real one back and waits until the peer is Ready again.
 func cutOffSouth() (restore func()) {
@@ -467,14 +483,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 			return asPeer.Get(ctx, client.ObjectKey{Name: "fairride-lyon"}, &coopv1.Cooperative{})
 		}, timeout).Should(Succeed())
 		// What the peer made of the standby reaches the home through that read.
-		Eventually(func() coopv1.FederationRole {
-			for _, st := range coopOn(west, "fairride-lyon")().Status.Federation.Standbys {
-				if st.Peer == "eu-south" {
-					return st.Role
-				}
-			}
-			return ""
-		}, timeout).Should(Equal(coopv1.RoleStandby))
+		Eventually(standbyRole(west, "fairride-lyon", "eu-south"), timeout).Should(Equal(coopv1.RoleStandby))
 
 		// A co-op of south's own: neither read nor listed, as any name the peer tries.
 		Expect(south.k8s.Create(ctx, newCoop("forno-lecce"))).To(Succeed())
@@ -522,14 +531,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(role(south, "forno-hidden"), timeout).Should(Equal(coopv1.RoleStandby))
 		Expect(south.k8s.Get(ctx, client.ObjectKey{Name: "cooperator:peer:forno-hidden"}, &rbacv1.ClusterRole{})).To(Satisfy(apierrors.IsNotFound))
 		// West, which cannot read it, learns what south made of it from its own writes.
-		Eventually(func() coopv1.FederationRole {
-			for _, st := range coopOn(west, "forno-hidden")().Status.Federation.Standbys {
-				if st.Peer == "eu-south" {
-					return st.Role
-				}
-			}
-			return ""
-		}, timeout).Should(Equal(coopv1.RoleStandby))
+		Eventually(standbyRole(west, "forno-hidden", "eu-south"), timeout).Should(Equal(coopv1.RoleStandby))
 
 		// The co-op drops the peer: west cannot check that the standby does not hold the
 		// primary, so it keeps it and says so, but takes the co-op's read keys back.
