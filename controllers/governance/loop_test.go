@@ -573,6 +573,30 @@ func TestARestoredDatabaseAppliesNoOldChangeAgain(t *testing.T) {
 	}
 }
 
+// TestAFutureCloseDoesNotHoldTheVotesUp: a proposal closed on a platform clock two days
+// ahead of the operator's counts, for the restore guard, as closed at the operator's
+// time: the proposals that close after it on a right clock are applied, not refused as
+// from a restored database.
+func TestAFutureCloseDoesNotHoldTheVotesUp(t *testing.T) {
+	c := newCoop(t, "ahead", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	c.clock.SetTime(time.Now().Add(48 * time.Hour))
+	ahead := c.propose(a, "feeSplit", newFee)
+	c.closeNow(ahead)
+	c.record(ahead)
+	if g := c.get().Status.Governance; g.DecidedThrough == nil || g.DecidedThrough.After(time.Now().Add(time.Minute)) {
+		t.Fatalf("decidedThrough %v, past the operator's clock", g.DecidedThrough)
+	}
+	c.clock.SetTime(time.Now())
+	next := c.propose(a, "feeSplit", map[string]any{"platformFeeBasisPoints": 250, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 100}}})
+	c.closeNow(next)
+	c.record(next)
+	if obj := c.get(); obj.Spec.FeeSplit.PlatformFeeBasisPoints != 250 {
+		t.Fatalf("fee %d after the proposal closed on a right clock", obj.Spec.FeeSplit.PlatformFeeBasisPoints)
+	}
+}
+
 // TestImpossibleChangeReportedBack: a passed change to a plan, or a platform template, that
 // does not exist is not applied and the members see why.
 func TestImpossibleChangeReportedBack(t *testing.T) {

@@ -332,8 +332,15 @@ func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, con
 			return err
 		}
 	}
+	// When it closed, as far as the operator's clock allows: a close time ahead of it (a
+	// platform replica's clock, a peer's after a switchover, a database's writer) would
+	// otherwise have every proposal closed before it refused as from a restored database.
+	decided := closedAt
+	if now := metav1.NewTime(r.now().UTC().Truncate(time.Second)); decided != nil && now.Before(decided) {
+		decided = &now
+	}
 	if err := r.update(ctx, coop, func(*coopv1.Cooperative) *statusChange {
-		return &statusChange{rec: o.record, cond: &o.cond, done: &coopv1.ApplyingProposal{ID: p.ID, ClosedAt: closedAt}, decided: closedAt}
+		return &statusChange{rec: o.record, cond: &o.cond, done: &coopv1.ApplyingProposal{ID: p.ID, ClosedAt: closedAt}, decided: decided}
 	}); err != nil {
 		return err
 	}

@@ -576,10 +576,11 @@ func (s Store) LockForErasure(ctx context.Context, id int64) (erased, active, bu
 	}
 	// All of the member's work, whatever its state: the erasure rewrites every item's
 	// details, and a completion paying for one (which holds the item, then the payer's row)
-	// would otherwise deadlock with it.
+	// would otherwise deadlock with it. For no key update: a row that only refers to an
+	// item (a payment, a history entry) does not hold it up.
 	rows, err := s.db.Query(ctx, `SELECT state, customer_id = $1 FROM work_items
 		WHERE customer_id = $1 OR worker_id = $1
-		FOR UPDATE NOWAIT`, id)
+		FOR NO KEY UPDATE NOWAIT`, id)
 	if err != nil {
 		return erased, active, false, workChanging(err)
 	}
