@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -428,11 +429,36 @@ func (s *Server) memberAudit(r *http.Request, p principal) (int, any, error) {
 		}
 		memberID = &id
 	}
-	es, err := members.On(s.pool).Audit(r.Context(), memberID)
+	f, err := auditFilter(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	es, err := members.On(s.pool).Audit(r.Context(), memberID, f)
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, map[string]any{"entries": es}, nil
+}
+
+// auditFilter reads a read of the audit's query: event (repeated: any of them) and limit
+// (1 to members.MaxAuditEntries, the default).
+func auditFilter(r *http.Request) (members.AuditFilter, error) {
+	var f members.AuditFilter
+	q := r.URL.Query()
+	for _, e := range q["event"] {
+		if !slices.Contains(members.AuditEvents, e) {
+			return f, badField("event", "must be one of "+strings.Join(members.AuditEvents, ", "))
+		}
+		f.Events = append(f.Events, e)
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > members.MaxAuditEntries {
+			return f, badField("limit", fmt.Sprintf("must be an integer from 1 to %d", members.MaxAuditEntries))
+		}
+		f.Limit = n
+	}
+	return f, nil
 }
 
 // auditActor names the caller in the member audit.

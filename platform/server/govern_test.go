@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 )
 
 var lowerFee = map[string]any{"platformFeeBasisPoints": 200, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 100}}}
@@ -319,6 +320,29 @@ func TestMemberAudit(t *testing.T) {
 	e.must(403, "GET", "/v1/audit/members", d.token, nil)
 	for _, bad := range []string{fmt.Sprintf("%dabc", d.id), "0x1f", "-1", " 3"} {
 		e.refused(400, "memberId", "positive integer id", "GET", "/v1/audit/members?memberId="+url.QueryEscape(bad), adminToken, nil)
+	}
+	// The events the API knows are those the database's check allows.
+	var check string
+	if err := e.owner.QueryRow(t.Context(), `SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'member_audit_event_check'`).Scan(&check); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(check, "'::text"); n != len(members.AuditEvents) {
+		t.Errorf("the database allows %d events (%s), the API knows %d", n, check, len(members.AuditEvents))
+	}
+	for _, ev := range members.AuditEvents {
+		if !strings.Contains(check, "'"+ev+"'") {
+			t.Errorf("the database does not allow audit event %s: %s", ev, check)
+		}
+	}
+	for _, path := range []string{"/v1/audit/members", fmt.Sprintf("/v1/members/%d/audit", d.id)} {
+		e.refused(400, "event", "must be one of admitted, roles", "GET", path+"?event=signedIn&event=nope", adminToken, nil)
+		for _, bad := range []string{"0", "1001", "x", "-1"} {
+			e.refused(400, "limit", "from 1 to 1000", "GET", path+"?limit="+bad, adminToken, nil)
+		}
+		if got := e.must(200, "GET", path+"?event=deactivated&event=roles&limit=1", adminToken, nil)["entries"].([]any); len(got) != 1 ||
+			got[0].(map[string]any)["event"] != "deactivated" {
+			t.Errorf("%s, the newest deactivation or roles change: %v", path, got)
+		}
 	}
 	got := e.must(200, "GET", fmt.Sprintf("/v1/audit/members?memberId=%d", d.id), adminToken, nil)["entries"].([]any)
 	var events []string

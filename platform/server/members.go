@@ -453,7 +453,11 @@ func (s *Server) memberAuditOf(r *http.Request, p principal) (int, any, error) {
 	if _, err := s.loadMember(r.Context(), id); err != nil {
 		return 0, nil, err
 	}
-	es, err := members.On(s.pool).Audit(r.Context(), &id)
+	f, err := auditFilter(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	es, err := members.On(s.pool).Audit(r.Context(), &id, f)
 	if err != nil {
 		return 0, nil, err
 	}

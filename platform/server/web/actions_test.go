@@ -922,4 +922,22 @@ func TestSignInsAreInTheAudit(t *testing.T) {
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Errorf("the sign-ins in the audit: %v, want %v", got, want)
 	}
+	// The API reads them alone, and the newest of them.
+	only := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/audit?event=signedIn&limit=2", ana), anaTok, nil)["entries"].([]any)
+	if len(only) != 2 || only[0].(map[string]any)["credential"] != fmt.Sprintf("token:%d", registration) {
+		t.Errorf("the two newest sign-ins: %v", only)
+	}
+
+	// A year of daily sign-ins later (more entries than one read of the audit answers), the
+	// page still says that the token Ana signs in with is one staff issued.
+	if _, err := c.owner.Exec(t.Context(), `INSERT INTO member_audit (member_id, event, new_value, actor, credential)
+		SELECT $1::bigint, 'signedIn', jsonb_build_object('with', 'code'), 'member:' || $1::bigint, 'code' FROM generate_series(1, 1100)`, ana); err != nil {
+		t.Fatal(err)
+	}
+	later := c.session(t)
+	later.signIn(anaTok)
+	p = later.do("GET", "/app/data", nil)
+	if !strings.Contains(p.body, "<td>signed in to the app</td><td>"+fmt.Sprintf("you, with token #%d, which the co-op&#39;s staff issued", registration)+"</td>") {
+		t.Errorf("the data page, 1,100 entries after the token was issued: %.3000s", p.body)
+	}
 }

@@ -701,7 +701,7 @@ func (a *App) showData(q *req, status int, errs map[string]string, just *claimed
 	var me struct {
 		ClaimedAt *time.Time `json:"claimedAt"`
 	}
-	var audit struct {
+	type auditEntries struct {
 		Entries []struct {
 			Event      string    `json:"event"`
 			Actor      string    `json:"actor"`
@@ -713,6 +713,10 @@ func (a *App) showData(q *req, status int, errs map[string]string, just *claimed
 			} `json:"newValue"`
 		} `json:"entries"`
 	}
+	// The newest entries the page shows (one more says there are more), and every token
+	// issued, for who issued the tokens those entries name: a member who signs in every day
+	// has many entries between a token's issue and its use.
+	var audit, issued auditEntries
 	base := fmt.Sprintf("/v1/members/%d", q.member.ID)
 	get := a.get
 	if just != nil {
@@ -724,7 +728,8 @@ func (a *App) showData(q *req, status int, errs map[string]string, just *claimed
 			return true
 		}
 	}
-	if !get(q, base+"/tokens", &toks) || !get(q, base, &me) || !get(q, base+"/audit", &audit) {
+	if !get(q, base+"/tokens", &toks) || !get(q, base, &me) || !get(q, fmt.Sprintf("%s/audit?limit=%d", base, dataAuditRows+1), &audit) ||
+		!get(q, base+"/audit?event=tokenIssued", &issued) {
 		return
 	}
 	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows, SessionToken: q.member.TokenID,
@@ -736,10 +741,11 @@ func (a *App) showData(q *req, status int, errs map[string]string, just *claimed
 	// Who issued each token, from the audit's own entries: a token "you" used that staff
 	// issued (the registration's) is said to be one.
 	issuedBy := map[int64]string{}
-	for _, e := range audit.Entries {
-		if e.Event == "tokenIssued" {
-			issuedBy[e.NewValue.TokenID] = e.NewValue.IssuedBy
-		}
+	for _, e := range issued.Entries {
+		issuedBy[e.NewValue.TokenID] = e.NewValue.IssuedBy
+	}
+	for _, t := range toks.Tokens {
+		issuedBy[t.ID] = cmp.Or(t.IssuedBy, issuedBy[t.ID])
 	}
 	for i, e := range audit.Entries {
 		if i == dataAuditRows {

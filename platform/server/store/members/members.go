@@ -483,10 +483,30 @@ func (s Store) Unblock(ctx context.Context, customer, worker int64) error {
 	return err
 }
 
-// Audit lists the member audit, newest first, of one member or (memberID nil) all.
-func (s Store) Audit(ctx context.Context, memberID *int64) ([]AuditEntry, error) {
+// AuditEvents are the events of the member audit (the database's check lists the same).
+var AuditEvents = []string{"admitted", "roles", "stakeholderClass", "activated", "deactivated", "erased",
+	"tokenIssued", "tokenRevoked", "signInCodeIssued", "claimed", "claimReleased", "signedIn"}
+
+// MaxAuditEntries is the most entries one read of the audit answers.
+const MaxAuditEntries = 1000
+
+// AuditFilter narrows a read of the audit: to these events (none: all), and to the newest
+// Limit entries (0: MaxAuditEntries).
+type AuditFilter struct {
+	Events []string
+	Limit  int
+}
+
+// Audit lists the member audit, newest first, of one member or (memberID nil) all, as f
+// narrows it.
+func (s Store) Audit(ctx context.Context, memberID *int64, f AuditFilter) ([]AuditEntry, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > MaxAuditEntries {
+		limit = MaxAuditEntries
+	}
 	rows, err := s.db.Query(ctx, `SELECT id, member_id, event, old_value, new_value, actor, coalesce(credential, ''), at FROM member_audit
-		WHERE $1::bigint IS NULL OR member_id = $1 ORDER BY id DESC LIMIT 1000`, memberID)
+		WHERE ($1::bigint IS NULL OR member_id = $1) AND (coalesce(cardinality($2::text[]), 0) = 0 OR event = ANY ($2))
+		ORDER BY id DESC LIMIT $3`, memberID, f.Events, limit)
 	if err != nil {
 		return nil, err
 	}
