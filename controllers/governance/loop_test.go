@@ -173,8 +173,13 @@ func newCoop(t *testing.T, name string, g coopv1.Governance) *coop {
 	ctx := context.Background()
 	c := &coop{t: t, k8s: k8s, name: name, dsn: pgtest.NewDB(t), clock: clocktesting.NewFakeClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))}
 	dsnMu.Lock()
+	_, taken := dsnByCo[name]
 	dsnByCo[name] = c.dsn
 	dsnMu.Unlock()
+	if taken {
+		// Its namespace may still be terminating: the Secrets written there would be refused.
+		t.Fatalf("co-op %s is another test's: give each test a co-op of its own name", name)
+	}
 	obj := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: coopv1.CooperativeSpec{
 		Vertical: coopv1.VerticalDelivery, Plan: "small",
 		FeeSplit:   coopv1.FeeSplit{PlatformFeeBasisPoints: 300, Funds: []coopv1.Fund{{Name: "hardship", BasisPoints: 100}}},
@@ -545,7 +550,7 @@ func TestARaisedMinimumKeepsTheVotesOpenUnderIt(t *testing.T) {
 // history, is what a database restored to an earlier point shows (here: closed on a clock
 // set three hours back): it is refused, not applied over the changes decided since.
 func TestARestoredDatabaseAppliesNoOldChangeAgain(t *testing.T) {
-	c := newCoop(t, "restored", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+	c := newCoop(t, "restore-guard", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
 		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
 	a := c.member("Ana Worker", []string{"worker"}, "")
 	first := c.propose(a, "feeSplit", newFee)
