@@ -163,6 +163,21 @@ func TestMonitoring(t *testing.T) {
 			if secretName != metricsCertSecret || !slices.Contains(dnsNames, svc.Name+"."+svc.Namespace+".svc") {
 				t.Errorf("%s: the metrics Certificate is for %v into %s", name, dnsNames, secretName)
 			}
+			// Issued by a CA of its own, so that its renewal keeps the ca.crt the scrape
+			// verifies: the Issuer is a CA Issuer whose Secret is a CA Certificate's.
+			issuerName, _, _ := unstructured.NestedString(cert.Object, "spec", "issuerRef", "name")
+			caSecret, _, _ := unstructured.NestedString(find(t, objs, "Issuer", issuerName).Object, "spec", "ca", "secretName")
+			var caCert *unstructured.Unstructured
+			for _, o := range objs {
+				if s, _, _ := unstructured.NestedString(o.Object, "spec", "secretName"); o.GetKind() == "Certificate" && s == caSecret && caSecret != "" {
+					caCert = o
+				}
+			}
+			if caCert == nil {
+				t.Errorf("%s: the metrics Certificate's Issuer %s is no CA Issuer of a Certificate here (secret %q)", name, issuerName, caSecret)
+			} else if isCA, _, _ := unstructured.NestedBool(caCert.Object, "spec", "isCA"); !isCA {
+				t.Errorf("%s: Certificate %s, the metrics CA, is no CA", name, caCert.GetName())
+			}
 		}
 		for name, objs := range map[string][]*unstructured.Unstructured{"chart": on, "config/default": kustomizeBuild(t, "config/default")} {
 			d := convert[appsv1.Deployment](t, find(t, objs, "Deployment", "cooperator-controller-manager"))
