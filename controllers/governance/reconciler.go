@@ -376,7 +376,7 @@ func closedBeforeDecided(p tally.Closed, through time.Time) outcome {
 // outcomeWords say an application state in a sentence.
 var outcomeWords = map[string]string{
 	tally.ApplicationApplied: "applied",
-	tally.ApplicationRefused: "refused (the re-tally disagrees, or it closed early)",
+	tally.ApplicationRefused: "refused by the operator's checks of the vote",
 	tally.ApplicationFailed:  "not applicable",
 }
 

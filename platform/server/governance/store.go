@@ -28,8 +28,9 @@ const (
 	ApplicationPending = "pending"
 	// ApplicationApplied: the operator applied the change to the Cooperative.
 	ApplicationApplied = "applied"
-	// ApplicationRefused: the operator's re-tally disagrees with the stored result, or the
-	// proposal closed early (OpenLongEnough), so it applied nothing.
+	// ApplicationRefused: the operator's checks of the vote refused it (its re-tally
+	// disagrees with the stored result, the proposal closed early, see OpenLongEnough, or
+	// it comes from a restored database), so it applied nothing; the message says which.
 	ApplicationRefused = "refused"
 	// ApplicationFailed: the change passed but cannot be applied (the message says why).
 	ApplicationFailed = "failed"
