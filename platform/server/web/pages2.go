@@ -774,7 +774,8 @@ func (a *App) auditActor(q *req, actor string) string {
 // auditCredential words who made an entry with the credential they used (the audit's
 // credential: token:<id>, app-session[:token:<id>], and for a sign-in code[:token:<id>]),
 // one step back: a token staff issued, or an app session opened with a code staff issued
-// (a code of no token) or with a code of such a token, says so. issuedBy: who issued each token, from the audit's own entries.
+// (a code of no token) or with a code of such a token, says so. issuedBy: who issued each
+// token, from the audit's tokenIssued entries and the member's tokens.
 func (a *App) auditCredential(q *req, who, credential string, issuedBy map[int64]string) string {
 	session := credential == "app-session" || strings.HasPrefix(credential, "app-session:token:")
 	code := credential == "code" || strings.HasPrefix(credential, "code:token:")
