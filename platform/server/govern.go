@@ -312,23 +312,18 @@ func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64, at time.Tim
 func (s *Server) closeDue(ctx context.Context) error {
 	now := s.now()
 	for {
-		closed := false
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			id, deadline, err := proposals.On(tx).NextDue(ctx, now)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil
-			}
 			if err != nil {
-				return err
+				return err // none due, or the first one due is another replica's to close
 			}
-			closed = true
 			return s.closeInTx(ctx, tx, id, deadline)
 		})
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("closing proposals past their deadline: %w", err)
-		}
-		if !closed {
-			return nil
 		}
 	}
 }

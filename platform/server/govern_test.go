@@ -258,6 +258,55 @@ func TestEarlyCloseWaitsForNoErasedMember(t *testing.T) {
 	}
 }
 
+// TestDueProposalsCloseInDeadlineOrder: while another replica holds the proposal due first
+// (closing it), a closer does not close the next one before it (it leaves both to that
+// replica, which closes them in order): proposals due together commit in the order of their
+// deadlines, which the operator's guard against a restored database counts on.
+func TestDueProposalsCloseInDeadlineOrder(t *testing.T) {
+	pol := withModel(t, policy.OneMemberOneVote, 50, 50)
+	pol.Governance.MinimumVotingPeriodHours = 24
+	e := newEnv(t, pol)
+	a := e.member("Ana Worker", []string{"worker"}, "")
+	e.member("Bea Worker", []string{"worker"}, "") // does not vote
+	open := func(hours int) int64 {
+		id := num(e.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": fmt.Sprintf("Plan, %d hours", hours), "field": "plan",
+			"value": "medium", "votingPeriodHours": hours})["id"])
+		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), a.token, map[string]any{"choice": "yes"})
+		return int64(id)
+	}
+	first, second := open(24), open(48)
+	e.clock.Step(49 * time.Hour)
+	ctx := t.Context()
+	tx, err := e.s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM proposals WHERE id = $1 FOR UPDATE`, first); err != nil { // another replica closing it
+		t.Fatal(err)
+	}
+	e.must(200, "GET", "/v1/proposals", a.token, nil) // a read closes what is due: not the second before the first
+	status := func(id int64) string {
+		var st string
+		if err := e.owner.QueryRow(ctx, `SELECT status FROM proposals WHERE id = $1`, id).Scan(&st); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if st := status(second); st != "open" {
+		t.Fatalf("the proposal due second is %s while the first is being closed", st)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.must(200, "GET", "/v1/proposals", a.token, nil)
+	var inOrder bool
+	if err := e.owner.QueryRow(ctx, `SELECT (SELECT closed_at FROM proposals WHERE id = $1) < (SELECT closed_at FROM proposals WHERE id = $2)`,
+		first, second).Scan(&inOrder); err != nil || !inOrder || status(first) != "closed" {
+		t.Fatalf("closed in order: %t, %v", inOrder, err)
+	}
+}
+
 // TestProposalClosesAtDeadline: staff cannot close early; the service closes the proposal
 // at its deadline by itself (the background closer, without any request), at the
 // deadline's time.

@@ -6,9 +6,11 @@ package proposals
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cooperator-dev/cooperator/platform/server/governance"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
@@ -148,11 +150,18 @@ func (s Store) LockForClose(ctx context.Context, id int64) (status string, deadl
 	return status, deadline, missing, store.NotFound(err)
 }
 
-// NextDue locks the open proposal whose deadline passed first, skipping those another
-// transaction holds (store.ErrNotFound when none is due).
+// NextDue locks the open proposal whose deadline passed first; store.ErrNotFound when none
+// is due, and also when another transaction holds that one (another replica closing it,
+// which then closes the next): it never skips to a later one. So the proposals due are
+// closed, and committed, in the order of their deadlines, whichever replica closes them,
+// and the operator never sees a later one closed before an earlier one (it takes a
+// proposal that closed well before one it decided for a restored database's).
 func (s Store) NextDue(ctx context.Context, now time.Time) (id int64, deadline time.Time, err error) {
-	err = s.db.QueryRow(ctx, `SELECT id, deadline FROM proposals WHERE status = 'open' AND deadline <= $1
-		ORDER BY deadline, id LIMIT 1 FOR UPDATE SKIP LOCKED`, now).Scan(&id, &deadline)
+	err = s.db.QueryRow(ctx, `WITH first AS (SELECT id FROM proposals WHERE status = 'open' AND deadline <= $1 ORDER BY deadline, id LIMIT 1)
+		SELECT p.id, p.deadline FROM proposals p JOIN first USING (id) WHERE p.status = 'open' FOR UPDATE OF p NOWAIT`, now).Scan(&id, &deadline)
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "55P03" {
+		return 0, time.Time{}, store.ErrNotFound // another replica is closing it
+	}
 	return id, deadline, store.NotFound(err)
 }
 
