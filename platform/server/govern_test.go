@@ -272,7 +272,7 @@ func TestDueProposalsCloseInDeadlineOrder(t *testing.T) {
 		id := num(e.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": fmt.Sprintf("Plan, %d hours", hours), "field": "plan",
 			"value": "medium", "votingPeriodHours": hours})["id"])
 		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), a.token, map[string]any{"choice": "yes"})
-		return int64(id)
+		return id
 	}
 	first, second := open(24), open(48)
 	e.clock.Step(49 * time.Hour)
