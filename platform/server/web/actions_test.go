@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -940,4 +942,63 @@ func TestSignInsAreInTheAudit(t *testing.T) {
 	if !strings.Contains(p.body, "<td>signed in to the app</td><td>"+fmt.Sprintf("you, with token #%d, which the co-op&#39;s staff issued", registration)+"</td>") {
 		t.Errorf("the data page, 1,100 entries after the token was issued: %.3000s", p.body)
 	}
+}
+
+// TestASecondClickClaimsNothing: the claim's button clicked twice (two requests of one
+// session, both waiting while the member's row is held): the claims take the member's row
+// in turn, the first claims and shows the key, and the second, whose session the first
+// rebound to that key, claims nothing and says so (claimStale); the key shown is good.
+func TestASecondClickClaimsNothing(t *testing.T) {
+	c := newCoop(t)
+	ana, _ := c.member("Ana Driver", "worker")
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	p := s.do("GET", "/app/data", nil)
+	form := url.Values{"csrf": {csrf}, "session": {regexp.MustCompile(`name="session" value="(\d+)"`).FindStringSubmatch(p.body)[1]}}
+	ctx := t.Context()
+	tx, err := c.owner.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM members WHERE id = $1 FOR UPDATE`, ana); err != nil {
+		t.Fatal(err)
+	}
+	answers := make(chan answer, 2)
+	for range 2 {
+		click := &session{t: t, c: c, cookies: maps.Clone(s.cookies)}
+		go func() { answers <- click.do("POST", "/app/data/claim", form) }()
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var waiting int
+		if err := c.owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting >= 2 {
+			break
+		}
+		if len(answers) > 0 || time.Now().After(deadline) {
+			t.Fatalf("the two claims did not both wait on the member's row (%d waiting, %d answered)", waiting, len(answers))
+		}
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var key string
+	stale := 0
+	for range 2 {
+		a := <-answers
+		switch m := regexp.MustCompile(`<code id="new-key">(cpt_[A-Za-z0-9_-]+)</code>`).FindStringSubmatch(a.body); {
+		case a.status == http.StatusOK && m != nil && key == "":
+			key = m[1]
+		case a.status == http.StatusSeeOther && a.header.Get("Location") == "/app/data?done=claimStale":
+			stale++
+		default:
+			t.Errorf("a click: %d to %q %.1500s", a.status, a.header.Get("Location"), a.body)
+		}
+	}
+	if key == "" || stale != 1 {
+		t.Fatalf("one claim and one stale click expected: key %t, %d stale", key != "", stale)
+	}
+	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), key, nil)
 }
