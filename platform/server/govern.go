@@ -100,6 +100,15 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 	where, args := governance.Eligible(pol.Governance)
 	var pr Proposal
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		// The proposer's row first, for share: a proposal sent while its author is being
+		// erased waits, and is refused, rather than written after the erasure with its words.
+		if !p.admin {
+			if active, err := members.On(tx).LockActive(r.Context(), p.memberID); err != nil {
+				return err
+			} else if !active {
+				return forbidden("the member is not active")
+			}
+		}
 		// The electorate is fixed now: members admitted or reactivated later do not vote.
 		var err error
 		pr, err = proposals.On(tx).Open(r.Context(), proposals.New{Title: in.Title, Body: in.Body, Field: in.Field, Value: value,

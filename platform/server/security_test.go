@@ -1728,6 +1728,23 @@ func TestSecurity_NothingIsWrittenAfterAnErasure(t *testing.T) {
 	if n := count(`SELECT count(*) FROM payments WHERE payer_id = $1 OR idempotency_key LIKE '%Cleo%'`, c2.id); n != 0 {
 		t.Fatalf("%d payments written after their payer's erasure", n)
 	}
+
+	// A proposal its author sends while being erased: its words would outlive the erasure.
+	v := e.worker("Vic Driver")
+	tx = erasing(v.id)
+	go func() {
+		answer <- e.call("POST", "/v1/proposals", v.token, map[string]any{"title": "Vic's plan", "body": "From Vic, 12 rue des Lilas", "field": "plan", "value": "medium"})
+	}()
+	e.waitsOnALock(answer, "a proposal sent during its author's erasure")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-answer; r.status != 403 || !strings.Contains(string(r.body), "not active") {
+		t.Fatalf("a proposal sent during its author's erasure: %d %s", r.status, r.body)
+	}
+	if n := count(`SELECT count(*) FROM proposals WHERE created_by = $1 OR body LIKE '%Lilas%'`, v.id); n != 0 {
+		t.Fatalf("%d proposals written after their author's erasure", n)
+	}
 }
 
 // TestSecurity_NoDelegationToAMemberBeingErased: a delegation to a member whose erasure is
