@@ -103,10 +103,8 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 		// The proposer's row first, for share: a proposal sent while its author is being
 		// erased waits, and is refused, rather than written after the erasure with its words.
 		if !p.admin {
-			if active, err := members.On(tx).LockActive(r.Context(), p.memberID); err != nil {
+			if err := lockSelf(r.Context(), tx, p.memberID); err != nil {
 				return err
-			} else if !active {
-				return forbidden("the member is not active")
 			}
 		}
 		// The electorate is fixed now: members admitted or reactivated later do not vote.
@@ -384,10 +382,8 @@ func (s *Server) setDelegation(r *http.Request, p principal) (int, any, error) {
 				if err := activeMemberRef(r.Context(), tx, "delegateId", id); err != nil {
 					return err
 				}
-			} else if active, err := members.On(tx).LockActive(r.Context(), id); err != nil {
+			} else if err := lockSelf(r.Context(), tx, id); err != nil {
 				return err
-			} else if !active {
-				return forbidden("the member is not active")
 			}
 		}
 		// One writer at a time, so two delegations cannot close a cycle together.

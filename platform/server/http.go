@@ -748,6 +748,20 @@ func activeMemberRef(ctx context.Context, tx pgx.Tx, field string, id int64) err
 	return nil
 }
 
+// lockSelf holds the acting member's own row for share until tx ends, as activeMemberRef
+// holds a referenced member's: 403 when the member is no longer active (deactivated or
+// erased while the request was under way, which it waits for).
+func lockSelf(ctx context.Context, tx pgx.Tx, id int64) error {
+	active, err := members.On(tx).LockActive(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !active {
+		return forbidden("the member is not active")
+	}
+	return nil
+}
+
 func requireActiveMember(p principal) error {
 	if p.admin {
 		return nil

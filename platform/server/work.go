@@ -13,7 +13,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
@@ -253,10 +252,8 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		// erased waits, and is refused, rather than written after the erasure, details and
 		// all.
 		if !p.admin {
-			if active, err := members.On(tx).LockActive(r.Context(), customer); err != nil {
+			if err := lockSelf(r.Context(), tx, customer); err != nil {
 				return err
-			} else if !active {
-				return forbidden("the member is not active")
 			}
 		} else if err := activeMemberRef(r.Context(), tx, "customerId", customer); err != nil {
 			return err
