@@ -72,7 +72,7 @@ func (s *Server) milestoneAction(r *http.Request, p principal, accept bool) (int
 		return 0, nil, err
 	}
 	var pay *Payment
-	status, body, err := s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+	status, body, err := s.changeWork(r.Context(), p, id, func(tx pgx.Tx, w *Work) (any, error) {
 		isWorker := w.WorkerID != nil && *w.WorkerID == p.memberID
 		if !p.admin && !isWorker && w.CustomerID != p.memberID {
 			return nil, notFound("work")

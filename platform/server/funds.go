@@ -83,7 +83,7 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 	}
 	d := Disbursement{Fund: in.Fund, AmountCents: amount, MemberID: in.MemberID, Payee: in.Payee, Reason: in.Reason, RequestedBy: actor(p)}
 	now := s.now()
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+	err = s.memberTx(r.Context(), p, func(tx pgx.Tx) error {
 		q := funds.On(tx)
 		if err := q.Lock(r.Context(), d.Fund); err != nil {
 			return err

@@ -214,7 +214,7 @@ func (s *Server) castBallot(r *http.Request, p principal) (int, any, error) {
 		}
 		return 0, nil, badField("choice", "must be "+allowed+" under "+g.Model)
 	}
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+	err = s.memberTx(r.Context(), p, func(tx pgx.Tx) error {
 		q := proposals.On(tx)
 		status, deadline, onRoll, err := q.LockForBallot(r.Context(), id, p.memberID)
 		if err != nil {

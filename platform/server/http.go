@@ -748,9 +748,11 @@ func activeMemberRef(ctx context.Context, tx pgx.Tx, field string, id int64) err
 	return nil
 }
 
-// lockSelf holds the acting member's own row for share until tx ends, as activeMemberRef
-// holds a referenced member's: 403 when the member is no longer active (deactivated or
-// erased while the request was under way, which it waits for).
+// lockSelf holds the acting member's own row for key share until tx ends, as
+// activeMemberRef holds a referenced member's: 403 when the member is no longer active
+// (deactivated or erased while the request was under way, which it waits for). Every
+// write a member makes takes it (memberTx, changeWork), after the work items it locks and
+// before any other row (members.LockActive).
 func lockSelf(ctx context.Context, tx pgx.Tx, id int64) error {
 	active, err := members.On(tx).LockActive(ctx, id)
 	if err != nil {
@@ -760,6 +762,43 @@ func lockSelf(ctx context.Context, tx pgx.Tx, id int64) error {
 		return forbidden("the member is not active")
 	}
 	return nil
+}
+
+// memberTx runs fn in a transaction that, for a member's request, first holds the member's
+// row (lockSelf): what a member writes waits for their erasure under way and is refused
+// after it, rather than written after the erasure that would have removed it. Staff's
+// requests hold the rows of the members they write about instead (lockKept,
+// activeMemberRef). A write that locks work items locks them first (changeWork).
+func (s *Server) memberTx(ctx context.Context, p principal, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if !p.admin {
+			if err := lockSelf(ctx, tx, p.memberID); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// errErased refuses a write about a member whose data has been erased.
+var errErased = &apiError{status: http.StatusConflict, message: "the member's data has been erased"}
+
+// lockKept holds the row of member id, whom a write is about, for key share until tx ends
+// (members.LockActive), whoever makes the write: 404 when there is no such member, 409
+// when their data has been erased (an erasure under way is waited for). It reports whether
+// the member is active.
+func lockKept(ctx context.Context, tx pgx.Tx, id int64) (active bool, err error) {
+	active, erased, err := members.On(tx).LockStanding(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, notFound("member")
+	}
+	if err != nil {
+		return false, err
+	}
+	if erased {
+		return false, errErased
+	}
+	return active, nil
 }
 
 func requireActiveMember(p principal) error {

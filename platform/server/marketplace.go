@@ -55,8 +55,18 @@ func (s *Server) CreateListing(ctx context.Context, owner int64, in ListingInput
 	if err := s.checkFloor(ctx, *in.PriceCents); err != nil {
 		return Listing{}, err
 	}
-	return listings.On(s.pool).Create(ctx, Listing{OwnerID: owner, Title: strings.TrimSpace(in.Title), Description: in.Description,
-		PriceCents: *in.PriceCents, Stock: *in.Stock})
+	var l Listing
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		// The maker's row first (lockSelf): a listing sent during their erasure waits for
+		// it and is refused, rather than kept after it with their words.
+		if err := lockSelf(ctx, tx, owner); err != nil {
+			return err
+		}
+		l, err = listings.On(tx).Create(ctx, Listing{OwnerID: owner, Title: strings.TrimSpace(in.Title), Description: in.Description,
+			PriceCents: *in.PriceCents, Stock: *in.Stock})
+		return err
+	})
+	return l, err
 }
 
 // checkFloor refuses a worker's price below the floor the co-op voted.
@@ -112,15 +122,19 @@ func (s *Server) setListingStock(r *http.Request, p principal) (int, any, error)
 	if in.Stock == nil || *in.Stock < 0 || *in.Stock > maxStock {
 		return 0, nil, badField("stock", fmt.Sprintf("must be an integer from 0 to %d", maxStock))
 	}
-	q := listings.On(s.pool)
-	l, err := q.Get(r.Context(), id)
-	if err != nil {
-		return 0, nil, asNotFound(err, "listing")
-	}
-	if !p.admin && l.OwnerID != p.memberID {
-		return 0, nil, forbidden("only the listing's maker or staff change its stock")
-	}
-	l, err = q.SetStock(r.Context(), id, *in.Stock)
+	var l Listing
+	err = s.memberTx(r.Context(), p, func(tx pgx.Tx) (err error) {
+		q := listings.On(tx)
+		l, err = q.Get(r.Context(), id)
+		if err != nil {
+			return asNotFound(err, "listing")
+		}
+		if !p.admin && l.OwnerID != p.memberID {
+			return forbidden("only the listing's maker or staff change its stock")
+		}
+		l, err = q.SetStock(r.Context(), id, *in.Stock)
+		return err
+	})
 	if err != nil {
 		return 0, nil, err
 	}

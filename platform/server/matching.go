@@ -429,7 +429,7 @@ func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+	return s.changeWork(r.Context(), p, id, func(tx pgx.Tx, w *Work) (any, error) {
 		if !p.admin && w.CustomerID != p.memberID {
 			return nil, notFound("work")
 		}
@@ -558,7 +558,7 @@ func (s *Server) changeOffer(r *http.Request, p principal, noWorker func(w *Work
 	if _, err := s.readVisible(r.Context(), p, id, true); err != nil && !isNotFound(err) {
 		return 0, nil, err
 	}
-	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+	return s.changeWork(r.Context(), p, id, func(tx pgx.Tx, w *Work) (any, error) {
 		worker := p.memberID
 		if p.admin {
 			if w.WorkerID == nil {

@@ -549,6 +549,15 @@ func (s *Server) createBlock(r *http.Request, p principal) (int, any, error) {
 		if err := lockOffersTo(r.Context(), tx, in.WorkerID); err != nil {
 			return err
 		}
+		// Then the customer's row (the order of an erasure): a block set during their
+		// erasure waits for it and is refused, rather than kept after it.
+		if !p.admin {
+			if err := lockSelf(r.Context(), tx, customer); err != nil {
+				return err
+			}
+		} else if err := activeMemberRef(r.Context(), tx, "customerId", customer); err != nil {
+			return err
+		}
 		if err := members.On(tx).Block(r.Context(), customer, in.WorkerID); err != nil {
 			return err
 		}

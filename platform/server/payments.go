@@ -422,7 +422,7 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 	}
 	var pay Payment
 	var asked *RefundRequest
-	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+	err = s.memberTx(r.Context(), p, func(tx pgx.Tx) error {
 		q := payments.On(tx)
 		locked, err := q.LockForRefund(r.Context(), id)
 		if err != nil {

@@ -158,7 +158,18 @@ func (s *Server) SetWorkerSchedule(ctx context.Context, member int64, sc Schedul
 	if declares && (!m.Active || !slices.Contains(m.Roles, "worker")) {
 		return Schedule{}, conflict("weekly", "only active workers can be available")
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return availability.On(tx).Replace(ctx, member, a) })
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The member's row first (lockKept): a schedule sent during their erasure waits for
+		// it and is refused, rather than written after it.
+		active, err := lockKept(ctx, tx, member)
+		if err != nil {
+			return err
+		}
+		if declares && !active {
+			return conflict("weekly", "only active workers can be available")
+		}
+		return availability.On(tx).Replace(ctx, member, a)
+	})
 	if err != nil {
 		return Schedule{}, err
 	}

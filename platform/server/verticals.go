@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -94,6 +95,11 @@ func (s *Server) SetCredentials(ctx context.Context, member int64, in Credential
 		if err := lockOffersTo(ctx, tx, member); err != nil {
 			return err
 		}
+		// Then the member's row (the order of an erasure): a background check recorded
+		// during their erasure waits for it and is refused, rather than kept after it.
+		if _, err := lockKept(ctx, tx, member); err != nil {
+			return err
+		}
 		if err := credentials.On(tx).Replace(ctx, member, skills, langs, check, s.now()); err != nil {
 			return err
 		}
@@ -176,7 +182,19 @@ func (s *Server) SetTeam(ctx context.Context, client int64, t Team) (Team, error
 			return Team{}, badField(fmt.Sprintf("workerIds[%d]", i), "is not a worker of this co-op")
 		}
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return credentials.On(tx).SetTeam(ctx, client, ids, s.now()) })
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The client's and the workers' rows, in the order of their ids: a team set during
+		// the erasure of any of them waits for it and is refused, rather than kept after it.
+		for _, id := range slices.Sorted(slices.Values(append([]int64{client}, ids...))) {
+			if _, err := lockKept(ctx, tx, id); err != nil {
+				if id != client && errors.Is(err, errErased) {
+					return badField(fmt.Sprintf("workerIds[%d]", slices.Index(t.WorkerIDs, id)), "is not a worker of this co-op")
+				}
+				return err
+			}
+		}
+		return credentials.On(tx).SetTeam(ctx, client, ids, s.now())
+	})
 	if err != nil {
 		return Team{}, err
 	}

@@ -385,13 +385,22 @@ func setState(ctx context.Context, tx pgx.Tx, w *Work, to string, worker *int64,
 
 // changeWork locks the work item id in a transaction, lets change check and update it,
 // and answers 200 with what change returns once the transaction has committed.
-func (s *Server) changeWork(ctx context.Context, id int64, change func(tx pgx.Tx, w *Work) (any, error)) (int, any, error) {
+func (s *Server) changeWork(ctx context.Context, p principal, id int64, change func(tx pgx.Tx, w *Work) (any, error)) (int, any, error) {
 	var out any
 	var refusal error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		w, err := lockWork(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		// The work first, then the acting member's row (the order of an erasure, which
+		// takes the work offered to the member before their row): a member's change of
+		// work waits for their erasure under way and is refused after it (a rating, a
+		// cancellation's reason would otherwise be written after the erasure).
+		if !p.admin {
+			if err := lockSelf(ctx, tx, p.memberID); err != nil {
+				return err
+			}
 		}
 		out, err = change(tx, &w)
 		if k, ok := errors.AsType[committedRefusal](err); ok {
@@ -422,7 +431,7 @@ func (s *Server) workerAction(r *http.Request, p principal, from, to string, ext
 	if err != nil {
 		return 0, nil, err
 	}
-	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+	return s.changeWork(r.Context(), p, id, func(tx pgx.Tx, w *Work) (any, error) {
 		if !p.admin && (w.WorkerID == nil || *w.WorkerID != p.memberID) {
 			if w.CustomerID == p.memberID {
 				return nil, forbidden("only the worker on this work may do this")
@@ -500,7 +509,7 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 	if utf8.RuneCountInString(in.Reason) > 500 {
 		return 0, nil, badField("reason", "must be at most 500 characters")
 	}
-	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+	return s.changeWork(r.Context(), p, id, func(tx pgx.Tx, w *Work) (any, error) {
 		if !p.admin && w.CustomerID != p.memberID {
 			// The worker cancels only work they took (accepted or under way); an offer is
 			// not theirs to cancel but to decline.
@@ -549,7 +558,7 @@ func (s *Server) rateWork(r *http.Request, p principal) (int, any, error) {
 	if in.Stars == nil || *in.Stars < 1 || *in.Stars > 5 {
 		return 0, nil, badField("stars", "must be an integer from 1 to 5")
 	}
-	return s.changeWork(r.Context(), id, func(tx pgx.Tx, w *Work) (any, error) {
+	return s.changeWork(r.Context(), p, id, func(tx pgx.Tx, w *Work) (any, error) {
 		if w.CustomerID != p.memberID {
 			if p.admin {
 				return nil, forbidden("only the customer rates the work")

@@ -177,6 +177,13 @@ func (s Store) Get(ctx context.Context, id int64) (Member, error) {
 // member is no longer available, and loses every token (store.ErrNotFound when there is
 // no such member).
 func (s Store) Update(ctx context.Context, id int64, f Fields) (Member, error) {
+	if f.Active != nil && !*f.Active {
+		// A deactivation waits for the writes that hold the member's row for key share
+		// (LockActive), and they for it.
+		if _, err := s.db.Exec(ctx, `SELECT 1 FROM members WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return Member{}, err
+		}
+	}
 	m, err := scan(s.db.QueryRow(ctx, `UPDATE members SET
 		name = coalesce($2, name), email = coalesce($3, email), phone = coalesce($4, phone),
 		stakeholder_class = coalesce($5, stakeholder_class), roles = coalesce($6, roles),
@@ -218,13 +225,26 @@ func (s Store) Activity(ctx context.Context, id int64) (active bool, err error) 
 	return active, store.NotFound(err)
 }
 
-// LockActive takes member id's row for share, for the transaction, and reports whether the
-// member is active and not erased. A deactivation or an erasure under way (which holds the
-// row for update) is waited for and then seen, so what the transaction writes for the
-// member is not written after the erasure that would have removed it.
+// LockActive takes member id's row for key share, for the transaction, and reports whether
+// the member is active and not erased. A deactivation or an erasure under way (each holds
+// the row for update) is waited for and then seen, so what the transaction writes for the
+// member is not written after the erasure that would have removed it. For key share, not
+// share: a transaction that holds it may still change the member's row (an accept takes
+// its worker's for no key update) without deadlocking with another that holds it too.
+//
+// A transaction takes the work items it locks before member rows, and member rows before
+// any other: the order of an erasure (the work offered to the member, their row, then the
+// rest).
 func (s Store) LockActive(ctx context.Context, id int64) (active bool, err error) {
-	err = s.db.QueryRow(ctx, `SELECT active AND erased_at IS NULL FROM members WHERE id = $1 FOR SHARE`, id).Scan(&active)
-	return active, store.NotFound(err)
+	active, erased, err := s.LockStanding(ctx, id)
+	return active && !erased, err
+}
+
+// LockStanding takes member id's row for key share, as LockActive, and reports whether the
+// member is active and whether their data has been erased.
+func (s Store) LockStanding(ctx context.Context, id int64) (active, erased bool, err error) {
+	err = s.db.QueryRow(ctx, `SELECT active, erased_at IS NOT NULL FROM members WHERE id = $1 FOR KEY SHARE`, id).Scan(&active, &erased)
+	return active, erased, store.NotFound(err)
 }
 
 // Exists reports whether a member has the id.
