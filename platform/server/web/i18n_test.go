@@ -1,9 +1,11 @@
 package web
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,6 +113,9 @@ func apiSource(t *testing.T) string {
 var composedAPIText = map[string][]string{
 	// settleRefund: "the proposal passed, but " + the refusal of the refund.
 	"the proposal passed, but the refund takes ": {`"the proposal passed, but " + ae.message`, `"the refund takes `},
+	// castBallot: "must be "+allowed+" under "+g.Model.
+	"must be yes, no or abstain under ":     {`"must be "+allowed+" under "`, `"yes, no or abstain"`},
+	"must be yes, abstain or object under ": {`"must be "+allowed+" under "`, `"yes, abstain or object"`},
 }
 
 // inAPISource says whether the API's source writes msg: verbatim (as Go writes it in a
@@ -176,6 +181,144 @@ func TestAPITranslationsFollowTheAPISource(t *testing.T) {
 		}
 		if !inAPISource(src, msg) {
 			t.Errorf("the catalogues translate %q, which the API's source no longer writes", msg)
+		}
+	}
+}
+
+// memberRefusals are the API's refusals a member can meet through the app's own pages
+// and forms, as the API words them (values filled in), by the route that answers them:
+// each one is shown to the member in their language.
+var memberRefusals = []struct{ route, msg string }{
+	// Any of the routes a member writes through.
+	{"every write", "the member is not active"},
+	{"every write", "concurrent update; retry"},
+	{"every route", "the database is unavailable; retry later"},
+	{"routes under the policy", "no valid policy loaded"},
+	{"PUT /v1/members/{id}/availability", "the member's data has been erased"},
+	{"PUT /v1/members/{id}/availability", "only active workers can be available"},
+
+	// The work page and its buttons.
+	{"GET and POST /v1/work/{id}…", "work not found"},
+	{"POST /v1/work/{id}/match|start|complete|cancel", "work in state offered cannot go to offered"},
+	{"POST /v1/work/{id}/decline", "work in state requested has no open offer to decline"},
+	{"POST /v1/work/{id}/accept", "only an active member holding the worker role accepts work: this offer's worker is no longer one (deactivated, erased or without the worker role)"},
+	{"POST /v1/work/{id}/accept", "your offer expired: an offer stands for 2m0s (the policy's work.offerTimeoutSeconds), then the work goes to the next worker"},
+	{"POST /v1/work/{id}/accept", "another worker accepted this work first"},
+	{"POST /v1/work/{id}/accept", "your offer was withdrawn when you could no longer take it (deactivated, without the worker role, or no longer meeting what the work needs); the work went on to the next worker"},
+	{"POST /v1/work/{id}/accept", "you no longer meet what this work needs (its kind among your qualifications, a verified skill, language or background check, or the customer's choice): your offer is withdrawn and the work goes to the next worker"},
+	{"POST /v1/work/{id}/accept", "worker 4 is booked from 2026-12-24T10:00:00Z to 2026-12-24T11:00:00Z (work 17): a slot that overlaps it cannot be booked; one that starts when it ends can"},
+	{"POST /v1/work/{id}/complete", "a project paid by milestones completes when its client accepts the last one"},
+	{"POST /v1/work/{id}/match", "no available, qualified worker right now; try again later"},
+	{"POST /v1/work/{id}/match", "the maker of listing 3 did not take this order (they declined it or let the offer expire), and an order goes to its maker only: cancel it to give its quantity back to the listing's stock"},
+	{"POST /v1/work/{id}/match", "the maker of listing 3 is no longer an active worker and cannot take the order: cancel it to give its quantity back to the listing's stock"},
+	{"POST /v1/work/{id}/rating", "must be an integer from 1 to 5"},
+	{"POST /v1/work/{id}/rating", "only completed work can be rated"},
+	{"POST /v1/work/{id}/rating", "this work has already been rated"},
+	{"POST /v1/payments", "payments for this work add up to at most its agreed price, 1000 cents; 250 cents are left"},
+	{"POST /v1/payments", "work in state in_progress cannot be paid for; only completed work can"},
+	{"POST /v1/payments", "this key was used for a different payment"},
+	{"POST /v1/payments", "the payer's data was erased: no new payment names them (a payment made before the erasure keeps its id)"},
+
+	// The request form (POST /v1/work), in every vertical.
+	{"POST /v1/work", "is required"},
+	{"POST /v1/work", "must be at most 1000 characters"},
+	{"POST /v1/work", "must be a date like 2026-07-14"},
+	{"POST /v1/work", "must be a time like 2026-07-14T09:30:00Z"},
+	{"POST /v1/work", "must be in 1970 or later and at most 10 years after the service's clock"},
+	{"POST /v1/work", "must be after checkIn"},
+	{"POST /v1/work", "a scheduled slot lasts from 1 to 1440 minutes"},
+	{"POST /v1/work", "must be a whole number of minutes from 1 to 1440"},
+	{"POST /v1/work", "must be an integer from 0 to 10000000"},
+	{"POST /v1/work", "must be at least the co-op's voted floor of 3000 cents (fares.floorCents)"},
+	{"POST /v1/work", "must be the id of a listing"},
+	{"POST /v1/work", "must be a whole number from 1 to 1000"},
+	{"POST /v1/work", "no listing with this id"},
+	{"POST /v1/work", "is your own listing"},
+	{"POST /v1/work", "the listing's maker is no longer an active member: it cannot be ordered"},
+	{"POST /v1/work", "only 2 left of listing 3"},
+	{"POST /v1/work", "Loft 2 is booked from 2026-12-20 to 2026-12-27; a stay may begin on the day another ends"},
+
+	// The payment page: the worker's refund, the payer's request of one, and what became
+	// of the last request.
+	{"GET /v1/payments/{id}…", "payment not found"},
+	{"POST /v1/payments/{id}/refund", "this payment has already been refunded"},
+	{"POST /v1/payments/{id}/refund", "the refund takes 20 cents back from the hardship fund, which holds 0 cents after its disbursements: a fund cannot go below zero"},
+	{"POST /v1/payments/{id}/refund", "is required (at most 1000 characters): the members vote on a refund its payer asks for, and read why"},
+	{"POST /v1/payments/{id}/refund", "a refund of this payment is already put to the vote: proposal 7"},
+	{"GET /v1/payments/{id}/refund-requests", "the proposal passed, but the payment was refunded meanwhile"},
+	{"GET /v1/payments/{id}/refund-requests", "the proposal passed, but the refund takes 20 cents back from the hardship fund, which holds 0 cents after its disbursements: a fund cannot go below zero"},
+
+	// Votes.
+	{"PUT /v1/proposals/{id}/ballot", "must be yes, no or abstain under one-member-one-vote"},
+	{"PUT /v1/proposals/{id}/ballot", "must be yes, abstain or object under consent"},
+	{"PUT /v1/proposals/{id}/ballot", "proposal not found"},
+	{"PUT /v1/proposals/{id}/ballot", "the proposal is closed"},
+	{"PUT /v1/proposals/{id}/ballot", "voting closed at the proposal's deadline 2026-12-08T09:00:00Z"},
+	{"PUT /v1/proposals/{id}/ballot", "the member is not on this proposal's roll: the electorate was fixed when it opened (one-member-one-vote rules)"},
+	{"PUT /v1/delegation", "must be a positive integer id"},
+	{"PUT /v1/delegation", "cannot delegate to yourself"},
+	{"PUT /v1/delegation", "no member with this id"},
+	{"PUT /v1/delegation", "no active member with this id"},
+	{"PUT /v1/delegation", "this delegation would create a cycle"},
+	{"DELETE /v1/delegation", "delegation not found"},
+
+	// My data.
+	{"DELETE /v1/members/{id}/tokens/{tokenId}", "token not found"},
+	{"DELETE /v1/members/{id}/tokens/{tokenId}", "the token (or app session) this request came with has ended: a claim or a release of the account ended it"},
+	{"POST /v1/members/{id}/claim", "claiming the account from the members' app takes a sign-in of the last 10 minutes: sign in again, then try again"},
+	{"POST /v1/members/{id}/claim", "the member is not active (or erased): nothing to claim"},
+	{"DELETE /v1/members/{id}", "erasing your data from the members' app takes a sign-in of the last 10 minutes: sign in again, then try again"},
+	{"DELETE /v1/members/{id}", "the member's work is changing right now (a match, an acceptance or a completion is under way); try again in a moment"},
+	{"DELETE /v1/members/{id}", "the member's data has already been erased"},
+	{"DELETE /v1/members/{id}", "the member has work under way; finish or cancel it first"},
+}
+
+// notMemberRefusals are messages the catalogues translate that the app's pages do not
+// lead to (kept: they cost nothing, and the API may answer them to the app one day).
+var notMemberRefusals = map[string]string{
+	"api.urgent work is accepted by one of the workers it was offered to": "staff's accept of urgent work",
+	"api.must be a positive integer":                                      "the forms check amounts and prices before they send them",
+}
+
+// Every refusal a member can meet through the app is in their language: in French, not the
+// API's English, and with the values it needs filled in; and every API message the
+// catalogues translate is one of them (or said in notMemberRefusals).
+func TestMemberRefusalsInFrench(t *testing.T) {
+	used := map[string]bool{}
+	for _, r := range memberRefusals {
+		fr, en := trAPI("fr", r.msg), trAPI("en", r.msg)
+		if fr == r.msg {
+			t.Errorf("%s: %q is not translated to French", r.route, r.msg)
+		}
+		for lang, s := range map[string]string{"fr": fr, "en": en} {
+			if placeholder.MatchString(s) || strings.Contains(s, "⟦") {
+				t.Errorf("%s: %q in %s says %q", r.route, r.msg, lang, s)
+			}
+		}
+		if _, ok := catalogues["fr"]["api."+r.msg]; ok {
+			used["api."+r.msg] = true
+		}
+		for _, p := range apiPatterns {
+			if p.re.MatchString(r.msg) {
+				used[p.key] = true
+				break
+			}
+		}
+	}
+	for key := range catalogues["fr"] {
+		if (strings.HasPrefix(key, "api.") || slices.Contains(slices.Collect(maps.Values(apiPrefixes)), key)) && !used[key] && notMemberRefusals[key] == "" {
+			t.Errorf("the catalogues translate %s, which no refusal of memberRefusals is", key)
+		}
+	}
+	// The values the member needs are said.
+	for _, c := range []struct{ msg, want string }{
+		{"only 2 left of listing 3", "Il n'en reste que 2 pour l'annonce n° 3."},
+		{"worker 4 is booked from 2026-12-24T10:00:00Z to 2026-12-24T11:00:00Z (work 17): a slot that overlaps it cannot be booked; one that starts when it ends can",
+			"Vous avez déjà un travail (n° 17) prévu de 2026-12-24T10:00:00Z à 2026-12-24T11:00:00Z : un créneau qui le chevauche ne peut pas être pris ; un créneau qui commence à sa fin, si."},
+		{"erasing your data from the members' app takes a sign-in of the last 10 minutes: sign in again, then try again", "Rien n'a été fait : cela demande une connexion de moins de 10 minutes, et cette session est plus ancienne. Déconnectez-vous, reconnectez-vous, puis réessayez."},
+	} {
+		if got := trAPI("fr", c.msg); got != c.want {
+			t.Errorf("trAPI(fr, %q) = %q, want %q", c.msg, got, c.want)
 		}
 	}
 }
