@@ -341,8 +341,25 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, rt route) {
 	s.respond(w, r, rt, p)
 }
 
+// freshActions are the routes a members' app session takes only soon after its member
+// signed in (requireFreshSession), with the words that name what they do: what turns a
+// session into a lasting credential, or cannot be undone. The rule is the route's, checked
+// before its handler runs, on the JSON API and in the members' app alike.
+var freshActions = map[string]string{
+	"POST /v1/members/{id}/tokens":        "making a token",
+	"POST /v1/members/{id}/sign-in-codes": "issuing a sign-in code",
+	"POST /v1/members/{id}/claim":         "claiming the account",
+	"DELETE /v1/members/{id}":             "erasing your data",
+}
+
 // respond runs the route's handler for the authenticated principal p and writes its answer.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, rt route, p principal) {
+	if what, ok := freshActions[rt.method+" "+rt.pattern]; ok {
+		if err := s.requireFreshSession(p, what); err != nil {
+			s.respondError(w, err)
+			return
+		}
+	}
 	status, body, err := rt.h(r, p)
 	if f, ok := body.(*csvFile); ok && err == nil {
 		f.write(w)

@@ -306,9 +306,6 @@ func (s *Server) createToken(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
 	}
-	if err := s.requireFreshSession(p, "making a token"); err != nil {
-		return 0, nil, err
-	}
 	plain, hash := newToken()
 	by := members.IssuedByMember
 	if p.admin {
@@ -381,11 +378,6 @@ func (s *Server) claimAccount(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
 	}
-	if err := s.requireFreshSession(p, "claiming the account"); err != nil {
-		// A session someone else got hold of (a browser left signed in) would otherwise
-		// turn itself into a lasting key, and end the member's own ways in.
-		return 0, nil, err
-	}
 	plain, hash := newToken()
 	var at time.Time
 	var tokenID int64
@@ -412,7 +404,9 @@ func (s *Server) claimAccount(r *http.Request, p principal) (int, any, error) {
 // requireFreshSession refuses what a members' app session may do only soon after its
 // member signed in (sessions.FreshFor): what turns it into a lasting credential or cannot be
 // undone, which a session someone else got hold of later (a browser left signed in) must
-// not do. A token, or staff's, is not a session: nil.
+// not do (a session someone else got hold of would otherwise turn itself into a lasting
+// key, or erase the member's data); the routes of freshActions. A token, or staff's, is not
+// a session: nil.
 func (s *Server) requireFreshSession(p principal, what string) error {
 	if p.session == nil || sessions.Fresh(p.signedIn, s.now()) {
 		return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -1643,13 +1646,18 @@ func TestSecurity_AnOldSessionDoesNotClaim(t *testing.T) {
 		t.Fatalf("claimed %t, %v", claimed, err)
 	}
 	e.must(200, "GET", fmt.Sprintf("/v1/members/%d", m.id), m.token, nil)
-	for _, r := range []struct{ method, path string }{
-		{"DELETE", fmt.Sprintf("/v1/members/%d", m.id)},
-		{"POST", fmt.Sprintf("/v1/members/%d/tokens", m.id)},
-		{"POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", m.id)},
-	} {
-		if st, body := app.Call(t.Context(), old, r.method, r.path, nil, nil); st != http.StatusForbidden || !strings.Contains(string(body), "sign in again") {
-			t.Errorf("%s %s from an old session: %d %s", r.method, r.path, st, body)
+	routes := map[string]bool{}
+	for _, rt := range e.s.routes {
+		routes[rt.method+" "+rt.pattern] = true
+	}
+	for _, action := range slices.Sorted(maps.Keys(freshActions)) {
+		if !routes[action] {
+			t.Errorf("freshActions names %q, which is no route", action)
+		}
+		method, pattern, _ := strings.Cut(action, " ")
+		path := strings.ReplaceAll(pattern, "{id}", strconv.FormatInt(m.id, 10))
+		if st, body := app.Call(t.Context(), old, method, path, nil, nil); st != http.StatusForbidden || !strings.Contains(string(body), "sign in again") {
+			t.Errorf("%s from an old session: %d %s", action, st, body)
 		}
 	}
 	var erased bool
