@@ -193,6 +193,20 @@ func withInit(p corev1.Pod, containers ...[3]string) corev1.Pod {
 	return p
 }
 
+// withPodLevel sets a pod's pod-level requests (spec.resources): cpu and memory, each
+// when not empty.
+func withPodLevel(p corev1.Pod, cpu, memory string) corev1.Pod {
+	req := corev1.ResourceList{}
+	if cpu != "" {
+		req[corev1.ResourceCPU] = resource.MustParse(cpu)
+	}
+	if memory != "" {
+		req[corev1.ResourceMemory] = resource.MustParse(memory)
+	}
+	p.Spec.Resources = &corev1.ResourceRequirements{Requests: req, Limits: req}
+	return p
+}
+
 func TestPodRates(t *testing.T) {
 	running := func(containers ...[2]string) corev1.Pod { return pod("p", "n", corev1.PodRunning, containers...) }
 	tests := []struct {
@@ -212,6 +226,13 @@ func TestPodRates(t *testing.T) {
 		{"an init step larger than the app holds the pod, resource by resource", withInit(running([2]string{"1", "1Gi"}), [3]string{"2", "512Mi", ""}), nil, Rates{MilliCPU: 2000, MemoryBytes: 1 << 30}},
 		{"an init step runs beside the sidecars started before it", withInit(running([2]string{"250m", "256Mi"}), [3]string{"100m", "64Mi", "sidecar"}, [3]string{"200m", "512Mi", ""}, [3]string{"50m", "32Mi", "sidecar"}),
 			nil, Rates{MilliCPU: 400, MemoryBytes: 576 << 20}},
+		// Pod-level resources: the pod's request of a resource replaces its containers'.
+		{"a pod-level request is the pod's, above its containers'", withPodLevel(running([2]string{"", ""}, [2]string{"", ""}), "2", "3Gi"), nil, Rates{MilliCPU: 2000, MemoryBytes: 3 << 30}},
+		{"a pod-level request replaces its containers' of that resource only", withPodLevel(running([2]string{"500m", "1Gi"}, [2]string{"500m", "1Gi"}), "300m", ""), nil, Rates{MilliCPU: 300, MemoryBytes: 2 << 30}},
+		{"the containers' usage above a pod-level request counts", withPodLevel(running([2]string{"", ""}, [2]string{"", ""}), "1", "1Gi"),
+			map[string]ContainerUsage{"c0": {MilliCPU: 700, MemoryBytes: 100 << 20}, "c1": {MilliCPU: 600, MemoryBytes: 100 << 20}}, Rates{MilliCPU: 1300, MemoryBytes: 1 << 30}},
+		{"an init step larger than a pod-level request holds the pod", withPodLevel(withInit(running([2]string{"", ""}), [3]string{"0", "0", ""}), "1", "1Gi"),
+			map[string]ContainerUsage{"i0": {MilliCPU: 1500, MemoryBytes: 1 << 20}}, Rates{MilliCPU: 1500, MemoryBytes: 1 << 30}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -279,6 +300,20 @@ func TestTransformPodKeepsWhatMeteringReads(t *testing.T) {
 	}
 	if got, want := PodRates(q, nil), PodRates(&p, nil); got != want || want != (Rates{MilliCPU: 2100, MemoryBytes: 1152 << 20}) {
 		t.Errorf("PodRates of the cached pod = %+v, of the pod %+v, want both {2100m, 1152Mi}", got, want)
+	}
+
+	// Pod-level requests, as PodRates reads them; their limits are not kept.
+	p = withPodLevel(p, "4", "4Gi")
+	out, err = TransformPod(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q = out.(*corev1.Pod)
+	if q.Spec.Resources == nil || q.Spec.Resources.Limits != nil {
+		t.Fatalf("the transform kept pod-level resources %+v, want the requests only", q.Spec.Resources)
+	}
+	if got, want := PodRates(q, nil), PodRates(&p, nil); got != want || want != (Rates{MilliCPU: 4000, MemoryBytes: 4 << 30}) {
+		t.Errorf("PodRates of the cached pod = %+v, of the pod %+v, want both {4, 4Gi}", got, want)
 	}
 }
 

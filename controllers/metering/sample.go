@@ -18,6 +18,7 @@ package metering
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -44,10 +45,29 @@ func PodCounts(pod *corev1.Pod) bool {
 // requests alone. The app containers and the restartable init containers (sidecars, such
 // as the Barman Cloud plugin's in every CloudNativePG instance pod) run for the pod's whole
 // life and add up; an init step (an init container, with the sidecars started before it)
-// runs alone, and holds the pod when it is larger, resource by resource.
+// runs alone, and holds the pod when it is larger, resource by resource. A pod-level
+// request (spec.resources, Kubernetes' PodLevelResources) is the pod's request of its
+// resource in place of its containers' (as the scheduler and the ResourceQuota reckon
+// it, k8s.io/component-helpers' PodRequests): what the containers use still counts above
+// it.
 func PodRates(pod *corev1.Pod, usage map[string]ContainerUsage) Rates {
+	var podCPU, podMemory *resource.Quantity
+	if pod.Spec.Resources != nil {
+		if q, ok := pod.Spec.Resources.Requests[corev1.ResourceCPU]; ok {
+			podCPU = &q
+		}
+		if q, ok := pod.Spec.Resources.Requests[corev1.ResourceMemory]; ok {
+			podMemory = &q
+		}
+	}
 	held := func(c *corev1.Container) Rates {
 		r := Rates{MilliCPU: c.Resources.Requests.Cpu().MilliValue(), MemoryBytes: c.Resources.Requests.Memory().Value()}
+		if podCPU != nil {
+			r.MilliCPU = 0
+		}
+		if podMemory != nil {
+			r.MemoryBytes = 0
+		}
 		if u, ok := usage[c.Name]; ok {
 			r.MilliCPU = max(r.MilliCPU, u.MilliCPU)
 			r.MemoryBytes = max(r.MemoryBytes, u.MemoryBytes)
@@ -73,6 +93,12 @@ func PodRates(pod *corev1.Pod, usage map[string]ContainerUsage) Rates {
 	}
 	r.MilliCPU = max(r.MilliCPU, initStep.MilliCPU)
 	r.MemoryBytes = max(r.MemoryBytes, initStep.MemoryBytes)
+	if podCPU != nil {
+		r.MilliCPU = max(r.MilliCPU, podCPU.MilliValue())
+	}
+	if podMemory != nil {
+		r.MemoryBytes = max(r.MemoryBytes, podMemory.Value())
+	}
 	if pod.Spec.Overhead != nil {
 		r.MilliCPU += pod.Spec.Overhead.Cpu().MilliValue()
 		r.MemoryBytes += pod.Spec.Overhead.Memory().Value()
@@ -126,12 +152,16 @@ func NamespaceRates(pods []corev1.Pod, pvcs []corev1.PersistentVolumeClaim, usag
 
 // TransformPod strips a Pod down to what the metering reads (name, namespace, node,
 // phase, the names and requests of its containers and init containers, the init
-// containers' restart policy, overhead), to keep the informer cache small. Register it as
-// the cache's transform for Pods.
+// containers' restart policy, its pod-level requests, overhead), to keep the informer
+// cache small. Register it as the cache's transform for Pods.
 func TransformPod(obj any) (any, error) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
 		return obj, nil
+	}
+	var podLevel *corev1.ResourceRequirements
+	if pod.Spec.Resources != nil && pod.Spec.Resources.Requests != nil {
+		podLevel = &corev1.ResourceRequirements{Requests: pod.Spec.Resources.Requests}
 	}
 	return &corev1.Pod{
 		TypeMeta:   pod.TypeMeta,
@@ -141,6 +171,7 @@ func TransformPod(obj any) (any, error) {
 			InitContainers: containersForCache(pod.Spec.InitContainers),
 			Containers:     containersForCache(pod.Spec.Containers),
 			Overhead:       pod.Spec.Overhead,
+			Resources:      podLevel,
 		},
 		Status: corev1.PodStatus{Phase: pod.Status.Phase},
 	}, nil
