@@ -113,20 +113,42 @@ func (s *Server) quote(ctx context.Context, m measures) (pricing.Breakdown, stri
 	return b, source, err
 }
 
+// quoteInput is what a quote prices: the measures, and optionally the kind of work and
+// its details, which price it as a request of that kind with those details is priced
+// (a booking for the slot it reserves: its details' durationMinutes, else the default).
+type quoteInput struct {
+	measures
+	Kind    string            `json:"kind"`
+	Details map[string]string `json:"details"`
+}
+
 // createQuote shows the price of a request before it is made, with its breakdown and
 // the rule that made it (any member, staff).
 func (s *Server) createQuote(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
 	}
-	var in measures
-	if err := decode(r, &in); err != nil {
+	var q quoteInput
+	if err := decode(r, &q); err != nil {
 		return 0, nil, err
 	}
+	in := q.measures
 	if slices.Contains(workerPriced, s.vertical()) {
 		return 0, nil, conflict("", "in this co-op workers set their own price, at or above the voted floor (fares.floorCents)")
 	}
-	if in.DurationMinutes == nil && everyKindScheduled(s.vertical()) {
+	if q.Kind != "" {
+		if _, ok := kindsFor(s.vertical())[q.Kind]; !ok {
+			return 0, nil, badField("kind", fmt.Sprintf("must be one of: %s", kindList(s.vertical())))
+		}
+		if w := (workInput{measures: in, Kind: q.Kind, Details: q.Details}); scheduled(s.vertical(), &w) && in.DurationMinutes == nil {
+			// As priceWork prices the request: for the slot it reserves.
+			minutes, err := slotMinutes(&w)
+			if err != nil {
+				return 0, nil, err
+			}
+			in.DurationMinutes = &minutes
+		}
+	} else if in.DurationMinutes == nil && everyKindScheduled(s.vertical()) {
 		// A booking that says nothing of its length reserves the default slot and is
 		// priced for it (priceWork): so is its quote, or the quote would not be its price.
 		m := int64(defaultSlotMinutes)

@@ -221,7 +221,17 @@ func TestScheduledWorkPricedForItsSlot(t *testing.T) {
 		{"nothing said: the default hour", nil, nil, 60, 2500},
 		{"the measure, over the details", map[string]string{"durationMinutes": "1440"}, new(int64(90)), 90, 3750},
 	} {
-		w := e.must(201, "POST", "/v1/work", c.token, booking(tc.details, tc.measure))
+		// The quote of the request itself (its kind and details with its measures) is its
+		// price, and the request quoting it is taken.
+		q := booking(tc.details, tc.measure)
+		delete(q["details"].(map[string]string), "scheduledAt")
+		quoted := num(e.must(200, "POST", "/v1/quotes", c.token, q)["priceCents"])
+		if quoted != tc.price {
+			t.Errorf("%s: the request quoted %d cents, want %d", tc.name, quoted, tc.price)
+		}
+		req := booking(tc.details, tc.measure)
+		req["quotedPriceCents"] = quoted
+		w := e.must(201, "POST", "/v1/work", c.token, req)
 		if tc.details == nil {
 			// The quote of the same request (it has no details) is its price.
 			q := map[string]any{}
@@ -239,4 +249,6 @@ func TestScheduledWorkPricedForItsSlot(t *testing.T) {
 		}
 	}
 	e.refused(400, "details.durationMinutes", "whole number of minutes", "POST", "/v1/work", c.token, booking(map[string]string{"durationMinutes": "a day"}, nil))
+	e.refused(400, "details.durationMinutes", "whole number of minutes", "POST", "/v1/quotes", c.token, booking(map[string]string{"durationMinutes": "a day"}, nil))
+	e.refused(400, "kind", "must be one of: booking", "POST", "/v1/quotes", c.token, map[string]any{"kind": "ride"})
 }

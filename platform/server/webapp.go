@@ -115,7 +115,18 @@ func (b webBackend) Policy() *policy.Policy { return b.s.policy.Current() }
 
 func (b webBackend) Pricing(ctx context.Context) (web.Pricing, error) {
 	f, _, err := b.s.fareRule(ctx, b.s.pool)
-	return web.Pricing{Rule: f != nil, WorkerPriced: slices.Contains(workerPriced, b.s.vertical())}, err
+	p := web.Pricing{Rule: f != nil, WorkerPriced: slices.Contains(workerPriced, b.s.vertical())}
+	if f != nil {
+		p.Packages = f.PerPackageCents != 0
+		for _, z := range f.Zones {
+			p.Zones = append(p.Zones, z.Name)
+			p.Packages = p.Packages || (z.PerPackageCents != nil && *z.PerPackageCents != 0)
+		}
+		for _, t := range f.TimeRates {
+			p.Packages = p.Packages || (t.PerPackageCents != nil && *t.PerPackageCents != 0)
+		}
+	}
+	return p, err
 }
 
 // inprocHandler serves the API's JSON routes to the members' app, for the principal the

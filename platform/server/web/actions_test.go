@@ -178,6 +178,91 @@ func TestRequestFormRefusesADistanceThatIsNoNumber(t *testing.T) {
 	}
 }
 
+// hiddenInput is the value of the hidden input name of a page, "" when it has none.
+func hiddenInput(body, name string) string {
+	m := regexp.MustCompile(`<input type="hidden" name="` + regexp.QuoteMeta(name) + `" value="([^"]*)">`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// confirm sets on form what the quote of a request form's page (body) carries, as a click
+// on its confirm button sends it.
+func confirm(form url.Values, body string) {
+	for _, name := range []string{"quotedPriceCents", "quotedSurgeCents", "quotedFor"} {
+		form.Set(name, hiddenInput(body, name))
+	}
+}
+
+// TestRequestFormQuotesThePriceFirst: under a fare rule the member sees the price before
+// anything is requested, and requests at that price. A price that moved meanwhile (a
+// surge window opened) is not charged: the form says so and shows the price now, and
+// nothing is requested until the member confirms it; measures changed after the quote are
+// quoted again; a request refused for an address left out keeps the price seen. The rule's
+// zones and packages are asked for, and priced.
+func TestRequestFormQuotesThePriceFirst(t *testing.T) {
+	fares := `,"fares":{"baseCents":250,"perKmCents":100,"perPackageCents":50,` +
+		`"zones":[{"name":"presqu-ile","baseCents":400}],"surge":[{"days":["tue"],"from":"10:00","to":"23:59","percent":50}]}}`
+	c := newCoopWith(t, strings.TrimSuffix(strings.TrimSpace(testPolicy), "}")+fares)
+	cust, _ := c.member("Cy Rider", "customer")
+	c.member("Ana Driver", "worker")
+	s := c.session(t)
+	csrf := s.signIn(c.code(cust))
+	requested := func() int {
+		var n int
+		if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM work_items`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	form := s.do("GET", "/app/request?kind=ride", nil).body
+	if !strings.Contains(form, `id="packages"`) || !strings.Contains(form, `<option value="presqu-ile">presqu-ile</option>`) || !strings.Contains(form, ">See the price</button>") {
+		t.Fatalf("the form under a rule of zones and packages: %s", form)
+	}
+
+	ride := url.Values{"csrf": {csrf}, "kind": {"ride"}, "details.pickup": {"Vieux Lyon"}, "details.dropoff": {"Croix-Rousse"}, "distanceKm": {"4"}, "packages": {"3"}}
+	p := s.do("POST", "/app/request", ride)
+	// 250 + 4 km at 100 + 2 packages beyond the first at 50.
+	if p.status != http.StatusOK || !strings.Contains(p.body, `<strong id="quote-price">7.50</strong>`) || !strings.Contains(p.body, ">Request at 7.50</button>") || requested() != 0 {
+		t.Fatalf("the quote: %d %s (%d requested)", p.status, p.body, requested())
+	}
+	confirm(ride, p.body)
+
+	// Measures changed after the quote: quoted again, nothing requested.
+	moved := maps.Clone(ride)
+	moved.Set("zone", "presqu-ile")
+	if p := s.do("POST", "/app/request", moved); p.status != http.StatusOK || !strings.Contains(p.body, `<strong id="quote-price">9.00</strong>`) || requested() != 0 {
+		t.Fatalf("a quote whose measures changed: %d %s (%d requested)", p.status, p.body, requested())
+	}
+
+	// A surge window opens before the member confirms: nothing is charged at the new price
+	// without their seeing it.
+	c.clock.Step(90 * time.Minute) // 10:30, in the window
+	p = s.do("POST", "/app/request", ride)
+	if p.status != http.StatusConflict || !strings.Contains(p.body, `id="quote-changed"`) || !strings.Contains(p.body, `<strong id="quote-price">11.25</strong>`) ||
+		!strings.Contains(p.body, `<span id="quote-surge">(of which 3.75 surge`) || requested() != 0 {
+		t.Fatalf("the price moved: %d %s (%d requested)", p.status, p.body, requested())
+	}
+	confirm(ride, p.body)
+
+	// Refused for an address left out: the price seen stands, and the form sent again
+	// with it requests at that price.
+	noPickup := maps.Clone(ride)
+	noPickup.Set("details.pickup", "")
+	if p := s.do("POST", "/app/request", noPickup); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="f-pickup-error"`) ||
+		hiddenInput(p.body, "quotedPriceCents") != "1125" || requested() != 0 {
+		t.Fatalf("a confirmed request without its pick-up: %d %s", p.status, p.body)
+	}
+	if p := s.do("POST", "/app/request", ride); p.status != http.StatusSeeOther {
+		t.Fatalf("the confirmed request: %d %s", p.status, p.body)
+	}
+	var price, surge int64
+	if err := c.owner.QueryRow(t.Context(), `SELECT price_cents, surge_cents FROM work_items`).Scan(&price, &surge); err != nil || price != 1125 || surge != 375 {
+		t.Fatalf("requested at %d cents (surge %d), %v; want the 1125 (375) confirmed", price, surge, err)
+	}
+}
+
 // TestRequestFormFollowsTheRuleInForce: the request form asks for what the API takes. In a
 // co-op without a fare rule, a price; once the members voted one (the policy file still
 // has none), the measures the rule prices, and the request is priced by it. Where workers
@@ -202,7 +287,13 @@ func TestRequestFormFollowsTheRuleInForce(t *testing.T) {
 	if strings.Contains(p.body, `id="price"`) || !strings.Contains(p.body, `id="distanceKm"`) {
 		t.Fatalf("under the voted fare rule the form does not ask for the measures: %s", p.body)
 	}
-	if p := s.do("POST", "/app/request", url.Values{"csrf": {csrf}, "kind": {"ride"}, "details.pickup": {"A"}, "details.dropoff": {"B"}, "distanceKm": {"5"}}); p.status != http.StatusSeeOther {
+	ride := url.Values{"csrf": {csrf}, "kind": {"ride"}, "details.pickup": {"A"}, "details.dropoff": {"B"}, "distanceKm": {"5"}}
+	if p := s.do("POST", "/app/request", ride); p.status != http.StatusOK || !strings.Contains(p.body, `<strong id="quote-price">15.00</strong>`) {
+		t.Fatalf("quote under the voted rule: %d %s", p.status, p.body)
+	} else {
+		confirm(ride, p.body)
+	}
+	if p := s.do("POST", "/app/request", ride); p.status != http.StatusSeeOther {
 		t.Fatalf("request under the voted rule: %d %s", p.status, p.body)
 	}
 	var price int64

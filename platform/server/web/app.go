@@ -80,6 +80,10 @@ type Backend interface {
 type Pricing struct {
 	Rule         bool
 	WorkerPriced bool
+	// Packages says the rule prices the number of packages (its own amount, a zone's or
+	// a time rate's); Zones are the names of its zones.
+	Packages bool
+	Zones    []string
 }
 
 // Config configures the app.

@@ -3,12 +3,14 @@ package web
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -519,6 +521,26 @@ type requestData struct {
 	Price      string
 	Distance   string
 	Minutes    string
+	// PackagesField asks for the number of packages, which the fare rule prices.
+	PackagesField bool
+	Packages      string
+	// Zones are the fare rule's zones, one of which the request may name.
+	Zones []string
+	Zone  string
+	// Quote is the price the fare rule sets for the request as the form holds it, shown
+	// before the request is sent (and sent with it: a price that moved meanwhile is
+	// shown again rather than charged).
+	Quote *quoteView
+}
+
+// quoteView is a quote the request form shows.
+type quoteView struct {
+	PriceCents, SurgeCents int64
+	// For is quoteKey of what was quoted: the request is sent with the quote only while
+	// the form still asks for that.
+	For string
+	// Changed says the price moved since the member last saw it.
+	Changed bool
 }
 
 // requestData is the request form's content; false when it could not be made, and the
@@ -573,8 +595,37 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	if spec.PricedByListing {
 		d.NeedsPrice, d.Measures = false, false
 	}
+	if d.Measures {
+		d.PackagesField, d.Zones = pricing.Packages, pricing.Zones
+	}
 	d.Price, d.Distance, d.Minutes = values["price"], values["distanceKm"], values["durationMinutes"]
+	d.Packages, d.Zone = values["packages"], values["zone"]
 	return d, true
+}
+
+// quoteKey names what a quote priced: the kind of work, its measures and the details
+// that price it (a booking's durationMinutes), whatever else the form holds.
+func quoteKey(quote map[string]any) string {
+	b, _ := json.Marshal(quote) // map keys in order
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
+// requestField is the form's field the API's refusal of a request (or of its quote)
+// names: "form" when it is none of them.
+func requestField(fld string) string {
+	switch fld {
+	case "priceCents":
+		return "price"
+	case "distanceMeters":
+		return "distanceKm"
+	case "kind", "durationMinutes", "packages", "zone":
+		return fld
+	}
+	if strings.HasPrefix(fld, "details.") {
+		return fld
+	}
+	return "form"
 }
 
 func (a *App) requestForm(q *req) {
@@ -593,7 +644,8 @@ func (a *App) requestWork(q *req) {
 	if !ok {
 		return
 	}
-	values := map[string]string{"price": f.Get("price"), "distanceKm": f.Get("distanceKm"), "durationMinutes": f.Get("durationMinutes")}
+	values := map[string]string{"price": f.Get("price"), "distanceKm": f.Get("distanceKm"), "durationMinutes": f.Get("durationMinutes"),
+		"packages": f.Get("packages"), "zone": f.Get("zone")}
 	body := map[string]any{"kind": kind}
 	details := map[string]string{}
 	for _, fl := range d.Fields {
@@ -632,9 +684,49 @@ func (a *App) requestWork(q *req) {
 			}
 			body["durationMinutes"] = m
 		}
+		if v := values["packages"]; v != "" && d.PackagesField {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 || n > 1000 {
+				errs["packages"] = tr(q.lang, "request.packagesInvalid")
+			}
+			body["packages"] = n
+		}
+		if v := values["zone"]; v != "" && len(d.Zones) > 0 {
+			if !slices.Contains(d.Zones, v) {
+				errs["zone"] = tr(q.lang, "request.zoneInvalid")
+			}
+			body["zone"] = v
+		}
+	}
+	// Under a fare rule the member sees the price first: the form is sent once to quote
+	// it, and again to request at that price (quotedPriceCents), as long as what prices it
+	// is unchanged.
+	var quote map[string]any
+	if d.Measures && len(errs) == 0 {
+		quote = map[string]any{"kind": kind}
+		for _, k := range []string{"distanceMeters", "durationMinutes", "packages", "zone"} {
+			if v, ok := body[k]; ok {
+				quote[k] = v
+			}
+		}
+		if v := details["durationMinutes"]; v != "" {
+			quote["details"] = map[string]string{"durationMinutes": v}
+		}
+		cents, err := strconv.ParseInt(f.Get("quotedPriceCents"), 10, 64)
+		if f.Get("quotedFor") != quoteKey(quote) || err != nil || cents <= 0 {
+			a.showQuote(q, kind, values, quote, false)
+			return
+		}
+		body["quotedPriceCents"] = cents
 	}
 	if len(errs) == 0 {
 		st, rb := a.call(q, http.MethodPost, "/v1/work", body, nil)
+		if fld, _ := parseAPIErr(rb); st == http.StatusConflict && fld == "quotedPriceCents" && quote != nil {
+			// The price moved since the member saw it (a surge window opened or closed):
+			// nothing was requested; they see the new price and confirm again.
+			a.showQuote(q, kind, values, quote, true)
+			return
+		}
 		if st == http.StatusCreated {
 			var w workView
 			_ = json.Unmarshal(rb, &w)
@@ -652,21 +744,57 @@ func (a *App) requestWork(q *req) {
 			return
 		}
 		fld, _ := parseAPIErr(rb)
-		switch fld {
-		case "priceCents":
-			fld = "price"
-		case "distanceMeters":
-			fld = "distanceKm"
-		case "kind", "durationMinutes":
-		default:
-			if !strings.HasPrefix(fld, "details.") {
-				fld = "form"
-			}
-		}
-		errs[fld] = apiMessage(q.lang, rb)
+		errs[requestField(fld)] = apiMessage(q.lang, rb)
 	}
 	if d, ok = a.requestData(q, kind, values); !ok {
 		return
 	}
+	if cents, ok := body["quotedPriceCents"].(int64); ok {
+		// Refused for another field (an address left out): the price seen stands, and the
+		// form sent again with that field requests at it.
+		surge, _ := strconv.ParseInt(f.Get("quotedSurgeCents"), 10, 64)
+		d.Quote = &quoteView{PriceCents: cents, SurgeCents: surge, For: quoteKey(quote)}
+	}
 	a.render(q, http.StatusBadRequest, "request", "request.title", page{Data: d, Errors: errs, Nav: "request"})
+}
+
+// showQuote asks the API for the price of the request the form holds (quote) and shows
+// the form again with it, to be confirmed; changed says the price moved since the member
+// last saw one (409). A refusal of the quote is shown next to its field, as a request's.
+func (a *App) showQuote(q *req, kind string, values map[string]string, quote map[string]any, changed bool) {
+	st, rb := a.call(q, http.MethodPost, "/v1/quotes", quote, nil)
+	errs := map[string]string{}
+	var qv *quoteView
+	switch st {
+	case http.StatusOK:
+		var out struct {
+			PriceCents int64 `json:"priceCents"`
+			SurgeCents int64 `json:"surgeCents"`
+		}
+		if err := json.Unmarshal(rb, &out); err != nil {
+			a.log.Error("decoding a quote failed", "error", err)
+			a.fail(q, http.StatusInternalServerError, "error.generic")
+			return
+		}
+		qv = &quoteView{PriceCents: out.PriceCents, SurgeCents: out.SurgeCents, For: quoteKey(quote), Changed: changed}
+	case http.StatusBadRequest:
+		fld, _ := parseAPIErr(rb)
+		errs[requestField(fld)] = apiMessage(q.lang, rb)
+	default:
+		a.failAPI(q, st, rb)
+		return
+	}
+	d, ok := a.requestData(q, kind, values)
+	if !ok {
+		return
+	}
+	d.Quote = qv
+	status := http.StatusOK
+	switch {
+	case qv == nil:
+		status = http.StatusBadRequest
+	case changed:
+		status = http.StatusConflict
+	}
+	a.render(q, status, "request", "request.title", page{Data: d, Errors: errs, Nav: "request"})
 }
