@@ -7,12 +7,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
+	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
 )
 
 // contents is a digest of every table of the co-op's database, by table, as q reads it.
@@ -337,5 +339,69 @@ func TestSecurity_NoWriteOutlivesADeactivation(t *testing.T) {
 	})
 	if r.status != 403 || !strings.Contains(string(r.body), "not active") {
 		t.Fatalf("a rating sent during its customer's deactivation: %d %s", r.status, r.body)
+	}
+}
+
+// TestSecurity_ErasureDoesNotWaitForARefund: a refund holds its payment, then its ledger's
+// foreign key waits on the payer's row; an erasure of the payer holds that row and then
+// rewrites the payment's key (the payer's own). The erasure takes the payment without
+// waiting: while a refund holds it, the erasure answers 409 at once and writes nothing,
+// rather than deadlock with it (PostgreSQL would end one of them); once the refund is
+// done, the erasure goes through.
+func TestSecurity_ErasureDoesNotWaitForARefund(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	e.worker("Dan Driver")
+	ctx := t.Context()
+	id, _ := e.completedRide(c, 1200)
+	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": id, "amountCents": 200}, "Idempotency-Key", "tip from Rita")["id"])
+	tx, err := e.s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := payments.On(tx).LockForRefund(ctx, tip); err != nil { // as a refund does, first
+		t.Fatal(err)
+	}
+	before := contents(t, e.owner)
+	answer := make(chan resp, 1)
+	go func() { answer <- e.call("DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil) }()
+	select {
+	case r := <-answer:
+		if r.status != 409 || !strings.Contains(string(r.body), "changing right now") {
+			t.Fatalf("the erasure while a refund held the payer's tip: %d %s", r.status, r.body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the erasure waited for the refund")
+	}
+	if after := contents(t, e.owner); !maps.Equal(before, after) {
+		t.Fatal("the refused erasure wrote")
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
+}
+
+// TestMatchDoesNotSkipAWorkerWritingSomething: a member's write holds their row for key
+// share (lockSelf) while it runs; a match running meanwhile still offers the work to that
+// worker, rather than skipping them as a row it may not lock (it locks its candidates for
+// no key update, which key share does not block).
+func TestMatchDoesNotSkipAWorkerWritingSomething(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	ctx := t.Context()
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1200, 0))["id"])
+	tx, err := e.s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if active, err := members.On(tx).LockActive(ctx, w.id); err != nil || !active { // as the worker's ballot, say, does
+		t.Fatal(active, err)
+	}
+	if offer := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(offer["workerId"]) != w.id {
+		t.Fatalf("the match while the worker was writing: %v", offer)
 	}
 }

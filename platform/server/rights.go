@@ -47,7 +47,7 @@ func (s *Server) eraseMember(r *http.Request, p principal) (int, any, error) {
 		}
 		erased, active, busy, err := q.LockForErasure(r.Context(), id)
 		if errors.Is(err, members.ErrWorkChanging) {
-			return conflict("", "the member's work is changing right now (a match, an acceptance or a completion is under way); try again in a moment")
+			return conflict("", "the member's work or payments are changing right now (a match, an acceptance, a completion, a refund or a vote's close is under way); try again in a moment")
 		}
 		if err != nil {
 			return asNotFound(err, "member")

@@ -268,7 +268,7 @@ var memberRefusals = []struct{ route, msg string }{
 	{"POST /v1/members/{id}/claim", "claiming the account from the members' app takes a sign-in of the last 10 minutes: sign in again, then try again"},
 	{"POST /v1/members/{id}/claim", "the member is not active (or erased): nothing to claim"},
 	{"DELETE /v1/members/{id}", "erasing your data from the members' app takes a sign-in of the last 10 minutes: sign in again, then try again"},
-	{"DELETE /v1/members/{id}", "the member's work is changing right now (a match, an acceptance or a completion is under way); try again in a moment"},
+	{"DELETE /v1/members/{id}", "the member's work or payments are changing right now (a match, an acceptance, a completion, a refund or a vote's close is under way); try again in a moment"},
 	{"DELETE /v1/members/{id}", "the member's data has already been erased"},
 	{"DELETE /v1/members/{id}", "the member has work under way; finish or cancel it first"},
 }

@@ -605,7 +605,9 @@ var ErrWorkChanging = errors.New("the member's work is changing")
 // that is offered, accepted or started, or work they accepted or started (an offer to
 // them is not: the handler withdraws it) (store.ErrNotFound when there is no such member).
 // All the work that names them is locked too, without waiting (ErrWorkChanging when
-// another transaction holds an item): a match moving a request on after
+// another transaction holds an item), and so are their payments, refund requests,
+// disbursements and proposals (a refund or a vote's close holds those, then waits on the
+// member's row): a match moving a request on after
 // this check would leave an erased customer with work under way, and waiting would
 // deadlock with a completion (it holds its work, then its payment's foreign key waits on
 // the member's row, which this holds).
@@ -636,6 +638,25 @@ func (s Store) LockForErasure(ctx context.Context, id int64) (erased, active, bu
 	}
 	if err := rows.Err(); err != nil {
 		return erased, active, false, workChanging(err)
+	}
+	// The other rows Erase rewrites that a transaction may hold before it waits on the
+	// member's row: a refund holds its payment (and a vote's close its proposal and refund
+	// request) before its ledger's foreign key waits on the payer's row. Taken without
+	// waiting too, or the two would deadlock.
+	for _, q := range []string{
+		`SELECT 1 FROM payments WHERE ` + payments.MemberKeysSQL + ` FOR NO KEY UPDATE NOWAIT`,
+		`SELECT 1 FROM refund_requests rr JOIN payments py ON py.id = rr.payment_id
+			WHERE rr.requested_by = $1 OR py.payer_id = $1 OR py.worker_id = $1 FOR NO KEY UPDATE OF rr NOWAIT`,
+		`SELECT 1 FROM disbursements WHERE requested_by = $1 OR member_id = $1 FOR NO KEY UPDATE NOWAIT`,
+		`SELECT 1 FROM proposals WHERE created_by = $1
+			OR id IN (SELECT proposal_id FROM disbursements WHERE member_id = $1)
+			OR id IN (SELECT rr.proposal_id FROM refund_requests rr JOIN payments py ON py.id = rr.payment_id
+				WHERE rr.requested_by = $1 OR py.payer_id = $1 OR py.worker_id = $1)
+			FOR NO KEY UPDATE NOWAIT`,
+	} {
+		if _, err := s.db.Exec(ctx, q, id); err != nil {
+			return erased, active, false, workChanging(err)
+		}
 	}
 	return erased, active, busy, nil
 }

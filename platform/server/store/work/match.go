@@ -141,7 +141,7 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 			OR `+covered+`)
 		  `+busy+extra+`
 		ORDER BY `+order+`m.last_assigned_at ASC NULLS FIRST, rating_centi DESC, m.id ASC
-		LIMIT $12 FOR UPDATE OF m SKIP LOCKED`, args...)
+		LIMIT $12 FOR NO KEY UPDATE OF m SKIP LOCKED`, args...)
 	if err != nil {
 		return nil, err
 	}
