@@ -84,14 +84,16 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 	d := Disbursement{Fund: in.Fund, AmountCents: amount, MemberID: in.MemberID, Payee: in.Payee, Reason: in.Reason, RequestedBy: actor(p)}
 	now := s.now()
 	err = s.memberTx(r.Context(), p, func(tx pgx.Tx) error {
-		q := funds.On(tx)
-		if err := q.Lock(r.Context(), d.Fund); err != nil {
-			return err
-		}
+		// The member rows (the requester's, by memberTx, and the beneficiary's) before the
+		// fund's lock: member rows come before any other (members.LockActive).
 		if d.MemberID != nil {
 			if err := activeMemberRef(r.Context(), tx, "memberId", *d.MemberID); err != nil {
 				return err
 			}
+		}
+		q := funds.On(tx)
+		if err := q.Lock(r.Context(), d.Fund); err != nil {
+			return err
 		}
 		if err := fundCovers(r.Context(), q, d.Fund, amount); err != nil {
 			return err

@@ -818,6 +818,15 @@ func lockKept(ctx context.Context, tx pgx.Tx, id int64) (active bool, err error)
 	return active, nil
 }
 
+// asSelf is err, but a refusal of a write about a member whose data was erased (errErased)
+// is the member's own refusal (403, as lockSelf's) when they sent it themselves.
+func asSelf(p principal, id int64, err error) error {
+	if errors.Is(err, errErased) && !p.admin && p.memberID == id {
+		return forbidden("the member is not active")
+	}
+	return err
+}
+
 func requireActiveMember(p principal) error {
 	if p.admin {
 		return nil

@@ -283,6 +283,7 @@ func (s *Server) setAvailability(r *http.Request, p principal) (int, any, error)
 		sc = Schedule{Weekly: allWeek(), Exceptions: cur.Exceptions}
 	}
 	if _, err := s.SetWorkerSchedule(r.Context(), id, sc); err != nil {
+		err = asSelf(p, id, err)
 		var ae *apiError
 		if errors.As(err, &ae) && ae.field == "weekly" {
 			ae.field = "available"
@@ -543,14 +544,25 @@ func (s *Server) createBlock(r *http.Request, p principal) (int, any, error) {
 		if err := lockOffersTo(r.Context(), tx, in.WorkerID); err != nil {
 			return err
 		}
-		// Then the customer's row (the order of an erasure): a block set during their
-		// erasure waits for it and is refused, rather than kept after it.
-		if !p.admin {
-			if err := lockSelf(r.Context(), tx, customer); err != nil {
+		// Then the customer's and the worker's rows, in the order of their ids (the order
+		// of an erasure): a block set during either's erasure waits for it and is refused,
+		// rather than kept after it.
+		for _, id := range slices.Sorted(slices.Values([]int64{customer, in.WorkerID})) {
+			var err error
+			switch {
+			case id == in.WorkerID:
+				_, err = lockKept(r.Context(), tx, id)
+				if isNotFound(err) {
+					err = notFound("worker")
+				}
+			case !p.admin:
+				err = lockSelf(r.Context(), tx, customer)
+			default:
+				err = activeMemberRef(r.Context(), tx, "customerId", customer)
+			}
+			if err != nil {
 				return err
 			}
-		} else if err := activeMemberRef(r.Context(), tx, "customerId", customer); err != nil {
-			return err
 		}
 		if err := members.On(tx).Block(r.Context(), customer, in.WorkerID); err != nil {
 			return err

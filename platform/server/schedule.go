@@ -202,7 +202,7 @@ func (s *Server) putSchedule(r *http.Request, p principal) (int, any, error) {
 	}
 	sc, err := s.SetWorkerSchedule(r.Context(), id, in)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asSelf(p, id, err)
 	}
 	return http.StatusOK, sc, nil
 }

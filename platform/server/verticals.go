@@ -213,7 +213,7 @@ func (s *Server) putTeam(r *http.Request, p principal) (int, any, error) {
 	}
 	t, err := s.SetTeam(r.Context(), id, in)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, asSelf(p, id, err)
 	}
 	return http.StatusOK, t, nil
 }
