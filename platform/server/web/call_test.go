@@ -7,8 +7,11 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 // recordingBackend counts the API calls; the app's other needs are not this test's.
@@ -43,5 +46,47 @@ func TestCallSendsNoBodyItCannotEncode(t *testing.T) {
 
 	if st, _ := a.call(q, http.MethodPost, "/v1/work", map[string]any{"distanceMeters": 1200}, nil); st != http.StatusOK || backend.calls != 1 {
 		t.Fatalf("an encodable body: %d after %d calls", st, backend.calls)
+	}
+}
+
+// quoteGoneBackend is a co-op whose fare rule went between the request form's reading of
+// it and the quote: the form read a rule, the quote finds none.
+type quoteGoneBackend struct {
+	Backend
+	ruleGone bool
+}
+
+func (b *quoteGoneBackend) Kinds() map[string]Kind {
+	return map[string]Kind{"ride": {Required: []string{"pickup", "dropoff"}}}
+}
+func (b *quoteGoneBackend) Policy() *policy.Policy { return nil }
+func (b *quoteGoneBackend) Pricing(context.Context) (Pricing, error) {
+	return Pricing{Rule: !b.ruleGone}, nil
+}
+func (b *quoteGoneBackend) Call(_ context.Context, _ Member, method, path string, _ http.Header, _ []byte) (int, []byte) {
+	if method == http.MethodPost && path == "/v1/quotes" {
+		b.ruleGone = true
+		return http.StatusConflict, []byte(`{"error":{"message":"the co-op has no fare rule: the policy sets no fares and no proposal voted one"}}`)
+	}
+	return http.StatusInternalServerError, []byte(`{"error":{"message":"not this test's"}}`)
+}
+
+// A quote refused because the fare rule went meanwhile (a vote took effect between the
+// form and its quote) shows the form again, which asks for a price now, with why; the
+// member's entries stay.
+func TestAQuoteWithoutARuleShowsTheFormAgain(t *testing.T) {
+	a := New(Config{Backend: &quoteGoneBackend{}, Logger: slog.New(slog.DiscardHandler)})
+	form := url.Values{"kind": {"ride"}, "details.pickup": {"Vieux Lyon"}, "details.dropoff": {"Croix-Rousse"}, "distanceKm": {"4"}}
+	r := httptest.NewRequest(http.MethodPost, "/app/request", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if err := r.ParseForm(); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	a.requestWork(&req{w: w, r: r, lang: "en", member: &Member{ID: 1}})
+	body := w.Body.String()
+	if w.Code != http.StatusConflict || !strings.Contains(body, "the co-op has no fare rule") || !strings.Contains(body, `id="price"`) ||
+		!strings.Contains(body, `value="Vieux Lyon"`) {
+		t.Fatalf("a quote once the rule went: %d %s", w.Code, body)
 	}
 }

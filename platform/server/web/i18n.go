@@ -131,6 +131,9 @@ func compileAPIPrefixes(prefixes map[string]string) []apiPattern {
 				break
 			}
 			re.WriteString(regexp.QuoteMeta(rest[:i]))
+			if !slices.Contains([]string{"%d", "%s", "%q", "%%"}, rest[i:i+2]) {
+				panic("apiPrefixes: " + rest[i:i+2] + " in " + strconv.Quote(p) + " is not a verb the prefixes take (%d, %s, %q)")
+			}
 			re.WriteString(verbs.Replace(rest[i : i+2]))
 			rest = rest[i+2:]
 		}

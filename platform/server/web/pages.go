@@ -672,7 +672,7 @@ func (a *App) requestWork(q *req) {
 	} else {
 		if v := values["distanceKm"]; v != "" {
 			km, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", "."), 64)
-			if err != nil || !(km >= 0 && km <= 100000) { // NaN too, which ParseFloat reads
+			if err != nil || !(km >= 0 && km <= 10000) { // NaN too, which ParseFloat reads; the API takes up to 10,000 km
 				errs["distanceKm"] = tr(q.lang, "request.numberInvalid")
 			}
 			body["distanceMeters"] = int64(math.Round(km * 1000))
@@ -777,7 +777,9 @@ func (a *App) showQuote(q *req, kind string, values map[string]string, quote map
 			return
 		}
 		qv = &quoteView{PriceCents: out.PriceCents, SurgeCents: out.SurgeCents, For: quoteKey(quote), Changed: changed}
-	case http.StatusBadRequest:
+	case http.StatusBadRequest, http.StatusConflict:
+		// A field refused, or no price to quote any more (the fare rule went by a vote
+		// since the form was shown): the form again, which asks for a price then.
 		fld, _ := parseAPIErr(rb)
 		errs[requestField(fld)] = apiMessage(q.lang, rb)
 	default:
@@ -792,7 +794,7 @@ func (a *App) showQuote(q *req, kind string, values map[string]string, quote map
 	status := http.StatusOK
 	switch {
 	case qv == nil:
-		status = http.StatusBadRequest
+		status = st
 	case changed:
 		status = http.StatusConflict
 	}
