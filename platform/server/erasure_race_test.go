@@ -158,6 +158,11 @@ func TestSecurity_NoWriteOutlivesAnErasure(t *testing.T) {
 			c, w := e.customer("Rita Rider"), e.worker("Dan Driver")
 			return e, request{c, "POST", "/v1/blocks", c.token, map[string]any{"workerId": w.id}, nil}
 		},
+		"POST /v1/blocks (the worker blocked)": func(t *testing.T) (*env, request) {
+			e := newEnv(t, mustPolicy(t, ridePolicy))
+			c, w := e.customer("Rita Rider"), e.worker("Dan Driver")
+			return e, request{w, "POST", "/v1/blocks", c.token, map[string]any{"workerId": w.id}, nil}
+		},
 		"POST /v1/work": func(t *testing.T) (*env, request) {
 			e := newEnv(t, mustPolicy(t, ridePolicy))
 			c := e.customer("Rita Rider")
