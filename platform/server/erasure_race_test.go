@@ -180,49 +180,27 @@ func TestSecurity_NoWriteOutlivesAnErasure(t *testing.T) {
 			return e, request{m, "PUT", fmt.Sprintf("/v1/listings/%d/stock", lid), m.token, map[string]any{"stock": 9}, nil}
 		},
 		"POST /v1/work/{id}/match": func(t *testing.T) (*env, request) {
-			e := newEnv(t, mustPolicy(t, ridePolicy))
-			c := e.customer("Rita Rider")
-			e.worker("Dan Driver")
-			id := num(e.must(201, "POST", "/v1/work", c.token, ride(1200, 0))["id"])
+			e, c, _, id := rideTakenTo(t)
 			return e, request{c, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil, nil}
 		},
 		"POST /v1/work/{id}/accept": func(t *testing.T) (*env, request) {
-			e := newEnv(t, mustPolicy(t, ridePolicy))
-			c, w := e.customer("Rita Rider"), e.worker("Dan Driver")
-			id := num(e.must(201, "POST", "/v1/work", c.token, ride(1200, 0))["id"])
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+			e, _, w, id := rideTakenTo(t, "match")
 			return e, request{w, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil, nil}
 		},
 		"POST /v1/work/{id}/decline": func(t *testing.T) (*env, request) {
-			e := newEnv(t, mustPolicy(t, ridePolicy))
-			c, w := e.customer("Rita Rider"), e.worker("Dan Driver")
-			id := num(e.must(201, "POST", "/v1/work", c.token, ride(1200, 0))["id"])
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+			e, _, w, id := rideTakenTo(t, "match")
 			return e, request{w, "POST", fmt.Sprintf("/v1/work/%d/decline", id), w.token, nil, nil}
 		},
 		"POST /v1/work/{id}/start": func(t *testing.T) (*env, request) {
-			e := newEnv(t, mustPolicy(t, ridePolicy))
-			c, w := e.customer("Rita Rider"), e.worker("Dan Driver")
-			id := num(e.must(201, "POST", "/v1/work", c.token, ride(1200, 0))["id"])
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
+			e, _, w, id := rideTakenTo(t, "match", "accept")
 			return e, request{w, "POST", fmt.Sprintf("/v1/work/%d/start", id), w.token, nil, nil}
 		},
 		"POST /v1/work/{id}/complete": func(t *testing.T) (*env, request) {
-			e := newEnv(t, mustPolicy(t, ridePolicy))
-			c, w := e.customer("Rita Rider"), e.worker("Dan Driver")
-			id := num(e.must(201, "POST", "/v1/work", c.token, ride(1200, 0))["id"])
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), w.token, nil)
+			e, _, w, id := rideTakenTo(t, "match", "accept", "start")
 			return e, request{w, "POST", fmt.Sprintf("/v1/work/%d/complete", id), w.token, nil, nil}
 		},
 		"POST /v1/work/{id}/cancel": func(t *testing.T) (*env, request) {
-			e := newEnv(t, mustPolicy(t, ridePolicy))
-			c, w := e.customer("Rita Rider"), e.worker("Dan Driver")
-			id := num(e.must(201, "POST", "/v1/work", c.token, ride(1200, 0))["id"])
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
+			e, c, _, id := rideTakenTo(t, "match", "accept")
 			return e, request{c, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, map[string]any{"reason": "Rita is moving to 12 rue des Lilas"}, nil}
 		},
 		"POST /v1/work/{id}/rating": func(t *testing.T) (*env, request) {
@@ -233,8 +211,7 @@ func TestSecurity_NoWriteOutlivesAnErasure(t *testing.T) {
 			return e, request{c, "POST", fmt.Sprintf("/v1/work/%d/rating", id), c.token, map[string]any{"stars": 2}, nil}
 		},
 		"POST /v1/work/{id}/milestones/{n}/submit": func(t *testing.T) (*env, request) {
-			e, client, dev, id := milestoneWork(t)
-			_ = client
+			e, _, dev, id := milestoneWork(t)
 			return e, request{dev, "POST", fmt.Sprintf("/v1/work/%d/milestones/1/submit", id), dev.token, nil, nil}
 		},
 		"POST /v1/work/{id}/milestones/{n}/accept": func(t *testing.T) (*env, request) {
@@ -310,6 +287,22 @@ func TestSecurity_NoWriteOutlivesAnErasure(t *testing.T) {
 	}
 }
 
+// rideTakenTo is a ride-sharing co-op with a customer, a driver and the customer's ride
+// request, taken through steps (match by the customer; accept, start by the driver).
+func rideTakenTo(t *testing.T, steps ...string) (e *env, customer, driver who, id int64) {
+	e = newEnv(t, mustPolicy(t, ridePolicy))
+	customer, driver = e.customer("Rita Rider"), e.worker("Dan Driver")
+	id = num(e.must(201, "POST", "/v1/work", customer.token, ride(1200, 0))["id"])
+	for _, step := range steps {
+		by := driver.token
+		if step == "match" {
+			by = customer.token
+		}
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), by, nil)
+	}
+	return e, customer, driver, id
+}
+
 // milestoneWork is a freelance project of two milestones under way: its client, its
 // worker and its id.
 func milestoneWork(t *testing.T) (e *env, client, dev who, id int64) {
@@ -347,6 +340,19 @@ func TestSecurity_NoWriteOutlivesADeactivation(t *testing.T) {
 	}
 }
 
+// answersAtOnce is the answer that comes on answer, which must not wait for a transaction
+// under way (it fails the test after 30 s, saying what waited).
+func (e *env) answersAtOnce(answer chan resp, what string) resp {
+	e.t.Helper()
+	select {
+	case r := <-answer:
+		return r
+	case <-time.After(30 * time.Second):
+		e.t.Fatalf("%s waited for the transaction under way", what)
+		return resp{}
+	}
+}
+
 // TestSecurity_ErasureDoesNotWaitForARefund: a refund holds its payment, then its ledger's
 // foreign key waits on the payer's row; an erasure of the payer holds that row and then
 // rewrites the payment's key (the payer's own). The erasure takes the payment without
@@ -371,13 +377,8 @@ func TestSecurity_ErasureDoesNotWaitForARefund(t *testing.T) {
 	before := contents(t, e.owner)
 	answer := make(chan resp, 1)
 	go func() { answer <- e.call("DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil) }()
-	select {
-	case r := <-answer:
-		if r.status != 409 || !strings.Contains(string(r.body), "changing right now") {
-			t.Fatalf("the erasure while a refund held the payer's tip: %d %s", r.status, r.body)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the erasure waited for the refund")
+	if r := e.answersAtOnce(answer, "the erasure while a refund held the payer's tip"); r.status != 409 || !strings.Contains(string(r.body), "changing right now") {
+		t.Fatalf("the erasure while a refund held the payer's tip: %d %s", r.status, r.body)
 	}
 	if after := contents(t, e.owner); !maps.Equal(before, after) {
 		t.Fatal("the refused erasure wrote")
