@@ -1093,3 +1093,65 @@ func TestASecondClickClaimsNothing(t *testing.T) {
 	}
 	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), key, nil)
 }
+
+// TestMilestonesInTheApp: a freelance project paid by milestones moves in the app: its
+// worker marks each milestone done (and no "complete" step is offered: the project
+// completes with its last milestone), its client accepts each, which pays it; neither
+// sees the other's button, and the project is complete once the last is accepted.
+func TestMilestonesInTheApp(t *testing.T) {
+	c := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"freelance"`, 1))
+	client, clientTok := c.member("Cia Client", "customer")
+	m := c.must(http.StatusCreated, "POST", "/v1/members", adminToken, map[string]any{"name": "Dev Freelancer", "email": "dev@example.org",
+		"roles": []string{"worker"}, "qualifications": []string{"gig"}})
+	dev, devTok := int64(m["member"].(map[string]any)["id"].(float64)), m["token"].(string)
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/availability", dev), devTok, map[string]any{"available": true})
+	id := int64(c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "gig", "priceCents": 90000,
+		"details":    map[string]string{"title": "Website", "description": "A co-op's website"},
+		"milestones": []map[string]any{{"title": "Design", "amountCents": 30000}, {"title": "Build", "amountCents": 60000}}})["id"].(float64))
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), clientTok, nil)
+	for _, step := range []string{"accept", "start"} {
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), devTok, nil)
+	}
+	page := fmt.Sprintf("/app/work/%d", id)
+	ws, cs := c.session(t), c.session(t)
+	wcsrf, ccsrf := ws.signIn(c.code(dev)), cs.signIn(c.code(client))
+
+	p := ws.do("GET", page, nil)
+	if !strings.Contains(p.body, `id="submit-milestone-1"`) || !strings.Contains(p.body, `id="submit-milestone-2"`) || strings.Contains(p.body, `id="next-step"`) ||
+		strings.Contains(p.body, `id="accept-milestone-`) {
+		t.Fatalf("the worker's page of a project by milestones: %s", p.body)
+	}
+	if p := cs.do("GET", page, nil); strings.Contains(p.body, `id="submit-milestone-`) || strings.Contains(p.body, `id="accept-milestone-`) ||
+		!strings.Contains(p.body, "Design: 300.00, <span class=\"milestone-state\">to do</span>") {
+		t.Fatalf("the client's page before a milestone is done: %s", p.body)
+	}
+	for n := 1; n <= 2; n++ {
+		if p := ws.do("POST", page+"/submit-milestone", url.Values{"csrf": {wcsrf}, "n": {fmt.Sprint(n)}}); p.status != http.StatusSeeOther {
+			t.Fatalf("submitting milestone %d: %d %s", n, p.status, p.body)
+		}
+	}
+	if p := ws.do("GET", page+"?done=submit-milestone", nil); !strings.Contains(p.body, "The milestone is marked done") {
+		t.Fatalf("after the worker submitted: %s", p.body)
+	}
+	p = cs.do("GET", page, nil)
+	if !strings.Contains(p.body, `id="accept-milestone-1"`) || !strings.Contains(p.body, ">Accept and pay 300.00</button>") {
+		t.Fatalf("the client's page once milestones are done: %s", p.body)
+	}
+	// The worker cannot accept their own milestone through the app's form.
+	if p := ws.do("POST", page+"/accept-milestone", url.Values{"csrf": {wcsrf}, "n": {"1"}}); p.status != http.StatusForbidden {
+		t.Fatalf("the worker accepting a milestone: %d %s", p.status, p.body)
+	}
+	for n := 1; n <= 2; n++ {
+		if p := cs.do("POST", page+"/accept-milestone", url.Values{"csrf": {ccsrf}, "n": {fmt.Sprint(n)}}); p.status != http.StatusSeeOther {
+			t.Fatalf("accepting milestone %d: %d %s", n, p.status, p.body)
+		}
+	}
+	w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), clientTok, nil)
+	if w["state"] != "completed" {
+		t.Fatalf("after the last milestone was accepted: %v", w)
+	}
+	var paid int64
+	if err := c.owner.QueryRow(t.Context(), `SELECT coalesce(sum(gross_cents), 0) FROM payments WHERE work_id = $1`, id).Scan(&paid); err != nil || paid != 90000 {
+		t.Fatalf("paid %d for the project, %v; want 90000", paid, err)
+	}
+}

@@ -273,6 +273,7 @@ func flashFrom(q *req) string {
 }
 
 var validFlash = map[string]bool{"accept": true, "decline": true, "start": true, "complete": true, "cancel": true,
+	"submit-milestone": true, "accept-milestone": true,
 	"match": true, "rate": true, "block": true, "pay": true, "available": true, "unavailable": true, "requested": true,
 	"vote": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true, "claimStale": true, "signInAgain": true}
 
@@ -395,6 +396,9 @@ func (a *App) showWork(q *req, status int, errs, form map[string]string) {
 	if d.W.Next = nextStep(d.W.State); d.W.State == "offered" && !d.Offered {
 		d.W.Next = "" // accepting needs an offer that stands
 	}
+	if d.W.Next == "complete" && len(d.W.Milestones) > 0 {
+		d.W.Next = "" // a project paid by milestones completes when its client accepts the last
+	}
 	d.PayKey = randomToken()
 	a.render(q, status, "work", "work.title", page{Data: d, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "home"})
 }
@@ -429,6 +433,16 @@ func (a *App) workAction(q *req) {
 	switch action {
 	case "accept", "decline", "start", "complete", "cancel", "match":
 		st, body = a.call(q, http.MethodPost, base+"/"+action, nil, nil)
+	case "submit-milestone", "accept-milestone":
+		// A freelance project's milestone: its worker submits it, its client accepts it,
+		// which pays it (and completes the project with the last one).
+		n, err := strconv.Atoi(q.r.PostForm.Get("n"))
+		if err != nil || n < 1 {
+			a.fail(q, http.StatusBadRequest, "error.generic")
+			return
+		}
+		verb, _, _ := strings.Cut(action, "-")
+		st, body = a.call(q, http.MethodPost, fmt.Sprintf("%s/milestones/%d/%s", base, n, verb), nil, nil)
 	case "rate":
 		stars, err := strconv.Atoi(q.r.PostForm.Get("stars"))
 		if err != nil {
