@@ -202,6 +202,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/v1/quotes", member, s.createQuote, nil},
 		{"POST", "/v1/work", member, s.createWork, nil},
 		{"POST", "/v1/listings", member, s.createListing, nil},
+		{"GET", "/v1/listings", member, s.listListings, nil},
 		{"GET", "/v1/listings/{id}", member, s.getListing, nil},
 		{"PUT", "/v1/listings/{id}/stock", member, s.setListingStock, nil},
 		{"GET", "/v1/work/{id}", member, s.getWork, nil},

@@ -96,6 +96,57 @@ func (s *Server) createListing(r *http.Request, p principal) (int, any, error) {
 	return http.StatusCreated, l, nil
 }
 
+// ListingPage is a page of listings, newest first.
+type ListingPage struct {
+	Listings   []Listing `json:"listings"`
+	NextCursor string    `json:"nextCursor,omitempty"`
+}
+
+// Listings is a page of listings (the listings store's Page): a maker's own when owner is
+// not 0, else those that can be ordered (their maker an active member).
+func (s *Server) Listings(ctx context.Context, owner int64, pg Page) (ListingPage, error) {
+	if s.vertical() != "marketplace" {
+		return ListingPage{}, conflict("", "listings belong to marketplace co-ops")
+	}
+	cur, err := decodeCursor(pg.Cursor)
+	if err != nil {
+		return ListingPage{}, err
+	}
+	ls, err := listings.On(s.pool).Page(ctx, owner, cur.ID, pg.Limit+1)
+	if err != nil {
+		return ListingPage{}, err
+	}
+	out := ListingPage{Listings: ls}
+	if len(ls) > pg.Limit {
+		out.Listings = ls[:pg.Limit]
+		out.NextCursor = encodeCursor(work.Cursor{ID: ls[pg.Limit-1].ID})
+	}
+	return out, nil
+}
+
+// listListings shows the listings members may order, newest first, or one maker's
+// (?owner=): any active member, staff.
+func (s *Server) listListings(r *http.Request, p principal) (int, any, error) {
+	if err := requireActiveMember(p); err != nil {
+		return 0, nil, err
+	}
+	pg, err := pageOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var owner int64
+	if v := r.URL.Query().Get("owner"); v != "" {
+		if owner, err = strconv.ParseInt(v, 10, 64); err != nil || owner <= 0 {
+			return 0, nil, badField("owner", "must be a positive integer id")
+		}
+	}
+	out, err := s.Listings(r.Context(), owner, pg)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
 func (s *Server) getListing(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 )
 
@@ -41,6 +43,20 @@ func (s Store) Create(ctx context.Context, l Listing) (Listing, error) {
 }
 
 // Get reads a listing (store.ErrNotFound when there is none).
+// Page lists listings newest first, with an id below before (0: from the newest), at most
+// limit: owner's (any) when owner is not 0, else those whose maker is an active member
+// whose data was not erased (what can be ordered).
+func (s Store) Page(ctx context.Context, owner, before int64, limit int) ([]Listing, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM listings l
+		WHERE ($1 = 0 OR l.owner_id = $1) AND ($2 = 0 OR l.id < $2)
+		  AND ($1 <> 0 OR EXISTS (SELECT 1 FROM members m WHERE m.id = l.owner_id AND m.active AND m.erased_at IS NULL))
+		ORDER BY l.id DESC LIMIT $3`, owner, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Listing, error) { return scan(row) })
+}
+
 func (s Store) Get(ctx context.Context, id int64) (Listing, error) {
 	return scan(s.db.QueryRow(ctx, `SELECT `+cols+` FROM listings WHERE id = $1`, id))
 }
