@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -36,9 +37,10 @@ func TestAccessibilityEveryPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newFixture(t)
-	run := func(ctx context.Context, path string) {
+	// check runs axe on the page the tab shows (path names it).
+	check := func(ctx context.Context, path string) {
 		t.Helper()
-		do(t, ctx, chromedp.Navigate(f.c.url+path), chromedp.Evaluate[chromedp.Void](string(axe)))
+		do(t, ctx, chromedp.Evaluate[chromedp.Void](string(axe)))
 		res, err := chromedp.Run(ctx, chromedp.Evaluate[axeResult](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}).then(r => ({violations: r.violations, passes: r.passes.length}))`,
 			chromedp.EvalAwaitPromise))
 		if err != nil {
@@ -59,6 +61,11 @@ func TestAccessibilityEveryPage(t *testing.T) {
 				t.Log(msg)
 			}
 		}
+	}
+	run := func(ctx context.Context, path string) {
+		t.Helper()
+		do(t, ctx, chromedp.Navigate(f.c.url+path))
+		check(ctx, path)
 	}
 	ctx := newTab(t)
 	run(ctx, "/app/sign-in")
@@ -83,4 +90,58 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	f.c.clock.Step(sessions.FreshFor + time.Minute)
 	run(ctx, "/app/data?done=signInAgain")
 	run(ctx, "/app/data?done=signInAgain&lang=fr")
+	click(t, ctx, `form[action="/app/sign-out"] button`)
+
+	// A request form showing its quote, under a fare rule with zones and packages.
+	fares := newCoopWith(t, strings.TrimSuffix(strings.TrimSpace(testPolicy), "}")+
+		`,"fares":{"baseCents":250,"perKmCents":100,"perPackageCents":50,"zones":[{"name":"presqu-ile","baseCents":400}]}}`)
+	rider, _ := fares.member("Cy Rider", "customer")
+	fares.signIn(t, ctx, fares.code(rider))
+	do(t, ctx, chromedp.Navigate(fares.url+"/app/request?kind=ride"))
+	check(ctx, "/app/request under a fare rule")
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("f-pickup"), "Vieux Lyon"), chromedp.SendKeys(chromedp.ID("f-dropoff"), "Croix-Rousse"),
+		chromedp.SendKeys(chromedp.ID("distanceKm"), "4"))
+	click(t, ctx, "#send-request")
+	if got := text(t, ctx, "#quote-price"); strings.Replace(got, ",", ".", 1) != "6.50" {
+		t.Fatalf("the quote shown: %q", got)
+	}
+	check(ctx, "/app/request with its quote")
+
+	// A marketplace co-op's shop, as its maker and as a buyer.
+	shop := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"marketplace"`, 1))
+	maker, makerTok := shop.worker("Mia Maker")
+	buyer, _ := shop.member("Bea Buyer", "customer")
+	lid := int64(shop.must(http.StatusCreated, "POST", "/v1/listings", makerTok, map[string]any{"title": "Stoneware bowl", "description": "Glazed", "priceCents": 2500, "stock": 3})["id"].(float64))
+	for _, m := range []struct {
+		id    int64
+		paths []string
+	}{
+		{maker, []string{"/app/listings", "/app/listings?lang=fr"}},
+		{buyer, []string{"/app/listings", fmt.Sprintf("/app/request?kind=order&listing=%d", lid)}},
+	} {
+		shop.signIn(t, ctx, shop.code(m.id))
+		for _, p := range m.paths {
+			do(t, ctx, chromedp.Navigate(shop.url+p))
+			check(ctx, p)
+		}
+		click(t, ctx, `form[action="/app/sign-out"] button`)
+	}
+
+	// A freelance project paid by milestones, as its worker and as its client.
+	gig := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"freelance"`, 1))
+	client, clientTok := gig.member("Cia Client", "customer")
+	dev, devTok := gig.worker("Dev Freelancer", "gig")
+	id := int64(gig.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "gig", "priceCents": 90000,
+		"details":    map[string]string{"title": "Website", "description": "A co-op's website"},
+		"milestones": []map[string]any{{"title": "Design", "amountCents": 30000}, {"title": "Build", "amountCents": 60000}}})["id"].(float64))
+	gig.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), clientTok, nil)
+	for _, step := range []string{"accept", "start", "milestones/1/submit"} {
+		gig.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), devTok, nil)
+	}
+	for _, m := range []int64{dev, client} {
+		gig.signIn(t, ctx, gig.code(m))
+		do(t, ctx, chromedp.Navigate(gig.url+fmt.Sprintf("/app/work/%d", id)))
+		check(ctx, "a project by milestones")
+		click(t, ctx, `form[action="/app/sign-out"] button`)
+	}
 }

@@ -1155,3 +1155,79 @@ func TestMilestonesInTheApp(t *testing.T) {
 		t.Fatalf("paid %d for the project, %v; want 90000", paid, err)
 	}
 }
+
+// worker registers an available worker qualified for quals (the harness's member gives
+// workers the ride-sharing kind).
+func (c *coop) worker(name string, quals ...string) (int64, string) {
+	c.t.Helper()
+	m := c.must(http.StatusCreated, "POST", "/v1/members", adminToken, map[string]any{"name": name,
+		"email": strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.org", "roles": []string{"worker"}, "qualifications": quals})
+	id, tok := int64(m["member"].(map[string]any)["id"].(float64)), m["token"].(string)
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/availability", id), tok, map[string]any{"available": true})
+	return id, tok
+}
+
+// TestShopInTheApp: in a marketplace co-op the app has a shop: a maker lists what they
+// sell and keeps its stock there, a buyer orders from it (the request form comes with
+// the listing), and another maker cannot change a listing that is not theirs. Outside a
+// marketplace co-op there is no shop.
+func TestShopInTheApp(t *testing.T) {
+	c := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"marketplace"`, 1))
+	maker, _ := c.worker("Mia Maker")
+	other, _ := c.worker("Oz Other")
+	buyer, _ := c.member("Bea Buyer", "customer")
+	ms, oth, bs := c.session(t), c.session(t), c.session(t)
+	mcsrf, ocsrf := ms.signIn(c.code(maker)), oth.signIn(c.code(other))
+	bs.signIn(c.code(buyer))
+
+	if p := ms.do("GET", "/app/listings", nil); !strings.Contains(p.body, `href="/app/listings" aria-current="page"`) || !strings.Contains(p.body, "You list nothing yet.") {
+		t.Fatalf("the maker's shop before any listing: %s", p.body)
+	}
+	if p := ms.do("POST", "/app/listings", url.Values{"csrf": {mcsrf}, "title": {"Stoneware bowl"}, "price": {"douze"}, "stock": {"3"}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, `id="listing-price-error"`) || !strings.Contains(p.body, `value="Stoneware bowl"`) {
+		t.Fatalf("a listing without a price: %d %s", p.status, p.body)
+	}
+	if p := ms.do("POST", "/app/listings", url.Values{"csrf": {mcsrf}, "title": {""}, "price": {"25"}, "stock": {"3"}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, `id="listing-title-error"`) {
+		t.Fatalf("a listing without a title: %d %s", p.status, p.body)
+	}
+	if p := ms.do("POST", "/app/listings", url.Values{"csrf": {mcsrf}, "title": {"Stoneware bowl"}, "description": {"Glazed"}, "price": {"25,00"}, "stock": {"3"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("listing a bowl: %d %s", p.status, p.body)
+	}
+	var lid, stock, price int64
+	if err := c.owner.QueryRow(t.Context(), `SELECT id, stock, price_cents FROM listings WHERE owner_id = $1`, maker).Scan(&lid, &stock, &price); err != nil || stock != 3 || price != 2500 {
+		t.Fatalf("the listing: stock %d, price %d, %v", stock, price, err)
+	}
+	if p := ms.do("POST", fmt.Sprintf("/app/listings/%d/stock", lid), url.Values{"csrf": {mcsrf}, "stock": {"7"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("the maker's stock change: %d %s", p.status, p.body)
+	}
+	if p := oth.do("POST", fmt.Sprintf("/app/listings/%d/stock", lid), url.Values{"csrf": {ocsrf}, "stock": {"0"}}); p.status != http.StatusForbidden {
+		t.Fatalf("another maker's stock change: %d %s", p.status, p.body)
+	}
+	if err := c.owner.QueryRow(t.Context(), `SELECT stock FROM listings WHERE id = $1`, lid).Scan(&stock); err != nil || stock != 7 {
+		t.Fatalf("stock %d, %v; want the maker's 7", stock, err)
+	}
+
+	p := bs.do("GET", "/app/listings", nil)
+	order := fmt.Sprintf(`href="/app/request?kind=order&amp;listing=%d" id="order-%d"`, lid, lid)
+	if !strings.Contains(p.body, "Stoneware bowl") || !strings.Contains(p.body, "7 left") || !strings.Contains(p.body, order) || strings.Contains(p.body, "Your listings") {
+		t.Fatalf("the buyer's shop: %s", p.body)
+	}
+	if p := bs.do("GET", fmt.Sprintf("/app/request?kind=order&listing=%d", lid), nil); !strings.Contains(p.body, fmt.Sprintf(`name="details.listingId" type="text" value="%d"`, lid)) {
+		t.Fatalf("the order form of the listing: %s", p.body)
+	}
+	if p := ms.do("GET", "/app/listings", nil); strings.Contains(p.body, `id="order-`) {
+		t.Fatalf("the maker is offered to order their own listing: %s", p.body)
+	}
+
+	ride := newCoop(t)
+	rider, _ := ride.member("Cy Rider", "customer")
+	rs := ride.session(t)
+	rs.signIn(ride.code(rider))
+	if p := rs.do("GET", "/app/home", nil); strings.Contains(p.body, `href="/app/listings"`) {
+		t.Fatalf("a shop in the menu of a ride-sharing co-op: %s", p.body)
+	}
+	if p := rs.do("GET", "/app/listings", nil); p.status != http.StatusConflict {
+		t.Fatalf("the shop of a ride-sharing co-op: %d", p.status)
+	}
+}

@@ -225,6 +225,8 @@ type page struct {
 	Coop   string
 	Status int
 	Nav    string
+	// Shop says the co-op is a marketplace: the listings are in the menu.
+	Shop bool
 	// Name is the page template's name (the body's data-page, for tests).
 	Name string
 }
@@ -245,6 +247,9 @@ func (a *App) routes() {
 	m.HandleFunc("GET /app/work", a.authed(a.workList))
 	m.HandleFunc("GET /app/work/{id}", a.authed(a.workPage))
 	m.HandleFunc("POST /app/work/{id}/{action}", a.authed(a.workAction))
+	m.HandleFunc("GET /app/listings", a.authed(a.listings))
+	m.HandleFunc("POST /app/listings", a.authed(a.createListing))
+	m.HandleFunc("POST /app/listings/{id}/stock", a.authed(a.setStock))
 	m.HandleFunc("GET /app/request", a.authed(a.requestForm))
 	m.HandleFunc("POST /app/request", a.authed(a.requestWork))
 	m.HandleFunc("GET /app/members/{id}/earnings", a.authed(a.earnings))
@@ -494,6 +499,7 @@ func (a *App) render(q *req, status int, name, titleKey string, p page) {
 	if pol := a.cfg.Backend.Policy(); pol != nil {
 		p.Coop = pol.Cooperative
 	}
+	p.Shop = a.cfg.Backend.Vertical() == "marketplace"
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, p); err != nil {
 		a.log.Error("rendering a page failed", "page", name, "error", err)

@@ -273,7 +273,7 @@ func flashFrom(q *req) string {
 }
 
 var validFlash = map[string]bool{"accept": true, "decline": true, "start": true, "complete": true, "cancel": true,
-	"submit-milestone": true, "accept-milestone": true,
+	"submit-milestone": true, "accept-milestone": true, "listed": true, "stock": true,
 	"match": true, "rate": true, "block": true, "pay": true, "available": true, "unavailable": true, "requested": true,
 	"vote": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true, "claimStale": true, "signInAgain": true}
 
@@ -643,7 +643,12 @@ func requestField(fld string) string {
 }
 
 func (a *App) requestForm(q *req) {
-	d, ok := a.requestData(q, q.r.URL.Query().Get("kind"), nil)
+	var values map[string]string
+	if l := q.r.URL.Query().Get("listing"); l != "" {
+		// An order of a listing of the shop's page.
+		values = map[string]string{"details.listingId": l}
+	}
+	d, ok := a.requestData(q, q.r.URL.Query().Get("kind"), values)
 	if !ok {
 		return
 	}
