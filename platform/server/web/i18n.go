@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The message catalogues, one JSON object of key to message per language.
@@ -55,7 +56,22 @@ func trAPI(lang, msg string) string {
 	if s, ok := catalogues[lang]["api."+msg]; ok {
 		return s
 	}
-	for _, p := range apiPatterns {
+	return trPrefixed(lang, msg, apiPatterns)
+}
+
+// trApplied translates what became of a passed proposal's change, as the platform or the
+// operator wrote it back (proposals.application_message) and the governance page shows it:
+// by the first of appliedPrefixes (the longest) the message starts with, as trAPI does.
+// An unknown message stays as its writer wrote it (English).
+func trApplied(lang, msg string) string {
+	return trPrefixed(lang, msg, appliedPatterns)
+}
+
+// trPrefixed translates msg by the first of patterns it matches, its values filled in;
+// msg itself when none matches, or when the catalogue lacks the match's translation or
+// its translation says a value msg does not have.
+func trPrefixed(lang, msg string, patterns []apiPattern) string {
+	for _, p := range patterns {
 		m := p.re.FindStringSubmatch(msg)
 		if m == nil {
 			continue
@@ -72,10 +88,12 @@ func trAPI(lang, msg string) string {
 
 // apiPrefixes map the start of an API message with variable parts to the catalogue's key
 // of its translation. A prefix is the API's own text (its format string, as far as the
-// member needs it), in which %d stands for an integer, %s for any text and %q for a
-// quoted string; the translation may say the values they matched, in their order, as
-// {1}, {2}…, and {1:money} shows an integer as an amount of cents (12,50 in French). Each
-// prefix occurs verbatim in the API's source (i18n_test.go checks it).
+// member needs it), in which %d stands for an integer, %s for any text (the rest of the
+// message when it ends the prefix) and %q for a quoted string; the translation may say
+// the values they matched, in their order, as {1}, {2}…, {1:money} shows an integer as an
+// amount of cents (12,50 in French) and {1:date} a time as RFC 3339 writes it
+// (2026-12-01T09:00:00Z) as the pages show a time. Each prefix occurs verbatim in the
+// API's source (i18n_test.go checks it).
 var apiPrefixes = map[string]string{
 	"payments for this work add up to at most its agreed price, %d cents; %d cents are left": "api.paymentTooMuch",
 	"work in state":       "api.wrongState",
@@ -106,7 +124,50 @@ var apiPrefixes = map[string]string{
 	"%s from the members' app takes a sign-in of the last %d minutes":      "api.signInAgain",
 }
 
-// apiPattern is one of apiPrefixes, as trAPI matches it.
+// appliedPrefixes are every message the governance page can show of what became of a
+// passed proposal's change (its application's message, after its state), each the start
+// of the message as its writer formats it, as apiPrefixes are, to the catalogue's key of
+// its translation. Each occurs verbatim in the source that writes it (i18n_test.go checks
+// it): a message worded anew fails a test rather than showing in English. Not here: a
+// message the operator passes on from elsewhere (policy.ParseChange's refusal of the
+// value, which the platform made already when the proposal opened; encoding/json's): it
+// shows as written.
+var appliedPrefixes = map[string]string{
+	// The platform, applying a part of the policy itself when the vote closes
+	// (platform/server/prices.go, applyPlatformChange).
+	"the platform prices requests with this fare rule from now on": "applied.fareRule",
+
+	// The operator (controllers/governance/reconciler.go), writing back its verdict with
+	// governance.RecordApplication. Applied (applyOne, applyChange):
+	"applied to Cooperative %s": "applied.cooperative",
+	// Refused by its checks of the vote (decide: ReasonTallyMismatch, ReasonClosedEarly;
+	// closedBeforeDecided: ReasonClosedBeforeDecided).
+	"the operator's re-tally of the ballots does not give the recorded result (it gives: %s); nothing was applied": "applied.recount",
+	"it closed %s after it opened, before the co-op's minimum voting period of %d hours, while %d members":         "applied.closedEarly",
+	"it has no deadline and closed while %d members of its electorate had not voted":                               "applied.noDeadline",
+	"it closed at %s, before proposals the operator has decided since (the newest closed at %s)":                   "applied.restored",
+	// Passed, but not applicable (decide and applyChange: ReasonChangeNotApplicable).
+	"the co-op's governance rules changed while the proposal was open; propose it again": "applied.rulesChanged",
+	"%s is not one of the co-op's governed fields (spec.governance.governedFields) now":  "applied.notGoverned",
+	"HostingPlan %q does not exist": "applied.noPlan",
+	"the change removes peer %s, which holds the co-op's primary database since a switchover": "applied.primaryPeer",
+	// (Written "the API server refused the new value: " + the API server's message.)
+	"the API server refused the new value: %s": "applied.apiServer",
+	// SetSpecPart and SpecPart, which applyChange calls.
+	"decoding the new value of %s: ":                                             "applied.undecodable",
+	"federation.primary: a switchover is the co-op admins' decision, not a vote": "applied.primaryByVote",
+	"%q is not a governed part":                                                  "applied.notAPart",
+	// coopv1.ResolveTemplate (api/v1alpha1/platformtemplate_types.go), which applyChange
+	// asks of a change of the platform's template or version.
+	"PlatformTemplate %q does not exist":                      "applied.noTemplate",
+	"PlatformTemplate %q serves vertical %s, the co-op is %s": "applied.templateVertical",
+	"PlatformTemplate %q has no version %q (it has %s)":       "applied.noVersion",
+}
+
+// appliedPatterns are appliedPrefixes, the longest first.
+var appliedPatterns = compileAPIPrefixes(appliedPrefixes)
+
+// apiPattern is one of apiPrefixes (or appliedPrefixes), as trAPI (trApplied) matches it.
 type apiPattern struct {
 	re  *regexp.Regexp
 	key string
@@ -134,7 +195,11 @@ func compileAPIPrefixes(prefixes map[string]string) []apiPattern {
 			if !slices.Contains([]string{"%d", "%s", "%q", "%%"}, rest[i:i+2]) {
 				panic("apiPrefixes: " + rest[i:i+2] + " in " + strconv.Quote(p) + " is not a verb the prefixes take (%d, %s, %q)")
 			}
-			re.WriteString(verbs.Replace(rest[i : i+2]))
+			if rest[i:i+2] == "%s" && i+2 == len(rest) {
+				re.WriteString(`(.*)`) // the rest of the message
+			} else {
+				re.WriteString(verbs.Replace(rest[i : i+2]))
+			}
 			rest = rest[i+2:]
 		}
 		out = append(out, apiPattern{re: regexp.MustCompile(re.String()), key: prefixes[p]})
@@ -142,11 +207,12 @@ func compileAPIPrefixes(prefixes map[string]string) []apiPattern {
 	return out
 }
 
-// placeholder is {n} or {n:money} in a translation of apiPrefixes.
-var placeholder = regexp.MustCompile(`\{([1-9][0-9]*)(:money)?\}`)
+// placeholder is {n}, {n:money} or {n:date} in a translation of apiPrefixes.
+var placeholder = regexp.MustCompile(`\{([1-9][0-9]*)(:money|:date)?\}`)
 
 // fillValues puts the values a message's prefix matched into its translation s; false
-// when s says a value the message does not have, or an amount that is no integer.
+// when s says a value the message does not have, an amount that is no integer or a date
+// that is no RFC 3339 time.
 func fillValues(lang, s string, values []string) (string, bool) {
 	ok := true
 	out := placeholder.ReplaceAllStringFunc(s, func(ph string) string {
@@ -157,8 +223,16 @@ func fillValues(lang, s string, values []string) (string, bool) {
 			return ph
 		}
 		v := values[n-1]
-		if m[2] == "" {
+		switch m[2] {
+		case "":
 			return v
+		case ":date":
+			at, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				ok = false
+				return ph
+			}
+			return dateTime(lang, at)
 		}
 		cents, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {

@@ -90,20 +90,38 @@ func TestAPIMessagesByLanguage(t *testing.T) {
 // where every message it answers with is written.
 func apiSource(t *testing.T) string {
 	t.Helper()
-	files, err := filepath.Glob("../*.go")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("the API's source: %v (%d files)", err, len(files))
-	}
+	return goSource(t, "../*.go")
+}
+
+// appliedSource is the text of the Go source that writes what became of a passed
+// proposal's change: the platform (platform/server), the operator's governance loop
+// (controllers/governance) and the check of a platform template it asks
+// (api/v1alpha1), their tests left out.
+func appliedSource(t *testing.T) string {
+	t.Helper()
+	return goSource(t, "../*.go", "../../../controllers/governance/*.go", "../../../api/v1alpha1/platformtemplate_types.go")
+}
+
+// goSource is the text of the Go files each of globs names (each names some), tests left
+// out.
+func goSource(t *testing.T, globs ...string) string {
+	t.Helper()
 	var b strings.Builder
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
+	for _, g := range globs {
+		files, err := filepath.Glob(g)
+		if err != nil || len(files) == 0 {
+			t.Fatalf("the source %s: %v (%d files)", g, err, len(files))
 		}
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Write(src)
 		}
-		b.Write(src)
 	}
 	return b.String()
 }
@@ -149,22 +167,40 @@ func inAPISource(src, msg string) bool {
 // without a test saying so (the member would read it in English again).
 func TestAPITranslationsFollowTheAPISource(t *testing.T) {
 	src := apiSource(t)
+	named := checkPrefixes(t, "apiPrefixes", apiPrefixes, func(prefix string) bool { return inAPISource(src, prefix) }, "the API's messages (platform/server/*.go)")
+	for key := range catalogues["en"] {
+		msg, ok := strings.CutPrefix(key, "api.")
+		if !ok || named[key] {
+			continue
+		}
+		if !inAPISource(src, msg) {
+			t.Errorf("the catalogues translate %q, which the API's source no longer writes", msg)
+		}
+	}
+}
+
+// checkPrefixes checks each prefix of prefixes (apiPrefixes or appliedPrefixes, named
+// name) is one its writers' source still writes (in, said as where), takes only the verbs
+// trPrefixed matches, and translates to a key both catalogues have that says no value the
+// prefix does not match. It returns the keys the prefixes name.
+func checkPrefixes(t *testing.T, name string, prefixes map[string]string, in func(string) bool, where string) map[string]bool {
+	t.Helper()
 	named := map[string]bool{}
-	for prefix, key := range apiPrefixes {
+	for prefix, key := range prefixes {
 		named[key] = true
-		if !inAPISource(src, prefix) {
-			t.Errorf("apiPrefixes: %q is in none of the API's messages (platform/server/*.go)", prefix)
+		if !in(prefix) {
+			t.Errorf("%s: %q is in none of %s", name, prefix, where)
 		}
 		verbs := regexp.MustCompile(`%.`).FindAllString(strings.ReplaceAll(prefix, "%%", ""), -1)
 		for _, v := range verbs {
 			if v != "%d" && v != "%s" && v != "%q" {
-				t.Errorf("apiPrefixes: %q has the verb %s, which trAPI does not match", prefix, v)
+				t.Errorf("%s: %q has the verb %s, which trPrefixed does not match", name, prefix, v)
 			}
 		}
 		for lang, cat := range catalogues {
 			s, ok := cat[key]
 			if !ok {
-				t.Errorf("apiPrefixes: %q translates to %s, which the %s catalogue lacks", prefix, key, lang)
+				t.Errorf("%s: %q translates to %s, which the %s catalogue lacks", name, prefix, key, lang)
 				continue
 			}
 			for _, m := range placeholder.FindAllStringSubmatch(s, -1) {
@@ -174,13 +210,111 @@ func TestAPITranslationsFollowTheAPISource(t *testing.T) {
 			}
 		}
 	}
-	for key := range catalogues["en"] {
-		msg, ok := strings.CutPrefix(key, "api.")
-		if !ok || named[key] {
-			continue
+	return named
+}
+
+// composedAppliedText are the prefixes of appliedPrefixes their writer writes in pieces
+// rather than in one format string: each piece, verbatim in its source.
+var composedAppliedText = map[string][]string{
+	// applyChange: the API server's own message after its words.
+	"the API server refused the new value: %s": {`fail("the API server refused the new value: " + apiMessage(err))`},
+}
+
+// Every message of appliedPrefixes is one its writer still writes, verbatim (as Go writes
+// it in a string): the platform (platform/server/*.go), the operator
+// (controllers/governance/*.go) or the template check it asks
+// (api/v1alpha1/platformtemplate_types.go). An operator's message worded anew fails here
+// rather than showing in English on the governance page. And every applied.* key of the
+// catalogues is one of appliedPrefixes.
+func TestAppliedTranslationsFollowTheirSource(t *testing.T) {
+	src := appliedSource(t)
+	in := func(prefix string) bool {
+		if pieces, ok := composedAppliedText[prefix]; ok {
+			return !slices.ContainsFunc(pieces, func(p string) bool { return !strings.Contains(src, p) })
 		}
-		if !inAPISource(src, msg) {
-			t.Errorf("the catalogues translate %q, which the API's source no longer writes", msg)
+		return strings.Contains(src, prefix) || strings.Contains(src, strings.Trim(strconv.Quote(prefix), `"`))
+	}
+	named := checkPrefixes(t, "appliedPrefixes", appliedPrefixes, in,
+		"the messages of platform/server/*.go, controllers/governance/*.go and api/v1alpha1/platformtemplate_types.go")
+	for key := range catalogues["en"] {
+		if strings.HasPrefix(key, "applied.") && !named[key] {
+			t.Errorf("the catalogues translate %s, which no prefix of appliedPrefixes names", key)
+		}
+	}
+}
+
+// appliedMessages are what the governance page can show of a passed proposal's change
+// after its state, as the platform and the operator write them (values filled in), by
+// their writer: each one is shown to the member in their language.
+var appliedMessages = []struct{ writer, msg string }{
+	{"platform: applyPlatformChange", "the platform prices requests with this fare rule from now on"},
+
+	{"operator: applyOne, applyChange", "applied to Cooperative fairride-lyon"},
+	{"operator: decide (TallyMismatch)", "the operator's re-tally of the ballots does not give the recorded result (it gives: blocked by 1 standing objection(s)); nothing was applied"},
+	{"operator: decide (ClosedEarly)", "it closed 2h0m0s after it opened, before the co-op's minimum voting period of 24 hours, while 3 members " +
+		"of its electorate had not voted; nothing was applied"},
+	{"operator: decide (ClosedEarly, no deadline)", "it has no deadline and closed while 2 members of its electorate had not voted; nothing was applied"},
+	{"operator: closedBeforeDecided", "it closed at 2026-11-02T09:00:00Z, before proposals the operator has decided since (the newest closed at 2026-11-20T10:30:00Z): " +
+		"the co-op's database seems restored to an earlier point, and this change may have been applied and changed again since; nothing was applied " +
+		"(propose it again if it still stands)"},
+	{"operator: decide (ChangeNotApplicable)", "the co-op's governance rules changed while the proposal was open; propose it again"},
+	{"operator: decide (ChangeNotApplicable)", "plan is not one of the co-op's governed fields (spec.governance.governedFields) now"},
+	{"operator: applyChange", `HostingPlan "large" does not exist`},
+	{"operator: applyChange", "the change removes peer lyon-2, which holds the co-op's primary database since a switchover (spec.federation.primary): " +
+		"the co-op's admins must switch the primary back first, then the members may propose it again"},
+	{"operator: applyChange", `the API server refused the new value: Cooperative.coop.cooperator.dev "fairride-lyon" is invalid: spec.plan: Invalid value: "x"`},
+	{"operator: SetSpecPart", "decoding the new value of plan: json: cannot unmarshal number into Go value of type string"},
+	{"operator: SetSpecPart", "federation.primary: a switchover is the co-op admins' decision, not a vote"},
+	{"operator: SpecPart, SetSpecPart", `"fares" is not a governed part`},
+	{"operator: coopv1.ResolveTemplate", `PlatformTemplate "ride-sharing" does not exist`},
+	{"operator: coopv1.ResolveTemplate", `PlatformTemplate "care-plus" serves vertical care, the co-op is ride-sharing`},
+	{"operator: coopv1.ResolveTemplate", `PlatformTemplate "ride-sharing" has no version "2.0" (it has 1.4, 1.5)`},
+}
+
+// What became of a passed proposal's change is in the member's language: every message
+// of appliedMessages in French, not its writer's English, with no value left unsaid as
+// {n}; and every prefix of appliedPrefixes is one of them.
+func TestAppliedMessagesInFrench(t *testing.T) {
+	used := map[string]bool{}
+	for _, a := range appliedMessages {
+		fr, en := trApplied("fr", a.msg), trApplied("en", a.msg)
+		if fr == a.msg || fr == en {
+			t.Errorf("%s: %q is not translated to French: %q", a.writer, a.msg, fr)
+		}
+		for lang, s := range map[string]string{"fr": fr, "en": en} {
+			if placeholder.MatchString(s) || strings.Contains(s, "⟦") {
+				t.Errorf("%s: %q in %s says %q", a.writer, a.msg, lang, s)
+			}
+		}
+		for _, p := range appliedPatterns {
+			if p.re.MatchString(a.msg) {
+				used[p.key] = true
+				break
+			}
+		}
+	}
+	for prefix, key := range appliedPrefixes {
+		if !used[key] {
+			t.Errorf("appliedPrefixes: no message of appliedMessages is %q", prefix)
+		}
+	}
+	// The values the member needs are said, dates as the pages show them.
+	for _, c := range []struct{ lang, msg, want string }{
+		{"fr", "applied to Cooperative fairride-lyon", "Le hub l'a appliquée à la coop fairride-lyon."},
+		{"fr", appliedMessages[5].msg, "Elle a été close le 02/11/2026 09:00 UTC, avant d'autres propositions que le hub a déjà traitées " +
+			"(la plus récente close le 20/11/2026 10:30 UTC) : la base de données de la coop semble avoir été restaurée à un état antérieur, " +
+			"et ce changement a peut-être été appliqué puis modifié depuis. Rien n'a été appliqué : proposez-la à nouveau si elle vaut toujours."},
+		{"fr", appliedMessages[3].msg, "Elle a été close avant la fin de la durée minimale de vote de la coop (24 h), alors que des membres " +
+			"appelés à voter ne l'avaient pas fait (votes manquants : 3). Rien n'a été appliqué."},
+		{"en", appliedMessages[2].msg, "The hub's recount of the ballots does not give the recorded result (it gives: blocked by 1 standing objection(s)). Nothing was applied."},
+		{"en", appliedMessages[10].msg, `The cluster that hosts the co-op refused the new value: Cooperative.coop.cooperator.dev "fairride-lyon" is invalid: spec.plan: Invalid value: "x"`},
+		{"fr", appliedMessages[16].msg, `Le modèle de plateforme "ride-sharing" n'a pas de version "2.0" (il a : 1.4, 1.5).`},
+		{"fr", appliedMessages[15].msg, `Le modèle de plateforme "care-plus" sert l'activité care, pas celle de la coop (ride-sharing).`},
+		// A message the catalogues do not know stays as its writer wrote it.
+		{"fr", "json: cannot unmarshal number into Go value of type string", "json: cannot unmarshal number into Go value of type string"},
+	} {
+		if got := trApplied(c.lang, c.msg); got != c.want {
+			t.Errorf("trApplied(%s, %q) = %q, want %q", c.lang, c.msg, got, c.want)
 		}
 	}
 }
@@ -333,6 +467,12 @@ func TestAPIValuesMissingKeepTheAPIText(t *testing.T) {
 		t.Errorf("fillValues took x for an amount: %q", got)
 	}
 	if got, ok := fillValues("fr", "{2} puis {1:money}", []string{"1250", "B"}); !ok || got != "B puis 12,50" {
+		t.Errorf("fillValues = %q, %v", got, ok)
+	}
+	if got, ok := fillValues("fr", "le {1:date}", []string{"hier"}); ok {
+		t.Errorf("fillValues took hier for a date: %q", got)
+	}
+	if got, ok := fillValues("fr", "le {1:date}", []string{"2026-12-01T09:05:00Z"}); !ok || got != "le 01/12/2026 09:05 UTC" {
 		t.Errorf("fillValues = %q, %v", got, ok)
 	}
 }

@@ -86,6 +86,7 @@ var funcs = template.FuncMap{
 	"date":      dateTime,
 	"state":     func(lang, s string) string { return tr(lang, "state."+s) },
 	"fieldName": func(lang, f string) string { return trField(lang, f) },
+	"applied":   trApplied,
 	"account":   accountName,
 	"deref": func(p *int64) int64 {
 		if p == nil {
