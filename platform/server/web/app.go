@@ -498,8 +498,8 @@ func (a *App) render(q *req, status int, name, titleKey string, p page) {
 	p.Title = tr(q.lang, titleKey)
 	if pol := a.cfg.Backend.Policy(); pol != nil {
 		p.Coop = pol.Cooperative
+		p.Shop = pol.Vertical == "marketplace"
 	}
-	p.Shop = a.cfg.Backend.Vertical() == "marketplace"
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, p); err != nil {
 		a.log.Error("rendering a page failed", "page", name, "error", err)

@@ -121,6 +121,15 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 			t.Error("the erased member's session still serves")
 		}
 	}
+	// A marketplace co-op's shop, as a maker with a listing.
+	shop := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"marketplace"`, 1))
+	maker, makerTok := shop.worker("Mia Maker")
+	shop.must(http.StatusCreated, "POST", "/v1/listings", makerTok, map[string]any{"title": "Stoneware bowl", "priceCents": 2500, "stock": 3})
+	ms := shop.session(t)
+	ms.signIn(shop.code(maker))
+	for _, lang := range []string{"en", "fr"} {
+		check(ms, "/app/listings", lang)
+	}
 	// A member's choice (?lang=) wins over the browser's languages and is kept.
 	s := f.c.session(t)
 	s.signIn(f.c.code(f.ana))
