@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"maps"
@@ -1229,5 +1230,86 @@ func TestShopInTheApp(t *testing.T) {
 	}
 	if p := rs.do("GET", "/app/listings", nil); p.status != http.StatusConflict {
 		t.Fatalf("the shop of a ride-sharing co-op: %d", p.status)
+	}
+}
+
+// TestProposeInTheApp: a member puts a motion, a new fee split (on a form prefilled with
+// the split in force, in percent) or another governed part (as JSON) to the vote from the
+// app; a value the form or the API refuses is said next to its field and nothing is
+// proposed; a part the members do not govern is not offered, and sending it anyway
+// proposes nothing.
+func TestProposeInTheApp(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	proposals := func() []map[string]any {
+		var out []map[string]any
+		for _, p := range c.must(http.StatusOK, "GET", "/v1/proposals", anaTok, nil)["proposals"].([]any) {
+			out = append(out, p.(map[string]any))
+		}
+		return out
+	}
+	if p := s.do("GET", "/app/governance", nil); !strings.Contains(p.body, `href="/app/proposals/new" id="propose"`) {
+		t.Fatalf("the governance page links no proposal form: %s", p.body)
+	}
+	p := s.do("GET", "/app/proposals/new", nil)
+	if !strings.Contains(p.body, `<option value="feeSplit">the fee split</option>`) || !strings.Contains(p.body, `<option value="fares">the fare rule</option>`) ||
+		strings.Contains(p.body, `<option value="database">`) {
+		t.Fatalf("the parts offered: %s", p.body)
+	}
+
+	// A motion.
+	if p := s.do("POST", "/app/proposals", url.Values{"csrf": {csrf}, "field": {""}, "title": {""}, "body": {"Picnic"}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, `id="p-title-error"`) || !strings.Contains(p.body, "Picnic") || len(proposals()) != 0 {
+		t.Fatalf("a motion without a title: %d %s", p.status, p.body)
+	}
+	if p := s.do("POST", "/app/proposals", url.Values{"csrf": {csrf}, "field": {""}, "title": {"A summer picnic"}, "body": {"In the park"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("a motion: %d %s", p.status, p.body)
+	}
+
+	// A new fee split, from the split in force.
+	p = s.do("GET", "/app/proposals/new?field=feeSplit", nil)
+	for _, want := range []string{`name="platformFee" inputmode="decimal" value="3"`, `name="fund.hardship" inputmode="decimal" value="1"`,
+		`name="fund.reserve" inputmode="decimal" value="0.5"`, `name="surgeToWorkers" inputmode="numeric" value="100"`} {
+		if !strings.Contains(p.body, want) {
+			t.Fatalf("the fee split's form lacks %s: %s", want, p.body)
+		}
+	}
+	split := url.Values{"csrf": {csrf}, "field": {"feeSplit"}, "title": {"A lower fee"}, "body": {"Drivers keep more"},
+		"platformFee": {"2,5"}, "fund.hardship": {"1"}, "fund.reserve": {"0.25"}, "surgeToWorkers": {"100"}, "votingPeriodHours": {""}}
+	bad := maps.Clone(split)
+	bad.Set("platformFee", "2.555")
+	if p := s.do("POST", "/app/proposals", bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="p-platformFee-error"`) || len(proposals()) != 1 {
+		t.Fatalf("a fee with three decimals: %d %s", p.status, p.body)
+	}
+	if p := s.do("POST", "/app/proposals", split); p.status != http.StatusSeeOther {
+		t.Fatalf("a new fee split: %d %s", p.status, p.body)
+	}
+	got := proposals()
+	var fee map[string]any
+	for _, p := range got {
+		if p["field"] == "feeSplit" {
+			fee = p
+		}
+	}
+	v, _ := json.Marshal(fee["value"])
+	if fee == nil || string(v) != `{"funds":[{"basisPoints":100,"name":"hardship"},{"basisPoints":25,"name":"reserve"}],"platformFeeBasisPoints":250,"surgeToWorkersPercent":100}` {
+		t.Fatalf("the fee split proposed: %v (%s)", fee, v)
+	}
+
+	// Another part, as JSON.
+	plan := url.Values{"csrf": {csrf}, "field": {"plan"}, "title": {"A bigger plan"}, "value": {`"large`}}
+	if p := s.do("POST", "/app/proposals", plan); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="p-value-error"`) || len(proposals()) != 2 {
+		t.Fatalf("a plan that is no JSON: %d %s", p.status, p.body)
+	}
+	plan.Set("value", `"large"`)
+	if p := s.do("POST", "/app/proposals", plan); p.status != http.StatusSeeOther || len(proposals()) != 3 {
+		t.Fatalf("a new plan: %d %s", p.status, p.body)
+	}
+
+	// A part the members do not govern.
+	if p := s.do("POST", "/app/proposals", url.Values{"csrf": {csrf}, "field": {"database"}, "title": {"x"}, "value": {`{}`}}); p.status != http.StatusBadRequest || len(proposals()) != 3 {
+		t.Fatalf("a part not governed: %d %s", p.status, p.body)
 	}
 }

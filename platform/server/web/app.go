@@ -258,6 +258,8 @@ func (a *App) routes() {
 	m.HandleFunc("POST /app/payments/{id}/ask-refund", a.authed(a.askRefund))
 	m.HandleFunc("GET /app/money", a.authed(a.money))
 	m.HandleFunc("GET /app/governance", a.authed(a.governance))
+	m.HandleFunc("GET /app/proposals/new", a.authed(a.proposeForm))
+	m.HandleFunc("POST /app/proposals", a.authed(a.propose))
 	m.HandleFunc("POST /app/proposals/{id}/ballot", a.authed(a.ballot))
 	m.HandleFunc("POST /app/delegation", a.authed(a.delegate))
 	m.HandleFunc("POST /app/delegation/remove", a.authed(a.undelegate))

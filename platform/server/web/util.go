@@ -107,4 +107,19 @@ func init() {
 		return *p
 	}
 	funcs["list5"] = func() []int { return []int{1, 2, 3, 4, 5} }
+	// dict makes a map of name, value pairs: the data of a template called with several.
+	funcs["dict"] = func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, errors.New("dict takes name, value pairs")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: name %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	}
 }

@@ -1,0 +1,190 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+)
+
+// proposeData is the form of a new proposal: a motion (no change to apply), or a change of
+// one part of the policy the members govern (Field). The fee split has a form of its own,
+// prefilled with the split in force; any other part takes its new value as JSON.
+type proposeData struct {
+	// Fields are the parts a proposal may change here: the policy's governed fields, and
+	// the fare rule.
+	Fields []string
+	Field  string
+	// Funds are the fee split's funds, for its form.
+	Funds   []string
+	Minimum int64
+}
+
+// proposeFields are the parts of pol a member may propose to change.
+func proposeFields(pol *policy.Policy) []string {
+	if pol == nil {
+		return nil
+	}
+	fs := slices.Clone(pol.Governance.GovernedFields)
+	if !slices.Contains(fs, policy.PartFares) {
+		fs = append(fs, policy.PartFares)
+	}
+	return fs
+}
+
+// proposeForm shows the form of a new proposal, for the part ?field= names ("" a motion).
+func (a *App) proposeForm(q *req) {
+	a.showPropose(q, http.StatusOK, q.r.URL.Query().Get("field"), nil, a.proposeDefaults(q.r.URL.Query().Get("field")))
+}
+
+// proposeDefaults prefills the form: the fee split in force, for a new one.
+func (a *App) proposeDefaults(field string) map[string]string {
+	form := map[string]string{}
+	pol := a.cfg.Backend.Policy()
+	if field != "feeSplit" || pol == nil {
+		return form
+	}
+	form["platformFee"] = percentOf(pol.FeeSplit.PlatformFeeBasisPoints)
+	for _, f := range pol.FeeSplit.Funds {
+		form["fund."+f.Name] = percentOf(f.BasisPoints)
+	}
+	form["surgeToWorkers"] = strconv.FormatInt(pol.FeeSplit.SurgeToWorkersPercent, 10)
+	return form
+}
+
+// percentOf writes basis points as a percent: 250 is 2.5, 300 is 3.
+func percentOf(bp int64) string {
+	s := strconv.FormatInt(bp/100, 10)
+	if r := bp % 100; r != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%02d", r), "0")
+	}
+	return s
+}
+
+// basisPoints reads a percent with at most two decimals (a comma for the point too) as
+// basis points.
+func basisPoints(s string) (int64, bool) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || len(frac) > 2 {
+		return 0, false
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	f, err2 := strconv.ParseInt(frac, 10, 64)
+	if err1 != nil || err2 != nil || w < 0 || w > 100 {
+		return 0, false
+	}
+	return w*100 + f, true
+}
+
+func (a *App) showPropose(q *req, status int, field string, errs, form map[string]string) {
+	pol := a.cfg.Backend.Policy()
+	d := proposeData{Fields: proposeFields(pol)}
+	if slices.Contains(d.Fields, field) {
+		d.Field = field
+	}
+	if pol != nil {
+		d.Minimum = pol.Governance.MinimumVotingPeriodHours
+		for _, f := range pol.FeeSplit.Funds {
+			d.Funds = append(d.Funds, f.Name)
+		}
+	}
+	a.render(q, status, "propose", "propose.title", page{Data: d, Errors: errs, Form: form, Nav: "governance"})
+}
+
+// propose sends a new proposal to the members' vote.
+func (a *App) propose(q *req) {
+	f := q.r.PostForm
+	pol := a.cfg.Backend.Policy()
+	field := f.Get("field")
+	if field != "" && !slices.Contains(proposeFields(pol), field) {
+		a.fail(q, http.StatusBadRequest, "error.generic")
+		return
+	}
+	form := map[string]string{}
+	for k := range f {
+		if k != "csrf" {
+			form[k] = f.Get(k)
+		}
+	}
+	errs := map[string]string{}
+	body := map[string]any{"title": f.Get("title"), "body": f.Get("body")}
+	if v := strings.TrimSpace(f.Get("votingPeriodHours")); v != "" {
+		h, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			errs["votingPeriodHours"] = tr(q.lang, "request.numberInvalid")
+		}
+		body["votingPeriodHours"] = h
+	}
+	switch field {
+	case "":
+	case "feeSplit":
+		var fs policy.FeeSplit
+		var ok bool
+		if fs.PlatformFeeBasisPoints, ok = basisPoints(f.Get("platformFee")); !ok {
+			errs["platformFee"] = tr(q.lang, "propose.percentInvalid")
+		}
+		if pol != nil {
+			for _, fund := range pol.FeeSplit.Funds {
+				bp, ok := basisPoints(f.Get("fund." + fund.Name))
+				if !ok {
+					errs["fund."+fund.Name] = tr(q.lang, "propose.percentInvalid")
+				}
+				fs.Funds = append(fs.Funds, policy.Fund{Name: fund.Name, BasisPoints: bp})
+			}
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(f.Get("surgeToWorkers")), 10, 64)
+		if err != nil || n < 0 || n > 100 {
+			errs["surgeToWorkers"] = tr(q.lang, "propose.wholePercentInvalid")
+		}
+		fs.SurgeToWorkersPercent = n
+		body["field"], body["value"] = field, fs
+	default:
+		v := strings.TrimSpace(f.Get("value"))
+		if !json.Valid([]byte(v)) {
+			errs["value"] = tr(q.lang, "propose.jsonInvalid")
+		}
+		body["field"], body["value"] = field, json.RawMessage(v)
+	}
+	if len(errs) == 0 {
+		st, rb := a.call(q, http.MethodPost, "/v1/proposals", body, nil)
+		if st == http.StatusCreated {
+			a.redirect(q, "/app/governance?done=proposed")
+			return
+		}
+		if st != http.StatusBadRequest {
+			a.failAPI(q, st, rb)
+			return
+		}
+		fld, _ := parseAPIErr(rb)
+		errs[proposeField(field, fld, pol)] = apiMessage(q.lang, rb)
+	}
+	a.showPropose(q, http.StatusBadRequest, field, errs, form)
+}
+
+// proposeField is the form's field the API's refusal of a proposal names.
+func proposeField(field, fld string, pol *policy.Policy) string {
+	switch {
+	case fld == "title" || fld == "body" || fld == "votingPeriodHours":
+		return fld
+	case field == "feeSplit" && fld == "value.platformFeeBasisPoints":
+		return "platformFee"
+	case field == "feeSplit" && fld == "value.surgeToWorkersPercent":
+		return "surgeToWorkers"
+	case field == "feeSplit" && strings.HasPrefix(fld, "value.funds[") && pol != nil:
+		i, err := strconv.Atoi(strings.Split(strings.TrimPrefix(fld, "value.funds["), "]")[0])
+		if err == nil && i >= 0 && i < len(pol.FeeSplit.Funds) {
+			return "fund." + pol.FeeSplit.Funds[i].Name
+		}
+	case field != "feeSplit" && strings.HasPrefix(fld, "value"):
+		return "value"
+	}
+	return "form"
+}
