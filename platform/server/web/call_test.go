@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,5 +89,17 @@ func TestAQuoteWithoutARuleShowsTheFormAgain(t *testing.T) {
 	if w.Code != http.StatusConflict || !strings.Contains(body, "the co-op has no fare rule") || !strings.Contains(body, `id="price"`) ||
 		!strings.Contains(body, `value="Vieux Lyon"`) {
 		t.Fatalf("a quote once the rule went: %d %s", w.Code, body)
+	}
+}
+
+// Every part of the policy the members may govern has a name in both catalogues, so the
+// proposal form names each (a part added to the policy fails this until it is named).
+func TestEveryGovernedPartIsNamed(t *testing.T) {
+	for _, part := range append(slices.Clone(policy.GovernedParts), policy.PartFares) {
+		for _, lang := range []string{"en", "fr"} {
+			if got := tr(lang, "part."+part); strings.HasPrefix(got, "⟦") {
+				t.Errorf("%s has no name in %s", part, lang)
+			}
+		}
 	}
 }
