@@ -102,9 +102,9 @@ type ListingPage struct {
 	NextCursor string    `json:"nextCursor,omitempty"`
 }
 
-// Listings is a page of listings (the listings store's Page): a maker's own when owner is
-// not 0, else those that can be ordered (their maker an active member).
-func (s *Server) Listings(ctx context.Context, owner int64, pg Page) (ListingPage, error) {
+// Listings is a page of listings (the listings store's Page): owner's when owner is not 0,
+// all of them when all, else only those that can be ordered (their maker an active member).
+func (s *Server) Listings(ctx context.Context, owner int64, all bool, pg Page) (ListingPage, error) {
 	if s.vertical() != "marketplace" {
 		return ListingPage{}, conflict("", "listings belong to marketplace co-ops")
 	}
@@ -112,7 +112,7 @@ func (s *Server) Listings(ctx context.Context, owner int64, pg Page) (ListingPag
 	if err != nil {
 		return ListingPage{}, err
 	}
-	ls, err := listings.On(s.pool).Page(ctx, owner, cur.ID, pg.Limit+1)
+	ls, err := listings.On(s.pool).Page(ctx, owner, cur.ID, pg.Limit+1, !all)
 	if err != nil {
 		return ListingPage{}, err
 	}
@@ -125,7 +125,9 @@ func (s *Server) Listings(ctx context.Context, owner int64, pg Page) (ListingPag
 }
 
 // listListings shows the listings members may order, newest first, or one maker's
-// (?owner=): any active member, staff.
+// (?owner=): any active member, staff. A maker's own, and staff, read all of a maker's;
+// anyone else only those that can be ordered (an erased maker's listing, its words
+// wiped, says nothing more about them).
 func (s *Server) listListings(r *http.Request, p principal) (int, any, error) {
 	if err := requireActiveMember(p); err != nil {
 		return 0, nil, err
@@ -140,7 +142,7 @@ func (s *Server) listListings(r *http.Request, p principal) (int, any, error) {
 			return 0, nil, badField("owner", "must be a positive integer id")
 		}
 	}
-	out, err := s.Listings(r.Context(), owner, pg)
+	out, err := s.Listings(r.Context(), owner, owner != 0 && (p.admin || owner == p.memberID), pg)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -44,18 +44,20 @@ func (s Store) Create(ctx context.Context, l Listing) (Listing, error) {
 
 // Get reads a listing (store.ErrNotFound when there is none).
 // Page lists listings newest first, with an id below before (0: from the newest), at most
-// limit: owner's (any) when owner is not 0, else those whose maker is an active member
-// whose data was not erased (what can be ordered).
-func (s Store) Page(ctx context.Context, owner, before int64, limit int) ([]Listing, error) {
+// limit: owner's when owner is not 0; only those that can be ordered (their maker an
+// active member whose data was not erased) when orderable.
+func (s Store) Page(ctx context.Context, owner, before int64, limit int, orderable bool) ([]Listing, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM listings l
 		WHERE ($1 = 0 OR l.owner_id = $1) AND ($2 = 0 OR l.id < $2)
-		  AND ($1 <> 0 OR EXISTS (SELECT 1 FROM members m WHERE m.id = l.owner_id AND m.active AND m.erased_at IS NULL))
-		ORDER BY l.id DESC LIMIT $3`, owner, before, limit)
+		  AND (NOT $4 OR EXISTS (SELECT 1 FROM members m WHERE m.id = l.owner_id AND m.active AND m.erased_at IS NULL))
+		ORDER BY l.id DESC LIMIT $3`, owner, before, limit, orderable)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Listing, error) { return scan(row) })
 }
+
+// Get reads a listing.
 
 func (s Store) Get(ctx context.Context, id int64) (Listing, error) {
 	return scan(s.db.QueryRow(ctx, `SELECT `+cols+` FROM listings WHERE id = $1`, id))
