@@ -1123,7 +1123,7 @@ func TestMilestonesInTheApp(t *testing.T) {
 		t.Fatalf("the worker's page of a project by milestones: %s", p.body)
 	}
 	if p := cs.do("GET", page, nil); strings.Contains(p.body, `id="submit-milestone-`) || strings.Contains(p.body, `id="accept-milestone-`) ||
-		!strings.Contains(p.body, "Design: 300.00, <span class=\"milestone-state\">to do</span>") {
+		!strings.Contains(p.body, `<span id="milestone-1-name">Design</span>: 300.00, <span class="milestone-state">to do</span>`) {
 		t.Fatalf("the client's page before a milestone is done: %s", p.body)
 	}
 	for n := 1; n <= 2; n++ {
@@ -1146,6 +1146,10 @@ func TestMilestonesInTheApp(t *testing.T) {
 		if p := cs.do("POST", page+"/accept-milestone", url.Values{"csrf": {ccsrf}, "n": {fmt.Sprint(n)}}); p.status != http.StatusSeeOther {
 			t.Fatalf("accepting milestone %d: %d %s", n, p.status, p.body)
 		}
+	}
+	// A second click pays nothing more: the work's page says why.
+	if p := cs.do("POST", page+"/accept-milestone", url.Values{"csrf": {ccsrf}, "n": {"2"}}); p.status != http.StatusConflict || !strings.Contains(p.body, `id="milestones-error"`) {
+		t.Fatalf("accepting a milestone twice: %d %s", p.status, p.body)
 	}
 	w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), clientTok, nil)
 	if w["state"] != "completed" {
@@ -1202,6 +1206,14 @@ func TestShopInTheApp(t *testing.T) {
 	if p := ms.do("POST", fmt.Sprintf("/app/listings/%d/stock", lid), url.Values{"csrf": {mcsrf}, "stock": {"7"}}); p.status != http.StatusSeeOther {
 		t.Fatalf("the maker's stock change: %d %s", p.status, p.body)
 	}
+	// A refused stock change is said beside its row; the other rows keep their stock.
+	if p := ms.do("POST", "/app/listings", url.Values{"csrf": {mcsrf}, "title": {"Jug"}, "price": {"30"}, "stock": {"2"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("listing a jug: %d %s", p.status, p.body)
+	}
+	if p := ms.do("POST", fmt.Sprintf("/app/listings/%d/stock", lid), url.Values{"csrf": {mcsrf}, "stock": {"-1"}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, fmt.Sprintf(`id="stock-%d-error"`, lid)) || !strings.Contains(p.body, fmt.Sprintf(`id="stock-%d" name="stock" inputmode="numeric" size="6" aria-label="How many of Jug are left" value="2"`, lid+1)) {
+		t.Fatalf("a refused stock change: %d %s", p.status, p.body)
+	}
 	if p := oth.do("POST", fmt.Sprintf("/app/listings/%d/stock", lid), url.Values{"csrf": {ocsrf}, "stock": {"0"}}); p.status != http.StatusForbidden {
 		t.Fatalf("another maker's stock change: %d %s", p.status, p.body)
 	}
@@ -1217,7 +1229,7 @@ func TestShopInTheApp(t *testing.T) {
 	if p := bs.do("GET", fmt.Sprintf("/app/request?kind=order&listing=%d", lid), nil); !strings.Contains(p.body, fmt.Sprintf(`name="details.listingId" type="text" value="%d"`, lid)) {
 		t.Fatalf("the order form of the listing: %s", p.body)
 	}
-	if p := ms.do("GET", "/app/listings", nil); strings.Contains(p.body, `id="order-`) {
+	if p := ms.do("GET", "/app/listings", nil); strings.Contains(p.body, fmt.Sprintf(`id="order-%d"`, lid)) {
 		t.Fatalf("the maker is offered to order their own listing: %s", p.body)
 	}
 
@@ -1255,8 +1267,12 @@ func TestProposeInTheApp(t *testing.T) {
 	}
 	p := s.do("GET", "/app/proposals/new", nil)
 	if !strings.Contains(p.body, `<option value="feeSplit">the fee split</option>`) || !strings.Contains(p.body, `<option value="fares">the fare rule</option>`) ||
-		strings.Contains(p.body, `<option value="database">`) {
+		!strings.Contains(p.body, `<option value="governance">the voting rules</option>`) || strings.Contains(p.body, `<option value="database">`) {
 		t.Fatalf("the parts offered: %s", p.body)
+	}
+	// Another part's form holds its value in force, to edit.
+	if p := s.do("GET", "/app/proposals/new?field=governance", nil); !strings.Contains(p.body, `&#34;model&#34;:&#34;one-member-one-vote&#34;`) {
+		t.Fatalf("the voting rules' form: %s", p.body)
 	}
 
 	// A motion.
@@ -1278,10 +1294,17 @@ func TestProposeInTheApp(t *testing.T) {
 	}
 	split := url.Values{"csrf": {csrf}, "field": {"feeSplit"}, "title": {"A lower fee"}, "body": {"Drivers keep more"},
 		"platformFee": {"2,5"}, "fund.hardship": {"1"}, "fund.reserve": {"0.25"}, "surgeToWorkers": {"100"}, "votingPeriodHours": {""}}
-	bad := maps.Clone(split)
-	bad.Set("platformFee", "2.555")
-	if p := s.do("POST", "/app/proposals", bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="p-platformFee-error"`) || len(proposals()) != 1 {
-		t.Fatalf("a fee with three decimals: %d %s", p.status, p.body)
+	for _, fee := range []string{"2.555", "-0.5", "100.5", "1e2"} {
+		bad := maps.Clone(split)
+		bad.Set("platformFee", fee)
+		if p := s.do("POST", "/app/proposals", bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="p-platformFee-error"`) || len(proposals()) != 1 {
+			t.Fatalf("a fee of %q: %d %s", fee, p.status, p.body)
+		}
+	}
+	over := maps.Clone(split)
+	over.Set("fund.hardship", "2.4")
+	if p := s.do("POST", "/app/proposals", over); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="p-split-error" role="alert">The funds&#39; shares add up to more`) || len(proposals()) != 1 {
+		t.Fatalf("funds over the fee: %d %s", p.status, p.body)
 	}
 	if p := s.do("POST", "/app/proposals", split); p.status != http.StatusSeeOther {
 		t.Fatalf("a new fee split: %d %s", p.status, p.body)

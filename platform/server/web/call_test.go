@@ -103,3 +103,27 @@ func TestEveryGovernedPartIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// Amounts and percents typed in the forms are digits with at most two decimals: a sign, an
+// exponent or a third decimal is refused, rather than read as another number ("-0.50" was
+// read as 0.50).
+func TestAmountsTakeNoSign(t *testing.T) {
+	for in, want := range map[string]int64{"12": 1200, "12,5": 1250, " 0.05 ": 5, "-0.50": -1, "+1": -1, "1e2": -1, "1.-5": -1, "1.255": -1, "": -1, "0": -1} {
+		got, ok := parseCents(in)
+		if !ok {
+			got = -1
+		}
+		if got != want {
+			t.Errorf("parseCents(%q) = %d, want %d", in, got, want)
+		}
+	}
+	for in, want := range map[string]int64{"3": 300, "2,5": 250, "0.05": 5, "100": 10000, "0": 0, "100.5": -1, "-0": -1, "0.-5": -1, "1e2": -1} {
+		got, ok := basisPoints(in)
+		if !ok {
+			got = -1
+		}
+		if got != want {
+			t.Errorf("basisPoints(%q) = %d, want %d", in, got, want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -486,6 +487,12 @@ func (a *App) workAction(q *req) {
 		return
 	}
 	if st != http.StatusOK && st != http.StatusCreated {
+		if st == http.StatusConflict && strings.HasSuffix(action, "-milestone") {
+			// Already done (a second click), or the project moved on: the work's page
+			// says so beside its milestones.
+			a.showWork(q, st, map[string]string{"milestones": apiMessage(q.lang, body)}, nil)
+			return
+		}
 		if st == http.StatusBadRequest && action == "rate" {
 			a.showWork(q, st, map[string]string{"stars": apiMessage(q.lang, body)}, nil)
 			return
@@ -500,9 +507,15 @@ func (a *App) workAction(q *req) {
 	a.redirect(q, fmt.Sprintf("/app/work/%d?done=%s", id, action))
 }
 
+// decimalPattern is a number as the forms take it: digits, and at most two after a point.
+var decimalPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]{0,2})?$`)
+
 // parseCents reads an amount typed as 12, 12.5 or 12.50 (a comma for the point too).
 func parseCents(s string) (int64, bool) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
+	if !decimalPattern.MatchString(s) {
+		return 0, false // a sign, an exponent, spaces: "-0.50" is no amount
+	}
 	whole, frac, _ := strings.Cut(s, ".")
 	if whole == "" || len(frac) > 2 {
 		return 0, false

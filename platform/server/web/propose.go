@@ -24,16 +24,19 @@ type proposeData struct {
 	Minimum int64
 }
 
-// proposeFields are the parts of pol a member may propose to change.
+// proposeFields are the parts of pol a member may propose to change: those it governs (the
+// voting rules with any), and the fare rule.
 func proposeFields(pol *policy.Policy) []string {
 	if pol == nil {
 		return nil
 	}
-	fs := slices.Clone(pol.Governance.GovernedFields)
-	if !slices.Contains(fs, policy.PartFares) {
-		fs = append(fs, policy.PartFares)
+	var fs []string
+	for _, part := range policy.GovernedParts {
+		if pol.Governs(part) {
+			fs = append(fs, part)
+		}
 	}
-	return fs
+	return append(fs, policy.PartFares)
 }
 
 // proposeForm shows the form of a new proposal, for the part ?field= names ("" a motion).
@@ -41,11 +44,21 @@ func (a *App) proposeForm(q *req) {
 	a.showPropose(q, http.StatusOK, q.r.URL.Query().Get("field"), nil, a.proposeDefaults(q.r.URL.Query().Get("field")))
 }
 
-// proposeDefaults prefills the form: the fee split in force, for a new one.
+// proposeDefaults prefills the form with the value in force: the fee split in percent,
+// another part as the JSON the policy holds.
 func (a *App) proposeDefaults(field string) map[string]string {
 	form := map[string]string{}
 	pol := a.cfg.Backend.Policy()
-	if field != "feeSplit" || pol == nil {
+	if pol == nil || field == "" {
+		return form
+	}
+	if field != "feeSplit" {
+		if b, err := json.Marshal(pol); err == nil {
+			var parts map[string]json.RawMessage
+			if json.Unmarshal(b, &parts) == nil && parts[field] != nil {
+				form["value"] = string(parts[field])
+			}
+		}
 		return form
 	}
 	form["platformFee"] = percentOf(pol.FeeSplit.PlatformFeeBasisPoints)
@@ -69,6 +82,9 @@ func percentOf(bp int64) string {
 // basis points.
 func basisPoints(s string) (int64, bool) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
+	if !decimalPattern.MatchString(s) {
+		return 0, false // a sign, an exponent, spaces
+	}
 	whole, frac, _ := strings.Cut(s, ".")
 	if whole == "" || len(frac) > 2 {
 		return 0, false
@@ -78,10 +94,11 @@ func basisPoints(s string) (int64, bool) {
 	}
 	w, err1 := strconv.ParseInt(whole, 10, 64)
 	f, err2 := strconv.ParseInt(frac, 10, 64)
-	if err1 != nil || err2 != nil || w < 0 || w > 100 {
+	bp := w*100 + f
+	if err1 != nil || err2 != nil || bp > 10000 {
 		return 0, false
 	}
-	return w*100 + f, true
+	return bp, true
 }
 
 func (a *App) showPropose(q *req, status int, field string, errs, form map[string]string) {
@@ -145,6 +162,13 @@ func (a *App) propose(q *req) {
 			errs["surgeToWorkers"] = tr(q.lang, "propose.wholePercentInvalid")
 		}
 		fs.SurgeToWorkersPercent = n
+		var funds int64
+		for _, fund := range fs.Funds {
+			funds += fund.BasisPoints
+		}
+		if _, bad := errs["platformFee"]; !bad && funds > fs.PlatformFeeBasisPoints {
+			errs["split"] = tr(q.lang, "propose.fundsOverFee")
+		}
 		body["field"], body["value"] = field, fs
 	default:
 		v := strings.TrimSpace(f.Get("value"))
@@ -178,6 +202,8 @@ func proposeField(field, fld string, pol *policy.Policy) string {
 		return "platformFee"
 	case field == "feeSplit" && fld == "value.surgeToWorkersPercent":
 		return "surgeToWorkers"
+	case field == "feeSplit" && fld == "value.funds":
+		return "split"
 	case field == "feeSplit" && strings.HasPrefix(fld, "value.funds[") && pol != nil:
 		i, err := strconv.Atoi(strings.Split(strings.TrimPrefix(fld, "value.funds["), "]")[0])
 		if err == nil && i >= 0 && i < len(pol.FeeSplit.Funds) {
