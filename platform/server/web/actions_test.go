@@ -1336,3 +1336,63 @@ func TestProposeInTheApp(t *testing.T) {
 		t.Fatalf("a part not governed: %d %s", p.status, p.body)
 	}
 }
+
+// TestScheduleInTheApp: a worker sets their weekly hours in the app, several windows a day;
+// their dated exceptions stay; a window with one time, or one the API refuses (its end
+// before its start, two that overlap), is said beside its row and nothing changes; the
+// hours then decide which offers come to them. A member who is no worker has no such page.
+func TestScheduleInTheApp(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	cust, custTok := c.member("Cy Rider", "customer")
+	sched := fmt.Sprintf("/v1/members/%d/schedule", ana)
+	c.must(http.StatusOK, "PUT", sched, anaTok, map[string]any{"weekly": []map[string]string{{"day": "mon", "from": "00:00", "to": "24:00"}},
+		"exceptions": []map[string]any{{"from": "2026-12-24T00:00:00Z", "to": "2026-12-26T00:00:00Z", "available": false}}})
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	p := s.do("GET", "/app/schedule", nil)
+	if !strings.Contains(p.body, `id="mon.0.from" name="mon.0.from" value="00:00"`) || !strings.Contains(p.body, `id="mon.1.from" name="mon.1.from" value=""`) ||
+		!strings.Contains(p.body, "Your 1 dated exceptions") {
+		t.Fatalf("the schedule page: %s", p.body)
+	}
+	hours := url.Values{"csrf": {csrf}, "mon.0.from": {"09:00"}, "mon.0.to": {"12:00"}, "mon.1.from": {"13:00"}, "mon.1.to": {"17:00"}, "tue.0.from": {"08:00"}, "tue.0.to": {"10:00"}}
+	for name, bad := range map[string]url.Values{
+		"one time":         {"csrf": {csrf}, "wed.0.from": {"09:00"}},
+		"the end first":    {"csrf": {csrf}, "wed.0.from": {"17:00"}, "wed.0.to": {"09:00"}},
+		"two that overlap": {"csrf": {csrf}, "thu.0.from": {"09:00"}, "thu.0.to": {"12:00"}, "thu.1.from": {"11:00"}, "thu.1.to": {"13:00"}},
+	} {
+		row := map[string]string{"one time": "wed.0", "the end first": "wed.0", "two that overlap": "thu.1"}[name]
+		if p := s.do("POST", "/app/schedule", bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="`+row+`-error"`) {
+			t.Fatalf("a window with %s: %d %s", name, p.status, p.body)
+		}
+	}
+	if got := c.must(http.StatusOK, "GET", sched, anaTok, nil); len(got["weekly"].([]any)) != 1 {
+		t.Fatalf("the schedule after refused forms: %v", got)
+	}
+	if p := s.do("POST", "/app/schedule", hours); p.status != http.StatusSeeOther {
+		t.Fatalf("saving the hours: %d %s", p.status, p.body)
+	}
+	got := c.must(http.StatusOK, "GET", sched, anaTok, nil)
+	w, _ := json.Marshal(got["weekly"])
+	if string(w) != `[{"day":"mon","from":"09:00","to":"12:00"},{"day":"mon","from":"13:00","to":"17:00"},{"day":"tue","from":"08:00","to":"10:00"}]` ||
+		len(got["exceptions"].([]any)) != 1 {
+		t.Fatalf("the schedule saved: %v", got)
+	}
+	// The service's clock is a Tuesday at 09:00 UTC: within Ana's hours, a ride is offered
+	// to her; once she keeps Tuesdays free, it is offered to nobody.
+	ride := map[string]any{"kind": "ride", "details": map[string]string{"pickup": "A", "dropoff": "B"}, "priceCents": 1500}
+	id := int64(c.must(http.StatusCreated, "POST", "/v1/work", custTok, ride)["id"].(float64))
+	if o := c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), custTok, nil); int64(o["workerId"].(float64)) != ana {
+		t.Fatalf("the offer within Ana's hours: %v", o)
+	}
+	if p := s.do("POST", "/app/schedule", url.Values{"csrf": {csrf}, "mon.0.from": {"09:00"}, "mon.0.to": {"17:00"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("keeping Tuesdays free: %d %s", p.status, p.body)
+	}
+	id = int64(c.must(http.StatusCreated, "POST", "/v1/work", custTok, ride)["id"].(float64))
+	c.must(http.StatusConflict, "POST", fmt.Sprintf("/v1/work/%d/match", id), custTok, nil) // a Tuesday Ana keeps free
+	cs := c.session(t)
+	cs.signIn(c.code(cust))
+	if p := cs.do("GET", "/app/schedule", nil); p.status != http.StatusForbidden {
+		t.Fatalf("a customer's schedule page: %d", p.status)
+	}
+}

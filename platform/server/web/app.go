@@ -244,6 +244,8 @@ func (a *App) routes() {
 	m.HandleFunc("GET /app/home", a.authed(a.home))
 	m.HandleFunc("GET /app/offers", a.authed(a.offers))
 	m.HandleFunc("POST /app/availability", a.authed(a.availability))
+	m.HandleFunc("GET /app/schedule", a.authed(a.schedule))
+	m.HandleFunc("POST /app/schedule", a.authed(a.saveSchedule))
 	m.HandleFunc("GET /app/work", a.authed(a.workList))
 	m.HandleFunc("GET /app/work/{id}", a.authed(a.workPage))
 	m.HandleFunc("POST /app/work/{id}/{action}", a.authed(a.workAction))

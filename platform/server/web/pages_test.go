@@ -53,7 +53,7 @@ func (f *fixture) pages() map[int64][]string {
 	common := []string{"/app/home", "/app/work", "/app/money", "/app/governance", "/app/vitality", "/app/data", "/app/no-such-page",
 		"/app/proposals/new", "/app/proposals/new?field=feeSplit", "/app/proposals/new?field=plan"}
 	return map[int64][]string{
-		f.ana: append([]string{fmt.Sprintf("/app/members/%d/earnings", f.ana), fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/payments/%d", f.paid)}, common...),
+		f.ana: append([]string{fmt.Sprintf("/app/members/%d/earnings", f.ana), fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/payments/%d", f.paid), "/app/schedule"}, common...),
 		f.bea: append([]string{fmt.Sprintf("/app/work/%d", f.offer), fmt.Sprintf("/app/members/%d/earnings", f.bea), "/app/offers"}, common...),
 		f.cust: append([]string{"/app/request", fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/work/%d", f.offer),
 			fmt.Sprintf("/app/payments/%d", f.paid)}, common...),

@@ -1,0 +1,140 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+)
+
+// scheduleView is a worker's schedule as the API shows it: weekly windows (UTC) and dated
+// exceptions, which the page keeps as they are.
+type scheduleView struct {
+	Weekly     []weeklyWindow    `json:"weekly"`
+	Exceptions []json.RawMessage `json:"exceptions"`
+}
+
+type weeklyWindow struct {
+	Day  string `json:"day"`
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// scheduleDay is one day of the schedule's form: its windows, and one empty row more.
+type scheduleDay struct {
+	Day  string
+	Rows []weeklyWindow
+}
+
+type scheduleData struct {
+	Days       []scheduleDay
+	Exceptions int
+}
+
+// scheduleRows is how many rows a day of the form has at most (the API holds at most 70
+// windows a week).
+const scheduleRows = 10
+
+// schedule shows a worker's weekly hours, to change them.
+func (a *App) schedule(q *req) {
+	if !q.member.Has("worker") {
+		a.fail(q, http.StatusForbidden, "error.forbidden")
+		return
+	}
+	var sc scheduleView
+	if !a.get(q, fmt.Sprintf("/v1/members/%d/schedule", q.member.ID), &sc) {
+		return
+	}
+	form := map[string]string{}
+	rows := map[string]int{}
+	for _, w := range sc.Weekly {
+		i := rows[w.Day]
+		rows[w.Day]++
+		form[fmt.Sprintf("%s.%d.from", w.Day, i)], form[fmt.Sprintf("%s.%d.to", w.Day, i)] = w.From, w.To
+	}
+	a.showSchedule(q, http.StatusOK, len(sc.Exceptions), nil, form)
+}
+
+func (a *App) showSchedule(q *req, status, exceptions int, errs, form map[string]string) {
+	d := scheduleData{Exceptions: exceptions}
+	for _, day := range policy.Weekdays {
+		sd := scheduleDay{Day: day}
+		n := 0
+		for i := 0; i < scheduleRows; i++ {
+			if form[fmt.Sprintf("%s.%d.from", day, i)] != "" || form[fmt.Sprintf("%s.%d.to", day, i)] != "" {
+				n = i + 1
+			}
+		}
+		for i := 0; i < min(n+1, scheduleRows); i++ {
+			sd.Rows = append(sd.Rows, weeklyWindow{Day: day, From: form[fmt.Sprintf("%s.%d.from", day, i)], To: form[fmt.Sprintf("%s.%d.to", day, i)]})
+		}
+		d.Days = append(d.Days, sd)
+	}
+	a.render(q, status, "schedule", "schedule.title", page{Data: d, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "home"})
+}
+
+// saveSchedule replaces the worker's weekly hours with the form's; their dated exceptions
+// stay as they are.
+func (a *App) saveSchedule(q *req) {
+	if !q.member.Has("worker") {
+		a.fail(q, http.StatusForbidden, "error.forbidden")
+		return
+	}
+	path := fmt.Sprintf("/v1/members/%d/schedule", q.member.ID)
+	var cur scheduleView
+	if !a.get(q, path, &cur) {
+		return
+	}
+	f := q.r.PostForm
+	form := map[string]string{}
+	errs := map[string]string{}
+	var weekly []weeklyWindow
+	var keys []string // the form's row of each window sent, to place the API's refusal
+	for _, day := range policy.Weekdays {
+		for i := 0; i < scheduleRows; i++ {
+			key := fmt.Sprintf("%s.%d", day, i)
+			from, to := strings.TrimSpace(f.Get(key+".from")), strings.TrimSpace(f.Get(key+".to"))
+			form[key+".from"], form[key+".to"] = from, to
+			switch {
+			case from == "" && to == "":
+				continue
+			case from == "" || to == "":
+				errs[key] = tr(q.lang, "schedule.bothTimes")
+				continue
+			}
+			weekly = append(weekly, weeklyWindow{Day: day, From: from, To: to})
+			keys = append(keys, key)
+		}
+	}
+	if len(errs) == 0 {
+		if weekly == nil {
+			weekly = []weeklyWindow{}
+		}
+		exceptions := cur.Exceptions
+		if exceptions == nil {
+			exceptions = []json.RawMessage{}
+		}
+		st, rb := a.call(q, http.MethodPut, path, map[string]any{"weekly": weekly, "exceptions": exceptions}, nil)
+		switch st {
+		case http.StatusOK:
+			a.redirect(q, "/app/schedule?done=schedule")
+			return
+		case http.StatusBadRequest, http.StatusConflict:
+			fld, _ := parseAPIErr(rb)
+			key := "form"
+			if rest, ok := strings.CutPrefix(fld, "weekly["); ok {
+				if i, err := strconv.Atoi(strings.SplitN(rest, "]", 2)[0]); err == nil && i >= 0 && i < len(keys) {
+					key = keys[i]
+				}
+			}
+			errs[key] = apiMessage(q.lang, rb)
+		default:
+			a.failAPI(q, st, rb)
+			return
+		}
+	}
+	a.showSchedule(q, http.StatusBadRequest, len(cur.Exceptions), errs, form)
+}
