@@ -107,6 +107,11 @@ func (b webBackend) Kinds() map[string]web.Kind {
 	for k, spec := range kindsFor(b.s.vertical()) {
 		out[k] = web.Kind{Required: spec.required, Optional: spec.optional, Dates: spec.dates, Times: spec.times,
 			PricedByListing: pricedByListing(b.s.vertical(), k)}
+		if batched(k) {
+			kind := out[k]
+			kind.MaxStops = maxStops
+			out[k] = kind
+		}
 	}
 	return out
 }

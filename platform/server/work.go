@@ -102,13 +102,16 @@ type workInput struct {
 
 const maxStops = 10
 
+// batched says whether work of kind may be a batched delivery (stops for one courier).
+func batched(kind string) bool { return kind == "delivery" }
+
 // validateStops checks a batched delivery's stops: deliveries only, 2 to maxStops, each
 // with an address; details.dropoff is then left out.
 func validateStops(in *workInput) error {
 	if in.Stops == nil {
 		return nil
 	}
-	if in.Kind != "delivery" {
+	if !batched(in.Kind) {
 		return badField("stops", "only deliveries have stops")
 	}
 	if len(in.Stops) < 2 || len(in.Stops) > maxStops {

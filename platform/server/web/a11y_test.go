@@ -107,6 +107,14 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	}
 	check(ctx, "/app/request with its quote")
 
+	// A delivery co-op's request form, with its further drop-offs.
+	courier := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"delivery"`, 1))
+	shopper, _ := courier.member("Cy Shop", "customer")
+	courier.signIn(t, ctx, courier.code(shopper))
+	do(t, ctx, chromedp.Navigate(courier.url+"/app/request"))
+	check(ctx, "/app/request of a delivery co-op")
+	click(t, ctx, `form[action="/app/sign-out"] button`)
+
 	// A marketplace co-op's shop, as its maker and as a buyer.
 	shop := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"marketplace"`, 1))
 	maker, makerTok := shop.worker("Mia Maker")

@@ -1396,3 +1396,57 @@ func TestScheduleInTheApp(t *testing.T) {
 		t.Fatalf("a customer's schedule page: %d", p.status)
 	}
 }
+
+// TestBatchedDeliveryInTheApp: in a delivery co-op the request form takes further
+// drop-offs, which make one batched delivery for one courier (its stops, in the form's
+// order, the dropoff first); notes without an address, or a stop the API refuses, are
+// said beside their row and nothing is requested; a single drop-off stays a plain one.
+func TestBatchedDeliveryInTheApp(t *testing.T) {
+	c := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"delivery"`, 1))
+	cust, custTok := c.member("Cy Shop", "customer")
+	s := c.session(t)
+	csrf := s.signIn(c.code(cust))
+	if p := s.do("GET", "/app/request", nil); !strings.Contains(p.body, `<label for="stop-1-address">Drop-off 2</label>`) || strings.Contains(p.body, `id="stop-5-address"`) {
+		t.Fatalf("the delivery form: %s", p.body)
+	}
+	requested := func() int {
+		var n int
+		if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM work_items`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	form := url.Values{"csrf": {csrf}, "kind": {"delivery"}, "details.pickup": {"Bakery, 3 rue Mercière"}, "details.dropoff": {"12 quai Saint-Antoine"},
+		"price": {"18"}, "stop.1.address": {"4 rue Longue"}, "stop.2.notes": {"ring twice"}, "stop.3.address": {"9 place Sathonay"}}
+	if p := s.do("POST", "/app/request", form); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="stop-2-error"`) || requested() != 0 {
+		t.Fatalf("notes without an address: %d %s", p.status, p.body)
+	}
+	long := maps.Clone(form)
+	long.Del("stop.2.notes")
+	long.Set("stop.3.address", strings.Repeat("x", 1001))
+	if p := s.do("POST", "/app/request", long); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="stop-3-error"`) || requested() != 0 {
+		t.Fatalf("a drop-off the API refuses: %d %s", p.status, p.body)
+	}
+	form.Del("stop.2.notes")
+	form.Set("stop.3.notes", "back door")
+	if p := s.do("POST", "/app/request", form); p.status != http.StatusSeeOther {
+		t.Fatalf("a batched delivery: %d %s", p.status, p.body)
+	}
+	var id int64
+	if err := c.owner.QueryRow(t.Context(), `SELECT id FROM work_items`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), custTok, nil)
+	stops, _ := json.Marshal(w["stops"])
+	if string(stops) != `[{"address":"12 quai Saint-Antoine"},{"address":"4 rue Longue"},{"address":"9 place Sathonay","notes":"back door"}]` || w["details"].(map[string]any)["dropoff"] != nil {
+		t.Fatalf("the delivery's stops: %s, details %v", stops, w["details"])
+	}
+	single := url.Values{"csrf": {csrf}, "kind": {"delivery"}, "details.pickup": {"Bakery"}, "details.dropoff": {"12 quai Saint-Antoine"}, "price": {"9"}}
+	if p := s.do("POST", "/app/request", single); p.status != http.StatusSeeOther {
+		t.Fatalf("a single delivery: %d %s", p.status, p.body)
+	}
+	var plain int
+	if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM work_items WHERE stops IS NULL AND details->>'dropoff' = '12 quai Saint-Antoine'`).Scan(&plain); err != nil || plain != 1 {
+		t.Fatalf("%d plain deliveries, %v", plain, err)
+	}
+}

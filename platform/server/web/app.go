@@ -53,6 +53,9 @@ type Kind struct {
 	// PricedByListing: the API prices the request from the listing it names (a
 	// marketplace order); the requester types no price.
 	PricedByListing bool
+	// MaxStops, when not 0, is how many drop-offs a batched request of the kind may have
+	// (a delivery's stops, for one courier), its dropoff detail the first.
+	MaxStops int
 }
 
 // Backend is the platform service as the app uses it.

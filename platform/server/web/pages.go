@@ -554,11 +554,27 @@ type requestData struct {
 	// Zones are the fare rule's zones, one of which the request may name.
 	Zones []string
 	Zone  string
+	// Stops are the rows of further drop-offs of a batched request (its dropoff detail the
+	// first stop), each an address and notes.
+	Stops []stopRow
 	// Quote is the price the fare rule sets for the request as the form holds it, shown
 	// before the request is sent (and sent with it: a price that moved meanwhile is
 	// shown again rather than charged).
 	Quote *quoteView
 }
+
+// stopRow is a further drop-off of the request form.
+type stopRow struct {
+	// N numbers the row from 1; the stop it adds is the request's (N+1)th drop-off.
+	N              int
+	Address, Notes string
+}
+
+// Ordinal is the drop-off's place in the delivery: the dropoff detail is the first.
+func (s stopRow) Ordinal() int { return s.N + 1 }
+
+// formStops is how many further drop-offs the request form offers at most.
+const formStops = 4
 
 // quoteView is a quote the request form shows.
 type quoteView struct {
@@ -627,6 +643,9 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	}
 	d.Price, d.Distance, d.Minutes = values["price"], values["distanceKm"], values["durationMinutes"]
 	d.Packages, d.Zone = values["packages"], values["zone"]
+	for n := 1; n < min(spec.MaxStops, formStops+1); n++ {
+		d.Stops = append(d.Stops, stopRow{N: n, Address: values[fmt.Sprintf("stop.%d.address", n)], Notes: values[fmt.Sprintf("stop.%d.notes", n)]})
+	}
 	return d, true
 }
 
@@ -648,7 +667,10 @@ func requestField(fld string) string {
 		return "distanceKm"
 	case "kind", "durationMinutes", "packages", "zone":
 		return fld
+	case "stops[0].address":
+		return "details.dropoff"
 	}
+
 	if strings.HasPrefix(fld, "details.") {
 		return fld
 	}
@@ -694,7 +716,28 @@ func (a *App) requestWork(q *req) {
 		details[fl.Name] = v
 	}
 	body["details"] = details
+	// Further drop-offs make a batched delivery: its stops, the dropoff detail the first.
+	var stops []work.Stop
+	var stopRows []int // the form's row of each further stop sent
+	for _, st := range d.Stops {
+		addr := strings.TrimSpace(f.Get(fmt.Sprintf("stop.%d.address", st.N)))
+		notes := strings.TrimSpace(f.Get(fmt.Sprintf("stop.%d.notes", st.N)))
+		values[fmt.Sprintf("stop.%d.address", st.N)], values[fmt.Sprintf("stop.%d.notes", st.N)] = addr, notes
+		if addr != "" {
+			stops = append(stops, work.Stop{Address: addr, Notes: notes})
+			stopRows = append(stopRows, st.N)
+		}
+	}
+	if len(stops) > 0 {
+		body["stops"] = append([]work.Stop{{Address: details["dropoff"]}}, stops...)
+		delete(details, "dropoff")
+	}
 	errs := map[string]string{}
+	for _, st := range d.Stops {
+		if values[fmt.Sprintf("stop.%d.address", st.N)] == "" && values[fmt.Sprintf("stop.%d.notes", st.N)] != "" {
+			errs[fmt.Sprintf("stop.%d", st.N)] = tr(q.lang, "request.stopNeedsAddress")
+		}
+	}
 	if d.NeedsPrice {
 		cents, ok := parseCents(values["price"])
 		if !ok {
@@ -776,7 +819,14 @@ func (a *App) requestWork(q *req) {
 			return
 		}
 		fld, _ := parseAPIErr(rb)
-		errs[requestField(fld)] = apiMessage(q.lang, rb)
+		key := requestField(fld)
+		if rest, ok := strings.CutPrefix(fld, "stops["); ok {
+			// A further drop-off's row: the request's stops[i] is the form's i-th row sent.
+			if i, err := strconv.Atoi(strings.SplitN(rest, "]", 2)[0]); err == nil && i > 0 && i <= len(stopRows) {
+				key = fmt.Sprintf("stop.%d", stopRows[i-1])
+			}
+		}
+		errs[key] = apiMessage(q.lang, rb)
 	}
 	if d, ok = a.requestData(q, kind, values); !ok {
 		return

@@ -131,6 +131,14 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 	for _, lang := range []string{"en", "fr"} {
 		check(ms, "/app/listings", lang)
 	}
+	// A delivery co-op's request form, with its further drop-offs.
+	courier := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"delivery"`, 1))
+	shopper, _ := courier.member("Cy Shop", "customer")
+	cs := courier.session(t)
+	cs.signIn(courier.code(shopper))
+	for _, lang := range []string{"en", "fr"} {
+		check(cs, "/app/request", lang)
+	}
 	// A member's choice (?lang=) wins over the browser's languages and is kept.
 	s := f.c.session(t)
 	s.signIn(f.c.code(f.ana))
