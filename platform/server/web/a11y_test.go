@@ -115,6 +115,16 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	check(ctx, "/app/request of a delivery co-op")
 	click(t, ctx, `form[action="/app/sign-out"] button`)
 
+	// A care client's regular carers.
+	care := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"care"`, 1))
+	client, _ := care.member("Cid Client", "customer")
+	carer, _ := care.worker("Cara Carer", "booking")
+	care.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/team", client), adminToken, map[string]any{"workerIds": []int64{carer}})
+	care.signIn(t, ctx, care.code(client))
+	do(t, ctx, chromedp.Navigate(care.url+"/app/team"))
+	check(ctx, "/app/team")
+	click(t, ctx, `form[action="/app/sign-out"] button`)
+
 	// A marketplace co-op's shop, as its maker and as a buyer.
 	shop := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"marketplace"`, 1))
 	maker, makerTok := shop.worker("Mia Maker")

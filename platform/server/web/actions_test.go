@@ -1450,3 +1450,71 @@ func TestBatchedDeliveryInTheApp(t *testing.T) {
 		t.Fatalf("%d plain deliveries, %v", plain, err)
 	}
 }
+
+// TestCareTeamInTheApp: a care client chooses their regular carers in the app among the
+// carers who did their bookings (and those already on their team); the team is saved
+// through the API and offered the client's next booking first. A member who is no care
+// client has no such page.
+func TestCareTeamInTheApp(t *testing.T) {
+	c := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"care"`, 1))
+	client, clientTok := c.member("Cid Client", "customer")
+	cara, caraTok := c.worker("Cara Carer", "booking")
+	dee, _ := c.worker("Dee Carer", "booking")
+	for _, id := range []int64{cara, dee} {
+		c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", id), adminToken, map[string]any{"skills": []string{"night"},
+			"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-02", "expiresAt": "2027-11-02T00:00:00Z"}})
+	}
+	booking := func(at string) int64 {
+		return int64(c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "booking", "priceCents": 4000,
+			"details": map[string]string{"address": "1 rue de la Paix", "careType": "night", "scheduledAt": at}})["id"].(float64))
+	}
+	s := c.session(t)
+	csrf := s.signIn(c.code(client))
+	if p := s.do("GET", "/app/team", nil); !strings.Contains(p.body, `id="no-carers"`) {
+		t.Fatalf("the team page before any booking: %s", p.body)
+	}
+	// Cara does a booking (the fair rotation offers it to her first: no one was assigned yet).
+	id := booking("2026-12-01T10:00:00Z")
+	offer := c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), clientTok, nil)
+	if int64(offer["workerId"].(float64)) != cara {
+		t.Fatalf("the first booking went to %v", offer["workerId"])
+	}
+	for _, step := range []string{"accept", "start", "complete"} {
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), caraTok, nil)
+	}
+	p := s.do("GET", "/app/team", nil)
+	if !strings.Contains(p.body, fmt.Sprintf(`id="carer-%d"> Carer no. %d (1 of your bookings)`, cara, cara)) || strings.Contains(p.body, fmt.Sprintf(`id="carer-%d"`, dee)) {
+		t.Fatalf("the team page after Cara's booking: %s", p.body)
+	}
+	if p := s.do("POST", "/app/team", url.Values{"csrf": {csrf}, "carer": {fmt.Sprint(cara)}}); p.status != http.StatusSeeOther {
+		t.Fatalf("choosing Cara: %d %s", p.status, p.body)
+	}
+	team := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/team", client), clientTok, nil)
+	if ids := team["workerIds"].([]any); len(ids) != 1 || int64(ids[0].(float64)) != cara {
+		t.Fatalf("the team saved: %v", team)
+	}
+	if p := s.do("GET", "/app/team", nil); !strings.Contains(p.body, fmt.Sprintf(`id="carer-%d" checked>`, cara)) {
+		t.Fatalf("the team page once Cara is on the team: %s", p.body)
+	}
+	// The next booking goes to Cara first, where the rotation would have chosen Dee.
+	next := booking("2026-12-01T13:00:00Z")
+	if o := c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", next), clientTok, nil); int64(o["workerId"].(float64)) != cara {
+		t.Fatalf("the booking after Cara joined the team went to %v", o["workerId"])
+	}
+	// A carer who is not a worker of the co-op is refused by the API, said on the page.
+	if p := s.do("POST", "/app/team", url.Values{"csrf": {csrf}, "carer": {fmt.Sprint(client)}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="form-error"`) {
+		t.Fatalf("a team of the client: %d %s", p.status, p.body)
+	}
+	// Unticking everyone empties the team.
+	if p := s.do("POST", "/app/team", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("emptying the team: %d %s", p.status, p.body)
+	}
+	if team := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/team", client), clientTok, nil); len(team["workerIds"].([]any)) != 0 {
+		t.Fatalf("the team after unticking everyone: %v", team)
+	}
+	ws := c.session(t)
+	ws.signIn(c.code(dee))
+	if p := ws.do("GET", "/app/team", nil); p.status != http.StatusForbidden {
+		t.Fatalf("a carer's team page: %d", p.status)
+	}
+}

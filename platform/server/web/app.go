@@ -230,6 +230,8 @@ type page struct {
 	Nav    string
 	// Shop says the co-op is a marketplace: the listings are in the menu.
 	Shop bool
+	// Vertical is the co-op's, from its policy.
+	Vertical string
 	// Name is the page template's name (the body's data-page, for tests).
 	Name string
 }
@@ -248,6 +250,8 @@ func (a *App) routes() {
 	m.HandleFunc("GET /app/offers", a.authed(a.offers))
 	m.HandleFunc("POST /app/availability", a.authed(a.availability))
 	m.HandleFunc("GET /app/schedule", a.authed(a.schedule))
+	m.HandleFunc("GET /app/team", a.authed(a.careTeam))
+	m.HandleFunc("POST /app/team", a.authed(a.saveTeam))
 	m.HandleFunc("POST /app/schedule", a.authed(a.saveSchedule))
 	m.HandleFunc("GET /app/work", a.authed(a.workList))
 	m.HandleFunc("GET /app/work/{id}", a.authed(a.workPage))
@@ -505,7 +509,7 @@ func (a *App) render(q *req, status int, name, titleKey string, p page) {
 	p.Title = tr(q.lang, titleKey)
 	if pol := a.cfg.Backend.Policy(); pol != nil {
 		p.Coop = pol.Cooperative
-		p.Shop = pol.Vertical == "marketplace"
+		p.Shop, p.Vertical = pol.Vertical == "marketplace", pol.Vertical
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, p); err != nil {

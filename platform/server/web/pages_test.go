@@ -139,6 +139,17 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 	for _, lang := range []string{"en", "fr"} {
 		check(cs, "/app/request", lang)
 	}
+	// A care client's regular carers.
+	care := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"care"`, 1))
+	client, _ := care.member("Cid Client", "customer")
+	carer, _ := care.worker("Cara Carer", "booking")
+	care.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/team", client), adminToken, map[string]any{"workerIds": []int64{carer}})
+	ts := care.session(t)
+	ts.signIn(care.code(client))
+	for _, lang := range []string{"en", "fr"} {
+		check(ts, "/app/team", lang)
+		check(ts, "/app/home", lang)
+	}
 	// A member's choice (?lang=) wins over the browser's languages and is kept.
 	s := f.c.session(t)
 	s.signIn(f.c.code(f.ana))

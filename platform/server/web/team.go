@@ -1,0 +1,116 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+)
+
+// teamData is a care client's team of regular carers: the carers who worked for them,
+// and those on the team now, each with how many of the client's bookings they did.
+type teamData struct {
+	Carers []teamCarer
+}
+
+type teamCarer struct {
+	ID     int64
+	Done   int
+	InTeam bool
+}
+
+// teamHistory is how many of the client's latest work items the page reads for the
+// carers who did them.
+const teamHistory = 200
+
+// careTeam shows a care client's team: offered the client's bookings first.
+func (a *App) careTeam(q *req) {
+	if !a.careClient(q) {
+		return
+	}
+	d, ok := a.teamData(q, nil)
+	if !ok {
+		return
+	}
+	a.render(q, http.StatusOK, "team", "team.title", page{Data: d, Flash: flashFrom(q), Nav: "home"})
+}
+
+// careClient says whether the member has a care team (a customer of a care co-op), and
+// answers 403 otherwise.
+func (a *App) careClient(q *req) bool {
+	if pol := a.cfg.Backend.Policy(); pol == nil || pol.Vertical != "care" || !q.member.Has("customer") {
+		a.fail(q, http.StatusForbidden, "error.forbidden")
+		return false
+	}
+	return true
+}
+
+// teamData reads the team and the carers of the client's work; chosen, when not nil,
+// marks the team as the form chose it.
+func (a *App) teamData(q *req, chosen []int64) (teamData, bool) {
+	var team struct {
+		WorkerIDs []int64 `json:"workerIds"`
+	}
+	if !a.get(q, fmt.Sprintf("/v1/members/%d/team", q.member.ID), &team) {
+		return teamData{}, false
+	}
+	ws, err := a.cfg.Backend.MyWork(q.r.Context(), q.member.ID, 0, teamHistory)
+	if err != nil {
+		a.unavailable(q, "reading the member's work failed", err)
+		return teamData{}, false
+	}
+	done := map[int64]int{}
+	var ids []int64
+	for _, w := range ws {
+		if w.CustomerID != q.member.ID || w.WorkerID == nil || w.State != "completed" {
+			continue
+		}
+		if done[*w.WorkerID] == 0 {
+			ids = append(ids, *w.WorkerID)
+		}
+		done[*w.WorkerID]++
+	}
+	for _, id := range team.WorkerIDs {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	in := team.WorkerIDs
+	if chosen != nil {
+		in = chosen
+	}
+	var d teamData
+	for _, id := range ids {
+		d.Carers = append(d.Carers, teamCarer{ID: id, Done: done[id], InTeam: slices.Contains(in, id)})
+	}
+	return d, true
+}
+
+// saveTeam sets the client's team to the carers the form ticked.
+func (a *App) saveTeam(q *req) {
+	if !a.careClient(q) {
+		return
+	}
+	ids := []int64{}
+	for _, v := range q.r.PostForm["carer"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			a.fail(q, http.StatusBadRequest, "error.generic")
+			return
+		}
+		ids = append(ids, id)
+	}
+	st, rb := a.call(q, http.MethodPut, fmt.Sprintf("/v1/members/%d/team", q.member.ID), map[string][]int64{"workerIds": ids}, nil)
+	switch st {
+	case http.StatusOK:
+		a.redirect(q, "/app/team?done=team")
+	case http.StatusBadRequest:
+		d, ok := a.teamData(q, ids)
+		if !ok {
+			return
+		}
+		a.render(q, st, "team", "team.title", page{Data: d, Errors: map[string]string{"form": apiMessage(q.lang, rb)}, Nav: "home"})
+	default:
+		a.failAPI(q, st, rb)
+	}
+}
