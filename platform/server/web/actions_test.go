@@ -1351,7 +1351,9 @@ func TestScheduleInTheApp(t *testing.T) {
 	s := c.session(t)
 	csrf := s.signIn(c.code(ana))
 	p := s.do("GET", "/app/schedule", nil)
-	if !strings.Contains(p.body, `id="mon.0.from" name="mon.0.from" value="00:00"`) || !strings.Contains(p.body, `id="mon.1.from" name="mon.1.from" value=""`) ||
+	if !strings.Contains(p.body, `name="mon.0.from" inputmode="numeric" size="5" placeholder="09:00" value="00:00"`) ||
+		!strings.Contains(p.body, `name="mon.0.to" inputmode="numeric" size="5" placeholder="17:00" value="24:00"`) ||
+		!strings.Contains(p.body, `name="mon.1.from" inputmode="numeric" size="5" placeholder="09:00" value=""`) ||
 		!strings.Contains(p.body, "Your 1 dated exceptions") {
 		t.Fatalf("the schedule page: %s", p.body)
 	}
@@ -1369,6 +1371,36 @@ func TestScheduleInTheApp(t *testing.T) {
 	if got := c.must(http.StatusOK, "GET", sched, anaTok, nil); len(got["weekly"].([]any)) != 1 {
 		t.Fatalf("the schedule after refused forms: %v", got)
 	}
+	if p := s.do("POST", "/app/schedule?lang=fr", url.Values{"csrf": {csrf}, "wed.0.from": {"17:00"}, "wed.0.to": {"09:00"}}); !strings.Contains(p.body, "La fin doit venir après le début.") {
+		t.Fatalf("a refused window in French: %s", p.body)
+	}
+	s.do("GET", "/app/home?lang=en", nil)
+	// The page as it came (Monday all day, to 24:00) saves unchanged.
+	if p := s.do("POST", "/app/schedule", url.Values{"csrf": {csrf}, "mon.0.from": {"00:00"}, "mon.0.to": {"24:00"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("saving the page as it came: %d %s", p.status, p.body)
+	}
+	if got := c.must(http.StatusOK, "GET", sched, anaTok, nil)["weekly"].([]any); len(got) != 1 || got[0].(map[string]any)["to"] != "24:00" {
+		t.Fatalf("the hours saved unchanged: %v", got)
+	}
+	// A day of many windows (more than ten) is shown and saved whole.
+	many := url.Values{"csrf": {csrf}}
+	for i := 0; i < 12; i++ {
+		many.Set(fmt.Sprintf("fri.%d.from", i), fmt.Sprintf("%02d:00", 6+i))
+		many.Set(fmt.Sprintf("fri.%d.to", i), fmt.Sprintf("%02d:30", 6+i))
+	}
+	if p := s.do("POST", "/app/schedule", many); p.status != http.StatusSeeOther {
+		t.Fatalf("saving twelve windows on a Friday: %d %s", p.status, p.body)
+	}
+	if p := s.do("GET", "/app/schedule", nil); !strings.Contains(p.body, `name="fri.11.to" inputmode="numeric" size="5" placeholder="17:00" value="17:30"`) ||
+		!strings.Contains(p.body, `name="fri.12.from"`) {
+		t.Fatalf("the page of twelve windows on a Friday: %s", p.body)
+	}
+	if got := c.must(http.StatusOK, "GET", sched, anaTok, nil)["weekly"].([]any); len(got) != 12 {
+		t.Fatalf("%d windows saved, want 12", len(got))
+	}
+	// Times typed loosely (9:00, or with seconds as some browsers send them).
+	hours.Set("mon.0.from", "9:00")
+	hours.Set("mon.0.to", "12:00:00")
 	if p := s.do("POST", "/app/schedule", hours); p.status != http.StatusSeeOther {
 		t.Fatalf("saving the hours: %d %s", p.status, p.body)
 	}
@@ -1420,6 +1452,12 @@ func TestBatchedDeliveryInTheApp(t *testing.T) {
 		"price": {"18"}, "stop.1.address": {"4 rue Longue"}, "stop.2.notes": {"ring twice"}, "stop.3.address": {"9 place Sathonay"}}
 	if p := s.do("POST", "/app/request", form); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="stop-2-error"`) || requested() != 0 {
 		t.Fatalf("notes without an address: %d %s", p.status, p.body)
+	}
+	first := maps.Clone(form)
+	first.Del("stop.2.notes")
+	first.Set("details.dropoff", "")
+	if p := s.do("POST", "/app/request", first); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="f-dropoff-error">Give the first drop-off here`) || requested() != 0 {
+		t.Fatalf("further drop-offs without the first: %d %s", p.status, p.body)
 	}
 	long := maps.Clone(form)
 	long.Del("stop.2.notes")
@@ -1504,6 +1542,13 @@ func TestCareTeamInTheApp(t *testing.T) {
 	// A carer who is not a worker of the co-op is refused by the API, said on the page.
 	if p := s.do("POST", "/app/team", url.Values{"csrf": {csrf}, "carer": {fmt.Sprint(client)}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="form-error"`) {
 		t.Fatalf("a team of the client: %d %s", p.status, p.body)
+	}
+	// A carer who is no longer a worker is named beside their box.
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/cancel", next), clientTok, nil)
+	c.must(http.StatusOK, "PATCH", fmt.Sprintf("/v1/members/%d", cara), adminToken, map[string]any{"roles": []string{"customer"}})
+	if p := s.do("POST", "/app/team", url.Values{"csrf": {csrf}, "carer": {fmt.Sprint(cara)}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, fmt.Sprintf(`<span class="field-error" id="carer-%d-error">This carer is no longer a worker of the co-op`, cara)) {
+		t.Fatalf("a team of a carer who left the worker role: %d %s", p.status, p.body)
 	}
 	// Unticking everyone empties the team.
 	if p := s.do("POST", "/app/team", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {

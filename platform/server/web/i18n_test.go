@@ -405,6 +405,15 @@ var memberRefusals = []struct{ route, msg string }{
 	{"DELETE /v1/members/{id}", "the member's work or payments are changing right now (a match, an acceptance, a completion, a refund or a vote's close is under way); try again in a moment"},
 	{"DELETE /v1/members/{id}", "the member's data has already been erased"},
 	{"DELETE /v1/members/{id}", "the member has work under way; finish or cancel it first"},
+
+	// Weekly hours, further drop-offs, a care team, the shop, proposals.
+	{"PUT /v1/members/{id}/schedule", "must be after from"},
+	{"PUT /v1/members/{id}/schedule", "overlaps weekly[3] on thu"},
+	{"PUT /v1/members/{id}/schedule", "must be a time of day HH:MM (00:00 to 23:59, UTC)"},
+	{"PUT /v1/members/{id}/schedule", "must be a time of day HH:MM (00:01 to 24:00, UTC)"},
+	{"POST /v1/work", "must be 1 to 1000 characters"},
+	{"PUT /v1/members/{id}/team", "is not a worker of this co-op"},
+	{"PUT /v1/members/{id}/team", "must hold at most 20 workers"},
 }
 
 // notMemberRefusals are messages the catalogues translate that the app's pages do not

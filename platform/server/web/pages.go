@@ -738,6 +738,9 @@ func (a *App) requestWork(q *req) {
 			errs[fmt.Sprintf("stop.%d", st.N)] = tr(q.lang, "request.stopNeedsAddress")
 		}
 	}
+	if len(stops) > 0 && strings.TrimSpace(values["details.dropoff"]) == "" {
+		errs["details.dropoff"] = tr(q.lang, "request.dropoffFirst")
+	}
 	if d.NeedsPrice {
 		cents, ok := parseCents(values["price"])
 		if !ok {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -34,9 +35,27 @@ type scheduleData struct {
 	Exceptions int
 }
 
-// scheduleRows is how many rows a day of the form has at most (the API holds at most 70
-// windows a week).
-const scheduleRows = 10
+// scheduleRows is how many rows a day of the form may have (the API holds at most 70
+// windows a week): the page shows a day's windows and one empty row more.
+const scheduleRows = 70
+
+// clockPattern is a time of day as a worker may type it: 9:00, 09:00, 24:00, or with
+// seconds as some browsers send them (09:00:00).
+var clockPattern = regexp.MustCompile(`^([0-9]{1,2}):([0-9]{2})(:00)?$`)
+
+// clock writes a typed time of day as the API takes it (HH:MM), or leaves it as it is for
+// the API to refuse.
+func clock(s string) string {
+	m := clockPattern.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return strings.TrimSpace(s)
+	}
+	h := m[1]
+	if len(h) == 1 {
+		h = "0" + h
+	}
+	return h + ":" + m[2]
+}
 
 // schedule shows a worker's weekly hours, to change them.
 func (a *App) schedule(q *req) {
@@ -96,7 +115,7 @@ func (a *App) saveSchedule(q *req) {
 	for _, day := range policy.Weekdays {
 		for i := 0; i < scheduleRows; i++ {
 			key := fmt.Sprintf("%s.%d", day, i)
-			from, to := strings.TrimSpace(f.Get(key+".from")), strings.TrimSpace(f.Get(key+".to"))
+			from, to := clock(f.Get(key+".from")), clock(f.Get(key+".to"))
 			form[key+".from"], form[key+".to"] = from, to
 			switch {
 			case from == "" && to == "":

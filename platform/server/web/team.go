@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // teamData is a care client's team of regular carers: the carers who worked for them,
@@ -18,6 +19,9 @@ type teamCarer struct {
 	Done   int
 	InTeam bool
 }
+
+// ErrorKey is the key of the page's refusal of this carer.
+func (c teamCarer) ErrorKey() string { return fmt.Sprintf("carer-%d", c.ID) }
 
 // teamHistory is how many of the client's latest work items the page reads for the
 // carers who did them.
@@ -109,7 +113,16 @@ func (a *App) saveTeam(q *req) {
 		if !ok {
 			return
 		}
-		a.render(q, st, "team", "team.title", page{Data: d, Errors: map[string]string{"form": apiMessage(q.lang, rb)}, Nav: "home"})
+		// A carer the API refuses (no longer a worker) is named beside their box.
+		key := "form"
+		fld, _ := parseAPIErr(rb)
+		if rest, ok := strings.CutPrefix(fld, "workerIds["); ok {
+			if i, err := strconv.Atoi(strings.SplitN(rest, "]", 2)[0]); err == nil && i >= 0 && i < len(ids) &&
+				slices.ContainsFunc(d.Carers, func(c teamCarer) bool { return c.ID == ids[i] }) {
+				key = fmt.Sprintf("carer-%d", ids[i])
+			}
+		}
+		a.render(q, st, "team", "team.title", page{Data: d, Errors: map[string]string{key: apiMessage(q.lang, rb)}, Nav: "home"})
 	default:
 		a.failAPI(q, st, rb)
 	}
