@@ -24,11 +24,14 @@ type MilestoneInput struct {
 
 // validateMilestones checks a project's milestones: gigs only, 1 to maxMilestones, each
 // titled and positive, adding up to the price exactly, without surge.
+// paidByMilestones says whether work of kind may be a project paid by milestones.
+func paidByMilestones(kind string) bool { return kind == "gig" }
+
 func validateMilestones(in *workInput) ([]work.Milestone, error) {
 	if in.Milestones == nil {
 		return nil, nil
 	}
-	if in.Kind != "gig" {
+	if !paidByMilestones(in.Kind) {
 		return nil, badField("milestones", "only freelance gigs have milestones")
 	}
 	if len(in.Milestones) < 1 || len(in.Milestones) > maxMilestones {

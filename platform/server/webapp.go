@@ -107,11 +107,14 @@ func (b webBackend) Kinds() map[string]web.Kind {
 	for k, spec := range kindsFor(b.s.vertical()) {
 		out[k] = web.Kind{Required: spec.required, Optional: spec.optional, Dates: spec.dates, Times: spec.times,
 			PricedByListing: pricedByListing(b.s.vertical(), k)}
+		kind := out[k]
 		if batched(k) {
-			kind := out[k]
 			kind.MaxStops = maxStops
-			out[k] = kind
 		}
+		if paidByMilestones(k) {
+			kind.MaxMilestones = maxMilestones
+		}
+		out[k] = kind
 	}
 	return out
 }

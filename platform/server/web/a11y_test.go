@@ -115,6 +115,14 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	check(ctx, "/app/request of a delivery co-op")
 	click(t, ctx, `form[action="/app/sign-out"] button`)
 
+	// A freelance co-op's request form, with its milestones.
+	free := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"freelance"`, 1))
+	fclient, _ := free.member("Cia Client", "customer")
+	free.signIn(t, ctx, free.code(fclient))
+	do(t, ctx, chromedp.Navigate(free.url+"/app/request"))
+	check(ctx, "/app/request of a freelance co-op")
+	click(t, ctx, `form[action="/app/sign-out"] button`)
+
 	// A care client's regular carers.
 	care := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"care"`, 1))
 	client, _ := care.member("Cid Client", "customer")

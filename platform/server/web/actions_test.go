@@ -1563,3 +1563,58 @@ func TestCareTeamInTheApp(t *testing.T) {
 		t.Fatalf("a carer's team page: %d", p.status)
 	}
 }
+
+// TestMilestonesRequestedInTheApp: a freelance client splits a project's price into
+// milestones on the request form; a row without a title, or milestones that do not add up
+// to the price (the API's refusal, in the member's language), are said on the form and
+// nothing is requested; an empty form requests a project paid at its end.
+func TestMilestonesRequestedInTheApp(t *testing.T) {
+	c := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"freelance"`, 1))
+	client, clientTok := c.member("Cia Client", "customer")
+	c.worker("Dev Freelancer", "gig")
+	s := c.session(t)
+	csrf := s.signIn(c.code(client))
+	if p := s.do("GET", "/app/request", nil); !strings.Contains(p.body, `<label for="milestone-1-title">Milestone 1</label>`) || strings.Contains(p.body, `id="milestone-6-title"`) {
+		t.Fatalf("the gig form: %s", p.body)
+	}
+	requested := func() int {
+		var n int
+		if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM work_items`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	gig := url.Values{"csrf": {csrf}, "kind": {"gig"}, "details.title": {"Website"}, "details.description": {"A co-op's website"}, "price": {"900"},
+		"milestone.1.title": {"Design"}, "milestone.1.amount": {"300"}, "milestone.3.title": {"Build"}, "milestone.3.amount": {"600"}}
+	noTitle := maps.Clone(gig)
+	noTitle.Set("milestone.2.amount", "50")
+	if p := s.do("POST", "/app/request", noTitle); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="milestone-2-error"`) || requested() != 0 {
+		t.Fatalf("a milestone without a title: %d %s", p.status, p.body)
+	}
+	short := maps.Clone(gig)
+	short.Set("milestone.3.amount", "500")
+	if p := s.do("POST", "/app/request?lang=fr", short); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, `id="milestones-error" role="alert">Les étapes font 800,00 au total, et non le prix de 900,00.`) || requested() != 0 {
+		t.Fatalf("milestones short of the price: %d %s", p.status, p.body)
+	}
+	s.do("GET", "/app/home?lang=en", nil)
+	if p := s.do("POST", "/app/request", gig); p.status != http.StatusSeeOther {
+		t.Fatalf("a project by milestones: %d %s", p.status, p.body)
+	}
+	var id int64
+	if err := c.owner.QueryRow(t.Context(), `SELECT id FROM work_items`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := json.Marshal(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), clientTok, nil)["milestones"])
+	if string(ms) != `[{"amountCents":30000,"n":1,"state":"open","title":"Design"},{"amountCents":60000,"n":2,"state":"open","title":"Build"}]` {
+		t.Fatalf("the project's milestones: %s", ms)
+	}
+	plain := url.Values{"csrf": {csrf}, "kind": {"gig"}, "details.title": {"Logo"}, "details.description": {"A logo"}, "price": {"200"}}
+	if p := s.do("POST", "/app/request", plain); p.status != http.StatusSeeOther {
+		t.Fatalf("a project paid at its end: %d %s", p.status, p.body)
+	}
+	var none int
+	if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM milestones m JOIN work_items w ON w.id = m.work_id WHERE w.details->>'title' = 'Logo'`).Scan(&none); err != nil || none != 0 {
+		t.Fatalf("%d milestones of a project paid at its end, %v", none, err)
+	}
+}

@@ -56,6 +56,9 @@ type Kind struct {
 	// MaxStops, when not 0, is how many drop-offs a batched request of the kind may have
 	// (a delivery's stops, for one courier), its dropoff detail the first.
 	MaxStops int
+	// MaxMilestones, when not 0, is how many milestones a project of the kind may be paid
+	// by (a freelance gig), adding up to its price.
+	MaxMilestones int
 }
 
 // Backend is the platform service as the app uses it.

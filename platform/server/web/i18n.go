@@ -95,7 +95,8 @@ func trPrefixed(lang, msg string, patterns []apiPattern) string {
 // (2026-12-01T09:00:00Z) as the pages show a time. Each prefix occurs verbatim in the
 // API's source (i18n_test.go checks it).
 var apiPrefixes = map[string]string{
-	"overlaps weekly[%d] on %s": "api.overlapsWindow",
+	"overlaps weekly[%d] on %s":              "api.overlapsWindow",
+	"must add up to priceCents (%d), not %d": "api.milestonesSum",
 	"payments for this work add up to at most its agreed price, %d cents; %d cents are left": "api.paymentTooMuch",
 	"work in state":       "api.wrongState",
 	"must be a date like": "api.date",

@@ -414,6 +414,7 @@ var memberRefusals = []struct{ route, msg string }{
 	{"POST /v1/work", "must be 1 to 1000 characters"},
 	{"PUT /v1/members/{id}/team", "is not a worker of this co-op"},
 	{"PUT /v1/members/{id}/team", "must hold at most 20 workers"},
+	{"POST /v1/work", "must add up to priceCents (90000), not 80000"},
 }
 
 // notMemberRefusals are messages the catalogues translate that the app's pages do not

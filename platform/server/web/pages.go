@@ -557,6 +557,9 @@ type requestData struct {
 	// Stops are the rows of further drop-offs of a batched request (its dropoff detail the
 	// first stop), each an address and notes.
 	Stops []stopRow
+	// Milestones are the rows of a project's milestones (a title and an amount each),
+	// when the kind may be paid by milestones.
+	Milestones []milestoneRow
 	// Quote is the price the fare rule sets for the request as the form holds it, shown
 	// before the request is sent (and sent with it: a price that moved meanwhile is
 	// shown again rather than charged).
@@ -575,6 +578,15 @@ func (s stopRow) Ordinal() int { return s.N + 1 }
 
 // formStops is how many further drop-offs the request form offers at most.
 const formStops = 4
+
+// milestoneRow is a milestone of the request form.
+type milestoneRow struct {
+	N             int
+	Title, Amount string
+}
+
+// formMilestones is how many milestones the request form offers at most.
+const formMilestones = 5
 
 // quoteView is a quote the request form shows.
 type quoteView struct {
@@ -645,6 +657,9 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	d.Packages, d.Zone = values["packages"], values["zone"]
 	for n := 1; n < min(spec.MaxStops, formStops+1); n++ {
 		d.Stops = append(d.Stops, stopRow{N: n, Address: values[fmt.Sprintf("stop.%d.address", n)], Notes: values[fmt.Sprintf("stop.%d.notes", n)]})
+	}
+	for n := 1; n <= min(spec.MaxMilestones, formMilestones); n++ {
+		d.Milestones = append(d.Milestones, milestoneRow{N: n, Title: values[fmt.Sprintf("milestone.%d.title", n)], Amount: values[fmt.Sprintf("milestone.%d.amount", n)]})
 	}
 	return d, true
 }
@@ -741,6 +756,30 @@ func (a *App) requestWork(q *req) {
 	if len(stops) > 0 && strings.TrimSpace(values["details.dropoff"]) == "" {
 		errs["details.dropoff"] = tr(q.lang, "request.dropoffFirst")
 	}
+	// Milestones make a project paid by milestones, adding up to its price.
+	var milestones []map[string]any
+	var milestoneRows []int // the form's row of each milestone sent
+	for _, m := range d.Milestones {
+		title := strings.TrimSpace(f.Get(fmt.Sprintf("milestone.%d.title", m.N)))
+		amount := strings.TrimSpace(f.Get(fmt.Sprintf("milestone.%d.amount", m.N)))
+		values[fmt.Sprintf("milestone.%d.title", m.N)], values[fmt.Sprintf("milestone.%d.amount", m.N)] = title, amount
+		if title == "" && amount == "" {
+			continue
+		}
+		key := fmt.Sprintf("milestone.%d", m.N)
+		cents, ok := parseCents(amount)
+		switch {
+		case title == "":
+			errs[key] = tr(q.lang, "request.milestoneTitle")
+		case !ok:
+			errs[key] = tr(q.lang, "pay.amountInvalid")
+		}
+		milestones = append(milestones, map[string]any{"title": title, "amountCents": cents})
+		milestoneRows = append(milestoneRows, m.N)
+	}
+	if milestones != nil {
+		body["milestones"] = milestones
+	}
 	if d.NeedsPrice {
 		cents, ok := parseCents(values["price"])
 		if !ok {
@@ -823,6 +862,14 @@ func (a *App) requestWork(q *req) {
 		}
 		fld, _ := parseAPIErr(rb)
 		key := requestField(fld)
+		if rest, ok := strings.CutPrefix(fld, "milestones["); ok {
+			// A milestone's row: the request's milestones[i] is the form's i-th row sent.
+			if i, err := strconv.Atoi(strings.SplitN(rest, "]", 2)[0]); err == nil && i >= 0 && i < len(milestoneRows) {
+				key = fmt.Sprintf("milestone.%d", milestoneRows[i])
+			}
+		} else if fld == "milestones" {
+			key = "milestones"
+		}
 		if rest, ok := strings.CutPrefix(fld, "stops["); ok {
 			// A further drop-off's row: the request's stops[i] is the form's i-th row sent.
 			if i, err := strconv.Atoi(strings.SplitN(rest, "]", 2)[0]); err == nil && i > 0 && i <= len(stopRows) {

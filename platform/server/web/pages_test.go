@@ -139,6 +139,14 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 	for _, lang := range []string{"en", "fr"} {
 		check(cs, "/app/request", lang)
 	}
+	// A freelance co-op's request form, with its milestones.
+	free := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"freelance"`, 1))
+	fclient, _ := free.member("Cia Client", "customer")
+	fs := free.session(t)
+	fs.signIn(free.code(fclient))
+	for _, lang := range []string{"en", "fr"} {
+		check(fs, "/app/request", lang)
+	}
 	// A care client's regular carers.
 	care := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"care"`, 1))
 	client, _ := care.member("Cid Client", "customer")
