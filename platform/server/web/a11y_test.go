@@ -108,7 +108,7 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	check(ctx, "/app/request with its quote")
 
 	// A delivery co-op's request form, with its further drop-offs.
-	courier := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"delivery"`, 1))
+	courier := newVerticalCoop(t, "delivery")
 	shopper, _ := courier.member("Cy Shop", "customer")
 	courier.signIn(t, ctx, courier.code(shopper))
 	do(t, ctx, chromedp.Navigate(courier.url+"/app/request"))
@@ -116,7 +116,7 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	click(t, ctx, `form[action="/app/sign-out"] button`)
 
 	// A freelance co-op's request form, with its milestones.
-	free := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"freelance"`, 1))
+	free := newVerticalCoop(t, "freelance")
 	fclient, _ := free.member("Cia Client", "customer")
 	free.signIn(t, ctx, free.code(fclient))
 	do(t, ctx, chromedp.Navigate(free.url+"/app/request"))
@@ -124,7 +124,7 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	click(t, ctx, `form[action="/app/sign-out"] button`)
 
 	// A care client's regular carers.
-	care := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"care"`, 1))
+	care := newVerticalCoop(t, "care")
 	client, _ := care.member("Cid Client", "customer")
 	carer, _ := care.worker("Cara Carer", "booking")
 	care.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/team", client), adminToken, map[string]any{"workerIds": []int64{carer}})
@@ -134,7 +134,7 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	click(t, ctx, `form[action="/app/sign-out"] button`)
 
 	// A marketplace co-op's shop, as its maker and as a buyer.
-	shop := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"marketplace"`, 1))
+	shop := newVerticalCoop(t, "marketplace")
 	maker, makerTok := shop.worker("Mia Maker")
 	buyer, _ := shop.member("Bea Buyer", "customer")
 	lid := int64(shop.must(http.StatusCreated, "POST", "/v1/listings", makerTok, map[string]any{"title": "Stoneware bowl", "description": "Glazed", "priceCents": 2500, "stock": 3})["id"].(float64))
@@ -154,7 +154,7 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	}
 
 	// A freelance project paid by milestones, as its worker and as its client.
-	gig := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"freelance"`, 1))
+	gig := newVerticalCoop(t, "freelance")
 	client, clientTok := gig.member("Cia Client", "customer")
 	dev, devTok := gig.worker("Dev Freelancer", "gig")
 	id := int64(gig.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "gig", "priceCents": 90000,

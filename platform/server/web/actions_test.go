@@ -1100,7 +1100,7 @@ func TestASecondClickClaimsNothing(t *testing.T) {
 // completes with its last milestone), its client accepts each, which pays it; neither
 // sees the other's button, and the project is complete once the last is accepted.
 func TestMilestonesInTheApp(t *testing.T) {
-	c := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"freelance"`, 1))
+	c := newVerticalCoop(t, "freelance")
 	client, clientTok := c.member("Cia Client", "customer")
 	m := c.must(http.StatusCreated, "POST", "/v1/members", adminToken, map[string]any{"name": "Dev Freelancer", "email": "dev@example.org",
 		"roles": []string{"worker"}, "qualifications": []string{"gig"}})
@@ -1177,7 +1177,7 @@ func (c *coop) worker(name string, quals ...string) (int64, string) {
 // the listing), and another maker cannot change a listing that is not theirs. Outside a
 // marketplace co-op there is no shop.
 func TestShopInTheApp(t *testing.T) {
-	c := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"marketplace"`, 1))
+	c := newVerticalCoop(t, "marketplace")
 	maker, _ := c.worker("Mia Maker")
 	other, _ := c.worker("Oz Other")
 	buyer, _ := c.member("Bea Buyer", "customer")
@@ -1434,7 +1434,7 @@ func TestScheduleInTheApp(t *testing.T) {
 // order, the dropoff first); notes without an address, or a stop the API refuses, are
 // said beside their row and nothing is requested; a single drop-off stays a plain one.
 func TestBatchedDeliveryInTheApp(t *testing.T) {
-	c := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"delivery"`, 1))
+	c := newVerticalCoop(t, "delivery")
 	cust, custTok := c.member("Cy Shop", "customer")
 	s := c.session(t)
 	csrf := s.signIn(c.code(cust))
@@ -1494,7 +1494,7 @@ func TestBatchedDeliveryInTheApp(t *testing.T) {
 // through the API and offered the client's next booking first. A member who is no care
 // client has no such page.
 func TestCareTeamInTheApp(t *testing.T) {
-	c := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"care"`, 1))
+	c := newVerticalCoop(t, "care")
 	client, clientTok := c.member("Cid Client", "customer")
 	cara, caraTok := c.worker("Cara Carer", "booking")
 	dee, _ := c.worker("Dee Carer", "booking")
@@ -1569,7 +1569,7 @@ func TestCareTeamInTheApp(t *testing.T) {
 // to the price (the API's refusal, in the member's language), are said on the form and
 // nothing is requested; an empty form requests a project paid at its end.
 func TestMilestonesRequestedInTheApp(t *testing.T) {
-	c := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"freelance"`, 1))
+	c := newVerticalCoop(t, "freelance")
 	client, clientTok := c.member("Cia Client", "customer")
 	c.worker("Dev Freelancer", "gig")
 	s := c.session(t)

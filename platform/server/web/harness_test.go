@@ -196,6 +196,12 @@ const testPolicy = `{"cooperative":"fairride-lyon","vertical":"ride-sharing",
  "governance":{"model":"one-member-one-vote","quorumPercent":50,"approvalPercent":50,"governedFields":["feeSplit","plan"]},
  "payments":{"staffLimitCents":1000000}}`
 
+// newVerticalCoop serves a co-op of testPolicy in another vertical.
+func newVerticalCoop(t *testing.T, vertical string) *coop {
+	t.Helper()
+	return newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"`+vertical+`"`, 1))
+}
+
 func newCoop(t *testing.T) *coop {
 	t.Helper()
 	return newCoopWith(t, testPolicy)

@@ -6,17 +6,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store/listings"
 )
 
 // listingView is a listing as the API shows it.
-type listingView struct {
-	ID          int64  `json:"id"`
-	OwnerID     int64  `json:"ownerId"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	PriceCents  int64  `json:"priceCents"`
-	Stock       int64  `json:"stock"`
-}
+type listingView = listings.Listing
 
 type listingPage struct {
 	Listings   []listingView `json:"listings"`

@@ -510,26 +510,30 @@ func (a *App) workAction(q *req) {
 // decimalPattern is a number as the forms take it: digits, and at most two after a point.
 var decimalPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]{0,2})?$`)
 
-// parseCents reads an amount typed as 12, 12.5 or 12.50 (a comma for the point too).
-func parseCents(s string) (int64, bool) {
+// hundredths reads a number typed as 12, 12.5 or 12.50 (a comma for the point too) in
+// hundredths, at most max: 1250 for 12.5.
+func hundredths(s string, max int64) (int64, bool) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
 	if !decimalPattern.MatchString(s) {
 		return 0, false // a sign, an exponent, spaces: "-0.50" is no amount
 	}
 	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(frac) > 2 {
-		return 0, false
-	}
 	for len(frac) < 2 {
 		frac += "0"
 	}
 	w, err1 := strconv.ParseInt(whole, 10, 64)
 	f, err2 := strconv.ParseInt(frac, 10, 64)
-	if err1 != nil || err2 != nil || w < 0 || f < 0 || w > 10_000_000_000 {
+	if err1 != nil || err2 != nil || w > max/100 || w*100+f > max {
 		return 0, false
 	}
-	c := w*100 + f
-	return c, c > 0
+	return w*100 + f, true
+}
+
+// parseCents reads an amount typed as 12, 12.5 or 12.50 (a comma for the point too) in
+// cents: more than nothing.
+func parseCents(s string) (int64, bool) {
+	c, ok := hundredths(s, 10_000_000_000*100)
+	return c, ok && c > 0
 }
 
 type field struct {

@@ -123,7 +123,7 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 		}
 	}
 	// A marketplace co-op's shop, as a maker with a listing.
-	shop := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"marketplace"`, 1))
+	shop := newVerticalCoop(t, "marketplace")
 	maker, makerTok := shop.worker("Mia Maker")
 	shop.must(http.StatusCreated, "POST", "/v1/listings", makerTok, map[string]any{"title": "Stoneware bowl", "priceCents": 2500, "stock": 3})
 	ms := shop.session(t)
@@ -132,7 +132,7 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 		check(ms, "/app/listings", lang)
 	}
 	// A delivery co-op's request form, with its further drop-offs.
-	courier := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"delivery"`, 1))
+	courier := newVerticalCoop(t, "delivery")
 	shopper, _ := courier.member("Cy Shop", "customer")
 	cs := courier.session(t)
 	cs.signIn(courier.code(shopper))
@@ -140,7 +140,7 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 		check(cs, "/app/request", lang)
 	}
 	// A freelance co-op's request form, with its milestones.
-	free := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"freelance"`, 1))
+	free := newVerticalCoop(t, "freelance")
 	fclient, _ := free.member("Cia Client", "customer")
 	fs := free.session(t)
 	fs.signIn(free.code(fclient))
@@ -148,7 +148,7 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 		check(fs, "/app/request", lang)
 	}
 	// A care client's regular carers.
-	care := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"care"`, 1))
+	care := newVerticalCoop(t, "care")
 	client, _ := care.member("Cid Client", "customer")
 	carer, _ := care.worker("Cara Carer", "booking")
 	care.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/team", client), adminToken, map[string]any{"workerIds": []int64{carer}})

@@ -79,27 +79,8 @@ func percentOf(bp int64) string {
 }
 
 // basisPoints reads a percent with at most two decimals (a comma for the point too) as
-// basis points.
-func basisPoints(s string) (int64, bool) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
-	if !decimalPattern.MatchString(s) {
-		return 0, false // a sign, an exponent, spaces
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(frac) > 2 {
-		return 0, false
-	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	w, err1 := strconv.ParseInt(whole, 10, 64)
-	f, err2 := strconv.ParseInt(frac, 10, 64)
-	bp := w*100 + f
-	if err1 != nil || err2 != nil || bp > 10000 {
-		return 0, false
-	}
-	return bp, true
-}
+// basis points: 100 % at most.
+func basisPoints(s string) (int64, bool) { return hundredths(s, 10000) }
 
 func (a *App) showPropose(q *req, status int, field string, errs, form map[string]string) {
 	pol := a.cfg.Backend.Policy()
