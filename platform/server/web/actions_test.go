@@ -1102,10 +1102,7 @@ func TestASecondClickClaimsNothing(t *testing.T) {
 func TestMilestonesInTheApp(t *testing.T) {
 	c := newVerticalCoop(t, "freelance")
 	client, clientTok := c.member("Cia Client", "customer")
-	m := c.must(http.StatusCreated, "POST", "/v1/members", adminToken, map[string]any{"name": "Dev Freelancer", "email": "dev@example.org",
-		"roles": []string{"worker"}, "qualifications": []string{"gig"}})
-	dev, devTok := int64(m["member"].(map[string]any)["id"].(float64)), m["token"].(string)
-	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/availability", dev), devTok, map[string]any{"available": true})
+	dev, devTok := c.worker("Dev Freelancer", "gig")
 	id := int64(c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "gig", "priceCents": 90000,
 		"details":    map[string]string{"title": "Website", "description": "A co-op's website"},
 		"milestones": []map[string]any{{"title": "Design", "amountCents": 30000}, {"title": "Build", "amountCents": 60000}}})["id"].(float64))
