@@ -365,6 +365,17 @@ func TestWeeklyScheduleAndExceptions(t *testing.T) {
 	if m := e.must(200, "GET", fmt.Sprintf("/v1/members/%d", w.id), w.token, nil); m["available"] != true {
 		t.Fatalf("member with an extra shift: %v", m)
 	}
+	// Exceptions left out stay as they are: only the week changes (a form of the week
+	// loses no exception written meanwhile), and the extra shift kept still counts.
+	if kept := e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []any{}}); len(kept["exceptions"].([]any)) != 2 {
+		t.Fatalf("schedule after a change of the week alone: %v", kept)
+	}
+	if m := e.must(200, "GET", fmt.Sprintf("/v1/members/%d", w.id), w.token, nil); m["available"] != true {
+		t.Fatalf("member with a kept extra shift: %v", m)
+	}
+	if got := match(); got != 200 {
+		t.Fatalf("not matched in a kept extra shift: %d", got)
+	}
 
 	// The old switch is the schedule's shortcut: available is every day, all day (the
 	// exceptions stay); not available clears it.

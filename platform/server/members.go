@@ -273,16 +273,12 @@ func (s *Server) setAvailability(r *http.Request, p principal) (int, any, error)
 		return 0, nil, badField("available", "is required (true or false)")
 	}
 	// The shortcut of the schedule: available is every day, all day (the dated
-	// exceptions stay); not available clears the schedule.
+	// exceptions stay as they are); not available clears the schedule.
 	sc := Schedule{}
 	if *in.Available {
-		cur, err := s.WorkerSchedule(r.Context(), id)
-		if err != nil {
-			return 0, nil, err
-		}
-		sc = Schedule{Weekly: allWeek(), Exceptions: cur.Exceptions}
+		sc = Schedule{Weekly: allWeek()}
 	}
-	if _, err := s.SetWorkerSchedule(r.Context(), id, sc); err != nil {
+	if _, err := s.SetWorkerSchedule(r.Context(), id, sc, *in.Available); err != nil {
 		err = asSelf(p, id, err)
 		var ae *apiError
 		if errors.As(err, &ae) && ae.field == "weekly" {

@@ -144,8 +144,13 @@ func (s *Server) WorkerSchedule(ctx context.Context, member int64) (Schedule, er
 }
 
 // SetWorkerSchedule validates and replaces a member's schedule: only an active worker may
-// declare availability (409 naming weekly otherwise). It answers the stored schedule.
-func (s *Server) SetWorkerSchedule(ctx context.Context, member int64, sc Schedule) (Schedule, error) {
+// declare availability (409 naming weekly otherwise). With keepExceptions, only the weekly
+// windows change and the dated exceptions stay as they are (sc.Exceptions is not read).
+// It answers the stored schedule.
+func (s *Server) SetWorkerSchedule(ctx context.Context, member int64, sc Schedule, keepExceptions bool) (Schedule, error) {
+	if keepExceptions {
+		sc.Exceptions = nil
+	}
 	a, err := sc.validate(s.now())
 	if err != nil {
 		return Schedule{}, err
@@ -167,6 +172,9 @@ func (s *Server) SetWorkerSchedule(ctx context.Context, member int64, sc Schedul
 		}
 		if declares && !active {
 			return conflict("weekly", "only active workers can be available")
+		}
+		if keepExceptions {
+			return availability.On(tx).ReplaceWeekly(ctx, member, a)
 		}
 		return availability.On(tx).Replace(ctx, member, a)
 	})
@@ -196,11 +204,20 @@ func (s *Server) putSchedule(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var in Schedule
+	var in struct {
+		Weekly []WeeklyWindow `json:"weekly"`
+		// Exceptions left out stay as they are; given (an empty list too), they replace
+		// the member's.
+		Exceptions *[]ScheduleException `json:"exceptions"`
+	}
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	sc, err := s.SetWorkerSchedule(r.Context(), id, in)
+	sc := Schedule{Weekly: in.Weekly}
+	if in.Exceptions != nil {
+		sc.Exceptions = *in.Exceptions
+	}
+	sc, err = s.SetWorkerSchedule(r.Context(), id, sc, in.Exceptions == nil)
 	if err != nil {
 		return 0, nil, asSelf(p, id, err)
 	}

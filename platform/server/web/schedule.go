@@ -96,7 +96,7 @@ func (a *App) showSchedule(q *req, status, exceptions int, errs, form map[string
 }
 
 // saveSchedule replaces the worker's weekly hours with the form's; their dated exceptions
-// stay as they are.
+// stay as they are (the API keeps them when the request leaves them out).
 func (a *App) saveSchedule(q *req) {
 	if !q.member.Has("worker") {
 		a.fail(q, http.StatusForbidden, "error.forbidden")
@@ -132,11 +132,9 @@ func (a *App) saveSchedule(q *req) {
 		if weekly == nil {
 			weekly = []weeklyWindow{}
 		}
-		exceptions := cur.Exceptions
-		if exceptions == nil {
-			exceptions = []json.RawMessage{}
-		}
-		st, rb := a.call(q, http.MethodPut, path, map[string]any{"weekly": weekly, "exceptions": exceptions}, nil)
+		// The exceptions left out stay as they are, whatever was written since the page
+		// was read.
+		st, rb := a.call(q, http.MethodPut, path, map[string]any{"weekly": weekly}, nil)
 		switch st {
 		case http.StatusOK:
 			a.redirect(q, "/app/schedule?done=schedule")

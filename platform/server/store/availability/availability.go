@@ -68,10 +68,29 @@ func (s Store) Get(ctx context.Context, member int64) (Schedule, error) {
 // Replace replaces a member's schedule and sets the member's available flag (whether
 // they declared any availability at all, the matching query's first filter).
 func (s Store) Replace(ctx context.Context, member int64, sc Schedule) error {
+	return s.replace(ctx, member, sc, false)
+}
+
+// ReplaceWeekly replaces a member's weekly windows (sc.Weekly) and leaves their dated
+// exceptions as they are, so that a change of the week loses no exception written
+// meanwhile; it sets the available flag as Replace does.
+func (s Store) ReplaceWeekly(ctx context.Context, member int64, sc Schedule) error {
+	return s.replace(ctx, member, sc, true)
+}
+
+func (s Store) replace(ctx context.Context, member int64, sc Schedule, weeklyOnly bool) error {
 	if _, err := s.db.Exec(ctx, `DELETE FROM availability_windows WHERE member_id = $1`, member); err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(ctx, `DELETE FROM availability_exceptions WHERE member_id = $1`, member); err != nil {
+	// The exceptions kept, when the week alone changes: their available ones count, as
+	// Replace counts the given ones.
+	var keptAvailable bool
+	if weeklyOnly {
+		sc.Exceptions = nil
+		if err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM availability_exceptions WHERE member_id = $1 AND available)`, member).Scan(&keptAvailable); err != nil {
+			return err
+		}
+	} else if _, err := s.db.Exec(ctx, `DELETE FROM availability_exceptions WHERE member_id = $1`, member); err != nil {
 		return err
 	}
 	var days, froms, tos []int32
@@ -86,7 +105,7 @@ func (s Store) Replace(ctx context.Context, member int64, sc Schedule) error {
 	}
 	var starts, ends []time.Time
 	var avail []bool
-	anyAvailable := len(days) > 0
+	anyAvailable := len(days) > 0 || keptAvailable
 	for _, x := range sc.Exceptions {
 		starts, ends, avail = append(starts, x.StartsAt), append(ends, x.EndsAt), append(avail, x.Available)
 		anyAvailable = anyAvailable || x.Available
