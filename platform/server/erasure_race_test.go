@@ -411,3 +411,32 @@ func TestMatchDoesNotSkipAWorkerWritingSomething(t *testing.T) {
 		t.Fatalf("the match while the worker was writing: %v", offer)
 	}
 }
+
+// TestSecurity_AStrangersRefundLocksNothing: a member's refund of a payment that is not
+// theirs is 404 without locking it (it read the payment for update first, then refused):
+// while another transaction holds the payment, as a party's erasure would, the stranger
+// is answered at once, and holds up nobody's erasure.
+func TestSecurity_AStrangersRefundLocksNothing(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	e.worker("Dan Driver")
+	stranger := e.customer("Sid Stranger")
+	ctx := t.Context()
+	id, _ := e.completedRide(c, 1200)
+	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": id, "amountCents": 200}, "Idempotency-Key", "tip from Rita")["id"])
+	tx, err := e.s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := payments.On(tx).LockForRefund(ctx, tip); err != nil {
+		t.Fatal(err)
+	}
+	answer := make(chan resp, 1)
+	go func() {
+		answer <- e.call("POST", fmt.Sprintf("/v1/payments/%d/refund", tip), stranger.token, map[string]any{"reason": "mine"})
+	}()
+	if r := e.answersAtOnce(answer, "a stranger's refund of a held payment"); r.status != 404 {
+		t.Fatalf("a stranger's refund: %d %s", r.status, r.body)
+	}
+}

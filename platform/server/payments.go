@@ -417,6 +417,14 @@ func (s *Server) refundPayment(r *http.Request, p principal) (int, any, error) {
 			return 0, nil, err
 		}
 	}
+	// Whether the member sees the payment, read without a lock first: a payment that is
+	// not theirs is not locked (an erasure of its parties, which takes it without
+	// waiting, would be refused meanwhile), nor its stale vote settled, for them.
+	if seen, err := s.loadPayment(r.Context(), id); err != nil {
+		return 0, nil, asNotFound(err, "payment")
+	} else if !seesPayment(p, seen) {
+		return 0, nil, notFound("payment")
+	}
 	if err := s.settleStaleRefund(r.Context(), id); err != nil {
 		return 0, nil, err
 	}
