@@ -123,7 +123,7 @@ func (b webBackend) Policy() *policy.Policy { return b.s.policy.Current() }
 
 func (b webBackend) Pricing(ctx context.Context) (web.Pricing, error) {
 	f, _, err := b.s.fareRule(ctx, b.s.pool)
-	p := web.Pricing{Rule: f != nil, WorkerPriced: slices.Contains(workerPriced, b.s.vertical())}
+	p := web.Pricing{Rule: f != nil, WorkerPriced: slices.Contains(workerPriced, b.s.vertical()), Fares: f}
 	if f != nil {
 		p.Packages = f.PerPackageCents != 0
 		for _, z := range f.Zones {

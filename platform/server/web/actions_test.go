@@ -284,6 +284,11 @@ func TestRequestFormFollowsTheRuleInForce(t *testing.T) {
 	c.must(http.StatusOK, "GET", "/v1/proposals", workerTok, nil) // closes it at its deadline; the platform applies a fare rule itself
 	s = c.session(t)                                              // a week later: signed in again
 	csrf := s.signIn(c.code(cust))
+	// A new fare proposal starts from the rule the members voted, not the policy file's
+	// (which has none): changing one rate does not put the others back.
+	if p := s.do("GET", "/app/proposals/new?field=fares", nil); !strings.Contains(p.body, `&#34;baseCents&#34;:500`) || !strings.Contains(p.body, `&#34;perKmCents&#34;:200`) {
+		t.Fatalf("the fare proposal's form under the voted rule: %s", p.body)
+	}
 	p := s.do("GET", "/app/request?kind=ride", nil)
 	if strings.Contains(p.body, `id="price"`) || !strings.Contains(p.body, `id="distanceKm"`) {
 		t.Fatalf("under the voted fare rule the form does not ask for the measures: %s", p.body)
@@ -1223,7 +1228,8 @@ func TestShopInTheApp(t *testing.T) {
 	if !strings.Contains(p.body, "Stoneware bowl") || !strings.Contains(p.body, "7 left") || !strings.Contains(p.body, order) || strings.Contains(p.body, "Your listings") {
 		t.Fatalf("the buyer's shop: %s", p.body)
 	}
-	if p := bs.do("GET", fmt.Sprintf("/app/request?kind=order&listing=%d", lid), nil); !strings.Contains(p.body, fmt.Sprintf(`name="details.listingId" type="text" value="%d"`, lid)) {
+	if p := bs.do("GET", fmt.Sprintf("/app/request?kind=order&listing=%d", lid), nil); !strings.Contains(p.body, fmt.Sprintf(`name="details.listingId" type="text" value="%d"`, lid)) ||
+		!strings.Contains(p.body, `id="ordering" role="status">You order: Stoneware bowl, at 25.00 each (7 left).`) {
 		t.Fatalf("the order form of the listing: %s", p.body)
 	}
 	if p := ms.do("GET", "/app/listings", nil); strings.Contains(p.body, fmt.Sprintf(`id="order-%d"`, lid)) {

@@ -90,6 +90,9 @@ type Pricing struct {
 	// a time rate's); Zones are the names of its zones.
 	Packages bool
 	Zones    []string
+	// Fares is the rule in force (the policy's, or the one the members voted since), nil
+	// when there is none.
+	Fares *policy.Fares
 }
 
 // Config configures the app.

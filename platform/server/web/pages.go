@@ -564,6 +564,9 @@ type requestData struct {
 	// Milestones are the rows of a project's milestones (a title and an amount each),
 	// when the kind may be paid by milestones.
 	Milestones []milestoneRow
+	// Listing is what an order names (its details.listingId), shown with its price so that
+	// a member orders only what they saw.
+	Listing *listingView
 	// Quote is the price the fare rule sets for the request as the form holds it, shown
 	// before the request is sent (and sent with it: a price that moved meanwhile is
 	// shown again rather than charged).
@@ -661,6 +664,16 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	d.Packages, d.Zone = values["packages"], values["zone"]
 	for n := 1; n < min(spec.MaxStops, formStops+1); n++ {
 		d.Stops = append(d.Stops, stopRow{N: n, Address: values[fmt.Sprintf("stop.%d.address", n)], Notes: values[fmt.Sprintf("stop.%d.notes", n)]})
+	}
+	if id, err := strconv.ParseInt(strings.TrimSpace(values["details.listingId"]), 10, 64); spec.PricedByListing && err == nil && id > 0 {
+		// Read as the member reads it; one they may not see, or none, is left to the
+		// request's refusal.
+		if st, body := a.call(q, http.MethodGet, fmt.Sprintf("/v1/listings/%d", id), nil, nil); st == http.StatusOK {
+			var l listingView
+			if json.Unmarshal(body, &l) == nil {
+				d.Listing = &l
+			}
+		}
 	}
 	for n := 1; n <= min(spec.MaxMilestones, formMilestones); n++ {
 		d.Milestones = append(d.Milestones, milestoneRow{N: n, Title: values[fmt.Sprintf("milestone.%d.title", n)], Amount: values[fmt.Sprintf("milestone.%d.amount", n)]})

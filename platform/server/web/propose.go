@@ -41,16 +41,35 @@ func proposeFields(pol *policy.Policy) []string {
 
 // proposeForm shows the form of a new proposal, for the part ?field= names ("" a motion).
 func (a *App) proposeForm(q *req) {
-	a.showPropose(q, http.StatusOK, q.r.URL.Query().Get("field"), nil, a.proposeDefaults(q.r.URL.Query().Get("field")))
+	form, ok := a.proposeDefaults(q, q.r.URL.Query().Get("field"))
+	if !ok {
+		return
+	}
+	a.showPropose(q, http.StatusOK, q.r.URL.Query().Get("field"), nil, form)
 }
 
 // proposeDefaults prefills the form with the value in force: the fee split in percent,
-// another part as the JSON the policy holds.
-func (a *App) proposeDefaults(field string) map[string]string {
+// the fare rule in force (the members may have voted one since the policy's), another
+// part as the JSON the policy holds. false when the page could not be made (and the
+// answer is written).
+func (a *App) proposeDefaults(q *req, field string) (map[string]string, bool) {
 	form := map[string]string{}
 	pol := a.cfg.Backend.Policy()
 	if pol == nil || field == "" {
-		return form
+		return form, true
+	}
+	if field == policy.PartFares {
+		pricing, err := a.cfg.Backend.Pricing(q.r.Context())
+		if err != nil {
+			a.unavailable(q, "reading the fare rule in force failed", err)
+			return nil, false
+		}
+		if pricing.Fares != nil {
+			if b, err := json.Marshal(pricing.Fares); err == nil {
+				form["value"] = string(b)
+			}
+		}
+		return form, true
 	}
 	if field != "feeSplit" {
 		if b, err := json.Marshal(pol); err == nil {
@@ -59,14 +78,14 @@ func (a *App) proposeDefaults(field string) map[string]string {
 				form["value"] = string(parts[field])
 			}
 		}
-		return form
+		return form, true
 	}
 	form["platformFee"] = percentOf(pol.FeeSplit.PlatformFeeBasisPoints)
 	for _, f := range pol.FeeSplit.Funds {
 		form["fund."+f.Name] = percentOf(f.BasisPoints)
 	}
 	form["surgeToWorkers"] = strconv.FormatInt(pol.FeeSplit.SurgeToWorkersPercent, 10)
-	return form
+	return form, true
 }
 
 // percentOf writes basis points as a percent: 250 is 2.5, 300 is 3.
