@@ -353,6 +353,25 @@ func (e *env) answersAtOnce(answer chan resp, what string) resp {
 	}
 }
 
+// heldTip has customer c's completed ride tipped by c (a payment whose key is c's own),
+// and holds the tip for update in a transaction that has not committed, as a refund does
+// first; it answers the tip and that transaction (rolled back when the test ends).
+func (e *env) heldTip(c who) (int64, pgx.Tx) {
+	e.t.Helper()
+	id, _ := e.completedRide(c, 1200)
+	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": id, "amountCents": 200}, "Idempotency-Key", "tip from "+fmt.Sprint(c.id))["id"])
+	ctx := context.Background()
+	tx, err := e.s.Pool().Begin(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	if _, err := payments.On(tx).LockForRefund(ctx, tip); err != nil {
+		e.t.Fatal(err)
+	}
+	return tip, tx
+}
+
 // TestSecurity_ErasureDoesNotWaitForARefund: a refund holds its payment, then its ledger's
 // foreign key waits on the payer's row; an erasure of the payer holds that row and then
 // rewrites the payment's key (the payer's own). The erasure takes the payment without
@@ -364,16 +383,7 @@ func TestSecurity_ErasureDoesNotWaitForARefund(t *testing.T) {
 	c := e.customer("Rita Rider")
 	e.worker("Dan Driver")
 	ctx := t.Context()
-	id, _ := e.completedRide(c, 1200)
-	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": id, "amountCents": 200}, "Idempotency-Key", "tip from Rita")["id"])
-	tx, err := e.s.Pool().Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(context.Background()) }()
-	if _, err := payments.On(tx).LockForRefund(ctx, tip); err != nil { // as a refund does, first
-		t.Fatal(err)
-	}
+	_, tx := e.heldTip(c)
 	before := contents(t, e.owner)
 	answer := make(chan resp, 1)
 	go func() { answer <- e.call("DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil) }()
@@ -421,17 +431,7 @@ func TestSecurity_AStrangersRefundLocksNothing(t *testing.T) {
 	c := e.customer("Rita Rider")
 	e.worker("Dan Driver")
 	stranger := e.customer("Sid Stranger")
-	ctx := t.Context()
-	id, _ := e.completedRide(c, 1200)
-	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": id, "amountCents": 200}, "Idempotency-Key", "tip from Rita")["id"])
-	tx, err := e.s.Pool().Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(context.Background()) }()
-	if _, err := payments.On(tx).LockForRefund(ctx, tip); err != nil {
-		t.Fatal(err)
-	}
+	tip, _ := e.heldTip(c)
 	answer := make(chan resp, 1)
 	go func() {
 		answer <- e.call("POST", fmt.Sprintf("/v1/payments/%d/refund", tip), stranger.token, map[string]any{"reason": "mine"})
