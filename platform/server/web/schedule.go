@@ -103,10 +103,6 @@ func (a *App) saveSchedule(q *req) {
 		return
 	}
 	path := fmt.Sprintf("/v1/members/%d/schedule", q.member.ID)
-	var cur scheduleView
-	if !a.get(q, path, &cur) {
-		return
-	}
 	f := q.r.PostForm
 	form := map[string]string{}
 	errs := map[string]string{}
@@ -152,6 +148,11 @@ func (a *App) saveSchedule(q *req) {
 			a.failAPI(q, st, rb)
 			return
 		}
+	}
+	// Refused: the page again, with the count of the exceptions kept (read only now).
+	var cur scheduleView
+	if !a.get(q, path, &cur) {
+		return
 	}
 	a.showSchedule(q, http.StatusBadRequest, len(cur.Exceptions), errs, form)
 }
