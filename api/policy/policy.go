@@ -32,7 +32,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	_ "time/tzdata" // LoadTimeZone reads the same zones on any host or image
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 )
@@ -97,6 +99,10 @@ type Policy struct {
 	// Work holds the rules of offers: how long one stands, how many workers an urgent
 	// request goes to at once. Optional: fields left out take their defaults.
 	Work WorkRules `json:"work,omitzero"`
+	// TimeZone is the co-op's time zone (spec.platform.timeZone), a name of the IANA time
+	// zone database: the platform reads weekly hours in it and shows times in it. Empty:
+	// UTC.
+	TimeZone string `json:"timeZone,omitempty"`
 	// BreakGlass lists the changes of governed fields the hub made through its break-glass
 	// path instead of a passed proposal, as the operator recorded them (status.breakGlass);
 	// members read them with the rest of the policy.
@@ -196,6 +202,7 @@ func FromCooperative(coop *coopv1.Cooperative) *Policy {
 		Vertical:    string(coop.Spec.Vertical),
 		FeeSplit:    FeeSplitFromSpec(coop.Spec.FeeSplit),
 		Governance:  GovernanceFromSpec(coop.Spec.Governance),
+		TimeZone:    coop.Spec.Platform.TimeZone,
 		BreakGlass:  breakGlassFromStatus(coop.Status.BreakGlass),
 	}
 }
@@ -341,7 +348,43 @@ func (p *Policy) Validate() error {
 	if err := p.Work.Validate("work"); err != nil {
 		return err
 	}
+	if _, err := LoadTimeZone(p.TimeZone); err != nil {
+		return fieldErr("timeZone", "%s", err.Error())
+	}
 	return p.Governance.Validate("governance")
+}
+
+// Location is the co-op's time zone (UTC when the document names none, or one that
+// Validate would refuse).
+func (p *Policy) Location() *time.Location {
+	loc, err := LoadTimeZone(p.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// TimeZoneRule is what LoadTimeZone refuses.
+const TimeZoneRule = "is not a time zone of the IANA time zone database (such as Europe/Paris or America/Bogota)"
+
+// LoadTimeZone is the time zone of a co-op's spec.platform.timeZone: UTC for "", else the
+// zone of the IANA database the name gives (the binaries embed the database, so a host or
+// an image without one reads the same zones: time/tzdata, imported here). The rule of the
+// field, for the operator's webhook and the platform alike.
+func LoadTimeZone(name string) (*time.Location, error) {
+	if name == "" {
+		return time.UTC, nil
+	}
+	// time.LoadLocation also takes "Local" and paths' forms; a co-op's zone is a name of
+	// the database only (the CRD's pattern keeps to that; here too for the document).
+	if name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") || strings.Contains(name, `\`) {
+		return nil, fmt.Errorf("%q %s", name, TimeZoneRule)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("%q %s", name, TimeZoneRule)
+	}
+	return loc, nil
 }
 
 // Validate checks a fee split: platform fee 0..10000 basis points, fund names unique and

@@ -63,6 +63,22 @@ func TestNilSurgeIsAHundred(t *testing.T) {
 	}
 }
 
+// TestDocumentCarriesTheTimeZone: the co-op's spec.platform.timeZone reaches the platform.
+func TestDocumentCarriesTheTimeZone(t *testing.T) {
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: coopv1.CooperativeSpec{
+		Vertical: coopv1.VerticalCare, Governance: coopv1.Governance{Model: coopv1.GovernanceConsent},
+		Platform: coopv1.PlatformSpec{TimeZone: "America/Bogota"},
+	}}
+	b, err := FromCooperative(coop).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := Parse(b)
+	if err != nil || parsed.Location().String() != "America/Bogota" {
+		t.Fatalf("parsed %s: %+v, %v", b, parsed, err)
+	}
+}
+
 // TestChangeIsSpecForm: a valid change comes back as the JSON of the part's API type, so
 // the operator decodes it into the Cooperative's spec as is.
 func TestChangeIsSpecForm(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const valid = `{"cooperative":"fairride-lyon","vertical":"ride-sharing",
@@ -39,6 +40,9 @@ func TestParse(t *testing.T) {
 		"classes on 1m1v": `"model":"multi-stakeholder"|"model":"one-member-one-vote"`,
 		"float fee":       `"platformFeeBasisPoints":300|"platformFeeBasisPoints":300.5`,
 		"repeated class":  `"riders"|"drivers"`,
+		"unknown zone":    `"vertical"|"timeZone":"Mars/Olympus_Mons","vertical"`,
+		"local zone":      `"vertical"|"timeZone":"Local","vertical"`,
+		"path zone":       `"vertical"|"timeZone":"../zoneinfo/UTC","vertical"`,
 	}
 	for name, edit := range bad {
 		from, to, _ := strings.Cut(edit, "|")
@@ -54,6 +58,29 @@ func TestParse(t *testing.T) {
 		"governance":{"model":"multi-stakeholder","quorumPercent":1,"approvalPercent":1}}`
 	if _, err := Parse([]byte(noClasses)); err == nil {
 		t.Error("multi-stakeholder without classes accepted")
+	}
+}
+
+// TestTimeZone: the document's zone is the co-op's; none is UTC, as the CRD says.
+func TestTimeZone(t *testing.T) {
+	p, err := Parse([]byte(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Location() != time.UTC {
+		t.Errorf("no zone: %v, want UTC", p.Location())
+	}
+	p, err = Parse([]byte(strings.Replace(valid, `"vertical"`, `"timeZone":"Europe/Paris","vertical"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Summer and winter in Paris, from the embedded database whatever the host has.
+	summer, winter := time.Date(2026, 7, 1, 12, 0, 0, 0, p.Location()), time.Date(2026, 12, 1, 12, 0, 0, 0, p.Location())
+	if _, off := summer.Zone(); off != 2*3600 {
+		t.Errorf("Paris in July: offset %d s, want 7200", off)
+	}
+	if _, off := winter.Zone(); off != 3600 {
+		t.Errorf("Paris in December: offset %d s, want 3600", off)
 	}
 }
 

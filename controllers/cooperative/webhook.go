@@ -564,6 +564,13 @@ func (v *Validator) validate(ctx context.Context, old, coop *coopv1.Cooperative,
 		}
 	}
 	errs = append(errs, scheduleErrors(coop, spec)...)
+	// The zone is checked when it is new or changes: a name an older time zone database
+	// knew and a newer one dropped refuses no unrelated update.
+	if tz := coop.Spec.Platform.TimeZone; tz != "" && (old == nil || old.Spec.Platform.TimeZone != tz) {
+		if _, err := policy.LoadTimeZone(tz); err != nil {
+			errs = append(errs, field.Invalid(spec.Child("platform", "timeZone"), tz, policy.TimeZoneRule))
+		}
+	}
 
 	boundWarnings, boundErrs, err := v.boundErrors(ctx, old, coop, plan, user)
 	if err != nil {

@@ -101,6 +101,23 @@ var _ = Describe("The Cooperative webhook", func() {
 		refused(k8s.Create(ctx, c, client.DryRunAll), "spec.platform.version", "Unsupported value: \"9.9\"", "\"1.0\"")
 	})
 
+	It("refuses a time zone the IANA database does not know, and takes one it knows", func() {
+		c := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+		c.Name = "time-zone"
+		c.Spec.Platform.Host = "time-zone.example.coop"
+		for _, tz := range []string{"Mars/Olympus_Mons", "Local", "Europe/Pariss"} {
+			c.Spec.Platform.TimeZone = tz
+			refused(k8s.Create(ctx, c, client.DryRunAll), "spec.platform.timeZone", `"`+tz+`"`, "is not a time zone of the IANA time zone database")
+		}
+		// Paths are not names: the CRD's pattern refuses them before the webhook.
+		c.Spec.Platform.TimeZone = "../../etc/passwd"
+		refused(k8s.Create(ctx, c, client.DryRunAll), "spec.platform.timeZone", "should match")
+		for _, tz := range []string{"Europe/Paris", "America/Argentina/Buenos_Aires", "Etc/GMT+5", "UTC"} {
+			c.Spec.Platform.TimeZone = tz
+			Expect(k8s.Create(ctx, c, client.DryRunAll)).To(Succeed(), tz)
+		}
+	})
+
 	It("refuses a change of plan that the co-op does not fit", func() {
 		c := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
 		c.Name = "moves-plan"
