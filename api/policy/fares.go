@@ -58,14 +58,15 @@ type Fares struct {
 	// FloorCents is the least a worker may ask where workers set their own price (home
 	// services, freelance, marketplace): the co-op's minimum rate card.
 	FloorCents int64 `json:"floorCents,omitempty"`
-	// Surge lists the governed surge windows: during one (UTC), the price rises by its
-	// percent; where windows overlap, the highest applies.
+	// Surge lists the governed surge windows: during one (on the co-op's clock, in its
+	// time zone), the price rises by its percent; where windows overlap, the highest
+	// applies.
 	Surge []SurgeWindow `json:"surge,omitempty"`
 	// Zones price work in a named zone (a district, a ring of suburbs): a request that
 	// names a zone is priced with the zone's amounts in place of the rule's.
 	Zones []FareZone `json:"zones,omitempty"`
-	// TimeRates price work in a weekly time window (UTC; night, weekend): during the first
-	// one open, its amounts replace those of the rule (and of the zone).
+	// TimeRates price work in a weekly time window (on the co-op's clock; night, weekend):
+	// during the first one open, its amounts replace those of the rule (and of the zone).
 	TimeRates []TimeRate `json:"timeRates,omitempty"`
 }
 
@@ -90,7 +91,8 @@ type FareZone struct {
 type TimeRate struct {
 	// Name labels the rate in a price's breakdown (lower case letters, digits, dashes).
 	Name string `json:"name"`
-	// Days the window is open; empty: every day. From and To are HH:MM in UTC.
+	// Days the window is open; empty: every day. From and To are HH:MM of the co-op's
+	// clock (its time zone).
 	Days []string `json:"days,omitempty"`
 	From string   `json:"from"`
 	To   string   `json:"to"`
@@ -137,7 +139,8 @@ var ErrUnknownZone = errors.New("the fare rule has no such zone")
 
 // For is the rule that prices a request in zone (empty: none) at t: the zone's amounts,
 // then those of the first time rate open at t, in place of the rule's; and the name of
-// that time rate ("" when none is open).
+// that time rate ("" when none is open). The windows are read on t's clock: give t in the
+// co-op's time zone (Policy.Location).
 func (f *Fares) For(zone string, t time.Time) (Fares, string, error) {
 	out := *f
 	if zone != "" {
@@ -147,7 +150,6 @@ func (f *Fares) For(zone string, t time.Time) (Fares, string, error) {
 		}
 		out = f.Zones[i].apply(out)
 	}
-	t = t.UTC()
 	day := Weekdays[(int(t.Weekday())+6)%7]
 	clock := t.Format("15:04")
 	for _, r := range f.TimeRates {
@@ -219,7 +221,8 @@ func (f *Fares) validateZonesAndRates(at string) error {
 type SurgeWindow struct {
 	// Days the window is open; empty: every day.
 	Days []string `json:"days,omitempty"`
-	// From and To are times of day, HH:MM in UTC, From before To.
+	// From and To are times of day, HH:MM of the co-op's clock (its time zone), From
+	// before To.
 	From string `json:"from"`
 	To   string `json:"to"`
 	// Percent is the increase, 1..MaxSurgePercent.
@@ -267,9 +270,8 @@ func (f *Fares) Validate(at string) error {
 }
 
 // SurgePercent is the surge in force at t (the highest of the windows open then, 0 when
-// none is).
+// none is), read on t's clock: give t in the co-op's time zone (Policy.Location).
 func (f *Fares) SurgePercent(t time.Time) int64 {
-	t = t.UTC()
 	day := Weekdays[(int(t.Weekday())+6)%7]
 	clock := t.Format("15:04")
 	var best int64

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // LoadTimeZone reads the same zones on any host or image
 
@@ -380,12 +381,21 @@ func LoadTimeZone(name string) (*time.Location, error) {
 	if name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") || strings.Contains(name, `\`) {
 		return nil, fmt.Errorf("%q %s", name, TimeZoneRule)
 	}
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, fmt.Errorf("%q %s", name, TimeZoneRule)
 	}
+	zones.Store(name, loc)
 	return loc, nil
 }
+
+// zones holds the zones LoadTimeZone read (a few hundred names at most exist): the
+// platform asks for the co-op's at every match, quote and page, and time.LoadLocation
+// reads the database each time.
+var zones sync.Map
 
 // Validate checks a fee split: platform fee 0..10000 basis points, fund names unique and
 // in the CRD's pattern, fund basis points 0..10000 adding up to at most the platform fee,

@@ -144,7 +144,7 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 		n = pol.Work.FanOut()
 	}
 	match := matchFor(w, now)
-	match.Limit, match.Only = n, only
+	match.Limit, match.Only, match.Zone = n, only, pol.Location()
 	cs, err := q.NextWorkers(ctx, match)
 	if errors.Is(err, store.ErrNotFound) {
 		if moved != "" {

@@ -272,7 +272,7 @@ func (s *Server) staffSurgeAllowed(ctx context.Context, forWork bool, req paymen
 	}
 	var pct int64
 	if f != nil {
-		pct = f.SurgePercent(s.now())
+		pct = f.SurgePercent(s.clock())
 	}
 	if pct == 0 {
 		return badField("surgeCents", "must be 0 outside a surge window of the fare rule in force: surge carries no fee and no fund share, and only the co-op's fare rule sets one")

@@ -103,7 +103,7 @@ func (s *Server) quote(ctx context.Context, m measures) (pricing.Breakdown, stri
 	if f == nil {
 		return pricing.Breakdown{}, "", conflict("", "the co-op has no fare rule: the policy sets no fares and no proposal voted one")
 	}
-	b, err := pricing.Quote(*f, in, s.now())
+	b, err := pricing.Quote(*f, in, s.clock())
 	if errors.Is(err, policy.ErrUnknownZone) {
 		return b, "", badField("zone", fmt.Sprintf("%q is not a zone of the co-op's fare rule", in.Zone))
 	}

@@ -21,8 +21,10 @@ const (
 	maxExceptions = 200
 )
 
-// WeeklyWindow is a window of a worker's weekly schedule, in UTC: day (mon..sun), from
-// and to as HH:MM (to may be 24:00), from before to.
+// WeeklyWindow is a window of a worker's weekly schedule, on the co-op's clock (in its
+// time zone, spec.platform.timeZone; UTC when it names none): day (mon..sun), from and to
+// as HH:MM (to may be 24:00), from before to. Monday 09:00 is 09:00 in summer and in
+// winter.
 type WeeklyWindow struct {
 	Day  string `json:"day"`
 	From string `json:"from"`
@@ -44,6 +46,9 @@ type ScheduleException struct {
 type Schedule struct {
 	Weekly     []WeeklyWindow      `json:"weekly"`
 	Exceptions []ScheduleException `json:"exceptions"`
+	// TimeZone is the co-op's time zone, in which the weekly windows are read (an IANA
+	// name; "UTC" when the co-op names none). The service's to say, not the member's.
+	TimeZone string `json:"timeZone"`
 }
 
 // allWeek is the schedule the availability shortcut sets: every day, all day.
@@ -89,11 +94,11 @@ func (sc Schedule) validate(now time.Time) (availability.Schedule, error) {
 		}
 		from, ok := minuteOf(w.From)
 		if !ok || from == 1440 {
-			return out, badField(at+".from", "must be a time of day HH:MM (00:00 to 23:59, UTC)")
+			return out, badField(at+".from", "must be a time of day HH:MM (00:00 to 23:59, on the co-op's clock)")
 		}
 		to, ok := minuteOf(w.To)
 		if !ok {
-			return out, badField(at+".to", "must be a time of day HH:MM (00:01 to 24:00, UTC)")
+			return out, badField(at+".to", "must be a time of day HH:MM (00:01 to 24:00, on the co-op's clock)")
 		}
 		if to <= from {
 			return out, badField(at+".to", "must be after from")
@@ -123,8 +128,8 @@ func (sc Schedule) validate(now time.Time) (availability.Schedule, error) {
 	return out, nil
 }
 
-func scheduleOf(a availability.Schedule) Schedule {
-	out := Schedule{Weekly: []WeeklyWindow{}, Exceptions: []ScheduleException{}}
+func scheduleOf(a availability.Schedule, zone *time.Location) Schedule {
+	out := Schedule{Weekly: []WeeklyWindow{}, Exceptions: []ScheduleException{}, TimeZone: zone.String()}
 	for _, w := range a.Weekly {
 		out.Weekly = append(out.Weekly, WeeklyWindow{Day: policy.Weekdays[w.Weekday-1], From: formatMinute(w.From), To: formatMinute(w.To)})
 	}
@@ -140,7 +145,7 @@ func (s *Server) WorkerSchedule(ctx context.Context, member int64) (Schedule, er
 	if err != nil {
 		return Schedule{}, err
 	}
-	return scheduleOf(a), nil
+	return scheduleOf(a, s.location()), nil
 }
 
 // SetWorkerSchedule validates and replaces a member's schedule: only an active worker may
@@ -209,9 +214,15 @@ func (s *Server) putSchedule(r *http.Request, p principal) (int, any, error) {
 		// Exceptions left out stay as they are; given (an empty list too), they replace
 		// the member's.
 		Exceptions *[]ScheduleException `json:"exceptions"`
+		// TimeZone, when sent back as read, must be the co-op's: weekly hours written for
+		// another zone are refused rather than read in the co-op's.
+		TimeZone *string `json:"timeZone"`
 	}
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
+	}
+	if zone := s.location().String(); in.TimeZone != nil && *in.TimeZone != zone {
+		return 0, nil, badField("timeZone", fmt.Sprintf("weekly hours are on the co-op's clock, in %s; leave timeZone out or send %s", zone, zone))
 	}
 	sc := Schedule{Weekly: in.Weekly}
 	if in.Exceptions != nil {

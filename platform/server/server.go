@@ -264,6 +264,19 @@ func (s *Server) vertical() string {
 	return ""
 }
 
+// location is the co-op's time zone (the policy's; UTC while none is loaded): weekly
+// hours, fare windows and the members' app read and show times in it.
+func (s *Server) location() *time.Location {
+	if p := s.policy.Current(); p != nil {
+		return p.Location()
+	}
+	return time.UTC
+}
+
+// clock is the service's time in the co-op's time zone, for what is read on the co-op's
+// clock (a fare's time rates and surge windows).
+func (s *Server) clock() time.Time { return s.now().In(s.location()) }
+
 // currentPolicy is the policy in force, or a 503 error while no valid policy is loaded.
 func (s *Server) currentPolicy() (*policy.Policy, error) {
 	if pol := s.policy.Current(); pol != nil {

@@ -48,7 +48,8 @@ type Breakdown struct {
 // ErrTooExpensive is returned when the price would exceed policy.MaxAmountCents.
 var ErrTooExpensive = errors.New("the price exceeds the largest amount a payment can carry")
 
-// Quote prices in under the rule f at time at (which decides the surge):
+// Quote prices in under the rule f at time at (which decides the surge and the time rate,
+// on at's clock: give it in the co-op's time zone):
 //   - base, plus per km pro rata per metre, per minute, per hour pro rata per minute, and
 //     per package beyond the first;
 //   - raised to the minimum if below it;

@@ -27,6 +27,8 @@ type Match struct {
 	// Skill, when set, must be one of the worker's skills staff verified (the service or
 	// care type asked for), and Language one of their verified languages.
 	Skill, Language *string
+	// Zone is the co-op's time zone, in which the weekly windows are read (nil: UTC).
+	Zone *time.Location
 	// NeedsCheck requires a clear background check that has not expired by the end of the
 	// work (care).
 	NeedsCheck bool
@@ -34,25 +36,64 @@ type Match struct {
 	TeamFirst bool
 }
 
-// span is the part of a slot that falls on one ISO weekday, in seconds of that day.
+// span is the part of a slot that falls on one ISO weekday, in seconds of that day's
+// clock.
 type span struct {
 	weekday        int // 0: no such part
 	fromSec, toSec int64
 }
 
-// daySpans splits [s, e) (at most a day long, in UTC) into its parts on one or two days.
-func daySpans(s, e time.Time) (first, second span) {
-	s, e = s.UTC(), e.UTC()
-	day := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, time.UTC)
-	next := day.Add(24 * time.Hour)
-	first = span{weekday: isoWeekday(s), fromSec: int64(s.Sub(day) / time.Second)}
-	if !e.After(next) {
-		first.toSec = int64((e.Sub(day) + time.Second - 1) / time.Second)
-		return first, span{}
+// daySpans splits [s, e) (at most a day long) into its parts on one or two days of the
+// clock of loc, in seconds of each day's clock, for the quick test of one weekly window:
+// ok is false when the slot's clock is not one steady count of seconds (it crosses a
+// change of loc's offset, such as the start or end of summer time, or it touches a third
+// day), and the quick test is then skipped for the exact one (localDays).
+func daySpans(s, e time.Time, loc *time.Location) (first, second span, ok bool) {
+	s, e = s.In(loc), e.In(loc)
+	if _, end := s.ZoneBounds(); !end.IsZero() && end.Before(e) {
+		return span{}, span{}, false
 	}
-	first.toSec = 86400
-	second = span{weekday: isoWeekday(next), toSec: int64((e.Sub(next) + time.Second - 1) / time.Second)}
-	return first, second
+	sy, sm, sd := s.Date()
+	ey, em, ed := e.Date()
+	next := time.Date(sy, sm, sd+1, 0, 0, 0, 0, time.UTC)
+	first = span{weekday: isoWeekday(s), fromSec: clockSec(s)}
+	switch eDay := time.Date(ey, em, ed, 0, 0, 0, 0, time.UTC); {
+	case eDay.Equal(time.Date(sy, sm, sd, 0, 0, 0, 0, time.UTC)):
+		first.toSec = clockSecUp(e)
+		return first, span{}, true
+	case eDay.Equal(next):
+		first.toSec = 86400
+		if up := clockSecUp(e); up > 0 {
+			second = span{weekday: isoWeekday(e), toSec: up}
+		}
+		return first, second, true
+	}
+	return span{}, span{}, false
+}
+
+// clockSec is t's time of day in seconds of its clock; clockSecUp rounds up a fraction.
+func clockSec(t time.Time) int64 {
+	return int64(t.Hour()*3600 + t.Minute()*60 + t.Second())
+}
+
+func clockSecUp(t time.Time) int64 {
+	if t.Nanosecond() > 0 {
+		return clockSec(t) + 1
+	}
+	return clockSec(t)
+}
+
+// localDays are the dates of loc's calendar that [s, e) touches (one to three: a day-long
+// slot over the start of summer time may end on the third), each as the wall-clock
+// midnight PostgreSQL adds a window's minutes to before it reads the sum in loc (AT TIME
+// ZONE), and its ISO weekday.
+func localDays(s, e time.Time, loc *time.Location) (days []time.Time, weekdays []int32) {
+	s, e = s.In(loc), e.In(loc)
+	for d := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, loc); d.Before(e); d = d.AddDate(0, 0, 1) {
+		days = append(days, time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC))
+		weekdays = append(weekdays, int32(isoWeekday(d)))
+	}
+	return days, weekdays
 }
 
 func isoWeekday(t time.Time) int {
@@ -77,7 +118,11 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 	if m.StartsAt != nil && m.EndsAt != nil {
 		start, end, scheduled = *m.StartsAt, *m.EndsAt, true
 	}
-	first, second := daySpans(start, end)
+	zone := m.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	first, second, _ := daySpans(start, end, zone) // not ok: zero spans, which no window meets
 	limit := max(m.Limit, 1)
 	// Busy: for scheduled work, a standing offer or a booking whose slot overlaps; for
 	// work on demand, a standing offer of other work on demand, or a job under way now.
@@ -109,13 +154,16 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 	extra += credentialsFit(m, arg, "$6")
 	// One window or one extra shift covers most slots (the EXISTS above, cheap); else the
 	// slot may still lie within their union: two adjacent windows, a window and an extra
-	// shift that follows it. The day's windows on the slot's dates and the extra shifts
-	// that overlap it, merged into one multirange, must contain the slot.
-	day := time.Date(start.UTC().Year(), start.UTC().Month(), start.UTC().Day(), 0, 0, 0, 0, time.UTC)
+	// shift that follows it. The windows on the dates the slot touches, read in the co-op's
+	// time zone (a window's minutes are the clock's: Monday 09:00 is 09:00 in summer and in
+	// winter), and the extra shifts that overlap it, merged into one multirange, must
+	// contain the slot.
+	days, weekdays := localDays(start, end, zone)
 	covered := `(SELECT range_agg(u.r) FROM (
-			SELECT tstzrange(d.day + a.from_minute * interval '1 minute', d.day + a.to_minute * interval '1 minute') AS r
+			SELECT tstzrange((d.day + a.from_minute * interval '1 minute') AT TIME ZONE ` + arg(zone.String()) + `::text,
+			                 (d.day + a.to_minute * interval '1 minute') AT TIME ZONE ` + arg(zone.String()) + `::text) AS r
 			  FROM availability_windows a
-			  JOIN (VALUES (` + arg(day) + `::timestamptz, $7::int), (` + arg(day.Add(24*time.Hour)) + `::timestamptz, $10::int)) AS d(day, weekday) ON a.weekday = d.weekday
+			  JOIN unnest(` + arg(days) + `::timestamp[], ` + arg(weekdays) + `::int[]) AS d(day, weekday) ON a.weekday = d.weekday
 			 WHERE a.member_id = m.id
 			UNION ALL SELECT tstzrange(x.starts_at, x.ends_at) FROM availability_exceptions x
 			 WHERE x.member_id = m.id AND x.available AND x.starts_at < $6 AND x.ends_at > $5) u) @> tstzrange($5, $6)`

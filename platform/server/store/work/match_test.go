@@ -1,6 +1,7 @@
 package work
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -23,9 +24,52 @@ func TestDaySpans(t *testing.T) {
 		{"2026-12-07T09:00:00Z", "2026-12-07T09:00:01Z", span{1, 9 * 3600, 9*3600 + 1}, span{}},
 		{"2026-12-07T10:00:00+01:00", "2026-12-07T10:00:00.5+01:00", span{1, 9 * 3600, 9*3600 + 1}, span{}},
 	} {
-		f, s := daySpans(at(tc.from), at(tc.to))
-		if f != tc.first || s != tc.second {
-			t.Errorf("%s..%s: %+v %+v, want %+v %+v", tc.from, tc.to, f, s, tc.first, tc.second)
+		f, s, ok := daySpans(at(tc.from), at(tc.to), time.UTC)
+		if !ok || f != tc.first || s != tc.second {
+			t.Errorf("%s..%s: %+v %+v %v, want %+v %+v", tc.from, tc.to, f, s, ok, tc.first, tc.second)
 		}
+	}
+	// In Paris, seconds of the day are the clock's: on the day summer time starts (29 March
+	// 2026, 02:00 becomes 03:00) 10:00 is 36,000 s, though 9 hours have passed since
+	// midnight; a slot over the change itself, or reaching a third day, is left to the
+	// exact test.
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		from, to      string
+		first, second span
+		ok            bool
+	}{
+		{"2026-03-29T10:00:00+02:00", "2026-03-29T11:00:00+02:00", span{7, 10 * 3600, 11 * 3600}, span{}, true},
+		{"2026-10-25T22:00:00+01:00", "2026-10-26T01:00:00+01:00", span{7, 22 * 3600, 86400}, span{1, 0, 3600}, true},
+		{"2026-12-07T08:00:00Z", "2026-12-07T09:00:00Z", span{1, 9 * 3600, 10 * 3600}, span{}, true},
+		{"2026-03-29T01:30:00+01:00", "2026-03-29T03:30:00+02:00", span{}, span{}, false},
+		{"2026-10-25T02:30:00+02:00", "2026-10-25T02:15:00+01:00", span{}, span{}, false},
+		{"2026-03-28T23:30:00+01:00", "2026-03-30T00:30:00+02:00", span{}, span{}, false},
+	} {
+		f, s, ok := daySpans(at(tc.from), at(tc.to), paris)
+		if ok != tc.ok || f != tc.first || s != tc.second {
+			t.Errorf("Paris %s..%s: %+v %+v %v, want %+v %+v %v", tc.from, tc.to, f, s, ok, tc.first, tc.second, tc.ok)
+		}
+	}
+}
+
+// TestLocalDays: the dates a slot touches on the co-op's clock, up to three.
+func TestLocalDays(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := time.Date(2026, 3, 28, 23, 30, 0, 0, paris)
+	days, weekdays := localDays(s, s.Add(24*time.Hour), paris) // ends 30 March 00:30
+	want := []time.Time{time.Date(2026, 3, 28, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 30, 0, 0, 0, 0, time.UTC)}
+	if !slices.Equal(days, want) || !slices.Equal(weekdays, []int32{6, 7, 1}) {
+		t.Errorf("days %v %v, want %v [6 7 1]", days, weekdays, want)
+	}
+	days, _ = localDays(time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC), time.Date(2026, 12, 7, 23, 30, 0, 0, time.UTC), paris)
+	if !slices.Equal(days, []time.Time{time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)}) {
+		t.Errorf("23:00 UTC is Tuesday in Paris: %v", days)
 	}
 }

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+)
+
+// zoned is a policy of the vertical with the co-op's time zone.
+func zoned(t *testing.T, vertical, zone string) *policy.Policy {
+	p := verticalPolicy(t, vertical)
+	p.TimeZone = zone
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestWeeklyHoursOnTheCoopsClock: a co-op in Paris reads its workers' weekly hours on
+// Paris's clock, in winter and in summer, and across the night summer time starts (a slot
+// over the change is judged on the clock, by the windows either side of the lost hour).
+func TestWeeklyHoursOnTheCoopsClock(t *testing.T) {
+	e := newEnv(t, zoned(t, "home-services", "Europe/Paris"))
+	c := e.member("Cal Customer", []string{"customer"}, "")
+	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
+	e.verify(w, false, "plumbing")
+	sched := fmt.Sprintf("/v1/members/%d/schedule", w.id)
+	got := e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{
+		{"day": "mon", "from": "09:00", "to": "17:00"}, {"day": "sun", "from": "00:00", "to": "02:00"}, {"day": "sun", "from": "03:00", "to": "24:00"}}})
+	if got["timeZone"] != "Europe/Paris" {
+		t.Fatalf("the schedule does not say its zone: %v", got)
+	}
+	for _, tc := range []struct {
+		start   string
+		minutes int
+		want    int
+		why     string
+	}{
+		{"2026-12-07T08:00:00Z", 60, 200, "09:00 to 10:00 in Paris in winter (UTC+1)"},
+		{"2026-12-07T07:30:00Z", 60, 409, "08:30 in Paris: before 09:00"},
+		{"2026-12-07T15:30:00Z", 60, 409, "16:30 to 17:30 in Paris: past 17:00"},
+		{"2027-06-07T07:00:00Z", 60, 200, "09:00 to 10:00 in Paris in summer (UTC+2)"},
+		{"2027-06-07T15:00:00Z", 60, 409, "17:00 in Paris in summer"},
+		{"2027-03-28T00:30:00Z", 60, 200, "01:30 to 03:30 on the clock the night summer time starts: 00:00-02:00, then 03:00"},
+		{"2027-03-28T00:30:00Z", 120, 200, "01:30 to 04:30 on the clock"},
+	} {
+		id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(tc.start, tc.minutes))["id"])
+		r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+		if r.status != tc.want {
+			t.Fatalf("%s for %d minutes (%s): %d, want %d: %s", tc.start, tc.minutes, tc.why, r.status, tc.want, r.body)
+		}
+		if r.status == 200 {
+			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+		}
+	}
+	// Without the night's first window the slot over the change is not covered.
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "sun", "from": "03:00", "to": "24:00"}}})
+	id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking("2027-03-28T00:30:00Z", 60))["id"])
+	if r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); r.status != 409 {
+		t.Fatalf("01:30 to 03:30 matched with Sunday from 03:00 only: %d %s", r.status, r.body)
+	}
+
+	// The zone is the co-op's: sent back as read it is taken, another is refused.
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "mon", "from": "09:00", "to": "17:00"}}, "timeZone": "Europe/Paris"})
+	e.refused(400, "timeZone", "on the co-op's clock, in Europe/Paris", "PUT", sched, w.token,
+		map[string]any{"weekly": []map[string]string{{"day": "mon", "from": "08:00", "to": "16:00"}}, "timeZone": "UTC"})
+	if s := e.must(200, "GET", sched, w.token, nil); fmt.Sprint(s["weekly"]) != "[map[day:mon from:09:00 to:17:00]]" {
+		t.Fatalf("a refused schedule was written: %v", s)
+	}
+}
+
+// TestWorkOnDemandOnTheCoopsClock: the service's clock, Tuesday 09:00 UTC, is 10:00 in
+// Paris; a driver available from 10:00 on Tuesdays takes a ride in a co-op in Paris, not
+// in one on UTC.
+func TestWorkOnDemandOnTheCoopsClock(t *testing.T) {
+	for zone, want := range map[string]int{"Europe/Paris": 200, "": 409} {
+		pol := mustPolicy(t, ridePolicy)
+		pol.TimeZone = zone
+		e := newEnv(t, pol)
+		c := e.customer("Rita Rider")
+		w := e.member("Dan Driver", []string{"worker"}, "drivers", "ride")
+		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/schedule", w.id), w.token, map[string]any{"weekly": []map[string]string{{"day": "tue", "from": "10:00", "to": "11:00"}}})
+		id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+		if r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); r.status != want {
+			t.Errorf("zone %q: a ride at 09:00 UTC: %d, want %d: %s", zone, r.status, want, r.body)
+		}
+	}
+}
+
+// TestFareWindowsOnTheCoopsClock: a fare's time rates and surge windows are the co-op's
+// hours: at 17:30 UTC in December it is 18:30 in Paris, in the evening rate and its surge.
+func TestFareWindowsOnTheCoopsClock(t *testing.T) {
+	for zone, want := range map[string]string{"Europe/Paris": "evening", "": ""} {
+		pol := mustPolicy(t, ridePolicy)
+		pol.TimeZone = zone
+		perKm := int64(200)
+		pol.Fares = &policy.Fares{BaseCents: 300, PerKmCents: 100,
+			TimeRates: []policy.TimeRate{{Name: "evening", From: "18:00", To: "23:59", FareAmounts: policy.FareAmounts{PerKmCents: &perKm}}},
+			Surge:     []policy.SurgeWindow{{From: "18:00", To: "19:00", Percent: 10}}}
+		e := newEnv(t, pol) // Tuesday 09:00 UTC
+		e.clock.Step(8*time.Hour + 30*time.Minute)
+		c := e.customer("Rita Rider")
+		q := e.must(200, "POST", "/v1/quotes", c.token, map[string]any{"distanceMeters": 3000})
+		b := q["breakdown"].(map[string]any)
+		rate, _ := b["timeRate"].(string)
+		if rate != want || (want != "") != (num(b["surgePercent"]) == 10) {
+			t.Errorf("zone %q at 17:30 UTC: time rate %q, surge %v; want %q", zone, rate, b["surgePercent"], want)
+		}
+	}
+}
