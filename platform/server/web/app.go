@@ -218,6 +218,8 @@ type req struct {
 	lang   string
 	member *Member
 	csrf   string
+	// zone is the co-op's time zone, in which the pages show times and read those typed.
+	zone *time.Location
 }
 
 // page is what every template receives.
@@ -240,6 +242,8 @@ type page struct {
 	Vertical string
 	// Name is the page template's name (the body's data-page, for tests).
 	Name string
+	// Zone is the co-op's time zone, in which the pages show times.
+	Zone *time.Location
 }
 
 func (a *App) routes() {
@@ -288,8 +292,16 @@ func (a *App) routes() {
 	a.mux = m
 }
 
+// zone is the co-op's time zone: its policy's (UTC while none is loaded).
+func (a *App) zone() *time.Location {
+	if pol := a.cfg.Backend.Policy(); pol != nil {
+		return pol.Location()
+	}
+	return time.UTC
+}
+
 func (a *App) newReq(w http.ResponseWriter, r *http.Request) *req {
-	return &req{w: w, r: r, lang: a.language(w, r)}
+	return &req{w: w, r: r, lang: a.language(w, r), zone: a.zone()}
 }
 
 // limited applies the service's rate limit to the request's client: a member once signed
@@ -508,7 +520,7 @@ func (a *App) render(q *req, status int, name, titleKey string, p page) {
 	if !ok {
 		panic("no page template " + name)
 	}
-	p.Lang, p.Member, p.Path, p.Status, p.Name = q.lang, q.member, q.r.URL.Path, status, name
+	p.Lang, p.Member, p.Path, p.Status, p.Name, p.Zone = q.lang, q.member, q.r.URL.Path, status, name, q.zone
 	if p.CSRF == "" {
 		p.CSRF = q.csrf
 	}
@@ -549,7 +561,7 @@ func (a *App) failAPI(q *req, status int, body []byte) {
 	case http.StatusTooManyRequests:
 		key = "error.tooMany"
 	}
-	detail := apiMessage(q.lang, body)
+	detail := apiMessage(q.lang, q.zone, body)
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		detail = ""
 	}
@@ -572,9 +584,9 @@ func parseAPIErr(body []byte) (field, message string) {
 
 // apiMessage is the API's error message in the member's language where the catalogue
 // has it, else as the API wrote it.
-func apiMessage(lang string, body []byte) string {
+func apiMessage(lang string, zone *time.Location, body []byte) string {
 	_, msg := parseAPIErr(body)
-	return trAPI(lang, msg)
+	return trAPI(lang, zone, msg)
 }
 
 // call runs an API route as the signed-in member; body (if not nil) is sent as JSON. A body

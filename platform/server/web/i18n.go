@@ -52,32 +52,32 @@ func trField(lang, f string) string {
 // catalogue has under "api.<message>", else the first of apiPrefixes (the longest) the
 // message starts with, its values filled in where the catalogue's text says them (see
 // apiPrefixes). An unknown message stays as the API wrote it (English).
-func trAPI(lang, msg string) string {
+func trAPI(lang string, zone *time.Location, msg string) string {
 	if s, ok := catalogues[lang]["api."+msg]; ok {
 		return s
 	}
-	return trPrefixed(lang, msg, apiPatterns)
+	return trPrefixed(lang, zone, msg, apiPatterns)
 }
 
 // trApplied translates what became of a passed proposal's change, as the platform or the
 // operator wrote it back (proposals.application_message) and the governance page shows it:
 // by the first of appliedPrefixes (the longest) the message starts with, as trAPI does.
 // An unknown message stays as its writer wrote it (English).
-func trApplied(lang, msg string) string {
-	return trPrefixed(lang, msg, appliedPatterns)
+func trApplied(lang string, zone *time.Location, msg string) string {
+	return trPrefixed(lang, zone, msg, appliedPatterns)
 }
 
 // trPrefixed translates msg by the first of patterns it matches, its values filled in;
 // msg itself when none matches, or when the catalogue lacks the match's translation or
 // its translation says a value msg does not have.
-func trPrefixed(lang, msg string, patterns []apiPattern) string {
+func trPrefixed(lang string, zone *time.Location, msg string, patterns []apiPattern) string {
 	for _, p := range patterns {
 		m := p.re.FindStringSubmatch(msg)
 		if m == nil {
 			continue
 		}
 		if s, ok := catalogues[lang][p.key]; ok {
-			if s, ok := fillValues(lang, s, m[1:]); ok {
+			if s, ok := fillValues(lang, zone, s, m[1:]); ok {
 				return s
 			}
 		}
@@ -215,7 +215,7 @@ var placeholder = regexp.MustCompile(`\{([1-9][0-9]*)(:money|:date)?\}`)
 // fillValues puts the values a message's prefix matched into its translation s; false
 // when s says a value the message does not have, an amount that is no integer or a date
 // that is no RFC 3339 time.
-func fillValues(lang, s string, values []string) (string, bool) {
+func fillValues(lang string, zone *time.Location, s string, values []string) (string, bool) {
 	ok := true
 	out := placeholder.ReplaceAllStringFunc(s, func(ph string) string {
 		m := placeholder.FindStringSubmatch(ph)
@@ -234,7 +234,7 @@ func fillValues(lang, s string, values []string) (string, bool) {
 				ok = false
 				return ph
 			}
-			return dateTime(lang, at)
+			return dateTime(lang, zone, at)
 		}
 		cents, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {

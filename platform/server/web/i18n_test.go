@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Both catalogues hold the same keys, and no message is empty.
@@ -80,7 +81,7 @@ func TestAPIMessagesByLanguage(t *testing.T) {
 		{"the refund takes 20 cents back from the hardship fund, which holds 0 cents after its disbursements: a fund cannot go below zero", "fr",
 			"Un fonds ne détient plus sa part de ce paiement (il l'a versée) : le remboursement ne peut pas être fait pour le moment."},
 	} {
-		if got := trAPI(tc.lang, tc.msg); got != tc.want {
+		if got := trAPI(tc.lang, time.UTC, tc.msg); got != tc.want {
 			t.Errorf("trAPI(%s, %q) = %q, want %q", tc.lang, tc.msg, got, tc.want)
 		}
 	}
@@ -277,7 +278,7 @@ var appliedMessages = []struct{ writer, msg string }{
 func TestAppliedMessagesInFrench(t *testing.T) {
 	used := map[string]bool{}
 	for _, a := range appliedMessages {
-		fr, en := trApplied("fr", a.msg), trApplied("en", a.msg)
+		fr, en := trApplied("fr", time.UTC, a.msg), trApplied("en", time.UTC, a.msg)
 		if fr == a.msg || fr == en {
 			t.Errorf("%s: %q is not translated to French: %q", a.writer, a.msg, fr)
 		}
@@ -313,7 +314,7 @@ func TestAppliedMessagesInFrench(t *testing.T) {
 		// A message the catalogues do not know stays as its writer wrote it.
 		{"fr", "json: cannot unmarshal number into Go value of type string", "json: cannot unmarshal number into Go value of type string"},
 	} {
-		if got := trApplied(c.lang, c.msg); got != c.want {
+		if got := trApplied(c.lang, time.UTC, c.msg); got != c.want {
 			t.Errorf("trApplied(%s, %q) = %q, want %q", c.lang, c.msg, got, c.want)
 		}
 	}
@@ -409,8 +410,8 @@ var memberRefusals = []struct{ route, msg string }{
 	// Weekly hours, further drop-offs, a care team, the shop, proposals.
 	{"PUT /v1/members/{id}/schedule", "must be after from"},
 	{"PUT /v1/members/{id}/schedule", "overlaps weekly[3] on thu"},
-	{"PUT /v1/members/{id}/schedule", "must be a time of day HH:MM (00:00 to 23:59, UTC)"},
-	{"PUT /v1/members/{id}/schedule", "must be a time of day HH:MM (00:01 to 24:00, UTC)"},
+	{"PUT /v1/members/{id}/schedule", "must be a time of day HH:MM (00:00 to 23:59, on the co-op's clock)"},
+	{"PUT /v1/members/{id}/schedule", "must be a time of day HH:MM (00:01 to 24:00, on the co-op's clock)"},
 	{"POST /v1/work", "must be 1 to 1000 characters"},
 	{"PUT /v1/members/{id}/team", "is not a worker of this co-op"},
 	{"PUT /v1/members/{id}/team", "must hold at most 20 workers"},
@@ -430,7 +431,7 @@ var notMemberRefusals = map[string]string{
 func TestMemberRefusalsInFrench(t *testing.T) {
 	used := map[string]bool{}
 	for _, r := range memberRefusals {
-		fr, en := trAPI("fr", r.msg), trAPI("en", r.msg)
+		fr, en := trAPI("fr", time.UTC, r.msg), trAPI("en", time.UTC, r.msg)
 		if fr == r.msg {
 			t.Errorf("%s: %q is not translated to French", r.route, r.msg)
 		}
@@ -461,7 +462,7 @@ func TestMemberRefusalsInFrench(t *testing.T) {
 			"Vous avez déjà un travail (n° 17) prévu de 2026-12-24T10:00:00Z à 2026-12-24T11:00:00Z : un créneau qui le chevauche ne peut pas être pris ; un créneau qui commence à sa fin, si."},
 		{"erasing your data from the members' app takes a sign-in of the last 10 minutes: sign in again, then try again", "Rien n'a été fait : cela demande une connexion de moins de 10 minutes, et cette session est plus ancienne. Déconnectez-vous, reconnectez-vous, puis réessayez."},
 	} {
-		if got := trAPI("fr", c.msg); got != c.want {
+		if got := trAPI("fr", time.UTC, c.msg); got != c.want {
 			t.Errorf("trAPI(fr, %q) = %q, want %q", c.msg, got, c.want)
 		}
 	}
@@ -470,19 +471,19 @@ func TestMemberRefusalsInFrench(t *testing.T) {
 // A translation that says a value its prefix did not match is not shown half filled: the
 // member reads the API's own message instead.
 func TestAPIValuesMissingKeepTheAPIText(t *testing.T) {
-	if got, ok := fillValues("fr", "il reste {3:money}", []string{"1", "2"}); ok {
+	if got, ok := fillValues("fr", time.UTC, "il reste {3:money}", []string{"1", "2"}); ok {
 		t.Errorf("fillValues filled a third value of two: %q", got)
 	}
-	if got, ok := fillValues("fr", "{1:money}", []string{"x"}); ok {
+	if got, ok := fillValues("fr", time.UTC, "{1:money}", []string{"x"}); ok {
 		t.Errorf("fillValues took x for an amount: %q", got)
 	}
-	if got, ok := fillValues("fr", "{2} puis {1:money}", []string{"1250", "B"}); !ok || got != "B puis 12,50" {
+	if got, ok := fillValues("fr", time.UTC, "{2} puis {1:money}", []string{"1250", "B"}); !ok || got != "B puis 12,50" {
 		t.Errorf("fillValues = %q, %v", got, ok)
 	}
-	if got, ok := fillValues("fr", "le {1:date}", []string{"hier"}); ok {
+	if got, ok := fillValues("fr", time.UTC, "le {1:date}", []string{"hier"}); ok {
 		t.Errorf("fillValues took hier for a date: %q", got)
 	}
-	if got, ok := fillValues("fr", "le {1:date}", []string{"2026-12-01T09:05:00Z"}); !ok || got != "le 01/12/2026 09:05 UTC" {
+	if got, ok := fillValues("fr", time.UTC, "le {1:date}", []string{"2026-12-01T09:05:00Z"}); !ok || got != "le 01/12/2026 09:05 UTC" {
 		t.Errorf("fillValues = %q, %v", got, ok)
 	}
 }

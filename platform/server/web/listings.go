@@ -85,7 +85,7 @@ func (a *App) createListing(q *req) {
 		default:
 			fld = "form"
 		}
-		errs[fld] = apiMessage(q.lang, rb)
+		errs[fld] = apiMessage(q.lang, q.zone, rb)
 	}
 	a.showShop(q, http.StatusBadRequest, errs, form)
 }
@@ -107,7 +107,7 @@ func (a *App) setStock(q *req) {
 	case http.StatusOK:
 		a.redirect(q, "/app/listings?done=stock")
 	case http.StatusBadRequest:
-		a.showShop(q, st, map[string]string{key: apiMessage(q.lang, rb)}, map[string]string{key: q.r.PostForm.Get("stock")})
+		a.showShop(q, st, map[string]string{key: apiMessage(q.lang, q.zone, rb)}, map[string]string{key: q.r.PostForm.Get("stock")})
 	default:
 		a.failAPI(q, st, rb)
 	}

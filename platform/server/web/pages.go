@@ -479,7 +479,7 @@ func (a *App) workAction(q *req) {
 			return
 		}
 		if st == http.StatusBadRequest {
-			a.showWork(q, st, map[string]string{"amount": apiMessage(q.lang, body)}, map[string]string{"amount": q.r.PostForm.Get("amount")})
+			a.showWork(q, st, map[string]string{"amount": apiMessage(q.lang, q.zone, body)}, map[string]string{"amount": q.r.PostForm.Get("amount")})
 			return
 		}
 	default:
@@ -490,11 +490,11 @@ func (a *App) workAction(q *req) {
 		if st == http.StatusConflict && strings.HasSuffix(action, "-milestone") {
 			// Already done (a second click), or the project moved on: the work's page
 			// says so beside its milestones.
-			a.showWork(q, st, map[string]string{"milestones": apiMessage(q.lang, body)}, nil)
+			a.showWork(q, st, map[string]string{"milestones": apiMessage(q.lang, q.zone, body)}, nil)
 			return
 		}
 		if st == http.StatusBadRequest && action == "rate" {
-			a.showWork(q, st, map[string]string{"stars": apiMessage(q.lang, body)}, nil)
+			a.showWork(q, st, map[string]string{"stars": apiMessage(q.lang, q.zone, body)}, nil)
 			return
 		}
 		a.failAPI(q, st, body)
@@ -741,7 +741,8 @@ func (a *App) requestWork(q *req) {
 			continue
 		}
 		if fl.Type == "datetime-local" {
-			if t, err := time.Parse("2006-01-02T15:04", v); err == nil {
+			// Typed on the co-op's clock, sent as the instant it names.
+			if t, err := time.ParseInLocation("2006-01-02T15:04", v, q.zone); err == nil {
 				v = t.UTC().Format(time.RFC3339)
 			}
 		}
@@ -893,7 +894,7 @@ func (a *App) requestWork(q *req) {
 				key = fmt.Sprintf("stop.%d", stopRows[i-1])
 			}
 		}
-		errs[key] = apiMessage(q.lang, rb)
+		errs[key] = apiMessage(q.lang, q.zone, rb)
 	}
 	if d, ok = a.requestData(q, kind, values); !ok {
 		return
@@ -930,7 +931,7 @@ func (a *App) showQuote(q *req, kind string, values map[string]string, quote map
 		// A field refused, or no price to quote any more (the fare rule went by a vote
 		// since the form was shown): the form again, which asks for a price then.
 		fld, _ := parseAPIErr(rb)
-		errs[requestField(fld)] = apiMessage(q.lang, rb)
+		errs[requestField(fld)] = apiMessage(q.lang, q.zone, rb)
 	default:
 		a.failAPI(q, st, rb)
 		return

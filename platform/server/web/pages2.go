@@ -95,9 +95,10 @@ func (a *App) earnings(q *req) {
 	weeks, months := map[string]int64{}, map[string]int64{}
 	for i := len(e.Entries) - 1; i >= 0; i-- { // newest first
 		en := e.Entries[i]
-		y, w := en.At.UTC().ISOWeek()
+		// Weeks and months of the co-op's calendar.
+		y, w := en.At.In(q.zone).ISOWeek()
 		weeks[fmt.Sprintf("%d-W%02d", y, w)] += en.AmountCents
-		months[en.At.UTC().Format("2006-01")] += en.AmountCents
+		months[en.At.In(q.zone).Format("2006-01")] += en.AmountCents
 		if en.PaymentID != nil && len(d.Entries) < 50 {
 			var p paymentView
 			if st, body := a.call(q, http.MethodGet, fmt.Sprintf("/v1/payments/%d", *en.PaymentID), nil, nil); st == http.StatusOK && json.Unmarshal(body, &p) == nil {
@@ -153,7 +154,7 @@ func (a *App) showPayment(q *req, id int64, status int, errs, form map[string]st
 			case "pending":
 				p.Pending = rs[0].ProposalID
 			case "rejected", "failed":
-				rs[0].Message = trAPI(q.lang, rs[0].Message)
+				rs[0].Message = trAPI(q.lang, q.zone, rs[0].Message)
 				p.LastRefund = &rs[0]
 			}
 		}
@@ -186,7 +187,7 @@ func (a *App) askRefund(q *req) {
 	case http.StatusAccepted:
 		a.redirect(q, fmt.Sprintf("/app/payments/%d?done=askRefund", id))
 	case http.StatusBadRequest, http.StatusConflict:
-		a.showPayment(q, id, st, map[string]string{"reason": apiMessage(q.lang, body)}, form)
+		a.showPayment(q, id, st, map[string]string{"reason": apiMessage(q.lang, q.zone, body)}, form)
 	default:
 		a.failAPI(q, st, body)
 	}
@@ -209,7 +210,7 @@ func (a *App) refund(q *req) {
 		a.redirect(q, fmt.Sprintf("/app/payments/%d?done=refund", id))
 	case http.StatusConflict:
 		// Refunded already, or a fund no longer holds its share: said next to the form.
-		a.showPayment(q, id, st, map[string]string{"confirm": apiMessage(q.lang, body)}, nil)
+		a.showPayment(q, id, st, map[string]string{"confirm": apiMessage(q.lang, q.zone, body)}, nil)
 	default:
 		a.failAPI(q, st, body)
 	}
@@ -335,7 +336,7 @@ func (a *App) money(q *req) {
 		}
 		for _, h := range hub.Hosting {
 			d.HostingLines = append(d.HostingLines, hostingLine{Month: h.Period, Amount: decimalText(q.lang, h.Amount), Currency: h.Currency,
-				Share: decimalText(q.lang, h.SharePercent), Final: h.Final, EstimatedAt: dateTime(q.lang, h.EstimatedAt)})
+				Share: decimalText(q.lang, h.SharePercent), Final: h.Final, EstimatedAt: dateTime(q.lang, q.zone, h.EstimatedAt)})
 		}
 		d.HostingChart = barChart(tr(q.lang, "money.hosting"), hb)
 	}
@@ -355,7 +356,7 @@ func (a *App) money(q *req) {
 		bal := h.BalanceCents
 		seen := map[string]bool{}
 		for _, e := range h.Entries {
-			m := e.At.UTC().Format("2006-01")
+			m := e.At.In(q.zone).Format("2006-01")
 			if !seen[m] {
 				seen[m] = true
 				fh.Months = append([]period{{m, bal}}, fh.Months...)
@@ -880,7 +881,7 @@ func (a *App) erase(q *req) {
 	st, body := a.call(q, http.MethodDelete, fmt.Sprintf("/v1/members/%d", q.member.ID), nil, nil)
 	if st != http.StatusOK && st != http.StatusNoContent {
 		if st == http.StatusConflict {
-			a.showData(q, st, map[string]string{"confirm": apiMessage(q.lang, body)}, nil)
+			a.showData(q, st, map[string]string{"confirm": apiMessage(q.lang, q.zone, body)}, nil)
 			return
 		}
 		a.failAPI(q, st, body)

@@ -188,7 +188,7 @@ func (a *App) propose(q *req) {
 			return
 		}
 		fld, _ := parseAPIErr(rb)
-		errs[proposeField(field, fld, pol)] = apiMessage(q.lang, rb)
+		errs[proposeField(field, fld, pol)] = apiMessage(q.lang, q.zone, rb)
 	}
 	a.showPropose(q, http.StatusBadRequest, field, errs, form)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
-// scheduleView is a worker's schedule as the API shows it: weekly windows (UTC) and dated
+// scheduleView is a worker's schedule as the API shows it: weekly windows (on the co-op's clock) and dated
 // exceptions, which the page keeps as they are.
 type scheduleView struct {
 	Weekly     []weeklyWindow    `json:"weekly"`
@@ -143,7 +143,7 @@ func (a *App) saveSchedule(q *req) {
 					key = keys[i]
 				}
 			}
-			errs[key] = apiMessage(q.lang, rb)
+			errs[key] = apiMessage(q.lang, q.zone, rb)
 		default:
 			a.failAPI(q, st, rb)
 			return

@@ -122,7 +122,7 @@ func (a *App) saveTeam(q *req) {
 				key = fmt.Sprintf("carer-%d", ids[i])
 			}
 		}
-		a.render(q, st, "team", "team.title", page{Data: d, Errors: map[string]string{key: apiMessage(q.lang, rb)}, Nav: "home"})
+		a.render(q, st, "team", "team.title", page{Data: d, Errors: map[string]string{key: apiMessage(q.lang, q.zone, rb)}, Nav: "home"})
 	default:
 		a.failAPI(q, st, rb)
 	}

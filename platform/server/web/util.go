@@ -55,7 +55,9 @@ func money(lang string, cents int64) string {
 	return fmt.Sprintf("%s%d%s%02d", sign, cents/100, sep, cents%100)
 }
 
-func dateTime(lang string, t any) string {
+// dateTime shows a time in the co-op's time zone, with the zone's abbreviation (UTC, CET,
+// or the offset, such as -05, where the zone has no letters of its own).
+func dateTime(lang string, zone *time.Location, t any) string {
 	var tt time.Time
 	switch v := t.(type) {
 	case time.Time:
@@ -68,10 +70,13 @@ func dateTime(lang string, t any) string {
 	default:
 		return ""
 	}
-	if lang == "fr" {
-		return tt.UTC().Format("02/01/2006 15:04 UTC")
+	if zone == nil {
+		zone = time.UTC
 	}
-	return tt.UTC().Format("2006-01-02 15:04 UTC")
+	if lang == "fr" {
+		return tt.In(zone).Format("02/01/2006 15:04 MST")
+	}
+	return tt.In(zone).Format("2006-01-02 15:04 MST")
 }
 
 var funcs = template.FuncMap{
