@@ -92,7 +92,7 @@ type TimeRate struct {
 	// Name labels the rate in a price's breakdown (lower case letters, digits, dashes).
 	Name string `json:"name"`
 	// Days the window is open; empty: every day. From and To are HH:MM of the co-op's
-	// clock (its time zone).
+	// clock (its time zone); To may be 24:00, the end of the day.
 	Days []string `json:"days,omitempty"`
 	From string   `json:"from"`
 	To   string   `json:"to"`
@@ -160,7 +160,8 @@ func (f *Fares) For(zone string, t time.Time) (Fares, string, error) {
 	return out, "", nil
 }
 
-// validateWindow checks a weekly window's days and times of day.
+// validateWindow checks a weekly window's days and times of day: from HH:MM, to HH:MM or
+// 24:00 (the end of the day), from before to.
 func validateWindow(p string, days []string, from, to string) error {
 	for j, d := range days {
 		if !slices.Contains(Weekdays, d) {
@@ -169,18 +170,25 @@ func validateWindow(p string, days []string, from, to string) error {
 	}
 	f, err1 := time.Parse("15:04", from)
 	t, err2 := time.Parse("15:04", to)
-	// Zero-padded exactly, as the windows compare times of day as text.
+	// Zero-padded exactly, as the windows compare times of day as text ("24:00" after
+	// every time of the day).
 	if err1 != nil || f.Format("15:04") != from {
 		return fieldErr(p+".from", "%q must be a time of day like 07:30", from)
 	}
+	if to == EndOfDay {
+		return nil
+	}
 	if err2 != nil || t.Format("15:04") != to {
-		return fieldErr(p+".to", "%q must be a time of day like 09:00", to)
+		return fieldErr(p+".to", "%q must be a time of day like 09:00 (24:00 for the end of the day)", to)
 	}
 	if !f.Before(t) {
 		return fieldErr(p+".to", "must be after from")
 	}
 	return nil
 }
+
+// EndOfDay is the end of a weekly window that runs to midnight.
+const EndOfDay = "24:00"
 
 // validateZonesAndRates checks the zones (unique names) and time rates of a rule.
 func (f *Fares) validateZonesAndRates(at string) error {
@@ -222,7 +230,7 @@ type SurgeWindow struct {
 	// Days the window is open; empty: every day.
 	Days []string `json:"days,omitempty"`
 	// From and To are times of day, HH:MM of the co-op's clock (its time zone), From
-	// before To.
+	// before To; To may be 24:00, the end of the day.
 	From string `json:"from"`
 	To   string `json:"to"`
 	// Percent is the increase, 1..MaxSurgePercent.
@@ -245,22 +253,8 @@ func (f *Fares) Validate(at string) error {
 	}
 	for i, w := range f.Surge {
 		p := fmt.Sprintf("%s.surge[%d]", at, i)
-		for j, d := range w.Days {
-			if !slices.Contains(Weekdays, d) {
-				return fieldErr(fmt.Sprintf("%s.days[%d]", p, j), "%q is not one of %v", d, Weekdays)
-			}
-		}
-		from, err1 := time.Parse("15:04", w.From)
-		to, err2 := time.Parse("15:04", w.To)
-		// Zero-padded exactly, as the windows compare times of day as text.
-		if err1 != nil || from.Format("15:04") != w.From {
-			return fieldErr(p+".from", "%q must be a time of day like 07:30", w.From)
-		}
-		if err2 != nil || to.Format("15:04") != w.To {
-			return fieldErr(p+".to", "%q must be a time of day like 09:00", w.To)
-		}
-		if !from.Before(to) {
-			return fieldErr(p+".to", "must be after from")
+		if err := validateWindow(p, w.Days, w.From, w.To); err != nil {
+			return err
 		}
 		if err := inRange(p+".percent", w.Percent, 1, MaxSurgePercent); err != nil {
 			return err

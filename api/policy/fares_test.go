@@ -26,6 +26,9 @@ func TestFaresInPolicy(t *testing.T) {
 		{`{"baseCents":1,"surge":[{"from":"10:00","to":"09:00","percent":10}]}`, "fares.surge[0].to"},
 		{`{"baseCents":1,"surge":[{"from":"09:00","to":"10:00","percent":301}]}`, "fares.surge[0].percent"},
 		{`{"baseCents":1,"surge":[{"days":["sunday"],"from":"09:00","to":"10:00","percent":10}]}`, "fares.surge[0].days[0]"},
+		{`{"baseCents":1,"surge":[{"from":"09:00","to":"24:01","percent":10}]}`, "fares.surge[0].to"},
+		{`{"baseCents":1,"surge":[{"from":"24:00","to":"24:00","percent":10}]}`, "fares.surge[0].from"},
+		{`{"baseCents":1,"timeRates":[{"name":"night","from":"22:00","to":"25:00"}]}`, "fares.timeRates[0].to"},
 	} {
 		_, err := Parse([]byte(with(c.fares)))
 		var fe *FieldError
@@ -50,6 +53,7 @@ func TestSurgePercent(t *testing.T) {
 		{Days: []string{"fri", "sat"}, From: "22:00", To: "23:59", Percent: 50},
 		{From: "07:30", To: "09:00", Percent: 20},
 		{Days: []string{"mon"}, From: "08:00", To: "08:30", Percent: 40},
+		{Days: []string{"sun"}, From: "23:00", To: "24:00", Percent: 30},
 	}}
 	for _, c := range []struct {
 		at   string
@@ -61,6 +65,8 @@ func TestSurgePercent(t *testing.T) {
 		{"2026-12-05T07:30:00Z", 20}, // every day's morning, from included
 		{"2026-12-05T09:00:00Z", 0},  // to excluded
 		{"2026-12-07T08:15:00Z", 40}, // Monday: the higher of two open windows
+		{"2026-12-06T23:59:30Z", 30}, // Sunday to 24:00: its last minute too
+		{"2026-12-07T00:00:00Z", 0},  // Monday midnight: Sunday's window is over
 	} {
 		at, _ := time.Parse(time.RFC3339, c.at)
 		if got := f.SurgePercent(at); got != c.want {
