@@ -286,8 +286,11 @@ func TestRequestFormFollowsTheRuleInForce(t *testing.T) {
 	csrf := s.signIn(c.code(cust))
 	// A new fare proposal starts from the rule the members voted, not the policy file's
 	// (which has none): changing one rate does not put the others back.
-	if p := s.do("GET", "/app/proposals/new?field=fares", nil); !strings.Contains(p.body, `&#34;baseCents&#34;:500`) || !strings.Contains(p.body, `&#34;perKmCents&#34;:200`) {
+	if p := s.do("GET", "/app/proposals/new?field=fares", nil); !strings.Contains(p.body, `name="fare.baseCents" inputmode="decimal" value="5.00"`) || !strings.Contains(p.body, `name="fare.perKmCents" inputmode="decimal" value="2.00"`) {
 		t.Fatalf("the fare proposal's form under the voted rule: %s", p.body)
+	}
+	if p := s.do("GET", "/app/proposals/new?field=fares&as=json", nil); !strings.Contains(p.body, `&#34;baseCents&#34;:500`) || !strings.Contains(p.body, `&#34;perKmCents&#34;:200`) {
+		t.Fatalf("the fare proposal's JSON under the voted rule: %s", p.body)
 	}
 	p := s.do("GET", "/app/request?kind=ride", nil)
 	if strings.Contains(p.body, `id="price"`) || !strings.Contains(p.body, `id="distanceKm"`) {

@@ -51,7 +51,8 @@ func newFixture(t *testing.T) *fixture {
 // pages are the app's pages for each member of the fixture.
 func (f *fixture) pages() map[int64][]string {
 	common := []string{"/app/home", "/app/work", "/app/money", "/app/governance", "/app/vitality", "/app/data", "/app/no-such-page",
-		"/app/proposals/new", "/app/proposals/new?field=feeSplit", "/app/proposals/new?field=plan"}
+		"/app/proposals/new", "/app/proposals/new?field=feeSplit", "/app/proposals/new?field=plan", "/app/proposals/new?field=fares",
+		"/app/proposals/new?field=fares&as=json"}
 	return map[int64][]string{
 		f.ana: append([]string{fmt.Sprintf("/app/members/%d/earnings", f.ana), fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/payments/%d", f.paid), "/app/schedule"}, common...),
 		f.bea: append([]string{fmt.Sprintf("/app/work/%d", f.offer), fmt.Sprintf("/app/members/%d/earnings", f.bea), "/app/offers"}, common...),

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,7 +24,51 @@ type proposeData struct {
 	// Funds are the fee split's funds, for its form.
 	Funds   []string
 	Minimum int64
+	// FareForm says the fare rule is proposed on its form (its amounts and surge windows),
+	// not as JSON; Amounts are the rule's amounts the form shows, Surge its rows of surge
+	// windows, Kept the names of the zones and time rates in force it keeps as they are.
+	FareForm bool
+	Amounts  []string
+	Surge    []surgeRow
+	Kept     string
 }
+
+// surgeRow is a row of the fare form's surge windows: its number and its days' boxes.
+type surgeRow struct {
+	N    int
+	Days []string
+}
+
+// Ordinal is the row's number as the page shows it, from 1.
+func (r surgeRow) Ordinal() int { return r.N + 1 }
+
+// fareAmounts are the fare rule's amounts its form edits, by their names in the rule
+// (the form's fields are fare.<name>), in the order the form shows them.
+var fareAmounts = []fareAmount{
+	{"baseCents", func(f *policy.Fares) *int64 { return &f.BaseCents }},
+	{"perKmCents", func(f *policy.Fares) *int64 { return &f.PerKmCents }},
+	{"perMinuteCents", func(f *policy.Fares) *int64 { return &f.PerMinuteCents }},
+	{"perPackageCents", func(f *policy.Fares) *int64 { return &f.PerPackageCents }},
+	{"perHourCents", func(f *policy.Fares) *int64 { return &f.PerHourCents }},
+	{"minimumCents", func(f *policy.Fares) *int64 { return &f.MinimumCents }},
+	{"floorCents", func(f *policy.Fares) *int64 { return &f.FloorCents }},
+}
+
+type fareAmount struct {
+	name string
+	of   func(*policy.Fares) *int64
+}
+
+// maxSurgeRows is how many surge windows a fare rule holds (policy.Fares.Validate).
+const maxSurgeRows = 16
+
+// surgeTime is a time of day a surge window starts or ends at, as the form sends it once
+// clock has written it: 00:00 to 23:59, and 24:00 for an end.
+var surgeTime = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+
+// fareForm says whether a request asks for the fare rule's form (the default) rather than
+// its JSON (?as=json, or the form's hidden as).
+func fareForm(field, as string) bool { return field == policy.PartFares && as != "json" }
 
 // proposeFields are the parts of pol a member may propose to change: those it governs (the
 // voting rules with any), and the fare rule.
@@ -41,33 +87,52 @@ func proposeFields(pol *policy.Policy) []string {
 
 // proposeForm shows the form of a new proposal, for the part ?field= names ("" a motion).
 func (a *App) proposeForm(q *req) {
-	form, ok := a.proposeDefaults(q, q.r.URL.Query().Get("field"))
+	field, as := q.r.URL.Query().Get("field"), q.r.URL.Query().Get("as")
+	form, ok := a.proposeDefaults(q, field, fareForm(field, as))
 	if !ok {
 		return
 	}
-	a.showPropose(q, http.StatusOK, q.r.URL.Query().Get("field"), nil, form)
+	a.showPropose(q, http.StatusOK, field, nil, form)
 }
 
 // proposeDefaults prefills the form with the value in force: the fee split in percent,
 // the fare rule in force (the members may have voted one since the policy's), another
 // part as the JSON the policy holds. false when the page could not be made (and the
 // answer is written).
-func (a *App) proposeDefaults(q *req, field string) (map[string]string, bool) {
+func (a *App) proposeDefaults(q *req, field string, onForm bool) (map[string]string, bool) {
 	form := map[string]string{}
 	pol := a.cfg.Backend.Policy()
 	if pol == nil || field == "" {
 		return form, true
 	}
 	if field == policy.PartFares {
-		pricing, err := a.cfg.Backend.Pricing(q.r.Context())
-		if err != nil {
-			a.unavailable(q, "reading the fare rule in force failed", err)
+		fares, ok := a.faresInForce(q)
+		if !ok {
 			return nil, false
 		}
-		if pricing.Fares != nil {
-			if b, err := json.Marshal(pricing.Fares); err == nil {
+		switch {
+		case fares == nil:
+		case onForm:
+			for _, am := range fareAmounts {
+				if v := *am.of(fares); v != 0 {
+					form["fare."+am.name] = money(q.lang, v)
+				}
+			}
+			for i, w := range fares.Surge {
+				key := fmt.Sprintf("surge.%d", i)
+				form[key+".from"], form[key+".to"], form[key+".percent"] = w.From, w.To, strconv.FormatInt(w.Percent, 10)
+				for _, d := range w.Days {
+					form[key+"."+d] = "on"
+				}
+			}
+		default:
+			if b, err := json.Marshal(fares); err == nil {
 				form["value"] = string(b)
 			}
+		}
+		form["as"] = "json"
+		if onForm {
+			form["as"] = "form"
 		}
 		return form, true
 	}
@@ -101,11 +166,52 @@ func percentOf(bp int64) string {
 // basis points: 100 % at most.
 func basisPoints(s string) (int64, bool) { return hundredths(s, 10000) }
 
+// faresInForce is the fare rule in force (nil: none); false when it could not be read
+// (and the answer is written).
+func (a *App) faresInForce(q *req) (*policy.Fares, bool) {
+	pricing, err := a.cfg.Backend.Pricing(q.r.Context())
+	if err != nil {
+		a.unavailable(q, "reading the fare rule in force failed", err)
+		return nil, false
+	}
+	return pricing.Fares, true
+}
+
 func (a *App) showPropose(q *req, status int, field string, errs, form map[string]string) {
 	pol := a.cfg.Backend.Policy()
 	d := proposeData{Fields: proposeFields(pol)}
 	if slices.Contains(d.Fields, field) {
 		d.Field = field
+	}
+	if d.Field == policy.PartFares && form["as"] != "json" {
+		fares, ok := a.faresInForce(q)
+		if !ok {
+			return
+		}
+		d.FareForm = true
+		for _, am := range fareAmounts {
+			d.Amounts = append(d.Amounts, am.name)
+		}
+		// The windows in force or sent, and one empty row more.
+		rows := 0
+		for i := 0; i < maxSurgeRows; i++ {
+			if surgeRowSent(form, fmt.Sprintf("surge.%d", i)) {
+				rows = i + 1
+			}
+		}
+		for i := 0; i < min(rows+1, maxSurgeRows); i++ {
+			d.Surge = append(d.Surge, surgeRow{N: i, Days: policy.Weekdays})
+		}
+		if fares != nil {
+			var kept []string
+			for _, z := range fares.Zones {
+				kept = append(kept, z.Name)
+			}
+			for _, r := range fares.TimeRates {
+				kept = append(kept, r.Name)
+			}
+			d.Kept = strings.Join(kept, ", ")
+		}
 	}
 	if pol != nil {
 		d.Minimum = pol.Governance.MinimumVotingPeriodHours
@@ -132,6 +238,7 @@ func (a *App) propose(q *req) {
 		}
 	}
 	errs := map[string]string{}
+	var surgeKeys []string // the form's row of each surge window sent
 	body := map[string]any{"title": f.Get("title"), "body": f.Get("body")}
 	if v := strings.TrimSpace(f.Get("votingPeriodHours")); v != "" {
 		h, err := strconv.ParseInt(v, 10, 64)
@@ -170,6 +277,22 @@ func (a *App) propose(q *req) {
 			errs["split"] = tr(q.lang, "propose.fundsOverFee")
 		}
 		body["field"], body["value"] = field, fs
+	case policy.PartFares:
+		if f.Get("as") == "json" {
+			v := strings.TrimSpace(f.Get("value"))
+			if !json.Valid([]byte(v)) {
+				errs["value"] = tr(q.lang, "propose.jsonInvalid")
+			}
+			body["field"], body["value"] = field, json.RawMessage(v)
+			break
+		}
+		fares, ok := a.faresInForce(q)
+		if !ok {
+			return
+		}
+		proposed, rows := fareFromForm(q, f, fares, errs, form)
+		surgeKeys = rows
+		body["field"], body["value"] = field, proposed
 	default:
 		v := strings.TrimSpace(f.Get("value"))
 		if !json.Valid([]byte(v)) {
@@ -188,16 +311,27 @@ func (a *App) propose(q *req) {
 			return
 		}
 		fld, _ := parseAPIErr(rb)
-		errs[proposeField(field, fld, pol)] = apiMessage(q.lang, q.zone, rb)
+		errs[proposeField(field, fld, pol, surgeKeys)] = apiMessage(q.lang, q.zone, rb)
 	}
 	a.showPropose(q, http.StatusBadRequest, field, errs, form)
 }
 
-// proposeField is the form's field the API's refusal of a proposal names.
-func proposeField(field, fld string, pol *policy.Policy) string {
+// proposeField is the form's field the API's refusal of a proposal names; surgeKeys are
+// the fare form's rows of the surge windows sent, in their order (nil: JSON was sent).
+func proposeField(field, fld string, pol *policy.Policy, surgeKeys []string) string {
 	switch {
 	case fld == "title" || fld == "body" || fld == "votingPeriodHours":
 		return fld
+	case field == policy.PartFares && surgeKeys != nil && strings.HasPrefix(fld, "value.surge["):
+		i, err := strconv.Atoi(strings.Split(strings.TrimPrefix(fld, "value.surge["), "]")[0])
+		if err == nil && i >= 0 && i < len(surgeKeys) {
+			return surgeKeys[i]
+		}
+		return "surge"
+	case field == policy.PartFares && surgeKeys != nil && slices.ContainsFunc(fareAmounts, func(am fareAmount) bool { return fld == "value."+am.name }):
+		return "fare." + strings.TrimPrefix(fld, "value.")
+	case field == policy.PartFares && surgeKeys != nil:
+		return "form"
 	case field == "feeSplit" && fld == "value.platformFeeBasisPoints":
 		return "platformFee"
 	case field == "feeSplit" && fld == "value.surgeToWorkersPercent":
@@ -213,4 +347,65 @@ func proposeField(field, fld string, pol *policy.Policy) string {
 		return "value"
 	}
 	return "form"
+}
+
+// surgeRowSent says whether a row of the fare form's surge windows holds anything.
+func surgeRowSent(form map[string]string, key string) bool {
+	if form[key+".from"] != "" || form[key+".to"] != "" || form[key+".percent"] != "" {
+		return true
+	}
+	return slices.ContainsFunc(policy.Weekdays, func(d string) bool { return form[key+"."+d] != "" })
+}
+
+// fareFromForm reads the fare form: its amounts (empty: none), its surge windows (a row
+// left empty is no window), and the zones and time rates of the rule in force (inForce,
+// nil when there is none), which it keeps as they are. A field the form itself refuses
+// is in errs; form is what the page shows again. It returns the rule and the form's row
+// of each surge window in it.
+func fareFromForm(q *req, f url.Values, inForce *policy.Fares, errs, form map[string]string) (policy.Fares, []string) {
+	var out policy.Fares
+	for _, am := range fareAmounts {
+		key := "fare." + am.name
+		v := strings.TrimSpace(f.Get(key))
+		form[key] = v
+		if v == "" {
+			continue
+		}
+		cents, ok := hundredths(v, policy.MaxFareCents)
+		if !ok {
+			errs[key] = tr(q.lang, "propose.amountInvalid")
+		}
+		*am.of(&out) = cents
+	}
+	rows := []string{}
+	for i := 0; i < maxSurgeRows; i++ {
+		key := fmt.Sprintf("surge.%d", i)
+		from, to, pct := clock(f.Get(key+".from")), clock(f.Get(key+".to")), strings.TrimSpace(f.Get(key+".percent"))
+		form[key+".from"], form[key+".to"], form[key+".percent"] = from, to, pct
+		var days []string
+		for _, d := range policy.Weekdays {
+			if f.Get(key+"."+d) != "" {
+				days = append(days, d)
+				form[key+"."+d] = "on"
+			}
+		}
+		if !surgeRowSent(form, key) {
+			continue
+		}
+		n, err := strconv.ParseInt(pct, 10, 64)
+		switch {
+		case from == "" || to == "" || pct == "":
+			errs[key] = tr(q.lang, "propose.surgeIncomplete")
+		case !surgeTime.MatchString(from) || (to != policy.EndOfDay && !surgeTime.MatchString(to)):
+			errs[key] = tr(q.lang, "propose.surgeTimeInvalid")
+		case err != nil || n < 1 || n > policy.MaxSurgePercent:
+			errs[key] = tr(q.lang, "propose.surgePercentInvalid")
+		}
+		out.Surge = append(out.Surge, policy.SurgeWindow{Days: days, From: from, To: to, Percent: n})
+		rows = append(rows, key)
+	}
+	if inForce != nil {
+		out.Zones, out.TimeRates = inForce.Zones, inForce.TimeRates
+	}
+	return out, rows
 }
