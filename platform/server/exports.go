@@ -46,20 +46,21 @@ func (s *Server) exportReport(r *http.Request, p principal) (int, any, error) {
 	if !slices.Contains([]string{"ledger", "payments", "disbursements"}, report) {
 		return 0, nil, notFound("report")
 	}
-	from, to, err := exportPeriod(r)
+	zone := s.location()
+	from, to, err := exportPeriod(r, zone)
 	if err != nil {
 		return 0, nil, err
 	}
-	end := to.AddDate(0, 0, 1) // to is inclusive
+	end := to.AddDate(0, 0, 1) // to is inclusive: the next day's midnight on the co-op's clock
 	name := fmt.Sprintf("%s-%s-%s.csv", report, from.Format(time.DateOnly), to.Format(time.DateOnly))
 	var rows [][]string
 	switch report {
 	case "ledger":
-		rows, err = s.ledgerCSV(r, from, end)
+		rows, err = s.ledgerCSV(r, from, end, zone)
 	case "payments":
-		rows, err = s.paymentsCSV(r, from, end)
+		rows, err = s.paymentsCSV(r, from, end, zone)
 	case "disbursements":
-		rows, err = s.disbursementsCSV(r, from, end)
+		rows, err = s.disbursementsCSV(r, from, end, zone)
 	}
 	if err != nil {
 		return 0, nil, err
@@ -67,13 +68,14 @@ func (s *Server) exportReport(r *http.Request, p principal) (int, any, error) {
 	return http.StatusOK, &csvFile{name: name, rows: rows}, nil
 }
 
-// exportPeriod reads the period's from and to (dates, UTC, both included).
-func exportPeriod(r *http.Request) (from, to time.Time, err error) {
+// exportPeriod reads the period's from and to (dates of the co-op's calendar, in zone, both
+// included), each as its midnight on the co-op's clock.
+func exportPeriod(r *http.Request, zone *time.Location) (from, to time.Time, err error) {
 	date := func(field string) (time.Time, error) {
 		v := r.URL.Query().Get(field)
-		d, err := time.Parse(time.DateOnly, v)
+		d, err := time.ParseInLocation(time.DateOnly, v, zone)
 		if err != nil {
-			return d, badField(field, "is required: a date like 2026-12-31 (UTC, included)")
+			return d, badField(field, "is required: a date like 2026-12-31 (the co-op's date, included)")
 		}
 		return d, nil
 	}
@@ -83,7 +85,7 @@ func exportPeriod(r *http.Request) (from, to time.Time, err error) {
 	if to, err = date("to"); err != nil {
 		return
 	}
-	if to.Before(from) || to.Sub(from) > maxExportDays*24*time.Hour {
+	if to.Before(from) || to.After(from.AddDate(0, 0, maxExportDays)) {
 		return from, to, badField("to", fmt.Sprintf("must be from from to %d days after it", maxExportDays))
 	}
 	return from, to, nil
@@ -115,20 +117,22 @@ func optID(id *int64) string {
 	return strconv.FormatInt(*id, 10)
 }
 
-func (s *Server) ledgerCSV(r *http.Request, from, to time.Time) ([][]string, error) {
+// The CSV files' date is the co-op's (its time zone), their time the instant in UTC.
+
+func (s *Server) ledgerCSV(r *http.Request, from, to time.Time, zone *time.Location) ([][]string, error) {
 	lines, err := payments.On(s.pool).LedgerLines(r.Context(), from, to)
 	if err != nil {
 		return nil, err
 	}
 	rows := [][]string{{"date", "time", "transaction_id", "kind", "account", "member_id", "amount", "amount_cents", "payment_id", "disbursement_id"}}
 	for _, l := range lines {
-		rows = append(rows, []string{l.At.UTC().Format(time.DateOnly), l.At.UTC().Format(time.RFC3339), strconv.FormatInt(l.TransactionID, 10),
+		rows = append(rows, []string{l.At.In(zone).Format(time.DateOnly), l.At.UTC().Format(time.RFC3339), strconv.FormatInt(l.TransactionID, 10),
 			l.Kind, l.Account, optID(l.MemberID), cents(l.AmountCents), strconv.FormatInt(l.AmountCents, 10), optID(l.PaymentID), optID(l.DisbursementID)})
 	}
 	return rows, nil
 }
 
-func (s *Server) paymentsCSV(r *http.Request, from, to time.Time) ([][]string, error) {
+func (s *Server) paymentsCSV(r *http.Request, from, to time.Time, zone *time.Location) ([][]string, error) {
 	lines, err := payments.On(s.pool).PaymentLines(r.Context(), from, to)
 	if err != nil {
 		return nil, err
@@ -154,7 +158,7 @@ func (s *Server) paymentsCSV(r *http.Request, from, to time.Time) ([][]string, e
 	rows := [][]string{append(head, "operating", "coop_surge", "worker")}
 	for _, l := range lines {
 		sp := l.Split
-		row := []string{l.At.UTC().Format(time.DateOnly), l.At.UTC().Format(time.RFC3339), l.Kind, strconv.FormatInt(l.PaymentID, 10),
+		row := []string{l.At.In(zone).Format(time.DateOnly), l.At.UTC().Format(time.RFC3339), l.Kind, strconv.FormatInt(l.PaymentID, 10),
 			strconv.FormatInt(l.TransactionID, 10), optID(l.WorkID), optID(l.PayerID), strconv.FormatInt(l.WorkerID, 10),
 			cents(sp.GrossCents), cents(sp.SurgeCents), cents(sp.PlatformFeeCents)}
 		for _, name := range fundNames {
@@ -171,7 +175,7 @@ func (s *Server) paymentsCSV(r *http.Request, from, to time.Time) ([][]string, e
 	return rows, nil
 }
 
-func (s *Server) disbursementsCSV(r *http.Request, from, to time.Time) ([][]string, error) {
+func (s *Server) disbursementsCSV(r *http.Request, from, to time.Time, zone *time.Location) ([][]string, error) {
 	ds, ats, err := funds.On(s.pool).Paid(r.Context(), from, to)
 	if err != nil {
 		return nil, err
@@ -182,7 +186,7 @@ func (s *Server) disbursementsCSV(r *http.Request, from, to time.Time) ([][]stri
 		if d.Payee != nil {
 			payee = *d.Payee
 		}
-		rows = append(rows, []string{ats[i].UTC().Format(time.DateOnly), ats[i].UTC().Format(time.RFC3339), strconv.FormatInt(d.ID, 10),
+		rows = append(rows, []string{ats[i].In(zone).Format(time.DateOnly), ats[i].UTC().Format(time.RFC3339), strconv.FormatInt(d.ID, 10),
 			optID(d.TransactionID), d.Fund, cents(d.AmountCents), optID(d.MemberID), text(payee), d.Approval, optID(d.ProposalID), text(d.Reason)})
 	}
 	return rows, nil

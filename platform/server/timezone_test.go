@@ -110,3 +110,38 @@ func TestFareWindowsOnTheCoopsClock(t *testing.T) {
 		}
 	}
 }
+
+// TestExportByTheCoopsDates: the treasurer's exports take and write the co-op's dates: a
+// payment at 23:30 UTC on 30 November is 1 December's in Paris, November's on UTC.
+func TestExportByTheCoopsDates(t *testing.T) {
+	for zone, day := range map[string]string{"Europe/Paris": "2026-12-01", "": "2026-11-30"} {
+		pol := mustPolicy(t, ridePolicy)
+		pol.TimeZone = zone
+		e := newEnv(t, pol)
+		c := e.customer("Rita Rider")
+		e.worker("Dan Driver")
+		e.completedRide(c, 1999)
+		// The ledger's times are the database's: the test moves them, as the owner, past
+		// the append-only triggers (which nothing in the service can do).
+		if _, err := e.owner.Exec(t.Context(), `BEGIN; ALTER TABLE ledger_transactions DISABLE TRIGGER USER;
+			UPDATE ledger_transactions SET created_at = '2026-11-30T23:30:00Z';
+			ALTER TABLE ledger_transactions ENABLE TRIGGER USER; COMMIT`); err != nil {
+			t.Fatal(err)
+		}
+		other := map[string]string{"2026-12-01": "2026-11-30", "2026-11-30": "2026-12-01"}[day]
+		for _, report := range []string{"ledger", "payments"} {
+			lines := e.export(report, day, day, adminToken)
+			if len(lines) == 0 {
+				t.Fatalf("zone %q: the %s export of %s is empty", zone, report, day)
+			}
+			for _, l := range lines {
+				if l["date"] != day || l["time"] != "2026-11-30T23:30:00Z" {
+					t.Errorf("zone %q: a %s line of %s says %s %s", zone, report, day, l["date"], l["time"])
+				}
+			}
+			if lines := e.export(report, other, other, adminToken); len(lines) != 0 {
+				t.Errorf("zone %q: the %s export of %s holds %d lines of %s", zone, report, other, len(lines), day)
+			}
+		}
+	}
+}
