@@ -71,6 +71,52 @@ func TestWeeklyHoursOnTheCoopsClock(t *testing.T) {
 	}
 }
 
+// TestWeeklyHoursWhereTheClockChanges: the hours summer time skips and repeats. A window
+// in the skipped hour holds no time, and troubles no match (it made the exact test's range
+// run backwards, and the whole match fail); a window in the repeated hour holds both of
+// its occurrences, and no more (a window from 02:30 holds neither 02:00 to 02:30); a slot
+// that ends as the clock goes back is judged on the clock it began on; in Santiago,
+// whose Sunday begins in the hour it skips, two windows of that Sunday still join.
+func TestWeeklyHoursWhereTheClockChanges(t *testing.T) {
+	for _, tc := range []struct {
+		zone   string
+		weekly []map[string]string
+		start  string
+		min    int
+		want   int
+		why    string
+	}{
+		{"Europe/Paris", []map[string]string{{"day": "sun", "from": "02:30", "to": "03:00"}, {"day": "sun", "from": "03:00", "to": "05:00"}},
+			"2027-03-28T00:30:00Z", 60, 409, "01:30 to 03:30 with no window before 02:30, one in the skipped hour"},
+		{"Europe/Paris", []map[string]string{{"day": "sun", "from": "00:00", "to": "02:00"}, {"day": "sun", "from": "02:30", "to": "03:00"}, {"day": "sun", "from": "03:00", "to": "05:00"}},
+			"2027-03-28T00:30:00Z", 60, 200, "01:30 to 03:30 in windows either side of the skipped hour"},
+		{"Europe/Paris", []map[string]string{{"day": "sun", "from": "02:00", "to": "02:30"}}, "2027-10-31T00:05:00Z", 20, 200, "02:05 to 02:25, the first time"},
+		{"Europe/Paris", []map[string]string{{"day": "sun", "from": "02:00", "to": "02:30"}}, "2027-10-31T01:05:00Z", 20, 200, "02:05 to 02:25, the second time"},
+		{"Europe/Paris", []map[string]string{{"day": "sun", "from": "02:00", "to": "02:30"}}, "2027-10-31T00:45:00Z", 30, 409, "02:45 then 02:00 to 02:15: 02:45 is outside"},
+		{"Europe/Paris", []map[string]string{{"day": "sun", "from": "02:00", "to": "03:00"}}, "2027-10-31T00:45:00Z", 30, 200, "02:45 then 02:00 to 02:15, within 02:00 to 03:00 both times"},
+		{"Europe/Paris", []map[string]string{{"day": "sun", "from": "02:00", "to": "02:30"}}, "2027-10-31T00:00:00Z", 60, 409, "02:00 to 03:00 on summer time, ending as the clock goes back"},
+		{"Europe/Paris", []map[string]string{{"day": "sun", "from": "02:30", "to": "04:00"}}, "2027-10-31T01:00:00Z", 30, 409, "02:00 to 02:30 the second time, before a window from 02:30"},
+		{"America/Santiago", []map[string]string{{"day": "sun", "from": "01:00", "to": "12:00"}, {"day": "sun", "from": "12:00", "to": "14:00"}},
+			"2027-09-05T14:00:00Z", 120, 200, "11:00 to 13:00 on the Sunday whose midnight is skipped"},
+	} {
+		t.Run(tc.why, func(t *testing.T) {
+			e := newEnv(t, zoned(t, "home-services", tc.zone))
+			c := e.member("Cal Customer", []string{"customer"}, "")
+			w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
+			e.verify(w, false, "plumbing")
+			e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/schedule", w.id), w.token, map[string]any{"weekly": tc.weekly})
+			// Another worker, of other days: the match looks at both.
+			o := e.member("Oli Other", []string{"worker"}, "", "booking")
+			e.verify(o, false, "plumbing")
+			e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/schedule", o.id), o.token, map[string]any{"weekly": []map[string]string{{"day": "wed", "from": "09:00", "to": "17:00"}}})
+			id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(tc.start, tc.min))["id"])
+			if r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); r.status != tc.want {
+				t.Fatalf("%s from %s for %d minutes: %d, want %d: %s", tc.zone, tc.start, tc.min, r.status, tc.want, r.body)
+			}
+		})
+	}
+}
+
 // TestWorkOnDemandOnTheCoopsClock: the service's clock, Tuesday 09:00 UTC, is 10:00 in
 // Paris; a driver available from 10:00 on Tuesdays takes a ride in a co-op in Paris, not
 // in one on UTC.

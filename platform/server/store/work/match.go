@@ -45,12 +45,12 @@ type span struct {
 
 // daySpans splits [s, e) (at most a day long) into its parts on one or two days of the
 // clock of loc, in seconds of each day's clock, for the quick test of one weekly window:
-// ok is false when the slot's clock is not one steady count of seconds (it crosses a
+// ok is false when the slot's clock is not one steady count of seconds (it reaches a
 // change of loc's offset, such as the start or end of summer time, or it touches a third
 // day), and the quick test is then skipped for the exact one (localDays).
 func daySpans(s, e time.Time, loc *time.Location) (first, second span, ok bool) {
 	s, e = s.In(loc), e.In(loc)
-	if _, end := s.ZoneBounds(); !end.IsZero() && end.Before(e) {
+	if _, end := s.ZoneBounds(); !end.IsZero() && !end.After(e) {
 		return span{}, span{}, false
 	}
 	sy, sm, sd := s.Date()
@@ -83,17 +83,58 @@ func clockSecUp(t time.Time) int64 {
 	return clockSec(t)
 }
 
+// localDay is a date of the co-op's calendar and how its clock maps to instants: second x
+// of the day's clock is base + x until the offset changes, at second change of the clock
+// (noChange: not that day), and base + x - shift from second change + shift on (shift,
+// in seconds, is how far the clock moves: forward, it skips the seconds change to change +
+// shift; back, it repeats change + shift to change). A weekly window [from, to) of the day
+// is the instants whose clock reads within it: [base + from, base + min(to, change)) while
+// from < change, and [base + max(from, change + shift) - shift, base + to - shift) while
+// to > max(from, change + shift). So a window in the hour summer time skips holds no
+// instant, and one in the hour it repeats holds both of that hour's occurrences.
+type localDay struct {
+	base    time.Time
+	weekday int32
+	change  int32
+	shift   int32
+}
+
+// noChange is the change of a day whose offset does not change: past its last second.
+const noChange = 100_000
+
 // localDays are the dates of loc's calendar that [s, e) touches (one to three: a day-long
-// slot over the start of summer time may end on the third), each as the wall-clock
-// midnight PostgreSQL adds a window's minutes to before it reads the sum in loc (AT TIME
-// ZONE), and its ISO weekday.
-func localDays(s, e time.Time, loc *time.Location) (days []time.Time, weekdays []int32) {
-	s, e = s.In(loc), e.In(loc)
-	for d := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, loc); d.Before(e); d = d.AddDate(0, 0, 1) {
-		days = append(days, time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC))
-		weekdays = append(weekdays, int32(isoWeekday(d)))
+// slot over the start of summer time may end on the third), with their clocks.
+func localDays(s, e time.Time, loc *time.Location) []localDay {
+	fy, fm, fd := s.In(loc).Date()
+	ly, lm, ld := e.Add(-time.Nanosecond).In(loc).Date()
+	last := time.Date(ly, lm, ld, 0, 0, 0, 0, time.UTC)
+	var out []localDay
+	for d := time.Date(fy, fm, fd, 0, 0, 0, 0, time.UTC); !d.After(last); d = d.AddDate(0, 0, 1) {
+		out = append(out, dayClock(d, loc))
 	}
-	return days, weekdays
+	return out
+}
+
+// dayClock is the clock of date (its midnight as a UTC time: the wall clock it reads) in
+// loc: the offset in force as the day begins (that of the zone's period whose clock reaches
+// the day's midnight, or ends at it: a midnight that summer time skips begins the day in
+// the skipped hour), and the first change of offset within the day. (No zone changes its
+// offset twice in a day.)
+func dayClock(date time.Time, loc *time.Location) localDay {
+	for t := date.Add(-30 * time.Hour); ; { // before the day begins, whatever the offset
+		in := t.In(loc)
+		_, off := in.Zone()
+		_, end := in.ZoneBounds()
+		if end.IsZero() || !end.Add(time.Duration(off)*time.Second).Before(date) {
+			d := localDay{base: date.Add(-time.Duration(off) * time.Second), weekday: int32(isoWeekday(date)), change: noChange}
+			if c := end.Sub(d.base); !end.IsZero() && c <= 24*time.Hour {
+				_, next := end.In(loc).Zone()
+				d.change, d.shift = int32(c/time.Second), int32(next-off)
+			}
+			return d
+		}
+		t = end
+	}
 }
 
 func isoWeekday(t time.Time) int {
@@ -154,17 +195,26 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 	extra += credentialsFit(m, arg, "$6")
 	// One window or one extra shift covers most slots (the EXISTS above, cheap); else the
 	// slot may still lie within their union: two adjacent windows, a window and an extra
-	// shift that follows it. The windows on the dates the slot touches, read in the co-op's
-	// time zone (a window's minutes are the clock's: Monday 09:00 is 09:00 in summer and in
-	// winter), and the extra shifts that overlap it, merged into one multirange, must
-	// contain the slot.
-	days, weekdays := localDays(start, end, zone)
+	// shift that follows it. The windows on the dates the slot touches, read on the co-op's
+	// clock (a window's minutes are the clock's: Monday 09:00 is 09:00 in summer and in
+	// winter; the instants of each day's clock are computed here, localDay, so the database
+	// needs no time zone of its own), and the extra shifts that overlap it, merged into one
+	// multirange, must contain the slot.
+	var bases []time.Time
+	var weekdays, changes, shifts []int32
+	for _, d := range localDays(start, end, zone) {
+		bases, weekdays, changes, shifts = append(bases, d.base), append(weekdays, d.weekday), append(changes, d.change), append(shifts, d.shift)
+	}
+	days := `JOIN unnest(` + arg(bases) + `::timestamptz[], ` + arg(weekdays) + `::int[], ` + arg(changes) + `::int[], ` + arg(shifts) + `::int[])
+			    AS d(base, weekday, change, shift) ON a.weekday = d.weekday`
 	covered := `(SELECT range_agg(u.r) FROM (
-			SELECT tstzrange((d.day + a.from_minute * interval '1 minute') AT TIME ZONE ` + arg(zone.String()) + `::text,
-			                 (d.day + a.to_minute * interval '1 minute') AT TIME ZONE ` + arg(zone.String()) + `::text) AS r
-			  FROM availability_windows a
-			  JOIN unnest(` + arg(days) + `::timestamp[], ` + arg(weekdays) + `::int[]) AS d(day, weekday) ON a.weekday = d.weekday
-			 WHERE a.member_id = m.id
+			SELECT tstzrange(d.base + a.from_minute * interval '1 minute', d.base + least(a.to_minute * 60, d.change) * interval '1 second') AS r
+			  FROM availability_windows a ` + days + `
+			 WHERE a.member_id = m.id AND a.from_minute * 60 < d.change
+			UNION ALL SELECT tstzrange(d.base + (greatest(a.from_minute * 60, d.change + d.shift) - d.shift) * interval '1 second',
+			                           d.base + (a.to_minute * 60 - d.shift) * interval '1 second')
+			  FROM availability_windows a ` + days + `
+			 WHERE a.member_id = m.id AND a.to_minute * 60 > greatest(a.from_minute * 60, d.change + d.shift)
 			UNION ALL SELECT tstzrange(x.starts_at, x.ends_at) FROM availability_exceptions x
 			 WHERE x.member_id = m.id AND x.available AND x.starts_at < $6 AND x.ends_at > $5) u) @> tstzrange($5, $6)`
 	order, regular := "", "false"
