@@ -31,8 +31,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 	_ "time/tzdata" // LoadTimeZone reads the same zones on any host or image
@@ -349,14 +349,17 @@ func (p *Policy) Validate() error {
 	if err := p.Work.Validate("work"); err != nil {
 		return err
 	}
-	if _, err := LoadTimeZone(p.TimeZone); err != nil {
-		return fieldErr("timeZone", "%s", err.Error())
+	// The form of the name only: a zone this binary's database does not know (a zone newer
+	// than an older platform's) leaves the rest of the document in force, on UTC
+	// (Location), and the platform says so (Source.Reload).
+	if p.TimeZone != "" && !timeZoneName.MatchString(p.TimeZone) {
+		return fieldErr("timeZone", "%q %s", p.TimeZone, TimeZoneRule)
 	}
 	return p.Governance.Validate("governance")
 }
 
-// Location is the co-op's time zone (UTC when the document names none, or one that
-// Validate would refuse).
+// Location is the co-op's time zone (UTC when the document names none, or one this
+// binary's time zone database does not know).
 func (p *Policy) Location() *time.Location {
 	loc, err := LoadTimeZone(p.TimeZone)
 	if err != nil {
@@ -366,19 +369,18 @@ func (p *Policy) Location() *time.Location {
 }
 
 // TimeZoneRule is what LoadTimeZone refuses.
-const TimeZoneRule = "is not a time zone of the IANA time zone database (such as Europe/Paris or America/Bogota)"
+const TimeZoneRule = "is not a time zone of the IANA time zone database under a region (such as Europe/Paris or America/Bogota), nor UTC"
 
 // LoadTimeZone is the time zone of a co-op's spec.platform.timeZone: UTC for "", else the
-// zone of the IANA database the name gives (the binaries embed the database, so a host or
-// an image without one reads the same zones: time/tzdata, imported here). The rule of the
-// field, for the operator's webhook and the platform alike.
+// zone of the IANA database the name gives, which must have the form of
+// coopv1.TimeZonePattern. The rule of the field, for the operator's webhook and the
+// platform alike. The zones are the host's database's, or, where it has none (a distroless
+// image without one, say), the copy the binaries embed (time/tzdata, imported here).
 func LoadTimeZone(name string) (*time.Location, error) {
 	if name == "" {
 		return time.UTC, nil
 	}
-	// time.LoadLocation also takes "Local" and paths' forms; a co-op's zone is a name of
-	// the database only (the CRD's pattern keeps to that; here too for the document).
-	if name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") || strings.Contains(name, `\`) {
+	if !timeZoneName.MatchString(name) {
 		return nil, fmt.Errorf("%q %s", name, TimeZoneRule)
 	}
 	if loc, ok := zones.Load(name); ok {
@@ -391,6 +393,8 @@ func LoadTimeZone(name string) (*time.Location, error) {
 	zones.Store(name, loc)
 	return loc, nil
 }
+
+var timeZoneName = regexp.MustCompile(coopv1.TimeZonePattern)
 
 // zones holds the zones LoadTimeZone read (a few hundred names at most exist): the
 // platform asks for the co-op's at every match, quote and page, and time.LoadLocation

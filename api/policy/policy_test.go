@@ -161,3 +161,31 @@ func TestGovernedPartsMatchCRD(t *testing.T) {
 		t.Errorf("the CRD bounds minimumVotingPeriodHours by %v; the policy by %d", period.Maximum, MaxVotingPeriodHours)
 	}
 }
+
+// TestTimeZoneMatchesCRD: the CRD's pattern of spec.platform.timeZone (a marker, which
+// cannot name a constant) is coopv1.TimeZonePattern, which LoadTimeZone applies; names
+// outside it load nowhere, though the host's database may know them.
+func TestTimeZoneMatchesCRD(t *testing.T) {
+	data, err := os.ReadFile("../../config/crd/bases/coop.cooperator.dev_cooperatives.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crd apiextensionsv1.CustomResourceDefinition
+	if err := yaml.Unmarshal(data, &crd); err != nil {
+		t.Fatal(err)
+	}
+	tz := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["platform"].Properties["timeZone"]
+	if tz.Pattern != coopv1.TimeZonePattern {
+		t.Errorf("the CRD's pattern of timeZone %q, the policy's %q", tz.Pattern, coopv1.TimeZonePattern)
+	}
+	for _, name := range []string{"Local", "localtime", "posixrules", "right/UTC", "posix/Europe/Paris", "CET", "US/Eastern", "../zoneinfo/UTC", "Europe/Pariss"} {
+		if _, err := LoadTimeZone(name); err == nil {
+			t.Errorf("%q loaded", name)
+		}
+	}
+	for _, name := range []string{"UTC", "Etc/UTC", "Etc/GMT+5", "Europe/Paris", "America/Argentina/Buenos_Aires", "Pacific/Chatham"} {
+		if _, err := LoadTimeZone(name); err != nil {
+			t.Errorf("%q: %v", name, err)
+		}
+	}
+}

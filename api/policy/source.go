@@ -68,7 +68,11 @@ func (s *Source) Reload() error {
 	}
 	s.current.Store(p)
 	s.log.Info("policy applied", "cooperative", p.Cooperative, "vertical", p.Vertical,
-		"platformFeeBasisPoints", p.FeeSplit.PlatformFeeBasisPoints, "model", p.Governance.Model)
+		"platformFeeBasisPoints", p.FeeSplit.PlatformFeeBasisPoints, "model", p.Governance.Model, "timeZone", p.Location().String())
+	if _, err := LoadTimeZone(p.TimeZone); err != nil {
+		s.log.Error("the co-op's time zone is not in this binary's time zone database: its weekly hours and fare windows are read, and its times shown, in UTC until it is (a newer platform version knows newer zones)",
+			"timeZone", p.TimeZone)
+	}
 	return nil
 }
 

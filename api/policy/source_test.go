@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -40,7 +39,8 @@ func TestParse(t *testing.T) {
 		"classes on 1m1v": `"model":"multi-stakeholder"|"model":"one-member-one-vote"`,
 		"float fee":       `"platformFeeBasisPoints":300|"platformFeeBasisPoints":300.5`,
 		"repeated class":  `"riders"|"drivers"`,
-		"unknown zone":    `"vertical"|"timeZone":"Mars/Olympus_Mons","vertical"`,
+		"no region zone":  `"vertical"|"timeZone":"Mars/Olympus_Mons","vertical"`,
+		"legacy zone":     `"vertical"|"timeZone":"CET","vertical"`,
 		"local zone":      `"vertical"|"timeZone":"Local","vertical"`,
 		"path zone":       `"vertical"|"timeZone":"../zoneinfo/UTC","vertical"`,
 	}
@@ -74,7 +74,12 @@ func TestTimeZone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Summer and winter in Paris, from the embedded database whatever the host has.
+	// A zone of the right form this binary does not know: the document stands, on UTC.
+	unknown, err := Parse([]byte(strings.Replace(valid, `"vertical"`, `"timeZone":"Europe/Atlantis","vertical"`, 1)))
+	if err != nil || unknown.Location() != time.UTC || unknown.FeeSplit.PlatformFeeBasisPoints != 300 {
+		t.Fatalf("an unknown zone: %+v, %v", unknown, err)
+	}
+	// Summer and winter in Paris.
 	summer, winter := time.Date(2026, 7, 1, 12, 0, 0, 0, p.Location()), time.Date(2026, 12, 1, 12, 0, 0, 0, p.Location())
 	if _, off := summer.Zone(); off != 2*3600 {
 		t.Errorf("Paris in July: offset %d s, want 7200", off)
@@ -108,7 +113,8 @@ func TestReloadKeepsPrevious(t *testing.T) {
 	if err := os.Symlink("..data/policy.json", filepath.Join(dir, "policy.json")); err != nil {
 		t.Fatal(err)
 	}
-	s := NewSource(filepath.Join(dir, "policy.json"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var logged strings.Builder
+	s := NewSource(filepath.Join(dir, "policy.json"), slog.New(slog.NewTextHandler(&logged, nil)))
 	if s.Current() != nil {
 		t.Fatal("policy before load")
 	}
@@ -118,6 +124,14 @@ func TestReloadKeepsPrevious(t *testing.T) {
 	write("v2", strings.Replace(valid, `"platformFeeBasisPoints":300`, `"platformFeeBasisPoints":500`, 1))
 	if err := s.Reload(); err != nil || s.Current().FeeSplit.PlatformFeeBasisPoints != 500 {
 		t.Fatalf("reload: %v, fee %d", err, s.Current().FeeSplit.PlatformFeeBasisPoints)
+	}
+	// A zone this binary does not know: the rest applies, on UTC, and the log says so.
+	write("v2b", strings.NewReplacer(`"vertical"`, `"timeZone":"Europe/Atlantis","vertical"`, `"platformFeeBasisPoints":300`, `"platformFeeBasisPoints":500`).Replace(valid))
+	if err := s.Reload(); err != nil || s.Current().TimeZone != "Europe/Atlantis" || s.Current().Location() != time.UTC {
+		t.Fatalf("reload with an unknown zone: %v, %+v", err, s.Current())
+	}
+	if !strings.Contains(logged.String(), `level=ERROR msg="the co-op's time zone is not in this binary's time zone database`) || !strings.Contains(logged.String(), "timeZone=Europe/Atlantis") {
+		t.Fatalf("an unknown zone is not logged: %s", logged.String())
 	}
 	write("v3", `{"broken":`)
 	if err := s.Reload(); err == nil {

@@ -167,14 +167,16 @@ type PlatformSpec struct {
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$`
 	Host string `json:"host,omitempty"`
 
-	// timeZone is the co-op's time zone, a name of the IANA time zone database such as
-	// Europe/Paris or America/Bogota: the platform reads its workers' weekly hours in it and
-	// shows its members the times of their app in it. Empty: UTC. The validating webhook
-	// checks that the database knows the name; a change moves no hour of a weekly schedule
-	// (Monday 09:00 to 17:00 stays Monday 09:00 to 17:00, in the new zone).
+	// timeZone is the co-op's time zone, a name of the IANA time zone database under a
+	// region (Africa, America, Antarctica, Arctic, Asia, Atlantic, Australia, Europe,
+	// Indian, Pacific, Etc) such as Europe/Paris or America/Bogota, or UTC: the platform
+	// reads its workers' weekly hours and its fares' windows on that clock and shows its
+	// members the times of their app in it. Empty: UTC. The validating webhook checks that
+	// the database knows the name; a change moves no hour of a weekly schedule (Monday
+	// 09:00 to 17:00 stays Monday 09:00 to 17:00, in the new zone).
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
-	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$`
+	// +kubebuilder:validation:Pattern=`^(UTC|(Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)?)$`
 	TimeZone string `json:"timeZone,omitempty"`
 }
 

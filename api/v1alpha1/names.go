@@ -105,3 +105,10 @@ func PeerClusterRoleName(coop *Cooperative) string { return "cooperator:peer:" +
 func FinalBackupName(coop *Cooperative) string {
 	return fmt.Sprintf("%s-final-%s", coop.Name, coop.DeletionTimestamp.UTC().Format("20060102t150405"))
 }
+
+// TimeZonePattern is the form of spec.platform.timeZone: UTC, or a name of the IANA time
+// zone database under one of its regions (not its legacy names: CET, US/Eastern, or the
+// files localtime and posixrules, which read the host's own). The CRD's pattern marker
+// says it again (a marker cannot name a constant); api/policy's TestTimeZoneMatchesCRD
+// keeps the two the same.
+const TimeZonePattern = `^(UTC|(Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)?)$`
