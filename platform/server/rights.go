@@ -17,7 +17,7 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	doc, err := members.On(s.pool).Export(r.Context(), id)
+	doc, err := members.On(s.pool).Export(r.Context(), id, s.location().String())
 	if err != nil {
 		return 0, nil, asNotFound(err, "member")
 	}

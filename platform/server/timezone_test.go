@@ -157,6 +157,43 @@ func TestFareWindowsOnTheCoopsClock(t *testing.T) {
 	}
 }
 
+// TestStaffSurgeOnTheCoopsClock: a surge staff pay a worker directly is allowed while a
+// surge window is open on the co-op's clock: 18:30 in Paris is 17:30 UTC in December.
+func TestStaffSurgeOnTheCoopsClock(t *testing.T) {
+	for zone, want := range map[string]int{"Europe/Paris": 201, "": 400} {
+		pol := mustPolicy(t, ridePolicy)
+		pol.TimeZone = zone
+		pol.Fares = &policy.Fares{BaseCents: 300, Surge: []policy.SurgeWindow{{From: "18:00", To: "19:00", Percent: 25}}}
+		e := newEnv(t, pol) // Tuesday 09:00 UTC
+		e.clock.Step(8*time.Hour + 30*time.Minute)
+		w := e.worker("Dan Driver")
+		r := e.call("POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": 10000, "surgeCents": 2000}, "Idempotency-Key", "s")
+		if r.status != want {
+			t.Errorf("zone %q, 17:30 UTC: a staff payment with surge: %d, want %d: %s", zone, r.status, want, r.body)
+		}
+	}
+}
+
+// TestScheduleSaysUTCWithoutAZone: a co-op that names no zone keeps its hours on UTC's
+// clock, and the schedule says so.
+func TestScheduleSaysUTCWithoutAZone(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w := e.worker("Dan Driver")
+	if s := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/schedule", w.id), w.token, nil); s["timeZone"] != "UTC" {
+		t.Fatalf("the schedule of a co-op without a zone: %v", s)
+	}
+	// The member's export says the zone of their hours too.
+	for zone, want := range map[string]string{"": "UTC", "Europe/Paris": "Europe/Paris"} {
+		pol := mustPolicy(t, ridePolicy)
+		pol.TimeZone = zone
+		e := newEnv(t, pol)
+		w := e.worker("Dan Driver")
+		if s := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/export", w.id), w.token, nil)["schedule"].(map[string]any); s["timeZone"] != want || len(s["weekly"].([]any)) != 7 {
+			t.Errorf("zone %q: the export's schedule %v", zone, s)
+		}
+	}
+}
+
 // TestExportByTheCoopsDates: the treasurer's exports take and write the co-op's dates: a
 // payment at 23:30 UTC on 30 November is 1 December's in Paris, November's on UTC.
 func TestExportByTheCoopsDates(t *testing.T) {

@@ -412,6 +412,7 @@ var memberRefusals = []struct{ route, msg string }{
 	{"PUT /v1/members/{id}/schedule", "overlaps weekly[3] on thu"},
 	{"PUT /v1/members/{id}/schedule", "must be a time of day HH:MM (00:00 to 23:59, on the co-op's clock)"},
 	{"PUT /v1/members/{id}/schedule", "must be a time of day HH:MM (00:01 to 24:00, on the co-op's clock)"},
+	{"PUT /v1/members/{id}/schedule", "weekly hours are on the co-op's clock, in Europe/Lisbon; leave timeZone out or send Europe/Lisbon"},
 	{"POST /v1/work", "must be 1 to 1000 characters"},
 	{"PUT /v1/members/{id}/team", "is not a worker of this co-op"},
 	{"PUT /v1/members/{id}/team", "must hold at most 20 workers"},
@@ -459,12 +460,21 @@ func TestMemberRefusalsInFrench(t *testing.T) {
 	for _, c := range []struct{ msg, want string }{
 		{"only 2 left of listing 3", "Il n'en reste que 2 pour l'annonce n° 3."},
 		{"worker 4 is booked from 2026-12-24T10:00:00Z to 2026-12-24T11:00:00Z (work 17): a slot that overlaps it cannot be booked; one that starts when it ends can",
-			"Vous avez déjà un travail (n° 17) prévu de 2026-12-24T10:00:00Z à 2026-12-24T11:00:00Z : un créneau qui le chevauche ne peut pas être pris ; un créneau qui commence à sa fin, si."},
+			"Vous avez déjà un travail (n° 17) prévu de 24/12/2026 10:00 UTC à 24/12/2026 11:00 UTC : un créneau qui le chevauche ne peut pas être pris ; un créneau qui commence à sa fin, si."},
 		{"erasing your data from the members' app takes a sign-in of the last 10 minutes: sign in again, then try again", "Rien n'a été fait : cela demande une connexion de moins de 10 minutes, et cette session est plus ancienne. Déconnectez-vous, reconnectez-vous, puis réessayez."},
 	} {
 		if got := trAPI("fr", time.UTC, c.msg); got != c.want {
 			t.Errorf("trAPI(fr, %q) = %q, want %q", c.msg, got, c.want)
 		}
+	}
+	// On the co-op's clock: in Paris, 10:00 UTC on 24 December is 11:00.
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := "worker 4 is booked from 2026-12-24T10:00:00Z to 2026-12-24T11:00:00Z (work 17): a slot that overlaps it cannot be booked; one that starts when it ends can"
+	if got, want := trAPI("en", paris, msg), "You already have work 17 booked from 2026-12-24 11:00 CET to 2026-12-24 12:00 CET: a slot that overlaps it cannot be taken; one that starts when it ends can."; got != want {
+		t.Errorf("trAPI(en, Paris, %q) = %q, want %q", msg, got, want)
 	}
 }
 

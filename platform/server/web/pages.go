@@ -734,6 +734,7 @@ func (a *App) requestWork(q *req) {
 		"packages": f.Get("packages"), "zone": f.Get("zone")}
 	body := map[string]any{"kind": kind}
 	details := map[string]string{}
+	var skipped []string // the date and time fields naming a time the co-op's clock skips
 	for _, fl := range d.Fields {
 		v := strings.TrimSpace(f.Get("details." + fl.Name))
 		values["details."+fl.Name] = v
@@ -741,8 +742,12 @@ func (a *App) requestWork(q *req) {
 			continue
 		}
 		if fl.Type == "datetime-local" {
-			// Typed on the co-op's clock, sent as the instant it names.
+			// Typed on the co-op's clock, sent as the instant it names; a time the clock
+			// skips (the hour summer time starts) names none.
 			if t, err := time.ParseInLocation("2006-01-02T15:04", v, q.zone); err == nil {
+				if t.Format("2006-01-02T15:04") != v {
+					skipped = append(skipped, "details."+fl.Name)
+				}
 				v = t.UTC().Format(time.RFC3339)
 			}
 		}
@@ -766,6 +771,9 @@ func (a *App) requestWork(q *req) {
 		delete(details, "dropoff")
 	}
 	errs := map[string]string{}
+	for _, key := range skipped {
+		errs[key] = tr(q.lang, "request.timeSkipped")
+	}
 	for _, st := range d.Stops {
 		if values[fmt.Sprintf("stop.%d.address", st.N)] == "" && values[fmt.Sprintf("stop.%d.notes", st.N)] != "" {
 			errs[fmt.Sprintf("stop.%d", st.N)] = tr(q.lang, "request.stopNeedsAddress")

@@ -16,6 +16,7 @@ import (
 type scheduleView struct {
 	Weekly     []weeklyWindow    `json:"weekly"`
 	Exceptions []json.RawMessage `json:"exceptions"`
+	TimeZone   string            `json:"timeZone"`
 }
 
 type weeklyWindow struct {
@@ -67,7 +68,9 @@ func (a *App) schedule(q *req) {
 	if !a.get(q, fmt.Sprintf("/v1/members/%d/schedule", q.member.ID), &sc) {
 		return
 	}
-	form := map[string]string{}
+	// The zone the hours were read in goes back with them: a change of the co-op's zone
+	// meanwhile refuses the save, rather than reading them in another zone.
+	form := map[string]string{"timeZone": sc.TimeZone}
 	rows := map[string]int{}
 	for _, w := range sc.Weekly {
 		i := rows[w.Day]
@@ -104,7 +107,7 @@ func (a *App) saveSchedule(q *req) {
 	}
 	path := fmt.Sprintf("/v1/members/%d/schedule", q.member.ID)
 	f := q.r.PostForm
-	form := map[string]string{}
+	form := map[string]string{"timeZone": f.Get("timeZone")}
 	errs := map[string]string{}
 	var weekly []weeklyWindow
 	var keys []string // the form's row of each window sent, to place the API's refusal
@@ -130,7 +133,11 @@ func (a *App) saveSchedule(q *req) {
 		}
 		// The exceptions left out stay as they are, whatever was written since the page
 		// was read.
-		st, rb := a.call(q, http.MethodPut, path, map[string]any{"weekly": weekly}, nil)
+		put := map[string]any{"weekly": weekly}
+		if tz := form["timeZone"]; tz != "" {
+			put["timeZone"] = tz
+		}
+		st, rb := a.call(q, http.MethodPut, path, put, nil)
 		switch st {
 		case http.StatusOK:
 			a.redirect(q, "/app/schedule?done=schedule")
@@ -149,10 +156,12 @@ func (a *App) saveSchedule(q *req) {
 			return
 		}
 	}
-	// Refused: the page again, with the count of the exceptions kept (read only now).
+	// Refused: the page again, with the count of the exceptions kept and the co-op's zone
+	// (read only now: a save refused for a changed zone goes through the next time).
 	var cur scheduleView
 	if !a.get(q, path, &cur) {
 		return
 	}
+	form["timeZone"] = cur.TimeZone
 	a.showSchedule(q, http.StatusBadRequest, len(cur.Exceptions), errs, form)
 }

@@ -92,7 +92,15 @@ var funcs = template.FuncMap{
 	"state":     func(lang, s string) string { return tr(lang, "state."+s) },
 	"fieldName": func(lang, f string) string { return trField(lang, f) },
 	"applied":   trApplied,
-	"account":   accountName,
+	// detail shows a work item's detail: a time (RFC 3339, as scheduledAt is stored) on
+	// the co-op's clock, anything else as written.
+	"detail": func(lang string, zone *time.Location, v string) string {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return dateTime(lang, zone, t)
+		}
+		return v
+	},
+	"account": accountName,
 	"deref": func(p *int64) int64 {
 		if p == nil {
 			return 0

@@ -13,7 +13,8 @@ import (
 )
 
 // Window is a weekly window: an ISO weekday (1 Monday .. 7 Sunday) and minutes of the
-// day in UTC, From inclusive, To exclusive (1440: the end of the day).
+// day on the co-op's clock (its time zone), From inclusive, To exclusive (1440: the end of
+// the day).
 type Window struct {
 	Weekday  int
 	From, To int

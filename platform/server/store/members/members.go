@@ -547,8 +547,9 @@ func (s Store) Audit(ctx context.Context, memberID *int64, f AuditFilter) ([]Aud
 // Export returns everything the service holds about a member, as one JSON document
 // (store.ErrNotFound when there is no such member). Their payments carry the
 // idempotency keys that are theirs (payments.MemberKeysSQL) and work items' keys;
-// another client's key on a payment to them is that client's and left out.
-func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
+// another client's key on a payment to them is that client's and left out. zone is the
+// co-op's time zone, in which their weekly hours are read (said with the schedule).
+func (s Store) Export(ctx context.Context, id int64, zone string) (json.RawMessage, error) {
 	var doc json.RawMessage
 	err := s.db.QueryRow(ctx, `SELECT json_build_object(
 		'member', (SELECT row_to_json(m) FROM members m WHERE m.id = $1),
@@ -580,6 +581,7 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 			FROM refund_requests rr JOIN payments py ON py.id = rr.payment_id
 			WHERE rr.requested_by = $1 OR py.payer_id = $1 OR py.worker_id = $1),
 		'schedule', json_build_object(
+			'timeZone', $2::text,
 			'weekly', (SELECT coalesce(json_agg(a ORDER BY a.weekday, a.from_minute), '[]') FROM availability_windows a WHERE a.member_id = $1),
 			'exceptions', (SELECT coalesce(json_agg(x ORDER BY x.starts_at), '[]') FROM availability_exceptions x WHERE x.member_id = $1)),
 		'listings', (SELECT coalesce(json_agg(l ORDER BY l.id), '[]') FROM listings l WHERE l.owner_id = $1),
@@ -592,7 +594,7 @@ func (s Store) Export(ctx context.Context, id int64) (json.RawMessage, error) {
 			'skills', (SELECT coalesce(json_agg(k ORDER BY k.kind, k.value), '[]') FROM worker_skills k WHERE k.member_id = $1),
 			'backgroundCheck', (SELECT row_to_json(c) FROM background_checks c WHERE c.member_id = $1),
 			'careTeam', (SELECT coalesce(json_agg(t ORDER BY t.client_id, t.worker_id), '[]') FROM care_teams t WHERE t.client_id = $1 OR t.worker_id = $1))
-	) WHERE EXISTS (SELECT 1 FROM members WHERE id = $1)`, id).Scan(&doc)
+	) WHERE EXISTS (SELECT 1 FROM members WHERE id = $1)`, id, zone).Scan(&doc)
 	return doc, store.NotFound(err)
 }
 
