@@ -130,9 +130,9 @@ func TestFederationChangeIsPeersOnly(t *testing.T) {
 	}
 }
 
-// TestGovernedPartsMatchCRD: the parts a proposal can change are the CRD's GovernedField
-// enum, in order, as controller-gen wrote it, and the voting period's bound is the same.
-func TestGovernedPartsMatchCRD(t *testing.T) {
+// crdSpec is the schema of the Cooperative's spec, as controller-gen wrote it.
+func crdSpec(t *testing.T) apiextensionsv1.JSONSchemaProps {
+	t.Helper()
 	data, err := os.ReadFile("../../config/crd/bases/coop.cooperator.dev_cooperatives.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,13 @@ func TestGovernedPartsMatchCRD(t *testing.T) {
 	if err := yaml.Unmarshal(data, &crd); err != nil {
 		t.Fatal(err)
 	}
-	spec := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"]
+	return crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"]
+}
+
+// TestGovernedPartsMatchCRD: the parts a proposal can change are the CRD's GovernedField
+// enum, in order, as controller-gen wrote it, and the voting period's bound is the same.
+func TestGovernedPartsMatchCRD(t *testing.T) {
+	spec := crdSpec(t)
 	items := spec.Properties["governance"].Properties["governedFields"].Items.Schema
 	var enum []string
 	for _, v := range items.Enum {
@@ -166,15 +172,7 @@ func TestGovernedPartsMatchCRD(t *testing.T) {
 // cannot name a constant) is coopv1.TimeZonePattern, which LoadTimeZone applies; names
 // outside it load nowhere, though the host's database may know them.
 func TestTimeZoneMatchesCRD(t *testing.T) {
-	data, err := os.ReadFile("../../config/crd/bases/coop.cooperator.dev_cooperatives.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var crd apiextensionsv1.CustomResourceDefinition
-	if err := yaml.Unmarshal(data, &crd); err != nil {
-		t.Fatal(err)
-	}
-	tz := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["platform"].Properties["timeZone"]
+	tz := crdSpec(t).Properties["platform"].Properties["timeZone"]
 	if tz.Pattern != coopv1.TimeZonePattern {
 		t.Errorf("the CRD's pattern of timeZone %q, the policy's %q", tz.Pattern, coopv1.TimeZonePattern)
 	}

@@ -433,13 +433,8 @@ func TestScheduledSlotMustFitAvailability(t *testing.T) {
 		{"2026-12-06T23:00:00Z", 120, 200}, // Sunday night into Monday
 		{"2026-12-06T23:00:00Z", 240, 409}, // past 02:00 on Monday
 	} {
-		id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(tc.start, tc.minutes))["id"])
-		r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
-		if r.status != tc.want {
+		if r := e.bookingMatch(c, tc.start, tc.minutes); r.status != tc.want {
 			t.Fatalf("%s for %d minutes: %d, want %d: %s", tc.start, tc.minutes, r.status, tc.want, r.body)
-		}
-		if r.status == 200 {
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
 		}
 	}
 	e.refused(400, "durationMinutes", "from 1 to 1440", "POST", "/v1/work", c.token, schedBooking("2026-12-07T16:00:00Z", 1441))
@@ -478,13 +473,8 @@ func TestSlotWithinTheUnionOfWindowsAndShifts(t *testing.T) {
 		{"2026-12-10T10:30:00Z", 90, 409, "a gap between two windows"},
 		{"2026-12-15T11:00:00Z", 120, 409, "a holiday within two adjacent windows"},
 	} {
-		id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(tc.start, tc.minutes))["id"])
-		r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
-		if r.status != tc.want {
+		if r := e.bookingMatch(c, tc.start, tc.minutes); r.status != tc.want {
 			t.Errorf("%s (%s for %d minutes): %d, want %d: %s", tc.why, tc.start, tc.minutes, r.status, tc.want, r.body)
-		}
-		if r.status == 200 {
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
 		}
 	}
 }

@@ -290,3 +290,15 @@ func (e *env) balance(account string) int64 {
 	}
 	return n
 }
+
+// bookingMatch has c ask for a booking of the slot (schedBooking) and a worker for it; a
+// booking offered is cancelled, so the next slot finds its worker free. The match's answer.
+func (e *env) bookingMatch(c who, start string, minutes int) resp {
+	e.t.Helper()
+	id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(start, minutes))["id"])
+	r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	if r.status == 200 {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+	}
+	return r
+}

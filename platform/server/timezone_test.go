@@ -46,19 +46,13 @@ func TestWeeklyHoursOnTheCoopsClock(t *testing.T) {
 		{"2027-03-28T00:30:00Z", 60, 200, "01:30 to 03:30 on the clock the night summer time starts: 00:00-02:00, then 03:00"},
 		{"2027-03-28T00:30:00Z", 120, 200, "01:30 to 04:30 on the clock"},
 	} {
-		id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(tc.start, tc.minutes))["id"])
-		r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
-		if r.status != tc.want {
+		if r := e.bookingMatch(c, tc.start, tc.minutes); r.status != tc.want {
 			t.Fatalf("%s for %d minutes (%s): %d, want %d: %s", tc.start, tc.minutes, tc.why, r.status, tc.want, r.body)
-		}
-		if r.status == 200 {
-			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
 		}
 	}
 	// Without the night's first window the slot over the change is not covered.
 	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "sun", "from": "03:00", "to": "24:00"}}})
-	id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking("2027-03-28T00:30:00Z", 60))["id"])
-	if r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); r.status != 409 {
+	if r := e.bookingMatch(c, "2027-03-28T00:30:00Z", 60); r.status != 409 {
 		t.Fatalf("01:30 to 03:30 matched with Sunday from 03:00 only: %d %s", r.status, r.body)
 	}
 
@@ -109,8 +103,7 @@ func TestWeeklyHoursWhereTheClockChanges(t *testing.T) {
 			o := e.member("Oli Other", []string{"worker"}, "", "booking")
 			e.verify(o, false, "plumbing")
 			e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/schedule", o.id), o.token, map[string]any{"weekly": []map[string]string{{"day": "wed", "from": "09:00", "to": "17:00"}}})
-			id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(tc.start, tc.min))["id"])
-			if r := e.call("POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); r.status != tc.want {
+			if r := e.bookingMatch(c, tc.start, tc.min); r.status != tc.want {
 				t.Fatalf("%s from %s for %d minutes: %d, want %d: %s", tc.zone, tc.start, tc.min, r.status, tc.want, r.body)
 			}
 		})
