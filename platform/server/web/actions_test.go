@@ -1456,7 +1456,7 @@ func TestBatchedDeliveryInTheApp(t *testing.T) {
 	}
 	form := url.Values{"csrf": {csrf}, "kind": {"delivery"}, "details.pickup": {"Bakery, 3 rue Mercière"}, "details.dropoff": {"12 quai Saint-Antoine"},
 		"price": {"18"}, "stop.1.address": {"4 rue Longue"}, "stop.2.notes": {"ring twice"}, "stop.3.address": {"9 place Sathonay"}}
-	if p := s.do("POST", "/app/request", form); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="stop-2-error"`) || requested() != 0 {
+	if p := s.do("POST", "/app/request", form); p.status != http.StatusBadRequest || !strings.Contains(p.body, `name="stop.2.address" value="" aria-invalid="true" aria-describedby="stop-2-address-error"`) || requested() != 0 {
 		t.Fatalf("notes without an address: %d %s", p.status, p.body)
 	}
 	first := maps.Clone(form)
@@ -1468,8 +1468,16 @@ func TestBatchedDeliveryInTheApp(t *testing.T) {
 	long := maps.Clone(form)
 	long.Del("stop.2.notes")
 	long.Set("stop.3.address", strings.Repeat("x", 1001))
-	if p := s.do("POST", "/app/request", long); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="stop-3-error"`) || requested() != 0 {
+	if p := s.do("POST", "/app/request", long); p.status != http.StatusBadRequest || !strings.Contains(p.body, `aria-describedby="stop-3-address-error"`) || requested() != 0 {
 		t.Fatalf("a drop-off the API refuses: %d %s", p.status, p.body)
+	}
+	// Notes the API refuses mark the notes, not the address.
+	longNotes := maps.Clone(form)
+	longNotes.Del("stop.2.notes")
+	longNotes.Set("stop.3.notes", strings.Repeat("x", 1001))
+	if p := s.do("POST", "/app/request", longNotes); p.status != http.StatusBadRequest || !strings.Contains(p.body, `aria-describedby="stop-3-notes-error"`) ||
+		strings.Contains(p.body, `stop-3-address-error`) || requested() != 0 {
+		t.Fatalf("a drop-off's notes the API refuses: %d %s", p.status, p.body)
 	}
 	form.Del("stop.2.notes")
 	form.Set("stop.3.notes", "back door")

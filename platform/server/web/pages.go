@@ -776,7 +776,7 @@ func (a *App) requestWork(q *req) {
 	}
 	for _, st := range d.Stops {
 		if values[fmt.Sprintf("stop.%d.address", st.N)] == "" && values[fmt.Sprintf("stop.%d.notes", st.N)] != "" {
-			errs[fmt.Sprintf("stop.%d", st.N)] = tr(q.lang, "request.stopNeedsAddress")
+			errs[fmt.Sprintf("stop.%d.address", st.N)] = tr(q.lang, "request.stopNeedsAddress")
 		}
 	}
 	if len(stops) > 0 && strings.TrimSpace(values["details.dropoff"]) == "" {
@@ -897,9 +897,15 @@ func (a *App) requestWork(q *req) {
 			key = "milestones"
 		}
 		if rest, ok := strings.CutPrefix(fld, "stops["); ok {
-			// A further drop-off's row: the request's stops[i] is the form's i-th row sent.
-			if i, err := strconv.Atoi(strings.SplitN(rest, "]", 2)[0]); err == nil && i > 0 && i <= len(stopRows) {
-				key = fmt.Sprintf("stop.%d", stopRows[i-1])
+			// A further drop-off's row: the request's stops[i] is the form's i-th row sent;
+			// its notes, or else its address, is the field refused.
+			index, part, _ := strings.Cut(rest, "]")
+			if i, err := strconv.Atoi(index); err == nil && i > 0 && i <= len(stopRows) {
+				field := "address"
+				if part == ".notes" {
+					field = "notes"
+				}
+				key = fmt.Sprintf("stop.%d.%s", stopRows[i-1], field)
 			}
 		}
 		errs[key] = apiMessage(q.lang, q.zone, rb)
