@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cooperator-dev/cooperator/platform/server/dayclock"
 	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
 	"github.com/cooperator-dev/cooperator/platform/server/store/payments"
 )
@@ -46,13 +47,15 @@ func (s *Server) exportReport(r *http.Request, p principal) (int, any, error) {
 	if !slices.Contains([]string{"ledger", "payments", "disbursements"}, report) {
 		return 0, nil, notFound("report")
 	}
-	zone := s.location()
-	from, to, err := exportPeriod(r, zone)
+	fromDate, toDate, err := exportPeriod(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	end := to.AddDate(0, 0, 1) // to is inclusive: the next day's midnight on the co-op's clock
-	name := fmt.Sprintf("%s-%s-%s.csv", report, from.Format(time.DateOnly), to.Format(time.DateOnly))
+	// The period's instants: from the first of from's day on the co-op's clock to the first
+	// of the day after to (a midnight summer time skips begins its day an hour later).
+	zone := s.location()
+	from, end := dayclock.Of(fromDate, zone).Start(), dayclock.Of(toDate.AddDate(0, 0, 1), zone).Start()
+	name := fmt.Sprintf("%s-%s-%s.csv", report, fromDate.Format(time.DateOnly), toDate.Format(time.DateOnly))
 	var rows [][]string
 	switch report {
 	case "ledger":
@@ -68,12 +71,12 @@ func (s *Server) exportReport(r *http.Request, p principal) (int, any, error) {
 	return http.StatusOK, &csvFile{name: name, rows: rows}, nil
 }
 
-// exportPeriod reads the period's from and to (dates of the co-op's calendar, in zone, both
-// included), each as its midnight on the co-op's clock.
-func exportPeriod(r *http.Request, zone *time.Location) (from, to time.Time, err error) {
+// exportPeriod reads the period's from and to (dates of the co-op's calendar, both
+// included), as dates (their midnights in UTC).
+func exportPeriod(r *http.Request) (from, to time.Time, err error) {
 	date := func(field string) (time.Time, error) {
 		v := r.URL.Query().Get(field)
-		d, err := time.ParseInLocation(time.DateOnly, v, zone)
+		d, err := time.Parse(time.DateOnly, v)
 		if err != nil {
 			return d, badField(field, "is required: a date like 2026-12-31 (the co-op's date, included)")
 		}

@@ -221,3 +221,26 @@ func TestExportByTheCoopsDates(t *testing.T) {
 		}
 	}
 }
+
+// TestExportWhereMidnightIsSkipped: Santiago skips midnight on 6 September 2026 (00:00 is
+// 01:00): 23:30 on the 5th is the 5th's, in the 5th's export and not in the 6th's (read
+// as dates normalised by the clock, the 6th began an hour early, on the 5th).
+func TestExportWhereMidnightIsSkipped(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.TimeZone = "America/Santiago"
+	e := newEnv(t, pol)
+	c := e.customer("Rita Rider")
+	e.worker("Dan Driver")
+	e.completedRide(c, 1999)
+	if _, err := e.owner.Exec(t.Context(), `BEGIN; ALTER TABLE ledger_transactions DISABLE TRIGGER USER;
+		UPDATE ledger_transactions SET created_at = '2026-09-06T03:30:00Z';
+		ALTER TABLE ledger_transactions ENABLE TRIGGER USER; COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	if lines := e.export("ledger", "2026-09-05", "2026-09-05", adminToken); len(lines) == 0 || lines[0]["date"] != "2026-09-05" {
+		t.Errorf("the 5th's export: %v", lines)
+	}
+	if lines := e.export("ledger", "2026-09-06", "2026-09-06", adminToken); len(lines) != 0 {
+		t.Errorf("the 6th's export holds the 5th's lines: %v", lines)
+	}
+}

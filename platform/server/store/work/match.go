@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cooperator-dev/cooperator/platform/server/dayclock"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 )
 
@@ -47,12 +48,12 @@ type span struct {
 // clock of loc, in seconds of each day's clock, for the quick test of one weekly window:
 // ok is false when the slot's clock is not one steady count of seconds (it reaches a
 // change of loc's offset, such as the start or end of summer time, or it touches a third
-// day), and the quick test is then skipped for the exact one (localDays).
+// day), and the quick test is then skipped for the exact one (dayclock.Days).
 func daySpans(s, e time.Time, loc *time.Location) (first, second span, ok bool) {
-	s, e = s.In(loc), e.In(loc)
-	if _, end := s.ZoneBounds(); !end.IsZero() && !end.After(e) {
+	if !dayclock.Steady(s, e, loc) {
 		return span{}, span{}, false
 	}
+	s, e = s.In(loc), e.In(loc)
 	sy, sm, sd := s.Date()
 	ey, em, ed := e.Date()
 	next := time.Date(sy, sm, sd+1, 0, 0, 0, 0, time.UTC)
@@ -81,60 +82,6 @@ func clockSecUp(t time.Time) int64 {
 		return clockSec(t) + 1
 	}
 	return clockSec(t)
-}
-
-// localDay is a date of the co-op's calendar and how its clock maps to instants: second x
-// of the day's clock is base + x until the offset changes, at second change of the clock
-// (noChange: not that day), and base + x - shift from second change + shift on (shift,
-// in seconds, is how far the clock moves: forward, it skips the seconds change to change +
-// shift; back, it repeats change + shift to change). A weekly window [from, to) of the day
-// is the instants whose clock reads within it: [base + from, base + min(to, change)) while
-// from < change, and [base + max(from, change + shift) - shift, base + to - shift) while
-// to > max(from, change + shift). So a window in the hour summer time skips holds no
-// instant, and one in the hour it repeats holds both of that hour's occurrences.
-type localDay struct {
-	base    time.Time
-	weekday int32
-	change  int32
-	shift   int32
-}
-
-// noChange is the change of a day whose offset does not change: past its last second.
-const noChange = 100_000
-
-// localDays are the dates of loc's calendar that [s, e) touches (one to three: a day-long
-// slot over the start of summer time may end on the third), with their clocks.
-func localDays(s, e time.Time, loc *time.Location) []localDay {
-	fy, fm, fd := s.In(loc).Date()
-	ly, lm, ld := e.Add(-time.Nanosecond).In(loc).Date()
-	last := time.Date(ly, lm, ld, 0, 0, 0, 0, time.UTC)
-	var out []localDay
-	for d := time.Date(fy, fm, fd, 0, 0, 0, 0, time.UTC); !d.After(last); d = d.AddDate(0, 0, 1) {
-		out = append(out, dayClock(d, loc))
-	}
-	return out
-}
-
-// dayClock is the clock of date (its midnight as a UTC time: the wall clock it reads) in
-// loc: the offset in force as the day begins (that of the zone's period whose clock reaches
-// the day's midnight, or ends at it: a midnight that summer time skips begins the day in
-// the skipped hour), and the first change of offset within the day. (No zone changes its
-// offset twice in a day.)
-func dayClock(date time.Time, loc *time.Location) localDay {
-	for t := date.Add(-30 * time.Hour); ; { // before the day begins, whatever the offset
-		in := t.In(loc)
-		_, off := in.Zone()
-		_, end := in.ZoneBounds()
-		if end.IsZero() || !end.Add(time.Duration(off)*time.Second).Before(date) {
-			d := localDay{base: date.Add(-time.Duration(off) * time.Second), weekday: int32(isoWeekday(date)), change: noChange}
-			if c := end.Sub(d.base); !end.IsZero() && c <= 24*time.Hour {
-				_, next := end.In(loc).Zone()
-				d.change, d.shift = int32(c/time.Second), int32(next-off)
-			}
-			return d
-		}
-		t = end
-	}
 }
 
 func isoWeekday(t time.Time) int {
@@ -197,13 +144,13 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 	// slot may still lie within their union: two adjacent windows, a window and an extra
 	// shift that follows it. The windows on the dates the slot touches, read on the co-op's
 	// clock (a window's minutes are the clock's: Monday 09:00 is 09:00 in summer and in
-	// winter; the instants of each day's clock are computed here, localDay, so the database
+	// winter; the instants of each day's clock are computed here, dayclock.Day, so the database
 	// needs no time zone of its own), and the extra shifts that overlap it, merged into one
 	// multirange, must contain the slot.
 	var bases []time.Time
 	var weekdays, changes, shifts []int32
-	for _, d := range localDays(start, end, zone) {
-		bases, weekdays, changes, shifts = append(bases, d.base), append(weekdays, d.weekday), append(changes, d.change), append(shifts, d.shift)
+	for _, d := range dayclock.Days(start, end, zone) {
+		bases, weekdays, changes, shifts = append(bases, d.Base), append(weekdays, d.Weekday), append(changes, d.Change), append(shifts, d.Shift)
 	}
 	days := `JOIN unnest(` + arg(bases) + `::timestamptz[], ` + arg(weekdays) + `::int[], ` + arg(changes) + `::int[], ` + arg(shifts) + `::int[])
 			    AS d(base, weekday, change, shift) ON a.weekday = d.weekday`

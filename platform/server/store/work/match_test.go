@@ -1,7 +1,6 @@
 package work
 
 import (
-	"slices"
 	"testing"
 	"time"
 )
@@ -69,61 +68,5 @@ func TestDaySpans(t *testing.T) {
 		if f, s, ok := daySpans(at(tc.from), at(tc.to), santiago); ok {
 			t.Errorf("Santiago %s..%s: %+v %+v, want the exact test", tc.from, tc.to, f, s)
 		}
-	}
-}
-
-// TestLocalDays: the dates a slot touches on the co-op's clock, up to three, and how each
-// day's clock maps to instants, on the days summer time starts and ends, at 02:00 in
-// Paris and at midnight in Santiago (whose midnight is skipped, or repeated).
-func TestLocalDays(t *testing.T) {
-	load := func(name string) *time.Location {
-		loc, err := time.LoadLocation(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return loc
-	}
-	paris, santiago := load("Europe/Paris"), load("America/Santiago")
-	at := func(s string) time.Time {
-		v, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	s := time.Date(2026, 3, 28, 23, 30, 0, 0, paris)
-	days := localDays(s, s.Add(24*time.Hour), paris) // ends 30 March 00:30
-	want := []localDay{
-		{base: at("2026-03-27T23:00:00Z"), weekday: 6, change: noChange},
-		{base: at("2026-03-28T23:00:00Z"), weekday: 7, change: 2 * 3600, shift: 3600},
-		{base: at("2026-03-29T22:00:00Z"), weekday: 1, change: noChange},
-	}
-	if !slices.EqualFunc(days, want, func(a, b localDay) bool {
-		return a.base.Equal(b.base) && a.weekday == b.weekday && a.change == b.change && a.shift == b.shift
-	}) {
-		t.Errorf("Paris, summer time: %+v, want %+v", days, want)
-	}
-	if days := localDays(at("2026-10-25T00:00:00Z"), at("2026-10-25T01:00:00Z"), paris); len(days) != 1 ||
-		!days[0].base.Equal(at("2026-10-24T22:00:00Z")) || days[0].change != 3*3600 || days[0].shift != -3600 {
-		t.Errorf("Paris, winter time: %+v", days)
-	}
-	if days := localDays(at("2026-12-07T23:00:00Z"), at("2026-12-07T23:30:00Z"), paris); len(days) != 1 || days[0].weekday != 2 || !days[0].base.Equal(at("2026-12-07T23:00:00Z")) {
-		t.Errorf("23:00 UTC is Tuesday in Paris: %+v", days)
-	}
-	// Santiago skips midnight on 6 September 2026 (00:00 is 01:00): the day begins in the
-	// skipped hour, and is there even when the slot begins after it.
-	if days := localDays(at("2026-09-06T13:00:00Z"), at("2026-09-06T14:00:00Z"), santiago); len(days) != 1 || days[0].weekday != 7 ||
-		!days[0].base.Equal(at("2026-09-06T04:00:00Z")) || days[0].change != 0 || days[0].shift != 3600 {
-		t.Errorf("Santiago, summer time: %+v", days)
-	}
-	// It repeats 23:00 to midnight on Saturday 4 April 2026: Sunday begins at the second
-	// midnight, 04:00 UTC (its clock read from the summer offset, moved back at its start).
-	if days := localDays(at("2026-04-05T04:30:00Z"), at("2026-04-05T05:00:00Z"), santiago); len(days) != 1 || days[0].weekday != 7 ||
-		!days[0].base.Add(-time.Duration(days[0].shift)*time.Second).Equal(at("2026-04-05T04:00:00Z")) || days[0].change != 0 {
-		t.Errorf("Santiago, winter time, Sunday: %+v", days)
-	}
-	if days := localDays(at("2026-04-05T02:30:00Z"), at("2026-04-05T03:00:00Z"), santiago); len(days) != 1 || days[0].weekday != 6 ||
-		!days[0].base.Equal(at("2026-04-04T03:00:00Z")) || days[0].change != 24*3600 || days[0].shift != -3600 {
-		t.Errorf("Santiago, winter time, Saturday: %+v", days)
 	}
 }
