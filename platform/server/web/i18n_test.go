@@ -497,3 +497,17 @@ func TestAPIValuesMissingKeepTheAPIText(t *testing.T) {
 		t.Errorf("fillValues = %q, %v", got, ok)
 	}
 }
+
+// TestClock: times of day as members type them, on a keyboard or a phone's number pad,
+// become HH:MM; anything else is left for the API or the form to refuse.
+func TestClock(t *testing.T) {
+	for in, want := range map[string]string{
+		"09:00": "09:00", "9:00": "09:00", "09:00:00": "09:00", "24:00": "24:00", " 17:30 ": "17:30",
+		"0930": "09:30", "930": "09:30", "9": "09:00", "17": "17:00", "2400": "24:00", "9.30": "09:30", "9h30": "09:30",
+		"": "", "9:5": "9:5", "12345": "12345", "nine": "nine", "9:30:15": "9:30:15", "-9": "-9",
+	} {
+		if got := clock(in); got != want {
+			t.Errorf("clock(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cooperator-dev/cooperator/platform/server/dayclock"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
@@ -742,13 +743,15 @@ func (a *App) requestWork(q *req) {
 			continue
 		}
 		if fl.Type == "datetime-local" {
-			// Typed on the co-op's clock, sent as the instant it names; a time the clock
-			// skips (the hour summer time starts) names none.
-			if t, err := time.ParseInLocation("2006-01-02T15:04", v, q.zone); err == nil {
-				if t.Format("2006-01-02T15:04") != v {
+			// Typed on the co-op's clock, sent as the instant it names (the first, where the
+			// clock is set back over it); a time the clock skips (the hour summer time
+			// starts) names none.
+			if wall, err := time.Parse("2006-01-02T15:04", v); err == nil {
+				at, ok := dayclock.Of(wall, q.zone).At(wall.Hour()*3600 + wall.Minute()*60)
+				if !ok {
 					skipped = append(skipped, "details."+fl.Name)
 				}
-				v = t.UTC().Format(time.RFC3339)
+				v = at.UTC().Format(time.RFC3339)
 			}
 		}
 		details[fl.Name] = v

@@ -278,7 +278,9 @@ func (a *App) propose(q *req) {
 		}
 		body["field"], body["value"] = field, fs
 	case policy.PartFares:
-		if f.Get("as") == "json" {
+		// The form only when it says so: a rule sent as JSON (or by a page of the app from
+		// before the form, which sent no "as") is JSON, never the form's empty amounts.
+		if f.Get("as") != "form" {
 			v := strings.TrimSpace(f.Get("value"))
 			if !json.Valid([]byte(v)) {
 				errs["value"] = tr(q.lang, "propose.jsonInvalid")

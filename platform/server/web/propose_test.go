@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -80,6 +81,10 @@ func TestProposeAFareRuleOnItsForm(t *testing.T) {
 		if !strings.Contains(p.body, `value="Fairer fares"`) {
 			t.Errorf("%s: the title typed is lost", name)
 		}
+		if strings.HasPrefix(tc.field, "surge.") && !strings.Contains(p.body, `name="`+tc.field+`.percent" inputmode="numeric" size="4" value="`) ||
+			strings.HasPrefix(tc.field, "surge.") && !strings.Contains(p.body, `aria-invalid="true" aria-describedby="`+tc.field+`-error"`) {
+			t.Errorf("%s: the row's inputs do not point at its error", name)
+		}
 	}
 	if p := s.do("POST", "/app/proposals", form); p.status != http.StatusSeeOther {
 		t.Fatalf("a new fare rule: %d %s", p.status, p.body[strings.Index(p.body, "<main"):])
@@ -105,5 +110,15 @@ func TestProposeAFareRuleOnItsForm(t *testing.T) {
 	asJSON := url.Values{"csrf": {csrf}, "field": {"fares"}, "as": {"json"}, "title": {"No zones"}, "value": {`{"baseCents":300}`}}
 	if p := s.do("POST", "/app/proposals", asJSON); p.status != http.StatusSeeOther || count() != 2 {
 		t.Fatalf("a fare rule as JSON: %d %s", p.status, p.body)
+	}
+	// A rule sent without "as" (a page of the app from before the form) is its JSON, not
+	// the form's empty amounts.
+	asJSON.Del("as")
+	asJSON.Set("value", `{"baseCents":450}`)
+	if p := s.do("POST", "/app/proposals", asJSON); p.status != http.StatusSeeOther || count() != 3 {
+		t.Fatalf("a fare rule without as: %d %s", p.status, p.body)
+	}
+	if v := c.must(http.StatusOK, "GET", "/v1/proposals", anaTok, nil)["proposals"].([]any)[0].(map[string]any)["value"]; fmt.Sprint(v) != "map[baseCents:450]" {
+		t.Fatalf("the rule proposed without as: %v", v)
 	}
 }

@@ -40,22 +40,27 @@ type scheduleData struct {
 // windows a week): the page shows a day's windows and one empty row more.
 const scheduleRows = 70
 
-// clockPattern is a time of day as a worker may type it: 9:00, 09:00, 24:00, or with
-// seconds as some browsers send them (09:00:00).
-var clockPattern = regexp.MustCompile(`^([0-9]{1,2}):([0-9]{2})(:00)?$`)
+// clockPattern is a time of day as a member may type it: 9:00, 09:00, 24:00, with seconds
+// as some browsers send them (09:00:00), or in digits alone, as a phone's number pad types
+// it (0930, 930, or 9 for 09:00); a dot or an h for the colon (9.30, 9h30).
+var clockPattern = regexp.MustCompile(`^([0-9]{1,2})(?:[:.h]([0-9]{2})(?::00)?|([0-9]{2}))?$`)
 
 // clock writes a typed time of day as the API takes it (HH:MM), or leaves it as it is for
-// the API to refuse.
+// the API (or the form) to refuse.
 func clock(s string) string {
-	m := clockPattern.FindStringSubmatch(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	m := clockPattern.FindStringSubmatch(s)
 	if m == nil {
-		return strings.TrimSpace(s)
+		return s
 	}
-	h := m[1]
+	h, mm := m[1], m[2]+m[3]
 	if len(h) == 1 {
 		h = "0" + h
 	}
-	return h + ":" + m[2]
+	if mm == "" {
+		mm = "00"
+	}
+	return h + ":" + mm
 }
 
 // schedule shows a worker's weekly hours, to change them.

@@ -104,7 +104,7 @@ func TestTimesOnTheCoopsClock(t *testing.T) {
 // refused beside its field, not booked an hour later.
 func TestRequestOnTheCoopsClock(t *testing.T) {
 	c := newCoopWith(t, strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"home-services","timeZone":"Europe/Paris"`, 1))
-	cust, _ := c.member("Cy Client", "customer")
+	cust, custTok := c.member("Cy Client", "customer")
 	worker, _ := c.worker("Pia Plumber", "booking")
 	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", worker), adminToken, map[string]any{"skills": []string{"plumbing"}})
 	s := c.session(t)
@@ -118,6 +118,16 @@ func TestRequestOnTheCoopsClock(t *testing.T) {
 	var n int
 	if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM work_items`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("work requested: %d %v", n, err)
+	}
+	// 02:30 the night the clock goes back happens twice: the booking is for the first.
+	booking.Set("details.scheduledAt", "2027-10-31T02:30")
+	p = s.do("POST", "/app/request", booking)
+	var twice int64
+	if _, err := fmt.Sscanf(p.header.Get("Location"), "/app/work/%d", &twice); p.status != http.StatusSeeOther || err != nil {
+		t.Fatalf("02:30 the night the clock goes back: %d %q", p.status, p.header.Get("Location"))
+	}
+	if at := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", twice), custTok, nil)["details"].(map[string]any)["scheduledAt"]; at != "2027-10-31T00:30:00Z" {
+		t.Errorf("the first 02:30 of 31 October 2027 in Paris is 00:30 UTC, recorded %v", at)
 	}
 	booking.Set("details.scheduledAt", "2026-12-03T14:30")
 	p = s.do("POST", "/app/request", booking)
