@@ -519,6 +519,11 @@ func governedPart(coop *coopv1.Cooperative, f coopv1.GovernedField) any {
 	return nil
 }
 
+// TimeZoneWarning is said when a co-op sets or changes its time zone: the policy document
+// carries it, and a platform older than the field refuses a document with a field it does
+// not know (it keeps the policy it had; a new pod of it has none, and answers 503).
+const TimeZoneWarning = "spec.platform.timeZone: the co-op's platform must be a version that reads the time zone (this operator's release or later); an older platform refuses the policy document that carries it and keeps the policy it had"
+
 // GovernedPath is the spec path a governed field names.
 func GovernedPath(f coopv1.GovernedField) *field.Path {
 	if f == coopv1.GovernedFederation {
@@ -569,6 +574,8 @@ func (v *Validator) validate(ctx context.Context, old, coop *coopv1.Cooperative,
 	if tz := coop.Spec.Platform.TimeZone; tz != "" && (old == nil || old.Spec.Platform.TimeZone != tz) {
 		if _, err := policy.LoadTimeZone(tz); err != nil {
 			errs = append(errs, field.Invalid(spec.Child("platform", "timeZone"), tz, policy.TimeZoneRule))
+		} else {
+			warnings = append(warnings, TimeZoneWarning)
 		}
 	}
 
