@@ -83,8 +83,9 @@ func Of(date time.Time, loc *time.Location) Day {
 	for {
 		at, next, ok := change(t, end, loc)
 		// This period's clock runs up to at + off: it reaches the day's midnight (or
-		// there is no later period).
-		if !ok || !at.Add(time.Duration(off)*time.Second).Before(date) {
+		// there is no later period), or the next period's clock begins after it (the
+		// midnight is skipped: the day begins in the skip, Change is negative).
+		if !ok || !at.Add(time.Duration(off)*time.Second).Before(date) || at.Add(time.Duration(next)*time.Second).After(date) {
 			d := Day{Date: date, Base: date.Add(-time.Duration(off) * time.Second), Weekday: isoWeekday(date), Change: NoChange}
 			if ok {
 				c, shift := int64(at.Sub(d.Base)/time.Second), int64(next-off)
@@ -100,11 +101,23 @@ func Of(date time.Time, loc *time.Location) Day {
 
 // Days are the dates of loc's calendar that the instants of [s, e) read, from the
 // earliest to the latest (one to three: a day-long slot over the start of summer time may
-// end on the third), with their clocks.
+// end on the third), with their clocks. The dates read either side of each change of
+// offset within [s, e) count too: a clock set back over midnight reads a date that
+// neither end of the slot reads.
 func Days(s, e time.Time, loc *time.Location) []Day {
 	first, last := dateOf(s.In(loc)), dateOf(e.Add(-time.Nanosecond).In(loc))
-	if last.Before(first) { // the clock went back over midnight
+	if last.Before(first) {
 		first, last = last, first
+	}
+	for t := s; ; {
+		at, _, ok := change(t, e, loc)
+		if !ok || !at.Before(e) {
+			break
+		}
+		for _, d := range []time.Time{dateOf(at.Add(-time.Nanosecond).In(loc)), dateOf(at.In(loc))} {
+			first, last = minTime(first, d), maxTime(last, d)
+		}
+		t = at
 	}
 	var out []Day
 	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
@@ -152,4 +165,18 @@ func isoWeekday(t time.Time) int32 {
 		return d
 	}
 	return 7
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

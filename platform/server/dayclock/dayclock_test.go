@@ -119,10 +119,17 @@ func TestOfRepeatsTheEveningBeforeAChangeAfterMidnight(t *testing.T) {
 		t.Errorf("Sunday begins at %v, want 02:30 UTC (00:00 NDT)", got)
 	}
 	// A slot from Sunday 00:00:30 (before the change) to Saturday 23:30 (after it) reads
-	// both dates, though its last reads the earlier one.
-	s := time.Date(1990, 10, 28, 2, 30, 30, 0, time.UTC) // 00:00:30 NDT
-	if days := Days(s, s.Add(30*time.Minute), loc); len(days) != 2 || days[0].Weekday != 6 || days[1].Weekday != 7 {
-		t.Errorf("a slot over the change: %+v", days)
+	// both dates, though its last reads the earlier one; one that begins and ends on
+	// Sunday reads Saturday in between, and one that begins and ends on Saturday reads
+	// Sunday's first minute.
+	for _, c := range []struct{ from, to time.Time }{
+		{time.Date(1990, 10, 28, 2, 30, 30, 0, time.UTC), time.Date(1990, 10, 28, 3, 0, 30, 0, time.UTC)},
+		{time.Date(1990, 10, 28, 2, 30, 30, 0, time.UTC), time.Date(1990, 10, 28, 4, 0, 0, 0, time.UTC)},
+		{time.Date(1990, 10, 28, 2, 0, 0, 0, time.UTC), time.Date(1990, 10, 28, 3, 0, 0, 0, time.UTC)},
+	} {
+		if days := Days(c.from, c.to, loc); len(days) != 2 || days[0].Weekday != 6 || days[1].Weekday != 7 {
+			t.Errorf("a slot from %v to %v: %+v", c.from, c.to, days)
+		}
 	}
 }
 
@@ -159,5 +166,21 @@ func TestAt(t *testing.T) {
 	}
 	if got := Of(time.Date(2026, 9, 6, 0, 0, 0, 0, time.UTC), santiago).Start(); !got.Equal(time.Date(2026, 9, 6, 4, 0, 0, 0, time.UTC)) {
 		t.Errorf("Santiago's 6 September 2026 begins at %v, want 04:00 UTC (01:00, midnight skipped)", got)
+	}
+}
+
+// TestOfWhereTheSkipSpansMidnight: Toronto set its clock forward from 23:30 to 00:30 on 30
+// March 1919: the 31st's first half hour never happened; its clock begins at 00:30.
+func TestOfWhereTheSkipSpansMidnight(t *testing.T) {
+	loc, err := time.LoadLocation("America/Toronto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Of(time.Date(1919, 3, 31, 0, 0, 0, 0, time.UTC), loc)
+	if _, ok := d.At(15 * 60); ok {
+		t.Errorf("00:15 on 31 March 1919 in Toronto happened: %+v", d)
+	}
+	if got := d.Start().In(loc).Format("2006-01-02 15:04"); got != "1919-03-31 00:30" {
+		t.Errorf("31 March 1919 begins at %s, want 00:30", got)
 	}
 }

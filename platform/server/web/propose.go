@@ -281,6 +281,7 @@ func (a *App) propose(q *req) {
 		// The form only when it says so: a rule sent as JSON (or by a page of the app from
 		// before the form, which sent no "as") is JSON, never the form's empty amounts.
 		if f.Get("as") != "form" {
+			form["as"] = "json" // shown again, it is the JSON it was
 			v := strings.TrimSpace(f.Get("value"))
 			if !json.Valid([]byte(v)) {
 				errs["value"] = tr(q.lang, "propose.jsonInvalid")

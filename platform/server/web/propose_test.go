@@ -112,8 +112,13 @@ func TestProposeAFareRuleOnItsForm(t *testing.T) {
 		t.Fatalf("a fare rule as JSON: %d %s", p.status, p.body)
 	}
 	// A rule sent without "as" (a page of the app from before the form) is its JSON, not
-	// the form's empty amounts.
+	// the form's empty amounts; refused, it comes back as the JSON typed, with its error.
 	asJSON.Del("as")
+	asJSON.Set("value", `{"baseCents":`)
+	if p := s.do("POST", "/app/proposals", asJSON); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="p-value-error"`) ||
+		!strings.Contains(p.body, `{&#34;baseCents&#34;:</textarea>`) || !strings.Contains(p.body, `<input type="hidden" name="as" value="json">`) || count() != 2 {
+		t.Fatalf("bad JSON without as: %d %s", p.status, p.body[strings.Index(p.body, "<main"):])
+	}
 	asJSON.Set("value", `{"baseCents":450}`)
 	if p := s.do("POST", "/app/proposals", asJSON); p.status != http.StatusSeeOther || count() != 3 {
 		t.Fatalf("a fare rule without as: %d %s", p.status, p.body)
