@@ -42,8 +42,8 @@ const scheduleRows = 70
 
 // clockPattern is a time of day as a member may type it: 9:00, 09:00, 24:00, with seconds
 // as some browsers send them (09:00:00), or in digits alone, as a phone's number pad types
-// it (0930, 930, or 9 for 09:00); a dot or an h for the colon (9.30, 9h30).
-var clockPattern = regexp.MustCompile(`^([0-9]{1,2})(?:[:.h]([0-9]{2})(?::00)?|([0-9]{2}))?$`)
+// it (0930, 930, or 9 for 09:00); a dot or an h for the colon (9.30, 9h30, 17h).
+var clockPattern = regexp.MustCompile(`^([0-9]{1,2})(?:[:.h]([0-9]{2})(?::00)?|([0-9]{2})|h)?$`)
 
 // clock writes a typed time of day as the API takes it (HH:MM), or leaves it as it is for
 // the API (or the form) to refuse.
