@@ -187,23 +187,29 @@ func TestScheduleSaysUTCWithoutAZone(t *testing.T) {
 	}
 }
 
+// paidRideAt is a ride-sharing co-op in zone with one ride paid, its ledger's time moved
+// to at. The ledger's times are the database's: the test moves them, as the owner, past
+// the append-only triggers (which nothing in the service can do).
+func paidRideAt(t *testing.T, zone, at string) *env {
+	pol := mustPolicy(t, ridePolicy)
+	pol.TimeZone = zone
+	e := newEnv(t, pol)
+	c := e.customer("Rita Rider")
+	e.worker("Dan Driver")
+	e.completedRide(c, 1999)
+	if _, err := e.owner.Exec(t.Context(), `BEGIN; ALTER TABLE ledger_transactions DISABLE TRIGGER USER;
+		UPDATE ledger_transactions SET created_at = '`+at+`';
+		ALTER TABLE ledger_transactions ENABLE TRIGGER USER; COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 // TestExportByTheCoopsDates: the treasurer's exports take and write the co-op's dates: a
 // payment at 23:30 UTC on 30 November is 1 December's in Paris, November's on UTC.
 func TestExportByTheCoopsDates(t *testing.T) {
 	for zone, day := range map[string]string{"Europe/Paris": "2026-12-01", "": "2026-11-30"} {
-		pol := mustPolicy(t, ridePolicy)
-		pol.TimeZone = zone
-		e := newEnv(t, pol)
-		c := e.customer("Rita Rider")
-		e.worker("Dan Driver")
-		e.completedRide(c, 1999)
-		// The ledger's times are the database's: the test moves them, as the owner, past
-		// the append-only triggers (which nothing in the service can do).
-		if _, err := e.owner.Exec(t.Context(), `BEGIN; ALTER TABLE ledger_transactions DISABLE TRIGGER USER;
-			UPDATE ledger_transactions SET created_at = '2026-11-30T23:30:00Z';
-			ALTER TABLE ledger_transactions ENABLE TRIGGER USER; COMMIT`); err != nil {
-			t.Fatal(err)
-		}
+		e := paidRideAt(t, zone, "2026-11-30T23:30:00Z")
 		other := map[string]string{"2026-12-01": "2026-11-30", "2026-11-30": "2026-12-01"}[day]
 		for _, report := range []string{"ledger", "payments"} {
 			lines := e.export(report, day, day, adminToken)
@@ -226,17 +232,7 @@ func TestExportByTheCoopsDates(t *testing.T) {
 // 01:00): 23:30 on the 5th is the 5th's, in the 5th's export and not in the 6th's (read
 // as dates normalised by the clock, the 6th began an hour early, on the 5th).
 func TestExportWhereMidnightIsSkipped(t *testing.T) {
-	pol := mustPolicy(t, ridePolicy)
-	pol.TimeZone = "America/Santiago"
-	e := newEnv(t, pol)
-	c := e.customer("Rita Rider")
-	e.worker("Dan Driver")
-	e.completedRide(c, 1999)
-	if _, err := e.owner.Exec(t.Context(), `BEGIN; ALTER TABLE ledger_transactions DISABLE TRIGGER USER;
-		UPDATE ledger_transactions SET created_at = '2026-09-06T03:30:00Z';
-		ALTER TABLE ledger_transactions ENABLE TRIGGER USER; COMMIT`); err != nil {
-		t.Fatal(err)
-	}
+	e := paidRideAt(t, "America/Santiago", "2026-09-06T03:30:00Z")
 	if lines := e.export("ledger", "2026-09-05", "2026-09-05", adminToken); len(lines) == 0 || lines[0]["date"] != "2026-09-05" {
 		t.Errorf("the 5th's export: %v", lines)
 	}
