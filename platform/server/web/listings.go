@@ -26,6 +26,9 @@ type shopData struct {
 	Cursor string
 	Maker  bool
 	Mine   listingPage
+	// MineCursor is the page of the maker's own listings shown ("" for the newest 100): a
+	// link's, or the stock form's that came from it.
+	MineCursor string
 }
 
 // listings shows a marketplace co-op's shop: the listings members may order (a page at a
@@ -46,7 +49,15 @@ func (a *App) showShop(q *req, status int, errs, form map[string]string) {
 		return
 	}
 	if d.Maker = q.member.Has("worker"); d.Maker {
-		if !a.get(q, fmt.Sprintf("/v1/listings?owner=%d&limit=100", q.member.ID), &d.Mine) {
+		d.MineCursor = q.r.URL.Query().Get("mine")
+		if q.r.Method == http.MethodPost {
+			d.MineCursor = q.r.PostForm.Get("mine")
+		}
+		mine := fmt.Sprintf("/v1/listings?owner=%d&limit=100", q.member.ID)
+		if d.MineCursor != "" {
+			mine += "&cursor=" + url.QueryEscape(d.MineCursor)
+		}
+		if !a.get(q, mine, &d.Mine) {
 			return
 		}
 	}
@@ -105,7 +116,11 @@ func (a *App) setStock(q *req) {
 	st, rb := a.call(q, http.MethodPut, fmt.Sprintf("/v1/listings/%d/stock", id), map[string]int64{"stock": stock}, nil)
 	switch st {
 	case http.StatusOK:
-		a.redirect(q, "/app/listings?done=stock")
+		back := "/app/listings?done=stock"
+		if mine := q.r.PostForm.Get("mine"); mine != "" {
+			back += "&mine=" + url.QueryEscape(mine) // the page of the listing changed
+		}
+		a.redirect(q, back)
 	case http.StatusBadRequest:
 		a.showShop(q, st, map[string]string{key: apiMessage(q.lang, q.zone, rb)}, map[string]string{key: q.r.PostForm.Get("stock")})
 	default:
