@@ -100,6 +100,10 @@ func (b webBackend) OfferStatus(ctx context.Context, memberID, workID int64) (st
 	return offerStatusAt(status, expires, b.s.now()), nil
 }
 
+func (b webBackend) CompletedFor(ctx context.Context, memberID int64, limit int) ([]work.WorkerCount, error) {
+	return work.On(b.s.pool).CompletedFor(ctx, memberID, limit)
+}
+
 func (b webBackend) Vertical() string { return b.s.vertical() }
 
 func (b webBackend) Kinds() map[string]web.Kind {

@@ -1503,6 +1503,51 @@ func TestBatchedDeliveryInTheApp(t *testing.T) {
 	}
 }
 
+// TestCareTeamReadsAllTheClientsBookings: a carer who did a client's booking long ago, 200
+// bookings of another carer since, is still among those the client may choose (the page
+// read the client's newest 200 work items for them).
+func TestCareTeamReadsAllTheClientsBookings(t *testing.T) {
+	c := newVerticalCoop(t, "care")
+	client, clientTok := c.member("Cid Client", "customer")
+	cara, caraTok := c.worker("Cara Carer", "booking")
+	dee, _ := c.worker("Dee Carer", "booking")
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", cara), adminToken, map[string]any{"skills": []string{"night"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-02", "expiresAt": "2027-11-02T00:00:00Z"}})
+	id := int64(c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "booking", "priceCents": 4000,
+		"details": map[string]string{"address": "1 rue de la Paix", "careType": "night", "scheduledAt": "2026-12-01T10:00:00Z"}})["id"].(float64))
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), clientTok, nil)
+	for _, step := range []string{"accept", "start", "complete"} {
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), caraTok, nil)
+	}
+	// 200 completed bookings of Dee's since, as the database holds them (copies of Cara's).
+	var cols []string
+	rows, err := c.owner.Query(t.Context(), `SELECT column_name FROM information_schema.columns WHERE table_name = 'work_items' AND column_name <> 'id' ORDER BY ordinal_position`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var col string
+		if err := rows.Scan(&col); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, col)
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	sel := strings.Replace(strings.Join(cols, ", "), "worker_id", "$2::bigint", 1)
+	if _, err := c.owner.Exec(t.Context(), `INSERT INTO work_items (`+strings.Join(cols, ", ")+`) SELECT `+sel+` FROM work_items, generate_series(1, 200) WHERE id = $1`, id, dee); err != nil {
+		t.Fatal(err)
+	}
+	s := c.session(t)
+	s.signIn(c.code(client))
+	p := s.do("GET", "/app/team", nil)
+	if !strings.Contains(p.body, fmt.Sprintf(`id="carer-%d"> Carer no. %d (1 of your bookings)`, cara, cara)) ||
+		!strings.Contains(p.body, fmt.Sprintf(`id="carer-%d"> Carer no. %d (200 of your bookings)`, dee, dee)) {
+		t.Fatalf("the team page after 200 bookings of Dee's: %s", p.body[strings.Index(p.body, "<main"):])
+	}
+}
+
 // TestCareTeamInTheApp: a care client chooses their regular carers in the app among the
 // carers who did their bookings (and those already on their team); the team is saved
 // through the API and offered the client's next booking first. A member who is no care

@@ -73,6 +73,9 @@ type Backend interface {
 	// clock, in one query: "offered" while it stands, "expired" once its time has passed,
 	// "accepted", "declined" or "withdrawn"; "" when they were never offered it.
 	OfferStatus(ctx context.Context, memberID, workID int64) (string, error)
+	// CompletedFor lists the workers who completed the member's work (as its customer),
+	// with how many items each, the most recent first, at most limit, in one query.
+	CompletedFor(ctx context.Context, memberID int64, limit int) ([]work.WorkerCount, error)
 	Vertical() string
 	Kinds() map[string]Kind
 	Policy() *policy.Policy

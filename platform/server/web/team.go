@@ -23,9 +23,9 @@ type teamCarer struct {
 // ErrorKey is the key of the page's refusal of this carer.
 func (c teamCarer) ErrorKey() string { return fmt.Sprintf("carer-%d", c.ID) }
 
-// teamHistory is how many of the client's latest work items the page reads for the
-// carers who did them.
-const teamHistory = 200
+// teamCarers is how many of the carers who did the client's bookings the page shows (the
+// most recent first).
+const teamCarers = 200
 
 // careTeam shows a care client's team: offered the client's bookings first.
 func (a *App) careTeam(q *req) {
@@ -49,7 +49,7 @@ func (a *App) careClient(q *req) bool {
 	return true
 }
 
-// teamData reads the team and the carers of the client's work; chosen, when not nil,
+// teamData reads the team and the carers of the client's work (all of it); chosen, when not nil,
 // marks the team as the form chose it.
 func (a *App) teamData(q *req, chosen []int64) (teamData, bool) {
 	var team struct {
@@ -58,21 +58,16 @@ func (a *App) teamData(q *req, chosen []int64) (teamData, bool) {
 	if !a.get(q, fmt.Sprintf("/v1/members/%d/team", q.member.ID), &team) {
 		return teamData{}, false
 	}
-	ws, err := a.cfg.Backend.MyWork(q.r.Context(), q.member.ID, 0, teamHistory)
+	carers, err := a.cfg.Backend.CompletedFor(q.r.Context(), q.member.ID, teamCarers)
 	if err != nil {
-		a.unavailable(q, "reading the member's work failed", err)
+		a.unavailable(q, "reading the member's carers failed", err)
 		return teamData{}, false
 	}
 	done := map[int64]int{}
 	var ids []int64
-	for _, w := range ws {
-		if w.CustomerID != q.member.ID || w.WorkerID == nil || w.State != "completed" {
-			continue
-		}
-		if done[*w.WorkerID] == 0 {
-			ids = append(ids, *w.WorkerID)
-		}
-		done[*w.WorkerID]++
+	for _, w := range carers {
+		ids = append(ids, w.WorkerID)
+		done[w.WorkerID] = w.Done
 	}
 	for _, id := range team.WorkerIDs {
 		if !slices.Contains(ids, id) {

@@ -22,3 +22,25 @@ func (s Store) Involving(ctx context.Context, member, before int64, limit int) (
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Work, error) { return scan(row) })
 }
+
+// WorkerCount is a worker and how many of a customer's work items they completed.
+type WorkerCount struct {
+	WorkerID int64
+	Done     int
+}
+
+// CompletedFor lists the workers who completed work for customer, with how many items each
+// did, the most recent first, at most limit: all their history, in one query.
+func (s Store) CompletedFor(ctx context.Context, customer int64, limit int) ([]WorkerCount, error) {
+	rows, err := s.db.Query(ctx, `SELECT worker_id, count(*) FROM work_items
+		WHERE customer_id = $1 AND state = 'completed' AND worker_id IS NOT NULL
+		GROUP BY worker_id ORDER BY max(id) DESC LIMIT $2`, customer, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (WorkerCount, error) {
+		var w WorkerCount
+		err := row.Scan(&w.WorkerID, &w.Done)
+		return w, err
+	})
+}
