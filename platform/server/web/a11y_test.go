@@ -107,31 +107,15 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	}
 	check(ctx, "/app/request with its quote")
 
-	// A delivery co-op's request form, with its further drop-offs.
-	courier := newVerticalCoop(t, "delivery")
-	shopper, _ := courier.member("Cy Shop", "customer")
-	courier.signIn(t, ctx, courier.code(shopper))
-	do(t, ctx, chromedp.Navigate(courier.url+"/app/request"))
-	check(ctx, "/app/request of a delivery co-op")
-	click(t, ctx, `form[action="/app/sign-out"] button`)
-
-	// A freelance co-op's request form, with its milestones.
-	free := newVerticalCoop(t, "freelance")
-	fclient, _ := free.member("Cia Client", "customer")
-	free.signIn(t, ctx, free.code(fclient))
-	do(t, ctx, chromedp.Navigate(free.url+"/app/request"))
-	check(ctx, "/app/request of a freelance co-op")
-	click(t, ctx, `form[action="/app/sign-out"] button`)
-
-	// A care client's regular carers.
-	care := newVerticalCoop(t, "care")
-	client, _ := care.member("Cid Client", "customer")
-	carer, _ := care.worker("Cara Carer", "booking")
-	care.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/team", client), adminToken, map[string]any{"workerIds": []int64{carer}})
-	care.signIn(t, ctx, care.code(client))
-	do(t, ctx, chromedp.Navigate(care.url+"/app/team"))
-	check(ctx, "/app/team")
-	click(t, ctx, `form[action="/app/sign-out"] button`)
+	// The pages that differ by vertical.
+	for _, v := range verticalVisits(t) {
+		v.c.signIn(t, ctx, v.c.code(v.member))
+		for _, path := range v.paths {
+			do(t, ctx, chromedp.Navigate(v.c.url+path))
+			check(ctx, path+" of "+v.name)
+		}
+		click(t, ctx, `form[action="/app/sign-out"] button`)
+	}
 
 	// A marketplace co-op's shop, as its maker and as a buyer.
 	shop := newVerticalCoop(t, "marketplace")
@@ -154,17 +138,10 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	}
 
 	// A freelance project paid by milestones, as its worker and as its client.
-	gig := newVerticalCoop(t, "freelance")
-	client, clientTok := gig.member("Cia Client", "customer")
-	dev, devTok := gig.worker("Dev Freelancer", "gig")
-	id := int64(gig.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "gig", "priceCents": 90000,
-		"details":    map[string]string{"title": "Website", "description": "A co-op's website"},
-		"milestones": []map[string]any{{"title": "Design", "amountCents": 30000}, {"title": "Build", "amountCents": 60000}}})["id"].(float64))
-	gig.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), clientTok, nil)
-	for _, step := range []string{"accept", "start", "milestones/1/submit"} {
-		gig.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), devTok, nil)
-	}
-	for _, m := range []int64{dev, client} {
+	pr := startedProject(t)
+	gig, id := pr.c, pr.id
+	gig.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/milestones/1/submit", id), pr.devTok, nil)
+	for _, m := range []int64{pr.dev, pr.client} {
 		gig.signIn(t, ctx, gig.code(m))
 		do(t, ctx, chromedp.Navigate(gig.url+fmt.Sprintf("/app/work/%d", id)))
 		check(ctx, "a project by milestones")

@@ -1103,11 +1103,15 @@ func TestASecondClickClaimsNothing(t *testing.T) {
 	c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d", ana), key, nil)
 }
 
-// TestMilestonesInTheApp: a freelance project paid by milestones moves in the app: its
-// worker marks each milestone done (and no "complete" step is offered: the project
-// completes with its last milestone), its client accepts each, which pays it; neither
-// sees the other's button, and the project is complete once the last is accepted.
-func TestMilestonesInTheApp(t *testing.T) {
+// project is a freelance co-op's project paid by two milestones (Design 300.00, Build
+// 600.00), accepted and started by its worker.
+type project struct {
+	c                 *coop
+	client, dev, id   int64
+	clientTok, devTok string
+}
+
+func startedProject(t *testing.T) project {
 	c := newVerticalCoop(t, "freelance")
 	client, clientTok := c.member("Cia Client", "customer")
 	dev, devTok := c.worker("Dev Freelancer", "gig")
@@ -1118,6 +1122,16 @@ func TestMilestonesInTheApp(t *testing.T) {
 	for _, step := range []string{"accept", "start"} {
 		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), devTok, nil)
 	}
+	return project{c: c, client: client, dev: dev, id: id, clientTok: clientTok, devTok: devTok}
+}
+
+// TestMilestonesInTheApp: a freelance project paid by milestones moves in the app: its
+// worker marks each milestone done (and no "complete" step is offered: the project
+// completes with its last milestone), its client accepts each, which pays it; neither
+// sees the other's button, and the project is complete once the last is accepted.
+func TestMilestonesInTheApp(t *testing.T) {
+	p0 := startedProject(t)
+	c, client, clientTok, dev, id := p0.c, p0.client, p0.clientTok, p0.dev, p0.id
 	page := fmt.Sprintf("/app/work/%d", id)
 	ws, cs := c.session(t), c.session(t)
 	wcsrf, ccsrf := ws.signIn(c.code(dev)), cs.signIn(c.code(client))

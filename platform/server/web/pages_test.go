@@ -61,6 +61,34 @@ func (f *fixture) pages() map[int64][]string {
 	}
 }
 
+// verticalVisit is the pages of a co-op of another vertical that one of its members sees.
+type verticalVisit struct {
+	name   string
+	c      *coop
+	member int64
+	paths  []string
+}
+
+// verticalVisits are the pages that differ by vertical, each in a co-op of its own, that
+// the pages' tests (both languages, accessibility) visit: a delivery co-op's request form
+// with its further drop-offs, a freelance co-op's with its milestones, a care client's
+// regular carers.
+func verticalVisits(t *testing.T) []verticalVisit {
+	courier := newVerticalCoop(t, "delivery")
+	shopper, _ := courier.member("Cy Shop", "customer")
+	free := newVerticalCoop(t, "freelance")
+	fclient, _ := free.member("Cia Client", "customer")
+	care := newVerticalCoop(t, "care")
+	client, _ := care.member("Cid Client", "customer")
+	carer, _ := care.worker("Cara Carer", "booking")
+	care.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/team", client), adminToken, map[string]any{"workerIds": []int64{carer}})
+	return []verticalVisit{
+		{"a delivery co-op", courier, shopper, []string{"/app/request"}},
+		{"a freelance co-op", free, fclient, []string{"/app/request"}},
+		{"a care client", care, client, []string{"/app/team", "/app/home"}},
+	}
+}
+
 var dataPage = regexp.MustCompile(`<body data-page="([a-z]+)">`)
 
 // Every page renders in English and in French without a missing message (the catalogues
@@ -132,32 +160,15 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 	for _, lang := range []string{"en", "fr"} {
 		check(ms, "/app/listings", lang)
 	}
-	// A delivery co-op's request form, with its further drop-offs.
-	courier := newVerticalCoop(t, "delivery")
-	shopper, _ := courier.member("Cy Shop", "customer")
-	cs := courier.session(t)
-	cs.signIn(courier.code(shopper))
-	for _, lang := range []string{"en", "fr"} {
-		check(cs, "/app/request", lang)
-	}
-	// A freelance co-op's request form, with its milestones.
-	free := newVerticalCoop(t, "freelance")
-	fclient, _ := free.member("Cia Client", "customer")
-	fs := free.session(t)
-	fs.signIn(free.code(fclient))
-	for _, lang := range []string{"en", "fr"} {
-		check(fs, "/app/request", lang)
-	}
-	// A care client's regular carers.
-	care := newVerticalCoop(t, "care")
-	client, _ := care.member("Cid Client", "customer")
-	carer, _ := care.worker("Cara Carer", "booking")
-	care.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/team", client), adminToken, map[string]any{"workerIds": []int64{carer}})
-	ts := care.session(t)
-	ts.signIn(care.code(client))
-	for _, lang := range []string{"en", "fr"} {
-		check(ts, "/app/team", lang)
-		check(ts, "/app/home", lang)
+	// The pages that differ by vertical.
+	for _, v := range verticalVisits(t) {
+		vs := v.c.session(t)
+		vs.signIn(v.c.code(v.member))
+		for _, lang := range []string{"en", "fr"} {
+			for _, path := range v.paths {
+				check(vs, path, lang)
+			}
+		}
 	}
 	// A member's choice (?lang=) wins over the browser's languages and is kept.
 	s := f.c.session(t)
