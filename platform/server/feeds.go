@@ -56,6 +56,16 @@ func encodeCursor(c work.Cursor) string {
 	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d.%d", ns, c.ID))
 }
 
+// trimPage is the page of a feed read with one item more than pg.Limit: its first pg.Limit
+// items and, when more follow, the cursor of the next page after the last of them
+// (cursorOf).
+func trimPage[T any](items []T, pg Page, cursorOf func(T) work.Cursor) ([]T, string) {
+	if len(items) <= pg.Limit {
+		return items, ""
+	}
+	return items[:pg.Limit], encodeCursor(cursorOf(items[pg.Limit-1]))
+}
+
 func decodeCursor(s string) (work.Cursor, error) {
 	if s == "" {
 		return work.Cursor{At: time.Unix(0, 0).UTC()}, nil
@@ -98,11 +108,8 @@ func (s *Server) WorkerOffers(ctx context.Context, worker int64, pg Page) (Offer
 	if err != nil {
 		return OfferFeed{}, err
 	}
-	out := OfferFeed{Offers: offers}
-	if len(offers) > pg.Limit {
-		out.Offers = offers[:pg.Limit]
-		out.NextCursor = encodeCursor(work.Cursor{ID: offers[pg.Limit-1].OfferID})
-	}
+	var out OfferFeed
+	out.Offers, out.NextCursor = trimPage(offers, pg, func(o work.FeedOffer) work.Cursor { return work.Cursor{ID: o.OfferID} })
 	return out, nil
 }
 
@@ -120,16 +127,14 @@ func (s *Server) WorkerWork(ctx context.Context, worker int64, scope string, pg 
 	if err != nil {
 		return WorkFeed{}, err
 	}
-	out := WorkFeed{Work: items}
-	if len(items) > pg.Limit {
-		out.Work = items[:pg.Limit]
-		last := items[pg.Limit-1]
+	var out WorkFeed
+	out.Work, out.NextCursor = trimPage(items, pg, func(last Work) work.Cursor {
 		c := work.Cursor{ID: last.ID}
 		if last.StartsAt != nil && scope == work.Scheduled {
 			c.At = *last.StartsAt
 		}
-		out.NextCursor = encodeCursor(c)
-	}
+		return c
+	})
 	return out, nil
 }
 

@@ -116,11 +116,8 @@ func (s *Server) Listings(ctx context.Context, owner int64, all bool, pg Page) (
 	if err != nil {
 		return ListingPage{}, err
 	}
-	out := ListingPage{Listings: ls}
-	if len(ls) > pg.Limit {
-		out.Listings = ls[:pg.Limit]
-		out.NextCursor = encodeCursor(work.Cursor{ID: ls[pg.Limit-1].ID})
-	}
+	var out ListingPage
+	out.Listings, out.NextCursor = trimPage(ls, pg, func(l listings.Listing) work.Cursor { return work.Cursor{ID: l.ID} })
 	return out, nil
 }
 
