@@ -592,6 +592,24 @@ func apiMessage(lang string, zone *time.Location, body []byte) string {
 	return trAPI(lang, zone, msg)
 }
 
+// create posts a form's new record to the API (path, body): created, it redirects to done;
+// refused other than with a 400, it shows the error page; either way the answer is
+// written and ok is false. On a 400 ok is true, with the field the API names and its
+// message in the member's language, for the form to show again.
+func (a *App) create(q *req, path string, body any, done string) (field, message string, ok bool) {
+	st, rb := a.call(q, http.MethodPost, path, body, nil)
+	switch st {
+	case http.StatusCreated:
+		a.redirect(q, done)
+		return "", "", false
+	case http.StatusBadRequest:
+		field, _ = parseAPIErr(rb)
+		return field, apiMessage(q.lang, q.zone, rb), true
+	}
+	a.failAPI(q, st, rb)
+	return "", "", false
+}
+
 // call runs an API route as the signed-in member; body (if not nil) is sent as JSON. A body
 // that cannot be encoded (a page's bug: the forms' values are checked first) is not sent:
 // the answer is a 500 with the API's error shape.

@@ -79,16 +79,10 @@ func (a *App) createListing(q *req) {
 	}
 	if len(errs) == 0 {
 		body := map[string]any{"title": form["title"], "description": form["description"], "priceCents": cents, "stock": stock}
-		st, rb := a.call(q, http.MethodPost, "/v1/listings", body, nil)
-		if st == http.StatusCreated {
-			a.redirect(q, "/app/listings?done=listed")
+		fld, msg, ok := a.create(q, "/v1/listings", body, "/app/listings?done=listed")
+		if !ok {
 			return
 		}
-		if st != http.StatusBadRequest {
-			a.failAPI(q, st, rb)
-			return
-		}
-		fld, _ := parseAPIErr(rb)
 		switch fld {
 		case "priceCents":
 			fld = "price"
@@ -96,7 +90,7 @@ func (a *App) createListing(q *req) {
 		default:
 			fld = "form"
 		}
-		errs[fld] = apiMessage(q.lang, q.zone, rb)
+		errs[fld] = msg
 	}
 	a.showShop(q, http.StatusBadRequest, errs, form)
 }

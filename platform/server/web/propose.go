@@ -88,28 +88,27 @@ func proposeFields(pol *policy.Policy) []string {
 // proposeForm shows the form of a new proposal, for the part ?field= names ("" a motion).
 func (a *App) proposeForm(q *req) {
 	field, as := q.r.URL.Query().Get("field"), q.r.URL.Query().Get("as")
-	form, ok := a.proposeDefaults(q, field, fareForm(field, as))
-	if !ok {
-		return
+	var fares *policy.Fares
+	if field == policy.PartFares {
+		var ok bool
+		if fares, ok = a.faresInForce(q); !ok {
+			return
+		}
 	}
-	a.showPropose(q, http.StatusOK, field, nil, form)
+	a.showPropose(q, http.StatusOK, field, nil, a.proposeDefaults(q, field, fareForm(field, as), fares), fares)
 }
 
 // proposeDefaults prefills the form with the value in force: the fee split in percent,
 // the fare rule in force (the members may have voted one since the policy's), another
-// part as the JSON the policy holds. false when the page could not be made (and the
-// answer is written).
-func (a *App) proposeDefaults(q *req, field string, onForm bool) (map[string]string, bool) {
+// part as the JSON the policy holds. fares is the fare rule in force, read by the caller
+// (nil: none).
+func (a *App) proposeDefaults(q *req, field string, onForm bool, fares *policy.Fares) map[string]string {
 	form := map[string]string{}
 	pol := a.cfg.Backend.Policy()
 	if pol == nil || field == "" {
-		return form, true
+		return form
 	}
 	if field == policy.PartFares {
-		fares, ok := a.faresInForce(q)
-		if !ok {
-			return nil, false
-		}
 		switch {
 		case fares == nil:
 		case onForm:
@@ -134,7 +133,7 @@ func (a *App) proposeDefaults(q *req, field string, onForm bool) (map[string]str
 		if onForm {
 			form["as"] = "form"
 		}
-		return form, true
+		return form
 	}
 	if field != "feeSplit" {
 		if b, err := json.Marshal(pol); err == nil {
@@ -143,14 +142,14 @@ func (a *App) proposeDefaults(q *req, field string, onForm bool) (map[string]str
 				form["value"] = string(parts[field])
 			}
 		}
-		return form, true
+		return form
 	}
 	form["platformFee"] = percentOf(pol.FeeSplit.PlatformFeeBasisPoints)
 	for _, f := range pol.FeeSplit.Funds {
 		form["fund."+f.Name] = percentOf(f.BasisPoints)
 	}
 	form["surgeToWorkers"] = strconv.FormatInt(pol.FeeSplit.SurgeToWorkersPercent, 10)
-	return form, true
+	return form
 }
 
 // percentOf writes basis points as a percent: 250 is 2.5, 300 is 3.
@@ -177,17 +176,15 @@ func (a *App) faresInForce(q *req) (*policy.Fares, bool) {
 	return pricing.Fares, true
 }
 
-func (a *App) showPropose(q *req, status int, field string, errs, form map[string]string) {
+// showPropose shows the form of a proposal of field; fares is the fare rule in force (nil:
+// none, or not read: the part is not the fare rule, or it is sent as JSON).
+func (a *App) showPropose(q *req, status int, field string, errs, form map[string]string, fares *policy.Fares) {
 	pol := a.cfg.Backend.Policy()
 	d := proposeData{Fields: proposeFields(pol)}
 	if slices.Contains(d.Fields, field) {
 		d.Field = field
 	}
 	if d.Field == policy.PartFares && form["as"] != "json" {
-		fares, ok := a.faresInForce(q)
-		if !ok {
-			return
-		}
 		d.FareForm = true
 		for _, am := range fareAmounts {
 			d.Amounts = append(d.Amounts, am.name)
@@ -238,7 +235,8 @@ func (a *App) propose(q *req) {
 		}
 	}
 	errs := map[string]string{}
-	var surgeKeys []string // the form's row of each surge window sent
+	var surgeKeys []string  // the form's row of each surge window sent
+	var fares *policy.Fares // the fare rule in force, read for the fare form
 	body := map[string]any{"title": f.Get("title"), "body": f.Get("body")}
 	if v := strings.TrimSpace(f.Get("votingPeriodHours")); v != "" {
 		h, err := strconv.ParseInt(v, 10, 64)
@@ -289,8 +287,8 @@ func (a *App) propose(q *req) {
 			body["field"], body["value"] = field, json.RawMessage(v)
 			break
 		}
-		fares, ok := a.faresInForce(q)
-		if !ok {
+		var ok bool
+		if fares, ok = a.faresInForce(q); !ok {
 			return
 		}
 		proposed, rows := fareFromForm(q, f, fares, errs, form)
@@ -304,19 +302,13 @@ func (a *App) propose(q *req) {
 		body["field"], body["value"] = field, json.RawMessage(v)
 	}
 	if len(errs) == 0 {
-		st, rb := a.call(q, http.MethodPost, "/v1/proposals", body, nil)
-		if st == http.StatusCreated {
-			a.redirect(q, "/app/governance?done=proposed")
+		fld, msg, ok := a.create(q, "/v1/proposals", body, "/app/governance?done=proposed")
+		if !ok {
 			return
 		}
-		if st != http.StatusBadRequest {
-			a.failAPI(q, st, rb)
-			return
-		}
-		fld, _ := parseAPIErr(rb)
-		errs[proposeField(field, fld, pol, surgeKeys)] = apiMessage(q.lang, q.zone, rb)
+		errs[proposeField(field, fld, pol, surgeKeys)] = msg
 	}
-	a.showPropose(q, http.StatusBadRequest, field, errs, form)
+	a.showPropose(q, http.StatusBadRequest, field, errs, form, fares)
 }
 
 // proposeField is the form's field the API's refusal of a proposal names; surgeKeys are
