@@ -22,11 +22,11 @@ type MilestoneInput struct {
 	AmountCents int64  `json:"amountCents"`
 }
 
-// validateMilestones checks a project's milestones: gigs only, 1 to maxMilestones, each
-// titled and positive, adding up to the price exactly, without surge.
 // paidByMilestones says whether work of kind may be a project paid by milestones.
 func paidByMilestones(kind string) bool { return kind == "gig" }
 
+// validateMilestones checks a project's milestones: gigs only, 1 to maxMilestones, each
+// titled and positive, adding up to the price exactly, without surge.
 func validateMilestones(in *workInput) ([]work.Milestone, error) {
 	if in.Milestones == nil {
 		return nil, nil
