@@ -592,6 +592,22 @@ func apiMessage(lang string, zone *time.Location, body []byte) string {
 	return trAPI(lang, zone, msg)
 }
 
+// fieldIndex reads the index of a list's item in the field an API refusal names: for
+// "stops[2].notes" and the list "stops", 2 and ".notes"; ok is false when fld names no
+// item of the list, or one outside [0, n).
+func fieldIndex(fld, list string, n int) (i int, rest string, ok bool) {
+	after, found := strings.CutPrefix(fld, list+"[")
+	if !found {
+		return 0, "", false
+	}
+	index, rest, _ := strings.Cut(after, "]")
+	i, err := strconv.Atoi(index)
+	if err != nil || i < 0 || i >= n {
+		return 0, "", false
+	}
+	return i, rest, true
+}
+
 // create posts a form's new record to the API (path, body): created, it redirects to done;
 // refused other than with a 400, it shows the error page; either way the answer is
 // written and ok is false. On a 400 ok is true, with the field the API names and its

@@ -511,3 +511,28 @@ func TestClock(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldIndex: the index of a list's item in the field an API refusal names.
+func TestFieldIndex(t *testing.T) {
+	for _, c := range []struct {
+		fld, list string
+		n, i      int
+		rest      string
+		ok        bool
+	}{
+		{"stops[2].notes", "stops", 3, 2, ".notes", true},
+		{"weekly[0].from", "weekly", 1, 0, ".from", true},
+		{"value.surge[1].to", "value.surge", 2, 1, ".to", true},
+		{"workerIds[3]", "workerIds", 4, 3, "", true},
+		{"stops[3].notes", "stops", 3, 0, "", false},
+		{"stops[-1]", "stops", 3, 0, "", false},
+		{"stops[x]", "stops", 3, 0, "", false},
+		{"stops", "stops", 3, 0, "", false},
+		{"milestones[0]", "stops", 3, 0, "", false},
+	} {
+		i, rest, ok := fieldIndex(c.fld, c.list, c.n)
+		if i != c.i || rest != c.rest || ok != c.ok {
+			t.Errorf("fieldIndex(%q, %q, %d) = %d %q %v, want %d %q %v", c.fld, c.list, c.n, i, rest, ok, c.i, c.rest, c.ok)
+		}
+	}
+}

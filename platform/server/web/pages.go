@@ -703,7 +703,6 @@ func requestField(fld string) string {
 	case "stops[0].address":
 		return "details.dropoff"
 	}
-
 	if strings.HasPrefix(fld, "details.") {
 		return fld
 	}
@@ -891,25 +890,21 @@ func (a *App) requestWork(q *req) {
 		}
 		fld, _ := parseAPIErr(rb)
 		key := requestField(fld)
-		if rest, ok := strings.CutPrefix(fld, "milestones["); ok {
-			// A milestone's row: the request's milestones[i] is the form's i-th row sent.
-			if i, err := strconv.Atoi(strings.SplitN(rest, "]", 2)[0]); err == nil && i >= 0 && i < len(milestoneRows) {
-				key = fmt.Sprintf("milestone.%d", milestoneRows[i])
-			}
+		// A milestone's row: the request's milestones[i] is the form's i-th row sent.
+		if i, _, ok := fieldIndex(fld, "milestones", len(milestoneRows)); ok {
+			key = fmt.Sprintf("milestone.%d", milestoneRows[i])
 		} else if fld == "milestones" {
 			key = "milestones"
 		}
-		if rest, ok := strings.CutPrefix(fld, "stops["); ok {
-			// A further drop-off's row: the request's stops[i] is the form's i-th row sent;
-			// its notes, or else its address, is the field refused.
-			index, part, _ := strings.Cut(rest, "]")
-			if i, err := strconv.Atoi(index); err == nil && i > 0 && i <= len(stopRows) {
-				field := "address"
-				if part == ".notes" {
-					field = "notes"
-				}
-				key = fmt.Sprintf("stop.%d.%s", stopRows[i-1], field)
+		// A further drop-off's row: the request's stops[i] (from 1: the first is the
+		// dropoff detail) is the form's i-th row sent; its notes, or else its address, is
+		// the field refused.
+		if i, part, ok := fieldIndex(fld, "stops", len(stopRows)+1); ok && i > 0 {
+			field := "address"
+			if part == ".notes" {
+				field = "notes"
 			}
+			key = fmt.Sprintf("stop.%d.%s", stopRows[i-1], field)
 		}
 		errs[key] = apiMessage(q.lang, q.zone, rb)
 	}

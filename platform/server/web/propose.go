@@ -318,8 +318,7 @@ func proposeField(field, fld string, pol *policy.Policy, surgeKeys []string) str
 	case fld == "title" || fld == "body" || fld == "votingPeriodHours":
 		return fld
 	case field == policy.PartFares && surgeKeys != nil && strings.HasPrefix(fld, "value.surge["):
-		i, err := strconv.Atoi(strings.Split(strings.TrimPrefix(fld, "value.surge["), "]")[0])
-		if err == nil && i >= 0 && i < len(surgeKeys) {
+		if i, _, ok := fieldIndex(fld, "value.surge", len(surgeKeys)); ok {
 			return surgeKeys[i]
 		}
 		return "surge"
@@ -334,8 +333,7 @@ func proposeField(field, fld string, pol *policy.Policy, surgeKeys []string) str
 	case field == "feeSplit" && fld == "value.funds":
 		return "split"
 	case field == "feeSplit" && strings.HasPrefix(fld, "value.funds[") && pol != nil:
-		i, err := strconv.Atoi(strings.Split(strings.TrimPrefix(fld, "value.funds["), "]")[0])
-		if err == nil && i >= 0 && i < len(pol.FeeSplit.Funds) {
+		if i, _, ok := fieldIndex(fld, "value.funds", len(pol.FeeSplit.Funds)); ok {
 			return "fund." + pol.FeeSplit.Funds[i].Name
 		}
 	case field != "feeSplit" && strings.HasPrefix(fld, "value"):

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
@@ -150,10 +149,8 @@ func (a *App) saveSchedule(q *req) {
 		case http.StatusBadRequest, http.StatusConflict:
 			fld, _ := parseAPIErr(rb)
 			key := "form"
-			if rest, ok := strings.CutPrefix(fld, "weekly["); ok {
-				if i, err := strconv.Atoi(strings.SplitN(rest, "]", 2)[0]); err == nil && i >= 0 && i < len(keys) {
-					key = keys[i]
-				}
+			if i, _, ok := fieldIndex(fld, "weekly", len(keys)); ok {
+				key = keys[i]
 			}
 			errs[key] = apiMessage(q.lang, q.zone, rb)
 		default:

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // teamData is a care client's team of regular carers: the carers who worked for them,
@@ -111,11 +110,8 @@ func (a *App) saveTeam(q *req) {
 		// A carer the API refuses (no longer a worker) is named beside their box.
 		key := "form"
 		fld, _ := parseAPIErr(rb)
-		if rest, ok := strings.CutPrefix(fld, "workerIds["); ok {
-			if i, err := strconv.Atoi(strings.SplitN(rest, "]", 2)[0]); err == nil && i >= 0 && i < len(ids) &&
-				slices.ContainsFunc(d.Carers, func(c teamCarer) bool { return c.ID == ids[i] }) {
-				key = fmt.Sprintf("carer-%d", ids[i])
-			}
+		if i, _, ok := fieldIndex(fld, "workerIds", len(ids)); ok && slices.ContainsFunc(d.Carers, func(c teamCarer) bool { return c.ID == ids[i] }) {
+			key = fmt.Sprintf("carer-%d", ids[i])
 		}
 		a.render(q, st, "team", "team.title", page{Data: d, Errors: map[string]string{key: apiMessage(q.lang, q.zone, rb)}, Nav: "home"})
 	default:
