@@ -184,3 +184,69 @@ func TestAPeerKeepsABoundedNumberOfStandbysHere(t *testing.T) {
 		t.Errorf("%d of 20 standbys sent at once admitted for the one place left; want 1", n)
 	}
 }
+
+// The time zone is checked when it is set or changes, and only then: a co-op whose zone a
+// newer time zone database dropped is not refused an unrelated update, and is not warned
+// again about older platforms.
+func TestValidatorChecksTheTimeZoneWhenItChanges(t *testing.T) {
+	scheme := backupScheme(t)
+	if err := coopv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	plan := &coopv1.HostingPlan{ObjectMeta: metav1.ObjectMeta{Name: "standard"}, Spec: coopv1.HostingPlanSpec{SelfService: true}}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(plan).WithInterceptorFuncs(interceptor.Funcs{
+		Create: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			if r, ok := obj.(*authorizationv1.SubjectAccessReview); ok {
+				r.Status.Allowed = r.Spec.User == "hub-admin"
+				return nil
+			}
+			return cl.Create(ctx, obj, opts...)
+		},
+	}).Build()
+	hub := hubconfig.Default()
+	hub.OperatorUsername = "system:serviceaccount:cooperator-system:cooperator"
+	v := &Validator{Client: c, Reviews: c, Hub: hub}
+	ctx := admission.NewContextWithRequest(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		Operation: admissionv1.Update, UserInfo: authenticationv1.UserInfo{Username: "hub-admin"},
+	}})
+	coop := func(tz string) *coopv1.Cooperative {
+		c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "fairride"}, Spec: coopv1.CooperativeSpec{Plan: "standard"}}
+		c.Spec.Database.Tier = coopv1.DatabaseTierDedicated
+		c.Spec.Platform.TimeZone = tz
+		return c
+	}
+	warned := func(w admission.Warnings) bool {
+		for _, s := range w {
+			if s == TimeZoneWarning {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tc := range []struct {
+		name, from, to string
+		refused, warns bool
+	}{
+		{"an unrelated update keeps a zone the database no longer knows", "Europe/Atlantis", "Europe/Atlantis", false, false},
+		{"an unrelated update keeps a known zone without a warning", "Europe/Paris", "Europe/Paris", false, false},
+		{"a change to an unknown zone", "Europe/Paris", "Europe/Atlantis", true, false},
+		{"a change to a known zone", "UTC", "Europe/Paris", false, true},
+		{"setting a zone", "", "America/Bogota", false, true},
+		{"removing the zone", "Europe/Paris", "", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old, changed := coop(tc.from), coop(tc.to)
+			changed.Spec.Suspend = true
+			w, err := v.ValidateUpdate(ctx, old, changed)
+			if got := err != nil && strings.Contains(err.Error(), "spec.platform.timeZone"); got != tc.refused {
+				t.Errorf("timeZone refused: %v (%v), want %v", got, err, tc.refused)
+			}
+			if err != nil && !tc.refused {
+				t.Errorf("refused: %v", err)
+			}
+			if got := warned(w); got != tc.warns {
+				t.Errorf("warned about older platforms: %v (%q), want %v", got, w, tc.warns)
+			}
+		})
+	}
+}
