@@ -9,7 +9,7 @@ import (
 
 var tables = []string{"members", "member_tokens", "blocks", "work_items", "work_history", "offers",
 	"ledger_transactions", "ledger_entries", "payments", "proposals", "ballots", "delegations", "disbursements", "refund_requests",
-	"member_audit", "sign_in_codes"}
+	"member_audit", "sign_in_codes", "notifications"}
 
 func (e *env) rowCounts() map[string]int64 {
 	out := map[string]int64{}

@@ -252,6 +252,12 @@ func TestSecurity_NoWriteOutlivesAnErasure(t *testing.T) {
 			id := num(e.must(201, "POST", "/v1/proposals", w.token, map[string]any{"title": "Plan", "body": "", "field": "plan", "value": "medium"})["id"])
 			return e, request{v, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), v.token, map[string]any{"choice": "no"}, nil}
 		},
+		"POST /v1/members/{id}/notifications/read": func(t *testing.T) (*env, request) {
+			e := newEnv(t, mustPolicy(t, ridePolicy))
+			c := e.customer("Rita Rider")
+			e.completedRideBy(c, e.worker("Dan Driver"), 1200)
+			return e, request{c, "POST", fmt.Sprintf("/v1/members/%d/notifications/read", c.id), c.token, map[string]any{"upTo": 1}, nil}
+		},
 		"PUT /v1/delegation": func(t *testing.T) (*env, request) {
 			e := newEnv(t, withModel(t, policy.Delegate, 50, 50))
 			a := e.member("Ana Worker", []string{"worker"}, "")

@@ -195,6 +195,8 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/v1/members/{id}/claim", member, s.claimAccount, nil},
 		{"DELETE", "/v1/members/{id}/claim", admin, s.releaseClaim, nil},
 		{"GET", "/v1/members/{id}/audit", member, s.memberAuditOf, nil},
+		{"GET", "/v1/members/{id}/notifications", member, s.listNotifications, nil},
+		{"POST", "/v1/members/{id}/notifications/read", member, s.markNotificationsRead, nil},
 
 		{"POST", "/v1/blocks", member, s.createBlock, nil},
 		{"DELETE", "/v1/blocks/{workerId}", member, s.deleteBlock, nil},

@@ -76,7 +76,9 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 //   - on disbursements SELECT and INSERT, and UPDATE of what a decision and an erasure
 //     write (status, message, tx_id, decided_at; reason), never the amount, fund or payee;
 //     on refund_requests the same (status, message, decided_at; reason), never the
-//     payment, the requester or the proposal.
+//     payment, the requester or the proposal;
+//   - on notifications (the database writes them) UPDATE of read_at only: the service
+//     marks them read, and never changes what one tells.
 //
 // It starts from no privileges each time, in one transaction, so that a narrower grant of
 // a later version takes effect and the role never sees a gap. Tables a later migration
@@ -108,6 +110,8 @@ func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 			`GRANT UPDATE (status, message, tx_id, decided_at, reason) ON disbursements TO ` + r,
 			`REVOKE UPDATE, DELETE ON refund_requests FROM ` + r,
 			`GRANT UPDATE (status, message, decided_at, reason) ON refund_requests TO ` + r,
+			`REVOKE UPDATE ON notifications FROM ` + r,
+			`GRANT UPDATE (read_at) ON notifications TO ` + r,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("granting the serving role %s: %w", role, err)

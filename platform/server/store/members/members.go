@@ -587,6 +587,8 @@ func (s Store) Export(ctx context.Context, id int64, zone string) (json.RawMessa
 		'listings', (SELECT coalesce(json_agg(l ORDER BY l.id), '[]') FROM listings l WHERE l.owner_id = $1),
 		'milestones', (SELECT coalesce(json_agg(ms ORDER BY ms.work_id, ms.n), '[]') FROM milestones ms
 			WHERE ms.work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)),
+		'notifications', (SELECT coalesce(json_agg(json_build_object('id', n.id, 'event', n.event, 'subjectId', n.subject_id,
+			'outcome', n.outcome, 'at', n.at, 'readAt', n.read_at) ORDER BY n.id), '[]') FROM notifications n WHERE n.member_id = $1),
 		'audit', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object('id', a.id, 'memberId', a.member_id, 'event', a.event,
 			'oldValue', a.old_value, 'newValue', a.new_value, 'actor', a.actor, 'credential', a.credential, 'at', a.at)) ORDER BY a.id), '[]')
 			FROM member_audit a WHERE a.member_id = $1),
@@ -676,8 +678,8 @@ func workChanging(err error) error {
 // refer to it; its class goes with the rest (outside multi-stakeholder governance it is
 // free text). Addresses and notes in their work and the words they wrote (the reasons
 // they gave, the idempotency keys of their payments, also staff's for payments on their
-// behalf, the title and body of their proposals) are wiped; tokens, blocks and
-// delegations go; the reasons of disbursements they asked for or received are wiped; their work still waiting for a worker is cancelled.
+// behalf, the title and body of their proposals) are wiped; tokens, blocks,
+// delegations and notifications go (a member who delegated to them is told); the reasons of disbursements they asked for or received are wiped; their work still waiting for a worker is cancelled.
 func (s Store) Erase(ctx context.Context, id int64) error {
 	for _, q := range []string{
 		`DELETE FROM availability_windows WHERE member_id = $1`,
@@ -733,6 +735,9 @@ func (s Store) Erase(ctx context.Context, id int64) error {
 		`INSERT INTO work_history (work_id, from_state, to_state, note)
 			SELECT id, state, 'cancelled', 'customer data erased' FROM work_items WHERE customer_id = $1 AND state = 'requested'`,
 		`UPDATE work_items SET state = 'cancelled', updated_at = now() WHERE customer_id = $1 AND state = 'requested'`,
+		// What the co-op told the member goes with them (the database writes an erased
+		// member no more).
+		`DELETE FROM notifications WHERE member_id = $1`,
 	} {
 		if _, err := s.db.Exec(ctx, q, id); err != nil {
 			return err

@@ -1,0 +1,162 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+)
+
+// notified reads member m's notifications (newest first) as "event subject outcome", and
+// how many are unread.
+func (e *env) notified(m who) (unread int64, got []string) {
+	e.t.Helper()
+	feed := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/notifications?limit=100", m.id), m.token, nil)
+	for _, n := range feed["notifications"].([]any) {
+		n := n.(map[string]any)
+		subject := "-"
+		if n["subjectId"] != nil {
+			subject = fmt.Sprint(num(n["subjectId"]))
+		}
+		got = append(got, fmt.Sprintf("%s %s %v", n["event"], subject, n["outcome"]))
+	}
+	return num(feed["unread"]), got
+}
+
+func (e *env) assertNotified(m who, wantUnread int64, want ...string) {
+	e.t.Helper()
+	unread, got := e.notified(m)
+	if unread != wantUnread || !slices.Equal(got, want) {
+		e.t.Fatalf("member %d notified %q (%d unread), want %q (%d unread)", m.id, got, unread, want, wantUnread)
+	}
+}
+
+// TestNotifications: the database tells each member what the co-op did that concerns them,
+// and not whoever did it: work accepted, completed or cancelled by the other party, a
+// refund put to the vote decided (its payer and worker), a proposal closed (who voted), a
+// delegation ended by the delegate's erasure. The member reads them and marks them read;
+// staff read them but cannot mark them; another member reads nothing. An erased member's
+// go with their data, and they get no more.
+func TestNotifications(t *testing.T) {
+	e := newEnv(t, withModel(t, policy.Delegate, 50, 50))
+	c, other := e.customer("Rita Rider"), e.customer("Otto Other")
+	w := e.worker("Dan Driver")
+	eve := e.member("Eve Worker", []string{"worker"}, "")
+
+	// Work its worker accepted and completed: the customer is told both, the worker nothing.
+	ride, pay := e.completedRideBy(c, w, 2000)
+	e.assertNotified(c, 2, fmt.Sprintf("workCompleted %d <nil>", ride), fmt.Sprintf("workAccepted %d <nil>", ride))
+	e.assertNotified(w, 0)
+
+	// Work its customer cancels once accepted: the worker is told, the customer not (but
+	// of its acceptance).
+	cancelled := num(e.must(201, "POST", "/v1/work", c.token, ride2())["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", cancelled), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", cancelled), w.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", cancelled), c.token, map[string]any{"reason": "Plans changed"})
+	e.assertNotified(w, 1, fmt.Sprintf("workCancelled %d <nil>", cancelled))
+	rides := []string{fmt.Sprintf("workAccepted %d <nil>", cancelled), fmt.Sprintf("workCompleted %d <nil>", ride), fmt.Sprintf("workAccepted %d <nil>", ride)}
+	e.assertNotified(c, 3, rides...)
+
+	// A refund the members vote: its payer and its worker are told how it was decided, and
+	// whoever voted that the proposal closed.
+	proposal := num(e.must(202, "POST", fmt.Sprintf("/v1/payments/%d/refund", pay), c.token, map[string]any{"reason": "The driver never came"})["proposalId"])
+	for _, v := range []who{w, eve} {
+		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", proposal), v.token, map[string]any{"choice": "yes"})
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", proposal), adminToken, nil)
+	e.assertNotified(w, 3, fmt.Sprintf("refundDecided %d refunded", pay), fmt.Sprintf("proposalClosed %d passed", proposal), fmt.Sprintf("workCancelled %d <nil>", cancelled))
+	e.assertNotified(eve, 1, fmt.Sprintf("proposalClosed %d passed", proposal))
+	e.assertNotified(c, 4, append([]string{fmt.Sprintf("refundDecided %d refunded", pay)}, rides...)...)
+
+	// Who reads and marks them: another member neither (403), staff read but do not mark.
+	path := fmt.Sprintf("/v1/members/%d/notifications", c.id)
+	e.refused(403, "", "members may only act on their own data", "GET", path, other.token, nil)
+	if feed := e.must(200, "GET", path, adminToken, nil); num(feed["unread"]) != 4 {
+		t.Fatalf("staff read %v", feed)
+	}
+	newest := num(e.must(200, "GET", path+"?limit=1", c.token, nil)["notifications"].([]any)[0].(map[string]any)["id"])
+	for _, tok := range []string{adminToken, other.token} {
+		e.refused(403, "", "only the member marks their notifications read", "POST", path+"/read", tok, map[string]any{"upTo": newest})
+	}
+	e.refused(400, "upTo", "must be the id of a notification", "POST", path+"/read", c.token, map[string]any{})
+	e.assertNotified(c, 4, append([]string{fmt.Sprintf("refundDecided %d refunded", pay)}, rides...)...)
+	// Marking up to the second newest leaves the newest unread; marking another member's
+	// ids through one's own path marks nothing of theirs.
+	if out := e.must(200, "POST", path+"/read", c.token, map[string]any{"upTo": newest - 1}); num(out["unread"]) != 1 {
+		t.Fatalf("marked up to %d: %v", newest-1, out)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/members/%d/notifications/read", other.id), other.token, map[string]any{"upTo": newest})
+	e.assertNotified(w, 3, fmt.Sprintf("refundDecided %d refunded", pay), fmt.Sprintf("proposalClosed %d passed", proposal), fmt.Sprintf("workCancelled %d <nil>", cancelled))
+	if out := e.must(200, "POST", path+"/read", c.token, map[string]any{"upTo": newest}); num(out["unread"]) != 0 {
+		t.Fatalf("marked up to %d: %v", newest, out)
+	}
+
+	// Pages, newest first.
+	first := e.must(200, "GET", path+"?limit=2", c.token, nil)
+	if len(first["notifications"].([]any)) != 2 || first["nextCursor"] == nil {
+		t.Fatalf("the first page: %v", first)
+	}
+	second := e.must(200, "GET", path+"?limit=2&cursor="+first["nextCursor"].(string), c.token, nil)
+	if ns := second["notifications"].([]any); len(ns) != 2 || num(ns[1].(map[string]any)["subjectId"]) != ride || second["nextCursor"] != nil {
+		t.Fatalf("the second page: %v", second)
+	}
+
+	// The member's export has them.
+	if ns := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/export", c.id), c.token, nil)["notifications"].([]any); len(ns) != 4 {
+		t.Fatalf("exported %v", ns)
+	}
+
+	// Eve's erasure ends the delegation to her: the member who delegated is told (not
+	// whom, who is erased), and Eve's own notifications go.
+	// Her ballot stays on the roll of a vote still open, which closes after her erasure:
+	// its author is told, she is not.
+	e.must(200, "PUT", "/v1/delegation", other.token, map[string]any{"delegateId": eve.id})
+	open := num(e.must(201, "POST", "/v1/proposals", w.token, map[string]any{"title": "A medium plan", "body": "", "field": "plan", "value": "medium"})["id"])
+	for _, v := range []who{eve, w} {
+		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", open), v.token, map[string]any{"choice": "no"})
+	}
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", eve.id), eve.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", open), adminToken, nil)
+	e.assertNotified(other, 1, "delegationEnded - <nil>")
+	if _, got := e.notified(w); got[0] != fmt.Sprintf("proposalClosed %d rejected", open) {
+		t.Fatalf("the author of proposal %d was told %q", open, got)
+	}
+	var left int64
+	if err := e.s.Pool().QueryRow(context.Background(), `SELECT count(*) FROM notifications WHERE member_id = $1`, eve.id).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d notifications of an erased member (%v)", left, err)
+	}
+	// An erased member is told nothing more: the work Rita asked for and erased with her
+	// data is cancelled, and nobody is told (its worker had not taken it).
+	e.must(201, "POST", "/v1/work", c.token, ride2())
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
+	if err := e.s.Pool().QueryRow(context.Background(), `SELECT count(*) FROM notifications WHERE member_id = $1`, c.id).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d notifications of an erased member (%v)", left, err)
+	}
+}
+
+func ride2() map[string]any { return ride(1500, 0) }
+
+// TestNotificationsAreOnlyMarkedRead: the serving role changes nothing of a notification
+// but when it was read (store.GrantServing). It may insert them: the triggers that write
+// them run as the role whose write they tell.
+func TestNotificationsAreOnlyMarkedRead(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	w := e.worker("Dan Driver")
+	e.completedRideBy(c, w, 2000)
+	for _, q := range []string{
+		`UPDATE notifications SET event = 'proposalClosed'`,
+		`UPDATE notifications SET member_id = member_id + 1`,
+		`UPDATE notifications SET at = now()`,
+	} {
+		if _, err := e.s.Pool().Exec(context.Background(), q); err == nil {
+			t.Errorf("the serving role may %s", q)
+		}
+	}
+	if _, err := e.s.Pool().Exec(context.Background(), `UPDATE notifications SET read_at = now()`); err != nil {
+		t.Errorf("the serving role may not mark notifications read: %v", err)
+	}
+}

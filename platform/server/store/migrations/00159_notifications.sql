@@ -1,0 +1,124 @@
+-- +goose Up
+-- A member's notifications: what the co-op did that concerns them while they were not
+-- looking. The database writes them, in the transaction of what they tell (triggers
+-- below), so no way of doing it forgets to; the service only reads them and marks them
+-- read. They carry ids and outcomes, never anyone's words or name. An erased member gets
+-- none, and their own go with their data.
+--   workAccepted   a worker accepted the customer's request (to the customer);
+--   workCompleted  the work was completed (to the customer and the worker, not whoever did it);
+--   workCancelled  the work was cancelled (to the customer and its worker, not whoever did it);
+--   refundDecided  a refund put to the vote was decided (to who asked, the payer and the
+--                  worker paid; outcome refunded, rejected or failed);
+--   disbursementDecided  a disbursement was decided, by vote or by staff (to who asked and
+--                  the member paid; outcome paid, rejected or failed);
+--   proposalClosed a proposal closed (to its author and every member who voted; outcome
+--                  passed or rejected);
+--   delegationEnded the member's delegate's data was erased, which ends the delegation.
+CREATE TABLE notifications (
+    id         bigserial PRIMARY KEY,
+    member_id  bigint NOT NULL REFERENCES members,
+    event      text NOT NULL CHECK (event IN ('workAccepted', 'workCompleted', 'workCancelled',
+        'refundDecided', 'disbursementDecided', 'proposalClosed', 'delegationEnded')),
+    subject_id bigint,
+    outcome    text NOT NULL DEFAULT '',
+    at         timestamptz NOT NULL,
+    read_at    timestamptz,
+    CHECK ((event = 'delegationEnded') = (subject_id IS NULL))
+);
+CREATE INDEX notifications_member ON notifications (member_id, id);
+CREATE INDEX notifications_unread ON notifications (member_id) WHERE read_at IS NULL;
+
+-- notify records one notification for each member of whom who is not erased (once each;
+-- NULLs are nobody).
+-- +goose StatementBegin
+CREATE FUNCTION notify(who bigint[], what text, subject bigint, result text, stamp timestamptz) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO notifications (member_id, event, subject_id, outcome, at)
+    SELECT m.id, what, subject, result, stamp FROM members m WHERE m.id = ANY (who) AND m.erased_at IS NULL ORDER BY m.id
+$$;
+-- +goose StatementEnd
+
+-- A work item's transitions (its history) tell its parties, but not whoever made them
+-- (array_remove with a NULL actor, staff or the service itself, removes nobody).
+-- +goose StatementBegin
+CREATE FUNCTION work_history_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE customer bigint;
+BEGIN
+    SELECT customer_id INTO customer FROM work_items WHERE id = NEW.work_id;
+    PERFORM notify(array_remove(CASE NEW.to_state
+            WHEN 'accepted' THEN ARRAY[customer]
+            ELSE ARRAY[customer, NEW.worker_id] END, NEW.actor_id),
+        'work' || initcap(NEW.to_state), NEW.work_id, '', NEW.at);
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER work_history_notify AFTER INSERT ON work_history
+    FOR EACH ROW WHEN (NEW.to_state IN ('accepted', 'completed', 'cancelled'))
+    EXECUTE FUNCTION work_history_notify();
+
+-- +goose StatementBegin
+CREATE FUNCTION refund_requests_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM notify(ARRAY[NEW.requested_by, py.payer_id, py.worker_id], 'refundDecided', NEW.payment_id, NEW.status, NEW.decided_at)
+        FROM payments py WHERE py.id = NEW.payment_id;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER refund_requests_notify AFTER UPDATE OF status ON refund_requests
+    FOR EACH ROW WHEN (OLD.status = 'pending' AND NEW.status <> 'pending')
+    EXECUTE FUNCTION refund_requests_notify();
+
+-- A disbursement is decided when a vote closes it, or at once when staff approve it.
+-- +goose StatementBegin
+CREATE FUNCTION disbursements_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM notify(ARRAY[NEW.requested_by, NEW.member_id], 'disbursementDecided', NEW.id, NEW.status, coalesce(NEW.decided_at, NEW.created_at));
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER disbursements_notify_decided AFTER UPDATE OF status ON disbursements
+    FOR EACH ROW WHEN (OLD.status = 'pending' AND NEW.status <> 'pending')
+    EXECUTE FUNCTION disbursements_notify();
+CREATE TRIGGER disbursements_notify_approved AFTER INSERT ON disbursements
+    FOR EACH ROW WHEN (NEW.status <> 'pending')
+    EXECUTE FUNCTION disbursements_notify();
+
+-- +goose StatementBegin
+CREATE FUNCTION proposals_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM notify(array_append(ARRAY(SELECT b.member_id FROM ballots b WHERE b.proposal_id = NEW.id), NEW.created_by),
+        'proposalClosed', NEW.id,
+        CASE WHEN coalesce((NEW.result->>'passed')::boolean, false) THEN 'passed' ELSE 'rejected' END,
+        coalesce(NEW.closed_at, now()));
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER proposals_notify AFTER UPDATE OF status ON proposals
+    FOR EACH ROW WHEN (OLD.status = 'open' AND NEW.status = 'closed')
+    EXECUTE FUNCTION proposals_notify();
+
+-- A delegation deleted because its delegate's data was erased (the erasure marks the
+-- member erased first) tells the member who delegated; one the member ends, or their own
+-- erasure, tells nobody.
+-- +goose StatementBegin
+CREATE FUNCTION delegations_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM members WHERE id = OLD.delegate_id AND erased_at IS NOT NULL) THEN
+        PERFORM notify(ARRAY[OLD.member_id], 'delegationEnded', NULL, '', now());
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER delegations_notify AFTER DELETE ON delegations
+    FOR EACH ROW EXECUTE FUNCTION delegations_notify();
+
+-- +goose Down
+DROP TRIGGER delegations_notify ON delegations;
+DROP TRIGGER proposals_notify ON proposals;
+DROP TRIGGER disbursements_notify_approved ON disbursements;
+DROP TRIGGER disbursements_notify_decided ON disbursements;
+DROP TRIGGER refund_requests_notify ON refund_requests;
+DROP TRIGGER work_history_notify ON work_history;
+DROP FUNCTION delegations_notify(), proposals_notify(), disbursements_notify(), refund_requests_notify(),
+    work_history_notify(), notify(bigint[], text, bigint, text, timestamptz);
+DROP TABLE notifications;

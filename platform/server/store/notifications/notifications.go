@@ -1,0 +1,80 @@
+// Package notifications is the store of a member's notifications. The database writes
+// them (migration 159's triggers, in the transaction of what they tell); this package
+// only reads them and marks them read.
+package notifications
+
+import (
+	"context"
+	"time"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store"
+)
+
+// The events a notification tells (migration 159 says who gets each).
+const (
+	WorkAccepted        = "workAccepted"
+	WorkCompleted       = "workCompleted"
+	WorkCancelled       = "workCancelled"
+	RefundDecided       = "refundDecided"
+	DisbursementDecided = "disbursementDecided"
+	ProposalClosed      = "proposalClosed"
+	DelegationEnded     = "delegationEnded"
+)
+
+// Notification is one thing the co-op did that concerns the member.
+type Notification struct {
+	ID    int64  `json:"id"`
+	Event string `json:"event"`
+	// SubjectID is what the event is about: a work item (work events), a payment
+	// (refundDecided), a disbursement, a proposal; nil for delegationEnded.
+	SubjectID *int64 `json:"subjectId"`
+	// Outcome is how it was decided: refunded, rejected or failed (refundDecided); paid,
+	// rejected or failed (disbursementDecided); passed or rejected (proposalClosed); ""
+	// otherwise.
+	Outcome string     `json:"outcome,omitempty"`
+	At      time.Time  `json:"at"`
+	ReadAt  *time.Time `json:"readAt"`
+}
+
+// Store runs the notification queries on db.
+type Store struct{ db store.DBTX }
+
+// On returns the store over db (the pool or a transaction).
+func On(db store.DBTX) Store { return Store{db} }
+
+// List reads up to limit of member's notifications older than before (0: the newest),
+// newest first.
+func (s Store) List(ctx context.Context, member, before int64, limit int) ([]Notification, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, event, subject_id, outcome, at, read_at FROM notifications
+		WHERE member_id = $1 AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, member, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Notification{}
+	for rows.Next() {
+		var n Notification
+		if err := rows.Scan(&n.ID, &n.Event, &n.SubjectID, &n.Outcome, &n.At, &n.ReadAt); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// Unread counts member's unread notifications.
+func (s Store) Unread(ctx context.Context, member int64) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE member_id = $1 AND read_at IS NULL`, member).Scan(&n)
+	return n, err
+}
+
+// MarkRead marks member's unread notifications up to and including upTo read at at, and
+// returns how many are still unread (newer ones).
+func (s Store) MarkRead(ctx context.Context, member, upTo int64, at time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `WITH marked AS (
+			UPDATE notifications SET read_at = $3 WHERE member_id = $1 AND id <= $2 AND read_at IS NULL RETURNING id)
+		SELECT count(*) FROM notifications WHERE member_id = $1 AND read_at IS NULL AND id > $2`, member, upTo, at).Scan(&n)
+	return n, err
+}
