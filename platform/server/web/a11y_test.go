@@ -77,7 +77,7 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	}{
 		{f.ana, append(pages[f.ana], "/app/governance?lang=fr", "/app/payments/"+fmt.Sprint(f.paid)+"?lang=fr", "/app/home?lang=en")},
 		{f.bea, pages[f.bea][:3]},
-		{f.cust, append(pages[f.cust][:4], "/app/home")},
+		{f.cust, append(pages[f.cust][:4], "/app/home", "/app/notifications")},
 	} {
 		f.c.signIn(t, ctx, f.c.code(m.id))
 		for _, p := range m.paths {

@@ -42,6 +42,13 @@ type Member struct {
 	Roles    []string
 	Class    string
 	Active   bool
+	// Unread is how many of the member's notifications were unread when the request came.
+	Unread int
+}
+
+// memberOf is the member a valid session signs in.
+func memberOf(s sessions.Session) *Member {
+	return &Member{ID: s.MemberID, TokenID: s.TokenID, Session: s.IDHash, SignedIn: s.CreatedAt, Roles: s.Roles, Class: s.Class, Active: s.Active, Unread: s.Unread}
 }
 
 // Work is a work item as the API shows it.
@@ -286,6 +293,8 @@ func (a *App) routes() {
 	m.HandleFunc("POST /app/delegation", a.authed(a.delegate))
 	m.HandleFunc("POST /app/delegation/remove", a.authed(a.undelegate))
 	m.HandleFunc("GET /app/vitality", a.authed(a.vitality))
+	m.HandleFunc("GET /app/notifications", a.authed(a.notificationsPage))
+	m.HandleFunc("POST /app/notifications/read", a.authed(a.markNotificationsRead))
 	m.HandleFunc("GET /app/data", a.authed(a.dataPage))
 	m.HandleFunc("GET /app/data/export", a.authed(a.dataExport))
 	m.HandleFunc("POST /app/data/erase", a.authed(a.erase))
@@ -347,7 +356,7 @@ func (a *App) anon(perAddress string, h func(*req)) http.HandlerFunc {
 			if a.limited(q, "member:"+strconv.FormatInt(s.MemberID, 10)) {
 				return
 			}
-			q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Session: s.IDHash, SignedIn: s.CreatedAt, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
+			q.member, q.csrf = memberOf(s), s.CSRFToken
 		case errors.As(err, &refused), errors.Is(err, store.ErrNotFound):
 		default:
 			a.logFailure(q, "session lookup failed", err)
@@ -387,7 +396,7 @@ func (a *App) authed(h func(*req)) http.HandlerFunc {
 		if a.limited(q, "member:"+strconv.FormatInt(s.MemberID, 10)) {
 			return
 		}
-		q.member, q.csrf = &Member{ID: s.MemberID, TokenID: s.TokenID, Session: s.IDHash, SignedIn: s.CreatedAt, Roles: s.Roles, Class: s.Class, Active: s.Active}, s.CSRFToken
+		q.member, q.csrf = memberOf(s), s.CSRFToken
 		if r.Method == http.MethodPost {
 			if !a.readForm(q) {
 				return

@@ -50,7 +50,7 @@ func newFixture(t *testing.T) *fixture {
 
 // pages are the app's pages for each member of the fixture.
 func (f *fixture) pages() map[int64][]string {
-	common := []string{"/app/home", "/app/work", "/app/money", "/app/governance", "/app/vitality", "/app/data", "/app/no-such-page",
+	common := []string{"/app/home", "/app/work", "/app/money", "/app/governance", "/app/vitality", "/app/data", "/app/notifications", "/app/no-such-page",
 		"/app/proposals/new", "/app/proposals/new?field=feeSplit", "/app/proposals/new?field=plan", "/app/proposals/new?field=fares",
 		"/app/proposals/new?field=fares&as=json"}
 	return map[int64][]string{

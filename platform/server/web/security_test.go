@@ -432,7 +432,7 @@ func TestSecurity_PostsWithoutCSRFRefused(t *testing.T) {
 			t.Fatalf("availability post with csrf %q: %d, want 403", form.Get("csrf"), p.status)
 		}
 	}
-	for _, path := range []string{"/app/data/erase", "/app/sign-out", "/app/delegation/remove", "/app/proposals/1/ballot", "/app/request"} {
+	for _, path := range []string{"/app/data/erase", "/app/sign-out", "/app/delegation/remove", "/app/proposals/1/ballot", "/app/request", "/app/notifications/read"} {
 		if p := s.do("POST", path, url.Values{"confirm": {"yes"}, "choice": {"yes"}}); p.status != http.StatusForbidden {
 			t.Errorf("POST %s without CSRF: %d, want 403", path, p.status)
 		}

@@ -24,6 +24,8 @@ type Session struct {
 	Roles     []string
 	Class     string
 	Active    bool
+	// Unread is how many of the member's notifications are unread.
+	Unread int
 }
 
 // FreshFor is how long after signing in a session may claim the member's account (or take a
@@ -86,10 +88,11 @@ func (s Store) OpenWithToken(ctx context.Context, tokenHash, idHash []byte, csrf
 // Lookup returns the unexpired session of an active member; store.ErrNotFound otherwise.
 func (s Store) Lookup(ctx context.Context, idHash []byte, now time.Time) (Session, error) {
 	var ss Session
-	err := s.db.QueryRow(ctx, `SELECT w.member_id, coalesce(w.token_id, 0), w.csrf_token, w.created_at, w.expires_at, m.roles, m.stakeholder_class, m.active
+	err := s.db.QueryRow(ctx, `SELECT w.member_id, coalesce(w.token_id, 0), w.csrf_token, w.created_at, w.expires_at, m.roles, m.stakeholder_class, m.active,
+			(SELECT count(*) FROM notifications n WHERE n.member_id = m.id AND n.read_at IS NULL)
 		FROM web_sessions w JOIN members m ON m.id = w.member_id
 		WHERE w.id_hash = $1 AND w.expires_at > $2 AND m.active`, idHash, now).
-		Scan(&ss.MemberID, &ss.TokenID, &ss.CSRFToken, &ss.CreatedAt, &ss.ExpiresAt, &ss.Roles, &ss.Class, &ss.Active)
+		Scan(&ss.MemberID, &ss.TokenID, &ss.CSRFToken, &ss.CreatedAt, &ss.ExpiresAt, &ss.Roles, &ss.Class, &ss.Active, &ss.Unread)
 	ss.IDHash = idHash
 	return ss, store.NotFound(err)
 }

@@ -1,0 +1,97 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestJourneyCustomerIsToldOfTheirWork: a customer whose request a worker accepts and
+// completes sees it in the menu (two new), reads it on the notifications page in the
+// co-op's words, follows a notice to the work, and marks them read: the menu says nothing
+// new, and a notification that came after the page was read stays new.
+func TestJourneyCustomerIsToldOfTheirWork(t *testing.T) {
+	c := newCoop(t)
+	_, workerTok := c.member("Ana Driver", "worker")
+	customerID, customerTok := c.member("Bo Rider", "customer")
+	work := c.request(customerTok, 1500)
+	for _, step := range []string{"accept", "start", "complete"} {
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), workerTok, nil)
+	}
+
+	ctx := newTab(t)
+	c.signIn(t, ctx, c.code(customerID))
+	if got := text(t, ctx, "#nav-notifications"); got != "Notifications (2 new)" {
+		t.Fatalf("the menu says %q", got)
+	}
+	click(t, ctx, "#nav-notifications")
+	if got := text(t, ctx, "ul.notifications"); !strings.Contains(got, fmt.Sprintf("Work no. %d is completed", work)) ||
+		!strings.Contains(got, fmt.Sprintf("A worker accepted work no. %d", work)) || strings.Count(got, "New:") != 2 {
+		t.Fatalf("the notifications page: %q", got)
+	}
+	// Another request, accepted while the page is open: marking read leaves it new.
+	later := c.request(customerTok, 1200)
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/accept", later), workerTok, nil)
+	click(t, ctx, "#mark-read")
+	if got := text(t, ctx, "#nav-notifications"); got != "Notifications (1 new)" {
+		t.Fatalf("after marking read the menu says %q", got)
+	}
+	if got := text(t, ctx, "ul.notifications li:first-child"); !strings.HasPrefix(got, fmt.Sprintf("New: A worker accepted work no. %d", later)) {
+		t.Fatalf("the newest notification: %q", got)
+	}
+	if got := text(t, ctx, "ul.notifications"); strings.Count(got, "New:") != 1 {
+		t.Fatalf("the notifications page after marking read: %q", got)
+	}
+	click(t, ctx, fmt.Sprintf("#notification-%s a", firstID(t, c, customerID, customerTok)))
+	if loc := location(t, ctx); !strings.HasSuffix(loc, fmt.Sprintf("/app/work/%d", later)) {
+		t.Fatalf("the notification led to %s", loc)
+	}
+	// In French.
+	do(t, ctx, chromedp.Navigate(c.url+"/app/notifications?lang=fr"))
+	if got := text(t, ctx, "ul.notifications"); !strings.Contains(got, fmt.Sprintf("Le travail n° %d est terminé", work)) {
+		t.Fatalf("the notifications page in French: %q", got)
+	}
+	if got := text(t, ctx, "#nav-notifications"); got != "Notifications (1 nouvelles)" {
+		t.Fatalf("the French menu says %q", got)
+	}
+}
+
+// firstID is the id of the member's newest notification, read through the API.
+func firstID(t *testing.T, c *coop, id int64, token string) string {
+	t.Helper()
+	feed := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/notifications?limit=1", id), token, nil)
+	return fmt.Sprint(int64(feed["notifications"].([]any)[0].(map[string]any)["id"].(float64)))
+}
+
+// A member marks read only their own notifications: the form's upTo is an id, not a
+// member, and one that is no number is refused with nothing marked.
+func TestMarkReadIsTheMembersOwn(t *testing.T) {
+	c := newCoop(t)
+	boID, boTok := c.member("Bo Rider", "customer")
+	caID, caTok := c.member("Cy Rider", "customer")
+	for i, tok := range []string{boTok, caTok} {
+		_, workerTok := c.member([]string{"Ana Driver", "Dan Driver"}[i], "worker")
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/accept", c.request(tok, 1500)), workerTok, nil)
+	}
+	s := c.session(t)
+	csrf := s.signIn(c.code(caID))
+	if p := s.do("POST", "/app/notifications/read", url.Values{"csrf": {csrf}, "upTo": {"many"}}); p.status != http.StatusBadRequest {
+		t.Fatalf("upTo that is no number: %d", p.status)
+	}
+	if p := s.do("POST", "/app/notifications/read", url.Values{"csrf": {csrf}, "upTo": {"1000000"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("mark read: %d %.300s", p.status, p.body)
+	}
+	unread := func(id int64, tok string) float64 {
+		return c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/notifications", id), tok, nil)["unread"].(float64)
+	}
+	if u := unread(caID, caTok); u != 0 {
+		t.Fatalf("Cy has %v unread", u)
+	}
+	if u := unread(boID, boTok); u != 1 {
+		t.Fatalf("Bo has %v unread after Cy marked hers", u)
+	}
+}
