@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/governance"
 )
 
 // notified reads member m's notifications (newest first) as "event subject outcome", and
@@ -108,6 +109,18 @@ func TestNotifications(t *testing.T) {
 	if ns := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/export", c.id), c.token, nil)["notifications"].([]any); len(ns) != 4 {
 		t.Fatalf("exported %v", ns)
 	}
+
+	// A change the members pass, and what became of it (the operator writes it back, here
+	// as the owner): its author and who voted are told both.
+	change := num(e.must(201, "POST", "/v1/proposals", w.token, map[string]any{"title": "A medium plan", "body": "", "field": "plan", "value": "medium"})["id"])
+	for _, v := range []who{w, eve} {
+		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", change), v.token, map[string]any{"choice": "yes"})
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", change), adminToken, nil)
+	if err := governance.RecordApplication(context.Background(), e.owner, change, "refused", "the hub offers no plan medium", e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.assertNotified(eve, 3, fmt.Sprintf("proposalApplied %d refused", change), fmt.Sprintf("proposalClosed %d passed", change), fmt.Sprintf("proposalClosed %d passed", proposal))
 
 	// Eve's erasure ends the delegation to her: the member who delegated is told (not
 	// whom, who is erased), and Eve's own notifications go.

@@ -42,7 +42,7 @@ func viewOf(n notifications.Notification) notificationView {
 		v.Link = fmt.Sprintf("/app/payments/%d", id)
 	case notifications.DisbursementDecided:
 		v.Link = "/app/money"
-	case notifications.ProposalClosed:
+	case notifications.ProposalClosed, notifications.ProposalApplied:
 		v.Link = fmt.Sprintf("/app/governance#proposal-%d", id)
 	case notifications.DelegationEnded:
 		v.Link = "/app/governance#del-h"

@@ -13,12 +13,15 @@
 --                  the member paid; outcome paid, rejected or failed);
 --   proposalClosed a proposal closed (to its author and every member who voted; outcome
 --                  passed or rejected);
+--   proposalApplied what became of the change a passed proposal carries (to the same;
+--                  outcome applied, refused or failed): the members learn that what they
+--                  voted is what the system does, or why not;
 --   delegationEnded the member's delegate's data was erased, which ends the delegation.
 CREATE TABLE notifications (
     id         bigserial PRIMARY KEY,
     member_id  bigint NOT NULL REFERENCES members,
     event      text NOT NULL CHECK (event IN ('workAccepted', 'workCompleted', 'workCancelled',
-        'refundDecided', 'disbursementDecided', 'proposalClosed', 'delegationEnded')),
+        'refundDecided', 'disbursementDecided', 'proposalClosed', 'proposalApplied', 'delegationEnded')),
     subject_id bigint,
     outcome    text NOT NULL DEFAULT '',
     at         timestamptz NOT NULL,
@@ -97,6 +100,18 @@ CREATE TRIGGER proposals_notify AFTER UPDATE OF status ON proposals
     FOR EACH ROW WHEN (OLD.status = 'open' AND NEW.status = 'closed')
     EXECUTE FUNCTION proposals_notify();
 
+-- +goose StatementBegin
+CREATE FUNCTION proposals_notify_application() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM notify(array_append(ARRAY(SELECT b.member_id FROM ballots b WHERE b.proposal_id = NEW.id), NEW.created_by),
+        'proposalApplied', NEW.id, NEW.application, coalesce(NEW.application_at, now()));
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER proposals_notify_application AFTER UPDATE OF application ON proposals
+    FOR EACH ROW WHEN (OLD.application = 'pending' AND NEW.application IN ('applied', 'refused', 'failed'))
+    EXECUTE FUNCTION proposals_notify_application();
+
 -- A delegation deleted because its delegate's data was erased (the erasure marks the
 -- member erased first) tells the member who delegated; one the member ends, or their own
 -- erasure, tells nobody.
@@ -114,11 +129,12 @@ CREATE TRIGGER delegations_notify AFTER DELETE ON delegations
 
 -- +goose Down
 DROP TRIGGER delegations_notify ON delegations;
+DROP TRIGGER proposals_notify_application ON proposals;
 DROP TRIGGER proposals_notify ON proposals;
 DROP TRIGGER disbursements_notify_approved ON disbursements;
 DROP TRIGGER disbursements_notify_decided ON disbursements;
 DROP TRIGGER refund_requests_notify ON refund_requests;
 DROP TRIGGER work_history_notify ON work_history;
-DROP FUNCTION delegations_notify(), proposals_notify(), disbursements_notify(), refund_requests_notify(),
+DROP FUNCTION delegations_notify(), proposals_notify_application(), proposals_notify(), disbursements_notify(), refund_requests_notify(),
     work_history_notify(), notify(bigint[], text, bigint, text, timestamptz);
 DROP TABLE notifications;

@@ -18,6 +18,7 @@ const (
 	RefundDecided       = "refundDecided"
 	DisbursementDecided = "disbursementDecided"
 	ProposalClosed      = "proposalClosed"
+	ProposalApplied     = "proposalApplied"
 	DelegationEnded     = "delegationEnded"
 )
 
@@ -29,8 +30,8 @@ type Notification struct {
 	// (refundDecided), a disbursement, a proposal; nil for delegationEnded.
 	SubjectID *int64 `json:"subjectId"`
 	// Outcome is how it was decided: refunded, rejected or failed (refundDecided); paid,
-	// rejected or failed (disbursementDecided); passed or rejected (proposalClosed); ""
-	// otherwise.
+	// rejected or failed (disbursementDecided); passed or rejected (proposalClosed);
+	// applied, refused or failed (proposalApplied); "" otherwise.
 	Outcome string     `json:"outcome,omitempty"`
 	At      time.Time  `json:"at"`
 	ReadAt  *time.Time `json:"readAt"`
