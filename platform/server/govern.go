@@ -19,6 +19,7 @@ import (
 	"github.com/cooperator-dev/cooperator/platform/server/governance"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
+	"github.com/cooperator-dev/cooperator/platform/server/store/notifications"
 	"github.com/cooperator-dev/cooperator/platform/server/store/proposals"
 )
 
@@ -335,7 +336,8 @@ func (s *Server) closeDue(ctx context.Context) error {
 	}
 }
 
-// runCloser closes proposals at their deadline (and moves expired offers on) at once and
+// runCloser closes proposals at their deadline (and deletes notifications past
+// notifications.Kept, and moves expired offers on) at once and
 // then every interval until ctx ends.
 func (s *Server) runCloser(ctx context.Context, interval time.Duration) {
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
@@ -344,6 +346,9 @@ func (s *Server) runCloser(ctx context.Context, interval time.Duration) {
 		}
 		if err := s.closeDue(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("proposals past their deadline not closed; retrying", "error", err)
+		}
+		if _, err := notifications.On(s.pool).Prune(ctx, s.now().Add(-notifications.Kept)); err != nil && ctx.Err() == nil {
+			s.log.Error("notifications past their time not deleted; retrying", "error", err)
 		}
 		if s.policy.Current() == nil {
 			return

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/governance"
+	"github.com/cooperator-dev/cooperator/platform/server/store/notifications"
 )
 
 // notified reads member m's notifications (newest first) as "event subject outcome", and
@@ -171,5 +173,40 @@ func TestNotificationsAreOnlyMarkedRead(t *testing.T) {
 	}
 	if _, err := e.s.Pool().Exec(context.Background(), `UPDATE notifications SET read_at = now()`); err != nil {
 		t.Errorf("the serving role may not mark notifications read: %v", err)
+	}
+}
+
+// TestNotificationsAreKeptAYear: the background closer deletes notifications a year old,
+// read or not, and keeps the younger ones.
+func TestNotificationsAreKeptAYear(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	w := e.worker("Dan Driver")
+	e.completedRideBy(c, w, 2000)
+	// The notifications of the first ride are a year and a second old when the closer
+	// runs; those of the second, a second less than a year.
+	ctx := context.Background()
+	if _, err := e.owner.Exec(ctx, `UPDATE notifications SET at = $1`, e.clock.Now().Add(-notifications.Kept-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	young, _ := e.completedRideBy(c, w, 2000)
+	if _, err := e.owner.Exec(ctx, `UPDATE notifications SET at = $1 WHERE subject_id = $2`, e.clock.Now().Add(-notifications.Kept+time.Second), young); err != nil {
+		t.Fatal(err)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/members/%d/notifications/read", c.id), c.token, map[string]any{"upTo": 1})
+	closer, stop := context.WithCancel(ctx)
+	defer stop()
+	go e.s.runCloser(closer, 10*time.Millisecond)
+	e.s.migrated.Store(true)
+	for end := time.Now().Add(10 * time.Second); e.count("notifications") != 2; {
+		if time.Now().After(end) {
+			t.Fatalf("%d notifications after 10 s of the closer, want the second ride's 2", e.count("notifications"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	e.assertNotified(c, 2, fmt.Sprintf("workCompleted %d <nil>", young), fmt.Sprintf("workAccepted %d <nil>", young))
+	if n, err := notifications.On(e.s.Pool()).Prune(ctx, e.clock.Now().Add(-notifications.Kept)); err != nil || n != 0 {
+		t.Fatalf("pruned %d more (%v)", n, err)
 	}
 }

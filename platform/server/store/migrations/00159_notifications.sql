@@ -2,8 +2,8 @@
 -- A member's notifications: what the co-op did that concerns them while they were not
 -- looking. The database writes them, in the transaction of what they tell (triggers
 -- below), so no way of doing it forgets to; the service only reads them and marks them
--- read. They carry ids and outcomes, never anyone's words or name. An erased member gets
--- none, and their own go with their data.
+-- read, and deletes them a year after. They carry ids and outcomes, never anyone's words or
+-- name. An erased member gets none, and their own go with their data.
 --   workAccepted   a worker accepted the customer's request (to the customer);
 --   workCompleted  the work was completed (to the customer and the worker, not whoever did it);
 --   workCancelled  the work was cancelled (to the customer and its worker, not whoever did it);
@@ -30,6 +30,8 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_member ON notifications (member_id, id);
 CREATE INDEX notifications_unread ON notifications (member_id) WHERE read_at IS NULL;
+-- The service deletes them a year after (notifications.Kept).
+CREATE INDEX notifications_at ON notifications (at);
 
 -- notify records one notification for each member of whom who is not erased (once each;
 -- NULLs are nobody).

@@ -37,6 +37,14 @@ type Notification struct {
 	ReadAt  *time.Time `json:"readAt"`
 }
 
+// Kept is how long a notification is kept, read or not: what it tells is in the co-op's
+// records (the work, the payment, the proposal) for as long as those are kept; the
+// notice of it is not.
+const Kept = 365 * 24 * time.Hour
+
+// pruneBatch is how many notifications one statement of Prune deletes at most.
+const pruneBatch = 1000
+
 // Store runs the notification queries on db.
 type Store struct{ db store.DBTX }
 
@@ -78,4 +86,22 @@ func (s Store) MarkRead(ctx context.Context, member, upTo int64, at time.Time) (
 			UPDATE notifications SET read_at = $3 WHERE member_id = $1 AND id <= $2 AND read_at IS NULL RETURNING id)
 		SELECT count(*) FROM notifications WHERE member_id = $1 AND read_at IS NULL AND id > $2`, member, upTo, at).Scan(&n)
 	return n, err
+}
+
+// Prune deletes the notifications of before (at) or earlier, a batch at a time, leaving
+// those another transaction holds (an erasure, a mark read) for the next time, and returns
+// how many it deleted.
+func (s Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		tag, err := s.db.Exec(ctx, `DELETE FROM notifications WHERE id IN (
+			SELECT id FROM notifications WHERE at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, before, pruneBatch)
+		if err != nil {
+			return total, err
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < pruneBatch {
+			return total, nil
+		}
+	}
 }
