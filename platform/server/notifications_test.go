@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/governance"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/notifications"
 )
 
@@ -154,9 +156,9 @@ func TestNotifications(t *testing.T) {
 
 func ride2() map[string]any { return ride(1500, 0) }
 
-// TestNotificationsAreOnlyMarkedRead: the serving role changes nothing of a notification
-// but when it was read (store.GrantServing). It may insert them: the triggers that write
-// them run as the role whose write they tell.
+// TestNotificationsAreOnlyMarkedRead: the serving role writes no notification, neither
+// itself nor through the function the triggers call, and changes nothing of one but when
+// it was read (store.GrantServing, migration 159).
 func TestNotificationsAreOnlyMarkedRead(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, ridePolicy))
 	c := e.customer("Rita Rider")
@@ -166,6 +168,8 @@ func TestNotificationsAreOnlyMarkedRead(t *testing.T) {
 		`UPDATE notifications SET event = 'proposalClosed'`,
 		`UPDATE notifications SET member_id = member_id + 1`,
 		`UPDATE notifications SET at = now()`,
+		fmt.Sprintf(`INSERT INTO notifications (member_id, event, subject_id, at) VALUES (%d, 'workCancelled', 1, now())`, c.id),
+		fmt.Sprintf(`SELECT notify(ARRAY[%d::bigint], 'workCancelled', 1, '', now())`, c.id),
 	} {
 		if _, err := e.s.Pool().Exec(context.Background(), q); err == nil {
 			t.Errorf("the serving role may %s", q)
@@ -208,5 +212,123 @@ func TestNotificationsAreKeptAYear(t *testing.T) {
 	e.assertNotified(c, 2, fmt.Sprintf("workCompleted %d <nil>", young), fmt.Sprintf("workAccepted %d <nil>", young))
 	if n, err := notifications.On(e.s.Pool()).Prune(ctx, e.clock.Now().Add(-notifications.Kept)); err != nil || n != 0 {
 		t.Fatalf("pruned %d more (%v)", n, err)
+	}
+}
+
+// TestSecurity_NoNotificationOutlivesAnErasure: a vote closing while one of its voters'
+// erasure is under way waits for it, and then tells the other voters, not the erased one
+// (notify sees the erasure it waited for).
+func TestSecurity_NoNotificationOutlivesAnErasure(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	w, eve := e.worker("Dan Driver"), e.worker("Eve Driver")
+	id := num(e.must(201, "POST", "/v1/proposals", w.token, map[string]any{"title": "A medium plan", "body": "", "field": "plan", "value": "medium"})["id"])
+	for _, v := range []who{w, eve} {
+		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), v.token, map[string]any{"choice": "yes"})
+	}
+	ctx := context.Background()
+	tx, err := e.owner.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, _, _, err := members.On(tx).LockForErasure(ctx, eve.id); err != nil {
+		t.Fatal(err)
+	}
+	if err := members.On(tx).Erase(ctx, eve.id); err != nil {
+		t.Fatal(err)
+	}
+	answer := make(chan resp, 1)
+	go func() { answer <- e.call("POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil) }()
+	e.waitsOnALock(answer, "a close while a voter's erasure is under way")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-answer; r.status != 200 {
+		t.Fatalf("the close: %d %s", r.status, r.body)
+	}
+	var n int64
+	if err := e.owner.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE member_id = $1`, eve.id).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d notifications of an erased member (%v)", n, err)
+	}
+	e.assertNotified(w, 1, fmt.Sprintf("proposalClosed %d passed", id))
+}
+
+// TestSecurity_ErasuresOfADelegateAndTheirDelegatorDoNotDeadlock: while the erasure of a
+// member who delegated is under way, their delegate's erasure answers "try again" at once
+// (the first holds the delegation), rather than waiting for it and deadlocking with it; once
+// the first is done, it goes through, and nobody is told anything (both are erased).
+func TestSecurity_ErasuresOfADelegateAndTheirDelegatorDoNotDeadlock(t *testing.T) {
+	e := newEnv(t, withModel(t, policy.Delegate, 50, 50))
+	ana, bea := e.member("Ana Worker", []string{"worker"}, ""), e.member("Bea Worker", []string{"worker"}, "")
+	e.must(200, "PUT", "/v1/delegation", ana.token, map[string]any{"delegateId": bea.id})
+	ctx := context.Background()
+	tx, err := e.owner.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, _, _, err := members.On(tx).LockForErasure(ctx, ana.id); err != nil {
+		t.Fatal(err)
+	}
+	answer := make(chan resp, 1)
+	go func() { answer <- e.call("DELETE", fmt.Sprintf("/v1/members/%d", bea.id), bea.token, nil) }()
+	select {
+	case r := <-answer:
+		if r.status != 409 || !strings.Contains(string(r.body), "try again in a moment") {
+			t.Fatalf("the delegate's erasure while their delegator's is under way: %d %s", r.status, r.body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the delegate's erasure waited for their delegator's")
+	}
+	if err := members.On(tx).Erase(ctx, ana.id); err != nil {
+		t.Fatalf("the delegator's erasure: %v", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", bea.id), bea.token, nil)
+	if n := e.count("notifications"); n != 0 {
+		t.Fatalf("%d notifications after both erasures", n)
+	}
+}
+
+// TestNotificationsOfDisbursementsAndRefunds: a disbursement staff pay at once tells the
+// member it pays; one a member asks for, rejected by the vote, tells who asked and who it
+// would have paid; a refund the vote rejects, or passes when the payment was refunded
+// meanwhile, tells its payer and worker.
+func TestNotificationsOfDisbursementsAndRefunds(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, fundPolicy(t)))
+	w, eve := e.worker("Dan Driver"), e.worker("Eve Driver")
+	c := e.customer("Rita Rider")
+	e.feedHardship(w, "feed")
+	paid := num(e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 3000, "memberId": w.id, "reason": "car repair"})["id"])
+	e.assertNotified(w, 1, fmt.Sprintf("disbursementDecided %d paid", paid))
+	asked := e.must(201, "POST", "/v1/disbursements", c.token, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": eve.id, "reason": "please"})
+	vote := func(proposal int64, choice string) {
+		t.Helper()
+		for _, v := range []who{w, eve, c} {
+			e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", proposal), v.token, map[string]any{"choice": choice})
+		}
+		e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", proposal), adminToken, nil)
+	}
+	vote(num(asked["proposalId"]), "no")
+	rejected := fmt.Sprintf("disbursementDecided %d rejected", num(asked["id"]))
+	for _, m := range []who{c, eve} {
+		if _, got := e.notified(m); got[0] != rejected {
+			t.Fatalf("member %d was told %q", m.id, got)
+		}
+	}
+
+	_, pay := e.completedRideBy(c, w, 2000)
+	refund := fmt.Sprintf("/v1/payments/%d/refund", pay)
+	vote(num(e.must(202, "POST", refund, c.token, map[string]any{"reason": "Late"})["proposalId"]), "no")
+	proposal := num(e.must(202, "POST", refund, c.token, map[string]any{"reason": "Asked again"})["proposalId"])
+	e.must(200, "POST", refund, w.token, nil)
+	vote(proposal, "yes")
+	for _, m := range []who{c, w} {
+		_, got := e.notified(m)
+		if i := slices.Index(got, fmt.Sprintf("refundDecided %d failed", pay)); i < 0 || !slices.Contains(got[i:], fmt.Sprintf("refundDecided %d rejected", pay)) {
+			t.Fatalf("member %d was told %q", m.id, got)
+		}
 	}
 }

@@ -77,8 +77,9 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 //     write (status, message, tx_id, decided_at; reason), never the amount, fund or payee;
 //     on refund_requests the same (status, message, decided_at; reason), never the
 //     payment, the requester or the proposal;
-//   - on notifications (the database writes them) UPDATE of read_at only: the service
-//     marks them read, and never changes what one tells.
+//   - on notifications SELECT, DELETE (an erasure, a year after) and UPDATE of read_at
+//     only: the database's owner writes them (migration 159's triggers), the service
+//     marks them read and never writes or changes what one tells.
 //
 // It starts from no privileges each time, in one transaction, so that a narrower grant of
 // a later version takes effect and the role never sees a gap. Tables a later migration
@@ -110,7 +111,7 @@ func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 			`GRANT UPDATE (status, message, tx_id, decided_at, reason) ON disbursements TO ` + r,
 			`REVOKE UPDATE, DELETE ON refund_requests FROM ` + r,
 			`GRANT UPDATE (status, message, decided_at, reason) ON refund_requests TO ` + r,
-			`REVOKE UPDATE ON notifications FROM ` + r,
+			`REVOKE INSERT, UPDATE ON notifications FROM ` + r,
 			`GRANT UPDATE (read_at) ON notifications TO ` + r,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {

@@ -73,8 +73,8 @@ func (a *App) notificationsPage(q *req) {
 	a.render(q, http.StatusOK, "notifications", "notify.title", page{Data: d, Nav: "notifications", Flash: flashFrom(q)})
 }
 
-// markNotificationsRead marks the member's notifications up to the newest the page showed
-// read.
+// markNotificationsRead marks all the member's notifications read up to the newest the
+// page showed (upTo): one that came after the page was shown stays new.
 func (a *App) markNotificationsRead(q *req) {
 	upTo, err := strconv.ParseInt(q.r.PostForm.Get("upTo"), 10, 64)
 	if err != nil || upTo < 1 {

@@ -55,7 +55,7 @@ func TestJourneyCustomerIsToldOfTheirWork(t *testing.T) {
 	if got := text(t, ctx, "ul.notifications"); !strings.Contains(got, fmt.Sprintf("Le travail n° %d est terminé", work)) {
 		t.Fatalf("the notifications page in French: %q", got)
 	}
-	if got := text(t, ctx, "#nav-notifications"); got != "Notifications (1 nouvelles)" {
+	if got := text(t, ctx, "#nav-notifications"); got != "Notifications (non lues : 1)" {
 		t.Fatalf("the French menu says %q", got)
 	}
 }

@@ -587,8 +587,9 @@ func (s Store) Export(ctx context.Context, id int64, zone string) (json.RawMessa
 		'listings', (SELECT coalesce(json_agg(l ORDER BY l.id), '[]') FROM listings l WHERE l.owner_id = $1),
 		'milestones', (SELECT coalesce(json_agg(ms ORDER BY ms.work_id, ms.n), '[]') FROM milestones ms
 			WHERE ms.work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)),
-		'notifications', (SELECT coalesce(json_agg(json_build_object('id', n.id, 'event', n.event, 'subjectId', n.subject_id,
-			'outcome', n.outcome, 'at', n.at, 'readAt', n.read_at) ORDER BY n.id), '[]') FROM notifications n WHERE n.member_id = $1),
+		'notifications', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', n.id, 'event', n.event, 'subjectId', n.subject_id,
+			'at', n.at, 'readAt', n.read_at) || CASE WHEN n.outcome <> '' THEN jsonb_build_object('outcome', n.outcome) ELSE '{}' END
+			ORDER BY n.id), '[]') FROM notifications n WHERE n.member_id = $1),
 		'audit', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object('id', a.id, 'memberId', a.member_id, 'event', a.event,
 			'oldValue', a.old_value, 'newValue', a.new_value, 'actor', a.actor, 'credential', a.credential, 'at', a.at)) ORDER BY a.id), '[]')
 			FROM member_audit a WHERE a.member_id = $1),
@@ -610,7 +611,7 @@ var ErrWorkChanging = errors.New("the member's work is changing")
 // them is not: the handler withdraws it) (store.ErrNotFound when there is no such member).
 // All the work that names them is locked too, without waiting (ErrWorkChanging when
 // another transaction holds an item), and so are their payments, refund requests,
-// disbursements and proposals (a refund or a vote's close holds those, then waits on the
+// disbursements, proposals and delegations (a refund or a vote's close holds those, then waits on the
 // member's row): a match moving a request on after
 // this check would leave an erased customer with work under way, and waiting would
 // deadlock with a completion (it holds its work, then its payment's foreign key waits on
@@ -652,6 +653,11 @@ func (s Store) LockForErasure(ctx context.Context, id int64) (erased, active, bu
 		`SELECT 1 FROM refund_requests rr JOIN payments py ON py.id = rr.payment_id
 			WHERE rr.requested_by = $1 OR py.payer_id = $1 OR py.worker_id = $1 FOR NO KEY UPDATE OF rr NOWAIT`,
 		`SELECT 1 FROM disbursements WHERE requested_by = $1 OR member_id = $1 FOR NO KEY UPDATE NOWAIT`,
+		// A delegation's deletion tells the member who delegated, waiting on their row
+		// (notify): the erasure of that member, holding it, would then wait on the
+		// delegation the other erasure deleted. Whichever erasure takes the delegation
+		// first goes on; the other answers "try again".
+		`SELECT 1 FROM delegations WHERE member_id = $1 OR delegate_id = $1 FOR UPDATE NOWAIT`,
 		`SELECT 1 FROM proposals WHERE created_by = $1
 			OR id IN (SELECT proposal_id FROM disbursements WHERE member_id = $1)
 			OR id IN (SELECT rr.proposal_id FROM refund_requests rr JOIN payments py ON py.id = rr.payment_id

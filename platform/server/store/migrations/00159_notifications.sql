@@ -34,19 +34,28 @@ CREATE INDEX notifications_unread ON notifications (member_id) WHERE read_at IS 
 CREATE INDEX notifications_at ON notifications (at);
 
 -- notify records one notification for each member of whom who is not erased (once each;
--- NULLs are nobody).
+-- NULLs are nobody). It holds each member's row for key share, as the foreign key would:
+-- an erasure under way is waited for and then seen, so an erased member gets none (the
+-- erasure deletes theirs before it commits).
+--
+-- The database's owner writes them: notify and the trigger functions below run as their
+-- owner (SECURITY DEFINER, with the search_path of this migration), and nobody else may
+-- call notify, so the serving role reads and marks notifications but cannot write one
+-- (store.GrantServing revokes its INSERT).
 -- +goose StatementBegin
 CREATE FUNCTION notify(who bigint[], what text, subject bigint, result text, stamp timestamptz) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
     INSERT INTO notifications (member_id, event, subject_id, outcome, at)
-    SELECT m.id, what, subject, result, stamp FROM members m WHERE m.id = ANY (who) AND m.erased_at IS NULL ORDER BY m.id
+    SELECT m.id, what, subject, result, stamp FROM members m WHERE m.id = ANY (who) AND m.erased_at IS NULL
+    ORDER BY m.id FOR KEY SHARE OF m
 $$;
 -- +goose StatementEnd
+REVOKE EXECUTE ON FUNCTION notify(bigint[], text, bigint, text, timestamptz) FROM PUBLIC;
 
 -- A work item's transitions (its history) tell its parties, but not whoever made them
 -- (array_remove with a NULL actor, staff or the service itself, removes nobody).
 -- +goose StatementBegin
-CREATE FUNCTION work_history_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION work_history_notify() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE customer bigint;
 BEGIN
     SELECT customer_id INTO customer FROM work_items WHERE id = NEW.work_id;
@@ -62,7 +71,7 @@ CREATE TRIGGER work_history_notify AFTER INSERT ON work_history
     EXECUTE FUNCTION work_history_notify();
 
 -- +goose StatementBegin
-CREATE FUNCTION refund_requests_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION refund_requests_notify() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     PERFORM notify(ARRAY[NEW.requested_by, py.payer_id, py.worker_id], 'refundDecided', NEW.payment_id, NEW.status, NEW.decided_at)
         FROM payments py WHERE py.id = NEW.payment_id;
@@ -75,7 +84,7 @@ CREATE TRIGGER refund_requests_notify AFTER UPDATE OF status ON refund_requests
 
 -- A disbursement is decided when a vote closes it, or at once when staff approve it.
 -- +goose StatementBegin
-CREATE FUNCTION disbursements_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION disbursements_notify() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     PERFORM notify(ARRAY[NEW.requested_by, NEW.member_id], 'disbursementDecided', NEW.id, NEW.status, coalesce(NEW.decided_at, NEW.created_at));
     RETURN NULL;
@@ -89,7 +98,7 @@ CREATE TRIGGER disbursements_notify_approved AFTER INSERT ON disbursements
     EXECUTE FUNCTION disbursements_notify();
 
 -- +goose StatementBegin
-CREATE FUNCTION proposals_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION proposals_notify() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     PERFORM notify(array_append(ARRAY(SELECT b.member_id FROM ballots b WHERE b.proposal_id = NEW.id), NEW.created_by),
         'proposalClosed', NEW.id,
@@ -103,7 +112,7 @@ CREATE TRIGGER proposals_notify AFTER UPDATE OF status ON proposals
     EXECUTE FUNCTION proposals_notify();
 
 -- +goose StatementBegin
-CREATE FUNCTION proposals_notify_application() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION proposals_notify_application() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     PERFORM notify(array_append(ARRAY(SELECT b.member_id FROM ballots b WHERE b.proposal_id = NEW.id), NEW.created_by),
         'proposalApplied', NEW.id, NEW.application, coalesce(NEW.application_at, now()));
@@ -118,7 +127,7 @@ CREATE TRIGGER proposals_notify_application AFTER UPDATE OF application ON propo
 -- member erased first) tells the member who delegated; one the member ends, or their own
 -- erasure, tells nobody.
 -- +goose StatementBegin
-CREATE FUNCTION delegations_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION delegations_notify() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM members WHERE id = OLD.delegate_id AND erased_at IS NOT NULL) THEN
         PERFORM notify(ARRAY[OLD.member_id], 'delegationEnded', NULL, '', now());
