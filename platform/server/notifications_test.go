@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/governance"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
@@ -215,6 +217,23 @@ func TestNotificationsAreKeptAYear(t *testing.T) {
 	}
 }
 
+// erasureUnderWay begins the erasure of member in a transaction of the database's owner,
+// as the erasure does it, with the rows it locks locked (members.LockForErasure); the test
+// erases and commits, or the transaction is rolled back when it ends.
+func (e *env) erasureUnderWay(member int64) pgx.Tx {
+	e.t.Helper()
+	ctx := context.Background()
+	tx, err := e.owner.Begin(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	if _, _, _, err := members.On(tx).LockForErasure(ctx, member); err != nil {
+		e.t.Fatal(err)
+	}
+	return tx
+}
+
 // TestSecurity_NoNotificationOutlivesAnErasure: a vote closing while one of its voters'
 // erasure is under way waits for it, and then tells the other voters, not the erased one
 // (notify sees the erasure it waited for).
@@ -226,14 +245,7 @@ func TestSecurity_NoNotificationOutlivesAnErasure(t *testing.T) {
 		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), v.token, map[string]any{"choice": "yes"})
 	}
 	ctx := context.Background()
-	tx, err := e.owner.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, _, _, err := members.On(tx).LockForErasure(ctx, eve.id); err != nil {
-		t.Fatal(err)
-	}
+	tx := e.erasureUnderWay(eve.id)
 	if err := members.On(tx).Erase(ctx, eve.id); err != nil {
 		t.Fatal(err)
 	}
@@ -262,14 +274,7 @@ func TestSecurity_ErasuresOfADelegateAndTheirDelegatorDoNotDeadlock(t *testing.T
 	ana, bea := e.member("Ana Worker", []string{"worker"}, ""), e.member("Bea Worker", []string{"worker"}, "")
 	e.must(200, "PUT", "/v1/delegation", ana.token, map[string]any{"delegateId": bea.id})
 	ctx := context.Background()
-	tx, err := e.owner.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, _, _, err := members.On(tx).LockForErasure(ctx, ana.id); err != nil {
-		t.Fatal(err)
-	}
+	tx := e.erasureUnderWay(ana.id)
 	answer := make(chan resp, 1)
 	go func() { answer <- e.call("DELETE", fmt.Sprintf("/v1/members/%d", bea.id), bea.token, nil) }()
 	select {
