@@ -297,17 +297,18 @@ func TestSecurity_ErasuresOfADelegateAndTheirDelegatorDoNotDeadlock(t *testing.T
 	}
 }
 
-// TestNotificationsOfDisbursementsAndRefunds: a disbursement staff pay at once tells the
-// member it pays; one a member asks for, rejected by the vote, tells who asked and who it
+// TestNotificationsOfDisbursementsAndRefunds: a payment to a worker tells them (but the
+// one that completes work, which its completion tells), a refund by its worker tells its
+// payer, one by staff its payer and worker; a disbursement staff pay at once tells the member it pays; one a member asks for, rejected by the vote, tells who asked and who it
 // would have paid; a refund the vote rejects, or passes when the payment was refunded
 // meanwhile, tells its payer and worker.
 func TestNotificationsOfDisbursementsAndRefunds(t *testing.T) {
 	e := newEnv(t, mustPolicy(t, fundPolicy(t)))
 	w, eve := e.worker("Dan Driver"), e.worker("Eve Driver")
 	c := e.customer("Rita Rider")
-	e.feedHardship(w, "feed")
+	feed := e.feedHardship(w, "feed")
 	paid := num(e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 3000, "memberId": w.id, "reason": "car repair"})["id"])
-	e.assertNotified(w, 1, fmt.Sprintf("disbursementDecided %d paid", paid))
+	e.assertNotified(w, 2, fmt.Sprintf("disbursementDecided %d paid", paid), fmt.Sprintf("paymentReceived %d <nil>", feed))
 	asked := e.must(201, "POST", "/v1/disbursements", c.token, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": eve.id, "reason": "please"})
 	vote := func(proposal int64, choice string) {
 		t.Helper()
@@ -324,7 +325,28 @@ func TestNotificationsOfDisbursementsAndRefunds(t *testing.T) {
 		}
 	}
 
-	_, pay := e.completedRideBy(c, w, 2000)
+	// A ride's own payment is told by its completion; a tip on it tells its worker, and
+	// refunded by its worker, its payer.
+	ride, pay := e.completedRideBy(c, w, 2000)
+	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": ride, "amountCents": 300}, "Idempotency-Key", "tip")["id"])
+	if _, got := e.notified(w); got[0] != fmt.Sprintf("paymentReceived %d <nil>", tip) || slices.Contains(got, fmt.Sprintf("paymentReceived %d <nil>", pay)) {
+		t.Fatalf("the worker was told %q", got)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", tip), w.token, nil)
+	if _, got := e.notified(c); got[0] != fmt.Sprintf("paymentRefunded %d <nil>", tip) {
+		t.Fatalf("the payer was told %q", got)
+	}
+	if _, got := e.notified(w); got[0] != fmt.Sprintf("paymentReceived %d <nil>", tip) {
+		t.Fatalf("the worker who refunded was told %q", got)
+	}
+	// Refunded by staff, its payer and its worker are told.
+	tip2 := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": ride, "amountCents": 200}, "Idempotency-Key", "tip2")["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", tip2), adminToken, nil)
+	for _, m := range []who{c, w} {
+		if _, got := e.notified(m); got[0] != fmt.Sprintf("paymentRefunded %d <nil>", tip2) {
+			t.Fatalf("member %d was told %q", m.id, got)
+		}
+	}
 	refund := fmt.Sprintf("/v1/payments/%d/refund", pay)
 	vote(num(e.must(202, "POST", refund, c.token, map[string]any{"reason": "Late"})["proposalId"]), "no")
 	proposal := num(e.must(202, "POST", refund, c.token, map[string]any{"reason": "Asked again"})["proposalId"])

@@ -38,7 +38,7 @@ func viewOf(n notifications.Notification) notificationView {
 	switch n.Event {
 	case notifications.WorkAccepted, notifications.WorkCompleted, notifications.WorkCancelled:
 		v.Link = fmt.Sprintf("/app/work/%d", id)
-	case notifications.RefundDecided:
+	case notifications.RefundDecided, notifications.PaymentReceived, notifications.PaymentRefunded:
 		v.Link = fmt.Sprintf("/app/payments/%d", id)
 	case notifications.DisbursementDecided:
 		v.Link = "/app/money"

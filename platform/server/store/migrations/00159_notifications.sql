@@ -7,6 +7,10 @@
 --   workAccepted   a worker accepted the customer's request (to the customer);
 --   workCompleted  the work was completed (to the customer and the worker, not whoever did it);
 --   workCancelled  the work was cancelled (to the customer and its worker, not whoever did it);
+--   paymentReceived a payment to a worker (a tip, a milestone accepted, staff's), but the
+--                  one that completes work, which workCompleted tells (to the worker);
+--   paymentRefunded a payment refunded by its worker or staff (to its payer, and to its
+--                  worker when staff refunded it; a refund by vote is refundDecided);
 --   refundDecided  a refund put to the vote was decided (to who asked, the payer and the
 --                  worker paid; outcome refunded, rejected or failed);
 --   disbursementDecided  a disbursement was decided, by vote or by staff (to who asked and
@@ -21,7 +25,7 @@ CREATE TABLE notifications (
     id         bigserial PRIMARY KEY,
     member_id  bigint NOT NULL REFERENCES members,
     event      text NOT NULL CHECK (event IN ('workAccepted', 'workCompleted', 'workCancelled',
-        'refundDecided', 'disbursementDecided', 'proposalClosed', 'proposalApplied', 'delegationEnded')),
+        'paymentReceived', 'paymentRefunded', 'refundDecided', 'disbursementDecided', 'proposalClosed', 'proposalApplied', 'delegationEnded')),
     subject_id bigint,
     outcome    text NOT NULL DEFAULT '',
     at         timestamptz NOT NULL,
@@ -69,6 +73,31 @@ END $$;
 CREATE TRIGGER work_history_notify AFTER INSERT ON work_history
     FOR EACH ROW WHEN (NEW.to_state IN ('accepted', 'completed', 'cancelled'))
     EXECUTE FUNCTION work_history_notify();
+
+-- The payment that completes work has the key work-<work id> in the scope work (the
+-- service's completeWork); a milestone's has work-<id>-milestone-<n>.
+-- +goose StatementBegin
+CREATE FUNCTION payments_notify_received() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    PERFORM notify(ARRAY[NEW.worker_id], 'paymentReceived', NEW.id, '', NEW.created_at);
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER payments_notify_received AFTER INSERT ON payments
+    FOR EACH ROW WHEN (NOT (NEW.idempotency_scope = 'work' AND NEW.idempotency_key = 'work-' || NEW.work_id))
+    EXECUTE FUNCTION payments_notify_received();
+
+-- +goose StatementBegin
+CREATE FUNCTION payments_notify_refunded() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    PERFORM notify(CASE NEW.refunded_by WHEN 'staff' THEN ARRAY[NEW.payer_id, NEW.worker_id] ELSE ARRAY[NEW.payer_id] END,
+        'paymentRefunded', NEW.id, '', now());
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER payments_notify_refunded AFTER UPDATE OF refund_tx_id ON payments
+    FOR EACH ROW WHEN (OLD.refund_tx_id IS NULL AND NEW.refund_tx_id IS NOT NULL AND NEW.refunded_by IN ('staff', 'worker'))
+    EXECUTE FUNCTION payments_notify_refunded();
 
 -- +goose StatementBegin
 CREATE FUNCTION refund_requests_notify() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
@@ -145,7 +174,10 @@ DROP TRIGGER proposals_notify ON proposals;
 DROP TRIGGER disbursements_notify_approved ON disbursements;
 DROP TRIGGER disbursements_notify_decided ON disbursements;
 DROP TRIGGER refund_requests_notify ON refund_requests;
+DROP TRIGGER payments_notify_refunded ON payments;
+DROP TRIGGER payments_notify_received ON payments;
 DROP TRIGGER work_history_notify ON work_history;
 DROP FUNCTION delegations_notify(), proposals_notify_application(), proposals_notify(), disbursements_notify(), refund_requests_notify(),
+    payments_notify_refunded(), payments_notify_received(),
     work_history_notify(), notify(bigint[], text, bigint, text, timestamptz);
 DROP TABLE notifications;

@@ -15,6 +15,8 @@ const (
 	WorkAccepted        = "workAccepted"
 	WorkCompleted       = "workCompleted"
 	WorkCancelled       = "workCancelled"
+	PaymentReceived     = "paymentReceived"
+	PaymentRefunded     = "paymentRefunded"
 	RefundDecided       = "refundDecided"
 	DisbursementDecided = "disbursementDecided"
 	ProposalClosed      = "proposalClosed"
@@ -27,7 +29,7 @@ type Notification struct {
 	ID    int64  `json:"id"`
 	Event string `json:"event"`
 	// SubjectID is what the event is about: a work item (work events), a payment
-	// (refundDecided), a disbursement, a proposal; nil for delegationEnded.
+	// (payment events, refundDecided), a disbursement, a proposal; nil for delegationEnded.
 	SubjectID *int64 `json:"subjectId"`
 	// Outcome is how it was decided: refunded, rejected or failed (refundDecided); paid,
 	// rejected or failed (disbursementDecided); passed or rejected (proposalClosed);
