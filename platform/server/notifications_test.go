@@ -359,3 +359,40 @@ func TestNotificationsOfDisbursementsAndRefunds(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesPastTwoToThe31: ids beyond what a 32-bit integer holds page as the others do
+// (the queries' parameters are bigint): the notifications' and the listings' cursors, and
+// a listing's maker.
+func TestPagesPastTwoToThe31(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "marketplace"))
+	ctx := context.Background()
+	for _, seq := range []string{"members_id_seq", "notifications_id_seq", "listings_id_seq"} {
+		if _, err := e.owner.Exec(ctx, `ALTER SEQUENCE `+seq+` RESTART WITH 3000000000`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	maker := e.member("Mia Maker", []string{"worker"}, "")
+	buyer := e.member("Bo Buyer", []string{"customer"}, "")
+	for _, title := range []string{"Bowl", "Cup"} {
+		e.must(201, "POST", "/v1/listings", maker.token, map[string]any{"title": title, "priceCents": 2500, "stock": 3})
+	}
+	first := e.must(200, "GET", "/v1/listings?limit=1", buyer.token, nil)
+	if next, _ := first["nextCursor"].(string); next == "" {
+		t.Fatalf("the first page of listings: %v", first)
+	} else if page := e.must(200, "GET", "/v1/listings?limit=1&cursor="+next, buyer.token, nil); len(page["listings"].([]any)) != 1 {
+		t.Fatalf("the second page of listings: %v", page)
+	}
+	e.must(200, "GET", fmt.Sprintf("/v1/listings?owner=%d", maker.id), buyer.token, nil)
+
+	// Two notifications for the maker: two payments from staff.
+	for _, key := range []string{"a", "b"} {
+		e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": maker.id, "amountCents": 100}, "Idempotency-Key", key)
+	}
+	path := fmt.Sprintf("/v1/members/%d/notifications?limit=1", maker.id)
+	page := e.must(200, "GET", path, maker.token, nil)
+	if next, _ := page["nextCursor"].(string); next == "" {
+		t.Fatalf("the first page of notifications: %v", page)
+	} else if page = e.must(200, "GET", path+"&cursor="+next, maker.token, nil); len(page["notifications"].([]any)) != 1 {
+		t.Fatalf("the second page of notifications: %v", page)
+	}
+}

@@ -48,7 +48,7 @@ func (s Store) Create(ctx context.Context, l Listing) (Listing, error) {
 // active member whose data was not erased) when orderable.
 func (s Store) Page(ctx context.Context, owner, before int64, limit int, orderable bool) ([]Listing, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM listings l
-		WHERE ($1 = 0 OR l.owner_id = $1) AND ($2 = 0 OR l.id < $2)
+		WHERE ($1::bigint = 0 OR l.owner_id = $1) AND ($2::bigint = 0 OR l.id < $2)
 		  AND (NOT $4 OR EXISTS (SELECT 1 FROM members m WHERE m.id = l.owner_id AND m.active AND m.erased_at IS NULL))
 		ORDER BY l.id DESC LIMIT $3`, owner, before, limit, orderable)
 	if err != nil {

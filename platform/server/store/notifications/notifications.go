@@ -57,7 +57,7 @@ func On(db store.DBTX) Store { return Store{db} }
 // newest first.
 func (s Store) List(ctx context.Context, member, before int64, limit int) ([]Notification, error) {
 	rows, err := s.db.Query(ctx, `SELECT id, event, subject_id, outcome, at, read_at FROM notifications
-		WHERE member_id = $1 AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, member, before, limit)
+		WHERE member_id = $1 AND ($2::bigint = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, member, before, limit)
 	if err != nil {
 		return nil, err
 	}
