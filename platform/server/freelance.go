@@ -109,8 +109,11 @@ func (s *Server) milestoneAction(r *http.Request, p principal, accept bool) (int
 			if m.State != "submitted" {
 				return nil, conflict("state", fmt.Sprintf("milestone %d is %s; the worker submits it first", n, m.State))
 			}
+			// Staff accept milestones only of a project whose whole price is within their
+			// limit: one milestone at a time within it would let staff alone pay any
+			// amount, split into milestones (as completeWork's check says of work).
 			if p.admin {
-				if err := staffMayMove(pol, "amountCents", m.AmountCents, "accept milestones", "the client accepts it"); err != nil {
+				if err := staffMayMove(pol, "priceCents", w.PriceCents, "accept milestones of projects", "the client accepts them"); err != nil {
 					return nil, err
 				}
 			}

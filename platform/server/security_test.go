@@ -1069,8 +1069,10 @@ func TestSecurity_StaffMoveMoneyOnlyWithinTheirLimit(t *testing.T) {
 }
 
 // TestSecurity_StaffAcceptMilestonesWithinTheirLimit: accepting a milestone pays it, so
-// staff accept one for its client only within payments.staffLimitCents; the client
-// accepts a larger one. The refusal writes nothing.
+// staff accept one for its client only of a project whose whole price is within
+// payments.staffLimitCents (each milestone within it is not enough: split into milestones,
+// any amount would pass); the client accepts those of a larger one. The refusal writes
+// nothing.
 func TestSecurity_StaffAcceptMilestonesWithinTheirLimit(t *testing.T) {
 	pol := verticalPolicy(t, "freelance")
 	pol.Fares = &policy.Fares{FloorCents: 10000}
@@ -1079,20 +1081,39 @@ func TestSecurity_StaffAcceptMilestonesWithinTheirLimit(t *testing.T) {
 	client := e.member("Cia Client", []string{"customer"}, "")
 	dev := e.member("Dev Freelancer", []string{"worker"}, "", "gig")
 	e.setAvailable(dev, true)
-	id := num(e.must(201, "POST", "/v1/work", client.token, map[string]any{"kind": "gig", "priceCents": 90000,
-		"details":    map[string]string{"title": "Website", "description": "A co-op's website"},
-		"milestones": []map[string]any{{"title": "Design", "amountCents": 30000}, {"title": "Build", "amountCents": 60000}}})["id"])
-	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), client.token, nil)
-	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), dev.token, nil)
-	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), dev.token, nil)
-	for n := 1; n <= 2; n++ {
-		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/%d/submit", id, n), dev.token, nil)
+	project := func(milestones ...int64) int64 {
+		t.Helper()
+		var ms []map[string]any
+		var price int64
+		for i, am := range milestones {
+			ms = append(ms, map[string]any{"title": fmt.Sprintf("Part %d", i+1), "amountCents": am})
+			price += am
+		}
+		id := num(e.must(201, "POST", "/v1/work", client.token, map[string]any{"kind": "gig", "priceCents": price,
+			"details": map[string]string{"title": "Website", "description": "A co-op's website"}, "milestones": ms})["id"])
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), client.token, nil)
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), dev.token, nil)
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), dev.token, nil)
+		for n := 1; n <= len(milestones); n++ {
+			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/%d/submit", id, n), dev.token, nil)
+		}
+		return id
 	}
-	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/1/accept", id), adminToken, nil)
-	e.refused(403, "amountCents", "staff accept milestones of at most 40000 cents (the policy's payments.staffLimitCents); this one is 60000 cents: the client accepts it",
-		"POST", fmt.Sprintf("/v1/work/%d/milestones/2/accept", id), adminToken, nil)
-	if got := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/2/accept", id), client.token, nil); got["state"] != "completed" {
+	// 90,000 cents in milestones of 30,000 (within the limit each) and 60,000.
+	large := project(30000, 60000)
+	for n := 1; n <= 2; n++ {
+		e.refused(403, "priceCents", "staff accept milestones of projects of at most 40000 cents (the policy's payments.staffLimitCents); this one is 90000 cents: the client accepts them",
+			"POST", fmt.Sprintf("/v1/work/%d/milestones/%d/accept", large, n), adminToken, nil)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/1/accept", large), client.token, nil)
+	if got := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/2/accept", large), client.token, nil); got["state"] != "completed" {
 		t.Fatalf("after the client accepted the last milestone: %v", got)
+	}
+	// 40,000 cents in two milestones: staff may accept them.
+	small := project(15000, 25000)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/1/accept", small), adminToken, nil)
+	if got := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/milestones/2/accept", small), adminToken, nil); got["state"] != "completed" {
+		t.Fatalf("after staff accepted the last milestone: %v", got)
 	}
 	e.assertBalanced()
 }
