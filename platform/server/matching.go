@@ -71,20 +71,29 @@ func scheduled(vertical string, in *workInput) bool {
 }
 
 // slotMinutes is how long a scheduled request's slot lasts: the request's durationMinutes
-// measure, else the details' durationMinutes, else defaultSlotMinutes.
+// measure, else the details' durationMinutes, else defaultSlotMinutes. Both given, they
+// must say the same (the worker reads the details; the slot and the price are the
+// measure's).
 func slotMinutes(in *workInput) (int64, error) {
+	var detail int64
+	if v := in.Details["durationMinutes"]; v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > maxSlotMinutes {
+			return 0, badField("details.durationMinutes", fmt.Sprintf("must be a whole number of minutes from 1 to %d", maxSlotMinutes))
+		}
+		detail = n
+	}
 	switch {
 	case in.DurationMinutes != nil:
 		if *in.DurationMinutes < 1 || *in.DurationMinutes > maxSlotMinutes {
 			return 0, badField("durationMinutes", fmt.Sprintf("a scheduled slot lasts from 1 to %d minutes", maxSlotMinutes))
 		}
-		return *in.DurationMinutes, nil
-	case in.Details["durationMinutes"] != "":
-		n, err := strconv.ParseInt(in.Details["durationMinutes"], 10, 64)
-		if err != nil || n < 1 || n > maxSlotMinutes {
-			return 0, badField("details.durationMinutes", fmt.Sprintf("must be a whole number of minutes from 1 to %d", maxSlotMinutes))
+		if detail != 0 && detail != *in.DurationMinutes {
+			return 0, badField("details.durationMinutes", fmt.Sprintf("says %d minutes, durationMinutes %d: give one, or the same", detail, *in.DurationMinutes))
 		}
-		return n, nil
+		return *in.DurationMinutes, nil
+	case detail != 0:
+		return detail, nil
 	}
 	return defaultSlotMinutes, nil
 }

@@ -195,7 +195,8 @@ func TestFareZonesAndTimeRates(t *testing.T) {
 
 // TestScheduledWorkPricedForItsSlot: under a fare rule by the hour, a booking is priced
 // for the time it reserves, whichever way the request says how long that is: the
-// durationMinutes measure, the details' durationMinutes, or the default slot of an hour.
+// durationMinutes measure, the details' durationMinutes (the same, when both say it), or
+// the default slot of an hour.
 func TestScheduledWorkPricedForItsSlot(t *testing.T) {
 	doc := strings.Replace(withFares(ridePolicy, `"fares":{"baseCents":0,"perHourCents":2500}`), `"vertical":"ride-sharing"`, `"vertical":"care"`, 1)
 	e := newEnv(t, mustPolicy(t, doc))
@@ -219,7 +220,7 @@ func TestScheduledWorkPricedForItsSlot(t *testing.T) {
 	}{
 		{"a day in the details", map[string]string{"durationMinutes": "1440"}, nil, 1440, 60000},
 		{"nothing said: the default hour", nil, nil, 60, 2500},
-		{"the measure, over the details", map[string]string{"durationMinutes": "1440"}, new(int64(90)), 90, 3750},
+		{"the measure and the details, the same", map[string]string{"durationMinutes": "90"}, new(int64(90)), 90, 3750},
 	} {
 		// The quote of the request itself (its kind and details with its measures) is its
 		// price, and the request quoting it is taken.
@@ -250,5 +251,10 @@ func TestScheduledWorkPricedForItsSlot(t *testing.T) {
 	}
 	e.refused(400, "details.durationMinutes", "whole number of minutes", "POST", "/v1/work", c.token, booking(map[string]string{"durationMinutes": "a day"}, nil))
 	e.refused(400, "details.durationMinutes", "whole number of minutes", "POST", "/v1/quotes", c.token, booking(map[string]string{"durationMinutes": "a day"}, nil))
+	// The details and the measure may not say two durations (the worker reads the details,
+	// the slot and the price are the measure's), nor the details a wrong one beside it.
+	e.refused(400, "details.durationMinutes", "says 1440 minutes, durationMinutes 90: give one, or the same", "POST", "/v1/work", c.token,
+		booking(map[string]string{"durationMinutes": "1440"}, new(int64(90))))
+	e.refused(400, "details.durationMinutes", "whole number of minutes", "POST", "/v1/work", c.token, booking(map[string]string{"durationMinutes": "x"}, new(int64(90))))
 	e.refused(400, "kind", "must be one of: booking", "POST", "/v1/quotes", c.token, map[string]any{"kind": "ride"})
 }

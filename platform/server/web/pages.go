@@ -640,12 +640,6 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 		}
 		return "text"
 	}
-	for _, n := range spec.Required {
-		d.Fields = append(d.Fields, field{Name: n, Required: true, Type: typ(n), Value: values["details."+n]})
-	}
-	for _, n := range spec.Optional {
-		d.Fields = append(d.Fields, field{Name: n, Type: typ(n), Value: values["details."+n]})
-	}
 	// The requester types a price where no fare rule sets it, or where workers set their
 	// own (at or above the floor); the rule's measures otherwise.
 	pricing, err := a.cfg.Backend.Pricing(q.r.Context())
@@ -657,6 +651,15 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	d.Measures = !d.NeedsPrice
 	if spec.PricedByListing {
 		d.NeedsPrice, d.Measures = false, false
+	}
+	for _, n := range spec.Required {
+		d.Fields = append(d.Fields, field{Name: n, Required: true, Type: typ(n), Value: values["details."+n]})
+	}
+	for _, n := range spec.Optional {
+		if d.Measures && n == "durationMinutes" {
+			continue // the measure's field asks it (the API refuses the two differing)
+		}
+		d.Fields = append(d.Fields, field{Name: n, Type: typ(n), Value: values["details."+n]})
 	}
 	if d.Measures {
 		d.PackagesField, d.Zones = pricing.Packages, pricing.Zones
