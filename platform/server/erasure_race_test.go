@@ -239,7 +239,7 @@ func TestSecurity_NoWriteOutlivesAnErasure(t *testing.T) {
 			c := e.customer("Rita Rider")
 			e.worker("Dan Driver")
 			e.completedRide(c, 5000)
-			return e, request{c, "POST", "/v1/disbursements", c.token, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": c.id, "reason": "Rita's rent at 12 rue des Lilas"}, nil}
+			return e, request{c, "POST", "/v1/disbursements", c.token, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": c.id, "reason": "Rita's rent at 12 rue des Lilas"}, []string{"Idempotency-Key", "rent"}}
 		},
 		"POST /v1/proposals": func(t *testing.T) (*env, request) {
 			e := newEnv(t, mustPolicy(t, ridePolicy))

@@ -71,8 +71,8 @@ func TestTreasurerExportMatchesLedger(t *testing.T) {
 	e.feedHardship(w, "feed")
 	tip := num(e.must(201, "POST", "/v1/payments", c.token, map[string]any{"workId": work, "amountCents": 333}, "Idempotency-Key", "tip")["id"])
 	e.must(200, "POST", fmt.Sprintf("/v1/payments/%d/refund", tip), adminToken, nil)
-	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 1234, "memberId": w.id, "reason": "repair"})
-	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "reserve", "amountCents": 2001, "payee": "=HYPERLINK(\"x\")", "reason": "+1 laptop"})
+	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 1234, "memberId": w.id, "reason": "repair"}, "Idempotency-Key", newKey())
+	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "reserve", "amountCents": 2001, "payee": "=HYPERLINK(\"x\")", "reason": "+1 laptop"}, "Idempotency-Key", newKey())
 
 	today := time.Now().UTC()
 	from, to := today.AddDate(0, 0, -1).Format(time.DateOnly), today.AddDate(0, 0, 1).Format(time.DateOnly)

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,10 +32,17 @@ type Disbursement = funds.Disbursement
 // a member asks, the request opens a proposal (a motion) that approves it, and it is paid
 // when that proposal closes passed. Either way the fund cannot go below zero: the fund is
 // locked while its balance is read and the disbursement written (see funds.Store.Lock).
+// It is asked with an idempotency key, as a payment is: the same request again (its
+// answer lost) answers the disbursement it made, whatever the fund or the rules say now;
+// another request with the key is refused (409).
 func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, error) {
 	pol, err := s.activeMemberPolicy(p)
 	if err != nil {
 		return 0, nil, err
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" || utf8.RuneCountInString(key) > 200 {
+		return 0, nil, badField("Idempotency-Key", "header is required (1 to 200 characters): the same request with the same key answers the disbursement it made, never a second one")
 	}
 	var in struct {
 		Fund              string  `json:"fund"`
@@ -45,6 +54,19 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 	}
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
+	}
+	canonical, err := json.Marshal(in)
+	if err != nil {
+		return 0, nil, err
+	}
+	scope := staffScope
+	if !p.admin {
+		scope = memberScope(p.memberID)
+	}
+	hash := sha256.Sum256(canonical)
+	k := funds.Key{Scope: scope, Key: key, Hash: hash[:]}
+	if d, replay, err := s.disbursementReplay(r.Context(), k); err != nil || replay {
+		return http.StatusCreated, d, err
 	}
 	names := make([]string, 0, len(pol.FeeSplit.Funds))
 	for _, f := range pol.FeeSplit.Funds {
@@ -101,16 +123,23 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 		if byStaff {
 			d.Approval, d.Status = funds.ByStaff, funds.Paid
 		} else {
-			pr, err := s.openDisbursementProposal(r.Context(), tx, pol, p, d, now, hours)
+			pr, err := s.openDisbursementProposal(r.Context(), tx, pol, d, now, hours)
 			if err != nil {
 				return err
 			}
 			d.Approval, d.Status, d.ProposalID = funds.ByProposal, funds.Pending, &pr.ID
 		}
 		var err error
-		d, err = q.Create(r.Context(), d, now)
+		d, err = q.Create(r.Context(), d, now, k)
 		return err
 	})
+	if errors.Is(err, funds.ErrKeyTaken) {
+		// A concurrent request with the same key recorded it first: answer as a replay.
+		var replay bool
+		if d, replay, err = s.disbursementReplay(r.Context(), k); err == nil && !replay {
+			err = errors.New("a disbursement's key was taken, and then not found")
+		}
+	}
 	if err != nil {
 		return 0, nil, err
 	}
@@ -118,6 +147,22 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 		s.metrics.amounts.WithLabelValues(d.Fund, "disbursement").Add(float64(d.AmountCents))
 	}
 	return http.StatusCreated, d, nil
+}
+
+// disbursementReplay answers a request whose key was used before: the disbursement the
+// key made when the request is the same (replay), 409 naming Idempotency-Key when it is
+// another; nothing (neither) when the key is new.
+func (s *Server) disbursementReplay(ctx context.Context, k funds.Key) (d Disbursement, replay bool, err error) {
+	d, hash, err := funds.On(s.pool).ByKey(ctx, k.Scope, k.Key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return d, false, nil
+	case err != nil:
+		return d, false, err
+	case !bytes.Equal(hash, k.Hash):
+		return d, false, conflict("Idempotency-Key", "this key was used for a different disbursement")
+	}
+	return d, true, nil
 }
 
 // fundCovers refuses (409 naming amountCents) an amount the fund does not hold. The
@@ -135,22 +180,23 @@ func fundCovers(ctx context.Context, q funds.Store, fund string, amount int64) e
 
 // openDisbursementProposal opens the motion whose vote approves d, under the rules and
 // with the electorate of any proposal (see createProposal).
-func (s *Server) openDisbursementProposal(ctx context.Context, tx pgx.Tx, pol *policy.Policy, p principal, d Disbursement, now time.Time, hours int64) (Proposal, error) {
+func (s *Server) openDisbursementProposal(ctx context.Context, tx pgx.Tx, pol *policy.Policy, d Disbursement, now time.Time, hours int64) (Proposal, error) {
 	rules, err := json.Marshal(pol.Governance)
 	if err != nil {
 		return Proposal{}, err
 	}
-	var to string
-	if d.MemberID != nil {
-		to = fmt.Sprintf("member %d", *d.MemberID)
-	} else {
+	// Every member reads the proposal: it names neither the member it would pay nor who
+	// asked (as a disbursement itself is read only by them and staff), only an outside
+	// payee; the reason is the asker's, written to be voted on.
+	to := "a member"
+	if d.Payee != nil {
 		to = "an outside payee, " + *d.Payee
 	}
 	where, args := governance.Eligible(pol.Governance)
 	return proposals.On(tx).Open(ctx, proposals.New{
-		Title:     fmt.Sprintf("Disbursement of %d cents from the %s fund", d.AmountCents, d.Fund),
-		Body:      fmt.Sprintf("Pay %d cents from the %s fund to %s. Reason: %s", d.AmountCents, d.Fund, to, d.Reason),
-		CreatedBy: actor(p), Rules: rules, Created: now, Deadline: now.Add(time.Duration(hours) * time.Hour),
+		Title: fmt.Sprintf("Disbursement of %d cents from the %s fund", d.AmountCents, d.Fund),
+		Body:  fmt.Sprintf("Pay %d cents from the %s fund to %s. Reason: %s", d.AmountCents, d.Fund, to, d.Reason),
+		Rules: rules, Created: now, Deadline: now.Add(time.Duration(hours) * time.Hour),
 	}, where, args)
 }
 

@@ -43,14 +43,14 @@ func TestDisbursementByStaffWithinLimit(t *testing.T) {
 		t.Fatalf("hardship holds %d", got)
 	}
 	before := e.balance(acctMember(w.id))
-	d := e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 3000, "memberId": w.id, "reason": "car repair"})
+	d := e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 3000, "memberId": w.id, "reason": "car repair"}, "Idempotency-Key", newKey())
 	if d["status"] != "paid" || d["approval"] != "staff" || d["transactionId"] == nil || d["requestedBy"] != nil {
 		t.Fatalf("disbursement %v", d)
 	}
 	if got := e.balance(acctMember(w.id)) - before; got != 3000 {
 		t.Fatalf("the member received %d", got)
 	}
-	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 4000, "payee": "Lyon food bank", "reason": "solidarity"})
+	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 4000, "payee": "Lyon food bank", "reason": "solidarity"}, "Idempotency-Key", newKey())
 	if got := e.balance(acctFund("hardship")); got != 3000 {
 		t.Fatalf("hardship holds %d after paying 7000", got)
 	}
@@ -59,7 +59,7 @@ func TestDisbursementByStaffWithinLimit(t *testing.T) {
 	}
 	e.assertBalanced()
 	// 3001 is within the staff limit but more than the fund holds.
-	e.refused(409, "amountCents", "holds 3000 cents", "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 3001, "payee": "x", "reason": "too much"})
+	e.refused(409, "amountCents", "holds 3000 cents", "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 3001, "payee": "x", "reason": "too much"}, "Idempotency-Key", newKey())
 	h := e.fund("hardship", w.token)
 	es := h["entries"].([]any)
 	if num(h["balanceCents"]) != 3000 || len(es) != 3 {
@@ -104,7 +104,7 @@ func TestDisbursementByProposal(t *testing.T) {
 	e.feedHardship(w, "feed")
 	ask := func(token string, amount int64) map[string]any {
 		t.Helper()
-		d := e.must(201, "POST", "/v1/disbursements", token, map[string]any{"fund": "hardship", "amountCents": amount, "payee": "Garage Central", "reason": "the co-op's bike"})
+		d := e.must(201, "POST", "/v1/disbursements", token, map[string]any{"fund": "hardship", "amountCents": amount, "payee": "Garage Central", "reason": "the co-op's bike"}, "Idempotency-Key", newKey())
 		if d["status"] != "pending" || d["approval"] != "proposal" || d["proposalId"] == nil || d["transactionId"] != nil {
 			t.Fatalf("disbursement %v", d)
 		}
@@ -169,8 +169,8 @@ func TestSecurity_DisbursementRights(t *testing.T) {
 	other := e.worker("Eve Driver")
 	c := e.customer("Rita Rider")
 	pay := e.feedHardship(w, "feed")
-	d := e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 5000, "memberId": w.id, "reason": "hardship"})
-	mine := e.must(201, "POST", "/v1/disbursements", c.token, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": c.id, "reason": "please"})
+	d := e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 5000, "memberId": w.id, "reason": "hardship"}, "Idempotency-Key", newKey())
+	mine := e.must(201, "POST", "/v1/disbursements", c.token, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": c.id, "reason": "please"}, "Idempotency-Key", newKey())
 	if mine["status"] != "pending" {
 		t.Fatalf("a member's own request was %v", mine["status"])
 	}
@@ -178,11 +178,17 @@ func TestSecurity_DisbursementRights(t *testing.T) {
 	e.must(200, "GET", path, w.token, nil)
 	e.must(200, "GET", fmt.Sprintf("/v1/disbursements/%d", num(mine["id"])), c.token, nil)
 	e.refused(404, "", "disbursement not found", "GET", path, other.token, nil)
+	// The proposal that puts hers to every member's vote names neither whom it pays nor
+	// who asked.
+	pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", num(mine["proposalId"])), other.token, nil)["proposal"].(map[string]any)
+	if pr["createdBy"] != nil || pr["body"] != "Pay 10 cents from the hardship fund to a member. Reason: please" {
+		t.Fatalf("the proposal every member reads: %v", pr)
+	}
 	e.refused(404, "", "disbursement not found", "GET", path, c.token, nil)
 	e.refused(401, "Authorization", "bearer token", "GET", path, "", nil)
-	e.refused(401, "Authorization", "bearer token", "POST", "/v1/disbursements", "", map[string]any{"fund": "hardship", "amountCents": 1, "payee": "x", "reason": "x"})
+	e.refused(401, "Authorization", "bearer token", "POST", "/v1/disbursements", "", map[string]any{"fund": "hardship", "amountCents": 1, "payee": "x", "reason": "x"}, "Idempotency-Key", newKey())
 	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", other.id), adminToken, map[string]any{"active": false})
-	e.refused(401, "Authorization", "unknown token", "POST", "/v1/disbursements", other.token, map[string]any{"fund": "hardship", "amountCents": 1, "payee": "x", "reason": "x"})
+	e.refused(401, "Authorization", "unknown token", "POST", "/v1/disbursements", other.token, map[string]any{"fund": "hardship", "amountCents": 1, "payee": "x", "reason": "x"}, "Idempotency-Key", newKey())
 
 	for _, bad := range []struct {
 		status     int
@@ -200,7 +206,7 @@ func TestSecurity_DisbursementRights(t *testing.T) {
 		{400, "votingPeriodHours", "not voted on", map[string]any{"fund": "hardship", "amountCents": 1, "payee": "x", "reason": "x", "votingPeriodHours": 200}},
 		{400, "votingPeriodHours", "minimum of 168", map[string]any{"fund": "hardship", "amountCents": 6000, "payee": "x", "reason": "x", "votingPeriodHours": 1}},
 	} {
-		e.refused(bad.status, bad.field, bad.msg, "POST", "/v1/disbursements", adminToken, bad.body)
+		e.refused(bad.status, bad.field, bad.msg, "POST", "/v1/disbursements", adminToken, bad.body, "Idempotency-Key", newKey())
 	}
 	// The payment that fed the fund cannot be refunded once its share was disbursed.
 	e.refused(409, "id", "cannot go below zero", "POST", fmt.Sprintf("/v1/payments/%d/refund", pay), adminToken, nil)
@@ -228,6 +234,7 @@ func TestDisbursementsInParallel(t *testing.T) {
 				strings.NewReader(fmt.Sprintf(`{"fund":"hardship","amountCents":1300,"payee":"payee %d","reason":"parallel"}`, i)))
 			req.Header.Set("Authorization", "Bearer "+adminToken)
 			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", fmt.Sprintf("parallel %d", i))
 			resp, err := client.Do(req)
 			if err != nil {
 				t.Error(err)
@@ -368,7 +375,7 @@ func TestRefundByVote(t *testing.T) {
 	fourth := ridePaid()
 	proposal = num(e.must(202, "POST", refund(fourth), c.token, map[string]any{"reason": "Wrong address"})["proposalId"])
 	held := e.balance("fund:hardship")
-	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": held, "memberId": voters[1].id, "reason": "Repairs"})
+	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": held, "memberId": voters[1].id, "reason": "Repairs"}, "Idempotency-Key", newKey())
 	vote(proposal, "yes")
 	if rr := newestRefundRequest(e, fourth, c.token); rr["status"] != "failed" ||
 		!strings.Contains(rr["message"].(string), "the proposal passed, but the refund takes 20 cents back from the hardship fund, which holds 0 cents") {
@@ -414,4 +421,60 @@ func (e *env) completedRideBy(c, w who, price int64) (work int64, payment int64)
 	}
 	done := e.completeWork(id, w.token)
 	return id, num(done["paymentId"])
+}
+
+// TestDisbursementRetries: a disbursement is asked with an idempotency key, as a payment
+// is. The same request again answers the disbursement it made (staff's paid once, a
+// member's put to one vote), even once the fund no longer holds it; another request with
+// the key is 409, and nothing is written; without a key, 400. Staff's keys and each
+// member's are apart. An erasure replaces the keys of the disbursements the member asked
+// for or receives (they may name them), and the words of the proposals that repeat their
+// reasons.
+func TestDisbursementRetries(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, fundPolicy(t)))
+	w := e.worker("Dan Driver")
+	c := e.customer("Rita Rider")
+	e.feedHardship(w, "feed") // 10,000 cents
+	body := map[string]any{"fund": "hardship", "amountCents": 5000, "memberId": w.id, "reason": "flood"}
+	first := e.must(201, "POST", "/v1/disbursements", adminToken, body, "Idempotency-Key", "flood-dan")
+	again := e.must(201, "POST", "/v1/disbursements", adminToken, body, "Idempotency-Key", "flood-dan")
+	if again["id"] != first["id"] || again["status"] != "paid" {
+		t.Fatalf("the retry answered %v, want %v", again, first)
+	}
+	if got := e.balance(acctFund("hardship")); got != 5000 {
+		t.Fatalf("hardship holds %d after a disbursement and its retry, want 5000", got)
+	}
+	other := map[string]any{"fund": "hardship", "amountCents": 10, "memberId": w.id, "reason": "flood"}
+	e.refused(409, "Idempotency-Key", "this key was used for a different disbursement", "POST", "/v1/disbursements", adminToken, other, "Idempotency-Key", "flood-dan")
+	e.refused(400, "Idempotency-Key", "header is required", "POST", "/v1/disbursements", adminToken, other)
+	// Once the fund no longer holds it, the retry still answers what it paid.
+	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 4000, "payee": "Garage", "reason": "van"}, "Idempotency-Key", "van")
+	if again := e.must(201, "POST", "/v1/disbursements", adminToken, body, "Idempotency-Key", "flood-dan"); again["id"] != first["id"] {
+		t.Fatalf("the retry answered %v, want %v", again, first)
+	}
+
+	// A member's request, retried, is put to the vote once; the same key is theirs, apart
+	// from staff's.
+	mine := map[string]any{"fund": "hardship", "amountCents": 10, "memberId": c.id, "reason": "please"}
+	asked := e.must(201, "POST", "/v1/disbursements", c.token, mine, "Idempotency-Key", "flood-dan")
+	proposals := e.count("proposals")
+	if again := e.must(201, "POST", "/v1/disbursements", c.token, mine, "Idempotency-Key", "flood-dan"); again["id"] != asked["id"] || again["proposalId"] != asked["proposalId"] {
+		t.Fatalf("the member's retry answered %v, want %v", again, asked)
+	}
+	if n := e.count("proposals"); n != proposals {
+		t.Fatalf("%d proposals after the member's retry, want %d", n, proposals)
+	}
+	e.assertBalanced()
+
+	// What she asked for another member: its proposal repeats her words, wiped with them.
+	forDan := e.must(201, "POST", "/v1/disbursements", c.token, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": w.id, "reason": "Dan, my neighbour"}, "Idempotency-Key", "for-dan")
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
+	var words string
+	if err := e.owner.QueryRow(context.Background(), `SELECT body FROM proposals WHERE id = $1`, num(forDan["proposalId"])).Scan(&words); err != nil || words != "" {
+		t.Fatalf("the proposal of what an erased member asked for says %q (%v)", words, err)
+	}
+	var key string
+	if err := e.owner.QueryRow(context.Background(), `SELECT idempotency_key FROM disbursements WHERE id = $1`, num(asked["id"])).Scan(&key); err != nil || key != fmt.Sprintf("erased-%d", num(asked["id"])) {
+		t.Fatalf("the erased member's key is %q (%v)", key, err)
+	}
 }

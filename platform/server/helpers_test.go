@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -239,6 +240,12 @@ func (e *env) worker(name string) who {
 func (e *env) customer(name string) who {
 	return e.member(name, []string{"customer"}, "riders")
 }
+
+// keys counts the idempotency keys newKey made.
+var keys atomic.Int64
+
+// newKey is an idempotency key no other request of the test process sent.
+func newKey() string { return fmt.Sprintf("key-%d", keys.Add(1)) }
 
 func num(v any) int64 {
 	f, ok := v.(float64)

@@ -307,9 +307,9 @@ func TestNotificationsOfDisbursementsAndRefunds(t *testing.T) {
 	w, eve := e.worker("Dan Driver"), e.worker("Eve Driver")
 	c := e.customer("Rita Rider")
 	feed := e.feedHardship(w, "feed")
-	paid := num(e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 3000, "memberId": w.id, "reason": "car repair"})["id"])
+	paid := num(e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 3000, "memberId": w.id, "reason": "car repair"}, "Idempotency-Key", newKey())["id"])
 	e.assertNotified(w, 2, fmt.Sprintf("disbursementDecided %d paid", paid), fmt.Sprintf("paymentReceived %d <nil>", feed))
-	asked := e.must(201, "POST", "/v1/disbursements", c.token, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": eve.id, "reason": "please"})
+	asked := e.must(201, "POST", "/v1/disbursements", c.token, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": eve.id, "reason": "please"}, "Idempotency-Key", newKey())
 	vote := func(proposal int64, choice string) {
 		t.Helper()
 		for _, v := range []who{w, eve, c} {

@@ -4,10 +4,12 @@ package funds
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
@@ -89,9 +91,32 @@ func (s Store) Balance(ctx context.Context, fund string) (int64, error) {
 	return b, err
 }
 
+// Key is the idempotency key a disbursement was asked for with: its scope (staff, or the
+// member who asked), the key, and the hash of the request it was used for.
+type Key struct {
+	Scope, Key string
+	Hash       []byte
+}
+
+// ErrKeyTaken is returned by Create when another disbursement of the key's scope has the
+// key (a concurrent request with it recorded first).
+var ErrKeyTaken = errors.New("the idempotency key is taken")
+
+// ByKey reads the disbursement asked for with a key in its scope, and the hash of the
+// request it was asked with (store.ErrNotFound when none was).
+func (s Store) ByKey(ctx context.Context, scope, key string) (Disbursement, []byte, error) {
+	var hash []byte
+	var d Disbursement
+	err := s.db.QueryRow(ctx, `SELECT `+cols+`, request_hash FROM disbursements WHERE idempotency_scope = $1 AND idempotency_key = $2`, scope, key).
+		Scan(&d.ID, &d.Fund, &d.AmountCents, &d.MemberID, &d.Payee, &d.Reason, &d.RequestedBy, &d.Approval, &d.ProposalID,
+			&d.Status, &d.Message, &d.TransactionID, &d.CreatedAt, &d.DecidedAt, &hash)
+	return d, hash, store.NotFound(err)
+}
+
 // Create records a disbursement as d says (ID, CreatedAt and TransactionID are set
-// here); a paid one gets its ledger transaction in the same call.
-func (s Store) Create(ctx context.Context, d Disbursement, at time.Time) (Disbursement, error) {
+// here), asked for with key; a paid one gets its ledger transaction in the same call.
+// ErrKeyTaken when the key's scope has the key already.
+func (s Store) Create(ctx context.Context, d Disbursement, at time.Time, key Key) (Disbursement, error) {
 	var tx *int64
 	if d.Status == Paid {
 		id, err := payments.On(s.db).PostTransaction(ctx, "disbursement", d.Entries())
@@ -104,10 +129,15 @@ func (s Store) Create(ctx context.Context, d Disbursement, at time.Time) (Disbur
 	if d.Status != Pending {
 		decided = &at
 	}
-	return scan(s.db.QueryRow(ctx, `INSERT INTO disbursements (fund, amount_cents, member_id, payee, reason, requested_by, approval,
-			proposal_id, status, message, tx_id, created_at, decided_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING `+cols,
-		d.Fund, d.AmountCents, d.MemberID, d.Payee, d.Reason, d.RequestedBy, d.Approval, d.ProposalID, d.Status, d.Message, tx, at, decided))
+	d, err := scan(s.db.QueryRow(ctx, `INSERT INTO disbursements (fund, amount_cents, member_id, payee, reason, requested_by, approval,
+			proposal_id, status, message, tx_id, created_at, decided_at, idempotency_scope, idempotency_key, request_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING `+cols,
+		d.Fund, d.AmountCents, d.MemberID, d.Payee, d.Reason, d.RequestedBy, d.Approval, d.ProposalID, d.Status, d.Message, tx, at, decided,
+		key.Scope, key.Key, key.Hash))
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "disbursements_key" {
+		return d, ErrKeyTaken
+	}
+	return d, err
 }
 
 // Get reads a disbursement (store.ErrNotFound when there is none).

@@ -659,7 +659,7 @@ func (s Store) LockForErasure(ctx context.Context, id int64) (erased, active, bu
 		// first goes on; the other answers "try again".
 		`SELECT 1 FROM delegations WHERE member_id = $1 OR delegate_id = $1 FOR UPDATE NOWAIT`,
 		`SELECT 1 FROM proposals WHERE created_by = $1
-			OR id IN (SELECT proposal_id FROM disbursements WHERE member_id = $1)
+			OR id IN (SELECT proposal_id FROM disbursements WHERE member_id = $1 OR requested_by = $1)
 			OR id IN (SELECT rr.proposal_id FROM refund_requests rr JOIN payments py ON py.id = rr.payment_id
 				WHERE rr.requested_by = $1 OR py.payer_id = $1 OR py.worker_id = $1)
 			FOR NO KEY UPDATE NOWAIT`,
@@ -714,9 +714,13 @@ func (s Store) Erase(ctx context.Context, id int64) error {
 			WHERE e.member_id = $1 AND p.id = e.proposal_id AND p.rules->>'model' IS DISTINCT FROM '` + policy.MultiStakeholder + `'
 				AND p.rules IS NOT NULL`,
 		// The reason of a disbursement is its requester's words, and may name whom it pays;
-		// the proposal that approves one paying the member repeats it.
-		`UPDATE proposals SET body = '' WHERE id IN (SELECT proposal_id FROM disbursements WHERE member_id = $1)`,
+		// the proposal that approves one the member asked for or receives repeats it.
+		`UPDATE proposals SET body = '' WHERE id IN (SELECT proposal_id FROM disbursements WHERE member_id = $1 OR requested_by = $1)`,
 		`UPDATE disbursements SET reason = '' WHERE requested_by = $1 OR member_id = $1`,
+		// A disbursement's idempotency key is free text its asker chose, and may name the
+		// member; it moves to a scope of its own, where the id keeps it unique.
+		`UPDATE disbursements SET idempotency_scope = 'erased:' || idempotency_scope, idempotency_key = 'erased-' || id
+			WHERE (requested_by = $1 OR member_id = $1) AND idempotency_key IS NOT NULL AND idempotency_scope NOT LIKE 'erased:%'`,
 		// A refund request's reason is its requester's words, and may name the payment's
 		// parties; the proposal that decides it repeats it.
 		`UPDATE proposals SET body = '' WHERE id IN (SELECT rr.proposal_id FROM refund_requests rr JOIN payments py ON py.id = rr.payment_id
