@@ -146,6 +146,9 @@ func (s *Server) listListings(r *http.Request, p principal) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
+// getListing shows a listing: to its maker and staff whatever becomes of the maker; to
+// anyone else only one that can be ordered, as the list does (a listing of a maker who
+// left, or was erased, is not found: it tells no one more about them).
 func (s *Server) getListing(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -154,6 +157,13 @@ func (s *Server) getListing(r *http.Request, p principal) (int, any, error) {
 	l, err := listings.On(s.pool).Get(r.Context(), id)
 	if err != nil {
 		return 0, nil, asNotFound(err, "listing")
+	}
+	if !p.admin && l.OwnerID != p.memberID {
+		if active, err := members.On(s.pool).Activity(r.Context(), l.OwnerID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return 0, nil, err
+		} else if !active {
+			return 0, nil, notFound("listing")
+		}
 	}
 	return http.StatusOK, l, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/credentials"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
@@ -547,8 +548,16 @@ func (s *Server) createBlock(r *http.Request, p principal) (int, any, error) {
 			var err error
 			switch {
 			case id == in.WorkerID:
+				// A block is of a worker: a member who is none (never was, or was erased)
+				// answers as an id nobody has, so blocks tell no one who the members are.
 				_, err = lockKept(r.Context(), tx, id)
-				if isNotFound(err) {
+				if err == nil {
+					var found []int64
+					if found, err = credentials.On(tx).Workers(r.Context(), []int64{id}); err == nil && len(found) == 0 {
+						err = notFound("worker")
+					}
+				}
+				if isNotFound(err) || errors.Is(err, errErased) {
 					err = notFound("worker")
 				}
 			case !p.admin:

@@ -211,6 +211,20 @@ func TestSecurity_UnknownMemberReferenceIs404(t *testing.T) {
 	e.refused(404, "", "member not found", "POST", "/v1/members/987654/tokens", adminToken, nil)
 }
 
+// TestSecurity_BlocksAndRatingsTellNoOneTheRoll: a customer blocks workers; a member who
+// is not one (a customer, an erased worker) answers as an id nobody has, and so do their
+// ratings: neither tells a member which ids are members. Nothing is written.
+func TestSecurity_BlocksAndRatingsTellNoOneTheRoll(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c, other := e.customer("Rita Rider"), e.customer("Otto Other")
+	gone := e.worker("Gus Driver")
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", gone.id), gone.token, nil)
+	for _, id := range []int64{other.id, gone.id, 987654} {
+		e.refused(404, "", "worker not found", "POST", "/v1/blocks", c.token, map[string]any{"workerId": id})
+		e.refused(404, "", "worker not found", "GET", fmt.Sprintf("/v1/members/%d/ratings", id), c.token, nil)
+	}
+}
+
 // closedPortURL is a database URL on a loopback port nothing listens on.
 func closedPortURL(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -1861,4 +1875,19 @@ func TestSecurity_ErasureDoesNotRaceAMatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)
+}
+
+// TestSecurity_AListingOfAMakerWhoLeftIsNotFound: a listing reads as the list shows it:
+// once its maker is no longer active, another member gets 404 (it told them the maker's
+// id and words), staff still read it.
+func TestSecurity_AListingOfAMakerWhoLeftIsNotFound(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "marketplace"))
+	maker := e.member("Mia Maker", []string{"worker"}, "")
+	buyer := e.member("Bo Buyer", []string{"customer"}, "")
+	path := fmt.Sprintf("/v1/listings/%d", num(e.must(201, "POST", "/v1/listings", maker.token, map[string]any{"title": "Bowl", "priceCents": 2500, "stock": 3})["id"]))
+	e.must(200, "GET", path, buyer.token, nil)
+	e.must(200, "GET", path, maker.token, nil)
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", maker.id), adminToken, map[string]any{"active": false})
+	e.refused(404, "", "listing not found", "GET", path, buyer.token, nil)
+	e.must(200, "GET", path, adminToken, nil)
 }

@@ -12,7 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/credentials"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 )
 
 // normTerm is the form skills, care types and languages are compared in: trimmed, lower
@@ -240,14 +242,16 @@ type RatingSummary struct {
 	Distribution map[string]int64 `json:"distribution"`
 }
 
-// WorkerRatings reads a worker's rating distribution.
+// WorkerRatings reads a worker's rating distribution. Any id that is not a worker's (no
+// member's, a customer's, an erased member's) is the same 404: ratings tell no one which
+// ids are members.
 func (s *Server) WorkerRatings(ctx context.Context, worker int64) (RatingSummary, error) {
-	m, err := s.loadMember(ctx, worker)
+	m, err := members.On(s.pool).Get(ctx, worker)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (!slices.Contains(m.Roles, "worker") || m.ErasedAt != nil)) {
+		return RatingSummary{}, notFound("worker")
+	}
 	if err != nil {
 		return RatingSummary{}, err
-	}
-	if !slices.Contains(m.Roles, "worker") {
-		return RatingSummary{}, notFound("worker")
 	}
 	r, err := credentials.On(s.pool).RatingsOf(ctx, worker)
 	if err != nil {

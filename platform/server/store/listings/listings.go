@@ -42,7 +42,6 @@ func (s Store) Create(ctx context.Context, l Listing) (Listing, error) {
 		l.OwnerID, l.Title, l.Description, l.PriceCents, l.Stock))
 }
 
-// Get reads a listing (store.ErrNotFound when there is none).
 // Page lists listings newest first, with an id below before (0: from the newest), at most
 // limit: owner's when owner is not 0; only those that can be ordered (their maker an
 // active member whose data was not erased) when orderable.
@@ -57,8 +56,7 @@ func (s Store) Page(ctx context.Context, owner, before int64, limit int, orderab
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Listing, error) { return scan(row) })
 }
 
-// Get reads a listing.
-
+// Get reads a listing (store.ErrNotFound when there is none).
 func (s Store) Get(ctx context.Context, id int64) (Listing, error) {
 	return scan(s.db.QueryRow(ctx, `SELECT `+cols+` FROM listings WHERE id = $1`, id))
 }
