@@ -41,8 +41,8 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 		return 0, nil, err
 	}
 	key := r.Header.Get("Idempotency-Key")
-	if key == "" || utf8.RuneCountInString(key) > 200 {
-		return 0, nil, badField("Idempotency-Key", "header is required (1 to 200 characters): the same request with the same key answers the disbursement it made, never a second one")
+	if !validKey(key) {
+		return 0, nil, badField("Idempotency-Key", "header is required (1 to 200 characters of UTF-8 text): the same request with the same key answers the disbursement it made, never a second one")
 	}
 	var in struct {
 		Fund              string  `json:"fund"`
@@ -270,6 +270,9 @@ func (s *Server) fundHistory(r *http.Request, p principal) (int, any, error) {
 			return 0, nil, badField("before", "must be a positive transaction id")
 		}
 		before = n
+	}
+	if !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
+		return 0, nil, notFound("fund") // no fund's name: PostgreSQL's text holds none such
 	}
 	q := funds.On(s.pool)
 	known := false

@@ -79,6 +79,12 @@ func splitOf(pol *policy.Policy, req paymentRequest) (ledger.Split, error) {
 	return split, nil
 }
 
+// validKey says whether an Idempotency-Key header is one the service keeps: 1 to 200
+// characters of UTF-8 text without NUL (PostgreSQL's text holds no other).
+func validKey(key string) bool {
+	return key != "" && utf8.ValidString(key) && !strings.ContainsRune(key, 0) && utf8.RuneCountInString(key) <= 200
+}
+
 func keyReused() error {
 	return conflict("Idempotency-Key", "this key was used for a different payment")
 }
@@ -150,8 +156,8 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	key := r.Header.Get("Idempotency-Key")
-	if key == "" || utf8.RuneCountInString(key) > 200 || strings.HasPrefix(key, "work-") {
-		return 0, nil, badField("Idempotency-Key", "header is required (1 to 200 characters, not starting with work-)")
+	if !validKey(key) || strings.HasPrefix(key, "work-") {
+		return 0, nil, badField("Idempotency-Key", "header is required (1 to 200 characters of UTF-8 text, not starting with work-)")
 	}
 	var in struct {
 		WorkID      *int64 `json:"workId"`
