@@ -108,9 +108,22 @@ func (s *Server) quote(ctx context.Context, m measures) (pricing.Breakdown, stri
 		return b, "", badField("zone", fmt.Sprintf("%q is not a zone of the co-op's fare rule", in.Zone))
 	}
 	if errors.Is(err, pricing.ErrTooExpensive) {
-		return b, "", badField("distanceMeters", err.Error())
+		return b, "", badField(dearest(b), err.Error())
 	}
 	return b, source, err
+}
+
+// dearest is the measure that adds the most to a price: the one to give less of when the
+// price is too large.
+func dearest(b pricing.Breakdown) string {
+	field, most := "distanceMeters", b.DistanceCents
+	if t := b.TimeCents + b.HourlyCents; t > most {
+		field, most = "durationMinutes", t
+	}
+	if b.PackagesCents > most {
+		field = "packages"
+	}
+	return field
 }
 
 // quoteInput is what a quote prices: the measures, and optionally the kind of work and

@@ -258,3 +258,14 @@ func TestScheduledWorkPricedForItsSlot(t *testing.T) {
 	e.refused(400, "details.durationMinutes", "whole number of minutes", "POST", "/v1/work", c.token, booking(map[string]string{"durationMinutes": "x"}, new(int64(90))))
 	e.refused(400, "kind", "must be one of: booking", "POST", "/v1/quotes", c.token, map[string]any{"kind": "ride"})
 }
+
+// TestTooDearNamesTheMeasure: a price beyond what a payment can carry is refused naming
+// the measure that makes it so (a month of minutes here), not always the distance.
+func TestTooDearNamesTheMeasure(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, withFares(ridePolicy, `"fares":{"perKmCents":100,"perMinuteCents":10000000,
+		"surge":[{"days":["mon","tue","wed","thu","fri","sat","sun"],"from":"00:00","to":"24:00","percent":300}]}`)))
+	c := e.customer("Rita Rider")
+	e.refused(400, "durationMinutes", "largest amount a payment can carry", "POST", "/v1/quotes", c.token, map[string]any{"distanceMeters": 1000, "durationMinutes": 44640})
+	e.refused(400, "durationMinutes", "largest amount a payment can carry", "POST", "/v1/work", c.token, map[string]any{"kind": "ride", "distanceMeters": 1000, "durationMinutes": 44640,
+		"details": map[string]string{"pickup": "a", "dropoff": "b"}})
+}
