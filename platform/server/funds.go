@@ -65,7 +65,7 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 	}
 	hash := sha256.Sum256(canonical)
 	k := funds.Key{Scope: scope, Key: key, Hash: hash[:]}
-	if d, replay, err := s.disbursementReplay(r.Context(), k); err != nil || replay {
+	if d, replay, err := replayOn(r.Context(), funds.On(s.pool), k, Disbursement{}); err != nil || replay {
 		return http.StatusCreated, d, err
 	}
 	names := make([]string, 0, len(pol.FeeSplit.Funds))
@@ -105,6 +105,7 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 	}
 	d := Disbursement{Fund: in.Fund, AmountCents: amount, MemberID: in.MemberID, Payee: in.Payee, Reason: in.Reason, RequestedBy: actor(p)}
 	now := s.now()
+	var replayed bool
 	err = s.memberTx(r.Context(), p, func(tx pgx.Tx) error {
 		// The member rows (the requester's, by memberTx, and the beneficiary's) before the
 		// fund's lock: member rows come before any other (members.LockActive).
@@ -115,6 +116,13 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 		}
 		q := funds.On(tx)
 		if err := q.Lock(r.Context(), d.Fund); err != nil {
+			return err
+		}
+		// A request with the same key (the fund is part of what it hashes) that held the
+		// fund's lock first and committed is this one's answer, not a refusal of a second
+		// payment the fund no longer covers.
+		var err error
+		if d, replayed, err = replayOn(r.Context(), q, k, d); err != nil || replayed {
 			return err
 		}
 		if err := fundCovers(r.Context(), q, d.Fund, amount); err != nil {
@@ -129,31 +137,29 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 			}
 			d.Approval, d.Status, d.ProposalID = funds.ByProposal, funds.Pending, &pr.ID
 		}
-		var err error
 		d, err = q.Create(r.Context(), d, now, k)
 		return err
 	})
 	if errors.Is(err, funds.ErrKeyTaken) {
 		// A concurrent request with the same key recorded it first: answer as a replay.
-		var replay bool
-		if d, replay, err = s.disbursementReplay(r.Context(), k); err == nil && !replay {
+		if d, replayed, err = replayOn(r.Context(), funds.On(s.pool), k, d); err == nil && !replayed {
 			err = errors.New("a disbursement's key was taken, and then not found")
 		}
 	}
 	if err != nil {
 		return 0, nil, err
 	}
-	if d.Status == funds.Paid {
+	if d.Status == funds.Paid && !replayed {
 		s.metrics.amounts.WithLabelValues(d.Fund, "disbursement").Add(float64(d.AmountCents))
 	}
 	return http.StatusCreated, d, nil
 }
 
-// disbursementReplay answers a request whose key was used before: the disbursement the
+// replayOn answers a request whose key was used before, read on q: the disbursement the
 // key made when the request is the same (replay), 409 naming Idempotency-Key when it is
-// another; nothing (neither) when the key is new.
-func (s *Server) disbursementReplay(ctx context.Context, k funds.Key) (d Disbursement, replay bool, err error) {
-	d, hash, err := funds.On(s.pool).ByKey(ctx, k.Scope, k.Key)
+// another; d, and neither, when the key is new.
+func replayOn(ctx context.Context, q funds.Store, k funds.Key, d Disbursement) (Disbursement, bool, error) {
+	stored, hash, err := q.ByKey(ctx, k.Scope, k.Key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return d, false, nil
@@ -162,7 +168,7 @@ func (s *Server) disbursementReplay(ctx context.Context, k funds.Key) (d Disburs
 	case !bytes.Equal(hash, k.Hash):
 		return d, false, conflict("Idempotency-Key", "this key was used for a different disbursement")
 	}
-	return d, true, nil
+	return stored, true, nil
 }
 
 // fundCovers refuses (409 naming amountCents) an amount the fund does not hold. The

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
 )
 
 // fundPolicy is ridePolicy with a staff disbursement limit of 50.00.
@@ -474,7 +475,56 @@ func TestDisbursementRetries(t *testing.T) {
 		t.Fatalf("the proposal of what an erased member asked for says %q (%v)", words, err)
 	}
 	var key string
-	if err := e.owner.QueryRow(context.Background(), `SELECT idempotency_key FROM disbursements WHERE id = $1`, num(asked["id"])).Scan(&key); err != nil || key != fmt.Sprintf("erased-%d", num(asked["id"])) {
-		t.Fatalf("the erased member's key is %q (%v)", key, err)
+	var hashed bool
+	if err := e.owner.QueryRow(context.Background(), `SELECT idempotency_key, request_hash <> '' FROM disbursements WHERE id = $1`, num(asked["id"])).Scan(&key, &hashed); err != nil ||
+		key != fmt.Sprintf("erased-%d", num(asked["id"])) || hashed {
+		t.Fatalf("the erased member's key is %q, its request still hashed: %v (%v)", key, hashed, err)
+	}
+}
+
+// TestDisbursementRetriedWhileTheFirstPays: the same request twice at once (a client that
+// retried before the first answer): both wait for the fund, the first pays, and the second
+// answers what it paid, not a refusal of a second payment the fund no longer covers.
+func TestDisbursementRetriedWhileTheFirstPays(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, fundPolicy(t)))
+	w := e.worker("Dan Driver")
+	e.feedHardship(w, "feed") // 10,000 cents
+	e.must(201, "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 1000, "payee": "Garage", "reason": "van"}, "Idempotency-Key", "van")
+	// 9,000 cents: one disbursement of 5,000, not two.
+	ctx := context.Background()
+	tx, err := e.owner.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if err := funds.On(tx).Lock(ctx, "hardship"); err != nil {
+		t.Fatal(err)
+	}
+	body := map[string]any{"fund": "hardship", "amountCents": 5000, "memberId": w.id, "reason": "flood"}
+	answers := make(chan resp, 2)
+	for range 2 {
+		go func() { answers <- e.call("POST", "/v1/disbursements", adminToken, body, "Idempotency-Key", "flood") }()
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var n int
+		if err := e.owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) || len(answers) > 0 {
+			t.Fatalf("the two requests did not both wait for the fund (%d waiting, %d answered)", n, len(answers))
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first, second := <-answers, <-answers
+	if first.status != 201 || second.status != 201 || first.json()["id"] != second.json()["id"] {
+		t.Fatalf("the two answers: %d %s, %d %s", first.status, first.body, second.status, second.body)
+	}
+	if got := e.balance(acctFund("hardship")); got != 4000 {
+		t.Fatalf("hardship holds %d, want 4000: paid once", got)
 	}
 }

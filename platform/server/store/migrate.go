@@ -74,8 +74,8 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 //     who made it) and idempotency_scope, idempotency_key (erasure replaces the member's
 //     key text);
 //   - on disbursements SELECT and INSERT, and UPDATE of what a decision and an erasure
-//     write (status, message, tx_id, decided_at; reason, idempotency_scope and
-//     idempotency_key), never the amount, fund or payee;
+//     write (status, message, tx_id, decided_at; reason, idempotency_scope,
+//     idempotency_key and request_hash), never the amount, fund or payee;
 //     on refund_requests the same (status, message, decided_at; reason), never the
 //     payment, the requester or the proposal;
 //   - on notifications SELECT, DELETE (an erasure, a year after) and UPDATE of read_at
@@ -109,7 +109,7 @@ func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 			`REVOKE UPDATE, DELETE ON ledger_transactions, ledger_entries, payments FROM ` + r,
 			`GRANT UPDATE (refund_tx_id, refunded_by, idempotency_scope, idempotency_key) ON payments TO ` + r,
 			`REVOKE UPDATE, DELETE ON disbursements FROM ` + r,
-			`GRANT UPDATE (status, message, tx_id, decided_at, reason, idempotency_scope, idempotency_key) ON disbursements TO ` + r,
+			`GRANT UPDATE (status, message, tx_id, decided_at, reason, idempotency_scope, idempotency_key, request_hash) ON disbursements TO ` + r,
 			`REVOKE UPDATE, DELETE ON refund_requests FROM ` + r,
 			`GRANT UPDATE (status, message, decided_at, reason) ON refund_requests TO ` + r,
 			`REVOKE INSERT, UPDATE ON notifications FROM ` + r,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io/fs"
 	"os"
 	"testing"
@@ -75,6 +76,60 @@ func TestMigrationClearsTheWorkerOfWorkCancelledWhileOffered(t *testing.T) {
 		}
 		if named != want || cancelNamed != want {
 			t.Errorf("work %d names its worker: %v, its cancel names them: %v; want %v", id, named, cancelNamed, want)
+		}
+	}
+}
+
+// TestMigrationTakesTheMemberOffDisbursementProposals: migration 160 rewrites the
+// proposals opened before it that put a member's disbursement to the vote: "to a member",
+// no author; an outside payee's stays named, and other proposals are as they were.
+func TestMigrationTakesTheMemberOffDisbursementProposals(t *testing.T) {
+	pool := pgtest.Pool(t, pgtest.NewDB(t))
+	db := stdlib.OpenDBFromPool(pool)
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	upTo(t, db, 159)
+	var asker int64
+	if err := db.QueryRowContext(ctx, `INSERT INTO members (roles) VALUES ('{worker}') RETURNING id`).Scan(&asker); err != nil {
+		t.Fatal(err)
+	}
+	proposal := func(body string) int64 {
+		t.Helper()
+		var id int64
+		if err := db.QueryRowContext(ctx, `INSERT INTO proposals (title, body, created_by) VALUES ('t', $1, $2) RETURNING id`, body, asker).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	toMember := proposal(fmt.Sprintf("Pay 500 cents from the hardship fund to member %d. Reason: my rent", asker))
+	toPayee := proposal("Pay 700 cents from the hardship fund to an outside payee, Garage. Reason: the van")
+	motion := proposal("Pay 900 cents to member 7. Reason: a motion's words")
+	for id, member := range map[int64]any{toMember: asker, toPayee: nil} {
+		payee := any("Garage")
+		if member != nil {
+			payee = nil
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO disbursements (fund, amount_cents, member_id, payee, reason, requested_by, approval, proposal_id, status)
+			VALUES ('hardship', 500, $1, $2, 'r', $3, 'proposal', $4, 'pending')`, member, payee, asker, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upTo(t, db, 160)
+	for id, want := range map[int64]struct {
+		body   string
+		author bool
+	}{
+		toMember: {"Pay 500 cents from the hardship fund to a member. Reason: my rent", false},
+		toPayee:  {"Pay 700 cents from the hardship fund to an outside payee, Garage. Reason: the van", false},
+		motion:   {"Pay 900 cents to member 7. Reason: a motion's words", true},
+	} {
+		var body string
+		var author bool
+		if err := db.QueryRowContext(ctx, `SELECT body, created_by IS NOT NULL FROM proposals WHERE id = $1`, id).Scan(&body, &author); err != nil {
+			t.Fatal(err)
+		}
+		if body != want.body || author != want.author {
+			t.Errorf("proposal %d: %q (author %v), want %q (author %v)", id, body, author, want.body, want.author)
 		}
 	}
 }

@@ -719,7 +719,7 @@ func (s Store) Erase(ctx context.Context, id int64) error {
 		`UPDATE disbursements SET reason = '' WHERE requested_by = $1 OR member_id = $1`,
 		// A disbursement's idempotency key is free text its asker chose, and may name the
 		// member; it moves to a scope of its own, where the id keeps it unique.
-		`UPDATE disbursements SET idempotency_scope = 'erased:' || idempotency_scope, idempotency_key = 'erased-' || id
+		`UPDATE disbursements SET idempotency_scope = 'erased:' || idempotency_scope, idempotency_key = 'erased-' || id, request_hash = ''
 			WHERE (requested_by = $1 OR member_id = $1) AND idempotency_key IS NOT NULL AND idempotency_scope NOT LIKE 'erased:%'`,
 		// A refund request's reason is its requester's words, and may name the payment's
 		// parties; the proposal that decides it repeats it.
