@@ -153,8 +153,9 @@ func (s *Server) createQuote(r *http.Request, p principal) (int, any, error) {
 		if _, ok := kindsFor(s.vertical())[q.Kind]; !ok {
 			return 0, nil, badField("kind", fmt.Sprintf("must be one of: %s", kindList(s.vertical())))
 		}
-		if w := (workInput{measures: in, Kind: q.Kind, Details: q.Details}); scheduled(s.vertical(), &w) && in.DurationMinutes == nil {
-			// As priceWork prices the request: for the slot it reserves.
+		if w := (workInput{measures: in, Kind: q.Kind, Details: q.Details}); scheduled(s.vertical(), &w) {
+			// As priceWork prices the request: for the slot it reserves (a measure and
+			// details that say two durations refused, as the request is).
 			minutes, err := slotMinutes(&w)
 			if err != nil {
 				return 0, nil, err
@@ -226,7 +227,7 @@ func (s *Server) priceWork(ctx context.Context, in *workInput) (*pricing.Breakdo
 	if in.PriceCents != nil {
 		return nil, badField("priceCents", "is computed from the co-op's fare rule (see POST /v1/quotes), not set by the request")
 	}
-	if scheduled(s.vertical(), in) && in.DurationMinutes == nil {
+	if scheduled(s.vertical(), in) {
 		// Priced for the slot it reserves, however the request says how long that is.
 		minutes, err := slotMinutes(in)
 		if err != nil {

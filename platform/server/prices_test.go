@@ -253,9 +253,11 @@ func TestScheduledWorkPricedForItsSlot(t *testing.T) {
 	e.refused(400, "details.durationMinutes", "whole number of minutes", "POST", "/v1/quotes", c.token, booking(map[string]string{"durationMinutes": "a day"}, nil))
 	// The details and the measure may not say two durations (the worker reads the details,
 	// the slot and the price are the measure's), nor the details a wrong one beside it.
-	e.refused(400, "details.durationMinutes", "says 1440 minutes, durationMinutes 90: give one, or the same", "POST", "/v1/work", c.token,
-		booking(map[string]string{"durationMinutes": "1440"}, new(int64(90))))
-	e.refused(400, "details.durationMinutes", "whole number of minutes", "POST", "/v1/work", c.token, booking(map[string]string{"durationMinutes": "x"}, new(int64(90))))
+	for _, path := range []string{"/v1/work", "/v1/quotes"} {
+		e.refused(400, "details.durationMinutes", "says 1440 minutes, durationMinutes 90: give one, or the same", "POST", path, c.token,
+			booking(map[string]string{"durationMinutes": "1440"}, new(int64(90))))
+		e.refused(400, "details.durationMinutes", "whole number of minutes", "POST", path, c.token, booking(map[string]string{"durationMinutes": "x"}, new(int64(90))))
+	}
 	e.refused(400, "kind", "must be one of: booking", "POST", "/v1/quotes", c.token, map[string]any{"kind": "ride"})
 }
 
