@@ -243,11 +243,13 @@ func (s *Server) prepareOrder(ctx context.Context, customer int64, in *workInput
 	if l.OwnerID == customer {
 		return nil, badField("details.listingId", "is your own listing")
 	}
-	// An order goes to the listing's maker: one who is no longer active could never take it.
+	// An order goes to the listing's maker: one who is no longer active could never take
+	// it, and their listing is not found, as its page and the shop have it (which tells
+	// no one more about the maker).
 	if active, err := members.On(s.pool).Activity(ctx, l.OwnerID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	} else if !active {
-		return nil, conflict("details.listingId", "the listing's maker is no longer an active member: it cannot be ordered")
+		return nil, refNotFound("details.listingId", "listing")
 	}
 	price := l.PriceCents * qty
 	in.PriceCents = &price

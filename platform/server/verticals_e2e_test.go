@@ -192,10 +192,10 @@ func TestMarketplaceVertical(t *testing.T) {
 	e.completeWork(id, maker.token)
 	e.assertWorkPaid(id, buyer.token, maker, 5000)
 
-	// A maker who is no longer active could never take an order: their listing cannot be
-	// ordered, and its stock stays.
+	// A maker who is no longer active could never take an order: their listing is not
+	// found (as its page and the shop have it), and its stock stays.
 	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", maker.id), adminToken, map[string]any{"active": false})
-	e.refused(409, "details.listingId", "no longer an active member", "POST", "/v1/work", buyer.token, orderOf("1"))
+	e.refused(404, "details.listingId", "no listing with this id", "POST", "/v1/work", buyer.token, orderOf("1"))
 	if got := e.must(200, "GET", fmt.Sprintf("/v1/listings/%d", lid), adminToken, nil); num(got["stock"]) != 5 {
 		t.Fatalf("stock after a refused order: %v", got)
 	}

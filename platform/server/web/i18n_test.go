@@ -369,7 +369,6 @@ var memberRefusals = []struct{ route, msg string }{
 	{"POST /v1/work", "must be a whole number from 1 to 1000"},
 	{"POST /v1/work", "no listing with this id"},
 	{"POST /v1/work", "is your own listing"},
-	{"POST /v1/work", "the listing's maker is no longer an active member: it cannot be ordered"},
 	{"POST /v1/work", "only 2 left of listing 3"},
 	{"POST /v1/work", "Loft 2 is booked from 2026-12-20 to 2026-12-27; a stay may begin on the day another ends"},
 
