@@ -95,3 +95,32 @@ func TestMarkReadIsTheMembersOwn(t *testing.T) {
 		t.Fatalf("Bo has %v unread after Cy marked hers", u)
 	}
 }
+
+// TestBookingAsksItsDurationOnce: under a fare rule by the hour, a care booking's form asks
+// its duration once (the rule's measure, not a detail beside it), and the booking's page
+// shows when its slot ends: what the worker needs to know of its length.
+func TestBookingAsksItsDurationOnce(t *testing.T) {
+	doc := strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"care"`, 1)
+	c := newCoopWith(t, strings.TrimSuffix(strings.TrimSpace(doc), "}")+`,"fares":{"perHourCents":2000}}`)
+	cust, _ := c.member("Cid Client", "customer")
+	s := c.session(t)
+	csrf := s.signIn(c.code(cust))
+	form := s.do("GET", "/app/request?kind=booking", nil).body
+	if !strings.Contains(form, `id="durationMinutes"`) || strings.Contains(form, `name="details.durationMinutes"`) {
+		t.Fatalf("the booking form under an hourly rule: %s", form)
+	}
+	booking := url.Values{"csrf": {csrf}, "kind": {"booking"}, "details.address": {"3 rue Mercière"}, "details.careType": {"night"},
+		"details.scheduledAt": {"2026-12-03T14:30"}, "durationMinutes": {"90"}}
+	p := s.do("POST", "/app/request", booking)
+	if p.status != http.StatusOK || !strings.Contains(p.body, `<strong id="quote-price">30.00</strong>`) {
+		t.Fatalf("the quote of 90 minutes at 20.00 an hour: %d %s", p.status, p.body)
+	}
+	confirm(booking, p.body)
+	p = s.do("POST", "/app/request", booking)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("the booking: %d %s", p.status, p.body)
+	}
+	if page := s.do("GET", p.header.Get("Location"), nil).body; !strings.Contains(page, `<dd id="work-ends">2026-12-03 16:00 UTC</dd>`) {
+		t.Fatalf("the booking's page does not say when it ends: %s", page)
+	}
+}
