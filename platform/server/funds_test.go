@@ -467,6 +467,14 @@ func TestDisbursementRetries(t *testing.T) {
 	}
 	e.assertBalanced()
 
+	// Her export has the key she chose; not staff's.
+	ex := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/export", c.id), c.token, nil)["disbursements"].([]any)
+	if len(ex) != 1 || ex[0].(map[string]any)["idempotencyKey"] != "flood-dan" {
+		t.Fatalf("her export's disbursements: %v", ex)
+	}
+	if ex := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/export", w.id), w.token, nil)["disbursements"].([]any); ex[0].(map[string]any)["idempotencyKey"] != nil {
+		t.Fatalf("Dan's export has staff's key: %v", ex)
+	}
 	// What she asked for another member: its proposal repeats her words, wiped with them.
 	forDan := e.must(201, "POST", "/v1/disbursements", c.token, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": w.id, "reason": "Dan, my neighbour"}, "Idempotency-Key", "for-dan")
 	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)

@@ -572,8 +572,10 @@ func (s Store) Export(ctx context.Context, id int64, zone string) (json.RawMessa
 			'field', pr.field, 'status', pr.status, 'createdAt', pr.created_at) ORDER BY pr.id), '[]') FROM proposals pr WHERE pr.created_by = $1),
 		'delegation', (SELECT row_to_json(d) FROM delegations d WHERE d.member_id = $1),
 		'delegatedToMe', (SELECT coalesce(json_agg(d.member_id), '[]') FROM delegations d WHERE d.delegate_id = $1),
-		'disbursements', (SELECT coalesce(json_agg(json_build_object('id', d.id, 'fund', d.fund, 'amountCents', d.amount_cents,
-			'memberId', d.member_id, 'reason', d.reason, 'requestedBy', d.requested_by, 'status', d.status, 'createdAt', d.created_at) ORDER BY d.id), '[]')
+		'disbursements', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', d.id, 'fund', d.fund, 'amountCents', d.amount_cents,
+			'memberId', d.member_id, 'reason', d.reason, 'requestedBy', d.requested_by, 'status', d.status, 'createdAt', d.created_at)
+			|| CASE WHEN d.idempotency_scope = `+payments.MemberScopeSQL+` THEN jsonb_build_object('idempotencyKey', d.idempotency_key) ELSE '{}' END
+			ORDER BY d.id), '[]')
 			FROM disbursements d WHERE d.member_id = $1 OR d.requested_by = $1),
 		'refundRequests', (SELECT coalesce(json_agg(json_build_object('id', rr.id, 'paymentId', rr.payment_id, 'requestedBy', rr.requested_by,
 			'reason', rr.reason, 'proposalId', rr.proposal_id, 'status', rr.status, 'message', rr.message, 'createdAt', rr.created_at,

@@ -32,7 +32,11 @@ func MemberScope(id int64) string { return fmt.Sprintf("member:%d", id) }
 // MemberKeysSQL selects the payments whose idempotency key is the member $1's: the keys
 // they chose, and the keys staff chose for payments on their behalf (free text that may
 // name them).
-const MemberKeysSQL = `(idempotency_scope = 'member:' || $1::bigint OR (idempotency_scope = 'staff' AND payer_id = $1))`
+const MemberKeysSQL = `(idempotency_scope = ` + MemberScopeSQL + ` OR (idempotency_scope = 'staff' AND payer_id = $1))`
+
+// MemberScopeSQL is MemberScope of the member $1, in SQL (the idempotency scope of what
+// they request: payments, disbursements).
+const MemberScopeSQL = `'member:' || $1::bigint`
 
 // ErrKeyReused is returned when an idempotency key of the scope was used for a different
 // payment.
