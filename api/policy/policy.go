@@ -138,8 +138,9 @@ const MaxAmountCents int64 = 1_000_000_000_000 // ten billion in currency units
 // Payments bounds the payments staff record (see the platform README, "Payments").
 type Payments struct {
 	// StaffLimitCents is the most, in cents, that staff (the admin token) may move at once:
-	// a payment they record, work they complete for its worker, a milestone they accept
-	// for its client, a payment they refund; 0, the default, means none. Members pay only
+	// a payment they record, work they complete for its worker, the milestones they accept
+	// for its client (judged by the whole project's price), a payment they refund; 0, the
+	// default, means none. Members pay only
 	// for completed work they requested, whatever this says.
 	StaffLimitCents int64 `json:"staffLimitCents,omitempty"`
 	// StaffDisbursementLimitCents is the largest disbursement from a fund, in cents, that

@@ -18,7 +18,7 @@ type NotificationFeed struct {
 	MemberID      int64          `json:"memberId"`
 	Unread        int            `json:"unread"`
 	Notifications []Notification `json:"notifications"`
-	// Next is the cursor of the next (older) page; empty on the last.
+	// NextCursor is the cursor of the next (older) page; empty on the last.
 	NextCursor string `json:"nextCursor,omitempty"`
 }
 

@@ -128,7 +128,8 @@ func dearest(b pricing.Breakdown) string {
 
 // quoteInput is what a quote prices: the measures, and optionally the kind of work and
 // its details, which price it as a request of that kind with those details is priced
-// (a booking for the slot it reserves: its details' durationMinutes, else the default).
+// (a booking for the slot it reserves: its durationMinutes measure, else its details'
+// durationMinutes, else the default; the two given must agree, as slotMinutes says).
 type quoteInput struct {
 	measures
 	Kind    string            `json:"kind"`

@@ -685,8 +685,9 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	return d, true
 }
 
-// quoteKey names what a quote priced: the kind of work, its measures and the details
-// that price it (a booking's durationMinutes), whatever else the form holds.
+// quoteKey names what a quote priced: the kind of work and its measures (under a fare
+// rule the form asks a booking's duration as the measure, not as a detail), whatever
+// else the form holds.
 func quoteKey(quote map[string]any) string {
 	b, _ := json.Marshal(quote) // map keys in order
 	sum := sha256.Sum256(b)
@@ -856,9 +857,6 @@ func (a *App) requestWork(q *req) {
 			if v, ok := body[k]; ok {
 				quote[k] = v
 			}
-		}
-		if v := details["durationMinutes"]; v != "" {
-			quote["details"] = map[string]string{"durationMinutes": v}
 		}
 		cents, err := strconv.ParseInt(f.Get("quotedPriceCents"), 10, 64)
 		if f.Get("quotedFor") != quoteKey(quote) || err != nil || cents <= 0 {

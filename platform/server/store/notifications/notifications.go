@@ -1,6 +1,7 @@
 // Package notifications is the store of a member's notifications. The database writes
 // them (migration 159's triggers, in the transaction of what they tell); this package
-// only reads them and marks them read.
+// reads them, marks them read and deletes those past Kept (an erasure deletes a member's
+// with the rest of their data, in package members).
 package notifications
 
 import (
@@ -73,10 +74,16 @@ func (s Store) List(ctx context.Context, member, before int64, limit int) ([]Not
 	return out, rows.Err()
 }
 
+// UnreadSQL counts the unread notifications of the member whose id the SQL expression
+// member is (a parameter, a column of the query it is part of).
+func UnreadSQL(member string) string {
+	return `(SELECT count(*) FROM notifications n WHERE n.member_id = ` + member + ` AND n.read_at IS NULL)`
+}
+
 // Unread counts member's unread notifications.
 func (s Store) Unread(ctx context.Context, member int64) (int, error) {
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE member_id = $1 AND read_at IS NULL`, member).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT `+UnreadSQL("$1"), member).Scan(&n)
 	return n, err
 }
 
