@@ -59,12 +59,8 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 	if err != nil {
 		return 0, nil, err
 	}
-	scope := staffScope
-	if !p.admin {
-		scope = memberScope(p.memberID)
-	}
 	hash := sha256.Sum256(canonical)
-	k := funds.Key{Scope: scope, Key: key, Hash: hash[:]}
+	k := funds.Key{Scope: keyScope(p), Key: key, Hash: hash[:]}
 	if d, replay, err := replayOn(r.Context(), funds.On(s.pool), k, Disbursement{}); err != nil || replay {
 		return http.StatusCreated, d, err
 	}
@@ -140,7 +136,7 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 		d, err = q.Create(r.Context(), d, now, k)
 		return err
 	})
-	if errors.Is(err, funds.ErrKeyTaken) {
+	if errors.Is(err, store.ErrKeyTaken) {
 		// A concurrent request with the same key recorded it first: answer as a replay.
 		if d, replayed, err = replayOn(r.Context(), funds.On(s.pool), k, d); err == nil && !replayed {
 			err = errors.New("a disbursement's key was taken, and then not found")
@@ -277,7 +273,7 @@ func (s *Server) fundHistory(r *http.Request, p principal) (int, any, error) {
 		}
 		before = n
 	}
-	if !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
+	if !storable(name) {
 		return 0, nil, notFound("fund") // no fund's name: PostgreSQL's text holds none such
 	}
 	q := funds.On(s.pool)

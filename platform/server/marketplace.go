@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -159,13 +160,21 @@ func (s *Server) getListing(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, asNotFound(err, "listing")
 	}
 	if !p.admin && l.OwnerID != p.memberID {
-		if active, err := members.On(s.pool).Activity(r.Context(), l.OwnerID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return 0, nil, err
-		} else if !active {
-			return 0, nil, notFound("listing")
+		if ok, err := s.orderable(r.Context(), l); err != nil || !ok {
+			return 0, nil, cmp.Or(err, notFound("listing"))
 		}
 	}
 	return http.StatusOK, l, nil
+}
+
+// orderable says whether a listing can be ordered: its maker is an active member whose
+// data was not erased (listings.Page's orderable says it for a page).
+func (s *Server) orderable(ctx context.Context, l Listing) (bool, error) {
+	active, err := members.On(s.pool).Activity(ctx, l.OwnerID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return active, err
 }
 
 func (s *Server) setListingStock(r *http.Request, p principal) (int, any, error) {
@@ -246,10 +255,8 @@ func (s *Server) prepareOrder(ctx context.Context, customer int64, in *workInput
 	// An order goes to the listing's maker: one who is no longer active could never take
 	// it, and their listing is not found, as its page and the shop have it (which tells
 	// no one more about the maker).
-	if active, err := members.On(s.pool).Activity(ctx, l.OwnerID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	} else if !active {
-		return nil, refNotFound("details.listingId", "listing")
+	if ok, err := s.orderable(ctx, l); err != nil || !ok {
+		return nil, cmp.Or(err, refNotFound("details.listingId", "listing"))
 	}
 	price := l.PriceCents * qty
 	in.PriceCents = &price

@@ -43,6 +43,14 @@ const (
 
 func memberScope(id int64) string { return payments.MemberScope(id) }
 
+// keyScope is the idempotency scope of what p asks for: staff's, or the member's own.
+func keyScope(p principal) string {
+	if p.admin {
+		return staffScope
+	}
+	return memberScope(p.memberID)
+}
+
 type paymentRequest struct {
 	WorkerID    int64  `json:"workerId"`
 	AmountCents int64  `json:"amountCents"`
@@ -80,10 +88,13 @@ func splitOf(pol *policy.Policy, req paymentRequest) (ledger.Split, error) {
 }
 
 // validKey says whether an Idempotency-Key header is one the service keeps: 1 to 200
-// characters of UTF-8 text without NUL (PostgreSQL's text holds no other).
+// characters of text (storable).
 func validKey(key string) bool {
-	return key != "" && utf8.ValidString(key) && !strings.ContainsRune(key, 0) && utf8.RuneCountInString(key) <= 200
+	return key != "" && storable(key) && utf8.RuneCountInString(key) <= 200
 }
+
+// storable says whether s is text PostgreSQL's text holds: UTF-8 without NUL.
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func keyReused() error {
 	return conflict("Idempotency-Key", "this key was used for a different payment")
@@ -219,10 +230,7 @@ func (s *Server) createPayment(r *http.Request, p principal) (int, any, error) {
 		id := p.memberID
 		req.PayerID = &id
 	}
-	scope := staffScope
-	if !p.admin {
-		scope = memberScope(p.memberID)
-	}
+	scope := keyScope(p)
 	var pay *Payment
 	var created bool
 	if in.WorkID == nil {
@@ -290,8 +298,9 @@ func (s *Server) staffSurgeAllowed(ctx context.Context, forWork bool, req paymen
 }
 
 // staffMayMove is the one rule for the money staff (the admin token) move on their own:
-// a payment they record, work they complete for its worker, a milestone they accept for
-// its client, a payment they refund. Each moves at most the policy's
+// a payment they record, work they complete for its worker, the milestones they accept
+// for its client (judged by the whole project's price), a payment they refund. Each moves
+// at most the policy's
 // payments.staffLimitCents (none when the policy sets none); a larger one is the
 // members' to move (others says who). Moving nothing (work without a price) needs no
 // limit. It answers 403 naming field.

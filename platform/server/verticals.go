@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,9 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/credentials"
-	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 )
 
 // normTerm is the form skills, care types and languages are compared in: trimmed, lower
@@ -246,14 +245,11 @@ type RatingSummary struct {
 // member's, a customer's, an erased member's) is the same 404: ratings tell no one which
 // ids are members.
 func (s *Server) WorkerRatings(ctx context.Context, worker int64) (RatingSummary, error) {
-	m, err := members.On(s.pool).Get(ctx, worker)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (!slices.Contains(m.Roles, "worker") || m.ErasedAt != nil)) {
-		return RatingSummary{}, notFound("worker")
+	q := credentials.On(s.pool)
+	if found, err := q.Workers(ctx, []int64{worker}); err != nil || len(found) == 0 {
+		return RatingSummary{}, cmp.Or(err, notFound("worker"))
 	}
-	if err != nil {
-		return RatingSummary{}, err
-	}
-	r, err := credentials.On(s.pool).RatingsOf(ctx, worker)
+	r, err := q.RatingsOf(ctx, worker)
 	if err != nil {
 		return RatingSummary{}, err
 	}

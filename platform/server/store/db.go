@@ -44,6 +44,17 @@ func IsUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
+// IsUniqueViolationOf reports whether err is PostgreSQL's unique_violation of the unique
+// constraint or index name.
+func IsUniqueViolationOf(err error, name string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == name
+}
+
+// ErrKeyTaken is returned when a request's idempotency key was recorded in its scope by a
+// concurrent request, and nothing was written: the caller answers as the replay it is.
+var ErrKeyTaken = errors.New("idempotency key recorded by a concurrent request")
+
 // IsForeignKeyViolation reports whether err is PostgreSQL's foreign_key_violation: a row
 // referred to was deleted meanwhile.
 func IsForeignKeyViolation(err error) bool {

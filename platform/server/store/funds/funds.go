@@ -4,12 +4,10 @@ package funds
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
@@ -98,10 +96,6 @@ type Key struct {
 	Hash       []byte
 }
 
-// ErrKeyTaken is returned by Create when another disbursement of the key's scope has the
-// key (a concurrent request with it recorded first).
-var ErrKeyTaken = errors.New("the idempotency key is taken")
-
 // ByKey reads the disbursement asked for with a key in its scope, and the hash of the
 // request it was asked with (store.ErrNotFound when none was).
 func (s Store) ByKey(ctx context.Context, scope, key string) (Disbursement, []byte, error) {
@@ -115,7 +109,8 @@ func (s Store) ByKey(ctx context.Context, scope, key string) (Disbursement, []by
 
 // Create records a disbursement as d says (ID, CreatedAt and TransactionID are set
 // here), asked for with key; a paid one gets its ledger transaction in the same call.
-// ErrKeyTaken when the key's scope has the key already.
+// store.ErrKeyTaken when the key's scope has the key already (a concurrent request with
+// it recorded first).
 func (s Store) Create(ctx context.Context, d Disbursement, at time.Time, key Key) (Disbursement, error) {
 	var tx *int64
 	if d.Status == Paid {
@@ -134,8 +129,8 @@ func (s Store) Create(ctx context.Context, d Disbursement, at time.Time, key Key
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING `+cols,
 		d.Fund, d.AmountCents, d.MemberID, d.Payee, d.Reason, d.RequestedBy, d.Approval, d.ProposalID, d.Status, d.Message, tx, at, decided,
 		key.Scope, key.Key, key.Hash))
-	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "disbursements_key" {
-		return d, ErrKeyTaken
+	if store.IsUniqueViolationOf(err, "disbursements_key") {
+		return d, store.ErrKeyTaken
 	}
 	return d, err
 }

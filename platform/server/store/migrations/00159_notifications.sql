@@ -126,10 +126,17 @@ CREATE TRIGGER disbursements_notify_approved AFTER INSERT ON disbursements
     FOR EACH ROW WHEN (NEW.status <> 'pending')
     EXECUTE FUNCTION disbursements_notify();
 
+-- A proposal's audience: every member who voted on it, and its author.
+-- +goose StatementBegin
+CREATE FUNCTION proposal_audience(proposal bigint, author bigint) RETURNS bigint[] LANGUAGE sql STABLE AS $$
+    SELECT array_append(ARRAY(SELECT b.member_id FROM ballots b WHERE b.proposal_id = proposal), author)
+$$;
+-- +goose StatementEnd
+
 -- +goose StatementBegin
 CREATE FUNCTION proposals_notify() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
-    PERFORM notify(array_append(ARRAY(SELECT b.member_id FROM ballots b WHERE b.proposal_id = NEW.id), NEW.created_by),
+    PERFORM notify(proposal_audience(NEW.id, NEW.created_by),
         'proposalClosed', NEW.id,
         CASE WHEN coalesce((NEW.result->>'passed')::boolean, false) THEN 'passed' ELSE 'rejected' END,
         coalesce(NEW.closed_at, now()));
@@ -143,7 +150,7 @@ CREATE TRIGGER proposals_notify AFTER UPDATE OF status ON proposals
 -- +goose StatementBegin
 CREATE FUNCTION proposals_notify_application() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
-    PERFORM notify(array_append(ARRAY(SELECT b.member_id FROM ballots b WHERE b.proposal_id = NEW.id), NEW.created_by),
+    PERFORM notify(proposal_audience(NEW.id, NEW.created_by),
         'proposalApplied', NEW.id, NEW.application, coalesce(NEW.application_at, now()));
     RETURN NULL;
 END $$;
@@ -179,5 +186,5 @@ DROP TRIGGER payments_notify_received ON payments;
 DROP TRIGGER work_history_notify ON work_history;
 DROP FUNCTION delegations_notify(), proposals_notify_application(), proposals_notify(), disbursements_notify(), refund_requests_notify(),
     payments_notify_refunded(), payments_notify_received(),
-    work_history_notify(), notify(bigint[], text, bigint, text, timestamptz);
+    work_history_notify(), proposal_audience(bigint, bigint), notify(bigint[], text, bigint, text, timestamptz);
 DROP TABLE notifications;

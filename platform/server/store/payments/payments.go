@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
@@ -107,8 +106,8 @@ const (
 
 // ErrKeyTaken is returned by Record when a concurrent request recorded the key in the
 // scope while the statement ran: the statement wrote nothing (outside a transaction; in
-// one, the transaction is aborted), and Lookup answers the request.
-var ErrKeyTaken = errors.New("idempotency key recorded by a concurrent request")
+// one, the transaction is aborted), and Lookup answers the request (store.ErrKeyTaken).
+var ErrKeyTaken = store.ErrKeyTaken
 
 // recordSQL checks the parties, looks the key up in its scope and, when the parties are
 // members and the key is new, writes the payment, its ledger transaction and entries: one
@@ -165,7 +164,7 @@ func (s Store) Record(ctx context.Context, scope, key string, hash []byte, req N
 	err = s.db.QueryRow(ctx, recordSQL, key, hash, req.WorkID, req.PayerID, req.WorkerID, req.AmountCents, req.SurgeCents, splitJSON,
 		accounts, members, amounts, scope).Scan(&outcome, &p.ID, &p.IdempotencyKey, &p.WorkID, &p.PayerID, &p.WorkerID, &p.GrossCents,
 		&p.SurgeCents, &storedSplit, &p.TransactionID, &p.RefundTxID, &p.RefundedBy, &p.CreatedAt, &p.Scope, &stored)
-	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == keyConstraint {
+	if store.IsUniqueViolationOf(err, keyConstraint) {
 		return Payment{}, 0, ErrKeyTaken
 	}
 	if err != nil {

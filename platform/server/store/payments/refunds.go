@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 )
 
@@ -52,7 +50,7 @@ func scanRefund(row interface{ Scan(...any) error }) (RefundRequest, error) {
 func (s Store) RequestRefund(ctx context.Context, payment int64, requestedBy *int64, reason string, proposal int64, at time.Time) (RefundRequest, error) {
 	r, err := scanRefund(s.db.QueryRow(ctx, `INSERT INTO refund_requests (payment_id, requested_by, reason, proposal_id, status, created_at)
 		VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING `+refundCols, payment, requestedBy, reason, proposal, at))
-	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "refund_requests_pending" {
+	if store.IsUniqueViolationOf(err, "refund_requests_pending") {
 		return r, ErrRefundPending
 	}
 	return r, err

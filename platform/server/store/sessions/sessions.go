@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cooperator-dev/cooperator/platform/server/store"
+	"github.com/cooperator-dev/cooperator/platform/server/store/notifications"
 )
 
 // Session is a valid browser session and the member it belongs to.
@@ -89,7 +90,7 @@ func (s Store) OpenWithToken(ctx context.Context, tokenHash, idHash []byte, csrf
 func (s Store) Lookup(ctx context.Context, idHash []byte, now time.Time) (Session, error) {
 	var ss Session
 	err := s.db.QueryRow(ctx, `SELECT w.member_id, coalesce(w.token_id, 0), w.csrf_token, w.created_at, w.expires_at, m.roles, m.stakeholder_class, m.active,
-			(SELECT count(*) FROM notifications n WHERE n.member_id = m.id AND n.read_at IS NULL)
+			`+notifications.UnreadSQL("m.id")+`
 		FROM web_sessions w JOIN members m ON m.id = w.member_id
 		WHERE w.id_hash = $1 AND w.expires_at > $2 AND m.active`, idHash, now).
 		Scan(&ss.MemberID, &ss.TokenID, &ss.CSRFToken, &ss.CreatedAt, &ss.ExpiresAt, &ss.Roles, &ss.Class, &ss.Active, &ss.Unread)
