@@ -37,16 +37,17 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 )
 
-// An update that needs the hub's authority for two reasons (it suspends the co-op and sets
-// a backup schedule closer than hourly) asks the API server once, and refuses both
-// changes when the answer is no.
-func TestValidatorAsksEachAccessReviewOnce(t *testing.T) {
+// hubAdminValidator is a Validator over a fake API server holding a self-service plan
+// "standard", whose access reviews allow the user hub-admin alone, and counts each review
+// it is asked (user, verb and resource) in reviews.
+func hubAdminValidator(t *testing.T) (v *Validator, reviews map[string]int) {
+	t.Helper()
 	scheme := backupScheme(t)
 	if err := coopv1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
 	plan := &coopv1.HostingPlan{ObjectMeta: metav1.ObjectMeta{Name: "standard"}, Spec: coopv1.HostingPlanSpec{SelfService: true}}
-	reviews := map[string]int{}
+	reviews = map[string]int{}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(plan).WithInterceptorFuncs(interceptor.Funcs{
 		Create: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			if r, ok := obj.(*authorizationv1.SubjectAccessReview); ok {
@@ -59,7 +60,14 @@ func TestValidatorAsksEachAccessReviewOnce(t *testing.T) {
 	}).Build()
 	hub := hubconfig.Default()
 	hub.OperatorUsername = "system:serviceaccount:cooperator-system:cooperator"
-	v := &Validator{Client: c, Reviews: c, Hub: hub}
+	return &Validator{Client: c, Reviews: c, Hub: hub}, reviews
+}
+
+// An update that needs the hub's authority for two reasons (it suspends the co-op and sets
+// a backup schedule closer than hourly) asks the API server once, and refuses both
+// changes when the answer is no.
+func TestValidatorAsksEachAccessReviewOnce(t *testing.T) {
+	v, reviews := hubAdminValidator(t)
 
 	old := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "fairride"}, Spec: coopv1.CooperativeSpec{Plan: "standard"}}
 	old.Spec.Database.Tier = coopv1.DatabaseTierDedicated
@@ -189,23 +197,7 @@ func TestAPeerKeepsABoundedNumberOfStandbysHere(t *testing.T) {
 // newer time zone database dropped is not refused an unrelated update, and is not warned
 // again about older platforms.
 func TestValidatorChecksTheTimeZoneWhenItChanges(t *testing.T) {
-	scheme := backupScheme(t)
-	if err := coopv1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	plan := &coopv1.HostingPlan{ObjectMeta: metav1.ObjectMeta{Name: "standard"}, Spec: coopv1.HostingPlanSpec{SelfService: true}}
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(plan).WithInterceptorFuncs(interceptor.Funcs{
-		Create: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			if r, ok := obj.(*authorizationv1.SubjectAccessReview); ok {
-				r.Status.Allowed = r.Spec.User == "hub-admin"
-				return nil
-			}
-			return cl.Create(ctx, obj, opts...)
-		},
-	}).Build()
-	hub := hubconfig.Default()
-	hub.OperatorUsername = "system:serviceaccount:cooperator-system:cooperator"
-	v := &Validator{Client: c, Reviews: c, Hub: hub}
+	v, _ := hubAdminValidator(t)
 	ctx := admission.NewContextWithRequest(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 		Operation: admissionv1.Update, UserInfo: authenticationv1.UserInfo{Username: "hub-admin"},
 	}})
