@@ -248,6 +248,16 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) (stop f
 	}
 	app, _ := got["proposal"].(map[string]any)["application"].(map[string]any)
 	fmt.Fprintf(out, "  the members see the proposal as %v: %v\n", app["state"], app["message"])
+	told, err := call("GET", fmt.Sprintf("/v1/members/%d/notifications", ms[0].id), ms[0].token, nil, 200)
+	if err != nil {
+		return nil, err
+	}
+	var notices []string
+	for _, n := range told["notifications"].([]any) {
+		n := n.(map[string]any)
+		notices = append(notices, fmt.Sprintf("%v %v %v", n["event"], n["subjectId"], n["outcome"]))
+	}
+	fmt.Fprintf(out, "  Dan is told (%v new, GET /v1/members/%d/notifications): %s\n", told["unread"], ms[0].id, strings.Join(notices, "; "))
 	code, err := call("POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", ms[0].id), staff, nil, 201)
 	if err != nil {
 		return nil, err
