@@ -124,3 +124,21 @@ func TestBookingAsksItsDurationOnce(t *testing.T) {
 		t.Fatalf("the booking's page does not say when it ends: %s", page)
 	}
 }
+
+// A notification without a subject (a delegation ended by the delegate's erasure) reads
+// whole in both languages and leads to the delegation form.
+func TestDelegationEndedOnTheNotificationsPage(t *testing.T) {
+	c := newCoopWith(t, strings.Replace(testPolicy, `"one-member-one-vote"`, `"delegate"`, 1))
+	ana, anaTok := c.member("Ana Driver", "worker")
+	bea, beaTok := c.member("Bea Driver", "worker")
+	c.must(http.StatusOK, "PUT", "/v1/delegation", anaTok, map[string]any{"delegateId": bea})
+	c.must(http.StatusOK, "DELETE", fmt.Sprintf("/v1/members/%d", bea), beaTok, nil)
+	s := c.session(t)
+	s.signIn(c.code(ana))
+	for lang, want := range map[string]string{"en": "The member you gave your vote to has left with their data", "fr": "Le membre à qui vous aviez confié votre voix est parti avec ses données"} {
+		p := s.do("GET", "/app/notifications?lang="+lang, nil)
+		if p.status != http.StatusOK || !strings.Contains(p.body, `<a href="/app/governance#del-h">`+want) || strings.Contains(p.body, "⟦") {
+			t.Fatalf("the notifications page in %s: %d %s", lang, p.status, p.body)
+		}
+	}
+}
