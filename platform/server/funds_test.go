@@ -513,18 +513,7 @@ func TestDisbursementRetriedWhileTheFirstPays(t *testing.T) {
 	for range 2 {
 		go func() { answers <- e.call("POST", "/v1/disbursements", adminToken, body, "Idempotency-Key", "flood") }()
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		var n int
-		if err := e.owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n >= 2 {
-			break
-		}
-		if time.Now().After(deadline) || len(answers) > 0 {
-			t.Fatalf("the two requests did not both wait for the fund (%d waiting, %d answered)", n, len(answers))
-		}
-	}
+	e.waitOnLocks(answers, 2, "the same disbursement twice while the fund is held")
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}

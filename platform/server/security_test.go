@@ -1607,17 +1607,24 @@ func TestSecurity_CredentialChangesDoNotDeadlock(t *testing.T) {
 // its sessions until one waits on a lock, for at most 30 s.
 func (e *env) waitsOnALock(answer chan resp, what string) {
 	e.t.Helper()
+	e.waitOnLocks(answer, 1, what)
+}
+
+// waitOnLocks is waitsOnALock for n requests at once, all answering on answer: it returns
+// once n sessions wait on a lock, and fails the test if one answers first.
+func (e *env) waitOnLocks(answer chan resp, n int, what string) {
+	e.t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if len(answer) > 0 {
 			r := <-answer
 			e.t.Fatalf("%s did not wait for the transaction under way: %d %s", what, r.status, r.body)
 		}
-		var n int
+		var waiting int
 		if err := e.owner.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
 			e.t.Fatal(err)
 		}
-		if n > 0 {
+		if waiting >= n {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -32,15 +32,21 @@ func upTo(t *testing.T, db *sql.DB, version int64) {
 	}
 }
 
+// migratedTo is a new database migrated up to version, as its owner.
+func migratedTo(t *testing.T, version int64) *sql.DB {
+	t.Helper()
+	db := stdlib.OpenDBFromPool(pgtest.Pool(t, pgtest.NewDB(t)))
+	t.Cleanup(func() { _ = db.Close() })
+	upTo(t, db, version)
+	return db
+}
+
 // TestMigrationClearsTheWorkerOfWorkCancelledWhileOffered: migration 154 clears the
 // worker of work cancelled while it was offered (nobody took it), and only of that work:
 // work cancelled after its worker accepted it keeps them.
 func TestMigrationClearsTheWorkerOfWorkCancelledWhileOffered(t *testing.T) {
-	pool := pgtest.Pool(t, pgtest.NewDB(t))
-	db := stdlib.OpenDBFromPool(pool)
-	t.Cleanup(func() { _ = db.Close() })
+	db := migratedTo(t, 153)
 	ctx := context.Background()
-	upTo(t, db, 153)
 	var customer, worker int64
 	if err := db.QueryRowContext(ctx, `INSERT INTO members (roles) VALUES ('{customer}') RETURNING id`).Scan(&customer); err != nil {
 		t.Fatal(err)
@@ -84,11 +90,8 @@ func TestMigrationClearsTheWorkerOfWorkCancelledWhileOffered(t *testing.T) {
 // proposals opened before it that put a member's disbursement to the vote: "to a member",
 // no author; an outside payee's stays named, and other proposals are as they were.
 func TestMigrationTakesTheMemberOffDisbursementProposals(t *testing.T) {
-	pool := pgtest.Pool(t, pgtest.NewDB(t))
-	db := stdlib.OpenDBFromPool(pool)
-	t.Cleanup(func() { _ = db.Close() })
+	db := migratedTo(t, 159)
 	ctx := context.Background()
-	upTo(t, db, 159)
 	var asker int64
 	if err := db.QueryRowContext(ctx, `INSERT INTO members (roles) VALUES ('{worker}') RETURNING id`).Scan(&asker); err != nil {
 		t.Fatal(err)
