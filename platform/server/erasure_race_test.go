@@ -119,6 +119,20 @@ func TestSecurity_NoWriteOutlivesAnErasure(t *testing.T) {
 			return e, request{w, "PUT", fmt.Sprintf("/v1/members/%d/schedule", w.id), w.token,
 				map[string]any{"weekly": []map[string]string{{"day": "mon", "from": "09:00", "to": "17:00"}}}, nil}
 		},
+		"POST /v1/members/{id}/schedule/exceptions": func(t *testing.T) (*env, request) {
+			e := newEnv(t, mustPolicy(t, ridePolicy))
+			w := e.member("Dan Driver", []string{"worker"}, "drivers", "ride")
+			return e, request{w, "POST", fmt.Sprintf("/v1/members/%d/schedule/exceptions", w.id), w.token,
+				map[string]any{"from": "2026-12-24T00:00:00Z", "to": "2026-12-27T00:00:00Z", "available": false}, nil}
+		},
+		"DELETE /v1/members/{id}/schedule/exceptions/{exceptionId}": func(t *testing.T) (*env, request) {
+			e := newEnv(t, mustPolicy(t, ridePolicy))
+			w := e.member("Dan Driver", []string{"worker"}, "drivers", "ride")
+			sc := e.must(201, "POST", fmt.Sprintf("/v1/members/%d/schedule/exceptions", w.id), w.token,
+				map[string]any{"from": "2026-12-24T00:00:00Z", "to": "2026-12-27T00:00:00Z", "available": false})
+			x := num(sc["exceptions"].([]any)[0].(map[string]any)["id"])
+			return e, request{w, "DELETE", fmt.Sprintf("/v1/members/%d/schedule/exceptions/%d", w.id, x), w.token, nil, nil}
+		},
 		"PUT /v1/members/{id}/credentials": func(t *testing.T) (*env, request) {
 			e := newEnv(t, mustPolicy(t, ridePolicy))
 			w := e.member("Dan Driver", []string{"worker"}, "drivers", "ride")

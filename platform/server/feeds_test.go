@@ -412,6 +412,78 @@ func TestWeeklyScheduleAndExceptions(t *testing.T) {
 	e.must(200, "GET", sched, adminToken, nil)
 }
 
+// TestScheduleExceptionsOneByOne: a worker takes time off, or an extra shift, one
+// exception at a time, and removes one by its id; the week and the other exceptions stay
+// as they are. Time off over work they took is refused naming it, an extra shift of a
+// member who is no worker likewise, and the 201st exception; others may not add or remove.
+func TestScheduleExceptionsOneByOne(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "home-services")) // the clock: Tuesday 2026-12-01 09:00 UTC
+	c := e.member("Cal Customer", []string{"customer"}, "")
+	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
+	other := e.member("Oli Other", []string{"worker"}, "", "booking")
+	e.verify(w, false, "plumbing")
+	sched := fmt.Sprintf("/v1/members/%d/schedule", w.id)
+	week := []map[string]string{{"day": "thu", "from": "09:00", "to": "17:00"}}
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": week})
+
+	// Thursday 3 December 10:00-11:00, booked and accepted.
+	booked := num(e.must(201, "POST", "/v1/work", c.token, schedBooking("2026-12-03T10:00:00Z", 60))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", booked), c.token, map[string]any{"workerId": w.id})
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", booked), w.token, nil)
+
+	add := sched + "/exceptions"
+	e.refused(409, "from", fmt.Sprintf("work %d is booked from 2026-12-03T10:00:00Z to 2026-12-03T11:00:00Z", booked), "POST", add, w.token,
+		map[string]any{"from": "2026-12-03T00:00:00Z", "to": "2026-12-04T00:00:00Z", "available": false})
+	// The day after: taken; an extra shift on Saturday too.
+	off := e.must(201, "POST", add, w.token, map[string]any{"from": "2026-12-10T00:00:00Z", "to": "2026-12-11T00:00:00Z", "available": false})
+	extra := e.must(201, "POST", add, w.token, map[string]any{"from": "2026-12-05T09:00:00Z", "to": "2026-12-05T12:00:00Z", "available": true})
+	xs := extra["exceptions"].([]any)
+	if len(xs) != 2 || fmt.Sprint(extra["weekly"]) != "[map[day:thu from:09:00 to:17:00]]" {
+		t.Fatalf("schedule after two exceptions: %v", extra)
+	}
+	offID := num(off["exceptions"].([]any)[0].(map[string]any)["id"])
+	if first := xs[0].(map[string]any); first["available"] != true || first["from"] != "2026-12-05T09:00:00Z" {
+		t.Fatalf("exceptions in start order: %v", xs)
+	}
+	// A Saturday booking fits the extra shift; a Thursday one on the 10th does not.
+	if r := e.bookingMatch(c, "2026-12-05T10:00:00Z", 60); r.status != 200 {
+		t.Fatalf("booking in the extra shift: %d %s", r.status, r.body)
+	}
+	if r := e.bookingMatch(c, "2026-12-10T10:00:00Z", 60); r.status != 409 {
+		t.Fatalf("booking in the time off: %d %s", r.status, r.body)
+	}
+
+	// Others may not add or remove; an unknown id (or another worker's) is 404.
+	e.refused(403, "", "own data", "POST", add, c.token, map[string]any{"from": "2026-12-12T00:00:00Z", "to": "2026-12-13T00:00:00Z", "available": false})
+	e.refused(403, "", "own data", "DELETE", fmt.Sprintf("%s/%d", add, offID), other.token, nil)
+	e.refused(404, "", "exception", "DELETE", fmt.Sprintf("/v1/members/%d/schedule/exceptions/%d", other.id, offID), other.token, nil)
+	e.refused(400, "exceptionId", "positive integer", "DELETE", add+"/x", w.token, nil)
+	// Bad exceptions name the field; an extra shift of a customer is refused.
+	e.refused(400, "to", "after from", "POST", add, w.token, map[string]any{"from": "2026-12-12T00:00:00Z", "to": "2026-12-11T00:00:00Z", "available": false})
+	e.refused(400, "from", "required", "POST", add, w.token, map[string]any{"to": "2026-12-11T00:00:00Z", "available": false})
+	e.refused(409, "available", "only active workers", "POST", fmt.Sprintf("/v1/members/%d/schedule/exceptions", c.id), c.token,
+		map[string]any{"from": "2026-12-12T00:00:00Z", "to": "2026-12-13T00:00:00Z", "available": true})
+
+	// Removed by its id: the Thursday booking on the 10th is offered again.
+	after := e.must(200, "DELETE", fmt.Sprintf("%s/%d", add, offID), w.token, nil)
+	if len(after["exceptions"].([]any)) != 1 {
+		t.Fatalf("schedule after a removal: %v", after)
+	}
+	if r := e.bookingMatch(c, "2026-12-10T10:00:00Z", 60); r.status != 200 {
+		t.Fatalf("booking once the time off is removed: %d %s", r.status, r.body)
+	}
+
+	// At most 200: the 201st is refused, and nothing is written.
+	var many []any
+	for i := range 199 {
+		day := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i)
+		many = append(many, map[string]any{"from": day.Format(time.RFC3339), "to": day.Add(time.Hour).Format(time.RFC3339), "available": false})
+	}
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": week, "exceptions": many})
+	e.must(201, "POST", add, adminToken, map[string]any{"from": "2028-01-01T00:00:00Z", "to": "2028-01-02T00:00:00Z", "available": false})
+	e.refused(409, "exceptions", "200 exceptions", "POST", add, w.token, map[string]any{"from": "2028-02-01T00:00:00Z", "to": "2028-02-02T00:00:00Z", "available": false})
+}
+
 // TestScheduledSlotMustFitAvailability: scheduled work needs its whole slot inside the
 // worker's availability, across midnight too.
 func TestScheduledSlotMustFitAvailability(t *testing.T) {

@@ -179,6 +179,8 @@ func (s *Server) apiRoutes() []route {
 		{"PUT", "/v1/members/{id}/availability", member, s.setAvailability, nil},
 		{"GET", "/v1/members/{id}/schedule", member, s.getSchedule, nil},
 		{"PUT", "/v1/members/{id}/schedule", member, s.putSchedule, nil},
+		{"POST", "/v1/members/{id}/schedule/exceptions", member, s.addScheduleException, nil},
+		{"DELETE", "/v1/members/{id}/schedule/exceptions/{exceptionId}", member, s.removeScheduleException, nil},
 		{"GET", "/v1/members/{id}/offers", member, s.listWorkerOffers, nil},
 		{"GET", "/v1/members/{id}/work", member, s.listWorkerWork, nil},
 		{"GET", "/v1/members/{id}/credentials", member, s.getCredentials, nil},

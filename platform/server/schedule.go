@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,7 +13,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/availability"
+	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
 // Limits of a schedule.
@@ -34,6 +37,8 @@ type WeeklyWindow struct {
 // ScheduleException is a dated exception to the weekly schedule: an extra shift
 // (available) or a holiday (not available).
 type ScheduleException struct {
+	// ID is the exception's, in answers (to remove it by); a PUT ignores it.
+	ID        int64     `json:"id,omitempty"`
 	From      time.Time `json:"from"`
 	To        time.Time `json:"to"`
 	Available bool      `json:"available"`
@@ -111,21 +116,31 @@ func (sc Schedule) validate(now time.Time) (availability.Schedule, error) {
 		out.Weekly = append(out.Weekly, availability.Window{Weekday: day + 1, From: from, To: to})
 	}
 	for i, x := range sc.Exceptions {
-		if x.From.IsZero() {
-			return out, badField(fmt.Sprintf("exceptions[%d].from", i), "is required (RFC 3339)")
-		}
-		if !x.To.After(x.From) {
-			return out, badField(fmt.Sprintf("exceptions[%d].to", i), "must be after from")
-		}
-		if err := inTimeWindow(fmt.Sprintf("exceptions[%d].from", i), x.From, now); err != nil {
+		e, err := x.validate(fmt.Sprintf("exceptions[%d].", i), now)
+		if err != nil {
 			return out, err
 		}
-		if err := inTimeWindow(fmt.Sprintf("exceptions[%d].to", i), x.To, now); err != nil {
-			return out, err
-		}
-		out.Exceptions = append(out.Exceptions, availability.Exception{StartsAt: x.From.UTC(), EndsAt: x.To.UTC(), Available: x.Available})
+		out.Exceptions = append(out.Exceptions, e)
 	}
 	return out, nil
+}
+
+// validate checks an exception, its fields named after at, and returns it in the store's
+// form: from is required, to after it, both within the time window (inTimeWindow).
+func (x ScheduleException) validate(at string, now time.Time) (availability.Exception, error) {
+	if x.From.IsZero() {
+		return availability.Exception{}, badField(at+"from", "is required (RFC 3339)")
+	}
+	if !x.To.After(x.From) {
+		return availability.Exception{}, badField(at+"to", "must be after from")
+	}
+	if err := inTimeWindow(at+"from", x.From, now); err != nil {
+		return availability.Exception{}, err
+	}
+	if err := inTimeWindow(at+"to", x.To, now); err != nil {
+		return availability.Exception{}, err
+	}
+	return availability.Exception{StartsAt: x.From.UTC(), EndsAt: x.To.UTC(), Available: x.Available}, nil
 }
 
 func scheduleOf(a availability.Schedule, zone *time.Location) Schedule {
@@ -134,7 +149,7 @@ func scheduleOf(a availability.Schedule, zone *time.Location) Schedule {
 		out.Weekly = append(out.Weekly, WeeklyWindow{Day: policy.Weekdays[w.Weekday-1], From: formatMinute(w.From), To: formatMinute(w.To)})
 	}
 	for _, x := range a.Exceptions {
-		out.Exceptions = append(out.Exceptions, ScheduleException{From: x.StartsAt.UTC(), To: x.EndsAt.UTC(), Available: x.Available})
+		out.Exceptions = append(out.Exceptions, ScheduleException{ID: x.ID, From: x.StartsAt.UTC(), To: x.EndsAt.UTC(), Available: x.Available})
 	}
 	return out
 }
@@ -231,6 +246,100 @@ func (s *Server) putSchedule(r *http.Request, p principal) (int, any, error) {
 	sc, err = s.SetWorkerSchedule(r.Context(), id, sc, in.Exceptions == nil)
 	if err != nil {
 		return 0, nil, asSelf(p, id, err)
+	}
+	return http.StatusOK, sc, nil
+}
+
+// addScheduleException adds one dated exception to a worker's schedule (self or staff):
+// time off, or an extra shift. The weekly windows and the other exceptions stay as they
+// are, whatever was written since the client read them.
+func (s *Server) addScheduleException(r *http.Request, p principal) (int, any, error) {
+	id, err := selfOrAdminPath(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in ScheduleException
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	x, err := in.validate("", s.now())
+	if err != nil {
+		return 0, nil, err
+	}
+	m, err := s.loadMember(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if x.Available && (!m.Active || !slices.Contains(m.Roles, "worker")) {
+		return 0, nil, conflict("available", "only active workers can be available")
+	}
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		// The member's row first, as SetWorkerSchedule holds it: an exception sent during
+		// their erasure waits for it and is refused, and two adds count one after the other.
+		active, err := lockKept(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		if x.Available && !active {
+			return conflict("available", "only active workers can be available")
+		}
+		// Time off over work the worker took would leave its customer waiting: the work
+		// is done, or cancelled, first.
+		if !x.Available {
+			b, err := work.On(tx).Booked(r.Context(), id, x.StartsAt, x.EndsAt, 0)
+			if err == nil {
+				return conflict("from", fmt.Sprintf("work %d is booked from %s to %s, within the time off: it is done, or cancelled, before the time off is taken",
+					b.ID, b.StartsAt.UTC().Format(time.RFC3339), b.EndsAt.UTC().Format(time.RFC3339)))
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		_, added, err := availability.On(tx).AddException(r.Context(), id, x, maxExceptions)
+		if err != nil {
+			return err
+		}
+		if !added {
+			return conflict("exceptions", fmt.Sprintf("the schedule holds %d exceptions, the most it may: remove one first", maxExceptions))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, asSelf(p, id, err)
+	}
+	sc, err := s.WorkerSchedule(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, sc, nil
+}
+
+// removeScheduleException removes one of a worker's dated exceptions (self or staff).
+func (s *Server) removeScheduleException(r *http.Request, p principal) (int, any, error) {
+	id, err := selfOrAdminPath(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	xid, err := pathID(r, "exceptionId")
+	if err != nil {
+		return 0, nil, err
+	}
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		if _, err := lockKept(r.Context(), tx, id); err != nil {
+			return err
+		}
+		err := availability.On(tx).RemoveException(r.Context(), id, xid)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("exception")
+		}
+		return err
+	})
+	if err != nil {
+		return 0, nil, asSelf(p, id, err)
+	}
+	sc, err := s.WorkerSchedule(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, sc, nil
 }

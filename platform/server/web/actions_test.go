@@ -1374,7 +1374,7 @@ func TestScheduleInTheApp(t *testing.T) {
 	if !strings.Contains(p.body, `name="mon.0.from" inputmode="numeric" size="5" placeholder="09:00" value="00:00"`) ||
 		!strings.Contains(p.body, `name="mon.0.to" inputmode="numeric" size="5" placeholder="17:00" value="24:00"`) ||
 		!strings.Contains(p.body, `name="mon.1.from" inputmode="numeric" size="5" placeholder="09:00" value=""`) ||
-		!strings.Contains(p.body, "Your 1 dated exceptions") {
+		!strings.Contains(p.body, "Time off from 2026-12-24 00:00 UTC to 2026-12-26 00:00 UTC") {
 		t.Fatalf("the schedule page: %s", p.body)
 	}
 	hours := url.Values{"csrf": {csrf}, "mon.0.from": {"09:00"}, "mon.0.to": {"12:00"}, "mon.1.from": {"13:00"}, "mon.1.to": {"17:00"}, "tue.0.from": {"08:00"}, "tue.0.to": {"10:00"}}
@@ -1446,6 +1446,125 @@ func TestScheduleInTheApp(t *testing.T) {
 	cs.signIn(c.code(cust))
 	if p := cs.do("GET", "/app/schedule", nil); p.status != http.StatusForbidden {
 		t.Fatalf("a customer's schedule page: %d", p.status)
+	}
+}
+
+// TestTimeOffInTheApp: a carer with hours of their own is not shown the home page's
+// switch, which would replace them, and a switch sent anyway (a page read before) changes
+// nothing; they take time off, and an extra shift, on the schedule's page, and remove
+// them; time off over a booking they took is refused naming it (in French too), a form
+// without its times or with the end first is said beside its field; the home page says
+// until when they are off; another worker cannot remove theirs.
+func TestTimeOffInTheApp(t *testing.T) {
+	c := newVerticalCoop(t, "care") // the service's clock: Tuesday 2026-12-01 09:00 UTC
+	client, clientTok := c.member("Cid Client", "customer")
+	cara, caraTok := c.worker("Cara Carer", "booking")
+	dee, _ := c.worker("Dee Carer", "booking")
+	sched := fmt.Sprintf("/v1/members/%d/schedule", cara)
+	var week []map[string]string
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri"} {
+		week = append(week, map[string]string{"day": d, "from": "08:00", "to": "18:00"})
+	}
+	c.must(http.StatusOK, "PUT", sched, caraTok, map[string]any{"weekly": week})
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", cara), adminToken, map[string]any{"skills": []string{"night"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-02", "expiresAt": "2027-11-02T00:00:00Z"}})
+	booked := int64(c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "booking", "priceCents": 4000,
+		"details": map[string]string{"address": "1 rue de la Paix", "careType": "night", "scheduledAt": "2026-12-03T10:00:00Z"}})["id"].(float64))
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", booked), clientTok, map[string]any{"workerId": cara})
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/accept", booked), caraTok, nil)
+	_ = client
+
+	s := c.session(t)
+	csrf := s.signIn(c.code(cara))
+	p := s.do("GET", "/app/home", nil)
+	if !strings.Contains(p.body, `id="own-hours"`) || strings.Contains(p.body, `id="availability-switch"`) {
+		t.Fatalf("the home page of a carer with hours of her own: %s", p.body)
+	}
+	if p := s.do("POST", "/app/availability", url.Values{"csrf": {csrf}, "available": {"false"}}); p.status != http.StatusSeeOther || p.header.Get("Location") != "/app/schedule?done=ownHours" {
+		t.Fatalf("the switch sent anyway: %d %s", p.status, p.header.Get("Location"))
+	}
+	if got := c.must(http.StatusOK, "GET", sched, caraTok, nil); len(got["weekly"].([]any)) != 5 {
+		t.Fatalf("the hours after the switch was sent: %v", got)
+	}
+
+	add := func(v url.Values) answer {
+		t.Helper()
+		v.Set("csrf", csrf)
+		return s.do("POST", "/app/schedule/exceptions", v)
+	}
+	// Refused forms, said beside their field; nothing is written.
+	for name, tc := range map[string]struct {
+		form  url.Values
+		field string
+		says  string
+	}{
+		"no end":        {url.Values{"x.kind": {"off"}, "x.from": {"2026-12-24T00:00"}}, "x-to", "Required."},
+		"the end first": {url.Values{"x.kind": {"off"}, "x.from": {"2026-12-24T00:00"}, "x.to": {"2026-12-23T00:00"}}, "x-to", "after"},
+		"not a time":    {url.Values{"x.kind": {"off"}, "x.from": {"Christmas"}, "x.to": {"2026-12-26T00:00"}}, "x-from", "Give a date and a time."},
+		"over a booking": {url.Values{"x.kind": {"off"}, "x.from": {"2026-12-03T00:00"}, "x.to": {"2026-12-04T00:00"}}, "x-from",
+			fmt.Sprintf("You have work %d booked from 2026-12-03 10:00 UTC to", booked)},
+	} {
+		p := add(tc.form)
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="`+tc.field+`-error">`) || !strings.Contains(p.body, tc.says) ||
+			!strings.Contains(p.body, `value="`+tc.form.Get("x.from")+`"`) {
+			t.Fatalf("%s: %d %s", name, p.status, p.body)
+		}
+	}
+	if p := s.do("POST", "/app/schedule/exceptions?lang=fr", url.Values{"csrf": {csrf}, "x.kind": {"off"}, "x.from": {"2026-12-03T00:00"}, "x.to": {"2026-12-04T00:00"}}); !strings.Contains(p.body,
+		fmt.Sprintf("Vous avez un travail (n° %d) prévu de 03/12/2026 10:00 UTC", booked)) {
+		t.Fatalf("time off over a booking, in French: %s", p.body)
+	}
+	s.do("GET", "/app/home?lang=en", nil)
+	if got := c.must(http.StatusOK, "GET", sched, caraTok, nil); len(got["exceptions"].([]any)) != 0 {
+		t.Fatalf("exceptions after refused forms: %v", got)
+	}
+
+	// Christmas off, a Saturday shift, and today off.
+	for _, v := range []url.Values{
+		{"x.kind": {"off"}, "x.from": {"2026-12-24T00:00"}, "x.to": {"2026-12-27T00:00"}},
+		{"x.kind": {"extra"}, "x.from": {"2026-12-05T09:00"}, "x.to": {"2026-12-05T13:00"}},
+		{"x.kind": {"off"}, "x.from": {"2026-12-01T00:00"}, "x.to": {"2026-12-02T00:00"}},
+	} {
+		if p := add(v); p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/app/schedule?done=timeOff") {
+			t.Fatalf("adding %v: %d %s", v, p.status, p.body)
+		}
+	}
+	p = s.do("GET", "/app/schedule", nil)
+	for _, want := range []string{"Time off from 2026-12-24 00:00 UTC to 2026-12-27 00:00 UTC", "Extra shift from 2026-12-05 09:00 UTC to 2026-12-05 13:00 UTC",
+		"Time off from 2026-12-01 00:00 UTC to 2026-12-02 00:00 UTC"} {
+		if !strings.Contains(p.body, want) {
+			t.Fatalf("the schedule page lacks %q: %s", want, p.body)
+		}
+	}
+	if p := s.do("GET", "/app/home", nil); !strings.Contains(p.body, `id="off-until">You are off until 2026-12-02 00:00 UTC.`) {
+		t.Fatalf("the home page of a carer off today: %s", p.body)
+	}
+	// A booking today is offered to Dee, not to Cara.
+	today := int64(c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "booking", "priceCents": 4000,
+		"details": map[string]string{"address": "1 rue de la Paix", "careType": "night", "scheduledAt": "2026-12-01T14:00:00Z"}})["id"].(float64))
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", dee), adminToken, map[string]any{"skills": []string{"night"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-02", "expiresAt": "2027-11-02T00:00:00Z"}})
+	if o := c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", today), clientTok, nil); int64(o["workerId"].(float64)) != dee {
+		t.Fatalf("today's booking offered to %v, want Dee", o["workerId"])
+	}
+
+	// Removed: Christmas. Another worker cannot remove Cara's.
+	var christmas int64
+	for _, x := range c.must(http.StatusOK, "GET", sched, caraTok, nil)["exceptions"].([]any) {
+		if x := x.(map[string]any); x["from"] == "2026-12-24T00:00:00Z" {
+			christmas = int64(x["id"].(float64))
+		}
+	}
+	ds := c.session(t)
+	dcsrf := ds.signIn(c.code(dee))
+	if p := ds.do("POST", fmt.Sprintf("/app/schedule/exceptions/%d/remove", christmas), url.Values{"csrf": {dcsrf}}); p.status != http.StatusNotFound {
+		t.Fatalf("another worker removing Cara's time off: %d %s", p.status, p.body)
+	}
+	if p := s.do("POST", fmt.Sprintf("/app/schedule/exceptions/%d/remove", christmas), url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("removing Christmas: %d %s", p.status, p.body)
+	}
+	if got := c.must(http.StatusOK, "GET", sched, caraTok, nil); len(got["exceptions"].([]any)) != 2 || len(got["weekly"].([]any)) != 5 {
+		t.Fatalf("the schedule after a removal: %v", got)
 	}
 }
 

@@ -273,6 +273,8 @@ func (a *App) routes() {
 	m.HandleFunc("GET /app/team", a.authed(a.careTeam))
 	m.HandleFunc("POST /app/team", a.authed(a.saveTeam))
 	m.HandleFunc("POST /app/schedule", a.authed(a.saveSchedule))
+	m.HandleFunc("POST /app/schedule/exceptions", a.authed(a.addException))
+	m.HandleFunc("POST /app/schedule/exceptions/{id}/remove", a.authed(a.removeException))
 	m.HandleFunc("GET /app/work", a.authed(a.workList))
 	m.HandleFunc("GET /app/work/{id}", a.authed(a.workPage))
 	m.HandleFunc("POST /app/work/{id}/{action}", a.authed(a.workAction))

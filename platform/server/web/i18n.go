@@ -125,6 +125,8 @@ var apiPrefixes = map[string]string{
 	"the member is not on this proposal's roll":                                   "api.notOnRoll",
 	"%s from the members' app takes a sign-in of the last %d minutes":             "api.signInAgain",
 	"weekly hours are on the co-op's clock, in %s; leave timeZone out or send %s": "api.scheduleZone",
+	"work %d is booked from %s to %s, within the time off":                        "api.timeOffBooked",
+	"the schedule holds %d exceptions, the most it may":                           "api.tooManyExceptions",
 }
 
 // appliedPrefixes are every message the governance page can show of what became of a

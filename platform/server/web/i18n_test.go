@@ -331,6 +331,8 @@ var memberRefusals = []struct{ route, msg string }{
 	{"routes under the policy", "no valid policy loaded"},
 	{"PUT /v1/members/{id}/availability", "the member's data has been erased"},
 	{"PUT /v1/members/{id}/availability", "only active workers can be available"},
+	{"POST /v1/members/{id}/schedule/exceptions", "work 12 is booked from 2026-12-03T10:00:00Z to 2026-12-03T11:00:00Z, within the time off: it is done, or cancelled, before the time off is taken"},
+	{"POST /v1/members/{id}/schedule/exceptions", "the schedule holds 200 exceptions, the most it may: remove one first"},
 
 	// The work page and its buttons.
 	{"GET and POST /v1/work/{id}…", "work not found"},

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/dayclock"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
@@ -173,6 +174,39 @@ type homeData struct {
 	MoreWork int64
 	// Shown is how many of the member's work items the page read (at most workPage).
 	Shown int
+	// Hours is a worker's schedule as the page shows it.
+	Hours hoursView
+}
+
+// hoursView is what the home page says of a worker's schedule.
+type hoursView struct {
+	// Own: the worker set hours of their own (a week that is neither empty nor every
+	// day, all day) or dated exceptions not yet over. The page's switch would replace
+	// them (it sets every day, all day, or clears the schedule): it shows them instead,
+	// with a link to the schedule's page.
+	Own bool
+	// OffUntil is the end of the time off the worker is in now, if any.
+	OffUntil *time.Time
+}
+
+// hoursOf is what the home page says of sc at now.
+func hoursOf(sc scheduleView, now time.Time) hoursView {
+	var h hoursView
+	allWeek := len(sc.Weekly) == len(policy.Weekdays)
+	for i, w := range sc.Weekly {
+		allWeek = allWeek && w.Day == policy.Weekdays[i] && w.From == "00:00" && w.To == "24:00"
+	}
+	h.Own = len(sc.Weekly) > 0 && !allWeek
+	for _, x := range sc.Exceptions {
+		if !x.To.After(now) {
+			continue
+		}
+		h.Own = true
+		if !x.Available && !x.From.After(now) && (h.OffUntil == nil || x.To.After(*h.OffUntil)) {
+			h.OffUntil = &x.To
+		}
+	}
+	return h
 }
 
 // workPage is how many of the member's work items the home page reads, newest first,
@@ -216,6 +250,13 @@ func (a *App) home(q *req) {
 		d.Offers = append(d.Offers, o.Work) // the feed carries the work as the API reads it
 	}
 	d.MoreOffers = offers.NextCursor
+	if q.member.Has("worker") {
+		var sc scheduleView
+		if !a.get(q, fmt.Sprintf("/v1/members/%d/schedule", q.member.ID), &sc) {
+			return
+		}
+		d.Hours = hoursOf(sc, a.cfg.Now())
+	}
 	// The member's newest work, in one query (the page shows its state and price; its
 	// page reads the rest through the API); when there is older work, the page says so
 	// and links to it.
@@ -277,10 +318,22 @@ func flashFrom(q *req) string {
 var validFlash = map[string]bool{"accept": true, "decline": true, "start": true, "complete": true, "cancel": true,
 	"submit-milestone": true, "accept-milestone": true, "listed": true, "stock": true, "proposed": true, "schedule": true, "team": true,
 	"match": true, "rate": true, "block": true, "pay": true, "available": true, "unavailable": true, "requested": true,
-	"vote": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true, "claimStale": true, "signInAgain": true, "read": true}
+	"vote": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true, "claimStale": true, "signInAgain": true, "read": true, "ownHours": true, "timeOff": true, "timeOffRemoved": true}
 
+// availability is the home page's switch: every day, all day, or no hours at all. A
+// worker whose schedule holds hours of their own (or dated exceptions not yet over) is
+// sent to the schedule's page instead, where they change them: the switch would lose them
+// (the page no longer shows it to them; this holds for a page read before they set them).
 func (a *App) availability(q *req) {
 	on := q.r.PostForm.Get("available") == "true"
+	var sc scheduleView
+	if !a.get(q, fmt.Sprintf("/v1/members/%d/schedule", q.member.ID), &sc) {
+		return
+	}
+	if hoursOf(sc, a.cfg.Now()).Own {
+		a.redirect(q, "/app/schedule?done=ownHours")
+		return
+	}
 	st, body := a.call(q, http.MethodPut, fmt.Sprintf("/v1/members/%d/availability", q.member.ID), map[string]bool{"available": on}, nil)
 	if st != http.StatusOK {
 		a.failAPI(q, st, body)
@@ -726,6 +779,19 @@ func (a *App) requestForm(q *req) {
 	a.render(q, http.StatusOK, "request", "request.title", page{Data: d, Nav: "request"})
 }
 
+// onCoopClock reads a form's date and time (2006-01-02T15:04, as a datetime-local input
+// sends it) as the instant it names on the co-op's clock, in zone: the first, where the
+// clock is set back over it. parsed is false for a value of another form; skipped is true
+// for a time the clock skips (the hour summer time starts), which names none.
+func onCoopClock(v string, zone *time.Location) (at time.Time, parsed, skipped bool) {
+	wall, err := time.Parse("2006-01-02T15:04", v)
+	if err != nil {
+		return time.Time{}, false, false
+	}
+	at, ok := dayclock.Of(wall, zone).At(wall.Hour()*3600 + wall.Minute()*60)
+	return at, true, !ok
+}
+
 // requestWork posts the request to the API, then asks it to find a worker.
 func (a *App) requestWork(q *req) {
 	f := q.r.PostForm
@@ -749,9 +815,8 @@ func (a *App) requestWork(q *req) {
 			// Typed on the co-op's clock, sent as the instant it names (the first, where the
 			// clock is set back over it); a time the clock skips (the hour summer time
 			// starts) names none.
-			if wall, err := time.Parse("2006-01-02T15:04", v); err == nil {
-				at, ok := dayclock.Of(wall, q.zone).At(wall.Hour()*3600 + wall.Minute()*60)
-				if !ok {
+			if at, parsed, skip := onCoopClock(v, q.zone); parsed {
+				if skip {
 					skipped = append(skipped, "details."+fl.Name)
 				}
 				v = at.UTC().Format(time.RFC3339)

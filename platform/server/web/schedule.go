@@ -1,21 +1,31 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
-// scheduleView is a worker's schedule as the API shows it: weekly windows (on the co-op's clock) and dated
-// exceptions, which the page keeps as they are.
+// scheduleView is a worker's schedule as the API shows it: weekly windows (on the co-op's
+// clock) and dated exceptions.
 type scheduleView struct {
-	Weekly     []weeklyWindow    `json:"weekly"`
-	Exceptions []json.RawMessage `json:"exceptions"`
-	TimeZone   string            `json:"timeZone"`
+	Weekly     []weeklyWindow  `json:"weekly"`
+	Exceptions []exceptionView `json:"exceptions"`
+	TimeZone   string          `json:"timeZone"`
+}
+
+// exceptionView is a dated exception of a schedule: time off, or an extra shift
+// (Available).
+type exceptionView struct {
+	ID        int64     `json:"id"`
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	Available bool      `json:"available"`
 }
 
 type weeklyWindow struct {
@@ -31,8 +41,11 @@ type scheduleDay struct {
 }
 
 type scheduleData struct {
-	Days       []scheduleDay
-	Exceptions int
+	Days []scheduleDay
+	// Exceptions are the worker's dated exceptions not yet over, the soonest first; Past
+	// is how many are over (the API keeps them, the page does not list them).
+	Exceptions []exceptionView
+	Past       int
 }
 
 // scheduleRows is how many rows a day of the form may have (the API holds at most 70
@@ -81,11 +94,19 @@ func (a *App) schedule(q *req) {
 		rows[w.Day]++
 		form[fmt.Sprintf("%s.%d.from", w.Day, i)], form[fmt.Sprintf("%s.%d.to", w.Day, i)] = w.From, w.To
 	}
-	a.showSchedule(q, http.StatusOK, len(sc.Exceptions), nil, form)
+	a.showSchedule(q, http.StatusOK, sc.Exceptions, nil, form)
 }
 
-func (a *App) showSchedule(q *req, status, exceptions int, errs, form map[string]string) {
-	d := scheduleData{Exceptions: exceptions}
+func (a *App) showSchedule(q *req, status int, exceptions []exceptionView, errs, form map[string]string) {
+	var d scheduleData
+	now := a.cfg.Now()
+	for _, x := range exceptions {
+		if x.To.After(now) {
+			d.Exceptions = append(d.Exceptions, x)
+		} else {
+			d.Past++
+		}
+	}
 	for _, day := range policy.Weekdays {
 		sd := scheduleDay{Day: day}
 		n := 0
@@ -165,5 +186,92 @@ func (a *App) saveSchedule(q *req) {
 		return
 	}
 	form["timeZone"] = cur.TimeZone
-	a.showSchedule(q, http.StatusBadRequest, len(cur.Exceptions), errs, form)
+	a.showSchedule(q, http.StatusBadRequest, cur.Exceptions, errs, form)
+}
+
+// addException adds time off, or an extra shift, to the worker's schedule: from and to
+// typed on the co-op's clock. The week and the other exceptions stay as they are.
+func (a *App) addException(q *req) {
+	if !q.member.Has("worker") {
+		a.fail(q, http.StatusForbidden, "error.forbidden")
+		return
+	}
+	f := q.r.PostForm
+	form := map[string]string{"x.kind": f.Get("x.kind"), "x.from": strings.TrimSpace(f.Get("x.from")), "x.to": strings.TrimSpace(f.Get("x.to"))}
+	errs := map[string]string{}
+	if form["x.kind"] != "off" && form["x.kind"] != "extra" {
+		errs["x.kind"] = tr(q.lang, "timeOff.kindRequired")
+	}
+	at := map[string]time.Time{}
+	for _, k := range []string{"x.from", "x.to"} {
+		t, parsed, skipped := onCoopClock(form[k], q.zone)
+		switch {
+		case form[k] == "":
+			errs[k] = tr(q.lang, "timeOff.required")
+		case !parsed:
+			errs[k] = tr(q.lang, "timeOff.dateTime")
+		case skipped:
+			errs[k] = tr(q.lang, "request.timeSkipped")
+		}
+		at[k] = t
+	}
+	if len(errs) == 0 {
+		body := map[string]any{"from": at["x.from"].UTC().Format(time.RFC3339), "to": at["x.to"].UTC().Format(time.RFC3339), "available": form["x.kind"] == "extra"}
+		st, rb := a.call(q, http.MethodPost, fmt.Sprintf("/v1/members/%d/schedule/exceptions", q.member.ID), body, nil)
+		switch st {
+		case http.StatusCreated:
+			a.redirect(q, "/app/schedule?done=timeOff#time-off-h")
+			return
+		case http.StatusBadRequest, http.StatusConflict:
+			fld, _ := parseAPIErr(rb)
+			key := "x.form"
+			switch fld {
+			case "from", "to":
+				key = "x." + fld
+			case "available":
+				key = "x.kind"
+			}
+			errs[key] = apiMessage(q.lang, q.zone, rb)
+		default:
+			a.failAPI(q, st, rb)
+			return
+		}
+	}
+	a.scheduleAgain(q, errs, form)
+}
+
+// removeException removes one of the worker's dated exceptions.
+func (a *App) removeException(q *req) {
+	if !q.member.Has("worker") {
+		a.fail(q, http.StatusForbidden, "error.forbidden")
+		return
+	}
+	id, err := strconv.ParseInt(q.r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		a.fail(q, http.StatusNotFound, "error.notFound")
+		return
+	}
+	st, rb := a.call(q, http.MethodDelete, fmt.Sprintf("/v1/members/%d/schedule/exceptions/%d", q.member.ID, id), nil, nil)
+	if st != http.StatusOK {
+		a.failAPI(q, st, rb)
+		return
+	}
+	a.redirect(q, "/app/schedule?done=timeOffRemoved#time-off-h")
+}
+
+// scheduleAgain shows the schedule's page again after a refusal of its time-off form: the
+// week as stored, the form as the member typed it, and why.
+func (a *App) scheduleAgain(q *req, errs, form map[string]string) {
+	var cur scheduleView
+	if !a.get(q, fmt.Sprintf("/v1/members/%d/schedule", q.member.ID), &cur) {
+		return
+	}
+	form["timeZone"] = cur.TimeZone
+	rows := map[string]int{}
+	for _, w := range cur.Weekly {
+		i := rows[w.Day]
+		rows[w.Day]++
+		form[fmt.Sprintf("%s.%d.from", w.Day, i)], form[fmt.Sprintf("%s.%d.to", w.Day, i)] = w.From, w.To
+	}
+	a.showSchedule(q, http.StatusBadRequest, cur.Exceptions, errs, form)
 }

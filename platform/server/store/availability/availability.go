@@ -5,6 +5,7 @@ package availability
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +24,8 @@ type Window struct {
 // Exception is a dated exception to the weekly windows: available (an extra shift) or
 // not (a holiday) from StartsAt to EndsAt.
 type Exception struct {
+	// ID is the exception's, once stored (0 in one not yet stored).
+	ID               int64
 	StartsAt, EndsAt time.Time
 	Available        bool
 }
@@ -54,13 +57,13 @@ func (s Store) Get(ctx context.Context, member int64) (Schedule, error) {
 	if err != nil {
 		return sc, err
 	}
-	rows, err = s.db.Query(ctx, `SELECT starts_at, ends_at, available FROM availability_exceptions WHERE member_id = $1 ORDER BY starts_at, id`, member)
+	rows, err = s.db.Query(ctx, `SELECT id, starts_at, ends_at, available FROM availability_exceptions WHERE member_id = $1 ORDER BY starts_at, id`, member)
 	if err != nil {
 		return sc, err
 	}
 	sc.Exceptions, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Exception, error) {
 		var x Exception
-		err := row.Scan(&x.StartsAt, &x.EndsAt, &x.Available)
+		err := row.Scan(&x.ID, &x.StartsAt, &x.EndsAt, &x.Available)
 		return x, err
 	})
 	return sc, err
@@ -118,5 +121,43 @@ func (s Store) replace(ctx context.Context, member int64, sc Schedule, weeklyOnl
 		}
 	}
 	_, err := s.db.Exec(ctx, `UPDATE members SET available = $2 WHERE id = $1`, member, anyAvailable)
+	return err
+}
+
+// AddException adds a dated exception to a member's schedule and sets their available
+// flag as Replace does; false when the member already has limit exceptions (nothing is
+// added). The caller holds the member's row, so that two adds do not both pass the limit.
+func (s Store) AddException(ctx context.Context, member int64, x Exception, limit int) (int64, bool, error) {
+	var id int64
+	err := s.db.QueryRow(ctx, `INSERT INTO availability_exceptions (member_id, starts_at, ends_at, available)
+		SELECT $1, $2, $3, $4 WHERE (SELECT count(*) FROM availability_exceptions WHERE member_id = $1) < $5
+		RETURNING id`, member, x.StartsAt, x.EndsAt, x.Available, limit).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return id, true, s.setAvailable(ctx, member)
+}
+
+// RemoveException removes one of a member's dated exceptions and sets their available
+// flag as Replace does; store.ErrNotFound when the member has no exception of that id.
+func (s Store) RemoveException(ctx context.Context, member, id int64) error {
+	tag, err := s.db.Exec(ctx, `DELETE FROM availability_exceptions WHERE member_id = $1 AND id = $2`, member, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return s.setAvailable(ctx, member)
+}
+
+// setAvailable sets a member's available flag from what they declared: any weekly window
+// or available exception.
+func (s Store) setAvailable(ctx context.Context, member int64) error {
+	_, err := s.db.Exec(ctx, `UPDATE members SET available = EXISTS (SELECT 1 FROM availability_windows WHERE member_id = $1)
+		OR EXISTS (SELECT 1 FROM availability_exceptions WHERE member_id = $1 AND available) WHERE id = $1`, member)
 	return err
 }
