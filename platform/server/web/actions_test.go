@@ -1568,6 +1568,43 @@ func TestTimeOffInTheApp(t *testing.T) {
 	}
 }
 
+// TestRequestKeptWhenItsStateRefuses: a request the API refuses for the state of what it
+// asks for (409: a stay over another, an order of more than the stock) shows the form
+// again with everything typed and the refusal beside its field, in the member's language;
+// before, the member got the error page and lost what they typed.
+func TestRequestKeptWhenItsStateRefuses(t *testing.T) {
+	t.Run("a stay over another", func(t *testing.T) {
+		c := newVerticalCoop(t, "housing")
+		c.worker("Hal Host", "stay")
+		_, annTok := c.member("Ann Member", "customer")
+		ben, _ := c.member("Ben Member", "customer")
+		c.must(http.StatusCreated, "POST", "/v1/work", annTok, map[string]any{"kind": "stay", "priceCents": 5000,
+			"details": map[string]string{"unit": "3B", "checkIn": "2026-12-20", "checkOut": "2026-12-27"}})
+		s := c.session(t)
+		csrf := s.signIn(c.code(ben))
+		p := s.do("POST", "/app/request", url.Values{"csrf": {csrf}, "kind": {"stay"}, "details.unit": {"3B"}, "details.checkIn": {"2026-12-22"},
+			"details.checkOut": {"2026-12-24"}, "details.notes": {"two adults, one cot please"}, "price": {"50"}}, "Accept-Language", "fr")
+		if p.status != http.StatusConflict || !strings.Contains(p.body, "two adults, one cot please") || !strings.Contains(p.body, `value="2026-12-22"`) ||
+			!strings.Contains(p.body, "3B est réservé du") {
+			t.Fatalf("a stay over another: %d %s", p.status, p.body)
+		}
+	})
+	t.Run("an order of more than the stock", func(t *testing.T) {
+		c := newVerticalCoop(t, "marketplace")
+		_, makerTok := c.worker("Mia Maker")
+		lid := int64(c.must(http.StatusCreated, "POST", "/v1/listings", makerTok, map[string]any{"title": "Bowl", "priceCents": 2500, "stock": 2})["id"].(float64))
+		buyer, _ := c.member("Bea Buyer", "customer")
+		s := c.session(t)
+		csrf := s.signIn(c.code(buyer))
+		p := s.do("POST", "/app/request", url.Values{"csrf": {csrf}, "kind": {"order"}, "details.listingId": {fmt.Sprint(lid)},
+			"details.shippingAddress": {"12 rue des Lilas, 69003 Lyon"}, "details.quantity": {"3"}})
+		if p.status != http.StatusConflict || !strings.Contains(p.body, "12 rue des Lilas, 69003 Lyon") ||
+			!strings.Contains(p.body, `id="f-quantity-error"`) {
+			t.Fatalf("an order of more than the stock: %d %s", p.status, p.body)
+		}
+	})
+}
+
 // TestBatchedDeliveryInTheApp: in a delivery co-op the request form takes further
 // drop-offs, which make one batched delivery for one courier (its stops, in the form's
 // order, the dropoff first); notes without an address, or a stop the API refuses, are

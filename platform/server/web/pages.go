@@ -930,6 +930,7 @@ func (a *App) requestWork(q *req) {
 		}
 		body["quotedPriceCents"] = cents
 	}
+	status := http.StatusBadRequest
 	if len(errs) == 0 {
 		st, rb := a.call(q, http.MethodPost, "/v1/work", body, nil)
 		if fld, _ := parseAPIErr(rb); st == http.StatusConflict && fld == "quotedPriceCents" && quote != nil {
@@ -950,10 +951,14 @@ func (a *App) requestWork(q *req) {
 			a.redirect(q, fmt.Sprintf("/app/work/%d?done=%s", w.ID, done))
 			return
 		}
-		if st != http.StatusBadRequest {
+		// Refused for what the form holds (400), or for the state of what it asks for (409:
+		// the stay overlaps another, the stock is short, the maker left): said beside its
+		// field, or above the form, with everything typed kept.
+		if st != http.StatusBadRequest && st != http.StatusConflict {
 			a.failAPI(q, st, rb)
 			return
 		}
+		status = st
 		fld, _ := parseAPIErr(rb)
 		key := requestField(fld)
 		// A milestone's row: the request's milestones[i] is the form's i-th row sent.
@@ -983,7 +988,7 @@ func (a *App) requestWork(q *req) {
 		surge, _ := strconv.ParseInt(f.Get("quotedSurgeCents"), 10, 64)
 		d.Quote = &quoteView{PriceCents: cents, SurgeCents: surge, For: quoteKey(quote)}
 	}
-	a.render(q, http.StatusBadRequest, "request", "request.title", page{Data: d, Errors: errs, Nav: "request"})
+	a.render(q, status, "request", "request.title", page{Data: d, Errors: errs, Nav: "request"})
 }
 
 // showQuote asks the API for the price of the request the form holds (quote) and shows
