@@ -16,7 +16,10 @@ limitations under the License.
 
 package policy
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Defaults of the work rules, applied when the document leaves them out.
 const (
@@ -76,4 +79,11 @@ func (w WorkRules) FanOut() int {
 		return DefaultUrgentFanOut
 	}
 	return int(w.UrgentFanOut)
+}
+
+// RequestsWork says whether a member of these roles requests work in a co-op of this
+// vertical: a customer, and in a delivery co-op a merchant (a shop sending deliveries).
+// The platform's API and its members' app both ask it.
+func RequestsWork(vertical string, roles []string) bool {
+	return slices.Contains(roles, "customer") || (vertical == "delivery" && slices.Contains(roles, "merchant"))
 }

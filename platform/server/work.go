@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
@@ -214,8 +215,7 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		if in.CustomerID != nil && *in.CustomerID != p.memberID {
 			return 0, nil, forbidden("members request work for themselves")
 		}
-		merchant := p.hasRole("merchant") && s.vertical() == "delivery"
-		if !p.hasRole("customer") && !merchant {
+		if !policy.RequestsWork(s.vertical(), p.roles) {
 			return 0, nil, forbidden("only customers (and merchants in a delivery co-op) request work")
 		}
 	}

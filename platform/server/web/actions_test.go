@@ -1605,6 +1605,36 @@ func TestRequestKeptWhenItsStateRefuses(t *testing.T) {
 	})
 }
 
+// TestMerchantRequestsDeliveries: in a delivery co-op a merchant (a shop sending
+// deliveries) requests them, as the API lets them: the menu has the request form and the
+// home page their open deliveries; a merchant elsewhere, as the API refuses them, has
+// neither.
+func TestMerchantRequestsDeliveries(t *testing.T) {
+	c := newVerticalCoop(t, "delivery")
+	shop, shopTok := c.member("Sol Shop", "merchant")
+	id := int64(c.must(http.StatusCreated, "POST", "/v1/work", shopTok, map[string]any{"kind": "delivery", "priceCents": 900,
+		"details": map[string]string{"pickup": "3 rue Mercière", "dropoff": "12 quai Saint-Antoine"}})["id"].(float64))
+	s := c.session(t)
+	s.signIn(c.code(shop))
+	p := s.do("GET", "/app/home", nil)
+	if !strings.Contains(p.body, `<a href="/app/request"`) || !strings.Contains(p.body, `id="req-h"`) || !strings.Contains(p.body, fmt.Sprintf(`<a href="/app/work/%d">`, id)) {
+		t.Fatalf("a merchant's home page in a delivery co-op: %s", p.body)
+	}
+	if p := s.do("GET", "/app/request", nil); p.status != http.StatusOK || !strings.Contains(p.body, `name="details.pickup"`) {
+		t.Fatalf("a merchant's request form: %d %s", p.status, p.body)
+	}
+
+	ride := newCoop(t)
+	other, otherTok := ride.member("Mo Merchant", "merchant")
+	ride.must(http.StatusForbidden, "POST", "/v1/work", otherTok, map[string]any{"kind": "ride", "priceCents": 900,
+		"details": map[string]string{"pickup": "A", "dropoff": "B"}})
+	os := ride.session(t)
+	os.signIn(ride.code(other))
+	if p := os.do("GET", "/app/home", nil); strings.Contains(p.body, `<a href="/app/request"`) || strings.Contains(p.body, `id="req-h"`) {
+		t.Fatalf("a merchant's home page in a ride co-op: %s", p.body)
+	}
+}
+
 // TestBatchedDeliveryInTheApp: in a delivery co-op the request form takes further
 // drop-offs, which make one batched delivery for one courier (its stops, in the form's
 // order, the dropoff first); notes without an address, or a stop the API refuses, are

@@ -248,6 +248,9 @@ type page struct {
 	Nav    string
 	// Shop says the co-op is a marketplace: the listings are in the menu.
 	Shop bool
+	// Requests says the member requests work (policy.RequestsWork): the request form is in
+	// the menu, and their requests on the home page.
+	Requests bool
 	// Vertical is the co-op's, from its policy.
 	Vertical string
 	// Name is the page template's name (the body's data-page, for tests).
@@ -542,6 +545,7 @@ func (a *App) render(q *req, status int, name, titleKey string, p page) {
 	if pol := a.cfg.Backend.Policy(); pol != nil {
 		p.Coop = pol.Cooperative
 		p.Shop, p.Vertical = pol.Vertical == "marketplace", pol.Vertical
+		p.Requests = q.member != nil && policy.RequestsWork(pol.Vertical, q.member.Roles)
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, p); err != nil {
