@@ -67,14 +67,7 @@ const (
 	stCancelled  = "cancelled"
 )
 
-var transitions = map[string][]string{
-	stRequested:  {stOffered, stCancelled},
-	stOffered:    {stOffered, stAccepted, stRequested, stCancelled},
-	stAccepted:   {stInProgress, stCancelled},
-	stInProgress: {stCompleted, stCancelled},
-}
-
-func legal(from, to string) bool { return slices.Contains(transitions[from], to) }
+func legal(from, to string) bool { return work.Legal(from, to) }
 
 // Work is a unit of work as the API shows it.
 type Work = work.Work

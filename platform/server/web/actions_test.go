@@ -1136,6 +1136,11 @@ func TestMilestonesInTheApp(t *testing.T) {
 	ws, cs := c.session(t), c.session(t)
 	wcsrf, ccsrf := ws.signIn(c.code(dev)), cs.signIn(c.code(client))
 
+	// The home page offers no "complete" step either (it read the project without its
+	// milestones, and offered one that only ended on an error page).
+	if p := ws.do("GET", "/app/home", nil); strings.Contains(p.body, fmt.Sprintf(`id="complete-%d"`, id)) || !strings.Contains(p.body, fmt.Sprintf(`href="/app/work/%d"`, id)) {
+		t.Fatalf("the worker's home page with a project by milestones: %s", p.body)
+	}
 	p := ws.do("GET", page, nil)
 	if !strings.Contains(p.body, `id="submit-milestone-1"`) || !strings.Contains(p.body, `id="submit-milestone-2"`) || strings.Contains(p.body, `id="next-step"`) ||
 		strings.Contains(p.body, `id="accept-milestone-`) {
@@ -1632,6 +1637,53 @@ func TestMerchantRequestsDeliveries(t *testing.T) {
 	os.signIn(ride.code(other))
 	if p := os.do("GET", "/app/home", nil); strings.Contains(p.body, `<a href="/app/request"`) || strings.Contains(p.body, `id="req-h"`) {
 		t.Fatalf("a merchant's home page in a ride co-op: %s", p.body)
+	}
+}
+
+// TestCancelInTheApp: the worker who took work cancels it from its page, saying why; the
+// customer reads why in its history; the customer cancels work under way too (as the API
+// lets them); nobody else is offered the button, and a reason the API refuses is said
+// beside its field, as typed.
+func TestCancelInTheApp(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	cy, cyTok := c.member("Cy Rider", "customer")
+	id := c.request(cyTok, 1500)
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/accept", id), anaTok, nil)
+	page := fmt.Sprintf("/app/work/%d", id)
+	ws, cs := c.session(t), c.session(t)
+	wcsrf, ccsrf := ws.signIn(c.code(ana)), cs.signIn(c.code(cy))
+	if p := ws.do("GET", page, nil); !strings.Contains(p.body, `id="cancel"`) || !strings.Contains(p.body, `id="cancel-reason"`) {
+		t.Fatalf("the worker's page of work she took: %s", p.body)
+	}
+	long := strings.Repeat("x", 501)
+	if p := ws.do("POST", page+"/cancel", url.Values{"csrf": {wcsrf}, "reason": {long}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, `id="cancel-reason-error"`) || !strings.Contains(p.body, ">"+long+"</textarea>") {
+		t.Fatalf("a reason too long: %d %s", p.status, p.body)
+	}
+	if p := ws.do("POST", page+"/cancel", url.Values{"csrf": {wcsrf}, "reason": {"My car broke down"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("the worker cancelling: %d %s", p.status, p.body)
+	}
+	if p := cs.do("GET", page, nil); !strings.Contains(p.body, `<q class="note">My car broke down</q>`) || strings.Contains(p.body, `id="cancel"`) {
+		t.Fatalf("the customer's page of work its worker cancelled: %s", p.body)
+	}
+
+	// Under way: the customer may cancel it.
+	id = c.request(cyTok, 1500)
+	for _, step := range []string{"accept", "start"} {
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), anaTok, nil)
+	}
+	page = fmt.Sprintf("/app/work/%d", id)
+	if p := cs.do("POST", page+"/cancel", url.Values{"csrf": {ccsrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("the customer cancelling work under way: %d %s", p.status, p.body)
+	}
+	if w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), cyTok, nil); w["state"] != "cancelled" {
+		t.Fatalf("work cancelled by its customer: %v", w)
+	}
+	// Offered to a worker: she declines it, she does not cancel it.
+	id = c.request(cyTok, 1500)
+	if p := ws.do("GET", fmt.Sprintf("/app/work/%d", id), nil); strings.Contains(p.body, `id="cancel"`) {
+		t.Fatalf("the page of an offer: %s", p.body)
 	}
 }
 

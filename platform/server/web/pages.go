@@ -53,13 +53,18 @@ func (w workView) DetailKeys() []string {
 }
 
 // nextStep is the worker's next action on the work, by its state.
-func nextStep(state string) string {
+// nextStep is the worker's next step of work in state: none for a project paid by
+// milestones under way, which completes when its client accepts the last one.
+func nextStep(state string, milestones bool) string {
 	switch state {
 	case "offered":
 		return "accept"
 	case "accepted":
 		return "start"
 	case "in_progress":
+		if milestones {
+			return ""
+		}
 		return "complete"
 	}
 	return ""
@@ -226,7 +231,7 @@ func (a *App) myWork(q *req, before int64) (items []workView, more int64, ok boo
 		more = ws[workPage-1].ID
 	}
 	for _, w := range ws {
-		items = append(items, workView{Work: w, Next: nextStep(w.State)})
+		items = append(items, workView{Work: w, Next: nextStep(w.State, w.PaidByMilestones)})
 	}
 	return items, more, true
 }
@@ -359,6 +364,8 @@ type workData struct {
 	// any more (the API answers 404): the page says so and shows nothing of the work.
 	Ended  bool
 	PayKey string
+	// Cancellable: the member may cancel the work (the customer, its worker once taken).
+	Cancellable bool
 }
 
 // offerFeed is the API's page of a worker's standing offers (GET /v1/members/{id}/offers),
@@ -448,11 +455,16 @@ func (a *App) showWork(q *req, status int, errs, form map[string]string) {
 		d.Offered = d.W.State == "offered" && st == "offered"
 		d.OfferExpired = st == "expired"
 	}
-	if d.W.Next = nextStep(d.W.State); d.W.State == "offered" && !d.Offered {
+	if d.W.Next = nextStep(d.W.State, len(d.W.Milestones) > 0); d.W.State == "offered" && !d.Offered {
 		d.W.Next = "" // accepting needs an offer that stands
 	}
-	if d.W.Next == "complete" && len(d.W.Milestones) > 0 {
-		d.W.Next = "" // a project paid by milestones completes when its client accepts the last
+	// Who may cancel, as the API lets them: the customer until the work ends, its worker
+	// once they took it (an offer is declined, not cancelled).
+	switch {
+	case d.IsCustomer:
+		d.Cancellable = work.Legal(d.W.State, "cancelled")
+	case d.IsWorker:
+		d.Cancellable = d.W.State == "accepted" || d.W.State == "in_progress"
 	}
 	d.PayKey = randomToken()
 	a.render(q, status, "work", "work.title", page{Data: d, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "home"})
@@ -486,8 +498,21 @@ func (a *App) workAction(q *req) {
 	var st int
 	var body []byte
 	switch action {
-	case "accept", "decline", "start", "complete", "cancel", "match":
+	case "accept", "decline", "start", "complete", "match":
 		st, body = a.call(q, http.MethodPost, base+"/"+action, nil, nil)
+	case "cancel":
+		// With the member's reason, when they gave one: the other side reads it in the
+		// work's history.
+		var in any
+		reason := strings.TrimSpace(q.r.PostForm.Get("reason"))
+		if reason != "" {
+			in = map[string]string{"reason": reason}
+		}
+		st, body = a.call(q, http.MethodPost, base+"/cancel", in, nil)
+		if st == http.StatusBadRequest {
+			a.showWork(q, st, map[string]string{"reason": apiMessage(q.lang, q.zone, body)}, map[string]string{"reason": reason})
+			return
+		}
 	case "submit-milestone", "accept-milestone":
 		// A freelance project's milestone: its worker submits it, its client accepts it,
 		// which pays it (and completes the project with the last one).

@@ -14,13 +14,19 @@ import (
 // Work offered to the member is not theirs yet: their offers are listed from the feed of
 // standing ones (WorkerOffers).
 func (s Store) Involving(ctx context.Context, member, before int64, limit int) ([]Work, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM work_items WHERE (customer_id = $1 OR (worker_id = $1 AND state <> 'offered'))
+	rows, err := s.db.Query(ctx, `SELECT `+cols+`, EXISTS (SELECT 1 FROM milestones m WHERE m.work_id = work_items.id)
+		FROM work_items WHERE (customer_id = $1 OR (worker_id = $1 AND state <> 'offered'))
 		AND ($2::bigint = 0 OR id < $2::bigint)
 		ORDER BY id DESC LIMIT $3`, member, before, limit)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Work, error) { return scan(row) })
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Work, error) {
+		var milestones bool
+		w, err := scan(row, &milestones)
+		w.PaidByMilestones = milestones
+		return w, err
+	})
 }
 
 // WorkerCount is a worker and how many of a customer's work items they completed.

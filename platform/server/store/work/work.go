@@ -4,6 +4,7 @@ package work
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,7 +42,21 @@ type Work struct {
 	PaymentID *int64         `json:"paymentId,omitempty"`
 	// Fare is how the fare rule priced the work, in the answer to its request.
 	Fare *pricing.Breakdown `json:"fare,omitempty"`
+	// PaidByMilestones says the work has milestones, where a read leaves them out
+	// (Involving): it completes when its client accepts the last one.
+	PaidByMilestones bool `json:"-"`
 }
+
+// transitions are the states a work item may go to from each state.
+var transitions = map[string][]string{
+	"requested":   {"offered", "cancelled"},
+	"offered":     {"offered", "accepted", "requested", "cancelled"},
+	"accepted":    {"in_progress", "cancelled"},
+	"in_progress": {"completed", "cancelled"},
+}
+
+// Legal says whether a work item may go from one state to another.
+func Legal(from, to string) bool { return slices.Contains(transitions[from], to) }
 
 // Stop is one drop-off of a batched delivery.
 type Stop struct {
