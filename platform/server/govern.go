@@ -124,7 +124,14 @@ func (s *Server) listProposals(r *http.Request, p principal) (int, any, error) {
 	if err := s.closeDue(r.Context()); err != nil {
 		return 0, nil, err
 	}
-	ps, err := proposals.On(s.pool).List(r.Context())
+	// A member reads with each proposal their own ballot and whether they may vote on it.
+	var ps []Proposal
+	var err error
+	if p.admin {
+		ps, err = proposals.On(s.pool).List(r.Context())
+	} else {
+		ps, err = proposals.On(s.pool).ListFor(r.Context(), p.memberID)
+	}
 	if err != nil {
 		return 0, nil, err
 	}

@@ -228,6 +228,34 @@ func TestElectorateFixedAtOpen(t *testing.T) {
 		}
 	}
 	e.must(200, "PUT", path, a.token, map[string]any{"choice": "yes"})
+	// The list says each member whether they are on a proposal's roll and how they voted,
+	// and under which model; staff read neither.
+	listed := func(token string) map[string]any {
+		t.Helper()
+		for _, p := range e.must(200, "GET", "/v1/proposals", token, nil)["proposals"].([]any) {
+			if p := p.(map[string]any); num(p["id"]) == id {
+				return p
+			}
+		}
+		t.Fatalf("proposal %d not listed", id)
+		return nil
+	}
+	for _, tc := range []struct {
+		who   string
+		token string
+		want  string
+	}{
+		{"Ana, who voted", a.token, "one-member-one-vote true yes"},
+		{"Bea, before she votes", b.token, "one-member-one-vote true <nil>"},
+		{"Carl, a customer", cust.token, "one-member-one-vote false <nil>"},
+		{"Eli, who joined after", late.token, "one-member-one-vote false <nil>"},
+		{"staff", adminToken, "one-member-one-vote <nil> <nil>"},
+	} {
+		p := listed(tc.token)
+		if got := fmt.Sprint(p["model"], " ", p["onRoll"], " ", p["myBallot"]); got != tc.want {
+			t.Errorf("%s reads %q, want %q", tc.who, got, tc.want)
+		}
+	}
 	e.must(200, "PUT", path, b.token, map[string]any{"choice": "yes"})
 	// Both members of the roll voted: staff may close now, and the tally counts two.
 	closed := e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -418,47 +419,103 @@ type proposalView struct {
 		At      *time.Time `json:"at"`
 	} `json:"application"`
 	Old, New []string `json:"-"`
+	// Model is the voting model the proposal was opened under (empty for one opened
+	// before rules were recorded: the policy's); MyBallot and OnRoll are the member's
+	// ballot on it and whether they are on its roll, as the list reads them for a member.
+	Model    string  `json:"model"`
+	MyBallot *string `json:"myBallot"`
+	OnRoll   *bool   `json:"onRoll"`
+	// Choices are the choices its ballot takes, under its model.
+	Choices []string `json:"-"`
 }
+
+// NotOnRoll says the member may not vote on the proposal: they were not on its roll
+// when it opened.
+func (p proposalView) NotOnRoll() bool { return p.OnRoll != nil && !*p.OnRoll }
+
+// Voted is the member's ballot on the proposal ("" before they vote).
+func (p proposalView) Voted() string {
+	if p.MyBallot == nil {
+		return ""
+	}
+	return *p.MyBallot
+}
+
+// BallotKey is the key of the page's refusal of the member's ballot on the proposal.
+func (p proposalView) BallotKey() string { return fmt.Sprintf("vote-%d", p.ID) }
 
 type governanceData struct {
 	Open, Closed []proposalView
 	Model        string
-	Choices      []string
 	Delegate     bool
 }
 
+// choicesUnder are the choices of a ballot under a voting model.
+func choicesUnder(model string) []string {
+	if model == policy.Consent {
+		return []string{"yes", "abstain", "object"}
+	}
+	return []string{"yes", "no", "abstain"}
+}
+
 func (a *App) governance(q *req) {
+	d, ok := a.governanceData(q)
+	if !ok {
+		return
+	}
+	a.render(q, http.StatusOK, "governance", "governance.title", page{Data: d, Nav: "governance", Flash: flashFrom(q)})
+}
+
+// governanceData reads the proposals, each with the member's ballot and the choices of
+// its model, and puts each change in words beside what is in force.
+func (a *App) governanceData(q *req) (governanceData, bool) {
 	var list struct {
 		Proposals []proposalView `json:"proposals"`
 	}
 	if !a.get(q, "/v1/proposals", &list) {
-		return
+		return governanceData{}, false
 	}
 	pol := a.cfg.Backend.Policy()
 	var d governanceData
 	if pol != nil {
 		d.Model = pol.Governance.Model
 	}
-	d.Choices = []string{"yes", "no", "abstain"}
-	if d.Model == policy.Consent {
-		d.Choices = []string{"yes", "abstain", "object"}
-	}
 	d.Delegate = d.Model == policy.Delegate
+	// The fare rule in force, read once, when a proposal changes it: the members may have
+	// voted one since the policy's.
+	var fares *policy.Fares
+	if slices.ContainsFunc(list.Proposals, func(p proposalView) bool { return p.Field == policy.PartFares }) {
+		var ok bool
+		if fares, ok = a.faresInForce(q); !ok {
+			return governanceData{}, false
+		}
+	}
 	for _, p := range list.Proposals {
-		p.Old, p.New = describeChange(q.lang, pol, p.Field, p.Value)
+		p.Old, p.New = describeChange(q.lang, pol, fares, p.Field, p.Value)
+		p.Choices = choicesUnder(cmp.Or(p.Model, d.Model))
 		if p.Status == "open" {
 			d.Open = append(d.Open, p)
 		} else {
 			d.Closed = append(d.Closed, p)
 		}
 	}
-	a.render(q, http.StatusOK, "governance", "governance.title", page{Data: d, Nav: "governance", Flash: flashFrom(q)})
+	return d, true
 }
 
-// describeChange puts a governed change in plain words: the value in force and the new one.
-func describeChange(lang string, pol *policy.Policy, field string, value json.RawMessage) (old, new []string) {
+// describeChange puts a governed change in plain words: the value in force and the new
+// one; fares is the fare rule in force (nil: none, or not read).
+func describeChange(lang string, pol *policy.Policy, fares *policy.Fares, field string, value json.RawMessage) (old, new []string) {
 	if field == "" {
 		return nil, nil
+	}
+	if field == policy.PartFares {
+		var f policy.Fares
+		if json.Unmarshal(value, &f) == nil {
+			if fares != nil {
+				old = fareWords(lang, *fares)
+			}
+			return old, fareWords(lang, f)
+		}
 	}
 	if field == "feeSplit" {
 		var fs policy.FeeSplit
@@ -494,17 +551,64 @@ func feeWords(lang string, fs policy.FeeSplit) []string {
 	return out
 }
 
+// fareWords puts a fare rule in plain words: its amounts in the co-op's money, its surge
+// windows, and the names of its zones and time rates.
+func fareWords(lang string, f policy.Fares) []string {
+	var out []string
+	for _, am := range fareAmounts {
+		if v := *am.of(&f); v != 0 || am.name == "baseCents" {
+			out = append(out, tr(lang, "propose.fare."+am.name)+": "+money(lang, v))
+		}
+	}
+	for _, w := range f.Surge {
+		days := tr(lang, "fare.everyDay")
+		if len(w.Days) > 0 {
+			var names []string
+			for _, d := range w.Days {
+				names = append(names, tr(lang, "day."+d))
+			}
+			days = strings.Join(names, ", ")
+		}
+		out = append(out, fmt.Sprintf(tr(lang, "fare.surgeWindow"), w.Percent, days, w.From, w.To))
+	}
+	var zones, rates []string
+	for _, z := range f.Zones {
+		zones = append(zones, z.Name)
+	}
+	for _, r := range f.TimeRates {
+		rates = append(rates, r.Name)
+	}
+	if len(zones) > 0 {
+		out = append(out, fmt.Sprintf(tr(lang, "fare.zones"), strings.Join(zones, ", ")))
+	}
+	if len(rates) > 0 {
+		out = append(out, fmt.Sprintf(tr(lang, "fare.timeRates"), strings.Join(rates, ", ")))
+	}
+	return out
+}
+
+// ballot casts the member's ballot; a refusal (no choice ticked, the vote closed, not on
+// its roll) is said beside the proposal's form.
 func (a *App) ballot(q *req) {
 	id, ok := a.pathIDOr404(q)
 	if !ok {
 		return
 	}
 	st, body := a.call(q, http.MethodPut, fmt.Sprintf("/v1/proposals/%d/ballot", id), map[string]string{"choice": q.r.PostForm.Get("choice")}, nil)
-	if st != http.StatusOK && st != http.StatusCreated {
-		a.failAPI(q, st, body)
+	switch st {
+	case http.StatusOK, http.StatusCreated:
+		a.redirect(q, fmt.Sprintf("/app/governance?done=vote#proposal-%d", id))
+		return
+	case http.StatusBadRequest, http.StatusConflict, http.StatusForbidden:
+		d, ok := a.governanceData(q)
+		if !ok {
+			return
+		}
+		errs := map[string]string{fmt.Sprintf("vote-%d", id): apiMessage(q.lang, q.zone, body)}
+		a.render(q, st, "governance", "governance.title", page{Data: d, Errors: errs, Nav: "governance"})
 		return
 	}
-	a.redirect(q, "/app/governance?done=vote")
+	a.failAPI(q, st, body)
 }
 
 func (a *App) delegate(q *req) {

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // faresPolicy is testPolicy in Paris with a fare rule: amounts, a weekend night surge,
@@ -125,5 +127,98 @@ func TestProposeAFareRuleOnItsForm(t *testing.T) {
 	}
 	if v := c.must(http.StatusOK, "GET", "/v1/proposals", anaTok, nil)["proposals"].([]any)[0].(map[string]any)["value"]; fmt.Sprint(v) != "map[baseCents:450]" {
 		t.Fatalf("the rule proposed without as: %v", v)
+	}
+}
+
+// TestGovernanceSaysTheRuleInForceAndTheBallot: the governance page puts a proposed fare
+// rule in words beside the rule in force, the one the members voted since the policy's
+// (it showed the policy file's, as JSON); it tells a member how they voted, with their
+// choice ticked, and a member not on a proposal's roll that they may not vote, with no
+// form; a ballot without a choice is refused beside its proposal.
+func TestGovernanceSaysTheRuleInForceAndTheBallot(t *testing.T) {
+	c := newCoopWith(t, faresPolicy)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	cy, _ := c.member("Cy Rider", "customer")
+	first := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Dearer", "field": "fares",
+		"value": map[string]any{"baseCents": 300, "perKmCents": 135}})["id"].(float64))
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", first), anaTok, map[string]any{"choice": "yes"})
+	if got := c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/proposals/%d/close", first), adminToken, nil); got["result"].(map[string]any)["passed"] != true {
+		t.Fatalf("the first fare rule did not pass: %v", got)
+	}
+	id := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Dearer still", "field": "fares",
+		"value": map[string]any{"baseCents": 400, "surge": []map[string]any{{"days": []string{"fri", "sat"}, "from": "22:00", "to": "24:00", "percent": 50}},
+			"zones": []map[string]any{{"name": "suburbs", "baseCents": 500}}}})["id"].(float64))
+
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	p := s.do("GET", "/app/governance", nil)
+	card := between(p.body, fmt.Sprintf(`id="proposal-%d"`, id), "</article>")
+	now, proposed := between(card, "<h4>Now</h4>", "</ul>"), between(card, "<h4>Proposed</h4>", "</ul>")
+	if !strings.Contains(now, "Base fare, per request: 3.00") || !strings.Contains(now, "Per kilometre: 1.35") || strings.Contains(now, "2.50") ||
+		!strings.Contains(proposed, "Base fare, per request: 4.00") || !strings.Contains(proposed, "Surge of 50% (Friday, Saturday), 22:00 to 24:00") ||
+		!strings.Contains(proposed, "Zones: suburbs") || strings.Contains(card, "baseCents") {
+		t.Fatalf("the fare rule's proposal: %s", card)
+	}
+	if strings.Contains(card, fmt.Sprintf(`id="voted-%d"`, id)) {
+		t.Fatalf("Ana has not voted yet: %s", card)
+	}
+	if p := s.do("POST", fmt.Sprintf("/app/proposals/%d/ballot", id), url.Values{"csrf": {csrf}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, fmt.Sprintf(`id="vote-%d-error">`, id)) {
+		t.Fatalf("a ballot without a choice: %d %s", p.status, p.body)
+	}
+	if p := s.do("POST", fmt.Sprintf("/app/proposals/%d/ballot", id), url.Values{"csrf": {csrf}, "choice": {"no"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("Ana votes no: %d %s", p.status, p.body)
+	}
+	card = between(s.do("GET", "/app/governance", nil).body, fmt.Sprintf(`id="proposal-%d"`, id), "</article>")
+	if !strings.Contains(card, fmt.Sprintf(`id="voted-%d">You voted: No.`, id)) || !strings.Contains(card, fmt.Sprintf(`id="vote-%d-no" checked>`, id)) ||
+		!strings.Contains(card, "Change my vote") {
+		t.Fatalf("Ana's proposal after her ballot: %s", card)
+	}
+
+	cs := c.session(t)
+	cs.signIn(c.code(cy))
+	card = between(cs.do("GET", "/app/governance", nil).body, fmt.Sprintf(`id="proposal-%d"`, id), "</article>")
+	if !strings.Contains(card, fmt.Sprintf(`id="not-on-roll-%d"`, id)) || strings.Contains(card, "/ballot") {
+		t.Fatalf("a customer's view of the proposal: %s", card)
+	}
+	_ = ana
+}
+
+// between is the part of b after from, up to to ("" when from is not in it).
+func between(b, from, to string) string {
+	i := strings.Index(b, from)
+	if i < 0 {
+		return ""
+	}
+	b = b[i+len(from):]
+	if j := strings.Index(b, to); j >= 0 {
+		return b[:j]
+	}
+	return b
+}
+
+// TestGovernanceFitsAPhone: the governance page, with a fare rule in words, a governed
+// part as JSON and a motion with a long unbroken word, is no wider than a phone's screen
+// (the browser's window is a phone's), in English and French; it was wider.
+func TestGovernanceFitsAPhone(t *testing.T) {
+	doc := strings.Replace(faresPolicy, `"governedFields":["feeSplit","plan"]`, `"governedFields":["feeSplit","plan","backup"]`, 1)
+	c := newCoopWith(t, doc)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Fares", "field": "fares",
+		"value": map[string]any{"baseCents": 600, "perKmCents": 200, "surge": []map[string]any{{"days": []string{"mon", "tue", "wed", "thu", "fri"}, "from": "07:00", "to": "09:00", "percent": 20}}}})
+	c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Backups", "field": "backup",
+		"value": map[string]any{"schedule": "0 0 3 * * *", "retention": "30d"}})
+	c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "A motion", "body": "See " + strings.Repeat("https://example.org/", 12)})
+	ctx := newTab(t)
+	c.signIn(t, ctx, c.code(ana))
+	for _, path := range []string{"/app/governance", "/app/governance?lang=fr"} {
+		do(t, ctx, chromedp.Navigate(c.url+path))
+		w, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w[0] > w[1] {
+			t.Errorf("%s is %d px wide in a window of %d", path, w[0], w[1])
+		}
 	}
 }

@@ -31,6 +31,13 @@ type Proposal struct {
 	ClosedAt    *time.Time         `json:"closedAt,omitempty"`
 	Electorate  int64              `json:"electorate"`
 	Application *Application       `json:"application,omitempty"`
+	// Model is the voting model the proposal was opened under (empty for one opened
+	// before its rules were recorded, which follows the policy in force).
+	Model string `json:"model,omitempty"`
+	// MyBallot and OnRoll are, in a list read for a member (ListFor), their ballot (nil
+	// before they vote) and whether they are on its roll.
+	MyBallot *string `json:"myBallot,omitempty"`
+	OnRoll   *bool   `json:"onRoll,omitempty"`
 }
 
 // Application is what became of a passed proposal's change, as the operator wrote back.
@@ -60,7 +67,7 @@ func On(db store.DBTX) Store { return Store{db} }
 
 const cols = `id, title, body, field, change_value, created_by, status, result, created_at, deadline, closed_at,
 	(SELECT count(*) FROM proposal_electorate e WHERE e.proposal_id = proposals.id),
-	application, application_message, application_at`
+	application, application_message, application_at, COALESCE(rules->>'model', '')`
 
 // scan scans the cols of a row, then any further columns into extra.
 func scan(row pgx.Row, extra ...any) (Proposal, error) {
@@ -68,7 +75,7 @@ func scan(row pgx.Row, extra ...any) (Proposal, error) {
 	var value []byte
 	var app Application
 	err := row.Scan(append([]any{&p.ID, &p.Title, &p.Body, &p.Field, &value, &p.CreatedBy, &p.Status, &p.Result,
-		&p.CreatedAt, &p.Deadline, &p.ClosedAt, &p.Electorate, &app.State, &app.Message, &app.At}, extra...)...)
+		&p.CreatedAt, &p.Deadline, &p.ClosedAt, &p.Electorate, &app.State, &app.Message, &app.At, &p.Model}, extra...)...)
 	if len(value) > 0 {
 		p.Value = value
 	}
@@ -116,6 +123,25 @@ func (s Store) List(ctx context.Context) ([]Proposal, error) {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Proposal, error) { return scan(row) })
+}
+
+// ListFor is List as member reads it: each proposal with their ballot and whether they
+// are on its roll.
+func (s Store) ListFor(ctx context.Context, member int64) ([]Proposal, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+cols+`,
+			(SELECT b.choice FROM ballots b WHERE b.proposal_id = proposals.id AND b.member_id = $1),
+			EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = proposals.id AND e.member_id = $1)
+		FROM proposals ORDER BY id DESC LIMIT 500`, member)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Proposal, error) {
+		var onRoll bool
+		var mine *string
+		p, err := scan(row, &mine, &onRoll)
+		p.MyBallot, p.OnRoll = mine, &onRoll
+		return p, err
+	})
 }
 
 // Rules reads the governance rules a proposal was opened under, as JSON (empty for
