@@ -418,6 +418,19 @@ var memberRefusals = []struct{ route, msg string }{
 	{"PUT /v1/members/{id}/team", "is not a worker of this co-op"},
 	{"PUT /v1/members/{id}/team", "must hold at most 20 workers"},
 	{"POST /v1/work", "must add up to priceCents (90000), not 80000"},
+	{"POST /v1/work", "only customers (and merchants in a delivery co-op) request work"},
+	{"POST /v1/quotes, POST /v1/work", `"north" is not a zone of the co-op's fare rule`},
+	{"POST /v1/work/{id}/milestones/{n}/submit", "milestone 2 is submitted"},
+	{"POST /v1/work/{id}/milestones/{n}/accept", "milestone 2 is accepted; the worker submits it first"},
+	{"POST /v1/work/{id}/milestones/{n}/submit|accept", "milestones move while the project is in progress, not completed"},
+	{"POST /v1/listings", "must be 1 to 200 characters"},
+	{"POST /v1/listings", "listings are made by active workers, who own them"},
+	{"PUT /v1/listings/{id}/stock", "only the listing's maker or staff change its stock"},
+	{"POST /v1/proposals", "is required (at most 200 characters)"},
+	{"POST /v1/proposals", "must be at most 20000 characters"},
+	{"POST /v1/proposals", "must be between the co-op's minimum of 168 hours and 8760 hours"},
+	{"POST /v1/proposals", "must be fares, governance or one of the policy's governed fields: feeSplit, plan"},
+	{"POST /v1/proposals", "must be fares: the co-op has no governed fields (spec.governance.governedFields)"},
 }
 
 // notMemberRefusals are messages the catalogues translate that the app's pages do not
@@ -462,6 +475,9 @@ func TestMemberRefusalsInFrench(t *testing.T) {
 		{"only 2 left of listing 3", "Il n'en reste que 2 pour l'annonce n° 3."},
 		{"worker 4 is booked from 2026-12-24T10:00:00Z to 2026-12-24T11:00:00Z (work 17): a slot that overlaps it cannot be booked; one that starts when it ends can",
 			"Vous avez déjà un travail (n° 17) prévu de 24/12/2026 10:00 UTC à 24/12/2026 11:00 UTC : un créneau qui le chevauche ne peut pas être pris ; un créneau qui commence à sa fin, si."},
+		{"must be between the co-op's minimum of 168 hours and 8760 hours", "Choisissez une durée de vote de 168 à 8760 heures."},
+		{"milestone 2 is accepted; the worker submits it first", "L'étape 2 n'attend pas votre acceptation : rechargez la page pour voir où elle en est."},
+		{"milestone 2 is submitted", "L'étape 2 n'est plus ouverte : rechargez la page pour voir où elle en est."},
 		{"erasing your data from the members' app takes a sign-in of the last 10 minutes: sign in again, then try again", "Rien n'a été fait : cela demande une connexion de moins de 10 minutes, et cette session est plus ancienne. Déconnectez-vous, reconnectez-vous, puis réessayez."},
 	} {
 		if got := trAPI("fr", time.UTC, c.msg); got != c.want {

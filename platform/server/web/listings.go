@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store/listings"
 )
 
@@ -70,8 +71,11 @@ func (a *App) createListing(q *req) {
 	form := map[string]string{"title": f.Get("title"), "description": f.Get("description"), "price": f.Get("price"), "stock": f.Get("stock")}
 	errs := map[string]string{}
 	cents, ok := parseCents(form["price"])
-	if !ok {
+	switch {
+	case !ok:
 		errs["price"] = tr(q.lang, "pay.amountInvalid")
+	case cents > policy.MaxFareCents: // the API's bound of a listing's price
+		errs["price"] = fmt.Sprintf(tr(q.lang, "listings.priceInvalid"), money(q.lang, policy.MaxFareCents))
 	}
 	stock, err := strconv.ParseInt(strings.TrimSpace(form["stock"]), 10, 64)
 	if err != nil || stock < 0 {

@@ -42,3 +42,40 @@ func TestRefusalsInFrench(t *testing.T) {
 		t.Fatalf("a ballot without a choice in French: %d %s", p.status, body)
 	}
 }
+
+// The proposal form and the shop's listing form say their refusals in French too: a
+// proposal without a title, with a voting period under the co-op's minimum or a body too
+// long; a listing without a title or at a price above the API's bound.
+func TestProposalAndListingRefusalsInFrench(t *testing.T) {
+	c := newVerticalCoop(t, "marketplace")
+	maker, _ := c.worker("Mia Maker")
+	s := c.session(t)
+	csrf := s.signIn(c.code(maker))
+	s.do("GET", "/app/home?lang=fr", nil)
+	for _, tc := range []struct {
+		path string
+		form url.Values
+		span string
+	}{
+		{"/app/proposals", url.Values{"title": {""}, "body": {"Réunion mensuelle"}},
+			`<span class="field-error" id="p-title-error">Tapez un titre de 200 caractères au plus.</span>`},
+		{"/app/proposals", url.Values{"title": {"Réunion"}, "votingPeriodHours": {"48"}},
+			`<span class="field-error" id="p-votingPeriodHours-error">Choisissez une durée de vote de 168 à 8760 heures.</span>`},
+		{"/app/proposals", url.Values{"title": {"Réunion"}, "body": {strings.Repeat("a", 20001)}},
+			`<span class="field-error" id="p-body-error">Tapez 20000 caractères au plus.</span>`},
+		{"/app/listings", url.Values{"title": {" "}, "price": {"25"}, "stock": {"3"}},
+			`<span class="field-error" id="listing-title-error">Tapez de 1 à 200 caractères.</span>`},
+		{"/app/listings", url.Values{"title": {"Bol"}, "price": {"2000000"}, "stock": {"3"}},
+			`<span class="field-error" id="listing-price-error">Tapez un prix de 0,01 à 100000,00.</span>`},
+	} {
+		tc.form.Set("csrf", csrf)
+		p := s.do("POST", tc.path, tc.form)
+		body := html.UnescapeString(p.body)
+		if p.status != http.StatusBadRequest || !strings.Contains(body, tc.span) {
+			t.Errorf("POST %s %v in French: %d, want %s in %s", tc.path, tc.form, p.status, tc.span, body)
+		}
+		if strings.Contains(body, "must be") || strings.Contains(body, "is required") {
+			t.Errorf("POST %s %v: the page says the API's English: %s", tc.path, tc.form, body)
+		}
+	}
+}
