@@ -298,8 +298,20 @@ func decimalText(lang, s string) string {
 	return s
 }
 
-// percent renders basis points as a percentage with two decimals.
-func percent(bp int64) string { return fmt.Sprintf("%d.%02d", bp/100, bp%100) }
+// percent renders basis points as a percentage with two decimals, the language's way
+// (3.00 or 3,00).
+func percent(lang string, bp int64) string {
+	return decimalText(lang, fmt.Sprintf("%d.%02d", bp/100, bp%100))
+}
+
+// percentText writes a decimal (the API's, or one with a point) as a percentage the
+// language's way, as the catalogues write one: 66.67% in English, 66,67 % in French.
+func percentText(lang, s string) string {
+	if lang == "fr" {
+		return decimalText(lang, s) + " %"
+	}
+	return s + "%"
+}
 
 func (a *App) money(q *req) {
 	var rep struct {
@@ -314,9 +326,9 @@ func (a *App) money(q *req) {
 	d := moneyData{Accounts: rep.Accounts, PaidToWorkers: rep.PaidToWorkersCents, Received: rep.ReceivedCents, Disbursed: rep.DisbursedCents}
 	sort.Slice(d.Accounts, func(i, j int) bool { return d.Accounts[i].Account < d.Accounts[j].Account })
 	if pol := a.cfg.Backend.Policy(); pol != nil {
-		d.FeePercent = percent(pol.FeeSplit.PlatformFeeBasisPoints)
+		d.FeePercent = percent(q.lang, pol.FeeSplit.PlatformFeeBasisPoints)
 		for _, f := range pol.FeeSplit.Funds {
-			d.Funds = append(d.Funds, fundRule{f.Name, percent(f.BasisPoints)})
+			d.Funds = append(d.Funds, fundRule{f.Name, percent(q.lang, f.BasisPoints)})
 		}
 		d.SurgeToWorkers = pol.FeeSplit.SurgeToWorkersPercent
 	}
@@ -543,9 +555,9 @@ func describeChange(lang string, pol *policy.Policy, fares *policy.Fares, field 
 }
 
 func feeWords(lang string, fs policy.FeeSplit) []string {
-	out := []string{fmt.Sprintf(tr(lang, "fee.platform"), percent(fs.PlatformFeeBasisPoints))}
+	out := []string{fmt.Sprintf(tr(lang, "fee.platform"), percent(lang, fs.PlatformFeeBasisPoints))}
 	for _, f := range fs.Funds {
-		out = append(out, fmt.Sprintf(tr(lang, "fee.fund"), f.Name, percent(f.BasisPoints)))
+		out = append(out, fmt.Sprintf(tr(lang, "fee.fund"), f.Name, percent(lang, f.BasisPoints)))
 	}
 	out = append(out, fmt.Sprintf(tr(lang, "fee.surge"), fs.SurgeToWorkersPercent))
 	return out
@@ -701,20 +713,20 @@ func (a *App) vitality(q *req) {
 		d.Voted++
 		t, _ := strconv.ParseFloat(p.Result.TurnoutPercent, 64)
 		turnouts = append(turnouts, t)
-		part = append(part, bar{Label: "#" + strconv.FormatInt(p.ID, 10), Value: int64(t * 100), Text: p.Result.TurnoutPercent + " %"})
+		part = append(part, bar{Label: "#" + strconv.FormatInt(p.ID, 10), Value: int64(t * 100), Text: percentText(q.lang, p.Result.TurnoutPercent)})
 		end := *p.ClosedAt
 		if p.Application != nil && p.Application.At != nil {
 			end = *p.Application.At
 		}
 		h := end.Sub(p.CreatedAt).Hours()
 		hours = append(hours, h)
-		speed = append(speed, bar{Label: "#" + strconv.FormatInt(p.ID, 10), Value: int64(h * 100), Text: fmt.Sprintf("%.1f h", h)})
+		speed = append(speed, bar{Label: "#" + strconv.FormatInt(p.ID, 10), Value: int64(h * 100), Text: decimalText(q.lang, fmt.Sprintf("%.1f", h)) + " h"})
 	}
 	d.Participation = barChart(tr(q.lang, "vitality.participation"), part)
 	d.Speed = barChart(tr(q.lang, "vitality.speed"), speed)
 	if len(turnouts) > 0 {
-		d.MedianTurnout = fmt.Sprintf("%.1f", median(turnouts))
-		d.MedianHours = fmt.Sprintf("%.1f", median(hours))
+		d.MedianTurnout = decimalText(q.lang, fmt.Sprintf("%.1f", median(turnouts)))
+		d.MedianHours = decimalText(q.lang, fmt.Sprintf("%.1f", median(hours)))
 	}
 	d.Received = rep.ReceivedCents
 	var econ []bar

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"os"
@@ -192,5 +193,54 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 	sort.Strings(missing)
 	if len(missing) > 0 {
 		t.Errorf("pages never rendered by this test: %v", missing)
+	}
+}
+
+// Numbers with decimals are written the member's language's way: the fee split's
+// percentages on the money page, on a proposal and on the fee split's form, a vote's
+// turnout and approval, the vitality page's turnouts and hours (3,00 % in French, 3.00%
+// in English, as the catalogues write a percentage).
+func TestDecimalsInTheMembersLanguage(t *testing.T) {
+	f := newFixture(t)
+	s := f.c.session(t)
+	s.signIn(f.c.code(f.ana))
+	mainOf := func(path string) string {
+		t.Helper()
+		p := s.do("GET", path, nil)
+		if p.status != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, p.status)
+		}
+		body := html.UnescapeString(p.body)
+		return body[strings.Index(body, "<main"):strings.Index(body, "</main>")]
+	}
+	decimalPoint := regexp.MustCompile(`\d\.\d`)
+	for _, c := range []struct {
+		path string
+		want []string
+	}{
+		{"/app/money?lang=fr", []string{"Commission : 3,00 % de chaque paiement", "Fonds hardship : 1,00 %", "Fonds reserve : 0,50 %"}},
+		{"/app/governance?lang=fr", []string{"Commission : 2,50 % de chaque paiement", "Commission : 2,80 %", "participation 50,00 %", "approbation 100,00 %"}},
+		{"/app/vitality?lang=fr", []string{"Participation médiane 50,0 %", "Médiane : 192,0 heures.", ">50,00 %<", ">192,0 h<"}},
+		{"/app/proposals/new?field=feeSplit&lang=fr", []string{`name="platformFee" inputmode="decimal" value="3"`, `value="0,5"`}},
+	} {
+		m := mainOf(c.path)
+		for _, w := range c.want {
+			if !strings.Contains(m, w) {
+				t.Errorf("%s does not say %q: %s", c.path, w, m)
+			}
+		}
+		// The proposals' titles are their authors' words (Fee 2.5 %).
+		if d := decimalPoint.FindString(regexp.MustCompile(`Fee 2\.[58] %`).ReplaceAllString(m, "")); d != "" {
+			t.Errorf("%s writes %q the English way: %s", c.path, d, m)
+		}
+	}
+	for _, c := range []struct{ path, want string }{
+		{"/app/money?lang=en", "Platform fee: 3.00% of each payment"},
+		{"/app/governance?lang=en", "turnout 50.00%"},
+		{"/app/vitality?lang=en", ">192.0 h<"},
+	} {
+		if m := mainOf(c.path); !strings.Contains(m, c.want) {
+			t.Errorf("%s does not say %q: %s", c.path, c.want, m)
+		}
 	}
 }

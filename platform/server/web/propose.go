@@ -144,9 +144,9 @@ func (a *App) proposeDefaults(q *req, field string, onForm bool, fares *policy.F
 		}
 		return form
 	}
-	form["platformFee"] = percentOf(pol.FeeSplit.PlatformFeeBasisPoints)
+	form["platformFee"] = decimalText(q.lang, percentOf(pol.FeeSplit.PlatformFeeBasisPoints))
 	for _, f := range pol.FeeSplit.Funds {
-		form["fund."+f.Name] = percentOf(f.BasisPoints)
+		form["fund."+f.Name] = decimalText(q.lang, percentOf(f.BasisPoints))
 	}
 	form["surgeToWorkers"] = strconv.FormatInt(pol.FeeSplit.SurgeToWorkersPercent, 10)
 	return form

@@ -88,6 +88,7 @@ var funcs = template.FuncMap{
 		return s
 	},
 	"money":     money,
+	"decimal":   decimalText,
 	"date":      dateTime,
 	"state":     func(lang, s string) string { return tr(lang, "state."+s) },
 	"fieldName": func(lang, f string) string { return trField(lang, f) },
