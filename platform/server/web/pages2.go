@@ -244,6 +244,70 @@ type fundHistory struct {
 	Name   string
 	Months []period
 	Chart  chart
+	// OlderLeftOut says the fund moved in months older than Months, which the chart
+	// leaves out.
+	OlderLeftOut bool
+}
+
+// fundHistoryMonths is how many months a fund's chart shows, the newest in which it
+// moved; fundHistoryPages bounds the pages of its history (of 500 entries) read for them.
+const (
+	fundHistoryMonths = 24
+	fundHistoryPages  = 10
+)
+
+// fundMonths reads a fund's balance at the end of each of the newest months it moved in
+// (at most fundHistoryMonths, from at most fundHistoryPages pages of its history), oldest
+// first; false when the history could not be read (and the answer is written). Its
+// history is newest first: walking back from today's balance, the balance before the
+// newest entry of a month is that month's closing one, exact whatever older entries are
+// left unread.
+func (a *App) fundMonths(q *req, name string) (fundHistory, bool) {
+	fh := fundHistory{Name: name}
+	var bal, before int64
+	seen := map[string]bool{}
+pages:
+	for page := 0; ; page++ {
+		if page == fundHistoryPages {
+			fh.OlderLeftOut = true
+			break
+		}
+		path := "/v1/funds/" + url.PathEscape(name) + "?limit=500"
+		if before != 0 {
+			path += "&before=" + strconv.FormatInt(before, 10)
+		}
+		var h struct {
+			BalanceCents int64 `json:"balanceCents"`
+			Entries      []struct {
+				AmountCents int64     `json:"amountCents"`
+				At          time.Time `json:"at"`
+			} `json:"entries"`
+			NextBefore *int64 `json:"nextBefore"`
+		}
+		if !a.get(q, path, &h) {
+			return fh, false
+		}
+		if page == 0 {
+			bal = h.BalanceCents
+		}
+		for _, e := range h.Entries {
+			m := e.At.In(q.zone).Format("2006-01")
+			if !seen[m] {
+				if len(fh.Months) == fundHistoryMonths {
+					fh.OlderLeftOut = true
+					break pages
+				}
+				seen[m] = true
+				fh.Months = append([]period{{m, bal}}, fh.Months...)
+			}
+			bal -= e.AmountCents
+		}
+		if h.NextBefore == nil || len(h.Entries) == 0 {
+			break
+		}
+		before = *h.NextBefore
+	}
+	return fh, true
 }
 
 type fundRule struct {
@@ -354,27 +418,9 @@ func (a *App) money(q *req) {
 		d.HostingChart = barChart(tr(q.lang, "money.hosting"), hb)
 	}
 	for _, f := range d.Funds {
-		var h struct {
-			BalanceCents int64 `json:"balanceCents"`
-			Entries      []struct {
-				AmountCents int64     `json:"amountCents"`
-				At          time.Time `json:"at"`
-			} `json:"entries"`
-		}
-		if !a.get(q, "/v1/funds/"+url.PathEscape(f.Name)+"?limit=500", &h) {
+		fh, ok := a.fundMonths(q, f.Name)
+		if !ok {
 			return
-		}
-		fh := fundHistory{Name: f.Name}
-		// Newest first: walk back from today's balance to each month's closing one.
-		bal := h.BalanceCents
-		seen := map[string]bool{}
-		for _, e := range h.Entries {
-			m := e.At.In(q.zone).Format("2006-01")
-			if !seen[m] {
-				seen[m] = true
-				fh.Months = append([]period{{m, bal}}, fh.Months...)
-			}
-			bal -= e.AmountCents
 		}
 		var fb []bar
 		for _, m := range fh.Months {
