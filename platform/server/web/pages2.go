@@ -69,12 +69,18 @@ type period struct {
 }
 
 type earningsData struct {
-	MemberID    int64
+	MemberID int64
+	// EarnedCents is what the member earned for work: payments and tips, refunds taken
+	// off; not what a fund paid them.
 	EarnedCents int64
 	Entries     []earningView
 	Weeks       []period
 	Months      []period
 	Chart       chart
+	// Payouts are what the co-op's funds paid the member (disbursements), newest first,
+	// and PayoutCents their sum.
+	Payouts     []earningView
+	PayoutCents int64
 }
 
 // earnings shows a member's earnings by week and month with each payment's fee
@@ -96,6 +102,15 @@ func (a *App) earnings(q *req) {
 	weeks, months := map[string]int64{}, map[string]int64{}
 	for i := len(e.Entries) - 1; i >= 0; i-- { // newest first
 		en := e.Entries[i]
+		// A disbursement is a fund's payout to the member (hardship, say), which the members
+		// or staff decided: not earnings for work. It is shown apart, and counts in neither
+		// the weeks, the months nor the total earned.
+		if en.Kind == "disbursement" {
+			d.Payouts = append(d.Payouts, en)
+			d.PayoutCents += en.AmountCents
+			d.EarnedCents -= en.AmountCents
+			continue
+		}
 		// Weeks and months of the co-op's calendar.
 		y, w := en.At.In(q.zone).ISOWeek()
 		weeks[fmt.Sprintf("%d-W%02d", y, w)] += en.AmountCents
