@@ -437,7 +437,7 @@ func TestOffersBeyondTheHomePage(t *testing.T) {
 			t.Errorf("%d offers shown, want %d", n, len(want))
 		}
 	}
-	next := regexp.MustCompile(`href="(/app/offers\?cursor=[^"]+)"`)
+	next := regexp.MustCompile(`<p><a href="(/app/offers\?cursor=[^"]+)">`)
 	s := c.session(t)
 	s.signIn(c.code(ana))
 

@@ -257,6 +257,9 @@ type page struct {
 	Name string
 	// Zone is the co-op's time zone, in which the pages show times.
 	Zone *time.Location
+	// OtherLang is the language the page's language link offers, and OtherLangHref the
+	// page itself in it (langHref).
+	OtherLang, OtherLangHref string
 }
 
 func (a *App) routes() {
@@ -542,6 +545,11 @@ func (a *App) render(q *req, status int, name, titleKey string, p page) {
 		p.CSRF = q.csrf
 	}
 	p.Title = tr(q.lang, titleKey)
+	p.OtherLang = "fr"
+	if q.lang == "fr" {
+		p.OtherLang = "en"
+	}
+	p.OtherLangHref = langHref(q.r, p.OtherLang)
 	if pol := a.cfg.Backend.Policy(); pol != nil {
 		p.Coop = pol.Cooperative
 		p.Shop, p.Vertical = pol.Vertical == "marketplace", pol.Vertical
@@ -557,6 +565,19 @@ func (a *App) render(q *req, status int, name, titleKey string, p page) {
 	q.w.Header().Set("Content-Language", q.lang)
 	q.w.WriteHeader(status)
 	_, _ = q.w.Write(buf.Bytes())
+}
+
+// langHref is the link to the page r asked for in lang: its path and the parameters of its
+// address (a form's values, sent in its body, are not among them), ?lang= set to lang.
+// A path that is not the app's (none reaches a page) links to the app's first page.
+func langHref(r *http.Request, lang string) string {
+	path := r.URL.EscapedPath()
+	if !strings.HasPrefix(path, "/app/") {
+		path = "/app/"
+	}
+	v := r.URL.Query()
+	v.Set("lang", lang)
+	return path + "?" + v.Encode()
 }
 
 // fail renders the error page with a status and a message key.

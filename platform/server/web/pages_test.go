@@ -244,3 +244,32 @@ func TestDecimalsInTheMembersLanguage(t *testing.T) {
 		}
 	}
 }
+
+// The language link leads to the page itself in the other language: its path and the
+// parameters of its address kept (the part a proposal changes, its form), lang replaced.
+func TestLanguageLinkKeepsThePage(t *testing.T) {
+	c := newCoop(t)
+	ana, _ := c.member("Ana Driver", "worker")
+	s := c.session(t)
+	s.signIn(c.code(ana))
+	langLink := regexp.MustCompile(`<p class="langs"><a href="([^"]*)" lang="(\w+)" hreflang="(\w+)">`)
+	for _, tc := range []struct{ path, want, lang string }{
+		{"/app/proposals/new?field=fares", "/app/proposals/new?field=fares&lang=fr", "fr"},
+		{"/app/proposals/new?field=fares&as=json&lang=fr", "/app/proposals/new?as=json&field=fares&lang=en", "en"},
+		{"/app/governance?lang=en", "/app/governance?lang=fr", "fr"},
+	} {
+		p := s.do("GET", tc.path, nil)
+		m := langLink.FindStringSubmatch(p.body)
+		if m == nil {
+			t.Fatalf("%s has no language link: %s", tc.path, p.body)
+		}
+		if href := html.UnescapeString(m[1]); href != tc.want || m[2] != tc.lang || m[3] != tc.lang {
+			t.Errorf("%s: the language link is %q (%s, %s), want %q (%s)", tc.path, href, m[2], m[3], tc.want, tc.lang)
+		}
+	}
+	// Followed, it is the fare rule's form in French, not a motion's.
+	p := s.do("GET", "/app/proposals/new?field=fares&lang=fr", nil)
+	if p.status != http.StatusOK || p.header.Get("Content-Language") != "fr" || !strings.Contains(p.body, `name="fare.baseCents"`) {
+		t.Errorf("the fare rule's form in French: %d %q %s", p.status, p.header.Get("Content-Language"), p.body)
+	}
+}
