@@ -698,7 +698,7 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 		return d, false
 	}
 	if _, ok := kinds[kind]; !ok {
-		kind = d.Kinds[0]
+		kind = defaultKind(d.Kinds, kinds)
 	}
 	d.Kind = kind
 	spec := kinds[kind]
@@ -761,6 +761,19 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 		d.Milestones = append(d.Milestones, milestoneRow{N: n, Title: values[fmt.Sprintf("milestone.%d.title", n)], Amount: values[fmt.Sprintf("milestone.%d.amount", n)]})
 	}
 	return d, true
+}
+
+// defaultKind is the kind the request form opens with when none is asked: the kind a
+// listing prices (a marketplace's order, what its shop leads to; its other kind, listing,
+// is the older way of asking a maker for something), else the first of names, the kinds
+// by name.
+func defaultKind(names []string, kinds map[string]Kind) string {
+	for _, n := range names {
+		if kinds[n].PricedByListing {
+			return n
+		}
+	}
+	return names[0]
 }
 
 // quoteKey names what a quote priced: the kind of work and its measures (under a fare
