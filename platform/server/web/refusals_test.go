@@ -34,11 +34,12 @@ func TestRefusalsInFrench(t *testing.T) {
 		t.Fatalf("the page says the API's English: %s", body)
 	}
 
-	// A ballot sent without a choice: the error page says which choices there are.
+	// A ballot sent without a choice: the page says, beside the proposal, which choices
+	// there are.
 	id := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", custTok, map[string]any{"title": "Open on Sundays"})["id"].(float64))
 	p = s.do("POST", fmt.Sprintf("/app/proposals/%d/ballot", id), url.Values{"csrf": {csrf}})
 	body = html.UnescapeString(p.body)
-	if p.status != http.StatusBadRequest || !strings.Contains(body, "<p>Choisissez Oui, Non ou Abstention.</p>") || strings.Contains(body, "must be") {
+	if p.status != http.StatusBadRequest || !strings.Contains(body, fmt.Sprintf(`id="vote-%d-error">Choisissez Oui, Non ou Abstention.</p>`, id)) || strings.Contains(body, "must be") {
 		t.Fatalf("a ballot without a choice in French: %d %s", p.status, body)
 	}
 }
