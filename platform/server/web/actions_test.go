@@ -1687,6 +1687,45 @@ func TestCancelInTheApp(t *testing.T) {
 	}
 }
 
+// TestCardsSayWhatAndWhen: a carer's offer says until when it stands, and her current
+// work its details (the address); their buttons name the work they act on for a screen
+// reader; the family's requests say when; the work's page names its carer by number.
+func TestCardsSayWhatAndWhen(t *testing.T) {
+	c := newVerticalCoop(t, "care") // the service's clock: Tuesday 2026-12-01 09:00 UTC
+	client, clientTok := c.member("Cid Client", "customer")
+	cara, caraTok := c.worker("Cara Carer", "booking")
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", cara), adminToken, map[string]any{"skills": []string{"night"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-02", "expiresAt": "2027-11-02T00:00:00Z"}})
+	id := int64(c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "booking", "priceCents": 4000,
+		"details": map[string]string{"address": "1 rue de la Paix", "careType": "night", "scheduledAt": "2026-12-03T10:00:00Z"}})["id"].(float64))
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), clientTok, nil)
+
+	ws := c.session(t)
+	ws.signIn(c.code(cara))
+	p := ws.do("GET", "/app/home", nil)
+	for _, want := range []string{fmt.Sprintf(`id="offer-%d-until">Open to you until 2026-12-01 09:05 UTC`, id),
+		fmt.Sprintf(`id="accept-%d" aria-describedby="offer-%d-h"`, id, id), fmt.Sprintf(`id="decline-%d" aria-describedby="offer-%d-h"`, id, id)} {
+		if !strings.Contains(p.body, want) {
+			t.Fatalf("the carer's offer lacks %s: %s", want, p.body)
+		}
+	}
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/accept", id), caraTok, nil)
+	p = ws.do("GET", "/app/home", nil)
+	current := between(p.body, `id="current-h"`, "</section>")
+	if !strings.Contains(current, "1 rue de la Paix") || !strings.Contains(current, fmt.Sprintf(`id="start-%d" aria-describedby="current-%d-h"`, id, id)) {
+		t.Fatalf("the carer's current work: %s", current)
+	}
+
+	cs := c.session(t)
+	cs.signIn(c.code(client))
+	if p := cs.do("GET", "/app/home", nil); !strings.Contains(between(p.body, `id="req-h"`, "</section>"), "2026-12-03 10:00 UTC") {
+		t.Fatalf("the family's requests: %s", p.body)
+	}
+	if p := cs.do("GET", fmt.Sprintf("/app/work/%d", id), nil); !strings.Contains(p.body, fmt.Sprintf(`id="work-worker">no. %d`, cara)) {
+		t.Fatalf("the family's page of the booking: %s", p.body)
+	}
+}
+
 // TestBatchedDeliveryInTheApp: in a delivery co-op the request form takes further
 // drop-offs, which make one batched delivery for one courier (its stops, in the form's
 // order, the dropoff first); notes without an address, or a stop the API refuses, are

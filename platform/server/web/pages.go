@@ -38,9 +38,11 @@ type memberView struct {
 type workView struct {
 	work.Work
 	PaymentID *int64 `json:"paymentId"`
-	// Set by the page: the member's part in it and the next step.
-	Mine bool   `json:"-"`
-	Next string `json:"-"`
+	// Set by the page: the member's part in it and the next step; for an offer to the
+	// member, when it expires.
+	Mine         bool       `json:"-"`
+	Next         string     `json:"-"`
+	OfferExpires *time.Time `json:"-"`
 }
 
 func (w workView) DetailKeys() []string {
@@ -52,7 +54,6 @@ func (w workView) DetailKeys() []string {
 	return ks
 }
 
-// nextStep is the worker's next action on the work, by its state.
 // nextStep is the worker's next step of work in state: none for a project paid by
 // milestones under way, which completes when its client accepts the last one.
 func nextStep(state string, milestones bool) string {
@@ -252,6 +253,7 @@ func (a *App) home(q *req) {
 	offered := map[int64]bool{}
 	for _, o := range offers.Offers {
 		offered[o.Work.ID] = true
+		o.Work.OfferExpires = o.ExpiresAt
 		d.Offers = append(d.Offers, o.Work) // the feed carries the work as the API reads it
 	}
 	d.MoreOffers = offers.NextCursor
@@ -372,7 +374,8 @@ type workData struct {
 // oldest first; NextCursor is set when more follow.
 type offerFeed struct {
 	Offers []struct {
-		Work workView `json:"work"`
+		Work      workView   `json:"work"`
+		ExpiresAt *time.Time `json:"expiresAt"`
 	} `json:"offers"`
 	NextCursor string `json:"nextCursor"`
 }
@@ -399,6 +402,7 @@ func (a *App) offers(q *req) {
 	}
 	d := offersData{MoreOffers: feed.NextCursor}
 	for _, o := range feed.Offers {
+		o.Work.OfferExpires = o.ExpiresAt
 		d.Offers = append(d.Offers, o.Work)
 	}
 	a.render(q, http.StatusOK, "offers", "offers.title", page{Data: d, Nav: "home"})
