@@ -789,6 +789,20 @@ func TestUnfitWorkersOffersMoveOn(t *testing.T) {
 		t.Fatalf("offers after the block: %s, want %s", got, want)
 	}
 	e.refused(409, "state", "your offer was withdrawn", "POST", fmt.Sprintf("/v1/work/%d/accept", second), w.token, nil)
+
+	// The customer reads whom they blocked; another member reads only their own; staff
+	// read none (a customer's export has them); lifted, the list is empty.
+	if got := e.must(200, "GET", "/v1/blocks", c.token, nil)["workerIds"]; fmt.Sprint(got) != fmt.Sprintf("[%d]", w.id) {
+		t.Fatalf("the customer's blocks: %v", got)
+	}
+	if got := e.must(200, "GET", "/v1/blocks", x.token, nil)["workerIds"]; fmt.Sprint(got) != "[]" {
+		t.Fatalf("another member's blocks: %v", got)
+	}
+	e.refused(403, "", "their own blocks", "GET", "/v1/blocks", adminToken, nil)
+	e.must(200, "DELETE", fmt.Sprintf("/v1/blocks/%d", w.id), c.token, nil)
+	if got := e.must(200, "GET", "/v1/blocks", c.token, nil)["workerIds"]; fmt.Sprint(got) != "[]" {
+		t.Fatalf("the customer's blocks once lifted: %v", got)
+	}
 }
 
 // TestUrgentWorkDoesNotWaitForAnErasedWorker: urgent work offered to A, B and C; A erases

@@ -201,6 +201,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/v1/members/{id}/notifications/read", member, s.markNotificationsRead, nil},
 
 		{"POST", "/v1/blocks", member, s.createBlock, nil},
+		{"GET", "/v1/blocks", member, s.listBlocks, nil},
 		{"DELETE", "/v1/blocks/{workerId}", member, s.deleteBlock, nil},
 
 		{"POST", "/v1/quotes", member, s.createQuote, nil},

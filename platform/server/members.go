@@ -580,6 +580,22 @@ func (s *Server) createBlock(r *http.Request, p principal) (int, any, error) {
 	return http.StatusCreated, map[string]any{"customerId": customer, "workerId": in.WorkerID}, nil
 }
 
+// listBlocks lists the workers the member blocked (their own; staff read a customer's
+// blocks in the customer's export).
+func (s *Server) listBlocks(r *http.Request, p principal) (int, any, error) {
+	if p.admin {
+		return 0, nil, forbidden("a member reads their own blocks")
+	}
+	ids, err := members.On(s.pool).Blocked(r.Context(), p.memberID)
+	if err != nil {
+		return 0, nil, err
+	}
+	if ids == nil {
+		ids = []int64{}
+	}
+	return http.StatusOK, map[string]any{"workerIds": ids}, nil
+}
+
 func (s *Server) deleteBlock(r *http.Request, p principal) (int, any, error) {
 	wid, err := pathID(r, "workerId")
 	if err != nil {

@@ -69,9 +69,21 @@ func TestWorkerAndCustomerActions(t *testing.T) {
 	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/rate", work), url.Values{"csrf": {ccsrf}, "stars": {"5"}}); p.status != http.StatusConflict {
 		t.Fatalf("second rating: %d", p.status)
 	}
+	// A block takes the box ticked: without it, nothing is blocked and the page says so.
+	blocks := func() string {
+		return fmt.Sprint(c.must(http.StatusOK, "GET", "/v1/blocks", custTok, nil)["workerIds"])
+	}
+	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/block", work), url.Values{"csrf": {ccsrf}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, `id="block-error">Tick the box first`) || blocks() != "[]" {
+		t.Fatalf("a block without its box ticked: %d %s", p.status, p.body)
+	}
 	// The block goes to the work's worker, whatever member id a forged form names (Ana).
-	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/block", work), url.Values{"csrf": {ccsrf}, "workerId": {fmt.Sprint(ana)}}); p.status != http.StatusSeeOther {
+	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/block", work), url.Values{"csrf": {ccsrf}, "confirm": {"yes"}, "workerId": {fmt.Sprint(ana)}}); p.status != http.StatusSeeOther {
 		t.Fatalf("block: %d", p.status)
+	}
+	if p := cs.do("GET", fmt.Sprintf("/app/work/%d", work), nil); !strings.Contains(p.body, `id="blocked"`) || !strings.Contains(p.body, `id="unblock"`) ||
+		blocks() != fmt.Sprintf("[%d]", bea) {
+		t.Fatalf("the page of the blocked worker's work: %s", p.body)
 	}
 	// Blocked, Bea is not offered Cy's next request (nobody is: Ana is unavailable).
 	next := c.must(http.StatusCreated, "POST", "/v1/work", custTok, map[string]any{"kind": "ride", "priceCents": 900,
@@ -84,6 +96,13 @@ func TestWorkerAndCustomerActions(t *testing.T) {
 	o := c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%v/match", next["id"]), custTok, nil)
 	if o["workerId"] != float64(ana) {
 		t.Fatalf("Cy's next request went to %v, want Ana (not blocked)", o["workerId"])
+	}
+	// The block is lifted from the same page.
+	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/unblock", work), url.Values{"csrf": {ccsrf}}); p.status != http.StatusSeeOther || blocks() != "[]" {
+		t.Fatalf("unblock: %d, blocks %s", p.status, blocks())
+	}
+	if p := cs.do("GET", fmt.Sprintf("/app/work/%d", work), nil); strings.Contains(p.body, `id="blocked"`) || !strings.Contains(p.body, `id="block-confirm"`) {
+		t.Fatalf("the page once the block is lifted: %s", p.body)
 	}
 	// A body over the form's limit is 413 with a page that says so, not a CSRF refusal.
 	big := url.Values{"csrf": {ccsrf}, "stars": {strings.Repeat("x", 70<<10)}}

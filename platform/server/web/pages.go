@@ -325,7 +325,7 @@ func flashFrom(q *req) string {
 var validFlash = map[string]bool{"accept": true, "decline": true, "start": true, "complete": true, "cancel": true,
 	"submit-milestone": true, "accept-milestone": true, "listed": true, "stock": true, "proposed": true, "schedule": true, "team": true,
 	"match": true, "rate": true, "block": true, "pay": true, "available": true, "unavailable": true, "requested": true,
-	"vote": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true, "claimStale": true, "signInAgain": true, "read": true, "ownHours": true, "timeOff": true, "timeOffRemoved": true}
+	"vote": true, "unblock": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true, "claimStale": true, "signInAgain": true, "read": true, "ownHours": true, "timeOff": true, "timeOffRemoved": true}
 
 // availability is the home page's switch: every day, all day, or no hours at all. A
 // worker whose schedule holds hours of their own (or dated exceptions not yet over) is
@@ -368,6 +368,8 @@ type workData struct {
 	PayKey string
 	// Cancellable: the member may cancel the work (the customer, its worker once taken).
 	Cancellable bool
+	// Blocked: the member (its customer) blocked its worker.
+	Blocked bool
 }
 
 // offerFeed is the API's page of a worker's standing offers (GET /v1/members/{id}/offers),
@@ -470,6 +472,16 @@ func (a *App) showWork(q *req, status int, errs, form map[string]string) {
 	case d.IsWorker:
 		d.Cancellable = d.W.State == "accepted" || d.W.State == "in_progress"
 	}
+	// Whether the member blocked its worker: the page offers to lift the block, or to set it.
+	if d.IsCustomer && d.W.WorkerID != nil && d.W.State == "completed" {
+		var blocks struct {
+			WorkerIDs []int64 `json:"workerIds"`
+		}
+		if !a.get(q, "/v1/blocks", &blocks) {
+			return
+		}
+		d.Blocked = slices.Contains(blocks.WorkerIDs, *d.W.WorkerID)
+	}
 	d.PayKey = randomToken()
 	a.render(q, status, "work", "work.title", page{Data: d, Errors: errs, Form: form, Flash: flashFrom(q), Nav: "home"})
 }
@@ -533,7 +545,7 @@ func (a *App) workAction(q *req) {
 			stars = 0
 		}
 		st, body = a.call(q, http.MethodPost, base+"/rating", map[string]int{"stars": stars}, nil)
-	case "block":
+	case "block", "unblock":
 		// The worker of this work, as the API shows it to the member: not an id the form
 		// carries, which could name any member.
 		var w workView
@@ -542,6 +554,16 @@ func (a *App) workAction(q *req) {
 		}
 		if w.CustomerID != q.member.ID || w.WorkerID == nil {
 			a.fail(q, http.StatusForbidden, "error.forbidden")
+			return
+		}
+		if action == "unblock" {
+			st, body = a.call(q, http.MethodDelete, fmt.Sprintf("/v1/blocks/%d", *w.WorkerID), nil, nil)
+			break
+		}
+		// A block ends a regular worker's offers of the member's work: the member says
+		// they mean it (a box ticked), so that one click by mistake does not.
+		if q.r.PostForm.Get("confirm") != "yes" {
+			a.showWork(q, http.StatusBadRequest, map[string]string{"block": tr(q.lang, "block.confirmFirst")}, nil)
 			return
 		}
 		st, body = a.call(q, http.MethodPost, "/v1/blocks", map[string]int64{"workerId": *w.WorkerID}, nil)

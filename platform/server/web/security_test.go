@@ -405,8 +405,8 @@ func TestSecurity_AnotherMembersPages(t *testing.T) {
 			t.Errorf("%s: %d, want the 404 page", path, p.status)
 		}
 	}
-	for _, action := range []string{"accept", "decline", "start", "complete", "cancel", "rate", "pay", "block"} {
-		p := s.do("POST", fmt.Sprintf("/app/work/%d/%s", work, action), url.Values{"csrf": {csrf}, "stars": {"1"}, "amount": {"1.00"}, "key": {"k"}})
+	for _, action := range []string{"accept", "decline", "start", "complete", "cancel", "rate", "pay", "block", "unblock"} {
+		p := s.do("POST", fmt.Sprintf("/app/work/%d/%s", work, action), url.Values{"csrf": {csrf}, "stars": {"1"}, "amount": {"1.00"}, "key": {"k"}, "confirm": {"yes"}})
 		if p.status != http.StatusNotFound {
 			t.Errorf("%s on another member's work: %d, want 404", action, p.status)
 		}

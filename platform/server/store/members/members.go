@@ -494,6 +494,15 @@ func (s Store) Block(ctx context.Context, customer, worker int64) error {
 	return err
 }
 
+// Blocked lists the workers customer blocked, by id.
+func (s Store) Blocked(ctx context.Context, customer int64) ([]int64, error) {
+	rows, err := s.db.Query(ctx, `SELECT worker_id FROM blocks WHERE customer_id = $1 ORDER BY worker_id`, customer)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
 // Unblock lifts customer's block of worker (store.ErrNotFound when there is none).
 func (s Store) Unblock(ctx context.Context, customer, worker int64) error {
 	tag, err := s.db.Exec(ctx, `DELETE FROM blocks WHERE customer_id = $1 AND worker_id = $2`, customer, worker)
