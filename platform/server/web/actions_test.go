@@ -1987,3 +1987,91 @@ func TestMilestonesRequestedInTheApp(t *testing.T) {
 		t.Fatalf("%d milestones of a project paid at its end, %v", none, err)
 	}
 }
+
+// TestAskAFundInTheApp: a member in need asks the hardship fund for help in the app,
+// warned that every member reads the amount and the reason but not their name; a request
+// without a reason, or of more than the fund holds, is said beside its field, in the
+// member's language, and nothing is asked; the form sent twice asks once. The request's
+// page follows the vote, which names nobody, to the payment; nobody else reads it.
+func TestAskAFundInTheApp(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	bea, _ := c.member("Bea Driver", "worker")
+	_, cyTok := c.member("Cy Rider", "customer")
+	work := c.request(cyTok, 100000) // 1,000.00: 1 % of it, 10.00, to the hardship fund
+	for _, step := range []string{"accept", "start", "complete"} {
+		who := anaTok
+		if w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", work), cyTok, nil); int64(w["workerId"].(float64)) != ana {
+			t.Fatalf("the ride went to %v, want Ana", w["workerId"])
+		}
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), who, nil)
+	}
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	if p := s.do("GET", "/app/money", nil); !strings.Contains(p.body, `href="/app/funds/ask" id="ask-fund"`) {
+		t.Fatalf("the money page has no way to ask a fund: %s", p.body)
+	}
+	p := s.do("GET", "/app/funds/ask", nil)
+	if !strings.Contains(p.body, `id="ask-fund-privacy"`) || !strings.Contains(p.body, `<option value="hardship"`) {
+		t.Fatalf("the form: %s", p.body)
+	}
+	key := hiddenInput(p.body, "key")
+	count := func() int64 {
+		var n int64
+		if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM disbursements`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	ask := func(amount, reason string, headers ...string) answer {
+		t.Helper()
+		return s.do("POST", "/app/funds/ask", url.Values{"csrf": {csrf}, "key": {key}, "fund": {"hardship"}, "amount": {amount}, "reason": {reason}}, headers...)
+	}
+	if p := ask("5.00", ""); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="ask-reason-error">Say why`) || count() != 0 {
+		t.Fatalf("without a reason: %d %s", p.status, p.body)
+	}
+	if p := ask("50,00", "My car broke down"); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="ask-amount-error">The hardship fund holds 10.00`) ||
+		!strings.Contains(p.body, "My car broke down</textarea>") || count() != 0 {
+		t.Fatalf("more than the fund holds: %d %s", p.status, p.body)
+	}
+	if p := s.do("POST", "/app/funds/ask?lang=fr", url.Values{"csrf": {csrf}, "key": {key}, "fund": {"hardship"}, "amount": {"50"}, "reason": {"x"}}); !strings.Contains(p.body, "Le fonds hardship détient 10,00") {
+		t.Fatalf("more than the fund holds, in French: %s", p.body)
+	}
+	s.do("GET", "/app/home?lang=en", nil)
+	p = ask("5.00", "My car broke down")
+	loc := p.header.Get("Location")
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/app/disbursements/") {
+		t.Fatalf("asking: %d %s", p.status, p.body)
+	}
+	if again := ask("5.00", "My car broke down"); again.header.Get("Location") != loc || count() != 1 {
+		t.Fatalf("the form sent twice: %s, %d disbursements", again.header.Get("Location"), count())
+	}
+	page := strings.TrimSuffix(loc, "?done=askedFund")
+	p = s.do("GET", page, nil)
+	if !strings.Contains(p.body, `id="disbursement-status">Put to the members&#39; vote`) || !strings.Contains(p.body, `id="disbursement-vote"`) {
+		t.Fatalf("the request's page: %s", p.body)
+	}
+	bs := c.session(t)
+	bs.signIn(c.code(bea))
+	if p := bs.do("GET", page, nil); p.status != http.StatusNotFound {
+		t.Fatalf("another member reads the request: %d", p.status)
+	}
+	// The vote names nobody; it passes, the fund pays, and the page says so.
+	var proposal int64
+	if err := c.owner.QueryRow(t.Context(), `SELECT proposal_id FROM disbursements`).Scan(&proposal); err != nil {
+		t.Fatal(err)
+	}
+	gov := between(bs.do("GET", "/app/governance", nil).body, fmt.Sprintf(`id="proposal-%d"`, proposal), "</article>")
+	if strings.Contains(gov, "Ana") || !strings.Contains(gov, "My car broke down") {
+		t.Fatalf("the vote: %s", gov)
+	}
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", proposal), anaTok, map[string]any{"choice": "yes"})
+	bs.do("POST", fmt.Sprintf("/app/proposals/%d/ballot", proposal), url.Values{"csrf": {hiddenInput(bs.do("GET", "/app/governance", nil).body, "csrf")}, "choice": {"yes"}})
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/proposals/%d/close", proposal), adminToken, nil)
+	if p := s.do("GET", page, nil); !strings.Contains(p.body, `id="disbursement-status">Paid`) {
+		t.Fatalf("the request's page once paid: %s", p.body)
+	}
+	if p := s.do("GET", "/app/notifications", nil); !strings.Contains(p.body, `href="`+page+`"`) {
+		t.Fatalf("the notification of the payment does not lead to the request: %s", p.body)
+	}
+}

@@ -127,6 +127,8 @@ var apiPrefixes = map[string]string{
 	"weekly hours are on the co-op's clock, in %s; leave timeZone out or send %s": "api.scheduleZone",
 	"work %d is booked from %s to %s, within the time off":                        "api.timeOffBooked",
 	"the schedule holds %d exceptions, the most it may":                           "api.tooManyExceptions",
+	"the fund %s holds %d cents: a disbursement cannot take it below zero":        "api.fundHolds",
+	"the proposal passed, but the fund %s holds %d cents":                         "api.fundHoldsAfterVote",
 	"must be between the co-op's minimum of %d hours and %d hours":                "api.votingPeriod",
 	"must be fares, governance or one of the policy's governed fields: ":          "api.governedField",
 	"%q is not a zone of the co-op's fare rule":                                   "api.notAZone",

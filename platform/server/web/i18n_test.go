@@ -132,6 +132,8 @@ func goSource(t *testing.T, globs ...string) string {
 var composedAPIText = map[string][]string{
 	// settleRefund: "the proposal passed, but " + the refusal of the refund.
 	"the proposal passed, but the refund takes ": {`"the proposal passed, but " + ae.message`, `"the refund takes `},
+	// settleDisbursement: "the proposal passed, but " + fundCovers's refusal.
+	"the proposal passed, but the fund %s holds %d cents": {`"the proposal passed, but "+ae.message`, `"the fund %s holds %d cents`},
 	// castBallot: "must be "+allowed+" under "+g.Model.
 	"must be yes, no or abstain under ":     {`"must be "+allowed+" under "`, `"yes, no or abstain"`},
 	"must be yes, abstain or object under ": {`"must be "+allowed+" under "`, `"yes, abstain or object"`},
@@ -333,6 +335,8 @@ var memberRefusals = []struct{ route, msg string }{
 	{"PUT /v1/members/{id}/availability", "only active workers can be available"},
 	{"POST /v1/members/{id}/schedule/exceptions", "work 12 is booked from 2026-12-03T10:00:00Z to 2026-12-03T11:00:00Z, within the time off: it is done, or cancelled, before the time off is taken"},
 	{"POST /v1/members/{id}/schedule/exceptions", "the schedule holds 200 exceptions, the most it may: remove one first"},
+	{"POST /v1/disbursements", "the fund hardship holds 1000 cents: a disbursement cannot take it below zero"},
+	{"GET /v1/disbursements/{id} (its outcome)", "the proposal passed, but the fund hardship holds 0 cents: a disbursement cannot take it below zero"},
 
 	// The work page and its buttons.
 	{"GET and POST /v1/work/{id}…", "work not found"},

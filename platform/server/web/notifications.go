@@ -41,7 +41,7 @@ func viewOf(n notifications.Notification) notificationView {
 	case notifications.RefundDecided, notifications.PaymentReceived, notifications.PaymentRefunded:
 		v.Link = fmt.Sprintf("/app/payments/%d", id)
 	case notifications.DisbursementDecided:
-		v.Link = "/app/money"
+		v.Link = fmt.Sprintf("/app/disbursements/%d", id)
 	case notifications.ProposalClosed, notifications.ProposalApplied:
 		v.Link = fmt.Sprintf("/app/governance#proposal-%d", id)
 	case notifications.DelegationEnded:

@@ -18,6 +18,7 @@ type fixture struct {
 	c                 *coop
 	ana, bea, cust    int64
 	work, offer, paid int64
+	disbursement      int64
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -45,6 +46,9 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Fee 2.5 %", "field": "feeSplit", "value": fee(250)})
+	// Ana asks the hardship fund (which holds 1 % of the ride's 20.00) for help.
+	f.disbursement = int64(c.must(http.StatusCreated, "POST", "/v1/disbursements", anaTok, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": f.ana,
+		"reason": "A flat tyre"}, "Idempotency-Key", "fixture")["id"].(float64))
 	c.writeStatus(operatorStatus)
 	return f
 }
@@ -53,9 +57,10 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) pages() map[int64][]string {
 	common := []string{"/app/home", "/app/work", "/app/money", "/app/governance", "/app/vitality", "/app/data", "/app/notifications", "/app/no-such-page",
 		"/app/proposals/new", "/app/proposals/new?field=feeSplit", "/app/proposals/new?field=plan", "/app/proposals/new?field=fares",
-		"/app/proposals/new?field=fares&as=json"}
+		"/app/proposals/new?field=fares&as=json", "/app/funds/ask"}
 	return map[int64][]string{
-		f.ana: append([]string{fmt.Sprintf("/app/members/%d/earnings", f.ana), fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/payments/%d", f.paid), "/app/schedule"}, common...),
+		f.ana: append([]string{fmt.Sprintf("/app/members/%d/earnings", f.ana), fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/payments/%d", f.paid), "/app/schedule",
+			fmt.Sprintf("/app/disbursements/%d", f.disbursement)}, common...),
 		f.bea: append([]string{fmt.Sprintf("/app/work/%d", f.offer), fmt.Sprintf("/app/members/%d/earnings", f.bea), "/app/offers"}, common...),
 		f.cust: append([]string{"/app/request", fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/work/%d", f.offer),
 			fmt.Sprintf("/app/payments/%d", f.paid)}, common...),

@@ -93,6 +93,9 @@ var funcs = template.FuncMap{
 	"state":     func(lang, s string) string { return tr(lang, "state."+s) },
 	"fieldName": func(lang, f string) string { return trField(lang, f) },
 	"applied":   trApplied,
+	// apiText is a message of the API's (a disbursement's outcome) in the member's
+	// language where the catalogue has it, as written otherwise.
+	"apiText": trAPI,
 	// detail shows a work item's detail: a time (RFC 3339, as scheduledAt is stored) on
 	// the co-op's clock, anything else as written.
 	"detail": func(lang string, zone *time.Location, v string) string {
