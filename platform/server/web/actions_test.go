@@ -2075,3 +2075,51 @@ func TestAskAFundInTheApp(t *testing.T) {
 		t.Fatalf("the notification of the payment does not lead to the request: %s", p.body)
 	}
 }
+
+// TestTreasurerExportsInTheApp: a member of staff downloads the co-op's books of a period
+// as CSV from the app (the money page links to it), the last month by default; a period
+// the API refuses is said beside its field, in French too; a member who is not staff has
+// neither the link nor the page nor the file.
+func TestTreasurerExportsInTheApp(t *testing.T) {
+	c := newCoop(t) // the service's clock: 2026-12-01
+	tess, _ := c.member("Tess Treasurer", "staff")
+	ana, anaTok := c.member("Ana Driver", "worker")
+	_, cyTok := c.member("Cy Rider", "customer")
+	work := c.request(cyTok, 2000)
+	for _, step := range []string{"accept", "start", "complete"} {
+		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", work, step), anaTok, nil)
+	}
+	s := c.session(t)
+	s.signIn(c.code(tess))
+	if p := s.do("GET", "/app/money", nil); !strings.Contains(p.body, `id="exports-link"`) {
+		t.Fatalf("the treasurer's money page: %s", p.body)
+	}
+	p := s.do("GET", "/app/exports", nil)
+	if !strings.Contains(p.body, `id="export-from" name="from" type="date" value="2026-11-01"`) || !strings.Contains(p.body, `id="export-to" name="to" type="date" value="2026-11-30"`) {
+		t.Fatalf("the exports page: %s", p.body)
+	}
+	p = s.do("GET", "/app/exports/download?report=payments&from=2026-12-01&to=2026-12-31", nil)
+	if p.status != http.StatusOK || p.header.Get("Content-Type") != "text/csv; charset=utf-8" ||
+		p.header.Get("Content-Disposition") != `attachment; filename="payments-2026-12-01-2026-12-31.csv"` ||
+		!strings.Contains(p.body, fmt.Sprint(work)) || strings.Count(p.body, "\r\n") != 2 {
+		t.Fatalf("the payments' export: %d %v %q", p.status, p.header, p.body)
+	}
+	if p := s.do("GET", "/app/exports/download?report=ledger&from=2026-12-31&to=2026-12-01", nil); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, `id="to-error">The end comes on or after the start`) {
+		t.Fatalf("a period backwards: %d %s", p.status, p.body)
+	}
+	if p := s.do("GET", "/app/exports/download?report=ledger&from=soon&to=2026-12-01&lang=fr", nil); !strings.Contains(p.body, `id="from-error">Donnez une date`) {
+		t.Fatalf("a date that is none, in French: %s", p.body)
+	}
+	s.do("GET", "/app/home?lang=en", nil)
+	as := c.session(t)
+	as.signIn(c.code(ana))
+	if p := as.do("GET", "/app/money", nil); strings.Contains(p.body, `id="exports-link"`) {
+		t.Fatal("a worker's money page links to the exports")
+	}
+	for _, path := range []string{"/app/exports", "/app/exports/download?report=payments&from=2026-12-01&to=2026-12-31"} {
+		if p := as.do("GET", path, nil); p.status != http.StatusForbidden || strings.Contains(p.body, fmt.Sprint(work)+",") {
+			t.Fatalf("a worker at %s: %d", path, p.status)
+		}
+	}
+}

@@ -295,6 +295,8 @@ func (a *App) routes() {
 	m.HandleFunc("POST /app/payments/{id}/ask-refund", a.authed(a.askRefund))
 	m.HandleFunc("GET /app/money", a.authed(a.money))
 	m.HandleFunc("GET /app/funds/ask", a.authed(a.askFundForm))
+	m.HandleFunc("GET /app/exports", a.authed(a.exportsPage))
+	m.HandleFunc("GET /app/exports/download", a.authed(a.exportDownload))
 	m.HandleFunc("POST /app/funds/ask", a.authed(a.askFund))
 	m.HandleFunc("GET /app/disbursements/{id}", a.authed(a.disbursementPage))
 	m.HandleFunc("GET /app/governance", a.authed(a.governance))

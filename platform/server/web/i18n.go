@@ -129,6 +129,8 @@ var apiPrefixes = map[string]string{
 	"the schedule holds %d exceptions, the most it may":                           "api.tooManyExceptions",
 	"the fund %s holds %d cents: a disbursement cannot take it below zero":        "api.fundHolds",
 	"the proposal passed, but the fund %s holds %d cents":                         "api.fundHoldsAfterVote",
+	"is required: a date like 2026-12-31 (the co-op's date, included)":            "api.exportDate",
+	"must be from from to %d days after it":                                       "api.exportPeriod",
 	"must be between the co-op's minimum of %d hours and %d hours":                "api.votingPeriod",
 	"must be fares, governance or one of the policy's governed fields: ":          "api.governedField",
 	"%q is not a zone of the co-op's fare rule":                                   "api.notAZone",

@@ -336,6 +336,8 @@ var memberRefusals = []struct{ route, msg string }{
 	{"POST /v1/members/{id}/schedule/exceptions", "work 12 is booked from 2026-12-03T10:00:00Z to 2026-12-03T11:00:00Z, within the time off: it is done, or cancelled, before the time off is taken"},
 	{"POST /v1/members/{id}/schedule/exceptions", "the schedule holds 200 exceptions, the most it may: remove one first"},
 	{"POST /v1/disbursements", "the fund hardship holds 1000 cents: a disbursement cannot take it below zero"},
+	{"GET /v1/exports/{report} (staff)", "is required: a date like 2026-12-31 (the co-op's date, included)"},
+	{"GET /v1/exports/{report} (staff)", "must be from from to 400 days after it"},
 	{"GET /v1/disbursements/{id} (its outcome)", "the proposal passed, but the fund hardship holds 0 cents: a disbursement cannot take it below zero"},
 
 	// The work page and its buttons.

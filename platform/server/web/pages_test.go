@@ -17,6 +17,7 @@ import (
 type fixture struct {
 	c                 *coop
 	ana, bea, cust    int64
+	tess              int64 // staff
 	work, offer, paid int64
 	disbursement      int64
 }
@@ -49,6 +50,7 @@ func newFixture(t *testing.T) *fixture {
 	// Ana asks the hardship fund (which holds 1 % of the ride's 20.00) for help.
 	f.disbursement = int64(c.must(http.StatusCreated, "POST", "/v1/disbursements", anaTok, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": f.ana,
 		"reason": "A flat tyre"}, "Idempotency-Key", "fixture")["id"].(float64))
+	f.tess, _ = c.member("Tess Treasurer", "staff")
 	c.writeStatus(operatorStatus)
 	return f
 }
@@ -61,7 +63,8 @@ func (f *fixture) pages() map[int64][]string {
 	return map[int64][]string{
 		f.ana: append([]string{fmt.Sprintf("/app/members/%d/earnings", f.ana), fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/payments/%d", f.paid), "/app/schedule",
 			fmt.Sprintf("/app/disbursements/%d", f.disbursement)}, common...),
-		f.bea: append([]string{fmt.Sprintf("/app/work/%d", f.offer), fmt.Sprintf("/app/members/%d/earnings", f.bea), "/app/offers"}, common...),
+		f.bea:  append([]string{fmt.Sprintf("/app/work/%d", f.offer), fmt.Sprintf("/app/members/%d/earnings", f.bea), "/app/offers"}, common...),
+		f.tess: {"/app/exports", "/app/money"},
 		f.cust: append([]string{"/app/request", fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/work/%d", f.offer),
 			fmt.Sprintf("/app/payments/%d", f.paid)}, common...),
 	}
