@@ -415,6 +415,21 @@ func (s *Server) setDelegation(r *http.Request, p principal) (int, any, error) {
 	return http.StatusOK, map[string]any{"memberId": p.memberID, "delegateId": in.DelegateID}, nil
 }
 
+// getDelegation says whom the member delegated their vote to (delegateId null: nobody).
+func (s *Server) getDelegation(r *http.Request, p principal) (int, any, error) {
+	if p.admin {
+		return 0, nil, forbidden("a member reads their own delegation")
+	}
+	d, err := proposals.On(s.pool).DelegateOf(r.Context(), p.memberID)
+	if errors.Is(err, store.ErrNotFound) {
+		return http.StatusOK, map[string]any{"memberId": p.memberID, "delegateId": nil}, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"memberId": p.memberID, "delegateId": d}, nil
+}
+
 func (s *Server) deleteDelegation(r *http.Request, p principal) (int, any, error) {
 	if p.admin {
 		return 0, nil, forbidden("delegations are taken back by members with their own token")

@@ -74,8 +74,16 @@ func TestGovernanceDelegation(t *testing.T) {
 	deleg(m[4], m[1], 409) // would close the cycle
 	deleg(m[4], m[4], 400)
 	deleg(m[5], m[0], 200)
+	// Each member reads their own delegation; staff read none.
+	if got := e.must(200, "GET", "/v1/delegation", m[5].token, nil)["delegateId"]; num(got) != m[0].id {
+		t.Fatalf("m5's delegation: %v", got)
+	}
+	e.refused(403, "", "their own delegation", "GET", "/v1/delegation", adminToken, nil)
 	e.must(200, "DELETE", "/v1/delegation", m[5].token, nil) // taken back
 	e.must(404, "DELETE", "/v1/delegation", m[5].token, nil)
+	if got := e.must(200, "GET", "/v1/delegation", m[5].token, nil); got["delegateId"] != nil || num(got["memberId"]) != m[5].id {
+		t.Fatalf("m5's delegation once taken back: %v", got)
+	}
 
 	id := num(e.must(201, "POST", "/v1/proposals", m[0].token, map[string]any{"title": "Join the federation", "field": "federation",
 		"value": map[string]any{"peers": []any{map[string]any{"name": "eu-south"}}}})["id"])

@@ -238,6 +238,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/v1/proposals/{id}", member, s.getProposal, nil},
 		{"PUT", "/v1/proposals/{id}/ballot", member, s.castBallot, nil},
 		{"POST", "/v1/proposals/{id}/close", admin, s.closeProposal, nil},
+		{"GET", "/v1/delegation", member, s.getDelegation, nil},
 		{"PUT", "/v1/delegation", member, s.setDelegation, nil},
 		{"DELETE", "/v1/delegation", member, s.deleteDelegation, nil},
 	}

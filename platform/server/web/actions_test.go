@@ -111,15 +111,17 @@ func TestWorkerAndCustomerActions(t *testing.T) {
 	}
 }
 
-// Under the delegate model a member gives their vote to another and takes it back.
+// Under the delegate model a member gives their vote to another and takes it back; the
+// page says whom they delegated to, and offers to take it back only then.
 func TestDelegation(t *testing.T) {
 	c := newCoopWith(t, strings.Replace(testPolicy, `"one-member-one-vote"`, `"delegate"`, 1))
 	ana, _ := c.member("Ana Driver", "worker")
 	bea, _ := c.member("Bea Driver", "worker")
 	s := c.session(t)
 	csrf := s.signIn(c.code(ana))
-	if p := s.do("GET", "/app/governance", nil); !strings.Contains(p.body, `action="/app/delegation"`) {
-		t.Fatal("no delegation form under the delegate model")
+	if p := s.do("GET", "/app/governance", nil); !strings.Contains(p.body, `action="/app/delegation"`) || !strings.Contains(p.body, `id="delegated">You vote yourself`) ||
+		strings.Contains(p.body, `id="undelegate"`) {
+		t.Fatalf("the delegation before Ana delegates: %s", p.body)
 	}
 	if p := s.do("POST", "/app/delegation", url.Values{"csrf": {csrf}, "delegateId": {fmt.Sprint(bea)}}); p.status != http.StatusSeeOther {
 		t.Fatalf("delegate: %d %.300s", p.status, p.body)
@@ -127,6 +129,11 @@ func TestDelegation(t *testing.T) {
 	var n int
 	if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM delegations WHERE member_id = $1 AND delegate_id = $2`, ana, bea).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("delegation not recorded: %d %v", n, err)
+	}
+	// The page says to whom, and offers to take it back.
+	if p := s.do("GET", "/app/governance", nil); !strings.Contains(p.body, fmt.Sprintf(`id="delegated">You delegated your vote to member no. %d`, bea)) ||
+		!strings.Contains(p.body, `id="undelegate"`) {
+		t.Fatalf("the delegation once Ana delegated: %s", p.body)
 	}
 	if p := s.do("POST", "/app/delegation", url.Values{"csrf": {csrf}, "delegateId": {fmt.Sprint(ana)}}); p.status < 400 {
 		t.Fatalf("delegating to oneself: %d", p.status)

@@ -521,6 +521,9 @@ type governanceData struct {
 	Open, Closed []proposalView
 	Model        string
 	Delegate     bool
+	// DelegateID is whom the member delegated their vote to, under the delegate model
+	// (0: nobody).
+	DelegateID int64
 }
 
 // choicesUnder are the choices of a ballot under a voting model.
@@ -554,6 +557,17 @@ func (a *App) governanceData(q *req) (governanceData, bool) {
 		d.Model = pol.Governance.Model
 	}
 	d.Delegate = d.Model == policy.Delegate
+	if d.Delegate {
+		var del struct {
+			DelegateID *int64 `json:"delegateId"`
+		}
+		if !a.get(q, "/v1/delegation", &del) {
+			return governanceData{}, false
+		}
+		if del.DelegateID != nil {
+			d.DelegateID = *del.DelegateID
+		}
+	}
 	// The fare rule in force, read once, when a proposal changes it: the members may have
 	// voted one since the policy's.
 	var fares *policy.Fares

@@ -242,6 +242,13 @@ func (s Store) Delegate(ctx context.Context, member, delegate int64) error {
 	return err
 }
 
+// DelegateOf reads whom member delegated their vote to (store.ErrNotFound when nobody).
+func (s Store) DelegateOf(ctx context.Context, member int64) (int64, error) {
+	var delegate int64
+	err := s.db.QueryRow(ctx, `SELECT delegate_id FROM delegations WHERE member_id = $1`, member).Scan(&delegate)
+	return delegate, store.NotFound(err)
+}
+
 // Undelegate takes back member's delegation (store.ErrNotFound when there is none).
 func (s Store) Undelegate(ctx context.Context, member int64) error {
 	tag, err := s.db.Exec(ctx, `DELETE FROM delegations WHERE member_id = $1`, member)
