@@ -2132,3 +2132,52 @@ func TestTreasurerExportsInTheApp(t *testing.T) {
 		}
 	}
 }
+
+// TestEmergencyBackupInTheApp: a care family asks for emergency backup on the request
+// form: the booking is urgent, offered to several carers at once; the box is offered in a
+// care co-op only, and kept as ticked when the form is refused.
+func TestEmergencyBackupInTheApp(t *testing.T) {
+	c := newVerticalCoop(t, "care")
+	client, clientTok := c.member("Cid Client", "customer")
+	for _, name := range []string{"Cara Carer", "Dee Carer", "Eve Carer"} {
+		id, _ := c.worker(name, "booking")
+		c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", id), adminToken, map[string]any{"skills": []string{"night"},
+			"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-02", "expiresAt": "2027-11-02T00:00:00Z"}})
+	}
+	s := c.session(t)
+	csrf := s.signIn(c.code(client))
+	if p := s.do("GET", "/app/request", nil); !strings.Contains(p.body, `id="urgent"`) {
+		t.Fatalf("the care request form has no emergency backup: %s", p.body)
+	}
+	form := url.Values{"csrf": {csrf}, "kind": {"booking"}, "details.address": {"1 rue de la Paix"}, "details.careType": {"night"},
+		"details.scheduledAt": {"2026-12-01T20:00"}, "price": {"40"}, "urgent": {"yes"}}
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("details.address", "")
+	if p := s.do("POST", "/app/request", bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="urgent" checked`) {
+		t.Fatalf("a refused urgent request: %d %s", p.status, p.body)
+	}
+	p := s.do("POST", "/app/request", form)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("an urgent request: %d %s", p.status, p.body)
+	}
+	var id int64
+	fmt.Sscanf(p.header.Get("Location"), "/app/work/%d", &id)
+	if w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), clientTok, nil); w["urgent"] != true || w["state"] != "offered" {
+		t.Fatalf("the urgent booking: %v", w)
+	}
+	var offered int
+	if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM offers WHERE work_id = $1 AND status = 'offered'`, id).Scan(&offered); err != nil || offered < 2 {
+		t.Fatalf("the urgent booking is offered to %d carers (%v), want several", offered, err)
+	}
+	// Elsewhere, no such box.
+	ride := newCoop(t)
+	cy, _ := ride.member("Cy Rider", "customer")
+	rs := ride.session(t)
+	rs.signIn(ride.code(cy))
+	if p := rs.do("GET", "/app/request", nil); strings.Contains(p.body, `id="urgent"`) {
+		t.Fatal("a ride co-op's request form offers emergency backup")
+	}
+}

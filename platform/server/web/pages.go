@@ -676,6 +676,10 @@ type requestData struct {
 	// before the request is sent (and sent with it: a price that moved meanwhile is
 	// shown again rather than charged).
 	Quote *quoteView
+	// UrgentOption offers to make the request urgent (a care co-op's emergency backup:
+	// offered to several carers at once, the first to accept takes it); Urgent is the box
+	// as the form holds it.
+	UrgentOption, Urgent bool
 }
 
 // stopRow is a further drop-off of the request form.
@@ -786,6 +790,9 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	for n := 1; n <= min(spec.MaxMilestones, formMilestones); n++ {
 		d.Milestones = append(d.Milestones, milestoneRow{N: n, Title: values[fmt.Sprintf("milestone.%d.title", n)], Amount: values[fmt.Sprintf("milestone.%d.amount", n)]})
 	}
+	if pol := a.cfg.Backend.Policy(); pol != nil && pol.Vertical == "care" {
+		d.UrgentOption, d.Urgent = true, values["urgent"] == "yes"
+	}
 	return d, true
 }
 
@@ -867,6 +874,9 @@ func (a *App) requestWork(q *req) {
 	values := map[string]string{"price": f.Get("price"), "distanceKm": f.Get("distanceKm"), "durationMinutes": f.Get("durationMinutes"),
 		"packages": f.Get("packages"), "zone": f.Get("zone")}
 	body := map[string]any{"kind": kind}
+	if d.UrgentOption && f.Get("urgent") == "yes" {
+		body["urgent"], values["urgent"] = true, "yes"
+	}
 	details := map[string]string{}
 	var skipped []string // the date and time fields naming a time the co-op's clock skips
 	for _, fl := range d.Fields {
