@@ -1713,7 +1713,8 @@ func TestCancelInTheApp(t *testing.T) {
 	}
 }
 
-// TestCardsSayWhatAndWhen: a carer's offer says until when it stands, and her current
+// TestCardsSayWhatAndWhen: a carer sees what the staff verified of her (skills, the
+// background check's expiry); her offer says until when it stands, and her current
 // work its details (the address); their buttons name the work they act on for a screen
 // reader; the family's requests say when; the work's page names its carer by number.
 func TestCardsSayWhatAndWhen(t *testing.T) {
@@ -1729,6 +1730,10 @@ func TestCardsSayWhatAndWhen(t *testing.T) {
 	ws := c.session(t)
 	ws.signIn(c.code(cara))
 	p := ws.do("GET", "/app/home", nil)
+	// What the staff verified, for the carer to see (and ask about before it expires).
+	if !strings.Contains(p.body, `id="credentials-skills">Verified skills: night.`) || !strings.Contains(p.body, `id="credentials-check">Background check: clear, until 2027-11-02 00:00 UTC.`) {
+		t.Fatalf("the carer's credentials: %s", p.body)
+	}
 	for _, want := range []string{fmt.Sprintf(`id="offer-%d-until">Open to you until 2026-12-01 09:05 UTC`, id),
 		fmt.Sprintf(`id="accept-%d" aria-describedby="offer-%d-h"`, id, id), fmt.Sprintf(`id="decline-%d" aria-describedby="offer-%d-h"`, id, id)} {
 		if !strings.Contains(p.body, want) {

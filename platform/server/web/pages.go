@@ -182,7 +182,24 @@ type homeData struct {
 	Shown int
 	// Hours is a worker's schedule as the page shows it.
 	Hours hoursView
+	// Credentials are what staff verified about the worker, in a co-op whose work needs
+	// them (care, home services: a skill the booking asks for, a background check).
+	Credentials *credentialsView
 }
+
+// credentialsView is a worker's credentials as the API shows them to the worker.
+type credentialsView struct {
+	Skills          []string `json:"skills"`
+	Languages       []string `json:"languages"`
+	BackgroundCheck *struct {
+		Status    string    `json:"status"`
+		ExpiresAt time.Time `json:"expiresAt"`
+	} `json:"backgroundCheck"`
+}
+
+// credentialVerticals are the verticals whose bookings ask for a verified skill (and,
+// for care, a clear background check): their workers' home page shows what staff verified.
+var credentialVerticals = []string{"care", "home-services"}
 
 // hoursView is what the home page says of a worker's schedule.
 type hoursView struct {
@@ -263,6 +280,12 @@ func (a *App) home(q *req) {
 			return
 		}
 		d.Hours = hoursOf(sc, a.cfg.Now())
+		if pol := a.cfg.Backend.Policy(); pol != nil && slices.Contains(credentialVerticals, pol.Vertical) {
+			d.Credentials = &credentialsView{}
+			if !a.get(q, fmt.Sprintf("/v1/members/%d/credentials", q.member.ID), d.Credentials) {
+				return
+			}
+		}
 	}
 	// The member's newest work, in one query (the page shows its state and price; its
 	// page reads the rest through the API); when there is older work, the page says so

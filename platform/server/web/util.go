@@ -88,6 +88,7 @@ var funcs = template.FuncMap{
 		return s
 	},
 	"money":     money,
+	"join":      func(xs []string) string { return strings.Join(xs, ", ") },
 	"decimal":   decimalText,
 	"date":      dateTime,
 	"state":     func(lang, s string) string { return tr(lang, "state."+s) },
