@@ -2169,7 +2169,9 @@ func TestEmergencyBackupInTheApp(t *testing.T) {
 		t.Fatalf("an urgent request: %d %s", p.status, p.body)
 	}
 	var id int64
-	fmt.Sscanf(p.header.Get("Location"), "/app/work/%d", &id)
+	if _, err := fmt.Sscanf(p.header.Get("Location"), "/app/work/%d", &id); err != nil {
+		t.Fatalf("an urgent request led to %q", p.header.Get("Location"))
+	}
 	if w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), clientTok, nil); w["urgent"] != true || w["state"] != "offered" {
 		t.Fatalf("the urgent booking: %v", w)
 	}
