@@ -5,26 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
-)
 
-// disbursementView is a disbursement as the API shows it to its parties.
-type disbursementView struct {
-	ID          int64      `json:"id"`
-	Fund        string     `json:"fund"`
-	AmountCents int64      `json:"amountCents"`
-	MemberID    *int64     `json:"memberId"`
-	Payee       *string    `json:"payee"`
-	Reason      string     `json:"reason"`
-	RequestedBy *int64     `json:"requestedBy"`
-	Approval    string     `json:"approval"`
-	ProposalID  *int64     `json:"proposalId"`
-	Status      string     `json:"status"`
-	Message     string     `json:"message"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	DecidedAt   *time.Time `json:"decidedAt"`
-}
+	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
+)
 
 type askFundData struct {
 	Funds []string
@@ -73,7 +57,7 @@ func (a *App) askFund(q *req) {
 		st, rb := a.call(q, http.MethodPost, "/v1/disbursements", body, http.Header{"Idempotency-Key": {"app-" + form["key"]}})
 		switch st {
 		case http.StatusCreated:
-			var d disbursementView
+			var d funds.Disbursement
 			_ = json.Unmarshal(rb, &d)
 			a.redirect(q, fmt.Sprintf("/app/disbursements/%d?done=askedFund", d.ID))
 			return
@@ -95,14 +79,14 @@ func (a *App) askFund(q *req) {
 	a.showAskFund(q, http.StatusBadRequest, errs, form)
 }
 
-// disbursementPage shows a disbursement to its parties: what was asked, and what became
+// disbursementPage shows a disbursement (as the API shows it, funds.Disbursement) to its parties: what was asked, and what became
 // of it (the vote under way, paid, rejected, or failed and why).
 func (a *App) disbursementPage(q *req) {
 	id, ok := a.pathIDOr404(q)
 	if !ok {
 		return
 	}
-	var d disbursementView
+	var d funds.Disbursement
 	if !a.get(q, fmt.Sprintf("/v1/disbursements/%d", id), &d) {
 		return
 	}

@@ -87,14 +87,20 @@ func (a *App) schedule(q *req) {
 	}
 	// The zone the hours were read in goes back with them: a change of the co-op's zone
 	// meanwhile refuses the save, rather than reading them in another zone.
-	form := map[string]string{"timeZone": sc.TimeZone}
+	a.showSchedule(q, http.StatusOK, sc.Exceptions, nil, weekForm(sc, map[string]string{}))
+}
+
+// weekForm puts the week of sc into form, as the schedule's form names its fields, with
+// the zone it was read in.
+func weekForm(sc scheduleView, form map[string]string) map[string]string {
+	form["timeZone"] = sc.TimeZone
 	rows := map[string]int{}
 	for _, w := range sc.Weekly {
 		i := rows[w.Day]
 		rows[w.Day]++
 		form[fmt.Sprintf("%s.%d.from", w.Day, i)], form[fmt.Sprintf("%s.%d.to", w.Day, i)] = w.From, w.To
 	}
-	a.showSchedule(q, http.StatusOK, sc.Exceptions, nil, form)
+	return form
 }
 
 func (a *App) showSchedule(q *req, status int, exceptions []exceptionView, errs, form map[string]string) {
@@ -266,12 +272,5 @@ func (a *App) scheduleAgain(q *req, errs, form map[string]string) {
 	if !a.get(q, fmt.Sprintf("/v1/members/%d/schedule", q.member.ID), &cur) {
 		return
 	}
-	form["timeZone"] = cur.TimeZone
-	rows := map[string]int{}
-	for _, w := range cur.Weekly {
-		i := rows[w.Day]
-		rows[w.Day]++
-		form[fmt.Sprintf("%s.%d.from", w.Day, i)], form[fmt.Sprintf("%s.%d.to", w.Day, i)] = w.From, w.To
-	}
-	a.showSchedule(q, http.StatusBadRequest, cur.Exceptions, errs, form)
+	a.showSchedule(q, http.StatusBadRequest, cur.Exceptions, errs, weekForm(cur, form))
 }
