@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -554,7 +555,7 @@ func (a *App) render(q *req, status int, name, titleKey string, p page) {
 	if q.lang == "fr" {
 		p.OtherLang = "en"
 	}
-	p.OtherLangHref = langHref(q.r, p.OtherLang)
+	p.OtherLangHref = a.langHref(q.r, p.OtherLang)
 	if pol := a.cfg.Backend.Policy(); pol != nil {
 		p.Coop = pol.Cooperative
 		p.Shop, p.Vertical = pol.Vertical == "marketplace", pol.Vertical
@@ -574,15 +575,33 @@ func (a *App) render(q *req, status int, name, titleKey string, p page) {
 
 // langHref is the link to the page r asked for in lang: its path and the parameters of its
 // address (a form's values, sent in its body, are not among them), ?lang= set to lang.
-// A path that is not the app's (none reaches a page) links to the app's first page.
-func langHref(r *http.Request, lang string) string {
+// A path that is not the app's (none reaches a page) links to the app's first page. A
+// page shown after a form was sent (a refusal) links to the nearest page above the form's
+// address that a link can read (the work's page for /app/work/5/cancel), as the form's
+// own address has none.
+func (a *App) langHref(r *http.Request, lang string) string {
 	path := r.URL.EscapedPath()
 	if !strings.HasPrefix(path, "/app/") {
 		path = "/app/"
 	}
 	v := r.URL.Query()
+	if r.Method != http.MethodGet {
+		v = url.Values{}
+		for path != "/app/" && !a.readable(path) {
+			path = strings.TrimSuffix(path[:strings.LastIndex(strings.TrimSuffix(path, "/"), "/")+1], "/")
+			if path == "/app" || path == "" {
+				path = "/app/"
+			}
+		}
+	}
 	v.Set("lang", lang)
 	return path + "?" + v.Encode()
+}
+
+// readable says whether a GET of path reaches a page of the app.
+func (a *App) readable(path string) bool {
+	_, pattern := a.mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}, Host: "app"})
+	return pattern != "" && pattern != "/app/" && pattern != "GET /app/{$}"
 }
 
 // fail renders the error page with a status and a message key.

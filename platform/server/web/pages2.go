@@ -691,7 +691,13 @@ func (a *App) ballot(q *req) {
 		if !ok {
 			return
 		}
-		errs := map[string]string{fmt.Sprintf("vote-%d", id): apiMessage(q.lang, q.zone, body)}
+		// Beside the proposal while it is open; above the page once it closed meanwhile
+		// (its card no longer has a ballot).
+		key := "form"
+		if slices.ContainsFunc(d.Open, func(p proposalView) bool { return p.ID == id }) {
+			key = fmt.Sprintf("vote-%d", id)
+		}
+		errs := map[string]string{key: apiMessage(q.lang, q.zone, body)}
 		a.render(q, st, "governance", "governance.title", page{Data: d, Errors: errs, Nav: "governance"})
 		return
 	}

@@ -280,4 +280,24 @@ func TestLanguageLinkKeepsThePage(t *testing.T) {
 	if p.status != http.StatusOK || p.header.Get("Content-Language") != "fr" || !strings.Contains(p.body, `name="fare.baseCents"`) {
 		t.Errorf("the fare rule's form in French: %d %q %s", p.status, p.header.Get("Content-Language"), p.body)
 	}
+	// A page shown after a refused form links to the nearest page above the form's
+	// address (which only takes the form), and that page answers.
+	s.do("GET", "/app/home?lang=en", nil)
+	csrf := s.do("GET", "/app/schedule", nil).csrf(t)
+	for _, tc := range []struct{ path, want string }{
+		{"/app/schedule/exceptions", "/app/schedule?lang=fr"},
+		{"/app/proposals/7/ballot", "/app/?lang=fr"},
+		{"/app/funds/ask", "/app/funds/ask?lang=fr"},
+	} {
+		p := s.do("POST", tc.path, url.Values{"csrf": {csrf}, "x.kind": {"off"}, "amount": {"x"}, "key": {"k"}})
+		m := langLink.FindStringSubmatch(p.body)
+		if m == nil || html.UnescapeString(m[1]) != tc.want {
+			t.Errorf("after a refused POST %s: the language link is %v, want %q", tc.path, m, tc.want)
+			continue
+		}
+		if got := s.do("GET", tc.want, nil); got.status != http.StatusOK && got.status != http.StatusSeeOther {
+			t.Errorf("%s answers %d", tc.want, got.status)
+		}
+		s.do("GET", "/app/home?lang=en", nil)
+	}
 }

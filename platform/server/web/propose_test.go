@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -180,6 +181,15 @@ func TestGovernanceSaysTheRuleInForceAndTheBallot(t *testing.T) {
 	card = between(cs.do("GET", "/app/governance", nil).body, fmt.Sprintf(`id="proposal-%d"`, id), "</article>")
 	if !strings.Contains(card, fmt.Sprintf(`id="not-on-roll-%d"`, id)) || strings.Contains(card, "/ballot") {
 		t.Fatalf("a customer's view of the proposal: %s", card)
+	}
+	// A ballot on a proposal that closed meanwhile is refused above the page (its card has
+	// no ballot any more).
+	c.clock.Step(8 * 24 * time.Hour)
+	s = c.session(t) // (the first session ended after 12 hours)
+	csrf = s.signIn(c.code(ana))
+	if p := s.do("POST", fmt.Sprintf("/app/proposals/%d/ballot", id), url.Values{"csrf": {csrf}, "choice": {"yes"}}); p.status != http.StatusConflict ||
+		!strings.Contains(p.body, `id="form-error">`) {
+		t.Fatalf("a ballot on a proposal closed meanwhile: %d %s", p.status, p.body)
 	}
 	_ = ana
 }
