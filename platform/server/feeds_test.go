@@ -12,6 +12,8 @@ import (
 
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
@@ -482,6 +484,111 @@ func TestScheduleExceptionsOneByOne(t *testing.T) {
 	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": week, "exceptions": many})
 	e.must(201, "POST", add, adminToken, map[string]any{"from": "2028-01-01T00:00:00Z", "to": "2028-01-02T00:00:00Z", "available": false})
 	e.refused(409, "exceptions", "200 exceptions", "POST", add, w.token, map[string]any{"from": "2028-02-01T00:00:00Z", "to": "2028-02-02T00:00:00Z", "available": false})
+}
+
+// TestTimeOffWithdrawsTheOffersInIt: time off taken (here by staff) while an offer of a
+// booking in it stands withdraws the offer and moves the booking on: the worker cannot
+// accept it over their time off. An offer outside the time off stands.
+func TestTimeOffWithdrawsTheOffersInIt(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "home-services"))
+	c := e.member("Cal Customer", []string{"customer"}, "")
+	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
+	e.verify(w, false, "plumbing")
+	sched := fmt.Sprintf("/v1/members/%d/schedule", w.id)
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "thu", "from": "09:00", "to": "17:00"}}})
+	in := num(e.must(201, "POST", "/v1/work", c.token, schedBooking("2026-12-03T10:00:00Z", 60))["id"])
+	out := num(e.must(201, "POST", "/v1/work", c.token, schedBooking("2026-12-10T10:00:00Z", 60))["id"])
+	for _, id := range []int64{in, out} {
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, map[string]any{"workerId": w.id})
+	}
+	e.must(201, "POST", sched+"/exceptions", adminToken, map[string]any{"from": "2026-12-03T00:00:00Z", "to": "2026-12-04T00:00:00Z", "available": false})
+	if got, want := e.offersOf(in), fmt.Sprintf("%d:withdrawn", w.id); got != want {
+		t.Fatalf("the offer in the time off: %s, want %s", got, want)
+	}
+	if got := e.stateOf(in); got != "requested none" {
+		t.Fatalf("the booking in the time off: %s, want requested none (nobody else is free)", got)
+	}
+	e.refused(409, "state", "your offer was withdrawn", "POST", fmt.Sprintf("/v1/work/%d/accept", in), w.token, nil)
+	if got, want := e.offersOf(out), fmt.Sprintf("%d:offered", w.id); got != want {
+		t.Fatalf("the offer outside the time off: %s, want %s", got, want)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", out), w.token, nil)
+}
+
+// TestTimeOffWaitsForAnAccept: time off sent while the worker's accept of a booking in it
+// is under way waits for the accept, sees the booking and is refused naming it: the worker
+// is never booked over time off they took. Two adds at the 199th exception count one after
+// the other: one is refused, and the schedule holds 200.
+func TestTimeOffWaitsForAnAccept(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "home-services"))
+	c := e.member("Cal Customer", []string{"customer"}, "")
+	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
+	e.verify(w, false, "plumbing")
+	sched := fmt.Sprintf("/v1/members/%d/schedule", w.id)
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "thu", "from": "09:00", "to": "17:00"}}})
+	booked := num(e.must(201, "POST", "/v1/work", c.token, schedBooking("2026-12-03T10:00:00Z", 60))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", booked), c.token, map[string]any{"workerId": w.id})
+	ctx := context.Background()
+	hold := func() pgx.Tx {
+		tx, err := e.owner.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = tx.Rollback(ctx) })
+		return tx
+	}
+	// The accept waits at its offer, holding the work and the worker's row; the time off
+	// waits for it.
+	tx := hold()
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM offers WHERE work_id = $1 FOR UPDATE`, booked); err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan resp, 1)
+	go func() { accepted <- e.call("POST", fmt.Sprintf("/v1/work/%d/accept", booked), w.token, nil) }()
+	e.waitOnLocks(accepted, 1, "the accept")
+	off := make(chan resp, 1)
+	go func() {
+		off <- e.call("POST", sched+"/exceptions", w.token, map[string]any{"from": "2026-12-03T00:00:00Z", "to": "2026-12-04T00:00:00Z", "available": false})
+	}()
+	e.waitOnLocks(off, 2, "the time off")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a := <-accepted; a.status != 200 {
+		t.Fatalf("the accept: %d %s", a.status, a.body)
+	}
+	if o := <-off; o.status != 409 || !strings.Contains(string(o.body), fmt.Sprintf("work %d is booked", booked)) {
+		t.Fatalf("the time off over the booking just accepted: %d %s", o.status, o.body)
+	}
+
+	// The limit, with two adds at once.
+	var many []any
+	for i := range 199 {
+		day := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i)
+		many = append(many, map[string]any{"from": day.Format(time.RFC3339), "to": day.Add(time.Hour).Format(time.RFC3339), "available": false})
+	}
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []any{}, "exceptions": many})
+	tx = hold()
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM members WHERE id = $1 FOR NO KEY UPDATE`, w.id); err != nil {
+		t.Fatal(err)
+	}
+	answers := make(chan resp, 2)
+	for i := range 2 {
+		go func() {
+			answers <- e.call("POST", sched+"/exceptions", w.token, map[string]any{"from": fmt.Sprintf("2028-0%d-01T00:00:00Z", i+1), "to": fmt.Sprintf("2028-0%d-02T00:00:00Z", i+1), "available": false})
+		}()
+	}
+	e.waitOnLocks(answers, 2, "two adds")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a, b := <-answers, <-answers
+	if got := fmt.Sprint(min(a.status, b.status), " ", max(a.status, b.status)); got != "201 409" {
+		t.Fatalf("two adds at the 199th exception: %s (%s; %s)", got, a.body, b.body)
+	}
+	if n := len(e.must(200, "GET", sched, w.token, nil)["exceptions"].([]any)); n != 200 {
+		t.Fatalf("the schedule holds %d exceptions, want 200", n)
+	}
 }
 
 // TestScheduledSlotMustFitAvailability: scheduled work needs its whole slot inside the

@@ -274,10 +274,20 @@ func (s *Server) addScheduleException(r *http.Request, p principal) (int, any, e
 		return 0, nil, conflict("available", "only active workers can be available")
 	}
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		// The member's row first, as SetWorkerSchedule holds it: an exception sent during
-		// their erasure waits for it and is refused, and two adds count one after the other.
+		// The work offered to the worker first, then their row (the order of an accept,
+		// which takes the work, then the worker's row for update): an exception sent during
+		// their erasure waits for it and is refused (lockKept); with the row held for
+		// update (LockWorker), an accept under way is waited for and its booking seen
+		// below, and two adds count one after the other.
+		offered, err := work.On(tx).LockOfferedTo(r.Context(), id)
+		if err != nil {
+			return err
+		}
 		active, err := lockKept(r.Context(), tx, id)
 		if err != nil {
+			return err
+		}
+		if _, err := work.On(tx).LockWorker(r.Context(), id); err != nil {
 			return err
 		}
 		if x.Available && !active {
@@ -302,7 +312,12 @@ func (s *Server) addScheduleException(r *http.Request, p principal) (int, any, e
 		if !added {
 			return conflict("exceptions", fmt.Sprintf("the schedule holds %d exceptions, the most it may: remove one first", maxExceptions))
 		}
-		return nil
+		if x.Available {
+			return nil
+		}
+		// The offers standing to the worker in the time off are withdrawn, and their work
+		// moves on: the worker said they cannot work then.
+		return s.withdrawOffersIn(r.Context(), tx, id, offered, x.StartsAt, x.EndsAt)
 	})
 	if err != nil {
 		return 0, nil, asSelf(p, id, err)
@@ -342,4 +357,36 @@ func (s *Server) removeScheduleException(r *http.Request, p principal) (int, any
 		return 0, nil, err
 	}
 	return http.StatusOK, sc, nil
+}
+
+// withdrawOffersIn withdraws the offers to worker, of the work items offered (locked by the
+// caller), whose time falls in [from, to) (scheduled work whose slot overlaps it; work on
+// demand when the service's clock is in it), and moves each on. An order is its listing's
+// maker's and stays.
+func (s *Server) withdrawOffersIn(ctx context.Context, tx pgx.Tx, worker int64, offered []Work, from, to time.Time) error {
+	now := s.now()
+	var pol *policy.Policy
+	for i := range offered {
+		w := &offered[i]
+		in := !now.Before(from) && now.Before(to)
+		if w.StartsAt != nil && w.EndsAt != nil {
+			in = w.StartsAt.Before(to) && w.EndsAt.After(from)
+		}
+		if !in || isOrder(w) {
+			continue
+		}
+		if pol == nil {
+			var err error
+			if pol, err = s.currentPolicy(); err != nil {
+				return err
+			}
+		}
+		if err := work.On(tx).ResolveOffer(ctx, w.ID, worker, "withdrawn"); err != nil {
+			return err
+		}
+		if err := s.moveOn(ctx, tx, pol, w, "offer withdrawn: the worker took time off"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -126,7 +126,8 @@ func (s Store) replace(ctx context.Context, member int64, sc Schedule, weeklyOnl
 
 // AddException adds a dated exception to a member's schedule and sets their available
 // flag as Replace does; false when the member already has limit exceptions (nothing is
-// added). The caller holds the member's row, so that two adds do not both pass the limit.
+// added). The caller holds the member's row for update, so that two adds do not both pass
+// the limit.
 func (s Store) AddException(ctx context.Context, member int64, x Exception, limit int) (int64, bool, error) {
 	var id int64
 	err := s.db.QueryRow(ctx, `INSERT INTO availability_exceptions (member_id, starts_at, ends_at, available)
