@@ -90,6 +90,10 @@ const (
 	ReasonDeleting = "Deleting"
 	// ReasonFinalBackup: deletion waits for the final backup to complete.
 	ReasonFinalBackup = "FinalBackup"
+	// ReasonRetainedDataKept (an event): a deletion left a DatabaseRole that an earlier
+	// co-op of the same name, deleted with deletionPolicy Retain, left in the shared
+	// Cluster, since the co-op deleted never took it over (a standby, say).
+	ReasonRetainedDataKept = "RetainedDataKept"
 	// ReasonBackupsExpired (an event): Backup objects older than the co-op's retention were
 	// deleted; the object store no longer holds their backups.
 	ReasonBackupsExpired = "BackupsExpired"

@@ -35,10 +35,17 @@ const (
 	// in only namespaces with the shared tier.
 	LabelDatabaseTier = "coop.cooperator.dev/database-tier"
 
-	// LabelRetainedFrom marks the ConfigMap that records, in the operator namespace, the
-	// backups a co-op deleted with deletionPolicy Retain left in the object store; its value
-	// is the co-op's name.
+	// LabelRetainedFrom marks what a co-op deleted with deletionPolicy Retain leaves in the
+	// operator namespace: the ConfigMap that records the backups it left in the object store
+	// (dedicated tier), and its NOLOGIN DatabaseRoles in the shared Cluster (shared tier);
+	// its value is the co-op's name.
 	LabelRetainedFrom = "coop.cooperator.dev/retained-from"
+
+	// AnnotationRetainedUID on an object labelled LabelRetainedFrom is the uid of the
+	// Cooperative whose deletion retained it. Only that Cooperative's own deletion goes on
+	// with it; any other Cooperative of the same name (a standby a peer hub writes, a co-op
+	// created again) neither deletes it nor, from a standby, applies over it.
+	AnnotationRetainedUID = "coop.cooperator.dev/retained-uid"
 
 	// AnnotationReconcileRequestedAt on a Cooperative asks for a reconcile now, as Flux's
 	// reconcile.fluxcd.io/requestedAt does: any new value (`cooperator reconcile` writes the

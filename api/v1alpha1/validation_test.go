@@ -60,6 +60,15 @@ func validCooperative(name string) *coopv1.Cooperative {
 	}
 }
 
+// testStandby is the standby part of a standby of co-op name written by a hub of eu-south.
+func testStandby(name string) *coopv1.StandbySpec {
+	return &coopv1.StandbySpec{
+		HomeRegion: "eu-south", HomeCooperative: name, PrimaryServerName: name, PrimaryRegion: "eu-south",
+		ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://south/eu-south/" + name + "/", SecretName: name + "-objectstore"},
+		ConsentedRegions: []string{"eu-west"},
+	}
+}
+
 func TestCooperativeValidation(t *testing.T) {
 	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
 	c := env.Client
@@ -107,6 +116,10 @@ func TestCooperativeValidation(t *testing.T) {
 			c.Spec.Database.Tier = coopv1.DatabaseTierShared
 			c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "eu-south", Mode: "standby"}}
 		}, []string{"spec.federation.peers", "need database.tier dedicated"}},
+		{"a standby on the shared tier", func(c *coopv1.Cooperative) {
+			c.Spec.Database.Tier = coopv1.DatabaseTierShared
+			c.Spec.Standby = testStandby(c.Name)
+		}, []string{"spec.database.tier", "a standby is on database.tier dedicated"}},
 		{"several instances on the shared tier", func(c *coopv1.Cooperative) {
 			c.Spec.Database.Tier = coopv1.DatabaseTierShared
 			c.Spec.Database.Instances = 2
@@ -191,6 +204,14 @@ func TestCooperativeValidation(t *testing.T) {
 			assertRefused(t, c.Update(ctx, obj), tc.want)
 		})
 	}
+
+	t.Run("create/a standby on the dedicated tier is accepted", func(t *testing.T) {
+		obj := validCooperative("standby-dedicated")
+		obj.Spec.Standby = testStandby(obj.Name)
+		if err := c.Create(ctx, obj); err != nil {
+			t.Fatalf("a standby as its home builds it was refused: %v", err)
+		}
+	})
 
 	t.Run("update/a service account of the co-op's namespace is accepted as admin", func(t *testing.T) {
 		obj := &coopv1.Cooperative{}

@@ -361,6 +361,37 @@ func TestBuildRetainedSharedRoleIsNologin(t *testing.T) {
 	}
 }
 
+// What a co-op deleted with Retain leaves is that co-op's own: any other Cooperative of the
+// same name (a standby, a co-op created again that has not taken it over) sees it as
+// another's, and so does everyone for what was retained before the uid was recorded.
+func TestRetainedByOther(t *testing.T) {
+	cfg := hubconfig.Default()
+	deleted := testCoop()
+	deleted.UID = "uid-of-the-deleted"
+	again := testCoop()
+	again.UID = "uid-of-the-next"
+	unrecorded := BuildRetainedSharedRole(deleted, &cfg)
+	delete(unrecorded.Annotations, coopv1.AnnotationRetainedUID)
+	for _, tc := range []struct {
+		name string
+		obj  metav1.Object
+		coop *coopv1.Cooperative
+		want bool
+	}{
+		{"its own retained role, to the co-op being deleted", BuildRetainedSharedRole(deleted, &cfg), deleted, false},
+		{"its own marker, to the co-op being deleted", BuildRetainedMarker(deleted, &cfg, deleted.Name, time.Now()), deleted, false},
+		{"a retained role, to a co-op of the same name", BuildRetainedSharedRole(deleted, &cfg), again, true},
+		{"a retained serving role, to a co-op of the same name", BuildRetainedSharedServingRole(deleted, &cfg), again, true},
+		{"a marker, to a co-op of the same name", BuildRetainedMarker(deleted, &cfg, deleted.Name, time.Now()), again, true},
+		{"a role retained before the uid was recorded", unrecorded, deleted, true},
+		{"a role taken over (applied as a live role)", BuildSharedRole(again, &cfg, 7), again, false},
+	} {
+		if got := RetainedByOther(tc.obj, tc.coop); got != tc.want {
+			t.Errorf("%s: RetainedByOther = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 // Issue 10, point 4: the shared Cluster archives WAL and takes scheduled base backups
 // through the plugin, into a prefix no co-op's can overlap, with more than one instance by
 // default.

@@ -446,8 +446,11 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 	if storeExists {
 		storePtr = &store
 	}
+	// A standby replays its home's backups: the marker of an earlier co-op of this hub of
+	// the same name is not its to read, nor to remove.
+	standby := coop.Spec.Standby != nil
 	var retained string
-	if !clusterExists {
+	if !clusterExists && !standby {
 		server, conflict, err := r.retainedServer(ctx, coop)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -509,7 +512,7 @@ func (r *Reconciler) reconcileDedicatedDatabase(ctx context.Context, s *scope) (
 		recheck = retry
 	}
 	r.expireBackups(ctx, s, backups.Items, storePtr, dbPlan.ServerName)
-	if clusterExists && verdict.LastCompleted != nil {
+	if clusterExists && verdict.LastCompleted != nil && !standby {
 		// The Cluster has backups of its own now, recorded in status: the backups of an
 		// earlier co-op of this name are no longer the way back.
 		if err := r.forgetRetained(ctx, coop); err != nil {

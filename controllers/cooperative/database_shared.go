@@ -525,7 +525,8 @@ func BuildRetainedSharedRole(coop *coopv1.Cooperative, cfg *hubconfig.Config) *c
 	return &cnpgv1.DatabaseRole{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: coopv1.SharedResourceName(coop), Namespace: cfg.OperatorNamespace,
-			Labels: map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelRetainedFrom: coop.Name},
+			Labels:      map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelRetainedFrom: coop.Name},
+			Annotations: map[string]string{coopv1.AnnotationRetainedUID: string(coop.UID)},
 		},
 		Spec: cnpgv1.DatabaseRoleSpec{
 			RoleConfiguration: cnpgv1.RoleConfiguration{

@@ -81,7 +81,23 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	}
 
 	retain := coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete
-	if coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
+	// The owner role in the shared Cluster, read past the cache: a role it has not seen yet
+	// would keep its owner and LOGIN, and go with the co-op. One that another co-op of this
+	// name left when it was deleted with Retain is not this co-op's: its deletion leaves
+	// that role, its serving role and its database as they are (a standby of a peer hub,
+	// or a co-op that never took them over).
+	var reader client.Reader = r.Client
+	if r.APIReader != nil {
+		reader = r.APIReader
+	}
+	roleKey := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}
+	var ownerRole cnpgv1.DatabaseRole
+	roleErr := reader.Get(ctx, roleKey, &ownerRole)
+	if roleErr != nil && !apierrors.IsNotFound(roleErr) && !isNoKind(roleErr) {
+		return ctrl.Result{}, fmt.Errorf("reading the DatabaseRole: %w", roleErr)
+	}
+	othersRetained := roleErr == nil && RetainedByOther(&ownerRole, coop)
+	if coop.Spec.Database.Tier == coopv1.DatabaseTierShared && coop.Spec.Standby == nil && !othersRetained {
 		if retain {
 			done, err := r.finalLogicalBackup(ctx, s)
 			if err != nil || !done {
@@ -93,18 +109,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		roleKey := client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}
-		// Read past the cache: a role it has not seen yet would keep its owner and LOGIN, and
-		// go with the co-op.
-		var reader client.Reader = r.Client
-		if r.APIReader != nil {
-			reader = r.APIReader
-		}
-		err = reader.Get(ctx, roleKey, &cnpgv1.DatabaseRole{})
-		if err != nil && !apierrors.IsNotFound(err) && !isNoKind(err) {
-			return ctrl.Result{}, fmt.Errorf("reading the DatabaseRole: %w", err)
-		}
-		if retain && err == nil {
+		if retain && roleErr == nil {
 			// The role stays, with its database, but can no longer log in, and an explicit
 			// reject rule keeps it out of CloudNativePG's catch-all pg_hba rule.
 			// So does its serving role.
@@ -123,19 +128,26 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: coop.NamespaceName()}},
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: coopv1.ClusterRoleName(coop)}},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: coopv1.ClusterRoleName(coop)}},
-		&cnpgv1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedServingResourceName(coop)}},
+	}
+	if !othersRetained {
+		// Its reclaim policy says whether CloudNativePG drops the database with it.
+		toDelete = append(toDelete, &cnpgv1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}})
 	}
 	if !retain {
 		toDelete = append(toDelete,
 			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}},
-			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedServingResourceName(coop)}},
-			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: RetainedMarkerName(coop.Name)}})
+			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedServingResourceName(coop)}})
+		if coop.Spec.Database.Tier == coopv1.DatabaseTierDedicated && coop.Spec.Standby == nil {
+			// The marker of an earlier co-op's backups is this co-op's once it was created
+			// again under that name; a standby never reads it.
+			toDelete = append(toDelete, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: RetainedMarkerName(coop.Name)}})
+		}
 	}
 	for _, obj := range toDelete {
-		if err := r.Client.Delete(ctx, obj, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) && !isNoKind(err) {
-			return ctrl.Result{}, fmt.Errorf("deleting %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
+		if err := r.deleteOwn(ctx, reader, coop, obj); err != nil {
+			return ctrl.Result{}, err
 		}
 	}
 	if err := finalizer.Remove(ctx, r.Client, coop, coopv1.Finalizer); err != nil {
@@ -148,6 +160,36 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	s.gone = true
 	log.FromContext(ctx).Info("Removed co-op tenant", "cooperative", coop.Name, "deletionPolicy", coop.Spec.DeletionPolicy)
 	return ctrl.Result{}, nil
+}
+
+// deleteOwn deletes obj as a step of coop's deletion, unless it is what another co-op of
+// this name retained (RetainedByOther): that stays, and an event says so. A DatabaseRole is
+// read first (through reader, past the cache) and deleted only as read.
+func (r *Reconciler) deleteOwn(ctx context.Context, reader client.Reader, coop *coopv1.Cooperative, obj client.Object) error {
+	opts := []client.DeleteOption{client.PropagationPolicy(metav1.DeletePropagationBackground)}
+	if _, ok := obj.(*cnpgv1.DatabaseRole); ok {
+		err := reader.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+		if apierrors.IsNotFound(err) || isNoKind(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
+		}
+		if RetainedByOther(obj, coop) {
+			r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonRetainedDataKept, "Delete",
+				"Left DatabaseRole %s/%s: an earlier co-op %s deleted with Retain left it, and this co-op never took it over", obj.GetNamespace(), obj.GetName(), coop.Name)
+			return nil
+		}
+		uid, version := obj.GetUID(), obj.GetResourceVersion()
+		opts = append(opts, client.Preconditions{UID: &uid, ResourceVersion: &version})
+	}
+	if err := r.Client.Delete(ctx, obj, opts...); err != nil && !apierrors.IsNotFound(err) && !isNoKind(err) {
+		if apierrors.IsConflict(err) {
+			return fmt.Errorf("deleting %T %s: it changed since it was read, read it again: %w", obj, client.ObjectKeyFromObject(obj), err)
+		}
+		return fmt.Errorf("deleting %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
+	}
+	return nil
 }
 
 // finalBackup asks for the final backup and reports whether it completed. A co-op whose

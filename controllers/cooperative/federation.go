@@ -50,6 +50,11 @@ func (r *Reconciler) topology(ctx context.Context, coop *coopv1.Cooperative) (to
 	return topology.Standalone, nil
 }
 
+// StandbySharedTierMessage is why a standby on the shared tier is refused: it would take
+// over the database and roles of that name in the hub's shared Cluster, a co-op's of this
+// hub deleted with Retain among them.
+const StandbySharedTierMessage = "a standby is on database.tier dedicated: it replays its home co-op's backups in a replica Cluster of its own; nothing of it is applied in the shared Cluster"
+
 // refuse reports a standby this hub does not accept; only a change of the hub's
 // FederationPeers, or of the standby, can change that.
 func refuse(s *scope, msg string) {

@@ -199,6 +199,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		refuse(s, topo.Message)
 		return ctrl.Result{}, nil
 	}
+	if coop.Spec.Standby != nil && coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
+		// The CRD refuses it; one written before that rule takes nothing in the shared
+		// Cluster, where a retained database of this name may be.
+		refuse(s, StandbySharedTierMessage)
+		return ctrl.Result{}, nil
+	}
 	s.topology = topo
 	if err := finalizer.Add(ctx, r.Client, coop, coopv1.Finalizer); err != nil {
 		return ctrl.Result{}, err

@@ -62,8 +62,11 @@ func BuildRetainedMarker(coop *coopv1.Cooperative, cfg *hubconfig.Config, server
 			Name:      RetainedMarkerName(coop.Name),
 			Namespace: cfg.OperatorNamespace,
 			Labels:    map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelRetainedFrom: coop.Name},
-			Annotations: map[string]string{RetainedDescriptionAnnotation: "Backups of a co-op deleted with deletionPolicy Retain. " +
-				"A co-op created again under this name restores them; delete this ConfigMap to let it start empty instead."},
+			Annotations: map[string]string{
+				RetainedDescriptionAnnotation: "Backups of a co-op deleted with deletionPolicy Retain. " +
+					"A co-op created again under this name restores them; delete this ConfigMap to let it start empty instead.",
+				coopv1.AnnotationRetainedUID: string(coop.UID),
+			},
 		},
 		Data: map[string]string{
 			RetainedServerNameKey:  serverName,
@@ -72,6 +75,20 @@ func BuildRetainedMarker(coop *coopv1.Cooperative, cfg *hubconfig.Config, server
 			RetainedDeletedAtKey:   deletedAt.UTC().Format(time.RFC3339),
 		},
 	}
+}
+
+// RetainedByOther says whether obj is what another Cooperative than coop left when it was
+// deleted with deletionPolicy Retain (labelled coopv1.LabelRetainedFrom, with another uid
+// in coopv1.AnnotationRetainedUID, or none: retained before the uid was recorded). A
+// standby never applies over such an object, and no deletion of another Cooperative
+// deletes it: a peer hub's standby of the same name would otherwise take over the data,
+// or drop it with its own deletion.
+func RetainedByOther(obj metav1.Object, coop *coopv1.Cooperative) bool {
+	if _, retained := obj.GetLabels()[coopv1.LabelRetainedFrom]; !retained {
+		return false
+	}
+	uid := obj.GetAnnotations()[coopv1.AnnotationRetainedUID]
+	return uid == "" || uid != string(coop.UID)
 }
 
 // retainedServer returns the server name of the co-op's retained backups, or "" when the

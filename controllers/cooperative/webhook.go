@@ -21,15 +21,19 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -136,6 +140,13 @@ func (v *Validator) ValidateCreate(ctx context.Context, coop *coopv1.Cooperative
 		}
 		errs = append(errs, countErrs...)
 	}
+	if coop.Spec.Standby != nil {
+		retainedErrs, err := v.retainedDataErrors(ctx, coop)
+		if err != nil {
+			return nil, err
+		}
+		errs = append(errs, retainedErrs...)
+	}
 	warnings, more, err := v.validate(ctx, nil, coop, user)
 	if err != nil {
 		return nil, err
@@ -204,6 +215,39 @@ func (v *Validator) standbyCountErrors(ctx context.Context, coop *coopv1.Coopera
 	return field.ErrorList{field.Forbidden(field.NewPath("spec", "standby", "homeRegion"), fmt.Sprintf(
 		"this hub already keeps %d standbys from region %s, the most it takes: %d that its FederationPeer accepts (spec.accept.maxCooperatives) and %d refused that wait for room; send it again once one is gone",
 		held, region, accepted, StandbySlack))}, nil
+}
+
+// retainedDataErrors refuses a new standby of a name whose data this hub retains: what a
+// co-op of this hub of that name left when it was deleted with deletionPolicy Retain (its
+// NOLOGIN DatabaseRoles in the shared Cluster, labelled coopv1.LabelRetainedFrom, and the
+// marker of its backups, RetainedMarkerName). A co-op the hub creates again under that name
+// takes them over, as it should; a peer hub's standby would take over, or drop with its own
+// deletion, data that is this hub's to keep.
+func (v *Validator) retainedDataErrors(ctx context.Context, coop *coopv1.Cooperative) (field.ErrorList, error) {
+	ns := v.Hub.OperatorNamespace
+	var held []string
+	var roles cnpgv1.DatabaseRoleList
+	if err := v.Client.List(ctx, &roles, client.InNamespace(ns), client.MatchingLabels{coopv1.LabelRetainedFrom: coop.Name}); err != nil && !meta.IsNoMatchError(err) {
+		return nil, fmt.Errorf("listing the retained DatabaseRoles of %s: %w", coop.Name, err)
+	}
+	for _, role := range roles.Items {
+		held = append(held, fmt.Sprintf("DatabaseRole %s/%s", ns, role.Name))
+	}
+	var marker corev1.ConfigMap
+	switch err := v.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: RetainedMarkerName(coop.Name)}, &marker); {
+	case err == nil:
+		held = append(held, fmt.Sprintf("ConfigMap %s/%s", ns, marker.Name))
+	case !apierrors.IsNotFound(err):
+		return nil, fmt.Errorf("reading the retained backups marker of %s: %w", coop.Name, err)
+	}
+	if len(held) == 0 {
+		return nil, nil
+	}
+	sort.Strings(held)
+	return field.ErrorList{field.Forbidden(field.NewPath("metadata", "name"), fmt.Sprintf(
+		"this hub retains the data of its own co-op %s, deleted with deletionPolicy Retain (%s): a standby may not take the name of data this hub keeps; "+
+			"a hub admin of this hub restores that data or, once it is no longer needed, deletes those objects, before a peer keeps a standby of that name here",
+		coop.Name, strings.Join(held, ", ")))}, nil
 }
 
 // ValidateUpdate checks a changed co-op: who may change its governed fields, then its plan,

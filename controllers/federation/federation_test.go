@@ -48,7 +48,9 @@ import (
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/cli"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/manager"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/federation"
+	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/harness/specs"
 )
 
@@ -743,6 +745,70 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		}
 		// Counted apart from the refusal, when the co-op's refusal is written.
 		Eventually(func() int32 { return peerOn(south, "eu-west")().Status.MirroredFrom }, timeout).Should(Equal(int32(1)), "refused standbys do not count")
+	})
+
+	It("keeps what this hub retains of a co-op deleted with Retain from a peer's standby of the same name", func() {
+		dumpOnFailure("kept-here", "kept-later")
+		ns := west.cfg.OperatorNamespace
+		// A shared-tier co-op of west, deleted with Retain: its role stays, NOLOGIN.
+		local := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		local.Name = "kept-here"
+		Expect(west.k8s.Create(ctx, local)).To(Succeed())
+		Eventually(func() error {
+			return harness.SimulateSharedDatabaseApplied(ctx, west.k8s, ns, "coop-kept-here")
+		}, timeout).Should(Succeed())
+		Expect(west.k8s.Delete(ctx, local)).To(Succeed())
+		Eventually(coopOn(west, "kept-here"), timeout).Should(BeNil())
+		retained := &cnpgv1.DatabaseRole{}
+		Expect(west.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "coop-kept-here"}, retained)).To(Succeed())
+		Expect(retained.Labels).To(HaveKeyWithValue(coopv1.LabelRetainedFrom, "kept-here"))
+
+		// eu-south's identity at west writes a standby of that name: on the shared tier, with
+		// deletionPolicy Delete, it would take the role and the database over and drop them
+		// with its deletion. The CRD refuses a shared-tier standby, the webhook any standby
+		// of a name whose data west keeps.
+		asPeer, _ := userClient(west, "cooperator-peer-eu-south")
+		standby := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		standby.Name = "kept-here"
+		standby.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-south"}
+		standby.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+		standby.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-south", HomeCooperative: "kept-here", PrimaryServerName: "kept-here", PrimaryRegion: "eu-south",
+			ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://south-backups/eu-south/kept-here/", SecretName: "kept-here-objectstore"},
+			ConsentedRegions: []string{"eu-west"}}
+		err := asPeer.Create(ctx, standby.DeepCopy())
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("spec.database.tier: Invalid value"))
+		Expect(err.Error()).To(ContainSubstring("a standby is on database.tier dedicated"))
+		dedicated := standby.DeepCopy()
+		dedicated.Spec.Database.Tier = coopv1.DatabaseTierDedicated
+		err = asPeer.Create(ctx, dedicated)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("metadata.name: Forbidden: this hub retains the data of its own co-op kept-here, deleted with deletionPolicy Retain (DatabaseRole " + ns + "/coop-kept-here, DatabaseRole " + ns + "/coop-kept-here-serving)"))
+		Expect(err.Error()).To(ContainSubstring("a hub admin of this hub restores that data"))
+		Expect(west.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "coop-kept-here"}, retained)).To(Succeed())
+		Expect(retained.Spec.Login).To(BeFalse())
+		Expect(retained.Spec.ReclaimPolicy).To(Equal(cnpgv1.DatabaseRoleReclaimRetain))
+		Expect(retained.Labels).To(HaveKeyWithValue(coopv1.LabelRetainedFrom, "kept-here"))
+		Expect(west.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "coop-kept-here"}, &cnpgv1.Database{})).To(Satisfy(apierrors.IsNotFound))
+
+		// A standby west holds already when retained objects of its name appear there (one
+		// admitted before this rule): its deletion leaves them.
+		createWithReadCredentials(south, newCoop("kept-later", "eu-west"))
+		Eventually(func() []string {
+			if c := coopOn(west, "kept-later")(); c != nil {
+				return c.Finalizers
+			}
+			return nil
+		}, timeout).Should(ContainElement(coopv1.Finalizer))
+		earlier := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "kept-later", UID: "00000000-0000-0000-0000-00000000cafe"}}
+		keptRole := cooperative.BuildRetainedSharedRole(earlier, &west.cfg)
+		marker := cooperative.BuildRetainedMarker(earlier, &west.cfg, "kept-later", time.Now())
+		Expect(west.k8s.Create(ctx, keptRole)).To(Succeed())
+		Expect(west.k8s.Create(ctx, marker)).To(Succeed())
+		Expect(south.k8s.Delete(ctx, coopOn(south, "kept-later")())).To(Succeed())
+		Eventually(coopOn(west, "kept-later"), timeout).Should(BeNil())
+		Expect(west.k8s.Get(ctx, client.ObjectKeyFromObject(keptRole), &cnpgv1.DatabaseRole{})).To(Succeed(), "the standby's deletion leaves the retained role")
+		Expect(west.k8s.Get(ctx, client.ObjectKeyFromObject(marker), &corev1.ConfigMap{})).To(Succeed(), "and the marker of the retained backups")
 	})
 
 	It("refuses to work with over-privileged peer credentials", func() {
