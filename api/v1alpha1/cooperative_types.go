@@ -375,6 +375,7 @@ type FederationSpec struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.federation) || !has(self.federation.peers) || size(self.federation.peers) == 0 || !has(self.database.tier) || self.database.tier == 'dedicated'",message="federation.peers need database.tier dedicated: a standby replays the co-op's own backups",fieldPath=".federation.peers"
 // +kubebuilder:validation:XValidation:rule="has(self.standby) == has(oldSelf.standby) || (has(oldSelf.standby) && has(oldSelf.standby.release))",message="standby cannot be added or removed: a Cooperative is a standby from its creation to its deletion, unless its home released it (a move)",fieldPath=".standby"
 // +kubebuilder:validation:XValidation:rule="!has(self.standby) || !has(self.federation) || !has(self.federation.peers) || size(self.federation.peers) == 0",message="a standby lists no peers of its own",fieldPath=".federation.peers"
+// +kubebuilder:validation:XValidation:rule="!has(self.standby) || !has(self.admins) || size(self.admins) == 0",message="a standby has no admins: its home co-op's admins are identities of its home hub; this hub's admins set admins once it adopts the co-op (a move)",fieldPath=".admins"
 // +kubebuilder:validation:XValidation:rule="!has(self.standby) || !has(self.database.tier) || self.database.tier == 'dedicated'",message="a standby is on database.tier dedicated: it replays its home co-op's backups in a replica Cluster of its own, and its home lists peers only on that tier",fieldPath=".database.tier"
 type CooperativeSpec struct {
 	// displayName is the co-op's name as people write it.
@@ -395,7 +396,7 @@ type CooperativeSpec struct {
 	// admins are bound to the co-op's admin role in its namespace, and may read and update
 	// this Cooperative. No name may start with system: (Kubernetes' own users and groups),
 	// a ServiceAccount must be of the co-op's namespace coop-<name>, and the users and
-	// groups the hub reserves are refused.
+	// groups the hub reserves are refused. A standby has none.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=16
@@ -437,7 +438,8 @@ type CooperativeSpec struct {
 	// standby marks this Cooperative as the standby of a co-op of another region's hub,
 	// written by that hub. Its database is a CloudNativePG replica Cluster that follows the
 	// home co-op's object store and its platform runs no replicas until a switchover makes
-	// it the primary. A standby is on the dedicated tier (database.tier), and the webhook
+	// it the primary. Only the operator removes it, when it adopts a standby its home
+	// released (a move). A standby is on the dedicated tier (database.tier), and the webhook
 	// refuses a new standby of a name whose data this hub retains (a co-op of this hub of
 	// that name deleted with deletionPolicy Retain).
 	// +optional

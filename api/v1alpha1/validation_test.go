@@ -120,6 +120,10 @@ func TestCooperativeValidation(t *testing.T) {
 			c.Spec.Database.Tier = coopv1.DatabaseTierShared
 			c.Spec.Standby = testStandby(c.Name)
 		}, []string{"spec.database.tier", "a standby is on database.tier dedicated"}},
+		{"a standby with admins", func(c *coopv1.Cooperative) {
+			c.Spec.Standby = testStandby(c.Name)
+			c.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: "home-admins"}}
+		}, []string{"spec.admins", "a standby has no admins"}},
 		{"several instances on the shared tier", func(c *coopv1.Cooperative) {
 			c.Spec.Database.Tier = coopv1.DatabaseTierShared
 			c.Spec.Database.Instances = 2

@@ -100,6 +100,19 @@ func adminOf(name string, governed []coopv1.GovernedField) client.Client {
 	return admin
 }
 
+// standbyOf is the fairride sample as the standby a hub of region home writes of its co-op
+// name: no admins, no peers of its own.
+func standbyOf(name, home string) *coopv1.Cooperative {
+	standby := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	standby.Name = name
+	standby.Labels = map[string]string{coopv1.LabelMirroredFrom: home}
+	standby.Spec.Federation = coopv1.FederationSpec{}
+	standby.Spec.Admins = nil
+	standby.Spec.Standby = &coopv1.StandbySpec{HomeRegion: home, HomeCooperative: name, PrimaryServerName: name, PrimaryRegion: home,
+		ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://north/" + home + "/" + name + "/", SecretName: name + "-objectstore"}, ConsentedRegions: []string{"local"}}
+	return standby
+}
+
 var _ = Describe("Governed fields", Ordered, func() {
 	const name = "gov-a"
 	var alice client.Client
@@ -435,13 +448,8 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		Expect(dry(k8s, setRetention("24m"))).To(Succeed(), "the hub sets what it pays for")
 	})
 
-	It("holds a standby, which a peer hub writes, to the hub's reserved admins and to the hosts of its co-ops", func() {
-		standby := specs.Sample("coop_v1alpha1_cooperative_fairride.yaml")
-		standby.Name = "bounds-standby"
-		standby.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-north"}
-		standby.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-north", HomeCooperative: standby.Name, PrimaryServerName: standby.Name, PrimaryRegion: "eu-north",
-			ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://north/eu-north/bounds-standby/", SecretName: "bounds-standby-objectstore"}, ConsentedRegions: []string{"local"}}
-		standby.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: "bounds-standby-admins"}}
+	It("holds a standby, which a peer hub writes, to no admins and to the hosts of its co-ops", func() {
+		standby := standbyOf("bounds-standby", "eu-north")
 		// Its host is its home hub's: outside this hub's domains is fine.
 		standby.Spec.Platform.Host = "fair.north.example.org"
 		Expect(k8s.Create(ctx, standby.DeepCopy(), client.DryRunAll)).To(Succeed())
@@ -450,13 +458,61 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		takesHost.Spec.Platform.Host = name + ".example.coop"
 		refusedWith(k8s.Create(ctx, takesHost, client.DryRunAll),
 			`spec.platform.host: Invalid value: "bounds-a.example.coop": is already the host of another co-op of this hub`)
-		reserved := standby.DeepCopy()
-		reserved.Spec.Admins = append(reserved.Spec.Admins, coopv1.Subject{Kind: "Group", Name: "hub-admins"})
-		refusedWith(k8s.Create(ctx, reserved, client.DryRunAll), "spec.admins[1].name: Forbidden: group hub-admins is reserved by the hub")
-		// Nor the peer itself: as an admin of its standby it would read the database's credentials.
-		itself := standby.DeepCopy()
-		itself.Spec.Admins = append(itself.Spec.Admins, coopv1.Subject{Kind: "User", Name: coopv1.PeerUserPrefix + "eu-north"})
-		refusedWith(k8s.Create(ctx, itself, client.DryRunAll), "spec.admins[1].name: Forbidden: user cooperator-peer-eu-north is a peer hub's identity")
+		// No admins at all: its home's are identities of its home hub, and an admin here
+		// (the peer itself, say) would read the database's credentials.
+		for _, admin := range []coopv1.Subject{
+			{Kind: "Group", Name: "bounds-standby-admins"},
+			{Kind: "Group", Name: "hub-admins"},
+			{Kind: "User", Name: coopv1.PeerUserPrefix + "eu-north"},
+		} {
+			withAdmin := standby.DeepCopy()
+			withAdmin.Spec.Admins = []coopv1.Subject{admin}
+			refusedWith(k8s.Create(ctx, withAdmin, client.DryRunAll), "spec.admins: Invalid value", "a standby has no admins")
+		}
+	})
+
+	It("lets only the operator adopt a standby its home released: whoever else may update it keeps it a standby", func() {
+		released := standbyOf("bounds-released", "eu-north")
+		released.Spec.Platform.Host = "bounds-released.example.coop"
+		released.Spec.Standby.PrimaryRegion = "local"
+		released.Spec.Standby.Release = &coopv1.StandbyRelease{DeletionPolicy: coopv1.DeletionPolicyRetain}
+		Expect(k8s.Create(ctx, released)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, released))).To(Succeed()) })
+		// Someone who may update this one Cooperative, as the home hub's identity may.
+		mayUpdate := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "bounds-released-writer"}, Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"cooperatives"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{released.Name}}}}
+		binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bounds-released-writer"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: mayUpdate.Name},
+			Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: "bounds-released-writer"}}}
+		Expect(k8s.Create(ctx, mayUpdate)).To(Succeed())
+		Expect(k8s.Create(ctx, binding)).To(Succeed())
+		DeferCleanup(func() {
+			Expect(k8s.Delete(ctx, binding)).To(Succeed())
+			Expect(k8s.Delete(ctx, mayUpdate)).To(Succeed())
+		})
+		writer := userClient("bounds-released-writer")
+		Eventually(func() error { return writer.Get(ctx, client.ObjectKey{Name: released.Name}, &coopv1.Cooperative{}) }, timeout).Should(Succeed())
+
+		// Adopting it itself, on a plan only the hub hands out, with a governed fee.
+		adopt := func(c *coopv1.Cooperative) {
+			c.Spec.Standby = nil
+			c.Spec.Plan = "medium"
+			c.Spec.FeeSplit.PlatformFeeBasisPoints = 9000
+		}
+		refusedWith(dryUpdateAs(writer, released.Name, adopt),
+			"spec.standby: Forbidden: removed only by this hub's operator",
+			"spec.plan: Forbidden: HostingPlan medium is not self-service",
+			"spec.feeSplit: Forbidden: "+governedMessage)
+		// A cluster admin is not the operator either.
+		root := userClient("bounds-released-root", "system:masters")
+		refusedWith(dryUpdateAs(root, released.Name, func(c *coopv1.Cooperative) { c.Spec.Standby = nil }),
+			"spec.standby: Forbidden: removed only by this hub's operator")
+		Expect(getCoop(released.Name).Spec.Standby).NotTo(BeNil())
+		// The operator (the suite's own identity) adopts it, on the plan the hub accepts.
+		Expect(dryUpdateAs(k8s, released.Name, func(c *coopv1.Cooperative) {
+			c.Spec.Standby = nil
+			c.Spec.Plan = "medium"
+		})).To(Succeed())
 	})
 
 	It("takes a host only under the hub's domains and held by no other co-op", func() {

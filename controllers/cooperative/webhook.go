@@ -73,8 +73,10 @@ import (
 // refused, since the consent would send the co-op's data nowhere the hub agreed to.
 //
 // A standby (spec.standby) is written by the operator of its home hub under the federation
-// peer role: its governed fields follow its home co-op, where they are governed, and the
-// bounds are the home hub's; neither is checked here.
+// peer role: its governed fields follow its home co-op, where they are governed, and are not
+// checked here; it is held to the bounds that protect this hub's own co-ops and users
+// (boundErrors). Only the operator removes spec.standby, as it adopts a released standby
+// (AdoptionErrors); from that update on, the co-op's governance and the plan rule hold.
 type Validator struct {
 	// Client reads plans, templates, peers and co-ops: the manager's cache, with the host
 	// index that SetupWebhookWithManager registers.
@@ -260,6 +262,7 @@ func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooper
 	}
 	errs, warnings := v.governedErrors(old, coop, user.UserInfo)
 	errs = append(errs, ImportAnnotationErrors(old, coop, user.Username == v.Hub.OperatorUsername)...)
+	errs = append(errs, AdoptionErrors(old, coop, user.Username == v.Hub.OperatorUsername)...)
 	moveErrs, err := v.moveAnnotationErrors(ctx, old, coop, user)
 	if err != nil {
 		return nil, err
@@ -314,6 +317,20 @@ func ImportAnnotationErrors(old, coop *coopv1.Cooperative, byOperator bool) fiel
 		}
 	}
 	return errs
+}
+
+// AdoptionErrors refuses an update that removes spec.standby unless the operator sends it:
+// a standby its home released (a move) becomes this hub's own co-op only as the operator
+// adopts it, with the consent of the FederationPeer of its home region (spec.accept.moves),
+// on the plan that FederationPeer accepts its standbys with, recording where it came from.
+// Whoever else may update the standby (its home hub's identity, a hub admin) would skip all
+// of that, and the plan, governance and bounds this hub holds its co-ops to.
+func AdoptionErrors(old, coop *coopv1.Cooperative, byOperator bool) field.ErrorList {
+	if byOperator || old.Spec.Standby == nil || coop.Spec.Standby != nil {
+		return nil
+	}
+	return field.ErrorList{field.Forbidden(field.NewPath("spec", "standby"),
+		"removed only by this hub's operator, which adopts a standby its home released (a move) once the FederationPeer of its home region accepts moves (spec.accept.moves)")}
 }
 
 // moveAnnotationErrors refuses a request that adds, changes or removes the annotation
@@ -453,7 +470,9 @@ func invalid(coop *coopv1.Cooperative, errs field.ErrorList) error {
 // governedErrors judges an update's changes of governed fields and of the break-glass
 // annotations by who sends it.
 func (v *Validator) governedErrors(old, coop *coopv1.Cooperative, user authenticationv1.UserInfo) (field.ErrorList, admission.Warnings) {
-	if old.Spec.Standby != nil || user.Username == v.Hub.OperatorUsername {
+	// A standby's governed fields follow its home co-op, where they are governed; one that
+	// stops being a standby is this hub's co-op, whose governance holds from that update on.
+	if (old.Spec.Standby != nil && coop.Spec.Standby != nil) || user.Username == v.Hub.OperatorUsername {
 		return nil, nil
 	}
 	changed := GovernedChanges(old, coop)
@@ -681,9 +700,10 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 		return warnings, errs, nil
 	}
 
-	// A standby adopted by this hub (a move) takes the plan its FederationPeer accepted it
-	// with, which the hub chose: no one chooses it here.
-	if plan != nil && !plan.Spec.SelfService && (old == nil || (old.Spec.Plan != coop.Spec.Plan && old.Spec.Standby == nil)) {
+	// A standby the operator adopts (a move) takes the plan its FederationPeer accepted it
+	// with, which the hub chose; anyone else is asked.
+	adopting := old != nil && old.Spec.Standby != nil && user.Username == v.Hub.OperatorUsername
+	if plan != nil && !plan.Spec.SelfService && (old == nil || (old.Spec.Plan != coop.Spec.Plan && !adopting)) {
 		hub, err := v.mayUpdate(ctx, user, plan.Name)
 		if err != nil {
 			return nil, nil, err

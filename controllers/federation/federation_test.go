@@ -357,6 +357,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		c.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-west"}
 		c.Spec.Plan = "a-plan-of-the-home-hub"
 		c.Spec.Database.Instances = 3
+		c.Spec.Admins = nil
 		c.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-west", HomeCooperative: "rules-check", PrimaryServerName: "x", PrimaryRegion: "eu-west",
 			ObjectStore: coopv1.StandbyObjectStore{DestinationPath: "s3://x", SecretName: "x"}, ConsentedRegions: []string{"eu-south"}}
 		invalid(south.k8s.Create(ctx, c, client.DryRunAll), "plan small allows at most 2 database instances")
@@ -692,6 +693,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 
 		undeclared := newCoop("ghost-east")
 		undeclared.Labels = map[string]string{coopv1.LabelMirroredFrom: "us-east"}
+		undeclared.Spec.Admins = nil
 		undeclared.Spec.Standby = &coopv1.StandbySpec{
 			HomeRegion: "us-east", HomeCooperative: "ghost-east", PrimaryServerName: "ghost-east", PrimaryRegion: "us-east",
 			ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://elsewhere/us-east/ghost-east/", SecretName: "x"},
@@ -699,6 +701,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		}
 		unlisted := newCoop("ghost-west")
 		unlisted.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-west"}
+		unlisted.Spec.Admins = nil
 		unlisted.Spec.Standby = &coopv1.StandbySpec{
 			HomeRegion: "eu-west", HomeCooperative: "ghost-west", PrimaryServerName: "ghost-west", PrimaryRegion: "eu-west",
 			ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://west-backups/eu-west/ghost-west/", SecretName: "x"},
@@ -772,6 +775,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		standby.Name = "kept-here"
 		standby.Labels = map[string]string{coopv1.LabelMirroredFrom: "eu-south"}
 		standby.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+		standby.Spec.Admins = nil
 		standby.Spec.Standby = &coopv1.StandbySpec{HomeRegion: "eu-south", HomeCooperative: "kept-here", PrimaryServerName: "kept-here", PrimaryRegion: "eu-south",
 			ObjectStore:      coopv1.StandbyObjectStore{DestinationPath: "s3://south-backups/eu-south/kept-here/", SecretName: "kept-here-objectstore"},
 			ConsentedRegions: []string{"eu-west"}}
