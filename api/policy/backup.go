@@ -87,6 +87,29 @@ func ScheduleOverLimit(schedule string) string {
 	return ""
 }
 
+// HourlySchedule backs up once an hour, on the hour: what a standby at a peer hub backs up
+// with when its home co-op's schedule is closer than MinBackupGap (StandbyBackup).
+const HourlySchedule = "0 0 * * * *"
+
+// StandbyBackup is the schedule and retention a co-op's standby at a peer hub gets: its
+// own, held to the limits a co-op may set for itself. A peer hub holds a standby to them
+// whoever writes it (its home hub may grant its own co-ops more, on its own bill, not on
+// the peer's), so the home sends them within: a schedule closer than MinBackupGap becomes
+// HourlySchedule, a retention longer than MaxRetentionDays becomes that many days. limited
+// says what was changed, in words, or is empty.
+func StandbyBackup(schedule, retention string) (outSchedule, outRetention string, limited []string) {
+	outSchedule, outRetention = schedule, retention
+	if ScheduleOverLimit(schedule) != "" {
+		outSchedule = HourlySchedule
+		limited = append(limited, fmt.Sprintf("backup.schedule %q is backed up hourly (%q)", schedule, HourlySchedule))
+	}
+	if RetentionOverLimit(retention) != "" {
+		outRetention = fmt.Sprintf("%dd", MaxRetentionDays)
+		limited = append(limited, fmt.Sprintf("backup.retention %q is kept %s", retention, outRetention))
+	}
+	return outSchedule, outRetention, limited
+}
+
 // ParseSchedule reads a backup schedule as CloudNativePG's ScheduledBackup webhook does
 // (with the cron parser and version of CloudNativePG 1.29), so that a schedule it would
 // refuse is refused where the co-op sees it, not later on BackupReady.

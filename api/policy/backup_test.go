@@ -85,3 +85,29 @@ func TestShortestGap(t *testing.T) {
 		}
 	}
 }
+
+// TestStandbyBackupIsHeldToTheCoopsLimits: a standby at a peer hub gets its home co-op's
+// schedule and retention within the limits the peer holds every standby to; what its home
+// hub granted beyond is brought back to the limit, and said.
+func TestStandbyBackupIsHeldToTheCoopsLimits(t *testing.T) {
+	for _, tc := range []struct {
+		schedule, retention         string
+		wantSchedule, wantRetention string
+		limited                     int
+	}{
+		{"0 0 3 * * *", "30d", "0 0 3 * * *", "30d", 0},
+		{"0 30 * * * *", "3m", "0 30 * * * *", "3m", 0},
+		{"", "", "", "", 0},
+		{"0 */10 * * * *", "30d", HourlySchedule, "30d", 1},
+		{"0 0 3 * * *", "24m", "0 0 3 * * *", "90d", 1},
+		{"* * * * * *", "99999999999999999999d", HourlySchedule, "90d", 2},
+	} {
+		schedule, retention, limited := StandbyBackup(tc.schedule, tc.retention)
+		if schedule != tc.wantSchedule || retention != tc.wantRetention || len(limited) != tc.limited {
+			t.Errorf("StandbyBackup(%q, %q) = %q, %q, %q; want %q, %q and %d changes", tc.schedule, tc.retention, schedule, retention, limited, tc.wantSchedule, tc.wantRetention, tc.limited)
+		}
+		if ScheduleOverLimit(schedule) != "" || RetentionOverLimit(retention) != "" {
+			t.Errorf("StandbyBackup(%q, %q) is still over the limits: %q, %q", tc.schedule, tc.retention, schedule, retention)
+		}
+	}
+}

@@ -293,6 +293,10 @@ const (
 	ReasonOperatorInfoMissing = "OperatorInfoMissing"
 	// ReasonStandbyRefused: this hub refused a standby Cooperative; the message says why.
 	ReasonStandbyRefused = "StandbyRefused"
+	// ReasonStandbyBackupLimited (an event at home): the co-op's backup schedule or retention
+	// is beyond what a co-op may set for itself (the home hub granted it), and its standbys
+	// at peer hubs get the limit instead; status.federation.standbys says so too.
+	ReasonStandbyBackupLimited = "StandbyBackupLimited"
 )
 
 // A peer hub's identity at this hub: the user cooperator-peer-<region>, or the
@@ -540,7 +544,8 @@ type PeerStandbyStatus struct {
 	// +optional
 	Role FederationRole `json:"role,omitempty"`
 
-	// message says more, such as why the peer refused the standby.
+	// message says more, such as why the peer refused the standby, or the backup limits a
+	// standby is held to at the peer.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Message string `json:"message,omitempty"`

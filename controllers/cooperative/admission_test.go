@@ -471,6 +471,20 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		}
 	})
 
+	It("holds a standby to the backup schedule and retention of this hub's co-ops, even from who may delete it", func() {
+		standby := standbyOf("bounds-standby-backup", "eu-north")
+		standby.Spec.Platform.Host = "bounds-standby-backup.example.coop"
+		standby.Spec.Backup = coopv1.BackupSpec{Schedule: "* * * * * *", Retention: "9999m"}
+		// k8s may delete Cooperatives, as a peer hub's identity may delete its standbys: no
+		// mark of this hub's admins for a standby.
+		refusedWith(k8s.Create(ctx, standby.DeepCopy(), client.DryRunAll),
+			"spec.backup.schedule: Forbidden: backs up as often as every 1s: a co-op's backups are at most hourly",
+			"spec.backup.retention: Forbidden: keeps backups 299970 days: a co-op keeps them at most 90 days",
+			"a standby is held to the backup limits of this hub's co-ops whoever writes it")
+		standby.Spec.Backup = coopv1.BackupSpec{Schedule: "0 0 * * * *", Retention: "90d"}
+		Expect(k8s.Create(ctx, standby, client.DryRunAll)).To(Succeed(), "within the limits, as its home sends it")
+	})
+
 	It("lets only the operator adopt a standby its home released: whoever else may update it keeps it a standby", func() {
 		released := standbyOf("bounds-released", "eu-north")
 		released.Spec.Platform.Host = "bounds-released.example.coop"

@@ -658,7 +658,8 @@ func (v *Validator) validate(ctx context.Context, old, coop *coopv1.Cooperative,
 // co-ops and users: it names no admin the hub reserves, and takes no host another co-op
 // here holds (its Ingress would claim that co-op's traffic). Its host may lie outside this
 // hub's domains (it is its home hub's, which a switchover points here), its plan is the
-// one its FederationPeer accepts it with, and its peers are its home's.
+// one its FederationPeer accepts it with, and its peers are its home's. Its backup schedule
+// and retention are held to a co-op's limits with no exemption.
 func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperative, plan *coopv1.HostingPlan, user *sender) (admission.Warnings, field.ErrorList, error) {
 	var warnings admission.Warnings
 	var errs field.ErrorList
@@ -697,6 +698,21 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 	}
 
 	if standby {
+		// A standby is held to the backup limits of this hub's co-ops with no exemption:
+		// its home's hub may grant its own co-ops more on its bill, not on this hub's, and
+		// may delete its standbys here, which is no mark of this hub's admins. Its home
+		// sends it within them (policy.StandbyBackup).
+		const why = "; a standby is held to the backup limits of this hub's co-ops whoever writes it (its home sends it within them)"
+		if sched := coop.Spec.Backup.Schedule; sched != "" && (old == nil || old.Spec.Backup.Schedule != sched) {
+			if msg := policy.ScheduleOverLimit(sched); msg != "" {
+				errs = append(errs, field.Forbidden(spec.Child("backup", "schedule"), msg+why))
+			}
+		}
+		if ret := coop.Spec.Backup.Retention; ret != "" && (old == nil || old.Spec.Backup.Retention != ret) {
+			if msg := policy.RetentionOverLimit(ret); msg != "" {
+				errs = append(errs, field.Forbidden(spec.Child("backup", "retention"), msg+why))
+			}
+		}
 		return warnings, errs, nil
 	}
 

@@ -564,6 +564,19 @@ func TestBuildStandby(t *testing.T) {
 	if c.Spec.Admins == nil || len(c.Spec.Federation.Peers) != 2 {
 		t.Error("BuildStandby changed the home co-op")
 	}
+	// A schedule and a retention this hub granted beyond a co-op's limits reach the peer
+	// within them, as the peer holds every standby; within, they travel as they are.
+	c.Spec.Backup = coopv1.BackupSpec{Schedule: "0 */10 * * * *", Retention: "12m"}
+	if got := BuildStandby(c, &hub, "eu-south", nil, "eu-west", "").Spec.Backup; got != (coopv1.BackupSpec{Schedule: "0 0 * * * *", Retention: "90d"}) {
+		t.Errorf("backup of the standby %+v, want hourly and 90d", got)
+	}
+	if msg := StandbyBackupMessage(c); !strings.Contains(msg, `backup.retention "12m" is kept 90d`) || !strings.Contains(msg, "backed up hourly") {
+		t.Errorf("message at home %q", msg)
+	}
+	c.Spec.Backup = coopv1.BackupSpec{Schedule: "0 0 3 * * *", Retention: "30d"}
+	if got := BuildStandby(c, &hub, "eu-south", nil, "eu-west", "").Spec.Backup; got != c.Spec.Backup || StandbyBackupMessage(c) != "" {
+		t.Errorf("backup within the limits %+v, message %q", got, StandbyBackupMessage(c))
+	}
 }
 
 func equalStandby(a, b coopv1.StandbySpec) bool { return equality.Semantic.DeepEqual(a, b) }

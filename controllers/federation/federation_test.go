@@ -609,6 +609,48 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(func() string { return cluster(south, "fairride-lyon")().Spec.StorageConfiguration.Size }, timeout).Should(Equal("20Gi"))
 	})
 
+	It("sends the standby within the backup limits the peer holds it to, and says so at home where the hub granted more", func() {
+		standbyMessage := func() string {
+			for _, st := range coopOn(west, "fairride-lyon")().Status.Federation.Standbys {
+				if st.Peer == "eu-south" {
+					return st.Message
+				}
+			}
+			return ""
+		}
+		setBackup := func(schedule, retention string) {
+			c := coopOn(west, "fairride-lyon")()
+			patch := client.MergeFrom(c.DeepCopy())
+			c.Spec.Backup.Schedule, c.Spec.Backup.Retention = schedule, retention
+			Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		}
+		before := coopOn(west, "fairride-lyon")().Spec.Backup
+		// West's admins grant their co-op a closer schedule and a longer retention, on
+		// west's bill; south holds the standby to a co-op's limits.
+		setBackup("0 */15 * * * *", "24m")
+		Eventually(func() coopv1.BackupSpec { return coopOn(south, "fairride-lyon")().Spec.Backup }, timeout).
+			Should(Equal(coopv1.BackupSpec{Schedule: "0 0 * * * *", Retention: "90d"}))
+		Eventually(standbyMessage, timeout).Should(And(
+			ContainSubstring("held to the backup limits of a co-op"),
+			ContainSubstring(`backup.schedule "0 */15 * * * *" is backed up hourly`),
+			ContainSubstring(`backup.retention "24m" is kept 90d`)))
+		Expect(standbyState(west, "fairride-lyon", "eu-south")()).To(Equal(coopv1.StandbyMirrored))
+		Eventually(func() bool {
+			var events corev1.EventList
+			Expect(west.k8s.List(ctx, &events)).To(Succeed())
+			for _, e := range events.Items {
+				if e.Reason == coopv1.ReasonStandbyBackupLimited && e.InvolvedObject.Name == "fairride-lyon" {
+					return true
+				}
+			}
+			return false
+		}, timeout).Should(BeTrue(), "an event says so at home")
+
+		setBackup(before.Schedule, before.Retention)
+		Eventually(func() coopv1.BackupSpec { return coopOn(south, "fairride-lyon")().Spec.Backup }, timeout).Should(Equal(before))
+		Eventually(standbyMessage, timeout).Should(BeEmpty())
+	})
+
 	It("leaves the standby alone while the home co-op is suspended, and catches up when it resumes", func() {
 		suspended := func(generation int64) func() bool {
 			return func() bool {

@@ -52,6 +52,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
+	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/finalizer"
@@ -421,6 +422,17 @@ func ReadCredentialsMissingMessage(hub *hubconfig.Config, coop string) string {
 		hub.OperatorNamespace, hub.ObjectStore.ReadCredentialsSecret(coop), coopv1.AccessKeyIDKey, coopv1.AccessSecretKeyKey, hub.BackupDestination(coop))
 }
 
+// StandbyBackupMessage says how the co-op's standbys are held to the backup limits of a
+// co-op (policy.StandbyBackup), or "" when its schedule and retention are within them.
+func StandbyBackupMessage(coop *coopv1.Cooperative) string {
+	_, _, limited := policy.StandbyBackup(coop.Spec.Backup.Schedule, coop.Spec.Backup.Retention)
+	if len(limited) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("held to the backup limits of a co-op, as a peer hub holds every standby: %s there (this hub granted the co-op more; after a failover or a move there, that hub's admins may grant it again)",
+		strings.Join(limited, ", "))
+}
+
 // BuildPeerSecret is the Secret, in the peer's mirror namespace for this hub, with the
 // credentials that read the co-op's backups.
 func BuildPeerSecret(coop *coopv1.Cooperative, region string, creds *corev1.Secret) *corev1.Secret {
@@ -440,10 +452,13 @@ func BuildPeerSecret(coop *coopv1.Cooperative, region string, creds *corev1.Secr
 
 // BuildStandby is the standby Cooperative of a home co-op at a peer: the co-op's spec
 // without its admins (identities of this hub) and peers, marked as a standby of this region's
-// co-op. It keeps its data on deletion only while it holds the primary.
+// co-op. It keeps its data on deletion only while it holds the primary. Its backup schedule
+// and retention are held to what a co-op may set for itself (policy.StandbyBackup), as the
+// peer holds every standby, whatever this hub granted the co-op.
 func BuildStandby(coop *coopv1.Cooperative, hub *hubconfig.Config, peerRegion string, consented []string, primaryRegion, token string) *coopv1.Cooperative {
 	spec := *coop.Spec.DeepCopy()
 	spec.Admins = nil
+	spec.Backup.Schedule, spec.Backup.Retention, _ = policy.StandbyBackup(spec.Backup.Schedule, spec.Backup.Retention)
 	spec.Federation = coopv1.FederationSpec{}
 	spec.DeletionPolicy = coopv1.DeletionPolicyDelete
 	if primaryRegion == peerRegion {
@@ -582,7 +597,10 @@ func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Coope
 		// admission refuses this hub: the apply's answer is the standby as the peer has it.
 		return r.peerError(st, peer, err), nil
 	}
-	st.State, st.Message = coopv1.StandbyMirrored, ""
+	st.State, st.Message = coopv1.StandbyMirrored, StandbyBackupMessage(coop)
+	if st.Message != "" && st.Message != prev.Message {
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonStandbyBackupLimited, "Mirror", "Standby at %s: %s", peer.Name, st.Message)
+	}
 	if c := meta.FindStatusCondition(there.Status.Conditions, coopv1.ConditionReady); c != nil && c.Reason == coopv1.ReasonStandbyRefused {
 		st.State, st.Message = coopv1.StandbyRefused, c.Message
 	}
