@@ -383,8 +383,11 @@ type CooperativeSpec struct {
 	// +kubebuilder:validation:MaxLength=100
 	DisplayName string `json:"displayName,omitempty"`
 
-	// vertical is the kind of platform the co-op runs.
+	// vertical is the kind of platform the co-op runs. Immutable: it chooses the co-op's
+	// platform template (spec.platform.template, governed with platform), and the co-op's
+	// data and its members' work are of its vertical.
 	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="vertical is immutable: it chooses the co-op's platform template (governed with spec.platform) and its data and members' work are of that vertical; a co-op of another vertical is a new Cooperative"
 	Vertical Vertical `json:"vertical"`
 
 	// plan is the name of the HostingPlan that sets the co-op's quota.

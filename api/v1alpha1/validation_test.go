@@ -191,6 +191,8 @@ func TestCooperativeValidation(t *testing.T) {
 		mutate func(*coopv1.Cooperative)
 		want   []string
 	}{
+		{"vertical change", func(c *coopv1.Cooperative) { c.Spec.Vertical = coopv1.VerticalDelivery },
+			[]string{"spec.vertical", "vertical is immutable"}},
 		{"tier change", func(c *coopv1.Cooperative) { c.Spec.Database.Tier = coopv1.DatabaseTierShared },
 			[]string{"spec.database.tier", "tier is immutable"}},
 		{"storage shrink", func(c *coopv1.Cooperative) { c.Spec.Database.Storage = resource.MustParse("5Gi") },

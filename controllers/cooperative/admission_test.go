@@ -141,6 +141,13 @@ var _ = Describe("Governed fields", Ordered, func() {
 		}
 	})
 
+	It("refuses a co-op admin's change of vertical, which would swap the governed platform's template", func() {
+		Eventually(func() string { return getCoop(name).Status.Platform.Template }, timeout).Should(Equal("ride-sharing"))
+		refusedWith(updateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Vertical = coopv1.VerticalDelivery }),
+			"spec.vertical: Invalid value", "vertical is immutable")
+		Expect(getCoop(name).Spec.Vertical).To(Equal(coopv1.VerticalRideSharing))
+	})
+
 	It("accepts a co-op admin's edit of what is not governed", func() {
 		Expect(updateAs(alice, name, func(c *coopv1.Cooperative) {
 			c.Spec.DisplayName = "Governed, renamed"
