@@ -290,6 +290,38 @@ var _ = Describe("Governed fields", Ordered, func() {
 			Expect(after.Annotations).NotTo(HaveKey(coopv1.AnnotationBreakGlassBy))
 			Expect(after.Spec.FeeSplit.PlatformFeeBasisPoints).To(Equal(int32(0)))
 		})
+
+		It("is not recorded on a standby, whose governed fields follow its home: the annotations are refused, and ignored", func() {
+			sb := standbyOf("gov-standby", "eu-north")
+			sb.Spec.Platform.Host = "gov-standby.example.coop"
+			Expect(k8s.Create(ctx, sb)).To(Succeed())
+			DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, sb))).To(Succeed()) })
+			// Its home hub's identity, which may update it.
+			mayUpdate := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "gov-standby-peer"}, Rules: []rbacv1.PolicyRule{{
+				APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"cooperatives"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{sb.Name}}}}
+			binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "gov-standby-peer"},
+				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: mayUpdate.Name},
+				Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: coopv1.PeerUserPrefix + "eu-north"}}}
+			Expect(k8s.Create(ctx, mayUpdate)).To(Succeed())
+			Expect(k8s.Create(ctx, binding)).To(Succeed())
+			DeferCleanup(func() {
+				Expect(k8s.Delete(ctx, binding)).To(Succeed())
+				Expect(k8s.Delete(ctx, mayUpdate)).To(Succeed())
+			})
+			peer := userClient(coopv1.PeerUserPrefix + "eu-north")
+			Eventually(func() error { return peer.Get(ctx, client.ObjectKey{Name: sb.Name}, &coopv1.Cooperative{}) }, timeout).Should(Succeed())
+
+			const onStandby = "break-glass-reason]: Forbidden: a standby's governed fields follow its home co-op: break-glass is used there"
+			forged := breakGlass("hub-bob", "feeSplit", "forged in the hub's name", func(*coopv1.Cooperative) {})
+			refusedWith(updateAs(peer, sb.Name, forged), onStandby)
+			refusedWith(updateAs(peer, sb.Name, breakGlass("hub-bob", "feeSplit", "with the change", fee(9000))), onStandby)
+			// Nor does a member of this hub's break-glass group record one here.
+			refusedWith(updateAs(bob, sb.Name, breakGlass("hub-bob", "feeSplit", "outage", fee(400))), onStandby)
+			// Annotations the operator's identity wrote (admission lets it) record nothing.
+			Expect(updateAs(k8s, sb.Name, forged)).To(Succeed())
+			Eventually(func() map[string]string { return getCoop(sb.Name).Annotations }, timeout).ShouldNot(HaveKey(coopv1.AnnotationBreakGlassBy))
+			Expect(getCoop(sb.Name).Status.BreakGlass).To(BeEmpty())
+		})
 	})
 })
 

@@ -66,7 +66,9 @@ func RecordBreakGlass(records []coopv1.BreakGlassUse, use coopv1.BreakGlassUse) 
 // recordBreakGlass records a break-glass use the co-op's annotations announce: in status
 // (written at once, so that removing the annotations never loses it), as a Warning event,
 // and, through the status, in the coop-policy ConfigMap the members' platform reads. Then
-// it removes the annotations, which lets the webhook admit the next use.
+// it removes the annotations, which lets the webhook admit the next use. On a standby it
+// records nothing (its governed fields follow its home co-op, whose hub has the
+// break-glass path) and removes the annotations with a Warning event.
 func (r *Reconciler) recordBreakGlass(ctx context.Context, s *scope) error {
 	coop := s.coop
 	use, ok := PendingBreakGlass(coop)
@@ -74,7 +76,14 @@ func (r *Reconciler) recordBreakGlass(ctx context.Context, s *scope) error {
 		return nil
 	}
 	use.Time = metav1.Now()
-	if records, added := RecordBreakGlass(coop.Status.BreakGlass, use); added {
+	standby := coop.Spec.Standby != nil
+	if standby {
+		// Its governed fields follow its home co-op, whose hub has the break-glass path:
+		// annotations on a standby (which admission refuses) record nothing here.
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonBreakGlass, "BreakGlass",
+			"Removed break-glass annotations naming %s from a standby without recording them: its governed fields follow its home co-op", use.User)
+	}
+	if records, added := RecordBreakGlass(coop.Status.BreakGlass, use); added && !standby {
 		coop.Status.BreakGlass = records
 		if err := r.patchStatus(ctx, s); err != nil {
 			return fmt.Errorf("recording the break-glass use: %w", err)

@@ -470,20 +470,28 @@ func invalid(coop *coopv1.Cooperative, errs field.ErrorList) error {
 // governedErrors judges an update's changes of governed fields and of the break-glass
 // annotations by who sends it.
 func (v *Validator) governedErrors(old, coop *coopv1.Cooperative, user authenticationv1.UserInfo) (field.ErrorList, admission.Warnings) {
-	// A standby's governed fields follow its home co-op, where they are governed; one that
-	// stops being a standby is this hub's co-op, whose governance holds from that update on.
-	if (old.Spec.Standby != nil && coop.Spec.Standby != nil) || user.Username == v.Hub.OperatorUsername {
+	if user.Username == v.Hub.OperatorUsername {
 		return nil, nil
 	}
-	changed := GovernedChanges(old, coop)
 	annotationsChanged := false
 	for _, key := range coopv1.BreakGlassAnnotations {
 		annotationsChanged = annotationsChanged || old.Annotations[key] != coop.Annotations[key] || hasKey(old.Annotations, key) != hasKey(coop.Annotations, key)
 	}
+	annotations := field.NewPath("metadata", "annotations")
+	// A standby's governed fields follow its home co-op, where they are governed, and its
+	// break-glass path is its home hub's: no one records one here. One that stops being a
+	// standby is this hub's co-op, whose governance holds from that update on.
+	if old.Spec.Standby != nil && coop.Spec.Standby != nil {
+		if annotationsChanged {
+			return field.ErrorList{field.Forbidden(annotations.Key(coopv1.AnnotationBreakGlassReason),
+				"a standby's governed fields follow its home co-op: break-glass is used there, by its home hub, and the annotations are not set on a standby")}, nil
+		}
+		return nil, nil
+	}
+	changed := GovernedChanges(old, coop)
 	if len(changed) == 0 && !annotationsChanged {
 		return nil, nil
 	}
-	annotations := field.NewPath("metadata", "annotations")
 	if v.Hub.BreakGlassGroup == "" || !slices.Contains(user.Groups, v.Hub.BreakGlassGroup) {
 		var errs field.ErrorList
 		for _, f := range changed {
