@@ -897,6 +897,63 @@ var _ = Describe("A co-op on the shared tier", Ordered, func() {
 	})
 })
 
+var _ = Describe("A shared-tier co-op deleted with Retain", func() {
+	It("keeps its pg_hba lines while its role still logs in for the final logical backup, and only a reject rule once it is retained", func() {
+		dumpOnFailure("hba-leaving")
+		leaving := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		leaving.Name = "hba-leaving"
+		Expect(k8s.Create(ctx, leaving)).To(Succeed())
+		staying := specs.Sample("coop_v1alpha1_cooperative_carecollective.yaml")
+		staying.Name = "hba-staying"
+		Expect(k8s.Create(ctx, staying)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, staying))).To(Succeed()) })
+		// Its own object store credentials: the final logical backup runs, as its role.
+		creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: hub.ObjectStore.PerCooperativeSecretPrefix + leaving.Name},
+			Data: map[string][]byte{coopv1.AccessKeyIDKey: []byte("k"), coopv1.AccessSecretKeyKey: []byte("s")}}
+		Expect(k8s.Create(ctx, creds)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, creds))).To(Succeed()) })
+		shared := &cnpgv1.Cluster{}
+		hba := func() string {
+			Expect(k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: hub.SharedCluster.Name}, shared)).To(Succeed())
+			return strings.Join(shared.Spec.PostgresConfiguration.PgHBA, "\n")
+		}
+		Eventually(func(g Gomega) {
+			g.Expect(harness.SimulateSharedDatabaseApplied(ctx, k8s, hub.OperatorNamespace, "coop-hba-leaving")).To(Succeed())
+			g.Expect(hba()).To(ContainSubstring("hostssl coop_hba_leaving coop_hba_leaving all scram-sha-256"))
+			g.Expect(hba()).To(ContainSubstring("hostssl coop_hba_staying coop_hba_staying all scram-sha-256"))
+		}, timeout).Should(Succeed())
+
+		Expect(k8s.Delete(ctx, getCoop(leaving.Name))).To(Succeed())
+		Eventually(condition(leaving.Name, coopv1.ConditionReady), timeout).Should(haveStatus(metav1.ConditionFalse, coopv1.ReasonFinalBackup))
+		// Another shared-tier co-op's reconcile writes the shared Cluster meanwhile.
+		Expect(updateCoop(staying.Name, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "Staying, renamed" })).To(Succeed())
+		Eventually(func() int64 { c := getCoop(staying.Name); return c.Status.ObservedGeneration - c.Generation }, timeout).Should(BeZero())
+		Consistently(hba, 2*time.Second).Should(And(
+			ContainSubstring("hostssl coop_hba_leaving coop_hba_leaving all scram-sha-256"),
+			ContainSubstring("hostssl coop_hba_leaving coop_hba_leaving_serving all scram-sha-256"),
+			ContainSubstring("host all coop_hba_leaving all reject")), "its role logs in still, to its own database only")
+		role := &cnpgv1.DatabaseRole{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: hub.OperatorNamespace, Name: "coop-hba-leaving"}, role)).To(Succeed())
+		Expect(role.Spec.Login).To(BeTrue())
+
+		// Once the final backup completed, its role is retained: a reject rule only.
+		var jobs batchv1.JobList
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.List(ctx, &jobs, client.InNamespace(hub.OperatorNamespace), client.MatchingLabels{coopv1.LabelCooperative: leaving.Name})).To(Succeed())
+			g.Expect(jobs.Items).To(HaveLen(1))
+		}, timeout).Should(Succeed())
+		Expect(harness.SimulateJobDone(ctx, k8s, hub.OperatorNamespace, jobs.Items[0].Name, true)).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: leaving.Name}, &coopv1.Cooperative{}))
+		}, timeout).Should(BeTrue())
+		Expect(updateCoop(staying.Name, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "Staying" })).To(Succeed())
+		Eventually(hba, timeout).Should(And(
+			Not(ContainSubstring("hostssl coop_hba_leaving")),
+			ContainSubstring("host all coop_hba_leaving all reject"),
+			ContainSubstring("hostssl coop_hba_staying coop_hba_staying all scram-sha-256")))
+	})
+})
+
 var _ = Describe("A co-op whose plan does not exist", func() {
 	It("is Stalled, and Failed for kstatus, until the plan appears", func() {
 		dumpOnFailure("no-plan")

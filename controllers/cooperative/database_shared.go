@@ -553,9 +553,12 @@ func BuildRetainedSharedServingRole(coop *coopv1.Cooperative, cfg *hubconfig.Con
 	return role
 }
 
-// sharedTenants lists the roles of every shared-tier co-op that is not being deleted, with
-// their plans' weights, and the retained roles of co-ops deleted with Retain; with include,
-// the named co-op is counted even if the cache has not seen it yet.
+// sharedTenants lists the roles of every shared-tier co-op, with their plans' weights, and
+// the retained roles of co-ops deleted with Retain; with include, the named co-op is
+// counted even if the cache has not seen it yet, without, it is left out. A co-op being
+// deleted is counted until its role is retained (NOLOGIN, with a reject rule): with Retain,
+// its role still logs in for the final logical backup, which pg_hba must let reach its
+// database, and only its own database.
 func (r *Reconciler) sharedTenants(ctx context.Context, name string, include bool) ([]SharedTenant, []string, error) {
 	var coops coopv1.CooperativeList
 	if err := r.Client.List(ctx, &coops); err != nil {
@@ -569,11 +572,24 @@ func (r *Reconciler) sharedTenants(ctx context.Context, name string, include boo
 	for _, p := range plans.Items {
 		weights[p.Name] = p.Spec.Quota.CPU.MilliValue()
 	}
+	var roles cnpgv1.DatabaseRoleList
+	if err := r.Client.List(ctx, &roles, client.InNamespace(r.Config.OperatorNamespace), client.HasLabels{coopv1.LabelRetainedFrom}); err != nil && !isNoKind(err) {
+		return nil, nil, fmt.Errorf("listing retained roles: %w", err)
+	}
+	var retained []string
+	isRetained := map[string]bool{}
+	for _, role := range roles.Items {
+		retained = append(retained, role.Spec.Name)
+		isRetained[role.Spec.Name] = true
+	}
 	seen := map[string]bool{}
 	var tenants []SharedTenant
 	for i := range coops.Items {
 		c := &coops.Items[i]
-		if c.Spec.Database.Tier != coopv1.DatabaseTierShared || !c.DeletionTimestamp.IsZero() || (c.Name == name && !include) {
+		if c.Spec.Database.Tier != coopv1.DatabaseTierShared || c.Spec.Standby != nil || (c.Name == name && !include) {
+			continue
+		}
+		if !c.DeletionTimestamp.IsZero() && isRetained[coopv1.SharedRoleName(c)] {
 			continue
 		}
 		seen[c.Name] = true
@@ -581,14 +597,6 @@ func (r *Reconciler) sharedTenants(ctx context.Context, name string, include boo
 	}
 	if include && !seen[name] {
 		tenants = append(tenants, SharedTenant{Role: coopv1.SharedRoleName(&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}})})
-	}
-	var roles cnpgv1.DatabaseRoleList
-	if err := r.Client.List(ctx, &roles, client.InNamespace(r.Config.OperatorNamespace), client.HasLabels{coopv1.LabelRetainedFrom}); err != nil && !isNoKind(err) {
-		return nil, nil, fmt.Errorf("listing retained roles: %w", err)
-	}
-	var retained []string
-	for _, role := range roles.Items {
-		retained = append(retained, role.Spec.Name)
 	}
 	return tenants, retained, nil
 }
