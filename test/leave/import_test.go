@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
+	"github.com/cooperator-dev/cooperator/controllers/cmd/cli"
 	"github.com/cooperator-dev/cooperator/controllers/export"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
@@ -74,8 +75,8 @@ func forgedArchiveOf(t *testing.T, manifestCoop string, coop *coopv1.Cooperative
 // TestImport_TakesOnlyWhatTheCoopWritesOfItself: cooperator import runs with the hub
 // admin's rights, and an archive is easily edited (its checksums are recomputed as
 // easily). What only a hub decides, an archive does not: the Cooperative the import creates
-// has no standby, suspension, federation peers or primary, owners, finalizers, or the
-// operator's own labels and annotations, whatever cooperative.yaml says; the command names
+// has no standby, suspension, federation peers or primary, admins, owners, finalizers, or
+// the operator's own labels and annotations, whatever cooperative.yaml says; the command names
 // what it left out; the co-op's own labels, annotations and spec are kept. On hub A, whose
 // plans no other test changes.
 func TestImport_TakesOnlyWhatTheCoopWritesOfItself(t *testing.T) {
@@ -99,7 +100,7 @@ func TestImport_TakesOnlyWhatTheCoopWritesOfItself(t *testing.T) {
 		}, []string{"spec.standby", "spec.suspend", `labels "coop.cooperator.dev/mirrored-from"`,
 			`"coop.cooperator.dev/move-to"`, `"coop.cooperator.dev/failover"`, `"coop.cooperator.dev/import-dump"`,
 			"metadata.ownerReferences", `metadata.finalizers "coop.cooperator.dev/finalizer", "example.org/keep-for-ever"`,
-			"set peers or suspension again here"}},
+			`spec.admins "Group fairride-admins"`, "set peers, admins or suspension again here"}},
 		{"a home with peers and a primary there", func(c *coopv1.Cooperative) {
 			c.Spec.Federation = coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "peer-y"}, {Name: "peer-z"}}, Primary: "peer-z"}
 		}, []string{`spec.federation.peers "peer-y", "peer-z"`, `spec.federation.primary "peer-z"`}},
@@ -125,6 +126,8 @@ func TestImport_TakesOnlyWhatTheCoopWritesOfItself(t *testing.T) {
 			if err := hubA.k8s.Create(ctx, want, client.DryRunAll); err != nil {
 				t.Fatal(err)
 			}
+			// Its admins are the old hub's identities: this hub's admin binds them again.
+			want.Spec.Admins = nil
 			tc.forge(coop)
 			archive := forgedArchive(t, coop, coop.Name+"-20261206100000", "PGDMP forged")
 			hubA.coopCredentials(t, name)
@@ -225,6 +228,28 @@ func TestImport_NothingIsLeftWhenTheCoopIsRefused(t *testing.T) {
 		}
 		left(t, coop.Name)
 		noCoop(t, coop.Name)
+	})
+
+	// A plan a co-op may not choose (medium is not self-service) is the hub admin's to
+	// give: the archive asking for it is refused, and the admin names it to give it.
+	t.Run("a plan that is not self-service", func(t *testing.T) {
+		coop := sample(t, "medium-coop")
+		coop.Spec.Plan = "medium"
+		archive := forgedArchive(t, coop, "medium-coop-1", "PGDMP medium")
+		r := runCLI(context.Background(), hubA.kubeconfig, "import", archive, "--no-wait")
+		if r.code != cli.ExitForbidden || !strings.Contains(r.errs, `HostingPlan "medium", which is not self-service`) || !strings.Contains(r.errs, "--plan-map medium=medium") ||
+			!strings.Contains(r.errs, "nothing was written") || strings.Contains(r.out, "[3/5]") {
+			t.Errorf("import asking for a plan the hub gives: exit %d\n%s\n%s", r.code, r.out, r.errs)
+		}
+		left(t, coop.Name)
+		noCoop(t, coop.Name)
+		if r := runCLI(context.Background(), hubA.kubeconfig, "import", archive, "--no-wait", "--plan-map", "medium=medium"); r.code != 0 {
+			t.Fatalf("import with the plan named: exit %d\n%s\n%s", r.code, r.out, r.errs)
+		}
+		got := &coopv1.Cooperative{}
+		if err := hubA.k8s.Get(context.Background(), client.ObjectKey{Name: coop.Name}, got); err != nil || got.Spec.Plan != "medium" {
+			t.Errorf("the imported co-op: %v, plan %q", err, got.Spec.Plan)
+		}
 	})
 
 	t.Run("a dump name the operator would refuse", func(t *testing.T) {

@@ -155,7 +155,7 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 	coop, dropped := importedCooperative(written)
 	if len(dropped) > 0 {
 		fmt.Fprintf(r.errs, "Warning: %s sets what only this hub decides, and the import leaves it out: %s. "+
-			"This hub's peers are its own to declare: set peers or suspension again here if wanted\n", export.CooperativeFile, strings.Join(dropped, "; "))
+			"This hub's peers and admins are its own to declare: set peers, admins or suspension again here if wanted\n", export.CooperativeFile, strings.Join(dropped, "; "))
 	}
 	cl, err := r.client()
 	if err != nil {
@@ -163,8 +163,17 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 	}
 
 	fmt.Fprintln(out, "[2/5] mapping the plan and the template to this hub's")
-	if err := mapNamed(ctx, cl, "HostingPlan", "plan-map", &coop.Spec.Plan, plans, &coopv1.HostingPlan{}, &coopv1.HostingPlanList{}); err != nil {
+	plan, archived := &coopv1.HostingPlan{}, coop.Spec.Plan
+	if err := mapNamed(ctx, cl, "HostingPlan", "plan-map", &coop.Spec.Plan, plans, plan, &coopv1.HostingPlanList{}); err != nil {
 		return err
+	}
+	// A plan a co-op may not choose itself is the hub's to give, and the import runs with
+	// the hub admin's rights, which the webhook lets choose any: the archive does not
+	// choose it, the admin does, by naming it.
+	if _, named := plans[archived]; !plan.Spec.SelfService && !named {
+		return &exitError{code: ExitForbidden, err: fmt.Errorf("%s asks for HostingPlan %s, which is not self-service on this hub: "+
+			"its admin gives it, with --plan-map %s=%s (or another of this hub's plans); nothing was written",
+			export.CooperativeFile, quoted(coop.Spec.Plan), archived, coop.Spec.Plan)}
 	}
 	if coop.Spec.Platform.Template != "" {
 		if err := mapNamed(ctx, cl, "PlatformTemplate", "template-map", &coop.Spec.Platform.Template, templates, &coopv1.PlatformTemplate{}, &coopv1.PlatformTemplateList{}); err != nil {
@@ -259,9 +268,11 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 // name; its labels and annotations but the operator's own (coop.cooperator.dev/, the import
 // annotations included: the command adds its own) and kubectl's last-applied copy; and its
 // spec without standby (the standby of another hub's co-op), suspend, federation (this
-// hub's peers are its own to declare), and a backup retention or schedule beyond a co-op's
-// own limits (policy.RetentionOverLimit, ScheduleOverLimit: the hub's defaults apply). No
-// owners, no finalizers, nothing else of metadata.
+// hub's peers are its own to declare), admins (identities of the hub it comes from), and a
+// backup retention or schedule beyond a co-op's own limits (policy.RetentionOverLimit,
+// ScheduleOverLimit: the hub's defaults apply). No owners, no finalizers, nothing else of
+// metadata. A plan that is not self-service is refused unless --plan-map names it
+// (runImport).
 func importedCooperative(in *coopv1.Cooperative) (*coopv1.Cooperative, []string) {
 	var dropped []string
 	keep := func(what string, m map[string]string) map[string]string {
@@ -299,6 +310,16 @@ func importedCooperative(in *coopv1.Cooperative) (*coopv1.Cooperative, []string)
 	if in.Spec.Suspend {
 		dropped = append(dropped, "spec.suspend")
 		coop.Spec.Suspend = false
+	}
+	// The admins are identities of the hub the archive comes from: a name there may be
+	// someone else here. This hub's admin binds the co-op's admins again.
+	if len(in.Spec.Admins) > 0 {
+		var names []string
+		for _, a := range in.Spec.Admins {
+			names = append(names, string(a.Kind)+" "+a.Name)
+		}
+		dropped = append(dropped, "spec.admins "+quoted(names...))
+		coop.Spec.Admins = nil
 	}
 	if fed := in.Spec.Federation; len(fed.Peers) > 0 || fed.Primary != "" {
 		var peers []string
