@@ -515,7 +515,7 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 			if w.State == stOffered {
 				return nil, forbidden("a worker offered this work declines the offer (POST /v1/work/{id}/decline); only the customer or staff cancel it")
 			}
-			if w.State != stAccepted && w.State != stInProgress {
+			if !work.WorkerCancels(w.State) {
 				return nil, illegal(w.State, stCancelled)
 			}
 		}

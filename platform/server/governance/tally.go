@@ -6,6 +6,7 @@ package governance
 import (
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 )
@@ -19,18 +20,17 @@ const (
 	Object  = "object"
 )
 
-// ValidChoice reports whether choice is allowed under model.
-func ValidChoice(model, choice string) bool {
-	switch choice {
-	case Yes, Abstain:
-		return true
-	case No:
-		return model != policy.Consent
-	case Object:
-		return model == policy.Consent
+// Choices are the choices a ballot takes under model, in the order a ballot shows them:
+// under consent a member objects rather than votes no.
+func Choices(model string) []string {
+	if model == policy.Consent {
+		return []string{Yes, Abstain, Object}
 	}
-	return false
+	return []string{Yes, No, Abstain}
 }
+
+// ValidChoice reports whether choice is allowed under model.
+func ValidChoice(model, choice string) bool { return slices.Contains(Choices(model), choice) }
 
 // Voter is an eligible member (active, not erased).
 type Voter struct {

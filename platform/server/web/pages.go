@@ -493,7 +493,7 @@ func (a *App) showWork(q *req, status int, errs, form map[string]string) {
 	case d.IsCustomer:
 		d.Cancellable = work.Legal(d.W.State, "cancelled")
 	case d.IsWorker:
-		d.Cancellable = d.W.State == "accepted" || d.W.State == "in_progress"
+		d.Cancellable = work.WorkerCancels(d.W.State)
 	}
 	// Whether the member blocked its worker: the page offers to lift the block, or to set it.
 	if d.IsCustomer && d.W.WorkerID != nil && d.W.State == "completed" {

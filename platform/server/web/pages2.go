@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/governance"
 	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
 )
 
@@ -526,14 +527,6 @@ type governanceData struct {
 	DelegateID int64
 }
 
-// choicesUnder are the choices of a ballot under a voting model.
-func choicesUnder(model string) []string {
-	if model == policy.Consent {
-		return []string{"yes", "abstain", "object"}
-	}
-	return []string{"yes", "no", "abstain"}
-}
-
 func (a *App) governance(q *req) {
 	d, ok := a.governanceData(q)
 	if !ok {
@@ -579,7 +572,7 @@ func (a *App) governanceData(q *req) (governanceData, bool) {
 	}
 	for _, p := range list.Proposals {
 		p.Old, p.New = describeChange(q.lang, pol, fares, p.Field, p.Value)
-		p.Choices = choicesUnder(cmp.Or(p.Model, d.Model))
+		p.Choices = governance.Choices(cmp.Or(p.Model, d.Model))
 		if p.Status == "open" {
 			d.Open = append(d.Open, p)
 		} else {

@@ -58,6 +58,11 @@ var transitions = map[string][]string{
 // Legal says whether a work item may go from one state to another.
 func Legal(from, to string) bool { return slices.Contains(transitions[from], to) }
 
+// WorkerCancels says whether a work item's worker may cancel it in state: once they took
+// it (accepted or started). An offer of it they decline; its customer cancels it whenever
+// Legal lets it go to cancelled.
+func WorkerCancels(state string) bool { return state == "accepted" || state == "in_progress" }
+
 // Stop is one drop-off of a batched delivery.
 type Stop struct {
 	Address string `json:"address"`
