@@ -284,11 +284,13 @@ func (a *App) fundMonths(q *req, name string) (fundHistory, bool) {
 	seen := map[string]bool{}
 pages:
 	for page := 0; ; page++ {
+		limit := 500
 		if page == fundHistoryPages {
-			fh.OlderLeftOut = true
-			break
+			// The pages read stop here: one movement more says whether any is left out (a
+			// fund of exactly that many movements has none).
+			limit = 1
 		}
-		path := "/v1/funds/" + url.PathEscape(name) + "?limit=500"
+		path := "/v1/funds/" + url.PathEscape(name) + "?limit=" + strconv.Itoa(limit)
 		if before != 0 {
 			path += "&before=" + strconv.FormatInt(before, 10)
 		}
@@ -302,6 +304,10 @@ pages:
 		}
 		if !a.get(q, path, &h) {
 			return fh, false
+		}
+		if page == fundHistoryPages {
+			fh.OlderLeftOut = len(h.Entries) > 0
+			break
 		}
 		if page == 0 {
 			bal = h.BalanceCents
