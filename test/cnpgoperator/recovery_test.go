@@ -75,13 +75,14 @@ const immediateBackupLabel = "cnpg.io/immediateBackup"
 // simulateCompletedBackup creates a Backup of the co-op's Cluster and writes the status
 // CloudNativePG would write once it completed. CloudNativePG's backup controller first
 // records the PostgreSQL major version in the status with a merge patch of the status it
-// read, which would clear a phase written before it: the completion waits for that write,
-// and is written again until it stays.
+// read, which would clear a phase written before it, and takes up no Backup whose phase
+// says it is done: the Backup is created without a status, the completion waits for that
+// write, and is written again until it stays.
 func simulateCompletedBackup(ctx SpecContext, coop *coopv1.Cooperative, backupName string) {
 	GinkgoHelper()
 	ns := coop.NamespaceName()
 	Eventually(func() error {
-		return harness.SimulateBackup(ctx, k8s, ns, coopv1.ClusterName(coop), backupName, true)
+		return harness.CreateBackup(ctx, k8s, ns, coopv1.ClusterName(coop), backupName)
 	}).WithContext(ctx).WithTimeout(timeout).Should(Succeed())
 	key := client.ObjectKey{Namespace: ns, Name: backupName}
 	Eventually(func(g Gomega) {

@@ -182,6 +182,15 @@ func SimulateJobDone(ctx context.Context, c client.Client, namespace, name strin
 // SimulateBackup creates a Backup of a Cluster, as CloudNativePG's ScheduledBackup
 // controller does, and writes the status of its outcome: completed, or failed.
 func SimulateBackup(ctx context.Context, c client.Client, namespace, cluster, name string, completed bool) error {
+	if err := CreateBackup(ctx, c, namespace, cluster, name); err != nil {
+		return err
+	}
+	return SimulateBackupDone(ctx, c, namespace, name, completed)
+}
+
+// CreateBackup creates a Backup of a Cluster, as CloudNativePG's ScheduledBackup controller
+// does, without a status (one that exists already is left as it is).
+func CreateBackup(ctx context.Context, c client.Client, namespace, cluster, name string) error {
 	b := &cnpgv1.Backup{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{coopv1.ClusterLabel: cluster}},
 		Spec: cnpgv1.BackupSpec{
@@ -193,7 +202,7 @@ func SimulateBackup(ctx context.Context, c client.Client, namespace, cluster, na
 	if err := c.Create(ctx, b); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
-	return SimulateBackupDone(ctx, c, namespace, name, completed)
+	return nil
 }
 
 // SimulateBackupDone writes the status of an existing Backup's outcome.
