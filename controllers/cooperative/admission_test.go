@@ -426,7 +426,7 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		Expect(dry(alice, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves it alone")
 	})
 
-	It("does not delete the co-op by its metadata: its finalizer and owners are the hub's to change", func() {
+	It("does not delete the co-op by its metadata, nor hold its deletion: its finalizers and owners are the hub's to change", func() {
 		dry := func(c client.Client, mutate func(*coopv1.Cooperative)) error {
 			return retry.RetryOnConflict(retry.DefaultRetry, func() error { return dryUpdateAs(c, name, mutate) })
 		}
@@ -437,6 +437,10 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		}
 		refusedWith(dry(alice, dropFinalizers), "metadata.finalizers", "coop.cooperator.dev/finalizer is the operator's", "only someone who may delete this Cooperative")
 		refusedWith(dry(alice, owned), "metadata.ownerReferences", "only someone who may delete this Cooperative")
+		// Nor may they hold a deletion the hub starts with a finalizer of their own.
+		holdDeletion := func(c *coopv1.Cooperative) { c.Finalizers = append(c.Finalizers, "example.org/keep-for-ever") }
+		refusedWith(dry(alice, holdDeletion), "metadata.finalizers", "example.org/keep-for-ever would hold a deletion the hub starts", "only someone who may delete this Cooperative")
+		Expect(dry(k8s, holdDeletion)).To(Succeed(), "the hub may")
 		Expect(dry(k8s, dropFinalizers)).To(Succeed(), "the hub may, for a finalizer stuck for good")
 		Expect(dry(alice, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves them alone")
 	})

@@ -397,12 +397,13 @@ func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coo
 }
 
 // lifecycleErrors refuses an update that removes one of the operator's finalizers
-// (coop.cooperator.dev/*) or changes the ownerReferences, unless the operator sends it or
-// its sender may delete the Cooperative (the hub's admins, asked of the API server). The
-// co-op's admins may update their Cooperative, not delete it: without the finalizer a
-// deletion the hub started would skip the final backup and the tenant's cleanup, and an
-// owner reference to an object that does not exist would have the garbage collector delete
-// the co-op for them.
+// (coop.cooperator.dev/*), adds a finalizer, or changes the ownerReferences, unless the
+// operator sends it or its sender may delete the Cooperative (the hub's admins, asked of
+// the API server). The co-op's admins may update their Cooperative, not delete it: without
+// the finalizer a deletion the hub started would skip the final backup and the tenant's
+// cleanup; a finalizer of theirs would hold a deletion the hub started (and the co-op's
+// name) for as long as they liked; and an owner reference to an object that does not exist
+// would have the garbage collector delete the co-op for them.
 func (v *Validator) lifecycleErrors(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (field.ErrorList, error) {
 	if user.Username == v.Hub.OperatorUsername {
 		return nil, nil
@@ -412,6 +413,12 @@ func (v *Validator) lifecycleErrors(ctx context.Context, old, coop *coopv1.Coope
 		if strings.HasPrefix(f, coopv1.GroupVersion.Group+"/") && !slices.Contains(coop.Finalizers, f) {
 			changed = append(changed, field.Forbidden(field.NewPath("metadata", "finalizers"),
 				fmt.Sprintf("%s is the operator's: it removes it once the co-op's deletion is carried out; only someone who may delete this Cooperative (the hub's admins) may remove it by hand", f)))
+		}
+	}
+	for _, f := range coop.Finalizers {
+		if !slices.Contains(old.Finalizers, f) {
+			changed = append(changed, field.Forbidden(field.NewPath("metadata", "finalizers"),
+				fmt.Sprintf("%s would hold a deletion the hub starts, and the co-op's name, until it is removed: only someone who may delete this Cooperative (the hub's admins) may add a finalizer", f)))
 		}
 	}
 	if !equality.Semantic.DeepEqual(old.OwnerReferences, coop.OwnerReferences) {
