@@ -148,6 +148,16 @@ func (v *Validator) ValidateCreate(ctx context.Context, coop *coopv1.Cooperative
 			return nil, err
 		}
 		errs = append(errs, retainedErrs...)
+		// A standby's database replays its home co-op's backups; an import restores a dump
+		// into a co-op of this hub, as its admin runs cooperator import: a peer's standby
+		// carrying the import's annotations would have the operator run an import's restore
+		// into it.
+		for _, key := range []string{coopv1.AnnotationImportDump, coopv1.AnnotationImportSHA256} {
+			if _, ok := coop.Annotations[key]; ok {
+				errs = append(errs, field.Forbidden(field.NewPath("metadata", "annotations").Key(key),
+					"a standby replays its home co-op's backups: it takes no import (cooperator import creates a co-op of this hub)"))
+			}
+		}
 	}
 	warnings, more, err := v.validate(ctx, nil, coop, user)
 	if err != nil {

@@ -792,7 +792,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(func() int32 { return peerOn(south, "eu-west")().Status.MirroredFrom }, timeout).Should(Equal(int32(1)), "refused standbys do not count")
 	})
 
-	It("keeps what this hub retains of a co-op deleted with Retain from a peer's standby of the same name", func() {
+	It("keeps what this hub retains of a co-op deleted with Retain from a peer's standby of the same name, and takes no import into a standby", func() {
 		dumpOnFailure("kept-here", "kept-later")
 		ns := west.cfg.OperatorNamespace
 		// A shared-tier co-op of west, deleted with Retain: its role stays, NOLOGIN.
@@ -836,6 +836,18 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(retained.Spec.ReclaimPolicy).To(Equal(cnpgv1.DatabaseRoleReclaimRetain))
 		Expect(retained.Labels).To(HaveKeyWithValue(coopv1.LabelRetainedFrom, "kept-here"))
 		Expect(west.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "coop-kept-here"}, &cnpgv1.Database{})).To(Satisfy(apierrors.IsNotFound))
+
+		// Nor does a standby take an import: the operator would restore a dump of the peer's
+		// choosing into it.
+		importing := dedicated.DeepCopy()
+		importing.Name = "imports-here"
+		importing.Spec.Standby.HomeCooperative, importing.Spec.Standby.PrimaryServerName = "imports-here", "imports-here"
+		importing.Spec.Standby.ObjectStore.DestinationPath = "s3://south-backups/eu-south/imports-here/"
+		importing.Annotations = map[string]string{coopv1.AnnotationImportDump: "imports-here-1.dump", coopv1.AnnotationImportSHA256: strings.Repeat("0", 64)}
+		err = asPeer.Create(ctx, importing)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("a standby replays its home co-op's backups: it takes no import"))
+		Expect(coopOn(west, "imports-here")()).To(BeNil())
 
 		// A standby west holds already when retained objects of its name appear there (one
 		// admitted before this rule): its deletion leaves them.
