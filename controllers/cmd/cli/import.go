@@ -316,7 +316,7 @@ func importedCooperative(in *coopv1.Cooperative) (*coopv1.Cooperative, []string)
 	if len(in.Spec.Admins) > 0 {
 		var names []string
 		for _, a := range in.Spec.Admins {
-			names = append(names, string(a.Kind)+" "+a.Name)
+			names = append(names, a.Kind+" "+a.Name)
 		}
 		dropped = append(dropped, "spec.admins "+quoted(names...))
 		coop.Spec.Admins = nil
