@@ -74,7 +74,10 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	dump, sum := coop.Annotations[coopv1.AnnotationImportDump], coop.Annotations[coopv1.AnnotationImportSHA256]
-	if dump == "" || !coop.DeletionTimestamp.IsZero() {
+	// A standby's database replays its home co-op's backups: it takes no import (the
+	// webhook refuses the annotations on one; a standby written before that rule keeps
+	// them, unheeded).
+	if dump == "" || !coop.DeletionTimestamp.IsZero() || coop.Spec.Standby != nil {
 		return ctrl.Result{}, nil
 	}
 	origin := originOf(coop)
