@@ -486,16 +486,24 @@ func TestScheduleExceptionsOneByOne(t *testing.T) {
 	e.refused(409, "exceptions", "200 exceptions", "POST", add, w.token, map[string]any{"from": "2028-02-01T00:00:00Z", "to": "2028-02-02T00:00:00Z", "available": false})
 }
 
+// thursdayPlumber is a home-services co-op with a customer and a verified plumber who works
+// Thursdays 09:00-17:00, and the path of the plumber's schedule.
+func thursdayPlumber(t *testing.T) (e *env, c, w who, sched string) {
+	t.Helper()
+	e = newEnv(t, verticalPolicy(t, "home-services"))
+	c = e.member("Cal Customer", []string{"customer"}, "")
+	w = e.member("Pia Plumber", []string{"worker"}, "", "booking")
+	e.verify(w, false, "plumbing")
+	sched = fmt.Sprintf("/v1/members/%d/schedule", w.id)
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "thu", "from": "09:00", "to": "17:00"}}})
+	return e, c, w, sched
+}
+
 // TestTimeOffWithdrawsTheOffersInIt: time off taken (here by staff) while an offer of a
 // booking in it stands withdraws the offer and moves the booking on: the worker cannot
 // accept it over their time off. An offer outside the time off stands.
 func TestTimeOffWithdrawsTheOffersInIt(t *testing.T) {
-	e := newEnv(t, verticalPolicy(t, "home-services"))
-	c := e.member("Cal Customer", []string{"customer"}, "")
-	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
-	e.verify(w, false, "plumbing")
-	sched := fmt.Sprintf("/v1/members/%d/schedule", w.id)
-	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "thu", "from": "09:00", "to": "17:00"}}})
+	e, c, w, sched := thursdayPlumber(t)
 	in := num(e.must(201, "POST", "/v1/work", c.token, schedBooking("2026-12-03T10:00:00Z", 60))["id"])
 	out := num(e.must(201, "POST", "/v1/work", c.token, schedBooking("2026-12-10T10:00:00Z", 60))["id"])
 	for _, id := range []int64{in, out} {
@@ -520,12 +528,7 @@ func TestTimeOffWithdrawsTheOffersInIt(t *testing.T) {
 // is never booked over time off they took. Two adds at the 199th exception count one after
 // the other: one is refused, and the schedule holds 200.
 func TestTimeOffWaitsForAnAccept(t *testing.T) {
-	e := newEnv(t, verticalPolicy(t, "home-services"))
-	c := e.member("Cal Customer", []string{"customer"}, "")
-	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
-	e.verify(w, false, "plumbing")
-	sched := fmt.Sprintf("/v1/members/%d/schedule", w.id)
-	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "thu", "from": "09:00", "to": "17:00"}}})
+	e, c, w, sched := thursdayPlumber(t)
 	booked := num(e.must(201, "POST", "/v1/work", c.token, schedBooking("2026-12-03T10:00:00Z", 60))["id"])
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", booked), c.token, map[string]any{"workerId": w.id})
 	ctx := context.Background()

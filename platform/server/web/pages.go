@@ -19,6 +19,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/dayclock"
+	"github.com/cooperator-dev/cooperator/platform/server/store/credentials"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
@@ -182,19 +183,10 @@ type homeData struct {
 	Shown int
 	// Hours is a worker's schedule as the page shows it.
 	Hours hoursView
-	// Credentials are what staff verified about the worker, in a co-op whose work needs
-	// them (care, home services: a skill the booking asks for, a background check).
-	Credentials *credentialsView
-}
-
-// credentialsView is a worker's credentials as the API shows them to the worker.
-type credentialsView struct {
-	Skills          []string `json:"skills"`
-	Languages       []string `json:"languages"`
-	BackgroundCheck *struct {
-		Status    string    `json:"status"`
-		ExpiresAt time.Time `json:"expiresAt"`
-	} `json:"backgroundCheck"`
+	// Credentials are what staff verified about the worker (as the API shows them), in a
+	// co-op whose work needs them (care, home services: a skill the booking asks for, a
+	// background check).
+	Credentials *credentials.Credentials
 }
 
 // credentialVerticals are the verticals whose bookings ask for a verified skill (and,
@@ -281,7 +273,7 @@ func (a *App) home(q *req) {
 		}
 		d.Hours = hoursOf(sc, a.cfg.Now())
 		if pol := a.cfg.Backend.Policy(); pol != nil && slices.Contains(credentialVerticals, pol.Vertical) {
-			d.Credentials = &credentialsView{}
+			d.Credentials = &credentials.Credentials{}
 			if !a.get(q, fmt.Sprintf("/v1/members/%d/credentials", q.member.ID), d.Credentials) {
 				return
 			}
