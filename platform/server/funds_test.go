@@ -86,10 +86,15 @@ func TestDisbursementByStaffWithinLimit(t *testing.T) {
 	if num(rep["disbursedCents"]) != 7000 || num(rep["paidToWorkersCents"]) != e.balance(acctMember(w.id))-3000 {
 		t.Fatalf("report %v", rep)
 	}
-	// The member's earnings show the disbursement as what it is.
-	earn := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/earnings", w.id), w.token, nil)["entries"].([]any)
+	// The member's earnings show the disbursement as what it is, counted apart from the pay
+	// for work, as the funds' report counts it.
+	earnings := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/earnings", w.id), w.token, nil)
+	earn := earnings["entries"].([]any)
 	if k := earn[len(earn)-1].(map[string]any)["kind"]; k != "disbursement" {
 		t.Fatalf("earnings end with %v", k)
+	}
+	if num(earnings["payoutCents"]) != 3000 || num(earnings["earnedCents"]) != e.balance(acctMember(w.id))-3000 {
+		t.Fatalf("earnings %v, %v payout", earnings["earnedCents"], earnings["payoutCents"])
 	}
 }
 

@@ -752,9 +752,15 @@ func (s *Server) memberEarnings(r *http.Request, p principal) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	var total int64
+	// A fund's payout (a disbursement) is in the member's account, but it is not pay for
+	// work, as in /v1/reports/funds: it counts apart.
+	var earned, payouts int64
 	for _, e := range es {
-		total += e.AmountCents
+		if e.Kind == funds.TxDisbursement {
+			payouts += e.AmountCents
+		} else {
+			earned += e.AmountCents
+		}
 	}
-	return http.StatusOK, map[string]any{"memberId": id, "earnedCents": total, "entries": es}, nil
+	return http.StatusOK, map[string]any{"memberId": id, "earnedCents": earned, "payoutCents": payouts, "entries": es}, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/governance"
+	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
 	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
 )
 
@@ -94,22 +95,21 @@ func (a *App) earnings(q *req) {
 	var e struct {
 		MemberID    int64         `json:"memberId"`
 		EarnedCents int64         `json:"earnedCents"`
+		PayoutCents int64         `json:"payoutCents"`
 		Entries     []earningView `json:"entries"`
 	}
 	if !a.get(q, fmt.Sprintf("/v1/members/%d/earnings", id), &e) {
 		return
 	}
-	d := earningsData{MemberID: e.MemberID, EarnedCents: e.EarnedCents}
+	d := earningsData{MemberID: e.MemberID, EarnedCents: e.EarnedCents, PayoutCents: e.PayoutCents}
 	weeks, months := map[string]int64{}, map[string]int64{}
 	for i := len(e.Entries) - 1; i >= 0; i-- { // newest first
 		en := e.Entries[i]
 		// A disbursement is a fund's payout to the member (hardship, say), which the members
-		// or staff decided: not earnings for work. It is shown apart, and counts in neither
-		// the weeks, the months nor the total earned.
-		if en.Kind == "disbursement" {
+		// or staff decided: not earnings for work (the API counts it apart). It is shown
+		// apart, and counts in neither the weeks nor the months.
+		if en.Kind == funds.TxDisbursement {
 			d.Payouts = append(d.Payouts, en)
-			d.PayoutCents += en.AmountCents
-			d.EarnedCents -= en.AmountCents
 			continue
 		}
 		// Weeks and months of the co-op's calendar.

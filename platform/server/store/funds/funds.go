@@ -31,6 +31,10 @@ const (
 // AcctPayee is the account of outside payees: money that leaves the co-op.
 const AcctPayee = "payee"
 
+// TxDisbursement is the kind of the ledger transaction that pays a disbursement: in a
+// member's account, a fund's payout, not pay for work.
+const TxDisbursement = "disbursement"
+
 // Disbursement is money a fund pays to a member or to an outside payee.
 type Disbursement struct {
 	ID            int64      `json:"id"`
@@ -114,7 +118,7 @@ func (s Store) ByKey(ctx context.Context, scope, key string) (Disbursement, []by
 func (s Store) Create(ctx context.Context, d Disbursement, at time.Time, key Key) (Disbursement, error) {
 	var tx *int64
 	if d.Status == Paid {
-		id, err := payments.On(s.db).PostTransaction(ctx, "disbursement", d.Entries())
+		id, err := payments.On(s.db).PostTransaction(ctx, TxDisbursement, d.Entries())
 		if err != nil {
 			return d, err
 		}
@@ -153,7 +157,7 @@ func (s Store) ForProposal(ctx context.Context, proposal int64) (Disbursement, e
 func (s Store) Decide(ctx context.Context, d Disbursement, status, message string, at time.Time) (Disbursement, error) {
 	var tx *int64
 	if status == Paid {
-		id, err := payments.On(s.db).PostTransaction(ctx, "disbursement", d.Entries())
+		id, err := payments.On(s.db).PostTransaction(ctx, TxDisbursement, d.Entries())
 		if err != nil {
 			return d, err
 		}
