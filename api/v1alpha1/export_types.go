@@ -226,10 +226,16 @@ const (
 	AnnotationImportOrigin = "coop.cooperator.dev/import-origin"
 )
 
+// ImportAnnotations are the annotations of an import's restore, which `cooperator import`
+// sets and only the operator removes.
+var ImportAnnotations = []string{AnnotationImportDump, AnnotationImportSHA256}
+
 // AwaitingRestore says whether the co-op's imported data is not restored yet: its
-// platform must not start on an empty database.
+// platform must not start on an empty database. A standby takes no import (its database
+// replays its home co-op's backups): one that carries the annotations, written before the
+// webhook refused them, awaits none.
 func (c *Cooperative) AwaitingRestore() bool {
-	return c.Annotations[AnnotationImportDump] != ""
+	return c.Annotations[AnnotationImportDump] != "" && c.Spec.Standby == nil
 }
 
 // ImportOrigin records where an imported co-op came from and when its data was restored.

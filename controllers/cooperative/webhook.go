@@ -152,7 +152,7 @@ func (v *Validator) ValidateCreate(ctx context.Context, coop *coopv1.Cooperative
 		// into a co-op of this hub, as its admin runs cooperator import: a peer's standby
 		// carrying the import's annotations would have the operator run an import's restore
 		// into it.
-		for _, key := range []string{coopv1.AnnotationImportDump, coopv1.AnnotationImportSHA256} {
+		for _, key := range coopv1.ImportAnnotations {
 			if _, ok := coop.Annotations[key]; ok {
 				errs = append(errs, field.Forbidden(field.NewPath("metadata", "annotations").Key(key),
 					"a standby replays its home co-op's backups: it takes no import (cooperator import creates a co-op of this hub)"))
@@ -318,7 +318,7 @@ func ImportAnnotationErrors(old, coop *coopv1.Cooperative, byOperator bool) fiel
 		return nil
 	}
 	var errs field.ErrorList
-	for _, key := range []string{coopv1.AnnotationImportDump, coopv1.AnnotationImportSHA256} {
+	for _, key := range coopv1.ImportAnnotations {
 		before, had := old.Annotations[key]
 		after, has := coop.Annotations[key]
 		if had != has || before != after {

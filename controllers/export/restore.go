@@ -74,10 +74,8 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	dump, sum := coop.Annotations[coopv1.AnnotationImportDump], coop.Annotations[coopv1.AnnotationImportSHA256]
-	// A standby's database replays its home co-op's backups: it takes no import (the
-	// webhook refuses the annotations on one; a standby written before that rule keeps
-	// them, unheeded).
-	if dump == "" || !coop.DeletionTimestamp.IsZero() || coop.Spec.Standby != nil {
+	// (A standby awaits no restore: AwaitingRestore.)
+	if !coop.AwaitingRestore() || !coop.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
 	origin := originOf(coop)

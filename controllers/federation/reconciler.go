@@ -597,10 +597,8 @@ func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Coope
 		// admission refuses this hub: the apply's answer is the standby as the peer has it.
 		return r.peerError(st, peer, err), nil
 	}
-	st.State, st.Message = coopv1.StandbyMirrored, StandbyBackupMessage(coop)
-	if st.Message != "" && st.Message != prev.Message {
-		r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonStandbyBackupLimited, "Mirror", "Standby at %s: %s", peer.Name, st.Message)
-	}
+	limited := StandbyBackupMessage(coop)
+	st.State, st.Message = coopv1.StandbyMirrored, limited
 	if c := meta.FindStatusCondition(there.Status.Conditions, coopv1.ConditionReady); c != nil && c.Reason == coopv1.ReasonStandbyRefused {
 		st.State, st.Message = coopv1.StandbyRefused, c.Message
 	}
@@ -609,6 +607,11 @@ func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Coope
 		if release != nil && st.State == coopv1.StandbyMirrored {
 			st.Message = f.Message
 		}
+	}
+	// Told once, when the status comes to say it (a refusal or a release says more then,
+	// and the event waits for the status to say the limits again).
+	if limited != "" && st.Message == limited && prev.Message != limited {
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonStandbyBackupLimited, "Mirror", "Standby at %s: %s", peer.Name, limited)
 	}
 	if changed || prev.State != st.State || st.LastSync == nil {
 		now := r.now()
