@@ -221,14 +221,7 @@ func (r *CooperativeReconciler) adoptReleased(ctx context.Context, coop *coopv1.
 		return false, err
 	}
 	patch := client.MergeFromWithOptions(coop.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	policy := sb.Release.DeletionPolicy
-	if policy == "" {
-		policy = coopv1.DeletionPolicyRetain
-	}
-	coop.Spec.Standby = nil
-	coop.Spec.Plan = peer.Spec.Accept.Plan
-	coop.Spec.DeletionPolicy = policy
-	delete(coop.Labels, coopv1.LabelMirroredFrom)
+	Adopt(coop, peer.Spec.Accept.Plan)
 	if err := r.Client.Patch(ctx, coop, patch); err != nil {
 		return false, fmt.Errorf("adopting %s: %w", coop.Name, err)
 	}
@@ -236,6 +229,25 @@ func (r *CooperativeReconciler) adoptReleased(ctx context.Context, coop *coopv1.
 		"Adopted co-op %s, which its home hub (region %s) released: it is this hub's own co-op now, on plan %s; name its admins in spec.admins", sb.HomeCooperative, sb.HomeRegion, peer.Spec.Accept.Plan)
 	log.FromContext(ctx).Info("Adopted co-op released by its home", "cooperative", coop.Name, "homeRegion", sb.HomeRegion, "plan", peer.Spec.Accept.Plan)
 	return true, r.forgetOldHome(ctx, coop, sb.HomeRegion)
+}
+
+// Adopt makes a released standby this hub's own co-op, on plan: no spec.standby, the
+// deletion policy its home released it with (Retain when it named none), no mirror label,
+// and none of an import's annotations. A standby takes no import, but one written before
+// the webhook refused them could carry them, and once adopted its database would be
+// restored from the dump they name over the data it replayed from home.
+func Adopt(coop *coopv1.Cooperative, plan string) {
+	policy := coopv1.DeletionPolicyRetain
+	if sb := coop.Spec.Standby; sb != nil && sb.Release != nil && sb.Release.DeletionPolicy != "" {
+		policy = sb.Release.DeletionPolicy
+	}
+	coop.Spec.Standby = nil
+	coop.Spec.Plan = plan
+	coop.Spec.DeletionPolicy = policy
+	delete(coop.Labels, coopv1.LabelMirroredFrom)
+	for _, key := range append([]string{coopv1.AnnotationImportOrigin}, coopv1.ImportAnnotations...) {
+		delete(coop.Annotations, key)
+	}
 }
 
 // forgetOldHome removes what an adopted co-op kept of its old home: the copy of the home's

@@ -134,3 +134,37 @@ func TestAppendMove(t *testing.T) {
 		t.Errorf("bounded history: %d records, first %v, last %v", len(many), many[0].Time, many[len(many)-1].Time)
 	}
 }
+
+// A standby written before the webhook refused an import's annotations could carry them:
+// adopted, it keeps none, so the operator restores no dump over the data it replayed.
+func TestAdoptTakesNoImport(t *testing.T) {
+	coop := &coopv1.Cooperative{
+		ObjectMeta: metav1.ObjectMeta{Name: "kept-there",
+			Labels: map[string]string{coopv1.LabelMirroredFrom: "eu-west", "team": "north"},
+			Annotations: map[string]string{
+				coopv1.AnnotationImportDump: "kept-there-1.dump", coopv1.AnnotationImportSHA256: strings.Repeat("0", 64),
+				coopv1.AnnotationImportOrigin: `{"cooperative":"elsewhere"}`, "note": "kept"}},
+		Spec: coopv1.CooperativeSpec{Plan: "large", Standby: &coopv1.StandbySpec{HomeRegion: "eu-west", HomeCooperative: "kept-there",
+			Release: &coopv1.StandbyRelease{DeletionPolicy: coopv1.DeletionPolicyDelete}}},
+	}
+	Adopt(coop, "small")
+	if coop.Spec.Standby != nil || coop.Spec.Plan != "small" || coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete {
+		t.Errorf("adopted spec: standby %v, plan %q, deletion policy %q", coop.Spec.Standby, coop.Spec.Plan, coop.Spec.DeletionPolicy)
+	}
+	if coop.AwaitingRestore() {
+		t.Errorf("the adopted co-op awaits a restore: annotations %v", coop.Annotations)
+	}
+	want := map[string]string{"note": "kept"}
+	if len(coop.Annotations) != len(want) || coop.Annotations["note"] != "kept" {
+		t.Errorf("annotations %v, want %v", coop.Annotations, want)
+	}
+	if _, ok := coop.Labels[coopv1.LabelMirroredFrom]; ok || coop.Labels["team"] != "north" {
+		t.Errorf("labels %v", coop.Labels)
+	}
+
+	released := &coopv1.Cooperative{Spec: coopv1.CooperativeSpec{Standby: &coopv1.StandbySpec{Release: &coopv1.StandbyRelease{}}}}
+	Adopt(released, "small")
+	if released.Spec.DeletionPolicy != coopv1.DeletionPolicyRetain {
+		t.Errorf("a release naming no policy: %q, want Retain", released.Spec.DeletionPolicy)
+	}
+}
