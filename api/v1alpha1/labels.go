@@ -41,10 +41,13 @@ const (
 	// its value is the co-op's name.
 	LabelRetainedFrom = "coop.cooperator.dev/retained-from"
 
-	// AnnotationRetainedUID on an object labelled LabelRetainedFrom is the uid of the
+	// AnnotationRetainedUID on a DatabaseRole labelled LabelRetainedFrom is the uid of the
 	// Cooperative whose deletion retained it. Only that Cooperative's own deletion goes on
 	// with it; any other Cooperative of the same name (a standby a peer hub writes, a co-op
-	// created again) neither deletes it nor, from a standby, applies over it.
+	// created again before it took the role over) neither deletes it nor, from a standby,
+	// applies over it. The backups marker carries none: a co-op created again under the
+	// name restores those backups and the marker is its own; a standby never reads it, and
+	// only a dedicated co-op of this hub deleted with Delete removes it.
 	AnnotationRetainedUID = "coop.cooperator.dev/retained-uid"
 
 	// AnnotationReconcileRequestedAt on a Cooperative asks for a reconcile now, as Flux's

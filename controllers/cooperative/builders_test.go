@@ -379,10 +379,8 @@ func TestRetainedByOther(t *testing.T) {
 		want bool
 	}{
 		{"its own retained role, to the co-op being deleted", BuildRetainedSharedRole(deleted, &cfg), deleted, false},
-		{"its own marker, to the co-op being deleted", BuildRetainedMarker(deleted, &cfg, deleted.Name, time.Now()), deleted, false},
 		{"a retained role, to a co-op of the same name", BuildRetainedSharedRole(deleted, &cfg), again, true},
 		{"a retained serving role, to a co-op of the same name", BuildRetainedSharedServingRole(deleted, &cfg), again, true},
-		{"a marker, to a co-op of the same name", BuildRetainedMarker(deleted, &cfg, deleted.Name, time.Now()), again, true},
 		{"a role retained before the uid was recorded", unrecorded, deleted, true},
 		{"a role taken over (applied as a live role)", BuildSharedRole(again, &cfg, 7), again, false},
 	} {

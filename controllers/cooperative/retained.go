@@ -65,7 +65,6 @@ func BuildRetainedMarker(coop *coopv1.Cooperative, cfg *hubconfig.Config, server
 			Annotations: map[string]string{
 				RetainedDescriptionAnnotation: "Backups of a co-op deleted with deletionPolicy Retain. " +
 					"A co-op created again under this name restores them; delete this ConfigMap to let it start empty instead.",
-				coopv1.AnnotationRetainedUID: string(coop.UID),
 			},
 		},
 		Data: map[string]string{
