@@ -136,8 +136,11 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		toDelete = append(toDelete, &cnpgv1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}})
 	}
 	if !retain {
+		if roleErr == nil {
+			// As read above: nothing has written it since.
+			toDelete = append(toDelete, &ownerRole)
+		}
 		toDelete = append(toDelete,
-			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: coopv1.SharedResourceName(coop)}},
 			&cnpgv1.DatabaseRole{ObjectMeta: metav1.ObjectMeta{Namespace: r.Config.OperatorNamespace, Name: SharedServingResourceName(coop)}})
 		if coop.Spec.Database.Tier == coopv1.DatabaseTierDedicated && coop.Spec.Standby == nil {
 			// The marker of an earlier co-op's backups is this co-op's once it was created
@@ -164,16 +167,19 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 
 // deleteOwn deletes obj as a step of coop's deletion, unless it is what another co-op of
 // this name retained (RetainedByOther): that stays, and an event says so. A DatabaseRole is
-// read first (through reader, past the cache) and deleted only as read.
+// deleted only as read: read first (through reader, past the cache) unless obj is one
+// already read (it has a uid).
 func (r *Reconciler) deleteOwn(ctx context.Context, reader client.Reader, coop *coopv1.Cooperative, obj client.Object) error {
 	opts := []client.DeleteOption{client.PropagationPolicy(metav1.DeletePropagationBackground)}
 	if _, ok := obj.(*cnpgv1.DatabaseRole); ok {
-		err := reader.Get(ctx, client.ObjectKeyFromObject(obj), obj)
-		if apierrors.IsNotFound(err) || isNoKind(err) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("reading %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
+		if obj.GetUID() == "" {
+			err := reader.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+			if apierrors.IsNotFound(err) || isNoKind(err) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("reading %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
+			}
 		}
 		if RetainedByOther(obj, coop) {
 			r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonRetainedDataKept, "Delete",
