@@ -33,7 +33,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -239,7 +238,7 @@ func (v *Validator) retainedDataErrors(ctx context.Context, coop *coopv1.Coopera
 	ns := v.Hub.OperatorNamespace
 	var held []string
 	var roles cnpgv1.DatabaseRoleList
-	if err := v.Client.List(ctx, &roles, client.InNamespace(ns), client.MatchingLabels{coopv1.LabelRetainedFrom: coop.Name}); err != nil && !meta.IsNoMatchError(err) {
+	if err := v.Client.List(ctx, &roles, client.InNamespace(ns), client.MatchingLabels{coopv1.LabelRetainedFrom: coop.Name}); err != nil && !isNoKind(err) {
 		return nil, fmt.Errorf("listing the retained DatabaseRoles of %s: %w", coop.Name, err)
 	}
 	for _, role := range roles.Items {
@@ -722,22 +721,41 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 		}
 	}
 
+	// The backup limits: a co-op past them is the hub's to allow (hubOnly). A standby is held
+	// to them with no exemption: its home's hub may grant its own co-ops more on its bill,
+	// not on this hub's, and may delete its standbys here, which is no mark of this hub's
+	// admins. Its home sends it within them (policy.StandbyBackup). A shared-tier co-op
+	// takes no backup schedule of its own.
+	var was coopv1.BackupSpec
+	if old != nil {
+		was = old.Spec.Backup
+	}
+	for _, limit := range []struct {
+		name, value, was string
+		over             func(string) string
+	}{
+		{"schedule", coop.Spec.Backup.Schedule, was.Schedule, policy.ScheduleOverLimit},
+		{"retention", coop.Spec.Backup.Retention, was.Retention, policy.RetentionOverLimit},
+	} {
+		if limit.value == "" || (old != nil && limit.value == limit.was) || (limit.name == "schedule" && coop.Spec.Database.Tier == coopv1.DatabaseTierShared) {
+			continue
+		}
+		msg := limit.over(limit.value)
+		if msg == "" {
+			continue
+		}
+		path := spec.Child("backup", limit.name)
+		if standby {
+			errs = append(errs, field.Forbidden(path, msg+"; a standby is held to the backup limits of this hub's co-ops whoever writes it (its home sends it within them)"))
+			continue
+		}
+		refused, err := v.hubOnly(ctx, user, coop, path, msg)
+		if err != nil {
+			return nil, nil, err
+		}
+		errs = append(errs, refused...)
+	}
 	if standby {
-		// A standby is held to the backup limits of this hub's co-ops with no exemption:
-		// its home's hub may grant its own co-ops more on its bill, not on this hub's, and
-		// may delete its standbys here, which is no mark of this hub's admins. Its home
-		// sends it within them (policy.StandbyBackup).
-		const why = "; a standby is held to the backup limits of this hub's co-ops whoever writes it (its home sends it within them)"
-		if sched := coop.Spec.Backup.Schedule; sched != "" && (old == nil || old.Spec.Backup.Schedule != sched) {
-			if msg := policy.ScheduleOverLimit(sched); msg != "" {
-				errs = append(errs, field.Forbidden(spec.Child("backup", "schedule"), msg+why))
-			}
-		}
-		if ret := coop.Spec.Backup.Retention; ret != "" && (old == nil || old.Spec.Backup.Retention != ret) {
-			if msg := policy.RetentionOverLimit(ret); msg != "" {
-				errs = append(errs, field.Forbidden(spec.Child("backup", "retention"), msg+why))
-			}
-		}
 		return warnings, errs, nil
 	}
 
@@ -752,26 +770,6 @@ func (v *Validator) boundErrors(ctx context.Context, old, coop *coopv1.Cooperati
 		if !hub {
 			errs = append(errs, field.Forbidden(spec.Child("plan"),
 				fmt.Sprintf("HostingPlan %s is not self-service: only the hub puts a co-op on it; ask the hub's admins", plan.Name)))
-		}
-	}
-
-	if sched := coop.Spec.Backup.Schedule; sched != "" && coop.Spec.Database.Tier != coopv1.DatabaseTierShared && (old == nil || old.Spec.Backup.Schedule != sched) {
-		if msg := policy.ScheduleOverLimit(sched); msg != "" {
-			refused, err := v.hubOnly(ctx, user, coop, spec.Child("backup", "schedule"), msg)
-			if err != nil {
-				return nil, nil, err
-			}
-			errs = append(errs, refused...)
-		}
-	}
-
-	if ret := coop.Spec.Backup.Retention; ret != "" && (old == nil || old.Spec.Backup.Retention != ret) {
-		if msg := policy.RetentionOverLimit(ret); msg != "" {
-			refused, err := v.hubOnly(ctx, user, coop, spec.Child("backup", "retention"), msg)
-			if err != nil {
-				return nil, nil, err
-			}
-			errs = append(errs, refused...)
 		}
 	}
 
