@@ -43,7 +43,8 @@ const (
 	// SharedProportional splits the shared pool in proportion to each co-op's compute and
 	// storage amounts.
 	SharedProportional SharedSplit = "proportional"
-	// SharedEven splits the shared pool evenly among the co-ops.
+	// SharedEven splits the shared pool evenly among the co-ops of the period: each co-op
+	// on the hub during it, however briefly (not in proportion to its days there).
 	SharedEven SharedSplit = "even"
 )
 
@@ -123,14 +124,17 @@ type CostPolicy struct {
 	ComputeWeights ComputeWeights `json:"computeWeights,omitzero"`
 
 	// shared is how the shared pool is split: proportional (to each co-op's compute and
-	// storage amounts) or even.
+	// storage amounts) or even (among the co-ops of the period, however briefly each was
+	// on the hub).
 	// +optional
 	// +kubebuilder:default=proportional
 	Shared SharedSplit `json:"shared,omitempty"`
 
-	// minimumAmount is a solidarity floor: every co-op pays at least this much, the others
-	// paying less in proportion. When the bill is smaller than the floors together, it is
-	// split evenly.
+	// minimumAmount is a solidarity floor: every co-op of the period pays at least this
+	// much, the others paying less in proportion; it is not prorated (a co-op created on
+	// the period's last day pays it too; one deleted before the period began and holding
+	// nothing in it is not a co-op of the period). When the bill is smaller than the floors
+	// together, it is split evenly.
 	// +optional
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=15

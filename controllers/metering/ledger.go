@@ -78,6 +78,11 @@ type Totals struct {
 	Estimated           []coopv1.TimeInterval
 }
 
+// zero says whether the totals hold no usage at all.
+func (t *Totals) zero() bool {
+	return t.CPUMillicoreSeconds.Sign() == 0 && t.MemoryByteSeconds.Sign() == 0 && t.StorageByteSeconds.Sign() == 0
+}
+
 func addProduct(total *big.Int, rate, seconds int64) {
 	var p big.Int
 	p.Mul(big.NewInt(rate), big.NewInt(seconds))

@@ -186,6 +186,20 @@ type coopState struct {
 	dbRead  bool
 }
 
+// billed returns the co-op's totals of period p that its CostReport carries, or nil. A
+// deleted co-op's period without any usage is not carried: typically the month its
+// deletion ran into, whose first sample found its namespace already empty. A line of zero
+// usage would still take its part of an even split of the shared costs, and the bill's
+// floor (minimumAmount), for a month it did not run in. A live co-op's period is carried
+// whatever it used: it is on the hub that month.
+func (st *coopState) billed(p string) *Totals {
+	t := st.ledger.Periods[p]
+	if t == nil || (st.gone && t.zero()) {
+		return nil
+	}
+	return t
+}
+
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives/status,verbs=get;patch
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=costreports,verbs=get;list;watch;create
@@ -404,7 +418,7 @@ func (m *Meter) missing(report *coopv1.CostReport) []coopv1.CooperativeUsage {
 	}
 	var out []coopv1.CooperativeUsage
 	for name, st := range m.coops {
-		t := st.ledger.Periods[report.Name]
+		t := st.billed(report.Name)
 		if t == nil {
 			continue
 		}
@@ -443,7 +457,7 @@ func (m *Meter) advance(name string, st *coopState, now time.Time, rates Rates) 
 // them as written at that sample.
 func record(updates map[string][]coopv1.CooperativeUsage, name string, st *coopState, at time.Time) {
 	for _, p := range periodsToRecord(st, at) {
-		if t := st.ledger.Periods[p]; t != nil {
+		if t := st.billed(p); t != nil {
 			updates[p] = append(updates[p], t.CooperativeUsage(name, st.ledger.LastSample))
 		}
 	}

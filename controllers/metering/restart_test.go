@@ -669,6 +669,44 @@ func TestMeteringADeletedCooperativeUntilItsNamespaceIsEmpty(t *testing.T) {
 	expectReported(want, empty)
 }
 
+// TestADeletedCooperativeIsNotBilledForTheNextMonth: a co-op deleted just before the end of
+// a month, whose namespace the first sample of the next month finds empty, has no line in
+// the next month's CostReport. A line of zero usage would still take its part of an even
+// split of the shared costs, and the bill's floor, for a month it never ran in; the other
+// co-ops would pay that much less.
+func TestADeletedCooperativeIsNotBilledForTheNextMonth(t *testing.T) {
+	g := NewWithT(t)
+	cleanup(t)
+	ctx := context.Background()
+	createCooperative(t, "mu")
+	pod := createRunningPod(t, "coop-mu", "m1", "1", "1Gi")
+
+	clk := clocktesting.NewFakeClock(at("2027-08-31T23:58:00Z"))
+	m := New(k8sClient, Options{Clock: clk, PersistInterval: time.Minute})
+	g.Expect(m.Pass(ctx)).To(Succeed()) // baseline
+	clk.Step(time.Minute)
+	g.Expect(m.Pass(ctx)).To(Succeed())
+
+	g.Expect(k8sClient.Delete(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "mu"}})).To(Succeed())
+	g.Expect(k8sClient.Delete(ctx, pod, client.GracePeriodSeconds(0))).To(Succeed())
+	clk.Step(90 * time.Second) // 00:00:30 of September: the namespace is empty
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	g.Expect(m.Flush(ctx)).To(Succeed())
+
+	august := &coopv1.CostReport{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2027-08"}, august)).To(Succeed())
+	g.Expect(usageOf(august, "mu")).NotTo(BeNil(), "August, which it ran in, carries it")
+	september := &coopv1.CostReport{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Name: "2027-09"}, september); err == nil {
+		g.Expect(usageOf(september, "mu")).To(BeNil(), "September, which it never ran in, does not")
+	} else {
+		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "got %v", err)
+	}
+	m.mu.Lock()
+	g.Expect(m.coops).NotTo(HaveKey("mu"))
+	m.mu.Unlock()
+}
+
 // TestADeletingCooperativeIsWrittenAtTheBoundedRate: a co-op whose deletion waits (a final
 // backup that keeps failing, a finalizer) has its status and its line in the CostReport
 // written every persist interval, as any co-op, not at every pass; so has a co-op gone
