@@ -340,6 +340,7 @@ type CostReportStatus struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[0-9]{4}-(0[1-9]|1[0-2])$')",message="metadata.name must be the period as YYYY-MM, such as 2026-11"
 // +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() || !self.metadata.name.matches('^[0-9]{4}-(0[1-9]|1[0-2])$') || (self.spec.period.start == timestamp(self.metadata.name + '-01T00:00:00Z') && self.spec.period.end.getDate() == 1 && self.spec.period.end.getHours() == 0 && self.spec.period.end.getMinutes() == 0 && self.spec.period.end.getSeconds() == 0 && self.spec.period.end - self.spec.period.start >= duration('672h') && self.spec.period.end - self.spec.period.start <= duration('744h'))",optionalOldSelf=true,message="spec.period must be the month the name gives, in UTC: from its first day at 00:00:00Z to the first day of the next month (2026-11 is 2026-11-01T00:00:00Z to 2026-12-01T00:00:00Z)"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.final) || !self.spec.final || (has(oldSelf.spec.final) && oldSelf.spec.final) || !has(self.status) || !has(self.status.conditions) || !self.status.conditions.exists(c, c.type == 'Stalled' && c.status == 'True')",fieldPath=".spec.final",message="the bill cannot be split as written (status: Stalled True; its Ready condition says why), and a final report never changes again: fix the bill or the policy, wait for status.lines to show the split, then set spec.final"
 type CostReport struct {
 	metav1.TypeMeta `json:",inline"`
 
@@ -383,7 +384,8 @@ const (
 	ReasonAllocated = "Allocated"
 	// ReasonNoBill: the bill has no lines yet; every amount is zero.
 	ReasonNoBill = "NoBill"
-	// ReasonNoUsage: no co-op was metered in the period, so there is no one to split among.
+	// ReasonNoUsage: no co-op was metered in the period, so there is no one to split the bill
+	// among (Ready False): the hub settles it by hand.
 	ReasonNoUsage = "NoUsage"
 	// ReasonInvalidPolicy: the bill or policy cannot be read; the message says which field.
 	// The report has no lines until it is fixed.

@@ -169,7 +169,12 @@ func ComputeStatus(report *coopv1.CostReport) coopv1.CostReportStatus {
 	case len(report.Spec.Lines) == 0:
 		ready.Reason, ready.Message = coopv1.ReasonNoBill, "the bill has no lines yet: every amount is zero, and the report is not frozen after its period until the hub enters the bill (spec.lines) and, once the period has ended, sets spec.final"
 	case len(lines) == 0:
-		ready.Reason, ready.Message = coopv1.ReasonNoUsage, "no co-op was metered in the period"
+		// A bill no co-op shares is not split: frozen, the month would be settled with its
+		// whole bill on no one. The hub settles it by hand (or it was entered for a month
+		// before the hub metered anyone) and sets spec.final once the period has ended.
+		ready.Status, ready.Reason = metav1.ConditionFalse, coopv1.ReasonNoUsage
+		ready.Message = fmt.Sprintf("no co-op was metered in the period, so no co-op shares the bill of %s: the report is not frozen after its period; "+
+			"the hub settles this bill by hand and then sets spec.final", allocation.FormatCents(total))
 	case unknown != "":
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, coopv1.ReasonUnknownCooperative, unknown
 		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, coopv1.ReasonUnknownCooperative, ready.Message

@@ -88,7 +88,7 @@ func TestComputeStatus(t *testing.T) {
 		{"open, allocated", report(nil), coopv1.CostReportOpen, coopv1.ReasonAllocated, metav1.ConditionTrue, []string{"75.00", "25.00"}, status.CurrentStatus, "100.00", "75.00"},
 		{"final", report(func(r *coopv1.CostReport) { r.Spec.Final = true }), coopv1.CostReportFinal, coopv1.ReasonAllocated, metav1.ConditionTrue, []string{"75.00", "25.00"}, status.CurrentStatus, "100.00", "75.00"},
 		{"no bill yet", report(func(r *coopv1.CostReport) { r.Spec.Lines = nil }), coopv1.CostReportOpen, coopv1.ReasonNoBill, metav1.ConditionTrue, []string{"0.00", "0.00"}, status.CurrentStatus, "0.00", "0.00"},
-		{"no usage", report(func(r *coopv1.CostReport) { r.Status.Usage = nil }), coopv1.CostReportOpen, coopv1.ReasonNoUsage, metav1.ConditionTrue, nil, status.CurrentStatus, "100.00", ""},
+		{"no usage", report(func(r *coopv1.CostReport) { r.Status.Usage = nil }), coopv1.CostReportOpen, coopv1.ReasonNoUsage, metav1.ConditionFalse, nil, status.InProgressStatus, "100.00", ""},
 		{"a discount for a co-op that was not metered", report(func(r *coopv1.CostReport) {
 			r.Spec.Policy.Adjustments = []coopv1.Adjustment{{Cooperative: "a", DiscountPercent: 0}, {Cooperative: "c", DiscountPercent: 50}}
 		}), coopv1.CostReportOpen, coopv1.ReasonUnknownCooperative, metav1.ConditionFalse, []string{"75.00", "25.00"}, status.FailedStatus, "100.00", "75.00"},

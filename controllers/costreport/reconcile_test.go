@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -108,5 +109,111 @@ func TestAReportWaitingForTheMeteringSaysSo(t *testing.T) {
 	}
 	if got := reconciled(); got.Status.Phase != coopv1.CostReportFinal || meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionReconciling) != nil {
 		t.Errorf("frozen: phase %s, conditions %+v: want Final, no Reconciling", got.Status.Phase, got.Status.Conditions)
+	}
+}
+
+// TestABillNoCoopSharesIsNotFrozen: a bill entered for a month in which no co-op was
+// metered (before the hub metered anyone, say) has no one to split it among. The report is
+// not frozen once metered through its period, with its whole bill on no one: Ready is
+// False (NoUsage) and BillLate says the hub settles it.
+func TestABillNoCoopSharesIsNotFrozen(t *testing.T) {
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	ctx := t.Context()
+	c := env.Client
+	report := &coopv1.CostReport{}
+	if err := harness.ReadYAML(filepath.Join(harness.MustRepoRoot(t), "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
+		t.Fatal(err)
+	}
+	report.Spec.Policy.Adjustments = nil
+	if err := c.Create(ctx, report); err != nil {
+		t.Fatal(err)
+	}
+	marked := report.DeepCopy()
+	marked.Status.MeteredThrough = &metav1.Time{Time: report.Spec.Period.End.Add(time.Minute)}
+	if err := c.Status().Patch(ctx, marked, client.MergeFrom(report), client.FieldOwner("cooperator-metering-mark")); err != nil {
+		t.Fatal(err)
+	}
+	clk := clocktesting.NewFakePassiveClock(report.Spec.Period.End.Add(DefaultFinalizeDelay + time.Minute))
+	r := &Reconciler{Client: c, Clock: clk, FinalizeDelay: DefaultFinalizeDelay}
+	for range 2 {
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(report)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := &coopv1.CostReport{}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(report), got); err != nil {
+		t.Fatal(err)
+	}
+	ready := meta.FindStatusCondition(got.Status.Conditions, coopv1.ConditionReady)
+	if got.Spec.Final || got.Status.Phase != coopv1.CostReportOpen || ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != coopv1.ReasonNoUsage {
+		t.Fatalf("a bill no co-op shares: final %v, phase %s, Ready %+v: want Open, Ready False NoUsage", got.Spec.Final, got.Status.Phase, ready)
+	}
+	if !meta.IsStatusConditionTrue(got.Status.Conditions, coopv1.ConditionBillLate) {
+		t.Errorf("conditions %+v: want BillLate True (the hub settles it)", got.Status.Conditions)
+	}
+}
+
+// TestAReportThatDoesNotSplitCannotBeFrozen: spec.final on a report whose bill cannot be
+// split as written (Stalled True) would freeze it with no lines, for good, since a final
+// report never changes again: the API server refuses it, naming the field; fixed, and
+// split, it is frozen.
+func TestAReportThatDoesNotSplitCannotBeFrozen(t *testing.T) {
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	ctx := t.Context()
+	c := env.Client
+	report := &coopv1.CostReport{}
+	if err := harness.ReadYAML(filepath.Join(harness.MustRepoRoot(t), "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Spec.Policy.Adjustments) == 0 {
+		t.Fatal("the sample has no adjustment: this test needs one for a co-op it does not meter")
+	}
+	if err := c.Create(ctx, report); err != nil {
+		t.Fatal(err)
+	}
+	metered := report.DeepCopy()
+	metered.Status.Usage = []coopv1.CooperativeUsage{{Cooperative: "someone-else", CPUMillicoreSeconds: "1000", MemoryByteSeconds: "0", StorageByteSeconds: "0"}}
+	if err := c.Status().Patch(ctx, metered, client.MergeFrom(report), client.FieldOwner("cooperator-metering")); err != nil {
+		t.Fatal(err)
+	}
+	r := &Reconciler{Client: c, Clock: clocktesting.NewFakePassiveClock(report.Spec.Period.End.Add(-time.Hour)), FinalizeDelay: DefaultFinalizeDelay}
+	reconciled := func() *coopv1.CostReport {
+		t.Helper()
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(report)}); err != nil {
+			t.Fatal(err)
+		}
+		got := &coopv1.CostReport{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(report), got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	freeze := func(got *coopv1.CostReport) error {
+		patch := client.MergeFrom(got.DeepCopy())
+		got.Spec.Final = true
+		return c.Patch(ctx, got, patch)
+	}
+
+	stalled := reconciled()
+	if !meta.IsStatusConditionTrue(stalled.Status.Conditions, coopv1.ConditionStalled) {
+		t.Fatalf("a discount for a co-op not metered: conditions %+v, want Stalled True", stalled.Status.Conditions)
+	}
+	err := freeze(stalled)
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.final") || !strings.Contains(err.Error(), "cannot be split as written") {
+		t.Fatalf("freezing a report that does not split: %v, want Invalid naming spec.final", err)
+	}
+
+	fixed := reconciled()
+	patch := client.MergeFrom(fixed.DeepCopy())
+	fixed.Spec.Policy.Adjustments = nil
+	if err := c.Patch(ctx, fixed, patch); err != nil {
+		t.Fatal(err)
+	}
+	split := reconciled()
+	if !meta.IsStatusConditionTrue(split.Status.Conditions, coopv1.ConditionReady) || len(split.Status.Lines) == 0 {
+		t.Fatalf("fixed: conditions %+v, lines %+v", split.Status.Conditions, split.Status.Lines)
+	}
+	if err := freeze(split); err != nil {
+		t.Fatalf("freezing a report that splits: %v", err)
 	}
 }

@@ -978,10 +978,13 @@ func (a *reportLookup) usageOf(ctx context.Context, period, coop string) *coopv1
 	return byCoop[coop]
 }
 
-// amount is a co-op's estimated amount in period's CostReport, and its currency.
+// amount is a co-op's estimated amount in period's CostReport, and its currency; none while
+// the report's lines are those of an earlier spec (the hub edited the bill, and the split
+// of the new one is not written yet: the old amount is not this bill's, nor perhaps in
+// this currency).
 func (a *reportLookup) amount(ctx context.Context, period, coop string) (amount, currency string) {
 	r := a.report(ctx, period)
-	if r == nil {
+	if r == nil || r.Status.ObservedGeneration != r.Generation {
 		return "", ""
 	}
 	for _, l := range r.Status.Lines {

@@ -190,6 +190,9 @@ func TestOperatorExportsWhatTheMonitoringReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// No co-op here was metered in the sample's month, so the operator does not freeze its
+	// bill (no one shares it): the hub settled it by hand and froze it.
+	report.Spec.Final = true
 	for _, obj := range []client.Object{coop, report, peer} {
 		if err := c.Create(ctx, obj); err != nil {
 			t.Fatalf("creating %s: %v", obj.GetName(), err)
@@ -251,9 +254,8 @@ func TestOperatorExportsWhatTheMonitoringReads(t *testing.T) {
 	}
 
 	// The values tell the truth about the objects: the co-op is not Ready (it names a plan
-	// that does not exist), its Cluster's archiving fails, the sample report's period
-	// ended long ago so the report is Final, the metering opened the current period's,
-	// and the peer's kubeconfig Secret does not exist.
+	// that does not exist), its Cluster's archiving fails, the sample report is Final, the
+	// metering opened the current period's, and the peer's kubeconfig Secret does not exist.
 	current := time.Now().UTC().Format("2006-01")
 	lines := []string{
 		`cooperator_cooperative_ready{cooperative="fairride-lyon"} 0`,
