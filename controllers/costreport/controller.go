@@ -100,6 +100,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	splits := meta.IsStatusConditionTrue(status.Conditions, coopv1.ConditionReady)
 	due := !report.Spec.Final && !now.Before(finalizeAt)
 	if due && metered && billed && !late && splits {
+		// The status first: the API server refuses spec.final while the stored status says
+		// the bill does not split (Stalled), which may be an earlier spec's.
+		if err := r.writeStatus(ctx, report, status); err != nil {
+			return ctrl.Result{}, err
+		}
 		if err := r.finalize(ctx, report.Name); err != nil {
 			return ctrl.Result{}, err
 		}

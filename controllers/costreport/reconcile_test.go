@@ -217,3 +217,60 @@ func TestAReportThatDoesNotSplitCannotBeFrozen(t *testing.T) {
 		t.Fatalf("freezing a report that splits: %v", err)
 	}
 }
+
+// TestAReportFixedAsItIsDueIsFrozen: a report whose stored status still says its bill does
+// not split (an earlier spec's), fixed as its period ends, is frozen by the operator: the
+// status it writes first lets the API server take spec.final.
+func TestAReportFixedAsItIsDueIsFrozen(t *testing.T) {
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	ctx := t.Context()
+	c := env.Client
+	report := &coopv1.CostReport{}
+	if err := harness.ReadYAML(filepath.Join(harness.MustRepoRoot(t), "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, report); err != nil {
+		t.Fatal(err)
+	}
+	metered := report.DeepCopy()
+	metered.Status.Usage = []coopv1.CooperativeUsage{{Cooperative: "someone-else", CPUMillicoreSeconds: "1000", MemoryByteSeconds: "0", StorageByteSeconds: "0"}}
+	if err := c.Status().Patch(ctx, metered, client.MergeFrom(report), client.FieldOwner("cooperator-metering")); err != nil {
+		t.Fatal(err)
+	}
+	clk := clocktesting.NewFakePassiveClock(report.Spec.Period.End.Add(-time.Hour))
+	r := &Reconciler{Client: c, Clock: clk, FinalizeDelay: DefaultFinalizeDelay}
+	get := func() *coopv1.CostReport {
+		t.Helper()
+		got := &coopv1.CostReport{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(report), got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(report)}); err != nil {
+		t.Fatal(err)
+	}
+	stalled := get()
+	if !meta.IsStatusConditionTrue(stalled.Status.Conditions, coopv1.ConditionStalled) {
+		t.Fatalf("conditions %+v, want Stalled True", stalled.Status.Conditions)
+	}
+	// Fixed, and marked metered through the period's end, with no reconcile between.
+	patch := client.MergeFrom(stalled.DeepCopy())
+	stalled.Spec.Policy.Adjustments = nil
+	if err := c.Patch(ctx, stalled, patch); err != nil {
+		t.Fatal(err)
+	}
+	fixed := get()
+	mark := fixed.DeepCopy()
+	mark.Status.MeteredThrough = &metav1.Time{Time: report.Spec.Period.End.Add(time.Minute)}
+	if err := c.Status().Patch(ctx, mark, client.MergeFrom(fixed), client.FieldOwner("cooperator-metering-mark")); err != nil {
+		t.Fatal(err)
+	}
+	clk.SetTime(report.Spec.Period.End.Add(DefaultFinalizeDelay + time.Minute))
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(report)}); err != nil {
+		t.Fatalf("finalizing a report fixed as it is due: %v", err)
+	}
+	if got := get(); !got.Spec.Final {
+		t.Errorf("final %v, want frozen", got.Spec.Final)
+	}
+}
