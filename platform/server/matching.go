@@ -32,19 +32,25 @@ const timeWindowYears = 10
 
 var timeFloor = time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
 
-// inTimeWindow refuses a time t of the request's field before timeFloor or more than
-// timeWindowYears after now.
-func inTimeWindow(field string, t, now time.Time) error {
+// requestTime is a time t of the request's field as the service keeps it: in UTC, to the
+// microsecond (PostgreSQL's precision; what is finer is cut, not refused), so that every
+// check made of it holds for the time stored, and a refusal names the field rather than
+// the database refusing the row (an exception shorter than a microsecond is empty once
+// stored). It refuses (400) a time before timeFloor or more than timeWindowYears after
+// now (and answers the time as kept all the same). Every time the API takes from a
+// request goes through it.
+func requestTime(field string, t, now time.Time) (time.Time, error) {
+	kept := t.Truncate(time.Microsecond).UTC()
 	if t.Before(timeFloor) || t.After(now.AddDate(timeWindowYears, 0, 0)) {
-		return badField(field, fmt.Sprintf("must be in 1970 or later and at most %d years after the service's clock", timeWindowYears))
+		return kept, badField(field, fmt.Sprintf("must be in 1970 or later and at most %d years after the service's clock", timeWindowYears))
 	}
-	return nil
+	return kept, nil
 }
 
 // slotOf is the time slot a request reserves: for scheduled kinds (those with a
 // scheduledAt), from scheduledAt for durationMinutes (the request's measure, else the
 // details' durationMinutes, else defaultSlotMinutes). Work on demand has none (nil, nil).
-// scheduledAt must be within the time window (inTimeWindow).
+// scheduledAt is a request's time (requestTime).
 func slotOf(vertical string, in *workInput, now time.Time) (*time.Time, *time.Time, error) {
 	if !scheduled(vertical, in) {
 		return nil, nil, nil
@@ -53,14 +59,13 @@ func slotOf(vertical string, in *workInput, now time.Time) (*time.Time, *time.Ti
 	if err != nil {
 		return nil, nil, badField("details.scheduledAt", "must be a time like 2026-07-14T09:30:00Z")
 	}
-	if err := inTimeWindow("details.scheduledAt", start, now); err != nil {
+	if start, err = requestTime("details.scheduledAt", start, now); err != nil {
 		return nil, nil, err
 	}
 	minutes, err := slotMinutes(in)
 	if err != nil {
 		return nil, nil, err
 	}
-	start = start.UTC()
 	end := start.Add(time.Duration(minutes) * time.Minute)
 	return &start, &end, nil
 }

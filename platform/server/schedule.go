@@ -82,7 +82,7 @@ func minuteOf(s string) (int, bool) {
 func formatMinute(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 // validate checks a schedule and returns it in the store's form; errors name the field.
-// Exceptions are within the time window (inTimeWindow).
+// An exception's times are a request's (requestTime).
 func (sc Schedule) validate(now time.Time) (availability.Schedule, error) {
 	var out availability.Schedule
 	if len(sc.Weekly) > maxWindows {
@@ -126,21 +126,23 @@ func (sc Schedule) validate(now time.Time) (availability.Schedule, error) {
 }
 
 // validate checks an exception, its fields named after at, and returns it in the store's
-// form: from is required, to after it, both within the time window (inTimeWindow).
+// form: from is required, to after it as stored (to the microsecond), both a request's
+// times (requestTime).
 func (x ScheduleException) validate(at string, now time.Time) (availability.Exception, error) {
 	if x.From.IsZero() {
 		return availability.Exception{}, badField(at+"from", "is required (RFC 3339)")
 	}
-	if !x.To.After(x.From) {
+	from, errFrom := requestTime(at+"from", x.From, now)
+	to, errTo := requestTime(at+"to", x.To, now)
+	switch {
+	case !to.After(from):
 		return availability.Exception{}, badField(at+"to", "must be after from")
+	case errFrom != nil:
+		return availability.Exception{}, errFrom
+	case errTo != nil:
+		return availability.Exception{}, errTo
 	}
-	if err := inTimeWindow(at+"from", x.From, now); err != nil {
-		return availability.Exception{}, err
-	}
-	if err := inTimeWindow(at+"to", x.To, now); err != nil {
-		return availability.Exception{}, err
-	}
-	return availability.Exception{StartsAt: x.From.UTC(), EndsAt: x.To.UTC(), Available: x.Available}, nil
+	return availability.Exception{StartsAt: from, EndsAt: to, Available: x.Available}, nil
 }
 
 func scheduleOf(a availability.Schedule, zone *time.Location) Schedule {

@@ -61,6 +61,33 @@ func TestSecurity_TimesOutsideWindowRefused(t *testing.T) {
 		map[string]any{"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2027-06-30", "expiresAt": "2027-06-30"}})
 }
 
+// TestSecurity_TimesKeptToTheMicrosecond: a request's times are kept to the microsecond,
+// as PostgreSQL keeps them, before they are checked: time off shorter than a microsecond
+// (from 00:00:00Z to 00:00:00.000000001Z, empty once stored), sent alone or in a
+// schedule, answers 400 naming to, and writes nothing (the database refused it: 500); a
+// background check that would expire at its check's midnight is refused as such; a
+// booking's slot starts at the microsecond kept, and is answered as stored.
+func TestSecurity_TimesKeptToTheMicrosecond(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "home-services"))
+	c := e.member("Cleo Client", []string{"customer"}, "")
+	w := e.member("Pat Plumber", []string{"worker"}, "", "booking")
+	sched := fmt.Sprintf("/v1/members/%d/schedule", w.id)
+	tooShort := map[string]any{"from": "2026-12-03T00:00:00Z", "to": "2026-12-03T00:00:00.000000001Z", "available": false}
+	e.refused(400, "to", "must be after from", "POST", sched+"/exceptions", w.token, tooShort)
+	e.refused(400, "exceptions[0].to", "must be after from", "PUT", sched, w.token, map[string]any{"weekly": []any{}, "exceptions": []any{tooShort}})
+	e.refused(400, "backgroundCheck.expiresAt", "after checkedOn", "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), adminToken,
+		map[string]any{"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-07-14", "expiresAt": "2026-07-14T00:00:00.0000009Z"}})
+	got := e.must(201, "POST", sched+"/exceptions", w.token, map[string]any{"from": "2026-12-03T00:00:00.0000019Z", "to": "2026-12-03T00:00:00.0000029Z", "available": false})
+	if x := got["exceptions"].([]any)[0].(map[string]any); x["from"] != "2026-12-03T00:00:00.000001Z" || x["to"] != "2026-12-03T00:00:00.000002Z" {
+		t.Fatalf("a time off of a microsecond, as stored: %v", x)
+	}
+	booked := e.must(201, "POST", "/v1/work", c.token, map[string]any{"kind": "booking", "priceCents": 4500,
+		"details": map[string]string{"address": "3 rue Mercière", "service": "plumbing", "scheduledAt": "2026-12-03T14:30:00.0000009Z"}})
+	if booked["startsAt"] != "2026-12-03T14:30:00Z" || booked["endsAt"] != "2026-12-03T15:30:00Z" {
+		t.Fatalf("a booking's slot from a time finer than a microsecond: %v to %v, want 14:30:00Z to 15:30:00Z", booked["startsAt"], booked["endsAt"])
+	}
+}
+
 // TestSecurity_UnencodableAnswerIs500: an answer that cannot be encoded as JSON (a time
 // past year 9999, as a row stored before the window above holds) is a 500 with a JSON
 // error body, not the handler's status with an empty body.

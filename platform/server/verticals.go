@@ -75,13 +75,17 @@ func (s *Server) SetCredentials(ctx context.Context, member int64, in Credential
 		if err != nil {
 			return credentials.Credentials{}, badField("backgroundCheck.checkedOn", "must be a date like 2026-07-14")
 		}
-		if b.ExpiresAt.IsZero() || !b.ExpiresAt.After(on) {
+		if b.ExpiresAt.IsZero() {
 			return credentials.Credentials{}, badField("backgroundCheck.expiresAt", "must be a time after checkedOn")
 		}
-		if err := inTimeWindow("backgroundCheck.expiresAt", b.ExpiresAt, s.now()); err != nil {
+		expires, err := requestTime("backgroundCheck.expiresAt", b.ExpiresAt, s.now())
+		if err != nil {
 			return credentials.Credentials{}, err
 		}
-		check = &credentials.BackgroundCheck{Status: b.Status, CheckedOn: b.CheckedOn, ExpiresAt: b.ExpiresAt.UTC()}
+		if !expires.After(on) {
+			return credentials.Credentials{}, badField("backgroundCheck.expiresAt", "must be a time after checkedOn")
+		}
+		check = &credentials.BackgroundCheck{Status: b.Status, CheckedOn: b.CheckedOn, ExpiresAt: expires}
 	}
 	m, err := s.loadMember(ctx, member)
 	if err != nil {

@@ -172,7 +172,7 @@ func validateWork(vertical string, in *workInput, now time.Time) error {
 			}
 			// Within the window of every time the API stores: a stay to the year 9999
 			// would hold its unit for ever.
-			if err := inTimeWindow("details."+k, d, now); err != nil {
+			if _, err := requestTime("details."+k, d, now); err != nil {
 				return err
 			}
 		}
