@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
 )
@@ -528,5 +530,46 @@ func TestDisbursementRetriedWhileTheFirstPays(t *testing.T) {
 	}
 	if got := e.balance(acctFund("hardship")); got != 4000 {
 		t.Fatalf("hardship holds %d, want 4000: paid once", got)
+	}
+}
+
+// paidDuring is a change for e.during: staff's disbursement of amount cents from the
+// hardship fund to an outside payee, paid (its ledger transaction written), with the
+// table locked first (lock, in ACCESS EXCLUSIVE mode): a request that reads it waits
+// there until the disbursement commits.
+func (e *env) paidDuring(lock string, amount int64) func(ctx context.Context, tx pgx.Tx) error {
+	return func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE `+pgx.Identifier{lock}.Sanitize()+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		payee := "Lyon food bank"
+		_, err := funds.On(tx).Create(ctx, funds.Disbursement{Fund: "hardship", AmountCents: amount, Payee: &payee, Reason: "solidarity",
+			Approval: funds.ByStaff, Status: funds.Paid}, e.clock.Now(), funds.Key{Scope: staffScope, Key: newKey(), Hash: []byte{1}})
+		return err
+	}
+}
+
+// TestFundReportReadsOneSnapshot: a disbursement paid while the funds' report is read is
+// in both the fund's balance and disbursedCents, or in neither, so the report adds up
+// (the fund holds what it was fed less what it paid out). Here it commits after the
+// report read the balances, while the report waits to read the disbursements.
+func TestFundReportReadsOneSnapshot(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, fundPolicy(t)))
+	w := e.worker("Dan Driver")
+	e.feedHardship(w, "feed")
+	r := e.during("the funds' report", e.paidDuring("disbursements", 3000), func() resp {
+		return e.call("GET", "/v1/reports/funds", w.token, nil)
+	})
+	if r.status != 200 {
+		t.Fatalf("the report: %d %s", r.status, r.body)
+	}
+	var hardship int64
+	for _, a := range r.json()["accounts"].([]any) {
+		if a := a.(map[string]any); a["account"] == acctFund("hardship") {
+			hardship = num(a["balanceCents"])
+		}
+	}
+	if disbursed := num(r.json()["disbursedCents"]); hardship+disbursed != 10000 {
+		t.Fatalf("the report says hardship holds %d and the funds paid out %d: that is not the 10000 cents it was fed", hardship, disbursed)
 	}
 }

@@ -696,10 +696,22 @@ func refundFromFunds(ctx context.Context, tx pgx.Tx, es []ledger.Entry) error {
 }
 
 // fundReport shows every co-op account's balance, what the workers were paid, what the
-// co-op received, and the ledger's total (always 0), from one pass over the ledger.
+// co-op received, and the ledger's total (always 0), from one pass over the ledger; the
+// balances and what the funds paid out are read in one snapshot (readSnapshot), so a
+// disbursement paid meanwhile is in both or in neither.
 func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
-	// The members' accounts are summed together; every other account on its own.
-	all, err := payments.On(s.pool).Balances(r.Context())
+	var all []payments.Balance
+	var disbursed, toMembers int64
+	err := s.readSnapshot(r.Context(), func(tx pgx.Tx) error {
+		// The members' accounts are summed together; every other account on its own.
+		var err error
+		if all, err = payments.On(tx).Balances(r.Context()); err != nil {
+			return err
+		}
+		// Disbursements to members are in their accounts, but they are not pay for work.
+		disbursed, toMembers, err = funds.On(tx).Totals(r.Context())
+		return err
+	})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -728,11 +740,6 @@ func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
 				bals = append(bals, bal{Account: acctFund(f.Name)})
 			}
 		}
-	}
-	// Disbursements to members are in their accounts, but they are not pay for work.
-	disbursed, toMembers, err := funds.On(s.pool).Totals(r.Context())
-	if err != nil {
-		return 0, nil, err
 	}
 	return http.StatusOK, map[string]any{"accounts": bals, "paidToWorkersCents": workers - toMembers, "receivedCents": received,
 		"disbursedCents": disbursed, "ledgerTotalCents": total}, nil

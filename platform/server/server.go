@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
@@ -166,6 +167,13 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Pool is the database pool (for tests and benchmarks).
 func (s *Server) Pool() *pgxpool.Pool { return s.pool }
+
+// readSnapshot runs fn in a read-only REPEATABLE READ transaction: every query fn makes
+// reads the one snapshot of the database its first query took, so that what a report
+// or a history reads in several queries adds up, whatever commits between them.
+func (s *Server) readSnapshot(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
 
 // Policy returns the policy source.
 func (s *Server) Policy() *policy.Source { return s.policy }
