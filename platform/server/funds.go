@@ -254,8 +254,9 @@ func (s *Server) getDisbursement(r *http.Request, p principal) (int, any, error)
 }
 
 // fundHistory shows every member a fund's balance and its movements, newest first:
-// payments in, refunds and disbursements out (ids, kinds, amounts, times; who received a
-// disbursement only its parties and staff read, in the disbursement).
+// payments in, refunds and disbursements out (ids, kinds, amounts, times, the balance
+// after each; who received a disbursement only its parties and staff read, in the
+// disbursement). The balance and the page are read in one snapshot (readSnapshot).
 func (s *Server) fundHistory(r *http.Request, p principal) (int, any, error) {
 	name := r.PathValue("name")
 	limit, before := 50, int64(0)
@@ -276,25 +277,30 @@ func (s *Server) fundHistory(r *http.Request, p principal) (int, any, error) {
 	if !storable(name) {
 		return 0, nil, notFound("fund") // no fund's name: PostgreSQL's text holds none such
 	}
-	q := funds.On(s.pool)
 	known := false
 	if pol := s.policy.Current(); pol != nil {
 		known = slices.ContainsFunc(pol.FeeSplit.Funds, func(f policy.Fund) bool { return f.Name == name })
 	}
-	if !known {
-		ok, err := q.Exists(r.Context(), name)
-		if err != nil {
-			return 0, nil, err
+	var balance int64
+	var es []funds.HistoryEntry
+	err := s.readSnapshot(r.Context(), func(tx pgx.Tx) error {
+		q := funds.On(tx)
+		if !known {
+			ok, err := q.Exists(r.Context(), name)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return notFound("fund")
+			}
 		}
-		if !ok {
-			return 0, nil, notFound("fund")
+		var err error
+		if balance, err = q.Balance(r.Context(), name); err != nil {
+			return err
 		}
-	}
-	balance, err := q.Balance(r.Context(), name)
-	if err != nil {
-		return 0, nil, err
-	}
-	es, err := q.History(r.Context(), name, before, limit)
+		es, err = q.History(r.Context(), name, before, limit)
+		return err
+	})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -573,3 +573,41 @@ func TestFundReportReadsOneSnapshot(t *testing.T) {
 		t.Fatalf("the report says hardship holds %d and the funds paid out %d: that is not the 10000 cents it was fed", hardship, disbursed)
 	}
 }
+
+// TestFundHistoryReadsOneSnapshot: a fund's balance and its movements are read in one
+// snapshot, and each movement says the balance after it: a disbursement paid while the
+// history is read (here after the balance was read, while the movements wait) is in both
+// or in neither, so the movements add up to the balance (the app's chart of the months
+// was off by the disbursement).
+func TestFundHistoryReadsOneSnapshot(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, fundPolicy(t)))
+	w := e.worker("Dan Driver")
+	e.feedHardship(w, "feed")
+	e.feedHardship(w, "feed again")
+	r := e.during("the fund's history", e.paidDuring("ledger_transactions", 3000), func() resp {
+		return e.call("GET", "/v1/funds/hardship", w.token, nil)
+	})
+	if r.status != 200 {
+		t.Fatalf("the history: %d %s", r.status, r.body)
+	}
+	h := r.json()
+	var sum int64
+	es := h["entries"].([]any)
+	for i := len(es) - 1; i >= 0; i-- {
+		en := es[i].(map[string]any)
+		sum += num(en["amountCents"])
+		if num(en["balanceCents"]) != sum {
+			t.Fatalf("movement %v says the fund holds %v after it, want %d", en["transactionId"], en["balanceCents"], sum)
+		}
+	}
+	if num(h["balanceCents"]) != sum {
+		t.Fatalf("the history says the fund holds %v, and its movements add up to %d: %s", h["balanceCents"], sum, r.body)
+	}
+	// Page after page, each movement says the balance after it (the disbursement is the
+	// newest now, the second payment in before it).
+	page := e.must(200, "GET", "/v1/funds/hardship?limit=1", w.token, nil)
+	next := e.must(200, "GET", fmt.Sprintf("/v1/funds/hardship?limit=1&before=%d", num(page["nextBefore"])), w.token, nil)
+	if got := num(next["entries"].([]any)[0].(map[string]any)["balanceCents"]); got != 20000 {
+		t.Fatalf("the second page's movement says the fund holds %d after it, want 20000", got)
+	}
+}

@@ -275,12 +275,12 @@ const (
 // fundMonths reads a fund's balance at the end of each of the newest months it moved in
 // (at most fundHistoryMonths, from at most fundHistoryPages pages of its history), oldest
 // first; false when the history could not be read (and the answer is written). Its
-// history is newest first: walking back from today's balance, the balance before the
-// newest entry of a month is that month's closing one, exact whatever older entries are
-// left unread.
+// history is newest first, each movement with the fund's balance after it: the balance
+// after the newest movement of a month is that month's closing one, read with its page
+// (a movement paid between two pages' reads offsets none of them).
 func (a *App) fundMonths(q *req, name string) (fundHistory, bool) {
 	fh := fundHistory{Name: name}
-	var bal, before int64
+	var before int64
 	seen := map[string]bool{}
 pages:
 	for page := 0; ; page++ {
@@ -295,10 +295,9 @@ pages:
 			path += "&before=" + strconv.FormatInt(before, 10)
 		}
 		var h struct {
-			BalanceCents int64 `json:"balanceCents"`
-			Entries      []struct {
-				AmountCents int64     `json:"amountCents"`
-				At          time.Time `json:"at"`
+			Entries []struct {
+				BalanceCents int64     `json:"balanceCents"`
+				At           time.Time `json:"at"`
 			} `json:"entries"`
 			NextBefore *int64 `json:"nextBefore"`
 		}
@@ -309,9 +308,6 @@ pages:
 			fh.OlderLeftOut = len(h.Entries) > 0
 			break
 		}
-		if page == 0 {
-			bal = h.BalanceCents
-		}
 		for _, e := range h.Entries {
 			m := e.At.In(q.zone).Format("2006-01")
 			if !seen[m] {
@@ -320,9 +316,8 @@ pages:
 					break pages
 				}
 				seen[m] = true
-				fh.Months = append([]period{{m, bal}}, fh.Months...)
+				fh.Months = append([]period{{m, e.BalanceCents}}, fh.Months...)
 			}
-			bal -= e.AmountCents
 		}
 		if h.NextBefore == nil || len(h.Entries) == 0 {
 			break

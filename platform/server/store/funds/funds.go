@@ -175,30 +175,35 @@ func (s Store) Totals(ctx context.Context) (all, toMembers int64, err error) {
 	return all, toMembers, err
 }
 
-// HistoryEntry is one movement of a fund's account.
+// HistoryEntry is one movement of a fund's account, and the fund's balance after it.
 type HistoryEntry struct {
 	TransactionID  int64     `json:"transactionId"`
 	Kind           string    `json:"kind"`
 	AmountCents    int64     `json:"amountCents"`
+	BalanceCents   int64     `json:"balanceCents"`
 	At             time.Time `json:"at"`
 	PaymentID      *int64    `json:"paymentId"`
 	DisbursementID *int64    `json:"disbursementId"`
 }
 
 // History lists a fund's movements, newest first, at most limit of them, those of
-// ledger transactions before the id before (0: from the newest).
+// ledger transactions before the id before (0: from the newest). Each says the fund's
+// balance after it: the sum of the movements up to it in the ledger's order, read with
+// them in the query's one snapshot (a page's balances need no other read to add up).
 func (s Store) History(ctx context.Context, fund string, before int64, limit int) ([]HistoryEntry, error) {
-	rows, err := s.db.Query(ctx, `SELECT e.tx_id, t.kind, e.amount_cents, t.created_at,
+	rows, err := s.db.Query(ctx, `SELECT e.tx_id, t.kind, e.amount_cents, e.balance, t.created_at,
 			(SELECT py.id FROM payments py WHERE py.tx_id = e.tx_id OR py.refund_tx_id = e.tx_id),
 			(SELECT d.id FROM disbursements d WHERE d.tx_id = e.tx_id)
-		FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
-		WHERE e.account = $1 AND ($2::bigint = 0 OR e.tx_id < $2::bigint) ORDER BY e.tx_id DESC, e.id DESC LIMIT $3`, ledger.AcctFund(fund), before, limit)
+		FROM (SELECT id, tx_id, amount_cents, sum(amount_cents) OVER (ORDER BY tx_id, id)::bigint AS balance
+			FROM ledger_entries WHERE account = $1 AND ($2::bigint = 0 OR tx_id < $2::bigint)) e
+		JOIN ledger_transactions t ON t.id = e.tx_id
+		ORDER BY e.tx_id DESC, e.id DESC LIMIT $3`, ledger.AcctFund(fund), before, limit)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (HistoryEntry, error) {
 		var h HistoryEntry
-		err := row.Scan(&h.TransactionID, &h.Kind, &h.AmountCents, &h.At, &h.PaymentID, &h.DisbursementID)
+		err := row.Scan(&h.TransactionID, &h.Kind, &h.AmountCents, &h.BalanceCents, &h.At, &h.PaymentID, &h.DisbursementID)
 		return h, err
 	})
 }
