@@ -19,16 +19,19 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cooperator-dev/cooperator/test/pgtest"
@@ -206,5 +209,75 @@ func TestMigrateModes(t *testing.T) {
 	t.Setenv("DATABASE_URL", "")
 	if err := Main(ctx, nil); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
 		t.Errorf("a migration without the serving role's URL: %v, want an error naming DATABASE_URL", err)
+	}
+}
+
+// TestRestoreWithoutPrivilegesGrantsAsMigrated: a co-op's database restored from a dump
+// taken, and restored, without privileges (an import: pg_dump and pg_restore
+// --no-privileges) has every function PostgreSQL created again callable by PUBLIC, notify
+// too, and the migrations do not run again; the service's start (store.GrantServing) puts
+// back what the migrations revoked: the serving role may not call notify (it would write
+// any notification), may create no temporary table (one is found, before the schema's,
+// by the functions that run as the owner), and its writes still notify.
+func TestRestoreWithoutPrivilegesGrantsAsMigrated(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	w := e.worker("Dan Driver")
+	bin, err := pgtest.BinDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := filepath.Join(t.TempDir(), "database.dump")
+	run := func(name string, args ...string) {
+		t.Helper()
+		if out, err := exec.Command(filepath.Join(bin, name), args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, out)
+		}
+	}
+	run("pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--dbname="+e.owner.Config().ConnString(), "--file="+dump)
+	restored := pgtest.NewDB(t)
+	run("pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname="+restored, dump)
+	owner := pgtest.Pool(t, restored)
+	const sig = "notify(bigint[], text, bigint, text, timestamptz)"
+	var public bool
+	if err := owner.QueryRow(ctx, `SELECT has_function_privilege('public', $1, 'EXECUTE')`, sig).Scan(&public); err != nil || !public {
+		t.Fatalf("after the restore, PUBLIC may call notify: %v (%v); the test restores nothing like an import", public, err)
+	}
+
+	s, err := New(Config{Policy: mustPolicy(t, ridePolicy), MigrateDatabaseURL: restored, DatabaseURL: pgtest.ServingRoleURL(t, restored),
+		AdminToken: adminToken, Logger: quietLogger(), Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		fmt.Sprintf(`SELECT notify(ARRAY[%d::bigint], 'workCancelled', 1, '', now())`, c.id),
+		`CREATE TEMPORARY TABLE members (id bigint, erased_at timestamptz)`,
+	} {
+		var pe *pgconn.PgError
+		if _, err := s.Pool().Exec(ctx, q); !errors.As(err, &pe) || pe.Code != "42501" {
+			t.Errorf("the serving role of the restored database may %s: %v, want permission denied (42501)", q, err)
+		}
+	}
+	var functions []string
+	rows, err := owner.Query(ctx, `SELECT p.oid::regprocedure::text FROM pg_proc p
+		WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef AND has_function_privilege('public', p.oid, 'EXECUTE')`)
+	if err == nil {
+		functions, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil || len(functions) > 0 {
+		t.Errorf("PUBLIC may still call %v (%v)", functions, err)
+	}
+	// The triggers, which call notify as the owner, still notify.
+	h := apiValidated(t, s.Handler())
+	served := &env{t: t, s: s, h: h, owner: owner, clock: e.clock}
+	id := served.rideOfferedTo(c, w)
+	served.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w.token, nil)
+	if unread, got := served.notified(c); unread != 1 || len(got) != 1 {
+		t.Errorf("the customer's notifications after their ride was accepted: %d unread, %v", unread, got)
 	}
 }

@@ -62,8 +62,10 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 // owner that migrates) exactly what the service needs, after every migration run:
 //   - CONNECT on the database, which it first revokes from PUBLIC, so that no other role
 //     of the server (in the hub's shared cluster: the other co-ops', the metering's) may
-//     connect to it, whatever pg_hba says; the owner connects as the owner;
-//   - USAGE on the schema and its sequences;
+//     connect to it, whatever pg_hba says; the owner connects as the owner; nor TEMPORARY,
+//     from PUBLIC or the role: a temporary table is found before the schema's by the
+//     functions that run as the owner (a temporary "members" would feed notify);
+//   - USAGE on the schema (CREATE on it from no one but its owner) and its sequences;
 //   - SELECT, INSERT, UPDATE and DELETE on every table, but not TRUNCATE, REFERENCES or
 //     TRIGGER, and nothing on the migrations' own table;
 //   - on the ledger (ledger_transactions, ledger_entries) only SELECT and INSERT, so the
@@ -80,11 +82,18 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 //     payment, the requester or the proposal;
 //   - on notifications SELECT, DELETE (an erasure, a year after) and UPDATE of read_at
 //     only: the database's owner writes them (migration 159's triggers), the service
-//     marks them read and never writes or changes what one tells.
+//     marks them read and never writes or changes what one tells;
+//   - no EXECUTE on any function of the schema that runs as its owner (SECURITY DEFINER,
+//     read from pg_proc, so that a new one is never forgotten: notify and its triggers'),
+//     from PUBLIC or the role: PostgreSQL grants EXECUTE to PUBLIC on every function it
+//     creates, the migrations revoke it, and a restore without privileges (an import,
+//     pg_restore --no-privileges) creates them again with it, and does not rerun the
+//     migrations. So PUBLIC has nothing on the tables and sequences either.
 //
 // It starts from no privileges each time, in one transaction, so that a narrower grant of
-// a later version takes effect and the role never sees a gap. Tables a later migration
-// adds are covered by the next run.
+// a later version takes effect and the role never sees a gap, and so that what the
+// migrations revoked holds again at every start, whatever a restore left. Tables a later
+// migration adds are covered by the next run.
 func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 	r := pgx.Identifier{role}.Sanitize()
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -97,12 +106,23 @@ func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 		if err := tx.QueryRow(ctx, `SELECT current_database()`).Scan(&db); err != nil {
 			return err
 		}
-		for _, q := range []string{
-			`REVOKE CONNECT ON DATABASE ` + pgx.Identifier{db}.Sanitize() + ` FROM PUBLIC`,
-			`GRANT CONNECT ON DATABASE ` + pgx.Identifier{db}.Sanitize() + ` TO ` + r,
+		rows, err := tx.Query(ctx, `SELECT p.oid::regprocedure::text FROM pg_proc p
+			WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef ORDER BY 1`)
+		if err != nil {
+			return err
+		}
+		definers, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		d := pgx.Identifier{db}.Sanitize()
+		qs := []string{
+			`REVOKE ALL ON DATABASE ` + d + ` FROM PUBLIC, ` + r,
+			`GRANT CONNECT ON DATABASE ` + d + ` TO ` + r,
+			`REVOKE CREATE ON SCHEMA public FROM PUBLIC, ` + r,
 			`GRANT USAGE ON SCHEMA public TO ` + r,
-			`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ` + r,
-			`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ` + r,
+			`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, ` + r,
+			`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM PUBLIC, ` + r,
 			`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ` + r,
 			`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ` + r,
 			`REVOKE ALL ON ` + gooseTable + ` FROM ` + r,
@@ -114,7 +134,11 @@ func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 			`GRANT UPDATE (status, message, decided_at, reason) ON refund_requests TO ` + r,
 			`REVOKE INSERT, UPDATE ON notifications FROM ` + r,
 			`GRANT UPDATE (read_at) ON notifications TO ` + r,
-		} {
+		}
+		for _, f := range definers {
+			qs = append(qs, `REVOKE EXECUTE ON FUNCTION `+f+` FROM PUBLIC, `+r)
+		}
+		for _, q := range qs {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("granting the serving role %s: %w", role, err)
 			}
