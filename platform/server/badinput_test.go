@@ -79,7 +79,7 @@ func TestBadInput(t *testing.T) {
 		{"ballot bad choice", []string{"PUT", fmt.Sprintf("/v1/proposals/%d/ballot", prop), c.token, `{"choice":"maybe"}`}, 400, "choice", "must be yes, no or abstain"},
 		{"proposal ungoverned field", []string{"POST", "/v1/proposals", c.token, `{"title":"x","field":"name"}`}, 400, "field", "governed fields"},
 		{"proposal no title", []string{"POST", "/v1/proposals", c.token, `{"body":"x"}`}, 400, "title", "is required"},
-		{"delegate to nobody", []string{"PUT", "/v1/delegation", c.token, `{"delegateId":987654}`}, 404, "delegateId", "no member with this id"},
+		{"delegate to nobody", []string{"PUT", "/v1/delegation", c.token, `{"delegateId":987654}`}, 404, "delegateId", "no active member with this id"},
 		{"block self", []string{"POST", "/v1/blocks", c.token, fmt.Sprintf(`{"workerId":%d}`, c.id)}, 400, "workerId", "cannot block yourself"},
 		{"availability not bool", []string{"PUT", fmt.Sprintf("/v1/members/%d/availability", w.id), w.token, `{"available":"yes"}`}, 400, "available", "true or false"},
 		{"someone else's export", []string{"GET", fmt.Sprintf("/v1/members/%d/export", w.id), c.token, ""}, 403, "", "their own data"},

@@ -100,13 +100,19 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 			pol.Governance.MinimumVotingPeriodHours, policy.MaxVotingPeriodHours))
 	}
 	d := Disbursement{Fund: in.Fund, AmountCents: amount, MemberID: in.MemberID, Payee: in.Payee, Reason: in.Reason, RequestedBy: actor(p)}
+	// What can be checked without the member it pays comes first, so that the order of
+	// the refusals tells no one which ids are members': the fund holds the amount (read
+	// again under the fund's lock below).
+	if err := fundCovers(r.Context(), funds.On(s.pool), d.Fund, amount); err != nil {
+		return 0, nil, err
+	}
 	now := s.now()
 	var replayed bool
 	err = s.memberTx(r.Context(), p, func(tx pgx.Tx) error {
 		// The member rows (the requester's, by memberTx, and the beneficiary's) before the
 		// fund's lock: member rows come before any other (members.LockActive).
 		if d.MemberID != nil {
-			if err := activeMemberRef(r.Context(), tx, "memberId", *d.MemberID); err != nil {
+			if err := activeMemberRefBy(r.Context(), tx, p, "memberId", *d.MemberID); err != nil {
 				return err
 			}
 		}

@@ -391,7 +391,7 @@ func (s *Server) setDelegation(r *http.Request, p principal) (int, any, error) {
 		// delegations) is waited for and seen, and neither waits on the other.
 		for _, id := range []int64{min(p.memberID, in.DelegateID), max(p.memberID, in.DelegateID)} {
 			if id == in.DelegateID {
-				if err := activeMemberRef(r.Context(), tx, "delegateId", id); err != nil {
+				if err := activeMemberRefBy(r.Context(), tx, p, "delegateId", id); err != nil {
 					return err
 				}
 			} else if err := lockSelf(r.Context(), tx, id); err != nil {

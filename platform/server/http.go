@@ -779,6 +779,19 @@ func activeMemberRef(ctx context.Context, tx pgx.Tx, field string, id int64) err
 	return nil
 }
 
+// activeMemberRefBy is activeMemberRef for a request from p. Staff are told whether no
+// member has the id (404) or its member is inactive or erased (400); a member is told one
+// thing of every id that is no active member's, 404 "no active member with this id", so
+// that no member learns from it who the members are or were.
+func activeMemberRefBy(ctx context.Context, tx pgx.Tx, p principal, field string, id int64) error {
+	err := activeMemberRef(ctx, tx, field, id)
+	var ae *apiError
+	if !p.admin && errors.As(err, &ae) {
+		return refNotFound(field, "active member")
+	}
+	return err
+}
+
 // lockSelf holds the acting member's own row for key share until tx ends, as
 // activeMemberRef holds a referenced member's: 403 when the member is no longer active
 // (deactivated or erased while the request was under way, which it waits for). Every

@@ -206,7 +206,7 @@ func TestSecurity_UnknownMemberReferenceIs404(t *testing.T) {
 	e.refused(404, "workerId", "no worker with this id", "POST", "/v1/payments", adminToken, map[string]any{"workerId": 987654, "amountCents": 10}, "Idempotency-Key", "k")
 	e.refused(404, "customerId", "no member with this id", "POST", "/v1/work", adminToken, map[string]any{"kind": "ride", "priceCents": 100, "customerId": 987654,
 		"details": map[string]string{"pickup": "a", "dropoff": "b"}})
-	e.refused(404, "delegateId", "no member with this id", "PUT", "/v1/delegation", c.token, map[string]any{"delegateId": 987654})
+	e.refused(404, "delegateId", "no active member with this id", "PUT", "/v1/delegation", c.token, map[string]any{"delegateId": 987654})
 	e.refused(404, "", "worker not found", "POST", "/v1/blocks", c.token, map[string]any{"workerId": 987654})
 	e.refused(404, "", "member not found", "POST", "/v1/members/987654/tokens", adminToken, nil)
 }
@@ -223,6 +223,43 @@ func TestSecurity_BlocksAndRatingsTellNoOneTheRoll(t *testing.T) {
 		e.refused(404, "", "worker not found", "POST", "/v1/blocks", c.token, map[string]any{"workerId": id})
 		e.refused(404, "", "worker not found", "GET", fmt.Sprintf("/v1/members/%d/ratings", id), c.token, nil)
 	}
+}
+
+// TestSecurity_DisbursementsAndDelegationsTellNoOneTheRoll: a member who asks a fund to
+// pay a member id, or delegates their vote to one, is told the same of an id nobody has,
+// of a deactivated member's and of an erased member's (404 naming the field, "no active
+// member with this id"), and nothing is written; an amount the fund does not hold is
+// refused first, whoever the id is, so neither the answers nor their order tell a member
+// which ids are members (an amount too large was 409 for a member, 400 for a former one,
+// 404 for nobody, and could be sent again and again). Staff are told which. A member
+// still asks a fund for themselves.
+func TestSecurity_DisbursementsAndDelegationsTellNoOneTheRoll(t *testing.T) {
+	pol := withModel(t, "delegate", 50, 50)
+	pol.Payments.StaffDisbursementLimitCents = 5000
+	e := newEnv(t, pol)
+	asker := e.worker("Ana Driver")
+	e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": asker.id, "amountCents": 1000000}, "Idempotency-Key", "feed")
+	active, deactivated, erased := e.worker("Bo Driver"), e.worker("Cy Driver"), e.worker("Di Driver")
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", deactivated.id), adminToken, map[string]any{"active": false})
+	e.must(200, "DELETE", fmt.Sprintf("/v1/members/%d", erased.id), erased.token, nil)
+	ask := func(member, cents int64) map[string]any {
+		return map[string]any{"fund": "hardship", "amountCents": cents, "memberId": member, "reason": "rent"}
+	}
+	for _, id := range []int64{active.id, deactivated.id, erased.id, 987654} {
+		e.refused(409, "amountCents", "the fund hardship holds 10000 cents", "POST", "/v1/disbursements", asker.token, ask(id, 900000000), "Idempotency-Key", newKey())
+	}
+	for _, id := range []int64{deactivated.id, erased.id, 987654} {
+		e.refused(404, "memberId", "no active member with this id", "POST", "/v1/disbursements", asker.token, ask(id, 100), "Idempotency-Key", newKey())
+		e.refused(404, "delegateId", "no active member with this id", "PUT", "/v1/delegation", asker.token, map[string]any{"delegateId": id})
+	}
+	// Staff are told which.
+	e.refused(404, "memberId", "no member with this id", "POST", "/v1/disbursements", adminToken, ask(987654, 100), "Idempotency-Key", newKey())
+	e.refused(400, "memberId", "no active member with this id", "POST", "/v1/disbursements", adminToken, ask(deactivated.id, 100), "Idempotency-Key", newKey())
+	// A member asks for themselves: the members vote on it.
+	if d := e.must(201, "POST", "/v1/disbursements", asker.token, ask(asker.id, 100), "Idempotency-Key", newKey()); d["status"] != "pending" {
+		t.Fatalf("a member's request for themselves: %v", d)
+	}
+	e.must(200, "PUT", "/v1/delegation", asker.token, map[string]any{"delegateId": active.id})
 }
 
 // closedPortURL is a database URL on a loopback port nothing listens on.
@@ -1828,7 +1865,7 @@ func TestSecurity_NoDelegationToAMemberBeingErased(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if r := <-answer; r.status != 400 || !strings.Contains(string(r.body), `"field":"delegateId"`) {
+	if r := <-answer; r.status != 404 || !strings.Contains(string(r.body), `"field":"delegateId"`) {
 		t.Fatalf("a delegation to a member being erased: %d %s", r.status, r.body)
 	}
 	var n int

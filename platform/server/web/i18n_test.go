@@ -399,7 +399,6 @@ var memberRefusals = []struct{ route, msg string }{
 	{"PUT /v1/proposals/{id}/ballot", "the member is not on this proposal's roll: the electorate was fixed when it opened (one-member-one-vote rules)"},
 	{"PUT /v1/delegation", "must be a positive integer id"},
 	{"PUT /v1/delegation", "cannot delegate to yourself"},
-	{"PUT /v1/delegation", "no member with this id"},
 	{"PUT /v1/delegation", "no active member with this id"},
 	{"PUT /v1/delegation", "this delegation would create a cycle"},
 	{"DELETE /v1/delegation", "delegation not found"},
@@ -444,6 +443,7 @@ var memberRefusals = []struct{ route, msg string }{
 var notMemberRefusals = map[string]string{
 	"api.urgent work is accepted by one of the workers it was offered to": "staff's accept of urgent work",
 	"api.must be a positive integer":                                      "the forms check amounts and prices before they send them",
+	"api.no member with this id":                                          "staff's reference to a member id; a member is told \"no active member with this id\" of every id that is none",
 }
 
 // Every refusal a member can meet through the app is in their language: in French, not the
