@@ -64,12 +64,8 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 	if d, replay, err := replayOn(r.Context(), funds.On(s.pool), k, Disbursement{}); err != nil || replay {
 		return http.StatusCreated, d, err
 	}
-	names := make([]string, 0, len(pol.FeeSplit.Funds))
-	for _, f := range pol.FeeSplit.Funds {
-		names = append(names, f.Name)
-	}
-	if !slices.Contains(names, in.Fund) {
-		return 0, nil, badField("fund", "must be one of the policy's funds: "+strings.Join(names, ", "))
+	if err := payableFrom(r.Context(), funds.On(s.pool), pol, in.Fund); err != nil {
+		return 0, nil, err
 	}
 	if in.AmountCents == nil || *in.AmountCents <= 0 || *in.AmountCents > ledger.MaxAmountCents {
 		return 0, nil, badField("amountCents", "must be a positive integer")
@@ -155,6 +151,40 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 		s.metrics.amounts.WithLabelValues(d.Fund, "disbursement").Add(float64(d.AmountCents))
 	}
 	return http.StatusCreated, d, nil
+}
+
+// policyFund says whether name is one of the funds of the policy pol (nil: none).
+func policyFund(pol *policy.Policy, name string) bool {
+	return pol != nil && slices.ContainsFunc(pol.FeeSplit.Funds, func(f policy.Fund) bool { return f.Name == name })
+}
+
+// payableFrom refuses a disbursement from a fund it may not be asked from (naming fund):
+// it may be asked from one of the policy's funds, and from a former fund (one the
+// members renamed or removed, no longer in the policy, its account in the ledger) while
+// that still holds money: what it holds is not stranded, and is paid out as the members
+// decide, as any fund's (409 once it holds nothing).
+func payableFrom(ctx context.Context, q funds.Store, pol *policy.Policy, name string) error {
+	if policyFund(pol, name) {
+		return nil
+	}
+	if storable(name) {
+		former, err := q.Exists(ctx, name)
+		if err != nil {
+			return err
+		}
+		if former {
+			balance, err := q.Balance(ctx, name)
+			if err != nil || balance > 0 {
+				return err
+			}
+			return conflict("fund", fmt.Sprintf("the fund %s is no longer one of the policy's, and holds nothing left to pay out", name))
+		}
+	}
+	names := make([]string, 0, len(pol.FeeSplit.Funds))
+	for _, f := range pol.FeeSplit.Funds {
+		names = append(names, f.Name)
+	}
+	return badField("fund", "must be one of the policy's funds: "+strings.Join(names, ", ")+" (or a former fund that still holds money)")
 }
 
 // replayOn answers a request whose key was used before, read on q: the disbursement the
@@ -283,10 +313,7 @@ func (s *Server) fundHistory(r *http.Request, p principal) (int, any, error) {
 	if !storable(name) {
 		return 0, nil, notFound("fund") // no fund's name: PostgreSQL's text holds none such
 	}
-	known := false
-	if pol := s.policy.Current(); pol != nil {
-		known = slices.ContainsFunc(pol.FeeSplit.Funds, func(f policy.Fund) bool { return f.Name == name })
-	}
+	known := policyFund(s.policy.Current(), name)
 	var balance int64
 	var es []funds.HistoryEntry
 	err := s.readSnapshot(r.Context(), func(tx pgx.Tx) error {

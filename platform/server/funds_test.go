@@ -611,3 +611,41 @@ func TestFundHistoryReadsOneSnapshot(t *testing.T) {
 		t.Fatalf("the second page's movement says the fund holds %d after it, want 20000", got)
 	}
 }
+
+// TestFormerFundIsPaidOut: the members rename their hardship fund solidarity; what
+// hardship holds is not stranded. A disbursement is asked from it while it holds money
+// (staff's paid at once, a member's put to the vote), and refused naming fund once it
+// holds nothing; the funds' report says it is a former fund, and its history reads on.
+func TestFormerFundIsPaidOut(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, fundPolicy(t)))
+	w := e.worker("Dan Driver")
+	e.feedHardship(w, "feed")
+	e.s.Policy().Set(mustPolicy(t, strings.Replace(fundPolicy(t), `"name":"hardship"`, `"name":"solidarity"`, 1)))
+	pay := func(fund string, cents int64) map[string]any {
+		return map[string]any{"fund": fund, "amountCents": cents, "payee": "Lyon food bank", "reason": "what the fund is for"}
+	}
+	asked := e.must(201, "POST", "/v1/disbursements", w.token, map[string]any{"fund": "hardship", "amountCents": 100, "memberId": w.id, "reason": "rent"}, "Idempotency-Key", newKey())
+	if asked["status"] != "pending" {
+		t.Fatalf("a member's request from the former fund: %v", asked)
+	}
+	for _, cents := range []int64{5000, 5000} {
+		if d := e.must(201, "POST", "/v1/disbursements", adminToken, pay("hardship", cents), "Idempotency-Key", newKey()); d["status"] != "paid" {
+			t.Fatalf("staff's disbursement from the former fund: %v", d)
+		}
+	}
+	e.refused(409, "fund", "the fund hardship is no longer one of the policy's, and holds nothing", "POST", "/v1/disbursements", adminToken, pay("hardship", 1), "Idempotency-Key", newKey())
+	e.refused(400, "fund", "must be one of the policy's funds: solidarity, reserve (or a former fund that still holds money)", "POST", "/v1/disbursements", adminToken, pay("holiday", 1), "Idempotency-Key", newKey())
+	rep := e.must(200, "GET", "/v1/reports/funds", w.token, nil)
+	got := map[string]string{}
+	for _, a := range rep["accounts"].([]any) {
+		a := a.(map[string]any)
+		got[a["account"].(string)] = fmt.Sprint(a["balanceCents"], " ", a["former"] == true)
+	}
+	if got["fund:hardship"] != "0 true" || got["fund:solidarity"] != "0 false" || got["fund:reserve"] != "5000 false" {
+		t.Fatalf("the report's funds: %v", got)
+	}
+	if h := e.fund("hardship", w.token); len(h["entries"].([]any)) != 3 {
+		t.Fatalf("the former fund's history: %v", h)
+	}
+	e.assertBalanced()
+}

@@ -695,6 +695,15 @@ func refundFromFunds(ctx context.Context, tx pgx.Tx, es []ledger.Entry) error {
 	return nil
 }
 
+// reportAccount is an account of the funds' report: a fund's says whether it is a former
+// fund (no longer in the policy: renamed or removed by the members; what it holds may
+// still be paid out, see payableFrom).
+type reportAccount struct {
+	Account      string `json:"account"`
+	BalanceCents int64  `json:"balanceCents"`
+	Former       bool   `json:"former,omitempty"`
+}
+
 // fundReport shows every co-op account's balance, what the workers were paid, what the
 // co-op received, and the ledger's total (always 0), from one pass over the ledger; the
 // balances and what the funds paid out are read in one snapshot (readSnapshot), so a
@@ -715,29 +724,26 @@ func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	type bal = payments.Balance
-	bals := []bal{}
+	pol := s.policy.Current()
+	bals := []reportAccount{}
 	var total, workers, received int64
 	for _, b := range all {
 		total += b.BalanceCents
+		fund, isFund := strings.CutPrefix(b.Account, "fund:")
 		switch {
 		case b.Account == "member:":
 			workers = b.BalanceCents
 		case b.Account == acctPayer:
 			received = -b.BalanceCents
-		case strings.HasPrefix(b.Account, "fund:") || strings.HasPrefix(b.Account, "coop:"):
-			bals = append(bals, b)
+		case isFund || strings.HasPrefix(b.Account, "coop:"):
+			bals = append(bals, reportAccount{Account: b.Account, BalanceCents: b.BalanceCents, Former: isFund && !policyFund(pol, fund)})
 		}
 	}
 	// Policy funds with nothing yet show as 0.
-	if pol := s.policy.Current(); pol != nil {
+	if pol != nil {
 		for _, f := range pol.FeeSplit.Funds {
-			found := false
-			for _, b := range bals {
-				found = found || b.Account == acctFund(f.Name)
-			}
-			if !found {
-				bals = append(bals, bal{Account: acctFund(f.Name)})
+			if !slices.ContainsFunc(bals, func(b reportAccount) bool { return b.Account == acctFund(f.Name) }) {
+				bals = append(bals, reportAccount{Account: acctFund(f.Name)})
 			}
 		}
 	}

@@ -11,10 +11,17 @@ import (
 )
 
 type askFundData struct {
-	Funds []string
+	Funds []fundOption
 	// Key is the request's Idempotency-Key: the form sent twice (a double click, a
 	// retry after a lost answer) asks once.
 	Key string
+}
+
+// fundOption is a fund the form offers: the policy's, and the former funds that still
+// hold money (renamed or removed by the members: the API pays from them until they are
+// empty), named as such.
+type fundOption struct {
+	Name, Label string
 }
 
 // askFundForm is the form of a member's request for money from one of the co-op's funds
@@ -30,7 +37,18 @@ func (a *App) showAskFund(q *req, status int, errs, form map[string]string) {
 	}
 	if pol := a.cfg.Backend.Policy(); pol != nil {
 		for _, f := range pol.FeeSplit.Funds {
-			d.Funds = append(d.Funds, f.Name)
+			d.Funds = append(d.Funds, fundOption{f.Name, f.Name})
+		}
+	}
+	var rep struct {
+		Accounts []account `json:"accounts"`
+	}
+	if !a.get(q, "/v1/reports/funds", &rep) {
+		return
+	}
+	for _, ac := range rep.Accounts {
+		if name, ok := strings.CutPrefix(ac.Account, "fund:"); ok && ac.Former && ac.BalanceCents > 0 {
+			d.Funds = append(d.Funds, fundOption{name, accountName(q.lang, ac)})
 		}
 	}
 	a.render(q, status, "askfund", "askFund.title", page{Data: d, Errors: errs, Form: form, Nav: "money"})

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 // The money page's chart of a fund's balance at the end of each month reads the fund's
@@ -103,4 +105,32 @@ func hardshipChart(t *testing.T, c *coop, member int64) (months []string, balanc
 		months = append(months, b[1])
 	}
 	return months, balances, hist
+}
+
+// A fund the members renamed is a former fund on the money page, in its balances and in
+// its chart over time, and the form that asks a fund offers it while it holds money,
+// named so (the API pays from it until it is empty).
+func TestFormerFundOnTheMoneyPage(t *testing.T) {
+	c, ana, pay := newPayingCoop(t)
+	pay(3, "fed")
+	renamed, err := policy.Parse([]byte(strings.Replace(testPolicy, `"name":"hardship"`, `"name":"solidarity"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.s.Policy().Set(renamed)
+	s := c.session(t)
+	s.signIn(c.code(ana))
+	p := s.do("GET", "/app/money", nil)
+	for _, want := range []string{"<td>Former fund hardship</td><td class=\"num\">3.00</td>", "Former fund hardship: balance at the end of each month", "<td>Fund solidarity</td>"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the money page does not say %q: %s", want, p.body)
+		}
+	}
+	if p := s.do("GET", "/app/money?lang=fr", nil); !strings.Contains(p.body, "<td>Ancien fonds hardship</td>") {
+		t.Errorf("the money page in French does not name the former fund: %s", p.body)
+	}
+	p = s.do("GET", "/app/funds/ask?lang=en", nil)
+	if !strings.Contains(p.body, `<option value="hardship">Former fund hardship</option>`) || !strings.Contains(p.body, `<option value="solidarity">solidarity</option>`) {
+		t.Errorf("the form that asks a fund: %s", p.body)
+	}
 }

@@ -236,6 +236,9 @@ func (a *App) refund(q *req) {
 type account struct {
 	Account      string `json:"account"`
 	BalanceCents int64  `json:"balanceCents"`
+	// Former says a fund's account is a former fund's: no longer in the policy (the
+	// members renamed or removed it), what it holds may still be asked from it.
+	Former bool `json:"former"`
 }
 
 type moneyData struct {
@@ -415,7 +418,7 @@ func (a *App) money(q *req) {
 	}
 	var bars []bar
 	for _, ac := range d.Accounts {
-		bars = append(bars, bar{Label: accountName(q.lang, ac.Account), Value: ac.BalanceCents, Text: money(q.lang, ac.BalanceCents)})
+		bars = append(bars, bar{Label: accountName(q.lang, ac), Value: ac.BalanceCents, Text: money(q.lang, ac.BalanceCents)})
 	}
 	d.Chart = barChart(tr(q.lang, "money.chart"), bars)
 	hub, ok := a.hubReport(q)
@@ -434,8 +437,19 @@ func (a *App) money(q *req) {
 		}
 		d.HostingChart = barChart(tr(q.lang, "money.hosting"), hb)
 	}
+	// The policy's funds' histories, then the former funds'.
+	title := map[string]string{}
+	var names []string
 	for _, f := range d.Funds {
-		fh, ok := a.fundMonths(q, f.Name)
+		names, title[f.Name] = append(names, f.Name), tr(q.lang, "money.fundHistory")
+	}
+	for _, ac := range d.Accounts {
+		if name, ok := strings.CutPrefix(ac.Account, "fund:"); ok && ac.Former {
+			names, title[name] = append(names, name), tr(q.lang, "money.formerFundHistory")
+		}
+	}
+	for _, name := range names {
+		fh, ok := a.fundMonths(q, name)
 		if !ok {
 			return
 		}
@@ -443,23 +457,25 @@ func (a *App) money(q *req) {
 		for _, m := range fh.Months {
 			fb = append(fb, bar{Label: m.Label, Value: m.Cents, Text: money(q.lang, m.Cents)})
 		}
-		fh.Chart = barChart(fmt.Sprintf(tr(q.lang, "money.fundHistory"), f.Name), fb)
+		fh.Chart = barChart(fmt.Sprintf(title[name], name), fb)
 		d.FundHistory = append(d.FundHistory, fh)
 	}
 	a.render(q, http.StatusOK, "money", "money.title", page{Data: d, Nav: "money"})
 }
 
-// accountName names a ledger account in words.
-func accountName(lang, acct string) string {
-	switch {
+// accountName names an account of the funds' report in words (a former fund's as one).
+func accountName(lang string, ac account) string {
+	switch acct := ac.Account; {
 	case acct == "coop:operating":
 		return tr(lang, "account.operating")
 	case acct == "coop:surge":
 		return tr(lang, "account.surge")
+	case strings.HasPrefix(acct, "fund:") && ac.Former:
+		return tr(lang, "account.formerFund") + " " + strings.TrimPrefix(acct, "fund:")
 	case strings.HasPrefix(acct, "fund:"):
 		return tr(lang, "account.fund") + " " + strings.TrimPrefix(acct, "fund:")
 	}
-	return acct
+	return ac.Account
 }
 
 type proposalView struct {
