@@ -774,6 +774,58 @@ func TestAcceptJudgesTheDeadlineInItsTransaction(t *testing.T) {
 	}
 }
 
+// TestWhyAnOfferWasWithdrawnIsTheWorkers: an offer withdrawn for a reason of its
+// worker's (time off; a verified skill taken away; their deactivation) moves its work on
+// with a note that says only that the offer moved on: the work's customer, and the
+// workers offered it, read its history beside the row that names the worker. Why is said
+// on the offer: its worker is told when they try to accept it, and reads it in their
+// data export, as staff do.
+func TestWhyAnOfferWasWithdrawnIsTheWorkers(t *testing.T) {
+	e, c, w, sched := thursdayPlumber(t)
+	w2 := e.member("Pol Plumber", []string{"worker"}, "", "booking")
+	e.verify(w2, false, "plumbing")
+	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/schedule", w2.id), w2.token, map[string]any{"weekly": []map[string]string{{"day": "thu", "from": "09:00", "to": "17:00"}}})
+	offered := func(start string, to who) int64 {
+		t.Helper()
+		id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(start, 60))["id"])
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, map[string]any{"workerId": to.id})
+		return id
+	}
+	timeOff, unfit, departed := offered("2026-12-03T10:00:00Z", w), offered("2026-12-10T10:00:00Z", w2), offered("2026-12-17T10:00:00Z", w)
+	e.must(201, "POST", sched+"/exceptions", w.token, map[string]any{"from": "2026-12-03T00:00:00Z", "to": "2026-12-04T00:00:00Z", "available": false})
+	e.verify(w2, false, "painting")
+	toldCustomer := func(id int64) {
+		t.Helper()
+		for _, h := range e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil)["history"].([]any) {
+			note, _ := h.(map[string]any)["note"].(string)
+			if strings.Contains(note, "withdrawn") || strings.Contains(note, "the worker") {
+				t.Errorf("work %d's history tells its customer: %q", id, note)
+			}
+		}
+	}
+	toldCustomer(timeOff)
+	toldCustomer(unfit)
+	e.refused(409, "state", "your offer was withdrawn (the worker took time off)", "POST", fmt.Sprintf("/v1/work/%d/accept", timeOff), w.token, nil)
+	e.refused(409, "state", "your offer was withdrawn (the worker no longer meets what the work needs)", "POST", fmt.Sprintf("/v1/work/%d/accept", unfit), w2.token, nil)
+	e.must(200, "PATCH", fmt.Sprintf("/v1/members/%d", w.id), adminToken, map[string]any{"active": false})
+	toldCustomer(departed)
+	for _, o := range []struct {
+		work   int64
+		worker who
+		want   string
+	}{{timeOff, w, "the worker took time off"}, {unfit, w2, "the worker no longer meets what the work needs"}, {departed, w, "the worker can no longer take work"}} {
+		var got string
+		if err := e.owner.QueryRow(context.Background(), `SELECT status || ': ' || withdrawn_because FROM offers WHERE work_id = $1 AND worker_id = $2 ORDER BY id LIMIT 1`,
+			o.work, o.worker.id).Scan(&got); err != nil || got != "withdrawn: "+o.want {
+			t.Errorf("work %d's offer to %d says %q (%v), want withdrawn: %s", o.work, o.worker.id, got, err, o.want)
+		}
+	}
+	export := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/export", w2.id), w2.token, nil)
+	if !strings.Contains(fmt.Sprint(export["offers"]), "no longer meets what the work needs") {
+		t.Fatalf("the worker's export does not say why their offer was withdrawn: %v", export["offers"])
+	}
+}
+
 // offersOf lists a work item's offers as stored, oldest first: "<worker>:<status>".
 func (e *env) offersOf(id int64) string {
 	e.t.Helper()

@@ -336,7 +336,8 @@ func (s *Server) expireLocked(ctx context.Context, tx pgx.Tx, pol *policy.Policy
 
 // moveOn offers w (locked in tx), some of whose offers expired or were withdrawn, to the
 // next worker (or the next fan-out) once no offer of it stands any more; with nobody left
-// it is back to requested. moved says why, in the work's history.
+// it is back to requested. moved says why, in the work's history, which its customer
+// reads: nothing of a worker's own (see offerMovedOn).
 func (s *Server) moveOn(ctx context.Context, tx pgx.Tx, pol *policy.Policy, w *Work, moved string) error {
 	if w.State != stOffered {
 		return nil
@@ -371,8 +372,28 @@ func lockOffersTo(ctx context.Context, tx pgx.Tx, member int64) error {
 // needs; it does not say which of these changed (a block is the customer's).
 const unfitMessage = "you no longer meet what this work needs (its kind among your qualifications, a verified skill, language or background check, or the customer's choice): your offer is withdrawn and the work goes to the next worker"
 
-// unfitMoved is the note of a work item whose offer was withdrawn for that reason.
-const unfitMoved = "offer withdrawn: the worker no longer meets what the work needs"
+// offerMovedOn is the note, in a work item's history, of an offer withdrawn for a reason
+// of its worker's (withdrawOffer): whatever the reason, it says only that the offer moved
+// on. The work's customer reads the history, and so do the workers offered urgent work,
+// beside the row that names the worker; why is said on the offer, which only its worker
+// (their data export, a refused accept) and staff read.
+const offerMovedOn = "the offer moved on"
+
+// Why an offer was withdrawn, as the offer says it (work.WithdrawOffer).
+const (
+	withdrawnTimeOff  = "the worker took time off"
+	withdrawnUnfit    = "the worker no longer meets what the work needs"
+	withdrawnDeparted = "the worker can no longer take work"
+)
+
+// withdrawOffer withdraws worker's open offer of w (locked in tx), saying why on the offer
+// (because), and moves w on (moveOn) with a note that says only that the offer moved on.
+func (s *Server) withdrawOffer(ctx context.Context, tx pgx.Tx, pol *policy.Policy, w *Work, worker int64, because string) error {
+	if err := work.On(tx).WithdrawOffer(ctx, w.ID, worker, because); err != nil {
+		return err
+	}
+	return s.moveOn(ctx, tx, pol, w, offerMovedOn)
+}
 
 // withdrawOffersTo withdraws the open offers to member, who can no longer take work and
 // is no longer a candidate of fair matching (inactive, not available or without the
@@ -394,7 +415,7 @@ func (s *Server) withdrawOffersTo(ctx context.Context, tx pgx.Tx, member int64, 
 	}
 	var pol *policy.Policy
 	for i := range ws {
-		moved := "offer withdrawn: the worker can no longer take work"
+		because := withdrawnDeparted
 		if onlyUnfit {
 			if isOrder(&ws[i]) {
 				continue // an order is its listing's maker's, whatever these
@@ -406,17 +427,14 @@ func (s *Server) withdrawOffersTo(ctx context.Context, tx pgx.Tx, member int64, 
 				}
 				continue
 			}
-			moved = unfitMoved
+			because = withdrawnUnfit
 		}
 		if pol == nil {
 			if pol, err = s.currentPolicy(); err != nil {
 				return err
 			}
 		}
-		if err := q.ResolveOffer(ctx, ws[i].ID, member, "withdrawn"); err != nil {
-			return err
-		}
-		if err := s.moveOn(ctx, tx, pol, &ws[i], moved); err != nil {
+		if err := s.withdrawOffer(ctx, tx, pol, &ws[i], member, because); err != nil {
 			return err
 		}
 	}
@@ -503,6 +521,14 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 		case status == "withdrawn" && (w.State == stAccepted || w.State == stInProgress || w.State == stCompleted):
 			return nil, conflict("state", "another worker accepted this work first")
 		case status == "withdrawn" && w.State != stCancelled:
+			// The worker is told why, as the offer says it (withdrawOffer).
+			because, err := q.WithdrawnBecause(r.Context(), w.ID, worker)
+			if err != nil {
+				return nil, err
+			}
+			if because != "" {
+				return nil, conflict("state", "your offer was withdrawn ("+because+"); the work went on to the next worker")
+			}
 			return nil, conflict("state", "your offer was withdrawn when you could no longer take it (deactivated, without the worker role, or no longer meeting what the work needs); the work went on to the next worker")
 		case status != "offered" || w.State != stOffered:
 			return nil, illegal(w.State, stAccepted)
@@ -518,10 +544,7 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 				return nil, err
 			}
 			if !fits {
-				if err := q.ResolveOffer(r.Context(), w.ID, worker, "withdrawn"); err != nil {
-					return nil, err
-				}
-				if err := s.moveOn(r.Context(), tx, pol, w, unfitMoved); err != nil {
+				if err := s.withdrawOffer(r.Context(), tx, pol, w, worker, withdrawnUnfit); err != nil {
 					return nil, err
 				}
 				return nil, committedRefusal{conflict("", unfitMessage)}

@@ -383,10 +383,7 @@ func (s *Server) withdrawOffersIn(ctx context.Context, tx pgx.Tx, worker int64, 
 				return err
 			}
 		}
-		if err := work.On(tx).ResolveOffer(ctx, w.ID, worker, "withdrawn"); err != nil {
-			return err
-		}
-		if err := s.moveOn(ctx, tx, pol, w, "offer withdrawn: the worker took time off"); err != nil {
+		if err := s.withdrawOffer(ctx, tx, pol, w, worker, withdrawnTimeOff); err != nil {
 			return err
 		}
 	}

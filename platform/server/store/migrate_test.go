@@ -136,3 +136,50 @@ func TestMigrationTakesTheMemberOffDisbursementProposals(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrationTakesTheWorkersReasonOffTheHistory: migration 161 rewrites the notes of a
+// work's history that said why its worker's offer was withdrawn (the customer reads them)
+// to say only that the offer moved on; other notes are as they were.
+func TestMigrationTakesTheWorkersReasonOffTheHistory(t *testing.T) {
+	db := migratedTo(t, 160)
+	ctx := context.Background()
+	var customer, id int64
+	if err := db.QueryRowContext(ctx, `INSERT INTO members (roles) VALUES ('{customer}') RETURNING id`).Scan(&customer); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, `INSERT INTO work_items (vertical, kind, customer_id, state, price_cents)
+		VALUES ('home-services', 'booking', $1, 'requested', 5000) RETURNING id`, customer).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	notes := map[string]string{
+		"offer withdrawn: the worker took time off; fair matching: least recently assigned":            "the offer moved on; fair matching: least recently assigned",
+		"offer withdrawn: the worker no longer meets what the work needs; no other worker available":   "the offer moved on; no other worker available",
+		"offer withdrawn: the worker can no longer take work; urgent: offered to workers 4, 5 at once": "the offer moved on; urgent: offered to workers 4, 5 at once",
+		"offer expired after 2m0s; no other worker available":                                          "offer expired after 2m0s; no other worker available",
+		"the customer's words: offer withdrawn: the worker took time off":                              "the customer's words: offer withdrawn: the worker took time off",
+	}
+	for note := range notes {
+		if _, err := db.ExecContext(ctx, `INSERT INTO work_history (work_id, to_state, note) VALUES ($1, 'offered', $2)`, id, note); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upTo(t, db, 161)
+	rows, err := db.QueryContext(ctx, `SELECT note FROM work_history WHERE work_id = $1`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]bool{}
+	for rows.Next() {
+		var note string
+		if err := rows.Scan(&note); err != nil {
+			t.Fatal(err)
+		}
+		got[note] = true
+	}
+	for before, after := range notes {
+		if !got[after] {
+			t.Errorf("%q is not %q after the migration: %v", before, after, got)
+		}
+	}
+}

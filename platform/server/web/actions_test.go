@@ -2188,3 +2188,24 @@ func TestEmergencyBackupInTheApp(t *testing.T) {
 		t.Fatal("a ride co-op's request form offers emergency backup")
 	}
 }
+
+// The work page of a booking whose carer took time off while it was offered to her tells
+// its client only that the offer moved on, not why (the carer's reason is hers).
+func TestWorkPageSaysOnlyThatTheOfferMovedOn(t *testing.T) {
+	c := newVerticalCoop(t, "care")
+	client, clientTok := c.member("Cid Client", "customer")
+	cara, caraTok := c.worker("Cara Carer", "booking")
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", cara), adminToken, map[string]any{"skills": []string{"night"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-02", "expiresAt": "2027-11-02T00:00:00Z"}})
+	id := int64(c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "booking", "priceCents": 4000,
+		"details": map[string]string{"address": "1 rue de la Paix", "careType": "night", "scheduledAt": "2026-12-03T10:00:00Z"}})["id"].(float64))
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), clientTok, map[string]any{"workerId": cara})
+	c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/schedule/exceptions", cara), caraTok,
+		map[string]any{"from": "2026-12-03T00:00:00Z", "to": "2026-12-04T00:00:00Z", "available": false})
+	s := c.session(t)
+	s.signIn(c.code(client))
+	p := s.do("GET", fmt.Sprintf("/app/work/%d", id), nil)
+	if p.status != http.StatusOK || !strings.Contains(p.body, `<q class="note">the offer moved on; no other worker available</q>`) || strings.Contains(p.body, "time off") {
+		t.Fatalf("the client's page of the work: %d %s", p.status, p.body)
+	}
+}

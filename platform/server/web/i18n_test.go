@@ -348,6 +348,7 @@ var memberRefusals = []struct{ route, msg string }{
 	{"POST /v1/work/{id}/accept", "your offer expired: an offer stands for 2m0s (the policy's work.offerTimeoutSeconds), then the work goes to the next worker"},
 	{"POST /v1/work/{id}/accept", "another worker accepted this work first"},
 	{"POST /v1/work/{id}/accept", "your offer was withdrawn when you could no longer take it (deactivated, without the worker role, or no longer meeting what the work needs); the work went on to the next worker"},
+	{"POST /v1/work/{id}/accept", "your offer was withdrawn (the worker took time off); the work went on to the next worker"},
 	{"POST /v1/work/{id}/accept", "you no longer meet what this work needs (its kind among your qualifications, a verified skill, language or background check, or the customer's choice): your offer is withdrawn and the work goes to the next worker"},
 	{"POST /v1/work/{id}/accept", "worker 4 is booked from 2026-12-24T10:00:00Z to 2026-12-24T11:00:00Z (work 17): a slot that overlaps it cannot be booked; one that starts when it ends can"},
 	{"POST /v1/work/{id}/complete", "a project paid by milestones completes when its client accepts the last one"},

@@ -741,6 +741,9 @@ func (s Store) Erase(ctx context.Context, id int64) error {
 		`DELETE FROM blocks WHERE customer_id = $1 OR worker_id = $1`,
 		`DELETE FROM delegations WHERE member_id = $1 OR delegate_id = $1`,
 		`UPDATE work_history SET note = '' WHERE work_id IN (SELECT id FROM work_items WHERE customer_id = $1 OR worker_id = $1)`,
+		// Why a worker's offer was withdrawn (time off, a skill or a check taken away) is
+		// about them.
+		`UPDATE offers SET withdrawn_because = '' WHERE worker_id = $1`,
 		// The customer's marketplace orders still waiting are cancelled below: their
 		// quantity goes back to the listings first, while their details still say which
 		// (as a cancel does).

@@ -4,6 +4,7 @@ package work
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -197,6 +198,26 @@ func (s Store) ClearWorker(ctx context.Context, id int64) error {
 func (s Store) ResolveOffer(ctx context.Context, workID, worker int64, status string) error {
 	_, err := s.db.Exec(ctx, `UPDATE offers SET status = $3 WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`, workID, worker, status)
 	return err
+}
+
+// WithdrawOffer withdraws worker's open offer of the work, saying why on the offer
+// (because), which its worker and staff read, not the work's customer.
+func (s Store) WithdrawOffer(ctx context.Context, workID, worker int64, because string) error {
+	_, err := s.db.Exec(ctx, `UPDATE offers SET status = 'withdrawn', withdrawn_because = $3 WHERE work_id = $1 AND worker_id = $2 AND status = 'offered'`,
+		workID, worker, because)
+	return err
+}
+
+// WithdrawnBecause is why worker's latest offer of the work was withdrawn, as
+// WithdrawOffer said it ("" when it said nothing, or the offer was not withdrawn).
+func (s Store) WithdrawnBecause(ctx context.Context, workID, worker int64) (string, error) {
+	var because string
+	err := s.db.QueryRow(ctx, `SELECT withdrawn_because FROM offers WHERE work_id = $1 AND worker_id = $2 ORDER BY id DESC LIMIT 1`,
+		workID, worker).Scan(&because)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return because, err
 }
 
 // WithdrawOffers withdraws every open offer of the work.
