@@ -594,6 +594,100 @@ func TestTimeOffWaitsForAnAccept(t *testing.T) {
 	}
 }
 
+// TestTimeOffInAScheduleIsTimeOffAdded: time off sent in a whole schedule (PUT) is taken
+// as one added alone: sent while the worker's accept of a booking in it is under way, it
+// waits for the accept and is refused naming exceptions[i].from; the offers standing in
+// it are withdrawn and their work moves on; it holds the worker's row for update, so a
+// PUT and an add count one after the other and the schedule never holds more than 200
+// exceptions. (It answered 200 over the booking, left the offers to be accepted, and ran
+// beside an add: 201 exceptions.) New weekly hours withdraw no offer: it stands as made.
+func TestTimeOffInAScheduleIsTimeOffAdded(t *testing.T) {
+	e, c, w, sched := thursdayPlumber(t)
+	weekly := []map[string]string{{"day": "thu", "from": "09:00", "to": "17:00"}}
+	off := func(days ...string) map[string]any {
+		var xs []any
+		for _, d := range days {
+			xs = append(xs, map[string]any{"from": d + "T00:00:00Z", "to": d + "T23:00:00Z", "available": false})
+		}
+		return map[string]any{"weekly": weekly, "exceptions": xs}
+	}
+	offered := func(start string) int64 {
+		t.Helper()
+		id := num(e.must(201, "POST", "/v1/work", c.token, schedBooking(start, 60))["id"])
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, map[string]any{"workerId": w.id})
+		return id
+	}
+	booked, standing, outside := offered("2026-12-03T10:00:00Z"), offered("2026-12-10T10:00:00Z"), offered("2026-12-17T10:00:00Z")
+	ctx := context.Background()
+	hold := func(q string, arg int64) pgx.Tx {
+		t.Helper()
+		tx, err := e.owner.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = tx.Rollback(ctx) })
+		if _, err := tx.Exec(ctx, q, arg); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	// The accept waits at its offer; the schedule waits for it, and then sees the booking.
+	tx := hold(`SELECT 1 FROM offers WHERE work_id = $1 FOR UPDATE`, booked)
+	accepted := make(chan resp, 1)
+	go func() { accepted <- e.call("POST", fmt.Sprintf("/v1/work/%d/accept", booked), w.token, nil) }()
+	e.waitOnLocks(accepted, 1, "the accept")
+	put := make(chan resp, 1)
+	go func() { put <- e.call("PUT", sched, w.token, off("2026-12-24", "2026-12-03")) }()
+	e.waitOnLocks(put, 2, "the schedule")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a := <-accepted; a.status != 200 {
+		t.Fatalf("the accept: %d %s", a.status, a.body)
+	}
+	if r := <-put; r.status != 409 || !strings.Contains(string(r.body), fmt.Sprintf(`"field":"exceptions[1].from","message":"work %d is booked`, booked)) {
+		t.Fatalf("time off over the booking just accepted, in a schedule: %d %s", r.status, r.body)
+	}
+	if n := len(e.must(200, "GET", sched, w.token, nil)["exceptions"].([]any)); n != 0 {
+		t.Fatalf("the refused schedule wrote %d exceptions", n)
+	}
+
+	// The offer standing in the time off is withdrawn; the one outside it stands, as it does
+	// when the weekly hours no longer hold it.
+	e.must(200, "PUT", sched, w.token, off("2026-12-10"))
+	if got, want := e.offersOf(standing), fmt.Sprintf("%d:withdrawn", w.id); got != want {
+		t.Fatalf("the offer in the time off: %s, want %s", got, want)
+	}
+	e.refused(409, "state", "your offer was withdrawn (the worker took time off)", "POST", fmt.Sprintf("/v1/work/%d/accept", standing), w.token, nil)
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "fri", "from": "09:00", "to": "17:00"}}})
+	if got, want := e.offersOf(outside), fmt.Sprintf("%d:offered", w.id); got != want {
+		t.Fatalf("the offer outside the time off and the new hours: %s, want %s", got, want)
+	}
+
+	// A schedule of 200 exceptions and an add, at once, after 199.
+	var many []any
+	for i := range 200 {
+		day := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i)
+		many = append(many, map[string]any{"from": day.Format(time.RFC3339), "to": day.Add(time.Hour).Format(time.RFC3339), "available": false})
+	}
+	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": weekly, "exceptions": many[:199]})
+	tx = hold(`SELECT 1 FROM members WHERE id = $1 FOR NO KEY UPDATE`, w.id)
+	answers := make(chan resp, 2)
+	go func() { answers <- e.call("PUT", sched, w.token, map[string]any{"weekly": weekly, "exceptions": many}) }()
+	go func() {
+		answers <- e.call("POST", sched+"/exceptions", w.token, map[string]any{"from": "2028-01-01T00:00:00Z", "to": "2028-01-02T00:00:00Z", "available": false})
+	}()
+	e.waitOnLocks(answers, 2, "a schedule and an add")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-answers
+	<-answers
+	if n := len(e.must(200, "GET", sched, w.token, nil)["exceptions"].([]any)); n != 200 {
+		t.Fatalf("the schedule holds %d exceptions, want 200", n)
+	}
+}
+
 // TestScheduledSlotMustFitAvailability: scheduled work needs its whole slot inside the
 // worker's availability, across midnight too.
 func TestScheduledSlotMustFitAvailability(t *testing.T) {

@@ -168,7 +168,12 @@ func (s *Server) WorkerSchedule(ctx context.Context, member int64) (Schedule, er
 // SetWorkerSchedule validates and replaces a member's schedule: only an active worker may
 // declare availability (409 naming weekly otherwise). With keepExceptions, only the weekly
 // windows change and the dated exceptions stay as they are (sc.Exceptions is not read).
-// It answers the stored schedule.
+// Otherwise its exceptions replace the member's, each time off as one added alone is
+// (addScheduleException): refused over work the worker took (409 naming
+// exceptions[i].from), and withdrawing the offers standing to them in it. The weekly
+// windows withdraw no offer: an offer stands as it was made, for the minutes it stands
+// (the worker declines it), whatever hours the worker keeps since; time off is the worker
+// saying they cannot work then. It answers the stored schedule.
 func (s *Server) SetWorkerSchedule(ctx context.Context, member int64, sc Schedule, keepExceptions bool) (Schedule, error) {
 	if keepExceptions {
 		sc.Exceptions = nil
@@ -186,9 +191,7 @@ func (s *Server) SetWorkerSchedule(ctx context.Context, member int64, sc Schedul
 		return Schedule{}, conflict("weekly", "only active workers can be available")
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// The member's row first (lockKept): a schedule sent during their erasure waits for
-		// it and is refused, rather than written after it.
-		active, err := lockKept(ctx, tx, member)
+		offered, active, err := lockSchedule(ctx, tx, member)
 		if err != nil {
 			return err
 		}
@@ -198,12 +201,59 @@ func (s *Server) SetWorkerSchedule(ctx context.Context, member int64, sc Schedul
 		if keepExceptions {
 			return availability.On(tx).ReplaceWeekly(ctx, member, a)
 		}
-		return availability.On(tx).Replace(ctx, member, a)
+		for i, x := range a.Exceptions {
+			if err := freeForTimeOff(ctx, tx, member, x, fmt.Sprintf("exceptions[%d].from", i)); err != nil {
+				return err
+			}
+		}
+		if err := availability.On(tx).Replace(ctx, member, a); err != nil {
+			return err
+		}
+		return s.withdrawOffersIn(ctx, tx, member, offered, a.Exceptions)
 	})
 	if err != nil {
 		return Schedule{}, err
 	}
 	return s.WorkerSchedule(ctx, member)
+}
+
+// lockSchedule takes what a change of worker's schedule holds until tx ends, in the order
+// of an accept (which takes the work, then the worker's row for update): the work offered
+// to the worker, then their row (lockKept: a change sent during their erasure waits for it
+// and is refused), then the row for update (work.LockWorker): an accept under way is
+// waited for and its booking seen, and two changes of the schedule count one after the
+// other. It answers the work offered to the worker and whether they are active.
+func lockSchedule(ctx context.Context, tx pgx.Tx, worker int64) ([]Work, bool, error) {
+	offered, err := work.On(tx).LockOfferedTo(ctx, worker)
+	if err != nil {
+		return nil, false, err
+	}
+	active, err := lockKept(ctx, tx, worker)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := work.On(tx).LockWorker(ctx, worker); err != nil {
+		return nil, false, err
+	}
+	return offered, active, nil
+}
+
+// freeForTimeOff refuses (409 naming field) time off x over work the worker took, which
+// would leave its customer waiting: the work is done, or cancelled, first. An extra shift
+// passes.
+func freeForTimeOff(ctx context.Context, tx pgx.Tx, worker int64, x availability.Exception, field string) error {
+	if x.Available {
+		return nil
+	}
+	b, err := work.On(tx).Booked(ctx, worker, x.StartsAt, x.EndsAt, 0)
+	if err == nil {
+		return conflict(field, fmt.Sprintf("work %d is booked from %s to %s, within the time off: it is done, or cancelled, before the time off is taken",
+			b.ID, b.StartsAt.UTC().Format(time.RFC3339), b.EndsAt.UTC().Format(time.RFC3339)))
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 func (s *Server) getSchedule(r *http.Request, p principal) (int, any, error) {
@@ -276,36 +326,15 @@ func (s *Server) addScheduleException(r *http.Request, p principal) (int, any, e
 		return 0, nil, conflict("available", "only active workers can be available")
 	}
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		// The work offered to the worker first, then their row (the order of an accept,
-		// which takes the work, then the worker's row for update): an exception sent during
-		// their erasure waits for it and is refused (lockKept); with the row held for
-		// update (LockWorker), an accept under way is waited for and its booking seen
-		// below, and two adds count one after the other.
-		offered, err := work.On(tx).LockOfferedTo(r.Context(), id)
+		offered, active, err := lockSchedule(r.Context(), tx, id)
 		if err != nil {
-			return err
-		}
-		active, err := lockKept(r.Context(), tx, id)
-		if err != nil {
-			return err
-		}
-		if _, err := work.On(tx).LockWorker(r.Context(), id); err != nil {
 			return err
 		}
 		if x.Available && !active {
 			return conflict("available", "only active workers can be available")
 		}
-		// Time off over work the worker took would leave its customer waiting: the work
-		// is done, or cancelled, first.
-		if !x.Available {
-			b, err := work.On(tx).Booked(r.Context(), id, x.StartsAt, x.EndsAt, 0)
-			if err == nil {
-				return conflict("from", fmt.Sprintf("work %d is booked from %s to %s, within the time off: it is done, or cancelled, before the time off is taken",
-					b.ID, b.StartsAt.UTC().Format(time.RFC3339), b.EndsAt.UTC().Format(time.RFC3339)))
-			}
-			if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
+		if err := freeForTimeOff(r.Context(), tx, id, x, "from"); err != nil {
+			return err
 		}
 		_, added, err := availability.On(tx).AddException(r.Context(), id, x, maxExceptions)
 		if err != nil {
@@ -314,12 +343,7 @@ func (s *Server) addScheduleException(r *http.Request, p principal) (int, any, e
 		if !added {
 			return conflict("exceptions", fmt.Sprintf("the schedule holds %d exceptions, the most it may: remove one first", maxExceptions))
 		}
-		if x.Available {
-			return nil
-		}
-		// The offers standing to the worker in the time off are withdrawn, and their work
-		// moves on: the worker said they cannot work then.
-		return s.withdrawOffersIn(r.Context(), tx, id, offered, x.StartsAt, x.EndsAt)
+		return s.withdrawOffersIn(r.Context(), tx, id, offered, []availability.Exception{x})
 	})
 	if err != nil {
 		return 0, nil, asSelf(p, id, err)
@@ -362,18 +386,24 @@ func (s *Server) removeScheduleException(r *http.Request, p principal) (int, any
 }
 
 // withdrawOffersIn withdraws the offers to worker, of the work items offered (locked by the
-// caller), whose time falls in [from, to) (scheduled work whose slot overlaps it; work on
-// demand when the service's clock is in it), and moves each on. An order is its listing's
-// maker's and stays.
-func (s *Server) withdrawOffersIn(ctx context.Context, tx pgx.Tx, worker int64, offered []Work, from, to time.Time) error {
+// caller, lockSchedule), whose time falls in one of the time off among exceptions
+// (scheduled work whose slot overlaps it; work on demand when the service's clock is in
+// it), and moves each on (withdrawOffer): the worker said they cannot work then. An order
+// is its listing's maker's and stays.
+func (s *Server) withdrawOffersIn(ctx context.Context, tx pgx.Tx, worker int64, offered []Work, exceptions []availability.Exception) error {
 	now := s.now()
 	var pol *policy.Policy
 	for i := range offered {
 		w := &offered[i]
-		in := !now.Before(from) && now.Before(to)
-		if w.StartsAt != nil && w.EndsAt != nil {
-			in = w.StartsAt.Before(to) && w.EndsAt.After(from)
-		}
+		in := slices.ContainsFunc(exceptions, func(x availability.Exception) bool {
+			if x.Available {
+				return false
+			}
+			if w.StartsAt != nil && w.EndsAt != nil {
+				return w.StartsAt.Before(x.EndsAt) && w.EndsAt.After(x.StartsAt)
+			}
+			return !now.Before(x.StartsAt) && now.Before(x.EndsAt)
+		})
 		if !in || isOrder(w) {
 			continue
 		}
