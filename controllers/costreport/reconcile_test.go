@@ -43,22 +43,8 @@ import (
 // frozen and Reconciling goes. The metering's writes are played, on an embedded API
 // server.
 func TestAReportWaitingForTheMeteringSaysSo(t *testing.T) {
-	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
 	ctx := t.Context()
-	c := env.Client
-	report := &coopv1.CostReport{}
-	if err := harness.ReadYAML(filepath.Join(harness.MustRepoRoot(t), "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
-		t.Fatal(err)
-	}
-	report.Spec.Policy.Adjustments = nil // for a co-op this test does not meter
-	if err := c.Create(ctx, report); err != nil {
-		t.Fatal(err)
-	}
-	metered := report.DeepCopy()
-	metered.Status.Usage = []coopv1.CooperativeUsage{{Cooperative: "fairride-lyon", CPUMillicoreSeconds: "1296000000", MemoryByteSeconds: "0", StorageByteSeconds: "0"}}
-	if err := c.Status().Patch(ctx, metered, client.MergeFrom(report), client.FieldOwner("cooperator-metering")); err != nil {
-		t.Fatal(err)
-	}
+	c, report := sampleReport(t, false, coopv1.CooperativeUsage{Cooperative: "fairride-lyon", CPUMillicoreSeconds: "1296000000", MemoryByteSeconds: "0", StorageByteSeconds: "0"})
 	clk := clocktesting.NewFakePassiveClock(report.Spec.Period.End.Add(-time.Hour))
 	r := &Reconciler{Client: c, Clock: clk, FinalizeDelay: DefaultFinalizeDelay}
 	reconciled := func() *coopv1.CostReport {
@@ -117,17 +103,8 @@ func TestAReportWaitingForTheMeteringSaysSo(t *testing.T) {
 // not frozen once metered through its period, with its whole bill on no one: Ready is
 // False (NoUsage) and BillLate says the hub settles it.
 func TestABillNoCoopSharesIsNotFrozen(t *testing.T) {
-	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
 	ctx := t.Context()
-	c := env.Client
-	report := &coopv1.CostReport{}
-	if err := harness.ReadYAML(filepath.Join(harness.MustRepoRoot(t), "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
-		t.Fatal(err)
-	}
-	report.Spec.Policy.Adjustments = nil
-	if err := c.Create(ctx, report); err != nil {
-		t.Fatal(err)
-	}
+	c, report := sampleReport(t, false)
 	marked := report.DeepCopy()
 	marked.Status.MeteredThrough = &metav1.Time{Time: report.Spec.Period.End.Add(time.Minute)}
 	if err := c.Status().Patch(ctx, marked, client.MergeFrom(report), client.FieldOwner("cooperator-metering-mark")); err != nil {
@@ -158,24 +135,8 @@ func TestABillNoCoopSharesIsNotFrozen(t *testing.T) {
 // report never changes again: the API server refuses it, naming the field; fixed, and
 // split, it is frozen.
 func TestAReportThatDoesNotSplitCannotBeFrozen(t *testing.T) {
-	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
 	ctx := t.Context()
-	c := env.Client
-	report := &coopv1.CostReport{}
-	if err := harness.ReadYAML(filepath.Join(harness.MustRepoRoot(t), "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
-		t.Fatal(err)
-	}
-	if len(report.Spec.Policy.Adjustments) == 0 {
-		t.Fatal("the sample has no adjustment: this test needs one for a co-op it does not meter")
-	}
-	if err := c.Create(ctx, report); err != nil {
-		t.Fatal(err)
-	}
-	metered := report.DeepCopy()
-	metered.Status.Usage = []coopv1.CooperativeUsage{{Cooperative: "someone-else", CPUMillicoreSeconds: "1000", MemoryByteSeconds: "0", StorageByteSeconds: "0"}}
-	if err := c.Status().Patch(ctx, metered, client.MergeFrom(report), client.FieldOwner("cooperator-metering")); err != nil {
-		t.Fatal(err)
-	}
+	c, report := sampleReport(t, true, someoneElse)
 	r := &Reconciler{Client: c, Clock: clocktesting.NewFakePassiveClock(report.Spec.Period.End.Add(-time.Hour)), FinalizeDelay: DefaultFinalizeDelay}
 	reconciled := func() *coopv1.CostReport {
 		t.Helper()
@@ -222,21 +183,8 @@ func TestAReportThatDoesNotSplitCannotBeFrozen(t *testing.T) {
 // not split (an earlier spec's), fixed as its period ends, is frozen by the operator: the
 // status it writes first lets the API server take spec.final.
 func TestAReportFixedAsItIsDueIsFrozen(t *testing.T) {
-	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
 	ctx := t.Context()
-	c := env.Client
-	report := &coopv1.CostReport{}
-	if err := harness.ReadYAML(filepath.Join(harness.MustRepoRoot(t), "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Create(ctx, report); err != nil {
-		t.Fatal(err)
-	}
-	metered := report.DeepCopy()
-	metered.Status.Usage = []coopv1.CooperativeUsage{{Cooperative: "someone-else", CPUMillicoreSeconds: "1000", MemoryByteSeconds: "0", StorageByteSeconds: "0"}}
-	if err := c.Status().Patch(ctx, metered, client.MergeFrom(report), client.FieldOwner("cooperator-metering")); err != nil {
-		t.Fatal(err)
-	}
+	c, report := sampleReport(t, true, someoneElse)
 	clk := clocktesting.NewFakePassiveClock(report.Spec.Period.End.Add(-time.Hour))
 	r := &Reconciler{Client: c, Clock: clk, FinalizeDelay: DefaultFinalizeDelay}
 	get := func() *coopv1.CostReport {
@@ -274,3 +222,35 @@ func TestAReportFixedAsItIsDueIsFrozen(t *testing.T) {
 		t.Errorf("final %v, want frozen", got.Spec.Final)
 	}
 }
+
+// sampleReport creates the sample CostReport on an embedded API server, with usage written
+// as the metering would (none when usage is empty); keep says whether its discount for a
+// co-op no test meters stays.
+func sampleReport(t *testing.T, keep bool, usage ...coopv1.CooperativeUsage) (client.Client, *coopv1.CostReport) {
+	t.Helper()
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	c := env.Client
+	report := &coopv1.CostReport{}
+	if err := harness.ReadYAML(filepath.Join(harness.MustRepoRoot(t), "config", "samples", "coop_v1alpha1_costreport.yaml"), report); err != nil {
+		t.Fatal(err)
+	}
+	if !keep {
+		report.Spec.Policy.Adjustments = nil
+	} else if len(report.Spec.Policy.Adjustments) == 0 {
+		t.Fatal("the sample has no adjustment: this test needs one for a co-op it does not meter")
+	}
+	if err := c.Create(t.Context(), report); err != nil {
+		t.Fatal(err)
+	}
+	if len(usage) > 0 {
+		metered := report.DeepCopy()
+		metered.Status.Usage = usage
+		if err := c.Status().Patch(t.Context(), metered, client.MergeFrom(report), client.FieldOwner("cooperator-metering")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, report
+}
+
+// someoneElse is the usage of a co-op the sample's discount does not name.
+var someoneElse = coopv1.CooperativeUsage{Cooperative: "someone-else", CPUMillicoreSeconds: "1000", MemoryByteSeconds: "0", StorageByteSeconds: "0"}
