@@ -90,7 +90,8 @@ func ParseChange(part string, value json.RawMessage) (json.RawMessage, error) {
 		g := defaultGovernance()
 		if err = decodeStrict(value, &g); err == nil {
 			if err = g.Validate(part); err == nil {
-				out = g.Spec()
+				err = governedFieldsNamed(value)
+				out = governanceChange(g.Spec())
 			}
 		}
 	case PartFares:
@@ -259,6 +260,46 @@ func validatePlatform(p *coopv1.PlatformSpec) error {
 	}
 	if p.Host != "" && (len(p.Host) > 253 || !hostPattern.MatchString(p.Host)) {
 		return fieldErr("platform.host", "%q must be a lower-case DNS name with at least one dot", p.Host)
+	}
+	return nil
+}
+
+// governanceChange writes the rules as the spec holds them, governedFields always: the
+// value stored with a proposal is parsed again when it is applied, and an empty list is a
+// decision (it ends the members' control), not a list left out.
+type governanceChange coopv1.Governance
+
+func (g governanceChange) MarshalJSON() ([]byte, error) {
+	fields := g.GovernedFields
+	if fields == nil {
+		fields = []coopv1.GovernedField{}
+	}
+	g.GovernedFields = nil
+	b, err := json.Marshal(coopv1.Governance(g))
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if m["governedFields"], err = json.Marshal(fields); err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}
+
+// governedFieldsNamed refuses a governance value without governedFields: the whole part is
+// replaced, and a change of the rules that left the list out would end the members'
+// control of every field (an empty list, written out, ends it on purpose).
+func governedFieldsNamed(value json.RawMessage) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(value, &keys); err != nil {
+		return fieldErr(PartGovernance, "must be an object: %v", err)
+	}
+	if _, ok := keys["governedFields"]; !ok {
+		return fieldErr(PartGovernance+".governedFields", "is required: the whole of the rules is replaced, so list the fields the members keep governing "+
+			"(an empty list [] ends their control of every field)")
 	}
 	return nil
 }

@@ -187,3 +187,28 @@ func TestTimeZoneMatchesCRD(t *testing.T) {
 		}
 	}
 }
+
+// TestTheRulesNameTheirGovernedFields: a change of the rules replaces them whole, so it
+// names governedFields; an empty list, written out, is kept as such in the stored value,
+// which the operator parses again when it applies the change.
+func TestTheRulesNameTheirGovernedFields(t *testing.T) {
+	_, err := ParseChange(PartGovernance, json.RawMessage(`{"model":"consent","approvalPercent":60}`))
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "governance.governedFields" || !strings.Contains(fe.Message, "is required") {
+		t.Fatalf("rules without governedFields: %v, want a refusal at governance.governedFields", err)
+	}
+	for _, value := range []string{`{"model":"consent","governedFields":[]}`, `{"model":"consent","governedFields":["feeSplit"]}`} {
+		stored, err := ParseChange(PartGovernance, json.RawMessage(value))
+		if err != nil {
+			t.Fatalf("%s: %v", value, err)
+		}
+		again, err := ParseChange(PartGovernance, stored)
+		if err != nil || string(again) != string(stored) {
+			t.Errorf("%s: stored %s parses again to %s, %v", value, stored, again, err)
+		}
+		var spec coopv1.Governance
+		if err := json.Unmarshal(stored, &spec); err != nil || spec.ApprovalPercent != 50 || spec.Model != coopv1.GovernanceConsent {
+			t.Errorf("%s: stored %s decodes to %+v, %v", value, stored, spec, err)
+		}
+	}
+}

@@ -224,3 +224,21 @@ func TestTheEntryBeingAppliedIsOfOneProposal(t *testing.T) {
 		t.Errorf("the interrupted change of the rules was not judged by the rules it replaced: %+v", got)
 	}
 }
+
+// TestAChangeThatDropsTheHostIsNotApplied: a platform change replaces the whole part; one
+// that leaves the host out would take the members' app off its address, where they could
+// not vote it back. It is not applied, saying why, and nothing is written.
+func TestAChangeThatDropsTheHostIsNotApplied(t *testing.T) {
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: coopv1.CooperativeSpec{
+		Platform: coopv1.PlatformSpec{Host: "c.coops.example", Version: "1.0"}}}
+	r := &Reconciler{} // no client: nothing may be read or written
+	p := tally.Closed{ID: 7, Field: policy.PartPlatform, Value: json.RawMessage(`{"version":"1.1"}`)}
+	o, err := r.applyChange(t.Context(), coop, p, outcome{state: tally.ApplicationApplied})
+	if err != nil || o.state != tally.ApplicationFailed || o.cond.Reason != coopv1.ReasonChangeNotApplicable ||
+		!strings.Contains(o.message, "no host") || !strings.Contains(o.message, "c.coops.example") {
+		t.Fatalf("outcome %+v, %v: want not applicable, naming the host", o, err)
+	}
+	if coop.Spec.Platform.Host != "c.coops.example" {
+		t.Errorf("the co-op changed: %+v", coop.Spec.Platform)
+	}
+}

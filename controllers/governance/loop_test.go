@@ -24,6 +24,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -875,7 +876,8 @@ func TestAnInterruptedChangeOfTheRulesIsFinished(t *testing.T) {
 		GovernedFields: []coopv1.GovernedField{"governance"}, MinimumVotingPeriodHours: 24})
 	allow := refuseRecords(t, c)
 	a := c.member("Ana Worker", []string{"worker"}, "")
-	id := c.propose(a, "governance", map[string]any{"model": "one-member-one-vote", "quorumPercent": 50, "approvalPercent": 60, "minimumVotingPeriodHours": 24})
+	id := c.propose(a, "governance", map[string]any{"model": "one-member-one-vote", "quorumPercent": 50, "approvalPercent": 60, "minimumVotingPeriodHours": 24,
+		"governedFields": []any{}})
 	c.closeNow(id)
 	eventually(t, "the new rules in the spec", func() error {
 		if g := c.get().Spec.Governance; g.ApprovalPercent != 60 || len(g.GovernedFields) != 0 {
@@ -896,6 +898,59 @@ func TestAnInterruptedChangeOfTheRulesIsFinished(t *testing.T) {
 	})
 	if g := c.get().Status.Governance; g.Applying != nil {
 		t.Errorf("applying %+v after the record", g.Applying)
+	}
+}
+
+// TestAChangePassedAfterGovernanceEndsIsNotApplied: the members pass rules that govern no
+// field, while another proposal (a fee) is open. That one passes after: it is reported back
+// as not applicable, where it used to wait, pending, and be applied once a field was
+// governed again, over what the admins had set meanwhile.
+func TestAChangePassedAfterGovernanceEndsIsNotApplied(t *testing.T) {
+	c := newCoop(t, "ungoverned", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"governance", "feeSplit"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	end := c.propose(a, "governance", map[string]any{"model": "one-member-one-vote", "quorumPercent": 50, "approvalPercent": 50,
+		"minimumVotingPeriodHours": 24, "governedFields": []any{}})
+	fee := c.propose(a, "feeSplit", newFee)
+	c.closeNow(end)
+	c.record(end)
+	if g := c.get().Spec.Governance; len(g.GovernedFields) != 0 {
+		t.Fatalf("governed fields %v after the vote that ended them", g.GovernedFields)
+	}
+	c.closeNow(fee)
+	eventually(t, "the fee reported not applicable", func() error {
+		app, _ := c.proposal(fee, a.token)["application"].(map[string]any)
+		if app == nil || app["state"] != "failed" || !strings.Contains(fmt.Sprint(app["message"]), "governed fields") {
+			return fmt.Errorf("application %v", app)
+		}
+		return nil
+	})
+	// Governed again by the admins (nothing is governed, so they may), and a fee voted
+	// then: it alone is applied, not the one passed while nothing was governed (proposals
+	// are applied oldest close first, so that one would have gone before it).
+	c.patchSpec(`{"spec":{"governance":{"governedFields":["feeSplit"]}}}`)
+	eventually(t, "coop-policy governing the fee again", func() error {
+		var cm corev1.ConfigMap
+		if err := c.k8s.Get(context.Background(), client.ObjectKey{Namespace: coopv1.NamespacePrefix + c.name, Name: policy.ConfigMapName}, &cm); err != nil {
+			return err
+		}
+		doc, err := policy.Parse([]byte(cm.Data[policy.Key]))
+		if err != nil {
+			return err
+		}
+		if !doc.Governance.Governs(policy.PartFeeSplit) {
+			return fmt.Errorf("governance %+v", doc.Governance)
+		}
+		return nil
+	})
+	c.syncPolicy(300)
+	later := c.propose(a, "feeSplit", map[string]any{"platformFeeBasisPoints": 250, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 100}}})
+	c.closeNow(later)
+	if rec := c.record(later); !strings.Contains(rec.OldValue, `"platformFeeBasisPoints":300`) {
+		t.Errorf("record %+v, want the fee from 300 (the vote passed while nothing was governed is not applied)", rec)
+	}
+	if slices.ContainsFunc(c.get().Status.Governance.History, func(r coopv1.AppliedProposal) bool { return r.ID == fee }) {
+		t.Errorf("proposal %d, passed while nothing was governed, was applied: history %+v", fee, c.get().Status.Governance.History)
 	}
 }
 

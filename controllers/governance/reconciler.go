@@ -121,11 +121,20 @@ func (r *Reconciler) requeue() ctrl.Result {
 	return ctrl.Result{RequeueAfter: wait.Jitter(interval, 0.2)}
 }
 
-// governed says whether the operator may read the co-op's proposals: it has governed
-// fields, is not being deleted, and is not a standby (its database is a replica, and its
-// governed fields follow its home). Reconcile reads them only while the primary is here.
+// governed says whether the co-op has governed fields, is not being deleted, and is not a
+// standby (its database is a replica, and its governed fields follow its home).
 func governed(coop *coopv1.Cooperative) bool {
 	return len(coop.Spec.Governance.GovernedFields) > 0 && coop.DeletionTimestamp.IsZero() && coop.Spec.Standby == nil
+}
+
+// reads says whether the operator reads the co-op's proposals: it is governed, or was
+// (status.governance), and is neither being deleted nor a standby. Reconcile reads them
+// only while the primary is here. A co-op whose members took every field off the list is
+// still read: a proposal that passes after that is reported back as not applicable, where
+// it would otherwise wait, pending, and be applied once a field is governed again, over
+// what the admins set meanwhile.
+func reads(coop *coopv1.Cooperative) bool {
+	return (len(coop.Spec.Governance.GovernedFields) > 0 || coop.Status.Governance != nil) && coop.DeletionTimestamp.IsZero() && coop.Spec.Standby == nil
 }
 
 // Reconcile reads the co-op's passed proposals and applies them, oldest close first.
@@ -134,10 +143,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.Get(ctx, req.NamespacedName, &coop); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	// A change interrupted after its spec write is finished even when that change left the
-	// co-op without governed fields.
-	resuming := !governed(&coop) && applyingOf(&coop) != nil && coop.DeletionTimestamp.IsZero() && coop.Spec.Standby == nil
-	if !governed(&coop) && !resuming {
+	if !reads(&coop) {
 		return ctrl.Result{}, nil
 	}
 	// A suspended co-op's changes are not rolled out (the Cooperative controller leaves its
@@ -197,11 +203,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.observeMinimum(ctx, &coop); err != nil {
 		return ctrl.Result{}, err
 	}
+	// A change interrupted after its spec write is finished first, even when that change
+	// left the co-op without governed fields.
 	pending := resumeFirst(waiting, applyingOf(&coop))
-	if resuming {
-		// Only the interrupted change, if it still waits (its entry is cleared below if not).
-		pending = slices.DeleteFunc(pending, func(p tally.Closed) bool { return !notes(applyingOf(&coop), p) })
-	}
 	for _, p := range pending {
 		if err := r.applyOne(ctx, &coop, conn, p); err != nil {
 			return ctrl.Result{}, fmt.Errorf("co-op %s, proposal %d: %w", coop.Name, p.ID, err)
@@ -533,6 +537,13 @@ func (r *Reconciler) applyChange(ctx context.Context, coop *coopv1.Cooperative, 
 		next := coop.DeepCopy()
 		if err := SetSpecPart(next, p.Field, p.Value); err != nil {
 			return fail(err.Error()), nil
+		}
+		// The part is replaced whole: a value that leaves the host out takes the members'
+		// app off its address, where they could no longer vote it back (and the admins may
+		// not change a governed part).
+		if coop.Spec.Platform.Host != "" && next.Spec.Platform.Host == "" {
+			return fail(fmt.Sprintf("the new value has no host: the members' app would lose its address %s, where they vote; "+
+				"the whole platform part is replaced, so propose it again with the host", coop.Spec.Platform.Host)), nil
 		}
 		// Only a change of template or version: one of the host alone is judged by the API
 		// server and the webhook, whatever becomes of the template meanwhile.

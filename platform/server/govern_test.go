@@ -176,6 +176,7 @@ func TestProposalValueValidated(t *testing.T) {
 		{"unknown key", "feeSplit", map[string]any{"platformFee": 100}, nil, "value", "unknown field"},
 		{"no value", "feeSplit", nil, nil, "value", "new value is required"},
 		{"weights not 100", "governance", map[string]any{"model": "multi-stakeholder", "stakeholderClasses": []any{map[string]any{"name": "drivers", "weight": 90}}}, nil, "value.stakeholderClasses", "add up to 100"},
+		{"rules without the governed fields", "governance", map[string]any{"model": "consent"}, nil, "value.governedFields", "is required"},
 		{"classes on consent", "governance", map[string]any{"model": "consent", "stakeholderClasses": []any{map[string]any{"name": "drivers", "weight": 100}}}, nil, "value.stakeholderClasses", "only allowed"},
 		{"plan not a name", "plan", "Big Plan", nil, "value", "HostingPlan"},
 		{"peers repeated", "federation", map[string]any{"peers": []any{map[string]any{"name": "a"}, map[string]any{"name": "a"}}}, nil, "value.peers[1].name", "repeated"},
@@ -209,7 +210,7 @@ func TestProposalValueValidated(t *testing.T) {
 	// The same parts with good values open, and a longer period than the minimum is allowed.
 	for field, value := range map[string]any{"plan": "medium", "deletionPolicy": "Delete", "backup": map[string]any{"schedule": "0 0 4 * * *", "retention": "8w"},
 		"database": map[string]any{"instances": 2, "storage": "20Gi"}, "platform": map[string]any{"version": "1.1"},
-		"governance": map[string]any{"model": "consent", "quorumPercent": 60, "minimumVotingPeriodHours": 48}} {
+		"governance": map[string]any{"model": "consent", "quorumPercent": 60, "minimumVotingPeriodHours": 48, "governedFields": policy.GovernedParts}} {
 		e.must(201, "POST", "/v1/proposals", d.token, map[string]any{"title": field, "field": field, "value": value, "votingPeriodHours": 200})
 	}
 }
