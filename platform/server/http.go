@@ -183,6 +183,7 @@ func (s *Server) apiRoutes() []route {
 		{"DELETE", "/v1/members/{id}/schedule/exceptions/{exceptionId}", member, s.removeScheduleException, nil},
 		{"GET", "/v1/members/{id}/offers", member, s.listWorkerOffers, nil},
 		{"GET", "/v1/members/{id}/work", member, s.listWorkerWork, nil},
+		{"GET", "/v1/credentials", member, s.listCredentials, nil},
 		{"GET", "/v1/members/{id}/credentials", member, s.getCredentials, nil},
 		{"PUT", "/v1/members/{id}/credentials", member, s.putCredentials, nil},
 		{"GET", "/v1/members/{id}/team", member, s.getTeam, nil},

@@ -25,16 +25,9 @@ var checkStatuses = []string{"clear", "pending", "failed"}
 
 const maxTerms = 50
 
-// CredentialsInput is what staff verified about a worker.
-type CredentialsInput struct {
-	Skills          []string `json:"skills"`
-	Languages       []string `json:"languages"`
-	BackgroundCheck *struct {
-		Status    string    `json:"status"`
-		CheckedOn string    `json:"checkedOn"`
-		ExpiresAt time.Time `json:"expiresAt"`
-	} `json:"backgroundCheck"`
-}
+// CredentialsInput is what staff verified about a worker (the members' app sends the
+// same).
+type CredentialsInput = credentials.Input
 
 func normTerms(field string, in []string) ([]string, error) {
 	if len(in) > maxTerms {
@@ -156,6 +149,20 @@ func (s *Server) getCredentials(r *http.Request, p principal) (int, any, error) 
 		return 0, nil, err
 	}
 	return http.StatusOK, c, nil
+}
+
+// listCredentials lists the co-op's active workers with what staff verified about each
+// (staff only: the background checks that expire first first, then the workers with
+// none), for staff to see whose check to renew.
+func (s *Server) listCredentials(r *http.Request, p principal) (int, any, error) {
+	if !isStaff(p) {
+		return 0, nil, forbidden("only staff record verified skills and background checks")
+	}
+	ws, err := credentials.On(s.pool).ActiveWorkers(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"workers": ws}, nil
 }
 
 // Team is a care client's team of regular carers, offered the client's work first.

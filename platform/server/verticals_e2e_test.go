@@ -460,3 +460,34 @@ func TestListingPages(t *testing.T) {
 	c := ride.customer("Rita Rider")
 	ride.refused(409, "", "marketplace co-ops", "GET", "/v1/listings", c.token, nil)
 }
+
+// TestStaffListWorkersCredentials: staff list the active workers with their credentials,
+// the background check that expires first first and the workers with none last; a worker
+// (or a customer) is refused, and no other member is listed.
+func TestStaffListWorkersCredentials(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "care"))
+	tess := e.member("Tess Staff", []string{"staff"}, "")
+	client := e.member("Cleo Client", []string{"customer"}, "")
+	_, later, soon := e.member("Nel None", []string{"worker"}, "", "booking"), e.member("Lea Later", []string{"worker"}, "", "booking"), e.member("Sue Soon", []string{"worker"}, "", "booking")
+	for w, expires := range map[int64]string{later.id: "2028-01-01T00:00:00Z", soon.id: "2027-01-01T00:00:00Z"} {
+		e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", w), adminToken, map[string]any{"skills": []string{"dementia"}, "languages": []string{"fr"},
+			"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2025-12-01", "expiresAt": expires}})
+	}
+	got := e.must(200, "GET", "/v1/credentials", tess.token, nil)["workers"].([]any)
+	var order []string
+	for _, w := range got {
+		w := w.(map[string]any)
+		order = append(order, fmt.Sprint(w["name"]))
+	}
+	if fmt.Sprint(order) != "[Sue Soon Lea Later Nel None]" {
+		t.Fatalf("the workers listed: %v", got)
+	}
+	first := got[0].(map[string]any)
+	if num(first["memberId"]) != soon.id || fmt.Sprint(first["skills"], first["languages"]) != "[dementia] [fr]" ||
+		first["backgroundCheck"].(map[string]any)["expiresAt"] != "2027-01-01T00:00:00Z" || got[2].(map[string]any)["backgroundCheck"] != nil {
+		t.Fatalf("the first worker listed: %v", got)
+	}
+	for _, m := range []who{soon, client} {
+		e.refused(403, "", "only staff", "GET", "/v1/credentials", m.token, nil)
+	}
+}

@@ -37,9 +37,11 @@ func TestAccessibilityEveryPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newFixture(t)
-	// check runs axe on the page the tab shows (path names it).
+	// check runs axe on the page the tab shows (path names it), its folded parts
+	// (<details>: a worker's credentials form) unfolded.
 	check := func(ctx context.Context, path string) {
 		t.Helper()
+		do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('details').forEach(d => { d.open = true })`))
 		do(t, ctx, chromedp.Evaluate[chromedp.Void](string(axe)))
 		res, err := chromedp.Run(ctx, chromedp.Evaluate[axeResult](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}).then(r => ({violations: r.violations, passes: r.passes.length}))`,
 			chromedp.EvalAwaitPromise))

@@ -297,6 +297,8 @@ func (a *App) routes() {
 	m.HandleFunc("GET /app/money", a.authed(a.money))
 	m.HandleFunc("GET /app/funds/ask", a.authed(a.askFundForm))
 	m.HandleFunc("GET /app/exports", a.authed(a.exportsPage))
+	m.HandleFunc("GET /app/credentials", a.authed(a.credentialsPage))
+	m.HandleFunc("POST /app/credentials/{id}", a.authed(a.saveCredentials))
 	m.HandleFunc("GET /app/exports/download", a.authed(a.exportDownload))
 	m.HandleFunc("POST /app/funds/ask", a.authed(a.askFund))
 	m.HandleFunc("GET /app/disbursements/{id}", a.authed(a.disbursementPage))

@@ -96,6 +96,7 @@ func trPrefixed(lang string, zone *time.Location, msg string, patterns []apiPatt
 // API's source (i18n_test.go checks it).
 var apiPrefixes = map[string]string{
 	"overlaps weekly[%d] on %s":              "api.overlapsWindow",
+	"must hold at most %d entries":           "api.maxEntries",
 	"must add up to priceCents (%d), not %d": "api.milestonesSum",
 	"payments for this work add up to at most its agreed price, %d cents; %d cents are left": "api.paymentTooMuch",
 	"work in state":       "api.wrongState",

@@ -137,6 +137,8 @@ var composedAPIText = map[string][]string{
 	// castBallot: "must be "+allowed+" under "+g.Model.
 	"must be yes, no or abstain under ":     {`"must be "+allowed+" under "`, `"yes, no or abstain"`},
 	"must be yes, abstain or object under ": {`"must be "+allowed+" under "`, `"yes, abstain or object"`},
+	// SetCredentials: "must be one of "+strings.Join(checkStatuses, ", ").
+	"must be one of clear, pending, failed": {`"must be one of "+strings.Join(checkStatuses, ", ")`, `checkStatuses = []string{"clear", "pending", "failed"}`},
 }
 
 // inAPISource says whether the API's source writes msg: verbatim (as Go writes it in a
@@ -437,6 +439,17 @@ var memberRefusals = []struct{ route, msg string }{
 	{"POST /v1/proposals", "must be between the co-op's minimum of 168 hours and 8760 hours"},
 	{"POST /v1/proposals", "must be fares, governance or one of the policy's governed fields: feeSplit, plan"},
 	{"POST /v1/proposals", "must be fares: the co-op has no governed fields (spec.governance.governedFields)"},
+
+	// The workers' credentials, staff's page.
+	{"GET /v1/credentials, PUT /v1/members/{id}/credentials", "only staff record verified skills and background checks"},
+	{"PUT /v1/members/{id}/credentials", "staff do not certify themselves: another member of staff or the admin token records their credentials"},
+	{"PUT /v1/members/{id}/credentials", "must hold at most 50 entries"},
+	{"PUT /v1/members/{id}/credentials", "must be 1 to 100 characters"},
+	{"PUT /v1/members/{id}/credentials", "must be one of clear, pending, failed"},
+	{"PUT /v1/members/{id}/credentials", "must be a date like 2026-07-14"},
+	{"PUT /v1/members/{id}/credentials", "must be a time after checkedOn"},
+	{"PUT /v1/members/{id}/credentials", "only workers have verified skills"},
+	{"PUT /v1/members/{id}/credentials", "member not found"},
 }
 
 // notMemberRefusals are messages the catalogues translate that the app's pages do not

@@ -187,6 +187,9 @@ type homeData struct {
 	// co-op whose work needs them (care, home services: a skill the booking asks for, a
 	// background check).
 	Credentials *credentials.Credentials
+	// StaffCredentials: the member is staff in a co-op whose work needs credentials; the
+	// page links to the workers' credentials, which staff record.
+	StaffCredentials bool
 }
 
 // credentialVerticals are the verticals whose bookings ask for a verified skill (and,
@@ -250,6 +253,9 @@ func (a *App) home(q *req) {
 	var d homeData
 	if !a.get(q, fmt.Sprintf("/v1/members/%d", q.member.ID), &d.Me) {
 		return
+	}
+	if pol := a.cfg.Backend.Policy(); pol != nil && slices.Contains(credentialVerticals, pol.Vertical) {
+		d.StaffCredentials = q.member.Has("staff")
 	}
 	// The offers that stand for the member, from the API's feed of them: urgent work is
 	// offered to several workers at once and names none of them as its worker.
@@ -340,7 +346,7 @@ func flashFrom(q *req) string {
 var validFlash = map[string]bool{"accept": true, "decline": true, "start": true, "complete": true, "cancel": true,
 	"submit-milestone": true, "accept-milestone": true, "listed": true, "stock": true, "proposed": true, "schedule": true, "team": true,
 	"match": true, "rate": true, "block": true, "pay": true, "available": true, "unavailable": true, "requested": true,
-	"vote": true, "unblock": true, "askedFund": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true, "claimStale": true, "signInAgain": true, "read": true, "ownHours": true, "timeOff": true, "timeOffRemoved": true}
+	"vote": true, "unblock": true, "askedFund": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true, "claimStale": true, "signInAgain": true, "read": true, "ownHours": true, "timeOff": true, "timeOffRemoved": true, "credentials": true}
 
 // availability is the home page's switch: every day, all day, or no hours at all. A
 // worker whose schedule holds hours of their own (or dated exceptions not yet over) is

@@ -64,7 +64,7 @@ func (f *fixture) pages() map[int64][]string {
 		f.ana: append([]string{fmt.Sprintf("/app/members/%d/earnings", f.ana), fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/payments/%d", f.paid), "/app/schedule",
 			fmt.Sprintf("/app/disbursements/%d", f.disbursement)}, common...),
 		f.bea:  append([]string{fmt.Sprintf("/app/work/%d", f.offer), fmt.Sprintf("/app/members/%d/earnings", f.bea), "/app/offers"}, common...),
-		f.tess: {"/app/exports", "/app/money"},
+		f.tess: {"/app/exports", "/app/money", "/app/credentials"},
 		f.cust: append([]string{"/app/request", fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/work/%d", f.offer),
 			fmt.Sprintf("/app/payments/%d", f.paid)}, common...),
 	}
@@ -81,7 +81,7 @@ type verticalVisit struct {
 // verticalVisits are the pages that differ by vertical, each in a co-op of its own, that
 // the pages' tests (both languages, accessibility) visit: a delivery co-op's request form
 // with its further drop-offs, a freelance co-op's with its milestones, a care client's
-// regular carers.
+// regular carers, the workers' credentials its staff record.
 func verticalVisits(t *testing.T) []verticalVisit {
 	courier := newVerticalCoop(t, "delivery")
 	shopper, _ := courier.member("Cy Shop", "customer")
@@ -91,10 +91,14 @@ func verticalVisits(t *testing.T) []verticalVisit {
 	client, _ := care.member("Cid Client", "customer")
 	carer, _ := care.worker("Cara Carer", "booking")
 	care.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/team", client), adminToken, map[string]any{"workerIds": []int64{carer}})
+	care.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/members/%d/credentials", carer), adminToken, map[string]any{"skills": []string{"dementia"}, "languages": []string{"fr"},
+		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-01", "expiresAt": "2026-12-20T00:00:00Z"}})
+	staff, _ := care.member("Sam Staff", "staff")
 	return []verticalVisit{
 		{"a delivery co-op", courier, shopper, []string{"/app/request"}},
 		{"a freelance co-op", free, fclient, []string{"/app/request"}},
 		{"a care client", care, client, []string{"/app/team", "/app/home"}},
+		{"a care co-op's staff", care, staff, []string{"/app/credentials", "/app/home"}},
 	}
 }
 

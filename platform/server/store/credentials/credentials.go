@@ -20,6 +20,21 @@ type BackgroundCheck struct {
 	RecordedAt time.Time `json:"recordedAt"`
 }
 
+// Input is what staff verified about a worker, as PUT /v1/members/{id}/credentials takes
+// it (the API checks it: server.SetCredentials).
+type Input struct {
+	Skills          []string    `json:"skills"`
+	Languages       []string    `json:"languages"`
+	BackgroundCheck *CheckInput `json:"backgroundCheck"`
+}
+
+// CheckInput is a background check as staff record it.
+type CheckInput struct {
+	Status    string    `json:"status"`
+	CheckedOn string    `json:"checkedOn"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
 // Credentials are a worker's verified skills and languages and background check.
 type Credentials struct {
 	Skills          []string         `json:"skills"`
@@ -67,6 +82,41 @@ func (s Store) Get(ctx context.Context, member int64) (Credentials, error) {
 		return c, nil
 	}
 	return c, store.NotFoundOK(err)
+}
+
+// Worker is one active worker's credentials, as staff list them.
+type Worker struct {
+	MemberID int64   `json:"memberId"`
+	Name     *string `json:"name"`
+	Credentials
+}
+
+// ActiveWorkers lists the co-op's active workers with their credentials: the background checks
+// that expire first first, then the workers with none, by id.
+func (s Store) ActiveWorkers(ctx context.Context) ([]Worker, error) {
+	rows, err := s.db.Query(ctx, `SELECT m.id, m.name,
+			coalesce(array_agg(k.value ORDER BY k.value) FILTER (WHERE k.kind = 'skill'), '{}'),
+			coalesce(array_agg(k.value ORDER BY k.value) FILTER (WHERE k.kind = 'language'), '{}'),
+			b.status, b.checked_on, b.expires_at, b.recorded_at
+		FROM members m LEFT JOIN worker_skills k ON k.member_id = m.id LEFT JOIN background_checks b ON b.member_id = m.id
+		WHERE 'worker' = ANY (m.roles) AND m.active AND m.erased_at IS NULL
+		GROUP BY m.id, b.member_id
+		ORDER BY b.expires_at NULLS LAST, m.id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Worker, error) {
+		var w Worker
+		var status *string
+		var checked, expires, recorded *time.Time
+		if err := row.Scan(&w.MemberID, &w.Name, &w.Skills, &w.Languages, &status, &checked, &expires, &recorded); err != nil {
+			return w, err
+		}
+		if status != nil && checked != nil && expires != nil && recorded != nil {
+			w.BackgroundCheck = &BackgroundCheck{Status: *status, CheckedOn: checked.Format(time.DateOnly), ExpiresAt: expires.UTC(), RecordedAt: recorded.UTC()}
+		}
+		return w, nil
+	})
 }
 
 // Replace replaces a worker's credentials, verified at at (nil check: none recorded).
