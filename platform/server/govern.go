@@ -159,8 +159,8 @@ func (s *Server) proposalRules(ctx context.Context, db store.DBTX, id int64) (po
 	return g, nil
 }
 
-// getProposal shows a proposal, its live tally while open, and to a member their own
-// ballot.
+// getProposal shows a proposal, the rules it is decided by, its live tally while open,
+// and to a member their own ballot.
 func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -173,12 +173,14 @@ func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, asNotFound(err, "proposal")
 	}
-	out := map[string]any{"proposal": pr}
+	// The rules it is decided by (its quorum and approval threshold), recorded when it
+	// opened.
+	g, err := s.proposalRules(r.Context(), s.pool, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := map[string]any{"proposal": pr, "rules": g}
 	if pr.Status == "open" {
-		g, err := s.proposalRules(r.Context(), s.pool, id)
-		if err != nil {
-			return 0, nil, err
-		}
 		in, err := governance.LoadInput(r.Context(), s.pool, g, id, false)
 		if err != nil {
 			return 0, nil, err

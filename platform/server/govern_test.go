@@ -40,6 +40,10 @@ func TestGovernanceMultiStakeholder(t *testing.T) {
 	if live["myBallot"] != "no" || live["currentTally"] == nil {
 		t.Fatalf("live %v", live)
 	}
+	// With the rules it is decided by, recorded when it opened.
+	if rules := live["rules"].(map[string]any); rules["model"] != "multi-stakeholder" || num(rules["quorumPercent"]) != 50 || num(rules["approvalPercent"]) != 66 {
+		t.Fatalf("the proposal's rules %v", rules)
+	}
 	e.must(403, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), d1.token, nil)
 	e.must(409, "POST", fmt.Sprintf("/v1/proposals/%d/close", id), adminToken, nil) // Sam has not voted
 	ballot(s1, "yes")

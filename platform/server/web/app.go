@@ -305,6 +305,7 @@ func (a *App) routes() {
 	m.HandleFunc("GET /app/governance", a.authed(a.governance))
 	m.HandleFunc("GET /app/proposals/new", a.authed(a.proposeForm))
 	m.HandleFunc("POST /app/proposals", a.authed(a.propose))
+	m.HandleFunc("GET /app/proposals/{id}", a.authed(a.proposalPage))
 	m.HandleFunc("POST /app/proposals/{id}/ballot", a.authed(a.ballot))
 	m.HandleFunc("POST /app/delegation", a.authed(a.delegate))
 	m.HandleFunc("POST /app/delegation/remove", a.authed(a.undelegate))

@@ -43,7 +43,7 @@ func viewOf(n notifications.Notification) notificationView {
 	case notifications.DisbursementDecided:
 		v.Link = fmt.Sprintf("/app/disbursements/%d", id)
 	case notifications.ProposalClosed, notifications.ProposalApplied:
-		v.Link = fmt.Sprintf("/app/governance#proposal-%d", id)
+		v.Link = fmt.Sprintf("/app/proposals/%d", id)
 	case notifications.DelegationEnded:
 		v.Link = "/app/governance#del-h"
 	}

@@ -20,6 +20,7 @@ type fixture struct {
 	tess              int64 // staff
 	work, offer, paid int64
 	disbursement      int64
+	open, closed      int64 // proposals
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -46,7 +47,8 @@ func newFixture(t *testing.T) *fixture {
 	if _, err := c.owner.Exec(t.Context(), `UPDATE proposals SET application = 'applied', application_at = $2 WHERE id = $1`, closed, c.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Fee 2.5 %", "field": "feeSplit", "value": fee(250)})
+	f.closed = closed
+	f.open = int64(c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Fee 2.5 %", "field": "feeSplit", "value": fee(250)})["id"].(float64))
 	// Ana asks the hardship fund (which holds 1 % of the ride's 20.00) for help.
 	f.disbursement = int64(c.must(http.StatusCreated, "POST", "/v1/disbursements", anaTok, map[string]any{"fund": "hardship", "amountCents": 10, "memberId": f.ana,
 		"reason": "A flat tyre"}, "Idempotency-Key", "fixture")["id"].(float64))
@@ -59,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) pages() map[int64][]string {
 	common := []string{"/app/home", "/app/work", "/app/money", "/app/governance", "/app/vitality", "/app/data", "/app/notifications", "/app/no-such-page",
 		"/app/proposals/new", "/app/proposals/new?field=feeSplit", "/app/proposals/new?field=plan", "/app/proposals/new?field=fares",
-		"/app/proposals/new?field=fares&as=json", "/app/funds/ask"}
+		"/app/proposals/new?field=fares&as=json", "/app/funds/ask", fmt.Sprintf("/app/proposals/%d", f.open), fmt.Sprintf("/app/proposals/%d", f.closed)}
 	return map[int64][]string{
 		f.ana: append([]string{fmt.Sprintf("/app/members/%d/earnings", f.ana), fmt.Sprintf("/app/work/%d", f.work), fmt.Sprintf("/app/payments/%d", f.paid), "/app/schedule",
 			fmt.Sprintf("/app/disbursements/%d", f.disbursement)}, common...),
@@ -261,7 +263,8 @@ func TestDecimalsInTheMembersLanguage(t *testing.T) {
 // parameters of its address kept (the part a proposal changes, its form), lang replaced.
 func TestLanguageLinkKeepsThePage(t *testing.T) {
 	c := newCoop(t)
-	ana, _ := c.member("Ana Driver", "worker")
+	ana, anaTok := c.member("Ana Driver", "worker")
+	proposal := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "A motion"})["id"].(float64))
 	s := c.session(t)
 	s.signIn(c.code(ana))
 	langLink := regexp.MustCompile(`<p class="langs"><a href="([^"]*)" lang="(\w+)" hreflang="(\w+)">`)
@@ -290,7 +293,8 @@ func TestLanguageLinkKeepsThePage(t *testing.T) {
 	csrf := s.do("GET", "/app/schedule", nil).csrf(t)
 	for _, tc := range []struct{ path, want string }{
 		{"/app/schedule/exceptions", "/app/schedule?lang=fr"},
-		{"/app/proposals/7/ballot", "/app/?lang=fr"},
+		{fmt.Sprintf("/app/proposals/%d/ballot", proposal), fmt.Sprintf("/app/proposals/%d?lang=fr", proposal)},
+		{"/app/delegation/remove", "/app/?lang=fr"},
 		{"/app/funds/ask", "/app/funds/ask?lang=fr"},
 	} {
 		p := s.do("POST", tc.path, url.Values{"csrf": {csrf}, "x.kind": {"off"}, "amount": {"x"}, "key": {"k"}})

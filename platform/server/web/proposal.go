@@ -1,0 +1,83 @@
+package web
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/governance"
+)
+
+// proposalData is one proposal's page: the proposal with its change in words, the rules
+// it is decided by, its tally (the live one while it is open: the API shows every member
+// the running tally; the result once closed), and the member's own ballot, never
+// another's.
+type proposalData struct {
+	P     proposalView
+	Rules policy.Governance
+	Tally *governance.Result
+	// Consent: the proposal is decided by consent (no approval threshold: an objection
+	// blocks it); Delegate: by the delegate model.
+	Consent, Delegate bool
+	// DelegateID is whom the member gave their vote to (delegate model, open proposal,
+	// 0: nobody): it goes through them while the member casts no ballot of their own.
+	DelegateID int64
+}
+
+// Open says the proposal is still open to votes.
+func (d proposalData) Open() bool { return d.P.Status == "open" }
+
+// proposalPage shows one proposal as the API shows it to the member (GET
+// /v1/proposals/{id}: any member reads it; 404 for an id that is none).
+func (a *App) proposalPage(q *req) {
+	id, ok := a.pathIDOr404(q)
+	if !ok {
+		return
+	}
+	var view struct {
+		// Proposal's result is read whole (with the votes cast through a delegation).
+		Proposal struct {
+			proposalView
+			Result *governance.Result `json:"result"`
+		} `json:"proposal"`
+		Rules        policy.Governance  `json:"rules"`
+		CurrentTally *governance.Result `json:"currentTally"`
+		MyBallot     *string            `json:"myBallot"`
+	}
+	if !a.get(q, fmt.Sprintf("/v1/proposals/%d", id), &view) {
+		return
+	}
+	// The live tally while open, the result once closed.
+	d := proposalData{P: view.Proposal.proposalView, Rules: view.Rules, Tally: cmp.Or(view.CurrentTally, view.Proposal.Result)}
+	d.P.MyBallot = view.MyBallot
+	model := cmp.Or(d.P.Model, view.Rules.Model)
+	d.Consent, d.Delegate = model == policy.Consent, model == policy.Delegate
+	d.P.Choices = governance.Choices(model)
+	if d.Open() && d.Delegate && view.MyBallot == nil {
+		var del struct {
+			DelegateID *int64 `json:"delegateId"`
+		}
+		if !a.get(q, "/v1/delegation", &del) {
+			return
+		}
+		if del.DelegateID != nil {
+			d.DelegateID = *del.DelegateID
+		}
+	}
+	pol := a.cfg.Backend.Policy()
+	var fares *policy.Fares
+	if d.P.Field == policy.PartFares {
+		if fares, ok = a.faresInForce(q); !ok {
+			return
+		}
+	}
+	d.P.Old, d.P.New = describeChange(q.lang, pol, fares, d.P.Field, d.P.Value)
+	a.render(q, http.StatusOK, "proposal", "proposal.title", page{Data: d, Nav: "governance"})
+}
+
+// HasDelegated says a class of the tally counts votes cast through a delegation.
+func (d proposalData) HasDelegated() bool {
+	return d.Tally != nil && slices.ContainsFunc(d.Tally.Classes, func(c governance.ClassTally) bool { return c.Delegated > 0 })
+}
