@@ -75,6 +75,16 @@ type GovernanceStatus struct {
 	// +kubebuilder:validation:MaxItems=10
 	History []AppliedProposal `json:"history,omitempty"`
 
+	// refused are the passed proposals the operator did not apply, newest first, at most
+	// 10: refused by its checks of the vote (TallyMismatch, ClosedEarly,
+	// ClosedBeforeDecided) or not applicable (ChangeNotApplicable). The Governed condition
+	// says only the last outcome, and events expire: a refusal that may be the sign of a
+	// forged vote stays here, on the cluster, whatever the co-op's database says.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	Refused []RefusedProposal `json:"refused,omitempty"`
+
 	// applying is the passed proposal whose change the operator is writing into the spec,
 	// with the governed part's value before it. The operator records it before it changes
 	// the spec, and removes it in the write that adds the proposal's record to the history
@@ -123,6 +133,38 @@ type VotingPeriodRaise struct {
 	// at is when the operator saw the raised minimum in the spec.
 	// +required
 	At metav1.Time `json:"at"`
+}
+
+// RefusedProposal is a passed proposal the operator did not apply, and why.
+type RefusedProposal struct {
+	// id of the proposal in the co-op's platform service.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	ID int64 `json:"id"`
+
+	// field is the part of the spec the proposal would have changed, as the co-op's
+	// database names it (a forged proposal may name one that is not governed).
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	Field string `json:"field"`
+
+	// closedAt is when the vote closed in the platform service.
+	// +optional
+	ClosedAt *metav1.Time `json:"closedAt,omitempty"`
+
+	// decidedAt is when the operator decided not to apply it.
+	// +required
+	DecidedAt metav1.Time `json:"decidedAt"`
+
+	// reason is the Governed condition's reason the outcome gave, such as TallyMismatch.
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	Reason string `json:"reason"`
+
+	// message says why, as the members were told.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	Message string `json:"message"`
 }
 
 // ApplyingProposal is a passed proposal the operator is applying to the spec.

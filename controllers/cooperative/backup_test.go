@@ -253,23 +253,6 @@ func TestExpiredBackups(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"exactly10!", 10, "exactly10!"},
-		{"a longer note", 10, "a longe..."},
-		{"coopérative", 8, "coop..."}, // the cut falls inside é: it moves back to a rune's start
-	} {
-		if got := truncate(tc.in, tc.n); got != tc.want || len(got) > tc.n {
-			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
-		}
-	}
-}
-
 func TestJudgeLogicalBackup(t *testing.T) {
 	created := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	cronJob := func(lastSuccess *time.Time) *batchv1.CronJob {

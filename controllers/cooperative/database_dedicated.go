@@ -24,7 +24,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanapi "github.com/cloudnative-pg/barman-cloud/pkg/api"
@@ -41,6 +40,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/text"
 )
 
 // The dedicated tier: a CloudNativePG Cluster of the co-op's own in its namespace, with its
@@ -549,11 +549,11 @@ func (r *Reconciler) expireBackups(ctx context.Context, s *scope, backups []cnpg
 		deleted = append(deleted, b.Name)
 	}
 	if len(deleted) > 0 {
-		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeNormal, coopv1.ReasonBackupsExpired, "Expire", "%s", truncate(fmt.Sprintf(
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeNormal, coopv1.ReasonBackupsExpired, "Expire", "%s", text.Truncate(fmt.Sprintf(
 			"Deleted %d failed Backups older than anything the object store holds: %s", len(deleted), namesInEvent(deleted)), maxEventNote))
 	}
 	if len(failed) > 0 {
-		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, coopv1.ReasonBackupsExpired, "Expire", "%s", truncate(fmt.Sprintf(
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, coopv1.ReasonBackupsExpired, "Expire", "%s", text.Truncate(fmt.Sprintf(
 			"Could not delete %d failed Backups older than anything the object store holds (%s): %v", len(failed), namesInEvent(failed), firstErr), maxEventNote))
 	}
 }
@@ -565,18 +565,6 @@ func namesInEvent(names []string) string {
 		names = append(names[:maxNamesInEvent], fmt.Sprintf("and %d more", len(names)-maxNamesInEvent))
 	}
 	return strings.Join(names, ", ")
-}
-
-// truncate cuts s to at most n bytes, on a rune boundary, marking the cut with "...".
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("...")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
 }
 
 // backupLabels are those of an on-demand backup: ours and the one CloudNativePG puts on the

@@ -454,6 +454,11 @@ func TestForgedResultRefused(t *testing.T) {
 	if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && len(obj.Status.Governance.History) > 0) {
 		t.Fatalf("a forged result was applied: %+v %+v", obj.Spec.FeeSplit, obj.Status.Governance)
 	}
+	// The refusal stays on the cluster, whatever the database and the next outcome say.
+	if g := obj.Status.Governance; g == nil || len(g.Refused) != 1 || g.Refused[0].ID != id || g.Refused[0].Field != "feeSplit" ||
+		g.Refused[0].Reason != coopv1.ReasonTallyMismatch || !strings.Contains(g.Refused[0].Message, "re-tally") || g.Refused[0].DecidedAt.IsZero() {
+		t.Errorf("status.governance %+v: want the refusal of proposal %d in refused", g, id)
+	}
 	// The refusal reaches the platform's database in a write of its own, apart from the
 	// condition: wait for it too.
 	eventually(t, "the refusal in the platform", func() error {

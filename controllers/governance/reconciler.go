@@ -64,6 +64,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/text"
 	tally "github.com/cooperator-dev/cooperator/platform/server/governance"
 )
 
@@ -343,8 +344,13 @@ func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, con
 	if now := metav1.NewTime(r.now().UTC().Truncate(time.Second)); decided != nil && now.Before(decided) {
 		decided = &now
 	}
+	var refused *coopv1.RefusedProposal
+	if o.state != tally.ApplicationApplied {
+		refused = &coopv1.RefusedProposal{ID: p.ID, Field: text.Truncate(p.Field, 64), ClosedAt: closedAt,
+			DecidedAt: metav1.NewTime(r.now().UTC().Truncate(time.Second)), Reason: o.cond.Reason, Message: text.Truncate(o.message, 2048)}
+	}
 	if err := r.update(ctx, coop, func(*coopv1.Cooperative) *statusChange {
-		return &statusChange{rec: o.record, cond: &o.cond, done: &coopv1.ApplyingProposal{ID: p.ID, ClosedAt: closedAt}, decided: decided}
+		return &statusChange{rec: o.record, refused: refused, cond: &o.cond, done: &coopv1.ApplyingProposal{ID: p.ID, ClosedAt: closedAt}, decided: decided}
 	}); err != nil {
 		return err
 	}
@@ -766,6 +772,9 @@ func (r *Reconciler) writeStatusIf(ctx context.Context, coop *coopv1.Cooperative
 type statusChange struct {
 	// rec is a record to add to the history (none when nil, or when it is there already).
 	rec *coopv1.AppliedProposal
+	// refused is a refusal to add to status.governance.refused (none when nil, or when it
+	// is there already).
+	refused *coopv1.RefusedProposal
 	// cond is the Governed condition to set; nil keeps the one there.
 	cond *metav1.Condition
 	// applying is the proposal about to be applied, recorded before the spec changes.
@@ -819,6 +828,15 @@ func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, 
 		}
 	}
 	changed := rec != nil
+	if no := w.refused; no != nil && !slices.ContainsFunc(gov.Refused, func(r coopv1.RefusedProposal) bool {
+		return r.ID == no.ID && sameClose(r.ClosedAt, no.ClosedAt)
+	}) {
+		gov.Refused = append([]coopv1.RefusedProposal{*no}, gov.Refused...)
+		if len(gov.Refused) > coopv1.MaxGovernanceHistory {
+			gov.Refused = gov.Refused[:coopv1.MaxGovernanceHistory]
+		}
+		changed = true
+	}
 	switch {
 	case w.applying != nil:
 		gov.Applying, changed = w.applying, true
