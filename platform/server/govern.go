@@ -387,6 +387,12 @@ func (s *Server) setDelegation(r *http.Request, p principal) (int, any, error) {
 	if in.DelegateID == p.memberID {
 		return 0, nil, badField("delegateId", "cannot delegate to yourself")
 	}
+	// What is due closes first, with the delegations in force at its deadline; the close
+	// and the change take the delegations' lock, so the one waits for the other (and the
+	// database counts for a proposal only what was in force at its deadline).
+	if err := s.closeDue(r.Context()); err != nil {
+		return 0, nil, err
+	}
 	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		// Both members' rows first, for share and in id order, before the delegations'
 		// table: an erasure of either (which holds the member's row, then removes their
@@ -436,7 +442,22 @@ func (s *Server) deleteDelegation(r *http.Request, p principal) (int, any, error
 	if p.admin {
 		return 0, nil, forbidden("delegations are taken back by members with their own token")
 	}
-	err := proposals.On(s.pool).Undelegate(r.Context(), p.memberID)
+	// As setDelegation: what is due closes first, and the change takes the delegations' lock.
+	if err := s.closeDue(r.Context()); err != nil {
+		return 0, nil, err
+	}
+	err := pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		// The member's row first, as setDelegation and an erasure take it (an inactive
+		// member may still take their delegation back).
+		if _, err := members.On(tx).LockActive(r.Context(), p.memberID); err != nil {
+			return err
+		}
+		q := proposals.On(tx)
+		if _, err := q.LockDelegations(r.Context()); err != nil {
+			return err
+		}
+		return q.Undelegate(r.Context(), p.memberID)
+	})
 	if err != nil {
 		return 0, nil, asNotFound(err, "delegation")
 	}

@@ -470,3 +470,35 @@ func TestProposalTextsCountCharacters(t *testing.T) {
 	e.refused(400, "title", "at most 200 characters", "POST", "/v1/proposals", c.token, map[string]any{"title": strings.Repeat("é", 201)})
 	e.refused(400, "body", "at most 20000 characters", "POST", "/v1/proposals", c.token, map[string]any{"title": "t", "body": strings.Repeat("é", 20001)})
 }
+
+// TestGovernanceDelegationChangedAfterTheDeadlineDoesNotCount: under the delegate model a
+// proposal counts the delegations in force at its deadline. Ana votes yes, Bea no, Cal
+// delegates to Bea; after the deadline, before the closer came, Cal delegates to Ana: the
+// proposal fails 1 to 2 all the same, whether the change comes through the API (which
+// closes what is due first) or straight to the database as the serving role.
+func TestGovernanceDelegationChangedAfterTheDeadlineDoesNotCount(t *testing.T) {
+	for _, through := range []string{"api", "database"} {
+		t.Run(through, func(t *testing.T) {
+			e := newEnv(t, withModel(t, policy.Delegate, 50, 50))
+			m := e.workers(3)
+			ana, bea, cal := m[0], m[1], m[2]
+			id := num(e.must(201, "POST", "/v1/proposals", ana.token, map[string]any{"title": "Join the federation", "field": "federation",
+				"value": map[string]any{"peers": []any{map[string]any{"name": "eu-south"}}}})["id"])
+			e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), ana.token, map[string]any{"choice": "yes"})
+			e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), bea.token, map[string]any{"choice": "no"})
+			e.must(200, "PUT", "/v1/delegation", cal.token, map[string]any{"delegateId": bea.id})
+			e.clock.Step(7*24*time.Hour + time.Minute)
+			if through == "api" {
+				e.must(200, "PUT", "/v1/delegation", cal.token, map[string]any{"delegateId": ana.id})
+			} else if _, err := e.s.Pool().Exec(context.Background(), `UPDATE delegations SET delegate_id = $2 WHERE member_id = $1`, cal.id, ana.id); err != nil {
+				t.Fatal(err)
+			}
+			pr := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", id), ana.token, nil)["proposal"].(map[string]any)
+			res := pr["result"].(map[string]any)
+			cls := res["classes"].([]any)[0].(map[string]any)
+			if res["passed"] != false || num(cls["yes"]) != 1 || num(cls["no"]) != 2 || num(cls["delegated"]) != 1 {
+				t.Fatalf("a delegation changed after the deadline counted: %v", res)
+			}
+		})
+	}
+}

@@ -73,8 +73,37 @@ type env struct {
 	// owner is a pool of the database's owner, which migrated it; the server serves as a
 	// role of its own (pgtest.ServingRoleURL).
 	owner *pgxpool.Pool
-	// clock is the service's injected clock: tests move it forward (Step).
-	clock *clocktesting.FakeClock
+	// clock is the service's injected clock: tests move it forward (Step), and the
+	// database's clock of governance with it.
+	clock *pinnedClock
+}
+
+// pinnedClock is a fake clock to which the database's clock of governance
+// (governance_now(), migration 162) is pinned: Step moves both.
+type pinnedClock struct {
+	*clocktesting.FakeClock
+	t     testing.TB
+	owner *pgxpool.Pool
+}
+
+func newPinnedClock(t testing.TB, owner *pgxpool.Pool, c *clocktesting.FakeClock) *pinnedClock {
+	p := &pinnedClock{FakeClock: c, t: t, owner: owner}
+	p.pin()
+	return p
+}
+
+// Step moves the service's clock and the database's.
+func (c *pinnedClock) Step(d time.Duration) {
+	c.FakeClock.Step(d)
+	c.pin()
+}
+
+func (c *pinnedClock) pin() {
+	c.t.Helper()
+	if _, err := c.owner.Exec(context.Background(), `INSERT INTO governance_clock (pinned_at) VALUES ($1)
+		ON CONFLICT (one) DO UPDATE SET pinned_at = EXCLUDED.pinned_at`, c.FakeClock.Now()); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -108,7 +137,8 @@ func newEnvWith(t testing.TB, cfg Config) *env {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, s: s, h: apiValidated(t, s.Handler()), owner: pgtest.Pool(t, owner), clock: clock}
+	pool := pgtest.Pool(t, owner)
+	return &env{t: t, s: s, h: apiValidated(t, s.Handler()), owner: pool, clock: newPinnedClock(t, pool, clock)}
 }
 
 type resp struct {

@@ -83,6 +83,9 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 //   - on notifications SELECT, DELETE (an erasure, a year after) and UPDATE of read_at
 //     only: the database's owner writes them (migration 159's triggers), the service
 //     marks them read and never writes or changes what one tells;
+//   - on governance_clock (the database's clock of governance, which only its owner may
+//     pin) and delegation_history (written by the owner's trigger on delegations) SELECT
+//     only;
 //   - no EXECUTE on any function of the schema that runs as its owner (SECURITY DEFINER,
 //     read from pg_proc, so that a new one is never forgotten: notify and its triggers'),
 //     from PUBLIC or the role: PostgreSQL grants EXECUTE to PUBLIC on every function it
@@ -134,6 +137,7 @@ func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 			`GRANT UPDATE (status, message, decided_at, reason) ON refund_requests TO ` + r,
 			`REVOKE INSERT, UPDATE ON notifications FROM ` + r,
 			`GRANT UPDATE (read_at) ON notifications TO ` + r,
+			`REVOKE INSERT, UPDATE, DELETE ON governance_clock, delegation_history FROM ` + r,
 		}
 		for _, f := range definers {
 			qs = append(qs, `REVOKE EXECUTE ON FUNCTION `+f+` FROM PUBLIC, `+r)

@@ -170,7 +170,9 @@ type coop struct {
 	url    string
 	client *http.Client
 	owner  *pgxpool.Pool
-	clock  *clocktesting.FakeClock
+	// clock is the service's fake clock, to which the database's clock of governance is
+	// pinned (governance_now()): Step moves both.
+	clock *pinnedClock
 	// statusFile is where the hub's status document is mounted (api/hubstatus).
 	statusFile string
 }
@@ -237,7 +239,31 @@ func newCoopLogging(t *testing.T, doc string, log *slog.Logger) *coop {
 	// accepts the test server's certificate (--ignore-certificate-errors).
 	ts := httptest.NewTLSServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &coop{t: t, s: s, url: ts.URL, client: ts.Client(), owner: owner, clock: c, statusFile: statusFile}
+	clock := &pinnedClock{FakeClock: c, t: t, owner: owner}
+	clock.pin()
+	return &coop{t: t, s: s, url: ts.URL, client: ts.Client(), owner: owner, clock: clock, statusFile: statusFile}
+}
+
+// pinnedClock is a fake clock to which the database's clock of governance
+// (governance_now(), migration 162) is pinned.
+type pinnedClock struct {
+	*clocktesting.FakeClock
+	t     testing.TB
+	owner *pgxpool.Pool
+}
+
+// Step moves the service's clock and the database's.
+func (c *pinnedClock) Step(d time.Duration) {
+	c.FakeClock.Step(d)
+	c.pin()
+}
+
+func (c *pinnedClock) pin() {
+	c.t.Helper()
+	if _, err := c.owner.Exec(context.Background(), `INSERT INTO governance_clock (pinned_at) VALUES ($1)
+		ON CONFLICT (one) DO UPDATE SET pinned_at = EXCLUDED.pinned_at`, c.FakeClock.Now()); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 func (c *coop) must(want int, method, path, token string, body any, headers ...string) map[string]any {

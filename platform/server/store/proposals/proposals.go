@@ -200,11 +200,19 @@ func (s Store) LockDue(ctx context.Context, id int64, now time.Time) (deadline t
 	return deadline, store.NotFound(err)
 }
 
-// FreezeDelegations copies the delegations in force to the proposal's, which its tally
-// reads.
+// FreezeDelegations copies the delegations in force at the proposal's deadline (the
+// database's history of them, migration 162; those in force now for a proposal from
+// before deadlines) to the proposal's, which its tally reads. It takes the delegations'
+// lock first, as a change of one does (LockDelegations): a close and a change take turns.
 func (s Store) FreezeDelegations(ctx context.Context, id int64) error {
+	if _, err := s.db.Exec(ctx, `LOCK TABLE delegations IN SHARE MODE`); err != nil {
+		return err
+	}
 	_, err := s.db.Exec(ctx, `INSERT INTO proposal_delegations (proposal_id, member_id, delegate_id)
-		SELECT $1, member_id, delegate_id FROM delegations`, id)
+		SELECT p.id, h.member_id, h.delegate_id FROM proposals p JOIN delegation_history h
+			ON p.deadline IS NULL AND h.valid_until IS NULL
+			OR h.valid_from < p.deadline AND (h.valid_until IS NULL OR h.valid_until >= p.deadline)
+		WHERE p.id = $1`, id)
 	return err
 }
 
