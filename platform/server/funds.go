@@ -17,7 +17,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
-	"github.com/cooperator-dev/cooperator/platform/server/governance"
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
@@ -129,7 +128,7 @@ func (s *Server) createDisbursement(r *http.Request, p principal) (int, any, err
 		if byStaff {
 			d.Approval, d.Status = funds.ByStaff, funds.Paid
 		} else {
-			pr, err := s.openDisbursementProposal(r.Context(), tx, pol, d, now, hours)
+			pr, err := s.openDisbursementProposal(r.Context(), tx, pol, d, hours)
 			if err != nil {
 				return err
 			}
@@ -218,7 +217,7 @@ func fundCovers(ctx context.Context, q funds.Store, fund string, amount int64) e
 
 // openDisbursementProposal opens the motion whose vote approves d, under the rules and
 // with the electorate of any proposal (see createProposal).
-func (s *Server) openDisbursementProposal(ctx context.Context, tx pgx.Tx, pol *policy.Policy, d Disbursement, now time.Time, hours int64) (Proposal, error) {
+func (s *Server) openDisbursementProposal(ctx context.Context, tx pgx.Tx, pol *policy.Policy, d Disbursement, hours int64) (Proposal, error) {
 	rules, err := json.Marshal(pol.Governance)
 	if err != nil {
 		return Proposal{}, err
@@ -230,12 +229,11 @@ func (s *Server) openDisbursementProposal(ctx context.Context, tx pgx.Tx, pol *p
 	if d.Payee != nil {
 		to = "an outside payee, " + *d.Payee
 	}
-	where, args := governance.Eligible(pol.Governance)
 	return proposals.On(tx).Open(ctx, proposals.New{
 		Title: fmt.Sprintf("Disbursement of %d cents from the %s fund", d.AmountCents, d.Fund),
 		Body:  fmt.Sprintf("Pay %d cents from the %s fund to %s. Reason: %s", d.AmountCents, d.Fund, to, d.Reason),
-		Rules: rules, Created: now, Deadline: now.Add(time.Duration(hours) * time.Hour),
-	}, where, args)
+		Rules: rules, Hours: hours,
+	})
 }
 
 // settleDisbursement decides the disbursement the proposal id approves, if any, when the

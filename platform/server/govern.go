@@ -97,8 +97,6 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	now := s.now()
-	where, args := governance.Eligible(pol.Governance)
 	var pr Proposal
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		// The proposer's row first, for share: a proposal sent while its author is being
@@ -108,10 +106,11 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 				return err
 			}
 		}
-		// The electorate is fixed now: members admitted or reactivated later do not vote.
+		// The electorate is fixed now, by the database: members admitted or reactivated
+		// later do not vote.
 		var err error
 		pr, err = proposals.On(tx).Open(r.Context(), proposals.New{Title: in.Title, Body: in.Body, Field: in.Field, Value: value,
-			CreatedBy: actor(p), Rules: rules, Created: now, Deadline: now.Add(time.Duration(hours) * time.Hour)}, where, args)
+			CreatedBy: actor(p), Rules: rules, Hours: hours})
 		return err
 	})
 	if err != nil {
@@ -226,7 +225,7 @@ func (s *Server) castBallot(r *http.Request, p principal) (int, any, error) {
 	}
 	err = s.memberTx(r.Context(), p, func(tx pgx.Tx) error {
 		q := proposals.On(tx)
-		status, deadline, onRoll, err := q.LockForBallot(r.Context(), id, p.memberID)
+		status, deadline, onRoll, now, err := q.LockForBallot(r.Context(), id, p.memberID)
 		if err != nil {
 			return asNotFound(err, "proposal")
 		}
@@ -234,15 +233,15 @@ func (s *Server) castBallot(r *http.Request, p principal) (int, any, error) {
 			return conflict("choice", "the proposal is closed")
 		}
 		// The closer may not have closed it yet (it skips a proposal a ballot holds):
-		// a ballot the tally would not count is refused, not recorded.
-		now := s.now()
+		// a ballot the tally would not count is refused, not recorded (by the database's
+		// clock, by which cast_ballot refuses it too).
 		if !governance.BallotCounts(now, deadline) {
 			return conflict("choice", "voting closed at the proposal's deadline "+deadline.UTC().Format(time.RFC3339))
 		}
 		if !onRoll {
 			return forbidden("the member is not on this proposal's roll: the electorate was fixed when it opened (" + g.Model + " rules)")
 		}
-		return q.CastBallot(r.Context(), id, p.memberID, in.Choice, now)
+		return q.CastBallot(r.Context(), id, p.memberID, in.Choice)
 	})
 	if err != nil {
 		return 0, nil, err
@@ -274,7 +273,7 @@ func (s *Server) closeProposal(r *http.Request, p principal) (int, any, error) {
 			return conflict("deadline", fmt.Sprintf("the proposal closes by itself at its deadline %s; staff may close it earlier only when every eligible member has voted (%d have not)",
 				deadline.UTC().Format(time.RFC3339), missing))
 		}
-		if err := s.closeInTx(r.Context(), tx, id, s.now()); err != nil {
+		if err := s.closeInTx(r.Context(), tx, id); err != nil {
 			return err
 		}
 		pr, err = q.Get(r.Context(), id)
@@ -287,17 +286,17 @@ func (s *Server) closeProposal(r *http.Request, p principal) (int, any, error) {
 }
 
 // closeInTx tallies an open proposal (locked by the caller) under the rules it opened
-// with, freezes the delegations the tally read, and closes it at the given time. A passed
-// proposal that carries a change waits for the operator (application pending).
-func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64, at time.Time) error {
+// with, freezes the delegations the tally reads (those in force at its deadline), and
+// closes it: the database closes it at its deadline, or earlier at its clock when every
+// member of its electorate voted, and refuses otherwise (close_proposal, migration 163).
+// A passed proposal that carries a change waits for the operator (application pending).
+func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64) error {
 	g, err := s.proposalRules(ctx, tx, id)
 	if err != nil {
 		return err
 	}
-	if g.Model == policy.Delegate {
-		if err := proposals.On(tx).FreezeDelegations(ctx, id); err != nil {
-			return fmt.Errorf("freezing the delegations of proposal %d: %w", id, err)
-		}
+	if err := proposals.On(tx).FreezeDelegations(ctx, id, g.Model == policy.Delegate); err != nil {
+		return fmt.Errorf("freezing the delegations of proposal %d: %w", id, err)
 	}
 	in, err := governance.LoadInput(ctx, tx, g, id, true)
 	if err != nil {
@@ -308,7 +307,8 @@ func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64, at time.Tim
 	if err != nil {
 		return err
 	}
-	if err := proposals.On(tx).Close(ctx, id, body, at, res.Passed); err != nil {
+	at, err := proposals.On(tx).Close(ctx, id, body, res.Passed)
+	if err != nil {
 		return fmt.Errorf("closing proposal %d: %w", id, err)
 	}
 	if err := s.applyPlatformChange(ctx, tx, id, res.Passed, at); err != nil {
@@ -323,18 +323,17 @@ func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64, at time.Tim
 	return nil
 }
 
-// closeDue closes every open proposal whose deadline has passed, each at its deadline.
-// The background closer calls it on a timer; every read of proposals calls it first, so
-// results are right between ticks too.
+// closeDue closes every open proposal whose deadline has passed by the database's clock,
+// each at its deadline. The background closer calls it on a timer; every read of
+// proposals calls it first, so results are right between ticks too.
 func (s *Server) closeDue(ctx context.Context) error {
-	now := s.now()
 	for {
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			id, deadline, err := proposals.On(tx).NextDue(ctx, now)
+			id, _, err := proposals.On(tx).NextDue(ctx)
 			if err != nil {
 				return err // none due, or the first one due is another replica's to close
 			}
-			return s.closeInTx(ctx, tx, id, deadline)
+			return s.closeInTx(ctx, tx, id)
 		})
 		if errors.Is(err, store.ErrNotFound) {
 			return nil

@@ -101,7 +101,7 @@ func (c *pinnedClock) Step(d time.Duration) {
 func (c *pinnedClock) pin() {
 	c.t.Helper()
 	if _, err := c.owner.Exec(context.Background(), `INSERT INTO governance_clock (pinned_at) VALUES ($1)
-		ON CONFLICT (one) DO UPDATE SET pinned_at = EXCLUDED.pinned_at`, c.FakeClock.Now()); err != nil {
+		ON CONFLICT (one) DO UPDATE SET pinned_at = EXCLUDED.pinned_at`, c.Now()); err != nil {
 		c.t.Fatal(err)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
-	"github.com/cooperator-dev/cooperator/platform/server/governance"
 	"github.com/cooperator-dev/cooperator/platform/server/ledger"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
@@ -537,7 +536,6 @@ func (s *Server) askRefund(ctx context.Context, tx pgx.Tx, pol *policy.Policy, p
 		return RefundRequest{}, err
 	}
 	now := s.now()
-	where, args := governance.Eligible(pol.Governance)
 	// Every member reads the proposal: the payment, its amount and the reason, not who
 	// paid it or whom it paid (the proposal names no author).
 	asker := "its payer"
@@ -548,8 +546,8 @@ func (s *Server) askRefund(ctx context.Context, tx pgx.Tx, pol *policy.Policy, p
 		Title: fmt.Sprintf("Refund of payment %d: %d cents back to its payer", pay.ID, pay.GrossCents),
 		Body: fmt.Sprintf("Refund payment %d in full: %d cents go back to whoever paid it, taken from its worker's earnings and from the fee and the funds' shares. Asked for by %s. Reason: %s",
 			pay.ID, pay.GrossCents, asker, reason),
-		Rules: rules, Created: now, Deadline: now.Add(time.Duration(hours) * time.Hour),
-	}, where, args)
+		Rules: rules, Hours: hours,
+	})
 	if err != nil {
 		return RefundRequest{}, err
 	}
@@ -586,8 +584,8 @@ func (s *Server) settleStaleRefund(ctx context.Context, payment int64) error {
 		// close settles the request (settleRefund). The closer closing it meanwhile holds it:
 		// its close settles the request.
 		q := proposals.On(tx)
-		if deadline, err := q.LockDue(ctx, rr.ProposalID, s.now()); err == nil {
-			return s.closeInTx(ctx, tx, rr.ProposalID, deadline)
+		if _, err := q.LockDue(ctx, rr.ProposalID); err == nil {
+			return s.closeInTx(ctx, tx, rr.ProposalID)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}

@@ -36,24 +36,15 @@ const (
 	ApplicationFailed = "failed"
 )
 
-// Eligible says who may vote under model, as the electorate of a new proposal is drawn:
+// Who may vote on a proposal is drawn by the database when it opens (open_proposal,
+// migration 163), from the members table as it stands:
 //   - multi-stakeholder: every active member whose stakeholder class is one of the
-//     policy's classes, whatever their roles;
+//     rules' classes, whatever their roles;
 //   - one-member-one-vote, consent, delegate: every active member who is a worker or
 //     staff (the member-owners of a worker co-op); customers use the platform but are not
 //     members who vote.
 //
-// Erased members never vote. The SQL condition is on the members table as m.
-func Eligible(g policy.Governance) (where string, args []any) {
-	if g.Model == policy.MultiStakeholder {
-		classes := make([]string, 0, len(g.StakeholderClasses))
-		for _, c := range g.StakeholderClasses {
-			classes = append(classes, c.Name)
-		}
-		return `m.active AND m.erased_at IS NULL AND m.stakeholder_class = ANY($2::text[])`, []any{classes}
-	}
-	return `m.active AND m.erased_at IS NULL AND m.roles && ARRAY['worker','staff']::text[]`, nil
-}
+// Erased members never vote.
 
 // BallotCounts is the rule of which ballots count: those cast before the proposal's
 // deadline (any for a proposal from before deadlines, which has none). A ballot at or

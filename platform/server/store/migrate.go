@@ -86,7 +86,14 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) erro
 //   - on governance_clock (the database's clock of governance, which only its owner may
 //     pin) and delegation_history (written by the owner's trigger on delegations) SELECT
 //     only;
-//   - no EXECUTE on any function of the schema that runs as its owner (SECURITY DEFINER,
+//   - on what the operator's re-tally reads (proposals, proposal_electorate, ballots,
+//     proposal_delegations) SELECT, and UPDATE only of what an erasure wipes (a
+//     proposal's title and body, an elector's class, which a trigger lets only be wiped
+//     where it is not a class of the vote) and of the operator's answer (application,
+//     application_message, application_at): proposals open, ballots are cast and
+//     proposals close only through the owner's functions that keep the vote's rules
+//     (votes, migration 163), on which it has EXECUTE;
+//   - no EXECUTE on any other function of the schema that runs as its owner (SECURITY DEFINER,
 //     read from pg_proc, so that a new one is never forgotten: notify and its triggers'),
 //     from PUBLIC or the role: PostgreSQL grants EXECUTE to PUBLIC on every function it
 //     creates, the migrations revoke it, and a restore without privileges (an import,
@@ -138,9 +145,15 @@ func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 			`REVOKE INSERT, UPDATE ON notifications FROM ` + r,
 			`GRANT UPDATE (read_at) ON notifications TO ` + r,
 			`REVOKE INSERT, UPDATE, DELETE ON governance_clock, delegation_history FROM ` + r,
+			`REVOKE INSERT, UPDATE, DELETE ON proposals, proposal_electorate, ballots, proposal_delegations FROM ` + r,
+			`GRANT UPDATE (title, body, application, application_message, application_at) ON proposals TO ` + r,
+			`GRANT UPDATE (stakeholder_class) ON proposal_electorate TO ` + r,
 		}
 		for _, f := range definers {
 			qs = append(qs, `REVOKE EXECUTE ON FUNCTION `+f+` FROM PUBLIC, `+r)
+		}
+		for _, f := range votes {
+			qs = append(qs, `GRANT EXECUTE ON FUNCTION `+f+` TO `+r)
 		}
 		for _, q := range qs {
 			if _, err := tx.Exec(ctx, q); err != nil {
@@ -149,6 +162,15 @@ func GrantServing(ctx context.Context, pool *pgxpool.Pool, role string) error {
 		}
 		return nil
 	})
+}
+
+// votes are the owner's functions (SECURITY DEFINER) through which the serving role opens
+// proposals, casts ballots and closes proposals (migration 163).
+var votes = []string{
+	`open_proposal(text, text, text, jsonb, bigint, jsonb, bigint)`,
+	`cast_ballot(bigint, bigint, text)`,
+	`freeze_delegations(bigint, boolean)`,
+	`close_proposal(bigint, jsonb, boolean)`,
 }
 
 // gooseTable is goose's table of applied versions (its default name).

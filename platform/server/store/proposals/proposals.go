@@ -54,9 +54,10 @@ type New struct {
 	Value     []byte
 	CreatedBy *int64
 	// Rules are the governance rules in force, as JSON.
-	Rules    []byte
-	Created  time.Time
-	Deadline time.Time
+	Rules []byte
+	// Hours is the voting period: the database sets the deadline so long after it opens
+	// the proposal, by its own clock (at least the rules' minimum).
+	Hours int64
 }
 
 // Store runs the governance queries on db.
@@ -85,17 +86,13 @@ func scan(row pgx.Row, extra ...any) (Proposal, error) {
 	return p, err
 }
 
-// Open inserts a proposal and fixes its electorate: the members that where (with args
-// from $2 on, governance.Eligible) selects.
-func (s Store) Open(ctx context.Context, n New, where string, args []any) (Proposal, error) {
+// Open opens a proposal through the database's open_proposal (migration 163), which
+// stamps its opening and deadline with the database's clock and draws its electorate from
+// the members table (governance.Eligible).
+func (s Store) Open(ctx context.Context, n New) (Proposal, error) {
 	var id int64
-	if err := s.db.QueryRow(ctx, `INSERT INTO proposals (title, body, field, change_value, created_by, rules, created_at, deadline)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		n.Title, n.Body, n.Field, n.Value, n.CreatedBy, n.Rules, n.Created, n.Deadline).Scan(&id); err != nil {
-		return Proposal{}, err
-	}
-	if _, err := s.db.Exec(ctx, `INSERT INTO proposal_electorate (proposal_id, member_id, stakeholder_class)
-		SELECT $1, m.id, m.stakeholder_class FROM members m WHERE `+where, append([]any{id}, args...)...); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT open_proposal($1, $2, $3, $4, $5, $6, $7)`,
+		n.Title, n.Body, n.Field, n.Value, n.CreatedBy, n.Rules, n.Hours).Scan(&id); err != nil {
 		return Proposal{}, err
 	}
 	return s.Get(ctx, id)
@@ -153,17 +150,19 @@ func (s Store) Rules(ctx context.Context, id int64) ([]byte, error) {
 }
 
 // LockForBallot locks a proposal against closing and reports its status, its deadline
-// (nil for proposals from before deadlines) and whether member is in its electorate.
-func (s Store) LockForBallot(ctx context.Context, id, member int64) (status string, deadline *time.Time, onRoll bool, err error) {
-	err = s.db.QueryRow(ctx, `SELECT status, deadline, EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = $1 AND e.member_id = $2)
-		FROM proposals WHERE id = $1 FOR SHARE`, id, member).Scan(&status, &deadline, &onRoll)
-	return status, deadline, onRoll, store.NotFound(err)
+// (nil for proposals from before deadlines), whether member is in its electorate, and
+// the database's clock (governance_now()), by which cast_ballot takes a ballot.
+func (s Store) LockForBallot(ctx context.Context, id, member int64) (status string, deadline *time.Time, onRoll bool, now time.Time, err error) {
+	err = s.db.QueryRow(ctx, `SELECT status, deadline, EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = $1 AND e.member_id = $2),
+		governance_now() FROM proposals WHERE id = $1 FOR SHARE`, id, member).Scan(&status, &deadline, &onRoll, &now)
+	return status, deadline, onRoll, now, store.NotFound(err)
 }
 
-// CastBallot records or changes member's ballot.
-func (s Store) CastBallot(ctx context.Context, id, member int64, choice string, at time.Time) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO ballots (proposal_id, member_id, choice, cast_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, cast_at = EXCLUDED.cast_at`, id, member, choice, at)
+// CastBallot records or changes member's ballot through the database's cast_ballot
+// (migration 163): before the deadline, by a member of the electorate, at the database's
+// clock.
+func (s Store) CastBallot(ctx context.Context, id, member int64, choice string) error {
+	_, err := s.db.Exec(ctx, `SELECT cast_ballot($1, $2, $3)`, id, member, choice)
 	return err
 }
 
@@ -182,46 +181,45 @@ func (s Store) LockForClose(ctx context.Context, id int64) (status string, deadl
 // closed, and committed, in the order of their deadlines, whichever replica closes them,
 // and the operator never sees a later one closed before an earlier one (it takes a
 // proposal that closed well before one it decided for a restored database's).
-func (s Store) NextDue(ctx context.Context, now time.Time) (id int64, deadline time.Time, err error) {
-	err = s.db.QueryRow(ctx, `WITH first AS (SELECT id FROM proposals WHERE status = 'open' AND deadline <= $1 ORDER BY deadline, id LIMIT 1)
-		SELECT p.id, p.deadline FROM proposals p JOIN first USING (id) WHERE p.status = 'open' FOR UPDATE OF p NOWAIT`, now).Scan(&id, &deadline)
+// Due is by the database's clock (governance_now()), by which it closes.
+func (s Store) NextDue(ctx context.Context) (id int64, deadline time.Time, err error) {
+	err = s.db.QueryRow(ctx, `WITH first AS (SELECT id FROM proposals WHERE status = 'open' AND deadline <= governance_now() ORDER BY deadline, id LIMIT 1)
+		SELECT p.id, p.deadline FROM proposals p JOIN first USING (id) WHERE p.status = 'open' FOR UPDATE OF p NOWAIT`).Scan(&id, &deadline)
 	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "55P03" {
 		return 0, time.Time{}, store.ErrNotFound // another replica is closing it
 	}
 	return id, deadline, store.NotFound(err)
 }
 
-// LockDue locks proposal id if it is open and its deadline has passed at now, and returns
-// its deadline (store.ErrNotFound otherwise, or when another transaction holds it: the
-// closer closing it).
-func (s Store) LockDue(ctx context.Context, id int64, now time.Time) (deadline time.Time, err error) {
-	err = s.db.QueryRow(ctx, `SELECT deadline FROM proposals WHERE id = $1 AND status = 'open' AND deadline <= $2
-		FOR UPDATE SKIP LOCKED`, id, now).Scan(&deadline)
+// LockDue locks proposal id if it is open and its deadline has passed by the database's
+// clock, and returns its deadline (store.ErrNotFound otherwise, or when another
+// transaction holds it: the closer closing it).
+func (s Store) LockDue(ctx context.Context, id int64) (deadline time.Time, err error) {
+	err = s.db.QueryRow(ctx, `SELECT deadline FROM proposals WHERE id = $1 AND status = 'open' AND deadline <= governance_now()
+		FOR UPDATE SKIP LOCKED`, id).Scan(&deadline)
 	return deadline, store.NotFound(err)
 }
 
-// FreezeDelegations copies the delegations in force at the proposal's deadline (the
-// database's history of them, migration 162; those in force now for a proposal from
-// before deadlines) to the proposal's, which its tally reads. It takes the delegations'
-// lock first, as a change of one does (LockDelegations): a close and a change take turns.
-func (s Store) FreezeDelegations(ctx context.Context, id int64) error {
-	if _, err := s.db.Exec(ctx, `LOCK TABLE delegations IN SHARE MODE`); err != nil {
-		return err
-	}
-	_, err := s.db.Exec(ctx, `INSERT INTO proposal_delegations (proposal_id, member_id, delegate_id)
-		SELECT p.id, h.member_id, h.delegate_id FROM proposals p JOIN delegation_history h
-			ON p.deadline IS NULL AND h.valid_until IS NULL
-			OR h.valid_from < p.deadline AND (h.valid_until IS NULL OR h.valid_until >= p.deadline)
-		WHERE p.id = $1`, id)
+// FreezeDelegations copies, through the database's freeze_delegations (migration 163),
+// the delegations in force at the deadline of a proposal that may close (the database's
+// history of them, migration 162; those in force now for a proposal from before
+// deadlines) to the proposal's, which its tally reads, under the delegate model: the
+// proposal's rules', or for one from before rules were recorded delegate's. The database
+// takes the delegations' lock first, as a change of one does (LockDelegations): a close
+// and a change take turns.
+func (s Store) FreezeDelegations(ctx context.Context, id int64, delegate bool) error {
+	_, err := s.db.Exec(ctx, `SELECT freeze_delegations($1, $2)`, id, delegate)
 	return err
 }
 
-// Close records a proposal's result and close time; a passed change waits for the
-// operator (application pending).
-func (s Store) Close(ctx context.Context, id int64, result []byte, at time.Time, passed bool) error {
-	_, err := s.db.Exec(ctx, `UPDATE proposals SET status = 'closed', result = $2, closed_at = $3,
-		application = CASE WHEN $4 AND change_value IS NOT NULL THEN 'pending' ELSE '' END WHERE id = $1`, id, result, at, passed)
-	return err
+// Close records a proposal's result through the database's close_proposal (migration
+// 163), which closes it only at or after its deadline, or earlier once its whole
+// electorate voted, and returns when it closed (its deadline, or the database's clock for
+// an early close); a passed change waits for the operator (application pending).
+func (s Store) Close(ctx context.Context, id int64, result []byte, passed bool) (time.Time, error) {
+	var at time.Time
+	err := s.db.QueryRow(ctx, `SELECT close_proposal($1, $2, $3)`, id, result, passed).Scan(&at)
+	return at, err
 }
 
 // LockDelegations takes the delegations' write lock for the rest of the transaction (one
