@@ -162,7 +162,7 @@ type coop struct {
 	dsn        string
 	srv        *server.Server
 	http       *httptest.Server
-	clock      *clocktesting.FakeClock
+	clock      *dbClock
 	policyFile string
 }
 
@@ -172,7 +172,7 @@ func newCoop(t *testing.T, name string, g coopv1.Governance) *coop {
 	t.Helper()
 	k8s := operator(t)
 	ctx := context.Background()
-	c := &coop{t: t, k8s: k8s, name: name, dsn: pgtest.NewDB(t), clock: clocktesting.NewFakeClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))}
+	c := &coop{t: t, k8s: k8s, name: name, dsn: pgtest.NewDB(t), clock: &dbClock{FakeClock: clocktesting.NewFakeClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))}}
 	dsnMu.Lock()
 	_, taken := dsnByCo[name]
 	dsnByCo[name] = c.dsn
@@ -210,9 +210,36 @@ func newCoop(t *testing.T, name string, g coopv1.Governance) *coop {
 		t.Fatal(err)
 	}
 	c.srv = s
+	c.clock.pin = func(at time.Time) {
+		t.Helper()
+		if _, err := s.Pool().Exec(context.Background(), `INSERT INTO governance_clock (pinned_at) VALUES ($1)
+			ON CONFLICT (one) DO UPDATE SET pinned_at = EXCLUDED.pinned_at`, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.clock.pin(c.clock.Now())
 	c.http = httptest.NewServer(s.Handler())
 	t.Cleanup(c.http.Close)
 	return c
+}
+
+// dbClock is the test's clock of the platform service and of the co-op's database, which
+// stamps a vote's times and closes it at its deadline (its owner pins governance_now()).
+type dbClock struct {
+	*clocktesting.FakeClock
+	pin func(time.Time)
+}
+
+// Step moves both clocks.
+func (c *dbClock) Step(d time.Duration) {
+	c.FakeClock.Step(d)
+	c.pin(c.Now())
+}
+
+// SetTime sets both clocks.
+func (c *dbClock) SetTime(t time.Time) {
+	c.FakeClock.SetTime(t)
+	c.pin(t)
 }
 
 // syncPolicy waits until the coop-policy ConfigMap carries the platform fee want, then
