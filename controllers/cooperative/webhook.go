@@ -141,12 +141,14 @@ func (v *Validator) ValidateCreate(ctx context.Context, coop *coopv1.Cooperative
 		}
 		errs = append(errs, countErrs...)
 	}
-	if coop.Spec.Standby != nil {
+	if coop.Spec.Standby != nil || importing(coop) {
 		retainedErrs, err := v.retainedDataErrors(ctx, coop)
 		if err != nil {
 			return nil, err
 		}
 		errs = append(errs, retainedErrs...)
+	}
+	if coop.Spec.Standby != nil {
 		// A standby's database replays its home co-op's backups; an import restores a dump
 		// into a co-op of this hub, as its admin runs cooperator import: a peer's standby
 		// carrying the import's annotations would have the operator run an import's restore
@@ -163,6 +165,12 @@ func (v *Validator) ValidateCreate(ctx context.Context, coop *coopv1.Cooperative
 		return nil, err
 	}
 	return warnings, invalid(coop, append(errs, more...))
+}
+
+// importing says whether a new co-op carries an import's annotations (coopv1.ImportAnnotations):
+// `cooperator import` creates it, and the operator restores a dump into its database.
+func importing(coop *coopv1.Cooperative) bool {
+	return slices.ContainsFunc(coopv1.ImportAnnotations, func(key string) bool { return hasKey(coop.Annotations, key) })
 }
 
 // StandbySlack is how many standbys a peer hub may keep here beyond what its FederationPeer
@@ -228,12 +236,14 @@ func (v *Validator) standbyCountErrors(ctx context.Context, coop *coopv1.Coopera
 		held, region, accepted, StandbySlack))}, nil
 }
 
-// retainedDataErrors refuses a new standby of a name whose data this hub retains: what a
-// co-op of this hub of that name left when it was deleted with deletionPolicy Retain (its
-// NOLOGIN DatabaseRoles in the shared Cluster, labelled coopv1.LabelRetainedFrom, and the
-// marker of its backups, RetainedMarkerName). A co-op the hub creates again under that name
-// takes them over, as it should; a peer hub's standby would take over, or drop with its own
-// deletion, data that is this hub's to keep.
+// retainedDataErrors refuses a new standby, or a new co-op an import creates (importing),
+// of a name whose data this hub retains: what a co-op of this hub of that name left when it
+// was deleted with deletionPolicy Retain (its NOLOGIN DatabaseRoles in the shared Cluster,
+// labelled coopv1.LabelRetainedFrom, and the marker of its backups, RetainedMarkerName). A
+// co-op the hub creates again under that name takes them over, as it should; a peer hub's
+// standby would take over, or drop with its own deletion, data that is this hub's to keep;
+// an import's co-op would take them over too, and its restore would find the retained
+// tables in its database and fail, its platform held at zero.
 func (v *Validator) retainedDataErrors(ctx context.Context, coop *coopv1.Cooperative) (field.ErrorList, error) {
 	ns := v.Hub.OperatorNamespace
 	var held []string
@@ -256,8 +266,9 @@ func (v *Validator) retainedDataErrors(ctx context.Context, coop *coopv1.Coopera
 	}
 	sort.Strings(held)
 	return field.ErrorList{field.Forbidden(field.NewPath("metadata", "name"), fmt.Sprintf(
-		"this hub retains the data of its own co-op %s, deleted with deletionPolicy Retain (%s): a standby may not take the name of data this hub keeps; "+
-			"a hub admin of this hub restores that data or, once it is no longer needed, deletes those objects, before a peer keeps a standby of that name here",
+		"this hub retains the data of its own co-op %s, deleted with deletionPolicy Retain (%s): neither a peer's standby nor an import may take the name of data this hub keeps "+
+			"(a co-op of that name takes that data over, and an import's restore refuses a database that holds tables); "+
+			"a hub admin of this hub restores that data or, once it is no longer needed, deletes those objects, before a standby or an import of that name comes here",
 		coop.Name, strings.Join(held, ", ")))}, nil
 }
 

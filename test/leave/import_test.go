@@ -24,12 +24,14 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/cmd/cli"
+	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/export"
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
@@ -258,6 +260,32 @@ func TestImport_NothingIsLeftWhenTheCoopIsRefused(t *testing.T) {
 		if r.code != 1 || !strings.Contains(r.errs, `names the dump's object "../../other-coop/exports/x.dump", which is not one plain object name`) ||
 			!strings.Contains(r.errs, "nothing was written") {
 			t.Errorf("import of a dump named as a path: exit %d\n%s\n%s", r.code, r.out, r.errs)
+		}
+		left(t, coop.Name)
+		noCoop(t, coop.Name)
+	})
+
+	// A co-op of this hub deleted with Retain left its backups' marker: a co-op created
+	// under that name recovers those backups, and the restore would find their tables and
+	// fail, the platform held at zero and every member's data left in the store. The
+	// webhook refuses the dry run, naming the marker, before the dump goes anywhere.
+	t.Run("a name whose data this hub retains", func(t *testing.T) {
+		ctx := context.Background()
+		coop := sample(t, "retained-coop")
+		coop.Spec.Database.Tier = coopv1.DatabaseTierDedicated
+		marker := cooperative.BuildRetainedMarker(coop, &hubA.cfg, coop.Name, time.Now())
+		if err := hubA.k8s.Create(ctx, marker); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = hubA.k8s.Delete(context.Background(), marker) })
+		eventually(t, "the webhook's cache holds the marker", func() error {
+			return hubA.cached.Get(ctx, client.ObjectKeyFromObject(marker), &corev1.ConfigMap{})
+		})
+		r := runCLI(ctx, hubA.kubeconfig, "import", forgedArchive(t, coop, "retained-coop-1", "PGDMP retained"), "--no-wait")
+		if r.code == 0 || !strings.Contains(r.errs, "this hub retains the data of its own co-op retained-coop, deleted with deletionPolicy Retain (ConfigMap "+marker.Namespace+"/"+marker.Name+")") ||
+			!strings.Contains(r.errs, "an import's restore refuses a database that holds tables") || !strings.Contains(r.errs, "a hub admin of this hub restores that data") ||
+			!strings.Contains(r.errs, "nothing was written") || strings.Contains(r.out, "[3/5]") {
+			t.Errorf("import under the name of retained data: exit %d\n%s\n%s", r.code, r.out, r.errs)
 		}
 		left(t, coop.Name)
 		noCoop(t, coop.Name)

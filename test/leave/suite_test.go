@@ -133,6 +133,7 @@ func run(m *testing.M) int {
 func startHub(ctx context.Context, name string) (*hub, error) {
 	env, err := harness.Start(ctx, harness.Options{
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
+		WebhookPaths:      []string{filepath.Join(root, "config", "webhook")},
 		Scheme:            manager.Scheme(),
 	})
 	if err != nil {
@@ -157,8 +158,11 @@ func startHub(ctx context.Context, name string) (*hub, error) {
 	if err := harness.WriteKubeconfig(h.kubeconfig, env.Cfg); err != nil {
 		return nil, err
 	}
+	// The webhook judges what the commands create, as on a real hub (an import's dry run).
+	host, port, certDir := env.WebhookServing()
 	mgr, err := manager.New(env.Cfg, manager.Options{
 		Hub: h.cfg, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
+		Webhooks: true, WebhookHost: host, WebhookPort: port, WebhookCertDir: certDir,
 		Version: "test-" + name, SkipControllerNameValidation: true, ExportClock: h.clock.Now,
 	})
 	if err != nil {
@@ -172,6 +176,21 @@ func startHub(ctx context.Context, name string) (*hub, error) {
 			fmt.Println("operator of hub", name+":", err)
 		}
 	}()
+	// The webhook answers once the manager serves it: a dry-run create goes through it.
+	probe, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	if err != nil {
+		return nil, err
+	}
+	probe.Name = "webhook-probe"
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		err := h.k8s.Create(ctx, probe.DeepCopy(), client.DryRunAll)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the webhook does not answer: %w", err)
+		}
+	}
 	ok = true
 	return h, nil
 }
