@@ -17,6 +17,9 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"fmt"
+	"unicode/utf8"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -52,6 +55,9 @@ const (
 	// ReasonImportDumpLeft (an event on a Cooperative): the dump an import restored could
 	// not be deleted from the object store, and is left for the hub.
 	ReasonImportDumpLeft = "ImportDumpLeft"
+	// ReasonImportRefused (an event on a Cooperative): the operator does not restore an
+	// import whose annotations it refuses; status.origin.message says why.
+	ReasonImportRefused = "ImportRefused"
 	// ReasonExportDatabaseNotReady: the co-op has no database credentials yet.
 	ReasonExportDatabaseNotReady = "DatabaseNotReady"
 	// ReasonExportStandby: the co-op is a standby; export it on its home hub.
@@ -226,9 +232,48 @@ const (
 	AnnotationImportOrigin = "coop.cooperator.dev/import-origin"
 )
 
-// ImportAnnotations are the annotations of an import's restore, which `cooperator import`
-// sets and only the operator removes.
-var ImportAnnotations = []string{AnnotationImportDump, AnnotationImportSHA256}
+// ImportAnnotations are the annotations of an import, which only `cooperator import` sets
+// as it creates the Cooperative and only the operator removes: the two of the dump once it
+// is restored, the origin as a move adopts the co-op.
+var ImportAnnotations = []string{AnnotationImportDump, AnnotationImportSHA256, AnnotationImportOrigin}
+
+// The bounds of what an archive gives ImportOrigin, as the CRD holds status.origin to them
+// (its MaxLength markers, which cannot name a Go constant; a test holds them equal).
+const (
+	// MaxOriginNameLength bounds cooperative and export: names of objects.
+	MaxOriginNameLength = 63
+	// MaxOriginBackupsLength bounds backups: bucket/region/co-op/.
+	MaxOriginBackupsLength = 1024
+)
+
+// OriginLimitError is a field of an ImportOrigin the CRD would refuse: longer than its bound
+// (in characters, as the API server counts them).
+// +kubebuilder:object:generate=false
+type OriginLimitError struct {
+	// Field is the JSON name in status.origin: cooperative, export or backups.
+	Field       string
+	Length, Max int
+}
+
+func (e OriginLimitError) Error() string {
+	return fmt.Sprintf("status.origin.%s: %d characters, at most %d", e.Field, e.Length, e.Max)
+}
+
+// ArchiveLimitErrors are the fields an archive gives (cooperative, export, backups) that the
+// CRD would refuse in status.origin: `cooperator import` refuses such an archive before it
+// uploads anything, and the operator such an origin annotation before it restores.
+func (o *ImportOrigin) ArchiveLimitErrors() []OriginLimitError {
+	var errs []OriginLimitError
+	for _, f := range []struct {
+		name, value string
+		max         int
+	}{{"cooperative", o.Cooperative, MaxOriginNameLength}, {"export", o.Export, MaxOriginNameLength}, {"backups", o.Backups, MaxOriginBackupsLength}} {
+		if n := utf8.RuneCountInString(f.value); n > f.max {
+			errs = append(errs, OriginLimitError{Field: f.name, Length: n, Max: f.max})
+		}
+	}
+	return errs
+}
 
 // AwaitingRestore says whether the co-op's imported data is not restored yet: its
 // platform must not start on an empty database. A standby takes no import (its database

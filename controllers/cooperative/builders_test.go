@@ -675,6 +675,9 @@ func TestImportAnnotationErrors(t *testing.T) {
 		{"an admin removes it before the restore", importing, nil, false, 2},
 		{"the operator removes it once restored", importing, nil, true, 0},
 		{"kept as it is", importing, importing, false, 0},
+		// The origin: an edited one would be refused by status.origin, and the restore wait.
+		{"an admin writes an origin", importing, map[string]string{coopv1.AnnotationImportDump: "x.dump", coopv1.AnnotationImportSHA256: "abc", coopv1.AnnotationImportOrigin: `{"export":"x"}`}, false, 1},
+		{"an admin removes the origin of a restored co-op", map[string]string{coopv1.AnnotationImportOrigin: `{"export":"x"}`}, nil, false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			errs := ImportAnnotationErrors(with(tc.old), with(tc.new), tc.byOperator)

@@ -319,10 +319,11 @@ func (v *Validator) ValidateDelete(context.Context, *coopv1.Cooperative) (admiss
 }
 
 // ImportAnnotationErrors refuses an update that adds, changes or removes the annotations
-// of an import's restore (coopv1.AnnotationImportDump and AnnotationImportSHA256) unless the
+// of an import (coopv1.ImportAnnotations: the dump, its SHA-256 and the origin) unless the
 // operator sends it: they come only with the Cooperative `cooperator import` creates, and
-// the operator removes them once the dump is restored. Anyone else could otherwise hold a
-// co-op's platform at zero, or start it on an empty database before its data is back.
+// the operator removes the dump's once it is restored. Anyone else could otherwise hold a
+// co-op's platform at zero, start it on an empty database before its data is back, or
+// write an origin that status.origin refuses (the restore then waits, saying why).
 func ImportAnnotationErrors(old, coop *coopv1.Cooperative, byOperator bool) field.ErrorList {
 	if byOperator {
 		return nil
@@ -333,7 +334,7 @@ func ImportAnnotationErrors(old, coop *coopv1.Cooperative, byOperator bool) fiel
 		after, has := coop.Annotations[key]
 		if had != has || before != after {
 			errs = append(errs, field.Forbidden(field.NewPath("metadata", "annotations").Key(key),
-				"set only by cooperator import when it creates the Cooperative, and removed only by the operator once the dump is restored"))
+				"set only by cooperator import when it creates the Cooperative, and removed only by the operator (the dump's once it is restored)"))
 		}
 	}
 	return errs

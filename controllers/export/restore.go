@@ -78,8 +78,17 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if !coop.AwaitingRestore() || !coop.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	origin := originOf(coop)
+	origin, err := originOf(coop)
 	ns := coop.NamespaceName()
+	if err != nil {
+		// Only cooperator import writes it, within the CRD's bounds: status.origin would
+		// refuse it, and the restore would wait for ever with nothing said.
+		origin.Message = fmt.Sprintf("annotation %s: %v: the platform stays stopped", coopv1.AnnotationImportOrigin, err)
+		if r.Upload.Recorder != nil && (coop.Status.Origin == nil || coop.Status.Origin.Message != origin.Message) {
+			r.Upload.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonImportRefused, "Restore", "%s", origin.Message)
+		}
+		return ctrl.Result{}, r.writeOrigin(ctx, coop, origin)
+	}
 	if !PlainObjectName(dump) {
 		// The name comes from the archive: it names one object under the co-op's imports/.
 		origin.Message = fmt.Sprintf("annotation %s must name one object of the co-op's imports/ (a plain file name): the platform stays stopped", coopv1.AnnotationImportDump)
@@ -92,7 +101,7 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, err
 	}
 	job := &batchv1.Job{}
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: RestoreJobName(coop)}, job)
+	err = r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: RestoreJobName(coop)}, job)
 	if apierrors.IsNotFound(err) && !meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionDatabaseReady) {
 		// The app Secret comes before the database accepts connections (CloudNativePG
 		// writes it before initdb; on the shared tier the operator writes it with the
@@ -188,18 +197,31 @@ func (r *RestoreReconciler) deleteImportedDump(ctx context.Context, coop *coopv1
 }
 
 // originOf reads the origin the import recorded in its annotation, over what status holds.
-func originOf(coop *coopv1.Cooperative) coopv1.ImportOrigin {
+// An annotation that is not an origin's JSON, or whose fields the CRD would refuse in
+// status.origin (ImportOrigin.ArchiveLimitErrors), is an error, and status's origin is
+// returned without it.
+func originOf(coop *coopv1.Cooperative) (coopv1.ImportOrigin, error) {
 	var o coopv1.ImportOrigin
 	if coop.Status.Origin != nil {
 		o = *coop.Status.Origin
 	}
-	if raw := coop.Annotations[coopv1.AnnotationImportOrigin]; raw != "" {
-		var from coopv1.ImportOrigin
-		if json.Unmarshal([]byte(raw), &from) == nil {
-			o.Cooperative, o.Export, o.ExportedAt, o.Backups = from.Cooperative, from.Export, from.ExportedAt, from.Backups
-		}
+	raw := coop.Annotations[coopv1.AnnotationImportOrigin]
+	if raw == "" {
+		return o, nil
 	}
-	return o
+	var from coopv1.ImportOrigin
+	if err := json.Unmarshal([]byte(raw), &from); err != nil {
+		return o, errors.New("not the JSON of an origin (cooperative, export, exportedAt, backups)")
+	}
+	if errs := from.ArchiveLimitErrors(); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return o, errors.New(strings.Join(msgs, "; "))
+	}
+	o.Cooperative, o.Export, o.ExportedAt, o.Backups = from.Cooperative, from.Export, from.ExportedAt, from.Backups
+	return o, nil
 }
 
 func (r *RestoreReconciler) writeOrigin(ctx context.Context, coop *coopv1.Cooperative, o coopv1.ImportOrigin) error {

@@ -26,6 +26,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -74,5 +75,55 @@ func TestRestoreTakesNoStandby(t *testing.T) {
 	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKey{Name: coop.Name}})
 	if err != nil || res != (ctrl.Result{}) || len(wrote) > 0 {
 		t.Fatalf("the restore of a standby: %v, %v, wrote %v", res, err, wrote)
+	}
+}
+
+// An origin annotation that status.origin would refuse (an export name longer than its
+// 63 characters: only cooperator import writes it, within the bounds) is not restored: the
+// restore says why in status.origin.message and a Warning event, where every write of the
+// origin was refused and the platform waited for ever with nothing said.
+func TestRestoreRefusesAnOriginTheCRDRefuses(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := coopv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, batchv1.AddToScheme, networkingv1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ origin, says string }{
+		{`{"cooperative":"long-export","export":"` + strings.Repeat("x", 64) + `"}`, "status.origin.export: 64 characters, at most 63"},
+		{`{"cooperative":"long-export","backups":"` + strings.Repeat("b", 1025) + `"}`, "status.origin.backups: 1025 characters, at most 1024"},
+		{`{"cooperative":`, "not the JSON of an origin"},
+	} {
+		coop := &coopv1.Cooperative{
+			ObjectMeta: metav1.ObjectMeta{Name: "long-export", Annotations: map[string]string{
+				coopv1.AnnotationImportDump: "long-export-1.dump", coopv1.AnnotationImportSHA256: strings.Repeat("0", 64),
+				coopv1.AnnotationImportOrigin: tc.origin}},
+			Spec: coopv1.CooperativeSpec{Vertical: "ride-sharing"},
+		}
+		c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(coop).WithStatusSubresource(coop).Build()
+		rec := events.NewFakeRecorder(4)
+		r := &RestoreReconciler{Client: c, Upload: &Reconciler{Recorder: rec}}
+		if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKey{Name: coop.Name}}); err != nil {
+			t.Fatalf("%s: %v", tc.says, err)
+		}
+		got := &coopv1.Cooperative{}
+		if err := c.Get(context.Background(), client.ObjectKey{Name: coop.Name}, got); err != nil {
+			t.Fatal(err)
+		}
+		want := "annotation " + coopv1.AnnotationImportOrigin + ": " + tc.says
+		if o := got.Status.Origin; o == nil || !strings.HasPrefix(o.Message, want) || !strings.HasSuffix(o.Message, "the platform stays stopped") || o.Export != "" || o.Backups != "" {
+			t.Errorf("status.origin %+v, want a message beginning %q", o, want)
+		}
+		select {
+		case e := <-rec.Events:
+			if !strings.Contains(e, coopv1.ReasonImportRefused) || !strings.Contains(e, tc.says) {
+				t.Errorf("event %q", e)
+			}
+		default:
+			t.Errorf("%s: no event", tc.says)
+		}
 	}
 }

@@ -245,7 +245,7 @@ func Adopt(coop *coopv1.Cooperative, plan string) {
 	coop.Spec.Plan = plan
 	coop.Spec.DeletionPolicy = policy
 	delete(coop.Labels, coopv1.LabelMirroredFrom)
-	for _, key := range append([]string{coopv1.AnnotationImportOrigin}, coopv1.ImportAnnotations...) {
+	for _, key := range coopv1.ImportAnnotations {
 		delete(coop.Annotations, key)
 	}
 }

@@ -48,6 +48,12 @@ func forgedArchive(t *testing.T, coop *coopv1.Cooperative, ex, dump string) stri
 // forgedArchiveOf is forgedArchive, with a manifest that names the co-op manifestCoop.
 func forgedArchiveOf(t *testing.T, manifestCoop string, coop *coopv1.Cooperative, ex, dump string) string {
 	t.Helper()
+	return forgedArchiveWith(t, manifestCoop, coop, ex, dump, nil)
+}
+
+// forgedArchiveWith is forgedArchiveOf, with more parts (name: content).
+func forgedArchiveWith(t *testing.T, manifestCoop string, coop *coopv1.Cooperative, ex, dump string, parts map[string]string) string {
+	t.Helper()
 	coop.TypeMeta = metav1.TypeMeta{APIVersion: coopv1.GroupVersion.String(), Kind: "Cooperative"}
 	raw, err := yaml.Marshal(coop)
 	if err != nil {
@@ -64,6 +70,11 @@ func forgedArchiveOf(t *testing.T, manifestCoop string, coop *coopv1.Cooperative
 	}
 	if err := w.Add(export.DumpFile, "the dump", strings.NewReader(dump)); err != nil {
 		t.Fatal(err)
+	}
+	for name, content := range parts {
+		if err := w.Add(name, name, strings.NewReader(content)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := w.Finish(); err != nil {
 		t.Fatal(err)
@@ -286,6 +297,23 @@ func TestImport_NothingIsLeftWhenTheCoopIsRefused(t *testing.T) {
 			!strings.Contains(r.errs, "an import's restore refuses a database that holds tables") || !strings.Contains(r.errs, "a hub admin of this hub restores that data") ||
 			!strings.Contains(r.errs, "nothing was written") || strings.Contains(r.out, "[3/5]") {
 			t.Errorf("import under the name of retained data: exit %d\n%s\n%s", r.code, r.out, r.errs)
+		}
+		left(t, coop.Name)
+		noCoop(t, coop.Name)
+	})
+
+	// status.origin takes an export name of 63 characters and backups of 1024 (the CRD):
+	// an edited archive with longer ones imported with exit 0, and every write of the
+	// origin was refused, the restore waiting for ever with nothing said.
+	t.Run("an origin longer than status.origin takes", func(t *testing.T) {
+		coop := sample(t, "long-coop")
+		long := "long-coop-" + strings.Repeat("x", 54) // 64 characters
+		backups := `{"tier":"dedicated","bucket":"s3://old-hub","prefix":"` + strings.Repeat("p/", 520) + `"}`
+		r := runCLI(context.Background(), hubA.kubeconfig, "import", forgedArchiveWith(t, coop.Name, coop, long, "PGDMP long", map[string]string{export.BackupsFile: backups}), "--no-wait")
+		if r.code != 1 || !strings.Contains(r.errs, "manifest.json export has 64 characters, more than the 63 of status.origin.export") ||
+			!strings.Contains(r.errs, "backups.json bucket and prefix has 1048 characters, more than the 1024 of status.origin.backups") ||
+			!strings.Contains(r.errs, "nothing was written") || strings.Contains(r.out, "[3/5]") {
+			t.Errorf("import of an archive whose origin status.origin refuses: exit %d\n%s\n%s", r.code, r.out, r.errs)
 		}
 		left(t, coop.Name)
 		noCoop(t, coop.Name)

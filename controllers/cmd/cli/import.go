@@ -191,8 +191,12 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 		_ = json.Unmarshal(b, &backups)
 	}
 	exportedAt := metav1.NewTime(a.Manifest.CreatedAt)
-	origin, err := json.Marshal(coopv1.ImportOrigin{Cooperative: a.Manifest.Cooperative, Export: a.Manifest.Export, ExportedAt: &exportedAt,
-		Backups: strings.TrimPrefix(backups.Bucket, "s3://") + "/" + backups.Prefix})
+	from := coopv1.ImportOrigin{Cooperative: a.Manifest.Cooperative, Export: a.Manifest.Export, ExportedAt: &exportedAt,
+		Backups: strings.TrimPrefix(backups.Bucket, "s3://") + "/" + backups.Prefix}
+	if err := originLimitErrors(&from); err != nil {
+		return fmt.Errorf("refusing %s: %w; nothing was written", path, err)
+	}
+	origin, err := json.Marshal(from)
 	if err != nil {
 		return err
 	}
@@ -349,6 +353,27 @@ func importedCooperative(in *coopv1.Cooperative) (*coopv1.Cooperative, []string)
 		}
 	}
 	return coop, dropped
+}
+
+// originSource names where in the archive each field of the origin comes from.
+var originSource = map[string]string{
+	"cooperative": export.ManifestFile + " cooperative",
+	"export":      export.ManifestFile + " export",
+	"backups":     export.BackupsFile + " bucket and prefix",
+}
+
+// originLimitErrors refuses an origin that status.origin would not take (the operator would
+// refuse to restore it), naming the part of the archive and the bound.
+func originLimitErrors(o *coopv1.ImportOrigin) error {
+	errs := o.ArchiveLimitErrors()
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = fmt.Sprintf("%s has %d characters, more than the %d of %s", originSource[e.Field], e.Length, e.Max, "status.origin."+e.Field)
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // quoted lists strings read from an archive, quoted: they are printed, and a terminal
