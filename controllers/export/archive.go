@@ -244,7 +244,8 @@ const (
 	// limit (`cooperator import --max-size`): 64 GiB, far above a co-op's logical dump, and
 	// far below what a compressed archive of a few bytes could unpack to.
 	DefaultMaxSize int64 = 64 << 30
-	// maxManifestSize is the most manifest.json may weigh: it lists a handful of parts.
+	// maxManifestSize is the most manifest.json may weigh: it lists a handful of parts. So
+	// may the other parts a reader reads whole (ReadSmall): cooperative.yaml, backups.json.
 	maxManifestSize = 1 << 20
 	// maxEntries is the most entries a .tar.gz may hold: an archive has nine files.
 	maxEntries = 64
@@ -266,6 +267,31 @@ func (a *Archive) Close() {
 
 // Path is the file of a part.
 func (a *Archive) Path(part string) string { return filepath.Join(a.Dir, part) }
+
+// ErrNoPart is wrapped by ReadSmall when the archive has no such part.
+var ErrNoPart = errors.New("the archive has no such part")
+
+// ReadSmall reads a part that a reader takes whole into memory (cooperative.yaml,
+// backups.json): at most 1 MiB, as manifest.json, whatever the archive's limit. A larger
+// one is refused, naming it, before it is read.
+func (a *Archive) ReadSmall(part string) ([]byte, error) {
+	if _, listed := a.Manifest.Part(part); !listed {
+		return nil, fmt.Errorf("%w: %s", ErrNoPart, part)
+	}
+	f, info, err := a.openRegular(part)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", part, err)
+	}
+	defer f.Close()
+	if info.Size() > maxManifestSize {
+		return nil, fmt.Errorf("%s has %d bytes, more than the %s it may hold", part, info.Size(), sizeString(maxManifestSize))
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxManifestSize))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", part, err)
+	}
+	return b, nil
+}
 
 // Open is OpenWithin(path, DefaultMaxSize).
 func Open(path string) (*Archive, error) { return OpenWithin(path, DefaultMaxSize) }

@@ -319,6 +319,30 @@ func TestImport_NothingIsLeftWhenTheCoopIsRefused(t *testing.T) {
 		noCoop(t, coop.Name)
 	})
 
+	// The small parts are read whole: at most 1 MiB, as manifest.json, where only the
+	// archive's 64 GiB bounded them; and a backups.json that does not parse is refused,
+	// where the origin's backups became "/".
+	t.Run("a cooperative.yaml of more than 1 MiB", func(t *testing.T) {
+		coop := sample(t, "big-coop")
+		coop.Annotations = map[string]string{"note": strings.Repeat("x", 1<<20)}
+		r := runCLI(context.Background(), hubA.kubeconfig, "import", forgedArchive(t, coop, "big-coop-1", "PGDMP big"), "--no-wait")
+		if r.code != 1 || !strings.Contains(r.errs, "cooperative.yaml has 10") || !strings.Contains(r.errs, "bytes, more than the 1 MiB it may hold") ||
+			!strings.Contains(r.errs, "nothing was written") || strings.Contains(r.out, "[2/5]") {
+			t.Errorf("import of a cooperative.yaml of more than 1 MiB: exit %d\n%s\n%s", r.code, r.out, r.errs)
+		}
+		left(t, coop.Name)
+		noCoop(t, coop.Name)
+	})
+	t.Run("a backups.json that does not parse", func(t *testing.T) {
+		coop := sample(t, "unparsed-coop")
+		r := runCLI(context.Background(), hubA.kubeconfig, "import", forgedArchiveWith(t, coop.Name, coop, "unparsed-coop-1", "PGDMP unparsed", map[string]string{export.BackupsFile: `{"bucket": "s3://old-hub",`}), "--no-wait")
+		if r.code != 1 || !strings.Contains(r.errs, "backups.json does not parse") || !strings.Contains(r.errs, "nothing was written") || strings.Contains(r.out, "[3/5]") {
+			t.Errorf("import of a backups.json that does not parse: exit %d\n%s\n%s", r.code, r.out, r.errs)
+		}
+		left(t, coop.Name)
+		noCoop(t, coop.Name)
+	})
+
 	t.Run("a Cooperative other than the manifest's co-op", func(t *testing.T) {
 		coop := sample(t, "renamed-coop")
 		hubA.coopCredentials(t, "manifest-coop")

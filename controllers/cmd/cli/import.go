@@ -136,9 +136,9 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 		return fmt.Errorf("refusing %s: %w; nothing was written", path, err)
 	}
 	defer a.Close()
-	raw, err := os.ReadFile(a.Path(export.CooperativeFile))
+	raw, err := a.ReadSmall(export.CooperativeFile)
 	if err != nil {
-		return err
+		return fmt.Errorf("refusing %s: %w; nothing was written", path, err)
 	}
 	written := &coopv1.Cooperative{}
 	if err := yaml.UnmarshalStrict(raw, written); err != nil {
@@ -186,13 +186,21 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 		return explain(err, "reading Cooperative "+coop.Name)
 	}
 
-	var backups export.Backups
-	if b, err := os.ReadFile(a.Path(export.BackupsFile)); err == nil {
-		_ = json.Unmarshal(b, &backups)
-	}
 	exportedAt := metav1.NewTime(a.Manifest.CreatedAt)
-	from := coopv1.ImportOrigin{Cooperative: a.Manifest.Cooperative, Export: a.Manifest.Export, ExportedAt: &exportedAt,
-		Backups: strings.TrimPrefix(backups.Bucket, "s3://") + "/" + backups.Prefix}
+	from := coopv1.ImportOrigin{Cooperative: a.Manifest.Cooperative, Export: a.Manifest.Export, ExportedAt: &exportedAt}
+	// backups.json is where the old hub kept the physical backups: an archive without it
+	// says nothing of them, and one that does not parse is refused.
+	switch b, err := a.ReadSmall(export.BackupsFile); {
+	case errors.Is(err, export.ErrNoPart):
+	case err != nil:
+		return fmt.Errorf("refusing %s: %w; nothing was written", path, err)
+	default:
+		var backups export.Backups
+		if err := json.Unmarshal(b, &backups); err != nil {
+			return fmt.Errorf("refusing %s: %s does not parse: %w; nothing was written", path, export.BackupsFile, err)
+		}
+		from.Backups = strings.TrimPrefix(backups.Bucket, "s3://") + "/" + backups.Prefix
+	}
 	if err := originLimitErrors(&from); err != nil {
 		return fmt.Errorf("refusing %s: %w; nothing was written", path, err)
 	}
