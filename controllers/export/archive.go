@@ -510,10 +510,19 @@ func Readme(m *Manifest) string {
 - backups.json says where the physical backups (base backups and WAL) are: with read
   credentials for that bucket, CloudNativePG can bootstrap a replica or a recovery from them.
 
-## What is not here
+## Credentials
 
-No credentials of any kind (database passwords, object store keys, tokens), no status and
-no hub-internal fields; the platform's members keep their own data exports.
+What carries over: the members' tokens, as SHA-256 hashes only (no token can be read back
+from them). Every member's token keeps working on the hub that imports this archive; a
+member who wants a new one issues it there and revokes the old.
+
+What is not here, and is issued again where the co-op goes: the platform's admin token
+(the new hub makes its own, in the Secret <co-op>-platform-admin), the co-op's admins
+(identities of this hub: the new hub's admin names them), database passwords, object store
+keys, and the members' app's sessions and sign-in codes (the tables ` + "`" + strings.Join(CredentialTables, "`, `") + "`" + `
+are dumped without their rows: members sign in to the app again).
+
+No status and no hub-internal fields; the platform's members keep their own data exports.
 `)
 	return b.String()
 }

@@ -27,6 +27,7 @@ package export
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -52,14 +53,33 @@ const EgressPolicyName = "allow-export-egress"
 // restored from).
 const DumpDir = logicalbackup.DumpDir
 
+// CredentialTables are the platform's tables whose rows are live credentials that a
+// holder of the archive could use on the hub it is imported to: the members' app's
+// browser sessions (each with its CSRF token in plain text) and its one-time sign-in
+// codes (valid for minutes). The export dumps their structure without their rows: members
+// sign in to the members' app again after a move. member_tokens stays: it holds SHA-256
+// hashes of 256-bit random tokens, which no one can sign in with, and keeps every
+// member's token working on the new hub.
+var CredentialTables = []string{"web_sessions", "sign_in_codes"}
+
 // DumpScript runs in the PostgreSQL image with DATABASE_URL, the co-op owner's connection
 // URI (the key uri of <co-op>-app). It dumps every table of the platform in pg_dump's
-// custom format, without owners and grants so that it restores under another hub's roles,
-// to $DUMP_FILE, written under another name first so that a failed dump is never uploaded.
-const DumpScript = `set -eu
-pg_dump --format=custom --no-owner --no-privileges --dbname="$DATABASE_URL" --file="$DUMP_FILE.partial"
+// custom format, the rows of CredentialTables left out (in whichever schema), without
+// owners and grants so that it restores under another hub's roles, to $DUMP_FILE, written
+// under another name first so that a failed dump is never uploaded.
+var DumpScript = `set -eu
+pg_dump --format=custom --no-owner --no-privileges` + excludeTableData(CredentialTables) + ` --dbname="$DATABASE_URL" --file="$DUMP_FILE.partial"
 mv "$DUMP_FILE.partial" "$DUMP_FILE"
 `
+
+// excludeTableData is pg_dump's options that leave out the rows of tables, in any schema.
+func excludeTableData(tables []string) string {
+	var b strings.Builder
+	for _, t := range tables {
+		b.WriteString(" --exclude-table-data='*." + t + "'")
+	}
+	return b.String()
+}
 
 // RestoreScript runs in the PostgreSQL image with DATABASE_URL, the owner's URI of the
 // co-op's new database: it restores the dump at $DUMP_FILE into it, as the owner, in one

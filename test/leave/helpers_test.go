@@ -173,6 +173,22 @@ func (p *platform) seed() (rider member) {
 	return rider
 }
 
+// openSession writes a browser session of the members' app for member, as its sign-in
+// does: a live credential, with its CSRF token in plain text.
+func openSession(t *testing.T, dbURL string, member int64) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `INSERT INTO web_sessions (id_hash, member_id, csrf_token, created_at, expires_at)
+		VALUES (sha256(convert_to('session-' || $1::bigint, 'UTF8')), $1::bigint, 'csrf-of-a-live-session', now(), now() + interval '1 day')`, member); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // tables are the platform's tables with their row counts, and the ledger's balance per
 // account.
 func snapshot(t *testing.T, dbURL string) (counts map[string]int64, balances map[string]int64) {
