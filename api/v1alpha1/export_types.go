@@ -228,7 +228,7 @@ const (
 	// AnnotationImportSHA256 is the dump's SHA-256 (hex); the restore refuses another.
 	AnnotationImportSHA256 = "coop.cooperator.dev/import-sha256"
 	// AnnotationImportOrigin is where the archive came from, as JSON of ImportOrigin's
-	// cooperative, export, exportedAt and backups fields.
+	// cooperative, export, exportedAt, dumpedAt and backups fields.
 	AnnotationImportOrigin = "coop.cooperator.dev/import-origin"
 )
 
@@ -298,6 +298,12 @@ type ImportOrigin struct {
 	// exportedAt is when the archive was written.
 	// +optional
 	ExportedAt *metav1.Time `json:"exportedAt,omitempty"`
+
+	// dumpedAt is when the database was dumped: when the export completed, which may be
+	// days before the archive was written (cooperator export --from). What the old hub's
+	// platform wrote after it is not in the data.
+	// +optional
+	DumpedAt *metav1.Time `json:"dumpedAt,omitempty"`
 
 	// backups is where the co-op's physical backups were on the hub it left
 	// (bucket/region/co-op/).

@@ -1139,6 +1139,10 @@ func (in *ImportOrigin) DeepCopyInto(out *ImportOrigin) {
 		in, out := &in.ExportedAt, &out.ExportedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.DumpedAt != nil {
+		in, out := &in.DumpedAt, &out.DumpedAt
+		*out = (*in).DeepCopy()
+	}
 	if in.RestoredAt != nil {
 		in, out := &in.RestoredAt, &out.RestoredAt
 		*out = (*in).DeepCopy()

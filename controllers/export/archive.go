@@ -76,7 +76,10 @@ type Manifest struct {
 	CreatedAt   time.Time `json:"createdAt"`
 	// Export is the CooperativeExport whose dump the archive holds.
 	Export string `json:"export,omitempty"`
-	Parts  []Part `json:"parts"`
+	// DumpedAt is when the database was dumped (the export's completion), which may be
+	// well before CreatedAt: what the platform wrote after it is not in the dump.
+	DumpedAt *time.Time `json:"dumpedAt,omitempty"`
+	Parts    []Part     `json:"parts"`
 }
 
 // Part returns the part at path.
@@ -139,8 +142,12 @@ func NewWriter(target, cooperative string, now time.Time) (*Writer, error) {
 	return &Writer{target: target, tmp: tmp, m: Manifest{Format: ArchiveFormat, Cooperative: cooperative, CreatedAt: now.UTC().Truncate(time.Second)}}, nil
 }
 
-// SetExport records the export whose dump the archive holds.
-func (w *Writer) SetExport(name string) { w.m.Export = name }
+// SetExport records the export whose dump the archive holds, and when it was dumped.
+func (w *Writer) SetExport(name string, dumpedAt time.Time) {
+	w.m.Export = name
+	t := dumpedAt.UTC().Truncate(time.Second)
+	w.m.DumpedAt = &t
+}
 
 // Add writes a part from r.
 func (w *Writer) Add(path, description string, r io.Reader) error {
@@ -491,6 +498,9 @@ func Readme(m *Manifest) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Export of the co-op %s\n\n", m.Cooperative)
 	fmt.Fprintf(&b, "Made by `cooperator export` on %s. Everything the co-op needs to run elsewhere, in plain formats.\n\n", m.CreatedAt.Format(time.RFC3339))
+	if m.DumpedAt != nil {
+		fmt.Fprintf(&b, "The database was dumped at %s: what the platform wrote after that is not in `%s`.\n\n", m.DumpedAt.Format(time.RFC3339), DumpFile)
+	}
 	b.WriteString("| file | what it is |\n|---|---|\n")
 	for _, p := range m.Parts {
 		fmt.Fprintf(&b, "| `%s` | %s |\n", p.Path, p.Description)

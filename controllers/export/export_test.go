@@ -140,7 +140,7 @@ func writeArchive(t *testing.T, target string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.SetExport("fairride-1")
+	w.SetExport("fairride-1", time.Now())
 	for name, body := range map[string]string{CooperativeFile: "kind: Cooperative\n", DumpFile: "PGDMP..."} {
 		if err := w.Add(name, "a part", strings.NewReader(body)); err != nil {
 			t.Fatal(err)

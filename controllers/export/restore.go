@@ -211,7 +211,7 @@ func originOf(coop *coopv1.Cooperative) (coopv1.ImportOrigin, error) {
 	}
 	var from coopv1.ImportOrigin
 	if err := json.Unmarshal([]byte(raw), &from); err != nil {
-		return o, errors.New("not the JSON of an origin (cooperative, export, exportedAt, backups)")
+		return o, errors.New("not the JSON of an origin (cooperative, export, exportedAt, dumpedAt, backups)")
 	}
 	if errs := from.ArchiveLimitErrors(); len(errs) > 0 {
 		msgs := make([]string, len(errs))
@@ -220,7 +220,7 @@ func originOf(coop *coopv1.Cooperative) (coopv1.ImportOrigin, error) {
 		}
 		return o, errors.New(strings.Join(msgs, "; "))
 	}
-	o.Cooperative, o.Export, o.ExportedAt, o.Backups = from.Cooperative, from.Export, from.ExportedAt, from.Backups
+	o.Cooperative, o.Export, o.ExportedAt, o.DumpedAt, o.Backups = from.Cooperative, from.Export, from.ExportedAt, from.DumpedAt, from.Backups
 	return o, nil
 }
 

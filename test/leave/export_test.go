@@ -222,6 +222,17 @@ func TestExport_CoopAdminTakesTheirCoopWithThem(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("the archive holds %v, want %v", got, want)
 	}
+	// The archive dates its data by the dump, not by when the command ran.
+	done := &coopv1.CooperativeExport{}
+	if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: a.Manifest.Export}, done); err != nil {
+		t.Fatal(err)
+	}
+	if d := a.Manifest.DumpedAt; d == nil || done.Status.CompletionTime == nil || !d.Equal(done.Status.CompletionTime.Time.Truncate(time.Second)) {
+		t.Errorf("manifest.json dumpedAt %v, the export completed at %v", d, done.Status.CompletionTime)
+	}
+	if !strings.Contains(r.out, "database dump: made at "+done.Status.CompletionTime.UTC().Format(time.RFC3339)) || !strings.Contains(r.out, "ago: what the platform wrote since is not in the archive") {
+		t.Errorf("the command does not say when the dump was made:\n%s", r.out)
+	}
 	// The Cooperative as the co-op wrote it: no status, no hub-internal fields.
 	raw, err := os.ReadFile(a.Path(export.CooperativeFile))
 	if err != nil {
@@ -368,7 +379,8 @@ func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, rider me
 	if err := playJob(t, hubB, imported.NamespaceName(), coop.Name+"-import"); err != nil {
 		t.Fatal(err)
 	}
-	if r := <-done; r.code != 0 || !strings.Contains(r.out, "[1/5] checking") || !strings.Contains(r.out, "Imported "+coop.Name) {
+	if r := <-done; r.code != 0 || !strings.Contains(r.out, "[1/5] checking") || !strings.Contains(r.out, "Imported "+coop.Name) ||
+		!strings.Contains(r.out, "ago: what the old hub's platform wrote since is not in it") {
 		t.Fatalf("import: exit %d\n%s\n%s", r.code, r.out, r.errs)
 	}
 	if err := hubB.k8s.Get(ctx, client.ObjectKey{Name: coop.Name}, imported); err != nil {
@@ -377,6 +389,14 @@ func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, rider me
 	o := imported.Status.Origin
 	if o == nil || o.Cooperative != coop.Name || o.RestoredAt == nil || o.Backups != "bucket-a/region-a/"+coop.Name+"/" || o.Export == "" || o.ExportedAt == nil {
 		t.Errorf("status.origin: %+v", o)
+	}
+	if a, err := export.Open(out); err != nil {
+		t.Error(err)
+	} else {
+		if o == nil || o.DumpedAt == nil || a.Manifest.DumpedAt == nil || !o.DumpedAt.Time.Equal(*a.Manifest.DumpedAt) {
+			t.Errorf("status.origin.dumpedAt %+v, the archive's %v", o, a.Manifest.DumpedAt)
+		}
+		a.Close()
 	}
 	eventually(t, "the import annotations removed after the restore", func() error {
 		c := &coopv1.Cooperative{}

@@ -64,7 +64,7 @@ func forgedArchiveWith(t *testing.T, manifestCoop string, coop *coopv1.Cooperati
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.SetExport(ex)
+	w.SetExport(ex, time.Now())
 	if err := w.Add(export.CooperativeFile, "the Cooperative", bytes.NewReader(raw)); err != nil {
 		t.Fatal(err)
 	}

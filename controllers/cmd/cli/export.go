@@ -127,7 +127,13 @@ name and renamed when complete: a failure names the part that failed and leaves 
 			if err != nil {
 				return partError(export.DumpFile, err)
 			}
-			aw.SetExport(ex.Name)
+			dumpedAt := ex.CreationTimestamp.Time
+			if ex.Status.CompletionTime != nil {
+				dumpedAt = ex.Status.CompletionTime.Time
+			}
+			aw.SetExport(ex.Name, dumpedAt)
+			fmt.Fprintf(stdout, "database dump: made at %s, %s ago: what the platform wrote since is not in the archive\n",
+				dumpedAt.UTC().Format(time.RFC3339), r.now().Sub(dumpedAt).Round(time.Second))
 			step(2, "database dump: downloading")
 			if err := download(ctx, link, func(body io.Reader) error {
 				return aw.Add(export.DumpFile, "logical dump of the co-op's database (pg_dump custom format, no owners or grants): every table of the platform", body)

@@ -188,6 +188,12 @@ func (r *root) runImport(ctx context.Context, out io.Writer, path string, f *imp
 
 	exportedAt := metav1.NewTime(a.Manifest.CreatedAt)
 	from := coopv1.ImportOrigin{Cooperative: a.Manifest.Cooperative, Export: a.Manifest.Export, ExportedAt: &exportedAt}
+	if d := a.Manifest.DumpedAt; d != nil {
+		dumpedAt := metav1.NewTime(*d)
+		from.DumpedAt = &dumpedAt
+		fmt.Fprintf(out, "the database was dumped at %s, %s ago: what the old hub's platform wrote since is not in it\n",
+			d.UTC().Format(time.RFC3339), r.now().Sub(*d).Round(time.Second))
+	}
 	// backups.json is where the old hub kept the physical backups: an archive without it
 	// says nothing of them, and one that does not parse is refused.
 	switch b, err := a.ReadSmall(export.BackupsFile); {
