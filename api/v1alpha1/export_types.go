@@ -119,6 +119,14 @@ type ExportDump struct {
 	// expires is when the download link stops working.
 	// +optional
 	Expires *metav1.Time `json:"expires,omitempty"`
+
+	// sha256 is the SHA-256 (hex) of the dump the Job uploaded, as the object store holds
+	// it (the upload records it in the object's metadata, and the store takes the body only
+	// if it matches): cooperator export refuses a download with another. Empty when the
+	// object has none (a dump uploaded before this field).
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-f]{64}$`
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // CooperativeExportStatus is what the operator did of the export request.

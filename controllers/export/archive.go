@@ -111,15 +111,23 @@ type Backups struct {
 	LastBackupTime *time.Time `json:"lastBackupTime,omitempty"`
 }
 
-// CostLine is one line of costs.json: the co-op's line of one CostReport.
+// CostLine is one line of costs.json: the co-op's line of one CostReport, or, last, the
+// open billing period (phase OpenPeriod), which no CostReport splits yet: its period and
+// the co-op's metered usage (the Cooperative's status.usage, every period it keeps), so
+// that the old hub's final bill can be checked.
 type CostLine struct {
-	Report   string          `json:"report"`
-	Start    time.Time       `json:"start"`
-	End      time.Time       `json:"end"`
-	Currency string          `json:"currency"`
+	Report   string          `json:"report,omitempty"`
+	Period   string          `json:"period,omitempty"`
+	Start    time.Time       `json:"start,omitzero"`
+	End      time.Time       `json:"end,omitzero"`
+	Currency string          `json:"currency,omitempty"`
 	Phase    string          `json:"phase,omitempty"`
-	Line     json.RawMessage `json:"line"`
+	Line     json.RawMessage `json:"line,omitempty"`
+	Usage    json.RawMessage `json:"usage,omitempty"`
 }
+
+// OpenPeriod is the phase of costs.json's line of the open billing period.
+const OpenPeriod = "Open"
 
 // Writer writes an archive into a temporary directory next to the target; Finish moves it
 // into place, so that nothing at the target looks complete before every part is there.
@@ -166,6 +174,9 @@ func (w *Writer) Add(path, description string, r io.Reader) error {
 	w.m.Parts = append(w.m.Parts, Part{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, Description: description})
 	return nil
 }
+
+// Part is the part at path, as written so far.
+func (w *Writer) Part(path string) (Part, bool) { return w.m.Part(path) }
 
 // Abort removes what was written.
 func (w *Writer) Abort() { _ = os.RemoveAll(w.tmp) }

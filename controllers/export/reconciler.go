@@ -304,8 +304,17 @@ func (r *Reconciler) publish(ctx context.Context, coop *coopv1.Cooperative, ex *
 		validity = 24 * time.Hour
 	}
 	now := r.now()
-	link, err := logicalbackup.Presign(logicalbackup.ObjectAt(r.Hub.ObjectStore.EndpointURL, bucket, prefix+DumpObjectName(ex.Name)),
-		string(src.Data[coopv1.AccessKeyIDKey]), string(src.Data[coopv1.AccessSecretKeyKey]), now, validity)
+	object := logicalbackup.ObjectAt(r.Hub.ObjectStore.EndpointURL, bucket, prefix+DumpObjectName(ex.Name))
+	hc := r.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: time.Minute}
+	}
+	// What the Job uploaded, as the store holds it: the CLI checks its download against it.
+	sum, err := logicalbackup.UploadedSHA256(ctx, hc, object, string(src.Data[coopv1.AccessKeyIDKey]), string(src.Data[coopv1.AccessSecretKeyKey]), now)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("reading the checksum of export %s/%s's dump: %w", ex.Namespace, ex.Name, err)
+	}
+	link, err := logicalbackup.Presign(object, string(src.Data[coopv1.AccessKeyIDKey]), string(src.Data[coopv1.AccessSecretKeyKey]), now, validity)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("signing the link of export %s/%s: %w", ex.Namespace, ex.Name, err)
 	}
@@ -330,6 +339,7 @@ func (r *Reconciler) publish(ctx context.Context, coop *coopv1.Cooperative, ex *
 		Destination:    Prefix(&r.Hub, coop.Name) + DumpObjectName(ex.Name),
 		DownloadSecret: secret.Name,
 		Expires:        &expires,
+		SHA256:         sum,
 	}
 	r.set(ex, coopv1.ExportSucceeded, metav1.ConditionTrue, coopv1.ReasonExportSucceeded,
 		fmt.Sprintf("the dump is in the co-op's object store; Secret %s holds a link to it until %s, when the dump is deleted", secret.Name, expires.UTC().Format(time.RFC3339)))

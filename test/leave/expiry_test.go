@@ -18,8 +18,11 @@ package leave
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -459,5 +462,35 @@ func TestExport_FinishedExportsAreDeletedAfterTheirRetention(t *testing.T) {
 	})
 	if _, ok := store.Object(dump); ok {
 		t.Errorf("the dump %s is still in the store", dump)
+	}
+}
+
+// TestExport_ADumpThatChangedIsRefused: the operator records the SHA-256 of the dump the
+// Job uploaded (status.dump.sha256, read from the store); cooperator export compares its
+// download with it and refuses another, naming both sums, where the archive was only
+// checked against itself. No archive is written.
+func TestExport_ADumpThatChangedIsRefused(t *testing.T) {
+	ctx := context.Background()
+	coop, _ := coopOn(t, hubA, "changed-coop", "changed-admins")
+	kc := coopAdmin(t, hubA, "chad", "changed-admins", coop.Name)
+	ex, dump := succeededExport(t, hubA, coop, "changed-1")
+	uploaded, _ := store.Object(dump)
+	sum := sha256.Sum256(uploaded)
+	if ex.Status.Dump.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("status.dump.sha256 %q, the uploaded dump's %x", ex.Status.Dump.SHA256, sum)
+	}
+	// Someone changes the object in the store (with the co-op's write keys, say).
+	store.Put(dump, append(uploaded, "-and-more"...))
+	changed := sha256.Sum256(append(uploaded, "-and-more"...))
+	out := filepath.Join(t.TempDir(), "changed.tar.gz")
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	r := runCLI(cctx, kc, "export", coop.Name, "-o", out, "--from", ex.Name)
+	if r.code == 0 || !strings.Contains(r.errs, "the downloaded dump has SHA-256 "+hex.EncodeToString(changed[:])+", and the dump export changed-1 uploaded "+ex.Status.Dump.SHA256) ||
+		!strings.Contains(r.errs, "no archive was written") {
+		t.Errorf("export of a dump that changed in the store: exit %d\n%s\n%s", r.code, r.out, r.errs)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("an archive was written: %v", err)
 	}
 }

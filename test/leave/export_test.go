@@ -197,6 +197,12 @@ func TestExport_CoopAdminTakesTheirCoopWithThem(t *testing.T) {
 	riderExport := p.call(200, "GET", "/v1/members/"+itoa(rider.id)+"/export", adminToken, nil)
 
 	billed(t, coop.Name, other.Name)
+	// The open period's usage, as the metering writes it.
+	openUsage := map[string]any{"lastSampleTime": "2026-02-10T12:00:00Z", "currentPeriod": "2026-02", "estimatedAmount": "12.50", "currency": "EUR",
+		"periods": []any{map[string]any{"period": "2026-02", "cpuMillicoreSeconds": "4200000", "memoryByteSeconds": "0", "storageByteSeconds": "0"}}}
+	if err := ssa.ApplyStatus(ctx, hubA.k8s, coopv1.GroupVersion.WithKind("Cooperative"), client.ObjectKeyFromObject(coop), map[string]any{"usage": openUsage}, metering.FieldOwner); err != nil {
+		t.Fatal(err)
+	}
 
 	ana := coopAdmin(t, hubA, "ana", "fairride-admins", coop.Name)
 	out := filepath.Join(tmpDir, "fairride.tar.gz")
@@ -264,8 +270,20 @@ func TestExport_CoopAdminTakesTheirCoopWithThem(t *testing.T) {
 	var costs []export.CostLine
 	readJSON(t, a.Path(export.CostsFile), &costs)
 	var line coopv1.CostLine
-	if len(costs) != 1 || costs[0].Report != "2026-01" || costs[0].Currency != "EUR" || json.Unmarshal(costs[0].Line, &line) != nil || line.Cooperative != coop.Name || line.Amount == "" {
+	if len(costs) != 2 || costs[0].Report != "2026-01" || costs[0].Currency != "EUR" || json.Unmarshal(costs[0].Line, &line) != nil || line.Cooperative != coop.Name || line.Amount == "" {
 		t.Errorf("costs.json: %s", harness.MustJSON(t, costs))
+	}
+	// And last the open period, which no CostReport splits yet: the old hub's final bill
+	// is checked against it.
+	var usage coopv1.UsageStatus
+	if open := costs[len(costs)-1]; open.Phase != export.OpenPeriod || open.Period != "2026-02" || open.Currency != "EUR" || json.Unmarshal(open.Usage, &usage) != nil ||
+		usage.EstimatedAmount != "12.50" || len(usage.Periods) != 1 || usage.Periods[0].CPUMillicoreSeconds != "4200000" {
+		t.Errorf("costs.json's open period: %s", harness.MustJSON(t, costs[len(costs)-1]))
+	}
+	// The operator recorded the SHA-256 of what the Job uploaded, and the archive's dump
+	// is that.
+	if part, _ := a.Manifest.Part(export.DumpFile); done.Status.Dump == nil || done.Status.Dump.SHA256 != part.SHA256 {
+		t.Errorf("status.dump %+v, the archive's dump has SHA-256 %s", done.Status.Dump, part.SHA256)
 	}
 	// The dump is the one the Job uploaded to the co-op's own prefix.
 	dump, err := os.ReadFile(a.Path(export.DumpFile))

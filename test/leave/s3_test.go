@@ -17,6 +17,8 @@ limitations under the License.
 package leave
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -37,6 +39,8 @@ type s3Store struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
 	objs map[string][]byte
+	// meta is each object's SHA-256 as its upload recorded it (x-amz-meta-sha256).
+	meta map[string]string
 	keys map[string]s3Key
 	// deletes counts the DELETEs the store accepted.
 	deletes int
@@ -50,7 +54,7 @@ type s3Key struct {
 }
 
 func newS3Store() *s3Store {
-	s := &s3Store{objs: map[string][]byte{}, keys: map[string]s3Key{}}
+	s := &s3Store{objs: map[string][]byte{}, meta: map[string]string{}, keys: map[string]s3Key{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -144,8 +148,15 @@ func (s *s3Store) serve(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
+		// As S3: a body that is not the signed payload hash is refused.
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != r.Header.Get("x-amz-content-sha256") {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, "<Error><Code>XAmzContentSHA256Mismatch</Code></Error>")
+			return
+		}
 		s.mu.Lock()
 		s.objs[path] = b
+		s.meta[path] = r.Header.Get(logicalbackup.MetaSHA256)
 		onPut := s.onPut
 		s.mu.Unlock()
 		if onPut != nil {
@@ -158,9 +169,22 @@ func (s *s3Store) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		delete(s.objs, path)
+		delete(s.meta, path)
 		s.deletes++
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent) // S3 answers 204 whether the key was there or not
+	case http.MethodHead:
+		s.mu.Lock()
+		_, ok := s.objs[path]
+		sum := s.meta[path]
+		s.mu.Unlock()
+		if !ok {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		if sum != "" {
+			w.Header().Set(logicalbackup.MetaSHA256, sum)
+		}
 	case http.MethodGet:
 		b, ok := s.Object(path)
 		if !ok {

@@ -144,6 +144,16 @@ name and renamed when complete: a failure names the part that failed and leaves 
 				return partError(export.DumpFile, err)
 			}
 
+			// The archive's dump is what the Job uploaded, as the store held it: the
+			// operator read its SHA-256 there.
+			got, _ := aw.Part(export.DumpFile)
+			switch want := ex.Status.Dump.SHA256; {
+			case want == "":
+				fmt.Fprintf(r.errs, "Warning: export %s records no SHA-256 of its upload (made before the operator recorded one): the archive is checked against itself only\n", ex.Name)
+			case want != got.SHA256:
+				return partError(export.DumpFile, fmt.Errorf("the downloaded dump has SHA-256 %s, and the dump export %s uploaded %s: it changed on the way or in the store; run the export again", got.SHA256, ex.Name, want))
+			}
+
 			step(3, export.CooperativeFile)
 			body, err := yamlOf(CleanObject(coop, typeMeta("Cooperative"), coop.Spec))
 			if err == nil {
@@ -184,7 +194,7 @@ name and renamed when complete: a failure names the part that failed and leaves 
 			}
 
 			step(6, export.CostsFile)
-			if err := r.addCosts(ctx, cl, aw, coop.Name); err != nil {
+			if err := r.addCosts(ctx, cl, aw, coop); err != nil {
 				return partError(export.CostsFile, err)
 			}
 
@@ -321,7 +331,7 @@ func download(ctx context.Context, link string, write func(io.Reader) error) err
 	return write(resp.Body)
 }
 
-func (r *root) addCosts(ctx context.Context, cl client.Client, aw *export.Writer, coop string) error {
+func (r *root) addCosts(ctx context.Context, cl client.Client, aw *export.Writer, coop *coopv1.Cooperative) error {
 	reports := &coopv1.CostReportList{}
 	if err := cl.List(ctx, reports); err != nil {
 		return explain(err, "listing CostReports")
@@ -329,7 +339,7 @@ func (r *root) addCosts(ctx context.Context, cl client.Client, aw *export.Writer
 	lines := []export.CostLine{}
 	for _, rep := range reports.Items {
 		for _, l := range rep.Status.Lines {
-			if l.Cooperative != coop {
+			if l.Cooperative != coop.Name {
 				continue
 			}
 			raw, err := json.Marshal(l)
@@ -340,11 +350,20 @@ func (r *root) addCosts(ctx context.Context, cl client.Client, aw *export.Writer
 				Currency: rep.Spec.Currency, Phase: string(rep.Status.Phase), Line: raw})
 		}
 	}
+	// The open period, which no CostReport splits yet: the metered usage the old hub's
+	// final bill is made from.
+	if u := coop.Status.Usage; u != nil {
+		raw, err := json.Marshal(u)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, export.CostLine{Period: u.CurrentPeriod, Phase: export.OpenPeriod, Currency: u.Currency, Usage: raw})
+	}
 	b, err := json.MarshalIndent(lines, "", "  ")
 	if err != nil {
 		return err
 	}
-	return aw.Add(export.CostsFile, "the co-op's line of every CostReport: usage, share and amount per billing period", bytes.NewReader(append(b, '\n')))
+	return aw.Add(export.CostsFile, "the co-op's line of every CostReport (usage, share and amount per billing period), and last the open period's metered usage (phase Open)", bytes.NewReader(append(b, '\n')))
 }
 
 func addBackups(aw *export.Writer, coop *coopv1.Cooperative, ex *coopv1.CooperativeExport) error {

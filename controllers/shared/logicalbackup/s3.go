@@ -81,7 +81,13 @@ func ParseDestination(dest string) (bucket, prefix string, err error) {
 	return bucket, prefix, nil
 }
 
-// Put uploads body (of size bytes, with the given SHA-256) to o.
+// MetaSHA256 is the object's user metadata in which Put records the SHA-256 (hex) of what
+// it uploaded. The store takes the body only if it matches the signed payload hash
+// (x-amz-content-sha256, the same sum), so the metadata names the bytes the store holds.
+const MetaSHA256 = "x-amz-meta-sha256"
+
+// Put uploads body (of size bytes, with the given SHA-256) to o, recording the sum in the
+// object's metadata (MetaSHA256).
 func Put(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, body io.Reader, size int64, sum []byte, now time.Time) error {
 	req, err := newRequest(ctx, http.MethodPut, o, body, sum)
 	if err != nil {
@@ -89,6 +95,7 @@ func Put(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey st
 	}
 	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set(MetaSHA256, hex.EncodeToString(sum))
 	resp, err := do(hc, req, o, accessKey, secretKey, now, "uploading")
 	if err != nil {
 		return err
@@ -271,6 +278,28 @@ func hmacSHA256(key []byte, data string) []byte {
 // DumpKey is the object key of a dump taken at t under prefix.
 func DumpKey(prefix string, t time.Time) string {
 	return prefix + t.UTC().Format("20060102T150405Z") + ".dump"
+}
+
+// UploadedSHA256 reads, with a HEAD of o, the SHA-256 Put recorded in its metadata
+// (MetaSHA256): "" when the object has none, or none that is a SHA-256 (hex).
+func UploadedSHA256(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, now time.Time) (string, error) {
+	req, err := newRequest(ctx, http.MethodHead, o, nil, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := do(hc, req, o, accessKey, secretKey, now, "reading")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return "", failure("reading", o, resp, nil)
+	}
+	sum := strings.ToLower(resp.Header.Get(MetaSHA256))
+	if b, err := hex.DecodeString(sum); err != nil || len(b) != sha256.Size {
+		return "", nil
+	}
+	return sum, nil
 }
 
 // Get downloads o into w and returns its SHA-256.
