@@ -90,6 +90,9 @@ const (
 	ReasonDeleting = "Deleting"
 	// ReasonFinalBackup: deletion waits for the final backup to complete.
 	ReasonFinalBackup = "FinalBackup"
+	// ReasonObjectsLeft (an event): a deletion could not delete the co-op's objects under
+	// one of its prefixes of the object store; it retries, and says how to give up.
+	ReasonObjectsLeft = "ObjectsLeft"
 	// ReasonRetainedDataKept (an event): a deletion left a DatabaseRole that an earlier
 	// co-op of the same name, deleted with deletionPolicy Retain, left in the shared
 	// Cluster, since the co-op deleted never took it over (a standby, say).

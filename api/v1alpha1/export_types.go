@@ -58,6 +58,9 @@ const (
 	// ReasonImportRefused (an event on a Cooperative): the operator does not restore an
 	// import whose annotations it refuses; status.origin.message says why.
 	ReasonImportRefused = "ImportRefused"
+	// ReasonImportAbandoned (an event on a Cooperative): a hub admin gave up the restore
+	// (AnnotationImportAbandon); the platform starts without the imported data.
+	ReasonImportAbandoned = "ImportAbandoned"
 	// ReasonExportDatabaseNotReady: the co-op has no database credentials yet.
 	ReasonExportDatabaseNotReady = "DatabaseNotReady"
 	// ReasonExportStandby: the co-op is a standby; export it on its home hub.
@@ -239,6 +242,18 @@ const (
 	// cooperative, export, exportedAt, dumpedAt and backups fields.
 	AnnotationImportOrigin = "coop.cooperator.dev/import-origin"
 )
+
+// AnnotationImportAbandon, set by a hub admin (whoever may delete the Cooperative) on a
+// co-op awaiting its restore, gives the restore up: its value says why (at most
+// MaxImportAbandonReasonLength characters). The operator deletes the restore Job and the
+// uploaded dump, records it in status.origin.message and a Warning event (reason
+// ImportAbandoned), removes the dump's annotations and this one, and the platform starts
+// on the database as it is, without the imported data.
+const AnnotationImportAbandon = "coop.cooperator.dev/import-abandon"
+
+// MaxImportAbandonReasonLength bounds the reason of AnnotationImportAbandon, which status
+// and an event repeat.
+const MaxImportAbandonReasonLength = 256
 
 // ImportAnnotations are the annotations of an import, which only `cooperator import` sets
 // as it creates the Cooperative and only the operator removes: the two of the dump once it

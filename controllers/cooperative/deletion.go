@@ -80,6 +80,10 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{RequeueAfter: wait.Jitter(r.Config.RecheckInterval.Duration, 0.1)}, err
 	}
 
+	if done, err := r.deleteStoreObjects(ctx, s); err != nil || !done {
+		return ctrl.Result{RequeueAfter: wait.Jitter(r.Config.RecheckInterval.Duration, 0.1)}, err
+	}
+
 	retain := coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete
 	// The owner role in the shared Cluster, read past the cache: a role it has not seen yet
 	// would keep its owner and LOGIN, and go with the co-op. One that another co-op of this

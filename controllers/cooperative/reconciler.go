@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 	"sync"
@@ -70,6 +71,9 @@ type Reconciler struct {
 	Federation topology.Federation
 	// Clock tells the time backups are judged by; nil is the real clock.
 	Clock clock.PassiveClock
+	// HTTP talks to the object store, where a deletion empties the co-op's prefixes; nil is
+	// a client with a minute's timeout.
+	HTTP *http.Client
 
 	// claims orders the co-ops' claims of hosts as the watch delivers them.
 	claims *claimOrder

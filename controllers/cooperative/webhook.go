@@ -124,6 +124,10 @@ func (v *Validator) ValidateCreate(ctx context.Context, coop *coopv1.Cooperative
 			}
 		}
 	}
+	if _, ok := coop.Annotations[coopv1.AnnotationImportAbandon]; ok && user.Username != v.Hub.OperatorUsername {
+		errs = append(errs, field.Forbidden(field.NewPath("metadata", "annotations").Key(coopv1.AnnotationImportAbandon),
+			"gives up the restore of a co-op awaiting one: a new Cooperative has none to give up"))
+	}
 	moveErrs, err := v.moveAnnotationErrors(ctx, nil, coop, user)
 	if err != nil {
 		return nil, err
@@ -282,6 +286,11 @@ func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooper
 	}
 	errs, warnings := v.governedErrors(old, coop, user.UserInfo)
 	errs = append(errs, ImportAnnotationErrors(old, coop, user.Username == v.Hub.OperatorUsername)...)
+	abandonErrs, err := v.importAbandonErrors(ctx, old, coop, user)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, abandonErrs...)
 	errs = append(errs, AdoptionErrors(old, coop, user.Username == v.Hub.OperatorUsername)...)
 	moveErrs, err := v.moveAnnotationErrors(ctx, old, coop, user)
 	if err != nil {
@@ -338,6 +347,33 @@ func ImportAnnotationErrors(old, coop *coopv1.Cooperative, byOperator bool) fiel
 		}
 	}
 	return errs
+}
+
+// importAbandonErrors judges an update that adds, changes or removes
+// coopv1.AnnotationImportAbandon, unless the operator sends it (it removes it once the
+// restore is given up): only someone who may delete the Cooperative (the hub's admins;
+// asked of the API server) gives up a restore, which starts the platform without the
+// imported data; only on a co-op awaiting one; and with a reason, which status and an
+// event repeat.
+func (v *Validator) importAbandonErrors(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (field.ErrorList, error) {
+	before, had := old.Annotations[coopv1.AnnotationImportAbandon]
+	after, has := coop.Annotations[coopv1.AnnotationImportAbandon]
+	if (had == has && before == after) || user.Username == v.Hub.OperatorUsername {
+		return nil, nil
+	}
+	path := field.NewPath("metadata", "annotations").Key(coopv1.AnnotationImportAbandon)
+	if has {
+		switch reason := strings.TrimSpace(after); {
+		case !old.AwaitingRestore():
+			return field.ErrorList{field.Forbidden(path, "gives up the restore of a co-op awaiting one (annotation "+coopv1.AnnotationImportDump+"): this co-op awaits none")}, nil
+		case reason == "":
+			return field.ErrorList{field.Required(path, "gives up the restore: say why, which status.origin.message and an event repeat")}, nil
+		case len(after) > coopv1.MaxImportAbandonReasonLength:
+			return field.ErrorList{field.TooLong(path, "", coopv1.MaxImportAbandonReasonLength)}, nil
+		}
+	}
+	return v.hubOnly(ctx, user, coop, path,
+		"giving up a restore starts the platform without the imported data, and deletes the uploaded dump: only someone who may delete this Cooperative (the hub's admins) may set, change or remove it")
 }
 
 // AdoptionErrors refuses an update that removes spec.standby unless the operator sends it:

@@ -78,6 +78,9 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if !coop.AwaitingRestore() || !coop.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
+	if reason, ok := coop.Annotations[coopv1.AnnotationImportAbandon]; ok {
+		return r.abandon(ctx, coop, dump, reason)
+	}
 	origin, err := originOf(coop)
 	ns := coop.NamespaceName()
 	if err != nil {
@@ -166,6 +169,54 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, fmt.Errorf("releasing the platform of %s: %w", coop.Name, err)
 	}
 	log.FromContext(ctx).Info("Restored the imported co-op's data", "cooperative", coop.Name, "job", job.Name)
+	return ctrl.Result{}, nil
+}
+
+// abandon gives up the restore of coop as a hub admin asked (coopv1.AnnotationImportAbandon,
+// with reason): the restore Job goes first, and its pods with it (a restore in its one
+// transaction is rolled back); then the uploaded dump, with the co-op's own keys (a store
+// that refuses leaves it, and an event says where); status.origin.message and an event
+// record it; and the dump's annotations and the abandon one go, which starts the platform
+// on the database as it is.
+func (r *RestoreReconciler) abandon(ctx context.Context, coop *coopv1.Cooperative, dump, reason string) (ctrl.Result, error) {
+	ns := coop.NamespaceName()
+	job := &batchv1.Job{}
+	switch err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: RestoreJobName(coop)}, job); {
+	case err == nil && metav1.IsControlledBy(job, coop):
+		if job.DeletionTimestamp.IsZero() {
+			if err := r.Client.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationForeground)); client.IgnoreNotFound(err) != nil {
+				return ctrl.Result{}, fmt.Errorf("deleting the restore Job %s/%s: %w", ns, job.Name, err)
+			}
+		}
+		return r.Upload.recheck(), nil // once it is gone, with its pods
+	case err != nil && !apierrors.IsNotFound(err):
+		return ctrl.Result{}, err
+	}
+	origin, _ := originOf(coop)
+	origin.RestoreJob, origin.RestoredAt = "", nil
+	origin.Message = fmt.Sprintf("the restore was given up at the hub's request (%s): the platform starts without the imported data", strings.TrimSpace(reason))
+	if PlainObjectName(dump) {
+		if err := r.deleteImportedDump(ctx, coop, dump); err != nil {
+			msg := fmt.Sprintf("the imported dump %s%s stays in the object store (%v): the hub deletes it by hand", ImportPrefix(&r.Upload.Hub, coop.Name), dump, err)
+			if r.Upload.Recorder != nil {
+				r.Upload.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonImportDumpLeft, "DeleteDump", "%s", msg)
+			}
+		}
+	}
+	if err := r.writeOrigin(ctx, coop, origin); err != nil {
+		return ctrl.Result{}, err
+	}
+	if r.Upload.Recorder != nil {
+		r.Upload.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonImportAbandoned, "Restore", "%s", origin.Message)
+	}
+	patch := client.MergeFrom(coop.DeepCopy())
+	delete(coop.Annotations, coopv1.AnnotationImportDump)
+	delete(coop.Annotations, coopv1.AnnotationImportSHA256)
+	delete(coop.Annotations, coopv1.AnnotationImportAbandon)
+	if err := r.Client.Patch(ctx, coop, patch); err != nil {
+		return ctrl.Result{}, fmt.Errorf("releasing the platform of %s: %w", coop.Name, err)
+	}
+	log.FromContext(ctx).Info("Gave up the restore of an imported co-op", "cooperative", coop.Name)
 	return ctrl.Result{}, nil
 }
 

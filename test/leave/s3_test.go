@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,8 +43,8 @@ type s3Store struct {
 	// meta is each object's SHA-256 as its upload recorded it (x-amz-meta-sha256).
 	meta map[string]string
 	keys map[string]s3Key
-	// deletes counts the DELETEs the store accepted.
-	deletes int
+	// deletes counts the DELETEs the store accepted, lists the ListObjectsV2 pages.
+	deletes, lists int
 	// onPut, when set, is called with each object the store took, before it answers.
 	onPut func(path string)
 }
@@ -133,6 +134,17 @@ func (s *s3Store) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	k := s.keys[key]
 	s.mu.Unlock()
+	if q := r.URL.Query(); r.Method == http.MethodGet && !strings.Contains(path, "/") && q.Get("list-type") == "2" {
+		// ListObjectsV2 of a bucket: a key lists only under its own prefix (as an IAM
+		// policy's s3:prefix condition holds it), two keys a page.
+		under := path + "/" + q.Get("prefix")
+		if !strings.HasPrefix(under, k.prefix) {
+			deny(w, "AccessDenied", key+" may not list "+under)
+			return
+		}
+		s.list(w, path, under, q.Get("continuation-token"))
+		return
+	}
 	if !strings.HasPrefix(path, k.prefix) {
 		deny(w, "AccessDenied", key+" may not reach "+path)
 		return
@@ -196,6 +208,39 @@ func (s *s3Store) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusMethodNotAllowed)
 	}
+}
+
+// list answers a ListObjectsV2 page of the objects under (bucket/prefix), after the key
+// token names, two a page.
+func (s *s3Store) list(w http.ResponseWriter, bucket, under, after string) {
+	s.mu.Lock()
+	s.lists++
+	var keys []string
+	for p := range s.objs {
+		if strings.HasPrefix(p, under) && strings.TrimPrefix(p, bucket+"/") > after {
+			keys = append(keys, strings.TrimPrefix(p, bucket+"/"))
+		}
+	}
+	s.mu.Unlock()
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString("<ListBucketResult>")
+	for i, k := range keys {
+		if i == 2 {
+			b.WriteString("<IsTruncated>true</IsTruncated><NextContinuationToken>" + keys[1] + "</NextContinuationToken>")
+			break
+		}
+		b.WriteString("<Contents><Key>" + k + "</Key></Contents>")
+	}
+	b.WriteString("</ListBucketResult>")
+	_, _ = io.WriteString(w, b.String())
+}
+
+// Lists is how many ListObjectsV2 pages the store answered.
+func (s *s3Store) Lists() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists
 }
 
 // authenticate recomputes the request's signature (in its Authorization header, or in its

@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -103,6 +104,10 @@ type Options struct {
 	// SkipControllerNameValidation lets several managers run in one process, as the
 	// federation tests run one operator per region.
 	SkipControllerNameValidation bool
+	// ObjectStoreHTTP is the client the Cooperative controller talks to the object store
+	// with, as a deletion empties the co-op's prefixes; nil is a client with a minute's
+	// timeout. Tests give one that answers for a store.
+	ObjectStoreHTTP *http.Client
 	// ExportClock is the CooperativeExport controller's clock (when links expire and dumps
 	// are deleted); time.Now when nil. Tests move it.
 	ExportClock func() time.Time
@@ -302,6 +307,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Config:     opts.Hub,
 		Recorder:   mgr.GetEventRecorder("cooperator"),
 		Federation: fed,
+		HTTP:       opts.ObjectStoreHTTP,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Cooperative controller: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
@@ -344,6 +345,87 @@ func Delete(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey
 		return nil
 	}
 	return failure("deleting", o, resp, body)
+}
+
+// listPage is the part of a ListObjectsV2 answer the listing reads.
+type listPage struct {
+	Contents []struct {
+		Key string `xml:"Key"`
+	} `xml:"Contents"`
+	IsTruncated           bool   `xml:"IsTruncated"`
+	NextContinuationToken string `xml:"NextContinuationToken"`
+}
+
+// List returns the keys of the objects under o.Key, a prefix ending in "/", of o's bucket
+// (S3 ListObjectsV2, page after page, signed as Put and Get are).
+func List(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, now time.Time) ([]string, error) {
+	if o.Key == "" || !strings.HasSuffix(o.Key, "/") {
+		return nil, fmt.Errorf("listing s3://%s/%s: a prefix must end in /, and never be the whole bucket", o.Bucket, o.Key)
+	}
+	var keys []string
+	token := ""
+	for page := 0; ; page++ {
+		if page > 100000 {
+			return nil, fmt.Errorf("listing s3://%s/%s: the store pages without end", o.Bucket, o.Key)
+		}
+		q := url.Values{"list-type": {"2"}, "prefix": {o.Key}}
+		if token != "" {
+			q.Set("continuation-token", token)
+		}
+		u, err := url.Parse(strings.TrimRight(o.Endpoint, "/") + "/" + o.Bucket + "?" + strings.ReplaceAll(q.Encode(), "+", "%20"))
+		if err != nil {
+			return nil, fmt.Errorf("listing URL: %w", err)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return nil, err
+		}
+		empty := sha256.Sum256(nil)
+		req.Header.Set("x-amz-content-sha256", hex.EncodeToString(empty[:]))
+		resp, err := do(hc, req, o, accessKey, secretKey, now, "listing")
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		resp.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("listing s3://%s/%s: %w", o.Bucket, o.Key, err)
+		}
+		if resp.StatusCode/100 != 2 {
+			return nil, failure("listing", o, resp, body)
+		}
+		var p listPage
+		if err := xml.Unmarshal(body, &p); err != nil {
+			return nil, fmt.Errorf("listing s3://%s/%s: the store's answer does not parse: %w", o.Bucket, o.Key, err)
+		}
+		for _, c := range p.Contents {
+			// Only what lies under the prefix, whatever the store answers.
+			if strings.HasPrefix(c.Key, o.Key) {
+				keys = append(keys, c.Key)
+			}
+		}
+		if !p.IsTruncated || p.NextContinuationToken == "" {
+			return keys, nil
+		}
+		token = p.NextContinuationToken
+	}
+}
+
+// DeletePrefix deletes every object under o.Key, a prefix ending in "/", of o's bucket
+// (List, then Delete of each), and says how many it deleted. It stops at the first error.
+func DeletePrefix(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, now time.Time) (int, error) {
+	keys, err := List(ctx, hc, o, accessKey, secretKey, now)
+	if err != nil {
+		return 0, err
+	}
+	for i, k := range keys {
+		obj := o
+		obj.Key = k
+		if err := Delete(ctx, hc, obj, accessKey, secretKey, now); err != nil {
+			return i, err
+		}
+	}
+	return len(keys), nil
 }
 
 // ErrorCode is " (<Code>)" of an S3 error document, or nothing: the one part of it that
