@@ -19,9 +19,7 @@ package cooperative_test
 import (
 	"context"
 	"io"
-	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -87,7 +85,7 @@ var _ = BeforeSuite(func() {
 		Hub: hub, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
 		Webhooks: true, WebhookHost: host, WebhookPort: port, WebhookCertDir: certDir,
 		// No object store runs here: a deletion finds nothing under the co-op's prefixes.
-		ObjectStoreHTTP: &http.Client{Transport: emptyStore{}},
+		ObjectStoreHTTP: harness.EmptyObjectStore(),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	go func() {
@@ -119,15 +117,4 @@ func userClient(name string, groups ...string) client.Client {
 	c, err := client.New(rest.CopyConfig(cfg), client.Options{Scheme: manager.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 	return c
-}
-
-// emptyStore answers as an empty bucket does: every listing empty, every deletion done.
-type emptyStore struct{}
-
-func (emptyStore) RoundTrip(r *http.Request) (*http.Response, error) {
-	status, body := http.StatusOK, "<ListBucketResult></ListBucketResult>"
-	if r.Method == http.MethodDelete {
-		status, body = http.StatusNoContent, ""
-	}
-	return &http.Response{StatusCode: status, Status: http.StatusText(status), Body: io.NopCloser(strings.NewReader(body)), Header: http.Header{}, Request: r}, nil
 }

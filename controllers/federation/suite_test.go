@@ -226,6 +226,8 @@ func runOperator(h *hub) {
 		Hub: h.cfg, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
 		Webhooks: true, WebhookHost: host, WebhookPort: port, WebhookCertDir: certDir,
 		PeerContactInterval: 2 * time.Second, Version: "test-" + h.region, SkipControllerNameValidation: true,
+		// No object store runs here: a deletion finds nothing under the co-op's prefixes.
+		ObjectStoreHTTP: harness.EmptyObjectStore(),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	h.cached = mgr.GetClient()
