@@ -80,10 +80,6 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{RequeueAfter: wait.Jitter(r.Config.RecheckInterval.Duration, 0.1)}, err
 	}
 
-	if done, err := r.deleteStoreObjects(ctx, s); err != nil || !done {
-		return ctrl.Result{RequeueAfter: wait.Jitter(r.Config.RecheckInterval.Duration, 0.1)}, err
-	}
-
 	retain := coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete
 	// The owner role in the shared Cluster, read past the cache: a role it has not seen yet
 	// would keep its owner and LOGIN, and go with the co-op. One that another co-op of this
@@ -101,6 +97,15 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, fmt.Errorf("reading the DatabaseRole: %w", roleErr)
 	}
 	othersRetained := roleErr == nil && RetainedByOther(&ownerRole, coop)
+	// The object store: the co-op's imports/, and with Delete its whole prefix, unless this
+	// hub retains another co-op's data of this name.
+	othersBackups, err := r.retainedBackupsOfOther(ctx, coop)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if done, err := r.deleteStoreObjects(ctx, s, othersRetained || othersBackups); err != nil || !done {
+		return ctrl.Result{RequeueAfter: wait.Jitter(r.Config.RecheckInterval.Duration, 0.1)}, err
+	}
 	if coop.Spec.Database.Tier == coopv1.DatabaseTierShared && coop.Spec.Standby == nil && !othersRetained {
 		if retain {
 			done, err := r.finalLogicalBackup(ctx, s)
@@ -167,6 +172,23 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	s.gone = true
 	log.FromContext(ctx).Info("Removed co-op tenant", "cooperative", coop.Name, "deletionPolicy", coop.Spec.DeletionPolicy)
 	return ctrl.Result{}, nil
+}
+
+// retainedBackupsOfOther says whether the backups marker of this name (RetainedMarkerName)
+// is another co-op's: a dedicated co-op of this hub takes it over (its deletion removes it),
+// a shared-tier co-op or a standby never does.
+func (r *Reconciler) retainedBackupsOfOther(ctx context.Context, coop *coopv1.Cooperative) (bool, error) {
+	if coop.Spec.Database.Tier == coopv1.DatabaseTierDedicated && coop.Spec.Standby == nil {
+		return false, nil
+	}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: RetainedMarkerName(coop.Name)}, &corev1.ConfigMap{})
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the retained backups marker of %s: %w", coop.Name, err)
+	}
+	return true, nil
 }
 
 // deleteOwn deletes obj as a step of coop's deletion, unless it is what another co-op of

@@ -20,9 +20,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,14 +33,83 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/export"
+	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/shared/logicalbackup"
 )
 
 // deletedPrefixes are the co-op's own prefixes of the hub's object store that its deletion
-// empties: its imports/ always (a dump an import uploaded is a transfer of every member's
-// data, not a backup, whatever the deletion policy).
-func deletedPrefixes(coop *coopv1.Cooperative, r *Reconciler) []string {
-	return []string{export.ImportPrefix(&r.Config, coop.Name)}
+// empties, and what it leaves there and why ("" when nothing). Its imports/ always: a dump
+// an import uploaded is a transfer of every member's data, not a backup, whatever the
+// deletion policy. With deletionPolicy Delete, its whole prefix <bucket>/<region>/<co-op>/:
+// base backups and WAL (of every server name), logical backups, exports and imports, and
+// the backups an earlier co-op of this name retained, which are this co-op's once it took
+// them over. Not when this hub retains another co-op's data of this name that this co-op
+// never took over (othersRetained: a shared-tier co-op's retained roles, or the backups
+// marker of a dedicated co-op, which a shared-tier co-op or a standby does not take): then
+// its exports/ and imports/ only, and the rest stays. Nor, for a standby, a prefix that
+// holds or lies under its home's archive (its spec.standby.objectStore), which its home
+// writes.
+func deletedPrefixes(coop *coopv1.Cooperative, cfg *hubconfig.Config, othersRetained bool) (prefixes []string, kept string) {
+	imports := export.ImportPrefix(cfg, coop.Name)
+	if coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete {
+		return []string{imports}, ""
+	}
+	whole := cfg.BackupDestination(coop.Name)
+	if sb := coop.Spec.Standby; sb != nil {
+		home := strings.TrimRight(sb.ObjectStore.DestinationPath, "/") + "/"
+		if strings.HasPrefix(home, whole) || strings.HasPrefix(whole, home) {
+			return []string{export.Prefix(cfg, coop.Name), imports}, "the rest of " + whole + ", which holds or lies in its home's archive " + home
+		}
+	}
+	if othersRetained {
+		return []string{export.Prefix(cfg, coop.Name), imports}, "the rest of " + whole + ": the backups of an earlier co-op " + coop.Name + ", deleted with Retain, which this co-op never took over"
+	}
+	return []string{whole}, ""
+}
+
+// databaseStopped deletes the co-op's dedicated Cluster, and says whether it and its
+// instances are gone: a deletion with Delete empties the prefix the Cluster archives WAL
+// and base backups into, and an instance still running would write more after it. The
+// instances are read past the cache (which strips pods of their labels).
+func (r *Reconciler) databaseStopped(ctx context.Context, s *scope) (bool, error) {
+	coop := s.coop
+	cluster := &cnpgv1.Cluster{}
+	key := client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.ClusterName(coop)}
+	switch err := r.Client.Get(ctx, key, cluster); {
+	case apierrors.IsNotFound(err) || isNoKind(err):
+	case err != nil:
+		return false, fmt.Errorf("reading the Cluster: %w", err)
+	default:
+		if cluster.DeletionTimestamp.IsZero() {
+			if err := r.Client.Delete(ctx, cluster); client.IgnoreNotFound(err) != nil {
+				return false, fmt.Errorf("deleting the Cluster before its backups: %w", err)
+			}
+		}
+		s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonDeleting,
+			fmt.Sprintf("deletionPolicy Delete: stopping the database (Cluster %s/%s) before deleting its backups, so that it archives nothing after them", key.Namespace, key.Name))
+		return false, nil
+	}
+	reader := r.APIReader
+	if reader == nil {
+		reader = r.Client
+	}
+	var pods corev1.PodList
+	// CloudNativePG labels its instances with their Cluster's name.
+	if err := reader.List(ctx, &pods, client.InNamespace(coop.NamespaceName()), client.MatchingLabels{"cnpg.io/cluster": key.Name}); err != nil {
+		return false, fmt.Errorf("listing the database's instances: %w", err)
+	}
+	running := 0
+	for _, p := range pods.Items {
+		if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			running++
+		}
+	}
+	if running > 0 {
+		s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonDeleting,
+			fmt.Sprintf("deletionPolicy Delete: waiting for %d instance(s) of the database to stop before deleting its backups", running))
+		return false, nil
+	}
+	return true, nil
 }
 
 // deleteStoreObjects empties the co-op's prefixes of the object store (deletedPrefixes),
@@ -47,9 +118,12 @@ func deletedPrefixes(coop *coopv1.Cooperative, r *Reconciler) []string {
 // store's error the Ready condition and a Warning event say which prefix and why, and the
 // deletion waits and retries. Without the co-op's keys (the hub removed them) nothing can
 // be deleted with them: an event names what is left for the hub, and the deletion goes on.
-func (r *Reconciler) deleteStoreObjects(ctx context.Context, s *scope) (bool, error) {
+func (r *Reconciler) deleteStoreObjects(ctx context.Context, s *scope, othersRetained bool) (bool, error) {
 	coop := s.coop
-	prefixes := deletedPrefixes(coop, r)
+	prefixes, kept := deletedPrefixes(coop, &r.Config, othersRetained)
+	if kept != "" {
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonRetainedDataKept, "Delete", "Left %s", kept)
+	}
 	// The co-op's own keys only, never the hub-wide ones (even on a single-tenant hub).
 	keys := &corev1.Secret{}
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: r.Config.ObjectStore.CooperativeCredentialsSecret(coop.Name)}, keys)
@@ -66,7 +140,19 @@ func (r *Reconciler) deleteStoreObjects(ctx context.Context, s *scope) (bool, er
 	if hc == nil {
 		hc = &http.Client{Timeout: time.Minute}
 	}
+	own := r.Config.BackupDestination(coop.Name)
+	if slices.Contains(prefixes, own) && coop.Spec.Database.Tier == coopv1.DatabaseTierDedicated {
+		// The database archives WAL into that prefix as long as it runs: it stops first.
+		if stopped, err := r.databaseStopped(ctx, s); err != nil || !stopped {
+			return false, err
+		}
+	}
 	for _, prefix := range prefixes {
+		if !strings.HasPrefix(prefix, own) {
+			// <region>/<co-op>/ ends in a slash: another co-op's prefix (ride-2/ for ride/)
+			// never starts with it.
+			return false, fmt.Errorf("refusing to delete %s: not under the co-op's own prefix %s", prefix, own)
+		}
 		bucket, key, err := logicalbackup.ParseDestination(prefix)
 		if err != nil {
 			return false, err

@@ -233,7 +233,7 @@ func TestExport_CoopAdminTakesTheirCoopWithThem(t *testing.T) {
 	if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: a.Manifest.Export}, done); err != nil {
 		t.Fatal(err)
 	}
-	if d := a.Manifest.DumpedAt; d == nil || done.Status.CompletionTime == nil || !d.Equal(done.Status.CompletionTime.Time.Truncate(time.Second)) {
+	if d := a.Manifest.DumpedAt; d == nil || done.Status.CompletionTime == nil || !d.Equal(done.Status.CompletionTime.Truncate(time.Second)) {
 		t.Errorf("manifest.json dumpedAt %v, the export completed at %v", d, done.Status.CompletionTime)
 	}
 	if !strings.Contains(r.out, "database dump: made at "+done.Status.CompletionTime.UTC().Format(time.RFC3339)) || !strings.Contains(r.out, "ago: what the platform wrote since is not in the archive") {
