@@ -16,7 +16,7 @@ import (
 
 // TestSecurity_TheServingRoleCannotForgeAVote: a compromised platform (its database role)
 // cannot write what the operator's re-tally reads other than as a vote writes it: every
-// forgery below is refused by the database itself (migration 163, store.GrantServing).
+// forgery below is refused by the database itself (migrations 163 and 164, store.GrantServing).
 func TestSecurity_TheServingRoleCannotForgeAVote(t *testing.T) {
 	e := newEnv(t, withModel(t, policy.OneMemberOneVote, 50, 50))
 	ana, bea := e.worker("Ana Worker"), e.worker("Bea Worker")
@@ -81,6 +81,14 @@ func TestSecurity_TheServingRoleCannotForgeAVote(t *testing.T) {
 		t.Errorf("closed at %s, want its deadline %s", closedAt, deadline)
 	}
 	refused(check, `SELECT close_proposal($1, '{"passed":false}', false)`, id)
+	// Passed, its change waits for the operator: hidden from it by an answer of the
+	// platform's own, it would never be applied while the members are told it was.
+	for _, set := range []string{`application = 'applied'`, `application = 'refused'`, `application = ''`, `application_message = 'applied'`, `application_at = now()`} {
+		refused(denied, `UPDATE proposals SET `+set+` WHERE id = $1`, id)
+	}
+	if pending, err := governance.PendingChanges(ctx, db, 10); err != nil || len(pending) != 1 || pending[0].ID != id {
+		t.Errorf("pending changes %+v, %v: want proposal %d", pending, err, id)
+	}
 	var result string
 	if err := db.QueryRow(ctx, `SELECT result::text FROM proposals WHERE id = $1`, id).Scan(&result); err != nil || result != `{"passed": true}` {
 		t.Errorf("result %s, %v", result, err)
