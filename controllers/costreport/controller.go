@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -101,11 +102,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	due := !report.Spec.Final && !now.Before(finalizeAt)
 	if due && metered && billed && !late && splits {
 		// The status first: the API server refuses spec.final while the stored status says
-		// the bill does not split (Stalled), which may be an earlier spec's.
-		if err := r.writeStatus(ctx, report, status); err != nil {
+		// the bill does not split (Stalled), which may be an earlier spec's. Its write
+		// brings the report back, and the freeze is made then, on the report as read: a
+		// bill the hub changed since is not frozen unsplit (a conflict reads it again).
+		if wrote, err := r.writeStatus(ctx, report, status); err != nil || wrote {
 			return ctrl.Result{}, err
 		}
-		if err := r.finalize(ctx, report.Name); err != nil {
+		if err := r.finalize(ctx, report.Name, report.ResourceVersion); apierrors.IsConflict(err) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil // changed since it was read: judged again
+		} else if err != nil {
 			return ctrl.Result{}, err
 		}
 		logf.FromContext(ctx).Info("Finalized the cost report", "costreport", report.Name)
@@ -123,7 +128,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 				"enter every invoice, fix what Ready names, check the split, then set spec.final: true"})
 	}
 	setWaitingForMetering(&status, report, finalizeAt, due && !metered)
-	if err := r.writeStatus(ctx, report, status); err != nil {
+	if _, err := r.writeStatus(ctx, report, status); err != nil {
 		return ctrl.Result{}, err
 	}
 	if report.Spec.Final {
@@ -228,29 +233,30 @@ func unknownAdjustment(report *coopv1.CostReport) string {
 }
 
 // writeStatus applies the controller's part of the status, unless nothing changed.
-func (r *Reconciler) writeStatus(ctx context.Context, report *coopv1.CostReport, s coopv1.CostReportStatus) error {
+func (r *Reconciler) writeStatus(ctx context.Context, report *coopv1.CostReport, s coopv1.CostReportStatus) (wrote bool, err error) {
 	old := report.Status
 	old.Usage, old.MeteredThrough = nil, nil
 	if equality.Semantic.DeepEqual(old, s) {
-		return nil
+		return false, nil
 	}
 	// status.usage and status.meteredThrough are the metering's.
 	fields, err := ssa.StatusFields(&s, "usage", "meteredThrough")
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := ssa.ApplyStatus(ctx, r.Client, coopv1.GroupVersion.WithKind("CostReport"), client.ObjectKey{Name: report.Name}, fields, FieldOwner); err != nil {
-		return fmt.Errorf("writing the status of CostReport %s: %w", report.Name, err)
+		return false, fmt.Errorf("writing the status of CostReport %s: %w", report.Name, err)
 	}
-	return nil
+	return true, nil
 }
 
-// finalize sets spec.final, after which the API server refuses any change to the spec.
-func (r *Reconciler) finalize(ctx context.Context, name string) error {
+// finalize sets spec.final, after which the API server refuses any change to the spec, on
+// the report of resourceVersion: one changed since conflicts.
+func (r *Reconciler) finalize(ctx context.Context, name, resourceVersion string) error {
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": coopv1.GroupVersion.String(),
 		"kind":       "CostReport",
-		"metadata":   map[string]any{"name": name},
+		"metadata":   map[string]any{"name": name, "resourceVersion": resourceVersion},
 		"spec":       map[string]any{"final": true},
 	}}
 	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {

@@ -3,7 +3,9 @@
 -- functions (SECURITY DEFINER, which the serving role calls: store.GrantServing grants it
 -- EXECUTE on these four and no write of proposals, proposal_electorate, ballots or
 -- proposal_delegations but the columns an erasure and an application write), so a
--- compromised platform cannot mint a decision:
+-- compromised platform cannot forge a vote's times, its roll once open, its deadline or
+-- its close (it may still cast a ballot as any member of a roll: the database cannot tell
+-- the platform acting for a member from a forgery):
 --   - open_proposal stamps created_at with the database's clock (governance_now(),
 --     migration 162) and the deadline at least the rules' minimum voting period after
 --     it, and draws the electorate itself from the members table as it stands;
