@@ -177,6 +177,9 @@ type coopState struct {
 	// and only its namespace is still metered.
 	namespace string
 	gone      bool
+	// deleting says the Cooperative is being deleted (its deletion may wait for a final
+	// backup or the emptying of its prefix of the object store).
+	deleting bool
 	// persistedPeriod is the period of the last write (of the ledger's last sample before
 	// the first one); the next write records every period from it on.
 	persistedPeriod string
@@ -186,15 +189,15 @@ type coopState struct {
 	dbRead  bool
 }
 
-// billed returns the co-op's totals of period p that its CostReport carries, or nil. A
-// deleted co-op's period without any usage is not carried: typically the month its
-// deletion ran into, whose first sample found its namespace already empty. A line of zero
-// usage would still take its part of an even split of the shared costs, and the bill's
-// floor (minimumAmount), for a month it did not run in. A live co-op's period is carried
-// whatever it used: it is on the hub that month.
+// billed returns the co-op's totals of period p that its CostReport carries, or nil. The
+// period without any usage of a co-op deleted, or being deleted, is not carried: typically
+// the month its deletion ran into, whose first sample found nothing running. A line of
+// zero usage would still take its part of an even split of the shared costs, and the
+// bill's floor (minimumAmount), for a month it did not run in. Another co-op's period is
+// carried whatever it used: it is on the hub that month.
 func (st *coopState) billed(p string) *Totals {
 	t := st.ledger.Periods[p]
-	if t == nil || (st.gone && t.zero()) {
+	if t == nil || ((st.gone || st.deleting) && t.zero()) {
 		return nil
 	}
 	return t
@@ -301,7 +304,7 @@ func (m *Meter) Pass(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		st.namespace, st.gone = coop.NamespaceName(), false
+		st.namespace, st.gone, st.deleting = coop.NamespaceName(), false, !coop.DeletionTimestamp.IsZero()
 		rates, err := m.measure(ctx, coop, st, usage[coop.NamespaceName()])
 		if err != nil {
 			// The interval stays uncounted; the next pass covers it, as estimated if late.
@@ -322,7 +325,8 @@ func (m *Meter) Pass(ctx context.Context) error {
 		record(updates, coop.Name, st, now)
 	}
 	// A co-op that is gone still pays for what its namespace holds while it terminates:
-	// the Cooperative goes as soon as the namespace's deletion is issued, and its pods and
+	// the Cooperative goes once its deletion has issued the namespace's (after a final
+	// backup, or the emptying of its prefix of the object store), and its pods and
 	// volumes only go after. Each pass samples the namespace until it holds no pod and no
 	// claim; then the co-op is dropped. Its totals go to the CostReports (with the other
 	// co-ops' totals: one write per period and pass at most) when due, as a co-op's that is

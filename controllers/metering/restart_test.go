@@ -705,6 +705,26 @@ func TestADeletedCooperativeIsNotBilledForTheNextMonth(t *testing.T) {
 	m.mu.Lock()
 	g.Expect(m.coops).NotTo(HaveKey("mu"))
 	m.mu.Unlock()
+
+	// A co-op whose deletion waits (its final backup, the emptying of its prefix of the
+	// object store) across the turn of the month, with nothing running: no line in the
+	// month it ran into either.
+	rho := createCooperative(t, "rho-held")
+	rho.Finalizers = []string{"test.cooperator.dev/hold"}
+	g.Expect(k8sClient.Update(ctx, rho)).To(Succeed())
+	clk.SetTime(at("2027-09-30T23:58:00Z"))
+	g.Expect(m.Pass(ctx)).To(Succeed()) // its first sample: September
+	g.Expect(k8sClient.Delete(ctx, rho)).To(Succeed())
+	clk.Step(3 * time.Minute) // 00:01 of October, the Cooperative still there
+	g.Expect(m.Pass(ctx)).To(Succeed())
+	g.Expect(m.Flush(ctx)).To(Succeed())
+	october := &coopv1.CostReport{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Name: "2027-10"}, october); err == nil {
+		g.Expect(usageOf(october, "rho-held")).To(BeNil(), "October, which its deletion ran into with nothing running, does not carry it")
+	} else {
+		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "got %v", err)
+	}
+	removeFinalizers(t, rho)
 }
 
 // TestADeletingCooperativeIsWrittenAtTheBoundedRate: a co-op whose deletion waits (a final
