@@ -46,20 +46,25 @@ import (
 // them over. Not when this hub retains another co-op's data of this name that this co-op
 // never took over (othersRetained: a shared-tier co-op's retained roles, or the backups
 // marker of a dedicated co-op, which a shared-tier co-op or a standby does not take): then
-// its exports/ and imports/ only, and the rest stays. Nor, for a standby, a prefix that
-// holds or lies under its home's archive (its spec.standby.objectStore), which its home
-// writes.
+// its exports/ and imports/ only, and the rest stays. A standby's backups stay whatever its
+// policy: its home writes its Delete until it learns of a switchover, and after one the
+// prefix holds the live primary's archive; its exports/ and imports/ go with Delete. And a
+// standby whose prefix holds or lies under its home's archive (its spec.standby.objectStore)
+// empties nothing: exports/ and imports/ there are its home's.
 func deletedPrefixes(coop *coopv1.Cooperative, cfg *hubconfig.Config, othersRetained bool) (prefixes []string, kept string) {
-	imports := export.ImportPrefix(cfg, coop.Name)
-	if coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete {
-		return []string{imports}, ""
-	}
 	whole := cfg.BackupDestination(coop.Name)
+	imports := export.ImportPrefix(cfg, coop.Name)
 	if sb := coop.Spec.Standby; sb != nil {
 		home := strings.TrimRight(sb.ObjectStore.DestinationPath, "/") + "/"
 		if strings.HasPrefix(home, whole) || strings.HasPrefix(whole, home) {
-			return []string{export.Prefix(cfg, coop.Name), imports}, "the rest of " + whole + ", which holds or lies in its home's archive " + home
+			return nil, whole + ", which holds or lies in its home's archive " + home + ": its home's data, exports and imports"
 		}
+	}
+	if coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete {
+		return []string{imports}, ""
+	}
+	if coop.Spec.Standby != nil {
+		return []string{export.Prefix(cfg, coop.Name), imports}, "the rest of " + whole + ": a standby's backups, which after a switchover are the primary's archive"
 	}
 	if othersRetained {
 		return []string{export.Prefix(cfg, coop.Name), imports}, "the rest of " + whole + ": the backups of an earlier co-op " + coop.Name + ", deleted with Retain, which this co-op never took over"
@@ -123,6 +128,9 @@ func (r *Reconciler) deleteStoreObjects(ctx context.Context, s *scope, othersRet
 	prefixes, kept := deletedPrefixes(coop, &r.Config, othersRetained)
 	if kept != "" {
 		r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonRetainedDataKept, "Delete", "Left %s", kept)
+	}
+	if len(prefixes) == 0 {
+		return true, nil
 	}
 	// The co-op's own keys only, never the hub-wide ones (even on a single-tenant hub).
 	keys := &corev1.Secret{}

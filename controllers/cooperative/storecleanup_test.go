@@ -28,7 +28,8 @@ import (
 
 // What a deletion empties of the object store: imports/ always; with Delete the co-op's
 // whole prefix, but its exports/ and imports/ only when this hub retains another co-op's
-// data of that name, or when the prefix holds or lies in a standby's home archive.
+// data of that name, or for a standby (its backups may be the primary's archive); nothing
+// of a standby's prefix that holds or lies in its home's archive, whatever its policy.
 func TestDeletedPrefixes(t *testing.T) {
 	cfg := hubconfig.Default()
 	cfg.Region, cfg.ObjectStore.DestinationPath = "eu-west", "s3://hub"
@@ -49,9 +50,16 @@ func TestDeletedPrefixes(t *testing.T) {
 		{"delete", coop(coopv1.DeletionPolicyDelete, ""), false, "s3://hub/eu-west/ride/", ""},
 		{"delete, another co-op's data retained", coop(coopv1.DeletionPolicyDelete, ""), true,
 			"s3://hub/eu-west/ride/exports/ s3://hub/eu-west/ride/imports/", "the backups of an earlier co-op ride"},
-		{"a standby, its home elsewhere", coop(coopv1.DeletionPolicyDelete, "s3://home/eu-south/ride/"), false, "s3://hub/eu-west/ride/", ""},
+		{"a standby, its home elsewhere", coop(coopv1.DeletionPolicyDelete, "s3://home/eu-south/ride/"), false,
+			"s3://hub/eu-west/ride/exports/ s3://hub/eu-west/ride/imports/", "a standby's backups"},
+		{"a standby retained, its home elsewhere", coop(coopv1.DeletionPolicyRetain, "s3://home/eu-south/ride/"), false,
+			"s3://hub/eu-west/ride/imports/", ""},
 		{"a standby whose home archive is under its prefix", coop(coopv1.DeletionPolicyDelete, "s3://hub/eu-west/ride/home/"), false,
-			"s3://hub/eu-west/ride/exports/ s3://hub/eu-west/ride/imports/", "its home's archive"},
+			"", "its home's archive"},
+		{"a standby whose prefix is its home's archive", coop(coopv1.DeletionPolicyDelete, "s3://hub/eu-west/ride"), false,
+			"", "its home's archive"},
+		{"a standby retained, its prefix under its home's archive", coop(coopv1.DeletionPolicyRetain, "s3://hub/eu-west/"), false,
+			"", "its home's archive"},
 	} {
 		got, kept := deletedPrefixes(tc.coop, &cfg, tc.othersRetained)
 		if strings.Join(got, " ") != tc.want || (tc.kept == "") != (kept == "") || !strings.Contains(kept, tc.kept) {
