@@ -25,6 +25,7 @@ import (
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -117,6 +118,82 @@ func (r *Reconciler) databaseStopped(ctx context.Context, s *scope) (bool, error
 	return true, nil
 }
 
+// logicalBackupsStopped deletes a shared-tier co-op's logical backup CronJob and every
+// unfinished Job of its logical backups, and says whether they and their pods are gone: a
+// deletion with Delete empties the prefix they upload into, and a dump (every member's
+// data) that lands after the listing would stay with nothing to prune it. The Jobs and
+// pods are read past the cache.
+func (r *Reconciler) logicalBackupsStopped(ctx context.Context, s *scope) (bool, error) {
+	coop := s.coop
+	ns := r.Config.OperatorNamespace
+	name := logicalbackup.Name(coop.Name)
+	reader := r.APIReader
+	if reader == nil {
+		reader = r.Client
+	}
+	waiting := func(what string) {
+		s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonDeleting,
+			fmt.Sprintf("deletionPolicy Delete: stopping the logical backups (CronJob %s/%s) before deleting them: waiting for %s", ns, name, what))
+	}
+	cronJob := &batchv1.CronJob{}
+	switch err := reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, cronJob); {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return false, fmt.Errorf("reading the logical backup CronJob: %w", err)
+	default:
+		if cronJob.DeletionTimestamp.IsZero() {
+			if err := r.Client.Delete(ctx, cronJob, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+				return false, fmt.Errorf("deleting the logical backup CronJob before its dumps: %w", err)
+			}
+		}
+		waiting("the CronJob to go")
+		return false, nil
+	}
+	// Its Jobs, and a final one of an earlier Retain: each carries the co-op's labels.
+	var jobs batchv1.JobList
+	if err := reader.List(ctx, &jobs, client.InNamespace(ns), client.MatchingLabels(commonLabels(coop))); err != nil {
+		return false, fmt.Errorf("listing the logical backup Jobs: %w", err)
+	}
+	for i := range jobs.Items {
+		job := &jobs.Items[i]
+		if jobFinished(job) || !job.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if err := r.Client.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+			return false, fmt.Errorf("deleting logical backup Job %s/%s before its dumps: %w", ns, job.Name, err)
+		}
+	}
+	podLabels := commonLabels(coop)
+	for k, v := range logicalbackup.PodLabels {
+		podLabels[k] = v
+	}
+	var pods corev1.PodList
+	if err := reader.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels(podLabels)); err != nil {
+		return false, fmt.Errorf("listing the logical backup pods: %w", err)
+	}
+	running := 0
+	for _, p := range pods.Items {
+		if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			running++
+		}
+	}
+	if running > 0 {
+		waiting(fmt.Sprintf("%d pod(s) of its Jobs to stop", running))
+		return false, nil
+	}
+	return true, nil
+}
+
+// jobFinished says whether a Job completed or failed.
+func jobFinished(job *batchv1.Job) bool {
+	for _, c := range job.Status.Conditions {
+		if (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
 // deleteStoreObjects empties the co-op's prefixes of the object store (deletedPrefixes),
 // with the co-op's own read-write keys, which reach its prefix and no other co-op's: a
 // mistake here cannot reach another co-op's data. It reports whether it is done; on a
@@ -152,6 +229,12 @@ func (r *Reconciler) deleteStoreObjects(ctx context.Context, s *scope, othersRet
 	if slices.Contains(prefixes, own) && coop.Spec.Database.Tier == coopv1.DatabaseTierDedicated {
 		// The database archives WAL into that prefix as long as it runs: it stops first.
 		if stopped, err := r.databaseStopped(ctx, s); err != nil || !stopped {
+			return false, err
+		}
+	}
+	if slices.Contains(prefixes, own) && coop.Spec.Database.Tier == coopv1.DatabaseTierShared {
+		// Its logical backups upload into that prefix as long as they run: they stop first.
+		if stopped, err := r.logicalBackupsStopped(ctx, s); err != nil || !stopped {
 			return false, err
 		}
 	}
