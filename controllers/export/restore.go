@@ -78,8 +78,15 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if !coop.AwaitingRestore() || !coop.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	if reason, ok := coop.Annotations[coopv1.AnnotationImportAbandon]; ok {
-		return r.abandon(ctx, coop, dump, reason)
+	abandonReason, abandoning := coop.Annotations[coopv1.AnnotationImportAbandon]
+	if abandoning {
+		// A restore that already committed is the co-op's data: it finishes as any restore,
+		// and the abandon is ignored (and said so). Only a restore not done is given up.
+		if succeeded, err := r.restoreSucceeded(ctx, coop); err != nil {
+			return ctrl.Result{}, err
+		} else if !succeeded {
+			return r.abandon(ctx, coop, dump, abandonReason)
+		}
 	}
 	origin, err := originOf(coop)
 	ns := coop.NamespaceName()
@@ -149,6 +156,10 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	now := metav1.Now()
 	origin.RestoredAt, origin.Message = &now, ""
+	if abandoning {
+		origin.Message = fmt.Sprintf("the hub asked to give up the restore (%s) after Job %s/%s had restored the dump: the abandon is ignored, the platform starts with the imported data",
+			strings.TrimSpace(abandonReason), ns, job.Name)
+	}
 	if err := r.writeOrigin(ctx, coop, origin); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -165,11 +176,26 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	patch := client.MergeFrom(coop.DeepCopy())
 	delete(coop.Annotations, coopv1.AnnotationImportDump)
 	delete(coop.Annotations, coopv1.AnnotationImportSHA256)
+	delete(coop.Annotations, coopv1.AnnotationImportAbandon)
 	if err := r.Client.Patch(ctx, coop, patch); err != nil {
 		return ctrl.Result{}, fmt.Errorf("releasing the platform of %s: %w", coop.Name, err)
 	}
-	log.FromContext(ctx).Info("Restored the imported co-op's data", "cooperative", coop.Name, "job", job.Name)
+	log.FromContext(ctx).Info("Restored the imported co-op's data", "cooperative", coop.Name, "job", job.Name, "abandonIgnored", abandoning)
 	return ctrl.Result{}, nil
+}
+
+// restoreSucceeded says whether the restore Job made for this import completed: its one
+// transaction committed, and the database holds the imported data.
+func (r *RestoreReconciler) restoreSucceeded(ctx context.Context, coop *coopv1.Cooperative) (bool, error) {
+	job := &batchv1.Job{}
+	switch err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: RestoreJobName(coop)}, job); {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	done, ok, _ := jobState(job)
+	return done && ok && metav1.IsControlledBy(job, coop), nil
 }
 
 // abandon gives up the restore of coop as a hub admin asked (coopv1.AnnotationImportAbandon,

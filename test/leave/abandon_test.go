@@ -161,3 +161,57 @@ func hubAdminConfig(t *testing.T, h *hub) string {
 	}
 	return path
 }
+
+// TestImport_AnAbandonAfterTheRestoreCommittedIsIgnored: an abandon that the operator read
+// after the restore Job had completed was reported "starts without the imported data", and
+// the dump deleted, though the database held it. A restore that succeeded finishes as any
+// restore, and status.origin says the abandon was ignored.
+func TestImport_AnAbandonAfterTheRestoreCommittedIsIgnored(t *testing.T) {
+	ctx := context.Background()
+	coop, dump := importing(t, "late-abandon")
+	ns := coop.NamespaceName()
+	patch := client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"annotations":{"`+coopv1.AnnotationImportAbandon+`":"it takes too long"}}}`))
+	if err := hubA.k8s.Patch(ctx, coop.DeepCopy(), patch); err != nil {
+		t.Fatal(err)
+	}
+	// The abandon deletes the running Job, which completes while its pods go (the test holds
+	// the garbage collector's finalizer until the restore is done).
+	key := client.ObjectKey{Namespace: ns, Name: export.RestoreJobName(coop)}
+	eventually(t, "the restore Job being deleted", func() error {
+		job := &batchv1.Job{}
+		if err := hubA.k8s.Get(ctx, key, job); err != nil {
+			return err
+		}
+		if job.DeletionTimestamp.IsZero() {
+			return errors.New("not deleted yet")
+		}
+		return nil
+	})
+	if err := harness.SimulateJobDone(ctx, hubA.k8s, ns, key.Name, true); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the restore finished", func() error {
+		got := &coopv1.Cooperative{}
+		if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
+			return err
+		}
+		if got.AwaitingRestore() || got.Annotations[coopv1.AnnotationImportAbandon] != "" {
+			return fmt.Errorf("annotations %v", got.Annotations)
+		}
+		if o := got.Status.Origin; o == nil || o.RestoredAt == nil || !strings.Contains(o.Message, "the abandon is ignored") {
+			return fmt.Errorf("origin %+v", o)
+		}
+		return nil
+	})
+	eventually(t, "the restore Job gone", func() error {
+		job := &batchv1.Job{}
+		if err := hubA.k8s.Get(ctx, key, job); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		job.Finalizers = slices.DeleteFunc(job.Finalizers, func(f string) bool { return f == metav1.FinalizerDeleteDependents })
+		return hubA.k8s.Update(ctx, job)
+	})
+	if _, ok := store.Object(dump); ok {
+		t.Errorf("the dump %s stays in the store once restored", dump)
+	}
+}
