@@ -249,7 +249,7 @@ func (r *Reconciler) deleteStoreObjects(ctx context.Context, s *scope, othersRet
 			return false, err
 		}
 		o := logicalbackup.ObjectAt(r.Config.ObjectStore.EndpointURL, bucket, key)
-		n, err := logicalbackup.DeletePrefix(ctx, hc, o, string(keys.Data[coopv1.AccessKeyIDKey]), string(keys.Data[coopv1.AccessSecretKeyKey]), r.now())
+		n, err := logicalbackup.DeletePrefix(ctx, hc, o, string(keys.Data[coopv1.AccessKeyIDKey]), string(keys.Data[coopv1.AccessSecretKeyKey]), r.now)
 		if err != nil {
 			msg := fmt.Sprintf("removing the tenant: deleting the co-op's objects under %s failed (%v); retrying. To give up, a hub admin removes the finalizer %s and deletes %s by hand",
 				prefix, err, coopv1.Finalizer, prefix)

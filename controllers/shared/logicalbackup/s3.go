@@ -357,8 +357,9 @@ type listPage struct {
 }
 
 // List returns the keys of the objects under o.Key, a prefix ending in "/", of o's bucket
-// (S3 ListObjectsV2, page after page, signed as Put and Get are).
-func List(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, now time.Time) ([]string, error) {
+// (S3 ListObjectsV2, page after page, signed as Put and Get are). Each page is signed with
+// the time now tells when it is asked for: a long listing outlives one signature's skew.
+func List(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, now func() time.Time) ([]string, error) {
 	if o.Key == "" || !strings.HasSuffix(o.Key, "/") {
 		return nil, fmt.Errorf("listing s3://%s/%s: a prefix must end in /, and never be the whole bucket", o.Bucket, o.Key)
 	}
@@ -382,7 +383,7 @@ func List(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey s
 		}
 		empty := sha256.Sum256(nil)
 		req.Header.Set("x-amz-content-sha256", hex.EncodeToString(empty[:]))
-		resp, err := do(hc, req, o, accessKey, secretKey, now, "listing")
+		resp, err := do(hc, req, o, accessKey, secretKey, now(), "listing")
 		if err != nil {
 			return nil, err
 		}
@@ -413,7 +414,9 @@ func List(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey s
 
 // DeletePrefix deletes every object under o.Key, a prefix ending in "/", of o's bucket
 // (List, then Delete of each), and says how many it deleted. It stops at the first error.
-func DeletePrefix(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, now time.Time) (int, error) {
+// Each request is signed with the time now tells when it is sent: deleting a large prefix
+// object by object outlives the store's 15 minutes of signature skew.
+func DeletePrefix(ctx context.Context, hc *http.Client, o Object, accessKey, secretKey string, now func() time.Time) (int, error) {
 	keys, err := List(ctx, hc, o, accessKey, secretKey, now)
 	if err != nil {
 		return 0, err
@@ -421,7 +424,7 @@ func DeletePrefix(ctx context.Context, hc *http.Client, o Object, accessKey, sec
 	for i, k := range keys {
 		obj := o
 		obj.Key = k
-		if err := Delete(ctx, hc, obj, accessKey, secretKey, now); err != nil {
+		if err := Delete(ctx, hc, obj, accessKey, secretKey, now()); err != nil {
 			return i, err
 		}
 	}
