@@ -39,9 +39,9 @@ import (
 )
 
 // deletedPrefixes are the co-op's own prefixes of the hub's object store that its deletion
-// empties, and what it leaves there and why ("" when nothing). Its imports/ always: a dump
-// an import uploaded is a transfer of every member's data, not a backup, whatever the
-// deletion policy. With deletionPolicy Delete, its whole prefix <bucket>/<region>/<co-op>/:
+// empties, and what it leaves there and why ("" when nothing). Its imports/ while a dump
+// an import uploaded waits for its restore: a transfer of every member's data, not a
+// backup, whatever the deletion policy. With deletionPolicy Delete, its whole prefix <bucket>/<region>/<co-op>/:
 // base backups and WAL (of every server name), logical backups, exports and imports, and
 // the backups an earlier co-op of this name retained, which are this co-op's once it took
 // them over. Not when this hub retains another co-op's data of this name that this co-op
@@ -62,7 +62,12 @@ func deletedPrefixes(coop *coopv1.Cooperative, cfg *hubconfig.Config, othersReta
 		}
 	}
 	if coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete {
-		return []string{imports}, ""
+		// Only a dump still waiting for its restore is there (a restore, or its abandon,
+		// deletes it): a co-op deleted with Retain needs the object store for nothing else.
+		if coop.AwaitingRestore() {
+			return []string{imports}, ""
+		}
+		return nil, ""
 	}
 	if coop.Spec.Standby != nil {
 		return []string{export.Prefix(cfg, coop.Name), imports}, "the rest of " + whole + ": a standby's backups, which after a switchover are the primary's archive"
@@ -205,6 +210,9 @@ func (r *Reconciler) deleteStoreObjects(ctx context.Context, s *scope, othersRet
 	prefixes, kept := deletedPrefixes(coop, &r.Config, othersRetained)
 	if kept != "" {
 		r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonRetainedDataKept, "Delete", "Left %s", kept)
+	}
+	if len(prefixes) == 0 {
+		return true, nil
 	}
 	if len(prefixes) == 0 {
 		return true, nil

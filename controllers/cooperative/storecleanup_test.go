@@ -39,7 +39,9 @@ import (
 	"github.com/cooperator-dev/cooperator/test/harness"
 )
 
-// What a deletion empties of the object store: imports/ always; with Delete the co-op's
+// What a deletion empties of the object store: imports/ while an import's dump waits for
+// its restore (with Retain, nothing else: a hub whose store is down still deletes such a
+// co-op); with Delete the co-op's
 // whole prefix, but its exports/ and imports/ only when this hub retains another co-op's
 // data of that name, or for a standby (its backups may be the primary's archive); nothing
 // of a standby's prefix that holds or lies in its home's archive, whatever its policy.
@@ -53,20 +55,25 @@ func TestDeletedPrefixes(t *testing.T) {
 		}
 		return c
 	}
+	importing := func(c *coopv1.Cooperative) *coopv1.Cooperative {
+		c.Annotations = map[string]string{coopv1.AnnotationImportDump: "ride-1.dump"}
+		return c
+	}
 	for _, tc := range []struct {
 		name           string
 		coop           *coopv1.Cooperative
 		othersRetained bool
 		want, kept     string
 	}{
-		{"retain", coop(coopv1.DeletionPolicyRetain, ""), false, "s3://hub/eu-west/ride/imports/", ""},
+		{"retain", coop(coopv1.DeletionPolicyRetain, ""), false, "", ""},
+		{"retain, an import's dump waiting", importing(coop(coopv1.DeletionPolicyRetain, "")), false, "s3://hub/eu-west/ride/imports/", ""},
 		{"delete", coop(coopv1.DeletionPolicyDelete, ""), false, "s3://hub/eu-west/ride/", ""},
 		{"delete, another co-op's data retained", coop(coopv1.DeletionPolicyDelete, ""), true,
 			"s3://hub/eu-west/ride/exports/ s3://hub/eu-west/ride/imports/", "the backups of an earlier co-op ride"},
 		{"a standby, its home elsewhere", coop(coopv1.DeletionPolicyDelete, "s3://home/eu-south/ride/"), false,
 			"s3://hub/eu-west/ride/exports/ s3://hub/eu-west/ride/imports/", "a standby's backups"},
 		{"a standby retained, its home elsewhere", coop(coopv1.DeletionPolicyRetain, "s3://home/eu-south/ride/"), false,
-			"s3://hub/eu-west/ride/imports/", ""},
+			"", ""},
 		{"a standby whose home archive is under its prefix", coop(coopv1.DeletionPolicyDelete, "s3://hub/eu-west/ride/home/"), false,
 			"", "its home's archive"},
 		{"a standby whose prefix is its home's archive", coop(coopv1.DeletionPolicyDelete, "s3://hub/eu-west/ride"), false,
