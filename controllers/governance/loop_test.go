@@ -49,6 +49,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/platform/server"
 	tally "github.com/cooperator-dev/cooperator/platform/server/governance"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/test/harness"
 	"github.com/cooperator-dev/cooperator/test/harness/platformapi"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
@@ -212,8 +213,7 @@ func newCoop(t *testing.T, name string, g coopv1.Governance) *coop {
 	c.srv = s
 	c.clock.pin = func(at time.Time) {
 		t.Helper()
-		if _, err := s.Pool().Exec(context.Background(), `INSERT INTO governance_clock (pinned_at) VALUES ($1)
-			ON CONFLICT (one) DO UPDATE SET pinned_at = EXCLUDED.pinned_at`, at); err != nil {
+		if err := store.PinGovernanceClock(context.Background(), s.Pool(), at); err != nil {
 			t.Fatal(err)
 		}
 	}

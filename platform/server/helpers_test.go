@@ -21,6 +21,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
 
@@ -100,8 +101,7 @@ func (c *pinnedClock) Step(d time.Duration) {
 
 func (c *pinnedClock) pin() {
 	c.t.Helper()
-	if _, err := c.owner.Exec(context.Background(), `INSERT INTO governance_clock (pinned_at) VALUES ($1)
-		ON CONFLICT (one) DO UPDATE SET pinned_at = EXCLUDED.pinned_at`, c.Now()); err != nil {
+	if err := store.PinGovernanceClock(context.Background(), c.owner, c.Now()); err != nil {
 		c.t.Fatal(err)
 	}
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/platform/server"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/test/harness/platformapi"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
@@ -128,6 +129,15 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) (stop f
 	if err := srv.Migrate(ctx); err != nil {
 		return nil, err
 	}
+	// The database stamps and closes the votes by its clock of governance, which its owner
+	// (the demo's connection) keeps on the platform's.
+	step := func(d time.Duration) error {
+		clock.Step(d)
+		return store.PinGovernanceClock(ctx, srv.Pool(), clock.Now())
+	}
+	if err := step(0); err != nil {
+		return nil, err
+	}
 	api := httptest.NewServer(srv.Handler())
 	stops = append(stops, api.Close)
 	fmt.Fprintf(out, "The platform service of %s runs at %s (the members' API).\n", coop.Name, api.URL)
@@ -175,13 +185,18 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) (stop f
 		}
 	}
 	fmt.Fprintln(out, "  ballots: drivers yes, yes; rider no; staff yes")
-	clock.Step(7*24*time.Hour + time.Minute)
+	if err := step(7*24*time.Hour + time.Minute); err != nil {
+		return nil, err
+	}
 	fmt.Fprintln(out, "[simulated] seven days pass on the platform's clock")
 	closed, err := call("GET", fmt.Sprintf("/v1/proposals/%d", id), ms[2].token, nil, 200)
 	if err != nil {
 		return nil, err
 	}
-	res := closed["proposal"].(map[string]any)["result"].(map[string]any)
+	res, _ := closed["proposal"].(map[string]any)["result"].(map[string]any)
+	if res == nil {
+		return nil, fmt.Errorf("proposal %d did not close at its deadline: %v", id, closed["proposal"])
+	}
 	fmt.Fprintf(out, "  the proposal closed at its deadline: passed=%v, turnout %v%%, approval %v%%\n", res["passed"], res["turnoutPercent"], res["approvalPercent"])
 
 	// The operator reads the co-op's database every second here; three minutes leave room for

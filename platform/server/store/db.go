@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -67,5 +68,15 @@ func NotFoundOK(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
+	return err
+}
+
+// PinGovernanceClock sets the database's clock of governance (governance_now(), which
+// stamps and closes the votes) to at, through db connected as the database's owner: for
+// the tests and the demo, whose platform runs on a clock of their own. A database whose
+// clock is not pinned follows now().
+func PinGovernanceClock(ctx context.Context, db DBTX, at time.Time) error {
+	_, err := db.Exec(ctx, `INSERT INTO governance_clock (pinned_at) VALUES ($1)
+		ON CONFLICT (one) DO UPDATE SET pinned_at = EXCLUDED.pinned_at`, at)
 	return err
 }
