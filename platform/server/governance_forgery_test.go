@@ -165,3 +165,40 @@ func TestTheOperatorsReTallyAgreesWithARealVote(t *testing.T) {
 		t.Fatalf("re-tally %+v of %+v", got, p)
 	}
 }
+
+// TestTheDatabaseAndTheGoSideAgreeOnAVote: the owner's functions of migration 163 repeat
+// two rules of the Go side, which must not drift apart: the longest voting period
+// (policy.MaxVotingPeriodHours) and the choices of each model (governance.Choices). A
+// period or a ballot the Go side takes, the database takes, and no other.
+func TestTheDatabaseAndTheGoSideAgreeOnAVote(t *testing.T) {
+	pol := withModel(t, policy.MultiStakeholder, 50, 50)
+	e := newEnv(t, pol)
+	class := pol.Governance.StakeholderClasses[0].Name
+	ana := e.member("Ana Worker", []string{"worker"}, class)
+	ctx := context.Background()
+	db := e.s.Pool() // the serving role's
+	for _, model := range policy.Models {
+		g := pol.Governance
+		g.Model = model
+		if model != policy.MultiStakeholder {
+			g.StakeholderClasses = nil
+		}
+		rules, err := json.Marshal(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, `SELECT open_proposal('Too long', '', '', NULL, $1, $2, $3)`, ana.id, rules, policy.MaxVotingPeriodHours+1); err == nil {
+			t.Errorf("%s: a period of %d hours was taken, over policy.MaxVotingPeriodHours", model, policy.MaxVotingPeriodHours+1)
+		}
+		var id int64
+		if err := db.QueryRow(ctx, `SELECT open_proposal('The longest', '', '', NULL, $1, $2, $3)`, ana.id, rules, policy.MaxVotingPeriodHours).Scan(&id); err != nil {
+			t.Fatalf("%s: a period of policy.MaxVotingPeriodHours: %v", model, err)
+		}
+		for _, choice := range []string{governance.Yes, governance.No, governance.Abstain, governance.Object, "maybe"} {
+			_, err := db.Exec(ctx, `SELECT cast_ballot($1, $2, $3)`, id, ana.id, choice)
+			if want := governance.ValidChoice(model, choice); (err == nil) != want {
+				t.Errorf("%s: the database's answer to a ballot %q: %v; the Go side takes it: %v", model, choice, err, want)
+			}
+		}
+	}
+}
