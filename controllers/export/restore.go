@@ -173,15 +173,24 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		log.FromContext(ctx).Info("Left the imported dump in the object store", "cooperative", coop.Name, "reason", msg)
 	}
 	// The platform may start now.
+	if err := r.releasePlatform(ctx, coop); err != nil {
+		return ctrl.Result{}, err
+	}
+	log.FromContext(ctx).Info("Restored the imported co-op's data", "cooperative", coop.Name, "job", job.Name, "abandonIgnored", abandoning)
+	return ctrl.Result{}, nil
+}
+
+// releasePlatform removes the dump's annotations and the abandon one, which starts the
+// co-op's platform: the restore is done, or given up.
+func (r *RestoreReconciler) releasePlatform(ctx context.Context, coop *coopv1.Cooperative) error {
 	patch := client.MergeFrom(coop.DeepCopy())
 	delete(coop.Annotations, coopv1.AnnotationImportDump)
 	delete(coop.Annotations, coopv1.AnnotationImportSHA256)
 	delete(coop.Annotations, coopv1.AnnotationImportAbandon)
 	if err := r.Client.Patch(ctx, coop, patch); err != nil {
-		return ctrl.Result{}, fmt.Errorf("releasing the platform of %s: %w", coop.Name, err)
+		return fmt.Errorf("releasing the platform of %s: %w", coop.Name, err)
 	}
-	log.FromContext(ctx).Info("Restored the imported co-op's data", "cooperative", coop.Name, "job", job.Name, "abandonIgnored", abandoning)
-	return ctrl.Result{}, nil
+	return nil
 }
 
 // restoreSucceeded says whether the restore Job made for this import completed: its one
@@ -235,12 +244,8 @@ func (r *RestoreReconciler) abandon(ctx context.Context, coop *coopv1.Cooperativ
 	if r.Upload.Recorder != nil {
 		r.Upload.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonImportAbandoned, "Restore", "%s", origin.Message)
 	}
-	patch := client.MergeFrom(coop.DeepCopy())
-	delete(coop.Annotations, coopv1.AnnotationImportDump)
-	delete(coop.Annotations, coopv1.AnnotationImportSHA256)
-	delete(coop.Annotations, coopv1.AnnotationImportAbandon)
-	if err := r.Client.Patch(ctx, coop, patch); err != nil {
-		return ctrl.Result{}, fmt.Errorf("releasing the platform of %s: %w", coop.Name, err)
+	if err := r.releasePlatform(ctx, coop); err != nil {
+		return ctrl.Result{}, err
 	}
 	log.FromContext(ctx).Info("Gave up the restore of an imported co-op", "cooperative", coop.Name)
 	return ctrl.Result{}, nil
