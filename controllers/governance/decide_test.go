@@ -23,6 +23,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -231,7 +233,13 @@ func TestTheEntryBeingAppliedIsOfOneProposal(t *testing.T) {
 func TestAChangeThatDropsTheHostIsNotApplied(t *testing.T) {
 	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: coopv1.CooperativeSpec{
 		Platform: coopv1.PlatformSpec{Host: "c.coops.example", Version: "1.0"}}}
-	r := &Reconciler{} // no client: nothing may be read or written
+	scheme := runtime.NewScheme()
+	if err := coopv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	// An empty cluster: without the check, the change would be refused for its template
+	// instead, with another message.
+	r := &Reconciler{Client: fake.NewClientBuilder().WithScheme(scheme).Build()}
 	p := tally.Closed{ID: 7, Field: policy.PartPlatform, Value: json.RawMessage(`{"version":"1.1"}`)}
 	o, err := r.applyChange(t.Context(), coop, p, outcome{state: tally.ApplicationApplied})
 	if err != nil || o.state != tally.ApplicationFailed || o.cond.Reason != coopv1.ReasonChangeNotApplicable ||
