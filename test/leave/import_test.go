@@ -79,9 +79,11 @@ func forgedArchiveWith(t *testing.T, manifestCoop string, coop *coopv1.Cooperati
 	if err := w.Finish(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := export.Open(target); err != nil {
+	a, err := export.Open(target)
+	if err != nil {
 		t.Fatalf("the forged archive does not verify: %v", err)
 	}
+	a.Close() // a tarball unpacks to a temporary directory only Close removes
 	return target
 }
 
