@@ -12,6 +12,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/governance"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 )
 
 // TestSecurity_TheServingRoleCannotForgeAVote: a compromised platform (its database role)
@@ -201,4 +202,56 @@ func TestTheDatabaseAndTheGoSideAgreeOnAVote(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTheDatabaseAndTheGoSideAgreeOnAnEarlyClose: whether everyone on a proposal's roll
+// has voted is written twice, in the database's proposal_closing (migration 163: it lets
+// a proposal close before its deadline) and in governance.NotVotedSQL (staff's close, and
+// the operator's OpenLongEnough). Before the deadline the database closes exactly when the
+// Go side counts nobody left to vote, through the states a roll goes through: nobody
+// voted, some did, a member who has not voted erased (no longer waited for), one who voted
+// erased (their ballot stands), everyone voted.
+func TestTheDatabaseAndTheGoSideAgreeOnAnEarlyClose(t *testing.T) {
+	e := newEnv(t, withModel(t, policy.OneMemberOneVote, 50, 50))
+	ana, bea, cid, dan := e.worker("Ana Worker"), e.worker("Bea Worker"), e.worker("Cid Worker"), e.worker("Dan Worker")
+	id := num(e.must(201, "POST", "/v1/proposals", ana.token, map[string]any{"title": "Fee to 2%", "field": "feeSplit", "value": lowerFee})["id"])
+	ctx := context.Background()
+	db := e.s.Pool() // the serving role's
+	agree := func(state string, wantLeft int64) {
+		t.Helper()
+		left, err := governance.NotVoted(ctx, db, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback(ctx) }() // only asked: nothing closes
+		// freeze_delegations asks proposal_closing first, as a close does (the serving role
+		// may call only the functions a vote goes through).
+		_, closing := tx.Exec(ctx, `SELECT freeze_delegations($1, false)`, id)
+		if left != wantLeft || (closing == nil) != (left == 0) {
+			t.Errorf("%s: the Go side counts %d left to vote (want %d); the database's proposal_closing answers %v", state, left, wantLeft, closing)
+		}
+	}
+	vote := func(w who, choice string) {
+		t.Helper()
+		e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), w.token, map[string]any{"choice": choice})
+	}
+	erase := func(w who) {
+		t.Helper()
+		if err := members.On(db).Erase(ctx, w.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	agree("nobody voted", 4)
+	vote(ana, governance.Yes)
+	vote(bea, governance.No)
+	agree("two of four voted", 2)
+	erase(cid)
+	agree("a member who had not voted erased", 1)
+	vote(dan, governance.Abstain)
+	erase(dan)
+	agree("everyone else voted, and one who voted erased", 0)
 }
