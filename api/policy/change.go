@@ -171,7 +171,7 @@ func (fs FeeSplit) Spec() coopv1.FeeSplit {
 func (g Governance) Spec() coopv1.Governance {
 	out := coopv1.Governance{
 		Model: coopv1.GovernanceModel(g.Model), QuorumPercent: int32(g.QuorumPercent), ApprovalPercent: int32(g.ApprovalPercent),
-		MinimumVotingPeriodHours: int32(g.MinimumVotingPeriodHours),
+		ApprovalFraction: g.ApprovalFraction, MinimumVotingPeriodHours: int32(g.MinimumVotingPeriodHours),
 	}
 	for _, c := range g.StakeholderClasses {
 		out.StakeholderClasses = append(out.StakeholderClasses, coopv1.StakeholderClass{Name: c.Name, Weight: int32(c.Weight)})

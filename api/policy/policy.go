@@ -31,8 +31,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"regexp"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 	_ "time/tzdata" // LoadTimeZone reads the same zones on any host or image
@@ -168,6 +170,7 @@ type Governance struct {
 	Model                    string             `json:"model"`
 	QuorumPercent            int64              `json:"quorumPercent"`
 	ApprovalPercent          int64              `json:"approvalPercent"`
+	ApprovalFraction         string             `json:"approvalFraction,omitempty"`
 	StakeholderClasses       []StakeholderClass `json:"stakeholderClasses,omitempty"`
 	GovernedFields           []string           `json:"governedFields,omitempty"`
 	MinimumVotingPeriodHours int64              `json:"minimumVotingPeriodHours"`
@@ -225,7 +228,7 @@ func FeeSplitFromSpec(fs coopv1.FeeSplit) FeeSplit {
 func GovernanceFromSpec(g coopv1.Governance) Governance {
 	out := Governance{
 		Model: string(g.Model), QuorumPercent: int64(g.QuorumPercent), ApprovalPercent: int64(g.ApprovalPercent),
-		MinimumVotingPeriodHours: int64(g.MinimumVotingPeriodHours),
+		ApprovalFraction: g.ApprovalFraction, MinimumVotingPeriodHours: int64(g.MinimumVotingPeriodHours),
 	}
 	if out.QuorumPercent == 0 {
 		out.QuorumPercent = DefaultQuorumPercent
@@ -297,6 +300,44 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
 func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// fractionForm is an approval fraction's form, as the CRD's pattern for
+// spec.governance.approvalFraction has it.
+var fractionForm = regexp.MustCompile(`^([1-9][0-9]?)/([1-9][0-9]?)$`)
+
+// ParseFraction reads an approval fraction N/D (whole numbers 1..99, N no greater than D,
+// such as 2/3), the rule spec.governance.approvalFraction's CRD validation also holds.
+func ParseFraction(s string) (*big.Rat, error) {
+	m := fractionForm.FindStringSubmatch(s)
+	if m == nil {
+		return nil, fmt.Errorf("%q is not a fraction N/D of whole numbers 1..99, such as 2/3", s)
+	}
+	n, _ := strconv.ParseInt(m[1], 10, 64)
+	d, _ := strconv.ParseInt(m[2], 10, 64)
+	if n > d {
+		return nil, fmt.Errorf("%q is more than 1: N must be no greater than D", s)
+	}
+	return big.NewRat(n, d), nil
+}
+
+// Approval is the share of the votes cast (or of their weight) a proposal needs to pass,
+// exactly: approvalFraction when set, approvalPercent otherwise.
+func (g Governance) Approval() *big.Rat {
+	if g.ApprovalFraction != "" {
+		if r, err := ParseFraction(g.ApprovalFraction); err == nil {
+			return r
+		}
+	}
+	return big.NewRat(g.ApprovalPercent, 100)
+}
+
+// ApprovalText is Approval as the rules write it, for people: "2/3" or "50%".
+func (g Governance) ApprovalText() string {
+	if _, err := ParseFraction(g.ApprovalFraction); g.ApprovalFraction != "" && err == nil {
+		return g.ApprovalFraction
+	}
+	return fmt.Sprintf("%d%%", g.ApprovalPercent)
 }
 
 // inRange is the error at field when v is not in lo..hi.
@@ -430,7 +471,8 @@ func (fs FeeSplit) Validate(at string) error {
 	return inRange(at+".surgeToWorkersPercent", fs.SurgeToWorkersPercent, 0, 100)
 }
 
-// Validate checks governance rules: a known model, quorum and approval 1..100, stakeholder
+// Validate checks governance rules: a known model, quorum and approval 1..100, an approval
+// fraction (when set) of ParseFraction's form, stakeholder
 // classes exactly for multi-stakeholder with unique names and weights adding up to 100,
 // governed fields from the list, a minimum voting period of 1..8760 hours.
 func (g Governance) Validate(at string) error {
@@ -442,6 +484,11 @@ func (g Governance) Validate(at string) error {
 	}
 	if err := inRange(at+".approvalPercent", g.ApprovalPercent, 1, 100); err != nil {
 		return err
+	}
+	if g.ApprovalFraction != "" {
+		if _, err := ParseFraction(g.ApprovalFraction); err != nil {
+			return fieldErr(at+".approvalFraction", "%v", err)
+		}
 	}
 	if err := inRange(at+".minimumVotingPeriodHours", g.MinimumVotingPeriodHours, 1, MaxVotingPeriodHours); err != nil {
 		return err

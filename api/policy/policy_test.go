@@ -19,6 +19,7 @@ package policy
 import (
 	"encoding/json"
 	"errors"
+	"math/big"
 	"os"
 	"reflect"
 	"slices"
@@ -209,6 +210,35 @@ func TestTheRulesNameTheirGovernedFields(t *testing.T) {
 		var spec coopv1.Governance
 		if err := json.Unmarshal(stored, &spec); err != nil || spec.ApprovalPercent != 50 || spec.Model != coopv1.GovernanceConsent {
 			t.Errorf("%s: stored %s decodes to %+v, %v", value, stored, spec, err)
+		}
+	}
+}
+
+// TestApprovalFraction: a co-op's rules may ask for an exact fraction of the votes, such as
+// two thirds, which no whole percent says; a proposed change of the rules keeps it, and the
+// spec the operator writes holds it; a fraction over 1 or of another form is refused at its
+// field.
+func TestApprovalFraction(t *testing.T) {
+	stored, err := ParseChange(PartGovernance, json.RawMessage(`{"model":"one-member-one-vote","approvalFraction":"2/3","governedFields":["feeSplit"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec coopv1.Governance
+	if err := json.Unmarshal(stored, &spec); err != nil || spec.ApprovalFraction != "2/3" {
+		t.Fatalf("stored %s decodes to %+v, %v", stored, spec, err)
+	}
+	g := GovernanceFromSpec(spec)
+	if g.Approval().Cmp(big.NewRat(2, 3)) != 0 || g.ApprovalText() != "2/3" {
+		t.Errorf("rules %+v: approval %v (%s), want exactly 2/3", g, g.Approval(), g.ApprovalText())
+	}
+	if g := GovernanceFromSpec(coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote}); g.Approval().Cmp(big.NewRat(1, 2)) != 0 || g.ApprovalText() != "50%" {
+		t.Errorf("default rules: approval %v (%s), want 50%%", g.Approval(), g.ApprovalText())
+	}
+	for _, bad := range []string{"3/2", "0/3", "2/0", "2/100", "2/3 ", "⅔", "66%", "-1/3"} {
+		_, err := ParseChange(PartGovernance, json.RawMessage(`{"model":"consent","approvalFraction":"`+bad+`","governedFields":[]}`))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "governance.approvalFraction" {
+			t.Errorf("approvalFraction %q: %v, want a refusal at governance.approvalFraction", bad, err)
 		}
 	}
 }

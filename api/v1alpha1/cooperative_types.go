@@ -262,6 +262,17 @@ type Governance struct {
 	// +kubebuilder:validation:Maximum=100
 	ApprovalPercent int32 `json:"approvalPercent,omitempty"`
 
+	// approvalFraction is the share of the votes cast (or of their weight) a proposal needs
+	// to pass, as an exact fraction N/D of whole numbers 1..99, such as 2/3, for the rules
+	// a whole percent cannot say: two thirds lies between 66% (which passes 66 yes against
+	// 34 no) and 67% (which refuses 2 yes against 1 no). When set, approvalPercent is not
+	// used. Not used by the consent model.
+	// +optional
+	// +kubebuilder:validation:MaxLength=5
+	// +kubebuilder:validation:Pattern=`^[1-9][0-9]?/[1-9][0-9]?$`
+	// +kubebuilder:validation:XValidation:rule="int(self.split('/')[0]) <= int(self.split('/')[1])",message="approvalFraction N/D must be at most 1: N no greater than D"
+	ApprovalFraction string `json:"approvalFraction,omitempty"`
+
 	// stakeholderClasses and their weights; required for multi-stakeholder, not allowed
 	// otherwise. Names are unique and weights add up to 100.
 	// +optional

@@ -97,6 +97,10 @@ func TestCooperativeValidation(t *testing.T) {
 			[]string{"spec.governance.quorumPercent", "greater than or equal to 1"}},
 		{"approval over 100", func(c *coopv1.Cooperative) { c.Spec.Governance.ApprovalPercent = 101 },
 			[]string{"spec.governance.approvalPercent", "less than or equal to 100"}},
+		{"approval fraction over 1", func(c *coopv1.Cooperative) { c.Spec.Governance.ApprovalFraction = "3/2" },
+			[]string{"spec.governance.approvalFraction", "must be at most 1"}},
+		{"approval fraction as a decimal", func(c *coopv1.Cooperative) { c.Spec.Governance.ApprovalFraction = "0.67" },
+			[]string{"spec.governance.approvalFraction", "should match"}},
 		{"multi-stakeholder without classes", func(c *coopv1.Cooperative) { c.Spec.Governance.StakeholderClasses = nil },
 			[]string{"spec.governance.stakeholderClasses", "required when model is multi-stakeholder"}},
 		{"classes without multi-stakeholder", func(c *coopv1.Cooperative) { c.Spec.Governance.Model = coopv1.GovernanceOneMemberOneVote },
@@ -184,6 +188,18 @@ func TestCooperativeValidation(t *testing.T) {
 			}
 			assertRefused(t, err, tc.want)
 		})
+	}
+
+	// The API server and the policy document (which checks a proposed change of the rules)
+	// take the same approval fractions.
+	for i, fraction := range []string{"2/3", "1/1", "99/99", "1/99", "3/4", "3/2", "0/3", "2/0", "02/3", "100/100", "2/3 ", "2//3", "-1/3", "⅔", "1/2/3"} {
+		obj := validCooperative(fmt.Sprintf("fraction-%d", i))
+		obj.Spec.Governance.ApprovalFraction = fraction
+		err := c.Create(ctx, obj)
+		_, perr := policy.ParseFraction(fraction)
+		if (err == nil) != (perr == nil) {
+			t.Errorf("approvalFraction %q: the API server answers %v, the policy document %v", fraction, err, perr)
+		}
 	}
 
 	updateCases := []struct {

@@ -47,6 +47,9 @@ func TestDecide(t *testing.T) {
 	reworded.Reason, reworded.TurnoutPercent = "worded by another version of the platform", "100.0"
 	changedRules := rules
 	changedRules.QuorumPercent = 10
+	// Half written as a fraction is the same rule as 50%; two thirds is another.
+	halfFraction, twoThirds := rules, rules
+	halfFraction.ApprovalFraction, twoThirds.ApprovalFraction = "2/4", "2/3"
 	cases := []struct {
 		name     string
 		p        tally.Closed
@@ -61,6 +64,8 @@ func TestDecide(t *testing.T) {
 		{"stored counts differ", tally.Closed{ID: 2, Field: "feeSplit", Value: value, Rules: rules, Result: passed}, other, tally.ApplicationRefused, coopv1.ReasonTallyMismatch, false},
 		{"re-tally fails", tally.Closed{ID: 3, Field: "feeSplit", Value: value, Rules: rules, Result: failedTally}, failedTally, tally.ApplicationRefused, coopv1.ReasonTallyMismatch, false},
 		{"rules changed", tally.Closed{ID: 4, Field: "feeSplit", Value: value, Rules: changedRules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
+		{"approval rule changed", tally.Closed{ID: 4, Field: "feeSplit", Value: value, Rules: twoThirds, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
+		{"the same approval written as a fraction", tally.Closed{ID: 1, Field: "feeSplit", Value: value, Rules: halfFraction, Result: passed}, passed, tally.ApplicationApplied, coopv1.ReasonChangesApplied, true},
 		{"value breaks a rule", tally.Closed{ID: 5, Field: "feeSplit", Value: json.RawMessage(`{"platformFeeBasisPoints":20000}`), Rules: rules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},
 		// Opened before the platform refused it: a switchover is not the members' to vote.
 		{"federation with a primary", tally.Closed{ID: 6, Field: "federation", Value: json.RawMessage(`{"peers":[{"name":"eu-south","mode":"standby"}],"primary":"eu-south"}`), Rules: rules, Result: passed}, passed, tally.ApplicationFailed, coopv1.ReasonChangeNotApplicable, false},

@@ -512,7 +512,7 @@ func rulesBefore(coop *coopv1.Cooperative, p tally.Closed) policy.Governance {
 
 // sameRules compares the rules that decide a tally.
 func sameRules(a, b policy.Governance) bool {
-	return a.Model == b.Model && a.QuorumPercent == b.QuorumPercent && a.ApprovalPercent == b.ApprovalPercent &&
+	return a.Model == b.Model && a.QuorumPercent == b.QuorumPercent && a.Approval().Cmp(b.Approval()) == 0 &&
 		slices.Equal(a.StakeholderClasses, b.StakeholderClasses)
 }
 

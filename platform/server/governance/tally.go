@@ -77,8 +77,9 @@ const membersClass = "members"
 //
 // Rules, for every model: turnout is the share of eligible voters who cast a ballot
 // (yes, no, abstain, object); quorum is reached when turnout ≥ quorumPercent. Approval is
-// yes / (yes + no); a proposal passes when quorum is reached, approval ≥ approvalPercent
-// and yes > no (a tie never passes).
+// yes / (yes + no); a proposal passes when quorum is reached, approval ≥ the rules'
+// approval (policy.Governance.Approval: approvalFraction, or approvalPercent) and yes > no
+// (a tie never passes).
 //   - one-member-one-vote: every ballot weighs the same.
 //   - multi-stakeholder: turnout and approval are computed per class, then combined
 //     with the class weights; classes with no yes/no ballots drop out of the approval
@@ -194,11 +195,11 @@ func Tally(in Input) Result {
 		res.Reason = "tie: yes and no are equal"
 	case yesW.Cmp(noW) < 0:
 		res.Reason = "more no than yes"
-	case approval.Cmp(big.NewRat(g.ApprovalPercent, 100)) < 0:
-		res.Reason = fmt.Sprintf("approval %s%% < %d%%", res.ApprovalPercent, g.ApprovalPercent)
+	case approval.Cmp(g.Approval()) < 0:
+		res.Reason = fmt.Sprintf("approval %s%% < %s", res.ApprovalPercent, g.ApprovalText())
 	default:
 		res.Passed = true
-		res.Reason = fmt.Sprintf("quorum reached and approval %s%% ≥ %d%%", res.ApprovalPercent, g.ApprovalPercent)
+		res.Reason = fmt.Sprintf("quorum reached and approval %s%% ≥ %s", res.ApprovalPercent, g.ApprovalText())
 	}
 	return res
 }

@@ -28,6 +28,17 @@ func TestTally(t *testing.T) {
 		StakeholderClasses: []policy.StakeholderClass{{Name: "drivers", Weight: 60}, {Name: "riders", Weight: 20}, {Name: "staff", Weight: 20}}}
 	consent := policy.Governance{Model: policy.Consent, QuorumPercent: 50, ApprovalPercent: 100}
 	deleg := policy.Governance{Model: policy.Delegate, QuorumPercent: 50, ApprovalPercent: 60}
+	twoThirds := policy.Governance{Model: policy.OneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50, ApprovalFraction: "2/3"}
+	percent66 := policy.Governance{Model: policy.OneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 66}
+	percent67 := policy.Governance{Model: policy.OneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 67}
+	yesNo := func(yes, no int) Input {
+		in := Input{Voters: voters(yes+no, "", 1), Ballots: map[int64]string{}}
+		for i := 1; i <= yes+no; i++ {
+			in.Ballots[int64(i)] = map[bool]string{true: Yes, false: No}[i <= yes]
+		}
+		return in
+	}
+	with := func(g policy.Governance, in Input) Input { in.Governance = g; return in }
 	// multi-stakeholder electorate: drivers 1..10, riders 11..20, staff 21..22
 	mv := append(append(voters(10, "drivers", 1), voters(10, "riders", 11)...), voters(2, "staff", 21)...)
 
@@ -49,6 +60,13 @@ func TestTally(t *testing.T) {
 		{"1m1v abstentions count toward quorum only", Input{Governance: omov, Voters: voters(4, "", 1), Ballots: ballots(1, Yes, 2, Abstain)},
 			true, true, "50.00", "100.00", ""},
 		{"1m1v nobody eligible", Input{Governance: omov}, false, false, "0.00", "0.00", ""},
+		// Two thirds, which no whole percent says: 66% passes 66 of 100 (less than two
+		// thirds), 67% refuses 2 of 3 (exactly two thirds); 2/3 does neither.
+		{"2/3 passes exactly two thirds", with(twoThirds, yesNo(2, 1)), true, true, "100.00", "66.67", "quorum reached and approval 66.67% ≥ 2/3"},
+		{"2/3 refuses 66 of 100", with(twoThirds, yesNo(66, 34)), false, true, "100.00", "66.00", "approval 66.00% < 2/3"},
+		{"2/3 passes 67 of 100", with(twoThirds, yesNo(67, 33)), true, true, "100.00", "67.00", ""},
+		{"66% passes 66 of 100", with(percent66, yesNo(66, 34)), true, true, "100.00", "66.00", ""},
+		{"67% refuses 2 of 3", with(percent67, yesNo(2, 1)), false, true, "100.00", "66.67", "approval 66.67% < 67%"},
 		// drivers: 6 of 10 vote, 4 yes 2 no; riders 5 of 10 vote, 1 yes 4 no; staff 2 of 2 yes.
 		// turnout = .6*.6 + .2*.5 + .2*1 = .66; approval = (.6*4/6 + .2*1/5 + .2*1)/1 = .64 < .66
 		{"multi-stakeholder below approval", Input{Governance: multi, Voters: mv,

@@ -124,3 +124,25 @@ func TestProposalPageUnderTheDelegateModel(t *testing.T) {
 		t.Errorf("Ana's page after her own vote: %s", body)
 	}
 }
+
+// TestProposalPageSaysATwoThirdsRule: a co-op whose rules ask for two thirds of the votes
+// (approvalFraction) is told so on the proposal's page, in each language, rather than the
+// approvalPercent the fraction replaces.
+func TestProposalPageSaysATwoThirdsRule(t *testing.T) {
+	c := newCoopWith(t, strings.Replace(testPolicy, `"approvalPercent":50,`, `"approvalPercent":50,"approvalFraction":"2/3",`, 1))
+	_, anaTok := c.member("Ana Driver", "worker")
+	bea, _ := c.member("Bea Driver", "worker")
+	id := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Buy a bike shed"})["id"].(float64))
+	s := c.session(t)
+	s.signIn(c.code(bea))
+	for lang, want := range map[string]string{"en": `id="threshold">It passes with at least 2/3 of the yes and no votes as yes`,
+		"fr": `id="threshold">Elle est adoptée avec au moins 2/3 de oui parmi les oui et les non`} {
+		p := s.do("GET", fmt.Sprintf("/app/proposals/%d?lang=%s", id, lang), nil)
+		b := html.UnescapeString(p.body)
+		_, threshold, _ := strings.Cut(b, `id="threshold">`)
+		threshold, _, _ = strings.Cut(threshold, "</p>")
+		if p.status != http.StatusOK || !strings.Contains(b, want) || strings.Contains(threshold, "50") {
+			t.Errorf("%s: %d, the page does not say %q, or its threshold is not the fraction (%q): %s", lang, p.status, want, threshold, b)
+		}
+	}
+}
