@@ -542,6 +542,9 @@ type governanceData struct {
 	// DelegateID is whom the member delegated their vote to, under the delegate model
 	// (0: nobody).
 	DelegateID int64
+	// BreakGlass are the changes of governed fields the hub made without a vote, as the
+	// operator recorded them (policy.Policy.BreakGlass), the newest first.
+	BreakGlass []policy.BreakGlassUse
 }
 
 func (a *App) governance(q *req) {
@@ -565,6 +568,8 @@ func (a *App) governanceData(q *req) (governanceData, bool) {
 	var d governanceData
 	if pol != nil {
 		d.Model = pol.Governance.Model
+		d.BreakGlass = slices.Clone(pol.BreakGlass)
+		slices.Reverse(d.BreakGlass) // recorded the latest last
 	}
 	d.Delegate = d.Model == policy.Delegate
 	if d.Delegate {
