@@ -105,6 +105,13 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 			if err := lockSelf(r.Context(), tx, p.memberID); err != nil {
 				return err
 			}
+			open, err := proposals.On(tx).LockOpenBy(r.Context(), p.memberID)
+			if err != nil {
+				return err
+			}
+			if open >= MaxOpenProposalsPerMember {
+				return conflict("", fmt.Sprintf("you have %d proposals open, the most a member may have at once: send this one once one of them has closed", open))
+			}
 		}
 		// The electorate is fixed now, by the database: members admitted or reactivated
 		// later do not vote.
@@ -118,6 +125,11 @@ func (s *Server) createProposal(r *http.Request, p principal) (int, any, error) 
 	}
 	return http.StatusCreated, pr, nil
 }
+
+// MaxOpenProposalsPerMember bounds the proposals one member has open at once, so that no
+// member can flood the others' governance page and notifications (staff's API token, which
+// opens the co-op's own, is not bounded).
+const MaxOpenProposalsPerMember = 5
 
 func (s *Server) listProposals(r *http.Request, p principal) (int, any, error) {
 	if err := s.closeDue(r.Context()); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/store/members"
+	"github.com/cooperator-dev/cooperator/platform/server/store/proposals"
 )
 
 var lowerFee = map[string]any{"platformFeeBasisPoints": 200, "funds": []any{map[string]any{"name": "hardship", "basisPoints": 100}}}
@@ -501,4 +502,51 @@ func TestGovernanceDelegationChangedAfterTheDeadlineDoesNotCount(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAMemberHasAtMostFiveProposalsOpen: no member can flood the others' governance page
+// and notifications: a sixth proposal while five of theirs are open is 409, with nothing
+// written, also when sent all at once; another member still proposes; once one of the
+// five has closed, the member proposes again. Staff's token is not bounded.
+func TestAMemberHasAtMostFiveProposalsOpen(t *testing.T) {
+	e := newEnv(t, withModel(t, policy.OneMemberOneVote, 50, 50))
+	ana, bea := e.worker("Ana Worker"), e.worker("Bea Worker")
+	var first int64
+	for i := range MaxOpenProposalsPerMember - 1 {
+		id := num(e.must(201, "POST", "/v1/proposals", ana.token, map[string]any{"title": fmt.Sprintf("Motion %d", i)})["id"])
+		if i == 0 {
+			first = id
+		}
+	}
+	// Four open, and a fifth on its way in a transaction that has counted them: a
+	// proposal sent meanwhile waits for it, then counts five.
+	ctx := context.Background()
+	tx, err := e.s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if n, err := proposals.On(tx).LockOpenBy(ctx, ana.id); err != nil || n != MaxOpenProposalsPerMember-1 {
+		t.Fatalf("LockOpenBy: %d, %v", n, err)
+	}
+	if _, err := proposals.On(tx).Open(ctx, proposals.New{Title: "The fifth", CreatedBy: &ana.id, Rules: []byte(`{"model":"one-member-one-vote","quorumPercent":50,"approvalPercent":50,"minimumVotingPeriodHours":168}`), Hours: 168}); err != nil {
+		t.Fatal(err)
+	}
+	answer := make(chan resp, 1)
+	go func() { answer <- e.call("POST", "/v1/proposals", ana.token, map[string]any{"title": "Sent meanwhile"}) }()
+	e.waitsOnALock(answer, "a proposal sent while another of its author's is being opened")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-answer; r.status != 409 || !strings.Contains(string(r.body), "you have 5 proposals open") {
+		t.Fatalf("a proposal sent while the fifth was being opened: %d %s", r.status, r.body)
+	}
+	e.refused(409, "", "you have 5 proposals open", "POST", "/v1/proposals", ana.token, map[string]any{"title": "One too many"})
+	e.must(201, "POST", "/v1/proposals", bea.token, map[string]any{"title": "Bea's own"})
+	e.must(201, "POST", "/v1/proposals", adminToken, map[string]any{"title": "The co-op's"})
+	// One of Ana's closes (everyone voted): she proposes again.
+	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", first), ana.token, map[string]any{"choice": "yes"})
+	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", first), bea.token, map[string]any{"choice": "yes"})
+	e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", first), adminToken, nil)
+	e.must(201, "POST", "/v1/proposals", ana.token, map[string]any{"title": "Once one closed"})
 }

@@ -107,6 +107,7 @@ var apiPrefixes = map[string]string{
 	"is required (at most 1000 characters)":                                       "askRefund.reasonRequired",
 	"a refund of this payment is already put to the vote":                         "api.refundPending",
 	"voting closed at the proposal's deadline":                                    "api.votingClosed",
+	"you have %d proposals open":                                                  "api.tooManyOpen",
 	"your offer expired":                                                          "api.offerExpired",
 	"your offer was withdrawn":                                                    "api.offerWithdrawn",
 	"only an active member holding the worker role accepts work":                  "api.notWorker",

@@ -98,6 +98,18 @@ func (s Store) Open(ctx context.Context, n New) (Proposal, error) {
 	return s.Get(ctx, id)
 }
 
+// LockOpenBy takes member's turn to open a proposal (until the transaction ends: two
+// proposals sent at once by one member are counted one after the other) and counts the
+// proposals they opened that are still open.
+func (s Store) LockOpenBy(ctx context.Context, member int64) (int, error) {
+	if _, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('proposals-opened-by:' || $1::bigint, 0))`, member); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM proposals WHERE created_by = $1 AND status = 'open'`, member).Scan(&n)
+	return n, err
+}
+
 // Get reads a proposal (store.ErrNotFound when there is none).
 func (s Store) Get(ctx context.Context, id int64) (Proposal, error) {
 	p, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+` FROM proposals WHERE id = $1`, id))
