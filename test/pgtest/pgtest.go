@@ -68,23 +68,53 @@ func NewDB(t testing.TB) string {
 	return url
 }
 
+// NewOwnedDB creates a fresh, empty database for t as CloudNativePG's initdb bootstrap
+// creates a co-op's application database, and returns the URL that connects as its owner:
+// a login role of its own (CREATE ROLE ... LOGIN, so no superuser, no databases or roles
+// of its own, no replication; roles are the server's, so it is named after the database,
+// with the suffix _app) that owns the database (CREATE DATABASE ... OWNER), and through
+// pg_database_owner its schema public. It is what a hub's platform migrates, dumps and
+// restores as; NewDB's URL connects as the server's superuser, which hides what such an
+// owner may not do. The database is dropped when t ends.
+func NewOwnedDB(t testing.TB) string {
+	t.Helper()
+	if current == nil {
+		t.Fatal("pgtest: no server; call pgtest.Run from TestMain")
+	}
+	name := current.nextName()
+	role := name + "_app"
+	ctx := context.Background()
+	if err := current.exec(ctx, `CREATE ROLE `+role+` LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`); err != nil {
+		t.Fatalf("pgtest: create role: %v", err)
+	}
+	if err := current.exec(ctx, "CREATE DATABASE "+name+" OWNER "+role+" TEMPLATE template0"); err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
+	}
+	t.Cleanup(func() { _ = current.exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	u, err := url.Parse(current.URL(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	return u.String()
+}
+
 // ServingRoleURL creates a login role of its own for the database at ownerURL (roles are
 // the server's, so it is named after the database, with the suffix _serving) and returns
-// the URL that connects as it. The role owns nothing and has no privileges until the
-// platform's migration grants them.
+// the URL that connects as it. The server's superuser creates it, as CloudNativePG creates
+// its managed roles: the database's owner may not create roles (NewOwnedDB). The role owns
+// nothing and has no privileges until the platform's migration grants them.
 func ServingRoleURL(t testing.TB, ownerURL string) string {
 	t.Helper()
+	if current == nil {
+		t.Fatal("pgtest: no server; call pgtest.Run from TestMain")
+	}
 	u, err := url.Parse(ownerURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	role := strings.TrimPrefix(u.Path, "/") + "_serving"
-	conn, err := pgx.Connect(context.Background(), ownerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), `CREATE ROLE `+pgx.Identifier{role}.Sanitize()+` LOGIN`); err != nil {
+	if err := current.exec(context.Background(), `CREATE ROLE `+pgx.Identifier{role}.Sanitize()+` LOGIN`); err != nil {
 		t.Fatal(err)
 	}
 	u.User = url.User(role)
@@ -312,12 +342,17 @@ func (s *Server) exec(ctx context.Context, sql string) error {
 
 // CreateDB creates a new empty database and returns its URL.
 func (s *Server) CreateDB() (string, error) {
-	name := fmt.Sprintf("t_%d_%d", os.Getpid(), s.seq.Add(1))
+	name := s.nextName()
 	if err := s.exec(context.Background(), "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
 		return "", fmt.Errorf("pgtest: create database: %w", err)
 	}
 	u := s.URL(name)
 	return u, nil
+}
+
+// nextName is the name of a new database, unique on the server.
+func (s *Server) nextName() string {
+	return fmt.Sprintf("t_%d_%d", os.Getpid(), s.seq.Add(1))
 }
 
 // Stop shuts the server down (fast shutdown) and removes its directory.

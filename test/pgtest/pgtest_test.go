@@ -50,3 +50,31 @@ func TestLaunchOnATakenPort(t *testing.T) {
 		t.Fatalf("got %v, want errPortTaken", err)
 	}
 }
+
+// TestOwnedDatabase: NewOwnedDB's role is shaped as CloudNativePG's application owner: it
+// owns the database and creates in its schema public, and is no superuser, nor may it
+// create roles or databases.
+func TestOwnedDatabase(t *testing.T) {
+	ctx := context.Background()
+	db := NewOwnedDB(t)
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var super, createRole, createDB, owns bool
+	if err := conn.QueryRow(ctx, `SELECT r.rolsuper, r.rolcreaterole, r.rolcreatedb, d.datdba = r.oid
+		FROM pg_roles r, pg_database d WHERE r.rolname = current_user AND d.datname = current_database()`).Scan(&super, &createRole, &createDB, &owns); err != nil {
+		t.Fatal(err)
+	}
+	if super || createRole || createDB || !owns {
+		t.Errorf("the owner: superuser %v, createrole %v, createdb %v, owns the database %v", super, createRole, createDB, owns)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE x (id int)"); err != nil {
+		t.Errorf("the owner may not create a table in public: %v", err)
+	}
+	serving := ServingRoleURL(t, db)
+	if serving == db {
+		t.Error("the serving role's URL is the owner's")
+	}
+}
