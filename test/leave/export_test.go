@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -54,8 +56,9 @@ import (
 
 // coopOn creates a dedicated co-op from the FairRide sample on h, named name, with its
 // own object store keys, and waits until its operator set up its namespace and its admins'
-// roles. Its database is a fresh database of the test server, with the platform's data:
-// the test writes the app Secret CloudNativePG would write, pointing there.
+// roles. Its database is a fresh database of the test server owned by a role shaped as
+// CloudNativePG's application owner (pgtest.NewOwnedDB): the test writes the app Secret
+// CloudNativePG would write, with that owner's URI.
 func coopOn(t *testing.T, h *hub, name, adminsGroup string) (*coopv1.Cooperative, string) {
 	t.Helper()
 	ctx := context.Background()
@@ -76,14 +79,25 @@ func coopOn(t *testing.T, h *hub, name, adminsGroup string) (*coopv1.Cooperative
 		return h.k8s.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: coopv1.AdminRoleName}, &rbacv1.Role{})
 	})
 	quotaStatus(t, h, coop)
-	db := pgtest.NewDB(t)
-	if err := h.k8s.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: coopv1.AppSecretName(coop)},
-		Data:       map[string][]byte{"uri": []byte(db), "username": []byte("app"), "password": []byte("x")},
-	}); err != nil {
+	db := pgtest.NewOwnedDB(t)
+	if err := h.k8s.Create(ctx, appSecret(t, coop, db)); err != nil {
 		t.Fatal(err)
 	}
 	return coop, db
+}
+
+// appSecret is the app Secret CloudNativePG writes for coop's database at dbURL: the
+// owner's URI and name.
+func appSecret(t *testing.T, coop *coopv1.Cooperative, dbURL string) *corev1.Secret {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: coop.NamespaceName(), Name: coopv1.AppSecretName(coop)},
+		Data:       map[string][]byte{"uri": []byte(dbURL), "username": []byte(u.User.Username()), "password": []byte("x")},
+	}
 }
 
 // quotaStatus writes the status of the co-op's ResourceQuota as the kube-controller-manager's
@@ -364,12 +378,10 @@ func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, rider me
 		}
 		return nil
 	})
-	// CloudNativePG would create the new database and its app Secret.
-	dbB := pgtest.NewDB(t)
-	if err := hubB.k8s.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: imported.NamespaceName(), Name: coopv1.AppSecretName(imported)},
-		Data:       map[string][]byte{"uri": []byte(dbB), "username": []byte("app"), "password": []byte("x")},
-	}); err != nil {
+	// CloudNativePG would create the new database, owned by its application owner (no
+	// superuser: the restore runs as that owner), and its app Secret.
+	dbB := pgtest.NewOwnedDB(t)
+	if err := hubB.k8s.Create(ctx, appSecret(t, imported, dbB)); err != nil {
 		t.Fatal(err)
 	}
 	// The restore waits for the database to accept connections, which the app Secret
@@ -474,6 +486,58 @@ func importOnB(t *testing.T, coop *coopv1.Cooperative, out, dbA string, rider me
 	// A member's token carries over (member_tokens holds its hash): the member goes on
 	// with it on the new hub.
 	pB.call(200, "GET", "/v1/members/"+itoa(rider.id)+"/export", rider.token, nil)
+	restoredAsOwner(t, dbB)
+	// The vote goes on through the database owner's functions (SECURITY DEFINER), which
+	// the serving role calls: the rider casts the last ballot of A's proposal, staff close
+	// it, and a new one opens.
+	props := pB.call(200, "GET", "/v1/proposals", rider.token, nil)["proposals"].([]any)
+	if len(props) != 1 {
+		t.Fatalf("proposals on hub B: %v", props)
+	}
+	prop := itoa(int64(props[0].(map[string]any)["id"].(float64)))
+	pB.call(200, "PUT", "/v1/proposals/"+prop+"/ballot", rider.token, map[string]any{"choice": "no"})
+	if closed := pB.call(200, "POST", "/v1/proposals/"+prop+"/close", adminToken, nil); closed["status"] != "closed" {
+		t.Errorf("A's proposal closed on hub B: %v", closed)
+	}
+	pB.call(201, "POST", "/v1/proposals", rider.token, map[string]any{"title": "Night rides", "body": "From B on."})
+	// The restore (without privileges) let PUBLIC call every function again; the
+	// platform's start took back what the serving role may not call, as the migrations did.
+	if _, err := pgtest.Pool(t, pB.serving).Exec(ctx, `SELECT notify(ARRAY[`+itoa(rider.id)+`::bigint], 'workCancelled', 1, '', now())`); err == nil || !strings.Contains(err.Error(), "42501") {
+		t.Errorf("the serving role writes a notification itself: %v, want permission denied (42501)", err)
+	}
+}
+
+// restoredAsOwner checks that the database at ownerURL was restored as its owner, no
+// superuser, as on a hub (CloudNativePG's application owner): the restore made every
+// relation and function of schema public that owner's, the functions that run as their
+// owner (SECURITY DEFINER) too, of which the platform's schema has some.
+func restoredAsOwner(t *testing.T, ownerURL string) {
+	t.Helper()
+	ctx := context.Background()
+	owner := pgtest.Pool(t, ownerURL)
+	var super bool
+	var others []string
+	var definers int
+	if err := owner.QueryRow(ctx, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&super); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := owner.Query(ctx, `SELECT c.oid::regclass::text || ' of ' || pg_get_userbyid(c.relowner) FROM pg_class c
+			WHERE c.relnamespace = 'public'::regnamespace AND c.relowner <> (SELECT datdba FROM pg_database WHERE datname = current_database())
+		UNION ALL SELECT p.oid::regprocedure::text || ' of ' || pg_get_userbyid(p.proowner) FROM pg_proc p
+			WHERE p.pronamespace = 'public'::regnamespace AND p.proowner <> (SELECT datdba FROM pg_database WHERE datname = current_database())`)
+	if err == nil {
+		others, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.QueryRow(ctx, `SELECT count(*) FROM pg_proc p JOIN pg_database d ON d.datname = current_database()
+		WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef AND p.proowner = d.datdba`).Scan(&definers); err != nil {
+		t.Fatal(err)
+	}
+	if super || len(others) > 0 || definers == 0 {
+		t.Errorf("the restore: the owner is a superuser %v; not the owner's: %v; the owner's SECURITY DEFINER functions: %d", super, others, definers)
+	}
 }
 
 // billed enters January's bill on hub A and the usage the metering recorded for two

@@ -87,11 +87,18 @@ type platform struct {
 	t  *testing.T
 	s  *server.Server
 	db string
+	// serving is the URL of the role it serves as.
+	serving string
 }
 
+// newPlatform starts the co-op's platform on the database at dbURL as on a hub: it migrates
+// as the database's owner (dbURL, the app Secret's), grants the serving role what serving
+// needs (store.GrantServing, at every start) and serves as that role, a role of its own
+// that owns nothing (pgtest.ServingRoleURL).
 func newPlatform(t *testing.T, coop *coopv1.Cooperative, dbURL string) *platform {
 	t.Helper()
-	s, err := server.New(server.Config{DatabaseURL: dbURL, MigrateDatabaseURL: dbURL, AdminToken: adminToken,
+	serving := pgtest.ServingRoleURL(t, dbURL)
+	s, err := server.New(server.Config{DatabaseURL: serving, MigrateDatabaseURL: dbURL, AdminToken: adminToken,
 		Policy: policy.FromCooperative(coop), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +107,7 @@ func newPlatform(t *testing.T, coop *coopv1.Cooperative, dbURL string) *platform
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return &platform{t: t, s: s, db: dbURL}
+	return &platform{t: t, s: s, db: dbURL, serving: serving}
 }
 
 func (p *platform) call(want int, method, path, token string, body any) map[string]any {
@@ -250,10 +257,6 @@ func playJob(t *testing.T, h *hub, namespace, name string) error {
 		return h.k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, job)
 	})
 	vol := t.TempDir()
-	bin, err := pgtest.BinDir()
-	if err != nil {
-		t.Fatal(err)
-	}
 	spec := job.Spec.Template.Spec
 	var runErr error
 	for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
@@ -273,13 +276,8 @@ func playJob(t *testing.T, h *hub, namespace, name string) error {
 		for i, a := range c.Args {
 			args[i] = strings.ReplaceAll(a, export.DumpDir, vol)
 		}
-		if len(c.Command) > 0 && c.Command[0] == "sh" {
-			cmd := exec.Command("sh", c.Command[1:]...)
-			cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-			for k, v := range env {
-				cmd.Env = append(cmd.Env, k+"="+v)
-			}
-			if out, err := cmd.CombinedOutput(); err != nil {
+		if len(c.Command) == 3 && c.Command[0] == "sh" && c.Command[1] == "-c" {
+			if out, err := runScript(t, c.Command[2], env); err != nil {
 				runErr = fmt.Errorf("container %s: %w: %s", c.Name, err, out)
 				break
 			}
@@ -300,6 +298,23 @@ func playJob(t *testing.T, h *hub, namespace, name string) error {
 		t.Fatal(err)
 	}
 	return runErr
+}
+
+// runScript runs a container's shell script here, with the machine's PostgreSQL client
+// binaries first in PATH and env added to this process's environment, and returns what it
+// wrote (stdout and stderr).
+func runScript(t *testing.T, script string, env map[string]string) ([]byte, error) {
+	t.Helper()
+	bin, err := pgtest.BinDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	return cmd.CombinedOutput()
 }
 
 // listDir is the names of the files of a folder.
