@@ -82,11 +82,35 @@ func excludeTableData(tables []string) string {
 }
 
 // RestoreScript runs in the PostgreSQL image with DATABASE_URL, the owner's URI of the
-// co-op's new database: it restores the dump at $DUMP_FILE into it, as the owner, in one
-// transaction, and stops at the first error (a database that already has tables refuses).
+// co-op's new database: it restores the dump at $DUMP_FILE into it, as the owner (no
+// superuser: CloudNativePG's application owner), in one transaction, and stops at the
+// first error. First it refuses, changing nothing, a database that already holds a table,
+// view or sequence outside PostgreSQL's own schemas (heldRelations names at most five):
+// the restore would merge the co-op's data with what is there, or fail halfway through
+// on a name the dump also holds, and say so less plainly. The check and the restore are
+// two transactions: while the co-op awaits its restore, its platform is held at zero
+// replicas and nothing else creates tables in its database; one created in between would
+// still refuse the restore where its name is the dump's.
 const RestoreScript = `set -eu
+held=$(psql -X -q -t -A -v ON_ERROR_STOP=1 --dbname="$DATABASE_URL" -c "` + heldRelations + `")
+if [ -n "$held" ]; then
+	echo "refusing to restore the dump: the database already holds $held; an import restores into an empty database only, and nothing was changed" >&2
+	exit 1
+fi
 pg_restore --no-owner --no-privileges --exit-on-error --single-transaction --dbname="$DATABASE_URL" "$DUMP_FILE"
 `
+
+// heldRelations is the query that names the tables, views and sequences of the database
+// outside PostgreSQL's own schemas (information_schema, pg_catalog, pg_toast, and the
+// sessions' temporary ones): their count and the first five names, or no row when there
+// are none. It holds no double quote, backquote or dollar sign: RestoreScript quotes it
+// for sh.
+const heldRelations = `SELECT count(*) || CASE count(*) WHEN 1 THEN ' table, view or sequence (' ELSE ' tables, views or sequences (' END ||
+ array_to_string((array_agg(format('%I.%I', n.nspname, c.relname) ORDER BY n.nspname, c.relname))[1:5], ', ') ||
+ CASE WHEN count(*) > 5 THEN ', ...)' ELSE ')' END
+ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
+ HAVING count(*) > 0`
 
 // Prefix is where a co-op's exports go: <bucket>/<region>/<co-op>/exports/.
 func Prefix(cfg *hubconfig.Config, coop string) string {

@@ -19,11 +19,18 @@ package leave
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,6 +41,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/cooperative"
 	"github.com/cooperator-dev/cooperator/controllers/export"
 	"github.com/cooperator-dev/cooperator/test/harness"
+	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
 
 // forgedArchive writes, with the archive writer `cooperator export` uses (so every
@@ -399,4 +407,162 @@ func TestImport_NothingIsLeftWhenTheCoopIsRefused(t *testing.T) {
 		left(t, coop.Name)
 		noCoop(t, coop.Name)
 	})
+}
+
+// TestImport_ADatabaseThatHoldsTablesRefusesTheRestore: the restore goes into an empty
+// database only (README). A database that already holds tables (here: one the dump does
+// not hold, which pg_restore alone would restore beside; and the platform's own tables,
+// on which it would fail halfway, saying only that a relation exists) refuses it, with a
+// message that says so, and is left as it was; the restore Job fails, status.origin says
+// the platform stays stopped, and it is. The dump is a real platform's, made by the
+// export's script as its owner; the restore runs as the new database's owner (no
+// superuser, as CloudNativePG's application owner). On hub A.
+func TestImport_ADatabaseThatHoldsTablesRefusesTheRestore(t *testing.T) {
+	ctx := context.Background()
+	sample, err := harness.Sample("coop_v1alpha1_cooperative_fairride.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The co-op's data on its old hub, dumped as the export Job dumps it.
+	source := pgtest.NewOwnedDB(t)
+	newPlatform(t, sample, source).member("Dan Driver", []string{"worker"}, "drivers", "ride")
+	dumpFile := filepath.Join(t.TempDir(), "database.dump")
+	if out, err := runScript(t, export.DumpScript, map[string]string{"DATABASE_URL": source, "DUMP_FILE": dumpFile}); err != nil {
+		t.Fatalf("the export's dump: %v\n%s", err, out)
+	}
+	dump, err := os.ReadFile(dumpFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(dump)
+
+	for _, tc := range []struct {
+		name string
+		// fill gives the new database what it holds before the restore.
+		fill func(t *testing.T, db string)
+		// held is what the refusal names.
+		held string
+	}{
+		{"tables-elsewhere", func(t *testing.T, db string) {
+			execAs(t, db, `CREATE TABLE leftover (id int PRIMARY KEY, note text)`, `INSERT INTO leftover VALUES (1, 'kept')`)
+		}, "1 table, view or sequence (public.leftover)"},
+		{"tables-migrated", func(t *testing.T, db string) {
+			newPlatform(t, sample, db).member("Eve Early", []string{"worker"}, "drivers", "ride")
+		}, ", ...)"}, // the first five of them, of the dump's own
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			coop := sample.DeepCopy()
+			coop.Name = "full-" + tc.name
+			coop.Spec.Platform.Host = ""
+			coop.Annotations = map[string]string{
+				coopv1.AnnotationImportDump:   coop.Name + ".dump",
+				coopv1.AnnotationImportSHA256: hex.EncodeToString(sum[:]),
+			}
+			hubA.coopCredentials(t, coop.Name)
+			store.Put(strings.TrimPrefix(export.ImportPrefix(&hubA.cfg, coop.Name), "s3://")+coop.Name+".dump", dump)
+			if err := hubA.k8s.Create(ctx, coop); err != nil {
+				t.Fatal(err)
+			}
+			ns := coop.NamespaceName()
+			eventually(t, "the namespace of "+coop.Name, func() error {
+				return hubA.k8s.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})
+			})
+			db := pgtest.NewOwnedDB(t)
+			tc.fill(t, db)
+			before := contents(t, db)
+			if err := hubA.k8s.Create(ctx, appSecret(t, coop, db)); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the database ready", func() error { // what CloudNativePG writes once the instance is up
+				return harness.SimulateClusterReady(ctx, hubA.k8s, ns, coopv1.ClusterName(coop))
+			})
+			err := playJob(t, hubA, ns, export.RestoreJobName(coop))
+			if err == nil || !strings.Contains(err.Error(), "refusing to restore the dump: the database already holds ") || !strings.Contains(err.Error(), tc.held) ||
+				!strings.Contains(err.Error(), "an import restores into an empty database only, and nothing was changed") {
+				t.Fatalf("the restore into a database that holds tables: %v, want refused naming %q", err, tc.held)
+			}
+			if after := contents(t, db); after != before {
+				t.Errorf("the refused restore changed the database:\nbefore %s\nafter  %s", before, after)
+			}
+			eventually(t, "status.origin saying the restore failed", func() error {
+				got := &coopv1.Cooperative{}
+				if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
+					return err
+				}
+				if o := got.Status.Origin; o == nil || o.RestoredAt != nil || !strings.Contains(o.Message, "the platform stays stopped") {
+					return fmt.Errorf("origin %+v", o)
+				}
+				if !got.AwaitingRestore() {
+					return errors.New("the dump's annotations were removed")
+				}
+				return nil
+			})
+			d := &appsv1.Deployment{}
+			if err := hubA.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "api"}, d); err != nil || d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
+				t.Errorf("the platform after a refused restore: %v, replicas %v, want held at zero", err, d.Spec.Replicas)
+			}
+		})
+	}
+}
+
+// execAs runs statements on the database at dbURL, as its URL's role.
+func execAs(t *testing.T, dbURL string, statements ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, s := range statements {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// contents describes what the database at dbURL holds outside PostgreSQL's own schemas:
+// each relation with its kind and owner (and a table's rows, as text), each function with
+// its owner, each trigger.
+func contents(t *testing.T, dbURL string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT format('%I.%I', n.nspname, c.relname), c.relkind::text, pg_get_userbyid(c.relowner)
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type relation struct{ name, kind, owner string }
+	rels, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (relation, error) {
+		var x relation
+		return x, r.Scan(&x.name, &x.kind, &x.owner)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, r := range rels {
+		fmt.Fprintf(&b, "%s %s %s", r.kind, r.name, r.owner)
+		if r.kind == "r" {
+			var data string
+			if err := conn.QueryRow(ctx, `SELECT coalesce(string_agg(t::text, ';' ORDER BY t::text), '') FROM `+r.name+` t`).Scan(&data); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, " [%s]", data)
+		}
+		b.WriteString("; ")
+	}
+	var rest string
+	if err := conn.QueryRow(ctx, `SELECT coalesce((SELECT string_agg(p.oid::regprocedure::text || ' ' || pg_get_userbyid(p.proowner), '; ' ORDER BY 1)
+		FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'), '') || ' | ' ||
+		coalesce((SELECT string_agg(tgname || ' ON ' || tgrelid::regclass::text, '; ' ORDER BY 1) FROM pg_trigger WHERE NOT tgisinternal), '')`).Scan(&rest); err != nil {
+		t.Fatal(err)
+	}
+	return b.String() + rest
 }
