@@ -58,6 +58,11 @@ const (
 	// The operator reads no proposal here, and its standby at the peer applies none: passed
 	// proposals wait, pending, until the primary is back here.
 	ReasonPrimaryAtPeer = "PrimaryAtPeer"
+	// ReasonPrimaryReturnedForVotes (Warning event): passed proposals waited, pending, for
+	// longer than the hub's maxVoteHoldAtPeer while the co-op's primary database was at a
+	// peer, so the operator cleared spec.federation.primary to bring it home, where they are
+	// applied.
+	ReasonPrimaryReturnedForVotes = "PrimaryReturnedForVotes"
 	// ReasonDatabaseReadOnly (Governed Unknown): the co-op's database here accepts no
 	// writes (a replica: a switchover or a switchback under way, the home held), so no
 	// outcome could be written back; passed proposals wait, pending.
@@ -109,6 +114,16 @@ type GovernanceStatus struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	MinimumVotingPeriodHours int32 `json:"minimumVotingPeriodHours,omitempty"`
+
+	// waitingAtPeerSince is when the operator first saw passed proposals wait, pending,
+	// that it could not apply because the co-op's primary database was at a peer
+	// (spec.federation.primary). It bounds how long a switchover holds the members' votes
+	// back: once the hub's maxVoteHoldAtPeer has passed since, the operator clears
+	// spec.federation.primary and the primary comes home, and while it is set the co-op's
+	// admins may not switch over again. Removed once the database here takes writes again,
+	// and the proposals are applied, or once none waits.
+	// +optional
+	WaitingAtPeerSince *metav1.Time `json:"waitingAtPeerSince,omitempty"`
 
 	// votingPeriodRaises are the raises of the minimum voting period the operator saw in
 	// the spec (by a vote or the hub's break-glass), oldest first, for as long as a vote

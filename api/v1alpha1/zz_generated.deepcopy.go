@@ -1026,6 +1026,10 @@ func (in *GovernanceStatus) DeepCopyInto(out *GovernanceStatus) {
 		in, out := &in.DecidedThrough, &out.DecidedThrough
 		*out = (*in).DeepCopy()
 	}
+	if in.WaitingAtPeerSince != nil {
+		in, out := &in.WaitingAtPeerSince, &out.WaitingAtPeerSince
+		*out = (*in).DeepCopy()
+	}
 	if in.VotingPeriodRaises != nil {
 		in, out := &in.VotingPeriodRaises, &out.VotingPeriodRaises
 		*out = make([]VotingPeriodRaise, len(*in))

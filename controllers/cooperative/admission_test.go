@@ -17,6 +17,7 @@ limitations under the License.
 package cooperative_test
 
 import (
+	"fmt"
 	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -27,6 +28,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -460,6 +462,42 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		DeferCleanup(func() { Expect(updateAs(k8s, name, setSuspend(false))).To(Succeed()) })
 		refusedWith(dry(alice, setSuspend(false)), "spec.suspend", refusal)
 		Expect(dry(alice, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves it alone")
+	})
+
+	It("does not switch over while passed proposals wait for the primary to come home: only who may delete it may", func() {
+		switchOver := func(peer string) func(*coopv1.Cooperative) {
+			return func(c *coopv1.Cooperative) {
+				c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "held-south", Mode: coopv1.FederationModeStandby}, {Name: "held-north", Mode: coopv1.FederationModeStandby}}
+				c.Spec.Federation.Primary = peer
+			}
+		}
+		dry := func(c client.Client, mutate func(*coopv1.Cooperative)) error {
+			return retry.RetryOnConflict(retry.DefaultRetry, func() error { return dryUpdateAs(c, name, mutate) })
+		}
+		for _, region := range []string{"held-south", "held-north"} {
+			peer := &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: region}, Spec: coopv1.FederationPeerSpec{
+				Region: region, KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-" + region, Key: "kubeconfig"}}}
+			Expect(k8s.Create(ctx, peer)).To(Succeed())
+			DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, peer))).To(Succeed()) })
+		}
+		Eventually(func() error { return dry(alice, switchOver("held-south")) }, timeout).Should(Succeed(), "a switchover while nothing waits")
+		// [simulated] The governance controller's record: passed proposals wait for the
+		// primary (brought home from a peer) to be applied.
+		setWaiting := func(since string) {
+			patch := fmt.Sprintf(`{"status":{"governance":{"waitingAtPeerSince":%s}}}`, since)
+			Expect(k8s.Status().Patch(ctx, &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: name}}, client.RawPatch(types.MergePatchType, []byte(patch)))).To(Succeed())
+		}
+		setWaiting(`"2026-12-01T09:00:00Z"`)
+		DeferCleanup(func() { setWaiting("null") })
+		refusedWith(dry(alice, switchOver("held-south")), "spec.federation.primary", "passed proposals have waited since 2026-12-01T09:00:00Z",
+			"switch over once the operator has applied them, or ask the hub's admins")
+		Expect(dry(k8s, switchOver("held-south"))).To(Succeed(), "the hub may")
+		Expect(dry(alice, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves the primary alone")
+		// At a peer already, neither to another peer; home is always allowed.
+		Expect(updateAs(k8s, name, switchOver("held-south"))).To(Succeed())
+		DeferCleanup(func() { Expect(updateAs(k8s, name, switchOver(""))).To(Succeed()) })
+		refusedWith(dry(alice, switchOver("held-north")), "spec.federation.primary", "passed proposals have waited since")
+		Expect(dry(alice, switchOver(""))).To(Succeed(), "a switchback")
 	})
 
 	It("backs up at most hourly: a closer schedule (backups the whole hub pays for) is the hub's to set", func() {

@@ -312,6 +312,11 @@ func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooper
 		return nil, err
 	}
 	errs = append(errs, suspendErrs...)
+	heldErrs, err := v.heldVotesErrors(ctx, old, coop, user)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, heldErrs...)
 	if !coop.DeletionTimestamp.IsZero() {
 		return warnings, invalid(coop, errs)
 	}
@@ -504,6 +509,25 @@ func (v *Validator) suspendErrors(ctx context.Context, old, coop *coopv1.Coopera
 	}
 	return v.hubOnly(ctx, user, coop, field.NewPath("spec", "suspend"),
 		"suspending stops the operator from carrying out what the members vote and the hub sets: only someone who may delete this Cooperative (the hub's admins) may suspend or resume it")
+}
+
+// heldVotesErrors refuses an update that moves the co-op's primary database to a peer
+// (spec.federation.primary set, or changed to another peer) while passed proposals wait
+// for it to come home (status.governance.waitingAtPeerSince, which the operator records),
+// unless its sender may delete the Cooperative (the hub's admins): a switchover holds back
+// what the members voted, and the operator brings the primary home once they have waited
+// the hub's maxVoteHoldAtPeer; a new one at once would hold them back again. A switchback
+// (primary cleared) is always allowed.
+func (v *Validator) heldVotesErrors(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (field.ErrorList, error) {
+	to := coop.Spec.Federation.Primary
+	if to == "" || to == old.Spec.Federation.Primary || user.Username == v.Hub.OperatorUsername ||
+		old.Status.Governance == nil || old.Status.Governance.WaitingAtPeerSince == nil {
+		return nil, nil
+	}
+	return v.hubOnly(ctx, user, coop, field.NewPath("spec", "federation", "primary"), fmt.Sprintf(
+		"passed proposals have waited since %s for the co-op's primary database to come home and be applied (status.governance.waitingAtPeerSince): "+
+			"switch over once the operator has applied them, or ask the hub's admins (who may delete this Cooperative)",
+		old.Status.Governance.WaitingAtPeerSince.UTC().Format(time.RFC3339)))
 }
 
 // requester is the user who sent the request being judged.

@@ -36,6 +36,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -103,14 +104,7 @@ func operator(t *testing.T) client.Client {
 		opts.Hub = hub
 		opts.MetricsBindAddress, opts.HealthProbeBindAddress, opts.Webhooks = "0", "0", false
 		opts.GovernanceInterval = 200 * time.Millisecond
-		opts.GovernanceDSN = func(coop *coopv1.Cooperative, uri string) string {
-			dsnMu.Lock()
-			defer dsnMu.Unlock()
-			if dsn, ok := dsnByCo[coop.Name]; ok && strings.Contains(uri, coop.Name+"-rw."+coop.NamespaceName()) {
-				return dsn
-			}
-			return uri
-		}
+		opts.GovernanceDSN = testDSN
 		mgr, err := manager.New(opEnv.Cfg, opts)
 		if err != nil {
 			opErr = err
@@ -125,6 +119,17 @@ func operator(t *testing.T) client.Client {
 		t.Fatalf("starting the operator: %v", opErr)
 	}
 	return opEnv.Client
+}
+
+// testDSN points the operator's connection to a co-op's database at the test's PostgreSQL
+// database of that co-op (no database pod runs here).
+func testDSN(coop *coopv1.Cooperative, uri string) string {
+	dsnMu.Lock()
+	defer dsnMu.Unlock()
+	if dsn, ok := dsnByCo[coop.Name]; ok && strings.Contains(uri, coop.Name+"-rw."+coop.NamespaceName()) {
+		return dsn
+	}
+	return uri
 }
 
 func stopOperator() {
@@ -1180,8 +1185,15 @@ func TestVotesWaitWhileThePrimaryIsAtAPeer(t *testing.T) {
 	// [simulated] The vote, which runs at the peer, replicated here.
 	id := c.propose(a, "feeSplit", newFee)
 	c.closeNow(id)
-	// While the primary is at the peer the operator reads nothing (and does not poll): the
-	// step below, still read-only, finds the proposal waiting and the spec as it was.
+	// While the primary is at the peer the operator applies nothing: it reads the replica
+	// here, finds the proposal waiting, and records since when, with when it would bring
+	// the primary home (the hub's maxVoteHoldAtPeer, a week by default).
+	cond := c.governedIs(metav1.ConditionUnknown, coopv1.ReasonPrimaryAtPeer, "1 passed proposal(s) wait since", "unless the co-op's admins switch back first",
+		"the operator brings the primary home at", "(the hub's maxVoteHoldAtPeer, 168h0m0s)")
+	since := c.get().Status.Governance.WaitingAtPeerSince
+	if since == nil || !strings.Contains(cond.Message, since.UTC().Format(time.RFC3339)) {
+		t.Fatalf("status.governance.waitingAtPeerSince %v, Governed says %q", since, cond.Message)
+	}
 	obj := c.get()
 	if obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && (len(obj.Status.Governance.History) > 0 || obj.Status.Governance.Applying != nil)) {
 		t.Fatalf("applied while the primary is at a peer: fee %d, governance status %+v", obj.Spec.FeeSplit.PlatformFeeBasisPoints, obj.Status.Governance)
@@ -1197,7 +1209,69 @@ func TestVotesWaitWhileThePrimaryIsAtAPeer(t *testing.T) {
 	if obj := c.get(); obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || (obj.Status.Governance != nil && len(obj.Status.Governance.History) > 0) {
 		t.Fatalf("applied while the database here is a replica: fee %d, governance status %+v", obj.Spec.FeeSplit.PlatformFeeBasisPoints, obj.Status.Governance)
 	}
+	if got := c.get().Status.Governance.WaitingAtPeerSince; got == nil || !got.Equal(since) {
+		t.Fatalf("waitingAtPeerSince %v during the switchback, want it kept (%v) until the proposal is applied", got, since)
+	}
 	// Promoted: the database here is the primary again.
+	c.readOnly(false)
+	if rec := c.record(id); !strings.Contains(rec.NewValue, `"platformFeeBasisPoints":200`) {
+		t.Errorf("record %+v", rec)
+	}
+	c.writtenBack(id, a)
+	eventually(t, "waitingAtPeerSince removed once applied", func() error {
+		if g := c.get().Status.Governance; g.WaitingAtPeerSince != nil {
+			return fmt.Errorf("waitingAtPeerSince %v", g.WaitingAtPeerSince)
+		}
+		return nil
+	})
+}
+
+// TestASwitchoverHoldsVotesBackNoLongerThanTheHubAllows: the co-op's admins decide a
+// switchover, but not how long the members' votes wait for it: once passed proposals have
+// waited the hub's maxVoteHoldAtPeer, the operator clears spec.federation.primary (the
+// primary comes home, as a switchback by the admins would bring it), says so in a Warning
+// event, and the proposals are applied at home. Not before: an hour short of the bound,
+// nothing changes. (The test's own reconciler, with a clock past the bound and a bound of
+// an hour, plays the operator at the moment the bound passes.)
+func TestASwitchoverHoldsVotesBackNoLongerThanTheHubAllows(t *testing.T) {
+	c := newCoop(t, "held-at-peer", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	c.readOnly(true)
+	c.patchSpec(`{"spec":{"federation":{"peers":[{"name":"eu-south"}],"primary":"eu-south"}}}`)
+	// [simulated] The vote, which runs at the peer, replicated here.
+	id := c.propose(a, "feeSplit", newFee)
+	c.closeNow(id)
+	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonPrimaryAtPeer, "1 passed proposal(s) wait since")
+	since := c.get().Status.Governance.WaitingAtPeerSince.Time
+	clock := clocktesting.NewFakePassiveClock(since.Add(time.Hour - time.Second))
+	rec := events.NewFakeRecorder(4)
+	r := &governance.Reconciler{Client: c.k8s, APIReader: c.k8s, Recorder: rec, DSN: testDSN, Clock: clock, MaxHoldAtPeer: time.Hour}
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: c.name}}
+	if res, err := r.Reconcile(context.Background(), req); err != nil || res.RequeueAfter <= 0 || res.RequeueAfter > 12*time.Second {
+		t.Fatalf("a second short of the bound: %+v, %v", res, err)
+	}
+	if got := c.get(); got.Spec.Federation.Primary != "eu-south" || len(rec.Events) > 0 {
+		t.Fatalf("a second short of the bound: primary %q, events %d", got.Spec.Federation.Primary, len(rec.Events))
+	}
+	clock.SetTime(since.Add(time.Hour))
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.get(); got.Spec.Federation.Primary != "" || len(got.Spec.Federation.Peers) != 1 {
+		t.Fatalf("past the bound: federation %+v, want the primary home and the peer kept", got.Spec.Federation)
+	}
+	var e string
+	select {
+	case e = <-rec.Events:
+	default:
+	}
+	if !strings.Contains(e, coopv1.ReasonPrimaryReturnedForVotes) || !strings.Contains(e, "1 passed proposal(s) waited since") ||
+		!strings.Contains(e, "cleared spec.federation.primary") {
+		t.Errorf("event %q", e)
+	}
+	// [simulated] The switchback promotes the copy here; the operator applies the vote.
+	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonDatabaseReadOnly, "1 passed proposal(s) wait")
 	c.readOnly(false)
 	if rec := c.record(id); !strings.Contains(rec.NewValue, `"platformFeeBasisPoints":200`) {
 		t.Errorf("record %+v", rec)

@@ -92,6 +92,9 @@ type Reconciler struct {
 	DSN func(coop *coopv1.Cooperative, uri string) string
 	// Clock tells the time of the status records; nil is the real clock.
 	Clock clock.PassiveClock
+	// MaxHoldAtPeer bounds how long passed proposals wait for a co-op's primary database
+	// to come home from a peer (the hub's maxVoteHoldAtPeer); 0 is no bound.
+	MaxHoldAtPeer time.Duration
 }
 
 // +kubebuilder:rbac:groups=coop.cooperator.dev,resources=cooperatives,verbs=get;list;watch;patch;update
@@ -158,10 +161,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// nothing they passed could be written back here. A switch back changes the spec,
 	// which brings the next reconcile.
 	if peer := coop.Spec.Federation.Primary; peer != "" {
-		cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionUnknown, Reason: coopv1.ReasonPrimaryAtPeer,
-			Message: fmt.Sprintf("the co-op's primary database is at peer %s (spec.federation.primary): the copy here is a read-only replica "+
-				"and the members vote at %s, where the standby applies no proposal; passed proposals wait, pending, until the primary is back here", peer, peer)}
-		return ctrl.Result{}, r.writeStatus(ctx, &coop, nil, cond)
+		return r.heldAtPeer(ctx, &coop, peer)
 	}
 	unreadable := func(err error) (ctrl.Result, error) {
 		log.FromContext(ctx).Info("Co-op database not readable; retrying", "cooperative", coop.Name, "error", err.Error())
@@ -212,6 +212,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, fmt.Errorf("co-op %s, proposal %d: %w", coop.Name, p.ID, err)
 		}
 	}
+	// Home again, and what waited for the primary is decided (or, past one pass's worth,
+	// is being): the co-op's admins may switch over again.
+	if waitingAtPeerSince(&coop) != nil {
+		if err := r.update(ctx, &coop, func(*coopv1.Cooperative) *statusChange { return &statusChange{notWaiting: true} }); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	if a := applyingOf(&coop); a != nil && len(waiting) < pendingPerPass &&
 		!slices.ContainsFunc(waiting, func(p tally.Closed) bool { return notes(a, p) }) {
 		// The proposal being applied waits no more: its outcome was written back to the
@@ -233,6 +240,100 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 	return r.requeue(), nil
+}
+
+// heldAtPeer is the governance of a co-op whose primary database is at a peer (a
+// switchover, its admins' decision): the copy here is a read-only replica of it, and the
+// members vote at the peer, where the standby applies nothing. The operator reads the
+// replica for passed proposals that wait. The first time it sees some it records when
+// (status.governance.waitingAtPeerSince); once the hub's MaxHoldAtPeer has passed since,
+// it clears spec.federation.primary, which brings the primary home as a switchback by the
+// admins would (losing nothing), and there they are applied. So a switchover cannot hold
+// back what the members voted for longer than the hub allows; while waitingAtPeerSince is
+// set, the webhook refuses the admins a new switchover.
+func (r *Reconciler) heldAtPeer(ctx context.Context, coop *coopv1.Cooperative, peer string) (ctrl.Result, error) {
+	cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionUnknown, Reason: coopv1.ReasonPrimaryAtPeer,
+		Message: fmt.Sprintf("the co-op's primary database is at peer %s (spec.federation.primary): the copy here is a read-only replica "+
+			"and the members vote at %s, where the standby applies no proposal; passed proposals wait, pending, until the primary is back here", peer, peer)}
+	var waiting []tally.Closed
+	err := errors.New("the co-op's namespace is not set up yet")
+	if meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionTenancyReady) {
+		var conn *pgx.Conn
+		if conn, err = r.connect(ctx, coop); err == nil {
+			waiting, err = tally.PendingChanges(ctx, conn, pendingPerPass)
+			_ = conn.Close(context.WithoutCancel(ctx))
+		}
+	}
+	since := waitingAtPeerSince(coop)
+	if err != nil {
+		// How long proposals have waited is kept, and counted on, from what was seen.
+		log.FromContext(ctx).Info("Co-op replica not readable; retrying", "cooperative", coop.Name, "error", err.Error())
+		cond.Message += "; the replica here cannot be read, so passed proposals are not counted; retrying"
+		return r.requeue(), r.writeStatus(ctx, coop, nil, cond)
+	}
+	if len(waiting) == 0 {
+		return r.requeue(), r.update(ctx, coop, func(*coopv1.Cooperative) *statusChange {
+			return &statusChange{cond: &cond, notWaiting: true}
+		})
+	}
+	now := metav1.NewTime(r.now().UTC().Truncate(time.Second))
+	if since == nil {
+		since = &now
+	}
+	result := r.requeue()
+	switch deadline := since.Add(r.MaxHoldAtPeer); {
+	case r.MaxHoldAtPeer <= 0:
+		cond.Message += fmt.Sprintf("; %d passed proposal(s) wait since %s (the hub sets no bound: maxVoteHoldAtPeer is 0)", len(waiting), since.Format(time.RFC3339))
+	case now.Before(&metav1.Time{Time: deadline}):
+		cond.Message += fmt.Sprintf("; %d passed proposal(s) wait since %s: unless the co-op's admins switch back first, the operator brings the primary home at %s (the hub's maxVoteHoldAtPeer, %s)",
+			len(waiting), since.Format(time.RFC3339), deadline.Format(time.RFC3339), r.MaxHoldAtPeer)
+		if left := deadline.Sub(now.Time); left < result.RequeueAfter {
+			result.RequeueAfter = left
+		}
+	default:
+		if err := r.bringPrimaryHome(ctx, coop, peer); err != nil {
+			return ctrl.Result{}, err
+		}
+		msg := fmt.Sprintf("%d passed proposal(s) waited since %s, longer than the hub's maxVoteHoldAtPeer (%s), while the co-op's primary database was at peer %s: "+
+			"the operator cleared spec.federation.primary to bring it home, where they are applied; the co-op's admins may switch over again once they are",
+			len(waiting), since.Format(time.RFC3339), r.MaxHoldAtPeer, peer)
+		r.Recorder.Eventf(coop, nil, corev1.EventTypeWarning, coopv1.ReasonPrimaryReturnedForVotes, "Govern", "%s", msg)
+		log.FromContext(ctx).Info("Brought the primary home for passed proposals", "cooperative", coop.Name, "peer", peer, "waiting", len(waiting))
+		cond.Message = msg
+	}
+	return result, r.update(ctx, coop, func(*coopv1.Cooperative) *statusChange {
+		return &statusChange{cond: &cond, waitingAtPeer: since}
+	})
+}
+
+// bringPrimaryHome clears spec.federation.primary, at the co-op's resourceVersion: a
+// switchback by its admins meanwhile is not overwritten (a conflict, retried from a fresh
+// read, which finds the primary home or at another peer).
+func (r *Reconciler) bringPrimaryHome(ctx context.Context, coop *coopv1.Cooperative, peer string) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		fresh := &coopv1.Cooperative{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(coop), fresh); err != nil {
+			return fmt.Errorf("reading Cooperative %s again: %w", coop.Name, err)
+		}
+		if fresh.Spec.Federation.Primary != peer {
+			return nil // switched back, or over elsewhere, meanwhile: the next reconcile judges that
+		}
+		patch := client.MergeFromWithOptions(fresh.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		fresh.Spec.Federation.Primary = ""
+		if err := r.Client.Patch(ctx, fresh, patch, client.FieldOwner(FieldOwner)); err != nil {
+			return err
+		}
+		coop.ObjectMeta, coop.Spec = fresh.ObjectMeta, fresh.Spec
+		return nil
+	})
+}
+
+// waitingAtPeerSince is status.governance.waitingAtPeerSince.
+func waitingAtPeerSince(coop *coopv1.Cooperative) *metav1.Time {
+	if coop.Status.Governance == nil {
+		return nil
+	}
+	return coop.Status.Governance.WaitingAtPeerSince
 }
 
 // observeMinimum records the spec's minimum voting period in status, and a raise of it with
@@ -787,6 +888,10 @@ type statusChange struct {
 	// minimum is the spec's minimum voting period, seen now; raise, when it is a raise.
 	minimum *int32
 	raise   *coopv1.VotingPeriodRaise
+	// waitingAtPeer is when passed proposals were first seen waiting for the primary at a
+	// peer (kept when already recorded); notWaiting removes the record.
+	waitingAtPeer *metav1.Time
+	notWaiting    bool
 }
 
 // update makes the status write that change computes from the co-op (none when it returns
@@ -860,6 +965,12 @@ func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, 
 			gov.VotingPeriodRaises = gov.VotingPeriodRaises[n-coopv1.MaxVotingPeriodRaises:]
 		}
 	}
+	switch {
+	case w.waitingAtPeer != nil && gov.WaitingAtPeerSince == nil:
+		gov.WaitingAtPeerSince, changed = w.waitingAtPeer.DeepCopy(), true
+	case w.notWaiting && gov.WaitingAtPeerSince != nil:
+		gov.WaitingAtPeerSince, changed = nil, true
+	}
 	conditions := slices.Clone(coop.Status.Conditions)
 	if w.cond != nil {
 		cond := *w.cond
@@ -880,7 +991,8 @@ func (r *Reconciler) applyStatus(ctx context.Context, coop *coopv1.Cooperative, 
 		}
 		fields["conditions"] = []any{condition}
 	}
-	if len(gov.History) > 0 || gov.Applying != nil || gov.DecidedThrough != nil || gov.MinimumVotingPeriodHours != 0 || len(gov.VotingPeriodRaises) > 0 {
+	if len(gov.History) > 0 || len(gov.Refused) > 0 || gov.Applying != nil || gov.DecidedThrough != nil || gov.MinimumVotingPeriodHours != 0 ||
+		len(gov.VotingPeriodRaises) > 0 || gov.WaitingAtPeerSince != nil {
 		var err error
 		if fields["governance"], err = ssa.StatusFields(&gov); err != nil {
 			return err

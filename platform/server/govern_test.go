@@ -533,7 +533,9 @@ func TestAMemberHasAtMostFiveProposalsOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	answer := make(chan resp, 1)
-	go func() { answer <- e.call("POST", "/v1/proposals", ana.token, map[string]any{"title": "Sent meanwhile"}) }()
+	go func() {
+		answer <- e.call("POST", "/v1/proposals", ana.token, map[string]any{"title": "Sent meanwhile"})
+	}()
 	e.waitsOnALock(answer, "a proposal sent while another of its author's is being opened")
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)

@@ -359,7 +359,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 	if err := (&governance.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("cooperator-governance"),
-		Interval: opts.GovernanceInterval, DSN: opts.GovernanceDSN,
+		Interval: opts.GovernanceInterval, DSN: opts.GovernanceDSN, MaxHoldAtPeer: opts.Hub.MaxVoteHoldAtPeer.Duration,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the governance controller: %w", err)
 	}

@@ -159,6 +159,11 @@ type Config struct {
 	// Cluster becoming ready, a backup completing) when no event arrives.
 	RecheckInterval Duration `json:"recheckInterval"`
 
+	// MaxVoteHoldAtPeer bounds how long a switchover (spec.federation.primary, the co-op
+	// admins' decision) may hold back proposals the members passed: once they have waited
+	// that long for the primary to come home, the operator brings it home. 0: no bound.
+	MaxVoteHoldAtPeer Duration `json:"maxVoteHoldAtPeer"`
+
 	// OperatorUsername is the only identity whose direct updates of a co-op's governed
 	// fields the validating webhook admits: the operator's own, which applies passed
 	// proposals. Empty (the default), it is the identity the manager runs as, which the
@@ -220,8 +225,9 @@ func Default() Config {
 			Name: "cooperator-shared", Instances: 2, Storage: "20Gi",
 			BackupSchedule: "0 0 2 * * *", BackupRetention: "30d", LogicalBackupSchedule: "30 2 * * *", MaxConnections: 200,
 		},
-		RecheckInterval: Duration{30 * time.Second},
-		BreakGlassGroup: DefaultBreakGlassGroup,
+		RecheckInterval:   Duration{30 * time.Second},
+		MaxVoteHoldAtPeer: Duration{DefaultMaxVoteHoldAtPeer},
+		BreakGlassGroup:   DefaultBreakGlassGroup,
 		// Empty, not nil: as a settings file writes them ([]).
 		ReservedUsers:      []string{},
 		ReservedGroups:     []string{},
@@ -234,6 +240,10 @@ func Default() Config {
 		OperatorServiceAccount: "cooperator-controller-manager",
 	}
 }
+
+// DefaultMaxVoteHoldAtPeer is MaxVoteHoldAtPeer when the hub sets none: a week, as long as
+// a vote stays open by default.
+const DefaultMaxVoteHoldAtPeer = 7 * 24 * time.Hour
 
 // DefaultBreakGlassGroup is the hub's break-glass group when it names none.
 const DefaultBreakGlassGroup = "cooperator:break-glass"
@@ -275,6 +285,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.ObjectStore.SingleTenant, "backup-single-tenant", c.ObjectStore.SingleTenant, "let co-ops without their own object store Secret use the hub-wide one (copied into their namespace); for a hub with a single co-op only")
 	fs.StringVar(&c.SharedCluster.Name, "shared-cluster", c.SharedCluster.Name, "name of the shared CloudNativePG Cluster in the operator namespace")
 	fs.DurationVar(&c.RecheckInterval.Duration, "recheck-interval", c.RecheckInterval.Duration, "how often to look again at something the operator waits for")
+	fs.DurationVar(&c.MaxVoteHoldAtPeer.Duration, "max-vote-hold-at-peer", c.MaxVoteHoldAtPeer.Duration, "how long passed proposals may wait for a co-op's primary database to come home from a peer before the operator brings it home; 0: no bound")
 	fs.StringVar(&c.OperatorUsername, "operator-username", c.OperatorUsername, "the only identity allowed to update governed fields directly (the operator's); empty: the identity the manager runs as")
 	fs.StringVar(&c.BreakGlassGroup, "break-glass-group", c.BreakGlassGroup, "group whose members may change governed fields in an emergency, recorded; empty: no break-glass path")
 	fs.Var(stringList{&c.ReservedUsers}, "reserved-users", "comma-separated users no co-op may name as admin (a trailing * reserves a prefix)")
@@ -385,6 +396,9 @@ func (c *Config) Validate() error {
 	check("operatorServiceAccount", c.OperatorServiceAccount)
 	if c.RecheckInterval.Duration <= 0 {
 		errs = append(errs, errors.New("recheckInterval: must be positive"))
+	}
+	if c.MaxVoteHoldAtPeer.Duration < 0 {
+		errs = append(errs, errors.New("maxVoteHoldAtPeer: must be 0 (no bound) or positive"))
 	}
 	for i, d := range c.AllowedHostDomains {
 		if msgs := validation.IsDNS1123Subdomain(d); len(msgs) > 0 {
