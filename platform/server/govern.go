@@ -171,7 +171,7 @@ func (s *Server) proposalRules(ctx context.Context, db store.DBTX, id int64) (po
 }
 
 // getProposal shows a proposal, the rules it is decided by, its live tally while open,
-// and to a member their own ballot.
+// and to a member their own ballot and whether they are on its roll.
 func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -180,7 +180,7 @@ func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 	if err := s.closeDue(r.Context()); err != nil {
 		return 0, nil, err
 	}
-	pr, mine, err := proposals.On(s.pool).GetWithBallot(r.Context(), id, p.memberID)
+	pr, mine, onRoll, err := proposals.On(s.pool).GetWithBallot(r.Context(), id, p.memberID)
 	if err != nil {
 		return 0, nil, asNotFound(err, "proposal")
 	}
@@ -199,7 +199,7 @@ func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 		out["currentTally"] = governance.Tally(in)
 	}
 	if !p.admin {
-		out["myBallot"] = mine
+		out["myBallot"], out["onRoll"] = mine, onRoll
 	}
 	return http.StatusOK, out, nil
 }

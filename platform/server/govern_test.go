@@ -269,6 +269,11 @@ func TestElectorateFixedAtOpen(t *testing.T) {
 		if got := fmt.Sprint(p["model"], " ", p["onRoll"], " ", p["myBallot"]); got != tc.want {
 			t.Errorf("%s reads %q, want %q", tc.who, got, tc.want)
 		}
+		// The proposal read alone says the same (the members' app shows its ballot form by it).
+		one := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", id), tc.token, nil)
+		if got := fmt.Sprint(one["proposal"].(map[string]any)["model"], " ", one["onRoll"], " ", one["myBallot"]); got != tc.want {
+			t.Errorf("%s reads the proposal alone as %q, want %q", tc.who, got, tc.want)
+		}
 	}
 	e.must(200, "PUT", path, b.token, map[string]any{"choice": "yes"})
 	// Both members of the roll voted: staff may close now, and the tally counts two.

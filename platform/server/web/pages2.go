@@ -690,18 +690,36 @@ func fareWords(lang string, f policy.Fares) []string {
 }
 
 // ballot casts the member's ballot; a refusal (no choice ticked, the vote closed, not on
-// its roll) is said beside the proposal's form.
+// its roll) is said beside the proposal's form. The form of the proposal's own page
+// (from=proposal) is answered there, the governance page's on it.
 func (a *App) ballot(q *req) {
 	id, ok := a.pathIDOr404(q)
 	if !ok {
 		return
 	}
+	onProposal := q.r.PostForm.Get("from") == "proposal"
 	st, body := a.call(q, http.MethodPut, fmt.Sprintf("/v1/proposals/%d/ballot", id), map[string]string{"choice": q.r.PostForm.Get("choice")}, nil)
-	switch st {
-	case http.StatusOK, http.StatusCreated:
+	switch {
+	case (st == http.StatusOK || st == http.StatusCreated) && onProposal:
+		a.redirect(q, fmt.Sprintf("/app/proposals/%d?done=vote#mine-h", id))
+		return
+	case st == http.StatusOK || st == http.StatusCreated:
 		a.redirect(q, fmt.Sprintf("/app/governance?done=vote#proposal-%d", id))
 		return
-	case http.StatusBadRequest, http.StatusConflict, http.StatusForbidden:
+	case (st == http.StatusBadRequest || st == http.StatusConflict || st == http.StatusForbidden) && onProposal:
+		d, ok := a.proposalData(q, id)
+		if !ok {
+			return
+		}
+		// Beside the form while it is open; above the page once it closed meanwhile.
+		key := "form"
+		if d.Open() {
+			key = d.P.BallotKey()
+		}
+		errs := map[string]string{key: apiMessage(q.lang, q.zone, body)}
+		a.render(q, st, "proposal", "proposal.title", page{Data: d, Errors: errs, Nav: "governance"})
+		return
+	case st == http.StatusBadRequest || st == http.StatusConflict || st == http.StatusForbidden:
 		d, ok := a.governanceData(q)
 		if !ok {
 			return

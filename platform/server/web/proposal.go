@@ -30,12 +30,23 @@ type proposalData struct {
 func (d proposalData) Open() bool { return d.P.Status == "open" }
 
 // proposalPage shows one proposal as the API shows it to the member (GET
-// /v1/proposals/{id}: any member reads it; 404 for an id that is none).
+// /v1/proposals/{id}: any member reads it; 404 for an id that is none), with the
+// member's ballot form while it is open and they are on its roll.
 func (a *App) proposalPage(q *req) {
 	id, ok := a.pathIDOr404(q)
 	if !ok {
 		return
 	}
+	d, ok := a.proposalData(q, id)
+	if !ok {
+		return
+	}
+	a.render(q, http.StatusOK, "proposal", "proposal.title", page{Data: d, Nav: "governance", Flash: flashFrom(q)})
+}
+
+// proposalData reads proposal id as the member sees it; false when it could not be read
+// (and the answer is written).
+func (a *App) proposalData(q *req, id int64) (proposalData, bool) {
 	var view struct {
 		// Proposal's result is read whole (with the votes cast through a delegation).
 		Proposal struct {
@@ -45,13 +56,14 @@ func (a *App) proposalPage(q *req) {
 		Rules        policy.Governance  `json:"rules"`
 		CurrentTally *governance.Result `json:"currentTally"`
 		MyBallot     *string            `json:"myBallot"`
+		OnRoll       *bool              `json:"onRoll"`
 	}
 	if !a.get(q, fmt.Sprintf("/v1/proposals/%d", id), &view) {
-		return
+		return proposalData{}, false
 	}
 	// The live tally while open, the result once closed.
 	d := proposalData{P: view.Proposal.proposalView, Rules: view.Rules, Tally: cmp.Or(view.CurrentTally, view.Proposal.Result)}
-	d.P.MyBallot = view.MyBallot
+	d.P.MyBallot, d.P.OnRoll = view.MyBallot, view.OnRoll
 	model := cmp.Or(d.P.Model, view.Rules.Model)
 	d.Consent, d.Delegate = model == policy.Consent, model == policy.Delegate
 	d.P.Choices = governance.Choices(model)
@@ -60,7 +72,7 @@ func (a *App) proposalPage(q *req) {
 			DelegateID *int64 `json:"delegateId"`
 		}
 		if !a.get(q, "/v1/delegation", &del) {
-			return
+			return proposalData{}, false
 		}
 		if del.DelegateID != nil {
 			d.DelegateID = *del.DelegateID
@@ -69,12 +81,13 @@ func (a *App) proposalPage(q *req) {
 	pol := a.cfg.Backend.Policy()
 	var fares *policy.Fares
 	if d.P.Field == policy.PartFares {
+		var ok bool
 		if fares, ok = a.faresInForce(q); !ok {
-			return
+			return proposalData{}, false
 		}
 	}
 	d.P.Old, d.P.New = describeChange(q.lang, pol, fares, d.P.Field, d.P.Value)
-	a.render(q, http.StatusOK, "proposal", "proposal.title", page{Data: d, Nav: "governance"})
+	return d, true
 }
 
 // HasDelegated says a class of the tally counts votes cast through a delegation.

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -13,8 +15,8 @@ import (
 // TestProposalPageInTheApp: a proposal has a page of its own, linked from the governance
 // page and from the notification of its close: its rules (quorum, approval threshold),
 // when voting closes, the running tally the API shows every member while it is open, and
-// the member's own ballot, never another's; once closed, its result. An id that is no
-// proposal's is 404.
+// the member's own ballot, never another's, with their ballot form; once closed, its
+// result and no form. An id that is no proposal's is 404.
 func TestProposalPageInTheApp(t *testing.T) {
 	c := newCoop(t) // one member one vote, quorum 50 %, approval 50 %; the clock: 2026-12-01 09:00 UTC
 	ana, anaTok := c.member("Ana Driver", "worker")
@@ -42,7 +44,8 @@ func TestProposalPageInTheApp(t *testing.T) {
 		`id="quorum">Quorum: at least 50% of the 3 members who may vote cast a ballot`, `id="threshold">It passes with at least 50% yes`,
 		`id="turnout">Turnout 33.33%: the quorum is not reached · approval 100.00%`, `id="if-now">If voting closed now, it would not pass.`,
 		`<td>members</td><td class="num">1</td><td class="num">0</td><td class="num">0</td><td class="num">3</td>`,
-		`id="my-vote">You have not voted.`, fmt.Sprintf(`href="/app/governance#proposal-%d" id="vote-link">Vote on it`, id)} {
+		`id="my-vote">You have not voted.`, fmt.Sprintf(`<form method="post" action="/app/proposals/%d/ballot">`, id),
+		`<input type="hidden" name="from" value="proposal">`, fmt.Sprintf(`id="vote-%d">Vote</button>`, id)} {
 		if !strings.Contains(page, want) {
 			t.Errorf("Bea's page of the proposal does not say %q: %s", want, page)
 		}
@@ -76,7 +79,7 @@ func TestProposalPageInTheApp(t *testing.T) {
 			t.Errorf("the closed proposal's page does not say %q: %s", want, page)
 		}
 	}
-	if strings.Contains(page, `id="vote-link"`) || strings.Contains(page, `id="if-now"`) {
+	if strings.Contains(page, "/ballot") || strings.Contains(page, `id="if-now"`) {
 		t.Errorf("the closed proposal's page offers a vote: %s", page)
 	}
 	if p := s.do("GET", "/app/notifications", nil); !strings.Contains(p.body, fmt.Sprintf(`href="/app/proposals/%d"`, id)) {
@@ -100,7 +103,8 @@ func TestProposalPageInTheApp(t *testing.T) {
 
 // TestProposalPageUnderTheDelegateModel: under the delegate model the page says whom the
 // member's vote goes through while they cast no ballot (never how their delegate voted),
-// counts the votes cast through a delegation, and says the member's own ballot overrides.
+// offers them a ballot of their own, counts the votes cast through a delegation, and says
+// the member's own ballot overrides.
 func TestProposalPageUnderTheDelegateModel(t *testing.T) {
 	c := newCoopWith(t, strings.Replace(testPolicy, `"model":"one-member-one-vote"`, `"model":"delegate"`, 1))
 	ana, anaTok := c.member("Ana Driver", "worker")
@@ -112,7 +116,9 @@ func TestProposalPageUnderTheDelegateModel(t *testing.T) {
 	s.signIn(c.code(ana))
 	p := s.do("GET", fmt.Sprintf("/app/proposals/%d", id), nil)
 	body := html.UnescapeString(p.body)
+	// Her own ballot would override her delegate's: the page offers it.
 	for _, want := range []string{fmt.Sprintf(`id="my-vote">You have not voted: your vote goes through member no. %d, your delegate, until you vote yourself.`, bea),
+		fmt.Sprintf(`<form method="post" action="/app/proposals/%d/ballot">`, id),
 		`<th scope="col">Of them, through a delegate</th>`, `<td>members</td><td class="num">2</td><td class="num">0</td><td class="num">0</td><td class="num">1</td><td class="num">2</td>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("Ana's page does not say %q: %d %s", want, p.status, body)
@@ -120,7 +126,8 @@ func TestProposalPageUnderTheDelegateModel(t *testing.T) {
 	}
 	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), anaTok, map[string]any{"choice": "no"})
 	body = html.UnescapeString(s.do("GET", fmt.Sprintf("/app/proposals/%d", id), nil).body)
-	if !strings.Contains(body, `id="my-vote">You voted: No. Your own ballot counts, not your delegate's.`) || strings.Contains(body, "through a delegate") {
+	if !strings.Contains(body, `id="my-vote">You voted: No. Your own ballot counts, not your delegate's.`) || strings.Contains(body, "through a delegate") ||
+		!strings.Contains(body, fmt.Sprintf(`id="vote-%d-no" checked>`, id)) {
 		t.Errorf("Ana's page after her own vote: %s", body)
 	}
 }
@@ -144,5 +151,106 @@ func TestProposalPageSaysATwoThirdsRule(t *testing.T) {
 		if p.status != http.StatusOK || !strings.Contains(b, want) || strings.Contains(threshold, "50") {
 			t.Errorf("%s: %d, the page does not say %q, or its threshold is not the fraction (%q): %s", lang, p.status, want, threshold, b)
 		}
+	}
+}
+
+// TestVoteOnTheProposalPage: a member votes on the proposal's own page, in the browser,
+// through the governance page's form and handler, and comes back to the proposal's page,
+// which says their ballot; they change it there. Refused, and nothing written: a member
+// not on the roll (no form is offered them; a ballot posted anyway is refused beside the
+// notice), a ballot with a forged or another session's CSRF token, and one sent after the
+// deadline (said above the page, which has no form any more).
+func TestVoteOnTheProposalPage(t *testing.T) {
+	c := newCoop(t) // one member one vote: workers are on the roll, customers not
+	ana, _ := c.member("Ana Driver", "worker")
+	bea, beaTok := c.member("Bea Driver", "worker")
+	id := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", beaTok, map[string]any{"title": "Buy a bike shed"})["id"].(float64))
+	cy, _ := c.member("Cy Rider", "customer")
+	late, _ := c.member("Dee Driver", "worker") // admitted after it opened
+	path := fmt.Sprintf("/app/proposals/%d", id)
+	ballots := func() map[int64]string {
+		t.Helper()
+		rows, err := c.owner.Query(t.Context(), `SELECT member_id, choice FROM ballots WHERE proposal_id = $1`, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[int64]string{}
+		for rows.Next() {
+			var m int64
+			var ch string
+			if err := rows.Scan(&m, &ch); err != nil {
+				t.Fatal(err)
+			}
+			out[m] = ch
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+
+	ctx := newTab(t)
+	c.signIn(t, ctx, c.code(ana))
+	do(t, ctx, chromedp.Navigate(c.url+path))
+	do(t, ctx, chromedp.Click(chromedp.ID(fmt.Sprintf("vote-%d-yes", id))))
+	click(t, ctx, fmt.Sprintf("#vote-%d", id))
+	if loc := location(t, ctx); !strings.HasSuffix(loc, path+"?done=vote#mine-h") {
+		t.Fatalf("after voting on the proposal's page the browser is at %s", loc)
+	}
+	if got, mine := text(t, ctx, ".flash"), text(t, ctx, "#my-vote"); got != "Your vote is recorded." || mine != "You voted: Yes." {
+		t.Fatalf("after voting: %q, %q", got, mine)
+	}
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[[]any](fmt.Sprintf(`[document.getElementById('vote-%d-yes').checked, document.getElementById('vote-%d').textContent]`, id, id))); err != nil ||
+		got[0] != true || got[1] != "Change my vote" {
+		t.Fatalf("the form after voting: %v %v", got, err)
+	}
+	do(t, ctx, chromedp.Click(chromedp.ID(fmt.Sprintf("vote-%d-no", id))))
+	click(t, ctx, fmt.Sprintf("#vote-%d", id))
+	if mine := text(t, ctx, "#my-vote"); mine != "You voted: No." {
+		t.Fatalf("after changing the vote: %q", mine)
+	}
+	if got := ballots(); len(got) != 1 || got[ana] != "no" {
+		t.Fatalf("the ballots after Ana's: %v", got)
+	}
+
+	// Not on the roll: no form; a ballot posted anyway is refused on the page, unwritten.
+	for _, m := range []int64{cy, late} {
+		s := c.session(t)
+		csrf := s.signIn(c.code(m))
+		page := s.do("GET", path, nil)
+		if !strings.Contains(page.body, fmt.Sprintf(`id="not-on-roll-%d"`, id)) || strings.Contains(page.body, "/ballot") {
+			t.Fatalf("member %d, not on the roll, is offered a ballot: %s", m, page.body)
+		}
+		p := s.do("POST", path+"/ballot", url.Values{"csrf": {csrf}, "from": {"proposal"}, "choice": {"yes"}})
+		if p.status != http.StatusForbidden || !strings.Contains(p.body, `data-page="proposal"`) ||
+			!strings.Contains(p.body, fmt.Sprintf(`id="vote-%d-error">You do not vote on this proposal`, id)) {
+			t.Fatalf("member %d, not on the roll, votes: %d %s", m, p.status, p.body)
+		}
+	}
+	// A forged token, another member's, none: 403, nothing written.
+	s := c.session(t)
+	beaCSRF := s.signIn(c.code(bea))
+	as := c.session(t)
+	as.signIn(c.code(ana))
+	for _, forged := range []string{beaCSRF, "forged", ""} {
+		if p := as.do("POST", path+"/ballot", url.Values{"csrf": {forged}, "from": {"proposal"}, "choice": {"yes"}}); p.status != http.StatusForbidden {
+			t.Fatalf("a ballot with the CSRF token %q: %d", forged, p.status)
+		}
+	}
+	if got := ballots(); len(got) != 1 || got[ana] != "no" {
+		t.Fatalf("refused ballots were written: %v", got)
+	}
+
+	// After the deadline: refused above the page, which offers no form, and not written.
+	c.clock.Step(7*24*time.Hour + time.Second)
+	s = c.session(t)
+	beaCSRF = s.signIn(c.code(bea))
+	p := s.do("POST", path+"/ballot", url.Values{"csrf": {beaCSRF}, "from": {"proposal"}, "choice": {"yes"}})
+	if p.status != http.StatusConflict || !strings.Contains(p.body, `data-page="proposal"`) || !strings.Contains(p.body, `id="form-error"`) ||
+		strings.Contains(p.body, "/ballot\"") {
+		t.Fatalf("a ballot after the deadline: %d %s", p.status, p.body)
+	}
+	if got := ballots(); len(got) != 1 || got[ana] != "no" {
+		t.Fatalf("a ballot after the deadline was written: %v", got)
 	}
 }

@@ -116,13 +116,14 @@ func (s Store) Get(ctx context.Context, id int64) (Proposal, error) {
 	return p, store.NotFound(err)
 }
 
-// GetWithBallot reads a proposal and member's ballot on it (nil when none).
-func (s Store) GetWithBallot(ctx context.Context, id, member int64) (Proposal, *string, error) {
-	var mine *string
-	p, err := scan(s.db.QueryRow(ctx, `SELECT `+cols+`,
-			(SELECT b.choice FROM ballots b WHERE b.proposal_id = proposals.id AND b.member_id = $2)
-		FROM proposals WHERE id = $1`, id, member), &mine)
-	return p, mine, store.NotFound(err)
+// GetWithBallot reads a proposal, member's ballot on it (nil when none) and whether they
+// are on its roll.
+func (s Store) GetWithBallot(ctx context.Context, id, member int64) (p Proposal, mine *string, onRoll bool, err error) {
+	p, err = scan(s.db.QueryRow(ctx, `SELECT `+cols+`,
+			(SELECT b.choice FROM ballots b WHERE b.proposal_id = proposals.id AND b.member_id = $2),
+			EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = proposals.id AND e.member_id = $2)
+		FROM proposals WHERE id = $1`, id, member), &mine, &onRoll)
+	return p, mine, onRoll, store.NotFound(err)
 }
 
 // List reads the latest 500 proposals, newest first.
