@@ -110,6 +110,36 @@ type Policy struct {
 	// path instead of a passed proposal, as the operator recorded them (status.breakGlass);
 	// members read them with the rest of the policy.
 	BreakGlass []BreakGlassUse `json:"breakGlass,omitempty"`
+	// Current holds the value in force of each part of the spec the co-op governs that the
+	// document has no copy of otherwise (plan, federation, database, backup, platform,
+	// deletionPolicy), as SpecPart writes it, by part: members propose a change from it.
+	Current map[string]json.RawMessage `json:"current,omitempty"`
+}
+
+// ValueInForce is the JSON of a governed part's value in force as the document holds it:
+// the fee split and the governance rules from their copies, another part from Current; nil
+// when the document does not hold it (the fare rule, which the platform keeps, is none).
+// It is compact JSON.
+func (p *Policy) ValueInForce(part string) json.RawMessage {
+	var v any
+	switch part {
+	case PartFeeSplit:
+		v = p.FeeSplit
+	case PartGovernance:
+		v = p.Governance
+	default:
+		// Compact: the document is written indented, and read with its indentation.
+		var buf bytes.Buffer
+		if json.Compact(&buf, p.Current[part]) != nil {
+			return nil
+		}
+		return buf.Bytes()
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // BreakGlassUse is one change of governed fields the hub made without a vote.
@@ -201,8 +231,9 @@ func (g Governance) Governs(field string) bool {
 
 // FromCooperative builds the document of a Cooperative, resolving the defaults the API
 // server would have applied (a nil surgeToWorkersPercent is 100, not 0).
+// Of the governed parts, Current holds those the co-op governs and only those.
 func FromCooperative(coop *coopv1.Cooperative) *Policy {
-	return &Policy{
+	doc := &Policy{
 		Cooperative: coop.Name,
 		Vertical:    string(coop.Spec.Vertical),
 		FeeSplit:    FeeSplitFromSpec(coop.Spec.FeeSplit),
@@ -210,6 +241,24 @@ func FromCooperative(coop *coopv1.Cooperative) *Policy {
 		TimeZone:    coop.Spec.Platform.TimeZone,
 		BreakGlass:  breakGlassFromStatus(coop.Status.BreakGlass),
 	}
+	for _, part := range GovernedParts {
+		if !currentPart(part) || !doc.Governs(part) {
+			continue
+		}
+		if v, err := SpecPart(coop, part); err == nil {
+			if doc.Current == nil {
+				doc.Current = map[string]json.RawMessage{}
+			}
+			doc.Current[part] = v
+		}
+	}
+	return doc
+}
+
+// currentPart says whether Current holds a governed part's value: the fee split and the
+// governance rules have their own copies.
+func currentPart(part string) bool {
+	return slices.Contains(GovernedParts, part) && part != PartFeeSplit && part != PartGovernance
 }
 
 // FeeSplitFromSpec is the document's copy of a spec.feeSplit.
@@ -396,6 +445,11 @@ func (p *Policy) Validate() error {
 	// (Location), and the platform says so (Source.Reload).
 	if p.TimeZone != "" && !timeZoneName.MatchString(p.TimeZone) {
 		return fieldErr("timeZone", "%q %s", p.TimeZone, TimeZoneRule)
+	}
+	for part := range p.Current {
+		if !currentPart(part) {
+			return fieldErr("current", "%q is not one of the governed parts the document has no copy of", part)
+		}
 	}
 	return p.Governance.Validate("governance")
 }

@@ -242,3 +242,48 @@ func TestApprovalFraction(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentCarriesTheGovernedValuesInForce: the document holds the value in force of
+// each governed part it has no copy of otherwise, as the operator applies a change to it
+// (SpecPart), for the parts the co-op governs only; ValueInForce reads them and the copies
+// of the fee split and the voting rules. A document naming another part is refused.
+func TestDocumentCarriesTheGovernedValuesInForce(t *testing.T) {
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: coopv1.CooperativeSpec{
+		Vertical: coopv1.VerticalCare, Plan: "small", FeeSplit: coopv1.FeeSplit{PlatformFeeBasisPoints: 100},
+		Governance: coopv1.Governance{Model: coopv1.GovernanceConsent, GovernedFields: []coopv1.GovernedField{"feeSplit", "plan", "backup", "federation"}},
+		Backup:     coopv1.BackupSpec{Schedule: "0 0 3 * * *", Retention: "30d"},
+		Database:   coopv1.DatabaseSpec{Instances: 2},
+		Federation: coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "east"}}, Primary: "east"},
+	}}
+	b, err := FromCooperative(coop).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for part, want := range map[string]string{"plan": `"small"`, "backup": `{"schedule":"0 0 3 * * *","retention":"30d"}`,
+		"federation": `{"peers":[{"name":"east"}]}`, "database": "", "deletionPolicy": "", "fares": "",
+		"feeSplit": `{"platformFeeBasisPoints":100,"surgeToWorkersPercent":100}`} {
+		if got := string(doc.ValueInForce(part)); got != want {
+			t.Errorf("%s in force: %s, want %s", part, got, want)
+		}
+	}
+	if g := string(doc.ValueInForce("governance")); !strings.Contains(g, `"model":"consent"`) || !strings.Contains(g, `"governedFields":["feeSplit","plan","backup","federation"]`) {
+		t.Errorf("governance in force: %s", g)
+	}
+	if len(doc.Current) != 3 {
+		t.Errorf("the document holds more than the governed parts: %s", b)
+	}
+	// A co-op that governs nothing carries none.
+	coop.Spec.Governance.GovernedFields = nil
+	if doc := FromCooperative(coop); doc.Current != nil {
+		t.Errorf("a co-op governing nothing: %v", doc.Current)
+	}
+	for _, part := range []string{"feeSplit", "governance", "fares", "nope"} {
+		if _, err := Parse([]byte(`{"cooperative":"c","vertical":"care","feeSplit":{"platformFeeBasisPoints":100},"governance":{"model":"consent"},"current":{"` + part + `":1}}`)); err == nil {
+			t.Errorf("a document holding %s in current was taken", part)
+		}
+	}
+}

@@ -178,7 +178,7 @@ func TestDecideHoldsTheVotingPeriod(t *testing.T) {
 func TestSpecPartRoundTrip(t *testing.T) {
 	coop := &coopv1.Cooperative{Spec: coopv1.CooperativeSpec{Plan: "small", FeeSplit: coopv1.FeeSplit{PlatformFeeBasisPoints: 300, Funds: []coopv1.Fund{{Name: "a", BasisPoints: 100}}}}}
 	for _, part := range policy.GovernedParts {
-		v, err := SpecPart(coop, part)
+		v, err := policy.SpecPart(coop, part)
 		if err != nil {
 			t.Fatalf("%s: %v", part, err)
 		}
@@ -186,7 +186,7 @@ func TestSpecPartRoundTrip(t *testing.T) {
 		if err := SetSpecPart(c2, part, v); err != nil {
 			t.Fatalf("%s: %v", part, err)
 		}
-		v2, _ := SpecPart(c2, part)
+		v2, _ := policy.SpecPart(c2, part)
 		if string(v) != string(v2) {
 			t.Errorf("%s: %s then %s", part, v, v2)
 		}

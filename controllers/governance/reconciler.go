@@ -692,7 +692,7 @@ func (r *Reconciler) applyChange(ctx context.Context, coop *coopv1.Cooperative, 
 		return o, fmt.Errorf("applying the change to the Cooperative: %w", err)
 	}
 	*coop = *changed
-	applied, err := SpecPart(coop, p.Field) // as the API server stored it, defaults included
+	applied, err := policy.SpecPart(coop, p.Field) // as the API server stored it, defaults included
 	if err != nil {
 		return o, err
 	}
@@ -711,29 +711,11 @@ func apiMessage(err error) string {
 	return err.Error()
 }
 
-// SpecPart is the JSON of one governed part of the Cooperative's spec. The federation part
-// is spec.federation.peers: primary (a switchover) is the co-op admins', not the members'.
-func SpecPart(coop *coopv1.Cooperative, part string) (json.RawMessage, error) {
-	field, ok := specFields[part]
-	if !ok {
-		return nil, fmt.Errorf("%q is not a governed part", part)
-	}
-	value := field(&coop.Spec)
-	if part == policy.PartFederation {
-		value = coopv1.FederationSpec{Peers: coop.Spec.Federation.Peers}
-	}
-	b, err := json.Marshal(value)
-	if err != nil {
-		return nil, fmt.Errorf("encoding spec.%s: %w", part, err)
-	}
-	return b, nil
-}
-
 // SetSpecPart replaces one governed part of the spec with value (the JSON that
 // policy.ParseChange returns). A new federation part replaces the peers and keeps
 // spec.federation.primary as it is; a value that names a primary is refused.
 func SetSpecPart(coop *coopv1.Cooperative, part string, value json.RawMessage) error {
-	field, ok := specFields[part]
+	target, ok := policy.SpecField(&coop.Spec, part)
 	if !ok {
 		return fmt.Errorf("%q is not a governed part", part)
 	}
@@ -748,7 +730,6 @@ func SetSpecPart(coop *coopv1.Cooperative, part string, value json.RawMessage) e
 		coop.Spec.Federation.Peers = f.Peers
 		return nil
 	}
-	target := field(&coop.Spec)
 	// A new value replaces a whole struct: a field it leaves out does not keep its old content.
 	if v := reflect.ValueOf(target).Elem(); v.Kind() == reflect.Struct {
 		v.SetZero()
@@ -757,18 +738,6 @@ func SetSpecPart(coop *coopv1.Cooperative, part string, value json.RawMessage) e
 		return fmt.Errorf("decoding the new value of %s: %w", part, err)
 	}
 	return nil
-}
-
-// specFields are the governed parts of a Cooperative's spec, each with the field it names.
-var specFields = map[string]func(s *coopv1.CooperativeSpec) any{
-	policy.PartFeeSplit:       func(s *coopv1.CooperativeSpec) any { return &s.FeeSplit },
-	policy.PartPlan:           func(s *coopv1.CooperativeSpec) any { return &s.Plan },
-	policy.PartFederation:     func(s *coopv1.CooperativeSpec) any { return &s.Federation },
-	policy.PartGovernance:     func(s *coopv1.CooperativeSpec) any { return &s.Governance },
-	policy.PartDatabase:       func(s *coopv1.CooperativeSpec) any { return &s.Database },
-	policy.PartBackup:         func(s *coopv1.CooperativeSpec) any { return &s.Backup },
-	policy.PartPlatform:       func(s *coopv1.CooperativeSpec) any { return &s.Platform },
-	policy.PartDeletionPolicy: func(s *coopv1.CooperativeSpec) any { return &s.DeletionPolicy },
 }
 
 // writeStatus applies status.governance (with rec prepended to the history when set) and
@@ -795,7 +764,7 @@ func (r *Reconciler) writeAhead(ctx context.Context, coop *coopv1.Cooperative, p
 			old = json.RawMessage(a.OldValue)
 			return nil
 		}
-		if old, partErr = SpecPart(c, p.Field); partErr != nil {
+		if old, partErr = policy.SpecPart(c, p.Field); partErr != nil {
 			return nil
 		}
 		return &statusChange{applying: &coopv1.ApplyingProposal{ID: p.ID, Field: coopv1.GovernedField(p.Field), OldValue: string(old),

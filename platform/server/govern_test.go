@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -556,4 +557,18 @@ func TestAMemberHasAtMostFiveProposalsOpen(t *testing.T) {
 	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", first), bea.token, map[string]any{"choice": "yes"})
 	e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", first), adminToken, nil)
 	e.must(201, "POST", "/v1/proposals", ana.token, map[string]any{"title": "Once one closed"})
+}
+
+// TestPolicyCarriesTheGovernedValuesInForce: a member reads in the policy the value in
+// force of the governed parts the operator wrote into the document (current), which a
+// proposal of one starts from.
+func TestPolicyCarriesTheGovernedValuesInForce(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.Current = map[string]json.RawMessage{"plan": json.RawMessage(`"small"`), "federation": json.RawMessage(`{"peers":[{"name":"east"}]}`)}
+	e := newEnv(t, pol)
+	d := e.worker("Dan Driver")
+	got := e.must(200, "GET", "/v1/policy", d.token, nil)
+	if cur := fmt.Sprint(got["current"]); cur != "map[federation:map[peers:[map[name:east]]] plan:small]" {
+		t.Fatalf("the values in force: %s", cur)
+	}
 }

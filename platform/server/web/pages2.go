@@ -629,17 +629,10 @@ func describeChange(lang string, pol *policy.Policy, fares *policy.Fares, field 
 			return old, new
 		}
 	}
-	cur := ""
 	if pol != nil {
-		if b, err := json.Marshal(pol); err == nil {
-			var m map[string]json.RawMessage
-			if json.Unmarshal(b, &m) == nil && m[field] != nil {
-				cur = string(m[field])
-			}
+		if cur := pol.ValueInForce(field); cur != nil {
+			old = []string{string(cur)}
 		}
-	}
-	if cur != "" {
-		old = []string{cur}
 	}
 	return old, []string{string(value)}
 }

@@ -100,7 +100,7 @@ func (a *App) proposeForm(q *req) {
 
 // proposeDefaults prefills the form with the value in force: the fee split in percent,
 // the fare rule in force (the members may have voted one since the policy's), another
-// part as the JSON the policy holds. fares is the fare rule in force, read by the caller
+// part as the JSON the policy document holds (policy.ValueInForce). fares is the fare rule in force, read by the caller
 // (nil: none).
 func (a *App) proposeDefaults(q *req, field string, onForm bool, fares *policy.Fares) map[string]string {
 	form := map[string]string{}
@@ -135,12 +135,11 @@ func (a *App) proposeDefaults(q *req, field string, onForm bool, fares *policy.F
 		}
 		return form
 	}
-	if field != "feeSplit" {
-		if b, err := json.Marshal(pol); err == nil {
-			var parts map[string]json.RawMessage
-			if json.Unmarshal(b, &parts) == nil && parts[field] != nil {
-				form["value"] = string(parts[field])
-			}
+	if field != policy.PartFeeSplit {
+		// As the document holds it: the voting rules, and the other parts the co-op governs
+		// (the operator writes their values in force into it).
+		if v := pol.ValueInForce(field); v != nil {
+			form["value"] = string(v)
 		}
 		return form
 	}

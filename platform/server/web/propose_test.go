@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -230,5 +231,61 @@ func TestGovernanceFitsAPhone(t *testing.T) {
 		if w[0] > w[1] {
 			t.Errorf("%s is %d px wide in a window of %d", path, w[0], w[1])
 		}
+	}
+}
+
+// TestProposeFromTheValueInForce: the form of a governed part proposed as JSON holds the
+// co-op's value in force, as the operator writes it into the policy document, for the
+// member to edit, in a browser that runs no script (the part is chosen on a form of its
+// own, sent to the server); sent edited, it opens a proposal of the edited value. The
+// governance page says the value in force beside the proposed one.
+func TestProposeFromTheValueInForce(t *testing.T) {
+	doc := strings.Replace(testPolicy, `"governedFields":["feeSplit","plan"]},`,
+		`"governedFields":["feeSplit","plan","backup"]},"current":{"plan":"small","backup":{"schedule":"0 0 3 * * *","retention":"30d"}},`, 1)
+	c := newCoopWith(t, doc)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	ctx := newTab(t)
+	c.signIn(t, ctx, c.code(ana))
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	value := func() string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("p-value")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct{ field, want string }{
+		{"plan", `"small"`},
+		{"backup", `{"schedule":"0 0 3 * * *","retention":"30d"}`},
+		{"governance", `{"model":"one-member-one-vote","quorumPercent":50,"approvalPercent":50,"governedFields":["feeSplit","plan","backup"],"minimumVotingPeriodHours":168}`},
+	} {
+		do(t, ctx, chromedp.Navigate(c.url+"/app/proposals/new"), chromedp.SetValue(chromedp.ID("field-choice"), tc.field))
+		click(t, ctx, `form[action="/app/proposals/new"] button[type=submit]`)
+		if loc := location(t, ctx); !strings.HasSuffix(loc, "/app/proposals/new?field="+tc.field) {
+			t.Fatalf("choosing %s led to %s", tc.field, loc)
+		}
+		if got := value(); got != tc.want {
+			t.Errorf("the form of %s holds %q, want the value in force %q", tc.field, got, tc.want)
+		}
+	}
+	// The backup's form, edited: the retention only.
+	do(t, ctx, chromedp.Navigate(c.url+"/app/proposals/new?field=backup"))
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("p-title"), "Keep backups for 60 days"),
+		chromedp.SetValue(chromedp.ID("p-value"), strings.Replace(value(), `"30d"`, `"60d"`, 1)))
+	click(t, ctx, "#send-proposal")
+	if got := text(t, ctx, ".flash"); !strings.HasSuffix(location(t, ctx), "/app/governance?done=proposed") || got == "" {
+		t.Fatalf("after proposing, the browser is at %s: %q", location(t, ctx), got)
+	}
+	ps := c.must(http.StatusOK, "GET", "/v1/proposals", anaTok, nil)["proposals"].([]any)
+	p := ps[0].(map[string]any)
+	if v, _ := json.Marshal(p["value"]); len(ps) != 1 || p["field"] != "backup" || string(v) != `{"retention":"60d","schedule":"0 0 3 * * *"}` {
+		t.Fatalf("the proposal opened: %v (%s)", p, v)
+	}
+	card := text(t, ctx, fmt.Sprintf("#proposal-%d", int64(p["id"].(float64))))
+	if !strings.Contains(card, `{"schedule":"0 0 3 * * *","retention":"30d"}`) || !strings.Contains(card, `"60d"`) {
+		t.Errorf("the governance page does not say the backup in force beside the proposed one: %q", card)
 	}
 }
