@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cooperator-dev/cooperator/platform/server/store/credentials"
+	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
 
 // normTerm is the form skills, care types and languages are compared in: trimmed, lower
@@ -151,18 +152,47 @@ func (s *Server) getCredentials(r *http.Request, p principal) (int, any, error) 
 	return http.StatusOK, c, nil
 }
 
+// CredentialsPage is a page of the active workers with their credentials.
+type CredentialsPage struct {
+	Workers    []credentials.Worker `json:"workers"`
+	NextCursor string               `json:"nextCursor,omitempty"`
+}
+
+// noCheck is a page's cursor's time after a worker without a background check: before
+// the floor of the times the API takes (timeFloor), so no check's expiry.
+var noCheck = time.Unix(0, -1).UTC()
+
 // listCredentials lists the co-op's active workers with what staff verified about each
 // (staff only: the background checks that expire first first, then the workers with
-// none), for staff to see whose check to renew.
+// none), for staff to see whose check to renew; a page at a time (limit, cursor).
 func (s *Server) listCredentials(r *http.Request, p principal) (int, any, error) {
 	if !isStaff(p) {
 		return 0, nil, forbidden("only staff record verified skills and background checks")
 	}
-	ws, err := credentials.On(s.pool).ActiveWorkers(r.Context())
+	pg, err := pageOf(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"workers": ws}, nil
+	cur, err := decodeCursor(pg.Cursor)
+	if err != nil {
+		return 0, nil, err
+	}
+	after := credentials.After{ID: cur.ID}
+	if cur.ID != 0 && !cur.At.Equal(noCheck) {
+		after.Expires = &cur.At
+	}
+	ws, err := credentials.On(s.pool).ActiveWorkers(r.Context(), after, pg.Limit+1)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := CredentialsPage{}
+	out.Workers, out.NextCursor = trimPage(ws, pg, func(w credentials.Worker) work.Cursor {
+		if w.BackgroundCheck == nil {
+			return work.Cursor{At: noCheck, ID: w.MemberID}
+		}
+		return work.Cursor{At: w.BackgroundCheck.ExpiresAt, ID: w.MemberID}
+	})
+	return http.StatusOK, out, nil
 }
 
 // Team is a care client's team of regular carers, offered the client's work first.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -490,4 +491,65 @@ func TestStaffListWorkersCredentials(t *testing.T) {
 	for _, m := range []who{soon, client} {
 		e.refused(403, "", "only staff", "GET", "/v1/credentials", m.token, nil)
 	}
+}
+
+// TestStaffListWorkersCredentialsPaged: GET /v1/credentials is paginated as the other
+// lists (limit 1..100, default 20; the opaque cursor of the previous page's nextCursor,
+// absent on the last): read a page at a time, whatever the page's size, it lists every
+// active worker exactly once, in the order of one read (the checks that expire first
+// first, two that expire together by id, then the workers with none, by id); a limit or
+// a cursor it cannot take is 400 naming it.
+func TestStaffListWorkersCredentialsPaged(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "care"))
+	tess := e.member("Tess Staff", []string{"staff"}, "")
+	var want []int64
+	expires := []string{"2028-01-01T00:00:00Z", "2027-01-01T00:00:00Z", "2028-01-01T00:00:00Z", "", "2027-06-01T00:00:00Z", "", "", ""}
+	for i := range 22 {
+		w := e.member(fmt.Sprintf("Worker %c", 'A'+i), []string{"worker"}, "", "booking")
+		if i < len(expires) && expires[i] != "" {
+			e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/credentials", w.id), adminToken, map[string]any{"skills": []string{"dementia"},
+				"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2025-12-01", "expiresAt": expires[i]}})
+		}
+		want = append(want, w.id)
+	}
+	// The order: 2027-01 (B), 2027-06 (E), 2028-01 (A, then C), then the rest by id.
+	want = slices.Concat([]int64{want[1], want[4], want[0], want[2], want[3]}, want[5:])
+	ids := func(page map[string]any) []int64 {
+		var out []int64
+		for _, w := range page["workers"].([]any) {
+			out = append(out, num(w.(map[string]any)["memberId"]))
+		}
+		return out
+	}
+	// The default page is 20 workers, with a cursor to the rest.
+	first := e.must(200, "GET", "/v1/credentials", tess.token, nil)
+	if got := ids(first); !slices.Equal(got, want[:20]) || first["nextCursor"] == nil {
+		t.Fatalf("the first page: %v (next %v), want %v", got, first["nextCursor"], want[:20])
+	}
+	for _, limit := range []int{1, 2, 3, 5, 21, 22, 100} {
+		var got []int64
+		path, pages := fmt.Sprintf("/v1/credentials?limit=%d", limit), 0
+		for {
+			page := e.must(200, "GET", path, tess.token, nil)
+			if pages++; pages > len(want) {
+				t.Fatalf("limit %d: more pages than workers, reading %v", limit, got)
+			}
+			if n := len(ids(page)); n > limit || n == 0 {
+				t.Fatalf("limit %d: a page of %d workers", limit, n)
+			}
+			got = append(got, ids(page)...)
+			next, ok := page["nextCursor"].(string)
+			if !ok {
+				break
+			}
+			path = fmt.Sprintf("/v1/credentials?limit=%d&cursor=%s", limit, url.QueryEscape(next))
+		}
+		if !slices.Equal(got, want) || pages != (len(want)+limit-1)/limit {
+			t.Errorf("limit %d: %d pages of %v, want %v", limit, pages, got, want)
+		}
+	}
+	for _, bad := range []string{"0", "101", "-1", "x", "2.5"} {
+		e.refused(400, "limit", "from 1 to 100", "GET", "/v1/credentials?limit="+bad, tess.token, nil)
+	}
+	e.refused(400, "cursor", "not a cursor", "GET", "/v1/credentials?cursor=x", tess.token, nil)
 }

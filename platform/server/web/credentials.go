@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,9 @@ import (
 // that expire first first), and the form that records it anew.
 type credentialsData struct {
 	Workers []credentialsWorker
+	// Cursor is the page's cursor in the API's list ("": its first page), which its forms
+	// send back so the page they answer on is theirs; Next is the next page's ("": none).
+	Cursor, Next string
 }
 
 type credentialsWorker struct {
@@ -45,24 +49,30 @@ func (a *App) credentialsPage(q *req) {
 		a.fail(q, http.StatusForbidden, "error.forbidden")
 		return
 	}
-	d, ok := a.credentialsData(q, 0, nil, nil)
+	d, ok := a.credentialsData(q, q.r.URL.Query().Get("cursor"), 0, nil, nil)
 	if !ok {
 		return
 	}
 	a.render(q, http.StatusOK, "credentials", "staffCredentials.title", page{Data: d, Flash: flashFrom(q), Nav: "home"})
 }
 
-// credentialsData reads the workers' credentials; the worker refused (when not 0) keeps
-// the form as it was sent, with the refusal.
-func (a *App) credentialsData(q *req, refused int64, form, errs map[string]string) (credentialsData, bool) {
+// credentialsData reads a page of the workers' credentials, the one at cursor ("": the
+// first), as the API pages them; the worker refused (when not 0) keeps the form as it was
+// sent, with the refusal.
+func (a *App) credentialsData(q *req, cursor string, refused int64, form, errs map[string]string) (credentialsData, bool) {
 	var list struct {
-		Workers []credentials.Worker `json:"workers"`
+		Workers    []credentials.Worker `json:"workers"`
+		NextCursor string               `json:"nextCursor"`
 	}
-	if !a.get(q, "/v1/credentials", &list) {
+	path := "/v1/credentials"
+	if cursor != "" {
+		path += "?cursor=" + url.QueryEscape(cursor)
+	}
+	if !a.get(q, path, &list) {
 		return credentialsData{}, false
 	}
 	now := a.cfg.Now()
-	var d credentialsData
+	d := credentialsData{Cursor: cursor, Next: list.NextCursor}
 	for _, w := range list.Workers {
 		cw := credentialsWorker{Worker: w, Form: credentialsForm(w.Credentials, q.zone), Self: w.MemberID == q.member.ID}
 		if b := w.BackgroundCheck; b != nil {
@@ -111,6 +121,7 @@ func (a *App) saveCredentials(q *req) {
 		return
 	}
 	f := q.r.PostForm
+	cursor := f.Get("cursor") // the page the form was on
 	form := map[string]string{"skills": f.Get("skills"), "languages": f.Get("languages"), "status": f.Get("status"),
 		"checkedOn": strings.TrimSpace(f.Get("checkedOn")), "expiresOn": strings.TrimSpace(f.Get("expiresOn"))}
 	in := credentials.Input{Skills: lines(form["skills"]), Languages: lines(form["languages"])}
@@ -126,7 +137,11 @@ func (a *App) saveCredentials(q *req) {
 	st, rb := a.call(q, http.MethodPut, fmt.Sprintf("/v1/members/%d/credentials", id), in, nil)
 	switch st {
 	case http.StatusOK:
-		a.redirect(q, fmt.Sprintf("/app/credentials?done=credentials#worker-%d", id))
+		back := "/app/credentials?"
+		if cursor != "" {
+			back += "cursor=" + url.QueryEscape(cursor) + "&"
+		}
+		a.redirect(q, fmt.Sprintf("%sdone=credentials#worker-%d", back, id))
 		return
 	case http.StatusBadRequest, http.StatusConflict, http.StatusForbidden:
 		// Forbidden: a member of staff's own credentials (the page lets staff only this far).
@@ -147,7 +162,7 @@ func (a *App) saveCredentials(q *req) {
 		key = "expiresOn"
 	}
 	msg := apiMessage(q.lang, q.zone, rb)
-	d, ok := a.credentialsData(q, id, form, map[string]string{key: msg})
+	d, ok := a.credentialsData(q, cursor, id, form, map[string]string{key: msg})
 	if !ok {
 		return
 	}

@@ -140,3 +140,77 @@ func TestStaffRecordCredentialsInTheApp(t *testing.T) {
 		t.Fatalf("the form sent from the browser: %v", got)
 	}
 }
+
+// TestCredentialsPageIsPaged: the credentials page shows the API's pages of workers
+// (GET /v1/credentials, 20 a page), each with a link to the next; followed in the browser,
+// the pages show every active worker once. A worker's form on a later page sends its page
+// back, so that staff return to it once it is saved, or see its refusal on it.
+func TestCredentialsPageIsPaged(t *testing.T) {
+	c := newVerticalCoop(t, "care")
+	tess, _ := c.member("Tess Staff", "staff")
+	workers := map[int64]bool{}
+	var last int64
+	for i := range 23 {
+		id, _ := c.worker(fmt.Sprintf("Carer %c", 'A'+i), "booking")
+		workers[id], last = true, id
+	}
+	ctx := newTab(t)
+	c.signIn(t, ctx, c.code(tess))
+	do(t, ctx, chromedp.Navigate(c.url+"/app/credentials"))
+	seen := map[int64]int{}
+	for pages := 1; ; pages++ {
+		ids, err := chromedp.Run(ctx, chromedp.Evaluate[[]int64](`[...document.querySelectorAll('li.card')].map(li => +li.id.replace('worker-', ''))`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) > 20 {
+			t.Fatalf("page %d shows %d workers", pages, len(ids))
+		}
+		for _, id := range ids {
+			seen[id]++
+		}
+		more, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.getElementById('more-workers')`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !more {
+			if pages != 2 {
+				t.Errorf("%d pages of 23 workers", pages)
+			}
+			break
+		}
+		if pages > len(workers) {
+			t.Fatalf("more pages than workers: %v", seen)
+		}
+		click(t, ctx, "#more-workers")
+	}
+	for id := range workers {
+		if seen[id] != 1 {
+			t.Errorf("worker %d shown %d times", id, seen[id])
+		}
+	}
+	if len(seen) != len(workers) {
+		t.Errorf("the pages show %v, want the workers %v", seen, workers)
+	}
+
+	// The last page's form: saved, back to that page; refused, said on it.
+	page, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor := page[strings.Index(page, "cursor=")+len("cursor="):]
+	s := c.session(t)
+	csrf := s.signIn(c.code(tess))
+	p := s.do("GET", "/app/credentials?cursor="+cursor, nil)
+	if !strings.Contains(p.body, fmt.Sprintf(`id="worker-%d"`, last)) || !strings.Contains(p.body, `<input type="hidden" name="cursor" value="`+cursor+`">`) {
+		t.Fatalf("the last page lacks worker %d or its forms their page: %s", last, p.body)
+	}
+	p = s.do("POST", fmt.Sprintf("/app/credentials/%d", last), url.Values{"csrf": {csrf}, "cursor": {cursor}, "skills": {"dementia"}})
+	if want := fmt.Sprintf("/app/credentials?cursor=%s&done=credentials#worker-%d", cursor, last); p.status != http.StatusSeeOther || p.header.Get("Location") != want {
+		t.Fatalf("saving a worker of the last page: %d %q, want %q", p.status, p.header.Get("Location"), want)
+	}
+	p = s.do("POST", fmt.Sprintf("/app/credentials/%d", last), url.Values{"csrf": {csrf}, "cursor": {cursor}, "skills": {"dementia"}, "status": {"clear"}, "checkedOn": {"x"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, fmt.Sprintf(`id="w%d-checkedOn-error"`, last)) {
+		t.Fatalf("a refusal on the last page: %d %s", p.status, p.body)
+	}
+}

@@ -91,17 +91,29 @@ type Worker struct {
 	Credentials
 }
 
-// ActiveWorkers lists the co-op's active workers with their credentials: the background checks
-// that expire first first, then the workers with none, by id.
-func (s Store) ActiveWorkers(ctx context.Context) ([]Worker, error) {
+// After is where a page of ActiveWorkers starts: after worker ID, whose background check
+// expires at Expires (nil: they have none); the zero After is the first page.
+type After struct {
+	ID      int64
+	Expires *time.Time
+}
+
+// ActiveWorkers lists a page of the co-op's active workers with their credentials: the
+// background checks that expire first first, then the workers with none, by id; after
+// after, at most limit.
+func (s Store) ActiveWorkers(ctx context.Context, after After, limit int) ([]Worker, error) {
 	rows, err := s.db.Query(ctx, `SELECT m.id, m.name,
 			coalesce(array_agg(k.value ORDER BY k.value) FILTER (WHERE k.kind = 'skill'), '{}'),
 			coalesce(array_agg(k.value ORDER BY k.value) FILTER (WHERE k.kind = 'language'), '{}'),
 			b.status, b.checked_on, b.expires_at, b.recorded_at
 		FROM members m LEFT JOIN worker_skills k ON k.member_id = m.id LEFT JOIN background_checks b ON b.member_id = m.id
 		WHERE 'worker' = ANY (m.roles) AND m.active AND m.erased_at IS NULL
+			AND ($1::bigint = 0
+				OR ($2::timestamptz IS NULL AND b.expires_at IS NULL AND m.id > $1)
+				OR ($2::timestamptz IS NOT NULL AND (b.expires_at IS NULL OR (b.expires_at, m.id) > ($2, $1))))
 		GROUP BY m.id, b.member_id
-		ORDER BY b.expires_at NULLS LAST, m.id`)
+		ORDER BY b.expires_at NULLS LAST, m.id
+		LIMIT $3`, after.ID, after.Expires, limit)
 	if err != nil {
 		return nil, err
 	}
