@@ -30,6 +30,7 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -48,6 +49,10 @@ const (
 	ConfigMapName = "coop-policy"
 	// Key is the document's key in the ConfigMap, and its file name once mounted.
 	Key = "policy.json"
+	// CurrentKey is the key, beside Key in the ConfigMap (a file beside it where the
+	// platform reads it), of the document's Current: a platform of a version before it
+	// knew Current reads only Key, and would refuse a document holding it.
+	CurrentKey = "current.json"
 	// MountPath is the folder where the platform containers find the document.
 	MountPath = "/etc/cooperator/policy"
 	// FilePath is the full path of the mounted document.
@@ -295,6 +300,49 @@ func GovernanceFromSpec(g coopv1.Governance) Governance {
 		out.GovernedFields = append(out.GovernedFields, string(f))
 	}
 	return out
+}
+
+// MarshalFiles encodes the document as the ConfigMap carries it: the document under Key,
+// without Current, and Current under CurrentKey (nil when empty).
+func (p *Policy) MarshalFiles() (doc, current []byte, err error) {
+	rest := *p
+	rest.Current = nil
+	if doc, err = rest.Marshal(); err != nil || len(p.Current) == 0 {
+		return doc, nil, err
+	}
+	if current, err = json.MarshalIndent(p.Current, "", "  "); err != nil {
+		return nil, nil, fmt.Errorf("encoding the values in force: %w", err)
+	}
+	return doc, current, nil
+}
+
+// ParseFiles is Parse of the document with its Current from the file beside it (nil:
+// none), as MarshalFiles wrote them.
+func ParseFiles(doc, current []byte) (*Policy, error) {
+	if current == nil {
+		return Parse(doc)
+	}
+	var values map[string]json.RawMessage
+	if err := decodeStrict(current, &values); err != nil {
+		return nil, fmt.Errorf("policy: %s: %w", CurrentKey, err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &fields); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	if fields == nil {
+		return nil, errors.New("policy: the document is not a JSON object")
+	}
+	raw, err := json.Marshal(values)
+	if err != nil {
+		return nil, err
+	}
+	fields["current"] = raw
+	merged, err := json.Marshal(fields)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(merged)
 }
 
 // Marshal encodes the document as the ConfigMap carries it.

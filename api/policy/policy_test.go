@@ -17,6 +17,7 @@ limitations under the License.
 package policy
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math/big"
@@ -255,11 +256,20 @@ func TestDocumentCarriesTheGovernedValuesInForce(t *testing.T) {
 		Database:   coopv1.DatabaseSpec{Instances: 2},
 		Federation: coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "east"}}, Primary: "east"},
 	}}
-	b, err := FromCooperative(coop).Marshal()
+	b, current, err := FromCooperative(coop).MarshalFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := Parse(b)
+	// The values in force go beside the document, which a platform of a version before
+	// them reads alone: it holds none of them (that platform refuses a field it does not
+	// know), and parses alone.
+	if bytes.Contains(b, []byte(`"current"`)) || current == nil {
+		t.Fatalf("the document holds the values in force, or they are not beside it: %s | %s", b, current)
+	}
+	if alone, err := Parse(b); err != nil || alone.Current != nil {
+		t.Fatalf("the document alone: %+v, %v", alone, err)
+	}
+	doc, err := ParseFiles(b, current)
 	if err != nil {
 		t.Fatal(err)
 	}

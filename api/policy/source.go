@@ -19,9 +19,13 @@ package policy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,13 +60,24 @@ func (s *Source) Reload() error {
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
+	// The values in force, beside the document when the co-op governs parts it has no copy
+	// of (MarshalFiles).
+	current, err := os.ReadFile(filepath.Join(filepath.Dir(s.path), CurrentKey))
+	if errors.Is(err, fs.ErrNotExist) {
+		current, err = nil, nil
+	}
+	if err != nil {
+		return fmt.Errorf("policy: %w", err)
+	}
+	both := append(append(slices.Clip(data), 0), current...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.raw != nil && bytes.Equal(data, s.raw) {
+	if s.raw != nil && bytes.Equal(both, s.raw) {
 		return nil
 	}
-	s.raw = data
-	p, err := Parse(data)
+	s.raw = both
+	p, err := ParseFiles(data, current)
+
 	if err != nil {
 		return err
 	}
@@ -85,4 +100,25 @@ func (s *Source) Watch(ctx context.Context, interval time.Duration) {
 			s.log.Error("policy not applied; keeping the previous one", "file", s.path, "error", err)
 		}
 	}, interval)
+}
+
+// WriteFiles writes the files of a policy ConfigMap's data into dir as the kubelet
+// projects them where the platform reads them (the document under Key, the values in
+// force under CurrentKey), and removes those the data no longer holds. The demo and the
+// tests, where no kubelet runs, play it so.
+func WriteFiles(dir string, data map[string]string) error {
+	for _, key := range []string{Key, CurrentKey} {
+		path := filepath.Join(dir, key)
+		content, ok := data[key]
+		if !ok {
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			continue
+		}
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }

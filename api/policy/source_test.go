@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -143,6 +144,36 @@ func TestReloadKeepsPrevious(t *testing.T) {
 	}
 	if s.Current().FeeSplit.PlatformFeeBasisPoints != 500 {
 		t.Fatal("previous policy lost")
+	}
+}
+
+// TestReloadReadsTheValuesInForceBesideTheDocument: the values in force of the governed
+// parts come in their own file beside the document (MarshalFiles), and a change of that
+// file alone is applied; one that names another part is refused, the previous kept.
+func TestReloadReadsTheValuesInForceBesideTheDocument(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(Key, valid) // which governs plan
+	s := NewSource(filepath.Join(dir, Key), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := s.Reload(); err != nil || s.Current().Current != nil {
+		t.Fatalf("without the file of values in force: %v, %+v", err, s.Current())
+	}
+	write(CurrentKey, `{"plan":"small"}`)
+	if err := s.Reload(); err != nil || string(s.Current().ValueInForce("plan")) != `"small"` {
+		t.Fatalf("with it: %v, %+v", err, s.Current())
+	}
+	write(CurrentKey, `{"plan":"medium"}`)
+	if err := s.Reload(); err != nil || string(s.Current().ValueInForce("plan")) != `"medium"` {
+		t.Fatalf("with it changed alone: %v, %+v", err, s.Current())
+	}
+	write(CurrentKey, `{"feeSplit":{"platformFeeBasisPoints":0}}`)
+	if err := s.Reload(); err == nil || string(s.Current().ValueInForce("plan")) != `"medium"` {
+		t.Fatalf("a part the document has its own copy of: %v, %+v", err, s.Current())
 	}
 }
 

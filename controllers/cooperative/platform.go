@@ -66,14 +66,21 @@ const (
 // the policy document of api/policy (defaults resolved, so the platform reads what the API
 // server stored).
 func BuildPolicyConfigMap(coop *coopv1.Cooperative) (*corev1.ConfigMap, error) {
-	b, err := policy.FromCooperative(coop).Marshal()
+	doc, current, err := policy.FromCooperative(coop).MarshalFiles()
 	if err != nil {
 		return nil, err
 	}
+	data := map[string]string{PolicyKey: string(doc)}
+	if current != nil {
+		// Beside the document: a platform of a version before the values in force reads
+		// only the document, and would refuse it with them.
+		data[policy.CurrentKey] = string(current)
+	}
 	return &corev1.ConfigMap{
 		ObjectMeta: objectMeta(coop, coop.NamespaceName(), PolicyConfigMapName),
-		Data:       map[string]string{PolicyKey: string(b)},
+		Data:       data,
 	}, nil
+
 }
 
 // BuildPlatformAdminSecret holds the platform's admin token for the co-op's staff.

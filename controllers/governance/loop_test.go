@@ -251,7 +251,7 @@ func (c *dbClock) SetTime(t time.Time) {
 // plays the kubelet: it copies the ConfigMap into the platform's mounted file.
 func (c *coop) syncPolicy(want int64) {
 	c.t.Helper()
-	var data string
+	var data map[string]string
 	eventually(c.t, fmt.Sprintf("coop-policy with a platform fee of %d", want), func() error {
 		var cm corev1.ConfigMap
 		if err := c.k8s.Get(context.Background(), client.ObjectKey{Namespace: coopv1.NamespacePrefix + c.name, Name: policy.ConfigMapName}, &cm); err != nil {
@@ -264,10 +264,10 @@ func (c *coop) syncPolicy(want int64) {
 		if doc.FeeSplit.PlatformFeeBasisPoints != want {
 			return fmt.Errorf("fee %d", doc.FeeSplit.PlatformFeeBasisPoints)
 		}
-		data = cm.Data[policy.Key]
+		data = cm.Data
 		return nil
 	})
-	if err := os.WriteFile(c.policyFile, []byte(data), 0o600); err != nil {
+	if err := policy.WriteFiles(filepath.Dir(c.policyFile), data); err != nil {
 		c.t.Fatal(err)
 	}
 	if c.srv != nil {

@@ -565,10 +565,18 @@ func TestAMemberHasAtMostFiveProposalsOpen(t *testing.T) {
 func TestPolicyCarriesTheGovernedValuesInForce(t *testing.T) {
 	pol := mustPolicy(t, ridePolicy)
 	pol.Current = map[string]json.RawMessage{"plan": json.RawMessage(`"small"`), "federation": json.RawMessage(`{"peers":[{"name":"east"}]}`)}
+	// With the rest of what the operator writes: the API's answer holds to its document.
+	pol.TimeZone = "Europe/Paris"
+	pol.Governance.ApprovalFraction = "2/3"
+	pol.BreakGlass = []policy.BreakGlassUse{{User: "bob@hub.example", Time: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC), Fields: []string{"plan"}, Reason: "disk full", Generation: 4}}
 	e := newEnv(t, pol)
 	d := e.worker("Dan Driver")
 	got := e.must(200, "GET", "/v1/policy", d.token, nil)
 	if cur := fmt.Sprint(got["current"]); cur != "map[federation:map[peers:[map[name:east]]] plan:small]" {
 		t.Fatalf("the values in force: %s", cur)
+	}
+	if got["timeZone"] != "Europe/Paris" || fmt.Sprint(got["breakGlass"]) != "[map[fields:[plan] generation:4 reason:disk full time:2026-11-02T08:00:00Z user:bob@hub.example]]" ||
+		got["governance"].(map[string]any)["approvalFraction"] != "2/3" {
+		t.Fatalf("the policy: %v", got)
 	}
 }

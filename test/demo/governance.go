@@ -104,7 +104,7 @@ func demoGovernance(ctx context.Context, c client.Client, out io.Writer) (stop f
 			err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: policy.ConfigMapName}, &cm)
 			if err == nil {
 				if doc, perr := policy.Parse([]byte(cm.Data[policy.Key])); perr == nil && doc.FeeSplit.PlatformFeeBasisPoints == want {
-					return os.WriteFile(policyFile, []byte(cm.Data[policy.Key]), 0o600)
+					return policy.WriteFiles(dir, cm.Data)
 				}
 			}
 			if time.Now().After(deadline) {
