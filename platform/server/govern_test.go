@@ -217,7 +217,8 @@ func TestProposalValueValidated(t *testing.T) {
 	for field, value := range map[string]any{"plan": "medium", "deletionPolicy": "Delete", "backup": map[string]any{"schedule": "0 0 4 * * *", "retention": "8w"},
 		"database": map[string]any{"instances": 2, "storage": "20Gi"}, "platform": map[string]any{"version": "1.1"},
 		"governance": map[string]any{"model": "consent", "quorumPercent": 60, "minimumVotingPeriodHours": 48, "governedFields": policy.GovernedParts}} {
-		e.must(201, "POST", "/v1/proposals", d.token, map[string]any{"title": field, "field": field, "value": value, "votingPeriodHours": 200})
+		// Each from another member: a member has at most MaxOpenProposalsPerMember open.
+		e.must(201, "POST", "/v1/proposals", e.worker("Proposer of "+field).token, map[string]any{"title": field, "field": field, "value": value, "votingPeriodHours": 200})
 	}
 }
 
