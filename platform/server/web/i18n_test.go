@@ -436,6 +436,7 @@ var memberRefusals = []struct{ route, msg string }{
 	{"PUT /v1/listings/{id}/stock", "only the listing's maker or staff change its stock"},
 	{"POST /v1/proposals", "is required (at most 200 characters)"},
 	{"POST /v1/proposals", "must be at most 20000 characters"},
+	{"POST /v1/proposals", "you have 5 proposals open, the most a member may have at once: send this one once one of them has closed"},
 	{"POST /v1/proposals", "must be between the co-op's minimum of 168 hours and 8760 hours"},
 	{"POST /v1/proposals", "must be fares, governance or one of the policy's governed fields: feeSplit, plan"},
 	{"POST /v1/proposals", "must be fares: the co-op has no governed fields (spec.governance.governedFields)"},
