@@ -157,7 +157,23 @@ func (s *Server) buildHandler() http.Handler {
 	app := s.webApp()
 	mux.Handle("/app/", s.instrument("/app/", app))
 	mux.Handle("GET /{$}", http.RedirectHandler("/app/", http.StatusSeeOther))
-	return jsonMuxErrors(mux)
+	return noSniffNoStore(jsonMuxErrors(mux))
+}
+
+// noSniffNoStore marks every answer of the service, before its handler writes it (the
+// JSON API's, its errors and the mux's, the CSV exports, the members' app's, which sets
+// the same), as one a browser takes for its declared type only (X-Content-Type-Options:
+// nosniff: a JSON body that holds a member's words is never run as a script or a page)
+// and that no cache keeps (Cache-Control: no-store: the answers carry tokens, members'
+// data, payments and exports, which a shared or a browser's cache would keep after
+// sign-out).
+func noSniffNoStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) apiRoutes() []route {
@@ -285,7 +301,8 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 	})
 }
 
-// jsonMuxErrors turns the mux's own plain-text 404 and 405 answers into JSON.
+// jsonMuxErrors turns the mux's own plain-text 404 and 405 answers into JSON. They keep
+// the headers every answer has (noSniffNoStore): the mux's http.Error sets nosniff too.
 func jsonMuxErrors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(&muxErrorWriter{ResponseWriter: w}, r)
@@ -306,7 +323,6 @@ func (w *muxErrorWriter) WriteHeader(code int) {
 			msg = "method not allowed; allowed: " + w.Header().Get("Allow")
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Del("X-Content-Type-Options")
 		w.ResponseWriter.WriteHeader(code)
 		_ = json.NewEncoder(w.ResponseWriter).Encode(errorBody{Error: errorDetail{Message: msg}})
 		return

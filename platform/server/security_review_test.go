@@ -584,3 +584,38 @@ func TestSecurity_StrangersMoveNoOfferOn(t *testing.T) {
 		t.Fatalf("offers after the customer's read: %s, want %s", got, want)
 	}
 }
+
+// TestSecurity_APIAnswersAreNotSniffedOrCached: every answer of the API, a new member's
+// token, a member's data, a refusal, the mux's own 404 and 405, a CSV export and the
+// probes, says X-Content-Type-Options: nosniff and Cache-Control: no-store, so that a
+// browser runs none as a script or a page and no cache keeps a token or a member's data.
+func TestSecurity_APIAnswersAreNotSniffedOrCached(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	body := map[string]any{"name": "Rita Rider", "email": "rita@example.org", "roles": []string{"customer"}}
+	created := e.call("POST", "/v1/members", adminToken, body)
+	c := e.customer("Cleo Client")
+	for _, r := range []struct {
+		what string
+		resp resp
+	}{
+		{"a new member's token", created},
+		{"a member's data", e.call("GET", fmt.Sprintf("/v1/members/%d", c.id), c.token, nil)},
+		{"a member's export", e.call("GET", fmt.Sprintf("/v1/members/%d/export", c.id), c.token, nil)},
+		{"a refusal", e.call("GET", "/v1/members", c.token, nil)},
+		{"no token", e.call("GET", "/v1/policy", "", nil)},
+		{"the mux's 404", e.call("GET", "/v1/nothing", c.token, nil)},
+		{"the mux's 405", e.call("DELETE", "/v1/payments", c.token, nil)},
+		{"a CSV export", e.call("GET", "/v1/exports/ledger?from=2026-11-01&to=2026-11-30", adminToken, nil)},
+		{"the health probe", e.call("GET", "/healthz", "", nil)},
+	} {
+		if r.resp.status == 0 || r.resp.status >= 500 {
+			t.Errorf("%s: status %d", r.what, r.resp.status)
+		}
+		if got := r.resp.header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s (%d): X-Content-Type-Options %q, want nosniff", r.what, r.resp.status, got)
+		}
+		if got := r.resp.header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s (%d): Cache-Control %q, want no-store", r.what, r.resp.status, got)
+		}
+	}
+}
