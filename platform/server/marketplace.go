@@ -282,17 +282,18 @@ func reserve(ctx context.Context, tx pgx.Tx, in *workInput, o *order) error {
 	}
 	if in.Kind == "stay" {
 		unit := in.Details["unit"] // trimmed by createWork, as it is stored
+		checkIn, checkOut := in.Details["checkIn"], in.Details["checkOut"]
 		if err := q.LockPlace(ctx, unit); err != nil {
 			return err
 		}
-		_, from, to, err := q.OverlappingStay(ctx, unit, in.Details["checkIn"], in.Details["checkOut"])
-		if err == nil {
-			// The dates the place is taken, as a booking calendar shows them; not whose
-			// stay it is, nor its id.
-			return conflict("details.checkIn", fmt.Sprintf("%s is booked from %s to %s; a stay may begin on the day another ends", unit, from, to))
-		}
-		if !errors.Is(err, store.ErrNotFound) {
+		overlaps, err := q.StayOverlaps(ctx, unit, checkIn, checkOut)
+		if err != nil {
 			return err
+		}
+		if overlaps {
+			// The guest's own dates: not the other stay's, whose dates, guest and id are
+			// another's.
+			return conflict("details.checkIn", fmt.Sprintf("%s is taken for some of the nights from %s to %s; a stay may begin on the day another ends", unit, checkIn, checkOut))
 		}
 	}
 	return nil

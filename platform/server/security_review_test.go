@@ -118,8 +118,46 @@ func TestSecurity_StayUnitSpacesDoNotDoubleBook(t *testing.T) {
 	if unit := first["details"].(map[string]any)["unit"]; unit != "3B" {
 		t.Fatalf("stored unit %q, want 3B", unit)
 	}
-	e.refused(409, "details.checkIn", "3B is booked from 2026-12-10 to 2026-12-17", "POST", "/v1/work", guest.token, stay("3B", "2026-12-12", "2026-12-14"))
-	e.refused(409, "details.checkIn", "3B is booked from 2026-12-10 to 2026-12-17", "POST", "/v1/work", guest.token, stay(" 3B  ", "2026-12-16", "2026-12-18"))
+	e.refused(409, "details.checkIn", "3B is taken for some of the nights from 2026-12-12 to 2026-12-14", "POST", "/v1/work", guest.token, stay("3B", "2026-12-12", "2026-12-14"))
+	e.refused(409, "details.checkIn", "3B is taken for some of the nights from 2026-12-16 to 2026-12-18", "POST", "/v1/work", guest.token, stay(" 3B  ", "2026-12-16", "2026-12-18"))
+}
+
+// TestSecurity_StayUnitIsOnePlaceHoweverWritten: a unit's name is one place whatever its
+// case, its spaces (runs of them, a no-break space), full-width letters or an accented
+// capital: "Apt 3" booked, "apt 3", "APT 3", "Apt  3" and "Apt\u00a03" were booked again
+// for the same nights (201). The key is the database's (stay_place), so a stay stored
+// before, as it was written then, holds its place too. The refusal says the guest's own
+// dates, never the other stay's.
+func TestSecurity_StayUnitIsOnePlaceHoweverWritten(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "housing"))
+	first, second := e.member("Gus Guest", []string{"customer"}, ""), e.member("Mal Guest", []string{"customer"}, "")
+	stay := func(unit, in, out string) map[string]any {
+		return map[string]any{"kind": "stay", "priceCents": 70000, "details": map[string]string{"unit": unit, "checkIn": in, "checkOut": out}}
+	}
+	e.must(201, "POST", "/v1/work", first.token, stay("Apt 3", "2026-12-10", "2026-12-17"))
+	e.must(201, "POST", "/v1/work", first.token, stay("Étage 2", "2026-12-10", "2026-12-17"))
+	// A stay written before, its unit as it was stored then.
+	if _, err := e.owner.Exec(context.Background(), `INSERT INTO work_items (vertical, kind, customer_id, state, price_cents, details)
+		VALUES ('housing', 'stay', $1, 'requested', 70000, '{"unit": "Loft\u00a0 7 ", "checkIn": "2026-12-10", "checkOut": "2026-12-17"}')`, first.id); err != nil {
+		t.Fatal(err)
+	}
+	for _, unit := range []string{"apt 3", "APT 3", "Apt  3", "Apt\u00a03", "Apt\t3", "Apt\u20033", "Apt\u30003", "Ａｐｔ ３", "Apt\u200b 3",
+		"étage 2", "ÉTAGE 2", "E\u0301tage 2", "loft 7", "LOFT 7"} {
+		r := e.call("POST", "/v1/work", second.token, stay(unit, "2026-12-12", "2026-12-14"))
+		errObj, _ := r.json()["error"].(map[string]any)
+		msg := fmt.Sprint(errObj["message"])
+		if r.status != 409 || errObj["field"] != "details.checkIn" || !strings.Contains(msg, "from 2026-12-12 to 2026-12-14") {
+			t.Errorf("unit %q for booked nights: %d %s, want 409 naming details.checkIn with the guest's own dates", unit, r.status, r.body)
+		}
+		if strings.Contains(msg, "2026-12-10") || strings.Contains(msg, "2026-12-17") {
+			t.Errorf("unit %q: the refusal tells the other stay's dates: %s", unit, msg)
+		}
+	}
+	// Other places, and the same place on other nights, are free.
+	for _, s := range []map[string]any{stay("Apt 4", "2026-12-12", "2026-12-14"), stay("Apt3", "2026-12-12", "2026-12-14"),
+		stay("apt 3", "2026-12-17", "2026-12-20"), stay("LOFT 7", "2026-12-05", "2026-12-10")} {
+		e.must(201, "POST", "/v1/work", second.token, s)
+	}
 }
 
 // TestSecurity_StayCannotHoldAUnitForEver: a stay's dates lie within the window of every

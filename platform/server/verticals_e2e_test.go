@@ -213,13 +213,13 @@ func TestHousingStaysDoNotOverlap(t *testing.T) {
 		return map[string]any{"kind": "stay", "priceCents": 70000, "details": map[string]string{"unit": unit, "checkIn": in, "checkOut": out}}
 	}
 	id := num(e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-10", "2026-12-17"))["id"])
-	e.refused(409, "details.checkIn", "3B is booked from 2026-12-10 to 2026-12-17; a stay may begin on the day another ends", "POST", "/v1/work", guest.token, stay("3B", "2026-12-16", "2026-12-20"))
-	// Another guest learns the dates the place is taken, not which stay takes it.
+	e.refused(409, "details.checkIn", "3B is taken for some of the nights from 2026-12-16 to 2026-12-20; a stay may begin on the day another ends", "POST", "/v1/work", guest.token, stay("3B", "2026-12-16", "2026-12-20"))
+	// Another guest learns that the place is taken for their dates, not which stay takes it.
 	other := e.member("Olga Other", []string{"customer"}, "")
 	if r := e.call("POST", "/v1/work", other.token, stay("3B", "2026-12-16", "2026-12-20")); r.status != 409 || strings.Contains(string(r.body), fmt.Sprintf("stay %d", id)) {
 		t.Fatalf("another guest's overlapping stay: %d %s", r.status, r.body)
 	}
-	e.refused(409, "details.checkIn", "3B is booked", "POST", "/v1/work", guest.token, stay("3B", "2026-12-05", "2026-12-11"))
+	e.refused(409, "details.checkIn", "3B is taken", "POST", "/v1/work", guest.token, stay("3B", "2026-12-05", "2026-12-11"))
 	e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-17", "2026-12-20")) // begins the day the other ends
 	e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2026-12-01", "2026-12-10")) // ends the day the other begins
 	e.must(201, "POST", "/v1/work", guest.token, stay("4C", "2026-12-12", "2026-12-14")) // another place

@@ -227,7 +227,9 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		return 0, nil, err
 	}
 	if in.Kind == "stay" {
-		// A stay's place is one name however it is spaced: stored as reserve compares it.
+		// A stay's place is stored as the guest wrote it, without the spaces around it;
+		// reserve locks and compares it by the place's key (stay_place), whatever its case
+		// and spacing.
 		in.Details["unit"] = strings.TrimSpace(in.Details["unit"])
 	}
 	starts, ends, err := slotOf(s.vertical(), &in, s.now())

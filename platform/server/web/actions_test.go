@@ -1616,7 +1616,7 @@ func TestRequestKeptWhenItsStateRefuses(t *testing.T) {
 		p := s.do("POST", "/app/request", url.Values{"csrf": {csrf}, "kind": {"stay"}, "details.unit": {"3B"}, "details.checkIn": {"2026-12-22"},
 			"details.checkOut": {"2026-12-24"}, "details.notes": {"two adults, one cot please"}, "price": {"50"}}, "Accept-Language", "fr")
 		if p.status != http.StatusConflict || !strings.Contains(p.body, "two adults, one cot please") || !strings.Contains(p.body, `value="2026-12-22"`) ||
-			!strings.Contains(p.body, "3B est réservé du") {
+			!strings.Contains(p.body, "3B est déjà réservé pour certaines des nuits du 2026-12-22 au 2026-12-24") {
 			t.Fatalf("a stay over another: %d %s", p.status, p.body)
 		}
 	})

@@ -121,7 +121,7 @@ var apiPrefixes = map[string]string{
 	"must be an integer from 0 to %d":                                             "api.measureRange",
 	"must be a whole number from 1 to %d":                                         "api.quantityRange",
 	"only %d left of listing %d":                                                  "api.stockLeft",
-	"%s is booked from %s to %s; a stay may begin on the day another ends":        "api.stayBooked",
+	"%s is taken for some of the nights from %s to %s;":                           "api.stayBooked",
 	"must be yes, no or abstain under ":                                           "api.choice",
 	"must be yes, abstain or object under ":                                       "api.choiceConsent",
 	"the member is not on this proposal's roll":                                   "api.notOnRoll",

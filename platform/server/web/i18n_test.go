@@ -381,7 +381,7 @@ var memberRefusals = []struct{ route, msg string }{
 	{"POST /v1/work", "no listing with this id"},
 	{"POST /v1/work", "is your own listing"},
 	{"POST /v1/work", "only 2 left of listing 3"},
-	{"POST /v1/work", "Loft 2 is booked from 2026-12-20 to 2026-12-27; a stay may begin on the day another ends"},
+	{"POST /v1/work", "Loft 2 is taken for some of the nights from 2026-12-20 to 2026-12-27; a stay may begin on the day another ends"},
 
 	// The payment page: the worker's refund, the payer's request of one, and what became
 	// of the last request.

@@ -79,19 +79,21 @@ func (s Store) Restock(ctx context.Context, id, quantity int64) error {
 	return err
 }
 
-// LockPlace takes a transaction-scoped lock of a place (a housing unit), so that the stays
-// of one place are checked and written one at a time.
+// LockPlace takes a transaction-scoped lock of a place (a housing unit, as the guest wrote
+// it), so that the stays of one place are checked and written one at a time: the lock is
+// the place's key (stay_place, migration 165), so that every spelling of one unit waits for
+// the others.
 func (s Store) LockPlace(ctx context.Context, unit string) error {
-	_, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('stay:' || $1))`, unit)
+	_, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('stay:' || stay_place($1)))`, unit)
 	return err
 }
 
-// OverlappingStay reads the id and dates of a stay of unit, not cancelled, that overlaps
-// [checkIn, checkOut) (dates YYYY-MM-DD; store.ErrNotFound when none does).
-func (s Store) OverlappingStay(ctx context.Context, unit, checkIn, checkOut string) (id int64, in, out string, err error) {
-	err = s.db.QueryRow(ctx, `SELECT id, details->>'checkIn', details->>'checkOut' FROM work_items
-		WHERE kind = 'stay' AND state <> 'cancelled' AND details->>'unit' = $1
-		  AND details->>'checkIn' < $3 AND details->>'checkOut' > $2
-		ORDER BY details->>'checkIn' LIMIT 1`, unit, checkIn, checkOut).Scan(&id, &in, &out)
-	return id, in, out, store.NotFound(err)
+// StayOverlaps says whether a stay of unit (as the guest wrote it: compared by the place's
+// key, stay_place), not cancelled, overlaps [checkIn, checkOut) (dates YYYY-MM-DD).
+func (s Store) StayOverlaps(ctx context.Context, unit, checkIn, checkOut string) (bool, error) {
+	var overlaps bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM work_items
+		WHERE kind = 'stay' AND state <> 'cancelled' AND stay_place(details->>'unit') = stay_place($1)
+		  AND details->>'checkIn' < $3 AND details->>'checkOut' > $2)`, unit, checkIn, checkOut).Scan(&overlaps)
+	return overlaps, err
 }
