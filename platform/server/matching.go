@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -177,28 +176,35 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 	}
 	expires := now.Add(pol.Work.OfferTimeout())
 	var out Offer
+	note := ""
 	ids := make([]int64, 0, len(cs))
 	for _, c := range cs {
-		reason, rating := matchReason(c)
+		// The offer keeps the values of the rule that chose its worker (theirs and staff's
+		// to read); its answer says them but when the worker last took work; the work's
+		// history, which its customer reads, only which rule it was.
+		reason, answer, rating := matchReason(c)
+		note = fairNote
 		if c.Regular {
-			reason = "a regular worker of this customer first; " + reason
+			reason, answer, note = regularFirst+reason, regularFirst+answer, regularFirst+note
 		}
 		if w.Urgent {
-			reason = fmt.Sprintf("urgent: offered to %d workers at once, the first to accept takes it; %s", len(cs), reason)
+			urgent := fmt.Sprintf("urgent: offered to %d workers at once, the first to accept takes it; ", len(cs))
+			reason, answer = urgent+reason, urgent+answer
 		}
 		if only != nil {
 			reason = fmt.Sprintf("asked for by the customer (worker %d), available and free for this work", c.ID)
+			answer, note = reason, askedForNote
 		}
 		if err := q.Offer(ctx, w.ID, c.ID, reason, &expires); err != nil {
 			return Offer{}, err
 		}
 		ids = append(ids, c.ID)
 		if out.Reason == "" {
-			out.Reason, out.Rating = reason, &rating
+			out.Reason, out.Rating = answer, &rating
 		}
 	}
 	if w.Urgent {
-		note := fmt.Sprintf("urgent: offered to workers %s at once", joinIDs(ids))
+		note := fmt.Sprintf("urgent: offered to %d workers at once", len(ids))
 		if moved != "" {
 			note = moved + "; " + note
 		}
@@ -209,7 +215,6 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 			WorkerIDs: ids, ExpiresAt: &expires}, nil
 	}
 	wid := ids[0]
-	note := out.Reason
 	if moved != "" {
 		note = moved + "; " + note
 	}
@@ -239,8 +244,20 @@ func matchFor(w *Work, now time.Time) work.Match {
 	return m
 }
 
-// matchReason states the values of the fair-matching rule that chose c.
-func matchReason(c work.Candidate) (reason, rating string) {
+// The notes of an offer in the work's history, which its customer reads (and the workers
+// offered urgent work): which rule chose the worker, none of its values. When the worker
+// last took work is theirs (and staff's): it says how busy they are with other customers.
+// Migration 166 wrote the notes of before so.
+const (
+	fairNote     = "fair matching: least recently assigned available qualified worker first, then highest rating, then lowest member id"
+	regularFirst = "a regular worker of this customer first; "
+	askedForNote = "asked for by the customer, available and free for this work"
+)
+
+// matchReason states the values of the fair-matching rule that chose c: reason, kept on
+// the offer, all of them; answer, to whoever asked for the match, all but when c last took
+// work (which is c's own and staff's); and c's rating, which every member reads.
+func matchReason(c work.Candidate) (reason, answer, rating string) {
 	when := "never assigned before"
 	if c.LastAssignedAt != nil {
 		when = "last assigned " + c.LastAssignedAt.UTC().Format(time.RFC3339)
@@ -249,15 +266,8 @@ func matchReason(c work.Candidate) (reason, rating string) {
 	if c.RatingCount > 0 {
 		rating = fmt.Sprintf("%d.%02d of 5 from %d ratings", c.RatingCenti/100, c.RatingCenti%100, c.RatingCount)
 	}
-	return fmt.Sprintf("fair matching: least recently assigned available qualified worker first (%s), then highest rating (%s), then lowest member id (%d)", when, rating, c.ID), rating
-}
-
-func joinIDs(ids []int64) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = strconv.FormatInt(id, 10)
-	}
-	return strings.Join(parts, ", ")
+	rule := "fair matching: least recently assigned available qualified worker first%s, then highest rating (%s), then lowest member id (%d)"
+	return fmt.Sprintf(rule, " ("+when+")", rating, c.ID), fmt.Sprintf(rule, "", rating, c.ID), rating
 }
 
 // whyNot explains why the worker a customer asked for cannot be offered w. Only the
@@ -372,9 +382,9 @@ func lockOffersTo(ctx context.Context, tx pgx.Tx, member int64) error {
 // needs; it does not say which of these changed (a block is the customer's).
 const unfitMessage = "you no longer meet what this work needs (its kind among your qualifications, a verified skill, language or background check, or the customer's choice): your offer is withdrawn and the work goes to the next worker"
 
-// offerMovedOn is the note, in a work item's history, of an offer withdrawn for a reason
-// of its worker's (withdrawOffer): whatever the reason, it says only that the offer moved
-// on. The work's customer reads the history, and so do the workers offered urgent work,
+// offerMovedOn is the note, in a work item's history, of an offer declined (declineWork)
+// or withdrawn for a reason of its worker's (withdrawOffer): whatever the reason, it says
+// only that the offer moved on. The work's customer reads the history, and so do the workers offered urgent work,
 // beside the row that names the worker; why is said on the offer, which only its worker
 // (their data export, a refused accept) and staff read.
 const offerMovedOn = "the offer moved on"
@@ -638,6 +648,9 @@ func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
 			return nil, err
 		}
 		w.WorkerID = nil
-		return s.offerNext(r.Context(), tx, w, p, pol, "declined", nil)
+		// The work's history says the offer moved on, as an expiry's and a withdrawal's,
+		// by no one: its customer reads it, and who declined is the worker's and staff's
+		// (the offer says it).
+		return s.offerNext(r.Context(), tx, w, system, pol, offerMovedOn, nil)
 	})
 }

@@ -657,3 +657,71 @@ func TestSecurity_APIAnswersAreNotSniffedOrCached(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurity_CustomerSeesNoOtherWorkersActivity: the work's history, which its customer
+// reads (GET /v1/work/{id}, the app's work page, their export), said when each worker
+// offered the work was last assigned and their member id (the fair rule's values), and a
+// decline named the worker who declined as its actor. The customer sees which rule chose
+// the worker and that an offer moved on; the offer keeps its values for its worker and
+// staff. The match's answer says none of when a worker last took work either.
+func TestSecurity_CustomerSeesNoOtherWorkersActivity(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Cleo Client")
+	ana, bob := e.worker("Ana Driver"), e.worker("Bob Driver")
+	if _, err := e.owner.Exec(context.Background(), `UPDATE members SET last_assigned_at = CASE id WHEN $1 THEN '2026-11-20 10:11:12+00'::timestamptz ELSE '2026-11-25 13:14:15+00' END
+		WHERE id IN ($1, $2)`, ana.id, bob.id); err != nil {
+		t.Fatal(err)
+	}
+	activity := []string{"2026-11-20", "2026-11-25", "last assigned", "never assigned", "declined",
+		fmt.Sprintf("(%d)", ana.id), fmt.Sprintf("(%d)", bob.id), fmt.Sprintf("worker %d", ana.id), fmt.Sprintf("workers %d", ana.id)}
+	tells := func(s string) string {
+		for _, a := range activity {
+			if strings.Contains(s, a) {
+				return a
+			}
+		}
+		return ""
+	}
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	if num(o["workerId"]) != ana.id {
+		t.Fatalf("offer %v, want Ana (%d), the least recently assigned", o, ana.id)
+	}
+	if r := o["reason"].(string); strings.Contains(r, "2026-11-20") || strings.Contains(r, "assigned before") {
+		t.Errorf("the match's answer tells the customer when Ana last took work: %q", r)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), ana.token, nil)
+	got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil)
+	if num(got["workerId"]) != bob.id {
+		t.Fatalf("after Ana's decline %v, want Bob (%d) offered", got, bob.id)
+	}
+	for _, h := range got["history"].([]any) {
+		h := h.(map[string]any)
+		if h["actorId"] != nil && num(h["actorId"]) != c.id {
+			t.Errorf("the customer reads a history entry whose actor is member %v: %v", h["actorId"], h)
+		}
+		if note, _ := h["note"].(string); tells(note) != "" {
+			t.Errorf("the customer reads a note that tells %q: %q", tells(note), note)
+		}
+	}
+	export := e.call("GET", fmt.Sprintf("/v1/members/%d/export", c.id), c.token, nil)
+	var doc struct {
+		WorkHistory []struct {
+			ActorID *int64 `json:"actor_id"`
+			Note    string `json:"note"`
+		} `json:"workHistory"`
+	}
+	if err := json.Unmarshal(export.body, &doc); err != nil || len(doc.WorkHistory) == 0 {
+		t.Fatalf("export %d %s: %v", export.status, export.body, err)
+	}
+	for _, h := range doc.WorkHistory {
+		if h.ActorID != nil && *h.ActorID != c.id || tells(h.Note) != "" {
+			t.Errorf("the customer's export holds another's activity: actor %v, note %q", h.ActorID, h.Note)
+		}
+	}
+	// The offer keeps the values, for its worker (and staff).
+	offers := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/offers", bob.id), bob.token, nil)["offers"].([]any)
+	if len(offers) != 1 || !strings.Contains(offers[0].(map[string]any)["reason"].(string), "last assigned 2026-11-25T13:14:15Z") {
+		t.Errorf("Bob's offer %v, want its reason with when he was last assigned", offers)
+	}
+}

@@ -20,9 +20,10 @@ func TestWorkLifecycleAndPayment(t *testing.T) {
 	if work["state"] != "requested" {
 		t.Fatalf("state %v", work["state"])
 	}
-	// Everyone is unassigned and unrated: the lowest id wins, and the answer says why.
+	// Everyone is unassigned and unrated: the lowest id wins, and the answer says why (not
+	// when the worker last took work, which is theirs: their offer says it).
 	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
-	if num(o["workerId"]) != w1.id || !strings.Contains(o["reason"].(string), "never assigned before") {
+	if num(o["workerId"]) != w1.id || !strings.Contains(o["reason"].(string), fmt.Sprintf("(unrated), then lowest member id (%d)", w1.id)) {
 		t.Fatalf("offer %v", o)
 	}
 	// Matching twice is an illegal transition.

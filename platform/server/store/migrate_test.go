@@ -183,3 +183,69 @@ func TestMigrationTakesTheWorkersReasonOffTheHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrationTakesWorkersActivityOffTheHistory: migration 166 rewrites the notes of a
+// work's history that said the fair rule's values (when the worker was last assigned,
+// their rating and member id), the worker asked for by name and the workers urgent work
+// was offered to, and takes the declining worker off a decline, which says only that the
+// offer moved on; other notes and actors are as they were.
+func TestMigrationTakesWorkersActivityOffTheHistory(t *testing.T) {
+	db := migratedTo(t, 165)
+	ctx := context.Background()
+	var customer, worker, id int64
+	if err := db.QueryRowContext(ctx, `INSERT INTO members (roles) VALUES ('{customer}') RETURNING id`).Scan(&customer); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, `INSERT INTO members (roles) VALUES ('{worker}') RETURNING id`).Scan(&worker); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, `INSERT INTO work_items (vertical, kind, customer_id, state, price_cents)
+		VALUES ('home-services', 'booking', $1, 'requested', 5000) RETURNING id`, customer).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	fair := "fair matching: least recently assigned available qualified worker first, then highest rating, then lowest member id"
+	type entry struct {
+		from, to, note string
+		actor          any
+	}
+	entries := map[entry]entry{
+		{"requested", "offered", "fair matching: least recently assigned available qualified worker first (last assigned 2026-11-20T10:11:12Z), then highest rating (4.50 of 5 from 2 ratings), then lowest member id (7)", customer}:             {"requested", "offered", fair, customer},
+		{"requested", "offered", "a regular worker of this customer first; fair matching: least recently assigned available qualified worker first (never assigned before), then highest rating (unrated), then lowest member id (12)", customer}: {"requested", "offered", "a regular worker of this customer first; " + fair, customer},
+		{"requested", "offered", "asked for by the customer (worker 7), available and free for this work", customer}:                                                                                                                              {"requested", "offered", "asked for by the customer, available and free for this work", customer},
+		{"offered", "offered", "offer expired after 5m0s; urgent: offered to workers 4, 5, 12 at once", nil}:                                                                                                                                      {"offered", "offered", "offer expired after 5m0s; urgent: offered to 3 workers at once", nil},
+		{"offered", "offered", "the offer moved on; urgent: offered to workers 4 at once", nil}:                                                                                                                                                   {"offered", "offered", "the offer moved on; urgent: offered to 1 workers at once", nil},
+		{"offered", "offered", "declined; fair matching: least recently assigned available qualified worker first (last assigned 2026-11-25T13:14:15Z), then highest rating (unrated), then lowest member id (9)", worker}:                        {"offered", "offered", "the offer moved on; " + fair, nil},
+		{"offered", "requested", "declined; no other worker available", worker}:                                                                                                                                                                   {"offered", "requested", "the offer moved on; no other worker available", nil},
+		{"offered", "cancelled", "declined; my words", customer}:                                                                                                                                                                                  {"offered", "cancelled", "declined; my words", customer},
+		{"accepted", "in_progress", "", worker}: {"accepted", "in_progress", "", worker},
+	}
+	for e := range entries {
+		if _, err := db.ExecContext(ctx, `INSERT INTO work_history (work_id, from_state, to_state, actor_id, note) VALUES ($1, $2, $3, $4, $5)`,
+			id, e.from, e.to, e.actor, e.note); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upTo(t, db, 166)
+	rows, err := db.QueryContext(ctx, `SELECT from_state, to_state, note, actor_id FROM work_history WHERE work_id = $1`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[entry]bool{}
+	for rows.Next() {
+		var e entry
+		var actor *int64
+		if err := rows.Scan(&e.from, &e.to, &e.note, &actor); err != nil {
+			t.Fatal(err)
+		}
+		if actor != nil {
+			e.actor = *actor
+		}
+		got[e] = true
+	}
+	for before, after := range entries {
+		if !got[after] {
+			t.Errorf("%v is not %v after the migration: %v", before, after, got)
+		}
+	}
+}
