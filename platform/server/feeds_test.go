@@ -237,6 +237,8 @@ func TestScheduledWorkReservesItsSlot(t *testing.T) {
 	other := e.member("Oli Other", []string{"worker"}, "", "booking")
 	e.setAvailable(w, true)
 	e.verify(w, false, "plumbing")
+	e.didWorkFor(c, w) // c asks for either by name
+	e.didWorkFor(c, other)
 
 	book := func(start string, minutes int) int64 {
 		t.Helper()
@@ -424,6 +426,7 @@ func TestScheduleExceptionsOneByOne(t *testing.T) {
 	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
 	other := e.member("Oli Other", []string{"worker"}, "", "booking")
 	e.verify(w, false, "plumbing")
+	e.didWorkFor(c, w) // Cal asks for Pia by name
 	sched := fmt.Sprintf("/v1/members/%d/schedule", w.id)
 	week := []map[string]string{{"day": "thu", "from": "09:00", "to": "17:00"}}
 	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": week})
@@ -494,6 +497,7 @@ func thursdayPlumber(t *testing.T) (e *env, c, w who, sched string) {
 	c = e.member("Cal Customer", []string{"customer"}, "")
 	w = e.member("Pia Plumber", []string{"worker"}, "", "booking")
 	e.verify(w, false, "plumbing")
+	e.didWorkFor(c, w) // Cal asks for Pia by name
 	sched = fmt.Sprintf("/v1/members/%d/schedule", w.id)
 	e.must(200, "PUT", sched, w.token, map[string]any{"weekly": []map[string]string{{"day": "thu", "from": "09:00", "to": "17:00"}}})
 	return e, c, w, sched
@@ -878,6 +882,7 @@ func TestWhyAnOfferWasWithdrawnIsTheWorkers(t *testing.T) {
 	e, c, w, sched := thursdayPlumber(t)
 	w2 := e.member("Pol Plumber", []string{"worker"}, "", "booking")
 	e.verify(w2, false, "plumbing")
+	e.didWorkFor(c, w2)
 	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/schedule", w2.id), w2.token, map[string]any{"weekly": []map[string]string{{"day": "thu", "from": "09:00", "to": "17:00"}}})
 	offered := func(start string, to who) int64 {
 		t.Helper()

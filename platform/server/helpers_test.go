@@ -339,3 +339,14 @@ func (e *env) bookingMatch(c who, start string, minutes int) resp {
 	}
 	return r
 }
+
+// didWorkFor records, as the database's owner, a work item of customer c's that worker w
+// completed before (the kind of the co-op's vertical, no payment): w is then a regular
+// worker of c's, whom c may ask for by name and keep in their team.
+func (e *env) didWorkFor(c, w who) {
+	e.t.Helper()
+	if _, err := e.owner.Exec(context.Background(), `INSERT INTO work_items (vertical, kind, customer_id, worker_id, state, price_cents)
+		VALUES ($1, 'booking', $2, $3, 'completed', 1000)`, e.s.vertical(), c.id, w.id); err != nil {
+		e.t.Fatal(err)
+	}
+}

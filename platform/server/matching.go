@@ -481,8 +481,33 @@ func (s *Server) matchWork(r *http.Request, p principal) (int, any, error) {
 		if in.WorkerID != nil && w.Urgent {
 			return nil, badField("workerId", "urgent work is offered to several workers at once; leave workerId out")
 		}
+		if in.WorkerID != nil && !p.admin && !isOrder(w) {
+			if err := regularOf(r.Context(), tx, w.CustomerID, *in.WorkerID); err != nil {
+				return nil, err
+			}
+		}
 		return s.offerNext(r.Context(), tx, w, p, pol, "", in.WorkerID)
 	})
+}
+
+// notRegular is the refusal of a customer's request for a worker by name who never
+// completed their work: the same for every id (one of no worker's, nobody's), so that it
+// tells no one the roll, and judged before the worker's schedule and credentials (whyNot),
+// so that a customer learns nothing of a worker who never worked for them.
+const notRegular = "a customer asks by name only for a regular worker, one who completed work of theirs before; leave workerId out for fair matching"
+
+// regularOf refuses (409 naming workerId) a customer's request for worker by name unless
+// worker completed work of customer's: a regular worker. Anyone else would let a customer
+// name any worker, and find out about them offer after offer.
+func regularOf(ctx context.Context, tx pgx.Tx, customer, worker int64) error {
+	did, err := work.On(tx).DidWorkFor(ctx, customer, []int64{worker})
+	if err != nil {
+		return err
+	}
+	if len(did) == 0 {
+		return conflict("workerId", notRegular)
+	}
+	return nil
 }
 
 // acceptWork: the worker holding a standing offer of the work takes it. Urgent work is
@@ -570,6 +595,10 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 			}
 		}
 		if err := q.ResolveOffer(r.Context(), w.ID, worker, "accepted"); err != nil {
+			return nil, err
+		}
+		// Taking work, not being offered it, moves the worker back in the fair order.
+		if err := q.Assigned(r.Context(), worker, s.now()); err != nil {
 			return nil, err
 		}
 		if err := q.WithdrawOthers(r.Context(), w.ID, worker); err != nil {

@@ -421,6 +421,8 @@ func TestSecurity_BookedWorkerScheduleNotShownToCustomers(t *testing.T) {
 	w := e.member("Pia Plumber", []string{"worker"}, "", "booking")
 	e.setAvailable(w, true)
 	e.verify(w, false, "plumbing")
+	e.didWorkFor(first, w) // each customer asks for Pia by name
+	e.didWorkFor(other, w)
 	booked := num(e.must(201, "POST", "/v1/work", first.token, schedBooking("2026-12-03T09:00:00Z", 60))["id"])
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", booked), first.token, map[string]any{"workerId": w.id})
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", booked), w.token, nil)
@@ -430,6 +432,7 @@ func TestSecurity_BookedWorkerScheduleNotShownToCustomers(t *testing.T) {
 	// Booked or not qualified look the same to the customer: nothing tells them which.
 	unqualified := e.member("Uma Unverified", []string{"worker"}, "", "booking")
 	e.setAvailable(unqualified, true)
+	e.didWorkFor(other, unqualified)
 	asked := func(worker who) string {
 		r := e.call("POST", match, other.token, map[string]any{"workerId": worker.id})
 		return strings.ReplaceAll(string(r.body), fmt.Sprint(worker.id), "N")
@@ -723,5 +726,77 @@ func TestSecurity_CustomerSeesNoOtherWorkersActivity(t *testing.T) {
 	offers := e.must(200, "GET", fmt.Sprintf("/v1/members/%d/offers", bob.id), bob.token, nil)["offers"].([]any)
 	if len(offers) != 1 || !strings.Contains(offers[0].(map[string]any)["reason"].(string), "last assigned 2026-11-25T13:14:15Z") {
 		t.Errorf("Bob's offer %v, want its reason with when he was last assigned", offers)
+	}
+}
+
+// TestSecurity_NoCustomerPushesAWorkerBack: fair matching moved a worker behind all others
+// whenever they were offered work, and a customer could ask for any worker by name: by
+// asking for Ana (or matching while she was next) and cancelling at once, three times,
+// Mallory sent an honest customer's next ride to Bob though Ana was idle. A worker goes
+// back in the order when they take work (accept), not when offered it; and a customer asks
+// by name only for a regular worker, one who completed work of theirs (409 naming
+// workerId otherwise, the same for any id); staff may name any worker.
+func TestSecurity_NoCustomerPushesAWorkerBack(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	ana, bob := e.worker("Ana Driver"), e.worker("Bob Driver")
+	mallory, honest := e.customer("Mallory Rider"), e.customer("Hana Rider")
+	request := func(c who) (int64, string) {
+		id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+		return id, fmt.Sprintf("/v1/work/%d/match", id)
+	}
+
+	// Ana never drove Mallory: Mallory cannot name her, nor anyone, and cannot tell a
+	// worker's id from nobody's; staff can.
+	id, match := request(mallory)
+	e.refused(409, "workerId", "only for a regular worker", "POST", match, mallory.token, map[string]any{"workerId": ana.id})
+	if a, nobody := e.call("POST", match, mallory.token, map[string]any{"workerId": ana.id}), e.call("POST", match, mallory.token, map[string]any{"workerId": 999999}); string(a.body) != string(nobody.body) {
+		t.Errorf("asking for a worker and for nobody answer differently:\n%s\n%s", a.body, nobody.body)
+	}
+	e.must(200, "POST", match, adminToken, map[string]any{"workerId": ana.id})
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), mallory.token, nil)
+
+	// Once Ana drove Mallory, Mallory may ask for her: offers asked for and cancelled, and
+	// plain matches cancelled, three times each, do not move Ana back.
+	e.didWorkFor(mallory, ana)
+	for range 3 {
+		for _, body := range []any{map[string]any{"workerId": ana.id}, nil} {
+			id, match := request(mallory)
+			if o := e.must(200, "POST", match, mallory.token, body); num(o["workerId"]) != ana.id {
+				t.Fatalf("Mallory's match %v, want Ana (%d)", o, ana.id)
+			}
+			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), mallory.token, nil)
+		}
+	}
+	id, match = request(honest)
+	if o := e.must(200, "POST", match, honest.token, nil); num(o["workerId"]) != ana.id {
+		t.Fatalf("the honest customer's match %v, want Ana (%d), idle and never assigned, not Bob (%d)", o, ana.id, bob.id)
+	}
+	// Taking the ride moves her back: the next goes to Bob.
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), ana.token, nil)
+	_, match = request(honest)
+	if o := e.must(200, "POST", match, honest.token, nil); num(o["workerId"]) != bob.id {
+		t.Fatalf("the match after Ana took a ride %v, want Bob (%d)", o, bob.id)
+	}
+}
+
+// TestSecurity_TeamHoldsTheClientsRegularWorkers: a care client's team is offered their
+// care first; the client adds to it only workers who completed work of theirs (400 naming
+// workerIds[i] otherwise), those on it already stay, and staff add any worker.
+func TestSecurity_TeamHoldsTheClientsRegularWorkers(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "care"))
+	client := e.member("Cleo Client", []string{"customer"}, "")
+	ana, bob := e.member("Ana Carer", []string{"worker"}, "", "booking"), e.member("Bob Carer", []string{"worker"}, "", "booking")
+	team := fmt.Sprintf("/v1/members/%d/team", client.id)
+	put := func(ids ...int64) map[string]any { return map[string]any{"workerIds": append([]int64{}, ids...)} }
+	e.refused(400, "workerIds[0]", "has not completed work", "PUT", team, client.token, put(ana.id))
+	e.didWorkFor(client, ana)
+	e.refused(400, "workerIds[1]", "has not completed work", "PUT", team, client.token, put(ana.id, bob.id))
+	e.must(200, "PUT", team, client.token, put(ana.id))
+	e.must(200, "PUT", team, adminToken, put(ana.id, bob.id))
+	e.must(200, "PUT", team, client.token, put(bob.id, ana.id)) // Bob, whom staff added, stays
+	e.must(200, "PUT", team, client.token, put(ana.id))
+	e.refused(400, "workerIds[1]", "has not completed work", "PUT", team, client.token, put(ana.id, bob.id))
+	if got := e.must(200, "GET", team, client.token, nil); fmt.Sprint(got["workerIds"]) != fmt.Sprintf("[%d]", ana.id) {
+		t.Fatalf("team %v", got)
 	}
 }

@@ -201,8 +201,10 @@ type Team struct {
 }
 
 // SetTeam replaces a client's team of regular workers (each must be a worker: 400 naming
-// workerIds[i] otherwise).
-func (s *Server) SetTeam(ctx context.Context, client int64, t Team) (Team, error) {
+// workerIds[i] otherwise). The team is offered the client's work first: a worker the
+// client adds must have completed work of theirs (a regular worker, as one asked for by
+// name: notRegular), those on the team already may stay; staff (byStaff) add any worker.
+func (s *Server) SetTeam(ctx context.Context, client int64, t Team, byStaff bool) (Team, error) {
 	if len(t.WorkerIDs) > 20 {
 		return Team{}, badField("workerIds", "must hold at most 20 workers")
 	}
@@ -235,6 +237,11 @@ func (s *Server) SetTeam(ctx context.Context, client int64, t Team) (Team, error
 				return err
 			}
 		}
+		if !byStaff {
+			if err := regularTeam(ctx, tx, client, t.WorkerIDs); err != nil {
+				return err
+			}
+		}
 		return credentials.On(tx).SetTeam(ctx, client, ids, s.now())
 	})
 	if err != nil {
@@ -242,6 +249,26 @@ func (s *Server) SetTeam(ctx context.Context, client int64, t Team) (Team, error
 	}
 	got, err := credentials.On(s.pool).Team(ctx, client)
 	return Team{WorkerIDs: got}, err
+}
+
+// regularTeam refuses (400 naming workerIds[i]) a worker the client adds to their team
+// (in tx, whose locks hold the team and the client's work) who never completed work of
+// theirs.
+func regularTeam(ctx context.Context, tx pgx.Tx, client int64, workerIDs []int64) error {
+	team, err := credentials.On(tx).Team(ctx, client)
+	if err != nil {
+		return err
+	}
+	did, err := work.On(tx).DidWorkFor(ctx, client, workerIDs)
+	if err != nil {
+		return err
+	}
+	for i, id := range workerIDs {
+		if !slices.Contains(team, id) && !slices.Contains(did, id) {
+			return badField(fmt.Sprintf("workerIds[%d]", i), "has not completed work of this client's: a client's team holds the workers who did (staff add any worker)")
+		}
+	}
+	return nil
 }
 
 func (s *Server) putTeam(r *http.Request, p principal) (int, any, error) {
@@ -253,7 +280,7 @@ func (s *Server) putTeam(r *http.Request, p principal) (int, any, error) {
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	t, err := s.SetTeam(r.Context(), id, in)
+	t, err := s.SetTeam(r.Context(), id, in, p.admin)
 	if err != nil {
 		return 0, nil, asSelf(p, id, err)
 	}

@@ -65,12 +65,18 @@ func TestCareVertical(t *testing.T) {
 	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", first), client.token, nil); num(o["workerId"]) != french.id {
 		t.Fatalf("offer %v (french %d)", o, french.id)
 	}
-	// The expired carer cannot be asked for by name either.
+	// The expired carer cannot be asked for by name either: not by the client, whose
+	// care they never did, nor by staff, who may name any carer.
 	other := num(e.must(201, "POST", "/v1/work", client.token, careBooking("dementia", "", "2026-12-03T10:00:00Z"))["id"])
-	e.refused(409, "workerId", "background check", "POST", fmt.Sprintf("/v1/work/%d/match", other), client.token, map[string]any{"workerId": expired.id})
+	e.refused(409, "workerId", "regular worker", "POST", fmt.Sprintf("/v1/work/%d/match", other), client.token, map[string]any{"workerId": expired.id})
+	e.refused(409, "workerId", "background check", "POST", fmt.Sprintf("/v1/work/%d/match", other), adminToken, map[string]any{"workerId": expired.id})
 
-	// The client's team of regular carers is offered their care first: Fleur was just
-	// assigned and Amal never, yet Fleur, a regular, comes first.
+	// From request to payment.
+	e.completeWork(first, french.token)
+	e.assertWorkPaid(first, client.token, french, 3500)
+
+	// The client's team of regular carers (those who did their care) is offered their care
+	// first: Fleur was just assigned and Amal never, yet Fleur, a regular, comes first.
 	e.refused(400, "workerIds[1]", "not a worker", "PUT", fmt.Sprintf("/v1/members/%d/team", client.id), client.token, map[string]any{"workerIds": []int64{french.id, client.id}})
 	e.refused(403, "", "own data", "PUT", fmt.Sprintf("/v1/members/%d/team", client.id), french.token, map[string]any{"workerIds": []int64{french.id}})
 	e.must(200, "PUT", fmt.Sprintf("/v1/members/%d/team", client.id), client.token, map[string]any{"workerIds": []int64{french.id}})
@@ -87,10 +93,6 @@ func TestCareVertical(t *testing.T) {
 	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", third), client2.token, nil); num(o["workerId"]) != arabic.id {
 		t.Fatalf("offer to another client %v", o)
 	}
-
-	// From request to payment.
-	e.completeWork(first, french.token)
-	e.assertWorkPaid(first, client.token, french, 3500)
 }
 
 // TestHomeServicesVertical: bookings go to workers whose skill staff verified for the

@@ -1501,7 +1501,8 @@ func TestTimeOffInTheApp(t *testing.T) {
 		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-02", "expiresAt": "2027-11-02T00:00:00Z"}})
 	booked := int64(c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "booking", "priceCents": 4000,
 		"details": map[string]string{"address": "1 rue de la Paix", "careType": "night", "scheduledAt": "2026-12-03T10:00:00Z"}})["id"].(float64))
-	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", booked), clientTok, map[string]any{"workerId": cara})
+	// Staff offer it to Cara by name (a client names only a carer who did their care).
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", booked), adminToken, map[string]any{"workerId": cara})
 	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/accept", booked), caraTok, nil)
 	_ = client
 
@@ -2199,7 +2200,7 @@ func TestWorkPageSaysOnlyThatTheOfferMovedOn(t *testing.T) {
 		"backgroundCheck": map[string]any{"status": "clear", "checkedOn": "2026-11-02", "expiresAt": "2027-11-02T00:00:00Z"}})
 	id := int64(c.must(http.StatusCreated, "POST", "/v1/work", clientTok, map[string]any{"kind": "booking", "priceCents": 4000,
 		"details": map[string]string{"address": "1 rue de la Paix", "careType": "night", "scheduledAt": "2026-12-03T10:00:00Z"}})["id"].(float64))
-	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), clientTok, map[string]any{"workerId": cara})
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/match", id), adminToken, map[string]any{"workerId": cara}) // staff name any carer
 	c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/schedule/exceptions", cara), caraTok,
 		map[string]any{"from": "2026-12-03T00:00:00Z", "to": "2026-12-04T00:00:00Z", "available": false})
 	s := c.session(t)

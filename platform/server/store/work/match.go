@@ -93,7 +93,8 @@ func isoWeekday(t time.Time) int {
 
 // NextWorkers chooses up to m.Limit workers by the fair-matching rule and locks them
 // (store.ErrNotFound when nobody fits). The rule, in order: the least recently assigned
-// worker first (never-assigned workers before all others), then the higher average
+// worker first (never-assigned workers before all others; a worker is assigned when they
+// accept work, Assigned), then the higher average
 // rating (unrated counts as 0), then the lower member id. Candidates are active members
 // with the worker role, qualified for the kind of work, not the customer, not blocked by
 // the customer, not offered this work before (declined, expired or still open), available
@@ -250,12 +251,18 @@ func (s Store) Fits(ctx context.Context, m Match, worker int64) (bool, error) {
 }
 
 // Offer records an offer of the work to worker, with the reason and the time it expires
-// (nil: never), and marks the worker as assigned now.
+// (nil: never). An offer does not move the worker back in the fair-matching order: one
+// declined, expired, withdrawn or cancelled (which a customer can make and cancel at will)
+// is no work taken. Assigned does, when they accept.
 func (s Store) Offer(ctx context.Context, workID, worker int64, reason string, expiresAt *time.Time) error {
-	if _, err := s.db.Exec(ctx, `UPDATE members SET last_assigned_at = now() WHERE id = $1`, worker); err != nil {
-		return err
-	}
 	_, err := s.db.Exec(ctx, `INSERT INTO offers (work_id, worker_id, reason, expires_at) VALUES ($1, $2, $3, $4)`, workID, worker, reason, expiresAt)
+	return err
+}
+
+// Assigned marks worker as assigned at at (the service's clock): they took work, and go
+// behind those who took none since in the fair-matching order (NextWorkers).
+func (s Store) Assigned(ctx context.Context, worker int64, at time.Time) error {
+	_, err := s.db.Exec(ctx, `UPDATE members SET last_assigned_at = $2 WHERE id = $1`, worker, at)
 	return err
 }
 

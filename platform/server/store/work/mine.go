@@ -50,3 +50,14 @@ func (s Store) CompletedFor(ctx context.Context, customer int64, limit int) ([]W
 		return w, err
 	})
 }
+
+// DidWorkFor lists those of workers who completed work for customer (the workers a
+// customer asks for by name and keeps in their team: their regular workers).
+func (s Store) DidWorkFor(ctx context.Context, customer int64, workers []int64) ([]int64, error) {
+	rows, err := s.db.Query(ctx, `SELECT DISTINCT worker_id FROM work_items
+		WHERE customer_id = $1 AND state = 'completed' AND worker_id = ANY ($2) ORDER BY worker_id`, customer, workers)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
