@@ -154,6 +154,17 @@ type BreakGlassUse struct {
 	Fields     []string  `json:"fields"`
 	Reason     string    `json:"reason"`
 	Generation int64     `json:"generation,omitempty"`
+	// Changes are the parts' values before and after, as the hub's webhook took them from
+	// the update (none for a use recorded before they were kept).
+	Changes []BreakGlassChange `json:"changes,omitempty"`
+}
+
+// BreakGlassChange is one governed part a break-glass use changed, with its value before
+// and after (as SpecPart writes a part).
+type BreakGlassChange struct {
+	Field string          `json:"field"`
+	Old   json.RawMessage `json:"old"`
+	New   json.RawMessage `json:"new"`
 }
 
 // breakGlassFromStatus copies the operator's records of break-glass uses.
@@ -164,7 +175,13 @@ func breakGlassFromStatus(uses []coopv1.BreakGlassUse) []BreakGlassUse {
 		for _, f := range u.Fields {
 			fields = append(fields, string(f))
 		}
-		out = append(out, BreakGlassUse{User: u.User, Time: u.Time.UTC(), Fields: fields, Reason: u.Reason, Generation: u.Generation})
+		use := BreakGlassUse{User: u.User, Time: u.Time.UTC(), Fields: fields, Reason: u.Reason, Generation: u.Generation}
+		for _, c := range u.Changes {
+			if json.Valid([]byte(c.Old)) && json.Valid([]byte(c.New)) {
+				use.Changes = append(use.Changes, BreakGlassChange{Field: string(c.Field), Old: json.RawMessage(c.Old), New: json.RawMessage(c.New)})
+			}
+		}
+		out = append(out, use)
 	}
 	return out
 }

@@ -40,6 +40,11 @@ const (
 	// AnnotationBreakGlassFields lists, comma-separated in the order of GovernedFields, the
 	// governed fields the change touches.
 	AnnotationBreakGlassFields = "coop.cooperator.dev/break-glass-fields"
+	// AnnotationBreakGlassValues holds each changed part's value before and after the
+	// change, as JSON ({"feeSplit":{"old":{...},"new":{...}}}). The operator's mutating
+	// webhook writes it into the update that sets the other three; the validating webhook
+	// refuses any other value, so it is what the update changed.
+	AnnotationBreakGlassValues = "coop.cooperator.dev/break-glass-values"
 
 	// ReasonBreakGlass is the reason of the Warning event that records a break-glass use.
 	ReasonBreakGlass = "BreakGlass"
@@ -49,10 +54,12 @@ const (
 	MaxBreakGlassRecords = 20
 	// MaxBreakGlassReasonLength bounds the reason annotation.
 	MaxBreakGlassReasonLength = 1024
+	// MaxBreakGlassValueLength bounds the JSON of a part's value a record keeps.
+	MaxBreakGlassValueLength = 8192
 )
 
 // BreakGlassAnnotations are the annotations of a break-glass use.
-var BreakGlassAnnotations = []string{AnnotationBreakGlassReason, AnnotationBreakGlassBy, AnnotationBreakGlassFields}
+var BreakGlassAnnotations = []string{AnnotationBreakGlassReason, AnnotationBreakGlassBy, AnnotationBreakGlassFields, AnnotationBreakGlassValues}
 
 // BreakGlassUse records one change of governed fields made through the hub's break-glass
 // path rather than by a passed proposal.
@@ -86,4 +93,29 @@ type BreakGlassUse struct {
 	// generation or, when the spec changed again before the operator saw it, an earlier one.
 	// +optional
 	Generation int64 `json:"generation,omitempty"`
+
+	// changes are the values of the parts before and after the change, as the webhook
+	// took them from the update itself (none for a use recorded before they were kept).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=8
+	Changes []BreakGlassChange `json:"changes,omitempty"`
+}
+
+// BreakGlassChange is one governed part a break-glass use changed: its value before and
+// after, as JSON.
+type BreakGlassChange struct {
+	// field is the governed part of the spec.
+	// +required
+	Field GovernedField `json:"field"`
+
+	// old is the part's value before the change, as JSON.
+	// +required
+	// +kubebuilder:validation:MaxLength=8192
+	Old string `json:"old"`
+
+	// new is the part's value after the change, as JSON.
+	// +required
+	// +kubebuilder:validation:MaxLength=8192
+	New string `json:"new"`
 }

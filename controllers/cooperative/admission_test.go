@@ -17,6 +17,8 @@ limitations under the License.
 package cooperative_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -251,6 +253,17 @@ var _ = Describe("Governed fields", Ordered, func() {
 				g.Expect(use.Reason).To(Equal(reason))
 				g.Expect(use.Time.IsZero()).To(BeFalse())
 				g.Expect(use.Generation).To(Equal(c.Generation))
+				// What changed, before and after, as the operator's webhook took it from the
+				// update (the spec's defaults resolved).
+				g.Expect(use.Changes).To(HaveLen(2))
+				g.Expect(use.Changes[0].Field).To(Equal(coopv1.GovernedFeeSplit))
+				g.Expect(use.Changes[0].Old).To(ContainSubstring(`"platformFeeBasisPoints":350`))
+				g.Expect(use.Changes[0].Old).To(ContainSubstring(`"funds":[`))
+				g.Expect(use.Changes[0].New).To(ContainSubstring(`"platformFeeBasisPoints":0`))
+				g.Expect(use.Changes[0].New).NotTo(ContainSubstring(`"funds"`))
+				g.Expect(use.Changes[1].Field).To(Equal(coopv1.GovernedGovernance))
+				g.Expect(use.Changes[1].Old).To(ContainSubstring(`"quorumPercent":50`))
+				g.Expect(use.Changes[1].New).To(ContainSubstring(`"quorumPercent":40`))
 				for _, key := range coopv1.BreakGlassAnnotations {
 					g.Expect(c.Annotations).NotTo(HaveKey(key), "removed once recorded")
 				}
@@ -266,6 +279,10 @@ var _ = Describe("Governed fields", Ordered, func() {
 				g.Expect(doc.BreakGlass).To(HaveLen(1))
 				g.Expect(doc.BreakGlass[0].User).To(Equal("hub-bob"))
 				g.Expect(doc.BreakGlass[0].Reason).To(Equal(reason))
+				g.Expect(doc.BreakGlass[0].Changes).To(HaveLen(2))
+				var after bytes.Buffer // as the document holds it, indented
+				g.Expect(json.Compact(&after, doc.BreakGlass[0].Changes[0].New)).To(Succeed())
+				g.Expect(after.String()).To(ContainSubstring(`"platformFeeBasisPoints":0`))
 			}, timeout).Should(Succeed())
 		})
 
@@ -291,6 +308,31 @@ var _ = Describe("Governed fields", Ordered, func() {
 			Expect(after.Status.BreakGlass).To(HaveLen(1))
 			Expect(after.Annotations).NotTo(HaveKey(coopv1.AnnotationBreakGlassBy))
 			Expect(after.Spec.FeeSplit.PlatformFeeBasisPoints).To(Equal(int32(0)))
+		})
+
+		It("takes the values before and after from the update itself, whatever the sender wrote", func() {
+			// Values written by hand that would hide the change (the fee as it stays): the
+			// operator's webhook writes the update's own over them, and the record says them.
+			hidden := `{"feeSplit":{"old":{"platformFeeBasisPoints":0},"new":{"platformFeeBasisPoints":0}}}`
+			Expect(updateAs(bob, name, breakGlass("hub-bob", "feeSplit", "restore a small fee", func(c *coopv1.Cooperative) {
+				c.Annotations[coopv1.AnnotationBreakGlassValues] = hidden
+				c.Spec.FeeSplit.PlatformFeeBasisPoints = 123
+			}))).To(Succeed())
+			Eventually(func(g Gomega) {
+				c := getCoop(name)
+				g.Expect(c.Status.BreakGlass).To(HaveLen(2))
+				use := c.Status.BreakGlass[1]
+				g.Expect(use.Changes).To(HaveLen(1))
+				g.Expect(use.Changes[0].Old).To(ContainSubstring(`"platformFeeBasisPoints":0`))
+				g.Expect(use.Changes[0].New).To(ContainSubstring(`"platformFeeBasisPoints":123`))
+			}, timeout).Should(Succeed())
+			// A co-op admin may not write it at all.
+			refusedWith(updateAs(alice, name, func(c *coopv1.Cooperative) {
+				if c.Annotations == nil {
+					c.Annotations = map[string]string{}
+				}
+				c.Annotations[coopv1.AnnotationBreakGlassValues] = hidden
+			}), "break-glass-reason]: Forbidden: the break-glass annotations are set only by the hub's break-glass group")
 		})
 
 		It("is not recorded on a standby, whose governed fields follow its home: the annotations are refused, and ignored", func() {

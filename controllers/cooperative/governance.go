@@ -44,6 +44,7 @@ func PendingBreakGlass(coop *coopv1.Cooperative) (coopv1.BreakGlassUse, bool) {
 			use.Fields = append(use.Fields, coopv1.GovernedField(f))
 		}
 	}
+	use.Changes = breakGlassChanges(coop.Annotations[coopv1.AnnotationBreakGlassValues], use.Fields)
 	return use, true
 }
 

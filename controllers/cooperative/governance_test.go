@@ -17,14 +17,20 @@ limitations under the License.
 package cooperative
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
@@ -97,11 +103,29 @@ func TestBreakGlassAdmission(t *testing.T) {
 		c := old.DeepCopy()
 		c.Spec.FeeSplit.PlatformFeeBasisPoints++
 		c.Annotations = map[string]string{coopv1.AnnotationBreakGlassBy: by, coopv1.AnnotationBreakGlassFields: fields, coopv1.AnnotationBreakGlassReason: reason}
+		values, err := BreakGlassValues(old, c) // as the mutating webhook writes them
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Annotations[coopv1.AnnotationBreakGlassValues] = values
 		return c
 	}
 
 	if errs, warnings := v.governedErrors(old, use("bob", "feeSplit", "outage"), bob); len(errs) > 0 || len(warnings) != 1 {
 		t.Errorf("a well-formed use: %v %v", errs, warnings)
+	}
+	// Values the mutating webhook did not write (it was bypassed, or they were written by
+	// hand): refused, naming the annotation.
+	for name, values := range map[string]*string{"none": nil, "the change hidden": ptr.To(`{"feeSplit":{"old":{"platformFeeBasisPoints":350},"new":{"platformFeeBasisPoints":350}}}`)} {
+		c := use("bob", "feeSplit", "outage")
+		delete(c.Annotations, coopv1.AnnotationBreakGlassValues)
+		if values != nil {
+			c.Annotations[coopv1.AnnotationBreakGlassValues] = *values
+		}
+		if errs, _ := v.governedErrors(old, c, bob); len(errs) != 1 || !strings.Contains(errs[0].Error(), "break-glass-values") ||
+			!strings.Contains(errs[0].Error(), "as the operator's webhook writes them") {
+			t.Errorf("a use with values %s: %v", name, errs)
+		}
 	}
 	pending := use("bob", "feeSplit", "outage")
 	next := pending.DeepCopy()
@@ -136,6 +160,57 @@ func TestBreakGlassAdmission(t *testing.T) {
 	next.Spec.FeeSplit.PlatformFeeBasisPoints++
 	if errs, _ := v.governedErrors(standby, next, authenticationv1.UserInfo{Username: "cooperator-peer-eu-west"}); len(errs) != 0 {
 		t.Errorf("a standby follows its home co-op, where its fields are governed: %v", errs)
+	}
+}
+
+// TestBreakGlassValuesWebhook: into an update that announces a break-glass use the
+// mutating webhook adds the values before and after of each part it changes, by a JSON
+// patch of that one annotation (over one written by hand); it leaves every other update
+// alone. The operator reads them into the record, leaving out a value longer than a record
+// keeps.
+func TestBreakGlassValuesWebhook(t *testing.T) {
+	old := testCoop()
+	old.Spec.Governance.GovernedFields = []coopv1.GovernedField{coopv1.GovernedFeeSplit, coopv1.GovernedPlan}
+	old.Annotations = map[string]string{"example.org/note": "kept"}
+	coop := old.DeepCopy()
+	coop.Spec.FeeSplit.PlatformFeeBasisPoints = 250 // from none
+	coop.Annotations[coopv1.AnnotationBreakGlassBy] = "bob"
+	coop.Annotations[coopv1.AnnotationBreakGlassValues] = "written by hand"
+	send := func(old, coop *coopv1.Cooperative) admission.Response {
+		t.Helper()
+		o, err := json.Marshal(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := json.Marshal(coop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return BreakGlassValuesWebhook().Handle(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+			Operation: admissionv1.Update, OldObject: runtime.RawExtension{Raw: o}, Object: runtime.RawExtension{Raw: n}}})
+	}
+	r := send(old, coop)
+	want, err := BreakGlassValues(old, coop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Allowed || len(r.Patches) != 1 || r.Patches[0].Operation != "add" || r.Patches[0].Path != "/metadata/annotations/coop.cooperator.dev~1break-glass-values" ||
+		r.Patches[0].Value != want || !strings.Contains(want, `"feeSplit":{"old":{"platformFeeBasisPoints":0`) || strings.Contains(want, "plan") {
+		t.Fatalf("the patch of a use: %+v (values %s)", r, want)
+	}
+	// Not a new use: nothing added.
+	for name, pair := range map[string][2]*coopv1.Cooperative{"no use": {old, old.DeepCopy()}, "the operator removing a recorded use": {coop, old}, "a use pending": {coop, coop}} {
+		if r := send(pair[0], pair[1]); !r.Allowed || len(r.Patches) != 0 {
+			t.Errorf("%s: %+v", name, r)
+		}
+	}
+	changes := breakGlassChanges(want, []coopv1.GovernedField{coopv1.GovernedFeeSplit})
+	if len(changes) != 1 || !strings.Contains(changes[0].New, `"platformFeeBasisPoints":250`) {
+		t.Errorf("the record's changes: %+v", changes)
+	}
+	long := fmt.Sprintf(`{"plan":{"old":"small","new":%q}}`, strings.Repeat("x", coopv1.MaxBreakGlassValueLength))
+	if c := breakGlassChanges(long, []coopv1.GovernedField{coopv1.GovernedPlan}); len(c) != 0 {
+		t.Errorf("an over-long value is kept: %+v", c)
 	}
 }
 

@@ -620,6 +620,10 @@ func (v *Validator) governedErrors(old, coop *coopv1.Cooperative, user authentic
 		errs = append(errs, field.Invalid(annotations.Key(coopv1.AnnotationBreakGlassFields), got,
 			fmt.Sprintf("must list exactly the governed fields this update changes: %q", want)))
 	}
+	if want, err := BreakGlassValues(old, coop); err != nil || coop.Annotations[coopv1.AnnotationBreakGlassValues] != want {
+		errs = append(errs, field.Forbidden(annotations.Key(coopv1.AnnotationBreakGlassValues),
+			"holds the changed parts' values before and after this update, as the operator's webhook writes them into it: leave it out"))
+	}
 	if len(errs) > 0 {
 		return errs, nil
 	}
@@ -654,28 +658,14 @@ func GovernedChanges(old, coop *coopv1.Cooperative) []coopv1.GovernedField {
 	return out
 }
 
-// governedPart is the part of the spec a governed field names.
+// governedPart is the part of the spec a governed field names (policy.SpecField; the
+// federation part is its peers: primary, a switchover, is the co-op admins').
 func governedPart(coop *coopv1.Cooperative, f coopv1.GovernedField) any {
-	spec := &coop.Spec
-	switch f {
-	case coopv1.GovernedFeeSplit:
-		return spec.FeeSplit
-	case coopv1.GovernedPlan:
-		return spec.Plan
-	case coopv1.GovernedFederation:
-		return spec.Federation.Peers
-	case coopv1.GovernedGovernance:
-		return spec.Governance
-	case coopv1.GovernedDatabase:
-		return spec.Database
-	case coopv1.GovernedBackup:
-		return spec.Backup
-	case coopv1.GovernedPlatform:
-		return spec.Platform
-	case coopv1.GovernedDeletionPolicy:
-		return spec.DeletionPolicy
+	if f == coopv1.GovernedFederation {
+		return coop.Spec.Federation.Peers
 	}
-	return nil
+	part, _ := policy.SpecField(&coop.Spec, string(f))
+	return part
 }
 
 // TimeZoneWarning is said when a co-op sets or changes its time zone: the policy document

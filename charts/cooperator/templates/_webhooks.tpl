@@ -11,6 +11,30 @@ webhooks:
     service:
       name: cooperator-webhook-service
       namespace: {{ .namespace }}
+      path: /mutate-coop-cooperator-dev-v1alpha1-cooperative-break-glass-values
+  failurePolicy: Fail
+  name: mcooperative-break-glass.coop.cooperator.dev
+  reinvocationPolicy: Never
+  rules:
+  - apiGroups:
+    - coop.cooperator.dev
+    apiVersions:
+    - v1alpha1
+    operations:
+    - UPDATE
+    resources:
+    - cooperatives
+  sideEffects: None
+  timeoutSeconds: 5
+- admissionReviewVersions:
+  - v1
+  clientConfig:
+    {{- with .caBundle }}
+    caBundle: {{ . }}
+    {{- end }}
+    service:
+      name: cooperator-webhook-service
+      namespace: {{ .namespace }}
       path: /mutate-coop-cooperator-dev-v1alpha1-costreport-decimals
   failurePolicy: Ignore
   name: mcostreport-decimals.coop.cooperator.dev

@@ -347,6 +347,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 			return nil, fmt.Errorf("setting up the Backup webhook: %w", err)
 		}
 		mgr.GetWebhookServer().Register(costreport.DecimalsWebhookPath, costreport.DecimalsWebhook())
+		mgr.GetWebhookServer().Register(cooperative.BreakGlassValuesPath, cooperative.BreakGlassValuesWebhook())
 	}
 	meteringOpts := opts.Metering
 	if meteringOpts.Database == nil {

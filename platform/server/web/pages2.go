@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -544,7 +545,35 @@ type governanceData struct {
 	DelegateID int64
 	// BreakGlass are the changes of governed fields the hub made without a vote, as the
 	// operator recorded them (policy.Policy.BreakGlass), the newest first.
-	BreakGlass []policy.BreakGlassUse
+	BreakGlass []breakGlassView
+}
+
+// breakGlassView is a break-glass use with each part's value before and after in words.
+type breakGlassView struct {
+	policy.BreakGlassUse
+	Values []breakGlassValues
+}
+
+// breakGlassValues is one part a break-glass use changed, before and after, in words.
+type breakGlassValues struct {
+	Field    string
+	Old, New []string
+}
+
+// partWords puts a governed part's value in words: the fee split as its shares, another
+// part as its JSON.
+func partWords(lang, part string, value json.RawMessage) []string {
+	if part == policy.PartFeeSplit {
+		var fs policy.FeeSplit
+		if json.Unmarshal(value, &fs) == nil {
+			return feeWords(lang, fs)
+		}
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, value) != nil {
+		return []string{string(value)}
+	}
+	return []string{buf.String()}
 }
 
 func (a *App) governance(q *req) {
@@ -568,8 +597,13 @@ func (a *App) governanceData(q *req) (governanceData, bool) {
 	var d governanceData
 	if pol != nil {
 		d.Model = pol.Governance.Model
-		d.BreakGlass = slices.Clone(pol.BreakGlass)
-		slices.Reverse(d.BreakGlass) // recorded the latest last
+		for _, u := range slices.Backward(pol.BreakGlass) { // recorded the latest last
+			v := breakGlassView{BreakGlassUse: u}
+			for _, c := range u.Changes {
+				v.Values = append(v.Values, breakGlassValues{Field: c.Field, Old: partWords(q.lang, c.Field, c.Old), New: partWords(q.lang, c.Field, c.New)})
+			}
+			d.BreakGlass = append(d.BreakGlass, v)
+		}
 	}
 	d.Delegate = d.Model == policy.Delegate
 	if d.Delegate {
