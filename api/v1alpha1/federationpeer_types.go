@@ -70,12 +70,15 @@ type FederationAccept struct {
 // FederationPeerSpec is another region's hub and the consent given to it.
 type FederationPeerSpec struct {
 	// region of the peer hub, such as eu-south. It names the peer in every standby it sends
-	// here and in the topology of the co-ops' databases. Immutable.
+	// here and in the topology of the co-ops' databases. Immutable. Not backups
+	// (ReservedRegions): a co-op's objects that read a region's archive are named
+	// <co-op>-<region>, and <co-op>-backups is the co-op's own backup ObjectStore.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=40
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="region is immutable: standbys and database topologies are named after it"
+	// +kubebuilder:validation:XValidation:rule="self != 'backups'",message="region may not be backups: a co-op's ObjectStore that reads a region's archive is named <co-op>-<region>, and <co-op>-backups is the co-op's own backup ObjectStore"
 	Region string `json:"region"`
 
 	// kubeconfigSecretRef is the Secret, in the operator's namespace, holding a kubeconfig for
@@ -369,11 +372,13 @@ type StandbyObjectStore struct {
 // +kubebuilder:validation:XValidation:rule="self.homeRegion == oldSelf.homeRegion && self.homeCooperative == oldSelf.homeCooperative",message="homeRegion and homeCooperative are immutable"
 // +kubebuilder:validation:XValidation:rule="!has(self.release) || self.primaryRegion != self.homeRegion",message="a standby is released only once the primary is asked here (a switchover comes first)",fieldPath=".release"
 type StandbySpec struct {
-	// homeRegion is the region of the home hub.
+	// homeRegion is the region of the home hub. Not backups (ReservedRegions), as
+	// FederationPeer's spec.region.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=40
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self != 'backups'",message="homeRegion may not be backups: a standby's ObjectStore that reads its home archive is named <co-op>-<homeRegion>, and <co-op>-backups is the co-op's own backup ObjectStore"
 	HomeRegion string `json:"homeRegion"`
 
 	// homeCooperative is the name of the co-op at home.

@@ -70,7 +70,17 @@ var ReservedNameSuffixes = []string{ServingSuffix, ReadCredentialsSuffix}
 func ClusterName(coop *Cooperative) string { return coop.Name }
 
 // ObjectStoreName is the co-op's Barman Cloud ObjectStore.
-func ObjectStoreName(coop *Cooperative) string { return coop.Name + "-backups" }
+func ObjectStoreName(coop *Cooperative) string { return coop.Name + "-" + OwnObjectStoreSuffix }
+
+// OwnObjectStoreSuffix ends the name of a co-op's own ObjectStore (ObjectStoreName). The
+// ObjectStores that read another region's archive of the co-op, in the same namespace, are
+// named <co-op>-<region>: a region of that name would share it.
+const OwnObjectStoreSuffix = "backups"
+
+// ReservedRegions are the names no region may have (FederationPeer spec.region, a standby's
+// spec.standby.homeRegion): the CRD refuses them, in rules that name them again (a marker
+// cannot name a constant), which TestReservedRegions checks.
+var ReservedRegions = []string{OwnObjectStoreSuffix}
 
 // ScheduledBackupName is the co-op's backup schedule.
 func ScheduledBackupName(coop *Cooperative) string { return coop.Name + "-scheduled" }

@@ -428,3 +428,97 @@ func TestReservedNameSuffixesJudgeCreationsOnly(t *testing.T) {
 		t.Fatalf("deleting a co-op created before the rule: %v", err)
 	}
 }
+
+// TestReservedRegions: no FederationPeer and no standby names a region whose objects would
+// share a name with the co-op's own (backups: <co-op>-backups is both the co-op's backup
+// ObjectStore and the one that would read region backups' archive). A peer declared so
+// before the rule stays writable: its region is immutable, and an unchanged field is not
+// judged again.
+func TestReservedRegions(t *testing.T) {
+	env := harness.StartT(t, harness.Options{ProjectCRDs: true, Scheme: harness.Scheme(coopv1.AddToScheme)})
+	c := env.Client
+	ctx := context.Background()
+	peer := func(name, region string) *coopv1.FederationPeer {
+		return &coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: coopv1.FederationPeerSpec{
+			Region: region, KubeconfigSecretRef: coopv1.SecretKeyRef{Name: "peer-" + name}}}
+	}
+	for _, region := range coopv1.ReservedRegions {
+		assertRefused(t, c.Create(ctx, peer("reserved", region), client.DryRunAll), []string{"spec.region", "region may not be " + region})
+		sb := validCooperative("reserved")
+		sb.Spec.Standby = testStandby(sb.Name)
+		sb.Spec.Standby.HomeRegion = region
+		assertRefused(t, c.Create(ctx, sb, client.DryRunAll), []string{"spec.standby.homeRegion", "homeRegion may not be " + region})
+	}
+	// A region that merely contains the word is another region.
+	if err := c.Create(ctx, peer("eu-backups", "eu-backups"), client.DryRunAll); err != nil {
+		t.Fatalf("region eu-backups was refused: %v", err)
+	}
+	sb := validCooperative("eu-backups")
+	sb.Spec.Standby = testStandby(sb.Name)
+	sb.Spec.Standby.HomeRegion = "backups-eu"
+	if err := c.Create(ctx, sb, client.DryRunAll); err != nil {
+		t.Fatalf("homeRegion backups-eu was refused: %v", err)
+	}
+
+	// Declared before the rule (taken out of the installed CRD here), as after an upgrade.
+	const marker = "region may not be backups"
+	var saved any
+	setRule := func(present bool) {
+		t.Helper()
+		crd := &unstructured.Unstructured{}
+		crd.SetGroupVersionKind(schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"})
+		if err := c.Get(ctx, client.ObjectKey{Name: "federationpeers." + coopv1.GroupVersion.Group}, crd); err != nil {
+			t.Fatal(err)
+		}
+		versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+		region := versions[0].(map[string]any)["schema"].(map[string]any)["openAPIV3Schema"].(map[string]any)["properties"].(map[string]any)["spec"].(map[string]any)["properties"].(map[string]any)["region"].(map[string]any)
+		rules := region["x-kubernetes-validations"].([]any)
+		kept := rules[:0:0]
+		for _, r := range rules {
+			if strings.HasPrefix(fmt.Sprint(r.(map[string]any)["message"]), marker) {
+				saved = r
+				continue
+			}
+			kept = append(kept, r)
+		}
+		if present {
+			kept = append(kept, saved)
+		}
+		region["x-kubernetes-validations"] = kept
+		if err := unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Update(ctx, crd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	until := func(what string, f func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !f() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	setRule(false)
+	old := peer("old-backups", "backups")
+	until("the CRD without the rule to take region backups", func() bool { return c.Create(ctx, old) == nil })
+	setRule(true)
+	until("the CRD with the rule to refuse region backups", func() bool {
+		err := c.Create(ctx, peer("new-backups", "backups"), client.DryRunAll)
+		return err != nil && strings.Contains(err.Error(), marker)
+	})
+	old.Spec.Accept = coopv1.FederationAccept{Standbys: true, MaxCooperatives: 1, Plan: "small"}
+	if err := c.Update(ctx, old); err != nil {
+		t.Fatalf("updating a peer declared before the rule: %v", err)
+	}
+	old.Status.ObservedGeneration = old.Generation
+	if err := c.Status().Update(ctx, old); err != nil {
+		t.Fatalf("writing the status of a peer declared before the rule: %v", err)
+	}
+	if err := c.Delete(ctx, old); err != nil {
+		t.Fatalf("deleting a peer declared before the rule: %v", err)
+	}
+}

@@ -887,3 +887,21 @@ func TestPeerRegionOf(t *testing.T) {
 		t.Errorf("peer access %+v %+v", role, binding)
 	}
 }
+
+// TestReservedRegionsAreTheCollidingOnes: the objects that read another region's archive
+// share a name with the co-op's own backup ObjectStore exactly for the regions the CRD
+// refuses (coopv1.ReservedRegions); their Secrets share none with the co-op's.
+func TestReservedRegionsAreTheCollidingOnes(t *testing.T) {
+	coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+	for _, region := range append([]string{"eu-west", "backups-eu", "eu-backups", "scheduled", "app"}, coopv1.ReservedRegions...) {
+		collides := SourceObjectStoreName(coop.Name, region) == coopv1.ObjectStoreName(coop)
+		if reserved := slices.Contains(coopv1.ReservedRegions, region); collides != reserved {
+			t.Errorf("region %s: collides %v, reserved %v", region, collides, reserved)
+		}
+		for _, own := range []string{coopv1.AppSecretName(coop), coopv1.PlatformAdminSecretName(coop), coopv1.ObjectStoreSecretName, PeerSecretName(coop.Name)} {
+			if SourceSecretName(coop.Name, region) == own {
+				t.Errorf("region %s: the Secret that reads its archive is named %s, as the co-op's own", region, own)
+			}
+		}
+	}
+}
