@@ -905,3 +905,29 @@ func TestReservedRegionsAreTheCollidingOnes(t *testing.T) {
 		}
 	}
 }
+
+// TestStandbyStatusPublishesAnyDemotionToken: a replica's demotion token reaches the home
+// whatever the previous status said: a copy whose status never said Primary or Demoting
+// (the demotion came between two reads, or a status write was lost) still hands over its
+// token, without which the home never promotes. A Cluster that holds the primary has none
+// to publish.
+func TestStandbyStatusPublishesAnyDemotionToken(t *testing.T) {
+	now := metav1.Unix(2000, 0)
+	replica := &cnpgv1.Cluster{
+		Spec:   cnpgv1.ClusterSpec{ReplicaCluster: &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-west", Source: "a-eu-west"}},
+		Status: cnpgv1.ClusterStatus{DemotionToken: "d", Phase: cnpgv1.PhaseHealthy, ReadyInstances: 1, TimelineID: 2},
+	}
+	for _, old := range []coopv1.FederationStatus{{}, {Role: coopv1.RoleStandby}, {Role: coopv1.RoleDemoting}} {
+		fed := StandbyStatus(standbyCoop("a", "eu-west", "eu-south"), "eu-south", replica, &old, false, now)
+		if fed.Role != coopv1.RoleStandby || fed.DemotionToken != "d" {
+			t.Errorf("after role %q: role %q, token %q; want Standby with the Cluster's token", old.Role, fed.Role, fed.DemotionToken)
+		}
+	}
+	primary := replica.DeepCopy()
+	primary.Spec.ReplicaCluster.Primary = "a-eu-south"
+	c := standbyCoop("a", "eu-west", "eu-south")
+	c.Spec.Standby.PrimaryRegion = "eu-south"
+	if fed := StandbyStatus(c, "eu-south", primary, &coopv1.FederationStatus{Role: coopv1.RolePrimary}, false, now); fed.DemotionToken != "" {
+		t.Errorf("a Cluster that holds the primary published token %q", fed.DemotionToken)
+	}
+}

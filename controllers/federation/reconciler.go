@@ -872,7 +872,9 @@ func StandbyStatus(coop *coopv1.Cooperative, region string, cluster *cnpgv1.Clus
 		}
 	default:
 		fed.Role = coopv1.RoleStandby
-		if old.DemotionToken != "" && cluster != nil {
+		if followedMember(cluster) != "" {
+			// Whatever the status said before: a demotion whose Demoting this status never
+			// recorded (the token came with the same read) still hands the home its token.
 			fed.DemotionToken = cluster.Status.DemotionToken
 		}
 	}
