@@ -26,6 +26,7 @@ import (
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -929,5 +930,88 @@ func TestStandbyStatusPublishesAnyDemotionToken(t *testing.T) {
 	c.Spec.Standby.PrimaryRegion = "eu-south"
 	if fed := StandbyStatus(c, "eu-south", primary, &coopv1.FederationStatus{Role: coopv1.RolePrimary}, false, now); fed.DemotionToken != "" {
 		t.Errorf("a Cluster that holds the primary published token %q", fed.DemotionToken)
+	}
+}
+
+// TestPruneAsksOnlyPeersTheCoopListed: a co-op's name goes only to the peers its status says
+// it listed: a co-op that never took part in federation makes no request at any peer (the
+// peer's requests are recorded here), while one that dropped a peer has its standby there
+// looked for and removed.
+func TestPruneAsksOnlyPeersTheCoopListed(t *testing.T) {
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{coopv1.AddToScheme, corev1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hub := hubconfig.Default()
+	hub.Region = "eu-west"
+	kubeconfig := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: hub.OperatorNamespace, Name: "peer-north"}, Data: map[string][]byte{"kubeconfig": []byte("-")}}
+	local := fake.NewClientBuilder().WithScheme(scheme).WithObjects(kubeconfig).Build()
+	if err := local.Get(t.Context(), client.ObjectKeyFromObject(kubeconfig), kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	// Every request the peer's API receives, by the name it carries.
+	var asked []string
+	record := func(verb string, obj client.Object) { asked = append(asked, verb+" "+obj.GetName()) }
+	peerAPI := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			asked = append(asked, "get "+key.Name)
+			return c.Get(ctx, key, obj, opts...)
+		},
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			asked = append(asked, "list")
+			return c.List(ctx, list, opts...)
+		},
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			record("create", obj)
+			return c.Create(ctx, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			record("update", obj)
+			return c.Update(ctx, obj, opts...)
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			record("patch", obj)
+			return c.Patch(ctx, obj, patch, opts...)
+		},
+		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			record("delete", obj)
+			return c.Delete(ctx, obj, opts...)
+		},
+		Apply: func(ctx context.Context, c client.WithWatch, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+			asked = append(asked, "apply")
+			return c.Apply(ctx, obj, opts...)
+		},
+	}).Build()
+	peers := &PeerClients{Client: local, Scheme: scheme, OperatorNamespace: hub.OperatorNamespace,
+		clients: map[string]cachedClient{"north": {version: kubeconfig.ResourceVersion + "/kubeconfig", client: peerAPI}}}
+	north := peer("north", "eu-north", coopv1.FederationAccept{})
+	north.Spec.KubeconfigSecretRef = coopv1.SecretKeyRef{Name: "peer-north", Key: "kubeconfig"}
+	meta.SetStatusCondition(&north.Status.Conditions, metav1.Condition{Type: coopv1.ConditionReady, Status: metav1.ConditionTrue, Reason: coopv1.ReasonReady})
+	r := &CooperativeReconciler{Client: local, Hub: hub, Peers: peers, Recorder: events.NewFakeRecorder(10)}
+	prune := func(coop *coopv1.Cooperative) {
+		t.Helper()
+		old := coop.Status.Federation
+		if old == nil {
+			old = &coopv1.FederationStatus{}
+		}
+		s := &homeScope{coop: coop, old: old, peers: []coopv1.FederationPeer{north}, listed: map[string]bool{}, fed: &coopv1.FederationStatus{}}
+		if err := r.prune(t.Context(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	prune(&coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "quiet"}})
+	if len(asked) > 0 {
+		t.Errorf("a co-op that never listed a peer had the peer asked %v", asked)
+	}
+
+	synced := metav1.Unix(1000, 0)
+	left := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "left"}}
+	left.Status.Federation = &coopv1.FederationStatus{Standbys: []coopv1.PeerStandbyStatus{{Peer: "north", Region: "eu-north", State: coopv1.StandbyMirrored, LastSync: &synced}}}
+	prune(left)
+	if !slices.Contains(asked, "get left") || !slices.Contains(asked, "delete left-objectstore") {
+		t.Errorf("a co-op that dropped north: the peer was asked %v; want its standby looked for and its read keys removed", asked)
 	}
 }

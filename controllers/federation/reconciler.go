@@ -276,10 +276,13 @@ func (r *CooperativeReconciler) mirror(ctx context.Context, s *homeScope) error 
 	return errors.Join(errs...)
 }
 
-// prune removes the co-op's standby from the peers it does not list. Two FederationPeers may
-// reach the same hub: the standby one of them holds is kept, and a standby left at a listed
-// peer no longer declared is not removed through another FederationPeer of its region (the
-// same hub under a new name, say).
+// prune removes the co-op's standby from the peers it no longer lists. It asks only the
+// peers, and the regions, that the co-op's status lists (it listed them, and this hub may
+// have written there): a co-op's name goes to no hub it never consented to, so a co-op that
+// never took part in federation asks no peer anything. Two FederationPeers may reach the
+// same hub: the standby one of them holds is kept, and a standby left at a listed peer no
+// longer declared is not removed through another FederationPeer of its region (the same
+// hub under a new name, say).
 func (r *CooperativeReconciler) prune(ctx context.Context, s *homeScope) error {
 	listedRegions := map[string]bool{}
 	for _, p := range s.homePeers {
@@ -290,19 +293,26 @@ func (r *CooperativeReconciler) prune(ctx context.Context, s *homeScope) error {
 			listedRegions[st.Region] = true
 		}
 	}
+	knownPeers, knownRegions := map[string]bool{}, map[string]bool{}
+	for _, st := range s.old.Standbys {
+		knownPeers[st.Peer] = true
+		if st.Region != "" {
+			knownRegions[st.Region] = true
+		}
+	}
 	var errs []error
 	for i := range s.peers {
 		p := &s.peers[i]
-		if s.listed[p.Name] || listedRegions[p.Spec.Region] {
+		if s.listed[p.Name] || listedRegions[p.Spec.Region] || (!knownPeers[p.Name] && !knownRegions[p.Spec.Region]) {
 			continue
 		}
 		left, err := r.removeFrom(ctx, s.coop, p)
 		if err != nil {
 			errs, left = append(errs, err), err.Error()
 		}
-		if left != "" && wroteTo(s.old, p.Name) {
+		// Refused or unreachable midway, a mirror may have left the co-op's read keys there.
+		if prev := previous(s.old, p.Name); left != "" && (wroteTo(s.old, p.Name) || prev.State == coopv1.StandbyRefused || prev.State == coopv1.StandbyUnreachable) {
 			// Still there, as far as this hub knows: say so until it is gone.
-			prev := previous(s.old, p.Name)
 			s.fed.Standbys = append(s.fed.Standbys, coopv1.PeerStandbyStatus{Peer: p.Name, Region: p.Spec.Region, State: coopv1.StandbyRemoving, LastSync: prev.LastSync,
 				Message: "the co-op no longer lists this peer, and the standby this hub wrote there is not removed yet (tried again at each recheck): " + left})
 		}
