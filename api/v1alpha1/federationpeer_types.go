@@ -296,6 +296,12 @@ const (
 	ReasonOperatorInfoMissing = "OperatorInfoMissing"
 	// ReasonStandbyRefused: this hub refused a standby Cooperative; the message says why.
 	ReasonStandbyRefused = "StandbyRefused"
+	// ReasonReplicaNotReady: on a standby, its replica Cluster does not exist yet, or
+	// CloudNativePG does not report it restored from the home archive and healthy: it
+	// cannot take the primary, and has no role yet. The message says what CloudNativePG
+	// reports. Its home reports it as PeerNotReady, and switches over to it only once it is
+	// ready.
+	ReasonReplicaNotReady = "ReplicaNotReady"
 	// ReasonStandbyBackupLimited (an event at home): the co-op's backup schedule or retention
 	// is beyond what a co-op may set for itself (the home hub granted it), and its standbys
 	// at peer hubs get the limit instead; status.federation.standbys says so too.

@@ -242,7 +242,7 @@ func TestStandbyTopology(t *testing.T) {
 func TestHomeTopology(t *testing.T) {
 	hub := hubconfig.Default()
 	hub.Region = "eu-west"
-	south := HomePeer{Name: "south", Region: "eu-south", Archive: "s3://south/eu-south/a/"}
+	south := HomePeer{Name: "south", Region: "eu-south", Archive: "s3://south/eu-south/a/", Ready: true}
 	home := func(primary string) *coopv1.Cooperative {
 		c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
 		c.Spec.Federation = coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "south"}}, Primary: primary}
@@ -354,7 +354,7 @@ func TestHomeTopology(t *testing.T) {
 			t.Fatalf("replica %+v primary %v message %q: want it to keep following, not held", topo.Replica, topo.Primary, topo.Message)
 		}
 	})
-	north := HomePeer{Name: "north", Region: "eu-north", Archive: "s3://north/eu-north/a/"}
+	north := HomePeer{Name: "north", Region: "eu-north", Archive: "s3://north/eu-north/a/", Ready: true}
 	t.Run("back home with two peers: replays the archive of the copy that held the primary", func(t *testing.T) {
 		c := home("")
 		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "north"}, {Name: "south"}}
@@ -370,7 +370,7 @@ func TestHomeTopology(t *testing.T) {
 		c := home("north")
 		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "north"}, {Name: "south"}}
 		peers := []HomePeer{north, south}
-		if region, via := primaryStep(c, &hub, peers, demoted()); region != "eu-west" || via != "eu-north" {
+		if region, via, _ := primaryStep(c, &hub, peers, demoted()); region != "eu-west" || via != "eu-north" {
 			t.Fatalf("step %q via %q, want eu-west via eu-north", region, via)
 		}
 		// south has not demoted yet: keep following it.
@@ -396,7 +396,7 @@ func TestHomeTopology(t *testing.T) {
 		}
 		// Recorded: on to north, which the home now follows once demoted.
 		c.Status.Federation.LastSwitchover = &coopv1.SwitchoverRecord{From: "eu-south", To: "eu-west"}
-		if region, via := primaryStep(c, &hub, peers, home); region != "eu-north" || via != "" {
+		if region, via, _ := primaryStep(c, &hub, peers, home); region != "eu-north" || via != "" {
 			t.Fatalf("step %q via %q, want eu-north directly", region, via)
 		}
 		want = cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-north", Source: "a-eu-north"}
@@ -425,7 +425,7 @@ func TestHomeTopology(t *testing.T) {
 		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "north"}, {Name: "south"}}
 		p := south
 		p.DemotionToken = "south-demoted"
-		if region, via := primaryStep(c, &hub, []HomePeer{north, p}, promoting()); region != "eu-west" || via != "eu-north" {
+		if region, via, _ := primaryStep(c, &hub, []HomePeer{north, p}, promoting()); region != "eu-west" || via != "eu-north" {
 			t.Fatalf("step %q via %q: want the home first, via eu-north", region, via)
 		}
 		topo := HomeTopology(c, &hub, []HomePeer{north, p}, promoting())
@@ -442,7 +442,7 @@ func TestHomeTopology(t *testing.T) {
 	t.Run("from one peer to another, the first one no longer declared: held, not promoted", func(t *testing.T) {
 		c := home("north")
 		c.Spec.Federation.Peers = []coopv1.FederationPeerRef{{Name: "north"}, {Name: "south"}}
-		if region, via := primaryStep(c, &hub, []HomePeer{north}, demoted()); region != "eu-north" || via != "" {
+		if region, via, _ := primaryStep(c, &hub, []HomePeer{north}, demoted()); region != "eu-north" || via != "" {
 			t.Fatalf("step %q via %q: south unknown here, nothing to come home from", region, via)
 		}
 		// Following north instead would hand north the home's own stale token.
@@ -486,6 +486,20 @@ func TestHomeTopology(t *testing.T) {
 	})
 }
 
+// readyReplica is a standby's Cluster as CloudNativePG reports it once restored from the
+// home archive and replaying it: healthy, an instance ready, on a timeline.
+func readyReplica() *cnpgv1.Cluster {
+	c := notRestored()
+	c.Status = cnpgv1.ClusterStatus{Phase: cnpgv1.PhaseHealthy, Instances: 1, ReadyInstances: 1, TimelineID: 1}
+	return c
+}
+
+// notRestored is a standby's Cluster as the operator wrote it, before CloudNativePG reported
+// anything of it.
+func notRestored() *cnpgv1.Cluster {
+	return &cnpgv1.Cluster{Spec: cnpgv1.ClusterSpec{ReplicaCluster: &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-west", Source: "a-eu-west"}}}
+}
+
 func TestStandbyStatus(t *testing.T) {
 	now := metav1.Unix(2000, 0)
 	for _, tc := range []struct {
@@ -497,7 +511,19 @@ func TestStandbyStatus(t *testing.T) {
 		role       coopv1.FederationRole
 		switchover string
 	}{
-		{"following", func(*coopv1.Cooperative) {}, &cnpgv1.Cluster{}, coopv1.FederationStatus{}, false, coopv1.RoleStandby, ""},
+		{"following", func(*coopv1.Cooperative) {}, readyReplica(), coopv1.FederationStatus{}, false, coopv1.RoleStandby, ""},
+		{"no replica Cluster yet", func(*coopv1.Cooperative) {}, nil, coopv1.FederationStatus{}, false, "", ""},
+		{"a replica Cluster not restored yet", func(*coopv1.Cooperative) {}, notRestored(), coopv1.FederationStatus{}, false, "", ""},
+		{"a replica Cluster no longer healthy", func(*coopv1.Cooperative) {}, func() *cnpgv1.Cluster {
+			c := readyReplica()
+			c.Status.Phase = "Waiting for the instances to become active"
+			return c
+		}(), coopv1.FederationStatus{Role: coopv1.RoleStandby}, false, "", ""},
+		{"a Cluster that is no replica", func(*coopv1.Cooperative) {}, func() *cnpgv1.Cluster {
+			c := readyReplica()
+			c.Spec.ReplicaCluster = nil
+			return c
+		}(), coopv1.FederationStatus{}, false, "", ""},
 		{"asked to promote", func(c *coopv1.Cooperative) { c.Spec.Standby.PrimaryRegion = "eu-south" }, &cnpgv1.Cluster{}, coopv1.FederationStatus{Role: coopv1.RoleStandby}, false, coopv1.RolePromoting, ""},
 		{"promoted with the token", func(c *coopv1.Cooperative) {
 			c.Spec.Standby.PrimaryRegion, c.Spec.Standby.PromotionToken = "eu-south", "tok"
@@ -601,8 +627,16 @@ func TestFederationCondition(t *testing.T) {
 		want string
 	}{
 		{"no federation", home, nil, ""},
-		{"mirrored", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", State: coopv1.StandbyMirrored}}},
+		{"mirrored", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{{Peer: "south", State: coopv1.StandbyMirrored, Role: coopv1.RoleStandby}}},
 			"True/Ready: standbys mirrored at south; the primary is in eu-west"},
+		{"mirrored, the replica there not ready", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west", Standbys: []coopv1.PeerStandbyStatus{
+			{Peer: "south", State: coopv1.StandbyMirrored, Message: "the replica Cluster does not exist yet"}}},
+			"False/PeerNotReady: south: its standby is not ready yet: the replica Cluster does not exist yet"},
+		{"asked at a peer whose standby is not ready: the primary stays", toNorth, &coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west",
+			Message: "waiting for the standby at north", Standbys: []coopv1.PeerStandbyStatus{{Peer: "north", State: coopv1.StandbyMirrored}}},
+			"False/SwitchingOver: Primary: waiting for the standby at north"},
+		{"a standby whose replica is not ready", sb, &coopv1.FederationStatus{PrimaryRegion: "eu-west", Message: "the replica Cluster does not exist yet"},
+			"False/ReplicaNotReady: the replica Cluster does not exist yet"},
 		{"refused wins over waiting", home, &coopv1.FederationStatus{Role: coopv1.RolePrimary, Standbys: []coopv1.PeerStandbyStatus{
 			{Peer: "north", State: coopv1.StandbyUnreachable, Message: "timeout"}, {Peer: "south", State: coopv1.StandbyRefused, Message: "full"}}},
 			"False/StandbyRefused: south: full"},
@@ -1013,5 +1047,77 @@ func TestPruneAsksOnlyPeersTheCoopListed(t *testing.T) {
 	prune(left)
 	if !slices.Contains(asked, "get left") || !slices.Contains(asked, "delete left-objectstore") {
 		t.Errorf("a co-op that dropped north: the peer was asked %v; want its standby looked for and its read keys removed", asked)
+	}
+}
+
+// TestASwitchoverWaitsForAReadyStandby: the primary goes to a peer only once its copy there
+// reported, at the last mirror, a restored and healthy replica (Mirrored, role Standby) or
+// that it holds the primary; before, the home keeps it and says what it waits for. Once
+// under way, the switchover goes on whatever the peer reports meanwhile.
+func TestASwitchoverWaitsForAReadyStandby(t *testing.T) {
+	hub := hubconfig.Default()
+	hub.Region = "eu-west"
+	coop := func(status *coopv1.FederationStatus) *coopv1.Cooperative {
+		c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+		c.Spec.Federation = coopv1.FederationSpec{Peers: []coopv1.FederationPeerRef{{Name: "south"}}, Primary: "south"}
+		c.Status.Database.ServerName = "a"
+		c.Status.Federation = status
+		return c
+	}
+	peerAs := func(st coopv1.PeerStandbyStatus) HomePeer {
+		st.Peer, st.Region = "south", "eu-south"
+		return HomePeer{Name: "south", Region: "eu-south", Archive: "s3://south/eu-south/a/", Ready: ReadyToTakeOver(st), State: st.State, Role: st.Role, Message: st.Message}
+	}
+	home := &cnpgv1.Cluster{Spec: cnpgv1.ClusterSpec{ReplicaCluster: &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-west", Source: "a-eu-south"}}}
+	for _, tc := range []struct {
+		name string
+		st   coopv1.PeerStandbyStatus
+		why  string
+	}{
+		{"nothing mirrored yet", coopv1.PeerStandbyStatus{}, "nothing is mirrored there yet"},
+		{"refused there", coopv1.PeerStandbyStatus{State: coopv1.StandbyRefused, Message: "accepts at most 1 standbys"}, "it is Refused: accepts at most 1 standbys"},
+		{"no read credentials", coopv1.PeerStandbyStatus{State: coopv1.StandbyCredentialsMissing, Message: "nothing is sent"}, "it is CredentialsMissing: nothing is sent"},
+		{"the peer unreachable", coopv1.PeerStandbyStatus{State: coopv1.StandbyUnreachable, Role: coopv1.RoleStandby}, "it is Unreachable"},
+		{"never restored", coopv1.PeerStandbyStatus{State: coopv1.StandbyMirrored, Message: "the replica Cluster does not exist yet"}, "its replica Cluster is not restored and healthy yet: the replica Cluster does not exist yet"},
+		{"promoting without being ready", coopv1.PeerStandbyStatus{State: coopv1.StandbyMirrored, Role: coopv1.RolePromoting}, "it reports role Promoting"},
+	} {
+		t.Run("waits: "+tc.name, func(t *testing.T) {
+			p := peerAs(tc.st)
+			c := coop(&coopv1.FederationStatus{Role: coopv1.RolePrimary, PrimaryRegion: "eu-west"})
+			if region, via, waiting := primaryStep(c, &hub, []HomePeer{p}, home); region != "eu-west" || via != "" || waiting != "south" {
+				t.Fatalf("step %q via %q waiting %q: want the primary kept here, waiting for south", region, via, waiting)
+			}
+			topo := HomeTopology(c, &hub, []HomePeer{p}, home)
+			if !topo.Primary || (topo.Replica != nil && topo.Replica.Primary != "a-eu-west") {
+				t.Fatalf("replica %+v primary %v: the home must not demote toward a copy that cannot take over", topo.Replica, topo.Primary)
+			}
+			if msg := WaitingForStandbyMessage(p); !strings.HasSuffix(msg, tc.why) || !strings.Contains(msg, "waiting for the standby at south (region eu-south) to be ready") {
+				t.Errorf("message %q, want it to end with %q", msg, tc.why)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name    string
+		st      coopv1.PeerStandbyStatus
+		status  *coopv1.FederationStatus
+		cluster *cnpgv1.Cluster
+	}{
+		{"a ready standby", coopv1.PeerStandbyStatus{State: coopv1.StandbyMirrored, Role: coopv1.RoleStandby}, nil, home},
+		{"a copy that holds the primary (after a failover there)", coopv1.PeerStandbyStatus{State: coopv1.StandbyMirrored, Role: coopv1.RolePrimary}, nil, home},
+		{"under way, the peer unreachable meanwhile", coopv1.PeerStandbyStatus{State: coopv1.StandbyUnreachable, Role: coopv1.RolePromoting},
+			&coopv1.FederationStatus{Role: coopv1.RoleDemoting, PrimaryRegion: "eu-south"}, home},
+		{"the home already follows that copy", coopv1.PeerStandbyStatus{State: coopv1.StandbyUnreachable},
+			nil, &cnpgv1.Cluster{Spec: cnpgv1.ClusterSpec{ReplicaCluster: &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-west", Primary: "a-eu-south", Source: "a-eu-south"}}}},
+	} {
+		t.Run("goes on: "+tc.name, func(t *testing.T) {
+			p := peerAs(tc.st)
+			if region, via, waiting := primaryStep(coop(tc.status), &hub, []HomePeer{p}, tc.cluster); region != "eu-south" || via != "" || waiting != "" {
+				t.Fatalf("step %q via %q waiting %q: want eu-south", region, via, waiting)
+			}
+			topo := HomeTopology(coop(tc.status), &hub, []HomePeer{p}, tc.cluster)
+			if topo.Primary || topo.Replica == nil || topo.Replica.Primary != "a-eu-south" {
+				t.Fatalf("replica %+v primary %v: want the home to follow south", topo.Replica, topo.Primary)
+			}
+		})
 	}
 }

@@ -272,6 +272,22 @@ func simulateDemoted(h *hub, namespace, name, token string) error {
 	})
 }
 
+// simulateReplicaReady writes the status CloudNativePG writes once a standby's replica
+// Cluster is restored from the home archive and replays it: healthy, its instances ready,
+// on a timeline. No PostgreSQL runs on an envtest control plane. Until then the standby has
+// no role, and its home switches over to it only after.
+func simulateReplicaReady(h *hub, coop string) {
+	GinkgoHelper()
+	Eventually(cluster(h, coop), timeout).ShouldNot(BeNil())
+	Expect(updateClusterStatus(h, coopv1.NamespacePrefix+coop, coop, func(c *cnpgv1.Cluster) {
+		c.Status.Phase = cnpgv1.PhaseHealthy
+		c.Status.Instances, c.Status.ReadyInstances = c.Spec.Instances, c.Spec.Instances
+		if c.Status.TimelineID == 0 {
+			c.Status.TimelineID = 1
+		}
+	})).To(Succeed())
+}
+
 // updateClusterStatus changes a Cluster's status as CloudNativePG would, read again and
 // retried when the operator wrote the Cluster in between (a conflict), as CloudNativePG's
 // own status writes are.
@@ -320,7 +336,7 @@ func simulatePromoted(h *hub, namespace, name, token string) error {
 
 var _ = Describe("Peered hubs", Ordered, func() {
 	BeforeAll(func() {
-		dumpOnFailure("fairride-lyon", "coursiers-velo", "velo-nantes", "velo-angers", "velo-brest", "rail-lille")
+		dumpOnFailure("fairride-lyon", "coursiers-velo", "velo-nantes", "velo-angers", "velo-brest", "rail-lille", "velo-rennes")
 	})
 
 	It("see each other as reachable, with scoped credentials and the other's version", func() {
@@ -445,6 +461,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(ptr.To(quota.Spec.Hard[corev1.ResourceRequestsCPU]).String()).To(Equal("4"), "the quota of plan small, which eu-south accepts eu-west's standbys with, not medium")
 		Eventually(replicas(south, "fairride-lyon"), timeout).Should(BeZero())
 		Eventually(replicas(west, "fairride-lyon"), timeout).Should(BeNumerically(">", 0))
+		simulateReplicaReady(south, "fairride-lyon")
 		Eventually(role(south, "fairride-lyon"), timeout).Should(Equal(coopv1.RoleStandby))
 		Eventually(role(west, "fairride-lyon"), timeout).Should(Equal(coopv1.RolePrimary))
 
@@ -531,6 +548,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(standbyState(west, "forno-hidden", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
 		Expect(coopOn(south, "forno-hidden")()).NotTo(BeNil())
 		// South reports on the standby all the same, and says why the grant failed.
+		simulateReplicaReady(south, "forno-hidden")
 		Eventually(role(south, "forno-hidden"), timeout).Should(Equal(coopv1.RoleStandby))
 		Expect(south.k8s.Get(ctx, client.ObjectKey{Name: "cooperator:peer:forno-hidden"}, &rbacv1.ClusterRole{})).To(Satisfy(apierrors.IsNotFound))
 		// West, which cannot read it, learns what south made of it from its own writes.
@@ -696,6 +714,7 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		c.Spec.Suspend = false
 		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
 		Eventually(standbyState(west, "en-pause", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		simulateReplicaReady(south, "en-pause")
 		Eventually(func() string {
 			return meta.FindStatusCondition(coopOn(west, "en-pause")().Status.Conditions, coopv1.ConditionFederationReady).Reason
 		}, timeout).Should(Equal(coopv1.ReasonReady))
@@ -1179,9 +1198,60 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		}, timeout).ShouldNot(ContainElement(federation.Finalizer))
 	})
 
+	It("keeps the primary at home while the standby asked to take it was never restored, and hands it over once it is", func() {
+		createWithReadCredentials(west, newCoop("velo-rennes", "eu-south"))
+		Eventually(standbyState(west, "velo-rennes", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		Eventually(cluster(south, "velo-rennes"), timeout).ShouldNot(BeNil())
+		condition := func(h *hub) func() string {
+			return func() string {
+				c := meta.FindStatusCondition(coopOn(h, "velo-rennes")().Status.Conditions, coopv1.ConditionFederationReady)
+				if c == nil {
+					return ""
+				}
+				return string(c.Status) + "/" + c.Reason + ": " + c.Message
+			}
+		}
+		// CloudNativePG has reported nothing of the replica Cluster there (no PostgreSQL
+		// restored anything): no role, and neither hub says the standby is ready.
+		Eventually(condition(south), timeout).Should(HavePrefix("False/ReplicaNotReady: the replica Cluster is not restored and healthy yet"))
+		Expect(role(south, "velo-rennes")()).To(BeEmpty())
+		Eventually(condition(west), timeout).Should(HavePrefix("False/PeerNotReady: eu-south: its standby is not ready yet"))
+
+		// A co-op admin asks for the primary there: the home keeps it, and says why.
+		c := coopOn(west, "velo-rennes")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Federation.Primary = "eu-south"
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		settled(west, "velo-rennes", func(c *coopv1.Cooperative) bool { return c.Spec.Federation.Primary == "eu-south" })
+		Eventually(condition(west), timeout).Should(HavePrefix("False/SwitchingOver: Primary: waiting for the standby at eu-south (region eu-south) to be ready"))
+		Consistently(func(g Gomega) {
+			g.Expect(cluster(west, "velo-rennes")().Spec.ReplicaCluster).To(Equal(&cnpgv1.ReplicaClusterConfiguration{
+				Self: "velo-rennes-eu-west", Primary: "velo-rennes-eu-west", Source: "velo-rennes-eu-south"}), "the home Cluster stays the primary")
+			g.Expect(replicas(west, "velo-rennes")()).To(BeNumerically(">", 0))
+			g.Expect(role(west, "velo-rennes")()).To(Equal(coopv1.RolePrimary))
+			g.Expect(coopOn(south, "velo-rennes")().Spec.Standby.PrimaryRegion).To(Equal("eu-west"))
+		}, 3*time.Second).Should(Succeed())
+
+		// CloudNativePG restores the replica there and reports it healthy: the switchover goes on.
+		simulateReplicaReady(south, "velo-rennes")
+		Eventually(role(south, "velo-rennes"), timeout).Should(Equal(coopv1.RoleStandby))
+		Eventually(func() string { return cluster(west, "velo-rennes")().Spec.ReplicaCluster.Primary }, timeout).Should(Equal("velo-rennes-eu-south"))
+		Eventually(role(west, "velo-rennes"), timeout).Should(Equal(coopv1.RoleDemoting))
+		Eventually(func() string { return coopOn(south, "velo-rennes")().Spec.Standby.PrimaryRegion }, timeout).Should(Equal("eu-south"))
+
+		// Its standby, which holds no primary yet, goes with the co-op (after the final backup
+		// its Retain asks, which nothing completes here): room for the next ones.
+		Expect(west.k8s.Delete(ctx, coopOn(west, "velo-rennes")())).To(Succeed())
+		Eventually(func() bool {
+			c := coopOn(south, "velo-rennes")()
+			return c == nil || !c.DeletionTimestamp.IsZero()
+		}, timeout).Should(BeTrue())
+	})
+
 	It("fails over to the standby without the home, only when the data loss is accepted", func() {
 		createWithReadCredentials(west, newCoop("solidaire-napoli", "eu-south"))
 		Eventually(standbyState(west, "solidaire-napoli", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		simulateReplicaReady(south, "solidaire-napoli")
 		Eventually(role(south, "solidaire-napoli"), timeout).Should(Equal(coopv1.RoleStandby))
 		Eventually(replicas(south, "solidaire-napoli"), timeout).Should(BeZero())
 
@@ -1354,7 +1424,9 @@ var _ = Describe("Peered hubs", Ordered, func() {
 	It("keeps the home a replica when the peer that holds the primary is dropped, until a failover to the home", func() {
 		createWithReadCredentials(west, newCoop("rail-lille", "eu-south"))
 		Eventually(standbyState(west, "rail-lille", "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		simulateReplicaReady(south, "rail-lille")
 		Eventually(role(south, "rail-lille"), timeout).Should(Equal(coopv1.RoleStandby))
+		Eventually(standbyRole(west, "rail-lille", "eu-south"), timeout).Should(Equal(coopv1.RoleStandby))
 
 		// Switched over to eu-south, as the first spec plays it.
 		c := coopOn(west, "rail-lille")()

@@ -118,6 +118,8 @@ var _ = Describe("Moving a co-op to a peer hub", Ordered, func() {
 		c.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: "velo-move-admins"}}
 		createWithReadCredentials(west, c)
 		Eventually(standbyState(west, name, "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		simulateReplicaReady(south, name)
+		Eventually(standbyRole(west, name, "eu-south"), timeout).Should(Equal(coopv1.RoleStandby))
 	})
 
 	It("is asked only by someone who may delete the co-op at home: not its admins, not the peer", func() {

@@ -54,7 +54,8 @@ func TestClusterChanged(t *testing.T) {
 		// What CloudNativePG writes often, and the federation does not read.
 		{"nothing", func(*cnpgv1.Cluster) {}, false},
 		{"resource version", func(c *cnpgv1.Cluster) { c.ResourceVersion = "42" }, false},
-		{"ready instances", func(c *cnpgv1.Cluster) { c.Status.ReadyInstances = 0 }, false},
+		{"no instance ready any more", func(c *cnpgv1.Cluster) { c.Status.ReadyInstances = 0 }, true},
+		{"ready instances, some still", func(c *cnpgv1.Cluster) { c.Status.Instances, c.Status.ReadyInstances = 3, 2 }, false},
 		{"instance names", func(c *cnpgv1.Cluster) { c.Status.InstanceNames = []string{"fairride-1"} }, false},
 		{"WAL archiving time", func(c *cnpgv1.Cluster) {
 			c.Status.Conditions = []metav1.Condition{{Type: string(cnpgv1.ConditionContinuousArchiving), Status: metav1.ConditionTrue, LastTransitionTime: now}}

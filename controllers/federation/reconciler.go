@@ -105,6 +105,9 @@ type homeScope struct {
 	// via is the peer region the primary is asked at while it comes home first, on its way
 	// there from the copy in viaFrom (primaryStep); "" otherwise.
 	via, viaFrom string
+	// waiting is the peer the primary is asked at, whose copy cannot take it yet: the
+	// primary stays here (primaryStep); "" otherwise.
+	waiting string
 	// fed is the federation status the phases build; nil when the co-op takes no part in
 	// federation.
 	fed *coopv1.FederationStatus
@@ -226,7 +229,8 @@ func (r *CooperativeReconciler) newHomeScope(ctx context.Context, coop *coopv1.C
 	if f := followedMember(cluster); f != "" {
 		s.followed = strings.TrimPrefix(f, coop.Name+"-")
 	}
-	primaryRegion, via := primaryStep(coop, &r.Hub, s.homePeers, cluster)
+	primaryRegion, via, waiting := primaryStep(coop, &r.Hub, s.homePeers, cluster)
+	s.waiting = waiting
 	if s.via = via; via != "" {
 		s.viaFrom = strings.TrimPrefix(primaryHolder(coop, cluster), coop.Name+"-")
 	}
@@ -329,6 +333,12 @@ func (r *CooperativeReconciler) role(ctx context.Context, s *homeScope) error {
 		s.fed.Role, s.fed.Message = coopv1.RoleHeld, s.held
 	} else if s.via != "" && len(splitPrimaries(s.fed)) == 0 {
 		s.fed.Message = strings.TrimSuffix(ViaHomeMessage(s.viaFrom, s.via)+"; "+s.fed.Message, "; ")
+	} else if s.waiting != "" && len(splitPrimaries(s.fed)) == 0 {
+		for _, p := range s.homePeers {
+			if p.Name == s.waiting {
+				s.fed.Message = clip(strings.TrimSuffix(WaitingForStandbyMessage(p)+"; "+s.fed.Message, "; "), maxMessage)
+			}
+		}
 	}
 	if homeFailover(s.coop) && s.holdsPrimary && s.followed == "" &&
 		(s.old.LastSwitchover == nil || s.old.LastSwitchover.To == r.Hub.Region) {
@@ -618,6 +628,15 @@ func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Coope
 			st.Message = f.Message
 		}
 	}
+	if st.State == coopv1.StandbyMirrored && st.Role == "" && release == nil {
+		// What the peer says of its replica, when it says (a standby just written has no
+		// status yet).
+		why := "the peer has not reported on it yet"
+		if f := there.Status.Federation; f != nil && f.Message != "" {
+			why = f.Message
+		}
+		st.Message = clip(strings.TrimSuffix(why+"; "+limited, "; "), maxMessage)
+	}
 	// Told once, when the status comes to say it (a refusal or a release says more then,
 	// and the event waits for the status to say the limits again).
 	if limited != "" && st.Message == limited && prev.Message != limited {
@@ -853,10 +872,12 @@ func (r *CooperativeReconciler) reconcileStandby(ctx context.Context, coop *coop
 	return r.recheck(), nil
 }
 
-// StandbyStatus is the federation status of a standby: Standby while it follows; Promoting
-// once asked to be the primary until CloudNativePG verified the promotion token (at once on
-// a failover); Primary after; Demoting when asked to follow again until its Cluster
-// publishes a demotion token.
+// StandbyStatus is the federation status of a standby: Standby while it follows, once its
+// replica Cluster exists, was restored from the home archive and is healthy (ReplicaReady;
+// no role before, and the message says what CloudNativePG reports); Promoting once asked to
+// be the primary until CloudNativePG verified the promotion token (at once on a failover);
+// Primary after; Demoting when asked to follow again until its Cluster publishes a
+// demotion token.
 func StandbyStatus(coop *coopv1.Cooperative, region string, cluster *cnpgv1.Cluster, old *coopv1.FederationStatus, failover bool, now metav1.Time) *coopv1.FederationStatus {
 	sb := coop.Spec.Standby
 	fed := &coopv1.FederationStatus{PrimaryRegion: sb.PrimaryRegion, LastSwitchover: old.LastSwitchover}
@@ -880,6 +901,10 @@ func StandbyStatus(coop *coopv1.Cooperative, region string, cluster *cnpgv1.Clus
 		if cluster != nil && cluster.Status.DemotionToken != "" {
 			fed.Role, fed.DemotionToken = coopv1.RoleStandby, cluster.Status.DemotionToken
 		}
+	case !ReplicaReady(cluster):
+		// No role yet: a copy that cannot take the primary is no standby, and its home does
+		// not switch over to it (primaryStep).
+		fed.Message = ReplicaNotReadyMessage(cluster)
 	default:
 		fed.Role = coopv1.RoleStandby
 		if followedMember(cluster) != "" {
@@ -895,6 +920,31 @@ func StandbyStatus(coop *coopv1.Cooperative, region string, cluster *cnpgv1.Clus
 		fed.LastSwitchover = &coopv1.SwitchoverRecord{From: region, To: sb.PrimaryRegion, Time: &now}
 	}
 	return fed
+}
+
+// ReplicaReady says whether a standby's Cluster can take the primary: it exists, follows
+// another member's copy, and CloudNativePG reports it healthy with a ready instance on a
+// timeline, which it reports once the designated primary, restored from the home archive,
+// replays it.
+func ReplicaReady(cluster *cnpgv1.Cluster) bool {
+	return followedMember(cluster) != "" && cluster.Status.Phase == cnpgv1.PhaseHealthy &&
+		cluster.Status.ReadyInstances > 0 && cluster.Status.TimelineID > 0
+}
+
+// ReplicaNotReadyMessage says why a standby's Cluster cannot take the primary yet.
+func ReplicaNotReadyMessage(cluster *cnpgv1.Cluster) string {
+	switch {
+	case cluster == nil:
+		return "the replica Cluster does not exist yet"
+	case followedMember(cluster) == "":
+		return "the Cluster does not follow the home's copy"
+	}
+	phase := cluster.Status.Phase
+	if phase == "" {
+		phase = "none yet"
+	}
+	return clip(fmt.Sprintf("the replica Cluster is not restored and healthy yet: CloudNativePG reports phase %s, %d ready instance(s), timeline %d",
+		phase, cluster.Status.ReadyInstances, cluster.Status.TimelineID), maxMessage)
 }
 
 // SuspendedMessage is the message of FederationReady while a home co-op is suspended.
@@ -915,6 +965,11 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 	for _, st := range fed.Standbys {
 		switch st.State {
 		case coopv1.StandbyMirrored:
+			if st.Role == "" {
+				// Written there, its replica not restored and healthy yet (StandbyStatus).
+				waiting = append(waiting, st.Peer+": its standby is not ready yet: "+st.Message)
+				continue
+			}
 			mirrored = append(mirrored, st.Peer)
 		case coopv1.StandbyMoved:
 			// That hub's own co-op now: no standby to report on.
@@ -958,6 +1013,8 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 		c.Reason, c.Message = coopv1.ReasonSwitchingOver, fmt.Sprintf("%s: %s", fed.Role, fed.Message)
 	case len(waiting) > 0:
 		c.Reason, c.Message = coopv1.ReasonPeerNotReady, strings.Join(waiting, "; ")
+	case coop.Spec.Standby != nil && fed.Role == "":
+		c.Reason, c.Message = coopv1.ReasonReplicaNotReady, fed.Message
 	case coop.Spec.Standby != nil:
 		c.Status, c.Reason = metav1.ConditionTrue, coopv1.ReasonReady
 		c.Message = fmt.Sprintf("%s copy of co-op %s of region %s; the primary is in %s", fed.Role, coop.Spec.Standby.HomeCooperative, coop.Spec.Standby.HomeRegion, fed.PrimaryRegion)
@@ -1020,7 +1077,7 @@ func (r *CooperativeReconciler) writeStatus(ctx context.Context, coop *coopv1.Co
 // ClusterChanged lets through the changes of a CloudNativePG Cluster that the reconciler
 // reads: its creation and deletion, its co-op label, and the status fields CloudNativePG
 // writes on a demotion, a promotion or a change of phase (demotion token, last promotion
-// token, timeline, phase). Not its other status writes, which are frequent (instances,
+// token, timeline, phase, whether an instance is ready). Not its other status writes, which are frequent (instances,
 // WAL archiving times, certificates, ...): each wake of a home co-op calls its peers' APIs.
 func ClusterChanged() predicate.Funcs {
 	return predicate.Funcs{
@@ -1035,7 +1092,8 @@ func ClusterChanged() predicate.Funcs {
 				o.Status.DemotionToken != n.Status.DemotionToken ||
 				o.Status.LastPromotionToken != n.Status.LastPromotionToken ||
 				o.Status.TimelineID != n.Status.TimelineID ||
-				o.Status.Phase != n.Status.Phase
+				o.Status.Phase != n.Status.Phase ||
+				(o.Status.ReadyInstances > 0) != (n.Status.ReadyInstances > 0)
 		},
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanapi "github.com/cloudnative-pg/barman-cloud/pkg/api"
@@ -181,6 +182,20 @@ type HomePeer struct {
 	// ArchiveCredentials read the peer's archive; nil when the hub has not provided them
 	// (Secret PeerArchiveSecretName in the operator namespace).
 	ArchiveCredentials *corev1.Secret
+	// Ready says the copy at the peer can take the primary, as the co-op's status says it
+	// last reported: its standby Mirrored, with role Standby (its replica Cluster restored
+	// from the home archive and healthy: StandbyStatus) or Primary (it holds it already).
+	Ready bool
+	// State, Role and Message are that status, which says why it is not ready.
+	State   coopv1.StandbyState
+	Role    coopv1.FederationRole
+	Message string
+}
+
+// ReadyToTakeOver says whether a standby, as its home's status reports it, can take the
+// primary: Mirrored, with role Standby or Primary.
+func ReadyToTakeOver(st coopv1.PeerStandbyStatus) bool {
+	return st.State == coopv1.StandbyMirrored && (st.Role == coopv1.RoleStandby || st.Role == coopv1.RolePrimary)
 }
 
 // HomeTopology is the place of a co-op at its home hub. Without standby peers it is
@@ -284,7 +299,7 @@ func homeTopology(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomeP
 		return topology.Standalone
 	}
 	self := TopologyName(coop.Name, hub.Region)
-	primaryRegion, _ := primaryStep(coop, hub, peers, cluster)
+	primaryRegion, _, _ := primaryStep(coop, hub, peers, cluster)
 	if primaryRegion == "" {
 		// The primary is at a peer this hub does not know (yet): run nothing here.
 		return topology.Topology{Primary: false}
@@ -361,26 +376,71 @@ func primaryHolder(coop *coopv1.Cooperative, cluster *cnpgv1.Cluster) string {
 // such a copy hands the primary back to the home alone, with its demotion token. A
 // switchover from one peer to another therefore goes through the home: the primary comes
 // home first, then goes on to the peer asked (via, its region, while the home takes it).
-func primaryStep(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomePeer, cluster *cnpgv1.Cluster) (region, via string) {
+//
+// The primary goes to a peer only once its copy there can take it (HomePeer.Ready): a
+// home demoted toward a standby that was refused, has no credentials, or never restored
+// would leave no primary anywhere. Until then it stays here, and waiting is the peer's
+// name. A switchover under way goes on whatever the peer reports meanwhile (an unreachable
+// moment): the home already told the peers (status primaryRegion), or its Cluster already
+// follows that copy, or that copy holds the primary (the last switchover went there).
+func primaryStep(coop *coopv1.Cooperative, hub *hubconfig.Config, peers []HomePeer, cluster *cnpgv1.Cluster) (region, via, waiting string) {
 	asked := hub.Region
+	var target *HomePeer
 	if coop.Spec.Federation.Primary != "" {
 		asked = ""
-		for _, p := range peers {
-			if p.Name == coop.Spec.Federation.Primary {
-				asked = p.Region
+		for i := range peers {
+			if peers[i].Name == coop.Spec.Federation.Primary {
+				asked, target = peers[i].Region, &peers[i]
 			}
 		}
 	}
 	if asked == "" || asked == hub.Region {
-		return asked, ""
+		return asked, "", ""
 	}
 	heldBy := primaryHolder(coop, cluster)
 	for _, p := range peers {
 		if p.Region != asked && TopologyName(coop.Name, p.Region) == heldBy {
-			return hub.Region, asked
+			return hub.Region, asked, ""
 		}
 	}
-	return asked, ""
+	underWay := heldBy == TopologyName(coop.Name, asked) ||
+		(coop.Status.Federation != nil && coop.Status.Federation.PrimaryRegion == asked)
+	if !target.Ready && !underWay {
+		return hub.Region, "", target.Name
+	}
+	return asked, "", ""
+}
+
+// WaitingForStandbyMessage says why the primary stays at home although
+// spec.federation.primary names a peer: its copy there cannot take it yet.
+func WaitingForStandbyMessage(p HomePeer) string {
+	why := fmt.Sprintf("it is %s", p.State)
+	switch {
+	case p.State == "":
+		why = "nothing is mirrored there yet"
+	case p.State == coopv1.StandbyMirrored && p.Role == "":
+		why = "its replica Cluster is not restored and healthy yet"
+	case p.State == coopv1.StandbyMirrored:
+		why = fmt.Sprintf("it reports role %s", p.Role)
+	}
+	if p.Message != "" {
+		why += ": " + p.Message
+	}
+	return clip(fmt.Sprintf("waiting for the standby at %s (region %s) to be ready before handing it the primary, which stays here meanwhile: %s", p.Name, p.Region, why), maxMessage)
+}
+
+// maxMessage is the longest status.federation.message the CRD takes.
+const maxMessage = 1024
+
+// clip cuts s to at most n bytes, on a character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func hasExternal(ecs []cnpgv1.ExternalCluster, name string) bool {
@@ -500,6 +560,7 @@ func (r *CooperativeReconciler) homePeers(ctx context.Context, coop *coopv1.Coop
 				for _, st := range coop.Status.Federation.Standbys {
 					if st.Peer == p.Name {
 						hp.DemotionToken = st.DemotionToken
+						hp.Ready, hp.State, hp.Role, hp.Message = ReadyToTakeOver(st), st.State, st.Role, st.Message
 					}
 				}
 			}
