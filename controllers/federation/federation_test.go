@@ -1288,6 +1288,52 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Expect(replicas(west, "solidaire-napoli")()).To(BeNumerically(">", 0))
 	})
 
+	It("after a failover, hands the primary back once the home names the copy primary, then asks for it back", func() {
+		// The home acknowledges the failover: it names the copy that holds the primary, and
+		// demotes toward it.
+		c := coopOn(west, "solidaire-napoli")()
+		patch := client.MergeFrom(c.DeepCopy())
+		c.Spec.Federation.Primary = "eu-south"
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		Eventually(func() string { return cluster(west, "solidaire-napoli")().Spec.ReplicaCluster.Primary }, timeout).Should(Equal("solidaire-napoli-eu-south"))
+		Eventually(func() string { return coopOn(south, "solidaire-napoli")().Spec.Standby.PrimaryRegion }, timeout).Should(Equal("eu-south"))
+		// The copy's operator drops the failover annotation: the home names it the primary.
+		Eventually(func() map[string]string { return coopOn(south, "solidaire-napoli")().Annotations }, timeout).
+			ShouldNot(HaveKey(coopv1.AnnotationFailover))
+		Consistently(func(g Gomega) {
+			g.Expect(role(south, "solidaire-napoli")()).To(Equal(coopv1.RolePrimary))
+			g.Expect(cluster(south, "solidaire-napoli")().Spec.ReplicaCluster.Primary).To(Equal("solidaire-napoli-eu-south"), "it stays the primary")
+			g.Expect(replicas(south, "solidaire-napoli")()).To(BeNumerically(">", 0))
+		}, 2*time.Second).Should(Succeed())
+		token := `{"latestCheckpointTimelineID":"1","latestCheckpointREDOLocation":"0/8000028"}`
+		Expect(simulateDemoted(west, "coop-solidaire-napoli", "solidaire-napoli", token)).To(Succeed())
+		Eventually(role(west, "solidaire-napoli"), timeout).Should(Equal(coopv1.RoleStandby))
+		Eventually(func() string { return coopOn(south, "solidaire-napoli")().Spec.Standby.PromotionToken }, timeout).Should(Equal(token))
+		Consistently(func() string { return cluster(south, "solidaire-napoli")().Spec.ReplicaCluster.Primary }, 2*time.Second).
+			Should(Equal("solidaire-napoli-eu-south"), "promoted already: a token changes nothing")
+
+		// The home asks for the primary back: the copy demotes, as after any switchover.
+		c = coopOn(west, "solidaire-napoli")()
+		patch = client.MergeFrom(c.DeepCopy())
+		c.Spec.Federation.Primary = ""
+		Expect(west.k8s.Patch(ctx, c, patch)).To(Succeed())
+		Eventually(func() string { return cluster(south, "solidaire-napoli")().Spec.ReplicaCluster.Primary }, timeout).Should(Equal("solidaire-napoli-eu-west"))
+		Eventually(role(south, "solidaire-napoli"), timeout).Should(Equal(coopv1.RoleDemoting))
+		Eventually(replicas(south, "solidaire-napoli"), timeout).Should(BeZero())
+		back := `{"latestCheckpointTimelineID":"2","latestCheckpointREDOLocation":"0/9000028"}`
+		Expect(simulateDemoted(south, "coop-solidaire-napoli", "solidaire-napoli", back)).To(Succeed())
+		Eventually(func() *cnpgv1.ReplicaClusterConfiguration {
+			return cluster(west, "solidaire-napoli")().Spec.ReplicaCluster
+		}, timeout).
+			Should(Equal(&cnpgv1.ReplicaClusterConfiguration{
+				Self: "solidaire-napoli-eu-west", Primary: "solidaire-napoli-eu-west", Source: "solidaire-napoli-eu-south", PromotionToken: back,
+			}))
+		Expect(simulatePromoted(west, "coop-solidaire-napoli", "solidaire-napoli", back)).To(Succeed())
+		Eventually(role(west, "solidaire-napoli"), timeout).Should(Equal(coopv1.RolePrimary))
+		Eventually(role(south, "solidaire-napoli"), timeout).Should(Equal(coopv1.RoleStandby))
+		Eventually(replicas(west, "solidaire-napoli"), timeout).Should(BeNumerically(">", 0))
+	})
+
 	It("keeps a standby whose FederationPeer is deleted, and says so until it is declared again or removed by hand", func() {
 		// The FederationPeer a co-op's standby went through, to the same hub as eu-south.
 		declare := func() {

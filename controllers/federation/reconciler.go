@@ -359,12 +359,13 @@ func (r *CooperativeReconciler) role(ctx context.Context, s *homeScope) error {
 	return nil
 }
 
-// forgetFailover removes the failover annotation from a home co-op whose Cluster holds the
-// primary again.
+// forgetFailover removes the failover annotation, its failover done: from a home co-op
+// whose Cluster holds the primary again, from a standby whose Cluster holds it and whose
+// home names its region the primary.
 func (r *CooperativeReconciler) forgetFailover(ctx context.Context, coop *coopv1.Cooperative) error {
 	patch := []byte(`{"metadata":{"annotations":{"` + coopv1.AnnotationFailover + `":null}}}`)
 	if err := r.Client.Patch(ctx, coop, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldOwner)); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("removing the failover annotation, the home holding the primary again: %w", err)
+		return fmt.Errorf("removing the failover annotation, the failover done: %w", err)
 	}
 	return nil
 }
@@ -852,6 +853,15 @@ func (r *CooperativeReconciler) reconcileStandby(ctx context.Context, coop *coop
 		return ctrl.Result{}, err
 	}
 	failover := coop.Annotations[coopv1.AnnotationFailover] == coopv1.AcceptDataLoss
+	if _, has := coop.Annotations[coopv1.AnnotationFailover]; has && sb.PrimaryRegion == r.Hub.Region && holdsPrimaryAsApplied(cluster) {
+		// The failover is done and the home names this region the primary: the copy holds it
+		// as asked (StandbyTopology), and the annotation goes. Left there, it would keep this
+		// copy the primary whatever the home asks later, such as the primary back.
+		if err := r.forgetFailover(ctx, coop); err != nil {
+			return ctrl.Result{}, err
+		}
+		failover = false
+	}
 	fed := StandbyStatus(coop, r.Hub.Region, cluster, old, failover, r.now())
 	var store barmanv1.ObjectStore
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: coop.NamespaceName(), Name: SourceObjectStoreName(coop.Name, sb.HomeRegion)}, &store); err == nil {
@@ -888,7 +898,7 @@ func StandbyStatus(coop *coopv1.Cooperative, region string, cluster *cnpgv1.Clus
 	case failover:
 		fed.Role, fed.PrimaryRegion = coopv1.RolePrimary, region
 		fed.Message = "promoted by a failover without the home's demotion token: WAL the home had not archived is lost"
-	case sb.PrimaryRegion == region && promoted(cluster, sb.PromotionToken) && sb.PromotionToken != "":
+	case sb.PrimaryRegion == region && (holdsPrimaryAsApplied(cluster) || (promoted(cluster, sb.PromotionToken) && sb.PromotionToken != "")):
 		fed.Role = coopv1.RolePrimary
 	case sb.PrimaryRegion == region:
 		fed.Role = coopv1.RolePromoting

@@ -126,6 +126,17 @@ func basicRefusal(standby *coopv1.Cooperative, region string, peer *coopv1.Feder
 	return ""
 }
 
+// holdsPrimaryAsApplied says whether a standby's Cluster, as applied, holds the primary: it
+// names itself the primary, and CloudNativePG verified the promotion token it was given,
+// if any (none after a failover).
+func holdsPrimaryAsApplied(cluster *cnpgv1.Cluster) bool {
+	if cluster == nil || cluster.Spec.ReplicaCluster == nil {
+		return false
+	}
+	rc := cluster.Spec.ReplicaCluster
+	return rc.Self != "" && rc.Primary == rc.Self && promoted(cluster, rc.PromotionToken)
+}
+
 // promoted reports whether a Cluster asked to be the primary has promoted: with a token,
 // once CloudNativePG verified it; without one, at once.
 func promoted(cluster *cnpgv1.Cluster, token string) bool {
@@ -134,7 +145,10 @@ func promoted(cluster *cnpgv1.Cluster, token string) bool {
 
 // StandbyTopology is the place of a standby in its co-op's topology: a replica Cluster
 // restored from the home archive and following it, with the home archive's ObjectStore and
-// credentials; the primary after a switchover (once promoted) or a failover.
+// credentials; the primary after a switchover (once promoted) or a failover. The failover
+// annotation keeps the copy the primary only until its home names this region the
+// primary; the operator then removes it, and the copy follows what the home asks from
+// then on (the primary back, say).
 func StandbyTopology(coop *coopv1.Cooperative, region string, peer *coopv1.FederationPeer, homeCreds *corev1.Secret, cluster *cnpgv1.Cluster) topology.Topology {
 	sb := coop.Spec.Standby
 	self, home := TopologyName(coop.Name, region), TopologyName(coop.Name, sb.HomeRegion)
@@ -142,6 +156,10 @@ func StandbyTopology(coop *coopv1.Cooperative, region string, peer *coopv1.Feder
 	replica := &cnpgv1.ReplicaClusterConfiguration{Self: self, Primary: TopologyName(coop.Name, sb.PrimaryRegion), Source: home}
 	primaryHere := sb.PrimaryRegion == region
 	switch {
+	case primaryHere && holdsPrimaryAsApplied(cluster):
+		// It holds the primary already (promoted, or by a failover its home has since named
+		// it the primary after): it stays so, as applied, whatever token the home sends.
+		replica.Primary, replica.PromotionToken = self, cluster.Spec.ReplicaCluster.PromotionToken
 	case failover:
 		replica.Primary = self
 		primaryHere = true
