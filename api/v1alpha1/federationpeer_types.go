@@ -17,6 +17,8 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"strings"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -321,13 +323,24 @@ const (
 	PeerPolicyRefusal = "may write only standby Cooperatives mirrored from its region"
 )
 
+// PeerIdentity says whether a user name is a peer hub's identity at this hub (the user
+// PeerUserPrefix<region>, or a ServiceAccount of namespace PeerServiceAccountNamespace),
+// as the ValidatingAdmissionPolicy of config/rbac/federation_peer_role.yaml matches it.
+func PeerIdentity(username string) bool {
+	return strings.HasPrefix(username, PeerUserPrefix) ||
+		strings.HasPrefix(username, "system:serviceaccount:"+PeerServiceAccountNamespace+":")
+}
+
 // Labels and annotations of federation.
 const (
 	// LabelMirroredFrom is on every standby Cooperative and peer Secret a hub writes at a
 	// peer: the region of the home hub.
 	LabelMirroredFrom = "coop.cooperator.dev/mirrored-from"
 	// AnnotationFailover on a standby Cooperative, set by `cooperator federation failover`,
-	// promotes it without waiting for the home hub. On a home Cooperative whose Cluster
+	// promotes it without waiting for the home hub; only this hub's admins may set it (not
+	// the home hub's identity here), and the operator removes it once the home names this
+	// region the primary, so that the copy follows what the home asks from then on (the
+	// primary back, say). On a home Cooperative whose Cluster
 	// follows a peer's copy after a switchover (with spec.federation.primary cleared), it
 	// promotes the home without that copy's token; the operator removes it once the home
 	// holds the primary. Its value must be AcceptDataLoss.

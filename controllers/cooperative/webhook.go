@@ -433,10 +433,11 @@ func (v *Validator) hubOnly(ctx context.Context, user *sender, coop *coopv1.Coop
 // hub's admins; asked of the API server with a SubjectAccessReview): on a home that follows
 // a peer's copy it promotes the home without that copy's token, which loses what the copy
 // did not archive and, if the copy still serves, makes two primaries. Removing it is
-// always allowed (the operator removes it once the home holds the primary). On a standby,
-// which no co-op admin may change, it is the peer hub's failover, as before. On either, a
-// value other than coopv1.AcceptDataLoss is refused: the operator would act on none and
-// never remove it.
+// always allowed (the operator removes it once the failover is done). On a standby it is
+// this hub's failover, without its home's token: the same authority, and never a peer
+// hub's identity, which may write the standbys of its region here (and delete them) but
+// not promote one over its own copy. On either, a value other than coopv1.AcceptDataLoss
+// is refused: the operator would act on none and never remove it.
 func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (field.ErrorList, error) {
 	after, has := coop.Annotations[coopv1.AnnotationFailover]
 	if !has {
@@ -451,8 +452,15 @@ func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coo
 	if after != coopv1.AcceptDataLoss {
 		return field.ErrorList{field.NotSupported(path, after, []string{coopv1.AcceptDataLoss})}, nil
 	}
-	if coop.Spec.Standby != nil || user.Username == v.Hub.OperatorUsername {
+	if user.Username == v.Hub.OperatorUsername {
 		return nil, nil
+	}
+	if coop.Spec.Standby != nil {
+		const why = "a failover promotes this standby without its home's demotion token, and loses what the home did not archive: only this hub's admins (who may delete this Cooperative) may ask for it"
+		if coopv1.PeerIdentity(user.Username) {
+			return field.ErrorList{field.Forbidden(path, why+", never a peer hub")}, nil
+		}
+		return v.hubOnly(ctx, user, coop, path, why)
 	}
 	return v.hubOnly(ctx, user, coop, path,
 		"a failover promotes the home without the token of the peer's copy that holds the primary, and loses what that copy did not archive: only someone who may delete this Cooperative (the hub's admins) may ask for it")

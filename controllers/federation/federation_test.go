@@ -1334,6 +1334,51 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		Eventually(replicas(west, "solidaire-napoli"), timeout).Should(BeNumerically(">", 0))
 	})
 
+	It("lets only this hub's admins fail a standby over: not the home hub's identity, nor a co-op admin", func() {
+		failover := func(c client.Client, opts ...client.PatchOption) error {
+			sb := &coopv1.Cooperative{}
+			if err := c.Get(ctx, client.ObjectKey{Name: "solidaire-napoli"}, sb); err != nil {
+				return err
+			}
+			patch := client.MergeFrom(sb.DeepCopy())
+			if sb.Annotations == nil {
+				sb.Annotations = map[string]string{}
+			}
+			sb.Annotations[coopv1.AnnotationFailover] = coopv1.AcceptDataLoss
+			return c.Patch(ctx, sb, patch, opts...)
+		}
+		// The home hub's identity here may write its standbys, and read this one.
+		homeIdentity, _ := userClient(south, coopv1.PeerUserPrefix+"eu-west")
+		Eventually(func() error {
+			return homeIdentity.Get(ctx, client.ObjectKey{Name: "solidaire-napoli"}, &coopv1.Cooperative{})
+		}, timeout).Should(Succeed())
+		err := failover(homeIdentity)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring("only this hub's admins"))
+		Expect(err.Error()).To(ContainSubstring("never a peer hub"))
+
+		// Someone who may update the standby, as a co-op's admins may update their co-op, and
+		// not delete it.
+		admin, _ := userClient(south, "solidaire-admin")
+		Expect(south.k8s.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "solidaire-admin"},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"cooperatives"},
+				ResourceNames: []string{"solidaire-napoli"}, Verbs: []string{"get", "update", "patch"}}}})).To(Succeed())
+		Expect(south.k8s.Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "solidaire-admin"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "solidaire-admin"},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "solidaire-admin"}}})).To(Succeed())
+		Eventually(func() error {
+			return admin.Get(ctx, client.ObjectKey{Name: "solidaire-napoli"}, &coopv1.Cooperative{})
+		}, timeout).Should(Succeed())
+		err = failover(admin)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring("only this hub's admins"))
+
+		Expect(coopOn(south, "solidaire-napoli")().Annotations).NotTo(HaveKey(coopv1.AnnotationFailover))
+		Consistently(role(south, "solidaire-napoli"), 2*time.Second).Should(Equal(coopv1.RoleStandby))
+		// This hub's admin may (asked without writing: nothing here needs a failover).
+		Expect(failover(south.k8s, client.DryRunAll)).To(Succeed())
+	})
+
 	It("keeps a standby whose FederationPeer is deleted, and says so until it is declared again or removed by hand", func() {
 		// The FederationPeer a co-op's standby went through, to the same hub as eu-south.
 		declare := func() {
