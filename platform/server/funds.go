@@ -269,8 +269,8 @@ func (s *Server) settleDisbursement(ctx context.Context, tx pgx.Tx, id int64, pa
 }
 
 // getDisbursement shows a disbursement to staff, to whoever asked for it and to the
-// member it pays; to anyone else it does not exist (the fund's history shows every
-// member the amounts).
+// member it pays; to anyone else it does not exist (every member reads what the funds
+// paid out by the month, and the amount of one put to the vote in its proposal).
 func (s *Server) getDisbursement(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -287,20 +287,62 @@ func (s *Server) getDisbursement(r *http.Request, p principal) (int, any, error)
 	return http.StatusOK, d, nil
 }
 
-// fundHistory shows every member a fund's balance and its movements, newest first:
-// payments in, refunds and disbursements out (ids, kinds, amounts, times, the balance
-// after each; who received a disbursement only its parties and staff read, in the
-// disbursement). The balance and the page are read in one snapshot (readSnapshot).
+// fundHistory shows every active member a fund's balance and what it took in and paid
+// out month by month (of the co-op's calendar), newest first: aggregates, which name no
+// payment, disbursement or member and no time within a month, so that no member reads
+// another's payment or payout one by one from them (the fund's share of a payment tells
+// its gross). Staff read the movements one by one (fundMovements). A page holds at most
+// limit months, those before the month before; nextBefore is the next page's. The
+// balance and the page are read in one snapshot (readSnapshot).
 func (s *Server) fundHistory(r *http.Request, p principal) (int, any, error) {
-	name := r.PathValue("name")
-	limit, before := 50, int64(0)
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return 0, nil, badField("limit", "must be an integer from 1 to 500")
-		}
-		limit = n
+	if err := requireActiveMember(p); err != nil {
+		return 0, nil, err
 	}
+	name := r.PathValue("name")
+	limit, err := queryLimit(r, 24, 120)
+	if err != nil {
+		return 0, nil, err
+	}
+	before := r.URL.Query().Get("before")
+	if _, err := time.Parse("2006-01", before); before != "" && (err != nil || len(before) != len("2006-01")) {
+		return 0, nil, badField("before", "must be a month, YYYY-MM")
+	}
+	var balance int64
+	var ms []funds.Month
+	var more bool
+	err = s.readFund(r.Context(), name, func(q funds.Store) (err error) {
+		if balance, err = q.Balance(r.Context(), name); err != nil {
+			return err
+		}
+		ms, more, err = q.Months(r.Context(), name, s.location().String(), before, limit)
+		return err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	out := map[string]any{"fund": name, "balanceCents": balance, "months": ms}
+	if more {
+		out["nextBefore"] = ms[len(ms)-1].Month
+	}
+	return http.StatusOK, out, nil
+}
+
+// fundMovements shows staff (the admin token or an active member with the staff role, as
+// the treasurer's exports) a fund's balance and its movements, newest first: payments in,
+// refunds and disbursements out (ids, kinds, amounts, times, the balance after each). Any
+// other member is refused (403): a movement is one member's payment or payout. A page
+// holds at most limit movements, those of ledger transactions before the id before;
+// nextBefore is the next page's. The balance and the page are read in one snapshot.
+func (s *Server) fundMovements(r *http.Request, p principal) (int, any, error) {
+	if !p.admin && (!p.active || !p.hasRole("staff")) {
+		return 0, nil, forbidden("a fund's movements one by one are read by staff: the admin token or a member with the staff role; members read its months (GET /v1/funds/{name})")
+	}
+	name := r.PathValue("name")
+	limit, err := queryLimit(r, 50, 500)
+	if err != nil {
+		return 0, nil, err
+	}
+	before := int64(0)
 	if v := r.URL.Query().Get("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
@@ -308,24 +350,9 @@ func (s *Server) fundHistory(r *http.Request, p principal) (int, any, error) {
 		}
 		before = n
 	}
-	if !storable(name) {
-		return 0, nil, notFound("fund") // no fund's name: PostgreSQL's text holds none such
-	}
-	known := policyFund(s.policy.Current(), name)
 	var balance int64
 	var es []funds.HistoryEntry
-	err := s.readSnapshot(r.Context(), func(tx pgx.Tx) error {
-		q := funds.On(tx)
-		if !known {
-			ok, err := q.Exists(r.Context(), name)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return notFound("fund")
-			}
-		}
-		var err error
+	err = s.readFund(r.Context(), name, func(q funds.Store) (err error) {
 		if balance, err = q.Balance(r.Context(), name); err != nil {
 			return err
 		}
@@ -340,4 +367,40 @@ func (s *Server) fundHistory(r *http.Request, p principal) (int, any, error) {
 		out["nextBefore"] = es[len(es)-1].TransactionID
 	}
 	return http.StatusOK, out, nil
+}
+
+// queryLimit reads the query's limit, an integer from 1 to maximum (def when absent).
+func queryLimit(r *http.Request, def, maximum int) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maximum {
+		return 0, badField("limit", fmt.Sprintf("must be an integer from 1 to %d", maximum))
+	}
+	return n, nil
+}
+
+// readFund runs read on the funds' store in one snapshot (readSnapshot) once it knows the
+// fund name: one of the policy's, or a former fund whose account has entries; 404
+// otherwise.
+func (s *Server) readFund(ctx context.Context, name string, read func(q funds.Store) error) error {
+	if !storable(name) {
+		return notFound("fund") // no fund's name: PostgreSQL's text holds none such
+	}
+	known := policyFund(s.policy.Current(), name)
+	return s.readSnapshot(ctx, func(tx pgx.Tx) error {
+		q := funds.On(tx)
+		if !known {
+			ok, err := q.Exists(ctx, name)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return notFound("fund")
+			}
+		}
+		return read(q)
+	})
 }

@@ -63,7 +63,7 @@ func TestDisbursementByStaffWithinLimit(t *testing.T) {
 	e.assertBalanced()
 	// 3001 is within the staff limit but more than the fund holds.
 	e.refused(409, "amountCents", "holds 3000 cents", "POST", "/v1/disbursements", adminToken, map[string]any{"fund": "hardship", "amountCents": 3001, "payee": "x", "reason": "too much"}, "Idempotency-Key", newKey())
-	h := e.fund("hardship", w.token)
+	h := e.must(200, "GET", "/v1/funds/hardship/movements", adminToken, nil)
 	es := h["entries"].([]any)
 	if num(h["balanceCents"]) != 3000 || len(es) != 3 {
 		t.Fatalf("history %v", h)
@@ -75,13 +75,13 @@ func TestDisbursementByStaffWithinLimit(t *testing.T) {
 	if first := es[2].(map[string]any); first["kind"] != "payment" || num(first["amountCents"]) != 10000 || first["paymentId"] == nil {
 		t.Fatalf("oldest movement %v", first)
 	}
-	page := e.must(200, "GET", "/v1/funds/hardship?limit=2", w.token, nil)
-	next := e.must(200, "GET", fmt.Sprintf("/v1/funds/hardship?limit=2&before=%d", num(page["nextBefore"])), w.token, nil)
+	page := e.must(200, "GET", "/v1/funds/hardship/movements?limit=2", adminToken, nil)
+	next := e.must(200, "GET", fmt.Sprintf("/v1/funds/hardship/movements?limit=2&before=%d", num(page["nextBefore"])), adminToken, nil)
 	if len(page["entries"].([]any)) != 2 || len(next["entries"].([]any)) != 1 || next["nextBefore"] != nil {
 		t.Fatalf("pages %v / %v", page, next)
 	}
 	// A transaction id past 32 bits (a ledger's ids grow for ever) is an id like any other.
-	if far := e.must(200, "GET", "/v1/funds/hardship?limit=2&before=2147483648", w.token, nil); len(far["entries"].([]any)) != 2 {
+	if far := e.must(200, "GET", "/v1/funds/hardship/movements?limit=2&before=2147483648", adminToken, nil); len(far["entries"].([]any)) != 2 {
 		t.Fatalf("page before 2^31: %v", far)
 	}
 	rep := e.must(200, "GET", "/v1/reports/funds", w.token, nil)
@@ -585,7 +585,7 @@ func TestFundHistoryReadsOneSnapshot(t *testing.T) {
 	e.feedHardship(w, "feed")
 	e.feedHardship(w, "feed again")
 	r := e.during("the fund's history", e.paidDuring("ledger_transactions", 3000), func() resp {
-		return e.call("GET", "/v1/funds/hardship", w.token, nil)
+		return e.call("GET", "/v1/funds/hardship/movements", adminToken, nil)
 	})
 	if r.status != 200 {
 		t.Fatalf("the history: %d %s", r.status, r.body)
@@ -605,10 +605,21 @@ func TestFundHistoryReadsOneSnapshot(t *testing.T) {
 	}
 	// Page after page, each movement says the balance after it (the disbursement is the
 	// newest now, the second payment in before it).
-	page := e.must(200, "GET", "/v1/funds/hardship?limit=1", w.token, nil)
-	next := e.must(200, "GET", fmt.Sprintf("/v1/funds/hardship?limit=1&before=%d", num(page["nextBefore"])), w.token, nil)
+	page := e.must(200, "GET", "/v1/funds/hardship/movements?limit=1", adminToken, nil)
+	next := e.must(200, "GET", fmt.Sprintf("/v1/funds/hardship/movements?limit=1&before=%d", num(page["nextBefore"])), adminToken, nil)
 	if got := num(next["entries"].([]any)[0].(map[string]any)["balanceCents"]); got != 20000 {
 		t.Fatalf("the second page's movement says the fund holds %d after it, want 20000", got)
+	}
+	// A member's months too: the newest month's closing balance is the fund's balance.
+	r = e.during("the fund's months", e.paidDuring("ledger_transactions", 3000), func() resp {
+		return e.call("GET", "/v1/funds/hardship", w.token, nil)
+	})
+	if r.status != 200 {
+		t.Fatalf("the months: %d %s", r.status, r.body)
+	}
+	h = r.json()
+	if newest := h["months"].([]any)[0].(map[string]any); num(newest["balanceCents"]) != num(h["balanceCents"]) {
+		t.Fatalf("the fund holds %v, and its newest month closes at %v: %s", h["balanceCents"], newest["balanceCents"], r.body)
 	}
 }
 
@@ -644,8 +655,132 @@ func TestFormerFundIsPaidOut(t *testing.T) {
 	if got["fund:hardship"] != "0 true" || got["fund:solidarity"] != "0 false" || got["fund:reserve"] != "5000 false" {
 		t.Fatalf("the report's funds: %v", got)
 	}
-	if h := e.fund("hardship", w.token); len(h["entries"].([]any)) != 3 {
-		t.Fatalf("the former fund's history: %v", h)
+	if h := e.must(200, "GET", "/v1/funds/hardship/movements", adminToken, nil); len(h["entries"].([]any)) != 3 {
+		t.Fatalf("the former fund's movements: %v", h)
+	}
+	var in, out int64
+	h := e.fund("hardship", w.token)
+	ms := h["months"].([]any)
+	for _, m := range ms {
+		in, out = in+num(m.(map[string]any)["paidInCents"]), out+num(m.(map[string]any)["disbursedCents"])
+	}
+	if in != 10000 || out != 10000 || num(ms[0].(map[string]any)["balanceCents"]) != 0 {
+		t.Fatalf("the former fund's months: %v", h)
 	}
 	e.assertBalanced()
+}
+
+// ledgerAt moves the ledger transaction id to the time at, as the owner, past the ledger's
+// append-only triggers (which nothing in the service can do).
+func (e *env) ledgerAt(id int64, at string) {
+	e.t.Helper()
+	if _, err := e.owner.Exec(e.t.Context(), fmt.Sprintf(`BEGIN; ALTER TABLE ledger_transactions DISABLE TRIGGER USER;
+		UPDATE ledger_transactions SET created_at = '%s' WHERE id = %d;
+		ALTER TABLE ledger_transactions ENABLE TRIGGER USER; COMMIT`, at, id)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// TestSecurity_FundHistoryTellsMembersOnlyMonths: a member reads what a fund took in and
+// paid out by the month of the co-op's calendar, never a payment or a disbursement one by
+// one: the fund's share of a payment (1% here) told its gross, so each member read every
+// other member's earnings and every customer's spending, and who got which payout when.
+// Staff read the movements one by one; every other member is refused them, the worker
+// paid too. An inactive member reads neither, as with the co-op's other reads.
+func TestSecurity_FundHistoryTellsMembersOnlyMonths(t *testing.T) {
+	pol := mustPolicy(t, fundPolicy(t))
+	pol.TimeZone = "Europe/Paris"
+	e := newEnv(t, pol)
+	ana, bo := e.worker("Ana Driver"), e.worker("Bo Driver")
+	reader := e.customer("Rita Rider")
+	treasurer := e.member("Tess Treasurer", []string{"staff"}, "staff")
+	pay := func(w who, cents int64, at string) {
+		p := e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": w.id, "amountCents": cents}, "Idempotency-Key", newKey())
+		var tx int64
+		if err := e.owner.QueryRow(t.Context(), `SELECT tx_id FROM payments WHERE id = $1`, num(p["id"])).Scan(&tx); err != nil {
+			t.Fatal(err)
+		}
+		e.ledgerAt(tx, at)
+	}
+	disburse := func(to map[string]any, cents int64, at string) {
+		to["fund"], to["amountCents"], to["reason"] = "hardship", cents, "what the fund is for"
+		d := e.must(201, "POST", "/v1/disbursements", adminToken, to, "Idempotency-Key", newKey())
+		e.ledgerAt(num(d["transactionId"]), at)
+	}
+	// October in Paris: 10000 + 7000 in. November: 5000 (23:30 UTC on 31 October is
+	// November in Paris) + 3000 in, 3000 to Ana and 1000 to a payee out.
+	pay(ana, 1000000, "2026-10-05T10:00:00Z")
+	pay(bo, 700000, "2026-10-20T12:00:00Z")
+	pay(bo, 500000, "2026-10-31T23:30:00Z")
+	pay(ana, 300000, "2026-11-15T09:00:00Z")
+	disburse(map[string]any{"memberId": ana.id}, 3000, "2026-11-20T09:00:00Z")
+	disburse(map[string]any{"payee": "Lyon food bank"}, 1000, "2026-11-21T09:00:00Z")
+
+	want := []map[string]int64{
+		{"paidInCents": 8000, "refundedCents": 0, "disbursedCents": 4000, "balanceCents": 21000},
+		{"paidInCents": 17000, "refundedCents": 0, "disbursedCents": 0, "balanceCents": 17000},
+	}
+	for name, m := range map[string]who{"a customer": reader, "a worker paid": ana, "another worker paid": bo} {
+		r := e.call("GET", "/v1/funds/hardship", m.token, nil)
+		if r.status != 200 {
+			t.Fatalf("%s reads the fund's history: %d %s", name, r.status, r.body)
+		}
+		for _, no := range []string{"paymentId", "disbursementId", "transactionId", "entries", "T10:00", "T23:30"} {
+			if strings.Contains(string(r.body), no) {
+				t.Errorf("%s reads %q in the fund's history: %s", name, no, r.body)
+			}
+		}
+		h := r.json()
+		months, _ := h["months"].([]any)
+		if num(h["balanceCents"]) != 21000 || len(months) != 2 || h["nextBefore"] != nil {
+			t.Fatalf("%s reads the fund's history: %s", name, r.body)
+		}
+		for i, month := range []string{"2026-11", "2026-10"} {
+			got := months[i].(map[string]any)
+			if got["month"] != month || len(got) != 5 {
+				t.Fatalf("%s reads month %d as %v, want %s", name, i, got, month)
+			}
+			for k, v := range want[i] {
+				if num(got[k]) != v {
+					t.Errorf("%s reads %s %s = %v, want %d", name, month, k, got[k], v)
+				}
+			}
+		}
+		// Movements one by one are staff's: not the reader's, nor the workers' paid.
+		e.refused(403, "", "read by staff", "GET", "/v1/funds/hardship/movements", m.token, nil)
+	}
+	// Pages of months: nextBefore is the month the next page reads before.
+	page := e.must(200, "GET", "/v1/funds/hardship?limit=1", reader.token, nil)
+	if page["nextBefore"] != "2026-11" || len(page["months"].([]any)) != 1 {
+		t.Fatalf("the first page of months: %v", page)
+	}
+	next := e.must(200, "GET", "/v1/funds/hardship?limit=1&before=2026-11", reader.token, nil)
+	if ms := next["months"].([]any); len(ms) != 1 || ms[0].(map[string]any)["month"] != "2026-10" || next["nextBefore"] != nil {
+		t.Fatalf("the second page of months: %v", next)
+	}
+	for _, bad := range []string{"before=2026-13", "before=10", "before=2026-1", "limit=121", "limit=0"} {
+		field := strings.SplitN(bad, "=", 2)[0]
+		e.refused(400, field, "", "GET", "/v1/funds/hardship?"+bad, reader.token, nil)
+	}
+
+	// Staff (the admin token, a member with the staff role) read every movement.
+	for _, tok := range []string{adminToken, treasurer.token} {
+		es := e.must(200, "GET", "/v1/funds/hardship/movements", tok, nil)["entries"].([]any)
+		if len(es) != 6 || es[0].(map[string]any)["disbursementId"] == nil || es[5].(map[string]any)["paymentId"] == nil {
+			t.Fatalf("staff read the movements: %v", es)
+		}
+	}
+
+	// An inactive member (a request that authenticated as the deactivation committed) is
+	// refused, as with the co-op's other reads.
+	if _, err := e.owner.Exec(t.Context(), `UPDATE members SET active = false WHERE id = $1`, reader.id); err != nil {
+		t.Fatal(err)
+	}
+	inactive := principal{memberID: reader.id, roles: []string{"customer"}, class: "riders", active: false}
+	for _, route := range [][2]string{{"/v1/funds/{name}", "/v1/funds/hardship"}, {"/v1/funds/{name}/movements", "/v1/funds/hardship/movements"},
+		{"/v1/reports/funds", "/v1/reports/funds"}} {
+		if r := e.callAs(inactive, "GET", route[0], route[1], nil); r.status != 403 {
+			t.Errorf("GET %s as an inactive member: %d %s, want 403", route[1], r.status, r.body)
+		}
+	}
 }

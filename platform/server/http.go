@@ -246,6 +246,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/v1/reports/hub", member, s.hubReport, nil},
 		{"GET", "/v1/reports/earnings", member, s.earningsReport, nil},
 		{"GET", "/v1/funds/{name}", member, s.fundHistory, nil},
+		{"GET", "/v1/funds/{name}/movements", member, s.fundMovements, nil},
 		{"POST", "/v1/disbursements", member, s.createDisbursement, nil},
 		{"GET", "/v1/disbursements/{id}", member, s.getDisbursement, nil},
 		{"GET", "/v1/exports/{report}", member, s.exportReport, nil},

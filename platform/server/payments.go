@@ -707,6 +707,9 @@ type reportAccount struct {
 // balances and what the funds paid out are read in one snapshot (readSnapshot), so a
 // disbursement paid meanwhile is in both or in neither.
 func (s *Server) fundReport(r *http.Request, p principal) (int, any, error) {
+	if err := requireActiveMember(p); err != nil {
+		return 0, nil, err
+	}
 	var all []payments.Balance
 	var disbursed, toMembers int64
 	err := s.readSnapshot(r.Context(), func(tx pgx.Tx) error {

@@ -11,9 +11,9 @@ import (
 )
 
 // The money page's chart of a fund's balance at the end of each month reads the fund's
-// history page after page: months older than its newest 500 movements are shown, each
-// with its exact balance, up to the newest 24 months it moved in, and the page says when
-// older ones are left out.
+// months (the API's aggregates): months older than its newest 500 movements are shown,
+// each with its exact balance, up to the newest 24 months it moved in, and the page says
+// when older ones are left out.
 func TestFundHistoryReadsPastItsNewest500Movements(t *testing.T) {
 	c, ana, pay := newPayingCoop(t)
 	// Thirty payments, each in a month of its own: the newest two months before the

@@ -269,65 +269,30 @@ type fundHistory struct {
 	OlderLeftOut bool
 }
 
-// fundHistoryMonths is how many months a fund's chart shows, the newest in which it
-// moved; fundHistoryPages bounds the pages of its history (of 500 entries) read for them.
-const (
-	fundHistoryMonths = 24
-	fundHistoryPages  = 10
-)
+// fundHistoryMonths is how many months a fund's chart shows, the newest in which it moved.
+const fundHistoryMonths = 24
 
 // fundMonths reads a fund's balance at the end of each of the newest months it moved in
-// (at most fundHistoryMonths, from at most fundHistoryPages pages of its history), oldest
-// first; false when the history could not be read (and the answer is written). Its
-// history is newest first, each movement with the fund's balance after it: the balance
-// after the newest movement of a month is that month's closing one, read with its page
-// (a movement paid between two pages' reads offsets none of them).
+// (at most fundHistoryMonths), oldest first; false when its history could not be read (and
+// the answer is written). The API answers a member the fund's months (of the co-op's
+// calendar), newest first, each with the balance at its end, read in one snapshot, and
+// whether older months exist (nextBefore); never its movements one by one.
 func (a *App) fundMonths(q *req, name string) (fundHistory, bool) {
 	fh := fundHistory{Name: name}
-	var before int64
-	seen := map[string]bool{}
-pages:
-	for page := 0; ; page++ {
-		limit := 500
-		if page == fundHistoryPages {
-			// The pages read stop here: one movement more says whether any is left out (a
-			// fund of exactly that many movements has none).
-			limit = 1
-		}
-		path := "/v1/funds/" + url.PathEscape(name) + "?limit=" + strconv.Itoa(limit)
-		if before != 0 {
-			path += "&before=" + strconv.FormatInt(before, 10)
-		}
-		var h struct {
-			Entries []struct {
-				BalanceCents int64     `json:"balanceCents"`
-				At           time.Time `json:"at"`
-			} `json:"entries"`
-			NextBefore *int64 `json:"nextBefore"`
-		}
-		if !a.get(q, path, &h) {
-			return fh, false
-		}
-		if page == fundHistoryPages {
-			fh.OlderLeftOut = len(h.Entries) > 0
-			break
-		}
-		for _, e := range h.Entries {
-			m := e.At.In(q.zone).Format("2006-01")
-			if !seen[m] {
-				if len(fh.Months) == fundHistoryMonths {
-					fh.OlderLeftOut = true
-					break pages
-				}
-				seen[m] = true
-				fh.Months = append([]period{{m, e.BalanceCents}}, fh.Months...)
-			}
-		}
-		if h.NextBefore == nil || len(h.Entries) == 0 {
-			break
-		}
-		before = *h.NextBefore
+	var h struct {
+		Months []struct {
+			Month        string `json:"month"`
+			BalanceCents int64  `json:"balanceCents"`
+		} `json:"months"`
+		NextBefore *string `json:"nextBefore"`
 	}
+	if !a.get(q, "/v1/funds/"+url.PathEscape(name)+"?limit="+strconv.Itoa(fundHistoryMonths), &h) {
+		return fh, false
+	}
+	for _, m := range h.Months {
+		fh.Months = append([]period{{m.Month, m.BalanceCents}}, fh.Months...)
+	}
+	fh.OlderLeftOut = h.NextBefore != nil
 	return fh, true
 }
 

@@ -208,6 +208,49 @@ func (s Store) History(ctx context.Context, fund string, before int64, limit int
 	})
 }
 
+// Month is what a fund took in and paid out in one month of the co-op's calendar, and its
+// balance at the end of that month: an aggregate, which names no payment, disbursement,
+// member or time within the month.
+type Month struct {
+	// Month is the month, YYYY-MM, in the co-op's time zone.
+	Month          string `json:"month"`
+	PaidInCents    int64  `json:"paidInCents"`
+	RefundedCents  int64  `json:"refundedCents"`
+	DisbursedCents int64  `json:"disbursedCents"`
+	BalanceCents   int64  `json:"balanceCents"`
+}
+
+// Months lists the months a fund moved in, newest first, those before the month before
+// (YYYY-MM; "": from the newest), at most limit of them; more says older months exist.
+// A movement's month is its ledger transaction's, in the time zone zone (an IANA name);
+// each month's balance is the sum of the movements up to its end, read in the query's one
+// snapshot.
+func (s Store) Months(ctx context.Context, fund, zone, before string, limit int) (ms []Month, more bool, err error) {
+	rows, err := s.db.Query(ctx, `SELECT month, paid_in, refunded, disbursed, balance FROM (
+			SELECT month, paid_in, refunded, disbursed, sum(net) OVER (ORDER BY month)::bigint AS balance FROM (
+				SELECT to_char(t.created_at AT TIME ZONE $2, 'YYYY-MM') AS month,
+					coalesce(sum(e.amount_cents) FILTER (WHERE t.kind = 'payment'), 0)::bigint AS paid_in,
+					coalesce(-sum(e.amount_cents) FILTER (WHERE t.kind = 'refund'), 0)::bigint AS refunded,
+					coalesce(-sum(e.amount_cents) FILTER (WHERE t.kind = 'disbursement'), 0)::bigint AS disbursed,
+					sum(e.amount_cents) AS net
+				FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
+				WHERE e.account = $1 GROUP BY 1) m) b
+		WHERE $3 = '' OR month < $3
+		ORDER BY month DESC LIMIT $4`, ledger.AcctFund(fund), zone, before, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	ms, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Month, error) {
+		var m Month
+		err := row.Scan(&m.Month, &m.PaidInCents, &m.RefundedCents, &m.DisbursedCents, &m.BalanceCents)
+		return m, err
+	})
+	if len(ms) > limit {
+		ms, more = ms[:limit], true
+	}
+	return ms, more, err
+}
+
 // Exists reports whether the fund's account has any entry.
 func (s Store) Exists(ctx context.Context, fund string) (bool, error) {
 	var ok bool
