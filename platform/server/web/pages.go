@@ -346,7 +346,7 @@ func flashFrom(q *req) string {
 var validFlash = map[string]bool{"accept": true, "decline": true, "start": true, "complete": true, "cancel": true,
 	"submit-milestone": true, "accept-milestone": true, "listed": true, "stock": true, "proposed": true, "schedule": true, "team": true,
 	"match": true, "rate": true, "block": true, "pay": true, "available": true, "unavailable": true, "requested": true,
-	"vote": true, "unblock": true, "askedFund": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true, "claimStale": true, "signInAgain": true, "read": true, "ownHours": true, "timeOff": true, "timeOffRemoved": true, "credentials": true}
+	"vote": true, "unblock": true, "askedFund": true, "delegate": true, "undelegate": true, "refund": true, "revoke": true, "askRefund": true, "claimStale": true, "signInAgain": true, "read": true, "ownHours": true, "timeOff": true, "timeOffRemoved": true, "credentials": true, "signOutOthers": true}
 
 // availability is the home page's switch: every day, all day, or no hours at all. A
 // worker whose schedule holds hours of their own (or dated exceptions not yet over) is

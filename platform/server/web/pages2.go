@@ -896,7 +896,15 @@ type dataData struct {
 	// buttons.
 	SignInAgain  bool
 	FreshMinutes int
+	// Sessions are the member's open sessions of the app, this one first; MoreSessions:
+	// more are open than the page lists. Others: any but this one is open.
+	Sessions     []sessions.Opened
+	MoreSessions bool
+	Others       bool
 }
+
+// dataSessions is how many of the member's open sessions the data page lists.
+const dataSessions = 20
 
 // auditRow is one entry of the member's audit: when, what and who.
 type auditRow struct {
@@ -957,6 +965,13 @@ func (a *App) showData(q *req, status int, errs map[string]string, just *claimed
 	}
 	d := dataData{Tokens: toks.Tokens, ClaimedAt: me.ClaimedAt, More: len(audit.Entries) > dataAuditRows, SessionToken: q.member.TokenID,
 		SignInAgain: !sessions.Fresh(q.member.SignedIn, a.cfg.Now()), FreshMinutes: int(sessions.FreshFor.Minutes())}
+	open, more, err := sessionsOn(a.cfg.DB).OpenOf(q.r.Context(), q.member.ID, q.member.Session, a.cfg.Now(), dataSessions)
+	if err != nil {
+		a.unavailable(q, "sessions lookup failed", err)
+		return
+	}
+	d.Sessions, d.MoreSessions = open, more
+	d.Others = more || slices.ContainsFunc(open, func(o sessions.Opened) bool { return !o.Current })
 	if just != nil {
 		d.NewKey = just.key
 		d.ClaimedAt = cmp.Or(d.ClaimedAt, &just.at) // the page says claimed even when its reads failed
@@ -1059,6 +1074,23 @@ func (a *App) claim(q *req) {
 	}
 	q.member.TokenID = out.ID // the session's token from now on
 	a.showData(q, http.StatusOK, nil, &claimed{key: out.Token, at: out.ClaimedAt})
+}
+
+// signOutOthers ends every session of the member's but this one, whatever opened them (a
+// code staff issued opens a session that ends with no token: revoking tokens leaves it
+// open). A session that ended meanwhile (a claim from another one) is signed out.
+func (a *App) signOutOthers(q *req) {
+	n, err := sessionsOn(a.cfg.DB).EndOthers(q.r.Context(), q.member.ID, q.member.Session)
+	switch {
+	case isNotFound(err):
+		a.signOut(q)
+		return
+	case err != nil:
+		a.unavailable(q, "ending the other sessions failed", err)
+		return
+	}
+	a.log.Info("member signed out of their other sessions of the members' app", "memberId", q.member.ID, "sessions", n)
+	a.redirect(q, "/app/data?done=signOutOthers")
 }
 
 // revokeToken revokes one of the member's tokens (DELETE /v1/members/{id}/tokens/{tokenId});

@@ -6,6 +6,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/notifications"
 )
@@ -102,6 +104,65 @@ func (s Store) Lookup(ctx context.Context, idHash []byte, now time.Time) (Sessio
 func (s Store) Delete(ctx context.Context, idHash []byte) error {
 	_, err := s.db.Exec(ctx, `DELETE FROM web_sessions WHERE id_hash = $1`, idHash)
 	return err
+}
+
+// Opened is one of a member's open sessions as the member reads it: when it was opened,
+// when it ends, and what opened it; never its secret or the hash of it.
+type Opened struct {
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// With is what opened it: "code" (a sign-in code), "token" (the member's token
+	// itself), "" for a session opened before this was recorded.
+	With string
+	// TokenID is the member's token the session ends with: the one that issued its code,
+	// or the token it was opened with (0: none, a code staff issued).
+	TokenID int64
+	// Current says it is the session the list was asked from.
+	Current bool
+}
+
+// OpenOf lists the member's sessions unexpired at now, the one of SHA-256 current first,
+// then the newest, at most limit; more says others are open.
+func (s Store) OpenOf(ctx context.Context, memberID int64, current []byte, now time.Time, limit int) (open []Opened, more bool, err error) {
+	rows, err := s.db.Query(ctx, `SELECT created_at, expires_at, coalesce(opened_with, ''), coalesce(token_id, 0), id_hash = $2
+		FROM web_sessions WHERE member_id = $1 AND expires_at > $3
+		ORDER BY id_hash = $2 DESC, created_at DESC, id_hash LIMIT $4`, memberID, current, now, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	open, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Opened, error) {
+		var o Opened
+		err := row.Scan(&o.CreatedAt, &o.ExpiresAt, &o.With, &o.TokenID, &o.Current)
+		return o, err
+	})
+	if len(open) > limit {
+		open, more = open[:limit], true
+	}
+	return open, more, err
+}
+
+// EndOthers ends every session of the member but the one of SHA-256 current (sign-out
+// everywhere else), whatever opened them: a code staff issued ends with no token, so
+// revoking the member's tokens does not end it. It returns how many it ended;
+// store.ErrNotFound when the member is not active or the session current has ended
+// (a claim from another session, a release or a sign-out ended it meanwhile). The
+// member's row is locked first, as a claim, a release and a sign-in take it, then the
+// sessions.
+func (s Store) EndOthers(ctx context.Context, memberID int64, current []byte) (int64, error) {
+	var ended int64
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM members WHERE id = $1 AND active FOR SHARE`, memberID).Scan(&one); err != nil {
+			return store.NotFound(err)
+		}
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM web_sessions WHERE member_id = $1 AND id_hash = $2 FOR SHARE`, memberID, current).Scan(&one); err != nil {
+			return store.NotFound(err)
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE member_id = $1 AND id_hash <> $2`, memberID, current)
+		ended = tag.RowsAffected()
+		return err
+	})
+	return ended, err
 }
 
 // DeleteExpired removes the sessions and codes that ended before now.
