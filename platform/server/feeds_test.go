@@ -1093,3 +1093,46 @@ func TestUrgentWorkDoesNotWaitForAnErasedWorker(t *testing.T) {
 		t.Fatalf("offers: %s, want %s", got, want)
 	}
 }
+
+// TestAWorkerWhoLetsAnOfferPassHadTheirTurn: the fair-matching order moves a worker back
+// when they take work, and also when they decline an offer or let it expire (their own
+// doing), so that one who never accepts is not offered every new piece of work first.
+// Ana declines, Cid lets his expire: the next rides go first to those offered nothing yet,
+// then to the one who passed longest ago.
+func TestAWorkerWhoLetsAnOfferPassHadTheirTurn(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.Work = policy.WorkRules{OfferTimeoutSeconds: 60}
+	e := newEnv(t, pol)
+	c := e.customer("Rita Rider")
+	ana, bob, cid, dee := e.worker("Ana Driver"), e.worker("Bob Driver"), e.worker("Cid Driver"), e.worker("Dee Driver")
+	offeredTo := func(id int64) int64 {
+		t.Helper()
+		return num(e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), adminToken, nil)["workerId"])
+	}
+	ride1 := num(e.must(201, "POST", "/v1/work", c.token, ride(1500, 0))["id"])
+	if w := num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", ride1), c.token, nil)["workerId"]); w != ana.id {
+		t.Fatalf("ride 1 offered to %d, want Ana (%d), offered nothing yet and first by id", w, ana.id)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", ride1), ana.token, nil)
+	if w := offeredTo(ride1); w != bob.id {
+		t.Fatalf("ride 1 after Ana declined: offered to %d, want Bob (%d)", w, bob.id)
+	}
+	e.clock.Step(time.Second)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", ride1), bob.token, nil)
+	// Ana declined: Cid, offered nothing yet, comes before her.
+	ride2 := num(e.must(201, "POST", "/v1/work", c.token, ride(1500, 0))["id"])
+	if w := num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", ride2), c.token, nil)["workerId"]); w != cid.id {
+		t.Fatalf("ride 2 offered to %d, want Cid (%d): Ana had her turn", w, cid.id)
+	}
+	e.clock.Step(61 * time.Second)
+	e.closerTick()
+	if w := offeredTo(ride2); w != dee.id {
+		t.Fatalf("ride 2 after Cid let it expire: offered to %d, want Dee (%d)", w, dee.id)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", ride2), dee.token, nil)
+	// Bob and Dee drive; Cid let his offer expire after Ana declined hers: Ana is first.
+	ride3 := num(e.must(201, "POST", "/v1/work", c.token, ride(1500, 0))["id"])
+	if w := num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", ride3), c.token, nil)["workerId"]); w != ana.id {
+		t.Fatalf("ride 3 offered to %d, want Ana (%d), who passed before Cid", w, ana.id)
+	}
+}

@@ -663,6 +663,9 @@ func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
 		if err := q.ResolveOffer(r.Context(), w.ID, worker, "declined"); err != nil {
 			return nil, err
 		}
+		if err := q.Passed(r.Context(), worker, s.now()); err != nil {
+			return nil, err
+		}
 		if w.Urgent {
 			standing, err := q.StandingOffers(r.Context(), w.ID, s.now())
 			if err != nil {

@@ -252,18 +252,26 @@ func (s Store) Fits(ctx context.Context, m Match, worker int64) (bool, error) {
 
 // Offer records an offer of the work to worker, with the reason and the time it expires
 // (nil: never). An offer does not move the worker back in the fair-matching order: one
-// declined, expired, withdrawn or cancelled (which a customer can make and cancel at will)
-// is no work taken. Assigned does, when they accept.
+// withdrawn or cancelled (which a customer can make and cancel at will) is no turn taken.
+// Assigned does, when they accept, and Passed when they decline (ExpireOffers when they let
+// it expire).
 func (s Store) Offer(ctx context.Context, workID, worker int64, reason string, expiresAt *time.Time) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO offers (work_id, worker_id, reason, expires_at) VALUES ($1, $2, $3, $4)`, workID, worker, reason, expiresAt)
 	return err
 }
 
 // Assigned marks worker as assigned at at (the service's clock): they took work, and go
-// behind those who took none since in the fair-matching order (NextWorkers).
+// behind those who took none since in the fair-matching order (NextWorkers). A worker who
+// declines an offer, or lets it expire, had their turn too and is marked so (Passed); one
+// whose offer the customer withdrew or cancelled is not, so no customer moves a worker back.
 func (s Store) Assigned(ctx context.Context, worker int64, at time.Time) error {
 	_, err := s.db.Exec(ctx, `UPDATE members SET last_assigned_at = $2 WHERE id = $1`, worker, at)
 	return err
+}
+
+// Passed marks worker as having had their turn at at: they declined an offer.
+func (s Store) Passed(ctx context.Context, worker int64, at time.Time) error {
+	return s.Assigned(ctx, worker, at)
 }
 
 // StandingOffers counts the work's open offers that have not expired at now.
@@ -277,8 +285,14 @@ func (s Store) StandingOffers(ctx context.Context, workID int64, now time.Time) 
 // ExpireOffers marks the work's open offers that expired at now as expired and returns
 // how many it marked.
 func (s Store) ExpireOffers(ctx context.Context, workID int64, now time.Time) (int64, error) {
-	tag, err := s.db.Exec(ctx, `UPDATE offers SET status = 'expired' WHERE work_id = $1 AND status = 'offered' AND expires_at <= $2`, workID, now)
-	return tag.RowsAffected(), err
+	// A worker who let an offer pass had their turn: they go behind those offered nothing
+	// since (as one who declines, see Passed), or they would be offered first for ever.
+	var n int64
+	err := s.db.QueryRow(ctx, `WITH expired AS (
+			UPDATE offers SET status = 'expired' WHERE work_id = $1 AND status = 'offered' AND expires_at <= $2 RETURNING worker_id),
+		passed AS (UPDATE members SET last_assigned_at = $2 WHERE id IN (SELECT worker_id FROM expired) RETURNING 1)
+		SELECT count(*) FROM expired`, workID, now).Scan(&n)
+	return n, err
 }
 
 // DueExpiries lists up to limit work items with an open offer that expired at now.
