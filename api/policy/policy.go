@@ -36,6 +36,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	_ "time/tzdata" // LoadTimeZone reads the same zones on any host or image
@@ -115,6 +116,9 @@ type Policy struct {
 	// path instead of a passed proposal, as the operator recorded them (status.breakGlass);
 	// members read them with the rest of the policy.
 	BreakGlass []BreakGlassUse `json:"breakGlass,omitempty"`
+	// Ignored names a field of the document this version does not know (the first one),
+	// which Parse ignored; "" when none.
+	Ignored string `json:"-"`
 	// Current holds the value in force of each part of the spec the co-op governs that the
 	// document has no copy of otherwise (plan, federation, database, backup, platform,
 	// deletionPolicy), as SpecPart writes it, by part: members propose a change from it.
@@ -371,14 +375,23 @@ func (p *Policy) Marshal() ([]byte, error) {
 	return b, nil
 }
 
-// Parse decodes and validates a document; unknown fields are refused and fields left out
-// take the CRD's defaults.
+// Parse decodes and validates a document; fields left out take the CRD's defaults. A field
+// this version does not know (a newer operator's) is ignored, and named in Ignored for the
+// platform to say so: the rest of the document holds, where refusing it would leave the
+// platform without a policy.
 func Parse(data []byte) (*Policy, error) {
-	p := Policy{
-		FeeSplit:   FeeSplit{SurgeToWorkersPercent: DefaultSurgeToWorkersPercent},
-		Governance: defaultGovernance(),
+	fresh := func() Policy {
+		return Policy{FeeSplit: FeeSplit{SurgeToWorkersPercent: DefaultSurgeToWorkersPercent}, Governance: defaultGovernance()}
 	}
-	if err := decodeStrict(data, &p); err != nil {
+	p := fresh()
+	err := decodeStrict(data, &p)
+	if name, ok := strings.CutPrefix(fmt.Sprint(err), "json: unknown field "); ok && err != nil {
+		p = fresh()
+		if err = json.Unmarshal(data, &p); err == nil {
+			p.Ignored = strings.Trim(name, `"`)
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
 	if err := p.Validate(); err != nil {

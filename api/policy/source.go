@@ -56,13 +56,19 @@ func (s *Source) Set(p *Policy) { s.current.Store(p) }
 // Reload reads the file and applies it if its content changed and is valid. An invalid
 // file leaves the previous policy in force and returns the error (once per content).
 func (s *Source) Reload() error {
-	data, err := os.ReadFile(s.path)
+	// Both files from one version of the ConfigMap: the kubelet swaps a symlink to the
+	// directory of each version, which may happen between two reads.
+	path, err := filepath.EvalSymlinks(s.path)
+	if err != nil {
+		return fmt.Errorf("policy: %w", err)
+	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
 	// The values in force, beside the document when the co-op governs parts it has no copy
 	// of (MarshalFiles).
-	current, err := os.ReadFile(filepath.Join(filepath.Dir(s.path), CurrentKey))
+	current, err := os.ReadFile(filepath.Join(filepath.Dir(path), CurrentKey))
 	if errors.Is(err, fs.ErrNotExist) {
 		current, err = nil, nil
 	}
@@ -84,6 +90,10 @@ func (s *Source) Reload() error {
 	s.current.Store(p)
 	s.log.Info("policy applied", "cooperative", p.Cooperative, "vertical", p.Vertical,
 		"platformFeeBasisPoints", p.FeeSplit.PlatformFeeBasisPoints, "model", p.Governance.Model, "timeZone", p.Location().String())
+	if p.Ignored != "" {
+		s.log.Warn("the policy holds a field this platform version does not know (a newer operator's): it is ignored, and the rest applies; run the co-op's platform at the operator's release",
+			"field", p.Ignored)
+	}
 	if _, err := LoadTimeZone(p.TimeZone); err != nil {
 		s.log.Error("the co-op's time zone is not in this binary's time zone database: its weekly hours and fare windows are read, and its times shown, in UTC until it is (a newer platform version knows newer zones)",
 			"timeZone", p.TimeZone)

@@ -37,7 +37,6 @@ func TestParse(t *testing.T) {
 		"fraction 100":    `"approvalPercent":66|"approvalPercent":66,"approvalFraction":"1/100"`,
 		"fraction form":   `"approvalPercent":66|"approvalPercent":66,"approvalFraction":"0.67"`,
 		"weights not 100": `"weight":60|"weight":61`,
-		"unknown field":   `"vertical"|"verticals":"x","vertical"`,
 		"not json":        `{"cooperative"|{cooperative`,
 		"repeated fund":   `"reserve"|"hardship"`,
 		"negative fund":   `"basisPoints":50|"basisPoints":-50`,
@@ -63,6 +62,25 @@ func TestParse(t *testing.T) {
 		"governance":{"model":"multi-stakeholder","quorumPercent":1,"approvalPercent":1}}`
 	if _, err := Parse([]byte(noClasses)); err == nil {
 		t.Error("multi-stakeholder without classes accepted")
+	}
+}
+
+// TestParseIgnoresAFieldOfANewerOperator: a field this version does not know, at the top
+// or within a part, is ignored and named (the platform logs it), and the rest holds; the
+// rules still hold for the fields it knows.
+func TestParseIgnoresAFieldOfANewerOperator(t *testing.T) {
+	for name, edit := range map[string]string{"top": `"vertical"|"verticals":"x","vertical"`, "within governance": `"quorumPercent"|"quorumFraction":"1/2","quorumPercent"`} {
+		from, to, _ := strings.Cut(edit, "|")
+		p, err := Parse([]byte(strings.Replace(valid, from, to, 1)))
+		if err != nil || p.FeeSplit.PlatformFeeBasisPoints != 300 || p.Governance.QuorumPercent != 50 || (p.Ignored != "verticals" && p.Ignored != "quorumFraction") {
+			t.Errorf("%s: %+v, %v", name, p, err)
+		}
+	}
+	if p, err := Parse([]byte(valid)); err != nil || p.Ignored != "" {
+		t.Errorf("a document of this version: ignored %q, %v", p.Ignored, err)
+	}
+	if _, err := Parse([]byte(strings.Replace(valid, `"vertical":"ride-sharing"`, `"verticals":"x","vertical":"taxis"`, 1))); err == nil {
+		t.Error("a known field breaking its rule was taken beside an unknown one")
 	}
 }
 
@@ -174,6 +192,33 @@ func TestReloadReadsTheValuesInForceBesideTheDocument(t *testing.T) {
 	write(CurrentKey, `{"feeSplit":{"platformFeeBasisPoints":0}}`)
 	if err := s.Reload(); err == nil || string(s.Current().ValueInForce("plan")) != `"medium"` {
 		t.Fatalf("a part the document has its own copy of: %v, %+v", err, s.Current())
+	}
+}
+
+// TestReloadReadsBothFilesFromOneVersion: the document and the values in force are read
+// from the directory of one version of the ConfigMap (where the document's symlink leads),
+// never a document of one version with the values of another: here a file of values
+// beside the symlink, which no version holds, is not read.
+func TestReloadReadsBothFilesFromOneVersion(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "v1", Key), []byte(valid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("v1", filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..data", Key), filepath.Join(dir, Key)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, CurrentKey), []byte(`{"plan":"medium"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := NewSource(filepath.Join(dir, Key), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := s.Reload(); err != nil || s.Current().Current != nil {
+		t.Fatalf("values from outside the version read: %v, %+v", err, s.Current())
 	}
 }
 

@@ -681,6 +681,11 @@ func governedPart(coop *coopv1.Cooperative, f coopv1.GovernedField) any {
 // not know (it keeps the policy it had; a new pod of it has none, and answers 503).
 const TimeZoneWarning = "spec.platform.timeZone: the co-op's platform must be a version that reads the time zone (this operator's release or later); an older platform refuses the policy document that carries it and keeps the policy it had"
 
+// ApprovalFractionWarning is said when a co-op sets or changes its approval fraction: the
+// policy document carries it, which a platform of a version before it refuses (it keeps
+// the policy it had; a new pod of it has none, and answers 503).
+const ApprovalFractionWarning = "spec.governance.approvalFraction: the co-op's platform must be a version that reads it (this operator's release or later); an older platform refuses the policy document that carries it and keeps the policy it had"
+
 // GovernedPath is the spec path a governed field names.
 func GovernedPath(f coopv1.GovernedField) *field.Path {
 	if f == coopv1.GovernedFederation {
@@ -734,6 +739,10 @@ func (v *Validator) validate(ctx context.Context, old, coop *coopv1.Cooperative,
 		} else {
 			warnings = append(warnings, TimeZoneWarning)
 		}
+	}
+
+	if f := coop.Spec.Governance.ApprovalFraction; f != "" && (old == nil || old.Spec.Governance.ApprovalFraction != f) {
+		warnings = append(warnings, ApprovalFractionWarning)
 	}
 
 	boundWarnings, boundErrs, err := v.boundErrors(ctx, old, coop, plan, user)

@@ -19,6 +19,7 @@ package cooperative
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -240,5 +241,37 @@ func TestValidatorChecksTheTimeZoneWhenItChanges(t *testing.T) {
 				t.Errorf("warned about older platforms: %v (%q), want %v", got, w, tc.warns)
 			}
 		})
+	}
+}
+
+// An approval fraction set or changed is warned about (a platform of an earlier version
+// refuses the document that carries it); an unrelated update is not.
+func TestValidatorWarnsOfAnApprovalFraction(t *testing.T) {
+	v, _ := hubAdminValidator(t)
+	ctx := admission.NewContextWithRequest(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		Operation: admissionv1.Update, UserInfo: authenticationv1.UserInfo{Username: "hub-admin"},
+	}})
+	coop := func(fraction string) *coopv1.Cooperative {
+		c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "fairride"}, Spec: coopv1.CooperativeSpec{Plan: "standard"}}
+		c.Spec.Database.Tier = coopv1.DatabaseTierDedicated
+		c.Spec.Governance.ApprovalFraction = fraction
+		return c
+	}
+	for _, tc := range []struct {
+		name, from, to string
+		warns          bool
+	}{
+		{"set", "", "2/3", true},
+		{"changed", "2/3", "3/4", true},
+		{"kept", "2/3", "2/3", false},
+		{"removed", "2/3", "", false},
+	} {
+		warnings, err := v.ValidateUpdate(ctx, coop(tc.from), coop(tc.to))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := slices.Contains(warnings, ApprovalFractionWarning); got != tc.warns {
+			t.Errorf("%s: warned %v, want %v (%v)", tc.name, got, tc.warns, warnings)
+		}
 	}
 }

@@ -1219,7 +1219,7 @@ func TestVotesWaitWhileThePrimaryIsAtAPeer(t *testing.T) {
 	}
 	c.writtenBack(id, a)
 	eventually(t, "waitingAtPeerSince removed once applied", func() error {
-		if g := c.get().Status.Governance; g.WaitingAtPeerSince != nil {
+		if g := c.get().Status.Governance; g != nil && g.WaitingAtPeerSince != nil {
 			return fmt.Errorf("waitingAtPeerSince %v", g.WaitingAtPeerSince)
 		}
 		return nil
@@ -1381,4 +1381,31 @@ func TestANumberUsedAgainIsANewProposal(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestAMoveIsNotHeldToTheBound: a co-op the hub moves to another hub (annotation
+// move-to) takes its votes with it: the operator counts no time for its passed
+// proposals, and never brings its primary home for them, however long they wait.
+func TestAMoveIsNotHeldToTheBound(t *testing.T) {
+	c := newCoop(t, "moving-away", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	c.readOnly(true)
+	c.patchSpec(`{"spec":{"federation":{"peers":[{"name":"eu-south"}],"primary":"eu-south"}}}`)
+	id := c.propose(a, "feeSplit", newFee)
+	c.closeNow(id)
+	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonPrimaryAtPeer, "1 passed proposal(s) wait since")
+	c.patchSpec(`{"metadata":{"annotations":{"` + coopv1.AnnotationMoveTo + `":"eu-south"}}}`)
+	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonPrimaryAtPeer, "the co-op is moving to eu-south (the hub's decision), where its passed proposals are applied")
+	if g := c.get().Status.Governance; g != nil && g.WaitingAtPeerSince != nil {
+		t.Fatalf("waitingAtPeerSince %v during a move", g.WaitingAtPeerSince)
+	}
+	r := &governance.Reconciler{Client: c.k8s, APIReader: c.k8s, Recorder: events.NewFakeRecorder(4), DSN: testDSN,
+		Clock: clocktesting.NewFakePassiveClock(time.Now().Add(365 * 24 * time.Hour)), MaxHoldAtPeer: time.Hour}
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: c.name}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.get(); got.Spec.Federation.Primary != "eu-south" {
+		t.Fatalf("a moving co-op's primary brought home: %+v", got.Spec.Federation)
+	}
 }

@@ -255,6 +255,14 @@ func (r *Reconciler) heldAtPeer(ctx context.Context, coop *coopv1.Cooperative, p
 	cond := metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionUnknown, Reason: coopv1.ReasonPrimaryAtPeer,
 		Message: fmt.Sprintf("the co-op's primary database is at peer %s (spec.federation.primary): the copy here is a read-only replica "+
 			"and the members vote at %s, where the standby applies no proposal; passed proposals wait, pending, until the primary is back here", peer, peer)}
+	// A move to another hub is the hub's decision, and the co-op's votes go with it: its
+	// passed proposals are the new hub's to apply, not held back here.
+	if to := moving(coop); to != "" {
+		cond.Message += fmt.Sprintf("; the co-op is moving to %s (the hub's decision), where its passed proposals are applied", to)
+		return r.requeue(), r.update(ctx, coop, func(*coopv1.Cooperative) *statusChange {
+			return &statusChange{cond: &cond, notWaiting: true}
+		})
+	}
 	var waiting []tally.Closed
 	err := errors.New("the co-op's namespace is not set up yet")
 	if meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionTenancyReady) {
@@ -271,7 +279,12 @@ func (r *Reconciler) heldAtPeer(ctx context.Context, coop *coopv1.Cooperative, p
 		cond.Message += "; the replica here cannot be read, so passed proposals are not counted; retrying"
 		return r.requeue(), r.writeStatus(ctx, coop, nil, cond)
 	}
-	if len(waiting) == 0 {
+	if len(waiting) == 0 || r.MaxHoldAtPeer <= 0 {
+		// Nothing waits, or the hub sets no bound (maxVoteHoldAtPeer 0): no time is
+		// counted, and the admins' switchovers are theirs alone, as before the bound.
+		if len(waiting) > 0 {
+			cond.Message += fmt.Sprintf("; %d passed proposal(s) wait (the hub sets no bound on how long: maxVoteHoldAtPeer is 0)", len(waiting))
+		}
 		return r.requeue(), r.update(ctx, coop, func(*coopv1.Cooperative) *statusChange {
 			return &statusChange{cond: &cond, notWaiting: true}
 		})
@@ -282,8 +295,6 @@ func (r *Reconciler) heldAtPeer(ctx context.Context, coop *coopv1.Cooperative, p
 	}
 	result := r.requeue()
 	switch deadline := since.Add(r.MaxHoldAtPeer); {
-	case r.MaxHoldAtPeer <= 0:
-		cond.Message += fmt.Sprintf("; %d passed proposal(s) wait since %s (the hub sets no bound: maxVoteHoldAtPeer is 0)", len(waiting), since.Format(time.RFC3339))
 	case now.Before(&metav1.Time{Time: deadline}):
 		cond.Message += fmt.Sprintf("; %d passed proposal(s) wait since %s: unless the co-op's admins switch back first, the operator brings the primary home at %s (the hub's maxVoteHoldAtPeer, %s)",
 			len(waiting), since.Format(time.RFC3339), deadline.Format(time.RFC3339), r.MaxHoldAtPeer)
@@ -291,8 +302,14 @@ func (r *Reconciler) heldAtPeer(ctx context.Context, coop *coopv1.Cooperative, p
 			result.RequeueAfter = left
 		}
 	default:
-		if err := r.bringPrimaryHome(ctx, coop, peer); err != nil {
+		cleared, err := r.bringPrimaryHome(ctx, coop, peer)
+		if err != nil {
 			return ctrl.Result{}, err
+		}
+		if !cleared {
+			// The admins switched back (or over elsewhere) meanwhile: the next reconcile,
+			// which the spec change brings, judges that.
+			return result, nil
 		}
 		msg := fmt.Sprintf("%d passed proposal(s) waited since %s, longer than the hub's maxVoteHoldAtPeer (%s), while the co-op's primary database was at peer %s: "+
 			"the operator cleared spec.federation.primary to bring it home, where they are applied; the co-op's admins may switch over again once they are",
@@ -309,14 +326,15 @@ func (r *Reconciler) heldAtPeer(ctx context.Context, coop *coopv1.Cooperative, p
 // bringPrimaryHome clears spec.federation.primary, at the co-op's resourceVersion: a
 // switchback by its admins meanwhile is not overwritten (a conflict, retried from a fresh
 // read, which finds the primary home or at another peer).
-func (r *Reconciler) bringPrimaryHome(ctx context.Context, coop *coopv1.Cooperative, peer string) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+func (r *Reconciler) bringPrimaryHome(ctx context.Context, coop *coopv1.Cooperative, peer string) (cleared bool, err error) {
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		fresh := &coopv1.Cooperative{}
 		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(coop), fresh); err != nil {
 			return fmt.Errorf("reading Cooperative %s again: %w", coop.Name, err)
 		}
-		if fresh.Spec.Federation.Primary != peer {
-			return nil // switched back, or over elsewhere, meanwhile: the next reconcile judges that
+		if fresh.Spec.Federation.Primary != peer || moving(fresh) != "" {
+			cleared = false
+			return nil // switched back, or over elsewhere, or moving, meanwhile
 		}
 		patch := client.MergeFromWithOptions(fresh.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		fresh.Spec.Federation.Primary = ""
@@ -324,8 +342,22 @@ func (r *Reconciler) bringPrimaryHome(ctx context.Context, coop *coopv1.Cooperat
 			return err
 		}
 		coop.ObjectMeta, coop.Spec = fresh.ObjectMeta, fresh.Spec
+		cleared = true
 		return nil
 	})
+	return cleared, err
+}
+
+// moving names the peer hub the co-op moves to (annotation move-to, or a move its status
+// records as under way), or "".
+func moving(coop *coopv1.Cooperative) string {
+	if to := coop.Annotations[coopv1.AnnotationMoveTo]; to != "" {
+		return to
+	}
+	if f := coop.Status.Federation; f != nil && f.Move != nil && f.Move.Phase != coopv1.MoveRefused {
+		return f.Move.Peer
+	}
+	return ""
 }
 
 // waitingAtPeerSince is status.governance.waitingAtPeerSince.

@@ -558,6 +558,10 @@ func TestAMemberHasAtMostFiveProposalsOpen(t *testing.T) {
 	e.must(200, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", first), bea.token, map[string]any{"choice": "yes"})
 	e.must(200, "POST", fmt.Sprintf("/v1/proposals/%d/close", first), adminToken, nil)
 	e.must(201, "POST", "/v1/proposals", ana.token, map[string]any{"title": "Once one closed"})
+	// Past their deadline, the other four count no more, closed or not yet.
+	e.refused(409, "", "you have 5 proposals open", "POST", "/v1/proposals", ana.token, map[string]any{"title": "One too many again"})
+	e.clock.Step(8 * 24 * time.Hour) // the database's clock too
+	e.must(201, "POST", "/v1/proposals", ana.token, map[string]any{"title": "After the deadlines"})
 }
 
 // TestPolicyCarriesTheGovernedValuesInForce: a member reads in the policy the value in

@@ -100,13 +100,15 @@ func (s Store) Open(ctx context.Context, n New) (Proposal, error) {
 
 // LockOpenBy takes member's turn to open a proposal (until the transaction ends: two
 // proposals sent at once by one member are counted one after the other) and counts the
-// proposals they opened that are still open.
+// proposals they opened that are still open: one past its deadline, which the closer has
+// not closed yet, is not.
 func (s Store) LockOpenBy(ctx context.Context, member int64) (int, error) {
 	if _, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('proposals-opened-by:' || $1::bigint, 0))`, member); err != nil {
 		return 0, err
 	}
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM proposals WHERE created_by = $1 AND status = 'open'`, member).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM proposals WHERE created_by = $1 AND status = 'open'
+		AND (deadline IS NULL OR deadline > governance_now())`, member).Scan(&n)
 	return n, err
 }
 
