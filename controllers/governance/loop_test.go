@@ -1226,15 +1226,12 @@ func TestVotesWaitWhileThePrimaryIsAtAPeer(t *testing.T) {
 	})
 }
 
-// TestASwitchoverHoldsVotesBackNoLongerThanTheHubAllows: the co-op's admins decide a
-// switchover, but not how long the members' votes wait for it: once passed proposals have
-// waited the hub's maxVoteHoldAtPeer, the operator clears spec.federation.primary (the
-// primary comes home, as a switchback by the admins would bring it), says so in a Warning
-// event, and the proposals are applied at home. Not before: an hour short of the bound,
-// nothing changes. (The test's own reconciler, with a clock past the bound and a bound of
-// an hour, plays the operator at the moment the bound passes.)
-func TestASwitchoverHoldsVotesBackNoLongerThanTheHubAllows(t *testing.T) {
-	c := newCoop(t, "held-at-peer", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+// passedAtPeer is a governed co-op switched over to peer eu-south (its database here a
+// read-only replica) with a passed proposal of a lower fee waiting, which the operator
+// counts from now: the co-op, the member who proposed it, and its id.
+func passedAtPeer(t *testing.T, name string) (*coop, member, int64) {
+	t.Helper()
+	c := newCoop(t, name, coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
 		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
 	a := c.member("Ana Worker", []string{"worker"}, "")
 	c.readOnly(true)
@@ -1243,6 +1240,18 @@ func TestASwitchoverHoldsVotesBackNoLongerThanTheHubAllows(t *testing.T) {
 	id := c.propose(a, "feeSplit", newFee)
 	c.closeNow(id)
 	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonPrimaryAtPeer, "1 passed proposal(s) wait since")
+	return c, a, id
+}
+
+// TestASwitchoverHoldsVotesBackNoLongerThanTheHubAllows: the co-op's admins decide a
+// switchover, but not how long the members' votes wait for it: once passed proposals have
+// waited the hub's maxVoteHoldAtPeer, the operator clears spec.federation.primary (the
+// primary comes home, as a switchback by the admins would bring it), says so in a Warning
+// event, and the proposals are applied at home. Not before: an hour short of the bound,
+// nothing changes. (The test's own reconciler, with a clock past the bound and a bound of
+// an hour, plays the operator at the moment the bound passes.)
+func TestASwitchoverHoldsVotesBackNoLongerThanTheHubAllows(t *testing.T) {
+	c, a, id := passedAtPeer(t, "held-at-peer")
 	since := c.get().Status.Governance.WaitingAtPeerSince.Time
 	clock := clocktesting.NewFakePassiveClock(since.Add(time.Hour - time.Second))
 	rec := events.NewFakeRecorder(4)
@@ -1387,14 +1396,7 @@ func TestANumberUsedAgainIsANewProposal(t *testing.T) {
 // move-to) takes its votes with it: the operator counts no time for its passed
 // proposals, and never brings its primary home for them, however long they wait.
 func TestAMoveIsNotHeldToTheBound(t *testing.T) {
-	c := newCoop(t, "moving-away", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
-		GovernedFields: []coopv1.GovernedField{"feeSplit"}, MinimumVotingPeriodHours: 24})
-	a := c.member("Ana Worker", []string{"worker"}, "")
-	c.readOnly(true)
-	c.patchSpec(`{"spec":{"federation":{"peers":[{"name":"eu-south"}],"primary":"eu-south"}}}`)
-	id := c.propose(a, "feeSplit", newFee)
-	c.closeNow(id)
-	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonPrimaryAtPeer, "1 passed proposal(s) wait since")
+	c, _, _ := passedAtPeer(t, "moving-away")
 	c.patchSpec(`{"metadata":{"annotations":{"` + coopv1.AnnotationMoveTo + `":"eu-south"}}}`)
 	c.governedIs(metav1.ConditionUnknown, coopv1.ReasonPrimaryAtPeer, "the co-op is moving to eu-south (the hub's decision), where its passed proposals are applied")
 	if g := c.get().Status.Governance; g != nil && g.WaitingAtPeerSince != nil {
