@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -116,7 +117,7 @@ type Policy struct {
 	// path instead of a passed proposal, as the operator recorded them (status.breakGlass);
 	// members read them with the rest of the policy.
 	BreakGlass []BreakGlassUse `json:"breakGlass,omitempty"`
-	// Ignored names a field of the document this version does not know (the first one),
+	// Ignored names the parts of the document this version does not know, comma-separated,
 	// which Parse ignored; "" when none.
 	Ignored string `json:"-"`
 	// Current holds the value in force of each part of the spec the co-op governs that the
@@ -375,20 +376,38 @@ func (p *Policy) Marshal() ([]byte, error) {
 	return b, nil
 }
 
-// Parse decodes and validates a document; fields left out take the CRD's defaults. A field
-// this version does not know (a newer operator's) is ignored, and named in Ignored for the
-// platform to say so: the rest of the document holds, where refusing it would leave the
-// platform without a policy.
+// Parse decodes and validates a document; fields left out take the CRD's defaults. A
+// part of the document this version does not know (a newer operator's, at its top level)
+// is ignored, and named in Ignored for the platform to say so: the rest holds, where
+// refusing it would leave the platform without a policy. A field it does not know within
+// a part it knows is refused, as the part's rules (the money's split, the votes') would
+// not be the operator's.
 func Parse(data []byte) (*Policy, error) {
 	fresh := func() Policy {
 		return Policy{FeeSplit: FeeSplit{SurgeToWorkersPercent: DefaultSurgeToWorkersPercent}, Governance: defaultGovernance()}
 	}
 	p := fresh()
 	err := decodeStrict(data, &p)
-	if name, ok := strings.CutPrefix(fmt.Sprint(err), "json: unknown field "); ok && err != nil {
-		p = fresh()
-		if err = json.Unmarshal(data, &p); err == nil {
-			p.Ignored = strings.Trim(name, `"`)
+	if _, unknown := strings.CutPrefix(fmt.Sprint(err), "json: unknown field "); unknown && err != nil {
+		var parts map[string]json.RawMessage
+		if json.Unmarshal(data, &parts) == nil {
+			var ignored []string
+			for name := range parts {
+				if !slices.Contains(documentParts(), name) {
+					ignored = append(ignored, name)
+					delete(parts, name)
+				}
+			}
+			if len(ignored) > 0 {
+				slices.Sort(ignored)
+				known, merr := json.Marshal(parts)
+				if merr == nil {
+					p = fresh()
+					if err = decodeStrict(known, &p); err == nil {
+						p.Ignored = strings.Join(ignored, ",")
+					}
+				}
+			}
 		}
 	}
 	if err != nil {
@@ -399,6 +418,19 @@ func Parse(data []byte) (*Policy, error) {
 	}
 	return &p, nil
 }
+
+// documentParts are the names of the document's top-level parts, as Policy's JSON tags
+// write them.
+var documentParts = sync.OnceValue(func() []string {
+	var names []string
+	t := reflect.TypeFor[Policy]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
+})
 
 func defaultGovernance() Governance {
 	return Governance{QuorumPercent: DefaultQuorumPercent, ApprovalPercent: DefaultApprovalPercent, MinimumVotingPeriodHours: DefaultMinimumVotingPeriodHours}

@@ -71,6 +71,11 @@ func (s *Source) Reload() error {
 	current, err := os.ReadFile(filepath.Join(filepath.Dir(path), CurrentKey))
 	if errors.Is(err, fs.ErrNotExist) {
 		current, err = nil, nil
+		// None, or the version's directory went away as it was read (the kubelet removes
+		// an old version's after the swap): then the next read takes the new version whole.
+		if _, serr := os.Stat(path); serr != nil {
+			return fmt.Errorf("policy: the mounted version changed while it was read; read again at the next poll: %w", serr)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
@@ -91,8 +96,8 @@ func (s *Source) Reload() error {
 	s.log.Info("policy applied", "cooperative", p.Cooperative, "vertical", p.Vertical,
 		"platformFeeBasisPoints", p.FeeSplit.PlatformFeeBasisPoints, "model", p.Governance.Model, "timeZone", p.Location().String())
 	if p.Ignored != "" {
-		s.log.Warn("the policy holds a field this platform version does not know (a newer operator's): it is ignored, and the rest applies; run the co-op's platform at the operator's release",
-			"field", p.Ignored)
+		s.log.Warn("the policy holds a part this platform version does not know (a newer operator's): it is ignored, and the rest applies; run the co-op's platform at the operator's release",
+			"parts", p.Ignored)
 	}
 	if _, err := LoadTimeZone(p.TimeZone); err != nil {
 		s.log.Error("the co-op's time zone is not in this binary's time zone database: its weekly hours and fare windows are read, and its times shown, in UTC until it is (a newer platform version knows newer zones)",

@@ -65,22 +65,27 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// TestParseIgnoresAFieldOfANewerOperator: a field this version does not know, at the top
-// or within a part, is ignored and named (the platform logs it), and the rest holds; the
-// rules still hold for the fields it knows.
-func TestParseIgnoresAFieldOfANewerOperator(t *testing.T) {
-	for name, edit := range map[string]string{"top": `"vertical"|"verticals":"x","vertical"`, "within governance": `"quorumPercent"|"quorumFraction":"1/2","quorumPercent"`} {
-		from, to, _ := strings.Cut(edit, "|")
-		p, err := Parse([]byte(strings.Replace(valid, from, to, 1)))
-		if err != nil || p.FeeSplit.PlatformFeeBasisPoints != 300 || p.Governance.QuorumPercent != 50 || (p.Ignored != "verticals" && p.Ignored != "quorumFraction") {
-			t.Errorf("%s: %+v, %v", name, p, err)
-		}
+// TestParseIgnoresAPartOfANewerOperator: a part of the document this version does not
+// know (at its top level) is ignored and named (the platform logs it), and the rest holds;
+// a field it does not know within a part it knows (the money's split, the votes' rules) is
+// refused, the previous policy kept, as the part's rules would not be the operator's.
+func TestParseIgnoresAPartOfANewerOperator(t *testing.T) {
+	p, err := Parse([]byte(strings.Replace(valid, `"vertical"`, `"notifications":{"email":true},"verticals":"x","vertical"`, 1)))
+	if err != nil || p.FeeSplit.PlatformFeeBasisPoints != 300 || p.Ignored != "notifications,verticals" {
+		t.Errorf("unknown parts: %+v, %v", p, err)
 	}
 	if p, err := Parse([]byte(valid)); err != nil || p.Ignored != "" {
 		t.Errorf("a document of this version: ignored %q, %v", p.Ignored, err)
 	}
+	for name, edit := range map[string]string{"within governance": `"quorumPercent"|"quorumFraction":"1/2","quorumPercent"`,
+		"within the fee split": `"platformFeeBasisPoints"|"cap":5,"platformFeeBasisPoints"`} {
+		from, to, _ := strings.Cut(edit, "|")
+		if _, err := Parse([]byte(strings.Replace(valid, from, to, 1))); err == nil {
+			t.Errorf("an unknown field %s was taken", name)
+		}
+	}
 	if _, err := Parse([]byte(strings.Replace(valid, `"vertical":"ride-sharing"`, `"verticals":"x","vertical":"taxis"`, 1))); err == nil {
-		t.Error("a known field breaking its rule was taken beside an unknown one")
+		t.Error("a known field breaking its rule was taken beside an unknown part")
 	}
 }
 

@@ -35,7 +35,7 @@ import (
 // BreakGlassValuesPath is where the manager serves BreakGlassValuesWebhook.
 const BreakGlassValuesPath = "/mutate-coop-cooperator-dev-v1alpha1-cooperative-break-glass-values"
 
-// +kubebuilder:webhook:path=/mutate-coop-cooperator-dev-v1alpha1-cooperative-break-glass-values,mutating=true,failurePolicy=fail,sideEffects=None,groups=coop.cooperator.dev,resources=cooperatives,verbs=update,versions=v1alpha1,name=mcooperative-break-glass.coop.cooperator.dev,admissionReviewVersions=v1,timeoutSeconds=5,reinvocationPolicy=Never
+// +kubebuilder:webhook:path=/mutate-coop-cooperator-dev-v1alpha1-cooperative-break-glass-values,mutating=true,failurePolicy=ignore,sideEffects=None,groups=coop.cooperator.dev,resources=cooperatives,verbs=update,versions=v1alpha1,name=mcooperative-break-glass.coop.cooperator.dev,admissionReviewVersions=v1,timeoutSeconds=5,reinvocationPolicy=Never
 
 // BreakGlassValuesWebhook writes, into an update that announces a break-glass use (it sets
 // coopv1.AnnotationBreakGlassBy, which the Cooperative did not have), the annotation
@@ -43,8 +43,10 @@ const BreakGlassValuesPath = "/mutate-coop-cooperator-dev-v1alpha1-cooperative-b
 // update changes (BreakGlassValues), so that the record the operator keeps, and the
 // members read, says what the hub changed, not only which parts. It adds that annotation
 // and nothing else; the validating webhook, called after it, refuses any other value of
-// it. Its failure policy is Fail, as the validating webhook's: a break-glass use is not
-// admitted without its values.
+// it. Its failure policy is Ignore: it is called on every update of a Cooperative, and
+// one that no replica serves yet (during an upgrade) must not refuse them all; a
+// break-glass use it could not serve is refused all the same, by the validating webhook,
+// for want of its values.
 func BreakGlassValuesWebhook() *webhook.Admission {
 	return &webhook.Admission{Handler: admission.HandlerFunc(func(_ context.Context, req admission.Request) admission.Response {
 		if req.Operation != admissionv1.Update {

@@ -630,7 +630,7 @@ func (v *Validator) governedErrors(old, coop *coopv1.Cooperative, user authentic
 	}
 	if want, err := BreakGlassValues(old, coop); err != nil || coop.Annotations[coopv1.AnnotationBreakGlassValues] != want {
 		errs = append(errs, field.Forbidden(annotations.Key(coopv1.AnnotationBreakGlassValues),
-			"holds the changed parts' values before and after this update, as the operator's webhook writes them into it: leave it out"))
+			"holds the changed parts' values before and after this update, as the operator's mutating webhook writes them into it: leave it out (and if it is missing, retry once that webhook answers)"))
 	}
 	if len(errs) > 0 {
 		return errs, nil

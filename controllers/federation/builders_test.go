@@ -490,7 +490,8 @@ func TestHomeTopology(t *testing.T) {
 // home archive and replaying it: healthy, an instance ready, on a timeline.
 func readyReplica() *cnpgv1.Cluster {
 	c := notRestored()
-	c.Status = cnpgv1.ClusterStatus{Phase: cnpgv1.PhaseHealthy, Instances: 1, ReadyInstances: 1, TimelineID: 1}
+	c.Status = cnpgv1.ClusterStatus{Phase: cnpgv1.PhaseHealthy, Instances: 1, ReadyInstances: 1,
+		InstancesReportedState: map[cnpgv1.PodName]cnpgv1.InstanceReportedState{"a-1": {TimeLineID: 1}}}
 	return c
 }
 
@@ -949,8 +950,9 @@ func TestReservedRegionsAreTheCollidingOnes(t *testing.T) {
 func TestStandbyStatusPublishesAnyDemotionToken(t *testing.T) {
 	now := metav1.Unix(2000, 0)
 	replica := &cnpgv1.Cluster{
-		Spec:   cnpgv1.ClusterSpec{ReplicaCluster: &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-west", Source: "a-eu-west"}},
-		Status: cnpgv1.ClusterStatus{DemotionToken: "d", Phase: cnpgv1.PhaseHealthy, ReadyInstances: 1, TimelineID: 2},
+		Spec: cnpgv1.ClusterSpec{ReplicaCluster: &cnpgv1.ReplicaClusterConfiguration{Self: "a-eu-south", Primary: "a-eu-west", Source: "a-eu-west"}},
+		Status: cnpgv1.ClusterStatus{DemotionToken: "d", Phase: cnpgv1.PhaseHealthy, ReadyInstances: 1,
+			InstancesReportedState: map[cnpgv1.PodName]cnpgv1.InstanceReportedState{"a-1": {TimeLineID: 2}}},
 	}
 	for _, old := range []coopv1.FederationStatus{{}, {Role: coopv1.RoleStandby}, {Role: coopv1.RoleDemoting}} {
 		fed := StandbyStatus(standbyCoop("a", "eu-west", "eu-south"), "eu-south", replica, &old, false, now)
@@ -964,6 +966,29 @@ func TestStandbyStatusPublishesAnyDemotionToken(t *testing.T) {
 	c.Spec.Standby.PrimaryRegion = "eu-south"
 	if fed := StandbyStatus(c, "eu-south", primary, &coopv1.FederationStatus{Role: coopv1.RolePrimary}, false, now); fed.DemotionToken != "" {
 		t.Errorf("a Cluster that holds the primary published token %q", fed.DemotionToken)
+	}
+}
+
+// TestAReplicaIsReadyOnItsInstancesTimeline: CloudNativePG writes a Cluster's own
+// status.timelineID from an instance out of recovery only, which the designated primary of
+// a replica Cluster restored from the archive never is: a standby is ready on the timeline
+// its instance reports, whatever the Cluster's says. A demoted copy that is not ready
+// (restarting) still hands on its demotion token.
+func TestAReplicaIsReadyOnItsInstancesTimeline(t *testing.T) {
+	replica := readyReplica()
+	replica.Status.TimelineID = 0 // as CloudNativePG leaves it on a replica Cluster
+	if !ReplicaReady(replica) {
+		t.Error("a healthy replica whose instance reports a timeline is not ready")
+	}
+	replica.Status.InstancesReportedState = map[cnpgv1.PodName]cnpgv1.InstanceReportedState{"a-1": {}}
+	if ReplicaReady(replica) {
+		t.Error("a replica whose instance reports no timeline yet is ready")
+	}
+	restarting := readyReplica()
+	restarting.Status.Phase, restarting.Status.ReadyInstances, restarting.Status.DemotionToken = "Waiting for the instances to become active", 0, "d"
+	fed := StandbyStatus(standbyCoop("a", "eu-west", "eu-south"), "eu-south", restarting, &coopv1.FederationStatus{Role: coopv1.RoleStandby}, false, metav1.Unix(2000, 0))
+	if fed.Role != "" || fed.DemotionToken != "d" {
+		t.Errorf("a demoted copy restarting: role %q, token %q; want no role and the Cluster's token", fed.Role, fed.DemotionToken)
 	}
 }
 

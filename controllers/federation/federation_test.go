@@ -282,9 +282,9 @@ func simulateReplicaReady(h *hub, coop string) {
 	Expect(updateClusterStatus(h, coopv1.NamespacePrefix+coop, coop, func(c *cnpgv1.Cluster) {
 		c.Status.Phase = cnpgv1.PhaseHealthy
 		c.Status.Instances, c.Status.ReadyInstances = c.Spec.Instances, c.Spec.Instances
-		if c.Status.TimelineID == 0 {
-			c.Status.TimelineID = 1
-		}
+		// Its instance, in recovery, reports the timeline it replays; CloudNativePG leaves
+		// the Cluster's own status.timelineID to an instance out of recovery.
+		c.Status.InstancesReportedState = map[cnpgv1.PodName]cnpgv1.InstanceReportedState{cnpgv1.PodName(coop + "-1"): {TimeLineID: 1}}
 	})).To(Succeed())
 }
 

@@ -913,8 +913,12 @@ func StandbyStatus(coop *coopv1.Cooperative, region string, cluster *cnpgv1.Clus
 		}
 	case !ReplicaReady(cluster):
 		// No role yet: a copy that cannot take the primary is no standby, and its home does
-		// not switch over to it (primaryStep).
+		// not switch over to it (primaryStep). A demotion token its Cluster holds is handed
+		// on all the same (a demoted copy restarting): the home's promotion waits for it.
 		fed.Message = ReplicaNotReadyMessage(cluster)
+		if cluster != nil && followedMember(cluster) != "" {
+			fed.DemotionToken = cluster.Status.DemotionToken
+		}
 	default:
 		fed.Role = coopv1.RoleStandby
 		if followedMember(cluster) != "" {
@@ -934,11 +938,23 @@ func StandbyStatus(coop *coopv1.Cooperative, region string, cluster *cnpgv1.Clus
 
 // ReplicaReady says whether a standby's Cluster can take the primary: it exists, follows
 // another member's copy, and CloudNativePG reports it healthy with a ready instance on a
-// timeline, which it reports once the designated primary, restored from the home archive,
-// replays it.
+// timeline, which an instance reports once, restored from the home archive, it replays it.
+// The timeline is an instance's (status.instancesReportedState): CloudNativePG writes the
+// Cluster's own status.timelineID from an instance out of recovery only, which the
+// designated primary of a replica Cluster never is.
 func ReplicaReady(cluster *cnpgv1.Cluster) bool {
 	return followedMember(cluster) != "" && cluster.Status.Phase == cnpgv1.PhaseHealthy &&
-		cluster.Status.ReadyInstances > 0 && cluster.Status.TimelineID > 0
+		cluster.Status.ReadyInstances > 0 && onATimeline(cluster)
+}
+
+// onATimeline says whether an instance of the Cluster reports a timeline.
+func onATimeline(cluster *cnpgv1.Cluster) bool {
+	for _, state := range cluster.Status.InstancesReportedState {
+		if state.TimeLineID > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // ReplicaNotReadyMessage says why a standby's Cluster cannot take the primary yet.
@@ -953,8 +969,12 @@ func ReplicaNotReadyMessage(cluster *cnpgv1.Cluster) string {
 	if phase == "" {
 		phase = "none yet"
 	}
-	return clip(fmt.Sprintf("the replica Cluster is not restored and healthy yet: CloudNativePG reports phase %s, %d ready instance(s), timeline %d",
-		phase, cluster.Status.ReadyInstances, cluster.Status.TimelineID), maxMessage)
+	timeline := "none yet"
+	if onATimeline(cluster) {
+		timeline = "reported"
+	}
+	return clip(fmt.Sprintf("the replica Cluster is not restored and healthy yet: CloudNativePG reports phase %s, %d ready instance(s), an instance's timeline %s",
+		phase, cluster.Status.ReadyInstances, timeline), maxMessage)
 }
 
 // SuspendedMessage is the message of FederationReady while a home co-op is suspended.
@@ -1101,7 +1121,7 @@ func ClusterChanged() predicate.Funcs {
 				o.DeletionTimestamp.IsZero() != n.DeletionTimestamp.IsZero() ||
 				o.Status.DemotionToken != n.Status.DemotionToken ||
 				o.Status.LastPromotionToken != n.Status.LastPromotionToken ||
-				o.Status.TimelineID != n.Status.TimelineID ||
+				o.Status.TimelineID != n.Status.TimelineID || onATimeline(o) != onATimeline(n) ||
 				o.Status.Phase != n.Status.Phase ||
 				(o.Status.ReadyInstances > 0) != (n.Status.ReadyInstances > 0)
 		},

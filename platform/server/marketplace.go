@@ -351,7 +351,7 @@ func (s *Server) offerToOwner(ctx context.Context, tx pgx.Tx, w *Work, p princip
 	}
 	expires := s.now().Add(pol.Work.OfferTimeout())
 	reason := fmt.Sprintf("an order goes to the maker of listing %d", l.ID)
-	if err := work.On(tx).Offer(ctx, w.ID, l.OwnerID, reason, &expires); err != nil {
+	if err := work.On(tx).Offer(ctx, w.ID, l.OwnerID, reason, &expires, false); err != nil {
 		return Offer{}, err
 	}
 	owner := l.OwnerID

@@ -195,7 +195,7 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 			reason = fmt.Sprintf("asked for by the customer (worker %d), available and free for this work", c.ID)
 			answer, note = reason, askedForNote
 		}
-		if err := q.Offer(ctx, w.ID, c.ID, reason, &expires); err != nil {
+		if err := q.Offer(ctx, w.ID, c.ID, reason, &expires, only == nil); err != nil {
 			return Offer{}, err
 		}
 		ids = append(ids, c.ID)
@@ -663,8 +663,10 @@ func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
 		if err := q.ResolveOffer(r.Context(), w.ID, worker, "declined"); err != nil {
 			return nil, err
 		}
-		if err := q.Passed(r.Context(), worker, s.now()); err != nil {
-			return nil, err
+		if !p.admin { // the worker's own decline: staff declining for them is no turn of theirs
+			if err := q.Passed(r.Context(), w.ID, worker, s.now()); err != nil {
+				return nil, err
+			}
 		}
 		if w.Urgent {
 			standing, err := q.StandingOffers(r.Context(), w.ID, s.now())

@@ -767,6 +767,19 @@ func TestSecurity_NoCustomerPushesAWorkerBack(t *testing.T) {
 			e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), mallory.token, nil)
 		}
 	}
+	// Nor an offer asked for by name that Ana lets expire (Mallory waiting instead of
+	// cancelling: no turn of the fair order), nor staff declining a fair offer for her.
+	id, match = request(mallory)
+	e.must(200, "POST", match, mallory.token, map[string]any{"workerId": ana.id})
+	e.clock.Step(301 * time.Second)
+	e.closerTick()
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), mallory.token, nil)
+	id, match = request(mallory)
+	if o := e.must(200, "POST", match, mallory.token, nil); num(o["workerId"]) != ana.id {
+		t.Fatalf("Mallory's match after the expiry %v, want Ana (%d)", o, ana.id)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), adminToken, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), mallory.token, nil)
 	id, match = request(honest)
 	if o := e.must(200, "POST", match, honest.token, nil); num(o["workerId"]) != ana.id {
 		t.Fatalf("the honest customer's match %v, want Ana (%d), idle and never assigned, not Bob (%d)", o, ana.id, bob.id)

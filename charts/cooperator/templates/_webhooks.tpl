@@ -12,7 +12,7 @@ webhooks:
       name: cooperator-webhook-service
       namespace: {{ .namespace }}
       path: /mutate-coop-cooperator-dev-v1alpha1-cooperative-break-glass-values
-  failurePolicy: Fail
+  failurePolicy: Ignore
   name: mcooperative-break-glass.coop.cooperator.dev
   reinvocationPolicy: Never
   rules:

@@ -118,6 +118,8 @@ func TestSecurity_SignOutEverywhereElse(t *testing.T) {
 		t.Fatalf("Bea's sign-out ended Ana's session: at %s", loc)
 	}
 
+	// A code Ana was given and has not used yet (staff's, or one of her token's).
+	spare := c.code(ana)
 	// Ana signs out everywhere else from this browser.
 	click(t, mine, "#sign-out-others")
 	if loc := location(t, mine); !strings.HasSuffix(loc, "/app/data?done=signOutOthers") {
@@ -140,6 +142,12 @@ func TestSecurity_SignOutEverywhereElse(t *testing.T) {
 	}
 	if p := tokenSession.do("GET", "/app/home", nil); p.status != http.StatusSeeOther {
 		t.Fatalf("the session of the token's code still serves: %d", p.status)
+	}
+	// Nor does the unused code open another session afterwards: it ended with them.
+	late := c.session(t)
+	form := late.do("GET", "/app/sign-in", nil)
+	if p := late.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {spare}}); p.status == http.StatusSeeOther && p.header.Get("Location") == "/app/home" {
+		t.Fatal("a code issued before signing out everywhere else still signs in")
 	}
 	do(t, mine, chromedp.Navigate(c.url+"/app/home"))
 	if loc := location(t, mine); !strings.HasSuffix(loc, "/app/home") {

@@ -159,7 +159,12 @@ func (s Store) EndOthers(ctx context.Context, memberID int64, current []byte) (i
 			return store.NotFound(err)
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE member_id = $1 AND id_hash <> $2`, memberID, current)
+		if err != nil {
+			return err
+		}
 		ended = tag.RowsAffected()
+		// A sign-in code not used yet would open another session at once.
+		_, err = tx.Exec(ctx, `DELETE FROM sign_in_codes WHERE member_id = $1 AND used_at IS NULL`, memberID)
 		return err
 	})
 	return ended, err

@@ -255,8 +255,13 @@ func (s Store) Fits(ctx context.Context, m Match, worker int64) (bool, error) {
 // withdrawn or cancelled (which a customer can make and cancel at will) is no turn taken.
 // Assigned does, when they accept, and Passed when they decline (ExpireOffers when they let
 // it expire).
-func (s Store) Offer(ctx context.Context, workID, worker int64, reason string, expiresAt *time.Time) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO offers (work_id, worker_id, reason, expires_at) VALUES ($1, $2, $3, $4)`, workID, worker, reason, expiresAt)
+//
+// fairTurn says the fair-matching order made it: a worker who declines it or lets it
+// expire has had their turn (Passed, ExpireOffers). One a customer asked for by name, or an
+// order sent to its maker, is none.
+func (s Store) Offer(ctx context.Context, workID, worker int64, reason string, expiresAt *time.Time, fairTurn bool) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO offers (work_id, worker_id, reason, expires_at, fair_turn) VALUES ($1, $2, $3, $4, $5)`,
+		workID, worker, reason, expiresAt, fairTurn)
 	return err
 }
 
@@ -269,9 +274,12 @@ func (s Store) Assigned(ctx context.Context, worker int64, at time.Time) error {
 	return err
 }
 
-// Passed marks worker as having had their turn at at: they declined an offer.
-func (s Store) Passed(ctx context.Context, worker int64, at time.Time) error {
-	return s.Assigned(ctx, worker, at)
+// Passed marks worker as having had their turn at at when they declined the work's offer
+// and the fair-matching order made it (Offer's fairTurn); nothing otherwise.
+func (s Store) Passed(ctx context.Context, workID, worker int64, at time.Time) error {
+	_, err := s.db.Exec(ctx, `UPDATE members SET last_assigned_at = GREATEST(last_assigned_at, $3) WHERE id = $2
+		AND EXISTS (SELECT 1 FROM offers WHERE work_id = $1 AND worker_id = $2 AND status = 'declined' AND fair_turn)`, workID, worker, at)
+	return err
 }
 
 // StandingOffers counts the work's open offers that have not expired at now.
@@ -285,12 +293,14 @@ func (s Store) StandingOffers(ctx context.Context, workID int64, now time.Time) 
 // ExpireOffers marks the work's open offers that expired at now as expired and returns
 // how many it marked.
 func (s Store) ExpireOffers(ctx context.Context, workID int64, now time.Time) (int64, error) {
-	// A worker who let an offer pass had their turn: they go behind those offered nothing
-	// since (as one who declines, see Passed), or they would be offered first for ever.
+	// A worker who let an offer of the fair order pass had their turn: they go behind those
+	// offered nothing since (as one who declines, see Passed), or they would be offered
+	// first for ever.
 	var n int64
 	err := s.db.QueryRow(ctx, `WITH expired AS (
-			UPDATE offers SET status = 'expired' WHERE work_id = $1 AND status = 'offered' AND expires_at <= $2 RETURNING worker_id),
-		passed AS (UPDATE members SET last_assigned_at = $2 WHERE id IN (SELECT worker_id FROM expired) RETURNING 1)
+			UPDATE offers SET status = 'expired' WHERE work_id = $1 AND status = 'offered' AND expires_at <= $2 RETURNING worker_id, fair_turn),
+		passed AS (UPDATE members SET last_assigned_at = GREATEST(last_assigned_at, $2)
+			WHERE id IN (SELECT worker_id FROM expired WHERE fair_turn) RETURNING 1)
 		SELECT count(*) FROM expired`, workID, now).Scan(&n)
 	return n, err
 }
