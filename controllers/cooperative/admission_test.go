@@ -74,6 +74,12 @@ func dryUpdateAs(c client.Client, name string, mutate func(*coopv1.Cooperative))
 	return c.Update(ctx, coop, client.DryRunAll)
 }
 
+// dryRetried is dryUpdateAs read again while the operator still writes the co-op (a
+// conflict), as a client retries.
+func dryRetried(c client.Client, name string, mutate func(*coopv1.Cooperative)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return dryUpdateAs(c, name, mutate) })
+}
+
 // refusedWith expects an Invalid answer whose message holds every want.
 func refusedWith(err error, want ...string) {
 	GinkgoHelper()
@@ -636,17 +642,17 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 			c.Spec.Plan = "medium"
 			c.Spec.FeeSplit.PlatformFeeBasisPoints = 9000
 		}
-		refusedWith(dryUpdateAs(writer, released.Name, adopt),
+		refusedWith(dryRetried(writer, released.Name, adopt),
 			"spec.standby: Forbidden: removed only by this hub's operator",
 			"spec.plan: Forbidden: HostingPlan medium is not self-service",
 			"spec.feeSplit: Forbidden: "+governedMessage)
 		// A cluster admin is not the operator either.
 		root := userClient("bounds-released-root", "system:masters")
-		refusedWith(dryUpdateAs(root, released.Name, func(c *coopv1.Cooperative) { c.Spec.Standby = nil }),
+		refusedWith(dryRetried(root, released.Name, func(c *coopv1.Cooperative) { c.Spec.Standby = nil }),
 			"spec.standby: Forbidden: removed only by this hub's operator")
 		Expect(getCoop(released.Name).Spec.Standby).NotTo(BeNil())
 		// The operator (the suite's own identity) adopts it, on the plan the hub accepts.
-		Expect(dryUpdateAs(k8s, released.Name, func(c *coopv1.Cooperative) {
+		Expect(dryRetried(k8s, released.Name, func(c *coopv1.Cooperative) {
 			c.Spec.Standby = nil
 			c.Spec.Plan = "medium"
 		})).To(Succeed())

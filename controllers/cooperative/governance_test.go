@@ -123,7 +123,7 @@ func TestBreakGlassAdmission(t *testing.T) {
 			c.Annotations[coopv1.AnnotationBreakGlassValues] = *values
 		}
 		if errs, _ := v.governedErrors(old, c, bob); len(errs) != 1 || !strings.Contains(errs[0].Error(), "break-glass-values") ||
-			!strings.Contains(errs[0].Error(), "as the operator's webhook writes them") {
+			!strings.Contains(errs[0].Error(), "as the operator's mutating webhook writes them") {
 			t.Errorf("a use with values %s: %v", name, errs)
 		}
 	}
