@@ -90,15 +90,24 @@ func excludeTableData(tables []string) string {
 // on a name the dump also holds, and say so less plainly. The check and the restore are
 // two transactions: while the co-op awaits its restore, its platform is held at zero
 // replicas and nothing else creates tables in its database; one created in between would
-// still refuse the restore where its name is the dump's.
+// still refuse the restore where its name is the dump's. The refusal is also the
+// container's termination message, which the operator says in status.origin.message
+// (RefusalOf).
 const RestoreScript = `set -eu
 held=$(psql -X -q -t -A -v ON_ERROR_STOP=1 --dbname="$DATABASE_URL" -c "` + heldRelations + `")
 if [ -n "$held" ]; then
-	echo "refusing to restore the dump: the database already holds $held; an import restores into an empty database only, and nothing was changed" >&2
+	refusal="` + RestoreRefusal + `the database already holds $held; an import restores into an empty database only, and nothing was changed"
+	echo "$refusal" >&2
+	printf '%s' "$refusal" > "${TERMINATION_LOG:-/dev/termination-log}" || true
 	exit 1
 fi
 pg_restore --no-owner --no-privileges --exit-on-error --single-transaction --dbname="$DATABASE_URL" "$DUMP_FILE"
 `
+
+// RestoreRefusal begins the restore's refusal of a database that is not empty: its
+// termination message, which the operator reads (only one so begun: it names relations,
+// never data).
+const RestoreRefusal = "refusing to restore the dump: "
 
 // heldRelations is the query that names the tables, views and sequences of the database
 // outside PostgreSQL's own schemas (information_schema, pg_catalog, pg_toast, and the

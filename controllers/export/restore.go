@@ -38,6 +38,7 @@ import (
 
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/text"
 )
 
 // RestoreFieldOwner owns status.origin of an imported Cooperative.
@@ -50,6 +51,9 @@ const RestoreFieldOwner = "cooperator-import"
 // Cooperative controller scale the platform up.
 type RestoreReconciler struct {
 	Client client.Client
+	// Pods reads the pods of a failed restore Job for the refusal it ended with
+	// (RefusalOf): the API server, not the cache, which holds no pods.
+	Pods client.Reader
 	// Upload makes sure the co-op's namespace holds its object store keys (the export's
 	// Reconciler does the same).
 	Upload *Reconciler
@@ -151,6 +155,9 @@ func (r *RestoreReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	case !done:
 		return ctrl.Result{}, r.writeOrigin(ctx, coop, origin)
 	case !ok:
+		if refusal := r.refusalOf(ctx, job); refusal != "" {
+			msg += ": " + refusal
+		}
 		origin.Message = msg + "; the platform stays stopped: fix the cause, delete the Job to try again"
 		return ctrl.Result{}, r.writeOrigin(ctx, coop, origin)
 	}
@@ -191,6 +198,28 @@ func (r *RestoreReconciler) releasePlatform(ctx context.Context, coop *coopv1.Co
 		return fmt.Errorf("releasing the platform of %s: %w", coop.Name, err)
 	}
 	return nil
+}
+
+// refusalOf is the refusal a failed restore Job's container ended with (its termination
+// message, begun with RestoreRefusal), or "": another failure's message (pg_restore's
+// errors, which may quote data) is not said.
+func (r *RestoreReconciler) refusalOf(ctx context.Context, job *batchv1.Job) string {
+	if r.Pods == nil {
+		return ""
+	}
+	var pods corev1.PodList
+	if err := r.Pods.List(ctx, &pods, client.InNamespace(job.Namespace), client.MatchingLabels{batchv1.JobNameLabel: job.Name}); err != nil {
+		log.FromContext(ctx).Info("Could not read the restore Job's pods for its refusal", "job", job.Name, "error", err.Error())
+		return ""
+	}
+	for _, pod := range pods.Items {
+		for _, c := range pod.Status.ContainerStatuses {
+			if t := c.State.Terminated; t != nil && strings.HasPrefix(t.Message, RestoreRefusal) {
+				return text.Truncate(strings.TrimSpace(t.Message), 1024)
+			}
+		}
+	}
+	return ""
 }
 
 // restoreSucceeded says whether the restore Job made for this import completed: its one

@@ -26,6 +26,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -36,6 +37,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -243,6 +245,24 @@ func snapshot(t *testing.T, dbURL string) (counts map[string]int64, balances map
 	return counts, balances
 }
 
+// terminated writes the Pod of a failed Job whose container ended with message, as the
+// Job controller creates it and the kubelet reports it (no pod runs here).
+func terminated(t *testing.T, h *hub, job *batchv1.Job, container, message string) {
+	t.Helper()
+	ctx := context.Background()
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: job.Namespace, Name: job.Name + "-run",
+		Labels: map[string]string{batchv1.JobNameLabel: job.Name}}, Spec: *job.Spec.Template.Spec.DeepCopy()}
+	if err := h.k8s.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	pod.Status.Phase = corev1.PodFailed
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: container, State: corev1.ContainerState{
+		Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", Message: message}}}}
+	if err := h.k8s.Status().Update(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // playJob runs a Job's containers here as its pod would run them (init containers first,
 // each to its end): a shell script with the machine's PostgreSQL client binaries, or the
 // cooperator binary's backup-logical subcommand through the same code. The environment
@@ -277,8 +297,13 @@ func playJob(t *testing.T, h *hub, namespace, name string) error {
 			args[i] = strings.ReplaceAll(a, export.DumpDir, vol)
 		}
 		if len(c.Command) == 3 && c.Command[0] == "sh" && c.Command[1] == "-c" {
+			// Its termination message, which the kubelet reads from /dev/termination-log.
+			env["TERMINATION_LOG"] = filepath.Join(vol, c.Name+".termination-log")
 			if out, err := runScript(t, c.Command[2], env); err != nil {
 				runErr = fmt.Errorf("container %s: %w: %s", c.Name, err, out)
+				if msg, rerr := os.ReadFile(env["TERMINATION_LOG"]); rerr == nil && len(msg) > 0 {
+					terminated(t, h, job, c.Name, string(msg))
+				}
 				break
 			}
 			continue

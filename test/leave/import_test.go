@@ -489,7 +489,9 @@ func TestImport_ADatabaseThatHoldsTablesRefusesTheRestore(t *testing.T) {
 				if err := hubA.k8s.Get(ctx, client.ObjectKeyFromObject(coop), got); err != nil {
 					return err
 				}
-				if o := got.Status.Origin; o == nil || o.RestoredAt != nil || !strings.Contains(o.Message, "the platform stays stopped") {
+				// The refusal itself, as the container's termination message says it.
+				if o := got.Status.Origin; o == nil || o.RestoredAt != nil || !strings.Contains(o.Message, "the platform stays stopped") ||
+					!strings.Contains(o.Message, "refusing to restore the dump: the database already holds") || !strings.Contains(o.Message, tc.held) {
 					return fmt.Errorf("origin %+v", o)
 				}
 				if !got.AwaitingRestore() {

@@ -368,7 +368,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := exports.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the CooperativeExport controller: %w", err)
 	}
-	if err := (&export.RestoreReconciler{Client: cl, Upload: exports}).SetupWithManager(mgr); err != nil {
+	if err := (&export.RestoreReconciler{Client: cl, Pods: mgr.GetAPIReader(), Upload: exports}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the import's restore controller: %w", err)
 	}
 	if err := (&costreport.Reconciler{}).SetupWithManager(mgr); err != nil {
