@@ -363,49 +363,8 @@ func TestReservedNameSuffixesJudgeCreationsOnly(t *testing.T) {
 	c := env.Client
 	ctx := context.Background()
 	const marker = "must not end in -serving or -read"
-	// setRule takes the rule out of the installed CRD, or puts it back.
-	var saved any
-	setRule := func(present bool) {
-		t.Helper()
-		crd := &unstructured.Unstructured{}
-		crd.SetGroupVersionKind(schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"})
-		if err := c.Get(ctx, client.ObjectKey{Name: "cooperatives." + coopv1.GroupVersion.Group}, crd); err != nil {
-			t.Fatal(err)
-		}
-		versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
-		v0 := versions[0].(map[string]any)
-		root := v0["schema"].(map[string]any)["openAPIV3Schema"].(map[string]any)
-		rules := root["x-kubernetes-validations"].([]any)
-		kept := rules[:0:0]
-		for _, r := range rules {
-			if strings.Contains(fmt.Sprint(r.(map[string]any)["message"]), marker) {
-				saved = r
-				continue
-			}
-			kept = append(kept, r)
-		}
-		if present {
-			kept = append(kept, saved)
-		}
-		root["x-kubernetes-validations"] = kept
-		if err := unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Update(ctx, crd); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// until polls f until it holds; the API server serves a changed CRD a moment later.
-	until := func(what string, f func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for !f() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	rule := crdRule{c: c, crd: "cooperatives", match: func(m string) bool { return strings.Contains(m, marker) }}
+	setRule, until := func(present bool) { rule.set(t, present) }, pollUntil(t)
 
 	setRule(false)
 	old := validCooperative("old-serving")
@@ -462,46 +421,9 @@ func TestReservedRegions(t *testing.T) {
 
 	// Declared before the rule (taken out of the installed CRD here), as after an upgrade.
 	const marker = "region may not be backups"
-	var saved any
-	setRule := func(present bool) {
-		t.Helper()
-		crd := &unstructured.Unstructured{}
-		crd.SetGroupVersionKind(schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"})
-		if err := c.Get(ctx, client.ObjectKey{Name: "federationpeers." + coopv1.GroupVersion.Group}, crd); err != nil {
-			t.Fatal(err)
-		}
-		versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
-		region := versions[0].(map[string]any)["schema"].(map[string]any)["openAPIV3Schema"].(map[string]any)["properties"].(map[string]any)["spec"].(map[string]any)["properties"].(map[string]any)["region"].(map[string]any)
-		rules := region["x-kubernetes-validations"].([]any)
-		kept := rules[:0:0]
-		for _, r := range rules {
-			if strings.HasPrefix(fmt.Sprint(r.(map[string]any)["message"]), marker) {
-				saved = r
-				continue
-			}
-			kept = append(kept, r)
-		}
-		if present {
-			kept = append(kept, saved)
-		}
-		region["x-kubernetes-validations"] = kept
-		if err := unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Update(ctx, crd); err != nil {
-			t.Fatal(err)
-		}
-	}
-	until := func(what string, f func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for !f() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	rule := crdRule{c: c, crd: "federationpeers", path: []string{"properties", "spec", "properties", "region"},
+		match: func(m string) bool { return strings.HasPrefix(m, marker) }}
+	setRule, until := func(present bool) { rule.set(t, present) }, pollUntil(t)
 	setRule(false)
 	old := peer("old-backups", "backups")
 	until("the CRD without the rule to take region backups", func() bool { return c.Create(ctx, old) == nil })
@@ -520,5 +442,64 @@ func TestReservedRegions(t *testing.T) {
 	}
 	if err := c.Delete(ctx, old); err != nil {
 		t.Fatalf("deleting a peer declared before the rule: %v", err)
+	}
+}
+
+// crdRule takes one validation rule (the first whose message match takes) out of an
+// installed CRD of the group, or puts it back: the schema as it was before the rule, as
+// after an upgrade. path leads from the version's openAPIV3Schema to the node holding it.
+type crdRule struct {
+	c     client.Client
+	crd   string
+	path  []string
+	match func(message string) bool
+	saved any
+}
+
+func (r *crdRule) set(t *testing.T, present bool) {
+	t.Helper()
+	ctx := context.Background()
+	crd := &unstructured.Unstructured{}
+	crd.SetGroupVersionKind(schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"})
+	if err := r.c.Get(ctx, client.ObjectKey{Name: r.crd + "." + coopv1.GroupVersion.Group}, crd); err != nil {
+		t.Fatal(err)
+	}
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	node := versions[0].(map[string]any)["schema"].(map[string]any)["openAPIV3Schema"].(map[string]any)
+	for _, key := range r.path {
+		node = node[key].(map[string]any)
+	}
+	rules, _ := node["x-kubernetes-validations"].([]any)
+	kept := rules[:0:0]
+	for _, rule := range rules {
+		if r.match(fmt.Sprint(rule.(map[string]any)["message"])) {
+			r.saved = rule
+			continue
+		}
+		kept = append(kept, rule)
+	}
+	if present {
+		kept = append(kept, r.saved)
+	}
+	node["x-kubernetes-validations"] = kept
+	if err := unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.c.Update(ctx, crd); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pollUntil polls f until it holds: the API server serves a changed CRD a moment later.
+func pollUntil(t *testing.T) func(what string, f func() bool) {
+	return func(what string, f func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !f() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 }
