@@ -40,7 +40,7 @@ const maxExportDays = 400
 // Staff read them: the admin token, or an active member with the staff role (the
 // co-op's treasurer); other members get 403.
 func (s *Server) exportReport(r *http.Request, p principal) (int, any, error) {
-	if !p.admin && (!p.active || !p.hasRole("staff")) {
+	if !isStaff(p) {
 		return 0, nil, forbidden("the treasurer's exports are read by staff: the admin token or a member with the staff role")
 	}
 	report := r.PathValue("report")

@@ -25,15 +25,8 @@ const (
 
 // pageOf reads limit and cursor from the query string.
 func pageOf(r *http.Request) (Page, error) {
-	p := Page{Limit: defaultPageLimit, Cursor: r.URL.Query().Get("cursor")}
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPageLimit {
-			return p, badField("limit", fmt.Sprintf("must be an integer from 1 to %d", maxPageLimit))
-		}
-		p.Limit = n
-	}
-	return p, nil
+	limit, err := queryLimit(r, defaultPageLimit, maxPageLimit)
+	return Page{Limit: limit, Cursor: r.URL.Query().Get("cursor")}, err
 }
 
 // workerFeedOf is the worker id of the request's path (only that worker and staff may read

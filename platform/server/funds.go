@@ -334,7 +334,7 @@ func (s *Server) fundHistory(r *http.Request, p principal) (int, any, error) {
 // holds at most limit movements, those of ledger transactions before the id before;
 // nextBefore is the next page's. The balance and the page are read in one snapshot.
 func (s *Server) fundMovements(r *http.Request, p principal) (int, any, error) {
-	if !p.admin && (!p.active || !p.hasRole("staff")) {
+	if !isStaff(p) {
 		return 0, nil, forbidden("a fund's movements one by one are read by staff: the admin token or a member with the staff role; members read its months (GET /v1/funds/{name})")
 	}
 	name := r.PathValue("name")

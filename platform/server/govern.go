@@ -341,7 +341,7 @@ func (s *Server) closeInTx(ctx context.Context, tx pgx.Tx, id int64) error {
 func (s *Server) closeDue(ctx context.Context) error {
 	for {
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			id, _, err := proposals.On(tx).NextDue(ctx)
+			id, err := proposals.On(tx).NextDue(ctx)
 			if err != nil {
 				return err // none due, or the first one due is another replica's to close
 			}

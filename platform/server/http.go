@@ -431,11 +431,13 @@ func (s *Server) classify(err error) *apiError {
 			return nulError("")
 		case pe.Code == "23503" && strings.HasPrefix(pe.Message, "insert or update"):
 			return &apiError{status: http.StatusNotFound, field: fkField(pe), message: "refers to a record that does not exist"}
-		case pe.Code == "23514":
-			// check_violation: a value the request gave that the API's own check let through
-			// (each rule should be the API's, naming the field); the database's rule still
-			// refuses it, and the client's request is what breaks it. Logged, as a check the
-			// API misses.
+		case pe.Code == "23514" && pe.ConstraintName != "":
+			// check_violation of a table's constraint: a value the request gave that the
+			// API's own check let through (each rule should be the API's, naming the field);
+			// the database's rule still refuses it, and the client's request is what breaks
+			// it. Logged, as a check the API misses. One raised by the database's own
+			// functions and triggers (the ledger's balance, the vote's), which names no
+			// constraint, is the service's failure, not the client's: a 500.
 			s.log.Warn("request refused by a database check", "constraint", pe.ConstraintName, "table", pe.TableName)
 			return &apiError{status: http.StatusBadRequest, message: "breaks a rule of the co-op's records (" + pe.ConstraintName + ")"}
 		case strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "53300":

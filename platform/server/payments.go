@@ -584,7 +584,7 @@ func (s *Server) settleStaleRefund(ctx context.Context, payment int64) error {
 		// close settles the request (settleRefund). The closer closing it meanwhile holds it:
 		// its close settles the request.
 		q := proposals.On(tx)
-		if _, err := q.LockDue(ctx, rr.ProposalID); err == nil {
+		if err := q.LockDue(ctx, rr.ProposalID); err == nil {
 			return s.closeInTx(ctx, tx, rr.ProposalID)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err

@@ -1040,6 +1040,10 @@ func TestSecurity_DatabaseRefusalsClassified(t *testing.T) {
 		// database keeps was one) is the request's, not the server's.
 		{&pgconn.PgError{Code: "23514", Message: `new row for relation "availability_exceptions" violates check constraint "availability_exceptions_check"`,
 			TableName: "availability_exceptions", ConstraintName: "availability_exceptions_check"}, 400, "", 0},
+		// One the database's own functions raise (the ledger's balance, the vote's rules)
+		// names no constraint: the service's failure, not the client's.
+		{&pgconn.PgError{Code: "23514", Message: "ledger transaction 7 does not balance"}, 500, "", 0},
+		{&pgconn.PgError{Code: "23514", Message: "proposal 3 is closed"}, 500, "", 0},
 		{&pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}, 503, "", unavailableRetry},
 		{&pgconn.PgError{Code: "08006"}, 503, "", unavailableRetry},
 		{fmt.Errorf("querying: %w", &net.OpError{Op: "dial", Err: errors.New("connection refused")}), 503, "", unavailableRetry},

@@ -88,7 +88,7 @@ func scan(row pgx.Row, extra ...any) (Proposal, error) {
 
 // Open opens a proposal through the database's open_proposal (migration 163), which
 // stamps its opening and deadline with the database's clock and draws its electorate from
-// the members table (governance.Eligible).
+// the members table (platform/server/governance/store.go says who may vote).
 func (s Store) Open(ctx context.Context, n New) (Proposal, error) {
 	var id int64
 	if err := s.db.QueryRow(ctx, `SELECT open_proposal($1, $2, $3, $4, $5, $6, $7)`,
@@ -190,29 +190,30 @@ func (s Store) LockForClose(ctx context.Context, id int64) (status string, deadl
 	return status, deadline, missing, store.NotFound(err)
 }
 
-// NextDue locks the open proposal whose deadline passed first; store.ErrNotFound when none
-// is due, and also when another transaction holds that one (another replica closing it,
+// NextDue locks the open proposal whose deadline passed first and returns its id;
+// store.ErrNotFound when none is due, and also when another transaction holds that one (another replica closing it,
 // which then closes the next): it never skips to a later one. So the proposals due are
 // closed, and committed, in the order of their deadlines, whichever replica closes them,
 // and the operator never sees a later one closed before an earlier one (it takes a
 // proposal that closed well before one it decided for a restored database's).
 // Due is by the database's clock (governance_now()), by which it closes.
-func (s Store) NextDue(ctx context.Context) (id int64, deadline time.Time, err error) {
+func (s Store) NextDue(ctx context.Context) (id int64, err error) {
 	err = s.db.QueryRow(ctx, `WITH first AS (SELECT id FROM proposals WHERE status = 'open' AND deadline <= governance_now() ORDER BY deadline, id LIMIT 1)
-		SELECT p.id, p.deadline FROM proposals p JOIN first USING (id) WHERE p.status = 'open' FOR UPDATE OF p NOWAIT`).Scan(&id, &deadline)
+		SELECT p.id FROM proposals p JOIN first USING (id) WHERE p.status = 'open' FOR UPDATE OF p NOWAIT`).Scan(&id)
 	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "55P03" {
-		return 0, time.Time{}, store.ErrNotFound // another replica is closing it
+		return 0, store.ErrNotFound // another replica is closing it
 	}
-	return id, deadline, store.NotFound(err)
+	return id, store.NotFound(err)
 }
 
 // LockDue locks proposal id if it is open and its deadline has passed by the database's
-// clock, and returns its deadline (store.ErrNotFound otherwise, or when another
-// transaction holds it: the closer closing it).
-func (s Store) LockDue(ctx context.Context, id int64) (deadline time.Time, err error) {
-	err = s.db.QueryRow(ctx, `SELECT deadline FROM proposals WHERE id = $1 AND status = 'open' AND deadline <= governance_now()
-		FOR UPDATE SKIP LOCKED`, id).Scan(&deadline)
-	return deadline, store.NotFound(err)
+// clock (store.ErrNotFound otherwise, or when another transaction holds it: the closer
+// closing it).
+func (s Store) LockDue(ctx context.Context, id int64) error {
+	var one int
+	err := s.db.QueryRow(ctx, `SELECT 1 FROM proposals WHERE id = $1 AND status = 'open' AND deadline <= governance_now()
+		FOR UPDATE SKIP LOCKED`, id).Scan(&one)
+	return store.NotFound(err)
 }
 
 // FreezeDelegations copies, through the database's freeze_delegations (migration 163),
