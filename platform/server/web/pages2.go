@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,9 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/governance"
+	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/funds"
+	"github.com/cooperator-dev/cooperator/platform/server/store/members"
 	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
 )
 
@@ -1080,9 +1085,14 @@ func (a *App) claim(q *req) {
 // code staff issued opens a session that ends with no token: revoking tokens leaves it
 // open). A session that ended meanwhile (a claim from another one) is signed out.
 func (a *App) signOutOthers(q *req) {
-	n, err := sessionsOn(a.cfg.DB).EndOthers(q.r.Context(), q.member.ID, q.member.Session)
+	var n int64
+	err := pgx.BeginFunc(q.r.Context(), a.cfg.DB, func(tx pgx.Tx) error {
+		var err error
+		n, err = members.On(tx).EndOtherSessions(q.r.Context(), q.member.ID, members.Credential{TokenID: q.member.TokenID, Session: q.member.Session})
+		return err
+	})
 	switch {
-	case isNotFound(err):
+	case isNotFound(err) || errors.Is(err, store.ErrCredentialGone):
 		a.signOut(q)
 		return
 	case err != nil:

@@ -325,6 +325,27 @@ func (s Store) lockMember(ctx context.Context, id int64, cred Credential) (claim
 	return claimed, nil
 }
 
+// EndOtherSessions ends every web session of member id but the one cred came with (sign
+// out everywhere else), whatever opened them (a code staff issued opens a session that
+// ends with no token, which revoking tokens leaves open), and the member's sign-in codes
+// not used yet, which would open another at once. It returns how many sessions it ended.
+// The member and cred are locked first (lockMember), as a claim and a release take them:
+// store.ErrNotFound when there is no such active member, store.ErrCredentialGone when the
+// session ended meanwhile. In a transaction.
+func (s Store) EndOtherSessions(ctx context.Context, id int64, cred Credential) (int64, error) {
+	if _, err := s.lockMember(ctx, id, cred); err != nil {
+		return 0, err
+	}
+	tag, err := s.db.Exec(ctx, `DELETE FROM web_sessions WHERE member_id = $1 AND id_hash <> $2`, id, cred.Session)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.db.Exec(ctx, `DELETE FROM sign_in_codes WHERE member_id = $1 AND used_at IS NULL`, id); err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
 // CreateToken adds a token's hash for an active member who is not erased, issued by
 // IssuedByStaff (cred zero) or IssuedByMember with cred: store.ErrNotFound when there is
 // no such member, store.ErrClaimed when staff issue it to a member who claimed their

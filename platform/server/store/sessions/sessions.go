@@ -141,35 +141,6 @@ func (s Store) OpenOf(ctx context.Context, memberID int64, current []byte, now t
 	return open, more, err
 }
 
-// EndOthers ends every session of the member but the one of SHA-256 current (sign-out
-// everywhere else), whatever opened them: a code staff issued ends with no token, so
-// revoking the member's tokens does not end it. It returns how many it ended;
-// store.ErrNotFound when the member is not active or the session current has ended
-// (a claim from another session, a release or a sign-out ended it meanwhile). The
-// member's row is locked first, as a claim, a release and a sign-in take it, then the
-// sessions.
-func (s Store) EndOthers(ctx context.Context, memberID int64, current []byte) (int64, error) {
-	var ended int64
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM members WHERE id = $1 AND active FOR SHARE`, memberID).Scan(&one); err != nil {
-			return store.NotFound(err)
-		}
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM web_sessions WHERE member_id = $1 AND id_hash = $2 FOR SHARE`, memberID, current).Scan(&one); err != nil {
-			return store.NotFound(err)
-		}
-		tag, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE member_id = $1 AND id_hash <> $2`, memberID, current)
-		if err != nil {
-			return err
-		}
-		ended = tag.RowsAffected()
-		// A sign-in code not used yet would open another session at once.
-		_, err = tx.Exec(ctx, `DELETE FROM sign_in_codes WHERE member_id = $1 AND used_at IS NULL`, memberID)
-		return err
-	})
-	return ended, err
-}
-
 // DeleteExpired removes the sessions and codes that ended before now.
 func (s Store) DeleteExpired(ctx context.Context, now time.Time) error {
 	// Rows another transaction holds (a claim, a release, a revocation deleting them too)
