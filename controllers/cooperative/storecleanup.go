@@ -205,21 +205,21 @@ func jobFinished(job *batchv1.Job) bool {
 // store's error the Ready condition and a Warning event say which prefix and why, and the
 // deletion waits and retries. Without the co-op's keys (the hub removed them) nothing can
 // be deleted with them: an event names what is left for the hub, and the deletion goes on.
-func (r *Reconciler) deleteStoreObjects(ctx context.Context, s *scope, othersRetained bool) (bool, error) {
+func (r *Reconciler) deleteStoreObjects(ctx context.Context, s *scope, othersRetained bool) (done bool, err error) {
 	coop := s.coop
 	prefixes, kept := deletedPrefixes(coop, &r.Config, othersRetained)
-	if kept != "" {
-		r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonRetainedDataKept, "Delete", "Left %s", kept)
-	}
-	if len(prefixes) == 0 {
-		return true, nil
-	}
+	defer func() {
+		// Said once the rest is deleted, not on each pass that waits for it.
+		if done && err == nil && kept != "" {
+			r.Recorder.Eventf(coop, nil, corev1.EventTypeNormal, coopv1.ReasonRetainedDataKept, "Delete", "Left %s", kept)
+		}
+	}()
 	if len(prefixes) == 0 {
 		return true, nil
 	}
 	// The co-op's own keys only, never the hub-wide ones (even on a single-tenant hub).
 	keys := &corev1.Secret{}
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: r.Config.ObjectStore.CooperativeCredentialsSecret(coop.Name)}, keys)
+	err = r.Client.Get(ctx, client.ObjectKey{Namespace: r.Config.OperatorNamespace, Name: r.Config.ObjectStore.CooperativeCredentialsSecret(coop.Name)}, keys)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return false, fmt.Errorf("reading the co-op's object store keys: %w", err)
 	}

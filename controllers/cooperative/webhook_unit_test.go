@@ -275,3 +275,51 @@ func TestValidatorWarnsOfAnApprovalFraction(t *testing.T) {
 		}
 	}
 }
+
+// Giving up a restore: refused, whoever sends it, on a co-op that awaits none, without a
+// reason or with one too long, and on a new Cooperative; the hub's admin sets it on a co-op
+// awaiting its restore, a co-op admin may not.
+func TestValidatorJudgesGivingUpARestore(t *testing.T) {
+	v, _ := hubAdminValidator(t)
+	ctx := context.Background()
+	hubAdmin, coopAdmin := &sender{UserInfo: authenticationv1.UserInfo{Username: "hub-admin"}}, &sender{UserInfo: authenticationv1.UserInfo{Username: "coop-alice"}}
+	coop := func(awaiting bool, reason *string) *coopv1.Cooperative {
+		c := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "fairride", Annotations: map[string]string{}}}
+		if awaiting {
+			c.Annotations[coopv1.AnnotationImportDump] = "fairride.dump"
+			c.Annotations[coopv1.AnnotationImportSHA256] = strings.Repeat("a", 64)
+		}
+		if reason != nil {
+			c.Annotations[coopv1.AnnotationImportAbandon] = *reason
+		}
+		return c
+	}
+	reason := func(s string) *string { return &s }
+	for _, tc := range []struct {
+		name     string
+		awaiting bool
+		reason   string
+		user     *sender
+		want     string // "" admitted
+	}{
+		{"a co-op that awaits no restore", false, "the archive is lost", hubAdmin, "this co-op awaits none"},
+		{"no reason", true, "  ", hubAdmin, "say why"},
+		{"a reason too long", true, strings.Repeat("x", coopv1.MaxImportAbandonReasonLength+1), hubAdmin, "Too long"},
+		{"a co-op admin", true, "the archive is lost", coopAdmin, "only someone who may delete this Cooperative"},
+		{"the hub's admin", true, "the archive is lost", hubAdmin, ""},
+	} {
+		errs, err := v.importAbandonErrors(ctx, coop(tc.awaiting, nil), coop(tc.awaiting, reason(tc.reason)), tc.user)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := errs.ToAggregate(); (tc.want == "") != (got == nil) || (got != nil && !strings.Contains(got.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", tc.name, got, tc.want)
+		}
+	}
+	create := admission.NewContextWithRequest(ctx, admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		Operation: admissionv1.Create, UserInfo: authenticationv1.UserInfo{Username: "hub-admin"}}})
+	_, err := v.ValidateCreate(create, coop(true, reason("given up at once")))
+	if err == nil || !strings.Contains(err.Error(), "a new Cooperative has none to give up") {
+		t.Errorf("a new Cooperative giving up its restore: %v", err)
+	}
+}

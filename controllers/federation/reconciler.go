@@ -58,6 +58,7 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/shared/finalizer"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/text"
 )
 
 // FieldOwner is the field manager of status.federation and of what this hub writes at its
@@ -336,7 +337,7 @@ func (r *CooperativeReconciler) role(ctx context.Context, s *homeScope) error {
 	} else if s.waiting != "" && len(splitPrimaries(s.fed)) == 0 {
 		for _, p := range s.homePeers {
 			if p.Name == s.waiting {
-				s.fed.Message = clip(strings.TrimSuffix(WaitingForStandbyMessage(p)+"; "+s.fed.Message, "; "), maxMessage)
+				s.fed.Message = text.Truncate(strings.TrimSuffix(WaitingForStandbyMessage(p)+"; "+s.fed.Message, "; "), maxMessage)
 			}
 		}
 	}
@@ -636,7 +637,7 @@ func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Coope
 		if f := there.Status.Federation; f != nil && f.Message != "" {
 			why = f.Message
 		}
-		st.Message = clip(strings.TrimSuffix(why+"; "+limited, "; "), maxMessage)
+		st.Message = text.Truncate(strings.TrimSuffix(why+"; "+limited, "; "), maxMessage)
 	}
 	// Told once, when the status comes to say it (a refusal or a release says more then,
 	// and the event waits for the status to say the limits again).
@@ -973,7 +974,7 @@ func ReplicaNotReadyMessage(cluster *cnpgv1.Cluster) string {
 	if onATimeline(cluster) {
 		timeline = "reported"
 	}
-	return clip(fmt.Sprintf("the replica Cluster is not restored and healthy yet: CloudNativePG reports phase %s, %d ready instance(s), an instance's timeline %s",
+	return text.Truncate(fmt.Sprintf("the replica Cluster is not restored and healthy yet: CloudNativePG reports phase %s, %d ready instance(s), an instance's timeline %s",
 		phase, cluster.Status.ReadyInstances, timeline), maxMessage)
 }
 

@@ -22,7 +22,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanapi "github.com/cloudnative-pg/barman-cloud/pkg/api"
@@ -37,6 +36,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/hubconfig"
+	"github.com/cooperator-dev/cooperator/controllers/shared/text"
 )
 
 // TopologyName is the name of a co-op's Cluster in its distributed topology: CloudNativePG
@@ -444,22 +444,11 @@ func WaitingForStandbyMessage(p HomePeer) string {
 	if p.Message != "" {
 		why += ": " + p.Message
 	}
-	return clip(fmt.Sprintf("waiting for the standby at %s (region %s) to be ready before handing it the primary, which stays here meanwhile: %s", p.Name, p.Region, why), maxMessage)
+	return text.Truncate(fmt.Sprintf("waiting for the standby at %s (region %s) to be ready before handing it the primary, which stays here meanwhile: %s", p.Name, p.Region, why), maxMessage)
 }
 
 // maxMessage is the longest status.federation.message the CRD takes.
 const maxMessage = 1024
-
-// clip cuts s to at most n bytes, on a character boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
 
 func hasExternal(ecs []cnpgv1.ExternalCluster, name string) bool {
 	return slices.ContainsFunc(ecs, func(ec cnpgv1.ExternalCluster) bool { return ec.Name == name })

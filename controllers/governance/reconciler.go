@@ -263,6 +263,14 @@ func (r *Reconciler) heldAtPeer(ctx context.Context, coop *coopv1.Cooperative, p
 			return &statusChange{cond: &cond, notWaiting: true}
 		})
 	}
+	if r.MaxHoldAtPeer <= 0 {
+		// The hub sets no bound (maxVoteHoldAtPeer 0): nothing is read or counted, and the
+		// admins' switchovers are theirs alone, as before the bound; a switch back changes
+		// the spec, which brings the next reconcile.
+		return ctrl.Result{}, r.update(ctx, coop, func(*coopv1.Cooperative) *statusChange {
+			return &statusChange{cond: &cond, notWaiting: true}
+		})
+	}
 	var waiting []tally.Closed
 	err := errors.New("the co-op's namespace is not set up yet")
 	if meta.IsStatusConditionTrue(coop.Status.Conditions, coopv1.ConditionTenancyReady) {
@@ -279,12 +287,7 @@ func (r *Reconciler) heldAtPeer(ctx context.Context, coop *coopv1.Cooperative, p
 		cond.Message += "; the replica here cannot be read, so passed proposals are not counted; retrying"
 		return r.requeue(), r.writeStatus(ctx, coop, nil, cond)
 	}
-	if len(waiting) == 0 || r.MaxHoldAtPeer <= 0 {
-		// Nothing waits, or the hub sets no bound (maxVoteHoldAtPeer 0): no time is
-		// counted, and the admins' switchovers are theirs alone, as before the bound.
-		if len(waiting) > 0 {
-			cond.Message += fmt.Sprintf("; %d passed proposal(s) wait (the hub sets no bound on how long: maxVoteHoldAtPeer is 0)", len(waiting))
-		}
+	if len(waiting) == 0 {
 		return r.requeue(), r.update(ctx, coop, func(*coopv1.Cooperative) *statusChange {
 			return &statusChange{cond: &cond, notWaiting: true}
 		})
