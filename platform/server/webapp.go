@@ -20,8 +20,14 @@ import (
 	"github.com/cooperator-dev/cooperator/platform/server/web"
 )
 
-// signInCodeTTL is how long a sign-in code for the members' app stays valid.
+// signInCodeTTL is how long a sign-in code for the members' app stays valid, when staff
+// or the member's token issue it (to hand over, or to send).
 const signInCodeTTL = 24 * time.Hour
+
+// appSignInCodeTTL is how long a code a session of the members' app issued stays valid:
+// the member reads it on one screen and types it on another device at once ("sign in on
+// another device"), and a code left on a screen should not open a session a day later.
+const appSignInCodeTTL = 15 * time.Minute
 
 // signInAlphabet leaves out letters and digits people confuse (0/O, 1/I/L, U).
 const signInAlphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
@@ -43,7 +49,9 @@ func newSignInCode() (string, []byte) {
 }
 
 // createSignInCode issues a one-time code for the members' app to an active member, by
-// the member (with their token) or staff; the code is shown once and stored hashed.
+// the member (with their token, or from a session of the app signed in to lately:
+// freshActions) or staff; the code is shown once and stored hashed. A session's code
+// lasts appSignInCodeTTL, any other signInCodeTTL.
 func (s *Server) createSignInCode(r *http.Request, p principal) (int, any, error) {
 	id, err := selfOrAdminPath(r, p)
 	if err != nil {
@@ -54,14 +62,18 @@ func (s *Server) createSignInCode(r *http.Request, p principal) (int, any, error
 	}
 	code, hash := newSignInCode()
 	now := s.now()
+	expires := now.Add(signInCodeTTL)
+	if p.session != nil {
+		expires = now.Add(appSignInCodeTTL)
+	}
 	// The code, and the session it opens, end with the token that issued it.
 	err = s.audited(r.Context(), p, func(tx pgx.Tx) error {
-		return members.On(tx).IssueCode(r.Context(), id, p.credential(), hash, now, now.Add(signInCodeTTL))
+		return members.On(tx).IssueCode(r.Context(), id, p.credential(), hash, now, expires)
 	})
 	if err := s.credentialErr(r.Context(), err, id, "sign-in codes"); err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, map[string]any{"memberId": id, "code": code, "expiresAt": now.Add(signInCodeTTL)}, nil
+	return http.StatusCreated, map[string]any{"memberId": id, "code": code, "expiresAt": expires}, nil
 }
 
 // webBackend gives the members' app (platform/server/web) the API's own handlers: every

@@ -318,6 +318,7 @@ func (a *App) routes() {
 	m.HandleFunc("POST /app/tokens/{id}/revoke", a.authed(a.revokeToken))
 	m.HandleFunc("POST /app/data/claim", a.authed(a.claim))
 	m.HandleFunc("POST /app/data/sign-out-others", a.authed(a.signOutOthers))
+	m.HandleFunc("POST /app/data/device-code", a.authed(a.deviceCode))
 	m.HandleFunc("/app/", a.anon("", func(q *req) { a.fail(q, http.StatusNotFound, "error.notFound") }))
 	a.mux = m
 }

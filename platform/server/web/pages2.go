@@ -893,6 +893,10 @@ type dataData struct {
 	More  bool
 	// NewKey is the token a claim just gave the member, shown on this answer alone.
 	NewKey string
+	// DeviceCode is the sign-in code for another device this session just issued, shown
+	// on this answer alone, and DeviceCodeEnds when it stops working.
+	DeviceCode     string
+	DeviceCodeEnds time.Time
 	// SessionToken is the token the session ends with: the claim form sends it back, so
 	// that the form sent again (a refresh, history) once a claim changed it claims no more.
 	SessionToken int64
@@ -917,11 +921,14 @@ type auditRow struct {
 	What, Who string
 }
 
-// claimed is what a claim just answered: the key, shown once, and when the account was
-// claimed.
-type claimed struct {
-	key string
-	at  time.Time
+// shownOnce is what the data page shows on one answer alone: the key a claim just gave,
+// and when the account was claimed; or a sign-in code for another device this session just
+// issued, and when it ends.
+type shownOnce struct {
+	key       string
+	claimedAt time.Time
+	code      string
+	codeEnds  time.Time
 }
 
 // dataAuditRows is how many of the audit's newest entries the data page shows.
@@ -929,8 +936,9 @@ const dataAuditRows = 20
 
 // showData renders the member's data page: their download, their tokens (who issued each,
 // to revoke one they do not know), their claim of the account and its audit, their
-// erasure (errs: the erase form's errors), and the key a claim just gave them (just).
-func (a *App) showData(q *req, status int, errs map[string]string, just *claimed) {
+// erasure (errs: the erase form's errors), and the key a claim just gave them or the
+// sign-in code for another device this session just issued (just).
+func (a *App) showData(q *req, status int, errs map[string]string, just *shownOnce) {
 	var toks struct {
 		Tokens []tokenView `json:"tokens"`
 	}
@@ -956,7 +964,8 @@ func (a *App) showData(q *req, status int, errs map[string]string, just *claimed
 	base := fmt.Sprintf("/v1/members/%d", q.member.ID)
 	get := a.get
 	if just != nil {
-		// The key a claim just gave shows whatever else fails: it is shown only here.
+		// The key a claim just gave, or the code just issued, shows whatever else fails: it
+		// is shown only here.
 		get = func(q *req, path string, v any) bool {
 			if st, body := a.call(q, http.MethodGet, path, nil, nil); st == http.StatusOK {
 				_ = json.Unmarshal(body, v)
@@ -977,9 +986,12 @@ func (a *App) showData(q *req, status int, errs map[string]string, just *claimed
 	}
 	d.Sessions, d.MoreSessions = open, more
 	d.Others = more || slices.ContainsFunc(open, func(o sessions.Opened) bool { return !o.Current })
-	if just != nil {
+	switch {
+	case just != nil && just.key != "":
 		d.NewKey = just.key
-		d.ClaimedAt = cmp.Or(d.ClaimedAt, &just.at) // the page says claimed even when its reads failed
+		d.ClaimedAt = cmp.Or(d.ClaimedAt, &just.claimedAt) // the page says claimed even when its reads failed
+	case just != nil:
+		d.DeviceCode, d.DeviceCodeEnds = just.code, just.codeEnds
 	}
 	// Who issued each token, from the audit's own entries: a token "you" used that staff
 	// issued (the registration's) is said to be one.
@@ -1015,16 +1027,20 @@ func (a *App) auditActor(q *req, actor string) string {
 }
 
 // auditCredential words who made an entry with the credential they used (the audit's
-// credential: token:<id>, app-session[:token:<id>], and for a sign-in code[:token:<id>]),
-// one step back: a token staff issued, or an app session opened with a code staff issued
-// (a code of no token) or with a code of such a token, says so. issuedBy: who issued each
-// token, from the audit's tokenIssued entries and the member's tokens.
+// credential: token:<id>, app-session[:token:<id>], and for a sign-in code[:token:<id>] or
+// app-code[:token:<id>]), one step back: a token staff issued, or an app session opened with
+// a code staff issued (a code of no token) or with a code of such a token, says so.
+// issuedBy: who issued each token, from the audit's tokenIssued entries and the member's
+// tokens.
 func (a *App) auditCredential(q *req, who, credential string, issuedBy map[int64]string) string {
 	session := credential == "app-session" || strings.HasPrefix(credential, "app-session:token:")
 	code := credential == "code" || strings.HasPrefix(credential, "code:token:")
 	tok, err := strconv.ParseInt(credential[strings.LastIndex(credential, ":")+1:], 10, 64)
 	switch {
-	// A sign-in's: a code staff issued, or a code of one of the member's tokens.
+	// A sign-in's: a code another session of the member's issued ("sign in on another
+	// device"), a code staff issued, or a code of one of the member's tokens.
+	case credential == "app-code" || strings.HasPrefix(credential, "app-code:token:"):
+		return fmt.Sprintf(tr(q.lang, "audit.withAppCode"), who)
 	case credential == "code":
 		return fmt.Sprintf(tr(q.lang, "audit.withStaffCode"), who)
 	case code && err == nil && issuedBy[tok] == "staff":
@@ -1078,7 +1094,31 @@ func (a *App) claim(q *req) {
 		return
 	}
 	q.member.TokenID = out.ID // the session's token from now on
-	a.showData(q, http.StatusOK, nil, &claimed{key: out.Token, at: out.ClaimedAt})
+	a.showData(q, http.StatusOK, nil, &shownOnce{key: out.Token, claimedAt: out.ClaimedAt})
+}
+
+// deviceCode issues a sign-in code of the member's to type on another device (POST
+// /v1/members/{id}/sign-in-codes) from this session, which must have signed in lately, as
+// a claim must (the API refuses otherwise: a session someone else got hold of must not
+// open more). The page shows the code once (it is in no URL, so the answer is the page
+// itself, not a redirect), with when it ends: a code a session issues lasts minutes, and
+// the session it opens is listed, and audited, as opened with it.
+func (a *App) deviceCode(q *req) {
+	if !sessions.Fresh(q.member.SignedIn, a.cfg.Now()) {
+		// The session grew too old since the page was shown: the page says to sign in again.
+		a.redirect(q, "/app/data?done=signInAgain")
+		return
+	}
+	st, body := a.call(q, http.MethodPost, fmt.Sprintf("/v1/members/%d/sign-in-codes", q.member.ID), nil, nil)
+	var out struct {
+		Code      string    `json:"code"`
+		ExpiresAt time.Time `json:"expiresAt"`
+	}
+	if st != http.StatusCreated || json.Unmarshal(body, &out) != nil || out.Code == "" {
+		a.failAPI(q, st, body)
+		return
+	}
+	a.showData(q, http.StatusOK, nil, &shownOnce{code: out.Code, codeEnds: out.ExpiresAt})
 }
 
 // signOutOthers ends every session of the member's but this one, whatever opened them (a

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -155,5 +157,104 @@ func TestSecurity_SignOutEverywhereElse(t *testing.T) {
 	}
 	if p := bea.do("GET", "/app/home", nil); p.status != http.StatusOK {
 		t.Fatalf("Ana's sign-out ended Bea's session: %d", p.status)
+	}
+}
+
+// TestSignInOnAnotherDevice: a member signed in on one device gets a sign-in code for
+// another from the data page, shown once and in no URL, which works once and for 15
+// minutes (a code staff issue lasts a day); the session it opens is listed, and audited,
+// as opened with a code from another of the member's sessions, not one staff issued. A
+// session older than a fresh sign-in gets none (a browser left signed in must not open
+// more), and another member's post without this session's CSRF token gets none either.
+func TestSignInOnAnotherDevice(t *testing.T) {
+	c := newCoop(t)
+	ana, _ := c.member("Ana Driver", "worker")
+	codes := func() int {
+		t.Helper()
+		var n int
+		if err := c.owner.QueryRow(context.Background(), `SELECT count(*) FROM sign_in_codes WHERE member_id = $1`, ana).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if staff := c.must(http.StatusCreated, "POST", fmt.Sprintf("/v1/members/%d/sign-in-codes", ana), adminToken, nil); staff["expiresAt"] != "2026-12-02T09:00:00Z" {
+		t.Fatalf("a code staff issue ends at %v, want a day later", staff["expiresAt"])
+	}
+
+	phone := newTab(t)
+	c.signIn(t, phone, c.code(ana))
+	do(t, phone, chromedp.Navigate(c.url+"/app/data"))
+	before := codes()
+	click(t, phone, "#device-code")
+	code := text(t, phone, "#device-code-value")
+	if !regexp.MustCompile(`^[A-Z2-9]{5}-[A-Z2-9]{5}$`).MatchString(code) {
+		t.Fatalf("the page shows %q, not a sign-in code", code)
+	}
+	if box := text(t, phone, "#device-code-box"); !strings.Contains(box, "It works once, until 2026-12-01 09:15 UTC.") {
+		t.Errorf("the code's notice says %q", box)
+	}
+	if loc := location(t, phone); strings.Contains(loc, code) || strings.Contains(loc, strings.ReplaceAll(code, "-", "")) {
+		t.Errorf("the code is in the URL %s", loc)
+	}
+	if n := codes(); n != before+1 {
+		t.Fatalf("%d codes were issued, want 1", n-before)
+	}
+
+	laptop := newTab(t)
+	c.signIn(t, laptop, code)
+	do(t, laptop, chromedp.Navigate(c.url+"/app/data"))
+	if listed := text(t, laptop, "#sessions"); !strings.Contains(listed, "with a sign-in code from another of your sessions · ends 2026-12-01 21:00 UTC · this browser") ||
+		!strings.Contains(listed, "with a sign-in code the co-op's staff issued") {
+		t.Errorf("the laptop's sessions list: %q", listed)
+	}
+	if audit := text(t, laptop, "#audit"); !strings.Contains(audit, "you, with a sign-in code from another of your sessions") {
+		t.Errorf("the audit does not say how the laptop signed in: %q", audit)
+	}
+	// The code works once.
+	again := c.session(t)
+	form := again.do("GET", "/app/sign-in", nil)
+	if p := again.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {code}}); p.status == http.StatusSeeOther && p.header.Get("Location") == "/app/home" {
+		t.Fatal("a used code signed in again")
+	}
+
+	// Another member's post, without this session's CSRF token, gets no code.
+	bo, _ := c.member("Bea Driver", "worker")
+	bea := c.session(t)
+	beaCSRF := bea.signIn(c.code(bo))
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	before = codes()
+	for _, form := range []url.Values{{}, {"csrf": {beaCSRF}}} {
+		if p := s.do("POST", "/app/data/device-code", form); p.status != http.StatusForbidden {
+			t.Fatalf("a post with csrf %q: %d, want 403", form.Get("csrf"), p.status)
+		}
+	}
+	if n := codes(); n != before {
+		t.Fatalf("a refused post issued %d codes", n-before)
+	}
+	// A code not typed within 15 minutes ends.
+	p := s.do("POST", "/app/data/device-code", url.Values{"csrf": {csrf}})
+	late := regexp.MustCompile(`id="device-code-value">([A-Z2-9-]+)<`).FindStringSubmatch(p.body)
+	if p.status != http.StatusOK || late == nil {
+		t.Fatalf("issuing a code over HTTP: %d %.2000s", p.status, p.body)
+	}
+	c.clock.Step(15*time.Minute + time.Second)
+	form = again.do("GET", "/app/sign-in", nil)
+	if r := again.do("POST", "/app/sign-in", url.Values{"csrf": {form.csrf(t)}, "code": {late[1]}}); r.status == http.StatusSeeOther && r.header.Get("Location") == "/app/home" {
+		t.Fatal("a code 15 minutes old signed in")
+	}
+
+	// The session is older than a fresh sign-in now: no code, and a form sent anyway does
+	// nothing.
+	p = s.do("GET", "/app/data", nil)
+	if p.status != http.StatusOK || strings.Contains(p.body, `id="device-code"`) || !strings.Contains(p.body, `id="device-sign-in"`) {
+		t.Fatalf("the data page of an old session: %d %.3000s", p.status, p.body)
+	}
+	before = codes()
+	if r := s.do("POST", "/app/data/device-code", url.Values{"csrf": {csrf}}); r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/data?done=signInAgain" {
+		t.Fatalf("a code from an old session: %d to %q", r.status, r.header.Get("Location"))
+	}
+	if n := codes(); n != before {
+		t.Fatalf("an old session issued %d codes", n-before)
 	}
 }

@@ -381,9 +381,10 @@ func (s Store) IssueCode(ctx context.Context, id int64, cred Credential, hash []
 	if claimed && cred.TokenID == 0 && cred.Session == nil {
 		return store.ErrClaimed
 	}
-	// cred's token, locked above, stays until this transaction ends.
-	_, err = s.db.Exec(ctx, `INSERT INTO sign_in_codes (code_hash, member_id, token_id, created_at, expires_at)
-		VALUES ($1, $2, NULLIF($5, 0), $3, $4)`, hash, id, now, expires, cred.TokenID)
+	// cred's token, locked above, stays until this transaction ends. A code a session of
+	// the members' app issued says so (from_app): the session it opens is the member's own.
+	_, err = s.db.Exec(ctx, `INSERT INTO sign_in_codes (code_hash, member_id, token_id, created_at, expires_at, from_app)
+		VALUES ($1, $2, NULLIF($5, 0), $3, $4, $6)`, hash, id, now, expires, cred.TokenID, cred.Session != nil)
 	return err
 }
 

@@ -58,10 +58,10 @@ func (s Store) Open(ctx context.Context, codeHash, idHash []byte, csrf string, n
 		), used AS (
 			UPDATE sign_in_codes c SET used_at = $2 FROM m
 			WHERE c.code_hash = $1 AND c.used_at IS NULL AND c.expires_at > $2 AND c.member_id = m.id
-			RETURNING c.member_id, c.token_id
+			RETURNING c.member_id, c.token_id, c.from_app
 		)
 		INSERT INTO web_sessions (id_hash, member_id, token_id, csrf_token, created_at, expires_at, opened_with)
-		SELECT $3, member_id, token_id, $4, $2, $5, 'code' FROM used
+		SELECT $3, member_id, token_id, $4, $2, $5, CASE WHEN from_app THEN 'app-code' ELSE 'code' END FROM used
 		RETURNING member_id`, codeHash, now, idHash, csrf, expires).Scan(&id)
 	if store.IsForeignKeyViolation(err) {
 		return 0, store.ErrNotFound // the code's token was revoked meanwhile
@@ -111,8 +111,10 @@ func (s Store) Delete(ctx context.Context, idHash []byte) error {
 type Opened struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
-	// With is what opened it: "code" (a sign-in code), "token" (the member's token
-	// itself), "" for a session opened before this was recorded.
+	// With is what opened it: "code" (a sign-in code staff or a token issued),
+	// "app-code" (a code another of the member's sessions issued: "sign in on another
+	// device"), "token" (the member's token itself), "" for a session opened before this
+	// was recorded.
 	With string
 	// TokenID is the member's token the session ends with: the one that issued its code,
 	// or the token it was opened with (0: none, a code staff issued).
