@@ -41,6 +41,14 @@ build_etcd() {
 }
 
 mkdir -p "$DEST"
-[ -x "$DEST/etcd" ] || build_etcd
-[ -x "$DEST/kube-apiserver" ] || build_kube_apiserver
+if [ ! -x "$DEST/etcd" ] || [ ! -x "$DEST/kube-apiserver" ]; then
+  # Suites started together may each call this script: build once, not once each into the
+  # same files (as hack/cnpg-operator.sh does).
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$DEST/.lock"
+    flock 9
+  fi
+  [ -x "$DEST/etcd" ] || build_etcd
+  [ -x "$DEST/kube-apiserver" ] || build_kube_apiserver
+fi
 echo "$DEST"
