@@ -115,7 +115,11 @@ func tcpPorts(ports []int32) []networkingv1.NetworkPolicyPort {
 func egressPeers(p hubconfig.EgressPeer) []networkingv1.NetworkPolicyPeer {
 	var out []networkingv1.NetworkPolicyPeer
 	for _, cidr := range p.CIDRs {
-		out = append(out, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: cidr}})
+		// A hub on a cloud store without fixed addresses writes 0.0.0.0/0: the database and
+		// dump pods still never reach a metadata endpoint, as a plan's extra egress does not.
+		b := &networkingv1.IPBlock{CIDR: cidr}
+		exceptMetadata(b)
+		out = append(out, networkingv1.NetworkPolicyPeer{IPBlock: b})
 	}
 	if p.Namespace != "" {
 		out = append(out, networkingv1.NetworkPolicyPeer{NamespaceSelector: namespaceSelector(p.Namespace)})
@@ -208,8 +212,9 @@ func BuildNetworkPolicies(coop *coopv1.Cooperative, plan *coopv1.HostingPlan, cf
 }
 
 // MetadataEndpoints are the cloud providers' instance metadata addresses, which hand out
-// the node's credentials: a plan's extra egress never reaches them, however wide its
-// blocks (0.0.0.0/0, say, or a rule without destinations).
+// the node's credentials: neither a plan's extra egress nor the hub's network.apiServer and
+// network.objectStore reach them, however wide their blocks (0.0.0.0/0, say, or a rule
+// without destinations).
 var MetadataEndpoints = []netip.Prefix{
 	netip.MustParsePrefix("169.254.169.254/32"), // AWS, GCP, Azure, OpenStack, ...
 	netip.MustParsePrefix("169.254.170.2/32"),   // AWS ECS task credentials

@@ -227,6 +227,43 @@ func TestIsolation_3_OperatorNamespaceNetworkPolicies(t *testing.T) {
 // Issue 10, point 3 (and 4): the shared tier's logical backup pods run in the operator
 // namespace; they reach the shared Cluster's primary on 5432, DNS and the object store, and
 // nothing else, and nothing reaches them.
+// TestIsolation_3_HubEgressNeverReachesMetadata: a hub whose object store has no fixed
+// addresses (a cloud's S3) writes 0.0.0.0/0 for it, and one that does not know its API
+// server's may too: the database instances and the logical backup pods reach the store on
+// its ports, and still no cloud metadata endpoint, on any port.
+func TestIsolation_3_HubEgressNeverReachesMetadata(t *testing.T) {
+	cfg := hubconfig.Default()
+	cfg.Network.APIServer = hubconfig.EgressPeer{CIDRs: []string{"0.0.0.0/0"}, Ports: []int32{443, 6443}}
+	cfg.Network.ObjectStore = hubconfig.EgressPeer{CIDRs: []string{"0.0.0.0/0", "::/0"}, Ports: []int32{80, 443}}
+	coop := testCoop()
+	ns := coop.NamespaceName()
+	db := netpol.InNamespace(ns, map[string]string{coopv1.LabelManagedBy: coopv1.ManagedByValue, coopv1.LabelDatabaseTier: tierLabel(coop)},
+		map[string]string{coopv1.ClusterLabel: coop.Name}, nil)
+	dumpLabels := map[string]string{coopv1.LabelCooperative: "a", coopv1.LabelManagedBy: coopv1.ManagedByValue}
+	for k, v := range logicalbackup.PodLabels {
+		dumpLabels[k] = v
+	}
+	dump := netpol.InNamespace(cfg.OperatorNamespace, nil, dumpLabels, nil)
+	store := netpol.Endpoint{IP: "52.216.0.10"}
+	coopPolicies, operatorPolicies := BuildNetworkPolicies(coop, testPlan(), &cfg), BuildOperatorNetworkPolicies(&cfg)
+	for _, p := range []struct {
+		who      string
+		src      netpol.Endpoint
+		policies []*networkingv1.NetworkPolicy
+	}{{"the database instances", db, coopPolicies}, {"a logical backup pod", dump, operatorPolicies}} {
+		if !netpol.Allowed(p.policies, p.src, store, corev1.ProtocolTCP, 443) {
+			t.Errorf("%s do not reach the object store", p.who)
+		}
+		for _, m := range MetadataEndpoints {
+			for _, port := range []int32{80, 443, 6443} {
+				if netpol.Allowed(p.policies, p.src, netpol.Endpoint{IP: m.Addr().String()}, corev1.ProtocolTCP, port) {
+					t.Errorf("%s reach the metadata endpoint %s on %d", p.who, m.Addr(), port)
+				}
+			}
+		}
+	}
+}
+
 func TestIsolation_3_LogicalBackupPodsNetworkPolicy(t *testing.T) {
 	cfg := hubconfig.Default()
 	cfg.Network.APIServer.CIDRs = []string{"10.0.0.1/32"}

@@ -392,6 +392,10 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("%s.ports %d: must be 1..65535", name, p))
 			}
 		}
+		if len(peer.Ports) == 0 && (len(peer.CIDRs) > 0 || peer.Namespace != "") {
+			// A NetworkPolicy rule without ports allows every port.
+			errs = append(errs, fmt.Errorf("%s.ports: must name at least one port when cidrs or namespace is set (a rule without ports allows every port)", name))
+		}
 	}
 	check("operatorServiceAccount", c.OperatorServiceAccount)
 	if c.RecheckInterval.Duration <= 0 {

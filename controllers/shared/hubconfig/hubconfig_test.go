@@ -222,3 +222,22 @@ allowedHostDomains: [coops.example.org]
 		}
 	}
 }
+
+// TestEgressTakesPorts: a network.apiServer or network.objectStore with addresses or a
+// namespace and no ports would become a NetworkPolicy rule open on every port; it is
+// refused, naming the setting. Without a destination, no ports is no rule at all.
+func TestEgressTakesPorts(t *testing.T) {
+	c := Default()
+	c.Network.ObjectStore = EgressPeer{CIDRs: []string{"0.0.0.0/0"}}
+	c.Network.APIServer = EgressPeer{Namespace: "default"}
+	err := c.Validate()
+	for _, want := range []string{"network.objectStore.ports: must name at least one port", "network.apiServer.ports: must name at least one port"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("egress without ports: %v, want %q", err, want)
+		}
+	}
+	c.Network.ObjectStore, c.Network.APIServer = EgressPeer{}, EgressPeer{}
+	if err := c.Validate(); err != nil {
+		t.Errorf("no egress settings at all: %v", err)
+	}
+}
