@@ -235,7 +235,7 @@ func (r *Reconciler) reconcileTenancy(ctx context.Context, s *scope) (ctrl.Resul
 		return ctrl.Result{}, err
 	}
 	s.setCondition(coopv1.ConditionTenancyReady, metav1.ConditionTrue, coopv1.ReasonReady,
-		fmt.Sprintf("namespace %s isolated, quota of plan %s", coop.NamespaceName(), s.plan.Name))
+		fmt.Sprintf("namespace %s with its network policies, roles and the quota of plan %s applied (the policies isolate it where the cluster's network plugin enforces them)", coop.NamespaceName(), s.plan.Name))
 	coop.Status.Namespace = coop.NamespaceName()
 	return ctrl.Result{}, nil
 }
