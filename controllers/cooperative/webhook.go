@@ -418,14 +418,27 @@ func (v *Validator) moveAnnotationErrors(ctx context.Context, old, coop *coopv1.
 		"a move releases the co-op to another hub and ends with its deletion here: only someone who may delete this Cooperative (the hub's admins) may set, change or remove it")
 }
 
-// hubOnly refuses, at path and with why, a request whose sender may not delete coop (asked
-// of the API server with a SubjectAccessReview): what only the hub's admins may do.
+// hubOnly refuses, at path and with why, a request whose sender does not hold the hub's
+// authority over coop (hubAuthority): what only the hub's admins may do.
 func (v *Validator) hubOnly(ctx context.Context, user *sender, coop *coopv1.Cooperative, path *field.Path, why string) (field.ErrorList, error) {
-	ok, err := v.mayDelete(ctx, user, coop.Name)
+	ok, err := v.hubAuthority(ctx, user, coop)
 	if err != nil || ok {
 		return nil, err
 	}
 	return field.ErrorList{field.Forbidden(path, why)}, nil
+}
+
+// hubAuthority says whether the sender holds the hub's authority over coop: they may delete
+// it (asked of the API server with a SubjectAccessReview) and are no peer hub's identity. A
+// peer may delete the standbys of its region here, to remove them, as its role says; that
+// makes it no admin of this hub's over them: it may not suspend one (which would freeze
+// this hub's hold on its namespace), take the operator's finalizers off (which would skip
+// this hub's cleanup) or give it an owner.
+func (v *Validator) hubAuthority(ctx context.Context, user *sender, coop *coopv1.Cooperative) (bool, error) {
+	if coopv1.PeerIdentity(user.Username) {
+		return false, nil
+	}
+	return v.mayDelete(ctx, user, coop.Name)
 }
 
 // failoverAnnotationErrors refuses a request that adds or changes the annotation
@@ -468,8 +481,8 @@ func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coo
 
 // lifecycleErrors refuses an update that removes one of the operator's finalizers
 // (coop.cooperator.dev/*), adds a finalizer, or changes the ownerReferences, unless the
-// operator sends it or its sender may delete the Cooperative (the hub's admins, asked of
-// the API server). The co-op's admins may update their Cooperative, not delete it: without
+// operator sends it or its sender holds the hub's authority (hubAuthority: may delete the
+// Cooperative, asked of the API server, and is no peer hub). The co-op's admins may update their Cooperative, not delete it: without
 // the finalizer a deletion the hub started would skip the final backup and the tenant's
 // cleanup; a finalizer of theirs would hold a deletion the hub started (and the co-op's
 // name) for as long as they liked; and an owner reference to an object that does not exist
@@ -498,7 +511,7 @@ func (v *Validator) lifecycleErrors(ctx context.Context, old, coop *coopv1.Coope
 	if len(changed) == 0 {
 		return nil, nil
 	}
-	ok, err := v.mayDelete(ctx, user, coop.Name)
+	ok, err := v.hubAuthority(ctx, user, coop)
 	if err != nil || ok {
 		return nil, err
 	}

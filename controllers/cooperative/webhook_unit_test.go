@@ -39,8 +39,9 @@ import (
 )
 
 // hubAdminValidator is a Validator over a fake API server holding a self-service plan
-// "standard", whose access reviews allow the user hub-admin alone, and counts each review
-// it is asked (user, verb and resource) in reviews.
+// "standard", whose access reviews allow the user hub-admin and a peer hub's identity (whose
+// role may delete the standbys of its region) alone, and counts each review it is asked
+// (user, verb and resource) in reviews.
 func hubAdminValidator(t *testing.T) (v *Validator, reviews map[string]int) {
 	t.Helper()
 	scheme := backupScheme(t)
@@ -53,7 +54,7 @@ func hubAdminValidator(t *testing.T) (v *Validator, reviews map[string]int) {
 		Create: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			if r, ok := obj.(*authorizationv1.SubjectAccessReview); ok {
 				reviews[r.Spec.User+" "+r.Spec.ResourceAttributes.Verb+" "+r.Spec.ResourceAttributes.Resource]++
-				r.Status.Allowed = r.Spec.User == "hub-admin"
+				r.Status.Allowed = r.Spec.User == "hub-admin" || coopv1.PeerIdentity(r.Spec.User)
 				return nil
 			}
 			return cl.Create(ctx, obj, opts...)
@@ -321,5 +322,50 @@ func TestValidatorJudgesGivingUpARestore(t *testing.T) {
 	_, err := v.ValidateCreate(create, coop(true, reason("given up at once")))
 	if err == nil || !strings.Contains(err.Error(), "a new Cooperative has none to give up") {
 		t.Errorf("a new Cooperative giving up its restore: %v", err)
+	}
+}
+
+// TestAPeerIsNoAdminOfItsStandbys: a peer hub's identity may delete the standbys of its
+// region here (its role says so), which is the access review that stands for the hub's
+// authority; it holds none of that authority all the same. On its standby it may not
+// suspend it (which would freeze this hub's hold on its namespace), take the operator's
+// finalizer off (which would skip this hub's cleanup), add a finalizer or give it an owner;
+// this hub's admins may.
+func TestAPeerIsNoAdminOfItsStandbys(t *testing.T) {
+	v, _ := hubAdminValidator(t)
+	peer := coopv1.PeerUserPrefix + "eu-south"
+	old := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "fairride", Finalizers: []string{"coop.cooperator.dev/cleanup"}},
+		Spec: coopv1.CooperativeSpec{Plan: "standard", Standby: &coopv1.StandbySpec{HomeRegion: "eu-south", HomeCooperative: "fairride", PrimaryServerName: "fairride"}}}
+	old.Spec.Database.Tier = coopv1.DatabaseTierDedicated
+	suspended := old.DeepCopy()
+	suspended.Spec.Suspend = true
+	unfinalized := old.DeepCopy()
+	unfinalized.Finalizers = nil
+	held := old.DeepCopy()
+	held.Finalizers = append(held.Finalizers, "eu-south.example/hold")
+	owned := old.DeepCopy()
+	owned.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "x", UID: "u"}}
+	for _, tc := range []struct {
+		name    string
+		changed *coopv1.Cooperative
+		field   string
+	}{
+		{"suspends it", suspended, "spec.suspend"},
+		{"takes the operator's finalizer off", unfinalized, "metadata.finalizers"},
+		{"adds a finalizer", held, "metadata.finalizers"},
+		{"gives it an owner", owned, "metadata.ownerReferences"},
+	} {
+		for _, user := range []string{peer, "hub-admin"} {
+			ctx := admission.NewContextWithRequest(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+				Operation: admissionv1.Update, UserInfo: authenticationv1.UserInfo{Username: user},
+			}})
+			_, err := v.ValidateUpdate(ctx, old, tc.changed)
+			switch {
+			case user == peer && (err == nil || !strings.Contains(err.Error(), tc.field)):
+				t.Errorf("the peer %s: %v; want %s refused", tc.name, err, tc.field)
+			case user == "hub-admin" && err != nil:
+				t.Errorf("a hub admin %s: %v; want allowed", tc.name, err)
+			}
+		}
 	}
 }
