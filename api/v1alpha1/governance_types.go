@@ -41,6 +41,11 @@ const (
 	// before the co-op's minimum voting period (spec.governance.minimumVotingPeriodHours)
 	// while members of its electorate had not voted; nothing was applied.
 	ReasonClosedEarly = "ClosedEarly"
+	// ReasonProposalTooLarge: a proposal is marked passed in the co-op's database but its
+	// change, rules or recorded result, or its roll or delegations, are larger than the
+	// operator reads (only a database written past the platform's checks holds one: the
+	// operator, which serves every co-op, reads bounded amounts); nothing was applied.
+	ReasonProposalTooLarge = "ProposalTooLarge"
 	// ReasonChangeNotApplicable: a passed proposal could not be applied (the plan no longer
 	// exists, the API server refused the value, the rules changed while it was open); it
 	// was reported back to the members.

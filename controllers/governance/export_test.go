@@ -43,3 +43,6 @@ func ApplyChange(r *Reconciler, ctx context.Context, coop *coopv1.Cooperative, p
 	o, err = r.applyChange(ctx, coop, p, o)
 	return o.state, o.message, err
 }
+
+// Connect is the reconciler's connection to a co-op's database.
+var Connect = (*Reconciler).connect

@@ -18,6 +18,7 @@ package governance_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -1409,5 +1410,87 @@ func TestAMoveIsNotHeldToTheBound(t *testing.T) {
 	}
 	if got := c.get(); got.Spec.Federation.Primary != "eu-south" {
 		t.Fatalf("a moving co-op's primary brought home: %+v", got.Spec.Federation)
+	}
+}
+
+// TestAProposalLargerThanTheOperatorReadsIsRefusedUnread: whoever holds a co-op's database
+// (its serving role, a platform pod taken over) can store a passed proposal whose change
+// is megabytes, or whose roll holds more members than the operator tallies. The operator,
+// which serves every co-op, reads neither: the change's row comes without its value
+// (tally.PendingChanges), the roll is counted before it is read (tally.LoadInput), and the
+// proposal is refused (ProposalTooLarge), recorded, and reported to the members, as any
+// refusal is; nothing is applied.
+func TestAProposalLargerThanTheOperatorReadsIsRefusedUnread(t *testing.T) {
+	c := newCoop(t, "bloated", coopv1.Governance{Model: coopv1.GovernanceOneMemberOneVote, QuorumPercent: 50, ApprovalPercent: 50,
+		GovernedFields: []coopv1.GovernedField{"feeSplit"}})
+	a := c.member("Ana Worker", []string{"worker"}, "")
+	c.member("Bea Worker", []string{"worker"}, "")
+	ctx := context.Background()
+	propose := func(title string) int64 {
+		return int64(c.must(201, "POST", "/v1/proposals", a.token, map[string]any{"title": title, "field": "feeSplit",
+			"value": map[string]any{"platformFeeBasisPoints": 0}})["id"].(float64))
+	}
+	result := `{"model":"one-member-one-vote","passed":true,"quorumReached":true,"turnoutPercent":"100.00","approvalPercent":"100.00",
+		"reason":"quorum reached","classes":[{"class":"members","eligible":2,"yes":2,"no":0,"abstain":0}]}`
+	// A change of a megabyte.
+	big := propose("Fee to 0, padded")
+	if _, err := c.srv.Pool().Exec(ctx, `UPDATE proposals SET status = 'closed', result = $2, closed_at = now(), application = 'pending',
+		change_value = change_value || jsonb_build_object('pad', repeat('x', 1 << 20)) WHERE id = $1`, big, result); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := tally.PendingChanges(ctx, c.srv.Pool(), 10)
+	if err != nil || len(pending) != 1 || !pending[0].TooLarge || pending[0].Value != nil || pending[0].Rules.Model != "" || pending[0].Result.Passed {
+		t.Fatalf("the operator's read of a megabyte change: %+v, %v; want it unread, TooLarge", pending, err)
+	}
+	eventually(t, "the refusal of the large change", func() error {
+		if g := c.get().Status.Governance; g == nil || len(g.Refused) != 1 || g.Refused[0].ID != big || g.Refused[0].Reason != coopv1.ReasonProposalTooLarge {
+			return fmt.Errorf("status.governance %+v", g)
+		}
+		return nil
+	})
+	eventually(t, "the refusal in the platform", func() error {
+		app := c.proposal(big, a.token)["application"].(map[string]any)
+		if app["state"] != "refused" || !strings.Contains(fmt.Sprint(app["message"]), "larger than the 64 KiB the operator reads") {
+			return fmt.Errorf("application %v", app)
+		}
+		return nil
+	})
+
+	// A roll of more members than the operator tallies.
+	many := propose("Fee to 0, by a crowd")
+	if _, err := c.srv.Pool().Exec(ctx, `WITH m AS (INSERT INTO members (roles) SELECT '{worker}' FROM generate_series(1, $2) RETURNING id)
+		INSERT INTO proposal_electorate (proposal_id, member_id) SELECT $1, id FROM m`, many, tally.MaxElectorate); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.srv.Pool().Exec(ctx, `UPDATE proposals SET status = 'closed', result = $2, closed_at = now(), application = 'pending' WHERE id = $1`,
+		many, result); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tally.LoadInput(ctx, c.srv.Pool(), policy.Governance{Model: policy.OneMemberOneVote}, many, true); !errors.Is(err, tally.ErrTooLarge) {
+		t.Fatalf("the operator's read of a roll of %d: %v, want ErrTooLarge", tally.MaxElectorate+2, err)
+	}
+	eventually(t, "the refusal of the crowd", func() error {
+		g := c.get().Status.Governance
+		if g == nil || !slices.ContainsFunc(g.Refused, func(r coopv1.RefusedProposal) bool {
+			return r.ID == many && r.Reason == coopv1.ReasonProposalTooLarge && strings.Contains(r.Message, "more than the 200000 entries")
+		}) {
+			return fmt.Errorf("status.governance %+v", g)
+		}
+		return nil
+	})
+	if obj := c.get(); obj.Spec.FeeSplit.PlatformFeeBasisPoints != 300 || len(obj.Status.Governance.History) > 0 {
+		t.Fatalf("a proposal larger than the operator reads was applied: %+v %+v", obj.Spec.FeeSplit, obj.Status.Governance)
+	}
+	// Nor does a statement of the operator's wait on the co-op's database (or a lock its
+	// serving role holds) for longer than 30 seconds.
+	r := &governance.Reconciler{Client: c.k8s, APIReader: c.k8s, DSN: testDSN}
+	conn, err := governance.Connect(r, ctx, c.get())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var timeout string
+	if err := conn.QueryRow(ctx, `SHOW statement_timeout`).Scan(&timeout); err != nil || timeout != "30s" {
+		t.Fatalf("the operator's statement_timeout is %q (%v), want 30s", timeout, err)
 	}
 }

@@ -44,6 +44,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -428,12 +429,19 @@ func (r *Reconciler) connect(ctx context.Context, coop *coopv1.Cooperative) (*pg
 	if err != nil {
 		return nil, errors.New("the uri of the app Secret does not parse") // the error would echo the password
 	}
+	// No statement of the operator's waits longer than statementTimeout, for the database
+	// or for a lock: a co-op's serving role that holds a proposal's row (or slows its
+	// database) fails that co-op's pass, which is retried, and holds up no other co-op's.
+	cfg.RuntimeParams["statement_timeout"] = strconv.Itoa(int(statementTimeout.Milliseconds()))
 	conn, err := pgx.ConnectConfig(cctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s:%d: %w", cfg.Host, cfg.Port, errors.Unwrap(err))
 	}
 	return conn, nil
 }
+
+// statementTimeout bounds each statement the operator runs in a co-op's database.
+const statementTimeout = 30 * time.Second
 
 // outcome is what became of one passed proposal.
 type outcome struct {
@@ -456,16 +464,24 @@ func (r *Reconciler) applyOne(ctx context.Context, coop *coopv1.Cooperative, con
 	if g := coop.Status.Governance; g != nil && g.DecidedThrough != nil && closedAt != nil && !notes(applyingOf(coop), p) &&
 		closedAt.Add(restoreSlack).Before(g.DecidedThrough.Time) {
 		o = closedBeforeDecided(p, g.DecidedThrough.Time)
+	} else if p.TooLarge {
+		o = tooLarge(p, fmt.Sprintf("its change, its rules or its recorded result is larger than the %d KiB the operator reads of each; nothing was applied",
+			tally.MaxValueBytes>>10))
 	} else {
 		in, err := tally.LoadInput(ctx, conn, p.Rules, p.ID, true)
-		if err != nil {
+		switch {
+		case errors.Is(err, tally.ErrTooLarge):
+			o = tooLarge(p, fmt.Sprintf("its roll or its delegations hold more than the %d entries the operator tallies; nothing was applied",
+				tally.MaxElectorate))
+		case err != nil:
 			return err
+		default:
+			notVoted, err := tally.NotVoted(ctx, conn, p.ID)
+			if err != nil {
+				return err
+			}
+			o = decide(coop, p, tally.Tally(in), notVoted)
 		}
-		notVoted, err := tally.NotVoted(ctx, conn, p.ID)
-		if err != nil {
-			return err
-		}
-		o = decide(coop, p, tally.Tally(in), notVoted)
 	}
 	if o.state == tally.ApplicationApplied {
 		var err error
@@ -516,6 +532,15 @@ func closedBeforeDecided(p tally.Closed, through time.Time) outcome {
 		"(propose it again if it still stands)", p.ClosedAt.UTC().Format(time.RFC3339), through.UTC().Format(time.RFC3339))
 	return outcome{state: tally.ApplicationRefused, message: msg, warning: true, event: msg,
 		cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonClosedBeforeDecided,
+			Message: fmt.Sprintf("proposal %d refused: %s", p.ID, msg)}}
+}
+
+// tooLarge refuses p, which the co-op's database holds larger than the operator reads
+// (tally.MaxValueBytes, tally.MaxElectorate): only a database written past the platform's
+// checks holds one, and reading it would let one co-op exhaust the operator's memory.
+func tooLarge(p tally.Closed, msg string) outcome {
+	return outcome{state: tally.ApplicationRefused, message: msg, warning: true, event: msg,
+		cond: metav1.Condition{Type: coopv1.ConditionGoverned, Status: metav1.ConditionFalse, Reason: coopv1.ReasonProposalTooLarge,
 			Message: fmt.Sprintf("proposal %d refused: %s", p.ID, msg)}}
 }
 

@@ -16,6 +16,27 @@ import (
 // while a proposal is open and when it closes) and for the operator (which re-tallies a
 // passed proposal before it applies the change): both read the same rows the same way.
 
+// What is read of a co-op's database is bounded. Its serving role (a platform pod taken
+// over) can store far more than the platform's own checks let through, and the operator,
+// which reads every co-op's passed proposals, must not be made to hold it: one co-op would
+// exhaust the memory of the operator that serves them all.
+const (
+	// MaxValueBytes is the most of a proposal's change, rules or recorded result, as JSON
+	// text, that PendingChanges reads: a governed part's value, the voting rules and a
+	// tally are a few KiB. A larger one is not read at all (Closed.TooLarge).
+	MaxValueBytes = 64 << 10
+	// MaxElectorate is the most members on a proposal's roll, and the most delegations,
+	// that LoadInput reads (ErrTooLarge beyond): at about a hundred bytes each, some 20 MB.
+	MaxElectorate = 200_000
+	// maxClassLength is more than a stakeholder class name may be (policy's names are at
+	// most 40 characters): a longer one read is cut to it, and matches no class.
+	maxClassLength = 64
+)
+
+// ErrTooLarge is LoadInput's refusal of a proposal whose roll or delegations exceed
+// MaxElectorate.
+var ErrTooLarge = errors.New("larger than the tally reads")
+
 // Querier reads: a pool, a connection or a transaction.
 type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -95,9 +116,19 @@ func OpenLongEnough(p Closed, minimumHours int64, notVoted int64) bool {
 // LoadInput reads what the tally of a proposal depends on: its electorate (fixed when it
 // opened), their ballots that count (BallotCounts), and under the delegate model the
 // delegations (those frozen when the proposal closed, or the live ones while it is open).
+// A roll or delegations of more than MaxElectorate are ErrTooLarge, unread.
 func LoadInput(ctx context.Context, q Querier, g policy.Governance, proposalID int64, closed bool) (Input, error) {
 	in := Input{Governance: g, Ballots: map[int64]string{}, Delegations: map[int64]int64{}}
-	rows, err := q.Query(ctx, `SELECT e.member_id, e.stakeholder_class, b.choice FROM proposal_electorate e
+	var n int64
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM proposal_electorate WHERE proposal_id = $1`, proposalID).Scan(&n); err != nil {
+		return in, fmt.Errorf("counting the electorate of proposal %d: %w", proposalID, err)
+	}
+	if n > MaxElectorate {
+		return in, fmt.Errorf("the roll of proposal %d holds %d members, more than %d: %w", proposalID, n, MaxElectorate, ErrTooLarge)
+	}
+	// A ballot's choice is one of a few words (the database's cast_ballot checks it); cut,
+	// a longer one counts as none of them.
+	rows, err := q.Query(ctx, `SELECT e.member_id, left(e.stakeholder_class, `+fmt.Sprint(maxClassLength)+`), left(b.choice, 16) FROM proposal_electorate e
 		JOIN proposals p ON p.id = e.proposal_id
 		LEFT JOIN ballots b ON b.member_id = e.member_id AND b.proposal_id = e.proposal_id AND `+ballotCountsSQL+`
 		WHERE e.proposal_id = $1 ORDER BY e.member_id`, proposalID)
@@ -118,26 +149,29 @@ func LoadInput(ctx context.Context, q Querier, g policy.Governance, proposalID i
 	if g.Model != policy.Delegate {
 		return in, nil
 	}
-	sql := `SELECT member_id, delegate_id FROM delegations`
-	var args []any
+	sql, args := `SELECT member_id, delegate_id FROM delegations LIMIT $1`, []any{MaxElectorate + 1}
 	if closed {
-		sql, args = `SELECT member_id, delegate_id FROM proposal_delegations WHERE proposal_id = $1`, []any{proposalID}
+		sql, args = `SELECT member_id, delegate_id FROM proposal_delegations WHERE proposal_id = $2 LIMIT $1`, []any{MaxElectorate + 1, proposalID}
 	}
 	rows, err = q.Query(ctx, sql, args...)
 	if err != nil {
 		return in, fmt.Errorf("reading the delegations of proposal %d: %w", proposalID, err)
 	}
 	var from, to int64
-	if _, err := pgx.ForEachRow(rows, []any{&from, &to}, func() error { in.Delegations[from] = to; return nil }); err != nil {
+	read := 0
+	if _, err := pgx.ForEachRow(rows, []any{&from, &to}, func() error { read++; in.Delegations[from] = to; return nil }); err != nil {
 		return in, fmt.Errorf("reading the delegations of proposal %d: %w", proposalID, err)
+	}
+	if read > MaxElectorate {
+		return in, fmt.Errorf("the delegations of proposal %d are more than %d: %w", proposalID, MaxElectorate, ErrTooLarge)
 	}
 	return in, nil
 }
 
 // Closed is a closed proposal that carries a change, as the operator reads it.
 type Closed struct {
-	ID          int64
-	Title       string
+	ID int64
+	// Field is the part it changes, at most 64 characters of it.
 	Field       string
 	Value       json.RawMessage
 	Rules       policy.Governance
@@ -148,20 +182,29 @@ type Closed struct {
 	// proposal from before deadlines).
 	Created  time.Time
 	Deadline *time.Time
+	// TooLarge: its change, rules or result is more than MaxValueBytes, so none of the
+	// three was read (Value, Rules and Result are empty). Only a database written past
+	// the platform's checks holds one.
+	TooLarge bool
 }
 
 // PendingChanges lists the closed proposals whose change waits for the operator, oldest
-// closing first.
+// closing first: what the operator decides on, bounded (MaxValueBytes; no title or body).
 func PendingChanges(ctx context.Context, q Querier, limit int) ([]Closed, error) {
-	rows, err := q.Query(ctx, `SELECT id, title, field, change_value, rules, result, closed_at, application, created_at, deadline FROM proposals
-		WHERE application = 'pending' AND status = 'closed' ORDER BY closed_at, id LIMIT $1`, limit)
+	rows, err := q.Query(ctx, `SELECT id, left(field, 64), CASE WHEN big THEN NULL ELSE change_value END, CASE WHEN big THEN NULL ELSE rules END,
+			CASE WHEN big THEN NULL ELSE result END, closed_at, application, created_at, deadline, big
+		FROM (SELECT id, field, change_value, rules, result, closed_at, left(application, 16) AS application, created_at, deadline,
+				coalesce(octet_length(change_value::text) > $2, false) OR coalesce(octet_length(rules::text) > $2, false)
+					OR coalesce(octet_length(result::text) > $2, false) AS big
+			FROM proposals WHERE application = 'pending' AND status = 'closed' ORDER BY closed_at, id LIMIT $1) p
+		ORDER BY closed_at, id`, limit, MaxValueBytes)
 	if err != nil {
 		return nil, fmt.Errorf("listing passed proposals: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Closed, error) {
 		var c Closed
 		var rules, result []byte
-		if err := row.Scan(&c.ID, &c.Title, &c.Field, &c.Value, &rules, &result, &c.ClosedAt, &c.Application, &c.Created, &c.Deadline); err != nil {
+		if err := row.Scan(&c.ID, &c.Field, &c.Value, &rules, &result, &c.ClosedAt, &c.Application, &c.Created, &c.Deadline, &c.TooLarge); err != nil {
 			return c, err
 		}
 		if len(rules) > 0 {

@@ -163,6 +163,9 @@ var appliedPrefixes = map[string]string{
 	"it closed %s after it opened, before the co-op's minimum voting period of %d hours, while %d members":         "applied.closedEarly",
 	"it has no deadline and closed while %d members of its electorate had not voted":                               "applied.noDeadline",
 	"it closed at %s, before proposals the operator has decided since (the newest closed at %s)":                   "applied.restored",
+	// Refused unread (tooLarge): larger than the operator reads of a co-op's database.
+	"its change, its rules or its recorded result is larger than the %d KiB the operator reads of each": "applied.tooLarge",
+	"its roll or its delegations hold more than the %d entries the operator tallies":                    "applied.tooMany",
 	// Passed, but not applicable (decide and applyChange: ReasonChangeNotApplicable).
 	"the co-op's governance rules changed while the proposal was open; propose it again": "applied.rulesChanged",
 	"%s is not one of the co-op's governed fields (spec.governance.governedFields) now":  "applied.notGoverned",

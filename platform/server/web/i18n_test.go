@@ -274,6 +274,8 @@ var appliedMessages = []struct{ writer, msg string }{
 	{"operator: coopv1.ResolveTemplate", `PlatformTemplate "ride-sharing" does not exist`},
 	{"operator: coopv1.ResolveTemplate", `PlatformTemplate "care-plus" serves vertical care, the co-op is ride-sharing`},
 	{"operator: coopv1.ResolveTemplate", `PlatformTemplate "ride-sharing" has no version "2.0" (it has 1.4, 1.5)`},
+	{"operator: tooLarge (ProposalTooLarge)", "its change, its rules or its recorded result is larger than the 64 KiB the operator reads of each; nothing was applied"},
+	{"operator: tooLarge (ProposalTooLarge)", "its roll or its delegations hold more than the 200000 entries the operator tallies; nothing was applied"},
 }
 
 // What became of a passed proposal's change is in the member's language: every message
