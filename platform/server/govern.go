@@ -170,8 +170,8 @@ func (s *Server) proposalRules(ctx context.Context, db store.DBTX, id int64) (po
 	return g, nil
 }
 
-// getProposal shows a proposal, the rules it is decided by, its live tally while open,
-// and to a member their own ballot and whether they are on its roll.
+// getProposal shows a proposal, the rules it is decided by, its turnout (and once closed
+// its result), and to a member their own ballot and whether they are on its roll.
 func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -190,13 +190,21 @@ func (s *Server) getProposal(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := map[string]any{"proposal": pr, "rules": g}
-	if pr.Status == "open" {
+	// The ballot is secret until the close (governance.Disclose): while open, the turnout
+	// only; then the result as it was recorded.
+	open, res := pr.Status == "open", pr.Result
+	if open {
 		in, err := governance.LoadInput(r.Context(), s.pool, g, id, false)
 		if err != nil {
 			return 0, nil, err
 		}
-		out["currentTally"] = governance.Tally(in)
+		t := governance.Tally(in)
+		res = &t
+	}
+	out := map[string]any{"proposal": &pr, "rules": g}
+	if res != nil {
+		shown := governance.Disclose(open, *res)
+		pr.Result, out["turnout"] = shown.Result, shown.Turnout
 	}
 	if !p.admin {
 		out["myBallot"], out["onRoll"] = mine, onRoll

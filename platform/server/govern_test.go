@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func TestGovernanceMultiStakeholder(t *testing.T) {
 	ballot(r1, "no")
 	e.must(400, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), d1.token, map[string]any{"choice": "object"})
 	live := e.must(200, "GET", fmt.Sprintf("/v1/proposals/%d", id), r1.token, nil)
-	if live["myBallot"] != "no" || live["currentTally"] == nil {
+	if live["myBallot"] != "no" || live["turnout"] == nil || live["proposal"].(map[string]any)["result"] != nil {
 		t.Fatalf("live %v", live)
 	}
 	// With the rules it is decided by, recorded when it opened.
@@ -583,5 +584,76 @@ func TestPolicyCarriesTheGovernedValuesInForce(t *testing.T) {
 	if got["timeZone"] != "Europe/Paris" || fmt.Sprint(got["breakGlass"]) != "[map[fields:[plan] generation:4 reason:disk full time:2026-11-02T08:00:00Z user:bob@hub.example]]" ||
 		got["governance"].(map[string]any)["approvalFraction"] != "2/3" {
 		t.Fatalf("the policy: %v", got)
+	}
+}
+
+// TestSecretBallotUntilTheClose: while a proposal is open nobody sees how the votes go,
+// neither a member nor staff (the API token or a member with the staff role), in the
+// proposal, the list of proposals or a member's export: the turnout only, over the whole
+// roll. A member reads their own ballot; staff reading a member's export see that they
+// voted, not how. Once closed, the result per class.
+func TestSecretBallotUntilTheClose(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy)) // drivers, riders, staff: one member each below
+	d1 := e.worker("Dan Driver")
+	r1 := e.customer("Rita Rider")
+	s1 := e.member("Sam Staff", []string{"staff"}, "staff")
+	id := num(e.must(201, "POST", "/v1/proposals", d1.token, map[string]any{"title": "Lower the fee to 2%", "field": "feeSplit", "value": lowerFee})["id"])
+	path := fmt.Sprintf("/v1/proposals/%d", id)
+	e.must(200, "PUT", path+"/ballot", r1.token, map[string]any{"choice": "no"})
+	e.must(200, "PUT", path+"/ballot", s1.token, map[string]any{"choice": "yes"})
+
+	// What would tell a vote: a count or anything drawn from one.
+	for _, reader := range []struct {
+		name, token string
+	}{{"the driver, who has not voted", d1.token}, {"the rider", r1.token}, {"a member with the staff role", s1.token}, {"staff's API token", adminToken}} {
+		view := e.must(200, "GET", path, reader.token, nil)
+		// All but the rules (their approvalPercent is the threshold) and the reader's own ballot.
+		rest := maps.Clone(view)
+		delete(rest, "rules")
+		delete(rest, "myBallot")
+		body, _ := json.Marshal(rest)
+		for _, leak := range []string{`"yes"`, `"no"`, `"abstain"`, `"classes"`, `"approvalPercent"`, `"passed"`, `"result"`, `"currentTally"`, `"turnoutPercent"`, `"reason"`} {
+			if strings.Contains(string(body), leak) {
+				t.Errorf("%s reads %s of the open vote: %s", reader.name, leak, body)
+			}
+		}
+		if tu, ok := view["turnout"].(map[string]any); !ok || num(tu["ballots"]) != 2 || num(tu["eligible"]) != 3 || len(tu) != 2 {
+			t.Errorf("%s: turnout %v, want 2 ballots of 3, nothing else", reader.name, view["turnout"])
+		}
+		if list := e.call("GET", "/v1/proposals", reader.token, nil); strings.Contains(string(list.body), `"result"`) || strings.Contains(string(list.body), `"classes"`) {
+			t.Errorf("%s reads the open vote in the list: %s", reader.name, list.body)
+		}
+	}
+	if mine := e.must(200, "GET", path, r1.token, nil)["myBallot"]; mine != "no" {
+		t.Errorf("the rider's own ballot: %v", mine)
+	}
+	// The export: the member's own says how they voted; staff's reading of it does not.
+	exportBallots := func(token string) []any {
+		t.Helper()
+		return e.must(200, "GET", fmt.Sprintf("/v1/members/%d/export", r1.id), token, nil)["ballots"].([]any)
+	}
+	if b := exportBallots(r1.token); len(b) != 1 || b[0].(map[string]any)["choice"] != "no" || num(b[0].(map[string]any)["proposal_id"]) != id {
+		t.Errorf("the rider's own export: ballots %v", b)
+	}
+	if b := exportBallots(adminToken); len(b) != 1 || num(b[0].(map[string]any)["proposal_id"]) != id || b[0].(map[string]any)["choice"] != nil {
+		t.Errorf("staff's reading of the rider's export: ballots %v, want the vote taken part in and no choice", b)
+	}
+
+	// Closed: the result per class, to members and staff alike.
+	e.must(200, "PUT", path+"/ballot", d1.token, map[string]any{"choice": "yes"})
+	e.must(200, "POST", path+"/close", adminToken, nil)
+	for _, token := range []string{d1.token, s1.token, adminToken} {
+		view := e.must(200, "GET", path, token, nil)
+		res, _ := view["proposal"].(map[string]any)["result"].(map[string]any)
+		if res == nil || len(res["classes"].([]any)) != 3 || res["approvalPercent"] != "80.00" {
+			t.Fatalf("the closed proposal's result: %v", view)
+		}
+		riders := res["classes"].([]any)[1].(map[string]any)
+		if riders["class"] != "riders" || num(riders["no"]) != 1 {
+			t.Errorf("riders %v", riders)
+		}
+		if tu := view["turnout"].(map[string]any); num(tu["ballots"]) != 3 || num(tu["eligible"]) != 3 {
+			t.Errorf("turnout after the close %v", tu)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/governance"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
@@ -283,6 +284,21 @@ func num(v any) int64 {
 		panic(fmt.Sprintf("not a number: %v", v))
 	}
 	return int64(f)
+}
+
+// openTally tallies proposal id's ballots as they stand, under the rules it opened with:
+// what the API shows nobody while the vote is open.
+func (e *env) openTally(id int64) governance.Result {
+	e.t.Helper()
+	g, err := e.s.proposalRules(context.Background(), e.owner, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	in, err := governance.LoadInput(context.Background(), e.owner, g, id, false)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return governance.Tally(in)
 }
 
 func (e *env) count(table string) int64 {

@@ -97,8 +97,8 @@ func TestFundReport(t *testing.T) {
 	}
 }
 
-// TestProposalReads: a proposal with the live tally while open and the reader's own
-// ballot (members only).
+// TestProposalReads: a proposal with its turnout while open, its result once closed, and
+// the reader's own ballot (members only).
 func TestProposalReads(t *testing.T) {
 	e := newEnv(t, withModel(t, policy.Delegate, 50, 50))
 	m := e.workers(3)
@@ -111,9 +111,10 @@ func TestProposalReads(t *testing.T) {
 	if _, ok := staff["myBallot"]; ok {
 		t.Fatalf("staff have no ballot: %v", staff)
 	}
-	cls := staff["currentTally"].(map[string]any)["classes"].([]any)[0].(map[string]any)
-	if num(cls["yes"]) != 2 || num(cls["delegated"]) != 1 || num(cls["eligible"]) != 3 {
-		t.Fatalf("live tally %v", cls)
+	// The ballot is secret until the close: the turnout only (ballots of their own: m[1]
+	// votes through m[0] but cast none).
+	if tu := staff["turnout"].(map[string]any); num(tu["ballots"]) != 1 || num(tu["eligible"]) != 3 || staff["proposal"].(map[string]any)["result"] != nil {
+		t.Fatalf("open proposal %v", staff)
 	}
 	if got := e.must(200, "GET", path, m[0].token, nil); got["myBallot"] != "yes" || got["proposal"].(map[string]any)["title"] != "Open on Sundays" {
 		t.Fatalf("author's view %v", got)
@@ -123,8 +124,12 @@ func TestProposalReads(t *testing.T) {
 	}
 	e.clock.Step(7 * 24 * time.Hour) // the deadline passes: the next read closes it
 	closed := e.must(200, "GET", path, m[0].token, nil)
-	if _, ok := closed["currentTally"]; ok || closed["myBallot"] != "yes" || closed["proposal"].(map[string]any)["status"] != "closed" {
+	if closed["myBallot"] != "yes" || closed["proposal"].(map[string]any)["status"] != "closed" {
 		t.Fatalf("closed %v", closed)
+	}
+	cls := closed["proposal"].(map[string]any)["result"].(map[string]any)["classes"].([]any)[0].(map[string]any)
+	if num(cls["yes"]) != 2 || num(cls["delegated"]) != 1 || num(cls["eligible"]) != 3 {
+		t.Fatalf("result %v", cls)
 	}
 	e.must(404, "GET", "/v1/proposals/999999", m[0].token, nil)
 }

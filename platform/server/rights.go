@@ -17,7 +17,8 @@ func (s *Server) exportMember(r *http.Request, p principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	doc, err := members.On(s.pool).Export(r.Context(), id, s.location().String())
+	// How the member voted is theirs alone: staff reading the export see when they voted, not how.
+	doc, err := members.On(s.pool).Export(r.Context(), id, s.location().String(), !p.admin && p.memberID == id)
 	if err != nil {
 		return 0, nil, asNotFound(err, "member")
 	}

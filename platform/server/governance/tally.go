@@ -245,3 +245,36 @@ func CreatesCycle(from, to int64, delegations map[int64]int64) bool {
 func percent(r *big.Rat) string {
 	return new(big.Rat).Mul(r, big.NewRat(100, 1)).FloatString(2)
 }
+
+// Turnout is how many of a proposal's roll have cast a ballot of their own (Ballots: a
+// vote through a delegation is not one) out of the roll's size (Eligible), over the whole
+// roll: never per class, since in a class of one it would say who voted.
+type Turnout struct {
+	Ballots  int `json:"ballots"`
+	Eligible int `json:"eligible"`
+}
+
+// Shown is what of a proposal's tally may be shown: its Turnout always, its Result only
+// once the proposal has closed.
+type Shown struct {
+	Turnout Turnout `json:"turnout"`
+	Result  *Result `json:"result,omitempty"`
+}
+
+// Disclose is the secret ballot, the one rule of what of a tally anyone (a member of any
+// role, staff, the web app, an export) may see: while the proposal is open, its turnout
+// only, and no count of yes, no, abstain or object, per class or overall, nor anything
+// drawn from them (approval, whether it would pass): in a small class, or by reading the
+// tally before and after a member votes, they would tell how that member voted. Once it
+// has closed, the whole result. (A member reads their own ballot apart from it.)
+func Disclose(open bool, r Result) Shown {
+	var t Turnout
+	for _, c := range r.Classes {
+		t.Eligible += c.Eligible
+		t.Ballots += c.Yes + c.No + c.Abstain + c.Object - c.Delegated
+	}
+	if open {
+		return Shown{Turnout: t}
+	}
+	return Shown{Turnout: t, Result: &r}
+}

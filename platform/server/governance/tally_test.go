@@ -153,3 +153,26 @@ func TestValidChoice(t *testing.T) {
 		t.Fatal("choices")
 	}
 }
+
+// TestDisclose: while open, the turnout only (ballots of one's own over the whole roll);
+// once closed, the whole result.
+func TestDisclose(t *testing.T) {
+	multi := policy.Governance{Model: policy.MultiStakeholder, QuorumPercent: 50, ApprovalPercent: 66,
+		StakeholderClasses: []policy.StakeholderClass{{Name: "drivers", Weight: 60}, {Name: "riders", Weight: 40}}}
+	in := Input{Governance: multi, Voters: append(voters(2, "drivers", 1), voters(1, "riders", 3)...), Ballots: ballots(1, Yes, 3, No)}
+	r := Tally(in)
+	open := Disclose(true, r)
+	if open.Result != nil || open.Turnout != (Turnout{Ballots: 2, Eligible: 3}) {
+		t.Fatalf("open: %+v", open)
+	}
+	closed := Disclose(false, r)
+	if closed.Result == nil || closed.Result.ApprovalPercent != r.ApprovalPercent || closed.Turnout != open.Turnout {
+		t.Fatalf("closed: %+v", closed)
+	}
+	// A vote through a delegation is no ballot of one's own.
+	deleg := Input{Governance: policy.Governance{Model: policy.Delegate, QuorumPercent: 50, ApprovalPercent: 50},
+		Voters: voters(3, "", 1), Ballots: ballots(1, Yes), Delegations: map[int64]int64{2: 1}}
+	if got := Disclose(true, Tally(deleg)).Turnout; got != (Turnout{Ballots: 1, Eligible: 3}) {
+		t.Fatalf("delegate: %+v", got)
+	}
+}

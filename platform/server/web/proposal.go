@@ -11,13 +11,14 @@ import (
 )
 
 // proposalData is one proposal's page: the proposal with its change in words, the rules
-// it is decided by, its tally (the live one while it is open: the API shows every member
-// the running tally; the result once closed), and the member's own ballot, never
-// another's.
+// it is decided by, its turnout, its result once closed (the ballot is secret until then:
+// the API shows nobody the counts of an open vote, see governance.Disclose), and the
+// member's own ballot, never another's.
 type proposalData struct {
-	P     proposalView
-	Rules policy.Governance
-	Tally *governance.Result
+	P       proposalView
+	Rules   policy.Governance
+	Turnout *governance.Turnout
+	Tally   *governance.Result
 	// Consent: the proposal is decided by consent (no approval threshold: an objection
 	// blocks it); Delegate: by the delegate model.
 	Consent, Delegate bool
@@ -53,16 +54,16 @@ func (a *App) proposalData(q *req, id int64) (proposalData, bool) {
 			proposalView
 			Result *governance.Result `json:"result"`
 		} `json:"proposal"`
-		Rules        policy.Governance  `json:"rules"`
-		CurrentTally *governance.Result `json:"currentTally"`
-		MyBallot     *string            `json:"myBallot"`
-		OnRoll       *bool              `json:"onRoll"`
+		Rules    policy.Governance   `json:"rules"`
+		Turnout  *governance.Turnout `json:"turnout"`
+		MyBallot *string             `json:"myBallot"`
+		OnRoll   *bool               `json:"onRoll"`
 	}
 	if !a.get(q, fmt.Sprintf("/v1/proposals/%d", id), &view) {
 		return proposalData{}, false
 	}
-	// The live tally while open, the result once closed.
-	d := proposalData{P: view.Proposal.proposalView, Rules: view.Rules, Tally: cmp.Or(view.CurrentTally, view.Proposal.Result)}
+	// The turnout while open, the result once closed.
+	d := proposalData{P: view.Proposal.proposalView, Rules: view.Rules, Turnout: view.Turnout, Tally: view.Proposal.Result}
 	d.P.MyBallot, d.P.OnRoll = view.MyBallot, view.OnRoll
 	model := cmp.Or(d.P.Model, view.Rules.Model)
 	d.Consent, d.Delegate = model == policy.Consent, model == policy.Delegate

@@ -14,14 +14,16 @@ import (
 
 // TestProposalPageInTheApp: a proposal has a page of its own, linked from the governance
 // page and from the notification of its close: its rules (quorum, approval threshold),
-// when voting closes, the running tally the API shows every member while it is open, and
-// the member's own ballot, never another's, with their ballot form; once closed, its
-// result and no form. An id that is no proposal's is 404.
+// when voting closes, and while it is open its turnout only (the ballot is secret until
+// the close: no count, no approval, not whether it would pass, to a member or to staff),
+// and the member's own ballot, never another's, with their ballot form; once closed, its
+// result per class and no form. An id that is no proposal's is 404.
 func TestProposalPageInTheApp(t *testing.T) {
 	c := newCoop(t) // one member one vote, quorum 50 %, approval 50 %; the clock: 2026-12-01 09:00 UTC
 	ana, anaTok := c.member("Ana Driver", "worker")
 	bea, beaTok := c.member("Bea Driver", "worker")
 	c.member("Cid Driver", "worker")
+	sam, _ := c.member("Sam Staff", "staff") // on the roll too: workers and staff vote
 	id := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", anaTok, map[string]any{"title": "Buy a bike shed", "body": "For the couriers."})["id"].(float64))
 	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), anaTok, map[string]any{"choice": "yes"})
 
@@ -41,20 +43,20 @@ func TestProposalPageInTheApp(t *testing.T) {
 	}
 	page := mainOf(fmt.Sprintf("/app/proposals/%d", id))
 	for _, want := range []string{"Buy a bike shed", `id="closes">Voting closes 2026-12-08 09:00 UTC.`,
-		`id="quorum">Quorum: at least 50% of the 3 members who may vote cast a ballot`, `id="threshold">It passes with at least 50% yes`,
-		`id="turnout">Turnout 33.33%: the quorum is not reached · approval 100.00%`, `id="if-now">If voting closed now, it would not pass.`,
-		`<td>members</td><td class="num">1</td><td class="num">0</td><td class="num">0</td><td class="num">3</td>`,
+		`id="quorum">Quorum: at least 50% of the 4 members who may vote cast a ballot`, `id="threshold">It passes with at least 50% yes`,
+		`Turnout so far`, `id="ballots-cast">1 of the 4 members who may vote have cast a ballot.`, `id="secret">The vote is secret until it closes`,
 		`id="my-vote">You have not voted.`, fmt.Sprintf(`<form method="post" action="/app/proposals/%d/ballot">`, id),
 		`<input type="hidden" name="from" value="proposal">`, fmt.Sprintf(`id="vote-%d">Vote</button>`, id)} {
 		if !strings.Contains(page, want) {
 			t.Errorf("Bea's page of the proposal does not say %q: %s", want, page)
 		}
 	}
-	// Bea votes: her page says her ballot; the tally counts it, and says nobody's else's.
+	// Bea votes: her page says her ballot and counts it in the turnout, and says nobody
+	// else's, nor how the vote goes.
 	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), beaTok, map[string]any{"choice": "no"})
 	page = mainOf(fmt.Sprintf("/app/proposals/%d?lang=fr", id))
-	for _, want := range []string{`id="my-vote">Vous avez voté : Non.`, `id="turnout">Participation 66,67 % : le quorum est atteint · approbation 50,00 %`,
-		`<td>members</td><td class="num">1</td><td class="num">1</td><td class="num">0</td><td class="num">3</td>`, "Le décompte à ce jour"} {
+	for _, want := range []string{`id="my-vote">Vous avez voté : Non.`, `id="ballots-cast">2 des 4 membres qui peuvent voter ont déposé un bulletin.`,
+		"La participation à ce jour", `id="secret">Le vote est secret jusqu'à sa clôture`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("Bea's page in French does not say %q: %s", want, page)
 		}
@@ -62,7 +64,24 @@ func TestProposalPageInTheApp(t *testing.T) {
 	if strings.Contains(page, "voté : Oui") || strings.Contains(page, "Ana Driver") {
 		t.Errorf("Bea's page tells Ana's ballot: %s", page)
 	}
-	s.do("GET", "/app/home?lang=en", nil)
+	// Nothing of how the vote goes, to Bea nor to a member of staff.
+	st := c.session(t)
+	st.signIn(c.code(sam))
+	for who, sess := range map[string]*session{"Bea": s, "Sam, of staff": st} {
+		p := sess.do("GET", fmt.Sprintf("/app/proposals/%d?lang=en", id), nil)
+		b := html.UnescapeString(p.body)
+		b = b[strings.Index(b, "<main"):strings.Index(b, "</main>")]
+		_, tally, _ := strings.Cut(b, `id="tally-h"`)
+		tally, _, _ = strings.Cut(tally, "</section>")
+		for _, leak := range []string{`id="turnout"`, "approval", "<table", `class="num"`, "would pass", "would not pass", "Votes per class", `id="outcome"`} {
+			if strings.Contains(tally, leak) {
+				t.Errorf("%s's page of the open proposal says %q: %s", who, leak, tally)
+			}
+		}
+		if !strings.Contains(tally, `id="ballots-cast">2 of the 4 members`) {
+			t.Errorf("%s's page of the open proposal lacks its turnout: %s", who, tally)
+		}
+	}
 	for _, path := range []string{"/app/proposals/99999", "/app/proposals/x"} {
 		if p := s.do("GET", path, nil); p.status != http.StatusNotFound {
 			t.Errorf("GET %s: %d", path, p.status)
@@ -74,12 +93,14 @@ func TestProposalPageInTheApp(t *testing.T) {
 	s = c.session(t)
 	s.signIn(c.code(bea))
 	page = mainOf(fmt.Sprintf("/app/proposals/%d", id))
-	for _, want := range []string{`id="closed">Voting closed 2026-12-08 09:00 UTC.`, `id="outcome">Not passed`, `id="my-vote">You voted: No.`, "The result"} {
+	for _, want := range []string{`id="closed">Voting closed 2026-12-08 09:00 UTC.`, `id="outcome">Not passed`, `id="my-vote">You voted: No.`, "The result",
+		`id="turnout">Turnout 50.00%: the quorum is reached · approval 50.00%`,
+		`<td>members</td><td class="num">1</td><td class="num">1</td><td class="num">0</td><td class="num">4</td>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the closed proposal's page does not say %q: %s", want, page)
 		}
 	}
-	if strings.Contains(page, "/ballot") || strings.Contains(page, `id="if-now"`) {
+	if strings.Contains(page, "/ballot") || strings.Contains(page, `id="secret"`) {
 		t.Errorf("the closed proposal's page offers a vote: %s", page)
 	}
 	if p := s.do("GET", "/app/notifications", nil); !strings.Contains(p.body, fmt.Sprintf(`href="/app/proposals/%d"`, id)) {
@@ -103,15 +124,18 @@ func TestProposalPageInTheApp(t *testing.T) {
 
 // TestProposalPageUnderTheDelegateModel: under the delegate model the page says whom the
 // member's vote goes through while they cast no ballot (never how their delegate voted),
-// offers them a ballot of their own, counts the votes cast through a delegation, and says
-// the member's own ballot overrides.
+// offers them a ballot of their own, says the member's own ballot overrides, and once the
+// vote closed counts the votes cast through a delegation (while it is open, the turnout
+// counts the ballots cast: a vote through a delegate is none).
 func TestProposalPageUnderTheDelegateModel(t *testing.T) {
 	c := newCoopWith(t, strings.Replace(testPolicy, `"model":"one-member-one-vote"`, `"model":"delegate"`, 1))
 	ana, anaTok := c.member("Ana Driver", "worker")
 	bea, beaTok := c.member("Bea Driver", "worker")
 	id := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", beaTok, map[string]any{"title": "Buy a bike shed"})["id"].(float64))
+	other := int64(c.must(http.StatusCreated, "POST", "/v1/proposals", beaTok, map[string]any{"title": "Paint the shed"})["id"].(float64))
 	c.must(http.StatusOK, "PUT", "/v1/delegation", anaTok, map[string]any{"delegateId": bea})
 	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), beaTok, map[string]any{"choice": "yes"})
+	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", other), beaTok, map[string]any{"choice": "yes"})
 	s := c.session(t)
 	s.signIn(c.code(ana))
 	p := s.do("GET", fmt.Sprintf("/app/proposals/%d", id), nil)
@@ -119,16 +143,30 @@ func TestProposalPageUnderTheDelegateModel(t *testing.T) {
 	// Her own ballot would override her delegate's: the page offers it.
 	for _, want := range []string{fmt.Sprintf(`id="my-vote">You have not voted: your vote goes through member no. %d, your delegate, until you vote yourself.`, bea),
 		fmt.Sprintf(`<form method="post" action="/app/proposals/%d/ballot">`, id),
-		`<th scope="col">Of them, through a delegate</th>`, `<td>members</td><td class="num">2</td><td class="num">0</td><td class="num">0</td><td class="num">1</td><td class="num">2</td>`} {
+		`id="ballots-cast">1 of the 2 members who may vote have cast a ballot.`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("Ana's page does not say %q: %d %s", want, p.status, body)
 		}
+	}
+	if strings.Contains(body, "<table") || strings.Contains(body, "Of them, through a delegate") {
+		t.Errorf("Ana's page of the open vote counts its votes: %s", body)
 	}
 	c.must(http.StatusOK, "PUT", fmt.Sprintf("/v1/proposals/%d/ballot", id), anaTok, map[string]any{"choice": "no"})
 	body = html.UnescapeString(s.do("GET", fmt.Sprintf("/app/proposals/%d", id), nil).body)
 	if !strings.Contains(body, `id="my-vote">You voted: No. Your own ballot counts, not your delegate's.`) || strings.Contains(body, "through a delegate") ||
 		!strings.Contains(body, fmt.Sprintf(`id="vote-%d-no" checked>`, id)) {
 		t.Errorf("Ana's page after her own vote: %s", body)
+	}
+	// Closed: the vote cast through Bea counts, and the page says so.
+	c.clock.Step(8 * 24 * time.Hour)
+	s = c.session(t)
+	s.signIn(c.code(ana))
+	body = html.UnescapeString(s.do("GET", fmt.Sprintf("/app/proposals/%d", other), nil).body)
+	for _, want := range []string{`<th scope="col">Of them, through a delegate</th>`,
+		`<td>members</td><td class="num">2</td><td class="num">0</td><td class="num">0</td><td class="num">1</td><td class="num">2</td>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the closed proposal's page does not say %q: %s", want, body)
+		}
 	}
 }
 

@@ -580,7 +580,9 @@ func (s Store) Audit(ctx context.Context, memberID *int64, f AuditFilter) ([]Aud
 // idempotency keys that are theirs (payments.MemberKeysSQL) and work items' keys;
 // another client's key on a payment to them is that client's and left out. zone is the
 // co-op's time zone, in which their weekly hours are read (said with the schedule).
-func (s Store) Export(ctx context.Context, id int64, zone string) (json.RawMessage, error) {
+// Their ballots carry their choices only when choices is set: the ballot is secret, read
+// by the member alone (staff reading the export learn which votes they took part in).
+func (s Store) Export(ctx context.Context, id int64, zone string, choices bool) (json.RawMessage, error) {
 	var doc json.RawMessage
 	err := s.db.QueryRow(ctx, `SELECT json_build_object(
 		'member', (SELECT row_to_json(m) FROM members m WHERE m.id = $1),
@@ -598,7 +600,8 @@ func (s Store) Export(ctx context.Context, id int64, zone string) (json.RawMessa
 			FROM payments py WHERE py.payer_id = $1 OR py.worker_id = $1),
 		'ledgerEntries', (SELECT coalesce(json_agg(json_build_object('transactionId', e.tx_id, 'account', e.account, 'amountCents', e.amount_cents) ORDER BY e.id), '[]')
 			FROM ledger_entries e WHERE e.member_id = $1),
-		'ballots', (SELECT coalesce(json_agg(b ORDER BY b.proposal_id), '[]') FROM ballots b WHERE b.member_id = $1),
+		'ballots', (SELECT coalesce(jsonb_agg(jsonb_build_object('proposal_id', b.proposal_id, 'member_id', b.member_id, 'cast_at', b.cast_at)
+			|| CASE WHEN $3 THEN jsonb_build_object('choice', b.choice) ELSE '{}' END ORDER BY b.proposal_id), '[]') FROM ballots b WHERE b.member_id = $1),
 		'proposals', (SELECT coalesce(json_agg(json_build_object('id', pr.id, 'title', pr.title, 'body', pr.body,
 			'field', pr.field, 'status', pr.status, 'createdAt', pr.created_at) ORDER BY pr.id), '[]') FROM proposals pr WHERE pr.created_by = $1),
 		'delegation', (SELECT row_to_json(d) FROM delegations d WHERE d.member_id = $1),
@@ -630,7 +633,7 @@ func (s Store) Export(ctx context.Context, id int64, zone string) (json.RawMessa
 			'skills', (SELECT coalesce(json_agg(k ORDER BY k.kind, k.value), '[]') FROM worker_skills k WHERE k.member_id = $1),
 			'backgroundCheck', (SELECT row_to_json(c) FROM background_checks c WHERE c.member_id = $1),
 			'careTeam', (SELECT coalesce(json_agg(t ORDER BY t.client_id, t.worker_id), '[]') FROM care_teams t WHERE t.client_id = $1 OR t.worker_id = $1))
-	) WHERE EXISTS (SELECT 1 FROM members WHERE id = $1)`, id, zone).Scan(&doc)
+	) WHERE EXISTS (SELECT 1 FROM members WHERE id = $1)`, id, zone, choices).Scan(&doc)
 	return doc, store.NotFound(err)
 }
 
