@@ -685,6 +685,22 @@ func (s *Server) declineWork(r *http.Request, p principal) (int, any, error) {
 		// The work's history says the offer moved on, as an expiry's and a withdrawal's,
 		// by no one: its customer reads it, and who declined is the worker's and staff's
 		// (the offer says it).
-		return s.offerNext(r.Context(), tx, w, system, pol, offerMovedOn, nil)
+		next, err := s.offerNext(r.Context(), tx, w, system, pol, offerMovedOn, nil)
+		if err != nil || p.admin {
+			return next, err
+		}
+		return declinersView(next), nil
 	})
+}
+
+// declinersView is what the worker who declined reads of where the work went: that it
+// moved on, or went back to requested, and not to whom (the next worker, the workers of
+// an urgent fan-out), nor the values of the rule that chose them (their rating) or when
+// their offer ends: those are the next worker's, theirs and staff's to read.
+func declinersView(next Offer) Offer {
+	reason := "declined; the work is offered to another worker"
+	if next.State != stOffered {
+		reason = next.Reason // back to requested: nobody's
+	}
+	return Offer{WorkID: next.WorkID, State: next.State, Reason: reason}
 }

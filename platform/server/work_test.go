@@ -1,9 +1,12 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/cooperator-dev/cooperator/api/policy"
 )
 
 func ride(price, surge int64) map[string]any {
@@ -30,9 +33,10 @@ func TestWorkLifecycleAndPayment(t *testing.T) {
 	e.must(409, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
 	// Only the offered worker may accept.
 	e.must(404, "POST", fmt.Sprintf("/v1/work/%d/accept", id), w2.token, nil)
-	// w1 declines: the next worker (w2) is offered.
+	// w1 declines: the next worker (w2) is offered; w1's answer says it moved on, not to whom.
 	o = e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), w1.token, nil)
-	if num(o["workerId"]) != w2.id || o["state"] != "offered" {
+	if o["workerId"] != nil || o["state"] != "offered" || o["rating"] != nil || o["expiresAt"] != nil ||
+		o["reason"] != "declined; the work is offered to another worker" || fmt.Sprint(e.offerWork(w2)) != fmt.Sprint([]int64{id}) {
 		t.Fatalf("after decline %v", o)
 	}
 	e.must(409, "POST", fmt.Sprintf("/v1/work/%d/start", id), w2.token, nil) // not accepted yet
@@ -120,5 +124,63 @@ func TestRatingBreaksTies(t *testing.T) {
 	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", n), c.token, nil)
 	if num(o["workerId"]) != w2.id || !strings.Contains(o["reason"].(string), "4.50 of 5") {
 		t.Fatalf("offer %v (w1 %d)", o, w1.id)
+	}
+}
+
+// TestDeclineTellsNotWhoIsNext: a worker who declines an offer reads that the work moved
+// on, not to whom: neither the next worker's id, nor the workers of an urgent fan-out, nor
+// the rule's values that chose them. Staff declining for a worker read where it went.
+func TestDeclineTellsNotWhoIsNext(t *testing.T) {
+	pol := mustPolicy(t, ridePolicy)
+	pol.Work = policy.WorkRules{UrgentFanOut: 2, OfferTimeoutSeconds: 30}
+	e := newEnv(t, pol)
+	c := e.customer("Rita Rider")
+	ws := []who{e.worker("A Driver"), e.worker("B Driver"), e.worker("C Driver"), e.worker("D Driver")}
+	leaks := func(o map[string]any, ids ...int64) {
+		t.Helper()
+		body, _ := json.Marshal(o)
+		if o["workerId"] != nil || o["workerIds"] != nil || o["rating"] != nil || o["expiresAt"] != nil {
+			t.Errorf("the decliner reads who is next: %s", body)
+		}
+		for _, id := range ids {
+			if strings.Contains(o["reason"].(string), fmt.Sprint(id)) {
+				t.Errorf("the decliner's answer names worker %d: %s", id, body)
+			}
+		}
+	}
+	// Urgent: the two offered at once decline; the work fans out to the other two.
+	req := ride(1500, 0)
+	req["urgent"] = true
+	id := num(e.must(201, "POST", "/v1/work", c.token, req)["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), ws[0].token, nil)
+	o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), ws[1].token, nil)
+	if o["state"] != "offered" {
+		t.Fatalf("after the urgent declines %v", o)
+	}
+	leaks(o, ws[2].id, ws[3].id)
+	for _, w := range ws[2:] {
+		if got := e.offerWork(w); fmt.Sprint(got) != fmt.Sprint([]int64{id}) {
+			t.Fatalf("worker %d's offers %v", w.id, got)
+		}
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), ws[2].token, nil)
+
+	// Not urgent: the next worker is offered; staff declining for them read who is next.
+	id = num(e.must(201, "POST", "/v1/work", c.token, ride(1500, 0))["id"])
+	first := num(e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)["workerId"])
+	var decliner who
+	for _, w := range ws {
+		if w.id == first {
+			decliner = w
+		}
+	}
+	o = e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), decliner.token, nil)
+	if o["state"] != "offered" {
+		t.Fatalf("after the decline %v", o)
+	}
+	leaks(o)
+	if staff := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), adminToken, nil); staff["workerId"] == nil || num(staff["workerId"]) == first {
+		t.Fatalf("staff's decline %v, want the next worker named", staff)
 	}
 }
