@@ -314,7 +314,7 @@ func (s *Server) fundHistory(r *http.Request, p principal) (int, any, error) {
 		if balance, err = q.Balance(r.Context(), name); err != nil {
 			return err
 		}
-		ms, more, err = q.Months(r.Context(), name, s.location().String(), before, limit)
+		ms, more, err = q.Months(r.Context(), name, s.location(), before, limit)
 		return err
 	})
 	if err != nil {

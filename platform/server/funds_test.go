@@ -784,3 +784,44 @@ func TestSecurity_FundHistoryTellsMembersOnlyMonths(t *testing.T) {
 		}
 	}
 }
+
+// TestFundMonthsInAZoneTheDatabaseLacks: a co-op whose time zone the service's zone
+// database knows and PostgreSQL's does not (goOnlyZone, UTC+14) reads its fund's months on
+// its own calendar; the history asked the database for the zone by name and answered 500.
+func TestFundMonthsInAZoneTheDatabaseLacks(t *testing.T) {
+	pol := mustPolicy(t, fundPolicy(t))
+	pol.TimeZone = goOnlyZone
+	if err := pol.Validate(); err != nil {
+		t.Fatalf("the service does not know %s: %v", goOnlyZone, err)
+	}
+	e := newEnv(t, pol)
+	var known bool
+	if err := e.owner.QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)`, goOnlyZone).Scan(&known); err != nil || known {
+		t.Fatalf("PostgreSQL knows %s (%v): the test proves nothing", goOnlyZone, err)
+	}
+	ana := e.worker("Ana Driver")
+	pay := func(cents int64, at string) {
+		p := e.must(201, "POST", "/v1/payments", adminToken, map[string]any{"workerId": ana.id, "amountCents": cents}, "Idempotency-Key", newKey())
+		var tx int64
+		if err := e.owner.QueryRow(t.Context(), `SELECT tx_id FROM payments WHERE id = $1`, num(p["id"])).Scan(&tx); err != nil {
+			t.Fatal(err)
+		}
+		e.ledgerAt(tx, at)
+	}
+	pay(1000000, "2026-10-31T09:30:00Z") // 31 October, 23:30 at UTC+14: 10000 to the hardship fund
+	pay(500000, "2026-10-31T10:30:00Z")  // 1 November, 00:30: 5000
+	h := e.must(200, "GET", "/v1/funds/hardship", ana.token, nil)
+	ms := h["months"].([]any)
+	if len(ms) != 2 {
+		t.Fatalf("months %v", h)
+	}
+	for i, want := range []struct {
+		month       string
+		in, balance int64
+	}{{"2026-11", 5000, 15000}, {"2026-10", 10000, 10000}} {
+		got := ms[i].(map[string]any)
+		if got["month"] != want.month || num(got["paidInCents"]) != want.in || num(got["balanceCents"]) != want.balance {
+			t.Errorf("month %d: %v, want %s with %d in and a balance of %d", i, got, want.month, want.in, want.balance)
+		}
+	}
+}

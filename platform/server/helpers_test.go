@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -26,7 +28,58 @@ import (
 	"github.com/cooperator-dev/cooperator/test/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+func TestMain(m *testing.M) {
+	dir, err := zoneOnlyGoKnows()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := pgtest.Run(m)
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// goOnlyZone is a time zone the service's zone database holds and PostgreSQL's does not,
+// as when the two come from different releases of the IANA database (the service embeds
+// Go's, the database server has its host's): a fixed UTC+14, as Pacific/Kiritimati keeps.
+const goOnlyZone = "Pacific/Go_Only_Test"
+
+// zoneOnlyGoKnows adds goOnlyZone to the zones Go reads, through ZONEINFO (a directory Go
+// reads before the host's zones, read once, at the process's first LoadLocation: hence
+// here, before any test runs), and returns the directory.
+func zoneOnlyGoKnows() (string, error) {
+	dir, err := os.MkdirTemp("", "zoneinfo")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(goOnlyZone)), 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, goOnlyZone), fixedTZif(14*3600, "+14"), 0o644); err != nil {
+		return "", err
+	}
+	return dir, os.Setenv("ZONEINFO", dir)
+}
+
+// fixedTZif is a zone file (RFC 8536, version 2) of one fixed offset from UTC, named abbr.
+func fixedTZif(offset int32, abbr string) []byte {
+	var b bytes.Buffer
+	block := func() {
+		b.WriteString("TZif2")
+		b.Write(make([]byte, 15))
+		// isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+		for _, n := range []uint32{0, 0, 0, 0, 1, uint32(len(abbr) + 1)} {
+			_ = binary.Write(&b, binary.BigEndian, n)
+		}
+		_ = binary.Write(&b, binary.BigEndian, offset) // the one local time type: its offset,
+		b.Write([]byte{0, 0})                          // not summer time, its name's index
+		b.WriteString(abbr + "\x00")
+	}
+	block() // version 1's data
+	block() // version 2's (the same: no transition)
+	fmt.Fprintf(&b, "\n<%s>%d\n", abbr, -offset/3600)
+	return b.Bytes()
+}
 
 const adminToken = "test-admin-token"
 

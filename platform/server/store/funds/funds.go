@@ -4,6 +4,7 @@ package funds
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -222,21 +223,34 @@ type Month struct {
 
 // Months lists the months a fund moved in, newest first, those before the month before
 // (YYYY-MM; "": from the newest), at most limit of them; more says older months exist.
-// A movement's month is its ledger transaction's, in the time zone zone (an IANA name);
-// each month's balance is the sum of the movements up to its end, read in the query's one
-// snapshot.
-func (s Store) Months(ctx context.Context, fund, zone, before string, limit int) (ms []Month, more bool, err error) {
+// A movement's month is its ledger transaction's on the calendar of loc, the co-op's time
+// zone; each month's balance is the sum of the movements up to its end. The months'
+// bounds are computed here, in Go, and the query reads timestamps only: the database
+// is never asked a zone by name, which its own time zone database may not hold (nor hold
+// with the same rules). Both reads belong in one snapshot (the caller's transaction).
+func (s Store) Months(ctx context.Context, fund string, loc *time.Location, before string, limit int) (ms []Month, more bool, err error) {
+	var first, last *time.Time
+	if err := s.db.QueryRow(ctx, `SELECT min(t.created_at), max(t.created_at)
+		FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id WHERE e.account = $1`, ledger.AcctFund(fund)).Scan(&first, &last); err != nil {
+		return nil, false, err
+	}
+	if first == nil {
+		return nil, false, nil
+	}
+	labels, starts, ends := MonthBounds(*first, *last, loc)
 	rows, err := s.db.Query(ctx, `SELECT month, paid_in, refunded, disbursed, balance FROM (
 			SELECT month, paid_in, refunded, disbursed, sum(net) OVER (ORDER BY month)::bigint AS balance FROM (
-				SELECT to_char(t.created_at AT TIME ZONE $2, 'YYYY-MM') AS month,
+				SELECT b.month,
 					coalesce(sum(e.amount_cents) FILTER (WHERE t.kind = 'payment'), 0)::bigint AS paid_in,
 					coalesce(-sum(e.amount_cents) FILTER (WHERE t.kind = 'refund'), 0)::bigint AS refunded,
 					coalesce(-sum(e.amount_cents) FILTER (WHERE t.kind = 'disbursement'), 0)::bigint AS disbursed,
 					sum(e.amount_cents) AS net
 				FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
+				JOIN unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS b(month, starts, ends)
+					ON t.created_at >= b.starts AND t.created_at < b.ends
 				WHERE e.account = $1 GROUP BY 1) m) b
-		WHERE $3 = '' OR month < $3
-		ORDER BY month DESC LIMIT $4`, ledger.AcctFund(fund), zone, before, limit+1)
+		WHERE $5 = '' OR month < $5
+		ORDER BY month DESC LIMIT $6`, ledger.AcctFund(fund), labels, starts, ends, before, limit+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -249,6 +263,34 @@ func (s Store) Months(ctx context.Context, fund, zone, before string, limit int)
 		ms, more = ms[:limit], true
 	}
 	return ms, more, err
+}
+
+// MonthBounds are the months of loc's calendar from first's to last's: each one's name
+// (YYYY-MM), its start and its end (the next one's start), as instants.
+func MonthBounds(first, last time.Time, loc *time.Location) (labels []string, starts, ends []time.Time) {
+	f, l := first.In(loc), last.In(loc)
+	y, m := f.Year(), f.Month()
+	start := monthStart(y, m, loc)
+	for y < l.Year() || (y == l.Year() && m <= l.Month()) {
+		ny, nm := y, m+1
+		if nm > time.December {
+			ny, nm = y+1, time.January
+		}
+		end := monthStart(ny, nm, loc)
+		labels, starts, ends = append(labels, fmt.Sprintf("%04d-%02d", y, m)), append(starts, start), append(ends, end)
+		y, m, start = ny, nm, end
+	}
+	return labels, starts, ends
+}
+
+// monthStart is the first instant of month m of year y on loc's calendar: its midnight
+// on the 1st, or, where the clock skips that midnight, the instant it skips to.
+func monthStart(y int, m time.Month, loc *time.Location) time.Time {
+	t := time.Date(y, m, 1, 0, 0, 0, 0, loc)
+	if t.Month() != m { // time.Date took the skipped midnight by the offset before the skip
+		_, t = t.ZoneBounds()
+	}
+	return t
 }
 
 // Exists reports whether the fund's account has any entry.
