@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cooperator-dev/cooperator/api/policy"
 	"github.com/cooperator-dev/cooperator/platform/server/dayclock"
 	"github.com/cooperator-dev/cooperator/platform/server/store/credentials"
@@ -158,9 +160,21 @@ func (a *App) signIn(q *req) {
 	a.redirect(q, "/app/home")
 }
 
+// signOut ends the request's session; the member audit records it (sessionEnded), by the
+// member in this session.
 func (a *App) signOut(q *req) {
 	if c, err := q.r.Cookie(sessionCookie); err == nil {
-		_ = sessionsOn(a.cfg.DB).Delete(q.r.Context(), sha256Sum(c.Value))
+		err := pgx.BeginFunc(q.r.Context(), a.cfg.DB, func(tx pgx.Tx) error {
+			if q.member != nil {
+				if err := a.auditAsMember(q, tx); err != nil {
+					return err
+				}
+			}
+			return sessionsOn(tx).Delete(q.r.Context(), sha256Sum(c.Value))
+		})
+		if err != nil {
+			a.log.Error("signing out failed", "error", err)
+		}
 	}
 	setCookie(q.w, sessionCookie, "", -1, false)
 	q.member, q.csrf = nil, ""

@@ -1123,10 +1123,14 @@ func (a *App) deviceCode(q *req) {
 
 // signOutOthers ends every session of the member's but this one, whatever opened them (a
 // code staff issued opens a session that ends with no token: revoking tokens leaves it
-// open). A session that ended meanwhile (a claim from another one) is signed out.
+// open); the member audit records each (sessionEnded), by the member in this session. A
+// session that ended meanwhile (a claim from another one) is signed out.
 func (a *App) signOutOthers(q *req) {
 	var n int64
 	err := pgx.BeginFunc(q.r.Context(), a.cfg.DB, func(tx pgx.Tx) error {
+		if err := a.auditAsMember(q, tx); err != nil {
+			return err
+		}
 		var err error
 		n, err = members.On(tx).EndOtherSessions(q.r.Context(), q.member.ID, members.Credential{TokenID: q.member.TokenID, Session: q.member.Session})
 		return err
@@ -1195,4 +1199,11 @@ func (a *App) erase(q *req) {
 	setCookie(q.w, sessionCookie, "", -1, false)
 	q.member, q.csrf = nil, ""
 	a.render(q, http.StatusOK, "erased", "erased.title", page{})
+}
+
+// auditAsMember names, for the member audit's triggers in tx, the signed-in member and
+// this session as who made the change and with what (as the API names a member's request).
+func (a *App) auditAsMember(q *req, tx pgx.Tx) error {
+	cred := members.Credential{TokenID: q.member.TokenID, Session: q.member.Session}
+	return members.On(tx).SetAuditActor(q.r.Context(), fmt.Sprintf("member:%d", q.member.ID), cred.Audit())
 }

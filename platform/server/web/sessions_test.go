@@ -15,6 +15,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/cooperator-dev/cooperator/platform/server/store/sessions"
 )
 
 // browserSecret is the session secret the browser holds (its HttpOnly cookie).
@@ -256,5 +258,85 @@ func TestSignInOnAnotherDevice(t *testing.T) {
 	}
 	if n := codes(); n != before {
 		t.Fatalf("an old session issued %d codes", n-before)
+	}
+}
+
+// TestSessionEndsAreInTheAudit: signing out, and signing out everywhere else, are in the
+// member's audit, one entry for each session ended, by the member in the session that
+// ended them, saying what opened each (ids and times, never a secret), and the data page
+// says them; a session that runs out is no entry.
+func TestSessionEndsAreInTheAudit(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	registration := int64(c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/tokens", ana), anaTok, nil)["tokens"].([]any)[0].(map[string]any)["id"].(float64))
+	byToken, byCode, here := c.session(t), c.session(t), c.session(t)
+	byToken.signIn(anaTok)
+	byCode.signIn(c.code(ana))
+	csrf := here.signIn(c.code(ana))
+	secrets := []string{anaTok}
+	for _, s := range []*session{byToken, byCode, here} {
+		v := s.cookies[sessionCookie].Value
+		sum := sha256.Sum256([]byte(v))
+		secrets = append(secrets, v, hex.EncodeToString(sum[:]), base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	ended := func() []map[string]any {
+		t.Helper()
+		var out []map[string]any
+		for _, e := range c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/members/%d/audit?event=sessionEnded", ana), anaTok, nil)["entries"].([]any) {
+			e := e.(map[string]any)
+			for _, secret := range secrets {
+				if strings.Contains(fmt.Sprint(e), secret) {
+					t.Errorf("an entry of an ended session holds a secret: %v", e)
+				}
+			}
+			out = append(out, e)
+		}
+		return out
+	}
+	if got := ended(); len(got) != 0 {
+		t.Fatalf("sessions ended before any was: %v", got)
+	}
+
+	// Everywhere else: the two other sessions, each an entry, by Ana in this session.
+	if p := here.do("POST", "/app/data/sign-out-others", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("signing out everywhere else: %d %s", p.status, p.body)
+	}
+	got := ended()
+	var with []string
+	for _, e := range got {
+		old := e["oldValue"].(map[string]any)
+		with = append(with, fmt.Sprint(old["with"], " ", old["tokenId"]))
+		if e["actor"] != fmt.Sprintf("member:%d", ana) || e["credential"] != "app-session" || old["signedInAt"] == nil || old["expiresAt"] == nil {
+			t.Errorf("the entry of a session ended everywhere else: %v", e)
+		}
+	}
+	if fmt.Sprint(with) != fmt.Sprintf("[code <nil> token %d]", registration) {
+		t.Errorf("the sessions ended everywhere else, newest first: %v", with)
+	}
+	if p := here.do("GET", "/app/data", nil); !strings.Contains(p.body, "<td>session in the app ended (signed out)</td><td>you, in the app, signed in with a code the co-op&#39;s staff issued</td>") {
+		t.Errorf("the data page does not say the sessions ended: %.4000s", p.body)
+	}
+
+	// Signing out: this session too.
+	if p := here.do("POST", "/app/sign-out", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("signing out: %d %s", p.status, p.body)
+	}
+	if got := ended(); len(got) != 3 || got[0]["actor"] != fmt.Sprintf("member:%d", ana) || got[0]["oldValue"].(map[string]any)["with"] != "code" {
+		t.Errorf("the entries after signing out: %v", got)
+	}
+
+	// A session that runs out, and which the cleaner removes, is none.
+	late := c.session(t)
+	late.signIn(c.code(ana))
+	c.clock.Step(31 * 24 * time.Hour)
+	if err := sessions.On(c.owner).DeleteExpired(t.Context(), c.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := c.owner.QueryRow(t.Context(), `SELECT count(*) FROM web_sessions WHERE member_id = $1`, ana).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d sessions left (%v)", left, err)
+	}
+	if got := ended(); len(got) != 3 {
+		t.Errorf("a session that ran out is in the audit: %v", got)
 	}
 }

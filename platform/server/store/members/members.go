@@ -536,7 +536,7 @@ func (s Store) Unblock(ctx context.Context, customer, worker int64) error {
 
 // AuditEvents are the events of the member audit (the database's check lists the same).
 var AuditEvents = []string{"admitted", "roles", "stakeholderClass", "activated", "deactivated", "erased",
-	"tokenIssued", "tokenRevoked", "signInCodeIssued", "claimed", "claimReleased", "signedIn"}
+	"tokenIssued", "tokenRevoked", "signInCodeIssued", "claimed", "claimReleased", "signedIn", "sessionEnded"}
 
 // MaxAuditEntries is the most entries one read of the audit answers.
 const MaxAuditEntries = 1000
