@@ -504,11 +504,20 @@ func (a *App) session(q *req) (sessions.Session, error) {
 		return err
 	}
 	if a.cfg.LookUpCredential == nil {
-		return s, lookup()
+		err = lookup()
+	} else {
+		var retry int
+		retry, err = a.cfg.LookUpCredential(q.r, sum, lookup)
+		if retry > 0 {
+			return s, &refusedLookup{retryAfter: retry}
+		}
 	}
-	retry, err := a.cfg.LookUpCredential(q.r, sum, lookup)
-	if retry > 0 {
-		return s, &refusedLookup{retryAfter: retry}
+	if err == nil {
+		// When it was last used, coarsely (sessions.SeenEvery): the member's list of their
+		// sessions says it. Not recorded is no reason to refuse the request.
+		if err := sessions.On(a.cfg.DB).Seen(q.r.Context(), sum[:], s.LastSeen, a.cfg.Now()); err != nil {
+			a.log.Error("recording when a session was last used failed", "error", err)
+		}
 	}
 	return s, err
 }

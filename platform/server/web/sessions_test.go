@@ -340,3 +340,59 @@ func TestSessionEndsAreInTheAudit(t *testing.T) {
 		t.Errorf("a session that ran out is in the audit: %v", got)
 	}
 }
+
+// TestSessionsSayWhenLastUsed: the member's list of their sessions says when each was last
+// used, to the few minutes: a session's use is written at most once in sessions.SeenEvery,
+// not at each request, and nothing else of it is kept.
+func TestSessionsSayWhenLastUsed(t *testing.T) {
+	c := newCoop(t) // the clock: 2026-12-01 09:00 UTC
+	ana, _ := c.member("Ana Driver", "worker")
+	phone, laptop := c.session(t), c.session(t)
+	phone.signIn(c.code(ana))
+	sum := sha256.Sum256([]byte(phone.cookies[sessionCookie].Value))
+	lastSeen := func() time.Time {
+		t.Helper()
+		var at *time.Time
+		if err := c.owner.QueryRow(t.Context(), `SELECT last_seen_at FROM web_sessions WHERE id_hash = $1`, sum[:]).Scan(&at); err != nil || at == nil {
+			t.Fatalf("the phone's session's last use: %v %v", at, err)
+		}
+		return at.UTC()
+	}
+	start := c.clock.Now().UTC()
+	phone.do("GET", "/app/home", nil)
+	if got := lastSeen(); !got.Equal(start) {
+		t.Fatalf("last used %s, want %s", got, start)
+	}
+	c.clock.Step(sessions.SeenEvery - time.Minute)
+	phone.do("GET", "/app/home", nil)
+	if got := lastSeen(); !got.Equal(start) {
+		t.Fatalf("a request %s later wrote the session's last use again: %s", sessions.SeenEvery-time.Minute, got)
+	}
+	c.clock.Step(2 * time.Minute)
+	phone.do("GET", "/app/home", nil)
+	if got, want := lastSeen(), start.Add(sessions.SeenEvery+time.Minute); !got.Equal(want) {
+		t.Fatalf("last used %s, want %s", got, want)
+	}
+	laptop.signIn(c.code(ana))
+	p := laptop.do("GET", "/app/data", nil)
+	if !strings.Contains(p.body, `<span class="last-seen">last used 2026-12-01 09:06 UTC (to the few minutes)</span>`) {
+		t.Errorf("the data page does not say when the phone's session was last used: %.4000s", p.body)
+	}
+	var cols []string
+	rows, err := c.owner.Query(t.Context(), `SELECT column_name FROM information_schema.columns WHERE table_name = 'web_sessions' ORDER BY ordinal_position`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, n)
+	}
+	for _, n := range cols {
+		if strings.Contains(n, "addr") || strings.Contains(n, "ip") || strings.Contains(n, "agent") {
+			t.Errorf("web_sessions keeps %s", n)
+		}
+	}
+}

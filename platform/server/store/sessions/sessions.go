@@ -24,9 +24,11 @@ type Session struct {
 	// CreatedAt is when the member signed in (the session was opened).
 	CreatedAt time.Time
 	ExpiresAt time.Time
-	Roles     []string
-	Class     string
-	Active    bool
+	// LastSeen is when the session was last used, to SeenEvery (nil: not since it opened).
+	LastSeen *time.Time
+	Roles    []string
+	Class    string
+	Active   bool
 	// Unread is how many of the member's notifications are unread.
 	Unread int
 }
@@ -91,13 +93,30 @@ func (s Store) OpenWithToken(ctx context.Context, tokenHash, idHash []byte, csrf
 // Lookup returns the unexpired session of an active member; store.ErrNotFound otherwise.
 func (s Store) Lookup(ctx context.Context, idHash []byte, now time.Time) (Session, error) {
 	var ss Session
-	err := s.db.QueryRow(ctx, `SELECT w.member_id, coalesce(w.token_id, 0), w.csrf_token, w.created_at, w.expires_at, m.roles, m.stakeholder_class, m.active,
+	err := s.db.QueryRow(ctx, `SELECT w.member_id, coalesce(w.token_id, 0), w.csrf_token, w.created_at, w.expires_at, w.last_seen_at, m.roles, m.stakeholder_class, m.active,
 			`+notifications.UnreadSQL("m.id")+`
 		FROM web_sessions w JOIN members m ON m.id = w.member_id
 		WHERE w.id_hash = $1 AND w.expires_at > $2 AND m.active`, idHash, now).
-		Scan(&ss.MemberID, &ss.TokenID, &ss.CSRFToken, &ss.CreatedAt, &ss.ExpiresAt, &ss.Roles, &ss.Class, &ss.Active, &ss.Unread)
+		Scan(&ss.MemberID, &ss.TokenID, &ss.CSRFToken, &ss.CreatedAt, &ss.ExpiresAt, &ss.LastSeen, &ss.Roles, &ss.Class, &ss.Active, &ss.Unread)
 	ss.IDHash = idHash
 	return ss, store.NotFound(err)
+}
+
+// SeenEvery is how coarsely a session's last use is kept: it is written at most once in
+// so long, so a session's requests do not each write.
+const SeenEvery = 5 * time.Minute
+
+// Seen records that the session was used at now, when its last use recorded (lastSeen, as
+// Lookup read it; nil: none) is SeenEvery old or older; it writes nothing otherwise.
+func (s Store) Seen(ctx context.Context, idHash []byte, lastSeen *time.Time, now time.Time) error {
+	cutoff := now.Add(-SeenEvery)
+	if lastSeen != nil && lastSeen.After(cutoff) {
+		return nil
+	}
+	// The same bound in the statement: of two requests that read it stale, one writes.
+	_, err := s.db.Exec(ctx, `UPDATE web_sessions SET last_seen_at = $2
+		WHERE id_hash = $1 AND (last_seen_at IS NULL OR last_seen_at <= $3)`, idHash, now, cutoff)
+	return err
 }
 
 // Delete ends a session (sign-out).
@@ -121,12 +140,14 @@ type Opened struct {
 	TokenID int64
 	// Current says it is the session the list was asked from.
 	Current bool
+	// LastSeen is when it was last used, to SeenEvery (nil: not since it was signed in).
+	LastSeen *time.Time
 }
 
 // OpenOf lists the member's sessions unexpired at now, the one of SHA-256 current first,
 // then the newest, at most limit; more says others are open.
 func (s Store) OpenOf(ctx context.Context, memberID int64, current []byte, now time.Time, limit int) (open []Opened, more bool, err error) {
-	rows, err := s.db.Query(ctx, `SELECT created_at, expires_at, coalesce(opened_with, ''), coalesce(token_id, 0), id_hash = $2
+	rows, err := s.db.Query(ctx, `SELECT created_at, expires_at, coalesce(opened_with, ''), coalesce(token_id, 0), id_hash = $2, last_seen_at
 		FROM web_sessions WHERE member_id = $1 AND expires_at > $3
 		ORDER BY id_hash = $2 DESC, created_at DESC, id_hash LIMIT $4`, memberID, current, now, limit+1)
 	if err != nil {
@@ -134,7 +155,7 @@ func (s Store) OpenOf(ctx context.Context, memberID int64, current []byte, now t
 	}
 	open, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Opened, error) {
 		var o Opened
-		err := row.Scan(&o.CreatedAt, &o.ExpiresAt, &o.With, &o.TokenID, &o.Current)
+		err := row.Scan(&o.CreatedAt, &o.ExpiresAt, &o.With, &o.TokenID, &o.Current, &o.LastSeen)
 		return o, err
 	})
 	if len(open) > limit {
