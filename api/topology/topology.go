@@ -33,10 +33,15 @@ import (
 )
 
 // Federation is what the Cooperative reconciler asks of the federation package: where a
-// co-op stands in its cross-region database topology. A hub without federation leaves it
-// nil; it then refuses standbys and runs every co-op as a primary.
+// co-op stands in its cross-region database topology, and whether its deletion must wait
+// for a peer hub. A hub without federation leaves it nil; it then refuses standbys and runs
+// every co-op as a primary.
 type Federation interface {
 	Topology(ctx context.Context, coop *coopv1.Cooperative) (Topology, error)
+	// DeletionHold says why the deletion of coop must wait before its database and backups
+	// go ("" when it need not): a co-op deleted with deletionPolicy Delete after it moved
+	// to a peer hub whose copy reports no completed base backup yet.
+	DeletionHold(ctx context.Context, coop *coopv1.Cooperative) (string, error)
 }
 
 // Topology is a co-op's place in a CloudNativePG distributed topology.

@@ -90,6 +90,10 @@ const (
 	ReasonDeleting = "Deleting"
 	// ReasonFinalBackup: deletion waits for the final backup to complete.
 	ReasonFinalBackup = "FinalBackup"
+	// ReasonWaitingForMovedCopy: the deletion with deletionPolicy Delete of a co-op that
+	// moved to a peer hub waits for its copy there to report a completed base backup
+	// (AnnotationDeleteBeforeMovedBackup gives up waiting).
+	ReasonWaitingForMovedCopy = "WaitingForMovedCopy"
 	// ReasonObjectsLeft (an event): a deletion could not delete the co-op's objects under
 	// one of its prefixes of the object store; it retries, and says how to give up.
 	ReasonObjectsLeft = "ObjectsLeft"

@@ -351,7 +351,15 @@ const (
 	// who may delete the Cooperative may set, change or remove it (the webhook asks the API
 	// server): a move ends with its deletion here.
 	AnnotationMoveTo = "coop.cooperator.dev/move-to"
-	// AcceptDataLoss is the value of AnnotationFailover.
+	// AnnotationDeleteBeforeMovedBackup on a Cooperative that moved to a peer hub lets its
+	// deletion here with deletionPolicy Delete go on before its copy at that hub reports a
+	// completed base backup (status.lastBackup there): until then this hub's database and
+	// archive are the only way back if that copy fails, and the deletion waits. For a peer
+	// gone for good: only someone who may delete the Cooperative (the hub's admins) may set,
+	// change or remove it. Its value must be AcceptDataLoss.
+	AnnotationDeleteBeforeMovedBackup = "coop.cooperator.dev/delete-before-moved-copy-backup"
+	// AcceptDataLoss is the value of AnnotationFailover and of
+	// AnnotationDeleteBeforeMovedBackup.
 	AcceptDataLoss = "accept-data-loss"
 	// InfoConfigMapName is the ConfigMap, in the operator's namespace, where the operator
 	// publishes its version and region for its peers.

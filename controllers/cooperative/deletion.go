@@ -43,7 +43,8 @@ import (
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
 )
 
-// reconcileDelete carries out the deletion policy. With Retain (on the dedicated tier) a
+// reconcileDelete carries out the deletion policy. It first waits, if the co-op moved to a
+// peer hub and goes with Delete, until its copy there has a base backup (movedCopyHold). With Retain (on the dedicated tier) a
 // final backup must complete before anything is removed; the object store keeps the data.
 // Then the namespace, the co-op's cluster-scoped roles and its shared-tier objects go, and
 // the finalizer is removed.
@@ -52,6 +53,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	if !controllerutil.ContainsFinalizer(coop, coopv1.Finalizer) {
 		s.gone = true
 		return ctrl.Result{}, nil
+	}
+	if held, err := r.movedCopyHold(ctx, s); err != nil || held {
+		return ctrl.Result{RequeueAfter: wait.Jitter(r.Config.RecheckInterval.Duration, 0.1)}, err
 	}
 	if coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete && coop.Spec.Database.Tier == coopv1.DatabaseTierDedicated {
 		done, err := r.finalBackup(ctx, s)
@@ -172,6 +176,25 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	s.gone = true
 	log.FromContext(ctx).Info("Removed co-op tenant", "cooperative", coop.Name, "deletionPolicy", coop.Spec.DeletionPolicy)
 	return ctrl.Result{}, nil
+}
+
+// movedCopyHold holds the deletion, before anything is removed, while the federation says
+// it must wait (topology.Federation.DeletionHold: a co-op deleted with Delete after it
+// moved to a peer hub whose copy has no base backup yet). Ready says why, and an event
+// when it starts to.
+func (r *Reconciler) movedCopyHold(ctx context.Context, s *scope) (bool, error) {
+	if r.Federation == nil {
+		return false, nil
+	}
+	why, err := r.Federation.DeletionHold(ctx, s.coop)
+	if err != nil || why == "" {
+		return false, err
+	}
+	if c := meta.FindStatusCondition(s.coop.Status.Conditions, coopv1.ConditionReady); c == nil || c.Reason != coopv1.ReasonWaitingForMovedCopy {
+		r.Recorder.Eventf(s.coop, nil, corev1.EventTypeWarning, coopv1.ReasonWaitingForMovedCopy, "Delete", "%s", why)
+	}
+	s.setCondition(coopv1.ConditionReady, metav1.ConditionFalse, coopv1.ReasonWaitingForMovedCopy, why)
+	return true, nil
 }
 
 // retainedBackupsOfOther says whether the backups marker of this name (RetainedMarkerName)

@@ -302,6 +302,11 @@ func (v *Validator) ValidateUpdate(ctx context.Context, old, coop *coopv1.Cooper
 		return nil, err
 	}
 	errs = append(errs, failoverErrs...)
+	earlyErrs, err := v.deleteBeforeMovedBackupErrors(ctx, old, coop, user)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, earlyErrs...)
 	lifeErrs, err := v.lifecycleErrors(ctx, old, coop, user)
 	if err != nil {
 		return nil, err
@@ -477,6 +482,30 @@ func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coo
 	}
 	return v.hubOnly(ctx, user, coop, path,
 		"a failover promotes the home without the token of the peer's copy that holds the primary, and loses what that copy did not archive: only someone who may delete this Cooperative (the hub's admins) may ask for it")
+}
+
+// deleteBeforeMovedBackupErrors refuses an update that adds, changes or removes the
+// annotation coopv1.AnnotationDeleteBeforeMovedBackup unless its sender may delete the
+// Cooperative (the hub's admins; asked of the API server with a SubjectAccessReview): it
+// lets a deletion with Delete remove the co-op's database and backups here before the copy
+// at the hub it moved to has a backup of its own, and the co-op's admins may update their
+// Cooperative, not delete it. A value other than coopv1.AcceptDataLoss is refused to
+// anyone: the operator would act on none.
+func (v *Validator) deleteBeforeMovedBackupErrors(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (field.ErrorList, error) {
+	before, had := old.Annotations[coopv1.AnnotationDeleteBeforeMovedBackup]
+	after, has := coop.Annotations[coopv1.AnnotationDeleteBeforeMovedBackup]
+	if had == has && before == after {
+		return nil, nil
+	}
+	path := field.NewPath("metadata", "annotations").Key(coopv1.AnnotationDeleteBeforeMovedBackup)
+	if has && after != coopv1.AcceptDataLoss {
+		return field.ErrorList{field.NotSupported(path, after, []string{coopv1.AcceptDataLoss})}, nil
+	}
+	if user.Username == v.Hub.OperatorUsername {
+		return nil, nil
+	}
+	return v.hubOnly(ctx, user, coop, path,
+		"deleting a co-op that moved before its copy at the other hub has a backup of its own gives up the only way back if that copy fails: only someone who may delete this Cooperative (the hub's admins) may set, change or remove it")
 }
 
 // lifecycleErrors refuses an update that removes one of the operator's finalizers

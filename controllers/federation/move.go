@@ -19,6 +19,8 @@ package federation
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -32,6 +34,7 @@ import (
 	"github.com/cooperator-dev/cooperator/api/topology"
 	coopv1 "github.com/cooperator-dev/cooperator/api/v1alpha1"
 	"github.com/cooperator-dev/cooperator/controllers/shared/ssa"
+	"github.com/cooperator-dev/cooperator/controllers/shared/text"
 )
 
 // MoveFieldOwner is the field manager of status.origin of a co-op this hub adopted from a
@@ -330,4 +333,114 @@ func AppendMove(moves []coopv1.MoveRecord, rec coopv1.MoveRecord) (out []coopv1.
 		out = out[len(out)-coopv1.MaxMoveRecords:]
 	}
 	return out, true
+}
+
+// DeletionHold implements topology.Federation: the deletion with deletionPolicy Delete of a
+// co-op that moved to a peer hub empties its prefix of this hub's object store and removes
+// its database here, the only way back until its copy at that hub has a base backup of its
+// own. It waits, saying why, until the copy there, read at that hub, is the co-op adopted
+// from here and reports a completed base backup (status.lastBackup); whatever this hub
+// cannot check (the peer not ready or unreachable, the copy gone or no longer readable
+// from here) holds it too. The annotation coopv1.AnnotationDeleteBeforeMovedBackup, which
+// only the hub's admins may set, gives up waiting. Where the co-op went is read from its
+// status (the move Released, a standby Moved) and from the FederationPeers' history of
+// moves, which outlives a status lost.
+func (r *CooperativeReconciler) DeletionHold(ctx context.Context, coop *coopv1.Cooperative) (string, error) {
+	if coop.Spec.Standby != nil || coop.Spec.DeletionPolicy != coopv1.DeletionPolicyDelete ||
+		coop.Annotations[coopv1.AnnotationDeleteBeforeMovedBackup] == coopv1.AcceptDataLoss {
+		return "", nil
+	}
+	var peers coopv1.FederationPeerList
+	if err := r.Client.List(ctx, &peers); err != nil {
+		return "", fmt.Errorf("listing FederationPeers: %w", err)
+	}
+	var waiting []string
+	for _, name := range MovedTo(coop, peers.Items) {
+		var peer *coopv1.FederationPeer
+		for i := range peers.Items {
+			if peers.Items[i].Name == name {
+				peer = &peers.Items[i]
+			}
+		}
+		if why := r.movedCopyUnsafe(ctx, coop, name, peer); why != "" {
+			waiting = append(waiting, name+": "+why)
+		}
+	}
+	if len(waiting) == 0 {
+		return "", nil
+	}
+	return text.Truncate(fmt.Sprintf("deletionPolicy Delete: the co-op moved to another hub, whose copy has no base backup of its own yet as far as this hub can tell (%s); "+
+		"until it has, this hub's database and backups are the only way back if that copy fails, and they are not deleted. "+
+		"If that hub is gone for good, a hub admin sets the annotation %s: %s",
+		strings.Join(waiting, "; "), coopv1.AnnotationDeleteBeforeMovedBackup, coopv1.AcceptDataLoss), maxConditionMessage), nil
+}
+
+// maxConditionMessage is the longest condition message the API takes.
+const maxConditionMessage = 32768
+
+// MovedTo are the FederationPeers a home co-op moved to: the peer of its move once
+// Released, those its standbys report Moved, and those whose history (status.moves) says
+// the co-op's latest move with them went there since the co-op was created.
+func MovedTo(coop *coopv1.Cooperative, peers []coopv1.FederationPeer) []string {
+	var out []string
+	add := func(name string) {
+		if name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	if fed := coop.Status.Federation; fed != nil {
+		if m := fed.Move; m != nil && m.Phase == coopv1.MoveReleased {
+			add(m.Peer)
+		}
+		for _, st := range fed.Standbys {
+			if st.State == coopv1.StandbyMoved {
+				add(st.Peer)
+			}
+		}
+	}
+	for i := range peers {
+		moves := peers[i].Status.Moves
+		for j := len(moves) - 1; j >= 0; j-- {
+			if moves[j].Cooperative != coop.Name {
+				continue
+			}
+			if moves[j].Direction == coopv1.MoveToPeer && !moves[j].Time.Before(&coop.CreationTimestamp) {
+				add(peers[i].Name)
+			}
+			break
+		}
+	}
+	return out
+}
+
+// movedCopyUnsafe says why the co-op's copy at the peer it moved to cannot be shown to hold
+// a completed base backup of its own ("" when it can).
+func (r *CooperativeReconciler) movedCopyUnsafe(ctx context.Context, coop *coopv1.Cooperative, name string, peer *coopv1.FederationPeer) string {
+	if peer == nil {
+		return "this hub no longer declares that FederationPeer, and cannot ask"
+	}
+	if !PeerReady(peer) {
+		return "the peer is not ready, and cannot be asked"
+	}
+	pc, err := r.Peers.For(ctx, peer)
+	if err != nil {
+		return err.Error()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*peerTimeout)
+	defer cancel()
+	var there coopv1.Cooperative
+	visible, hidden, err := readThere(ctx, pc, coop.Name, &there)
+	switch {
+	case err != nil:
+		return err.Error()
+	case hidden:
+		return fmt.Sprintf("that hub no longer lets this hub read the co-op (it does for %s after the move)", AdoptedReadWindow)
+	case !visible:
+		return "the co-op is not there"
+	case !AdoptedFrom(&there, r.Hub.Region, coop.Name):
+		return "the co-op there is not the one adopted from this hub"
+	case there.Status.LastBackup == nil:
+		return "the copy there reports no completed base backup yet (status.lastBackup)"
+	}
+	return ""
 }

@@ -319,3 +319,126 @@ var _ = Describe("Moving a co-op to a peer hub", Ordered, func() {
 		Expect(err).To(MatchError(ContainSubstring("not found")))
 	})
 })
+
+// waitingForMovedCopy is the Ready condition of a co-op at h whose deletion waits for its
+// copy at the hub it moved to, with a message that says so; nil otherwise.
+func waitingForMovedCopy(h *hub, name string) func(g Gomega) {
+	return func(g Gomega) {
+		c := coopOn(h, name)()
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.DeletionTimestamp).NotTo(BeNil())
+		g.Expect(c.Finalizers).To(ContainElement(coopv1.Finalizer))
+		ready := meta.FindStatusCondition(c.Status.Conditions, coopv1.ConditionReady)
+		g.Expect(ready).NotTo(BeNil())
+		g.Expect(ready.Reason).To(Equal(coopv1.ReasonWaitingForMovedCopy))
+		g.Expect(ready.Message).To(ContainSubstring(coopv1.AnnotationDeleteBeforeMovedBackup))
+		ns := &corev1.Namespace{}
+		g.Expect(h.k8s.Get(ctx, client.ObjectKey{Name: "coop-" + name}, ns)).To(Succeed())
+		g.Expect(ns.DeletionTimestamp).To(BeNil(), "nothing is removed meanwhile")
+	}
+}
+
+func setDeleteBeforeMovedBackup(c client.Client, name, value string) error {
+	coop := &coopv1.Cooperative{}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
+		return err
+	}
+	patch := client.MergeFrom(coop.DeepCopy())
+	if coop.Annotations == nil {
+		coop.Annotations = map[string]string{}
+	}
+	coop.Annotations[coopv1.AnnotationDeleteBeforeMovedBackup] = value
+	return c.Patch(ctx, coop, patch)
+}
+
+var _ = Describe("Deleting with Delete a co-op that moved", Ordered, func() {
+	const name = "velo-early"
+
+	BeforeAll(func() {
+		dumpOnFailure(name, "velo-gone")
+		before := peerOn(south, "eu-west")().Spec.Accept
+		setAcceptMoves(south, "eu-west", true, 10)
+		DeferCleanup(func() { setAcceptMoves(south, "eu-west", before.Moves, before.MaxCooperatives) })
+
+		c := newCoop(name, "eu-south")
+		c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+		c.Spec.Admins = []coopv1.Subject{{Kind: "Group", Name: name + "-admins"}}
+		createWithReadCredentials(west, c)
+		Eventually(standbyState(west, name, "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		simulateReplicaReady(south, name)
+		Eventually(standbyRole(west, name, "eu-south"), timeout).Should(Equal(coopv1.RoleStandby))
+		Expect(cli.FederationTo(ctx, []string{"move", name, "--to", "eu-south", "--kubeconfig", adminKubeconfig(west), "--no-wait"}, gbytes.NewBuffer())).To(Succeed())
+		token := `{"latestCheckpointTimelineID":"1","latestCheckpointREDOLocation":"0/9000028"}`
+		Eventually(func() error { return simulateDemoted(west, "coop-"+name, name, token) }, timeout).Should(Succeed())
+		Eventually(func() string { return coopOn(south, name)().Spec.Standby.PromotionToken }, timeout).Should(Equal(token))
+		Expect(simulatePromoted(south, "coop-"+name, name, token)).To(Succeed())
+		Eventually(movePhase(west, name), timeout).Should(HavePrefix(string(coopv1.MoveReleased)))
+		Expect(coopOn(south, name)().Spec.DeletionPolicy).To(Equal(coopv1.DeletionPolicyDelete))
+		Expect(coopOn(south, name)().Status.LastBackup).To(BeNil(), "the adopted copy has no base backup of its own yet")
+	})
+
+	It("waits, holding the database and backups here, until the copy at the hub it moved to has a base backup; a co-op admin cannot skip the wait", func() {
+		Expect(west.k8s.Delete(ctx, coopOn(west, name)())).To(Succeed())
+		Eventually(waitingForMovedCopy(west, name), timeout).Should(Succeed())
+		Expect(meta.FindStatusCondition(coopOn(west, name)().Status.Conditions, coopv1.ConditionReady).Message).
+			To(ContainSubstring("eu-south: the copy there reports no completed base backup yet"))
+		Consistently(waitingForMovedCopy(west, name), "3s").Should(Succeed())
+		Eventually(func() []string {
+			var events corev1.EventList
+			Expect(west.k8s.List(ctx, &events)).To(Succeed())
+			var got []string
+			for _, e := range events.Items {
+				if e.InvolvedObject.Name == name && e.Reason == coopv1.ReasonWaitingForMovedCopy {
+					got = append(got, e.Message)
+				}
+			}
+			return got
+		}, timeout).ShouldNot(BeEmpty())
+
+		// The co-op's admins may update their Cooperative, not give up the wait.
+		admin, _ := userClient(west, name+"-admin", name+"-admins")
+		err := setDeleteBeforeMovedBackup(admin, name, coopv1.AcceptDataLoss)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring("only someone who may delete this Cooperative"))
+		// A hub admin's value other than accept-data-loss would do nothing: refused.
+		err = setDeleteBeforeMovedBackup(west.k8s, name, "yes")
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring(coopv1.AcceptDataLoss))
+		Consistently(waitingForMovedCopy(west, name), "2s").Should(Succeed())
+
+		// The copy there completes a base backup: the deletion here goes on.
+		Expect(harness.SimulateBackup(ctx, south.k8s, "coop-"+name, name, name+"-there-1", true)).To(Succeed())
+		Eventually(func() *coopv1.BackupRecord { return coopOn(south, name)().Status.LastBackup }, timeout).ShouldNot(BeNil())
+		Eventually(coopOn(west, name), timeout).Should(BeNil())
+		Expect(coopOn(south, name)()).NotTo(BeNil(), "the copy there is not touched")
+	})
+
+	It("goes on without that backup once a hub admin, the peer gone for good, says so", func() {
+		// A co-op whose status was lost: the FederationPeer's history of moves still says it
+		// went to eu-south, where this hub can read no copy of it.
+		const gone = "velo-gone"
+		c := newCoop(gone)
+		c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+		Expect(west.k8s.Create(ctx, c)).To(Succeed())
+		Eventually(func() error {
+			p := peerOn(west, "eu-south")()
+			p.Status.Moves = append(p.Status.Moves, coopv1.MoveRecord{Cooperative: gone, Direction: coopv1.MoveToPeer, Time: metav1.Now()})
+			return west.k8s.Status().Update(ctx, p)
+		}, timeout).Should(Succeed())
+		// The operator holds the co-op, and sees the record, before it is deleted.
+		Eventually(func() []string { return coopOn(west, gone)().Finalizers }, timeout).Should(ContainElement(coopv1.Finalizer))
+		Eventually(func(g Gomega) {
+			p := &coopv1.FederationPeer{}
+			g.Expect(west.cached.Get(ctx, client.ObjectKey{Name: "eu-south"}, p)).To(Succeed())
+			g.Expect(federation.MovedTo(coopOn(west, gone)(), []coopv1.FederationPeer{*p})).To(Equal([]string{"eu-south"}))
+		}, timeout).Should(Succeed())
+		Expect(west.k8s.Delete(ctx, coopOn(west, gone)())).To(Succeed())
+		Eventually(waitingForMovedCopy(west, gone), timeout).Should(Succeed())
+		Expect(meta.FindStatusCondition(coopOn(west, gone)().Status.Conditions, coopv1.ConditionReady).Message).
+			To(ContainSubstring("eu-south: that hub no longer lets this hub read the co-op"))
+
+		hubAdmin, _ := userClient(west, "velo-gone-hub-admin", "system:masters")
+		Expect(setDeleteBeforeMovedBackup(hubAdmin, gone, coopv1.AcceptDataLoss)).To(Succeed())
+		Eventually(coopOn(west, gone), timeout).Should(BeNil())
+	})
+})

@@ -168,3 +168,39 @@ func TestAdoptTakesNoImport(t *testing.T) {
 		t.Errorf("a release naming no policy: %q, want Retain", released.Spec.DeletionPolicy)
 	}
 }
+
+func TestMovedTo(t *testing.T) {
+	created := metav1.Unix(2000, 0)
+	peer := func(name string, moves ...coopv1.MoveRecord) coopv1.FederationPeer {
+		return coopv1.FederationPeer{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: coopv1.FederationPeerStatus{Moves: moves}}
+	}
+	move := func(coop string, d coopv1.MoveDirection, at int64) coopv1.MoveRecord {
+		return coopv1.MoveRecord{Cooperative: coop, Direction: d, Time: metav1.Unix(at, 0)}
+	}
+	for _, tc := range []struct {
+		name  string
+		fed   *coopv1.FederationStatus
+		peers []coopv1.FederationPeer
+		want  []string
+	}{
+		{"never moved", &coopv1.FederationStatus{Standbys: []coopv1.PeerStandbyStatus{{Peer: "eu-south", State: coopv1.StandbyMirrored}}}, []coopv1.FederationPeer{peer("eu-south")}, nil},
+		{"moving, not released yet", &coopv1.FederationStatus{Move: &coopv1.MoveStatus{Peer: "eu-south", Phase: coopv1.MoveReleasing}}, nil, nil},
+		{"released", &coopv1.FederationStatus{Move: &coopv1.MoveStatus{Peer: "eu-south", Phase: coopv1.MoveReleased}}, nil, []string{"eu-south"}},
+		{"a standby Moved", &coopv1.FederationStatus{Standbys: []coopv1.PeerStandbyStatus{{Peer: "eu-south", State: coopv1.StandbyMoved}}}, nil, []string{"eu-south"}},
+		{"the status lost: the peer's history says so", nil, []coopv1.FederationPeer{peer("eu-south", move("velo", coopv1.MoveToPeer, 3000))}, []string{"eu-south"}},
+		{"moved there, then back", nil, []coopv1.FederationPeer{peer("eu-south", move("velo", coopv1.MoveToPeer, 3000), move("velo", coopv1.MoveFromPeer, 4000))}, nil},
+		{"a move of an earlier co-op of that name", nil, []coopv1.FederationPeer{peer("eu-south", move("velo", coopv1.MoveToPeer, 1000))}, nil},
+		{"another co-op's move", nil, []coopv1.FederationPeer{peer("eu-south", move("other", coopv1.MoveToPeer, 3000))}, nil},
+		{"named twice, listed once", &coopv1.FederationStatus{Move: &coopv1.MoveStatus{Peer: "eu-south", Phase: coopv1.MoveReleased},
+			Standbys: []coopv1.PeerStandbyStatus{{Peer: "eu-south", State: coopv1.StandbyMoved}}},
+			[]coopv1.FederationPeer{peer("eu-south", move("velo", coopv1.MoveToPeer, 3000))}, []string{"eu-south"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			coop := &coopv1.Cooperative{ObjectMeta: metav1.ObjectMeta{Name: "velo", CreationTimestamp: created}, Status: coopv1.CooperativeStatus{Federation: tc.fed}}
+			got := MovedTo(coop, tc.peers)
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("MovedTo = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
