@@ -840,7 +840,8 @@ func TestAHeldHomeTellsItsOtherPeersWhereThePrimaryIs(t *testing.T) {
 // that names it, once the co-op is let go, reads it from there.
 func TestADeletionWaitingForAPeerKeepsWhatItLeftElsewhere(t *testing.T) {
 	scheme := runtime.NewScheme()
-	if err := coopv1.AddToScheme(scheme); err != nil {
+	// ConfigMaps: the record of the peers a standby was written at.
+	if err := errors.Join(coopv1.AddToScheme(scheme), corev1.AddToScheme(scheme)); err != nil {
 		t.Fatal(err)
 	}
 	var written []byte

@@ -38,6 +38,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
@@ -1575,5 +1576,67 @@ var _ = Describe("Peered hubs", Ordered, func() {
 		// Done, the annotation goes: it would promote without a token at a later switchover.
 		Eventually(func() map[string]string { return coopOn(west, "rail-lille")().Annotations }, timeout).
 			ShouldNot(HaveKey(coopv1.AnnotationFailover))
+	})
+})
+
+var _ = Describe("Pruning a standby whose record in status was lost", Ordered, func() {
+	const name = "statut-perdu"
+
+	BeforeAll(func() {
+		dumpOnFailure(name)
+		// Room for one more standby from eu-west at eu-south whatever ran before.
+		before := peerOn(south, "eu-west")().Spec.Accept
+		setAcceptMoves(south, "eu-west", before.Moves, 10)
+		DeferCleanup(func() { setAcceptMoves(south, "eu-west", before.Moves, before.MaxCooperatives) })
+	})
+
+	It("still removes the standby and the co-op's read keys from the peer the co-op no longer lists", func() {
+		c := newCoop(name, "eu-south")
+		c.Spec.DeletionPolicy = coopv1.DeletionPolicyDelete
+		createWithReadCredentials(west, c)
+		DeferCleanup(func() {
+			Expect(client.IgnoreNotFound(west.k8s.Delete(ctx, c))).To(Succeed())
+			Eventually(coopOn(west, name), timeout).Should(BeNil())
+		})
+		Eventually(standbyState(west, name, "eu-south"), timeout).Should(Equal(coopv1.StandbyMirrored))
+		Expect(coopOn(south, name)()).NotTo(BeNil())
+		readKeys := client.ObjectKey{Namespace: coopv1.MirrorNamespace("eu-west"), Name: federation.PeerSecretName(name)}
+		Expect(south.k8s.Get(ctx, readKeys, &corev1.Secret{})).To(Succeed())
+		// Recorded before the first write there, outside the status.
+		record := &corev1.ConfigMap{}
+		recordKey := client.ObjectKey{Namespace: west.cfg.OperatorNamespace, Name: federation.WrittenRecordName(name)}
+		Expect(west.k8s.Get(ctx, recordKey, record)).To(Succeed())
+		Expect(record.Data).To(Equal(map[string]string{"eu-south": "eu-south"}))
+
+		// Suspended, the co-op drops the peer and loses its federation status (a restore that
+		// drops status, say): nothing is pruned meanwhile, and nothing writes it again.
+		set := func(change func(*coopv1.Cooperative)) {
+			GinkgoHelper()
+			Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				co := coopOn(west, name)()
+				patch := client.MergeFromWithOptions(co.DeepCopy(), client.MergeFromWithOptimisticLock{})
+				change(co)
+				return west.k8s.Patch(ctx, co, patch)
+			})).To(Succeed())
+		}
+		set(func(co *coopv1.Cooperative) { co.Spec.Suspend = true })
+		Eventually(func() string {
+			fr := meta.FindStatusCondition(coopOn(west, name)().Status.Conditions, coopv1.ConditionFederationReady)
+			if fr == nil {
+				return ""
+			}
+			return fr.Reason
+		}, timeout).Should(Equal(coopv1.ReasonSuspended))
+		set(func(co *coopv1.Cooperative) { co.Spec.Federation.Peers = nil })
+		Expect(west.k8s.Status().Patch(ctx, coopOn(west, name)(), client.RawPatch(types.MergePatchType, []byte(`{"status":{"federation":null}}`)))).To(Succeed())
+		Expect(coopOn(west, name)().Status.Federation).To(BeNil())
+		Consistently(coopOn(south, name), "2s").ShouldNot(BeNil())
+
+		// Resumed, the record names the peer: the standby and the read keys there go.
+		set(func(co *coopv1.Cooperative) { co.Spec.Suspend = false })
+		Eventually(coopOn(south, name), timeout).Should(BeNil())
+		Eventually(func() error { return south.k8s.Get(ctx, readKeys, &corev1.Secret{}) }, timeout).Should(Satisfy(apierrors.IsNotFound))
+		Eventually(func() error { return west.k8s.Get(ctx, recordKey, &corev1.ConfigMap{}) }, timeout).Should(Satisfy(apierrors.IsNotFound), "nothing left to record")
+		Expect(coopOn(west, name)()).NotTo(BeNil(), "the home stays")
 	})
 })

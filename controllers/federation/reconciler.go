@@ -282,9 +282,10 @@ func (r *CooperativeReconciler) mirror(ctx context.Context, s *homeScope) error 
 }
 
 // prune removes the co-op's standby from the peers it no longer lists. It asks only the
-// peers, and the regions, that the co-op's status lists (it listed them, and this hub may
-// have written there): a co-op's name goes to no hub it never consented to, so a co-op that
-// never took part in federation asks no peer anything. Two FederationPeers may reach the
+// peers, and the regions, that the co-op's status lists or its record of writes names
+// (WrittenRecordName: it listed them, and this hub may have written there; the record
+// outlives a status lost): a co-op's name goes to no hub it never consented to, so a co-op
+// that never took part in federation asks no peer anything. Two FederationPeers may reach the
 // same hub: the standby one of them holds is kept, and a standby left at a listed peer no
 // longer declared is not removed through another FederationPeer of its region (the same
 // hub under a new name, say).
@@ -305,6 +306,16 @@ func (r *CooperativeReconciler) prune(ctx context.Context, s *homeScope) error {
 			knownRegions[st.Region] = true
 		}
 	}
+	written, err := r.written(ctx, s.coop)
+	if err != nil {
+		return err
+	}
+	for peer, region := range written {
+		knownPeers[peer] = true
+		if region != "" {
+			knownRegions[region] = true
+		}
+	}
 	var errs []error
 	for i := range s.peers {
 		p := &s.peers[i]
@@ -314,6 +325,9 @@ func (r *CooperativeReconciler) prune(ctx context.Context, s *homeScope) error {
 		left, err := r.removeFrom(ctx, s.coop, p)
 		if err != nil {
 			errs, left = append(errs, err), err.Error()
+		}
+		if left == "" {
+			errs = append(errs, r.forgetWrite(ctx, s.coop, p.Name))
 		}
 		// Refused or unreachable midway, a mirror may have left the co-op's read keys there.
 		if prev := previous(s.old, p.Name); left != "" && (wroteTo(s.old, p.Name) || prev.State == coopv1.StandbyRefused || prev.State == coopv1.StandbyUnreachable) {
@@ -590,6 +604,11 @@ func (r *CooperativeReconciler) mirrorTo(ctx context.Context, coop *coopv1.Coope
 			return st, nil
 		}
 	}
+	// Recorded before the first write there: pruning finds it whatever the status says.
+	if err := r.recordWrite(ctx, coop, peer); err != nil {
+		st.State, st.Message = coopv1.StandbyWaiting, "nothing is sent: "+err.Error()
+		return st, err
+	}
 	standby := BuildStandby(coop, &r.Hub, peer.Spec.Region, consented, primaryRegion, token)
 	standby.Spec.Standby.Release = release
 	res, err := ssa.ApplyFetch(ctx, pc, BuildPeerSecret(coop, r.Hub.Region, creds), &corev1.Secret{})
@@ -763,16 +782,22 @@ func wroteTo(fed *coopv1.FederationStatus, peer string) bool {
 	return false
 }
 
-// removeEverywhere removes a deleted co-op's standbys from every peer, then lets it go.
+// removeEverywhere removes a deleted co-op's standbys from every peer it lists, or its status
+// or its record of writes names, then lets it go.
 func (r *CooperativeReconciler) removeEverywhere(ctx context.Context, coop *coopv1.Cooperative, peers []coopv1.FederationPeer) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(coop, Finalizer) {
 		return ctrl.Result{}, nil
+	}
+	written, err := r.written(ctx, coop)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	var pending []string
 	var removing []coopv1.PeerStandbyStatus
 	for i := range peers {
 		p := &peers[i]
-		listed := wroteTo(coop.Status.Federation, p.Name)
+		_, recorded := written[p.Name]
+		listed := recorded || wroteTo(coop.Status.Federation, p.Name)
 		for _, ref := range coop.Spec.Federation.Peers {
 			listed = listed || ref.Name == p.Name
 		}
@@ -782,6 +807,11 @@ func (r *CooperativeReconciler) removeEverywhere(ctx context.Context, coop *coop
 		left, err := r.removeFrom(ctx, coop, p)
 		if err != nil {
 			return ctrl.Result{}, err
+		}
+		if left == "" {
+			if err := r.forgetWrite(ctx, coop, p.Name); err != nil {
+				return ctrl.Result{}, err
+			}
 		}
 		if left != "" {
 			pending = append(pending, p.Name+": "+left)
