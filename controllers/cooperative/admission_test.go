@@ -465,15 +465,56 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		}
 		refusedWith(dry(alice, setFailover(coopv1.AcceptDataLoss)), "metadata.annotations[coop.cooperator.dev/failover]", "only someone who may delete this Cooperative")
 		Expect(dry(k8s, setFailover(coopv1.AcceptDataLoss))).To(Succeed(), "the hub may")
-		// Set by the hub, the co-op's admins may take it back, not change it.
+		// Set by the hub, the co-op's admins may not change it. (This co-op holds its primary:
+		// the operator removes the annotation at once, the failover done. Its removal by
+		// others is shown on a standby, where it stays.)
 		Expect(updateAs(k8s, name, setFailover(coopv1.AcceptDataLoss))).To(Succeed())
 		DeferCleanup(func() { Expect(updateAs(k8s, name, setFailover(""))).To(Succeed()) })
 		refusedWith(dry(alice, setFailover("yes")), "metadata.annotations[coop.cooperator.dev/failover]", "Unsupported value", coopv1.AcceptDataLoss)
 		// Another value means nothing to the operator, which would never remove it: refused
 		// to the hub too.
 		refusedWith(dry(k8s, setFailover("yes")), "metadata.annotations[coop.cooperator.dev/failover]", "Unsupported value", coopv1.AcceptDataLoss)
-		Expect(dry(alice, setFailover(""))).To(Succeed(), "removing it")
 		Expect(dry(alice, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "unrelated" })).To(Succeed(), "an update that leaves it alone")
+	})
+
+	It("does not let a peer hub cancel this hub's failover of a standby: only the hub's admins and the operator remove the annotation", func() {
+		sb := standbyOf("failover-standby", "eu-north")
+		sb.Spec.Platform.Host = "failover-standby.example.coop"
+		sb.Annotations = map[string]string{coopv1.AnnotationFailover: coopv1.AcceptDataLoss}
+		hubAdmin := userClient("failover-standby-hub-admin", "system:masters")
+		Expect(hubAdmin.Create(ctx, sb)).To(Succeed(), "this hub's admin fails it over")
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8s.Delete(ctx, sb))).To(Succeed()) })
+		// Its home hub's identity, which may update (and delete) its standbys here.
+		mayUpdate := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "failover-standby-peer"}, Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"cooperatives"}, Verbs: []string{"get", "update", "patch", "delete"}, ResourceNames: []string{sb.Name}}}}
+		binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "failover-standby-peer"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: mayUpdate.Name},
+			Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: coopv1.PeerUserPrefix + "eu-north"}}}
+		// And someone who may update it, not delete it.
+		onlyUpdate := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "failover-standby-updater"}, Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{coopv1.GroupVersion.Group}, Resources: []string{"cooperatives"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{sb.Name}}}}
+		updaterBinding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "failover-standby-updater"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: onlyUpdate.Name},
+			Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: "failover-standby-updater"}}}
+		for _, obj := range []client.Object{mayUpdate, binding, onlyUpdate, updaterBinding} {
+			Expect(k8s.Create(ctx, obj)).To(Succeed())
+			DeferCleanup(func() { Expect(k8s.Delete(ctx, obj)).To(Succeed()) })
+		}
+		peer := userClient(coopv1.PeerUserPrefix + "eu-north")
+		Eventually(func() error { return peer.Get(ctx, client.ObjectKey{Name: sb.Name}, &coopv1.Cooperative{}) }, timeout).Should(Succeed())
+
+		noFailover := func(c *coopv1.Cooperative) { delete(c.Annotations, coopv1.AnnotationFailover) }
+		refusedWith(updateAs(peer, sb.Name, noFailover), "metadata.annotations[coop.cooperator.dev/failover]", "removing it cancels the failover", "never a peer hub")
+		Expect(getCoop(sb.Name).Annotations).To(HaveKeyWithValue(coopv1.AnnotationFailover, coopv1.AcceptDataLoss))
+		// Nor may anyone else who may update it and not delete it.
+		updater := userClient("failover-standby-updater")
+		Eventually(func() error { return updater.Get(ctx, client.ObjectKey{Name: sb.Name}, &coopv1.Cooperative{}) }, timeout).Should(Succeed())
+		refusedWith(updateAs(updater, sb.Name, noFailover), "metadata.annotations[coop.cooperator.dev/failover]", "removing it cancels the failover", "only this hub's admins")
+		Expect(getCoop(sb.Name).Annotations).To(HaveKeyWithValue(coopv1.AnnotationFailover, coopv1.AcceptDataLoss))
+		// The peer may still update the standby otherwise.
+		Expect(dryRetried(peer, sb.Name, func(c *coopv1.Cooperative) { c.Spec.DisplayName = "from its home" })).To(Succeed())
+		// This hub's admins may take it back.
+		Expect(dryRetried(hubAdmin, sb.Name, noFailover)).To(Succeed())
 	})
 
 	It("does not delete the co-op by its metadata, nor hold its deletion: its finalizers and owners are the hub's to change", func() {

@@ -446,42 +446,48 @@ func (v *Validator) hubAuthority(ctx context.Context, user *sender, coop *coopv1
 	return v.mayDelete(ctx, user, coop.Name)
 }
 
-// failoverAnnotationErrors refuses a request that adds or changes the annotation
-// coopv1.AnnotationFailover on a home co-op unless its sender may delete the Cooperative (the
-// hub's admins; asked of the API server with a SubjectAccessReview): on a home that follows
-// a peer's copy it promotes the home without that copy's token, which loses what the copy
-// did not archive and, if the copy still serves, makes two primaries. Removing it is
-// always allowed (the operator removes it once the failover is done). On a standby it is
-// this hub's failover, without its home's token: the same authority, and never a peer
-// hub's identity, which may write the standbys of its region here (and delete them) but
-// not promote one over its own copy. On either, a value other than coopv1.AcceptDataLoss
-// is refused: the operator would act on none and never remove it.
+// failoverAnnotationErrors refuses a request that adds, changes or removes the annotation
+// coopv1.AnnotationFailover unless its sender is the operator or may delete the Cooperative
+// (the hub's admins; asked of the API server with a SubjectAccessReview). Set on a home that
+// follows a peer's copy, it promotes the home without that copy's token, which loses what
+// the copy did not archive and, if the copy still serves, makes two primaries. On a standby
+// it is this hub's failover, without its home's token: the same authority, and never a peer
+// hub's identity, which may write the standbys of its region here (and delete them) but not
+// promote one over its own copy. Removed before the failover is done, it cancels what a hub
+// admin asked for: the operator removes it once the failover is done, and only the hub's
+// admins may before (never a peer hub's identity, nor a co-op's admins, who may update
+// their co-op). On either, a value other than coopv1.AcceptDataLoss is refused: the
+// operator would act on none and never remove it.
 func (v *Validator) failoverAnnotationErrors(ctx context.Context, old, coop *coopv1.Cooperative, user *sender) (field.ErrorList, error) {
+	var before string
+	var had bool
+	if old != nil {
+		before, had = old.Annotations[coopv1.AnnotationFailover]
+	}
 	after, has := coop.Annotations[coopv1.AnnotationFailover]
-	if !has {
+	if had == has && before == after {
 		return nil, nil
 	}
-	if old != nil {
-		if before, had := old.Annotations[coopv1.AnnotationFailover]; had && before == after {
-			return nil, nil
-		}
-	}
 	path := field.NewPath("metadata", "annotations").Key(coopv1.AnnotationFailover)
-	if after != coopv1.AcceptDataLoss {
+	if has && after != coopv1.AcceptDataLoss {
 		return field.ErrorList{field.NotSupported(path, after, []string{coopv1.AcceptDataLoss})}, nil
 	}
 	if user.Username == v.Hub.OperatorUsername {
 		return nil, nil
 	}
-	if coop.Spec.Standby != nil {
-		const why = "a failover promotes this standby without its home's demotion token, and loses what the home did not archive: only this hub's admins (who may delete this Cooperative) may ask for it"
-		if coopv1.PeerIdentity(user.Username) {
-			return field.ErrorList{field.Forbidden(path, why+", never a peer hub")}, nil
-		}
-		return v.hubOnly(ctx, user, coop, path, why)
+	var why string
+	switch {
+	case !has:
+		why = "removing it cancels the failover a hub admin asked for, which the operator removes once done: only this hub's admins (who may delete this Cooperative) may remove it before"
+	case coop.Spec.Standby != nil:
+		why = "a failover promotes this standby without its home's demotion token, and loses what the home did not archive: only this hub's admins (who may delete this Cooperative) may ask for it"
+	default:
+		why = "a failover promotes the home without the token of the peer's copy that holds the primary, and loses what that copy did not archive: only someone who may delete this Cooperative (the hub's admins) may ask for it"
 	}
-	return v.hubOnly(ctx, user, coop, path,
-		"a failover promotes the home without the token of the peer's copy that holds the primary, and loses what that copy did not archive: only someone who may delete this Cooperative (the hub's admins) may ask for it")
+	if coop.Spec.Standby != nil && coopv1.PeerIdentity(user.Username) {
+		return field.ErrorList{field.Forbidden(path, why+", never a peer hub")}, nil
+	}
+	return v.hubOnly(ctx, user, coop, path, why)
 }
 
 // deleteBeforeMovedBackupErrors refuses an update that adds, changes or removes the
