@@ -708,22 +708,26 @@ func TestADeletedCooperativeIsNotBilledForTheNextMonth(t *testing.T) {
 
 	// A co-op whose deletion waits (its final backup, the emptying of its prefix of the
 	// object store) across the turn of the month, with nothing running: no line in the
-	// month it ran into either.
+	// month it ran into either. Another co-op runs a pod across the turn, so that October's
+	// report exists and holds the line of a co-op that did run in it.
 	rho := createCooperative(t, "rho-held")
 	rho.Finalizers = []string{"test.cooperator.dev/hold"}
 	g.Expect(k8sClient.Update(ctx, rho)).To(Succeed())
+	createCooperative(t, "sigma-runs")
+	createRunningPod(t, "coop-sigma-runs", "s1", "1", "1Gi")
 	clk.SetTime(at("2027-09-30T23:58:00Z"))
-	g.Expect(m.Pass(ctx)).To(Succeed()) // its first sample: September
+	g.Expect(m.Pass(ctx)).To(Succeed()) // the first sample of both: September
 	g.Expect(k8sClient.Delete(ctx, rho)).To(Succeed())
 	clk.Step(3 * time.Minute) // 00:01 of October, the Cooperative still there
 	g.Expect(m.Pass(ctx)).To(Succeed())
 	g.Expect(m.Flush(ctx)).To(Succeed())
 	october := &coopv1.CostReport{}
-	if err := k8sClient.Get(ctx, client.ObjectKey{Name: "2027-10"}, october); err == nil {
-		g.Expect(usageOf(october, "rho-held")).To(BeNil(), "October, which its deletion ran into with nothing running, does not carry it")
-	} else {
-		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "got %v", err)
-	}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "2027-10"}, october)).To(Succeed())
+	g.Expect(usageOf(october, "rho-held")).To(BeNil(), "October, which its deletion ran into with nothing running, does not carry it")
+	sigma := usageOf(october, "sigma-runs")
+	g.Expect(sigma).NotTo(BeNil(), "October carries the co-op that ran in it")
+	g.Expect(sigma.CPUMillicoreSeconds).To(Equal(strconv.Itoa(1000*60)), "its minute of October at one core")
+	g.Expect(sigma.MemoryByteSeconds).To(Equal(strconv.FormatInt(gi*60, 10)), "its minute of October with 1 GiB")
 	removeFinalizers(t, rho)
 }
 
