@@ -774,7 +774,7 @@ var _ = Describe("What a co-op admin may choose directly", Ordered, func() {
 		Expect(getCoop(name).Spec.Platform.Host).NotTo(Equal("grafana.example.coop"))
 
 		// A name the hub's Ingress does not serve is free.
-		Expect(dryUpdateAs(alice, name, func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "rides.grafana.example.coop" })).To(Succeed())
+		Expect(dryRetried(alice, name, func(c *coopv1.Cooperative) { c.Spec.Platform.Host = "rides.grafana.example.coop" })).To(Succeed())
 	})
 
 	It("picks a self-service plan, and a plan only the hub hands out through the hub", func() {
