@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
+	"github.com/cooperator-dev/cooperator/platform/server/dayclock"
 	"github.com/cooperator-dev/cooperator/platform/server/store"
 	"github.com/cooperator-dev/cooperator/platform/server/store/work"
 )
@@ -67,6 +68,32 @@ func slotOf(vertical string, in *workInput, now time.Time) (*time.Time, *time.Ti
 	}
 	end := start.Add(time.Duration(minutes) * time.Minute)
 	return &start, &end, nil
+}
+
+// isStay says whether a request's kind is a stay: it reserves the nights from its checkIn
+// to its checkOut (staySlot).
+func isStay(in *workInput) bool { return in.Kind == "stay" }
+
+// staySlot is the time a stay reserves: from the start of its checkIn day to the start of
+// its checkOut day on the co-op's calendar (midnight in its time zone, zone), so that a
+// night on which the clock changes lasts the 23 or 25 hours it does. The dates are a
+// request's (YYYY-MM-DD, requestTime), checkOut after checkIn; errors name the detail.
+func staySlot(details map[string]string, zone *time.Location, now time.Time) (time.Time, time.Time, error) {
+	var days [2]time.Time
+	for i, k := range []string{"checkIn", "checkOut"} {
+		d, err := time.Parse(time.DateOnly, details[k])
+		if err != nil {
+			return time.Time{}, time.Time{}, badField("details."+k, "must be a date like 2026-07-14")
+		}
+		if _, err := requestTime("details."+k, d, now); err != nil {
+			return time.Time{}, time.Time{}, err
+		}
+		days[i] = dayclock.Of(d, zone).Start()
+	}
+	if !days[1].After(days[0]) {
+		return time.Time{}, time.Time{}, badField("details.checkOut", "must be after checkIn")
+	}
+	return days[0].UTC(), days[1].UTC(), nil
 }
 
 // scheduled says whether a request's kind reserves a time slot (it has a scheduledAt).

@@ -90,12 +90,54 @@ func (m measures) input() (pricing.Input, error) {
 	return in, nil
 }
 
-// quote prices a request from the fare rule in force at the service's clock.
-func (s *Server) quote(ctx context.Context, m measures) (pricing.Breakdown, string, error) {
-	in, err := m.input()
+// fareInput is what the fare rule prices a request by: its measures, validated.
+type fareInput struct {
+	pricing.Input
+	// lengthField names what says the request's length, in the refusal of a price too
+	// large: the durationMinutes measure, or a stay's details.checkOut.
+	lengthField string
+}
+
+// fareInputOf is what a request of w's kind, details and measures is priced by, for its
+// quote and for the request itself (priceWork) alike: its measures, but a booking is
+// priced for the slot it reserves (slotMinutes: a measure and details that say two
+// durations are refused), and a stay for the time from its checkIn to its checkOut on the
+// co-op's calendar (staySlot; a durationMinutes measure that says another is refused). A
+// request that names no kind where every kind is a booking (care) is priced as one that
+// says nothing of its length: for the default slot. Where every kind is a stay, the kind
+// and its dates are required.
+func (s *Server) fareInputOf(w *workInput) (fareInput, error) {
+	in, err := w.input()
 	if err != nil {
-		return pricing.Breakdown{}, "", err
+		return fareInput{}, err
 	}
+	out := fareInput{Input: in, lengthField: "durationMinutes"}
+	switch {
+	case isStay(w):
+		start, end, err := staySlot(w.Details, s.location(), s.now())
+		if err != nil {
+			return out, err
+		}
+		minutes := int64(end.Sub(start) / time.Minute)
+		if w.DurationMinutes != nil && *w.DurationMinutes != minutes {
+			return out, badField("durationMinutes", fmt.Sprintf("a stay lasts from its checkIn to its checkOut: %d minutes on the co-op's calendar, not %d; leave durationMinutes out",
+				minutes, *w.DurationMinutes))
+		}
+		out.DurationMinutes, out.lengthField = minutes, "details.checkOut"
+	case scheduled(s.vertical(), w):
+		if out.DurationMinutes, err = slotMinutes(w); err != nil {
+			return out, err
+		}
+	case w.Kind == "" && everyKind(s.vertical(), isStay):
+		return out, badField("kind", "is required: a stay is priced for its nights (kind stay, with details.checkIn and details.checkOut)")
+	case w.Kind == "" && w.DurationMinutes == nil && everyKind(s.vertical(), func(k *workInput) bool { return scheduled(s.vertical(), k) }):
+		out.DurationMinutes = defaultSlotMinutes
+	}
+	return out, nil
+}
+
+// quote prices a request from the fare rule in force at the service's clock.
+func (s *Server) quote(ctx context.Context, in fareInput) (pricing.Breakdown, string, error) {
 	f, source, err := s.fareRule(ctx, s.pool)
 	if err != nil {
 		return pricing.Breakdown{}, "", err
@@ -103,12 +145,16 @@ func (s *Server) quote(ctx context.Context, m measures) (pricing.Breakdown, stri
 	if f == nil {
 		return pricing.Breakdown{}, "", conflict("", "the co-op has no fare rule: the policy sets no fares and no proposal voted one")
 	}
-	b, err := pricing.Quote(*f, in, s.clock())
+	b, err := pricing.Quote(*f, in.Input, s.clock())
 	if errors.Is(err, policy.ErrUnknownZone) {
 		return b, "", badField("zone", fmt.Sprintf("%q is not a zone of the co-op's fare rule", in.Zone))
 	}
 	if errors.Is(err, pricing.ErrTooExpensive) {
-		return b, "", badField(dearest(b), err.Error())
+		field := dearest(b)
+		if field == "durationMinutes" {
+			field = in.lengthField
+		}
+		return b, "", badField(field, err.Error())
 	}
 	return b, source, err
 }
@@ -128,8 +174,7 @@ func dearest(b pricing.Breakdown) string {
 
 // quoteInput is what a quote prices: the measures, and optionally the kind of work and
 // its details, which price it as a request of that kind with those details is priced
-// (a booking for the slot it reserves: its durationMinutes measure, else its details'
-// durationMinutes, else the default; the two given must agree, as slotMinutes says).
+// (fareInputOf: a booking for the slot it reserves, a stay for its nights).
 type quoteInput struct {
 	measures
 	Kind    string            `json:"kind"`
@@ -146,28 +191,15 @@ func (s *Server) createQuote(r *http.Request, p principal) (int, any, error) {
 	if err := decode(r, &q); err != nil {
 		return 0, nil, err
 	}
-	in := q.measures
 	if slices.Contains(workerPriced, s.vertical()) {
 		return 0, nil, conflict("", "in this co-op workers set their own price, at or above the voted floor (fares.floorCents)")
 	}
-	if q.Kind != "" {
-		if _, ok := kindsFor(s.vertical())[q.Kind]; !ok {
-			return 0, nil, badField("kind", fmt.Sprintf("must be one of: %s", kindList(s.vertical())))
-		}
-		if w := (workInput{measures: in, Kind: q.Kind, Details: q.Details}); scheduled(s.vertical(), &w) {
-			// As priceWork prices the request: for the slot it reserves (a measure and
-			// details that say two durations refused, as the request is).
-			minutes, err := slotMinutes(&w)
-			if err != nil {
-				return 0, nil, err
-			}
-			in.DurationMinutes = &minutes
-		}
-	} else if in.DurationMinutes == nil && everyKindScheduled(s.vertical()) {
-		// A booking that says nothing of its length reserves the default slot and is
-		// priced for it (priceWork): so is its quote, or the quote would not be its price.
-		m := int64(defaultSlotMinutes)
-		in.DurationMinutes = &m
+	if _, ok := kindsFor(s.vertical())[q.Kind]; q.Kind != "" && !ok {
+		return 0, nil, badField("kind", fmt.Sprintf("must be one of: %s", kindList(s.vertical())))
+	}
+	in, err := s.fareInputOf(&workInput{measures: q.measures, Kind: q.Kind, Details: q.Details})
+	if err != nil {
+		return 0, nil, err
 	}
 	b, source, err := s.quote(r.Context(), in)
 	if err != nil {
@@ -176,12 +208,12 @@ func (s *Server) createQuote(r *http.Request, p principal) (int, any, error) {
 	return http.StatusOK, map[string]any{"priceCents": b.PriceCents, "surgeCents": b.SurgeCents, "breakdown": b, "rule": source}, nil
 }
 
-// everyKindScheduled says whether every kind of work of vertical is booked for a slot
-// (care): a quote, which names no kind, is then priced as a booking.
-func everyKindScheduled(vertical string) bool {
+// everyKind says whether every kind of work of vertical is of a sort (care's every kind
+// is a booking, housing's a stay): a quote that names no kind is then priced as one.
+func everyKind(vertical string, is func(*workInput) bool) bool {
 	kinds := kindsFor(vertical)
 	for k := range kinds {
-		if !scheduled(vertical, &workInput{Kind: k}) {
+		if !is(&workInput{Kind: k}) {
 			return false
 		}
 	}
@@ -191,7 +223,7 @@ func everyKindScheduled(vertical string) bool {
 // priceWork sets a request's price by the rule in force: computed from the fare rule
 // (typed prices and surges refused), or, where workers set their price, the price asked
 // if at or above the floor. Without a fare rule the requester's price stands. Scheduled
-// work is priced for the time its slot reserves (slotMinutes).
+// work is priced for the time its slot reserves, a stay for its nights (fareInputOf).
 func (s *Server) priceWork(ctx context.Context, in *workInput) (*pricing.Breakdown, error) {
 	if _, err := in.input(); err != nil {
 		return nil, err
@@ -228,15 +260,11 @@ func (s *Server) priceWork(ctx context.Context, in *workInput) (*pricing.Breakdo
 	if in.PriceCents != nil {
 		return nil, badField("priceCents", "is computed from the co-op's fare rule (see POST /v1/quotes), not set by the request")
 	}
-	if scheduled(s.vertical(), in) {
-		// Priced for the slot it reserves, however the request says how long that is.
-		minutes, err := slotMinutes(in)
-		if err != nil {
-			return nil, err
-		}
-		in.DurationMinutes = &minutes
+	fi, err := s.fareInputOf(in)
+	if err != nil {
+		return nil, err
 	}
-	b, _, err := s.quote(ctx, in.measures)
+	b, _, err := s.quote(ctx, fi)
 	if err != nil {
 		return nil, err
 	}

@@ -271,3 +271,43 @@ func TestTooDearNamesTheMeasure(t *testing.T) {
 	e.refused(400, "durationMinutes", "largest amount a payment can carry", "POST", "/v1/work", c.token, map[string]any{"kind": "ride", "distanceMeters": 1000, "durationMinutes": 44640,
 		"details": map[string]string{"pickup": "a", "dropoff": "b"}})
 }
+
+// TestStayPricedForItsNights: under a fare rule by the hour, a stay is priced for the time
+// from its checkIn to its checkOut on the co-op's calendar, whatever measures the guest
+// sends: a durationMinutes that says another length is refused, and the night summer time
+// begins lasts 23 hours. Its quote is its price.
+func TestStayPricedForItsNights(t *testing.T) {
+	pol := verticalPolicy(t, "housing")
+	pol.TimeZone = "Europe/Paris"
+	pol.Fares = &policy.Fares{BaseCents: 1000, PerHourCents: 250}
+	e := newEnv(t, pol)
+	g := e.member("Gus Guest", []string{"customer"}, "")
+	stay := func(unit, in, out string) map[string]any {
+		return map[string]any{"kind": "stay", "details": map[string]string{"unit": unit, "checkIn": in, "checkOut": out}}
+	}
+	for _, tc := range []struct {
+		name, unit, in, out string
+		price               int64
+	}{
+		{"30 nights", "3B", "2026-12-10", "2027-01-09", 1000 + 250*24*30},
+		{"the night summer time begins", "4C", "2027-03-28", "2027-03-29", 1000 + 250*23},
+	} {
+		q := num(e.must(200, "POST", "/v1/quotes", g.token, stay(tc.unit, tc.in, tc.out))["priceCents"])
+		w := e.must(201, "POST", "/v1/work", g.token, stay(tc.unit, tc.in, tc.out))
+		if num(w["priceCents"]) != tc.price || q != tc.price {
+			t.Errorf("%s: priced %v, quoted %d, want %d", tc.name, w["priceCents"], q, tc.price)
+		}
+	}
+	// A measure that says the stay's length is taken; one that says another is refused.
+	typed := stay("5D", "2027-02-01", "2027-02-03")
+	typed["durationMinutes"] = 60
+	e.refused(400, "durationMinutes", "2880 minutes on the co-op's calendar, not 60", "POST", "/v1/work", g.token, typed)
+	e.refused(400, "durationMinutes", "2880 minutes on the co-op's calendar, not 60", "POST", "/v1/quotes", g.token, typed)
+	typed["durationMinutes"] = 2880
+	if w := e.must(201, "POST", "/v1/work", g.token, typed); num(w["priceCents"]) != 1000+250*48 {
+		t.Errorf("two nights with their length typed: %v", w["priceCents"])
+	}
+	// A quote names the stay: without its kind and dates there are no nights to price.
+	e.refused(400, "kind", "priced for its nights", "POST", "/v1/quotes", g.token, map[string]any{"durationMinutes": 60})
+	e.refused(400, "details.checkIn", "must be a date", "POST", "/v1/quotes", g.token, map[string]any{"kind": "stay"})
+}

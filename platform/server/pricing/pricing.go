@@ -55,7 +55,9 @@ var ErrTooExpensive = errors.New("the price exceeds the largest amount a payment
 //   - raised to the minimum if below it;
 //   - plus the surge of the window open at at: ⌊(subtotal + uplift) × percent / 100⌋.
 //
-// The inputs must be within the bounds above (the caller validates them).
+// The inputs must be within the bounds above (the caller validates them), but for a
+// stay's length, which its dates bound (at most the 70-odd years between 1970 and ten
+// years from now: every amount times it stays far within int64).
 func Quote(rule policy.Fares, in Input, at time.Time) (Breakdown, error) {
 	f, rate, err := rule.For(in.Zone, at)
 	if err != nil {

@@ -67,6 +67,12 @@ type Kind struct {
 	// MaxMilestones, when not 0, is how many milestones a project of the kind may be paid
 	// by (a freelance gig), adding up to its price.
 	MaxMilestones int
+	// PriceDetails are the details a fare rule's price of the kind depends on, sent with
+	// its quote (a stay's dates).
+	PriceDetails []string
+	// LengthFromDates: a fare rule prices the kind for the time between its dates (a
+	// stay's nights), and the form asks no duration.
+	LengthFromDates bool
 }
 
 // Backend is the platform service as the app uses it.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -26,5 +27,30 @@ func TestRequestFormOpensOnAMarketplacesOrder(t *testing.T) {
 	}
 	if p := s.do("GET", "/app/request", nil); !strings.Contains(p.body, `name="details.shippingAddress"`) {
 		t.Errorf("the request form does not ask an order's shipping address: %s", p.body)
+	}
+}
+
+// TestStayFormAsksNoDuration: under a fare rule by the hour, a stay's form asks no
+// duration (its nights are its length), and its quote, and the stay requested at it, are
+// priced for its nights.
+func TestStayFormAsksNoDuration(t *testing.T) {
+	doc := strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"housing"`, 1)
+	c := newCoopWith(t, strings.TrimSuffix(strings.TrimSpace(doc), "}")+`,"fares":{"baseCents":1000,"perHourCents":250}}`)
+	guest, _ := c.member("Gus Guest", "customer")
+	s := c.session(t)
+	csrf := s.signIn(c.code(guest))
+	if form := s.do("GET", "/app/request?kind=stay", nil).body; strings.Contains(form, `id="durationMinutes"`) || !strings.Contains(form, `name="details.checkIn"`) {
+		t.Fatalf("the stay form under an hourly rule: %s", form)
+	}
+	stay := url.Values{"csrf": {csrf}, "kind": {"stay"}, "details.unit": {"3B"}, "details.checkIn": {"2026-12-10"}, "details.checkOut": {"2026-12-13"},
+		"durationMinutes": {"60"}}
+	p := s.do("POST", "/app/request", stay)
+	// Three nights: 10.00 and 72 hours at 2.50.
+	if p.status != http.StatusOK || !strings.Contains(p.body, `<strong id="quote-price">190.00</strong>`) {
+		t.Fatalf("the quote of three nights: %d %s", p.status, p.body)
+	}
+	confirm(stay, p.body)
+	if p = s.do("POST", "/app/request", stay); p.status != http.StatusSeeOther {
+		t.Fatalf("the stay: %d %s", p.status, p.body)
 	}
 }

@@ -692,6 +692,11 @@ type requestData struct {
 	Price      string
 	Distance   string
 	Minutes    string
+	// MinutesField asks for the duration, which the fare rule prices (not for a kind
+	// priced for the time between its dates: a stay).
+	MinutesField bool
+	// PriceDetails are the details the price depends on, sent with the quote.
+	PriceDetails []string
 	// PackagesField asks for the number of packages, which the fare rule prices.
 	PackagesField bool
 	Packages      string
@@ -806,6 +811,7 @@ func (a *App) requestData(q *req, kind string, values map[string]string) (reques
 	}
 	if d.Measures {
 		d.PackagesField, d.Zones = pricing.Packages, pricing.Zones
+		d.MinutesField, d.PriceDetails = !spec.LengthFromDates, spec.PriceDetails
 	}
 	d.Price, d.Distance, d.Minutes = values["price"], values["distanceKm"], values["durationMinutes"]
 	d.Packages, d.Zone = values["packages"], values["zone"]
@@ -1000,7 +1006,7 @@ func (a *App) requestWork(q *req) {
 			}
 			body["distanceMeters"] = int64(math.Round(km * 1000))
 		}
-		if v := values["durationMinutes"]; v != "" {
+		if v := values["durationMinutes"]; v != "" && d.MinutesField {
 			m, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || m < 0 {
 				errs["durationMinutes"] = tr(q.lang, "request.numberInvalid")
@@ -1031,6 +1037,16 @@ func (a *App) requestWork(q *req) {
 			if v, ok := body[k]; ok {
 				quote[k] = v
 			}
+		}
+		// The details its price depends on (a stay's dates), as the request sends them.
+		priced := map[string]string{}
+		for _, k := range d.PriceDetails {
+			if v, ok := details[k]; ok {
+				priced[k] = v
+			}
+		}
+		if len(priced) > 0 {
+			quote["details"] = priced
 		}
 		cents, err := strconv.ParseInt(f.Get("quotedPriceCents"), 10, 64)
 		if f.Get("quotedFor") != quoteKey(quote) || err != nil || cents <= 0 {
