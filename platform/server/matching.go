@@ -55,11 +55,8 @@ func slotOf(vertical string, in *workInput, now time.Time) (*time.Time, *time.Ti
 	if !scheduled(vertical, in) {
 		return nil, nil, nil
 	}
-	start, err := time.Parse(time.RFC3339, in.Details["scheduledAt"])
+	start, err := scheduledStart(in, now)
 	if err != nil {
-		return nil, nil, badField("details.scheduledAt", "must be a time like 2026-07-14T09:30:00Z")
-	}
-	if start, err = requestTime("details.scheduledAt", start, now); err != nil {
 		return nil, nil, err
 	}
 	minutes, err := slotMinutes(in)
@@ -94,6 +91,16 @@ func staySlot(details map[string]string, zone *time.Location, now time.Time) (ti
 		return time.Time{}, time.Time{}, badField("details.checkOut", "must be after checkIn")
 	}
 	return days[0].UTC(), days[1].UTC(), nil
+}
+
+// scheduledStart is when a scheduled request's slot begins: its details.scheduledAt, a
+// request's time (requestTime).
+func scheduledStart(in *workInput, now time.Time) (time.Time, error) {
+	start, err := time.Parse(time.RFC3339, in.Details["scheduledAt"])
+	if err != nil {
+		return start, badField("details.scheduledAt", "must be a time like 2026-07-14T09:30:00Z")
+	}
+	return requestTime("details.scheduledAt", start, now)
 }
 
 // scheduled says whether a request's kind reserves a time slot (it has a scheduledAt).

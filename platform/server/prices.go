@@ -90,9 +90,14 @@ func (m measures) input() (pricing.Input, error) {
 	return in, nil
 }
 
-// fareInput is what the fare rule prices a request by: its measures, validated.
+// fareInput is what the fare rule prices a request by: its measures, validated, and the
+// time whose time rate and surge price it.
 type fareInput struct {
 	pricing.Input
+	// at is when the work starts, for scheduled work and stays: they are priced at the
+	// time rate and surge in force then, not when they are asked for. Zero: the service's
+	// clock (work on demand, and a quote that says no start).
+	at time.Time
 	// lengthField names what says the request's length, in the refusal of a price too
 	// large: the durationMinutes measure, or a stay's details.checkOut.
 	lengthField string
@@ -102,7 +107,9 @@ type fareInput struct {
 // quote and for the request itself (priceWork) alike: its measures, but a booking is
 // priced for the slot it reserves (slotMinutes: a measure and details that say two
 // durations are refused), and a stay for the time from its checkIn to its checkOut on the
-// co-op's calendar (staySlot; a durationMinutes measure that says another is refused). A
+// co-op's calendar (staySlot; a durationMinutes measure that says another is refused);
+// both at the time rate and surge in force when they start (a quote of a booking that
+// gives no scheduledAt: at the service's clock). A
 // request that names no kind where every kind is a booking (care) is priced as one that
 // says nothing of its length: for the default slot. Where every kind is a stay, the kind
 // and its dates are required.
@@ -123,10 +130,15 @@ func (s *Server) fareInputOf(w *workInput) (fareInput, error) {
 			return out, badField("durationMinutes", fmt.Sprintf("a stay lasts from its checkIn to its checkOut: %d minutes on the co-op's calendar, not %d; leave durationMinutes out",
 				minutes, *w.DurationMinutes))
 		}
-		out.DurationMinutes, out.lengthField = minutes, "details.checkOut"
+		out.DurationMinutes, out.lengthField, out.at = minutes, "details.checkOut", start
 	case scheduled(s.vertical(), w):
 		if out.DurationMinutes, err = slotMinutes(w); err != nil {
 			return out, err
+		}
+		if _, ok := w.Details["scheduledAt"]; ok {
+			if out.at, err = scheduledStart(w, s.now()); err != nil {
+				return out, err
+			}
 		}
 	case w.Kind == "" && everyKind(s.vertical(), isStay):
 		return out, badField("kind", "is required: a stay is priced for its nights (kind stay, with details.checkIn and details.checkOut)")
@@ -136,7 +148,8 @@ func (s *Server) fareInputOf(w *workInput) (fareInput, error) {
 	return out, nil
 }
 
-// quote prices a request from the fare rule in force at the service's clock.
+// quote prices a request from the fare rule in force, at the time rate and surge of its
+// start on the co-op's clock (in.at; the service's clock when it has none).
 func (s *Server) quote(ctx context.Context, in fareInput) (pricing.Breakdown, string, error) {
 	f, source, err := s.fareRule(ctx, s.pool)
 	if err != nil {
@@ -145,7 +158,11 @@ func (s *Server) quote(ctx context.Context, in fareInput) (pricing.Breakdown, st
 	if f == nil {
 		return pricing.Breakdown{}, "", conflict("", "the co-op has no fare rule: the policy sets no fares and no proposal voted one")
 	}
-	b, err := pricing.Quote(*f, in.Input, s.clock())
+	at := s.clock()
+	if !in.at.IsZero() {
+		at = in.at.In(s.location())
+	}
+	b, err := pricing.Quote(*f, in.Input, at)
 	if errors.Is(err, policy.ErrUnknownZone) {
 		return b, "", badField("zone", fmt.Sprintf("%q is not a zone of the co-op's fare rule", in.Zone))
 	}

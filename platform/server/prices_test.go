@@ -311,3 +311,34 @@ func TestStayPricedForItsNights(t *testing.T) {
 	e.refused(400, "kind", "priced for its nights", "POST", "/v1/quotes", g.token, map[string]any{"durationMinutes": 60})
 	e.refused(400, "details.checkIn", "must be a date", "POST", "/v1/quotes", g.token, map[string]any{"kind": "stay"})
 }
+
+// TestScheduledWorkPricedAtItsStart: a booking is priced at the time rate and surge in
+// force when it starts on the co-op's clock, not when it is asked for: a 22:00 booking
+// requested at 10:00 (Paris) pays the night rate and the evening surge, and its quote
+// agrees.
+func TestScheduledWorkPricedAtItsStart(t *testing.T) {
+	pol := verticalPolicy(t, "care")
+	pol.TimeZone = "Europe/Paris"
+	night := int64(6000)
+	pol.Fares = &policy.Fares{PerHourCents: 3000,
+		TimeRates: []policy.TimeRate{{Name: "night", From: "22:00", To: "24:00", FareAmounts: policy.FareAmounts{PerHourCents: &night}}},
+		Surge:     []policy.SurgeWindow{{From: "22:00", To: "24:00", Percent: 50}}}
+	e := newEnv(t, pol) // 09:00 UTC, 10:00 in Paris
+	c := e.member("Cora Client", []string{"customer"}, "")
+	details := func(at string) map[string]string {
+		return map[string]string{"address": "1 rue", "careType": "elderly", "scheduledAt": at, "durationMinutes": "60"}
+	}
+	for _, tc := range []struct {
+		name, at     string
+		price, surge int64
+	}{
+		{"22:00 in Paris", "2026-12-05T21:00:00Z", 9000, 3000},
+		{"10:00 in Paris", "2026-12-05T09:00:00Z", 3000, 0},
+	} {
+		q := e.must(200, "POST", "/v1/quotes", c.token, map[string]any{"kind": "booking", "details": details(tc.at)})
+		w := e.must(201, "POST", "/v1/work", c.token, map[string]any{"kind": "booking", "details": details(tc.at), "quotedPriceCents": q["priceCents"]})
+		if num(w["priceCents"]) != tc.price || num(w["surgeCents"]) != tc.surge || num(q["priceCents"]) != tc.price {
+			t.Errorf("%s: priced %v (surge %v), quoted %v; want %d (surge %d)", tc.name, w["priceCents"], w["surgeCents"], q["priceCents"], tc.price, tc.surge)
+		}
+	}
+}

@@ -130,6 +130,9 @@ func (b webBackend) Kinds() map[string]web.Kind {
 		if paidByMilestones(k) {
 			kind.MaxMilestones = maxMilestones
 		}
+		if scheduled(b.s.vertical(), &workInput{Kind: k}) {
+			kind.PriceDetails = []string{"scheduledAt"}
+		}
 		if isStay(&workInput{Kind: k}) {
 			kind.PriceDetails, kind.LengthFromDates = []string{"checkIn", "checkOut"}, true
 		}

@@ -68,7 +68,7 @@ type Kind struct {
 	// by (a freelance gig), adding up to its price.
 	MaxMilestones int
 	// PriceDetails are the details a fare rule's price of the kind depends on, sent with
-	// its quote (a stay's dates).
+	// its quote (a stay's dates, a booking's time: it is priced at the rate of its start).
 	PriceDetails []string
 	// LengthFromDates: a fare rule prices the kind for the time between its dates (a
 	// stay's nights), and the form asks no duration.

@@ -54,3 +54,24 @@ func TestStayFormAsksNoDuration(t *testing.T) {
 		t.Fatalf("the stay: %d %s", p.status, p.body)
 	}
 }
+
+// TestBookingQuotedAtItsStart: the request form quotes a booking at the rate in force
+// when it starts: one at 22:00 under a night rate is quoted, and requested, at that rate.
+func TestBookingQuotedAtItsStart(t *testing.T) {
+	doc := strings.Replace(testPolicy, `"vertical":"ride-sharing"`, `"vertical":"care"`, 1)
+	c := newCoopWith(t, strings.TrimSuffix(strings.TrimSpace(doc), "}")+
+		`,"fares":{"perHourCents":2000,"timeRates":[{"name":"night","from":"22:00","to":"24:00","perHourCents":4000}]}}`)
+	cust, _ := c.member("Cid Client", "customer")
+	s := c.session(t)
+	csrf := s.signIn(c.code(cust))
+	booking := url.Values{"csrf": {csrf}, "kind": {"booking"}, "details.address": {"3 rue Mercière"}, "details.careType": {"night"},
+		"details.scheduledAt": {"2026-12-03T22:00"}, "durationMinutes": {"60"}}
+	p := s.do("POST", "/app/request", booking)
+	if p.status != http.StatusOK || !strings.Contains(p.body, `<strong id="quote-price">40.00</strong>`) {
+		t.Fatalf("the quote of an hour from 22:00 at the night rate: %d %s", p.status, p.body)
+	}
+	confirm(booking, p.body)
+	if p = s.do("POST", "/app/request", booking); p.status != http.StatusSeeOther {
+		t.Fatalf("the booking: %d %s", p.status, p.body)
+	}
+}
