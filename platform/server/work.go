@@ -520,6 +520,8 @@ func (s *Server) cancelWork(r *http.Request, p principal) (int, any, error) {
 			if !work.WorkerCancels(w.State) {
 				return nil, illegal(w.State, stCancelled)
 			}
+		} else if !p.admin && legal(w.State, stCancelled) && !work.CustomerCancels(w.State) {
+			return nil, conflict("state", "work in progress is under way: its customer no longer cancels it; ask the co-op's staff, who can")
 		}
 		worker := w.WorkerID
 		if w.State == stOffered {

@@ -184,3 +184,37 @@ func TestDeclineTellsNotWhoIsNext(t *testing.T) {
 		t.Fatalf("staff's decline %v, want the next worker named", staff)
 	}
 }
+
+// TestWorkInProgressIsNotTheCustomersToCancel: once its worker started it, work is no
+// longer its customer's to cancel (409 naming state, which says to ask staff): the
+// worker's time is spent. Its worker and staff still cancel it; another member still
+// does not see it. Before it starts the customer cancels it.
+func TestWorkInProgressIsNotTheCustomersToCancel(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	d := e.worker("Dan Driver")
+	other := e.customer("Olga Other")
+	started := func() int64 {
+		id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), d.token, nil)
+		e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", id), d.token, nil)
+		return id
+	}
+	for _, by := range []struct {
+		name  string
+		token string
+	}{{"the worker", d.token}, {"staff", adminToken}} {
+		id := started()
+		e.refused(409, "state", "ask the co-op's staff", "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+		e.refused(404, "", "", "POST", fmt.Sprintf("/v1/work/%d/cancel", id), other.token, nil)
+		if w := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), by.token, map[string]string{"reason": "the car broke down"}); w["state"] != "cancelled" {
+			t.Fatalf("cancelled by %s: %v", by.name, w)
+		}
+	}
+	// Accepted, not started: still the customer's to cancel.
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), d.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+}

@@ -1668,8 +1668,8 @@ func TestMerchantRequestsDeliveries(t *testing.T) {
 }
 
 // TestCancelInTheApp: the worker who took work cancels it from its page, saying why; the
-// customer reads why in its history; the customer cancels work under way too (as the API
-// lets them); nobody else is offered the button, and a reason the API refuses is said
+// customer reads why in its history; the customer cancels work until it starts (as the
+// API lets them), then its worker only; nobody else is offered the button, and a reason the API refuses is said
 // beside its field, as typed.
 func TestCancelInTheApp(t *testing.T) {
 	c := newCoop(t)
@@ -1695,17 +1695,33 @@ func TestCancelInTheApp(t *testing.T) {
 		t.Fatalf("the customer's page of work its worker cancelled: %s", p.body)
 	}
 
-	// Under way: the customer may cancel it.
+	// Taken, not started: the customer may cancel it.
+	id = c.request(cyTok, 1500)
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/accept", id), anaTok, nil)
+	page = fmt.Sprintf("/app/work/%d", id)
+	if p := cs.do("POST", page+"/cancel", url.Values{"csrf": {ccsrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("the customer cancelling work taken: %d %s", p.status, p.body)
+	}
+	if w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), cyTok, nil); w["state"] != "cancelled" {
+		t.Fatalf("work cancelled by its customer: %v", w)
+	}
+	// Under way: no longer the customer's to cancel (staff are asked), still its worker's.
 	id = c.request(cyTok, 1500)
 	for _, step := range []string{"accept", "start"} {
 		c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/%s", id, step), anaTok, nil)
 	}
 	page = fmt.Sprintf("/app/work/%d", id)
-	if p := cs.do("POST", page+"/cancel", url.Values{"csrf": {ccsrf}}); p.status != http.StatusSeeOther {
+	if p := cs.do("GET", page, nil); strings.Contains(p.body, `id="cancel"`) {
+		t.Fatalf("the customer's page of work under way: %s", p.body)
+	}
+	if p := cs.do("POST", page+"/cancel", url.Values{"csrf": {ccsrf}}); p.status != http.StatusConflict {
 		t.Fatalf("the customer cancelling work under way: %d %s", p.status, p.body)
 	}
-	if w := c.must(http.StatusOK, "GET", fmt.Sprintf("/v1/work/%d", id), cyTok, nil); w["state"] != "cancelled" {
-		t.Fatalf("work cancelled by its customer: %v", w)
+	if p := ws.do("GET", page, nil); !strings.Contains(p.body, `id="cancel"`) {
+		t.Fatalf("the worker's page of work under way: %s", p.body)
+	}
+	if p := ws.do("POST", page+"/cancel", url.Values{"csrf": {wcsrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("the worker cancelling work under way: %d %s", p.status, p.body)
 	}
 	// Offered to a worker: she declines it, she does not cancel it.
 	id = c.request(cyTok, 1500)

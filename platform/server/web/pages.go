@@ -499,11 +499,11 @@ func (a *App) showWork(q *req, status int, errs, form map[string]string) {
 	if d.W.Next = nextStep(d.W.State, len(d.W.Milestones) > 0); d.W.State == "offered" && !d.Offered {
 		d.W.Next = "" // accepting needs an offer that stands
 	}
-	// Who may cancel, as the API lets them: the customer until the work ends, its worker
-	// once they took it (an offer is declined, not cancelled).
+	// Who may cancel, as the API lets them: the customer until its worker starts it, its
+	// worker once they took it (an offer is declined, not cancelled).
 	switch {
 	case d.IsCustomer:
-		d.Cancellable = work.Legal(d.W.State, "cancelled")
+		d.Cancellable = work.CustomerCancels(d.W.State)
 	case d.IsWorker:
 		d.Cancellable = work.WorkerCancels(d.W.State)
 	}

@@ -60,9 +60,14 @@ var transitions = map[string][]string{
 func Legal(from, to string) bool { return slices.Contains(transitions[from], to) }
 
 // WorkerCancels says whether a work item's worker may cancel it in state: once they took
-// it (accepted or started). An offer of it they decline; its customer cancels it whenever
-// Legal lets it go to cancelled.
+// it (accepted or started). An offer of it they decline.
 func WorkerCancels(state string) bool { return state == "accepted" || state == "in_progress" }
+
+// CustomerCancels says whether a work item's customer may cancel it in state: until its
+// worker starts it. Work in progress is under way, its worker's time spent: its customer
+// asks the co-op's staff, who may still cancel it (whenever Legal lets it go to
+// cancelled), as its worker may.
+func CustomerCancels(state string) bool { return Legal(state, "cancelled") && state != "in_progress" }
 
 // Stop is one drop-off of a batched delivery.
 type Stop struct {
