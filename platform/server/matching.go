@@ -49,9 +49,18 @@ func requestTime(field string, t, now time.Time) (time.Time, error) {
 
 // slotOf is the time slot a request reserves: for scheduled kinds (those with a
 // scheduledAt), from scheduledAt for durationMinutes (the request's measure, else the
-// details' durationMinutes, else defaultSlotMinutes). Work on demand has none (nil, nil).
-// scheduledAt is a request's time (requestTime).
-func slotOf(vertical string, in *workInput, now time.Time) (*time.Time, *time.Time, error) {
+// details' durationMinutes, else defaultSlotMinutes); for a stay, its nights (staySlot,
+// on the calendar of zone, the co-op's), so that its host is busy for them and for no
+// other time. Other work has none (nil, nil). scheduledAt is a request's time
+// (requestTime).
+func slotOf(vertical string, in *workInput, now time.Time, zone *time.Location) (*time.Time, *time.Time, error) {
+	if isStay(in) {
+		start, end, err := staySlot(in.Details, zone, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &start, &end, nil
+	}
 	if !scheduled(vertical, in) {
 		return nil, nil, nil
 	}
@@ -275,6 +284,7 @@ func matchFor(w *Work, now time.Time) work.Match {
 		m.Language = &v
 	}
 	m.NeedsCheck, m.TeamFirst = spec.care, spec.care
+	m.Shared, m.SharedKinds = spec.shared, sharedKinds(w.Vertical)
 	return m
 }
 
@@ -314,7 +324,7 @@ func (s *Server) whyNot(ctx context.Context, tx pgx.Tx, w *Work, p principal, wo
 	if w.StartsAt != nil && (p.admin || p.memberID == worker) {
 		b, err := work.On(tx).Booked(ctx, worker, *w.StartsAt, *w.EndsAt, w.ID)
 		if err == nil {
-			return overlapError(worker, b)
+			return overlapError(w, worker, b)
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -323,10 +333,19 @@ func (s *Server) whyNot(ctx context.Context, tx pgx.Tx, w *Work, p principal, wo
 	return conflict("workerId", fmt.Sprintf("worker %d is not an available, qualified and free worker for this work (their schedule, qualifications, verified skills, languages and background check, other work or a block)", worker))
 }
 
-// overlapError names the booking of worker's that overlaps a slot: for the worker and
-// staff only (see whyNot).
-func overlapError(worker int64, b Work) error {
-	return conflict("details.scheduledAt", fmt.Sprintf("worker %d is booked from %s to %s (work %d): a slot that overlaps it cannot be booked; one that starts when it ends can",
+// slotField is the detail that says when w's slot begins: a stay's checkIn, a booking's
+// scheduledAt.
+func slotField(w *Work) string {
+	if w.Kind == "stay" {
+		return "details.checkIn"
+	}
+	return "details.scheduledAt"
+}
+
+// overlapError names the booking of worker's that overlaps the slot of w: for the worker
+// and staff only (see whyNot).
+func overlapError(w *Work, worker int64, b Work) error {
+	return conflict(slotField(w), fmt.Sprintf("worker %d is booked from %s to %s (work %d): a slot that overlaps it cannot be booked; one that starts when it ends can",
 		worker, b.StartsAt.UTC().Format(time.RFC3339), b.EndsAt.UTC().Format(time.RFC3339), b.ID))
 }
 
@@ -622,7 +641,7 @@ func (s *Server) acceptWork(r *http.Request, p principal) (int, any, error) {
 		if w.StartsAt != nil {
 			b, err := q.Booked(r.Context(), worker, *w.StartsAt, *w.EndsAt, w.ID)
 			if err == nil {
-				return nil, overlapError(worker, b)
+				return nil, overlapError(w, worker, b)
 			}
 			if !errors.Is(err, store.ErrNotFound) {
 				return nil, err

@@ -204,6 +204,62 @@ func TestMarketplaceVertical(t *testing.T) {
 	}
 }
 
+// TestHostBusyOnlyForTheNightsOfAStay: a stay reserves its nights, midnight to midnight
+// on the co-op's calendar, and its host is busy for them only: a host who took a stay in
+// March is offered one in December, in another unit, but not one whose nights overlap the
+// March stay's; and a unit's stays still do not overlap.
+func TestHostBusyOnlyForTheNightsOfAStay(t *testing.T) {
+	pol := verticalPolicy(t, "housing")
+	pol.TimeZone = "Europe/Paris"
+	e := newEnv(t, pol)
+	guest := e.member("Gus Guest", []string{"customer"}, "")
+	other := e.member("Olga Other", []string{"customer"}, "")
+	host := e.member("Hal Host", []string{"worker"}, "", "stay")
+	e.setAvailable(host, true)
+	stay := func(unit, in, out string) map[string]any {
+		return map[string]any{"kind": "stay", "priceCents": 70000, "details": map[string]string{"unit": unit, "checkIn": in, "checkOut": out}}
+	}
+	march := e.must(201, "POST", "/v1/work", guest.token, stay("3B", "2027-03-10", "2027-03-17"))
+	if march["startsAt"] != "2027-03-09T23:00:00Z" || march["endsAt"] != "2027-03-16T23:00:00Z" {
+		t.Fatalf("the slot of a stay from 10 to 17 March in Paris: %v to %v", march["startsAt"], march["endsAt"])
+	}
+	a := num(march["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", a), guest.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", a), host.token, nil)
+	b := num(e.must(201, "POST", "/v1/work", other.token, stay("4C", "2026-12-20", "2026-12-22"))["id"])
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", b), other.token, nil); num(o["workerId"]) != host.id {
+		t.Fatalf("a December stay while the host holds one in March: %v", o)
+	}
+	// Nights that overlap the March stay's, in another unit: the host is busy.
+	c := num(e.must(201, "POST", "/v1/work", other.token, stay("4C", "2027-03-16", "2027-03-18"))["id"])
+	e.refused(409, "", "no available, qualified worker", "POST", fmt.Sprintf("/v1/work/%d/match", c), other.token, nil)
+	// One that begins the day the March stay ends is free.
+	d := num(e.must(201, "POST", "/v1/work", other.token, stay("5D", "2027-03-17", "2027-03-18"))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", d), other.token, nil)
+	// The unit's own nights stay its March guest's.
+	e.refused(409, "details.checkIn", "3B is taken", "POST", "/v1/work", other.token, stay("3B", "2027-03-12", "2027-03-14"))
+}
+
+// TestFreelancerTakesGigsAlongsideEachOther: a gig does not take its freelancer's time
+// exclusively: one with a gig in progress is offered another.
+func TestFreelancerTakesGigsAlongsideEachOther(t *testing.T) {
+	e := newEnv(t, verticalPolicy(t, "freelance"))
+	c1 := e.member("Cleo Client", []string{"customer"}, "")
+	c2 := e.member("Carl Client", []string{"customer"}, "")
+	f := e.member("Fay Freelancer", []string{"worker"}, "", "gig")
+	e.setAvailable(f, true)
+	gig := map[string]any{"kind": "gig", "priceCents": 50000, "details": map[string]string{"title": "logo", "description": "a logo"}}
+	a := num(e.must(201, "POST", "/v1/work", c1.token, gig)["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", a), c1.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", a), f.token, nil)
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/start", a), f.token, nil)
+	b := num(e.must(201, "POST", "/v1/work", c2.token, gig)["id"])
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", b), c2.token, nil); num(o["workerId"]) != f.id {
+		t.Fatalf("a second gig while the freelancer has one in progress: %v", o)
+	}
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", b), f.token, nil)
+}
+
 // TestHousingStaysDoNotOverlap: the stays of one place cannot overlap; one may begin the
 // day another ends, and another place is free; from request to payment.
 func TestHousingStaysDoNotOverlap(t *testing.T) {

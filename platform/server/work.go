@@ -28,6 +28,10 @@ type kindSpec struct {
 	// care: a clear, unexpired background check is needed, and the customer's team of
 	// regular carers is offered the work first.
 	care bool
+	// shared: the work does not take its worker's time exclusively (a freelance gig, a
+	// marketplace order, made alongside others): on demand, no other work makes its
+	// worker busy for it, and it makes them busy for none (work.Match.Shared).
+	shared bool
 }
 
 // workKinds maps each vertical to its kinds of work.
@@ -38,15 +42,28 @@ var workKinds = map[string]map[string]kindSpec{
 		skill: "service"}},
 	"care": {"booking": {required: []string{"address", "careType", "scheduledAt"}, optional: []string{"notes", "durationMinutes", "language"}, times: []string{"scheduledAt"},
 		skill: "careType", language: "language", care: true}},
-	"freelance": {"gig": {required: []string{"title", "description"}, optional: []string{"deadline", "notes"}, dates: []string{"deadline"}}},
+	"freelance": {"gig": {required: []string{"title", "description"}, optional: []string{"deadline", "notes"}, dates: []string{"deadline"}, shared: true}},
 	"marketplace": {
 		"listing": {required: []string{"title", "description"}, optional: []string{"notes"}},
-		"order":   {required: []string{"listingId", "shippingAddress"}, optional: []string{"notes", "quantity"}},
+		"order":   {required: []string{"listingId", "shippingAddress"}, optional: []string{"notes", "quantity"}, shared: true},
 	},
 	"housing": {"stay": {required: []string{"unit", "checkIn", "checkOut"}, optional: []string{"notes", "guests"}, dates: []string{"checkIn", "checkOut"}}},
 }
 
 func kindsFor(vertical string) map[string]kindSpec { return workKinds[vertical] }
+
+// sharedKinds are the kinds of work of vertical that do not take their worker's time
+// exclusively (kindSpec.shared).
+func sharedKinds(vertical string) []string {
+	var out []string
+	for k, spec := range kindsFor(vertical) {
+		if spec.shared {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 func kindList(vertical string) string {
 	var ks []string
@@ -232,7 +249,7 @@ func (s *Server) createWork(r *http.Request, p principal) (int, any, error) {
 		// and spacing.
 		in.Details["unit"] = strings.TrimSpace(in.Details["unit"])
 	}
-	starts, ends, err := slotOf(s.vertical(), &in, s.now())
+	starts, ends, err := slotOf(s.vertical(), &in, s.now(), s.location())
 	if err != nil {
 		return 0, nil, err
 	}

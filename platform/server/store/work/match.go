@@ -35,6 +35,11 @@ type Match struct {
 	NeedsCheck bool
 	// TeamFirst offers the customer's team of regular workers (care_teams) first.
 	TeamFirst bool
+	// Shared says the work does not take its worker's time exclusively (a gig, an order):
+	// done on demand, no other work makes a worker busy for it. SharedKinds are the kinds
+	// of such work, which make nobody busy for other work on demand.
+	Shared      bool
+	SharedKinds []string
 }
 
 // span is the part of a slot that falls on one ISO weekday, in seconds of that day's
@@ -100,8 +105,9 @@ func isoWeekday(t time.Time) int {
 // the customer, not offered this work before (declined, expired or still open), available
 // by their weekly schedule and its exceptions (for all of a scheduled slot, or at Now for
 // work on demand), and not busy: for work on demand, no standing offer of other work on
-// demand and no accepted or started job under way now; for scheduled work, no standing
-// offer or booking whose slot overlaps.
+// demand and no accepted or started job under way now, work that takes no worker's time
+// exclusively (SharedKinds: gigs, orders) aside, and none of it at all for such work; for
+// scheduled work (a stay too), no standing offer or booking whose slot overlaps.
 func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 	start, end, scheduled := m.Now, m.Now.Add(time.Second), false
 	if m.StartsAt != nil && m.EndsAt != nil {
@@ -121,14 +127,6 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 		  AND NOT EXISTS (SELECT 1 FROM work_items x
 			WHERE x.worker_id = m.id AND x.state IN ('accepted', 'in_progress') AND x.starts_at IS NOT NULL
 			  AND x.starts_at < $6 AND x.ends_at > $5 AND x.id <> $3)`
-	if !scheduled {
-		// Few workers are busy at once: one set, hashed once per query.
-		busy = `AND m.id NOT IN (SELECT o.worker_id FROM offers o JOIN work_items x ON x.id = o.work_id
-			WHERE o.status = 'offered' AND o.work_id <> $3 AND (o.expires_at IS NULL OR o.expires_at > $4) AND x.starts_at IS NULL)
-		  AND m.id NOT IN (SELECT x.worker_id FROM work_items x
-			WHERE x.worker_id IS NOT NULL AND x.state IN ('accepted', 'in_progress') AND x.id <> $3
-			  AND (x.starts_at IS NULL OR x.state = 'in_progress' OR (x.starts_at < $6 AND x.ends_at > $5)))`
-	}
 	// Only the conditions a match needs are in its SQL (fewer subqueries to plan).
 	args := []any{m.Kind, m.CustomerID, m.WorkID, m.Now, start, end,
 		first.weekday, first.fromSec, first.toSec, second.weekday, second.toSec, limit}
@@ -136,6 +134,22 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
+	}
+	switch {
+	case !scheduled && m.Shared:
+		// Work alongside other work: nobody is busy for it. The clock ($4) is read by nothing
+		// else of this match: it is typed here, or the query would not say its type.
+		busy = `AND $4::timestamptz IS NOT NULL`
+	case !scheduled:
+		// Few workers are busy at once: one set, hashed once per query. Work that takes
+		// no worker's time exclusively (SharedKinds) makes nobody busy.
+		shared := arg(append([]string{}, m.SharedKinds...))
+		busy = `AND m.id NOT IN (SELECT o.worker_id FROM offers o JOIN work_items x ON x.id = o.work_id
+			WHERE o.status = 'offered' AND o.work_id <> $3 AND (o.expires_at IS NULL OR o.expires_at > $4) AND x.starts_at IS NULL
+			  AND x.kind <> ALL (` + shared + `::text[]))
+		  AND m.id NOT IN (SELECT x.worker_id FROM work_items x
+			WHERE x.worker_id IS NOT NULL AND x.state IN ('accepted', 'in_progress') AND x.id <> $3 AND x.kind <> ALL (` + shared + `::text[])
+			  AND (x.starts_at IS NULL OR x.state = 'in_progress' OR (x.starts_at < $6 AND x.ends_at > $5)))`
 	}
 	if m.Only != nil {
 		extra += ` AND m.id = ` + arg(*m.Only) + `::bigint`
