@@ -185,7 +185,8 @@ var system = principal{admin: true}
 // or to the fan-out of urgent work at once, each offer standing for the policy's offer
 // timeout. only restricts the choice to one worker (the customer's request). When nobody
 // fits: after a decline or an expiry (moved != ""), the work goes back to requested with
-// that note; on a first match it is a 409 naming why.
+// that note, and the round of matching ends (work.EndRound: the next match may offer it
+// again to those who let it pass); on a first match it is a 409 naming why.
 func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal, pol *policy.Policy, moved string, only *int64) (Offer, error) {
 	if isOrder(w) {
 		if only != nil {
@@ -205,6 +206,11 @@ func (s *Server) offerNext(ctx context.Context, tx pgx.Tx, w *Work, p principal,
 	if errors.Is(err, store.ErrNotFound) {
 		if moved != "" {
 			if err := setState(ctx, tx, w, stRequested, nil, p, moved+"; no other worker available"); err != nil {
+				return Offer{}, err
+			}
+			// Nobody left this round: the next match starts another, the workers who let
+			// the work pass included.
+			if err := q.EndRound(ctx, w.ID); err != nil {
 				return Offer{}, err
 			}
 			return Offer{WorkID: w.ID, State: w.State, Reason: moved + "; no other available, qualified worker: the work is back to requested"}, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cooperator-dev/cooperator/api/policy"
 )
@@ -217,4 +218,30 @@ func TestWorkInProgressIsNotTheCustomersToCancel(t *testing.T) {
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/accept", id), d.token, nil)
 	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/cancel", id), c.token, nil)
+}
+
+// TestNextRoundOffersTheWorkAgain: a worker who let an offer expire, or declined it, is
+// not offered that work again in the same round; once nobody is left it is back to
+// requested, and the next match starts a new round that may offer it to them again. In a
+// co-op of one driver the ride is not stuck in requested for ever.
+func TestNextRoundOffersTheWorkAgain(t *testing.T) {
+	e := newEnv(t, mustPolicy(t, ridePolicy))
+	c := e.customer("Rita Rider")
+	d := e.worker("Dan Driver")
+	id := num(e.must(201, "POST", "/v1/work", c.token, ride(1000, 0))["id"])
+	e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil)
+	e.clock.Step(2 * time.Hour) // the offer expires; nobody else: back to requested
+	if got := e.must(200, "GET", fmt.Sprintf("/v1/work/%d", id), c.token, nil); got["state"] != "requested" {
+		t.Fatalf("after the only driver's offer expired: %v", got["state"])
+	}
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != d.id {
+		t.Fatalf("the next round after an expiry: %v", o)
+	}
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/decline", id), d.token, nil); o["state"] != "requested" {
+		t.Fatalf("the only driver declined: %v", o)
+	}
+	if o := e.must(200, "POST", fmt.Sprintf("/v1/work/%d/match", id), c.token, nil); num(o["workerId"]) != d.id {
+		t.Fatalf("the next round after a decline: %v", o)
+	}
+	e.completeWork(id, d.token)
 }

@@ -102,7 +102,8 @@ func isoWeekday(t time.Time) int {
 // accept work, Assigned), then the higher average
 // rating (unrated counts as 0), then the lower member id. Candidates are active members
 // with the worker role, qualified for the kind of work, not the customer, not blocked by
-// the customer, not offered this work before (declined, expired or still open), available
+// the customer, not offered this work in this round (declined, expired or still open; a
+// round ends when the work goes back to requested, EndRound), available
 // by their weekly schedule and its exceptions (for all of a scheduled slot, or at Now for
 // work on demand), and not busy: for work on demand, no standing offer of other work on
 // demand and no accepted or started job under way now, work that takes no worker's time
@@ -190,7 +191,7 @@ func (s Store) NextWorkers(ctx context.Context, m Match) ([]Candidate, error) {
 		FROM members m
 		WHERE m.active AND m.available AND 'worker' = ANY (m.roles) AND m.erased_at IS NULL
 		  AND `+standingFit+`
-		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status <> 'withdrawn')
+		  AND m.id NOT IN (SELECT o.worker_id FROM offers o WHERE o.work_id = $3 AND o.status <> 'withdrawn' AND NOT o.past_round)
 		  AND m.id NOT IN (SELECT x.member_id FROM availability_exceptions x WHERE NOT x.available AND x.starts_at < $6 AND x.ends_at > $5)
 		  AND (EXISTS (SELECT 1 FROM availability_windows a
 				WHERE a.member_id = m.id AND a.weekday = $7 AND a.from_minute * 60 <= $8 AND $9 <= a.to_minute * 60
@@ -293,6 +294,14 @@ func (s Store) Assigned(ctx context.Context, worker int64, at time.Time) error {
 func (s Store) Passed(ctx context.Context, workID, worker int64, at time.Time) error {
 	_, err := s.db.Exec(ctx, `UPDATE members SET last_assigned_at = GREATEST(last_assigned_at, $3) WHERE id = $2
 		AND EXISTS (SELECT 1 FROM offers WHERE work_id = $1 AND worker_id = $2 AND status = 'declined' AND fair_turn)`, workID, worker, at)
+	return err
+}
+
+// EndRound ends the round of matching of the work, which went back to requested with
+// nobody left to offer it to: the next match starts a new one, in which the workers
+// offered it before may be offered it again (NextWorkers).
+func (s Store) EndRound(ctx context.Context, workID int64) error {
+	_, err := s.db.Exec(ctx, `UPDATE offers SET past_round = true WHERE work_id = $1 AND NOT past_round`, workID)
 	return err
 }
 
