@@ -2226,3 +2226,44 @@ func TestWorkPageSaysOnlyThatTheOfferMovedOn(t *testing.T) {
 		t.Fatalf("the client's page of the work: %d %s", p.status, p.body)
 	}
 }
+
+// TestStepPressedTwice: a step pressed twice (or sent again after a lost answer) that the
+// first press did says it done, as the first did, rather than an error; one that another
+// member did, or that left the work elsewhere, is still refused.
+func TestStepPressedTwice(t *testing.T) {
+	c := newCoop(t)
+	ana, anaTok := c.member("Ana Driver", "worker")
+	_, custTok := c.member("Cy Rider", "customer")
+	cust2, cust2Tok := c.member("Dee Rider", "customer")
+	work := c.request(custTok, 1000) // offered to Ana
+	s := c.session(t)
+	csrf := s.signIn(c.code(ana))
+	for _, step := range []string{"accept", "start", "complete"} {
+		for press := 1; press <= 2; press++ {
+			p := s.do("POST", fmt.Sprintf("/app/work/%d/%s", work, step), url.Values{"csrf": {csrf}})
+			if p.status != http.StatusSeeOther || p.header.Get("Location") != fmt.Sprintf("/app/work/%d?done=%s", work, step) {
+				t.Fatalf("%s, press %d: %d %s %.300s", step, press, p.status, p.header.Get("Location"), p.body)
+			}
+		}
+	}
+	// Accept pressed on work that is already further along: refused.
+	if p := s.do("POST", fmt.Sprintf("/app/work/%d/accept", work), url.Values{"csrf": {csrf}}); p.status != http.StatusConflict {
+		t.Fatalf("accept of completed work: %d", p.status)
+	}
+	// Cancelled by its worker, then a customer's cancel: not the customer's doing.
+	other := c.request(cust2Tok, 1000)
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/accept", other), anaTok, nil)
+	c.must(http.StatusOK, "POST", fmt.Sprintf("/v1/work/%d/cancel", other), anaTok, nil)
+	cs := c.session(t)
+	ccsrf := cs.signIn(c.code(cust2))
+	if p := cs.do("POST", fmt.Sprintf("/app/work/%d/cancel", other), url.Values{"csrf": {ccsrf}}); p.status != http.StatusConflict {
+		t.Fatalf("the customer cancelling work its worker cancelled: %d", p.status)
+	}
+	// Her own cancel pressed twice.
+	mine := c.request(cust2Tok, 1000)
+	for press := 1; press <= 2; press++ {
+		if p := cs.do("POST", fmt.Sprintf("/app/work/%d/cancel", mine), url.Values{"csrf": {ccsrf}}); p.status != http.StatusSeeOther {
+			t.Fatalf("cancel, press %d: %d %.300s", press, p.status, p.body)
+		}
+	}
+}

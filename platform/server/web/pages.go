@@ -626,6 +626,10 @@ func (a *App) workAction(q *req) {
 		a.fail(q, http.StatusNotFound, "error.notFound")
 		return
 	}
+	if st == http.StatusConflict && a.doneBy(q, base, action) {
+		// A second press of the button (or a retry after a lost answer): the first did it.
+		st = http.StatusOK
+	}
 	if st != http.StatusOK && st != http.StatusCreated {
 		if st == http.StatusConflict && strings.HasSuffix(action, "-milestone") {
 			// Already done (a second click), or the project moved on: the work's page
@@ -645,6 +649,30 @@ func (a *App) workAction(q *req) {
 		return
 	}
 	a.redirect(q, fmt.Sprintf("/app/work/%d?done=%s", id, action))
+}
+
+// doneStates are the states the steps of a work item's page take it to.
+var doneStates = map[string]string{"accept": "accepted", "start": "in_progress", "complete": "completed", "cancel": "cancelled"}
+
+// doneBy says whether the work at the API's path base is already where the member's step
+// action takes it, by their own doing: accepted, started or completed with them its
+// worker, cancelled by them last. The API refuses the step again (409); the page says it
+// done, as the first press did.
+func (a *App) doneBy(q *req, base, action string) bool {
+	to, ok := doneStates[action]
+	if !ok {
+		return false
+	}
+	st, body := a.call(q, http.MethodGet, base, nil, nil)
+	var w workView
+	if st != http.StatusOK || json.Unmarshal(body, &w) != nil || w.State != to {
+		return false
+	}
+	if action == "cancel" {
+		h := w.History
+		return len(h) > 0 && h[len(h)-1].To == to && h[len(h)-1].ActorID != nil && *h[len(h)-1].ActorID == q.member.ID
+	}
+	return w.WorkerID != nil && *w.WorkerID == q.member.ID
 }
 
 // decimalPattern is a number as the forms take it: digits, and at most two after a point.
