@@ -63,6 +63,11 @@ func writeKubeconfig(cfg *rest.Config, name string) string {
 }
 
 func setMoveAnnotation(c client.Client, name, peer string) error {
+	return setAnnotation(c, name, coopv1.AnnotationMoveTo, peer)
+}
+
+// setAnnotation sets an annotation of the Cooperative as c, in a merge patch.
+func setAnnotation(c client.Client, name, key, value string) error {
 	coop := &coopv1.Cooperative{}
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
 		return err
@@ -71,7 +76,7 @@ func setMoveAnnotation(c client.Client, name, peer string) error {
 	if coop.Annotations == nil {
 		coop.Annotations = map[string]string{}
 	}
-	coop.Annotations[coopv1.AnnotationMoveTo] = peer
+	coop.Annotations[key] = value
 	return c.Patch(ctx, coop, patch)
 }
 
@@ -339,16 +344,7 @@ func waitingForMovedCopy(h *hub, name string) func(g Gomega) {
 }
 
 func setDeleteBeforeMovedBackup(c client.Client, name, value string) error {
-	coop := &coopv1.Cooperative{}
-	if err := c.Get(ctx, client.ObjectKey{Name: name}, coop); err != nil {
-		return err
-	}
-	patch := client.MergeFrom(coop.DeepCopy())
-	if coop.Annotations == nil {
-		coop.Annotations = map[string]string{}
-	}
-	coop.Annotations[coopv1.AnnotationDeleteBeforeMovedBackup] = value
-	return c.Patch(ctx, coop, patch)
+	return setAnnotation(c, name, coopv1.AnnotationDeleteBeforeMovedBackup, value)
 }
 
 var _ = Describe("Deleting with Delete a co-op that moved", Ordered, func() {
