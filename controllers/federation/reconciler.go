@@ -1086,9 +1086,7 @@ func FederationCondition(coop *coopv1.Cooperative, fed *coopv1.FederationStatus)
 			c.Message = "no standbys; the primary is in " + fed.PrimaryRegion
 		}
 	}
-	if len(c.Message) > 32768 {
-		c.Message = c.Message[:32768]
-	}
+	c.Message = text.Truncate(c.Message, maxConditionMessage)
 	return c
 }
 
